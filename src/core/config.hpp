@@ -1,0 +1,62 @@
+// Server configuration. Precedence, lowest to highest: built-in defaults, a TOML file
+// (`--config FILE`), ROUNDS_* environment variables, command-line flags. `rounds serve --help`
+// lists every setting. A plain value type; not synchronized.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/result.hpp"
+
+namespace rounds {
+
+struct Config {
+  // Network
+  std::string listen_address = "127.0.0.1";
+  int port = 8080;
+  int threads = 0;                          // I/O threads; 0: one per core
+  std::string public_origin;                // e.g. "https://rounds.example.org"; empty: derived
+  std::vector<std::string> allowed_origins; // extra origins allowed for WebSocket handshakes
+  std::string tls_cert_file;                // both set: serve HTTPS/WSS in-process
+  std::string tls_key_file;
+  bool trust_proxy = false;                 // honour X-Forwarded-For from the proxy
+
+  // Storage
+  std::string data_dir = "./data";          // holds rounds.db and the log file
+  std::string database_file;                // empty: <data_dir>/rounds.db
+  int read_connections = 4;
+
+  // Web app
+  std::string web_root;                     // folder with the built web app; empty: search ./web/dist
+
+  // Sessions and accounts
+  std::int64_t idle_timeout_seconds = 15 * 60;
+  std::int64_t absolute_timeout_seconds = 12 * 60 * 60;
+  int lockout_threshold = 10;               // consecutive failures before a lock-out
+  std::int64_t lockout_seconds = 15 * 60;
+
+  // Limits
+  std::int64_t max_body_bytes = 1 << 20;
+  int max_message_chars = 10000;
+  int ws_send_queue_limit = 1024;           // frames queued per socket before it is dropped
+  std::int64_t header_timeout_seconds = 10;
+  std::int64_t idle_connection_seconds = 60;
+
+  // Operations
+  std::string log_file;                     // empty: stderr
+  std::string log_level = "info";
+  bool demo = false;                        // seed demo data at start (idempotent)
+
+  std::string DatabasePath() const;
+};
+
+// Applies a TOML file on top of `config`. kInvalidArgument names the bad key.
+Status ApplyConfigFile(const std::string& path, Config& config);
+// Applies ROUNDS_<UPPER_SNAKE_KEY> variables from `environment` (e.g. ROUNDS_PORT=9090).
+Status ApplyEnvironment(const std::map<std::string, std::string>& environment, Config& config);
+// The current process environment as a map.
+std::map<std::string, std::string> ProcessEnvironment();
+
+}  // namespace rounds

@@ -1,0 +1,34 @@
+// Structured logs: one JSON object per line on stderr (or a file), with UTC time, level and event.
+//
+// Fields are values the caller chooses; never pass message bodies, passwords, tokens or cookies
+// (a test scans the logs of the integration suite for planted canaries). Strings are JSON-escaped,
+// so CR/LF in user input cannot forge log lines. Thread-safe.
+#pragma once
+
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+namespace rounds::log {
+
+enum class Level { kDebug, kInfo, kWarn, kError };
+
+void SetMinimumLevel(Level level);
+// Sends lines to `path` (appending) instead of stderr. Empty path: stderr.
+void SetOutputFile(const std::string& path);
+void Write(Level level, std::string_view event, nlohmann::json fields = nlohmann::json::object());
+
+inline void Debug(std::string_view event, nlohmann::json fields = nlohmann::json::object()) {
+  Write(Level::kDebug, event, std::move(fields));
+}
+inline void Info(std::string_view event, nlohmann::json fields = nlohmann::json::object()) {
+  Write(Level::kInfo, event, std::move(fields));
+}
+inline void Warn(std::string_view event, nlohmann::json fields = nlohmann::json::object()) {
+  Write(Level::kWarn, event, std::move(fields));
+}
+inline void Error(std::string_view event, nlohmann::json fields = nlohmann::json::object()) {
+  Write(Level::kError, event, std::move(fields));
+}
+
+}  // namespace rounds::log

@@ -1,0 +1,189 @@
+// Plain entity and value types of Rounds. No I/O, no clock, no threads: these are data.
+// Ids are 64-bit row ids that are never reused (SQLite AUTOINCREMENT, PostgreSQL identity).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/clock.hpp"
+
+namespace rounds::domain {
+
+using UserId = std::int64_t;
+using DepartmentId = std::int64_t;
+using SpaceId = std::int64_t;
+using MessageId = std::int64_t;
+using SessionId = std::int64_t;
+// Position of an event in its space's totally ordered event log, starting at 1, without gaps.
+using Seq = std::int64_t;
+
+// ---- Directory ---------------------------------------------------------------------------
+
+struct Department {
+  DepartmentId id = 0;
+  std::string name;
+  std::optional<DepartmentId> parent_id;
+};
+
+enum class AccountKind { kStaff, kPatient };
+
+struct User {
+  UserId id = 0;
+  std::string username;       // unique, lower-case, [a-z0-9._-]{2,64}
+  std::string display_name;
+  std::string email;
+  std::string job_role;       // "Registered Nurse", "Cardiologist", ...
+  std::vector<DepartmentId> department_ids;
+  AccountKind kind = AccountKind::kStaff;
+  bool is_admin = false;
+  bool is_compliance = false;  // compliance / privacy officer
+  bool disabled = false;
+  UnixMillis created_at = 0;
+};
+
+// Credentials and lock-out state; never leaves the app layer.
+struct Credentials {
+  UserId user_id = 0;
+  std::string password_hash;   // Argon2id encoded string
+  int failed_attempts = 0;     // consecutive failures since the last success
+  UnixMillis locked_until = 0; // 0 when not locked
+};
+
+struct Session {
+  SessionId id = 0;
+  UserId user_id = 0;
+  std::string token_hash;      // SHA-256 hex of the bearer/cookie token; the token is never stored
+  std::string csrf_token;      // random; required on state-changing cookie requests
+  bool is_bearer = false;      // API/CLI token (no CSRF) vs. browser cookie
+  UnixMillis created_at = 0;
+  UnixMillis last_seen_at = 0;
+  UnixMillis expires_at = 0;   // absolute lifetime
+  std::string user_agent;
+  std::string address;
+};
+
+// ---- Spaces --------------------------------------------------------------------------------
+
+enum class SpaceKind { kCommunity, kChannel, kDirect };
+enum class Visibility { kPublic, kPrivate };
+enum class JoinPolicy { kOpen, kInvite };
+// Ordered from least to most privileged.
+enum class MemberRole { kReadOnly, kMember, kModerator, kOwner };
+
+struct Space {
+  SpaceId id = 0;
+  SpaceKind kind = SpaceKind::kCommunity;
+  std::string name;
+  std::string topic;
+  Visibility visibility = Visibility::kPublic;
+  JoinPolicy join_policy = JoinPolicy::kOpen;
+  bool archived = false;
+  // For kDirect: sorted member ids joined by ',' so one set of people has one conversation.
+  std::string direct_key;
+  UserId created_by = 0;
+  UnixMillis created_at = 0;
+  Seq last_seq = 0;            // newest event sequence in this space
+  int member_count = 0;
+};
+
+struct Membership {
+  SpaceId space_id = 0;
+  UserId user_id = 0;
+  MemberRole role = MemberRole::kMember;
+  Seq read_seq = 0;            // read marker: last message seq the member has seen
+  UnixMillis joined_at = 0;
+};
+
+// ---- Messages ------------------------------------------------------------------------------
+
+enum class MessageKind {
+  kMessage,       // chat message or comment / thread reply
+  kDiscussion,    // community post kinds
+  kQuestion,
+  kIdea,
+  kPoll,
+  kAnnouncement,
+};
+
+struct PollOption {
+  int index = 0;
+  std::string text;
+  int votes = 0;
+};
+
+struct ReactionCount {
+  std::string emoji;
+  int count = 0;
+  bool mine = false;           // filled per reader
+};
+
+struct Message {
+  MessageId id = 0;
+  SpaceId space_id = 0;
+  Seq seq = 0;                 // seq of the event that created it
+  UserId author_id = 0;
+  MessageKind kind = MessageKind::kMessage;
+  std::optional<MessageId> parent_id;   // thread root (channel) or post (community comment)
+  std::string title;           // community posts may carry a title
+  std::string body;            // Markdown source, rendered by clients with raw HTML disabled
+  std::string client_id;       // idempotency key chosen by the client, unique per (space, author)
+  UnixMillis created_at = 0;
+  UnixMillis edited_at = 0;    // 0 when never edited
+  bool deleted = false;        // deleted messages keep a tombstone: body empty
+  bool pinned = false;
+  std::optional<MessageId> accepted_answer_id;  // questions
+  int reply_count = 0;
+  int vote_count = 0;          // ideas
+  std::vector<PollOption> poll_options;
+  std::vector<ReactionCount> reactions;
+  std::vector<UserId> mentions;
+  std::optional<int> my_poll_vote;   // filled per reader
+  bool my_vote = false;              // idea vote, filled per reader
+};
+
+struct MessageEdit {
+  MessageId message_id = 0;
+  int version = 0;             // 1 = original
+  std::string body;
+  UnixMillis edited_at = 0;
+  UserId editor_id = 0;
+};
+
+// ---- Events --------------------------------------------------------------------------------
+
+// An entry in a space's ordered event log. Clients resume from (space_id, seq) cursors.
+struct SpaceEvent {
+  SpaceId space_id = 0;
+  Seq seq = 0;
+  std::string type;            // "message.created", "message.edited", "message.deleted",
+                               // "reaction.changed", "vote.changed", "poll.changed",
+                               // "member.joined", "member.left", "member.role", "space.updated",
+                               // "message.pinned", "answer.accepted"
+  std::string payload_json;    // the event's data object, serialized once
+  UnixMillis created_at = 0;
+};
+
+struct Mention {
+  UserId user_id = 0;
+  MessageId message_id = 0;
+  SpaceId space_id = 0;
+  UnixMillis created_at = 0;
+};
+
+std::string_view ToString(SpaceKind v);
+std::string_view ToString(Visibility v);
+std::string_view ToString(JoinPolicy v);
+std::string_view ToString(MemberRole v);
+std::string_view ToString(MessageKind v);
+std::string_view ToString(AccountKind v);
+std::optional<SpaceKind> ParseSpaceKind(std::string_view s);
+std::optional<Visibility> ParseVisibility(std::string_view s);
+std::optional<JoinPolicy> ParseJoinPolicy(std::string_view s);
+std::optional<MemberRole> ParseMemberRole(std::string_view s);
+std::optional<MessageKind> ParseMessageKind(std::string_view s);
+std::optional<AccountKind> ParseAccountKind(std::string_view s);
+
+}  // namespace rounds::domain

@@ -1,0 +1,236 @@
+// The Store: the only way app services reach durable state. App code never sees SQL.
+//
+// Work is done in units: Write() runs a function against a WriteTx on the single writer, which
+// batches concurrent units into one database transaction (group commit) — each unit inside its
+// own savepoint, so a unit that fails rolls back alone. Write() returns only after the batch is
+// durably committed (fsync), so callers may acknowledge and publish afterwards. Read() runs on one
+// of a pool of read connections and sees a consistent snapshot.
+//
+// Thread safety: Store is thread-safe; ReadTx/WriteTx objects are valid only inside the function
+// they are passed to and must not escape it or be used from another thread.
+//
+// Errors: repository methods return kNotFound, kConflict (unique constraint), kInvalidArgument
+// (check constraint) or kInternal (I/O, corruption); RunWrite returns kUnavailable after Close().
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/result.hpp"
+#include "domain/types.hpp"
+
+namespace rounds::store {
+
+using namespace rounds::domain;  // NOLINT: the store speaks the domain's vocabulary
+
+struct UserQuery {
+  std::string text;                      // matches username / display name (prefix, any word)
+  std::string job_role;                  // exact, case-insensitive; empty: any
+  std::optional<DepartmentId> department_id;
+  bool include_disabled = false;
+  UserId after_id = 0;                   // cursor: ids greater than this
+  int limit = 50;
+};
+
+// A space as one member sees it in their sidebar.
+struct MemberSpace {
+  Space space;
+  Membership membership;
+  std::int64_t unread_count = 0;         // messages with seq > read_seq not authored by the member
+  std::int64_t unread_mentions = 0;
+};
+
+struct SpaceQuery {
+  std::string text;                      // matches name or topic
+  std::optional<SpaceKind> kind;
+  UserId not_member_of = 0;              // when set: only spaces this user is not a member of
+  bool public_only = true;
+  bool include_archived = false;
+  SpaceId after_id = 0;
+  int limit = 50;
+};
+
+struct MessageQuery {
+  SpaceId space_id = 0;
+  UserId viewer_id = 0;                  // fills Message::reactions[].mine, my_vote, my_poll_vote
+  // nullopt: top-level messages only (posts / channel messages); a value: that thread's replies.
+  std::optional<MessageId> parent_id;
+  std::optional<Seq> before_seq;         // newest-first page ending before this seq
+  std::optional<Seq> after_seq;          // oldest-first page starting after this seq
+  int limit = 50;
+  bool include_deleted = false;          // tombstones (body empty) for clients to remove
+};
+
+struct SearchQuery {
+  std::string text;                      // user text; the store turns it into a safe FTS query
+  std::vector<SpaceId> space_ids;        // only these spaces are searched (the app decides)
+  int limit = 20;
+  int offset = 0;
+};
+
+struct SearchHit {
+  Message message;
+  std::string snippet;                   // with [[ and ]] around matched terms; no HTML
+  double rank = 0;
+};
+
+struct StoreMetrics {
+  std::uint64_t write_units = 0;         // Write() calls committed
+  std::uint64_t write_batches = 0;       // transactions committed
+  std::uint64_t failed_units = 0;
+  // Histograms: batch sizes (units per transaction) and commit latency in microseconds.
+  std::vector<std::pair<double, std::uint64_t>> batch_size_buckets;   // (upper bound, count)
+  std::vector<std::pair<double, std::uint64_t>> commit_micros_buckets;
+  double commit_micros_sum = 0;
+};
+
+class ReadTx {
+ public:
+  virtual ~ReadTx() = default;
+
+  // Directory
+  virtual Result<std::optional<User>> FindUser(UserId id) = 0;
+  virtual Result<std::optional<User>> FindUserByUsername(const std::string& username) = 0;
+  virtual Result<std::vector<User>> ListUsers(const UserQuery& query) = 0;
+  virtual Result<std::int64_t> CountUsers() = 0;
+  virtual Result<std::optional<Credentials>> FindCredentials(UserId id) = 0;
+  virtual Result<std::vector<Department>> ListDepartments() = 0;
+  virtual Result<std::optional<Department>> FindDepartment(DepartmentId id) = 0;
+  virtual Result<std::optional<Department>> FindDepartmentByName(const std::string& name) = 0;
+
+  // Sessions
+  virtual Result<std::optional<Session>> FindSessionByTokenHash(const std::string& token_hash) = 0;
+  virtual Result<std::vector<Session>> ListSessionsForUser(UserId user_id) = 0;
+
+  // Spaces and membership
+  virtual Result<std::optional<Space>> FindSpace(SpaceId id) = 0;
+  virtual Result<std::optional<Space>> FindDirectSpace(const std::string& direct_key) = 0;
+  virtual Result<std::vector<Space>> ListSpaces(const SpaceQuery& query) = 0;
+  virtual Result<std::vector<MemberSpace>> ListSpacesForUser(UserId user_id) = 0;
+  virtual Result<std::optional<Membership>> FindMembership(SpaceId space_id, UserId user_id) = 0;
+  virtual Result<std::vector<Membership>> ListMembers(SpaceId space_id, UserId after_user_id,
+                                                      int limit) = 0;
+  virtual Result<std::vector<UserId>> ListMemberIds(SpaceId space_id) = 0;
+  virtual Result<std::vector<SpaceId>> ListSpaceIdsForUser(UserId user_id) = 0;
+
+  // Messages
+  virtual Result<std::optional<Message>> FindMessage(MessageId id, UserId viewer_id) = 0;
+  virtual Result<std::optional<Message>> FindMessageByClientId(SpaceId space_id, UserId author_id,
+                                                               const std::string& client_id) = 0;
+  virtual Result<std::vector<Message>> ListMessages(const MessageQuery& query) = 0;
+  virtual Result<std::vector<Message>> ListPinned(SpaceId space_id, UserId viewer_id) = 0;
+  virtual Result<std::vector<MessageEdit>> ListEdits(MessageId id) = 0;
+  virtual Result<std::vector<Mention>> ListMentions(UserId user_id, MessageId before_message_id,
+                                                    int limit) = 0;
+
+  // Events: the space's log after `after_seq`, oldest first, at most `limit`.
+  virtual Result<std::vector<SpaceEvent>> ListEvents(SpaceId space_id, Seq after_seq,
+                                                     int limit) = 0;
+
+  // Search over message bodies and titles, restricted to query.space_ids. Deleted messages and
+  // text edited away are never found.
+  virtual Result<std::vector<SearchHit>> SearchMessages(const SearchQuery& query) = 0;
+};
+
+class WriteTx : public ReadTx {
+ public:
+  // Directory. InsertUser fails with kConflict on a duplicate username.
+  virtual Result<DepartmentId> InsertDepartment(const Department& department) = 0;
+  virtual Result<UserId> InsertUser(const User& user, const std::string& password_hash) = 0;
+  virtual Status UpdateUser(const User& user) = 0;  // all fields but id, username, created_at
+  virtual Status UpdateCredentials(const Credentials& credentials) = 0;
+
+  // Sessions
+  virtual Result<SessionId> InsertSession(const Session& session) = 0;
+  virtual Status TouchSession(SessionId id, UnixMillis last_seen_at) = 0;
+  virtual Status DeleteSession(SessionId id) = 0;
+  virtual Result<std::vector<SessionId>> DeleteSessionsForUser(UserId user_id) = 0;
+  virtual Result<int> DeleteExpiredSessions(UnixMillis now, std::int64_t idle_millis) = 0;
+
+  // Spaces and membership
+  virtual Result<SpaceId> InsertSpace(const Space& space) = 0;
+  virtual Status UpdateSpace(const Space& space) = 0;  // name, topic, visibility, join, archived
+  virtual Status UpsertMembership(const Membership& membership) = 0;
+  virtual Status DeleteMembership(SpaceId space_id, UserId user_id) = 0;
+  virtual Status SetReadSeq(SpaceId space_id, UserId user_id, Seq read_seq) = 0;
+
+  // Events. NextSeq reserves the space's next sequence number (last_seq + 1) in this unit.
+  virtual Result<Seq> NextSeq(SpaceId space_id) = 0;
+  virtual Status InsertEvent(const SpaceEvent& event) = 0;
+
+  // Messages. InsertMessage stores the message, its poll options and mentions, bumps the
+  // parent's reply_count and indexes it for search. kConflict on a duplicate client_id.
+  virtual Result<MessageId> InsertMessage(const Message& message) = 0;
+  // Keeps the previous body in the edit history and re-indexes.
+  virtual Status UpdateMessageBody(MessageId id, const std::string& title, const std::string& body,
+                                   UnixMillis edited_at, UserId editor_id) = 0;
+  // Tombstones the message (empty body) and removes it from search; history stays for audit.
+  virtual Status DeleteMessage(MessageId id, UnixMillis deleted_at) = 0;
+  virtual Status SetPinned(MessageId id, bool pinned) = 0;
+  virtual Status SetAcceptedAnswer(MessageId question_id, std::optional<MessageId> answer_id) = 0;
+  // Each returns true when the state changed.
+  virtual Result<bool> SetReaction(MessageId id, UserId user_id, const std::string& emoji,
+                                   bool on) = 0;
+  virtual Result<bool> SetIdeaVote(MessageId id, UserId user_id, bool on) = 0;
+  virtual Result<bool> SetPollVote(MessageId id, UserId user_id, std::optional<int> option) = 0;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Runs `unit` on the writer inside a savepoint of a group-committed transaction; returns after
+  // the commit is durable. If `unit` returns an error its changes are rolled back and the error
+  // returned; other units in the batch are unaffected.
+  virtual Status RunWrite(std::function<Status(WriteTx&)> unit) = 0;
+  // Runs `unit` on a read connection.
+  virtual Status RunRead(std::function<Status(ReadTx&)> unit) = 0;
+
+  template <class F>
+  auto Write(F&& unit) -> decltype(unit(std::declval<WriteTx&>())) {
+    using R = decltype(unit(std::declval<WriteTx&>()));
+    std::optional<R> out;
+    Status status = RunWrite([&](WriteTx& tx) -> Status {
+      out.emplace(unit(tx));
+      if (!*out) return tl::unexpected((*out).error());
+      return Ok();
+    });
+    if (!status) return tl::unexpected(status.error());
+    return std::move(*out);
+  }
+  template <class F>
+  auto Read(F&& unit) -> decltype(unit(std::declval<ReadTx&>())) {
+    using R = decltype(unit(std::declval<ReadTx&>()));
+    std::optional<R> out;
+    Status status = RunRead([&](ReadTx& tx) -> Status {
+      out.emplace(unit(tx));
+      if (!*out) return tl::unexpected((*out).error());
+      return Ok();
+    });
+    if (!status) return tl::unexpected(status.error());
+    return std::move(*out);
+  }
+
+  // Copies the live database to `path` consistently while the server keeps serving.
+  virtual Status Backup(const std::string& path) = 0;
+  virtual StoreMetrics Metrics() const = 0;
+  // Finishes queued writes, then refuses new ones (kUnavailable). Idempotent.
+  virtual void Close() = 0;
+};
+
+struct SqliteOptions {
+  std::string path;                      // database file; created if missing
+  int read_connections = 4;
+  int max_batch_units = 256;             // most units in one group commit
+  bool sync_full = true;                 // synchronous=FULL: an acknowledged write survives power loss
+};
+
+// Opens (creating if needed) a SQLite database, applies pending migrations and starts the writer.
+// kInternal if the file cannot be opened; kConflict if its schema is newer than this binary knows.
+Result<std::unique_ptr<Store>> OpenSqliteStore(const SqliteOptions& options);
+
+}  // namespace rounds::store
