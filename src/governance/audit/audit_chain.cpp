@@ -1,0 +1,219 @@
+#include "governance/audit/audit_chain.hpp"
+
+#include <sodium.h>
+
+#include <charconv>
+#include <sstream>
+
+#include "core/crypto.hpp"
+
+namespace rounds::governance::audit {
+namespace {
+
+// JSON string escaping per RFC 8785: only '"', '\\' and control characters are escaped.
+void AppendJsonString(std::string& out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out.push_back('"');
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          out += "\\u00";
+          out.push_back(kHex[c >> 4]);
+          out.push_back(kHex[c & 0xF]);
+        } else {
+          out.push_back(static_cast<char>(c));
+        }
+    }
+  }
+  out.push_back('"');
+}
+
+std::string ToHex(const unsigned char* data, std::size_t size) {
+  std::string hex(size * 2 + 1, '\0');
+  sodium_bin2hex(hex.data(), hex.size(), data, size);
+  hex.pop_back();
+  return hex;
+}
+
+std::optional<std::string> FromHex(const std::string& hex, std::size_t expected_bytes) {
+  std::string bin(expected_bytes, '\0');
+  std::size_t length = 0;
+  if (sodium_hex2bin(reinterpret_cast<unsigned char*>(bin.data()), bin.size(), hex.data(),
+                     hex.size(), nullptr, &length, nullptr) != 0 ||
+      length != expected_bytes) {
+    return std::nullopt;
+  }
+  return bin;
+}
+
+}  // namespace
+
+std::string_view ToString(Outcome outcome) {
+  switch (outcome) {
+    case Outcome::kSuccess: return "success";
+    case Outcome::kDenied: return "denied";
+    case Outcome::kFailure: return "failure";
+  }
+  return "failure";
+}
+
+std::string CanonicalEncoding(const AuditRecord& r) {
+  // Keys in lexicographic order, as RFC 8785 requires.
+  std::string out = "{";
+  auto key = [&out](std::string_view k) {
+    if (out.size() > 1) out.push_back(',');
+    AppendJsonString(out, k);
+    out.push_back(':');
+  };
+  key("action"); AppendJsonString(out, r.action);
+  key("actor_id"); out += std::to_string(r.actor_id);
+  key("actor_role"); AppendJsonString(out, r.actor_role);
+  key("address"); AppendJsonString(out, r.address);
+  key("details"); AppendJsonString(out, r.details_json);
+  key("object_id"); AppendJsonString(out, r.object_id);
+  key("object_type"); AppendJsonString(out, r.object_type);
+  key("outcome"); AppendJsonString(out, ToString(r.outcome));
+  key("patient_ref"); AppendJsonString(out, r.patient_ref);
+  key("prev_hash"); AppendJsonString(out, r.prev_hash);
+  key("reason"); AppendJsonString(out, r.reason);
+  key("seq"); out += std::to_string(r.seq);
+  key("session_hash"); AppendJsonString(out, r.session_hash);
+  key("time"); out += std::to_string(r.time);
+  out.push_back('}');
+  return out;
+}
+
+std::string ComputeHash(const AuditRecord& record) {
+  std::string input = record.prev_hash;
+  input.push_back('\n');
+  input += CanonicalEncoding(record);
+  return crypto::Sha256Hex(input);
+}
+
+void Chain(AuditRecord& record, const AuditRecord* previous) {
+  record.seq = previous == nullptr ? 1 : previous->seq + 1;
+  record.prev_hash = previous == nullptr ? std::string(kGenesisHash) : previous->hash;
+  record.hash = ComputeHash(record);
+}
+
+std::string Checkpoint::SignedText() const {
+  return "rounds-audit-checkpoint v1\n" + std::to_string(seq) + "\n" + head_hash + "\n" +
+         std::to_string(time) + "\n";
+}
+
+std::string Checkpoint::ToLine() const {
+  return std::to_string(seq) + " " + head_hash + " " + std::to_string(time) + " " + signature_hex;
+}
+
+Result<Checkpoint> Checkpoint::FromLine(const std::string& line) {
+  std::istringstream in(line);
+  Checkpoint c;
+  std::string seq_text, time_text;
+  if (!(in >> seq_text >> c.head_hash >> time_text >> c.signature_hex)) {
+    return InvalidArgument("bad_checkpoint", "A checkpoint line must have four fields.");
+  }
+  auto parse = [](const std::string& text, std::int64_t& out) {
+    auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+    return ec == std::errc() && p == text.data() + text.size();
+  };
+  if (!parse(seq_text, c.seq) || !parse(time_text, c.time) || c.head_hash.size() != 64 ||
+      c.signature_hex.size() != crypto_sign_BYTES * 2) {
+    return InvalidArgument("bad_checkpoint", "A checkpoint line is malformed.");
+  }
+  return c;
+}
+
+SigningKey SigningKey::Generate() {
+  unsigned char pk[crypto_sign_PUBLICKEYBYTES];
+  unsigned char sk[crypto_sign_SECRETKEYBYTES];
+  crypto_sign_keypair(pk, sk);
+  SigningKey key{ToHex(pk, sizeof pk), ToHex(sk, sizeof sk)};
+  sodium_memzero(sk, sizeof sk);
+  return key;
+}
+
+Checkpoint SignCheckpoint(std::int64_t seq, const std::string& head_hash, UnixMillis time,
+                          const SigningKey& key) {
+  Checkpoint c{seq, head_hash, time, {}};
+  auto sk = FromHex(key.secret_key_hex, crypto_sign_SECRETKEYBYTES);
+  unsigned char sig[crypto_sign_BYTES] = {};
+  if (sk) {
+    std::string text = c.SignedText();
+    crypto_sign_detached(sig, nullptr, reinterpret_cast<const unsigned char*>(text.data()),
+                         text.size(), reinterpret_cast<const unsigned char*>(sk->data()));
+    sodium_memzero(sk->data(), sk->size());
+  }
+  c.signature_hex = ToHex(sig, sizeof sig);
+  return c;
+}
+
+bool VerifyCheckpointSignature(const Checkpoint& checkpoint, const std::string& public_key_hex) {
+  auto pk = FromHex(public_key_hex, crypto_sign_PUBLICKEYBYTES);
+  auto sig = FromHex(checkpoint.signature_hex, crypto_sign_BYTES);
+  if (!pk || !sig) return false;
+  std::string text = checkpoint.SignedText();
+  return crypto_sign_verify_detached(reinterpret_cast<const unsigned char*>(sig->data()),
+                                     reinterpret_cast<const unsigned char*>(text.data()),
+                                     text.size(),
+                                     reinterpret_cast<const unsigned char*>(pk->data())) == 0;
+}
+
+VerifyReport VerifyChain(std::span<const AuditRecord> records,
+                         std::span<const Checkpoint> checkpoints,
+                         const std::string& public_key_hex) {
+  VerifyReport report;
+  auto fail = [&report](std::int64_t seq, std::string problem) {
+    if (!report.ok) return;
+    report.ok = false;
+    report.first_bad_seq = seq;
+    report.problem = std::move(problem);
+  };
+
+  std::string expected_prev(kGenesisHash);
+  std::int64_t expected_seq = 1;
+  for (const AuditRecord& r : records) {
+    ++report.records_checked;
+    if (r.seq != expected_seq) {
+      fail(expected_seq, "record " + std::to_string(expected_seq) + " is missing or out of order "
+                         "(found seq " + std::to_string(r.seq) + ")");
+    } else if (r.prev_hash != expected_prev) {
+      fail(r.seq, "record " + std::to_string(r.seq) + " does not chain from the record before it");
+    } else if (ComputeHash(r) != r.hash) {
+      fail(r.seq, "record " + std::to_string(r.seq) + " was altered (hash mismatch)");
+    }
+    expected_prev = r.hash;
+    expected_seq = r.seq + 1;
+  }
+
+  // Records are addressed by seq for checkpoint checks; a broken chain still gets its
+  // checkpoints checked so the report counts them.
+  for (const Checkpoint& c : checkpoints) {
+    ++report.checkpoints_checked;
+    if (!VerifyCheckpointSignature(c, public_key_hex)) {
+      fail(0, "checkpoint at seq " + std::to_string(c.seq) + " has an invalid signature");
+      continue;
+    }
+    if (c.seq <= 0) continue;
+    if (c.seq > static_cast<std::int64_t>(records.size()) ||
+        records[static_cast<std::size_t>(c.seq - 1)].seq != c.seq) {
+      fail(static_cast<std::int64_t>(records.size()) + 1,
+           "the chain ends before checkpoint seq " + std::to_string(c.seq) +
+               " (records were removed)");
+      continue;
+    }
+    if (records[static_cast<std::size_t>(c.seq - 1)].hash != c.head_hash) {
+      fail(c.seq, "record " + std::to_string(c.seq) + " does not match its signed checkpoint");
+    }
+  }
+  return report;
+}
+
+}  // namespace rounds::governance::audit

@@ -1,0 +1,93 @@
+// The tamper-evident audit chain (pure: no I/O, no clock).
+//
+// Every audit record is hashed over a canonical encoding together with the previous record's
+// hash, so changing, removing, inserting or reordering any record breaks every hash after it.
+// Periodic checkpoints sign (Ed25519) the chain head and are kept outside the database, so a tail
+// truncation or a rewrite of the whole chain by whoever controls the database is caught too.
+// No message bodies or other free-text PHI belong in a record: only ids, codes and reasons.
+// All functions are thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "core/result.hpp"
+
+namespace rounds::governance::audit {
+
+// The hash the first record chains from.
+inline constexpr std::string_view kGenesisHash =
+    "0000000000000000000000000000000000000000000000000000000000000000";
+
+enum class Outcome { kSuccess, kDenied, kFailure };
+std::string_view ToString(Outcome outcome);
+
+struct AuditRecord {
+  std::int64_t seq = 0;            // 1, 2, 3, ... without gaps
+  UnixMillis time = 0;             // UTC milliseconds
+  std::int64_t actor_id = 0;       // 0 for the system or an unauthenticated caller
+  std::string actor_role;          // "staff", "admin", "compliance", "patient", "system", "anonymous"
+  std::string action;              // "auth.login", "message.read", "template.assign", ...
+  std::string object_type;         // "space", "message", "user", "template", ...
+  std::string object_id;
+  std::string patient_ref;         // "Patient/123" when PHI is involved, else empty
+  Outcome outcome = Outcome::kSuccess;
+  std::string address;             // source IP
+  std::string session_hash;        // a hash of the session id, never the token
+  std::string reason;              // break-the-glass or moderation reason, denial reason
+  std::string details_json;        // a JSON object of ids and counts; never content
+  std::string prev_hash;           // hex SHA-256 of the previous record (kGenesisHash for seq 1)
+  std::string hash;                // hex SHA-256 over prev_hash and the canonical encoding
+};
+
+// The canonical encoding hashed for a record: a JSON object with keys in a fixed (sorted) order,
+// minimal escaping, integers in decimal — stable across releases. Excludes `hash` itself.
+std::string CanonicalEncoding(const AuditRecord& record);
+// Hex SHA-256 of prev_hash ‖ "\n" ‖ CanonicalEncoding(record).
+std::string ComputeHash(const AuditRecord& record);
+// Fills record.seq, prev_hash and hash so it follows `previous` (nullptr: the first record).
+void Chain(AuditRecord& record, const AuditRecord* previous);
+
+// A signed statement that the chain had `seq` records ending in `head_hash` at `time`.
+struct Checkpoint {
+  std::int64_t seq = 0;
+  std::string head_hash;
+  UnixMillis time = 0;
+  std::string signature_hex;       // Ed25519 over SignedText()
+  std::string SignedText() const;  // "rounds-audit-checkpoint v1\n<seq>\n<head_hash>\n<time>\n"
+  std::string ToLine() const;      // one line of the checkpoint file
+  static Result<Checkpoint> FromLine(const std::string& line);
+};
+
+struct SigningKey {
+  std::string public_key_hex;      // 32 bytes
+  std::string secret_key_hex;      // 64 bytes (libsodium's seed ‖ public key)
+  static SigningKey Generate();
+};
+
+Checkpoint SignCheckpoint(std::int64_t seq, const std::string& head_hash, UnixMillis time,
+                          const SigningKey& key);
+bool VerifyCheckpointSignature(const Checkpoint& checkpoint, const std::string& public_key_hex);
+
+struct VerifyReport {
+  bool ok = true;
+  std::int64_t records_checked = 0;
+  std::int64_t checkpoints_checked = 0;
+  // The first record that does not verify (0 when ok or when only a checkpoint fails).
+  std::int64_t first_bad_seq = 0;
+  std::string problem;             // human-readable reason for the first failure
+};
+
+// Verifies that `records` (ordered by seq as stored) form an unbroken chain from genesis and
+// that every checkpoint is validly signed by `public_key_hex` and matches the chain: its seq
+// exists and its head hash equals that record's hash. A checkpoint beyond the chain's end means
+// records were truncated. Checks everything and reports the first failure.
+VerifyReport VerifyChain(std::span<const AuditRecord> records,
+                         std::span<const Checkpoint> checkpoints,
+                         const std::string& public_key_hex);
+
+}  // namespace rounds::governance::audit
