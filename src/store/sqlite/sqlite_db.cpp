@@ -1,0 +1,122 @@
+#include "store/sqlite/sqlite_db.hpp"
+
+namespace rounds::store::sqlite {
+
+Error TranslateError(sqlite3* db, int rc, std::string_view context) {
+  std::string detail = std::string(context) + ": " + (db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+  switch (rc & 0xFF) {
+    case SQLITE_CONSTRAINT:
+      if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
+        return Error{ErrorCode::kConflict, "conflict", "That already exists.", detail};
+      }
+      if (rc == SQLITE_CONSTRAINT_CHECK || rc == SQLITE_CONSTRAINT_NOTNULL) {
+        return Error{ErrorCode::kInvalidArgument, "invalid_value", "A value is not allowed.", detail};
+      }
+      if (rc == SQLITE_CONSTRAINT_FOREIGNKEY) {
+        return Error{ErrorCode::kNotFound, "not_found", "A referenced record does not exist.", detail};
+      }
+      return Error{ErrorCode::kConflict, "conflict", "The change conflicts with existing data.", detail};
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return Error{ErrorCode::kUnavailable, "busy", "The database is busy; try again.", detail};
+    case SQLITE_FULL:
+      return Error{ErrorCode::kUnavailable, "storage_full", "The server's storage is full.", detail};
+    default:
+      return Error{ErrorCode::kInternal, "internal", "Something went wrong on the server.", detail};
+  }
+}
+
+Statement& Statement::Bind(int index, std::int64_t value) {
+  sqlite3_bind_int64(stmt_, index, value);
+  return *this;
+}
+Statement& Statement::Bind(int index, double value) {
+  sqlite3_bind_double(stmt_, index, value);
+  return *this;
+}
+Statement& Statement::Bind(int index, std::string_view value) {
+  sqlite3_bind_text(stmt_, index, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
+  return *this;
+}
+Statement& Statement::BindNull(int index) {
+  sqlite3_bind_null(stmt_, index);
+  return *this;
+}
+
+Result<bool> Statement::Step() {
+  int rc = sqlite3_step(stmt_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  Error e = TranslateError(db_, sqlite3_extended_errcode(db_), sqlite3_sql(stmt_));
+  sqlite3_reset(stmt_);
+  return tl::unexpected(std::move(e));
+}
+
+Status Statement::Run() {
+  auto r = Step();
+  if (!r) return tl::unexpected(r.error());
+  return Ok();
+}
+
+std::string Statement::Text(int column) const {
+  const auto* text = sqlite3_column_text(stmt_, column);
+  if (text == nullptr) return {};
+  return std::string(reinterpret_cast<const char*>(text),
+                     static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column)));
+}
+
+void Statement::Reset() {
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+}
+
+Result<std::unique_ptr<Connection>> Connection::Open(const std::string& path, bool sync_full) {
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &db,
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  if (rc != SQLITE_OK) {
+    Error e = TranslateError(db, rc, "open " + path);
+    sqlite3_close(db);
+    return tl::unexpected(std::move(e));
+  }
+  sqlite3_extended_result_codes(db, 1);
+  sqlite3_busy_timeout(db, 10'000);
+  std::unique_ptr<Connection> connection(new Connection(db));
+  ROUNDS_RETURN_IF_ERROR(connection->Exec("PRAGMA journal_mode=WAL"));
+  ROUNDS_RETURN_IF_ERROR(connection->Exec(sync_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL"));
+  ROUNDS_RETURN_IF_ERROR(connection->Exec("PRAGMA foreign_keys=ON"));
+  ROUNDS_RETURN_IF_ERROR(connection->Exec("PRAGMA journal_size_limit=67108864"));
+  ROUNDS_RETURN_IF_ERROR(connection->Exec("PRAGMA cache_size=-16000"));
+  return connection;
+}
+
+Connection::~Connection() {
+  for (auto& [sql, entry] : cache_) sqlite3_finalize(entry.stmt);
+  sqlite3_close_v2(db_);
+}
+
+Result<Statement*> Connection::Prepare(const char* sql) {
+  auto it = cache_.find(sql);
+  if (it == cache_.end()) {
+    sqlite3_stmt* stmt = nullptr;
+    int rc = sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+    if (rc != SQLITE_OK) return tl::unexpected(TranslateError(db_, rc, sql));
+    it = cache_.emplace(sql, Entry{stmt, std::make_unique<Statement>(db_, stmt)}).first;
+  }
+  it->second.wrapper->Reset();
+  return it->second.wrapper.get();
+}
+
+Status Connection::Exec(std::string_view sql) {
+  std::string text(sql);
+  char* message = nullptr;
+  int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &message);
+  if (rc != SQLITE_OK) {
+    Error e = TranslateError(db_, sqlite3_extended_errcode(db_), text.substr(0, 60));
+    sqlite3_free(message);
+    return tl::unexpected(std::move(e));
+  }
+  return Ok();
+}
+
+}  // namespace rounds::store::sqlite

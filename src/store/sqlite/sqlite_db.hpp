@@ -1,0 +1,88 @@
+// Thin RAII wrappers over the SQLite C API used by the SQLite store: a connection with a cache of
+// prepared statements, and a statement with typed binding and reading. Not thread-safe: each
+// connection belongs to one thread at a time (the writer, or a borrowed reader).
+#pragma once
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "core/result.hpp"
+
+namespace rounds::store::sqlite {
+
+// Translates a SQLite result code into an Error, in one place for the whole store.
+Error TranslateError(sqlite3* db, int rc, std::string_view context);
+
+class Statement {
+ public:
+  Statement(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+
+  // Binding is 1-based, like ?1, ?2 in the SQL.
+  Statement& Bind(int index, std::int64_t value);
+  Statement& Bind(int index, int value) { return Bind(index, static_cast<std::int64_t>(value)); }
+  Statement& Bind(int index, bool value) { return Bind(index, static_cast<std::int64_t>(value)); }
+  Statement& Bind(int index, double value);
+  Statement& Bind(int index, std::string_view value);
+  Statement& Bind(int index, const std::string& value) { return Bind(index, std::string_view(value)); }
+  Statement& Bind(int index, const char* value) { return Bind(index, std::string_view(value)); }
+  Statement& BindNull(int index);
+  template <class T>
+  Statement& Bind(int index, const std::optional<T>& value) {
+    return value ? Bind(index, *value) : BindNull(index);
+  }
+
+  // Advances to the next row: true with a row, false when done, or an error.
+  Result<bool> Step();
+  // Runs a statement that returns no rows.
+  Status Run();
+
+  std::int64_t Int(int column) const { return sqlite3_column_int64(stmt_, column); }
+  double Double(int column) const { return sqlite3_column_double(stmt_, column); }
+  bool IsNull(int column) const { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
+  std::string Text(int column) const;
+  std::optional<std::int64_t> OptionalInt(int column) const {
+    return IsNull(column) ? std::nullopt : std::optional<std::int64_t>(Int(column));
+  }
+
+  // Clears bindings and resets; called before reuse from the cache.
+  void Reset();
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* stmt_;
+};
+
+class Connection {
+ public:
+  // Opens `path` (created if missing) and applies the pragmas every connection needs.
+  static Result<std::unique_ptr<Connection>> Open(const std::string& path, bool sync_full);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // Returns a cached prepared statement for `sql`, reset and ready to bind. The reference stays
+  // valid for the connection's lifetime; do not interleave two uses of the same SQL.
+  Result<Statement*> Prepare(const char* sql);
+  // Runs one or more statements with no parameters (DDL, pragmas, BEGIN/COMMIT).
+  Status Exec(std::string_view sql);
+  std::int64_t LastInsertId() const { return sqlite3_last_insert_rowid(db_); }
+  int Changes() const { return sqlite3_changes(db_); }
+  sqlite3* raw() const { return db_; }
+
+ private:
+  explicit Connection(sqlite3* db) : db_(db) {}
+  sqlite3* db_;
+  struct Entry {
+    sqlite3_stmt* stmt;
+    std::unique_ptr<Statement> wrapper;
+  };
+  std::unordered_map<const char*, Entry> cache_;  // keyed by the SQL constant's address
+};
+
+}  // namespace rounds::store::sqlite

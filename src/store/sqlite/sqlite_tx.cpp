@@ -1,0 +1,870 @@
+#include "store/sqlite/sqlite_tx.hpp"
+
+#include <limits>
+#include <map>
+
+#include <nlohmann/json.hpp>
+
+namespace rounds::store::sqlite {
+namespace {
+
+constexpr std::int64_t kMaxInt = std::numeric_limits<std::int64_t>::max();
+
+// ---- SQL, one named constant per query; parameters only, never text built from input ---------
+
+constexpr const char kFindUser[] =
+    "SELECT id, username, display_name, email, job_role, kind, is_admin, is_compliance, disabled, "
+    "created_at FROM users WHERE id = ?1";
+constexpr const char kFindUserByUsername[] =
+    "SELECT id, username, display_name, email, job_role, kind, is_admin, is_compliance, disabled, "
+    "created_at FROM users WHERE username = ?1";
+constexpr const char kListUsers[] =
+    "SELECT id, username, display_name, email, job_role, kind, is_admin, is_compliance, disabled, "
+    "created_at FROM users u WHERE id > ?1 "
+    "AND (?2 = '' OR username LIKE ?2 || '%' ESCAPE '\\' OR display_name LIKE ?2 || '%' ESCAPE '\\' "
+    "     OR display_name LIKE '% ' || ?2 || '%' ESCAPE '\\') "
+    "AND (?3 = '' OR job_role = ?3 COLLATE NOCASE) "
+    "AND (?4 IS NULL OR EXISTS (SELECT 1 FROM user_departments d WHERE d.user_id = u.id AND d.department_id = ?4)) "
+    "AND (?5 OR disabled = 0) ORDER BY id LIMIT ?6";
+constexpr const char kCountUsers[] = "SELECT count(*) FROM users";
+constexpr const char kUserDepartments[] =
+    "SELECT department_id FROM user_departments WHERE user_id = ?1 ORDER BY department_id";
+constexpr const char kFindCredentials[] =
+    "SELECT user_id, password_hash, failed_attempts, locked_until FROM credentials WHERE user_id = ?1";
+constexpr const char kListDepartments[] = "SELECT id, name, parent_id FROM departments ORDER BY name";
+constexpr const char kFindDepartment[] = "SELECT id, name, parent_id FROM departments WHERE id = ?1";
+constexpr const char kFindDepartmentByName[] =
+    "SELECT id, name, parent_id FROM departments WHERE name = ?1 COLLATE NOCASE";
+
+constexpr const char kFindSession[] =
+    "SELECT id, user_id, token_hash, csrf_token, is_bearer, created_at, last_seen_at, expires_at, "
+    "user_agent, address FROM sessions WHERE token_hash = ?1";
+constexpr const char kListSessions[] =
+    "SELECT id, user_id, token_hash, csrf_token, is_bearer, created_at, last_seen_at, expires_at, "
+    "user_agent, address FROM sessions WHERE user_id = ?1 ORDER BY id";
+
+#define ROUNDS_SPACE_COLUMNS \
+  "s.id, s.kind, s.name, s.topic, s.visibility, s.join_policy, s.archived, coalesce(s.direct_key, ''), " \
+  "s.created_by, s.created_at, s.last_seq, s.member_count"
+constexpr const char kFindSpace[] = "SELECT " ROUNDS_SPACE_COLUMNS " FROM spaces s WHERE s.id = ?1";
+constexpr const char kFindDirectSpace[] =
+    "SELECT " ROUNDS_SPACE_COLUMNS " FROM spaces s WHERE s.direct_key = ?1";
+constexpr const char kListSpaces[] =
+    "SELECT " ROUNDS_SPACE_COLUMNS " FROM spaces s WHERE s.id > ?1 "
+    "AND (?2 IS NULL AND s.kind <> 'direct' OR s.kind = ?2) "
+    "AND (?3 = 0 OR s.visibility = 'public') AND (?4 OR s.archived = 0) "
+    "AND (?5 = '' OR s.name LIKE '%' || ?5 || '%' ESCAPE '\\' OR s.topic LIKE '%' || ?5 || '%' ESCAPE '\\') "
+    "AND (?6 = 0 OR NOT EXISTS (SELECT 1 FROM memberships m WHERE m.space_id = s.id AND m.user_id = ?6)) "
+    "ORDER BY s.id LIMIT ?7";
+constexpr const char kListSpacesForUser[] =
+    "SELECT " ROUNDS_SPACE_COLUMNS ", m.role, m.read_seq, m.joined_at, "
+    "(SELECT count(*) FROM messages x WHERE x.space_id = s.id AND x.seq > m.read_seq AND x.deleted = 0 "
+    "   AND x.author_id <> m.user_id), "
+    "(SELECT count(*) FROM mentions n JOIN messages x ON x.id = n.message_id WHERE n.user_id = m.user_id "
+    "   AND n.space_id = s.id AND x.seq > m.read_seq AND x.deleted = 0) "
+    "FROM memberships m JOIN spaces s ON s.id = m.space_id WHERE m.user_id = ?1 "
+    "ORDER BY s.kind, s.name COLLATE NOCASE, s.id";
+constexpr const char kFindMembership[] =
+    "SELECT space_id, user_id, role, read_seq, joined_at FROM memberships WHERE space_id = ?1 AND user_id = ?2";
+constexpr const char kListMembers[] =
+    "SELECT space_id, user_id, role, read_seq, joined_at FROM memberships WHERE space_id = ?1 "
+    "AND user_id > ?2 ORDER BY user_id LIMIT ?3";
+constexpr const char kListMemberIds[] = "SELECT user_id FROM memberships WHERE space_id = ?1";
+constexpr const char kListSpaceIdsForUser[] = "SELECT space_id FROM memberships WHERE user_id = ?1";
+
+#define ROUNDS_MESSAGE_COLUMNS \
+  "m.id, m.space_id, m.seq, m.author_id, m.kind, m.parent_id, m.title, m.body, m.client_id, " \
+  "m.created_at, m.edited_at, m.deleted, m.pinned, m.accepted_answer_id, m.reply_count, m.vote_count"
+constexpr const char kFindMessage[] = "SELECT " ROUNDS_MESSAGE_COLUMNS " FROM messages m WHERE m.id = ?1";
+constexpr const char kFindMessageByClientId[] =
+    "SELECT " ROUNDS_MESSAGE_COLUMNS " FROM messages m WHERE m.space_id = ?1 AND m.author_id = ?2 "
+    "AND m.client_id = ?3 AND m.client_id <> ''";
+constexpr const char kListTopBefore[] =
+    "SELECT " ROUNDS_MESSAGE_COLUMNS " FROM messages m WHERE m.space_id = ?1 AND m.parent_id IS NULL "
+    "AND m.seq < ?2 AND (?3 OR m.deleted = 0) ORDER BY m.seq DESC LIMIT ?4";
+constexpr const char kListTopAfter[] =
+    "SELECT " ROUNDS_MESSAGE_COLUMNS " FROM messages m WHERE m.space_id = ?1 AND m.parent_id IS NULL "
+    "AND m.seq > ?2 AND (?3 OR m.deleted = 0) ORDER BY m.seq ASC LIMIT ?4";
+constexpr const char kListThreadBefore[] =
+    "SELECT " ROUNDS_MESSAGE_COLUMNS " FROM messages m WHERE m.space_id = ?1 AND m.parent_id = ?5 "
+    "AND m.seq < ?2 AND (?3 OR m.deleted = 0) ORDER BY m.seq DESC LIMIT ?4";
+constexpr const char kListThreadAfter[] =
+    "SELECT " ROUNDS_MESSAGE_COLUMNS " FROM messages m WHERE m.space_id = ?1 AND m.parent_id = ?5 "
+    "AND m.seq > ?2 AND (?3 OR m.deleted = 0) ORDER BY m.seq ASC LIMIT ?4";
+constexpr const char kListPinned[] =
+    "SELECT " ROUNDS_MESSAGE_COLUMNS " FROM messages m WHERE m.space_id = ?1 AND m.pinned = 1 "
+    "AND m.deleted = 0 ORDER BY m.seq DESC";
+constexpr const char kReactions[] =
+    "SELECT emoji, count(*), max(user_id = ?2) FROM reactions WHERE message_id = ?1 "
+    "GROUP BY emoji ORDER BY count(*) DESC, emoji";
+constexpr const char kPollOptions[] =
+    "SELECT o.idx, o.text, (SELECT count(*) FROM poll_votes v WHERE v.message_id = o.message_id "
+    "AND v.idx = o.idx) FROM poll_options o WHERE o.message_id = ?1 ORDER BY o.idx";
+constexpr const char kMyPollVote[] = "SELECT idx FROM poll_votes WHERE message_id = ?1 AND user_id = ?2";
+constexpr const char kMyIdeaVote[] = "SELECT 1 FROM idea_votes WHERE message_id = ?1 AND user_id = ?2";
+constexpr const char kMessageMentions[] =
+    "SELECT user_id FROM mentions WHERE message_id = ?1 ORDER BY user_id";
+constexpr const char kListEdits[] =
+    "SELECT message_id, version, body, edited_at, editor_id FROM message_edits WHERE message_id = ?1 "
+    "ORDER BY version";
+constexpr const char kListMentions[] =
+    "SELECT n.user_id, n.message_id, n.space_id, n.created_at FROM mentions n "
+    "JOIN messages m ON m.id = n.message_id WHERE n.user_id = ?1 AND n.message_id < ?2 AND m.deleted = 0 "
+    "ORDER BY n.message_id DESC LIMIT ?3";
+constexpr const char kListEvents[] =
+    "SELECT space_id, seq, type, payload, created_at FROM space_events WHERE space_id = ?1 AND seq > ?2 "
+    "ORDER BY seq LIMIT ?3";
+constexpr const char kSearch[] =
+    "SELECT " ROUNDS_MESSAGE_COLUMNS ", snippet(message_search, -1, '[[', ']]', '…', 16), "
+    "bm25(message_search) AS rank FROM message_search JOIN messages m ON m.id = message_search.rowid "
+    "WHERE message_search MATCH ?1 AND m.space_id IN (SELECT value FROM json_each(?2)) AND m.deleted = 0 "
+    "ORDER BY rank LIMIT ?3 OFFSET ?4";
+
+constexpr const char kInsertDepartment[] = "INSERT INTO departments (name, parent_id) VALUES (?1, ?2)";
+constexpr const char kInsertUser[] =
+    "INSERT INTO users (username, display_name, email, job_role, kind, is_admin, is_compliance, disabled, "
+    "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+constexpr const char kUpdateUser[] =
+    "UPDATE users SET display_name = ?2, email = ?3, job_role = ?4, kind = ?5, is_admin = ?6, "
+    "is_compliance = ?7, disabled = ?8 WHERE id = ?1";
+constexpr const char kClearUserDepartments[] = "DELETE FROM user_departments WHERE user_id = ?1";
+constexpr const char kInsertUserDepartment[] =
+    "INSERT OR IGNORE INTO user_departments (user_id, department_id) VALUES (?1, ?2)";
+constexpr const char kInsertCredentials[] =
+    "INSERT INTO credentials (user_id, password_hash) VALUES (?1, ?2)";
+constexpr const char kUpdateCredentials[] =
+    "UPDATE credentials SET password_hash = ?2, failed_attempts = ?3, locked_until = ?4 WHERE user_id = ?1";
+constexpr const char kInsertSession[] =
+    "INSERT INTO sessions (user_id, token_hash, csrf_token, is_bearer, created_at, last_seen_at, "
+    "expires_at, user_agent, address) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+constexpr const char kTouchSession[] = "UPDATE sessions SET last_seen_at = ?2 WHERE id = ?1";
+constexpr const char kDeleteSession[] = "DELETE FROM sessions WHERE id = ?1";
+constexpr const char kSessionIdsForUser[] = "SELECT id FROM sessions WHERE user_id = ?1";
+constexpr const char kDeleteSessionsForUser[] = "DELETE FROM sessions WHERE user_id = ?1";
+constexpr const char kDeleteExpiredSessions[] =
+    "DELETE FROM sessions WHERE expires_at <= ?1 OR last_seen_at <= ?1 - ?2";
+constexpr const char kInsertSpace[] =
+    "INSERT INTO spaces (kind, name, topic, visibility, join_policy, archived, direct_key, created_by, "
+    "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, nullif(?7, ''), ?8, ?9)";
+constexpr const char kUpdateSpace[] =
+    "UPDATE spaces SET name = ?2, topic = ?3, visibility = ?4, join_policy = ?5, archived = ?6 WHERE id = ?1";
+constexpr const char kUpsertMembership[] =
+    "INSERT INTO memberships (space_id, user_id, role, read_seq, joined_at) VALUES (?1, ?2, ?3, ?4, ?5) "
+    "ON CONFLICT (space_id, user_id) DO UPDATE SET role = excluded.role";
+constexpr const char kDeleteMembership[] = "DELETE FROM memberships WHERE space_id = ?1 AND user_id = ?2";
+constexpr const char kRecountMembers[] =
+    "UPDATE spaces SET member_count = (SELECT count(*) FROM memberships WHERE space_id = ?1) WHERE id = ?1";
+constexpr const char kSetReadSeq[] =
+    "UPDATE memberships SET read_seq = max(read_seq, ?3) WHERE space_id = ?1 AND user_id = ?2";
+constexpr const char kNextSeq[] =
+    "UPDATE spaces SET last_seq = last_seq + 1 WHERE id = ?1 RETURNING last_seq";
+constexpr const char kInsertEvent[] =
+    "INSERT INTO space_events (space_id, seq, type, payload, created_at) VALUES (?1, ?2, ?3, ?4, ?5)";
+constexpr const char kInsertMessage[] =
+    "INSERT INTO messages (space_id, seq, author_id, kind, parent_id, title, body, client_id, created_at) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+constexpr const char kBumpReplyCount[] = "UPDATE messages SET reply_count = reply_count + 1 WHERE id = ?1";
+constexpr const char kInsertPollOption[] =
+    "INSERT INTO poll_options (message_id, idx, text) VALUES (?1, ?2, ?3)";
+constexpr const char kInsertMention[] =
+    "INSERT OR IGNORE INTO mentions (user_id, message_id, space_id, created_at) VALUES (?1, ?2, ?3, ?4)";
+constexpr const char kIndexMessage[] =
+    "INSERT INTO message_search (rowid, title, body) VALUES (?1, ?2, ?3)";
+constexpr const char kUnindexMessage[] = "DELETE FROM message_search WHERE rowid = ?1";
+constexpr const char kMessageForEdit[] =
+    "SELECT title, body, created_at, author_id, deleted FROM messages WHERE id = ?1";
+constexpr const char kEditCount[] = "SELECT count(*) FROM message_edits WHERE message_id = ?1";
+constexpr const char kInsertEdit[] =
+    "INSERT INTO message_edits (message_id, version, title, body, edited_at, editor_id) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+constexpr const char kUpdateMessageBody[] =
+    "UPDATE messages SET title = ?2, body = ?3, edited_at = ?4 WHERE id = ?1";
+constexpr const char kDeleteMessage[] =
+    "UPDATE messages SET deleted = 1, title = '', body = '', pinned = 0, edited_at = ?2 WHERE id = ?1";
+constexpr const char kSetPinned[] = "UPDATE messages SET pinned = ?2 WHERE id = ?1";
+constexpr const char kSetAccepted[] = "UPDATE messages SET accepted_answer_id = ?2 WHERE id = ?1";
+constexpr const char kAddReaction[] =
+    "INSERT OR IGNORE INTO reactions (message_id, emoji, user_id) VALUES (?1, ?2, ?3)";
+constexpr const char kRemoveReaction[] =
+    "DELETE FROM reactions WHERE message_id = ?1 AND emoji = ?2 AND user_id = ?3";
+constexpr const char kAddIdeaVote[] = "INSERT OR IGNORE INTO idea_votes (message_id, user_id) VALUES (?1, ?2)";
+constexpr const char kRemoveIdeaVote[] = "DELETE FROM idea_votes WHERE message_id = ?1 AND user_id = ?2";
+constexpr const char kRecountIdeaVotes[] =
+    "UPDATE messages SET vote_count = (SELECT count(*) FROM idea_votes WHERE message_id = ?1) WHERE id = ?1";
+constexpr const char kSetPollVote[] =
+    "INSERT INTO poll_votes (message_id, user_id, idx) VALUES (?1, ?2, ?3) "
+    "ON CONFLICT (message_id, user_id) DO UPDATE SET idx = excluded.idx WHERE idx <> excluded.idx";
+constexpr const char kRemovePollVote[] = "DELETE FROM poll_votes WHERE message_id = ?1 AND user_id = ?2";
+constexpr const char kPollOptionExists[] = "SELECT 1 FROM poll_options WHERE message_id = ?1 AND idx = ?2";
+
+// ---- Row readers ---------------------------------------------------------------------------
+
+User ReadUser(const Statement& s) {
+  User u;
+  u.id = s.Int(0);
+  u.username = s.Text(1);
+  u.display_name = s.Text(2);
+  u.email = s.Text(3);
+  u.job_role = s.Text(4);
+  u.kind = ParseAccountKind(s.Text(5)).value_or(AccountKind::kStaff);
+  u.is_admin = s.Int(6) != 0;
+  u.is_compliance = s.Int(7) != 0;
+  u.disabled = s.Int(8) != 0;
+  u.created_at = s.Int(9);
+  return u;
+}
+
+Department ReadDepartment(const Statement& s) {
+  Department d;
+  d.id = s.Int(0);
+  d.name = s.Text(1);
+  d.parent_id = s.OptionalInt(2);
+  return d;
+}
+
+Session ReadSession(const Statement& s) {
+  Session x;
+  x.id = s.Int(0);
+  x.user_id = s.Int(1);
+  x.token_hash = s.Text(2);
+  x.csrf_token = s.Text(3);
+  x.is_bearer = s.Int(4) != 0;
+  x.created_at = s.Int(5);
+  x.last_seen_at = s.Int(6);
+  x.expires_at = s.Int(7);
+  x.user_agent = s.Text(8);
+  x.address = s.Text(9);
+  return x;
+}
+
+// Reads the 12 space columns starting at `c`.
+Space ReadSpace(const Statement& s, int c = 0) {
+  Space x;
+  x.id = s.Int(c + 0);
+  x.kind = ParseSpaceKind(s.Text(c + 1)).value_or(SpaceKind::kChannel);
+  x.name = s.Text(c + 2);
+  x.topic = s.Text(c + 3);
+  x.visibility = ParseVisibility(s.Text(c + 4)).value_or(Visibility::kPrivate);
+  x.join_policy = ParseJoinPolicy(s.Text(c + 5)).value_or(JoinPolicy::kInvite);
+  x.archived = s.Int(c + 6) != 0;
+  x.direct_key = s.Text(c + 7);
+  x.created_by = s.Int(c + 8);
+  x.created_at = s.Int(c + 9);
+  x.last_seq = s.Int(c + 10);
+  x.member_count = static_cast<int>(s.Int(c + 11));
+  return x;
+}
+
+Membership ReadMembership(const Statement& s) {
+  Membership m;
+  m.space_id = s.Int(0);
+  m.user_id = s.Int(1);
+  m.role = ParseMemberRole(s.Text(2)).value_or(MemberRole::kReadOnly);
+  m.read_seq = s.Int(3);
+  m.joined_at = s.Int(4);
+  return m;
+}
+
+Message ReadMessageRow(const Statement& s) {
+  Message m;
+  m.id = s.Int(0);
+  m.space_id = s.Int(1);
+  m.seq = s.Int(2);
+  m.author_id = s.Int(3);
+  m.kind = ParseMessageKind(s.Text(4)).value_or(MessageKind::kMessage);
+  m.parent_id = s.OptionalInt(5);
+  m.title = s.Text(6);
+  m.body = s.Text(7);
+  m.client_id = s.Text(8);
+  m.created_at = s.Int(9);
+  m.edited_at = s.Int(10);
+  m.deleted = s.Int(11) != 0;
+  m.pinned = s.Int(12) != 0;
+  m.accepted_answer_id = s.OptionalInt(13);
+  m.reply_count = static_cast<int>(s.Int(14));
+  m.vote_count = static_cast<int>(s.Int(15));
+  return m;
+}
+
+// Reads every row of `statement` through `read`.
+template <class T, class F>
+Result<std::vector<T>> ReadAll(Statement& statement, F read) {
+  std::vector<T> out;
+  while (true) {
+    ROUNDS_ASSIGN_OR_RETURN(bool row, statement.Step());
+    if (!row) break;
+    out.push_back(read(statement));
+  }
+  return out;
+}
+
+template <class T, class F>
+Result<std::optional<T>> ReadOne(Statement& statement, F read) {
+  ROUNDS_ASSIGN_OR_RETURN(bool row, statement.Step());
+  if (!row) return std::optional<T>();
+  T value = read(statement);
+  statement.Reset();
+  return std::optional<T>(std::move(value));
+}
+
+std::string EscapeLike(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '%' || c == '_' || c == '\\') out.push_back('\\');
+    out.push_back(c);
+  }
+  return out;
+}
+
+int ClampLimit(int limit) { return limit <= 0 ? 50 : std::min(limit, 1000); }
+
+}  // namespace
+
+std::string BuildFtsQuery(std::string_view text) {
+  std::string query;
+  std::string word;
+  auto flush = [&] {
+    if (word.empty()) return;
+    if (!query.empty()) query.push_back(' ');
+    // A quoted string is a phrase in FTS5: operators and column filters inside it are plain text.
+    query += "\"" + word + "\"*";
+    word.clear();
+  };
+  for (unsigned char c : text) {
+    bool word_char = std::isalnum(c) != 0 || c >= 0x80;
+    if (word_char) {
+      word.push_back(static_cast<char>(c));
+    } else {
+      flush();
+    }
+  }
+  flush();
+  return query;
+}
+
+// ---- Reads -----------------------------------------------------------------------------------
+
+Status SqliteTx::LoadDepartments(User& user) {
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kUserDepartments));
+  s->Bind(1, user.id);
+  ROUNDS_ASSIGN_OR_RETURN(user.department_ids,
+                          ReadAll<DepartmentId>(*s, [](const Statement& r) { return r.Int(0); }));
+  return Ok();
+}
+
+Result<std::optional<User>> SqliteTx::FindUser(UserId id) {
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kFindUser));
+  s->Bind(1, id);
+  ROUNDS_ASSIGN_OR_RETURN(auto user, ReadOne<User>(*s, ReadUser));
+  if (user) ROUNDS_RETURN_IF_ERROR(LoadDepartments(*user));
+  return user;
+}
+
+Result<std::optional<User>> SqliteTx::FindUserByUsername(const std::string& username) {
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kFindUserByUsername));
+  s->Bind(1, username);
+  ROUNDS_ASSIGN_OR_RETURN(auto user, ReadOne<User>(*s, ReadUser));
+  if (user) ROUNDS_RETURN_IF_ERROR(LoadDepartments(*user));
+  return user;
+}
+
+Result<std::vector<User>> SqliteTx::ListUsers(const UserQuery& q) {
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kListUsers));
+  s->Bind(1, q.after_id).Bind(2, EscapeLike(q.text)).Bind(3, q.job_role).Bind(4, q.department_id);
+  s->Bind(5, q.include_disabled).Bind(6, ClampLimit(q.limit));
+  ROUNDS_ASSIGN_OR_RETURN(auto users, ReadAll<User>(*s, ReadUser));
+  for (auto& u : users) ROUNDS_RETURN_IF_ERROR(LoadDepartments(u));
+  return users;
+}
+
+Result<std::int64_t> SqliteTx::CountUsers() {
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kCountUsers));
+  ROUNDS_ASSIGN_OR_RETURN(auto n, ReadOne<std::int64_t>(*s, [](const Statement& r) { return r.Int(0); }));
+  return n.value_or(0);
+}
+
+Result<std::optional<Credentials>> SqliteTx::FindCredentials(UserId id) {
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kFindCredentials));
+  s->Bind(1, id);
+  return ReadOne<Credentials>(*s, [](const Statement& r) {
+    return Credentials{r.Int(0), r.Text(1), static_cast<int>(r.Int(2)), r.Int(3)};
+  });
+}
+
+Result<std::vector<Department>> SqliteTx::ListDepartments() {
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kListDepartments));
+  return ReadAll<Department>(*s, ReadDepartment);
+}
+
+Result<std::optional<Department>> SqliteTx::FindDepartment(DepartmentId id) {
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kFindDepartment));
+  s->Bind(1, id);
+  return ReadOne<Department>(*s, ReadDepartment);
+}
+
+Result<std::optional<Department>> SqliteTx::FindDepartmentByName(const std::string& name) {
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kFindDepartmentByName));
+  s->Bind(1, name);
+  return ReadOne<Department>(*s, ReadDepartment);
+}
+
+Result<std::optional<Session>> SqliteTx::FindSessionByTokenHash(const std::string& token_hash) {
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kFindSession));
+  s->Bind(1, token_hash);
+  return ReadOne<Session>(*s, ReadSession);
+}
+
+Result<std::vector<Session>> SqliteTx::ListSessionsForUser(UserId user_id) {
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kListSessions));
+  s->Bind(1, user_id);
+  return ReadAll<Session>(*s, ReadSession);
+}
+
+Result<std::optional<Space>> SqliteTx::FindSpace(SpaceId id) {
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kFindSpace));
+  s->Bind(1, id);
+  return ReadOne<Space>(*s, [](const Statement& r) { return ReadSpace(r); });
+}
+
+Result<std::optional<Space>> SqliteTx::FindDirectSpace(const std::string& direct_key) {
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kFindDirectSpace));
+  s->Bind(1, direct_key);
+  return ReadOne<Space>(*s, [](const Statement& r) { return ReadSpace(r); });
+}
+
+Result<std::vector<Space>> SqliteTx::ListSpaces(const SpaceQuery& q) {
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kListSpaces));
+  s->Bind(1, q.after_id);
+  if (q.kind) {
+    s->Bind(2, ToString(*q.kind));
+  } else {
+    s->BindNull(2);
+  }
+  s->Bind(3, q.public_only).Bind(4, q.include_archived).Bind(5, EscapeLike(q.text));
+  s->Bind(6, q.not_member_of).Bind(7, ClampLimit(q.limit));
+  return ReadAll<Space>(*s, [](const Statement& r) { return ReadSpace(r); });
+}
+
+Result<std::vector<MemberSpace>> SqliteTx::ListSpacesForUser(UserId user_id) {
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kListSpacesForUser));
+  s->Bind(1, user_id);
+  return ReadAll<MemberSpace>(*s, [user_id](const Statement& r) {
+    MemberSpace ms;
+    ms.space = ReadSpace(r);
+    ms.membership.space_id = ms.space.id;
+    ms.membership.user_id = user_id;
+    ms.membership.role = ParseMemberRole(r.Text(12)).value_or(MemberRole::kReadOnly);
+    ms.membership.read_seq = r.Int(13);
+    ms.membership.joined_at = r.Int(14);
+    ms.unread_count = r.Int(15);
+    ms.unread_mentions = r.Int(16);
+    return ms;
+  });
+}
+
+Result<std::optional<Membership>> SqliteTx::FindMembership(SpaceId space_id, UserId user_id) {
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kFindMembership));
+  s->Bind(1, space_id).Bind(2, user_id);
+  return ReadOne<Membership>(*s, ReadMembership);
+}
+
+Result<std::vector<Membership>> SqliteTx::ListMembers(SpaceId space_id, UserId after_user_id, int limit) {
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kListMembers));
+  s->Bind(1, space_id).Bind(2, after_user_id).Bind(3, ClampLimit(limit));
+  return ReadAll<Membership>(*s, ReadMembership);
+}
+
+Result<std::vector<UserId>> SqliteTx::ListMemberIds(SpaceId space_id) {
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kListMemberIds));
+  s->Bind(1, space_id);
+  return ReadAll<UserId>(*s, [](const Statement& r) { return r.Int(0); });
+}
+
+Result<std::vector<SpaceId>> SqliteTx::ListSpaceIdsForUser(UserId user_id) {
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kListSpaceIdsForUser));
+  s->Bind(1, user_id);
+  return ReadAll<SpaceId>(*s, [](const Statement& r) { return r.Int(0); });
+}
+
+Status SqliteTx::LoadMessageDetails(Message& m, UserId viewer_id) {
+  {
+    ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kReactions));
+    s->Bind(1, m.id).Bind(2, viewer_id);
+    ROUNDS_ASSIGN_OR_RETURN(m.reactions, ReadAll<ReactionCount>(*s, [](const Statement& r) {
+      return ReactionCount{r.Text(0), static_cast<int>(r.Int(1)), r.Int(2) != 0};
+    }));
+  }
+  {
+    ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kMessageMentions));
+    s->Bind(1, m.id);
+    ROUNDS_ASSIGN_OR_RETURN(m.mentions, ReadAll<UserId>(*s, [](const Statement& r) { return r.Int(0); }));
+  }
+  if (m.kind == MessageKind::kPoll) {
+    ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kPollOptions));
+    s->Bind(1, m.id);
+    ROUNDS_ASSIGN_OR_RETURN(m.poll_options, ReadAll<PollOption>(*s, [](const Statement& r) {
+      return PollOption{static_cast<int>(r.Int(0)), r.Text(1), static_cast<int>(r.Int(2))};
+    }));
+    ROUNDS_ASSIGN_OR_RETURN(Statement * v, db_.Prepare(kMyPollVote));
+    v->Bind(1, m.id).Bind(2, viewer_id);
+    ROUNDS_ASSIGN_OR_RETURN(auto mine, ReadOne<int>(*v, [](const Statement& r) { return static_cast<int>(r.Int(0)); }));
+    m.my_poll_vote = mine;
+  }
+  if (m.kind == MessageKind::kIdea) {
+    ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kMyIdeaVote));
+    s->Bind(1, m.id).Bind(2, viewer_id);
+    ROUNDS_ASSIGN_OR_RETURN(auto mine, ReadOne<int>(*s, [](const Statement&) { return 1; }));
+    m.my_vote = mine.has_value();
+  }
+  return Ok();
+}
+
+Result<std::vector<Message>> SqliteTx::ReadMessages(Statement& statement, UserId viewer_id) {
+  ROUNDS_ASSIGN_OR_RETURN(auto messages, ReadAll<Message>(statement, ReadMessageRow));
+  for (auto& m : messages) ROUNDS_RETURN_IF_ERROR(LoadMessageDetails(m, viewer_id));
+  return messages;
+}
+
+Result<std::optional<Message>> SqliteTx::FindMessage(MessageId id, UserId viewer_id) {
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kFindMessage));
+  s->Bind(1, id);
+  ROUNDS_ASSIGN_OR_RETURN(auto m, ReadOne<Message>(*s, ReadMessageRow));
+  if (m) ROUNDS_RETURN_IF_ERROR(LoadMessageDetails(*m, viewer_id));
+  return m;
+}
+
+Result<std::optional<Message>> SqliteTx::FindMessageByClientId(SpaceId space_id, UserId author_id,
+                                                               const std::string& client_id) {
+  if (client_id.empty()) return std::optional<Message>();
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kFindMessageByClientId));
+  s->Bind(1, space_id).Bind(2, author_id).Bind(3, client_id);
+  ROUNDS_ASSIGN_OR_RETURN(auto m, ReadOne<Message>(*s, ReadMessageRow));
+  if (m) ROUNDS_RETURN_IF_ERROR(LoadMessageDetails(*m, author_id));
+  return m;
+}
+
+Result<std::vector<Message>> SqliteTx::ListMessages(const MessageQuery& q) {
+  bool after = q.after_seq.has_value();
+  const char* sql = q.parent_id ? (after ? kListThreadAfter : kListThreadBefore)
+                                : (after ? kListTopAfter : kListTopBefore);
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(sql));
+  s->Bind(1, q.space_id).Bind(2, after ? *q.after_seq : q.before_seq.value_or(kMaxInt));
+  s->Bind(3, q.include_deleted).Bind(4, ClampLimit(q.limit));
+  if (q.parent_id) s->Bind(5, *q.parent_id);
+  return ReadMessages(*s, q.viewer_id);
+}
+
+Result<std::vector<Message>> SqliteTx::ListPinned(SpaceId space_id, UserId viewer_id) {
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kListPinned));
+  s->Bind(1, space_id);
+  return ReadMessages(*s, viewer_id);
+}
+
+Result<std::vector<MessageEdit>> SqliteTx::ListEdits(MessageId id) {
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kListEdits));
+  s->Bind(1, id);
+  return ReadAll<MessageEdit>(*s, [](const Statement& r) {
+    return MessageEdit{r.Int(0), static_cast<int>(r.Int(1)), r.Text(2), r.Int(3), r.Int(4)};
+  });
+}
+
+Result<std::vector<Mention>> SqliteTx::ListMentions(UserId user_id, MessageId before_message_id, int limit) {
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kListMentions));
+  s->Bind(1, user_id).Bind(2, before_message_id > 0 ? before_message_id : kMaxInt).Bind(3, ClampLimit(limit));
+  return ReadAll<Mention>(*s, [](const Statement& r) {
+    return Mention{r.Int(0), r.Int(1), r.Int(2), r.Int(3)};
+  });
+}
+
+Result<std::vector<SpaceEvent>> SqliteTx::ListEvents(SpaceId space_id, Seq after_seq, int limit) {
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kListEvents));
+  s->Bind(1, space_id).Bind(2, after_seq).Bind(3, limit <= 0 ? 1000 : limit);
+  return ReadAll<SpaceEvent>(*s, [](const Statement& r) {
+    return SpaceEvent{r.Int(0), r.Int(1), r.Text(2), r.Text(3), r.Int(4)};
+  });
+}
+
+Result<std::vector<SearchHit>> SqliteTx::SearchMessages(const SearchQuery& q) {
+  std::string fts = BuildFtsQuery(q.text);
+  if (fts.empty() || q.space_ids.empty()) return std::vector<SearchHit>();
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kSearch));
+  s->Bind(1, fts).Bind(2, nlohmann::json(q.space_ids).dump());
+  s->Bind(3, ClampLimit(q.limit)).Bind(4, std::max(0, q.offset));
+  ROUNDS_ASSIGN_OR_RETURN(auto hits, ReadAll<SearchHit>(*s, [](const Statement& r) {
+    return SearchHit{ReadMessageRow(r), r.Text(16), r.Double(17)};
+  }));
+  for (auto& hit : hits) ROUNDS_RETURN_IF_ERROR(LoadMessageDetails(hit.message, 0));
+  return hits;
+}
+
+// ---- Writes ----------------------------------------------------------------------------------
+
+Result<DepartmentId> SqliteTx::InsertDepartment(const Department& d) {
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kInsertDepartment));
+  s->Bind(1, d.name).Bind(2, d.parent_id);
+  ROUNDS_RETURN_IF_ERROR(s->Run());
+  return db_.LastInsertId();
+}
+
+Result<UserId> SqliteTx::InsertUser(const User& u, const std::string& password_hash) {
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kInsertUser));
+  s->Bind(1, u.username).Bind(2, u.display_name).Bind(3, u.email).Bind(4, u.job_role);
+  s->Bind(5, ToString(u.kind)).Bind(6, u.is_admin).Bind(7, u.is_compliance).Bind(8, u.disabled);
+  s->Bind(9, u.created_at);
+  ROUNDS_RETURN_IF_ERROR(s->Run());
+  UserId id = db_.LastInsertId();
+  ROUNDS_ASSIGN_OR_RETURN(Statement * c, db_.Prepare(kInsertCredentials));
+  c->Bind(1, id).Bind(2, password_hash);
+  ROUNDS_RETURN_IF_ERROR(c->Run());
+  for (DepartmentId d : u.department_ids) {
+    ROUNDS_ASSIGN_OR_RETURN(Statement * ud, db_.Prepare(kInsertUserDepartment));
+    ud->Bind(1, id).Bind(2, d);
+    ROUNDS_RETURN_IF_ERROR(ud->Run());
+  }
+  return id;
+}
+
+Status SqliteTx::UpdateUser(const User& u) {
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kUpdateUser));
+  s->Bind(1, u.id).Bind(2, u.display_name).Bind(3, u.email).Bind(4, u.job_role).Bind(5, ToString(u.kind));
+  s->Bind(6, u.is_admin).Bind(7, u.is_compliance).Bind(8, u.disabled);
+  ROUNDS_RETURN_IF_ERROR(s->Run());
+  if (db_.Changes() == 0) return NotFound("User");
+  ROUNDS_ASSIGN_OR_RETURN(Statement * clear, db_.Prepare(kClearUserDepartments));
+  clear->Bind(1, u.id);
+  ROUNDS_RETURN_IF_ERROR(clear->Run());
+  for (DepartmentId d : u.department_ids) {
+    ROUNDS_ASSIGN_OR_RETURN(Statement * ud, db_.Prepare(kInsertUserDepartment));
+    ud->Bind(1, u.id).Bind(2, d);
+    ROUNDS_RETURN_IF_ERROR(ud->Run());
+  }
+  return Ok();
+}
+
+Status SqliteTx::UpdateCredentials(const Credentials& c) {
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kUpdateCredentials));
+  s->Bind(1, c.user_id).Bind(2, c.password_hash).Bind(3, c.failed_attempts).Bind(4, c.locked_until);
+  ROUNDS_RETURN_IF_ERROR(s->Run());
+  if (db_.Changes() == 0) return NotFound("User");
+  return Ok();
+}
+
+Result<SessionId> SqliteTx::InsertSession(const Session& x) {
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kInsertSession));
+  s->Bind(1, x.user_id).Bind(2, x.token_hash).Bind(3, x.csrf_token).Bind(4, x.is_bearer);
+  s->Bind(5, x.created_at).Bind(6, x.last_seen_at).Bind(7, x.expires_at).Bind(8, x.user_agent).Bind(9, x.address);
+  ROUNDS_RETURN_IF_ERROR(s->Run());
+  return db_.LastInsertId();
+}
+
+Status SqliteTx::TouchSession(SessionId id, UnixMillis last_seen_at) {
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kTouchSession));
+  s->Bind(1, id).Bind(2, last_seen_at);
+  return s->Run();
+}
+
+Status SqliteTx::DeleteSession(SessionId id) {
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kDeleteSession));
+  s->Bind(1, id);
+  return s->Run();
+}
+
+Result<std::vector<SessionId>> SqliteTx::DeleteSessionsForUser(UserId user_id) {
+  ROUNDS_ASSIGN_OR_RETURN(Statement * q, db_.Prepare(kSessionIdsForUser));
+  q->Bind(1, user_id);
+  ROUNDS_ASSIGN_OR_RETURN(auto ids, ReadAll<SessionId>(*q, [](const Statement& r) { return r.Int(0); }));
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kDeleteSessionsForUser));
+  s->Bind(1, user_id);
+  ROUNDS_RETURN_IF_ERROR(s->Run());
+  return ids;
+}
+
+Result<int> SqliteTx::DeleteExpiredSessions(UnixMillis now, std::int64_t idle_millis) {
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kDeleteExpiredSessions));
+  s->Bind(1, now).Bind(2, idle_millis);
+  ROUNDS_RETURN_IF_ERROR(s->Run());
+  return db_.Changes();
+}
+
+Result<SpaceId> SqliteTx::InsertSpace(const Space& x) {
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kInsertSpace));
+  s->Bind(1, ToString(x.kind)).Bind(2, x.name).Bind(3, x.topic).Bind(4, ToString(x.visibility));
+  s->Bind(5, ToString(x.join_policy)).Bind(6, x.archived).Bind(7, x.direct_key).Bind(8, x.created_by);
+  s->Bind(9, x.created_at);
+  ROUNDS_RETURN_IF_ERROR(s->Run());
+  return db_.LastInsertId();
+}
+
+Status SqliteTx::UpdateSpace(const Space& x) {
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kUpdateSpace));
+  s->Bind(1, x.id).Bind(2, x.name).Bind(3, x.topic).Bind(4, ToString(x.visibility));
+  s->Bind(5, ToString(x.join_policy)).Bind(6, x.archived);
+  ROUNDS_RETURN_IF_ERROR(s->Run());
+  if (db_.Changes() == 0) return NotFound("Space");
+  return Ok();
+}
+
+Status SqliteTx::RecountMembers(SpaceId space_id) {
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kRecountMembers));
+  s->Bind(1, space_id);
+  return s->Run();
+}
+
+Status SqliteTx::UpsertMembership(const Membership& m) {
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kUpsertMembership));
+  s->Bind(1, m.space_id).Bind(2, m.user_id).Bind(3, ToString(m.role)).Bind(4, m.read_seq).Bind(5, m.joined_at);
+  ROUNDS_RETURN_IF_ERROR(s->Run());
+  return RecountMembers(m.space_id);
+}
+
+Status SqliteTx::DeleteMembership(SpaceId space_id, UserId user_id) {
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kDeleteMembership));
+  s->Bind(1, space_id).Bind(2, user_id);
+  ROUNDS_RETURN_IF_ERROR(s->Run());
+  return RecountMembers(space_id);
+}
+
+Status SqliteTx::SetReadSeq(SpaceId space_id, UserId user_id, Seq read_seq) {
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kSetReadSeq));
+  s->Bind(1, space_id).Bind(2, user_id).Bind(3, read_seq);
+  return s->Run();
+}
+
+Result<Seq> SqliteTx::NextSeq(SpaceId space_id) {
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kNextSeq));
+  s->Bind(1, space_id);
+  ROUNDS_ASSIGN_OR_RETURN(auto seq, ReadOne<Seq>(*s, [](const Statement& r) { return r.Int(0); }));
+  if (!seq) return NotFound("Space");
+  return *seq;
+}
+
+Status SqliteTx::InsertEvent(const SpaceEvent& e) {
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kInsertEvent));
+  s->Bind(1, e.space_id).Bind(2, e.seq).Bind(3, e.type).Bind(4, e.payload_json).Bind(5, e.created_at);
+  return s->Run();
+}
+
+Result<MessageId> SqliteTx::InsertMessage(const Message& m) {
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kInsertMessage));
+  s->Bind(1, m.space_id).Bind(2, m.seq).Bind(3, m.author_id).Bind(4, ToString(m.kind)).Bind(5, m.parent_id);
+  s->Bind(6, m.title).Bind(7, m.body).Bind(8, m.client_id).Bind(9, m.created_at);
+  ROUNDS_RETURN_IF_ERROR(s->Run());
+  MessageId id = db_.LastInsertId();
+  if (m.parent_id) {
+    ROUNDS_ASSIGN_OR_RETURN(Statement * bump, db_.Prepare(kBumpReplyCount));
+    bump->Bind(1, *m.parent_id);
+    ROUNDS_RETURN_IF_ERROR(bump->Run());
+  }
+  for (const auto& option : m.poll_options) {
+    ROUNDS_ASSIGN_OR_RETURN(Statement * o, db_.Prepare(kInsertPollOption));
+    o->Bind(1, id).Bind(2, option.index).Bind(3, option.text);
+    ROUNDS_RETURN_IF_ERROR(o->Run());
+  }
+  for (UserId user : m.mentions) {
+    ROUNDS_ASSIGN_OR_RETURN(Statement * n, db_.Prepare(kInsertMention));
+    n->Bind(1, user).Bind(2, id).Bind(3, m.space_id).Bind(4, m.created_at);
+    ROUNDS_RETURN_IF_ERROR(n->Run());
+  }
+  ROUNDS_ASSIGN_OR_RETURN(Statement * index, db_.Prepare(kIndexMessage));
+  index->Bind(1, id).Bind(2, m.title).Bind(3, m.body);
+  ROUNDS_RETURN_IF_ERROR(index->Run());
+  return id;
+}
+
+Status SqliteTx::UpdateMessageBody(MessageId id, const std::string& title, const std::string& body,
+                                   UnixMillis edited_at, UserId editor_id) {
+  ROUNDS_ASSIGN_OR_RETURN(Statement * current, db_.Prepare(kMessageForEdit));
+  current->Bind(1, id);
+  struct Old { std::string title, body; UnixMillis created_at; UserId author; bool deleted; };
+  ROUNDS_ASSIGN_OR_RETURN(auto old, ReadOne<Old>(*current, [](const Statement& r) {
+    return Old{r.Text(0), r.Text(1), r.Int(2), r.Int(3), r.Int(4) != 0};
+  }));
+  if (!old || old->deleted) return NotFound("Message");
+  ROUNDS_ASSIGN_OR_RETURN(Statement * count, db_.Prepare(kEditCount));
+  count->Bind(1, id);
+  ROUNDS_ASSIGN_OR_RETURN(auto versions, ReadOne<std::int64_t>(*count, [](const Statement& r) { return r.Int(0); }));
+  std::int64_t next = versions.value_or(0);
+  if (next == 0) {  // the first edit also keeps the original as version 1
+    ROUNDS_ASSIGN_OR_RETURN(Statement * original, db_.Prepare(kInsertEdit));
+    original->Bind(1, id).Bind(2, 1).Bind(3, old->title).Bind(4, old->body).Bind(5, old->created_at).Bind(6, old->author);
+    ROUNDS_RETURN_IF_ERROR(original->Run());
+    next = 1;
+  }
+  ROUNDS_ASSIGN_OR_RETURN(Statement * edit, db_.Prepare(kInsertEdit));
+  edit->Bind(1, id).Bind(2, next + 1).Bind(3, title).Bind(4, body).Bind(5, edited_at).Bind(6, editor_id);
+  ROUNDS_RETURN_IF_ERROR(edit->Run());
+  ROUNDS_ASSIGN_OR_RETURN(Statement * update, db_.Prepare(kUpdateMessageBody));
+  update->Bind(1, id).Bind(2, title).Bind(3, body).Bind(4, edited_at);
+  ROUNDS_RETURN_IF_ERROR(update->Run());
+  ROUNDS_ASSIGN_OR_RETURN(Statement * unindex, db_.Prepare(kUnindexMessage));
+  unindex->Bind(1, id);
+  ROUNDS_RETURN_IF_ERROR(unindex->Run());
+  ROUNDS_ASSIGN_OR_RETURN(Statement * index, db_.Prepare(kIndexMessage));
+  index->Bind(1, id).Bind(2, title).Bind(3, body);
+  return index->Run();
+}
+
+Status SqliteTx::DeleteMessage(MessageId id, UnixMillis deleted_at) {
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kDeleteMessage));
+  s->Bind(1, id).Bind(2, deleted_at);
+  ROUNDS_RETURN_IF_ERROR(s->Run());
+  if (db_.Changes() == 0) return NotFound("Message");
+  ROUNDS_ASSIGN_OR_RETURN(Statement * unindex, db_.Prepare(kUnindexMessage));
+  unindex->Bind(1, id);
+  return unindex->Run();
+}
+
+Status SqliteTx::SetPinned(MessageId id, bool pinned) {
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kSetPinned));
+  s->Bind(1, id).Bind(2, pinned);
+  ROUNDS_RETURN_IF_ERROR(s->Run());
+  if (db_.Changes() == 0) return NotFound("Message");
+  return Ok();
+}
+
+Status SqliteTx::SetAcceptedAnswer(MessageId question_id, std::optional<MessageId> answer_id) {
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kSetAccepted));
+  s->Bind(1, question_id).Bind(2, answer_id);
+  ROUNDS_RETURN_IF_ERROR(s->Run());
+  if (db_.Changes() == 0) return NotFound("Message");
+  return Ok();
+}
+
+Result<bool> SqliteTx::SetReaction(MessageId id, UserId user_id, const std::string& emoji, bool on) {
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(on ? kAddReaction : kRemoveReaction));
+  s->Bind(1, id).Bind(2, emoji).Bind(3, user_id);
+  ROUNDS_RETURN_IF_ERROR(s->Run());
+  return db_.Changes() > 0;
+}
+
+Result<bool> SqliteTx::SetIdeaVote(MessageId id, UserId user_id, bool on) {
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(on ? kAddIdeaVote : kRemoveIdeaVote));
+  s->Bind(1, id).Bind(2, user_id);
+  ROUNDS_RETURN_IF_ERROR(s->Run());
+  bool changed = db_.Changes() > 0;
+  if (changed) {
+    ROUNDS_ASSIGN_OR_RETURN(Statement * recount, db_.Prepare(kRecountIdeaVotes));
+    recount->Bind(1, id);
+    ROUNDS_RETURN_IF_ERROR(recount->Run());
+  }
+  return changed;
+}
+
+Result<bool> SqliteTx::SetPollVote(MessageId id, UserId user_id, std::optional<int> option) {
+  if (!option) {
+    ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kRemovePollVote));
+    s->Bind(1, id).Bind(2, user_id);
+    ROUNDS_RETURN_IF_ERROR(s->Run());
+    return db_.Changes() > 0;
+  }
+  ROUNDS_ASSIGN_OR_RETURN(Statement * exists, db_.Prepare(kPollOptionExists));
+  exists->Bind(1, id).Bind(2, *option);
+  ROUNDS_ASSIGN_OR_RETURN(auto found, ReadOne<int>(*exists, [](const Statement&) { return 1; }));
+  if (!found) return InvalidArgument("invalid_poll_option", "That poll has no such option.", "/option");
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kSetPollVote));
+  s->Bind(1, id).Bind(2, user_id).Bind(3, *option);
+  ROUNDS_RETURN_IF_ERROR(s->Run());
+  return db_.Changes() > 0;
+}
+
+}  // namespace rounds::store::sqlite

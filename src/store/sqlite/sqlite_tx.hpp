@@ -1,0 +1,80 @@
+// The SQLite implementation of ReadTx/WriteTx over one connection. Internal to the SQLite store.
+#pragma once
+
+#include "store/sqlite/sqlite_db.hpp"
+#include "store/store.hpp"
+
+namespace rounds::store::sqlite {
+
+class SqliteTx final : public WriteTx {
+ public:
+  explicit SqliteTx(Connection& connection) : db_(connection) {}
+
+  Result<std::optional<User>> FindUser(UserId id) override;
+  Result<std::optional<User>> FindUserByUsername(const std::string& username) override;
+  Result<std::vector<User>> ListUsers(const UserQuery& query) override;
+  Result<std::int64_t> CountUsers() override;
+  Result<std::optional<Credentials>> FindCredentials(UserId id) override;
+  Result<std::vector<Department>> ListDepartments() override;
+  Result<std::optional<Department>> FindDepartment(DepartmentId id) override;
+  Result<std::optional<Department>> FindDepartmentByName(const std::string& name) override;
+  Result<std::optional<Session>> FindSessionByTokenHash(const std::string& token_hash) override;
+  Result<std::vector<Session>> ListSessionsForUser(UserId user_id) override;
+  Result<std::optional<Space>> FindSpace(SpaceId id) override;
+  Result<std::optional<Space>> FindDirectSpace(const std::string& direct_key) override;
+  Result<std::vector<Space>> ListSpaces(const SpaceQuery& query) override;
+  Result<std::vector<MemberSpace>> ListSpacesForUser(UserId user_id) override;
+  Result<std::optional<Membership>> FindMembership(SpaceId space_id, UserId user_id) override;
+  Result<std::vector<Membership>> ListMembers(SpaceId space_id, UserId after_user_id, int limit) override;
+  Result<std::vector<UserId>> ListMemberIds(SpaceId space_id) override;
+  Result<std::vector<SpaceId>> ListSpaceIdsForUser(UserId user_id) override;
+  Result<std::optional<Message>> FindMessage(MessageId id, UserId viewer_id) override;
+  Result<std::optional<Message>> FindMessageByClientId(SpaceId space_id, UserId author_id,
+                                                       const std::string& client_id) override;
+  Result<std::vector<Message>> ListMessages(const MessageQuery& query) override;
+  Result<std::vector<Message>> ListPinned(SpaceId space_id, UserId viewer_id) override;
+  Result<std::vector<MessageEdit>> ListEdits(MessageId id) override;
+  Result<std::vector<Mention>> ListMentions(UserId user_id, MessageId before_message_id, int limit) override;
+  Result<std::vector<SpaceEvent>> ListEvents(SpaceId space_id, Seq after_seq, int limit) override;
+  Result<std::vector<SearchHit>> SearchMessages(const SearchQuery& query) override;
+
+  Result<DepartmentId> InsertDepartment(const Department& department) override;
+  Result<UserId> InsertUser(const User& user, const std::string& password_hash) override;
+  Status UpdateUser(const User& user) override;
+  Status UpdateCredentials(const Credentials& credentials) override;
+  Result<SessionId> InsertSession(const Session& session) override;
+  Status TouchSession(SessionId id, UnixMillis last_seen_at) override;
+  Status DeleteSession(SessionId id) override;
+  Result<std::vector<SessionId>> DeleteSessionsForUser(UserId user_id) override;
+  Result<int> DeleteExpiredSessions(UnixMillis now, std::int64_t idle_millis) override;
+  Result<SpaceId> InsertSpace(const Space& space) override;
+  Status UpdateSpace(const Space& space) override;
+  Status UpsertMembership(const Membership& membership) override;
+  Status DeleteMembership(SpaceId space_id, UserId user_id) override;
+  Status SetReadSeq(SpaceId space_id, UserId user_id, Seq read_seq) override;
+  Result<Seq> NextSeq(SpaceId space_id) override;
+  Status InsertEvent(const SpaceEvent& event) override;
+  Result<MessageId> InsertMessage(const Message& message) override;
+  Status UpdateMessageBody(MessageId id, const std::string& title, const std::string& body,
+                           UnixMillis edited_at, UserId editor_id) override;
+  Status DeleteMessage(MessageId id, UnixMillis deleted_at) override;
+  Status SetPinned(MessageId id, bool pinned) override;
+  Status SetAcceptedAnswer(MessageId question_id, std::optional<MessageId> answer_id) override;
+  Result<bool> SetReaction(MessageId id, UserId user_id, const std::string& emoji, bool on) override;
+  Result<bool> SetIdeaVote(MessageId id, UserId user_id, bool on) override;
+  Result<bool> SetPollVote(MessageId id, UserId user_id, std::optional<int> option) override;
+
+ private:
+  Status LoadDepartments(User& user);
+  Status LoadMessageDetails(Message& message, UserId viewer_id);
+  Result<std::vector<Message>> ReadMessages(Statement& statement, UserId viewer_id);
+  Status RecountMembers(SpaceId space_id);
+
+  Connection& db_;
+};
+
+// Turns free text into an FTS5 query that matches every word as a prefix and can never use FTS
+// syntax (quotes, NEAR, column filters, operators). Empty when the text has no words.
+std::string BuildFtsQuery(std::string_view text);
+
+}  // namespace rounds::store::sqlite
