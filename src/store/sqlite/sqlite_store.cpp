@@ -62,7 +62,7 @@ Status Migrate(Connection& db) {
     if (applied) {
       static constexpr char kRecord[] =
           "INSERT INTO schema_version (version, name, applied_at) VALUES (?1, ?2, "
-          "CAST(unixepoch('subsec') * 1000 AS INTEGER))";
+          "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER))";
       auto record = db.Prepare(kRecord);
       applied = record ? (*record)->Bind(1, v).Bind(2, m.name).Run() : Status(tl::unexpected(record.error()));
     }
