@@ -1,0 +1,67 @@
+// Pure rules of the domain: who may do what in a space, password policy, mentions, text limits.
+// No I/O; every function is deterministic and thread-safe.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "domain/types.hpp"
+
+namespace rounds::domain {
+
+// Everything a person can try to do inside a space.
+enum class SpaceAction {
+  kRead,            // read messages, members, pins
+  kPost,            // start a message or post
+  kReply,           // comment or reply in a thread
+  kReact,           // reactions, idea votes, poll votes
+  kAnnounce,        // post kind "announcement"
+  kPin,
+  kAcceptAnyAnswer, // accept an answer on someone else's question
+  kDeleteOthers,    // delete someone else's message
+  kAddMembers,
+  kRemoveMembers,   // remove members who are not owners
+  kChangeRoles,
+  kUpdateSpace,     // name, topic, visibility, join policy, archive
+};
+
+// The caller's standing in one space, as the app derived it.
+struct Standing {
+  std::optional<MemberRole> role;   // nullopt: not a member
+  bool is_admin = false;            // organization administrator
+  bool space_is_public = false;
+  bool space_archived = false;
+};
+
+// Deny by default: true only for the combinations the table below allows.
+bool Can(const Standing& standing, SpaceAction action);
+std::string_view ToString(SpaceAction action);
+
+// ---- Accounts ----------------------------------------------------------------------------------
+
+inline constexpr std::size_t kMinPasswordLength = 12;
+inline constexpr std::size_t kMaxPasswordLength = 256;
+
+// nullopt when acceptable; otherwise a stable problem code with a reason for people.
+struct PolicyViolation {
+  std::string problem;
+  std::string message;
+};
+std::optional<PolicyViolation> CheckPassword(std::string_view password, std::string_view username);
+// Lower-case letters, digits, '.', '_' and '-', 2 to 64 characters, starting with a letter or digit.
+bool IsValidUsername(std::string_view username);
+
+// ---- Text --------------------------------------------------------------------------------------
+
+bool IsValidUtf8(std::string_view text);
+// Number of Unicode code points; the text must be valid UTF-8.
+std::size_t CodePointCount(std::string_view text);
+// Usernames mentioned as @name (word-bounded, lower-cased, de-duplicated, in order of appearance).
+std::vector<std::string> ExtractMentions(std::string_view body);
+// Joins the sorted, de-duplicated ids with ',' — the key of a direct conversation.
+std::string DirectKey(std::vector<UserId> member_ids);
+
+}  // namespace rounds::domain
