@@ -1,0 +1,301 @@
+#include <algorithm>
+
+#include "app/internal.hpp"
+#include "core/crypto.hpp"
+#include "core/log.hpp"
+
+namespace rounds::app {
+
+using namespace rounds::domain;
+
+namespace {
+constexpr int kMaxConcurrentHashes = 4;       // Argon2id uses 64 MiB per call
+constexpr std::int64_t kPersistEveryMillis = 60'000;  // last_seen written at most once a minute
+}  // namespace
+
+// Holds one of the limited Argon2id slots for its lifetime.
+class HashSlot {
+ public:
+  explicit HashSlot(AuthService& auth) : auth_(auth) {
+    std::unique_lock lock(auth_.hashing_mutex_);
+    auth_.hashing_cv_.wait(lock, [this] { return auth_.hashing_in_flight_ < kMaxConcurrentHashes; });
+    ++auth_.hashing_in_flight_;
+  }
+  ~HashSlot() {
+    {
+      std::lock_guard lock(auth_.hashing_mutex_);
+      --auth_.hashing_in_flight_;
+    }
+    auth_.hashing_cv_.notify_one();
+  }
+
+ private:
+  AuthService& auth_;
+};
+
+AuthService::AuthService(store::Store& store, const Clock& clock, const Config& config)
+    : store_(store), clock_(clock), config_(config) {
+  dummy_hash_ = crypto::HashPassword(crypto::RandomToken(16)).value_or("");
+}
+
+bool AuthService::Expired(const Session& s, UnixMillis now) const {
+  return now >= s.expires_at || now - s.last_seen_at >= config_.idle_timeout_seconds * 1000;
+}
+
+Result<std::string> AuthService::HashNewPassword(const std::string& password, const std::string& username) {
+  if (auto violation = CheckPassword(password, username)) {
+    return InvalidArgument(violation->problem, violation->message, "/password");
+  }
+  HashSlot slot(*this);
+  return crypto::HashPassword(password);
+}
+
+Result<LoginResult> AuthService::Login(const LoginRequest& request) {
+  auto invalid = [] {
+    return Fail(ErrorCode::kUnauthenticated, "invalid_credentials", "The username or password is not right.");
+  };
+  std::string username = request.username;
+  std::transform(username.begin(), username.end(), username.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (username.empty() || request.password.empty() || request.password.size() > kMaxPasswordLength ||
+      username.size() > 64) {
+    return invalid();
+  }
+  ROUNDS_ASSIGN_OR_RETURN(auto found, store_.Read([&](store::ReadTx& tx) -> Result<std::pair<std::optional<User>, std::optional<Credentials>>> {
+    ROUNDS_ASSIGN_OR_RETURN(auto user, tx.FindUserByUsername(username));
+    if (!user) return std::make_pair(user, std::optional<Credentials>());
+    ROUNDS_ASSIGN_OR_RETURN(auto creds, tx.FindCredentials(user->id));
+    return std::make_pair(user, creds);
+  }));
+  auto& [user, creds] = found;
+  UnixMillis now = clock_.NowMillis();
+  if (!user || !creds) {
+    HashSlot slot(*this);
+    (void)crypto::VerifyPassword(request.password, dummy_hash_);
+    log::Info("login_failed", {{"reason", "unknown_user"}, {"address", request.address}});
+    return invalid();
+  }
+  if (creds->locked_until > now) {
+    Error e{ErrorCode::kRateLimited, "account_locked",
+            "Too many failed sign-ins. Try again later or ask an administrator to reset your password.", {}};
+    e.retry_after_seconds = static_cast<int>((creds->locked_until - now + 999) / 1000);
+    log::Warn("login_locked", {{"user_id", user->id}, {"address", request.address}});
+    return tl::unexpected(e);
+  }
+  bool verified;
+  {
+    HashSlot slot(*this);
+    verified = crypto::VerifyPassword(request.password, creds->password_hash);
+  }
+  if (!verified) {
+    // Count the failure in a write unit that re-reads the counter, so concurrent failures all count.
+    auto locked = store_.Write([&](store::WriteTx& tx) -> Result<UnixMillis> {
+      ROUNDS_ASSIGN_OR_RETURN(auto current, tx.FindCredentials(user->id));
+      if (!current) return NotFound("User");
+      current->failed_attempts += 1;
+      if (current->failed_attempts >= config_.lockout_threshold) {
+        current->locked_until = now + config_.lockout_seconds * 1000;
+        current->failed_attempts = 0;
+      }
+      ROUNDS_RETURN_IF_ERROR(tx.UpdateCredentials(*current));
+      return current->locked_until;
+    });
+    log::Info("login_failed", {{"reason", "bad_password"}, {"user_id", user->id}, {"address", request.address}});
+    if (locked && *locked > now) {
+      Error e{ErrorCode::kRateLimited, "account_locked",
+              "Too many failed sign-ins. Try again later or ask an administrator to reset your password.", {}};
+      e.retry_after_seconds = static_cast<int>(config_.lockout_seconds);
+      return tl::unexpected(e);
+    }
+    return invalid();
+  }
+  if (user->disabled) {
+    return Fail(ErrorCode::kForbidden, "account_disabled", "This account is disabled.");
+  }
+  LoginResult result;
+  result.token = crypto::RandomToken(32);
+  result.user = *user;
+  Session& s = result.session;
+  s.user_id = user->id;
+  s.token_hash = crypto::Sha256Hex(result.token);
+  s.csrf_token = crypto::RandomToken(24);
+  s.is_bearer = request.bearer;
+  s.created_at = now;
+  s.last_seen_at = now;
+  s.expires_at = now + config_.absolute_timeout_seconds * 1000;
+  s.user_agent = request.user_agent.substr(0, 256);
+  s.address = request.address;
+  ROUNDS_ASSIGN_OR_RETURN(s.id, store_.Write([&](store::WriteTx& tx) -> Result<SessionId> {
+    ROUNDS_ASSIGN_OR_RETURN(auto current, tx.FindCredentials(user->id));
+    if (current && (current->failed_attempts != 0 || current->locked_until != 0)) {
+      current->failed_attempts = 0;
+      current->locked_until = 0;
+      ROUNDS_RETURN_IF_ERROR(tx.UpdateCredentials(*current));
+    }
+    return tx.InsertSession(s);
+  }));
+  {
+    std::lock_guard lock(mutex_);
+    cache_[s.token_hash] = CachedSession{s, *user, now};
+  }
+  log::Info("login", {{"user_id", user->id}, {"session_id", s.id}, {"bearer", s.is_bearer}, {"address", request.address}});
+  return result;
+}
+
+Result<Actor> AuthService::Authenticate(const std::string& token, const std::string& address) {
+  auto invalid = [] { return Fail(ErrorCode::kUnauthenticated, "invalid_session", "Please sign in."); };
+  if (token.empty() || token.size() > 128) return invalid();
+  std::string hash = crypto::Sha256Hex(token);
+  UnixMillis now = clock_.NowMillis();
+  std::optional<CachedSession> entry;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = cache_.find(hash);
+    if (it != cache_.end()) entry = it->second;
+  }
+  if (!entry) {
+    ROUNDS_ASSIGN_OR_RETURN(auto loaded, store_.Read([&](store::ReadTx& tx) -> Result<std::optional<CachedSession>> {
+      ROUNDS_ASSIGN_OR_RETURN(auto session, tx.FindSessionByTokenHash(hash));
+      if (!session) return std::optional<CachedSession>();
+      ROUNDS_ASSIGN_OR_RETURN(auto user, tx.FindUser(session->user_id));
+      if (!user) return std::optional<CachedSession>();
+      return std::optional<CachedSession>(CachedSession{*session, *user, session->last_seen_at});
+    }));
+    if (!loaded) return invalid();
+    entry = loaded;
+  }
+  if (Expired(entry->session, now) || entry->user.disabled) {
+    SessionId id = entry->session.id;
+    (void)store_.Write([&](store::WriteTx& tx) { return tx.DeleteSession(id); });
+    {
+      std::lock_guard lock(mutex_);
+      cache_.erase(hash);
+    }
+    Ended({id});
+    return Fail(ErrorCode::kUnauthenticated, "session_expired", "Your session has ended. Please sign in again.");
+  }
+  entry->session.last_seen_at = now;
+  bool persist = now - entry->persisted_last_seen >= kPersistEveryMillis;
+  if (persist) entry->persisted_last_seen = now;
+  {
+    std::lock_guard lock(mutex_);
+    cache_[hash] = *entry;
+  }
+  if (persist) {
+    SessionId id = entry->session.id;
+    (void)store_.Write([&](store::WriteTx& tx) { return tx.TouchSession(id, now); });
+  }
+  Actor actor;
+  actor.user = entry->user;
+  actor.session_id = entry->session.id;
+  actor.csrf_token = entry->session.csrf_token;
+  actor.is_bearer = entry->session.is_bearer;
+  actor.address = address;
+  return actor;
+}
+
+void AuthService::Touch(SessionId session_id) {
+  UnixMillis now = clock_.NowMillis();
+  std::lock_guard lock(mutex_);
+  for (auto& [hash, entry] : cache_) {
+    if (entry.session.id == session_id && !Expired(entry.session, now)) entry.session.last_seen_at = now;
+  }
+}
+
+Status AuthService::Logout(const Actor& actor) {
+  SessionId id = actor.session_id;
+  ROUNDS_RETURN_IF_ERROR(store_.Write([&](store::WriteTx& tx) { return tx.DeleteSession(id); }));
+  {
+    std::lock_guard lock(mutex_);
+    std::erase_if(cache_, [id](const auto& kv) { return kv.second.session.id == id; });
+  }
+  log::Info("logout", {{"user_id", actor.user.id}, {"session_id", id}});
+  Ended({id});
+  return Ok();
+}
+
+Status AuthService::ChangePassword(const Actor& actor, const std::string& current, const std::string& replacement) {
+  ROUNDS_ASSIGN_OR_RETURN(auto creds, store_.Read([&](store::ReadTx& tx) { return tx.FindCredentials(actor.user.id); }));
+  if (!creds) return NotFound("User");
+  bool verified;
+  {
+    HashSlot slot(*this);
+    verified = crypto::VerifyPassword(current, creds->password_hash);
+  }
+  if (!verified) return Fail(ErrorCode::kForbidden, "invalid_credentials", "The current password is not right.");
+  ROUNDS_ASSIGN_OR_RETURN(std::string hash, HashNewPassword(replacement, actor.user.username));
+  SessionId keep = actor.session_id;
+  ROUNDS_ASSIGN_OR_RETURN(auto ended, store_.Write([&](store::WriteTx& tx) -> Result<std::vector<SessionId>> {
+    ROUNDS_ASSIGN_OR_RETURN(auto c, tx.FindCredentials(actor.user.id));
+    if (!c) return NotFound("User");
+    c->password_hash = hash;
+    ROUNDS_RETURN_IF_ERROR(tx.UpdateCredentials(*c));
+    ROUNDS_ASSIGN_OR_RETURN(auto sessions, tx.ListSessionsForUser(actor.user.id));
+    std::vector<SessionId> others;
+    for (const auto& s : sessions) {
+      if (s.id == keep) continue;
+      ROUNDS_RETURN_IF_ERROR(tx.DeleteSession(s.id));
+      others.push_back(s.id);
+    }
+    return others;
+  }));
+  {
+    std::lock_guard lock(mutex_);
+    std::erase_if(cache_, [&](const auto& kv) {
+      return kv.second.session.user_id == actor.user.id && kv.second.session.id != keep;
+    });
+  }
+  log::Info("password_changed", {{"user_id", actor.user.id}, {"sessions_ended", ended.size()}});
+  Ended(ended);
+  return Ok();
+}
+
+Result<int> AuthService::EndSessionsForUser(UserId user_id) {
+  ROUNDS_ASSIGN_OR_RETURN(auto ids, store_.Write([&](store::WriteTx& tx) { return tx.DeleteSessionsForUser(user_id); }));
+  {
+    std::lock_guard lock(mutex_);
+    std::erase_if(cache_, [user_id](const auto& kv) { return kv.second.session.user_id == user_id; });
+  }
+  Ended(ids);
+  return static_cast<int>(ids.size());
+}
+
+void AuthService::ExpireSessions() {
+  UnixMillis now = clock_.NowMillis();
+  std::vector<SessionId> expired;
+  {
+    std::lock_guard lock(mutex_);
+    std::erase_if(cache_, [&](const auto& kv) {
+      if (!Expired(kv.second.session, now)) return false;
+      expired.push_back(kv.second.session.id);
+      return true;
+    });
+  }
+  if (!expired.empty()) {
+    (void)store_.Write([&](store::WriteTx& tx) -> Status {
+      for (SessionId id : expired) ROUNDS_RETURN_IF_ERROR(tx.DeleteSession(id));
+      return Ok();
+    });
+  }
+  // Sessions never loaded into this process's cache expire in the database too.
+  (void)store_.Write([&](store::WriteTx& tx) { return tx.DeleteExpiredSessions(now, config_.idle_timeout_seconds * 1000); });
+  Ended(expired);
+}
+
+void AuthService::OnSessionEnded(std::function<void(SessionId)> callback) {
+  std::lock_guard lock(mutex_);
+  ended_callbacks_.push_back(std::move(callback));
+}
+
+void AuthService::Ended(const std::vector<SessionId>& ids) {
+  if (ids.empty()) return;
+  std::vector<std::function<void(SessionId)>> callbacks;
+  {
+    std::lock_guard lock(mutex_);
+    callbacks = ended_callbacks_;
+  }
+  for (SessionId id : ids) {
+    for (auto& cb : callbacks) cb(id);
+  }
+}
+
+}  // namespace rounds::app

@@ -1,0 +1,33 @@
+// Who is asking: the authenticated caller every app service receives. Built by AuthService from a
+// session token (HTTP, WebSocket) or as the system principal (CLI, demo seeding). A value type.
+#pragma once
+
+#include <string>
+
+#include "domain/types.hpp"
+
+namespace rounds::app {
+
+struct Actor {
+  domain::User user;
+  domain::SessionId session_id = 0;
+  std::string csrf_token;         // the session's CSRF token (cookie sessions)
+  bool is_bearer = false;         // authenticated by bearer token rather than cookie
+  bool is_system = false;         // the CLI or the server itself: an administrator with no session
+  std::string address;            // client address, for audit
+  std::string user_agent;
+
+  bool IsAdmin() const { return is_system || user.is_admin; }
+  bool IsStaff() const { return is_system || user.kind == domain::AccountKind::kStaff; }
+
+  static Actor System() {
+    Actor a;
+    a.is_system = true;
+    a.user.username = "system";
+    a.user.display_name = "Rounds";
+    a.user.is_admin = true;
+    return a;
+  }
+};
+
+}  // namespace rounds::app

@@ -1,0 +1,302 @@
+#include <algorithm>
+#include <sstream>
+
+#include "app/internal.hpp"
+#include "core/crypto.hpp"
+#include "core/log.hpp"
+
+namespace rounds::app {
+
+using namespace rounds::domain;
+
+namespace {
+
+Status RequireAdmin(const Actor& actor) {
+  if (!actor.IsAdmin()) return Forbidden("admin_required", "Only administrators can do that.");
+  return Ok();
+}
+
+Status RequireStaff(const Actor& actor) {
+  if (!actor.IsStaff()) return Forbidden("staff_only", "Only staff can use the directory.");
+  return Ok();
+}
+
+Status ValidateProfile(const std::optional<std::string>& display_name, const std::optional<std::string>& email) {
+  if (display_name) {
+    if (display_name->empty() || CodePointCount(*display_name) > 100 || !IsValidUtf8(*display_name)) {
+      return InvalidArgument("invalid_value", "The display name must be 1 to 100 characters.", "/display_name");
+    }
+  }
+  if (email && !email->empty()) {
+    auto at = email->find('@');
+    if (at == std::string::npos || at == 0 || at + 1 >= email->size() || email->size() > 254 ||
+        email->find_first_of(" \t\r\n<>") != std::string::npos) {
+      return InvalidArgument("invalid_value", "That is not an e-mail address.", "/email");
+    }
+  }
+  return Ok();
+}
+
+// Splits one CSV line, honouring double quotes ("a, b" and "" inside quotes).
+std::vector<std::string> SplitCsvLine(const std::string& line) {
+  std::vector<std::string> fields;
+  std::string field;
+  bool quoted = false;
+  for (std::size_t i = 0; i < line.size(); ++i) {
+    char c = line[i];
+    if (quoted) {
+      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
+        field.push_back('"');
+        ++i;
+      } else if (c == '"') {
+        quoted = false;
+      } else {
+        field.push_back(c);
+      }
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == ',') {
+      fields.push_back(field);
+      field.clear();
+    } else {
+      field.push_back(c);
+    }
+  }
+  fields.push_back(field);
+  for (auto& f : fields) {
+    while (!f.empty() && (f.back() == ' ' || f.back() == '\r')) f.pop_back();
+    while (!f.empty() && f.front() == ' ') f.erase(f.begin());
+  }
+  return fields;
+}
+
+}  // namespace
+
+DirectoryService::DirectoryService(store::Store& store, AuthService& auth, const Clock& clock)
+    : store_(store), auth_(auth), clock_(clock) {}
+
+Result<User> DirectoryService::CreateUser(const Actor& actor, const NewUser& request) {
+  ROUNDS_RETURN_IF_ERROR(RequireAdmin(actor));
+  User user;
+  user.username = request.username;
+  std::transform(user.username.begin(), user.username.end(), user.username.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
+  if (!IsValidUsername(user.username)) {
+    return InvalidArgument("invalid_username",
+                           "A username is 2 to 64 lower-case letters, digits, '.', '_' or '-'.", "/username");
+  }
+  ROUNDS_RETURN_IF_ERROR(ValidateProfile(request.display_name, request.email));
+  if (request.job_role.size() > 100) return InvalidArgument("invalid_value", "The job role is too long.", "/job_role");
+  user.display_name = request.display_name;
+  user.email = request.email;
+  user.job_role = request.job_role;
+  user.department_ids = request.department_ids;
+  user.is_admin = request.is_admin;
+  user.is_compliance = request.is_compliance;
+  user.created_at = clock_.NowMillis();
+  std::string hash;
+  if (request.fast_hash) {
+    if (auto violation = CheckPassword(request.password, user.username)) {
+      return InvalidArgument(violation->problem, violation->message, "/password");
+    }
+    ROUNDS_ASSIGN_OR_RETURN(hash, crypto::HashPassword(request.password, /*fast=*/true));
+  } else {
+    ROUNDS_ASSIGN_OR_RETURN(hash, auth_.HashNewPassword(request.password, user.username));
+  }
+  auto id = store_.Write([&](store::WriteTx& tx) -> Result<UserId> {
+    for (DepartmentId d : user.department_ids) {
+      ROUNDS_ASSIGN_OR_RETURN(auto dept, tx.FindDepartment(d));
+      if (!dept) return InvalidArgument("unknown_department", "No department has id " + std::to_string(d) + ".", "/department_ids");
+    }
+    return tx.InsertUser(user, hash);
+  });
+  if (!id) {
+    if (id.error().code == ErrorCode::kConflict) {
+      return Fail(ErrorCode::kConflict, "duplicate_username", "A user named '" + user.username + "' already exists.");
+    }
+    return tl::unexpected(id.error());
+  }
+  user.id = *id;
+  log::Info("user_created", {{"user_id", user.id}, {"by", actor.user.id}});
+  return user;
+}
+
+Result<json> DirectoryService::ListUsers(const Actor& actor, const store::UserQuery& query) {
+  ROUNDS_RETURN_IF_ERROR(RequireStaff(actor));
+  store::UserQuery q = query;
+  q.limit = internal::ClampLimit(q.limit);
+  q.include_disabled = q.include_disabled && actor.IsAdmin();
+  ROUNDS_ASSIGN_OR_RETURN(auto users, store_.Read([&](store::ReadTx& tx) { return tx.ListUsers(q); }));
+  json items = json::array();
+  for (const auto& u : users) items.push_back(UserJson(u));
+  json next = users.size() == static_cast<std::size_t>(q.limit) ? json(std::to_string(users.back().id)) : json(nullptr);
+  return json{{"items", items}, {"next_cursor", next}};
+}
+
+Result<json> DirectoryService::GetUser(const Actor& actor, UserId id) {
+  if (actor.user.id != id) ROUNDS_RETURN_IF_ERROR(RequireStaff(actor));
+  ROUNDS_ASSIGN_OR_RETURN(auto user, store_.Read([&](store::ReadTx& tx) { return tx.FindUser(id); }));
+  if (!user) return NotFound("User");
+  return UserJson(*user);
+}
+
+Result<json> DirectoryService::UpdateUser(const Actor& actor, UserId id, const UserPatch& patch) {
+  ROUNDS_RETURN_IF_ERROR(RequireAdmin(actor));
+  ROUNDS_RETURN_IF_ERROR(ValidateProfile(patch.display_name, patch.email));
+  if (patch.disabled && *patch.disabled && id == actor.user.id) {
+    return Fail(ErrorCode::kConflict, "cannot_disable_self", "You cannot disable your own account.");
+  }
+  ROUNDS_ASSIGN_OR_RETURN(User updated, store_.Write([&](store::WriteTx& tx) -> Result<User> {
+    ROUNDS_ASSIGN_OR_RETURN(auto user, tx.FindUser(id));
+    if (!user) return NotFound("User");
+    if (patch.display_name) user->display_name = *patch.display_name;
+    if (patch.email) user->email = *patch.email;
+    if (patch.job_role) user->job_role = *patch.job_role;
+    if (patch.department_ids) {
+      for (DepartmentId d : *patch.department_ids) {
+        ROUNDS_ASSIGN_OR_RETURN(auto dept, tx.FindDepartment(d));
+        if (!dept) return InvalidArgument("unknown_department", "No department has id " + std::to_string(d) + ".", "/department_ids");
+      }
+      user->department_ids = *patch.department_ids;
+    }
+    if (patch.is_admin) user->is_admin = *patch.is_admin;
+    if (patch.is_compliance) user->is_compliance = *patch.is_compliance;
+    if (patch.disabled) user->disabled = *patch.disabled;
+    ROUNDS_RETURN_IF_ERROR(tx.UpdateUser(*user));
+    return *user;
+  }));
+  if (updated.disabled) {
+    ROUNDS_ASSIGN_OR_RETURN(int ended, auth_.EndSessionsForUser(id));
+    log::Info("user_disabled", {{"user_id", id}, {"by", actor.user.id}, {"sessions_ended", ended}});
+  }
+  return UserJson(updated);
+}
+
+Result<json> DirectoryService::UpdateProfile(const Actor& actor, const UserPatch& patch) {
+  if (actor.is_system) return Forbidden();
+  UserPatch own;
+  own.display_name = patch.display_name;
+  own.email = patch.email;
+  ROUNDS_RETURN_IF_ERROR(ValidateProfile(own.display_name, own.email));
+  ROUNDS_ASSIGN_OR_RETURN(User updated, store_.Write([&](store::WriteTx& tx) -> Result<User> {
+    ROUNDS_ASSIGN_OR_RETURN(auto user, tx.FindUser(actor.user.id));
+    if (!user) return NotFound("User");
+    if (own.display_name) user->display_name = *own.display_name;
+    if (own.email) user->email = *own.email;
+    ROUNDS_RETURN_IF_ERROR(tx.UpdateUser(*user));
+    return *user;
+  }));
+  return UserJson(updated);
+}
+
+Status DirectoryService::ResetPassword(const Actor& actor, UserId id, const std::string& password) {
+  ROUNDS_RETURN_IF_ERROR(RequireAdmin(actor));
+  ROUNDS_ASSIGN_OR_RETURN(auto user, store_.Read([&](store::ReadTx& tx) { return tx.FindUser(id); }));
+  if (!user) return NotFound("User");
+  ROUNDS_ASSIGN_OR_RETURN(std::string hash, auth_.HashNewPassword(password, user->username));
+  ROUNDS_RETURN_IF_ERROR(store_.Write([&](store::WriteTx& tx) -> Status {
+    ROUNDS_ASSIGN_OR_RETURN(auto creds, tx.FindCredentials(id));
+    if (!creds) return NotFound("User");
+    creds->password_hash = hash;
+    creds->failed_attempts = 0;
+    creds->locked_until = 0;
+    return tx.UpdateCredentials(*creds);
+  }));
+  // A reset ends every session: whoever knew the old password is out.
+  ROUNDS_RETURN_IF_ERROR(auth_.EndSessionsForUser(id).map([](int) {}));
+  log::Info("password_reset", {{"user_id", id}, {"by", actor.user.id}});
+  return Ok();
+}
+
+Result<json> DirectoryService::ListDepartments(const Actor& actor) {
+  ROUNDS_RETURN_IF_ERROR(RequireStaff(actor));
+  ROUNDS_ASSIGN_OR_RETURN(auto departments, store_.Read([](store::ReadTx& tx) { return tx.ListDepartments(); }));
+  json items = json::array();
+  for (const auto& d : departments) items.push_back(DepartmentJson(d));
+  return json{{"items", items}};
+}
+
+Result<Department> DirectoryService::CreateDepartment(const Actor& actor, const std::string& name,
+                                                      std::optional<DepartmentId> parent_id) {
+  ROUNDS_RETURN_IF_ERROR(RequireAdmin(actor));
+  if (name.empty() || CodePointCount(name) > 100 || !IsValidUtf8(name)) {
+    return InvalidArgument("invalid_value", "A department name is 1 to 100 characters.", "/name");
+  }
+  auto created = store_.Write([&](store::WriteTx& tx) -> Result<Department> {
+    if (parent_id) {
+      ROUNDS_ASSIGN_OR_RETURN(auto parent, tx.FindDepartment(*parent_id));
+      if (!parent) return InvalidArgument("unknown_department", "The parent department does not exist.", "/parent_id");
+    }
+    Department d{0, name, parent_id};
+    ROUNDS_ASSIGN_OR_RETURN(d.id, tx.InsertDepartment(d));
+    return d;
+  });
+  if (!created && created.error().code == ErrorCode::kConflict) {
+    return Fail(ErrorCode::kConflict, "duplicate_department", "A department named '" + name + "' already exists.");
+  }
+  return created;
+}
+
+Result<ImportReport> DirectoryService::ImportUsersCsv(const Actor& actor, const std::string& csv) {
+  ROUNDS_RETURN_IF_ERROR(RequireAdmin(actor));
+  ImportReport report;
+  std::istringstream in(csv);
+  std::string line;
+  int line_number = 0;
+  std::vector<std::string> header;
+  while (std::getline(in, line)) {
+    ++line_number;
+    if (line.empty() || line == "\r") continue;
+    auto fields = SplitCsvLine(line);
+    if (header.empty()) {
+      header = fields;
+      for (const char* required : {"username", "display_name", "email", "job_role", "department"}) {
+        if (std::find(header.begin(), header.end(), required) == header.end()) {
+          return InvalidArgument("invalid_csv", std::string("The header must name the column '") + required + "'.");
+        }
+      }
+      continue;
+    }
+    if (fields.size() != header.size()) {
+      report.errors.emplace_back(line_number, "expected " + std::to_string(header.size()) + " fields, found " +
+                                                  std::to_string(fields.size()));
+      continue;
+    }
+    std::map<std::string, std::string> row;
+    for (std::size_t i = 0; i < header.size(); ++i) row[header[i]] = fields[i];
+    NewUser user;
+    user.username = row["username"];
+    user.display_name = row["display_name"];
+    user.email = row["email"];
+    user.job_role = row["job_role"];
+    user.is_admin = row["is_admin"] == "true" || row["is_admin"] == "1";
+    user.password = row.contains("password") && !row["password"].empty() ? row["password"] : crypto::RandomToken(18);
+    if (!row["department"].empty()) {
+      auto dept = store_.Read([&](store::ReadTx& tx) { return tx.FindDepartmentByName(row["department"]); });
+      if (!dept) return tl::unexpected(dept.error());
+      if (*dept) {
+        user.department_ids.push_back((**dept).id);
+      } else {
+        auto created = CreateDepartment(actor, row["department"], std::nullopt);
+        if (!created) {
+          report.errors.emplace_back(line_number, created.error().public_message);
+          continue;
+        }
+        user.department_ids.push_back(created->id);
+      }
+    }
+    auto created = CreateUser(actor, user);
+    if (created) {
+      ++report.imported;
+    } else if (created.error().problem == "duplicate_username") {
+      ++report.skipped_existing;
+      report.errors.emplace_back(line_number, created.error().public_message);
+    } else {
+      report.errors.emplace_back(line_number, created.error().public_message);
+    }
+  }
+  if (header.empty()) return InvalidArgument("invalid_csv", "The file is empty.");
+  return report;
+}
+
+}  // namespace rounds::app

@@ -1,0 +1,118 @@
+// Helpers shared by the service implementations. Not part of the app layer's interface.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "app/json_codec.hpp"
+#include "app/services.hpp"
+#include "domain/rules.hpp"
+
+namespace rounds::app::internal {
+
+using namespace rounds::domain;
+
+// The caller's standing in a space (membership role, admin, visibility).
+inline Result<Standing> StandingIn(store::ReadTx& tx, const Actor& actor, const Space& space) {
+  Standing s;
+  s.is_admin = actor.IsAdmin();
+  s.space_is_public = space.visibility == Visibility::kPublic && space.kind != SpaceKind::kDirect;
+  s.space_archived = space.archived;
+  if (!actor.is_system) {
+    ROUNDS_ASSIGN_OR_RETURN(auto membership, tx.FindMembership(space.id, actor.user.id));
+    if (membership) s.role = membership->role;
+  }
+  // Patients never see staff spaces they are not members of.
+  if (!actor.IsStaff() && !s.role) s.space_is_public = false;
+  return s;
+}
+
+// Loads a space the caller may read; kNotFound otherwise (existence is not revealed).
+inline Result<std::pair<Space, Standing>> ReadableSpace(store::ReadTx& tx, const Actor& actor, SpaceId id) {
+  ROUNDS_ASSIGN_OR_RETURN(auto space, tx.FindSpace(id));
+  if (!space) return NotFound("Space");
+  ROUNDS_ASSIGN_OR_RETURN(Standing standing, StandingIn(tx, actor, *space));
+  if (!Can(standing, SpaceAction::kRead)) return NotFound("Space");
+  return std::make_pair(*space, standing);
+}
+
+// Requires `action`; kForbidden with a specific problem code when the caller may read but not act.
+inline Status Require(const Standing& standing, SpaceAction action, const char* problem, const char* message) {
+  if (!Can(standing, action)) return Forbidden(problem, message);
+  return Ok();
+}
+
+// Resolves authors for JSON, reading each distinct user once.
+class AuthorCache {
+ public:
+  explicit AuthorCache(store::ReadTx& tx) : tx_(tx) {}
+  Result<const User*> Get(UserId id) {
+    auto it = users_.find(id);
+    if (it == users_.end()) {
+      ROUNDS_ASSIGN_OR_RETURN(auto user, tx_.FindUser(id));
+      it = users_.emplace(id, user).first;
+    }
+    return it->second ? &*it->second : nullptr;
+  }
+  Result<json> Message(const domain::Message& m) {
+    ROUNDS_ASSIGN_OR_RETURN(const User* author, Get(m.author_id));
+    return MessageJson(m, author);
+  }
+  Result<json> Messages(const std::vector<domain::Message>& messages) {
+    json items = json::array();
+    for (const auto& m : messages) {
+      ROUNDS_ASSIGN_OR_RETURN(json j, Message(m));
+      items.push_back(std::move(j));
+    }
+    return items;
+  }
+
+ private:
+  store::ReadTx& tx_;
+  std::map<UserId, std::optional<User>> users_;
+};
+
+// A space event written in the same unit as the change it describes, published after commit.
+struct PendingEvent {
+  SpaceEvent event;
+  std::vector<UserId> recipients;
+};
+
+// Reserves the next seq, stores the event, and remembers who should receive it.
+inline Result<PendingEvent> AppendEvent(store::WriteTx& tx, SpaceId space_id, std::string type, const json& data,
+                                        UnixMillis now, std::vector<UserId> extra_recipients = {}) {
+  PendingEvent pending;
+  ROUNDS_ASSIGN_OR_RETURN(Seq seq, tx.NextSeq(space_id));
+  pending.event = SpaceEvent{space_id, seq, std::move(type), data.dump(), now};
+  ROUNDS_RETURN_IF_ERROR(tx.InsertEvent(pending.event));
+  ROUNDS_ASSIGN_OR_RETURN(pending.recipients, tx.ListMemberIds(space_id));
+  for (UserId id : extra_recipients) pending.recipients.push_back(id);
+  return pending;
+}
+
+inline void Publish(bus::Bus& bus, const PendingEvent& pending) {
+  bus::Event e;
+  e.space_id = pending.event.space_id;
+  e.seq = pending.event.seq;
+  e.type = pending.event.type;
+  e.frame = EventService::EventFrame(pending.event);
+  e.recipients = std::make_shared<const std::vector<UserId>>(pending.recipients);
+  bus.Publish(e);
+}
+
+inline void PublishToUsers(bus::Bus& bus, const std::string& type, const json& data, std::vector<UserId> users) {
+  if (users.empty()) return;
+  bus::Event e;
+  e.type = type;
+  e.frame = EventService::UserFrame(type, data);
+  e.recipients = std::make_shared<const std::vector<UserId>>(std::move(users));
+  bus.Publish(e);
+}
+
+inline int ClampLimit(int limit, int fallback = 50, int max = 200) {
+  if (limit <= 0) return fallback;
+  return std::min(limit, max);
+}
+
+}  // namespace rounds::app::internal

@@ -1,0 +1,251 @@
+#include "app/json_codec.hpp"
+
+#include "domain/rules.hpp"
+
+namespace rounds::app {
+
+using namespace rounds::domain;
+
+json UserJson(const User& u) {
+  return json{{"id", u.id},
+              {"username", u.username},
+              {"display_name", u.display_name},
+              {"email", u.email},
+              {"job_role", u.job_role},
+              {"department_ids", u.department_ids},
+              {"kind", ToString(u.kind)},
+              {"is_admin", u.is_admin},
+              {"is_compliance", u.is_compliance},
+              {"disabled", u.disabled},
+              {"created_at", u.created_at}};
+}
+
+json UserRefJson(const User& u) {
+  return json{{"id", u.id}, {"username", u.username}, {"display_name", u.display_name}};
+}
+
+json DepartmentJson(const Department& d) {
+  return json{{"id", d.id}, {"name", d.name}, {"parent_id", d.parent_id ? json(*d.parent_id) : json(nullptr)}};
+}
+
+json SpaceJson(const Space& s) {
+  return json{{"id", s.id},
+              {"kind", ToString(s.kind)},
+              {"name", s.name},
+              {"topic", s.topic},
+              {"visibility", ToString(s.visibility)},
+              {"join_policy", ToString(s.join_policy)},
+              {"archived", s.archived},
+              {"created_by", s.created_by},
+              {"created_at", s.created_at},
+              {"last_seq", s.last_seq},
+              {"member_count", s.member_count}};
+}
+
+json MembershipJson(const Membership& m, const User& user) {
+  return json{{"space_id", m.space_id}, {"user_id", m.user_id}, {"role", ToString(m.role)},
+              {"read_seq", m.read_seq}, {"joined_at", m.joined_at}, {"user", UserRefJson(user)}};
+}
+
+json MessageJson(const Message& m, const User* author) {
+  json reactions = json::array();
+  for (const auto& r : m.reactions) reactions.push_back({{"emoji", r.emoji}, {"count", r.count}, {"mine", r.mine}});
+  json options = json::array();
+  for (const auto& o : m.poll_options) options.push_back({{"index", o.index}, {"text", o.text}, {"votes", o.votes}});
+  return json{{"id", m.id},
+              {"space_id", m.space_id},
+              {"seq", m.seq},
+              {"author_id", m.author_id},
+              {"author", author != nullptr ? UserRefJson(*author)
+                                           : json{{"id", m.author_id}, {"username", ""}, {"display_name", "Former user"}}},
+              {"kind", ToString(m.kind)},
+              {"parent_id", m.parent_id ? json(*m.parent_id) : json(nullptr)},
+              {"title", m.title},
+              {"body", m.body},
+              {"client_id", m.client_id},
+              {"created_at", m.created_at},
+              {"edited_at", m.edited_at},
+              {"deleted", m.deleted},
+              {"pinned", m.pinned},
+              {"accepted_answer_id", m.accepted_answer_id ? json(*m.accepted_answer_id) : json(nullptr)},
+              {"reply_count", m.reply_count},
+              {"vote_count", m.vote_count},
+              {"my_vote", m.my_vote},
+              {"poll_options", options},
+              {"my_poll_vote", m.my_poll_vote ? json(*m.my_poll_vote) : json(nullptr)},
+              {"reactions", reactions},
+              {"mentions", m.mentions}};
+}
+
+json MessageEditJson(const MessageEdit& e) {
+  return json{{"version", e.version}, {"body", e.body}, {"edited_at", e.edited_at}, {"editor_id", e.editor_id}};
+}
+
+// ---- Requests ------------------------------------------------------------------------------------
+
+BodyReader::BodyReader(const json& body) : body_(body) {
+  if (!body_.is_object()) SetError("invalid_type", "The request body must be a JSON object.", "");
+}
+
+void BodyReader::SetError(std::string problem, std::string message, std::string field) {
+  if (error_) return;
+  Error e{ErrorCode::kInvalidArgument, std::move(problem), std::move(message), {}};
+  e.field = std::move(field);
+  error_ = std::move(e);
+}
+
+const json* BodyReader::Find(const char* name, bool required) {
+  seen_.insert(name);
+  if (!body_.is_object()) return nullptr;
+  auto it = body_.find(name);
+  if (it == body_.end()) {
+    if (required) SetError("missing_field", std::string("'") + name + "' is required.", std::string("/") + name);
+    return nullptr;
+  }
+  return &*it;
+}
+
+std::optional<std::string> BodyReader::String(const char* name, bool required, std::size_t max_chars) {
+  const json* v = Find(name, required);
+  if (v == nullptr) return std::nullopt;
+  if (!v->is_string()) {
+    SetError("invalid_type", std::string("'") + name + "' must be a string.", std::string("/") + name);
+    return std::nullopt;
+  }
+  const auto& text = v->get_ref<const std::string&>();
+  if (CodePointCount(text) > max_chars) {
+    SetError(std::string(name) == "body" ? "message_too_long" : "too_long",
+             std::string("'") + name + "' is longer than " + std::to_string(max_chars) + " characters.",
+             std::string("/") + name);
+    return std::nullopt;
+  }
+  return text;
+}
+
+std::optional<std::int64_t> BodyReader::Int(const char* name, bool required, std::int64_t min, std::int64_t max) {
+  const json* v = Find(name, required);
+  if (v == nullptr) return std::nullopt;
+  if (!v->is_number_integer()) {
+    SetError("invalid_type", std::string("'") + name + "' must be an integer.", std::string("/") + name);
+    return std::nullopt;
+  }
+  auto n = v->get<std::int64_t>();
+  if (n < min || n > max) {
+    SetError("invalid_value", std::string("'") + name + "' is out of range.", std::string("/") + name);
+    return std::nullopt;
+  }
+  return n;
+}
+
+std::optional<std::int64_t> BodyReader::NullableInt(const char* name, bool* present) {
+  const json* v = Find(name, false);
+  *present = v != nullptr;
+  if (v == nullptr || v->is_null()) return std::nullopt;
+  if (!v->is_number_integer()) {
+    SetError("invalid_type", std::string("'") + name + "' must be an integer or null.", std::string("/") + name);
+    return std::nullopt;
+  }
+  return v->get<std::int64_t>();
+}
+
+std::optional<bool> BodyReader::Bool(const char* name, bool required) {
+  const json* v = Find(name, required);
+  if (v == nullptr) return std::nullopt;
+  if (!v->is_boolean()) {
+    SetError("invalid_type", std::string("'") + name + "' must be true or false.", std::string("/") + name);
+    return std::nullopt;
+  }
+  return v->get<bool>();
+}
+
+std::optional<std::vector<std::string>> BodyReader::StringArray(const char* name, bool required,
+                                                                std::size_t max_items, std::size_t max_chars) {
+  const json* v = Find(name, required);
+  if (v == nullptr) return std::nullopt;
+  if (!v->is_array() || v->size() > max_items) {
+    SetError("invalid_type", std::string("'") + name + "' must be an array of at most " +
+                                 std::to_string(max_items) + " strings.", std::string("/") + name);
+    return std::nullopt;
+  }
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < v->size(); ++i) {
+    const json& item = (*v)[i];
+    if (!item.is_string() || CodePointCount(item.get_ref<const std::string&>()) > max_chars) {
+      SetError("invalid_value", "Each item must be a string of at most " + std::to_string(max_chars) + " characters.",
+               std::string("/") + name + "/" + std::to_string(i));
+      return std::nullopt;
+    }
+    out.push_back(item.get<std::string>());
+  }
+  return out;
+}
+
+std::optional<std::vector<std::int64_t>> BodyReader::IntArray(const char* name, bool required, std::size_t max_items) {
+  const json* v = Find(name, required);
+  if (v == nullptr) return std::nullopt;
+  if (!v->is_array() || v->size() > max_items) {
+    SetError("invalid_type", std::string("'") + name + "' must be an array of at most " +
+                                 std::to_string(max_items) + " integers.", std::string("/") + name);
+    return std::nullopt;
+  }
+  std::vector<std::int64_t> out;
+  for (std::size_t i = 0; i < v->size(); ++i) {
+    if (!(*v)[i].is_number_integer()) {
+      SetError("invalid_type", "Each item must be an integer.", std::string("/") + name + "/" + std::to_string(i));
+      return std::nullopt;
+    }
+    out.push_back((*v)[i].get<std::int64_t>());
+  }
+  return out;
+}
+
+Status BodyReader::Finish() {
+  if (!error_ && body_.is_object()) {
+    for (const auto& [key, value] : body_.items()) {
+      if (!seen_.contains(key)) {
+        SetError("unknown_field", "Unknown field '" + key + "'.", "/" + key);
+        break;
+      }
+    }
+  }
+  if (error_) return tl::unexpected(*error_);
+  return Ok();
+}
+
+Result<json> ParseRequestBody(std::string_view text, int max_depth) {
+  if (!IsValidUtf8(text)) return InvalidArgument("invalid_utf8", "The request body is not valid UTF-8.");
+  // Depth and duplicate keys are checked while parsing, through the SAX-style callback.
+  std::vector<std::set<std::string>> keys_per_level;
+  bool too_deep = false;
+  bool duplicate = false;
+  json::parser_callback_t callback = [&](int depth, json::parse_event_t event, json& parsed) {
+    switch (event) {
+      case json::parse_event_t::object_start:
+        if (depth >= max_depth) too_deep = true;
+        keys_per_level.emplace_back();
+        break;
+      case json::parse_event_t::array_start:
+        if (depth >= max_depth) too_deep = true;
+        break;
+      case json::parse_event_t::object_end:
+        if (!keys_per_level.empty()) keys_per_level.pop_back();
+        break;
+      case json::parse_event_t::key:
+        if (!keys_per_level.empty() && !keys_per_level.back().insert(parsed.get<std::string>()).second) {
+          duplicate = true;
+        }
+        break;
+      default:
+        break;
+    }
+    return !too_deep && !duplicate;
+  };
+  json doc = json::parse(text, callback, /*allow_exceptions=*/false);
+  if (too_deep) return InvalidArgument("too_deep", "The request body nests too deeply.");
+  if (duplicate) return InvalidArgument("duplicate_key", "The request body repeats a key.");
+  if (doc.is_discarded()) return InvalidArgument("malformed_json", "The request body is not valid JSON.");
+  if (!doc.is_object()) return InvalidArgument("invalid_type", "The request body must be a JSON object.");
+  return doc;
+}
+
+}  // namespace rounds::app

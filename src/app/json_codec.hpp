@@ -1,0 +1,64 @@
+// The JSON representation of Rounds objects (docs/api/README.md) and strict request parsing.
+//
+// The app owns JSON because the same document is stored in a space's event log, sent on the
+// WebSocket and returned by HTTP: it is produced once, here. Pure functions; thread-safe.
+#pragma once
+
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/result.hpp"
+#include "domain/types.hpp"
+
+namespace rounds::app {
+
+using nlohmann::json;
+
+json UserJson(const domain::User& user);
+// The short form embedded in messages and members: {id, username, display_name}.
+json UserRefJson(const domain::User& user);
+json DepartmentJson(const domain::Department& department);
+json SpaceJson(const domain::Space& space);
+json MembershipJson(const domain::Membership& membership, const domain::User& user);
+// `author` may be null when the author no longer exists.
+json MessageJson(const domain::Message& message, const domain::User* author);
+json MessageEditJson(const domain::MessageEdit& edit);
+
+// Reads a JSON request body strictly: every field is read through one of the typed getters and
+// Finish() rejects any field that was not (`unknown_field`). Errors name the field as a JSON
+// pointer. Problem codes: invalid_type, missing_field, invalid_value, unknown_field.
+class BodyReader {
+ public:
+  explicit BodyReader(const json& body);
+
+  std::optional<std::string> String(const char* name, bool required, std::size_t max_chars);
+  std::optional<std::int64_t> Int(const char* name, bool required, std::int64_t min, std::int64_t max);
+  std::optional<bool> Bool(const char* name, bool required);
+  // Null is allowed and returned as nullopt with `present` set.
+  std::optional<std::int64_t> NullableInt(const char* name, bool* present);
+  std::optional<std::vector<std::string>> StringArray(const char* name, bool required,
+                                                      std::size_t max_items, std::size_t max_chars);
+  std::optional<std::vector<std::int64_t>> IntArray(const char* name, bool required, std::size_t max_items);
+
+  // The first error found, or unknown fields; Ok when the body was read cleanly.
+  Status Finish();
+
+ private:
+  const json* Find(const char* name, bool required);
+  void SetError(std::string problem, std::string message, std::string field);
+
+  const json& body_;
+  std::set<std::string> seen_;
+  std::optional<Error> error_;
+};
+
+// Parses text as a request body object. Rejects invalid UTF-8, malformed JSON, nesting deeper
+// than `max_depth`, duplicate keys and non-object documents with stable problem codes
+// (invalid_utf8, malformed_json, too_deep, duplicate_key, invalid_type).
+Result<json> ParseRequestBody(std::string_view text, int max_depth = 32);
+
+}  // namespace rounds::app

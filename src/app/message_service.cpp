@@ -1,0 +1,443 @@
+#include <algorithm>
+#include <set>
+
+#include "app/internal.hpp"
+#include "core/log.hpp"
+
+namespace rounds::app {
+
+using namespace rounds::domain;
+using internal::AppendEvent;
+using internal::AuthorCache;
+using internal::PendingEvent;
+using internal::Publish;
+using internal::PublishToUsers;
+
+namespace {
+
+constexpr std::size_t kMaxTitleChars = 200;
+constexpr std::size_t kMaxClientIdBytes = 64;
+constexpr std::size_t kMaxPollOptions = 10;
+constexpr std::size_t kMaxPollOptionChars = 200;
+
+bool IsCommunityKind(MessageKind kind) { return kind != MessageKind::kMessage; }
+
+// A message the caller may read, with its space and the caller's standing there.
+struct Located {
+  Message message;
+  Space space;
+  Standing standing;
+};
+
+Result<Located> ReadableMessage(store::ReadTx& tx, const Actor& actor, MessageId id) {
+  ROUNDS_ASSIGN_OR_RETURN(auto message, tx.FindMessage(id, actor.user.id));
+  if (!message) return NotFound("Message");
+  auto readable = internal::ReadableSpace(tx, actor, message->space_id);
+  if (!readable) return NotFound("Message");
+  return Located{*message, readable->first, readable->second};
+}
+
+Status ValidateEmoji(const std::string& emoji) {
+  if (emoji.empty() || emoji.size() > 32 || !IsValidUtf8(emoji) || CodePointCount(emoji) > 8 ||
+      emoji.find_first_of(" \t\r\n/\\<>\"'") != std::string::npos) {
+    return InvalidArgument("invalid_emoji", "That is not a reaction.", "/emoji");
+  }
+  return Ok();
+}
+
+}  // namespace
+
+MessageService::MessageService(store::Store& store, bus::Bus& bus, const Clock& clock, const Config& config)
+    : store_(store), bus_(bus), clock_(clock), config_(config) {}
+
+Result<PostResult> MessageService::Post(const Actor& actor, SpaceId space_id, const Draft& draft) {
+  if (actor.is_system) return Forbidden();
+  // Validation that needs no data happens before the write unit.
+  if (!IsValidUtf8(draft.body) || !IsValidUtf8(draft.title)) {
+    return InvalidArgument("invalid_utf8", "The message is not valid text.", "/body");
+  }
+  std::string body = draft.body;
+  bool blank = std::all_of(body.begin(), body.end(), [](unsigned char c) { return std::isspace(c); });
+  if (blank && draft.kind != MessageKind::kPoll) {
+    return InvalidArgument("empty_message", "Write something first.", "/body");
+  }
+  if (CodePointCount(body) > static_cast<std::size_t>(config_.max_message_chars)) {
+    return InvalidArgument("message_too_long",
+                           "A message is at most " + std::to_string(config_.max_message_chars) + " characters.", "/body");
+  }
+  if (CodePointCount(draft.title) > kMaxTitleChars) {
+    return InvalidArgument("too_long", "A title is at most 200 characters.", "/title");
+  }
+  if (draft.client_id.size() > kMaxClientIdBytes) {
+    return InvalidArgument("invalid_value", "client_id is at most 64 characters.", "/client_id");
+  }
+  if (draft.kind == MessageKind::kPoll) {
+    if (draft.poll_options.size() < 2 || draft.poll_options.size() > kMaxPollOptions) {
+      return InvalidArgument("invalid_poll", "A poll has 2 to 10 options.", "/poll_options");
+    }
+    std::set<std::string> distinct;
+    for (const auto& option : draft.poll_options) {
+      if (option.empty() || CodePointCount(option) > kMaxPollOptionChars || !IsValidUtf8(option) ||
+          !distinct.insert(option).second) {
+        return InvalidArgument("invalid_poll", "Poll options must be distinct, 1 to 200 characters.", "/poll_options");
+      }
+    }
+  } else if (!draft.poll_options.empty()) {
+    return InvalidArgument("invalid_poll", "Only polls have options.", "/poll_options");
+  }
+  if (draft.parent_id && draft.kind != MessageKind::kMessage) {
+    return InvalidArgument("invalid_value", "Replies and comments are plain messages.", "/kind");
+  }
+  std::vector<std::string> mentioned_names = ExtractMentions(body);
+
+  UnixMillis now = clock_.NowMillis();
+  PendingEvent created;
+  bool was_created = false;
+  std::vector<UserId> mentioned;
+  ROUNDS_ASSIGN_OR_RETURN(json message, store_.Write([&](store::WriteTx& tx) -> Result<json> {
+    was_created = false;
+    mentioned.clear();
+    ROUNDS_ASSIGN_OR_RETURN(auto readable, internal::ReadableSpace(tx, actor, space_id));
+    auto& [space, standing] = readable;
+    AuthorCache authors(tx);
+    // A retry of a post that already succeeded returns the original, whatever changed since.
+    if (!draft.client_id.empty()) {
+      ROUNDS_ASSIGN_OR_RETURN(auto existing, tx.FindMessageByClientId(space_id, actor.user.id, draft.client_id));
+      if (existing) return authors.Message(*existing);
+    }
+    if (space.archived) return Forbidden("space_archived", "This space is archived.");
+    SpaceAction action = draft.parent_id ? SpaceAction::kReply : SpaceAction::kPost;
+    if (!standing.role) return Forbidden("not_a_member", "Join the space to post.");
+    ROUNDS_RETURN_IF_ERROR(internal::Require(standing, action, "read_only", "You can read this space but not post."));
+    if (draft.kind == MessageKind::kAnnouncement) {
+      ROUNDS_RETURN_IF_ERROR(internal::Require(standing, SpaceAction::kAnnounce, "owner_required",
+                                               "Only the space's owners can post announcements."));
+    }
+    if (IsCommunityKind(draft.kind) && space.kind != SpaceKind::kCommunity) {
+      return InvalidArgument("invalid_kind", "Post kinds other than 'message' belong in communities.", "/kind");
+    }
+    if (draft.parent_id) {
+      ROUNDS_ASSIGN_OR_RETURN(auto parent, tx.FindMessage(*draft.parent_id, actor.user.id));
+      if (!parent || parent->space_id != space_id || parent->deleted) {
+        return InvalidArgument("invalid_parent", "The message being replied to does not exist.", "/parent_id");
+      }
+      if (parent->parent_id) {
+        return InvalidArgument("invalid_parent", "Reply to the thread's first message.", "/parent_id");
+      }
+    }
+    Message m;
+    m.space_id = space_id;
+    m.author_id = actor.user.id;
+    m.kind = space.kind == SpaceKind::kCommunity && !draft.parent_id && draft.kind == MessageKind::kMessage
+                 ? MessageKind::kDiscussion
+                 : draft.kind;
+    m.parent_id = draft.parent_id;
+    m.title = draft.title;
+    m.body = body;
+    m.client_id = draft.client_id;
+    m.created_at = now;
+    for (std::size_t i = 0; i < draft.poll_options.size(); ++i) {
+      m.poll_options.push_back({static_cast<int>(i), draft.poll_options[i], 0});
+    }
+    for (const auto& name : mentioned_names) {
+      ROUNDS_ASSIGN_OR_RETURN(auto user, tx.FindUserByUsername(name));
+      if (!user || user->id == actor.user.id) continue;
+      ROUNDS_ASSIGN_OR_RETURN(auto membership, tx.FindMembership(space_id, user->id));
+      if (membership) m.mentions.push_back(user->id);  // only people who can read it are notified
+    }
+    ROUNDS_ASSIGN_OR_RETURN(m.seq, tx.NextSeq(space_id));
+    ROUNDS_ASSIGN_OR_RETURN(m.id, tx.InsertMessage(m));
+    std::sort(m.mentions.begin(), m.mentions.end());
+    ROUNDS_ASSIGN_OR_RETURN(json j, authors.Message(m));
+    created.event = SpaceEvent{space_id, m.seq, "message.created", j.dump(), now};
+    ROUNDS_RETURN_IF_ERROR(tx.InsertEvent(created.event));
+    ROUNDS_ASSIGN_OR_RETURN(created.recipients, tx.ListMemberIds(space_id));
+    mentioned = m.mentions;
+    was_created = true;
+    return j;
+  }));
+  if (was_created) {
+    Publish(bus_, created);
+    if (!mentioned.empty()) {
+      PublishToUsers(bus_, "mention", json{{"space_id", space_id}, {"message_id", message["id"]}, {"author_id", actor.user.id}},
+                     mentioned);
+    }
+  }
+  return PostResult{std::move(message), was_created};
+}
+
+Result<json> MessageService::Get(const Actor& actor, MessageId id) {
+  return store_.Read([&](store::ReadTx& tx) -> Result<json> {
+    ROUNDS_ASSIGN_OR_RETURN(Located located, ReadableMessage(tx, actor, id));
+    if (located.message.deleted) return NotFound("Message");
+    AuthorCache authors(tx);
+    return authors.Message(located.message);
+  });
+}
+
+Result<json> MessageService::List(const Actor& actor, SpaceId space_id, const MessagePage& page) {
+  if (page.before && page.after) {
+    return InvalidArgument("invalid_value", "Use either 'before' or 'after', not both.");
+  }
+  int limit = internal::ClampLimit(page.limit);
+  return store_.Read([&](store::ReadTx& tx) -> Result<json> {
+    ROUNDS_RETURN_IF_ERROR(internal::ReadableSpace(tx, actor, space_id).map([](auto&&) {}));
+    store::MessageQuery q;
+    q.space_id = space_id;
+    q.viewer_id = actor.user.id;
+    q.parent_id = page.parent_id;
+    q.before_seq = page.before;
+    q.after_seq = page.after;
+    q.limit = limit;
+    ROUNDS_ASSIGN_OR_RETURN(auto messages, tx.ListMessages(q));
+    AuthorCache authors(tx);
+    ROUNDS_ASSIGN_OR_RETURN(json items, authors.Messages(messages));
+    json next = nullptr;
+    if (messages.size() == static_cast<std::size_t>(limit)) next = std::to_string(messages.back().seq);
+    return json{{"items", items}, {"next_cursor", next}};
+  });
+}
+
+Result<json> MessageService::Thread(const Actor& actor, MessageId id) {
+  return store_.Read([&](store::ReadTx& tx) -> Result<json> {
+    ROUNDS_ASSIGN_OR_RETURN(Located located, ReadableMessage(tx, actor, id));
+    if (located.message.deleted) return NotFound("Message");
+    store::MessageQuery q;
+    q.space_id = located.space.id;
+    q.viewer_id = actor.user.id;
+    q.parent_id = id;
+    q.after_seq = 0;
+    q.limit = 1000;
+    ROUNDS_ASSIGN_OR_RETURN(auto replies, tx.ListMessages(q));
+    AuthorCache authors(tx);
+    ROUNDS_ASSIGN_OR_RETURN(json root, authors.Message(located.message));
+    ROUNDS_ASSIGN_OR_RETURN(json items, authors.Messages(replies));
+    return json{{"root", root}, {"items", items}};
+  });
+}
+
+Result<json> MessageService::Pins(const Actor& actor, SpaceId space_id) {
+  return store_.Read([&](store::ReadTx& tx) -> Result<json> {
+    ROUNDS_RETURN_IF_ERROR(internal::ReadableSpace(tx, actor, space_id).map([](auto&&) {}));
+    ROUNDS_ASSIGN_OR_RETURN(auto pinned, tx.ListPinned(space_id, actor.user.id));
+    AuthorCache authors(tx);
+    ROUNDS_ASSIGN_OR_RETURN(json items, authors.Messages(pinned));
+    return json{{"items", items}};
+  });
+}
+
+Result<json> MessageService::Edit(const Actor& actor, MessageId id, const std::string& body,
+                                  std::optional<std::string> title) {
+  if (!IsValidUtf8(body) || (title && !IsValidUtf8(*title))) {
+    return InvalidArgument("invalid_utf8", "The message is not valid text.", "/body");
+  }
+  if (std::all_of(body.begin(), body.end(), [](unsigned char c) { return std::isspace(c); })) {
+    return InvalidArgument("empty_message", "Write something first.", "/body");
+  }
+  if (CodePointCount(body) > static_cast<std::size_t>(config_.max_message_chars)) {
+    return InvalidArgument("message_too_long",
+                           "A message is at most " + std::to_string(config_.max_message_chars) + " characters.", "/body");
+  }
+  if (title && CodePointCount(*title) > kMaxTitleChars) {
+    return InvalidArgument("too_long", "A title is at most 200 characters.", "/title");
+  }
+  UnixMillis now = clock_.NowMillis();
+  PendingEvent edited;
+  ROUNDS_ASSIGN_OR_RETURN(json message, store_.Write([&](store::WriteTx& tx) -> Result<json> {
+    ROUNDS_ASSIGN_OR_RETURN(Located located, ReadableMessage(tx, actor, id));
+    if (located.message.deleted) return NotFound("Message");
+    if (located.message.author_id != actor.user.id) return Forbidden("author_only", "Only the author can edit a message.");
+    if (located.space.archived) return Forbidden("space_archived", "This space is archived.");
+    if (!located.standing.role) return Forbidden("not_a_member", "You are no longer a member of this space.");
+    ROUNDS_RETURN_IF_ERROR(tx.UpdateMessageBody(id, title.value_or(located.message.title), body, now, actor.user.id));
+    ROUNDS_ASSIGN_OR_RETURN(auto updated, tx.FindMessage(id, actor.user.id));
+    AuthorCache authors(tx);
+    ROUNDS_ASSIGN_OR_RETURN(json j, authors.Message(*updated));
+    ROUNDS_ASSIGN_OR_RETURN(edited, AppendEvent(tx, located.space.id, "message.edited", j, now));
+    return j;
+  }));
+  Publish(bus_, edited);
+  return message;
+}
+
+Status MessageService::Delete(const Actor& actor, MessageId id) {
+  UnixMillis now = clock_.NowMillis();
+  PendingEvent deleted;
+  ROUNDS_RETURN_IF_ERROR(store_.Write([&](store::WriteTx& tx) -> Status {
+    ROUNDS_ASSIGN_OR_RETURN(Located located, ReadableMessage(tx, actor, id));
+    if (located.message.deleted) return NotFound("Message");
+    bool own = located.message.author_id == actor.user.id && located.standing.role;
+    if (!own) {
+      ROUNDS_RETURN_IF_ERROR(internal::Require(located.standing, SpaceAction::kDeleteOthers, "moderator_required",
+                                               "Only the author or a moderator can delete a message."));
+    }
+    ROUNDS_RETURN_IF_ERROR(tx.DeleteMessage(id, now));
+    ROUNDS_ASSIGN_OR_RETURN(deleted, AppendEvent(tx, located.space.id, "message.deleted",
+                                                 json{{"id", id}, {"space_id", located.space.id},
+                                                      {"parent_id", located.message.parent_id ? json(*located.message.parent_id) : json(nullptr)}},
+                                                 now));
+    return Ok();
+  }));
+  log::Info("message_deleted", {{"message_id", id}, {"by", actor.user.id}});
+  Publish(bus_, deleted);
+  return Ok();
+}
+
+Result<json> MessageService::History(const Actor& actor, MessageId id) {
+  return store_.Read([&](store::ReadTx& tx) -> Result<json> {
+    ROUNDS_ASSIGN_OR_RETURN(Located located, ReadableMessage(tx, actor, id));
+    bool own = located.message.author_id == actor.user.id;
+    if (!own && !Can(located.standing, SpaceAction::kDeleteOthers)) {
+      return Forbidden("moderator_required", "Only the author or a moderator can see a message's history.");
+    }
+    ROUNDS_ASSIGN_OR_RETURN(auto edits, tx.ListEdits(id));
+    json items = json::array();
+    for (const auto& e : edits) items.push_back(MessageEditJson(e));
+    return json{{"items", items}};
+  });
+}
+
+Result<json> MessageService::React(const Actor& actor, MessageId id, const std::string& emoji, bool on) {
+  ROUNDS_RETURN_IF_ERROR(ValidateEmoji(emoji));
+  UnixMillis now = clock_.NowMillis();
+  std::optional<PendingEvent> changed;
+  ROUNDS_ASSIGN_OR_RETURN(json data, store_.Write([&](store::WriteTx& tx) -> Result<json> {
+    changed.reset();
+    ROUNDS_ASSIGN_OR_RETURN(Located located, ReadableMessage(tx, actor, id));
+    if (located.message.deleted) return NotFound("Message");
+    if (!located.standing.role) return Forbidden("not_a_member", "Join the space to react.");
+    ROUNDS_RETURN_IF_ERROR(internal::Require(located.standing, SpaceAction::kReact, "read_only", "You can read this space but not react."));
+    ROUNDS_ASSIGN_OR_RETURN(bool did_change, tx.SetReaction(id, actor.user.id, emoji, on));
+    ROUNDS_ASSIGN_OR_RETURN(auto updated, tx.FindMessage(id, actor.user.id));
+    int count = 0;
+    for (const auto& r : updated->reactions) {
+      if (r.emoji == emoji) count = r.count;
+    }
+    json j{{"message_id", id}, {"emoji", emoji}, {"count", count}, {"user_id", actor.user.id}, {"on", on}};
+    if (did_change) {
+      ROUNDS_ASSIGN_OR_RETURN(auto e, AppendEvent(tx, located.space.id, "reaction.changed", j, now));
+      changed = std::move(e);
+    }
+    return j;
+  }));
+  if (changed) Publish(bus_, *changed);
+  return data;
+}
+
+Result<json> MessageService::Vote(const Actor& actor, MessageId id, bool on) {
+  UnixMillis now = clock_.NowMillis();
+  std::optional<PendingEvent> changed;
+  ROUNDS_ASSIGN_OR_RETURN(json data, store_.Write([&](store::WriteTx& tx) -> Result<json> {
+    changed.reset();
+    ROUNDS_ASSIGN_OR_RETURN(Located located, ReadableMessage(tx, actor, id));
+    if (located.message.deleted) return NotFound("Message");
+    if (located.message.kind != MessageKind::kIdea) return InvalidArgument("not_an_idea", "Only ideas take votes.");
+    if (!located.standing.role) return Forbidden("not_a_member", "Join the space to vote.");
+    ROUNDS_RETURN_IF_ERROR(internal::Require(located.standing, SpaceAction::kReact, "read_only", "You can read this space but not vote."));
+    ROUNDS_ASSIGN_OR_RETURN(bool did_change, tx.SetIdeaVote(id, actor.user.id, on));
+    ROUNDS_ASSIGN_OR_RETURN(auto updated, tx.FindMessage(id, actor.user.id));
+    json j{{"message_id", id}, {"vote_count", updated->vote_count}, {"user_id", actor.user.id}, {"on", on}};
+    if (did_change) {
+      ROUNDS_ASSIGN_OR_RETURN(auto e, AppendEvent(tx, located.space.id, "vote.changed", j, now));
+      changed = std::move(e);
+    }
+    return j;
+  }));
+  if (changed) Publish(bus_, *changed);
+  return data;
+}
+
+Result<json> MessageService::PollVote(const Actor& actor, MessageId id, std::optional<int> option) {
+  UnixMillis now = clock_.NowMillis();
+  std::optional<PendingEvent> changed;
+  ROUNDS_ASSIGN_OR_RETURN(json data, store_.Write([&](store::WriteTx& tx) -> Result<json> {
+    changed.reset();
+    ROUNDS_ASSIGN_OR_RETURN(Located located, ReadableMessage(tx, actor, id));
+    if (located.message.deleted) return NotFound("Message");
+    if (located.message.kind != MessageKind::kPoll) return InvalidArgument("not_a_poll", "Only polls take poll votes.");
+    if (!located.standing.role) return Forbidden("not_a_member", "Join the space to vote.");
+    ROUNDS_RETURN_IF_ERROR(internal::Require(located.standing, SpaceAction::kReact, "read_only", "You can read this space but not vote."));
+    ROUNDS_ASSIGN_OR_RETURN(bool did_change, tx.SetPollVote(id, actor.user.id, option));
+    ROUNDS_ASSIGN_OR_RETURN(auto updated, tx.FindMessage(id, actor.user.id));
+    json options = json::array();
+    for (const auto& o : updated->poll_options) options.push_back({{"index", o.index}, {"text", o.text}, {"votes", o.votes}});
+    json j{{"message_id", id}, {"poll_options", options}, {"user_id", actor.user.id},
+           {"option", option ? json(*option) : json(nullptr)}};
+    if (did_change) {
+      ROUNDS_ASSIGN_OR_RETURN(auto e, AppendEvent(tx, located.space.id, "poll.changed", j, now));
+      changed = std::move(e);
+    }
+    return j;
+  }));
+  if (changed) Publish(bus_, *changed);
+  return data;
+}
+
+Result<json> MessageService::Accept(const Actor& actor, MessageId answer_id, bool on) {
+  UnixMillis now = clock_.NowMillis();
+  PendingEvent accepted;
+  ROUNDS_ASSIGN_OR_RETURN(json question_json, store_.Write([&](store::WriteTx& tx) -> Result<json> {
+    ROUNDS_ASSIGN_OR_RETURN(Located answer, ReadableMessage(tx, actor, answer_id));
+    if (answer.message.deleted) return NotFound("Message");
+    if (!answer.message.parent_id) return InvalidArgument("not_an_answer", "Only a reply to a question can be accepted.");
+    ROUNDS_ASSIGN_OR_RETURN(auto question, tx.FindMessage(*answer.message.parent_id, actor.user.id));
+    if (!question || question->deleted || question->kind != MessageKind::kQuestion) {
+      return InvalidArgument("not_an_answer", "Only a reply to a question can be accepted.");
+    }
+    if (answer.space.archived) return Forbidden("space_archived", "This space is archived.");
+    bool asker = question->author_id == actor.user.id && answer.standing.role;
+    if (!asker) {
+      ROUNDS_RETURN_IF_ERROR(internal::Require(answer.standing, SpaceAction::kAcceptAnyAnswer, "author_only",
+                                               "Only the person who asked or a moderator can accept an answer."));
+    }
+    std::optional<MessageId> value = on ? std::optional<MessageId>(answer_id) : std::nullopt;
+    if (!on && question->accepted_answer_id != answer_id) value = question->accepted_answer_id;
+    ROUNDS_RETURN_IF_ERROR(tx.SetAcceptedAnswer(question->id, value));
+    ROUNDS_ASSIGN_OR_RETURN(auto updated, tx.FindMessage(question->id, actor.user.id));
+    AuthorCache authors(tx);
+    ROUNDS_ASSIGN_OR_RETURN(json j, authors.Message(*updated));
+    ROUNDS_ASSIGN_OR_RETURN(accepted, AppendEvent(tx, answer.space.id, "answer.accepted", j, now));
+    return j;
+  }));
+  Publish(bus_, accepted);
+  return question_json;
+}
+
+Result<json> MessageService::Pin(const Actor& actor, MessageId id, bool on) {
+  UnixMillis now = clock_.NowMillis();
+  PendingEvent pinned;
+  ROUNDS_ASSIGN_OR_RETURN(json message, store_.Write([&](store::WriteTx& tx) -> Result<json> {
+    ROUNDS_ASSIGN_OR_RETURN(Located located, ReadableMessage(tx, actor, id));
+    if (located.message.deleted) return NotFound("Message");
+    ROUNDS_RETURN_IF_ERROR(internal::Require(located.standing, SpaceAction::kPin, "moderator_required",
+                                             "Only moderators and owners can pin messages."));
+    ROUNDS_RETURN_IF_ERROR(tx.SetPinned(id, on));
+    ROUNDS_ASSIGN_OR_RETURN(auto updated, tx.FindMessage(id, actor.user.id));
+    AuthorCache authors(tx);
+    ROUNDS_ASSIGN_OR_RETURN(json j, authors.Message(*updated));
+    ROUNDS_ASSIGN_OR_RETURN(pinned, AppendEvent(tx, located.space.id, "message.pinned", j, now));
+    return j;
+  }));
+  Publish(bus_, pinned);
+  return message;
+}
+
+Result<json> MessageService::Mentions(const Actor& actor, MessageId before_id, int limit) {
+  int n = internal::ClampLimit(limit);
+  return store_.Read([&](store::ReadTx& tx) -> Result<json> {
+    ROUNDS_ASSIGN_OR_RETURN(auto mentions, tx.ListMentions(actor.user.id, before_id, n));
+    AuthorCache authors(tx);
+    json items = json::array();
+    for (const auto& mention : mentions) {
+      auto located = ReadableMessage(tx, actor, mention.message_id);
+      if (!located) continue;  // the mentioned person has left the space since
+      ROUNDS_ASSIGN_OR_RETURN(json m, authors.Message(located->message));
+      items.push_back(json{{"message", m},
+                           {"space", {{"id", located->space.id}, {"name", located->space.name}, {"kind", ToString(located->space.kind)}}}});
+    }
+    json next = mentions.size() == static_cast<std::size_t>(n) ? json(std::to_string(mentions.back().message_id)) : json(nullptr);
+    return json{{"items", items}, {"next_cursor", next}};
+  });
+}
+
+}  // namespace rounds::app

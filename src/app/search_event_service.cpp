@@ -1,0 +1,127 @@
+#include <set>
+
+#include "app/internal.hpp"
+
+namespace rounds::app {
+
+using namespace rounds::domain;
+
+SearchService::SearchService(store::Store& store) : store_(store) {}
+
+Result<json> SearchService::Search(const Actor& actor, const std::string& text, int limit, int offset) {
+  if (!IsValidUtf8(text) || text.size() > 500) {
+    return InvalidArgument("invalid_query", "A search is at most 500 characters of text.", "/q");
+  }
+  int n = internal::ClampLimit(limit, 20, 50);
+  if (offset < 0 || offset > 10'000) return InvalidArgument("invalid_value", "cursor is out of range.", "/cursor");
+  return store_.Read([&](store::ReadTx& tx) -> Result<json> {
+    // The readable set is decided here, at query time: the searcher's spaces plus public ones.
+    ROUNDS_ASSIGN_OR_RETURN(auto member_of, tx.ListSpaceIdsForUser(actor.user.id));
+    std::set<SpaceId> readable(member_of.begin(), member_of.end());
+    if (actor.IsStaff()) {
+      store::SpaceQuery pub;
+      pub.public_only = true;
+      pub.include_archived = true;
+      pub.limit = 1000;
+      while (true) {
+        ROUNDS_ASSIGN_OR_RETURN(auto page, tx.ListSpaces(pub));
+        for (const auto& s : page) readable.insert(s.id);
+        if (page.size() < 1000) break;
+        pub.after_id = page.back().id;
+      }
+    }
+    ROUNDS_ASSIGN_OR_RETURN(auto hits, tx.SearchMessages({text, {readable.begin(), readable.end()}, n, offset}));
+    internal::AuthorCache authors(tx);
+    json messages = json::array();
+    std::map<SpaceId, Space> spaces;
+    for (const auto& hit : hits) {
+      if (!spaces.contains(hit.message.space_id)) {
+        ROUNDS_ASSIGN_OR_RETURN(auto space, tx.FindSpace(hit.message.space_id));
+        if (space) spaces[space->id] = *space;
+      }
+      const Space& space = spaces[hit.message.space_id];
+      ROUNDS_ASSIGN_OR_RETURN(json m, authors.Message(hit.message));
+      messages.push_back(json{{"message", m},
+                              {"space", {{"id", space.id}, {"name", space.name}, {"kind", ToString(space.kind)}}},
+                              {"snippet", hit.snippet}});
+    }
+    json people = json::array();
+    json found_spaces = json::array();
+    if (offset == 0 && actor.IsStaff()) {
+      ROUNDS_ASSIGN_OR_RETURN(auto users, tx.ListUsers({.text = text, .limit = 10}));
+      for (const auto& u : users) people.push_back(UserJson(u));
+      store::SpaceQuery q;
+      q.text = text;
+      q.limit = 10;
+      ROUNDS_ASSIGN_OR_RETURN(auto matching, tx.ListSpaces(q));
+      for (const auto& s : matching) found_spaces.push_back(SpaceJson(s));
+    }
+    json next = hits.size() == static_cast<std::size_t>(n) ? json(std::to_string(offset + n)) : json(nullptr);
+    return json{{"messages", messages}, {"people", people}, {"spaces", found_spaces}, {"next_cursor", next}};
+  });
+}
+
+EventService::EventService(store::Store& store, bus::Bus& bus) : store_(store), bus_(bus) {}
+
+std::shared_ptr<const std::string> EventService::EventFrame(const SpaceEvent& event) {
+  // The payload is already JSON: splice it in rather than parse and re-serialize it.
+  std::string frame = R"({"type":"event","space_id":)" + std::to_string(event.space_id) +
+                      R"(,"seq":)" + std::to_string(event.seq) + R"(,"event":)" + json(event.type).dump() +
+                      R"(,"data":)" + event.payload_json + "}";
+  return std::make_shared<const std::string>(std::move(frame));
+}
+
+std::shared_ptr<const std::string> EventService::UserFrame(const std::string& event, const json& data) {
+  return std::make_shared<const std::string>(json{{"type", "user"}, {"event", event}, {"data", data}}.dump());
+}
+
+Result<std::vector<ReplayedEvent>> EventService::Replay(const Actor& actor, const std::map<SpaceId, Seq>& cursors,
+                                                        int limit_per_space) {
+  return store_.Read([&](store::ReadTx& tx) -> Result<std::vector<ReplayedEvent>> {
+    std::vector<ReplayedEvent> out;
+    for (const auto& [space_id, after] : cursors) {
+      auto readable = internal::ReadableSpace(tx, actor, space_id);
+      if (!readable) continue;
+      ROUNDS_ASSIGN_OR_RETURN(auto events, tx.ListEvents(space_id, std::max<Seq>(0, after), limit_per_space));
+      for (const auto& e : events) out.push_back({e.space_id, e.seq, EventFrame(e)});
+    }
+    return out;
+  });
+}
+
+Status EventService::Typing(const Actor& actor, SpaceId space_id) {
+  ROUNDS_ASSIGN_OR_RETURN(auto recipients, store_.Read([&](store::ReadTx& tx) -> Result<std::vector<UserId>> {
+    ROUNDS_ASSIGN_OR_RETURN(auto membership, tx.FindMembership(space_id, actor.user.id));
+    if (!membership || membership->role == MemberRole::kReadOnly) return NotFound("Space");
+    ROUNDS_ASSIGN_OR_RETURN(auto ids, tx.ListMemberIds(space_id));
+    std::erase(ids, actor.user.id);
+    return ids;
+  }));
+  bus::Event e;
+  e.space_id = 0;
+  e.type = "typing";
+  e.frame = std::make_shared<const std::string>(
+      json{{"type", "typing"}, {"space_id", space_id}, {"user_id", actor.user.id}}.dump());
+  e.recipients = std::make_shared<const std::vector<UserId>>(std::move(recipients));
+  bus_.Publish(e);
+  return Ok();
+}
+
+void EventService::Presence(UserId user_id, bool online) {
+  bus::Event e;
+  e.type = "presence";
+  e.frame = std::make_shared<const std::string>(
+      json{{"type", "presence"}, {"user_id", user_id}, {"online", online}}.dump());
+  e.recipients = nullptr;  // everyone connected
+  bus_.Publish(e);
+}
+
+Services::Services(store::Store& store, bus::Bus& bus, const Clock& clock, const Config& config)
+    : auth(store, clock, config),
+      directory(store, auth, clock),
+      spaces(store, bus, clock),
+      messages(store, bus, clock, config),
+      search(store),
+      events(store, bus) {}
+
+}  // namespace rounds::app

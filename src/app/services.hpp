@@ -1,0 +1,304 @@
+// The application services: the only place business rules and permissions live. HTTP, the
+// WebSocket and the CLI all call these, so every entry point gets the same checks.
+//
+// Every mutation follows one path: authorize (deny by default) -> validate -> one store write unit
+// (which re-checks what could have changed, writes the change and its space event) -> durable
+// commit -> publish on the bus. Reads return the JSON documents of docs/api/README.md.
+//
+// Errors are Result values with stable problem codes; a caller who may not know that a private
+// space or its messages exist gets kNotFound, never kForbidden. All services are thread-safe.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "app/context.hpp"
+#include "bus/bus.hpp"
+#include "core/clock.hpp"
+#include "core/config.hpp"
+#include "core/result.hpp"
+#include "store/store.hpp"
+
+namespace rounds::app {
+
+using nlohmann::json;
+
+// ---- Accounts and sessions ----------------------------------------------------------------------
+
+struct LoginRequest {
+  std::string username;
+  std::string password;
+  bool bearer = false;
+  std::string address;
+  std::string user_agent;
+};
+
+struct LoginResult {
+  std::string token;        // returned once; only its SHA-256 is stored
+  domain::Session session;
+  domain::User user;
+};
+
+class AuthService {
+ public:
+  AuthService(store::Store& store, const Clock& clock, const Config& config);
+
+  // kUnauthenticated "invalid_credentials" for an unknown user or a wrong password (the same
+  // answer and about the same time either way); kRateLimited "account_locked" after
+  // config.lockout_threshold consecutive failures; kForbidden "account_disabled".
+  Result<LoginResult> Login(const LoginRequest& request);
+  // kUnauthenticated "session_expired" / "invalid_session". Counts as activity for the idle timer.
+  Result<Actor> Authenticate(const std::string& token, const std::string& address = {});
+  Status Logout(const Actor& actor);
+  // Verifies the current password, applies the policy, ends the caller's other sessions.
+  Status ChangePassword(const Actor& actor, const std::string& current, const std::string& replacement);
+  // Records activity on a session without an HTTP request (client messages on the WebSocket).
+  void Touch(domain::SessionId session_id);
+  // Ends every session of `user_id` (disable, password reset). Returns how many ended.
+  Result<int> EndSessionsForUser(domain::UserId user_id);
+  // Ends sessions past their idle or absolute limit; the server calls this every few seconds.
+  void ExpireSessions();
+  // Called with each session id that ends, whatever the reason (to close its WebSockets).
+  void OnSessionEnded(std::function<void(domain::SessionId)> callback);
+  // Hashes a password with the policy applied (for user creation and resets).
+  Result<std::string> HashNewPassword(const std::string& password, const std::string& username);
+
+ private:
+  struct CachedSession {
+    domain::Session session;
+    domain::User user;
+    UnixMillis persisted_last_seen = 0;
+  };
+  void Ended(const std::vector<domain::SessionId>& ids);
+  bool Expired(const domain::Session& session, UnixMillis now) const;
+
+  store::Store& store_;
+  const Clock& clock_;
+  const Config& config_;
+  std::string dummy_hash_;  // verified for unknown users so timing does not reveal them
+  std::mutex mutex_;
+  std::unordered_map<std::string, CachedSession> cache_;  // token hash -> session; guarded by mutex_
+  std::vector<std::function<void(domain::SessionId)>> ended_callbacks_;  // guarded by mutex_
+  std::mutex hashing_mutex_;
+  std::condition_variable hashing_cv_;
+  int hashing_in_flight_ = 0;  // Argon2id calls running; capped to bound memory (64 MiB each)
+  friend class HashSlot;
+};
+
+// ---- Directory -----------------------------------------------------------------------------------
+
+struct NewUser {
+  std::string username;
+  std::string display_name;
+  std::string email;
+  std::string job_role;
+  std::vector<domain::DepartmentId> department_ids;
+  std::string password;
+  bool is_admin = false;
+  bool is_compliance = false;
+  bool fast_hash = false;   // demo seeding only: Argon2id at minimum cost
+};
+
+struct UserPatch {
+  std::optional<std::string> display_name;
+  std::optional<std::string> email;
+  std::optional<std::string> job_role;
+  std::optional<std::vector<domain::DepartmentId>> department_ids;
+  std::optional<bool> is_admin;
+  std::optional<bool> is_compliance;
+  std::optional<bool> disabled;
+};
+
+struct ImportReport {
+  int imported = 0;
+  int skipped_existing = 0;
+  std::vector<std::pair<int, std::string>> errors;  // (line number, reason)
+};
+
+class DirectoryService {
+ public:
+  DirectoryService(store::Store& store, AuthService& auth, const Clock& clock);
+
+  Result<domain::User> CreateUser(const Actor& actor, const NewUser& user);
+  Result<json> ListUsers(const Actor& actor, const store::UserQuery& query);
+  Result<json> GetUser(const Actor& actor, domain::UserId id);
+  Result<json> UpdateUser(const Actor& actor, domain::UserId id, const UserPatch& patch);
+  Result<json> UpdateProfile(const Actor& actor, const UserPatch& patch);  // display_name, email only
+  Status ResetPassword(const Actor& actor, domain::UserId id, const std::string& password);
+  Result<json> ListDepartments(const Actor& actor);
+  Result<domain::Department> CreateDepartment(const Actor& actor, const std::string& name,
+                                              std::optional<domain::DepartmentId> parent_id);
+  // CSV with header username,display_name,email,job_role,department[,password][,is_admin].
+  // Departments are created as needed. Bad rows are reported with their line numbers.
+  Result<ImportReport> ImportUsersCsv(const Actor& actor, const std::string& csv);
+
+ private:
+  store::Store& store_;
+  AuthService& auth_;
+  const Clock& clock_;
+};
+
+// ---- Spaces --------------------------------------------------------------------------------------
+
+struct NewSpace {
+  domain::SpaceKind kind = domain::SpaceKind::kCommunity;
+  std::string name;
+  std::string topic;
+  domain::Visibility visibility = domain::Visibility::kPublic;
+  domain::JoinPolicy join_policy = domain::JoinPolicy::kOpen;
+};
+
+struct SpacePatch {
+  std::optional<std::string> name;
+  std::optional<std::string> topic;
+  std::optional<domain::Visibility> visibility;
+  std::optional<domain::JoinPolicy> join_policy;
+  std::optional<bool> archived;
+};
+
+class SpaceService {
+ public:
+  SpaceService(store::Store& store, bus::Bus& bus, const Clock& clock);
+
+  Result<json> Create(const Actor& actor, const NewSpace& space);
+  Result<json> Get(const Actor& actor, domain::SpaceId id);
+  Result<json> ListMine(const Actor& actor);
+  Result<json> Discover(const Actor& actor, const std::string& text, domain::SpaceId after_id, int limit);
+  Result<json> Update(const Actor& actor, domain::SpaceId id, const SpacePatch& patch);
+  Result<json> ListMembers(const Actor& actor, domain::SpaceId id, domain::UserId after_user_id, int limit);
+  Result<json> AddMember(const Actor& actor, domain::SpaceId id, domain::UserId user_id, domain::MemberRole role);
+  Result<json> SetRole(const Actor& actor, domain::SpaceId id, domain::UserId user_id, domain::MemberRole role);
+  Status RemoveMember(const Actor& actor, domain::SpaceId id, domain::UserId user_id);
+  Result<json> Join(const Actor& actor, domain::SpaceId id);
+  Status Leave(const Actor& actor, domain::SpaceId id);
+  // The one direct space for exactly the caller and `user_ids` (1 to 8 others), created if needed.
+  Result<json> Direct(const Actor& actor, const std::vector<domain::UserId>& user_ids);
+  Status MarkRead(const Actor& actor, domain::SpaceId id, domain::Seq seq);
+
+ private:
+  store::Store& store_;
+  bus::Bus& bus_;
+  const Clock& clock_;
+};
+
+// ---- Messages ------------------------------------------------------------------------------------
+
+struct Draft {
+  std::string body;
+  std::string title;
+  domain::MessageKind kind = domain::MessageKind::kMessage;
+  std::optional<domain::MessageId> parent_id;
+  std::string client_id;
+  std::vector<std::string> poll_options;
+};
+
+struct PostResult {
+  json message;
+  bool created = true;  // false: a retry with a known client_id returned the original
+};
+
+struct MessagePage {
+  std::optional<domain::Seq> before;
+  std::optional<domain::Seq> after;
+  std::optional<domain::MessageId> parent_id;
+  int limit = 50;
+};
+
+class MessageService {
+ public:
+  MessageService(store::Store& store, bus::Bus& bus, const Clock& clock, const Config& config);
+
+  Result<PostResult> Post(const Actor& actor, domain::SpaceId space_id, const Draft& draft);
+  Result<json> Get(const Actor& actor, domain::MessageId id);
+  Result<json> List(const Actor& actor, domain::SpaceId space_id, const MessagePage& page);
+  Result<json> Thread(const Actor& actor, domain::MessageId id);
+  Result<json> Pins(const Actor& actor, domain::SpaceId space_id);
+  Result<json> Edit(const Actor& actor, domain::MessageId id, const std::string& body,
+                    std::optional<std::string> title);
+  Status Delete(const Actor& actor, domain::MessageId id);
+  Result<json> History(const Actor& actor, domain::MessageId id);
+  Result<json> React(const Actor& actor, domain::MessageId id, const std::string& emoji, bool on);
+  Result<json> Vote(const Actor& actor, domain::MessageId id, bool on);
+  Result<json> PollVote(const Actor& actor, domain::MessageId id, std::optional<int> option);
+  // Marks `answer_id` (a reply to a question) as its question's accepted answer, or clears it.
+  Result<json> Accept(const Actor& actor, domain::MessageId answer_id, bool on);
+  Result<json> Pin(const Actor& actor, domain::MessageId id, bool on);
+  Result<json> Mentions(const Actor& actor, domain::MessageId before_id, int limit);
+
+ private:
+  store::Store& store_;
+  bus::Bus& bus_;
+  const Clock& clock_;
+  const Config& config_;
+};
+
+// ---- Search and events ---------------------------------------------------------------------------
+
+class SearchService {
+ public:
+  explicit SearchService(store::Store& store);
+  // Messages only from spaces the searcher may read (member spaces and public spaces), people and
+  // spaces. `offset` pages the message results.
+  Result<json> Search(const Actor& actor, const std::string& text, int limit, int offset);
+
+ private:
+  store::Store& store_;
+};
+
+struct ReplayedEvent {
+  domain::SpaceId space_id = 0;
+  domain::Seq seq = 0;
+  std::shared_ptr<const std::string> frame;
+};
+
+class EventService {
+ public:
+  EventService(store::Store& store, bus::Bus& bus);
+
+  // Every event after each cursor, per space, in order — only for spaces the actor may read
+  // (others are skipped silently). At most `limit_per_space` per space; the client asks again
+  // from the last seq if it got that many.
+  Result<std::vector<ReplayedEvent>> Replay(const Actor& actor, const std::map<domain::SpaceId, domain::Seq>& cursors,
+                                            int limit_per_space = 10'000);
+  // Relays "typing" to the space's other members; nothing is stored.
+  Status Typing(const Actor& actor, domain::SpaceId space_id);
+  // Announces that a user came online or went offline (to everyone connected).
+  void Presence(domain::UserId user_id, bool online);
+
+  // The frame sent for a stored space event: built once, shared by every recipient.
+  static std::shared_ptr<const std::string> EventFrame(const domain::SpaceEvent& event);
+  static std::shared_ptr<const std::string> UserFrame(const std::string& event, const json& data);
+
+ private:
+  store::Store& store_;
+  bus::Bus& bus_;
+};
+
+// ---- Everything together -------------------------------------------------------------------------
+
+struct Services {
+  Services(store::Store& store, bus::Bus& bus, const Clock& clock, const Config& config);
+
+  AuthService auth;
+  DirectoryService directory;
+  SpaceService spaces;
+  MessageService messages;
+  SearchService search;
+  EventService events;
+};
+
+// Seeds a believable hospital (departments, ~50 staff, communities, channels, DMs, a few hundred
+// messages of every kind). Idempotent: running it again adds nothing. Returns the sign-in accounts.
+Result<std::vector<std::pair<std::string, std::string>>> SeedDemo(Services& services, store::Store& store);
+
+}  // namespace rounds::app

@@ -1,0 +1,366 @@
+#include <algorithm>
+#include <set>
+
+#include "app/internal.hpp"
+#include "core/log.hpp"
+
+namespace rounds::app {
+
+using namespace rounds::domain;
+using internal::AppendEvent;
+using internal::PendingEvent;
+using internal::Publish;
+using internal::PublishToUsers;
+
+namespace {
+
+// The space as `actor` sees it: the caller's role and read marker, and the members of a direct
+// conversation (its name is the people in it).
+Result<json> SpaceView(store::ReadTx& tx, const Actor& actor, const Space& space,
+                       const std::optional<Membership>& membership, std::int64_t unread = 0,
+                       std::int64_t unread_mentions = 0) {
+  json j = SpaceJson(space);
+  j["my_role"] = membership ? json(ToString(membership->role)) : json(nullptr);
+  j["read_seq"] = membership ? membership->read_seq : 0;
+  j["unread_count"] = unread;
+  j["unread_mentions"] = unread_mentions;
+  if (space.kind == SpaceKind::kDirect) {
+    ROUNDS_ASSIGN_OR_RETURN(auto ids, tx.ListMemberIds(space.id));
+    json members = json::array();
+    for (UserId id : ids) {
+      ROUNDS_ASSIGN_OR_RETURN(auto user, tx.FindUser(id));
+      if (user) members.push_back(UserRefJson(*user));
+    }
+    j["members"] = members;
+  }
+  (void)actor;
+  return j;
+}
+
+Status ValidateName(const std::string& name, const char* field) {
+  if (name.empty() || CodePointCount(name) > 80 || !IsValidUtf8(name)) {
+    return InvalidArgument("invalid_value", "A space name is 1 to 80 characters.", field);
+  }
+  return Ok();
+}
+
+Status ValidateTopic(const std::string& topic) {
+  if (CodePointCount(topic) > 500 || !IsValidUtf8(topic)) {
+    return InvalidArgument("invalid_value", "A topic is at most 500 characters.", "/topic");
+  }
+  return Ok();
+}
+
+}  // namespace
+
+SpaceService::SpaceService(store::Store& store, bus::Bus& bus, const Clock& clock)
+    : store_(store), bus_(bus), clock_(clock) {}
+
+Result<json> SpaceService::Create(const Actor& actor, const NewSpace& request) {
+  if (!actor.IsStaff() || actor.is_system) return Forbidden("staff_only", "Only staff can create spaces.");
+  if (request.kind == SpaceKind::kDirect) {
+    return InvalidArgument("invalid_value", "Start a direct conversation with POST /api/v1/direct.", "/kind");
+  }
+  ROUNDS_RETURN_IF_ERROR(ValidateName(request.name, "/name"));
+  ROUNDS_RETURN_IF_ERROR(ValidateTopic(request.topic));
+  UnixMillis now = clock_.NowMillis();
+  PendingEvent joined;
+  ROUNDS_ASSIGN_OR_RETURN(json view, store_.Write([&](store::WriteTx& tx) -> Result<json> {
+    Space space;
+    space.kind = request.kind;
+    space.name = request.name;
+    space.topic = request.topic;
+    space.visibility = request.visibility;
+    space.join_policy = request.visibility == Visibility::kPrivate ? JoinPolicy::kInvite : request.join_policy;
+    space.created_by = actor.user.id;
+    space.created_at = now;
+    ROUNDS_ASSIGN_OR_RETURN(space.id, tx.InsertSpace(space));
+    Membership owner{space.id, actor.user.id, MemberRole::kOwner, 0, now};
+    ROUNDS_RETURN_IF_ERROR(tx.UpsertMembership(owner));
+    ROUNDS_ASSIGN_OR_RETURN(joined, AppendEvent(tx, space.id, "member.joined",
+                                                json{{"user_id", actor.user.id}, {"role", "owner"}, {"user", UserRefJson(actor.user)}}, now));
+    ROUNDS_ASSIGN_OR_RETURN(auto stored, tx.FindSpace(space.id));
+    owner.read_seq = 0;
+    return SpaceView(tx, actor, *stored, owner);
+  }));
+  Publish(bus_, joined);
+  PublishToUsers(bus_, "space.added", view, {actor.user.id});
+  log::Info("space_created", {{"space_id", view["id"]}, {"by", actor.user.id}});
+  return view;
+}
+
+Result<json> SpaceService::Get(const Actor& actor, SpaceId id) {
+  return store_.Read([&](store::ReadTx& tx) -> Result<json> {
+    ROUNDS_ASSIGN_OR_RETURN(auto readable, internal::ReadableSpace(tx, actor, id));
+    ROUNDS_ASSIGN_OR_RETURN(auto membership, tx.FindMembership(id, actor.user.id));
+    return SpaceView(tx, actor, readable.first, membership);
+  });
+}
+
+Result<json> SpaceService::ListMine(const Actor& actor) {
+  return store_.Read([&](store::ReadTx& tx) -> Result<json> {
+    ROUNDS_ASSIGN_OR_RETURN(auto spaces, tx.ListSpacesForUser(actor.user.id));
+    json items = json::array();
+    for (const auto& ms : spaces) {
+      ROUNDS_ASSIGN_OR_RETURN(json view, SpaceView(tx, actor, ms.space, ms.membership, ms.unread_count, ms.unread_mentions));
+      items.push_back(std::move(view));
+    }
+    return json{{"items", items}, {"next_cursor", nullptr}};
+  });
+}
+
+Result<json> SpaceService::Discover(const Actor& actor, const std::string& text, SpaceId after_id, int limit) {
+  if (!actor.IsStaff()) return json{{"items", json::array()}, {"next_cursor", nullptr}};
+  int n = internal::ClampLimit(limit);
+  return store_.Read([&](store::ReadTx& tx) -> Result<json> {
+    store::SpaceQuery q;
+    q.text = text;
+    q.not_member_of = actor.user.id;
+    q.after_id = after_id;
+    q.limit = n;
+    ROUNDS_ASSIGN_OR_RETURN(auto spaces, tx.ListSpaces(q));
+    json items = json::array();
+    for (const auto& s : spaces) {
+      ROUNDS_ASSIGN_OR_RETURN(json view, SpaceView(tx, actor, s, std::nullopt));
+      items.push_back(std::move(view));
+    }
+    json next = spaces.size() == static_cast<std::size_t>(n) ? json(std::to_string(spaces.back().id)) : json(nullptr);
+    return json{{"items", items}, {"next_cursor", next}};
+  });
+}
+
+Result<json> SpaceService::Update(const Actor& actor, SpaceId id, const SpacePatch& patch) {
+  if (patch.name) ROUNDS_RETURN_IF_ERROR(ValidateName(*patch.name, "/name"));
+  if (patch.topic) ROUNDS_RETURN_IF_ERROR(ValidateTopic(*patch.topic));
+  UnixMillis now = clock_.NowMillis();
+  PendingEvent updated;
+  ROUNDS_ASSIGN_OR_RETURN(json view, store_.Write([&](store::WriteTx& tx) -> Result<json> {
+    ROUNDS_ASSIGN_OR_RETURN(auto readable, internal::ReadableSpace(tx, actor, id));
+    auto& [space, standing] = readable;
+    ROUNDS_RETURN_IF_ERROR(internal::Require(standing, SpaceAction::kUpdateSpace, "owner_required",
+                                             "Only the space's owners can change it."));
+    if (space.kind == SpaceKind::kDirect && (patch.visibility || patch.join_policy || patch.name)) {
+      return InvalidArgument("invalid_value", "A direct conversation's name and visibility are fixed.");
+    }
+    if (patch.name) space.name = *patch.name;
+    if (patch.topic) space.topic = *patch.topic;
+    if (patch.visibility) space.visibility = *patch.visibility;
+    if (patch.join_policy) space.join_policy = *patch.join_policy;
+    if (space.visibility == Visibility::kPrivate) space.join_policy = JoinPolicy::kInvite;
+    if (patch.archived) space.archived = *patch.archived;
+    ROUNDS_RETURN_IF_ERROR(tx.UpdateSpace(space));
+    ROUNDS_ASSIGN_OR_RETURN(auto stored, tx.FindSpace(id));
+    ROUNDS_ASSIGN_OR_RETURN(updated, AppendEvent(tx, id, "space.updated", SpaceJson(*stored), now));
+    stored->last_seq = updated.event.seq;
+    ROUNDS_ASSIGN_OR_RETURN(auto membership, tx.FindMembership(id, actor.user.id));
+    return SpaceView(tx, actor, *stored, membership);
+  }));
+  Publish(bus_, updated);
+  return view;
+}
+
+Result<json> SpaceService::ListMembers(const Actor& actor, SpaceId id, UserId after_user_id, int limit) {
+  int n = internal::ClampLimit(limit);
+  return store_.Read([&](store::ReadTx& tx) -> Result<json> {
+    ROUNDS_RETURN_IF_ERROR(internal::ReadableSpace(tx, actor, id).map([](auto&&) {}));
+    ROUNDS_ASSIGN_OR_RETURN(auto members, tx.ListMembers(id, after_user_id, n));
+    json items = json::array();
+    for (const auto& m : members) {
+      ROUNDS_ASSIGN_OR_RETURN(auto user, tx.FindUser(m.user_id));
+      if (user) items.push_back(MembershipJson(m, *user));
+    }
+    json next = members.size() == static_cast<std::size_t>(n) ? json(std::to_string(members.back().user_id)) : json(nullptr);
+    return json{{"items", items}, {"next_cursor", next}};
+  });
+}
+
+Result<json> SpaceService::AddMember(const Actor& actor, SpaceId id, UserId user_id, MemberRole role) {
+  UnixMillis now = clock_.NowMillis();
+  PendingEvent joined;
+  json space_view;
+  ROUNDS_ASSIGN_OR_RETURN(json member, store_.Write([&](store::WriteTx& tx) -> Result<json> {
+    ROUNDS_ASSIGN_OR_RETURN(auto readable, internal::ReadableSpace(tx, actor, id));
+    auto& [space, standing] = readable;
+    if (space.kind == SpaceKind::kDirect) {
+      return InvalidArgument("invalid_value", "People cannot be added to a direct conversation; start a new one.");
+    }
+    ROUNDS_RETURN_IF_ERROR(internal::Require(standing, SpaceAction::kAddMembers, "moderator_required",
+                                             "Only the space's moderators and owners can add people."));
+    if (role == MemberRole::kOwner && !Can(standing, SpaceAction::kChangeRoles)) {
+      return Forbidden("owner_required", "Only owners can add owners.");
+    }
+    ROUNDS_ASSIGN_OR_RETURN(auto user, tx.FindUser(user_id));
+    if (!user || user->disabled) return InvalidArgument("unknown_user", "That person does not exist.", "/user_id");
+    ROUNDS_ASSIGN_OR_RETURN(auto existing, tx.FindMembership(id, user_id));
+    if (existing) return Fail(ErrorCode::kConflict, "already_member", "That person is already a member.");
+    Membership m{id, user_id, role, 0, now};
+    ROUNDS_RETURN_IF_ERROR(tx.UpsertMembership(m));
+    json data = MembershipJson(m, *user);
+    ROUNDS_ASSIGN_OR_RETURN(joined, AppendEvent(tx, id, "member.joined", data, now));
+    ROUNDS_ASSIGN_OR_RETURN(auto stored, tx.FindSpace(id));
+    ROUNDS_ASSIGN_OR_RETURN(space_view, SpaceView(tx, actor, *stored, m));
+    return data;
+  }));
+  Publish(bus_, joined);
+  PublishToUsers(bus_, "space.added", space_view, {user_id});
+  return member;
+}
+
+Result<json> SpaceService::SetRole(const Actor& actor, SpaceId id, UserId user_id, MemberRole role) {
+  UnixMillis now = clock_.NowMillis();
+  PendingEvent changed;
+  ROUNDS_ASSIGN_OR_RETURN(json member, store_.Write([&](store::WriteTx& tx) -> Result<json> {
+    ROUNDS_ASSIGN_OR_RETURN(auto readable, internal::ReadableSpace(tx, actor, id));
+    auto& [space, standing] = readable;
+    ROUNDS_RETURN_IF_ERROR(internal::Require(standing, SpaceAction::kChangeRoles, "owner_required",
+                                             "Only the space's owners can change roles."));
+    ROUNDS_ASSIGN_OR_RETURN(auto existing, tx.FindMembership(id, user_id));
+    if (!existing) return NotFound("Member");
+    if (existing->role == MemberRole::kOwner && role != MemberRole::kOwner) {
+      ROUNDS_ASSIGN_OR_RETURN(auto members, tx.ListMembers(id, 0, 1000));
+      auto owners = std::count_if(members.begin(), members.end(), [](const Membership& m) { return m.role == MemberRole::kOwner; });
+      if (owners <= 1) return Fail(ErrorCode::kConflict, "last_owner", "A space needs at least one owner.");
+    }
+    existing->role = role;
+    ROUNDS_RETURN_IF_ERROR(tx.UpsertMembership(*existing));
+    ROUNDS_ASSIGN_OR_RETURN(auto user, tx.FindUser(user_id));
+    json data = MembershipJson(*existing, *user);
+    ROUNDS_ASSIGN_OR_RETURN(changed, AppendEvent(tx, id, "member.role", data, now));
+    return data;
+  }));
+  Publish(bus_, changed);
+  return member;
+}
+
+Status SpaceService::RemoveMember(const Actor& actor, SpaceId id, UserId user_id) {
+  UnixMillis now = clock_.NowMillis();
+  PendingEvent left;
+  ROUNDS_RETURN_IF_ERROR(store_.Write([&](store::WriteTx& tx) -> Status {
+    ROUNDS_ASSIGN_OR_RETURN(auto readable, internal::ReadableSpace(tx, actor, id));
+    auto& [space, standing] = readable;
+    bool self = user_id == actor.user.id;
+    if (!self) {
+      ROUNDS_RETURN_IF_ERROR(internal::Require(standing, SpaceAction::kRemoveMembers, "moderator_required",
+                                               "Only the space's moderators and owners can remove people."));
+    }
+    ROUNDS_ASSIGN_OR_RETURN(auto existing, tx.FindMembership(id, user_id));
+    if (!existing) return NotFound("Member");
+    if (existing->role == MemberRole::kOwner && !Can(standing, SpaceAction::kChangeRoles)) {
+      return Forbidden("owner_required", "Only owners can remove an owner.");
+    }
+    if (existing->role == MemberRole::kOwner) {
+      ROUNDS_ASSIGN_OR_RETURN(auto members, tx.ListMembers(id, 0, 1000));
+      auto owners = std::count_if(members.begin(), members.end(), [](const Membership& m) { return m.role == MemberRole::kOwner; });
+      if (owners <= 1) return Fail(ErrorCode::kConflict, "last_owner", "A space needs at least one owner.");
+    }
+    ROUNDS_RETURN_IF_ERROR(tx.DeleteMembership(id, user_id));
+    ROUNDS_ASSIGN_OR_RETURN(left, AppendEvent(tx, id, "member.left", json{{"space_id", id}, {"user_id", user_id}}, now, {user_id}));
+    return Ok();
+  }));
+  Publish(bus_, left);
+  PublishToUsers(bus_, "space.removed", json{{"space_id", id}}, {user_id});
+  return Ok();
+}
+
+Result<json> SpaceService::Join(const Actor& actor, SpaceId id) {
+  if (!actor.IsStaff() || actor.is_system) return Forbidden("staff_only", "Only staff can join spaces.");
+  UnixMillis now = clock_.NowMillis();
+  PendingEvent joined;
+  ROUNDS_ASSIGN_OR_RETURN(json view, store_.Write([&](store::WriteTx& tx) -> Result<json> {
+    ROUNDS_ASSIGN_OR_RETURN(auto readable, internal::ReadableSpace(tx, actor, id));
+    auto& [space, standing] = readable;
+    if (standing.role) return Fail(ErrorCode::kConflict, "already_member", "You are already a member.");
+    if (space.kind == SpaceKind::kDirect || space.visibility != Visibility::kPublic ||
+        space.join_policy != JoinPolicy::kOpen) {
+      return Forbidden("invitation_required", "This space is joined by invitation.");
+    }
+    if (space.archived) return Forbidden("space_archived", "This space is archived.");
+    Membership m{id, actor.user.id, MemberRole::kMember, space.last_seq, now};
+    ROUNDS_RETURN_IF_ERROR(tx.UpsertMembership(m));
+    ROUNDS_ASSIGN_OR_RETURN(joined, AppendEvent(tx, id, "member.joined", MembershipJson(m, actor.user), now));
+    ROUNDS_RETURN_IF_ERROR(tx.SetReadSeq(id, actor.user.id, space.last_seq));
+    ROUNDS_ASSIGN_OR_RETURN(auto stored, tx.FindSpace(id));
+    return SpaceView(tx, actor, *stored, m);
+  }));
+  Publish(bus_, joined);
+  PublishToUsers(bus_, "space.added", view, {actor.user.id});
+  return view;
+}
+
+Status SpaceService::Leave(const Actor& actor, SpaceId id) {
+  ROUNDS_ASSIGN_OR_RETURN(auto space, store_.Read([&](store::ReadTx& tx) { return tx.FindSpace(id); }));
+  if (space && space->kind == SpaceKind::kDirect) {
+    return InvalidArgument("invalid_value", "You cannot leave a direct conversation.");
+  }
+  return RemoveMember(actor, id, actor.user.id);
+}
+
+Result<json> SpaceService::Direct(const Actor& actor, const std::vector<UserId>& user_ids) {
+  if (!actor.IsStaff() || actor.is_system) return Forbidden("staff_only", "Only staff can start direct messages.");
+  std::set<UserId> others(user_ids.begin(), user_ids.end());
+  others.erase(actor.user.id);
+  if (others.empty() || others.size() > 8) {
+    return InvalidArgument("invalid_value", "A direct conversation has 1 to 8 other people.", "/user_ids");
+  }
+  std::vector<UserId> all(others.begin(), others.end());
+  all.push_back(actor.user.id);
+  std::string key = DirectKey(all);
+  UnixMillis now = clock_.NowMillis();
+  std::vector<PendingEvent> events;
+  bool created = false;
+  ROUNDS_ASSIGN_OR_RETURN(json view, store_.Write([&](store::WriteTx& tx) -> Result<json> {
+    events.clear();
+    ROUNDS_ASSIGN_OR_RETURN(auto existing, tx.FindDirectSpace(key));
+    if (!existing) {
+      std::vector<User> users;
+      for (UserId id : others) {
+        ROUNDS_ASSIGN_OR_RETURN(auto user, tx.FindUser(id));
+        if (!user || user->disabled || user->kind != AccountKind::kStaff) {
+          return InvalidArgument("unknown_user", "User " + std::to_string(id) + " cannot be messaged.", "/user_ids");
+        }
+        users.push_back(*user);
+      }
+      users.push_back(actor.user);
+      Space space;
+      space.kind = SpaceKind::kDirect;
+      space.visibility = Visibility::kPrivate;
+      space.join_policy = JoinPolicy::kInvite;
+      space.direct_key = key;
+      space.created_by = actor.user.id;
+      space.created_at = now;
+      ROUNDS_ASSIGN_OR_RETURN(space.id, tx.InsertSpace(space));
+      for (const User& u : users) {
+        Membership m{space.id, u.id, MemberRole::kMember, 0, now};
+        ROUNDS_RETURN_IF_ERROR(tx.UpsertMembership(m));
+        ROUNDS_ASSIGN_OR_RETURN(auto e, AppendEvent(tx, space.id, "member.joined", MembershipJson(m, u), now));
+        events.push_back(std::move(e));
+      }
+      existing = space;
+      created = true;
+    }
+    ROUNDS_ASSIGN_OR_RETURN(auto stored, tx.FindSpace(existing->id));
+    ROUNDS_ASSIGN_OR_RETURN(auto membership, tx.FindMembership(existing->id, actor.user.id));
+    return SpaceView(tx, actor, *stored, membership);
+  }));
+  for (const auto& e : events) Publish(bus_, e);
+  if (created) PublishToUsers(bus_, "space.added", view, all);
+  return view;
+}
+
+Status SpaceService::MarkRead(const Actor& actor, SpaceId id, Seq seq) {
+  if (seq < 0) return InvalidArgument("invalid_value", "seq must not be negative.", "/seq");
+  Seq stored_seq = 0;
+  ROUNDS_RETURN_IF_ERROR(store_.Write([&](store::WriteTx& tx) -> Status {
+    ROUNDS_ASSIGN_OR_RETURN(auto readable, internal::ReadableSpace(tx, actor, id));
+    if (!readable.second.role) return Forbidden("not_a_member", "Only members keep a read marker.");
+    Seq capped = std::min(seq, readable.first.last_seq);
+    ROUNDS_RETURN_IF_ERROR(tx.SetReadSeq(id, actor.user.id, capped));
+    ROUNDS_ASSIGN_OR_RETURN(auto m, tx.FindMembership(id, actor.user.id));
+    stored_seq = m ? m->read_seq : capped;
+    return Ok();
+  }));
+  PublishToUsers(bus_, "read.updated", json{{"space_id", id}, {"read_seq", stored_seq}}, {actor.user.id});
+  return Ok();
+}
+
+}  // namespace rounds::app
