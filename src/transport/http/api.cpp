@@ -1,0 +1,485 @@
+#include "transport/http/api.hpp"
+
+#include <charconv>
+
+#include "app/json_codec.hpp"
+#include "core/crypto.hpp"
+
+namespace rounds::transport {
+
+using app::Actor;
+using app::BodyReader;
+using nlohmann::json;
+using namespace rounds::domain;
+
+std::string SessionCookieName(bool tls) { return tls ? "__Host-rounds_session" : "rounds_session"; }
+
+std::string SessionToken(const Request& request, bool tls) {
+  std::string auth = request.Header("authorization");
+  if (auth.size() > 7 && (auth.compare(0, 7, "Bearer ") == 0 || auth.compare(0, 7, "bearer ") == 0)) {
+    return auth.substr(7);
+  }
+  std::string cookies = request.Header("cookie");
+  std::string name = SessionCookieName(tls) + "=";
+  std::size_t pos = 0;
+  while (pos < cookies.size()) {
+    while (pos < cookies.size() && (cookies[pos] == ' ' || cookies[pos] == ';')) ++pos;
+    auto end = cookies.find(';', pos);
+    if (end == std::string::npos) end = cookies.size();
+    if (cookies.compare(pos, name.size(), name) == 0) return cookies.substr(pos + name.size(), end - pos - name.size());
+    pos = end + 1;
+  }
+  return {};
+}
+
+Result<Actor> Authenticate(app::Services& services, const Request& request, bool tls) {
+  std::string token = SessionToken(request, tls);
+  if (token.empty()) return Fail(ErrorCode::kUnauthenticated, "unauthenticated", "Please sign in.");
+  ROUNDS_ASSIGN_OR_RETURN(Actor actor, services.auth.Authenticate(token, request.remote_address));
+  actor.address = request.remote_address;
+  actor.user_agent = request.Header("user-agent").substr(0, 256);
+  bool safe = request.method == "GET" || request.method == "HEAD";
+  if (!safe && !actor.is_bearer) {
+    std::string csrf = request.Header("x-csrf-token");
+    if (csrf.empty()) return Forbidden("csrf_required", "This request needs the X-CSRF-Token header.");
+    if (!crypto::ConstantTimeEquals(csrf, actor.csrf_token)) {
+      return Forbidden("csrf_mismatch", "The CSRF token does not match this session.");
+    }
+  }
+  return actor;
+}
+
+namespace {
+
+Response Ok(const json& body, int status = 200) { return Response::Json(status, body); }
+
+// Parses a JSON body; a body must be declared as JSON (blocks cross-site form and text/plain posts).
+Result<json> JsonBody(const Request& request) {
+  std::string type = request.Header("content-type");
+  if (type.compare(0, 16, "application/json") != 0) {
+    return Fail(ErrorCode::kInvalidArgument, "unsupported_media_type", "Send the body as application/json.");
+  }
+  return app::ParseRequestBody(request.body);
+}
+
+Result<std::int64_t> IdParam(const Request& request, const char* name) {
+  const std::string& text = request.params.at(name);
+  std::int64_t value = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || ptr != text.data() + text.size() || value <= 0) return NotFound("Resource");
+  return value;
+}
+
+Result<std::optional<std::int64_t>> QueryInt(const Request& request, const char* name) {
+  auto it = request.query.find(name);
+  if (it == request.query.end() || it->second.empty()) return std::optional<std::int64_t>();
+  std::int64_t value = 0;
+  auto [ptr, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), value);
+  if (ec != std::errc() || ptr != it->second.data() + it->second.size() || value < 0) {
+    return InvalidArgument("invalid_value", std::string("'") + name + "' must be a non-negative integer.", name);
+  }
+  return std::optional<std::int64_t>(value);
+}
+
+std::string QueryText(const Request& request, const char* name) {
+  auto it = request.query.find(name);
+  return it == request.query.end() ? std::string() : it->second;
+}
+
+// Adapts a handler returning Result<Response> to a plain Response, mapping errors once.
+template <class F>
+Handler Wrap(F fn) {
+  return [fn = std::move(fn)](Request& request) -> Response {
+    Result<Response> result = fn(request);
+    if (!result) return ProblemResponse(result.error());
+    return std::move(*result);
+  };
+}
+
+// A handler that needs a signed-in caller.
+template <class F>
+Handler Authed(ApiContext& ctx, F fn) {
+  return Wrap([&ctx, fn = std::move(fn)](Request& request) -> Result<Response> {
+    ROUNDS_ASSIGN_OR_RETURN(Actor actor, Authenticate(ctx.services, request, ctx.tls));
+    return fn(request, actor);
+  });
+}
+
+Result<Response> Encode(Result<json> result, int status = 200) {
+  if (!result) return tl::unexpected(result.error());
+  return Ok(*result, status);
+}
+
+Result<Response> Empty(Status status) {
+  if (!status) return tl::unexpected(status.error());
+  return Response::NoContent();
+}
+
+std::string SessionCookie(bool tls, const std::string& token, std::int64_t max_age_seconds) {
+  std::string cookie = SessionCookieName(tls) + "=" + token + "; Path=/; HttpOnly; SameSite=Strict";
+  if (tls) cookie += "; Secure";
+  cookie += "; Max-Age=" + std::to_string(max_age_seconds);
+  return cookie;
+}
+
+template <class E, class P>
+Result<std::optional<E>> EnumField(BodyReader& reader, const char* name, P parse) {
+  auto text = reader.String(name, false, 32);
+  if (!text) return std::optional<E>();
+  auto value = parse(*text);
+  if (!value) return InvalidArgument("invalid_value", std::string("'") + name + "' has an unknown value.", std::string("/") + name);
+  return std::optional<E>(*value);
+}
+
+Result<int> Limit(const Request& request) {
+  ROUNDS_ASSIGN_OR_RETURN(auto limit, QueryInt(request, "limit"));
+  if (limit && (*limit < 1 || *limit > 200)) return InvalidArgument("invalid_value", "'limit' must be 1 to 200.", "limit");
+  return static_cast<int>(limit.value_or(50));
+}
+
+}  // namespace
+
+void RegisterApiRoutes(Router& r, ApiContext& ctx) {
+  app::Services& s = ctx.services;
+
+  // ---- Operations ---------------------------------------------------------------------------
+  r.Add("GET", "/healthz", [](Request&) { return Ok(json{{"status", "ok"}}); });
+  r.Add("GET", "/readyz", [&ctx](Request&) {
+    bool ready = ctx.state.ready && !ctx.state.draining;
+    return Ok(json{{"status", ready ? "ok" : (ctx.state.draining ? "draining" : "starting")}}, ready ? 200 : 503);
+  });
+  r.Add("GET", "/metrics", [&ctx](Request&) {
+    Response response;
+    response.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    response.body = ctx.state.metrics_text ? ctx.state.metrics_text() : "";
+    return response;
+  });
+
+  // ---- Authentication -----------------------------------------------------------------------
+  r.Add("POST", "/api/v1/auth/login", Wrap([&ctx, &s](Request& request) -> Result<Response> {
+    ROUNDS_ASSIGN_OR_RETURN(json body, JsonBody(request));
+    BodyReader reader(body);
+    auto username = reader.String("username", true, 64);
+    auto password = reader.String("password", true, 256);
+    auto bearer = reader.Bool("bearer", false);
+    ROUNDS_RETURN_IF_ERROR(reader.Finish());
+    ROUNDS_ASSIGN_OR_RETURN(auto login, s.auth.Login({*username, *password, bearer.value_or(false),
+                                                      request.remote_address, request.Header("user-agent")}));
+    json out{{"user", app::UserJson(login.user)}, {"csrf_token", login.session.csrf_token},
+             {"expires_at", login.session.expires_at}};
+    Response response;
+    if (login.session.is_bearer) {
+      out["token"] = login.token;
+      response = Ok(out);
+    } else {
+      response = Ok(out);
+      response.headers.emplace_back("Set-Cookie", SessionCookie(ctx.tls, login.token, ctx.config.absolute_timeout_seconds));
+    }
+    return response;
+  }));
+  r.Add("POST", "/api/v1/auth/logout", Authed(ctx, [&ctx, &s](Request&, const Actor& actor) -> Result<Response> {
+    ROUNDS_RETURN_IF_ERROR(s.auth.Logout(actor));
+    Response response = Response::NoContent();
+    response.headers.emplace_back("Set-Cookie", SessionCookie(ctx.tls, "", 0));
+    response.headers.emplace_back("Clear-Site-Data", "\"cache\", \"storage\"");
+    return response;
+  }));
+
+  // ---- Me ------------------------------------------------------------------------------------
+  r.Add("GET", "/api/v1/me", Authed(ctx, [&ctx](Request&, const Actor& actor) -> Result<Response> {
+    return Ok(json{{"user", app::UserJson(actor.user)},
+                   {"csrf_token", actor.csrf_token},
+                   {"session", {{"idle_timeout_ms", ctx.config.idle_timeout_seconds * 1000}}}});
+  }));
+  r.Add("PATCH", "/api/v1/me", Authed(ctx, [&s](Request& request, const Actor& actor) -> Result<Response> {
+    ROUNDS_ASSIGN_OR_RETURN(json body, JsonBody(request));
+    BodyReader reader(body);
+    app::UserPatch patch;
+    patch.display_name = reader.String("display_name", false, 100);
+    patch.email = reader.String("email", false, 254);
+    ROUNDS_RETURN_IF_ERROR(reader.Finish());
+    return Encode(s.directory.UpdateProfile(actor, patch));
+  }));
+  r.Add("POST", "/api/v1/me/password", Authed(ctx, [&s](Request& request, const Actor& actor) -> Result<Response> {
+    ROUNDS_ASSIGN_OR_RETURN(json body, JsonBody(request));
+    BodyReader reader(body);
+    auto current = reader.String("current_password", true, 256);
+    auto replacement = reader.String("new_password", true, 256);
+    ROUNDS_RETURN_IF_ERROR(reader.Finish());
+    return Empty(s.auth.ChangePassword(actor, *current, *replacement));
+  }));
+  r.Add("GET", "/api/v1/me/mentions", Authed(ctx, [&s](Request& request, const Actor& actor) -> Result<Response> {
+    ROUNDS_ASSIGN_OR_RETURN(auto cursor, QueryInt(request, "cursor"));
+    ROUNDS_ASSIGN_OR_RETURN(int limit, Limit(request));
+    return Encode(s.messages.Mentions(actor, cursor.value_or(0), limit));
+  }));
+
+  // ---- Directory -----------------------------------------------------------------------------
+  r.Add("GET", "/api/v1/users", Authed(ctx, [&s](Request& request, const Actor& actor) -> Result<Response> {
+    store::UserQuery q;
+    q.text = QueryText(request, "q");
+    std::transform(q.text.begin(), q.text.end(), q.text.begin(), [](unsigned char c) { return std::tolower(c); });
+    q.job_role = QueryText(request, "job_role");
+    ROUNDS_ASSIGN_OR_RETURN(auto department, QueryInt(request, "department_id"));
+    if (department) q.department_id = *department;
+    ROUNDS_ASSIGN_OR_RETURN(auto cursor, QueryInt(request, "cursor"));
+    q.after_id = cursor.value_or(0);
+    ROUNDS_ASSIGN_OR_RETURN(q.limit, Limit(request));
+    q.include_disabled = QueryText(request, "include_disabled") == "true";
+    return Encode(s.directory.ListUsers(actor, q));
+  }));
+  r.Add("POST", "/api/v1/users", Authed(ctx, [&s](Request& request, const Actor& actor) -> Result<Response> {
+    ROUNDS_ASSIGN_OR_RETURN(json body, JsonBody(request));
+    BodyReader reader(body);
+    app::NewUser user;
+    user.username = reader.String("username", true, 64).value_or("");
+    user.display_name = reader.String("display_name", true, 100).value_or("");
+    user.email = reader.String("email", false, 254).value_or("");
+    user.job_role = reader.String("job_role", false, 100).value_or("");
+    user.department_ids = reader.IntArray("department_ids", false, 20).value_or(std::vector<std::int64_t>{});
+    user.password = reader.String("password", true, 256).value_or("");
+    user.is_admin = reader.Bool("is_admin", false).value_or(false);
+    user.is_compliance = reader.Bool("is_compliance", false).value_or(false);
+    ROUNDS_RETURN_IF_ERROR(reader.Finish());
+    ROUNDS_ASSIGN_OR_RETURN(User created, s.directory.CreateUser(actor, user));
+    return Ok(app::UserJson(created), 201);
+  }));
+  r.Add("GET", "/api/v1/users/{id}", Authed(ctx, [&s](Request& request, const Actor& actor) -> Result<Response> {
+    ROUNDS_ASSIGN_OR_RETURN(auto id, IdParam(request, "id"));
+    return Encode(s.directory.GetUser(actor, id));
+  }));
+  r.Add("PATCH", "/api/v1/users/{id}", Authed(ctx, [&s](Request& request, const Actor& actor) -> Result<Response> {
+    ROUNDS_ASSIGN_OR_RETURN(auto id, IdParam(request, "id"));
+    ROUNDS_ASSIGN_OR_RETURN(json body, JsonBody(request));
+    BodyReader reader(body);
+    app::UserPatch patch;
+    patch.display_name = reader.String("display_name", false, 100);
+    patch.email = reader.String("email", false, 254);
+    patch.job_role = reader.String("job_role", false, 100);
+    patch.department_ids = reader.IntArray("department_ids", false, 20);
+    patch.is_admin = reader.Bool("is_admin", false);
+    patch.is_compliance = reader.Bool("is_compliance", false);
+    patch.disabled = reader.Bool("disabled", false);
+    ROUNDS_RETURN_IF_ERROR(reader.Finish());
+    return Encode(s.directory.UpdateUser(actor, id, patch));
+  }));
+  r.Add("POST", "/api/v1/users/{id}/password", Authed(ctx, [&s](Request& request, const Actor& actor) -> Result<Response> {
+    ROUNDS_ASSIGN_OR_RETURN(auto id, IdParam(request, "id"));
+    ROUNDS_ASSIGN_OR_RETURN(json body, JsonBody(request));
+    BodyReader reader(body);
+    auto password = reader.String("new_password", true, 256);
+    ROUNDS_RETURN_IF_ERROR(reader.Finish());
+    return Empty(s.directory.ResetPassword(actor, id, *password));
+  }));
+  r.Add("GET", "/api/v1/departments", Authed(ctx, [&s](Request&, const Actor& actor) -> Result<Response> {
+    return Encode(s.directory.ListDepartments(actor));
+  }));
+  r.Add("POST", "/api/v1/departments", Authed(ctx, [&s](Request& request, const Actor& actor) -> Result<Response> {
+    ROUNDS_ASSIGN_OR_RETURN(json body, JsonBody(request));
+    BodyReader reader(body);
+    auto name = reader.String("name", true, 100);
+    bool has_parent = false;
+    auto parent = reader.NullableInt("parent_id", &has_parent);
+    ROUNDS_RETURN_IF_ERROR(reader.Finish());
+    ROUNDS_ASSIGN_OR_RETURN(Department d, s.directory.CreateDepartment(actor, *name, parent));
+    return Ok(app::DepartmentJson(d), 201);
+  }));
+
+  // ---- Spaces --------------------------------------------------------------------------------
+  r.Add("GET", "/api/v1/spaces", Authed(ctx, [&s](Request& request, const Actor& actor) -> Result<Response> {
+    std::string scope = QueryText(request, "scope");
+    if (scope.empty() || scope == "mine") return Encode(s.spaces.ListMine(actor));
+    if (scope != "discover") return InvalidArgument("invalid_value", "'scope' is 'mine' or 'discover'.", "scope");
+    ROUNDS_ASSIGN_OR_RETURN(auto cursor, QueryInt(request, "cursor"));
+    ROUNDS_ASSIGN_OR_RETURN(int limit, Limit(request));
+    return Encode(s.spaces.Discover(actor, QueryText(request, "q"), cursor.value_or(0), limit));
+  }));
+  r.Add("POST", "/api/v1/spaces", Authed(ctx, [&s](Request& request, const Actor& actor) -> Result<Response> {
+    ROUNDS_ASSIGN_OR_RETURN(json body, JsonBody(request));
+    BodyReader reader(body);
+    app::NewSpace space;
+    ROUNDS_ASSIGN_OR_RETURN(auto kind, EnumField<SpaceKind>(reader, "kind", ParseSpaceKind));
+    space.name = reader.String("name", true, 80).value_or("");
+    space.topic = reader.String("topic", false, 500).value_or("");
+    ROUNDS_ASSIGN_OR_RETURN(auto visibility, EnumField<Visibility>(reader, "visibility", ParseVisibility));
+    ROUNDS_ASSIGN_OR_RETURN(auto join, EnumField<JoinPolicy>(reader, "join_policy", ParseJoinPolicy));
+    ROUNDS_RETURN_IF_ERROR(reader.Finish());
+    space.kind = kind.value_or(SpaceKind::kCommunity);
+    space.visibility = visibility.value_or(Visibility::kPublic);
+    space.join_policy = join.value_or(JoinPolicy::kOpen);
+    return Encode(s.spaces.Create(actor, space), 201);
+  }));
+  r.Add("GET", "/api/v1/spaces/{id}", Authed(ctx, [&s](Request& request, const Actor& actor) -> Result<Response> {
+    ROUNDS_ASSIGN_OR_RETURN(auto id, IdParam(request, "id"));
+    return Encode(s.spaces.Get(actor, id));
+  }));
+  r.Add("PATCH", "/api/v1/spaces/{id}", Authed(ctx, [&s](Request& request, const Actor& actor) -> Result<Response> {
+    ROUNDS_ASSIGN_OR_RETURN(auto id, IdParam(request, "id"));
+    ROUNDS_ASSIGN_OR_RETURN(json body, JsonBody(request));
+    BodyReader reader(body);
+    app::SpacePatch patch;
+    patch.name = reader.String("name", false, 80);
+    patch.topic = reader.String("topic", false, 500);
+    ROUNDS_ASSIGN_OR_RETURN(patch.visibility, EnumField<Visibility>(reader, "visibility", ParseVisibility));
+    ROUNDS_ASSIGN_OR_RETURN(patch.join_policy, EnumField<JoinPolicy>(reader, "join_policy", ParseJoinPolicy));
+    patch.archived = reader.Bool("archived", false);
+    ROUNDS_RETURN_IF_ERROR(reader.Finish());
+    return Encode(s.spaces.Update(actor, id, patch));
+  }));
+  r.Add("GET", "/api/v1/spaces/{id}/members", Authed(ctx, [&s](Request& request, const Actor& actor) -> Result<Response> {
+    ROUNDS_ASSIGN_OR_RETURN(auto id, IdParam(request, "id"));
+    ROUNDS_ASSIGN_OR_RETURN(auto cursor, QueryInt(request, "cursor"));
+    ROUNDS_ASSIGN_OR_RETURN(int limit, Limit(request));
+    return Encode(s.spaces.ListMembers(actor, id, cursor.value_or(0), limit));
+  }));
+  r.Add("POST", "/api/v1/spaces/{id}/members", Authed(ctx, [&s](Request& request, const Actor& actor) -> Result<Response> {
+    ROUNDS_ASSIGN_OR_RETURN(auto id, IdParam(request, "id"));
+    ROUNDS_ASSIGN_OR_RETURN(json body, JsonBody(request));
+    BodyReader reader(body);
+    auto user_id = reader.Int("user_id", true, 1, INT64_MAX);
+    ROUNDS_ASSIGN_OR_RETURN(auto role, EnumField<MemberRole>(reader, "role", ParseMemberRole));
+    ROUNDS_RETURN_IF_ERROR(reader.Finish());
+    return Encode(s.spaces.AddMember(actor, id, *user_id, role.value_or(MemberRole::kMember)), 201);
+  }));
+  r.Add("PATCH", "/api/v1/spaces/{id}/members/{user_id}", Authed(ctx, [&s](Request& request, const Actor& actor) -> Result<Response> {
+    ROUNDS_ASSIGN_OR_RETURN(auto id, IdParam(request, "id"));
+    ROUNDS_ASSIGN_OR_RETURN(auto user_id, IdParam(request, "user_id"));
+    ROUNDS_ASSIGN_OR_RETURN(json body, JsonBody(request));
+    BodyReader reader(body);
+    ROUNDS_ASSIGN_OR_RETURN(auto role, EnumField<MemberRole>(reader, "role", ParseMemberRole));
+    ROUNDS_RETURN_IF_ERROR(reader.Finish());
+    if (!role) return InvalidArgument("missing_field", "'role' is required.", "/role");
+    return Encode(s.spaces.SetRole(actor, id, user_id, *role));
+  }));
+  r.Add("DELETE", "/api/v1/spaces/{id}/members/{user_id}", Authed(ctx, [&s](Request& request, const Actor& actor) -> Result<Response> {
+    ROUNDS_ASSIGN_OR_RETURN(auto id, IdParam(request, "id"));
+    ROUNDS_ASSIGN_OR_RETURN(auto user_id, IdParam(request, "user_id"));
+    return Empty(s.spaces.RemoveMember(actor, id, user_id));
+  }));
+  r.Add("POST", "/api/v1/spaces/{id}/join", Authed(ctx, [&s](Request& request, const Actor& actor) -> Result<Response> {
+    ROUNDS_ASSIGN_OR_RETURN(auto id, IdParam(request, "id"));
+    return Encode(s.spaces.Join(actor, id));
+  }));
+  r.Add("POST", "/api/v1/spaces/{id}/leave", Authed(ctx, [&s](Request& request, const Actor& actor) -> Result<Response> {
+    ROUNDS_ASSIGN_OR_RETURN(auto id, IdParam(request, "id"));
+    return Empty(s.spaces.Leave(actor, id));
+  }));
+  r.Add("POST", "/api/v1/spaces/{id}/read", Authed(ctx, [&s](Request& request, const Actor& actor) -> Result<Response> {
+    ROUNDS_ASSIGN_OR_RETURN(auto id, IdParam(request, "id"));
+    ROUNDS_ASSIGN_OR_RETURN(json body, JsonBody(request));
+    BodyReader reader(body);
+    auto seq = reader.Int("seq", true, 0, INT64_MAX);
+    ROUNDS_RETURN_IF_ERROR(reader.Finish());
+    return Empty(s.spaces.MarkRead(actor, id, *seq));
+  }));
+  r.Add("GET", "/api/v1/spaces/{id}/pins", Authed(ctx, [&s](Request& request, const Actor& actor) -> Result<Response> {
+    ROUNDS_ASSIGN_OR_RETURN(auto id, IdParam(request, "id"));
+    return Encode(s.messages.Pins(actor, id));
+  }));
+  r.Add("POST", "/api/v1/direct", Authed(ctx, [&s](Request& request, const Actor& actor) -> Result<Response> {
+    ROUNDS_ASSIGN_OR_RETURN(json body, JsonBody(request));
+    BodyReader reader(body);
+    auto ids = reader.IntArray("user_ids", true, 8);
+    ROUNDS_RETURN_IF_ERROR(reader.Finish());
+    return Encode(s.spaces.Direct(actor, *ids));
+  }));
+
+  // ---- Messages ------------------------------------------------------------------------------
+  r.Add("GET", "/api/v1/spaces/{id}/messages", Authed(ctx, [&s](Request& request, const Actor& actor) -> Result<Response> {
+    ROUNDS_ASSIGN_OR_RETURN(auto id, IdParam(request, "id"));
+    app::MessagePage page;
+    ROUNDS_ASSIGN_OR_RETURN(page.before, QueryInt(request, "before"));
+    ROUNDS_ASSIGN_OR_RETURN(page.after, QueryInt(request, "after"));
+    ROUNDS_ASSIGN_OR_RETURN(auto parent, QueryInt(request, "parent_id"));
+    if (parent) page.parent_id = *parent;
+    ROUNDS_ASSIGN_OR_RETURN(page.limit, Limit(request));
+    return Encode(s.messages.List(actor, id, page));
+  }));
+  r.Add("POST", "/api/v1/spaces/{id}/messages", Authed(ctx, [&ctx, &s](Request& request, const Actor& actor) -> Result<Response> {
+    ROUNDS_ASSIGN_OR_RETURN(auto id, IdParam(request, "id"));
+    ROUNDS_ASSIGN_OR_RETURN(json body, JsonBody(request));
+    BodyReader reader(body);
+    app::Draft draft;
+    draft.body = reader.String("body", false, static_cast<std::size_t>(ctx.config.max_message_chars)).value_or("");
+    draft.title = reader.String("title", false, 200).value_or("");
+    ROUNDS_ASSIGN_OR_RETURN(auto kind, EnumField<MessageKind>(reader, "kind", ParseMessageKind));
+    draft.kind = kind.value_or(MessageKind::kMessage);
+    bool has_parent = false;
+    auto parent = reader.NullableInt("parent_id", &has_parent);
+    if (parent) draft.parent_id = *parent;
+    draft.client_id = reader.String("client_id", false, 64).value_or("");
+    draft.poll_options = reader.StringArray("poll_options", false, 10, 200).value_or(std::vector<std::string>{});
+    ROUNDS_RETURN_IF_ERROR(reader.Finish());
+    ROUNDS_ASSIGN_OR_RETURN(app::PostResult posted, s.messages.Post(actor, id, draft));
+    return Ok(posted.message, posted.created ? 201 : 200);
+  }));
+  r.Add("GET", "/api/v1/messages/{id}", Authed(ctx, [&s](Request& request, const Actor& actor) -> Result<Response> {
+    ROUNDS_ASSIGN_OR_RETURN(auto id, IdParam(request, "id"));
+    return Encode(s.messages.Get(actor, id));
+  }));
+  r.Add("PATCH", "/api/v1/messages/{id}", Authed(ctx, [&ctx, &s](Request& request, const Actor& actor) -> Result<Response> {
+    ROUNDS_ASSIGN_OR_RETURN(auto id, IdParam(request, "id"));
+    ROUNDS_ASSIGN_OR_RETURN(json body, JsonBody(request));
+    BodyReader reader(body);
+    auto text = reader.String("body", true, static_cast<std::size_t>(ctx.config.max_message_chars));
+    auto title = reader.String("title", false, 200);
+    ROUNDS_RETURN_IF_ERROR(reader.Finish());
+    return Encode(s.messages.Edit(actor, id, *text, title));
+  }));
+  r.Add("DELETE", "/api/v1/messages/{id}", Authed(ctx, [&s](Request& request, const Actor& actor) -> Result<Response> {
+    ROUNDS_ASSIGN_OR_RETURN(auto id, IdParam(request, "id"));
+    return Empty(s.messages.Delete(actor, id));
+  }));
+  r.Add("GET", "/api/v1/messages/{id}/history", Authed(ctx, [&s](Request& request, const Actor& actor) -> Result<Response> {
+    ROUNDS_ASSIGN_OR_RETURN(auto id, IdParam(request, "id"));
+    return Encode(s.messages.History(actor, id));
+  }));
+  r.Add("GET", "/api/v1/messages/{id}/thread", Authed(ctx, [&s](Request& request, const Actor& actor) -> Result<Response> {
+    ROUNDS_ASSIGN_OR_RETURN(auto id, IdParam(request, "id"));
+    return Encode(s.messages.Thread(actor, id));
+  }));
+  for (const char* method : {"PUT", "DELETE"}) {
+    bool on = std::string(method) == "PUT";
+    r.Add(method, "/api/v1/messages/{id}/reactions/{emoji}", Authed(ctx, [&s, on](Request& request, const Actor& actor) -> Result<Response> {
+      ROUNDS_ASSIGN_OR_RETURN(auto id, IdParam(request, "id"));
+      return Encode(s.messages.React(actor, id, request.params.at("emoji"), on));
+    }));
+    r.Add(method, "/api/v1/messages/{id}/vote", Authed(ctx, [&s, on](Request& request, const Actor& actor) -> Result<Response> {
+      ROUNDS_ASSIGN_OR_RETURN(auto id, IdParam(request, "id"));
+      return Encode(s.messages.Vote(actor, id, on));
+    }));
+    r.Add(method, "/api/v1/messages/{id}/pin", Authed(ctx, [&s, on](Request& request, const Actor& actor) -> Result<Response> {
+      ROUNDS_ASSIGN_OR_RETURN(auto id, IdParam(request, "id"));
+      return Encode(s.messages.Pin(actor, id, on));
+    }));
+  }
+  r.Add("POST", "/api/v1/messages/{id}/accept", Authed(ctx, [&s](Request& request, const Actor& actor) -> Result<Response> {
+    ROUNDS_ASSIGN_OR_RETURN(auto id, IdParam(request, "id"));
+    return Encode(s.messages.Accept(actor, id, true));
+  }));
+  r.Add("DELETE", "/api/v1/messages/{id}/accept", Authed(ctx, [&s](Request& request, const Actor& actor) -> Result<Response> {
+    ROUNDS_ASSIGN_OR_RETURN(auto id, IdParam(request, "id"));
+    return Encode(s.messages.Accept(actor, id, false));
+  }));
+  r.Add("POST", "/api/v1/messages/{id}/poll-vote", Authed(ctx, [&s](Request& request, const Actor& actor) -> Result<Response> {
+    ROUNDS_ASSIGN_OR_RETURN(auto id, IdParam(request, "id"));
+    ROUNDS_ASSIGN_OR_RETURN(json body, JsonBody(request));
+    BodyReader reader(body);
+    bool present = false;
+    auto option = reader.NullableInt("option", &present);
+    ROUNDS_RETURN_IF_ERROR(reader.Finish());
+    if (!present) return InvalidArgument("missing_field", "'option' is required (null withdraws the vote).", "/option");
+    if (option && (*option < 0 || *option > 100)) return InvalidArgument("invalid_poll_option", "That poll has no such option.", "/option");
+    return Encode(s.messages.PollVote(actor, id, option ? std::optional<int>(static_cast<int>(*option)) : std::nullopt));
+  }));
+
+  // ---- Search --------------------------------------------------------------------------------
+  r.Add("GET", "/api/v1/search", Authed(ctx, [&s](Request& request, const Actor& actor) -> Result<Response> {
+    ROUNDS_ASSIGN_OR_RETURN(auto cursor, QueryInt(request, "cursor"));
+    ROUNDS_ASSIGN_OR_RETURN(auto limit, QueryInt(request, "limit"));
+    return Encode(s.search.Search(actor, QueryText(request, "q"), static_cast<int>(limit.value_or(20)),
+                                  static_cast<int>(cursor.value_or(0))));
+  }));
+}
+
+}  // namespace rounds::transport

@@ -1,0 +1,50 @@
+// Protocol-light request and response values that handlers see. Beast stays in the listener;
+// handlers and the router never include it. Value types; not synchronized.
+#pragma once
+
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/result.hpp"
+
+namespace rounds::transport {
+
+struct Request {
+  std::string method;                           // "GET", "POST", ...
+  std::string path;                             // decoded path, no query
+  std::map<std::string, std::string> query;     // decoded query parameters (last value wins)
+  std::map<std::string, std::string> headers;   // lower-case names
+  std::string body;
+  std::string remote_address;
+  std::map<std::string, std::string> params;    // path parameters filled by the router
+
+  std::string Header(const std::string& lower_name) const {
+    auto it = headers.find(lower_name);
+    return it == headers.end() ? std::string() : it->second;
+  }
+};
+
+struct Response {
+  int status = 200;
+  std::string content_type = "application/json; charset=utf-8";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+
+  static Response Json(int status, const nlohmann::json& body);
+  static Response NoContent();
+};
+
+// The one mapping from an Error to an HTTP status and an RFC 9457 problem document.
+int HttpStatusFor(ErrorCode code);
+Response ProblemResponse(const Error& error);
+
+// Percent-decodes a URL component; false on malformed escapes or an encoded NUL.
+bool PercentDecode(std::string_view in, std::string& out, bool plus_is_space);
+// Splits "path?query" into a decoded path and decoded parameters; false when malformed.
+bool ParseTarget(std::string_view target, std::string& path, std::map<std::string, std::string>& query);
+
+}  // namespace rounds::transport

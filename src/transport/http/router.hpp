@@ -1,0 +1,39 @@
+// Maps (method, path) to a handler, with {name} path parameters. Routes are registered once at
+// start and then only read, so matching is thread-safe without locks.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "transport/http/http_types.hpp"
+
+namespace rounds::transport {
+
+using Handler = std::function<Response(Request&)>;
+
+struct Route {
+  std::string method;
+  std::string pattern;          // "/api/v1/spaces/{id}/messages"
+  Handler handler;
+  std::vector<std::string> segments;
+};
+
+struct Match {
+  const Route* route = nullptr;              // null: no route for this path
+  std::vector<std::string> allowed_methods;  // when the path exists under other methods
+};
+
+class Router {
+ public:
+  void Add(std::string method, std::string pattern, Handler handler);
+  // Fills request.params on a match.
+  Match Find(Request& request) const;
+  const std::vector<Route>& routes() const { return routes_; }
+
+ private:
+  std::vector<Route> routes_;
+};
+
+}  // namespace rounds::transport
