@@ -1,3 +1,66 @@
-// Composition root: the command line decides what runs; `serve` wires config -> store ->
+// Composition root: the command line decides what runs; `serve` wires config -> store -> bus ->
 // services -> server. Only this file includes transport/.
-int main() { return 0; }
+#include <filesystem>
+#include <iostream>
+
+#include "app/services.hpp"
+#include "bus/bus.hpp"
+#include "cli/cli.hpp"
+#include "core/crypto.hpp"
+#include "core/log.hpp"
+#include "store/store.hpp"
+#include "transport/server.hpp"
+
+namespace {
+
+int Serve(const rounds::Config& config) {
+  using namespace rounds;
+  std::error_code ec;
+  std::filesystem::create_directories(config.data_dir, ec);
+  if (!config.log_file.empty()) {
+    auto parent = std::filesystem::path(config.log_file).parent_path();
+    if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+    log::SetOutputFile(config.log_file);
+  }
+  if (config.log_level == "debug") log::SetMinimumLevel(log::Level::kDebug);
+  if (config.log_level == "warn") log::SetMinimumLevel(log::Level::kWarn);
+  if (config.log_level == "error") log::SetMinimumLevel(log::Level::kError);
+  auto store = store::OpenSqliteStore({.path = config.DatabasePath(), .read_connections = config.read_connections});
+  if (!store) {
+    log::Error("store_open_failed", {{"reason", store.error().public_message}, {"detail", store.error().internal_message}});
+    std::cerr << "rounds: " << store.error().public_message << "\n";
+    return 1;
+  }
+  bus::InProcessBus bus;
+  SystemClock clock;
+  app::Services services(**store, bus, clock, config);
+  if (config.demo) {
+    auto accounts = app::SeedDemo(services, **store);
+    if (!accounts) {
+      std::cerr << "rounds: demo seeding failed: " << accounts.error().public_message << " "
+                << accounts.error().internal_message << "\n";
+      return 1;
+    }
+    std::cout << "Demo data ready. Sign in at http://" << config.listen_address << ":" << config.port
+              << " with any of these accounts:\n";
+    for (const auto& [username, password] : *accounts) std::cout << "  " << username << " / " << password << "\n";
+    std::cout.flush();
+  }
+  transport::Server server(config, services, **store, bus);
+  Status status = server.Run();
+  if (!status) {
+    std::cerr << "rounds: " << status.error().public_message << "\n";
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (!rounds::crypto::InitCrypto()) {
+    std::cerr << "rounds: cannot initialise the cryptography library\n";
+    return 1;
+  }
+  return rounds::cli::Main(argc, argv, Serve);
+}

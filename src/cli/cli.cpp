@@ -1,0 +1,320 @@
+#include "cli/cli.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "app/services.hpp"
+#include "bus/bus.hpp"
+#include "core/log.hpp"
+#include "store/store.hpp"
+
+namespace rounds::cli {
+namespace {
+
+// Opens the store and services for a one-shot administrative command.
+struct Offline {
+  Config config;
+  std::unique_ptr<store::Store> store;
+  bus::InProcessBus bus;
+  SystemClock clock;
+  std::unique_ptr<app::Services> services;
+
+  Status Open(const std::string& data_dir) {
+    config.data_dir = data_dir;
+    std::filesystem::create_directories(data_dir);
+    ROUNDS_ASSIGN_OR_RETURN(store, store::OpenSqliteStore({.path = config.DatabasePath(), .read_connections = 1}));
+    services = std::make_unique<app::Services>(*store, bus, clock, config);
+    return Ok();
+  }
+  ~Offline() {
+    if (store) store->Close();
+  }
+};
+
+int Report(const Error& error) {
+  std::cerr << "rounds: " << error.public_message;
+  if (!error.internal_message.empty() && error.code == ErrorCode::kInternal) std::cerr << " (" << error.internal_message << ")";
+  std::cerr << "\n";
+  return error.code == ErrorCode::kInvalidArgument ? 2 : 1;
+}
+
+std::string ReadPassword(bool from_stdin) {
+  if (!from_stdin) return {};
+  std::string password;
+  std::getline(std::cin, password);
+  if (!password.empty() && password.back() == '\r') password.pop_back();
+  return password;
+}
+
+Result<domain::User> FindUser(Offline& offline, const std::string& username) {
+  auto user = offline.store->Read([&](store::ReadTx& tx) { return tx.FindUserByUsername(username); });
+  if (!user) return tl::unexpected(user.error());
+  if (!*user) return NotFound("User '" + username + "'");
+  return **user;
+}
+
+}  // namespace
+
+int Main(int argc, char** argv, ServeFunction serve) {
+  CLI::App app{"Rounds: a governed social and messaging platform for healthcare organizations."};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", ROUNDS_VERSION_STRING);
+
+  // ---- serve ----------------------------------------------------------------------------------
+  auto* serve_cmd = app.add_subcommand("serve", "Run the server (HTTP API, WebSocket events, web app).");
+  std::string config_file;
+  serve_cmd->add_option("--config", config_file, "TOML configuration file")->check(CLI::ExistingFile);
+  // Flags are collected as optionals and applied last: defaults < file < environment < flags.
+  std::optional<std::string> listen_address, data_dir, database_file, web_root, log_file, log_level, public_origin,
+      tls_cert, tls_key;
+  std::optional<int> port, threads, read_connections, lockout_threshold, max_message_chars, ws_queue;
+  std::optional<std::int64_t> idle_timeout, absolute_timeout, lockout_seconds, max_body;
+  std::vector<std::string> allowed_origins;
+  bool demo = false;
+  serve_cmd->add_option("--listen-address", listen_address, "IP address to listen on (default 127.0.0.1)");
+  serve_cmd->add_option("--port", port, "TCP port; 0 picks a free one (default 8080)");
+  serve_cmd->add_option("--threads", threads, "I/O threads (default: one per core)");
+  serve_cmd->add_option("--public-origin", public_origin, "The origin browsers use, e.g. https://rounds.example.org");
+  serve_cmd->add_option("--allowed-origin", allowed_origins, "Another origin allowed to open WebSockets (repeatable)");
+  serve_cmd->add_option("--tls-cert-file", tls_cert, "TLS certificate chain (PEM)");
+  serve_cmd->add_option("--tls-key-file", tls_key, "TLS private key (PEM)");
+  serve_cmd->add_option("--data-dir", data_dir, "Folder for the database and logs (default ./data)");
+  serve_cmd->add_option("--database-file", database_file, "SQLite database file (default <data-dir>/rounds.db)");
+  serve_cmd->add_option("--read-connections", read_connections, "SQLite read connections (default 4)");
+  serve_cmd->add_option("--web-root", web_root, "Folder of the built web app (default ./web/dist)");
+  serve_cmd->add_option("--idle-timeout-seconds", idle_timeout, "Session idle time-out (default 900)");
+  serve_cmd->add_option("--absolute-timeout-seconds", absolute_timeout, "Session lifetime (default 43200)");
+  serve_cmd->add_option("--lockout-threshold", lockout_threshold, "Failed sign-ins before a lock-out (default 10)");
+  serve_cmd->add_option("--lockout-seconds", lockout_seconds, "Lock-out length (default 900)");
+  serve_cmd->add_option("--max-body-bytes", max_body, "Largest request body (default 1048576)");
+  serve_cmd->add_option("--max-message-chars", max_message_chars, "Longest message (default 10000)");
+  serve_cmd->add_option("--ws-send-queue-limit", ws_queue, "Frames queued per WebSocket before it is dropped (default 1024)");
+  serve_cmd->add_option("--log-file", log_file, "Write JSON logs here instead of stderr");
+  serve_cmd->add_option("--log-level", log_level, "debug, info, warn or error (default info)");
+  serve_cmd->add_flag("--demo", demo, "Seed demo data (idempotent) and print the sign-in accounts");
+  serve_cmd->footer("Every setting can also come from the --config file (same names with underscores) or from\n"
+                    "ROUNDS_<NAME> environment variables, e.g. ROUNDS_PORT=9090.");
+  serve_cmd->callback([&] {
+    Config config;
+    if (!config_file.empty()) {
+      if (auto s = ApplyConfigFile(config_file, config); !s) throw CLI::RuntimeError(Report(s.error()));
+    }
+    if (auto s = ApplyEnvironment(ProcessEnvironment(), config); !s) throw CLI::RuntimeError(Report(s.error()));
+    if (listen_address) config.listen_address = *listen_address;
+    if (port) config.port = *port;
+    if (threads) config.threads = *threads;
+    if (public_origin) config.public_origin = *public_origin;
+    if (!allowed_origins.empty()) config.allowed_origins = allowed_origins;
+    if (tls_cert) config.tls_cert_file = *tls_cert;
+    if (tls_key) config.tls_key_file = *tls_key;
+    if (data_dir) config.data_dir = *data_dir;
+    if (database_file) config.database_file = *database_file;
+    if (read_connections) config.read_connections = *read_connections;
+    if (web_root) config.web_root = *web_root;
+    if (idle_timeout) config.idle_timeout_seconds = *idle_timeout;
+    if (absolute_timeout) config.absolute_timeout_seconds = *absolute_timeout;
+    if (lockout_threshold) config.lockout_threshold = *lockout_threshold;
+    if (lockout_seconds) config.lockout_seconds = *lockout_seconds;
+    if (max_body) config.max_body_bytes = *max_body;
+    if (max_message_chars) config.max_message_chars = *max_message_chars;
+    if (ws_queue) config.ws_send_queue_limit = *ws_queue;
+    if (log_file) config.log_file = *log_file;
+    if (log_level) config.log_level = *log_level;
+    if (demo) config.demo = true;
+    throw CLI::RuntimeError(serve(config));
+  });
+
+  // ---- admin ----------------------------------------------------------------------------------
+  auto* admin = app.add_subcommand("admin", "Administer users and departments.");
+  admin->require_subcommand(1);
+  std::string admin_data_dir = "./data";
+  auto add_data_dir = [&](CLI::App* cmd) {
+    cmd->add_option("--data-dir", admin_data_dir, "Folder holding rounds.db (default ./data)");
+  };
+
+  auto* user = admin->add_subcommand("user", "Staff accounts.");
+  user->require_subcommand(1);
+  app::NewUser new_user;
+  std::vector<std::string> department_names;
+  bool password_stdin = false;
+  auto* user_add = user->add_subcommand("add", "Create a staff account.");
+  user_add->add_option("--username", new_user.username, "Sign-in name")->required();
+  user_add->add_option("--display-name", new_user.display_name, "Name shown to others")->required();
+  user_add->add_option("--email", new_user.email, "E-mail address");
+  user_add->add_option("--job-role", new_user.job_role, "Job role, e.g. 'Registered Nurse'");
+  user_add->add_option("--department", department_names, "Department name (repeatable; created if missing)");
+  user_add->add_flag("--admin", new_user.is_admin, "Administrator");
+  user_add->add_flag("--compliance", new_user.is_compliance, "Compliance / privacy officer");
+  user_add->add_flag("--password-stdin", password_stdin, "Read the password from standard input");
+  add_data_dir(user_add);
+  user_add->callback([&] {
+    Offline offline;
+    if (auto s = offline.Open(admin_data_dir); !s) throw CLI::RuntimeError(Report(s.error()));
+    new_user.password = ReadPassword(password_stdin);
+    if (new_user.password.empty()) {
+      std::cerr << "rounds: give the password on standard input with --password-stdin\n";
+      throw CLI::RuntimeError(2);
+    }
+    app::Actor system = app::Actor::System();
+    for (const auto& name : department_names) {
+      auto found = offline.store->Read([&](store::ReadTx& tx) { return tx.FindDepartmentByName(name); });
+      if (!found) throw CLI::RuntimeError(Report(found.error()));
+      if (*found) {
+        new_user.department_ids.push_back((**found).id);
+      } else {
+        auto created = offline.services->directory.CreateDepartment(system, name, std::nullopt);
+        if (!created) throw CLI::RuntimeError(Report(created.error()));
+        new_user.department_ids.push_back(created->id);
+      }
+    }
+    auto created = offline.services->directory.CreateUser(system, new_user);
+    if (!created) throw CLI::RuntimeError(Report(created.error()));
+    std::cout << "created user " << created->username << " (id " << created->id << ")\n";
+  });
+
+  std::string query;
+  auto* user_list = user->add_subcommand("list", "List accounts.");
+  user_list->add_option("--query", query, "Name prefix to match");
+  add_data_dir(user_list);
+  user_list->callback([&] {
+    Offline offline;
+    if (auto s = offline.Open(admin_data_dir); !s) throw CLI::RuntimeError(Report(s.error()));
+    store::UserQuery q{.text = query, .include_disabled = true, .limit = 200};
+    while (true) {
+      auto users = offline.store->Read([&](store::ReadTx& tx) { return tx.ListUsers(q); });
+      if (!users) throw CLI::RuntimeError(Report(users.error()));
+      for (const auto& u : *users) {
+        std::cout << u.id << "\t" << u.username << "\t" << u.display_name << "\t" << u.job_role
+                  << (u.is_admin ? "\tadmin" : "") << (u.disabled ? "\tdisabled" : "") << "\n";
+      }
+      if (users->size() < 200) break;
+      q.after_id = users->back().id;
+    }
+  });
+
+  std::string target_username;
+  auto* user_disable = user->add_subcommand("disable", "Disable an account and end all its sessions.");
+  user_disable->add_option("username", target_username, "Account to disable")->required();
+  add_data_dir(user_disable);
+  user_disable->callback([&] {
+    Offline offline;
+    if (auto s = offline.Open(admin_data_dir); !s) throw CLI::RuntimeError(Report(s.error()));
+    auto found = FindUser(offline, target_username);
+    if (!found) throw CLI::RuntimeError(Report(found.error()));
+    app::UserPatch patch;
+    patch.disabled = true;
+    auto updated = offline.services->directory.UpdateUser(app::Actor::System(), found->id, patch);
+    if (!updated) throw CLI::RuntimeError(Report(updated.error()));
+    std::cout << "disabled " << target_username << "\n";
+  });
+
+  auto* user_enable = user->add_subcommand("enable", "Enable a disabled account.");
+  user_enable->add_option("username", target_username, "Account to enable")->required();
+  add_data_dir(user_enable);
+  user_enable->callback([&] {
+    Offline offline;
+    if (auto s = offline.Open(admin_data_dir); !s) throw CLI::RuntimeError(Report(s.error()));
+    auto found = FindUser(offline, target_username);
+    if (!found) throw CLI::RuntimeError(Report(found.error()));
+    app::UserPatch patch;
+    patch.disabled = false;
+    auto updated = offline.services->directory.UpdateUser(app::Actor::System(), found->id, patch);
+    if (!updated) throw CLI::RuntimeError(Report(updated.error()));
+    std::cout << "enabled " << target_username << "\n";
+  });
+
+  auto* user_reset = user->add_subcommand("reset-password", "Set a new password and end the account's sessions.");
+  user_reset->add_option("username", target_username, "Account")->required();
+  user_reset->add_flag("--password-stdin", password_stdin, "Read the new password from standard input")->required();
+  add_data_dir(user_reset);
+  user_reset->callback([&] {
+    Offline offline;
+    if (auto s = offline.Open(admin_data_dir); !s) throw CLI::RuntimeError(Report(s.error()));
+    auto found = FindUser(offline, target_username);
+    if (!found) throw CLI::RuntimeError(Report(found.error()));
+    auto reset = offline.services->directory.ResetPassword(app::Actor::System(), found->id, ReadPassword(true));
+    if (!reset) throw CLI::RuntimeError(Report(reset.error()));
+    std::cout << "password reset for " << target_username << "\n";
+  });
+
+  auto* department = admin->add_subcommand("department", "Departments and units.");
+  department->require_subcommand(1);
+  std::string department_name, parent_name;
+  auto* department_add = department->add_subcommand("add", "Create a department.");
+  department_add->add_option("name", department_name, "Department name")->required();
+  department_add->add_option("--parent", parent_name, "Parent department name");
+  add_data_dir(department_add);
+  department_add->callback([&] {
+    Offline offline;
+    if (auto s = offline.Open(admin_data_dir); !s) throw CLI::RuntimeError(Report(s.error()));
+    std::optional<domain::DepartmentId> parent;
+    if (!parent_name.empty()) {
+      auto found = offline.store->Read([&](store::ReadTx& tx) { return tx.FindDepartmentByName(parent_name); });
+      if (!found || !*found) {
+        std::cerr << "rounds: no department named '" << parent_name << "'\n";
+        throw CLI::RuntimeError(2);
+      }
+      parent = (**found).id;
+    }
+    auto created = offline.services->directory.CreateDepartment(app::Actor::System(), department_name, parent);
+    if (!created) throw CLI::RuntimeError(Report(created.error()));
+    std::cout << "created department " << created->name << " (id " << created->id << ")\n";
+  });
+  auto* department_list = department->add_subcommand("list", "List departments.");
+  add_data_dir(department_list);
+  department_list->callback([&] {
+    Offline offline;
+    if (auto s = offline.Open(admin_data_dir); !s) throw CLI::RuntimeError(Report(s.error()));
+    auto departments = offline.store->Read([](store::ReadTx& tx) { return tx.ListDepartments(); });
+    if (!departments) throw CLI::RuntimeError(Report(departments.error()));
+    for (const auto& d : *departments) {
+      std::cout << d.id << "\t" << d.name << (d.parent_id ? "\tparent " + std::to_string(*d.parent_id) : "") << "\n";
+    }
+  });
+
+  std::string csv_file;
+  auto* import = admin->add_subcommand("import-users", "Import staff from CSV (username,display_name,email,job_role,department[,password][,is_admin]).");
+  import->add_option("file", csv_file, "CSV file")->required()->check(CLI::ExistingFile);
+  add_data_dir(import);
+  import->callback([&] {
+    Offline offline;
+    if (auto s = offline.Open(admin_data_dir); !s) throw CLI::RuntimeError(Report(s.error()));
+    std::ifstream in(csv_file, std::ios::binary);
+    std::stringstream text;
+    text << in.rdbuf();
+    auto report = offline.services->directory.ImportUsersCsv(app::Actor::System(), text.str());
+    if (!report) throw CLI::RuntimeError(Report(report.error()));
+    for (const auto& [line, reason] : report->errors) std::cerr << csv_file << ":" << line << ": " << reason << "\n";
+    std::cout << "imported " << report->imported << " users, " << report->errors.size() << " rows with problems\n";
+    if (!report->errors.empty()) throw CLI::RuntimeError(1);
+  });
+
+  // ---- backup ---------------------------------------------------------------------------------
+  std::string backup_to;
+  auto* backup = app.add_subcommand("backup", "Copy the live database consistently (safe while serving).");
+  backup->add_option("--to", backup_to, "Destination file")->required();
+  add_data_dir(backup);
+  backup->callback([&] {
+    Offline offline;
+    if (auto s = offline.Open(admin_data_dir); !s) throw CLI::RuntimeError(Report(s.error()));
+    if (auto s = offline.store->Backup(backup_to); !s) throw CLI::RuntimeError(Report(s.error()));
+    std::cout << "backed up to " << backup_to << "\n";
+  });
+
+  app.add_subcommand("version", "Print the version.")->callback([] { std::cout << "rounds " << ROUNDS_VERSION_STRING << "\n"; });
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::RuntimeError& e) {
+    return e.get_exit_code();
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  return 0;
+}
+
+}  // namespace rounds::cli

@@ -1,0 +1,67 @@
+#include "transport/metrics.hpp"
+
+#include <sstream>
+
+namespace rounds::transport {
+
+void Metrics::RecordRequest(const std::string& method, const std::string& route, int status, double seconds) {
+  std::lock_guard lock(mutex_);
+  ++requests_[{method, route, status}];
+  Histogram& h = latency_[route];
+  for (std::size_t i = 0; i < std::size(kBounds); ++i) {
+    if (seconds <= kBounds[i]) ++h.counts[i];
+  }
+  ++h.total;
+  h.sum += seconds;
+}
+
+std::string Metrics::Render(const store::StoreMetrics& store) const {
+  std::ostringstream out;
+  out << "# HELP rounds_http_requests_total HTTP requests by route template and status.\n"
+      << "# TYPE rounds_http_requests_total counter\n";
+  std::lock_guard lock(mutex_);
+  for (const auto& [key, count] : requests_) {
+    const auto& [method, route, status] = key;
+    out << "rounds_http_requests_total{method=\"" << method << "\",route=\"" << route << "\",status=\"" << status
+        << "\"} " << count << "\n";
+  }
+  out << "# HELP rounds_http_request_duration_seconds HTTP request latency by route template.\n"
+      << "# TYPE rounds_http_request_duration_seconds histogram\n";
+  for (const auto& [route, h] : latency_) {
+    for (std::size_t i = 0; i < std::size(kBounds); ++i) {
+      out << "rounds_http_request_duration_seconds_bucket{route=\"" << route << "\",le=\"" << kBounds[i] << "\"} "
+          << h.counts[i] << "\n";
+    }
+    out << "rounds_http_request_duration_seconds_bucket{route=\"" << route << "\",le=\"+Inf\"} " << h.total << "\n"
+        << "rounds_http_request_duration_seconds_sum{route=\"" << route << "\"} " << h.sum << "\n"
+        << "rounds_http_request_duration_seconds_count{route=\"" << route << "\"} " << h.total << "\n";
+  }
+  out << "# HELP rounds_websockets_open Open WebSocket connections.\n# TYPE rounds_websockets_open gauge\n"
+      << "rounds_websockets_open " << open_sockets_.load() << "\n"
+      << "# HELP rounds_websockets_dropped_slow_total Sockets closed because their send queue overflowed.\n"
+      << "# TYPE rounds_websockets_dropped_slow_total counter\nrounds_websockets_dropped_slow_total " << slow_drops_.load() << "\n"
+      << "# HELP rounds_messages_stored_total Messages stored (durably committed) since start.\n"
+      << "# TYPE rounds_messages_stored_total counter\nrounds_messages_stored_total " << messages_stored_.load() << "\n"
+      << "# HELP rounds_store_write_units_total Write units committed by the store writer.\n"
+      << "# TYPE rounds_store_write_units_total counter\nrounds_store_write_units_total " << store.write_units << "\n"
+      << "# HELP rounds_store_failed_units_total Write units rolled back.\n"
+      << "# TYPE rounds_store_failed_units_total counter\nrounds_store_failed_units_total " << store.failed_units << "\n"
+      << "# HELP rounds_store_batch_units Units per group-commit transaction.\n# TYPE rounds_store_batch_units histogram\n";
+  for (const auto& [bound, count] : store.batch_size_buckets) {
+    out << "rounds_store_batch_units_bucket{le=\"" << bound << "\"} " << count << "\n";
+  }
+  out << "rounds_store_batch_units_bucket{le=\"+Inf\"} " << store.write_batches << "\n"
+      << "rounds_store_batch_units_sum " << (store.write_units + store.failed_units) << "\n"
+      << "rounds_store_batch_units_count " << store.write_batches << "\n"
+      << "# HELP rounds_store_commit_seconds Group-commit latency (including fsync).\n"
+      << "# TYPE rounds_store_commit_seconds histogram\n";
+  for (const auto& [bound, count] : store.commit_micros_buckets) {
+    out << "rounds_store_commit_seconds_bucket{le=\"" << bound / 1e6 << "\"} " << count << "\n";
+  }
+  out << "rounds_store_commit_seconds_bucket{le=\"+Inf\"} " << store.write_batches << "\n"
+      << "rounds_store_commit_seconds_sum " << store.commit_micros_sum / 1e6 << "\n"
+      << "rounds_store_commit_seconds_count " << store.write_batches << "\n";
+  return out.str();
+}
+
+}  // namespace rounds::transport

@@ -1,0 +1,40 @@
+// Counters and histograms for /metrics in the Prometheus text format. Thread-safe.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "store/store.hpp"
+
+namespace rounds::transport {
+
+class Metrics {
+ public:
+  void RecordRequest(const std::string& method, const std::string& route, int status, double seconds);
+  void SocketOpened() { ++open_sockets_; }
+  void SocketClosed() { --open_sockets_; }
+  void SocketDroppedSlow() { ++slow_drops_; }
+  void MessageStored() { ++messages_stored_; }
+  std::string Render(const store::StoreMetrics& store) const;
+
+ private:
+  static constexpr double kBounds[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
+  struct Histogram {
+    std::vector<std::uint64_t> counts = std::vector<std::uint64_t>(std::size(kBounds), 0);
+    std::uint64_t total = 0;
+    double sum = 0;
+  };
+  mutable std::mutex mutex_;
+  std::map<std::tuple<std::string, std::string, int>, std::uint64_t> requests_;  // guarded by mutex_
+  std::map<std::string, Histogram> latency_;                                      // guarded by mutex_
+  std::atomic<std::int64_t> open_sockets_{0};
+  std::atomic<std::uint64_t> slow_drops_{0};
+  std::atomic<std::uint64_t> messages_stored_{0};
+};
+
+}  // namespace rounds::transport

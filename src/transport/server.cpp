@@ -1,0 +1,665 @@
+// The Beast/Asio server: one coroutine per HTTP connection, two (reader and writer) per
+// WebSocket on the connection's strand, app services run on a separate blocking pool.
+#include "transport/server.hpp"
+
+#include <utility>  // before Asio: g++ 12 needs std::exchange declared
+
+#include <boost/asio.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/beast.hpp>
+
+#include <chrono>
+#include <deque>
+#include <filesystem>
+#include <unistd.h>
+
+#include "app/json_codec.hpp"
+#include "core/log.hpp"
+#include "transport/http/api.hpp"
+#include "transport/http/static_files.hpp"
+#include "transport/metrics.hpp"
+#include "transport/ws/hub.hpp"
+
+namespace rounds::transport {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+using tcp = asio::ip::tcp;
+using asio::awaitable;
+using asio::use_awaitable;
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+using nlohmann::json;
+
+namespace {
+
+constexpr const char* kEventsPath = "/api/v1/events";
+constexpr int kBlockingThreads = 64;  // many waiters let group commit batch their writes
+
+void AddSecurityHeaders(http::fields& fields, bool api, bool tls) {
+  fields.set("Content-Security-Policy",
+             "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
+             "script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+             "connect-src 'self'; form-action 'self'");
+  fields.set("X-Content-Type-Options", "nosniff");
+  fields.set("Referrer-Policy", "no-referrer");
+  fields.set("X-Frame-Options", "DENY");
+  fields.set("Cross-Origin-Opener-Policy", "same-origin");
+  fields.set("Permissions-Policy", "camera=(), microphone=(), geolocation=()");
+  if (api) fields.set(http::field::cache_control, "no-store");
+  if (tls) fields.set("Strict-Transport-Security", "max-age=31536000; includeSubDomains");
+}
+
+std::string ResolveWebRoot(const Config& config) {
+  if (!config.web_root.empty()) return config.web_root;
+  for (const char* candidate : {"web/dist", "../web/dist", "/usr/share/rounds/web"}) {
+    std::error_code ec;
+    if (std::filesystem::is_regular_file(std::filesystem::path(candidate) / "index.html", ec)) {
+      return std::filesystem::absolute(candidate).string();
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+class Server::Impl {
+ public:
+  Impl(const Config& config, app::Services& services, store::Store& store, bus::Bus& bus)
+      : config_(config),
+        services_(services),
+        store_(store),
+        threads_(config.threads > 0 ? config.threads : std::max(1u, std::thread::hardware_concurrency())),
+        ioc_(threads_),
+        blocking_(kBlockingThreads),
+        acceptor_(ioc_),
+        signals_(ioc_, SIGINT, SIGTERM),
+        static_files_(ResolveWebRoot(config)),
+        hub_([this](domain::UserId user, bool online) { services_.events.Presence(user, online); }),
+        api_{services, store, config, state_, false} {
+    RegisterApiRoutes(router_, api_);
+    // The WebSocket route is served by the upgrade path; this entry documents it and answers
+    // plain GETs with 426.
+    router_.Add("GET", kEventsPath, [](Request&) {
+      Response r = ProblemResponse(Error{ErrorCode::kInvalidArgument, "upgrade_required",
+                                         "Connect with a WebSocket client.", {}});
+      r.status = 426;
+      r.headers.emplace_back("Upgrade", "websocket");
+      return r;
+    });
+    state_.metrics_text = [this] { return metrics_.Render(store_.Metrics()); };
+    bus.Subscribe([this](const bus::Event& event) {
+      if (event.type == "message.created") metrics_.MessageStored();
+      hub_.Dispatch(event);
+    });
+    services_.auth.OnSessionEnded([this](domain::SessionId id) { hub_.CloseSession(id, 4001, "session ended"); });
+  }
+
+  Status Run() {
+    boost::system::error_code ec;
+    auto address = asio::ip::make_address(config_.listen_address, ec);
+    if (ec) return InvalidArgument("bad_config", "listen_address is not an IP address.", "listen_address");
+    tcp::endpoint endpoint(address, static_cast<unsigned short>(config_.port));
+    acceptor_.open(endpoint.protocol(), ec);
+    if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor_.bind(endpoint, ec);
+    if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) {
+      return Fail(ErrorCode::kUnavailable, "bind_failed",
+                  "Cannot listen on " + config_.listen_address + ":" + std::to_string(config_.port) + ": " + ec.message());
+    }
+    asio::co_spawn(ioc_, Accept(), asio::detached);
+    asio::co_spawn(ioc_, Housekeeping(), asio::detached);
+    signals_.async_wait([this](const boost::system::error_code& error, int signal) {
+      if (!error) {
+        log::Info("signal", {{"signal", signal}});
+        Stop();
+      }
+    });
+    state_.ready = true;
+    log::Info("listening", {{"address", config_.listen_address},
+                            {"port", acceptor_.local_endpoint().port()},
+                            {"pid", static_cast<int>(::getpid())},
+                            {"web_root", static_files_.root()},
+                            {"threads", threads_}});
+    std::vector<std::thread> workers;
+    for (int i = 1; i < threads_; ++i) workers.emplace_back([this] { ioc_.run(); });
+    ioc_.run();
+    for (auto& t : workers) t.join();
+    blocking_.join();
+    store_.Close();
+    log::Info("stopped");
+    return Ok();
+  }
+
+  void Stop() {
+    asio::post(ioc_, [this] {
+      if (state_.draining.exchange(true)) return;
+      log::Info("draining", {{"in_flight", in_flight_.load()}, {"websockets", hub_.connection_count()}});
+      boost::system::error_code ignored;
+      acceptor_.close(ignored);
+      signals_.cancel(ignored);
+      hub_.CloseAll(1001, "server going away");
+      asio::co_spawn(ioc_, FinishShutdown(), asio::detached);
+    });
+  }
+
+ private:
+  // ---- Accepting and housekeeping ----------------------------------------------------------
+
+  awaitable<void> Accept() {
+    while (true) {
+      auto [ec, socket] = co_await acceptor_.async_accept(asio::make_strand(ioc_), kTuple);
+      if (ec) {
+        if (ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
+        continue;
+      }
+      socket.set_option(tcp::no_delay(true), ec);
+      auto executor = socket.get_executor();
+      asio::co_spawn(executor, HttpSession(beast::tcp_stream(std::move(socket))), [](std::exception_ptr e) {
+        if (!e) return;
+        try {
+          std::rethrow_exception(e);
+        } catch (const std::exception& error) {
+          log::Error("session_failed", {{"reason", error.what()}});
+        }
+      });
+    }
+  }
+
+  awaitable<void> Housekeeping() {
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    while (!state_.draining) {
+      timer.expires_after(std::chrono::seconds(2));
+      co_await timer.async_wait(kTuple);
+      if (state_.draining) break;
+      // Idle sessions end within seconds of their deadline; their sockets close with 4001.
+      co_await RunBlocking([this] {
+        services_.auth.ExpireSessions();
+        return 0;
+      });
+    }
+  }
+
+  awaitable<void> FinishShutdown() {
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while ((in_flight_ > 0 || hub_.connection_count() > 0) && std::chrono::steady_clock::now() < deadline) {
+      timer.expires_after(std::chrono::milliseconds(20));
+      co_await timer.async_wait(kTuple);
+    }
+    ioc_.stop();
+  }
+
+  // Runs blocking work (app services, the file system) off the I/O threads.
+  template <class F>
+  awaitable<std::invoke_result_t<F>> RunBlocking(F fn) {
+    co_return co_await asio::co_spawn(
+        blocking_, [fn = std::move(fn)]() mutable -> awaitable<std::invoke_result_t<F>> { co_return fn(); },
+        use_awaitable);
+  }
+
+  // ---- HTTP ----------------------------------------------------------------------------------
+
+  static Request ToRequest(const http::request<http::string_body>& req, const std::string& remote, bool* ok) {
+    Request out;
+    out.method = std::string(req.method_string());
+    *ok = ParseTarget(std::string_view(req.target().data(), req.target().size()), out.path, out.query);
+    for (const auto& field : req) {
+      std::string name(field.name_string());
+      std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+      out.headers[name] = std::string(field.value());
+    }
+    out.body = req.body();
+    out.remote_address = remote;
+    return out;
+  }
+
+  // Routes a request: API routes, then static files for GET outside /api. Runs on the blocking pool.
+  Response Handle(Request& request, std::string& route_name) {
+    Match match = router_.Find(request);
+    if (match.route != nullptr) {
+      route_name = match.route->pattern;
+      try {
+        return match.route->handler(request);
+      } catch (const std::exception& e) {
+        log::Error("handler_failed", {{"route", route_name}, {"reason", e.what()}});
+        return ProblemResponse(Error{ErrorCode::kInternal, "internal", "Something went wrong on the server.", {}});
+      }
+    }
+    if (!match.allowed_methods.empty()) {
+      route_name = "method_not_allowed";
+      Response r = ProblemResponse(Error{ErrorCode::kInvalidArgument, "method_not_allowed",
+                                         "That method is not allowed here.", {}});
+      r.status = 405;
+      std::string allow;
+      for (const auto& m : match.allowed_methods) allow += (allow.empty() ? "" : ", ") + m;
+      r.headers.emplace_back("Allow", allow);
+      return r;
+    }
+    if (request.path.rfind("/api/", 0) == 0 || request.path == "/api") {
+      route_name = "not_found";
+      return ProblemResponse(Error{ErrorCode::kNotFound, "not_found", "There is no such endpoint.", {}});
+    }
+    route_name = "static";
+    if (request.method != "GET" && request.method != "HEAD") {
+      Response r = ProblemResponse(Error{ErrorCode::kInvalidArgument, "method_not_allowed", "That method is not allowed here.", {}});
+      r.status = 405;
+      r.headers.emplace_back("Allow", "GET, HEAD");
+      return r;
+    }
+    return static_files_.Serve(request);
+  }
+
+  template <class Body>
+  static void Finish(http::response<Body>& res, bool api, bool tls) {
+    AddSecurityHeaders(res.base(), api, tls);
+    res.set(http::field::server, "Rounds");
+  }
+
+  awaitable<void> WriteProblem(beast::tcp_stream& stream, http::status status, const std::string& code,
+                               const std::string& detail) {
+    http::response<http::string_body> res{status, 11};
+    json body{{"type", "https://rounds.example/problems/" + code}, {"title", std::string(http::obsolete_reason(status))},
+              {"status", static_cast<int>(status)}, {"code", code}, {"detail", detail}};
+    res.set(http::field::content_type, "application/problem+json; charset=utf-8");
+    res.body() = body.dump();
+    res.keep_alive(false);
+    Finish(res, true, api_.tls);
+    res.prepare_payload();
+    stream.expires_after(std::chrono::seconds(5));
+    co_await http::async_write(stream, res, kTuple);
+  }
+
+  awaitable<void> HttpSession(beast::tcp_stream stream) {
+    beast::flat_buffer buffer;
+    boost::system::error_code ec;
+    std::string remote = stream.socket().remote_endpoint(ec).address().to_string();
+    bool first = true;
+    while (!state_.draining) {
+      auto parser = std::make_unique<http::request_parser<http::string_body>>();
+      parser->header_limit(16 * 1024);
+      parser->body_limit(static_cast<std::uint64_t>(config_.max_body_bytes));
+      stream.expires_after(std::chrono::seconds(first ? config_.header_timeout_seconds : config_.idle_connection_seconds));
+      auto [read_error, header_bytes] = co_await http::async_read_header(stream, buffer, *parser, kTuple);
+      if (read_error) {
+        if (read_error.category() == make_error_code(http::error::bad_target).category() && read_error != http::error::end_of_stream &&
+            read_error != http::error::partial_message) {
+          co_await WriteProblem(stream, http::status::bad_request, "bad_request", "The request is malformed.");
+        }
+        break;
+      }
+      const auto& header = parser->get();
+      // Request smuggling: a message with both framings, or several lengths, is refused outright.
+      if (header.count(http::field::content_length) > 1 ||
+          (header.count(http::field::content_length) > 0 && header.count(http::field::transfer_encoding) > 0)) {
+        co_await WriteProblem(stream, http::status::bad_request, "ambiguous_framing",
+                              "The request has conflicting Content-Length and Transfer-Encoding.");
+        break;
+      }
+      if (websocket::is_upgrade(header) && header.target() == kEventsPath) {
+        co_await WebSocketUpgrade(std::move(stream), parser->release(), remote);
+        co_return;
+      }
+      stream.expires_after(std::chrono::seconds(config_.header_timeout_seconds + 20));
+      if (!parser->is_done()) {
+        auto [body_error, body_bytes] = co_await http::async_read(stream, buffer, *parser, kTuple);
+        if (body_error == http::error::body_limit) {
+          co_await WriteProblem(stream, http::status::payload_too_large, "payload_too_large",
+                                "The request body is larger than " + std::to_string(config_.max_body_bytes) + " bytes.");
+          break;
+        }
+        if (body_error) {
+          if (body_error != beast::error::timeout && body_error != http::error::end_of_stream) {
+            co_await WriteProblem(stream, http::status::bad_request, "bad_request", "The request body is malformed.");
+          }
+          break;
+        }
+      }
+      http::request<http::string_body> req = parser->release();
+      bool keep_alive = req.keep_alive();
+      unsigned version = req.version();
+      bool head = req.method() == http::verb::head;
+      bool target_ok = false;
+      Request request = ToRequest(req, remote, &target_ok);
+      auto started = std::chrono::steady_clock::now();
+      ++in_flight_;
+      std::string route_name;
+      Response response;
+      if (!target_ok) {
+        route_name = "bad_target";
+        response = ProblemResponse(Error{ErrorCode::kInvalidArgument, "bad_target", "The request path is malformed.", {}});
+      } else {
+        response = co_await RunBlocking([this, &request, &route_name] { return Handle(request, route_name); });
+      }
+      --in_flight_;
+      double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      metrics_.RecordRequest(request.method, route_name, response.status, seconds);
+      // One line per request: no bodies, no query strings, no tokens or cookies.
+      log::Info("http_request", {{"method", request.method}, {"route", route_name}, {"status", response.status},
+                                 {"ms", static_cast<int>(seconds * 1000)}, {"address", remote}});
+
+      http::response<http::string_body> res{static_cast<http::status>(response.status), version};
+      if (!response.content_type.empty()) res.set(http::field::content_type, response.content_type);
+      bool api = request.path.rfind("/api/", 0) == 0 || route_name != "static";
+      Finish(res, api, api_.tls);
+      for (const auto& [name, value] : response.headers) {
+        if (name == "Set-Cookie") {
+          res.insert(http::field::set_cookie, value);
+        } else {
+          res.set(name, value);
+        }
+      }
+      res.body() = std::move(response.body);
+      res.keep_alive(keep_alive && !state_.draining);
+      res.prepare_payload();
+      if (head) res.body().clear();
+      stream.expires_after(std::chrono::seconds(30));
+      auto [write_error, written] = co_await http::async_write(stream, res, kTuple);
+      if (write_error || !res.keep_alive()) break;
+      first = false;
+    }
+    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  }
+
+  // ---- WebSocket -----------------------------------------------------------------------------
+
+  class WsSession;
+
+  bool OriginAllowed(const Request& request, bool bearer) const {
+    std::string origin = request.Header("origin");
+    if (origin.empty()) return bearer;  // browsers always send Origin; only API clients may omit it
+    if (!config_.public_origin.empty() && origin == config_.public_origin) return true;
+    std::string host = request.Header("host");
+    if (!host.empty() && (origin == "http://" + host || origin == "https://" + host)) return true;
+    return std::find(config_.allowed_origins.begin(), config_.allowed_origins.end(), origin) != config_.allowed_origins.end();
+  }
+
+  awaitable<void> WebSocketUpgrade(beast::tcp_stream stream, http::request<http::string_body> req, std::string remote) {
+    bool target_ok = false;
+    Request request = ToRequest(req, remote, &target_ok);
+    bool bearer = !request.Header("authorization").empty();
+    auto deny = [&](http::status status, const std::string& code, const std::string& detail) -> awaitable<void> {
+      metrics_.RecordRequest("GET", kEventsPath, static_cast<int>(status), 0);
+      log::Info("ws_refused", {{"code", code}, {"address", remote}});
+      co_await WriteProblem(stream, status, code, detail);
+    };
+    if (state_.draining) {
+      co_await deny(http::status::service_unavailable, "shutting_down", "The server is shutting down.");
+      co_return;
+    }
+    if (!OriginAllowed(request, bearer)) {
+      co_await deny(http::status::forbidden, "origin_not_allowed", "WebSocket connections from this origin are refused.");
+      co_return;
+    }
+    auto actor = co_await RunBlocking([this, &request] { return Authenticate(services_, request, api_.tls); });
+    if (!actor) {
+      co_await deny(static_cast<http::status>(HttpStatusFor(actor.error().code)), actor.error().problem,
+                    actor.error().public_message);
+      co_return;
+    }
+    auto session = std::make_shared<WsSession>(*this, std::move(stream), *actor);
+    co_await session->Start(std::move(req));
+  }
+
+  // One WebSocket: a reader and a writer coroutine on the connection's strand, a bounded queue.
+  class WsSession final : public Subscriber, public std::enable_shared_from_this<WsSession> {
+   public:
+    WsSession(Impl& server, beast::tcp_stream stream, app::Actor actor)
+        : server_(server), ws_(std::move(stream)), actor_(std::move(actor)), wake_(ws_.get_executor()),
+          hard_close_(ws_.get_executor()) {
+      wake_.expires_at(std::chrono::steady_clock::time_point::max());
+    }
+
+    domain::UserId user_id() const override { return actor_.user.id; }
+    domain::SessionId session_id() const override { return actor_.session_id; }
+
+    awaitable<void> Start(http::request<http::string_body> req) {
+      beast::get_lowest_layer(ws_).expires_never();
+      websocket::stream_base::timeout timeouts = websocket::stream_base::timeout::suggested(beast::role_type::server);
+      timeouts.idle_timeout = std::chrono::seconds(30);  // pings every 15 s, dead peers gone in 30 s
+      timeouts.keep_alive_pings = true;
+      ws_.set_option(timeouts);
+      ws_.read_message_max(64 * 1024);
+      bool tls = server_.api_.tls;
+      ws_.set_option(websocket::stream_base::decorator([tls](websocket::response_type& res) {
+        res.set(http::field::server, "Rounds");
+        AddSecurityHeaders(res.base(), true, tls);
+      }));
+      auto [ec] = co_await ws_.async_accept(req, kTuple);
+      if (ec) co_return;
+      server_.metrics_.SocketOpened();
+      server_.metrics_.RecordRequest("GET", kEventsPath, 101, 0);
+      server_.hub_.Add(shared_from_this());
+      auto self = shared_from_this();
+      // Events are held until the client's first resume (or 3 s) so the replay and the live stream
+      // join without a gap: nothing is delivered out of order.
+      asio::co_spawn(ws_.get_executor(), Writer(), asio::detached);
+      asio::co_spawn(ws_.get_executor(), ResumeDeadline(), asio::detached);
+      co_await Reader();
+      server_.hub_.Remove(this);
+      server_.metrics_.SocketClosed();
+    }
+
+    void Deliver(domain::SpaceId space_id, domain::Seq seq, const std::shared_ptr<const std::string>& frame) override {
+      if (pending_.fetch_add(1) + 1 > server_.config_.ws_send_queue_limit) {
+        pending_.fetch_sub(1);
+        Close(4008, "too slow: reconnect and resume");
+        return;
+      }
+      asio::post(ws_.get_executor(), [self = shared_from_this(), space_id, seq, frame] {
+        self->pending_.fetch_sub(1);
+        self->OnEvent(space_id, seq, frame);
+      });
+    }
+
+    void Close(std::uint16_t code, const std::string& reason) override {
+      asio::post(ws_.get_executor(), [self = shared_from_this(), code, reason] { self->BeginClose(code, reason); });
+    }
+
+   private:
+    struct Item {
+      domain::SpaceId space_id;
+      domain::Seq seq;
+      std::shared_ptr<const std::string> frame;
+    };
+
+    // On the strand from here on.
+    void OnEvent(domain::SpaceId space_id, domain::Seq seq, const std::shared_ptr<const std::string>& frame) {
+      if (closing_) return;
+      if (holding_) {
+        held_.push_back({space_id, seq, frame});
+        return;
+      }
+      Enqueue({space_id, seq, frame});
+    }
+
+    // Queues a frame unless it is a space event this socket already has (replay/live overlap).
+    void Enqueue(Item item) {
+      if (item.space_id != 0 && item.seq != 0) {
+        auto& last = delivered_[item.space_id];
+        if (item.seq <= last) return;
+        last = item.seq;
+      }
+      if (static_cast<int>(queue_.size()) >= server_.config_.ws_send_queue_limit + kReplayAllowance) {
+        BeginClose(4008, "too slow: reconnect and resume");
+        return;
+      }
+      queue_.push_back(std::move(item.frame));
+      wake_.cancel();
+    }
+
+    void ReleaseHeld() {
+      holding_ = false;
+      auto held = std::move(held_);
+      held_.clear();
+      for (auto& item : held) Enqueue(std::move(item));
+    }
+
+    void BeginClose(std::uint16_t code, const std::string& reason) {
+      if (closing_) return;
+      closing_ = true;
+      if (code == 4008) {
+        server_.metrics_.SocketDroppedSlow();
+        queue_.clear();  // a slow client resumes from its cursor instead
+      }
+      close_reason_ = websocket::close_reason(static_cast<websocket::close_code>(code), reason);
+      wake_.cancel();
+      // If the peer never reads, the close frame cannot go out: drop the connection after 5 s.
+      hard_close_.expires_after(std::chrono::seconds(5));
+      hard_close_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+        if (!ec) beast::get_lowest_layer(self->ws_).close();
+      });
+    }
+
+    awaitable<void> ResumeDeadline() {
+      asio::steady_timer timer(ws_.get_executor());
+      timer.expires_after(std::chrono::seconds(3));
+      co_await timer.async_wait(kTuple);
+      if (holding_ && !resuming_) ReleaseHeld();
+    }
+
+    awaitable<void> Writer() {
+      auto self = shared_from_this();
+      while (true) {
+        while (queue_.empty() && !closing_) {
+          wake_.expires_at(std::chrono::steady_clock::time_point::max());
+          co_await wake_.async_wait(kTuple);
+        }
+        if (queue_.empty() && closing_) break;
+        auto frame = std::move(queue_.front());
+        queue_.pop_front();
+        ws_.text(true);
+        auto [ec, n] = co_await ws_.async_write(asio::buffer(*frame), kTuple);
+        if (ec) {
+          closing_ = true;
+          co_return;
+        }
+      }
+      auto [ec] = co_await ws_.async_close(close_reason_, kTuple);
+      hard_close_.cancel();
+      (void)ec;
+    }
+
+    awaitable<void> Reader() {
+      auto self = shared_from_this();
+      while (true) {
+        beast::flat_buffer buffer;
+        auto [ec, n] = co_await ws_.async_read(buffer, kTuple);
+        if (ec) break;
+        std::string text = beast::buffers_to_string(buffer.data());
+        json message = json::parse(text, nullptr, false);
+        if (!message.is_object() || !message.contains("type") || !message["type"].is_string()) {
+          SendNow(R"({"type":"error","code":"malformed_frame","detail":"Frames are JSON objects with a type."})");
+          continue;
+        }
+        std::string type = message["type"];
+        if (type == "ping") {
+          SendNow(R"({"type":"pong"})");
+        } else if (type == "resume") {
+          server_.services_.auth.Touch(actor_.session_id);
+          co_await Resume(message);
+        } else if (type == "typing" && message.contains("space_id") && message["space_id"].is_number_integer()) {
+          server_.services_.auth.Touch(actor_.session_id);
+          domain::SpaceId space_id = message["space_id"];
+          co_await server_.RunBlocking([this, space_id] { return server_.services_.events.Typing(actor_, space_id); });
+        } else {
+          SendNow(R"({"type":"error","code":"unknown_frame","detail":"Unknown frame type."})");
+        }
+      }
+      closing_ = true;
+      wake_.cancel();
+    }
+
+    void SendNow(const char* frame) {
+      if (closing_) return;
+      queue_.push_back(std::make_shared<const std::string>(frame));
+      wake_.cancel();
+    }
+
+    awaitable<void> Resume(const json& message) {
+      std::map<domain::SpaceId, domain::Seq> cursors;
+      if (message.contains("cursors") && message["cursors"].is_object()) {
+        for (const auto& [key, value] : message["cursors"].items()) {
+          if (!value.is_number_integer()) continue;
+          try {
+            cursors[std::stoll(key)] = value.get<domain::Seq>();
+          } catch (const std::exception&) {
+          }
+        }
+      }
+      // Live events wait while the replay reads the log, then pass the same per-space filter.
+      holding_ = true;
+      resuming_ = true;
+      for (auto& [space, seq] : cursors) {
+        auto& last = delivered_[space];
+        last = std::max(last, seq);
+      }
+      constexpr int kPage = 5000;
+      while (!cursors.empty() && !closing_) {
+        auto replay = co_await server_.RunBlocking([this, cursors] {
+          return server_.services_.events.Replay(actor_, cursors, kPage);
+        });
+        if (!replay) break;
+        std::map<domain::SpaceId, int> counts;
+        for (auto& e : *replay) {
+          ++counts[e.space_id];
+          cursors[e.space_id] = e.seq;
+          // The cursor itself was marked delivered above; replayed events are newer by construction.
+          auto& last = delivered_[e.space_id];
+          if (e.seq > last) {
+            last = e.seq;
+            queue_.push_back(e.frame);
+          }
+        }
+        wake_.cancel();
+        std::erase_if(cursors, [&](const auto& kv) { return counts[kv.first] < kPage; });
+      }
+      SendNow(R"({"type":"resumed"})");
+      resuming_ = false;
+      ReleaseHeld();
+    }
+
+    static constexpr int kReplayAllowance = 50'000;  // replays may exceed the live-queue bound
+
+    Impl& server_;
+    websocket::stream<beast::tcp_stream> ws_;
+    app::Actor actor_;
+    asio::steady_timer wake_;        // cancelled to wake the writer
+    asio::steady_timer hard_close_;
+    std::atomic<int> pending_{0};    // posted but not yet queued (any thread)
+    // Strand-only state.
+    std::deque<std::shared_ptr<const std::string>> queue_;
+    std::vector<Item> held_;
+    std::map<domain::SpaceId, domain::Seq> delivered_;
+    bool holding_ = true;
+    bool resuming_ = false;
+    bool closing_ = false;
+    websocket::close_reason close_reason_{websocket::close_code::normal};
+  };
+
+  const Config& config_;
+  app::Services& services_;
+  store::Store& store_;
+  int threads_;
+  asio::io_context ioc_;
+  asio::thread_pool blocking_;
+  tcp::acceptor acceptor_;
+  asio::signal_set signals_;
+  Router router_;
+  StaticFiles static_files_;
+  ServerState state_;
+  Metrics metrics_;
+  Hub hub_;
+  ApiContext api_;
+  std::atomic<int> in_flight_{0};
+};
+
+Server::Server(const Config& config, app::Services& services, store::Store& store, bus::Bus& bus)
+    : impl_(std::make_unique<Impl>(config, services, store, bus)) {}
+Server::~Server() = default;
+Status Server::Run() { return impl_->Run(); }
+void Server::Stop() { impl_->Stop(); }
+
+}  // namespace rounds::transport
