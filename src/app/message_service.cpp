@@ -251,6 +251,7 @@ Result<json> MessageService::Edit(const Actor& actor, MessageId id, const std::s
     if (!located.standing.role) return Forbidden("not_a_member", "You are no longer a member of this space.");
     ROUNDS_RETURN_IF_ERROR(tx.UpdateMessageBody(id, title.value_or(located.message.title), body, now, actor.user.id));
     ROUNDS_ASSIGN_OR_RETURN(auto updated, tx.FindMessage(id, actor.user.id));
+    if (!updated) return NotFound("Message");
     AuthorCache authors(tx);
     ROUNDS_ASSIGN_OR_RETURN(json j, authors.Message(*updated));
     ROUNDS_ASSIGN_OR_RETURN(edited, AppendEvent(tx, located.space.id, "message.edited", j, now));
@@ -309,6 +310,7 @@ Result<json> MessageService::React(const Actor& actor, MessageId id, const std::
     ROUNDS_RETURN_IF_ERROR(internal::Require(located.standing, SpaceAction::kReact, "read_only", "You can read this space but not react."));
     ROUNDS_ASSIGN_OR_RETURN(bool did_change, tx.SetReaction(id, actor.user.id, emoji, on));
     ROUNDS_ASSIGN_OR_RETURN(auto updated, tx.FindMessage(id, actor.user.id));
+    if (!updated) return NotFound("Message");
     int count = 0;
     for (const auto& r : updated->reactions) {
       if (r.emoji == emoji) count = r.count;
@@ -336,6 +338,7 @@ Result<json> MessageService::Vote(const Actor& actor, MessageId id, bool on) {
     ROUNDS_RETURN_IF_ERROR(internal::Require(located.standing, SpaceAction::kReact, "read_only", "You can read this space but not vote."));
     ROUNDS_ASSIGN_OR_RETURN(bool did_change, tx.SetIdeaVote(id, actor.user.id, on));
     ROUNDS_ASSIGN_OR_RETURN(auto updated, tx.FindMessage(id, actor.user.id));
+    if (!updated) return NotFound("Message");
     json j{{"message_id", id}, {"vote_count", updated->vote_count}, {"user_id", actor.user.id}, {"on", on}};
     if (did_change) {
       ROUNDS_ASSIGN_OR_RETURN(auto e, AppendEvent(tx, located.space.id, "vote.changed", j, now));
@@ -359,6 +362,7 @@ Result<json> MessageService::PollVote(const Actor& actor, MessageId id, std::opt
     ROUNDS_RETURN_IF_ERROR(internal::Require(located.standing, SpaceAction::kReact, "read_only", "You can read this space but not vote."));
     ROUNDS_ASSIGN_OR_RETURN(bool did_change, tx.SetPollVote(id, actor.user.id, option));
     ROUNDS_ASSIGN_OR_RETURN(auto updated, tx.FindMessage(id, actor.user.id));
+    if (!updated) return NotFound("Message");
     json options = json::array();
     for (const auto& o : updated->poll_options) options.push_back({{"index", o.index}, {"text", o.text}, {"votes", o.votes}});
     json j{{"message_id", id}, {"poll_options", options}, {"user_id", actor.user.id},
@@ -394,6 +398,7 @@ Result<json> MessageService::Accept(const Actor& actor, MessageId answer_id, boo
     if (!on && question->accepted_answer_id != answer_id) value = question->accepted_answer_id;
     ROUNDS_RETURN_IF_ERROR(tx.SetAcceptedAnswer(question->id, value));
     ROUNDS_ASSIGN_OR_RETURN(auto updated, tx.FindMessage(question->id, actor.user.id));
+    if (!updated) return NotFound("Message");
     AuthorCache authors(tx);
     ROUNDS_ASSIGN_OR_RETURN(json j, authors.Message(*updated));
     ROUNDS_ASSIGN_OR_RETURN(accepted, AppendEvent(tx, answer.space.id, "answer.accepted", j, now));
@@ -413,6 +418,7 @@ Result<json> MessageService::Pin(const Actor& actor, MessageId id, bool on) {
                                              "Only moderators and owners can pin messages."));
     ROUNDS_RETURN_IF_ERROR(tx.SetPinned(id, on));
     ROUNDS_ASSIGN_OR_RETURN(auto updated, tx.FindMessage(id, actor.user.id));
+    if (!updated) return NotFound("Message");
     AuthorCache authors(tx);
     ROUNDS_ASSIGN_OR_RETURN(json j, authors.Message(*updated));
     ROUNDS_ASSIGN_OR_RETURN(pinned, AppendEvent(tx, located.space.id, "message.pinned", j, now));

@@ -80,8 +80,9 @@ Result<std::vector<ReplayedEvent>> EventService::Replay(const Actor& actor, cons
   return store_.Read([&](store::ReadTx& tx) -> Result<std::vector<ReplayedEvent>> {
     std::vector<ReplayedEvent> out;
     for (const auto& [space_id, after] : cursors) {
-      auto readable = internal::ReadableSpace(tx, actor, space_id);
-      if (!readable) continue;
+      // Events stream to members only, live and replayed alike.
+      ROUNDS_ASSIGN_OR_RETURN(auto membership, tx.FindMembership(space_id, actor.user.id));
+      if (!membership) continue;
       ROUNDS_ASSIGN_OR_RETURN(auto events, tx.ListEvents(space_id, std::max<Seq>(0, after), limit_per_space));
       for (const auto& e : events) out.push_back({e.space_id, e.seq, EventFrame(e)});
     }

@@ -265,8 +265,8 @@ class EventService {
  public:
   EventService(store::Store& store, bus::Bus& bus);
 
-  // Every event after each cursor, per space, in order — only for spaces the actor may read
-  // (others are skipped silently). At most `limit_per_space` per space; the client asks again
+  // Every event after each cursor, per space, in order — only for spaces the actor is a member of
+  // (others are skipped silently; live events go to members only too). At most `limit_per_space` per space; the client asks again
   // from the last seq if it got that many.
   Result<std::vector<ReplayedEvent>> Replay(const Actor& actor, const std::map<domain::SpaceId, domain::Seq>& cursors,
                                             int limit_per_space = 10'000);

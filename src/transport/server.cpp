@@ -195,9 +195,9 @@ class Server::Impl {
   // Runs blocking work (app services, the file system) off the I/O threads.
   template <class F>
   awaitable<std::invoke_result_t<F>> RunBlocking(F fn) {
-    co_return co_await asio::co_spawn(
-        blocking_, [fn = std::move(fn)]() mutable -> awaitable<std::invoke_result_t<F>> { co_return fn(); },
-        use_awaitable);
+    // Named, not a temporary inside the co_await: g++ 12 can destroy such temporaries twice.
+    auto task = [fn = std::move(fn)]() mutable -> awaitable<std::invoke_result_t<F>> { co_return fn(); };
+    co_return co_await asio::co_spawn(blocking_, std::move(task), use_awaitable);
   }
 
   // ---- HTTP ----------------------------------------------------------------------------------
@@ -389,6 +389,10 @@ class Server::Impl {
       co_await deny(http::status::service_unavailable, "shutting_down", "The server is shutting down.");
       co_return;
     }
+    if (SessionToken(request, api_.tls).empty()) {
+      co_await deny(http::status::unauthorized, "unauthenticated", "Please sign in.");
+      co_return;
+    }
     if (!OriginAllowed(request, bearer)) {
       co_await deny(http::status::forbidden, "origin_not_allowed", "WebSocket connections from this origin are refused.");
       co_return;
@@ -435,8 +439,8 @@ class Server::Impl {
       auto self = shared_from_this();
       // Events are held until the client's first resume (or 3 s) so the replay and the live stream
       // join without a gap: nothing is delivered out of order.
-      asio::co_spawn(ws_.get_executor(), Writer(), asio::detached);
-      asio::co_spawn(ws_.get_executor(), ResumeDeadline(), asio::detached);
+      asio::co_spawn(ws_.get_executor(), Writer(self), asio::detached);
+      asio::co_spawn(ws_.get_executor(), ResumeDeadline(self), asio::detached);
       co_await Reader();
       server_.hub_.Remove(this);
       server_.metrics_.SocketClosed();
@@ -482,11 +486,11 @@ class Server::Impl {
         if (item.seq <= last) return;
         last = item.seq;
       }
-      if (static_cast<int>(queue_.size()) >= server_.config_.ws_send_queue_limit + kReplayAllowance) {
+      if (queue_.size() - replay_queued_ >= static_cast<std::size_t>(server_.config_.ws_send_queue_limit)) {
         BeginClose(4008, "too slow: reconnect and resume");
         return;
       }
-      queue_.push_back(std::move(item.frame));
+      queue_.emplace_back(std::move(item.frame), false);
       wake_.cancel();
     }
 
@@ -503,6 +507,7 @@ class Server::Impl {
       if (code == 4008) {
         server_.metrics_.SocketDroppedSlow();
         queue_.clear();  // a slow client resumes from its cursor instead
+        replay_queued_ = 0;
       }
       close_reason_ = websocket::close_reason(static_cast<websocket::close_code>(code), reason);
       wake_.cancel();
@@ -513,23 +518,24 @@ class Server::Impl {
       });
     }
 
-    awaitable<void> ResumeDeadline() {
+    // `self` keeps the session alive for as long as the coroutine runs.
+    awaitable<void> ResumeDeadline([[maybe_unused]] std::shared_ptr<WsSession> self) {
       asio::steady_timer timer(ws_.get_executor());
       timer.expires_after(std::chrono::seconds(3));
       co_await timer.async_wait(kTuple);
       if (holding_ && !resuming_) ReleaseHeld();
     }
 
-    awaitable<void> Writer() {
-      auto self = shared_from_this();
+    awaitable<void> Writer([[maybe_unused]] std::shared_ptr<WsSession> self) {
       while (true) {
         while (queue_.empty() && !closing_) {
           wake_.expires_at(std::chrono::steady_clock::time_point::max());
           co_await wake_.async_wait(kTuple);
         }
         if (queue_.empty() && closing_) break;
-        auto frame = std::move(queue_.front());
+        auto [frame, replayed] = std::move(queue_.front());
         queue_.pop_front();
+        if (replayed) --replay_queued_;
         ws_.text(true);
         auto [ec, n] = co_await ws_.async_write(asio::buffer(*frame), kTuple);
         if (ec) {
@@ -574,7 +580,7 @@ class Server::Impl {
 
     void SendNow(const char* frame) {
       if (closing_) return;
-      queue_.push_back(std::make_shared<const std::string>(frame));
+      queue_.emplace_back(std::make_shared<const std::string>(frame), false);
       wake_.cancel();
     }
 
@@ -598,9 +604,8 @@ class Server::Impl {
       }
       constexpr int kPage = 5000;
       while (!cursors.empty() && !closing_) {
-        auto replay = co_await server_.RunBlocking([this, cursors] {
-          return server_.services_.events.Replay(actor_, cursors, kPage);
-        });
+        auto read_page = [this, cursors] { return server_.services_.events.Replay(actor_, cursors, kPage); };
+        auto replay = co_await server_.RunBlocking(std::move(read_page));
         if (!replay) break;
         std::map<domain::SpaceId, int> counts;
         for (auto& e : *replay) {
@@ -610,7 +615,8 @@ class Server::Impl {
           auto& last = delivered_[e.space_id];
           if (e.seq > last) {
             last = e.seq;
-            queue_.push_back(e.frame);
+            queue_.emplace_back(e.frame, true);
+            ++replay_queued_;
           }
         }
         wake_.cancel();
@@ -621,8 +627,6 @@ class Server::Impl {
       ReleaseHeld();
     }
 
-    static constexpr int kReplayAllowance = 50'000;  // replays may exceed the live-queue bound
-
     Impl& server_;
     websocket::stream<beast::tcp_stream> ws_;
     app::Actor actor_;
@@ -630,7 +634,8 @@ class Server::Impl {
     asio::steady_timer hard_close_;
     std::atomic<int> pending_{0};    // posted but not yet queued (any thread)
     // Strand-only state.
-    std::deque<std::shared_ptr<const std::string>> queue_;
+    std::deque<std::pair<std::shared_ptr<const std::string>, bool>> queue_;  // (frame, from a replay)
+    std::size_t replay_queued_ = 0;  // replay frames still in queue_: they do not count against the live bound
     std::vector<Item> held_;
     std::map<domain::SpaceId, domain::Seq> delivered_;
     bool holding_ = true;

@@ -12,7 +12,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 export const repoRoot = path.resolve(here, '..', '..');
 export const roundsBinary = process.env.ROUNDS_BINARY || path.join(repoRoot, 'build', 'rounds');
 
-export const ADMIN = { username: 'admin', password: 'admin-password-for-tests' };
+export const ADMIN = { username: 'admin', password: 'integration-root-secret-2026' };
 
 // Runs a `rounds` sub-command to completion; returns {status, stdout, stderr}.
 export function runCli(args, { dataDir, input } = {}) {

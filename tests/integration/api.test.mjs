@@ -1,0 +1,287 @@
+// The HTTP API end to end against the real binary: authentication, spaces, messages and every
+// post kind, idempotency, search privacy, and the security headers on every response.
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, createUsers, createSpace, addMember, PASSWORD } from './fixtures.mjs';
+
+let server, admin, users;
+
+test.before(async () => {
+  ({ server, admin } = await startServer());
+  users = await createUsers(server, admin, ['nora', 'omar', 'pia', 'quill']);
+});
+
+test.after(async () => {
+  await server.stop();
+  server.cleanup();
+});
+
+test('login with a bearer token and read me', async () => {
+  const me = await users.nora.get('/api/v1/me');
+  assert.equal(me.status, 200);
+  assert.equal(me.body.user.username, 'nora');
+  assert.ok(me.body.csrf_token.length >= 20);
+});
+
+test('wrong password and unknown user get the same answer', async () => {
+  const c = server.client();
+  const wrong = await c.post('/api/v1/auth/login', { username: 'nora', password: 'not-the-password-at-all' });
+  const unknown = await c.post('/api/v1/auth/login', { username: 'nobody-here', password: 'not-the-password-at-all' });
+  assert.equal(wrong.status, 401);
+  assert.equal(unknown.status, 401);
+  assert.equal(wrong.body.code, 'invalid_credentials');
+  assert.equal(unknown.body.code, wrong.body.code);
+  assert.match(wrong.headers.get('content-type'), /application\/problem\+json/);
+});
+
+test('cookie sessions need the CSRF header on state changes; bearer sessions do not', async () => {
+  const c = server.client();
+  const login = await c.login('omar', PASSWORD, { cookie: true });
+  const setCookie = c.cookie;
+  assert.match(setCookie, /^rounds_session=/);
+  const raw = await fetch(`${server.baseUrl}/api/v1/auth/login`, {
+    method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'omar', password: PASSWORD }),
+  });
+  const cookieHeader = raw.headers.get('set-cookie');
+  assert.match(cookieHeader, /HttpOnly/);
+  assert.match(cookieHeader, /SameSite=Strict/);
+  assert.ok(login.csrf_token);
+  // Reading works with the cookie alone.
+  c.csrf = null;
+  assert.equal((await c.get('/api/v1/me')).status, 200);
+  // Writing without the header is refused and changes nothing.
+  const refused = await c.post('/api/v1/spaces', { kind: 'community', name: 'No CSRF' });
+  assert.equal(refused.status, 403);
+  assert.equal(refused.body.code, 'csrf_required');
+  c.csrf = 'wrong-token';
+  const mismatch = await c.post('/api/v1/spaces', { kind: 'community', name: 'No CSRF' });
+  assert.equal(mismatch.body.code, 'csrf_mismatch');
+  const discover = await users.nora.get('/api/v1/spaces?scope=discover&q=No%20CSRF');
+  assert.equal(discover.body.items.length, 0);
+  c.csrf = login.csrf_token;
+  assert.equal((await c.post('/api/v1/spaces', { kind: 'community', name: 'With CSRF' })).status, 201);
+});
+
+test('logout ends the session server-side', async () => {
+  const c = server.client();
+  await c.login('pia', PASSWORD);
+  assert.equal((await c.post('/api/v1/auth/logout')).status, 204);
+  const after = await c.get('/api/v1/me');
+  assert.equal(after.status, 401);
+});
+
+test('forged and missing tokens are refused', async () => {
+  const c = server.client();
+  assert.equal((await c.get('/api/v1/me')).status, 401);
+  c.token = 'forged-token-value';
+  const forged = await c.get('/api/v1/me');
+  assert.equal(forged.status, 401);
+  assert.equal(forged.body.code, 'invalid_session');
+});
+
+test('community posts: discussion, question with accepted answer, idea votes, poll votes, pins', async () => {
+  const space = await createSpace(users.nora, { name: 'Falls Prevention', topic: 'Ideas and questions' });
+  await addMember(users.nora, space.id, users.omar.user.id);
+  const question = await users.omar.post(`/api/v1/spaces/${space.id}/messages`,
+    { kind: 'question', title: 'Bed alarms?', body: 'Which wards use them at night?' });
+  assert.equal(question.status, 201);
+  assert.equal(question.body.kind, 'question');
+  const answer = await users.nora.post(`/api/v1/spaces/${space.id}/messages`,
+    { body: 'Ward 5 and 7 do.', parent_id: question.body.id });
+  assert.equal(answer.status, 201);
+  // Only the asker (or a moderator) may accept.
+  const notAsker = await users.nora.post(`/api/v1/messages/${answer.body.id}/accept`);
+  assert.equal(notAsker.status, 200, 'owner may accept any answer');
+  const accepted = await users.omar.post(`/api/v1/messages/${answer.body.id}/accept`);
+  assert.equal(accepted.body.accepted_answer_id, answer.body.id);
+
+  const idea = await users.omar.post(`/api/v1/spaces/${space.id}/messages`, { kind: 'idea', title: 'Non-slip socks', body: 'For every admission.' });
+  assert.equal((await users.nora.put(`/api/v1/messages/${idea.body.id}/vote`)).body.vote_count, 1);
+  assert.equal((await users.nora.put(`/api/v1/messages/${idea.body.id}/vote`)).body.vote_count, 1, 'one vote each');
+  assert.equal((await users.omar.put(`/api/v1/messages/${idea.body.id}/vote`)).body.vote_count, 2);
+
+  const poll = await users.nora.post(`/api/v1/spaces/${space.id}/messages`,
+    { kind: 'poll', title: 'Audit day?', body: 'Pick one', poll_options: ['Monday', 'Friday'] });
+  assert.equal(poll.status, 201);
+  await users.omar.post(`/api/v1/messages/${poll.body.id}/poll-vote`, { option: 1 });
+  const changed = await users.omar.post(`/api/v1/messages/${poll.body.id}/poll-vote`, { option: 0 });
+  assert.deepEqual(changed.body.poll_options.map((o) => o.votes), [1, 0]);
+  const badOption = await users.omar.post(`/api/v1/messages/${poll.body.id}/poll-vote`, { option: 5 });
+  assert.equal(badOption.status, 400);
+
+  const announcement = await users.omar.post(`/api/v1/spaces/${space.id}/messages`, { kind: 'announcement', body: 'Members cannot announce' });
+  assert.equal(announcement.status, 403);
+  assert.equal((await users.omar.put(`/api/v1/messages/${idea.body.id}/pin`)).status, 403);
+  assert.equal((await users.nora.put(`/api/v1/messages/${idea.body.id}/pin`)).body.pinned, true);
+  const pins = await users.omar.get(`/api/v1/spaces/${space.id}/pins`);
+  assert.deepEqual(pins.body.items.map((m) => m.id), [idea.body.id]);
+
+  const thread = await users.omar.get(`/api/v1/messages/${question.body.id}/thread`);
+  assert.equal(thread.body.items.length, 1);
+  assert.equal(thread.body.root.reply_count, 1);
+});
+
+test('reactions, edits with history, deletes that vanish from views and search', async () => {
+  const space = await createSpace(users.pia, { name: 'Edits Room' });
+  await addMember(users.pia, space.id, users.quill.user.id);
+  const m = await users.quill.post(`/api/v1/spaces/${space.id}/messages`, { body: 'Original zebrafinch wording' });
+  assert.equal((await users.pia.put(`/api/v1/messages/${m.body.id}/reactions/${encodeURIComponent('👍')}`)).body.count, 1);
+  const byOther = await users.pia.patch(`/api/v1/messages/${m.body.id}`, { body: 'hijack' });
+  assert.equal(byOther.status, 403);
+  const edited = await users.quill.patch(`/api/v1/messages/${m.body.id}`, { body: 'Corrected wording' });
+  assert.ok(edited.body.edited_at > 0);
+  const history = await users.quill.get(`/api/v1/messages/${m.body.id}/history`);
+  assert.deepEqual(history.body.items.map((v) => v.body), ['Original zebrafinch wording', 'Corrected wording']);
+  assert.equal((await users.quill.get('/api/v1/search?q=zebrafinch')).body.messages.length, 0, 'edited-away text is not found');
+  assert.equal((await users.quill.get('/api/v1/search?q=corrected')).body.messages.length, 1);
+  assert.equal((await users.quill.del(`/api/v1/messages/${m.body.id}`)).status, 204);
+  assert.equal((await users.quill.get('/api/v1/search?q=corrected')).body.messages.length, 0, 'deleted text is not found');
+  assert.equal((await users.pia.get(`/api/v1/messages/${m.body.id}`)).status, 404);
+  const list = await users.pia.get(`/api/v1/spaces/${space.id}/messages`);
+  assert.equal(list.body.items.length, 0);
+});
+
+test('ten concurrent retries with one client_id store one message', async () => {
+  const space = await createSpace(users.nora, { name: 'Retries', kind: 'channel' });
+  const attempts = await Promise.all(Array.from({ length: 10 }, () =>
+    users.nora.post(`/api/v1/spaces/${space.id}/messages`, { body: 'exactly once', client_id: 'retry-abc' })));
+  const ids = new Set(attempts.map((r) => r.body.id));
+  assert.equal(ids.size, 1);
+  assert.equal(attempts.filter((r) => r.status === 201).length, 1);
+  assert.equal(attempts.filter((r) => r.status === 200).length, 9);
+  const list = await users.nora.get(`/api/v1/spaces/${space.id}/messages`);
+  assert.equal(list.body.items.length, 1);
+});
+
+test('private spaces: invisible to non-members, in search too', async () => {
+  const secret = await createSpace(users.nora, { name: 'Secret Huddle', kind: 'channel', visibility: 'private' });
+  await users.nora.post(`/api/v1/spaces/${secret.id}/messages`, { body: 'the marmalade plan' });
+  const open = await createSpace(users.nora, { name: 'Open Huddle', kind: 'channel' });
+  await users.nora.post(`/api/v1/spaces/${open.id}/messages`, { body: 'the marmalade menu' });
+  assert.equal((await users.omar.get(`/api/v1/spaces/${secret.id}`)).status, 404);
+  assert.equal((await users.omar.get(`/api/v1/spaces/${secret.id}/messages`)).status, 404);
+  assert.equal((await users.omar.post(`/api/v1/spaces/${secret.id}/join`)).status, 404);
+  const omarSearch = await users.omar.get('/api/v1/search?q=marmalade');
+  assert.deepEqual(omarSearch.body.messages.map((h) => h.message.body), ['the marmalade menu']);
+  assert.match(omarSearch.body.messages[0].snippet, /\[\[marmalade\]\]/);
+  const noraSearch = await users.nora.get('/api/v1/search?q=marmalade');
+  assert.equal(noraSearch.body.messages.length, 2);
+});
+
+test('read markers drive unread counts; mentions are listed', async () => {
+  const space = await createSpace(users.pia, { name: 'Unread Room', kind: 'channel' });
+  assert.equal((await users.omar.post(`/api/v1/spaces/${space.id}/join`)).status, 200);
+  for (let i = 0; i < 3; i++) await users.pia.post(`/api/v1/spaces/${space.id}/messages`, { body: `note ${i}` });
+  const last = await users.pia.post(`/api/v1/spaces/${space.id}/messages`, { body: 'hey @omar look' });
+  let mine = (await users.omar.get('/api/v1/spaces')).body.items.find((s) => s.id === space.id);
+  assert.equal(mine.unread_count, 4);
+  assert.equal(mine.unread_mentions, 1);
+  const mentions = await users.omar.get('/api/v1/me/mentions');
+  assert.equal(mentions.body.items[0].message.id, last.body.id);
+  assert.equal((await users.omar.post(`/api/v1/spaces/${space.id}/read`, { seq: last.body.seq })).status, 204);
+  mine = (await users.omar.get('/api/v1/spaces')).body.items.find((s) => s.id === space.id);
+  assert.equal(mine.unread_count, 0);
+});
+
+test('direct conversations are one per set of people', async () => {
+  const a = await users.nora.post('/api/v1/direct', { user_ids: [users.omar.user.id] });
+  const b = await users.omar.post('/api/v1/direct', { user_ids: [users.nora.user.id] });
+  assert.equal(a.body.id, b.body.id);
+  assert.equal(a.body.kind, 'direct');
+  assert.equal((await users.pia.get(`/api/v1/spaces/${a.body.id}/messages`)).status, 404);
+});
+
+test('bad input gets a clear 4xx with a stable code and changes nothing', async () => {
+  const space = await createSpace(users.quill, { name: 'Validation', kind: 'channel' });
+  const url = `/api/v1/spaces/${space.id}/messages`;
+  const cases = [
+    [{ raw: '{"body": "x"', type: 'application/json' }, 400, 'malformed_json'],
+    [{ raw: '{"body": 5}', type: 'application/json' }, 400, 'invalid_type'],
+    [{ raw: '{"body": "x", "colour": "red"}', type: 'application/json' }, 400, 'unknown_field'],
+    [{ raw: '{"body": "x", "body": "y"}', type: 'application/json' }, 400, 'duplicate_key'],
+    [{ raw: Buffer.from([0x7b, 0x22, 0x62, 0x6f, 0x64, 0x79, 0x22, 0x3a, 0x22, 0xff, 0x22, 0x7d]), type: 'application/json' }, 400, 'invalid_utf8'],
+    [{ raw: '['.repeat(100) + ']'.repeat(100), type: 'application/json' }, 400, 'too_deep'],
+    [{ raw: 'body=x', type: 'application/x-www-form-urlencoded' }, 400, 'unsupported_media_type'],
+    [{ raw: JSON.stringify({ body: 'x'.repeat(10001) }), type: 'application/json' }, 400, 'message_too_long'],
+    [{ raw: JSON.stringify({ body: '   ' }), type: 'application/json' }, 400, 'empty_message'],
+  ];
+  for (const [input, status, code] of cases) {
+    const res = await users.quill.request('POST', url, input.raw, { raw: true, headers: { 'content-type': input.type } });
+    assert.equal(res.status, status, `${code}: ${res.text}`);
+    assert.equal(res.body.code, code);
+  }
+  const big = await users.quill.request('POST', url, JSON.stringify({ body: 'x'.repeat(2 * 1024 * 1024) }),
+    { raw: true, headers: { 'content-type': 'application/json' } }).catch((e) => ({ status: 'closed', e }));
+  assert.ok(big.status === 413 || big.status === 'closed', `oversized body: ${big.status}`);
+  const list = await users.quill.get(url);
+  assert.equal(list.body.items.length, 0, 'nothing was stored');
+  assert.equal((await users.quill.get('/api/v1/spaces/abc')).status, 404);
+  assert.equal((await users.quill.get('/api/v1/spaces/1/messages?limit=abc')).body.code, 'invalid_value');
+  assert.equal((await users.quill.request('PUT', '/api/v1/spaces')).status, 405);
+});
+
+test('security headers are on every kind of response', async () => {
+  for (const path of ['/healthz', '/api/v1/me', '/api/v1/nope', '/', '/some/spa/route', '/assets/missing.js']) {
+    const res = await fetch(server.baseUrl + path);
+    const csp = res.headers.get('content-security-policy');
+    assert.ok(csp, `${path} has CSP`);
+    assert.match(csp, /object-src 'none'/);
+    assert.match(csp, /base-uri 'none'/);
+    assert.match(csp, /frame-ancestors 'none'/);
+    assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
+    assert.equal(res.headers.get('referrer-policy'), 'no-referrer');
+    if (path.startsWith('/api/')) assert.equal(res.headers.get('cache-control'), 'no-store');
+  }
+});
+
+test('path traversal never leaves the web root', async () => {
+  for (const path of ['/../../etc/passwd', '/%2e%2e/%2e%2e/etc/passwd', '/..%2f..%2fetc%2fpasswd', '/%00', '/.git/config']) {
+    const res = await fetch(server.baseUrl + path);
+    const text = await res.text();
+    assert.ok(!text.includes('root:'), `${path} leaked a file`);
+    assert.ok([400, 404, 200].includes(res.status), `${path}: ${res.status}`);
+    if (res.status === 200) assert.match(text, /<html/i, `${path} may only fall back to the app`);
+  }
+});
+
+test('repeated failures lock the account with Retry-After', async () => {
+  const c = server.client();
+  let last;
+  for (let i = 0; i < 10; i++) last = await c.post('/api/v1/auth/login', { username: 'quill', password: 'wrong-password-attempt' });
+  assert.equal(last.status, 429);
+  assert.equal(last.body.code, 'account_locked');
+  assert.ok(Number(last.headers.get('retry-after')) > 0);
+  const right = await c.post('/api/v1/auth/login', { username: 'quill', password: PASSWORD, bearer: true });
+  assert.equal(right.status, 429, 'locked even with the right password');
+  // An administrator's reset unlocks the account.
+  assert.equal((await admin.post(`/api/v1/users/${users.quill.user.id}/password`, { new_password: 'a-brand-new-passphrase' })).status, 204);
+  assert.equal((await c.post('/api/v1/auth/login', { username: 'quill', password: 'a-brand-new-passphrase', bearer: true })).status, 200);
+  assert.equal((await users.quill.get('/api/v1/me')).status, 401, 'the reset ended old sessions');
+});
+
+test('disabling a user ends their sessions', async () => {
+  const victim = server.client();
+  await admin.post('/api/v1/users', { username: 'temp', display_name: 'Temp', password: PASSWORD });
+  await victim.login('temp', PASSWORD);
+  assert.equal((await admin.patch(`/api/v1/users/${victim.user.id}`, { disabled: true })).status, 200);
+  assert.equal((await victim.get('/api/v1/me')).status, 401);
+  const again = await server.client().post('/api/v1/auth/login', { username: 'temp', password: PASSWORD });
+  assert.equal(again.body.code, 'account_disabled');
+});
+
+test('weak passwords are refused', async () => {
+  for (const password of ['short', 'password1234']) {
+    const res = await admin.post('/api/v1/users', { username: `weak${password.length}`, display_name: 'W', password });
+    assert.equal(res.status, 400);
+    assert.equal(res.body.code, 'weak_password');
+  }
+});
+
+test('metrics expose requests, sockets and the writer', async () => {
+  const text = await (await fetch(server.baseUrl + '/metrics')).text();
+  assert.match(text, /rounds_http_requests_total\{method="POST",route="\/api\/v1\/spaces\/\{id\}\/messages",status="201"\} \d+/);
+  assert.match(text, /rounds_store_batch_units_bucket/);
+  assert.match(text, /rounds_store_commit_seconds_count \d+/);
+  assert.match(text, /rounds_messages_stored_total [1-9]/);
+});

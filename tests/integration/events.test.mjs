@@ -1,0 +1,169 @@
+// The WebSocket event stream against the real binary: live delivery, origin checks, session end,
+// resume with cursors after forced disconnects and across a restart, and slow consumers.
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import WebSocket from 'ws';
+import { startServer, createUsers, createSpace, addMember } from './fixtures.mjs';
+
+let server, admin, users, space;
+
+test.before(async () => {
+  ({ server, admin } = await startServer({ extraArgs: ['--ws-send-queue-limit', '64'] }));
+  users = await createUsers(server, admin, ['wren', 'yves', 'zara']);
+  space = await createSpace(users.wren, { name: 'Live Channel', kind: 'channel' });
+  await addMember(users.wren, space.id, users.yves.user.id);
+});
+
+test.after(async () => {
+  await server.stop();
+  server.cleanup();
+});
+
+async function post(client, body, extra = {}) {
+  const res = await client.post(`/api/v1/spaces/${space.id}/messages`, { body, ...extra });
+  assert.equal(res.status, 201, res.text);
+  return res.body;
+}
+
+test('a message reaches the other member live, once', async () => {
+  const stream = await users.yves.openEvents();
+  stream.send({ type: 'resume', cursors: {} });
+  await stream.waitFor((f) => f.type === 'resumed');
+  const m = await post(users.wren, 'live hello');
+  const frame = await stream.waitFor((f) => f.type === 'event' && f.event === 'message.created' && f.data.id === m.id);
+  assert.equal(frame.space_id, space.id);
+  assert.equal(frame.seq, m.seq);
+  assert.equal(frame.data.body, 'live hello');
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal(stream.events(space.id).filter((f) => f.data.id === m.id).length, 1);
+  stream.send({ type: 'ping' });
+  await stream.waitFor((f) => f.type === 'pong');
+  await stream.close();
+});
+
+test('non-members receive nothing from the space', async () => {
+  const outsider = await users.zara.openEvents();
+  outsider.send({ type: 'resume', cursors: { [space.id]: 0 } });
+  await outsider.waitFor((f) => f.type === 'resumed');
+  await post(users.wren, 'members only');
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(outsider.events(space.id).length, 0);
+  await outsider.close();
+});
+
+test('a foreign Origin is refused at the handshake', async () => {
+  await assert.rejects(users.yves.openEvents({ origin: 'https://evil.example' }), (e) => e.statusCode === 403);
+  const own = await users.yves.openEvents({ origin: server.baseUrl });
+  await own.close();
+});
+
+test('an unauthenticated handshake is refused', async () => {
+  const anonymous = server.client();
+  await assert.rejects(anonymous.openEvents(), (e) => e.statusCode === 401);
+});
+
+test('logout closes the session\'s sockets with 4001', async () => {
+  const c = server.client();
+  await c.login('zara', 'integration-password-2026');
+  const stream = await c.openEvents();
+  await c.post('/api/v1/auth/logout');
+  const closed = await Promise.race([stream.closed, new Promise((r) => setTimeout(() => r({ code: 'timeout' }), 5000))]);
+  assert.equal(closed.code, 4001);
+});
+
+test('typing is relayed to other members and never stored', async () => {
+  const listener = await users.yves.openEvents();
+  listener.send({ type: 'resume', cursors: {} });
+  await listener.waitFor((f) => f.type === 'resumed');
+  const typer = await users.wren.openEvents();
+  typer.send({ type: 'typing', space_id: space.id });
+  const frame = await listener.waitFor((f) => f.type === 'typing');
+  assert.equal(frame.user_id, users.wren.user.id);
+  const events = await users.yves.get(`/api/v1/spaces/${space.id}/messages?after=0&limit=200`);
+  assert.ok(events.body.items.every((m) => m.kind === 'message'));
+  await listener.close();
+  await typer.close();
+});
+
+// Many forced disconnects while messages keep flowing: after each reconnect the client resumes
+// from the last seq it saw; in the end it has every event exactly once and in order.
+test('resume after 40 forced disconnects under traffic: no gap, no duplicate', async () => {
+  const lastSeq = (await users.yves.get(`/api/v1/spaces/${space.id}`)).body.last_seq;
+  let cursor = lastSeq;
+  const seen = [];
+  let sending = true;
+  const sent = [];
+  const sender = (async () => {
+    let i = 0;
+    while (sending) {
+      sent.push((await post(users.wren, `burst ${i++}`)).seq);
+    }
+  })();
+  for (let round = 0; round < 40; round++) {
+    const stream = await users.yves.openEvents();
+    stream.send({ type: 'resume', cursors: { [space.id]: cursor } });
+    await stream.waitFor((f) => f.type === 'resumed');
+    await new Promise((r) => setTimeout(r, 10 + (round % 5) * 10));
+    stream.ws.terminate();  // an abrupt drop, no close handshake
+    await stream.closed;
+    for (const f of stream.events(space.id)) {
+      seen.push(f.seq);
+      cursor = f.seq;
+    }
+  }
+  sending = false;
+  await sender;
+  const stream = await users.yves.openEvents();
+  stream.send({ type: 'resume', cursors: { [space.id]: cursor } });
+  await stream.waitFor((f) => f.type === 'resumed');
+  for (const f of stream.events(space.id)) seen.push(f.seq);
+  await stream.close();
+  const expected = [];
+  const finalSeq = (await users.yves.get(`/api/v1/spaces/${space.id}`)).body.last_seq;
+  for (let s = lastSeq + 1; s <= finalSeq; s++) expected.push(s);
+  assert.ok(sent.length > 20, `traffic flowed (${sent.length} messages)`);
+  assert.deepEqual(seen, expected);
+});
+
+test('resume across a server restart delivers what was missed', async () => {
+  const before = await users.yves.openEvents();
+  before.send({ type: 'resume', cursors: {} });
+  await before.waitFor((f) => f.type === 'resumed');
+  const cursor = (await users.yves.get(`/api/v1/spaces/${space.id}`)).body.last_seq;
+  await server.restart();
+  const closed = await before.closed;
+  assert.ok([1001, 1006].includes(closed.code), `closed with ${closed.code}`);
+  // Sessions survive the restart (they are stored); a message is sent while yves is away.
+  const missed = await post(users.wren, 'sent while you were away');
+  const after = await users.yves.openEvents();
+  after.send({ type: 'resume', cursors: { [space.id]: cursor } });
+  await after.waitFor((f) => f.type === 'resumed');
+  const seqs = after.events(space.id).map((f) => f.seq);
+  assert.deepEqual(seqs, [missed.seq]);
+  await after.close();
+});
+
+test('a consumer that stops reading is dropped with 4008; others keep receiving', async () => {
+  const slow = await users.yves.openEvents();
+  slow.send({ type: 'resume', cursors: {} });
+  await slow.waitFor((f) => f.type === 'resumed');
+  const fast = await users.wren.openEvents();
+  fast.send({ type: 'resume', cursors: {} });
+  await fast.waitFor((f) => f.type === 'resumed');
+  slow.ws._socket.pause();  // stop reading: the server's send queue fills up
+  const big = 'x'.repeat(9000);
+  let last;
+  for (let i = 0; i < 1000; i++) last = await post(users.wren, `${big} ${i}`);
+  await fast.waitFor((f) => f.type === 'event' && f.seq === last.seq, 20000);
+  slow.ws._socket.resume();
+  const closed = await Promise.race([slow.closed, new Promise((r) => setTimeout(() => r({ code: 'timeout' }), 10000))]);
+  assert.ok(closed.code === 4008 || closed.code === 1006, `slow consumer closed with ${closed.code}`);
+  const metrics = await (await fetch(server.baseUrl + '/metrics')).text();
+  assert.match(metrics, /rounds_websockets_dropped_slow_total [1-9]/);
+  await fast.close();
+});
+
+test('plain GET on the events endpoint answers 426', async () => {
+  const res = await users.yves.get('/api/v1/events');
+  assert.equal(res.status, 426);
+});
