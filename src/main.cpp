@@ -55,6 +55,23 @@ int Serve(const rounds::Config& config) {
   return 0;
 }
 
+// Lists the routes of a server built over a throwaway in-memory store: the same registration
+// code that `serve` runs, so the documentation test checks the real table.
+int PrintRoutes() {
+  using namespace rounds;
+  log::SetMinimumLevel(log::Level::kError);
+  Config config;
+  auto store = store::OpenSqliteStore({.path = ":memory:", .read_connections = 1});
+  if (!store) return 1;
+  bus::InProcessBus bus;
+  SystemClock clock;
+  app::Services services(**store, bus, clock, config);
+  transport::Server server(config, services, **store, bus);
+  for (const auto& [method, pattern] : server.Routes()) std::cout << method << " " << pattern << "\n";
+  (*store)->Close();
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -62,5 +79,5 @@ int main(int argc, char** argv) {
     std::cerr << "rounds: cannot initialise the cryptography library\n";
     return 1;
   }
-  return rounds::cli::Main(argc, argv, Serve);
+  return rounds::cli::Main(argc, argv, Serve, PrintRoutes);
 }

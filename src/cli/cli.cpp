@@ -59,7 +59,7 @@ Result<domain::User> FindUser(Offline& offline, const std::string& username) {
 
 }  // namespace
 
-int Main(int argc, char** argv, ServeFunction serve) {
+int Main(int argc, char** argv, ServeFunction serve, RoutesFunction routes) {
   CLI::App app{"Rounds: a governed social and messaging platform for healthcare organizations."};
   app.require_subcommand(1);
   app.set_version_flag("--version", ROUNDS_VERSION_STRING);
@@ -304,6 +304,9 @@ int Main(int argc, char** argv, ServeFunction serve) {
     if (auto s = offline.store->Backup(backup_to); !s) throw CLI::RuntimeError(Report(s.error()));
     std::cout << "backed up to " << backup_to << "\n";
   });
+
+  app.add_subcommand("routes", "Print every HTTP route the server registers.")
+      ->callback([&] { throw CLI::RuntimeError(routes()); });
 
   app.add_subcommand("version", "Print the version.")->callback([] { std::cout << "rounds " << ROUNDS_VERSION_STRING << "\n"; });
 

@@ -10,8 +10,10 @@
 namespace rounds::cli {
 
 using ServeFunction = std::function<int(const Config&)>;
+// Prints every route the server registers, one "METHOD /pattern" per line.
+using RoutesFunction = std::function<int()>;
 
 // Parses argv and runs the chosen sub-command; returns the process exit code.
-int Main(int argc, char** argv, ServeFunction serve);
+int Main(int argc, char** argv, ServeFunction serve, RoutesFunction routes);
 
 }  // namespace rounds::cli

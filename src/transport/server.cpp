@@ -133,6 +133,12 @@ class Server::Impl {
     return Ok();
   }
 
+  std::vector<std::pair<std::string, std::string>> Routes() const {
+    std::vector<std::pair<std::string, std::string>> out;
+    for (const auto& route : router_.routes()) out.emplace_back(route.method, route.pattern);
+    return out;
+  }
+
   void Stop() {
     asio::post(ioc_, [this] {
       if (state_.draining.exchange(true)) return;
@@ -666,5 +672,6 @@ Server::Server(const Config& config, app::Services& services, store::Store& stor
 Server::~Server() = default;
 Status Server::Run() { return impl_->Run(); }
 void Server::Stop() { impl_->Stop(); }
+std::vector<std::pair<std::string, std::string>> Server::Routes() const { return impl_->Routes(); }
 
 }  // namespace rounds::transport

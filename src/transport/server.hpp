@@ -3,6 +3,9 @@
 #pragma once
 
 #include <memory>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "app/services.hpp"
 #include "bus/bus.hpp"
@@ -22,6 +25,8 @@ class Server {
   Status Run();
   // Starts a graceful shutdown from any thread.
   void Stop();
+  // Every registered route as (method, pattern), in registration order.
+  std::vector<std::pair<std::string, std::string>> Routes() const;
 
  private:
   class Impl;
