@@ -8,6 +8,7 @@
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/beast.hpp>
 
+#include <array>
 #include <chrono>
 #include <deque>
 #include <filesystem>
@@ -81,7 +82,9 @@ class Server::Impl {
     RegisterApiRoutes(router_, api_);
     // The WebSocket route is served by the upgrade path; this entry documents it and answers
     // plain GETs with 426.
-    router_.Add("GET", kEventsPath, [](Request&) {
+    router_.Add("GET", kEventsPath, [this](Request& request) {
+      auto actor = Authenticate(services_, request, api_.tls);
+      if (!actor) return ProblemResponse(actor.error());
       Response r = ProblemResponse(Error{ErrorCode::kInvalidArgument, "upgrade_required",
                                          "Connect with a WebSocket client.", {}});
       r.status = 426;
@@ -278,6 +281,21 @@ class Server::Impl {
     co_await http::async_write(stream, res, kTuple);
   }
 
+  // After refusing a request whose body is still arriving, read and discard what the client
+  // sends for a moment before closing, so it can read the refusal instead of a reset.
+  static awaitable<void> LingeringClose(beast::tcp_stream& stream) {
+    boost::system::error_code ec;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream.expires_after(std::chrono::seconds(2));
+    std::array<char, 16 * 1024> sink;
+    std::size_t discarded = 0;
+    while (discarded < 16u * 1024 * 1024) {
+      auto [read_error, n] = co_await stream.async_read_some(asio::buffer(sink), kTuple);
+      if (read_error) break;
+      discarded += n;
+    }
+  }
+
   awaitable<void> HttpSession(beast::tcp_stream stream) {
     beast::flat_buffer buffer;
     boost::system::error_code ec;
@@ -289,6 +307,12 @@ class Server::Impl {
       parser->body_limit(static_cast<std::uint64_t>(config_.max_body_bytes));
       stream.expires_after(std::chrono::seconds(first ? config_.header_timeout_seconds : config_.idle_connection_seconds));
       auto [read_error, header_bytes] = co_await http::async_read_header(stream, buffer, *parser, kTuple);
+      if (read_error == http::error::body_limit) {  // a declared Content-Length over the limit
+        co_await WriteProblem(stream, http::status::payload_too_large, "payload_too_large",
+                              "The request body is larger than " + std::to_string(config_.max_body_bytes) + " bytes.");
+        co_await LingeringClose(stream);
+        break;
+      }
       if (read_error) {
         if (read_error.category() == make_error_code(http::error::bad_target).category() && read_error != http::error::end_of_stream &&
             read_error != http::error::partial_message) {
@@ -314,6 +338,7 @@ class Server::Impl {
         if (body_error == http::error::body_limit) {
           co_await WriteProblem(stream, http::status::payload_too_large, "payload_too_large",
                                 "The request body is larger than " + std::to_string(config_.max_body_bytes) + " bytes.");
+          co_await LingeringClose(stream);
           break;
         }
         if (body_error) {

@@ -1,0 +1,156 @@
+// The authorization matrix: every route the server registers (from `rounds routes`) has a row,
+// and every row states the expected outcome for every kind of caller. A new route without a
+// row fails this test. Outcomes: 'ok' (2xx), 'deny' (403 or 404 — a private space's existence is
+// not revealed), 'auth' (401), 'bad' (400: allowed past authorization, refused on content).
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { runCli } from '../lib/server.mjs';
+import { startServer, createUsers, createSpace, addMember, PASSWORD } from './fixtures.mjs';
+
+const ROLES = ['signed_out', 'disabled', 'non_member', 'read_only', 'member', 'moderator', 'owner', 'admin'];
+const ALL = (outcome) => Object.fromEntries(ROLES.map((r) => [r, outcome]));
+const SIGNED_IN = (outcome) => ({ ...ALL(outcome), signed_out: 'auth', disabled: 'auth' });
+// Inside the private space: members read, non-members are denied; admins read anything.
+const READ = { ...SIGNED_IN('ok'), non_member: 'deny' };
+const WRITE = { ...SIGNED_IN('ok'), non_member: 'deny', read_only: 'deny', admin: 'deny' };
+const MODERATE = { ...WRITE, member: 'deny' };
+const OWN = { ...MODERATE, moderator: 'deny', admin: 'ok' };
+const ADMIN_ONLY = { ...SIGNED_IN('deny'), admin: 'ok' };
+
+let server, admin, users, space, ids;
+
+// Fresh objects for rows whose requests change state.
+async function freshMessage(author = 'member', extra = {}) {
+  const res = await users[author].post(`/api/v1/spaces/${space.id}/messages`, { body: 'matrix target', ...extra });
+  assert.ok(res.status === 201, res.text);
+  return res.body;
+}
+
+const MATRIX = {
+  'GET /healthz': { expect: ALL('ok'), req: () => ['GET', '/healthz'] },
+  'GET /readyz': { expect: ALL('ok'), req: () => ['GET', '/readyz'] },
+  'GET /metrics': { expect: ALL('ok'), req: () => ['GET', '/metrics'] },
+  'POST /api/v1/auth/login': { expect: ALL('auth'), req: () => ['POST', '/api/v1/auth/login', { username: 'nobody', password: 'not-a-real-password' }] },
+  'POST /api/v1/auth/logout': { expect: SIGNED_IN('ok'), fresh_session: true, req: () => ['POST', '/api/v1/auth/logout'] },
+  'GET /api/v1/me': { expect: SIGNED_IN('ok'), req: () => ['GET', '/api/v1/me'] },
+  'PATCH /api/v1/me': { expect: SIGNED_IN('ok'), req: () => ['PATCH', '/api/v1/me', { email: 'x@example.org' }] },
+  'POST /api/v1/me/password': { expect: SIGNED_IN('bad'), req: (role) => ['POST', '/api/v1/me/password', { current_password: role === 'admin' ? 'integration-root-secret-2026' : PASSWORD, new_password: 'short' }] },
+  'GET /api/v1/me/mentions': { expect: SIGNED_IN('ok'), req: () => ['GET', '/api/v1/me/mentions'] },
+  'GET /api/v1/users': { expect: SIGNED_IN('ok'), req: () => ['GET', '/api/v1/users'] },
+  'POST /api/v1/users': { expect: { ...ADMIN_ONLY, admin: 'bad' }, req: () => ['POST', '/api/v1/users', { username: 'Bad Name', display_name: 'x', password: 'a-long-enough-password' }] },
+  'GET /api/v1/users/{id}': { expect: SIGNED_IN('ok'), req: () => ['GET', `/api/v1/users/${ids.member}`] },
+  'PATCH /api/v1/users/{id}': { expect: ADMIN_ONLY, req: () => ['PATCH', `/api/v1/users/${ids.member}`, { job_role: 'Registered Nurse' }] },
+  'POST /api/v1/users/{id}/password': { expect: { ...ADMIN_ONLY, admin: 'bad' }, req: () => ['POST', `/api/v1/users/${ids.member}/password`, { new_password: 'short' }] },
+  'GET /api/v1/departments': { expect: SIGNED_IN('ok'), req: () => ['GET', '/api/v1/departments'] },
+  'POST /api/v1/departments': { expect: { ...ADMIN_ONLY, admin: 'bad' }, req: () => ['POST', '/api/v1/departments', { name: '' }] },
+  'GET /api/v1/spaces': { expect: SIGNED_IN('ok'), req: () => ['GET', '/api/v1/spaces'] },
+  'POST /api/v1/spaces': { expect: { ...SIGNED_IN('bad') }, req: () => ['POST', '/api/v1/spaces', { name: '' }] },
+  'GET /api/v1/spaces/{id}': { expect: READ, req: () => ['GET', `/api/v1/spaces/${space.id}`] },
+  'PATCH /api/v1/spaces/{id}': { expect: OWN, req: () => ['PATCH', `/api/v1/spaces/${space.id}`, { topic: 'Matrix topic' }] },
+  'GET /api/v1/spaces/{id}/members': { expect: READ, req: () => ['GET', `/api/v1/spaces/${space.id}/members`] },
+  'POST /api/v1/spaces/{id}/members': {
+    expect: { ...MODERATE, admin: 'ok' },
+    req: async (role) => {
+      const res = await admin.post('/api/v1/users', { username: `cand-${role}-${Date.now() % 100000}`, display_name: 'Candidate', password: PASSWORD });
+      return ['POST', `/api/v1/spaces/${space.id}/members`, { user_id: res.body.id }];
+    },
+  },
+  'PATCH /api/v1/spaces/{id}/members/{user_id}': { expect: OWN, req: () => ['PATCH', `/api/v1/spaces/${space.id}/members/${ids.read_only}`, { role: 'read_only' }] },
+  'DELETE /api/v1/spaces/{id}/members/{user_id}': {
+    expect: { ...MODERATE, admin: 'ok' },
+    req: async () => {
+      const res = await admin.post('/api/v1/users', { username: `gone-${Math.floor(Math.random() * 1e9)}`, display_name: 'Gone', password: PASSWORD });
+      await addMember(users.owner, space.id, res.body.id);
+      return ['DELETE', `/api/v1/spaces/${space.id}/members/${res.body.id}`];
+    },
+  },
+  // Joining a private space is refused to everyone; members get a conflict-free "already" answer.
+  'POST /api/v1/spaces/{id}/join': { expect: { ...SIGNED_IN('deny'), read_only: 'conflict', member: 'conflict', moderator: 'conflict', owner: 'conflict' }, req: () => ['POST', `/api/v1/spaces/${space.id}/join`] },
+  'POST /api/v1/spaces/{id}/leave': { expect: { ...SIGNED_IN('deny'), read_only: 'ok', member: 'ok', moderator: 'ok', owner: 'conflict' }, rejoin: true, req: () => ['POST', `/api/v1/spaces/${space.id}/leave`] },
+  'POST /api/v1/spaces/{id}/read': { expect: { ...READ, admin: 'deny' }, req: () => ['POST', `/api/v1/spaces/${space.id}/read`, { seq: 1 }] },
+  'GET /api/v1/spaces/{id}/pins': { expect: READ, req: () => ['GET', `/api/v1/spaces/${space.id}/pins`] },
+  'POST /api/v1/direct': { expect: SIGNED_IN('ok'), req: (role) => ['POST', '/api/v1/direct', { user_ids: [role === 'owner' ? ids.member : ids.owner] }] },
+  'GET /api/v1/spaces/{id}/messages': { expect: READ, req: () => ['GET', `/api/v1/spaces/${space.id}/messages`] },
+  'POST /api/v1/spaces/{id}/messages': { expect: WRITE, req: () => ['POST', `/api/v1/spaces/${space.id}/messages`, { body: 'matrix post' }] },
+  'GET /api/v1/messages/{id}': { expect: READ, req: () => ['GET', `/api/v1/messages/${ids.message}`] },
+  'PATCH /api/v1/messages/{id}': { expect: { ...SIGNED_IN('deny'), member: 'ok' }, req: async () => ['PATCH', `/api/v1/messages/${(await freshMessage('member')).id}`, { body: 'edited' }] },
+  'DELETE /api/v1/messages/{id}': { expect: { ...MODERATE, member: 'ok', admin: 'ok' }, req: async () => ['DELETE', `/api/v1/messages/${(await freshMessage('member')).id}`] },
+  'GET /api/v1/messages/{id}/history': { expect: { ...MODERATE, member: 'ok', admin: 'ok' }, req: () => ['GET', `/api/v1/messages/${ids.message}/history`] },
+  'GET /api/v1/messages/{id}/thread': { expect: READ, req: () => ['GET', `/api/v1/messages/${ids.message}/thread`] },
+  'PUT /api/v1/messages/{id}/reactions/{emoji}': { expect: WRITE, req: () => ['PUT', `/api/v1/messages/${ids.message}/reactions/%F0%9F%91%8D`] },
+  'DELETE /api/v1/messages/{id}/reactions/{emoji}': { expect: WRITE, req: () => ['DELETE', `/api/v1/messages/${ids.message}/reactions/%F0%9F%91%8D`] },
+  'PUT /api/v1/messages/{id}/vote': { expect: WRITE, req: () => ['PUT', `/api/v1/messages/${ids.idea}/vote`] },
+  'DELETE /api/v1/messages/{id}/vote': { expect: WRITE, req: () => ['DELETE', `/api/v1/messages/${ids.idea}/vote`] },
+  'POST /api/v1/messages/{id}/poll-vote': { expect: WRITE, req: () => ['POST', `/api/v1/messages/${ids.poll}/poll-vote`, { option: 0 }] },
+  'PUT /api/v1/messages/{id}/pin': { expect: MODERATE, req: () => ['PUT', `/api/v1/messages/${ids.message}/pin`] },
+  'DELETE /api/v1/messages/{id}/pin': { expect: MODERATE, req: () => ['DELETE', `/api/v1/messages/${ids.message}/pin`] },
+  // The question's author (member) or a moderator may accept.
+  'POST /api/v1/messages/{id}/accept': { expect: { ...MODERATE, member: 'ok' }, req: () => ['POST', `/api/v1/messages/${ids.answer}/accept`] },
+  'DELETE /api/v1/messages/{id}/accept': { expect: { ...MODERATE, member: 'ok' }, req: () => ['DELETE', `/api/v1/messages/${ids.answer}/accept`] },
+  'GET /api/v1/search': { expect: SIGNED_IN('ok'), req: () => ['GET', '/api/v1/search?q=matrix'] },
+  'GET /api/v1/events': { expect: { ...SIGNED_IN('upgrade') }, req: () => ['GET', '/api/v1/events'] },
+};
+
+function outcomeOf(status) {
+  if (status >= 200 && status < 300) return 'ok';
+  if (status === 401) return 'auth';
+  if (status === 403 || status === 404) return 'deny';
+  if (status === 409) return 'conflict';
+  if (status === 426) return 'upgrade';
+  if (status === 400) return 'bad';
+  return `status ${status}`;
+}
+
+test.before(async () => {
+  ({ server, admin } = await startServer());
+  users = await createUsers(server, admin, ['owner', 'moderator', 'member', 'read_only', 'non_member', 'disabled']);
+  ids = Object.fromEntries(Object.entries(users).map(([k, c]) => [k, c.user.id]));
+  users.admin = admin;
+  space = await createSpace(users.owner, { name: 'Matrix Space', visibility: 'private' });
+  await addMember(users.owner, space.id, ids.moderator, 'moderator');
+  await addMember(users.owner, space.id, ids.member, 'member');
+  await addMember(users.owner, space.id, ids.read_only, 'read_only');
+  ids.message = (await freshMessage('member')).id;
+  ids.idea = (await freshMessage('member', { kind: 'idea' })).id;
+  ids.poll = (await freshMessage('member', { kind: 'poll', poll_options: ['a', 'b'] })).id;
+  const question = await freshMessage('member', { kind: 'question' });
+  ids.answer = (await freshMessage('moderator', { parent_id: question.id })).id;
+  // The disabled user's token stays in hand after the account is disabled.
+  await admin.patch(`/api/v1/users/${ids.disabled}`, { disabled: true });
+});
+
+test.after(async () => {
+  await server.stop();
+  server.cleanup();
+});
+
+test('every registered route has a row in the matrix', () => {
+  const result = runCli(['routes']);
+  assert.equal(result.status, 0, result.stderr);
+  const registered = result.stdout.trim().split('\n');
+  const missing = registered.filter((r) => !MATRIX[r]);
+  assert.deepEqual(missing, [], 'add these routes to the authorization matrix');
+  const stale = Object.keys(MATRIX).filter((r) => !registered.includes(r));
+  assert.deepEqual(stale, []);
+});
+
+test('every cell of the matrix holds', async () => {
+  const failures = [];
+  for (const [route, row] of Object.entries(MATRIX)) {
+    for (const role of ROLES) {
+      let client;
+      if (role === 'signed_out') client = server.client();
+      else if (row.fresh_session && role !== 'disabled') {
+        client = server.client();
+        if (role === 'admin') await client.login('admin', 'integration-root-secret-2026');
+        else await client.login(role, PASSWORD);
+      } else client = users[role];
+      const [method, url, body] = await row.req(role);
+      const res = await client.request(method, url, body);
+      const got = outcomeOf(res.status);
+      if (got !== row.expect[role]) failures.push(`${route} as ${role}: expected ${row.expect[role]}, got ${got} (${res.body?.code ?? ''})`);
+      if (row.rejoin && got === 'ok') await addMember(users.owner, space.id, ids[role], role === 'moderator' ? 'moderator' : role === 'read_only' ? 'read_only' : 'member');
+    }
+  }
+  assert.deepEqual(failures, []);
+});
