@@ -78,7 +78,7 @@ class Server::Impl {
         signals_(ioc_, SIGINT, SIGTERM),
         static_files_(ResolveWebRoot(config)),
         hub_([this](domain::UserId user, bool online) { services_.events.Presence(user, online); }),
-        api_{services, store, config, state_, false} {
+        api_{services, store, config, state_, config.public_origin.rfind("https://", 0) == 0} {
     RegisterApiRoutes(router_, api_);
     // The WebSocket route is served by the upgrade path; this entry documents it and answers
     // plain GETs with 426.
