@@ -1,0 +1,77 @@
+#include <gtest/gtest.h>
+
+#include "transport/http/http_types.hpp"
+#include "transport/http/router.hpp"
+#include "transport/http/static_files.hpp"
+
+namespace rounds::transport {
+namespace {
+
+TEST(Router, MatchesPatternsAndFillsParameters) {
+  Router router;
+  router.Add("GET", "/api/v1/spaces/{id}/messages", [](Request&) { return Response::Json(200, {{"route", 1}}); });
+  router.Add("POST", "/api/v1/spaces/{id}/messages", [](Request&) { return Response::Json(201, {}); });
+  Request request;
+  request.method = "GET";
+  request.path = "/api/v1/spaces/42/messages";
+  Match match = router.Find(request);
+  ASSERT_NE(match.route, nullptr);
+  EXPECT_EQ(request.params.at("id"), "42");
+  request.method = "DELETE";
+  match = router.Find(request);
+  EXPECT_EQ(match.route, nullptr);
+  EXPECT_EQ(match.allowed_methods, (std::vector<std::string>{"GET", "POST"}));
+  request.path = "/api/v1/spaces//messages";
+  request.method = "GET";
+  EXPECT_EQ(router.Find(request).route, nullptr);
+  request.path = "/api/v1/spaces/42/messages/extra";
+  EXPECT_EQ(router.Find(request).route, nullptr);
+}
+
+TEST(Targets, DecodeAndRejectMalformedOrNul) {
+  std::string path;
+  std::map<std::string, std::string> query;
+  ASSERT_TRUE(ParseTarget("/api/v1/search?q=sepsis+bundle&limit=5", path, query));
+  EXPECT_EQ(path, "/api/v1/search");
+  EXPECT_EQ(query.at("q"), "sepsis bundle");
+  EXPECT_EQ(query.at("limit"), "5");
+  ASSERT_TRUE(ParseTarget("/a%20b", path, query));
+  EXPECT_EQ(path, "/a b");
+  EXPECT_FALSE(ParseTarget("/a%zz", path, query));
+  EXPECT_FALSE(ParseTarget("/a%00b", path, query));
+  EXPECT_FALSE(ParseTarget("/a%2", path, query));
+  EXPECT_FALSE(ParseTarget("relative", path, query));
+}
+
+TEST(StaticFiles, RefuseTraversalAndHiddenFiles) {
+  for (const char* bad : {"/../etc/passwd", "/assets/../../x", "/.git/config", "/a/./b", "/a\\b", ""}) {
+    EXPECT_FALSE(IsSafeStaticPath(bad)) << bad;
+  }
+  for (const char* good : {"/", "/index.html", "/assets/index-abc.js", "/some/spa/route"}) {
+    EXPECT_TRUE(IsSafeStaticPath(good)) << good;
+  }
+}
+
+TEST(Problems, MapEveryErrorCodeToOneStatus) {
+  EXPECT_EQ(HttpStatusFor(ErrorCode::kInvalidArgument), 400);
+  EXPECT_EQ(HttpStatusFor(ErrorCode::kUnauthenticated), 401);
+  EXPECT_EQ(HttpStatusFor(ErrorCode::kForbidden), 403);
+  EXPECT_EQ(HttpStatusFor(ErrorCode::kNotFound), 404);
+  EXPECT_EQ(HttpStatusFor(ErrorCode::kConflict), 409);
+  EXPECT_EQ(HttpStatusFor(ErrorCode::kPayloadTooLarge), 413);
+  EXPECT_EQ(HttpStatusFor(ErrorCode::kRateLimited), 429);
+  EXPECT_EQ(HttpStatusFor(ErrorCode::kInternal), 500);
+  Error e{ErrorCode::kRateLimited, "account_locked", "Try later.", "secret internal detail"};
+  e.retry_after_seconds = 30;
+  Response r = ProblemResponse(e);
+  EXPECT_EQ(r.status, 429);
+  EXPECT_EQ(r.content_type, "application/problem+json; charset=utf-8");
+  EXPECT_EQ(r.body.find("secret internal detail"), std::string::npos);
+  auto body = nlohmann::json::parse(r.body);
+  EXPECT_EQ(body["code"], "account_locked");
+  ASSERT_EQ(r.headers.size(), 1u);
+  EXPECT_EQ(r.headers[0], (std::pair<std::string, std::string>{"Retry-After", "30"}));
+}
+
+}  // namespace
+}  // namespace rounds::transport
