@@ -298,83 +298,67 @@ Result<json> MessageService::History(const Actor& actor, MessageId id) {
   });
 }
 
-Result<json> MessageService::React(const Actor& actor, MessageId id, const std::string& emoji, bool on) {
-  ROUNDS_RETURN_IF_ERROR(ValidateEmoji(emoji));
+// Reactions, idea votes and poll votes share one path: a member who may react changes the state;
+// an event is stored and published only when something changed.
+template <class F>
+Result<json> MessageService::ChangeReaction(const Actor& actor, MessageId id, const char* event_type, F apply) {
   UnixMillis now = clock_.NowMillis();
   std::optional<PendingEvent> changed;
   ROUNDS_ASSIGN_OR_RETURN(json data, store_.Write([&](store::WriteTx& tx) -> Result<json> {
     changed.reset();
     ROUNDS_ASSIGN_OR_RETURN(Located located, ReadableMessage(tx, actor, id));
     if (located.message.deleted) return NotFound("Message");
-    if (!located.standing.role) return Forbidden("not_a_member", "Join the space to react.");
-    ROUNDS_RETURN_IF_ERROR(internal::Require(located.standing, SpaceAction::kReact, "read_only", "You can read this space but not react."));
-    ROUNDS_ASSIGN_OR_RETURN(bool did_change, tx.SetReaction(id, actor.user.id, emoji, on));
+    if (!located.standing.role) return Forbidden("not_a_member", "Join the space to react or vote.");
+    ROUNDS_RETURN_IF_ERROR(internal::Require(located.standing, SpaceAction::kReact, "read_only",
+                                             "You can read this space but not react or vote."));
+    ROUNDS_ASSIGN_OR_RETURN(auto outcome, apply(tx, located));
+    if (outcome.first) {
+      ROUNDS_ASSIGN_OR_RETURN(auto e, AppendEvent(tx, located.space.id, event_type, outcome.second, now));
+      changed = std::move(e);
+    }
+    return outcome.second;
+  }));
+  if (changed) Publish(bus_, *changed);
+  return data;
+}
+
+Result<json> MessageService::React(const Actor& actor, MessageId id, const std::string& emoji, bool on) {
+  ROUNDS_RETURN_IF_ERROR(ValidateEmoji(emoji));
+  return ChangeReaction(actor, id, "reaction.changed", [&](store::WriteTx& tx, const Located&) -> Result<std::pair<bool, json>> {
+    ROUNDS_ASSIGN_OR_RETURN(bool changed, tx.SetReaction(id, actor.user.id, emoji, on));
     ROUNDS_ASSIGN_OR_RETURN(auto updated, tx.FindMessage(id, actor.user.id));
     if (!updated) return NotFound("Message");
     int count = 0;
     for (const auto& r : updated->reactions) {
       if (r.emoji == emoji) count = r.count;
     }
-    json j{{"message_id", id}, {"emoji", emoji}, {"count", count}, {"user_id", actor.user.id}, {"on", on}};
-    if (did_change) {
-      ROUNDS_ASSIGN_OR_RETURN(auto e, AppendEvent(tx, located.space.id, "reaction.changed", j, now));
-      changed = std::move(e);
-    }
-    return j;
-  }));
-  if (changed) Publish(bus_, *changed);
-  return data;
+    return std::make_pair(changed, json{{"message_id", id}, {"emoji", emoji}, {"count", count},
+                                        {"user_id", actor.user.id}, {"on", on}});
+  });
 }
 
 Result<json> MessageService::Vote(const Actor& actor, MessageId id, bool on) {
-  UnixMillis now = clock_.NowMillis();
-  std::optional<PendingEvent> changed;
-  ROUNDS_ASSIGN_OR_RETURN(json data, store_.Write([&](store::WriteTx& tx) -> Result<json> {
-    changed.reset();
-    ROUNDS_ASSIGN_OR_RETURN(Located located, ReadableMessage(tx, actor, id));
-    if (located.message.deleted) return NotFound("Message");
+  return ChangeReaction(actor, id, "vote.changed", [&](store::WriteTx& tx, const Located& located) -> Result<std::pair<bool, json>> {
     if (located.message.kind != MessageKind::kIdea) return InvalidArgument("not_an_idea", "Only ideas take votes.");
-    if (!located.standing.role) return Forbidden("not_a_member", "Join the space to vote.");
-    ROUNDS_RETURN_IF_ERROR(internal::Require(located.standing, SpaceAction::kReact, "read_only", "You can read this space but not vote."));
-    ROUNDS_ASSIGN_OR_RETURN(bool did_change, tx.SetIdeaVote(id, actor.user.id, on));
+    ROUNDS_ASSIGN_OR_RETURN(bool changed, tx.SetIdeaVote(id, actor.user.id, on));
     ROUNDS_ASSIGN_OR_RETURN(auto updated, tx.FindMessage(id, actor.user.id));
     if (!updated) return NotFound("Message");
-    json j{{"message_id", id}, {"vote_count", updated->vote_count}, {"user_id", actor.user.id}, {"on", on}};
-    if (did_change) {
-      ROUNDS_ASSIGN_OR_RETURN(auto e, AppendEvent(tx, located.space.id, "vote.changed", j, now));
-      changed = std::move(e);
-    }
-    return j;
-  }));
-  if (changed) Publish(bus_, *changed);
-  return data;
+    return std::make_pair(changed, json{{"message_id", id}, {"vote_count", updated->vote_count},
+                                        {"user_id", actor.user.id}, {"on", on}});
+  });
 }
 
 Result<json> MessageService::PollVote(const Actor& actor, MessageId id, std::optional<int> option) {
-  UnixMillis now = clock_.NowMillis();
-  std::optional<PendingEvent> changed;
-  ROUNDS_ASSIGN_OR_RETURN(json data, store_.Write([&](store::WriteTx& tx) -> Result<json> {
-    changed.reset();
-    ROUNDS_ASSIGN_OR_RETURN(Located located, ReadableMessage(tx, actor, id));
-    if (located.message.deleted) return NotFound("Message");
+  return ChangeReaction(actor, id, "poll.changed", [&](store::WriteTx& tx, const Located& located) -> Result<std::pair<bool, json>> {
     if (located.message.kind != MessageKind::kPoll) return InvalidArgument("not_a_poll", "Only polls take poll votes.");
-    if (!located.standing.role) return Forbidden("not_a_member", "Join the space to vote.");
-    ROUNDS_RETURN_IF_ERROR(internal::Require(located.standing, SpaceAction::kReact, "read_only", "You can read this space but not vote."));
-    ROUNDS_ASSIGN_OR_RETURN(bool did_change, tx.SetPollVote(id, actor.user.id, option));
+    ROUNDS_ASSIGN_OR_RETURN(bool changed, tx.SetPollVote(id, actor.user.id, option));
     ROUNDS_ASSIGN_OR_RETURN(auto updated, tx.FindMessage(id, actor.user.id));
     if (!updated) return NotFound("Message");
     json options = json::array();
     for (const auto& o : updated->poll_options) options.push_back({{"index", o.index}, {"text", o.text}, {"votes", o.votes}});
-    json j{{"message_id", id}, {"poll_options", options}, {"user_id", actor.user.id},
-           {"option", option ? json(*option) : json(nullptr)}};
-    if (did_change) {
-      ROUNDS_ASSIGN_OR_RETURN(auto e, AppendEvent(tx, located.space.id, "poll.changed", j, now));
-      changed = std::move(e);
-    }
-    return j;
-  }));
-  if (changed) Publish(bus_, *changed);
-  return data;
+    return std::make_pair(changed, json{{"message_id", id}, {"poll_options", options}, {"user_id", actor.user.id},
+                                        {"option", option ? json(*option) : json(nullptr)}});
+  });
 }
 
 Result<json> MessageService::Accept(const Actor& actor, MessageId answer_id, bool on) {

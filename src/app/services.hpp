@@ -236,6 +236,9 @@ class MessageService {
   Result<json> Mentions(const Actor& actor, domain::MessageId before_id, int limit);
 
  private:
+  template <class F>
+  Result<json> ChangeReaction(const Actor& actor, domain::MessageId id, const char* event_type, F apply);
+
   store::Store& store_;
   bus::Bus& bus_;
   const Clock& clock_;

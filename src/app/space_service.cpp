@@ -44,6 +44,14 @@ Status ValidateName(const std::string& name, const char* field) {
   return Ok();
 }
 
+// Refuses a change that would leave the space without an owner.
+Status KeepAnOwner(store::ReadTx& tx, SpaceId id) {
+  ROUNDS_ASSIGN_OR_RETURN(auto members, tx.ListMembers(id, 0, 1000));
+  auto owners = std::count_if(members.begin(), members.end(), [](const Membership& m) { return m.role == MemberRole::kOwner; });
+  if (owners <= 1) return Fail(ErrorCode::kConflict, "last_owner", "A space needs at least one owner.");
+  return Ok();
+}
+
 Status ValidateTopic(const std::string& topic) {
   if (CodePointCount(topic) > 500 || !IsValidUtf8(topic)) {
     return InvalidArgument("invalid_value", "A topic is at most 500 characters.", "/topic");
@@ -216,11 +224,7 @@ Result<json> SpaceService::SetRole(const Actor& actor, SpaceId id, UserId user_i
                                              "Only the space's owners can change roles."));
     ROUNDS_ASSIGN_OR_RETURN(auto existing, tx.FindMembership(id, user_id));
     if (!existing) return NotFound("Member");
-    if (existing->role == MemberRole::kOwner && role != MemberRole::kOwner) {
-      ROUNDS_ASSIGN_OR_RETURN(auto members, tx.ListMembers(id, 0, 1000));
-      auto owners = std::count_if(members.begin(), members.end(), [](const Membership& m) { return m.role == MemberRole::kOwner; });
-      if (owners <= 1) return Fail(ErrorCode::kConflict, "last_owner", "A space needs at least one owner.");
-    }
+    if (existing->role == MemberRole::kOwner && role != MemberRole::kOwner) ROUNDS_RETURN_IF_ERROR(KeepAnOwner(tx, id));
     existing->role = role;
     ROUNDS_RETURN_IF_ERROR(tx.UpsertMembership(*existing));
     ROUNDS_ASSIGN_OR_RETURN(auto user, tx.FindUser(user_id));
@@ -248,11 +252,7 @@ Status SpaceService::RemoveMember(const Actor& actor, SpaceId id, UserId user_id
     if (existing->role == MemberRole::kOwner && !Can(standing, SpaceAction::kChangeRoles)) {
       return Forbidden("owner_required", "Only owners can remove an owner.");
     }
-    if (existing->role == MemberRole::kOwner) {
-      ROUNDS_ASSIGN_OR_RETURN(auto members, tx.ListMembers(id, 0, 1000));
-      auto owners = std::count_if(members.begin(), members.end(), [](const Membership& m) { return m.role == MemberRole::kOwner; });
-      if (owners <= 1) return Fail(ErrorCode::kConflict, "last_owner", "A space needs at least one owner.");
-    }
+    if (existing->role == MemberRole::kOwner) ROUNDS_RETURN_IF_ERROR(KeepAnOwner(tx, id));
     ROUNDS_RETURN_IF_ERROR(tx.DeleteMembership(id, user_id));
     ROUNDS_ASSIGN_OR_RETURN(left, AppendEvent(tx, id, "member.left", json{{"space_id", id}, {"user_id", user_id}}, now, {user_id}));
     return Ok();

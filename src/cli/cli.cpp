@@ -197,35 +197,24 @@ int Main(int argc, char** argv, ServeFunction serve, RoutesFunction routes) {
   });
 
   std::string target_username;
-  auto* user_disable = user->add_subcommand("disable", "Disable an account and end all its sessions.");
-  user_disable->add_option("username", target_username, "Account to disable")->required();
-  add_data_dir(user_disable);
-  user_disable->callback([&] {
-    Offline offline;
-    if (auto s = offline.Open(admin_data_dir); !s) throw CLI::RuntimeError(Report(s.error()));
-    auto found = FindUser(offline, target_username);
-    if (!found) throw CLI::RuntimeError(Report(found.error()));
-    app::UserPatch patch;
-    patch.disabled = true;
-    auto updated = offline.services->directory.UpdateUser(app::Actor::System(), found->id, patch);
-    if (!updated) throw CLI::RuntimeError(Report(updated.error()));
-    std::cout << "disabled " << target_username << "\n";
-  });
-
-  auto* user_enable = user->add_subcommand("enable", "Enable a disabled account.");
-  user_enable->add_option("username", target_username, "Account to enable")->required();
-  add_data_dir(user_enable);
-  user_enable->callback([&] {
-    Offline offline;
-    if (auto s = offline.Open(admin_data_dir); !s) throw CLI::RuntimeError(Report(s.error()));
-    auto found = FindUser(offline, target_username);
-    if (!found) throw CLI::RuntimeError(Report(found.error()));
-    app::UserPatch patch;
-    patch.disabled = false;
-    auto updated = offline.services->directory.UpdateUser(app::Actor::System(), found->id, patch);
-    if (!updated) throw CLI::RuntimeError(Report(updated.error()));
-    std::cout << "enabled " << target_username << "\n";
-  });
+  // disable and enable differ only in the flag they set.
+  for (bool disable : {true, false}) {
+    auto* cmd = user->add_subcommand(disable ? "disable" : "enable",
+                                     disable ? "Disable an account and end all its sessions." : "Enable a disabled account.");
+    cmd->add_option("username", target_username, "Account")->required();
+    add_data_dir(cmd);
+    cmd->callback([&, disable] {
+      Offline offline;
+      if (auto s = offline.Open(admin_data_dir); !s) throw CLI::RuntimeError(Report(s.error()));
+      auto found = FindUser(offline, target_username);
+      if (!found) throw CLI::RuntimeError(Report(found.error()));
+      app::UserPatch patch;
+      patch.disabled = disable;
+      auto updated = offline.services->directory.UpdateUser(app::Actor::System(), found->id, patch);
+      if (!updated) throw CLI::RuntimeError(Report(updated.error()));
+      std::cout << (disable ? "disabled " : "enabled ") << target_username << "\n";
+    });
+  }
 
   auto* user_reset = user->add_subcommand("reset-password", "Set a new password and end the account's sessions.");
   user_reset->add_option("username", target_username, "Account")->required();
