@@ -72,7 +72,7 @@ int Main(int argc, char** argv, ServeFunction serve, RoutesFunction routes) {
   std::optional<std::string> listen_address, data_dir, database_file, web_root, log_file, log_level, public_origin,
       tls_cert, tls_key;
   std::optional<int> port, threads, read_connections, lockout_threshold, max_message_chars, ws_queue;
-  std::optional<std::int64_t> idle_timeout, absolute_timeout, lockout_seconds, max_body;
+  std::optional<std::int64_t> idle_timeout, absolute_timeout, lockout_seconds, max_body, header_timeout, idle_connection;
   std::vector<std::string> allowed_origins;
   bool demo = false;
   serve_cmd->add_option("--listen-address", listen_address, "IP address to listen on (default 127.0.0.1)");
@@ -93,6 +93,8 @@ int Main(int argc, char** argv, ServeFunction serve, RoutesFunction routes) {
   serve_cmd->add_option("--max-body-bytes", max_body, "Largest request body (default 1048576)");
   serve_cmd->add_option("--max-message-chars", max_message_chars, "Longest message (default 10000)");
   serve_cmd->add_option("--ws-send-queue-limit", ws_queue, "Frames queued per WebSocket before it is dropped (default 1024)");
+  serve_cmd->add_option("--header-timeout-seconds", header_timeout, "Time allowed to send request headers (default 10)");
+  serve_cmd->add_option("--idle-connection-seconds", idle_connection, "Idle keep-alive connections close after this (default 60)");
   serve_cmd->add_option("--log-file", log_file, "Write JSON logs here instead of stderr");
   serve_cmd->add_option("--log-level", log_level, "debug, info, warn or error (default info)");
   serve_cmd->add_flag("--demo", demo, "Seed demo data (idempotent) and print the sign-in accounts");
@@ -122,6 +124,8 @@ int Main(int argc, char** argv, ServeFunction serve, RoutesFunction routes) {
     if (max_body) config.max_body_bytes = *max_body;
     if (max_message_chars) config.max_message_chars = *max_message_chars;
     if (ws_queue) config.ws_send_queue_limit = *ws_queue;
+    if (header_timeout) config.header_timeout_seconds = *header_timeout;
+    if (idle_connection) config.idle_connection_seconds = *idle_connection;
     if (log_file) config.log_file = *log_file;
     if (log_level) config.log_level = *log_level;
     if (demo) config.demo = true;

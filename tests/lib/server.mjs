@@ -13,6 +13,7 @@ export const repoRoot = path.resolve(here, '..', '..');
 export const roundsBinary = process.env.ROUNDS_BINARY || path.join(repoRoot, 'build', 'rounds');
 
 export const ADMIN = { username: 'admin', password: 'integration-root-secret-2026' };
+const SECRETS_NEVER_LOGGED = [ADMIN.password, 'integration-password-2026', 'a-brand-new-passphrase'];
 
 // Runs a `rounds` sub-command to completion; returns {status, stdout, stderr}.
 export function runCli(args, { dataDir, input } = {}) {
@@ -90,7 +91,15 @@ export class RoundsServer {
 
   logs() { return existsSync(this.logFile) ? readFileSync(this.logFile, 'utf8') : ''; }
 
-  cleanup() { if (this.ownsDataDir) rmSync(this.dataDir, { recursive: true, force: true }); }
+  // Every test server's log is scanned before it is thrown away: the passwords every suite uses
+  // must never appear (message bodies and tokens are checked by integration/logs.test.mjs).
+  cleanup() {
+    const logs = this.logs();
+    for (const secret of SECRETS_NEVER_LOGGED) {
+      if (logs.includes(secret)) throw new Error(`a secret leaked into the server log: ${secret.slice(0, 4)}…`);
+    }
+    if (this.ownsDataDir) rmSync(this.dataDir, { recursive: true, force: true });
+  }
 
   client() { return new ApiClient(this.baseUrl); }
 }

@@ -1,0 +1,52 @@
+// Raw HTTP/1.1 on a socket: request smuggling shapes are refused and the connection closed, and a
+// client that never finishes its headers is cut off (slow-loris).
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { RoundsServer } from '../lib/server.mjs';
+
+let server;
+test.before(async () => {
+  server = new RoundsServer({ extraArgs: ['--header-timeout-seconds', '2'] });
+  await server.start();
+});
+test.after(async () => { await server.stop(); server.cleanup(); });
+
+// Sends raw bytes; resolves with everything the server sent until it closed (or a timeout).
+function raw(bytes, { timeoutMs = 8000 } = {}) {
+  return new Promise((resolve) => {
+    const socket = net.connect(server.port, '127.0.0.1');
+    let data = '';
+    const started = Date.now();
+    const timer = setTimeout(() => { socket.destroy(); resolve({ data, closed: false, ms: Date.now() - started }); }, timeoutMs);
+    socket.on('data', (d) => { data += d.toString(); });
+    socket.on('close', () => { clearTimeout(timer); resolve({ data, closed: true, ms: Date.now() - started }); });
+    socket.on('error', () => {});
+    socket.write(bytes);
+  });
+}
+
+test('Content-Length together with Transfer-Encoding is refused and the connection closed', async () => {
+  const r = await raw('POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n' +
+    'Content-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /api/v1/me HTTP/1.1\r\nHost: x\r\n\r\n');
+  assert.match(r.data, /^HTTP\/1\.1 400/);
+  assert.equal((r.data.match(/HTTP\/1\.1/g) || []).length, 1, 'the smuggled request was not answered');
+  assert.ok(r.closed);
+});
+
+test('two different Content-Length headers are refused', async () => {
+  const r = await raw('POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 40\r\n\r\n{}');
+  assert.match(r.data, /^HTTP\/1\.1 400/);
+  assert.ok(r.closed);
+});
+
+test('a client that never finishes its headers is disconnected', async () => {
+  const r = await raw('GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ', { timeoutMs: 8000 });
+  assert.ok(r.closed, 'the server closed the connection');
+  assert.ok(r.ms < 7000, `closed after ${r.ms} ms`);
+});
+
+test('keep-alive serves several requests on one connection', async () => {
+  const r = await raw('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+  assert.equal((r.data.match(/HTTP\/1\.1 200/g) || []).length, 2);
+});
