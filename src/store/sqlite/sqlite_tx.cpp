@@ -104,6 +104,22 @@ constexpr const char kMyPollVote[] = "SELECT idx FROM poll_votes WHERE message_i
 constexpr const char kMyIdeaVote[] = "SELECT 1 FROM idea_votes WHERE message_id = ?1 AND user_id = ?2";
 constexpr const char kMessageMentions[] =
     "SELECT user_id FROM mentions WHERE message_id = ?1 ORDER BY user_id";
+// Batched forms for pages of messages: one query per kind of detail instead of one per message.
+constexpr const char kReactionsBatch[] =
+    "SELECT message_id, emoji, count(*), max(user_id = ?2) FROM reactions "
+    "WHERE message_id IN (SELECT value FROM json_each(?1)) GROUP BY message_id, emoji "
+    "ORDER BY message_id, count(*) DESC, emoji";
+constexpr const char kMentionsBatch[] =
+    "SELECT message_id, user_id FROM mentions WHERE message_id IN (SELECT value FROM json_each(?1)) "
+    "ORDER BY message_id, user_id";
+constexpr const char kPollOptionsBatch[] =
+    "SELECT o.message_id, o.idx, o.text, (SELECT count(*) FROM poll_votes v WHERE v.message_id = o.message_id "
+    "AND v.idx = o.idx) FROM poll_options o WHERE o.message_id IN (SELECT value FROM json_each(?1)) "
+    "ORDER BY o.message_id, o.idx";
+constexpr const char kMyPollVotesBatch[] =
+    "SELECT message_id, idx FROM poll_votes WHERE user_id = ?2 AND message_id IN (SELECT value FROM json_each(?1))";
+constexpr const char kMyIdeaVotesBatch[] =
+    "SELECT message_id FROM idea_votes WHERE user_id = ?2 AND message_id IN (SELECT value FROM json_each(?1))";
 constexpr const char kListEdits[] =
     "SELECT message_id, version, body, edited_at, editor_id FROM message_edits WHERE message_id = ?1 "
     "ORDER BY version";
@@ -521,7 +537,44 @@ Status SqliteTx::LoadMessageDetails(Message& m, UserId viewer_id) {
 
 Result<std::vector<Message>> SqliteTx::ReadMessages(Statement& statement, UserId viewer_id) {
   ROUNDS_ASSIGN_OR_RETURN(auto messages, ReadAll<Message>(statement, ReadMessageRow));
-  for (auto& m : messages) ROUNDS_RETURN_IF_ERROR(LoadMessageDetails(m, viewer_id));
+  if (messages.empty()) return messages;
+  std::map<MessageId, Message*> by_id;
+  nlohmann::json ids = nlohmann::json::array();
+  bool polls = false, ideas = false;
+  for (auto& m : messages) {
+    by_id[m.id] = &m;
+    ids.push_back(m.id);
+    polls = polls || m.kind == MessageKind::kPoll;
+    ideas = ideas || m.kind == MessageKind::kIdea;
+  }
+  std::string id_list = ids.dump();
+  // Runs one batched query and hands each row to `apply` with the message it belongs to.
+  auto each = [&](const char* sql, auto apply) -> Status {
+    ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(sql));
+    s->Bind(1, id_list).Bind(2, viewer_id);
+    while (true) {
+      ROUNDS_ASSIGN_OR_RETURN(bool row, s->Step());
+      if (!row) break;
+      auto it = by_id.find(s->Int(0));
+      if (it != by_id.end()) apply(*it->second, *s);
+    }
+    return Ok();
+  };
+  ROUNDS_RETURN_IF_ERROR(each(kReactionsBatch, [](Message& m, const Statement& r) {
+    m.reactions.push_back({r.Text(1), static_cast<int>(r.Int(2)), r.Int(3) != 0});
+  }));
+  ROUNDS_RETURN_IF_ERROR(each(kMentionsBatch, [](Message& m, const Statement& r) { m.mentions.push_back(r.Int(1)); }));
+  if (polls) {
+    ROUNDS_RETURN_IF_ERROR(each(kPollOptionsBatch, [](Message& m, const Statement& r) {
+      m.poll_options.push_back({static_cast<int>(r.Int(1)), r.Text(2), static_cast<int>(r.Int(3))});
+    }));
+    ROUNDS_RETURN_IF_ERROR(each(kMyPollVotesBatch, [](Message& m, const Statement& r) {
+      m.my_poll_vote = static_cast<int>(r.Int(1));
+    }));
+  }
+  if (ideas) {
+    ROUNDS_RETURN_IF_ERROR(each(kMyIdeaVotesBatch, [](Message& m, const Statement&) { m.my_vote = true; }));
+  }
   return messages;
 }
 
