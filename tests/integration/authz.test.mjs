@@ -106,6 +106,7 @@ test.before(async () => {
   users = await createUsers(server, admin, ['owner', 'moderator', 'member', 'read_only', 'non_member', 'disabled']);
   ids = Object.fromEntries(Object.entries(users).map(([k, c]) => [k, c.user.id]));
   users.admin = admin;
+  ids.admin = admin.user.id;
   space = await createSpace(users.owner, { name: 'Matrix Space', visibility: 'private' });
   await addMember(users.owner, space.id, ids.moderator, 'moderator');
   await addMember(users.owner, space.id, ids.member, 'member');
@@ -152,5 +153,47 @@ test('every cell of the matrix holds', async () => {
       if (row.rejoin && got === 'ok') await addMember(users.owner, space.id, ids[role], role === 'moderator' ? 'moderator' : role === 'read_only' ? 'read_only' : 'member');
     }
   }
+  assert.deepEqual(failures, []);
+});
+
+// The same callers on the WebSocket: who may connect, who receives the private space's events
+// (replayed and live), and whose typing is relayed.
+test('WebSocket actions by role', async () => {
+  const expected = {
+    signed_out: { connect: 401 }, disabled: { connect: 401 },
+    non_member: { events: false, typing: false }, admin: { events: false, typing: false },
+    read_only: { events: true, typing: false }, member: { events: true, typing: true },
+    moderator: { events: true, typing: true }, owner: { events: true, typing: true },
+  };
+  const listener = await users.owner.openEvents();
+  listener.send({ type: 'resume', cursors: {} });
+  await listener.waitFor((f) => f.type === 'resumed');
+  const failures = [];
+  for (const role of ROLES) {
+    const client = role === 'signed_out' ? server.client() : users[role];
+    if (expected[role].connect) {
+      const refused = await client.openEvents().then(() => 0, (e) => e.statusCode);
+      if (refused !== expected[role].connect) failures.push(`${role}: connect ${refused}`);
+      continue;
+    }
+    const stream = await client.openEvents();
+    stream.send({ type: 'resume', cursors: { [space.id]: 0 } });
+    await stream.waitFor((f) => f.type === 'resumed');
+    const replayed = stream.events(space.id).length > 0;
+    const live = await freshMessage('member');
+    const got = await stream.waitFor((f) => f.type === 'event' && f.seq === live.seq, 1500).then(() => true, () => false);
+    if (replayed !== expected[role].events || got !== expected[role].events) {
+      failures.push(`${role}: replayed ${replayed}, live ${got}, expected ${expected[role].events}`);
+    }
+    if (role !== 'owner') {
+      const before = listener.frames.filter((f) => f.type === 'typing' && f.user_id === ids[role]).length;
+      stream.send({ type: 'typing', space_id: space.id });
+      await new Promise((r) => setTimeout(r, 300));
+      const relayed = listener.frames.filter((f) => f.type === 'typing' && f.user_id === ids[role]).length > before;
+      if (relayed !== expected[role].typing) failures.push(`${role}: typing relayed ${relayed}`);
+    }
+    await stream.close();
+  }
+  await listener.close();
   assert.deepEqual(failures, []);
 });

@@ -1,0 +1,96 @@
+// The administrator's command line against a real data folder, including a backup taken while
+// the server is serving and a server started on that copy.
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync, rmSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { runCli, RoundsServer } from '../lib/server.mjs';
+import { startServer, createSpace } from './fixtures.mjs';
+
+test('users, departments and CSV import from the command line', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'rounds-cli-'));
+  try {
+    let r = runCli(['admin', 'department', 'add', 'Cardiology'], { dataDir: dir });
+    assert.equal(r.status, 0, r.stderr);
+    r = runCli(['admin', 'department', 'add', 'Cath Lab', '--parent', 'Cardiology'], { dataDir: dir });
+    assert.equal(r.status, 0, r.stderr);
+    r = runCli(['admin', 'department', 'list'], { dataDir: dir });
+    assert.match(r.stdout, /Cath Lab\tparent 1/);
+    r = runCli(['admin', 'user', 'add', '--username', 'ravi', '--display-name', 'Ravi K', '--job-role', 'Cardiologist',
+      '--department', 'Cardiology', '--password-stdin'], { dataDir: dir, input: 'a sound passphrase 2026\n' });
+    assert.equal(r.status, 0, r.stderr);
+    r = runCli(['admin', 'user', 'add', '--username', 'ravi', '--display-name', 'Again', '--password-stdin'], { dataDir: dir, input: 'another passphrase 2026\n' });
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /already exists/);
+    r = runCli(['admin', 'user', 'add', '--username', 'weak', '--display-name', 'Weak', '--password-stdin'], { dataDir: dir, input: 'short\n' });
+    assert.notEqual(r.status, 0);
+    const csv = path.join(dir, 'staff.csv');
+    writeFileSync(csv, 'username,display_name,email,job_role,department\n' +
+      'mina,Mina O,mina@example.org,Nurse,Oncology\n' +
+      'BAD NAME,Bad,bad@example.org,Nurse,Oncology\n' +
+      'lee,Lee P,lee@example.org,Pharmacist,Pharmacy\n');
+    r = runCli(['admin', 'import-users', csv], { dataDir: dir });
+    assert.equal(r.status, 1, 'a bad row makes the import exit non-zero');
+    assert.match(r.stderr, /staff\.csv:3: /);
+    assert.match(r.stdout, /imported 2 users/);
+    r = runCli(['admin', 'user', 'list'], { dataDir: dir });
+    for (const name of ['ravi', 'mina', 'lee']) assert.match(r.stdout, new RegExp(`\\t${name}\\t`));
+    r = runCli(['admin', 'user', 'disable', 'lee'], { dataDir: dir });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(runCli(['admin', 'user', 'list'], { dataDir: dir }).stdout, /\tlee\t.*disabled/);
+    r = runCli(['admin', 'user', 'reset-password', 'mina', '--password-stdin'], { dataDir: dir, input: 'a fresh passphrase 2026\n' });
+    assert.equal(r.status, 0, r.stderr);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a backup taken while serving starts as a working server', async () => {
+  const { server, admin } = await startServer();
+  const copyDir = mkdtempSync(path.join(tmpdir(), 'rounds-restore-'));
+  let restored;
+  try {
+    const space = await createSpace(admin, { name: 'Backed Up', kind: 'channel' });
+    for (let i = 0; i < 25; i++) await admin.post(`/api/v1/spaces/${space.id}/messages`, { body: `before backup ${i}` });
+    // Keep writing while the backup runs.
+    let writing = true;
+    const writer = (async () => { while (writing) await admin.post(`/api/v1/spaces/${space.id}/messages`, { body: 'during backup' }); })();
+    const r = runCli(['backup', '--to', path.join(copyDir, 'rounds.db')], { dataDir: server.dataDir });
+    writing = false;
+    await writer;
+    assert.equal(r.status, 0, r.stderr);
+    mkdirSync(copyDir, { recursive: true });
+    restored = new RoundsServer({ dataDir: copyDir });
+    await restored.start();
+    const client = restored.client();
+    await client.login('admin', 'integration-root-secret-2026');
+    const page = await client.get(`/api/v1/spaces/${space.id}/messages?after=0&limit=200`);
+    assert.equal(page.status, 200);
+    const bodies = page.body.items.map((m) => m.body);
+    assert.ok(bodies.length >= 25);
+    for (let i = 0; i < 25; i++) assert.ok(bodies.includes(`before backup ${i}`));
+    const seqs = page.body.items.map((m) => m.seq);
+    assert.deepEqual(seqs, seqs.slice().sort((a, b) => a - b));
+    assert.deepEqual(seqs, Array.from({ length: seqs.length }, (_, i) => i + 2), 'no gaps (seq 1 is the owner joining)');
+  } finally {
+    await restored?.stop();
+    await server.stop();
+    server.cleanup();
+    rmSync(copyDir, { recursive: true, force: true });
+  }
+});
+
+test('an idle session ends on its own and its WebSocket is closed with 4001', async () => {
+  const { server, admin } = await startServer({ extraArgs: ['--idle-timeout-seconds', '2'] });
+  try {
+    const stream = await admin.openEvents();
+    const closed = await Promise.race([stream.closed, new Promise((r) => setTimeout(() => r({ code: 'timeout' }), 10000))]);
+    assert.equal(closed.code, 4001);
+    const after = await admin.get('/api/v1/me');
+    assert.equal(after.status, 401);
+  } finally {
+    await server.stop();
+    server.cleanup();
+  }
+});
