@@ -69,8 +69,7 @@ int Main(int argc, char** argv, ServeFunction serve, RoutesFunction routes) {
   std::string config_file;
   serve_cmd->add_option("--config", config_file, "TOML configuration file")->check(CLI::ExistingFile);
   // Flags are collected as optionals and applied last: defaults < file < environment < flags.
-  std::optional<std::string> listen_address, data_dir, database_file, web_root, log_file, log_level, public_origin,
-      tls_cert, tls_key;
+  std::optional<std::string> listen_address, data_dir, database_file, web_root, log_file, log_level, public_origin;
   std::optional<int> port, threads, read_connections, lockout_threshold, max_message_chars, ws_queue;
   std::optional<std::int64_t> idle_timeout, absolute_timeout, lockout_seconds, max_body, header_timeout, idle_connection;
   std::vector<std::string> allowed_origins;
@@ -80,8 +79,6 @@ int Main(int argc, char** argv, ServeFunction serve, RoutesFunction routes) {
   serve_cmd->add_option("--threads", threads, "I/O threads (default: one per core)");
   serve_cmd->add_option("--public-origin", public_origin, "The origin browsers use, e.g. https://rounds.example.org");
   serve_cmd->add_option("--allowed-origin", allowed_origins, "Another origin allowed to open WebSockets (repeatable)");
-  serve_cmd->add_option("--tls-cert-file", tls_cert, "TLS certificate chain (PEM)");
-  serve_cmd->add_option("--tls-key-file", tls_key, "TLS private key (PEM)");
   serve_cmd->add_option("--data-dir", data_dir, "Folder for the database and logs (default ./data)");
   serve_cmd->add_option("--database-file", database_file, "SQLite database file (default <data-dir>/rounds.db)");
   serve_cmd->add_option("--read-connections", read_connections, "SQLite read connections (default 4)");
@@ -111,8 +108,6 @@ int Main(int argc, char** argv, ServeFunction serve, RoutesFunction routes) {
     if (threads) config.threads = *threads;
     if (public_origin) config.public_origin = *public_origin;
     if (!allowed_origins.empty()) config.allowed_origins = allowed_origins;
-    if (tls_cert) config.tls_cert_file = *tls_cert;
-    if (tls_key) config.tls_key_file = *tls_key;
     if (data_dir) config.data_dir = *data_dir;
     if (database_file) config.database_file = *database_file;
     if (read_connections) config.read_connections = *read_connections;

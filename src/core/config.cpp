@@ -72,8 +72,6 @@ const std::vector<Setting>& Settings() {
       IntSetting("threads", &Config::threads),
       StringSetting("public_origin", &Config::public_origin),
       ListSetting("allowed_origins", &Config::allowed_origins),
-      StringSetting("tls_cert_file", &Config::tls_cert_file),
-      StringSetting("tls_key_file", &Config::tls_key_file),
       BoolSetting("trust_proxy", &Config::trust_proxy),
       StringSetting("data_dir", &Config::data_dir),
       StringSetting("database_file", &Config::database_file),

@@ -17,10 +17,8 @@ struct Config {
   std::string listen_address = "127.0.0.1";
   int port = 8080;
   int threads = 0;                          // I/O threads; 0: one per core
-  std::string public_origin;                // e.g. "https://rounds.example.org"; empty: derived
+  std::string public_origin;                // e.g. "https://rounds.example.org" (TLS at the proxy); empty: derived
   std::vector<std::string> allowed_origins; // extra origins allowed for WebSocket handshakes
-  std::string tls_cert_file;                // both set: serve HTTPS/WSS in-process
-  std::string tls_key_file;
   bool trust_proxy = false;                 // honour X-Forwarded-For from the proxy
 
   // Storage

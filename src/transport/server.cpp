@@ -654,6 +654,10 @@ class Server::Impl {
         std::erase_if(cursors, [&](const auto& kv) { return counts[kv.first] < kPage; });
       }
       SendNow(R"({"type":"resumed"})");
+      // Who is online now; changes follow as "presence" frames.
+      queue_.emplace_back(std::make_shared<const std::string>(
+                              json{{"type", "presence_snapshot"}, {"user_ids", server_.hub_.OnlineUsers()}}.dump()),
+                          false);
       resuming_ = false;
       ReleaseHeld();
     }

@@ -41,6 +41,20 @@ test('a message reaches the other member live, once', async () => {
   await stream.close();
 });
 
+test('presence: a snapshot on resume, then changes', async () => {
+  const first = await users.wren.openEvents();
+  first.send({ type: 'resume', cursors: {} });
+  await first.waitFor((f) => f.type === 'resumed');
+  const second = await users.zara.openEvents();
+  second.send({ type: 'resume', cursors: {} });
+  const snapshot = await second.waitFor((f) => f.type === 'presence_snapshot');
+  assert.ok(snapshot.user_ids.includes(users.wren.user.id));
+  await first.waitFor((f) => f.type === 'presence' && f.user_id === users.zara.user.id && f.online === true);
+  await second.close();
+  await first.waitFor((f) => f.type === 'presence' && f.user_id === users.zara.user.id && f.online === false);
+  await first.close();
+});
+
 test('non-members receive nothing from the space', async () => {
   const outsider = await users.zara.openEvents();
   outsider.send({ type: 'resume', cursors: { [space.id]: 0 } });

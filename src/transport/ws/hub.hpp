@@ -41,6 +41,8 @@ class Hub {
   void CloseSession(domain::SessionId session_id, std::uint16_t code, const std::string& reason);
   void CloseAll(std::uint16_t code, const std::string& reason);
   std::size_t connection_count() const;
+  // Users with at least one open socket.
+  std::vector<domain::UserId> OnlineUsers() const;
 
  private:
   std::vector<std::shared_ptr<Subscriber>> Snapshot(const std::vector<domain::UserId>* users) const;
