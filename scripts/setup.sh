@@ -7,7 +7,7 @@ packages=(
   build-essential cmake pkg-config ccache git
   libboost1.81-dev libsqlite3-dev sqlite3 libsodium-dev nlohmann-json3-dev
   libcli11-dev libexpected-dev libtomlplusplus-dev libhyperscan-dev libgtest-dev libgmock-dev
-  libbenchmark-dev libssl-dev libpq-dev postgresql
+  libbenchmark-dev libssl-dev
   nodejs npm chromium wrk curl
 )
 
