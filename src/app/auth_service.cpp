@@ -50,6 +50,60 @@ Result<std::string> AuthService::HashNewPassword(const std::string& password, co
   return crypto::HashPassword(password);
 }
 
+namespace {
+
+constexpr std::size_t kMaxUnknownNamesTracked = 10'000;
+
+Error LockedError(UnixMillis locked_until, UnixMillis now) {
+  Error e{ErrorCode::kRateLimited, "account_locked",
+          "Too many failed sign-ins. Try again later or ask an administrator to reset your password.", {}};
+  e.retry_after_seconds = static_cast<int>(std::max<UnixMillis>(1, (locked_until - now + 999) / 1000));
+  return e;
+}
+
+}  // namespace
+
+Result<UnixMillis> AuthService::CountFailure(UserId user_id, UnixMillis now) {
+  // The counter is re-read inside the write unit, so concurrent failures all count.
+  return store_.Write([&](store::WriteTx& tx) -> Result<UnixMillis> {
+    ROUNDS_ASSIGN_OR_RETURN(auto current, tx.FindCredentials(user_id));
+    if (!current) return NotFound("User");
+    current->failed_attempts += 1;
+    if (current->failed_attempts >= config_.lockout_threshold) {
+      current->locked_until = now + config_.lockout_seconds * 1000;
+      current->failed_attempts = 0;
+    }
+    ROUNDS_RETURN_IF_ERROR(tx.UpdateCredentials(*current));
+    return current->locked_until;
+  });
+}
+
+UnixMillis AuthService::UnknownLockedUntil(const std::string& username, UnixMillis now) {
+  std::lock_guard lock(mutex_);
+  auto it = unknown_failures_.find(username);
+  return it != unknown_failures_.end() && it->second.locked_until > now ? it->second.locked_until : 0;
+}
+
+UnixMillis AuthService::CountUnknownFailure(const std::string& username, UnixMillis now) {
+  std::lock_guard lock(mutex_);
+  if (unknown_failures_.size() >= kMaxUnknownNamesTracked && !unknown_failures_.contains(username)) {
+    // Forget names whose lock-out is over and that have been quiet for a lock-out period.
+    std::erase_if(unknown_failures_, [&](const auto& kv) {
+      return kv.second.locked_until <= now && now - kv.second.last_failure > config_.lockout_seconds * 1000;
+    });
+    if (unknown_failures_.size() >= kMaxUnknownNamesTracked) unknown_failures_.clear();
+  }
+  UnknownFailures& f = unknown_failures_[username];
+  f.last_failure = now;
+  if (f.locked_until != 0 && f.locked_until <= now) f.locked_until = 0;
+  f.count += 1;
+  if (f.count >= config_.lockout_threshold) {
+    f.locked_until = now + config_.lockout_seconds * 1000;
+    f.count = 0;
+  }
+  return f.locked_until;
+}
+
 Result<LoginResult> AuthService::Login(const LoginRequest& request) {
   auto invalid = [] {
     return Fail(ErrorCode::kUnauthenticated, "invalid_credentials", "The username or password is not right.");
@@ -69,17 +123,24 @@ Result<LoginResult> AuthService::Login(const LoginRequest& request) {
   auto& [user, creds] = found;
   UnixMillis now = clock_.NowMillis();
   if (!user || !creds) {
-    HashSlot slot(*this);
-    (void)crypto::VerifyPassword(request.password, dummy_hash_);
+    // Unknown names get the same answers as accounts: the same error, a hash's worth of time, and
+    // a lock-out after the same number of failures — so neither reveals which accounts exist.
+    if (UnixMillis locked_until = UnknownLockedUntil(username, now); locked_until > now) {
+      return tl::unexpected(LockedError(locked_until, now));
+    }
+    {
+      HashSlot slot(*this);
+      (void)crypto::VerifyPassword(request.password, dummy_hash_);
+    }
     log::Info("login_failed", {{"reason", "unknown_user"}, {"address", request.address}});
+    if (UnixMillis locked_until = CountUnknownFailure(username, now); locked_until > now) {
+      return tl::unexpected(LockedError(locked_until, now));
+    }
     return invalid();
   }
   if (creds->locked_until > now) {
-    Error e{ErrorCode::kRateLimited, "account_locked",
-            "Too many failed sign-ins. Try again later or ask an administrator to reset your password.", {}};
-    e.retry_after_seconds = static_cast<int>((creds->locked_until - now + 999) / 1000);
     log::Warn("login_locked", {{"user_id", user->id}, {"address", request.address}});
-    return tl::unexpected(e);
+    return tl::unexpected(LockedError(creds->locked_until, now));
   }
   bool verified;
   {
@@ -87,25 +148,9 @@ Result<LoginResult> AuthService::Login(const LoginRequest& request) {
     verified = crypto::VerifyPassword(request.password, creds->password_hash);
   }
   if (!verified) {
-    // Count the failure in a write unit that re-reads the counter, so concurrent failures all count.
-    auto locked = store_.Write([&](store::WriteTx& tx) -> Result<UnixMillis> {
-      ROUNDS_ASSIGN_OR_RETURN(auto current, tx.FindCredentials(user->id));
-      if (!current) return NotFound("User");
-      current->failed_attempts += 1;
-      if (current->failed_attempts >= config_.lockout_threshold) {
-        current->locked_until = now + config_.lockout_seconds * 1000;
-        current->failed_attempts = 0;
-      }
-      ROUNDS_RETURN_IF_ERROR(tx.UpdateCredentials(*current));
-      return current->locked_until;
-    });
+    auto locked_until = CountFailure(user->id, now);
     log::Info("login_failed", {{"reason", "bad_password"}, {"user_id", user->id}, {"address", request.address}});
-    if (locked && *locked > now) {
-      Error e{ErrorCode::kRateLimited, "account_locked",
-              "Too many failed sign-ins. Try again later or ask an administrator to reset your password.", {}};
-      e.retry_after_seconds = static_cast<int>(config_.lockout_seconds);
-      return tl::unexpected(e);
-    }
+    if (locked_until && *locked_until > now) return tl::unexpected(LockedError(*locked_until, now));
     return invalid();
   }
   if (user->disabled) {
@@ -188,6 +233,7 @@ Result<Actor> AuthService::Authenticate(const std::string& token, const std::str
   actor.user = entry->user;
   actor.session_id = entry->session.id;
   actor.csrf_token = entry->session.csrf_token;
+  actor.session_expires_at = entry->session.expires_at;
   actor.is_bearer = entry->session.is_bearer;
   actor.address = address;
   return actor;
@@ -216,12 +262,19 @@ Status AuthService::Logout(const Actor& actor) {
 Status AuthService::ChangePassword(const Actor& actor, const std::string& current, const std::string& replacement) {
   ROUNDS_ASSIGN_OR_RETURN(auto creds, store_.Read([&](store::ReadTx& tx) { return tx.FindCredentials(actor.user.id); }));
   if (!creds) return NotFound("User");
+  UnixMillis now = clock_.NowMillis();
+  if (creds->locked_until > now) return tl::unexpected(LockedError(creds->locked_until, now));
   bool verified;
   {
     HashSlot slot(*this);
     verified = crypto::VerifyPassword(current, creds->password_hash);
   }
-  if (!verified) return Fail(ErrorCode::kForbidden, "invalid_credentials", "The current password is not right.");
+  if (!verified) {
+    // Someone holding a session must not get unlimited guesses at the password behind it.
+    ROUNDS_ASSIGN_OR_RETURN(UnixMillis locked_until, CountFailure(actor.user.id, now));
+    if (locked_until > now) return tl::unexpected(LockedError(locked_until, now));
+    return Fail(ErrorCode::kForbidden, "invalid_credentials", "The current password is not right.");
+  }
   ROUNDS_ASSIGN_OR_RETURN(std::string hash, HashNewPassword(replacement, actor.user.username));
   SessionId keep = actor.session_id;
   ROUNDS_ASSIGN_OR_RETURN(auto ended, store_.Write([&](store::WriteTx& tx) -> Result<std::vector<SessionId>> {
@@ -279,6 +332,13 @@ void AuthService::ExpireSessions() {
   // Sessions never loaded into this process's cache expire in the database too.
   (void)store_.Write([&](store::WriteTx& tx) { return tx.DeleteExpiredSessions(now, config_.idle_timeout_seconds * 1000); });
   Ended(expired);
+}
+
+void AuthService::UserChanged(const User& user) {
+  std::lock_guard lock(mutex_);
+  for (auto& [hash, entry] : cache_) {
+    if (entry.session.user_id == user.id) entry.user = user;
+  }
 }
 
 void AuthService::OnSessionEnded(std::function<void(SessionId)> callback) {

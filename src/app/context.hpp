@@ -12,6 +12,7 @@ struct Actor {
   domain::User user;
   domain::SessionId session_id = 0;
   std::string csrf_token;         // the session's CSRF token (cookie sessions)
+  UnixMillis session_expires_at = 0;  // the session's absolute end
   bool is_bearer = false;         // authenticated by bearer token rather than cookie
   bool is_system = false;         // the CLI or the server itself: an administrator with no session
   std::string address;            // client address, for audit

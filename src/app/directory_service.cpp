@@ -11,14 +11,17 @@ using namespace rounds::domain;
 
 namespace {
 
-Status RequireAdmin(const Actor& actor) {
-  if (!actor.IsAdmin()) return Forbidden("admin_required", "Only administrators can do that.");
+// The checks read the caller's current record: rights revoked since sign-in are gone at once.
+Status RequireAdmin(store::Store& store, const Actor& actor) {
+  ROUNDS_ASSIGN_OR_RETURN(Actor current, store.Read([&](store::ReadTx& tx) { return internal::Current(tx, actor); }));
+  if (!current.IsAdmin()) return Forbidden("admin_required", "Only administrators can do that.");
   return Ok();
 }
 
-Status RequireStaff(const Actor& actor) {
-  if (!actor.IsStaff()) return Forbidden("staff_only", "Only staff can use the directory.");
-  return Ok();
+Result<Actor> RequireStaff(store::Store& store, const Actor& actor) {
+  ROUNDS_ASSIGN_OR_RETURN(Actor current, store.Read([&](store::ReadTx& tx) { return internal::Current(tx, actor); }));
+  if (!current.IsStaff()) return Forbidden("staff_only", "Only staff can use the directory.");
+  return current;
 }
 
 Status ValidateProfile(const std::optional<std::string>& display_name, const std::optional<std::string>& email) {
@@ -76,7 +79,7 @@ DirectoryService::DirectoryService(store::Store& store, AuthService& auth, const
     : store_(store), auth_(auth), clock_(clock) {}
 
 Result<User> DirectoryService::CreateUser(const Actor& actor, const NewUser& request) {
-  ROUNDS_RETURN_IF_ERROR(RequireAdmin(actor));
+  ROUNDS_RETURN_IF_ERROR(RequireAdmin(store_, actor));
   User user;
   user.username = request.username;
   std::transform(user.username.begin(), user.username.end(), user.username.begin(),
@@ -122,10 +125,10 @@ Result<User> DirectoryService::CreateUser(const Actor& actor, const NewUser& req
 }
 
 Result<json> DirectoryService::ListUsers(const Actor& actor, const store::UserQuery& query) {
-  ROUNDS_RETURN_IF_ERROR(RequireStaff(actor));
+  ROUNDS_ASSIGN_OR_RETURN(Actor current, RequireStaff(store_, actor));
   store::UserQuery q = query;
   q.limit = internal::ClampLimit(q.limit);
-  q.include_disabled = q.include_disabled && actor.IsAdmin();
+  q.include_disabled = q.include_disabled && current.IsAdmin();
   ROUNDS_ASSIGN_OR_RETURN(auto users, store_.Read([&](store::ReadTx& tx) { return tx.ListUsers(q); }));
   json items = json::array();
   for (const auto& u : users) items.push_back(UserJson(u));
@@ -134,14 +137,15 @@ Result<json> DirectoryService::ListUsers(const Actor& actor, const store::UserQu
 }
 
 Result<json> DirectoryService::GetUser(const Actor& actor, UserId id) {
-  if (actor.user.id != id) ROUNDS_RETURN_IF_ERROR(RequireStaff(actor));
+  ROUNDS_ASSIGN_OR_RETURN(Actor current, store_.Read([&](store::ReadTx& tx) { return internal::Current(tx, actor); }));
+  if (current.user.id != id) ROUNDS_RETURN_IF_ERROR(RequireStaff(store_, current).map([](auto&&) {}));
   ROUNDS_ASSIGN_OR_RETURN(auto user, store_.Read([&](store::ReadTx& tx) { return tx.FindUser(id); }));
   if (!user) return NotFound("User");
   return UserJson(*user);
 }
 
 Result<json> DirectoryService::UpdateUser(const Actor& actor, UserId id, const UserPatch& patch) {
-  ROUNDS_RETURN_IF_ERROR(RequireAdmin(actor));
+  ROUNDS_RETURN_IF_ERROR(RequireAdmin(store_, actor));
   ROUNDS_RETURN_IF_ERROR(ValidateProfile(patch.display_name, patch.email));
   if (patch.disabled && *patch.disabled && id == actor.user.id) {
     return Fail(ErrorCode::kConflict, "cannot_disable_self", "You cannot disable your own account.");
@@ -165,6 +169,7 @@ Result<json> DirectoryService::UpdateUser(const Actor& actor, UserId id, const U
     ROUNDS_RETURN_IF_ERROR(tx.UpdateUser(*user));
     return *user;
   }));
+  auth_.UserChanged(updated);
   if (updated.disabled) {
     ROUNDS_ASSIGN_OR_RETURN(int ended, auth_.EndSessionsForUser(id));
     log::Info("user_disabled", {{"user_id", id}, {"by", actor.user.id}, {"sessions_ended", ended}});
@@ -179,18 +184,19 @@ Result<json> DirectoryService::UpdateProfile(const Actor& actor, const UserPatch
   own.email = patch.email;
   ROUNDS_RETURN_IF_ERROR(ValidateProfile(own.display_name, own.email));
   ROUNDS_ASSIGN_OR_RETURN(User updated, store_.Write([&](store::WriteTx& tx) -> Result<User> {
-    ROUNDS_ASSIGN_OR_RETURN(auto user, tx.FindUser(actor.user.id));
-    if (!user) return NotFound("User");
+    ROUNDS_ASSIGN_OR_RETURN(Actor current, internal::Current(tx, actor));
+    std::optional<User> user = current.user;
     if (own.display_name) user->display_name = *own.display_name;
     if (own.email) user->email = *own.email;
     ROUNDS_RETURN_IF_ERROR(tx.UpdateUser(*user));
     return *user;
   }));
+  auth_.UserChanged(updated);
   return UserJson(updated);
 }
 
 Status DirectoryService::ResetPassword(const Actor& actor, UserId id, const std::string& password) {
-  ROUNDS_RETURN_IF_ERROR(RequireAdmin(actor));
+  ROUNDS_RETURN_IF_ERROR(RequireAdmin(store_, actor));
   ROUNDS_ASSIGN_OR_RETURN(auto user, store_.Read([&](store::ReadTx& tx) { return tx.FindUser(id); }));
   if (!user) return NotFound("User");
   ROUNDS_ASSIGN_OR_RETURN(std::string hash, auth_.HashNewPassword(password, user->username));
@@ -209,7 +215,7 @@ Status DirectoryService::ResetPassword(const Actor& actor, UserId id, const std:
 }
 
 Result<json> DirectoryService::ListDepartments(const Actor& actor) {
-  ROUNDS_RETURN_IF_ERROR(RequireStaff(actor));
+  ROUNDS_RETURN_IF_ERROR(RequireStaff(store_, actor).map([](auto&&) {}));
   ROUNDS_ASSIGN_OR_RETURN(auto departments, store_.Read([](store::ReadTx& tx) { return tx.ListDepartments(); }));
   json items = json::array();
   for (const auto& d : departments) items.push_back(DepartmentJson(d));
@@ -218,7 +224,7 @@ Result<json> DirectoryService::ListDepartments(const Actor& actor) {
 
 Result<Department> DirectoryService::CreateDepartment(const Actor& actor, const std::string& name,
                                                       std::optional<DepartmentId> parent_id) {
-  ROUNDS_RETURN_IF_ERROR(RequireAdmin(actor));
+  ROUNDS_RETURN_IF_ERROR(RequireAdmin(store_, actor));
   if (name.empty() || CodePointCount(name) > 100 || !IsValidUtf8(name)) {
     return InvalidArgument("invalid_value", "A department name is 1 to 100 characters.", "/name");
   }
@@ -238,7 +244,7 @@ Result<Department> DirectoryService::CreateDepartment(const Actor& actor, const 
 }
 
 Result<ImportReport> DirectoryService::ImportUsersCsv(const Actor& actor, const std::string& csv) {
-  ROUNDS_RETURN_IF_ERROR(RequireAdmin(actor));
+  ROUNDS_RETURN_IF_ERROR(RequireAdmin(store_, actor));
   ImportReport report;
   std::istringstream in(csv);
   std::string line;

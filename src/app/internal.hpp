@@ -13,7 +13,23 @@ namespace rounds::app::internal {
 
 using namespace rounds::domain;
 
-// The caller's standing in a space (membership role, admin, visibility).
+// The caller as the store knows them now. An Actor is a snapshot taken when the session was
+// authenticated; since then an administrator may have disabled the account or changed its rights
+// (on this node or another). Every service decision is made on the fresh record, read in the same
+// unit as the change. kUnauthenticated "account_disabled" when the account is disabled or gone.
+inline Result<Actor> Current(store::ReadTx& tx, const Actor& actor) {
+  if (actor.is_system) return actor;
+  ROUNDS_ASSIGN_OR_RETURN(auto user, tx.FindUser(actor.user.id));
+  if (!user || user->disabled) {
+    return Fail(ErrorCode::kUnauthenticated, "account_disabled", "This account is disabled.",
+                "user " + std::to_string(actor.user.id) + " is disabled or gone");
+  }
+  Actor fresh = actor;
+  fresh.user = std::move(*user);
+  return fresh;
+}
+
+// The caller's standing in a space (membership role, admin, visibility). `actor` must be Current.
 inline Result<Standing> StandingIn(store::ReadTx& tx, const Actor& actor, const Space& space) {
   Standing s;
   s.is_admin = actor.IsAdmin();
@@ -29,10 +45,12 @@ inline Result<Standing> StandingIn(store::ReadTx& tx, const Actor& actor, const 
 }
 
 // Loads a space the caller may read; kNotFound otherwise (existence is not revealed).
+// Checks that the caller is Current first.
 inline Result<std::pair<Space, Standing>> ReadableSpace(store::ReadTx& tx, const Actor& actor, SpaceId id) {
+  ROUNDS_ASSIGN_OR_RETURN(Actor current, Current(tx, actor));
   ROUNDS_ASSIGN_OR_RETURN(auto space, tx.FindSpace(id));
   if (!space) return NotFound("Space");
-  ROUNDS_ASSIGN_OR_RETURN(Standing standing, StandingIn(tx, actor, *space));
+  ROUNDS_ASSIGN_OR_RETURN(Standing standing, StandingIn(tx, current, *space));
   if (!Can(standing, SpaceAction::kRead)) return NotFound("Space");
   return std::make_pair(*space, standing);
 }

@@ -30,10 +30,14 @@ struct Located {
 };
 
 Result<Located> ReadableMessage(store::ReadTx& tx, const Actor& actor, MessageId id) {
+  ROUNDS_RETURN_IF_ERROR(internal::Current(tx, actor).map([](auto&&) {}));
   ROUNDS_ASSIGN_OR_RETURN(auto message, tx.FindMessage(id, actor.user.id));
   if (!message) return NotFound("Message");
   auto readable = internal::ReadableSpace(tx, actor, message->space_id);
-  if (!readable) return NotFound("Message");
+  if (!readable) {
+    if (readable.error().code == ErrorCode::kNotFound) return NotFound("Message");
+    return tl::unexpected(readable.error());
+  }
   return Located{*message, readable->first, readable->second};
 }
 
@@ -415,6 +419,7 @@ Result<json> MessageService::Pin(const Actor& actor, MessageId id, bool on) {
 Result<json> MessageService::Mentions(const Actor& actor, MessageId before_id, int limit) {
   int n = internal::ClampLimit(limit);
   return store_.Read([&](store::ReadTx& tx) -> Result<json> {
+    ROUNDS_RETURN_IF_ERROR(internal::Current(tx, actor).map([](auto&&) {}));
     ROUNDS_ASSIGN_OR_RETURN(auto mentions, tx.ListMentions(actor.user.id, before_id, n));
     AuthorCache authors(tx);
     json items = json::array();

@@ -15,10 +15,11 @@ Result<json> SearchService::Search(const Actor& actor, const std::string& text, 
   int n = internal::ClampLimit(limit, 20, 50);
   if (offset < 0 || offset > 10'000) return InvalidArgument("invalid_value", "cursor is out of range.", "/cursor");
   return store_.Read([&](store::ReadTx& tx) -> Result<json> {
+    ROUNDS_ASSIGN_OR_RETURN(Actor current, internal::Current(tx, actor));
     // The readable set is decided here, at query time: the searcher's spaces plus public ones.
     ROUNDS_ASSIGN_OR_RETURN(auto member_of, tx.ListSpaceIdsForUser(actor.user.id));
     std::set<SpaceId> readable(member_of.begin(), member_of.end());
-    if (actor.IsStaff()) {
+    if (current.IsStaff()) {
       store::SpaceQuery pub;
       pub.public_only = true;
       pub.include_archived = true;
@@ -47,7 +48,7 @@ Result<json> SearchService::Search(const Actor& actor, const std::string& text, 
     }
     json people = json::array();
     json found_spaces = json::array();
-    if (offset == 0 && actor.IsStaff()) {
+    if (offset == 0 && current.IsStaff()) {
       ROUNDS_ASSIGN_OR_RETURN(auto users, tx.ListUsers({.text = text, .limit = 10}));
       for (const auto& u : users) people.push_back(UserJson(u));
       store::SpaceQuery q;
@@ -78,6 +79,7 @@ std::shared_ptr<const std::string> EventService::UserFrame(const std::string& ev
 Result<std::vector<ReplayedEvent>> EventService::Replay(const Actor& actor, const std::map<SpaceId, Seq>& cursors,
                                                         int limit_per_space) {
   return store_.Read([&](store::ReadTx& tx) -> Result<std::vector<ReplayedEvent>> {
+    ROUNDS_RETURN_IF_ERROR(internal::Current(tx, actor).map([](auto&&) {}));
     std::vector<ReplayedEvent> out;
     for (const auto& [space_id, after] : cursors) {
       // Events stream to members only, live and replayed alike.
@@ -92,6 +94,7 @@ Result<std::vector<ReplayedEvent>> EventService::Replay(const Actor& actor, cons
 
 Status EventService::Typing(const Actor& actor, SpaceId space_id) {
   ROUNDS_ASSIGN_OR_RETURN(auto recipients, store_.Read([&](store::ReadTx& tx) -> Result<std::vector<UserId>> {
+    ROUNDS_RETURN_IF_ERROR(internal::Current(tx, actor).map([](auto&&) {}));
     ROUNDS_ASSIGN_OR_RETURN(auto membership, tx.FindMembership(space_id, actor.user.id));
     if (!membership || membership->role == MemberRole::kReadOnly) return NotFound("Space");
     ROUNDS_ASSIGN_OR_RETURN(auto ids, tx.ListMemberIds(space_id));

@@ -55,12 +55,15 @@ class AuthService {
 
   // kUnauthenticated "invalid_credentials" for an unknown user or a wrong password (the same
   // answer and about the same time either way); kRateLimited "account_locked" after
-  // config.lockout_threshold consecutive failures; kForbidden "account_disabled".
+  // config.lockout_threshold consecutive failures — for unknown usernames too, counted in memory,
+  // so a lock-out does not reveal that an account exists; kForbidden "account_disabled".
   Result<LoginResult> Login(const LoginRequest& request);
   // kUnauthenticated "session_expired" / "invalid_session". Counts as activity for the idle timer.
   Result<Actor> Authenticate(const std::string& token, const std::string& address = {});
   Status Logout(const Actor& actor);
-  // Verifies the current password, applies the policy, ends the caller's other sessions.
+  // Verifies the current password, applies the policy, ends the caller's other sessions. A wrong
+  // current password counts towards the lock-out like a failed sign-in (kForbidden
+  // "invalid_credentials", then kRateLimited "account_locked").
   Status ChangePassword(const Actor& actor, const std::string& current, const std::string& replacement);
   // Records activity on a session without an HTTP request (client messages on the WebSocket).
   void Touch(domain::SessionId session_id);
@@ -72,6 +75,9 @@ class AuthService {
   void OnSessionEnded(std::function<void(domain::SessionId)> callback);
   // Hashes a password with the policy applied (for user creation and resets).
   Result<std::string> HashNewPassword(const std::string& password, const std::string& username);
+  // Refreshes the cached sessions of `user` after its record changed (name, rights), so the next
+  // Authenticate returns the new record.
+  void UserChanged(const domain::User& user);
 
  private:
   struct CachedSession {
@@ -79,8 +85,18 @@ class AuthService {
     domain::User user;
     UnixMillis persisted_last_seen = 0;
   };
+  struct UnknownFailures {
+    int count = 0;
+    UnixMillis locked_until = 0;
+    UnixMillis last_failure = 0;
+  };
   void Ended(const std::vector<domain::SessionId>& ids);
   bool Expired(const domain::Session& session, UnixMillis now) const;
+  // Counts a failed password for a known user; returns locked_until (0 when not locked).
+  Result<UnixMillis> CountFailure(domain::UserId user_id, UnixMillis now);
+  // The same bookkeeping for names that match no account; returns locked_until.
+  UnixMillis CountUnknownFailure(const std::string& username, UnixMillis now);
+  UnixMillis UnknownLockedUntil(const std::string& username, UnixMillis now);
 
   store::Store& store_;
   const Clock& clock_;
@@ -89,6 +105,7 @@ class AuthService {
   std::mutex mutex_;
   std::unordered_map<std::string, CachedSession> cache_;  // token hash -> session; guarded by mutex_
   std::vector<std::function<void(domain::SessionId)>> ended_callbacks_;  // guarded by mutex_
+  std::unordered_map<std::string, UnknownFailures> unknown_failures_;  // guarded by mutex_; bounded
   std::mutex hashing_mutex_;
   std::condition_variable hashing_cv_;
   int hashing_in_flight_ = 0;  // Argon2id calls running; capped to bound memory (64 MiB each)

@@ -74,6 +74,8 @@ Result<json> SpaceService::Create(const Actor& actor, const NewSpace& request) {
   UnixMillis now = clock_.NowMillis();
   PendingEvent joined;
   ROUNDS_ASSIGN_OR_RETURN(json view, store_.Write([&](store::WriteTx& tx) -> Result<json> {
+    ROUNDS_ASSIGN_OR_RETURN(Actor current, internal::Current(tx, actor));
+    if (!current.IsStaff()) return Forbidden("staff_only", "Only staff can create spaces.");
     Space space;
     space.kind = request.kind;
     space.name = request.name;
@@ -86,7 +88,7 @@ Result<json> SpaceService::Create(const Actor& actor, const NewSpace& request) {
     Membership owner{space.id, actor.user.id, MemberRole::kOwner, 0, now};
     ROUNDS_RETURN_IF_ERROR(tx.UpsertMembership(owner));
     ROUNDS_ASSIGN_OR_RETURN(joined, AppendEvent(tx, space.id, "member.joined",
-                                                json{{"user_id", actor.user.id}, {"role", "owner"}, {"user", UserRefJson(actor.user)}}, now));
+                                                json{{"user_id", actor.user.id}, {"role", "owner"}, {"user", UserRefJson(current.user)}}, now));
     ROUNDS_ASSIGN_OR_RETURN(auto stored, tx.FindSpace(space.id));
     owner.read_seq = 0;
     return SpaceView(tx, actor, *stored, owner);
@@ -107,6 +109,7 @@ Result<json> SpaceService::Get(const Actor& actor, SpaceId id) {
 
 Result<json> SpaceService::ListMine(const Actor& actor) {
   return store_.Read([&](store::ReadTx& tx) -> Result<json> {
+    ROUNDS_RETURN_IF_ERROR(internal::Current(tx, actor).map([](auto&&) {}));
     ROUNDS_ASSIGN_OR_RETURN(auto spaces, tx.ListSpacesForUser(actor.user.id));
     json items = json::array();
     for (const auto& ms : spaces) {
@@ -118,9 +121,10 @@ Result<json> SpaceService::ListMine(const Actor& actor) {
 }
 
 Result<json> SpaceService::Discover(const Actor& actor, const std::string& text, SpaceId after_id, int limit) {
-  if (!actor.IsStaff()) return json{{"items", json::array()}, {"next_cursor", nullptr}};
   int n = internal::ClampLimit(limit);
   return store_.Read([&](store::ReadTx& tx) -> Result<json> {
+    ROUNDS_ASSIGN_OR_RETURN(Actor current, internal::Current(tx, actor));
+    if (!current.IsStaff()) return json{{"items", json::array()}, {"next_cursor", nullptr}};
     store::SpaceQuery q;
     q.text = text;
     q.not_member_of = actor.user.id;
@@ -275,9 +279,11 @@ Result<json> SpaceService::Join(const Actor& actor, SpaceId id) {
       return Forbidden("invitation_required", "This space is joined by invitation.");
     }
     if (space.archived) return Forbidden("space_archived", "This space is archived.");
+    ROUNDS_ASSIGN_OR_RETURN(Actor current, internal::Current(tx, actor));
+    if (!current.IsStaff()) return Forbidden("staff_only", "Only staff can join spaces.");
     Membership m{id, actor.user.id, MemberRole::kMember, space.last_seq, now};
     ROUNDS_RETURN_IF_ERROR(tx.UpsertMembership(m));
-    ROUNDS_ASSIGN_OR_RETURN(joined, AppendEvent(tx, id, "member.joined", MembershipJson(m, actor.user), now));
+    ROUNDS_ASSIGN_OR_RETURN(joined, AppendEvent(tx, id, "member.joined", MembershipJson(m, current.user), now));
     ROUNDS_RETURN_IF_ERROR(tx.SetReadSeq(id, actor.user.id, space.last_seq));
     ROUNDS_ASSIGN_OR_RETURN(auto stored, tx.FindSpace(id));
     return SpaceView(tx, actor, *stored, m);
@@ -288,8 +294,8 @@ Result<json> SpaceService::Join(const Actor& actor, SpaceId id) {
 }
 
 Status SpaceService::Leave(const Actor& actor, SpaceId id) {
-  ROUNDS_ASSIGN_OR_RETURN(auto space, store_.Read([&](store::ReadTx& tx) { return tx.FindSpace(id); }));
-  if (space && space->kind == SpaceKind::kDirect) {
+  ROUNDS_ASSIGN_OR_RETURN(auto readable, store_.Read([&](store::ReadTx& tx) { return internal::ReadableSpace(tx, actor, id); }));
+  if (readable.first.kind == SpaceKind::kDirect) {
     return InvalidArgument("invalid_value", "You cannot leave a direct conversation.");
   }
   return RemoveMember(actor, id, actor.user.id);
@@ -310,6 +316,8 @@ Result<json> SpaceService::Direct(const Actor& actor, const std::vector<UserId>&
   bool created = false;
   ROUNDS_ASSIGN_OR_RETURN(json view, store_.Write([&](store::WriteTx& tx) -> Result<json> {
     events.clear();
+    ROUNDS_ASSIGN_OR_RETURN(Actor current, internal::Current(tx, actor));
+    if (!current.IsStaff()) return Forbidden("staff_only", "Only staff can start direct messages.");
     ROUNDS_ASSIGN_OR_RETURN(auto existing, tx.FindDirectSpace(key));
     if (!existing) {
       std::vector<User> users;
@@ -320,7 +328,7 @@ Result<json> SpaceService::Direct(const Actor& actor, const std::vector<UserId>&
         }
         users.push_back(*user);
       }
-      users.push_back(actor.user);
+      users.push_back(current.user);
       Space space;
       space.kind = SpaceKind::kDirect;
       space.visibility = Visibility::kPrivate;

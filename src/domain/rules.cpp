@@ -3,20 +3,69 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <string>
+
+#include "domain/password_lists.hpp"
 
 namespace rounds::domain {
 namespace {
 
-// Passwords that meet the length rule yet appear in public breach lists; compared lower-cased.
-constexpr std::array<std::string_view, 40> kCommonLongPasswords = {
-    "123456789012", "1234567890123", "12345678901234", "123456789abc", "qwertyuiopas",
-    "qwertyuiop12", "qwertyuiop123", "qwerty123456", "password1234", "password12345",
-    "passwordpassword", "iloveyou1234", "abcdefghijkl", "abc123456789", "111111111111",
-    "000000000000", "aaaaaaaaaaaa", "letmein12345", "welcome12345", "welcome123456",
-    "administrator", "changeme1234", "trustno12345", "football1234", "baseball1234",
-    "sunshine1234", "princess1234", "qazwsxedcrfv", "1q2w3e4r5t6y", "zaq12wsxcde3",
-    "passw0rd1234", "p@ssw0rd1234", "hospital1234", "nurse1234567", "doctor123456",
-    "summer2024!!", "winter2024!!", "spring2025!!", "monkey123456", "dragon123456"};
+char UndoLeet(char c) {
+  switch (c) {
+    case '0': return 'o';
+    case '1': return 'i';
+    case '3': return 'e';
+    case '4': return 'a';
+    case '5': return 's';
+    case '7': return 't';
+    case '@': return 'a';
+    case '$': return 's';
+    default: return c;
+  }
+}
+
+bool IsDecoration(char c) { return !std::isalpha(static_cast<unsigned char>(c)); }
+
+// What is left of a password once the usual decorations are gone: leading and trailing digits,
+// symbols and spaces stripped, inner separators removed, digit-for-letter swaps undone.
+// "P@ssw0rd-2024!" -> "password"; "monkey monkey 1" -> "monkeymonkey".
+std::string CoreWord(std::string_view lower) {
+  std::size_t begin = 0;
+  std::size_t end = lower.size();
+  while (begin < end && IsDecoration(lower[begin]) && lower[begin] != '@' && lower[begin] != '$') ++begin;
+  while (end > begin && IsDecoration(lower[end - 1])) --end;
+  std::string core;
+  for (char c : lower.substr(begin, end - begin)) {
+    if (c == ' ' || c == '-' || c == '_' || c == '.' || c == '+') continue;
+    core.push_back(UndoLeet(c));
+  }
+  return core;
+}
+
+// True when `text` is one unit of at most `max_unit` characters repeated, the last time perhaps
+// in part ("abcabcabcab").
+bool IsRepetition(std::string_view text, std::size_t max_unit) {
+  for (std::size_t unit = 1; unit <= max_unit && unit < text.size(); ++unit) {
+    bool repeats = true;
+    for (std::size_t i = unit; i < text.size() && repeats; ++i) repeats = text[i] == text[i - unit];
+    if (repeats) return true;
+  }
+  return false;
+}
+
+// True when `core` is a common word, or one repeated ("dragondragon").
+bool IsCommonWordOrRepeat(const std::string& core) {
+  if (core.empty()) return false;
+  if (passwords::IsCommonBaseWord(core)) return true;
+  for (std::size_t unit = 3; unit <= core.size() / 2; ++unit) {
+    if (core.size() % unit != 0) continue;
+    std::string_view first(core.data(), unit);
+    bool repeats = true;
+    for (std::size_t i = unit; i < core.size() && repeats; i += unit) repeats = core.compare(i, unit, first) == 0;
+    if (repeats && passwords::IsCommonBaseWord(first)) return true;
+  }
+  return false;
+}
 
 }  // namespace
 
@@ -74,15 +123,21 @@ std::optional<PolicyViolation> CheckPassword(std::string_view password, std::str
   }
   std::string lower;
   for (char c : password) lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
-  for (std::string_view common : kCommonLongPasswords) {
-    if (lower == common) {
-      return PolicyViolation{"weak_password", "That password is too common; choose another."};
-    }
+  if (passwords::IsCommonLongPassword(lower)) {
+    return PolicyViolation{"weak_password", "That password is too common; choose another."};
   }
-  if (std::all_of(lower.begin(), lower.end(), [&](char c) { return c == lower[0]; })) {
-    return PolicyViolation{"weak_password", "That password repeats one character."};
+  if (IsRepetition(lower, 4)) {
+    return PolicyViolation{"weak_password", "That password repeats a few characters; choose another."};
   }
-  if (!username.empty() && lower.find(username) != std::string::npos) {
+  if (passwords::IsKeyboardOrAlphabetWalk(lower)) {
+    return PolicyViolation{"weak_password", "That password is a run of keys or letters; choose another."};
+  }
+  if (IsCommonWordOrRepeat(CoreWord(lower))) {
+    return PolicyViolation{"weak_password",
+                           "That password is a common word with digits or symbols added; choose another."};
+  }
+  // Very short usernames ("jo") would rule out too many good passwords.
+  if (username.size() >= 3 && lower.find(username) != std::string::npos) {
     return PolicyViolation{"weak_password", "The password must not contain the username."};
   }
   return std::nullopt;
@@ -148,7 +203,7 @@ std::vector<std::string> ExtractMentions(std::string_view body) {
     // The @ must start a word: not part of an e-mail address or another token.
     if (i > 0) {
       unsigned char before = static_cast<unsigned char>(body[i - 1]);
-      if (std::isalnum(before) || before == '.' || before == '_' || before == '-' || before == '@') continue;
+      if (std::isalnum(before) || before >= 0x80 || before == '.' || before == '_' || before == '-' || before == '@') continue;
     }
     std::size_t j = i + 1;
     std::string name;
@@ -161,6 +216,8 @@ std::vector<std::string> ExtractMentions(std::string_view body) {
         break;
       }
     }
+    // A name running on into a non-ASCII letter ("@zo\u00eb") is some other word, not a username.
+    if (j < body.size() && static_cast<unsigned char>(body[j]) >= 0x80) name.clear();
     while (!name.empty() && (name.back() == '.' || name.back() == '-')) name.pop_back();  // "@ana." ends a sentence
     if (IsValidUsername(name) && std::find(names.begin(), names.end(), name) == names.end()) {
       names.push_back(name);

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+#include <string>
+
 namespace rounds::domain {
 namespace {
 
@@ -16,48 +19,74 @@ struct Row {
   bool allowed;
 };
 
-TEST(SpacePermissions, MatchTheTable) {
-  const std::vector<Row> rows = {
-      // Reading: members always; anyone for public spaces; admins everywhere.
-      {std::nullopt, false, false, A::kRead, false},
-      {std::nullopt, false, true, A::kRead, true},
-      {std::nullopt, true, false, A::kRead, true},
-      {R::kReadOnly, false, false, A::kRead, true},
-      // Writing needs membership of at least member.
-      {std::nullopt, false, true, A::kPost, false},
-      {std::nullopt, true, true, A::kPost, false},
-      {R::kReadOnly, false, true, A::kPost, false},
-      {R::kReadOnly, false, true, A::kReact, false},
-      {R::kMember, false, true, A::kPost, true},
-      {R::kMember, false, true, A::kReply, true},
-      {R::kMember, false, true, A::kReact, true},
-      // Announcements: owners only.
-      {R::kMember, false, true, A::kAnnounce, false},
-      {R::kModerator, false, true, A::kAnnounce, false},
-      {R::kOwner, false, true, A::kAnnounce, true},
-      // Moderation.
-      {R::kMember, false, true, A::kPin, false},
-      {R::kModerator, false, true, A::kPin, true},
-      {R::kMember, false, true, A::kDeleteOthers, false},
-      {R::kModerator, false, true, A::kDeleteOthers, true},
-      {std::nullopt, true, true, A::kDeleteOthers, true},
-      {R::kMember, false, true, A::kAcceptAnyAnswer, false},
-      {R::kModerator, false, true, A::kAcceptAnyAnswer, true},
-      {R::kMember, false, false, A::kAddMembers, false},
-      {R::kModerator, false, false, A::kAddMembers, true},
-      {R::kModerator, false, false, A::kRemoveMembers, true},
-      {R::kModerator, false, false, A::kChangeRoles, false},
-      {R::kOwner, false, false, A::kChangeRoles, true},
-      {R::kModerator, false, false, A::kUpdateSpace, false},
-      {R::kOwner, false, false, A::kUpdateSpace, true},
-      {std::nullopt, true, false, A::kUpdateSpace, true},
-  };
-  for (const Row& row : rows) {
-    Standing s{row.role, row.admin, row.is_public, false};
-    EXPECT_EQ(Can(s, row.action), row.allowed)
-        << "role=" << (row.role ? ToString(*row.role) : "none") << " admin=" << row.admin
-        << " public=" << row.is_public << " action=" << ToString(row.action);
+// The whole permission table, written out. Columns, left to right: not a member, read-only,
+// member, moderator, owner, organization administrator who is not a member. 'Y' allows.
+struct MatrixRow {
+  A action;
+  const char* public_space;
+  const char* private_space;
+  const char* archived_space;  // public and archived
+};
+
+constexpr MatrixRow kMatrix[] = {
+    //                          public    private   archived
+    {A::kRead,                 "YYYYYY", "NYYYYY", "YYYYYY"},
+    {A::kPost,                 "NNYYYN", "NNYYYN", "NNNNNN"},
+    {A::kReply,                "NNYYYN", "NNYYYN", "NNNNNN"},
+    {A::kReact,                "NNYYYN", "NNYYYN", "NNNNNN"},
+    {A::kAnnounce,             "NNNNYN", "NNNNYN", "NNNNNN"},
+    {A::kPin,                  "NNNYYN", "NNNYYN", "NNNNNN"},
+    {A::kAcceptAnyAnswer,      "NNNYYN", "NNNYYN", "NNNNNN"},
+    {A::kDeleteOthers,         "NNNYYY", "NNNYYY", "NNNYYY"},
+    {A::kAddMembers,           "NNNYYY", "NNNYYY", "NNNNNY"},
+    {A::kRemoveMembers,        "NNNYYY", "NNNYYY", "NNNYYY"},
+    {A::kChangeRoles,          "NNNNYY", "NNNNYY", "NNNNYY"},
+    {A::kUpdateSpace,          "NNNNYY", "NNNNYY", "NNNNYY"},
+};
+
+struct Caller {
+  const char* name;
+  std::optional<MemberRole> role;
+  bool admin;
+};
+constexpr Caller kCallers[] = {{"non-member", std::nullopt, false}, {"read-only", R::kReadOnly, false},
+                               {"member", R::kMember, false},       {"moderator", R::kModerator, false},
+                               {"owner", R::kOwner, false},         {"admin", std::nullopt, true}};
+
+TEST(SpacePermissions, MatchTheFullTableForEveryRoleActionAndSpaceState) {
+  int checked = 0;
+  for (const MatrixRow& row : kMatrix) {
+    struct State { const char* name; bool is_public; bool archived; const char* expected; };
+    for (const State& state : {State{"public", true, false, row.public_space},
+                               State{"private", false, false, row.private_space},
+                               State{"archived", true, true, row.archived_space}}) {
+      ASSERT_EQ(std::string(state.expected).size(), std::size(kCallers));
+      for (std::size_t c = 0; c < std::size(kCallers); ++c) {
+        Standing s{kCallers[c].role, kCallers[c].admin, state.is_public, state.archived};
+        EXPECT_EQ(Can(s, row.action), state.expected[c] == 'Y')
+            << ToString(row.action) << " by " << kCallers[c].name << " in a " << state.name << " space";
+        ++checked;
+      }
+    }
   }
+  EXPECT_EQ(checked, 12 * 3 * 6);
+}
+
+TEST(SpacePermissions, EveryActionIsInTheTable) {
+  std::set<A> listed;
+  for (const MatrixRow& row : kMatrix) listed.insert(row.action);
+  for (int a = static_cast<int>(A::kRead); a <= static_cast<int>(A::kUpdateSpace); ++a) {
+    EXPECT_TRUE(listed.contains(static_cast<A>(a))) << ToString(static_cast<A>(a));
+    EXPECT_NE(ToString(static_cast<A>(a)), "unknown");
+  }
+}
+
+TEST(SpacePermissions, AnAdministratorWhoIsAlsoAMemberHasTheUnionOfBoth) {
+  Standing member_admin{R::kMember, true, false, false};
+  EXPECT_TRUE(Can(member_admin, A::kPost));          // from the membership
+  EXPECT_TRUE(Can(member_admin, A::kUpdateSpace));   // from being an administrator
+  EXPECT_FALSE(Can(member_admin, A::kAnnounce));     // neither grants it
+  EXPECT_FALSE(Can(member_admin, A::kPin));
 }
 
 TEST(SpacePermissions, ArchivedSpacesAreReadOnlyForEveryone) {
@@ -72,23 +101,51 @@ TEST(SpacePermissions, ArchivedSpacesAreReadOnlyForEveryone) {
 }
 
 TEST(PasswordPolicy, AcceptsLongPassphrases) {
-  EXPECT_FALSE(CheckPassword("correct horse battery staple", "asha"));
-  EXPECT_FALSE(CheckPassword("ünïcödé-pässwörd", "asha"));
+  for (const char* good : {"correct horse battery staple", "ünïcödé-pässwörd",
+                           "a sound passphrase 2026", "integration-password-2026", "rounds-demo-2026",
+                           "CANARYPASSWORD7731 long enough", "Ward 7 kettle is always cold", "tulip-orbit-canoe-42"}) {
+    auto violation = CheckPassword(good, "asha");
+    EXPECT_FALSE(violation) << good << ": " << violation->message;
+  }
 }
 
-TEST(PasswordPolicy, RejectsWeakOnes) {
-  struct Case { const char* password; const char* username; };
-  for (const Case& c : std::vector<Case>{{"short", "x"},
-                                         {"elevenchars", "x"},
-                                         {"password1234", "x"},
-                                         {"PASSWORD1234", "x"},
-                                         {"aaaaaaaaaaaaaaa", "x"},
-                                         {"nurse.asha-2024-ward", "nurse.asha"},
-                                         {"bad\xff\xfe utf8 bytes", "x"}}) {
+TEST(PasswordPolicy, RejectsWeakOnesWithAReason) {
+  struct Case { std::string password; const char* username; const char* why; };
+  const std::vector<Case> cases = {
+      {"short", "x", "too short"},
+      {"elevenchars", "x", "too short"},
+      {"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9", "x", "12 bytes but 6 characters"},
+      {"password1234", "x", "listed"},
+      {"PASSWORD1234", "x", "listed, any case"},
+      {"iloveyou123456", "x", "listed"},
+      {"1q2w3e4r5t6y", "x", "listed"},
+      {"aaaaaaaaaaaaaaa", "x", "one character repeated"},
+      {"abcabcabcabcabc", "x", "a short unit repeated"},
+      {"121212121212121", "x", "a short unit repeated"},
+      {"qwertyuiopasdfg", "x", "keyboard walk"},
+      {"lkjhgfdsapoiuytr", "x", "keyboard walk backwards"},
+      {"0123456789012", "x", "digit run"},
+      {"P@ssw0rd-2024!!", "x", "common word, swapped letters, padded"},
+      {"Summer2031!!!", "x", "season and year"},
+      {"2025-hospital-2025", "x", "common word padded both sides"},
+      {"monkey monkey 1", "x", "common word repeated"},
+      {"$uperman$uperman", "x", "common word repeated with swaps"},
+      {"nurse.asha-2024-ward", "nurse.asha", "contains the username"},
+      {"bad\xff\xfe utf8 bytes", "x", "not UTF-8"},
+      {std::string(300, 'k') + "xyz", "x", "too long"},
+  };
+  for (const Case& c : cases) {
     auto violation = CheckPassword(c.password, c.username);
-    ASSERT_TRUE(violation) << c.password;
+    ASSERT_TRUE(violation) << testing::PrintToString(c.password) << " should be refused: " << c.why;
+    EXPECT_FALSE(violation->message.empty());
   }
   EXPECT_EQ(CheckPassword("short", "x")->problem, "weak_password");
+  EXPECT_EQ(CheckPassword("bad\xff\xfe utf8 bytes", "x")->problem, "invalid_utf8");
+}
+
+TEST(PasswordPolicy, VeryShortUsernamesDoNotRuleOutPasswords) {
+  EXPECT_FALSE(CheckPassword("tulip-orbit-canoe-42", "or"));
+  EXPECT_TRUE(CheckPassword("tulip-orbit-canoe-42", "orbit"));
 }
 
 TEST(Usernames, Validation) {
@@ -118,6 +175,56 @@ TEST(Mentions, ExtractsWordBoundedUsernames) {
   EXPECT_TRUE(ExtractMentions("mail pharmacy@example.org").empty());
   EXPECT_TRUE(ExtractMentions("@ alone, @@double").empty());
   EXPECT_EQ(ExtractMentions("(@ravi)"), (std::vector<std::string>{"ravi"}));
+}
+
+TEST(Utf8, TableOfValidityAndLength) {
+  struct Case { std::string text; bool valid; std::size_t code_points; };
+  const std::vector<Case> cases = {
+      {"", true, 0},
+      {"a", true, 1},
+      {"\xc2\xa9", true, 1},                  // U+00A9, two bytes
+      {"\xe2\x82\xac", true, 1},              // U+20AC, three bytes
+      {"\xf0\x9f\x98\x80", true, 1},          // U+1F600, four bytes
+      {"\xf4\x8f\xbf\xbf", true, 1},          // U+10FFFF, the last code point
+      {"\xef\xbb\xbf", true, 1},              // a byte-order mark is still a code point
+      {std::string("a\0b", 3), true, 3},       // NUL is valid UTF-8
+      {"\x80", false, 0},                      // lone continuation byte
+      {"\xe2\x82", false, 0},                  // truncated three-byte form
+      {"\xe0\x80\xaf", false, 0},              // overlong three-byte '/'
+      {"\xf0\x80\x80\xaf", false, 0},          // overlong four-byte '/'
+      {"\xf8\x88\x80\x80\x80", false, 0},      // five-byte form
+      {"\xc3\x28", false, 0},                  // continuation missing
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(IsValidUtf8(c.text), c.valid) << testing::PrintToString(c.text);
+    if (c.valid) {
+      EXPECT_EQ(CodePointCount(c.text), c.code_points) << testing::PrintToString(c.text);
+    }
+  }
+}
+
+TEST(Mentions, TableOfBodies) {
+  struct Case { const char* body; std::vector<std::string> names; };
+  const std::vector<Case> cases = {
+      {"", {}},
+      {"no mentions here", {}},
+      {"@ana", {"ana"}},
+      {"hi @ana!", {"ana"}},
+      {"@ana, @ben; @cara: thanks", {"ana", "ben", "cara"}},
+      {"@ANA and @ana", {"ana"}},                      // case-insensitive, once each
+      {"see @ana.k.", {"ana.k"}},                       // sentence full stop is not part of the name
+      {"ask @night-shift-", {"night-shift"}},
+      {"email ana@example.org", {}},                    // not after a word character
+      {"x@ana", {}},
+      {"@a", {}},                                       // too short to be a username
+      {"`@ana` in code still counts", {"ana"}},
+      {"line one\n@ben line two", {"ben"}},
+      {"caf\xc3\xa9 @zo\xc3\xab", {}},                // "@zo\u00eb" is not a mention of "zo"
+      {"\xc3\xa9@ana", {}},                            // a letter of any script before '@' 
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(ExtractMentions(c.body), c.names) << c.body;
+  }
 }
 
 TEST(DirectKeys, AreOrderIndependent) {

@@ -36,7 +36,6 @@ export default function App() {
   const [status, setStatus] = useState<Status>('connecting');
   const [menuOpen, setMenuOpen] = useState(false);
   const [error, setError] = useState('');
-  const [online, setOnline] = useState<Set<number>>(new Set());
   const listeners = useRef(new Set<Listener>());
   const streamRef = useRef<EventStream | null>(null);
 
@@ -89,14 +88,6 @@ export default function App() {
           };
         }));
         if (frame.event === 'space.updated') loadSpaces();
-      }
-      if (frame.type === 'presence_snapshot') setOnline(new Set(frame.user_ids));
-      if (frame.type === 'presence') {
-        setOnline((set) => {
-          const next = new Set(set);
-          if (frame.online) next.add(frame.user_id); else next.delete(frame.user_id);
-          return next;
-        });
       }
       if (frame.type === 'user') {
         if (frame.event === 'read.updated') {
@@ -170,10 +161,7 @@ export default function App() {
                 <li key={s.id}>
                   <a href={`#/space/${s.id}`} className={`space-link ${current?.id === s.id ? 'active' : ''} ${s.unread_count ? 'unread' : ''}`}
                      aria-current={current?.id === s.id ? 'page' : undefined} data-space-id={s.id}>
-                    <span className="space-name">
-                      {s.kind === 'direct' && (s.members ?? []).some((m) => m.id !== me.id && online.has(m.id)) && <span className="online-dot" aria-label="online" />}
-                      {spaceName(s)}
-                    </span>
+                    <span className="space-name">{spaceName(s)}</span>
                     {s.unread_mentions > 0 && <span className="badge mention" aria-label={`${s.unread_mentions} mentions`}>@{s.unread_mentions}</span>}
                     {s.unread_count > 0 && <span className="badge" aria-label={`${s.unread_count} unread`}>{s.unread_count}</span>}
                   </a>
@@ -191,7 +179,7 @@ export default function App() {
                      title={current ? spaceName(current) : undefined} onChanged={loadSpaces} />
         )}
         {route.page === 'search' && <SearchView q={route.q} />}
-        {route.page === 'people' && <PeopleView me={me} online={online} />}
+        {route.page === 'people' && <PeopleView me={me} />}
         {route.page === 'profile' && <ProfileView me={me} onUpdated={setMe} />}
         {route.page === 'mentions' && <MentionsView />}
         {route.page === 'discover' && <DiscoverView onJoined={loadSpaces} />}
