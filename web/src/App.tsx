@@ -1,206 +1,299 @@
-// The Rounds staff app: sign-in, sidebar of spaces with unread counts, community feeds, channel
-// chat with threads, direct messages, search, people, profile and mentions, kept live over one
-// WebSocket. Routes live in the URL hash (#/space/3, #/search?q=…), so reloads keep the place.
+// The Rounds staff app. App decides between the sign-in screen and a signed-in Shell; the Shell
+// owns the sidebar's spaces, the single event stream of this tab, and the screen for the route.
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { api, ApiError, errorText, onSignedOut, setCsrfToken, type Space, type User } from './api';
+import { Api, ApiError, onUnauthenticated, setCsrfToken, type SessionInfo, type Space, type User } from './api';
 import { EventStream, type Frame, type Status } from './events';
-import Login from './Login';
-import SpaceView from './SpaceView';
-import { MentionsView, PeopleView, ProfileView, SearchView, DiscoverView } from './Pages';
+import { AppContext, type AppContextValue, type Listener, type Toast } from './state';
+import { parseRoute, go, type Route } from './lib/route';
+import { preview, spaceTitle } from './lib/format';
+import Login from './pages/Login';
+import Sidebar from './components/Sidebar';
+import TopBar from './components/TopBar';
+import ErrorBoundary from './components/ErrorBoundary';
+import CreateSpaceDialog from './components/CreateSpaceDialog';
+import NewDirectDialog from './components/NewDirectDialog';
+import SpaceView from './space/SpaceView';
+import Home from './pages/Home';
+import SearchPage from './pages/Search';
+import PeoplePage from './pages/People';
+import PersonPage from './pages/Person';
+import ProfilePage from './pages/Profile';
+import MentionsPage from './pages/Mentions';
+import DiscoverPage from './pages/Discover';
+import Icon from './components/Icon';
 
-type Route = { page: 'home' } | { page: 'space'; id: number } | { page: 'search'; q: string } | { page: 'people' }
-  | { page: 'profile' } | { page: 'mentions' } | { page: 'discover' };
-
-function parseRoute(hash: string): Route {
-  const [path, query = ''] = hash.replace(/^#/, '').split('?');
-  const params = new URLSearchParams(query);
-  const space = path.match(/^\/space\/(\d+)$/);
-  if (space) return { page: 'space', id: Number(space[1]) };
-  if (path === '/search') return { page: 'search', q: params.get('q') ?? '' };
-  if (path === '/people') return { page: 'people' };
-  if (path === '/profile') return { page: 'profile' };
-  if (path === '/mentions') return { page: 'mentions' };
-  if (path === '/discover') return { page: 'discover' };
-  return { page: 'home' };
-}
-
-export const go = (hash: string) => { location.hash = hash; };
-
-export type Listener = (frame: Frame) => void;
+type Auth = { state: 'checking' } | { state: 'out'; notice?: string } | { state: 'in'; me: User };
 
 export default function App() {
-  const [me, setMe] = useState<User | null>(null);
-  const [checking, setChecking] = useState(true);
-  const [spaces, setSpaces] = useState<Space[]>([]);
-  const [route, setRoute] = useState<Route>(parseRoute(location.hash));
-  const [status, setStatus] = useState<Status>('connecting');
-  const [menuOpen, setMenuOpen] = useState(false);
-  const [error, setError] = useState('');
-  const listeners = useRef(new Set<Listener>());
-  const streamRef = useRef<EventStream | null>(null);
+  const [auth, setAuth] = useState<Auth>({ state: 'checking' });
 
-  const signOutLocally = useCallback(() => {
-    streamRef.current?.stop();
-    streamRef.current = null;
+  const signedOut = useCallback((notice?: string) => {
     setCsrfToken(null);
-    setMe(null);
-    setSpaces([]);
+    setAuth((a) => (a.state === 'in' ? { state: 'out', notice } : a.state === 'checking' ? { state: 'out' } : a));
   }, []);
 
-  useEffect(() => { onSignedOut(signOutLocally); }, [signOutLocally]);
+  useEffect(() => {
+    onUnauthenticated(() => signedOut('Your session has ended. Sign in again to continue.'));
+    // A reload keeps the cookie session: /me gives back the user and the CSRF token.
+    Api.me()
+      .then((s) => { setCsrfToken(s.csrf_token); setAuth({ state: 'in', me: s.user }); })
+      .catch((e) => setAuth({ state: 'out', notice: e instanceof ApiError && e.status !== 401 ? e.message : undefined }));
+  }, [signedOut]);
+
+  if (auth.state === 'checking') {
+    return <main className="splash" aria-busy="true"><span className="brand-mark" aria-hidden="true">R</span><p>Loading Rounds…</p></main>;
+  }
+  if (auth.state === 'out') {
+    return <Login notice={auth.notice} onSignedIn={(s: SessionInfo) => { setCsrfToken(s.csrf_token); setAuth({ state: 'in', me: s.user }); }} />;
+  }
+  return (
+    <Shell key={auth.me.id} initialMe={auth.me}
+      onSignOut={async () => {
+        try { await Api.logout(); } catch { /* the session may already be gone */ }
+        if (location.hash !== '#/') history.replaceState(null, '', '#/');
+        signedOut();
+      }}
+      onSessionEnded={() => signedOut('Your session has ended. Sign in again to continue.')} />
+  );
+}
+
+function Shell({ initialMe, onSignOut, onSessionEnded }: { initialMe: User; onSignOut: () => void; onSessionEnded: () => void }) {
+  const [me, setMe] = useState(initialMe);
+  const [spaces, setSpaces] = useState<Space[]>([]);
+  const [spacesLoaded, setSpacesLoaded] = useState(false);
+  const [route, setRoute] = useState<Route>(() => parseRoute(location.hash));
+  const [status, setStatus] = useState<Status>('connecting');
+  const [online, setOnline] = useState<ReadonlySet<number>>(new Set());
+  const [menuOpen, setMenuOpen] = useState(false);
+  const [announcement, setAnnouncement] = useState('');
+  const [toasts, setToasts] = useState<Toast[]>([]);
+  const [creating, setCreating] = useState<'community' | 'channel' | null>(null);
+  const [direct, setDirect] = useState<{ preselect: User[] } | null>(null);
+  const listeners = useRef(new Set<Listener>());
+  const routeRef = useRef(route);
+  routeRef.current = route;
+  const meRef = useRef(me);
+  meRef.current = me;
+  const spacesRef = useRef(spaces);
+  spacesRef.current = spaces;
+  const sessionEnded = useRef(onSessionEnded);
+  sessionEnded.current = onSessionEnded;
+
+  const toast = useCallback((t: Omit<Toast, 'id'>) => {
+    const id = Date.now() + Math.random();
+    setToasts((list) => [...list.slice(-3), { ...t, id }]);
+    window.setTimeout(() => setToasts((list) => list.filter((x) => x.id !== id)), 7000);
+  }, []);
+  const announce = useCallback((text: string) => {
+    setAnnouncement('');
+    window.setTimeout(() => setAnnouncement(text), 50);
+  }, []);
+
+  const streamRef = useRef<EventStream | null>(null);
+  const reloadTimer = useRef<number | undefined>(undefined);
+
+  const reloadSpaces = useCallback(async () => {
+    try {
+      const page = await Api.mySpaces();
+      for (const s of page.items) streamRef.current?.seed(s.id, s.last_seq);
+      setSpaces(page.items);
+      setSpacesLoaded(true);
+    } catch (e) {
+      if (!(e instanceof ApiError && e.status === 401)) toast({ text: 'Could not load your spaces. Retrying when the connection is back.', kind: 'error' });
+    }
+  }, [toast]);
+  const reloadSoon = useCallback(() => {
+    window.clearTimeout(reloadTimer.current);
+    reloadTimer.current = window.setTimeout(() => { void reloadSpaces(); }, 400);
+  }, [reloadSpaces]);
+
+  const activeSpace = () => (routeRef.current.page === 'space' ? routeRef.current.id : null);
+  const looking = (spaceId: number) => activeSpace() === spaceId && document.visibilityState === 'visible';
+
+  const onFrame = useCallback((frame: Frame) => {
+    const meId = meRef.current.id;
+    if (frame.type === 'event') {
+      const known = spacesRef.current.some((s) => s.id === frame.space_id);
+      if (!known) reloadSoon();
+      setSpaces((list) => list.map((s) => {
+        if (s.id !== frame.space_id) return s;
+        const fresh = frame.seq > s.last_seq;
+        const next = { ...s, last_seq: Math.max(s.last_seq, frame.seq) };
+        if (frame.event === 'message.created' && fresh && frame.data.author_id !== meId && !looking(s.id)) {
+          next.unread_count = s.unread_count + 1;
+          if (frame.data.mentions.includes(meId)) next.unread_mentions = s.unread_mentions + 1;
+        }
+        if (frame.event === 'space.updated') {
+          const d = frame.data;
+          Object.assign(next, { name: d.name, topic: d.topic, visibility: d.visibility, join_policy: d.join_policy, archived: d.archived, member_count: d.member_count });
+        }
+        if (frame.event === 'member.joined' && fresh) next.member_count = s.member_count + 1;
+        if (frame.event === 'member.left' && fresh) next.member_count = Math.max(0, s.member_count - 1);
+        if (frame.event === 'member.role' && frame.data.user_id === meId) next.my_role = frame.data.role;
+        return next;
+      }));
+      if (frame.event === 'message.deleted') reloadSoon();
+      if (frame.event === 'member.left' && frame.data.user_id === meId) reloadSoon();
+      if (frame.event === 'message.created' && frame.data.author_id !== meId && looking(frame.space_id)) {
+        announce(`${frame.data.author.display_name}: ${frame.data.title ? `${frame.data.title}. ` : ''}${preview(frame.data.body, 200)}`);
+      }
+    } else if (frame.type === 'user') {
+      if (frame.event === 'read.updated') {
+        const { space_id, read_seq } = frame.data;
+        let partial = false;
+        setSpaces((list) => list.map((s) => {
+          if (s.id !== space_id) return s;
+          if (read_seq >= s.last_seq) return { ...s, read_seq, unread_count: 0, unread_mentions: 0 };
+          partial = true;
+          return { ...s, read_seq: Math.max(s.read_seq, read_seq) };
+        }));
+        if (partial) reloadSoon();
+      } else if (frame.event === 'mention') {
+        const { space_id } = frame.data;
+        if (!looking(space_id)) {
+          const s = spacesRef.current.find((x) => x.id === space_id);
+          toast({ text: `You were mentioned in ${s ? spaceTitle(s, meId) : 'a space'}`, href: `#/space/${space_id}?m=${frame.data.message_id}` });
+        }
+      } else if (frame.event === 'space.added') {
+        const s = frame.data;
+        streamRef.current?.seed(s.id, s.last_seq);
+        setSpaces((list) => (list.some((x) => x.id === s.id) ? list.map((x) => (x.id === s.id ? { ...x, ...s } : x)) : [...list, s]));
+      } else if (frame.event === 'space.removed') {
+        const id = frame.data.space_id ?? frame.data.id;
+        if (id !== undefined) {
+          streamRef.current?.forget(id);
+          setSpaces((list) => list.filter((x) => x.id !== id));
+        } else {
+          reloadSoon();
+        }
+      }
+    } else if (frame.type === 'presence_snapshot') {
+      setOnline(new Set(frame.user_ids));
+    } else if (frame.type === 'presence') {
+      setOnline((set) => {
+        const next = new Set(set);
+        if (frame.online) next.add(frame.user_id); else next.delete(frame.user_id);
+        return next;
+      });
+    }
+    for (const l of listeners.current) l(frame);
+  }, [announce, reloadSoon, toast]);
+
+  const onFrameRef = useRef(onFrame);
+  onFrameRef.current = onFrame;
+  const reloadSpacesRef = useRef(reloadSpaces);
+  reloadSpacesRef.current = reloadSpaces;
+  if (!streamRef.current) {
+    streamRef.current = new EventStream({
+      onFrame: (f) => onFrameRef.current(f),
+      onStatus: setStatus,
+      onSessionEnded: () => sessionEnded.current(),
+      // User events (spaces added or removed) are not replayed: refresh the sidebar after a gap.
+      onResynced: () => { void reloadSpacesRef.current(); },
+    });
+  }
+  const stream = streamRef.current;
 
   useEffect(() => {
-    const onHash = () => { setRoute(parseRoute(location.hash)); setMenuOpen(false); };
+    let cancelled = false;
+    // Cursors are seeded from the sidebar load, so the stream resumes right after it: no gap.
+    void reloadSpaces().finally(() => { if (!cancelled) stream.start(); });
+    const nudge = () => { if (document.visibilityState === 'visible') stream.nudge(); };
+    window.addEventListener('online', nudge);
+    document.addEventListener('visibilitychange', nudge);
+    return () => {
+      cancelled = true;
+      stream.stop();
+      window.removeEventListener('online', nudge);
+      document.removeEventListener('visibilitychange', nudge);
+      window.clearTimeout(reloadTimer.current);
+    };
+  }, [stream, reloadSpaces]);
+
+  // The route follows the hash; the phone menu closes on navigation and focus moves to the new screen.
+  useEffect(() => {
+    const onHash = () => {
+      setRoute(parseRoute(location.hash));
+      setMenuOpen(false);
+      window.setTimeout(() => {
+        const target = document.querySelector<HTMLElement>('#main [data-autofocus], #main h1');
+        target?.focus({ preventScroll: true });
+      }, 60);
+    };
     window.addEventListener('hashchange', onHash);
     return () => window.removeEventListener('hashchange', onHash);
   }, []);
 
-  // On load: an existing cookie session brings back the user and the CSRF token.
   useEffect(() => {
-    api<{ user: User; csrf_token: string }>('GET', '/api/v1/me')
-      .then((r) => { setCsrfToken(r.csrf_token); setMe(r.user); })
-      .catch(() => {})
-      .finally(() => setChecking(false));
+    const total = spaces.reduce((n, s) => n + s.unread_count, 0);
+    document.title = total > 0 ? `(${total}) Rounds` : 'Rounds';
+  }, [spaces]);
+
+  const markSeen = useCallback((spaceId: number, seq: number) => {
+    setSpaces((list) => list.map((s) => (s.id === spaceId && seq >= s.last_seq && (s.unread_count || s.unread_mentions)
+      ? { ...s, unread_count: 0, unread_mentions: 0, read_seq: seq } : s)));
   }, []);
 
-  const loadSpaces = useCallback(async () => {
-    try {
-      const page = await api<{ items: Space[] }>('GET', '/api/v1/spaces');
-      setSpaces(page.items);
-      for (const s of page.items) streamRef.current?.track(s.id, s.last_seq);
-    } catch (e) {
-      if (!(e instanceof ApiError && e.status === 401)) setError(errorText(e));
-    }
-  }, []);
-
-  // Live updates: the sidebar reacts to every event; open views subscribe through listeners.
-  useEffect(() => {
-    if (!me) return;
-    const stream = new EventStream((frame) => {
-      if (frame.type === 'event') {
-        setSpaces((list) => list.map((s) => {
-          if (s.id !== frame.space_id) return s;
-          const counted = frame.event === 'message.created' && frame.data.author_id !== me.id;
-          return {
-            ...s, last_seq: Math.max(s.last_seq, frame.seq),
-            unread_count: s.unread_count + (counted ? 1 : 0),
-            unread_mentions: s.unread_mentions + (counted && frame.data.mentions?.includes(me.id) ? 1 : 0),
-          };
-        }));
-        if (frame.event === 'space.updated') loadSpaces();
-      }
-      if (frame.type === 'user') {
-        if (frame.event === 'read.updated') {
-          setSpaces((list) => list.map((s) => (s.id === frame.data.space_id ? { ...s, read_seq: frame.data.read_seq, unread_count: 0, unread_mentions: 0 } : s)));
-        }
-        if (frame.event === 'space.added' || frame.event === 'space.removed') loadSpaces();
-      }
-      for (const l of listeners.current) l(frame);
-    }, setStatus);
-    streamRef.current = stream;
-    loadSpaces().then(() => stream.start());
-    return () => stream.stop();
-  }, [me, loadSpaces]);
+  const addSpace = useCallback((s: Space) => {
+    stream.seed(s.id, s.last_seq);
+    setSpaces((list) => (list.some((x) => x.id === s.id) ? list.map((x) => (x.id === s.id ? { ...x, ...s } : x)) : [...list, s]));
+  }, [stream]);
 
   const subscribe = useCallback((l: Listener) => {
     listeners.current.add(l);
     return () => { listeners.current.delete(l); };
   }, []);
 
-  const signOut = async () => {
-    try { await api('POST', '/api/v1/auth/logout'); } catch { /* already gone */ }
-    signOutLocally();
-    go('#/');
-  };
-
-  const grouped = useMemo(() => ({
-    community: spaces.filter((s) => s.kind === 'community'),
-    channel: spaces.filter((s) => s.kind === 'channel'),
-    direct: spaces.filter((s) => s.kind === 'direct'),
-  }), [spaces]);
-
-  if (checking) return <main className="center" aria-busy="true">Loading…</main>;
-  if (!me) return <Login onSignedIn={(user, csrf) => { setCsrfToken(csrf); setMe(user); }} />;
-
-  const spaceName = (s: Space) => s.kind === 'direct'
-    ? (s.members ?? []).filter((m) => m.id !== me.id).map((m) => m.display_name).join(', ') || 'Just you'
-    : s.kind === 'channel' ? `# ${s.name}` : s.name;
-
-  const current = route.page === 'space' ? spaces.find((s) => s.id === route.id) : undefined;
+  const ctx: AppContextValue = useMemo(() => ({
+    me, setMe, spaces, spacesLoaded, reloadSpaces, addSpace, online, status, stream, subscribe, announce, toast, markSeen,
+    openCreateSpace: (kind) => setCreating(kind),
+    openNewDirect: (preselect = []) => setDirect({ preselect }),
+  }), [me, spaces, spacesLoaded, reloadSpaces, addSpace, online, status, stream, subscribe, announce, toast, markSeen]);
 
   return (
-    <div className={`shell ${menuOpen ? 'menu-open' : ''}`}>
-      <header className="topbar">
-        <button className="menu-button" aria-label="Menu" aria-expanded={menuOpen} onClick={() => setMenuOpen(!menuOpen)}>☰</button>
-        <a className="brand" href="#/">Rounds</a>
-        <form className="search-form" role="search" onSubmit={(e) => {
-          e.preventDefault();
-          const q = new FormData(e.currentTarget).get('q') as string;
-          go(`#/search?q=${encodeURIComponent(q)}`);
-        }}>
-          <label htmlFor="global-search" className="visually-hidden">Search</label>
-          <input id="global-search" name="q" type="search" placeholder="Search messages, people, spaces" />
-        </form>
-        <span className={`status status-${status}`} role="status" aria-live="polite">
-          {status === 'live' ? 'Live' : status === 'reconnecting' ? 'Reconnecting…' : 'Connecting…'}
-        </span>
-        <a href="#/profile" className="me">{me.display_name}</a>
-        <button onClick={signOut}>Sign out</button>
-      </header>
-      <nav className="sidebar" aria-label="Spaces">
-        <ul className="nav-links">
-          <li><a href="#/mentions">Mentions</a></li>
-          <li><a href="#/people">People</a></li>
-          <li><a href="#/discover">Discover communities</a></li>
-        </ul>
-        {(['community', 'channel', 'direct'] as const).map((kind) => (
-          <section key={kind} aria-label={kind === 'community' ? 'Communities' : kind === 'channel' ? 'Channels' : 'Direct messages'}>
-            <h2>{kind === 'community' ? 'Communities' : kind === 'channel' ? 'Channels' : 'Direct messages'}</h2>
-            <ul>
-              {grouped[kind].map((s) => (
-                <li key={s.id}>
-                  <a href={`#/space/${s.id}`} className={`space-link ${current?.id === s.id ? 'active' : ''} ${s.unread_count ? 'unread' : ''}`}
-                     aria-current={current?.id === s.id ? 'page' : undefined} data-space-id={s.id}>
-                    <span className="space-name">{spaceName(s)}</span>
-                    {s.unread_mentions > 0 && <span className="badge mention" aria-label={`${s.unread_mentions} mentions`}>@{s.unread_mentions}</span>}
-                    {s.unread_count > 0 && <span className="badge" aria-label={`${s.unread_count} unread`}>{s.unread_count}</span>}
-                  </a>
-                </li>
-              ))}
-            </ul>
-          </section>
+    <AppContext.Provider value={ctx}>
+      <a className="skip-link" href="#main" onClick={(e) => { e.preventDefault(); document.getElementById('main')?.focus(); }}>Skip to content</a>
+      <div className={`shell ${menuOpen ? 'menu-open' : ''}`}>
+        <TopBar menuOpen={menuOpen} onMenu={() => setMenuOpen((o) => !o)} onSignOut={onSignOut} />
+        {menuOpen && <div className="backdrop" onClick={() => setMenuOpen(false)} aria-hidden="true" />}
+        <Sidebar route={route} open={menuOpen} onClose={() => setMenuOpen(false)} onSignOut={onSignOut} />
+        <main className="content" id="main" tabIndex={-1}>
+          <ErrorBoundary key={route.page === 'space' ? `space-${route.id}` : route.page}>
+            <Screen route={route} />
+          </ErrorBoundary>
+        </main>
+      </div>
+      <div className="visually-hidden" aria-live="polite" aria-atomic="true" data-testid="announcer">{announcement}</div>
+      <div className="toasts" role="status" aria-live="polite">
+        {toasts.map((t) => (
+          <div key={t.id} className={`toast ${t.kind === 'error' ? 'toast-error' : ''}`}>
+            {t.href ? <a href={t.href} onClick={() => setToasts((l) => l.filter((x) => x.id !== t.id))}>{t.text}</a> : <span>{t.text}</span>}
+            <button type="button" className="icon-button" aria-label="Dismiss" onClick={() => setToasts((l) => l.filter((x) => x.id !== t.id))}><Icon name="close" /></button>
+          </div>
         ))}
-      </nav>
-      <main className="content" id="main">
-        {error && <p className="error" role="alert">{error}</p>}
-        {route.page === 'home' && <Home spaces={spaces} />}
-        {route.page === 'space' && (
-          <SpaceView key={route.id} spaceId={route.id} me={me} subscribe={subscribe} stream={streamRef.current}
-                     title={current ? spaceName(current) : undefined} onChanged={loadSpaces} />
-        )}
-        {route.page === 'search' && <SearchView q={route.q} />}
-        {route.page === 'people' && <PeopleView me={me} />}
-        {route.page === 'profile' && <ProfileView me={me} onUpdated={setMe} />}
-        {route.page === 'mentions' && <MentionsView />}
-        {route.page === 'discover' && <DiscoverView onJoined={loadSpaces} />}
-      </main>
-    </div>
+      </div>
+      {creating && <CreateSpaceDialog kind={creating} onClose={() => setCreating(null)} onCreated={(s) => { addSpace(s); setCreating(null); go(`#/space/${s.id}`); }} />}
+      {direct && <NewDirectDialog preselect={direct.preselect} onClose={() => setDirect(null)} onStarted={(s) => { addSpace(s); setDirect(null); go(`#/space/${s.id}`); }} />}
+    </AppContext.Provider>
   );
 }
 
-function Home({ spaces }: { spaces: Space[] }) {
-  const unread = spaces.filter((s) => s.unread_count > 0);
-  return (
-    <section className="home">
-      <h1>Welcome to Rounds</h1>
-      <p>Communities across departments, channels for your teams, and direct messages — governed for healthcare.</p>
-      {unread.length > 0 ? (
-        <>
-          <h2>Unread</h2>
-          <ul>{unread.map((s) => <li key={s.id}><a href={`#/space/${s.id}`}>{s.name || 'Direct message'}</a> — {s.unread_count} new</li>)}</ul>
-        </>
-      ) : <p>You are all caught up.</p>}
-      <p><a href="#/discover">Discover communities</a> or <a href="#/people">find a colleague</a>.</p>
-    </section>
-  );
+function Screen({ route }: { route: Route }) {
+  switch (route.page) {
+    case 'home': return <Home />;
+    case 'space': return <SpaceView key={route.id} spaceId={route.id} focusMessage={route.message} />;
+    case 'search': return <SearchPage key={route.q} q={route.q} />;
+    case 'people': return <PeoplePage />;
+    case 'person': return <PersonPage key={route.id} id={route.id} />;
+    case 'profile': return <ProfilePage />;
+    case 'mentions': return <MentionsPage />;
+    case 'discover': return <DiscoverPage />;
+    default:
+      return (
+        <section className="page">
+          <h1 tabIndex={-1}>Page not found</h1>
+          <p>That address does not lead anywhere in Rounds. <a href="#/">Go to the start page</a>.</p>
+        </section>
+      );
+  }
 }

@@ -1,40 +1,49 @@
-// The Rounds HTTP API client: JSON in and out, the CSRF token kept in memory only (never in
-// browser storage), problem+json errors surfaced as ApiError with their stable code.
+// The Rounds HTTP API client. JSON in and out over same-origin relative URLs; the session is an
+// HttpOnly cookie and the CSRF token lives in this module's memory only (never in browser
+// storage). Problem+json errors become ApiError with the server's stable `code` and its `detail`.
+
 export interface UserRef { id: number; username: string; display_name: string }
 export interface User extends UserRef {
   email: string; job_role: string; department_ids: number[]; kind: string;
   is_admin: boolean; is_compliance: boolean; disabled: boolean; created_at: number;
 }
 export interface Department { id: number; name: string; parent_id: number | null }
+export type SpaceKind = 'community' | 'channel' | 'direct';
+export type Role = 'owner' | 'moderator' | 'member' | 'read_only';
 export interface Space {
-  id: number; kind: 'community' | 'channel' | 'direct'; name: string; topic: string;
+  id: number; kind: SpaceKind; name: string; topic: string;
   visibility: 'public' | 'private'; join_policy: 'open' | 'invite'; archived: boolean;
   created_by: number; created_at: number; last_seq: number; member_count: number;
-  my_role: string | null; read_seq: number; unread_count: number; unread_mentions: number;
+  my_role: Role | null; read_seq: number; unread_count: number; unread_mentions: number;
   members?: UserRef[];
 }
+export interface Member { space_id: number; user_id: number; role: Role; read_seq: number; joined_at: number; user: UserRef }
 export interface PollOption { index: number; text: string; votes: number }
 export interface Reaction { emoji: string; count: number; mine: boolean }
+export type MessageKind = 'message' | 'discussion' | 'question' | 'idea' | 'poll' | 'announcement';
 export interface Message {
   id: number; space_id: number; seq: number; author_id: number; author: UserRef;
-  kind: 'message' | 'discussion' | 'question' | 'idea' | 'poll' | 'announcement';
-  parent_id: number | null; title: string; body: string; client_id: string;
+  kind: MessageKind; parent_id: number | null; title: string; body: string; client_id: string;
   created_at: number; edited_at: number; deleted: boolean; pinned: boolean;
   accepted_answer_id: number | null; reply_count: number; vote_count: number; my_vote: boolean;
   poll_options: PollOption[]; my_poll_vote: number | null; reactions: Reaction[]; mentions: number[];
 }
 export interface Page<T> { items: T[]; next_cursor: string | null }
-export interface SearchResult {
-  messages: { message: Message; space: { id: number; name: string; kind: string }; snippet: string }[];
-  people: User[]; spaces: Space[]; next_cursor: string | null;
-}
+export interface SpaceRef { id: number; name: string; kind: SpaceKind }
+export interface SearchHit { message: Message; space: SpaceRef; snippet: string }
+export interface SearchResult { messages: SearchHit[]; people: User[]; spaces: Space[]; next_cursor: string | null }
+export interface MentionItem { message: Message; space: SpaceRef }
+export interface Thread { root: Message; items: Message[] }
+export interface EditVersion { version: number; body: string; edited_at: number; editor_id: number }
+export interface SessionInfo { user: User; csrf_token: string; session?: { idle_timeout_ms: number; expires_at?: number } }
 
 export class ApiError extends Error {
-  status: number;
-  code: string;
-  field?: string;
+  readonly status: number;
+  readonly code: string;
+  readonly field?: string;
   constructor(status: number, code: string, message: string, field?: string) {
     super(message);
+    this.name = 'ApiError';
     this.status = status;
     this.code = code;
     this.field = field;
@@ -42,27 +51,109 @@ export class ApiError extends Error {
 }
 
 let csrfToken: string | null = null;
-let onUnauthenticated: () => void = () => {};
+let unauthenticated: () => void = () => {};
 
 export function setCsrfToken(token: string | null) { csrfToken = token; }
-export function onSignedOut(callback: () => void) { onUnauthenticated = callback; }
+/** Called when any request (other than sign-in) answers 401: the session is gone. */
+export function onUnauthenticated(callback: () => void) { unauthenticated = callback; }
 
-export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const headers: Record<string, string> = {};
+const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+export async function api<T>(method: string, path: string, body?: unknown, init: { signal?: AbortSignal } = {}): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json' };
   if (body !== undefined) headers['content-type'] = 'application/json';
-  if (method !== 'GET' && csrfToken) headers['x-csrf-token'] = csrfToken;
-  const res = await fetch(path, {
-    method, headers, credentials: 'same-origin',
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
+  if (UNSAFE.has(method) && csrfToken) headers['x-csrf-token'] = csrfToken;
+  let res: Response;
+  try {
+    res = await fetch(path, {
+      method, headers, credentials: 'same-origin', signal: init.signal,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch (e) {
+    if (e instanceof DOMException && e.name === 'AbortError') throw e;
+    throw new ApiError(0, 'network', 'Cannot reach Rounds. Check your connection and try again.');
+  }
   if (res.status === 204) return undefined as T;
   const text = await res.text();
-  const data = text ? JSON.parse(text) : null;
+  let data: unknown = null;
+  try { data = text ? JSON.parse(text) : null; } catch { data = null; }
   if (!res.ok) {
-    if (res.status === 401 && !path.endsWith('/auth/login')) onUnauthenticated();
-    throw new ApiError(res.status, data?.code ?? 'error', data?.detail ?? res.statusText, data?.field);
+    if (res.status === 401 && !path.endsWith('/auth/login')) unauthenticated();
+    const problem = (data ?? {}) as { code?: string; detail?: string; title?: string; field?: string };
+    let message = problem.detail || problem.title || defaultMessage(res.status);
+    const retry = res.headers.get('retry-after');
+    if (res.status === 429 && retry) message += ` Try again in ${retry} s.`;
+    throw new ApiError(res.status, problem.code ?? 'error', message, problem.field);
   }
   return data as T;
 }
 
-export const errorText = (e: unknown) => (e instanceof ApiError ? e.message : 'Something went wrong. Try again.');
+function defaultMessage(status: number): string {
+  if (status === 401) return 'Your session has ended. Sign in again.';
+  if (status === 403) return 'You do not have access to that.';
+  if (status === 404) return 'That could not be found. It may have been deleted.';
+  if (status === 429) return 'Too many requests.';
+  if (status >= 500) return 'Rounds had a problem. Try again in a moment.';
+  return 'That did not work. Check the form and try again.';
+}
+
+export const errorText = (e: unknown): string =>
+  e instanceof ApiError ? e.message : e instanceof Error && e.name === 'AbortError' ? '' : 'Something went wrong. Try again.';
+
+const q = (params: Record<string, string | number | null | undefined>) => {
+  const s = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== '') s.set(k, String(v));
+  const text = s.toString();
+  return text ? `?${text}` : '';
+};
+
+// Typed endpoints: one line each, so components read as what they do.
+export const Api = {
+  login: (username: string, password: string) =>
+    api<SessionInfo>('POST', '/api/v1/auth/login', { username, password, bearer: false }),
+  logout: () => api<void>('POST', '/api/v1/auth/logout'),
+  me: () => api<SessionInfo>('GET', '/api/v1/me'),
+  updateMe: (patch: { display_name?: string; email?: string }) => api<User>('PATCH', '/api/v1/me', patch),
+  changePassword: (current_password: string, new_password: string) =>
+    api<void>('POST', '/api/v1/me/password', { current_password, new_password }),
+  mentions: (cursor?: string | null) => api<Page<MentionItem>>('GET', `/api/v1/me/mentions${q({ cursor, limit: 30 })}`),
+
+  users: (f: { q?: string; job_role?: string; department_id?: string; cursor?: string | null; limit?: number }, signal?: AbortSignal) =>
+    api<Page<User>>('GET', `/api/v1/users${q({ limit: 50, ...f })}`, undefined, { signal }),
+  user: (id: number) => api<User>('GET', `/api/v1/users/${id}`),
+  departments: () => api<{ items: Department[] }>('GET', '/api/v1/departments'),
+
+  mySpaces: () => api<Page<Space>>('GET', '/api/v1/spaces?scope=mine&limit=200'),
+  discover: (text: string, cursor?: string | null) => api<Page<Space>>('GET', `/api/v1/spaces${q({ scope: 'discover', q: text, cursor })}`),
+  createSpace: (s: { kind: 'community' | 'channel'; name: string; topic?: string; visibility: string; join_policy: string }) =>
+    api<Space>('POST', '/api/v1/spaces', s),
+  space: (id: number) => api<Space>('GET', `/api/v1/spaces/${id}`),
+  updateSpace: (id: number, patch: Partial<Pick<Space, 'name' | 'topic' | 'visibility' | 'join_policy' | 'archived'>>) =>
+    api<Space>('PATCH', `/api/v1/spaces/${id}`, patch),
+  members: (id: number, cursor?: string | null) => api<Page<Member>>('GET', `/api/v1/spaces/${id}/members${q({ cursor, limit: 200 })}`),
+  addMember: (id: number, user_id: number, role: Role = 'member') => api<Member>('POST', `/api/v1/spaces/${id}/members`, { user_id, role }),
+  setRole: (id: number, userId: number, role: Role) => api<Member>('PATCH', `/api/v1/spaces/${id}/members/${userId}`, { role }),
+  removeMember: (id: number, userId: number) => api<void>('DELETE', `/api/v1/spaces/${id}/members/${userId}`),
+  join: (id: number) => api<unknown>('POST', `/api/v1/spaces/${id}/join`),
+  leave: (id: number) => api<unknown>('POST', `/api/v1/spaces/${id}/leave`),
+  messages: (id: number, page: { before?: number | string | null; after?: number | null; limit?: number }) =>
+    api<Page<Message>>('GET', `/api/v1/spaces/${id}/messages${q({ limit: 50, ...page })}`),
+  post: (id: number, draft: { body: string; kind?: MessageKind; title?: string; parent_id?: number; client_id: string; poll_options?: string[] }) =>
+    api<Message>('POST', `/api/v1/spaces/${id}/messages`, draft),
+  pins: (id: number) => api<{ items: Message[] }>('GET', `/api/v1/spaces/${id}/pins`),
+  markRead: (id: number, seq: number) => api<void>('POST', `/api/v1/spaces/${id}/read`, { seq }),
+
+  message: (id: number) => api<Message>('GET', `/api/v1/messages/${id}`),
+  edit: (id: number, body: string, title?: string) => api<Message>('PATCH', `/api/v1/messages/${id}`, title === undefined ? { body } : { body, title }),
+  remove: (id: number) => api<void>('DELETE', `/api/v1/messages/${id}`),
+  history: (id: number) => api<{ items: EditVersion[] }>('GET', `/api/v1/messages/${id}/history`),
+  thread: (id: number) => api<Thread>('GET', `/api/v1/messages/${id}/thread`),
+  react: (id: number, emoji: string, on: boolean) => api<unknown>(on ? 'PUT' : 'DELETE', `/api/v1/messages/${id}/reactions/${encodeURIComponent(emoji)}`),
+  vote: (id: number, on: boolean) => api<unknown>(on ? 'PUT' : 'DELETE', `/api/v1/messages/${id}/vote`),
+  pollVote: (id: number, option: number | null) => api<unknown>('POST', `/api/v1/messages/${id}/poll-vote`, { option }),
+  accept: (id: number, on: boolean) => api<Message>(on ? 'POST' : 'DELETE', `/api/v1/messages/${id}/accept`),
+  pin: (id: number, on: boolean) => api<Message>(on ? 'PUT' : 'DELETE', `/api/v1/messages/${id}/pin`),
+
+  direct: (user_ids: number[]) => api<Space>('POST', '/api/v1/direct', { user_ids }),
+  search: (text: string, cursor?: string | null) => api<SearchResult>('GET', `/api/v1/search${q({ q: text, cursor, limit: 20 })}`),
+};

@@ -1,0 +1,174 @@
+// One message. Three shapes: a chat line (channels, direct messages), a feed post (communities,
+// with its kind's controls and comments), and a reply (threads and comments).
+import { memo, useState, type MouseEvent, type ReactNode } from 'react';
+import { Api, type Message, type Space, type User } from '../api';
+import { fullTime, plural, shortTime, timeOfDay } from '../lib/format';
+import { href } from '../lib/route';
+import Avatar from '../components/Avatar';
+import Markdown from '../components/Markdown';
+import { Confirm } from '../components/Dialog';
+import Icon from '../components/Icon';
+import { EditForm, EmojiPicker, HistoryDialog, IdeaVote, Poll, ReactionBar, useAction } from './parts';
+
+export type Variant = 'chat' | 'post' | 'reply';
+
+const KIND_LABEL: Record<string, string> = {
+  discussion: 'Discussion', question: 'Question', idea: 'Idea', poll: 'Poll', announcement: 'Announcement', message: 'Message',
+};
+
+export interface MessageProps {
+  m: Message;
+  me: User;
+  space: Space;
+  variant: Variant;
+  /** Chat: same author as the line before, within a few minutes. */
+  compact?: boolean;
+  /** Replies: the question they answer (for "Accept answer"). */
+  question?: Message;
+  highlighted?: boolean;
+  online?: boolean;
+  onOpenThread?: (m: Message) => void;
+  /** Posts: the comments section, rendered below the post when open. */
+  comments?: ReactNode;
+  commentsOpen?: boolean;
+  onToggleComments?: () => void;
+  onError: (text: string) => void;
+}
+
+function MessageItem({ m, me, space, variant, compact, question, highlighted, online, onOpenThread, comments, commentsOpen, onToggleComments, onError }: MessageProps) {
+  const [editing, setEditing] = useState(false);
+  const [history, setHistory] = useState(false);
+  const [confirmDelete, setConfirmDelete] = useState(false);
+  const [deleteError, setDeleteError] = useState('');
+  // On touch screens there is no hover: a tap on the message shows its actions.
+  const [showTools, setShowTools] = useState(false);
+  const onTap = (e: MouseEvent<HTMLElement>) => {
+    if (!(e.target as Element).closest('a, button, input, textarea, select, label, summary')) setShowTools((v) => !v);
+  };
+  const act = useAction(onError);
+
+  const role = space.my_role;
+  const member = role !== null;
+  const canWrite = member && role !== 'read_only' && !space.archived;
+  const mod = role === 'owner' || role === 'moderator';
+  const mine = m.author_id === me.id;
+  const canDelete = (mine && member) || mod || me.is_admin;
+  const canSeeHistory = mine || mod || me.is_admin;
+  const canAccept = !!question && question.kind === 'question' && ((question.author_id === me.id && member) || mod);
+  const accepted = !!question && question.accepted_answer_id === m.id;
+  const isPost = variant === 'post';
+  const labelText = `${m.author.display_name}, ${shortTime(m.created_at)}`;
+
+  const header = (
+    <header className="message-head">
+      {!compact && <a className="author" href={href.person(m.author_id)}>{m.author.display_name}</a>}
+      {isPost && m.kind !== 'discussion' && <span className={`kind-tag tag-${m.kind}`}>{KIND_LABEL[m.kind]}</span>}
+      {isPost && m.kind === 'question' && (m.accepted_answer_id
+        ? <span className="answered"><Icon name="check" size={12} /> Answered</span>
+        : <span className="unanswered">Awaiting an answer</span>)}
+      <time dateTime={new Date(m.created_at).toISOString()} title={fullTime(m.created_at)} className={compact ? 'compact-time' : ''}>
+        {compact ? timeOfDay(m.created_at) : shortTime(m.created_at)}
+      </time>
+      {m.edited_at > 0 && (canSeeHistory
+        ? <button type="button" className="link edited" onClick={() => setHistory(true)} aria-label={`Edited ${fullTime(m.edited_at)}: show edit history`}>(edited)</button>
+        : <span className="edited" title={`Edited ${fullTime(m.edited_at)}`}>(edited)</span>)}
+      {m.pinned && <span className="pinned-mark"><Icon name="pin" size={12} /> Pinned</span>}
+      {accepted && <span className="accepted-mark"><Icon name="check" size={12} /> Accepted answer</span>}
+    </header>
+  );
+
+  const tools = (
+    <div className="tools" role="group" aria-label="Message actions">
+      {canWrite && <EmojiPicker m={m} onError={onError} />}
+      {variant === 'chat' && onOpenThread && canWrite && (
+        <button type="button" className="tool" onClick={() => onOpenThread(m)} aria-label="Reply in thread"><Icon name="reply" /></button>
+      )}
+      {canAccept && (
+        <button type="button" className="tool text" onClick={() => act(() => Api.accept(m.id, !accepted))}>{accepted ? 'Unaccept' : 'Accept answer'}</button>
+      )}
+      {mod && m.parent_id === null && (
+        <button type="button" className="tool text" onClick={() => act(() => Api.pin(m.id, !m.pinned))}>{m.pinned ? 'Unpin' : 'Pin'}</button>
+      )}
+      {mine && canWrite && !editing && <button type="button" className="tool text" onClick={() => setEditing(true)}>Edit</button>}
+      {canDelete && <button type="button" className="tool text danger" onClick={() => setConfirmDelete(true)}>Delete</button>}
+    </div>
+  );
+
+  const body = editing
+    ? <EditForm m={m} withTitle={isPost} multiline={isPost} onDone={() => setEditing(false)} />
+    : <>
+      {isPost && m.title && <h2 className="post-title">{m.title}</h2>}
+      {m.body && <Markdown text={m.body} me={me.username} />}
+    </>;
+
+  const kindControls = isPost && (
+    <>
+      {m.kind === 'poll' && <Poll m={m} canVote={canWrite} onError={onError} />}
+    </>
+  );
+
+  const footer = (
+    <div className="message-foot">
+      {isPost && m.kind === 'idea' && <IdeaVote m={m} canVote={canWrite} onError={onError} />}
+      <ReactionBar m={m} canReact={canWrite} onError={onError} />
+      {variant === 'chat' && m.reply_count > 0 && onOpenThread && (
+        <button type="button" className="link thread-link" onClick={() => onOpenThread(m)}>{plural(m.reply_count, 'reply', 'replies')}</button>
+      )}
+      {isPost && onToggleComments && (
+        <button type="button" className="link comments-link" aria-expanded={!!commentsOpen} onClick={onToggleComments}>
+          {m.reply_count > 0 ? plural(m.reply_count, 'comment') : canWrite ? 'Comment' : 'No comments'}
+        </button>
+      )}
+    </div>
+  );
+
+  const dialogs = (
+    <>
+      {history && <HistoryDialog m={m} onClose={() => setHistory(false)} />}
+      {confirmDelete && (
+        <Confirm title={isPost ? 'Delete this post?' : 'Delete this message?'} confirmLabel="Delete" error={deleteError}
+          text={mine ? 'It will disappear for everyone. Its history is kept for compliance.' : `You are removing ${m.author.display_name}'s message as a moderator.`}
+          onClose={() => { setConfirmDelete(false); setDeleteError(''); }}
+          onConfirm={async () => {
+            try { await Api.remove(m.id); setConfirmDelete(false); } catch (e) { setDeleteError(e instanceof Error ? e.message : 'Could not delete.'); }
+          }} />
+      )}
+    </>
+  );
+
+  if (isPost) {
+    return (
+      <article className={`post kind-${m.kind} ${m.pinned ? 'is-pinned' : ''} ${highlighted ? 'flash' : ''} ${showTools ? 'show-tools' : ''}`} data-message-id={m.id} onClick={onTap}
+        aria-label={`${KIND_LABEL[m.kind]} by ${m.author.display_name}${m.title ? `: ${m.title}` : ''}`} tabIndex={highlighted ? -1 : undefined}>
+        <div className="post-main">
+          <Avatar id={m.author_id} name={m.author.display_name} online={online} />
+          <div className="post-content">
+            {header}
+            {body}
+            {kindControls}
+            {footer}
+          </div>
+        </div>
+        {tools}
+        {commentsOpen && comments}
+        {dialogs}
+      </article>
+    );
+  }
+
+  return (
+    <div className={`message ${variant} ${compact ? 'compact' : ''} ${m.pinned ? 'is-pinned' : ''} ${accepted ? 'is-accepted' : ''} ${highlighted ? 'flash' : ''} ${m.mentions.includes(me.id) ? 'mentions-me' : ''} ${showTools ? 'show-tools' : ''}`} onClick={onTap}
+      data-message-id={m.id} aria-label={labelText} role="article" tabIndex={highlighted ? -1 : undefined}>
+      <div className="gutter">{compact ? null : <Avatar id={m.author_id} name={m.author.display_name} online={online} size={variant === 'reply' ? 'sm' : 'md'} />}</div>
+      <div className="message-content">
+        {header}
+        {body}
+        {footer}
+      </div>
+      {tools}
+      {dialogs}
+    </div>
+  );
+}
+
+export default memo(MessageItem);

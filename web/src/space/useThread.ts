@@ -1,0 +1,34 @@
+// A thread (a channel message's replies, or a post's comments), loaded once and kept live.
+import { useCallback, useEffect, useState } from 'react';
+import { Api, ApiError, errorText, type Message } from '../api';
+import { applyEvent, applyToOne, isRemoval, upsert } from '../lib/messages';
+import { useApp, useFrames } from '../state';
+
+export function useThread(root: Message) {
+  const { me } = useApp();
+  const [head, setHead] = useState<Message>(root);
+  const [items, setItems] = useState<Message[] | null>(null);
+  const [error, setError] = useState('');
+  const [gone, setGone] = useState(false);
+
+  useEffect(() => {
+    let cancelled = false;
+    Api.thread(root.id)
+      .then((t) => { if (!cancelled) { setHead(t.root); setItems((now) => (now ? t.items.reduce(upsert, now) : t.items)); } })
+      .catch((e) => {
+        if (cancelled) return;
+        if (e instanceof ApiError && e.status === 404) setGone(true); else setError(errorText(e));
+      });
+    return () => { cancelled = true; };
+  }, [root.id]);
+
+  useFrames((f) => {
+    if (f.type !== 'event' || f.space_id !== root.space_id) return;
+    if (isRemoval(f, root.id)) { setGone(true); return; }
+    setHead((h) => applyToOne(h, f, me.id));
+    setItems((list) => (list ? applyEvent(list, f, me.id, root.id) : list));
+  });
+
+  const add = useCallback((m: Message) => setItems((list) => upsert(list ?? [], m)), []);
+  return { head, items, error, gone, add };
+}
