@@ -1,0 +1,262 @@
+#include "governance/phi/evaluation.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+namespace rounds::governance::phi {
+
+Interval WilsonInterval(std::size_t successes, std::size_t trials, double z) {
+  if (trials == 0) return {0, 1};
+  const double n = static_cast<double>(trials);
+  const double p = static_cast<double>(successes) / n;
+  const double z2 = z * z;
+  const double center = (p + z2 / (2 * n)) / (1 + z2 / n);
+  const double half = z * std::sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n);
+  return {std::max(0.0, center - half), std::min(1.0, center + half)};
+}
+
+double TypeFigures::F2() const {
+  const double p = Precision();
+  const double r = Recall();
+  return p + r == 0 ? 0 : 5 * p * r / (4 * p + r);
+}
+
+double EvaluationFigures::AnyPhiRecall() const {
+  return gold_spans == 0 ? 1.0 : static_cast<double>(covered_spans) / gold_spans;
+}
+
+double EvaluationFigures::LeakRate() const {
+  return phi_messages == 0 ? 0.0 : static_cast<double>(leaked_messages) / phi_messages;
+}
+
+double EvaluationFigures::FalsePositivesPer1000() const {
+  return clean_messages == 0 ? 0.0 : 1000.0 * static_cast<double>(clean_findings) / clean_messages;
+}
+
+double EvaluationFigures::StructuredRecall() const {
+  std::size_t gold = 0;
+  std::size_t detected = 0;
+  for (PhiType t : kAllPhiTypes) {
+    if (!IsStructured(t)) continue;
+    gold += For(t).gold;
+    detected += For(t).detected;
+  }
+  return gold == 0 ? 1.0 : static_cast<double>(detected) / gold;
+}
+
+double EvaluationFigures::NamesPlacesDatesRecall() const {
+  std::size_t gold = 0;
+  std::size_t detected = 0;
+  for (PhiType t : kAllPhiTypes) {
+    if (IsStructured(t)) continue;
+    gold += For(t).gold;
+    detected += For(t).detected;
+  }
+  return gold == 0 ? 1.0 : static_cast<double>(detected) / gold;
+}
+
+namespace {
+
+bool Overlaps(std::size_t a_begin, std::size_t a_end, std::size_t b_begin, std::size_t b_end) {
+  return a_begin < b_end && b_begin < a_end;
+}
+
+bool IsContent(char c) {
+  const auto u = static_cast<unsigned char>(c);
+  return (u >= '0' && u <= '9') || (u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') || u >= 0x80;
+}
+
+// Zero-width characters (E2 80 8B..8D) carry nothing to leak.
+bool IsZeroWidthAt(std::string_view text, std::size_t i) {
+  for (std::size_t back = 0; back < 3 && back <= i; ++back) {
+    const std::size_t s = i - back;
+    if (s + 2 < text.size() && static_cast<unsigned char>(text[s]) == 0xE2 &&
+        static_cast<unsigned char>(text[s + 1]) == 0x80 &&
+        static_cast<unsigned char>(text[s + 2]) >= 0x8B &&
+        static_cast<unsigned char>(text[s + 2]) <= 0x8D) {
+      return true;
+    }
+  }
+  return false;
+}
+
+bool FullyCovered(std::string_view text, const GoldSpan& gold, const std::vector<Finding>& found) {
+  for (std::size_t i = gold.begin; i < gold.end; ++i) {
+    if (!IsContent(text[i]) || IsZeroWidthAt(text, i)) continue;
+    const bool inside = std::any_of(found.begin(), found.end(), [&](const Finding& f) {
+      return f.begin <= i && i < f.end;
+    });
+    if (!inside) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+EvaluationFigures Evaluate(const Scanner& scanner, std::span<const LabelledMessage> messages,
+                           bool held_out) {
+  EvaluationFigures fig;
+  for (const LabelledMessage& msg : messages) {
+    if (msg.held_out != held_out) continue;
+    ++fig.messages;
+    const std::vector<Finding> found = scanner.Scan(msg.text);
+    if (msg.kind != MessageKind::kPhi) {
+      ++fig.clean_messages;
+      fig.clean_findings += found.size();
+      if (!found.empty()) ++fig.clean_messages_flagged;
+      if (msg.kind == MessageKind::kHardNegative) {
+        ++fig.hard_negative_messages;
+        fig.hard_negative_findings += found.size();
+      }
+    } else {
+      ++fig.phi_messages;
+    }
+    bool leaked = false;
+    for (const GoldSpan& g : msg.gold) {
+      TypeFigures& t = fig.types[static_cast<std::size_t>(g.type)];
+      ++t.gold;
+      if (std::any_of(found.begin(), found.end(), [&](const Finding& f) {
+            return f.type == g.type && Overlaps(f.begin, f.end, g.begin, g.end);
+          })) {
+        ++t.detected;
+      }
+      ++fig.gold_spans;
+      const auto p = static_cast<std::size_t>(msg.perturbation);
+      ++fig.spans_by_perturbation[p];
+      if (FullyCovered(msg.text, g, found)) {
+        ++fig.covered_spans;
+        ++fig.covered_by_perturbation[p];
+      } else {
+        leaked = true;
+      }
+    }
+    if (leaked) ++fig.leaked_messages;
+    for (const Finding& f : found) {
+      TypeFigures& t = fig.types[static_cast<std::size_t>(f.type)];
+      ++t.predicted;
+      if (std::any_of(msg.gold.begin(), msg.gold.end(), [&](const GoldSpan& g) {
+            return g.type == f.type && Overlaps(f.begin, f.end, g.begin, g.end);
+          })) {
+        ++t.correct;
+      }
+    }
+  }
+  return fig;
+}
+
+namespace {
+
+std::string Format(const char* format, double a, double b = 0, double c = 0) {
+  char buffer[96];
+  std::snprintf(buffer, sizeof buffer, format, a, b, c);
+  return buffer;
+}
+
+std::string Ratio(std::size_t successes, std::size_t trials) {
+  if (trials == 0) return "    -                ";
+  const Interval ci = WilsonInterval(successes, trials);
+  return Format("%.4f [%.3f-%.3f]", static_cast<double>(successes) / trials, ci.low, ci.high);
+}
+
+}  // namespace
+
+void PrintFigures(std::ostream& out, const EvaluationFigures& fig, std::string_view title) {
+  out << title << "\n";
+  out << "  messages " << fig.messages << " (with PHI " << fig.phi_messages << ", PHI-free "
+      << fig.clean_messages << " of which hard negatives " << fig.hard_negative_messages
+      << "), gold spans " << fig.gold_spans << "\n";
+  out << "  type          gold   recall [95% CI]           pred   precision [95% CI]        F2\n";
+  for (PhiType type : kAllPhiTypes) {
+    const TypeFigures& t = fig.For(type);
+    if (t.gold == 0 && t.predicted == 0) continue;
+    std::string name(ToString(type));
+    name.resize(12, ' ');
+    char counts[32];
+    std::snprintf(counts, sizeof counts, "%6zu", t.gold);
+    char predicted[32];
+    std::snprintf(predicted, sizeof predicted, "%6zu", t.predicted);
+    out << "  " << name << counts << "   " << Ratio(t.detected, t.gold) << "   " << predicted
+        << "   " << Ratio(t.correct, t.predicted) << "   " << Format("%.4f", t.F2()) << "\n";
+  }
+  out << "  structured identifiers recall (pooled)  " << Format("%.4f", fig.StructuredRecall())
+      << "\n";
+  out << "  names, places, dates recall (pooled)    "
+      << Format("%.4f", fig.NamesPlacesDatesRecall()) << "\n";
+  out << "  any-PHI recall (span fully covered)     " << Ratio(fig.covered_spans, fig.gold_spans)
+      << "\n";
+  out << "  message leak rate                       "
+      << Ratio(fig.leaked_messages, fig.phi_messages) << "\n";
+  const Interval flagged = WilsonInterval(fig.clean_messages_flagged, fig.clean_messages);
+  out << "  false positives per 1,000 PHI-free      "
+      << Format("%.2f", fig.FalsePositivesPer1000()) << " (" << fig.clean_findings
+      << " findings; messages flagged " << fig.clean_messages_flagged << "/"
+      << fig.clean_messages << ", per 1,000 "
+      << Format("[%.1f-%.1f]", 1000 * flagged.low, 1000 * flagged.high) << ")\n";
+  out << "  hard-negative findings                  " << fig.hard_negative_findings << " in "
+      << fig.hard_negative_messages << " messages\n";
+  out << "  any-PHI recall by perturbation:";
+  for (std::size_t p = 0; p < kPerturbationCount; ++p) {
+    if (fig.spans_by_perturbation[p] == 0) continue;
+    out << " " << ToString(static_cast<Perturbation>(p)) << " "
+        << Format("%.3f", static_cast<double>(fig.covered_by_perturbation[p]) /
+                              fig.spans_by_perturbation[p]);
+  }
+  out << "\n";
+}
+
+Result<EvaluationSetup> PrepareEvaluation(const CorpusOptions& options) {
+  EvaluationSetup setup;
+  setup.corpus = GenerateCorpus(options);
+  setup.index = std::make_shared<PatientIndex>();
+  setup.index->Replace(setup.corpus.patients);
+  auto scanner = Scanner::Create(DefaultRuleSet(), setup.index);
+  if (!scanner) return tl::unexpected(scanner.error());
+  setup.scanner = std::move(*scanner);
+  return setup;
+}
+
+Result<EvaluationReport> RunEvaluation(std::ostream& out, const CorpusOptions& options) {
+  auto setup = PrepareEvaluation(options);
+  if (!setup) return tl::unexpected(setup.error());
+  EvaluationReport report;
+  report.tuning = Evaluate(*setup->scanner, setup->corpus.messages, false);
+  report.held_out = Evaluate(*setup->scanner, setup->corpus.messages, true);
+  out << "PHI scanner on the synthetic corpus (seed " << options.seed << ", "
+      << setup->corpus.messages.size() << " messages, " << setup->corpus.patients.size()
+      << " patients in the index)\n\n";
+  PrintFigures(out, report.held_out, "Held-out templates (never used for tuning)");
+  out << "\n";
+  PrintFigures(out, report.tuning, "Tuning templates");
+  return report;
+}
+
+ThroughputFigures MeasureThroughput(const Scanner& scanner, std::span<const std::string> messages,
+                                    const std::function<double()>& now_seconds,
+                                    double min_seconds) {
+  ThroughputFigures fig;
+  if (messages.empty()) return fig;
+  std::vector<double> latencies;
+  std::size_t findings = 0;
+  const double start = now_seconds();
+  double now = start;
+  do {
+    for (const std::string& m : messages) {
+      const double before = now_seconds();
+      findings += scanner.Scan(m).size();
+      now = now_seconds();
+      latencies.push_back(now - before);
+      fig.bytes += m.size();
+      ++fig.messages;
+    }
+  } while (now - start < min_seconds);
+  fig.seconds = now - start;
+  fig.megabytes_per_second = fig.seconds > 0 ? fig.bytes / fig.seconds / 1e6 : 0;
+  std::sort(latencies.begin(), latencies.end());
+  fig.p50_microseconds = 1e6 * latencies[latencies.size() / 2];
+  fig.p99_microseconds = 1e6 * latencies[latencies.size() * 99 / 100];
+  (void)findings;
+  return fig;
+}
+
+}  // namespace rounds::governance::phi

@@ -1,0 +1,105 @@
+// Evaluation of the PHI scanner on the synthetic labelled corpus (pure: the caller supplies the
+// output stream and, for throughput, the clock).
+//
+// Figures follow security-targets section 4: per type precision, recall and F2 at span-overlap
+// level; type-agnostic any-PHI recall, where a gold span counts only when every letter and digit
+// of it is covered (what redaction needs); the message leak rate (share of PHI messages with at
+// least one span not fully covered); false positives per 1,000 PHI-free messages; Wilson 95%
+// intervals; recall per perturbation.
+#pragma once
+
+#include <array>
+#include <functional>
+#include <memory>
+#include <ostream>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.hpp"
+#include "governance/phi/corpus.hpp"
+#include "governance/phi/scanner.hpp"
+
+namespace rounds::governance::phi {
+
+struct Interval {
+  double low = 0;
+  double high = 0;
+};
+// Wilson score interval for successes out of trials (z = 1.96 for 95%); [0, 1] when trials == 0.
+Interval WilsonInterval(std::size_t successes, std::size_t trials, double z = 1.96);
+
+struct TypeFigures {
+  std::size_t gold = 0;       // gold spans of this type
+  std::size_t detected = 0;   // ... overlapped by a finding of this type
+  std::size_t predicted = 0;  // findings of this type
+  std::size_t correct = 0;    // ... overlapping a gold span of this type
+  double Recall() const { return gold == 0 ? 1.0 : static_cast<double>(detected) / gold; }
+  double Precision() const { return predicted == 0 ? 1.0 : static_cast<double>(correct) / predicted; }
+  double F2() const;
+};
+
+struct EvaluationFigures {
+  std::array<TypeFigures, kPhiTypeCount> types{};
+  std::size_t messages = 0;
+  std::size_t phi_messages = 0;
+  std::size_t leaked_messages = 0;     // PHI messages with a span not fully covered
+  std::size_t gold_spans = 0;
+  std::size_t covered_spans = 0;       // every letter and digit inside a finding
+  std::size_t clean_messages = 0;      // clean + hard-negative messages
+  std::size_t clean_findings = 0;      // findings in them (all false positives)
+  std::size_t clean_messages_flagged = 0;
+  std::size_t hard_negative_messages = 0;
+  std::size_t hard_negative_findings = 0;
+  std::array<std::size_t, kPerturbationCount> spans_by_perturbation{};
+  std::array<std::size_t, kPerturbationCount> covered_by_perturbation{};
+
+  const TypeFigures& For(PhiType type) const { return types[static_cast<std::size_t>(type)]; }
+  double AnyPhiRecall() const;
+  double LeakRate() const;
+  double FalsePositivesPer1000() const;
+  // Recall pooled over the structured identifier types, and over names, places and dates.
+  double StructuredRecall() const;
+  double NamesPlacesDatesRecall() const;
+};
+
+// Scans every message of one half (held_out true: the held-out templates) and scores it.
+EvaluationFigures Evaluate(const Scanner& scanner, std::span<const LabelledMessage> messages,
+                           bool held_out);
+
+void PrintFigures(std::ostream& out, const EvaluationFigures& figures, std::string_view title);
+
+// Everything an evaluation needs: the corpus, its patient index and a scanner over it.
+struct EvaluationSetup {
+  Corpus corpus;
+  std::shared_ptr<PatientIndex> index;
+  std::unique_ptr<Scanner> scanner;
+};
+Result<EvaluationSetup> PrepareEvaluation(const CorpusOptions& options = {});
+
+struct EvaluationReport {
+  EvaluationFigures tuning;
+  EvaluationFigures held_out;
+};
+
+// Generates the corpus, builds the index and scanner, evaluates both halves and prints them
+// (what `rounds bench phi` shows). Errors: those of PrepareEvaluation.
+Result<EvaluationReport> RunEvaluation(std::ostream& out, const CorpusOptions& options = {});
+
+struct ThroughputFigures {
+  std::size_t bytes = 0;
+  std::size_t messages = 0;
+  double seconds = 0;
+  double megabytes_per_second = 0;  // 10^6 bytes per second, one thread
+  double p50_microseconds = 0;      // per message
+  double p99_microseconds = 0;
+};
+
+// Scans `messages` on the calling thread repeatedly until `min_seconds` have passed on
+// `now_seconds` (a monotonic clock supplied by the caller) and reports the rate.
+ThroughputFigures MeasureThroughput(const Scanner& scanner, std::span<const std::string> messages,
+                                    const std::function<double()>& now_seconds,
+                                    double min_seconds);
+
+}  // namespace rounds::governance::phi

@@ -1,0 +1,124 @@
+#include "governance/phi/normalize.hpp"
+
+namespace rounds::governance::phi {
+namespace {
+
+// Decodes one UTF-8 sequence at `i`; returns the code point and sets `len`, or -1 (len = 1)
+// when the bytes are not valid UTF-8.
+long DecodeUtf8(std::string_view s, std::size_t i, std::size_t& len) {
+  const auto b0 = static_cast<unsigned char>(s[i]);
+  auto cont = [&](std::size_t k) {
+    return i + k < s.size() && (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
+  };
+  auto byte = [&](std::size_t k) { return static_cast<long>(static_cast<unsigned char>(s[i + k]) & 0x3F); };
+  len = 1;
+  if (b0 >= 0xC2 && b0 <= 0xDF && cont(1)) {
+    len = 2;
+    return (static_cast<long>(b0 & 0x1F) << 6) | byte(1);
+  }
+  if (b0 >= 0xE0 && b0 <= 0xEF && cont(1) && cont(2)) {
+    len = 3;
+    return (static_cast<long>(b0 & 0x0F) << 12) | (byte(1) << 6) | byte(2);
+  }
+  if (b0 >= 0xF0 && b0 <= 0xF4 && cont(1) && cont(2) && cont(3)) {
+    len = 4;
+    return (static_cast<long>(b0 & 0x07) << 18) | (byte(1) << 12) | (byte(2) << 6) | byte(3);
+  }
+  return -1;
+}
+
+// What a code point folds to: a character, nothing (kDrop), or itself (kKeep).
+constexpr int kKeep = -1;
+constexpr int kDrop = -2;
+
+int Fold(long cp) {
+  if (cp >= 0xFF01 && cp <= 0xFF5E) return static_cast<int>(cp - 0xFF01 + 0x21);
+  if ((cp >= 0x200B && cp <= 0x200D) || cp == 0x2060 || cp == 0xFEFF || cp == 0x00AD) return kDrop;
+  if (cp == 0x00A0 || (cp >= 0x2000 && cp <= 0x200A) || cp == 0x202F || cp == 0x205F ||
+      cp == 0x3000) {
+    return ' ';
+  }
+  if ((cp >= 0x2010 && cp <= 0x2015) || cp == 0x2212 || cp == 0xFE58 || cp == 0xFE63) return '-';
+  switch (cp) {  // Cyrillic letters that look Latin
+    case 0x0430: return 'a';
+    case 0x0435: return 'e';
+    case 0x043E: return 'o';
+    case 0x0440: return 'p';
+    case 0x0441: return 'c';
+    case 0x0445: return 'x';
+    case 0x0443: return 'y';
+    case 0x0410: return 'A';
+    case 0x0415: return 'E';
+    case 0x041E: return 'O';
+    case 0x0420: return 'P';
+    case 0x0421: return 'C';
+    case 0x0425: return 'X';
+    default: return kKeep;
+  }
+}
+
+}  // namespace
+
+std::size_t NormalizedText::OriginalBegin(std::size_t begin) const {
+  return source_.empty() ? begin : source_[begin];
+}
+
+std::size_t NormalizedText::OriginalEnd(std::size_t end) const {
+  return source_.empty() ? end : source_[end];
+}
+
+NormalizedText NormalizeForScan(std::string_view original, NormalizedText&& reuse) {
+  NormalizedText out = std::move(reuse);
+  out.storage_.clear();
+  out.source_.clear();
+  std::size_t first = 0;
+  while (first < original.size() && static_cast<unsigned char>(original[first]) < 0x80) ++first;
+  if (first == original.size()) {
+    out.original_ = original;  // plain ASCII: nothing to fold
+    return out;
+  }
+  // Scan for a character that actually folds before paying for the copy.
+  bool changes = false;
+  for (std::size_t i = first; i < original.size() && !changes;) {
+    if (static_cast<unsigned char>(original[i]) < 0x80) {
+      ++i;
+      continue;
+    }
+    std::size_t len = 1;
+    const long cp = DecodeUtf8(original, i, len);
+    if (cp >= 0 && Fold(cp) != kKeep) changes = true;
+    i += len;
+  }
+  out.original_ = original;
+  if (!changes) return out;
+  out.storage_.reserve(original.size());
+  out.source_.reserve(original.size() + 1);
+  for (std::size_t i = 0; i < original.size();) {
+    const auto b = static_cast<unsigned char>(original[i]);
+    if (b < 0x80) {
+      out.storage_.push_back(original[i]);
+      out.source_.push_back(static_cast<std::uint32_t>(i));
+      ++i;
+      continue;
+    }
+    std::size_t len = 1;
+    const long cp = DecodeUtf8(original, i, len);
+    const int folded = cp >= 0 ? Fold(cp) : kKeep;
+    if (folded == kDrop) {
+      // nothing emitted; the dropped bytes fall inside whatever span covers their neighbours
+    } else if (folded == kKeep) {
+      for (std::size_t k = 0; k < len; ++k) {
+        out.storage_.push_back(original[i + k]);
+        out.source_.push_back(static_cast<std::uint32_t>(i));
+      }
+    } else {
+      out.storage_.push_back(static_cast<char>(folded));
+      out.source_.push_back(static_cast<std::uint32_t>(i));
+    }
+    i += len;
+  }
+  out.source_.push_back(static_cast<std::uint32_t>(original.size()));
+  return out;
+}
+
+}  // namespace rounds::governance::phi

@@ -1,0 +1,200 @@
+#include "governance/phi/patient_index.hpp"
+
+#include <algorithm>
+#include <array>
+
+namespace rounds::governance::phi {
+
+std::uint64_t NameKey::Extend(std::uint64_t key, std::string_view text) {
+  for (char ch : text) {
+    auto c = static_cast<unsigned char>(ch);
+    if (c >= 'A' && c <= 'Z') {
+      c = static_cast<unsigned char>(c - 'A' + 'a');
+    } else if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c >= 0x80)) {
+      continue;
+    }
+    key = (key ^ c) * 1099511628211ull;
+  }
+  return key;
+}
+
+std::string NormalizeMrn(std::string_view mrn) {
+  std::string out;
+  out.reserve(mrn.size());
+  for (char c : mrn) {
+    if (c >= 'a' && c <= 'z') {
+      out.push_back(static_cast<char>(c - 'a' + 'A'));
+    } else if ((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+KeySet::KeySet(std::size_t expected) {
+  std::size_t capacity = 16;
+  while (capacity < expected * 2 + 1) capacity *= 2;
+  slots_.assign(capacity, 0);
+  mask_ = capacity - 1;
+}
+
+void KeySet::Insert(std::uint64_t key) {
+  key = key == 0 ? 1 : key;
+  if ((size_ + 1) * 2 > slots_.size()) {
+    KeySet bigger((size_ + 1) * 2);
+    for (std::uint64_t k : slots_) {
+      if (k != 0) bigger.Insert(k);
+    }
+    *this = std::move(bigger);
+  }
+  for (std::size_t i = Mix(key) & mask_;; i = (i + 1) & mask_) {
+    if (slots_[i] == key) return;
+    if (slots_[i] == 0) {
+      slots_[i] = key;
+      ++size_;
+      return;
+    }
+  }
+}
+
+PatientIndexSnapshot::PatientIndexSnapshot(const std::vector<const PatientRecord*>& records)
+    : first_(records.size() / 8), last_(records.size() / 4), pairs_(records.size()),
+      mrns_(records.size()), size_(records.size()) {
+  for (const PatientRecord* r : records) {
+    const std::uint64_t first = NameKey::Of(r->first);
+    const std::uint64_t last = NameKey::Of(r->last);
+    if (first != NameKey::kSeed) first_.Insert(first);
+    if (last != NameKey::kSeed) last_.Insert(last);
+    if (first != NameKey::kSeed && last != NameKey::kSeed) pairs_.Insert(PairKey(first, last));
+    const std::string mrn = NormalizeMrn(r->mrn);
+    if (!mrn.empty()) mrns_.Insert(NameKey::Of(mrn));
+  }
+}
+
+PatientIndex::PatientIndex() : current_(std::make_shared<PatientIndexSnapshot>()) {}
+
+namespace {
+
+// Splits one CSV record starting at `pos`; advances `pos` past its line end. Returns false on an
+// unterminated quote.
+bool ReadCsvRecord(std::string_view csv, std::size_t& pos, std::vector<std::string>& fields) {
+  fields.assign(1, std::string());
+  bool quoted = false;
+  while (pos < csv.size()) {
+    const char c = csv[pos++];
+    if (quoted) {
+      if (c == '"') {
+        if (pos < csv.size() && csv[pos] == '"') {
+          fields.back().push_back('"');
+          ++pos;
+        } else {
+          quoted = false;
+        }
+      } else {
+        fields.back().push_back(c);
+      }
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == ',') {
+      fields.emplace_back();
+    } else if (c == '\n') {
+      break;
+    } else if (c != '\r') {
+      fields.back().push_back(c);
+    }
+  }
+  return !quoted;
+}
+
+std::string Trim(std::string s) {
+  const auto not_space = [](unsigned char c) { return c != ' ' && c != '\t'; };
+  s.erase(s.begin(), std::find_if(s.begin(), s.end(), not_space));
+  s.erase(std::find_if(s.rbegin(), s.rend(), not_space).base(), s.end());
+  return s;
+}
+
+std::string Lower(std::string s) {
+  for (char& c : s) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return s;
+}
+
+}  // namespace
+
+Result<std::vector<PatientRecord>> PatientIndex::ParseCsv(std::string_view csv) {
+  std::size_t pos = 0;
+  std::vector<std::string> fields;
+  if (!ReadCsvRecord(csv, pos, fields)) {
+    return InvalidArgument("invalid_csv", "The patient CSV header has an unterminated quote.");
+  }
+  int mrn_col = -1;
+  int first_col = -1;
+  int last_col = -1;
+  for (std::size_t i = 0; i < fields.size(); ++i) {
+    const std::string name = Lower(Trim(fields[i]));
+    const int col = static_cast<int>(i);
+    if (name == "mrn") mrn_col = col;
+    if (name == "first" || name == "first_name" || name == "given") first_col = col;
+    if (name == "last" || name == "last_name" || name == "family") last_col = col;
+  }
+  if (mrn_col < 0 || first_col < 0 || last_col < 0) {
+    return InvalidArgument("invalid_csv",
+                           "The patient CSV header must name the columns mrn, first and last.");
+  }
+  const auto needed = static_cast<std::size_t>(std::max({mrn_col, first_col, last_col}));
+  std::vector<PatientRecord> records;
+  int line = 1;
+  while (pos < csv.size()) {
+    ++line;
+    if (!ReadCsvRecord(csv, pos, fields)) {
+      return InvalidArgument("invalid_csv",
+                             "Line " + std::to_string(line) + " has an unterminated quote.");
+    }
+    if (fields.size() == 1 && Trim(fields[0]).empty()) continue;  // blank line
+    if (fields.size() <= needed) {
+      return InvalidArgument("invalid_csv",
+                             "Line " + std::to_string(line) + " has too few columns.");
+    }
+    PatientRecord record{Trim(fields[static_cast<std::size_t>(mrn_col)]),
+                         Trim(fields[static_cast<std::size_t>(first_col)]),
+                         Trim(fields[static_cast<std::size_t>(last_col)])};
+    if (NormalizeMrn(record.mrn).empty()) {
+      return InvalidArgument("invalid_csv", "Line " + std::to_string(line) + " has no MRN.");
+    }
+    records.push_back(std::move(record));
+  }
+  return records;
+}
+
+void PatientIndex::Replace(std::span<const PatientRecord> records) {
+  std::lock_guard lock(write_mu_);
+  by_mrn_.clear();
+  for (const PatientRecord& r : records) by_mrn_[NormalizeMrn(r.mrn)] = r;
+  PublishLocked();
+}
+
+void PatientIndex::Apply(std::span<const PatientRecord> upserts,
+                         std::span<const std::string> removed_mrns) {
+  std::lock_guard lock(write_mu_);
+  for (const std::string& mrn : removed_mrns) by_mrn_.erase(NormalizeMrn(mrn));
+  for (const PatientRecord& r : upserts) by_mrn_[NormalizeMrn(r.mrn)] = r;
+  PublishLocked();
+}
+
+std::shared_ptr<const PatientIndexSnapshot> PatientIndex::Snapshot() const {
+  std::lock_guard lock(read_mu_);
+  return current_;
+}
+
+void PatientIndex::PublishLocked() {
+  std::vector<const PatientRecord*> records;
+  records.reserve(by_mrn_.size());
+  for (const auto& [mrn, record] : by_mrn_) records.push_back(&record);
+  // Built outside read_mu_ so scans keep reading the previous snapshot meanwhile.
+  auto next = std::make_shared<const PatientIndexSnapshot>(records);
+  std::lock_guard lock(read_mu_);
+  current_.swap(next);
+}
+
+}  // namespace rounds::governance::phi

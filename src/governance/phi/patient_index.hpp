@@ -1,0 +1,129 @@
+// The organization's patient index as the PHI scanner sees it: names and medical record numbers.
+//
+// PatientIndex holds the records and publishes immutable snapshots. Scans read a snapshot
+// (Snapshot() is a cheap shared_ptr copy), updates build a new one and swap it in, so readers
+// never wait for writers and never see a half-applied change. Thread-safe: any number of
+// concurrent readers and writers; writers are serialized. An update costs O(records) (the lookup
+// tables are rebuilt), so bulk changes should go through Apply() in one batch.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "core/result.hpp"
+
+namespace rounds::governance::phi {
+
+struct PatientRecord {
+  std::string mrn;
+  std::string first;  // given name(s), e.g. "Mary Ann"
+  std::string last;   // family name(s), e.g. "De La Cruz"
+};
+
+// Hashing that makes name matching tolerant of case and punctuation: ASCII letters are
+// lower-cased, digits and non-ASCII bytes kept, everything else (spaces, apostrophes, hyphens,
+// dots) skipped. "O'Brien", "OBRIEN" and "o brien" have one key. Extend() continues a key over
+// the next token, so "de la cruz" typed as three tokens meets the key of "De La Cruz".
+class NameKey {
+ public:
+  static constexpr std::uint64_t kSeed = 14695981039346656037ull;
+  static std::uint64_t Of(std::string_view text) { return Extend(kSeed, text); }
+  static std::uint64_t Extend(std::uint64_t key, std::string_view text);
+};
+
+// Normalized MRN: upper-case ASCII letters and digits only ("mr-0012 345" -> "MR0012345").
+std::string NormalizeMrn(std::string_view mrn);
+
+// An open-addressing set of 64-bit keys (never empty-key 0; 0 is remapped). Lookups touch one
+// cache line in the common case.
+class KeySet {
+ public:
+  explicit KeySet(std::size_t expected = 0);
+  void Insert(std::uint64_t key);
+  bool Contains(std::uint64_t key) const {
+    if (slots_.empty()) return false;
+    key = key == 0 ? 1 : key;
+    for (std::size_t i = Mix(key) & mask_;; i = (i + 1) & mask_) {
+      const std::uint64_t slot = slots_[i];
+      if (slot == key) return true;
+      if (slot == 0) return false;
+    }
+  }
+  std::size_t size() const { return size_; }
+
+ private:
+  static std::size_t Mix(std::uint64_t key) {
+    key ^= key >> 33;
+    key *= 0xff51afd7ed558ccdull;
+    key ^= key >> 33;
+    return static_cast<std::size_t>(key);
+  }
+  std::vector<std::uint64_t> slots_;
+  std::size_t mask_ = 0;
+  std::size_t size_ = 0;
+};
+
+// One immutable state of the index (thread-safe: const only).
+class PatientIndexSnapshot {
+ public:
+  PatientIndexSnapshot() = default;
+  explicit PatientIndexSnapshot(const std::vector<const PatientRecord*>& records);
+
+  bool IsFirstName(std::uint64_t key) const { return first_.Contains(key); }
+  bool IsLastName(std::uint64_t key) const { return last_.Contains(key); }
+  // Is (first, last) one patient's name?
+  bool IsNamePair(std::uint64_t first_key, std::uint64_t last_key) const {
+    return pairs_.Contains(PairKey(first_key, last_key));
+  }
+  bool HasMrn(std::string_view normalized_mrn) const {
+    return mrns_.Contains(NameKey::Of(normalized_mrn));
+  }
+  std::size_t size() const { return size_; }
+
+  static std::uint64_t PairKey(std::uint64_t first_key, std::uint64_t last_key) {
+    return first_key * 0x9E3779B97F4A7C15ull ^ (last_key + 0x632BE59BD9B4E019ull);
+  }
+
+ private:
+  KeySet first_;
+  KeySet last_;
+  KeySet pairs_;
+  KeySet mrns_;
+  std::size_t size_ = 0;
+};
+
+class PatientIndex {
+ public:
+  PatientIndex();
+
+  // Parses CSV text with a header naming the columns mrn, first (or first_name, given) and last
+  // (or last_name, family), in any order; quoted fields may hold commas and doubled quotes.
+  // Errors: kInvalidArgument naming the line (never the line's content, which is PHI).
+  static Result<std::vector<PatientRecord>> ParseCsv(std::string_view csv);
+
+  // Replaces the whole index.
+  void Replace(std::span<const PatientRecord> records);
+  // Adds or updates records (keyed by normalized MRN) and removes the given MRNs, as one change.
+  void Apply(std::span<const PatientRecord> upserts, std::span<const std::string> removed_mrns);
+  void Upsert(const PatientRecord& record) { Apply({&record, 1}, {}); }
+  void Remove(const std::string& mrn) { Apply({}, {&mrn, 1}); }
+
+  // The current state; stays valid and unchanged for as long as the caller holds it.
+  std::shared_ptr<const PatientIndexSnapshot> Snapshot() const;
+
+ private:
+  void PublishLocked();  // requires write_mu_
+
+  std::mutex write_mu_;                                     // serializes writers
+  std::unordered_map<std::string, PatientRecord> by_mrn_;   // guarded by write_mu_
+  mutable std::mutex read_mu_;                              // held only to copy or swap current_
+  std::shared_ptr<const PatientIndexSnapshot> current_;     // guarded by read_mu_
+};
+
+}  // namespace rounds::governance::phi
