@@ -1,11 +1,27 @@
-// Debian's Chromium driven by playwright-core: one isolated browser profile per simulated user.
+// Debian's Chromium driven by playwright-core: one isolated, throw-away profile per simulated
+// person. Never downloads a browser.
 import { chromium } from 'playwright-core';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startServer, createUsers, PASSWORD } from '../integration/fixtures.mjs';
 
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+export const webDist = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'web', 'dist');
+export { PASSWORD };
+
+/** A real server serving the built web app, with an admin and the given staff accounts. */
+export async function startAppServer(usernames) {
+  if (!existsSync(path.join(webDist, 'index.html'))) {
+    throw new Error('web/dist is missing: build the web app first (npm --prefix web ci && npm --prefix web run build)');
+  }
+  const { server, admin } = await startServer({ extraArgs: ['--web-root', webDist] });
+  const users = await createUsers(server, admin, usernames);
+  return { server, admin, users };
+}
 
 export async function openBrowser({ width = 1280, height = 800 } = {}) {
   const dir = mkdtempSync(path.join(tmpdir(), 'rounds-chromium-'));
@@ -13,6 +29,7 @@ export async function openBrowser({ width = 1280, height = 800 } = {}) {
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: true, args: ARGS,
     viewport: { width, height },
   });
+  context.setDefaultTimeout(10_000);
   const page = context.pages()[0] ?? await context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
@@ -22,11 +39,44 @@ export async function openBrowser({ width = 1280, height = 800 } = {}) {
   };
 }
 
-export async function signIn(page, baseUrl, username, password) {
+export async function signIn(page, baseUrl, username, password = PASSWORD) {
   await page.goto(baseUrl + '/');
   await page.getByLabel('Username').fill(username);
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('button', { name: 'Sign out' }).waitFor();
-  await page.locator('.status-live').waitFor({ state: 'attached', timeout: 10000 });
+  await page.locator('.status-live').waitFor({ state: 'attached', timeout: 15_000 });
+}
+
+/** Waits until the locator's text (trimmed) equals `text`. */
+export async function waitForText(locator, text, timeout = 10_000) {
+  const deadline = Date.now() + timeout;
+  let last;
+  while (Date.now() < deadline) {
+    last = (await locator.textContent({ timeout: Math.max(1, deadline - Date.now()) }).catch(() => null))?.trim();
+    if (last === text) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`expected text ${JSON.stringify(text)}, last saw ${JSON.stringify(last)}`);
+}
+
+/** The chat line or post that contains `text`. */
+export const messageWith = (page, text) => page.locator('[data-message-id]', { hasText: text }).last();
+
+/** Message actions appear on hover (or focus): hover, then click the named action. */
+export async function messageAction(page, text, actionName) {
+  const m = messageWith(page, text);
+  await m.hover();
+  await m.locator(':scope > .tools').getByRole('button', { name: actionName }).click();
+}
+
+export async function screenshot(page, name) {
+  const dir = process.env.ROUNDS_SCREENSHOTS;
+  if (dir) await page.screenshot({ path: path.join(dir, `${name}.png`) });
+}
+
+/** Posts through the API as `client` and returns the message. */
+export async function post(client, spaceId, body) {
+  const res = await client.post(`/api/v1/spaces/${spaceId}/messages`, body);
+  if (res.status !== 201) throw new Error(`post: ${res.status} ${res.text}`);
+  return res.body;
 }

@@ -47,6 +47,7 @@ export function ChatComposer({ spaceId, parentId, label, placeholder, onSent, au
     try {
       const m = await Api.post(spaceId, { body: text, client_id: clientId.current, ...(parentId ? { parent_id: parentId } : {}) });
       clientId.current = null;
+      lastTyping.current = 0; // the next keystroke starts a new "typing…"
       setBody('');
       onSent?.(m);
     } catch (e) {

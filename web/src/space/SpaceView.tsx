@@ -78,7 +78,9 @@ export default function SpaceView({ spaceId, focusMessage }: { spaceId: number; 
 
   useFrames((f) => {
     if (f.type === 'typing' && f.space_id === spaceId && f.user_id !== me.id) {
-      if (!names.has(f.user_id)) Api.user(f.user_id).then((u) => names.set(u.id, u.display_name)).catch(() => {});
+      if (!names.has(f.user_id)) {
+        Api.user(f.user_id).then((u) => { names.set(u.id, u.display_name); setTyping((t) => new Map(t)); }).catch(() => {});
+      }
       setTyping((t) => new Map(t).set(f.user_id, Date.now() + TYPING_SHOWN_MS));
       return;
     }
