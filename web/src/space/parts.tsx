@@ -95,25 +95,31 @@ export function IdeaVote({ m, canVote, onError }: { m: Message; canVote: boolean
 }
 
 export function Poll({ m, canVote, onError }: { m: Message; canVote: boolean; onError: (t: string) => void }) {
-  const act = useAction(onError);
+  // The choice shows at once; the counts follow from the server's event.
+  const [choice, setChoice] = useState<number | null | undefined>(undefined);
+  useEffect(() => { if (choice !== undefined && m.my_poll_vote === choice) setChoice(undefined); }, [choice, m.my_poll_vote]);
+  const vote = async (option: number | null) => {
+    setChoice(option);
+    try { await Api.pollVote(m.id, option); } catch (e) { setChoice(undefined); onError(errorText(e)); }
+  };
+  const mine = choice !== undefined ? choice : m.my_poll_vote;
   const total = m.poll_options.reduce((n, o) => n + o.votes, 0);
   const pct = (v: number) => (total ? Math.round((v / total) * 100) : 0);
   return (
     <fieldset className="poll" disabled={!canVote}>
       <legend className="visually-hidden">{m.title || 'Poll'}: choose one</legend>
       {m.poll_options.map((o) => (
-        <label key={o.index} className={`poll-option ${m.my_poll_vote === o.index ? 'chosen' : ''}`}>
+        <label key={o.index} className={`poll-option ${mine === o.index ? 'chosen' : ''}`}>
           <span className="poll-bar" style={{ width: `${pct(o.votes)}%` }} aria-hidden="true" />
-          <input type="radio" name={`poll-${m.id}`} value={o.index} checked={m.my_poll_vote === o.index}
-            onChange={() => act(() => Api.pollVote(m.id, o.index))} />
+          <input type="radio" name={`poll-${m.id}`} value={o.index} checked={mine === o.index} onChange={() => void vote(o.index)} />
           <span className="poll-text">{o.text}</span>
           <span className="poll-votes">{plural(o.votes, 'vote')} · {pct(o.votes)}%</span>
         </label>
       ))}
       <p className="poll-total">
         {plural(total, 'vote')} in total
-        {m.my_poll_vote !== null && canVote && (
-          <> · <button type="button" className="link" onClick={() => act(() => Api.pollVote(m.id, null))}>Withdraw my vote</button></>
+        {mine !== null && canVote && (
+          <> · <button type="button" className="link" onClick={() => void vote(null)}>Withdraw my vote</button></>
         )}
       </p>
     </fieldset>
