@@ -9,6 +9,7 @@
 #include <boost/beast.hpp>
 
 #include <array>
+#include <charconv>
 #include <chrono>
 #include <deque>
 #include <filesystem>
@@ -20,6 +21,7 @@
 #include "transport/http/static_files.hpp"
 #include "transport/metrics.hpp"
 #include "transport/ws/hub.hpp"
+#include "transport/ws/sequencer.hpp"
 
 namespace rounds::transport {
 
@@ -38,11 +40,13 @@ namespace {
 constexpr const char* kEventsPath = "/api/v1/events";
 constexpr int kBlockingThreads = 64;  // many waiters let group commit batch their writes
 
-void AddSecurityHeaders(http::fields& fields, bool api, bool tls) {
+// `connect_src` lists the WebSocket origins the page may connect to besides 'self' (older
+// browsers do not let 'self' cover ws:/wss:).
+void AddSecurityHeaders(http::fields& fields, bool api, bool tls, const std::string& connect_src) {
   fields.set("Content-Security-Policy",
              "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
              "script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-             "connect-src 'self'; form-action 'self'");
+             "connect-src 'self'" + connect_src + "; form-action 'self'");
   fields.set("X-Content-Type-Options", "nosniff");
   fields.set("Referrer-Policy", "no-referrer");
   fields.set("X-Frame-Options", "DENY");
@@ -50,6 +54,15 @@ void AddSecurityHeaders(http::fields& fields, bool api, bool tls) {
   fields.set("Permissions-Policy", "camera=(), microphone=(), geolocation=()");
   if (api) fields.set(http::field::cache_control, "no-store");
   if (tls) fields.set("Strict-Transport-Security", "max-age=31536000; includeSubDomains");
+}
+
+// A Host header that is a plain host[:port] (no spaces, quotes or semicolons that could change a
+// header it is copied into).
+bool IsPlainHost(std::string_view host) {
+  if (host.empty() || host.size() > 255) return false;
+  return std::all_of(host.begin(), host.end(), [](unsigned char c) {
+    return std::isalnum(c) || c == '.' || c == '-' || c == ':' || c == '[' || c == ']';
+  });
 }
 
 std::string ResolveWebRoot(const Config& config) {
@@ -79,15 +92,18 @@ class Server::Impl {
         static_files_(ResolveWebRoot(config)),
         hub_([this](domain::UserId user, bool online) { services_.events.Presence(user, online); }),
         api_{services, store, config, state_, config.public_origin.rfind("https://", 0) == 0} {
+    if (auto scheme_end = config.public_origin.find("://"); scheme_end != std::string::npos) {
+      std::string host = config.public_origin.substr(scheme_end + 3);
+      host = host.substr(0, host.find('/'));
+      if (IsPlainHost(host)) own_ws_origin_ = (api_.tls ? "wss://" : "ws://") + host;
+    }
     RegisterApiRoutes(router_, api_);
     // The WebSocket route is served by the upgrade path; this entry documents it and answers
     // plain GETs with 426.
     router_.Add("GET", kEventsPath, [this](Request& request) {
       auto actor = Authenticate(services_, request, api_.tls);
       if (!actor) return ProblemResponse(actor.error());
-      Response r = ProblemResponse(Error{ErrorCode::kInvalidArgument, "upgrade_required",
-                                         "Connect with a WebSocket client.", {}});
-      r.status = 426;
+      Response r = ProtocolProblem(426, "upgrade_required", "Connect with a WebSocket client.");
       r.headers.emplace_back("Upgrade", "websocket");
       return r;
     });
@@ -211,7 +227,7 @@ class Server::Impl {
 
   // ---- HTTP ----------------------------------------------------------------------------------
 
-  static Request ToRequest(const http::request<http::string_body>& req, const std::string& remote, bool* ok) {
+  Request ToRequest(const http::request<http::string_body>& req, const std::string& peer, bool* ok) const {
     Request out;
     out.method = std::string(req.method_string());
     *ok = ParseTarget(std::string_view(req.target().data(), req.target().size()), out.path, out.query);
@@ -221,8 +237,24 @@ class Server::Impl {
       out.headers[name] = std::string(field.value());
     }
     out.body = req.body();
-    out.remote_address = remote;
+    out.remote_address = ClientAddress(peer, out.Header("x-forwarded-for"));
     return out;
+  }
+
+  // The client's address: the peer, or behind a trusted proxy the address that proxy appended
+  // last to X-Forwarded-For (earlier entries are whatever the client claimed). Without
+  // trust_proxy the header is ignored, so clients cannot choose their lock-out or audit address.
+  std::string ClientAddress(const std::string& peer, const std::string& forwarded_for) const {
+    if (!config_.trust_proxy || forwarded_for.empty()) return peer;
+    auto comma = forwarded_for.rfind(',');
+    std::string last = forwarded_for.substr(comma == std::string::npos ? 0 : comma + 1);
+    auto begin = last.find_first_not_of(" \t");
+    auto end = last.find_last_not_of(" \t");
+    if (begin == std::string::npos) return peer;
+    last = last.substr(begin, end - begin + 1);
+    boost::system::error_code ec;
+    auto address = asio::ip::make_address(last, ec);
+    return ec ? peer : address.to_string();
   }
 
   // Routes a request: API routes, then static files for GET outside /api. Runs on the blocking pool.
@@ -239,9 +271,7 @@ class Server::Impl {
     }
     if (!match.allowed_methods.empty()) {
       route_name = "method_not_allowed";
-      Response r = ProblemResponse(Error{ErrorCode::kInvalidArgument, "method_not_allowed",
-                                         "That method is not allowed here.", {}});
-      r.status = 405;
+      Response r = ProtocolProblem(405, "method_not_allowed", "That method is not allowed here.");
       std::string allow;
       for (const auto& m : match.allowed_methods) allow += (allow.empty() ? "" : ", ") + m;
       r.headers.emplace_back("Allow", allow);
@@ -253,8 +283,7 @@ class Server::Impl {
     }
     route_name = "static";
     if (request.method != "GET" && request.method != "HEAD") {
-      Response r = ProblemResponse(Error{ErrorCode::kInvalidArgument, "method_not_allowed", "That method is not allowed here.", {}});
-      r.status = 405;
+      Response r = ProtocolProblem(405, "method_not_allowed", "That method is not allowed here.");
       r.headers.emplace_back("Allow", "GET, HEAD");
       return r;
     }
@@ -262,9 +291,18 @@ class Server::Impl {
   }
 
   template <class Body>
-  static void Finish(http::response<Body>& res, bool api, bool tls) {
-    AddSecurityHeaders(res.base(), api, tls);
+  void Finish(http::response<Body>& res, bool api, const std::string& connect_src) const {
+    AddSecurityHeaders(res.base(), api, api_.tls, connect_src);
     res.set(http::field::server, "Rounds");
+  }
+
+  // The page's own WebSocket origin(s) for CSP connect-src: from public_origin when set, else
+  // from the Host header the browser used.
+  std::string ConnectSource(std::string_view host) const {
+    if (!own_ws_origin_.empty()) return " " + own_ws_origin_;
+    if (!IsPlainHost(host)) return {};
+    std::string h(host);
+    return api_.tls ? " wss://" + h : " ws://" + h + " wss://" + h;
   }
 
   awaitable<void> WriteProblem(beast::tcp_stream& stream, http::status status, const std::string& code,
@@ -275,7 +313,7 @@ class Server::Impl {
     res.set(http::field::content_type, "application/problem+json; charset=utf-8");
     res.body() = body.dump();
     res.keep_alive(false);
-    Finish(res, true, api_.tls);
+    Finish(res, true, {});
     res.prepare_payload();
     stream.expires_after(std::chrono::seconds(5));
     co_await http::async_write(stream, res, kTuple);
@@ -296,16 +334,36 @@ class Server::Impl {
     }
   }
 
+  // Counts a request from its headers until its response is written: shutdown waits for these.
+  class InFlight {
+   public:
+    explicit InFlight(std::atomic<int>& count) : count_(count) { ++count_; }
+    ~InFlight() { --count_; }
+    InFlight(const InFlight&) = delete;
+    InFlight& operator=(const InFlight&) = delete;
+
+   private:
+    std::atomic<int>& count_;
+  };
+
   awaitable<void> HttpSession(beast::tcp_stream stream) {
     beast::flat_buffer buffer;
     boost::system::error_code ec;
-    std::string remote = stream.socket().remote_endpoint(ec).address().to_string();
+    std::string peer = stream.socket().remote_endpoint(ec).address().to_string();
     bool first = true;
     while (!state_.draining) {
+      // Slow-loris: a connection gets idle_connection_seconds (header_timeout_seconds when new)
+      // to start a request, then header_timeout_seconds for the whole header block.
+      if (buffer.size() == 0) {
+        stream.expires_after(std::chrono::seconds(first ? config_.header_timeout_seconds : config_.idle_connection_seconds));
+        auto [wait_error, n] = co_await stream.async_read_some(buffer.prepare(4096), kTuple);
+        if (wait_error) break;
+        buffer.commit(n);
+      }
       auto parser = std::make_unique<http::request_parser<http::string_body>>();
       parser->header_limit(16 * 1024);
       parser->body_limit(static_cast<std::uint64_t>(config_.max_body_bytes));
-      stream.expires_after(std::chrono::seconds(first ? config_.header_timeout_seconds : config_.idle_connection_seconds));
+      stream.expires_after(std::chrono::seconds(config_.header_timeout_seconds));
       auto [read_error, header_bytes] = co_await http::async_read_header(stream, buffer, *parser, kTuple);
       if (read_error == http::error::body_limit) {  // a declared Content-Length over the limit
         co_await WriteProblem(stream, http::status::payload_too_large, "payload_too_large",
@@ -314,14 +372,16 @@ class Server::Impl {
         break;
       }
       if (read_error) {
-        if (read_error.category() == make_error_code(http::error::bad_target).category() && read_error != http::error::end_of_stream &&
-            read_error != http::error::partial_message) {
+        // Malformed requests get a 400; timeouts and closed connections get nothing.
+        if (read_error.category() == make_error_code(http::error::bad_target).category() &&
+            read_error != http::error::end_of_stream && read_error != http::error::partial_message) {
           co_await WriteProblem(stream, http::status::bad_request, "bad_request", "The request is malformed.");
         }
         break;
       }
       const auto& header = parser->get();
-      // Request smuggling: a message with both framings, or several lengths, is refused outright.
+      // Request smuggling (RFC 9112 section 6.3): a message with both framings, or several
+      // lengths, is refused and the connection closed, whatever the values.
       if (header.count(http::field::content_length) > 1 ||
           (header.count(http::field::content_length) > 0 && header.count(http::field::transfer_encoding) > 0)) {
         co_await WriteProblem(stream, http::status::bad_request, "ambiguous_framing",
@@ -329,9 +389,10 @@ class Server::Impl {
         break;
       }
       if (websocket::is_upgrade(header) && header.target() == kEventsPath) {
-        co_await WebSocketUpgrade(std::move(stream), parser->release(), remote);
+        co_await WebSocketUpgrade(std::move(stream), parser->release(), peer);
         co_return;
       }
+      InFlight in_flight(in_flight_);
       stream.expires_after(std::chrono::seconds(config_.header_timeout_seconds + 20));
       if (!parser->is_done()) {
         auto [body_error, body_bytes] = co_await http::async_read(stream, buffer, *parser, kTuple);
@@ -353,9 +414,8 @@ class Server::Impl {
       unsigned version = req.version();
       bool head = req.method() == http::verb::head;
       bool target_ok = false;
-      Request request = ToRequest(req, remote, &target_ok);
+      Request request = ToRequest(req, peer, &target_ok);
       auto started = std::chrono::steady_clock::now();
-      ++in_flight_;
       std::string route_name;
       Response response;
       if (!target_ok) {
@@ -364,17 +424,17 @@ class Server::Impl {
       } else {
         response = co_await RunBlocking([this, &request, &route_name] { return Handle(request, route_name); });
       }
-      --in_flight_;
       double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
       metrics_.RecordRequest(request.method, route_name, response.status, seconds);
-      // One line per request: no bodies, no query strings, no tokens or cookies.
+      // One line per request: the route template, never the path or query (search text, ids of
+      // what was read), no bodies, tokens or cookies.
       log::Info("http_request", {{"method", request.method}, {"route", route_name}, {"status", response.status},
-                                 {"ms", static_cast<int>(seconds * 1000)}, {"address", remote}});
+                                 {"ms", static_cast<int>(seconds * 1000)}, {"address", request.remote_address}});
 
       http::response<http::string_body> res{static_cast<http::status>(response.status), version};
       if (!response.content_type.empty()) res.set(http::field::content_type, response.content_type);
       bool api = request.path.rfind("/api/", 0) == 0 || route_name != "static";
-      Finish(res, api, api_.tls);
+      Finish(res, api, ConnectSource(request.Header("host")));
       for (const auto& [name, value] : response.headers) {
         if (name == "Set-Cookie") {
           res.insert(http::field::set_cookie, value);
@@ -385,7 +445,7 @@ class Server::Impl {
       res.body() = std::move(response.body);
       res.keep_alive(keep_alive && !state_.draining);
       res.prepare_payload();
-      if (head) res.body().clear();
+      if (head) res.body().clear();  // HEAD keeps the Content-Length of the GET
       stream.expires_after(std::chrono::seconds(30));
       auto [write_error, written] = co_await http::async_write(stream, res, kTuple);
       if (write_error || !res.keep_alive()) break;
@@ -413,7 +473,7 @@ class Server::Impl {
     bool bearer = !request.Header("authorization").empty();
     auto deny = [&](http::status status, const std::string& code, const std::string& detail) -> awaitable<void> {
       metrics_.RecordRequest("GET", kEventsPath, static_cast<int>(status), 0);
-      log::Info("ws_refused", {{"code", code}, {"address", remote}});
+      log::Info("ws_refused", {{"code", code}, {"address", request.remote_address}});
       co_await WriteProblem(stream, status, code, detail);
     };
     if (state_.draining) {
@@ -438,14 +498,18 @@ class Server::Impl {
     co_await session->Start(std::move(req));
   }
 
-  // One WebSocket: a reader and a writer coroutine on the connection's strand, a bounded queue.
+  // One WebSocket: reader, writer and gap-filler coroutines on the connection's strand, a bounded
+  // send queue, and an EventSequencer that hands out each space's events once and in order.
   class WsSession final : public Subscriber, public std::enable_shared_from_this<WsSession> {
    public:
     WsSession(Impl& server, beast::tcp_stream stream, app::Actor actor)
-        : server_(server), ws_(std::move(stream)), actor_(std::move(actor)), wake_(ws_.get_executor()),
-          hard_close_(ws_.get_executor()) {
-      wake_.expires_at(std::chrono::steady_clock::time_point::max());
-    }
+        : server_(server),
+          ws_(std::move(stream)),
+          actor_(std::move(actor)),
+          wake_(ws_.get_executor()),
+          drained_(ws_.get_executor()),
+          fill_timer_(ws_.get_executor()),
+          hard_close_(ws_.get_executor()) {}
 
     domain::UserId user_id() const override { return actor_.user.id; }
     domain::SessionId session_id() const override { return actor_.session_id; }
@@ -458,9 +522,10 @@ class Server::Impl {
       ws_.set_option(timeouts);
       ws_.read_message_max(64 * 1024);
       bool tls = server_.api_.tls;
-      ws_.set_option(websocket::stream_base::decorator([tls](websocket::response_type& res) {
+      std::string connect_src = server_.ConnectSource(req[http::field::host]);
+      ws_.set_option(websocket::stream_base::decorator([tls, connect_src](websocket::response_type& res) {
         res.set(http::field::server, "Rounds");
-        AddSecurityHeaders(res.base(), true, tls);
+        AddSecurityHeaders(res.base(), true, tls, connect_src);
       }));
       auto [ec] = co_await ws_.async_accept(req, kTuple);
       if (ec) co_return;
@@ -468,15 +533,17 @@ class Server::Impl {
       server_.metrics_.RecordRequest("GET", kEventsPath, 101, 0);
       server_.hub_.Add(shared_from_this());
       auto self = shared_from_this();
-      // Events are held until the client's first resume (or 3 s) so the replay and the live stream
-      // join without a gap: nothing is delivered out of order.
+      // Space events are held until the client's first resume (or 3 s) so the replay and the live
+      // stream join without a gap or a duplicate.
       asio::co_spawn(ws_.get_executor(), Writer(self), asio::detached);
       asio::co_spawn(ws_.get_executor(), ResumeDeadline(self), asio::detached);
+      asio::co_spawn(ws_.get_executor(), GapFiller(self), asio::detached);
       co_await Reader();
       server_.hub_.Remove(this);
       server_.metrics_.SocketClosed();
     }
 
+    // Any thread. Never blocks: counts the frame against the bound and posts it to the strand.
     void Deliver(domain::SpaceId space_id, domain::Seq seq, const std::shared_ptr<const std::string>& frame) override {
       if (pending_.fetch_add(1) + 1 > server_.config_.ws_send_queue_limit) {
         pending_.fetch_sub(1);
@@ -494,42 +561,61 @@ class Server::Impl {
     }
 
    private:
-    struct Item {
-      domain::SpaceId space_id;
-      domain::Seq seq;
-      std::shared_ptr<const std::string> frame;
-    };
+    using Frames = std::vector<EventSequencer::Frame>;
+    // How long a hole in a space's seqs may stay open before it is filled from the store. Holes
+    // from out-of-order publishing close within microseconds; this only bounds the rare real ones.
+    static constexpr std::chrono::milliseconds kFillGrace{250};
+    static constexpr int kReplayPage = 2000;
+    // Replayed frames queued before the replay reads its next page (memory stays bounded).
+    static constexpr std::size_t kReplayHighWater = 4000;
 
-    // On the strand from here on.
+    // ---- On the strand from here on.
+
     void OnEvent(domain::SpaceId space_id, domain::Seq seq, const std::shared_ptr<const std::string>& frame) {
       if (closing_) return;
-      if (holding_) {
-        held_.push_back({space_id, seq, frame});
+      if (space_id == 0 || seq == 0) {  // user events, typing, presence: not sequenced
+        PushLive(frame);
         return;
       }
-      Enqueue({space_id, seq, frame});
+      Frames out;
+      bool hole = sequencer_.Live({space_id, seq, frame}, std::chrono::steady_clock::now(), out);
+      for (auto& f : out) PushLive(f.frame);
+      if (sequencer_.held_count() > static_cast<std::size_t>(server_.config_.ws_send_queue_limit)) {
+        BeginClose(4008, "too slow: reconnect and resume");
+        return;
+      }
+      if (hole) fill_timer_.cancel();  // the filler picks up the new deadline
     }
 
-    // Queues a frame unless it is a space event this socket already has (replay/live overlap).
-    void Enqueue(Item item) {
-      if (item.space_id != 0 && item.seq != 0) {
-        auto& last = delivered_[item.space_id];
-        if (item.seq <= last) return;
-        last = item.seq;
-      }
+    // Live frames count against the bound; a socket that falls behind is closed, never waited for.
+    void PushLive(const std::shared_ptr<const std::string>& frame) {
+      if (closing_) return;
       if (queue_.size() - replay_queued_ >= static_cast<std::size_t>(server_.config_.ws_send_queue_limit)) {
         BeginClose(4008, "too slow: reconnect and resume");
         return;
       }
-      queue_.emplace_back(std::move(item.frame), false);
+      queue_.push_back({frame, false});
       wake_.cancel();
     }
 
-    void ReleaseHeld() {
-      holding_ = false;
-      auto held = std::move(held_);
-      held_.clear();
-      for (auto& item : held) Enqueue(std::move(item));
+    // Replayed frames are paced by the replay itself (kReplayHighWater), not by the live bound.
+    void PushReplayed(const Frames& frames) {
+      if (closing_) return;
+      for (const auto& f : frames) queue_.push_back({f.frame, true});
+      replay_queued_ += frames.size();
+      wake_.cancel();
+    }
+
+    void SendNow(std::string frame) {
+      if (closing_) return;
+      queue_.push_back({std::make_shared<const std::string>(std::move(frame)), false});
+      wake_.cancel();
+    }
+
+    void WakeAll() {
+      wake_.cancel();
+      drained_.cancel();
+      fill_timer_.cancel();
     }
 
     void BeginClose(std::uint16_t code, const std::string& reason) {
@@ -541,7 +627,7 @@ class Server::Impl {
         replay_queued_ = 0;
       }
       close_reason_ = websocket::close_reason(static_cast<websocket::close_code>(code), reason);
-      wake_.cancel();
+      WakeAll();
       // If the peer never reads, the close frame cannot go out: drop the connection after 5 s.
       hard_close_.expires_after(std::chrono::seconds(5));
       hard_close_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
@@ -549,12 +635,19 @@ class Server::Impl {
       });
     }
 
-    // `self` keeps the session alive for as long as the coroutine runs.
+    void ReleaseHeld() {
+      Frames out;
+      sequencer_.Release(std::chrono::steady_clock::now(), out);
+      for (auto& f : out) PushLive(f.frame);
+      fill_timer_.cancel();
+    }
+
+    // `self` keeps the session alive for as long as each coroutine runs.
     awaitable<void> ResumeDeadline([[maybe_unused]] std::shared_ptr<WsSession> self) {
       asio::steady_timer timer(ws_.get_executor());
       timer.expires_after(std::chrono::seconds(3));
       co_await timer.async_wait(kTuple);
-      if (holding_ && !resuming_) ReleaseHeld();
+      if (sequencer_.holding() && !resuming_ && !closing_) ReleaseHeld();
     }
 
     awaitable<void> Writer([[maybe_unused]] std::shared_ptr<WsSession> self) {
@@ -564,19 +657,52 @@ class Server::Impl {
           co_await wake_.async_wait(kTuple);
         }
         if (queue_.empty() && closing_) break;
-        auto [frame, replayed] = std::move(queue_.front());
+        Queued item = std::move(queue_.front());
         queue_.pop_front();
-        if (replayed) --replay_queued_;
+        if (item.replayed && --replay_queued_ <= kReplayHighWater / 2) drained_.cancel();
         ws_.text(true);
-        auto [ec, n] = co_await ws_.async_write(asio::buffer(*frame), kTuple);
+        auto [ec, n] = co_await ws_.async_write(asio::buffer(*item.frame), kTuple);
         if (ec) {
           closing_ = true;
+          WakeAll();
           co_return;
         }
       }
       auto [ec] = co_await ws_.async_close(close_reason_, kTuple);
       hard_close_.cancel();
       (void)ec;
+    }
+
+    // Closes the holes EventSequencer could not close by itself, from the store.
+    awaitable<void> GapFiller([[maybe_unused]] std::shared_ptr<WsSession> self) {
+      while (!closing_) {
+        auto next = sequencer_.NextFillTime(kFillGrace);
+        fill_timer_.expires_at(next ? *next : std::chrono::steady_clock::time_point::max());
+        co_await fill_timer_.async_wait(kTuple);
+        if (closing_) break;
+        for (auto [space_id, after] : sequencer_.FillsDue(std::chrono::steady_clock::now(), kFillGrace)) {
+          std::map<domain::SpaceId, domain::Seq> cursor{{space_id, after}};
+          bool more = true;
+          while (more && !closing_) {
+            auto read = [this, cursor] { return server_.services_.events.Replay(actor_, cursor, kReplayPage); };
+            auto replay = co_await server_.RunBlocking(std::move(read));
+            if (!replay) {
+              log::Warn("ws_fill_failed", {{"space_id", space_id}, {"reason", replay.error().internal_message}});
+              break;
+            }
+            Frames out;
+            for (auto& e : *replay) {
+              cursor[space_id] = e.seq;
+              sequencer_.Replayed({e.space_id, e.seq, e.frame}, out);
+            }
+            PushReplayed(out);
+            more = replay->size() >= static_cast<std::size_t>(kReplayPage);
+          }
+          Frames out;
+          sequencer_.FillDone(space_id, std::chrono::steady_clock::now(), out);
+          for (auto& f : out) PushLive(f.frame);
+        }
+      }
     }
 
     awaitable<void> Reader() {
@@ -606,74 +732,70 @@ class Server::Impl {
         }
       }
       closing_ = true;
-      wake_.cancel();
-    }
-
-    void SendNow(const char* frame) {
-      if (closing_) return;
-      queue_.emplace_back(std::make_shared<const std::string>(frame), false);
-      wake_.cancel();
+      WakeAll();
     }
 
     awaitable<void> Resume(const json& message) {
       std::map<domain::SpaceId, domain::Seq> cursors;
       if (message.contains("cursors") && message["cursors"].is_object()) {
         for (const auto& [key, value] : message["cursors"].items()) {
-          if (!value.is_number_integer()) continue;
-          try {
-            cursors[std::stoll(key)] = value.get<domain::Seq>();
-          } catch (const std::exception&) {
-          }
+          if (!value.is_number_integer() || value.get<domain::Seq>() < 0) continue;
+          domain::SpaceId space_id = 0;
+          auto [ptr, parse_error] = std::from_chars(key.data(), key.data() + key.size(), space_id);
+          if (parse_error != std::errc() || ptr != key.data() + key.size() || space_id <= 0) continue;
+          cursors[space_id] = value.get<domain::Seq>();
         }
       }
-      // Live events wait while the replay reads the log, then pass the same per-space filter.
-      holding_ = true;
+      // Live events wait in the sequencer while the replay reads the log; what the replay
+      // delivers is not delivered again when they are released.
       resuming_ = true;
-      for (auto& [space, seq] : cursors) {
-        auto& last = delivered_[space];
-        last = std::max(last, seq);
-      }
-      constexpr int kPage = 5000;
+      sequencer_.Hold();
+      for (const auto& [space_id, seq] : cursors) sequencer_.SetCursor(space_id, seq);
       while (!cursors.empty() && !closing_) {
-        auto read_page = [this, cursors] { return server_.services_.events.Replay(actor_, cursors, kPage); };
+        auto read_page = [this, cursors] { return server_.services_.events.Replay(actor_, cursors, kReplayPage); };
         auto replay = co_await server_.RunBlocking(std::move(read_page));
-        if (!replay) break;
+        if (!replay) {
+          log::Warn("ws_replay_failed", {{"reason", replay.error().internal_message}});
+          break;
+        }
         std::map<domain::SpaceId, int> counts;
+        Frames out;
         for (auto& e : *replay) {
           ++counts[e.space_id];
           cursors[e.space_id] = e.seq;
-          // The cursor itself was marked delivered above; replayed events are newer by construction.
-          auto& last = delivered_[e.space_id];
-          if (e.seq > last) {
-            last = e.seq;
-            queue_.emplace_back(e.frame, true);
-            ++replay_queued_;
-          }
+          sequencer_.Replayed({e.space_id, e.seq, e.frame}, out);
         }
-        wake_.cancel();
-        std::erase_if(cursors, [&](const auto& kv) { return counts[kv.first] < kPage; });
+        PushReplayed(out);
+        std::erase_if(cursors, [&](const auto& kv) { return counts[kv.first] < kReplayPage; });
+        while (replay_queued_ > kReplayHighWater && !closing_) {
+          drained_.expires_at(std::chrono::steady_clock::time_point::max());
+          co_await drained_.async_wait(kTuple);
+        }
       }
       SendNow(R"({"type":"resumed"})");
       // Who is online now; changes follow as "presence" frames.
-      queue_.emplace_back(std::make_shared<const std::string>(
-                              json{{"type", "presence_snapshot"}, {"user_ids", server_.hub_.OnlineUsers()}}.dump()),
-                          false);
+      SendNow(json{{"type", "presence_snapshot"}, {"user_ids", server_.hub_.OnlineUsers()}}.dump());
       resuming_ = false;
       ReleaseHeld();
     }
+
+    struct Queued {
+      std::shared_ptr<const std::string> frame;
+      bool replayed = false;  // replayed frames do not count against the live bound
+    };
 
     Impl& server_;
     websocket::stream<beast::tcp_stream> ws_;
     app::Actor actor_;
     asio::steady_timer wake_;        // cancelled to wake the writer
+    asio::steady_timer drained_;     // cancelled when the replay backlog falls to half the high-water mark
+    asio::steady_timer fill_timer_;  // fires when a hole's grace period ends; cancelled on a new hole
     asio::steady_timer hard_close_;
-    std::atomic<int> pending_{0};    // posted but not yet queued (any thread)
+    std::atomic<int> pending_{0};    // posted but not yet on the strand (any thread)
     // Strand-only state.
-    std::deque<std::pair<std::shared_ptr<const std::string>, bool>> queue_;  // (frame, from a replay)
-    std::size_t replay_queued_ = 0;  // replay frames still in queue_: they do not count against the live bound
-    std::vector<Item> held_;
-    std::map<domain::SpaceId, domain::Seq> delivered_;
-    bool holding_ = true;
+    std::deque<Queued> queue_;
+    std::size_t replay_queued_ = 0;
+    EventSequencer sequencer_;
     bool resuming_ = false;
     bool closing_ = false;
     websocket::close_reason close_reason_{websocket::close_code::normal};
@@ -693,6 +815,7 @@ class Server::Impl {
   Metrics metrics_;
   Hub hub_;
   ApiContext api_;
+  std::string own_ws_origin_;  // "wss://host" from public_origin, or empty
   std::atomic<int> in_flight_{0};
 };
 

@@ -41,6 +41,27 @@ test('a message reaches the other member live, once', async () => {
   await stream.close();
 });
 
+// Services publish after their commit from whichever thread committed, so events of one space
+// committed in the same group commit can reach the hub out of order. A live listener must still
+// see every seq once and in order.
+test('concurrent posters: a live listener sees every event once, in seq order', async () => {
+  const start = (await users.yves.get(`/api/v1/spaces/${space.id}`)).body.last_seq;
+  const stream = await users.yves.openEvents();
+  stream.send({ type: 'resume', cursors: { [space.id]: start } });
+  await stream.waitFor((f) => f.type === 'resumed');
+  const posters = [users.wren, users.yves, users.wren, users.yves, users.wren, users.yves, users.wren, users.yves];
+  const rounds = 25;
+  await Promise.all(posters.map(async (client, p) => {
+    for (let i = 0; i < rounds; i++) await post(client, `concurrent ${p}.${i}`);
+  }));
+  const last = (await users.yves.get(`/api/v1/spaces/${space.id}`)).body.last_seq;
+  await stream.waitFor((f) => f.type === 'event' && f.seq === last, 10000);
+  const seqs = stream.events(space.id).map((f) => f.seq);
+  const expected = Array.from({ length: last - start }, (_, i) => start + 1 + i);
+  assert.deepEqual(seqs, expected);
+  await stream.close();
+});
+
 test('presence: a snapshot on resume, then changes', async () => {
   const first = await users.wren.openEvents();
   first.send({ type: 'resume', cursors: {} });

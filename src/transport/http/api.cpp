@@ -53,6 +53,10 @@ namespace {
 
 Response Ok(const json& body, int status = 200) { return Response::Json(status, body); }
 
+bool IsLoopbackAddress(const std::string& address) {
+  return address.rfind("127.", 0) == 0 || address == "::1" || address.rfind("::ffff:127.", 0) == 0;
+}
+
 // Parses a JSON body; a body must be declared as JSON (blocks cross-site form and text/plain posts).
 Result<json> JsonBody(const Request& request) {
   std::string type = request.Header("content-type");
@@ -148,7 +152,12 @@ void RegisterApiRoutes(Router& r, ApiContext& ctx) {
     bool ready = ctx.state.ready && !ctx.state.draining;
     return Ok(json{{"status", ready ? "ok" : (ctx.state.draining ? "draining" : "starting")}}, ready ? 200 : 503);
   });
-  r.Add("GET", "/metrics", [&ctx](Request&) {
+  // Operational detail for the scraper on this machine (or behind the proxy that restricts it),
+  // not for the internet: other addresses get a 404 as if it did not exist.
+  r.Add("GET", "/metrics", [&ctx](Request& request) {
+    if (!IsLoopbackAddress(request.remote_address)) {
+      return ProblemResponse(Error{ErrorCode::kNotFound, "not_found", "There is no such endpoint.", {}});
+    }
     Response response;
     response.content_type = "text/plain; version=0.0.4; charset=utf-8";
     response.body = ctx.state.metrics_text ? ctx.state.metrics_text() : "";

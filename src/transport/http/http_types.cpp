@@ -44,6 +44,7 @@ const char* Title(int status) {
     case 413: return "Payload Too Large";
     case 415: return "Unsupported Media Type";
     case 422: return "Unprocessable Content";
+    case 426: return "Upgrade Required";
     case 429: return "Too Many Requests";
     case 503: return "Service Unavailable";
     default: return "Internal Server Error";
@@ -51,17 +52,27 @@ const char* Title(int status) {
 }
 }  // namespace
 
-Response ProblemResponse(const Error& error) {
-  int status = HttpStatusFor(error.code);
-  std::string code = error.problem.empty() ? std::string(ErrorCodeName(error.code)) : error.problem;
+namespace {
+Response Problem(int status, const std::string& code, const std::string& detail, const std::string& field) {
   nlohmann::json body{{"type", "https://rounds.example/problems/" + code},
                       {"title", Title(status)},
                       {"status", status},
                       {"code", code},
-                      {"detail", error.public_message}};
-  if (!error.field.empty()) body["field"] = error.field;
+                      {"detail", detail}};
+  if (!field.empty()) body["field"] = field;
   Response r = Response::Json(status, body);
   r.content_type = "application/problem+json; charset=utf-8";
+  return r;
+}
+}  // namespace
+
+Response ProtocolProblem(int status, const std::string& code, const std::string& detail) {
+  return Problem(status, code, detail, {});
+}
+
+Response ProblemResponse(const Error& error) {
+  std::string code = error.problem.empty() ? std::string(ErrorCodeName(error.code)) : error.problem;
+  Response r = Problem(HttpStatusFor(error.code), code, error.public_message, error.field);
   if (error.code == ErrorCode::kRateLimited && error.retry_after_seconds > 0) {
     r.headers.emplace_back("Retry-After", std::to_string(error.retry_after_seconds));
   }

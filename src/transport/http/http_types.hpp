@@ -41,6 +41,9 @@ struct Response {
 // The one mapping from an Error to an HTTP status and an RFC 9457 problem document.
 int HttpStatusFor(ErrorCode code);
 Response ProblemResponse(const Error& error);
+// A problem about the HTTP exchange itself rather than the application (405, 426), with a status
+// no ErrorCode maps to.
+Response ProtocolProblem(int status, const std::string& code, const std::string& detail);
 
 // Percent-decodes a URL component; false on malformed escapes or an encoded NUL.
 bool PercentDecode(std::string_view in, std::string& out, bool plus_is_space);

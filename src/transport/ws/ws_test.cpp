@@ -1,0 +1,223 @@
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+#include "transport/ws/hub.hpp"
+#include "transport/ws/sequencer.hpp"
+
+namespace rounds::transport {
+namespace {
+
+using namespace std::chrono_literals;
+using Frame = EventSequencer::Frame;
+
+Frame F(domain::SpaceId space, domain::Seq seq) {
+  return {space, seq, std::make_shared<const std::string>(std::to_string(space) + ":" + std::to_string(seq))};
+}
+
+std::vector<domain::Seq> Seqs(const std::vector<Frame>& frames) {
+  std::vector<domain::Seq> out;
+  for (const auto& f : frames) out.push_back(f.seq);
+  return out;
+}
+
+const EventSequencer::TimePoint kT0{};
+
+TEST(EventSequencer, HoldsLiveEventsDuringTheReplayAndDeliversEachOnce) {
+  EventSequencer seq;  // a new socket holds until the client resumes
+  std::vector<Frame> out;
+  seq.SetCursor(1, 10);
+  seq.Live(F(1, 12), kT0, out);  // live events arrive while the replay reads the log
+  seq.Live(F(1, 11), kT0, out);
+  seq.Live(F(1, 9), kT0, out);   // older than the cursor: the client has it
+  EXPECT_TRUE(out.empty());
+  seq.Replayed(F(1, 11), out);
+  seq.Replayed(F(1, 12), out);
+  seq.Release(kT0, out);
+  EXPECT_EQ(Seqs(out), (std::vector<domain::Seq>{11, 12}));
+  EXPECT_EQ(seq.held_count(), 0u);
+  out.clear();
+  seq.Live(F(1, 12), kT0, out);
+  seq.Live(F(1, 13), kT0, out);
+  EXPECT_EQ(Seqs(out), (std::vector<domain::Seq>{13}));
+}
+
+TEST(EventSequencer, ReordersEventsPublishedOutOfOrder) {
+  EventSequencer seq;
+  std::vector<Frame> out;
+  seq.SetCursor(1, 10);
+  seq.Release(kT0, out);
+  EXPECT_TRUE(seq.Live(F(1, 12), kT0, out)) << "a hole opens";
+  EXPECT_FALSE(seq.Live(F(1, 13), kT0, out)) << "the same hole";
+  EXPECT_TRUE(out.empty());
+  seq.Live(F(1, 11), kT0 + 1ms, out);
+  EXPECT_EQ(Seqs(out), (std::vector<domain::Seq>{11, 12, 13}));
+  EXPECT_FALSE(seq.NextFillTime(200ms).has_value());
+}
+
+TEST(EventSequencer, FillsAHoleThatStaysOpenFromTheStore) {
+  EventSequencer seq;
+  std::vector<Frame> out;
+  seq.SetCursor(1, 10);
+  seq.Release(kT0, out);
+  seq.Live(F(1, 13), kT0, out);
+  EXPECT_TRUE(seq.FillsDue(kT0 + 100ms, 200ms).empty()) << "still within the grace period";
+  ASSERT_EQ(seq.NextFillTime(200ms), kT0 + 200ms);
+  auto due = seq.FillsDue(kT0 + 200ms, 200ms);
+  ASSERT_EQ(due, (std::vector<std::pair<domain::SpaceId, domain::Seq>>{{1, 10}}));
+  EXPECT_TRUE(seq.FillsDue(kT0 + 300ms, 200ms).empty()) << "one fill at a time";
+  seq.Live(F(1, 14), kT0 + 210ms, out);  // arrives while the fill runs
+  seq.Replayed(F(1, 11), out);
+  seq.Replayed(F(1, 12), out);
+  seq.Replayed(F(1, 13), out);
+  seq.FillDone(1, kT0 + 220ms, out);
+  EXPECT_EQ(Seqs(out), (std::vector<domain::Seq>{11, 12, 13, 14}));
+  EXPECT_EQ(seq.held_count(), 0u);
+}
+
+TEST(EventSequencer, SkipsAHoleTheStoreDoesNotFillButNotOneStillInFlight) {
+  EventSequencer seq;
+  std::vector<Frame> out;
+  seq.SetCursor(1, 10);
+  seq.Release(kT0, out);
+  seq.Live(F(1, 12), kT0, out);  // 11 is not for this caller
+  ASSERT_EQ(seq.FillsDue(kT0 + 1s, 200ms).size(), 1u);
+  seq.Live(F(1, 15), kT0 + 1s, out);  // committed after the fill read the store; 13 and 14 may follow
+  seq.FillDone(1, kT0 + 1s, out);
+  EXPECT_EQ(Seqs(out), (std::vector<domain::Seq>{12}));
+  seq.Live(F(1, 14), kT0 + 1s, out);
+  seq.Live(F(1, 13), kT0 + 1s, out);
+  EXPECT_EQ(Seqs(out), (std::vector<domain::Seq>{12, 13, 14, 15}));
+}
+
+TEST(EventSequencer, SpacesWithoutACursorStartLiveInOrder) {
+  EventSequencer seq;
+  std::vector<Frame> out;
+  seq.Live(F(2, 7), kT0, out);  // held before the first resume
+  seq.Live(F(2, 6), kT0, out);
+  seq.Release(kT0, out);
+  EXPECT_EQ(Seqs(out), (std::vector<domain::Seq>{6, 7}));
+  out.clear();
+  seq.Live(F(3, 40), kT0, out);  // a space joined later: its first event sets the start
+  seq.Live(F(3, 41), kT0, out);
+  EXPECT_EQ(Seqs(out), (std::vector<domain::Seq>{40, 41}));
+}
+
+TEST(EventSequencer, KeepsSpacesIndependent) {
+  EventSequencer seq;
+  std::vector<Frame> out;
+  seq.SetCursor(1, 1);
+  seq.SetCursor(2, 1);
+  seq.Release(kT0, out);
+  seq.Live(F(1, 3), kT0, out);  // hole in space 1
+  seq.Live(F(2, 2), kT0, out);  // space 2 flows
+  EXPECT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].space_id, 2);
+  EXPECT_EQ(seq.held_count(), 1u);
+}
+
+class FakeSubscriber final : public Subscriber {
+ public:
+  FakeSubscriber(domain::UserId user, domain::SessionId session) : user_(user), session_(session) {}
+  domain::UserId user_id() const override { return user_; }
+  domain::SessionId session_id() const override { return session_; }
+  void Deliver(domain::SpaceId, domain::Seq, const std::shared_ptr<const std::string>& frame) override {
+    frames.push_back(frame);
+  }
+  void Close(std::uint16_t code, const std::string&) override { closed_with = code; }
+
+  std::vector<std::shared_ptr<const std::string>> frames;
+  int closed_with = 0;
+
+ private:
+  domain::UserId user_;
+  domain::SessionId session_;
+};
+
+bus::Event EventFor(std::vector<domain::UserId> users) {
+  bus::Event e;
+  e.space_id = 1;
+  e.seq = 1;
+  e.frame = std::make_shared<const std::string>("frame");
+  e.recipients = std::make_shared<const std::vector<domain::UserId>>(std::move(users));
+  return e;
+}
+
+TEST(Hub, DeliversOneSharedFrameToTheRecipientsSocketsOnly) {
+  std::vector<std::pair<domain::UserId, bool>> presence;
+  Hub hub([&](domain::UserId user, bool online) { presence.emplace_back(user, online); });
+  auto a1 = std::make_shared<FakeSubscriber>(1, 100);
+  auto a2 = std::make_shared<FakeSubscriber>(1, 101);
+  auto b = std::make_shared<FakeSubscriber>(2, 200);
+  auto c = std::make_shared<FakeSubscriber>(3, 300);
+  hub.Add(a1);
+  hub.Add(a2);
+  hub.Add(b);
+  hub.Add(c);
+  EXPECT_EQ(presence, (std::vector<std::pair<domain::UserId, bool>>{{1, true}, {2, true}, {3, true}}));
+  bus::Event e = EventFor({1, 2});
+  hub.Dispatch(e);
+  ASSERT_EQ(a1->frames.size(), 1u);
+  ASSERT_EQ(a2->frames.size(), 1u);
+  ASSERT_EQ(b->frames.size(), 1u);
+  EXPECT_TRUE(c->frames.empty());
+  EXPECT_EQ(a1->frames[0].get(), e.frame.get()) << "serialized once, shared";
+  EXPECT_EQ(b->frames[0].get(), e.frame.get());
+  bus::Event all = EventFor({});
+  all.recipients = nullptr;
+  hub.Dispatch(all);
+  EXPECT_EQ(c->frames.size(), 1u);
+  hub.Remove(a1.get());
+  EXPECT_EQ(presence.size(), 3u) << "user 1 still has a socket";
+  hub.Remove(a2.get());
+  EXPECT_EQ(presence.back(), (std::pair<domain::UserId, bool>{1, false}));
+  EXPECT_EQ(hub.connection_count(), 2u);
+}
+
+TEST(Hub, ClosesTheSocketsOfAnEndedSessionOnly) {
+  Hub hub(nullptr);
+  auto a = std::make_shared<FakeSubscriber>(1, 100);
+  auto b = std::make_shared<FakeSubscriber>(1, 101);
+  hub.Add(a);
+  hub.Add(b);
+  hub.CloseSession(100, 4001, "session ended");
+  EXPECT_EQ(a->closed_with, 4001);
+  EXPECT_EQ(b->closed_with, 0);
+  hub.CloseAll(1001, "going away");
+  EXPECT_EQ(b->closed_with, 1001);
+}
+
+TEST(Hub, ASocketThatIsGoneIsSkipped) {
+  Hub hub(nullptr);
+  auto keep = std::make_shared<FakeSubscriber>(1, 100);
+  hub.Add(keep);
+  {
+    auto gone = std::make_shared<FakeSubscriber>(1, 101);
+    hub.Add(gone);
+  }  // destroyed without Remove (its coroutine ended abruptly)
+  hub.Dispatch(EventFor({1}));
+  EXPECT_EQ(keep->frames.size(), 1u);
+}
+
+TEST(Hub, DispatchFromManyThreadsWhileSocketsComeAndGo) {
+  Hub hub(nullptr);
+  auto steady = std::make_shared<FakeSubscriber>(1, 1);
+  hub.Add(steady);
+  std::atomic<bool> stop{false};
+  std::thread churn([&] {
+    for (int i = 0; !stop; ++i) {
+      auto s = std::make_shared<FakeSubscriber>(2, 1000 + i);
+      hub.Add(s);
+      hub.Remove(s.get());
+    }
+  });
+  // Only the dispatching thread touches `steady`'s frames: one dispatcher.
+  for (int i = 0; i < 20000; ++i) hub.Dispatch(EventFor({1, 2}));
+  stop = true;
+  churn.join();
+  EXPECT_EQ(steady->frames.size(), 20000u);
+}
+
+}  // namespace
+}  // namespace rounds::transport
