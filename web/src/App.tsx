@@ -1,6 +1,6 @@
 // The Rounds staff app. App decides between the sign-in screen and a signed-in Shell; the Shell
 // owns the sidebar's spaces, the single event stream of this tab, and the screen for the route.
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { Api, ApiError, onUnauthenticated, setCsrfToken, type SessionInfo, type Space, type User } from './api';
 import { EventStream, type Frame, type Status } from './events';
 import { AppContext, type AppContextValue, type Listener, type Toast } from './state';
@@ -70,14 +70,18 @@ function Shell({ initialMe, onSignOut, onSessionEnded }: { initialMe: User; onSi
   const [creating, setCreating] = useState<'community' | 'channel' | null>(null);
   const [direct, setDirect] = useState<{ preselect: User[] } | null>(null);
   const listeners = useRef(new Set<Listener>());
-  const routeRef = useRef(route);
-  routeRef.current = route;
-  const meRef = useRef(me);
-  meRef.current = me;
-  const spacesRef = useRef(spaces);
-  spacesRef.current = spaces;
-  const sessionEnded = useRef(onSessionEnded);
-  sessionEnded.current = onSessionEnded;
+  const routeRef = useLatest(route);
+  const meRef = useLatest(me);
+  const spacesRef = useLatest(spaces);
+  // The stream lives as long as the session; its callbacks reach the latest handlers.
+  const handlers = useRef({ onFrame: (_f: Frame) => {}, resynced: () => {}, ended: () => {} });
+  const [stream] = useState(() => new EventStream({
+    onFrame: (f) => handlers.current.onFrame(f),
+    onStatus: setStatus,
+    onSessionEnded: () => handlers.current.ended(),
+    // User events (spaces added or removed) are not replayed: refresh the sidebar after a gap.
+    onResynced: () => handlers.current.resynced(),
+  }));
 
   const toast = useCallback((t: Omit<Toast, 'id'>) => {
     const id = Date.now() + Math.random();
@@ -89,29 +93,28 @@ function Shell({ initialMe, onSignOut, onSessionEnded }: { initialMe: User; onSi
     window.setTimeout(() => setAnnouncement(text), 50);
   }, []);
 
-  const streamRef = useRef<EventStream | null>(null);
   const reloadTimer = useRef<number | undefined>(undefined);
 
   const reloadSpaces = useCallback(async () => {
     try {
       const page = await Api.mySpaces();
-      for (const s of page.items) streamRef.current?.seed(s.id, s.last_seq);
+      for (const s of page.items) stream.seed(s.id, s.last_seq);
       setSpaces(page.items);
       setSpacesLoaded(true);
     } catch (e) {
       if (!(e instanceof ApiError && e.status === 401)) toast({ text: 'Could not load your spaces. Retrying when the connection is back.', kind: 'error' });
     }
-  }, [toast]);
+  }, [stream, toast]);
   const reloadSoon = useCallback(() => {
     window.clearTimeout(reloadTimer.current);
     reloadTimer.current = window.setTimeout(() => { void reloadSpaces(); }, 400);
   }, [reloadSpaces]);
 
-  const activeSpace = () => (routeRef.current.page === 'space' ? routeRef.current.id : null);
-  const looking = (spaceId: number) => activeSpace() === spaceId && document.visibilityState === 'visible';
-
   const onFrame = useCallback((frame: Frame) => {
     const meId = meRef.current.id;
+    const route = routeRef.current;
+    // Is the person looking at this space right now?
+    const looking = (spaceId: number) => route.page === 'space' && route.id === spaceId && document.visibilityState === 'visible';
     if (frame.type === 'event') {
       const known = spacesRef.current.some((s) => s.id === frame.space_id);
       if (!known) reloadSoon();
@@ -156,12 +159,12 @@ function Shell({ initialMe, onSignOut, onSessionEnded }: { initialMe: User; onSi
         }
       } else if (frame.event === 'space.added') {
         const s = frame.data;
-        streamRef.current?.seed(s.id, s.last_seq);
+        stream.seed(s.id, s.last_seq);
         setSpaces((list) => (list.some((x) => x.id === s.id) ? list.map((x) => (x.id === s.id ? { ...x, ...s } : x)) : [...list, s]));
       } else if (frame.event === 'space.removed') {
         const id = frame.data.space_id ?? frame.data.id;
         if (id !== undefined) {
-          streamRef.current?.forget(id);
+          stream.forget(id);
           setSpaces((list) => list.filter((x) => x.id !== id));
         } else {
           reloadSoon();
@@ -177,22 +180,11 @@ function Shell({ initialMe, onSignOut, onSessionEnded }: { initialMe: User; onSi
       });
     }
     for (const l of listeners.current) l(frame);
-  }, [announce, reloadSoon, toast]);
+  }, [announce, reloadSoon, stream, toast, meRef, routeRef, spacesRef]);
 
-  const onFrameRef = useRef(onFrame);
-  onFrameRef.current = onFrame;
-  const reloadSpacesRef = useRef(reloadSpaces);
-  reloadSpacesRef.current = reloadSpaces;
-  if (!streamRef.current) {
-    streamRef.current = new EventStream({
-      onFrame: (f) => onFrameRef.current(f),
-      onStatus: setStatus,
-      onSessionEnded: () => sessionEnded.current(),
-      // User events (spaces added or removed) are not replayed: refresh the sidebar after a gap.
-      onResynced: () => { void reloadSpacesRef.current(); },
-    });
-  }
-  const stream = streamRef.current;
+  useLayoutEffect(() => {
+    handlers.current = { onFrame, resynced: () => { void reloadSpaces(); }, ended: onSessionEnded };
+  });
 
   useEffect(() => {
     let cancelled = false;
@@ -276,6 +268,13 @@ function Shell({ initialMe, onSignOut, onSessionEnded }: { initialMe: User; onSi
       {direct && <NewDirectDialog preselect={direct.preselect} onClose={() => setDirect(null)} onStarted={(s) => { addSpace(s); setDirect(null); go(`#/space/${s.id}`); }} />}
     </AppContext.Provider>
   );
+}
+
+/** A ref that always holds the latest value (updated after each render). */
+function useLatest<T>(value: T) {
+  const ref = useRef(value);
+  useLayoutEffect(() => { ref.current = value; });
+  return ref;
 }
 
 function Screen({ route }: { route: Route }) {

@@ -6,16 +6,7 @@
 import { memo } from 'react';
 import ReactMarkdown, { type Components } from 'react-markdown';
 import remarkGfm from 'remark-gfm';
-
-const SAFE_URL = /^(https?:\/\/|mailto:)/i;
-
-export function safeUrl(url: string): string {
-  const trimmed = url.trim();
-  // Browsers ignore tabs and newlines inside a scheme ("java\tscript:"); refuse any control character.
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(trimmed)) return '';
-  return SAFE_URL.test(trimmed) ? trimmed : '';
-}
+import { safeUrl } from '../lib/safeUrl';
 
 // --- a tiny remark plugin: "@name" in text becomes <span class="mention">@name</span> ---------
 interface MdNode { type: string; value?: string; children?: MdNode[]; data?: Record<string, unknown> }

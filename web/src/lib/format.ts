@@ -54,6 +54,6 @@ export function listNames(people: UserRef[]): string {
 
 /** Plain text preview of Markdown (for notifications and lists), never rendered as HTML. */
 export function preview(body: string, max = 140): string {
-  const text = body.replace(/[`*_>#~\[\]()!]/g, '').replace(/\s+/g, ' ').trim();
+  const text = body.replace(/[`*_>#~[\]()!]/g, '').replace(/\s+/g, ' ').trim();
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }

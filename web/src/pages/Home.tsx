@@ -9,8 +9,10 @@ export default function Home() {
   const [mentions, setMentions] = useState<MentionItem[] | null>(null);
   useEffect(() => { Api.mentions().then((p) => setMentions(p.items.slice(0, 5))).catch(() => setMentions([])); }, []);
   const unread = spaces.filter((s) => s.unread_count > 0).sort((a, b) => b.unread_mentions - a.unread_mentions || b.unread_count - a.unread_count);
-  const hour = new Date().getHours();
-  const greeting = hour < 12 ? 'Good morning' : hour < 18 ? 'Good afternoon' : 'Good evening';
+  const [greeting] = useState(() => {
+    const hour = new Date().getHours();
+    return hour < 12 ? 'Good morning' : hour < 18 ? 'Good afternoon' : 'Good evening';
+  });
   return (
     <section className="page home">
       <h1 tabIndex={-1}>{greeting}, {me.display_name.split(' ')[0]}</h1>

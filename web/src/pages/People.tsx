@@ -1,16 +1,11 @@
 // The staff directory: filter by name, job role and department; message one person, or pick
 // several for a group conversation.
 import { useEffect, useMemo, useState } from 'react';
-import { Api, errorText, type Department, type User } from '../api';
+import { Api, errorText, type User } from '../api';
+import { useDepartments } from '../lib/useDepartments';
 import { href } from '../lib/route';
 import { useApp } from '../state';
 import Avatar from '../components/Avatar';
-
-export function useDepartments() {
-  const [departments, setDepartments] = useState<Department[]>([]);
-  useEffect(() => { Api.departments().then((r) => setDepartments(r.items)).catch(() => {}); }, []);
-  return departments;
-}
 
 export default function PeoplePage() {
   const { me, online, openNewDirect, addSpace } = useApp();

@@ -3,7 +3,7 @@ import { Api, errorText, type User } from '../api';
 import { href } from '../lib/route';
 import { useApp } from '../state';
 import Avatar from '../components/Avatar';
-import { useDepartments } from './People';
+import { useDepartments } from '../lib/useDepartments';
 
 export default function PersonPage({ id }: { id: number }) {
   const { me, online, addSpace } = useApp();

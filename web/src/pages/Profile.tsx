@@ -3,7 +3,7 @@ import { useState } from 'react';
 import { Api, errorText } from '../api';
 import { useApp } from '../state';
 import Avatar from '../components/Avatar';
-import { useDepartments } from './People';
+import { useDepartments } from '../lib/useDepartments';
 
 export default function ProfilePage() {
   const { me, setMe } = useApp();

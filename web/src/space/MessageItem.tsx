@@ -8,7 +8,8 @@ import Avatar from '../components/Avatar';
 import Markdown from '../components/Markdown';
 import { Confirm } from '../components/Dialog';
 import Icon from '../components/Icon';
-import { EditForm, EmojiPicker, HistoryDialog, IdeaVote, Poll, ReactionBar, useAction } from './parts';
+import { EditForm, EmojiPicker, HistoryDialog, IdeaVote, Poll, ReactionBar } from './parts';
+import { useAction } from './actions';
 
 export type Variant = 'chat' | 'post' | 'reply';
 

@@ -1,7 +1,7 @@
 // One space: its header, the feed (community) or chat (channel, direct), the side panel
 // (thread, members, pinned, settings), the typing line, and the read marker moved as the
 // person looks at new messages.
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { Api, ApiError, errorText, type Message, type Space } from '../api';
 import { listNames, plural, spaceTitle } from '../lib/format';
 import { go, href } from '../lib/route';
@@ -21,7 +21,7 @@ const TYPING_SHOWN_MS = 5000;
 
 export default function SpaceView({ spaceId, focusMessage }: { spaceId: number; focusMessage?: number }) {
   const { me, spaces, stream, markSeen, addSpace, reloadSpaces, online } = useApp();
-  const [space, setSpace] = useState<Space | null>(null);
+  const [loaded, setSpace] = useState<Space | null>(null);
   const [loadError, setLoadError] = useState<{ text: string; status: number } | null>(null);
   const [panel, setPanel] = useState<Panel>(null);
   const [typing, setTyping] = useState<Map<number, number>>(new Map());
@@ -45,13 +45,11 @@ export default function SpaceView({ spaceId, focusMessage }: { spaceId: number; 
     return () => { cancelled = true; window.clearTimeout(markTimer.current); };
   }, [spaceId]);
 
-  // Role changes and renames reach the sidebar first; mirror them here.
-  useEffect(() => {
-    if (!sidebarEntry) return;
-    setSpace((s) => (s && (s.my_role !== sidebarEntry.my_role || s.name !== sidebarEntry.name || s.topic !== sidebarEntry.topic || s.archived !== sidebarEntry.archived || s.member_count !== sidebarEntry.member_count)
-      ? { ...s, my_role: sidebarEntry.my_role, name: sidebarEntry.name, topic: sidebarEntry.topic, archived: sidebarEntry.archived, member_count: sidebarEntry.member_count, visibility: sidebarEntry.visibility, join_policy: sidebarEntry.join_policy }
-      : s));
-  }, [sidebarEntry]);
+  // Role changes, renames and member counts reach the sidebar's copy first: it wins.
+  const space = useMemo(() => (loaded && sidebarEntry
+    ? { ...loaded, my_role: sidebarEntry.my_role, name: sidebarEntry.name, topic: sidebarEntry.topic, archived: sidebarEntry.archived,
+      member_count: sidebarEntry.member_count, visibility: sidebarEntry.visibility, join_policy: sidebarEntry.join_policy }
+    : loaded), [loaded, sidebarEntry]);
 
   const isMember = !!space?.my_role;
 

@@ -2,23 +2,11 @@
 // polls, the editor and the edit history.
 import { useEffect, useId, useRef, useState, type KeyboardEvent } from 'react';
 import { Api, errorText, type EditVersion, type Message } from '../api';
+import { EMOJI, emojiName, useAction } from './actions';
 import { fullTime, plural } from '../lib/format';
 import Dialog from '../components/Dialog';
 import Markdown from '../components/Markdown';
 import Icon from '../components/Icon';
-
-export const EMOJI = ['👍', '❤️', '🎉', '✅', '👀', '🙏', '😂', '😮'] as const;
-const EMOJI_NAMES: Record<string, string> = {
-  '👍': 'thumbs up', '❤️': 'heart', '🎉': 'celebrate', '✅': 'done', '👀': 'looking', '🙏': 'thanks', '😂': 'laughing', '😮': 'surprised',
-};
-export const emojiName = (e: string) => EMOJI_NAMES[e] ?? e;
-
-/** Runs an API action and reports a failure through onError (shown inline by the caller). */
-export function useAction(onError: (text: string) => void) {
-  return async (fn: () => Promise<unknown>) => {
-    try { await fn(); } catch (e) { onError(errorText(e)); }
-  };
-}
 
 export function ReactionBar({ m, canReact, onError }: { m: Message; canReact: boolean; onError: (t: string) => void }) {
   const act = useAction(onError);
@@ -95,14 +83,13 @@ export function IdeaVote({ m, canVote, onError }: { m: Message; canVote: boolean
 }
 
 export function Poll({ m, canVote, onError }: { m: Message; canVote: boolean; onError: (t: string) => void }) {
-  // The choice shows at once; the counts follow from the server's event.
-  const [choice, setChoice] = useState<number | null | undefined>(undefined);
-  useEffect(() => { if (choice !== undefined && m.my_poll_vote === choice) setChoice(undefined); }, [choice, m.my_poll_vote]);
+  // The choice shows at once; once the server's event reports a change, its value wins.
+  const [pending, setPending] = useState<{ option: number | null; base: number | null } | null>(null);
   const vote = async (option: number | null) => {
-    setChoice(option);
-    try { await Api.pollVote(m.id, option); } catch (e) { setChoice(undefined); onError(errorText(e)); }
+    setPending({ option, base: m.my_poll_vote });
+    try { await Api.pollVote(m.id, option); } catch (e) { setPending(null); onError(errorText(e)); }
   };
-  const mine = choice !== undefined ? choice : m.my_poll_vote;
+  const mine = pending && m.my_poll_vote === pending.base ? pending.option : m.my_poll_vote;
   const total = m.poll_options.reduce((n, o) => n + o.votes, 0);
   const pct = (v: number) => (total ? Math.round((v / total) * 100) : 0);
   return (

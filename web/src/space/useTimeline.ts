@@ -1,6 +1,6 @@
 // The top-level messages of a space (a chat timeline or a community feed), kept in seq order,
 // paged backwards with `before`, and kept live from the event stream.
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { Api, errorText, type Message, type Space } from '../api';
 import { applyEvent, mergePage, upsert } from '../lib/messages';
 import type { SpaceEvent } from '../events';
@@ -14,9 +14,8 @@ export function useTimeline(space: Space, onEvent?: (ev: SpaceEvent) => void) {
   const [loadingOlder, setLoadingOlder] = useState(false);
   const [error, setError] = useState('');
   const messagesRef = useRef(messages);
-  messagesRef.current = messages;
   const cursorRef = useRef(olderCursor);
-  cursorRef.current = olderCursor;
+  useLayoutEffect(() => { messagesRef.current = messages; cursorRef.current = olderCursor; }, [messages, olderCursor]);
 
   useEffect(() => {
     let cancelled = false;
