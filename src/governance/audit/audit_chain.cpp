@@ -56,15 +56,6 @@ std::optional<std::string> FromHex(const std::string& hex, std::size_t expected_
 
 }  // namespace
 
-std::string_view ToString(Outcome outcome) {
-  switch (outcome) {
-    case Outcome::kSuccess: return "success";
-    case Outcome::kDenied: return "denied";
-    case Outcome::kFailure: return "failure";
-  }
-  return "failure";
-}
-
 std::string CanonicalEncoding(const AuditRecord& r) {
   // Keys in lexicographic order, as RFC 8785 requires.
   std::string out = "{";
@@ -80,7 +71,7 @@ std::string CanonicalEncoding(const AuditRecord& r) {
   key("details"); AppendJsonString(out, r.details_json);
   key("object_id"); AppendJsonString(out, r.object_id);
   key("object_type"); AppendJsonString(out, r.object_type);
-  key("outcome"); AppendJsonString(out, ToString(r.outcome));
+  key("outcome"); AppendJsonString(out, domain::ToString(r.outcome));
   key("patient_ref"); AppendJsonString(out, r.patient_ref);
   key("prev_hash"); AppendJsonString(out, r.prev_hash);
   key("reason"); AppendJsonString(out, r.reason);

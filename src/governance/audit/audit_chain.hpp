@@ -16,6 +16,7 @@
 
 #include "core/clock.hpp"
 #include "core/result.hpp"
+#include "domain/audit.hpp"
 
 namespace rounds::governance::audit {
 
@@ -23,26 +24,8 @@ namespace rounds::governance::audit {
 inline constexpr std::string_view kGenesisHash =
     "0000000000000000000000000000000000000000000000000000000000000000";
 
-enum class Outcome { kSuccess, kDenied, kFailure };
-std::string_view ToString(Outcome outcome);
-
-struct AuditRecord {
-  std::int64_t seq = 0;            // 1, 2, 3, ... without gaps
-  UnixMillis time = 0;             // UTC milliseconds
-  std::int64_t actor_id = 0;       // 0 for the system or an unauthenticated caller
-  std::string actor_role;          // "staff", "admin", "compliance", "patient", "system", "anonymous"
-  std::string action;              // "auth.login", "message.read", "template.assign", ...
-  std::string object_type;         // "space", "message", "user", "template", ...
-  std::string object_id;
-  std::string patient_ref;         // "Patient/123" when PHI is involved, else empty
-  Outcome outcome = Outcome::kSuccess;
-  std::string address;             // source IP
-  std::string session_hash;        // a hash of the session id, never the token
-  std::string reason;              // break-the-glass or moderation reason, denial reason
-  std::string details_json;        // a JSON object of ids and counts; never content
-  std::string prev_hash;           // hex SHA-256 of the previous record (kGenesisHash for seq 1)
-  std::string hash;                // hex SHA-256 over prev_hash and the canonical encoding
-};
+using Outcome = domain::AuditOutcome;
+using domain::AuditRecord;
 
 // The canonical encoding hashed for a record: a JSON object with keys in a fixed (sorted) order,
 // minimal escaping, integers in decimal — stable across releases. Excludes `hash` itself.

@@ -1,0 +1,37 @@
+// An audit record: who did what to which object, when, from where, with what outcome. Stored
+// append-only and hash-chained (governance/audit). Never carries message bodies or other free-text
+// PHI: only ids, codes and reasons.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/clock.hpp"
+
+namespace rounds::domain {
+
+enum class AuditOutcome { kSuccess, kDenied, kFailure };
+std::string_view ToString(AuditOutcome outcome);
+std::optional<AuditOutcome> ParseAuditOutcome(std::string_view text);
+
+struct AuditRecord {
+  std::int64_t seq = 0;            // 1, 2, 3, ... without gaps
+  UnixMillis time = 0;             // UTC milliseconds
+  std::int64_t actor_id = 0;       // 0 for the system or an unauthenticated caller
+  std::string actor_role;          // "staff", "admin", "compliance", "patient", "system", "anonymous"
+  std::string action;              // "auth.login", "user.disable", "space.create", ...
+  std::string object_type;         // "space", "message", "user", "session", ...
+  std::string object_id;
+  std::string patient_ref;         // "Patient/123" when PHI is involved, else empty
+  AuditOutcome outcome = AuditOutcome::kSuccess;
+  std::string address;             // source IP
+  std::string session_hash;        // a hash of the session id, never the token
+  std::string reason;              // break-the-glass or moderation reason, denial reason
+  std::string details_json;        // a JSON object of ids and counts; never content
+  std::string prev_hash;           // hex SHA-256 of the previous record (all zeros for seq 1)
+  std::string hash;                // hex SHA-256 over prev_hash and the canonical encoding
+};
+
+}  // namespace rounds::domain
