@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The README's second command: installs what is missing, builds, and runs every test —
 # unit tests and the store contract suite (ctest), integration tests against the real binary
-# (HTTP + WebSocket), browser tests in Debian's Chromium, then the unit tests again under
+# (HTTP + WebSocket), the web app's unit tests, browser tests in Debian's Chromium, then the unit tests again under
 # ASan+UBSan. Set ROUNDS_SKIP_SANITIZE=1 to leave out the sanitizer pass.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,6 +12,9 @@ scripts/build.sh
 
 echo "== unit and contract tests"
 (cd build && ctest --output-on-failure -j2 --timeout 300)
+
+echo "== web app unit tests"
+(cd web && npm run --silent test)
 
 echo "== integration and browser tests"
 (cd tests && { [ -d node_modules ] && [ node_modules -nt package-lock.json ] || npm ci --no-audit --no-fund --loglevel=error; })
