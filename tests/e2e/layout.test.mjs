@@ -128,3 +128,35 @@ test('keyboard: skip link, Enter sends, Esc closes dialogs and menus', async () 
     await b.close();
   }
 });
+
+test('every form control on every screen has a label', async () => {
+  const b = await openBrowser();
+  const unlabelled = () => b.page.evaluate(() => [...document.querySelectorAll('input, textarea, select')]
+    .filter((el) => el.type !== 'hidden' && el.getClientRects().length > 0)
+    .filter((el) => !(el.labels?.length || el.getAttribute('aria-label') || el.getAttribute('aria-labelledby')))
+    .map((el) => el.outerHTML.slice(0, 120)));
+  try {
+    await signIn(b.page, server.baseUrl, 'ana');
+    const screens = [
+      ['#/', null],
+      [`#/space/${channel.id}`, async () => { await messageAction(b.page, 'A long line', 'Reply in thread'); await b.page.getByLabel('Reply', { exact: true }).waitFor(); }],
+      [`#/space/${community.id}`, async () => { await b.page.getByRole('button', { name: /Start a post/ }).click(); await b.page.getByRole('radio', { name: 'Poll' }).check(); }],
+      [`#/space/${community.id}`, async () => { await b.page.getByRole('button', { name: 'Members' }).click(); await b.page.getByRole('button', { name: 'Add people' }).click(); }],
+      [`#/space/${community.id}`, async () => { await b.page.getByRole('button', { name: 'Settings' }).click(); }],
+      ['#/people', null], ['#/discover', null], ['#/profile', null], ['#/mentions', null], ['#/search?q=line', null],
+      ['#/', async () => { await b.page.getByRole('button', { name: 'Create a channel' }).first().click(); }],
+      ['#/', async () => { await b.page.getByRole('button', { name: 'Start a direct message' }).click(); await b.page.locator('.picker-row').first().waitFor(); }],
+    ];
+    for (const [hash, open] of screens) {
+      await b.page.goto(`${server.baseUrl}/${hash}`);
+      await b.page.locator('#main h1').first().waitFor();
+      if (open) await open();
+      await b.page.waitForTimeout(300);
+      assert.deepEqual(await unlabelled(), [], `unlabelled controls on ${hash}`);
+      await b.page.keyboard.press('Escape');
+    }
+    assert.deepEqual(b.errors, []);
+  } finally {
+    await b.close();
+  }
+});

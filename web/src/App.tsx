@@ -165,7 +165,12 @@ function Shell({ initialMe, onSignOut, onSessionEnded }: { initialMe: User; onSi
         const id = frame.data.space_id ?? frame.data.id;
         if (id !== undefined) {
           stream.forget(id);
+          const gone = spacesRef.current.find((x) => x.id === id);
           setSpaces((list) => list.filter((x) => x.id !== id));
+          if (route.page === 'space' && route.id === id) {
+            toast({ text: `You are no longer a member of ${gone ? spaceTitle(gone, meId) : 'that space'}.` });
+            go('#/');
+          }
         } else {
           reloadSoon();
         }

@@ -27,12 +27,18 @@ export default function PeoplePage() {
           setPeople(p.items);
           setCursor(p.next_cursor);
           setError('');
-          setRoles((r) => [...new Set([...r, ...p.items.map((u) => u.job_role).filter(Boolean)])].sort());
         })
         .catch((e) => { const t = errorText(e); if (t) setError(t); });
     }, 250);
     return () => { ctrl.abort(); window.clearTimeout(timer); };
   }, [q, role, department]);
+
+  // The directory has no list of job roles: collect them from the first page of everyone.
+  useEffect(() => {
+    Api.users({ limit: 200 })
+      .then((p) => setRoles([...new Set(p.items.map((u) => u.job_role).filter(Boolean))].sort((a, b) => a.localeCompare(b))))
+      .catch(() => {});
+  }, []);
 
   const deptName = useMemo(() => new Map(departments.map((d) => [d.id, d.name])), [departments]);
   const toggle = (u: User) => setPicked((l) => (l.some((x) => x.id === u.id) ? l.filter((x) => x.id !== u.id) : [...l, u]));
@@ -47,8 +53,10 @@ export default function PeoplePage() {
         </div>
         <div>
           <label htmlFor="people-role">Job role</label>
-          <input id="people-role" list="people-roles" value={role} onChange={(e) => setRole(e.target.value)} placeholder="e.g. Charge Nurse" />
-          <datalist id="people-roles">{roles.map((r) => <option key={r} value={r} />)}</datalist>
+          <select id="people-role" value={role} onChange={(e) => setRole(e.target.value)}>
+            <option value="">All job roles</option>
+            {roles.map((r) => <option key={r} value={r}>{r}</option>)}
+          </select>
         </div>
         <div>
           <label htmlFor="people-dept">Department</label>
