@@ -1,7 +1,7 @@
 // Signing in and out, sessions across reloads, sessions ended elsewhere, and the profile page.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { createSpace } from '../integration/fixtures.mjs';
+import { createSpace, addMember } from '../integration/fixtures.mjs';
 import { openBrowser, signIn, startAppServer, messageWith, screenshot } from './browser.mjs';
 
 let server, admin, users, channel;
@@ -9,6 +9,7 @@ let server, admin, users, channel;
 test.before(async () => {
   ({ server, admin, users } = await startAppServer(['ana', 'bo']));
   channel = await createSpace(users.ana, { name: 'ward-7', kind: 'channel' });
+  await addMember(users.ana, channel.id, users.bo.user.id);
 });
 
 test.after(async () => {
@@ -58,6 +59,17 @@ test('a reload keeps the session and the CSRF token; nothing is kept in browser 
     assert.deepEqual(stored, [0, 0], 'no message content, token or state in browser storage');
     const cookies = await b.context.cookies();
     assert.ok(cookies.every((c) => c.httpOnly), 'the session cookie is HttpOnly');
+
+    // An unsent draft is kept while switching screens, and gone for the next person at this screen.
+    await composer.fill('Unsent draft about bed 4');
+    await b.page.goto(`${server.baseUrl}/#/people`);
+    await b.page.goto(`${server.baseUrl}/#/space/${channel.id}`);
+    assert.equal(await composer.inputValue(), 'Unsent draft about bed 4');
+    await b.page.getByRole('button', { name: 'Sign out' }).click();
+    await signIn(b.page, server.baseUrl, 'bo');
+    await b.page.goto(`${server.baseUrl}/#/space/${channel.id}`);
+    await messageWith(b.page, 'Sent after a reload').waitFor();
+    assert.equal(await composer.inputValue(), '', 'the previous person\'s draft is wiped');
   } finally {
     await b.close();
   }

@@ -6,6 +6,7 @@ import { EventStream, type Frame, type Status } from './events';
 import { AppContext, type AppContextValue, type Listener, type Toast } from './state';
 import { parseRoute, go, type Route } from './lib/route';
 import { preview, spaceTitle } from './lib/format';
+import { wipeSessionMemory } from './lib/wipe';
 import Login from './pages/Login';
 import Sidebar from './components/Sidebar';
 import TopBar from './components/TopBar';
@@ -29,6 +30,7 @@ export default function App() {
 
   const signedOut = useCallback((notice?: string) => {
     setCsrfToken(null);
+    wipeSessionMemory();
     setAuth((a) => (a.state === 'in' ? { state: 'out', notice } : a.state === 'checking' ? { state: 'out' } : a));
   }, []);
 

@@ -4,10 +4,12 @@
 import { useEffect, useId, useRef, useState } from 'react';
 import { Api, errorText, type Message, type MessageKind } from '../api';
 import { newClientId } from '../lib/messages';
+import { onWipe } from '../lib/wipe';
 import { useApp } from '../state';
 import Icon from '../components/Icon';
 
 const drafts = new Map<string, string>();
+onWipe(() => drafts.clear());
 
 function useDraft(key: string): [string, (v: string) => void] {
   const [value, setValue] = useState(() => drafts.get(key) ?? '');

@@ -5,6 +5,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { Api, ApiError, errorText, type Message, type Space } from '../api';
 import { listNames, plural, spaceTitle } from '../lib/format';
 import { go, href } from '../lib/route';
+import { onWipe } from '../lib/wipe';
 import { useApp, useFrames } from '../state';
 import Chat from './Chat';
 import Feed from './Feed';
@@ -17,6 +18,7 @@ import Icon from '../components/Icon';
 type Panel = { type: 'thread'; root: Message; highlight?: number } | { type: 'members' } | { type: 'pins' } | { type: 'settings' } | null;
 
 const names = new Map<number, string>();
+onWipe(() => names.clear());
 const TYPING_SHOWN_MS = 5000;
 
 export default function SpaceView({ spaceId, focusMessage }: { spaceId: number; focusMessage?: number }) {
