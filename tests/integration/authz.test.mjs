@@ -91,6 +91,21 @@ const MATRIX = {
   'GET /api/v1/events': { expect: { ...SIGNED_IN('upgrade') }, req: () => ['GET', '/api/v1/events'] },
 };
 
+// Every answer of every route to every caller carries the security headers (ASVS 3.4, 4.1.1).
+function securityHeaderProblem(url, res) {
+  const csp = res.headers.get('content-security-policy') || '';
+  for (const directive of ["default-src 'self'", "object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'"]) {
+    if (!csp.includes(directive)) return `CSP lacks ${directive}`;
+  }
+  if (res.headers.get('x-content-type-options') !== 'nosniff') return 'no nosniff';
+  if (res.headers.get('referrer-policy') !== 'no-referrer') return 'no Referrer-Policy';
+  if (url.startsWith('/api/') && res.headers.get('cache-control') !== 'no-store') return 'API response may be cached';
+  const type = res.headers.get('content-type');
+  if (res.status !== 204 && !(type && /charset=utf-8/.test(type))) return `Content-Type without charset: ${type}`;
+  if (res.headers.get('access-control-allow-origin')) return 'a CORS header';
+  return null;
+}
+
 function outcomeOf(status) {
   if (status >= 200 && status < 300) return 'ok';
   if (status === 401) return 'auth';
@@ -150,6 +165,8 @@ test('every cell of the matrix holds', async () => {
       const res = await client.request(method, url, body);
       const got = outcomeOf(res.status);
       if (got !== row.expect[role]) failures.push(`${route} as ${role}: expected ${row.expect[role]}, got ${got} (${res.body?.code ?? ''})`);
+      const headerProblem = securityHeaderProblem(url, res);
+      if (headerProblem) failures.push(`${route} as ${role}: ${headerProblem}`);
       if (row.rejoin && got === 'ok') await addMember(users.owner, space.id, ids[role], role === 'moderator' ? 'moderator' : role === 'read_only' ? 'read_only' : 'member');
     }
   }

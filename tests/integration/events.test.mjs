@@ -92,6 +92,31 @@ test('a foreign Origin is refused at the handshake', async () => {
   await own.close();
 });
 
+test('a cookie session needs a browser Origin of our own; a bearer client may omit it', async () => {
+  const browser = server.client();
+  await browser.login('yves', 'integration-password-2026', { cookie: true });
+  await assert.rejects(browser.openEvents(), (e) => e.statusCode === 403, 'cookie without Origin');
+  await assert.rejects(browser.openEvents({ origin: 'null' }), (e) => e.statusCode === 403, 'opaque origin');
+  await assert.rejects(browser.openEvents({ origin: `http://localhost.evil.example:${server.port}` }), (e) => e.statusCode === 403);
+  const own = await browser.openEvents({ origin: server.baseUrl });
+  await own.close();
+  const api = await users.yves.openEvents();  // bearer, no Origin
+  await api.close();
+});
+
+test('frames the server does not understand get an error frame; the socket stays open', async () => {
+  const stream = await users.yves.openEvents();
+  stream.ws.send('not json at all');
+  await stream.waitFor((f) => f.type === 'error' && f.code === 'malformed_frame');
+  stream.send({ type: 'subscribe-to-everything' });
+  await stream.waitFor((f) => f.type === 'error' && f.code === 'unknown_frame');
+  stream.send({ type: 'ping' });
+  await stream.waitFor((f) => f.type === 'pong');
+  stream.ws.send('x'.repeat(70 * 1024));  // over the 64 KiB frame limit
+  const closed = await stream.closed;
+  assert.equal(closed.code, 1009);
+});
+
 test('an unauthenticated handshake is refused', async () => {
   const anonymous = server.client();
   await assert.rejects(anonymous.openEvents(), (e) => e.statusCode === 401);

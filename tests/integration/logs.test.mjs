@@ -16,6 +16,13 @@ test('planted canaries never reach the log', async () => {
       wrong_password: 'CANARYWRONGPW3307 guess',
       username_crlf: 'canary\r\n{"event":"forged"}',
       edit: 'CANARYEDIT6604',
+      user_query: 'CANARYUSERQUERY2210',
+      discover_query: 'CANARYDISCOVER8812',
+      api_path: 'CANARYAPIPATH1177',
+      static_path: 'CANARYSTATICPATH5530',
+      user_agent: 'CANARYUSERAGENT4471',
+      csrf: 'CANARYCSRF9934',
+      typing_frame: 'CANARYFRAME3390',
     };
     const created = await admin.post('/api/v1/users', { username: 'logtest', display_name: 'Log Test', password: canaries.password });
     assert.equal(created.status, 201);
@@ -30,10 +37,21 @@ test('planted canaries never reach the log', async () => {
     await user.patch(`/api/v1/messages/${m.body.id}`, { body: canaries.edit });
     await user.get(`/api/v1/search?q=${encodeURIComponent(canaries.search)}`);
     await user.post(`/api/v1/spaces/${space.id}/messages`, { body: canaries.body, colour: 'bad request with a body' });
+    await user.get(`/api/v1/users?q=${canaries.user_query}`);
+    await user.get(`/api/v1/spaces?scope=discover&q=${canaries.discover_query}`);
+    await user.get(`/api/v1/${canaries.api_path}`);
+    await fetch(`${server.baseUrl}/${canaries.static_path}`);
+    await user.get('/api/v1/me', { headers: { 'user-agent': canaries.user_agent } });
+    const realCsrf = cookieUser.csrf;
+    cookieUser.csrf = canaries.csrf;
+    assert.equal((await cookieUser.post('/api/v1/spaces', { name: 'x' })).status, 403);
+    cookieUser.csrf = realCsrf;
     const ws = new WebSocket(server.baseUrl.replace('http', 'ws') + '/api/v1/events', { headers: { authorization: `Bearer ${login.token}` } });
     await new Promise((r) => ws.once('open', r));
     ws.send(JSON.stringify({ type: 'resume', cursors: { [space.id]: 0 }, note: canaries.body }));
     ws.send(canaries.body);
+    ws.send(JSON.stringify({ type: 'typing', space_id: space.id, note: canaries.typing_frame }));
+    ws.send(JSON.stringify({ type: canaries.typing_frame }));
     await new Promise((r) => setTimeout(r, 300));
     ws.close();
     await user.post('/api/v1/auth/logout');
@@ -47,6 +65,7 @@ test('planted canaries never reach the log', async () => {
     }
     assert.ok(!logs.includes(login.token), 'a bearer token leaked');
     assert.ok(!logs.includes(cookieUser.cookie.split('=')[1]), 'a session cookie leaked');
+    assert.ok(!logs.includes(cookieUser.csrf), 'a CSRF token leaked');
     // Every line is one JSON object: CR/LF in input cannot forge lines.
     for (const line of logs.split('\n').filter(Boolean)) JSON.parse(line);
   } finally {

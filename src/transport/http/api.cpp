@@ -198,7 +198,8 @@ void RegisterApiRoutes(Router& r, ApiContext& ctx) {
   r.Add("GET", "/api/v1/me", Authed(ctx, [&ctx](Request&, const Actor& actor) -> Result<Response> {
     return Ok(json{{"user", app::UserJson(actor.user)},
                    {"csrf_token", actor.csrf_token},
-                   {"session", {{"idle_timeout_ms", ctx.config.idle_timeout_seconds * 1000}}}});
+                   {"session", {{"idle_timeout_ms", ctx.config.idle_timeout_seconds * 1000},
+                                {"expires_at", actor.session_expires_at}}}});
   }));
   r.Add("PATCH", "/api/v1/me", Authed(ctx, [&s](Request& request, const Actor& actor) -> Result<Response> {
     ROUNDS_ASSIGN_OR_RETURN(json body, JsonBody(request));

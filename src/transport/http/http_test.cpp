@@ -1,5 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+
 #include "transport/http/http_types.hpp"
 #include "transport/http/router.hpp"
 #include "transport/http/static_files.hpp"
@@ -44,12 +47,60 @@ TEST(Targets, DecodeAndRejectMalformedOrNul) {
 }
 
 TEST(StaticFiles, RefuseTraversalAndHiddenFiles) {
-  for (const char* bad : {"/../etc/passwd", "/assets/../../x", "/.git/config", "/a/./b", "/a\\b", ""}) {
+  for (const char* bad : {"/../etc/passwd", "/assets/../../x", "/.git/config", "/a/./b", "/a\\b", "", "//etc/passwd",
+                          "/assets//x", "relative"}) {
     EXPECT_FALSE(IsSafeStaticPath(bad)) << bad;
   }
   for (const char* good : {"/", "/index.html", "/assets/index-abc.js", "/some/spa/route"}) {
     EXPECT_TRUE(IsSafeStaticPath(good)) << good;
   }
+}
+
+TEST(StaticFiles, ServeNothingOutsideTheRootEvenThroughLinksOrASiblingWithTheSamePrefix) {
+  namespace fs = std::filesystem;
+  fs::path base = fs::temp_directory_path() / ("rounds-static-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()));
+  fs::remove_all(base);
+  fs::create_directories(base / "site" / "assets");
+  fs::create_directories(base / "site2");
+  std::ofstream(base / "site" / "index.html") << "<html>app</html>";
+  std::ofstream(base / "site" / "assets" / "a.js") << "js";
+  std::ofstream(base / "site2" / "secret.txt") << "secret";
+  fs::create_symlink(base / "site2" / "secret.txt", base / "site" / "assets" / "link.txt");
+  fs::create_directory_symlink(base / "site2", base / "site" / "assets" / "dir");
+  StaticFiles files((base / "site").string());
+  auto get = [&](const std::string& path) {
+    Request request;
+    request.method = "GET";
+    request.path = path;
+    return files.Serve(request);
+  };
+  EXPECT_EQ(get("/assets/a.js").body, "js");
+  EXPECT_EQ(get("/assets/a.js").content_type, "text/javascript; charset=utf-8");
+  EXPECT_EQ(get("/some/route").body, "<html>app</html>");
+  EXPECT_EQ(get("/assets/link.txt").status, 404);
+  EXPECT_EQ(get("/assets/dir/secret.txt").status, 404);
+  EXPECT_EQ(get("/../site2/secret.txt").status, 404);
+  EXPECT_EQ(get("//etc/passwd").status, 404);
+  Response first = get("/assets/a.js");
+  std::string etag;
+  for (const auto& [name, value] : first.headers) {
+    if (name == "ETag") etag = value;
+  }
+  Request again;
+  again.method = "GET";
+  again.path = "/assets/a.js";
+  again.headers["if-none-match"] = etag;
+  EXPECT_EQ(files.Serve(again).status, 304);
+  fs::remove_all(base);
+}
+
+TEST(Problems, ProtocolProblemsCarryTheirOwnStatus) {
+  Response r = ProtocolProblem(405, "method_not_allowed", "No.");
+  EXPECT_EQ(r.status, 405);
+  auto body = nlohmann::json::parse(r.body);
+  EXPECT_EQ(body["status"], 405);
+  EXPECT_EQ(body["title"], "Method Not Allowed");
+  EXPECT_EQ(r.content_type, "application/problem+json; charset=utf-8");
 }
 
 TEST(Problems, MapEveryErrorCodeToOneStatus) {

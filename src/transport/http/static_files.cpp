@@ -50,6 +50,8 @@ bool IsSafeStaticPath(const std::string& path) {
     if (slash == std::string::npos) slash = path.size();
     std::string segment = path.substr(start, slash - start);
     if (segment == ".." || segment == "." || (!segment.empty() && segment[0] == '.')) return false;
+    // "//" would make the rest an absolute path when joined to the root.
+    if (segment.empty() && slash != path.size()) return false;
     start = slash + 1;
   }
   return true;
@@ -71,10 +73,13 @@ Response StaticFiles::Serve(const Request& request) const {
     file = root / "index.html";
   }
   // Resolve symlinks and make sure the result is still under the root.
-  auto canonical_root = std::filesystem::weakly_canonical(root, ec);
-  auto canonical_file = std::filesystem::weakly_canonical(file, ec);
-  if (ec || canonical_file.string().compare(0, canonical_root.string().size(), canonical_root.string()) != 0) {
-    return NotFoundResponse();
+  std::error_code root_error, file_error;
+  std::string canonical_root = std::filesystem::weakly_canonical(root, root_error).string();
+  auto canonical_file = std::filesystem::weakly_canonical(file, file_error);
+  std::string file_text = canonical_file.string();
+  if (root_error || file_error || file_text.size() <= canonical_root.size() ||
+      file_text.compare(0, canonical_root.size(), canonical_root) != 0 || file_text[canonical_root.size()] != '/') {
+    return NotFoundResponse();  // outside the root, e.g. through a symbolic link
   }
   Response response;
   if (!ReadFile(canonical_file, response.body)) return NotFoundResponse();
