@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "core/result.hpp"
+#include "domain/audit.hpp"
 #include "domain/types.hpp"
 
 namespace rounds::store {
@@ -86,6 +87,7 @@ struct StoreMetrics {
   std::vector<std::pair<double, std::uint64_t>> batch_size_buckets;   // (upper bound, count)
   std::vector<std::pair<double, std::uint64_t>> commit_micros_buckets;
   double commit_micros_sum = 0;
+  std::uint64_t queued_units = 0;        // gauge: units waiting for the writer right now
 };
 
 class ReadTx {
@@ -134,11 +136,16 @@ class ReadTx {
   // Search over message bodies and titles, restricted to query.space_ids. Deleted messages and
   // text edited away are never found.
   virtual Result<std::vector<SearchHit>> SearchMessages(const SearchQuery& query) = 0;
+
+  // Audit trail: the newest record (nullopt when empty), and records after `after_seq` oldest first.
+  virtual Result<std::optional<AuditRecord>> LastAuditRecord() = 0;
+  virtual Result<std::vector<AuditRecord>> ListAudit(std::int64_t after_seq, int limit) = 0;
 };
 
 class WriteTx : public ReadTx {
  public:
-  // Directory. InsertUser fails with kConflict on a duplicate username.
+  // Directory. InsertUser fails with kConflict on a duplicate username and kInvalidArgument on
+  // one that is not lower-case.
   virtual Result<DepartmentId> InsertDepartment(const Department& department) = 0;
   virtual Result<UserId> InsertUser(const User& user, const std::string& password_hash) = 0;
   virtual Status UpdateUser(const User& user) = 0;  // all fields but id, username, created_at
@@ -156,6 +163,7 @@ class WriteTx : public ReadTx {
   virtual Status UpdateSpace(const Space& space) = 0;  // name, topic, visibility, join, archived
   virtual Status UpsertMembership(const Membership& membership) = 0;
   virtual Status DeleteMembership(SpaceId space_id, UserId user_id) = 0;
+  // Moves the member's read marker forward (never back, never past the space's last_seq).
   virtual Status SetReadSeq(SpaceId space_id, UserId user_id, Seq read_seq) = 0;
 
   // Events. NextSeq reserves the space's next sequence number (last_seq + 1) in this unit.
@@ -163,12 +171,14 @@ class WriteTx : public ReadTx {
   virtual Status InsertEvent(const SpaceEvent& event) = 0;
 
   // Messages. InsertMessage stores the message, its poll options and mentions, bumps the
-  // parent's reply_count and indexes it for search. kConflict on a duplicate client_id.
+  // parent's reply_count and indexes it for search. kConflict on a duplicate client_id;
+  // kInvalidArgument when the parent is not a message of the same space.
   virtual Result<MessageId> InsertMessage(const Message& message) = 0;
   // Keeps the previous body in the edit history and re-indexes.
   virtual Status UpdateMessageBody(MessageId id, const std::string& title, const std::string& body,
                                    UnixMillis edited_at, UserId editor_id) = 0;
   // Tombstones the message (empty body) and removes it from search; history stays for audit.
+  // A deleted reply no longer counts in its parent's reply_count. Deleting a tombstone is a no-op.
   virtual Status DeleteMessage(MessageId id, UnixMillis deleted_at) = 0;
   virtual Status SetPinned(MessageId id, bool pinned) = 0;
   virtual Status SetAcceptedAnswer(MessageId question_id, std::optional<MessageId> answer_id) = 0;
@@ -177,6 +187,11 @@ class WriteTx : public ReadTx {
                                    bool on) = 0;
   virtual Result<bool> SetIdeaVote(MessageId id, UserId user_id, bool on) = 0;
   virtual Result<bool> SetPollVote(MessageId id, UserId user_id, std::optional<int> option) = 0;
+
+  // Appends an audit record whose seq, prev_hash and hash the caller chained from
+  // LastAuditRecord() in this same unit (the single writer makes that consistent).
+  // kConflict if the seq is taken.
+  virtual Status InsertAudit(const AuditRecord& record) = 0;
 };
 
 class Store {
@@ -223,7 +238,9 @@ class Store {
 };
 
 struct SqliteOptions {
-  std::string path;                      // database file; created if missing
+  // Database file; created (with its folder) if missing. ":memory:" or empty: a throwaway database
+  // in a private temporary folder, removed when the store is destroyed.
+  std::string path;
   int read_connections = 4;
   int max_batch_units = 256;             // most units in one group commit
   bool sync_full = true;                 // synchronous=FULL: an acknowledged write survives power loss

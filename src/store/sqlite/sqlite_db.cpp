@@ -3,13 +3,16 @@
 namespace rounds::store::sqlite {
 
 Error TranslateError(sqlite3* db, int rc, std::string_view context) {
-  std::string detail = std::string(context) + ": " + (db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+  std::string detail = std::string(context) + ": " +
+                       (db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc)) + " (" +
+                       std::to_string(rc) + ")";
   switch (rc & 0xFF) {
     case SQLITE_CONSTRAINT:
       if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
         return Error{ErrorCode::kConflict, "conflict", "That already exists.", detail};
       }
-      if (rc == SQLITE_CONSTRAINT_CHECK || rc == SQLITE_CONSTRAINT_NOTNULL) {
+      if (rc == SQLITE_CONSTRAINT_CHECK || rc == SQLITE_CONSTRAINT_NOTNULL ||
+          rc == SQLITE_CONSTRAINT_TRIGGER || rc == SQLITE_CONSTRAINT_DATATYPE) {
         return Error{ErrorCode::kInvalidArgument, "invalid_value", "A value is not allowed.", detail};
       }
       if (rc == SQLITE_CONSTRAINT_FOREIGNKEY) {
@@ -21,6 +24,13 @@ Error TranslateError(sqlite3* db, int rc, std::string_view context) {
       return Error{ErrorCode::kUnavailable, "busy", "The database is busy; try again.", detail};
     case SQLITE_FULL:
       return Error{ErrorCode::kUnavailable, "storage_full", "The server's storage is full.", detail};
+    case SQLITE_INTERRUPT:
+      return Error{ErrorCode::kUnavailable, "interrupted", "The operation was interrupted; try again.", detail};
+    case SQLITE_TOOBIG:
+      return Error{ErrorCode::kPayloadTooLarge, "too_large", "A value is too large to store.", detail};
+    case SQLITE_MISMATCH:
+    case SQLITE_RANGE:
+      return Error{ErrorCode::kInvalidArgument, "invalid_value", "A value is not allowed.", detail};
     default:
       return Error{ErrorCode::kInternal, "internal", "Something went wrong on the server.", detail};
   }
@@ -80,13 +90,14 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& path, bo
     return tl::unexpected(std::move(e));
   }
   sqlite3_extended_result_codes(db, 1);
-  sqlite3_busy_timeout(db, 10'000);
+  sqlite3_busy_timeout(db, kBusyTimeoutMillis);
   std::unique_ptr<Connection> connection(new Connection(db));
   ROUNDS_RETURN_IF_ERROR(connection->Exec("PRAGMA journal_mode=WAL"));
   ROUNDS_RETURN_IF_ERROR(connection->Exec(sync_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL"));
   ROUNDS_RETURN_IF_ERROR(connection->Exec("PRAGMA foreign_keys=ON"));
   ROUNDS_RETURN_IF_ERROR(connection->Exec("PRAGMA journal_size_limit=67108864"));
   ROUNDS_RETURN_IF_ERROR(connection->Exec("PRAGMA cache_size=-16000"));
+  ROUNDS_RETURN_IF_ERROR(connection->Exec("PRAGMA temp_store=MEMORY"));
   return connection;
 }
 
@@ -105,6 +116,28 @@ Result<Statement*> Connection::Prepare(const char* sql) {
   }
   it->second.wrapper->Reset();
   return it->second.wrapper.get();
+}
+
+Status Connection::Run(const char* sql) {
+  ROUNDS_ASSIGN_OR_RETURN(Statement * statement, Prepare(sql));
+  Status status = statement->Run();
+  statement->Reset();
+  return status;
+}
+
+Result<std::int64_t> Connection::QueryInt(const char* sql) {
+  ROUNDS_ASSIGN_OR_RETURN(Statement * statement, Prepare(sql));
+  ROUNDS_ASSIGN_OR_RETURN(bool row, statement->Step());
+  std::int64_t value = row ? statement->Int(0) : 0;
+  statement->Reset();
+  if (!row) return Internal(std::string("no row from ") + sql);
+  return value;
+}
+
+void Connection::ResetStatements() {
+  for (auto& [sql, entry] : cache_) {
+    if (sqlite3_stmt_busy(entry.stmt) != 0) sqlite3_reset(entry.stmt);
+  }
 }
 
 Status Connection::Exec(std::string_view sql) {

@@ -16,8 +16,15 @@
 
 namespace rounds::store::sqlite {
 
-// Translates a SQLite result code into an Error, in one place for the whole store.
+// Translates a SQLite (extended) result code into an Error, in one place for the whole store:
+// unique and primary-key violations are kConflict, check / not-null / trigger aborts are
+// kInvalidArgument, a missing referenced row is kNotFound, a busy or full database is
+// kUnavailable and everything else (I/O, corruption, misuse) is kInternal. `context` (a statement
+// or an operation name, never user data) goes into the internal message only.
 Error TranslateError(sqlite3* db, int rc, std::string_view context);
+
+// How long a connection waits for another connection's lock before giving up with SQLITE_BUSY.
+inline constexpr int kBusyTimeoutMillis = 10'000;
 
 class Statement {
  public:
@@ -60,7 +67,8 @@ class Statement {
 
 class Connection {
  public:
-  // Opens `path` (created if missing) and applies the pragmas every connection needs.
+  // Opens `path` (created if missing) and applies the pragmas every connection needs: WAL,
+  // synchronous FULL (or NORMAL when !sync_full), foreign keys, busy timeout, journal size limit.
   static Result<std::unique_ptr<Connection>> Open(const std::string& path, bool sync_full);
   ~Connection();
   Connection(const Connection&) = delete;
@@ -69,8 +77,19 @@ class Connection {
   // Returns a cached prepared statement for `sql`, reset and ready to bind. The reference stays
   // valid for the connection's lifetime; do not interleave two uses of the same SQL.
   Result<Statement*> Prepare(const char* sql);
-  // Runs one or more statements with no parameters (DDL, pragmas, BEGIN/COMMIT).
+  // Runs one or more statements with no parameters (DDL, pragmas). Not cached: for migrations
+  // and set-up; use Run() on the hot path.
   Status Exec(std::string_view sql);
+  // Runs one cached statement without parameters that returns no rows (BEGIN, SAVEPOINT, COMMIT).
+  Status Run(const char* sql);
+  // Runs a cached single-row, single-column query (e.g. a PRAGMA read-back).
+  Result<std::int64_t> QueryInt(const char* sql);
+  // Resets every cached statement that is still mid-step, so that none holds a read snapshot or
+  // blocks a COMMIT once the unit that used it is over.
+  void ResetStatements();
+  // True inside an explicit transaction. False after COMMIT/ROLLBACK, and also after SQLite rolled
+  // a transaction back by itself (on some I/O, disk-full or out-of-memory errors).
+  bool InTransaction() const { return sqlite3_get_autocommit(db_) == 0; }
   std::int64_t LastInsertId() const { return sqlite3_last_insert_rowid(db_); }
   int Changes() const { return sqlite3_changes(db_); }
   sqlite3* raw() const { return db_; }

@@ -1,258 +1,382 @@
 // The SQLite Store: WAL, synchronous=FULL, one writer thread doing group commit, a pool of read
-// connections, numbered migrations applied at open.
+// connections, numbered migrations applied at open, online backup.
+#include "store/sqlite/sqlite_store.hpp"
+
 #include <sqlite3.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
-#include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <cstdio>
+#include <cstdlib>
 #include <deque>
 #include <filesystem>
 #include <future>
 #include <mutex>
+#include <span>
 #include <thread>
 
 #include "core/log.hpp"
-#include "store/sqlite/sqlite_db.hpp"
+#include "store/sqlite/migrations.hpp"
 #include "store/sqlite/sqlite_tx.hpp"
-#include "store/store.hpp"
 
-namespace rounds::store {
+namespace rounds::store::sqlite {
 namespace {
 
-using sqlite::Connection;
-using sqlite::SqliteTx;
+constexpr char kBeginRead[] = "BEGIN";
+constexpr char kBeginWrite[] = "BEGIN IMMEDIATE";
+constexpr char kCommit[] = "COMMIT";
+constexpr char kRollback[] = "ROLLBACK";
+constexpr char kSavepoint[] = "SAVEPOINT unit";
+constexpr char kRollbackToSavepoint[] = "ROLLBACK TO unit";
+constexpr char kReleaseSavepoint[] = "RELEASE unit";
+constexpr char kReadSynchronous[] = "PRAGMA synchronous";
 
-struct Migration {
-  const char* name;
-  const char* sql;
-};
-constexpr Migration kMigrations[] = {
-#include "sqlite_migrations.inc"
-};
-constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
+constexpr char kCreateSchemaVersion[] =
+    "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+    "applied_at INTEGER NOT NULL)";
+constexpr char kCurrentSchemaVersion[] = "SELECT coalesce(max(version), 0) FROM schema_version";
+constexpr char kRecordSchemaVersion[] =
+    "INSERT INTO schema_version (version, name, applied_at) VALUES (?1, ?2, "
+    "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER))";
 
 constexpr std::array<double, 10> kBatchBounds = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512};
-constexpr std::array<double, 12> kCommitBounds = {50,    100,   250,    500,    1000,   2500,
-                                                  5000,  10000, 25000,  50000,  100000, 1000000};
+constexpr std::array<double, 12> kCommitBounds = {50,    100,   250,   500,   1000,   2500,
+                                                  5000,  10000, 25000, 50000, 100000, 1000000};
 
-// Creates the schema_version table and applies every migration the database lacks, each in its
-// own transaction. Refuses a database that is newer than this binary.
-Status Migrate(Connection& db) {
-  ROUNDS_RETURN_IF_ERROR(db.Exec(
-      "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, name TEXT NOT NULL, "
-      "applied_at INTEGER NOT NULL)"));
-  static constexpr char kCurrent[] = "SELECT coalesce(max(version), 0) FROM schema_version";
-  ROUNDS_ASSIGN_OR_RETURN(sqlite::Statement * s, db.Prepare(kCurrent));
-  ROUNDS_ASSIGN_OR_RETURN(bool row, s->Step());
-  int current = row ? static_cast<int>(s->Int(0)) : 0;
-  s->Reset();
-  if (current > kSchemaVersion) {
-    return Fail(ErrorCode::kConflict, "schema_too_new",
-                "The database was written by a newer version of Rounds (schema " +
-                    std::to_string(current) + ", this binary knows " +
-                    std::to_string(kSchemaVersion) + "). Upgrade Rounds to open it.");
+// Which store's writer thread the current thread is, if any: a unit that calls RunWrite on its
+// own store would wait for itself forever, so that call is refused instead.
+thread_local const void* tls_writer_of = nullptr;
+
+// An explicit transaction that rolls back when it goes out of scope uncommitted.
+class Transaction {
+ public:
+  explicit Transaction(Connection& db) : db_(db) {}
+  ~Transaction() {
+    if (open_ && db_.InTransaction()) (void)db_.Run(kRollback);
   }
-  for (int v = current + 1; v <= kSchemaVersion; ++v) {
-    const Migration& m = kMigrations[v - 1];
-    ROUNDS_RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE"));
-    Status applied = db.Exec(m.sql);
-    if (applied) {
-      static constexpr char kRecord[] =
-          "INSERT INTO schema_version (version, name, applied_at) VALUES (?1, ?2, "
-          "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER))";
-      auto record = db.Prepare(kRecord);
-      applied = record ? (*record)->Bind(1, v).Bind(2, m.name).Run() : Status(tl::unexpected(record.error()));
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+
+  Status Begin(const char* begin_sql) {
+    ROUNDS_RETURN_IF_ERROR(db_.Run(begin_sql));
+    open_ = true;
+    return Ok();
+  }
+  Status Commit() {
+    db_.ResetStatements();
+    ROUNDS_RETURN_IF_ERROR(db_.Run(kCommit));  // on failure the destructor rolls back
+    open_ = false;
+    return Ok();
+  }
+
+ private:
+  Connection& db_;
+  bool open_ = false;
+};
+
+// A savepoint around one unit: its changes are discarded unless Release()d.
+class Savepoint {
+ public:
+  explicit Savepoint(Connection& db) : db_(db) {}
+  ~Savepoint() {
+    if (open_) RollBack();
+  }
+  Savepoint(const Savepoint&) = delete;
+  Savepoint& operator=(const Savepoint&) = delete;
+
+  Status Open() {
+    ROUNDS_RETURN_IF_ERROR(db_.Run(kSavepoint));
+    open_ = true;
+    return Ok();
+  }
+  Status Release() {
+    db_.ResetStatements();
+    ROUNDS_RETURN_IF_ERROR(db_.Run(kReleaseSavepoint));
+    open_ = false;
+    return Ok();
+  }
+  // ROLLBACK TO leaves the savepoint on the stack; RELEASE pops it. Both fail harmlessly when
+  // SQLite already rolled the whole transaction back, which the caller detects separately.
+  void RollBack() {
+    open_ = false;
+    db_.ResetStatements();
+    (void)db_.Run(kRollbackToSavepoint);
+    (void)db_.Run(kReleaseSavepoint);
+  }
+
+ private:
+  Connection& db_;
+  bool open_ = false;
+};
+
+// Runs a unit; an exception escaping it (a bug: units report errors as values) becomes kInternal
+// instead of ending the thread.
+template <class Tx>
+Status Invoke(const std::function<Status(Tx&)>& unit, Tx& tx) {
+  try {
+    return unit(tx);
+  } catch (const std::exception& e) {
+    return Internal(std::string("unit threw: ") + e.what());
+  } catch (...) {
+    return Internal("unit threw a non-standard exception");
+  }
+}
+
+// Creates schema_version and applies every migration the database lacks, each in its own
+// transaction. The version is read inside the write transaction, so two processes opening the same
+// new database cannot both apply a migration. Refuses a database newer than this binary.
+Status Migrate(Connection& db) {
+  ROUNDS_RETURN_IF_ERROR(db.Exec(kCreateSchemaVersion));
+  const auto migrations = Migrations();
+  const int latest = LatestSchemaVersion();
+  while (true) {
+    Transaction transaction(db);
+    ROUNDS_RETURN_IF_ERROR(transaction.Begin(kBeginWrite));
+    ROUNDS_ASSIGN_OR_RETURN(std::int64_t current, db.QueryInt(kCurrentSchemaVersion));
+    if (current > latest) {
+      return Fail(ErrorCode::kConflict, "schema_too_new",
+                  "The database was written by a newer version of Rounds (schema version " +
+                      std::to_string(current) + "; this version knows up to " +
+                      std::to_string(latest) + "). Upgrade Rounds to open it.",
+                  "schema_version " + std::to_string(current) + " > " + std::to_string(latest));
     }
+    if (current == latest) return Ok();  // the read-only transaction rolls back
+    const int version = static_cast<int>(current) + 1;
+    const Migration& migration = migrations[static_cast<std::size_t>(current)];
+    Status applied = db.Exec(migration.sql);
+    if (applied) {
+      ROUNDS_ASSIGN_OR_RETURN(Statement * record, db.Prepare(kRecordSchemaVersion));
+      applied = record->Bind(1, version).Bind(2, migration.name).Run();
+    }
+    if (applied) applied = transaction.Commit();
     if (!applied) {
-      (void)db.Exec("ROLLBACK");
       Error e = applied.error();
-      e.internal_message = std::string("migration ") + m.name + ": " + e.internal_message;
+      e.internal_message = "migration " + std::string(migration.name) + ": " + e.internal_message;
       return tl::unexpected(std::move(e));
     }
-    ROUNDS_RETURN_IF_ERROR(db.Exec("COMMIT"));
-    log::Info("migration_applied", {{"version", v}, {"name", m.name}});
+    log::Info("migration_applied", {{"version", version}, {"name", std::string(migration.name)}});
   }
-  return Ok();
+}
+
+// A private folder for a store opened on ":memory:", removed with its contents on destruction.
+class TemporaryFolder {
+ public:
+  static Result<std::unique_ptr<TemporaryFolder>> Create() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "rounds-store-XXXXXX").string();
+    if (::mkdtemp(pattern.data()) == nullptr) return Internal("mkdtemp failed for " + pattern);
+    return std::unique_ptr<TemporaryFolder>(new TemporaryFolder(pattern));
+  }
+  ~TemporaryFolder() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  explicit TemporaryFolder(std::string path) : path_(std::move(path)) {}
+  std::string path_;
+};
+
+// Makes a rename durable: fsync the folder that holds the new name.
+void SyncFolderOf(const std::string& file) {
+  std::string folder = std::filesystem::path(file).parent_path().string();
+  if (folder.empty()) folder = ".";
+  int fd = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY);
+  if (fd < 0) return;
+  (void)::fsync(fd);
+  ::close(fd);
 }
 
 class SqliteStore final : public Store {
  public:
-  SqliteStore(SqliteOptions options, std::unique_ptr<Connection> writer,
-              std::vector<std::unique_ptr<Connection>> readers)
-      : options_(std::move(options)), writer_(std::move(writer)) {
-    for (auto& r : readers) idle_readers_.push_back(std::move(r));
+  SqliteStore(SqliteOptions options, WriterHooks hooks, std::unique_ptr<TemporaryFolder> folder,
+              std::unique_ptr<Connection> writer, std::vector<std::unique_ptr<Connection>> readers)
+      : temporary_folder_(std::move(folder)),
+        options_(std::move(options)),
+        hooks_(std::move(hooks)),
+        writer_(std::move(writer)) {
+    for (auto& reader : readers) idle_readers_.push_back(std::move(reader));
+    for (double bound : kBatchBounds) metrics_.batch_size_buckets.emplace_back(bound, 0);
+    for (double bound : kCommitBounds) metrics_.commit_micros_buckets.emplace_back(bound, 0);
     writer_thread_ = std::thread([this] { WriterLoop(); });
   }
 
   ~SqliteStore() override { Close(); }
 
   Status RunWrite(std::function<Status(WriteTx&)> unit) override {
-    Unit pending{std::move(unit), {}};
-    std::future<Status> done = pending.promise.get_future();
+    if (tls_writer_of == this) {
+      return Internal("RunWrite called from inside a write unit; it would wait for itself");
+    }
+    auto pending = std::make_shared<PendingUnit>();
+    pending->fn = std::move(unit);
+    std::future<Status> done = pending->done.get_future();
     {
       std::lock_guard lock(queue_mutex_);
       if (closing_) {
-        return Fail(ErrorCode::kUnavailable, "shutting_down", "The server is shutting down.");
+        return Fail(ErrorCode::kUnavailable, "shutting_down", "The server is shutting down.",
+                    "store closed");
       }
-      queue_.push_back(&pending);
+      queue_.push_back(std::move(pending));
     }
     queue_cv_.notify_one();
     return done.get();
   }
 
   Status RunRead(std::function<Status(ReadTx&)> unit) override {
-    std::unique_ptr<Connection> connection;
-    {
-      std::unique_lock lock(readers_mutex_);
-      readers_cv_.wait(lock, [this] { return !idle_readers_.empty(); });
-      connection = std::move(idle_readers_.back());
-      idle_readers_.pop_back();
-    }
-    Status status = RunReadOn(*connection, unit);
-    {
-      std::lock_guard lock(readers_mutex_);
-      idle_readers_.push_back(std::move(connection));
-    }
-    readers_cv_.notify_one();
-    return status;
+    ReaderLease lease(*this);
+    Connection& db = lease.connection();
+    Transaction transaction(db);
+    ROUNDS_RETURN_IF_ERROR(transaction.Begin(kBeginRead));
+    SqliteTx tx(db);
+    Status result = Invoke(unit, static_cast<ReadTx&>(tx));
+    Status finished = transaction.Commit();
+    if (!result) return result;
+    return finished;
   }
 
-  Status Backup(const std::string& path) override {
-    // A dedicated source connection reads one consistent snapshot (WAL) while writes go on.
-    ROUNDS_ASSIGN_OR_RETURN(auto source, Connection::Open(options_.path, options_.sync_full));
-    std::string temporary = path + ".partial";
-    std::filesystem::remove(temporary);
-    sqlite3* destination = nullptr;
-    int rc = sqlite3_open(temporary.c_str(), &destination);
-    if (rc != SQLITE_OK) {
-      Error e = sqlite::TranslateError(destination, rc, "open backup file");
-      sqlite3_close(destination);
-      return tl::unexpected(std::move(e));
-    }
-    sqlite3_backup* backup = sqlite3_backup_init(destination, "main", source->raw(), "main");
-    if (backup == nullptr) {
-      Error e = sqlite::TranslateError(destination, sqlite3_errcode(destination), "backup init");
-      sqlite3_close(destination);
-      return tl::unexpected(std::move(e));
-    }
-    rc = sqlite3_backup_step(backup, -1);
-    sqlite3_backup_finish(backup);
-    if (rc != SQLITE_DONE) {
-      Error e = sqlite::TranslateError(destination, rc, "backup step");
-      sqlite3_close(destination);
-      return tl::unexpected(std::move(e));
-    }
-    // The copy is a plain rollback-journal file until it is opened by Rounds, which turns WAL on.
-    sqlite3_exec(destination, "PRAGMA journal_mode=DELETE", nullptr, nullptr, nullptr);
-    sqlite3_close(destination);
-    std::error_code ec;
-    std::filesystem::rename(temporary, path, ec);
-    if (ec) return Internal("backup rename: " + ec.message());
-    return Ok();
-  }
+  Status Backup(const std::string& path) override;
 
   StoreMetrics Metrics() const override {
-    std::lock_guard lock(metrics_mutex_);
-    return metrics_;
+    StoreMetrics copy;
+    {
+      std::lock_guard lock(metrics_mutex_);
+      copy = metrics_;
+    }
+    std::lock_guard lock(queue_mutex_);
+    copy.queued_units = queue_.size();
+    return copy;
   }
 
   void Close() override {
     {
       std::lock_guard lock(queue_mutex_);
-      if (closing_) {
-        if (!writer_thread_.joinable()) return;
-      }
       closing_ = true;
     }
     queue_cv_.notify_all();
+    std::lock_guard lock(close_mutex_);
     if (writer_thread_.joinable()) writer_thread_.join();
   }
 
  private:
-  struct Unit {
+  struct PendingUnit {
     std::function<Status(WriteTx&)> fn;
-    std::promise<Status> promise;
+    std::promise<Status> done;
+  };
+  using Batch = std::span<const std::shared_ptr<PendingUnit>>;
+
+  // Borrows a read connection for the lifetime of the lease; waits while all are in use.
+  class ReaderLease {
+   public:
+    explicit ReaderLease(SqliteStore& store) : store_(store) {
+      std::unique_lock lock(store_.readers_mutex_);
+      store_.readers_cv_.wait(lock, [this] { return !store_.idle_readers_.empty(); });
+      connection_ = std::move(store_.idle_readers_.back());
+      store_.idle_readers_.pop_back();
+    }
+    ~ReaderLease() {
+      {
+        std::lock_guard lock(store_.readers_mutex_);
+        store_.idle_readers_.push_back(std::move(connection_));
+      }
+      store_.readers_cv_.notify_one();
+    }
+    ReaderLease(const ReaderLease&) = delete;
+    ReaderLease& operator=(const ReaderLease&) = delete;
+    Connection& connection() { return *connection_; }
+
+   private:
+    SqliteStore& store_;
+    std::unique_ptr<Connection> connection_;
   };
 
-  static Status RunReadOn(Connection& connection, const std::function<Status(ReadTx&)>& unit) {
-    ROUNDS_RETURN_IF_ERROR(connection.Exec("BEGIN"));
-    SqliteTx tx(connection);
-    Status status;
-    try {
-      status = unit(tx);
-    } catch (const std::exception& e) {
-      status = Internal(std::string("read unit threw: ") + e.what());
-    }
-    (void)connection.Exec("COMMIT");
-    return status;
+  static void Complete(PendingUnit& unit, Status status) {
+    unit.fn = nullptr;  // drop the caller's captures before waking the caller
+    unit.done.set_value(std::move(status));
   }
 
   void WriterLoop() {
-    std::vector<Unit*> batch;
+    tls_writer_of = this;
+    std::vector<std::shared_ptr<PendingUnit>> batch;
     while (true) {
       {
         std::unique_lock lock(queue_mutex_);
         queue_cv_.wait(lock, [this] { return !queue_.empty() || closing_; });
-        if (queue_.empty() && closing_) return;
-        std::size_t n = std::min<std::size_t>(queue_.size(), static_cast<std::size_t>(options_.max_batch_units));
-        batch.assign(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
-        queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
+        if (queue_.empty()) return;  // closing, and every queued unit is done
+        const auto n = static_cast<std::ptrdiff_t>(std::min<std::size_t>(
+            queue_.size(), static_cast<std::size_t>(std::max(1, options_.max_batch_units))));
+        batch.assign(queue_.begin(), queue_.begin() + n);
+        queue_.erase(queue_.begin(), queue_.begin() + n);
       }
-      CommitBatch(batch);
+      Batch remaining(batch);
+      while (!remaining.empty()) remaining = remaining.subspan(RunTransaction(remaining));
       batch.clear();
     }
   }
 
-  void CommitBatch(const std::vector<Unit*>& batch) {
-    auto started = std::chrono::steady_clock::now();
-    std::vector<Status> results(batch.size());
-    Status begin = writer_->Exec("BEGIN IMMEDIATE");
-    if (!begin) {
-      for (Unit* u : batch) u->promise.set_value(begin);
-      return;
-    }
-    SqliteTx tx(*writer_);
-    std::size_t failed = 0;
-    for (std::size_t i = 0; i < batch.size(); ++i) {
-      Status savepoint = writer_->Exec("SAVEPOINT unit");
-      if (!savepoint) {
-        results[i] = savepoint;
-        ++failed;
-        continue;
-      }
-      try {
-        results[i] = batch[i]->fn(tx);
-      } catch (const std::exception& e) {
-        results[i] = Internal(std::string("write unit threw: ") + e.what());
-      }
-      if (!results[i]) {
-        ++failed;
-        (void)writer_->Exec("ROLLBACK TO unit");
-      }
-      (void)writer_->Exec("RELEASE unit");
-    }
-    Status commit = writer_->Exec("COMMIT");
-    if (!commit) {
-      (void)writer_->Exec("ROLLBACK");
-      log::Error("store_commit_failed", {{"units", batch.size()}, {"reason", commit.error().internal_message}});
-      for (Unit* u : batch) u->promise.set_value(commit);
-      RecordBatch(batch.size(), batch.size(), started);
-      return;
-    }
-    RecordBatch(batch.size(), failed, started);
-    for (std::size_t i = 0; i < batch.size(); ++i) batch[i]->promise.set_value(std::move(results[i]));
+  // Runs one unit inside its own savepoint; a failing unit leaves nothing behind.
+  Status RunUnit(SqliteTx& tx, PendingUnit& unit, std::size_t index) {
+    Savepoint savepoint(*writer_);
+    ROUNDS_RETURN_IF_ERROR(savepoint.Open());
+    if (hooks_.before_unit) hooks_.before_unit(*writer_, index);
+    Status result = Invoke(unit.fn, static_cast<WriteTx&>(tx));
+    if (!result) return result;  // the savepoint rolls back
+    return savepoint.Release();
   }
 
-  void RecordBatch(std::size_t units, std::size_t failed, std::chrono::steady_clock::time_point started) {
-    double micros = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - started).count();
-    std::lock_guard lock(metrics_mutex_);
-    if (metrics_.batch_size_buckets.empty()) {
-      for (double b : kBatchBounds) metrics_.batch_size_buckets.emplace_back(b, 0);
-      for (double b : kCommitBounds) metrics_.commit_micros_buckets.emplace_back(b, 0);
+  // Runs a prefix of `units` as one group-committed transaction and completes each of them;
+  // returns how many. That is all of them unless SQLite aborted the transaction under a unit (some
+  // I/O, disk-full and out-of-memory errors roll back everything): then the units run so far fail
+  // and the rest are left for a fresh transaction, since none of them has run yet.
+  std::size_t RunTransaction(Batch units) {
+    const auto started = std::chrono::steady_clock::now();
+    Transaction transaction(*writer_);
+    if (Status begun = transaction.Begin(kBeginWrite); !begun) {
+      log::Error("store_begin_failed", {{"units", units.size()}, {"reason", begun.error().internal_message}});
+      RecordBatch(units.size(), units.size(), started);
+      for (const auto& unit : units) Complete(*unit, begun);
+      return units.size();
     }
+    SqliteTx tx(*writer_);
+    std::vector<Status> results;
+    results.reserve(units.size());
+    std::size_t failed = 0;
+    for (std::size_t i = 0; i < units.size(); ++i) {
+      Status result = RunUnit(tx, *units[i], i);
+      if (!writer_->InTransaction()) {
+        Error cause = result ? Internal("the transaction ended inside a unit").value() : result.error();
+        log::Error("store_transaction_aborted", {{"units", i + 1}, {"reason", cause.internal_message}});
+        RecordBatch(i + 1, i + 1, started);
+        for (std::size_t j = 0; j <= i; ++j) {
+          Complete(*units[j], j < i && !results[j] ? results[j] : Status(tl::unexpected(cause)));
+        }
+        return i + 1;
+      }
+      if (!result) ++failed;
+      results.push_back(std::move(result));
+    }
+    if (hooks_.before_commit) hooks_.before_commit(*writer_);
+    if (Status committed = transaction.Commit(); !committed) {
+      log::Error("store_commit_failed", {{"units", units.size()}, {"reason", committed.error().internal_message}});
+      RecordBatch(units.size(), units.size(), started);
+      for (std::size_t i = 0; i < units.size(); ++i) {
+        Complete(*units[i], results[i] ? committed : results[i]);
+      }
+      return units.size();
+    }
+    RecordBatch(units.size(), failed, started);
+    for (std::size_t i = 0; i < units.size(); ++i) Complete(*units[i], std::move(results[i]));
+    return units.size();
+  }
+
+  // Called before the batch's callers are woken, so that they see their batch in Metrics().
+  void RecordBatch(std::size_t units, std::size_t failed,
+                   std::chrono::steady_clock::time_point started) {
+    const double micros =
+        std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - started).count();
+    std::lock_guard lock(metrics_mutex_);
     metrics_.write_units += units - failed;
     metrics_.failed_units += failed;
     metrics_.write_batches += 1;
@@ -265,14 +389,19 @@ class SqliteStore final : public Store {
     }
   }
 
+  // Declared first so that it is removed last, after every connection to a file in it closed.
+  const std::unique_ptr<TemporaryFolder> temporary_folder_;
   const SqliteOptions options_;
-  std::unique_ptr<Connection> writer_;  // used only by writer_thread_
+  const WriterHooks hooks_;
+  const std::unique_ptr<Connection> writer_;  // used only by writer_thread_
 
-  std::mutex queue_mutex_;
+  mutable std::mutex queue_mutex_;
   std::condition_variable queue_cv_;
-  std::deque<Unit*> queue_;  // guarded by queue_mutex_
-  bool closing_ = false;     // guarded by queue_mutex_
-  std::thread writer_thread_;
+  std::deque<std::shared_ptr<PendingUnit>> queue_;  // guarded by queue_mutex_
+  bool closing_ = false;                            // guarded by queue_mutex_
+
+  std::mutex close_mutex_;
+  std::thread writer_thread_;  // joined under close_mutex_
 
   std::mutex readers_mutex_;
   std::condition_variable readers_cv_;
@@ -282,9 +411,71 @@ class SqliteStore final : public Store {
   StoreMetrics metrics_;  // guarded by metrics_mutex_
 };
 
+Status SqliteStore::Backup(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::weakly_canonical(path, ec) == std::filesystem::weakly_canonical(options_.path, ec)) {
+    return InvalidArgument("backup_target_is_live", "The backup must go to a different file than the database.");
+  }
+  // A dedicated source connection: the copy is one read snapshot (WAL), so writes go on meanwhile
+  // and the copy is consistent. The copy is written beside the target and renamed into place, so
+  // `path` is either the previous file or a complete backup, never half of one.
+  ROUNDS_ASSIGN_OR_RETURN(auto source, Connection::Open(options_.path, options_.sync_full));
+  ROUNDS_RETURN_IF_ERROR(source->Exec("PRAGMA query_only=ON"));
+  const std::string partial = path + ".partial";
+  std::filesystem::remove(partial, ec);
+  struct Destination {
+    sqlite3* db = nullptr;
+    std::string file;
+    bool keep = false;
+    ~Destination() {
+      sqlite3_close_v2(db);
+      if (!keep) {
+        std::error_code ignored;
+        std::filesystem::remove(file, ignored);
+      }
+    }
+  } destination{nullptr, partial};
+  int rc = sqlite3_open_v2(partial.c_str(), &destination.db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+  if (rc != SQLITE_OK) return tl::unexpected(TranslateError(destination.db, rc, "open backup file"));
+  sqlite3_extended_result_codes(destination.db, 1);
+  rc = sqlite3_exec(destination.db, "PRAGMA synchronous=FULL", nullptr, nullptr, nullptr);
+  if (rc != SQLITE_OK) return tl::unexpected(TranslateError(destination.db, rc, "backup synchronous"));
+  sqlite3_backup* backup = sqlite3_backup_init(destination.db, "main", source->raw(), "main");
+  if (backup == nullptr) {
+    return tl::unexpected(TranslateError(destination.db, sqlite3_extended_errcode(destination.db), "backup init"));
+  }
+  rc = sqlite3_backup_step(backup, -1);  // every page in one step: one snapshot of the source
+  int finished = sqlite3_backup_finish(backup);
+  if (rc != SQLITE_DONE) return tl::unexpected(TranslateError(destination.db, rc, "backup step"));
+  if (finished != SQLITE_OK) return tl::unexpected(TranslateError(destination.db, finished, "backup finish"));
+  // The pages carry the WAL flag of the source; the copy becomes a plain single file that any
+  // SQLite opens (Rounds switches it back to WAL when it serves from it).
+  rc = sqlite3_exec(destination.db, "PRAGMA journal_mode=DELETE", nullptr, nullptr, nullptr);
+  if (rc != SQLITE_OK) return tl::unexpected(TranslateError(destination.db, rc, "backup journal mode"));
+  rc = sqlite3_close(destination.db);
+  destination.db = nullptr;
+  if (rc != SQLITE_OK) return Internal("backup close: " + std::string(sqlite3_errstr(rc)));
+  std::filesystem::rename(partial, path, ec);
+  if (ec) return Internal("backup rename: " + ec.message());
+  destination.keep = true;
+  SyncFolderOf(path);
+  log::Info("backup_written", {{"path", path}});
+  return Ok();
+}
+
 }  // namespace
 
-Result<std::unique_ptr<Store>> OpenSqliteStore(const SqliteOptions& options) {
+Result<std::unique_ptr<Store>> OpenSqliteStoreWithHooks(const SqliteOptions& requested, WriterHooks hooks) {
+  SqliteOptions options = requested;
+  options.read_connections = std::max(1, options.read_connections);
+  options.max_batch_units = std::max(1, options.max_batch_units);
+  // ":memory:" would give every connection its own empty database; a private file instead gives
+  // the same semantics as a real store and disappears with it.
+  std::unique_ptr<TemporaryFolder> folder;
+  if (options.path.empty() || options.path == ":memory:") {
+    ROUNDS_ASSIGN_OR_RETURN(folder, TemporaryFolder::Create());
+    options.path = folder->path() + "/rounds.db";
+  }
   std::filesystem::path path(options.path);
   if (path.has_parent_path()) {
     std::error_code ec;
@@ -292,22 +483,30 @@ Result<std::unique_ptr<Store>> OpenSqliteStore(const SqliteOptions& options) {
     if (ec) return Internal("cannot create data folder " + path.parent_path().string() + ": " + ec.message());
   }
   ROUNDS_ASSIGN_OR_RETURN(auto writer, Connection::Open(options.path, options.sync_full));
-  // Durability is a promise, not a hope: read the setting back (2 = FULL).
-  static constexpr char kSynchronous[] = "PRAGMA synchronous";
-  ROUNDS_ASSIGN_OR_RETURN(sqlite::Statement * sync, writer->Prepare(kSynchronous));
-  ROUNDS_ASSIGN_OR_RETURN(bool row, sync->Step());
-  if (options.sync_full && (!row || sync->Int(0) != 2)) {
-    return Internal("SQLite refused synchronous=FULL");
+  // Durability is a promise, not a hope: read the settings back.
+  ROUNDS_ASSIGN_OR_RETURN(std::int64_t synchronous, writer->QueryInt(kReadSynchronous));
+  if (options.sync_full && synchronous != 2) {
+    return Internal("SQLite did not accept synchronous=FULL (it reports " + std::to_string(synchronous) + ")");
   }
-  sync->Reset();
+  // Deleted text is overwritten in the file, not just unlinked from the b-tree.
+  ROUNDS_RETURN_IF_ERROR(writer->Exec("PRAGMA secure_delete=ON"));
   ROUNDS_RETURN_IF_ERROR(Migrate(*writer));
   std::vector<std::unique_ptr<Connection>> readers;
-  for (int i = 0; i < std::max(1, options.read_connections); ++i) {
+  for (int i = 0; i < options.read_connections; ++i) {
     ROUNDS_ASSIGN_OR_RETURN(auto reader, Connection::Open(options.path, options.sync_full));
     ROUNDS_RETURN_IF_ERROR(reader->Exec("PRAGMA query_only=ON"));
     readers.push_back(std::move(reader));
   }
-  return std::unique_ptr<Store>(new SqliteStore(options, std::move(writer), std::move(readers)));
+  return std::unique_ptr<Store>(
+      new SqliteStore(options, std::move(hooks), std::move(folder), std::move(writer), std::move(readers)));
+}
+
+}  // namespace rounds::store::sqlite
+
+namespace rounds::store {
+
+Result<std::unique_ptr<Store>> OpenSqliteStore(const SqliteOptions& options) {
+  return sqlite::OpenSqliteStoreWithHooks(options, {});
 }
 
 }  // namespace rounds::store

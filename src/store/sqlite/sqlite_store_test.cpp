@@ -1,73 +1,446 @@
+// Tests of the SQLite store beyond the contract suite (which it also runs, below): pragmas, the
+// writer's batching and failure handling seen through its hooks, backup files, FTS query building.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
+#include <future>
+#include <thread>
 
+#include "store/sqlite/migrations.hpp"
+#include "store/sqlite/sqlite_store.hpp"
 #include "store/sqlite/sqlite_tx.hpp"
+#include "store/storetest/contract_helpers.hpp"
+#include "store/storetest/fault_injection_store.hpp"
 #include "store/storetest/store_contract.hpp"
 
 namespace rounds::store {
+namespace {
+
+using storetest::AddSpace;
+using storetest::AddUser;
+using storetest::Describe;
+using storetest::Post;
 
 Result<std::unique_ptr<Store>> OpenIn(const std::string& folder) {
   return OpenSqliteStore({.path = folder + "/rounds.db", .read_connections = 2});
 }
 
-namespace {
+// A fresh folder for one test, removed afterwards.
+class Folder {
+ public:
+  Folder() {
+    static std::atomic<int> counter{0};
+    path_ = (std::filesystem::path(::testing::TempDir()) /
+             ("rounds-sqlite-" + std::to_string(::getpid()) + "-" + std::to_string(counter++)))
+                .string();
+    std::filesystem::remove_all(path_);
+    std::filesystem::create_directories(path_);
+  }
+  ~Folder() { std::filesystem::remove_all(path_); }
+  const std::string& path() const { return path_; }
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
 
+ private:
+  std::string path_;
+};
+
+// A raw connection for looking at a database file from outside the store.
+class RawDb {
+ public:
+  explicit RawDb(const std::string& path) { EXPECT_EQ(sqlite3_open(path.c_str(), &db_), SQLITE_OK); }
+  ~RawDb() { sqlite3_close(db_); }
+  std::string Text(const char* sql) {
+    sqlite3_stmt* stmt = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db_, sql, -1, &stmt, nullptr), SQLITE_OK) << sqlite3_errmsg(db_);
+    std::string out;
+    if (sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_text(stmt, 0) != nullptr) {
+      out = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+    }
+    sqlite3_finalize(stmt);
+    return out;
+  }
+  int Exec(const char* sql) { return sqlite3_exec(db_, sql, nullptr, nullptr, nullptr); }
+  std::string Error() const { return sqlite3_errmsg(db_); }
+
+ private:
+  sqlite3* db_ = nullptr;
+};
+
+// Keeps the writer busy inside a unit until released, so that units submitted meanwhile queue up
+// and form the next batch together.
+class WriterGate {
+ public:
+  explicit WriterGate(Store& store) {
+    auto entered = entered_.get_future();
+    thread_ = std::thread([this, &store] {
+      status_ = store.RunWrite([this](WriteTx&) -> Status {
+        entered_.set_value();
+        release_future_.wait();
+        return Ok();
+      });
+    });
+    entered.wait();
+  }
+  ~WriterGate() { Release(); }
+  void Release() {
+    if (released_) return;
+    released_ = true;
+    release_.set_value();
+    thread_.join();
+  }
+
+ private:
+  std::promise<void> entered_;
+  std::promise<void> release_;
+  std::shared_future<void> release_future_ = release_.get_future().share();
+  bool released_ = false;
+  Status status_;
+  std::thread thread_;
+};
+
+// Waits until `n` units wait for the writer.
+bool WaitForQueued(Store& store, std::uint64_t n) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (store.Metrics().queued_units != n) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return true;
+}
+
+// Starts `n` threads that each post one message; returns their results once joined.
+class ConcurrentPosts {
+ public:
+  ConcurrentPosts(Store& store, SpaceId space, UserId author, int n) : results_(n, tl::unexpected(rounds::Error{})) {
+    for (int i = 0; i < n; ++i) {
+      threads_.emplace_back([&, i, space, author] {
+        results_[i] = Post(store, space, author, "unit " + std::to_string(i));
+      });
+    }
+  }
+  std::vector<Result<Message>>& Join() {
+    for (auto& t : threads_) t.join();
+    threads_.clear();
+    return results_;
+  }
+  ~ConcurrentPosts() { Join(); }
+
+ private:
+  std::vector<Result<Message>> results_;
+  std::vector<std::thread> threads_;
+};
+
+std::size_t CountOk(const std::vector<Result<Message>>& results) {
+  std::size_t n = 0;
+  for (const auto& r : results) n += r ? 1 : 0;
+  return n;
+}
+
+void ExpectSeqs(Store& store, SpaceId space, Seq last) {
+  auto events = store.Read([&](ReadTx& tx) { return tx.ListEvents(space, 0, 10'000); });
+  ASSERT_TRUE(events);
+  ASSERT_EQ(events->size(), static_cast<std::size_t>(last));
+  for (std::size_t i = 0; i < events->size(); ++i) EXPECT_EQ((*events)[i].seq, static_cast<Seq>(i + 1));
+}
+
+TEST(SqliteStore, RunsInWalModeWithForeignKeys) {
+  Folder folder;
+  auto store = OpenIn(folder.path());
+  ASSERT_TRUE(store) << Describe(store);
+  RawDb db(folder.file("rounds.db"));
+  EXPECT_EQ(db.Text("PRAGMA journal_mode"), "wal");
+  EXPECT_EQ(db.Text("SELECT max(version) FROM schema_version"), std::to_string(sqlite::LatestSchemaVersion()));
+  (*store)->Close();
+}
 
 TEST(SqliteStore, RefusesADatabaseWithANewerSchema) {
-  std::string dir = ::testing::TempDir() + "/rounds-newer-schema";
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
+  Folder folder;
   {
-    auto store = OpenIn(dir);
+    auto store = OpenIn(folder.path());
     ASSERT_TRUE(store);
     (*store)->Close();
   }
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open((dir + "/rounds.db").c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db, "INSERT INTO schema_version VALUES (999, '0999_future.sql', 0)", nullptr, nullptr, nullptr), SQLITE_OK);
-  sqlite3_close(db);
-  auto reopened = OpenIn(dir);
+  {
+    RawDb db(folder.file("rounds.db"));
+    ASSERT_EQ(db.Exec("INSERT INTO schema_version VALUES (999, '0999_future.sql', 0)"), SQLITE_OK) << db.Error();
+  }
+  auto reopened = OpenIn(folder.path());
   ASSERT_FALSE(reopened);
   EXPECT_EQ(reopened.error().code, ErrorCode::kConflict);
   EXPECT_EQ(reopened.error().problem, "schema_too_new");
-  std::filesystem::remove_all(dir);
+  EXPECT_NE(reopened.error().public_message.find("999"), std::string::npos) << reopened.error().public_message;
+  EXPECT_NE(reopened.error().public_message.find("newer version"), std::string::npos);
+  // Refusing changed nothing.
+  RawDb db(folder.file("rounds.db"));
+  EXPECT_EQ(db.Text("SELECT max(version) FROM schema_version"), "999");
 }
 
-TEST(SqliteStore, RunsWithSynchronousFullAndWal) {
-  std::string dir = ::testing::TempDir() + "/rounds-pragmas";
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  auto store = OpenIn(dir);
-  ASSERT_TRUE(store) << store.error().problem << " " << store.error().public_message << " " << store.error().internal_message;
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open((dir + "/rounds.db").c_str(), &db), SQLITE_OK);
-  sqlite3_stmt* stmt = nullptr;
-  sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &stmt, nullptr);
-  ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
-  EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)), "wal");
-  sqlite3_finalize(stmt);
-  sqlite3_close(db);
-  (*store)->Close();
-  std::filesystem::remove_all(dir);
+TEST(SqliteStore, GroupCommitBatchesQueuedUnitsAndAFaultFailsOnlyItsUnit) {
+  Folder folder;
+  auto opened = OpenIn(folder.path());
+  ASSERT_TRUE(opened);
+  Store& store = **opened;
+  UserId u = AddUser(store, "batcher");
+  SpaceId space = AddSpace(store, "Batch", u);
+  storetest::FaultInjectionStore faulty(store);
+  const StoreMetrics before = store.Metrics();
+  std::vector<Result<Message>> results;
+  {
+    WriterGate gate(store);
+    faulty.FailNthWrite(4);
+    ConcurrentPosts posts(faulty, space, u, 10);
+    ASSERT_TRUE(WaitForQueued(store, 10));
+    gate.Release();
+    results = posts.Join();
+  }
+  const StoreMetrics after = store.Metrics();
+  EXPECT_EQ(after.write_batches - before.write_batches, 2u);  // the gate's, then all ten together
+  EXPECT_EQ(after.failed_units - before.failed_units, 1u);
+  EXPECT_EQ(after.write_units - before.write_units, 10u);  // the gate and nine posts
+  EXPECT_EQ(after.queued_units, 0u);
+  EXPECT_EQ(CountOk(results), 9u);
+  EXPECT_EQ(faulty.injected(), 1);
+  ExpectSeqs(store, space, 9);
+  auto messages = store.Read([&](ReadTx& tx) { return tx.ListMessages({.space_id = space, .limit = 100}); });
+  EXPECT_EQ(messages->size(), 9u);
+  store.Close();
+}
+
+TEST(SqliteStore, AFailedCommitFailsEveryUnitOfItsBatch) {
+  Folder folder;
+  std::atomic<int> commits_until_break{0};
+  sqlite::WriterHooks hooks;
+  hooks.before_commit = [&](sqlite::Connection& db) {
+    if (commits_until_break.fetch_sub(1) != 1) return;
+    // A deferred foreign-key violation is only detected by COMMIT, which then fails.
+    ASSERT_TRUE(db.Exec("PRAGMA defer_foreign_keys=ON"));
+    ASSERT_TRUE(db.Exec("INSERT INTO memberships (space_id, user_id, role, read_seq, joined_at) "
+                        "VALUES (424242, 424242, 'member', 0, 0)"));
+  };
+  auto opened = sqlite::OpenSqliteStoreWithHooks({.path = folder.file("rounds.db")}, hooks);
+  ASSERT_TRUE(opened) << Describe(opened);
+  Store& store = **opened;
+  UserId u = AddUser(store, "committer");
+  SpaceId space = AddSpace(store, "Commit", u);
+  const StoreMetrics before = store.Metrics();
+  std::vector<Result<Message>> results;
+  {
+    WriterGate gate(store);
+    ConcurrentPosts posts(store, space, u, 5);
+    ASSERT_TRUE(WaitForQueued(store, 5));
+    commits_until_break = 2;  // the gate's commit, then the batch of five
+    gate.Release();
+    results = posts.Join();
+  }
+  EXPECT_EQ(CountOk(results), 0u);
+  for (const auto& r : results) EXPECT_EQ(r.error().code, ErrorCode::kNotFound) << Describe(r);
+  const StoreMetrics after = store.Metrics();
+  EXPECT_EQ(after.failed_units - before.failed_units, 5u);
+  ExpectSeqs(store, space, 0);
+  // The writer recovers: the next unit commits with the next seq.
+  auto next = Post(store, space, u, "after the failed commit");
+  ASSERT_TRUE(next) << Describe(next);
+  EXPECT_EQ(next->seq, 1);
+  store.Close();
+  RawDb db(folder.file("rounds.db"));
+  EXPECT_EQ(db.Text("SELECT count(*) FROM memberships WHERE space_id = 424242"), "0");
+}
+
+TEST(SqliteStore, ATransactionSqliteAbortsFailsItsUnitsAndTheRestRunAgain) {
+  Folder folder;
+  std::atomic<bool> armed{false};
+  std::atomic<bool> fired{false};
+  sqlite::WriterHooks hooks;
+  hooks.before_unit = [&](sqlite::Connection& db, std::size_t index) {
+    sqlite3_progress_handler(db.raw(), 0, nullptr, nullptr);
+    if (index == 3 && armed.exchange(false)) {
+      // Interrupting a statement that writes inside an explicit transaction makes SQLite roll the
+      // whole transaction back, like some I/O and out-of-memory errors do.
+      sqlite3_progress_handler(db.raw(), 1, [](void* flag) -> int {
+        return static_cast<std::atomic<bool>*>(flag)->exchange(true) ? 0 : 1;
+      }, &fired);
+    }
+  };
+  auto opened = sqlite::OpenSqliteStoreWithHooks({.path = folder.file("rounds.db")}, hooks);
+  ASSERT_TRUE(opened) << Describe(opened);
+  Store& store = **opened;
+  UserId u = AddUser(store, "aborter");
+  SpaceId space = AddSpace(store, "Abort", u);
+  const StoreMetrics before = store.Metrics();
+  std::vector<Result<Message>> results;
+  {
+    WriterGate gate(store);
+    ConcurrentPosts posts(store, space, u, 6);
+    ASSERT_TRUE(WaitForQueued(store, 6));
+    armed = true;
+    gate.Release();
+    results = posts.Join();
+  }
+  EXPECT_TRUE(fired);
+  EXPECT_EQ(CountOk(results), 2u);  // units 0-3 were in the aborted transaction; 4 and 5 ran again
+  for (const auto& r : results) {
+    if (!r) {
+      EXPECT_EQ(r.error().code, ErrorCode::kUnavailable) << Describe(r);
+    }
+  }
+  const StoreMetrics after = store.Metrics();
+  EXPECT_EQ(after.write_batches - before.write_batches, 3u);  // gate, aborted, the rest
+  EXPECT_EQ(after.failed_units - before.failed_units, 4u);
+  ExpectSeqs(store, space, 2);
+  auto next = Post(store, space, u, "afterwards");
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->seq, 3);
+  store.Close();
+}
+
+TEST(SqliteStore, AWriteFromInsideAWriteIsRefusedInsteadOfDeadlocking) {
+  Folder folder;
+  auto opened = OpenIn(folder.path());
+  ASSERT_TRUE(opened);
+  Store& store = **opened;
+  Status inner_status;
+  Status outer = store.RunWrite([&](WriteTx& tx) -> Status {
+    inner_status = store.RunWrite([](WriteTx&) { return Ok(); });
+    return tx.InsertDepartment({0, "Outer", std::nullopt}).map([](DepartmentId) {});
+  });
+  EXPECT_TRUE(outer) << Describe(outer);
+  ASSERT_FALSE(inner_status);
+  EXPECT_EQ(inner_status.error().code, ErrorCode::kInternal);
+  // Reading from inside a write works (it sees the last commit, not the unit's own changes).
+  auto read_inside = store.Write([&](WriteTx& tx) -> Result<std::size_t> {
+    ROUNDS_RETURN_IF_ERROR(tx.InsertDepartment({0, "Inner", std::nullopt}).map([](DepartmentId) {}));
+    return store.Read([](ReadTx& r) { return r.ListDepartments(); }).map([](auto v) { return v.size(); });
+  });
+  ASSERT_TRUE(read_inside);
+  EXPECT_EQ(*read_inside, 1u);
+  store.Close();
+}
+
+TEST(SqliteStore, InMemoryPathIsAWorkingPrivateStore) {
+  auto opened = OpenSqliteStore({.path = ":memory:", .read_connections = 2});
+  ASSERT_TRUE(opened) << Describe(opened);
+  Store& store = **opened;
+  UserId u = AddUser(store, "memory");
+  ASSERT_NE(u, 0);
+  auto found = store.Read([](ReadTx& tx) { return tx.FindUserByUsername("memory"); });
+  ASSERT_TRUE(found && *found);
+  EXPECT_EQ((*found)->id, u);
+  store.Close();
+}
+
+TEST(SqliteStore, BackupIsAnIntactPlainDatabaseFile) {
+  Folder folder;
+  auto opened = OpenIn(folder.path());
+  ASSERT_TRUE(opened);
+  Store& store = **opened;
+  UserId u = AddUser(store, "copier");
+  SpaceId space = AddSpace(store, "Copy", u);
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(Post(store, space, u, "copied text " + std::to_string(i)));
+  auto edited = Post(store, space, u, "old words");
+  ASSERT_TRUE(edited);
+  ASSERT_TRUE(store.Write([&](WriteTx& tx) { return tx.UpdateMessageBody(edited->id, "", "new words", 1, u); }));
+
+  auto refused = store.Backup(folder.file("rounds.db"));
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kInvalidArgument);
+
+  Folder target;
+  ASSERT_TRUE(store.Backup(target.file("copy.db")));
+  EXPECT_FALSE(std::filesystem::exists(target.file("copy.db.partial")));
+  {
+    RawDb copy(target.file("copy.db"));
+    EXPECT_EQ(copy.Text("PRAGMA integrity_check"), "ok");
+    EXPECT_EQ(copy.Text("PRAGMA journal_mode"), "delete");
+    EXPECT_EQ(copy.Text("SELECT count(*) FROM messages"), "21");
+    // The search index agrees with the messages it indexes.
+    EXPECT_EQ(copy.Exec("INSERT INTO message_search (message_search, rank) VALUES ('integrity-check', 1)"), SQLITE_OK)
+        << copy.Error();
+    EXPECT_EQ(copy.Text("SELECT count(*) FROM message_search WHERE message_search MATCH 'old'"), "0");
+    EXPECT_EQ(copy.Text("SELECT count(*) FROM message_search WHERE message_search MATCH 'new'"), "1");
+  }
+  // A second backup replaces the first.
+  ASSERT_TRUE(Post(store, space, u, "later"));
+  ASSERT_TRUE(store.Backup(target.file("copy.db")));
+  RawDb copy(target.file("copy.db"));
+  EXPECT_EQ(copy.Text("SELECT count(*) FROM messages"), "22");
+  store.Close();
+}
+
+TEST(SqliteStore, LiveSearchIndexStaysConsistentThroughEditsAndDeletes) {
+  Folder folder;
+  auto opened = OpenIn(folder.path());
+  ASSERT_TRUE(opened);
+  Store& store = **opened;
+  UserId u = AddUser(store, "indexer");
+  SpaceId space = AddSpace(store, "Index", u);
+  std::vector<MessageId> ids;
+  for (int i = 0; i < 30; ++i) {
+    auto m = Post(store, space, u, storetest::Draft{.body = "body " + std::to_string(i), .title = "title " + std::to_string(i)});
+    ASSERT_TRUE(m);
+    ids.push_back(m->id);
+  }
+  for (int i = 0; i < 30; i += 3) {
+    ASSERT_TRUE(store.Write([&](WriteTx& tx) { return tx.UpdateMessageBody(ids[i], "retitled", "rewritten", 2, u); }));
+  }
+  for (int i = 1; i < 30; i += 3) ASSERT_TRUE(store.Write([&](WriteTx& tx) { return tx.DeleteMessage(ids[i], 3); }));
+  store.Close();
+  RawDb db(folder.file("rounds.db"));
+  EXPECT_EQ(db.Exec("INSERT INTO message_search (message_search, rank) VALUES ('integrity-check', 1)"), SQLITE_OK)
+      << db.Error();
+  EXPECT_EQ(db.Text("SELECT count(*) FROM message_search WHERE message_search MATCH 'rewritten'"), "10");
+  EXPECT_EQ(db.Text("SELECT count(*) FROM message_search WHERE message_search MATCH 'body'"), "10");
+}
+
+TEST(SqliteStore, MetricsHaveHistogramsFromTheStart) {
+  Folder folder;
+  auto opened = OpenIn(folder.path());
+  ASSERT_TRUE(opened);
+  Store& store = **opened;
+  StoreMetrics empty = store.Metrics();
+  EXPECT_EQ(empty.write_batches, 0u);
+  EXPECT_FALSE(empty.batch_size_buckets.empty());
+  EXPECT_FALSE(empty.commit_micros_buckets.empty());
+  for (int i = 0; i < 5; ++i) AddUser(store, "metric" + std::to_string(i));
+  StoreMetrics m = store.Metrics();
+  EXPECT_EQ(m.write_units, 5u);
+  EXPECT_EQ(m.write_batches, 5u);
+  EXPECT_GT(m.commit_micros_sum, 0);
+  std::uint64_t previous = 0;
+  for (const auto& [bound, count] : m.batch_size_buckets) {
+    EXPECT_GE(count, previous);  // cumulative, like Prometheus buckets
+    EXPECT_LE(count, m.write_batches);
+    previous = count;
+  }
+  EXPECT_EQ(m.batch_size_buckets.front().second, 5u);  // every batch had one unit
+  EXPECT_EQ(m.batch_size_buckets.back().second, 5u);
+  store.Close();
 }
 
 TEST(SqliteStore, BuildsFtsQueriesFromWordsOnly) {
-  EXPECT_EQ(sqlite::BuildFtsQuery("sepsis bundle"), "\"sepsis\"* \"bundle\"*");
-  EXPECT_EQ(sqlite::BuildFtsQuery("NEAR(a \"b\") -c body:d"),
-            "\"NEAR\"* \"a\"* \"b\"* \"c\"* \"body\"* \"d\"*");
-  EXPECT_EQ(sqlite::BuildFtsQuery("  *** "), "");
-  EXPECT_EQ(sqlite::BuildFtsQuery("café"), "\"café\"*");
+  using sqlite::BuildFtsQuery;
+  EXPECT_EQ(BuildFtsQuery("sepsis bundle"), "\"sepsis\"* \"bundle\"*");
+  EXPECT_EQ(BuildFtsQuery("NEAR(ab \"cd\") -ef body:gh"), "\"NEAR\"* \"ab\"* \"cd\"* \"ef\"* \"body\"* \"gh\"*");
+  EXPECT_EQ(BuildFtsQuery("vitamin d"), "\"vitamin\"* \"d\"");  // one letter: no prefix expansion
+  EXPECT_EQ(BuildFtsQuery("  *** "), "");
+  EXPECT_EQ(BuildFtsQuery("\"\"\"\""), "");
+  EXPECT_EQ(BuildFtsQuery("café"), "\"café\"*");
+  EXPECT_EQ(BuildFtsQuery("a\"b"), "\"a\" \"b\"");
+  std::string many;
+  for (int i = 0; i < 40; ++i) many += "w" + std::to_string(i) + " ";
+  std::string query = BuildFtsQuery(many);
+  EXPECT_EQ(std::count(query.begin(), query.end(), '*'), 16);
 }
 
 }  // namespace
 
 namespace storetest {
 INSTANTIATE_TEST_SUITE_P(Sqlite, StoreContractTest,
-                         ::testing::Values(StoreBackend{"sqlite", OpenIn, true}),
+                         ::testing::Values(StoreBackend{"sqlite", OpenIn, true, "rounds.db"}),
                          [](const auto& info) { return info.param.name; });
 }  // namespace storetest
 }  // namespace rounds::store

@@ -1,7 +1,9 @@
 #include "store/sqlite/sqlite_tx.hpp"
 
+#include <array>
 #include <limits>
 #include <map>
+#include <span>
 
 #include <nlohmann/json.hpp>
 
@@ -27,8 +29,9 @@ constexpr const char kListUsers[] =
     "AND (?4 IS NULL OR EXISTS (SELECT 1 FROM user_departments d WHERE d.user_id = u.id AND d.department_id = ?4)) "
     "AND (?5 OR disabled = 0) ORDER BY id LIMIT ?6";
 constexpr const char kCountUsers[] = "SELECT count(*) FROM users";
-constexpr const char kUserDepartments[] =
-    "SELECT department_id FROM user_departments WHERE user_id = ?1 ORDER BY department_id";
+constexpr const char kUserDepartmentsBatch[] =
+    "SELECT user_id, department_id FROM user_departments WHERE user_id IN (SELECT value FROM json_each(?1)) "
+    "ORDER BY user_id, department_id";
 constexpr const char kFindCredentials[] =
     "SELECT user_id, password_hash, failed_attempts, locked_until FROM credentials WHERE user_id = ?1";
 constexpr const char kListDepartments[] = "SELECT id, name, parent_id FROM departments ORDER BY name";
@@ -94,17 +97,8 @@ constexpr const char kListThreadAfter[] =
 constexpr const char kListPinned[] =
     "SELECT " ROUNDS_MESSAGE_COLUMNS " FROM messages m WHERE m.space_id = ?1 AND m.pinned = 1 "
     "AND m.deleted = 0 ORDER BY m.seq DESC";
-constexpr const char kReactions[] =
-    "SELECT emoji, count(*), max(user_id = ?2) FROM reactions WHERE message_id = ?1 "
-    "GROUP BY emoji ORDER BY count(*) DESC, emoji";
-constexpr const char kPollOptions[] =
-    "SELECT o.idx, o.text, (SELECT count(*) FROM poll_votes v WHERE v.message_id = o.message_id "
-    "AND v.idx = o.idx) FROM poll_options o WHERE o.message_id = ?1 ORDER BY o.idx";
-constexpr const char kMyPollVote[] = "SELECT idx FROM poll_votes WHERE message_id = ?1 AND user_id = ?2";
-constexpr const char kMyIdeaVote[] = "SELECT 1 FROM idea_votes WHERE message_id = ?1 AND user_id = ?2";
-constexpr const char kMessageMentions[] =
-    "SELECT user_id FROM mentions WHERE message_id = ?1 ORDER BY user_id";
-// Batched forms for pages of messages: one query per kind of detail instead of one per message.
+// Details of a page of messages (?1: JSON array of message ids, ?2: the viewer): one query per
+// kind of detail instead of one per message.
 constexpr const char kReactionsBatch[] =
     "SELECT message_id, emoji, count(*), max(user_id = ?2) FROM reactions "
     "WHERE message_id IN (SELECT value FROM json_each(?1)) GROUP BY message_id, emoji "
@@ -130,11 +124,13 @@ constexpr const char kListMentions[] =
 constexpr const char kListEvents[] =
     "SELECT space_id, seq, type, payload, created_at FROM space_events WHERE space_id = ?1 AND seq > ?2 "
     "ORDER BY seq LIMIT ?3";
+// message_search is an external-content index over messages kept in step by triggers (migration
+// 0003); the space filter and the deleted check are applied to the message row itself.
 constexpr const char kSearch[] =
     "SELECT " ROUNDS_MESSAGE_COLUMNS ", snippet(message_search, -1, '[[', ']]', '…', 16), "
-    "bm25(message_search) AS rank FROM message_search JOIN messages m ON m.id = message_search.rowid "
+    "bm25(message_search) AS score FROM message_search JOIN messages m ON m.id = message_search.rowid "
     "WHERE message_search MATCH ?1 AND m.space_id IN (SELECT value FROM json_each(?2)) AND m.deleted = 0 "
-    "ORDER BY rank LIMIT ?3 OFFSET ?4";
+    "ORDER BY score, m.id DESC LIMIT ?3 OFFSET ?4";
 
 constexpr const char kInsertDepartment[] = "INSERT INTO departments (name, parent_id) VALUES (?1, ?2)";
 constexpr const char kInsertUser[] =
@@ -171,7 +167,8 @@ constexpr const char kDeleteMembership[] = "DELETE FROM memberships WHERE space_
 constexpr const char kRecountMembers[] =
     "UPDATE spaces SET member_count = (SELECT count(*) FROM memberships WHERE space_id = ?1) WHERE id = ?1";
 constexpr const char kSetReadSeq[] =
-    "UPDATE memberships SET read_seq = max(read_seq, ?3) WHERE space_id = ?1 AND user_id = ?2";
+    "UPDATE memberships SET read_seq = max(read_seq, min(?3, (SELECT last_seq FROM spaces WHERE id = ?1))) "
+    "WHERE space_id = ?1 AND user_id = ?2";
 constexpr const char kNextSeq[] =
     "UPDATE spaces SET last_seq = last_seq + 1 WHERE id = ?1 RETURNING last_seq";
 constexpr const char kInsertEvent[] =
@@ -179,14 +176,14 @@ constexpr const char kInsertEvent[] =
 constexpr const char kInsertMessage[] =
     "INSERT INTO messages (space_id, seq, author_id, kind, parent_id, title, body, client_id, created_at) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
-constexpr const char kBumpReplyCount[] = "UPDATE messages SET reply_count = reply_count + 1 WHERE id = ?1";
+constexpr const char kBumpReplyCount[] =
+    "UPDATE messages SET reply_count = reply_count + 1 WHERE id = ?1 AND space_id = ?2";
+constexpr const char kDropReplyCount[] =
+    "UPDATE messages SET reply_count = max(reply_count - 1, 0) WHERE id = ?1";
 constexpr const char kInsertPollOption[] =
     "INSERT INTO poll_options (message_id, idx, text) VALUES (?1, ?2, ?3)";
 constexpr const char kInsertMention[] =
     "INSERT OR IGNORE INTO mentions (user_id, message_id, space_id, created_at) VALUES (?1, ?2, ?3, ?4)";
-constexpr const char kIndexMessage[] =
-    "INSERT INTO message_search (rowid, title, body) VALUES (?1, ?2, ?3)";
-constexpr const char kUnindexMessage[] = "DELETE FROM message_search WHERE rowid = ?1";
 constexpr const char kMessageForEdit[] =
     "SELECT title, body, created_at, author_id, deleted FROM messages WHERE id = ?1";
 constexpr const char kEditCount[] = "SELECT count(*) FROM message_edits WHERE message_id = ?1";
@@ -195,6 +192,7 @@ constexpr const char kInsertEdit[] =
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
 constexpr const char kUpdateMessageBody[] =
     "UPDATE messages SET title = ?2, body = ?3, edited_at = ?4 WHERE id = ?1";
+constexpr const char kMessageForDelete[] = "SELECT deleted, parent_id FROM messages WHERE id = ?1";
 constexpr const char kDeleteMessage[] =
     "UPDATE messages SET deleted = 1, title = '', body = '', pinned = 0, edited_at = ?2 WHERE id = ?1";
 constexpr const char kSetPinned[] = "UPDATE messages SET pinned = ?2 WHERE id = ?1";
@@ -212,6 +210,16 @@ constexpr const char kSetPollVote[] =
     "ON CONFLICT (message_id, user_id) DO UPDATE SET idx = excluded.idx WHERE idx <> excluded.idx";
 constexpr const char kRemovePollVote[] = "DELETE FROM poll_votes WHERE message_id = ?1 AND user_id = ?2";
 constexpr const char kPollOptionExists[] = "SELECT 1 FROM poll_options WHERE message_id = ?1 AND idx = ?2";
+
+#define ROUNDS_AUDIT_COLUMNS \
+  "seq, time, actor_id, actor_role, action, object_type, object_id, patient_ref, outcome, address, " \
+  "session_hash, reason, details, prev_hash, hash"
+constexpr const char kLastAudit[] = "SELECT " ROUNDS_AUDIT_COLUMNS " FROM audit_log ORDER BY seq DESC LIMIT 1";
+constexpr const char kListAudit[] =
+    "SELECT " ROUNDS_AUDIT_COLUMNS " FROM audit_log WHERE seq > ?1 ORDER BY seq LIMIT ?2";
+constexpr const char kInsertAudit[] =
+    "INSERT INTO audit_log (" ROUNDS_AUDIT_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
+    "?13, ?14, ?15)";
 
 // ---- Row readers ---------------------------------------------------------------------------
 
@@ -302,6 +310,28 @@ Message ReadMessageRow(const Statement& s) {
   return m;
 }
 
+AuditRecord ReadAudit(const Statement& s) {
+  AuditRecord r;
+  r.seq = s.Int(0);
+  r.time = s.Int(1);
+  r.actor_id = s.Int(2);
+  r.actor_role = s.Text(3);
+  r.action = s.Text(4);
+  r.object_type = s.Text(5);
+  r.object_id = s.Text(6);
+  r.patient_ref = s.Text(7);
+  // An unknown outcome text means the row was altered; keep a value that cannot verify.
+  r.outcome = ParseAuditOutcome(s.Text(8)).value_or(AuditOutcome::kFailure);
+  if (!ParseAuditOutcome(s.Text(8))) r.reason = "<invalid outcome " + s.Text(8) + ">";
+  r.address = s.Text(9);
+  r.session_hash = s.Text(10);
+  if (r.reason.empty()) r.reason = s.Text(11);
+  r.details_json = s.Text(12);
+  r.prev_hash = s.Text(13);
+  r.hash = s.Text(14);
+  return r;
+}
+
 // Reads every row of `statement` through `read`.
 template <class T, class F>
 Result<std::vector<T>> ReadAll(Statement& statement, F read) {
@@ -334,20 +364,31 @@ std::string EscapeLike(const std::string& text) {
 
 int ClampLimit(int limit) { return limit <= 0 ? 50 : std::min(limit, 1000); }
 
+// Words of a search beyond this are ignored: each one is another term lookup and intersection.
+constexpr int kMaxSearchWords = 16;
+
 }  // namespace
 
 std::string BuildFtsQuery(std::string_view text) {
   std::string query;
   std::string word;
+  int words = 0;
   auto flush = [&] {
     if (word.empty()) return;
-    if (!query.empty()) query.push_back(' ');
-    // A quoted string is a phrase in FTS5: operators and column filters inside it are plain text.
-    query += "\"" + word + "\"*";
+    if (words < kMaxSearchWords) {
+      if (!query.empty()) query.push_back(' ');
+      // A double-quoted string is a phrase in FTS5: operators, column filters and NEAR inside it
+      // are plain text, and `word` holds no '"' that could close it. One-character words match
+      // exactly: as prefixes they would expand to a large part of the vocabulary.
+      query += "\"" + word + (word.size() > 1 ? "\"*" : "\"");
+      ++words;
+    }
     word.clear();
   };
   for (unsigned char c : text) {
-    bool word_char = std::isalnum(c) != 0 || c >= 0x80;
+    // ASCII letters and digits, and every byte of a multi-byte UTF-8 character (the tokenizer
+    // decides which of those are letters); everything else separates words.
+    bool word_char = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c >= 0x80;
     if (word_char) {
       word.push_back(static_cast<char>(c));
     } else {
@@ -360,11 +401,23 @@ std::string BuildFtsQuery(std::string_view text) {
 
 // ---- Reads -----------------------------------------------------------------------------------
 
-Status SqliteTx::LoadDepartments(User& user) {
-  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kUserDepartments));
-  s->Bind(1, user.id);
-  ROUNDS_ASSIGN_OR_RETURN(user.department_ids,
-                          ReadAll<DepartmentId>(*s, [](const Statement& r) { return r.Int(0); }));
+Status SqliteTx::LoadDepartments(std::span<User> users) {
+  if (users.empty()) return Ok();
+  std::map<UserId, User*> by_id;
+  nlohmann::json ids = nlohmann::json::array();
+  for (User& u : users) {
+    u.department_ids.clear();
+    by_id[u.id] = &u;
+    ids.push_back(u.id);
+  }
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kUserDepartmentsBatch));
+  s->Bind(1, ids.dump());
+  while (true) {
+    ROUNDS_ASSIGN_OR_RETURN(bool row, s->Step());
+    if (!row) break;
+    auto it = by_id.find(s->Int(0));
+    if (it != by_id.end()) it->second->department_ids.push_back(s->Int(1));
+  }
   return Ok();
 }
 
@@ -372,7 +425,7 @@ Result<std::optional<User>> SqliteTx::FindUser(UserId id) {
   ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kFindUser));
   s->Bind(1, id);
   ROUNDS_ASSIGN_OR_RETURN(auto user, ReadOne<User>(*s, ReadUser));
-  if (user) ROUNDS_RETURN_IF_ERROR(LoadDepartments(*user));
+  if (user) ROUNDS_RETURN_IF_ERROR(LoadDepartments(std::span<User>(&*user, 1)));
   return user;
 }
 
@@ -380,7 +433,7 @@ Result<std::optional<User>> SqliteTx::FindUserByUsername(const std::string& user
   ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kFindUserByUsername));
   s->Bind(1, username);
   ROUNDS_ASSIGN_OR_RETURN(auto user, ReadOne<User>(*s, ReadUser));
-  if (user) ROUNDS_RETURN_IF_ERROR(LoadDepartments(*user));
+  if (user) ROUNDS_RETURN_IF_ERROR(LoadDepartments(std::span<User>(&*user, 1)));
   return user;
 }
 
@@ -389,7 +442,7 @@ Result<std::vector<User>> SqliteTx::ListUsers(const UserQuery& q) {
   s->Bind(1, q.after_id).Bind(2, EscapeLike(q.text)).Bind(3, q.job_role).Bind(4, q.department_id);
   s->Bind(5, q.include_disabled).Bind(6, ClampLimit(q.limit));
   ROUNDS_ASSIGN_OR_RETURN(auto users, ReadAll<User>(*s, ReadUser));
-  for (auto& u : users) ROUNDS_RETURN_IF_ERROR(LoadDepartments(u));
+  ROUNDS_RETURN_IF_ERROR(LoadDepartments(users));
   return users;
 }
 
@@ -502,46 +555,26 @@ Result<std::vector<SpaceId>> SqliteTx::ListSpaceIdsForUser(UserId user_id) {
   return ReadAll<SpaceId>(*s, [](const Statement& r) { return r.Int(0); });
 }
 
-Status SqliteTx::LoadMessageDetails(Message& m, UserId viewer_id) {
-  {
-    ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kReactions));
-    s->Bind(1, m.id).Bind(2, viewer_id);
-    ROUNDS_ASSIGN_OR_RETURN(m.reactions, ReadAll<ReactionCount>(*s, [](const Statement& r) {
-      return ReactionCount{r.Text(0), static_cast<int>(r.Int(1)), r.Int(2) != 0};
-    }));
-  }
-  {
-    ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kMessageMentions));
-    s->Bind(1, m.id);
-    ROUNDS_ASSIGN_OR_RETURN(m.mentions, ReadAll<UserId>(*s, [](const Statement& r) { return r.Int(0); }));
-  }
-  if (m.kind == MessageKind::kPoll) {
-    ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kPollOptions));
-    s->Bind(1, m.id);
-    ROUNDS_ASSIGN_OR_RETURN(m.poll_options, ReadAll<PollOption>(*s, [](const Statement& r) {
-      return PollOption{static_cast<int>(r.Int(0)), r.Text(1), static_cast<int>(r.Int(2))};
-    }));
-    ROUNDS_ASSIGN_OR_RETURN(Statement * v, db_.Prepare(kMyPollVote));
-    v->Bind(1, m.id).Bind(2, viewer_id);
-    ROUNDS_ASSIGN_OR_RETURN(auto mine, ReadOne<int>(*v, [](const Statement& r) { return static_cast<int>(r.Int(0)); }));
-    m.my_poll_vote = mine;
-  }
-  if (m.kind == MessageKind::kIdea) {
-    ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kMyIdeaVote));
-    s->Bind(1, m.id).Bind(2, viewer_id);
-    ROUNDS_ASSIGN_OR_RETURN(auto mine, ReadOne<int>(*s, [](const Statement&) { return 1; }));
-    m.my_vote = mine.has_value();
-  }
-  return Ok();
-}
-
 Result<std::vector<Message>> SqliteTx::ReadMessages(Statement& statement, UserId viewer_id) {
   ROUNDS_ASSIGN_OR_RETURN(auto messages, ReadAll<Message>(statement, ReadMessageRow));
-  if (messages.empty()) return messages;
+  std::vector<Message*> pointers;
+  for (auto& m : messages) pointers.push_back(&m);
+  ROUNDS_RETURN_IF_ERROR(LoadMessageDetails(pointers, viewer_id));
+  return messages;
+}
+
+Status SqliteTx::LoadMessageDetails(std::span<Message* const> messages, UserId viewer_id) {
+  if (messages.empty()) return Ok();
   std::map<MessageId, Message*> by_id;
   nlohmann::json ids = nlohmann::json::array();
   bool polls = false, ideas = false;
-  for (auto& m : messages) {
+  for (Message* m_ptr : messages) {
+    Message& m = *m_ptr;
+    m.reactions.clear();
+    m.mentions.clear();
+    m.poll_options.clear();
+    m.my_poll_vote.reset();
+    m.my_vote = false;
     by_id[m.id] = &m;
     ids.push_back(m.id);
     polls = polls || m.kind == MessageKind::kPoll;
@@ -575,14 +608,14 @@ Result<std::vector<Message>> SqliteTx::ReadMessages(Statement& statement, UserId
   if (ideas) {
     ROUNDS_RETURN_IF_ERROR(each(kMyIdeaVotesBatch, [](Message& m, const Statement&) { m.my_vote = true; }));
   }
-  return messages;
+  return Ok();
 }
 
 Result<std::optional<Message>> SqliteTx::FindMessage(MessageId id, UserId viewer_id) {
   ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kFindMessage));
   s->Bind(1, id);
   ROUNDS_ASSIGN_OR_RETURN(auto m, ReadOne<Message>(*s, ReadMessageRow));
-  if (m) ROUNDS_RETURN_IF_ERROR(LoadMessageDetails(*m, viewer_id));
+  if (m) ROUNDS_RETURN_IF_ERROR(LoadMessageDetails(std::array<Message*, 1>{&*m}, viewer_id));
   return m;
 }
 
@@ -592,7 +625,7 @@ Result<std::optional<Message>> SqliteTx::FindMessageByClientId(SpaceId space_id,
   ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kFindMessageByClientId));
   s->Bind(1, space_id).Bind(2, author_id).Bind(3, client_id);
   ROUNDS_ASSIGN_OR_RETURN(auto m, ReadOne<Message>(*s, ReadMessageRow));
-  if (m) ROUNDS_RETURN_IF_ERROR(LoadMessageDetails(*m, author_id));
+  if (m) ROUNDS_RETURN_IF_ERROR(LoadMessageDetails(std::array<Message*, 1>{&*m}, author_id));
   return m;
 }
 
@@ -646,8 +679,21 @@ Result<std::vector<SearchHit>> SqliteTx::SearchMessages(const SearchQuery& q) {
   ROUNDS_ASSIGN_OR_RETURN(auto hits, ReadAll<SearchHit>(*s, [](const Statement& r) {
     return SearchHit{ReadMessageRow(r), r.Text(16), r.Double(17)};
   }));
-  for (auto& hit : hits) ROUNDS_RETURN_IF_ERROR(LoadMessageDetails(hit.message, 0));
+  std::vector<Message*> messages;
+  for (auto& hit : hits) messages.push_back(&hit.message);
+  ROUNDS_RETURN_IF_ERROR(LoadMessageDetails(messages, 0));
   return hits;
+}
+
+Result<std::optional<AuditRecord>> SqliteTx::LastAuditRecord() {
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kLastAudit));
+  return ReadOne<AuditRecord>(*s, ReadAudit);
+}
+
+Result<std::vector<AuditRecord>> SqliteTx::ListAudit(std::int64_t after_seq, int limit) {
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kListAudit));
+  s->Bind(1, after_seq).Bind(2, limit <= 0 ? 1000 : limit);
+  return ReadAll<AuditRecord>(*s, ReadAudit);
 }
 
 // ---- Writes ----------------------------------------------------------------------------------
@@ -805,8 +851,11 @@ Result<MessageId> SqliteTx::InsertMessage(const Message& m) {
   MessageId id = db_.LastInsertId();
   if (m.parent_id) {
     ROUNDS_ASSIGN_OR_RETURN(Statement * bump, db_.Prepare(kBumpReplyCount));
-    bump->Bind(1, *m.parent_id);
+    bump->Bind(1, *m.parent_id).Bind(2, m.space_id);
     ROUNDS_RETURN_IF_ERROR(bump->Run());
+    if (db_.Changes() == 0) {
+      return InvalidArgument("invalid_parent", "The message being replied to does not exist.", "/parent_id");
+    }
   }
   for (const auto& option : m.poll_options) {
     ROUNDS_ASSIGN_OR_RETURN(Statement * o, db_.Prepare(kInsertPollOption));
@@ -818,10 +867,7 @@ Result<MessageId> SqliteTx::InsertMessage(const Message& m) {
     n->Bind(1, user).Bind(2, id).Bind(3, m.space_id).Bind(4, m.created_at);
     ROUNDS_RETURN_IF_ERROR(n->Run());
   }
-  ROUNDS_ASSIGN_OR_RETURN(Statement * index, db_.Prepare(kIndexMessage));
-  index->Bind(1, id).Bind(2, m.title).Bind(3, m.body);
-  ROUNDS_RETURN_IF_ERROR(index->Run());
-  return id;
+  return id;  // the insert trigger indexed it for search
 }
 
 Status SqliteTx::UpdateMessageBody(MessageId id, const std::string& title, const std::string& body,
@@ -848,23 +894,27 @@ Status SqliteTx::UpdateMessageBody(MessageId id, const std::string& title, const
   ROUNDS_RETURN_IF_ERROR(edit->Run());
   ROUNDS_ASSIGN_OR_RETURN(Statement * update, db_.Prepare(kUpdateMessageBody));
   update->Bind(1, id).Bind(2, title).Bind(3, body).Bind(4, edited_at);
-  ROUNDS_RETURN_IF_ERROR(update->Run());
-  ROUNDS_ASSIGN_OR_RETURN(Statement * unindex, db_.Prepare(kUnindexMessage));
-  unindex->Bind(1, id);
-  ROUNDS_RETURN_IF_ERROR(unindex->Run());
-  ROUNDS_ASSIGN_OR_RETURN(Statement * index, db_.Prepare(kIndexMessage));
-  index->Bind(1, id).Bind(2, title).Bind(3, body);
-  return index->Run();
+  return update->Run();  // the update trigger swaps the old text for the new in the index
 }
 
 Status SqliteTx::DeleteMessage(MessageId id, UnixMillis deleted_at) {
+  ROUNDS_ASSIGN_OR_RETURN(Statement * current, db_.Prepare(kMessageForDelete));
+  current->Bind(1, id);
+  struct State { bool deleted; std::optional<MessageId> parent_id; };
+  ROUNDS_ASSIGN_OR_RETURN(auto state, ReadOne<State>(*current, [](const Statement& r) {
+    return State{r.Int(0) != 0, r.OptionalInt(1)};
+  }));
+  if (!state) return NotFound("Message");
+  if (state->deleted) return Ok();
   ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kDeleteMessage));
   s->Bind(1, id).Bind(2, deleted_at);
-  ROUNDS_RETURN_IF_ERROR(s->Run());
-  if (db_.Changes() == 0) return NotFound("Message");
-  ROUNDS_ASSIGN_OR_RETURN(Statement * unindex, db_.Prepare(kUnindexMessage));
-  unindex->Bind(1, id);
-  return unindex->Run();
+  ROUNDS_RETURN_IF_ERROR(s->Run());  // the update trigger removes the text from the index
+  if (state->parent_id) {
+    ROUNDS_ASSIGN_OR_RETURN(Statement * drop, db_.Prepare(kDropReplyCount));
+    drop->Bind(1, *state->parent_id);
+    ROUNDS_RETURN_IF_ERROR(drop->Run());
+  }
+  return Ok();
 }
 
 Status SqliteTx::SetPinned(MessageId id, bool pinned) {
@@ -918,6 +968,15 @@ Result<bool> SqliteTx::SetPollVote(MessageId id, UserId user_id, std::optional<i
   s->Bind(1, id).Bind(2, user_id).Bind(3, *option);
   ROUNDS_RETURN_IF_ERROR(s->Run());
   return db_.Changes() > 0;
+}
+
+Status SqliteTx::InsertAudit(const AuditRecord& r) {
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kInsertAudit));
+  s->Bind(1, r.seq).Bind(2, r.time).Bind(3, r.actor_id).Bind(4, r.actor_role).Bind(5, r.action);
+  s->Bind(6, r.object_type).Bind(7, r.object_id).Bind(8, r.patient_ref).Bind(9, ToString(r.outcome));
+  s->Bind(10, r.address).Bind(11, r.session_hash).Bind(12, r.reason).Bind(13, r.details_json);
+  s->Bind(14, r.prev_hash).Bind(15, r.hash);
+  return s->Run();
 }
 
 }  // namespace rounds::store::sqlite

@@ -1,6 +1,10 @@
 // The SQLite implementation of ReadTx/WriteTx over one connection. Internal to the SQLite store.
 #pragma once
 
+#include <span>
+#include <string>
+#include <string_view>
+
 #include "store/sqlite/sqlite_db.hpp"
 #include "store/store.hpp"
 
@@ -37,6 +41,9 @@ class SqliteTx final : public WriteTx {
   Result<std::vector<Mention>> ListMentions(UserId user_id, MessageId before_message_id, int limit) override;
   Result<std::vector<SpaceEvent>> ListEvents(SpaceId space_id, Seq after_seq, int limit) override;
   Result<std::vector<SearchHit>> SearchMessages(const SearchQuery& query) override;
+  Result<std::optional<AuditRecord>> LastAuditRecord() override;
+  Result<std::vector<AuditRecord>> ListAudit(std::int64_t after_seq, int limit) override;
+  Status InsertAudit(const AuditRecord& record) override;
 
   Result<DepartmentId> InsertDepartment(const Department& department) override;
   Result<UserId> InsertUser(const User& user, const std::string& password_hash) override;
@@ -65,16 +72,19 @@ class SqliteTx final : public WriteTx {
   Result<bool> SetPollVote(MessageId id, UserId user_id, std::optional<int> option) override;
 
  private:
-  Status LoadDepartments(User& user);
-  Status LoadMessageDetails(Message& message, UserId viewer_id);
+  // Fill users' department_ids / messages' reactions, mentions, poll options and the viewer's
+  // votes with one query per kind of detail for the whole set.
+  Status LoadDepartments(std::span<User> users);
+  Status LoadMessageDetails(std::span<Message* const> messages, UserId viewer_id);
   Result<std::vector<Message>> ReadMessages(Statement& statement, UserId viewer_id);
   Status RecountMembers(SpaceId space_id);
 
   Connection& db_;
 };
 
-// Turns free text into an FTS5 query that matches every word as a prefix and can never use FTS
-// syntax (quotes, NEAR, column filters, operators). Empty when the text has no words.
+// Turns free text into an FTS5 query that can never use FTS syntax (quotes, NEAR, column filters,
+// operators, parentheses): every word becomes a quoted phrase, matched as a prefix when it is longer
+// than one character; all words must match. At most 16 words. Empty when the text has no words.
 std::string BuildFtsQuery(std::string_view text);
 
 }  // namespace rounds::store::sqlite

@@ -1,129 +1,191 @@
+// Store contract: the fixture, and the directory, sessions, spaces and membership repositories.
 #include "store/storetest/store_contract.hpp"
+
+#include <unistd.h>
 
 #include <atomic>
 #include <filesystem>
-#include <random>
+#include <map>
 #include <set>
-#include <thread>
+
+#include "store/storetest/contract_helpers.hpp"
 
 namespace rounds::store::storetest {
 
 void StoreContractTest::SetUp() {
-  static std::atomic<int> counter{0};
-  location_ = (std::filesystem::path(::testing::TempDir()) /
-               ("rounds-store-" + std::to_string(::getpid()) + "-" + std::to_string(counter++)))
-                  .string();
-  std::filesystem::remove_all(location_);
-  std::filesystem::create_directories(location_);
+  location_ = NewFolder("main");
   auto opened = GetParam().open(location_);
-  ASSERT_TRUE(opened) << opened.error().internal_message;
+  ASSERT_TRUE(opened) << Describe(opened);
   store_ = std::move(*opened);
 }
 
 void StoreContractTest::TearDown() {
   if (store_) store_->Close();
   store_.reset();
-  std::filesystem::remove_all(location_);
+  for (const auto& folder : extra_folders_) std::filesystem::remove_all(folder);
+}
+
+std::string StoreContractTest::NewFolder(const std::string& suffix) {
+  static std::atomic<int> counter{0};
+  std::string folder = (std::filesystem::path(::testing::TempDir()) /
+                        ("rounds-contract-" + std::to_string(::getpid()) + "-" +
+                         std::to_string(counter++) + "-" + suffix))
+                           .string();
+  std::filesystem::remove_all(folder);
+  std::filesystem::create_directories(folder);
+  extra_folders_.push_back(folder);
+  return folder;
 }
 
 void StoreContractTest::Reopen() {
   store_->Close();
   store_.reset();
   auto opened = GetParam().open(location_);
-  ASSERT_TRUE(opened) << opened.error().internal_message;
+  ASSERT_TRUE(opened) << Describe(opened);
   store_ = std::move(*opened);
 }
 
 namespace {
 
-constexpr UnixMillis kNow = 1'750'000'000'000;
-
-User MakeUser(const std::string& username) {
-  User u;
-  u.username = username;
-  u.display_name = "User " + username;
-  u.email = username + "@example.org";
-  u.job_role = "Registered Nurse";
-  u.created_at = kNow;
-  return u;
-}
-
-UserId AddUser(Store& store, const std::string& username) {
-  auto id = store.Write([&](WriteTx& tx) { return tx.InsertUser(MakeUser(username), "hash"); });
-  EXPECT_TRUE(id) << (id ? "" : id.error().internal_message);
-  return id.value_or(0);
-}
-
-SpaceId AddSpace(Store& store, const std::string& name, UserId owner,
-                 Visibility visibility = Visibility::kPublic) {
-  auto id = store.Write([&](WriteTx& tx) -> Result<SpaceId> {
-    Space s;
-    s.kind = SpaceKind::kCommunity;
-    s.name = name;
-    s.visibility = visibility;
-    s.created_by = owner;
-    s.created_at = kNow;
-    ROUNDS_ASSIGN_OR_RETURN(SpaceId space_id, tx.InsertSpace(s));
-    ROUNDS_RETURN_IF_ERROR(tx.UpsertMembership({space_id, owner, MemberRole::kOwner, 0, kNow}));
-    return space_id;
-  });
-  EXPECT_TRUE(id);
-  return id.value_or(0);
-}
-
-// Posts a message the way the app does: reserve the seq, insert the message and its event.
-Result<Message> Post(Store& store, SpaceId space, UserId author, const std::string& body,
-                     std::optional<MessageId> parent = std::nullopt, std::string client_id = {}) {
-  return store.Write([&](WriteTx& tx) -> Result<Message> {
-    Message m;
-    m.space_id = space;
-    m.author_id = author;
-    m.body = body;
-    m.parent_id = parent;
-    m.client_id = client_id;
-    m.created_at = kNow;
-    ROUNDS_ASSIGN_OR_RETURN(m.seq, tx.NextSeq(space));
-    ROUNDS_ASSIGN_OR_RETURN(m.id, tx.InsertMessage(m));
-    ROUNDS_RETURN_IF_ERROR(tx.InsertEvent({space, m.seq, "message.created", "{\"id\":" + std::to_string(m.id) + "}", kNow}));
-    return m;
-  });
-}
-
-std::vector<SearchHit> Search(Store& store, const std::string& text, std::vector<SpaceId> spaces) {
-  auto hits = store.Read([&](ReadTx& tx) { return tx.SearchMessages({text, std::move(spaces), 20, 0}); });
-  EXPECT_TRUE(hits) << (hits ? "" : hits.error().internal_message);
-  return hits.value_or(std::vector<SearchHit>{});
-}
+// ---- Directory ------------------------------------------------------------------------------
 
 TEST_P(StoreContractTest, InsertsAndFindsUsersWithDepartments) {
   auto dept = store().Write([](WriteTx& tx) { return tx.InsertDepartment({0, "Cardiology", std::nullopt}); });
-  ASSERT_TRUE(dept);
+  ASSERT_TRUE(dept) << Describe(dept);
   auto child = store().Write([&](WriteTx& tx) { return tx.InsertDepartment({0, "Cath Lab", *dept}); });
-  ASSERT_TRUE(child);
+  ASSERT_TRUE(child) << Describe(child);
   User u = MakeUser("asha");
   u.department_ids = {*dept, *child};
+  u.kind = AccountKind::kPatient;
+  u.is_compliance = true;
   auto id = store().Write([&](WriteTx& tx) { return tx.InsertUser(u, "argon"); });
-  ASSERT_TRUE(id);
+  ASSERT_TRUE(id) << Describe(id);
+
   auto found = store().Read([&](ReadTx& tx) { return tx.FindUserByUsername("asha"); });
   ASSERT_TRUE(found && *found);
   EXPECT_EQ((*found)->id, *id);
-  EXPECT_EQ((*found)->department_ids.size(), 2u);
+  EXPECT_EQ((*found)->display_name, "User asha");
+  EXPECT_EQ((*found)->email, "asha@example.org");
+  EXPECT_EQ((*found)->kind, AccountKind::kPatient);
+  EXPECT_TRUE((*found)->is_compliance);
+  EXPECT_FALSE((*found)->is_admin);
+  EXPECT_EQ((*found)->created_at, kNow);
+  EXPECT_EQ(std::set<DepartmentId>((*found)->department_ids.begin(), (*found)->department_ids.end()),
+            (std::set<DepartmentId>{*dept, *child}));
+  auto by_id = store().Read([&](ReadTx& tx) { return tx.FindUser(*id); });
+  ASSERT_TRUE(by_id && *by_id);
+  EXPECT_EQ((*by_id)->username, "asha");
+  EXPECT_EQ((*by_id)->department_ids.size(), 2u);
+
   auto creds = store().Read([&](ReadTx& tx) { return tx.FindCredentials(*id); });
   ASSERT_TRUE(creds && *creds);
   EXPECT_EQ((*creds)->password_hash, "argon");
+  EXPECT_EQ((*creds)->failed_attempts, 0);
+  EXPECT_EQ((*creds)->locked_until, 0);
+
   auto departments = store().Read([](ReadTx& tx) { return tx.ListDepartments(); });
   ASSERT_TRUE(departments);
   ASSERT_EQ(departments->size(), 2u);
   auto by_name = store().Read([](ReadTx& tx) { return tx.FindDepartmentByName("cardiology"); });
   ASSERT_TRUE(by_name && *by_name);
   EXPECT_EQ((*by_name)->id, *dept);
+  auto lab = store().Read([&](ReadTx& tx) { return tx.FindDepartment(*child); });
+  ASSERT_TRUE(lab && *lab);
+  EXPECT_EQ((*lab)->name, "Cath Lab");
+  EXPECT_EQ((*lab)->parent_id, *dept);
+
+  auto missing = store().Read([](ReadTx& tx) { return tx.FindUser(424242); });
+  ASSERT_TRUE(missing);
+  EXPECT_FALSE(*missing);
+  auto no_name = store().Read([](ReadTx& tx) { return tx.FindUserByUsername("nobody"); });
+  ASSERT_TRUE(no_name);
+  EXPECT_FALSE(*no_name);
+  auto no_dept = store().Read([](ReadTx& tx) { return tx.FindDepartment(424242); });
+  ASSERT_TRUE(no_dept);
+  EXPECT_FALSE(*no_dept);
 }
 
-TEST_P(StoreContractTest, DuplicateUsernameIsConflict) {
+TEST_P(StoreContractTest, DuplicateUsernameAndDepartmentAreConflicts) {
   AddUser(store(), "dup");
   auto again = store().Write([](WriteTx& tx) { return tx.InsertUser(MakeUser("dup"), "h"); });
   ASSERT_FALSE(again);
   EXPECT_EQ(again.error().code, ErrorCode::kConflict);
+  ASSERT_TRUE(store().Write([](WriteTx& tx) { return tx.InsertDepartment({0, "Radiology", std::nullopt}); }));
+  auto same = store().Write([](WriteTx& tx) { return tx.InsertDepartment({0, "RADIOLOGY", std::nullopt}); });
+  ASSERT_FALSE(same);
+  EXPECT_EQ(same.error().code, ErrorCode::kConflict);
+  auto count = store().Read([](ReadTx& tx) { return tx.CountUsers(); });
+  ASSERT_TRUE(count);
+  EXPECT_EQ(*count, 1);
+}
+
+TEST_P(StoreContractTest, UsernamesMustBeLowerCase) {
+  auto upper = store().Write([](WriteTx& tx) { return tx.InsertUser(MakeUser("Mixed.Case"), "h"); });
+  ASSERT_FALSE(upper);
+  EXPECT_EQ(upper.error().code, ErrorCode::kInvalidArgument);
+  auto none = store().Read([](ReadTx& tx) { return tx.CountUsers(); });
+  EXPECT_EQ(*none, 0);
+}
+
+TEST_P(StoreContractTest, DepartmentsMustExistForUsersAndParents) {
+  User u = MakeUser("orphan");
+  u.department_ids = {987654};
+  auto inserted = store().Write([&](WriteTx& tx) { return tx.InsertUser(u, "h"); });
+  ASSERT_FALSE(inserted);
+  EXPECT_EQ(inserted.error().code, ErrorCode::kNotFound);
+  auto child = store().Write([](WriteTx& tx) { return tx.InsertDepartment({0, "Ward 9", 987654}); });
+  ASSERT_FALSE(child);
+  EXPECT_EQ(child.error().code, ErrorCode::kNotFound);
+  // The failed unit left nothing behind.
+  EXPECT_EQ(*store().Read([](ReadTx& tx) { return tx.CountUsers(); }), 0);
+}
+
+TEST_P(StoreContractTest, UpdatesUsersAndCredentials) {
+  auto a = store().Write([](WriteTx& tx) { return tx.InsertDepartment({0, "ICU", std::nullopt}); });
+  auto b = store().Write([](WriteTx& tx) { return tx.InsertDepartment({0, "ED", std::nullopt}); });
+  ASSERT_TRUE(a && b);
+  User u = MakeUser("nadia");
+  u.department_ids = {*a};
+  auto id = store().Write([&](WriteTx& tx) { return tx.InsertUser(u, "old-hash"); });
+  ASSERT_TRUE(id);
+
+  User changed = u;
+  changed.id = *id;
+  changed.username = "ignored";  // not updatable
+  changed.created_at = 1;        // not updatable
+  changed.display_name = "Nadia K.";
+  changed.email = "nadia@hospital.example";
+  changed.job_role = "Charge Nurse";
+  changed.department_ids = {*b};
+  changed.is_admin = true;
+  changed.disabled = true;
+  ASSERT_TRUE(store().Write([&](WriteTx& tx) { return tx.UpdateUser(changed); }));
+  auto found = store().Read([&](ReadTx& tx) { return tx.FindUser(*id); });
+  ASSERT_TRUE(found && *found);
+  EXPECT_EQ((*found)->username, "nadia");
+  EXPECT_EQ((*found)->created_at, kNow);
+  EXPECT_EQ((*found)->display_name, "Nadia K.");
+  EXPECT_EQ((*found)->email, "nadia@hospital.example");
+  EXPECT_EQ((*found)->job_role, "Charge Nurse");
+  EXPECT_EQ((*found)->department_ids, std::vector<DepartmentId>{*b});
+  EXPECT_TRUE((*found)->is_admin);
+  EXPECT_TRUE((*found)->disabled);
+
+  ASSERT_TRUE(store().Write([&](WriteTx& tx) { return tx.UpdateCredentials({*id, "new-hash", 3, kNow + 60'000}); }));
+  auto creds = store().Read([&](ReadTx& tx) { return tx.FindCredentials(*id); });
+  ASSERT_TRUE(creds && *creds);
+  EXPECT_EQ((*creds)->password_hash, "new-hash");
+  EXPECT_EQ((*creds)->failed_attempts, 3);
+  EXPECT_EQ((*creds)->locked_until, kNow + 60'000);
+
+  User ghost = changed;
+  ghost.id = 424242;
+  auto missing = store().Write([&](WriteTx& tx) { return tx.UpdateUser(ghost); });
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
+  auto no_creds = store().Write([](WriteTx& tx) { return tx.UpdateCredentials({424242, "h", 0, 0}); });
+  ASSERT_FALSE(no_creds);
+  EXPECT_EQ(no_creds.error().code, ErrorCode::kNotFound);
 }
 
 TEST_P(StoreContractTest, ListUsersFiltersByTextRoleDepartmentAndPages) {
@@ -136,419 +198,327 @@ TEST_P(StoreContractTest, ListUsersFiltersByTextRoleDepartmentAndPages) {
     ASSERT_TRUE(store().Write([&](WriteTx& tx) { return tx.InsertUser(u, "h"); }));
   }
   AddUser(store(), "nurse_1");
+  AddUser(store(), "nursex1");
+  User gone = MakeUser("retired");
+  gone.display_name = "Margaret Okafor";
+  gone.disabled = true;
+  ASSERT_TRUE(store().Write([&](WriteTx& tx) { return tx.InsertUser(gone, "h"); }));
+
   auto pharmacists = store().Read([](ReadTx& tx) { return tx.ListUsers({.job_role = "pharmacist", .limit = 50}); });
   ASSERT_TRUE(pharmacists);
   EXPECT_EQ(pharmacists->size(), 5u);
+  for (const auto& p : *pharmacists) EXPECT_EQ(p.department_ids.size(), 1u);
   auto in_dept = store().Read([&](ReadTx& tx) { return tx.ListUsers({.department_id = *dept}); });
   ASSERT_TRUE(in_dept);
   EXPECT_EQ(in_dept->size(), 5u);
   auto text = store().Read([](ReadTx& tx) { return tx.ListUsers({.text = "nurse_"}); });
   ASSERT_TRUE(text);
   ASSERT_EQ(text->size(), 1u);  // '_' is literal, not a LIKE wildcard
+  EXPECT_EQ((*text)[0].username, "nurse_1");
+  auto percent = store().Read([](ReadTx& tx) { return tx.ListUsers({.text = "%"}); });
+  ASSERT_TRUE(percent);
+  EXPECT_TRUE(percent->empty());  // '%' is literal too
+
+  // Disabled accounts only when asked for; display names match on any word's prefix.
+  auto hidden = store().Read([](ReadTx& tx) { return tx.ListUsers({.text = "okaf"}); });
+  ASSERT_TRUE(hidden);
+  EXPECT_TRUE(hidden->empty());
+  auto shown = store().Read([](ReadTx& tx) { return tx.ListUsers({.text = "okaf", .include_disabled = true}); });
+  ASSERT_TRUE(shown);
+  ASSERT_EQ(shown->size(), 1u);
+  EXPECT_EQ((*shown)[0].username, "retired");
+
   auto page1 = store().Read([](ReadTx& tx) { return tx.ListUsers({.limit = 4}); });
   ASSERT_TRUE(page1);
   ASSERT_EQ(page1->size(), 4u);
   auto page2 = store().Read([&](ReadTx& tx) { return tx.ListUsers({.after_id = page1->back().id, .limit = 4}); });
   ASSERT_TRUE(page2);
-  EXPECT_EQ(page2->size(), 2u);
+  ASSERT_EQ(page2->size(), 3u);
+  EXPECT_GT(page2->front().id, page1->back().id);
+  auto count = store().Read([](ReadTx& tx) { return tx.CountUsers(); });
+  EXPECT_EQ(*count, 8);
 }
 
-TEST_P(StoreContractTest, SessionsAreFoundByTokenHashAndExpire) {
+// ---- Sessions -------------------------------------------------------------------------------
+
+TEST_P(StoreContractTest, SessionsAreFoundByTokenHashTouchedAndExpired) {
   UserId u = AddUser(store(), "sess");
-  Session s{0, u, "tokenhash", "csrf", false, kNow, kNow, kNow + 1000, "ua", "127.0.0.1"};
+  Session s{0, u, "tokenhash", "csrf", false, kNow, kNow, kNow + 100'000, "ua", "127.0.0.1"};
   auto id = store().Write([&](WriteTx& tx) { return tx.InsertSession(s); });
-  ASSERT_TRUE(id);
+  ASSERT_TRUE(id) << Describe(id);
+  Session idle{0, u, "idlehash", "csrf2", true, kNow, kNow, kNow + 100'000, "", ""};
+  ASSERT_TRUE(store().Write([&](WriteTx& tx) { return tx.InsertSession(idle); }));
+
   auto found = store().Read([](ReadTx& tx) { return tx.FindSessionByTokenHash("tokenhash"); });
   ASSERT_TRUE(found && *found);
+  EXPECT_EQ((*found)->id, *id);
+  EXPECT_EQ((*found)->user_id, u);
   EXPECT_EQ((*found)->csrf_token, "csrf");
-  auto removed = store().Write([&](WriteTx& tx) { return tx.DeleteExpiredSessions(kNow + 1000, 1'000'000); });
-  ASSERT_TRUE(removed);
+  EXPECT_FALSE((*found)->is_bearer);
+  EXPECT_EQ((*found)->expires_at, kNow + 100'000);
+  EXPECT_EQ((*found)->user_agent, "ua");
+  EXPECT_EQ((*found)->address, "127.0.0.1");
+
+  auto duplicate = store().Write([&](WriteTx& tx) { return tx.InsertSession(s); });
+  ASSERT_FALSE(duplicate);
+  EXPECT_EQ(duplicate.error().code, ErrorCode::kConflict);
+
+  // Touching keeps a session alive through an idle sweep; the untouched one goes.
+  ASSERT_TRUE(store().Write([&](WriteTx& tx) { return tx.TouchSession(*id, kNow + 50'000); }));
+  auto removed = store().Write([&](WriteTx& tx) { return tx.DeleteExpiredSessions(kNow + 60'000, 30'000); });
+  ASSERT_TRUE(removed) << Describe(removed);
   EXPECT_EQ(*removed, 1);
+  auto left = store().Read([&](ReadTx& tx) { return tx.ListSessionsForUser(u); });
+  ASSERT_TRUE(left);
+  ASSERT_EQ(left->size(), 1u);
+  EXPECT_EQ((*left)[0].id, *id);
+  EXPECT_EQ((*left)[0].last_seen_at, kNow + 50'000);
+
+  // Past the absolute lifetime it goes however recently it was used.
+  ASSERT_TRUE(store().Write([&](WriteTx& tx) { return tx.TouchSession(*id, kNow + 99'000); }));
+  auto expired = store().Write([&](WriteTx& tx) { return tx.DeleteExpiredSessions(kNow + 100'000, 30'000); });
+  ASSERT_TRUE(expired);
+  EXPECT_EQ(*expired, 1);
   auto gone = store().Read([](ReadTx& tx) { return tx.FindSessionByTokenHash("tokenhash"); });
   ASSERT_TRUE(gone);
   EXPECT_FALSE(*gone);
 }
 
-TEST_P(StoreContractTest, DeletingAUsersSessionsReturnsTheirIds) {
+TEST_P(StoreContractTest, DeletesOneSessionOrAllOfAUsers) {
   UserId u = AddUser(store(), "many");
+  UserId other = AddUser(store(), "other");
+  std::vector<SessionId> ids;
   for (int i = 0; i < 3; ++i) {
     Session s{0, u, "t" + std::to_string(i), "c", true, kNow, kNow, kNow + 10, "", ""};
-    ASSERT_TRUE(store().Write([&](WriteTx& tx) { return tx.InsertSession(s); }));
+    auto id = store().Write([&](WriteTx& tx) { return tx.InsertSession(s); });
+    ASSERT_TRUE(id);
+    ids.push_back(*id);
   }
-  auto ids = store().Write([&](WriteTx& tx) { return tx.DeleteSessionsForUser(u); });
-  ASSERT_TRUE(ids);
-  EXPECT_EQ(ids->size(), 3u);
+  Session theirs{0, other, "theirs", "c", false, kNow, kNow, kNow + 10, "", ""};
+  ASSERT_TRUE(store().Write([&](WriteTx& tx) { return tx.InsertSession(theirs); }));
+
+  ASSERT_TRUE(store().Write([&](WriteTx& tx) { return tx.DeleteSession(ids[0]); }));
+  auto two = store().Read([&](ReadTx& tx) { return tx.ListSessionsForUser(u); });
+  ASSERT_TRUE(two);
+  EXPECT_EQ(two->size(), 2u);
+
+  auto deleted = store().Write([&](WriteTx& tx) { return tx.DeleteSessionsForUser(u); });
+  ASSERT_TRUE(deleted);
+  EXPECT_EQ(std::set<SessionId>(deleted->begin(), deleted->end()), (std::set<SessionId>{ids[1], ids[2]}));
   auto left = store().Read([&](ReadTx& tx) { return tx.ListSessionsForUser(u); });
   ASSERT_TRUE(left);
   EXPECT_TRUE(left->empty());
+  auto kept = store().Read([&](ReadTx& tx) { return tx.ListSessionsForUser(other); });
+  EXPECT_EQ(kept->size(), 1u);
 }
 
-TEST_P(StoreContractTest, SequencesHaveNoGapsUnderConcurrentWriters) {
-  UserId u = AddUser(store(), "writer");
-  SpaceId space = AddSpace(store(), "Busy", u);
-  constexpr int kThreads = 8, kPerThread = 100;
-  std::vector<std::thread> threads;
-  std::atomic<int> failures{0};
-  for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([&] {
-      for (int i = 0; i < kPerThread; ++i) {
-        if (!Post(store(), space, u, "hello")) ++failures;
-      }
-    });
-  }
-  for (auto& t : threads) t.join();
-  EXPECT_EQ(failures, 0);
-  auto events = store().Read([&](ReadTx& tx) { return tx.ListEvents(space, 0, 10'000); });
-  ASSERT_TRUE(events);
-  ASSERT_EQ(events->size(), static_cast<std::size_t>(kThreads * kPerThread));
-  for (std::size_t i = 0; i < events->size(); ++i) EXPECT_EQ((*events)[i].seq, static_cast<Seq>(i + 1));
-  auto space_row = store().Read([&](ReadTx& tx) { return tx.FindSpace(space); });
-  ASSERT_TRUE(space_row && *space_row);
-  EXPECT_EQ((*space_row)->last_seq, kThreads * kPerThread);
-  // Group commit: concurrent units share transactions.
-  StoreMetrics metrics = store().Metrics();
-  EXPECT_LT(metrics.write_batches, metrics.write_units);
-}
+// ---- Spaces and membership ------------------------------------------------------------------
 
-TEST_P(StoreContractTest, AFailingUnitRollsBackAloneInItsBatch) {
-  UserId u = AddUser(store(), "solo");
-  SpaceId space = AddSpace(store(), "Mixed", u);
-  std::vector<std::thread> threads;
-  std::atomic<int> ok{0}, failed{0};
-  for (int t = 0; t < 16; ++t) {
-    threads.emplace_back([&, t] {
-      Status status = store().RunWrite([&](WriteTx& tx) -> Status {
-        Message m;
-        m.space_id = space;
-        m.author_id = u;
-        m.body = "unit " + std::to_string(t);
-        m.created_at = kNow;
-        ROUNDS_ASSIGN_OR_RETURN(m.seq, tx.NextSeq(space));
-        ROUNDS_RETURN_IF_ERROR(tx.InsertMessage(m).map([](MessageId) {}));
-        if (t % 4 == 0) return Fail(ErrorCode::kInvalidArgument, "injected", "injected failure");
-        return Ok();
-      });
-      status ? ++ok : ++failed;
-    });
-  }
-  for (auto& t : threads) t.join();
-  EXPECT_EQ(ok, 12);
-  EXPECT_EQ(failed, 4);
-  auto messages = store().Read([&](ReadTx& tx) { return tx.ListMessages({.space_id = space, .limit = 100}); });
-  ASSERT_TRUE(messages);
-  EXPECT_EQ(messages->size(), 12u);
-  for (const auto& m : *messages) EXPECT_NE(std::stoi(m.body.substr(5)) % 4, 0) << m.body;
-  // The failed units' sequence numbers were rolled back too: no gaps.
-  std::set<Seq> seqs;
-  for (const auto& m : *messages) seqs.insert(m.seq);
-  EXPECT_EQ(*seqs.rbegin(), 12);
-}
-
-TEST_P(StoreContractTest, DuplicateClientIdIsConflictAndFindable) {
-  UserId u = AddUser(store(), "retry");
-  SpaceId space = AddSpace(store(), "Retry", u);
-  auto first = Post(store(), space, u, "once", std::nullopt, "c-1");
-  ASSERT_TRUE(first);
-  auto second = Post(store(), space, u, "once", std::nullopt, "c-1");
-  ASSERT_FALSE(second);
-  EXPECT_EQ(second.error().code, ErrorCode::kConflict);
-  auto found = store().Read([&](ReadTx& tx) { return tx.FindMessageByClientId(space, u, "c-1"); });
+TEST_P(StoreContractTest, InsertsFindsAndUpdatesSpaces) {
+  UserId a = AddUser(store(), "owner");
+  auto id = store().Write([&](WriteTx& tx) {
+    Space s;
+    s.kind = SpaceKind::kChannel;
+    s.name = "Night shift";
+    s.topic = "Handover notes";
+    s.visibility = Visibility::kPrivate;
+    s.join_policy = JoinPolicy::kInvite;
+    s.created_by = a;
+    s.created_at = kNow;
+    return tx.InsertSpace(s);
+  });
+  ASSERT_TRUE(id) << Describe(id);
+  auto found = store().Read([&](ReadTx& tx) { return tx.FindSpace(*id); });
   ASSERT_TRUE(found && *found);
-  EXPECT_EQ((*found)->id, first->id);
-  // The same client id from another author is a different message.
-  UserId other = AddUser(store(), "other");
-  EXPECT_TRUE(Post(store(), space, other, "mine", std::nullopt, "c-1"));
+  const Space& s = **found;
+  EXPECT_EQ(s.kind, SpaceKind::kChannel);
+  EXPECT_EQ(s.name, "Night shift");
+  EXPECT_EQ(s.topic, "Handover notes");
+  EXPECT_EQ(s.visibility, Visibility::kPrivate);
+  EXPECT_EQ(s.join_policy, JoinPolicy::kInvite);
+  EXPECT_FALSE(s.archived);
+  EXPECT_EQ(s.created_by, a);
+  EXPECT_EQ(s.created_at, kNow);
+  EXPECT_EQ(s.last_seq, 0);
+  EXPECT_EQ(s.member_count, 0);
+
+  Space changed = s;
+  changed.name = "Nights";
+  changed.topic = "";
+  changed.visibility = Visibility::kPublic;
+  changed.join_policy = JoinPolicy::kOpen;
+  changed.archived = true;
+  changed.kind = SpaceKind::kCommunity;  // not updatable
+  ASSERT_TRUE(store().Write([&](WriteTx& tx) { return tx.UpdateSpace(changed); }));
+  auto updated = store().Read([&](ReadTx& tx) { return tx.FindSpace(*id); });
+  ASSERT_TRUE(updated && *updated);
+  EXPECT_EQ((*updated)->name, "Nights");
+  EXPECT_EQ((*updated)->topic, "");
+  EXPECT_EQ((*updated)->visibility, Visibility::kPublic);
+  EXPECT_EQ((*updated)->join_policy, JoinPolicy::kOpen);
+  EXPECT_TRUE((*updated)->archived);
+  EXPECT_EQ((*updated)->kind, SpaceKind::kChannel);
+
+  changed.id = 424242;
+  auto missing = store().Write([&](WriteTx& tx) { return tx.UpdateSpace(changed); });
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
+  auto none = store().Read([](ReadTx& tx) { return tx.FindSpace(424242); });
+  ASSERT_TRUE(none);
+  EXPECT_FALSE(*none);
 }
 
-TEST_P(StoreContractTest, PagesMessagesBothWaysAndThreads) {
-  UserId u = AddUser(store(), "pager");
-  SpaceId space = AddSpace(store(), "Pages", u);
-  std::vector<Message> posted;
-  for (int i = 0; i < 10; ++i) posted.push_back(*Post(store(), space, u, "m" + std::to_string(i)));
-  auto reply = Post(store(), space, u, "reply", posted[2].id);
-  ASSERT_TRUE(reply);
-  auto newest = store().Read([&](ReadTx& tx) { return tx.ListMessages({.space_id = space, .limit = 3}); });
-  ASSERT_TRUE(newest);
-  ASSERT_EQ(newest->size(), 3u);
-  EXPECT_EQ((*newest)[0].body, "m9");
-  EXPECT_EQ((*newest)[2].body, "m7");
-  auto older = store().Read([&](ReadTx& tx) {
-    return tx.ListMessages({.space_id = space, .before_seq = (*newest)[2].seq, .limit = 3});
-  });
-  ASSERT_TRUE(older);
-  EXPECT_EQ((*older)[0].body, "m6");
-  auto after = store().Read([&](ReadTx& tx) {
-    return tx.ListMessages({.space_id = space, .after_seq = posted[0].seq, .limit = 2});
-  });
-  ASSERT_TRUE(after);
-  ASSERT_EQ(after->size(), 2u);
-  EXPECT_EQ((*after)[0].body, "m1");
-  auto thread = store().Read([&](ReadTx& tx) {
-    return tx.ListMessages({.space_id = space, .parent_id = posted[2].id, .after_seq = 0});
-  });
-  ASSERT_TRUE(thread);
-  ASSERT_EQ(thread->size(), 1u);
-  EXPECT_EQ((*thread)[0].body, "reply");
-  auto root = store().Read([&](ReadTx& tx) { return tx.FindMessage(posted[2].id, u); });
-  ASSERT_TRUE(root && *root);
-  EXPECT_EQ((*root)->reply_count, 1);
+TEST_P(StoreContractTest, DirectSpacesAreUniquePerKey) {
+  UserId a = AddUser(store(), "da");
+  UserId b = AddUser(store(), "db");
+  std::string key = std::to_string(a) + "," + std::to_string(b);
+  auto make = [&](WriteTx& tx) {
+    Space s;
+    s.kind = SpaceKind::kDirect;
+    s.visibility = Visibility::kPrivate;
+    s.join_policy = JoinPolicy::kInvite;
+    s.direct_key = key;
+    s.created_by = a;
+    return tx.InsertSpace(s);
+  };
+  auto direct = store().Write(make);
+  ASSERT_TRUE(direct) << Describe(direct);
+  auto again = store().Write(make);
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, ErrorCode::kConflict);
+  auto found = store().Read([&](ReadTx& tx) { return tx.FindDirectSpace(key); });
+  ASSERT_TRUE(found && *found);
+  EXPECT_EQ((*found)->id, *direct);
+  EXPECT_EQ((*found)->direct_key, key);
+  auto other = store().Read([&](ReadTx& tx) { return tx.FindDirectSpace(key + ",9"); });
+  ASSERT_TRUE(other);
+  EXPECT_FALSE(*other);
+  // Spaces that are not direct have no key and never collide on it.
+  AddSpace(store(), "One", a);
+  AddSpace(store(), "Two", a);
+  auto one = store().Read([&](ReadTx& tx) { return tx.ListSpaces({.text = "One"}); });
+  ASSERT_EQ(one->size(), 1u);
+  EXPECT_EQ((*one)[0].direct_key, "");
 }
 
-TEST_P(StoreContractTest, EditsKeepHistoryAndDeletesTombstone) {
-  UserId u = AddUser(store(), "editor");
-  SpaceId space = AddSpace(store(), "Edits", u);
-  auto m = Post(store(), space, u, "first draft");
-  ASSERT_TRUE(m);
-  ASSERT_TRUE(store().Write([&](WriteTx& tx) { return tx.UpdateMessageBody(m->id, "", "second draft", kNow + 5, u); }));
-  ASSERT_TRUE(store().Write([&](WriteTx& tx) { return tx.UpdateMessageBody(m->id, "", "third draft", kNow + 9, u); }));
-  auto edits = store().Read([&](ReadTx& tx) { return tx.ListEdits(m->id); });
-  ASSERT_TRUE(edits);
-  ASSERT_EQ(edits->size(), 3u);
-  EXPECT_EQ((*edits)[0].body, "first draft");
-  EXPECT_EQ((*edits)[2].body, "third draft");
-  auto current = store().Read([&](ReadTx& tx) { return tx.FindMessage(m->id, u); });
-  EXPECT_EQ((*current)->edited_at, kNow + 9);
-  ASSERT_TRUE(store().Write([&](WriteTx& tx) { return tx.DeleteMessage(m->id, kNow + 20); }));
-  auto deleted = store().Read([&](ReadTx& tx) { return tx.FindMessage(m->id, u); });
-  ASSERT_TRUE(deleted && *deleted);
-  EXPECT_TRUE((*deleted)->deleted);
-  EXPECT_TRUE((*deleted)->body.empty());
-  auto listed = store().Read([&](ReadTx& tx) { return tx.ListMessages({.space_id = space}); });
-  EXPECT_TRUE(listed->empty());
-  auto with_tombstones = store().Read([&](ReadTx& tx) { return tx.ListMessages({.space_id = space, .include_deleted = true}); });
-  EXPECT_EQ(with_tombstones->size(), 1u);
-}
-
-TEST_P(StoreContractTest, SearchNeverFindsDeletedOrEditedAwayTextAndRespectsSpaces) {
-  UserId u = AddUser(store(), "searcher");
-  SpaceId open = AddSpace(store(), "Open", u);
-  SpaceId secret = AddSpace(store(), "Secret", u, Visibility::kPrivate);
-  auto kept = Post(store(), open, u, "The sepsis bundle checklist is updated");
-  auto edited = Post(store(), open, u, "Tachycardia protocol draft");
-  auto removed = Post(store(), open, u, "Obsolete triage flowchart");
-  auto hidden = Post(store(), secret, u, "Sepsis escalation in the secret space");
-  ASSERT_TRUE(kept && edited && removed && hidden);
-  ASSERT_TRUE(store().Write([&](WriteTx& tx) { return tx.UpdateMessageBody(edited->id, "", "Bradycardia protocol final", kNow, u); }));
-  ASSERT_TRUE(store().Write([&](WriteTx& tx) { return tx.DeleteMessage(removed->id, kNow); }));
-
-  auto hits = Search(store(), "sepsis", {open});
-  ASSERT_EQ(hits.size(), 1u);
-  EXPECT_EQ(hits[0].message.id, kept->id);
-  EXPECT_NE(hits[0].snippet.find("[[sepsis]]"), std::string::npos) << hits[0].snippet;
-  EXPECT_EQ(Search(store(), "sepsis", {open, secret}).size(), 2u);
-  EXPECT_TRUE(Search(store(), "tachycardia", {open}).empty());
-  EXPECT_EQ(Search(store(), "bradycardia", {open}).size(), 1u);
-  EXPECT_TRUE(Search(store(), "flowchart", {open}).empty());
-  EXPECT_EQ(Search(store(), "sep", {open}).size(), 1u);  // prefix match
-  EXPECT_TRUE(Search(store(), "sepsis", {}).empty());
-}
-
-TEST_P(StoreContractTest, SearchTreatsFtsSyntaxAsPlainText) {
-  UserId u = AddUser(store(), "fts");
-  SpaceId open = AddSpace(store(), "Open", u);
-  SpaceId secret = AddSpace(store(), "Secret", u, Visibility::kPrivate);
-  ASSERT_TRUE(Post(store(), open, u, "insulin drip order"));
-  ASSERT_TRUE(Post(store(), secret, u, "insulin secret"));
-  for (const char* text : {"\"insulin", "insulin*", "NEAR(insulin drip)", "-insulin", "(insulin",
-                           "body:insulin", "insulin OR secret", "^insulin", "insulin AND", "''", "*"}) {
-    auto hits = store().Read([&](ReadTx& tx) { return tx.SearchMessages({text, {open}, 20, 0}); });
-    ASSERT_TRUE(hits) << text << ": " << hits.error().internal_message;
-    for (const auto& h : *hits) EXPECT_EQ(h.message.space_id, open) << text;
-  }
-}
-
-TEST_P(StoreContractTest, ReadMarkersDriveUnreadCounts) {
-  UserId alice = AddUser(store(), "alice");
-  UserId bob = AddUser(store(), "bob");
-  SpaceId space = AddSpace(store(), "Unread", alice);
-  ASSERT_TRUE(store().Write([&](WriteTx& tx) { return tx.UpsertMembership({space, bob, MemberRole::kMember, 0, kNow}); }));
-  Message with_mention;
-  for (int i = 0; i < 4; ++i) ASSERT_TRUE(Post(store(), space, alice, "note"));
-  auto mention = store().Write([&](WriteTx& tx) -> Result<MessageId> {
-    Message m;
-    m.space_id = space;
-    m.author_id = alice;
-    m.body = "@bob please check";
-    m.mentions = {bob};
-    m.created_at = kNow;
-    ROUNDS_ASSIGN_OR_RETURN(m.seq, tx.NextSeq(space));
-    return tx.InsertMessage(m);
-  });
-  ASSERT_TRUE(mention);
-  ASSERT_TRUE(Post(store(), space, bob, "my own message"));
-  auto spaces = store().Read([&](ReadTx& tx) { return tx.ListSpacesForUser(bob); });
-  ASSERT_TRUE(spaces);
-  ASSERT_EQ(spaces->size(), 1u);
-  EXPECT_EQ((*spaces)[0].unread_count, 5);
-  EXPECT_EQ((*spaces)[0].unread_mentions, 1);
-  EXPECT_EQ((*spaces)[0].space.member_count, 2);
-  ASSERT_TRUE(store().Write([&](WriteTx& tx) { return tx.SetReadSeq(space, bob, 5); }));
-  ASSERT_TRUE(store().Write([&](WriteTx& tx) { return tx.SetReadSeq(space, bob, 2); }));  // never backwards
-  spaces = store().Read([&](ReadTx& tx) { return tx.ListSpacesForUser(bob); });
-  EXPECT_EQ((*spaces)[0].unread_count, 0);
-  EXPECT_EQ((*spaces)[0].membership.read_seq, 5);
-  auto mentions = store().Read([&](ReadTx& tx) { return tx.ListMentions(bob, 0, 10); });
-  ASSERT_TRUE(mentions);
-  ASSERT_EQ(mentions->size(), 1u);
-  EXPECT_EQ((*mentions)[0].message_id, *mention);
-}
-
-TEST_P(StoreContractTest, ReactionsVotesAndPolls) {
-  UserId a = AddUser(store(), "ra");
-  UserId b = AddUser(store(), "rb");
-  SpaceId space = AddSpace(store(), "React", a);
-  auto idea = store().Write([&](WriteTx& tx) -> Result<MessageId> {
-    Message m;
-    m.space_id = space;
-    m.author_id = a;
-    m.kind = MessageKind::kIdea;
-    m.body = "Discharge lounge";
-    ROUNDS_ASSIGN_OR_RETURN(m.seq, tx.NextSeq(space));
-    return tx.InsertMessage(m);
-  });
-  auto poll = store().Write([&](WriteTx& tx) -> Result<MessageId> {
-    Message m;
-    m.space_id = space;
-    m.author_id = a;
-    m.kind = MessageKind::kPoll;
-    m.body = "Huddle time?";
-    m.poll_options = {{0, "07:00", 0}, {1, "07:30", 0}};
-    ROUNDS_ASSIGN_OR_RETURN(m.seq, tx.NextSeq(space));
-    return tx.InsertMessage(m);
-  });
-  ASSERT_TRUE(idea && poll);
-  EXPECT_TRUE(*store().Write([&](WriteTx& tx) { return tx.SetReaction(*idea, a, "👍", true); }));
-  EXPECT_FALSE(*store().Write([&](WriteTx& tx) { return tx.SetReaction(*idea, a, "👍", true); }));
-  EXPECT_TRUE(*store().Write([&](WriteTx& tx) { return tx.SetReaction(*idea, b, "👍", true); }));
-  EXPECT_TRUE(*store().Write([&](WriteTx& tx) { return tx.SetIdeaVote(*idea, b, true); }));
-  EXPECT_TRUE(*store().Write([&](WriteTx& tx) { return tx.SetPollVote(*poll, b, 1); }));
-  EXPECT_FALSE(*store().Write([&](WriteTx& tx) { return tx.SetPollVote(*poll, b, 1); }));
-  EXPECT_TRUE(*store().Write([&](WriteTx& tx) { return tx.SetPollVote(*poll, a, 0); }));
-  auto bad = store().Write([&](WriteTx& tx) { return tx.SetPollVote(*poll, a, 7); });
-  ASSERT_FALSE(bad);
-  EXPECT_EQ(bad.error().code, ErrorCode::kInvalidArgument);
-
-  auto seen_by_b = store().Read([&](ReadTx& tx) { return tx.FindMessage(*idea, b); });
-  ASSERT_TRUE(seen_by_b && *seen_by_b);
-  ASSERT_EQ((*seen_by_b)->reactions.size(), 1u);
-  EXPECT_EQ((*seen_by_b)->reactions[0].count, 2);
-  EXPECT_TRUE((*seen_by_b)->reactions[0].mine);
-  EXPECT_EQ((*seen_by_b)->vote_count, 1);
-  EXPECT_TRUE((*seen_by_b)->my_vote);
-  auto poll_by_b = store().Read([&](ReadTx& tx) { return tx.FindMessage(*poll, b); });
-  ASSERT_EQ((*poll_by_b)->poll_options.size(), 2u);
-  EXPECT_EQ((*poll_by_b)->poll_options[0].votes, 1);
-  EXPECT_EQ((*poll_by_b)->poll_options[1].votes, 1);
-  EXPECT_EQ((*poll_by_b)->my_poll_vote, 1);
-  EXPECT_TRUE(*store().Write([&](WriteTx& tx) { return tx.SetIdeaVote(*idea, b, false); }));
-  auto after = store().Read([&](ReadTx& tx) { return tx.FindMessage(*idea, a); });
-  EXPECT_EQ((*after)->vote_count, 0);
-}
-
-TEST_P(StoreContractTest, MembershipsSpacesAndDirectKeys) {
-  UserId a = AddUser(store(), "ma");
-  UserId b = AddUser(store(), "mb");
-  SpaceId pub = AddSpace(store(), "Public Place", a);
-  SpaceId priv = AddSpace(store(), "Private Place", a, Visibility::kPrivate);
+TEST_P(StoreContractTest, ListSpacesFiltersAndPages) {
+  UserId a = AddUser(store(), "la");
+  UserId b = AddUser(store(), "lb");
+  SpaceId pub = AddSpace(store(), "Wound care", a);
+  SpaceId priv = AddSpace(store(), "Private 50% club", a, Visibility::kPrivate);
+  SpaceId channel = AddSpace(store(), "Pharmacy desk", a, Visibility::kPublic, SpaceKind::kChannel);
+  SpaceId archived = AddSpace(store(), "Old ward", a);
+  SpaceId joined = AddSpace(store(), "Joined ward", a);
+  ASSERT_TRUE(Join(store(), joined, b));
+  auto old = store().Read([&](ReadTx& tx) { return tx.FindSpace(archived); });
+  Space archived_space = **old;
+  archived_space.archived = true;
+  ASSERT_TRUE(store().Write([&](WriteTx& tx) { return tx.UpdateSpace(archived_space); }));
   auto direct = store().Write([&](WriteTx& tx) {
     Space s;
     s.kind = SpaceKind::kDirect;
-    s.name = "";
-    s.visibility = Visibility::kPrivate;
-    s.join_policy = JoinPolicy::kInvite;
-    s.direct_key = std::to_string(a) + "," + std::to_string(b);
+    s.visibility = Visibility::kPublic;  // even a public-looking direct space is never listed by default
+    s.direct_key = "1,2";
     return tx.InsertSpace(s);
   });
   ASSERT_TRUE(direct);
-  auto found = store().Read([&](ReadTx& tx) { return tx.FindDirectSpace(std::to_string(a) + "," + std::to_string(b)); });
-  ASSERT_TRUE(found && *found);
-  EXPECT_EQ((*found)->id, *direct);
-  auto discover = store().Read([&](ReadTx& tx) { return tx.ListSpaces({.not_member_of = b}); });
-  ASSERT_TRUE(discover);
-  ASSERT_EQ(discover->size(), 1u);  // public only, no direct spaces
-  EXPECT_EQ((*discover)[0].id, pub);
-  ASSERT_TRUE(store().Write([&](WriteTx& tx) { return tx.UpsertMembership({pub, b, MemberRole::kMember, 0, kNow}); }));
-  ASSERT_TRUE(store().Write([&](WriteTx& tx) { return tx.UpsertMembership({pub, b, MemberRole::kModerator, 0, kNow}); }));
-  auto membership = store().Read([&](ReadTx& tx) { return tx.FindMembership(pub, b); });
-  ASSERT_TRUE(membership && *membership);
-  EXPECT_EQ((*membership)->role, MemberRole::kModerator);
-  auto ids = store().Read([&](ReadTx& tx) { return tx.ListMemberIds(pub); });
-  EXPECT_EQ(ids->size(), 2u);
-  ASSERT_TRUE(store().Write([&](WriteTx& tx) { return tx.DeleteMembership(pub, b); }));
-  auto space = store().Read([&](ReadTx& tx) { return tx.FindSpace(pub); });
-  EXPECT_EQ((*space)->member_count, 1);
-  auto a_spaces = store().Read([&](ReadTx& tx) { return tx.ListSpaceIdsForUser(a); });
-  EXPECT_EQ(std::set<SpaceId>(a_spaces->begin(), a_spaces->end()), (std::set<SpaceId>{pub, priv}));
-  Space renamed = **space;
-  renamed.name = "Renamed";
-  renamed.archived = true;
-  ASSERT_TRUE(store().Write([&](WriteTx& tx) { return tx.UpdateSpace(renamed); }));
-  auto archived = store().Read([&](ReadTx& tx) { return tx.ListSpaces({.not_member_of = b}); });
-  EXPECT_TRUE(archived->empty());
+
+  auto ids = [&](SpaceQuery q) {
+    auto spaces = store().Read([&](ReadTx& tx) { return tx.ListSpaces(q); });
+    EXPECT_TRUE(spaces) << Describe(spaces);
+    std::vector<SpaceId> out;
+    for (const auto& s : spaces.value_or(std::vector<Space>{})) out.push_back(s.id);
+    return out;
+  };
+  EXPECT_EQ(ids({}), (std::vector<SpaceId>{pub, channel, joined}));
+  EXPECT_EQ(ids({.not_member_of = b}), (std::vector<SpaceId>{pub, channel}));
+  EXPECT_EQ(ids({.kind = SpaceKind::kChannel}), (std::vector<SpaceId>{channel}));
+  EXPECT_EQ(ids({.kind = SpaceKind::kDirect}), (std::vector<SpaceId>{*direct}));
+  EXPECT_EQ(ids({.public_only = false}), (std::vector<SpaceId>{pub, priv, channel, joined}));
+  EXPECT_EQ(ids({.include_archived = true}), (std::vector<SpaceId>{pub, channel, archived, joined}));
+  EXPECT_EQ(ids({.text = "WARD"}), (std::vector<SpaceId>{joined}));
+  EXPECT_EQ(ids({.text = "50%", .public_only = false}), (std::vector<SpaceId>{priv}));
+  EXPECT_EQ(ids({.text = "%"}), (std::vector<SpaceId>{}));
+  EXPECT_EQ(ids({.limit = 2}), (std::vector<SpaceId>{pub, channel}));
+  EXPECT_EQ(ids({.after_id = channel, .limit = 2}), (std::vector<SpaceId>{joined}));
 }
 
-TEST_P(StoreContractTest, PinsAndAcceptedAnswers) {
-  UserId u = AddUser(store(), "pin");
-  SpaceId space = AddSpace(store(), "Pins", u);
-  auto q = Post(store(), space, u, "Which pump?");
-  auto a = Post(store(), space, u, "The new one", q->id);
-  ASSERT_TRUE(store().Write([&](WriteTx& tx) { return tx.SetPinned(q->id, true); }));
-  ASSERT_TRUE(store().Write([&](WriteTx& tx) { return tx.SetAcceptedAnswer(q->id, a->id); }));
-  auto pinned = store().Read([&](ReadTx& tx) { return tx.ListPinned(space, u); });
-  ASSERT_EQ(pinned->size(), 1u);
-  EXPECT_EQ((*pinned)[0].accepted_answer_id, a->id);
-  auto missing = store().Write([&](WriteTx& tx) { return tx.SetPinned(999999, true); });
-  ASSERT_FALSE(missing);
-  EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
+TEST_P(StoreContractTest, MembershipsRolesCountsAndPages) {
+  UserId owner = AddUser(store(), "mowner");
+  SpaceId space = AddSpace(store(), "Members", owner);
+  std::vector<UserId> members;
+  for (int i = 0; i < 5; ++i) {
+    UserId u = AddUser(store(), "member" + std::to_string(i));
+    ASSERT_TRUE(Join(store(), space, u));
+    members.push_back(u);
+  }
+  auto space_row = store().Read([&](ReadTx& tx) { return tx.FindSpace(space); });
+  EXPECT_EQ((*space_row)->member_count, 6);
+
+  // A role change keeps the read marker and the join time.
+  ASSERT_TRUE(Post(store(), space, owner, "one"));
+  ASSERT_TRUE(store().Write([&](WriteTx& tx) { return tx.SetReadSeq(space, members[0], 1); }));
+  ASSERT_TRUE(store().Write([&](WriteTx& tx) {
+    return tx.UpsertMembership({space, members[0], MemberRole::kModerator, 0, kNow + 999});
+  }));
+  auto m0 = store().Read([&](ReadTx& tx) { return tx.FindMembership(space, members[0]); });
+  ASSERT_TRUE(m0 && *m0);
+  EXPECT_EQ((*m0)->role, MemberRole::kModerator);
+  EXPECT_EQ((*m0)->read_seq, 1);
+  EXPECT_EQ((*m0)->joined_at, kNow);
+  space_row = store().Read([&](ReadTx& tx) { return tx.FindSpace(space); });
+  EXPECT_EQ((*space_row)->member_count, 6);
+
+  auto page1 = store().Read([&](ReadTx& tx) { return tx.ListMembers(space, 0, 4); });
+  ASSERT_TRUE(page1);
+  ASSERT_EQ(page1->size(), 4u);
+  auto page2 = store().Read([&](ReadTx& tx) { return tx.ListMembers(space, page1->back().user_id, 4); });
+  ASSERT_TRUE(page2);
+  ASSERT_EQ(page2->size(), 2u);
+  std::set<UserId> seen;
+  for (const auto& m : *page1) seen.insert(m.user_id);
+  for (const auto& m : *page2) seen.insert(m.user_id);
+  EXPECT_EQ(seen.size(), 6u);
+  auto ids = store().Read([&](ReadTx& tx) { return tx.ListMemberIds(space); });
+  ASSERT_TRUE(ids);
+  EXPECT_EQ(std::set<UserId>(ids->begin(), ids->end()), seen);
+
+  ASSERT_TRUE(store().Write([&](WriteTx& tx) { return tx.DeleteMembership(space, members[1]); }));
+  auto gone = store().Read([&](ReadTx& tx) { return tx.FindMembership(space, members[1]); });
+  ASSERT_TRUE(gone);
+  EXPECT_FALSE(*gone);
+  space_row = store().Read([&](ReadTx& tx) { return tx.FindSpace(space); });
+  EXPECT_EQ((*space_row)->member_count, 5);
+  auto theirs = store().Read([&](ReadTx& tx) { return tx.ListSpaceIdsForUser(members[1]); });
+  ASSERT_TRUE(theirs);
+  EXPECT_TRUE(theirs->empty());
+  auto mine = store().Read([&](ReadTx& tx) { return tx.ListSpaceIdsForUser(members[2]); });
+  EXPECT_EQ(*mine, std::vector<SpaceId>{space});
+
+  auto no_user = store().Write([&](WriteTx& tx) { return tx.UpsertMembership({space, 424242, MemberRole::kMember, 0, kNow}); });
+  ASSERT_FALSE(no_user);
+  EXPECT_EQ(no_user.error().code, ErrorCode::kNotFound);
 }
 
-TEST_P(StoreContractTest, DataSurvivesReopen) {
-  UserId u = AddUser(store(), "durable");
-  SpaceId space = AddSpace(store(), "Durable", u);
-  ASSERT_TRUE(Post(store(), space, u, "persisted before close"));
-  Reopen();
-  auto messages = store().Read([&](ReadTx& tx) { return tx.ListMessages({.space_id = space}); });
-  ASSERT_TRUE(messages);
-  ASSERT_EQ(messages->size(), 1u);
-  EXPECT_EQ((*messages)[0].body, "persisted before close");
-  EXPECT_EQ(Search(store(), "persisted", {space}).size(), 1u);
-  auto next = Post(store(), space, u, "after reopen");
-  ASSERT_TRUE(next);
-  EXPECT_EQ(next->seq, 2);
-}
-
-TEST_P(StoreContractTest, WritesAfterCloseAreRefused) {
-  store().Close();
-  auto refused = store().Write([](WriteTx& tx) { return tx.InsertDepartment({0, "Late", std::nullopt}); });
-  ASSERT_FALSE(refused);
-  EXPECT_EQ(refused.error().code, ErrorCode::kUnavailable);
-}
-
-TEST_P(StoreContractTest, BackupWhileWritingProducesAConsistentCopy) {
-  if (!GetParam().backup_reopens) GTEST_SKIP() << "backend backs up outside the store";
-  UserId u = AddUser(store(), "backup");
-  SpaceId space = AddSpace(store(), "Backup", u);
-  for (int i = 0; i < 50; ++i) ASSERT_TRUE(Post(store(), space, u, "before " + std::to_string(i)));
-  std::atomic<bool> stop{false};
-  std::thread writer([&] {
-    while (!stop) (void)Post(store(), space, u, "during");
-  });
-  std::string copy_dir = location_ + "-copy";
-  std::filesystem::create_directories(copy_dir);
-  Status backed_up = store().Backup(copy_dir + "/rounds.db");
-  stop = true;
-  writer.join();
-  ASSERT_TRUE(backed_up) << backed_up.error().internal_message;
-  auto copy = GetParam().open(copy_dir);
-  ASSERT_TRUE(copy) << copy.error().internal_message;
-  auto events = (*copy)->Read([&](ReadTx& tx) { return tx.ListEvents(space, 0, 100'000); });
-  ASSERT_TRUE(events);
-  ASSERT_GE(events->size(), 50u);
-  for (std::size_t i = 0; i < events->size(); ++i) ASSERT_EQ((*events)[i].seq, static_cast<Seq>(i + 1));
-  auto messages = (*copy)->Read([&](ReadTx& tx) { return tx.ListMessages({.space_id = space, .limit = 1000}); });
-  EXPECT_EQ(messages->size(), events->size());
-  (*copy)->Close();
-  std::filesystem::remove_all(copy_dir);
+TEST_P(StoreContractTest, SidebarListsEveryMembershipWithRoleAndCounts) {
+  UserId a = AddUser(store(), "sa");
+  UserId b = AddUser(store(), "sb");
+  SpaceId one = AddSpace(store(), "One", a);
+  SpaceId two = AddSpace(store(), "Two", b);
+  AddSpace(store(), "Not mine", b);
+  ASSERT_TRUE(Join(store(), two, a, MemberRole::kReadOnly));
+  auto spaces = store().Read([&](ReadTx& tx) { return tx.ListSpacesForUser(a); });
+  ASSERT_TRUE(spaces) << Describe(spaces);
+  ASSERT_EQ(spaces->size(), 2u);
+  std::map<SpaceId, MemberSpace> by_id;
+  for (const auto& s : *spaces) by_id[s.space.id] = s;
+  ASSERT_TRUE(by_id.count(one) && by_id.count(two));
+  EXPECT_EQ(by_id[one].membership.role, MemberRole::kOwner);
+  EXPECT_EQ(by_id[two].membership.role, MemberRole::kReadOnly);
+  EXPECT_EQ(by_id[two].membership.user_id, a);
+  EXPECT_EQ(by_id[two].space.name, "Two");
+  EXPECT_EQ(by_id[two].space.member_count, 2);
+  EXPECT_EQ(by_id[two].unread_count, 0);
 }
 
 }  // namespace

@@ -1,0 +1,117 @@
+// The embedded migrations are the files in migrations/sqlite, and an old database upgrades.
+#include "store/sqlite/migrations.hpp"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "store/storetest/contract_helpers.hpp"
+
+namespace rounds::store::sqlite {
+namespace {
+
+const std::filesystem::path kSourceFolder =
+    std::filesystem::path(__FILE__).parent_path().parent_path().parent_path().parent_path() / "migrations" / "sqlite";
+
+std::string ReadFile(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+TEST(SqliteMigrations, EmbeddedCopiesAreTheFilesOfTheSourceTree) {
+  ASSERT_TRUE(std::filesystem::is_directory(kSourceFolder)) << kSourceFolder;
+  std::vector<std::filesystem::path> files;
+  for (const auto& entry : std::filesystem::directory_iterator(kSourceFolder)) {
+    if (entry.path().extension() == ".sql") files.push_back(entry.path());
+  }
+  std::sort(files.begin(), files.end());
+  auto embedded = Migrations();
+  ASSERT_EQ(embedded.size(), files.size())
+      << "a migration file was added or removed since the build was configured: re-run cmake";
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    EXPECT_EQ(embedded[i].name, files[i].filename().string());
+    EXPECT_EQ(embedded[i].sql, ReadFile(files[i])) << files[i] << " changed since the build was configured";
+  }
+}
+
+TEST(SqliteMigrations, AreNumberedFromOneWithoutGaps) {
+  auto migrations = Migrations();
+  ASSERT_FALSE(migrations.empty());
+  EXPECT_EQ(LatestSchemaVersion(), static_cast<int>(migrations.size()));
+  for (std::size_t i = 0; i < migrations.size(); ++i) {
+    std::string number = std::to_string(i + 1);
+    std::string prefix = std::string(4 - std::min<std::size_t>(4, number.size()), '0') + number + "_";
+    EXPECT_EQ(migrations[i].name.substr(0, 5), prefix) << migrations[i].name;
+    EXPECT_TRUE(migrations[i].name.ends_with(".sql")) << migrations[i].name;
+  }
+}
+
+// A database written at schema version 1 (its own copy of every message in the search index)
+// upgrades to the latest version with its search intact.
+TEST(SqliteMigrations, UpgradesAVersionOneDatabase) {
+  std::string folder = ::testing::TempDir() + "/rounds-upgrade-" + std::to_string(::getpid());
+  std::filesystem::remove_all(folder);
+  std::filesystem::create_directories(folder);
+  std::string path = folder + "/rounds.db";
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    std::string v1 =
+        "CREATE TABLE schema_version (version INTEGER NOT NULL, name TEXT NOT NULL, applied_at INTEGER NOT NULL);"
+        "BEGIN;" + std::string(Migrations()[0].sql) +
+        "INSERT INTO schema_version VALUES (1, '" + std::string(Migrations()[0].name) + "', 0);"
+        "INSERT INTO users (id, username, display_name, created_at) VALUES (1, 'old', 'Old', 0);"
+        "INSERT INTO spaces (id, kind, name, visibility, join_policy, created_by, created_at, last_seq) "
+        "  VALUES (1, 'channel', 'Old', 'public', 'open', 1, 0, 2);"
+        "INSERT INTO messages (id, space_id, seq, author_id, kind, body, created_at) "
+        "  VALUES (1, 1, 1, 1, 'message', 'aspirin before theatre', 0);"
+        "INSERT INTO messages (id, space_id, seq, author_id, kind, body, created_at, deleted) "
+        "  VALUES (2, 1, 2, 1, 'message', '', 0, 1);"
+        "INSERT INTO message_search (rowid, title, body) VALUES (1, '', 'aspirin before theatre');"
+        "COMMIT;";
+    char* error = nullptr;
+    ASSERT_EQ(sqlite3_exec(db, v1.c_str(), nullptr, nullptr, &error), SQLITE_OK) << error;
+    sqlite3_close(db);
+  }
+  auto store = OpenSqliteStore({.path = path, .read_connections = 1});
+  ASSERT_TRUE(store) << storetest::Describe(store);
+  auto hits = (*store)->Read([](ReadTx& tx) { return tx.SearchMessages({"aspirin", {1}, 20, 0}); });
+  ASSERT_TRUE(hits) << storetest::Describe(hits);
+  ASSERT_EQ(hits->size(), 1u);
+  EXPECT_EQ((*hits)[0].message.id, 1);
+  EXPECT_NE((*hits)[0].snippet.find("[[aspirin]]"), std::string::npos);
+  // New writes are indexed by the new triggers.
+  ASSERT_TRUE((*store)->Write([](WriteTx& tx) {
+    return tx.UpdateMessageBody(1, "", "paracetamol before theatre", 1, 1);
+  }));
+  auto old = (*store)->Read([](ReadTx& tx) { return tx.SearchMessages({"aspirin", {1}, 20, 0}); });
+  EXPECT_TRUE(old->empty());
+  auto now = (*store)->Read([](ReadTx& tx) { return tx.SearchMessages({"paracetamol", {1}, 20, 0}); });
+  EXPECT_EQ(now->size(), 1u);
+  (*store)->Close();
+  store->reset();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT max(version), count(*) FROM schema_version", -1, &stmt, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(stmt, 0), LatestSchemaVersion());
+  EXPECT_EQ(sqlite3_column_int(stmt, 1), LatestSchemaVersion());
+  sqlite3_finalize(stmt);
+  EXPECT_EQ(sqlite3_exec(db, "INSERT INTO message_search (message_search, rank) VALUES ('integrity-check', 1)",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK)
+      << sqlite3_errmsg(db);
+  sqlite3_close(db);
+  std::filesystem::remove_all(folder);
+}
+
+}  // namespace
+}  // namespace rounds::store::sqlite

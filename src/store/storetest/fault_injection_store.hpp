@@ -1,0 +1,52 @@
+// A Store decorator for tests that makes chosen write units fail, in the manner of LevelDB's
+// EnvWrapper: faults go in around the code under test, not into it.
+#pragma once
+
+#include <atomic>
+
+#include "store/store.hpp"
+
+namespace rounds::store::storetest {
+
+// Passes every call to `target`, except that it can make a chosen write unit fail *after* the
+// unit ran in full against the real WriteTx: the unit's own writes happened, so the target must
+// roll them back while committing the other units of the same batch. Thread-safe; `target` must
+// outlive this object.
+class FaultInjectionStore final : public Store {
+ public:
+  // The error an injected fault returns.
+  static constexpr const char* kProblem = "injected_fault";
+
+  explicit FaultInjectionStore(Store& target) : target_(target) {}
+
+  // Makes the n-th write unit that runs from now on (1-based, in the order the target runs them)
+  // fail with kInternal / kProblem. n <= 0 disarms.
+  void FailNthWrite(int n) { countdown_.store(n); }
+  // How many units have been made to fail so far.
+  int injected() const { return injected_.load(); }
+
+  Status RunWrite(std::function<Status(WriteTx&)> unit) override {
+    return target_.RunWrite([this, &unit](WriteTx& tx) -> Status {
+      Status status = unit(tx);
+      int left = countdown_.load();
+      while (left > 0 && !countdown_.compare_exchange_weak(left, left - 1)) {
+      }
+      if (left == 1) {
+        ++injected_;
+        return Fail(ErrorCode::kInternal, kProblem, "Injected fault.", "fault injection");
+      }
+      return status;
+    });
+  }
+  Status RunRead(std::function<Status(ReadTx&)> unit) override { return target_.RunRead(std::move(unit)); }
+  Status Backup(const std::string& path) override { return target_.Backup(path); }
+  StoreMetrics Metrics() const override { return target_.Metrics(); }
+  void Close() override { target_.Close(); }
+
+ private:
+  Store& target_;
+  std::atomic<int> countdown_{0};
+  std::atomic<int> injected_{0};
+};
+
+}  // namespace rounds::store::storetest

@@ -1,0 +1,88 @@
+// Store contract: the append-only audit trail.
+#include "store/storetest/contract_helpers.hpp"
+#include "store/storetest/store_contract.hpp"
+
+namespace rounds::store::storetest {
+namespace {
+
+AuditRecord MakeAudit(std::int64_t seq, const std::string& prev_hash) {
+  AuditRecord a;
+  a.seq = seq;
+  a.time = kNow + seq;
+  a.actor_id = 7;
+  a.actor_role = "staff";
+  a.action = "space.create";
+  a.object_type = "space";
+  a.object_id = std::to_string(100 + seq);
+  a.patient_ref = seq % 2 ? "Patient/12" : "";
+  a.outcome = seq % 3 == 0 ? AuditOutcome::kDenied : AuditOutcome::kSuccess;
+  a.address = "10.0.0.1";
+  a.session_hash = "session-hash";
+  a.reason = seq % 3 == 0 ? "not a member" : "";
+  a.details_json = "{\"n\":" + std::to_string(seq) + "}";
+  a.prev_hash = prev_hash;
+  a.hash = "hash-" + std::to_string(seq);
+  return a;
+}
+
+TEST_P(StoreContractTest, AuditRecordsAppendInOrderAndPage) {
+  auto empty = store().Read([](ReadTx& tx) { return tx.LastAuditRecord(); });
+  ASSERT_TRUE(empty) << Describe(empty);
+  EXPECT_FALSE(*empty);
+  // Each unit chains from the last record, as the app does.
+  for (int i = 0; i < 7; ++i) {
+    ASSERT_TRUE(store().Write([](WriteTx& tx) -> Status {
+      ROUNDS_ASSIGN_OR_RETURN(auto last, tx.LastAuditRecord());
+      std::int64_t seq = last ? last->seq + 1 : 1;
+      return tx.InsertAudit(MakeAudit(seq, last ? last->hash : std::string(64, '0')));
+    }));
+  }
+  auto last = store().Read([](ReadTx& tx) { return tx.LastAuditRecord(); });
+  ASSERT_TRUE(last && *last);
+  EXPECT_EQ((*last)->seq, 7);
+  EXPECT_EQ((*last)->prev_hash, "hash-6");
+
+  auto page = store().Read([](ReadTx& tx) { return tx.ListAudit(0, 4); });
+  ASSERT_TRUE(page) << Describe(page);
+  ASSERT_EQ(page->size(), 4u);
+  const AuditRecord expected = MakeAudit(3, "hash-2");
+  const AuditRecord& got = (*page)[2];
+  EXPECT_EQ(got.seq, expected.seq);
+  EXPECT_EQ(got.time, expected.time);
+  EXPECT_EQ(got.actor_id, expected.actor_id);
+  EXPECT_EQ(got.actor_role, expected.actor_role);
+  EXPECT_EQ(got.action, expected.action);
+  EXPECT_EQ(got.object_type, expected.object_type);
+  EXPECT_EQ(got.object_id, expected.object_id);
+  EXPECT_EQ(got.patient_ref, expected.patient_ref);
+  EXPECT_EQ(got.outcome, AuditOutcome::kDenied);
+  EXPECT_EQ(got.address, expected.address);
+  EXPECT_EQ(got.session_hash, expected.session_hash);
+  EXPECT_EQ(got.reason, expected.reason);
+  EXPECT_EQ(got.details_json, expected.details_json);
+  EXPECT_EQ(got.prev_hash, expected.prev_hash);
+  EXPECT_EQ(got.hash, expected.hash);
+  EXPECT_EQ((*page)[0].prev_hash, std::string(64, '0'));
+  auto rest = store().Read([&](ReadTx& tx) { return tx.ListAudit(page->back().seq, 100); });
+  ASSERT_TRUE(rest);
+  ASSERT_EQ(rest->size(), 3u);
+  EXPECT_EQ((*rest)[0].seq, 5);
+  EXPECT_TRUE(store().Read([](ReadTx& tx) { return tx.ListAudit(7, 100); })->empty());
+
+  // A taken seq is a conflict (two writers that chained from the same record).
+  auto duplicate = store().Write([](WriteTx& tx) { return tx.InsertAudit(MakeAudit(7, "hash-6")); });
+  ASSERT_FALSE(duplicate);
+  EXPECT_EQ(duplicate.error().code, ErrorCode::kConflict);
+  // A record written in a unit that fails is rolled back with it.
+  Status failed = store().RunWrite([](WriteTx& tx) -> Status {
+    ROUNDS_RETURN_IF_ERROR(tx.InsertAudit(MakeAudit(8, "hash-7")));
+    return Fail(ErrorCode::kForbidden, "no", "No.");
+  });
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(store().Read([](ReadTx& tx) { return tx.LastAuditRecord(); }).value()->seq, 7);
+  Reopen();
+  EXPECT_EQ(store().Read([](ReadTx& tx) { return tx.ListAudit(0, 100); })->size(), 7u);
+}
+
+}  // namespace
+}  // namespace rounds::store::storetest
