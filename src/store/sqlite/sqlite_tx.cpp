@@ -125,7 +125,7 @@ constexpr const char kListEvents[] =
     "SELECT space_id, seq, type, payload, created_at FROM space_events WHERE space_id = ?1 AND seq > ?2 "
     "ORDER BY seq LIMIT ?3";
 // message_search is an external-content index over messages kept in step by triggers (migration
-// 0003); the space filter and the deleted check are applied to the message row itself.
+// 0002); the space filter and the deleted check are applied to the message row itself.
 constexpr const char kSearch[] =
     "SELECT " ROUNDS_MESSAGE_COLUMNS ", snippet(message_search, -1, '[[', ']]', '…', 16), "
     "bm25(message_search) AS score FROM message_search JOIN messages m ON m.id = message_search.rowid "

@@ -1,4 +1,4 @@
--- Rounds schema, version 3.
+-- Rounds schema, version 2.
 --
 -- Search: the index no longer keeps its own copy of every title and body. It becomes an
 -- external-content FTS5 table over messages (snippets read the live row), kept in step by
