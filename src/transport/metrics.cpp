@@ -40,6 +40,8 @@ std::string Metrics::Render(const store::StoreMetrics& store) const {
       << "rounds_websockets_open " << open_sockets_.load() << "\n"
       << "# HELP rounds_websockets_dropped_slow_total Sockets closed because their send queue overflowed.\n"
       << "# TYPE rounds_websockets_dropped_slow_total counter\nrounds_websockets_dropped_slow_total " << slow_drops_.load() << "\n"
+      << "# HELP rounds_websocket_gap_fills_total Holes in a socket's event sequence filled from the store.\n"
+      << "# TYPE rounds_websocket_gap_fills_total counter\nrounds_websocket_gap_fills_total " << gap_fills_.load() << "\n"
       << "# HELP rounds_messages_stored_total Messages stored (durably committed) since start.\n"
       << "# TYPE rounds_messages_stored_total counter\nrounds_messages_stored_total " << messages_stored_.load() << "\n"
       << "# HELP rounds_store_write_units_total Write units committed by the store writer.\n"

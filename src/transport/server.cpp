@@ -698,6 +698,7 @@ class Server::Impl {
             PushReplayed(out);
             more = replay->size() >= static_cast<std::size_t>(kReplayPage);
           }
+          server_.metrics_.GapFilled();
           Frames out;
           sequencer_.FillDone(space_id, std::chrono::steady_clock::now(), out);
           for (auto& f : out) PushLive(f.frame);

@@ -131,6 +131,20 @@ test('logout closes the session\'s sockets with 4001', async () => {
   assert.equal(closed.code, 4001);
 });
 
+test('disabling an account closes its sockets with 4001', async () => {
+  const res = await admin.post('/api/v1/users', { username: 'soon-gone', display_name: 'Soon Gone', password: 'integration-password-2026' });
+  assert.equal(res.status, 201);
+  const c = server.client();
+  await c.login('soon-gone', 'integration-password-2026');
+  const stream = await c.openEvents();
+  const started = Date.now();
+  assert.equal((await admin.patch(`/api/v1/users/${res.body.id}`, { disabled: true })).status, 200);
+  const closed = await Promise.race([stream.closed, new Promise((r) => setTimeout(() => r({ code: 'timeout' }), 5000))]);
+  assert.equal(closed.code, 4001);
+  assert.ok(Date.now() - started < 5000);
+  await assert.rejects(c.openEvents(), (e) => e.statusCode === 401);
+});
+
 test('typing is relayed to other members and never stored', async () => {
   const listener = await users.yves.openEvents();
   listener.send({ type: 'resume', cursors: {} });
@@ -147,18 +161,19 @@ test('typing is relayed to other members and never stored', async () => {
 
 // Many forced disconnects while messages keep flowing: after each reconnect the client resumes
 // from the last seq it saw; in the end it has every event exactly once and in order.
-test('resume after 40 forced disconnects under traffic: no gap, no duplicate', async () => {
+test('resume after 40 forced disconnects under concurrent traffic: no gap, no duplicate', async () => {
   const lastSeq = (await users.yves.get(`/api/v1/spaces/${space.id}`)).body.last_seq;
   let cursor = lastSeq;
   const seen = [];
   let sending = true;
   const sent = [];
-  const sender = (async () => {
+  // Three concurrent senders: their events share group commits and reach the hub out of order.
+  const sender = Promise.all([users.wren, users.yves, users.wren].map(async (client, p) => {
     let i = 0;
     while (sending) {
-      sent.push((await post(users.wren, `burst ${i++}`)).seq);
+      sent.push((await post(client, `burst ${p}.${i++}`)).seq);
     }
-  })();
+  }));
   for (let round = 0; round < 40; round++) {
     const stream = await users.yves.openEvents();
     stream.send({ type: 'resume', cursors: { [space.id]: cursor } });
