@@ -232,26 +232,31 @@ Result<EvaluationReport> RunEvaluation(std::ostream& out, const CorpusOptions& o
 }
 
 ThroughputFigures MeasureThroughput(const Scanner& scanner, std::span<const std::string> messages,
-                                    const std::function<double()>& now_seconds,
+                                    const std::function<double()>& rate_clock,
+                                    const std::function<double()>& latency_clock,
                                     double min_seconds) {
   ThroughputFigures fig;
   if (messages.empty()) return fig;
-  std::vector<double> latencies;
   std::size_t findings = 0;
-  const double start = now_seconds();
+  const double start = rate_clock();
   double now = start;
   do {
     for (const std::string& m : messages) {
-      const double before = now_seconds();
       findings += scanner.Scan(m).size();
-      now = now_seconds();
-      latencies.push_back(now - before);
       fig.bytes += m.size();
       ++fig.messages;
     }
+    now = rate_clock();
   } while (now - start < min_seconds);
   fig.seconds = now - start;
-  fig.megabytes_per_second = fig.seconds > 0 ? fig.bytes / fig.seconds / 1e6 : 0;
+  fig.megabytes_per_second = fig.seconds > 0 ? static_cast<double>(fig.bytes) / fig.seconds / 1e6 : 0;
+  std::vector<double> latencies;
+  latencies.reserve(messages.size());
+  for (const std::string& m : messages) {
+    const double before = latency_clock();
+    findings += scanner.Scan(m).size();
+    latencies.push_back(latency_clock() - before);
+  }
   std::sort(latencies.begin(), latencies.end());
   fig.p50_microseconds = 1e6 * latencies[latencies.size() / 2];
   fig.p99_microseconds = 1e6 * latencies[latencies.size() * 99 / 100];

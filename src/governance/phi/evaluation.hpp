@@ -96,10 +96,12 @@ struct ThroughputFigures {
   double p99_microseconds = 0;
 };
 
-// Scans `messages` on the calling thread repeatedly until `min_seconds` have passed on
-// `now_seconds` (a monotonic clock supplied by the caller) and reports the rate.
+// Scans `messages` on the calling thread in whole passes until `min_seconds` have passed on
+// `rate_clock` (the caller's clock, e.g. the thread's CPU time) and reports the rate; then times
+// each message once on `latency_clock` (a cheap monotonic clock) for the percentiles.
 ThroughputFigures MeasureThroughput(const Scanner& scanner, std::span<const std::string> messages,
-                                    const std::function<double()>& now_seconds,
+                                    const std::function<double()>& rate_clock,
+                                    const std::function<double()>& latency_clock,
                                     double min_seconds);
 
 }  // namespace rounds::governance::phi

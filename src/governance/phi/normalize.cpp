@@ -39,6 +39,8 @@ int Fold(long cp) {
     return ' ';
   }
   if ((cp >= 0x2010 && cp <= 0x2015) || cp == 0x2212 || cp == 0xFE58 || cp == 0xFE63) return '-';
+  if (cp == 0x2018 || cp == 0x2019 || cp == 0x02BC) return '\'';
+  if (cp == 0x201C || cp == 0x201D) return '"';
   switch (cp) {  // Cyrillic letters that look Latin
     case 0x0430: return 'a';
     case 0x0435: return 'e';

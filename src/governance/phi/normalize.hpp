@@ -36,7 +36,7 @@ class NormalizedText {
 
 // Folds to ASCII: full-width forms U+FF01..U+FF5E, Unicode spaces (U+00A0, U+2000..U+200A,
 // U+202F, U+205F, U+3000) to ' ', dashes (U+2010..U+2015, U+2212, U+FE58, U+FE63, U+FF0D) to
-// '-', Cyrillic look-alikes of Latin letters to Latin; drops zero-width characters (U+200B..U+200D,
+// '-', curly quotes to ASCII quotes, Cyrillic look-alikes of Latin letters to Latin; drops zero-width characters (U+200B..U+200D,
 // U+2060, U+FEFF, U+00AD). Other bytes pass through unchanged (invalid UTF-8 too). `reuse` lends
 // its buffers. The result may view `original`, which must outlive it.
 NormalizedText NormalizeForScan(std::string_view original, NormalizedText&& reuse = {});

@@ -63,12 +63,35 @@ PatientIndexSnapshot::PatientIndexSnapshot(const std::vector<const PatientRecord
   for (const PatientRecord* r : records) {
     const std::uint64_t first = NameKey::Of(r->first);
     const std::uint64_t last = NameKey::Of(r->last);
-    if (first != NameKey::kSeed) first_.Insert(first);
-    if (last != NameKey::kSeed) last_.Insert(last);
+    if (first != NameKey::kSeed) {
+      first_.Insert(first);
+      AddToFilter(first);
+    }
+    if (last != NameKey::kSeed) {
+      last_.Insert(last);
+      AddToFilter(last);
+    }
     if (first != NameKey::kSeed && last != NameKey::kSeed) pairs_.Insert(PairKey(first, last));
+    // "Anne Marie", "De La Cruz": a scan starts from the first word of a multi-word name.
+    for (const std::string* name : {&r->first, &r->last}) {
+      const std::size_t space = name->find(' ');
+      if (space != std::string::npos) AddToFilter(NameKey::Of(name->substr(0, space)));
+    }
     const std::string mrn = NormalizeMrn(r->mrn);
-    if (!mrn.empty()) mrns_.Insert(NameKey::Of(mrn));
+    if (!mrn.empty()) {
+      mrns_.Insert(NameKey::Of(mrn));
+      mrn_min_length_ = std::min(mrn_min_length_, mrn.size());
+      mrn_max_length_ = std::max(mrn_max_length_, mrn.size());
+    }
   }
+}
+
+void PatientIndexSnapshot::AddToFilter(std::uint64_t key) {
+  const std::uint64_t h = key * 0x9E3779B97F4A7C15ull;
+  const std::size_t a = static_cast<std::size_t>(h >> 47);
+  const std::size_t b = static_cast<std::size_t>(h >> 30) & 0x1FFFF;
+  bloom_[a >> 6] |= 1ull << (a & 63);
+  bloom_[b >> 6] |= 1ull << (b & 63);
 }
 
 PatientIndex::PatientIndex() : current_(std::make_shared<PatientIndexSnapshot>()) {}

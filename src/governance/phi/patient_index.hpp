@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstddef>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -75,6 +76,14 @@ class PatientIndexSnapshot {
   PatientIndexSnapshot() = default;
   explicit PatientIndexSnapshot(const std::vector<const PatientRecord*>& records);
 
+  // A fast filter: false means the key is neither a first nor a last name in the index. Checked
+  // for every word of every message before the exact sets, and small enough to stay in L1.
+  bool MaybeName(std::uint64_t key) const {
+    const std::uint64_t h = key * 0x9E3779B97F4A7C15ull;
+    const std::size_t a = static_cast<std::size_t>(h >> 47);          // 17 bits
+    const std::size_t b = static_cast<std::size_t>(h >> 30) & 0x1FFFF;  // 17 bits
+    return ((bloom_[a >> 6] >> (a & 63)) & (bloom_[b >> 6] >> (b & 63)) & 1u) != 0;
+  }
   bool IsFirstName(std::uint64_t key) const { return first_.Contains(key); }
   bool IsLastName(std::uint64_t key) const { return last_.Contains(key); }
   // Is (first, last) one patient's name?
@@ -82,7 +91,8 @@ class PatientIndexSnapshot {
     return pairs_.Contains(PairKey(first_key, last_key));
   }
   bool HasMrn(std::string_view normalized_mrn) const {
-    return mrns_.Contains(NameKey::Of(normalized_mrn));
+    return normalized_mrn.size() >= mrn_min_length_ && normalized_mrn.size() <= mrn_max_length_ &&
+           mrns_.Contains(NameKey::Of(normalized_mrn));
   }
   std::size_t size() const { return size_; }
 
@@ -91,10 +101,15 @@ class PatientIndexSnapshot {
   }
 
  private:
+  void AddToFilter(std::uint64_t key);
+
+  std::vector<std::uint64_t> bloom_ = std::vector<std::uint64_t>(1u << 11, 0);  // 2^17 bits
   KeySet first_;
   KeySet last_;
   KeySet pairs_;
   KeySet mrns_;
+  std::size_t mrn_min_length_ = SIZE_MAX;  // normalized lengths present in the index
+  std::size_t mrn_max_length_ = 0;
   std::size_t size_ = 0;
 };
 

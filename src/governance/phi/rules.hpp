@@ -1,11 +1,27 @@
-// The PHI rule set: one Hyperscan pattern per rule, each with its type, validator, confidences
-// and context words (pure values).
+// The PHI rule set (pure values): which identifiers the scanner looks for, how each is
+// recognized and validated, how confident a match is, and which nearby words raise it.
 //
-// A rule's pattern finds candidates; its validator accepts, trims or rejects each; its context
-// words (looked for among the few tokens before and after) lift the confidence from `base` to
-// `with_context`. Rules with `base` below the scanner's threshold fire only with context. Rules
-// marked numeric_guard are dropped next to the hard negatives of clinical text: units ("mg",
-// "mmHg", "%"), vital and lab labels ("BP", "HR", "K", "A1c"), code labels ("ICD", "order").
+// Three kinds of rule, each run by the engine that is fastest for it (measured on short chat
+// messages, where a Hyperscan database of digit- and letter-led regexes ran at about 5 MB/s
+// per core because its NFAs stay active on every digit and letter):
+//  - kPattern: a Hyperscan regex, compiled once with every other pattern rule into one
+//    database (hs_compile_multi, HS_FLAG_SOM_LEFTMOST). Used for identifiers with rich syntax
+//    (e-mail, URLs, UDI, organization-specific MRN formats). The database runs only on texts
+//    that contain the rule's trigger (an '@', a '/' or "www", a digit, ...).
+//  - kDigits: a run of digit groups, however the writer split it ("617 555 0142",
+//    "4111-1111-1111-1111", "6 1 7 5 5 5 0 1 4 2"): every contiguous part of the run whose digit
+//    count lies in [min_length, max_length] is offered to the validator.
+//  - kToken: one word of letters and digits, or up to three joined by '-' ("1EG4-TE5-MK73",
+//    "XJH123456789", "1HGCM82633A004352"), whose length lies in [min_length, max_length].
+// Names (patient index), street addresses, cities, ages, dates written with month names, IPv6
+// and MAC addresses are built-in recognizers of the scanner with their own rule ids.
+//
+// Confidence: `base` for a valid match, `formatted` when digits are grouped the way the
+// identifier is printed (3-3-4 for phones, 3-2-4 for SSNs), `with_context` when one of the
+// rule's context words is among the five tokens before or two after the match. Rules whose base
+// is below the scanner's threshold fire only with context. Rules marked numeric_guard are
+// dropped next to the hard negatives of clinical text: units ("mg", "mmHg", "%") after, and
+// vital, lab and code labels ("BP", "HR", "K", "A1c", "ICD", "order") before.
 #pragma once
 
 #include <string>
@@ -15,59 +31,61 @@
 
 namespace rounds::governance::phi {
 
+enum class RuleKind { kPattern, kDigits, kToken };
+
 enum class Validator {
   kNone,
-  kPhone,        // NANP, 10 or 11 digits
-  kPhoneLocal,   // 7 digits, exchange 2-9
+  kPhone,         // NANP, 10 or 11 digits
+  kPhoneLocal,    // 7 digits, exchange 2-9
   kSsn,
-  kCard,         // Luhn, 13-19 digits
-  kNpi,          // Luhn with the 80840 prefix
-  kDea,          // DEA checksum
-  kVin,          // ISO 3779 check digit
-  kIpv4,
-  kIpv6,
-  kMbi,
-  kImei,         // Luhn, 15 digits
-  kMrn,          // any shape; a hit in the patient index raises confidence
-  kDigitsOnly,   // span trimmed to its digits (context-only identifiers)
-  kHasDigit,     // must contain a digit (serials, plates)
-  kDateNumeric,  // m/d/y, m/d/yy, m/d, y-m-d
-  kDateWords,    // "March 14, 1962", "14 Mar 1962"
-  kAge,          // 90..125; span trimmed to the number
-  kZipAfterState,  // span trimmed to the ZIP; lower-case state words that are English are weak
-  kEmail,
-  kUrl,          // trailing punctuation trimmed; personal URLs (ids, query, ~user) score higher
-  kStreet,       // number + street words without stop words
-  kCity,         // span trimmed to the city before ", ST"
+  kCard,          // Luhn, 13-19 digits, card network prefix
+  kNpi,           // Luhn with the 80840 prefix
+  kImei,          // Luhn, 15 digits
+  kMrn,           // any digits; a hit in the patient index raises confidence
+  kZip,           // 5 digits, or 5-4; after a state code it needs no context word
+  kDate,          // m/d/y, m/d/yy, y-m-d, m/d with one kind of separator, calendar-valid
+  kIpv4,          // four dot-separated octets
+  kDea,           // DEA checksum
+  kVin,           // ISO 3779 check digit
+  kMbi,           // Medicare Beneficiary Identifier format
+  kMrnPrefixed,   // "MRN48213377": span trimmed to the number
+  kHasDigit,      // context-only identifiers: any digits
+  kEmail,         // local part extended to the left of the match
+  kUrl,           // trailing punctuation trimmed; personal URLs (ids, query, ~user) score higher
 };
 
+enum class Trigger { kAlways, kDigit, kAtSign, kUrl, kParenthesis };
+
 struct Rule {
-  std::string id;          // stable, e.g. "phone.formatted"; reported in findings
+  std::string id;              // stable, e.g. "phone.nanp"; reported in findings
   PhiType type = PhiType::kName;
-  std::string pattern;     // Hyperscan syntax (PCRE subset), ASCII only
-  bool caseless = true;
+  RuleKind kind = RuleKind::kPattern;
+  std::string pattern;         // kPattern: Hyperscan syntax, ASCII only
+  bool caseless = true;        // kPattern
+  Trigger trigger = Trigger::kAlways;  // kPattern
+  int min_length = 0;          // kDigits: digits; kToken: letters and digits
+  int max_length = 0;
   Validator validator = Validator::kNone;
-  double base = 0.5;          // confidence of a valid match with no context word
-  double with_context = 0.9;  // confidence with a context word nearby
-  std::vector<std::string> context;  // lower-case tokens, punctuation removed ("d.o.b" -> "dob")
+  double base = 0.5;
+  double formatted = 0;        // 0: same as base
+  double with_context = 0.9;
+  std::vector<std::string> context;  // lower-case words, punctuation removed ("d.o.b" -> "dob")
   bool numeric_guard = true;
-  // For MRN rules: confidence when the candidate is an MRN in the patient index (0: unused).
-  double index_confidence = 0;
+  double index_confidence = 0;  // kMrn: confidence when the number is in the patient index
 };
 
 struct RuleOptions {
-  // The organization's MRN formats as printed, in Hyperscan syntax without anchors; each
-  // becomes a rule matched as a whole word. Numbers in these shapes that are in the patient
-  // index are reported without a context word.
-  std::vector<std::string> mrn_formats = {"\\d{8}", "\\d{4}[ \\-]\\d{4}"};
+  // Organization-specific MRN formats as printed, in Hyperscan syntax without anchors, e.g.
+  // "[A-Z]\\d{7}"; each becomes a pattern rule matched as a whole word. Digit-only MRNs need no
+  // format: they are found by context word or by their presence in the patient index.
+  std::vector<std::string> mrn_formats;
 };
 
 struct RuleSet {
   std::vector<Rule> rules;
 };
 
-// The built-in rules for the Safe Harbor identifiers that appear in text (names are matched
-// against the patient index by the scanner, not by a pattern).
+// The built-in rules for the Safe Harbor identifiers that appear in text.
 RuleSet DefaultRuleSet(const RuleOptions& options = {});
 
 }  // namespace rounds::governance::phi

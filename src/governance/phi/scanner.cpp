@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <unordered_map>
 
 #include "governance/phi/normalize.hpp"
 #include "governance/phi/validators.hpp"
@@ -14,7 +15,7 @@ namespace rounds::governance::phi {
 namespace {
 
 constexpr std::array<std::string_view, kPhiTypeCount> kTypeNames = {
-    "NAME", "ADDRESS", "ZIP",     "DATE",    "AGE",     "PHONE",   "EMAIL",   "SSN",     "MRN",
+    "NAME",        "ADDRESS", "ZIP",  "DATE",    "AGE", "PHONE",   "EMAIL",  "SSN", "MRN",
     "HEALTH_PLAN", "ACCOUNT", "CARD", "LICENSE", "NPI", "VEHICLE", "DEVICE", "URL", "IP"};
 
 }  // namespace
@@ -46,6 +47,7 @@ namespace {
 // ---- Characters ------------------------------------------------------------------------------
 
 enum : std::uint8_t { kClsLower = 1, kClsUpper = 2, kClsDigit = 4, kClsHigh = 8 };
+constexpr std::uint8_t kClsLetter = kClsLower | kClsUpper | kClsHigh;
 
 constexpr std::array<std::uint8_t, 256> MakeClasses() {
   std::array<std::uint8_t, 256> t{};
@@ -62,332 +64,346 @@ bool IsDigit(char c) { return Cls(c) == kClsDigit; }
 bool IsAlpha(char c) { return (Cls(c) & (kClsLower | kClsUpper)) != 0; }
 bool IsAlnum(char c) { return (Cls(c) & (kClsLower | kClsUpper | kClsDigit)) != 0; }
 bool IsUpper(char c) { return Cls(c) == kClsUpper; }
+bool IsHex(char c) {
+  return IsDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
 char Lower(char c) { return IsUpper(c) ? static_cast<char>(c - 'A' + 'a') : c; }
-// Characters that join the parts of one number: "1.2", "555-0142", "3/14", "08:30".
-bool IsNumberJoiner(char c) { return c == '.' || c == '-' || c == '/' || c == ':'; }
-// Characters dropped inside a context token: "d.o.b", "pt's", "s/n", "y/o".
-bool IsTokenJoiner(char c) { return c == '.' || c == '\'' || c == '/'; }
 
-// ---- Word lists ------------------------------------------------------------------------------
+std::uint64_t HashStep(std::uint64_t key, char c) {
+  return (key ^ static_cast<unsigned char>(Lower(c))) * 1099511628211ull;
+}
 
-class WordList {
+// ---- Word table ------------------------------------------------------------------------------
+
+// What a lower-case word means to the recognizers.
+enum WordFlag : std::uint32_t {
+  kLabel = 1u << 0,          // vital, lab, score or code label: numbers after it are not PHI
+  kUnit = 1u << 1,           // unit: the number before it is a measurement
+  kStreetStop = 1u << 2,     // cannot be part of a street name
+  kCityStop = 1u << 3,       // cannot be a city
+  kCommonSurname = 1u << 4,  // surname that is also a common word
+  kNameContext = 1u << 5,    // "pt", "Mrs": a last name after it is a name
+  kState = 1u << 6,          // two-letter state code
+  kAmbiguousState = 1u << 7, // state code that is also an English word ("in", "me", "or")
+  kStreetSuffix = 1u << 8,   // "St", "Avenue", "Ct"
+  kUnitDesignator = 1u << 9, // "Apt", "Unit", "Suite"
+  kAgeUnit = 1u << 10,       // "yo", "y/o", "years"
+  kAgeWord = 1u << 11,       // "age", "aged"
+  kWww = 1u << 12,
+  kBox = 1u << 13,           // "box" (P.O. Box)
+  kPo = 1u << 14,            // "po"
+  kOf = 1u << 15,            // "of" ("14th of March")
+};
+
+struct WordInfo {
+  std::uint32_t flags = 0;
+  std::uint64_t rules = 0;  // bit i: context word of rule i
+  std::uint8_t month = 0;   // 1-12 for month names and abbreviations
+};
+
+// Open addressing over word hashes (NameKey-compatible FNV-1a of the lower-cased letters and
+// digits). A collision between two different words would need equal 64-bit hashes.
+class WordTable {
  public:
-  WordList(std::initializer_list<std::string_view> words) : words_(words) {
-    std::sort(words_.begin(), words_.end());
+  WordInfo& Upsert(std::string_view word) {
+    const std::uint64_t key = NameKey::Of(word);
+    auto it = index_.find(key);
+    if (it != index_.end()) return infos_[it->second];
+    index_.emplace(key, infos_.size());
+    keys_.push_back(key);
+    words_.emplace_back(word);
+    infos_.emplace_back();
+    return infos_.back();
   }
-  bool Contains(std::string_view w) const { return std::binary_search(words_.begin(), words_.end(), w); }
+
+  // Chat typos of the words that carry meaning (context words, labels, age units): adjacent
+  // letters swapped ("bonr", "plaet") and, in words of five letters or more, one letter dropped
+  // ("accunt", "adress"); never the first letter. A variant that is itself a listed word keeps
+  // its own meaning.
+  void AddTypoVariants() {
+    constexpr std::uint32_t kCarried = kLabel | kAgeUnit | kAgeWord | kNameContext;
+    const std::size_t count = words_.size();
+    std::vector<std::pair<std::string, WordInfo>> variants;
+    for (std::size_t i = 0; i < count; ++i) {
+      const std::string& w = words_[i];
+      const WordInfo info = infos_[i];
+      if (w.size() < 4 || (info.rules == 0 && (info.flags & kCarried) == 0)) continue;
+      WordInfo carried{info.flags & kCarried, info.rules, 0};
+      for (std::size_t k = 1; k + 1 < w.size(); ++k) {
+        std::string v = w;
+        std::swap(v[k], v[k + 1]);
+        if (v != w) variants.emplace_back(std::move(v), carried);
+      }
+      if (w.size() >= 5) {
+        for (std::size_t k = 1; k < w.size(); ++k) {
+          variants.emplace_back(w.substr(0, k) + w.substr(k + 1), carried);
+        }
+      }
+    }
+    for (auto& [v, info] : variants) {
+      if (index_.count(NameKey::Of(v)) != 0) continue;
+      Upsert(v) = info;
+    }
+  }
+  void Build() {
+    std::size_t capacity = 64;
+    while (capacity < keys_.size() * 2) capacity *= 2;
+    slots_.assign(capacity, 0);
+    positions_.assign(capacity, 0);
+    mask_ = capacity - 1;
+    for (std::size_t i = 0; i < keys_.size(); ++i) {
+      std::size_t s = Mix(keys_[i]) & mask_;
+      while (slots_[s] != 0) s = (s + 1) & mask_;
+      slots_[s] = keys_[i] == 0 ? 1 : keys_[i];
+      positions_[s] = static_cast<std::uint32_t>(i);
+    }
+  }
+  const WordInfo* Find(std::uint64_t key) const {
+    key = key == 0 ? 1 : key;
+    for (std::size_t s = Mix(key) & mask_;; s = (s + 1) & mask_) {
+      if (slots_[s] == key) return &infos_[positions_[s]];
+      if (slots_[s] == 0) return nullptr;
+    }
+  }
 
  private:
-  std::vector<std::string_view> words_;
+  static std::size_t Mix(std::uint64_t key) {
+    key ^= key >> 29;
+    key *= 0xbf58476d1ce4e5b9ull;
+    key ^= key >> 32;
+    return static_cast<std::size_t>(key);
+  }
+  std::unordered_map<std::uint64_t, std::size_t> index_;  // used while building only
+  std::vector<std::string> words_;                          // used while building only
+  std::vector<std::uint64_t> keys_;
+  std::vector<WordInfo> infos_;
+  std::vector<std::uint64_t> slots_;
+  std::vector<std::uint32_t> positions_;
+  std::size_t mask_ = 0;
 };
 
-// Labels of vitals, lab values, scores and codes: a number right after them is a measurement or
-// a code, not an identifier.
-const WordList& MeasurementLabels() {
-  static const WordList list = {
-      "bp", "sbp", "dbp", "hr", "rr", "pulse", "spo2", "sao2", "sat", "sats", "o2", "temp",
-      "tmax", "t", "wt", "weight", "ht", "height", "bmi", "map", "cvp", "gcs", "pain", "score",
-      "apgar", "nihss", "k", "na", "cl", "co2", "hco3", "bun", "cr", "creat", "glucose", "gluc",
-      "bg", "fsbg", "cbg", "bgm", "hgb", "hb", "hct", "wbc", "rbc", "plt", "plts", "platelets",
-      "inr", "ptt", "aptt", "a1c", "hba1c", "hgba1c", "ldl", "hdl", "chol", "tg", "trig", "tsh",
-      "t4", "trop", "troponin", "lactate", "lac", "bnp", "ntprobnp", "alt", "ast", "alp", "alk",
-      "bili", "tbili", "lipase", "ammonia", "mag", "phos", "ca", "ef", "esr", "crp", "procal",
-      "ddimer", "ferritin", "b12", "psa", "egfr", "gfr", "sg", "pco2", "po2", "fio2", "peep",
-      "tv", "vt", "uop", "ldh", "ck", "cpk", "mcv", "rdw", "anc", "icd", "icd10", "icd9", "cpt",
-      "hcpcs", "ndc", "loinc", "snomed", "dx", "lot", "batch", "order", "orders", "ord",
-      "accession", "specimen", "ref", "reference", "confirmation", "conf", "tracking",
-      "ticket", "req", "requisition", "po", "invoice", "room", "rm", "bed", "ext", "extension",
-      "pager", "qty", "quantity", "dose", "dosage", "vol", "version", "ver", "v", "step",
-      "level", "lvl", "rate", "insulin", "kcal", "calories", "rx", "sig", "disp", "refills",
-      "cath", "french", "fr", "gauge", "size", "mmol", "bed", "beds", "unit", "ward", "bay",
-      "floor", "ward", "pod", "station", "cart", "tube", "line", "lead", "leads", "setting",
-      "settings", "mode", "run", "cycle", "week", "weeks", "day", "days", "gestation", "ga",
-      "para", "gravida", "g", "p", "apgars", "mrs", "bpp", "fhr", "ctx"};
-  return list;
+void AddFlag(WordTable& table, std::initializer_list<std::string_view> words, std::uint32_t flag) {
+  for (std::string_view w : words) table.Upsert(w).flags |= flag;
 }
 
-// Units and words that follow a measurement: "25 mg", "5/5 strength", "7/10 pain".
-const WordList& UnitWords() {
-  static const WordList list = {
-      "mg", "mcg", "ug", "g", "gm", "gram", "grams", "kg", "kgs", "lb", "lbs", "oz", "ml",
-      "mls", "l", "cc", "liter", "liters", "units", "unit", "u", "iu", "meq", "mmol", "mol",
-      "mmhg", "mm", "cm", "bpm", "mgdl", "gdl", "mgkg", "mcgkg", "mcgkgmin", "mlhr", "mlh",
-      "mlkg", "mlmin", "kcal", "cal", "tabs", "tab", "tablets", "tablet", "caps", "cap",
-      "capsule", "capsules", "puffs", "puff", "drops", "drop", "gtt", "gtts", "doses",
-      "sprays", "patches", "mins", "minutes", "secs", "seconds", "strength", "pain", "weeks",
-      "wks", "days", "hrs", "hours", "beats", "breaths", "percent", "pct", "mmol/l", "ng",
-      "ngml", "pgml", "uiu", "miu", "meql", "mosm", "sec", "cmh2o", "lpm", "liters/min"};
-  return list;
+void AddWordLists(WordTable& t) {
+  AddFlag(t, {"bp", "sbp", "dbp", "hr", "rr", "pulse", "spo2", "sao2", "sat", "sats", "o2",
+              "temp", "tmax", "t", "wt", "weight", "ht", "height", "bmi", "map", "cvp", "gcs",
+              "pain", "score", "apgar", "apgars", "nihss", "k", "na", "cl", "co2", "hco3", "bun",
+              "cr", "creat", "glucose", "gluc", "bg", "fsbg", "cbg", "bgm", "sugar", "hgb", "hb",
+              "hct", "wbc", "rbc", "plt", "plts", "platelets", "inr", "ptt", "aptt", "a1c",
+              "hba1c", "hgba1c", "ldl", "hdl", "chol", "tg", "trig", "tsh", "t4", "trop",
+              "troponin", "lactate", "lac", "bnp", "ntprobnp", "alt", "ast", "alp", "alk", "bili",
+              "tbili", "lipase", "ammonia", "mag", "phos", "ca", "ef", "esr", "crp", "procal",
+              "ddimer", "ferritin", "b12", "psa", "egfr", "gfr", "sg", "pco2", "po2", "fio2",
+              "peep", "tv", "vt", "uop", "ldh", "ck", "cpk", "mcv", "rdw", "anc", "abg", "vbg",
+              "icd10", "icd9", "cpt", "hcpcs", "ndc", "loinc", "snomed", "lot", "batch",
+              "order", "orders", "ord", "accession", "specimen", "ref", "reference",
+              "confirmation", "conf", "tracking", "ticket", "req", "requisition", "invoice",
+              "room", "rm", "bed", "ext", "extension", "pager", "qty", "quantity", "dose",
+              "dosage", "vol", "version", "ver", "v", "step", "level", "lvl", "rate", "kcal",
+              "calories", "sig", "disp", "refills", "french", "fr", "gauge", "size", "setting",
+              "settings", "cycle", "gestation", "ga", "para", "gravida", "fhr"},
+          kLabel);
+  AddFlag(t, {"mg", "mcg", "ug", "g", "gm", "gram", "grams", "kg", "kgs", "lb", "lbs", "oz",
+              "ml", "mls", "l", "cc", "liter", "liters", "units", "unit", "u", "iu", "meq",
+              "mmol", "mol", "mmhg", "mm", "cm", "bpm", "mgdl", "gdl", "mgkg", "mcgkg",
+              "mcgkgmin", "mlhr", "mlh", "mlkg", "mlmin", "kcal", "cal", "tabs", "tab",
+              "tablets", "tablet", "caps", "cap", "capsule", "capsules", "puffs", "puff",
+              "drops", "drop", "gtt", "gtts", "doses", "sprays", "patches", "mins", "minutes",
+              "secs", "seconds", "strength", "pain", "weeks", "wks", "days", "hrs", "hours",
+              "beats", "breaths", "percent", "pct", "ng", "ngml", "pgml", "uiu", "miu", "meql",
+              "mosm", "sec", "cmh2o", "lpm", "times", "x"},
+          kUnit);
+  AddFlag(t, {"the", "a", "an", "and", "or", "of", "to", "in", "on", "at", "by", "for", "with",
+              "from", "per", "is", "was", "are", "be", "been", "has", "had", "have", "it",
+              "this", "that", "these", "those", "my", "his", "her", "their", "our", "your", "we",
+              "he", "she", "they", "i", "you", "me", "him", "them", "us", "not", "no", "yes",
+              "all", "any", "some", "more", "less", "then", "than", "so", "as", "if", "but",
+              "days", "day", "weeks", "week", "hours", "hour", "hrs", "hr", "mins", "min",
+              "minutes", "times", "time", "tabs", "tab", "pills", "pill", "doses", "dose",
+              "units", "unit", "mg", "ml", "mcg", "years", "yrs", "year", "months", "month",
+              "mos", "am", "pm", "q", "x", "patients", "pts", "pt", "beds", "rooms", "people",
+              "nurses", "staff", "other", "others", "still", "just", "also",
+              "will", "can", "may", "should", "would", "could", "did", "do", "does", "got",
+              "get", "seen", "saw", "see", "went", "go", "going", "left", "right", "up", "down",
+              "out", "over", "into", "about", "after", "before", "since", "until", "ago",
+              "later", "each", "every", "via", "cases", "calls", "messages", "visits", "admits",
+              "shifts", "shift", "nights", "night", "mornings", "morning", "level", "floor",
+              "ward"},
+          kStreetStop);
+  AddFlag(t, {"yes", "no", "ok", "okay", "thanks", "thank", "hi", "hello", "hey", "sure",
+              "sorry", "please", "well", "so", "and", "but", "or", "then", "also", "today",
+              "tomorrow", "yesterday", "now", "in", "at", "to", "from", "near", "of", "lives",
+              "live", "living", "moved", "home", "address", "is", "was", "the", "a", "an", "on",
+              "for", "by", "with", "dr", "doctor", "nurse", "team", "all", "everyone", "great",
+              "good", "done", "noted", "agree", "agreed", "right", "correct", "yep", "nope",
+              "her", "his", "their", "my", "our", "resides", "stays", "staying", "city", "town",
+              "street", "st", "ave", "rd", "apt", "unit", "suite"},
+          kCityStop);
+  AddFlag(t, {"young", "white", "green", "brown", "black", "gray", "grey", "hall", "king",
+              "hill", "long", "price", "rose", "may", "will", "wood", "woods", "bell", "lane",
+              "cook", "baker", "hunter", "fox", "west", "north", "south", "cole", "rice", "day",
+              "love", "wise", "snow", "stone", "mills", "banks", "park", "hope", "faith",
+              "grace", "page", "frank", "little", "rich", "sharp", "strong", "case", "fields",
+              "ward", "hart", "short", "best", "free", "good", "bird", "early", "rush", "bush",
+              "street", "church", "hay", "chase", "pierce", "burns", "walker", "bishop", "mason",
+              "potter", "miller", "turner", "porter", "cooper", "knight", "marsh", "pope",
+              "major", "carter", "walls", "waters", "lake", "ford", "dean", "joy", "sweet",
+              "moss", "cross", "gill", "nash", "hardy", "holly", "ivy", "jack", "jay", "guy",
+              "bass", "drake", "hale", "lamb", "link", "mark", "nurse", "person", "pool",
+              "rivers", "summer", "summers", "wells", "winter", "wolf", "worth", "house",
+              "mann", "small", "powers", "power", "daniels", "holmes", "grant", "terry", "neal",
+              "craig", "parks", "steele", "lowe", "beck", "gray", "rose", "kelly", "jordan"},
+          kCommonSurname);
+  AddFlag(t, {"mr", "mrs", "ms", "miss", "mx", "pt", "patient", "pts", "name", "named",
+              "surname", "lastname", "dear", "re", "regarding", "mister", "client", "resident"},
+          kNameContext);
+  AddFlag(t, {"al", "ak", "az", "ar", "ca", "co", "ct", "de", "dc", "fl", "ga", "hi", "id", "il",
+              "in", "ia", "ks", "ky", "la", "me", "md", "ma", "mi", "mn", "ms", "mo", "mt", "ne",
+              "nv", "nh", "nj", "nm", "ny", "nc", "nd", "oh", "ok", "or", "pa", "ri", "sc", "sd",
+              "tn", "tx", "ut", "vt", "va", "wa", "wv", "wi", "wy"},
+          kState);
+  AddFlag(t, {"al", "co", "de", "hi", "id", "in", "la", "ma", "me", "md", "mi", "mo", "ms",
+              "nd", "ne", "oh", "ok", "or", "pa", "sc", "va", "wa", "ct", "ga", "ca", "mt"},
+          kAmbiguousState);
+  AddFlag(t, {"st", "street", "ave", "avenue", "av", "rd", "road", "blvd", "boulevard", "dr",
+              "drive", "ln", "lane", "ct", "court", "way", "pl", "place", "ter", "terrace",
+              "cir", "circle", "hwy", "highway", "pkwy", "parkway", "sq", "square", "trl",
+              "trail", "pike", "loop", "row", "path", "crescent", "cres", "walk", "plaza",
+              "alley", "xing", "crossing", "bend", "ridge", "commons", "turnpike"},
+          kStreetSuffix);
+  AddFlag(t, {"apt", "apartment", "unit", "ste", "suite", "fl", "floor", "rm", "room", "bldg",
+              "building", "lot", "spc", "space"},
+          kUnitDesignator);
+  AddFlag(t, {"yo", "yr", "yrs", "year", "years", "yearold", "yearsold", "y", "yoa"}, kAgeUnit);
+  AddFlag(t, {"age", "aged", "ages", "agd"}, kAgeWord);
+  AddFlag(t, {"www"}, kWww);
+  AddFlag(t, {"box"}, kBox);
+  AddFlag(t, {"po", "pob"}, kPo);
+  AddFlag(t, {"of"}, kOf);
+  static constexpr std::array<std::array<std::string_view, 3>, 12> kMonths = {{
+      {"jan", "january", ""}, {"feb", "february", ""}, {"mar", "march", ""},
+      {"apr", "april", ""},   {"may", "", ""},         {"jun", "june", ""},
+      {"jul", "july", ""},    {"aug", "august", ""},   {"sep", "sept", "september"},
+      {"oct", "october", ""}, {"nov", "november", ""}, {"dec", "december", ""}}};
+  for (std::size_t m = 0; m < kMonths.size(); ++m) {
+    for (std::string_view w : kMonths[m]) {
+      if (!w.empty()) t.Upsert(w).month = static_cast<std::uint8_t>(m + 1);
+    }
+  }
 }
 
-// Function words and clinical words that cannot be part of a street name.
-const WordList& StreetStopWords() {
-  static const WordList list = {
-      "the", "a", "an", "and", "or", "of", "to", "in", "on", "at", "by", "for", "with", "from",
-      "per", "is", "was", "are", "be", "been", "has", "had", "have", "it", "this", "that",
-      "these", "those", "my", "his", "her", "their", "our", "your", "we", "he", "she", "they",
-      "i", "you", "me", "him", "them", "us", "not", "no", "yes", "all", "any", "some", "more",
-      "less", "then", "than", "so", "as", "if", "but", "days", "day", "weeks", "week", "hours",
-      "hour", "hrs", "hr", "mins", "min", "minutes", "times", "time", "tabs", "tab", "pills",
-      "pill", "doses", "dose", "units", "unit", "mg", "ml", "mcg", "years", "yrs", "year",
-      "months", "month", "mos", "am", "pm", "q", "x", "patients", "pts", "pt", "beds", "rooms",
-      "people", "nurses", "staff", "other", "others", "new", "old", "still", "just", "also",
-      "will", "can", "may", "should", "would", "could", "did", "do", "does", "got", "get",
-      "seen", "saw", "see", "went", "go", "going", "left", "right", "up", "down", "out",
-      "over", "into", "about", "after", "before", "since", "until", "ago", "later", "each",
-      "every", "per", "via", "cases", "calls", "messages", "visits", "admits", "shifts",
-      "shift", "nights", "night", "mornings", "morning", "level", "floor", "ward", "unit"};
-  return list;
-}
+// ---- Tokens ----------------------------------------------------------------------------------
 
-// Words that start a chat sentence and are not cities: "Yes, OK", "Thanks, MD".
-const WordList& CityStopWords() {
-  static const WordList list = {
-      "yes", "no", "ok", "okay", "thanks", "thank", "hi", "hello", "hey", "sure", "sorry",
-      "please", "well", "so", "and", "but", "or", "then", "also", "today", "tomorrow",
-      "yesterday", "now", "in", "at", "to", "from", "near", "of", "lives", "live", "living",
-      "moved", "home", "address", "is", "was", "the", "a", "an", "on", "for", "by", "with",
-      "dr", "doctor", "nurse", "smith", "jones", "team", "all", "everyone", "great", "good",
-      "done", "noted", "agree", "agreed", "right", "correct", "yep", "nope", "her", "his",
-      "their", "my", "our", "resides", "stays", "staying", "city", "town", "in", "near"};
-  return list;
-}
+enum class TokenKind : std::uint8_t { kWord, kNumber, kMixed };
 
-// Surnames that are also common English words: matched after a context word only when
-// capitalized ("pt Young", not "pt young and healthy").
-const WordList& CommonWordSurnames() {
-  static const WordList list = {
-      "young", "white", "green", "brown", "black", "gray", "grey", "hall", "king", "hill",
-      "long", "price", "rose", "may", "will", "wood", "woods", "bell", "lane", "cook",
-      "baker", "hunter", "fox", "west", "north", "south", "cole", "rice", "day", "love",
-      "wise", "snow", "stone", "mills", "banks", "park", "hope", "faith", "grace", "page",
-      "frank", "little", "rich", "sharp", "strong", "case", "fields", "ward", "hart", "short",
-      "best", "free", "good", "bird", "early", "rush", "bush", "street", "church", "hay",
-      "chase", "pierce", "burns", "walker", "bishop", "mason", "potter", "miller", "turner",
-      "porter", "cooper", "knight", "marsh", "pope", "major", "mayo", "black", "carter",
-      "walls", "waters", "lake", "ford", "dean", "joy", "sweet", "moss", "cross", "gill",
-      "nash", "west", "hardy", "holly", "ivy", "jack", "jay", "guy", "bass", "drake", "hale",
-      "lamb", "link", "mark", "nurse", "orange", "person", "pool", "rivers", "russell",
-      "summer", "summers", "wells", "winter", "wolf", "worth", "house", "mann", "small"};
-  return list;
-}
+struct Token {
+  std::uint32_t begin;
+  std::uint32_t end;
+  std::uint64_t key;    // NameKey of the token
+  std::uint64_t rules;  // context word of these rules
+  std::uint32_t flags;  // WordFlag
+  TokenKind kind;
+  std::uint8_t month;
+  bool capitalized;
+  bool all_caps;
+};
 
-const WordList& NameContextWords() {
-  static const WordList list = {"mr", "mrs", "ms", "miss", "mx", "pt", "patient", "pts",
-                                "name", "named", "surname", "lastname", "dear", "re",
-                                "regarding", "mister", "missus", "client", "resident"};
-  return list;
-}
+struct TextFacts {
+  bool digit = false;
+  bool at_sign = false;
+  bool url = false;
+  bool parenthesis = false;
+  bool colon = false;
+};
 
-// Lower-case two-letter state codes that are also English words.
-const WordList& AmbiguousStateWords() {
-  static const WordList list = {"al", "co", "de", "hi", "id", "in", "la", "ma", "me", "md",
-                                "mi", "mo", "ms", "nd", "ne", "oh", "ok", "or", "pa", "sc",
-                                "va", "wa"};
-  return list;
-}
-
-// ---- Context tokens --------------------------------------------------------------------------
-
-constexpr std::size_t kContextBytes = 72;
-
-// Up to `max` tokens before `pos`, nearest first: lower-cased, '.', '\'' and '/' inside a
-// token dropped ("D.O.B." -> "dob").
-void TokensBefore(std::string_view text, std::size_t pos, std::size_t max,
-                  std::vector<std::string>& out) {
+// Splits text into tokens: runs of letters and digits. Inside a word, ' and - between letters
+// are kept ("O'Brien", "follow-up"), and so are . and / between single letters ("d.o.b",
+// "s/n", "y/o"); a possessive "'s" is dropped. Keys skip the kept punctuation, like NameKey.
+void Tokenize(std::string_view text, const WordTable& words, std::vector<Token>& out,
+              TextFacts& facts) {
   out.clear();
-  const std::size_t limit = pos > kContextBytes ? pos - kContextBytes : 0;
-  std::size_t i = pos;
-  while (out.size() < max) {
-    while (i > limit && !IsAlnum(text[i - 1])) --i;
-    if (i == limit) break;
-    const std::size_t end = i;
-    while (i > limit && (IsAlnum(text[i - 1]) ||
-                         (IsTokenJoiner(text[i - 1]) && i - 1 > limit && IsAlnum(text[i - 2])))) {
-      --i;
-    }
-    std::string token;
-    for (std::size_t k = i; k < end; ++k) {
-      if (IsAlnum(text[k])) token.push_back(Lower(text[k]));
-    }
-    out.push_back(std::move(token));
-  }
-}
-
-void TokensAfter(std::string_view text, std::size_t pos, std::size_t max,
-                 std::vector<std::string>& out) {
-  out.clear();
-  const std::size_t limit = std::min(text.size(), pos + kContextBytes);
-  std::size_t i = pos;
-  while (out.size() < max) {
-    while (i < limit && !IsAlnum(text[i])) ++i;
-    if (i == limit) break;
-    std::string token;
-    while (i < limit && (IsAlnum(text[i]) ||
-                         (IsTokenJoiner(text[i]) && i + 1 < limit && IsAlnum(text[i + 1])))) {
-      if (IsAlnum(text[i])) token.push_back(Lower(text[i]));
-      ++i;
-    }
-    out.push_back(std::move(token));
-  }
-}
-
-bool AnyIn(const std::vector<std::string>& tokens, const std::vector<std::string>& words) {
-  for (const std::string& t : tokens) {
-    if (std::find(words.begin(), words.end(), t) != words.end()) return true;
-  }
-  return false;
-}
-
-// ---- Validation ------------------------------------------------------------------------------
-
-struct Verdict {
-  bool ok = false;
-  std::size_t begin = 0;
-  std::size_t end = 0;
-  double floor = 0;   // at least this confidence (e.g. a dictionary hit)
-  bool weak = false;  // halve the no-context confidence
-};
-
-// A candidate must not be a piece of a longer word or number.
-bool BoundariesOk(std::string_view text, std::size_t begin, std::size_t end) {
-  if (begin >= end) return false;
-  if (begin > 0 && IsAlnum(text[begin - 1]) && IsAlnum(text[begin])) return false;
-  if (end < text.size() && IsAlnum(text[end]) && IsAlnum(text[end - 1])) return false;
-  if (IsDigit(text[begin]) && begin >= 2 && IsNumberJoiner(text[begin - 1]) &&
-      IsDigit(text[begin - 2])) {
-    return false;
-  }
-  if (IsDigit(text[end - 1]) && end + 1 < text.size() && IsNumberJoiner(text[end]) &&
-      IsDigit(text[end + 1])) {
-    return false;
-  }
-  return true;
-}
-
-bool HasDigit(std::string_view s) {
-  return std::any_of(s.begin(), s.end(), [](char c) { return IsDigit(c); });
-}
-
-// Numeric parts of a date-like span and the separators between them.
-struct NumberParts {
-  std::array<int, 3> value{};
-  std::array<int, 3> digits{};
-  std::array<char, 2> sep{};
-  int count = 0;
-};
-
-NumberParts SplitNumbers(std::string_view s) {
-  NumberParts p;
+  const std::size_t n = text.size();
   std::size_t i = 0;
-  while (i < s.size() && p.count < 3) {
-    if (!IsDigit(s[i])) {
-      if (p.count > 0 && p.count <= 2 && p.digits[static_cast<std::size_t>(p.count - 1)] > 0 &&
-          p.sep[static_cast<std::size_t>(p.count - 1)] == 0) {
-        p.sep[static_cast<std::size_t>(p.count - 1)] = s[i];
+  while (i < n) {
+    const char c0 = text[i];
+    const std::uint8_t cls0 = Cls(c0);
+    if (cls0 == 0) {
+      switch (c0) {
+        case '@': facts.at_sign = true; break;
+        case '(': facts.parenthesis = true; break;
+        case ':':
+          facts.colon = true;
+          if (i + 2 < n && text[i + 1] == '/' && text[i + 2] == '/') facts.url = true;
+          break;
+        case '/':
+          // "example.com/..." without a scheme: a letter before, a dot shortly before that.
+          if (i > 0 && IsAlpha(text[i - 1]) &&
+              text.substr(i > 12 ? i - 12 : 0, i > 12 ? 12 : i).find('.') != std::string_view::npos) {
+            facts.url = true;
+          }
+          break;
+        default: break;
       }
       ++i;
       continue;
     }
-    int value = 0;
+    const std::size_t begin = i;
+    std::uint64_t key = NameKey::kSeed;
+    int letters = 0;
     int digits = 0;
-    while (i < s.size() && IsDigit(s[i])) {
-      if (digits < 6) value = value * 10 + (s[i] - '0');
-      ++digits;
-      ++i;
-    }
-    p.value[static_cast<std::size_t>(p.count)] = value;
-    p.digits[static_cast<std::size_t>(p.count)] = digits;
-    ++p.count;
-  }
-  return p;
-}
-
-bool NumericDateOk(std::string_view s) {
-  const NumberParts p = SplitNumbers(s);
-  if (p.count == 2) return IsValidDate(-1, p.value[0], p.value[1]);
-  if (p.count != 3 || p.sep[0] != p.sep[1]) return false;
-  if (p.digits[0] == 4) return IsValidDate(p.value[0], p.value[1], p.value[2]);
-  int year = p.value[2];
-  if (p.digits[2] == 2) {
-    year = -1;
-  } else if (p.digits[2] != 4) {
-    return false;
-  }
-  return IsValidDate(year, p.value[0], p.value[1]) || IsValidDate(year, p.value[1], p.value[0]);
-}
-
-int MonthNumber(std::string_view word) {
-  static constexpr std::array<std::string_view, 12> kPrefixes = {
-      "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"};
-  std::string lower;
-  for (char c : word.substr(0, 3)) lower.push_back(Lower(c));
-  for (std::size_t i = 0; i < kPrefixes.size(); ++i) {
-    if (lower == kPrefixes[i]) return static_cast<int>(i) + 1;
-  }
-  return 0;
-}
-
-bool WordDateOk(std::string_view s, bool& has_year) {
-  int month = 0;
-  int day = -1;
-  int year = -1;
-  std::size_t i = 0;
-  while (i < s.size()) {
-    if (IsAlpha(s[i])) {
-      const std::size_t start = i;
-      while (i < s.size() && IsAlpha(s[i])) ++i;
-      if (month == 0) month = MonthNumber(s.substr(start, i - start));
-    } else if (IsDigit(s[i])) {
-      int value = 0;
-      int digits = 0;
-      while (i < s.size() && IsDigit(s[i])) {
-        value = value * 10 + (s[i] - '0');
+    int lower = 0;
+    int segment = 0;  // letters since the last kept punctuation
+    std::size_t end = 0;
+    while (i < n) {
+      const char c = text[i];
+      const std::uint8_t cls = Cls(c);
+      if (cls & kClsLetter) {
+        key = HashStep(key, c);
+        ++letters;
+        ++segment;
+        if (cls == kClsLower) ++lower;
+        ++i;
+      } else if (cls == kClsDigit) {
+        key = HashStep(key, c);
         ++digits;
         ++i;
+      } else if (digits == 0 && letters > 0 && i + 1 < n && IsAlpha(text[i + 1])) {
+        if (c == '\'' && (text[i + 1] == 's' || text[i + 1] == 'S') &&
+            (i + 2 >= n || !IsAlnum(text[i + 2]))) {
+          end = i;  // possessive: the token ends here and "'s" is skipped
+          i += 2;
+          break;
+        }
+        const bool keep = c == '\'' || c == '-' ||
+                          ((c == '.' || c == '/') && segment == 1 &&
+                           (i + 2 >= n || !IsAlpha(text[i + 2])));
+        if (!keep) break;
+        segment = 0;
+        ++i;
+      } else {
+        break;
       }
-      if (digits == 4) {
-        year = value;
-      } else if (day < 0) {
-        day = value;
-      }
-    } else {
-      ++i;
     }
+    if (end == 0) end = i;
+    if (digits > 0) facts.digit = true;
+    Token t{static_cast<std::uint32_t>(begin), static_cast<std::uint32_t>(end), key, 0, 0,
+            digits == 0 ? TokenKind::kWord : letters == 0 ? TokenKind::kNumber : TokenKind::kMixed,
+            0, IsUpper(text[begin]), letters > 0 && lower == 0};
+    if (t.kind != TokenKind::kNumber) {
+      if (const WordInfo* info = words.Find(key)) {
+        t.rules = info->rules;
+        t.flags = info->flags;
+        t.month = info->month;
+        if (info->flags & kWww) facts.url = true;
+      }
+    }
+    out.push_back(t);
   }
-  has_year = year >= 0;
-  return month > 0 && day > 0 && IsValidDate(year, month, day);
 }
 
-bool IsPersonalUrl(std::string_view url) {
-  if (url.find('~') != std::string_view::npos || url.find('?') != std::string_view::npos) {
-    return true;
-  }
-  int run = 0;
-  for (char c : url) {
-    run = IsDigit(c) ? run + 1 : 0;
-    if (run >= 3) return true;
-  }
-  static const WordList kPersonalSegments = {
-      "u", "user", "users", "profile", "profiles", "patient", "patients", "member", "members",
-      "people", "person", "p", "id", "chart", "mrn", "album", "albums", "photos", "pics",
-      "gallery", "fundraiser", "f", "campaign", "me", "family", "memorial", "obituary",
-      "obituaries", "in", "friends", "home", "account"};
-  const std::size_t scheme = url.find("://");
-  std::size_t pos = url.find('/', scheme == std::string_view::npos ? 0 : scheme + 3);
-  while (pos != std::string_view::npos) {
-    const std::size_t next = url.find('/', pos + 1);
-    std::string segment;
-    for (char c : url.substr(pos + 1, next == std::string_view::npos ? std::string_view::npos
-                                                                      : next - pos - 1)) {
-      segment.push_back(Lower(c));
-    }
-    if (kPersonalSegments.Contains(segment) || segment.find('@') != std::string::npos) return true;
-    pos = next;
-  }
-  return false;
-}
-
+// ---- Candidate bookkeeping -------------------------------------------------------------------
 
 struct RawMatch {
   unsigned rule;
@@ -395,38 +411,39 @@ struct RawMatch {
   std::uint32_t to;
 };
 
-struct NameToken {
-  std::uint32_t begin;
-  std::uint32_t end;  // excludes a possessive "'s"
-  std::uint64_t key;
-  bool capitalized;
+struct Candidate {
+  std::size_t begin;
+  std::size_t end;
+  double confidence;
+  std::size_t rule;     // index into the rule set, or npos for built-ins
+  bool context;
 };
-
-int OnMatch(unsigned id, unsigned long long from, unsigned long long to, unsigned /*flags*/,
-            void* context) {
-  auto& raw = *static_cast<std::vector<RawMatch>*>(context);
-  // Hyperscan reports every end of a match; for one rule and one start keep only the longest.
-  if (!raw.empty() && raw.back().rule == id && raw.back().from == from) {
-    raw.back().to = static_cast<std::uint32_t>(to);
-    return 0;
-  }
-  raw.push_back({id, static_cast<std::uint32_t>(from), static_cast<std::uint32_t>(to)});
-  return 0;
-}
 
 }  // namespace
 
-// ---- Scanner ---------------------------------------------------------------------------------
+// ---- Tables and state ------------------------------------------------------------------------
+
+struct Scanner::Tables {
+  WordTable words;
+  std::vector<std::size_t> digit_rules;
+  std::vector<std::size_t> token_rules;
+  bool has_patterns = false;
+  std::array<bool, 5> pattern_triggers{};  // by Trigger
+  std::size_t date_rule = SIZE_MAX;        // context for dates written with month names
+  std::uint64_t date_mask = 0;
+  std::uint64_t address_mask = 0;          // context for street addresses
+  std::uint64_t ip_mask = 0;
+  std::uint64_t device_mask = 0;
+};
 
 struct Scanner::State {
   hs_scratch_t* scratch = nullptr;
   NormalizedText normalized;
-  std::vector<RawMatch> raw;
+  std::vector<Token> tokens;
   std::vector<Finding> findings;
-  std::vector<std::string> before;
-  std::vector<std::string> after;
-  std::vector<NameToken> tokens;
-  const PatientIndexSnapshot* index = nullptr;
+  std::vector<Candidate> candidates;
+  std::string digits;
+  std::vector<RawMatch> raw;
 
   State() = default;
   State(const State&) = delete;
@@ -451,14 +468,46 @@ Result<std::unique_ptr<Scanner>> Scanner::Create(RuleSet rules,
   std::unique_ptr<Scanner> scanner(new Scanner(std::move(rules), std::move(index), options));
   const auto& list = scanner->rules_.rules;
   if (list.empty()) return InvalidArgument("invalid_rules", "The PHI rule set is empty.");
+  if (list.size() > 64) {
+    return InvalidArgument("invalid_rules", "The PHI rule set has more than 64 rules.");
+  }
+  auto tables = std::make_unique<Tables>();
+  AddWordLists(tables->words);
   std::vector<const char*> patterns;
   std::vector<unsigned> flags;
   std::vector<unsigned> ids;
   for (std::size_t i = 0; i < list.size(); ++i) {
-    patterns.push_back(list[i].pattern.c_str());
-    flags.push_back(HS_FLAG_SOM_LEFTMOST | (list[i].caseless ? HS_FLAG_CASELESS : 0u));
-    ids.push_back(static_cast<unsigned>(i));
+    const Rule& rule = list[i];
+    for (const std::string& word : rule.context) tables->words.Upsert(word).rules |= 1ull << i;
+    switch (rule.kind) {
+      case RuleKind::kDigits: tables->digit_rules.push_back(i); break;
+      case RuleKind::kToken: tables->token_rules.push_back(i); break;
+      case RuleKind::kPattern:
+        patterns.push_back(rule.pattern.c_str());
+        flags.push_back(HS_FLAG_SOM_LEFTMOST | (rule.caseless ? HS_FLAG_CASELESS : 0u));
+        ids.push_back(static_cast<unsigned>(i));
+        tables->pattern_triggers[static_cast<std::size_t>(rule.trigger)] = true;
+        break;
+    }
+    if (rule.validator == Validator::kDate && tables->date_rule == SIZE_MAX) tables->date_rule = i;
+    if (rule.type == PhiType::kIp) tables->ip_mask |= 1ull << i;
+    if (rule.type == PhiType::kDevice) tables->device_mask |= 1ull << i;
   }
+  if (tables->date_rule != SIZE_MAX) tables->date_mask = 1ull << tables->date_rule;
+  // Street addresses share the context words below (not a rule of their own).
+  constexpr std::size_t kAddressBit = 63;
+  if (list.size() < kAddressBit) {
+    for (std::string_view w : {"lives", "live", "living", "address", "addr", "home", "resides",
+                               "residence", "moved", "at", "apt", "house", "dispatched"}) {
+      tables->words.Upsert(w).rules |= 1ull << kAddressBit;
+    }
+    tables->address_mask = 1ull << kAddressBit;
+  }
+  tables->words.AddTypoVariants();
+  tables->words.Build();
+  scanner->tables_ = std::move(tables);
+  if (patterns.empty()) return scanner;
+
   hs_compile_error_t* error = nullptr;
   // Byte mode, not HS_FLAG_UTF8: the patterns are ASCII over normalized text, and byte mode is
   // defined for any input, invalid UTF-8 included.
@@ -466,11 +515,11 @@ Result<std::unique_ptr<Scanner>> Scanner::Create(RuleSet rules,
                        static_cast<unsigned>(patterns.size()), HS_MODE_BLOCK, nullptr,
                        &scanner->database_, &error) != HS_SUCCESS) {
     const bool known = error->expression >= 0 &&
-                       static_cast<std::size_t>(error->expression) < list.size();
-    std::string message = "PHI rule " +
-                          (known ? list[static_cast<std::size_t>(error->expression)].id
-                                 : std::string("set")) +
-                          " does not compile: " + error->message;
+                       static_cast<std::size_t>(error->expression) < ids.size();
+    std::string message =
+        "PHI rule " +
+        (known ? list[ids[static_cast<std::size_t>(error->expression)]].id : std::string("set")) +
+        " does not compile: " + error->message;
     hs_free_compile_error(error);
     return InvalidArgument("invalid_rules", message);
   }
@@ -490,7 +539,9 @@ std::unique_ptr<Scanner::State> Scanner::Acquire() const {
     }
   }
   auto state = std::make_unique<State>();
-  if (hs_clone_scratch(prototype_, &state->scratch) != HS_SUCCESS) state->scratch = nullptr;
+  if (prototype_ != nullptr && hs_clone_scratch(prototype_, &state->scratch) != HS_SUCCESS) {
+    state->scratch = nullptr;
+  }
   return state;
 }
 
@@ -501,365 +552,887 @@ void Scanner::Release(std::unique_ptr<State> state) const {
 
 namespace {
 
-Verdict Validate(const Rule& rule, std::string_view text, std::size_t begin, std::size_t end,
-                 const PatientIndexSnapshot* index) {
-  Verdict v{true, begin, end};
-  const std::string_view span = text.substr(begin, end - begin);
-  switch (rule.validator) {
-    case Validator::kNone:
-      break;
-    case Validator::kPhone:
-      v.ok = IsValidNanpPhone(span);
-      break;
-    case Validator::kPhoneLocal: {
-      const std::string d = DigitsOf(span);
-      v.ok = d.size() == 7 && d[0] >= '2';
-      break;
-    }
-    case Validator::kSsn:
-      v.ok = IsValidSsn(span);
-      break;
-    case Validator::kCard:
-      v.ok = IsValidCardNumber(span);
-      break;
-    case Validator::kNpi:
-      v.ok = IsValidNpi(span);
-      break;
-    case Validator::kDea:
-      v.ok = IsValidDea(span);
-      break;
-    case Validator::kVin:
-      v.ok = IsValidVin(span);
-      break;
-    case Validator::kIpv4:
-      v.ok = IsValidIpv4(span) && !(begin > 0 && (text[begin - 1] == 'v' || text[begin - 1] == 'V'));
-      break;
-    case Validator::kIpv6:
-      v.ok = IsValidIpv6(span) && std::count(span.begin(), span.end(), ':') >= 2;
-      break;
-    case Validator::kMbi:
-      v.ok = IsValidMbi(span);
-      break;
-    case Validator::kImei:
-      v.ok = IsValidImei(span);
-      break;
-    case Validator::kMrn: {
-      std::size_t b = begin;
-      if (end - b > 2 && Lower(text[b]) == 'm' && Lower(text[b + 1]) == 'r' &&
-          (end - b > 3 && (Lower(text[b + 2]) == 'n' || !IsAlnum(text[b + 2])))) {
-        b += 2;
-        if (Lower(text[b]) == 'n') ++b;
-        while (b < end && !IsAlnum(text[b])) ++b;
-      }
-      v.begin = b;
-      const std::string mrn = NormalizeMrn(text.substr(b, end - b));
-      v.ok = HasDigit(mrn);
-      if (v.ok && index != nullptr && rule.index_confidence > 0 && index->HasMrn(mrn)) {
-        v.floor = rule.index_confidence;
-      }
-      break;
-    }
-    case Validator::kDigitsOnly: {
-      while (v.begin < end && !IsDigit(text[v.begin])) ++v.begin;
-      while (v.end > v.begin && !IsDigit(text[v.end - 1])) --v.end;
-      v.ok = v.begin < v.end;
-      break;
-    }
-    case Validator::kHasDigit:
-      v.ok = HasDigit(span);
-      break;
-    case Validator::kDateNumeric:
-      v.ok = NumericDateOk(span);
-      break;
-    case Validator::kDateWords: {
-      bool has_year = false;
-      v.ok = WordDateOk(span, has_year);
-      break;
-    }
-    case Validator::kAge: {
-      std::size_t b = begin;
-      while (b < end && !IsDigit(text[b])) ++b;
-      std::size_t e = b;
-      int value = 0;
-      while (e < end && IsDigit(text[e])) value = value * 10 + (text[e++] - '0');
-      v.ok = e > b && value >= 90 && value <= 125;
-      v.begin = b;
-      v.end = e;
-      break;
-    }
-    case Validator::kZipAfterState: {
-      std::size_t b = begin;
-      while (b < end && !IsDigit(text[b])) ++b;
-      v.begin = b;
-      const std::string state = {Lower(text[begin]), Lower(text[begin + 1])};
-      const bool lower_case = !IsUpper(text[begin]) || !IsUpper(text[begin + 1]);
-      const bool comma = text.substr(begin, b - begin).find(',') != std::string_view::npos;
-      v.weak = lower_case && !comma && AmbiguousStateWords().Contains(state);
-      break;
-    }
-    case Validator::kEmail: {
-      while (v.begin < end && !IsAlnum(text[v.begin])) ++v.begin;
-      const std::size_t at = text.find('@', v.begin);
-      v.ok = at != std::string_view::npos && at < end && at > v.begin;
-      break;
-    }
-    case Validator::kUrl: {
-      while (v.end > begin && std::string_view(".,;:!?'\"").find(text[v.end - 1]) !=
-                                   std::string_view::npos) {
-        --v.end;
-      }
-      v.ok = v.end > begin;
-      if (v.ok && IsPersonalUrl(text.substr(begin, v.end - begin))) v.floor = 0.85;
-      break;
-    }
-    case Validator::kStreet: {
-      // number, words..., suffix: no word may be a stop word or a unit.
-      std::size_t i = begin;
-      while (i < end && IsAlnum(text[i])) ++i;  // the house number
-      int words = 0;
-      while (i < end) {
-        while (i < end && !IsAlnum(text[i])) ++i;
-        const std::size_t start = i;
-        while (i < end && (IsAlnum(text[i]) || text[i] == '\'' || text[i] == '-')) ++i;
-        if (start == i) break;
-        std::string word;
-        for (std::size_t k = start; k < i; ++k) word.push_back(Lower(text[k]));
-        if (StreetStopWords().Contains(word) || UnitWords().Contains(word)) {
-          // A stop word after the suffix (in "apt", "#") is fine; before it, reject.
-          if (words < 2) {
-            v.ok = false;
-            break;
-          }
-        }
-        ++words;
-        if (words >= 2) break;  // number + first street word + ... checked enough to decide
-      }
-      break;
-    }
-    case Validator::kCity: {
-      // The city is the words before the comma (or before the state when there is none).
-      std::size_t stop = text.find(',', begin);
-      if (stop == std::string_view::npos || stop >= end) {
-        // "springfield ma 01101": the city ends before the last space before the state.
-        stop = end;
-        while (stop > begin && !IsAlpha(text[stop - 1])) --stop;  // back over the ZIP
-        while (stop > begin && IsAlpha(text[stop - 1])) --stop;   // back over the state
-        while (stop > begin && text[stop - 1] == ' ') --stop;
-      }
-      std::size_t b = begin;
-      // Drop leading stop words ("in", "lives", "at").
-      while (b < stop) {
-        std::size_t e = b;
-        while (e < stop && IsAlpha(text[e])) ++e;
-        std::string word;
-        for (std::size_t k = b; k < e; ++k) word.push_back(Lower(text[k]));
-        if (e == b || !CityStopWords().Contains(word)) break;
-        b = e;
-        while (b < stop && text[b] == ' ') ++b;
-      }
-      v.begin = b;
-      v.end = stop;
-      v.ok = b < stop;
-      if (v.ok && !HasDigit(text.substr(begin, end - begin))) {
-        // "Smith, MD" and "Lee, PA" are credentials; "Yes, OK" is chat.
-        const std::string_view state = text.substr(end - 2, 2);
-        if (state == "MD" || state == "PA" || state == "OK" || state == "DO") v.ok = false;
-      }
-      break;
-    }
+// ---- Shared helpers --------------------------------------------------------------------------
+
+struct Window {
+  std::uint64_t rules = 0;  // context rules of the nearby tokens
+  bool guarded = false;     // a measurement label before or a unit after
+};
+
+// Context of tokens [first, last]: five tokens before, two after.
+// Context does not cross a line break: pasted records put one field per line.
+Window Around(std::string_view text, const std::vector<Token>& tokens, std::size_t first,
+              std::size_t last) {
+  Window w;
+  for (std::size_t k = 1; k <= 5 && k <= first; ++k) {
+    const Token& t = tokens[first - k];
+    if (text.substr(t.end, tokens[first - k + 1].begin - t.end).find('\n') != std::string_view::npos) break;
+    w.rules |= t.rules;
+    if (k <= 2 && (t.flags & kLabel)) w.guarded = true;
   }
-  if (v.ok && (v.begin >= v.end)) v.ok = false;
-  return v;
+  for (std::size_t k = 1; k <= 2 && last + k < tokens.size(); ++k) {
+    const Token& t = tokens[last + k];
+    if (text.substr(tokens[last + k - 1].end, t.begin - tokens[last + k - 1].end).find('\n') != std::string_view::npos) break;
+    w.rules |= t.rules;
+    if (k == 1 && (t.flags & kUnit) && t.kind == TokenKind::kWord) w.guarded = true;
+  }
+  std::size_t i = tokens[last].end;
+  while (i < text.size() && text[i] == ' ') ++i;
+  if (i < text.size() && text[i] == '%') w.guarded = true;
+  return w;
 }
 
-bool Guarded(std::string_view text, std::size_t begin, std::size_t end,
-             const std::vector<std::string>& before, const std::vector<std::string>& after) {
-  for (std::size_t i = 0; i < before.size() && i < 2; ++i) {
-    if (MeasurementLabels().Contains(before[i])) return true;
+// The gap between two tokens.
+std::string_view Gap(std::string_view text, const Token& a, const Token& b) {
+  return text.substr(a.end, b.begin - a.end);
+}
+
+bool OnlySpaces(std::string_view gap, std::size_t max) {
+  return !gap.empty() && gap.size() <= max &&
+         std::all_of(gap.begin(), gap.end(), [](char c) { return c == ' ' || c == '\t'; });
+}
+
+int NumberValue(std::string_view text, const Token& t) {
+  int value = 0;
+  for (std::size_t i = t.begin; i < t.end && i - t.begin < 6; ++i) value = value * 10 + (text[i] - '0');
+  return value;
+}
+
+std::string LowerCopy(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = Lower(c);
+  return out;
+}
+
+bool IsPersonalUrl(std::string_view url) {
+  if (url.find('~') != std::string_view::npos || url.find('?') != std::string_view::npos) {
+    return true;
   }
-  if (!after.empty() && UnitWords().Contains(after[0])) return true;
-  std::size_t i = end;
-  while (i < text.size() && text[i] == ' ') ++i;
-  if (i < text.size() && text[i] == '%') return true;
-  (void)begin;
+  int run = 0;
+  for (char c : url) {
+    run = IsDigit(c) ? run + 1 : 0;
+    if (run >= 3) return true;
+  }
+  static constexpr std::array<std::string_view, 32> kPersonal = {
+      "u", "user", "users", "profile", "profiles", "patient", "patients", "member",
+      "members", "people", "person", "p", "id", "chart", "mrn", "album",
+      "albums", "photos", "pics", "gallery", "fundraiser", "f", "campaign", "me",
+      "family", "memorial", "obituary", "obituaries", "in", "friends", "account", "journey"};
+  const std::size_t scheme = url.find("://");
+  std::size_t pos = url.find('/', scheme == std::string_view::npos ? 0 : scheme + 3);
+  while (pos != std::string_view::npos) {
+    const std::size_t next = url.find('/', pos + 1);
+    const std::string segment = LowerCopy(url.substr(
+        pos + 1, next == std::string_view::npos ? std::string_view::npos : next - pos - 1));
+    if (std::find(kPersonal.begin(), kPersonal.end(), segment) != kPersonal.end() ||
+        segment.find('@') != std::string::npos) {
+      return true;
+    }
+    pos = next;
+  }
   return false;
 }
 
 }  // namespace
 
-void Scanner::ScanRules(std::string_view text, State& state) const {
-  state.raw.clear();
-  if (state.scratch == nullptr || text.empty()) return;
-  hs_scan(database_, text.data(), static_cast<unsigned>(text.size()), 0, state.scratch, OnMatch,
-          &state.raw);
-  for (const RawMatch& m : state.raw) {
-    const Rule& rule = rules_.rules[m.rule];
-    if (!BoundariesOk(text, m.from, m.to)) continue;
-    const Verdict v = Validate(rule, text, m.from, m.to, state.index);
-    if (!v.ok) continue;
-    TokensBefore(text, m.from, options_.context_tokens_before, state.before);
-    TokensAfter(text, m.to, options_.context_tokens_after, state.after);
-    if (rule.numeric_guard && v.floor == 0 && Guarded(text, m.from, m.to, state.before, state.after)) {
+// ---- Scanning --------------------------------------------------------------------------------
+
+namespace {
+
+class Pass {
+ public:
+  Pass(std::string_view text, const RuleSet& rules, const Scanner::Tables& tables,
+       const PatientIndexSnapshot* index, const ScannerOptions& options, std::vector<Token>& tokens,
+       std::vector<Finding>& findings, std::vector<Candidate>& candidates, std::string& digits)
+      : text_(text), rules_(rules.rules), tables_(tables), index_(index), options_(options),
+        tokens_(tokens), findings_(findings), candidates_(candidates), digits_(digits) {}
+
+  void DigitRuns();
+  void TokenRules();
+  void Names();
+  void Streets();
+  void Cities();
+  void Ages();
+  void WordDates();
+  void ColonRuns();
+  void PatternMatch(unsigned rule_index, std::size_t from, std::size_t to);
+
+ private:
+  void Emit(PhiType type, std::size_t begin, std::size_t end, double confidence,
+            std::string_view rule_id) {
+    if (confidence < options_.min_confidence || begin >= end) return;
+    findings_.push_back({type, begin, end, confidence, std::string(rule_id)});
+  }
+  double Score(const Rule& rule, std::size_t rule_index, const Window& w, bool formatted,
+               double floor) const {
+    const bool context = (w.rules >> rule_index) & 1u;
+    if (rule.numeric_guard && w.guarded && floor == 0 && !context) return 0;
+    double confidence = context
+                            ? rule.with_context
+                            : (formatted && rule.formatted > 0 ? rule.formatted : rule.base);
+    return std::max(confidence, floor);
+  }
+  std::size_t TokenAt(std::size_t pos) const {  // first token ending after pos
+    auto it = std::upper_bound(tokens_.begin(), tokens_.end(), pos,
+                               [](std::size_t p, const Token& t) { return p < t.end; });
+    return static_cast<std::size_t>(it - tokens_.begin());
+  }
+  void EvaluateRun(std::size_t first, std::size_t last);
+
+  std::string_view text_;
+  const std::vector<Rule>& rules_;
+  const Scanner::Tables& tables_;
+  const PatientIndexSnapshot* index_;
+  const ScannerOptions& options_;
+  std::vector<Token>& tokens_;
+  std::vector<Finding>& findings_;
+  std::vector<Candidate>& candidates_;
+  std::string& digits_;
+};
+
+// Characters that may join the groups of one number: "617-555-0142", "(617) 555 0142", "3/14".
+bool IsNumberGap(std::string_view gap) {
+  if (gap.empty() || gap.size() > 3) return false;
+  return std::all_of(gap.begin(), gap.end(), [](char c) {
+    return c == ' ' || c == '-' || c == '.' || c == '/' || c == '(' || c == ')';
+  });
+}
+
+bool Tight(std::string_view gap) { return gap.find(' ') == std::string_view::npos; }
+
+void Pass::DigitRuns() {
+  const std::size_t n = tokens_.size();
+  std::size_t t = 0;
+  while (t < n) {
+    if (tokens_[t].kind != TokenKind::kNumber) {
+      ++t;
       continue;
     }
-    const bool context = AnyIn(state.before, rule.context) || AnyIn(state.after, rule.context);
-    double confidence = context ? rule.with_context : (v.weak ? rule.base / 2 : rule.base);
-    confidence = std::max(confidence, v.floor);
-    if (confidence < options_.min_confidence) continue;
-    state.findings.push_back({rule.type, v.begin, v.end, confidence, rule.id});
+    std::size_t last = t;
+    while (last + 1 < n && tokens_[last + 1].kind == TokenKind::kNumber &&
+           IsNumberGap(Gap(text_, tokens_[last], tokens_[last + 1]))) {
+      ++last;
+    }
+    // A lone short number ("88", "25", "120") is no identifier: every digit rule needs five
+    // digits or more than one group.
+    if (last == t && tokens_[t].end - tokens_[t].begin < 5) {
+      ++t;
+      continue;
+    }
+    // Very long runs are evaluated in overlapping windows of 24 groups.
+    for (std::size_t start = t; start <= last; start += 20) {
+      EvaluateRun(start, std::min(last, start + 23));
+      if (start + 23 >= last) break;
+    }
+    t = last + 1;
   }
 }
 
-void Scanner::ScanNames(std::string_view text, const PatientIndexSnapshot& index,
-                        State& state) const {
-  // Tokens are runs of letters (non-ASCII bytes count as letters) with inner ' or -; a
-  // possessive "'s" is left out of the token.
-  auto& tokens = state.tokens;
-  tokens.clear();
-  const std::size_t n = text.size();
-  std::size_t i = 0;
-  while (i < n) {
-    while (i < n && !(Cls(text[i]) & (kClsLower | kClsUpper | kClsHigh))) ++i;
-    if (i == n) break;
-    const std::size_t begin = i;
-    std::uint64_t key = NameKey::kSeed;
-    while (i < n) {
-      const char c = text[i];
-      const std::uint8_t cls = Cls(c);
-      if (cls & (kClsLower | kClsUpper | kClsHigh)) {
-        key = (key ^ static_cast<unsigned char>(Lower(c))) * 1099511628211ull;
-        ++i;
-      } else if ((c == '\'' || c == '-') && i + 1 < n && (Cls(text[i + 1]) & (kClsLower | kClsUpper)) &&
-                 !(c == '\'' && (text[i + 1] == 's' || text[i + 1] == 'S') &&
-                   (i + 2 == n || !IsAlpha(text[i + 2])))) {
-        ++i;  // O'Brien, Smith-Jones (skipped by the key, like NameKey does)
-      } else {
-        break;
+void Pass::EvaluateRun(std::size_t first, std::size_t last) {
+  candidates_.clear();
+  const std::size_t groups = last - first + 1;
+  for (std::size_t a = first; a <= last; ++a) {
+    // A part of a tightly joined number ("555" in "617-555-0142") is not a number of its own.
+    if (a > first && Tight(Gap(text_, tokens_[a - 1], tokens_[a]))) continue;
+    digits_.clear();
+    std::array<int, 24> sizes{};
+    for (std::size_t b = a; b <= last; ++b) {
+      const Token& tb = tokens_[b];
+      digits_.append(text_.substr(tb.begin, tb.end - tb.begin));
+      sizes[b - a] = static_cast<int>(tb.end - tb.begin);
+      const int count = static_cast<int>(digits_.size());
+      if (count > 19) break;
+      if (b < last && Tight(Gap(text_, tb, tokens_[b + 1]))) continue;
+      const std::size_t parts = b - a + 1;
+      std::size_t begin = tokens_[a].begin;
+      if (begin > 0 && (text_[begin - 1] == '(' || text_[begin - 1] == '+')) --begin;
+      const std::size_t end = tb.end;
+      const std::string_view span = text_.substr(begin, end - begin);
+      auto same_separators = [&](std::string_view allowed) {
+        char sep = 0;
+        for (std::size_t k = a; k < b; ++k) {
+          const std::string_view gap = Gap(text_, tokens_[k], tokens_[k + 1]);
+          if (gap.size() != 1 || allowed.find(gap[0]) == std::string_view::npos) return false;
+          if (sep != 0 && gap[0] != sep) return false;
+          sep = gap[0];
+        }
+        return true;
+      };
+      auto shape = [&](std::initializer_list<int> want) {
+        if (want.size() != parts) return false;
+        std::size_t k = 0;
+        for (int w : want) {
+          if (sizes[k++] != w) return false;
+        }
+        return true;
+      };
+      Window window;
+      bool window_ready = false;
+      for (std::size_t r : tables_.digit_rules) {
+        const Rule& rule = rules_[r];
+        if (count < rule.min_length || count > rule.max_length) continue;
+        // Rules that cannot reach the threshold without their context word (and without an
+        // index hit or a state code before a ZIP) are not validated when the word is absent.
+        const bool may_stand_alone =
+            std::max(rule.base, rule.formatted) >= options_.min_confidence ||
+            rule.index_confidence > 0 || rule.validator == Validator::kZip;
+        if (!may_stand_alone) {
+          if (!window_ready) {
+            window = Around(text_, tokens_, a, b);
+            window_ready = true;
+          }
+          if (!((window.rules >> r) & 1u)) continue;
+        }
+        bool formatted = false;
+        double floor = 0;
+        double base_override = -1;
+        bool ok = true;
+        switch (rule.validator) {
+          case Validator::kPhone:
+            ok = IsValidNanpPhone(digits_);
+            formatted = shape({3, 3, 4}) || shape({1, 3, 3, 4}) || shape({10}) || shape({11});
+            break;
+          case Validator::kPhoneLocal:
+            ok = digits_[0] >= '2' && shape({3, 4});
+            formatted = ok;
+            break;
+          case Validator::kSsn:
+            ok = IsValidSsn(digits_);
+            formatted = shape({3, 2, 4});
+            break;
+          case Validator::kCard:
+            ok = IsValidCardNumber(digits_);
+            formatted = true;
+            break;
+          case Validator::kNpi:
+            ok = IsValidNpi(digits_);
+            formatted = shape({10});
+            break;
+          case Validator::kImei:
+            ok = IsValidImei(digits_) && !IsValidCardNumber(digits_);
+            formatted = shape({15}) || shape({2, 6, 6, 1});
+            break;
+          case Validator::kHasDigit:
+            // Identifiers typed in pieces, but not dates or fractions ("7/14/2024").
+            for (std::size_t k = a; ok && k < b; ++k) {
+              ok = Gap(text_, tokens_[k], tokens_[k + 1]).find_first_not_of(" -.") ==
+                   std::string_view::npos;
+            }
+            break;
+          case Validator::kMrn:
+            for (std::size_t k = a; ok && k < b; ++k) {
+              ok = Gap(text_, tokens_[k], tokens_[k + 1]).find_first_not_of(" -.") ==
+                   std::string_view::npos;
+            }
+            if (!ok) break;
+            if (index_ != nullptr && rule.index_confidence > 0 && index_->HasMrn(digits_)) {
+              const bool printed = parts == 1 || (parts == 2 && sizes[0] == sizes[1]);
+              floor = printed ? rule.index_confidence : std::min(rule.index_confidence, 0.75);
+            }
+            break;
+          case Validator::kZip: {
+            const bool printed = shape({5}) || (shape({5, 4}) && same_separators("-"));
+            bool pieces = count == 5 && parts > 1;  // "021 15", "0 2 1 1 5" after a state code
+            for (std::size_t k = a; pieces && k < b; ++k) {
+              pieces = Gap(text_, tokens_[k], tokens_[k + 1]).find_first_not_of(" -.") ==
+                       std::string_view::npos;
+            }
+            ok = printed || pieces;
+            formatted = parts == 2 && printed;
+            // After a state code ("MA 02115", "Springfield, MA 02115") no context is needed.
+            if (!printed) base_override = 0;  // pieces count only after a state code
+            if (ok && a > 0 && tokens_[a - 1].kind == TokenKind::kWord &&
+                (tokens_[a - 1].flags & kState)) {
+              const std::string_view gap = Gap(text_, tokens_[a - 1], tokens_[a]);
+              if (gap == " " || gap == ", " || gap == ",") {
+                const Token& st = tokens_[a - 1];
+                const bool comma_before =
+                    a >= 2 && Gap(text_, tokens_[a - 2], st).find(',') != std::string_view::npos;
+                const bool weak = !st.all_caps && (st.flags & kAmbiguousState) && !comma_before;
+                base_override = weak ? 0.4 : printed ? 0.85 : 0.7;
+              }
+            }
+            break;
+          }
+          case Validator::kDate:
+            if (parts == 3) {
+              ok = same_separators("/-.") &&
+                   ((sizes[0] <= 2 && sizes[1] <= 2 && (sizes[2] == 2 || sizes[2] == 4)) ||
+                    (sizes[0] == 4 && sizes[1] <= 2 && sizes[2] <= 2));
+              if (ok) {
+                const int v0 = NumberValue(text_, tokens_[a]);
+                const int v1 = NumberValue(text_, tokens_[a + 1]);
+                const int v2 = NumberValue(text_, tokens_[a + 2]);
+                if (sizes[0] == 4) {
+                  ok = IsValidDate(v0, v1, v2);
+                } else {
+                  const int year = sizes[2] == 4 ? v2 : -1;
+                  ok = IsValidDate(year, v0, v1) || IsValidDate(year, v1, v0);
+                }
+              }
+            } else if (parts == 2) {
+              ok = same_separators("/") && sizes[0] <= 2 && sizes[1] <= 2 &&
+                   IsValidDate(-1, NumberValue(text_, tokens_[a]),
+                               NumberValue(text_, tokens_[a + 1]));
+              base_override = 0.1;  // "3/14" is a date only with a context word
+            } else {
+              ok = false;
+            }
+            break;
+          case Validator::kIpv4:
+            ok = parts == 4 && same_separators(".") && IsValidIpv4(span);
+            break;
+          default:
+            break;
+        }
+        if (!ok) continue;
+        if (!window_ready) {
+          window = Around(text_, tokens_, a, b);
+          window_ready = true;
+        }
+        double confidence = Score(rule, r, window, formatted, floor);
+        const bool context = (window.rules >> r) & 1u;
+        if (base_override >= 0 && !context) {
+          // A state code before a ZIP outweighs the label guard ("CA" is also calcium).
+          confidence = std::max(base_override, floor);
+          if (rule.numeric_guard && window.guarded && floor == 0 &&
+              rule.validator != Validator::kZip) {
+            confidence = 0;
+          }
+        }
+        if (confidence < options_.min_confidence) continue;
+        candidates_.push_back({begin, end, confidence, r, context});
       }
     }
-    if (IsDigit(i < n ? text[i] : ' ')) continue;  // part of an id like "ab12"
-    tokens.push_back({static_cast<std::uint32_t>(begin), static_cast<std::uint32_t>(i), key,
-                      IsUpper(text[begin])});
   }
+  (void)groups;
+  // Keep the best non-overlapping readings: context first, then confidence, then length.
+  std::sort(candidates_.begin(), candidates_.end(), [](const Candidate& x, const Candidate& y) {
+    if (x.context != y.context) return x.context;
+    if (x.confidence != y.confidence) return x.confidence > y.confidence;
+    if (x.end - x.begin != y.end - y.begin) return x.end - x.begin > y.end - y.begin;
+    return x.rule < y.rule;
+  });
+  const std::size_t kept_from = findings_.size();
+  for (const Candidate& c : candidates_) {
+    bool overlaps = false;
+    for (std::size_t k = kept_from; k < findings_.size(); ++k) {
+      if (c.begin < findings_[k].end && findings_[k].begin < c.end) overlaps = true;
+    }
+    if (!overlaps) Emit(rules_[c.rule].type, c.begin, c.end, c.confidence, rules_[c.rule].id);
+  }
+}
 
-  // Gap between two tokens: spaces only (at most 3) -> 1; a comma with spaces -> 2; else 0.
-  auto gap = [&](const NameToken& a, const NameToken& b) {
-    std::size_t spaces = 0;
-    std::size_t commas = 0;
-    for (std::size_t k = a.end; k < b.begin; ++k) {
-      const char c = text[k];
-      if (c == ' ' || c == '\t') {
-        ++spaces;
-      } else if (c == ',') {
-        ++commas;
-      } else if (c == '\'' && k + 1 < b.begin && (text[k + 1] == 's' || text[k + 1] == 'S')) {
-        return 0;  // "garcia's maria" is not a name
-      } else {
-        return 0;
+void Pass::TokenRules() {
+  const std::size_t n = tokens_.size();
+  for (std::size_t t = 0; t < n; ++t) {
+    const Token& first = tokens_[t];
+    if (first.kind == TokenKind::kNumber) continue;
+    if (first.kind == TokenKind::kWord) {
+      // A word starts a group only when joined to a number: "ABC-1234", "ABC 123", "AB-9...".
+      if (t + 1 >= n || tokens_[t + 1].kind == TokenKind::kWord) continue;
+      const std::string_view g = Gap(text_, first, tokens_[t + 1]);
+      if (g != "-" && g != " ") continue;
+    }
+    // Groups of up to three tokens joined by '-' (or two by one space: "ABC 123").
+    std::size_t best_end_token = 0;
+    double best_confidence = 0;
+    std::size_t best_rule = 0;
+    std::size_t best_begin = 0;
+    std::size_t best_end = 0;
+    bool best_context = false;
+    bool letters = false;
+    bool digits = false;
+    bool gap_is_space = false;
+    int length = 0;
+    for (std::size_t last = t; last < n && last < t + 3; ++last) {
+      const Token& tl = tokens_[last];
+      if (last > t) {
+        gap_is_space = gap_is_space || Gap(text_, tokens_[last - 1], tl) == " ";
+        const std::string_view gap = Gap(text_, tokens_[last - 1], tl);
+        // "ABC 123" (a plate) is the only grouping by space.
+        const bool space_pair = last == t + 1 && gap == " " && first.kind == TokenKind::kWord &&
+                                tl.kind == TokenKind::kNumber && first.end - first.begin <= 3 &&
+                                tl.end - tl.begin >= 3;
+        if (gap != "-" && !space_pair) break;
+      }
+      letters = letters || tl.kind != TokenKind::kNumber;
+      digits = digits || tl.kind != TokenKind::kWord;
+      length += static_cast<int>(tl.end - tl.begin);
+      if (!letters || !digits) continue;
+      const std::size_t begin = first.begin;
+      const std::size_t end = tl.end;
+      const std::string_view span = text_.substr(begin, end - begin);
+      Window window;
+      bool window_ready = false;
+      for (std::size_t r : tables_.token_rules) {
+        const Rule& rule = rules_[r];
+        if (length < rule.min_length || length > rule.max_length) continue;
+        if (gap_is_space && rule.type != PhiType::kVehicle) continue;
+        if (std::max(rule.base, rule.formatted) < options_.min_confidence) {
+          if (!window_ready) {
+            window = Around(text_, tokens_, t, last);
+            window_ready = true;
+          }
+          if (!((window.rules >> r) & 1u)) continue;
+        }
+        bool ok = true;
+        std::size_t b = begin;
+        switch (rule.validator) {
+          case Validator::kVin: ok = last == t && IsValidVin(span); break;
+          case Validator::kDea: ok = last == t && IsValidDea(span); break;
+          case Validator::kMbi: ok = IsValidMbi(span); break;
+          case Validator::kMrnPrefixed: {
+            // "MRN48213377", "MR48213377": the letters are a label, the digits the MRN.
+            ok = last == t && span.size() > 2 && Lower(span[0]) == 'm' && Lower(span[1]) == 'r';
+            b = begin + (span.size() > 3 && Lower(span[2]) == 'n' ? 3 : 2);
+            for (std::size_t k = b; ok && k < end; ++k) ok = IsDigit(text_[k]);
+            ok = ok && end - b >= 5;
+            break;
+          }
+          default:
+            break;
+        }
+        if (!ok) continue;
+        if (!window_ready) {
+          window = Around(text_, tokens_, t, last);
+          window_ready = true;
+        }
+        const double confidence = Score(rule, r, window, false, 0);
+        const bool context = (window.rules >> r) & 1u;
+        if (confidence >= options_.min_confidence &&
+            (context > best_context || (context == best_context && confidence > best_confidence))) {
+          best_context = context;
+          best_confidence = confidence;
+          best_rule = r;
+          best_begin = b;
+          best_end = end;
+          best_end_token = last;
+        }
       }
     }
-    if (commas == 0 && spaces >= 1 && spaces <= 3) return 1;
-    if (commas == 1 && spaces <= 3) return 2;
+    if (best_confidence >= options_.min_confidence) {
+      Emit(rules_[best_rule].type, best_begin, best_end, best_confidence, rules_[best_rule].id);
+      t = best_end_token;
+    }
+  }
+}
+
+void Pass::Names() {
+  if (index_ == nullptr || index_->size() == 0) return;
+  const std::size_t n = tokens_.size();
+  auto word = [&](std::size_t k) { return k < n && tokens_[k].kind == TokenKind::kWord; };
+  // Gap between two name tokens: 1 for spaces only, 2 for a comma with spaces, 0 otherwise.
+  auto gap = [&](std::size_t a, std::size_t b) {
+    const std::string_view g = Gap(text_, tokens_[a], tokens_[b]);
+    if (OnlySpaces(g, 3)) return 1;
+    const std::size_t comma = g.find(',');
+    if (comma != std::string_view::npos && g.size() <= 4 &&
+        std::all_of(g.begin(), g.end(), [](char c) { return c == ' ' || c == ','; }) &&
+        std::count(g.begin(), g.end(), ',') == 1) {
+      return 2;
+    }
     return 0;
   };
-  auto is_initial = [&](const NameToken& t) {
-    return t.end - t.begin == 1 && IsAlpha(text[t.begin]);
+  auto extend = [&](std::uint64_t key, std::size_t k) {
+    return NameKey::Extend(key, text_.substr(tokens_[k].begin, tokens_[k].end - tokens_[k].begin));
   };
-  auto extend = [&](std::uint64_t key, const NameToken& t) {
-    return NameKey::Extend(key, text.substr(t.begin, t.end - t.begin));
+  auto initial_then = [&](std::size_t k) {  // "L." or "L" followed by the next token
+    if (!word(k) || tokens_[k].end - tokens_[k].begin != 1 || !word(k + 1)) return false;
+    const std::string_view g = Gap(text_, tokens_[k], tokens_[k + 1]);
+    return OnlySpaces(g, 3) || (g.size() >= 2 && g[0] == '.' && OnlySpaces(g.substr(1), 2));
   };
-  auto all_caps = [&](const NameToken& t) {
-    for (std::size_t k = t.begin; k < t.end; ++k) {
-      if (IsAlpha(text[k]) && !IsUpper(text[k])) return false;
-    }
-    return true;
-  };
-
-  const std::size_t count = tokens.size();
-  for (std::size_t t = 0; t < count; ++t) {
-    const NameToken& tok = tokens[t];
-    // First [Middle-initial] Last, with one- or two-token first names and up to three-token
-    // last names ("Mary Ann De La Cruz").
+  for (std::size_t t = 0; t < n; ++t) {
+    if (!word(t)) continue;
+    const Token& tok = tokens_[t];
+    // Most words are not names: one filter probe rules them out ("Mary Ann" needs "mary").
+    if (!index_->MaybeName(tok.key)) continue;
+    // First [Initial] Last, with one- or two-token first names and up to three-token last names.
     std::uint64_t first_key = tok.key;
-    bool matched = false;
-    for (std::size_t fl = 1; fl <= 2 && !matched && t + fl <= count; ++fl) {
+    std::size_t matched_end = 0;
+    for (std::size_t fl = 1; fl <= 2 && matched_end == 0; ++fl) {
       if (fl == 2) {
-        if (gap(tokens[t], tokens[t + 1]) != 1) break;
-        first_key = extend(first_key, tokens[t + 1]);
+        if (!word(t + 1) || gap(t, t + 1) != 1) break;
+        first_key = extend(first_key, t + 1);
       }
-      if (!index.IsFirstName(first_key)) continue;
+      if (!index_->IsFirstName(first_key)) continue;
       std::size_t j = t + fl;
-      if (j < count && is_initial(tokens[j]) && gap(tokens[j - 1], tokens[j]) == 1) {
-        // "Maria L. Garcia": skip the initial when a last name follows it
-        if (j + 1 < count && gap(tokens[j], tokens[j + 1]) >= 1) {
-          const std::size_t after_initial = j + 1;
-          if (index.IsNamePair(first_key, tokens[after_initial].key)) j = after_initial;
+      if (!word(j)) continue;
+      if (initial_then(j)) {
+        std::uint64_t last_key = NameKey::kSeed;
+        for (std::size_t ll = 0; ll < 3 && word(j + 1 + ll); ++ll) {
+          if (ll > 0 && gap(j + ll, j + 1 + ll) != 1) break;
+          last_key = ll == 0 ? tokens_[j + 1].key : extend(last_key, j + 1 + ll);
+          if (index_->IsNamePair(first_key, last_key)) matched_end = j + 2 + ll;
         }
+        if (matched_end > 0) break;
       }
-      if (j >= count || gap(tokens[j - 1], tokens[j]) == 0) continue;
-      if (gap(tokens[j - 1], tokens[j]) == 2 && j == t + fl) continue;  // "Maria, Garcia"
+      if (gap(j - 1, j) != 1) continue;
       std::uint64_t last_key = NameKey::kSeed;
-      std::size_t best_end = 0;
-      for (std::size_t ll = 0; ll < 3 && j + ll < count; ++ll) {
-        if (ll > 0 && gap(tokens[j + ll - 1], tokens[j + ll]) != 1) break;
-        last_key = ll == 0 ? tokens[j].key : extend(last_key, tokens[j + ll]);
-        if (index.IsNamePair(first_key, last_key)) best_end = j + ll + 1;
-      }
-      if (best_end > 0) {
-        state.findings.push_back({PhiType::kName, tok.begin, tokens[best_end - 1].end, 0.95,
-                                  "name.index.pair"});
-        matched = true;
+      for (std::size_t ll = 0; ll < 3 && word(j + ll); ++ll) {
+        if (ll > 0 && gap(j + ll - 1, j + ll) != 1) break;
+        last_key = ll == 0 ? tokens_[j].key : extend(last_key, j + ll);
+        if (index_->IsNamePair(first_key, last_key)) matched_end = j + ll + 1;
       }
     }
-    if (matched) continue;
-
-    // Last, First  (or LAST FIRST in upper case, as EHR headers print it).
-    if (index.IsLastName(tok.key) && t + 1 < count) {
-      const int g = gap(tok, tokens[t + 1]);
-      const bool reversed = g == 2 || (g == 1 && all_caps(tok) && all_caps(tokens[t + 1]));
-      if (g != 0) {
-        std::uint64_t fkey = tokens[t + 1].key;
-        std::size_t end_token = 0;
-        if (index.IsNamePair(fkey, tok.key)) {
-          end_token = t + 2;
-        } else if (t + 2 < count && gap(tokens[t + 1], tokens[t + 2]) == 1 &&
-                   index.IsNamePair(extend(fkey, tokens[t + 2]), tok.key)) {
-          end_token = t + 3;
-        }
-        if (end_token > 0) {
-          // "Garcia Maria" without comma or capitals is weaker evidence than "Garcia, Maria".
-          state.findings.push_back({PhiType::kName, tok.begin, tokens[end_token - 1].end,
-                                    reversed ? 0.95 : 0.7, "name.index.last_first"});
-          continue;
+    if (matched_end > 0) {
+      Emit(PhiType::kName, tok.begin, tokens_[matched_end - 1].end, 0.95, "name.index.pair");
+      t = matched_end - 1;
+      continue;
+    }
+    // Last, First (or LAST FIRST in capitals, as EHR headers print it), with last names of up
+    // to three words ("Del Rio, Ana").
+    {
+      std::uint64_t last_key = NameKey::kSeed;
+      std::size_t end_token = 0;
+      for (std::size_t ll = 0; ll < 3 && end_token == 0 && word(t + ll); ++ll) {
+        if (ll > 0 && gap(t + ll - 1, t + ll) != 1) break;
+        last_key = ll == 0 ? tok.key : extend(last_key, t + ll);
+        const std::size_t f = t + ll + 1;  // first-name token
+        if (!word(f) || !index_->IsLastName(last_key)) continue;
+        const int g = gap(f - 1, f);
+        const bool caps = g == 1 && tokens_[f - 1].all_caps && tokens_[f].all_caps;
+        if (g != 2 && !caps) continue;
+        if (index_->IsNamePair(tokens_[f].key, last_key)) {
+          end_token = f + 1;
+        } else if (word(f + 1) && gap(f, f + 1) == 1 &&
+                   index_->IsNamePair(extend(tokens_[f].key, f + 1), last_key)) {
+          end_token = f + 2;
         }
       }
+      if (end_token > 0) {
+        Emit(PhiType::kName, tok.begin, tokens_[end_token - 1].end, 0.95, "name.index.last_first");
+        t = end_token - 1;
+        continue;
+      }
     }
-
+    if (!index_->IsLastName(tok.key)) continue;
     // A context word and a last name: "pt Garcia", "Mrs. garcia".
-    if (index.IsLastName(tok.key)) {
-      TokensBefore(text, tok.begin, 2, state.before);
-      if (!state.before.empty() && NameContextWords().Contains(state.before[0])) {
-        std::string lower;
-        for (std::size_t k = tok.begin; k < tok.end; ++k) lower.push_back(Lower(text[k]));
-        if (tok.capitalized || !CommonWordSurnames().Contains(lower)) {
-          state.findings.push_back({PhiType::kName, tok.begin, tok.end, 0.8,
-                                    "name.index.context"});
-        }
+    if (t > 0 && (tokens_[t - 1].flags & kNameContext) &&
+        (tok.capitalized || !(tok.flags & kCommonSurname))) {
+      const std::string_view g = Gap(text_, tokens_[t - 1], tok);
+      if (g.size() <= 3 && g.find('\n') == std::string_view::npos) {
+        Emit(PhiType::kName, tok.begin, tok.end, 0.8, "name.index.context");
       }
     }
   }
 }
+
+void Pass::Streets() {
+  const std::size_t n = tokens_.size();
+  for (std::size_t t = 0; t < n; ++t) {
+    const Token& num = tokens_[t];
+    const std::size_t len = num.end - num.begin;
+    const bool number = num.kind == TokenKind::kNumber && len <= 6;
+    const bool number_letter = num.kind == TokenKind::kMixed && len <= 6 && IsDigit(text_[num.begin]) &&
+                               IsAlpha(text_[num.end - 1]) && IsDigit(text_[num.end - 2]);
+    if (!number && !number_letter) continue;
+    if (t > 0 && (tokens_[t - 1].flags & kLabel)) continue;
+    std::size_t suffix = 0;
+    for (std::size_t k = t + 1; k < n && k <= t + 5; ++k) {
+      const Token& w = tokens_[k];
+      const std::string_view g = Gap(text_, tokens_[k - 1], w);
+      const bool after_directional = k == t + 2 && tokens_[k - 1].end - tokens_[k - 1].begin == 1 &&
+                                     g.size() == 2 && g[0] == '.' && g[1] == ' ';
+      if (g != " " && !after_directional) break;
+      const bool ordinal = w.kind == TokenKind::kMixed && k == t + 1;  // "5th Ave"
+      if (w.kind != TokenKind::kWord && !ordinal) break;
+      if ((w.flags & kStreetSuffix) && k >= t + 2) suffix = k;  // keep the last suffix ("Ridge Rd")
+      else if (suffix != 0) break;
+      if ((w.flags & (kStreetStop | kUnit)) && !(w.flags & kStreetSuffix)) break;
+    }
+    if (suffix == 0) continue;
+    std::size_t end_token = suffix;
+    // ", Apt 4B", " Unit 12", " #3"
+    if (suffix + 1 < n) {
+      const std::string_view g = Gap(text_, tokens_[suffix], tokens_[suffix + 1]);
+      const Token& d = tokens_[suffix + 1];
+      const bool sep = g == " " || g == ", " || g == ". " || g == "., ";
+      if (sep && (d.flags & kUnitDesignator) && suffix + 2 < n) {
+        const std::string_view g2 = Gap(text_, d, tokens_[suffix + 2]);
+        if (g2 == " " || g2 == " #" || g2 == ". " || g2 == "#" || g2 == ". #") end_token = suffix + 2;
+      } else if ((g == " #" || g == ", #") && d.kind != TokenKind::kWord) {
+        end_token = suffix + 1;
+      }
+    }
+    const Window w = Around(text_, tokens_, t, end_token);
+    const double confidence = (w.rules & tables_.address_mask) ? 0.95 : 0.85;
+    Emit(PhiType::kAddress, num.begin, tokens_[end_token].end, confidence, "address.street");
+    // The city that follows a street line: "..., Arlington" (one or two words).
+    if (end_token + 1 < n && Gap(text_, tokens_[end_token], tokens_[end_token + 1]) == ", ") {
+      const Token& c0 = tokens_[end_token + 1];
+      if (c0.kind == TokenKind::kWord && !(c0.flags & (kCityStop | kState))) {
+        std::size_t city_end = end_token + 1;
+        if (city_end + 1 < n && tokens_[city_end + 1].kind == TokenKind::kWord &&
+            Gap(text_, c0, tokens_[city_end + 1]) == " " &&
+            !(tokens_[city_end + 1].flags & (kCityStop | kState | kStreetStop)) &&
+            c0.capitalized == tokens_[city_end + 1].capitalized) {
+          ++city_end;
+        }
+        Emit(PhiType::kAddress, c0.begin, tokens_[city_end].end, confidence - 0.05,
+             "address.city");
+      }
+    }
+    t = end_token;
+  }
+  // P.O. Box 123
+  for (std::size_t t = 0; t + 1 < n; ++t) {
+    if (!(tokens_[t].flags & kBox) || tokens_[t + 1].kind != TokenKind::kNumber) continue;
+    std::size_t begin_token = t;
+    if (t > 0 && (tokens_[t - 1].flags & kPo)) begin_token = t - 1;
+    if (t > 1 && tokens_[t - 1].key == NameKey::Of("o") && tokens_[t - 2].key == NameKey::Of("p")) {
+      begin_token = t - 2;
+    }
+    if (begin_token == t) continue;
+    Emit(PhiType::kAddress, tokens_[begin_token].begin, tokens_[t + 1].end, 0.9, "address.pobox");
+  }
+}
+
+void Pass::Cities() {
+  const std::size_t n = tokens_.size();
+  for (std::size_t s = 1; s < n; ++s) {
+    const Token& st = tokens_[s];
+    if (st.kind != TokenKind::kWord || !(st.flags & kState) || st.end - st.begin != 2) continue;
+    const bool zip_follows = s + 1 < n && tokens_[s + 1].kind == TokenKind::kNumber &&
+                             tokens_[s + 1].end - tokens_[s + 1].begin == 5 &&
+                             (Gap(text_, st, tokens_[s + 1]) == " " ||
+                              Gap(text_, st, tokens_[s + 1]) == ", ");
+    const std::string_view code = text_.substr(st.begin, 2);
+    // Credentials ("Lee, MD") and English words in capitals are not states without a ZIP.
+    const bool word_like = code == "MD" || code == "PA" || code == "OK" || code == "DO" ||
+                           code == "ME" || code == "IN" || code == "OR" || code == "HI" ||
+                           code == "OH" || code == "ID";
+    const std::string_view g = Gap(text_, tokens_[s - 1], st);
+    const bool comma = g == ", " || g == ",";
+    const Token& c1 = tokens_[s - 1];
+    if (c1.kind != TokenKind::kWord || (c1.flags & (kCityStop | kState))) continue;
+    bool ok = false;
+    if (zip_follows) {
+      ok = comma || g == " ";
+    } else if (comma) {
+      // "Springfield, MA"; in lower case only for codes that are not English words; never a
+      // credential ("Lee, MD", "Kim, PA", "Cho, DO").
+      const bool credential = code == "MD" || code == "PA" || code == "DO";
+      ok = st.all_caps ? !credential && c1.capitalized : !(st.flags & kAmbiguousState);
+    } else if (g == " ") {
+      ok = st.all_caps && !word_like && c1.capitalized;  // "Oak Grove WI"
+    }
+    if (!ok) continue;
+    std::size_t begin = c1.begin;
+    if (s >= 2) {
+      const Token& c0 = tokens_[s - 2];
+      if (c0.kind == TokenKind::kWord && Gap(text_, c0, c1) == " " && !(c0.flags & kCityStop) &&
+          c0.capitalized && c1.capitalized) {
+        begin = c0.begin;
+      }
+    }
+    Emit(PhiType::kAddress, begin, c1.end, 0.8, "address.city");
+  }
+}
+
+void Pass::Ages() {
+  const std::size_t n = tokens_.size();
+  for (std::size_t t = 0; t < n; ++t) {
+    const Token& tok = tokens_[t];
+    if (tok.kind == TokenKind::kWord) continue;
+    std::size_t digits_end = tok.begin;
+    while (digits_end < tok.end && IsDigit(text_[digits_end])) ++digits_end;
+    const std::size_t digit_count = digits_end - tok.begin;
+    if (digit_count < 2 || digit_count > 3) continue;
+    int value = 0;
+    for (std::size_t k = tok.begin; k < digits_end; ++k) value = value * 10 + (text_[k] - '0');
+    if (value < 90 || value > 125) continue;
+    bool age = false;
+    if (tok.kind == TokenKind::kMixed) {
+      // "93yo", "93yrs", "93y"
+      const std::string unit = LowerCopy(text_.substr(digits_end, tok.end - digits_end));
+      age = unit == "yo" || unit == "yr" || unit == "yrs" || unit == "y" || unit == "yoa";
+    } else if (tok.kind == TokenKind::kNumber) {
+      if (t + 1 < n && (tokens_[t + 1].flags & kAgeUnit)) {
+        const std::string_view g = Gap(text_, tok, tokens_[t + 1]);
+        age = g.empty() || g == " " || g == "-";
+      }
+      if (!age && t > 0 && (tokens_[t - 1].flags & kAgeWord)) {
+        const std::string_view g = Gap(text_, tokens_[t - 1], tok);
+        age = g == " " || g == ": " || g == ":" || g == " of ";
+      }
+    }
+    if (age) Emit(PhiType::kAge, tok.begin, digits_end, 0.9, "age.over89");
+  }
+}
+
+void Pass::WordDates() {
+  const std::size_t n = tokens_.size();
+  auto day_of = [&](const Token& t) -> int {  // "14", "14th", "3rd"
+    std::size_t k = t.begin;
+    int value = 0;
+    while (k < t.end && IsDigit(text_[k]) && k - t.begin < 2) value = value * 10 + (text_[k++] - '0');
+    if (k == t.begin) return 0;
+    if (k == t.end) return t.kind == TokenKind::kNumber ? value : 0;
+    const std::string suffix = LowerCopy(text_.substr(k, t.end - k));
+    return suffix == "st" || suffix == "nd" || suffix == "rd" || suffix == "th" ? value : 0;
+  };
+  auto year_at = [&](std::size_t k, std::size_t after) -> int {  // ", 1962" / " 1962"
+    if (k >= n || tokens_[k].kind != TokenKind::kNumber || tokens_[k].end - tokens_[k].begin != 4) return 0;
+    const std::string_view g = Gap(text_, tokens_[after], tokens_[k]);
+    if (g != " " && g != ", " && g != "," && g != "-" && g != " - ") return 0;
+    const int y = NumberValue(text_, tokens_[k]);
+    return y >= 1900 && y <= 2099 ? y : 0;
+  };
+  for (std::size_t t = 0; t < n; ++t) {
+    const Token& m = tokens_[t];
+    if (m.month == 0 || m.kind != TokenKind::kWord) continue;
+    std::size_t first = t;
+    std::size_t last = t;
+    int day = 0;
+    int year = 0;
+    // Month Day[, Year]
+    if (t + 1 < n) {
+      const std::string_view g = Gap(text_, m, tokens_[t + 1]);
+      if ((g == " " || g == ". " || g == "-" || g == ".") && (day = day_of(tokens_[t + 1])) > 0) {
+        last = t + 1;
+        if ((year = year_at(t + 2, t + 1)) > 0) last = t + 2;
+      }
+    }
+    // Day [of] Month[, Year]
+    if (day == 0 && t > 0) {
+      std::size_t d = t - 1;
+      if ((tokens_[d].flags & kOf) && d > 0 && Gap(text_, tokens_[d], m) == " ") --d;
+      const std::string_view g = Gap(text_, tokens_[d], tokens_[d + 1]);
+      if ((g == " " || g == "-") && (day = day_of(tokens_[d])) > 0) {
+        first = d;
+        if ((year = year_at(t + 1, t)) > 0) last = t + 1;
+      }
+    }
+    if (day == 0 || !IsValidDate(year > 0 ? year : -1, m.month, day)) continue;
+    const Window w = Around(text_, tokens_, first, last);
+    const double confidence = (w.rules & tables_.date_mask) ? 0.92 : (year > 0 ? 0.4 : 0.3);
+    Emit(PhiType::kDate, tokens_[first].begin, tokens_[last].end, confidence, "date.words");
+    t = last;
+  }
+}
+
+void Pass::ColonRuns() {
+  const std::size_t n = text_.size();
+  std::size_t i = 0;
+  while (i < n) {
+    const std::size_t colon = text_.find(':', i);
+    if (colon == std::string_view::npos) break;
+    std::size_t l = colon;
+    while (l > 0 && (IsHex(text_[l - 1]) || text_[l - 1] == ':')) --l;
+    std::size_t r = colon;
+    while (r < n && (IsHex(text_[r]) || text_[r] == ':' ||
+                     (text_[r] == '.' && r + 1 < n && IsDigit(text_[r + 1])))) {
+      ++r;
+    }
+    i = r + 1;
+    if (r - l < 6 || (l > 0 && IsAlnum(text_[l - 1])) || (r < n && IsAlnum(text_[r]))) continue;
+    const std::string_view span = text_.substr(l, r - l);
+    const std::size_t first_token = TokenAt(l);
+    const std::size_t last_token = first_token < tokens_.size() ? TokenAt(r - 1) : first_token;
+    Window w;
+    if (first_token < tokens_.size() && last_token < tokens_.size()) {
+      w = Around(text_, tokens_, first_token, last_token);
+    }
+    bool mac = span.size() == 17;
+    for (std::size_t k = 0; mac && k < 17; ++k) mac = (k % 3 == 2) ? span[k] == ':' : IsHex(span[k]);
+    if (mac) {
+      Emit(PhiType::kDevice, l, r, (w.rules & tables_.device_mask) ? 0.95 : 0.85, "device.mac");
+    } else if (std::count(span.begin(), span.end(), ':') >= 2 && IsValidIpv6(span)) {
+      Emit(PhiType::kIp, l, r, (w.rules & tables_.ip_mask) ? 0.95 : 0.8, "ip.v6");
+    }
+  }
+}
+
+void Pass::PatternMatch(unsigned rule_index, std::size_t from, std::size_t to) {
+  const Rule& rule = rules_[rule_index];
+  std::size_t begin = from;
+  std::size_t end = to;
+  double floor = 0;
+  switch (rule.validator) {
+    case Validator::kEmail: {
+      // The pattern starts at '@'; the local part is found here.
+      std::size_t b = begin;
+      if (b > 1 && text_[b - 1] == ' ' && IsAlnum(text_[b - 2])) --b;
+      while (b > 0 && (IsAlnum(text_[b - 1]) || std::string_view("._%+-").find(text_[b - 1]) != std::string_view::npos)) --b;
+      while (b < begin && !IsAlnum(text_[b])) ++b;
+      if (b == begin) return;
+      begin = b;
+      break;
+    }
+    case Validator::kUrl:
+      while (end > begin && std::string_view(".,;:!?'\"").find(text_[end - 1]) != std::string_view::npos) --end;
+      if (IsPersonalUrl(text_.substr(begin, end - begin))) floor = 0.85;
+      break;
+    case Validator::kMrn:
+      if (index_ != nullptr && rule.index_confidence > 0 &&
+          index_->HasMrn(NormalizeMrn(text_.substr(begin, end - begin)))) {
+        floor = rule.index_confidence;
+      }
+      break;
+    default:
+      break;
+  }
+  if (begin >= end) return;
+  if (begin > 0 && IsAlnum(text_[begin - 1]) && IsAlnum(text_[begin]) && rule.validator != Validator::kEmail) return;
+  const std::size_t first = TokenAt(begin);
+  const std::size_t last = TokenAt(end - 1);
+  Window w;
+  if (first < tokens_.size() && last < tokens_.size() && first <= last) {
+    w = Around(text_, tokens_, first, last);
+  }
+  Emit(rule.type, begin, end, Score(rule, rule_index, w, false, floor), rule.id);
+}
+
+int OnMatch(unsigned id, unsigned long long from, unsigned long long to, unsigned /*flags*/,
+            void* context) {
+  auto& raw = *static_cast<std::vector<RawMatch>*>(context);
+  // Hyperscan reports every end of a match; for one rule and one start keep the longest.
+  if (!raw.empty() && raw.back().rule == id && raw.back().from == from) {
+    raw.back().to = static_cast<std::uint32_t>(to);
+    return 0;
+  }
+  raw.push_back({id, static_cast<std::uint32_t>(from), static_cast<std::uint32_t>(to)});
+  return 0;
+}
+
+}  // namespace
 
 std::vector<Finding> Scanner::Scan(std::string_view text) const {
   std::unique_ptr<State> state = Acquire();
   state->findings.clear();
   state->normalized = NormalizeForScan(text, std::move(state->normalized));
   const std::string_view norm = state->normalized.text();
-  std::shared_ptr<const PatientIndexSnapshot> snapshot = index_ ? index_->Snapshot() : nullptr;
-  state->index = snapshot.get();
-  ScanRules(norm, *state);
-  if (snapshot && snapshot->size() > 0) ScanNames(norm, *snapshot, *state);
-  state->index = nullptr;
+  const std::shared_ptr<const PatientIndexSnapshot> snapshot =
+      index_ ? index_->Snapshot() : nullptr;
+  TextFacts facts;
+  Tokenize(norm, tables_->words, state->tokens, facts);
+  Pass pass(norm, rules_, *tables_, snapshot.get(), options_, state->tokens, state->findings,
+            state->candidates, state->digits);
+  if (facts.digit) {
+    pass.DigitRuns();
+    pass.Streets();
+    pass.Ages();
+  }
+  pass.TokenRules();
+  pass.Names();
+  pass.Cities();
+  pass.WordDates();
+  if (facts.colon) pass.ColonRuns();
+  const auto& triggers = tables_->pattern_triggers;
+  const bool run_patterns =
+      database_ != nullptr && state->scratch != nullptr &&
+      (triggers[static_cast<std::size_t>(Trigger::kAlways)] ||
+       (facts.digit && triggers[static_cast<std::size_t>(Trigger::kDigit)]) ||
+       (facts.at_sign && triggers[static_cast<std::size_t>(Trigger::kAtSign)]) ||
+       (facts.url && triggers[static_cast<std::size_t>(Trigger::kUrl)]) ||
+       (facts.parenthesis && triggers[static_cast<std::size_t>(Trigger::kParenthesis)]));
+  if (run_patterns && !norm.empty()) {
+    state->raw.clear();
+    hs_scan(database_, norm.data(), static_cast<unsigned>(norm.size()), 0, state->scratch,
+            OnMatch, &state->raw);
+    for (const RawMatch& m : state->raw) pass.PatternMatch(m.rule, m.from, m.to);
+  }
 
   auto& found = state->findings;
   std::sort(found.begin(), found.end(), [](const Finding& a, const Finding& b) {
@@ -869,8 +1442,9 @@ std::vector<Finding> Scanner::Scan(std::string_view text) const {
   for (Finding& f : found) {
     if (!merged.empty() && f.begin < merged.back().end) {
       Finding& last = merged.back();
-      const bool better = f.confidence > last.confidence ||
-                          (f.confidence == last.confidence && f.end - f.begin > last.end - last.begin);
+      // A finding inside another (an MRN inside a URL) is part of it; a partial overlap goes
+      // to the more confident one.
+      const bool better = f.end > last.end && f.confidence > last.confidence;
       last.end = std::max(last.end, f.end);
       if (better) {
         last.type = f.type;
@@ -925,7 +1499,7 @@ PhiAction Decide(policy::PhiRule rule, std::span<const Finding> findings) {
     case policy::PhiRule::kBlock: return PhiAction::kBlock;
     case policy::PhiRule::kRedact: return PhiAction::kRedact;
   }
-  return PhiAction::kBlock;  // unreachable for valid enum values; fail closed
+  return PhiAction::kBlock;  // not a valid rule: fail closed
 }
 
 std::string_view ToString(PhiAction action) {

@@ -1,11 +1,14 @@
 // The PHI scanner: finds Safe Harbor identifiers in free text (pure: no I/O, no clock, no
 // threads of its own).
 //
-// A Scanner compiles a RuleSet once into a Hyperscan database. Scan() normalizes the text for
-// chat habits (full-width digits, zero-width characters, Unicode dashes and spaces), runs the
-// database, validates each candidate (checksums, calendar, number plans), scores it by context
-// words, drops hard negatives (doses, vitals, lab values, codes), matches names and MRNs against
-// the patient index, merges overlapping spans and maps them back to byte offsets of the input.
+// A Scanner compiles a RuleSet once (pattern rules into one Hyperscan database, context words
+// into one hash table). Scan() normalizes the text for chat habits (full-width digits,
+// zero-width characters, Unicode dashes, spaces and quotes), splits it into tokens in one pass,
+// finds candidates (digit runs however they are split, letter-digit words, the pattern rules,
+// the built-in recognizers), validates each (checksums, calendar, number plans), scores it by
+// context words, drops hard negatives (doses, vitals, lab values, codes), matches names and MRNs
+// against the patient index, merges overlapping spans and maps them back to byte offsets of the
+// input.
 //
 // Thread safety: Scan() may be called concurrently from any number of threads on one Scanner;
 // each call borrows its own Hyperscan scratch space from a pool. The patient index may be
@@ -55,18 +58,19 @@ class Scanner {
 
   const RuleSet& rules() const { return rules_; }
 
+  struct Tables;  // implementation detail: word table and rule lists derived from the rules
+
  private:
   struct State;
   Scanner(RuleSet rules, std::shared_ptr<const PatientIndex> index, ScannerOptions options);
   std::unique_ptr<State> Acquire() const;
   void Release(std::unique_ptr<State> state) const;
-  void ScanRules(std::string_view text, State& state) const;
-  void ScanNames(std::string_view text, const PatientIndexSnapshot& index, State& state) const;
 
   RuleSet rules_;
   std::shared_ptr<const PatientIndex> index_;
   ScannerOptions options_;
-  hs_database* database_ = nullptr;
+  std::unique_ptr<const Tables> tables_;
+  hs_database* database_ = nullptr;  // null when the rule set has no pattern rules
   hs_scratch* prototype_ = nullptr;  // cloned for each pooled State
   mutable std::mutex pool_mu_;
   mutable std::vector<std::unique_ptr<State>> pool_;  // guarded by pool_mu_
