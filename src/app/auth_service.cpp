@@ -260,7 +260,10 @@ Status AuthService::Logout(const Actor& actor) {
 }
 
 Status AuthService::ChangePassword(const Actor& actor, const std::string& current, const std::string& replacement) {
-  ROUNDS_ASSIGN_OR_RETURN(auto creds, store_.Read([&](store::ReadTx& tx) { return tx.FindCredentials(actor.user.id); }));
+  ROUNDS_ASSIGN_OR_RETURN(auto creds, store_.Read([&](store::ReadTx& tx) -> Result<std::optional<Credentials>> {
+    ROUNDS_RETURN_IF_ERROR(internal::Current(tx, actor).map([](auto&&) {}));
+    return tx.FindCredentials(actor.user.id);
+  }));
   if (!creds) return NotFound("User");
   UnixMillis now = clock_.NowMillis();
   if (creds->locked_until > now) return tl::unexpected(LockedError(creds->locked_until, now));

@@ -1,6 +1,8 @@
 // Demo data: a believable hospital with departments, staff, communities that cross departments,
 // channels, direct messages and a few hundred messages of every post kind. No patient
-// identifiers anywhere. Deterministic and idempotent.
+// identifiers anywhere. Deterministic and idempotent: people are keyed by username, spaces by
+// name, messages by client_id, and votes, reactions, pins and accepted answers are set only when
+// not already so — running it again, even after an interrupted run, adds nothing twice.
 #include <array>
 #include <random>
 
@@ -22,12 +24,13 @@ struct DemoPerson {
   const char* department;
 };
 
-// Fictional people: first and last names combined from common-name lists.
+// Fictional people: first and last names from different common-name lists, paired so that no
+// combination names a well-known person.
 constexpr DemoPerson kPeople[] = {
     {"amara.okafor", "Amara Okafor", "Charge Nurse", "Emergency"},
     {"ben.hartley", "Ben Hartley", "Emergency Physician", "Emergency"},
     {"carmen.diaz", "Carmen Diaz", "Registered Nurse", "Emergency"},
-    {"dev.patel", "Dev Patel", "Paramedic Liaison", "Emergency"},
+    {"dev.lindahl", "Dev Lindahl", "Paramedic Liaison", "Emergency"},
     {"elena.novak", "Elena Novak", "Registered Nurse", "Emergency"},
     {"farid.haddad", "Farid Haddad", "Cardiologist", "Cardiology"},
     {"grace.lindqvist", "Grace Lindqvist", "Cardiac Nurse Specialist", "Cardiology"},
@@ -55,14 +58,14 @@ constexpr DemoPerson kPeople[] = {
     {"caleb.owens", "Caleb Owens", "Communications Manager", "Communications"},
     {"dana.ivanova", "Dana Ivanova", "Patient Experience Lead", "Communications"},
     {"eli.brooks", "Eli Brooks", "Web Editor", "Communications"},
-    {"fatima.zahra", "Fatima Zahra", "Radiologist", "Radiology"},
+    {"fatima.brennan", "Fatima Brennan", "Radiologist", "Radiology"},
     {"gabe.morales", "Gabe Morales", "CT Technologist", "Radiology"},
     {"hana.kim", "Hana Kim", "MRI Technologist", "Radiology"},
     {"ian.fletcher", "Ian Fletcher", "Quality Improvement Advisor", "Quality & Safety"},
     {"jade.wu", "Jade Wu", "Patient Safety Officer", "Quality & Safety"},
     {"kofi.mensah", "Kofi Mensah", "Infection Prevention Nurse", "Quality & Safety"},
     {"lena.fischer", "Lena Fischer", "Respiratory Therapist", "Critical Care"},
-    {"marco.rossi", "Marco Rossi", "Intensivist", "Critical Care"},
+    {"marco.havel", "Marco Havel", "Intensivist", "Critical Care"},
     {"nora.lund", "Nora Lund", "ICU Nurse", "Critical Care"},
     {"oscar.reyes", "Oscar Reyes", "ICU Nurse", "Critical Care"},
     {"paula.costa", "Paula Costa", "Bed Manager", "Patient Flow"},
@@ -214,21 +217,53 @@ Result<std::vector<std::pair<std::string, std::string>>> SeedDemo(Services& serv
     return a;
   };
 
-  // Spaces: seeded once, recognised by name.
-  ROUNDS_ASSIGN_OR_RETURN(auto existing, store.Read([](store::ReadTx& tx) {
-    return tx.ListSpaces({.text = "Sepsis Quality Improvement", .public_only = false, .limit = 1});
-  }));
-  if (!existing.empty()) return accounts;
-
-  std::mt19937 rng(2026);
-  int client_counter = 0;
-  auto post = [&](const std::string& author, SpaceId space, Draft draft) -> Result<json> {
-    draft.client_id = "demo-" + std::to_string(++client_counter);
-    ROUNDS_ASSIGN_OR_RETURN(PostResult r, services.messages.Post(actor_for(author), space, draft));
-    return r.message;
+  // Spaces are recognised by name. When every space exists and the last direct conversation has
+  // all its messages, an earlier run finished and there is nothing to do.
+  auto find_space = [&](const std::string& name) -> Result<std::optional<Space>> {
+    ROUNDS_ASSIGN_OR_RETURN(auto found, store.Read([&](store::ReadTx& tx) {
+      return tx.ListSpaces({.text = name, .public_only = false, .include_archived = true, .limit = 50});
+    }));
+    for (const auto& space : found) {
+      if (space.name == name && space.kind != SpaceKind::kDirect) return std::optional<Space>(space);
+    }
+    return std::optional<Space>();
   };
+  const std::array<std::pair<const char*, const char*>, 4> pairs = {{{"amara.okafor", "ben.hartley"},
+                                                                     {"priya.shah", "rosa.mendes"},
+                                                                     {"umar.siddiqui", "kemi.adeyemi"},
+                                                                     {"paula.costa", "rafael.silva"}}};
+  constexpr int kDirectMessages = 6;
+  auto dm_client_id = [](std::size_t pair, int i) { return "demo:dm" + std::to_string(pair) + ":" + std::to_string(i); };
+  {
+    bool complete = true;
+    for (const auto& spec : kSpaces) {
+      ROUNDS_ASSIGN_OR_RETURN(auto space, find_space(spec.name));
+      complete = complete && space.has_value();
+    }
+    if (complete) {
+      const auto& [a, b] = pairs.back();
+      ROUNDS_ASSIGN_OR_RETURN(bool last_dm, store.Read([&](store::ReadTx& tx) -> Result<bool> {
+        ROUNDS_ASSIGN_OR_RETURN(auto dm, tx.FindDirectSpace(DirectKey({users.at(a).id, users.at(b).id})));
+        // Two member.joined events, then the messages: seeding posts them last.
+        return dm.has_value() && dm->last_seq >= 2 + kDirectMessages;
+      }));
+      if (last_dm) return accounts;
+    }
+  }
 
-  for (const auto& spec : kSpaces) {
+  auto ignore_value = [](auto&&) {};
+  int posted = 0;
+  for (std::size_t space_index = 0; space_index < std::size(kSpaces); ++space_index) {
+    const DemoSpace& spec = kSpaces[space_index];
+    // Each space draws from its own generator, so its content is the same on every run.
+    std::mt19937 rng(2026 + static_cast<unsigned>(space_index));
+    int client_counter = 0;
+    auto post = [&](const std::string& author, SpaceId space, Draft draft) -> Result<json> {
+      draft.client_id = "demo:" + std::to_string(space_index) + ":" + std::to_string(++client_counter);
+      ROUNDS_ASSIGN_OR_RETURN(PostResult r, services.messages.Post(actor_for(author), space, draft));
+      posted += r.created;
+      return r.message;
+    };
     std::vector<std::string> members;
     for (const auto& p : kPeople) {
       for (const char* d : spec.departments) {
@@ -236,15 +271,25 @@ Result<std::vector<std::pair<std::string, std::string>>> SeedDemo(Services& serv
       }
     }
     const std::string owner = members.front();
-    NewSpace ns{spec.kind, spec.name, spec.topic, spec.visibility,
-                spec.visibility == Visibility::kPublic ? JoinPolicy::kOpen : JoinPolicy::kInvite};
-    ROUNDS_ASSIGN_OR_RETURN(json created, services.spaces.Create(actor_for(owner), ns));
-    SpaceId id = created["id"];
-    for (std::size_t i = 1; i < members.size(); ++i) {
-      MemberRole role = i == 1 ? MemberRole::kModerator : MemberRole::kMember;
-      ROUNDS_RETURN_IF_ERROR(services.spaces.AddMember(actor_for(owner), id, users[members[i]].id, role).map([](auto&&) {}));
+    ROUNDS_ASSIGN_OR_RETURN(auto existing, find_space(spec.name));
+    SpaceId id = 0;
+    if (existing) {
+      id = existing->id;
+    } else {
+      NewSpace ns{spec.kind, spec.name, spec.topic, spec.visibility,
+                  spec.visibility == Visibility::kPublic ? JoinPolicy::kOpen : JoinPolicy::kInvite};
+      ROUNDS_ASSIGN_OR_RETURN(json created, services.spaces.Create(actor_for(owner), ns));
+      id = created["id"];
     }
-    ROUNDS_RETURN_IF_ERROR(services.spaces.AddMember(actor_for(owner), id, users["admin"].id, MemberRole::kMember).map([](auto&&) {}));
+    auto add = [&](const std::string& username, MemberRole role) -> Status {
+      auto added = services.spaces.AddMember(actor_for(owner), id, users[username].id, role);
+      if (!added && added.error().problem != "already_member") return tl::unexpected(added.error());
+      return Ok();
+    };
+    for (std::size_t i = 1; i < members.size(); ++i) {
+      ROUNDS_RETURN_IF_ERROR(add(members[i], i == 1 ? MemberRole::kModerator : MemberRole::kMember));
+    }
+    ROUNDS_RETURN_IF_ERROR(add("admin", MemberRole::kMember));
     auto pick = [&]() -> const std::string& { return members[rng() % members.size()]; };
 
     if (spec.kind == SpaceKind::kChannel) {
@@ -252,15 +297,16 @@ Result<std::vector<std::pair<std::string, std::string>>> SeedDemo(Services& serv
         Draft d;
         d.body = kChatLines[rng() % std::size(kChatLines)];
         if (i % 9 == 4) d.body = "@" + pick() + " " + d.body;
-        ROUNDS_ASSIGN_OR_RETURN(json m, post(pick(), id, d));
+        const std::string& author = pick();
+        ROUNDS_ASSIGN_OR_RETURN(json m, post(author, id, d));
         if (i % 7 == 3) {
           Draft reply;
           reply.body = "Done, thanks!";
           reply.parent_id = m["id"].get<MessageId>();
-          ROUNDS_RETURN_IF_ERROR(post(pick(), id, reply).map([](auto&&) {}));
+          ROUNDS_RETURN_IF_ERROR(post(pick(), id, reply).map(ignore_value));
         }
         if (i % 5 == 0) {
-          ROUNDS_RETURN_IF_ERROR(services.messages.React(actor_for(pick()), m["id"], "👍", true).map([](auto&&) {}));
+          ROUNDS_RETURN_IF_ERROR(services.messages.React(actor_for(pick()), m["id"], "👍", true).map(ignore_value));
         }
       }
       continue;
@@ -274,7 +320,7 @@ Result<std::vector<std::pair<std::string, std::string>>> SeedDemo(Services& serv
         d.title = "Announcement";
         d.body = text;
         ROUNDS_ASSIGN_OR_RETURN(json m, post(owner, id, d));
-        ROUNDS_RETURN_IF_ERROR(services.messages.React(actor_for(pick()), m["id"], "🎉", true).map([](auto&&) {}));
+        ROUNDS_RETURN_IF_ERROR(services.messages.React(actor_for(pick()), m["id"], "🎉", true).map(ignore_value));
       }
       continue;
     }
@@ -284,12 +330,14 @@ Result<std::vector<std::pair<std::string, std::string>>> SeedDemo(Services& serv
       d.kind = MessageKind::kDiscussion;
       d.title = kDiscussions[i];
       d.body = "Sharing this so other wards can try it. *Comments and questions welcome.*";
-      ROUNDS_ASSIGN_OR_RETURN(json m, post(pick(), id, d));
+      const std::string& author = pick();
+      ROUNDS_ASSIGN_OR_RETURN(json m, post(author, id, d));
       for (int c = 0; c < 3; ++c) {
         Draft comment;
         comment.body = kChatLines[rng() % std::size(kChatLines)];
+        if (c == 2) comment.body = "@" + pick() + " " + comment.body;
         comment.parent_id = m["id"].get<MessageId>();
-        ROUNDS_RETURN_IF_ERROR(post(pick(), id, comment).map([](auto&&) {}));
+        ROUNDS_RETURN_IF_ERROR(post(pick(), id, comment).map(ignore_value));
       }
     }
     for (std::size_t i = 0; i < std::size(kQuestions); ++i) {
@@ -303,8 +351,8 @@ Result<std::vector<std::pair<std::string, std::string>>> SeedDemo(Services& serv
       a.body = kAnswers[i];
       a.parent_id = question["id"].get<MessageId>();
       ROUNDS_ASSIGN_OR_RETURN(json answer, post(pick(), id, a));
-      if (i % 2 == 0) {
-        ROUNDS_RETURN_IF_ERROR(services.messages.Accept(actor_for(asker), answer["id"], true).map([](auto&&) {}));
+      if (i % 2 == 0 && question["accepted_answer_id"].is_null()) {
+        ROUNDS_RETURN_IF_ERROR(services.messages.Accept(actor_for(asker), answer["id"], true).map(ignore_value));
       }
     }
     for (std::size_t i = 0; i < std::size(kIdeas); ++i) {
@@ -312,9 +360,10 @@ Result<std::vector<std::pair<std::string, std::string>>> SeedDemo(Services& serv
       idea.kind = MessageKind::kIdea;
       idea.title = kIdeas[i];
       idea.body = "Would this work on your ward? Vote if you would try it.";
-      ROUNDS_ASSIGN_OR_RETURN(json m, post(pick(), id, idea));
+      const std::string& author = pick();
+      ROUNDS_ASSIGN_OR_RETURN(json m, post(author, id, idea));
       for (std::size_t v = 0; v < (i * 3) % members.size(); ++v) {
-        ROUNDS_RETURN_IF_ERROR(services.messages.Vote(actor_for(members[v]), m["id"], true).map([](auto&&) {}));
+        ROUNDS_RETURN_IF_ERROR(services.messages.Vote(actor_for(members[v]), m["id"], true).map(ignore_value));
       }
     }
     Draft poll;
@@ -324,26 +373,28 @@ Result<std::vector<std::pair<std::string, std::string>>> SeedDemo(Services& serv
     poll.poll_options = {"Tuesday 08:00", "Wednesday 12:30", "Thursday 16:00"};
     ROUNDS_ASSIGN_OR_RETURN(json p, post(owner, id, poll));
     for (std::size_t v = 0; v < members.size(); ++v) {
-      ROUNDS_RETURN_IF_ERROR(services.messages.PollVote(actor_for(members[v]), p["id"], static_cast<int>(v % 3)).map([](auto&&) {}));
+      ROUNDS_RETURN_IF_ERROR(services.messages.PollVote(actor_for(members[v]), p["id"], static_cast<int>(v % 3)).map(ignore_value));
     }
-    ROUNDS_RETURN_IF_ERROR(services.messages.Pin(actor_for(owner), p["id"], true).map([](auto&&) {}));
+    if (!p["pinned"].get<bool>()) {
+      ROUNDS_RETURN_IF_ERROR(services.messages.Pin(actor_for(owner), p["id"], true).map(ignore_value));
+    }
   }
 
-  // A few direct conversations.
-  const std::array<std::pair<const char*, const char*>, 4> pairs = {{{"amara.okafor", "ben.hartley"},
-                                                                     {"priya.shah", "rosa.mendes"},
-                                                                     {"umar.siddiqui", "kemi.adeyemi"},
-                                                                     {"paula.costa", "rafael.silva"}}};
-  for (const auto& [a, b] : pairs) {
+  // A few direct conversations (find-or-create), each message keyed by its client_id.
+  std::mt19937 rng(2026 + 100);
+  for (std::size_t pair = 0; pair < pairs.size(); ++pair) {
+    const auto& [a, b] = pairs[pair];
     ROUNDS_ASSIGN_OR_RETURN(json dm, services.spaces.Direct(actor_for(a), {users[b].id}));
     SpaceId id = dm["id"];
-    for (int i = 0; i < 6; ++i) {
+    for (int i = 0; i < kDirectMessages; ++i) {
       Draft d;
       d.body = kChatLines[rng() % std::size(kChatLines)];
-      ROUNDS_RETURN_IF_ERROR(post(i % 2 == 0 ? a : b, id, d).map([](auto&&) {}));
+      d.client_id = dm_client_id(pair, i);
+      ROUNDS_ASSIGN_OR_RETURN(PostResult r, services.messages.Post(actor_for(i % 2 == 0 ? a : b), id, d));
+      posted += r.created;
     }
   }
-  log::Info("demo_seeded", {{"users", users.size()}, {"messages", client_counter}});
+  log::Info("demo_seeded", {{"users", users.size()}, {"messages_added", posted}});
   return accounts;
 }
 

@@ -1,0 +1,291 @@
+// AuthService against a real SQLite store with a manual clock.
+#include <set>
+#include <thread>
+
+#include "app/service_test_support.hpp"
+
+namespace rounds::app {
+namespace {
+
+using namespace rounds::domain;
+using testing::kPassword;
+
+class AuthServiceTest : public testing::ServiceTest {
+ protected:
+  Result<LoginResult> SignIn(const std::string& username, const std::string& password, bool bearer = true) {
+    return services_->auth.Login({username, password, bearer, "192.0.2.7", "test-agent"});
+  }
+  std::optional<Session> StoredSession(SessionId id, UserId user) {
+    auto sessions = store_->Read([&](store::ReadTx& tx) { return tx.ListSessionsForUser(user); });
+    EXPECT_TRUE(sessions);
+    for (const auto& s : *sessions) {
+      if (s.id == id) return s;
+    }
+    return std::nullopt;
+  }
+};
+
+TEST_F(AuthServiceTest, LoginReturnsATokenThatIsStoredOnlyAsItsHash) {
+  Actor ana = MakeUser("ana");
+  auto login = SignIn("ana", kPassword);
+  ASSERT_TRUE(login) << login.error().public_message;
+  EXPECT_GE(login->token.size(), 40u);
+  EXPECT_EQ(login->session.token_hash, crypto::Sha256Hex(login->token));
+  EXPECT_FALSE(login->session.csrf_token.empty());
+  EXPECT_EQ(login->session.expires_at, clock_.NowMillis() + config_.absolute_timeout_seconds * 1000);
+  auto stored = StoredSession(login->session.id, ana.user.id);
+  ASSERT_TRUE(stored);
+  EXPECT_EQ(stored->token_hash, login->session.token_hash);
+  EXPECT_NE(stored->token_hash, login->token);
+  EXPECT_EQ(stored->address, "192.0.2.7");
+  auto actor = services_->auth.Authenticate(login->token);
+  ASSERT_TRUE(actor);
+  EXPECT_EQ(actor->user.id, ana.user.id);
+  EXPECT_EQ(actor->session_id, login->session.id);
+  EXPECT_TRUE(actor->is_bearer);
+  EXPECT_EQ(actor->session_expires_at, login->session.expires_at);
+}
+
+TEST_F(AuthServiceTest, UsernamesAreCaseInsensitiveAtSignIn) {
+  MakeUser("ben");
+  EXPECT_TRUE(SignIn("BEN", kPassword));
+}
+
+TEST_F(AuthServiceTest, UnknownUserAndWrongPasswordGetTheSameAnswer) {
+  MakeUser("cara");
+  auto unknown = SignIn("nobody-here", kPassword);
+  auto wrong = SignIn("cara", "not the right passphrase");
+  ASSERT_FALSE(unknown);
+  ASSERT_FALSE(wrong);
+  EXPECT_EQ(unknown.error().code, ErrorCode::kUnauthenticated);
+  EXPECT_EQ(unknown.error().code, wrong.error().code);
+  EXPECT_EQ(unknown.error().problem, "invalid_credentials");
+  EXPECT_EQ(unknown.error().problem, wrong.error().problem);
+  EXPECT_EQ(unknown.error().public_message, wrong.error().public_message);
+}
+
+TEST_F(AuthServiceTest, ATokenThatWasNeverIssuedIsRefused) {
+  for (const std::string& token : std::vector<std::string>{"", "made-up", std::string(500, 'x')}) {
+    auto actor = services_->auth.Authenticate(token);
+    ASSERT_FALSE(actor);
+    EXPECT_EQ(actor.error().code, ErrorCode::kUnauthenticated);
+  }
+}
+
+TEST_F(AuthServiceTest, SessionEndsAfterIdleTimeoutAndReportsIt) {
+  MakeUser("idle");
+  std::vector<SessionId> ended;
+  services_->auth.OnSessionEnded([&](SessionId id) { ended.push_back(id); });
+  auto login = SignIn("idle", kPassword);
+  ASSERT_TRUE(login);
+  clock_.Advance(14 * 60 * 1000);
+  ASSERT_TRUE(services_->auth.Authenticate(login->token));  // activity resets the idle timer
+  clock_.Advance(14 * 60 * 1000);
+  ASSERT_TRUE(services_->auth.Authenticate(login->token));
+  clock_.Advance(15 * 60 * 1000 + 1000);
+  services_->auth.ExpireSessions();
+  ASSERT_EQ(ended.size(), 1u);
+  EXPECT_EQ(ended[0], login->session.id);
+  auto after = services_->auth.Authenticate(login->token);
+  ASSERT_FALSE(after);
+  EXPECT_EQ(after.error().code, ErrorCode::kUnauthenticated);
+}
+
+TEST_F(AuthServiceTest, AnIdleSessionIsRefusedEvenBeforeTheSweep) {
+  MakeUser("dozy");
+  auto login = SignIn("dozy", kPassword);
+  ASSERT_TRUE(login);
+  clock_.Advance(config_.idle_timeout_seconds * 1000);
+  auto actor = services_->auth.Authenticate(login->token);
+  ASSERT_FALSE(actor);
+  EXPECT_EQ(actor.error().problem, "session_expired");
+}
+
+TEST_F(AuthServiceTest, SessionEndsAtItsAbsoluteLifetimeEvenWhenActive) {
+  MakeUser("busy");
+  auto login = SignIn("busy", kPassword);
+  ASSERT_TRUE(login);
+  for (int i = 0; i < 47; ++i) {  // active every 15 minutes for 11 h 45 min
+    clock_.Advance(15 * 60 * 1000 - 1000);
+    ASSERT_TRUE(services_->auth.Authenticate(login->token)) << i;
+  }
+  clock_.Advance(20 * 60 * 1000);
+  EXPECT_FALSE(services_->auth.Authenticate(login->token));
+}
+
+TEST_F(AuthServiceTest, LastSeenIsWrittenLazilyNotOnEveryRequest) {
+  Actor dee = MakeUser("dee");
+  auto login = SignIn("dee", kPassword);
+  ASSERT_TRUE(login);
+  UnixMillis signed_in = clock_.NowMillis();
+  for (int i = 0; i < 20; ++i) {
+    clock_.Advance(1000);
+    ASSERT_TRUE(services_->auth.Authenticate(login->token));
+  }
+  EXPECT_EQ(StoredSession(login->session.id, dee.user.id)->last_seen_at, signed_in) << "20 requests, no writes";
+  clock_.Advance(60'000);
+  ASSERT_TRUE(services_->auth.Authenticate(login->token));
+  EXPECT_EQ(StoredSession(login->session.id, dee.user.id)->last_seen_at, clock_.NowMillis());
+}
+
+TEST_F(AuthServiceTest, SessionsSurviveARestartOfTheServices) {
+  MakeUser("eve");
+  auto login = SignIn("eve", kPassword);
+  ASSERT_TRUE(login);
+  services_ = std::make_unique<Services>(*store_, bus_, clock_, config_);  // an empty cache
+  EXPECT_TRUE(services_->auth.Authenticate(login->token));
+}
+
+TEST_F(AuthServiceTest, LogoutEndsTheSessionAndReportsIt) {
+  MakeUser("finn");
+  std::vector<SessionId> ended;
+  services_->auth.OnSessionEnded([&](SessionId id) { ended.push_back(id); });
+  auto first = SignIn("finn", kPassword);
+  auto second = SignIn("finn", kPassword, /*bearer=*/false);
+  ASSERT_TRUE(first && second);
+  auto actor = services_->auth.Authenticate(first->token);
+  ASSERT_TRUE(actor);
+  ASSERT_TRUE(services_->auth.Logout(*actor));
+  EXPECT_EQ(ended, std::vector<SessionId>{first->session.id});
+  EXPECT_FALSE(services_->auth.Authenticate(first->token));
+  EXPECT_TRUE(services_->auth.Authenticate(second->token)) << "other sessions stay";
+}
+
+TEST_F(AuthServiceTest, LockOutAfterThresholdAndUnlockAfterItsTime) {
+  MakeUser("locky");
+  for (int i = 0; i < 2; ++i) {
+    auto r = SignIn("locky", "wrong password here");
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().problem, "invalid_credentials");
+  }
+  auto third = SignIn("locky", "wrong password here");
+  ASSERT_FALSE(third);
+  EXPECT_EQ(third.error().code, ErrorCode::kRateLimited);
+  EXPECT_EQ(third.error().retry_after_seconds, config_.lockout_seconds);
+  auto right = SignIn("locky", kPassword);
+  ASSERT_FALSE(right);
+  EXPECT_EQ(right.error().problem, "account_locked");
+  clock_.Advance(config_.lockout_seconds * 1000 - 10'000);
+  auto nearly = SignIn("locky", kPassword);
+  ASSERT_FALSE(nearly);
+  EXPECT_EQ(nearly.error().retry_after_seconds, 10);
+  clock_.Advance(10'001);
+  EXPECT_TRUE(SignIn("locky", kPassword));
+}
+
+TEST_F(AuthServiceTest, ASuccessResetsTheFailureCount) {
+  MakeUser("gale");
+  for (int round = 0; round < 3; ++round) {
+    ASSERT_FALSE(SignIn("gale", "wrong password here"));
+    ASSERT_FALSE(SignIn("gale", "wrong password here"));
+    ASSERT_TRUE(SignIn("gale", kPassword)) << "two failures then a success never lock, round " << round;
+  }
+}
+
+TEST_F(AuthServiceTest, UnknownUsernamesLockOutExactlyLikeAccounts) {
+  MakeUser("real");
+  for (const std::string& name : std::vector<std::string>{"real", "imaginary"}) {
+    std::vector<std::string> problems;
+    for (int i = 0; i < 4; ++i) problems.push_back(SignIn(name, "wrong password here").error().problem);
+    EXPECT_EQ(problems, (std::vector<std::string>{"invalid_credentials", "invalid_credentials", "account_locked",
+                                                  "account_locked"}))
+        << name;
+  }
+  clock_.Advance(config_.lockout_seconds * 1000 + 1);
+  EXPECT_EQ(SignIn("imaginary", "wrong password here").error().problem, "invalid_credentials");
+}
+
+TEST_F(AuthServiceTest, ConcurrentFailuresAllCount) {
+  config_.lockout_threshold = 5;
+  MakeUser("herd");
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 5; ++i) threads.emplace_back([&] { (void)SignIn("herd", "wrong password here"); });
+  for (auto& t : threads) t.join();
+  auto after = SignIn("herd", kPassword);
+  ASSERT_FALSE(after);
+  EXPECT_EQ(after.error().problem, "account_locked");
+}
+
+TEST_F(AuthServiceTest, DisabledAccountsCannotSignInAndLoseTheirSessions) {
+  Actor ivy = MakeUser("ivy");
+  std::set<SessionId> ended;
+  services_->auth.OnSessionEnded([&](SessionId id) { ended.insert(id); });
+  auto one = SignIn("ivy", kPassword);
+  auto two = SignIn("ivy", kPassword, false);
+  ASSERT_TRUE(one && two);
+  UserPatch patch;
+  patch.disabled = true;
+  ASSERT_TRUE(services_->directory.UpdateUser(Actor::System(), ivy.user.id, patch));
+  EXPECT_EQ(ended, (std::set<SessionId>{one->session.id, two->session.id}));
+  EXPECT_FALSE(services_->auth.Authenticate(one->token));
+  EXPECT_FALSE(services_->auth.Authenticate(two->token));
+  auto again = SignIn("ivy", kPassword);
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().problem, "account_disabled");
+}
+
+TEST_F(AuthServiceTest, ChangingThePasswordEndsOtherSessionsButKeepsThisOne) {
+  MakeUser("jo.k");
+  auto here = SignIn("jo.k", kPassword);
+  auto elsewhere = SignIn("jo.k", kPassword);
+  ASSERT_TRUE(here && elsewhere);
+  std::vector<SessionId> ended;
+  services_->auth.OnSessionEnded([&](SessionId id) { ended.push_back(id); });
+  auto actor = services_->auth.Authenticate(here->token);
+  ASSERT_TRUE(actor);
+  ASSERT_TRUE(services_->auth.ChangePassword(*actor, kPassword, "a brand new long passphrase"));
+  EXPECT_EQ(ended, std::vector<SessionId>{elsewhere->session.id});
+  EXPECT_TRUE(services_->auth.Authenticate(here->token));
+  EXPECT_FALSE(services_->auth.Authenticate(elsewhere->token));
+  EXPECT_FALSE(SignIn("jo.k", kPassword));
+  EXPECT_TRUE(SignIn("jo.k", "a brand new long passphrase"));
+}
+
+TEST_F(AuthServiceTest, ChangingThePasswordAppliesThePolicy) {
+  Actor kai = MakeUser("kai");
+  auto weak = services_->auth.ChangePassword(kai, kPassword, "password1234");
+  ASSERT_FALSE(weak);
+  EXPECT_EQ(weak.error().problem, "weak_password");
+  EXPECT_EQ(weak.error().field, "/password");
+  EXPECT_TRUE(SignIn("kai", kPassword)) << "the old password still works";
+}
+
+TEST_F(AuthServiceTest, WrongCurrentPasswordsCountTowardsTheLockOut) {
+  Actor lee = MakeUser("lee");
+  std::vector<std::string> problems;
+  for (int i = 0; i < 3; ++i) {
+    problems.push_back(services_->auth.ChangePassword(lee, "a wrong guess at it", "a brand new long passphrase").error().problem);
+  }
+  EXPECT_EQ(problems, (std::vector<std::string>{"invalid_credentials", "invalid_credentials", "account_locked"}));
+  EXPECT_EQ(SignIn("lee", kPassword).error().problem, "account_locked");
+}
+
+TEST_F(AuthServiceTest, ProfileChangesAreSeenByTheNextAuthenticate) {
+  MakeUser("mo");
+  auto login = SignIn("mo", kPassword);
+  ASSERT_TRUE(login);
+  auto actor = services_->auth.Authenticate(login->token);
+  ASSERT_TRUE(actor);
+  UserPatch patch;
+  patch.display_name = "Mo the Charge Nurse";
+  ASSERT_TRUE(services_->directory.UpdateProfile(*actor, patch));
+  EXPECT_EQ(services_->auth.Authenticate(login->token)->user.display_name, "Mo the Charge Nurse");
+  UserPatch promote;
+  promote.is_admin = true;
+  ASSERT_TRUE(services_->directory.UpdateUser(Actor::System(), actor->user.id, promote));
+  EXPECT_TRUE(services_->auth.Authenticate(login->token)->user.is_admin);
+}
+
+TEST_F(AuthServiceTest, AResetPasswordEndsEverySessionAndUnlocks) {
+  Actor nia = MakeUser("nia");
+  auto login = SignIn("nia", kPassword);
+  ASSERT_TRUE(login);
+  for (int i = 0; i < 3; ++i) (void)SignIn("nia", "wrong password here");
+  ASSERT_EQ(SignIn("nia", kPassword).error().problem, "account_locked");
+  ASSERT_TRUE(services_->directory.ResetPassword(Actor::System(), nia.user.id, "a reset long passphrase"));
+  EXPECT_FALSE(services_->auth.Authenticate(login->token));
+  EXPECT_TRUE(SignIn("nia", "a reset long passphrase"));
+}
+
+}  // namespace
+}  // namespace rounds::app

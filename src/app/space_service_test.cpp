@@ -1,0 +1,239 @@
+// SpaceService against a real SQLite store: membership, direct conversations, read markers and
+// the events each change publishes.
+#include "app/service_test_support.hpp"
+
+namespace rounds::app {
+namespace {
+
+using namespace rounds::domain;
+
+class SpaceTest : public testing::ServiceTest {
+ protected:
+  void SetUp() override {
+    ServiceTest::SetUp();
+    ana_ = MakeUser("ana");
+    ben_ = MakeUser("ben");
+    cy_ = MakeUser("cy");
+  }
+  json FindIn(const json& items, SpaceId id) {
+    for (const auto& s : items) {
+      if (s["id"] == id) return s;
+    }
+    return nullptr;
+  }
+  std::vector<std::string> EventTypes(SpaceId space) {
+    std::vector<std::string> types;
+    for (const auto& e : Published()) {
+      if (e.space_id == space) types.push_back(e.type);
+    }
+    return types;
+  }
+  // User-addressed events of `type` that reached `user`.
+  std::vector<json> UserEvents(const std::string& type, UserId user) {
+    std::vector<json> out;
+    for (const auto& e : Published()) {
+      if (e.space_id != 0 || e.type != type || !e.recipients) continue;
+      if (std::find(e.recipients->begin(), e.recipients->end(), user) != e.recipients->end()) {
+        out.push_back(json::parse(*e.frame));
+      }
+    }
+    return out;
+  }
+  Actor ana_, ben_, cy_;
+};
+
+TEST_F(SpaceTest, CreatingMakesTheCreatorOwnerAndAnnouncesIt) {
+  auto created = services_->spaces.Create(ana_, {SpaceKind::kCommunity, "Sepsis QI", "Faster antibiotics",
+                                                 Visibility::kPublic, JoinPolicy::kOpen});
+  ASSERT_TRUE(created);
+  EXPECT_EQ((*created)["my_role"], "owner");
+  EXPECT_EQ((*created)["member_count"], 1);
+  EXPECT_EQ((*created)["kind"], "community");
+  EXPECT_EQ((*created)["topic"], "Faster antibiotics");
+  SpaceId id = (*created)["id"];
+  EXPECT_EQ(EventTypes(id), std::vector<std::string>{"member.joined"});
+  ASSERT_EQ(UserEvents("space.added", ana_.user.id).size(), 1u);
+  EXPECT_EQ(UserEvents("space.added", ana_.user.id)[0]["data"]["id"], id);
+}
+
+TEST_F(SpaceTest, NamesAndTopicsAreValidatedAndPrivateSpacesAreInviteOnly) {
+  EXPECT_EQ(services_->spaces.Create(ana_, {SpaceKind::kChannel, "", "", Visibility::kPublic, JoinPolicy::kOpen})
+                .error().field, "/name");
+  EXPECT_EQ(services_->spaces.Create(ana_, {SpaceKind::kChannel, std::string(81, 'n'), "", Visibility::kPublic,
+                                            JoinPolicy::kOpen}).error().field, "/name");
+  EXPECT_EQ(services_->spaces.Create(ana_, {SpaceKind::kChannel, "ok", std::string(501, 't'), Visibility::kPublic,
+                                            JoinPolicy::kOpen}).error().field, "/topic");
+  EXPECT_EQ(services_->spaces.Create(ana_, {SpaceKind::kDirect, "dm", "", Visibility::kPrivate, JoinPolicy::kInvite})
+                .error().field, "/kind");
+  auto hidden = services_->spaces.Create(ana_, {SpaceKind::kChannel, "hidden", "", Visibility::kPrivate, JoinPolicy::kOpen});
+  ASSERT_TRUE(hidden);
+  EXPECT_EQ((*hidden)["join_policy"], "invite");
+}
+
+TEST_F(SpaceTest, JoiningAPublicSpaceStartsWithNothingUnread) {
+  SpaceId id = MakeSpace(ana_, SpaceKind::kChannel, "huddle");
+  for (int i = 0; i < 3; ++i) Post(ana_, id, "before you came " + std::to_string(i));
+  auto joined = services_->spaces.Join(ben_, id);
+  ASSERT_TRUE(joined);
+  EXPECT_EQ((*joined)["my_role"], "member");
+  EXPECT_EQ((*joined)["unread_count"], 0);
+  json mine = FindIn((*services_->spaces.ListMine(ben_))["items"], id);
+  EXPECT_EQ(mine["unread_count"], 0);
+  EXPECT_EQ(services_->spaces.Join(ben_, id).error().problem, "already_member");
+}
+
+TEST_F(SpaceTest, InviteOnlyAndArchivedSpacesCannotBeJoined) {
+  SpaceId invite = MakeSpace(ana_, SpaceKind::kCommunity, "by invitation");
+  SpacePatch closed;
+  closed.join_policy = JoinPolicy::kInvite;
+  ASSERT_TRUE(services_->spaces.Update(ana_, invite, closed));
+  EXPECT_EQ(services_->spaces.Join(ben_, invite).error().problem, "invitation_required");
+  SpaceId archived = MakeSpace(ana_, SpaceKind::kCommunity, "old project");
+  SpacePatch archive;
+  archive.archived = true;
+  ASSERT_TRUE(services_->spaces.Update(ana_, archived, archive));
+  EXPECT_EQ(services_->spaces.Join(ben_, archived).error().problem, "space_archived");
+}
+
+TEST_F(SpaceTest, UnreadCountsCountOthersMessagesAfterTheReadMarker) {
+  SpaceId id = MakeSpace(ana_, SpaceKind::kChannel, "ward-7");
+  ASSERT_TRUE(services_->spaces.AddMember(ana_, id, ben_.user.id, MemberRole::kMember));
+  Post(ana_, id, "one");
+  Post(ana_, id, "two");
+  json last = Post(ana_, id, "three @ben");
+  Post(ben_, id, "my own message does not count");
+  json ben_view = FindIn((*services_->spaces.ListMine(ben_))["items"], id);
+  EXPECT_EQ(ben_view["unread_count"], 3);
+  EXPECT_EQ(ben_view["unread_mentions"], 1);
+  EXPECT_EQ(FindIn((*services_->spaces.ListMine(ana_))["items"], id)["unread_count"], 1);
+  ASSERT_TRUE(services_->spaces.MarkRead(ben_, id, last["seq"]));
+  ben_view = FindIn((*services_->spaces.ListMine(ben_))["items"], id);
+  EXPECT_EQ(ben_view["unread_count"], 0);
+  EXPECT_EQ(ben_view["read_seq"], last["seq"]);
+}
+
+TEST_F(SpaceTest, ReadMarkersOnlyMoveForwardAndTellTheReadersOtherTabs) {
+  SpaceId id = MakeSpace(ana_, SpaceKind::kChannel, "markers");
+  json m1 = Post(ana_, id, "one");
+  json m2 = Post(ana_, id, "two");
+  ASSERT_TRUE(services_->spaces.MarkRead(ana_, id, m2["seq"]));
+  ASSERT_TRUE(services_->spaces.MarkRead(ana_, id, m1["seq"]));
+  EXPECT_EQ((*services_->spaces.Get(ana_, id))["read_seq"], m2["seq"]);
+  ASSERT_TRUE(services_->spaces.MarkRead(ana_, id, 1'000'000));
+  EXPECT_EQ((*services_->spaces.Get(ana_, id))["read_seq"], (*services_->spaces.Get(ana_, id))["last_seq"])
+      << "capped at the newest event";
+  auto updates = UserEvents("read.updated", ana_.user.id);
+  ASSERT_EQ(updates.size(), 3u);
+  EXPECT_EQ(updates[0], (json{{"type", "user"}, {"event", "read.updated"},
+                              {"data", {{"space_id", id}, {"read_seq", m2["seq"]}}}}));
+  EXPECT_EQ(updates[1]["data"]["read_seq"], m2["seq"]) << "a stale marker reports the stored one";
+  EXPECT_EQ(services_->spaces.MarkRead(ana_, id, -1).error().field, "/seq");
+}
+
+TEST_F(SpaceTest, DiscoverListsPublicSpacesTheCallerIsNotIn) {
+  SpaceId open = MakeSpace(ana_, SpaceKind::kCommunity, "Pharmacy Q&A");
+  SpaceId mine = MakeSpace(ben_, SpaceKind::kCommunity, "Pharmacy rota");
+  SpaceId hidden = MakeSpace(ana_, SpaceKind::kChannel, "pharmacy-leads", Visibility::kPrivate);
+  auto found = services_->spaces.Discover(ben_, "pharmacy", 0, 50);
+  ASSERT_TRUE(found);
+  EXPECT_FALSE(FindIn((*found)["items"], open).is_null());
+  EXPECT_TRUE(FindIn((*found)["items"], mine).is_null());
+  EXPECT_TRUE(FindIn((*found)["items"], hidden).is_null());
+  EXPECT_TRUE(FindIn((*found)["items"], open)["my_role"].is_null());
+}
+
+TEST_F(SpaceTest, MembersAreAddedRolesChangedAndRemovedWithEvents) {
+  SpaceId id = MakeSpace(ana_, SpaceKind::kCommunity, "team");
+  auto added = services_->spaces.AddMember(ana_, id, ben_.user.id, MemberRole::kModerator);
+  ASSERT_TRUE(added);
+  EXPECT_EQ((*added)["role"], "moderator");
+  EXPECT_EQ((*added)["user"]["username"], "ben");
+  EXPECT_EQ(services_->spaces.AddMember(ana_, id, ben_.user.id, MemberRole::kMember).error().problem, "already_member");
+  EXPECT_EQ(services_->spaces.AddMember(ana_, id, 999'999, MemberRole::kMember).error().problem, "unknown_user");
+  // A moderator may add people but not owners.
+  EXPECT_EQ(services_->spaces.AddMember(ben_, id, cy_.user.id, MemberRole::kOwner).error().problem, "owner_required");
+  ASSERT_TRUE(services_->spaces.AddMember(ben_, id, cy_.user.id, MemberRole::kMember));
+  ASSERT_TRUE(services_->spaces.SetRole(ana_, id, cy_.user.id, MemberRole::kReadOnly));
+  auto members = services_->spaces.ListMembers(ana_, id, 0, 50);
+  ASSERT_TRUE(members);
+  ASSERT_EQ((*members)["items"].size(), 3u);
+  EXPECT_EQ((*members)["items"][2]["role"], "read_only");
+  ASSERT_TRUE(services_->spaces.RemoveMember(ben_, id, cy_.user.id));
+  EXPECT_EQ(EventTypes(id), (std::vector<std::string>{"member.joined", "member.joined", "member.joined",
+                                                      "member.role", "member.left"}));
+  // The removed person hears about it on both channels.
+  for (const auto& e : Published()) {
+    if (e.type == "member.left") {
+      EXPECT_NE(std::find(e.recipients->begin(), e.recipients->end(), cy_.user.id), e.recipients->end());
+    }
+  }
+  EXPECT_EQ(UserEvents("space.removed", cy_.user.id).size(), 1u);
+  EXPECT_EQ(UserEvents("space.added", cy_.user.id).size(), 1u);
+  EXPECT_EQ(services_->spaces.RemoveMember(ben_, id, ana_.user.id).error().problem, "owner_required")
+      << "moderators cannot remove owners";
+}
+
+TEST_F(SpaceTest, TheLastOwnerCannotLeaveOrBeDemoted) {
+  SpaceId id = MakeSpace(ana_, SpaceKind::kCommunity, "owned");
+  ASSERT_TRUE(services_->spaces.AddMember(ana_, id, ben_.user.id, MemberRole::kMember));
+  EXPECT_EQ(services_->spaces.Leave(ana_, id).error().problem, "last_owner");
+  EXPECT_EQ(services_->spaces.SetRole(ana_, id, ana_.user.id, MemberRole::kMember).error().problem, "last_owner");
+  ASSERT_TRUE(services_->spaces.SetRole(ana_, id, ben_.user.id, MemberRole::kOwner));
+  EXPECT_TRUE(services_->spaces.Leave(ana_, id));
+  EXPECT_EQ(services_->spaces.Get(ben_, id).value()["member_count"], 1);
+}
+
+TEST_F(SpaceTest, ArchivingStopsPostingButKeepsReading) {
+  SpaceId id = MakeSpace(ana_, SpaceKind::kChannel, "closing");
+  Post(ana_, id, "last words");
+  SpacePatch archive;
+  archive.archived = true;
+  auto updated = services_->spaces.Update(ana_, id, archive);
+  ASSERT_TRUE(updated);
+  EXPECT_EQ((*updated)["archived"], true);
+  Draft d;
+  d.body = "too late";
+  EXPECT_EQ(services_->messages.Post(ana_, id, d).error().problem, "space_archived");
+  EXPECT_EQ((*services_->messages.List(ana_, id, {}))["items"].size(), 1u);
+  EXPECT_EQ(EventTypes(id).back(), "space.updated");
+}
+
+TEST_F(SpaceTest, ADirectConversationIsOnePerSetOfPeople) {
+  auto first = services_->spaces.Direct(ana_, {ben_.user.id});
+  ASSERT_TRUE(first);
+  EXPECT_EQ((*first)["kind"], "direct");
+  EXPECT_EQ((*first)["visibility"], "private");
+  EXPECT_EQ((*first)["members"].size(), 2u);
+  auto back = services_->spaces.Direct(ben_, {ana_.user.id, ben_.user.id});
+  ASSERT_TRUE(back);
+  EXPECT_EQ((*back)["id"], (*first)["id"]) << "the same two people, whoever starts it";
+  auto group = services_->spaces.Direct(ana_, {cy_.user.id, ben_.user.id, cy_.user.id});
+  ASSERT_TRUE(group);
+  EXPECT_NE((*group)["id"], (*first)["id"]) << "a different set is a different conversation";
+  EXPECT_EQ((*group)["members"].size(), 3u);
+  EXPECT_EQ((*services_->spaces.Direct(cy_, {ben_.user.id, ana_.user.id}))["id"], (*group)["id"]);
+  EXPECT_EQ(UserEvents("space.added", cy_.user.id).size(), 1u) << "announced once, when created";
+}
+
+TEST_F(SpaceTest, DirectConversationsRefuseBadPeopleAndStayClosed) {
+  EXPECT_EQ(services_->spaces.Direct(ana_, {ana_.user.id}).error().field, "/user_ids");
+  std::vector<UserId> crowd;
+  for (int i = 0; i < 9; ++i) crowd.push_back(MakeUser("crowd" + std::to_string(i)).user.id);
+  EXPECT_EQ(services_->spaces.Direct(ana_, crowd).error().field, "/user_ids");
+  EXPECT_EQ(services_->spaces.Direct(ana_, {424242}).error().problem, "unknown_user");
+  Actor gone = MakeUser("gone");
+  UserPatch disable;
+  disable.disabled = true;
+  ASSERT_TRUE(services_->directory.UpdateUser(Actor::System(), gone.user.id, disable));
+  EXPECT_EQ(services_->spaces.Direct(ana_, {gone.user.id}).error().problem, "unknown_user");
+
+  SpaceId dm = (*services_->spaces.Direct(ana_, {ben_.user.id}))["id"];
+  EXPECT_EQ(services_->spaces.Get(cy_, dm).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(services_->spaces.Join(cy_, dm).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(services_->spaces.Leave(ana_, dm).error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(services_->spaces.AddMember(ana_, dm, cy_.user.id, MemberRole::kMember).error().code,
+            ErrorCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace rounds::app

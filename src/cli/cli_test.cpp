@@ -1,0 +1,222 @@
+// The command line, run in-process against a real database in a temporary folder.
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "cli/cli.hpp"
+#include "core/crypto.hpp"
+#include "store/store.hpp"
+
+namespace rounds::cli {
+namespace {
+
+struct Outcome {
+  int exit_code = 0;
+  std::string out;
+  std::string err;
+};
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(crypto::InitCrypto());
+    dir_ = std::filesystem::path(::testing::TempDir()) /
+           ("rounds-cli-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  // Runs `rounds args...` with `input` on standard input, capturing both outputs.
+  Outcome Rounds(std::vector<std::string> args, const std::string& input = {}) {
+    args.insert(args.begin(), "rounds");
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    std::istringstream in(input);
+    std::ostringstream out, err;
+    auto* old_in = std::cin.rdbuf(in.rdbuf());
+    auto* old_out = std::cout.rdbuf(out.rdbuf());
+    auto* old_err = std::cerr.rdbuf(err.rdbuf());
+    Outcome run;
+    run.exit_code = Main(static_cast<int>(argv.size()), argv.data(),
+                         [this](const Config& config) {
+                           served_ = config;
+                           return 0;
+                         },
+                         [] { return 0; });
+    std::cin.rdbuf(old_in);
+    std::cout.rdbuf(old_out);
+    std::cerr.rdbuf(old_err);
+    run.out = out.str();
+    run.err = err.str();
+    return run;
+  }
+
+  Outcome AddUser(const std::string& username, const std::string& password = "a sound passphrase 2026",
+              std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {"admin", "user", "add", "--username", username, "--display-name", "Test " + username,
+                                     "--email", username + "@example.org", "--job-role", "Administrator",
+                                     "--password-stdin", "--data-dir", dir_.string()};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return Rounds(args, password + "\n");
+  }
+
+  std::optional<domain::User> StoredUser(const std::string& username, const std::string& db = "rounds.db") {
+    auto store = store::OpenSqliteStore({.path = (dir_ / db).string(), .read_connections = 1});
+    EXPECT_TRUE(store);
+    auto user = (*store)->Read([&](store::ReadTx& tx) { return tx.FindUserByUsername(username); });
+    (*store)->Close();
+    EXPECT_TRUE(user);
+    return *user;
+  }
+
+  std::filesystem::path dir_;
+  std::optional<Config> served_;
+};
+
+TEST_F(CliTest, VersionPrintsTheVersion) {
+  Outcome run = Rounds({"version"});
+  EXPECT_EQ(run.exit_code, 0);
+  EXPECT_EQ(run.out, std::string("rounds ") + ROUNDS_VERSION_STRING + "\n");
+}
+
+TEST_F(CliTest, AddsAnAdministratorFromStandardInput) {
+  Outcome run = AddUser("admin", "integration-root-secret-2026", {"--admin"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.out.find("created user admin"), std::string::npos);
+  auto user = StoredUser("admin");
+  ASSERT_TRUE(user);
+  EXPECT_TRUE(user->is_admin);
+  EXPECT_EQ(user->display_name, "Test admin");
+  EXPECT_EQ(user->job_role, "Administrator");
+  EXPECT_EQ(run.out.find("integration-root-secret-2026"), std::string::npos) << "the password is never echoed";
+}
+
+TEST_F(CliTest, ADuplicateUsernameSaysItExistsAndFails) {
+  ASSERT_EQ(AddUser("ravi").exit_code, 0);
+  Outcome again = AddUser("ravi", "another passphrase 2026");
+  EXPECT_NE(again.exit_code, 0);
+  EXPECT_NE(again.err.find("exists"), std::string::npos) << again.err;
+}
+
+TEST_F(CliTest, AWeakOrMissingPasswordIsRefused) {
+  Outcome weak = AddUser("mina", "password1234");
+  EXPECT_EQ(weak.exit_code, 2);
+  EXPECT_NE(weak.err.find("common"), std::string::npos) << weak.err;
+  Outcome none = AddUser("mina", "");
+  EXPECT_NE(none.exit_code, 0);
+  EXPECT_FALSE(StoredUser("mina"));
+}
+
+TEST_F(CliTest, DepartmentsAreAddedWithParentsAndListed) {
+  ASSERT_EQ(Rounds({"admin", "department", "add", "Nursing", "--data-dir", dir_.string()}).exit_code, 0);
+  ASSERT_EQ(Rounds({"admin", "department", "add", "Ward 7", "--parent", "Nursing", "--data-dir", dir_.string()}).exit_code, 0);
+  EXPECT_EQ(Rounds({"admin", "department", "add", "Ward 8", "--parent", "Nowhere", "--data-dir", dir_.string()}).exit_code, 2);
+  Outcome list = Rounds({"admin", "department", "list", "--data-dir", dir_.string()});
+  ASSERT_EQ(list.exit_code, 0);
+  EXPECT_NE(list.out.find("Nursing"), std::string::npos);
+  EXPECT_NE(list.out.find("Ward 7\tparent 1"), std::string::npos) << list.out;
+  EXPECT_EQ(list.out.find("Ward 8"), std::string::npos);
+}
+
+TEST_F(CliTest, UsersAreListedDisabledEnabledAndReset) {
+  ASSERT_EQ(AddUser("nadia").exit_code, 0);
+  ASSERT_EQ(Rounds({"admin", "user", "disable", "nadia", "--data-dir", dir_.string()}).exit_code, 0);
+  EXPECT_TRUE(StoredUser("nadia")->disabled);
+  Outcome list = Rounds({"admin", "user", "list", "--data-dir", dir_.string()});
+  EXPECT_NE(list.out.find("nadia\tTest nadia\tAdministrator\tdisabled"), std::string::npos) << list.out;
+  ASSERT_EQ(Rounds({"admin", "user", "enable", "nadia", "--data-dir", dir_.string()}).exit_code, 0);
+  EXPECT_FALSE(StoredUser("nadia")->disabled);
+  Outcome reset = Rounds({"admin", "user", "reset-password", "nadia", "--password-stdin", "--data-dir", dir_.string()},
+                     "a fresh passphrase 2026\n");
+  EXPECT_EQ(reset.exit_code, 0) << reset.err;
+  Outcome unknown = Rounds({"admin", "user", "disable", "nobody", "--data-dir", dir_.string()});
+  EXPECT_NE(unknown.exit_code, 0);
+  EXPECT_NE(unknown.err.find("not found"), std::string::npos) << unknown.err;
+}
+
+TEST_F(CliTest, ImportReportsEachBadRowByLine) {
+  std::ofstream(dir_ / "staff.csv") << "username,display_name,email,job_role,department\n"
+                                    << "ok.one,Ok One,one@example.org,Nurse,Cardiology\n"
+                                    << "Bad Name,Bad,bad@example.org,Nurse,Cardiology\n"
+                                    << "ok.two,Ok Two,two@example.org,Porter,Estates\n";
+  Outcome run = Rounds({"admin", "import-users", (dir_ / "staff.csv").string(), "--data-dir", dir_.string()});
+  EXPECT_EQ(run.exit_code, 1) << "problems are an error exit";
+  EXPECT_NE(run.err.find("staff.csv:3:"), std::string::npos) << run.err;
+  EXPECT_NE(run.out.find("imported 2 users, 1 rows with problems"), std::string::npos) << run.out;
+  EXPECT_TRUE(StoredUser("ok.two"));
+}
+
+TEST_F(CliTest, BackupCopiesTheDatabase) {
+  ASSERT_EQ(AddUser("kept").exit_code, 0);
+  Outcome run = Rounds({"backup", "--to", (dir_ / "copy.db").string(), "--data-dir", dir_.string()});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_TRUE(StoredUser("kept", "copy.db"));
+}
+
+TEST_F(CliTest, ServeTakesEverySettingWithFlagsOverEnvironmentOverFile) {
+  std::ofstream(dir_ / "rounds.toml") << "port = 7000\nlog_level = \"warn\"\nmax_message_chars = 500\n";
+  ::setenv("ROUNDS_PORT", "7100", 1);
+  ::setenv("ROUNDS_LOCKOUT_THRESHOLD", "4", 1);
+  Outcome run = Rounds({"serve", "--config", (dir_ / "rounds.toml").string(), "--port", "7200", "--data-dir",
+                    dir_.string(), "--listen-address", "0.0.0.0", "--threads", "3", "--public-origin",
+                    "https://rounds.example.org", "--allowed-origin", "https://a.example.org", "--allowed-origin",
+                    "https://b.example.org", "--trust-proxy", "--database-file", (dir_ / "x.db").string(),
+                    "--read-connections", "2", "--web-root", "/srv/web", "--idle-timeout-seconds", "60",
+                    "--absolute-timeout-seconds", "3600", "--lockout-seconds", "30", "--max-body-bytes", "4096",
+                    "--ws-send-queue-limit", "8", "--header-timeout-seconds", "5", "--idle-connection-seconds", "9",
+                    "--log-file", (dir_ / "log.jsonl").string(), "--demo"});
+  ::unsetenv("ROUNDS_PORT");
+  ::unsetenv("ROUNDS_LOCKOUT_THRESHOLD");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  ASSERT_TRUE(served_);
+  const Config& c = *served_;
+  EXPECT_EQ(c.port, 7200) << "a flag beats the environment and the file";
+  EXPECT_EQ(c.lockout_threshold, 4) << "the environment beats the default";
+  EXPECT_EQ(c.log_level, "warn") << "the file beats the default";
+  EXPECT_EQ(c.max_message_chars, 500);
+  EXPECT_EQ(c.listen_address, "0.0.0.0");
+  EXPECT_EQ(c.threads, 3);
+  EXPECT_EQ(c.public_origin, "https://rounds.example.org");
+  EXPECT_EQ(c.allowed_origins, (std::vector<std::string>{"https://a.example.org", "https://b.example.org"}));
+  EXPECT_TRUE(c.trust_proxy);
+  EXPECT_EQ(c.data_dir, dir_.string());
+  EXPECT_EQ(c.DatabasePath(), (dir_ / "x.db").string());
+  EXPECT_EQ(c.read_connections, 2);
+  EXPECT_EQ(c.web_root, "/srv/web");
+  EXPECT_EQ(c.idle_timeout_seconds, 60);
+  EXPECT_EQ(c.absolute_timeout_seconds, 3600);
+  EXPECT_EQ(c.lockout_seconds, 30);
+  EXPECT_EQ(c.max_body_bytes, 4096);
+  EXPECT_EQ(c.ws_send_queue_limit, 8);
+  EXPECT_EQ(c.header_timeout_seconds, 5);
+  EXPECT_EQ(c.idle_connection_seconds, 9);
+  EXPECT_EQ(c.log_file, (dir_ / "log.jsonl").string());
+  EXPECT_TRUE(c.demo);
+}
+
+TEST_F(CliTest, ServeRefusesABadConfigFile) {
+  std::ofstream(dir_ / "bad.toml") << "no_such_setting = 1\n";
+  Outcome run = Rounds({"serve", "--config", (dir_ / "bad.toml").string()});
+  EXPECT_NE(run.exit_code, 0);
+  EXPECT_NE(run.err.find("no_such_setting"), std::string::npos) << run.err;
+  EXPECT_FALSE(served_) << "the server never started";
+}
+
+TEST_F(CliTest, UnknownCommandsAndMissingArgumentsFail) {
+  EXPECT_NE(Rounds({"frobnicate"}).exit_code, 0);
+  EXPECT_NE(Rounds({}).exit_code, 0);
+  EXPECT_NE(Rounds({"admin", "user", "add", "--data-dir", dir_.string()}).exit_code, 0);
+}
+
+}  // namespace
+}  // namespace rounds::cli
