@@ -458,13 +458,19 @@ class Server::Impl {
 
   class WsSession;
 
+  // Cross-site WebSocket hijacking defence (ASVS 4.4.2): a browser's handshake must come from our
+  // own origin. With public_origin set that is the only own origin; without it, the origin the
+  // Host header names. allowed_origins adds more either way.
   bool OriginAllowed(const Request& request, bool bearer) const {
     std::string origin = request.Header("origin");
     if (origin.empty()) return bearer;  // browsers always send Origin; only API clients may omit it
-    if (!config_.public_origin.empty() && origin == config_.public_origin) return true;
+    if (std::find(config_.allowed_origins.begin(), config_.allowed_origins.end(), origin) != config_.allowed_origins.end()) {
+      return true;
+    }
+    if (!config_.public_origin.empty()) return origin == config_.public_origin;
     std::string host = request.Header("host");
-    if (!host.empty() && (origin == "http://" + host || origin == "https://" + host)) return true;
-    return std::find(config_.allowed_origins.begin(), config_.allowed_origins.end(), origin) != config_.allowed_origins.end();
+    if (host.empty()) return false;
+    return origin == "http://" + host || origin == "https://" + host;  // https: TLS ended at a proxy
   }
 
   awaitable<void> WebSocketUpgrade(beast::tcp_stream stream, http::request<http::string_body> req, std::string remote) {

@@ -162,6 +162,39 @@ test('behind a trusted proxy the forwarded address counts: /metrics is for loopb
   }
 });
 
+test('an https public origin: __Host- Secure cookie, HSTS, wss-only CSP, and only configured WebSocket origins', async () => {
+  const { server: s, admin } = await startServer({
+    extraArgs: ['--public-origin', 'https://rounds.example.org', '--allowed-origin', 'https://wall.example.org'],
+  });
+  try {
+    const login = await fetch(s.baseUrl + '/api/v1/auth/login', {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: ADMIN.username, password: ADMIN.password }),
+    });
+    assert.equal(login.status, 200);
+    const cookie = login.headers.get('set-cookie');
+    assert.match(cookie, /^__Host-rounds_session=[^;]+; Path=\/; HttpOnly; SameSite=Strict; Secure/);
+    assert.ok(!/Domain=/i.test(cookie), '__Host- cookies carry no Domain');
+    assert.match(login.headers.get('strict-transport-security'), /max-age=31536000; includeSubDomains/);
+    const csp = login.headers.get('content-security-policy');
+    assert.match(csp, /connect-src 'self' wss:\/\/rounds\.example\.org;/);
+    const browser = s.client();
+    browser.cookie = cookie.split(';')[0];
+    browser.csrf = (await login.json()).csrf_token;
+    assert.equal((await browser.get('/api/v1/me')).status, 200);
+    const ok = await browser.openEvents({ origin: 'https://rounds.example.org' });
+    await ok.close();
+    const wall = await browser.openEvents({ origin: 'https://wall.example.org' });
+    await wall.close();
+    // The Host-derived origin no longer counts once the public origin is configured.
+    await assert.rejects(browser.openEvents({ origin: s.baseUrl }), (e) => e.statusCode === 403);
+    await assert.rejects(admin.openEvents({ origin: 'https://evil.example' }), (e) => e.statusCode === 403);
+  } finally {
+    await s.stop();
+    s.cleanup();
+  }
+});
+
 test('SIGTERM: in-flight requests finish, sockets get 1001, the process exits 0', async () => {
   const { server: s, admin } = await startServer();
   try {
