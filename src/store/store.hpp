@@ -81,7 +81,7 @@ struct SearchHit {
 
 struct StoreMetrics {
   std::uint64_t write_units = 0;         // Write() calls committed
-  std::uint64_t write_batches = 0;       // transactions committed
+  std::uint64_t write_batches = 0;       // group-commit transactions run (committed or failed)
   std::uint64_t failed_units = 0;
   // Histograms: batch sizes (units per transaction) and commit latency in microseconds.
   std::vector<std::pair<double, std::uint64_t>> batch_size_buckets;   // (upper bound, count)

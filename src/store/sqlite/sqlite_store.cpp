@@ -10,7 +10,9 @@
 #include <array>
 #include <chrono>
 #include <condition_variable>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <deque>
 #include <filesystem>
 #include <future>
@@ -180,6 +182,19 @@ class TemporaryFolder {
   std::string path_;
 };
 
+// Creates `path` readable and writable by its owner only, unless it exists. SQLite gives the -wal
+// and -shm files the database file's permissions, so patient data never lands in a file that
+// other accounts on the machine can read. An existing file keeps the permissions it has.
+Status CreatePrivateFile(const std::string& path) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd >= 0) {
+    ::close(fd);
+    return Ok();
+  }
+  if (errno == EEXIST) return Ok();
+  return Internal("cannot create " + path + ": " + std::strerror(errno));
+}
+
 // Makes a rename durable: fsync the folder that holds the new name.
 void SyncFolderOf(const std::string& file) {
   std::string folder = std::filesystem::path(file).parent_path().string();
@@ -256,8 +271,13 @@ class SqliteStore final : public Store {
       closing_ = true;
     }
     queue_cv_.notify_all();
+    if (tls_writer_of == this) return;  // from inside a unit: the writer stops after this batch
     std::lock_guard lock(close_mutex_);
-    if (writer_thread_.joinable()) writer_thread_.join();
+    if (!writer_thread_.joinable()) return;
+    writer_thread_.join();
+    // The writer thread is gone, so its connection is free: refresh the query planner's statistics
+    // for the next start (cheap; it only analyzes tables whose statistics are stale).
+    (void)writer_->Exec("PRAGMA optimize");
   }
 
  private:
@@ -401,7 +421,7 @@ class SqliteStore final : public Store {
   bool closing_ = false;                            // guarded by queue_mutex_
 
   std::mutex close_mutex_;
-  std::thread writer_thread_;  // joined under close_mutex_
+  std::thread writer_thread_;  // joined under close_mutex_; writer_ is free once it is joined
 
   std::mutex readers_mutex_;
   std::condition_variable readers_cv_;
@@ -423,6 +443,7 @@ Status SqliteStore::Backup(const std::string& path) {
   ROUNDS_RETURN_IF_ERROR(source->Exec("PRAGMA query_only=ON"));
   const std::string partial = path + ".partial";
   std::filesystem::remove(partial, ec);
+  ROUNDS_RETURN_IF_ERROR(CreatePrivateFile(partial));
   struct Destination {
     sqlite3* db = nullptr;
     std::string file;
@@ -477,11 +498,13 @@ Result<std::unique_ptr<Store>> OpenSqliteStoreWithHooks(const SqliteOptions& req
     options.path = folder->path() + "/rounds.db";
   }
   std::filesystem::path path(options.path);
-  if (path.has_parent_path()) {
+  if (path.has_parent_path() && !std::filesystem::exists(path.parent_path())) {
     std::error_code ec;
     std::filesystem::create_directories(path.parent_path(), ec);
     if (ec) return Internal("cannot create data folder " + path.parent_path().string() + ": " + ec.message());
+    std::filesystem::permissions(path.parent_path(), std::filesystem::perms::owner_all, ec);
   }
+  ROUNDS_RETURN_IF_ERROR(CreatePrivateFile(options.path));
   ROUNDS_ASSIGN_OR_RETURN(auto writer, Connection::Open(options.path, options.sync_full));
   // Durability is a promise, not a hope: read the settings back.
   ROUNDS_ASSIGN_OR_RETURN(std::int64_t synchronous, writer->QueryInt(kReadSynchronous));

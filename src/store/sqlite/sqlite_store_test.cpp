@@ -158,6 +158,24 @@ TEST(SqliteStore, RunsInWalModeWithForeignKeys) {
   (*store)->Close();
 }
 
+TEST(SqliteStore, DatabaseAndBackupFilesAreReadableByTheOwnerOnly) {
+  Folder folder;
+  auto store = OpenIn(folder.path() + "/data");
+  ASSERT_TRUE(store) << Describe(store);
+  ASSERT_NE(AddUser(**store, "private"), 0);
+  Folder target;
+  ASSERT_TRUE((*store)->Backup(target.file("copy.db")));
+  using std::filesystem::perms;
+  auto others = [](const std::string& path) {
+    return std::filesystem::status(path).permissions() & (perms::group_all | perms::others_all);
+  };
+  EXPECT_EQ(others(folder.path() + "/data"), perms::none);
+  EXPECT_EQ(others(folder.path() + "/data/rounds.db"), perms::none);
+  EXPECT_EQ(others(folder.path() + "/data/rounds.db-wal"), perms::none);
+  EXPECT_EQ(others(target.file("copy.db")), perms::none);
+  (*store)->Close();
+}
+
 TEST(SqliteStore, RefusesADatabaseWithANewerSchema) {
   Folder folder;
   {
@@ -319,6 +337,48 @@ TEST(SqliteStore, AWriteFromInsideAWriteIsRefusedInsteadOfDeadlocking) {
   ASSERT_TRUE(read_inside);
   EXPECT_EQ(*read_inside, 1u);
   store.Close();
+}
+
+TEST(SqliteStore, CloseFromInsideAUnitLetsTheBatchFinish) {
+  Folder folder;
+  auto opened = OpenIn(folder.path());
+  ASSERT_TRUE(opened);
+  Store& store = **opened;
+  Status closed_inside = store.RunWrite([&](WriteTx& tx) -> Status {
+    store.Close();
+    return tx.InsertDepartment({0, "Last one", std::nullopt}).map([](DepartmentId) {});
+  });
+  EXPECT_TRUE(closed_inside) << Describe(closed_inside);
+  auto refused = store.Write([](WriteTx& tx) { return tx.InsertDepartment({0, "Too late", std::nullopt}); });
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kUnavailable);
+  store.Close();
+  auto departments = store.Read([](ReadTx& tx) { return tx.ListDepartments(); });
+  ASSERT_TRUE(departments);
+  EXPECT_EQ(departments->size(), 1u);
+}
+
+TEST(SqliteStore, AuditRecordsCannotBeChangedOrRemovedWithSql) {
+  Folder folder;
+  {
+    auto opened = OpenIn(folder.path());
+    ASSERT_TRUE(opened);
+    AuditRecord record;
+    record.seq = 1;
+    record.action = "auth.login";
+    record.prev_hash = std::string(64, '0');
+    record.hash = "h1";
+    ASSERT_TRUE((*opened)->Write([&](WriteTx& tx) { return tx.InsertAudit(record); }));
+    (*opened)->Close();
+  }
+  RawDb db(folder.file("rounds.db"));
+  EXPECT_NE(db.Exec("UPDATE audit_log SET outcome = 'denied' WHERE seq = 1"), SQLITE_OK);
+  EXPECT_NE(db.Exec("DELETE FROM audit_log"), SQLITE_OK);
+  EXPECT_NE(db.Exec("INSERT INTO audit_log (seq, time, actor_id, actor_role, action, object_type, object_id, "
+                    "patient_ref, outcome, address, session_hash, reason, details, prev_hash, hash) "
+                    "VALUES (2, 0, 0, '', '', '', '', '', 'maybe', '', '', '', '', '', '')"),
+            SQLITE_OK);
+  EXPECT_EQ(db.Text("SELECT outcome || ':' || count(*) FROM audit_log"), "success:1");
 }
 
 TEST(SqliteStore, InMemoryPathIsAWorkingPrivateStore) {
