@@ -61,7 +61,7 @@ test('usable at phone width', async () => {
     assert.ok(panelBox.width >= 370, 'the thread uses the full width');
     await b.page.getByLabel('Reply', { exact: true }).fill('Reply from my phone');
     await b.page.getByLabel('Reply', { exact: true }).press('Enter');
-    await panel.getByText('Reply from my phone').waitFor();
+    await panel.locator('.message .markdown', { hasText: 'Reply from my phone' }).waitFor();
     await b.page.getByRole('button', { name: 'Close thread' }).click();
     await panel.waitFor({ state: 'detached' });
 

@@ -215,7 +215,10 @@ function Shell({ initialMe, onSignOut, onSessionEnded }: { initialMe: User; onSi
       setRoute(parseRoute(location.hash));
       setMenuOpen(false);
       window.setTimeout(() => {
-        const target = document.querySelector<HTMLElement>('#main [data-autofocus], #main h1');
+        // Never take focus from a field the person is already typing in.
+        const active = document.activeElement;
+        if (active && active.matches('input, textarea, select, [contenteditable="true"]')) return;
+        const target = document.querySelector<HTMLElement>('#main [data-autofocus]') ?? document.querySelector<HTMLElement>('#main h1');
         target?.focus({ preventScroll: true });
       }, 60);
     };

@@ -60,6 +60,16 @@ function MessageItem({ m, me, space, variant, compact, question, highlighted, on
   const isPost = variant === 'post';
   const labelText = `${m.author.display_name}, ${shortTime(m.created_at)}`;
 
+  const marks = (
+    <>
+      {m.edited_at > 0 && (canSeeHistory
+        ? <button type="button" className="link edited" onClick={() => setHistory(true)} aria-label={`Edited ${fullTime(m.edited_at)}: show edit history`}>(edited)</button>
+        : <span className="edited" title={`Edited ${fullTime(m.edited_at)}`}>(edited)</span>)}
+      {m.pinned && <span className="pinned-mark"><Icon name="pin" size={12} /> Pinned</span>}
+      {accepted && <span className="accepted-mark"><Icon name="check" size={12} /> Accepted answer</span>}
+    </>
+  );
+
   const header = (
     <header className="message-head">
       {!compact && <a className="author" href={href.person(m.author_id)}>{m.author.display_name}</a>}
@@ -70,11 +80,7 @@ function MessageItem({ m, me, space, variant, compact, question, highlighted, on
       <time dateTime={new Date(m.created_at).toISOString()} title={fullTime(m.created_at)} className={compact ? 'compact-time' : ''}>
         {compact ? timeOfDay(m.created_at) : shortTime(m.created_at)}
       </time>
-      {m.edited_at > 0 && (canSeeHistory
-        ? <button type="button" className="link edited" onClick={() => setHistory(true)} aria-label={`Edited ${fullTime(m.edited_at)}: show edit history`}>(edited)</button>
-        : <span className="edited" title={`Edited ${fullTime(m.edited_at)}`}>(edited)</span>)}
-      {m.pinned && <span className="pinned-mark"><Icon name="pin" size={12} /> Pinned</span>}
-      {accepted && <span className="accepted-mark"><Icon name="check" size={12} /> Accepted answer</span>}
+      {!compact && marks}
     </header>
   );
 
@@ -100,6 +106,7 @@ function MessageItem({ m, me, space, variant, compact, question, highlighted, on
     : <>
       {isPost && m.title && <h2 className="post-title">{m.title}</h2>}
       {m.body && <Markdown text={m.body} me={me.username} />}
+      {compact && (m.edited_at > 0 || m.pinned || accepted) && <div className="compact-marks">{marks}</div>}
     </>;
 
   const kindControls = isPost && (
