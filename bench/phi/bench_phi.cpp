@@ -2,11 +2,14 @@
 // false positives per 1,000 PHI-free messages) and its single-core throughput on a realistic
 // message mix with a 100,000-patient index.
 //
-//   rounds-bench-phi [--seconds N] [--quality-only] [--throughput-only]
+//   rounds-bench-phi [--seconds N] [--quality-only] [--throughput-only] [--committed]
+//
+// --committed prints src/governance/phi/committed_figures.hpp for the current held-out figures.
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <iostream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -39,6 +42,13 @@ int main(int argc, char** argv) {
     if (std::strcmp(argv[i], "--seconds") == 0 && i + 1 < argc) seconds = std::atof(argv[++i]);
     if (std::strcmp(argv[i], "--quality-only") == 0) throughput = false;
     if (std::strcmp(argv[i], "--throughput-only") == 0) quality = false;
+    if (std::strcmp(argv[i], "--committed") == 0) {
+      std::ostringstream ignored;
+      auto report = phi::RunEvaluation(ignored);
+      if (!report) return 1;
+      std::cout << phi::CommittedFiguresHeader(report->held_out);
+      return 0;
+    }
   }
   if (quality) {
     auto report = phi::RunEvaluation(std::cout);

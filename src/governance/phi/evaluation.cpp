@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cctype>
 #include <cstdio>
 
 namespace rounds::governance::phi {
@@ -229,6 +230,42 @@ Result<EvaluationReport> RunEvaluation(std::ostream& out, const CorpusOptions& o
   out << "\n";
   PrintFigures(out, report.tuning, "Tuning templates");
   return report;
+}
+
+std::string CommittedFiguresHeader(const EvaluationFigures& fig) {
+  auto down = [](double v) { return std::floor(v * 1000 + 1e-9) / 1000; };
+  auto up = [](double v) { return std::ceil(v * 1000 - 1e-9) / 1000; };
+  std::string out =
+      "// Held-out figures of the PHI scanner on the synthetic corpus (default CorpusOptions), as\n"
+      "// committed: the regression test fails when a new build does worse. Regenerate with\n"
+      "// `rounds-bench-phi --committed` after an improvement, never to paper over a drop.\n"
+      "#pragma once\n\n#include <array>\n\n#include \"governance/phi/types.hpp\"\n\n"
+      "namespace rounds::governance::phi::committed {\n\n"
+      "struct TypeFloor {\n  PhiType type;\n  double recall;\n  double precision;\n};\n\n"
+      "inline constexpr std::array<TypeFloor, kPhiTypeCount> kTypes = {{\n";
+  for (PhiType type : kAllPhiTypes) {
+    const TypeFigures& t = fig.For(type);
+    std::string name(ToString(type));
+    std::string constant = "k";
+    bool upper = true;
+    for (char c : name) {
+      if (c == '_') {
+        upper = true;
+        continue;
+      }
+      constant.push_back(upper ? c : static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+      upper = false;
+    }
+    out += "    {PhiType::" + constant + ", " + Format("%.3f", down(t.Recall())) + ", " +
+           Format("%.3f", down(t.Precision())) + "},\n";
+  }
+  out += "}};\n\n";
+  out += "inline constexpr double kAnyPhiRecall = " + Format("%.3f", down(fig.AnyPhiRecall())) + ";\n";
+  out += "inline constexpr double kLeakRate = " + Format("%.3f", up(fig.LeakRate())) + ";\n";
+  out += "inline constexpr double kFalsePositivesPer1000 = " +
+         Format("%.2f", std::ceil(fig.FalsePositivesPer1000() * 100 - 1e-9) / 100) + ";\n\n";
+  out += "}  // namespace rounds::governance::phi::committed\n";
+  return out;
 }
 
 ThroughputFigures MeasureThroughput(const Scanner& scanner, std::span<const std::string> messages,

@@ -87,6 +87,10 @@ struct EvaluationReport {
 // (what `rounds bench phi` shows). Errors: those of PrepareEvaluation.
 Result<EvaluationReport> RunEvaluation(std::ostream& out, const CorpusOptions& options = {});
 
+// The committed figures header (committed_figures.hpp) for these held-out figures, rounded down
+// to three decimals (rates of misses rounded up), so a regression test can hold the line.
+std::string CommittedFiguresHeader(const EvaluationFigures& held_out);
+
 struct ThroughputFigures {
   std::size_t bytes = 0;
   std::size_t messages = 0;

@@ -59,7 +59,7 @@ Rule Pattern(std::string id, PhiType type, std::string pattern, Trigger trigger,
 RuleSet DefaultRuleSet(const RuleOptions& options) {
   const std::vector<std::string> phone_ctx = {
       "phone", "ph", "tel", "telephone", "cell", "cellphone", "mobile", "mob", "call", "calls",
-      "called", "text", "txt", "fax", "faxed", "number", "num", "no", "contact", "reach",
+      "called", "text", "txt", "fax", "faxed", "contact", "reach",
       "reached", "home", "work", "office", "callback", "cb", "dial", "ring", "whatsapp", "sms",
       "landline", "vm", "voicemail"};
   const std::vector<std::string> ssn_ctx = {"ssn", "ss", "ssno", "social", "security", "soc",
@@ -81,7 +81,7 @@ RuleSet DefaultRuleSet(const RuleOptions& options) {
                                                 "guarantor", "hsa", "fsa"};
   const std::vector<std::string> license_ctx = {
       "license", "licence", "licensed", "lic", "dl", "driver", "drivers", "driving", "permit",
-      "cdl", "dea", "certificate", "cert", "board", "rn", "lpn", "id"};
+      "cdl", "dea", "certificate", "cert", "board", "rn", "lpn"};
   const std::vector<std::string> vehicle_ctx = {"vin", "vehicle", "car", "truck", "van", "auto",
                                                 "suv", "motorcycle", "chassis"};
   const std::vector<std::string> plate_ctx = {"plate", "plates", "tag", "tags", "registration",
@@ -158,7 +158,7 @@ RuleSet DefaultRuleSet(const RuleOptions& options) {
                     license_ctx));
   r.push_back(Token("device.serial", PhiType::kDevice, 5, 24, Validator::kHasDigit, 0.05, 0.8,
                     device_ctx));
-  r.push_back(Token("vehicle.plate", PhiType::kVehicle, 4, 8, Validator::kHasDigit, 0.05, 0.8,
+  r.push_back(Token("vehicle.plate", PhiType::kVehicle, 4, 8, Validator::kHasDigit, 0.05, 0.85,
                     plate_ctx));
 
   // Regular expressions.

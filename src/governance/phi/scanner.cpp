@@ -417,6 +417,7 @@ struct Candidate {
   double confidence;
   std::size_t rule;     // index into the rule set, or npos for built-ins
   bool context;
+  int distance;         // of the nearest context word; 9 without one
 };
 
 }  // namespace
@@ -556,7 +557,18 @@ namespace {
 
 struct Window {
   std::uint64_t rules = 0;  // context rules of the nearby tokens
+  // [k - 1]: rules of the token k before (k = 1..5); [5], [6]: of the tokens after, which
+  // count as farther than any before ("SSN 123-45-6789, DL ..." is an SSN).
+  std::array<std::uint64_t, 7> by_distance{};
   bool guarded = false;     // a measurement label before or a unit after
+
+  // How far the nearest context word of rule r is (1 = adjacent); 9 when there is none.
+  int Distance(std::size_t r) const {
+    for (std::size_t d = 0; d < by_distance.size(); ++d) {
+      if ((by_distance[d] >> r) & 1u) return static_cast<int>(d) + 1;
+    }
+    return 9;
+  }
 };
 
 // Context of tokens [first, last]: five tokens before, two after.
@@ -568,12 +580,14 @@ Window Around(std::string_view text, const std::vector<Token>& tokens, std::size
     const Token& t = tokens[first - k];
     if (text.substr(t.end, tokens[first - k + 1].begin - t.end).find('\n') != std::string_view::npos) break;
     w.rules |= t.rules;
+    w.by_distance[k - 1] |= t.rules;
     if (k <= 2 && (t.flags & kLabel)) w.guarded = true;
   }
   for (std::size_t k = 1; k <= 2 && last + k < tokens.size(); ++k) {
     const Token& t = tokens[last + k];
     if (text.substr(tokens[last + k - 1].end, t.begin - tokens[last + k - 1].end).find('\n') != std::string_view::npos) break;
     w.rules |= t.rules;
+    w.by_distance[4 + k] |= t.rules;
     if (k == 1 && (t.flags & kUnit) && t.kind == TokenKind::kWord) w.guarded = true;
   }
   std::size_t i = tokens[last].end;
@@ -901,15 +915,16 @@ void Pass::EvaluateRun(std::size_t first, std::size_t last) {
           }
         }
         if (confidence < options_.min_confidence) continue;
-        candidates_.push_back({begin, end, confidence, r, context});
+        candidates_.push_back({begin, end, confidence, r, context, window.Distance(r)});
       }
     }
   }
   (void)groups;
-  // Keep the best non-overlapping readings: context first, then confidence, then length.
+  // Keep the best non-overlapping readings: confidence first, then the nearer context word
+  // ("acct 4829103355" is an account even though it is also a valid phone number), then length.
   std::sort(candidates_.begin(), candidates_.end(), [](const Candidate& x, const Candidate& y) {
-    if (x.context != y.context) return x.context;
     if (x.confidence != y.confidence) return x.confidence > y.confidence;
+    if (x.distance != y.distance) return x.distance < y.distance;
     if (x.end - x.begin != y.end - y.begin) return x.end - x.begin > y.end - y.begin;
     return x.rule < y.rule;
   });
@@ -940,7 +955,7 @@ void Pass::TokenRules() {
     std::size_t best_rule = 0;
     std::size_t best_begin = 0;
     std::size_t best_end = 0;
-    bool best_context = false;
+    int best_distance = 10;
     bool letters = false;
     bool digits = false;
     bool gap_is_space = false;
@@ -999,10 +1014,11 @@ void Pass::TokenRules() {
           window_ready = true;
         }
         const double confidence = Score(rule, r, window, false, 0);
-        const bool context = (window.rules >> r) & 1u;
+        const int distance = window.Distance(r);
         if (confidence >= options_.min_confidence &&
-            (context > best_context || (context == best_context && confidence > best_confidence))) {
-          best_context = context;
+            (confidence > best_confidence ||
+             (confidence == best_confidence && distance < best_distance))) {
+          best_distance = distance;
           best_confidence = confidence;
           best_rule = r;
           best_begin = b;

@@ -1,0 +1,139 @@
+#include "governance/phi/evaluation.hpp"
+
+#include <gtest/gtest.h>
+
+#include <set>
+#include <sstream>
+
+#include "governance/phi/committed_figures.hpp"
+
+namespace rounds::governance::phi {
+namespace {
+
+TEST(PhiEvaluation, WilsonIntervalMatchesKnownValues) {
+  const Interval half = WilsonInterval(50, 100);
+  EXPECT_NEAR(half.low, 0.4038, 1e-3);
+  EXPECT_NEAR(half.high, 0.5962, 1e-3);
+  const Interval all = WilsonInterval(200, 200);
+  EXPECT_NEAR(all.high, 1.0, 1e-9);
+  EXPECT_NEAR(all.low, 0.9812, 1e-3);
+  const Interval none = WilsonInterval(0, 0);
+  EXPECT_EQ(none.low, 0);
+  EXPECT_EQ(none.high, 1);
+}
+
+TEST(PhiEvaluation, F2WeighsRecallOverPrecision) {
+  TypeFigures high_recall{100, 100, 200, 100};  // recall 1, precision 0.5
+  TypeFigures high_precision{100, 50, 50, 50};  // recall 0.5, precision 1
+  EXPECT_NEAR(high_recall.F2(), 5 * 0.5 / (4 * 0.5 + 1), 1e-9);
+  EXPECT_GT(high_recall.F2(), high_precision.F2());
+}
+
+TEST(PhiCorpus, IsDeterministicAndLabelledConsistently) {
+  CorpusOptions options;
+  options.messages = 600;
+  options.index_size = 2000;
+  const Corpus a = GenerateCorpus(options);
+  const Corpus b = GenerateCorpus(options);
+  ASSERT_EQ(a.messages.size(), 600u);
+  ASSERT_EQ(a.patients.size(), 2000u);
+  for (std::size_t i = 0; i < a.messages.size(); ++i) {
+    ASSERT_EQ(a.messages[i].text, b.messages[i].text);
+    const LabelledMessage& m = a.messages[i];
+    EXPECT_EQ(m.gold.empty(), m.kind != MessageKind::kPhi) << m.text;
+    for (const GoldSpan& g : m.gold) {
+      ASSERT_LT(g.begin, g.end);
+      ASSERT_LE(g.end, m.text.size());
+    }
+  }
+}
+
+TEST(PhiCorpus, UsesOnlyReservedValues) {
+  const Corpus corpus = GenerateCorpus({});
+  for (const LabelledMessage& m : corpus.messages) {
+    // Values as generated (perturbations split, widen or lower-case them).
+    if (m.perturbation != Perturbation::kNone) continue;
+    for (const GoldSpan& g : m.gold) {
+      const std::string value = m.text.substr(g.begin, g.end - g.begin);
+      if (g.type == PhiType::kEmail) {
+        EXPECT_TRUE(value.find("example.") != std::string::npos ||
+                    value.find(".test") != std::string::npos)
+            << value;
+      }
+      if (g.type == PhiType::kIp && value.find(':') == std::string::npos) {
+        EXPECT_TRUE(value.rfind("192.0.2.", 0) == 0 || value.rfind("198.51.100.", 0) == 0 ||
+                    value.rfind("203.0.113.", 0) == 0)
+            << value;
+      }
+      if (g.type == PhiType::kIp && value.find(':') != std::string::npos) {
+        EXPECT_EQ(value.rfind("2001:db8:", 0), 0u) << value;
+      }
+      if (g.type == PhiType::kPhone) {
+        std::string digits;
+        for (char c : value) {
+          if (c >= '0' && c <= '9') digits.push_back(c);
+        }
+        EXPECT_EQ(digits.substr(digits.size() - 7, 5), "55501") << value;
+      }
+    }
+  }
+}
+
+TEST(PhiCorpus, SplitsByTemplateAndCoversEveryTypeInBothHalves) {
+  const Corpus corpus = GenerateCorpus({});
+  EXPECT_GE(corpus.messages.size(), 5000u);
+  std::set<int> tuning_templates;
+  std::set<int> held_out_templates;
+  std::array<std::size_t, kPhiTypeCount> tuning{};
+  std::array<std::size_t, kPhiTypeCount> held_out{};
+  std::size_t clean = 0;
+  for (const LabelledMessage& m : corpus.messages) {
+    (m.held_out ? held_out_templates : tuning_templates).insert(m.template_id);
+    for (const GoldSpan& g : m.gold) {
+      ++(m.held_out ? held_out : tuning)[static_cast<std::size_t>(g.type)];
+    }
+    if (m.kind != MessageKind::kPhi) ++clean;
+  }
+  for (int id : held_out_templates) EXPECT_EQ(tuning_templates.count(id), 0u) << id;
+  for (PhiType type : kAllPhiTypes) {
+    EXPECT_GE(tuning[static_cast<std::size_t>(type)], 100u) << ToString(type);
+    EXPECT_GE(held_out[static_cast<std::size_t>(type)], 100u) << ToString(type);
+  }
+  EXPECT_GE(clean, 4000u);
+}
+
+// The regression gate: the held-out half must not do worse than the committed figures.
+TEST(PhiEvaluation, HeldOutFiguresHoldTheCommittedLine) {
+  std::ostringstream printed;
+  auto report = RunEvaluation(printed);
+  ASSERT_TRUE(report) << report.error().public_message;
+  const EvaluationFigures& fig = report->held_out;
+  constexpr double kSlack = 1e-9;
+  for (const committed::TypeFloor& floor : committed::kTypes) {
+    const TypeFigures& t = fig.For(floor.type);
+    EXPECT_GE(t.Recall() + kSlack, floor.recall) << ToString(floor.type) << " recall";
+    EXPECT_GE(t.Precision() + kSlack, floor.precision) << ToString(floor.type) << " precision";
+  }
+  EXPECT_GE(fig.AnyPhiRecall() + kSlack, committed::kAnyPhiRecall);
+  EXPECT_LE(fig.LeakRate(), committed::kLeakRate + kSlack);
+  EXPECT_LE(fig.FalsePositivesPer1000(), committed::kFalsePositivesPer1000 + kSlack);
+  // The report prints what `rounds bench phi` shows.
+  EXPECT_NE(printed.str().find("message leak rate"), std::string::npos);
+  EXPECT_NE(printed.str().find("false positives per 1,000 PHI-free"), std::string::npos);
+}
+
+TEST(PhiEvaluation, ThroughputUsesTheCallersClock) {
+  auto scanner = Scanner::Create(DefaultRuleSet(), nullptr);
+  ASSERT_TRUE(scanner);
+  double fake = 0;
+  const auto clock = [&fake] { return fake += 0.001; };  // every reading advances 1 ms
+  const std::vector<std::string> messages = {"SSN 987-65-4321", "nothing here"};
+  const ThroughputFigures fig = MeasureThroughput(**scanner, messages, clock, clock, 0.01);
+  EXPECT_GT(fig.messages, 0u);
+  EXPECT_GT(fig.bytes, 0u);
+  EXPECT_GT(fig.megabytes_per_second, 0);
+  EXPECT_NEAR(fig.p50_microseconds, 1000, 1e-6);
+}
+
+}  // namespace
+}  // namespace rounds::governance::phi

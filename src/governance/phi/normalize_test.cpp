@@ -1,0 +1,41 @@
+#include "governance/phi/normalize.hpp"
+
+#include <gtest/gtest.h>
+
+namespace rounds::governance::phi {
+namespace {
+
+TEST(PhiNormalize, PlainAsciiIsViewedNotCopied) {
+  const std::string text = "call 617-555-0142";
+  const NormalizedText n = NormalizeForScan(text);
+  EXPECT_TRUE(n.identity());
+  EXPECT_EQ(n.text().data(), text.data());
+  EXPECT_EQ(n.OriginalEnd(4), 4u);
+}
+
+TEST(PhiNormalize, FoldsFullWidthDigitsAndMapsSpansBack) {
+  // "call ６１７" : each full-width digit is three bytes.
+  const std::string text = "call \xEF\xBC\x96\xEF\xBC\x91\xEF\xBC\x97 ok";
+  const NormalizedText n = NormalizeForScan(text);
+  EXPECT_EQ(n.text(), "call 617 ok");
+  EXPECT_EQ(n.OriginalBegin(5), 5u);
+  EXPECT_EQ(n.OriginalEnd(8), 14u);  // after the third full-width digit
+  EXPECT_EQ(n.OriginalEnd(n.text().size()), text.size());
+}
+
+TEST(PhiNormalize, DropsZeroWidthAndFoldsSpacesDashesQuotes) {
+  const std::string text = "98\xE2\x80\x8B" "7\xE2\x80\x93" "65\xC2\xA0" "4321 O\xE2\x80\x99" "Brien";
+  const NormalizedText n = NormalizeForScan(text);
+  EXPECT_EQ(n.text(), "987-65 4321 O'Brien");
+  // The span of "987" ends after the '7', past the zero-width space inside it.
+  EXPECT_EQ(n.OriginalEnd(3), 6u);
+}
+
+TEST(PhiNormalize, LeavesOtherUnicodeAndInvalidBytesAlone) {
+  const std::string text = "Jos\xC3\xA9 \xFF ok";
+  const NormalizedText n = NormalizeForScan(text);
+  EXPECT_EQ(n.text(), text);
+}
+
+}  // namespace
+}  // namespace rounds::governance::phi

@@ -1,0 +1,79 @@
+#include "governance/phi/patient_index.hpp"
+
+#include <gtest/gtest.h>
+
+namespace rounds::governance::phi {
+namespace {
+
+TEST(PhiPatientIndex, ParsesCsvWithHeaderInAnyOrderAndQuotes) {
+  auto records = PatientIndex::ParseCsv(
+      "last,first,mrn\r\nGarcia,Maria,48213377\n\"De La Cruz\",\"Mary Ann\",00123456\n\n");
+  ASSERT_TRUE(records);
+  ASSERT_EQ(records->size(), 2u);
+  EXPECT_EQ((*records)[1].last, "De La Cruz");
+  EXPECT_EQ((*records)[1].first, "Mary Ann");
+  EXPECT_EQ((*records)[1].mrn, "00123456");
+}
+
+TEST(PhiPatientIndex, CsvErrorsNameTheLineButNotItsContent) {
+  auto missing = PatientIndex::ParseCsv("mrn,first\n1,Maria\n");
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, ErrorCode::kInvalidArgument);
+
+  auto short_line = PatientIndex::ParseCsv("mrn,first,last\n1,Maria,Garcia\n2,Ahmed\n");
+  ASSERT_FALSE(short_line);
+  EXPECT_NE(short_line.error().public_message.find("Line 3"), std::string::npos);
+  EXPECT_EQ(short_line.error().public_message.find("Ahmed"), std::string::npos);
+
+  auto no_mrn = PatientIndex::ParseCsv("mrn,first,last\n  ,Maria,Garcia\n");
+  ASSERT_FALSE(no_mrn);
+}
+
+TEST(PhiPatientIndex, NameKeysIgnoreCaseAndPunctuation) {
+  EXPECT_EQ(NameKey::Of("O'Brien"), NameKey::Of("OBRIEN"));
+  EXPECT_EQ(NameKey::Of("Smith-Jones"), NameKey::Of("smith jones"));
+  EXPECT_EQ(NameKey::Extend(NameKey::Extend(NameKey::Of("de"), "la"), "Cruz"),
+            NameKey::Of("De La Cruz"));
+  EXPECT_NE(NameKey::Of("Garcia"), NameKey::Of("Garcias"));
+  EXPECT_EQ(NormalizeMrn("mr-0012 345"), "MR0012345");
+}
+
+TEST(PhiPatientIndex, UpdatesPublishNewSnapshotsAndKeepOldOnesIntact) {
+  PatientIndex index;
+  index.Replace(std::vector<PatientRecord>{{"48213377", "Maria", "Garcia"}});
+  const auto before = index.Snapshot();
+  EXPECT_TRUE(before->IsNamePair(NameKey::Of("maria"), NameKey::Of("GARCIA")));
+  EXPECT_TRUE(before->HasMrn("48213377"));
+
+  index.Upsert({"55501234", "Ahmed", "Haddad"});
+  index.Remove("48213377");
+  const auto after = index.Snapshot();
+  EXPECT_TRUE(after->IsNamePair(NameKey::Of("Ahmed"), NameKey::Of("Haddad")));
+  EXPECT_FALSE(after->HasMrn("48213377"));
+  EXPECT_FALSE(after->IsNamePair(NameKey::Of("Maria"), NameKey::Of("Garcia")));
+  // A scan holding the old snapshot still sees the old state.
+  EXPECT_TRUE(before->HasMrn("48213377"));
+  EXPECT_EQ(before->size(), 1u);
+  EXPECT_EQ(after->size(), 1u);
+}
+
+TEST(PhiPatientIndex, FilterHasNoFalseNegatives) {
+  std::vector<PatientRecord> records;
+  for (int i = 0; i < 5000; ++i) {
+    records.push_back({std::to_string(10000000 + i), "First" + std::to_string(i),
+                       "Last" + std::to_string(i)});
+  }
+  PatientIndex index;
+  index.Replace(records);
+  const auto snap = index.Snapshot();
+  int filtered_out = 0;
+  for (int i = 0; i < 5000; ++i) {
+    EXPECT_TRUE(snap->MaybeName(NameKey::Of("first" + std::to_string(i))));
+    EXPECT_TRUE(snap->MaybeName(NameKey::Of("last" + std::to_string(i))));
+    if (!snap->MaybeName(NameKey::Of("word" + std::to_string(i)))) ++filtered_out;
+  }
+  EXPECT_GT(filtered_out, 4500);  // the filter rules out most words that are not names
+}
+
+}  // namespace
+}  // namespace rounds::governance::phi

@@ -1,0 +1,294 @@
+#include "governance/phi/scanner.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+namespace rounds::governance::phi {
+namespace {
+
+std::shared_ptr<PatientIndex> TestIndex() {
+  auto index = std::make_shared<PatientIndex>();
+  index->Replace(std::vector<PatientRecord>{{"48213377", "Maria", "Garcia"},
+                                            {"55501234", "Ahmed", "Haddad"},
+                                            {"31415926", "Mary Ann", "De La Cruz"},
+                                            {"27182818", "Sean", "O'Brien"},
+                                            {"11223344", "Hope", "Young"}});
+  return index;
+}
+
+class PhiScannerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    index_ = TestIndex();
+    auto scanner = Scanner::Create(DefaultRuleSet(), index_);
+    ASSERT_TRUE(scanner) << scanner.error().public_message;
+    scanner_ = std::move(*scanner);
+  }
+  // The text of each finding, as "TYPE:text".
+  std::vector<std::string> Found(const std::string& text) const {
+    std::vector<std::string> out;
+    for (const Finding& f : scanner_->Scan(text)) {
+      out.push_back(std::string(ToString(f.type)) + ":" + text.substr(f.begin, f.end - f.begin));
+    }
+    return out;
+  }
+  std::shared_ptr<PatientIndex> index_;
+  std::unique_ptr<Scanner> scanner_;
+};
+
+struct Positive {
+  const char* text;
+  const char* expected;  // "TYPE:text" that must be among the findings
+};
+
+TEST_F(PhiScannerTest, FindsEachIdentifierType) {
+  const Positive cases[] = {
+      // names from the index: order, case, punctuation, middle initials, context
+      {"pt Maria Garcia in bed 4", "NAME:Maria Garcia"},
+      {"GARCIA, MARIA dob pending", "NAME:GARCIA, MARIA"},
+      {"saw maria l. garcia today", "NAME:maria l. garcia"},
+      {"Mary Ann De La Cruz called", "NAME:Mary Ann De La Cruz"},
+      {"De La Cruz, Mary Ann is here", "NAME:De La Cruz, Mary Ann"},
+      {"seen by Sean O'Brien's family", "NAME:Sean O'Brien"},
+      {"Mrs. Haddad asked for water", "NAME:Haddad"},
+      {"pt garcia refuses meds", "NAME:garcia"},
+      {"Ms. Young is asking for you", "NAME:Young"},
+      // dates tied to a person
+      {"DOB 03/14/1962", "DATE:03/14/1962"},
+      {"born March 14, 1962 in Ohio", "DATE:March 14, 1962"},
+      {"admitted 2024-11-02 for pneumonia", "DATE:2024-11-02"},
+      {"d.o.b. 3/14/62", "DATE:3/14/62"},
+      {"discharged 14th Mar", "DATE:14th Mar"},
+      {"seen 6/4 in clinic", "DATE:6/4"},
+      // ages over 89
+      {"a 93 y/o woman", "AGE:93"},
+      {"pt is 101 years old", "AGE:101"},
+      {"age: 97", "AGE:97"},
+      // phones and faxes, however they are typed
+      {"call me at (617) 555-0142", "PHONE:(617) 555-0142"},
+      {"cell 617.555.0142", "PHONE:617.555.0142"},
+      {"fax +1 212 555 0199 attn billing", "PHONE:+1 212 555 0199"},
+      {"cb 6 1 7 5 5 5 0 1 4 2 pls", "PHONE:6 1 7 5 5 5 0 1 4 2"},
+      {"reach her 617555 0142", "PHONE:617555 0142"},
+      {"call 555-0142 after 5", "PHONE:555-0142"},
+      // e-mail, URL, IP
+      {"email jane.doe42@example.com please", "EMAIL:jane.doe42@example.com"},
+      {"my blog https://www.example.org/~mgarcia.", "URL:https://www.example.org/~mgarcia"},
+      {"see example.net/family/garcia?id=4821", "URL:example.net/family/garcia?id=4821"},
+      {"login from 192.0.2.15 at night", "IP:192.0.2.15"},
+      {"from 2001:db8::8a2e:370:7334 today", "IP:2001:db8::8a2e:370:7334"},
+      // SSN
+      {"SSN 987-65-4321", "SSN:987-65-4321"},
+      {"ssn is 987654321", "SSN:987654321"},
+      {"social 123 45 6789", "SSN:123 45 6789"},
+      {"her number 123-45-6789 on the form", "SSN:123-45-6789"},
+      // MRN: by context, by the index, with a prefix
+      {"MRN 00481234", "MRN:00481234"},
+      {"chart 7734 2210 please", "MRN:7734 2210"},
+      {"can you check 48213377 for me", "MRN:48213377"},
+      {"labs for MRN48213377", "MRN:48213377"},
+      // health plan, account, card
+      {"Medicare 1EG4-TE5-MK73", "HEALTH_PLAN:1EG4-TE5-MK73"},
+      {"member id XJH123456789", "HEALTH_PLAN:XJH123456789"},
+      {"acct 4829103355 on file", "ACCOUNT:4829103355"},
+      {"paid with 4111 1111 1111 1111", "CARD:4111 1111 1111 1111"},
+      {"amex 3782-822463-10005", "CARD:3782-822463-10005"},
+      // licences: DEA, NPI, driver's licence
+      {"DEA AB1234563", "LICENSE:AB1234563"},
+      {"NPI 1234567893", "NPI:1234567893"},
+      {"driver's license S1234567", "LICENSE:S1234567"},
+      // vehicles and devices
+      {"VIN 1HGCM82633A004352 in the lot", "VEHICLE:1HGCM82633A004352"},
+      {"license plate 7ABC123", "VEHICLE:7ABC123"},
+      {"IMEI 490154203237518", "DEVICE:490154203237518"},
+      {"pacemaker serial PM4821977", "DEVICE:PM4821977"},
+      {"mac 00:1A:2B:3C:4D:5E", "DEVICE:00:1A:2B:3C:4D:5E"},
+      // places
+      {"lives at 42 Maple St, Apt 3B", "ADDRESS:42 Maple St, Apt 3B"},
+      {"moved to 1200 N Harbor View Blvd", "ADDRESS:1200 N Harbor View Blvd"},
+      {"Springfield, MA 01101", "ADDRESS:Springfield"},
+      {"Springfield, MA 01101", "ZIP:01101"},
+      {"zip 02115-1234", "ZIP:02115-1234"},
+      {"PO Box 4412", "ADDRESS:PO Box 4412"},
+  };
+  for (const Positive& c : cases) {
+    const auto found = Found(c.text);
+    EXPECT_NE(std::find(found.begin(), found.end(), c.expected), found.end())
+        << c.text << " -> expected " << c.expected << ", found " << ::testing::PrintToString(found);
+  }
+}
+
+TEST_F(PhiScannerTest, LeavesHardNegativesAlone) {
+  const char* cases[] = {
+      "BP 120/80 HR 88 RR 18 SpO2 97%",
+      "metoprolol 25 mg PO BID, heparin 5000 units SC q8h",
+      "K 4.1, Na 138, Hgb 11.2, WBC 12.5, A1c 7.2, INR 2.3, Cr 1.2, trop 0.04",
+      "Dx E11.9 and I10, hx J18.9, Z79.4",
+      "67 y/o M with CHF, 45yo F with asthma",
+      "she has had diabetes since 2019",
+      "order 1234567897 is stuck in verification",  // passes Luhn, still an order number
+      "pain 7/10, GCS 14, Apgar 8/9, strength 4/5",
+      "NDC 0002-8215-01, lot 4F72K, CPT 99213",
+      "Dr. Garcia is covering tonight",            // a staff surname without a first name
+      "ask Maria, she knows",                      // a first name alone
+      "pt young and otherwise healthy",            // a surname that is also a word
+      "may need extra hands, will call you back",
+      "Texas and California both have the program",
+      "staff meeting moved to 3/14 at 1400",
+      "I/O: in 1200 mL, out 850 mL; weight 82.4 kg",
+      "thanks, MD",
+      "ABG 7.38/42/88 on FiO2 40%",
+      "v1.2.3.4 is installed",
+      "the meeting is at 14:30:05",
+  };
+  for (const char* text : cases) {
+    EXPECT_TRUE(scanner_->Scan(text).empty())
+        << text << " -> " << ::testing::PrintToString(Found(text));
+  }
+}
+
+TEST_F(PhiScannerTest, ContextRaisesConfidence) {
+  const auto bare = scanner_->Scan("ref 1234567893");  // an NPI-valid number, no context
+  const auto npi = scanner_->Scan("NPI 1234567893");
+  ASSERT_EQ(npi.size(), 1u);
+  EXPECT_EQ(npi[0].type, PhiType::kNpi);
+  EXPECT_GT(npi[0].confidence, 0.9);
+  EXPECT_TRUE(bare.empty());
+  const auto ssn_dashed = scanner_->Scan("123-45-6789");
+  const auto ssn_context = scanner_->Scan("SSN 123-45-6789");
+  ASSERT_EQ(ssn_dashed.size(), 1u);
+  ASSERT_EQ(ssn_context.size(), 1u);
+  EXPECT_LT(ssn_dashed[0].confidence, ssn_context[0].confidence);
+  EXPECT_EQ(ssn_context[0].rule_id, "ssn.valid");
+}
+
+TEST_F(PhiScannerTest, FindingsCarryRuleIdsAndDoNotOverlap) {
+  const std::string text =
+      "Maria Garcia DOB 03/14/1962 MRN 48213377 cell (617) 555-0142 email maria@example.com";
+  const auto found = scanner_->Scan(text);
+  ASSERT_EQ(found.size(), 5u) << ::testing::PrintToString(Found(text));
+  for (std::size_t i = 0; i < found.size(); ++i) {
+    EXPECT_FALSE(found[i].rule_id.empty());
+    EXPECT_GT(found[i].confidence, 0.5);
+    if (i > 0) {
+      EXPECT_LE(found[i - 1].end, found[i].begin);
+    }
+  }
+  EXPECT_EQ(found[0].rule_id, "name.index.pair");
+  EXPECT_EQ(found[2].type, PhiType::kMrn);
+}
+
+TEST_F(PhiScannerTest, MapsSpansBackThroughChatPerturbations) {
+  // Full-width digits (3 bytes each) and a zero-width space inside the number.
+  const std::string text =
+      "ssn \xEF\xBC\x99\xEF\xBC\x98\xEF\xBC\x97-65-43\xE2\x80\x8B" "21 ok";
+  const auto found = scanner_->Scan(text);
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].type, PhiType::kSsn);
+  EXPECT_EQ(found[0].begin, 4u);
+  EXPECT_EQ(text.substr(found[0].end), " ok");
+  EXPECT_EQ(Redact(text, found), "ssn [REDACTED:SSN] ok");
+}
+
+TEST_F(PhiScannerTest, RedactsEverySpanWithItsType) {
+  const std::string text = "pt Maria Garcia, MRN 48213377, call 617-555-0142.";
+  const auto found = scanner_->Scan(text);
+  EXPECT_EQ(Redact(text, found),
+            "pt [REDACTED:NAME], MRN [REDACTED:MRN], call [REDACTED:PHONE].");
+  EXPECT_EQ(Redact("nothing here", {}), "nothing here");
+  // Overlapping findings become one marker of the more confident type.
+  const std::vector<Finding> overlapping = {{PhiType::kMrn, 0, 8, 0.6, "a"},
+                                            {PhiType::kPhone, 4, 12, 0.9, "b"}};
+  EXPECT_EQ(Redact("0123456789ab tail", overlapping), "[REDACTED:PHONE] tail");
+}
+
+TEST_F(PhiScannerTest, FollowsIndexUpdates) {
+  EXPECT_TRUE(scanner_->Scan("Priya Raman is here").empty());
+  index_->Upsert({"60606060", "Priya", "Raman"});
+  const auto found = scanner_->Scan("Priya Raman is here, 60606060");
+  ASSERT_EQ(found.size(), 2u);
+  EXPECT_EQ(found[0].type, PhiType::kName);
+  EXPECT_EQ(found[1].type, PhiType::kMrn);
+  index_->Remove("60606060");
+  EXPECT_TRUE(scanner_->Scan("Priya Raman is here").empty());
+}
+
+TEST_F(PhiScannerTest, ConcurrentScansAgreeWithASingleThread) {
+  const std::vector<std::string> texts = {
+      "pt Maria Garcia DOB 03/14/1962 cb 617-555-0142",
+      "BP 120/80, metoprolol 25 mg",
+      "SSN 987-65-4321, card 4111 1111 1111 1111, https://www.example.org/~mgarcia",
+      "Mr. O'Brien at 42 Maple St, Springfield, MA 01101",
+  };
+  std::vector<std::vector<Finding>> expected;
+  for (const auto& t : texts) expected.push_back(scanner_->Scan(t));
+  std::atomic<int> mismatches{0};
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> threads;
+  for (int k = 0; k < 4; ++k) {
+    threads.emplace_back([&, k] {
+      for (int i = 0; i < 2000; ++i) {
+        const std::size_t which = static_cast<std::size_t>(i + k) % texts.size();
+        if (scanner_->Scan(texts[which]) != expected[which]) ++mismatches;
+      }
+    });
+  }
+  // Index updates for unrelated patients while the scans run.
+  std::thread writer([&] {
+    for (int i = 0; !stop && i < 200; ++i) {
+      index_->Upsert({std::to_string(70000000 + i), "First" + std::to_string(i), "Last"});
+    }
+  });
+  for (auto& t : threads) t.join();
+  stop = true;
+  writer.join();
+  EXPECT_EQ(mismatches.load(), 0);
+}
+
+TEST(PhiScanner, RejectsARuleHyperscanCannotCompile) {
+  RuleOptions options;
+  options.mrn_formats = {"E\\d{7}", "(unclosed"};
+  auto scanner = Scanner::Create(DefaultRuleSet(options), nullptr);
+  ASSERT_FALSE(scanner);
+  EXPECT_EQ(scanner.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_NE(scanner.error().public_message.find("mrn.format2"), std::string::npos);
+}
+
+TEST(PhiScanner, ConfiguredMrnFormatsUseTheIndexToo) {
+  RuleOptions options;
+  options.mrn_formats = {"E\\d{7}"};
+  auto index = std::make_shared<PatientIndex>();
+  index->Replace(std::vector<PatientRecord>{{"E1234567", "Maria", "Garcia"}});
+  auto scanner = Scanner::Create(DefaultRuleSet(options), index);
+  ASSERT_TRUE(scanner);
+  const auto hit = (*scanner)->Scan("please pull E1234567");
+  ASSERT_EQ(hit.size(), 1u);
+  EXPECT_EQ(hit[0].type, PhiType::kMrn);
+  EXPECT_TRUE((*scanner)->Scan("please pull E7654321").empty());  // right shape, no context
+  EXPECT_EQ((*scanner)->Scan("MRN E7654321").size(), 1u);
+}
+
+TEST(PhiScanner, WorksWithoutAnIndex) {
+  auto scanner = Scanner::Create(DefaultRuleSet(), nullptr);
+  ASSERT_TRUE(scanner);
+  EXPECT_TRUE((*scanner)->Scan("Maria Garcia").empty());
+  EXPECT_EQ((*scanner)->Scan("SSN 987-65-4321").size(), 1u);
+  EXPECT_TRUE((*scanner)->Scan("").empty());
+}
+
+TEST(PhiDecide, FollowsTheTemplateRuleWhenThereIsPhi) {
+  const std::vector<Finding> none;
+  const std::vector<Finding> some = {{PhiType::kSsn, 0, 11, 0.97, "ssn.valid"}};
+  EXPECT_EQ(Decide(policy::PhiRule::kBlock, none), PhiAction::kAllow);
+  EXPECT_EQ(Decide(policy::PhiRule::kAllow, some), PhiAction::kAllow);
+  EXPECT_EQ(Decide(policy::PhiRule::kWarn, some), PhiAction::kWarn);
+  EXPECT_EQ(Decide(policy::PhiRule::kHold, some), PhiAction::kHold);
+  EXPECT_EQ(Decide(policy::PhiRule::kBlock, some), PhiAction::kBlock);
+  EXPECT_EQ(Decide(policy::PhiRule::kRedact, some), PhiAction::kRedact);
+  EXPECT_EQ(ToString(PhiAction::kRedact), "redact");
+}
+
+}  // namespace
+}  // namespace rounds::governance::phi
