@@ -74,14 +74,16 @@ int Main(int argc, char** argv, ServeFunction serve, RoutesFunction routes) {
   std::optional<std::int64_t> idle_timeout, absolute_timeout, lockout_seconds, max_body, header_timeout, idle_connection;
   std::vector<std::string> allowed_origins;
   bool demo = false;
-  std::optional<bool> trust_proxy;
+  bool trust_proxy = false;
   serve_cmd->add_option("--listen-address", listen_address, "IP address to listen on (default 127.0.0.1)");
   serve_cmd->add_option("--port", port, "TCP port; 0 picks a free one (default 8080)");
   serve_cmd->add_option("--threads", threads, "I/O threads (default: one per core)");
   serve_cmd->add_option("--public-origin", public_origin, "The origin browsers use, e.g. https://rounds.example.org");
   serve_cmd->add_option("--allowed-origin", allowed_origins, "Another origin allowed to open WebSockets (repeatable)");
-  serve_cmd->add_flag("--trust-proxy,!--no-trust-proxy", trust_proxy,
-                      "Take the client address from X-Forwarded-For (only behind your own proxy)");
+  // A plain bool read only when the flag was given: otherwise the file or environment decides.
+  CLI::Option* trust_proxy_flag = serve_cmd->add_flag(
+      "--trust-proxy,!--no-trust-proxy", trust_proxy,
+      "Take the client address from X-Forwarded-For (only behind your own proxy)");
   serve_cmd->add_option("--data-dir", data_dir, "Folder for the database and logs (default ./data)");
   serve_cmd->add_option("--database-file", database_file, "SQLite database file (default <data-dir>/rounds.db)");
   serve_cmd->add_option("--read-connections", read_connections, "SQLite read connections (default 4)");
@@ -111,7 +113,7 @@ int Main(int argc, char** argv, ServeFunction serve, RoutesFunction routes) {
     if (threads) config.threads = *threads;
     if (public_origin) config.public_origin = *public_origin;
     if (!allowed_origins.empty()) config.allowed_origins = allowed_origins;
-    if (trust_proxy) config.trust_proxy = *trust_proxy;
+    if (trust_proxy_flag->count() > 0) config.trust_proxy = trust_proxy;
     if (data_dir) config.data_dir = *data_dir;
     if (database_file) config.database_file = *database_file;
     if (read_connections) config.read_connections = *read_connections;
