@@ -93,13 +93,17 @@ NormalizedText NormalizeForScan(std::string_view original, NormalizedText&& reus
   }
   out.original_ = original;
   if (!changes) return out;
-  out.storage_.reserve(original.size());
-  out.source_.reserve(original.size() + 1);
+  // Folding never lengthens the text, so the buffers are sized once and written by index.
+  out.storage_.resize(original.size());
+  out.source_.resize(original.size() + 1);
+  char* dst = out.storage_.data();
+  std::uint32_t* src = out.source_.data();
+  std::size_t k = 0;
   for (std::size_t i = 0; i < original.size();) {
     const auto b = static_cast<unsigned char>(original[i]);
     if (b < 0x80) {
-      out.storage_.push_back(original[i]);
-      out.source_.push_back(static_cast<std::uint32_t>(i));
+      dst[k] = original[i];
+      src[k++] = static_cast<std::uint32_t>(i);
       ++i;
       continue;
     }
@@ -109,17 +113,19 @@ NormalizedText NormalizeForScan(std::string_view original, NormalizedText&& reus
     if (folded == kDrop) {
       // nothing emitted; the dropped bytes fall inside whatever span covers their neighbours
     } else if (folded == kKeep) {
-      for (std::size_t k = 0; k < len; ++k) {
-        out.storage_.push_back(original[i + k]);
-        out.source_.push_back(static_cast<std::uint32_t>(i));
+      for (std::size_t j = 0; j < len; ++j) {
+        dst[k] = original[i + j];
+        src[k++] = static_cast<std::uint32_t>(i);
       }
     } else {
-      out.storage_.push_back(static_cast<char>(folded));
-      out.source_.push_back(static_cast<std::uint32_t>(i));
+      dst[k] = static_cast<char>(folded);
+      src[k++] = static_cast<std::uint32_t>(i);
     }
     i += len;
   }
-  out.source_.push_back(static_cast<std::uint32_t>(original.size()));
+  out.storage_.resize(k);
+  out.source_.resize(k + 1);
+  out.source_[k] = static_cast<std::uint32_t>(original.size());
   return out;
 }
 

@@ -133,7 +133,7 @@ RuleSet DefaultRuleSet(const RuleOptions& options) {
                      0.85, account_ctx));
   r.push_back(Digits("license.number", PhiType::kLicense, 5, 12, Validator::kHasDigit, 0.05,
                      0.05, 0.85, license_ctx));
-  r.push_back(Digits("device.serial_number", PhiType::kDevice, 6, 20, Validator::kHasDigit, 0.05,
+  r.push_back(Digits("device.serialno", PhiType::kDevice, 6, 20, Validator::kHasDigit, 0.05,
                      0.05, 0.8, device_ctx));
   r.push_back(Digits("zip.code", PhiType::kZip, 5, 9, Validator::kZip, 0.05, 0.75, 0.9,
                      zip_ctx));
@@ -171,9 +171,11 @@ RuleSet DefaultRuleSet(const RuleOptions& options) {
   r.push_back(Pattern("url.www", PhiType::kUrl,
                       "\\bwww\\.[A-Z0-9\\-]+(?:\\.[A-Z0-9\\-]+)+(?:/" + url_chars + "*)?",
                       Trigger::kUrl, Validator::kUrl, 0.3, 0.75, url_ctx));
+  // Anchored at the top-level domain (a literal, cheap to find); the host name before it is
+  // taken by the validator.
   r.push_back(Pattern("url.bare", PhiType::kUrl,
-                      "\\b[A-Z0-9\\-]+(?:\\.[A-Z0-9\\-]+)*\\.(?:com|org|net|edu|gov|io|us|info|"
-                      "test|example|health|me)/" + url_chars + "*",
+                      "\\.(?:com|org|net|edu|gov|io|us|info|test|example|health|me)/" + url_chars +
+                          "*",
                       Trigger::kUrl, Validator::kUrl, 0.3, 0.75, url_ctx));
   r.push_back(Pattern("device.udi", PhiType::kDevice,
                       "\\(01\\)\\d{14}(?:\\(\\d{2}\\)[A-Z0-9]{1,20}){0,4}", Trigger::kParenthesis,

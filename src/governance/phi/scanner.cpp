@@ -308,6 +308,7 @@ struct Token {
   std::uint8_t month;
   bool capitalized;
   bool all_caps;
+  bool line_break_before;  // a '\n' between the previous token and this one
 };
 
 struct TextFacts {
@@ -326,11 +327,13 @@ void Tokenize(std::string_view text, const WordTable& words, std::vector<Token>&
   out.clear();
   const std::size_t n = text.size();
   std::size_t i = 0;
+  bool line_break = false;
   while (i < n) {
     const char c0 = text[i];
     const std::uint8_t cls0 = Cls(c0);
     if (cls0 == 0) {
       switch (c0) {
+        case '\n': line_break = true; break;
         case '@': facts.at_sign = true; break;
         case '(': facts.parenthesis = true; break;
         case ':':
@@ -390,7 +393,8 @@ void Tokenize(std::string_view text, const WordTable& words, std::vector<Token>&
     if (digits > 0) facts.digit = true;
     Token t{static_cast<std::uint32_t>(begin), static_cast<std::uint32_t>(end), key, 0, 0,
             digits == 0 ? TokenKind::kWord : letters == 0 ? TokenKind::kNumber : TokenKind::kMixed,
-            0, IsUpper(text[begin]), letters > 0 && lower == 0};
+            0, IsUpper(text[begin]), letters > 0 && lower == 0, line_break};
+    line_break = false;
     if (t.kind != TokenKind::kNumber) {
       if (const WordInfo* info = words.Find(key)) {
         t.rules = info->rules;
@@ -578,14 +582,14 @@ Window Around(std::string_view text, const std::vector<Token>& tokens, std::size
   Window w;
   for (std::size_t k = 1; k <= 5 && k <= first; ++k) {
     const Token& t = tokens[first - k];
-    if (text.substr(t.end, tokens[first - k + 1].begin - t.end).find('\n') != std::string_view::npos) break;
+    if (tokens[first - k + 1].line_break_before) break;
     w.rules |= t.rules;
     w.by_distance[k - 1] |= t.rules;
     if (k <= 2 && (t.flags & kLabel)) w.guarded = true;
   }
   for (std::size_t k = 1; k <= 2 && last + k < tokens.size(); ++k) {
     const Token& t = tokens[last + k];
-    if (text.substr(tokens[last + k - 1].end, t.begin - tokens[last + k - 1].end).find('\n') != std::string_view::npos) break;
+    if (t.line_break_before) break;
     w.rules |= t.rules;
     w.by_distance[4 + k] |= t.rules;
     if (k == 1 && (t.flags & kUnit) && t.kind == TokenKind::kWord) w.guarded = true;
@@ -1041,14 +1045,17 @@ void Pass::Names() {
   // Gap between two name tokens: 1 for spaces only, 2 for a comma with spaces, 0 otherwise.
   auto gap = [&](std::size_t a, std::size_t b) {
     const std::string_view g = Gap(text_, tokens_[a], tokens_[b]);
-    if (OnlySpaces(g, 3)) return 1;
-    const std::size_t comma = g.find(',');
-    if (comma != std::string_view::npos && g.size() <= 4 &&
-        std::all_of(g.begin(), g.end(), [](char c) { return c == ' ' || c == ','; }) &&
-        std::count(g.begin(), g.end(), ',') == 1) {
-      return 2;
+    if (g.empty() || g.size() > 4) return 0;
+    int commas = 0;
+    for (char c : g) {
+      if (c == ',') {
+        ++commas;
+      } else if (c != ' ' && c != '\t') {
+        return 0;
+      }
     }
-    return 0;
+    if (commas == 0) return g.size() <= 3 ? 1 : 0;
+    return commas == 1 ? 2 : 0;
   };
   auto extend = [&](std::uint64_t key, std::size_t k) {
     return NameKey::Extend(key, text_.substr(tokens_[k].begin, tokens_[k].end - tokens_[k].begin));
@@ -1092,7 +1099,7 @@ void Pass::Names() {
       }
     }
     if (matched_end > 0) {
-      Emit(PhiType::kName, tok.begin, tokens_[matched_end - 1].end, 0.95, "name.index.pair");
+      Emit(PhiType::kName, tok.begin, tokens_[matched_end - 1].end, 0.95, "name.pair");
       t = matched_end - 1;
       continue;
     }
@@ -1117,7 +1124,7 @@ void Pass::Names() {
         }
       }
       if (end_token > 0) {
-        Emit(PhiType::kName, tok.begin, tokens_[end_token - 1].end, 0.95, "name.index.last_first");
+        Emit(PhiType::kName, tok.begin, tokens_[end_token - 1].end, 0.95, "name.last_first");
         t = end_token - 1;
         continue;
       }
@@ -1128,7 +1135,7 @@ void Pass::Names() {
         (tok.capitalized || !(tok.flags & kCommonSurname))) {
       const std::string_view g = Gap(text_, tokens_[t - 1], tok);
       if (g.size() <= 3 && g.find('\n') == std::string_view::npos) {
-        Emit(PhiType::kName, tok.begin, tok.end, 0.8, "name.index.context");
+        Emit(PhiType::kName, tok.begin, tok.end, 0.8, "name.context");
       }
     }
   }
@@ -1377,6 +1384,14 @@ void Pass::PatternMatch(unsigned rule_index, std::size_t from, std::size_t to) {
       break;
     }
     case Validator::kUrl:
+      if (text_[begin] == '.') {
+        // A bare host ("example.net/family"): the name before the top-level domain; a match
+        // inside a URL with a scheme or "www." is already covered by that one.
+        std::size_t b = begin;
+        while (b > 0 && (IsAlnum(text_[b - 1]) || text_[b - 1] == '.' || text_[b - 1] == '-')) --b;
+        if (b == begin || (b > 0 && (text_[b - 1] == '/' || text_[b - 1] == '@'))) return;
+        begin = b;
+      }
       while (end > begin && std::string_view(".,;:!?'\"").find(text_[end - 1]) != std::string_view::npos) --end;
       if (IsPersonalUrl(text_.substr(begin, end - begin))) floor = 0.85;
       break;
@@ -1455,6 +1470,7 @@ std::vector<Finding> Scanner::Scan(std::string_view text) const {
     return a.begin != b.begin ? a.begin < b.begin : a.end > b.end;
   });
   std::vector<Finding> merged;
+  merged.reserve(found.size());
   for (Finding& f : found) {
     if (!merged.empty() && f.begin < merged.back().end) {
       Finding& last = merged.back();

@@ -176,7 +176,7 @@ TEST_F(PhiScannerTest, FindingsCarryRuleIdsAndDoNotOverlap) {
       EXPECT_LE(found[i - 1].end, found[i].begin);
     }
   }
-  EXPECT_EQ(found[0].rule_id, "name.index.pair");
+  EXPECT_EQ(found[0].rule_id, "name.pair");
   EXPECT_EQ(found[2].type, PhiType::kMrn);
 }
 

@@ -53,7 +53,7 @@ struct Finding {
   std::size_t begin = 0;
   std::size_t end = 0;
   double confidence = 0;  // 0..1
-  std::string rule_id;    // e.g. "ssn.formatted", "name.index.pair"
+  std::string rule_id;    // e.g. "ssn.valid", "name.pair" (short enough to stay in place)
 
   friend bool operator==(const Finding&, const Finding&) = default;
 };
