@@ -4,7 +4,8 @@ import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } fr
 import { Api, ApiError, onUnauthenticated, setCsrfToken, type SessionInfo, type Space, type User } from './api';
 import { EventStream, type Frame, type Status } from './events';
 import { AppContext, type AppContextValue, type Listener, type Toast } from './state';
-import { parseRoute, go, type Route } from './lib/route';
+import { parseRoute, go, href, type Route } from './lib/route';
+import { moderationText } from './lib/moderation';
 import { preview, spaceTitle } from './lib/format';
 import { wipeSessionMemory } from './lib/wipe';
 import Login from './pages/Login';
@@ -21,6 +22,7 @@ import PersonPage from './pages/Person';
 import ProfilePage from './pages/Profile';
 import MentionsPage from './pages/Mentions';
 import DiscoverPage from './pages/Discover';
+import CompliancePage from './pages/compliance/Compliance';
 import Icon from './components/Icon';
 
 type Auth = { state: 'checking' } | { state: 'out'; notice?: string } | { state: 'in'; me: User };
@@ -124,7 +126,7 @@ function Shell({ initialMe, onSignOut, onSessionEnded }: { initialMe: User; onSi
         if (s.id !== frame.space_id) return s;
         const fresh = frame.seq > s.last_seq;
         const next = { ...s, last_seq: Math.max(s.last_seq, frame.seq) };
-        if (frame.event === 'message.created' && fresh && frame.data.author_id !== meId && !looking(s.id)) {
+        if ((frame.event === 'message.created' || frame.event === 'message.published') && fresh && frame.data.author_id !== meId && !looking(s.id)) {
           next.unread_count = s.unread_count + 1;
           if (frame.data.mentions.includes(meId)) next.unread_mentions = s.unread_mentions + 1;
         }
@@ -137,9 +139,9 @@ function Shell({ initialMe, onSignOut, onSessionEnded }: { initialMe: User; onSi
         if (frame.event === 'member.role' && frame.data.user_id === meId) next.my_role = frame.data.role;
         return next;
       }));
-      if (frame.event === 'message.deleted') reloadSoon();
+      if (frame.event === 'message.deleted' || frame.event === 'message.hidden' || frame.event === 'message.removed') reloadSoon();
       if (frame.event === 'member.left' && frame.data.user_id === meId) reloadSoon();
-      if (frame.event === 'message.created' && frame.data.author_id !== meId && looking(frame.space_id)) {
+      if ((frame.event === 'message.created' || frame.event === 'message.published') && frame.data.author_id !== meId && looking(frame.space_id)) {
         announce(`${frame.data.author.display_name}: ${frame.data.title ? `${frame.data.title}. ` : ''}${preview(frame.data.body, 200)}`);
       }
     } else if (frame.type === 'user') {
@@ -159,6 +161,9 @@ function Shell({ initialMe, onSignOut, onSessionEnded }: { initialMe: User; onSi
           const s = spacesRef.current.find((x) => x.id === space_id);
           toast({ text: `You were mentioned in ${s ? spaceTitle(s, meId) : 'a space'}`, href: `#/space/${space_id}?m=${frame.data.message_id}` });
         }
+      } else if (frame.event === 'moderation.action') {
+        const a = frame.data;
+        if (a.target_user_id === meId) toast({ text: moderationText(a), href: a.message_id ? href.space(a.space_id, a.message_id) : href.space(a.space_id) });
       } else if (frame.event === 'space.added') {
         const s = frame.data;
         stream.seed(s.id, s.last_seq);
@@ -297,6 +302,7 @@ function Screen({ route }: { route: Route }) {
     case 'profile': return <ProfilePage />;
     case 'mentions': return <MentionsPage />;
     case 'discover': return <DiscoverPage />;
+    case 'compliance': return <CompliancePage section={route.section} templateKey={route.key} />;
     default:
       return (
         <section className="page">

@@ -16,7 +16,11 @@ export interface Space {
   created_by: number; created_at: number; last_seq: number; member_count: number;
   my_role: Role | null; read_seq: number; unread_count: number; unread_mentions: number;
   members?: UserRef[];
+  /** The policy template version the space runs under (absent on servers without governance). */
+  template?: SpaceTemplate;
 }
+export type PhiRule = 'allow' | 'warn' | 'hold' | 'block' | 'redact';
+export interface SpaceTemplate { key: string; version: number; name: string; phi: PhiRule; moderation: string; audience: string }
 export interface Member { space_id: number; user_id: number; role: Role; read_seq: number; joined_at: number; user: UserRef }
 export interface PollOption { index: number; text: string; votes: number }
 export interface Reaction { emoji: string; count: number; mine: boolean }
@@ -27,6 +31,10 @@ export interface Message {
   created_at: number; edited_at: number; deleted: boolean; pinned: boolean;
   accepted_answer_id: number | null; reply_count: number; vote_count: number; my_vote: boolean;
   poll_options: PollOption[]; my_poll_vote: number | null; reactions: Reaction[]; mentions: number[];
+  /** "held": waiting for a moderator, seen only by its author and the space's moderators. */
+  state?: 'published' | 'held' | 'hidden' | 'removed';
+  hold_reason?: '' | 'pre_moderation' | 'phi';
+  phi_types?: string[];
 }
 export interface Page<T> { items: T[]; next_cursor: string | null }
 export interface SpaceRef { id: number; name: string; kind: SpaceKind }
@@ -41,12 +49,15 @@ export class ApiError extends Error {
   readonly status: number;
   readonly code: string;
   readonly field?: string;
-  constructor(status: number, code: string, message: string, field?: string) {
+  /** The whole problem document (extension members such as `findings`). */
+  readonly problem: Record<string, unknown>;
+  constructor(status: number, code: string, message: string, field?: string, problem: Record<string, unknown> = {}) {
     super(message);
     this.name = 'ApiError';
     this.status = status;
     this.code = code;
     this.field = field;
+    this.problem = problem;
   }
 }
 
@@ -83,7 +94,7 @@ export async function api<T>(method: string, path: string, body?: unknown, init:
     let message = problem.detail || problem.title || defaultMessage(res.status);
     const retry = res.headers.get('retry-after');
     if (res.status === 429 && retry) message += ` Try again in ${retry} s.`;
-    throw new ApiError(res.status, problem.code ?? 'error', message, problem.field);
+    throw new ApiError(res.status, problem.code ?? 'error', message, problem.field, (data && typeof data === 'object' ? data : {}) as Record<string, unknown>);
   }
   return data as T;
 }
@@ -138,7 +149,7 @@ export const Api = {
   leave: (id: number) => api<unknown>('POST', `/api/v1/spaces/${id}/leave`),
   messages: (id: number, page: { before?: number | string | null; after?: number | null; limit?: number }) =>
     api<Page<Message>>('GET', `/api/v1/spaces/${id}/messages${q({ limit: 50, ...page })}`),
-  post: (id: number, draft: { body: string; kind?: MessageKind; title?: string; parent_id?: number; client_id: string; poll_options?: string[] }) =>
+  post: (id: number, draft: { body: string; kind?: MessageKind; title?: string; parent_id?: number; client_id: string; poll_options?: string[]; confirm_phi?: boolean }) =>
     api<Message>('POST', `/api/v1/spaces/${id}/messages`, draft),
   pins: (id: number) => api<{ items: Message[] }>('GET', `/api/v1/spaces/${id}/pins`),
   markRead: (id: number, seq: number) => api<void>('POST', `/api/v1/spaces/${id}/read`, { seq }),

@@ -6,17 +6,23 @@
 // twice. Reconnects back off from 0.5 s to 10 s with jitter and reset once the server says
 // "resumed". A ping every 25 s detects a dead connection that never closed.
 import type { Member, Message, PollOption, Space, UserRef } from './api';
+import type { ModerationAction } from './governanceApi';
 
 export interface ReactionChange { message_id: number; emoji: string; count: number; user_id: number; on: boolean }
 export interface VoteChange { message_id: number; vote_count: number; user_id: number; on: boolean }
 export interface PollChange { message_id: number; poll_options: PollOption[]; user_id: number; option: number | null }
 export interface MessageRemoved { id: number; space_id: number; parent_id: number | null }
+/** A moderator hid or removed a message: it leaves every view. */
+export interface MessageModerated { id: number; space_id: number; parent_id?: number | null }
 export interface MemberChange { user_id: number; role: Member['role']; user: UserRef }
 
 interface SpaceFrame<E extends string, D> { type: 'event'; space_id: number; seq: number; event: E; data: D }
 export type SpaceEvent =
   | SpaceFrame<'message.created' | 'message.edited' | 'message.pinned' | 'answer.accepted', Message>
+  // held: only the author and moderators receive it; published: a held message went live.
+  | SpaceFrame<'message.held' | 'message.published', Message>
   | SpaceFrame<'message.deleted', MessageRemoved>
+  | SpaceFrame<'message.hidden' | 'message.removed', MessageModerated>
   | SpaceFrame<'reaction.changed', ReactionChange>
   | SpaceFrame<'vote.changed', VoteChange>
   | SpaceFrame<'poll.changed', PollChange>
@@ -27,7 +33,8 @@ export type UserEvent =
   | { type: 'user'; event: 'read.updated'; data: { space_id: number; read_seq: number } }
   | { type: 'user'; event: 'mention'; data: { space_id: number; message_id: number; author_id: number } }
   | { type: 'user'; event: 'space.added'; data: Space }
-  | { type: 'user'; event: 'space.removed'; data: { id?: number; space_id?: number } };
+  | { type: 'user'; event: 'space.removed'; data: { id?: number; space_id?: number } }
+  | { type: 'user'; event: 'moderation.action'; data: ModerationAction };
 
 export type Frame =
   | SpaceEvent

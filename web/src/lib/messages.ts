@@ -42,13 +42,24 @@ function keepViewerState(next: Message, prev: Message): Message {
  */
 export function applyEvent(list: Message[], ev: SpaceEvent, meId: number, parentId: number | null): Message[] {
   switch (ev.event) {
-    case 'message.created': {
+    case 'message.created':
+    case 'message.published': {
       const m = ev.data;
       if ((m.parent_id ?? null) === parentId) return upsert(list, m);
       if (m.parent_id !== null && list.some((x) => x.id === m.parent_id)) {
         return list.map((x) => (x.id === m.parent_id ? { ...x, reply_count: x.reply_count + 1 } : x));
       }
       return list;
+    }
+    case 'message.held': {
+      // Only its author and the moderators see a held message; it counts as a reply once published.
+      const m = ev.data;
+      return (m.parent_id ?? null) === parentId ? upsert(list, m) : list;
+    }
+    case 'message.hidden':
+    case 'message.removed': {
+      const id = ev.data.id;
+      return list.some((x) => x.id === id) ? list.filter((x) => x.id !== id) : list;
     }
     case 'message.edited':
     case 'message.pinned':
@@ -90,12 +101,15 @@ export function applyEvent(list: Message[], ev: SpaceEvent, meId: number, parent
 
 /** Applies an event to a single message (a thread's root, a pinned post), or returns it unchanged. */
 export function applyToOne(m: Message, ev: SpaceEvent, meId: number): Message {
-  if (ev.event === 'message.created' && ev.data.parent_id !== m.id) return m;
+  if ((ev.event === 'message.created' || ev.event === 'message.published' || ev.event === 'message.held') && ev.data.parent_id !== m.id) {
+    // The message itself went live (or was held): take the new state.
+    return ev.event !== 'message.created' && ev.data.id === m.id ? keepViewerState(ev.data, m) : m;
+  }
   return applyEvent([m], ev, meId, -1)[0] ?? m;
 }
 
 export function isRemoval(ev: SpaceEvent, id: number): boolean {
-  return ev.event === 'message.deleted' && ev.data.id === id;
+  return (ev.event === 'message.deleted' || ev.event === 'message.hidden' || ev.event === 'message.removed') && ev.data.id === id;
 }
 
 /** A fresh id for idempotent posting: a retried send with the same id returns the original. */

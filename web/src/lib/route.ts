@@ -9,7 +9,11 @@ export type Route =
   | { page: 'profile' }
   | { page: 'mentions' }
   | { page: 'discover' }
+  | { page: 'compliance'; section: ComplianceSection; key?: string }
   | { page: 'not-found' };
+
+export const COMPLIANCE_SECTIONS = ['moderation', 'audit', 'templates', 'holds', 'exports'] as const;
+export type ComplianceSection = (typeof COMPLIANCE_SECTIONS)[number];
 
 export function parseRoute(hash: string): Route {
   const [path = '', query = ''] = hash.replace(/^#/, '').split('?');
@@ -33,6 +37,11 @@ export function parseRoute(hash: string): Route {
     case 'profile': return { page: 'profile' };
     case 'mentions': return { page: 'mentions' };
     case 'discover': return { page: 'discover' };
+    case 'compliance': {
+      const section = (parts[1] ?? 'moderation') as ComplianceSection;
+      if (!COMPLIANCE_SECTIONS.includes(section) || parts.length > 3 || (parts.length === 3 && section !== 'templates')) return { page: 'not-found' };
+      return parts[2] ? { page: 'compliance', section, key: decodeURIComponent(parts[2]) } : { page: 'compliance', section };
+    }
     default: return { page: 'not-found' };
   }
 }
@@ -46,6 +55,7 @@ export const href = {
   profile: () => '#/profile',
   mentions: () => '#/mentions',
   discover: () => '#/discover',
+  compliance: (section: ComplianceSection = 'moderation', key?: string) => `#/compliance/${section}${key ? `/${encodeURIComponent(key)}` : ''}`,
 };
 
 export const go = (hash: string) => { if (location.hash !== hash) location.hash = hash; };

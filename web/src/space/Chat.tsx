@@ -28,7 +28,7 @@ export default function Chat({ space, title, focusMessage, onOpenThread, canWrit
   const [unreadFrom] = useState(space.read_seq);
 
   const { messages, loaded, olderCursor, loadingOlder, error, loadOlder, reveal, add } = useTimeline(space, (ev) => {
-    if (ev.event === 'message.created' && ev.data.parent_id === null) {
+    if ((ev.event === 'message.created' || ev.event === 'message.published') && ev.data.parent_id === null) {
       if (ev.data.author_id === me.id || atBottom.current) stick.current = true;
       else setNewBelow((n) => n + 1);
     }
@@ -155,7 +155,7 @@ export default function Chat({ space, title, focusMessage, onOpenThread, canWrit
       {footer}
       {canWrite && (
         <ChatComposer spaceId={space.id} label="Message" placeholder={`Message ${title}`}
-          onSent={(m) => { stick.current = true; add(m); }} autoFocus={!focusMessage && window.innerWidth > 720} />
+          onSent={(m) => { stick.current = true; add(m); }} autoFocus={!focusMessage && window.innerWidth > 720} phiRule={space.template?.phi} />
       )}
     </div>
   );

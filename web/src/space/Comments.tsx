@@ -27,7 +27,7 @@ export default function Comments({ post, space, highlight }: { post: Message; sp
           highlighted={m.id === highlight} online={online.has(m.author_id)} />
       ))}
       {items && items.length === 0 && <p className="muted">No comments yet.</p>}
-      {canWrite && <ChatComposer spaceId={space.id} parentId={post.id} label="Comment" placeholder={post.kind === 'question' ? 'Write an answer…' : 'Write a comment…'} onSent={add} />}
+      {canWrite && <ChatComposer spaceId={space.id} parentId={post.id} label="Comment" placeholder={post.kind === 'question' ? 'Write an answer…' : 'Write a comment…'} onSent={add} phiRule={space.template?.phi} />}
     </section>
   );
 }

@@ -2,11 +2,14 @@
 // storage), and a failed send keeps the text and retries with the same client_id, so the server
 // stores it once however many times it is sent.
 import { useEffect, useId, useRef, useState } from 'react';
-import { Api, errorText, type Message, type MessageKind } from '../api';
+import { Api, errorText, type Message, type MessageKind, type PhiRule } from '../api';
 import { newClientId } from '../lib/messages';
 import { onWipe } from '../lib/wipe';
 import { useApp } from '../state';
 import Icon from '../components/Icon';
+import { PhiPanel } from './PhiGuard';
+import { usePhiGuard } from './usePhiGuard';
+import { heldNotice } from '../lib/phi';
 
 const drafts = new Map<string, string>();
 onWipe(() => drafts.clear());
@@ -27,33 +30,46 @@ function autosize(el: HTMLTextAreaElement | null) {
   el.style.height = `${el.scrollHeight + 2}px`;
 }
 
-export function ChatComposer({ spaceId, parentId, label, placeholder, onSent, autoFocus }: {
+export function ChatComposer({ spaceId, parentId, label, placeholder, onSent, autoFocus, phiRule }: {
   spaceId: number; parentId?: number; label: string; placeholder: string; onSent?: (m: Message) => void; autoFocus?: boolean;
+  /** The space's PHI rule when known ("allow" skips the preview). */
+  phiRule?: PhiRule;
 }) {
   const { stream } = useApp();
   const id = useId();
   const [body, setBody] = useDraft(`${spaceId}:${parentId ?? 'top'}`);
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
+  const [notice, setNotice] = useState('');
   const clientId = useRef<string | null>(null);
   const lastTyping = useRef(0);
   const area = useRef<HTMLTextAreaElement>(null);
+  const fields = { body };
+  const guard = usePhiGuard(spaceId, fields, phiRule);
+  const blocked = guard.refusal?.code === 'phi_blocked';
   useEffect(() => { autosize(area.current); }, [body]);
 
-  const send = async () => {
+  // confirmPhi: the author saw the PHI warning for this exact text and chose to send it.
+  const send = async (confirmPhi = false) => {
     const text = body;
-    if (busy || !text.trim()) return;
+    if (busy || !text.trim() || blocked) return;
     setBusy(true);
     setError('');
+    setNotice('');
     clientId.current ??= newClientId();
     try {
-      const m = await Api.post(spaceId, { body: text, client_id: clientId.current, ...(parentId ? { parent_id: parentId } : {}) });
+      const m = await Api.post(spaceId, {
+        body: text, client_id: clientId.current, ...(parentId ? { parent_id: parentId } : {}), ...(confirmPhi ? { confirm_phi: true } : {}),
+      });
       clientId.current = null;
       lastTyping.current = 0; // the next keystroke starts a new "typing…"
       setBody('');
+      guard.clear();
+      if (m.state === 'held') setNotice(heldNotice(m.hold_reason));
       onSent?.(m);
     } catch (e) {
-      setError(`Not sent: ${errorText(e)}`);
+      // A PHI refusal stored nothing: the panel shows why, the text stays for the author to fix.
+      if (!guard.refused(e)) setError(`Not sent: ${errorText(e)}`);
     } finally {
       setBusy(false);
       area.current?.focus();
@@ -64,20 +80,23 @@ export function ChatComposer({ spaceId, parentId, label, placeholder, onSent, au
     <form className="composer chat-composer" onSubmit={(e) => { e.preventDefault(); void send(); }}>
       <label htmlFor={id} className="visually-hidden">{label}</label>
       <textarea id={id} ref={area} value={body} rows={1} placeholder={placeholder} autoFocus={autoFocus} data-autofocus={autoFocus ? '' : undefined}
-        aria-describedby={`${id}-hint${error ? ` ${id}-error` : ''}`}
+        aria-describedby={`${id}-hint${error ? ` ${id}-error` : ''}`} aria-invalid={blocked || undefined}
         onChange={(e) => {
           setBody(e.target.value);
+          setNotice('');
           clientId.current = null; // new text, new message
           if (e.target.value && Date.now() - lastTyping.current > 3000) { lastTyping.current = Date.now(); stream.typing(spaceId); }
         }}
         onKeyDown={(e) => {
           if (e.key === 'Enter' && !e.shiftKey && !e.nativeEvent.isComposing) { e.preventDefault(); void send(); }
         }} />
-      <button type="submit" className="primary send" disabled={busy || !body.trim()} aria-label={parentId ? 'Send reply' : 'Send message'}>
+      <button type="submit" className="primary send" disabled={busy || !body.trim() || blocked} aria-label={parentId ? 'Send reply' : 'Send message'}>
         <Icon name="send" size={20} />
       </button>
+      <PhiPanel fields={fields} guard={guard} busy={busy} onSendAnyway={() => void send(true)} />
       <p id={`${id}-hint`} className="composer-hint">Enter sends · Shift+Enter for a new line · Markdown works</p>
       {error && <p id={`${id}-error`} className="error composer-error" role="alert">{error}</p>}
+      {notice && <p className="composer-notice" role="status">{notice}</p>}
     </form>
   );
 }
@@ -90,7 +109,7 @@ const POST_KINDS: { kind: MessageKind; label: string; hint: string }[] = [
   { kind: 'announcement', label: 'Announcement', hint: 'News from the owners of this community' },
 ];
 
-export function PostComposer({ spaceId, canAnnounce, onPosted }: { spaceId: number; canAnnounce: boolean; onPosted: (m: Message) => void }) {
+export function PostComposer({ spaceId, canAnnounce, onPosted, phiRule }: { spaceId: number; canAnnounce: boolean; onPosted: (m: Message) => void; phiRule?: PhiRule }) {
   const id = useId();
   const [open, setOpen] = useState(false);
   const [kind, setKind] = useState<MessageKind>('discussion');
@@ -99,28 +118,37 @@ export function PostComposer({ spaceId, canAnnounce, onPosted }: { spaceId: numb
   const [options, setOptions] = useState<string[]>(['', '']);
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
+  const [notice, setNotice] = useState('');
   const clientId = useRef<string | null>(null);
   const kinds = POST_KINDS.filter((k) => k.kind !== 'announcement' || canAnnounce);
+  const fields: Record<string, string> = { title, body };
+  if (kind === 'poll') options.forEach((o, i) => { fields[`poll_options/${i}`] = o; });
+  const guard = usePhiGuard(spaceId, fields, phiRule);
+  const blocked = guard.refusal?.code === 'phi_blocked';
 
-  const submit = async () => {
-    if (busy) return;
+  const submit = async (confirmPhi = false) => {
+    if (busy || blocked) return;
     const pollOptions = options.map((o) => o.trim()).filter(Boolean);
     if (kind === 'poll' && pollOptions.length < 2) { setError('A poll needs at least two options.'); return; }
     if (kind !== 'poll' && !body.trim()) { setError('Write something first.'); return; }
     setBusy(true);
     setError('');
+    setNotice('');
     clientId.current ??= newClientId();
     try {
       const m = await Api.post(spaceId, {
         body, kind, client_id: clientId.current,
         ...(title.trim() ? { title: title.trim() } : {}),
         ...(kind === 'poll' ? { poll_options: pollOptions } : {}),
+        ...(confirmPhi ? { confirm_phi: true } : {}),
       });
       clientId.current = null;
       setBody(''); setTitle(''); setOptions(['', '']); setKind('discussion'); setOpen(false);
+      guard.clear();
+      if (m.state === 'held') setNotice(heldNotice(m.hold_reason));
       onPosted(m);
     } catch (e) {
-      setError(errorText(e));
+      if (!guard.refused(e)) setError(errorText(e));
     } finally {
       setBusy(false);
     }
@@ -129,7 +157,8 @@ export function PostComposer({ spaceId, canAnnounce, onPosted }: { spaceId: numb
   if (!open) {
     return (
       <div className="post-composer collapsed">
-        <button type="button" className="start-post" onClick={() => setOpen(true)}>Start a post: discussion, question, idea or poll…</button>
+        <button type="button" className="start-post" onClick={() => { setOpen(true); setNotice(''); }}>Start a post: discussion, question, idea or poll…</button>
+        {notice && <p className="composer-notice" role="status">{notice}</p>}
       </div>
     );
   }
@@ -152,7 +181,7 @@ export function PostComposer({ spaceId, canAnnounce, onPosted }: { spaceId: numb
       <input id={`${id}-title`} value={title} maxLength={200} autoFocus onChange={(e) => { setTitle(e.target.value); clientId.current = null; }}
         required={kind === 'question' || kind === 'poll' || kind === 'idea'} />
       <label htmlFor={`${id}-body`}>{kind === 'poll' ? 'Details' : 'Message'}{kind === 'poll' ? <span className="muted"> (optional)</span> : null}</label>
-      <textarea id={`${id}-body`} value={body} rows={4} placeholder="Markdown works: **bold**, lists, links"
+      <textarea id={`${id}-body`} value={body} rows={4} placeholder="Markdown works: **bold**, lists, links" aria-invalid={blocked || undefined}
         onChange={(e) => { setBody(e.target.value); clientId.current = null; }}
         onKeyDown={(e) => { if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) { e.preventDefault(); void submit(); } }} />
       {kind === 'poll' && (
@@ -172,11 +201,12 @@ export function PostComposer({ spaceId, canAnnounce, onPosted }: { spaceId: numb
           {options.length < 10 && <button type="button" className="secondary small" onClick={() => setOptions([...options, ''])}>Add an option</button>}
         </fieldset>
       )}
+      <PhiPanel fields={fields} guard={guard} busy={busy} onSendAnyway={() => void submit(true)} />
       {error && <p className="error" role="alert">{error}</p>}
       <div className="row end">
         <span className="hint">Ctrl+Enter posts · no patient details outside approved spaces</span>
         <button type="button" className="secondary" onClick={() => setOpen(false)}>Cancel</button>
-        <button type="submit" className="primary" disabled={busy}>{busy ? 'Posting…' : 'Post'}</button>
+        <button type="submit" className="primary" disabled={busy || blocked}>{busy ? 'Posting…' : 'Post'}</button>
       </div>
     </form>
   );

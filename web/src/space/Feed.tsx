@@ -73,7 +73,7 @@ export default function Feed({ space, focusMessage, canWrite }: { space: Space; 
 
   return (
     <div className="feed">
-      {canWrite && <PostComposer spaceId={space.id} canAnnounce={space.my_role === 'owner'} onPosted={add} />}
+      {canWrite && <PostComposer spaceId={space.id} canAnnounce={space.my_role === 'owner'} onPosted={add} phiRule={space.template?.phi} />}
       <div className="feed-filters" role="group" aria-label="Show">
         {FILTERS.map((f) => (
           <button key={f.value} type="button" className={`filter ${filter === f.value ? 'active' : ''}`} aria-pressed={filter === f.value} onClick={() => setFilter(f.value)}>

@@ -2,6 +2,7 @@
 // with its kind's controls and comments), and a reply (threads and comments).
 import { memo, useState, type MouseEvent, type ReactNode } from 'react';
 import { Api, type Message, type Space, type User } from '../api';
+import { Gov } from '../governanceApi';
 import { fullTime, plural, shortTime, timeOfDay } from '../lib/format';
 import { href } from '../lib/route';
 import Avatar from '../components/Avatar';
@@ -10,6 +11,8 @@ import { Confirm } from '../components/Dialog';
 import Icon from '../components/Icon';
 import { EditForm, EmojiPicker, HistoryDialog, IdeaVote, Poll, ReactionBar } from './parts';
 import { useAction } from './actions';
+import { ModerateDialog, ReportDialog } from '../components/ModerationDialogs';
+import { listTypes } from '../lib/phi';
 
 export type Variant = 'chat' | 'post' | 'reply';
 
@@ -41,6 +44,9 @@ function MessageItem({ m, me, space, variant, compact, question, highlighted, on
   const [history, setHistory] = useState(false);
   const [confirmDelete, setConfirmDelete] = useState(false);
   const [deleteError, setDeleteError] = useState('');
+  const [reporting, setReporting] = useState(false);
+  const [reported, setReported] = useState(false);
+  const [moderating, setModerating] = useState(false);
   // On touch screens there is no hover: a tap on the message shows its actions.
   const [showTools, setShowTools] = useState(false);
   const onTap = (e: MouseEvent<HTMLElement>) => {
@@ -58,6 +64,7 @@ function MessageItem({ m, me, space, variant, compact, question, highlighted, on
   const canAccept = !!question && question.kind === 'question' && ((question.author_id === me.id && member) || mod);
   const accepted = !!question && question.accepted_answer_id === m.id;
   const isPost = variant === 'post';
+  const held = m.state === 'held';
   const labelText = `${m.author.display_name}, ${shortTime(m.created_at)}`;
 
   const marks = (
@@ -68,6 +75,12 @@ function MessageItem({ m, me, space, variant, compact, question, highlighted, on
       {m.pinned && <span className="pinned-mark"><Icon name="pin" size={12} /> Pinned</span>}
       {accepted && <span className="accepted-mark"><Icon name="check" size={12} /> Accepted answer</span>}
     </>
+  );
+  // A held message is seen only by its author and the moderators until a moderator decides.
+  const heldMark = held && (
+    <span className="held-mark" title={m.hold_reason === 'phi' && m.phi_types?.length ? `Possible patient information: ${listTypes(m.phi_types)}` : undefined}>
+      Waiting for review
+    </span>
   );
 
   const header = (
@@ -80,13 +93,18 @@ function MessageItem({ m, me, space, variant, compact, question, highlighted, on
       <time dateTime={new Date(m.created_at).toISOString()} title={fullTime(m.created_at)} className={compact ? 'compact-time' : ''}>
         {compact ? timeOfDay(m.created_at) : shortTime(m.created_at)}
       </time>
+      {heldMark}
       {!compact && marks}
     </header>
   );
 
   const tools = (
     <div className="tools" role="group" aria-label="Message actions">
-      {canWrite && <EmojiPicker m={m} onError={onError} />}
+      {mod && held && (
+        <button type="button" className="tool text" onClick={() => act(() => Gov.moderate(m.id, { action: 'approve', reason: 'Approved by a moderator' }))}>Approve</button>
+      )}
+      {mod && <button type="button" className="tool text" onClick={() => setModerating(true)}>Moderate</button>}
+      {canWrite && !held && <EmojiPicker m={m} onError={onError} />}
       {variant === 'chat' && onOpenThread && canWrite && (
         <button type="button" className="tool" onClick={() => onOpenThread(m)} aria-label="Reply in thread"><Icon name="reply" /></button>
       )}
@@ -97,6 +115,9 @@ function MessageItem({ m, me, space, variant, compact, question, highlighted, on
         <button type="button" className="tool text" onClick={() => act(() => Api.pin(m.id, !m.pinned))}>{m.pinned ? 'Unpin' : 'Pin'}</button>
       )}
       {mine && canWrite && !editing && <button type="button" className="tool text" onClick={() => setEditing(true)}>Edit</button>}
+      {member && !mine && !held && (
+        <button type="button" className="tool text" disabled={reported} onClick={() => setReporting(true)}>{reported ? 'Reported' : 'Report'}</button>
+      )}
       {canDelete && <button type="button" className="tool text danger" onClick={() => setConfirmDelete(true)}>Delete</button>}
     </div>
   );
@@ -133,6 +154,8 @@ function MessageItem({ m, me, space, variant, compact, question, highlighted, on
   const dialogs = (
     <>
       {history && <HistoryDialog m={m} onClose={() => setHistory(false)} />}
+      {reporting && <ReportDialog m={m} onClose={() => setReporting(false)} onReported={() => { setReporting(false); setReported(true); }} />}
+      {moderating && <ModerateDialog m={m} initial={held ? 'approve' : 'hide'} onClose={() => setModerating(false)} onDone={() => setModerating(false)} />}
       {confirmDelete && (
         <Confirm title={isPost ? 'Delete this post?' : 'Delete this message?'} confirmLabel="Delete" error={deleteError}
           text={mine ? 'It will disappear for everyone. Its history is kept for compliance.' : `You are removing ${m.author.display_name}'s message as a moderator.`}
@@ -146,7 +169,7 @@ function MessageItem({ m, me, space, variant, compact, question, highlighted, on
 
   if (isPost) {
     return (
-      <article className={`post kind-${m.kind} ${m.pinned ? 'is-pinned' : ''} ${highlighted ? 'flash' : ''} ${showTools ? 'show-tools' : ''}`} data-message-id={m.id} onClick={onTap}
+      <article className={`post kind-${m.kind} ${held ? 'is-held' : ''} ${m.pinned ? 'is-pinned' : ''} ${highlighted ? 'flash' : ''} ${showTools ? 'show-tools' : ''}`} data-message-id={m.id} onClick={onTap}
         aria-label={`${KIND_LABEL[m.kind]} by ${m.author.display_name}${m.title ? `: ${m.title}` : ''}`} tabIndex={highlighted ? -1 : undefined}>
         <div className="post-main">
           <Avatar id={m.author_id} name={m.author.display_name} online={online} />
@@ -165,7 +188,7 @@ function MessageItem({ m, me, space, variant, compact, question, highlighted, on
   }
 
   return (
-    <div className={`message ${variant} ${compact ? 'compact' : ''} ${m.pinned ? 'is-pinned' : ''} ${accepted ? 'is-accepted' : ''} ${highlighted ? 'flash' : ''} ${m.mentions.includes(me.id) ? 'mentions-me' : ''} ${showTools ? 'show-tools' : ''}`} onClick={onTap}
+    <div className={`message ${variant} ${compact ? 'compact' : ''} ${held ? 'is-held' : ''} ${m.pinned ? 'is-pinned' : ''} ${accepted ? 'is-accepted' : ''} ${highlighted ? 'flash' : ''} ${m.mentions.includes(me.id) ? 'mentions-me' : ''} ${showTools ? 'show-tools' : ''}`} onClick={onTap}
       data-message-id={m.id} aria-label={labelText} role="article" tabIndex={highlighted ? -1 : undefined}>
       <div className="gutter">{compact ? null : <Avatar id={m.author_id} name={m.author.display_name} online={online} size={variant === 'reply' ? 'sm' : 'md'} />}</div>
       <div className="message-content">

@@ -44,7 +44,7 @@ export default function ThreadPanel({ root, space, highlight, onClose }: { root:
           </>
         )}
       </div>
-      {canWrite && !gone && <ChatComposer spaceId={space.id} parentId={root.id} label="Reply" placeholder="Reply in thread…" onSent={add} autoFocus />}
+      {canWrite && !gone && <ChatComposer spaceId={space.id} parentId={root.id} label="Reply" placeholder="Reply in thread…" onSent={add} autoFocus phiRule={space.template?.phi} />}
     </aside>
   );
 }

@@ -82,3 +82,24 @@ describe('message lists', () => {
     expect(applyToOne(accepted, ev('message.created', 5, msg(7, 5)), ME)).toBe(accepted);
   });
 });
+
+describe('held messages in lists', () => {
+  it('a held message shows, goes live in place when published, and leaves when hidden or removed', () => {
+    let list = applyEvent([msg(1, 1)], ev('message.held', 2, msg(2, 2, { state: 'held', hold_reason: 'pre_moderation' })), 1, null);
+    expect(list.map((m) => [m.id, m.state])).toEqual([[1, undefined], [2, 'held']]);
+    list = applyEvent(list, ev('message.published', 3, msg(2, 2, { state: 'published' })), 1, null);
+    expect(list.map((m) => [m.id, m.state])).toEqual([[1, undefined], [2, 'published']]);
+    expect(applyEvent(list, ev('message.hidden', 4, { id: 2, space_id: 7 }), 1, null).map((m) => m.id)).toEqual([1]);
+    expect(applyEvent(list, ev('message.removed', 4, { id: 1, space_id: 7 }), 1, null).map((m) => m.id)).toEqual([2]);
+  });
+
+  it('a reply counts on its parent only once it is published', () => {
+    const root = msg(1, 1);
+    const reply = msg(5, 2, { parent_id: 1, state: 'held' });
+    expect(applyEvent([root], ev('message.held', 2, reply), 1, null)[0]!.reply_count).toBe(0);
+    expect(applyEvent([root], ev('message.published', 3, { ...reply, state: 'published' }), 1, null)[0]!.reply_count).toBe(1);
+    expect(applyToOne(root, ev('message.published', 3, { ...reply, state: 'published' }), 1).reply_count).toBe(1);
+    const heldRoot = { ...root, state: 'held' as const };
+    expect(applyToOne(heldRoot, ev('message.published', 4, { ...root, state: 'published' }), 1).state).toBe('published');
+  });
+});

@@ -1,0 +1,105 @@
+// Governance endpoints: the composer's PHI preview, reports and moderation, policy templates,
+// the audit trail, legal holds and e-discovery exports. Same client as api.ts (cookie session,
+// CSRF header, problem+json errors as ApiError).
+import { api, type Message, type Space, type SpaceRef } from './api';
+
+export type PhiAction = 'allow' | 'warn' | 'hold' | 'block' | 'redact';
+/** One detected identifier: begin/end are UTF-8 byte offsets into `field` ("body", "title", "poll_options/N"). */
+export interface PhiFinding { type: string; field: string; begin: number; end: number; confidence: number; rule: string }
+export interface PhiCheck { action: PhiAction; findings: PhiFinding[] }
+
+export interface ReportRef { id: number; reporter_id: number; reason: string; created_at: number }
+export interface QueueItem { message: Message; space: SpaceRef & Partial<Space>; reports: ReportRef[]; hold_reason: '' | 'pre_moderation' | 'phi' }
+export type ModerationKind = 'approve' | 'hide' | 'remove' | 'warn' | 'suspend';
+export interface Appeal { text: string; appealed_at: number; outcome: '' | 'upheld' | 'reversed' | null; reason: string; decided_at: number }
+export interface ModerationAction {
+  id: number; space_id: number; message_id: number | null; target_user_id: number; moderator_id: number;
+  action: ModerationKind; reason: string; created_at: number; appeal: Appeal | null;
+}
+
+export interface TemplateVersion {
+  key: string; version: number; name: string; description: string; builtin: boolean;
+  document: Record<string, unknown>; space_count: number;
+}
+export interface TemplateChange { path: string; from: unknown; to: unknown }
+export interface ValidationIssue { path: string; code: string; message: string }
+export interface DryRun {
+  messages_checked: number; allowed: number; warned: number; held: number; blocked: number; redacted: number; pre_moderated: number;
+  items: { message_id: number; action: string; finding_types: string[] }[];
+}
+
+export interface AuditRecord {
+  seq: number; time: number; actor_id: number; actor_role: string; action: string; object_type: string; object_id: string;
+  patient_ref?: string; outcome: 'success' | 'denied' | 'failure'; address?: string; session_hash?: string; reason?: string;
+  details?: unknown; prev_hash?: string; hash?: string;
+}
+export interface AuditFilter {
+  actor_id?: string; action?: string; object_type?: string; object_id?: string; outcome?: string; from?: string; to?: string;
+}
+export interface AuditVerify {
+  ok: boolean; records_checked: number; checkpoints_checked: number; first_bad_seq: number | null; problem: string;
+  head_seq: number; checked_at: number;
+}
+
+/** Legal holds and exports are read as the server sends them; the fields below are the ones the screens use. */
+export interface LegalHold {
+  id: number; name: string; reason: string; custodian_ids: number[]; space_ids: number[];
+  from_time: number | null; to_time: number | null; created_by: number; created_at: number;
+  released_by: number | null; released_at: number | null; [extra: string]: unknown;
+}
+export interface ExportFile { name: string; bytes?: number; size?: number; sha256?: string }
+export interface ExportRecord {
+  id: string; created_by: number; created_at: number; query: Record<string, unknown>; message_count: number; file_count: number;
+  manifest_sha256: string; files?: (ExportFile | string)[]; [extra: string]: unknown;
+}
+
+const q = (params: Record<string, string | number | boolean | null | undefined>) => {
+  const s = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== '' && v !== false) s.set(k, String(v));
+  const text = s.toString();
+  return text ? `?${text}` : '';
+};
+const enc = encodeURIComponent;
+
+export const Gov = {
+  phiCheck: (spaceId: number, text: { body: string; title?: string }, signal?: AbortSignal) =>
+    api<PhiCheck>('POST', `/api/v1/spaces/${spaceId}/phi-check`, text, { signal }),
+
+  report: (messageId: number, reason: string) => api<unknown>('POST', `/api/v1/messages/${messageId}/report`, { reason }),
+  queue: (spaceId?: number | null) => api<{ items: QueueItem[] }>('GET', `/api/v1/moderation/queue${q({ space_id: spaceId })}`),
+  moderate: (messageId: number, body: { action: ModerationKind; reason: string; suspend_days?: number }) =>
+    api<ModerationAction>('POST', `/api/v1/messages/${messageId}/moderate`, body),
+  actions: (f: { space_id?: number | null; pending_appeals?: boolean }) =>
+    api<{ items: ModerationAction[] }>('GET', `/api/v1/moderation/actions${q(f)}`),
+  myActions: () => api<{ items: ModerationAction[] }>('GET', '/api/v1/me/moderation'),
+  appeal: (id: number, text: string) => api<ModerationAction>('POST', `/api/v1/moderation/actions/${id}/appeal`, { text }),
+  decide: (id: number, outcome: 'upheld' | 'reversed', reason: string) =>
+    api<ModerationAction>('POST', `/api/v1/moderation/actions/${id}/decide`, { outcome, reason }),
+
+  templates: () => api<{ items: TemplateVersion[] }>('GET', '/api/v1/templates'),
+  template: (key: string, version: number) => api<TemplateVersion>('GET', `/api/v1/templates/${enc(key)}/versions/${version}`),
+  createTemplate: (document: unknown) => api<TemplateVersion>('POST', '/api/v1/templates', { document }),
+  newVersion: (key: string, document: unknown) => api<TemplateVersion>('POST', `/api/v1/templates/${enc(key)}/versions`, { document }),
+  cloneTemplate: (key: string, new_key: string, name: string) =>
+    api<TemplateVersion>('POST', `/api/v1/templates/${enc(key)}/clone`, { new_key, name }),
+  diff: (key: string, from: number, to: number) =>
+    api<{ changes: TemplateChange[] }>('GET', `/api/v1/templates/${enc(key)}/diff${q({ from, to })}`),
+  validate: (document: unknown) => api<{ valid: boolean; issues: ValidationIssue[] }>('POST', '/api/v1/templates/validate', { document }),
+  assign: (spaceId: number, key: string, version: number, reason: string) =>
+    api<Space>('POST', `/api/v1/spaces/${spaceId}/template`, { key, version, reason }),
+  dryRun: (spaceId: number, key: string, version: number, limit: number) =>
+    api<DryRun>('POST', `/api/v1/spaces/${spaceId}/template/dry-run`, { key, version, limit }),
+
+  audit: (f: AuditFilter & { cursor?: string | null; limit?: number }) =>
+    api<{ items: AuditRecord[]; next_cursor: string | null }>('GET', `/api/v1/audit${q({ limit: 50, ...f })}`),
+  verify: () => api<AuditVerify>('GET', '/api/v1/audit/verify'),
+  auditExportUrl: (format: 'csv' | 'ndjson' | 'fhir', f: { from?: string; to?: string }) => `/api/v1/audit/export${q({ format, ...f })}`,
+
+  holds: () => api<{ items: LegalHold[] }>('GET', '/api/v1/legal-holds'),
+  createHold: (hold: { name: string; reason: string; custodian_ids: number[]; space_ids: number[]; from_time?: number | null; to_time?: number | null }) =>
+    api<LegalHold>('POST', '/api/v1/legal-holds', hold),
+  releaseHold: (id: number, reason: string) => api<LegalHold>('POST', `/api/v1/legal-holds/${id}/release`, { reason }),
+  exports: () => api<{ items: ExportRecord[] }>('GET', '/api/v1/exports'),
+  createExport: (query: Record<string, unknown>) => api<ExportRecord>('POST', '/api/v1/exports', query),
+  exportFileUrl: (id: string, name: string) => `/api/v1/exports/${enc(id)}/files/${enc(name)}`,
+};

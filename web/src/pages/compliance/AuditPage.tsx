@@ -1,0 +1,170 @@
+// The audit trail: whether the hash chain verifies, a search by actor, action, object, outcome
+// and time, and exports (CSV, NDJSON, FHIR AuditEvent) of a time range.
+import { useCallback, useEffect, useState } from 'react';
+import { errorText } from '../../api';
+import { Gov, type AuditFilter, type AuditRecord, type AuditVerify } from '../../governanceApi';
+import { fullTime, plural } from '../../lib/format';
+
+/** A datetime-local value ("2026-11-29T18:05") as UTC milliseconds for the API, or ''. */
+const toMillis = (local: string) => (local ? String(new Date(local).getTime()) : '');
+
+export default function AuditPage() {
+  return (
+    <div className="audit-page">
+      <Verification />
+      <Search />
+    </div>
+  );
+}
+
+function Verification() {
+  const [result, setResult] = useState<AuditVerify | null>(null);
+  const [error, setError] = useState('');
+  const [busy, setBusy] = useState(false);
+  const verify = useCallback(async () => {
+    setBusy(true);
+    setError('');
+    try { setResult(await Gov.verify()); } catch (e) { setError(errorText(e)); } finally { setBusy(false); }
+  }, []);
+  useEffect(() => { void verify(); }, [verify]);
+  return (
+    <section className={`card verify ${result ? (result.ok ? 'verify-ok' : 'verify-bad') : ''}`} aria-labelledby="verify-title" aria-busy={busy}>
+      <div>
+        <h2 id="verify-title">Chain verification</h2>
+        {result
+          ? (
+            <>
+              <p className="verify-status" role="status" data-testid="audit-verify-status">
+                {result.ok ? 'Chain verified' : `Chain broken${result.first_bad_seq ? ` at record ${result.first_bad_seq}` : ''}`}
+              </p>
+              <p className="muted small">
+                {plural(result.records_checked, 'record')} and {plural(result.checkpoints_checked, 'checkpoint')} checked · newest record {result.head_seq}
+                {result.checked_at ? ` · ${fullTime(result.checked_at)}` : ''}
+              </p>
+              {!result.ok && result.problem && <p className="error">{result.problem}</p>}
+            </>
+          )
+          : !error && <p className="muted">Verifying…</p>}
+        {error && <p className="error" role="alert">{error}</p>}
+      </div>
+      <button type="button" className="secondary" onClick={() => void verify()} disabled={busy}>{busy ? 'Verifying…' : 'Verify again'}</button>
+    </section>
+  );
+}
+
+const EMPTY: AuditFilter = { actor_id: '', action: '', object_type: '', object_id: '', outcome: '', from: '', to: '' };
+
+function Search() {
+  const [form, setForm] = useState<AuditFilter>(EMPTY);
+  const [query, setQuery] = useState<AuditFilter>(EMPTY);
+  const [items, setItems] = useState<AuditRecord[] | null>(null);
+  const [cursor, setCursor] = useState<string | null>(null);
+  const [error, setError] = useState('');
+  const [open, setOpen] = useState<number | null>(null);
+
+  const apiFilter = (f: AuditFilter): AuditFilter => ({ ...f, from: toMillis(f.from ?? ''), to: toMillis(f.to ?? '') });
+
+  useEffect(() => {
+    let cancelled = false;
+    Gov.audit(apiFilter(query))
+      .then((p) => { if (!cancelled) { setItems(p.items); setCursor(p.next_cursor); setError(''); } })
+      .catch((e) => { if (!cancelled) setError(errorText(e)); });
+    return () => { cancelled = true; };
+  }, [query]);
+
+  const more = async () => {
+    try {
+      const p = await Gov.audit({ ...apiFilter(query), cursor });
+      setItems((l) => [...(l ?? []), ...p.items]);
+      setCursor(p.next_cursor);
+    } catch (e) { setError(errorText(e)); }
+  };
+
+  const field = (name: keyof AuditFilter, label: string, props: Record<string, unknown> = {}) => (
+    <div>
+      <label htmlFor={`audit-${name}`}>{label}</label>
+      <input id={`audit-${name}`} value={form[name] ?? ''} onChange={(e) => setForm((f) => ({ ...f, [name]: e.target.value }))} {...props} />
+    </div>
+  );
+  const range = { from: toMillis(query.from ?? ''), to: toMillis(query.to ?? '') };
+
+  return (
+    <section aria-labelledby="audit-search-title">
+      <h2 id="audit-search-title">Search the trail</h2>
+      <form className="form-grid" role="search" aria-label="Search audit records" onSubmit={(e) => { e.preventDefault(); setQuery(form); }}>
+        {field('actor_id', 'Actor (user id)', { inputMode: 'numeric' })}
+        {field('action', 'Action', { placeholder: 'e.g. message.post' })}
+        {field('object_type', 'Object type', { placeholder: 'space, message, user…' })}
+        {field('object_id', 'Object id')}
+        <div>
+          <label htmlFor="audit-outcome">Outcome</label>
+          <select id="audit-outcome" value={form.outcome} onChange={(e) => setForm((f) => ({ ...f, outcome: e.target.value }))}>
+            <option value="">Any</option>
+            <option value="success">Success</option>
+            <option value="denied">Denied</option>
+            <option value="failure">Failure</option>
+          </select>
+        </div>
+        {field('from', 'From', { type: 'datetime-local' })}
+        {field('to', 'To', { type: 'datetime-local' })}
+        <div className="row">
+          <button type="submit" className="primary">Search</button>
+          <button type="button" className="secondary" onClick={() => { setForm(EMPTY); setQuery(EMPTY); }}>Clear</button>
+        </div>
+      </form>
+      <p className="row small">
+        Export {query.from || query.to ? 'this time range' : 'everything'}:
+        <a href={Gov.auditExportUrl('csv', range)} download>CSV</a>
+        <a href={Gov.auditExportUrl('ndjson', range)} download>NDJSON</a>
+        <a href={Gov.auditExportUrl('fhir', range)} download>FHIR AuditEvent</a>
+      </p>
+      {error && <p className="error" role="alert">{error}</p>}
+      {items === null && !error && <p className="muted">Loading…</p>}
+      {items && items.length === 0 && <p className="empty">No records match.</p>}
+      {items && items.length > 0 && (
+        <div className="table-scroll">
+          <table className="data-table audit-table">
+            <thead>
+              <tr><th scope="col">Seq</th><th scope="col">Time</th><th scope="col">Actor</th><th scope="col">Action</th><th scope="col">Object</th><th scope="col">Outcome</th><th scope="col">Reason</th></tr>
+            </thead>
+            <tbody>
+              {items.map((r) => (
+                <AuditRow key={r.seq} r={r} open={open === r.seq} onToggle={() => setOpen((o) => (o === r.seq ? null : r.seq))} />
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      {cursor && <button type="button" className="secondary" onClick={() => void more()}>Show older records</button>}
+    </section>
+  );
+}
+
+function AuditRow({ r, open, onToggle }: { r: AuditRecord; open: boolean; onToggle: () => void }) {
+  return (
+    <>
+      <tr>
+        <td><button type="button" className="link" aria-expanded={open} onClick={onToggle} aria-label={`Record ${r.seq} details`}>{r.seq}</button></td>
+        <td><time dateTime={new Date(r.time).toISOString()}>{fullTime(r.time)}</time></td>
+        <td>{r.actor_id || '—'} <span className="muted small">{r.actor_role}</span></td>
+        <td>{r.action}</td>
+        <td>{r.object_type}{r.object_id ? ` ${r.object_id}` : ''}{r.patient_ref ? <span className="muted small"> · {r.patient_ref}</span> : null}</td>
+        <td><span className={`pill ${r.outcome === 'success' ? 'good' : 'bad'}`}>{r.outcome}</span></td>
+        <td>{r.reason}</td>
+      </tr>
+      {open && (
+        <tr className="audit-details">
+          <td colSpan={7}>
+            <dl className="small">
+              {r.address ? <><dt>Address</dt><dd>{r.address}</dd></> : null}
+              {r.session_hash ? <><dt>Session</dt><dd><code>{r.session_hash}</code></dd></> : null}
+              <dt>Details</dt><dd><code>{typeof r.details === 'string' ? r.details : JSON.stringify(r.details ?? {})}</code></dd>
+              <dt>Hash</dt><dd><code>{r.hash}</code></dd>
+              <dt>Previous</dt><dd><code>{r.prev_hash}</code></dd>
+            </dl>
+          </td>
+        </tr>
+      )}
+    </>
+  );
+}

@@ -1,0 +1,152 @@
+// Held and reported messages waiting for a decision, and appeals waiting for an answer. Moderators
+// see the spaces they moderate; compliance officers see every space. The queue refreshes when a
+// message is held or leaves review elsewhere.
+import { useCallback, useEffect, useId, useRef, useState } from 'react';
+import { errorText, type Message } from '../../api';
+import { Gov, type ModerationAction, type QueueItem } from '../../governanceApi';
+import { fullTime, plural, shortTime } from '../../lib/format';
+import { ACTION_LABEL, holdReasonLabel } from '../../lib/moderation';
+import { listTypes } from '../../lib/phi';
+import { href } from '../../lib/route';
+import { useApp, useFrames } from '../../state';
+import Markdown from '../../components/Markdown';
+import { ModerateDialog } from '../../components/ModerationDialogs';
+
+export default function ModerationQueue() {
+  const { me, spaces } = useApp();
+  const id = useId();
+  const moderated = spaces.filter((s) => s.kind !== 'direct' && (s.my_role === 'owner' || s.my_role === 'moderator'));
+  const [spaceId, setSpaceId] = useState<number | null>(me.is_compliance ? null : moderated[0]?.id ?? null);
+  const [items, setItems] = useState<QueueItem[] | null>(null);
+  const [error, setError] = useState('');
+  const [done, setDone] = useState('');
+  const [dialog, setDialog] = useState<Message | null>(null);
+  const timer = useRef<number | undefined>(undefined);
+
+  const load = useCallback(async () => {
+    if (!me.is_compliance && spaceId === null) { setItems([]); return; }
+    try {
+      const page = await Gov.queue(spaceId);
+      setItems(page.items);
+      setError('');
+    } catch (e) { setError(errorText(e)); }
+  }, [spaceId, me.is_compliance]);
+
+  useEffect(() => { void load(); return () => window.clearTimeout(timer.current); }, [load]);
+
+  useFrames((f) => {
+    if (f.type !== 'event' || (spaceId !== null && f.space_id !== spaceId)) return;
+    if (f.event === 'message.held') {
+      window.clearTimeout(timer.current);
+      timer.current = window.setTimeout(() => { void load(); }, 300);
+    } else if (f.event === 'message.published' || f.event === 'message.hidden' || f.event === 'message.removed' || f.event === 'message.deleted') {
+      const gone = f.data.id;
+      setItems((list) => list?.filter((x) => x.message.id !== gone) ?? list);
+    }
+  });
+
+  const decided = (item: QueueItem, a: ModerationAction) => {
+    setItems((list) => list?.filter((x) => x.message.id !== item.message.id) ?? list);
+    setDone(`${ACTION_LABEL[a.action] ?? a.action}: ${item.message.author.display_name}'s ${item.message.parent_id ? 'reply' : 'post'} in ${item.space.name}.`);
+  };
+
+  const approve = async (item: QueueItem) => {
+    setError('');
+    try { decided(item, await Gov.moderate(item.message.id, { action: 'approve', reason: 'Approved by a moderator' })); } catch (e) { setError(errorText(e)); }
+  };
+
+  return (
+    <div className="moderation-queue">
+      <div className="page-head">
+        <h2>Waiting for review</h2>
+        <div className="row">
+          <label htmlFor={`${id}-space`}>Space</label>
+          <select id={`${id}-space`} value={spaceId ?? ''} onChange={(e) => setSpaceId(e.target.value ? Number(e.target.value) : null)}>
+            {me.is_compliance && <option value="">All spaces</option>}
+            {moderated.map((s) => <option key={s.id} value={s.id}>{s.name}</option>)}
+          </select>
+          <button type="button" className="secondary small" onClick={() => void load()}>Refresh</button>
+        </div>
+      </div>
+      {done && <p className="composer-notice" role="status">{done}</p>}
+      {error && <p className="error" role="alert">{error}</p>}
+      {items === null && !error && <p className="muted">Loading the queue…</p>}
+      {items && items.length === 0 && <p className="empty">Nothing is waiting for review.</p>}
+      <ul className="link-list queue">
+        {items?.map((item) => {
+          const m = item.message;
+          return (
+            <li key={m.id} className="card queue-item" data-message-id={m.id} aria-label={`${m.author.display_name} in ${item.space.name}`}>
+              <p className="meta">
+                <a href={href.space(item.space.id, m.id)}>{item.space.name}</a> · {m.author.display_name} ·{' '}
+                <time dateTime={new Date(m.created_at).toISOString()} title={fullTime(m.created_at)}>{shortTime(m.created_at)}</time>
+                {' '}<span className={`pill ${item.hold_reason === 'phi' ? 'bad' : 'warn'}`}>{item.hold_reason ? holdReasonLabel(item.hold_reason) : `Reported ${plural(item.reports.length, 'time')}`}</span>
+                {m.phi_types && m.phi_types.length > 0 && <> <span className="pill bad">PHI: {listTypes(m.phi_types)}</span></>}
+              </p>
+              {m.title && <h3 className="post-title">{m.title}</h3>}
+              {m.body && <Markdown text={m.body} me={me.username} />}
+              {item.reports.length > 0 && (
+                <details>
+                  <summary>{plural(item.reports.length, 'report')}</summary>
+                  <ul>{item.reports.map((r) => <li key={r.id}>{r.reason} <span className="muted small">({shortTime(r.created_at)})</span></li>)}</ul>
+                </details>
+              )}
+              <div className="row end">
+                <button type="button" className="primary small" onClick={() => void approve(item)} aria-label={`Approve ${m.author.display_name}'s message`}>Approve</button>
+                <button type="button" className="secondary small" onClick={() => setDialog(m)}>Other decision…</button>
+              </div>
+            </li>
+          );
+        })}
+      </ul>
+      <Appeals spaceId={spaceId} />
+      {dialog && (
+        <ModerateDialog m={dialog} initial="hide" onClose={() => setDialog(null)} onDone={(a) => {
+          const item = items?.find((x) => x.message.id === dialog.id);
+          setDialog(null);
+          if (item) decided(item, a);
+        }} />
+      )}
+    </div>
+  );
+}
+
+/** Appeals against moderation decisions that nobody has answered yet. */
+function Appeals({ spaceId }: { spaceId: number | null }) {
+  const [items, setItems] = useState<ModerationAction[] | null>(null);
+  const [error, setError] = useState('');
+  const [reasons, setReasons] = useState<Record<number, string>>({});
+  useEffect(() => {
+    Gov.actions({ space_id: spaceId, pending_appeals: true }).then((p) => setItems(p.items)).catch((e) => setError(errorText(e)));
+  }, [spaceId]);
+  const decide = async (a: ModerationAction, outcome: 'upheld' | 'reversed') => {
+    const reason = (reasons[a.id] ?? '').trim();
+    if (!reason) { setError('Give a reason for the decision on the appeal.'); return; }
+    try {
+      await Gov.decide(a.id, outcome, reason);
+      setItems((l) => l?.filter((x) => x.id !== a.id) ?? l);
+      setError('');
+    } catch (e) { setError(errorText(e)); }
+  };
+  return (
+    <section aria-labelledby="appeals-title">
+      <h2 id="appeals-title">Appeals</h2>
+      {error && <p className="error" role="alert">{error}</p>}
+      {items && items.length === 0 && <p className="muted">No appeals are waiting.</p>}
+      <ul className="link-list">
+        {items?.map((a) => (
+          <li key={a.id} className="card">
+            <p className="meta">{ACTION_LABEL[a.action] ?? a.action} on {shortTime(a.created_at)}: {a.reason}</p>
+            <p><strong>Appeal:</strong> {a.appeal?.text}</p>
+            <label htmlFor={`appeal-${a.id}`}>Reason for your decision</label>
+            <input id={`appeal-${a.id}`} value={reasons[a.id] ?? ''} onChange={(e) => setReasons((r) => ({ ...r, [a.id]: e.target.value }))} />
+            <div className="row end">
+              <button type="button" className="secondary small" onClick={() => void decide(a, 'upheld')}>Uphold</button>
+              <button type="button" className="primary small" onClick={() => void decide(a, 'reversed')}>Reverse</button>
+            </div>
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}

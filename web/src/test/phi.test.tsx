@@ -1,0 +1,134 @@
+// @vitest-environment jsdom
+import { act } from 'react';
+import { createRoot } from 'react-dom/client';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { PhiFinding } from '../governanceApi';
+import { byteIndexer, findingSpans, findingTypes, listTypes, phiRefusal, segments, utf8ByteLength } from '../lib/phi';
+import { parseRoute } from '../lib/route';
+import { Highlighted } from '../space/PhiGuard';
+import { ApiError } from '../api';
+
+(globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
+
+/** A finding for the first occurrence of `needle` in `text`, with UTF-8 byte offsets like the server's. */
+function find(text: string, needle: string, type = 'phone', field = 'body'): PhiFinding {
+  const at = text.indexOf(needle);
+  if (at < 0) throw new Error(`${needle} not in text`);
+  const begin = utf8ByteLength(text.slice(0, at));
+  return { type, field, begin, end: begin + utf8ByteLength(needle), confidence: 0.9, rule: 'test' };
+}
+const spanText = (text: string, f: PhiFinding[], field = 'body') => findingSpans(text, f, field).map((s) => text.slice(s.start, s.end));
+
+describe('byte offsets to string indices', () => {
+  it('is the identity for ASCII', () => {
+    const at = byteIndexer('call 555-0100 now');
+    for (let i = 0; i <= 17; i++) expect(at(i)).toBe(i);
+    expect(at(99)).toBe(17);
+    expect(at(-3)).toBe(0);
+  });
+
+  it('counts two-, three- and four-byte characters as TextEncoder does', () => {
+    const samples = ['café Zoë 555-0100', 'née 日本語 MRN 12345678', 'ok 👩🏽‍⚕️ nurse 555-0100 🎉 end', 'Ünïcödé\nzweite Zeile'];
+    for (const text of samples) {
+      const at = byteIndexer(text);
+      const bytes = new TextEncoder().encode(text);
+      // Every code point boundary maps back to the same prefix.
+      for (let i = 0; i <= text.length; i++) {
+        const code = text.charCodeAt(i - 1);
+        if (i > 0 && code >= 0xd800 && code <= 0xdbff) continue; // inside a surrogate pair
+        const prefix = utf8ByteLength(text.slice(0, i));
+        expect(at(prefix)).toBe(i);
+      }
+      expect(at(bytes.length)).toBe(text.length);
+    }
+  });
+
+  it('never cuts a character: offsets inside one round out to its edges', () => {
+    const text = 'a€b'; // € is 3 bytes: a=0, €=1..3, b=4
+    const at = byteIndexer(text);
+    expect(at(2, 'down')).toBe(1);
+    expect(at(2, 'up')).toBe(2);
+    const emoji = 'x🎉y'; // 🎉 is 4 bytes and 2 UTF-16 units
+    const at2 = byteIndexer(emoji);
+    expect(at2(3, 'down')).toBe(1);
+    expect(at2(3, 'up')).toBe(3);
+    expect(at2(5)).toBe(3);
+  });
+});
+
+describe('finding spans', () => {
+  it('map findings after multi-byte text onto the right words', () => {
+    const text = 'Zoë 👩‍⚕️ called from 555-867-5309 about Müller, MRN 00123456';
+    const findings = [find(text, '555-867-5309'), find(text, 'Müller', 'name'), find(text, '00123456', 'mrn')];
+    expect(spanText(text, findings)).toEqual(['555-867-5309', 'Müller', '00123456']);
+  });
+
+  it('keep only the field asked for, sort, drop empty and merge overlaps with both types', () => {
+    const text = 'SSN 123-45-6789 and 555-0100';
+    const ssn = find(text, '123-45-6789', 'ssn');
+    const inner = { ...find(text, '45-6789', 'phone') };
+    const phone = find(text, '555-0100', 'phone');
+    const title = { ...phone, field: 'title' };
+    const empty = { ...phone, begin: 3, end: 3 };
+    const spans = findingSpans(text, [phone, inner, ssn, title, empty], 'body');
+    expect(spans.map((s) => text.slice(s.start, s.end))).toEqual(['123-45-6789', '555-0100']);
+    expect(spans[0]!.types).toEqual(['ssn', 'phone']);
+  });
+
+  it('clamp spans that run past a text that changed', () => {
+    expect(findingSpans('short', [{ type: 'SSN', field: 'body', begin: 2, end: 40, confidence: 1, rule: '' }], 'body'))
+      .toEqual([{ start: 2, end: 5, types: ['ssn'] }]);
+  });
+
+  it('cut the text into plain and marked segments that join back to it', () => {
+    const text = 'Call Ünal at 555-0100.';
+    const segs = segments(text, findingSpans(text, [find(text, 'Ünal', 'name'), find(text, '555-0100')], 'body'));
+    expect(segs).toEqual([
+      { text: 'Call ' }, { text: 'Ünal', types: ['name'] }, { text: ' at ' }, { text: '555-0100', types: ['phone'] }, { text: '.' },
+    ]);
+    expect(segs.map((s) => s.text).join('')).toBe(text);
+    expect(segments('', [])).toEqual([{ text: '' }]);
+  });
+
+  it('name the types for people', () => {
+    expect(findingTypes([{ type: 'SSN' }, { type: 'phone' }, { type: 'ssn' }])).toEqual(['ssn', 'phone']);
+    expect(listTypes(['phone', 'ssn', 'health_plan'])).toBe('phone number, Social Security number and health plan number');
+  });
+});
+
+let container: HTMLDivElement;
+afterEach(() => { container?.remove(); });
+
+describe('Highlighted', () => {
+  it('marks exactly the offending spans, as text', () => {
+    const text = 'Pt <b>Zoë</b> 555-867-5309';
+    container = document.createElement('div');
+    document.body.appendChild(container);
+    act(() => createRoot(container).render(<Highlighted text={text} findings={[find(text, '555-867-5309')]} field="body" />));
+    const marks = [...container.querySelectorAll('mark')];
+    expect(marks.map((m) => m.textContent)).toEqual(['555-867-5309']);
+    expect(marks[0]!.dataset.phiType).toBe('phone');
+    expect(container.querySelector('b')).toBeNull();
+    expect(container.textContent).toBe(text);
+  });
+});
+
+describe('PHI refusals', () => {
+  it('reads the findings of a 422 phi_warning or phi_blocked and nothing else', () => {
+    const f = [{ type: 'ssn', field: 'body', begin: 0, end: 11, confidence: 1, rule: 'ssn.valid' }];
+    expect(phiRefusal(new ApiError(422, 'phi_blocked', 'no', undefined, { findings: f }))).toEqual({ code: 'phi_blocked', findings: f, text: 'no' });
+    expect(phiRefusal(new ApiError(422, 'phi_warning', 'sure?', undefined, {}))?.findings).toEqual([]);
+    expect(phiRefusal(new ApiError(422, 'invalid_value', 'x'))).toBeNull();
+    expect(phiRefusal(new Error('x'))).toBeNull();
+  });
+});
+
+describe('compliance routes', () => {
+  it('parse sections and template keys', () => {
+    expect(parseRoute('#/compliance')).toEqual({ page: 'compliance', section: 'moderation' });
+    expect(parseRoute('#/compliance/audit')).toEqual({ page: 'compliance', section: 'audit' });
+    expect(parseRoute('#/compliance/templates/patient-forum')).toEqual({ page: 'compliance', section: 'templates', key: 'patient-forum' });
+    expect(parseRoute('#/compliance/audit/x')).toEqual({ page: 'not-found' });
+    expect(parseRoute('#/compliance/nope')).toEqual({ page: 'not-found' });
+  });
+});
