@@ -1,5 +1,7 @@
 #include "governance/phi/normalize.hpp"
 
+#include <algorithm>
+
 namespace rounds::governance::phi {
 namespace {
 
@@ -98,8 +100,11 @@ NormalizedText NormalizeForScan(std::string_view original, NormalizedText&& reus
   out.source_.resize(original.size() + 1);
   char* dst = out.storage_.data();
   std::uint32_t* src = out.source_.data();
-  std::size_t k = 0;
-  for (std::size_t i = 0; i < original.size();) {
+  // The ASCII prefix is copied as it is.
+  std::copy_n(original.data(), first, dst);
+  for (std::size_t i = 0; i < first; ++i) src[i] = static_cast<std::uint32_t>(i);
+  std::size_t k = first;
+  for (std::size_t i = first; i < original.size();) {
     const auto b = static_cast<unsigned char>(original[i]);
     if (b < 0x80) {
       dst[k] = original[i];

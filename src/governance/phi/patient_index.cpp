@@ -57,6 +57,15 @@ void KeySet::Insert(std::uint64_t key) {
   }
 }
 
+void KeySet::ShrinkToFit() {
+  KeySet fitted(size_);
+  if (fitted.slots_.size() >= slots_.size()) return;
+  for (std::uint64_t k : slots_) {
+    if (k != 0) fitted.Insert(k);
+  }
+  *this = std::move(fitted);
+}
+
 PatientIndexSnapshot::PatientIndexSnapshot(const std::vector<const PatientRecord*>& records)
     : first_(records.size() / 8), last_(records.size() / 4), pairs_(records.size()),
       mrns_(records.size()), size_(records.size()) {
@@ -84,6 +93,8 @@ PatientIndexSnapshot::PatientIndexSnapshot(const std::vector<const PatientRecord
       mrn_max_length_ = std::max(mrn_max_length_, mrn.size());
     }
   }
+  // A few thousand distinct first names would otherwise sit in a set sized for 12,500.
+  for (KeySet* set : {&first_, &last_, &pairs_, &mrns_}) set->ShrinkToFit();
 }
 
 void PatientIndexSnapshot::AddToFilter(std::uint64_t key) {
@@ -218,6 +229,9 @@ void PatientIndex::PublishLocked() {
   auto next = std::make_shared<const PatientIndexSnapshot>(records);
   std::lock_guard lock(read_mu_);
   current_.swap(next);
+  // After the swap: a reader that saw the old version and then took a snapshot holds this one
+  // or a newer one, never an older one under a newer version.
+  version_.fetch_add(1, std::memory_order_release);
 }
 
 }  // namespace rounds::governance::phi

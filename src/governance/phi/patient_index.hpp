@@ -7,6 +7,7 @@
 // tables are rebuilt), so bulk changes should go through Apply() in one batch.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <cstddef>
 #include <memory>
@@ -47,6 +48,9 @@ class KeySet {
  public:
   explicit KeySet(std::size_t expected = 0);
   void Insert(std::uint64_t key);
+  // Rebuilds at the smallest capacity for the keys held (half full): sets sized for the worst
+  // case waste cache on every probe.
+  void ShrinkToFit();
   bool Contains(std::uint64_t key) const {
     if (slots_.empty()) return false;
     key = key == 0 ? 1 : key;
@@ -84,11 +88,14 @@ class PatientIndexSnapshot {
     const std::size_t b = static_cast<std::size_t>(h >> 30) & 0x1FFFF;  // 17 bits
     return ((bloom_[a >> 6] >> (a & 63)) & (bloom_[b >> 6] >> (b & 63)) & 1u) != 0;
   }
-  bool IsFirstName(std::uint64_t key) const { return first_.Contains(key); }
-  bool IsLastName(std::uint64_t key) const { return last_.Contains(key); }
+  // The exact sets are large (the pair set of 100,000 patients is megabytes): every probe is
+  // filtered first, since every first and last name key is in the filter.
+  bool IsFirstName(std::uint64_t key) const { return MaybeName(key) && first_.Contains(key); }
+  bool IsLastName(std::uint64_t key) const { return MaybeName(key) && last_.Contains(key); }
   // Is (first, last) one patient's name?
   bool IsNamePair(std::uint64_t first_key, std::uint64_t last_key) const {
-    return pairs_.Contains(PairKey(first_key, last_key));
+    return MaybeName(last_key) && MaybeName(first_key) &&
+           pairs_.Contains(PairKey(first_key, last_key));
   }
   bool HasMrn(std::string_view normalized_mrn) const {
     return normalized_mrn.size() >= mrn_min_length_ && normalized_mrn.size() <= mrn_max_length_ &&
@@ -131,6 +138,10 @@ class PatientIndex {
 
   // The current state; stays valid and unchanged for as long as the caller holds it.
   std::shared_ptr<const PatientIndexSnapshot> Snapshot() const;
+  // Changes with every published snapshot. A caller that read Version() before Snapshot() may
+  // keep that snapshot for as long as Version() still returns the same value, and so skip the
+  // lock and the reference count on a hot path.
+  std::uint64_t Version() const { return version_.load(std::memory_order_acquire); }
 
  private:
   void PublishLocked();  // requires write_mu_
@@ -139,6 +150,7 @@ class PatientIndex {
   std::unordered_map<std::string, PatientRecord> by_mrn_;   // guarded by write_mu_
   mutable std::mutex read_mu_;                              // held only to copy or swap current_
   std::shared_ptr<const PatientIndexSnapshot> current_;     // guarded by read_mu_
+  std::atomic<std::uint64_t> version_{0};                   // bumped after current_ changes
 };
 
 }  // namespace rounds::governance::phi

@@ -75,5 +75,28 @@ TEST(PhiPatientIndex, FilterHasNoFalseNegatives) {
   EXPECT_GT(filtered_out, 4500);  // the filter rules out most words that are not names
 }
 
+TEST(PhiPatientIndex, VersionChangesWithEverySnapshotSoCachedSnapshotsAreRefreshed) {
+  PatientIndex index;
+  const std::uint64_t empty = index.Version();
+  index.Upsert({"48213377", "Maria", "Garcia"});
+  const std::uint64_t one = index.Version();
+  EXPECT_NE(one, empty);
+  EXPECT_TRUE(index.Snapshot()->IsNamePair(NameKey::Of("Maria"), NameKey::Of("Garcia")));
+  index.Remove("48213377");
+  EXPECT_NE(index.Version(), one);
+  EXPECT_FALSE(index.Snapshot()->IsNamePair(NameKey::Of("Maria"), NameKey::Of("Garcia")));
+}
+
+TEST(PhiPatientIndex, KeySetKeepsEveryKeyWhenShrunk) {
+  KeySet set(100000);  // sized for far more than it gets
+  for (std::uint64_t k = 0; k < 3000; ++k) set.Insert(k * 7919);
+  set.ShrinkToFit();
+  EXPECT_EQ(set.size(), 3000u);
+  for (std::uint64_t k = 0; k < 3000; ++k) EXPECT_TRUE(set.Contains(k * 7919)) << k;
+  EXPECT_FALSE(set.Contains(7919 * 3000));
+  set.Insert(12345);  // still grows after shrinking
+  EXPECT_TRUE(set.Contains(12345));
+}
+
 }  // namespace
 }  // namespace rounds::governance::phi

@@ -76,7 +76,7 @@ std::uint64_t HashStep(std::uint64_t key, char c) {
 // ---- Word table ------------------------------------------------------------------------------
 
 // What a lower-case word means to the recognizers.
-enum WordFlag : std::uint32_t {
+enum WordFlag : std::uint16_t {
   kLabel = 1u << 0,          // vital, lab, score or code label: numbers after it are not PHI
   kUnit = 1u << 1,           // unit: the number before it is a measurement
   kStreetStop = 1u << 2,     // cannot be part of a street name
@@ -96,8 +96,8 @@ enum WordFlag : std::uint32_t {
 };
 
 struct WordInfo {
-  std::uint32_t flags = 0;
   std::uint64_t rules = 0;  // bit i: context word of rule i
+  std::uint16_t flags = 0;  // WordFlag
   std::uint8_t month = 0;   // 1-12 for month names and abbreviations
 };
 
@@ -121,14 +121,14 @@ class WordTable {
   // ("accunt", "adress"); never the first letter. A variant that is itself a listed word keeps
   // its own meaning.
   void AddTypoVariants() {
-    constexpr std::uint32_t kCarried = kLabel | kAgeUnit | kAgeWord | kNameContext;
+    constexpr std::uint16_t kCarried = kLabel | kAgeUnit | kAgeWord | kNameContext;
     const std::size_t count = words_.size();
     std::vector<std::pair<std::string, WordInfo>> variants;
     for (std::size_t i = 0; i < count; ++i) {
       const std::string& w = words_[i];
       const WordInfo info = infos_[i];
       if (w.size() < 4 || (info.rules == 0 && (info.flags & kCarried) == 0)) continue;
-      WordInfo carried{info.flags & kCarried, info.rules, 0};
+      WordInfo carried{info.rules, static_cast<std::uint16_t>(info.flags & kCarried), 0};
       for (std::size_t k = 1; k + 1 < w.size(); ++k) {
         std::string v = w;
         std::swap(v[k], v[k + 1]);
@@ -149,24 +149,39 @@ class WordTable {
     std::size_t capacity = 64;
     while (capacity < keys_.size() * 2) capacity *= 2;
     slots_.assign(capacity, 0);
-    positions_.assign(capacity, 0);
+    slot_infos_.assign(capacity, WordInfo{});
     mask_ = capacity - 1;
+    filter_.assign(kFilterWords, 0);
     for (std::size_t i = 0; i < keys_.size(); ++i) {
-      std::size_t s = Mix(keys_[i]) & mask_;
+      const std::uint64_t key = keys_[i] == 0 ? 1 : keys_[i];
+      std::size_t s = Mix(key) & mask_;
       while (slots_[s] != 0) s = (s + 1) & mask_;
-      slots_[s] = keys_[i] == 0 ? 1 : keys_[i];
-      positions_[s] = static_cast<std::uint32_t>(i);
+      slots_[s] = key;
+      slot_infos_[s] = infos_[i];
+      filter_[FilterWord(key)] |= FilterBits(key);
     }
   }
   const WordInfo* Find(std::uint64_t key) const {
     key = key == 0 ? 1 : key;
+    const std::uint64_t bits = FilterBits(key);
+    if ((filter_[FilterWord(key)] & bits) != bits) return nullptr;
     for (std::size_t s = Mix(key) & mask_;; s = (s + 1) & mask_) {
-      if (slots_[s] == key) return &infos_[positions_[s]];
+      if (slots_[s] == key) return &slot_infos_[s];
       if (slots_[s] == 0) return nullptr;
     }
   }
 
  private:
+  // Most words of a message are not in the table (the typo variants make it large): a 16 KB
+  // filter (three bits in one word per key) answers those from L1 instead of a cold slot.
+  static constexpr std::size_t kFilterWords = 2048;
+  static std::size_t FilterWord(std::uint64_t key) {
+    return static_cast<std::size_t>((key * 0x9E3779B97F4A7C15ull) >> 53);  // 11 bits
+  }
+  static std::uint64_t FilterBits(std::uint64_t key) {
+    const std::uint64_t h = key * 0x9E3779B97F4A7C15ull;
+    return (1ull << ((h >> 47) & 63)) | (1ull << ((h >> 41) & 63)) | (1ull << ((h >> 35) & 63));
+  }
   static std::size_t Mix(std::uint64_t key) {
     key ^= key >> 29;
     key *= 0xbf58476d1ce4e5b9ull;
@@ -175,14 +190,15 @@ class WordTable {
   }
   std::unordered_map<std::uint64_t, std::size_t> index_;  // used while building only
   std::vector<std::string> words_;                          // used while building only
-  std::vector<std::uint64_t> keys_;
-  std::vector<WordInfo> infos_;
+  std::vector<std::uint64_t> keys_;                         // used while building only
+  std::vector<WordInfo> infos_;                             // used while building only
   std::vector<std::uint64_t> slots_;
-  std::vector<std::uint32_t> positions_;
+  std::vector<WordInfo> slot_infos_;  // by slot, so a hit needs no index indirection
+  std::vector<std::uint64_t> filter_;
   std::size_t mask_ = 0;
 };
 
-void AddFlag(WordTable& table, std::initializer_list<std::string_view> words, std::uint32_t flag) {
+void AddFlag(WordTable& table, std::initializer_list<std::string_view> words, std::uint16_t flag) {
   for (std::string_view w : words) table.Upsert(w).flags |= flag;
 }
 
@@ -298,12 +314,14 @@ void AddWordLists(WordTable& t) {
 
 enum class TokenKind : std::uint8_t { kWord, kNumber, kMixed };
 
+// 32 bytes: the passes walk the token list several times, so it should stay in L1 for a
+// message and stream well for a pasted document.
 struct Token {
   std::uint32_t begin;
   std::uint32_t end;
   std::uint64_t key;    // NameKey of the token
   std::uint64_t rules;  // context word of these rules
-  std::uint32_t flags;  // WordFlag
+  std::uint16_t flags;  // WordFlag
   TokenKind kind;
   std::uint8_t month;
   bool capitalized;
@@ -391,19 +409,28 @@ void Tokenize(std::string_view text, const WordTable& words, std::vector<Token>&
     }
     if (end == 0) end = i;
     if (digits > 0) facts.digit = true;
-    Token t{static_cast<std::uint32_t>(begin), static_cast<std::uint32_t>(end), key, 0, 0,
-            digits == 0 ? TokenKind::kWord : letters == 0 ? TokenKind::kNumber : TokenKind::kMixed,
-            0, IsUpper(text[begin]), letters > 0 && lower == 0, line_break};
+    // Written in place, field by field: building a temporary and copying it costs a
+    // store-forwarding stall per token.
+    Token& t = out.emplace_back();
+    t.begin = static_cast<std::uint32_t>(begin);
+    t.end = static_cast<std::uint32_t>(end);
+    t.key = key;
+    t.kind = digits == 0 ? TokenKind::kWord : letters == 0 ? TokenKind::kNumber : TokenKind::kMixed;
+    t.capitalized = IsUpper(text[begin]);
+    t.all_caps = letters > 0 && lower == 0;
+    t.line_break_before = line_break;
     line_break = false;
-    if (t.kind != TokenKind::kNumber) {
-      if (const WordInfo* info = words.Find(key)) {
-        t.rules = info->rules;
-        t.flags = info->flags;
-        t.month = info->month;
-        if (info->flags & kWww) facts.url = true;
-      }
+    const WordInfo* info = t.kind != TokenKind::kNumber ? words.Find(key) : nullptr;
+    if (info != nullptr) {
+      t.rules = info->rules;
+      t.flags = info->flags;
+      t.month = info->month;
+      if (info->flags & kWww) facts.url = true;
+    } else {
+      t.rules = 0;
+      t.flags = 0;
+      t.month = 0;
     }
-    out.push_back(t);
   }
 }
 
@@ -449,6 +476,10 @@ struct Scanner::State {
   std::vector<Candidate> candidates;
   std::string digits;
   std::vector<RawMatch> raw;
+  // The patient index snapshot of the last scan with this state, kept while the index's
+  // version is unchanged (a pooled state may so keep an old snapshot alive until its next scan).
+  std::shared_ptr<const PatientIndexSnapshot> snapshot;
+  std::uint64_t snapshot_version = UINT64_MAX;
 
   State() = default;
   State(const State&) = delete;
@@ -1434,11 +1465,17 @@ std::vector<Finding> Scanner::Scan(std::string_view text) const {
   state->findings.clear();
   state->normalized = NormalizeForScan(text, std::move(state->normalized));
   const std::string_view norm = state->normalized.text();
-  const std::shared_ptr<const PatientIndexSnapshot> snapshot =
-      index_ ? index_->Snapshot() : nullptr;
+  if (index_) {
+    const std::uint64_t version = index_->Version();  // read before the snapshot is taken
+    if (version != state->snapshot_version || !state->snapshot) {
+      state->snapshot = index_->Snapshot();
+      state->snapshot_version = version;
+    }
+  }
+  const PatientIndexSnapshot* snapshot = state->snapshot.get();
   TextFacts facts;
   Tokenize(norm, tables_->words, state->tokens, facts);
-  Pass pass(norm, rules_, *tables_, snapshot.get(), options_, state->tokens, state->findings,
+  Pass pass(norm, rules_, *tables_, snapshot, options_, state->tokens, state->findings,
             state->candidates, state->digits);
   if (facts.digit) {
     pass.DigitRuns();
