@@ -1,0 +1,239 @@
+// Governance in the browser: PHI refused or confirmed in the composer with the offending text
+// highlighted, a held post approved by a moderator going live for its author, and the compliance
+// screens (audit chain verified, templates compared and dry-run).
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { createSpace, addMember } from '../integration/fixtures.mjs';
+import { openBrowser, signIn, startAppServer, messageWith, screenshot, waitForText, PASSWORD } from './browser.mjs';
+
+let server, admin, users, compliance;
+
+const PHONE = '555-867-5309';
+const SSN = '123-45-6789';
+
+test.before(async () => {
+  ({ server, admin, users } = await startAppServer(['ana', 'bo', 'cy', 'mo']));
+  const res = await admin.post('/api/v1/users', {
+    username: 'cora', display_name: 'Cora Compliance', email: 'cora@example.org', job_role: 'Compliance Officer',
+    password: PASSWORD, is_compliance: true,
+  });
+  assert.equal(res.status, 201, res.text);
+  compliance = server.client();
+  await compliance.login('cora', PASSWORD);
+});
+
+test.after(async () => {
+  await server.stop();
+  server.cleanup();
+});
+
+async function ok(promise, status = 200) {
+  const res = await promise;
+  assert.equal(res.status, status, `${res.status} ${res.text}`);
+  return res.body;
+}
+
+/** Puts a space under (key, version) as the compliance officer. */
+const assignTemplate = (spaceId, key, version) =>
+  ok(compliance.post(`/api/v1/spaces/${spaceId}/template`, { key, version, reason: 'Set up for the browser test' }));
+
+/** The newest version of `key`. */
+async function latestVersion(key) {
+  const { items } = await ok(compliance.get('/api/v1/templates'));
+  return items.filter((t) => t.key === key).sort((a, b) => b.version - a.version)[0];
+}
+
+test('PHI is blocked in a patient forum: the composer highlights what was found and nothing is stored', async () => {
+  const forum = await createSpace(users.ana, { name: 'Recovery circle', kind: 'community' });
+  await addMember(users.ana, forum.id, users.bo.user.id);
+  // The compliance officer runs this forum under a patient-forum version that refuses PHI outright.
+  let version = await latestVersion('patient-forum');
+  if (version.document.phi !== 'block') {
+    version = await ok(compliance.post('/api/v1/templates/patient-forum/versions', { document: { ...version.document, phi: 'block' } }), 201);
+  }
+  await assignTemplate(forum.id, 'patient-forum', version.version);
+
+  const b = await openBrowser();
+  try {
+    await signIn(b.page, server.baseUrl, 'bo');
+    await b.page.goto(`${server.baseUrl}/#/space/${forum.id}`);
+    await b.page.getByRole('button', { name: /Start a post/ }).click();
+    const form = b.page.getByRole('form', { name: 'New post' });
+    await form.getByLabel('Title').fill('Scar care question');
+    const body = `Zoë here 👋 my number is ${PHONE} and my SSN is ${SSN}, please call`;
+    await form.getByLabel('Message').fill(body);
+
+    // The preview flags it while typing, before anything is sent.
+    const preview = form.locator('.phi-panel[data-phi-state="preview-block"]');
+    await preview.waitFor();
+    assert.deepEqual(await preview.locator('mark.phi-mark').allTextContents(), [PHONE, SSN]);
+
+    await form.getByRole('button', { name: 'Post' }).click();
+    const refusal = form.locator('.phi-panel[data-phi-state="phi_blocked"]');
+    await refusal.waitFor();
+    assert.equal(await refusal.getAttribute('role'), 'alert');
+    const text = await refusal.locator('.phi-text').textContent();
+    assert.match(text, /not allowed/);
+    assert.match(text, /phone number/);
+    assert.match(text, /Social Security number/);
+    // The spans are highlighted in the author's own text (byte offsets mapped past "ë" and the emoji).
+    assert.deepEqual(await refusal.locator('mark.phi-mark').allTextContents(), [PHONE, SSN]);
+    assert.equal(await refusal.locator('.phi-preview').first().textContent(), body);
+    assert.ok(await form.getByRole('button', { name: 'Post' }).isDisabled(), 'the same text cannot be sent again');
+    await screenshot(b.page, 'governance-phi-blocked');
+
+    const { items } = await ok(users.bo.get(`/api/v1/spaces/${forum.id}/messages`));
+    assert.equal(items.filter((m) => m.body.includes(PHONE)).length, 0, 'nothing was stored');
+
+    // Removing the identifiers clears the refusal.
+    await form.getByLabel('Message').fill('Any tips for scar care after the first week?');
+    await refusal.waitFor({ state: 'detached' });
+    assert.equal(await form.getByRole('button', { name: 'Post' }).isDisabled(), false);
+    assert.deepEqual(b.errors, []);
+  } finally {
+    await b.close();
+  }
+});
+
+test('PHI in a clinical channel not approved for it: warned, highlighted, and sent after confirming', async () => {
+  const channel = await createSpace(users.ana, { name: 'ward-4-nursing', kind: 'channel' });
+  await addMember(users.ana, channel.id, users.bo.user.id);
+  const space = await ok(users.ana.get(`/api/v1/spaces/${channel.id}`));
+  assert.equal(space.template.phi, 'warn', 'staff channels warn about PHI by default');
+
+  const b = await openBrowser();
+  try {
+    await signIn(b.page, server.baseUrl, 'bo');
+    await b.page.goto(`${server.baseUrl}/#/space/${channel.id}`);
+    const box = b.page.getByLabel('Message', { exact: true });
+    const text = `Family of bed 4 asked for a call back on ${PHONE} after rounds`;
+    await box.fill(text);
+    await box.press('Enter');
+
+    const warning = b.page.locator('.phi-panel[data-phi-state="phi_warning"]');
+    await warning.waitFor();
+    assert.match(await warning.locator('.phi-text').textContent(), /phone number/);
+    assert.deepEqual(await warning.locator('mark.phi-mark').allTextContents(), [PHONE]);
+    assert.equal(await messageWith(b.page, 'asked for a call back').count(), 0, 'not sent yet');
+    assert.equal(await box.inputValue(), text, 'the draft stays');
+    await screenshot(b.page, 'governance-phi-warning');
+
+    await warning.getByRole('button', { name: 'Send anyway' }).click();
+    await messageWith(b.page, 'asked for a call back').waitFor();
+    await warning.waitFor({ state: 'detached' });
+    assert.equal(await box.inputValue(), '');
+
+    const { items } = await ok(users.ana.get(`/api/v1/spaces/${channel.id}/messages`));
+    const sent = items.find((m) => m.body === text);
+    assert.ok(sent, 'stored once confirmed');
+    assert.equal(sent.state, 'published');
+    assert.deepEqual(sent.phi_types.map((t) => t.toLowerCase()), ['phone']);
+    assert.deepEqual(b.errors, []);
+  } finally {
+    await b.close();
+  }
+});
+
+test('a moderator approves a held post and its author sees it go live', async () => {
+  const forum = await createSpace(users.ana, { name: 'Carers support', kind: 'community' });
+  await addMember(users.ana, forum.id, users.mo.user.id, 'moderator');
+  await addMember(users.ana, forum.id, users.bo.user.id);
+  await addMember(users.ana, forum.id, users.cy.user.id);
+  const version = await latestVersion('patient-forum');
+  assert.equal(version.document.moderation, 'pre-moderation');
+  await assignTemplate(forum.id, 'patient-forum', 1);
+
+  const author = await openBrowser();
+  const moderator = await openBrowser();
+  try {
+    await signIn(author.page, server.baseUrl, 'bo');
+    await author.page.goto(`${server.baseUrl}/#/space/${forum.id}`);
+    await author.page.getByRole('button', { name: /Start a post/ }).click();
+    const form = author.page.getByRole('form', { name: 'New post' });
+    const text = 'Does anyone have tips for sleeping in the first week after surgery?';
+    await form.getByLabel('Message').fill(text);
+    await form.getByRole('button', { name: 'Post' }).click();
+
+    const post = messageWith(author.page, 'tips for sleeping');
+    await post.locator('.held-mark', { hasText: 'Waiting for review' }).waitFor();
+    await author.page.getByRole('status').filter({ hasText: 'Sent for review' }).waitFor();
+    const before = await ok(users.cy.get(`/api/v1/spaces/${forum.id}/messages`));
+    assert.equal(before.items.filter((m) => m.body === text).length, 0, 'other members do not see it yet');
+
+    await signIn(moderator.page, server.baseUrl, 'mo');
+    await moderator.page.getByRole('link', { name: 'Review queue' }).click();
+    await moderator.page.getByRole('heading', { name: 'Review queue' }).waitFor();
+    const item = moderator.page.locator('.queue-item', { hasText: 'tips for sleeping' });
+    await item.waitFor();
+    assert.match(await item.textContent(), /Pre-moderated space/);
+    await screenshot(moderator.page, 'governance-queue');
+    await item.getByRole('button', { name: /^Approve/ }).click();
+    await item.waitFor({ state: 'detached' });
+    await moderator.page.getByRole('status').filter({ hasText: /Approved/ }).waitFor();
+
+    // Live for the author: the badge goes without a reload, and a notice says so.
+    await post.locator('.held-mark').waitFor({ state: 'detached' });
+    await author.page.locator('.toast', { hasText: 'approved your post' }).waitFor();
+    const after = await ok(users.cy.get(`/api/v1/spaces/${forum.id}/messages`));
+    assert.equal(after.items.filter((m) => m.body === text && m.state === 'published').length, 1, 'published for everyone');
+    assert.deepEqual(author.errors, []);
+    assert.deepEqual(moderator.errors, []);
+  } finally {
+    await author.close();
+    await moderator.close();
+  }
+});
+
+test('the audit page shows the chain verified and finds the PHI refusal', async () => {
+  const b = await openBrowser();
+  try {
+    await signIn(b.page, server.baseUrl, 'cora');
+    await b.page.getByRole('link', { name: 'Compliance' }).click();
+    await b.page.getByRole('link', { name: 'Audit' }).click();
+    const status = b.page.getByTestId('audit-verify-status');
+    await waitForText(status, 'Chain verified');
+    assert.match(await b.page.locator('.verify').textContent(), /\d+ records? and \d+ checkpoints? checked/);
+
+    await b.page.getByLabel('Action', { exact: true }).fill('message.phi_refuse');
+    await b.page.getByRole('button', { name: 'Search' }).click();
+    const rows = b.page.locator('.audit-table tbody tr');
+    await rows.first().waitFor();
+    for (const row of await rows.allTextContents()) assert.match(row, /message\.phi_refuse/);
+    await screenshot(b.page, 'governance-audit');
+
+    await b.page.getByRole('button', { name: 'Verify again' }).click();
+    await waitForText(status, 'Chain verified');
+    assert.deepEqual(b.errors, []);
+  } finally {
+    await b.close();
+  }
+});
+
+test('templates: compare two versions of a template and dry-run one against a space', async () => {
+  const b = await openBrowser();
+  try {
+    await signIn(b.page, server.baseUrl, 'cora');
+    await b.page.goto(`${server.baseUrl}/#/compliance/templates`);
+    await b.page.getByRole('link', { name: /Patient forum/ }).click();
+    // Version 2 (made by the first test) blocks PHI where version 1 redacts it.
+    await b.page.getByLabel('From', { exact: true }).selectOption('1');
+    await b.page.getByLabel('To', { exact: true }).selectOption('2');
+    await b.page.getByRole('button', { name: 'Compare' }).click();
+    const diff = b.page.locator('.template-diff');
+    await diff.waitFor();
+    assert.match(await diff.textContent(), /\/phi\s*"redact"\s*"block"/);
+
+    const channel = await createSpace(users.ana, { name: 'ward-9', kind: 'channel' });
+    await ok(users.ana.post(`/api/v1/spaces/${channel.id}/messages`, { body: `Call the family back on ${PHONE}`, confirm_phi: true }), 201);
+    await ok(users.ana.post(`/api/v1/spaces/${channel.id}/messages`, { body: 'Handover at 7' }), 201);
+    await b.page.getByLabel('Space id', { exact: true }).fill(String(channel.id));
+    await b.page.getByRole('button', { name: 'Dry run' }).click();
+    const result = b.page.locator('.dry-run');
+    await result.waitFor();
+    assert.match(await result.textContent(), /2 messages checked: 1 allowed/);
+    assert.match(await result.textContent(), /phone number/);
+    assert.deepEqual(b.errors, []);
+  } finally {
+    await b.close();
+  }
+});
