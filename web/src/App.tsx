@@ -133,6 +133,7 @@ function Shell({ initialMe, onSignOut, onSessionEnded }: { initialMe: User; onSi
         if (frame.event === 'space.updated') {
           const d = frame.data;
           Object.assign(next, { name: d.name, topic: d.topic, visibility: d.visibility, join_policy: d.join_policy, archived: d.archived, member_count: d.member_count });
+          if (d.template) next.template = d.template;
         }
         if (frame.event === 'member.joined' && fresh) next.member_count = s.member_count + 1;
         if (frame.event === 'member.left' && fresh) next.member_count = Math.max(0, s.member_count - 1);

@@ -34,7 +34,7 @@ export interface Message {
   /** "held": waiting for a moderator, seen only by its author and the space's moderators. */
   state?: 'published' | 'held' | 'hidden' | 'removed';
   hold_reason?: '' | 'pre_moderation' | 'phi';
-  phi_types?: string[];
+  phi_types?: string[] | string;
 }
 export interface Page<T> { items: T[]; next_cursor: string | null }
 export interface SpaceRef { id: number; name: string; kind: SpaceKind }
@@ -155,7 +155,8 @@ export const Api = {
   markRead: (id: number, seq: number) => api<void>('POST', `/api/v1/spaces/${id}/read`, { seq }),
 
   message: (id: number) => api<Message>('GET', `/api/v1/messages/${id}`),
-  edit: (id: number, body: string, title?: string) => api<Message>('PATCH', `/api/v1/messages/${id}`, title === undefined ? { body } : { body, title }),
+  edit: (id: number, body: string, title?: string, confirmPhi = false) =>
+    api<Message>('PATCH', `/api/v1/messages/${id}`, { body, ...(title === undefined ? {} : { title }), ...(confirmPhi ? { confirm_phi: true } : {}) }),
   remove: (id: number) => api<void>('DELETE', `/api/v1/messages/${id}`),
   history: (id: number) => api<{ items: EditVersion[] }>('GET', `/api/v1/messages/${id}/history`),
   thread: (id: number) => api<Thread>('GET', `/api/v1/messages/${id}/thread`),

@@ -1,7 +1,7 @@
 // PHI findings in the composer. The server reports spans as UTF-8 byte offsets into the text it
 // scanned; JavaScript strings index UTF-16 code units. These pure functions map one onto the
 // other, merge overlapping spans and cut a text into plain and highlighted pieces to render.
-import { ApiError } from '../api';
+import { ApiError, type SpaceTemplate } from '../api';
 import type { PhiAction, PhiFinding } from '../governanceApi';
 
 /** UTF-8 length of one code point, as TextEncoder encodes it (a lone surrogate becomes U+FFFD: 3 bytes). */
@@ -108,6 +108,12 @@ export function findingTypes(findings: readonly Pick<PhiFinding, 'type'>[]): str
   return seen;
 }
 
+/** A message's phi_types as a list (the server may send an array or comma-separated codes). */
+export function messagePhiTypes(value: readonly string[] | string | undefined | null): string[] {
+  const list = typeof value === 'string' ? value.split(',') : value ?? [];
+  return findingTypes(list.map((t) => t.trim()).filter(Boolean).map((type) => ({ type })));
+}
+
 /** "phone number and Social Security number" */
 export function listTypes(types: readonly string[]): string {
   const labels = types.map(phiTypeLabel);
@@ -148,4 +154,11 @@ export function heldNotice(reason: string | undefined): string {
   return reason === 'phi'
     ? 'Sent for review: it may contain patient information, so a moderator will check it before anyone else sees it.'
     : 'Sent for review: a moderator will publish it before anyone else sees it.';
+}
+
+/** A space header's short note of its policy: "PHI allowed", "PHI blocked · pre-moderated". */
+export function policySummary(t: Pick<SpaceTemplate, 'phi' | 'moderation'>): string {
+  const phi = { allow: 'PHI allowed', warn: 'No PHI (confirm)', hold: 'PHI held for review', block: 'No PHI', redact: 'PHI redacted' }[t.phi] ?? '';
+  const moderation = t.moderation === 'pre-moderation' ? 'pre-moderated' : t.moderation === 'post-moderation' ? 'moderated' : '';
+  return [phi, moderation].filter(Boolean).join(' · ');
 }

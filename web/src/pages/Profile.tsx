@@ -3,6 +3,7 @@ import { useState } from 'react';
 import { Api, errorText } from '../api';
 import { useApp } from '../state';
 import Avatar from '../components/Avatar';
+import MyModeration from '../components/MyModeration';
 import { useDepartments } from '../lib/useDepartments';
 
 export default function ProfilePage() {
@@ -68,6 +69,7 @@ export default function ProfilePage() {
         {pwMsg && <p className={pwMsg.ok ? 'success' : 'error'} role={pwMsg.ok ? 'status' : 'alert'}>{pwMsg.text}</p>}
         <button type="submit" className="primary" disabled={busy}>Change password</button>
       </form>
+      <MyModeration />
     </section>
   );
 }

@@ -12,7 +12,7 @@ import Icon from '../components/Icon';
 import { EditForm, EmojiPicker, HistoryDialog, IdeaVote, Poll, ReactionBar } from './parts';
 import { useAction } from './actions';
 import { ModerateDialog, ReportDialog } from '../components/ModerationDialogs';
-import { listTypes } from '../lib/phi';
+import { listTypes, messagePhiTypes } from '../lib/phi';
 
 export type Variant = 'chat' | 'post' | 'reply';
 
@@ -78,7 +78,7 @@ function MessageItem({ m, me, space, variant, compact, question, highlighted, on
   );
   // A held message is seen only by its author and the moderators until a moderator decides.
   const heldMark = held && (
-    <span className="held-mark" title={m.hold_reason === 'phi' && m.phi_types?.length ? `Possible patient information: ${listTypes(m.phi_types)}` : undefined}>
+    <span className="held-mark" title={m.hold_reason === 'phi' && messagePhiTypes(m.phi_types).length ? `Possible patient information: ${listTypes(messagePhiTypes(m.phi_types))}` : undefined}>
       Waiting for review
     </span>
   );
@@ -123,7 +123,7 @@ function MessageItem({ m, me, space, variant, compact, question, highlighted, on
   );
 
   const body = editing
-    ? <EditForm m={m} withTitle={isPost} multiline={isPost} onDone={() => setEditing(false)} />
+    ? <EditForm m={m} withTitle={isPost} multiline={isPost} onDone={() => setEditing(false)} phiRule={space.template?.phi} />
     : <>
       {isPost && m.title && <h2 className="post-title">{m.title}</h2>}
       {m.body && <Markdown text={m.body} me={me.username} />}

@@ -4,6 +4,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { Api, ApiError, errorText, type Message, type Space } from '../api';
 import { listNames, plural, spaceTitle } from '../lib/format';
+import { policySummary } from '../lib/phi';
 import { go, href } from '../lib/route';
 import { onWipe } from '../lib/wipe';
 import { useApp, useFrames } from '../state';
@@ -50,7 +51,9 @@ export default function SpaceView({ spaceId, focusMessage }: { spaceId: number; 
   // Role changes, renames and member counts reach the sidebar's copy first: it wins.
   const space = useMemo(() => (loaded && sidebarEntry
     ? { ...loaded, my_role: sidebarEntry.my_role, name: sidebarEntry.name, topic: sidebarEntry.topic, archived: sidebarEntry.archived,
-      member_count: sidebarEntry.member_count, visibility: sidebarEntry.visibility, join_policy: sidebarEntry.join_policy }
+      member_count: sidebarEntry.member_count, visibility: sidebarEntry.visibility, join_policy: sidebarEntry.join_policy,
+      // The sidebar's list carries only the template's key and version; a full summary comes from events.
+      template: sidebarEntry.template?.phi ? sidebarEntry.template : loaded.template }
     : loaded), [loaded, sidebarEntry]);
 
   const isMember = !!space?.my_role;
@@ -90,7 +93,7 @@ export default function SpaceView({ spaceId, focusMessage }: { spaceId: number; 
       names.set(f.data.author_id, f.data.author.display_name);
       setTyping((t) => { if (!t.has(f.data.author_id)) return t; const n = new Map(t); n.delete(f.data.author_id); return n; });
     }
-    if (f.event === 'space.updated') setSpace((s) => (s ? { ...s, name: f.data.name, topic: f.data.topic, visibility: f.data.visibility, join_policy: f.data.join_policy, archived: f.data.archived } : s));
+    if (f.event === 'space.updated') setSpace((s) => (s ? { ...s, name: f.data.name, topic: f.data.topic, visibility: f.data.visibility, join_policy: f.data.join_policy, archived: f.data.archived, template: f.data.template ?? s.template } : s));
     if (f.event === 'message.deleted' && panel?.type === 'thread' && panel.root.id === f.data.id) setPanel(null);
     markRead();
   });
@@ -170,6 +173,9 @@ export default function SpaceView({ spaceId, focusMessage }: { spaceId: number; 
               : <p className="topic">{space.topic || (space.kind === 'community' ? 'Community' : 'Channel')}</p>}
           </div>
           <div className="space-actions" role="toolbar" aria-label="Space">
+            {space.kind !== 'direct' && space.template?.name && (
+              <span className="meta policy-chip" title={`Policy: ${space.template.name} (v${space.template.version})`}>{policySummary(space.template)}</span>
+            )}
             {space.kind !== 'direct' && <span className="meta">{plural(space.member_count, 'member')}</span>}
             <button type="button" className={`secondary small ${panel?.type === 'pins' ? 'active' : ''}`} aria-pressed={panel?.type === 'pins'} onClick={() => togglePanel('pins')}>Pinned</button>
             <button type="button" className={`secondary small ${panel?.type === 'members' ? 'active' : ''}`} aria-pressed={panel?.type === 'members'} onClick={() => togglePanel('members')}>

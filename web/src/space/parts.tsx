@@ -1,7 +1,9 @@
 // Pieces of a message shared by chat lines, feed posts and replies: reactions, idea votes,
 // polls, the editor and the edit history.
 import { useEffect, useId, useRef, useState, type KeyboardEvent } from 'react';
-import { Api, errorText, type EditVersion, type Message } from '../api';
+import { Api, errorText, type EditVersion, type Message, type PhiRule } from '../api';
+import { PhiPanel } from './PhiGuard';
+import { usePhiGuard } from './usePhiGuard';
 import { EMOJI, emojiName, useAction } from './actions';
 import { fullTime, plural } from '../lib/format';
 import Dialog from '../components/Dialog';
@@ -114,21 +116,28 @@ export function Poll({ m, canVote, onError }: { m: Message; canVote: boolean; on
 }
 
 /** Edits body (and title for posts). Enter saves in chat (Ctrl+Enter for posts); Esc cancels. */
-export function EditForm({ m, withTitle, multiline, onDone }: { m: Message; withTitle: boolean; multiline: boolean; onDone: () => void }) {
+export function EditForm({ m, withTitle, multiline, onDone, phiRule }: {
+  m: Message; withTitle: boolean; multiline: boolean; onDone: () => void; phiRule?: PhiRule;
+}) {
   const [body, setBody] = useState(m.body);
   const [title, setTitle] = useState(m.title);
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
   const id = useId();
-  const save = async () => {
-    if (busy) return;
+  // An edit is screened like a new post: the same preview, refusal and "Send anyway".
+  const fields: Record<string, string> = withTitle ? { title, body } : { body };
+  const guard = usePhiGuard(m.space_id, fields, phiRule);
+  const blocked = guard.refusal?.code === 'phi_blocked';
+  const save = async (confirmPhi = false) => {
+    if (busy || blocked) return;
     if (body === m.body && title === m.title) { onDone(); return; }
     setBusy(true);
+    setError('');
     try {
-      await Api.edit(m.id, body, withTitle ? title : undefined);
+      await Api.edit(m.id, body, withTitle ? title : undefined, confirmPhi);
       onDone();
     } catch (e) {
-      setError(errorText(e));
+      if (!guard.refused(e)) setError(errorText(e));
     } finally {
       setBusy(false);
     }
@@ -148,9 +157,10 @@ export function EditForm({ m, withTitle, multiline, onDone }: { m: Message; with
         onKeyDown={(e) => {
           if (e.key === 'Enter' && !e.nativeEvent.isComposing && (multiline ? e.ctrlKey || e.metaKey : !e.shiftKey)) { e.preventDefault(); void save(); }
         }} />
+      <PhiPanel fields={fields} guard={guard} busy={busy} onSendAnyway={() => void save(true)} />
       {error && <p className="error" role="alert">{error}</p>}
       <div className="row">
-        <button type="submit" className="primary small" disabled={busy}>Save</button>
+        <button type="submit" className="primary small" disabled={busy || blocked}>Save</button>
         <button type="button" className="secondary small" onClick={onDone}>Cancel</button>
         <span className="hint">{multiline ? 'Ctrl+Enter saves' : 'Enter saves'} · Esc cancels</span>
       </div>

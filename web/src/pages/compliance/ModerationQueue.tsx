@@ -6,7 +6,7 @@ import { errorText, type Message } from '../../api';
 import { Gov, type ModerationAction, type QueueItem } from '../../governanceApi';
 import { fullTime, plural, shortTime } from '../../lib/format';
 import { ACTION_LABEL, holdReasonLabel } from '../../lib/moderation';
-import { listTypes } from '../../lib/phi';
+import { listTypes, messagePhiTypes } from '../../lib/phi';
 import { href } from '../../lib/route';
 import { useApp, useFrames } from '../../state';
 import Markdown from '../../components/Markdown';
@@ -47,7 +47,7 @@ export default function ModerationQueue() {
 
   const decided = (item: QueueItem, a: ModerationAction) => {
     setItems((list) => list?.filter((x) => x.message.id !== item.message.id) ?? list);
-    setDone(`${ACTION_LABEL[a.action] ?? a.action}: ${item.message.author.display_name}'s ${item.message.parent_id ? 'reply' : 'post'} in ${item.space.name}.`);
+    setDone(`${ACTION_LABEL[a.action] ?? a.action}: ${item.message.author.display_name}'s ${item.message.parent_id ? 'reply' : 'post'} in ${item.space?.name ?? 'its space'}.`);
   };
 
   const approve = async (item: QueueItem) => {
@@ -75,13 +75,14 @@ export default function ModerationQueue() {
       <ul className="link-list queue">
         {items?.map((item) => {
           const m = item.message;
+          const spaceName = item.space?.name ?? `space ${m.space_id}`;
           return (
-            <li key={m.id} className="card queue-item" data-message-id={m.id} aria-label={`${m.author.display_name} in ${item.space.name}`}>
+            <li key={m.id} className="card queue-item" data-message-id={m.id} aria-label={`${m.author.display_name} in ${spaceName}`}>
               <p className="meta">
-                <a href={href.space(item.space.id, m.id)}>{item.space.name}</a> · {m.author.display_name} ·{' '}
+                <a href={href.space(m.space_id, m.id)}>{spaceName}</a> · {m.author.display_name} ·{' '}
                 <time dateTime={new Date(m.created_at).toISOString()} title={fullTime(m.created_at)}>{shortTime(m.created_at)}</time>
                 {' '}<span className={`pill ${item.hold_reason === 'phi' ? 'bad' : 'warn'}`}>{item.hold_reason ? holdReasonLabel(item.hold_reason) : `Reported ${plural(item.reports.length, 'time')}`}</span>
-                {m.phi_types && m.phi_types.length > 0 && <> <span className="pill bad">PHI: {listTypes(m.phi_types)}</span></>}
+                {messagePhiTypes(m.phi_types).length > 0 && <> <span className="pill bad">PHI: {listTypes(messagePhiTypes(m.phi_types))}</span></>}
               </p>
               {m.title && <h3 className="post-title">{m.title}</h3>}
               {m.body && <Markdown text={m.body} me={me.username} />}
