@@ -17,27 +17,27 @@ struct TypeFloor {
 
 inline constexpr std::array<TypeFloor, kPhiTypeCount> kTypes = {{
     {PhiType::kName, 0.971, 1.000},
-    {PhiType::kAddress, 0.907, 0.996},
-    {PhiType::kZip, 0.932, 1.000},
+    {PhiType::kAddress, 1.000, 1.000},
+    {PhiType::kZip, 1.000, 1.000},
     {PhiType::kDate, 0.998, 1.000},
-    {PhiType::kAge, 0.978, 1.000},
+    {PhiType::kAge, 1.000, 1.000},
     {PhiType::kPhone, 1.000, 1.000},
     {PhiType::kEmail, 1.000, 1.000},
-    {PhiType::kSsn, 1.000, 0.974},
+    {PhiType::kSsn, 1.000, 1.000},
     {PhiType::kMrn, 1.000, 1.000},
     {PhiType::kHealthPlan, 1.000, 1.000},
     {PhiType::kAccount, 1.000, 1.000},
     {PhiType::kCard, 1.000, 1.000},
-    {PhiType::kLicense, 0.980, 1.000},
+    {PhiType::kLicense, 1.000, 1.000},
     {PhiType::kNpi, 1.000, 1.000},
-    {PhiType::kVehicle, 0.996, 0.977},
-    {PhiType::kDevice, 1.000, 0.997},
+    {PhiType::kVehicle, 0.996, 1.000},
+    {PhiType::kDevice, 1.000, 1.000},
     {PhiType::kUrl, 1.000, 1.000},
     {PhiType::kIp, 1.000, 1.000},
 }};
 
-inline constexpr double kAnyPhiRecall = 0.978;
-inline constexpr double kLeakRate = 0.050;
-inline constexpr double kFalsePositivesPer1000 = 0.41;
+inline constexpr double kAnyPhiRecall = 0.990;
+inline constexpr double kLeakRate = 0.024;
+inline constexpr double kFalsePositivesPer1000 = 0.00;
 
 }  // namespace rounds::governance::phi::committed

@@ -234,7 +234,8 @@ Result<EvaluationReport> RunEvaluation(std::ostream& out, const CorpusOptions& o
 
 std::string CommittedFiguresHeader(const EvaluationFigures& fig) {
   auto down = [](double v) { return std::floor(v * 1000 + 1e-9) / 1000; };
-  auto up = [](double v) { return std::ceil(v * 1000 - 1e-9) / 1000; };
+  // Clamped at zero: ceil(-1e-9) is -0.0, which would print as "-0.00".
+  auto up = [](double v) { return std::max(0.0, std::ceil(v * 1000 - 1e-9) / 1000); };
   std::string out =
       "// Held-out figures of the PHI scanner on the synthetic corpus (default CorpusOptions), as\n"
       "// committed: the regression test fails when a new build does worse. Regenerate with\n"
@@ -263,7 +264,8 @@ std::string CommittedFiguresHeader(const EvaluationFigures& fig) {
   out += "inline constexpr double kAnyPhiRecall = " + Format("%.3f", down(fig.AnyPhiRecall())) + ";\n";
   out += "inline constexpr double kLeakRate = " + Format("%.3f", up(fig.LeakRate())) + ";\n";
   out += "inline constexpr double kFalsePositivesPer1000 = " +
-         Format("%.2f", std::ceil(fig.FalsePositivesPer1000() * 100 - 1e-9) / 100) + ";\n\n";
+         Format("%.2f", std::max(0.0, std::ceil(fig.FalsePositivesPer1000() * 100 - 1e-9) / 100)) +
+         ";\n\n";
   out += "}  // namespace rounds::governance::phi::committed\n";
   return out;
 }

@@ -122,6 +122,16 @@ TEST(PhiEvaluation, HeldOutFiguresHoldTheCommittedLine) {
   EXPECT_NE(printed.str().find("false positives per 1,000 PHI-free"), std::string::npos);
 }
 
+TEST(PhiEvaluation, CommittedHeaderPrintsZeroRatesWithoutASign) {
+  EvaluationFigures perfect;
+  perfect.clean_messages = 100;
+  perfect.phi_messages = 10;
+  const std::string header = CommittedFiguresHeader(perfect);
+  EXPECT_EQ(header.find("-0."), std::string::npos) << header;
+  EXPECT_NE(header.find("kFalsePositivesPer1000 = 0.00;"), std::string::npos) << header;
+  EXPECT_NE(header.find("kLeakRate = 0.000;"), std::string::npos) << header;
+}
+
 TEST(PhiEvaluation, ThroughputUsesTheCallersClock) {
   auto scanner = Scanner::Create(DefaultRuleSet(), nullptr);
   ASSERT_TRUE(scanner);

@@ -73,10 +73,53 @@ std::uint64_t HashStep(std::uint64_t key, char c) {
   return (key ^ static_cast<unsigned char>(Lower(c))) * 1099511628211ull;
 }
 
+// Place names below the state level (Safe Harbor counts cities and towns): the names most US
+// towns share and the largest cities. English words that are also towns ("Mobile", "Orange",
+// "Reading", "Normal", "Hope", "Union") are left out: they would need more than a preposition.
+constexpr std::string_view kPlaceNames[] = {
+    "Springfield", "Franklin", "Greenville", "Bristol", "Clinton", "Fairview", "Salem", "Madison",
+    "Georgetown", "Arlington", "Ashland", "Burlington", "Manchester", "Marion", "Oxford",
+    "Clayton", "Jackson", "Milton", "Auburn", "Dayton", "Lexington", "Milford", "Riverside",
+    "Cleveland", "Dover", "Hudson", "Kingston", "Mount Vernon", "Newport", "Oakland",
+    "Centerville", "Winchester", "Lebanon", "Troy", "Plymouth", "Hamilton", "Jamestown",
+    "Lancaster", "Hanover", "Oak Grove", "Lakewood", "Pleasant Hill", "Cedar Falls", "Brookfield",
+    "Westfield", "Millbrook", "Glenwood", "Hillsboro", "Waverly", "Shelbyville", "Farmington",
+    "Bloomington", "Newton", "Richmond", "Rochester", "Wilmington", "Chester", "Columbia",
+    "Warren", "Marshall", "Monroe", "Lincoln", "Harrison", "Mount Pleasant", "Oak Hill",
+    "Pleasant Valley", "Five Points", "Midway", "Lakeview", "Cedar Grove", "Pine Grove",
+    "Spring Hill", "Fair Oaks", "Bedford", "Bridgeport", "Cambridge", "Camden", "Carthage",
+    "Concord", "Danville", "Dublin", "Fayetteville", "Florence", "Frankfort", "Glendale",
+    "Greenwood", "Hartford", "Highland Park", "Jacksonville", "Kensington", "Lakeside", "Lawrence",
+    "Livingston", "Medford", "Middletown", "Milltown", "Morristown", "Newark", "Norwood",
+    "Oakdale", "Pittsfield", "Portland", "Princeton", "Quincy", "Salisbury", "Sheffield",
+    "Somerset", "Stratford", "Sullivan", "Trenton", "Vienna", "Wakefield", "Washington",
+    "Watertown", "Wellington", "Westminster", "Weston", "Williamsburg", "Windsor", "Woodstock",
+    "Worcester", "Yorktown", "Ridgewood", "Brookline", "Somerville", "Framingham", "Lowell",
+    "Amherst", "Northampton", "Salinas", "New York", "Los Angeles", "Chicago", "Houston",
+    "Phoenix", "Philadelphia", "San Antonio", "San Diego", "Dallas", "San Jose", "Austin",
+    "Fort Worth", "Columbus", "Charlotte", "Indianapolis", "San Francisco", "Seattle", "Denver",
+    "Boston", "El Paso", "Nashville", "Detroit", "Oklahoma City", "Las Vegas", "Memphis",
+    "Louisville", "Baltimore", "Milwaukee", "Albuquerque", "Tucson", "Fresno", "Sacramento",
+    "Kansas City", "Atlanta", "Omaha", "Raleigh", "Miami", "Minneapolis", "Tulsa", "Tampa",
+    "New Orleans", "Wichita", "Bakersfield", "Anaheim", "Honolulu", "Pittsburgh", "Cincinnati",
+    "St Louis", "Saint Louis", "Orlando", "Durham", "Plano", "Reno", "Providence", "Spokane",
+    "Boise", "Des Moines", "Little Rock", "Salt Lake City", "Birmingham", "Knoxville",
+    "Chattanooga", "Savannah", "Charleston", "Syracuse", "Albany", "New Haven", "Stamford",
+    "Allentown", "Scranton", "Harrisburg", "Akron", "Toledo", "Grand Rapids", "Lansing",
+    "Ann Arbor", "Green Bay", "Duluth", "Fargo", "Sioux Falls", "Lubbock", "Amarillo", "Laredo",
+    "Corpus Christi", "Brownsville", "Shreveport", "Baton Rouge", "Montgomery", "Huntsville",
+    "Pensacola", "Tallahassee", "Gainesville", "Sarasota", "St Petersburg", "Fort Lauderdale",
+    "Hialeah", "Scottsdale", "Tempe", "Chandler", "Gilbert", "Flagstaff", "Santa Fe", "Las Cruces",
+    "Pueblo", "Boulder", "Fort Collins", "Cheyenne", "Billings", "Missoula", "Eugene", "Tacoma",
+    "Bellevue", "Everett", "Olympia", "Yakima", "Anchorage", "Fairbanks", "Long Beach",
+    "Santa Ana", "Stockton", "Modesto", "Oxnard", "Pasadena", "Berkeley", "Palo Alto",
+    "Santa Clara", "Sunnyvale", "Santa Barbara", "Santa Monica",
+};
+
 // ---- Word table ------------------------------------------------------------------------------
 
 // What a lower-case word means to the recognizers.
-enum WordFlag : std::uint16_t {
+enum WordFlag : std::uint32_t {
   kLabel = 1u << 0,          // vital, lab, score or code label: numbers after it are not PHI
   kUnit = 1u << 1,           // unit: the number before it is a measurement
   kStreetStop = 1u << 2,     // cannot be part of a street name
@@ -93,11 +136,13 @@ enum WordFlag : std::uint16_t {
   kBox = 1u << 13,           // "box" (P.O. Box)
   kPo = 1u << 14,            // "po"
   kOf = 1u << 15,            // "of" ("14th of March")
+  kPlaceWord = 1u << 16,     // first word of a place name in the gazetteer ("oak" of "Oak Grove")
+  kPlacePreposition = 1u << 17,  // "from", "in", "near": a place name may follow
 };
 
 struct WordInfo {
   std::uint64_t rules = 0;  // bit i: context word of rule i
-  std::uint16_t flags = 0;  // WordFlag
+  std::uint32_t flags = 0;  // WordFlag
   std::uint8_t month = 0;   // 1-12 for month names and abbreviations
 };
 
@@ -121,14 +166,14 @@ class WordTable {
   // ("accunt", "adress"); never the first letter. A variant that is itself a listed word keeps
   // its own meaning.
   void AddTypoVariants() {
-    constexpr std::uint16_t kCarried = kLabel | kAgeUnit | kAgeWord | kNameContext;
+    constexpr std::uint32_t kCarried = kLabel | kAgeUnit | kAgeWord | kNameContext;
     const std::size_t count = words_.size();
     std::vector<std::pair<std::string, WordInfo>> variants;
     for (std::size_t i = 0; i < count; ++i) {
       const std::string& w = words_[i];
       const WordInfo info = infos_[i];
       if (w.size() < 4 || (info.rules == 0 && (info.flags & kCarried) == 0)) continue;
-      WordInfo carried{info.rules, static_cast<std::uint16_t>(info.flags & kCarried), 0};
+      WordInfo carried{info.rules, info.flags & kCarried, 0};
       for (std::size_t k = 1; k + 1 < w.size(); ++k) {
         std::string v = w;
         std::swap(v[k], v[k + 1]);
@@ -198,7 +243,7 @@ class WordTable {
   std::size_t mask_ = 0;
 };
 
-void AddFlag(WordTable& table, std::initializer_list<std::string_view> words, std::uint16_t flag) {
+void AddFlag(WordTable& table, std::initializer_list<std::string_view> words, std::uint32_t flag) {
   for (std::string_view w : words) table.Upsert(w).flags |= flag;
 }
 
@@ -298,6 +343,11 @@ void AddWordLists(WordTable& t) {
   AddFlag(t, {"box"}, kBox);
   AddFlag(t, {"po", "pob"}, kPo);
   AddFlag(t, {"of"}, kOf);
+  AddFlag(t, {"from", "in", "near", "outside", "to", "around", "towards", "toward"},
+          kPlacePreposition);
+  for (std::string_view place : kPlaceNames) {
+    t.Upsert(place.substr(0, place.find(' '))).flags |= kPlaceWord;
+  }
   static constexpr std::array<std::array<std::string_view, 3>, 12> kMonths = {{
       {"jan", "january", ""}, {"feb", "february", ""}, {"mar", "march", ""},
       {"apr", "april", ""},   {"may", "", ""},         {"jun", "june", ""},
@@ -321,13 +371,14 @@ struct Token {
   std::uint32_t end;
   std::uint64_t key;    // NameKey of the token
   std::uint64_t rules;  // context word of these rules
-  std::uint16_t flags;  // WordFlag
+  std::uint32_t flags;  // WordFlag
   TokenKind kind;
   std::uint8_t month;
-  bool capitalized;
-  bool all_caps;
-  bool line_break_before;  // a '\n' between the previous token and this one
+  bool capitalized : 1;
+  bool all_caps : 1;
+  bool line_break_before : 1;  // a '\n' between the previous token and this one
 };
+static_assert(sizeof(Token) == 32);
 
 struct TextFacts {
   bool digit = false;
@@ -420,6 +471,16 @@ void Tokenize(std::string_view text, const WordTable& words, std::vector<Token>&
     t.all_caps = letters > 0 && lower == 0;
     t.line_break_before = line_break;
     line_break = false;
+    if (t.kind == TokenKind::kNumber && out.size() >= 2) {
+      // "ICD-10", "ICD 9": the code system's label, not an implanted defibrillator ("ICD sn ...").
+      static const std::uint64_t kIcd = NameKey::Of("icd");
+      Token& before = out[out.size() - 2];
+      const std::string_view number = text.substr(begin, end - begin);
+      if (before.key == kIcd && (number == "10" || number == "9") && begin - before.end <= 1) {
+        before.rules = 0;
+        before.flags |= kLabel;
+      }
+    }
     const WordInfo* info = t.kind != TokenKind::kNumber ? words.Find(key) : nullptr;
     if (info != nullptr) {
       t.rules = info->rules;
@@ -457,6 +518,7 @@ struct Candidate {
 
 struct Scanner::Tables {
   WordTable words;
+  KeySet places;  // NameKey of every gazetteer place name, multi-word ones whole
   std::vector<std::size_t> digit_rules;
   std::vector<std::size_t> token_rules;
   bool has_patterns = false;
@@ -539,6 +601,7 @@ Result<std::unique_ptr<Scanner>> Scanner::Create(RuleSet rules,
     }
     tables->address_mask = 1ull << kAddressBit;
   }
+  for (std::string_view place : kPlaceNames) tables->places.Insert(NameKey::Of(place));
   tables->words.AddTypoVariants();
   tables->words.Build();
   scanner->tables_ = std::move(tables);
@@ -701,6 +764,8 @@ class Pass {
   void Names();
   void Streets();
   void Cities();
+  void Places();
+  void RepeatedNames();
   void Ages();
   void WordDates();
   void ColonRuns();
@@ -727,6 +792,17 @@ class Pass {
     return static_cast<std::size_t>(it - tokens_.begin());
   }
   void EvaluateRun(std::size_t first, std::size_t last);
+  // One past the last token of the longest gazetteer place name starting at token t (words
+  // joined by single spaces: "oak grove"), or 0.
+  std::size_t PlaceEnd(std::size_t t) const;
+  // The first token of a place name that ends at token `last`, or SIZE_MAX.
+  std::size_t PlaceEndingAt(std::size_t last) const;
+  bool Overlaps(std::size_t begin, std::size_t end) const {
+    for (const Finding& f : findings_) {
+      if (begin < f.end && f.begin < end) return true;
+    }
+    return false;
+  }
 
   std::string_view text_;
   const std::vector<Rule>& rules_;
@@ -737,6 +813,16 @@ class Pass {
   std::vector<Finding>& findings_;
   std::vector<Candidate>& candidates_;
   std::string& digits_;
+  // Keys of the name tokens matched against the index, for their repetitions elsewhere.
+  std::array<std::uint64_t, 16> name_keys_{};
+  std::size_t name_key_count_ = 0;
+  void RememberNameTokens(std::size_t first, std::size_t end) {
+    for (std::size_t k = first; k < end && name_key_count_ < name_keys_.size(); ++k) {
+      if (tokens_[k].kind == TokenKind::kWord && tokens_[k].end - tokens_[k].begin >= 2) {
+        name_keys_[name_key_count_++] = tokens_[k].key;
+      }
+    }
+  }
 };
 
 // Characters that may join the groups of one number: "617-555-0142", "(617) 555 0142", "3/14".
@@ -881,10 +967,15 @@ void Pass::EvaluateRun(std::size_t first, std::size_t last) {
             break;
           case Validator::kZip: {
             const bool printed = shape({5}) || (shape({5, 4}) && same_separators("-"));
-            bool pieces = count == 5 && parts > 1;  // "021 15", "0 2 1 1 5" after a state code
+            // "021 15", "0 2 1 1 5", "0 2 1 1 5-1 2 3 4" after a state code or "zip": five
+            // digits, or nine with the dash after the fifth.
+            bool pieces = (count == 5 || count == 9) && parts > 1 && !printed;
+            int seen = 0;
             for (std::size_t k = a; pieces && k < b; ++k) {
-              pieces = Gap(text_, tokens_[k], tokens_[k + 1]).find_first_not_of(" -.") ==
-                       std::string_view::npos;
+              const std::string_view gap = Gap(text_, tokens_[k], tokens_[k + 1]);
+              seen += sizes[k - a];
+              pieces = gap.find_first_not_of(" -.") == std::string_view::npos &&
+                       (count == 5 || (gap.find('-') != std::string_view::npos) == (seen == 5));
             }
             ok = printed || pieces;
             formatted = parts == 2 && printed;
@@ -897,7 +988,15 @@ void Pass::EvaluateRun(std::size_t first, std::size_t last) {
                 const Token& st = tokens_[a - 1];
                 const bool comma_before =
                     a >= 2 && Gap(text_, tokens_[a - 2], st).find(',') != std::string_view::npos;
-                const bool weak = !st.all_caps && (st.flags & kAmbiguousState) && !comma_before;
+                // A lower-case "or", "in", "me" is a state only after a town or a street line.
+                const bool after_place = a >= 2 && PlaceEndingAt(a - 2) != SIZE_MAX;
+                bool after_street = false;
+                for (std::size_t k = a - 1; k-- > 0 && k + 10 >= a && !after_street;) {
+                  after_street = tokens_[k].flags & kStreetSuffix;
+                  if (tokens_[k + 1].line_break_before) break;
+                }
+                const bool weak = !st.all_caps && (st.flags & kAmbiguousState) && !comma_before &&
+                                  !after_place && !after_street;
                 base_override = weak ? 0.4 : printed ? 0.85 : 0.7;
               }
             }
@@ -957,7 +1056,13 @@ void Pass::EvaluateRun(std::size_t first, std::size_t last) {
   (void)groups;
   // Keep the best non-overlapping readings: confidence first, then the nearer context word
   // ("acct 4829103355" is an account even though it is also a valid phone number), then length.
+  // A context word right before the number ("driver license 265376701") outranks a stronger
+  // rule's word farther away ("social sec no ...; driver license ...").
   std::sort(candidates_.begin(), candidates_.end(), [](const Candidate& x, const Candidate& y) {
+    const bool x_adjacent = x.context && x.distance <= 2;
+    const bool y_adjacent = y.context && y.distance <= 2;
+    if (x_adjacent != y_adjacent) return x_adjacent;
+    if (x_adjacent && x.distance != y.distance) return x.distance < y.distance;
     if (x.confidence != y.confidence) return x.confidence > y.confidence;
     if (x.distance != y.distance) return x.distance < y.distance;
     if (x.end - x.begin != y.end - y.begin) return x.end - x.begin > y.end - y.begin;
@@ -1019,6 +1124,16 @@ void Pass::TokenRules() {
         const Rule& rule = rules_[r];
         if (length < rule.min_length || length > rule.max_length) continue;
         if (gap_is_space && rule.type != PhiType::kVehicle) continue;
+        // After a word that means something else ("age 102", "bed 123", "ext 4455") a spaced
+        // pair is a plate only right after a plate word ("plate REF 049").
+        const bool meaningful_word = gap_is_space && (first.flags != 0 || first.rules != 0);
+        if (meaningful_word) {
+          if (!window_ready) {
+            window = Around(text_, tokens_, t, last);
+            window_ready = true;
+          }
+          if (window.Distance(r) > 2) continue;
+        }
         if (std::max(rule.base, rule.formatted) < options_.min_confidence) {
           if (!window_ready) {
             window = Around(text_, tokens_, t, last);
@@ -1131,6 +1246,7 @@ void Pass::Names() {
     }
     if (matched_end > 0) {
       Emit(PhiType::kName, tok.begin, tokens_[matched_end - 1].end, 0.95, "name.pair");
+      RememberNameTokens(t, matched_end);
       t = matched_end - 1;
       continue;
     }
@@ -1144,9 +1260,9 @@ void Pass::Names() {
         last_key = ll == 0 ? tok.key : extend(last_key, t + ll);
         const std::size_t f = t + ll + 1;  // first-name token
         if (!word(f) || !index_->IsLastName(last_key)) continue;
-        const int g = gap(f - 1, f);
-        const bool caps = g == 1 && tokens_[f - 1].all_caps && tokens_[f].all_caps;
-        if (g != 2 && !caps) continue;
+        // "Garcia, Maria"; without the comma ("GARCIA MARIA", "Garcia Maria" in a record) only
+        // as one patient's exact pair, which is what the checks below require anyway.
+        if (gap(f - 1, f) == 0) continue;
         if (index_->IsNamePair(tokens_[f].key, last_key)) {
           end_token = f + 1;
         } else if (word(f + 1) && gap(f, f + 1) == 1 &&
@@ -1156,6 +1272,7 @@ void Pass::Names() {
       }
       if (end_token > 0) {
         Emit(PhiType::kName, tok.begin, tokens_[end_token - 1].end, 0.95, "name.last_first");
+        RememberNameTokens(t, end_token);
         t = end_token - 1;
         continue;
       }
@@ -1193,7 +1310,8 @@ void Pass::Streets() {
       if (w.kind != TokenKind::kWord && !ordinal) break;
       if ((w.flags & kStreetSuffix) && k >= t + 2) suffix = k;  // keep the last suffix ("Ridge Rd")
       else if (suffix != 0) break;
-      if ((w.flags & (kStreetStop | kUnit)) && !(w.flags & kStreetSuffix)) break;
+      // "102 yo male Ann Lane" is an age, not a house number.
+      if ((w.flags & (kStreetStop | kUnit | kAgeUnit)) && !(w.flags & kStreetSuffix)) break;
     }
     if (suffix == 0) continue;
     std::size_t end_token = suffix;
@@ -1212,8 +1330,17 @@ void Pass::Streets() {
     const Window w = Around(text_, tokens_, t, end_token);
     const double confidence = (w.rules & tables_.address_mask) ? 0.95 : 0.85;
     Emit(PhiType::kAddress, num.begin, tokens_[end_token].end, confidence, "address.street");
-    // The city that follows a street line: "..., Arlington" (one or two words).
-    if (end_token + 1 < n && Gap(text_, tokens_[end_token], tokens_[end_token + 1]) == ", ") {
+    // The city that follows a street line: "..., Arlington" (one or two words); without the
+    // comma only a gazetteer place ("12 Elm St Oak Grove").
+    const bool spaced_place = end_token + 1 < n &&
+                              Gap(text_, tokens_[end_token], tokens_[end_token + 1]) == " " &&
+                              PlaceEnd(end_token + 1) > 0;
+    if (spaced_place) {
+      const std::size_t place_end = PlaceEnd(end_token + 1);
+      Emit(PhiType::kAddress, tokens_[end_token + 1].begin, tokens_[place_end - 1].end,
+           confidence - 0.05, "address.city");
+    } else if (end_token + 1 < n &&
+               Gap(text_, tokens_[end_token], tokens_[end_token + 1]) == ", ") {
       const Token& c0 = tokens_[end_token + 1];
       if (c0.kind == TokenKind::kWord && !(c0.flags & (kCityStop | kState))) {
         std::size_t city_end = end_token + 1;
@@ -1242,6 +1369,83 @@ void Pass::Streets() {
   }
 }
 
+std::size_t Pass::PlaceEnd(std::size_t t) const {
+  const std::size_t n = tokens_.size();
+  if (t >= n || tokens_[t].kind != TokenKind::kWord || !(tokens_[t].flags & kPlaceWord)) return 0;
+  std::uint64_t key = tokens_[t].key;
+  std::size_t end = tables_.places.Contains(key) ? t + 1 : 0;
+  for (std::size_t k = t + 1; k < n && k <= t + 2; ++k) {
+    if (tokens_[k].kind != TokenKind::kWord || Gap(text_, tokens_[k - 1], tokens_[k]) != " ") break;
+    key = NameKey::Extend(key, text_.substr(tokens_[k].begin, tokens_[k].end - tokens_[k].begin));
+    if (tables_.places.Contains(key)) end = k + 1;
+  }
+  return end;
+}
+
+std::size_t Pass::PlaceEndingAt(std::size_t last) const {
+  for (std::size_t k = 3; k-- > 0;) {  // the longest first
+    if (k <= last && PlaceEnd(last - k) == last + 1) return last - k;
+  }
+  return SIZE_MAX;
+}
+
+// Gazetteer towns and cities: after a preposition ("from Kingston", "living in oak grove") or
+// before a state code ("greenville, va", "Clinton OR 97000"). A place that is also a given name
+// in the patient index ("Austin", "Charlotte") needs the state code.
+void Pass::Places() {
+  const std::size_t n = tokens_.size();
+  for (std::size_t t = 0; t < n; ++t) {
+    if (!(tokens_[t].flags & kPlaceWord)) continue;
+    const std::size_t end = PlaceEnd(t);
+    if (end == 0) continue;
+    const Token& last = tokens_[end - 1];
+    bool state_after = false;
+    if (end < n && (tokens_[end].flags & kState) && tokens_[end].kind == TokenKind::kWord &&
+        tokens_[end].end - tokens_[end].begin == 2) {
+      const std::string_view g = Gap(text_, last, tokens_[end]);
+      const Token* after = end + 1 < n ? &tokens_[end + 1] : nullptr;
+      const bool zip_after = after != nullptr && after->kind == TokenKind::kNumber &&
+                             !after->line_break_before;
+      const bool at_end = after == nullptr || after->line_break_before ||
+                          Gap(text_, tokens_[end], *after).find_first_of(",.;!?") !=
+                              std::string_view::npos;
+      // "Clinton, OR"; "Clinton OR 97333"; "Clinton OR" at the end of a clause. Not
+      // "Springfield or Dover" (a lower-case "or" that ends nothing).
+      state_after = g == ", " || g == "," ||
+                    (g == " " && (zip_after || at_end ||
+                                  (tokens_[end].all_caps && !(tokens_[end].flags & kAmbiguousState))));
+    }
+    bool preposition = false;
+    if (t > 0 && (tokens_[t - 1].flags & kPlacePreposition) && !tokens_[t].line_break_before &&
+        Gap(text_, tokens_[t - 1], tokens_[t]) == " ") {
+      preposition = index_ == nullptr || !index_->IsFirstName(tokens_[t].key);
+    }
+    if (!state_after && !preposition) continue;
+    Emit(PhiType::kAddress, tokens_[t].begin, last.end, state_after ? 0.85 : 0.8, "address.place");
+    t = end - 1;
+  }
+}
+
+// A name matched against the index, written again in the same message ("Maria Garcia (Garcia
+// household)"): the repetition is the same person's name. Words that are also common words
+// count only capitalized.
+void Pass::RepeatedNames() {
+  if (name_key_count_ == 0) return;
+  const std::uint64_t* keys_begin = name_keys_.data();
+  const std::uint64_t* keys_end = keys_begin + name_key_count_;
+  for (const Token& tok : tokens_) {
+    if (tok.kind != TokenKind::kWord || std::find(keys_begin, keys_end, tok.key) == keys_end) {
+      continue;
+    }
+    if ((tok.flags & (kCommonSurname | kStreetStop | kCityStop | kLabel | kUnit | kState)) &&
+        !tok.capitalized) {
+      continue;
+    }
+    if (Overlaps(tok.begin, tok.end)) continue;
+    Emit(PhiType::kName, tok.begin, tok.end, 0.85, "name.repeat");
+  }
+}
+
 void Pass::Cities() {
   const std::size_t n = tokens_.size();
   for (std::size_t s = 1; s < n; ++s) {
@@ -1251,6 +1455,8 @@ void Pass::Cities() {
                              tokens_[s + 1].end - tokens_[s + 1].begin == 5 &&
                              (Gap(text_, st, tokens_[s + 1]) == " " ||
                               Gap(text_, st, tokens_[s + 1]) == ", ");
+    // "MAC CA:83:D3:..." is a hex group, not California.
+    if (st.end < text_.size() && (text_[st.end] == ':' || IsAlnum(text_[st.end]))) continue;
     const std::string_view code = text_.substr(st.begin, 2);
     // Credentials ("Lee, MD") and English words in capitals are not states without a ZIP.
     const bool word_like = code == "MD" || code == "PA" || code == "OK" || code == "DO" ||
@@ -1267,13 +1473,16 @@ void Pass::Cities() {
       // "Springfield, MA"; in lower case only for codes that are not English words; never a
       // credential ("Lee, MD", "Kim, PA", "Cho, DO").
       const bool credential = code == "MD" || code == "PA" || code == "DO";
-      ok = st.all_caps ? !credential && c1.capitalized : !(st.flags & kAmbiguousState);
+      ok = st.all_caps ? !credential && c1.capitalized
+                       : !(st.flags & kAmbiguousState) || PlaceEndingAt(s - 1) != SIZE_MAX;
     } else if (g == " ") {
       ok = st.all_caps && !word_like && c1.capitalized;  // "Oak Grove WI"
     }
     if (!ok) continue;
     std::size_t begin = c1.begin;
-    if (s >= 2) {
+    if (const std::size_t place = PlaceEndingAt(s - 1); place != SIZE_MAX) {
+      begin = tokens_[place].begin;  // "pleasant hill, or", "Mount Vernon, NY"
+    } else if (s >= 2) {
       const Token& c0 = tokens_[s - 2];
       if (c0.kind == TokenKind::kWord && Gap(text_, c0, c1) == " " && !(c0.flags & kCityStop) &&
           c0.capitalized && c1.capitalized) {
@@ -1485,6 +1694,7 @@ std::vector<Finding> Scanner::Scan(std::string_view text) const {
   pass.TokenRules();
   pass.Names();
   pass.Cities();
+  pass.Places();
   pass.WordDates();
   if (facts.colon) pass.ColonRuns();
   const auto& triggers = tables_->pattern_triggers;
@@ -1501,6 +1711,7 @@ std::vector<Finding> Scanner::Scan(std::string_view text) const {
             OnMatch, &state->raw);
     for (const RawMatch& m : state->raw) pass.PatternMatch(m.rule, m.from, m.to);
   }
+  pass.RepeatedNames();  // last: a repetition inside an e-mail or URL is part of that
 
   auto& found = state->findings;
   std::sort(found.begin(), found.end(), [](const Finding& a, const Finding& b) {

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <thread>
 
@@ -142,8 +143,54 @@ TEST_F(PhiScannerTest, LeavesHardNegativesAlone) {
       "ABG 7.38/42/88 on FiO2 40%",
       "v1.2.3.4 is installed",
       "the meeting is at 14:30:05",
+      "Meds apixaban 5 mg BID\nICD-10 S72001A",  // the code system, not an implanted ICD
+      "67 yo male Ann Lane w/ G47.33",            // an age before a name, not a house number
+      "bed 123 is free, ext 4455",
   };
   for (const char* text : cases) {
+    EXPECT_TRUE(scanner_->Scan(text).empty())
+        << text << " -> " << ::testing::PrintToString(Found(text));
+  }
+}
+
+TEST_F(PhiScannerTest, FindsTownsRepeatedNamesAndZipsTypedInPieces) {
+  const Positive cases[] = {
+      // gazetteer towns after a preposition, before a state code, after a street line
+      {"Rohan Watkins from Kingston - diagnosed 2025-09-12", "ADDRESS:Kingston"},
+      {"still walking every day. from greenville, va", "ADDRESS:greenville"},
+      {"living in oak grove, or with copd", "ADDRESS:oak grove"},
+      {"address 2911 Jefferson Ln Glenwood", "ADDRESS:Glenwood"},
+      {"7489 church avenue unit 170 pleasant hill or 94376", "ADDRESS:pleasant hill"},
+      // a lower-case state that is also a word, after a town or a street line
+      {"7489 church avenue unit 170 pleasant hill or 94376", "ZIP:94376"},
+      {"5260 union lane dayton mo 15167", "ZIP:15167"},
+      // ZIP+4 typed digit by digit
+      {"moved to Bristol, MI 2 3 9 5 9-6 6 4 3, please update", "ZIP:2 3 9 5 9-6 6 4 3"},
+      // the nearest context word decides between two valid readings
+      {"social sec no 470024485; driver license 265376701", "LICENSE:265376701"},
+      // a matched name written again, and a record's LAST FIRST without the comma
+      {"Spouse called for Maria L. Garcia (Garcia household)", "NAME:Garcia"},
+      {"Garcia Maria MRN 48213377 adm 07.24.2022", "NAME:Garcia Maria"},
+  };
+  for (const auto& c : cases) {
+    const auto found = Found(c.text);
+    EXPECT_NE(std::find(found.begin(), found.end(), c.expected), found.end())
+        << c.text << " -> " << ::testing::PrintToString(found);
+  }
+  // Precision: a known word before a number is no plate; a MAC address is no city and state.
+  const auto vehicle = Found("car tags 4ZLN695, driver age 102");
+  EXPECT_EQ(vehicle, (std::vector<std::string>{"VEHICLE:4ZLN695", "AGE:102"}));
+  EXPECT_EQ(Found("license plate REF 049"), (std::vector<std::string>{"VEHICLE:REF 049"}));
+  EXPECT_EQ(Found("home monitor MAC CA:83:D3:89:10:8C"),
+            (std::vector<std::string>{"DEVICE:CA:83:D3:89:10:8C"}));
+  const auto repeated = Found("Spouse called for Maria L. Garcia (Garcia household)");
+  EXPECT_EQ(repeated.size(), 2u) << ::testing::PrintToString(repeated);
+  const char* negatives[] = {
+      "the Madison clinic is closed",          // a town name without a preposition or state
+      "Springfield or Dover, either works",    // a lower-case "or" is no state code
+      "pt young, sent home; Young was the resident",  // no name matched: nothing repeats
+  };
+  for (const char* text : negatives) {
     EXPECT_TRUE(scanner_->Scan(text).empty())
         << text << " -> " << ::testing::PrintToString(Found(text));
   }
