@@ -69,9 +69,16 @@ bool IsHex(char c) {
 }
 char Lower(char c) { return IsUpper(c) ? static_cast<char>(c - 'A' + 'a') : c; }
 
-std::uint64_t HashStep(std::uint64_t key, char c) {
-  return (key ^ static_cast<unsigned char>(Lower(c))) * 1099511628211ull;
+constexpr std::array<std::uint8_t, 256> MakeFolded() {
+  std::array<std::uint8_t, 256> t{};
+  for (int c = 0; c < 256; ++c) {
+    t[static_cast<std::size_t>(c)] =
+        static_cast<std::uint8_t>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+  }
+  return t;
 }
+constexpr std::array<std::uint8_t, 256> kFolded = MakeFolded();  // ASCII lower case
+
 
 // Place names below the state level (Safe Harbor counts cities and towns): the names most US
 // towns share and the largest cities. English words that are also towns ("Mobile", "Orange",
@@ -386,6 +393,8 @@ struct TextFacts {
   bool url = false;
   bool parenthesis = false;
   bool colon = false;
+  bool month = false;       // a month name
+  std::uint32_t words = 0;  // WordFlag of every word, or-ed: which recognizers can match at all
 };
 
 // Splits text into tokens: runs of letters and digits. Inside a word, ' and - between letters
@@ -423,25 +432,23 @@ void Tokenize(std::string_view text, const WordTable& words, std::vector<Token>&
     }
     const std::size_t begin = i;
     std::uint64_t key = NameKey::kSeed;
-    int letters = 0;
-    int digits = 0;
-    int lower = 0;
-    int segment = 0;  // letters since the last kept punctuation
+    // Characters counted by class (one increment, no branch per character): [kClsLower],
+    // [kClsUpper], [kClsDigit], [kClsHigh].
+    std::array<int, kClsHigh + 1> count{};
+    int segment_start = 0;  // letters before the last kept punctuation
     std::size_t end = 0;
     while (i < n) {
-      const char c = text[i];
-      const std::uint8_t cls = Cls(c);
-      if (cls & kClsLetter) {
-        key = HashStep(key, c);
-        ++letters;
-        ++segment;
-        if (cls == kClsLower) ++lower;
+      const auto c = static_cast<unsigned char>(text[i]);
+      const std::uint8_t cls = kClasses[c];
+      if (cls != 0) {
+        key = (key ^ kFolded[c]) * 1099511628211ull;  // NameKey::Extend, one character
+        ++count[cls];
         ++i;
-      } else if (cls == kClsDigit) {
-        key = HashStep(key, c);
-        ++digits;
-        ++i;
-      } else if (digits == 0 && letters > 0 && i + 1 < n && IsAlpha(text[i + 1])) {
+        continue;
+      }
+      const int letters = count[kClsLower] + count[kClsUpper] + count[kClsHigh];
+      const int segment = letters - segment_start;
+      if (count[kClsDigit] == 0 && letters > 0 && i + 1 < n && IsAlpha(text[i + 1])) {
         if (c == '\'' && (text[i + 1] == 's' || text[i + 1] == 'S') &&
             (i + 2 >= n || !IsAlnum(text[i + 2]))) {
           end = i;  // possessive: the token ends here and "'s" is skipped
@@ -452,12 +459,15 @@ void Tokenize(std::string_view text, const WordTable& words, std::vector<Token>&
                           ((c == '.' || c == '/') && segment == 1 &&
                            (i + 2 >= n || !IsAlpha(text[i + 2])));
         if (!keep) break;
-        segment = 0;
+        segment_start = letters;
         ++i;
       } else {
         break;
       }
     }
+    const int letters = count[kClsLower] + count[kClsUpper] + count[kClsHigh];
+    const int digits = count[kClsDigit];
+    const int lower = count[kClsLower];
     if (end == 0) end = i;
     if (digits > 0) facts.digit = true;
     // Written in place, field by field: building a temporary and copying it costs a
@@ -487,6 +497,8 @@ void Tokenize(std::string_view text, const WordTable& words, std::vector<Token>&
       t.flags = info->flags;
       t.month = info->month;
       if (info->flags & kWww) facts.url = true;
+      facts.words |= info->flags;
+      facts.month = facts.month || info->month != 0;
     } else {
       t.rules = 0;
       t.flags = 0;
@@ -1686,16 +1698,18 @@ std::vector<Finding> Scanner::Scan(std::string_view text) const {
   Tokenize(norm, tables_->words, state->tokens, facts);
   Pass pass(norm, rules_, *tables_, snapshot, options_, state->tokens, state->findings,
             state->candidates, state->digits);
+  // Each recognizer needs some kind of word or a digit to match anything: most messages skip
+  // most of them.
   if (facts.digit) {
     pass.DigitRuns();
-    pass.Streets();
+    if (facts.words & (kStreetSuffix | kBox)) pass.Streets();
     pass.Ages();
+    pass.TokenRules();  // letters and digits in one group
   }
-  pass.TokenRules();
   pass.Names();
-  pass.Cities();
-  pass.Places();
-  pass.WordDates();
+  if (facts.words & kState) pass.Cities();
+  if (facts.words & kPlaceWord) pass.Places();
+  if (facts.digit && facts.month) pass.WordDates();  // a day needs digits
   if (facts.colon) pass.ColonRuns();
   const auto& triggers = tables_->pattern_triggers;
   const bool run_patterns =
