@@ -36,8 +36,8 @@ inline constexpr std::array<TypeFloor, kPhiTypeCount> kTypes = {{
     {PhiType::kIp, 1.000, 1.000},
 }};
 
-inline constexpr double kAnyPhiRecall = 0.990;
-inline constexpr double kLeakRate = 0.024;
+inline constexpr double kAnyPhiRecall = 0.991;
+inline constexpr double kLeakRate = 0.021;
 inline constexpr double kFalsePositivesPer1000 = 0.00;
 
 }  // namespace rounds::governance::phi::committed

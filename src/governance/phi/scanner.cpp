@@ -828,10 +828,12 @@ class Pass {
   // Keys of the name tokens matched against the index, for their repetitions elsewhere.
   std::array<std::uint64_t, 16> name_keys_{};
   std::size_t name_key_count_ = 0;
+  bool names_capitalized_ = false;  // some matched name was written with a capital
   void RememberNameTokens(std::size_t first, std::size_t end) {
     for (std::size_t k = first; k < end && name_key_count_ < name_keys_.size(); ++k) {
       if (tokens_[k].kind == TokenKind::kWord && tokens_[k].end - tokens_[k].begin >= 2) {
         name_keys_[name_key_count_++] = tokens_[k].key;
+        names_capitalized_ = names_capitalized_ || tokens_[k].capitalized;
       }
     }
   }
@@ -1061,7 +1063,19 @@ void Pass::EvaluateRun(std::size_t first, std::size_t last) {
           }
         }
         if (confidence < options_.min_confidence) continue;
-        candidates_.push_back({begin, end, confidence, r, context, window.Distance(r)});
+        // An identifier typed digit by digit keeps its letter prefix: "AC5 9 5 1 9 3 2 3",
+        // "F4 8 1 1 9 5 1" (the first group is a letter-digit word, not a number).
+        std::size_t candidate_begin = begin;
+        if (rule.validator == Validator::kHasDigit && parts > 1 && a > 0) {
+          const Token& prefix = tokens_[a - 1];
+          if (prefix.kind == TokenKind::kMixed && prefix.end - prefix.begin <= 4 &&
+              IsAlpha(text_[prefix.begin]) && IsDigit(text_[prefix.end - 1]) &&
+              Gap(text_, prefix, tokens_[a]) == " ") {
+            candidate_begin = prefix.begin;
+          }
+        }
+        candidates_.push_back(
+            {candidate_begin, end, confidence, r, context, window.Distance(r)});
       }
     }
   }
@@ -1273,13 +1287,17 @@ void Pass::Names() {
         const std::size_t f = t + ll + 1;  // first-name token
         if (!word(f) || !index_->IsLastName(last_key)) continue;
         // "Garcia, Maria"; without the comma ("GARCIA MARIA", "Garcia Maria" in a record) only
-        // as one patient's exact pair, which is what the checks below require anyway.
-        if (gap(f - 1, f) == 0) continue;
-        if (index_->IsNamePair(tokens_[f].key, last_key)) {
-          end_token = f + 1;
-        } else if (word(f + 1) && gap(f, f + 1) == 1 &&
-                   index_->IsNamePair(extend(tokens_[f].key, f + 1), last_key)) {
+        // as one patient's exact pair (checked below) and capitalized: "every day Ahmed Alolko"
+        // is not Ahmed Day.
+        const int g = gap(f - 1, f);
+        if (g == 0 || (g == 1 && !tokens_[t].capitalized)) continue;
+        // The longer given name first: "NOWAK, MARY ANN" is Mary Ann Nowak even when a Mary
+        // Nowak is in the index too.
+        if (word(f + 1) && gap(f, f + 1) == 1 &&
+            index_->IsNamePair(extend(tokens_[f].key, f + 1), last_key)) {
           end_token = f + 2;
+        } else if (index_->IsNamePair(tokens_[f].key, last_key)) {
+          end_token = f + 1;
         }
       }
       if (end_token > 0) {
@@ -1440,7 +1458,7 @@ void Pass::Places() {
 
 // A name matched against the index, written again in the same message ("Maria Garcia (Garcia
 // household)"): the repetition is the same person's name. Words that are also common words
-// count only capitalized.
+// count only capitalized, unless the names were matched in lower case too.
 void Pass::RepeatedNames() {
   if (name_key_count_ == 0) return;
   const std::uint64_t* keys_begin = name_keys_.data();
@@ -1449,8 +1467,9 @@ void Pass::RepeatedNames() {
     if (tok.kind != TokenKind::kWord || std::find(keys_begin, keys_end, tok.key) == keys_end) {
       continue;
     }
-    if ((tok.flags & (kCommonSurname | kStreetStop | kCityStop | kLabel | kUnit | kState)) &&
-        !tok.capitalized) {
+    if (!tok.capitalized &&
+        ((tok.flags & (kStreetStop | kCityStop | kLabel | kUnit | kState)) ||
+         ((tok.flags & kCommonSurname) && names_capitalized_))) {
       continue;
     }
     if (Overlaps(tok.begin, tok.end)) continue;

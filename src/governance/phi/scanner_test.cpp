@@ -196,6 +196,39 @@ TEST_F(PhiScannerTest, FindsTownsRepeatedNamesAndZipsTypedInPieces) {
   }
 }
 
+TEST(PhiScanner, PrefersTheLongerReadingOfANameAndKeepsIdentifierPrefixes) {
+  auto index = std::make_shared<PatientIndex>();
+  index->Replace(std::vector<PatientRecord>{{"10000001", "Ahmed", "Day"},
+                                            {"10000002", "Ahmed", "Alolko"},
+                                            {"10000003", "Mary", "Nowak"},
+                                            {"10000004", "Mary Ann", "Nowak"},
+                                            {"10000005", "Joan", "Cooper"}});
+  auto scanner = Scanner::Create(DefaultRuleSet(), index);
+  ASSERT_TRUE(scanner);
+  auto found = [&](const std::string& text) {
+    std::vector<std::string> out;
+    for (const Finding& f : (*scanner)->Scan(text)) {
+      out.push_back(std::string(ToString(f.type)) + ":" + text.substr(f.begin, f.end - f.begin));
+    }
+    return out;
+  };
+  const Positive cases[] = {
+      // a lower-case word before a given name is no "Last First" without a comma
+      {"still walking every day Ahmed Alolko from Oak Grove WI", "NAME:Ahmed Alolko"},
+      {"NOWAK, MARY ANN MRN 10000004 needs lisinopril", "NAME:NOWAK, MARY ANN"},
+      // a repeated common-word surname in an all lower-case message
+      {"spouse called for joan cooper (cooper household)", "NAME:cooper"},
+      // identifiers typed digit by digit after a letter-digit prefix
+      {"billing needs acct AC5 9 5 1 9 3 2 3 for the bill", "ACCOUNT:AC5 9 5 1 9 3 2 3"},
+      {"my driver's license number is F4 8 1 1 9 5 1 for the permit", "LICENSE:F4 8 1 1 9 5 1"},
+  };
+  for (const auto& c : cases) {
+    const auto f = found(c.text);
+    EXPECT_NE(std::find(f.begin(), f.end(), c.expected), f.end())
+        << c.text << " -> " << ::testing::PrintToString(f);
+  }
+}
+
 TEST_F(PhiScannerTest, ContextRaisesConfidence) {
   const auto bare = scanner_->Scan("ref 1234567893");  // an NPI-valid number, no context
   const auto npi = scanner_->Scan("NPI 1234567893");
