@@ -532,6 +532,12 @@ struct Scanner::Tables {
   WordTable words;
   KeySet places;  // NameKey of every gazetteer place name, multi-word ones whole
   std::vector<std::size_t> digit_rules;
+  // Digit rules by digit count (0..kMaxDigits), so a run is tried only against rules that fit.
+  static constexpr int kMaxDigits = 19;
+  std::array<std::vector<std::size_t>, kMaxDigits + 1> digit_rules_by_length;
+  // Bit r: rule r can reach the threshold without its context word (alone, by an index hit,
+  // or, for ZIPs, after a state code).
+  std::uint64_t stand_alone = 0;
   std::vector<std::size_t> token_rules;
   bool has_patterns = false;
   std::array<bool, 5> pattern_triggers{};  // by Trigger
@@ -590,7 +596,13 @@ Result<std::unique_ptr<Scanner>> Scanner::Create(RuleSet rules,
     const Rule& rule = list[i];
     for (const std::string& word : rule.context) tables->words.Upsert(word).rules |= 1ull << i;
     switch (rule.kind) {
-      case RuleKind::kDigits: tables->digit_rules.push_back(i); break;
+      case RuleKind::kDigits:
+        tables->digit_rules.push_back(i);
+        for (int count = std::max(rule.min_length, 0);
+             count <= std::min(rule.max_length, Tables::kMaxDigits); ++count) {
+          tables->digit_rules_by_length[static_cast<std::size_t>(count)].push_back(i);
+        }
+        break;
       case RuleKind::kToken: tables->token_rules.push_back(i); break;
       case RuleKind::kPattern:
         patterns.push_back(rule.pattern.c_str());
@@ -598,6 +610,10 @@ Result<std::unique_ptr<Scanner>> Scanner::Create(RuleSet rules,
         ids.push_back(static_cast<unsigned>(i));
         tables->pattern_triggers[static_cast<std::size_t>(rule.trigger)] = true;
         break;
+    }
+    if (std::max(rule.base, rule.formatted) >= options.min_confidence || rule.index_confidence > 0 ||
+        rule.validator == Validator::kZip) {
+      tables->stand_alone |= 1ull << i;
     }
     if (rule.validator == Validator::kDate && tables->date_rule == SIZE_MAX) tables->date_rule = i;
     if (rule.type == PhiType::kIp) tables->ip_mask |= 1ull << i;
@@ -890,7 +906,7 @@ void Pass::EvaluateRun(std::size_t first, std::size_t last) {
       digits_.append(text_.substr(tb.begin, tb.end - tb.begin));
       sizes[b - a] = static_cast<int>(tb.end - tb.begin);
       const int count = static_cast<int>(digits_.size());
-      if (count > 19) break;
+      if (count > Scanner::Tables::kMaxDigits) break;
       if (b < last && Tight(Gap(text_, tb, tokens_[b + 1]))) continue;
       const std::size_t parts = b - a + 1;
       std::size_t begin = tokens_[a].begin;
@@ -917,15 +933,11 @@ void Pass::EvaluateRun(std::size_t first, std::size_t last) {
       };
       Window window;
       bool window_ready = false;
-      for (std::size_t r : tables_.digit_rules) {
+      for (std::size_t r : tables_.digit_rules_by_length[static_cast<std::size_t>(count)]) {
         const Rule& rule = rules_[r];
-        if (count < rule.min_length || count > rule.max_length) continue;
         // Rules that cannot reach the threshold without their context word (and without an
         // index hit or a state code before a ZIP) are not validated when the word is absent.
-        const bool may_stand_alone =
-            std::max(rule.base, rule.formatted) >= options_.min_confidence ||
-            rule.index_confidence > 0 || rule.validator == Validator::kZip;
-        if (!may_stand_alone) {
+        if (!((tables_.stand_alone >> r) & 1u)) {
           if (!window_ready) {
             window = Around(text_, tokens_, a, b);
             window_ready = true;

@@ -45,6 +45,10 @@ TEST(PhiValidators, SsnRulesAndTheAdvertisingBlock) {
   EXPECT_FALSE(IsValidSsn("123-00-4567"));
   EXPECT_FALSE(IsValidSsn("123-45-0000"));
   EXPECT_FALSE(IsValidSsn("12-345-678"));
+  // More digits than any identifier: rejected, not truncated.
+  EXPECT_FALSE(IsValidSsn("123-45-6789 1234 5678 9012 3456"));
+  EXPECT_FALSE(IsValidNpi("1234567893 1234567893 1234567893"));
+  EXPECT_FALSE(IsValidNanpPhone("617 555 0142 617 555 0142 617"));
 }
 
 TEST(PhiValidators, NanpPhoneRules) {
