@@ -7,8 +7,9 @@
 // finds candidates (digit runs however they are split, letter-digit words, the pattern rules,
 // the built-in recognizers), validates each (checksums, calendar, number plans), scores it by
 // context words, drops hard negatives (doses, vitals, lab values, codes), matches names and MRNs
-// against the patient index, merges overlapping spans and maps them back to byte offsets of the
-// input.
+// against the patient index (and a matched name where the message repeats it), finds towns from
+// a gazetteer of US place names next to a preposition, a state code or a street line, merges
+// overlapping spans and maps them back to byte offsets of the input.
 //
 // Thread safety: Scan() may be called concurrently from any number of threads on one Scanner;
 // each call borrows its own Hyperscan scratch space from a pool. The patient index may be
