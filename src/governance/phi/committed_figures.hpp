@@ -17,7 +17,7 @@ struct TypeFloor {
 
 inline constexpr std::array<TypeFloor, kPhiTypeCount> kTypes = {{
     {PhiType::kName, 0.971, 1.000},
-    {PhiType::kAddress, 1.000, 1.000},
+    {PhiType::kAddress, 0.997, 1.000},
     {PhiType::kZip, 1.000, 1.000},
     {PhiType::kDate, 0.998, 1.000},
     {PhiType::kAge, 1.000, 1.000},

@@ -1432,8 +1432,9 @@ std::size_t Pass::PlaceEndingAt(std::size_t last) const {
 }
 
 // Gazetteer towns and cities: after a preposition ("from Kingston", "living in oak grove") or
-// before a state code ("greenville, va", "Clinton OR 97000"). A place that is also a given name
-// in the patient index ("Austin", "Charlotte") needs the state code.
+// before a state code ("greenville, va", "Clinton OR 97000"). A place that is also a name in the
+// patient index ("Austin", "Jackson", "Warren") needs the state code: "message from Jackson in
+// pharmacy" is about a colleague far more often than about a town.
 void Pass::Places() {
   const std::size_t n = tokens_.size();
   for (std::size_t t = 0; t < n; ++t) {
@@ -1460,7 +1461,8 @@ void Pass::Places() {
     bool preposition = false;
     if (t > 0 && (tokens_[t - 1].flags & kPlacePreposition) && !tokens_[t].line_break_before &&
         Gap(text_, tokens_[t - 1], tokens_[t]) == " ") {
-      preposition = index_ == nullptr || !index_->IsFirstName(tokens_[t].key);
+      preposition = index_ == nullptr || (!index_->IsFirstName(tokens_[t].key) &&
+                                          !index_->IsLastName(tokens_[t].key));
     }
     if (!state_after && !preposition) continue;
     Emit(PhiType::kAddress, tokens_[t].begin, last.end, state_after ? 0.85 : 0.8, "address.place");

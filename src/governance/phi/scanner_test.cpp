@@ -202,7 +202,8 @@ TEST(PhiScanner, PrefersTheLongerReadingOfANameAndKeepsIdentifierPrefixes) {
                                             {"10000002", "Ahmed", "Alolko"},
                                             {"10000003", "Mary", "Nowak"},
                                             {"10000004", "Mary Ann", "Nowak"},
-                                            {"10000005", "Joan", "Cooper"}});
+                                            {"10000005", "Joan", "Cooper"},
+                                            {"10000006", "Kim", "Jackson"}});
   auto scanner = Scanner::Create(DefaultRuleSet(), index);
   ASSERT_TRUE(scanner);
   auto found = [&](const std::string& text) {
@@ -227,6 +228,10 @@ TEST(PhiScanner, PrefersTheLongerReadingOfANameAndKeepsIdentifierPrefixes) {
     EXPECT_NE(std::find(f.begin(), f.end(), c.expected), f.end())
         << c.text << " -> " << ::testing::PrintToString(f);
   }
+  // A town that is also a name in the index needs its state code.
+  EXPECT_TRUE(found("message from Jackson in pharmacy about the drip").empty());
+  EXPECT_EQ(found("moved here from Jackson, MS last year"),
+            (std::vector<std::string>{"ADDRESS:Jackson"}));
 }
 
 TEST_F(PhiScannerTest, ContextRaisesConfidence) {
