@@ -1,6 +1,8 @@
 #include "governance/phi/normalize.hpp"
 
 #include <algorithm>
+#include <cstdint>
+#include <cstring>
 
 namespace rounds::governance::phi {
 namespace {
@@ -61,6 +63,18 @@ int Fold(long cp) {
   }
 }
 
+// The end of the run of ASCII bytes starting at `i`, eight bytes at a time.
+std::size_t AsciiRunEnd(std::string_view s, std::size_t i) {
+  while (i + 8 <= s.size()) {
+    std::uint64_t word;
+    std::memcpy(&word, s.data() + i, 8);
+    if (word & 0x8080808080808080ull) break;
+    i += 8;
+  }
+  while (i < s.size() && static_cast<unsigned char>(s[i]) < 0x80) ++i;
+  return i;
+}
+
 }  // namespace
 
 std::size_t NormalizedText::OriginalBegin(std::size_t begin) const {
@@ -73,11 +87,12 @@ std::size_t NormalizedText::OriginalEnd(std::size_t end) const {
 
 NormalizedText NormalizeForScan(std::string_view original, NormalizedText&& reuse) {
   NormalizedText out = std::move(reuse);
-  out.storage_.clear();
-  out.source_.clear();
-  std::size_t first = 0;
-  while (first < original.size() && static_cast<unsigned char>(original[first]) < 0x80) ++first;
+  // The buffers keep their size from the last use: resizing from there zero-fills only growth,
+  // and every byte up to the new size is written below anyway. An unchanged text clears
+  // source_, which is what marks it unchanged.
+  const std::size_t first = AsciiRunEnd(original, 0);
   if (first == original.size()) {
+    out.source_.clear();
     out.original_ = original;  // plain ASCII: nothing to fold
     return out;
   }
@@ -85,7 +100,7 @@ NormalizedText NormalizeForScan(std::string_view original, NormalizedText&& reus
   bool changes = false;
   for (std::size_t i = first; i < original.size() && !changes;) {
     if (static_cast<unsigned char>(original[i]) < 0x80) {
-      ++i;
+      i = AsciiRunEnd(original, i);
       continue;
     }
     std::size_t len = 1;
@@ -94,7 +109,10 @@ NormalizedText NormalizeForScan(std::string_view original, NormalizedText&& reus
     i += len;
   }
   out.original_ = original;
-  if (!changes) return out;
+  if (!changes) {
+    out.source_.clear();
+    return out;
+  }
   // Folding never lengthens the text, so the buffers are sized once and written by index.
   out.storage_.resize(original.size());
   out.source_.resize(original.size() + 1);
@@ -102,14 +120,18 @@ NormalizedText NormalizeForScan(std::string_view original, NormalizedText&& reus
   std::uint32_t* src = out.source_.data();
   // The ASCII prefix is copied as it is.
   std::copy_n(original.data(), first, dst);
-  for (std::size_t i = 0; i < first; ++i) src[i] = static_cast<std::uint32_t>(i);
+  for (std::size_t i = 0; i < first; ++i) src[i] = static_cast<std::uint32_t>(i);  // vectorized
   std::size_t k = first;
   for (std::size_t i = first; i < original.size();) {
-    const auto b = static_cast<unsigned char>(original[i]);
-    if (b < 0x80) {
-      dst[k] = original[i];
-      src[k++] = static_cast<std::uint32_t>(i);
-      ++i;
+    // A run of ASCII is copied in one go (pasted documents are mostly ASCII around a few
+    // folded characters).
+    const std::size_t run_end = AsciiRunEnd(original, i);
+    if (run_end > i) {
+      const std::size_t len = run_end - i;
+      std::copy_n(original.data() + i, len, dst + k);
+      for (std::size_t j = 0; j < len; ++j) src[k + j] = static_cast<std::uint32_t>(i + j);
+      k += len;
+      i = run_end;
       continue;
     }
     std::size_t len = 1;

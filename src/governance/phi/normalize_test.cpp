@@ -37,5 +37,27 @@ TEST(PhiNormalize, LeavesOtherUnicodeAndInvalidBytesAlone) {
   EXPECT_EQ(n.text(), text);
 }
 
+TEST(PhiNormalize, ReusedBuffersMapLongAndShortTextsAlike) {
+  // A long text with a folded character after a long ASCII run (the eight-byte skip), then a
+  // shorter one into the same buffers, then plain ASCII.
+  const std::string long_text =
+      std::string(37, 'a') + " call \xEF\xBC\x96\xEF\xBC\x91\xEF\xBC\x97 " + std::string(20, 'b');
+  NormalizedText n = NormalizeForScan(long_text);
+  EXPECT_EQ(n.text(), std::string(37, 'a') + " call 617 " + std::string(20, 'b'));
+  EXPECT_EQ(n.OriginalBegin(43), 43u);                     // the first folded digit
+  EXPECT_EQ(n.OriginalEnd(46), 52u);                       // after the third
+  EXPECT_EQ(n.OriginalEnd(n.text().size()), long_text.size());
+
+  const std::string short_text = "x\xE2\x80\x93y";
+  n = NormalizeForScan(short_text, std::move(n));
+  EXPECT_EQ(n.text(), "x-y");
+  EXPECT_EQ(n.OriginalEnd(3), short_text.size());
+
+  const std::string ascii = "plain";
+  n = NormalizeForScan(ascii, std::move(n));
+  EXPECT_TRUE(n.identity());
+  EXPECT_EQ(n.text(), "plain");
+}
+
 }  // namespace
 }  // namespace rounds::governance::phi
