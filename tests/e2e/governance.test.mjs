@@ -59,9 +59,9 @@ test('PHI is blocked in a patient forum: the composer highlights what was found 
     await b.page.goto(`${server.baseUrl}/#/space/${forum.id}`);
     await b.page.getByRole('button', { name: /Start a post/ }).click();
     const form = b.page.getByRole('form', { name: 'New post' });
-    await form.getByLabel('Title').fill('Scar care question');
+    await form.getByLabel('Title', { exact: false }).fill('Scar care question');
     const body = `Zoë here 👋 my number is ${PHONE} and my SSN is ${SSN}, please call`;
-    await form.getByLabel('Message').fill(body);
+    await form.getByLabel('Message', { exact: true }).fill(body);
 
     // The preview flags it while typing, before anything is sent.
     const preview = form.locator('.phi-panel[data-phi-state="preview-block"]');
@@ -86,7 +86,7 @@ test('PHI is blocked in a patient forum: the composer highlights what was found 
     assert.equal(items.filter((m) => m.body.includes(PHONE)).length, 0, 'nothing was stored');
 
     // Removing the identifiers clears the refusal.
-    await form.getByLabel('Message').fill('Any tips for scar care after the first week?');
+    await form.getByLabel('Message', { exact: true }).fill('Any tips for scar care after the first week?');
     await refusal.waitFor({ state: 'detached' });
     assert.equal(await form.getByRole('button', { name: 'Post' }).isDisabled(), false);
     assert.deepEqual(b.errors, []);
@@ -151,7 +151,7 @@ test('a moderator approves a held post and its author sees it go live', async ()
     await author.page.getByRole('button', { name: /Start a post/ }).click();
     const form = author.page.getByRole('form', { name: 'New post' });
     const text = 'Does anyone have tips for sleeping in the first week after surgery?';
-    await form.getByLabel('Message').fill(text);
+    await form.getByLabel('Message', { exact: true }).fill(text);
     await form.getByRole('button', { name: 'Post' }).click();
 
     const post = messageWith(author.page, 'tips for sleeping');
@@ -188,8 +188,8 @@ test('the audit page shows the chain verified and finds the PHI refusal', async 
   const b = await openBrowser();
   try {
     await signIn(b.page, server.baseUrl, 'cora');
-    await b.page.getByRole('link', { name: 'Compliance' }).click();
-    await b.page.getByRole('link', { name: 'Audit' }).click();
+    await b.page.getByRole('link', { name: 'Compliance', exact: true }).click();
+    await b.page.getByRole('link', { name: 'Audit', exact: true }).click();
     const status = b.page.getByTestId('audit-verify-status');
     await waitForText(status, 'Chain verified');
     assert.match(await b.page.locator('.verify').textContent(), /\d+ records? and \d+ checkpoints? checked/);
@@ -210,28 +210,40 @@ test('the audit page shows the chain verified and finds the PHI refusal', async 
 });
 
 test('templates: compare two versions of a template and dry-run one against a space', async () => {
+  // A ward template cloned from the staff default, then tightened: version 2 refuses PHI.
+  await ok(compliance.post('/api/v1/templates/internal-community/clone', { new_key: 'ward-strict', name: 'Ward (strict)' }), 201);
+  const v1 = await latestVersion('ward-strict');
+  await ok(compliance.post('/api/v1/templates/ward-strict/versions', { document: { ...v1.document, phi: 'block' } }), 201);
+  const channel = await createSpace(users.ana, { name: 'ward-9', kind: 'channel' });
+  await ok(users.ana.post(`/api/v1/spaces/${channel.id}/messages`, { body: `Call the family back on ${PHONE}`, confirm_phi: true }), 201);
+  await ok(users.ana.post(`/api/v1/spaces/${channel.id}/messages`, { body: 'Handover at 7' }), 201);
+
   const b = await openBrowser();
   try {
     await signIn(b.page, server.baseUrl, 'cora');
     await b.page.goto(`${server.baseUrl}/#/compliance/templates`);
-    await b.page.getByRole('link', { name: /Patient forum/ }).click();
-    // Version 2 (made by the first test) blocks PHI where version 1 redacts it.
+    await b.page.getByRole('link', { name: 'Ward (strict)' }).click();
     await b.page.getByLabel('From', { exact: true }).selectOption('1');
     await b.page.getByLabel('To', { exact: true }).selectOption('2');
     await b.page.getByRole('button', { name: 'Compare' }).click();
     const diff = b.page.locator('.template-diff');
     await diff.waitFor();
-    assert.match(await diff.textContent(), /\/phi\s*"redact"\s*"block"/);
+    assert.match(await diff.textContent(), /\/phi\s*"warn"\s*"block"/);
 
-    const channel = await createSpace(users.ana, { name: 'ward-9', kind: 'channel' });
-    await ok(users.ana.post(`/api/v1/spaces/${channel.id}/messages`, { body: `Call the family back on ${PHONE}`, confirm_phi: true }), 201);
-    await ok(users.ana.post(`/api/v1/spaces/${channel.id}/messages`, { body: 'Handover at 7' }), 201);
+    // What version 2 would do to the ward's messages, before anyone assigns it.
     await b.page.getByLabel('Space id', { exact: true }).fill(String(channel.id));
     await b.page.getByRole('button', { name: 'Dry run' }).click();
     const result = b.page.locator('.dry-run');
     await result.waitFor();
-    assert.match(await result.textContent(), /2 messages checked: 1 allowed/);
+    assert.match(await result.textContent(), /2 messages checked: 1 allowed, 0 warned, 0 held, 1 blocked/);
     assert.match(await result.textContent(), /phone number/);
+    await screenshot(b.page, 'governance-templates');
+
+    await b.page.getByLabel('Reason for the change', { exact: true }).fill('Ward 9 stops sharing patient details here');
+    await b.page.getByRole('button', { name: 'Assign v2' }).click();
+    await b.page.getByRole('status').filter({ hasText: 'now runs under ward-strict v2' }).waitFor();
+    const space = await ok(users.ana.get(`/api/v1/spaces/${channel.id}`));
+    assert.deepEqual([space.template.key, space.template.version, space.template.phi], ['ward-strict', 2, 'block']);
     assert.deepEqual(b.errors, []);
   } finally {
     await b.close();

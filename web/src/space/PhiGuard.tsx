@@ -48,7 +48,7 @@ export function PhiPanel({ fields, guard, onSendAnyway, busy }: {
       {fieldsWithFindings.map((f) => (
         <div key={f} className="phi-field">
           {fieldsWithFindings.length > 1 || f !== 'body' ? <span className="phi-field-label">{fieldLabel(f)}</span> : null}
-          <p className="phi-preview" aria-label={`${fieldLabel(f)} with patient information highlighted`}>
+          <p className="phi-preview">
             <Highlighted text={fields[f] ?? ''} findings={findings} field={f} />
           </p>
         </div>

@@ -260,7 +260,7 @@ function ApplyToSpace({ templateKey, versions, onAssigned }: { templateKey: stri
             {versions.map((v) => <option key={v.version} value={v.version}>v{v.version}</option>)}
           </select>
         </div>
-        <div><label htmlFor={`${id}-limit`}>Messages to check</label><input id={`${id}-limit`} type="number" min={1} max={5000} value={limit} onChange={(e) => setLimit(e.target.value)} /></div>
+        <div><label htmlFor={`${id}-limit`}>Messages to check</label><input id={`${id}-limit`} type="number" min={1} max={1000} value={limit} onChange={(e) => setLimit(e.target.value)} /></div>
         <div><button type="button" className="secondary" disabled={!valid} onClick={() => void dryRun()}>Dry run</button></div>
       </div>
       {result && (
