@@ -249,3 +249,42 @@ test('templates: compare two versions of a template and dry-run one against a sp
     await b.close();
   }
 });
+
+test('legal holds are placed and released, and an export of a space downloads its transcript', async () => {
+  const channel = await createSpace(users.ana, { name: 'incident-review', kind: 'channel' });
+  await ok(users.ana.post(`/api/v1/spaces/${channel.id}/messages`, { body: 'Falls review for the night shift, draft one' }), 201);
+  const b = await openBrowser();
+  try {
+    await signIn(b.page, server.baseUrl, 'cora');
+    await b.page.goto(`${server.baseUrl}/#/compliance/holds`);
+    await b.page.getByRole('heading', { name: 'Legal holds' }).waitFor();
+    await b.page.getByText('Place a hold').click();
+    await b.page.getByLabel('Name', { exact: true }).fill('Matter 2026-114');
+    await b.page.getByLabel('Reason (matter, case number)').fill('Litigation notice of 29 November');
+    await b.page.getByLabel(/^Space ids/).fill(String(channel.id));
+    await b.page.getByRole('button', { name: 'Place hold' }).click();
+    const active = b.page.getByRole('region', { name: 'Active holds' });
+    const row = active.locator('tr', { hasText: 'Matter 2026-114' });
+    await row.waitFor();
+    assert.match(await row.textContent(), new RegExp(`Spaces: ${channel.id}`));
+    await row.getByRole('button', { name: 'Release Matter 2026-114' }).click();
+    await b.page.getByRole('dialog').getByRole('button', { name: 'Release hold' }).click();
+    await b.page.getByRole('region', { name: 'Released holds' }).locator('tr', { hasText: 'Matter 2026-114' }).waitFor();
+    assert.equal(await active.locator('tr', { hasText: 'Matter 2026-114' }).count(), 0);
+
+    await b.page.getByRole('link', { name: 'Exports', exact: true }).click();
+    await b.page.getByLabel('Space ids', { exact: true }).fill(String(channel.id));
+    await b.page.getByRole('button', { name: 'Run export' }).click();
+    const done = b.page.locator('.export-done');
+    await done.waitFor();
+    assert.match(await done.textContent(), /1 message\b/);
+    const href = await done.getByRole('link', { name: 'transcript.txt' }).getAttribute('href');
+    const transcript = await b.page.evaluate(async (url) => (await fetch(url)).text(), href);
+    assert.match(transcript, /Falls review for the night shift/);
+    await b.page.locator('.exports-table tbody tr').first().waitFor();
+    await screenshot(b.page, 'governance-exports');
+    assert.deepEqual(b.errors, []);
+  } finally {
+    await b.close();
+  }
+});

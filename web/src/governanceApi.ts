@@ -41,17 +41,22 @@ export interface AuditVerify {
   head_seq: number; checked_at: number;
 }
 
-/** Legal holds and exports are read as the server sends them; the fields below are the ones the screens use. */
+/** A legal hold: messages by the custodians (any author when empty) in the spaces (any when empty), written in [from, to). */
 export interface LegalHold {
   id: number; name: string; reason: string; custodian_ids: number[]; space_ids: number[];
-  from_time: number | null; to_time: number | null; created_by: number; created_at: number;
-  released_by: number | null; released_at: number | null; [extra: string]: unknown;
+  from: number | null; to: number | null; created_by: number; created_at: number;
+  released_by: number | null; released_at: number | null; active: boolean;
 }
-export interface ExportFile { name: string; bytes?: number; size?: number; sha256?: string }
+export interface ExportQuery { custodian_ids?: number[]; space_ids?: number[]; from?: number | null; to?: number | null; keywords?: string[] }
 export interface ExportRecord {
-  id: string; created_by: number; created_at: number; query: Record<string, unknown>; message_count: number; file_count: number;
-  manifest_sha256: string; files?: (ExportFile | string)[]; [extra: string]: unknown;
+  id: string; created_by: number; created_at: number; query: ExportQuery; message_count: number; file_count: number; manifest_sha256: string;
 }
+export interface ExportManifest {
+  export_id: string; created_at: number; query: ExportQuery; counts: Record<string, number>;
+  files: { name: string; bytes: number; sha256: string }[];
+}
+/** The files every export writes (manifest.json lists the others with their SHA-256). */
+export const EXPORT_FILES = ['messages.json', 'transcript.txt', 'edits.json', 'attachments.json', 'manifest.json'] as const;
 
 const q = (params: Record<string, string | number | boolean | null | undefined>) => {
   const s = new URLSearchParams();
@@ -95,11 +100,11 @@ export const Gov = {
   verify: () => api<AuditVerify>('GET', '/api/v1/audit/verify'),
   auditExportUrl: (format: 'csv' | 'ndjson' | 'fhir', f: { from?: string; to?: string }) => `/api/v1/audit/export${q({ format, ...f })}`,
 
-  holds: () => api<{ items: LegalHold[] }>('GET', '/api/v1/legal-holds'),
-  createHold: (hold: { name: string; reason: string; custodian_ids: number[]; space_ids: number[]; from_time?: number | null; to_time?: number | null }) =>
+  holds: () => api<{ items: LegalHold[] }>('GET', '/api/v1/legal-holds?include_released=true'),
+  createHold: (hold: { name: string; reason: string; custodian_ids: number[]; space_ids: number[]; from: number | null; to: number | null }) =>
     api<LegalHold>('POST', '/api/v1/legal-holds', hold),
-  releaseHold: (id: number, reason: string) => api<LegalHold>('POST', `/api/v1/legal-holds/${id}/release`, { reason }),
+  releaseHold: (id: number) => api<LegalHold>('POST', `/api/v1/legal-holds/${id}/release`),
   exports: () => api<{ items: ExportRecord[] }>('GET', '/api/v1/exports'),
-  createExport: (query: Record<string, unknown>) => api<ExportRecord>('POST', '/api/v1/exports', query),
+  createExport: (query: ExportQuery) => api<ExportManifest>('POST', '/api/v1/exports', query),
   exportFileUrl: (id: string, name: string) => `/api/v1/exports/${enc(id)}/files/${enc(name)}`,
 };

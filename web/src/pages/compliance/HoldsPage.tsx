@@ -1,5 +1,5 @@
 // Legal holds: what they preserve (custodians, spaces, a time window), who placed them, and
-// releasing one with a reason. A held message is never purged, and one deleted while held keeps
+// releasing one. A held message is never purged, and one deleted while held keeps
 // its final text for e-discovery.
 import { useCallback, useEffect, useId, useState } from 'react';
 import { errorText, type User } from '../../api';
@@ -7,6 +7,7 @@ import { Gov, type LegalHold } from '../../governanceApi';
 import { fullTime, parseIds } from '../../lib/format';
 import { useApp } from '../../state';
 import PeoplePicker from '../../components/PeoplePicker';
+import { Confirm } from '../../components/Dialog';
 
 const toMillis = (local: string) => (local ? new Date(local).getTime() : null);
 
@@ -15,8 +16,8 @@ export default function HoldsPage() {
   const [error, setError] = useState('');
   const reload = useCallback(() => Gov.holds().then((p) => { setHolds(p.items); setError(''); }).catch((e) => setError(errorText(e))), []);
   useEffect(() => { void reload(); }, [reload]);
-  const active = holds?.filter((h) => !h.released_at) ?? [];
-  const released = holds?.filter((h) => h.released_at) ?? [];
+  const active = holds?.filter((h) => h.active) ?? [];
+  const released = holds?.filter((h) => !h.active) ?? [];
   return (
     <div className="holds-page">
       <h2>Legal holds</h2>
@@ -30,46 +31,40 @@ export default function HoldsPage() {
 }
 
 function HoldTable({ title, holds, onReleased }: { title: string; holds: LegalHold[]; onReleased: () => void }) {
-  const [releasing, setReleasing] = useState<number | null>(null);
-  const [reason, setReason] = useState('');
+  const [releasing, setReleasing] = useState<LegalHold | null>(null);
   const [error, setError] = useState('');
   return (
     <section aria-label={`${title} holds`}>
       <h3>{title}</h3>
       {holds.length === 0 ? <p className="muted">None.</p> : (
         <div className="table-scroll">
-          <table className="data-table">
-            <thead><tr><th scope="col">Name</th><th scope="col">Covers</th><th scope="col">Window</th><th scope="col">Placed</th><th scope="col"><span className="visually-hidden">Actions</span></th></tr></thead>
+          <table className="data-table holds-table">
+            <thead><tr><th scope="col">Name</th><th scope="col">Covers</th><th scope="col">Written</th><th scope="col">Placed</th><th scope="col"><span className="visually-hidden">Actions</span></th></tr></thead>
             <tbody>
               {holds.map((h) => (
                 <tr key={h.id}>
                   <td><strong>{h.name}</strong><div className="muted small">{h.reason}</div></td>
                   <td>
-                    {h.custodian_ids?.length ? <div>Custodians: {h.custodian_ids.join(', ')}</div> : null}
-                    {h.space_ids?.length ? <div>Spaces: {h.space_ids.join(', ')}</div> : null}
+                    <div>Custodians: {h.custodian_ids.length ? h.custodian_ids.join(', ') : 'anyone'}</div>
+                    <div>Spaces: {h.space_ids.length ? h.space_ids.join(', ') : 'any'}</div>
                   </td>
-                  <td>{h.from_time ? fullTime(h.from_time) : 'Any time'} – {h.to_time ? fullTime(h.to_time) : 'now'}</td>
-                  <td>{fullTime(h.created_at)}{h.released_at ? <div className="muted small">Released {fullTime(h.released_at)}</div> : null}</td>
-                  <td>
-                    {!h.released_at && (releasing === h.id ? (
-                      <form onSubmit={async (e) => {
-                        e.preventDefault();
-                        if (!reason.trim()) { setError('Give a reason for releasing the hold.'); return; }
-                        try { await Gov.releaseHold(h.id, reason.trim()); setReleasing(null); setReason(''); setError(''); onReleased(); } catch (err) { setError(errorText(err)); }
-                      }}>
-                        <label htmlFor={`release-${h.id}`}>Reason</label>
-                        <input id={`release-${h.id}`} value={reason} onChange={(e) => setReason(e.target.value)} autoFocus />
-                        <div className="row"><button type="submit" className="danger small">Release</button><button type="button" className="secondary small" onClick={() => setReleasing(null)}>Cancel</button></div>
-                      </form>
-                    ) : <button type="button" className="secondary small" onClick={() => { setReleasing(h.id); setError(''); }} aria-label={`Release ${h.name}`}>Release…</button>)}
-                  </td>
+                  <td>{h.from ? fullTime(h.from) : 'any time'} – {h.to ? fullTime(h.to) : 'now'}</td>
+                  <td>{fullTime(h.created_at)} by {h.created_by}{h.released_at ? <div className="muted small">Released {fullTime(h.released_at)} by {h.released_by}</div> : null}</td>
+                  <td>{h.active && <button type="button" className="secondary small" onClick={() => { setReleasing(h); setError(''); }} aria-label={`Release ${h.name}`}>Release</button>}</td>
                 </tr>
               ))}
             </tbody>
           </table>
         </div>
       )}
-      {error && <p className="error" role="alert">{error}</p>}
+      {releasing && (
+        <Confirm title={`Release “${releasing.name}”?`} confirmLabel="Release hold" error={error}
+          text="Messages it preserved become subject to retention again at the next purge. Releasing is recorded in the audit trail."
+          onClose={() => setReleasing(null)}
+          onConfirm={async () => {
+            try { await Gov.releaseHold(releasing.id); setReleasing(null); onReleased(); } catch (e) { setError(errorText(e)); }
+          }} />
+      )}
     </section>
   );
 }
@@ -95,7 +90,7 @@ function NewHold({ onCreated }: { onCreated: () => void }) {
         if (ids === null) { setError('Space ids must be numbers separated by commas.'); return; }
         if (custodians.length === 0 && ids.length === 0) { setError('A hold names custodians, spaces or both.'); return; }
         try {
-          await Gov.createHold({ name: name.trim(), reason: reason.trim(), custodian_ids: custodians.map((u) => u.id), space_ids: ids, from_time: toMillis(from), to_time: toMillis(to) });
+          await Gov.createHold({ name: name.trim(), reason: reason.trim(), custodian_ids: custodians.map((u) => u.id), space_ids: ids, from: toMillis(from), to: toMillis(to) });
           setDone(`Hold “${name.trim()}” placed.`);
           setName(''); setReason(''); setCustodians([]); setSpaceIds(''); setFrom(''); setTo('');
           onCreated();
@@ -104,7 +99,7 @@ function NewHold({ onCreated }: { onCreated: () => void }) {
         <div className="form-grid">
           <div><label htmlFor={`${id}-name`}>Name</label><input id={`${id}-name`} value={name} required onChange={(e) => setName(e.target.value)} /></div>
           <div><label htmlFor={`${id}-reason`}>Reason (matter, case number)</label><input id={`${id}-reason`} value={reason} onChange={(e) => setReason(e.target.value)} /></div>
-          <div><label htmlFor={`${id}-spaces`}>Space ids</label><input id={`${id}-spaces`} value={spaceIds} placeholder="e.g. 3, 7" list={`${id}-space-list`} onChange={(e) => setSpaceIds(e.target.value)} /></div>
+          <div><label htmlFor={`${id}-spaces`}>Space ids (empty: every space)</label><input id={`${id}-spaces`} value={spaceIds} placeholder="e.g. 3, 7" list={`${id}-space-list`} onChange={(e) => setSpaceIds(e.target.value)} /></div>
           <div><label htmlFor={`${id}-from`}>From</label><input id={`${id}-from`} type="datetime-local" value={from} onChange={(e) => setFrom(e.target.value)} /></div>
           <div><label htmlFor={`${id}-to`}>To</label><input id={`${id}-to`} type="datetime-local" value={to} onChange={(e) => setTo(e.target.value)} /></div>
         </div>

@@ -72,7 +72,7 @@ export default function ModerationQueue() {
       {error && <p className="error" role="alert">{error}</p>}
       {items === null && !error && <p className="muted">Loading the queue…</p>}
       {items && items.length === 0 && <p className="empty">Nothing is waiting for review.</p>}
-      <ul className="link-list queue">
+      <ul className="queue">
         {items?.map((item) => {
           const m = item.message;
           const spaceName = item.space?.name ?? `space ${m.space_id}`;
