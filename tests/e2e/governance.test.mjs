@@ -288,3 +288,30 @@ test('legal holds are placed and released, and an export of a space downloads it
     await b.close();
   }
 });
+
+test('every control on the compliance screens has a label', async () => {
+  const b = await openBrowser();
+  const unlabelled = () => b.page.evaluate(() => [...document.querySelectorAll('input, textarea, select')]
+    .filter((el) => el.type !== 'hidden' && el.getClientRects().length > 0)
+    .filter((el) => !(el.labels?.length || el.getAttribute('aria-label') || el.getAttribute('aria-labelledby')))
+    .map((el) => el.outerHTML.slice(0, 120)));
+  try {
+    await signIn(b.page, server.baseUrl, 'cora');
+    const open = (summary) => async () => { await b.page.locator('summary', { hasText: summary }).click(); };
+    const screens = [
+      ['#/compliance/moderation', null], ['#/compliance/audit', null], ['#/compliance/templates', open('Create a template from a document')],
+      ['#/compliance/templates/internal-community', open('New version')], ['#/compliance/templates/internal-community', open('Clone as a new template')],
+      ['#/compliance/holds', open('Place a hold')], ['#/compliance/exports', null],
+    ];
+    for (const [hash, reveal] of screens) {
+      await b.page.goto(`${server.baseUrl}/${hash}`);
+      await b.page.locator('#main h2').first().waitFor();
+      if (reveal) await reveal();
+      await b.page.waitForTimeout(300);
+      assert.deepEqual(await unlabelled(), [], `unlabelled controls on ${hash}`);
+    }
+    assert.deepEqual(b.errors, []);
+  } finally {
+    await b.close();
+  }
+});
