@@ -80,3 +80,9 @@ export async function post(client, spaceId, body) {
   if (res.status !== 201) throw new Error(`post: ${res.status} ${res.text}`);
   return res.body;
 }
+
+/** Visible inputs, text areas and selects with no label, as short HTML snippets (empty: all labelled). */
+export const unlabelledControls = (page) => page.evaluate(() => [...document.querySelectorAll('input, textarea, select')]
+  .filter((el) => el.type !== 'hidden' && el.getClientRects().length > 0)
+  .filter((el) => !(el.labels?.length || el.getAttribute('aria-label') || el.getAttribute('aria-labelledby')))
+  .map((el) => el.outerHTML.slice(0, 120)));

@@ -4,7 +4,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { createSpace, addMember } from '../integration/fixtures.mjs';
-import { openBrowser, signIn, startAppServer, messageWith, screenshot, waitForText, PASSWORD } from './browser.mjs';
+import { openBrowser, signIn, startAppServer, messageWith, screenshot, unlabelledControls, waitForText, PASSWORD } from './browser.mjs';
 
 let server, admin, users, compliance;
 
@@ -291,10 +291,7 @@ test('legal holds are placed and released, and an export of a space downloads it
 
 test('every control on the compliance screens has a label', async () => {
   const b = await openBrowser();
-  const unlabelled = () => b.page.evaluate(() => [...document.querySelectorAll('input, textarea, select')]
-    .filter((el) => el.type !== 'hidden' && el.getClientRects().length > 0)
-    .filter((el) => !(el.labels?.length || el.getAttribute('aria-label') || el.getAttribute('aria-labelledby')))
-    .map((el) => el.outerHTML.slice(0, 120)));
+  const unlabelled = () => unlabelledControls(b.page);
   try {
     await signIn(b.page, server.baseUrl, 'cora');
     const open = (summary) => async () => { await b.page.locator('summary', { hasText: summary }).click(); };

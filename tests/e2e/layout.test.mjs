@@ -3,7 +3,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { createSpace, addMember } from '../integration/fixtures.mjs';
-import { openBrowser, signIn, startAppServer, messageWith, messageAction, screenshot, post } from './browser.mjs';
+import { openBrowser, signIn, startAppServer, messageWith, messageAction, screenshot, post, unlabelledControls } from './browser.mjs';
 
 let server, users, channel, community;
 
@@ -131,10 +131,7 @@ test('keyboard: skip link, Enter sends, Esc closes dialogs and menus', async () 
 
 test('every form control on every screen has a label', async () => {
   const b = await openBrowser();
-  const unlabelled = () => b.page.evaluate(() => [...document.querySelectorAll('input, textarea, select')]
-    .filter((el) => el.type !== 'hidden' && el.getClientRects().length > 0)
-    .filter((el) => !(el.labels?.length || el.getAttribute('aria-label') || el.getAttribute('aria-labelledby')))
-    .map((el) => el.outerHTML.slice(0, 120)));
+  const unlabelled = () => unlabelledControls(b.page);
   try {
     await signIn(b.page, server.baseUrl, 'ana');
     const screens = [
