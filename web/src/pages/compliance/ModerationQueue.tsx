@@ -16,7 +16,10 @@ export default function ModerationQueue() {
   const { me, spaces } = useApp();
   const id = useId();
   const moderated = spaces.filter((s) => s.kind !== 'direct' && (s.my_role === 'owner' || s.my_role === 'moderator'));
-  const [spaceId, setSpaceId] = useState<number | null>(me.is_compliance ? null : moderated[0]?.id ?? null);
+  // The person's choice; until they choose: every space for compliance officers, else the first
+  // space they moderate (the sidebar's list may still be loading on a direct visit).
+  const [chosen, setChosen] = useState<number | null | undefined>(undefined);
+  const spaceId = chosen !== undefined ? chosen : me.is_compliance ? null : moderated[0]?.id ?? null;
   const [items, setItems] = useState<QueueItem[] | null>(null);
   const [error, setError] = useState('');
   const [done, setDone] = useState('');
@@ -61,7 +64,7 @@ export default function ModerationQueue() {
         <h2>Waiting for review</h2>
         <div className="row">
           <label htmlFor={`${id}-space`}>Space</label>
-          <select id={`${id}-space`} value={spaceId ?? ''} onChange={(e) => setSpaceId(e.target.value ? Number(e.target.value) : null)}>
+          <select id={`${id}-space`} value={spaceId ?? ''} onChange={(e) => setChosen(e.target.value ? Number(e.target.value) : null)}>
             {me.is_compliance && <option value="">All spaces</option>}
             {moderated.map((s) => <option key={s.id} value={s.id}>{s.name}</option>)}
           </select>
