@@ -34,6 +34,12 @@ int Serve(const rounds::Config& config) {
   bus::InProcessBus bus;
   SystemClock clock;
   app::Services services(**store, bus, clock, config);
+  // Signed checkpoints of the audit chain, outside the database; no serving without them.
+  if (auto started = services.audit.Start(); !started) {
+    log::Error("audit_start_failed", {{"reason", started.error().public_message}, {"detail", started.error().internal_message}});
+    std::cerr << "rounds: " << started.error().public_message << "\n";
+    return 1;
+  }
   if (config.demo) {
     auto accounts = app::SeedDemo(services, **store);
     if (!accounts) {
@@ -48,6 +54,7 @@ int Serve(const rounds::Config& config) {
   }
   transport::Server server(config, services, **store, bus);
   Status status = server.Run();
+  services.audit.Stop();  // signs the final head after the last write
   if (!status) {
     std::cerr << "rounds: " << status.error().public_message << "\n";
     return 1;

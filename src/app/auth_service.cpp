@@ -1,5 +1,6 @@
 #include <algorithm>
 
+#include "app/audit_log.hpp"
 #include "app/internal.hpp"
 #include "core/crypto.hpp"
 #include "core/log.hpp"
@@ -11,6 +12,19 @@ using namespace rounds::domain;
 namespace {
 constexpr int kMaxConcurrentHashes = 4;       // Argon2id uses 64 MiB per call
 constexpr std::int64_t kPersistEveryMillis = 60'000;  // last_seen written at most once a minute
+
+// The audit record of a sign-in attempt. The caller is not signed in, so it is recorded as
+// anonymous from its address; the account is the object (its id only — a name typed at the
+// sign-in form that matches no account is never recorded).
+AuditRecord SignInAttempt(const std::string& address, UserId user_id, UnixMillis now, AuditOutcome outcome,
+                          std::string reason) {
+  Actor anonymous;
+  anonymous.address = address;
+  AuditRecord r = AuditEntry(anonymous, "auth.login", "user", user_id != 0 ? std::to_string(user_id) : "", now);
+  r.outcome = outcome;
+  r.reason = std::move(reason);
+  return r;
+}
 }  // namespace
 
 // Holds one of the limited Argon2id slots for its lifetime.
@@ -61,22 +75,27 @@ Error LockedError(UnixMillis locked_until, UnixMillis now) {
   return e;
 }
 
-}  // namespace
-
-Result<UnixMillis> AuthService::CountFailure(UserId user_id, UnixMillis now) {
-  // The counter is re-read inside the write unit, so concurrent failures all count.
-  return store_.Write([&](store::WriteTx& tx) -> Result<UnixMillis> {
+// Counts a failed password for a known account and returns locked_until (0 when not locked). The
+// counter is re-read inside the write unit, so concurrent failures all count; the failure's audit
+// record commits with the counter.
+Result<UnixMillis> CountPasswordFailure(store::Store& store, const Config& config, UserId user_id, UnixMillis now,
+                                        const AuditRecord& audit) {
+  return store.Write([&](store::WriteTx& tx) -> Result<UnixMillis> {
     ROUNDS_ASSIGN_OR_RETURN(auto current, tx.FindCredentials(user_id));
     if (!current) return NotFound("User");
     current->failed_attempts += 1;
-    if (current->failed_attempts >= config_.lockout_threshold) {
-      current->locked_until = now + config_.lockout_seconds * 1000;
+    bool locks = current->failed_attempts >= config.lockout_threshold;
+    if (locks) {
+      current->locked_until = now + config.lockout_seconds * 1000;
       current->failed_attempts = 0;
     }
     ROUNDS_RETURN_IF_ERROR(tx.UpdateCredentials(*current));
+    ROUNDS_RETURN_IF_ERROR(AppendAudit(tx, audit, json{{"locked_out", locks}}));
     return current->locked_until;
   });
 }
+
+}  // namespace
 
 UnixMillis AuthService::UnknownLockedUntil(const std::string& username, UnixMillis now) {
   std::lock_guard lock(mutex_);
@@ -126,6 +145,7 @@ Result<LoginResult> AuthService::Login(const LoginRequest& request) {
     // Unknown names get the same answers as accounts: the same error, a hash's worth of time, and
     // a lock-out after the same number of failures — so neither reveals which accounts exist.
     if (UnixMillis locked_until = UnknownLockedUntil(username, now); locked_until > now) {
+      ROUNDS_RETURN_IF_ERROR(AuditNow(store_, SignInAttempt(request.address, 0, now, AuditOutcome::kDenied, "locked")));
       return tl::unexpected(LockedError(locked_until, now));
     }
     {
@@ -133,13 +153,15 @@ Result<LoginResult> AuthService::Login(const LoginRequest& request) {
       (void)crypto::VerifyPassword(request.password, dummy_hash_);
     }
     log::Info("login_failed", {{"reason", "unknown_user"}, {"address", request.address}});
-    if (UnixMillis locked_until = CountUnknownFailure(username, now); locked_until > now) {
-      return tl::unexpected(LockedError(locked_until, now));
-    }
+    UnixMillis locked_until = CountUnknownFailure(username, now);
+    ROUNDS_RETURN_IF_ERROR(AuditNow(store_, SignInAttempt(request.address, 0, now, AuditOutcome::kFailure, "unknown_user"),
+                                    json{{"locked_out", locked_until > now}}));
+    if (locked_until > now) return tl::unexpected(LockedError(locked_until, now));
     return invalid();
   }
   if (creds->locked_until > now) {
     log::Warn("login_locked", {{"user_id", user->id}, {"address", request.address}});
+    ROUNDS_RETURN_IF_ERROR(AuditNow(store_, SignInAttempt(request.address, user->id, now, AuditOutcome::kDenied, "locked")));
     return tl::unexpected(LockedError(creds->locked_until, now));
   }
   bool verified;
@@ -148,12 +170,16 @@ Result<LoginResult> AuthService::Login(const LoginRequest& request) {
     verified = crypto::VerifyPassword(request.password, creds->password_hash);
   }
   if (!verified) {
-    auto locked_until = CountFailure(user->id, now);
+    auto locked_until =
+        CountPasswordFailure(store_, config_, user->id, now, SignInAttempt(request.address, user->id, now, AuditOutcome::kFailure, "wrong_password"));
+    // The failure must be on record before the caller gets an answer (fail closed).
+    if (!locked_until) return tl::unexpected(locked_until.error());
     log::Info("login_failed", {{"reason", "bad_password"}, {"user_id", user->id}, {"address", request.address}});
-    if (locked_until && *locked_until > now) return tl::unexpected(LockedError(*locked_until, now));
+    if (*locked_until > now) return tl::unexpected(LockedError(*locked_until, now));
     return invalid();
   }
   if (user->disabled) {
+    ROUNDS_RETURN_IF_ERROR(AuditNow(store_, SignInAttempt(request.address, user->id, now, AuditOutcome::kDenied, "disabled")));
     return Fail(ErrorCode::kForbidden, "account_disabled", "This account is disabled.");
   }
   LoginResult result;
@@ -176,7 +202,14 @@ Result<LoginResult> AuthService::Login(const LoginRequest& request) {
       current->locked_until = 0;
       ROUNDS_RETURN_IF_ERROR(tx.UpdateCredentials(*current));
     }
-    return tx.InsertSession(s);
+    ROUNDS_ASSIGN_OR_RETURN(SessionId id, tx.InsertSession(s));
+    Actor signed_in;
+    signed_in.user = *user;
+    signed_in.session_id = id;
+    signed_in.address = request.address;
+    ROUNDS_RETURN_IF_ERROR(AppendAudit(tx, AuditEntry(signed_in, "auth.login", "user", std::to_string(user->id), now),
+                                       json{{"bearer", s.is_bearer}}));
+    return id;
   }));
   {
     std::lock_guard lock(mutex_);
@@ -249,7 +282,11 @@ void AuthService::Touch(SessionId session_id) {
 
 Status AuthService::Logout(const Actor& actor) {
   SessionId id = actor.session_id;
-  ROUNDS_RETURN_IF_ERROR(store_.Write([&](store::WriteTx& tx) { return tx.DeleteSession(id); }));
+  UnixMillis now = clock_.NowMillis();
+  ROUNDS_RETURN_IF_ERROR(store_.Write([&](store::WriteTx& tx) -> Status {
+    ROUNDS_RETURN_IF_ERROR(tx.DeleteSession(id));
+    return AppendAudit(tx, AuditEntry(actor, "auth.logout", "user", std::to_string(actor.user.id), now));
+  }));
   {
     std::lock_guard lock(mutex_);
     std::erase_if(cache_, [id](const auto& kv) { return kv.second.session.id == id; });
@@ -266,7 +303,16 @@ Status AuthService::ChangePassword(const Actor& actor, const std::string& curren
   }));
   if (!creds) return NotFound("User");
   UnixMillis now = clock_.NowMillis();
-  if (creds->locked_until > now) return tl::unexpected(LockedError(creds->locked_until, now));
+  auto audit = [&](AuditOutcome outcome, std::string reason) {
+    AuditRecord r = AuditEntry(actor, "auth.password_change", "user", std::to_string(actor.user.id), now);
+    r.outcome = outcome;
+    r.reason = std::move(reason);
+    return r;
+  };
+  if (creds->locked_until > now) {
+    ROUNDS_RETURN_IF_ERROR(AuditNow(store_, audit(AuditOutcome::kDenied, "locked")));
+    return tl::unexpected(LockedError(creds->locked_until, now));
+  }
   bool verified;
   {
     HashSlot slot(*this);
@@ -274,11 +320,18 @@ Status AuthService::ChangePassword(const Actor& actor, const std::string& curren
   }
   if (!verified) {
     // Someone holding a session must not get unlimited guesses at the password behind it.
-    ROUNDS_ASSIGN_OR_RETURN(UnixMillis locked_until, CountFailure(actor.user.id, now));
+    ROUNDS_ASSIGN_OR_RETURN(UnixMillis locked_until,
+                            CountPasswordFailure(store_, config_, actor.user.id, now, audit(AuditOutcome::kFailure, "wrong_password")));
     if (locked_until > now) return tl::unexpected(LockedError(locked_until, now));
     return Fail(ErrorCode::kForbidden, "invalid_credentials", "The current password is not right.");
   }
-  ROUNDS_ASSIGN_OR_RETURN(std::string hash, HashNewPassword(replacement, actor.user.username));
+  auto hashed = HashNewPassword(replacement, actor.user.username);
+  if (!hashed) {
+    // The policy's problem code (a fixed code, never the password) says why.
+    ROUNDS_RETURN_IF_ERROR(AuditNow(store_, audit(AuditOutcome::kFailure, hashed.error().problem)));
+    return tl::unexpected(hashed.error());
+  }
+  const std::string& hash = *hashed;
   SessionId keep = actor.session_id;
   ROUNDS_ASSIGN_OR_RETURN(auto ended, store_.Write([&](store::WriteTx& tx) -> Result<std::vector<SessionId>> {
     ROUNDS_ASSIGN_OR_RETURN(auto c, tx.FindCredentials(actor.user.id));
@@ -292,6 +345,8 @@ Status AuthService::ChangePassword(const Actor& actor, const std::string& curren
       ROUNDS_RETURN_IF_ERROR(tx.DeleteSession(s.id));
       others.push_back(s.id);
     }
+    ROUNDS_RETURN_IF_ERROR(AppendAudit(tx, audit(AuditOutcome::kSuccess, ""),
+                                       json{{"sessions_ended", others.size()}}));
     return others;
   }));
   {

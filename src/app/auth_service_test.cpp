@@ -1,6 +1,7 @@
 // AuthService against a real SQLite store with a manual clock.
 #include <set>
 #include <thread>
+#include <tuple>
 
 #include "app/service_test_support.hpp"
 
@@ -285,6 +286,46 @@ TEST_F(AuthServiceTest, AResetPasswordEndsEverySessionAndUnlocks) {
   ASSERT_TRUE(services_->directory.ResetPassword(Actor::System(), nia.user.id, "a reset long passphrase"));
   EXPECT_FALSE(services_->auth.Authenticate(login->token));
   EXPECT_TRUE(SignIn("nia", "a reset long passphrase"));
+}
+
+// The audit records of sign-ins and sign-outs, newest last: (action, outcome, reason, object_id).
+std::vector<std::tuple<std::string, std::string, std::string, std::string>> AuthTrail(store::Store& store) {
+  auto records = store.Read([](store::ReadTx& tx) { return tx.ListAudit(0, 1000); });
+  EXPECT_TRUE(records);
+  std::vector<std::tuple<std::string, std::string, std::string, std::string>> out;
+  for (const auto& r : *records) {
+    if (r.action.rfind("auth.", 0) == 0) {
+      out.emplace_back(r.action, std::string(ToString(r.outcome)), r.reason, r.object_id);
+    }
+  }
+  return out;
+}
+
+TEST_F(AuthServiceTest, EverySignInOutcomeIsAuditedWithItsReasonButNeverAnUnknownName) {
+  Actor nia = MakeUser("nia");
+  const std::string id = std::to_string(nia.user.id);
+  ASSERT_FALSE(SignIn("nobody-at-all", "some password"));
+  ASSERT_FALSE(SignIn("nia", "not the password"));
+  auto good = SignIn("nia", kPassword);
+  ASSERT_TRUE(good);
+  Actor signed_in = *services_->auth.Authenticate(good->token);
+  ASSERT_TRUE(services_->auth.Logout(signed_in));
+  for (int i = 0; i < 3; ++i) (void)SignIn("nia", "not the password");  // threshold 3: locked
+  ASSERT_FALSE(SignIn("nia", kPassword));
+  using Row = std::tuple<std::string, std::string, std::string, std::string>;
+  EXPECT_EQ(AuthTrail(*store_), (std::vector<Row>{{"auth.login", "failure", "unknown_user", ""},
+                                                  {"auth.login", "failure", "wrong_password", id},
+                                                  {"auth.login", "success", "", id},
+                                                  {"auth.logout", "success", "", id},
+                                                  {"auth.login", "failure", "wrong_password", id},
+                                                  {"auth.login", "failure", "wrong_password", id},
+                                                  {"auth.login", "failure", "wrong_password", id},
+                                                  {"auth.login", "denied", "locked", id}}));
+  auto records = store_->Read([](store::ReadTx& tx) { return tx.ListAudit(0, 1000); });
+  for (const auto& r : *records) {
+    EXPECT_EQ(r.details_json.find("nobody"), std::string::npos);
+    EXPECT_EQ(r.details_json.find("password\""), std::string::npos);
+  }
 }
 
 }  // namespace

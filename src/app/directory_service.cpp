@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <sstream>
 
+#include "app/audit_log.hpp"
 #include "app/internal.hpp"
 #include "core/crypto.hpp"
 #include "core/log.hpp"
@@ -11,11 +12,40 @@ using namespace rounds::domain;
 
 namespace {
 
-// The checks read the caller's current record: rights revoked since sign-in are gone at once.
-Status RequireAdmin(store::Store& store, const Actor& actor) {
+// The checks read the caller's current record: rights revoked since sign-in are gone at once. A
+// refusal is put on the audit trail as `action` denied before the caller hears of it.
+Status RequireAdmin(store::Store& store, const Clock& clock, const Actor& actor, const char* action,
+                    const char* object_type, std::string object_id = {}) {
   ROUNDS_ASSIGN_OR_RETURN(Actor current, store.Read([&](store::ReadTx& tx) { return internal::Current(tx, actor); }));
-  if (!current.IsAdmin()) return Forbidden("admin_required", "Only administrators can do that.");
+  if (!current.IsAdmin()) {
+    AuditRecord denied = AuditEntry(current, action, object_type, std::move(object_id), clock.NowMillis());
+    denied.outcome = AuditOutcome::kDenied;
+    denied.reason = "admin_required";
+    ROUNDS_RETURN_IF_ERROR(AuditNow(store, std::move(denied)));
+    return Forbidden("admin_required", "Only administrators can do that.");
+  }
   return Ok();
+}
+
+// The audit actions an accepted patch performs: the account switched on or off, its rights
+// changed, its profile changed (each with the names of the fields, never their values).
+std::vector<std::pair<std::string, json>> PatchActions(const User& before, const User& after) {
+  std::vector<std::pair<std::string, json>> actions;
+  if (before.disabled != after.disabled) actions.emplace_back(after.disabled ? "user.disable" : "user.enable", json::object());
+  if (before.is_admin != after.is_admin || before.is_compliance != after.is_compliance) {
+    actions.emplace_back("user.roles", json{{"is_admin", after.is_admin}, {"is_compliance", after.is_compliance}});
+  }
+  json fields = json::array();
+  if (before.display_name != after.display_name) fields.push_back("display_name");
+  if (before.email != after.email) fields.push_back("email");
+  if (before.job_role != after.job_role) fields.push_back("job_role");
+  if (before.department_ids != after.department_ids) fields.push_back("department_ids");
+  if (!fields.empty()) {
+    json details{{"fields", fields}};
+    if (before.department_ids != after.department_ids) details["department_ids"] = after.department_ids;
+    actions.emplace_back("user.update", details);
+  }
+  return actions;
 }
 
 Result<Actor> RequireStaff(store::Store& store, const Actor& actor) {
@@ -79,7 +109,7 @@ DirectoryService::DirectoryService(store::Store& store, AuthService& auth, const
     : store_(store), auth_(auth), clock_(clock) {}
 
 Result<User> DirectoryService::CreateUser(const Actor& actor, const NewUser& request) {
-  ROUNDS_RETURN_IF_ERROR(RequireAdmin(store_, actor));
+  ROUNDS_RETURN_IF_ERROR(RequireAdmin(store_, clock_, actor, "user.create", "user"));
   User user;
   user.username = request.username;
   std::transform(user.username.begin(), user.username.end(), user.username.begin(),
@@ -111,7 +141,12 @@ Result<User> DirectoryService::CreateUser(const Actor& actor, const NewUser& req
       ROUNDS_ASSIGN_OR_RETURN(auto dept, tx.FindDepartment(d));
       if (!dept) return InvalidArgument("unknown_department", "No department has id " + std::to_string(d) + ".", "/department_ids");
     }
-    return tx.InsertUser(user, hash);
+    ROUNDS_ASSIGN_OR_RETURN(UserId created, tx.InsertUser(user, hash));
+    ROUNDS_RETURN_IF_ERROR(AppendAudit(tx, AuditEntry(actor, "user.create", "user", std::to_string(created), user.created_at),
+                                       json{{"is_admin", user.is_admin},
+                                            {"is_compliance", user.is_compliance},
+                                            {"department_ids", user.department_ids}}));
+    return created;
   });
   if (!id) {
     if (id.error().code == ErrorCode::kConflict) {
@@ -145,7 +180,7 @@ Result<json> DirectoryService::GetUser(const Actor& actor, UserId id) {
 }
 
 Result<json> DirectoryService::UpdateUser(const Actor& actor, UserId id, const UserPatch& patch) {
-  ROUNDS_RETURN_IF_ERROR(RequireAdmin(store_, actor));
+  ROUNDS_RETURN_IF_ERROR(RequireAdmin(store_, clock_, actor, "user.update", "user", std::to_string(id)));
   ROUNDS_RETURN_IF_ERROR(ValidateProfile(patch.display_name, patch.email));
   if (patch.disabled && *patch.disabled && id == actor.user.id) {
     return Fail(ErrorCode::kConflict, "cannot_disable_self", "You cannot disable your own account.");
@@ -153,6 +188,7 @@ Result<json> DirectoryService::UpdateUser(const Actor& actor, UserId id, const U
   ROUNDS_ASSIGN_OR_RETURN(User updated, store_.Write([&](store::WriteTx& tx) -> Result<User> {
     ROUNDS_ASSIGN_OR_RETURN(auto user, tx.FindUser(id));
     if (!user) return NotFound("User");
+    const User before = *user;
     if (patch.display_name) user->display_name = *patch.display_name;
     if (patch.email) user->email = *patch.email;
     if (patch.job_role) user->job_role = *patch.job_role;
@@ -167,6 +203,10 @@ Result<json> DirectoryService::UpdateUser(const Actor& actor, UserId id, const U
     if (patch.is_compliance) user->is_compliance = *patch.is_compliance;
     if (patch.disabled) user->disabled = *patch.disabled;
     ROUNDS_RETURN_IF_ERROR(tx.UpdateUser(*user));
+    UnixMillis now = clock_.NowMillis();
+    for (auto& [action, details] : PatchActions(before, *user)) {
+      ROUNDS_RETURN_IF_ERROR(AppendAudit(tx, AuditEntry(actor, action, "user", std::to_string(id), now), details));
+    }
     return *user;
   }));
   auth_.UserChanged(updated);
@@ -189,6 +229,10 @@ Result<json> DirectoryService::UpdateProfile(const Actor& actor, const UserPatch
     if (own.display_name) user->display_name = *own.display_name;
     if (own.email) user->email = *own.email;
     ROUNDS_RETURN_IF_ERROR(tx.UpdateUser(*user));
+    UnixMillis now = clock_.NowMillis();
+    for (auto& [action, details] : PatchActions(current.user, *user)) {
+      ROUNDS_RETURN_IF_ERROR(AppendAudit(tx, AuditEntry(actor, action, "user", std::to_string(user->id), now), details));
+    }
     return *user;
   }));
   auth_.UserChanged(updated);
@@ -196,7 +240,7 @@ Result<json> DirectoryService::UpdateProfile(const Actor& actor, const UserPatch
 }
 
 Status DirectoryService::ResetPassword(const Actor& actor, UserId id, const std::string& password) {
-  ROUNDS_RETURN_IF_ERROR(RequireAdmin(store_, actor));
+  ROUNDS_RETURN_IF_ERROR(RequireAdmin(store_, clock_, actor, "user.password_reset", "user", std::to_string(id)));
   ROUNDS_ASSIGN_OR_RETURN(auto user, store_.Read([&](store::ReadTx& tx) { return tx.FindUser(id); }));
   if (!user) return NotFound("User");
   ROUNDS_ASSIGN_OR_RETURN(std::string hash, auth_.HashNewPassword(password, user->username));
@@ -206,7 +250,8 @@ Status DirectoryService::ResetPassword(const Actor& actor, UserId id, const std:
     creds->password_hash = hash;
     creds->failed_attempts = 0;
     creds->locked_until = 0;
-    return tx.UpdateCredentials(*creds);
+    ROUNDS_RETURN_IF_ERROR(tx.UpdateCredentials(*creds));
+    return AppendAudit(tx, AuditEntry(actor, "user.password_reset", "user", std::to_string(id), clock_.NowMillis()));
   }));
   // A reset ends every session: whoever knew the old password is out.
   ROUNDS_RETURN_IF_ERROR(auth_.EndSessionsForUser(id).map([](int) {}));
@@ -224,7 +269,7 @@ Result<json> DirectoryService::ListDepartments(const Actor& actor) {
 
 Result<Department> DirectoryService::CreateDepartment(const Actor& actor, const std::string& name,
                                                       std::optional<DepartmentId> parent_id) {
-  ROUNDS_RETURN_IF_ERROR(RequireAdmin(store_, actor));
+  ROUNDS_RETURN_IF_ERROR(RequireAdmin(store_, clock_, actor, "department.create", "department"));
   if (name.empty() || CodePointCount(name) > 100 || !IsValidUtf8(name)) {
     return InvalidArgument("invalid_value", "A department name is 1 to 100 characters.", "/name");
   }
@@ -235,6 +280,9 @@ Result<Department> DirectoryService::CreateDepartment(const Actor& actor, const 
     }
     Department d{0, name, parent_id};
     ROUNDS_ASSIGN_OR_RETURN(d.id, tx.InsertDepartment(d));
+    // The id, not the name: records carry ids and codes only.
+    ROUNDS_RETURN_IF_ERROR(AppendAudit(tx, AuditEntry(actor, "department.create", "department", std::to_string(d.id), clock_.NowMillis()),
+                                       json{{"parent_id", parent_id ? json(*parent_id) : json(nullptr)}}));
     return d;
   });
   if (!created && created.error().code == ErrorCode::kConflict) {
@@ -244,7 +292,7 @@ Result<Department> DirectoryService::CreateDepartment(const Actor& actor, const 
 }
 
 Result<ImportReport> DirectoryService::ImportUsersCsv(const Actor& actor, const std::string& csv) {
-  ROUNDS_RETURN_IF_ERROR(RequireAdmin(store_, actor));
+  ROUNDS_RETURN_IF_ERROR(RequireAdmin(store_, clock_, actor, "user.import", "user"));
   ImportReport report;
   std::istringstream in(csv);
   std::string line;
@@ -302,6 +350,11 @@ Result<ImportReport> DirectoryService::ImportUsersCsv(const Actor& actor, const 
     }
   }
   if (header.empty()) return InvalidArgument("invalid_csv", "The file is empty.");
+  // Each account and department the import created has its own record; this one sums it up.
+  ROUNDS_RETURN_IF_ERROR(AuditNow(store_, AuditEntry(actor, "user.import", "user", "", clock_.NowMillis()),
+                                  json{{"imported", report.imported},
+                                       {"skipped_existing", report.skipped_existing},
+                                       {"rejected", report.errors.size() - static_cast<std::size_t>(report.skipped_existing)}}));
   return report;
 }
 

@@ -202,5 +202,41 @@ TEST_F(DirectoryTest, ImportRefusesAFileWithoutTheRequiredColumns) {
   EXPECT_EQ(services_->directory.ImportUsersCsv(Actor::System(), "").error().problem, "invalid_csv");
 }
 
+TEST_F(DirectoryTest, EveryAdministrativeActIsAuditedAndARefusalToo) {
+  Actor admin = MakeUser("ada", /*admin=*/true);
+  Actor staff = MakeUser("ben");
+  auto dept = services_->directory.CreateDepartment(admin, "Cardiology", std::nullopt);
+  ASSERT_TRUE(dept);
+  auto created = services_->directory.CreateUser(admin, Candidate("cal"));
+  ASSERT_TRUE(created);
+  UserPatch patch;
+  patch.is_compliance = true;
+  patch.job_role = "Privacy Officer";
+  ASSERT_TRUE(services_->directory.UpdateUser(admin, created->id, patch));
+  UserPatch disable;
+  disable.disabled = true;
+  ASSERT_TRUE(services_->directory.UpdateUser(admin, created->id, disable));
+  ASSERT_TRUE(services_->directory.ResetPassword(admin, created->id, "another long passphrase"));
+  auto report = services_->directory.ImportUsersCsv(
+      admin, "username,display_name,email,job_role,department\ndee,Dee,,Nurse,Cardiology\nBad Name,X,,,\n");
+  ASSERT_TRUE(report);
+  EXPECT_FALSE(services_->directory.CreateUser(staff, Candidate("eve")));
+
+  auto records = store_->Read([](store::ReadTx& tx) { return tx.ListAudit(0, 1000); });
+  ASSERT_TRUE(records);
+  std::vector<std::string> acts;
+  for (const auto& r : *records) {
+    if (r.actor_id == admin.user.id || r.actor_id == staff.user.id) {
+      acts.push_back(r.action + " " + std::string(ToString(r.outcome)));
+    }
+    EXPECT_EQ(r.details_json.find("Cardiology"), std::string::npos) << "names are not recorded, ids are";
+  }
+  EXPECT_EQ(acts, (std::vector<std::string>{"department.create success", "user.create success", "user.roles success",
+                                            "user.update success", "user.disable success", "user.password_reset success",
+                                            "user.create success", "user.import success", "user.create denied"}));
+  const auto& import = (*records)[records->size() - 2];
+  EXPECT_EQ(json::parse(import.details_json), (json{{"imported", 1}, {"skipped_existing", 0}, {"rejected", 1}}));
+}
+
 }  // namespace
 }  // namespace rounds::app

@@ -1,4 +1,5 @@
 #include "cli/cli.hpp"
+#include "cli/cli_audit.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -298,6 +299,9 @@ int Main(int argc, char** argv, ServeFunction serve, RoutesFunction routes) {
     if (auto s = offline.store->Backup(backup_to); !s) throw CLI::RuntimeError(Report(s.error()));
     std::cout << "backed up to " << backup_to << "\n";
   });
+
+  AddAuditCommands(app);     // cli_audit.cpp
+  AddTemplateCommands(app);  // cli_template.cpp
 
   app.add_subcommand("routes", "Print every HTTP route the server registers.")
       ->callback([&] { throw CLI::RuntimeError(routes()); });

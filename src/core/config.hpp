@@ -47,6 +47,12 @@ struct Config {
   std::string log_level = "info";
   bool demo = false;                        // seed demo data at start (idempotent)
 
+  // Audit trail: signed checkpoints of the chain head, kept outside the database
+  std::string audit_checkpoint_file;        // empty: <data_dir>/audit/checkpoints.log
+  std::string audit_signing_key_file;       // empty: <data_dir>/audit/signing.key (public half: .pub)
+  std::int64_t audit_checkpoint_records = 1000;  // sign after this many new records ...
+  std::int64_t audit_checkpoint_seconds = 60;    // ... or this long after a new record
+
   std::string DatabasePath() const;
 };
 

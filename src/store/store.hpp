@@ -73,6 +73,21 @@ struct SearchQuery {
   int offset = 0;
 };
 
+// Filters for the audit trail; every filter that is set must match. Pages by seq: newest first
+// ending before `before_seq`, or oldest first starting after `after_seq` when that is set.
+struct AuditQuery {
+  std::optional<std::int64_t> actor_id;
+  std::string action_prefix;             // "auth." matches auth.login, auth.logout, ...
+  std::string object_type;
+  std::string object_id;
+  std::optional<AuditOutcome> outcome;
+  std::optional<UnixMillis> from;        // time >= from
+  std::optional<UnixMillis> to;          // time < to
+  std::optional<std::int64_t> before_seq;
+  std::optional<std::int64_t> after_seq;
+  int limit = 50;
+};
+
 struct SearchHit {
   Message message;
   std::string snippet;                   // with [[ and ]] around matched terms; no HTML
@@ -140,6 +155,8 @@ class ReadTx {
   // Audit trail: the newest record (nullopt when empty), and records after `after_seq` oldest first.
   virtual Result<std::optional<AuditRecord>> LastAuditRecord() = 0;
   virtual Result<std::vector<AuditRecord>> ListAudit(std::int64_t after_seq, int limit) = 0;
+  // Records matching `query`, at most query.limit, in the order AuditQuery describes.
+  virtual Result<std::vector<AuditRecord>> SearchAudit(const AuditQuery& query) = 0;
 };
 
 class WriteTx : public ReadTx {

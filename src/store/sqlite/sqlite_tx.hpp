@@ -44,6 +44,7 @@ class SqliteTx final : public WriteTx {
   Result<std::optional<AuditRecord>> LastAuditRecord() override;
   Result<std::vector<AuditRecord>> ListAudit(std::int64_t after_seq, int limit) override;
   Status InsertAudit(const AuditRecord& record) override;
+  Result<std::vector<AuditRecord>> SearchAudit(const AuditQuery& query) override;  // sqlite_tx_audit.cpp
 
   Result<DepartmentId> InsertDepartment(const Department& department) override;
   Result<UserId> InsertUser(const User& user, const std::string& password_hash) override;

@@ -1,0 +1,42 @@
+#include "app/audit_log.hpp"
+
+#include "core/crypto.hpp"
+#include "governance/audit/audit_chain.hpp"
+
+namespace rounds::app {
+
+std::string AuditRole(const Actor& actor) {
+  if (actor.is_system) return "system";
+  if (actor.user.id == 0) return "anonymous";
+  if (actor.user.is_admin) return "admin";
+  if (actor.user.is_compliance) return "compliance";
+  if (actor.user.kind == domain::AccountKind::kPatient) return "patient";
+  return "staff";
+}
+
+domain::AuditRecord AuditEntry(const Actor& actor, std::string action, std::string object_type,
+                               std::string object_id, UnixMillis now) {
+  domain::AuditRecord r;
+  r.time = now;
+  r.actor_id = actor.is_system ? 0 : actor.user.id;
+  r.actor_role = AuditRole(actor);
+  r.action = std::move(action);
+  r.object_type = std::move(object_type);
+  r.object_id = std::move(object_id);
+  r.address = actor.address;
+  if (actor.session_id != 0) r.session_hash = crypto::Sha256Hex("session:" + std::to_string(actor.session_id)).substr(0, 32);
+  return r;
+}
+
+Status AppendAudit(store::WriteTx& tx, domain::AuditRecord record, const nlohmann::json& details) {
+  record.details_json = details.is_object() ? details.dump() : "{}";
+  ROUNDS_ASSIGN_OR_RETURN(auto last, tx.LastAuditRecord());
+  governance::audit::Chain(record, last ? &*last : nullptr);
+  return tx.InsertAudit(record);
+}
+
+Status AuditNow(store::Store& store, domain::AuditRecord record, const nlohmann::json& details) {
+  return store.RunWrite([&](store::WriteTx& tx) { return AppendAudit(tx, record, details); });
+}
+
+}  // namespace rounds::app

@@ -1,0 +1,530 @@
+#include "app/audit_service.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "app/audit_log.hpp"
+#include "app/internal.hpp"
+#include "core/log.hpp"
+
+namespace rounds::app {
+
+using governance::audit::Checkpoint;
+using governance::audit::SigningKey;
+using governance::audit::VerifyReport;
+using nlohmann::json;
+
+namespace {
+
+constexpr int kVerifyPageSize = 5000;
+constexpr std::size_t kSecretKeyHexSize = 128;  // libsodium's 64-byte secret key (seed ‖ public key)
+
+Result<std::string> ReadTrimmed(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return NotFound("File '" + path + "'");
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string s = text.str();
+  auto begin = s.find_first_not_of(" \t\r\n");
+  auto end = s.find_last_not_of(" \t\r\n");
+  return begin == std::string::npos ? std::string() : s.substr(begin, end - begin + 1);
+}
+
+// Writes `text` to a new file with `mode`, flushed to disk; fails if the file exists.
+Status WriteNewFile(const std::string& path, const std::string& text, mode_t mode) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+  if (fd < 0) return Fail(ErrorCode::kInternal, "audit_key", "Cannot create the audit signing key.", "open " + path);
+  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok) return Fail(ErrorCode::kInternal, "audit_key", "Cannot write the audit signing key.", "write " + path);
+  return Ok();
+}
+
+bool IsHex(const std::string& s) {
+  return s.find_first_not_of("0123456789abcdef") == std::string::npos;
+}
+
+// Quotes a CSV field when needed, and defuses cells a spreadsheet would run as a formula.
+std::string CsvField(const std::string& value) {
+  std::string v = value;
+  if (!v.empty() && std::string_view("=+-@\t\r").find(v.front()) != std::string_view::npos) v.insert(0, "'");
+  if (v.find_first_of(",\"\r\n") == std::string::npos) return v;
+  std::string out = "\"";
+  for (char c : v) {
+    if (c == '"') out.push_back('"');
+    out.push_back(c);
+  }
+  out.push_back('"');
+  return out;
+}
+
+json Coding(const char* system, const std::string& code, const char* display) {
+  json c{{"system", system}, {"code", code}};
+  if (display != nullptr) c["display"] = display;
+  return c;
+}
+
+bool StartsWith(const std::string& s, std::string_view prefix) { return s.compare(0, prefix.size(), prefix) == 0; }
+
+// The verb of an action ("user.create" -> "create").
+std::string Verb(const std::string& action) {
+  auto dot = action.rfind('.');
+  return dot == std::string::npos ? action : action.substr(dot + 1);
+}
+
+}  // namespace
+
+// ---- Files ------------------------------------------------------------------------------------
+
+AuditFiles AuditFiles::For(const Config& config) {
+  std::filesystem::path dir = std::filesystem::path(config.data_dir) / "audit";
+  AuditFiles files;
+  files.checkpoints = config.audit_checkpoint_file.empty() ? (dir / "checkpoints.log").string() : config.audit_checkpoint_file;
+  std::filesystem::path key = config.audit_signing_key_file.empty() ? dir / "signing.key" : std::filesystem::path(config.audit_signing_key_file);
+  files.signing_key = key.string();
+  files.public_key = key.replace_extension(".pub").string();
+  return files;
+}
+
+Result<SigningKey> LoadOrCreateSigningKey(const AuditFiles& files) {
+  std::error_code ec;
+  if (std::filesystem::exists(files.signing_key, ec)) {
+    ROUNDS_ASSIGN_OR_RETURN(std::string secret, ReadTrimmed(files.signing_key));
+    if (secret.size() != kSecretKeyHexSize || !IsHex(secret)) {
+      return Fail(ErrorCode::kInternal, "audit_key", "The audit signing key file is not valid.", files.signing_key);
+    }
+    struct stat st {};
+    if (::stat(files.signing_key.c_str(), &st) == 0 && (st.st_mode & 077) != 0) {
+      log::Warn("audit_key_permissions", {{"path", files.signing_key}, {"hint", "chmod 600"}});
+    }
+    SigningKey key{secret.substr(kSecretKeyHexSize / 2), secret};
+    if (!std::filesystem::exists(files.public_key, ec)) {
+      ROUNDS_RETURN_IF_ERROR(WriteNewFile(files.public_key, key.public_key_hex + "\n", 0644));
+    }
+    return key;
+  }
+  auto parent = std::filesystem::path(files.signing_key).parent_path();
+  if (!parent.empty()) {
+    std::filesystem::create_directories(parent, ec);
+    if (ec) return Fail(ErrorCode::kInternal, "audit_key", "Cannot create the audit folder.", parent.string() + ": " + ec.message());
+  }
+  SigningKey key = SigningKey::Generate();
+  // The secret is written owner-only from the first byte (mode given to open, not chmod after).
+  ROUNDS_RETURN_IF_ERROR(WriteNewFile(files.signing_key, key.secret_key_hex + "\n", 0600));
+  std::filesystem::remove(files.public_key, ec);
+  ROUNDS_RETURN_IF_ERROR(WriteNewFile(files.public_key, key.public_key_hex + "\n", 0644));
+  log::Info("audit_key_created", {{"public_key", key.public_key_hex}, {"path", files.public_key}});
+  return key;
+}
+
+Result<std::string> ReadPublicKeyFile(const std::string& path) { return ReadTrimmed(path); }
+
+Result<std::vector<Checkpoint>> ReadCheckpoints(const std::string& path) {
+  std::vector<Checkpoint> out;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return out;
+  std::stringstream text;
+  text << in.rdbuf();
+  const std::string all = text.str();
+  std::size_t pos = 0;
+  int line_number = 0;
+  while (pos < all.size()) {
+    auto end = all.find('\n', pos);
+    bool terminated = end != std::string::npos;
+    std::string line = all.substr(pos, terminated ? end - pos : std::string::npos);
+    pos = terminated ? end + 1 : all.size();
+    ++line_number;
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    auto checkpoint = Checkpoint::FromLine(line);
+    if (!checkpoint) {
+      // A crash while appending can leave a torn last line; anything else is damage.
+      if (!terminated) break;
+      return InvalidArgument("bad_checkpoint", path + ":" + std::to_string(line_number) + ": " +
+                                                   checkpoint.error().public_message);
+    }
+    out.push_back(*checkpoint);
+  }
+  return out;
+}
+
+Status AppendCheckpoint(const std::string& path, const Checkpoint& checkpoint) {
+  auto parent = std::filesystem::path(path).parent_path();
+  std::error_code ec;
+  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (fd < 0) return Fail(ErrorCode::kInternal, "audit_checkpoint", "Cannot open the audit checkpoint file.", path);
+  std::string line = checkpoint.ToLine() + "\n";
+  bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) && ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok) return Fail(ErrorCode::kInternal, "audit_checkpoint", "Cannot write the audit checkpoint file.", path);
+  return Ok();
+}
+
+Result<VerifyReport> VerifyStoredChain(store::Store& store, std::span<const Checkpoint> checkpoints,
+                                       const std::string& public_key_hex) {
+  // One read unit: the whole chain from one snapshot, while writers carry on.
+  ROUNDS_ASSIGN_OR_RETURN(auto records, store.Read([](store::ReadTx& tx) -> Result<std::vector<domain::AuditRecord>> {
+    std::vector<domain::AuditRecord> all;
+    while (true) {
+      ROUNDS_ASSIGN_OR_RETURN(auto page, tx.ListAudit(all.empty() ? 0 : all.back().seq, kVerifyPageSize));
+      all.insert(all.end(), std::make_move_iterator(page.begin()), std::make_move_iterator(page.end()));
+      if (page.size() < static_cast<std::size_t>(kVerifyPageSize)) break;
+    }
+    return all;
+  }));
+  return governance::audit::VerifyChain(records, checkpoints, public_key_hex);
+}
+
+Result<VerifyReport> VerifyAuditFiles(const std::string& database_path, const std::string& checkpoints_path,
+                                      const std::string& public_key_hex) {
+  std::error_code ec;
+  // Opening a missing file would create an empty database that "verifies".
+  if (!std::filesystem::is_regular_file(database_path, ec)) return NotFound("Database '" + database_path + "'");
+  ROUNDS_ASSIGN_OR_RETURN(auto checkpoints, ReadCheckpoints(checkpoints_path));
+  // Verification only reads, so nothing here needs to wait for the disk.
+  ROUNDS_ASSIGN_OR_RETURN(auto store, store::OpenSqliteStore({.path = database_path, .read_connections = 1, .sync_full = false}));
+  auto report = VerifyStoredChain(*store, checkpoints, public_key_hex);
+  store->Close();
+  return report;
+}
+
+Result<std::vector<domain::AuditRecord>> ListAuditRange(store::Store& store, std::optional<UnixMillis> from,
+                                                        std::optional<UnixMillis> to) {
+  return store.Read([&](store::ReadTx& tx) -> Result<std::vector<domain::AuditRecord>> {
+    std::vector<domain::AuditRecord> all;
+    store::AuditQuery q;
+    q.from = from;
+    q.to = to;
+    q.limit = kVerifyPageSize;
+    q.after_seq = 0;
+    while (true) {
+      ROUNDS_ASSIGN_OR_RETURN(auto page, tx.SearchAudit(q));
+      all.insert(all.end(), std::make_move_iterator(page.begin()), std::make_move_iterator(page.end()));
+      if (page.size() < static_cast<std::size_t>(q.limit)) break;
+      q.after_seq = all.back().seq;
+    }
+    return all;
+  });
+}
+
+// ---- Rendering --------------------------------------------------------------------------------
+
+std::optional<AuditExportFormat> ParseAuditExportFormat(std::string_view text) {
+  if (text == "csv") return AuditExportFormat::kCsv;
+  if (text == "ndjson") return AuditExportFormat::kNdjson;
+  if (text == "fhir") return AuditExportFormat::kFhir;
+  return std::nullopt;
+}
+
+std::string_view MediaType(AuditExportFormat format) {
+  switch (format) {
+    case AuditExportFormat::kCsv: return "text/csv; charset=utf-8";
+    case AuditExportFormat::kNdjson: return "application/x-ndjson";
+    case AuditExportFormat::kFhir: return "application/fhir+json";
+  }
+  return "application/octet-stream";
+}
+
+json AuditRecordJson(const domain::AuditRecord& r) {
+  json details = json::parse(r.details_json, nullptr, /*allow_exceptions=*/false);
+  if (details.is_discarded()) details = r.details_json;  // shown as stored; verification flags it
+  return json{{"seq", r.seq},
+              {"time", r.time},
+              {"actor_id", r.actor_id},
+              {"actor_role", r.actor_role},
+              {"action", r.action},
+              {"object_type", r.object_type},
+              {"object_id", r.object_id},
+              {"patient_ref", r.patient_ref},
+              {"outcome", domain::ToString(r.outcome)},
+              {"address", r.address},
+              {"session_hash", r.session_hash},
+              {"reason", r.reason},
+              {"details", details},
+              {"prev_hash", r.prev_hash},
+              {"hash", r.hash}};
+}
+
+// FHIR R4 AuditEvent (https://hl7.org/fhir/R4/auditevent.html). Event types from DICOM PS3.15
+// A.5: 110114 User Authentication for sign-in and sign-out, 110101 Audit Log Used for uses of the
+// trail, 110106 Export for exports, 110110 Patient Record when a patient is involved; other
+// operations are FHIR "rest" events with our action as the subtype.
+json FhirAuditEvent(const domain::AuditRecord& r) {
+  constexpr const char* kDcm = "http://dicom.nema.org/resources/ontology/DCM";
+  json type;
+  json subtype = json::array();
+  if (StartsWith(r.action, "auth.")) {
+    type = Coding(kDcm, "110114", "User Authentication");
+    if (r.action == "auth.login") subtype.push_back(Coding(kDcm, "110122", "Login"));
+    if (r.action == "auth.logout") subtype.push_back(Coding(kDcm, "110123", "Logout"));
+  } else if (r.action == "audit.export") {
+    type = Coding(kDcm, "110106", "Export");
+  } else if (StartsWith(r.action, "audit.")) {
+    type = Coding(kDcm, "110101", "Audit Log Used");
+  } else if (!r.patient_ref.empty()) {
+    type = Coding(kDcm, "110110", "Patient Record");
+  } else {
+    type = Coding("http://terminology.hl7.org/CodeSystem/audit-event-type", "rest", "RESTful Operation");
+  }
+  subtype.push_back(Coding("urn:rounds:audit-action", r.action, nullptr));
+
+  // C/R/U/D/E from the action's verb; sign-in, search, verify and export execute an operation.
+  std::string verb = Verb(r.action);
+  std::string action = "E";
+  if (verb == "create" || verb == "import" || verb == "post") {
+    action = "C";
+  } else if (verb == "read" || verb == "view" || verb == "get") {
+    action = "R";
+  } else if (verb == "delete" || verb == "purge" || verb == "remove") {
+    action = "D";
+  } else if (verb == "update" || verb == "disable" || verb == "enable" || verb == "roles" || verb == "edit" ||
+             verb == "password_reset" || verb == "password_change") {
+    action = "U";
+  }
+
+  json who = r.actor_id != 0 ? json{{"identifier", {{"system", "urn:rounds:user"}, {"value", std::to_string(r.actor_id)}}}}
+                             : json{{"display", r.actor_role == "system" ? "Rounds server" : "anonymous"}};
+  json agent{{"who", who},
+             {"requestor", true},
+             {"role", json::array({{{"text", r.actor_role}}})}};
+  if (!r.session_hash.empty()) agent["altId"] = r.session_hash;
+  if (!r.address.empty()) agent["network"] = {{"address", r.address}, {"type", "2"}};  // 2: IP address
+
+  json entities = json::array();
+  if (!r.object_type.empty() || !r.object_id.empty()) {
+    json entity{{"what", {{"identifier", {{"system", "urn:rounds:" + r.object_type}, {"value", r.object_id}}}}},
+                {"type", Coding("http://terminology.hl7.org/CodeSystem/audit-entity-type", "2", "System Object")}};
+    if (!r.details_json.empty() && r.details_json != "{}") {
+      entity["detail"] = json::array({{{"type", "details"}, {"valueString", r.details_json}}});
+    }
+    entities.push_back(entity);
+  }
+  if (!r.patient_ref.empty()) {
+    entities.push_back({{"what", {{"reference", r.patient_ref}}},
+                        {"type", Coding("http://terminology.hl7.org/CodeSystem/audit-entity-type", "1", "Person")},
+                        {"role", Coding("http://terminology.hl7.org/CodeSystem/object-role", "1", "Patient")}});
+  }
+
+  json event{{"resourceType", "AuditEvent"},
+             {"id", std::to_string(r.seq)},
+             {"type", type},
+             {"subtype", subtype},
+             {"action", action},
+             {"recorded", FormatIso8601(r.time)},
+             // 0 success, 4 minor failure (a refusal), 8 serious failure.
+             {"outcome", r.outcome == domain::AuditOutcome::kSuccess ? "0"
+                         : r.outcome == domain::AuditOutcome::kDenied ? "4" : "8"},
+             {"agent", json::array({agent})},
+             {"source", {{"observer", {{"display", "rounds"}}},
+                         {"type", json::array({Coding("http://terminology.hl7.org/CodeSystem/security-source-type",
+                                                      "4", "Application Server")})}}}};
+  if (!r.reason.empty()) event["outcomeDesc"] = r.reason;
+  if (!entities.empty()) event["entity"] = entities;
+  return event;
+}
+
+std::string RenderAuditExport(std::span<const domain::AuditRecord> records, AuditExportFormat format) {
+  std::string out;
+  switch (format) {
+    case AuditExportFormat::kCsv:
+      out = "seq,time,recorded,actor_id,actor_role,action,object_type,object_id,patient_ref,outcome,address,"
+            "session_hash,reason,details,prev_hash,hash\r\n";
+      for (const auto& r : records) {
+        for (const std::string& field :
+             {std::to_string(r.seq), std::to_string(r.time), FormatIso8601(r.time), std::to_string(r.actor_id),
+              r.actor_role, r.action, r.object_type, r.object_id, r.patient_ref,
+              std::string(domain::ToString(r.outcome)), r.address, r.session_hash, r.reason, r.details_json,
+              r.prev_hash}) {
+          out += CsvField(field);
+          out.push_back(',');
+        }
+        out += CsvField(r.hash);
+        out += "\r\n";
+      }
+      break;
+    case AuditExportFormat::kNdjson:
+      for (const auto& r : records) {
+        out += FhirAuditEvent(r).dump();
+        out.push_back('\n');
+      }
+      break;
+    case AuditExportFormat::kFhir: {
+      json entries = json::array();
+      for (const auto& r : records) {
+        entries.push_back({{"fullUrl", "urn:rounds:audit:" + std::to_string(r.seq)}, {"resource", FhirAuditEvent(r)}});
+      }
+      out = json{{"resourceType", "Bundle"}, {"type", "collection"}, {"total", records.size()}, {"entry", entries}}.dump();
+      break;
+    }
+  }
+  return out;
+}
+
+// ---- The service ------------------------------------------------------------------------------
+
+AuditService::AuditService(store::Store& store, const Clock& clock, const Config& config)
+    : store_(store), clock_(clock), config_(config), files_(AuditFiles::For(config)) {}
+
+AuditService::~AuditService() { Stop(); }
+
+Status AuditService::Start() {
+  {
+    std::lock_guard lock(checkpoint_mutex_);
+    ROUNDS_ASSIGN_OR_RETURN(key_, LoadOrCreateSigningKey(files_));
+    ROUNDS_ASSIGN_OR_RETURN(auto existing, ReadCheckpoints(files_.checkpoints));
+    last_checkpoint_seq_ = existing.empty() ? 0 : existing.back().seq;
+    last_checkpoint_time_ = clock_.NowMillis();
+    // Records written while the server was down (CLI administration) are anchored at once.
+    ROUNDS_RETURN_IF_ERROR(CheckpointLocked());
+  }
+  std::lock_guard lock(run_mutex_);
+  if (thread_.joinable()) return Ok();
+  stopping_ = false;
+  thread_ = std::thread([this] { Run(); });
+  return Ok();
+}
+
+void AuditService::Stop() {
+  {
+    std::lock_guard lock(run_mutex_);
+    if (!thread_.joinable()) return;
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  thread_.join();
+  std::lock_guard lock(checkpoint_mutex_);
+  if (auto s = CheckpointLocked(); !s) {
+    log::Error("audit_checkpoint_failed", {{"reason", s.error().public_message}, {"detail", s.error().internal_message}});
+  }
+}
+
+Status AuditService::CheckpointNow() {
+  std::lock_guard lock(checkpoint_mutex_);
+  return CheckpointLocked();
+}
+
+Status AuditService::CheckpointLocked() {
+  if (!key_) return Fail(ErrorCode::kInternal, "audit_checkpoint", "Audit checkpoints are not started.");
+  ROUNDS_ASSIGN_OR_RETURN(auto head, store_.Read([](store::ReadTx& tx) { return tx.LastAuditRecord(); }));
+  std::int64_t head_seq = head ? head->seq : 0;
+  if (head_seq < last_checkpoint_seq_) {
+    // The chain is shorter than what was signed: records were removed. Verification names it;
+    // the log says so at once.
+    log::Error("audit_chain_truncated", {{"head_seq", head_seq}, {"checkpoint_seq", last_checkpoint_seq_}});
+    return Ok();
+  }
+  if (!head || head_seq == last_checkpoint_seq_) return Ok();
+  UnixMillis now = clock_.NowMillis();
+  Checkpoint checkpoint = governance::audit::SignCheckpoint(head->seq, head->hash, now, *key_);
+  ROUNDS_RETURN_IF_ERROR(AppendCheckpoint(files_.checkpoints, checkpoint));
+  last_checkpoint_seq_ = head->seq;
+  last_checkpoint_time_ = now;
+  return Ok();
+}
+
+void AuditService::Run() {
+  using std::chrono::milliseconds;
+  const auto interval = milliseconds(std::max<std::int64_t>(1, config_.audit_checkpoint_seconds) * 1000);
+  // Polls the head often enough that the record threshold is met closely, and the time limit too.
+  const auto poll = std::min(milliseconds(250), interval);
+  auto last_signed = std::chrono::steady_clock::now();
+  std::unique_lock lock(run_mutex_);
+  while (!stopping_) {
+    wake_.wait_for(lock, poll, [this] { return stopping_; });
+    if (stopping_) break;
+    lock.unlock();
+    {
+      std::lock_guard checkpoint_lock(checkpoint_mutex_);
+      auto head = store_.Read([](store::ReadTx& tx) { return tx.LastAuditRecord(); });
+      std::int64_t pending = head && *head ? (**head).seq - last_checkpoint_seq_ : 0;
+      bool due = pending >= config_.audit_checkpoint_records ||
+                 (pending > 0 && std::chrono::steady_clock::now() - last_signed >= interval);
+      if (due) {
+        if (auto s = CheckpointLocked(); !s) {
+          log::Error("audit_checkpoint_failed", {{"reason", s.error().public_message}, {"detail", s.error().internal_message}});
+        } else {
+          last_signed = std::chrono::steady_clock::now();
+        }
+      } else if (pending <= 0) {
+        last_signed = std::chrono::steady_clock::now();  // nothing unanchored: the window starts with the next record
+      }
+    }
+    lock.lock();
+  }
+}
+
+// ---- Compliance operations ----------------------------------------------------------------------
+
+Status AuditService::RequireCompliance(const Actor& actor, const char* action, const json& details) {
+  ROUNDS_ASSIGN_OR_RETURN(Actor current, store_.Read([&](store::ReadTx& tx) { return internal::Current(tx, actor); }));
+  if (current.is_system || current.user.is_compliance) return Ok();
+  domain::AuditRecord denied = AuditEntry(current, action, "audit_log", "", clock_.NowMillis());
+  denied.outcome = domain::AuditOutcome::kDenied;
+  denied.reason = "compliance_required";
+  ROUNDS_RETURN_IF_ERROR(AuditNow(store_, std::move(denied), details));
+  return Forbidden("compliance_required", "Only compliance officers can use the audit trail.");
+}
+
+Result<json> AuditService::Search(const Actor& actor, store::AuditQuery query) {
+  query.limit = internal::ClampLimit(query.limit);
+  query.after_seq.reset();
+  json filters = json::object();
+  if (query.actor_id) filters["actor_id"] = *query.actor_id;
+  if (!query.action_prefix.empty()) filters["action"] = query.action_prefix;
+  if (!query.object_type.empty()) filters["object_type"] = query.object_type;
+  if (!query.object_id.empty()) filters["object_id"] = query.object_id;
+  if (query.outcome) filters["outcome"] = domain::ToString(*query.outcome);
+  if (query.from) filters["from"] = *query.from;
+  if (query.to) filters["to"] = *query.to;
+  ROUNDS_RETURN_IF_ERROR(RequireCompliance(actor, "audit.search", filters));
+  ROUNDS_ASSIGN_OR_RETURN(auto records, store_.Read([&](store::ReadTx& tx) { return tx.SearchAudit(query); }));
+  filters["count"] = records.size();
+  ROUNDS_RETURN_IF_ERROR(AuditNow(store_, AuditEntry(actor, "audit.search", "audit_log", "", clock_.NowMillis()), filters));
+  json items = json::array();
+  for (const auto& r : records) items.push_back(AuditRecordJson(r));
+  json next = records.size() == static_cast<std::size_t>(query.limit) ? json(std::to_string(records.back().seq)) : json(nullptr);
+  return json{{"items", items}, {"next_cursor", next}};
+}
+
+Result<json> AuditService::Verify(const Actor& actor) {
+  ROUNDS_RETURN_IF_ERROR(RequireCompliance(actor, "audit.verify", json::object()));
+  ROUNDS_ASSIGN_OR_RETURN(auto checkpoints, ReadCheckpoints(files_.checkpoints));
+  std::string public_key;
+  {
+    std::lock_guard lock(checkpoint_mutex_);
+    if (key_) public_key = key_->public_key_hex;
+  }
+  if (public_key.empty()) public_key = ReadPublicKeyFile(files_.public_key).value_or("");
+  // The record of this verification goes in first, so the verdict covers it too.
+  ROUNDS_RETURN_IF_ERROR(AuditNow(store_, AuditEntry(actor, "audit.verify", "audit_log", "", clock_.NowMillis())));
+  ROUNDS_ASSIGN_OR_RETURN(VerifyReport report, VerifyStoredChain(store_, checkpoints, public_key));
+  if (!report.ok) {
+    log::Error("audit_chain_invalid", {{"first_bad_seq", report.first_bad_seq}, {"problem", report.problem}});
+  }
+  return json{{"ok", report.ok},
+              {"records_checked", report.records_checked},
+              {"checkpoints_checked", report.checkpoints_checked},
+              {"first_bad_seq", report.ok ? json(nullptr) : json(report.first_bad_seq)},
+              {"problem", report.ok ? json(nullptr) : json(report.problem)},
+              {"head_seq", report.records_checked},
+              {"checked_at", clock_.NowMillis()}};
+}
+
+Result<std::string> AuditService::Export(const Actor& actor, AuditExportFormat format, std::optional<UnixMillis> from,
+                                          std::optional<UnixMillis> to) {
+  std::string format_name = format == AuditExportFormat::kCsv ? "csv" : format == AuditExportFormat::kNdjson ? "ndjson" : "fhir";
+  json details{{"format", format_name}, {"from", from ? json(*from) : json(nullptr)}, {"to", to ? json(*to) : json(nullptr)}};
+  ROUNDS_RETURN_IF_ERROR(RequireCompliance(actor, "audit.export", details));
+  ROUNDS_ASSIGN_OR_RETURN(auto records, ListAuditRange(store_, from, to));
+  details["count"] = records.size();
+  ROUNDS_RETURN_IF_ERROR(AuditNow(store_, AuditEntry(actor, "audit.export", "audit_log", "", clock_.NowMillis()), details));
+  return RenderAuditExport(records, format);
+}
+
+}  // namespace rounds::app

@@ -1,0 +1,137 @@
+// The audit trail for compliance officers — search, chain verification, export — and the signed
+// checkpoints that anchor the chain outside the database.
+//
+// Checkpoints: while the server runs, a background thread signs (Ed25519) the chain head every
+// config.audit_checkpoint_records records or config.audit_checkpoint_seconds seconds, whichever
+// comes first, and at clean shutdown, appending one line to the checkpoint file (default
+// <data_dir>/audit/checkpoints.log). The signing key lives in <data_dir>/audit/signing.key
+// (owner-only, created on first start) and its public half in signing.pub; neither is in the
+// database, so whoever can rewrite the database cannot forge a checkpoint, and a tail truncation or
+// a rewrite of the whole chain no longer matches the last signed head.
+//
+// Search, verification and export are for compliance officers (User::is_compliance) and the system
+// principal only; administrators are not compliance officers unless flagged. Everyone else gets
+// kForbidden "compliance_required". Each use — and each refusal — is itself an audit record
+// (audit.search, audit.verify, audit.export), written before any content is returned.
+//
+// Thread safety: all methods are thread-safe. Start/Stop are meant for the composition root.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "app/context.hpp"
+#include "core/clock.hpp"
+#include "core/config.hpp"
+#include "core/result.hpp"
+#include "governance/audit/audit_chain.hpp"
+#include "store/store.hpp"
+
+namespace rounds::app {
+
+// Where the trail's anchors live for a configuration.
+struct AuditFiles {
+  std::string checkpoints;  // append-only, one signed checkpoint per line
+  std::string signing_key;  // hex secret key, mode 0600
+  std::string public_key;   // hex public key
+
+  static AuditFiles For(const Config& config);
+};
+
+// Loads the signing key, creating the folder, the key (0600) and its public half on first use.
+// kInternal when the files cannot be read or written, or hold no valid key.
+Result<governance::audit::SigningKey> LoadOrCreateSigningKey(const AuditFiles& files);
+// Reads a hex public key file (surrounding whitespace ignored). kNotFound when missing.
+Result<std::string> ReadPublicKeyFile(const std::string& path);
+// Every checkpoint in the file, oldest first; an empty list when the file does not exist.
+// kInvalidArgument names the first malformed line.
+Result<std::vector<governance::audit::Checkpoint>> ReadCheckpoints(const std::string& path);
+// Appends one checkpoint line and flushes it to disk (fsync) before returning.
+Status AppendCheckpoint(const std::string& path, const governance::audit::Checkpoint& checkpoint);
+
+// Reads the whole chain from `store` and verifies it against `checkpoints` signed by
+// `public_key_hex` (governance::audit::VerifyChain). The one verification used by the CLI, the
+// HTTP API and the tests. Store errors are returned as errors, tampering as a report.
+Result<governance::audit::VerifyReport> VerifyStoredChain(store::Store& store,
+                                                          std::span<const governance::audit::Checkpoint> checkpoints,
+                                                          const std::string& public_key_hex);
+
+// Opens the database at `database_path` (which must exist), reads the checkpoints at
+// `checkpoints_path` and verifies with VerifyStoredChain — what `rounds audit verify` runs.
+// kNotFound when the database is missing; kInvalidArgument for a malformed checkpoint file.
+Result<governance::audit::VerifyReport> VerifyAuditFiles(const std::string& database_path,
+                                                         const std::string& checkpoints_path,
+                                                         const std::string& public_key_hex);
+
+enum class AuditExportFormat { kCsv, kNdjson, kFhir };
+std::optional<AuditExportFormat> ParseAuditExportFormat(std::string_view text);
+// "text/csv; charset=utf-8", "application/x-ndjson", "application/fhir+json".
+std::string_view MediaType(AuditExportFormat format);
+
+// The JSON document of one record (details parsed back into an object).
+nlohmann::json AuditRecordJson(const domain::AuditRecord& record);
+// One record as a FHIR R4 AuditEvent resource.
+nlohmann::json FhirAuditEvent(const domain::AuditRecord& record);
+// Renders records (oldest first) in `format`: CSV with a header row; NDJSON of AuditEvent
+// resources; a FHIR "collection" Bundle of AuditEvent resources.
+std::string RenderAuditExport(std::span<const domain::AuditRecord> records, AuditExportFormat format);
+
+// Reads records with time in [from, to) oldest first, for export (all when both are unset).
+Result<std::vector<domain::AuditRecord>> ListAuditRange(store::Store& store, std::optional<UnixMillis> from,
+                                                        std::optional<UnixMillis> to);
+
+class AuditService {
+ public:
+  AuditService(store::Store& store, const Clock& clock, const Config& config);
+  ~AuditService();  // Stop()
+  AuditService(const AuditService&) = delete;
+  AuditService& operator=(const AuditService&) = delete;
+
+  // Loads or creates the signing key, signs the current head if it is not yet checkpointed, and
+  // starts the checkpoint thread. kInternal if the key or checkpoint file cannot be used.
+  Status Start();
+  // Stops the thread and signs the final head (clean shutdown). Idempotent.
+  void Stop();
+  // Signs and appends the current head unless it is already the last checkpoint. Needs Start().
+  Status CheckpointNow();
+
+  // Newest first; next_cursor pages back. {items: [...], next_cursor}.
+  Result<nlohmann::json> Search(const Actor& actor, store::AuditQuery query);
+  // {ok, records_checked, checkpoints_checked, first_bad_seq, problem, head_seq, checked_at}.
+  Result<nlohmann::json> Verify(const Actor& actor);
+  // The records with time in [from, to) rendered in `format`.
+  Result<std::string> Export(const Actor& actor, AuditExportFormat format, std::optional<UnixMillis> from,
+                             std::optional<UnixMillis> to);
+
+ private:
+  // Records the use (or refusal) of the trail; kForbidden "compliance_required" for others.
+  Status RequireCompliance(const Actor& actor, const char* action, const nlohmann::json& details);
+  void Run();
+  // Caller holds checkpoint_mutex_.
+  Status CheckpointLocked();
+
+  store::Store& store_;
+  const Clock& clock_;
+  const Config& config_;
+  AuditFiles files_;
+
+  std::mutex checkpoint_mutex_;  // serializes checkpoint writes; guards the fields below
+  std::optional<governance::audit::SigningKey> key_;
+  std::int64_t last_checkpoint_seq_ = 0;
+  UnixMillis last_checkpoint_time_ = 0;
+
+  std::mutex run_mutex_;  // guards stopping_ and thread_
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace rounds::app

@@ -1,0 +1,327 @@
+// The audit trail against someone who controls the database file: a real database of a few
+// hundred records written by the app, signed checkpoints outside it, then a thousand random
+// tamperings of copies of the file with raw SQL (triggers dropped first) — edits, deletions,
+// reordering, forged insertions, tail truncations, and rewrites that re-chain every hash after the
+// change. Every one must be caught by VerifyAuditFiles, the function `rounds audit verify` runs.
+#include <sqlite3.h>
+
+#include <array>
+#include <map>
+#include <random>
+
+#include "app/audit_log.hpp"
+#include "app/audit_service.hpp"
+#include "app/service_test_support.hpp"
+#include "governance/audit/audit_chain.hpp"
+
+namespace rounds::app {
+namespace {
+
+using domain::AuditOutcome;
+using domain::AuditRecord;
+
+constexpr int kTamperings = 1000;
+
+// A raw connection to a copy of the database, as an attacker with file access would open it.
+class RawDb {
+ public:
+  explicit RawDb(const std::string& path) {
+    EXPECT_EQ(sqlite3_open(path.c_str(), &db_), SQLITE_OK);
+    Exec("PRAGMA synchronous=OFF");
+    // The append-only triggers are defence in depth; whoever has the file drops them first.
+    Exec("DROP TRIGGER audit_log_no_update");
+    Exec("DROP TRIGGER audit_log_no_delete");
+  }
+  ~RawDb() { sqlite3_close(db_); }
+
+  void Exec(const std::string& sql) {
+    char* error = nullptr;
+    int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &error);
+    EXPECT_EQ(rc, SQLITE_OK) << sql << ": " << (error ? error : "");
+    sqlite3_free(error);
+  }
+  // Runs `sql` with text parameters ?1, ?2, ...
+  void Run(const std::string& sql, const std::vector<std::string>& params) {
+    sqlite3_stmt* stmt = nullptr;
+    ASSERT_EQ(sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr), SQLITE_OK) << sql;
+    for (std::size_t i = 0; i < params.size(); ++i) {
+      sqlite3_bind_text(stmt, static_cast<int>(i + 1), params[i].c_str(), -1, SQLITE_TRANSIENT);
+    }
+    EXPECT_EQ(sqlite3_step(stmt), SQLITE_DONE) << sql << ": " << sqlite3_errmsg(db_);
+    sqlite3_finalize(stmt);
+  }
+  // Replaces the whole table with `records`, as a forger rewriting the chain would.
+  void Rewrite(const std::vector<AuditRecord>& records) {
+    Exec("BEGIN");
+    Exec("DELETE FROM audit_log");
+    for (const auto& r : records) {
+      Run("INSERT INTO audit_log (seq, time, actor_id, actor_role, action, object_type, object_id, patient_ref, "
+          "outcome, address, session_hash, reason, details, prev_hash, hash) "
+          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+          {std::to_string(r.seq), std::to_string(r.time), std::to_string(r.actor_id), r.actor_role, r.action,
+           r.object_type, r.object_id, r.patient_ref, std::string(domain::ToString(r.outcome)), r.address,
+           r.session_hash, r.reason, r.details_json, r.prev_hash, r.hash});
+    }
+    Exec("COMMIT");
+  }
+
+ private:
+  sqlite3* db_ = nullptr;
+};
+
+// Recomputes seq, prev_hash and hash of every record from `from_index` on, so the chain is
+// internally consistent again: only the signed checkpoints can tell.
+void Rechain(std::vector<AuditRecord>& records, std::size_t from_index) {
+  for (std::size_t i = from_index; i < records.size(); ++i) {
+    governance::audit::Chain(records[i], i == 0 ? nullptr : &records[i - 1]);
+  }
+}
+
+enum class Tamper {
+  kEditField,         // one column of one record
+  kDelete,            // one record removed, a gap left
+  kSwap,              // two records' contents exchanged (reordering)
+  kInsertForged,      // a forged record spliced in (later records renumbered, not re-hashed)
+  kTruncateTail,      // the last k records removed
+  kEditRechained,     // an edit, then every later hash recomputed
+  kDeleteRechained,   // a deletion, renumbered and re-hashed
+  kInsertRechained,   // a forged record spliced in and everything after re-hashed
+  kTruncateRechained, // the tail removed and the rest re-hashed from genesis (a full rewrite)
+  kCount
+};
+
+const char* Name(Tamper t) {
+  static constexpr std::array<const char*, static_cast<int>(Tamper::kCount)> kNames = {
+      "edit", "delete", "swap", "insert", "truncate", "edit+rechain", "delete+rechain", "insert+rechain",
+      "truncate+rechain"};
+  return kNames[static_cast<int>(t)];
+}
+
+class AuditTamperTest : public testing::ServiceTest {
+ protected:
+  void Configure(Config& config) override {
+    config.data_dir = dir_.string();
+    config.audit_checkpoint_records = 1'000'000;  // this test decides when to sign
+  }
+
+  // A trail written the way the server writes it: sign-ins that succeed and fail, administration,
+  // and records about patients, with checkpoints signed along the way and at the end.
+  void BuildTrail() {
+    ASSERT_TRUE(services_->audit.Start());
+    std::vector<Actor> staff;
+    for (int i = 0; i < 12; ++i) staff.push_back(MakeUser("nurse" + std::to_string(i), i == 0));
+    for (int round = 0; round < 8; ++round) {
+      for (int i = 0; i < 12; ++i) {
+        clock_.Advance(1'000);
+        bool wrong = (round + i) % 3 == 0;
+        LoginRequest request{"nurse" + std::to_string(i), wrong ? "wrong password" : testing::kPassword, false,
+                             "10.0.0." + std::to_string(i), "test"};
+        (void)services_->auth.Login(request);
+      }
+      // A name that is no account costs a full Argon2id (so timing reveals nothing): only twice.
+      if (round % 4 == 0) (void)services_->auth.Login({"nobody" + std::to_string(round), "x", false, "203.0.113.9", "test"});
+      ASSERT_TRUE(services_->audit.CheckpointNow());
+    }
+    // Enough wrong passwords in a row to lock an account, and one more try while it is locked.
+    for (int i = 0; i < 4; ++i) (void)services_->auth.Login({"nurse11", "wrong password", false, "10.0.0.11", "test"});
+    for (int i = 0; i < 150; ++i) {
+      clock_.Advance(250);
+      AuditRecord r = AuditEntry(staff[i % staff.size()], "message.read", "message", std::to_string(1000 + i),
+                                 clock_.NowMillis());
+      if (i % 4 == 0) r.patient_ref = "Patient/" + std::to_string(i);
+      if (i % 7 == 0) {
+        r.outcome = AuditOutcome::kDenied;
+        r.reason = "not_a_member";
+      }
+      ASSERT_TRUE(AuditNow(*store_, r, json{{"space_id", i % 9}}));
+      if (i % 40 == 39) {
+        ASSERT_TRUE(services_->audit.CheckpointNow());
+      }
+    }
+    services_->audit.Stop();  // the clean-shutdown checkpoint covers the head
+    services_.reset();
+    store_->Close();
+    store_.reset();  // the last connection folds the WAL into the database file
+  }
+
+  std::string Database() const { return (dir_ / "rounds.db").string(); }
+  AuditFiles Files() const { return AuditFiles::For(config_); }
+};
+
+std::vector<AuditRecord> LoadRecords(const std::string& path) {
+  auto store = store::OpenSqliteStore({.path = path, .read_connections = 1});
+  EXPECT_TRUE(store);
+  auto records = (*store)->Read([](store::ReadTx& tx) { return tx.ListAudit(0, 100'000); });
+  EXPECT_TRUE(records);
+  (*store)->Close();
+  return *records;
+}
+
+TEST_F(AuditTamperTest, EveryRandomTamperingOfTheDatabaseFileIsDetected) {
+  BuildTrail();
+  const AuditFiles files = Files();
+  auto public_key = ReadPublicKeyFile(files.public_key);
+  ASSERT_TRUE(public_key);
+  auto checkpoints = ReadCheckpoints(files.checkpoints);
+  ASSERT_TRUE(checkpoints);
+  ASSERT_GE(checkpoints->size(), 10u);
+
+  auto pristine = VerifyAuditFiles(Database(), files.checkpoints, *public_key);
+  ASSERT_TRUE(pristine) << pristine.error().internal_message;
+  ASSERT_TRUE(pristine->ok) << pristine->problem;
+  const std::vector<AuditRecord> original = LoadRecords(Database());
+  const auto n = static_cast<std::int64_t>(original.size());
+  ASSERT_GE(n, 250);
+  ASSERT_EQ(pristine->records_checked, n);
+  // The trail holds what was done: sign-ins that failed for each reason, and the accounts created.
+  std::map<std::string, int> seen;
+  for (const auto& r : original) ++seen[r.action + "/" + std::string(domain::ToString(r.outcome)) + "/" + r.reason];
+  EXPECT_GT(seen["auth.login/success/"], 0);
+  EXPECT_GT(seen["auth.login/failure/wrong_password"], 0);
+  EXPECT_GT(seen["auth.login/failure/unknown_user"], 0);
+  EXPECT_GT(seen["auth.login/denied/locked"], 0);
+  EXPECT_EQ(seen["user.create/success/"], 12);
+
+  const std::string copy = (dir_ / "tampered.db").string();
+  auto fresh_copy = [&] {
+    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(copy + suffix);
+    std::filesystem::copy_file(Database(), copy);
+  };
+
+  // Dropping the triggers alone changes no record: still intact.
+  fresh_copy();
+  { RawDb db(copy); }
+  auto untouched = VerifyAuditFiles(copy, files.checkpoints, *public_key);
+  ASSERT_TRUE(untouched && untouched->ok) << (untouched ? untouched->problem : untouched.error().internal_message);
+
+  std::mt19937_64 random(20261129);
+  auto pick = [&](std::int64_t lo, std::int64_t hi) { return std::uniform_int_distribution<std::int64_t>(lo, hi)(random); };
+  static const std::vector<std::string> kTextColumns = {"actor_role", "action", "object_type", "object_id",
+                                                        "patient_ref", "address", "session_hash", "reason",
+                                                        "details", "prev_hash", "hash"};
+  static const std::vector<std::string> kIntColumns = {"time", "actor_id"};
+  std::map<std::string, int> detected;
+  for (int trial = 0; trial < kTamperings; ++trial) {
+    const auto kind = static_cast<Tamper>(trial % static_cast<int>(Tamper::kCount));
+    fresh_copy();
+    std::int64_t expected_bad = 0;  // the first bad seq the verifier must name, when it is certain
+    std::string what;
+    {
+      RawDb db(copy);
+      std::vector<AuditRecord> records = original;
+      switch (kind) {
+        case Tamper::kEditField: {
+          std::int64_t seq = pick(1, n);
+          auto column_index = pick(0, static_cast<std::int64_t>(kTextColumns.size() + kIntColumns.size()));
+          if (column_index == static_cast<std::int64_t>(kTextColumns.size() + kIntColumns.size())) {
+            // The outcome, to another value the schema allows.
+            std::string now = std::string(domain::ToString(records[seq - 1].outcome));
+            std::string other = now == "success" ? "denied" : "success";
+            db.Run("UPDATE audit_log SET outcome = ?1 WHERE seq = ?2", {other, std::to_string(seq)});
+            what = "outcome";
+          } else if (column_index < static_cast<std::int64_t>(kTextColumns.size())) {
+            what = kTextColumns[column_index];
+            // Flip one character, or add one to an empty value.
+            db.Run("UPDATE audit_log SET " + what + " = CASE WHEN length(" + what + ") = 0 THEN 'x' "
+                   "WHEN substr(" + what + ", 1, 1) = 'a' THEN 'b' || substr(" + what + ", 2) "
+                   "ELSE 'a' || substr(" + what + ", 2) END WHERE seq = ?1",
+                   {std::to_string(seq)});
+          } else {
+            what = kIntColumns[column_index - kTextColumns.size()];
+            db.Run("UPDATE audit_log SET " + what + " = " + what + " + ?1 WHERE seq = ?2",
+                   {std::to_string(pick(1, 100'000)), std::to_string(seq)});
+          }
+          expected_bad = seq;
+          break;
+        }
+        case Tamper::kDelete: {
+          std::int64_t seq = pick(1, n);
+          db.Run("DELETE FROM audit_log WHERE seq = ?1", {std::to_string(seq)});
+          expected_bad = seq;
+          break;
+        }
+        case Tamper::kSwap: {
+          std::int64_t a = pick(1, n - 1);
+          std::int64_t b = pick(a + 1, n);
+          std::swap(records[a - 1], records[b - 1]);
+          std::swap(records[a - 1].seq, records[b - 1].seq);  // contents move, positions stay
+          db.Rewrite(records);
+          expected_bad = a;
+          break;
+        }
+        case Tamper::kInsertForged:
+        case Tamper::kInsertRechained: {
+          // A plausible record (a copy of another with a different object), chained properly
+          // after its predecessor; spliced in before an existing record so nothing is appended.
+          std::size_t at = static_cast<std::size_t>(pick(0, n - 1));
+          AuditRecord forged = records[static_cast<std::size_t>(pick(0, n - 1))];
+          forged.object_id = "forged-" + std::to_string(trial);
+          governance::audit::Chain(forged, at == 0 ? nullptr : &records[at - 1]);
+          records.insert(records.begin() + static_cast<std::ptrdiff_t>(at), forged);
+          for (std::size_t i = at + 1; i < records.size(); ++i) records[i].seq += 1;
+          if (kind == Tamper::kInsertRechained) Rechain(records, at + 1);
+          db.Rewrite(records);
+          if (kind == Tamper::kInsertForged) expected_bad = static_cast<std::int64_t>(at) + 2;
+          break;
+        }
+        case Tamper::kTruncateTail: {
+          std::int64_t k = pick(1, std::min<std::int64_t>(n - 1, 40));
+          db.Run("DELETE FROM audit_log WHERE seq > ?1", {std::to_string(n - k)});
+          expected_bad = n - k + 1;
+          break;
+        }
+        case Tamper::kEditRechained: {
+          std::size_t at = static_cast<std::size_t>(pick(0, n - 1));
+          records[at].object_id += "-edited";
+          Rechain(records, at);
+          db.Rewrite(records);
+          break;
+        }
+        case Tamper::kDeleteRechained: {
+          std::size_t at = static_cast<std::size_t>(pick(0, n - 1));
+          records.erase(records.begin() + static_cast<std::ptrdiff_t>(at));
+          for (std::size_t i = at; i < records.size(); ++i) records[i].seq -= 1;
+          Rechain(records, at);
+          db.Rewrite(records);
+          break;
+        }
+        case Tamper::kTruncateRechained: {
+          // The whole chain rebuilt from genesis without its last k records and one edit.
+          std::int64_t k = pick(1, std::min<std::int64_t>(n - 1, 40));
+          records.resize(static_cast<std::size_t>(n - k));
+          records[static_cast<std::size_t>(pick(0, n - k - 1))].actor_role = "system";
+          Rechain(records, 0);
+          db.Rewrite(records);
+          break;
+        }
+        case Tamper::kCount: break;
+      }
+    }
+    auto report = VerifyAuditFiles(copy, files.checkpoints, *public_key);
+    ASSERT_TRUE(report) << report.error().internal_message;
+    ASSERT_FALSE(report->ok) << "trial " << trial << ": " << Name(kind) << " " << what << " went undetected";
+    EXPECT_FALSE(report->problem.empty());
+    if (expected_bad != 0) {
+      EXPECT_EQ(report->first_bad_seq, expected_bad) << "trial " << trial << ": " << Name(kind) << " " << what << ": "
+                                                     << report->problem;
+    }
+    ++detected[Name(kind)];
+  }
+  int total = 0;
+  for (const auto& [name, count] : detected) total += count;
+  EXPECT_EQ(total, kTamperings);
+  EXPECT_EQ(detected.size(), static_cast<std::size_t>(Tamper::kCount));
+}
+
+TEST_F(AuditTamperTest, ACheckpointSignedWithAnotherKeyIsRejected) {
+  BuildTrail();
+  const AuditFiles files = Files();
+  auto other = governance::audit::SigningKey::Generate();
+  auto report = VerifyAuditFiles(Database(), files.checkpoints, other.public_key_hex);
+  ASSERT_TRUE(report);
+  EXPECT_FALSE(report->ok);
+  EXPECT_NE(report->problem.find("invalid signature"), std::string::npos) << report->problem;
+}
+
+}  // namespace
+}  // namespace rounds::app

@@ -1,0 +1,222 @@
+// `rounds audit verify` and `rounds audit export`: the tamper-evident audit trail from the command
+// line, using the same verification and export code as the HTTP API (app/audit_service.hpp).
+#include <charconv>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "app/audit_service.hpp"
+#include "cli/cli_audit.hpp"
+#include "core/log.hpp"
+
+namespace rounds::cli {
+namespace {
+
+constexpr int kExitTampered = 1;
+constexpr int kExitCannotCheck = 2;
+
+// Unix milliseconds, or an ISO 8601 date or UTC date-time: 2026-11-29, 2026-11-29T18:00:00Z,
+// 2026-11-29T18:00:00.250Z, 2026-11-29T19:00:00+01:00.
+std::optional<UnixMillis> ParseTime(const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  if (text.find_first_not_of("0123456789") == std::string::npos) {
+    UnixMillis millis = 0;
+    auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), millis);
+    if (ec != std::errc() || p != text.data() + text.size()) return std::nullopt;
+    return millis;
+  }
+  std::tm tm{};
+  int millis = 0;
+  char rest[16] = {};
+  int fields = std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%15s", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                           &tm.tm_hour, &tm.tm_min, &tm.tm_sec, rest);
+  std::string zone;
+  if (fields == 3 && text.size() == 10) {
+    zone = "Z";
+  } else if (fields == 7) {
+    zone = rest;
+    if (zone.size() >= 2 && zone[0] == '.') {
+      std::size_t digits = zone.find_first_not_of("0123456789", 1);
+      std::string fraction = zone.substr(1, digits == std::string::npos ? std::string::npos : digits - 1);
+      if (fraction.empty() || fraction.size() > 3) return std::nullopt;
+      while (fraction.size() < 3) fraction.push_back('0');
+      millis = std::stoi(fraction);
+      zone = digits == std::string::npos ? "" : zone.substr(digits);
+    }
+  } else {
+    return std::nullopt;
+  }
+  int offset_minutes = 0;
+  if (zone != "Z") {
+    int hours = 0, minutes = 0;
+    char sign = 0;
+    if (zone.size() != 6 || std::sscanf(zone.c_str(), "%c%2d:%2d", &sign, &hours, &minutes) != 3 ||
+        (sign != '+' && sign != '-')) {
+      return std::nullopt;  // a time zone must be explicit: audit times are UTC
+    }
+    offset_minutes = (sign == '+' ? 1 : -1) * (hours * 60 + minutes);
+  }
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  if (tm.tm_mon < 0 || tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 ||
+      tm.tm_sec > 60) {
+    return std::nullopt;
+  }
+  std::time_t seconds = ::timegm(&tm);
+  return (static_cast<UnixMillis>(seconds) - offset_minutes * 60LL) * 1000 + millis;
+}
+
+// Where the trail is, from the environment and the flags (flags win), as `serve` would see it.
+struct TrailOptions {
+  std::string data_dir = "./data";
+  std::optional<std::string> database_file;
+  std::optional<std::string> checkpoints;
+
+  void AddTo(CLI::App* cmd) {
+    cmd->add_option("--data-dir", data_dir, "Folder holding rounds.db and audit/ (default ./data)");
+    cmd->add_option("--database-file", database_file, "SQLite database file (default <data-dir>/rounds.db)");
+    cmd->add_option("--checkpoints", checkpoints, "Checkpoint file (default <data-dir>/audit/checkpoints.log)");
+  }
+  Result<Config> Resolve() const {
+    Config config;
+    ROUNDS_RETURN_IF_ERROR(ApplyEnvironment(ProcessEnvironment(), config));
+    config.data_dir = data_dir;
+    if (database_file) config.database_file = *database_file;
+    if (checkpoints) config.audit_checkpoint_file = *checkpoints;
+    return config;
+  }
+};
+
+int ReportError(const Error& error) {
+  std::cerr << "rounds: " << error.public_message;
+  if (!error.internal_message.empty()) std::cerr << " (" << error.internal_message << ")";
+  std::cerr << "\n";
+  return kExitCannotCheck;
+}
+
+struct VerifyOptions {
+  TrailOptions trail;
+  std::string public_key;
+  std::string public_key_file;
+};
+
+int RunVerify(const VerifyOptions& options) {
+  auto config = options.trail.Resolve();
+  if (!config) return ReportError(config.error());
+  app::AuditFiles files = app::AuditFiles::For(*config);
+  // A key given on the command line (pinned by the operator) is worth more than the file next to
+  // the database, which whoever rewrote the database may have replaced too.
+  std::string public_key = options.public_key;
+  if (public_key.empty()) {
+    auto read = app::ReadPublicKeyFile(options.public_key_file.empty() ? files.public_key : options.public_key_file);
+    if (read) public_key = *read;
+  }
+  auto checkpoints = app::ReadCheckpoints(files.checkpoints);
+  if (!checkpoints) return ReportError(checkpoints.error());
+  if (!checkpoints->empty() && public_key.empty()) {
+    std::cerr << "rounds: no public key to check the checkpoints with; give --public-key or --public-key-file\n";
+    return kExitCannotCheck;
+  }
+  auto report = app::VerifyAuditFiles(config->DatabasePath(), files.checkpoints, public_key);
+  if (!report) return ReportError(report.error());
+  if (checkpoints->empty()) {
+    std::cerr << "warning: no checkpoints in " << files.checkpoints
+              << ": only the chain itself was checked (a truncated or rewritten chain cannot be told apart)\n";
+  }
+  if (!report->ok) {
+    std::cout << "TAMPERED: ";
+    if (report->first_bad_seq > 0) std::cout << "first bad record seq " << report->first_bad_seq << ": ";
+    std::cout << report->problem << "\n";
+    std::cout << "records: " << report->records_checked << "\ncheckpoints: " << report->checkpoints_checked << "\n";
+    return kExitTampered;
+  }
+  std::cout << "ok\nrecords: " << report->records_checked << "\ncheckpoints: " << report->checkpoints_checked << "\n";
+  return 0;
+}
+
+struct ExportOptions {
+  TrailOptions trail;
+  std::string from, to;
+  std::string format = "ndjson";
+  std::string out;
+};
+
+int RunExport(const ExportOptions& options) {
+  auto config = options.trail.Resolve();
+  if (!config) return ReportError(config.error());
+  auto format = app::ParseAuditExportFormat(options.format);
+  if (!format) {
+    std::cerr << "rounds: --format must be csv, ndjson or fhir\n";
+    return kExitCannotCheck;
+  }
+  std::optional<UnixMillis> from = ParseTime(options.from), to = ParseTime(options.to);
+  if ((!options.from.empty() && !from) || (!options.to.empty() && !to)) {
+    std::cerr << "rounds: --from and --to take Unix milliseconds or an ISO 8601 UTC time such as 2026-11-29T18:00:00Z\n";
+    return kExitCannotCheck;
+  }
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(config->DatabasePath(), ec)) {
+    std::cerr << "rounds: no database at " << config->DatabasePath() << "\n";
+    return kExitCannotCheck;
+  }
+  auto store = store::OpenSqliteStore({.path = config->DatabasePath(), .read_connections = 1});
+  if (!store) return ReportError(store.error());
+  SystemClock clock;
+  app::AuditService audit(**store, clock, *config);
+  // Exported as the system principal; the export is itself on the trail (audit.export).
+  auto text = audit.Export(app::Actor::System(), *format, from, to);
+  (*store)->Close();
+  if (!text) return ReportError(text.error());
+  if (options.out.empty()) {
+    std::cout << *text;
+    return 0;
+  }
+  std::ofstream file(options.out, std::ios::binary | std::ios::trunc);
+  file << *text;
+  file.close();
+  if (!file) {
+    std::cerr << "rounds: cannot write " << options.out << "\n";
+    return kExitCannotCheck;
+  }
+  return 0;
+}
+
+}  // namespace
+
+void AddAuditCommands(CLI::App& app) {
+  auto* audit = app.add_subcommand("audit", "Verify and export the tamper-evident audit trail.");
+  audit->require_subcommand(1);
+
+  auto verify_options = std::make_shared<VerifyOptions>();
+  auto* verify = audit->add_subcommand(
+      "verify", "Check the hash chain and the signed checkpoints; name the first bad record (exit 1 if tampered).");
+  verify_options->trail.AddTo(verify);
+  auto* key = verify->add_option("--public-key", verify_options->public_key, "Checkpoint public key (hex)");
+  verify->add_option("--public-key-file", verify_options->public_key_file,
+                     "File holding the public key (default <data-dir>/audit/signing.pub)")
+      ->excludes(key);
+  verify->callback([verify_options] {
+    log::SetMinimumLevel(log::Level::kError);
+    throw CLI::RuntimeError(RunVerify(*verify_options));
+  });
+
+  auto export_options = std::make_shared<ExportOptions>();
+  auto* exporter = audit->add_subcommand("export", "Write audit records as CSV, NDJSON or a FHIR R4 AuditEvent Bundle.");
+  export_options->trail.AddTo(exporter);
+  exporter->add_option("--from", export_options->from, "First time included (ISO 8601 UTC or Unix ms)");
+  exporter->add_option("--to", export_options->to, "End time, excluded (ISO 8601 UTC or Unix ms)");
+  exporter->add_option("--format", export_options->format, "csv, ndjson (AuditEvent per line) or fhir (Bundle)")
+      ->check(CLI::IsMember({"csv", "ndjson", "fhir"}));
+  exporter->add_option("--out", export_options->out, "Write here instead of standard output");
+  exporter->callback([export_options] {
+    log::SetMinimumLevel(log::Level::kError);
+    throw CLI::RuntimeError(RunExport(*export_options));
+  });
+}
+
+}  // namespace rounds::cli

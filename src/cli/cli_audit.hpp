@@ -1,0 +1,16 @@
+// Sub-commands added to the `rounds` command line by their own files, so each stays small:
+// `rounds audit verify|export` (cli_audit.cpp) and `rounds admin template validate`
+// (cli_template.cpp). Each callback ends by throwing CLI::RuntimeError with the exit code, as the
+// commands in cli.cpp do.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace rounds::cli {
+
+// Adds `audit verify` (exit 0 intact, 1 tampered, 2 cannot check) and `audit export`.
+void AddAuditCommands(CLI::App& app);
+// Adds `template validate FILE` under the existing `admin` sub-command (exit 0 valid, 1 invalid).
+void AddTemplateCommands(CLI::App& app);
+
+}  // namespace rounds::cli

@@ -1,0 +1,68 @@
+// Routes: The audit trail: search, verification, export (compliance officers only; the app's
+// AuditService decides who may, and records every use and refusal).
+#include "app/audit_service.hpp"
+#include "transport/http/api_support.hpp"
+
+namespace rounds::transport {
+
+using namespace api_support;  // NOLINT: the route helpers
+
+namespace {
+
+// A filter that must name one of the three outcomes when given.
+Result<std::optional<domain::AuditOutcome>> OutcomeParam(const Request& request) {
+  std::string text = QueryText(request, "outcome");
+  if (text.empty()) return std::optional<domain::AuditOutcome>();
+  auto outcome = domain::ParseAuditOutcome(text);
+  if (!outcome) return InvalidArgument("invalid_value", "'outcome' must be success, denied or failure.", "outcome");
+  return outcome;
+}
+
+// A short filter value (ids and codes); longer input is refused rather than searched for.
+Result<std::string> CodeParam(const Request& request, const char* name) {
+  std::string text = QueryText(request, name);
+  if (text.size() > 100) return InvalidArgument("invalid_value", std::string("'") + name + "' is too long.", name);
+  return text;
+}
+
+}  // namespace
+
+void RegisterAuditRoutes(Router& r, ApiContext& ctx) {
+  app::AuditService& audit = ctx.services.audit;
+
+  r.Add("GET", "/api/v1/audit", Authed(ctx, [&audit](Request& request, const Actor& actor) -> Result<Response> {
+    store::AuditQuery q;
+    ROUNDS_ASSIGN_OR_RETURN(auto actor_id, QueryInt(request, "actor_id"));
+    q.actor_id = actor_id;
+    ROUNDS_ASSIGN_OR_RETURN(q.action_prefix, CodeParam(request, "action"));
+    ROUNDS_ASSIGN_OR_RETURN(q.object_type, CodeParam(request, "object_type"));
+    ROUNDS_ASSIGN_OR_RETURN(q.object_id, CodeParam(request, "object_id"));
+    ROUNDS_ASSIGN_OR_RETURN(q.outcome, OutcomeParam(request));
+    ROUNDS_ASSIGN_OR_RETURN(q.from, QueryInt(request, "from"));
+    ROUNDS_ASSIGN_OR_RETURN(q.to, QueryInt(request, "to"));
+    ROUNDS_ASSIGN_OR_RETURN(q.before_seq, QueryInt(request, "cursor"));
+    ROUNDS_ASSIGN_OR_RETURN(q.limit, Limit(request));
+    return Encode(audit.Search(actor, q));
+  }));
+
+  r.Add("GET", "/api/v1/audit/verify", Authed(ctx, [&audit](Request&, const Actor& actor) -> Result<Response> {
+    return Encode(audit.Verify(actor));
+  }));
+
+  r.Add("GET", "/api/v1/audit/export", Authed(ctx, [&audit](Request& request, const Actor& actor) -> Result<Response> {
+    std::string format_text = QueryText(request, "format");
+    auto format = app::ParseAuditExportFormat(format_text.empty() ? "ndjson" : format_text);
+    if (!format) return InvalidArgument("invalid_value", "'format' must be csv, ndjson or fhir.", "format");
+    ROUNDS_ASSIGN_OR_RETURN(auto from, QueryInt(request, "from"));
+    ROUNDS_ASSIGN_OR_RETURN(auto to, QueryInt(request, "to"));
+    ROUNDS_ASSIGN_OR_RETURN(std::string body, audit.Export(actor, *format, from, to));
+    Response response;
+    response.content_type = std::string(app::MediaType(*format));
+    response.body = std::move(body);
+    const char* extension = *format == app::AuditExportFormat::kCsv ? "csv" : *format == app::AuditExportFormat::kNdjson ? "ndjson" : "json";
+    response.headers.emplace_back("Content-Disposition", std::string("attachment; filename=\"rounds-audit.") + extension + "\"");
+    return response;
+  }));
+}
+
+}  // namespace rounds::transport

@@ -1,0 +1,177 @@
+// The audit trail end to end: sign-ins (good and bad) and administration are recorded; a compliance
+// officer searches, verifies and exports (CSV, NDJSON, FHIR Bundle); others are refused and the
+// refusal is recorded; after the server stops, `rounds audit verify` says ok — and after the
+// database file is tampered with, names the first bad record and exits 1.
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { runCli } from '../lib/server.mjs';
+import { startServer, createUsers, PASSWORD } from './fixtures.mjs';
+
+let server, admin, users, officer;
+
+test.before(async () => {
+  // Checkpoints every second, so the running server anchors what the tests do.
+  ({ server, admin } = await startServer({ env: { ROUNDS_AUDIT_CHECKPOINT_SECONDS: '1' } }));
+  users = await createUsers(server, admin, ['rhea', 'sol']);
+  const created = await admin.post('/api/v1/users', {
+    username: 'tess', display_name: 'Tess Compliance', email: 'tess@example.org',
+    job_role: 'Privacy Officer', password: PASSWORD, is_compliance: true,
+  });
+  assert.equal(created.status, 201, created.text);
+  officer = server.client();
+  await officer.login('tess', PASSWORD);
+  // A wrong password for an account, and a name that is no account.
+  const c = server.client();
+  assert.equal((await c.post('/api/v1/auth/login', { username: 'rhea', password: 'not-the-password-at-all' })).status, 401);
+  assert.equal((await c.post('/api/v1/auth/login', { username: 'ghost-user-name', password: 'whatever-it-is' })).status, 401);
+});
+
+test.after(async () => {
+  await server.stop();
+  server.cleanup();
+});
+
+test('sign-ins, failures and administration are on the trail, without the unknown name', async () => {
+  const res = await officer.get('/api/v1/audit?action=auth.login&limit=200');
+  assert.equal(res.status, 200, res.text);
+  const items = res.body.items;
+  const seqs = items.map((r) => r.seq);
+  assert.deepEqual(seqs, [...seqs].sort((a, b) => b - a), 'newest first');
+  const rhea = users.rhea.user.id;
+  assert.ok(items.some((r) => r.outcome === 'success' && r.actor_id === rhea));
+  assert.ok(items.some((r) => r.outcome === 'failure' && r.reason === 'wrong_password' && r.object_id === String(rhea)));
+  const unknown = items.find((r) => r.reason === 'unknown_user');
+  assert.ok(unknown, 'the unknown-user failure is recorded');
+  assert.equal(unknown.object_id, '');
+  assert.ok(!JSON.stringify(res.body).includes('ghost-user-name'), 'a name that is no account is never recorded');
+  assert.ok(!JSON.stringify(res.body).includes('not-the-password'), 'no password is ever recorded');
+
+  const created = await officer.get(`/api/v1/audit?action=user.create&object_type=user`);
+  assert.equal(created.status, 200);
+  assert.ok(created.body.items.some((r) => r.object_id === String(rhea) && r.actor_id === admin.user.id));
+  const compliance = created.body.items.find((r) => r.object_id === String(officer.user.id));
+  assert.equal(compliance.details.is_compliance, true);
+
+  // Filters combine: one actor, failures only, and a time window.
+  const failures = await officer.get(`/api/v1/audit?outcome=failure&from=0&to=${Date.now() + 60_000}`);
+  assert.ok(failures.body.items.length >= 2);
+  assert.ok(failures.body.items.every((r) => r.outcome === 'failure'));
+  const page = await officer.get('/api/v1/audit?limit=2');
+  assert.equal(page.body.items.length, 2);
+  const next = await officer.get(`/api/v1/audit?limit=2&cursor=${page.body.next_cursor}`);
+  assert.ok(next.body.items[0].seq < page.body.items[1].seq);
+  assert.equal((await officer.get('/api/v1/audit?outcome=maybe')).status, 400);
+});
+
+test('only compliance officers may read the trail; refusals are recorded', async () => {
+  for (const [who, client] of [['admin', admin], ['staff', users.sol]]) {
+    for (const p of ['/api/v1/audit', '/api/v1/audit/verify', '/api/v1/audit/export?format=csv']) {
+      const res = await client.get(p);
+      assert.equal(res.status, 403, `${who} ${p}`);
+      assert.equal(res.body.code, 'compliance_required');
+    }
+  }
+  assert.equal((await server.client().get('/api/v1/audit')).status, 401);
+  const denied = await officer.get(`/api/v1/audit?action=audit.&outcome=denied&actor_id=${users.sol.user.id}`);
+  assert.deepEqual(denied.body.items.map((r) => r.action).sort(), ['audit.export', 'audit.search', 'audit.verify']);
+  const uses = await officer.get(`/api/v1/audit?action=audit.search&actor_id=${officer.user.id}&outcome=success`);
+  assert.ok(uses.body.items.length >= 3, 'each search is itself recorded');
+});
+
+test('the chain verifies', async () => {
+  await new Promise((r) => setTimeout(r, 1500));  // let a checkpoint be signed
+  const res = await officer.get('/api/v1/audit/verify');
+  assert.equal(res.status, 200, res.text);
+  assert.equal(res.body.ok, true, res.body.problem);
+  assert.ok(res.body.records_checked > 10);
+  assert.ok(res.body.checkpoints_checked >= 1);
+  assert.equal(res.body.first_bad_seq, null);
+  assert.equal(res.body.head_seq, res.body.records_checked);
+  assert.ok(Math.abs(res.body.checked_at - Date.now()) < 60_000);
+});
+
+test('exports: CSV, NDJSON of AuditEvents, and a FHIR Bundle', async () => {
+  const csv = await officer.get('/api/v1/audit/export?format=csv');
+  assert.equal(csv.status, 200);
+  assert.match(csv.headers.get('content-type'), /^text\/csv/);
+  const rows = csv.text.trim().split('\r\n');
+  assert.equal(rows[0], 'seq,time,recorded,actor_id,actor_role,action,object_type,object_id,patient_ref,outcome,address,session_hash,reason,details,prev_hash,hash');
+  assert.ok(rows.length > 10);
+  assert.ok(rows.some((r) => r.includes(',auth.login,') && r.includes(',wrong_password,')));
+
+  const ndjson = await officer.get('/api/v1/audit/export?format=ndjson');
+  assert.equal(ndjson.status, 200);
+  assert.match(ndjson.headers.get('content-type'), /^application\/x-ndjson/);
+  const events = ndjson.text.trim().split('\n').map((l) => JSON.parse(l));
+  for (const e of events) {
+    assert.equal(e.resourceType, 'AuditEvent');
+    assert.ok(e.type && e.type.code);
+    assert.match(e.action, /^[CRUDE]$/);
+    assert.match(e.recorded, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    assert.ok(['0', '4', '8', '12'].includes(e.outcome));
+    assert.ok(e.agent.length >= 1 && e.agent[0].requestor === true && e.agent[0].who);
+    assert.ok(e.source && e.source.observer);
+  }
+  const login = events.find((e) => e.subtype.some((s) => s.code === 'auth.login') && e.outcome === '0');
+  assert.equal(login.type.code, '110114');
+  assert.equal(login.agent[0].network.address, '127.0.0.1');
+  assert.ok(login.entity[0].what.identifier.value);
+  const failed = events.find((e) => e.outcomeDesc === 'wrong_password');
+  assert.equal(failed.outcome, '8');
+
+  const bundle = await officer.get(`/api/v1/audit/export?format=fhir&from=0&to=${Date.now() + 60_000}`);
+  assert.equal(bundle.status, 200);
+  assert.match(bundle.headers.get('content-type'), /^application\/fhir\+json/);
+  assert.equal(bundle.body.resourceType, 'Bundle');
+  assert.equal(bundle.body.type, 'collection');
+  assert.ok(bundle.body.entry.length > 10);
+  assert.ok(bundle.body.entry.every((x) => x.resource.resourceType === 'AuditEvent'));
+  assert.equal((await officer.get('/api/v1/audit/export?format=xml')).status, 400);
+  const exports = await officer.get('/api/v1/audit?action=audit.export&outcome=success');
+  assert.ok(exports.body.items.some((r) => r.details.format === 'fhir' && r.details.count > 10));
+});
+
+test('after shutdown the CLI verifies the files, and names the first record a tamperer changed', async () => {
+  await server.stop();
+  const keyFile = path.join(server.dataDir, 'audit', 'signing.key');
+  assert.ok(existsSync(keyFile));
+  assert.equal(statSync(keyFile).mode & 0o777, 0o600);
+  const checkpoints = readFileSync(path.join(server.dataDir, 'audit', 'checkpoints.log'), 'utf8').trim().split('\n');
+  assert.ok(checkpoints.length >= 2, 'a periodic and a shutdown checkpoint');
+
+  const ok = runCli(['audit', 'verify'], { dataDir: server.dataDir });
+  assert.equal(ok.status, 0, ok.stdout + ok.stderr);
+  assert.match(ok.stdout, /^ok$/m);
+  const records = Number(ok.stdout.match(/records: (\d+)/)[1]);
+  assert.ok(records > 10);
+
+  const exported = runCli(['audit', 'export', '--format', 'ndjson', '--from', '2020-01-01T00:00:00Z'], { dataDir: server.dataDir });
+  assert.equal(exported.status, 0, exported.stderr);
+  assert.ok(exported.stdout.trim().split('\n').length >= records);
+
+  // Whoever holds the database file drops the append-only triggers and edits a sign-in.
+  const db = path.join(server.dataDir, 'rounds.db');
+  const target = 5;
+  const original = spawnSync('sqlite3', [db, `SELECT outcome, reason FROM audit_log WHERE seq = ${target};`], { encoding: 'utf8' });
+  assert.equal(original.status, 0, original.stderr);
+  const [outcome, reason] = original.stdout.trim().split('|');
+  const forged = outcome === 'success' ? 'denied' : 'success';
+  const sql = spawnSync('sqlite3', [db,
+    'DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete; ' +
+    `UPDATE audit_log SET outcome = '${forged}' WHERE seq = ${target};`], { encoding: 'utf8' });
+  assert.equal(sql.status, 0, sql.stderr);
+  const bad = runCli(['audit', 'verify'], { dataDir: server.dataDir });
+  assert.equal(bad.status, 1, bad.stdout + bad.stderr);
+  assert.match(bad.stdout, new RegExp(`TAMPERED: first bad record seq ${target}:`));
+
+  // Truncating the tail and leaving a consistent chain is caught by the signed checkpoints.
+  const cut = spawnSync('sqlite3', [db, `UPDATE audit_log SET outcome = '${outcome}', reason = '${reason}' WHERE seq = ${target}; ` +
+    `DELETE FROM audit_log WHERE seq > ${records - 3};`], { encoding: 'utf8' });
+  assert.equal(cut.status, 0, cut.stderr);
+  const truncated = runCli(['audit', 'verify'], { dataDir: server.dataDir });
+  assert.equal(truncated.status, 1, truncated.stdout);
+  assert.match(truncated.stdout, /removed/);
+});
