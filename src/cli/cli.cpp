@@ -60,6 +60,8 @@ Result<domain::User> FindUser(Offline& offline, const std::string& username) {
 
 }  // namespace
 
+void AddRetentionCommands(CLI::App& app);  // cli_retention.cpp: hold, retention, ediscovery
+
 int Main(int argc, char** argv, ServeFunction serve, RoutesFunction routes) {
   CLI::App app{"Rounds: a governed social and messaging platform for healthcare organizations."};
   app.require_subcommand(1);
@@ -302,6 +304,8 @@ int Main(int argc, char** argv, ServeFunction serve, RoutesFunction routes) {
 
   AddAuditCommands(app);     // cli_audit.cpp
   AddTemplateCommands(app);  // cli_template.cpp
+
+  AddRetentionCommands(app);
 
   app.add_subcommand("routes", "Print every HTTP route the server registers.")
       ->callback([&] { throw CLI::RuntimeError(routes()); });

@@ -47,6 +47,10 @@ struct Config {
   std::string log_level = "info";
   bool demo = false;                        // seed demo data at start (idempotent)
 
+  // Retention: the purge job (app/retention_service.hpp)
+  std::int64_t retention_interval_seconds = 10 * 60;  // between runs; 0: no background job
+  int retention_batch_size = 500;           // messages purged per write unit
+
   // Audit trail: signed checkpoints of the chain head, kept outside the database
   std::string audit_checkpoint_file;        // empty: <data_dir>/audit/checkpoints.log
   std::string audit_signing_key_file;       // empty: <data_dir>/audit/signing.key (public half: .pub)

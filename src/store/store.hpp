@@ -105,6 +105,85 @@ struct StoreMetrics {
   std::uint64_t queued_units = 0;        // gauge: units waiting for the writer right now
 };
 
+// ---- Retention and legal holds ----------------------------------------------------------------
+
+using LegalHoldId = std::int64_t;
+
+// A legal hold: while active it covers every message written in [from, to) (open ends when
+// nullopt) by one of the custodians (any author when empty) in one of the spaces (any space when
+// empty); it names custodians, spaces or both. Covered messages are never purged, and one deleted
+// while covered keeps its final text for e-discovery (HeldDeletion).
+struct LegalHold {
+  LegalHoldId id = 0;
+  std::string name;
+  std::string reason;
+  std::vector<UserId> custodian_ids;
+  std::vector<SpaceId> space_ids;
+  std::optional<UnixMillis> from;
+  std::optional<UnixMillis> to;
+  UserId created_by = 0;
+  UnixMillis created_at = 0;
+  std::optional<UserId> released_by;
+  std::optional<UnixMillis> released_at;
+};
+
+// What one PurgeMessages call did. Ids only: callers audit them, never content.
+struct PurgeResult {
+  std::vector<MessageId> deleted_ids;    // rows gone, with their edits, votes, reactions, mentions,
+                                         // reports and search entries
+  std::vector<MessageId> scrubbed_ids;   // emptied the same way, row kept while replies that are not
+                                         // purgeable point at it (deleted once they are gone)
+  std::vector<MessageId> held_ids;       // asked for but under a legal hold: untouched
+  std::int64_t events_scrubbed = 0;      // space events turned into content-free message.purged
+};
+
+struct RetentionRun {
+  std::int64_t id = 0;
+  UserId actor_id = 0;
+  UnixMillis started_at = 0;
+  std::optional<UnixMillis> finished_at;
+  bool interrupted = false;              // killed before it finished; closed by the next run
+  std::int64_t batches = 0;
+  std::int64_t messages_deleted = 0;
+  std::int64_t messages_scrubbed = 0;
+  std::int64_t events_scrubbed = 0;
+};
+
+struct RetentionRunStart {
+  std::int64_t run_id = 0;
+  std::vector<std::int64_t> interrupted_run_ids;  // earlier runs that never finished, now closed
+};
+
+// E-discovery selection: every list empty means "any"; keywords match any (case-insensitive for
+// ASCII) in the current text, earlier versions, and held deletions.
+struct ExportQuery {
+  std::vector<UserId> custodian_ids;
+  std::vector<SpaceId> space_ids;
+  std::optional<UnixMillis> from;        // inclusive
+  std::optional<UnixMillis> to;          // exclusive
+  std::vector<std::string> keywords;
+};
+
+// The final text of a message deleted while a legal hold covered it.
+struct HeldDeletion {
+  MessageId message_id = 0;
+  std::string title;
+  std::string body;
+  UnixMillis deleted_at = 0;
+};
+
+struct ExportRecord {
+  std::string id;                        // random hex; also the folder name under exports/
+  UserId created_by = 0;
+  UnixMillis created_at = 0;
+  std::string query_json;
+  std::string folder;
+  std::int64_t message_count = 0;
+  int file_count = 0;
+  std::string manifest_sha256;
+};
+
+
 class ReadTx {
  public:
   virtual ~ReadTx() = default;
@@ -155,6 +234,25 @@ class ReadTx {
   // Audit trail: the newest record (nullopt when empty), and records after `after_seq` oldest first.
   virtual Result<std::optional<AuditRecord>> LastAuditRecord() = 0;
   virtual Result<std::vector<AuditRecord>> ListAudit(std::int64_t after_seq, int limit) = 0;
+
+  // ---- Retention and legal holds ----
+  virtual Result<std::vector<LegalHold>> ListLegalHolds(bool include_released) = 0;
+  virtual Result<std::optional<LegalHold>> FindLegalHold(LegalHoldId id) = 0;
+  // The active holds covering a message (empty: none).
+  virtual Result<std::vector<LegalHoldId>> HoldsCovering(MessageId id) = 0;
+  // Every space id (all kinds, archived too) after `after_id`, ascending.
+  virtual Result<std::vector<SpaceId>> ListSpaceIds(SpaceId after_id, int limit) = 0;
+  // Messages of the space written before `cutoff` that PurgeMessages may remove: not held, and
+  // not rows already scrubbed that replies still point at. Oldest id first, at most `limit`.
+  virtual Result<std::vector<MessageId>> ListPurgeCandidates(SpaceId space_id, UnixMillis cutoff, int limit) = 0;
+  // Newest first.
+  virtual Result<std::vector<RetentionRun>> ListRetentionRuns(int limit) = 0;
+  // E-discovery: ids of messages (deleted ones too) matching `query`, ascending after `after_id`.
+  virtual Result<std::vector<MessageId>> ListExportMessageIds(const ExportQuery& query, MessageId after_id,
+                                                              int limit) = 0;
+  virtual Result<std::optional<HeldDeletion>> FindHeldDeletion(MessageId id) = 0;
+  virtual Result<std::vector<ExportRecord>> ListExports(int limit) = 0;  // newest first
+  virtual Result<std::optional<ExportRecord>> FindExport(const std::string& id) = 0;
   // Records matching `query`, at most query.limit, in the order AuditQuery describes.
   virtual Result<std::vector<AuditRecord>> SearchAudit(const AuditQuery& query) = 0;
 };
@@ -209,6 +307,25 @@ class WriteTx : public ReadTx {
   // LastAuditRecord() in this same unit (the single writer makes that consistent).
   // kConflict if the seq is taken.
   virtual Status InsertAudit(const AuditRecord& record) = 0;
+
+  // ---- Retention and legal holds ----
+  // kInvalidArgument when the hold names neither custodians nor spaces or from >= to.
+  virtual Result<LegalHoldId> InsertLegalHold(const LegalHold& hold) = 0;
+  // kNotFound for an unknown hold, kConflict ("hold_released") when already released.
+  virtual Status ReleaseLegalHold(LegalHoldId id, UserId released_by, UnixMillis released_at) = 0;
+  // Removes the messages and everything holding their content (edits, held deletions, poll
+  // options and votes, reactions, mentions, reports, the search index) and turns their space
+  // events into content-free "message.purged" events with the same seq. A message that replies
+  // outside `ids` still point at is emptied and kept (purged_at set) until they go. Held messages
+  // and unknown ids are skipped. Idempotent: purging the same ids again changes nothing.
+  virtual Result<PurgeResult> PurgeMessages(const std::vector<MessageId>& ids, UnixMillis now) = 0;
+  // Opens a run and closes (as interrupted) any earlier run that never finished.
+  virtual Result<RetentionRunStart> BeginRetentionRun(UserId actor_id, UnixMillis now) = 0;
+  // Adds one batch's counts to the run (in the same unit as the batch's purge).
+  virtual Status RecordRetentionBatch(std::int64_t run_id, const PurgeResult& batch) = 0;
+  virtual Status FinishRetentionRun(std::int64_t run_id, UnixMillis now) = 0;
+  // kConflict when the id exists.
+  virtual Status InsertExport(const ExportRecord& record) = 0;
 };
 
 class Store {

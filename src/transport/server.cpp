@@ -137,6 +137,7 @@ class Server::Impl {
       }
     });
     state_.ready = true;
+    services_.retention.Start();  // the purge job; stopped before the store closes
     log::Info("listening", {{"address", config_.listen_address},
                             {"port", acceptor_.local_endpoint().port()},
                             {"pid", static_cast<int>(::getpid())},
@@ -147,6 +148,7 @@ class Server::Impl {
     ioc_.run();
     for (auto& t : workers) t.join();
     blocking_.join();
+    services_.retention.Stop();
     store_.Close();
     log::Info("stopped");
     return Ok();

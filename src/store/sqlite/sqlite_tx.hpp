@@ -44,6 +44,24 @@ class SqliteTx final : public WriteTx {
   Result<std::optional<AuditRecord>> LastAuditRecord() override;
   Result<std::vector<AuditRecord>> ListAudit(std::int64_t after_seq, int limit) override;
   Status InsertAudit(const AuditRecord& record) override;
+  // Retention and legal holds (sqlite_tx_retention.cpp)
+  Result<std::vector<LegalHold>> ListLegalHolds(bool include_released) override;
+  Result<std::optional<LegalHold>> FindLegalHold(LegalHoldId id) override;
+  Result<std::vector<LegalHoldId>> HoldsCovering(MessageId id) override;
+  Result<std::vector<SpaceId>> ListSpaceIds(SpaceId after_id, int limit) override;
+  Result<std::vector<MessageId>> ListPurgeCandidates(SpaceId space_id, UnixMillis cutoff, int limit) override;
+  Result<std::vector<RetentionRun>> ListRetentionRuns(int limit) override;
+  Result<std::vector<MessageId>> ListExportMessageIds(const ExportQuery& query, MessageId after_id, int limit) override;
+  Result<std::optional<HeldDeletion>> FindHeldDeletion(MessageId id) override;
+  Result<std::vector<ExportRecord>> ListExports(int limit) override;
+  Result<std::optional<ExportRecord>> FindExport(const std::string& id) override;
+  Result<LegalHoldId> InsertLegalHold(const LegalHold& hold) override;
+  Status ReleaseLegalHold(LegalHoldId id, UserId released_by, UnixMillis released_at) override;
+  Result<PurgeResult> PurgeMessages(const std::vector<MessageId>& ids, UnixMillis now) override;
+  Result<RetentionRunStart> BeginRetentionRun(UserId actor_id, UnixMillis now) override;
+  Status RecordRetentionBatch(std::int64_t run_id, const PurgeResult& batch) override;
+  Status FinishRetentionRun(std::int64_t run_id, UnixMillis now) override;
+  Status InsertExport(const ExportRecord& record) override;
   Result<std::vector<AuditRecord>> SearchAudit(const AuditQuery& query) override;  // sqlite_tx_audit.cpp
 
   Result<DepartmentId> InsertDepartment(const Department& department) override;

@@ -1,0 +1,504 @@
+#include "app/retention_service.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "app/audit_log.hpp"
+#include "app/internal.hpp"
+#include "core/crypto.hpp"
+#include "core/log.hpp"
+
+namespace rounds::app {
+
+using namespace rounds::domain;
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::int64_t kDayMillis = 24LL * 60 * 60 * 1000;
+constexpr int kExportPage = 500;
+constexpr std::size_t kMaxHoldIds = 1000;
+constexpr std::size_t kMaxKeywords = 50;
+constexpr std::size_t kMaxKeywordChars = 200;
+
+// The files of an export, in manifest order; downloads are limited to these names.
+constexpr const char* kExportFiles[] = {"messages.json", "transcript.txt", "edits.json", "attachments.json",
+                                        "manifest.json"};
+
+json OptionalMillis(const std::optional<UnixMillis>& at) { return at ? json(*at) : json(nullptr); }
+
+json HoldJson(const store::LegalHold& h) {
+  return json{{"id", h.id},
+              {"name", h.name},
+              {"reason", h.reason},
+              {"custodian_ids", h.custodian_ids},
+              {"space_ids", h.space_ids},
+              {"from", OptionalMillis(h.from)},
+              {"to", OptionalMillis(h.to)},
+              {"created_by", h.created_by},
+              {"created_at", h.created_at},
+              {"released_by", h.released_by ? json(*h.released_by) : json(nullptr)},
+              {"released_at", OptionalMillis(h.released_at)},
+              {"active", !h.released_at}};
+}
+
+// What the audit may say about a hold or a query: ids and times, never names, reasons or keywords
+// (free text that could carry PHI); keywords are counted.
+json HoldAuditDetails(const store::LegalHold& h) {
+  return json{{"custodian_ids", h.custodian_ids}, {"space_ids", h.space_ids}, {"from", OptionalMillis(h.from)},
+              {"to", OptionalMillis(h.to)}};
+}
+
+json QueryJson(const store::ExportQuery& q) {
+  return json{{"custodian_ids", q.custodian_ids}, {"space_ids", q.space_ids}, {"from", OptionalMillis(q.from)},
+              {"to", OptionalMillis(q.to)}, {"keywords", q.keywords}};
+}
+
+json QueryAuditDetails(const store::ExportQuery& q) {
+  json j = QueryJson(q);
+  j.erase("keywords");
+  j["keyword_count"] = q.keywords.size();
+  return j;
+}
+
+json ExportRecordJson(const store::ExportRecord& e) {
+  json query = json::parse(e.query_json, nullptr, false);
+  return json{{"id", e.id}, {"created_by", e.created_by}, {"created_at", e.created_at},
+              {"query", query.is_discarded() ? json::object() : query}, {"message_count", e.message_count},
+              {"file_count", e.file_count}, {"manifest_sha256", e.manifest_sha256}};
+}
+
+// The shorter of the template's retention and lifespan, in days; nullopt: keep forever.
+std::optional<int> LimitDays(const policy::PolicyTemplate& t) {
+  if (t.retention_days && t.message_ttl_days) return std::min(*t.retention_days, *t.message_ttl_days);
+  return t.retention_days ? t.retention_days : t.message_ttl_days;
+}
+
+Status ValidateQuery(const store::ExportQuery& q) {
+  if (q.custodian_ids.size() > kMaxHoldIds || q.space_ids.size() > kMaxHoldIds) {
+    return InvalidArgument("too_many_items", "At most 1000 custodians and 1000 spaces.");
+  }
+  if (q.keywords.size() > kMaxKeywords) return InvalidArgument("too_many_items", "At most 50 keywords.", "/keywords");
+  for (const auto& k : q.keywords) {
+    if (k.empty() || k.size() > kMaxKeywordChars) {
+      return InvalidArgument("invalid_value", "Each keyword has 1 to 200 characters.", "/keywords");
+    }
+  }
+  if (q.from && q.to && *q.from >= *q.to) return InvalidArgument("invalid_range", "'from' must be before 'to'.", "/from");
+  return Ok();
+}
+
+// Writes `text` to `path`; kInternal on any I/O failure.
+Status WriteFile(const fs::path& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(text.data(), static_cast<std::streamsize>(text.size()));
+  out.close();
+  if (!out) return Internal("cannot write export file " + path.string());
+  return Ok();
+}
+
+Result<std::string> ReadWholeFile(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return NotFound("Export file");
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// One line of the transcript body, indented by nesting and with edits and deletions marked.
+std::string TranscriptLine(const Message& m, const std::string& author, std::size_t edit_count,
+                           const std::optional<store::HeldDeletion>& held) {
+  std::ostringstream line;
+  line << "[" << FormatIso8601(m.created_at) << "] " << (m.parent_id ? "  ↳ " : "") << author << " (#" << m.id;
+  if (m.parent_id) line << ", reply to #" << *m.parent_id;
+  line << "): ";
+  const std::string& title = held ? held->title : m.title;
+  const std::string& body = held ? held->body : m.body;
+  if (!title.empty()) line << "[" << title << "] ";
+  line << body;
+  if (edit_count > 0) line << "  {edited " << edit_count << "x; earlier versions in edits.json}";
+  if (m.deleted) {
+    line << (held ? "  {DELETED " + FormatIso8601(held->deleted_at) + "; text kept under legal hold}"
+                  : std::string("  {DELETED; text not retained}"));
+  }
+  if (m.state != MessageState::kPublished) line << "  {" << ToString(m.state) << "}";
+  line << "\n";
+  return line.str();
+}
+
+}  // namespace
+
+json RetentionReportJson(const RetentionReport& r) {
+  return json{{"run_id", r.run_id},
+              {"interrupted_run_ids", r.interrupted_run_ids},
+              {"spaces_with_limits", r.spaces_with_limits},
+              {"batches", r.batches},
+              {"messages_deleted", r.messages_deleted},
+              {"messages_scrubbed", r.messages_scrubbed},
+              {"events_scrubbed", r.events_scrubbed},
+              {"held_skipped", r.held_skipped},
+              {"complete", r.complete}};
+}
+
+RetentionService::RetentionService(store::Store& store, const Clock& clock, const Config& config,
+                                   const PolicyEngine& policy)
+    : store_(store), clock_(clock), config_(config), policy_(policy) {}
+
+RetentionService::~RetentionService() { Stop(); }
+
+Result<Actor> RetentionService::RequireCompliance(const Actor& actor, const char* action, bool admin_allowed) {
+  ROUNDS_ASSIGN_OR_RETURN(Actor current, store_.Read([&](store::ReadTx& tx) { return internal::Current(tx, actor); }));
+  if (current.is_system || current.user.is_compliance || (admin_allowed && current.user.is_admin)) return current;
+  domain::AuditRecord denied = AuditEntry(current, action, "retention", "", clock_.NowMillis());
+  denied.outcome = domain::AuditOutcome::kDenied;
+  denied.reason = "compliance_required";
+  ROUNDS_RETURN_IF_ERROR(AuditNow(store_, std::move(denied)));
+  return Forbidden("compliance_required", "Only compliance officers can manage retention, legal holds and exports.");
+}
+
+// ---- Retention ----------------------------------------------------------------------------------
+
+Result<RetentionReport> RetentionService::RunOnce(const Actor& actor, int max_batches) {
+  ROUNDS_ASSIGN_OR_RETURN(Actor current, RequireCompliance(actor, "retention.run", /*admin_allowed=*/true));
+  std::lock_guard run_lock(run_mu_);
+  const UnixMillis now = clock_.NowMillis();
+  const int batch_size = std::max(1, config_.retention_batch_size);
+  RetentionReport report;
+
+  ROUNDS_ASSIGN_OR_RETURN(auto start, store_.Write([&](store::WriteTx& tx) -> Result<store::RetentionRunStart> {
+    ROUNDS_ASSIGN_OR_RETURN(auto started, tx.BeginRetentionRun(current.is_system ? 0 : current.user.id, now));
+    if (!started.interrupted_run_ids.empty()) {
+      // The earlier run's batches are whole (each committed with its audit record); this run
+      // continues from whatever is still purgeable.
+      ROUNDS_RETURN_IF_ERROR(AppendAudit(tx, AuditEntry(current, "retention.resume", "retention_run",
+                                                        std::to_string(started.run_id), now),
+                                         json{{"interrupted_run_ids", started.interrupted_run_ids}}));
+    }
+    return started;
+  }));
+  report.run_id = start.run_id;
+  report.interrupted_run_ids = start.interrupted_run_ids;
+
+  SpaceId after = 0;
+  bool cut_short = false;
+  while (!cut_short) {
+    ROUNDS_ASSIGN_OR_RETURN(auto space_ids, store_.Read([&](store::ReadTx& tx) { return tx.ListSpaceIds(after, 500); }));
+    if (space_ids.empty()) break;
+    after = space_ids.back();
+    for (SpaceId space_id : space_ids) {
+      ROUNDS_ASSIGN_OR_RETURN(auto limit, store_.Read([&](store::ReadTx& tx) -> Result<std::optional<int>> {
+        ROUNDS_ASSIGN_OR_RETURN(auto space, tx.FindSpace(space_id));
+        if (!space) return std::optional<int>();
+        ROUNDS_ASSIGN_OR_RETURN(auto tmpl, policy_.TemplateFor(tx, *space));
+        return LimitDays(tmpl);
+      }));
+      if (!limit) continue;
+      ++report.spaces_with_limits;
+      const UnixMillis cutoff = now - static_cast<std::int64_t>(*limit) * kDayMillis;
+      while (true) {
+        if ((max_batches > 0 && report.batches >= max_batches) || stop_requested_.load()) {
+          cut_short = true;
+          break;
+        }
+        // One batch = one write unit: select, purge, count, audit. A kill leaves it whole or absent.
+        std::size_t selected = 0;
+        ROUNDS_ASSIGN_OR_RETURN(auto purged, store_.Write([&](store::WriteTx& tx) -> Result<store::PurgeResult> {
+          ROUNDS_ASSIGN_OR_RETURN(auto ids, tx.ListPurgeCandidates(space_id, cutoff, batch_size));
+          selected = ids.size();
+          if (ids.empty()) return store::PurgeResult{};
+          ROUNDS_ASSIGN_OR_RETURN(auto result, tx.PurgeMessages(ids, now));
+          ROUNDS_RETURN_IF_ERROR(tx.RecordRetentionBatch(report.run_id, result));
+          ROUNDS_RETURN_IF_ERROR(AppendAudit(
+              tx, AuditEntry(current, "retention.purge", "space", std::to_string(space_id), now),
+              json{{"run_id", report.run_id}, {"cutoff", cutoff}, {"limit_days", *limit},
+                   {"deleted_ids", result.deleted_ids}, {"scrubbed_ids", result.scrubbed_ids},
+                   {"deleted", result.deleted_ids.size()}, {"scrubbed", result.scrubbed_ids.size()},
+                   {"events_scrubbed", result.events_scrubbed}, {"held_skipped", result.held_ids.size()}}));
+          return result;
+        }));
+        if (selected == 0) break;
+        ++report.batches;
+        report.messages_deleted += static_cast<std::int64_t>(purged.deleted_ids.size());
+        report.messages_scrubbed += static_cast<std::int64_t>(purged.scrubbed_ids.size());
+        report.events_scrubbed += purged.events_scrubbed;
+        report.held_skipped += static_cast<std::int64_t>(purged.held_ids.size());
+        if (selected < static_cast<std::size_t>(batch_size)) break;
+      }
+      if (cut_short) break;
+    }
+  }
+  report.complete = !cut_short;
+  ROUNDS_RETURN_IF_ERROR(store_.Write([&](store::WriteTx& tx) -> Status {
+    ROUNDS_RETURN_IF_ERROR(tx.FinishRetentionRun(report.run_id, clock_.NowMillis()));
+    // Every purge is already on the trail batch by batch; the background job's idle runs (every
+    // few minutes) add nothing worth a record. Runs someone asked for are always recorded.
+    if (current.is_system && report.batches == 0 && report.interrupted_run_ids.empty()) return Ok();
+    json details = RetentionReportJson(report);
+    return AppendAudit(tx, AuditEntry(current, "retention.run", "retention_run", std::to_string(report.run_id), now),
+                       details);
+  }));
+  return report;
+}
+
+void RetentionService::Start() {
+  std::lock_guard lock(thread_mu_);
+  if (worker_.joinable() || config_.retention_interval_seconds <= 0) return;
+  stopping_ = false;
+  stop_requested_ = false;
+  worker_ = std::thread([this] { Loop(); });
+}
+
+void RetentionService::Stop() {
+  std::thread worker;
+  {
+    std::lock_guard lock(thread_mu_);
+    stopping_ = true;
+    stop_requested_ = true;
+    worker = std::move(worker_);
+  }
+  wake_.notify_all();
+  if (worker.joinable()) worker.join();
+}
+
+void RetentionService::Loop() {
+  const auto interval = std::chrono::seconds(config_.retention_interval_seconds);
+  std::unique_lock lock(thread_mu_);
+  while (!stopping_) {
+    // Runs at start (catching up after downtime or a killed run), then every interval.
+    lock.unlock();
+    auto report = RunOnce(Actor::System());
+    if (report) {
+      if (report->batches > 0 || !report->interrupted_run_ids.empty()) {
+        log::Info("retention.run", RetentionReportJson(*report));
+      }
+    } else {
+      log::Warn("retention.run_failed", {{"problem", report.error().problem}, {"reason", report.error().internal_message}});
+    }
+    lock.lock();
+    wake_.wait_for(lock, interval, [this] { return stopping_; });
+  }
+}
+
+// ---- Legal holds --------------------------------------------------------------------------------
+
+Result<json> RetentionService::CreateHold(const Actor& actor, const HoldDraft& draft) {
+  ROUNDS_ASSIGN_OR_RETURN(Actor current, RequireCompliance(actor, "legal_hold.create"));
+  if (draft.name.empty() || draft.name.size() > 200) {
+    return InvalidArgument("invalid_value", "A hold needs a name of 1 to 200 characters.", "/name");
+  }
+  if (draft.reason.size() > 2000) return InvalidArgument("invalid_value", "The reason is too long.", "/reason");
+  if (draft.custodian_ids.empty() && draft.space_ids.empty()) {
+    return InvalidArgument("hold_scope_required", "A hold names custodians, spaces or both.", "/custodian_ids");
+  }
+  if (draft.custodian_ids.size() > kMaxHoldIds || draft.space_ids.size() > kMaxHoldIds) {
+    return InvalidArgument("too_many_items", "At most 1000 custodians and 1000 spaces.");
+  }
+  if (draft.from && draft.to && *draft.from >= *draft.to) {
+    return InvalidArgument("invalid_range", "'from' must be before 'to'.", "/from");
+  }
+  const UnixMillis now = clock_.NowMillis();
+  return store_.Write([&](store::WriteTx& tx) -> Result<json> {
+    for (UserId id : draft.custodian_ids) {
+      ROUNDS_ASSIGN_OR_RETURN(auto user, tx.FindUser(id));
+      if (!user) return InvalidArgument("unknown_custodian", "A custodian is not a known user.", "/custodian_ids");
+    }
+    for (SpaceId id : draft.space_ids) {
+      ROUNDS_ASSIGN_OR_RETURN(auto space, tx.FindSpace(id));
+      if (!space) return InvalidArgument("unknown_space", "A space on the hold does not exist.", "/space_ids");
+    }
+    store::LegalHold hold;
+    hold.name = draft.name;
+    hold.reason = draft.reason;
+    hold.custodian_ids = draft.custodian_ids;
+    hold.space_ids = draft.space_ids;
+    hold.from = draft.from;
+    hold.to = draft.to;
+    hold.created_by = current.is_system ? 0 : current.user.id;
+    hold.created_at = now;
+    ROUNDS_ASSIGN_OR_RETURN(hold.id, tx.InsertLegalHold(hold));
+    ROUNDS_RETURN_IF_ERROR(AppendAudit(tx, AuditEntry(current, "legal_hold.create", "legal_hold",
+                                                      std::to_string(hold.id), now),
+                                       HoldAuditDetails(hold)));
+    return HoldJson(hold);
+  });
+}
+
+Result<json> RetentionService::ListHolds(const Actor& actor, bool include_released) {
+  ROUNDS_RETURN_IF_ERROR(RequireCompliance(actor, "legal_hold.list"));
+  ROUNDS_ASSIGN_OR_RETURN(auto holds, store_.Read([&](store::ReadTx& tx) { return tx.ListLegalHolds(include_released); }));
+  json items = json::array();
+  for (const auto& h : holds) items.push_back(HoldJson(h));
+  return json{{"items", items}};
+}
+
+Result<json> RetentionService::ReleaseHold(const Actor& actor, store::LegalHoldId id) {
+  ROUNDS_ASSIGN_OR_RETURN(Actor current, RequireCompliance(actor, "legal_hold.release"));
+  const UnixMillis now = clock_.NowMillis();
+  return store_.Write([&](store::WriteTx& tx) -> Result<json> {
+    ROUNDS_RETURN_IF_ERROR(tx.ReleaseLegalHold(id, current.is_system ? 0 : current.user.id, now));
+    ROUNDS_ASSIGN_OR_RETURN(auto hold, tx.FindLegalHold(id));
+    if (!hold) return NotFound("Legal hold");
+    ROUNDS_RETURN_IF_ERROR(AppendAudit(tx, AuditEntry(current, "legal_hold.release", "legal_hold", std::to_string(id), now),
+                                       HoldAuditDetails(*hold)));
+    return HoldJson(*hold);
+  });
+}
+
+// ---- E-discovery --------------------------------------------------------------------------------
+
+Result<json> RetentionService::Export(const Actor& actor, const store::ExportQuery& query, const std::string& out_dir) {
+  ROUNDS_ASSIGN_OR_RETURN(Actor current, RequireCompliance(actor, "ediscovery.export"));
+  ROUNDS_RETURN_IF_ERROR(ValidateQuery(query));
+  if (out_dir.empty()) return InvalidArgument("invalid_value", "Give a folder for the export.", "/out");
+  return WriteExport(current, crypto::Sha256Hex(crypto::RandomToken()).substr(0, 24), query, out_dir);
+}
+
+Result<json> RetentionService::ExportToDataDir(const Actor& actor, const store::ExportQuery& query) {
+  ROUNDS_ASSIGN_OR_RETURN(Actor current, RequireCompliance(actor, "ediscovery.export"));
+  ROUNDS_RETURN_IF_ERROR(ValidateQuery(query));
+  std::string id = crypto::Sha256Hex(crypto::RandomToken()).substr(0, 24);
+  return WriteExport(current, id, query, (fs::path(config_.data_dir) / "exports" / id).string());
+}
+
+Result<json> RetentionService::WriteExport(const Actor& current, const std::string& export_id,
+                                           const store::ExportQuery& query, const std::string& out_dir) {
+  const UnixMillis now = clock_.NowMillis();
+  fs::path dir = fs::absolute(out_dir).lexically_normal();
+  std::error_code ec;
+  if (fs::exists(dir, ec) && !fs::is_empty(dir, ec)) {
+    return InvalidArgument("folder_not_empty", "The export folder must be empty or not exist yet.", "/out");
+  }
+  fs::create_directories(dir, ec);
+  if (ec) return InvalidArgument("folder_unusable", "The export folder cannot be created.", "/out");
+  fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace, ec);  // patient data: owner only
+
+  // Gather page by page; the transcript groups by space, so its lines wait in memory.
+  json messages = json::array();
+  json edits = json::array();
+  std::map<SpaceId, std::string> transcript_by_space;
+  std::map<SpaceId, std::string> space_titles;
+  std::int64_t held_deletions = 0;
+  MessageId after = 0;
+  while (true) {
+    ROUNDS_ASSIGN_OR_RETURN(std::size_t page_size, store_.Read([&](store::ReadTx& tx) -> Result<std::size_t> {
+      ROUNDS_ASSIGN_OR_RETURN(auto ids, tx.ListExportMessageIds(query, after, kExportPage));
+      internal::AuthorCache authors(tx);
+      for (MessageId id : ids) {
+        after = id;
+        ROUNDS_ASSIGN_OR_RETURN(auto message, tx.FindMessage(id, 0));
+        if (!message) continue;
+        ROUNDS_ASSIGN_OR_RETURN(auto versions, tx.ListEdits(id));
+        ROUNDS_ASSIGN_OR_RETURN(auto held, tx.FindHeldDeletion(id));
+        ROUNDS_ASSIGN_OR_RETURN(auto holds, tx.HoldsCovering(id));
+        ROUNDS_ASSIGN_OR_RETURN(const User* author, authors.Get(message->author_id));
+        if (!space_titles.count(message->space_id)) {
+          ROUNDS_ASSIGN_OR_RETURN(auto space, tx.FindSpace(message->space_id));
+          space_titles[message->space_id] =
+              space ? space->name + " (" + std::string(ToString(space->kind)) + ", id " + std::to_string(space->id) + ")"
+                    : "space " + std::to_string(message->space_id);
+        }
+        json j = MessageJson(*message, author);
+        j.erase("my_vote");
+        j.erase("my_poll_vote");
+        j["created_at_iso"] = FormatIso8601(message->created_at);
+        j["version_count"] = versions.size();
+        j["legal_hold_ids"] = holds;
+        j["held_deletion"] = held ? json{{"title", held->title}, {"body", held->body}, {"deleted_at", held->deleted_at}}
+                                  : json(nullptr);
+        if (held) ++held_deletions;
+        messages.push_back(std::move(j));
+        for (const auto& e : versions) edits.push_back(MessageEditJson(e));
+        std::string name = author ? author->username + " (" + author->display_name + ")"
+                                  : "user " + std::to_string(message->author_id);
+        // The edit history holds every version, the original included, once a message was edited.
+        std::size_t edit_count = versions.empty() ? 0 : versions.size() - 1;
+        transcript_by_space[message->space_id] += TranscriptLine(*message, name, edit_count, held);
+      }
+      return ids.size();
+    }));
+    if (page_size < static_cast<std::size_t>(kExportPage)) break;
+  }
+
+  std::string transcript = "Rounds e-discovery transcript\nExport " + export_id + ", made " + FormatIso8601(now) +
+                           " by " + (current.is_system ? std::string("system") : current.user.username) +
+                           "\nQuery: " + QueryJson(query).dump() + "\nMessages: " + std::to_string(messages.size()) +
+                           "\nTimes are UTC. Replies are marked with ↳; edits and deletions in {braces}.\n";
+  for (const auto& [space_id, lines] : transcript_by_space) {
+    transcript += "\n== " + space_titles[space_id] + " ==\n" + lines;
+  }
+  const std::map<std::string, std::string> contents = {
+      {"messages.json", messages.dump(2) + "\n"},
+      {"transcript.txt", transcript},
+      {"edits.json", edits.dump(2) + "\n"},
+      // No attachments exist in this version; when they do, their metadata (name, type, size,
+      // SHA-256) goes here and the files beside it.
+      {"attachments.json", "[]\n"},
+  };
+  json files = json::array();
+  for (const char* name : kExportFiles) {
+    auto it = contents.find(name);
+    if (it == contents.end()) continue;
+    ROUNDS_RETURN_IF_ERROR(WriteFile(dir / name, it->second));
+    files.push_back({{"name", name}, {"bytes", it->second.size()}, {"sha256", crypto::Sha256Hex(it->second)}});
+  }
+  json manifest = {{"export_id", export_id},
+                   {"created_at", now},
+                   {"created_at_iso", FormatIso8601(now)},
+                   {"created_by", {{"id", current.is_system ? 0 : current.user.id},
+                                   {"username", current.is_system ? "system" : current.user.username}}},
+                   {"query", QueryJson(query)},
+                   {"counts", {{"messages", messages.size()}, {"edits", edits.size()},
+                               {"held_deletions", held_deletions}, {"spaces", transcript_by_space.size()},
+                               {"attachments", 0}}},
+                   {"files", files}};
+  std::string manifest_text = manifest.dump(2) + "\n";
+  ROUNDS_RETURN_IF_ERROR(WriteFile(dir / "manifest.json", manifest_text));
+
+  store::ExportRecord record{export_id, current.is_system ? 0 : current.user.id, now, QueryJson(query).dump(),
+                             dir.string(), static_cast<std::int64_t>(messages.size()),
+                             static_cast<int>(files.size()) + 1, crypto::Sha256Hex(manifest_text)};
+  Status recorded = store_.Write([&](store::WriteTx& tx) -> Status {
+    ROUNDS_RETURN_IF_ERROR(tx.InsertExport(record));
+    json details = QueryAuditDetails(query);
+    details["messages"] = record.message_count;
+    details["files"] = record.file_count;
+    details["manifest_sha256"] = record.manifest_sha256;
+    return AppendAudit(tx, AuditEntry(current, "ediscovery.export", "export", export_id, now), details);
+  });
+  if (!recorded) {
+    fs::remove_all(dir, ec);  // an export nobody audited must not stay behind
+    return tl::unexpected(recorded.error());
+  }
+  return manifest;
+}
+
+Result<json> RetentionService::ListExports(const Actor& actor) {
+  ROUNDS_RETURN_IF_ERROR(RequireCompliance(actor, "ediscovery.list"));
+  ROUNDS_ASSIGN_OR_RETURN(auto exports, store_.Read([](store::ReadTx& tx) { return tx.ListExports(200); }));
+  json items = json::array();
+  for (const auto& e : exports) items.push_back(ExportRecordJson(e));
+  return json{{"items", items}};
+}
+
+Result<ExportFile> RetentionService::ReadExportFile(const Actor& actor, const std::string& export_id,
+                                                    const std::string& name) {
+  ROUNDS_ASSIGN_OR_RETURN(Actor current, RequireCompliance(actor, "ediscovery.download"));
+  bool known = std::any_of(std::begin(kExportFiles), std::end(kExportFiles), [&](const char* f) { return name == f; });
+  if (!known) return NotFound("Export file");
+  ROUNDS_ASSIGN_OR_RETURN(auto record, store_.Read([&](store::ReadTx& tx) { return tx.FindExport(export_id); }));
+  // Only exports made under the data folder are served; a CLI export elsewhere stays where it was put.
+  fs::path root = fs::absolute(fs::path(config_.data_dir) / "exports").lexically_normal();
+  if (!record || fs::path(record->folder).lexically_normal().parent_path() != root) return NotFound("Export");
+  ROUNDS_ASSIGN_OR_RETURN(std::string bytes, ReadWholeFile(fs::path(record->folder) / name));
+  ROUNDS_RETURN_IF_ERROR(AuditNow(store_, AuditEntry(current, "ediscovery.download", "export", export_id, clock_.NowMillis()),
+                                  json{{"file", name}, {"bytes", bytes.size()}}));
+  std::string type = name.ends_with(".txt") ? "text/plain; charset=utf-8" : "application/json";
+  return ExportFile{type, std::move(bytes)};
+}
+
+}  // namespace rounds::app

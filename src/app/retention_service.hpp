@@ -1,0 +1,121 @@
+// Retention and message lifespan, legal holds, e-discovery exports.
+//
+// Retention: a space's policy template may limit how long its messages are kept
+// (retention_days) and how long they live (message_ttl_days); whichever is shorter applies.
+// RunOnce purges what is past it, space by space, in batches of `retention_batch_size` messages:
+// each batch is one store write unit that selects, purges (rows, edits, votes, reactions,
+// mentions, reports, search entries; space events become content-free "message.purged" events
+// with the same seq) and appends its audit record (ids and counts, never content). A run killed
+// mid-way therefore leaves whole batches only; the next run closes it as interrupted (audited)
+// and simply continues with what is still purgeable. Attachments (not built yet) join the purge
+// as rows in the same unit and files removed after the commit.
+//
+// Legal holds (custodians, spaces, date range) override both retention and user deletes: a
+// held message is never purged, and one deleted while held vanishes for users but keeps its text
+// for export. Holds and exports are for compliance officers (and the system actor) only; anyone
+// else gets kForbidden "compliance_required" and the denial is audited. Running retention by hand
+// is also open to administrators.
+//
+// Thread safety: every method may be called from any thread; runs are serialized. Start() runs
+// RunOnce on a background thread every `retention_interval_seconds` (0: never) until Stop().
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "app/context.hpp"
+#include "app/policy_engine.hpp"
+#include "core/clock.hpp"
+#include "core/config.hpp"
+#include "core/result.hpp"
+#include "store/store.hpp"
+
+namespace rounds::app {
+
+struct RetentionReport {
+  std::int64_t run_id = 0;
+  std::vector<std::int64_t> interrupted_run_ids;  // earlier runs killed mid-way, closed by this one
+  int spaces_with_limits = 0;
+  std::int64_t batches = 0;
+  std::int64_t messages_deleted = 0;
+  std::int64_t messages_scrubbed = 0;   // emptied, row kept while unpurgeable replies point at it
+  std::int64_t events_scrubbed = 0;
+  std::int64_t held_skipped = 0;
+  bool complete = true;                 // false when max_batches or Stop() cut the run short
+};
+nlohmann::json RetentionReportJson(const RetentionReport& report);
+
+struct HoldDraft {
+  std::string name;
+  std::string reason;
+  std::vector<domain::UserId> custodian_ids;
+  std::vector<domain::SpaceId> space_ids;
+  std::optional<UnixMillis> from;
+  std::optional<UnixMillis> to;
+};
+
+// One file of an export, for download.
+struct ExportFile {
+  std::string content_type;
+  std::string bytes;
+};
+
+class RetentionService {
+ public:
+  RetentionService(store::Store& store, const Clock& clock, const Config& config, const PolicyEngine& policy);
+  ~RetentionService();
+  RetentionService(const RetentionService&) = delete;
+  RetentionService& operator=(const RetentionService&) = delete;
+
+  // Purges what is past retention or lifespan; at most `max_batches` batches (0: until done).
+  // Compliance officers, administrators and the system actor.
+  Result<RetentionReport> RunOnce(const Actor& actor, int max_batches = 0);
+  // The background job. Start() is idempotent; Stop() finishes the current batch and joins.
+  void Start();
+  void Stop();
+
+  // Legal holds. kInvalidArgument when the hold names neither custodians nor spaces, or an
+  // unknown user or space; ReleaseHold: kNotFound, kConflict "hold_released".
+  Result<nlohmann::json> CreateHold(const Actor& actor, const HoldDraft& draft);
+  Result<nlohmann::json> ListHolds(const Actor& actor, bool include_released);
+  Result<nlohmann::json> ReleaseHold(const Actor& actor, store::LegalHoldId id);
+
+  // E-discovery. Writes messages.json, transcript.txt, edits.json, attachments.json and
+  // manifest.json (every other file with its SHA-256 and size, the query, who, when) into
+  // `out_dir` (created; must be empty or missing) and returns the manifest. kInvalidArgument for a
+  // folder that cannot be used.
+  Result<nlohmann::json> Export(const Actor& actor, const store::ExportQuery& query, const std::string& out_dir);
+  // The same into <data_dir>/exports/<export id>/.
+  Result<nlohmann::json> ExportToDataDir(const Actor& actor, const store::ExportQuery& query);
+  Result<nlohmann::json> ListExports(const Actor& actor);
+  // One file of an export made under the data folder: kNotFound for an unknown export or name.
+  Result<ExportFile> ReadExportFile(const Actor& actor, const std::string& export_id, const std::string& name);
+
+ private:
+  Result<Actor> RequireCompliance(const Actor& actor, const char* action, bool admin_allowed = false);
+  Result<nlohmann::json> WriteExport(const Actor& actor, const std::string& export_id,
+                                     const store::ExportQuery& query, const std::string& out_dir);
+  void Loop();
+
+  store::Store& store_;
+  const Clock& clock_;
+  const Config& config_;
+  const PolicyEngine& policy_;
+
+  std::mutex run_mu_;                   // one retention run at a time
+  std::mutex thread_mu_;
+  std::condition_variable wake_;
+  bool stopping_ = false;               // guarded by thread_mu_
+  std::atomic<bool> stop_requested_{false};
+  std::thread worker_;                  // guarded by thread_mu_
+};
+
+}  // namespace rounds::app

@@ -1,0 +1,494 @@
+// RetentionService against a real SQLite store with a manual clock: expiry by retention and by
+// lifespan, legal holds over both and over user deletes, purges that leave no content anywhere,
+// audit records with ids and counts only, compliance-only holds and exports, export manifests, and
+// a purge killed mid-run (SIGKILL of a child process) that resumes with whole batches only.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <iostream>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "app/retention_service.hpp"
+#include "app/service_test_support.hpp"
+
+namespace rounds::app {
+namespace {
+
+using testing::ServiceTest;
+using namespace rounds::domain;
+
+constexpr std::int64_t kDay = 24LL * 60 * 60 * 1000;
+constexpr std::int64_t kYear = 365 * kDay;
+
+class RetentionServiceTest : public ServiceTest {
+ protected:
+  void SetUp() override {
+    ServiceTest::SetUp();
+    clock_.Set(1'800'000'000'000);
+    officer_ = MakeUser("officer");
+    NewUserPatchCompliance(officer_);
+    alice_ = MakeUser("alice");
+    bob_ = MakeUser("bob");
+    admin_ = MakeUser("root", /*admin=*/true);
+    space_ = MakeSpace(alice_, SpaceKind::kCommunity, "Cardiology");
+    ASSERT_TRUE(services_->spaces.Join(bob_, space_));
+  }
+
+  void NewUserPatchCompliance(Actor& actor) {
+    auto updated = store_->Write([&](store::WriteTx& tx) -> Status {
+      actor.user.is_compliance = true;
+      return tx.UpdateUser(actor.user);
+    });
+    ASSERT_TRUE(updated) << updated.error().internal_message;
+  }
+
+  // A space under a stored template that keeps messages `ttl_days` (lifespan) within 30 days.
+  SpaceId ShortLivedSpace(int ttl_days) {
+    SpaceId id = MakeSpace(alice_, SpaceKind::kChannel, "Ephemeral");
+    EXPECT_TRUE(services_->spaces.Join(bob_, id));
+    auto doc = governance::policy::ToJson(*governance::policy::FindBuiltIn("internal-community"));
+    doc["key"] = "short-lived";
+    doc["version"] = 1;
+    doc["retention_days"] = 30;
+    doc["message_ttl_days"] = ttl_days;
+    EXPECT_TRUE(store_->Write([&](store::WriteTx& tx) -> Status {
+      ROUNDS_RETURN_IF_ERROR(tx.InsertTemplate({"short-lived", 1, doc.dump(), 0, clock_.NowMillis()}));
+      return tx.SetSpaceTemplate(id, "short-lived", 1);
+    }));
+    return id;
+  }
+
+  RetentionReport Run(int max_batches = 0) {
+    auto report = services_->retention.RunOnce(officer_, max_batches);
+    EXPECT_TRUE(report) << report.error().problem << ": " << report.error().internal_message;
+    return report.value_or(RetentionReport{});
+  }
+
+  bool Exists(MessageId id) {
+    auto found = store_->Read([&](store::ReadTx& tx) { return tx.FindMessage(id, 0); });
+    EXPECT_TRUE(found);
+    return found && found->has_value();
+  }
+
+  store::LegalHoldId Hold(std::vector<UserId> custodians, std::vector<SpaceId> spaces) {
+    HoldDraft d{"Matter 17", "pending litigation", std::move(custodians), std::move(spaces), std::nullopt, std::nullopt};
+    auto created = services_->retention.CreateHold(officer_, d);
+    EXPECT_TRUE(created) << created.error().problem;
+    return created ? (*created)["id"].get<store::LegalHoldId>() : 0;
+  }
+
+  std::vector<AuditRecord> Audit() {
+    auto records = store_->Read([](store::ReadTx& tx) { return tx.ListAudit(0, 10000); });
+    EXPECT_TRUE(records);
+    return records.value_or(std::vector<AuditRecord>{});
+  }
+
+  Actor officer_, alice_, bob_, admin_;
+  SpaceId space_ = 0;
+};
+
+MessageId IdOf(const json& message) { return message["id"].get<MessageId>(); }
+
+TEST_F(RetentionServiceTest, PurgesMessagesPastTheTemplatesRetentionOnly) {
+  MessageId old_id = IdOf(Post(alice_, space_, "written long ago"));
+  clock_.Advance(2 * kYear);
+  MessageId recent_id = IdOf(Post(bob_, space_, "written two years later"));
+  clock_.Advance(kYear + 30 * kDay);  // the first is past internal-community's 3 years, the second is not
+
+  RetentionReport report = Run();
+  EXPECT_EQ(report.messages_deleted, 1);
+  EXPECT_TRUE(report.complete);
+  EXPECT_FALSE(Exists(old_id));
+  EXPECT_TRUE(Exists(recent_id));
+  EXPECT_EQ(Run().messages_deleted, 0);  // nothing left to do
+}
+
+TEST_F(RetentionServiceTest, PurgesMessagesPastTheirLifespan) {
+  SpaceId ephemeral = ShortLivedSpace(7);
+  MessageId short_lived = IdOf(Post(alice_, ephemeral, "gone in a week"));
+  MessageId long_lived = IdOf(Post(alice_, space_, "kept for years"));
+  clock_.Advance(6 * kDay);
+  EXPECT_EQ(Run().messages_deleted, 0);
+  clock_.Advance(2 * kDay);
+  EXPECT_EQ(Run().messages_deleted, 1);
+  EXPECT_FALSE(Exists(short_lived));
+  EXPECT_TRUE(Exists(long_lived));
+}
+
+TEST_F(RetentionServiceTest, HoldsOverrideRetentionLifespanAndUserDeletes) {
+  SpaceId ephemeral = ShortLivedSpace(7);
+  MessageId bobs = IdOf(Post(bob_, space_, "bob said the budget was wrong"));
+  MessageId bobs_ephemeral = IdOf(Post(bob_, ephemeral, "bob, short-lived"));
+  MessageId alices = IdOf(Post(alice_, space_, "alice's note"));
+  store::LegalHoldId hold = Hold({bob_.user.id}, {});
+
+  // Bob deletes his message: users see a tombstone, the text is kept for the hold.
+  ASSERT_TRUE(services_->messages.Delete(bob_, bobs));
+  auto seen = services_->messages.Get(alice_, bobs);
+  EXPECT_TRUE(!seen || (*seen)["body"] == "");
+  auto kept = store_->Read([&](store::ReadTx& tx) { return tx.FindHeldDeletion(bobs); });
+  ASSERT_TRUE(kept && *kept);
+  EXPECT_EQ((*kept)->body, "bob said the budget was wrong");
+
+  clock_.Advance(4 * kYear);
+  RetentionReport report = Run();
+  EXPECT_EQ(report.messages_deleted, 1);  // alice's only
+  EXPECT_FALSE(Exists(alices));
+  EXPECT_TRUE(Exists(bobs));
+  EXPECT_TRUE(Exists(bobs_ephemeral));
+
+  // Released, the held messages are purgeable like any other, held text included.
+  ASSERT_TRUE(services_->retention.ReleaseHold(officer_, hold));
+  EXPECT_EQ(Run().messages_deleted, 2);
+  EXPECT_FALSE(Exists(bobs));
+  EXPECT_FALSE(Exists(bobs_ephemeral));
+  auto gone = store_->Read([&](store::ReadTx& tx) { return tx.FindHeldDeletion(bobs); });
+  ASSERT_TRUE(gone);
+  EXPECT_FALSE(*gone);
+  auto again = services_->retention.ReleaseHold(officer_, hold);
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, ErrorCode::kConflict);
+}
+
+TEST_F(RetentionServiceTest, PurgedContentIsGoneFromEveryTableSearchAndEventsAndTheAuditHasIdsOnly) {
+  const std::string canary = "zebracanary";
+  json poll = Post(alice_, space_, canary + " poll", MessageKind::kPoll, std::nullopt, {canary + "-yes", "no"});
+  MessageId poll_id = IdOf(poll);
+  json reply = Post(bob_, space_, canary + " reply", MessageKind::kMessage, poll_id);
+  ASSERT_TRUE(services_->messages.Edit(alice_, poll_id, canary + " edited poll", std::nullopt));
+  ASSERT_TRUE(services_->messages.React(bob_, poll_id, "👍", true));
+  ASSERT_TRUE(services_->messages.PollVote(bob_, poll_id, 0));
+  ASSERT_FALSE(services_->search.Search(alice_, canary, 20, 0)->at("messages").empty());
+
+  clock_.Advance(4 * kYear);
+  RetentionReport report = Run();
+  EXPECT_EQ(report.messages_deleted, 2);
+  EXPECT_GE(report.events_scrubbed, 5);  // created x2, edited, reaction, poll vote
+
+  EXPECT_FALSE(Exists(poll_id));
+  EXPECT_FALSE(Exists(IdOf(reply)));
+  EXPECT_TRUE(services_->search.Search(alice_, canary, 20, 0)->at("messages").empty());
+  auto events = store_->Read([&](store::ReadTx& tx) { return tx.ListEvents(space_, 0, 1000); });
+  ASSERT_TRUE(events);
+  Seq expected_seq = 1;
+  for (const auto& e : *events) {
+    EXPECT_EQ(e.seq, expected_seq++);  // no gaps: clients resume by seq
+    EXPECT_EQ(e.payload_json.find(canary), std::string::npos) << e.type << " " << e.payload_json;
+  }
+  auto edits = store_->Read([&](store::ReadTx& tx) { return tx.ListEdits(poll_id); });
+  ASSERT_TRUE(edits);
+  EXPECT_TRUE(edits->empty());
+
+  bool saw_purge = false;
+  for (const auto& record : Audit()) {
+    EXPECT_EQ(record.details_json.find(canary), std::string::npos) << record.action;
+    if (record.action == "retention.purge") {
+      saw_purge = true;
+      json details = json::parse(record.details_json);
+      EXPECT_EQ(details["deleted"], 2);
+      EXPECT_EQ(details["deleted_ids"], json({poll_id, IdOf(reply)}));
+      EXPECT_EQ(record.object_type, "space");
+      EXPECT_EQ(record.object_id, std::to_string(space_));
+    }
+  }
+  EXPECT_TRUE(saw_purge);
+}
+
+TEST_F(RetentionServiceTest, BatchesAreBoundedAndMaxBatchesCutsARunShort) {
+  config_.retention_batch_size = 3;
+  for (int i = 0; i < 10; ++i) Post(alice_, space_, "message " + std::to_string(i));
+  clock_.Advance(4 * kYear);
+  RetentionReport first = Run(2);
+  EXPECT_EQ(first.batches, 2);
+  EXPECT_EQ(first.messages_deleted, 6);
+  EXPECT_FALSE(first.complete);
+  RetentionReport rest = Run();
+  EXPECT_EQ(rest.messages_deleted, 4);
+  EXPECT_EQ(rest.batches, 2);
+  EXPECT_TRUE(rest.complete);
+}
+
+TEST_F(RetentionServiceTest, OnlyComplianceOfficersManageHoldsAndExports) {
+  HoldDraft d{"Matter", "", {bob_.user.id}, {}, std::nullopt, std::nullopt};
+  for (const Actor* who : {&alice_, &admin_}) {
+    auto hold = services_->retention.CreateHold(*who, d);
+    ASSERT_FALSE(hold);
+    EXPECT_EQ(hold.error().code, ErrorCode::kForbidden);
+    EXPECT_EQ(hold.error().problem, "compliance_required");
+    auto exported = services_->retention.ExportToDataDir(*who, {});
+    ASSERT_FALSE(exported);
+    EXPECT_EQ(exported.error().code, ErrorCode::kForbidden);
+    EXPECT_FALSE(services_->retention.ListHolds(*who, true));
+    EXPECT_FALSE(services_->retention.ListExports(*who));
+  }
+  EXPECT_FALSE(services_->retention.RunOnce(alice_));
+  EXPECT_TRUE(services_->retention.RunOnce(admin_));  // administrators may run retention by hand
+  EXPECT_TRUE(services_->retention.CreateHold(Actor::System(), d));
+  EXPECT_TRUE(services_->retention.CreateHold(officer_, d));
+
+  int denials = 0;
+  for (const auto& record : Audit()) {
+    if (record.outcome == AuditOutcome::kDenied && record.reason == "compliance_required") ++denials;
+  }
+  EXPECT_GE(denials, 9);
+
+  auto empty = services_->retention.CreateHold(officer_, HoldDraft{"No scope", "", {}, {}, std::nullopt, std::nullopt});
+  ASSERT_FALSE(empty);
+  EXPECT_EQ(empty.error().code, ErrorCode::kInvalidArgument);
+  auto unknown = services_->retention.CreateHold(officer_, HoldDraft{"Ghost", "", {9999}, {}, std::nullopt, std::nullopt});
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().problem, "unknown_custodian");
+}
+
+TEST_F(RetentionServiceTest, HoldAuditRecordsCarryIdsButNotNamesOrReasons) {
+  store::LegalHoldId id = Hold({bob_.user.id}, {space_});
+  ASSERT_TRUE(services_->retention.ReleaseHold(officer_, id));
+  int seen = 0;
+  for (const auto& record : Audit()) {
+    if (record.action != "legal_hold.create" && record.action != "legal_hold.release") continue;
+    ++seen;
+    EXPECT_EQ(record.object_id, std::to_string(id));
+    EXPECT_EQ(record.details_json.find("litigation"), std::string::npos);
+    EXPECT_EQ(record.details_json.find("Matter"), std::string::npos);
+    EXPECT_EQ(json::parse(record.details_json)["custodian_ids"], json({bob_.user.id}));
+  }
+  EXPECT_EQ(seen, 2);
+}
+
+std::string ReadFile(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+TEST_F(RetentionServiceTest, ExportWritesMessagesTranscriptEditsAndAManifestWhoseHashesMatch) {
+  MessageId edited = IdOf(Post(bob_, space_, "first draft about the merger"));
+  ASSERT_TRUE(services_->messages.Edit(bob_, edited, "final wording", std::nullopt));
+  MessageId deleted = IdOf(Post(bob_, space_, "regret this merger remark"));
+  Hold({bob_.user.id}, {});
+  ASSERT_TRUE(services_->messages.Delete(bob_, deleted));
+  Post(alice_, space_, "unrelated");
+
+  store::ExportQuery query{.custodian_ids = {bob_.user.id}, .keywords = {"merger"}};
+  auto manifest = services_->retention.Export(officer_, query, (dir_ / "export").string());
+  ASSERT_TRUE(manifest) << manifest.error().problem << " " << manifest.error().internal_message;
+  EXPECT_EQ((*manifest)["counts"]["messages"], 2);
+  EXPECT_EQ((*manifest)["counts"]["held_deletions"], 1);
+  EXPECT_EQ((*manifest)["created_by"]["username"], "officer");
+  EXPECT_EQ((*manifest)["query"]["keywords"], json({"merger"}));
+  std::set<std::string> names;
+  for (const auto& file : (*manifest)["files"]) {
+    std::string bytes = ReadFile(dir_ / "export" / file["name"].get<std::string>());
+    EXPECT_EQ(file["sha256"], crypto::Sha256Hex(bytes)) << file["name"];
+    EXPECT_EQ(file["bytes"], bytes.size());
+    names.insert(file["name"]);
+  }
+  EXPECT_EQ(names, (std::set<std::string>{"messages.json", "transcript.txt", "edits.json", "attachments.json"}));
+  EXPECT_EQ(json::parse(ReadFile(dir_ / "export" / "manifest.json")), *manifest);
+
+  std::string transcript = ReadFile(dir_ / "export" / "transcript.txt");
+  EXPECT_NE(transcript.find("Cardiology"), std::string::npos);
+  EXPECT_NE(transcript.find("bob (User bob)"), std::string::npos);
+  EXPECT_NE(transcript.find("final wording  {edited 1x"), std::string::npos);
+  EXPECT_NE(transcript.find("regret this merger remark  {DELETED"), std::string::npos);
+  EXPECT_EQ(transcript.find("unrelated"), std::string::npos);
+  json edits = json::parse(ReadFile(dir_ / "export" / "edits.json"));
+  ASSERT_EQ(edits.size(), 2u);  // every version: the original and the edit
+  EXPECT_EQ(edits[0]["body"], "first draft about the merger");
+  EXPECT_EQ(json::parse(ReadFile(dir_ / "export" / "attachments.json")), json::array());
+
+  // Audited with the query's shape and counts, never its keywords or any message text.
+  bool audited = false;
+  for (const auto& record : Audit()) {
+    if (record.action != "ediscovery.export") continue;
+    audited = true;
+    EXPECT_EQ(record.object_id, (*manifest)["export_id"]);
+    json details = json::parse(record.details_json);
+    EXPECT_EQ(details["messages"], 2);
+    EXPECT_EQ(details["keyword_count"], 1);
+    EXPECT_EQ(record.details_json.find("merger"), std::string::npos);
+  }
+  EXPECT_TRUE(audited);
+  auto listed = services_->retention.ListExports(officer_);
+  ASSERT_TRUE(listed);
+  ASSERT_EQ((*listed)["items"].size(), 1u);
+
+  // A second export into a folder that is not empty is refused.
+  auto clash = services_->retention.Export(officer_, query, (dir_ / "export").string());
+  ASSERT_FALSE(clash);
+  EXPECT_EQ(clash.error().problem, "folder_not_empty");
+}
+
+TEST_F(RetentionServiceTest, ExportsUnderTheDataFolderCanBeDownloadedByNameOnly) {
+  config_.data_dir = dir_.string();
+  Post(bob_, space_, "hello");
+  auto manifest = services_->retention.ExportToDataDir(officer_, {});
+  ASSERT_TRUE(manifest);
+  std::string id = (*manifest)["export_id"];
+  auto file = services_->retention.ReadExportFile(officer_, id, "transcript.txt");
+  ASSERT_TRUE(file);
+  EXPECT_EQ(file->content_type, "text/plain; charset=utf-8");
+  EXPECT_NE(file->bytes.find("hello"), std::string::npos);
+  EXPECT_FALSE(services_->retention.ReadExportFile(officer_, id, "../rounds.db"));
+  EXPECT_FALSE(services_->retention.ReadExportFile(officer_, "nope", "manifest.json"));
+  auto denied = services_->retention.ReadExportFile(alice_, id, "manifest.json");
+  ASSERT_FALSE(denied);
+  EXPECT_EQ(denied.error().code, ErrorCode::kForbidden);
+}
+
+TEST_F(RetentionServiceTest, BackgroundJobRunsAtStartAndStopsPromptly) {
+  MessageId old_id = IdOf(Post(alice_, space_, "old"));
+  clock_.Advance(4 * kYear);
+  config_.retention_interval_seconds = 3600;
+  services_->retention.Start();
+  for (int i = 0; i < 200 && Exists(old_id); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_FALSE(Exists(old_id));
+  auto started = std::chrono::steady_clock::now();
+  services_->retention.Stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
+}
+
+// ---- Killed mid-run ---------------------------------------------------------------------------
+
+// Fills the store directly (fast): `expired` messages four years old with an edit and a reaction
+// each, then `fresh` ones written now.
+std::vector<MessageId> Fill(store::Store& store, SpaceId space, UserId author, UnixMillis now, int expired, int fresh) {
+  std::vector<MessageId> ids;
+  for (int done = 0; done < expired + fresh;) {
+    auto unit = store.Write([&](store::WriteTx& tx) -> Status {
+      for (int i = 0; i < 1000 && done < expired + fresh; ++i, ++done) {
+        Message m;
+        m.space_id = space;
+        m.author_id = author;
+        m.body = "body of message " + std::to_string(done);
+        m.created_at = done < expired ? now - 4 * kYear : now;
+        ROUNDS_ASSIGN_OR_RETURN(m.seq, tx.NextSeq(space));
+        ROUNDS_ASSIGN_OR_RETURN(m.id, tx.InsertMessage(m));
+        ROUNDS_RETURN_IF_ERROR(tx.InsertEvent({space, m.seq, "message.created",
+                                               json{{"id", m.id}, {"body", m.body}}.dump(), m.created_at}));
+        ROUNDS_RETURN_IF_ERROR(tx.UpdateMessageBody(m.id, "", m.body + " (edited)", m.created_at + 1, author));
+        ROUNDS_ASSIGN_OR_RETURN(bool reacted, tx.SetReaction(m.id, author, "👍", true));
+        (void)reacted;
+        ids.push_back(m.id);
+      }
+      return Ok();
+    });
+    EXPECT_TRUE(unit) << unit.error().internal_message;
+    if (!unit) break;
+  }
+  return ids;
+}
+
+class RetentionKillTest : public RetentionServiceTest {
+ protected:
+  bool SyncFull() const override { return true; }  // what a crash must not undo, it does not
+};
+
+TEST_F(RetentionKillTest, APurgeKilledMidRunResumesWithWholeBatchesOnly) {
+  constexpr int kExpired = 12000;
+  constexpr int kFresh = 1000;
+  const UnixMillis now = clock_.NowMillis();
+  std::vector<MessageId> ids = Fill(*store_, space_, bob_.user.id, now, kExpired, kFresh);
+  ASSERT_EQ(ids.size(), static_cast<std::size_t>(kExpired + kFresh));
+  const std::string db_path = (dir_ / "rounds.db").string();
+  services_.reset();
+  store_->Close();
+  store_.reset();
+
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    // The child purges the same database with batches of 250 until killed.
+    auto opened = store::OpenSqliteStore({.path = db_path, .read_connections = 1, .sync_full = true});
+    if (!opened) _exit(3);
+    Config config = config_;
+    config.retention_batch_size = 250;
+    ManualClock clock(now);
+    bus::InProcessBus bus;
+    Services services(**opened, bus, clock, config);
+    auto report = services.retention.RunOnce(Actor::System());
+    _exit(report ? 0 : 4);
+  }
+  // Kill it once a few batches have committed, most likely in the middle of the next one.
+  auto observer = store::OpenSqliteStore({.path = db_path, .read_connections = 1, .sync_full = true});
+  ASSERT_TRUE(observer);
+  std::int64_t batches_seen = 0;
+  for (int i = 0; i < 3000 && batches_seen < 8; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    auto runs = (*observer)->Read([](store::ReadTx& tx) { return tx.ListRetentionRuns(1); });
+    if (runs && !runs->empty()) batches_seen = (*runs)[0].batches;
+  }
+  kill(child, SIGKILL);
+  std::cerr << "killed after " << batches_seen << " committed batches\n";
+  int status = 0;
+  waitpid(child, &status, 0);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "the child finished before it was killed; raise kExpired";
+  (*observer)->Close();
+  observer->reset();
+
+  store_ = std::move(*store::OpenSqliteStore({.path = db_path, .read_connections = 2, .sync_full = true}));
+  services_ = std::make_unique<Services>(*store_, bus_, clock_, config_);
+
+  // Whole batches only: every expired message is either entirely there (text, edit history,
+  // reaction, its event's content) or entirely gone, and the gone ones are exactly the ids the
+  // committed batches audited.
+  std::set<MessageId> audited_gone;
+  for (const auto& record : Audit()) {
+    if (record.action != "retention.purge") continue;
+    json details = json::parse(record.details_json);  // kept alive for the loop below
+    for (MessageId id : details["deleted_ids"]) audited_gone.insert(id);
+  }
+  EXPECT_GE(audited_gone.size(), 250u);
+  EXPECT_LT(audited_gone.size(), static_cast<std::size_t>(kExpired));
+  EXPECT_EQ(audited_gone.size() % 250, 0u);
+  auto check = store_->Read([&](store::ReadTx& tx) -> Status {
+    auto events = tx.ListEvents(space_, 0, 100000);
+    if (!events) return tl::unexpected(events.error());
+    std::map<MessageId, std::string> event_type;
+    for (const auto& e : *events) {
+      json payload = json::parse(e.payload_json);
+      if (payload.contains("id") && e.type != "member.joined") event_type[payload["id"].get<MessageId>()] = e.type;
+    }
+    for (MessageId id : ids) {
+      ROUNDS_ASSIGN_OR_RETURN(auto m, tx.FindMessage(id, 0));
+      ROUNDS_ASSIGN_OR_RETURN(auto edits, tx.ListEdits(id));
+      bool gone = audited_gone.count(id) > 0;
+      EXPECT_EQ(!m.has_value(), gone) << id;
+      if (gone) {
+        EXPECT_TRUE(edits.empty()) << id;
+        EXPECT_EQ(event_type[id], "message.purged") << id;
+      } else {
+        EXPECT_EQ(edits.size(), 2u) << id;  // the original and the edit
+        EXPECT_EQ(event_type[id], "message.created") << id;
+        EXPECT_TRUE(m && m->reactions.size() == 1) << id;
+      }
+    }
+    return Ok();
+  });
+  ASSERT_TRUE(check);
+
+  // Resume: the killed run is closed as interrupted and everything past retention goes.
+  auto resume_started = std::chrono::steady_clock::now();
+  RetentionReport resumed = Run();
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - resume_started).count();
+  std::cerr << "resumed purge: " << resumed.messages_deleted << " messages in " << seconds << " s ("
+            << static_cast<int>(resumed.messages_deleted / seconds) << " messages/s, batches of "
+            << config_.retention_batch_size << ", synchronous=FULL)\n";
+  EXPECT_EQ(resumed.interrupted_run_ids.size(), 1u);
+  EXPECT_EQ(resumed.messages_deleted, static_cast<std::int64_t>(kExpired - audited_gone.size()));
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    EXPECT_EQ(Exists(ids[i]), i >= static_cast<std::size_t>(kExpired)) << ids[i];
+  }
+  bool resume_audited = false;
+  for (const auto& record : Audit()) resume_audited |= record.action == "retention.resume";
+  EXPECT_TRUE(resume_audited);
+}
+
+}  // namespace
+}  // namespace rounds::app

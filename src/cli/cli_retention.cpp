@@ -1,0 +1,178 @@
+// Sub-commands for compliance work on the command line: legal holds, a retention run now, and
+// e-discovery exports. Each opens the store like the other administrative commands and acts as
+// the system principal through the same RetentionService as the HTTP API (audited the same way).
+#include <CLI/CLI.hpp>
+
+#include <ctime>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+
+#include "app/services.hpp"
+#include "bus/bus.hpp"
+#include "store/store.hpp"
+
+namespace rounds::cli {
+namespace {
+
+struct RetentionOptions {
+  std::string data_dir = "./data";
+  app::HoldDraft hold;
+  std::vector<std::string> custodians;   // usernames or ids
+  std::vector<std::int64_t> spaces;
+  std::string from, to;
+  std::vector<std::string> keywords;
+  std::string out;
+  bool include_released = false;
+  std::int64_t hold_id = 0;
+  int max_batches = 0;
+};
+
+// Opens the store and services in `data_dir` for one command, closing the store at the end.
+struct Session {
+  Config config;
+  std::unique_ptr<store::Store> store;
+  bus::InProcessBus bus;
+  SystemClock clock;
+  std::unique_ptr<app::Services> services;
+
+  explicit Session(const std::string& data_dir) {
+    config.data_dir = data_dir;
+    auto opened = store::OpenSqliteStore({.path = config.DatabasePath(), .read_connections = 1});
+    if (!opened) Exit(opened.error());
+    store = std::move(*opened);
+    services = std::make_unique<app::Services>(*store, bus, clock, config);
+  }
+  ~Session() {
+    if (store) store->Close();
+  }
+  [[noreturn]] static void Exit(const Error& error) {
+    std::cerr << "rounds: " << error.public_message;
+    if (error.code == ErrorCode::kInternal && !error.internal_message.empty()) std::cerr << " (" << error.internal_message << ")";
+    std::cerr << "\n";
+    throw CLI::RuntimeError(error.code == ErrorCode::kInvalidArgument ? 2 : 1);
+  }
+  template <class T>
+  T Check(Result<T> result) {
+    if (!result) Exit(result.error());
+    return std::move(*result);
+  }
+};
+
+// Milliseconds since the epoch, or an ISO date "2026-03-01" / date-time "2026-03-01T08:30:00Z" (UTC).
+std::optional<UnixMillis> ParseTime(const std::string& text, const char* flag) {
+  if (text.empty()) return std::nullopt;
+  if (text.find_first_not_of("0123456789") == std::string::npos) return std::stoll(text);
+  std::tm tm{};
+  int parsed = std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+                           &tm.tm_min, &tm.tm_sec);
+  if (parsed != 3 && parsed < 5) {
+    std::cerr << "rounds: " << flag << " takes a date (2026-03-01), a UTC date-time (2026-03-01T08:30:00Z) or milliseconds\n";
+    throw CLI::RuntimeError(2);
+  }
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  return static_cast<UnixMillis>(timegm(&tm)) * 1000;
+}
+
+std::vector<domain::UserId> ResolveUsers(Session& session, const std::vector<std::string>& names) {
+  std::vector<domain::UserId> ids;
+  for (const auto& name : names) {
+    if (!name.empty() && name.find_first_not_of("0123456789") == std::string::npos) {
+      ids.push_back(std::stoll(name));
+      continue;
+    }
+    auto user = session.Check(session.store->Read([&](store::ReadTx& tx) { return tx.FindUserByUsername(name); }));
+    if (!user) Session::Exit(InvalidArgument("unknown_custodian", "No user named '" + name + "'.").value());
+    ids.push_back(user->id);
+  }
+  return ids;
+}
+
+void Print(const nlohmann::json& j) { std::cout << j.dump(2) << "\n"; }
+
+}  // namespace
+
+void AddRetentionCommands(CLI::App& app) {
+  auto o = std::make_shared<RetentionOptions>();
+  auto add_data_dir = [o](CLI::App* cmd) {
+    cmd->add_option("--data-dir", o->data_dir, "Folder holding rounds.db (default ./data)");
+  };
+  auto add_scope = [o](CLI::App* cmd) {
+    cmd->add_option("--custodian", o->custodians, "Custodian username or id (repeatable)");
+    cmd->add_option("--space", o->spaces, "Space id (repeatable)");
+    cmd->add_option("--from", o->from, "Start, inclusive: 2026-03-01, 2026-03-01T08:30:00Z or milliseconds");
+    cmd->add_option("--to", o->to, "End, exclusive (same forms)");
+  };
+
+  // ---- hold ---------------------------------------------------------------------------------------
+  auto* hold = app.add_subcommand("hold", "Legal holds: preserve messages against retention and deletes.");
+  hold->require_subcommand(1);
+  auto* create = hold->add_subcommand("create", "Place a legal hold on custodians, spaces and a date range.");
+  create->add_option("--name", o->hold.name, "Matter name")->required();
+  create->add_option("--reason", o->hold.reason, "Why the hold exists");
+  add_scope(create);
+  add_data_dir(create);
+  create->callback([o] {
+    Session session(o->data_dir);
+    o->hold.custodian_ids = ResolveUsers(session, o->custodians);
+    o->hold.space_ids = o->spaces;
+    o->hold.from = ParseTime(o->from, "--from");
+    o->hold.to = ParseTime(o->to, "--to");
+    Print(session.Check(session.services->retention.CreateHold(app::Actor::System(), o->hold)));
+  });
+
+  auto* list = hold->add_subcommand("list", "List active legal holds.");
+  list->add_flag("--all", o->include_released, "Include released holds");
+  add_data_dir(list);
+  list->callback([o] {
+    Session session(o->data_dir);
+    auto holds = session.Check(session.services->retention.ListHolds(app::Actor::System(), o->include_released));
+    for (const auto& h : holds["items"]) {
+      std::cout << h["id"] << "\t" << h["name"].get<std::string>() << "\tcustodians " << h["custodian_ids"].dump()
+                << "\tspaces " << h["space_ids"].dump() << (h["active"].get<bool>() ? "\tactive" : "\treleased") << "\n";
+    }
+  });
+
+  auto* release = hold->add_subcommand("release", "Release a legal hold (its messages become purgeable again).");
+  release->add_option("id", o->hold_id, "Hold id")->required();
+  add_data_dir(release);
+  release->callback([o] {
+    Session session(o->data_dir);
+    Print(session.Check(session.services->retention.ReleaseHold(app::Actor::System(), o->hold_id)));
+  });
+
+  // ---- retention ----------------------------------------------------------------------------------
+  auto* retention = app.add_subcommand("retention", "Retention and message lifespan.");
+  retention->require_subcommand(1);
+  auto* run = retention->add_subcommand("run", "Purge now what is past its retention or lifespan (safe while serving).");
+  run->add_option("--max-batches", o->max_batches, "Stop after this many batches (default: until done)");
+  add_data_dir(run);
+  run->callback([o] {
+    Session session(o->data_dir);
+    Print(app::RetentionReportJson(session.Check(session.services->retention.RunOnce(app::Actor::System(), o->max_batches))));
+  });
+
+  // ---- ediscovery ---------------------------------------------------------------------------------
+  auto* ediscovery = app.add_subcommand("ediscovery", "E-discovery exports.");
+  ediscovery->require_subcommand(1);
+  auto* export_cmd = ediscovery->add_subcommand("export", "Export matching messages, edits and a transcript with a manifest.");
+  export_cmd->add_option("--out", o->out, "Folder to write (must be empty or missing)")->required();
+  export_cmd->add_option("--keyword", o->keywords, "Keyword (repeatable; any matches)");
+  add_scope(export_cmd);
+  add_data_dir(export_cmd);
+  export_cmd->callback([o] {
+    Session session(o->data_dir);
+    store::ExportQuery query;
+    query.custodian_ids = ResolveUsers(session, o->custodians);
+    query.space_ids = o->spaces;
+    query.from = ParseTime(o->from, "--from");
+    query.to = ParseTime(o->to, "--to");
+    query.keywords = o->keywords;
+    auto manifest = session.Check(session.services->retention.Export(app::Actor::System(), query, o->out));
+    std::cout << "exported " << manifest["counts"]["messages"] << " messages to " << o->out << " (export "
+              << manifest["export_id"].get<std::string>() << ")\n";
+  });
+}
+
+}  // namespace rounds::cli

@@ -1,0 +1,391 @@
+// SqliteTx: retention purges, legal holds, retention runs and e-discovery exports
+// (migration 0005_retention.sql).
+#include <algorithm>
+
+#include <nlohmann/json.hpp>
+
+#include "store/sqlite/sqlite_tx.hpp"
+
+namespace rounds::store::sqlite {
+namespace {
+
+using nlohmann::json;
+
+// ---- SQL ----------------------------------------------------------------------------------------
+
+#define ROUNDS_HOLD_COLUMNS \
+  "id, name, reason, custodian_ids, space_ids, from_time, to_time, created_by, created_at, released_by, released_at"
+constexpr const char kInsertHold[] =
+    "INSERT INTO legal_holds (name, reason, custodian_ids, space_ids, from_time, to_time, created_by, created_at) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+constexpr const char kFindHold[] = "SELECT " ROUNDS_HOLD_COLUMNS " FROM legal_holds WHERE id = ?1";
+constexpr const char kListHolds[] =
+    "SELECT " ROUNDS_HOLD_COLUMNS " FROM legal_holds WHERE ?1 OR released_at IS NULL ORDER BY id";
+constexpr const char kReleaseHold[] =
+    "UPDATE legal_holds SET released_by = ?2, released_at = ?3 WHERE id = ?1 AND released_at IS NULL";
+constexpr const char kHoldsCovering[] = "SELECT hold_id FROM held_messages WHERE message_id = ?1 ORDER BY hold_id";
+
+constexpr const char kListSpaceIds[] = "SELECT id FROM spaces WHERE id > ?1 ORDER BY id LIMIT ?2";
+
+// Past the cutoff, not held, and not a row already scrubbed that replies still point at (those
+// wait for their replies; listing them again would make a run loop).
+constexpr const char kPurgeCandidates[] =
+    "SELECT m.id FROM messages m WHERE m.space_id = ?1 AND m.created_at < ?2 "
+    "AND (m.purged_at IS NULL OR NOT EXISTS (SELECT 1 FROM messages c WHERE c.space_id = m.space_id "
+    "     AND c.parent_id = m.id)) "
+    "AND NOT EXISTS (SELECT 1 FROM held_messages h WHERE h.message_id = m.id) "
+    "ORDER BY m.created_at, m.id LIMIT ?3";
+
+// ?1 in the purge statements: a JSON array of the message ids of the batch (none of them held).
+constexpr const char kHeldAmong[] =
+    "SELECT DISTINCT message_id FROM held_messages WHERE message_id IN (SELECT value FROM json_each(?1))";
+constexpr const char kExistingAmong[] =
+    "SELECT id FROM messages WHERE id IN (SELECT value FROM json_each(?1)) ORDER BY id";
+// Everything else that holds content of, or points at, a purged message. Attachments join this
+// list when they exist (their rows here; their files removed after the commit, by id).
+constexpr const char* kPurgeDependents[] = {
+    "DELETE FROM mentions WHERE message_id IN (SELECT value FROM json_each(?1))",
+    "DELETE FROM reactions WHERE message_id IN (SELECT value FROM json_each(?1))",
+    "DELETE FROM idea_votes WHERE message_id IN (SELECT value FROM json_each(?1))",
+    "DELETE FROM poll_votes WHERE message_id IN (SELECT value FROM json_each(?1))",
+    "DELETE FROM poll_options WHERE message_id IN (SELECT value FROM json_each(?1))",
+    "DELETE FROM message_edits WHERE message_id IN (SELECT value FROM json_each(?1))",
+    "DELETE FROM held_deletions WHERE message_id IN (SELECT value FROM json_each(?1))",
+    "DELETE FROM reports WHERE message_id IN (SELECT value FROM json_each(?1))",
+    // An accepted answer is a reply to its question: only the batch's parents can point at it.
+    "UPDATE messages SET accepted_answer_id = NULL WHERE id IN (SELECT parent_id FROM messages "
+    "  WHERE id IN (SELECT value FROM json_each(?1)) AND parent_id IS NOT NULL) "
+    "  AND accepted_answer_id IN (SELECT value FROM json_each(?1))",
+};
+// The expression of the space_events_message index (0005_retention.sql), character for character.
+#define ROUNDS_EVENT_MESSAGE_ID                                                                                 \
+  "(CASE WHEN json_valid(payload) = 0 THEN NULL "                                                              \
+  "WHEN type IN ('reaction.changed', 'vote.changed', 'poll.changed') THEN json_extract(payload, '$.message_id') " \
+  "WHEN substr(type, 1, 8) = 'message.' OR type = 'answer.accepted' THEN json_extract(payload, '$.id') END)"
+// The event keeps its seq (clients resume by seq without gaps) but loses every byte of content.
+constexpr const char kScrubEvents[] =
+    "UPDATE space_events SET type = 'message.purged', "
+    "payload = json_object('id', " ROUNDS_EVENT_MESSAGE_ID ", 'space_id', space_id) "
+    "WHERE " ROUNDS_EVENT_MESSAGE_ID " IN (SELECT value FROM json_each(?1)) AND type <> 'message.purged'";
+// Published, not yet deleted replies leaving a parent that stays: the parent counts them no more.
+constexpr const char kDropReplyCounts[] =
+    "UPDATE messages SET reply_count = max(0, reply_count - (SELECT count(*) FROM messages c "
+    "  WHERE c.parent_id = messages.id AND c.deleted = 0 AND c.state = 'published' "
+    "  AND c.id IN (SELECT value FROM json_each(?1)))) "
+    "WHERE id IN (SELECT parent_id FROM messages WHERE id IN (SELECT value FROM json_each(?1)) "
+    "             AND parent_id IS NOT NULL) "
+    "AND id NOT IN (SELECT value FROM json_each(?1))";
+// A message that replies outside the batch still point at keeps its row, emptied.
+constexpr const char kScrubParents[] =
+    "UPDATE messages SET title = '', body = '', deleted = 1, pinned = 0, phi_types = '', purged_at = ?2 "
+    "WHERE id IN (SELECT value FROM json_each(?1)) AND EXISTS (SELECT 1 FROM messages c "
+    "  WHERE c.space_id = messages.space_id AND c.parent_id = messages.id "
+    "  AND c.id NOT IN (SELECT value FROM json_each(?1))) "
+    "RETURNING id";
+// The delete trigger removes the text from the search index in the same statement.
+constexpr const char kDeleteMessages[] =
+    "DELETE FROM messages WHERE id IN (SELECT value FROM json_each(?1)) AND NOT EXISTS (SELECT 1 FROM messages c "
+    "  WHERE c.space_id = messages.space_id AND c.parent_id = messages.id "
+    "  AND c.id NOT IN (SELECT value FROM json_each(?1))) "
+    "RETURNING id";
+
+constexpr const char kOpenRuns[] = "SELECT id FROM retention_runs WHERE finished_at IS NULL ORDER BY id";
+constexpr const char kCloseInterrupted[] =
+    "UPDATE retention_runs SET finished_at = ?2, interrupted = 1 WHERE id = ?1";
+constexpr const char kInsertRun[] = "INSERT INTO retention_runs (actor_id, started_at) VALUES (?1, ?2)";
+constexpr const char kRecordBatch[] =
+    "UPDATE retention_runs SET batches = batches + 1, messages_deleted = messages_deleted + ?2, "
+    "messages_scrubbed = messages_scrubbed + ?3, events_scrubbed = events_scrubbed + ?4 WHERE id = ?1";
+constexpr const char kFinishRun[] = "UPDATE retention_runs SET finished_at = ?2 WHERE id = ?1 AND finished_at IS NULL";
+constexpr const char kListRuns[] =
+    "SELECT id, actor_id, started_at, finished_at, interrupted, batches, messages_deleted, messages_scrubbed, "
+    "events_scrubbed FROM retention_runs ORDER BY id DESC LIMIT ?1";
+
+// E-discovery selection (?1 custodians, ?2 spaces, ?5 keywords: JSON arrays, empty = any). A
+// keyword matches the current text, any earlier version and the text of a held deletion,
+// case-insensitively for ASCII.
+constexpr const char kExportMessageIds[] =
+    "SELECT m.id FROM messages m WHERE m.id > ?6 "
+    "AND (?1 = '[]' OR m.author_id IN (SELECT value FROM json_each(?1))) "
+    "AND (?2 = '[]' OR m.space_id IN (SELECT value FROM json_each(?2))) "
+    "AND (?3 IS NULL OR m.created_at >= ?3) AND (?4 IS NULL OR m.created_at < ?4) "
+    "AND (?5 = '[]' OR EXISTS (SELECT 1 FROM json_each(?5) k WHERE "
+    "  instr(lower(m.title || ' ' || m.body), lower(k.value)) > 0 "
+    "  OR EXISTS (SELECT 1 FROM message_edits e WHERE e.message_id = m.id AND instr(lower(e.body), lower(k.value)) > 0) "
+    "  OR EXISTS (SELECT 1 FROM held_deletions d WHERE d.message_id = m.id "
+    "             AND instr(lower(d.title || ' ' || d.body), lower(k.value)) > 0))) "
+    "ORDER BY m.id LIMIT ?7";
+constexpr const char kFindHeldDeletion[] =
+    "SELECT message_id, title, body, deleted_at FROM held_deletions WHERE message_id = ?1";
+
+#define ROUNDS_EXPORT_COLUMNS \
+  "id, created_by, created_at, query, folder, message_count, file_count, manifest_sha256"
+constexpr const char kInsertExport[] =
+    "INSERT INTO ediscovery_exports (" ROUNDS_EXPORT_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+constexpr const char kListExports[] =
+    "SELECT " ROUNDS_EXPORT_COLUMNS " FROM ediscovery_exports ORDER BY created_at DESC, id LIMIT ?1";
+constexpr const char kFindExport[] = "SELECT " ROUNDS_EXPORT_COLUMNS " FROM ediscovery_exports WHERE id = ?1";
+
+// ---- Rows ---------------------------------------------------------------------------------------
+
+template <class T>
+std::vector<T> IdsFromJson(const std::string& text) {
+  json parsed = json::parse(text, nullptr, false);
+  std::vector<T> out;
+  if (!parsed.is_array()) return out;
+  for (const auto& v : parsed) {
+    if (v.is_number_integer()) out.push_back(v.get<T>());
+  }
+  return out;
+}
+
+LegalHold ReadHold(const Statement& s) {
+  LegalHold h;
+  h.id = s.Int(0);
+  h.name = s.Text(1);
+  h.reason = s.Text(2);
+  h.custodian_ids = IdsFromJson<UserId>(s.Text(3));
+  h.space_ids = IdsFromJson<SpaceId>(s.Text(4));
+  h.from = s.OptionalInt(5);
+  h.to = s.OptionalInt(6);
+  h.created_by = s.Int(7);
+  h.created_at = s.Int(8);
+  h.released_by = s.OptionalInt(9);
+  h.released_at = s.OptionalInt(10);
+  return h;
+}
+
+ExportRecord ReadExport(const Statement& s) {
+  ExportRecord e;
+  e.id = s.Text(0);
+  e.created_by = s.Int(1);
+  e.created_at = s.Int(2);
+  e.query_json = s.Text(3);
+  e.folder = s.Text(4);
+  e.message_count = s.Int(5);
+  e.file_count = static_cast<int>(s.Int(6));
+  e.manifest_sha256 = s.Text(7);
+  return e;
+}
+
+RetentionRun ReadRun(const Statement& s) {
+  RetentionRun r;
+  r.id = s.Int(0);
+  r.actor_id = s.Int(1);
+  r.started_at = s.Int(2);
+  r.finished_at = s.OptionalInt(3);
+  r.interrupted = s.Int(4) != 0;
+  r.batches = s.Int(5);
+  r.messages_deleted = s.Int(6);
+  r.messages_scrubbed = s.Int(7);
+  r.events_scrubbed = s.Int(8);
+  return r;
+}
+
+// Runs `statement` to the end, collecting column 0 of every row.
+Result<std::vector<std::int64_t>> Column0(Statement& statement) {
+  std::vector<std::int64_t> out;
+  while (true) {
+    ROUNDS_ASSIGN_OR_RETURN(bool row, statement.Step());
+    if (!row) break;
+    out.push_back(statement.Int(0));
+  }
+  return out;
+}
+
+template <class T, class F>
+Result<std::vector<T>> Rows(Statement& statement, F read) {
+  std::vector<T> out;
+  while (true) {
+    ROUNDS_ASSIGN_OR_RETURN(bool row, statement.Step());
+    if (!row) break;
+    out.push_back(read(statement));
+  }
+  return out;
+}
+
+// The first row of a lookup by key, if any.
+template <class T>
+std::optional<T> First(std::vector<T> rows) {
+  if (rows.empty()) return std::nullopt;
+  return std::move(rows.front());
+}
+
+int Clamp(int limit, int max) { return limit <= 0 ? 50 : std::min(limit, max); }
+
+}  // namespace
+
+// ---- Legal holds --------------------------------------------------------------------------------
+
+Result<std::vector<LegalHold>> SqliteTx::ListLegalHolds(bool include_released) {
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kListHolds));
+  s->Bind(1, include_released);
+  return Rows<LegalHold>(*s, ReadHold);
+}
+
+Result<std::optional<LegalHold>> SqliteTx::FindLegalHold(LegalHoldId id) {
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kFindHold));
+  s->Bind(1, id);
+  ROUNDS_ASSIGN_OR_RETURN(auto rows, Rows<LegalHold>(*s, ReadHold));
+  return First(std::move(rows));
+}
+
+Result<std::vector<LegalHoldId>> SqliteTx::HoldsCovering(MessageId id) {
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kHoldsCovering));
+  s->Bind(1, id);
+  return Column0(*s);
+}
+
+Result<LegalHoldId> SqliteTx::InsertLegalHold(const LegalHold& hold) {
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kInsertHold));
+  s->Bind(1, hold.name).Bind(2, hold.reason).Bind(3, json(hold.custodian_ids).dump());
+  s->Bind(4, json(hold.space_ids).dump()).Bind(5, hold.from).Bind(6, hold.to);
+  s->Bind(7, hold.created_by).Bind(8, hold.created_at);
+  ROUNDS_RETURN_IF_ERROR(s->Run());
+  return db_.LastInsertId();
+}
+
+Status SqliteTx::ReleaseLegalHold(LegalHoldId id, UserId released_by, UnixMillis released_at) {
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kReleaseHold));
+  s->Bind(1, id).Bind(2, released_by).Bind(3, released_at);
+  ROUNDS_RETURN_IF_ERROR(s->Run());
+  if (db_.Changes() == 1) return Ok();
+  ROUNDS_ASSIGN_OR_RETURN(auto existing, FindLegalHold(id));
+  if (!existing) return NotFound("Legal hold");
+  return Fail(ErrorCode::kConflict, "hold_released", "This legal hold is already released.",
+              "legal hold " + std::to_string(id) + " already released");
+}
+
+// ---- Retention ----------------------------------------------------------------------------------
+
+Result<std::vector<SpaceId>> SqliteTx::ListSpaceIds(SpaceId after_id, int limit) {
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kListSpaceIds));
+  s->Bind(1, after_id).Bind(2, Clamp(limit, 10000));
+  return Column0(*s);
+}
+
+Result<std::vector<MessageId>> SqliteTx::ListPurgeCandidates(SpaceId space_id, UnixMillis cutoff, int limit) {
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kPurgeCandidates));
+  s->Bind(1, space_id).Bind(2, cutoff).Bind(3, Clamp(limit, 10000));
+  return Column0(*s);
+}
+
+Result<PurgeResult> SqliteTx::PurgeMessages(const std::vector<MessageId>& ids, UnixMillis now) {
+  PurgeResult result;
+  std::string requested = json(ids).dump();
+  // Defence in depth: whatever the caller selected, nothing under a hold is touched.
+  ROUNDS_ASSIGN_OR_RETURN(Statement * held, db_.Prepare(kHeldAmong));
+  held->Bind(1, requested);
+  ROUNDS_ASSIGN_OR_RETURN(result.held_ids, Column0(*held));
+  ROUNDS_ASSIGN_OR_RETURN(Statement * existing, db_.Prepare(kExistingAmong));
+  existing->Bind(1, requested);
+  ROUNDS_ASSIGN_OR_RETURN(auto present, Column0(*existing));
+  std::vector<MessageId> batch;
+  for (MessageId id : present) {
+    if (std::find(result.held_ids.begin(), result.held_ids.end(), id) == result.held_ids.end()) batch.push_back(id);
+  }
+  if (batch.empty()) return result;
+  std::string ids_json = json(batch).dump();
+
+  for (const char* sql : kPurgeDependents) {
+    ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(sql));
+    s->Bind(1, ids_json);
+    ROUNDS_RETURN_IF_ERROR(s->Run());
+  }
+  ROUNDS_ASSIGN_OR_RETURN(Statement * events, db_.Prepare(kScrubEvents));
+  events->Bind(1, ids_json);
+  ROUNDS_RETURN_IF_ERROR(events->Run());
+  result.events_scrubbed = db_.Changes();
+  ROUNDS_ASSIGN_OR_RETURN(Statement * counts, db_.Prepare(kDropReplyCounts));
+  counts->Bind(1, ids_json);
+  ROUNDS_RETURN_IF_ERROR(counts->Run());
+  ROUNDS_ASSIGN_OR_RETURN(Statement * scrub, db_.Prepare(kScrubParents));
+  scrub->Bind(1, ids_json).Bind(2, now);
+  ROUNDS_ASSIGN_OR_RETURN(result.scrubbed_ids, Column0(*scrub));
+  ROUNDS_ASSIGN_OR_RETURN(Statement * remove, db_.Prepare(kDeleteMessages));
+  remove->Bind(1, ids_json);
+  ROUNDS_ASSIGN_OR_RETURN(result.deleted_ids, Column0(*remove));
+  std::sort(result.scrubbed_ids.begin(), result.scrubbed_ids.end());
+  std::sort(result.deleted_ids.begin(), result.deleted_ids.end());
+  return result;
+}
+
+Result<RetentionRunStart> SqliteTx::BeginRetentionRun(UserId actor_id, UnixMillis now) {
+  RetentionRunStart start;
+  ROUNDS_ASSIGN_OR_RETURN(Statement * open, db_.Prepare(kOpenRuns));
+  ROUNDS_ASSIGN_OR_RETURN(start.interrupted_run_ids, Column0(*open));
+  for (std::int64_t id : start.interrupted_run_ids) {
+    ROUNDS_ASSIGN_OR_RETURN(Statement * close, db_.Prepare(kCloseInterrupted));
+    close->Bind(1, id).Bind(2, now);
+    ROUNDS_RETURN_IF_ERROR(close->Run());
+  }
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kInsertRun));
+  s->Bind(1, actor_id).Bind(2, now);
+  ROUNDS_RETURN_IF_ERROR(s->Run());
+  start.run_id = db_.LastInsertId();
+  return start;
+}
+
+Status SqliteTx::RecordRetentionBatch(std::int64_t run_id, const PurgeResult& batch) {
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kRecordBatch));
+  s->Bind(1, run_id).Bind(2, static_cast<std::int64_t>(batch.deleted_ids.size()));
+  s->Bind(3, static_cast<std::int64_t>(batch.scrubbed_ids.size())).Bind(4, batch.events_scrubbed);
+  ROUNDS_RETURN_IF_ERROR(s->Run());
+  if (db_.Changes() == 0) return NotFound("Retention run");
+  return Ok();
+}
+
+Status SqliteTx::FinishRetentionRun(std::int64_t run_id, UnixMillis now) {
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kFinishRun));
+  s->Bind(1, run_id).Bind(2, now);
+  return s->Run();
+}
+
+Result<std::vector<RetentionRun>> SqliteTx::ListRetentionRuns(int limit) {
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kListRuns));
+  s->Bind(1, Clamp(limit, 1000));
+  return Rows<RetentionRun>(*s, ReadRun);
+}
+
+// ---- E-discovery --------------------------------------------------------------------------------
+
+Result<std::vector<MessageId>> SqliteTx::ListExportMessageIds(const ExportQuery& query, MessageId after_id,
+                                                              int limit) {
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kExportMessageIds));
+  s->Bind(1, json(query.custodian_ids).dump()).Bind(2, json(query.space_ids).dump());
+  s->Bind(3, query.from).Bind(4, query.to).Bind(5, json(query.keywords).dump());
+  s->Bind(6, after_id).Bind(7, Clamp(limit, 10000));
+  return Column0(*s);
+}
+
+Result<std::optional<HeldDeletion>> SqliteTx::FindHeldDeletion(MessageId id) {
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kFindHeldDeletion));
+  s->Bind(1, id);
+  ROUNDS_ASSIGN_OR_RETURN(auto rows, Rows<HeldDeletion>(*s, [](const Statement& r) {
+    return HeldDeletion{r.Int(0), r.Text(1), r.Text(2), r.Int(3)};
+  }));
+  return First(std::move(rows));
+}
+
+Status SqliteTx::InsertExport(const ExportRecord& record) {
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kInsertExport));
+  s->Bind(1, record.id).Bind(2, record.created_by).Bind(3, record.created_at).Bind(4, record.query_json);
+  s->Bind(5, record.folder).Bind(6, record.message_count).Bind(7, record.file_count);
+  s->Bind(8, record.manifest_sha256);
+  return s->Run();
+}
+
+Result<std::vector<ExportRecord>> SqliteTx::ListExports(int limit) {
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kListExports));
+  s->Bind(1, Clamp(limit, 1000));
+  return Rows<ExportRecord>(*s, ReadExport);
+}
+
+Result<std::optional<ExportRecord>> SqliteTx::FindExport(const std::string& id) {
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kFindExport));
+  s->Bind(1, id);
+  ROUNDS_ASSIGN_OR_RETURN(auto rows, Rows<ExportRecord>(*s, ReadExport));
+  return First(std::move(rows));
+}
+
+}  // namespace rounds::store::sqlite

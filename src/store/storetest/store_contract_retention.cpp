@@ -1,0 +1,349 @@
+// Store contract: legal holds, retention purges, retention runs and e-discovery selection.
+#include <algorithm>
+#include <limits>
+
+#include "store/storetest/contract_helpers.hpp"
+#include "store/storetest/store_contract.hpp"
+
+namespace rounds::store::storetest {
+namespace {
+
+constexpr UnixMillis kDay = 24LL * 60 * 60 * 1000;
+
+Message PostAt(Store& store, SpaceId space, UserId author, const Draft& draft, UnixMillis at) {
+  auto posted = store.Write([&](WriteTx& tx) {
+    Message m = NewMessage(space, author, draft);
+    m.created_at = at;
+    return PostIn(tx, m);
+  });
+  EXPECT_TRUE(posted) << Describe(posted);
+  return posted.value_or(Message{});
+}
+
+LegalHold Hold(std::vector<UserId> custodians, std::vector<SpaceId> spaces,
+               std::optional<UnixMillis> from = std::nullopt, std::optional<UnixMillis> to = std::nullopt) {
+  LegalHold h;
+  h.name = "Matter 17";
+  h.reason = "litigation";
+  h.custodian_ids = std::move(custodians);
+  h.space_ids = std::move(spaces);
+  h.from = from;
+  h.to = to;
+  h.created_by = 1;
+  h.created_at = kNow;
+  return h;
+}
+
+LegalHoldId AddHold(Store& store, const LegalHold& hold) {
+  auto id = store.Write([&](WriteTx& tx) { return tx.InsertLegalHold(hold); });
+  EXPECT_TRUE(id) << Describe(id);
+  return id.value_or(0);
+}
+
+PurgeResult Purge(Store& store, std::vector<MessageId> ids) {
+  auto purged = store.Write([&](WriteTx& tx) { return tx.PurgeMessages(ids, kNow); });
+  EXPECT_TRUE(purged) << Describe(purged);
+  return purged.value_or(PurgeResult{});
+}
+
+std::vector<MessageId> Candidates(Store& store, SpaceId space, UnixMillis cutoff, int limit = 100) {
+  auto ids = store.Read([&](ReadTx& tx) { return tx.ListPurgeCandidates(space, cutoff, limit); });
+  EXPECT_TRUE(ids) << Describe(ids);
+  return ids.value_or(std::vector<MessageId>{});
+}
+
+bool Contains(const std::vector<MessageId>& ids, MessageId id) {
+  return std::find(ids.begin(), ids.end(), id) != ids.end();
+}
+
+TEST_P(StoreContractTest, LegalHoldsInsertListAndReleaseOnce) {
+  UserId alice = AddUser(store(), "alice");
+  LegalHoldId id = AddHold(store(), Hold({alice}, {}, kNow - kDay, kNow));
+  ASSERT_GT(id, 0);
+  auto found = store().Read([&](ReadTx& tx) { return tx.FindLegalHold(id); });
+  ASSERT_TRUE(found && *found) << Describe(found);
+  EXPECT_EQ((*found)->name, "Matter 17");
+  EXPECT_EQ((*found)->custodian_ids, std::vector<UserId>{alice});
+  EXPECT_TRUE((*found)->space_ids.empty());
+  EXPECT_EQ((*found)->from, kNow - kDay);
+  EXPECT_EQ((*found)->to, kNow);
+  EXPECT_FALSE((*found)->released_at);
+
+  ASSERT_TRUE(store().Write([&](WriteTx& tx) { return tx.ReleaseLegalHold(id, alice, kNow + 5); }));
+  auto again = store().Write([&](WriteTx& tx) { return tx.ReleaseLegalHold(id, alice, kNow + 6); });
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, ErrorCode::kConflict);
+  auto missing = store().Write([&](WriteTx& tx) { return tx.ReleaseLegalHold(id + 100, alice, kNow); });
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
+
+  auto active = store().Read([](ReadTx& tx) { return tx.ListLegalHolds(false); });
+  ASSERT_TRUE(active);
+  EXPECT_TRUE(active->empty());
+  auto all = store().Read([](ReadTx& tx) { return tx.ListLegalHolds(true); });
+  ASSERT_TRUE(all);
+  ASSERT_EQ(all->size(), 1u);
+  EXPECT_EQ((*all)[0].released_by, alice);
+  EXPECT_EQ((*all)[0].released_at, kNow + 5);
+}
+
+TEST_P(StoreContractTest, LegalHoldWithoutCustodiansOrSpacesIsRefused) {
+  auto refused = store().Write([](WriteTx& tx) { return tx.InsertLegalHold(Hold({}, {})); });
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kInvalidArgument);
+  auto backwards = store().Write([](WriteTx& tx) { return tx.InsertLegalHold(Hold({1}, {}, kNow, kNow - 1)); });
+  ASSERT_FALSE(backwards);
+  EXPECT_EQ(backwards.error().code, ErrorCode::kInvalidArgument);
+}
+
+// Two people, two spaces; messages written ten days ago and today.
+struct World {
+  explicit World(Store& store) : store(store) {
+    alice = AddUser(store, "alice");
+    bob = AddUser(store, "bob");
+    space = AddSpace(store, "Cardiology", alice);
+    other_space = AddSpace(store, "Oncology", alice);
+  }
+  Message Old(UserId author, const std::string& body, SpaceId in = 0) {
+    return PostAt(store, in ? in : space, author, Draft{.body = body}, kNow - 10 * kDay);
+  }
+  Message New(UserId author, const std::string& body, SpaceId in = 0) {
+    return PostAt(store, in ? in : space, author, Draft{.body = body}, kNow);
+  }
+  Store& store;
+  UserId alice = 0, bob = 0;
+  SpaceId space = 0, other_space = 0;
+};
+
+TEST_P(StoreContractTest, PurgeCandidatesArePastTheCutoffAndNotHeld) {
+  World w(store());
+  Message old_alice = w.Old(w.alice, "old from alice");
+  Message old_bob = w.Old(w.bob, "old from bob");
+  Message new_alice = w.New(w.alice, "new from alice");
+  Message old_elsewhere = w.Old(w.bob, "old elsewhere", w.other_space);
+  LegalHoldId hold = AddHold(store(), Hold({w.bob}, {w.space}));
+
+  auto candidates = Candidates(store(), w.space, kNow - kDay);
+  EXPECT_EQ(candidates, std::vector<MessageId>{old_alice.id});
+  EXPECT_EQ(Candidates(store(), w.other_space, kNow - kDay), std::vector<MessageId>{old_elsewhere.id});
+  auto covering = store().Read([&](ReadTx& tx) { return tx.HoldsCovering(old_bob.id); });
+  ASSERT_TRUE(covering);
+  EXPECT_EQ(*covering, std::vector<LegalHoldId>{hold});
+  EXPECT_TRUE(Contains(Candidates(store(), w.space, kNow + 1), new_alice.id));
+
+  // A date range limits the hold: bob's old message falls outside [kNow - 1 day, open).
+  ASSERT_TRUE(store().Write([&](WriteTx& tx) { return tx.ReleaseLegalHold(hold, w.alice, kNow); }));
+  AddHold(store(), Hold({w.bob}, {}, kNow - kDay));
+  EXPECT_TRUE(Contains(Candidates(store(), w.space, kNow - kDay), old_bob.id));
+  EXPECT_TRUE(Contains(Candidates(store(), w.space, kNow + 1), new_alice.id));
+}
+
+TEST_P(StoreContractTest, PurgeRemovesContentFromEveryTableAndKeepsEventSeqs) {
+  World w(store());
+  auto poll = store().Write([&](WriteTx& tx) {
+    Message m = NewMessage(w.space, w.alice, Draft{.body = "canary-poll question", .kind = MessageKind::kPoll,
+                                                    .mentions = {w.bob}, .poll_options = {"yes", "no"}});
+    m.created_at = kNow - 10 * kDay;
+    return PostIn(tx, m);
+  });
+  ASSERT_TRUE(poll) << Describe(poll);
+  MessageId id = poll->id;
+  ASSERT_TRUE(store().Write([&](WriteTx& tx) -> Status {
+    ROUNDS_RETURN_IF_ERROR(tx.UpdateMessageBody(id, "", "canary-edited text", kNow - 9 * kDay, w.alice));
+    ROUNDS_ASSIGN_OR_RETURN(bool r, tx.SetReaction(id, w.bob, "👍", true));
+    ROUNDS_ASSIGN_OR_RETURN(bool v, tx.SetPollVote(id, w.bob, 1));
+    (void)r;
+    (void)v;
+    ROUNDS_ASSIGN_OR_RETURN(Seq seq, tx.NextSeq(w.space));
+    ROUNDS_RETURN_IF_ERROR(tx.InsertEvent({w.space, seq, "message.edited",
+                                           "{\"id\":" + std::to_string(id) + ",\"body\":\"canary-edited text\"}", kNow}));
+    ROUNDS_ASSIGN_OR_RETURN(Seq seq2, tx.NextSeq(w.space));
+    return tx.InsertEvent({w.space, seq2, "poll.changed",
+                           "{\"message_id\":" + std::to_string(id) + ",\"poll_options\":[\"yes\"]}", kNow});
+  }));
+  Message kept = w.New(w.bob, "canary-kept text");
+  ASSERT_EQ(Search(store(), "canary", {w.space}).size(), 2u);
+
+  PurgeResult result = Purge(store(), {id});
+  EXPECT_EQ(result.deleted_ids, std::vector<MessageId>{id});
+  EXPECT_TRUE(result.scrubbed_ids.empty());
+  EXPECT_EQ(result.events_scrubbed, 3);
+
+  EXPECT_FALSE(FindMessage(store(), id, w.alice));
+  auto hits = Search(store(), "canary", {w.space});
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0].message.id, kept.id);
+  auto edits = store().Read([&](ReadTx& tx) { return tx.ListEdits(id); });
+  ASSERT_TRUE(edits);
+  EXPECT_TRUE(edits->empty());
+  auto mentions = store().Read([&](ReadTx& tx) { return tx.ListMentions(w.bob, std::numeric_limits<MessageId>::max(), 50); });
+  ASSERT_TRUE(mentions);
+  EXPECT_TRUE(mentions->empty());
+  auto events = store().Read([&](ReadTx& tx) { return tx.ListEvents(w.space, 0, 100); });
+  ASSERT_TRUE(events);
+  ASSERT_EQ(events->size(), 4u);  // seqs 1..4 all still there
+  for (std::size_t i = 0; i < events->size(); ++i) {
+    const SpaceEvent& e = (*events)[i];
+    EXPECT_EQ(e.seq, static_cast<Seq>(i + 1));
+    EXPECT_EQ(e.payload_json.find("canary-edited"), std::string::npos) << e.payload_json;
+    EXPECT_EQ(e.payload_json.find("yes"), std::string::npos) << e.payload_json;
+    if (i < 3) {
+      EXPECT_EQ(e.type, "message.purged");
+      EXPECT_EQ(e.payload_json, "{\"id\":" + std::to_string(id) + ",\"space_id\":" + std::to_string(w.space) + "}");
+    }
+  }
+  EXPECT_EQ((*events)[3].type, "message.created");
+
+  // Idempotent: nothing left to do.
+  PurgeResult again = Purge(store(), {id});
+  EXPECT_TRUE(again.deleted_ids.empty());
+  EXPECT_EQ(again.events_scrubbed, 0);
+}
+
+TEST_P(StoreContractTest, PurgeKeepsAParentWithLiveRepliesEmptyUntilTheyGo) {
+  World w(store());
+  Message parent = w.Old(w.alice, "old thread root");
+  Message reply = PostAt(store(), w.space, w.bob, Draft{.body = "new reply", .parent_id = parent.id}, kNow);
+
+  PurgeResult first = Purge(store(), {parent.id});
+  EXPECT_EQ(first.scrubbed_ids, std::vector<MessageId>{parent.id});
+  EXPECT_TRUE(first.deleted_ids.empty());
+  auto scrubbed = FindMessage(store(), parent.id, w.alice);
+  ASSERT_TRUE(scrubbed);
+  EXPECT_TRUE(scrubbed->deleted);
+  EXPECT_EQ(scrubbed->body, "");
+  EXPECT_TRUE(Search(store(), "root", {w.space}).empty());
+  // Not listed again while the reply lives (a run must not loop on it).
+  EXPECT_FALSE(Contains(Candidates(store(), w.space, kNow - kDay), parent.id));
+
+  PurgeResult second = Purge(store(), {reply.id});
+  EXPECT_EQ(second.deleted_ids, std::vector<MessageId>{reply.id});
+  EXPECT_EQ(Candidates(store(), w.space, kNow - kDay), std::vector<MessageId>{parent.id});
+  PurgeResult third = Purge(store(), {parent.id});
+  EXPECT_EQ(third.deleted_ids, std::vector<MessageId>{parent.id});
+  EXPECT_FALSE(FindMessage(store(), parent.id, w.alice));
+}
+
+TEST_P(StoreContractTest, PurgeTakesAThreadWholeAndFixesReplyCounts) {
+  World w(store());
+  Message parent = w.Old(w.alice, "root");
+  Message old_reply = PostAt(store(), w.space, w.bob, Draft{.body = "r1", .parent_id = parent.id}, kNow - 9 * kDay);
+  Message new_reply = PostAt(store(), w.space, w.bob, Draft{.body = "r2", .parent_id = parent.id}, kNow);
+  ASSERT_EQ(FindMessage(store(), parent.id, w.alice)->reply_count, 2);
+  Purge(store(), {old_reply.id});
+  EXPECT_EQ(FindMessage(store(), parent.id, w.alice)->reply_count, 1);
+  PurgeResult both = Purge(store(), {parent.id, new_reply.id});
+  EXPECT_EQ(both.deleted_ids, (std::vector<MessageId>{parent.id, new_reply.id}));
+}
+
+TEST_P(StoreContractTest, PurgeNeverTouchesHeldMessagesUntilTheHoldIsReleased) {
+  World w(store());
+  Message held = w.Old(w.bob, "held text");
+  LegalHoldId hold = AddHold(store(), Hold({}, {w.space}));
+  PurgeResult refused = Purge(store(), {held.id});
+  EXPECT_EQ(refused.held_ids, std::vector<MessageId>{held.id});
+  EXPECT_TRUE(refused.deleted_ids.empty());
+  EXPECT_EQ(FindMessage(store(), held.id, w.bob)->body, "held text");
+
+  ASSERT_TRUE(store().Write([&](WriteTx& tx) { return tx.ReleaseLegalHold(hold, w.alice, kNow); }));
+  PurgeResult purged = Purge(store(), {held.id});
+  EXPECT_EQ(purged.deleted_ids, std::vector<MessageId>{held.id});
+}
+
+TEST_P(StoreContractTest, DeletingAHeldMessageKeepsItsFinalTextOutOfSight) {
+  World w(store());
+  Message held = w.Old(w.bob, "held final text");
+  Message free = w.Old(w.alice, "free text");
+  AddHold(store(), Hold({w.bob}, {}));
+  ASSERT_TRUE(store().Write([&](WriteTx& tx) -> Status {
+    ROUNDS_RETURN_IF_ERROR(tx.DeleteMessage(held.id, kNow));
+    return tx.DeleteMessage(free.id, kNow);
+  }));
+  auto tombstone = FindMessage(store(), held.id, w.bob);
+  ASSERT_TRUE(tombstone);
+  EXPECT_TRUE(tombstone->deleted);
+  EXPECT_EQ(tombstone->body, "");
+  EXPECT_TRUE(Search(store(), "final", {w.space}).empty());
+  auto kept = store().Read([&](ReadTx& tx) { return tx.FindHeldDeletion(held.id); });
+  ASSERT_TRUE(kept && *kept) << Describe(kept);
+  EXPECT_EQ((*kept)->body, "held final text");
+  EXPECT_EQ((*kept)->deleted_at, kNow);
+  auto not_kept = store().Read([&](ReadTx& tx) { return tx.FindHeldDeletion(free.id); });
+  ASSERT_TRUE(not_kept);
+  EXPECT_FALSE(*not_kept);
+}
+
+TEST_P(StoreContractTest, RetentionRunsCountBatchesAndCloseInterruptedRuns) {
+  World w(store());
+  auto first = store().Write([&](WriteTx& tx) { return tx.BeginRetentionRun(0, kNow); });
+  ASSERT_TRUE(first) << Describe(first);
+  EXPECT_TRUE(first->interrupted_run_ids.empty());
+  PurgeResult batch;
+  batch.deleted_ids = {1, 2, 3};
+  batch.scrubbed_ids = {4};
+  batch.events_scrubbed = 7;
+  ASSERT_TRUE(store().Write([&](WriteTx& tx) { return tx.RecordRetentionBatch(first->run_id, batch); }));
+  // Never finished (killed): the next run closes it.
+  auto second = store().Write([&](WriteTx& tx) { return tx.BeginRetentionRun(0, kNow + 1); });
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->interrupted_run_ids, std::vector<std::int64_t>{first->run_id});
+  ASSERT_TRUE(store().Write([&](WriteTx& tx) { return tx.FinishRetentionRun(second->run_id, kNow + 2); }));
+  auto runs = store().Read([](ReadTx& tx) { return tx.ListRetentionRuns(10); });
+  ASSERT_TRUE(runs);
+  ASSERT_EQ(runs->size(), 2u);
+  EXPECT_EQ((*runs)[0].finished_at, kNow + 2);
+  EXPECT_FALSE((*runs)[0].interrupted);
+  EXPECT_TRUE((*runs)[1].interrupted);
+  EXPECT_EQ((*runs)[1].batches, 1);
+  EXPECT_EQ((*runs)[1].messages_deleted, 3);
+  EXPECT_EQ((*runs)[1].messages_scrubbed, 1);
+  EXPECT_EQ((*runs)[1].events_scrubbed, 7);
+}
+
+TEST_P(StoreContractTest, ExportSelectsByCustodianSpaceRangeAndKeywordInAnyVersion) {
+  World w(store());
+  Message a1 = w.Old(w.alice, "Budget review Thursday");
+  Message b1 = w.Old(w.bob, "lunch plans");
+  Message b2 = w.New(w.bob, "nothing here", w.other_space);
+  Message b3 = w.New(w.bob, "will be deleted: merger talk");
+  AddHold(store(), Hold({w.bob}, {}));
+  ASSERT_TRUE(store().Write([&](WriteTx& tx) -> Status {
+    ROUNDS_RETURN_IF_ERROR(tx.UpdateMessageBody(b1.id, "", "dinner plans", kNow, w.bob));  // "lunch" only in history
+    return tx.DeleteMessage(b3.id, kNow);                                                   // "merger" only held
+  }));
+  auto select = [&](ExportQuery q) {
+    auto ids = store().Read([&](ReadTx& tx) { return tx.ListExportMessageIds(q, 0, 100); });
+    EXPECT_TRUE(ids) << Describe(ids);
+    return ids.value_or(std::vector<MessageId>{});
+  };
+  EXPECT_EQ(select({.custodian_ids = {w.bob}}), (std::vector<MessageId>{b1.id, b2.id, b3.id}));
+  EXPECT_EQ(select({.space_ids = {w.other_space}}), std::vector<MessageId>{b2.id});
+  EXPECT_EQ(select({.from = kNow - kDay}), (std::vector<MessageId>{b2.id, b3.id}));
+  EXPECT_EQ(select({.to = kNow - kDay}), (std::vector<MessageId>{a1.id, b1.id}));
+  EXPECT_EQ(select({.keywords = {"BUDGET"}}), std::vector<MessageId>{a1.id});
+  EXPECT_EQ(select({.keywords = {"lunch"}}), std::vector<MessageId>{b1.id});
+  EXPECT_EQ(select({.keywords = {"merger", "budget"}}), (std::vector<MessageId>{a1.id, b3.id}));
+  EXPECT_TRUE(select({.keywords = {"absent"}}).empty());
+  auto page = store().Read([&](ReadTx& tx) { return tx.ListExportMessageIds({}, a1.id, 2); });
+  ASSERT_TRUE(page);
+  EXPECT_EQ(*page, (std::vector<MessageId>{b1.id, b2.id}));
+}
+
+TEST_P(StoreContractTest, ExportRecordsInsertListAndFind) {
+  ExportRecord e{"abc123", 5, kNow, "{\"spaces\":[1]}", "/tmp/x", 12, 5, std::string(64, 'f')};
+  ASSERT_TRUE(store().Write([&](WriteTx& tx) { return tx.InsertExport(e); }));
+  auto dup = store().Write([&](WriteTx& tx) { return tx.InsertExport(e); });
+  ASSERT_FALSE(dup);
+  EXPECT_EQ(dup.error().code, ErrorCode::kConflict);
+  auto found = store().Read([](ReadTx& tx) { return tx.FindExport("abc123"); });
+  ASSERT_TRUE(found && *found);
+  EXPECT_EQ((*found)->message_count, 12);
+  EXPECT_EQ((*found)->manifest_sha256, e.manifest_sha256);
+  auto list = store().Read([](ReadTx& tx) { return tx.ListExports(10); });
+  ASSERT_TRUE(list);
+  ASSERT_EQ(list->size(), 1u);
+  EXPECT_EQ((*list)[0].query_json, e.query_json);
+}
+
+}  // namespace
+}  // namespace rounds::store::storetest

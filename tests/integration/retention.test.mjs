@@ -1,0 +1,135 @@
+// Legal holds and e-discovery exports over HTTP against the real server: only compliance officers
+// may use them (refusals are recorded), a hold keeps a deleted message's text for export, an
+// export's manifest hashes match the files served, and the CLI sees the same holds.
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { runCli } from '../lib/server.mjs';
+import { startServer, createUsers, createSpace, PASSWORD } from './fixtures.mjs';
+
+let server, admin, users, officer, space;
+
+test.before(async () => {
+  ({ server, admin } = await startServer());
+  users = await createUsers(server, admin, ['hana', 'ivo']);
+  const created = await admin.post('/api/v1/users', {
+    username: 'quinn', display_name: 'Quinn Compliance', email: 'quinn@example.org',
+    job_role: 'Privacy Officer', password: PASSWORD, is_compliance: true,
+  });
+  assert.equal(created.status, 201, created.text);
+  officer = server.client();
+  await officer.login('quinn', PASSWORD);
+  space = await createSpace(users.hana, { name: 'Discovery Ward', visibility: 'public', join_policy: 'open' });
+  assert.equal((await users.ivo.post(`/api/v1/spaces/${space.id}/join`)).status < 300, true);
+});
+
+test.after(async () => {
+  await server.stop();
+  server.cleanup();
+});
+
+test('only compliance officers manage holds and exports; refusals are recorded', async () => {
+  for (const client of [users.hana, admin]) {
+    for (const [method, url, body] of [
+      ['GET', '/api/v1/legal-holds'],
+      ['POST', '/api/v1/legal-holds', { name: 'x', custodian_ids: [1] }],
+      ['POST', '/api/v1/legal-holds/1/release', {}],
+      ['GET', '/api/v1/exports'],
+      ['POST', '/api/v1/exports', {}],
+      ['GET', '/api/v1/exports/abc/files/manifest.json'],
+    ]) {
+      const res = await client.request(method, url, body);
+      assert.equal(res.status, 403, `${method} ${url}: ${res.text}`);
+      assert.equal(res.body.code, 'compliance_required');
+    }
+  }
+  assert.equal((await users.hana.post('/api/v1/retention/run')).status, 403);
+  const run = await admin.post('/api/v1/retention/run');
+  assert.equal(run.status, 200, run.text);  // administrators may run retention by hand
+  assert.equal(run.body.complete, true);
+  const denied = await officer.get('/api/v1/audit?outcome=denied&limit=200');
+  assert.equal(denied.status, 200, denied.text);
+  assert.ok(denied.body.items.filter((r) => r.reason === 'compliance_required' && r.action.startsWith('legal_hold.')).length >= 4);
+});
+
+test('a hold keeps a deleted message for export; the manifest hashes match the served files', async () => {
+  const kept = await users.ivo.post(`/api/v1/spaces/${space.id}/messages`, { body: 'the invoice figures were altered' });
+  assert.equal(kept.status, 201, kept.text);
+  const other = await users.hana.post(`/api/v1/spaces/${space.id}/messages`, { body: 'lunch at noon' });
+  assert.equal(other.status, 201, other.text);
+  const bad = await officer.post('/api/v1/legal-holds', { name: 'No scope' });
+  assert.equal(bad.status, 400, bad.text);
+  assert.equal(bad.body.code, 'hold_scope_required');
+  const hold = await officer.post('/api/v1/legal-holds', {
+    name: 'Matter 2026-17', reason: 'billing dispute', custodian_ids: [users.ivo.user.id], from: null, to: null,
+  });
+  assert.equal(hold.status, 201, hold.text);
+  assert.equal(hold.body.active, true);
+  const listed = await officer.get('/api/v1/legal-holds');
+  assert.ok(listed.body.items.some((h) => h.id === hold.body.id));
+
+  // Ivo deletes his message: gone for users, kept for the hold.
+  assert.equal((await users.ivo.del(`/api/v1/messages/${(kept.body.message ?? kept.body).id}`)).status, 204);
+  const seen = await users.hana.get(`/api/v1/spaces/${space.id}/messages`);
+  assert.ok(!JSON.stringify(seen.body).includes('invoice figures'));
+
+  const exported = await officer.post('/api/v1/exports', { custodian_ids: [users.ivo.user.id], keywords: ['invoice'] });
+  assert.equal(exported.status, 201, exported.text);
+  const manifest = exported.body;
+  assert.equal(manifest.counts.messages, 1);
+  assert.equal(manifest.counts.held_deletions, 1);
+  assert.equal(manifest.created_by.username, 'quinn');
+  assert.ok(existsSync(path.join(server.dataDir, 'exports', manifest.export_id, 'manifest.json')));
+  for (const file of manifest.files) {
+    const res = await officer.get(`/api/v1/exports/${manifest.export_id}/files/${file.name}`);
+    assert.equal(res.status, 200, `${file.name}: ${res.text}`);
+    assert.match(res.headers.get('content-disposition'), /attachment/);
+    assert.equal(createHash('sha256').update(res.text).digest('hex'), file.sha256, file.name);
+  }
+  const transcript = await officer.get(`/api/v1/exports/${manifest.export_id}/files/transcript.txt`);
+  assert.match(transcript.text, /the invoice figures were altered {2}\{DELETED/);
+  assert.ok(!transcript.text.includes('lunch at noon'));
+  assert.equal((await officer.get(`/api/v1/exports/${manifest.export_id}/files/..%2Frounds.db`)).status, 404);
+  const exports = await officer.get('/api/v1/exports');
+  assert.ok(exports.body.items.some((e) => e.id === manifest.export_id && e.message_count === 1));
+
+  // The audit names the export and its counts, never the keyword or the text.
+  const audit = await officer.get('/api/v1/audit?action=ediscovery.export&limit=10');
+  const record = audit.body.items.find((r) => r.object_id === manifest.export_id);
+  assert.ok(record, JSON.stringify(audit.body));
+  assert.equal(record.details.messages, 1);
+  assert.ok(!JSON.stringify(record).includes('invoice'));
+
+  // Released once; a second release conflicts. The CLI lists it as released.
+  const released = await officer.post(`/api/v1/legal-holds/${hold.body.id}/release`);
+  assert.equal(released.status, 200, released.text);
+  assert.equal(released.body.active, false);
+  const again = await officer.post(`/api/v1/legal-holds/${hold.body.id}/release`);
+  assert.equal(again.status, 409);
+  const cli = runCli(['hold', 'list', '--all'], { dataDir: server.dataDir });
+  assert.equal(cli.status, 0, cli.stderr);
+  assert.match(cli.stdout, new RegExp(`^${hold.body.id}\\tMatter 2026-17\\t.*released$`, 'm'));
+});
+
+test('the CLI places holds, runs retention and exports to a folder', async () => {
+  const created = runCli(['hold', 'create', '--name', 'CLI matter', '--custodian', 'hana', '--space', String(space.id),
+    '--from', '2020-01-01'], { dataDir: server.dataDir });
+  assert.equal(created.status, 0, created.stderr);
+  const hold = JSON.parse(created.stdout);
+  assert.deepEqual(hold.custodian_ids, [users.hana.user.id]);
+  assert.equal(hold.from, Date.UTC(2020, 0, 1));
+  const run = runCli(['retention', 'run'], { dataDir: server.dataDir });
+  assert.equal(run.status, 0, run.stderr);
+  assert.equal(JSON.parse(run.stdout).complete, true);
+  const out = path.join(server.dataDir, 'cli-export');
+  const exported = runCli(['ediscovery', 'export', '--out', out, '--space', String(space.id), '--keyword', 'lunch'],
+    { dataDir: server.dataDir });
+  assert.equal(exported.status, 0, exported.stderr);
+  assert.match(exported.stdout, /exported 1 messages/);
+  assert.ok(existsSync(path.join(out, 'transcript.txt')));
+  const unknown = runCli(['hold', 'create', '--name', 'x', '--custodian', 'nobody-here'], { dataDir: server.dataDir });
+  assert.equal(unknown.status, 2);
+  assert.equal(runCli(['hold', 'release', String(hold.id)], { dataDir: server.dataDir }).status, 0);
+});
