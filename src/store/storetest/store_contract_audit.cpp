@@ -84,5 +84,31 @@ TEST_P(StoreContractTest, AuditRecordsAppendInOrderAndPage) {
   EXPECT_EQ(store().Read([](ReadTx& tx) { return tx.ListAudit(0, 100); })->size(), 7u);
 }
 
+TEST_P(StoreContractTest, AuditSearchFiltersAndPagesBothWays) {
+  for (std::int64_t seq = 1; seq <= 12; ++seq) {
+    AuditRecord a = MakeAudit(seq, seq == 1 ? std::string(64, '0') : "hash-" + std::to_string(seq - 1));
+    a.actor_id = seq % 2 ? 7 : 8;
+    a.action = seq % 4 == 0 ? "auth.login" : "space.create";
+    ASSERT_TRUE(store().Write([&](WriteTx& tx) { return tx.InsertAudit(a); }));
+  }
+  auto seqs = [&](const AuditQuery& q) {
+    auto found = store().Read([&](ReadTx& tx) { return tx.SearchAudit(q); });
+    EXPECT_TRUE(found) << Describe(found);
+    std::vector<std::int64_t> out;
+    for (const auto& r : *found) out.push_back(r.seq);
+    return out;
+  };
+  EXPECT_EQ(seqs({.limit = 3}), (std::vector<std::int64_t>{12, 11, 10}));  // newest first
+  EXPECT_EQ(seqs({.before_seq = 10, .limit = 3}), (std::vector<std::int64_t>{9, 8, 7}));
+  EXPECT_EQ(seqs({.after_seq = 10, .limit = 5}), (std::vector<std::int64_t>{11, 12}));  // oldest first
+  EXPECT_EQ(seqs({.actor_id = 8, .action_prefix = "auth.", .limit = 50}), (std::vector<std::int64_t>{12, 8, 4}));
+  EXPECT_EQ(seqs({.action_prefix = "auth.logi", .limit = 50}).size(), 3u);
+  EXPECT_TRUE(seqs({.action_prefix = "auth.x", .limit = 50}).empty());
+  EXPECT_EQ(seqs({.object_type = "space", .object_id = "105", .limit = 50}), (std::vector<std::int64_t>{5}));
+  EXPECT_EQ(seqs({.outcome = AuditOutcome::kDenied, .limit = 50}), (std::vector<std::int64_t>{12, 9, 6, 3}));
+  // Time is [from, to): MakeAudit puts record n at kNow + n.
+  EXPECT_EQ(seqs({.from = kNow + 3, .to = kNow + 6, .limit = 50}), (std::vector<std::int64_t>{5, 4, 3}));
+}
+
 }  // namespace
 }  // namespace rounds::store::storetest
