@@ -34,6 +34,12 @@ int Serve(const rounds::Config& config) {
   bus::InProcessBus bus;
   SystemClock clock;
   app::Services services(**store, bus, clock, config);
+  // The PHI scanner matches names and MRNs against the stored patient index.
+  if (auto loaded = services.governance.LoadPatients(); !loaded) {
+    log::Error("patient_index_load_failed", {{"detail", loaded.error().internal_message}});
+    std::cerr << "rounds: " << loaded.error().public_message << "\n";
+    return 1;
+  }
   // Signed checkpoints of the audit chain, outside the database; no serving without them.
   if (auto started = services.audit.Start(); !started) {
     log::Error("audit_start_failed", {{"reason", started.error().public_message}, {"detail", started.error().internal_message}});

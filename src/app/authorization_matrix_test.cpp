@@ -94,7 +94,9 @@ class AuthorizationMatrix : public testing::ServiceTest {
 
   Scene MakeScene(bool community) {
     Scene scene;
-    scene.marker = "scene" + std::to_string(++scenes_);
+    // Letters only: "member scene12" would read as a health plan member id to the PHI scanner.
+    scene.marker = "scene";
+    for (int n = ++scenes_; n > 0; n /= 26) scene.marker.push_back(static_cast<char>('a' + n % 26));
     scene.space = community ? MakeSpace(owner_, SpaceKind::kCommunity, "Community " + scene.marker)
                             : MakeSpace(owner_, SpaceKind::kChannel, "Channel " + scene.marker, Visibility::kPrivate);
     for (auto [who, role] : {std::pair{&moderator_, MemberRole::kModerator}, std::pair{&member_, MemberRole::kMember},

@@ -2,12 +2,14 @@
 #pragma once
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "app/json_codec.hpp"
 #include "app/services.hpp"
 #include "domain/rules.hpp"
+#include "governance/policy/policy_template.hpp"
 
 namespace rounds::app::internal {
 
@@ -95,6 +97,9 @@ class AuthorCache {
 struct PendingEvent {
   SpaceEvent event;
   std::vector<UserId> recipients;
+  // For a restricted event: the other members, who receive a placeholder with the same seq (so
+  // their streams stay gap-free) instead of the event.
+  std::vector<UserId> others;
 };
 
 // Reserves the next seq, stores the event, and remembers who should receive it.
@@ -109,6 +114,42 @@ inline Result<PendingEvent> AppendEvent(store::WriteTx& tx, SpaceId space_id, st
   return pending;
 }
 
+// The author and the space's moderators and owners: who sees a held message and its events.
+inline Result<std::vector<UserId>> ModeratorsAnd(store::ReadTx& tx, SpaceId space_id, UserId author_id) {
+  std::vector<UserId> out{author_id};
+  UserId after = 0;
+  while (true) {
+    ROUNDS_ASSIGN_OR_RETURN(auto members, tx.ListMembers(space_id, after, 500));
+    for (const auto& m : members) {
+      if (m.role >= MemberRole::kModerator && m.user_id != author_id) out.push_back(m.user_id);
+    }
+    if (members.size() < 500) break;
+    after = members.back().user_id;
+  }
+  return out;
+}
+
+// An event about a message that is not published: stored restricted to its author (and the
+// space's moderators), sent only to them, and replayed only to them.
+// `seq`: the seq already reserved for it in this unit (0: reserve the next one).
+inline Result<PendingEvent> AppendRestrictedEvent(store::WriteTx& tx, SpaceId space_id, std::string type,
+                                                  const json& data, UnixMillis now, UserId author_id, Seq seq = 0) {
+  PendingEvent pending;
+  if (seq == 0) {
+    ROUNDS_ASSIGN_OR_RETURN(seq, tx.NextSeq(space_id));
+  }
+  pending.event = SpaceEvent{space_id, seq, std::move(type), data.dump(), now};
+  pending.event.restricted_to = author_id;
+  ROUNDS_RETURN_IF_ERROR(tx.InsertEvent(pending.event));
+  ROUNDS_ASSIGN_OR_RETURN(pending.recipients, ModeratorsAnd(tx, space_id, author_id));
+  ROUNDS_ASSIGN_OR_RETURN(auto members, tx.ListMemberIds(space_id));
+  std::set<UserId> allowed(pending.recipients.begin(), pending.recipients.end());
+  for (UserId id : members) {
+    if (!allowed.contains(id)) pending.others.push_back(id);
+  }
+  return pending;
+}
+
 inline void Publish(bus::Bus& bus, const PendingEvent& pending) {
   bus::Event e;
   e.space_id = pending.event.space_id;
@@ -117,6 +158,13 @@ inline void Publish(bus::Bus& bus, const PendingEvent& pending) {
   e.frame = EventService::EventFrame(pending.event);
   e.recipients = std::make_shared<const std::vector<UserId>>(pending.recipients);
   bus.Publish(e);
+  if (!pending.others.empty()) {
+    bus::Event placeholder = e;
+    placeholder.type = "restricted";
+    placeholder.frame = EventService::PlaceholderFrame(pending.event.space_id, pending.event.seq);
+    placeholder.recipients = std::make_shared<const std::vector<UserId>>(pending.others);
+    bus.Publish(placeholder);
+  }
 }
 
 inline void PublishToUsers(bus::Bus& bus, const std::string& type, const json& data, std::vector<UserId> users) {
@@ -126,6 +174,17 @@ inline void PublishToUsers(bus::Bus& bus, const std::string& type, const json& d
   e.frame = EventService::UserFrame(type, data);
   e.recipients = std::make_shared<const std::vector<UserId>>(std::move(users));
   bus.Publish(e);
+}
+
+// What clients show of a space's template: {key, version, name, phi, moderation, audience}.
+inline json TemplateSummary(const governance::policy::PolicyTemplate& t) {
+  namespace policy = governance::policy;
+  return json{{"key", t.key},
+              {"version", t.version},
+              {"name", t.name},
+              {"phi", policy::ToString(t.phi)},
+              {"moderation", policy::ToString(t.moderation)},
+              {"audience", policy::ToString(t.audience)}};
 }
 
 inline int ClampLimit(int limit, int fallback = 50, int max = 200) {

@@ -20,6 +20,20 @@ json UserJson(const User& u) {
               {"created_at", u.created_at}};
 }
 
+namespace {
+json SplitCsv(const std::string& csv) {
+  json items = json::array();
+  std::size_t pos = 0;
+  while (pos < csv.size()) {
+    auto end = csv.find(',', pos);
+    if (end == std::string::npos) end = csv.size();
+    if (end > pos) items.push_back(csv.substr(pos, end - pos));
+    pos = end + 1;
+  }
+  return items;
+}
+}  // namespace
+
 json UserRefJson(const User& u) {
   return json{{"id", u.id}, {"username", u.username}, {"display_name", u.display_name}};
 }
@@ -39,7 +53,8 @@ json SpaceJson(const Space& s) {
               {"created_by", s.created_by},
               {"created_at", s.created_at},
               {"last_seq", s.last_seq},
-              {"member_count", s.member_count}};
+              {"member_count", s.member_count},
+              {"template", {{"key", s.template_key}, {"version", s.template_version}}}};
 }
 
 json MembershipJson(const Membership& m, const User& user) {
@@ -74,7 +89,10 @@ json MessageJson(const Message& m, const User* author) {
               {"poll_options", options},
               {"my_poll_vote", m.my_poll_vote ? json(*m.my_poll_vote) : json(nullptr)},
               {"reactions", reactions},
-              {"mentions", m.mentions}};
+              {"mentions", m.mentions},
+              {"state", ToString(m.state)},
+              {"hold_reason", m.hold_reason},
+              {"phi_types", SplitCsv(m.phi_types)}};
 }
 
 json MessageEditJson(const MessageEdit& e) {

@@ -1,7 +1,9 @@
 #include <algorithm>
 #include <set>
 
+#include "app/audit_log.hpp"
 #include "app/internal.hpp"
+#include "app/screening.hpp"
 #include "core/log.hpp"
 
 namespace rounds::app {
@@ -22,12 +24,27 @@ constexpr std::size_t kMaxPollOptionChars = 200;
 
 bool IsCommunityKind(MessageKind kind) { return kind != MessageKind::kMessage; }
 
+// The standing the template's rules speak of.
+governance::policy::Standing PolicyStanding(const Standing& standing) {
+  if (standing.role == MemberRole::kOwner) return governance::policy::Standing::kOwner;
+  if (standing.role == MemberRole::kModerator) return governance::policy::Standing::kModerator;
+  return governance::policy::Standing::kMember;
+}
+
 // A message the caller may read, with its space and the caller's standing there.
 struct Located {
   Message message;
   Space space;
   Standing standing;
 };
+
+// Held messages are seen by their author and the space's moderators; hidden and removed ones by
+// the moderators (and compliance officers) only.
+bool MayView(const Message& m, const Standing& standing, const Actor& actor) {
+  if (m.state == MessageState::kPublished) return true;
+  if (Can(standing, SpaceAction::kModerate) || actor.is_system || actor.user.is_compliance) return true;
+  return m.state == MessageState::kHeld && m.author_id == actor.user.id;
+}
 
 Result<Located> ReadableMessage(store::ReadTx& tx, const Actor& actor, MessageId id) {
   ROUNDS_RETURN_IF_ERROR(internal::Current(tx, actor).map([](auto&&) {}));
@@ -38,6 +55,7 @@ Result<Located> ReadableMessage(store::ReadTx& tx, const Actor& actor, MessageId
     if (readable.error().code == ErrorCode::kNotFound) return NotFound("Message");
     return tl::unexpected(readable.error());
   }
+  if (!MayView(*message, readable->second, actor)) return NotFound("Message");
   return Located{*message, readable->first, readable->second};
 }
 
@@ -51,8 +69,9 @@ Status ValidateEmoji(const std::string& emoji) {
 
 }  // namespace
 
-MessageService::MessageService(store::Store& store, bus::Bus& bus, const Clock& clock, const Config& config)
-    : store_(store), bus_(bus), clock_(clock), config_(config) {}
+MessageService::MessageService(store::Store& store, bus::Bus& bus, const Clock& clock, const Config& config,
+                               PolicyEngine& policy)
+    : store_(store), bus_(bus), clock_(clock), config_(config), policy_(policy) {}
 
 Result<PostResult> MessageService::Post(const Actor& actor, SpaceId space_id, const Draft& draft) {
   if (actor.is_system) return Forbidden();
@@ -93,14 +112,24 @@ Result<PostResult> MessageService::Post(const Actor& actor, SpaceId space_id, co
     return InvalidArgument("invalid_value", "Replies and comments are plain messages.", "/kind");
   }
   std::vector<std::string> mentioned_names = ExtractMentions(body);
+  // PHI screening runs here, outside the store's single writer; the space's template decides
+  // inside the unit what the findings mean.
+  std::vector<std::pair<std::string, std::string>> fields{{"body", body}, {"title", draft.title}};
+  for (std::size_t i = 0; i < draft.poll_options.size(); ++i) {
+    fields.emplace_back("poll_options/" + std::to_string(i), draft.poll_options[i]);
+  }
+  const Screening scanned = Screen(policy_, std::move(fields));
 
   UnixMillis now = clock_.NowMillis();
   PendingEvent created;
   bool was_created = false;
   std::vector<UserId> mentioned;
-  ROUNDS_ASSIGN_OR_RETURN(json message, store_.Write([&](store::WriteTx& tx) -> Result<json> {
+  std::optional<phi::PhiAction> refused;
+  Screening refusal;
+  auto posted = store_.Write([&](store::WriteTx& tx) -> Result<json> {
     was_created = false;
     mentioned.clear();
+    refused.reset();
     ROUNDS_ASSIGN_OR_RETURN(auto readable, internal::ReadableSpace(tx, actor, space_id));
     auto& [space, standing] = readable;
     AuthorCache authors(tx);
@@ -116,6 +145,24 @@ Result<PostResult> MessageService::Post(const Actor& actor, SpaceId space_id, co
     if (draft.kind == MessageKind::kAnnouncement) {
       ROUNDS_RETURN_IF_ERROR(internal::Require(standing, SpaceAction::kAnnounce, "owner_required",
                                                "Only the space's owners can post announcements."));
+    }
+    // The space's template: who may post, pre-moderation, the PHI rule.
+    ROUNDS_ASSIGN_OR_RETURN(auto policy, policy_.TemplateFor(tx, space));
+    auto policy_standing = PolicyStanding(standing);
+    if (!governance::policy::MayPost(policy, policy_standing, draft.parent_id.has_value())) {
+      return Forbidden("policy_posting", draft.parent_id ? "This space's policy does not let you reply here."
+                                                         : "This space's policy does not let you start posts here.");
+    }
+    ROUNDS_ASSIGN_OR_RETURN(auto suspension, tx.FindSuspension(space_id, actor.user.id));
+    if (suspension && (suspension->until == 0 || suspension->until > now)) {
+      return Forbidden("suspended", "A moderator has suspended you from posting in this space.");
+    }
+    Screening screening = scanned;
+    phi::PhiAction phi_action = ApplyPhiRule(policy.phi, screening);
+    if (phi_action == phi::PhiAction::kBlock || (phi_action == phi::PhiAction::kWarn && !draft.confirm_phi)) {
+      refused = phi_action;
+      refusal = screening;
+      return Fail(PhiRefusal(phi_action, screening));
     }
     if (IsCommunityKind(draft.kind) && space.kind != SpaceKind::kCommunity) {
       return InvalidArgument("invalid_kind", "Post kinds other than 'message' belong in communities.", "/kind");
@@ -136,13 +183,22 @@ Result<PostResult> MessageService::Post(const Actor& actor, SpaceId space_id, co
                  ? MessageKind::kDiscussion
                  : draft.kind;
     m.parent_id = draft.parent_id;
-    m.title = draft.title;
-    m.body = body;
+    m.title = screening.Text(1);
+    m.body = screening.Text(0);
     m.client_id = draft.client_id;
     m.created_at = now;
     for (std::size_t i = 0; i < draft.poll_options.size(); ++i) {
-      m.poll_options.push_back({static_cast<int>(i), draft.poll_options[i], 0});
+      m.poll_options.push_back({static_cast<int>(i), screening.Text(2 + i), 0});
     }
+    if (phi_action == phi::PhiAction::kHold) {
+      m.state = MessageState::kHeld;
+      m.hold_reason = std::string(kHoldPhi);
+    } else if (governance::policy::DecidePublication(policy, policy_standing) ==
+               governance::policy::Publication::kHoldForReview) {
+      m.state = MessageState::kHeld;
+      m.hold_reason = std::string(kHoldPreModeration);
+    }
+    if (phi_action == phi::PhiAction::kWarn || phi_action == phi::PhiAction::kHold) m.phi_types = screening.TypesCsv();
     for (const auto& name : mentioned_names) {
       ROUNDS_ASSIGN_OR_RETURN(auto user, tx.FindUserByUsername(name));
       if (!user || user->id == actor.user.id) continue;
@@ -153,13 +209,41 @@ Result<PostResult> MessageService::Post(const Actor& actor, SpaceId space_id, co
     ROUNDS_ASSIGN_OR_RETURN(m.id, tx.InsertMessage(m));
     std::sort(m.mentions.begin(), m.mentions.end());
     ROUNDS_ASSIGN_OR_RETURN(json j, authors.Message(m));
-    created.event = SpaceEvent{space_id, m.seq, "message.created", j.dump(), now};
-    ROUNDS_RETURN_IF_ERROR(tx.InsertEvent(created.event));
-    ROUNDS_ASSIGN_OR_RETURN(created.recipients, tx.ListMemberIds(space_id));
-    mentioned = m.mentions;
+    if (m.state == MessageState::kHeld) {
+      // Seen by the author and the moderators until approved; the seq is taken now, so the
+      // message.held event is restricted rather than absent.
+      ROUNDS_ASSIGN_OR_RETURN(created, internal::AppendRestrictedEvent(tx, space_id, "message.held", j, now,
+                                                                       actor.user.id, m.seq));
+    } else {
+      created.event = SpaceEvent{space_id, m.seq, "message.created", j.dump(), now};
+      ROUNDS_RETURN_IF_ERROR(tx.InsertEvent(created.event));
+      ROUNDS_ASSIGN_OR_RETURN(created.recipients, tx.ListMemberIds(space_id));
+    }
+    if (phi_action != phi::PhiAction::kAllow || m.state == MessageState::kHeld) {
+      std::string action = m.state == MessageState::kHeld ? "message.hold"
+                           : phi_action == phi::PhiAction::kRedact ? "message.phi_redact"
+                                                                   : "message.phi_confirm";
+      auto record = AuditEntry(actor, action, "message", std::to_string(m.id), now);
+      record.reason = m.state == MessageState::kHeld ? m.hold_reason : std::string(phi::ToString(phi_action));
+      ROUNDS_RETURN_IF_ERROR(AppendAudit(tx, record, json{{"space_id", space_id},
+                                                          {"phi_types", screening.TypesCsv()},
+                                                          {"findings", screening.FindingCount()}}));
+    }
+    if (m.state == MessageState::kPublished) mentioned = m.mentions;
     was_created = true;
     return j;
-  }));
+  });
+  if (!posted) {
+    if (refused) {
+      // A refusal stores nothing, but it is recorded: who tried to post what kind of PHI where.
+      auto record = AuditEntry(actor, "message.phi_refuse", "space", std::to_string(space_id), now);
+      record.outcome = AuditOutcome::kDenied;
+      record.reason = std::string(phi::ToString(*refused));
+      (void)AuditNow(store_, record, json{{"phi_types", refusal.TypesCsv()}, {"findings", refusal.FindingCount()}});
+    }
+    return tl::unexpected(posted.error());
+  }
+  json message = std::move(*posted);
   if (was_created) {
     Publish(bus_, created);
     if (!mentioned.empty()) {
@@ -171,12 +255,24 @@ Result<PostResult> MessageService::Post(const Actor& actor, SpaceId space_id, co
 }
 
 Result<json> MessageService::Get(const Actor& actor, MessageId id) {
-  return store_.Read([&](store::ReadTx& tx) -> Result<json> {
+  bool phi_bearing = false;
+  SpaceId space_id = 0;
+  ROUNDS_ASSIGN_OR_RETURN(json message, store_.Read([&](store::ReadTx& tx) -> Result<json> {
     ROUNDS_ASSIGN_OR_RETURN(Located located, ReadableMessage(tx, actor, id));
-    if (located.message.deleted) return NotFound("Message");
+    if (located.message.deleted || !MayView(located.message, located.standing, actor)) return NotFound("Message");
+    ROUNDS_ASSIGN_OR_RETURN(auto policy, policy_.TemplateFor(tx, located.space));
+    phi_bearing = PhiBearing(policy);
+    space_id = located.space.id;
     AuthorCache authors(tx);
     return authors.Message(located.message);
-  });
+  }));
+  if (phi_bearing) ROUNDS_RETURN_IF_ERROR(AuditRead(actor, "message.read", space_id, json{{"message_id", id}}));
+  return message;
+}
+
+Status MessageService::AuditRead(const Actor& actor, const char* action, SpaceId space_id, const json& details) {
+  // Content of a PHI-bearing space leaves the server only once its read is on record.
+  return AuditNow(store_, AuditEntry(actor, action, "space", std::to_string(space_id), clock_.NowMillis()), details);
 }
 
 Result<json> MessageService::List(const Actor& actor, SpaceId space_id, const MessagePage& page) {
@@ -184,10 +280,14 @@ Result<json> MessageService::List(const Actor& actor, SpaceId space_id, const Me
     return InvalidArgument("invalid_value", "Use either 'before' or 'after', not both.");
   }
   int limit = internal::ClampLimit(page.limit);
-  return store_.Read([&](store::ReadTx& tx) -> Result<json> {
-    ROUNDS_RETURN_IF_ERROR(internal::ReadableSpace(tx, actor, space_id).map([](auto&&) {}));
+  bool phi_bearing = false;
+  ROUNDS_ASSIGN_OR_RETURN(json out, store_.Read([&](store::ReadTx& tx) -> Result<json> {
+    ROUNDS_ASSIGN_OR_RETURN(auto readable, internal::ReadableSpace(tx, actor, space_id));
+    ROUNDS_ASSIGN_OR_RETURN(auto policy, policy_.TemplateFor(tx, readable.first));
+    phi_bearing = PhiBearing(policy);
     store::MessageQuery q;
     q.space_id = space_id;
+    q.moderator_view = Can(readable.second, SpaceAction::kModerate);
     q.viewer_id = actor.user.id;
     q.parent_id = page.parent_id;
     q.before_seq = page.before;
@@ -199,15 +299,25 @@ Result<json> MessageService::List(const Actor& actor, SpaceId space_id, const Me
     json next = nullptr;
     if (messages.size() == static_cast<std::size_t>(limit)) next = std::to_string(messages.back().seq);
     return json{{"items", items}, {"next_cursor", next}};
-  });
+  }));
+  if (phi_bearing) {
+    ROUNDS_RETURN_IF_ERROR(AuditRead(actor, "message.list", space_id, json{{"count", out["items"].size()}}));
+  }
+  return out;
 }
 
 Result<json> MessageService::Thread(const Actor& actor, MessageId id) {
-  return store_.Read([&](store::ReadTx& tx) -> Result<json> {
+  bool phi_bearing = false;
+  SpaceId space_id = 0;
+  ROUNDS_ASSIGN_OR_RETURN(json out, store_.Read([&](store::ReadTx& tx) -> Result<json> {
     ROUNDS_ASSIGN_OR_RETURN(Located located, ReadableMessage(tx, actor, id));
-    if (located.message.deleted) return NotFound("Message");
+    if (located.message.deleted || !MayView(located.message, located.standing, actor)) return NotFound("Message");
+    ROUNDS_ASSIGN_OR_RETURN(auto policy, policy_.TemplateFor(tx, located.space));
+    phi_bearing = PhiBearing(policy);
+    space_id = located.space.id;
     store::MessageQuery q;
     q.space_id = located.space.id;
+    q.moderator_view = Can(located.standing, SpaceAction::kModerate);
     q.viewer_id = actor.user.id;
     q.parent_id = id;
     q.after_seq = 0;
@@ -217,7 +327,11 @@ Result<json> MessageService::Thread(const Actor& actor, MessageId id) {
     ROUNDS_ASSIGN_OR_RETURN(json root, authors.Message(located.message));
     ROUNDS_ASSIGN_OR_RETURN(json items, authors.Messages(replies));
     return json{{"root", root}, {"items", items}};
-  });
+  }));
+  if (phi_bearing) {
+    ROUNDS_RETURN_IF_ERROR(AuditRead(actor, "message.thread", space_id, json{{"message_id", id}, {"count", out["items"].size() + 1}}));
+  }
+  return out;
 }
 
 Result<json> MessageService::Pins(const Actor& actor, SpaceId space_id) {
@@ -231,7 +345,7 @@ Result<json> MessageService::Pins(const Actor& actor, SpaceId space_id) {
 }
 
 Result<json> MessageService::Edit(const Actor& actor, MessageId id, const std::string& body,
-                                  std::optional<std::string> title) {
+                                  std::optional<std::string> title, bool confirm_phi) {
   if (!IsValidUtf8(body) || (title && !IsValidUtf8(*title))) {
     return InvalidArgument("invalid_utf8", "The message is not valid text.", "/body");
   }
@@ -245,24 +359,73 @@ Result<json> MessageService::Edit(const Actor& actor, MessageId id, const std::s
   if (title && CodePointCount(*title) > kMaxTitleChars) {
     return InvalidArgument("too_long", "A title is at most 200 characters.", "/title");
   }
+  const Screening scanned = Screen(policy_, {{"body", body}, {"title", title.value_or("")}});
   UnixMillis now = clock_.NowMillis();
   PendingEvent edited;
-  ROUNDS_ASSIGN_OR_RETURN(json message, store_.Write([&](store::WriteTx& tx) -> Result<json> {
+  std::optional<phi::PhiAction> refused;
+  SpaceId refused_space = 0;
+  auto written = store_.Write([&](store::WriteTx& tx) -> Result<json> {
+    refused.reset();
     ROUNDS_ASSIGN_OR_RETURN(Located located, ReadableMessage(tx, actor, id));
     if (located.message.deleted) return NotFound("Message");
     if (located.message.author_id != actor.user.id) return Forbidden("author_only", "Only the author can edit a message.");
     if (located.space.archived) return Forbidden("space_archived", "This space is archived.");
     if (!located.standing.role) return Forbidden("not_a_member", "You are no longer a member of this space.");
-    ROUNDS_RETURN_IF_ERROR(tx.UpdateMessageBody(id, title.value_or(located.message.title), body, now, actor.user.id));
+    if (located.message.state == MessageState::kHidden || located.message.state == MessageState::kRemoved) {
+      return Forbidden("moderated", "A moderator has taken this message down; it cannot be edited.");
+    }
+    ROUNDS_ASSIGN_OR_RETURN(auto policy, policy_.TemplateFor(tx, located.space));
+    if (!governance::policy::MayEdit(policy, (now - located.message.created_at) / 60'000)) {
+      return Forbidden("edit_window_closed", "This space's policy no longer allows editing this message.");
+    }
+    Screening screening = scanned;
+    phi::PhiAction phi_action = ApplyPhiRule(policy.phi, screening);
+    if (phi_action == phi::PhiAction::kBlock || (phi_action == phi::PhiAction::kWarn && !confirm_phi)) {
+      refused = phi_action;
+      refused_space = located.space.id;
+      return Fail(PhiRefusal(phi_action, screening));
+    }
+    std::string new_title = title ? screening.Text(1) : located.message.title;
+    ROUNDS_RETURN_IF_ERROR(tx.UpdateMessageBody(id, new_title, screening.Text(0), now, actor.user.id));
+    // An edit that brings PHI into a space that holds it goes back to the moderators.
+    bool held = located.message.state == MessageState::kHeld;
+    if (phi_action == phi::PhiAction::kHold && !held) {
+      ROUNDS_RETURN_IF_ERROR(tx.SetMessageState(id, MessageState::kHeld, std::string(kHoldPhi)));
+      held = true;
+    }
     ROUNDS_ASSIGN_OR_RETURN(auto updated, tx.FindMessage(id, actor.user.id));
     if (!updated) return NotFound("Message");
     AuthorCache authors(tx);
     ROUNDS_ASSIGN_OR_RETURN(json j, authors.Message(*updated));
-    ROUNDS_ASSIGN_OR_RETURN(edited, AppendEvent(tx, located.space.id, "message.edited", j, now));
+    if (held) {
+      ROUNDS_ASSIGN_OR_RETURN(edited, internal::AppendRestrictedEvent(tx, located.space.id, "message.edited", j, now,
+                                                                      actor.user.id));
+    } else {
+      ROUNDS_ASSIGN_OR_RETURN(edited, AppendEvent(tx, located.space.id, "message.edited", j, now));
+    }
+    if (phi_action != phi::PhiAction::kAllow) {
+      std::string action = phi_action == phi::PhiAction::kHold     ? "message.hold"
+                           : phi_action == phi::PhiAction::kRedact ? "message.phi_redact"
+                                                                   : "message.phi_confirm";
+      auto record = AuditEntry(actor, action, "message", std::to_string(id), now);
+      record.reason = "edit";
+      ROUNDS_RETURN_IF_ERROR(AppendAudit(tx, record, json{{"space_id", located.space.id},
+                                                          {"phi_types", screening.TypesCsv()},
+                                                          {"findings", screening.FindingCount()}}));
+    }
     return j;
-  }));
+  });
+  if (!written) {
+    if (refused) {
+      auto record = AuditEntry(actor, "message.phi_refuse", "message", std::to_string(id), now);
+      record.outcome = AuditOutcome::kDenied;
+      record.reason = std::string(phi::ToString(*refused));
+      (void)AuditNow(store_, record, json{{"space_id", refused_space}, {"phi_types", scanned.TypesCsv()}});
+    }
+    return tl::unexpected(written.error());
+  }
   Publish(bus_, edited);
-  return message;
+  return std::move(*written);
 }
 
 Status MessageService::Delete(const Actor& actor, MessageId id) {

@@ -64,6 +64,12 @@ Result<json> SearchService::Search(const Actor& actor, const std::string& text, 
 
 EventService::EventService(store::Store& store, bus::Bus& bus) : store_(store), bus_(bus) {}
 
+std::shared_ptr<const std::string> EventService::PlaceholderFrame(SpaceId space_id, Seq seq) {
+  return std::make_shared<const std::string>(R"({"type":"event","space_id":)" + std::to_string(space_id) +
+                                             R"(,"seq":)" + std::to_string(seq) +
+                                             R"(,"event":"restricted","data":{}})");
+}
+
 std::shared_ptr<const std::string> EventService::EventFrame(const SpaceEvent& event) {
   // The payload is already JSON: splice it in rather than parse and re-serialize it.
   std::string frame = R"({"type":"event","space_id":)" + std::to_string(event.space_id) +
@@ -86,7 +92,11 @@ Result<std::vector<ReplayedEvent>> EventService::Replay(const Actor& actor, cons
       ROUNDS_ASSIGN_OR_RETURN(auto membership, tx.FindMembership(space_id, actor.user.id));
       if (!membership) continue;
       ROUNDS_ASSIGN_OR_RETURN(auto events, tx.ListEvents(space_id, std::max<Seq>(0, after), limit_per_space));
-      for (const auto& e : events) out.push_back({e.space_id, e.seq, EventFrame(e)});
+      bool moderator = membership->role >= MemberRole::kModerator;
+      for (const auto& e : events) {
+        bool visible = e.restricted_to == 0 || moderator || e.restricted_to == actor.user.id;
+        out.push_back({e.space_id, e.seq, visible ? EventFrame(e) : PlaceholderFrame(e.space_id, e.seq)});
+      }
     }
     return out;
   });
@@ -121,11 +131,15 @@ void EventService::Presence(UserId user_id, bool online) {
 }
 
 Services::Services(store::Store& store, bus::Bus& bus, const Clock& clock, const Config& config)
-    : auth(store, clock, config),
+    : policy(config),
+      auth(store, clock, config),
       directory(store, auth, clock),
-      spaces(store, bus, clock),
-      messages(store, bus, clock, config),
+      spaces(store, bus, clock, policy),
+      messages(store, bus, clock, config, policy),
       search(store),
-      events(store, bus) {}
+      events(store, bus),
+      governance(store, bus, clock, policy),
+      audit(store, clock, config),
+      retention(store, clock, config, policy) {}
 
 }  // namespace rounds::app

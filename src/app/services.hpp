@@ -22,7 +22,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "app/audit_service.hpp"
 #include "app/context.hpp"
+#include "app/governance_service.hpp"
+#include "app/policy_engine.hpp"
+#include "app/retention_service.hpp"
 #include "bus/bus.hpp"
 #include "core/clock.hpp"
 #include "core/config.hpp"
@@ -173,6 +177,7 @@ struct NewSpace {
   std::string topic;
   domain::Visibility visibility = domain::Visibility::kPublic;
   domain::JoinPolicy join_policy = domain::JoinPolicy::kOpen;
+  std::string template_key;  // empty: "internal-community"; else the latest version of this template
 };
 
 struct SpacePatch {
@@ -185,7 +190,7 @@ struct SpacePatch {
 
 class SpaceService {
  public:
-  SpaceService(store::Store& store, bus::Bus& bus, const Clock& clock);
+  SpaceService(store::Store& store, bus::Bus& bus, const Clock& clock, PolicyEngine& policy);
 
   Result<json> Create(const Actor& actor, const NewSpace& space);
   Result<json> Get(const Actor& actor, domain::SpaceId id);
@@ -206,6 +211,7 @@ class SpaceService {
   store::Store& store_;
   bus::Bus& bus_;
   const Clock& clock_;
+  PolicyEngine& policy_;
 };
 
 // ---- Messages ------------------------------------------------------------------------------------
@@ -217,6 +223,8 @@ struct Draft {
   std::optional<domain::MessageId> parent_id;
   std::string client_id;
   std::vector<std::string> poll_options;
+  // Under a template whose PHI rule is "warn", the author confirms the findings they were shown.
+  bool confirm_phi = false;
 };
 
 struct PostResult {
@@ -233,15 +241,16 @@ struct MessagePage {
 
 class MessageService {
  public:
-  MessageService(store::Store& store, bus::Bus& bus, const Clock& clock, const Config& config);
+  MessageService(store::Store& store, bus::Bus& bus, const Clock& clock, const Config& config, PolicyEngine& policy);
 
   Result<PostResult> Post(const Actor& actor, domain::SpaceId space_id, const Draft& draft);
   Result<json> Get(const Actor& actor, domain::MessageId id);
   Result<json> List(const Actor& actor, domain::SpaceId space_id, const MessagePage& page);
   Result<json> Thread(const Actor& actor, domain::MessageId id);
   Result<json> Pins(const Actor& actor, domain::SpaceId space_id);
+  // Edits run the same PHI check as posts; under a warn rule `confirm_phi` acknowledges findings.
   Result<json> Edit(const Actor& actor, domain::MessageId id, const std::string& body,
-                    std::optional<std::string> title);
+                    std::optional<std::string> title, bool confirm_phi = false);
   Status Delete(const Actor& actor, domain::MessageId id);
   Result<json> History(const Actor& actor, domain::MessageId id);
   Result<json> React(const Actor& actor, domain::MessageId id, const std::string& emoji, bool on);
@@ -255,11 +264,14 @@ class MessageService {
  private:
   template <class F>
   Result<json> ChangeReaction(const Actor& actor, domain::MessageId id, const char* event_type, F apply);
+  // Records a read of content in a PHI-bearing space (fails closed: no record, no content).
+  Status AuditRead(const Actor& actor, const char* action, domain::SpaceId space_id, const json& details);
 
   store::Store& store_;
   bus::Bus& bus_;
   const Clock& clock_;
   const Config& config_;
+  PolicyEngine& policy_;
 };
 
 // ---- Search and events ---------------------------------------------------------------------------
@@ -298,6 +310,8 @@ class EventService {
   // The frame sent for a stored space event: built once, shared by every recipient.
   static std::shared_ptr<const std::string> EventFrame(const domain::SpaceEvent& event);
   static std::shared_ptr<const std::string> UserFrame(const std::string& event, const json& data);
+  // What members who may not see a restricted event get in its place: its seq, nothing else.
+  static std::shared_ptr<const std::string> PlaceholderFrame(domain::SpaceId space_id, domain::Seq seq);
 
  private:
   store::Store& store_;
@@ -309,12 +323,16 @@ class EventService {
 struct Services {
   Services(store::Store& store, bus::Bus& bus, const Clock& clock, const Config& config);
 
+  PolicyEngine policy;  // first: the services below consult it
   AuthService auth;
   DirectoryService directory;
   SpaceService spaces;
   MessageService messages;
   SearchService search;
   EventService events;
+  GovernanceService governance;
+  AuditService audit;
+  RetentionService retention;
 };
 
 // Seeds a believable hospital (departments, ~50 staff, communities, channels, DMs, a few hundred

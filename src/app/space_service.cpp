@@ -2,6 +2,7 @@
 #include <set>
 
 #include "app/internal.hpp"
+#include "app/screening.hpp"
 #include "core/log.hpp"
 
 namespace rounds::app {
@@ -16,10 +17,18 @@ namespace {
 
 // The space as `actor` sees it: the caller's role and read marker, and the members of a direct
 // conversation (its name is the people in it).
+// Refuses PHI in the name or topic of a space patients see, whatever its PHI rule for messages.
+Status ScreenPatientFacing(const governance::policy::PolicyTemplate& policy, const Screening& screening) {
+  if (policy.audience == governance::policy::Audience::kStaff || screening.FindingCount() == 0) return Ok();
+  return Fail(PhiRefusal(phi::PhiAction::kBlock, screening));
+}
+
 Result<json> SpaceView(store::ReadTx& tx, const Actor& actor, const Space& space,
                        const std::optional<Membership>& membership, std::int64_t unread = 0,
                        std::int64_t unread_mentions = 0) {
   json j = SpaceJson(space);
+  ROUNDS_ASSIGN_OR_RETURN(auto policy, LoadTemplate(tx, space.template_key, space.template_version));
+  j["template"] = internal::TemplateSummary(policy);
   j["my_role"] = membership ? json(ToString(membership->role)) : json(nullptr);
   j["read_seq"] = membership ? membership->read_seq : 0;
   j["unread_count"] = unread;
@@ -46,8 +55,16 @@ Status ValidateName(const std::string& name, const char* field) {
 
 // Refuses a change that would leave the space without an owner.
 Status KeepAnOwner(store::ReadTx& tx, SpaceId id) {
-  ROUNDS_ASSIGN_OR_RETURN(auto members, tx.ListMembers(id, 0, 1000));
-  auto owners = std::count_if(members.begin(), members.end(), [](const Membership& m) { return m.role == MemberRole::kOwner; });
+  constexpr int kPage = 500;
+  int owners = 0;
+  UserId after = 0;
+  while (owners < 2) {
+    ROUNDS_ASSIGN_OR_RETURN(auto members, tx.ListMembers(id, after, kPage));
+    owners += static_cast<int>(std::count_if(members.begin(), members.end(),
+                                             [](const Membership& m) { return m.role == MemberRole::kOwner; }));
+    if (members.size() < static_cast<std::size_t>(kPage)) break;
+    after = members.back().user_id;
+  }
   if (owners <= 1) return Fail(ErrorCode::kConflict, "last_owner", "A space needs at least one owner.");
   return Ok();
 }
@@ -61,8 +78,8 @@ Status ValidateTopic(const std::string& topic) {
 
 }  // namespace
 
-SpaceService::SpaceService(store::Store& store, bus::Bus& bus, const Clock& clock)
-    : store_(store), bus_(bus), clock_(clock) {}
+SpaceService::SpaceService(store::Store& store, bus::Bus& bus, const Clock& clock, PolicyEngine& policy)
+    : store_(store), bus_(bus), clock_(clock), policy_(policy) {}
 
 Result<json> SpaceService::Create(const Actor& actor, const NewSpace& request) {
   if (!actor.IsStaff() || actor.is_system) return Forbidden("staff_only", "Only staff can create spaces.");
@@ -71,12 +88,27 @@ Result<json> SpaceService::Create(const Actor& actor, const NewSpace& request) {
   }
   ROUNDS_RETURN_IF_ERROR(ValidateName(request.name, "/name"));
   ROUNDS_RETURN_IF_ERROR(ValidateTopic(request.topic));
+  // Names and topics of patient-facing spaces are shown to patients: they must carry no PHI.
+  Screening screening = Screen(policy_, {{"name", request.name}, {"topic", request.topic}});
   UnixMillis now = clock_.NowMillis();
   PendingEvent joined;
   ROUNDS_ASSIGN_OR_RETURN(json view, store_.Write([&](store::WriteTx& tx) -> Result<json> {
     ROUNDS_ASSIGN_OR_RETURN(Actor current, internal::Current(tx, actor));
     if (!current.IsStaff()) return Forbidden("staff_only", "Only staff can create spaces.");
     Space space;
+    if (!request.template_key.empty()) {
+      ROUNDS_ASSIGN_OR_RETURN(auto stored, tx.ListTemplates());
+      int version = 0;
+      if (const auto* builtin = governance::policy::FindBuiltIn(request.template_key)) version = builtin->version;
+      for (const auto& t : stored) {
+        if (t.key == request.template_key) version = std::max(version, t.version);
+      }
+      if (version == 0) return InvalidArgument("unknown_template", "There is no template with that key.", "/template");
+      space.template_key = request.template_key;
+      space.template_version = version;
+    }
+    ROUNDS_ASSIGN_OR_RETURN(auto policy, policy_.Template(tx, space.template_key, space.template_version));
+    ROUNDS_RETURN_IF_ERROR(ScreenPatientFacing(policy, screening));
     space.kind = request.kind;
     space.name = request.name;
     space.topic = request.topic;
@@ -144,6 +176,7 @@ Result<json> SpaceService::Discover(const Actor& actor, const std::string& text,
 Result<json> SpaceService::Update(const Actor& actor, SpaceId id, const SpacePatch& patch) {
   if (patch.name) ROUNDS_RETURN_IF_ERROR(ValidateName(*patch.name, "/name"));
   if (patch.topic) ROUNDS_RETURN_IF_ERROR(ValidateTopic(*patch.topic));
+  Screening screening = Screen(policy_, {{"name", patch.name.value_or("")}, {"topic", patch.topic.value_or("")}});
   UnixMillis now = clock_.NowMillis();
   PendingEvent updated;
   ROUNDS_ASSIGN_OR_RETURN(json view, store_.Write([&](store::WriteTx& tx) -> Result<json> {
@@ -154,6 +187,8 @@ Result<json> SpaceService::Update(const Actor& actor, SpaceId id, const SpacePat
     if (space.kind == SpaceKind::kDirect && (patch.visibility || patch.join_policy || patch.name)) {
       return InvalidArgument("invalid_value", "A direct conversation's name and visibility are fixed.");
     }
+    ROUNDS_ASSIGN_OR_RETURN(auto policy, policy_.TemplateFor(tx, space));
+    ROUNDS_RETURN_IF_ERROR(ScreenPatientFacing(policy, screening));
     if (patch.name) space.name = *patch.name;
     if (patch.topic) space.topic = *patch.topic;
     if (patch.visibility) space.visibility = *patch.visibility;
@@ -331,6 +366,7 @@ Result<json> SpaceService::Direct(const Actor& actor, const std::vector<UserId>&
       users.push_back(current.user);
       Space space;
       space.kind = SpaceKind::kDirect;
+      space.template_key = "clinical-team";  // care coordination between staff: PHI allowed
       space.visibility = Visibility::kPrivate;
       space.join_policy = JoinPolicy::kInvite;
       space.direct_key = key;

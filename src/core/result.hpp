@@ -39,6 +39,9 @@ struct Error {
   int retry_after_seconds = 0;
   // For kInvalidArgument: the JSON pointer or field the error is about, if any.
   std::string field;
+  // Extra members of the problem document as a serialized JSON object (e.g. the PHI findings of
+  // a blocked message: types and spans, never the text). Empty: none.
+  std::string extensions_json;
 };
 
 template <class T>

@@ -88,6 +88,7 @@ bool Can(const Standing& s, SpaceAction action) {
     case SpaceAction::kRemoveMembers: return moderator || s.is_admin;
     case SpaceAction::kChangeRoles:
     case SpaceAction::kUpdateSpace: return owner || s.is_admin;
+    case SpaceAction::kModerate: return moderator;
   }
   return false;
 }
@@ -106,6 +107,7 @@ std::string_view ToString(SpaceAction action) {
     case SpaceAction::kRemoveMembers: return "remove_members";
     case SpaceAction::kChangeRoles: return "change_roles";
     case SpaceAction::kUpdateSpace: return "update_space";
+    case SpaceAction::kModerate: return "moderate";
   }
   return "unknown";
 }

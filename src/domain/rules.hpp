@@ -26,6 +26,7 @@ enum class SpaceAction {
   kRemoveMembers,   // remove members who are not owners
   kChangeRoles,
   kUpdateSpace,     // name, topic, visibility, join policy, archive
+  kModerate,        // review held posts and reports; approve, hide, remove, warn, suspend
 };
 
 // The caller's standing in one space, as the app derived it.

@@ -1,4 +1,5 @@
 #include "domain/types.hpp"
+#include "domain/governance.hpp"
 
 #include <array>
 #include <utility>
@@ -39,6 +40,15 @@ constexpr std::array<std::pair<MessageKind, std::string_view>, 6> kMessageKinds{
     {MessageKind::kPoll, "poll"}, {MessageKind::kAnnouncement, "announcement"}}};
 constexpr std::array<std::pair<AccountKind, std::string_view>, 2> kAccountKinds{{
     {AccountKind::kStaff, "staff"}, {AccountKind::kPatient, "patient"}}};
+constexpr std::array<std::pair<MessageState, std::string_view>, 4> kMessageStates{{
+    {MessageState::kPublished, "published"}, {MessageState::kHeld, "held"},
+    {MessageState::kHidden, "hidden"}, {MessageState::kRemoved, "removed"}}};
+
+constexpr std::array<std::pair<ModerationKind, std::string_view>, 5> kModerationKinds{{
+    {ModerationKind::kApprove, "approve"}, {ModerationKind::kHide, "hide"}, {ModerationKind::kRemove, "remove"},
+    {ModerationKind::kWarn, "warn"}, {ModerationKind::kSuspend, "suspend"}}};
+constexpr std::array<std::pair<AppealOutcome, std::string_view>, 3> kAppealOutcomes{{
+    {AppealOutcome::kNone, ""}, {AppealOutcome::kUpheld, "upheld"}, {AppealOutcome::kReversed, "reversed"}}};
 
 }  // namespace
 
@@ -54,5 +64,11 @@ std::optional<JoinPolicy> ParseJoinPolicy(std::string_view s) { return ParseFrom
 std::optional<MemberRole> ParseMemberRole(std::string_view s) { return ParseFrom(kRoles, s); }
 std::optional<MessageKind> ParseMessageKind(std::string_view s) { return ParseFrom(kMessageKinds, s); }
 std::optional<AccountKind> ParseAccountKind(std::string_view s) { return ParseFrom(kAccountKinds, s); }
+std::string_view ToString(MessageState v) { return NameOf(kMessageStates, v); }
+std::optional<MessageState> ParseMessageState(std::string_view s) { return ParseFrom(kMessageStates, s); }
+std::string_view ToString(ModerationKind v) { return NameOf(kModerationKinds, v); }
+std::optional<ModerationKind> ParseModerationKind(std::string_view s) { return ParseFrom(kModerationKinds, s); }
+std::string_view ToString(AppealOutcome v) { return NameOf(kAppealOutcomes, v); }
+std::optional<AppealOutcome> ParseAppealOutcome(std::string_view s) { return ParseFrom(kAppealOutcomes, s); }
 
 }  // namespace rounds::domain

@@ -87,6 +87,10 @@ struct Space {
   UnixMillis created_at = 0;
   Seq last_seq = 0;            // newest event sequence in this space
   int member_count = 0;
+  // The policy template version the space runs under (governance/policy). Moves to a new
+  // version only when a compliance officer assigns it.
+  std::string template_key = "internal-community";
+  int template_version = 1;
 };
 
 struct Membership {
@@ -107,6 +111,13 @@ enum class MessageKind {
   kPoll,
   kAnnouncement,
 };
+
+// Where a message stands with moderation. Only kPublished messages reach members, unread counts
+// and search; kHeld is seen by its author and the space's moderators until reviewed.
+enum class MessageState { kPublished, kHeld, kHidden, kRemoved };
+// Why a message is held: "pre_moderation" or "phi"; empty when it is not.
+inline constexpr std::string_view kHoldPreModeration = "pre_moderation";
+inline constexpr std::string_view kHoldPhi = "phi";
 
 struct PollOption {
   int index = 0;
@@ -140,6 +151,9 @@ struct Message {
   std::vector<PollOption> poll_options;
   std::vector<ReactionCount> reactions;
   std::vector<UserId> mentions;
+  MessageState state = MessageState::kPublished;
+  std::string hold_reason;     // kHoldPreModeration, kHoldPhi or empty
+  std::string phi_types;       // comma-separated PHI finding types the author confirmed or that held it
   std::optional<int> my_poll_vote;   // filled per reader
   bool my_vote = false;              // idea vote, filled per reader
 };
@@ -164,6 +178,9 @@ struct SpaceEvent {
                                // "message.pinned", "answer.accepted"
   std::string payload_json;    // the event's data object, serialized once
   UnixMillis created_at = 0;
+  // 0: every member receives it. A user id: only that user (a held message's author) and the
+  // space's moderators do — live and on replay.
+  UserId restricted_to = 0;
 };
 
 struct Mention {
@@ -179,11 +196,13 @@ std::string_view ToString(JoinPolicy v);
 std::string_view ToString(MemberRole v);
 std::string_view ToString(MessageKind v);
 std::string_view ToString(AccountKind v);
+std::string_view ToString(MessageState v);
 std::optional<SpaceKind> ParseSpaceKind(std::string_view s);
 std::optional<Visibility> ParseVisibility(std::string_view s);
 std::optional<JoinPolicy> ParseJoinPolicy(std::string_view s);
 std::optional<MemberRole> ParseMemberRole(std::string_view s);
 std::optional<MessageKind> ParseMessageKind(std::string_view s);
 std::optional<AccountKind> ParseAccountKind(std::string_view s);
+std::optional<MessageState> ParseMessageState(std::string_view s);
 
 }  // namespace rounds::domain

@@ -9,8 +9,10 @@
 // Thread safety: Store is thread-safe; ReadTx/WriteTx objects are valid only inside the function
 // they are passed to and must not escape it or be used from another thread.
 //
-// Errors: repository methods return kNotFound, kConflict (unique constraint), kInvalidArgument
-// (check constraint) or kInternal (I/O, corruption); RunWrite returns kUnavailable after Close().
+// Errors: repository methods return kNotFound (also for a reference to a missing row), kConflict
+// (unique constraint), kInvalidArgument (check constraint), kUnavailable (database busy or disk
+// full: worth retrying later) or kInternal (I/O, corruption); RunWrite returns kUnavailable after
+// Close(). Public messages never carry SQL or data; internal messages carry the statement and reason.
 #pragma once
 
 #include <cstdint>
@@ -22,6 +24,7 @@
 
 #include "core/result.hpp"
 #include "domain/audit.hpp"
+#include "domain/governance.hpp"
 #include "domain/types.hpp"
 
 namespace rounds::store {
@@ -61,9 +64,13 @@ struct MessageQuery {
   // nullopt: top-level messages only (posts / channel messages); a value: that thread's replies.
   std::optional<MessageId> parent_id;
   std::optional<Seq> before_seq;         // newest-first page ending before this seq
-  std::optional<Seq> after_seq;          // oldest-first page starting after this seq
+  std::optional<Seq> after_seq;          // oldest-first page starting after this seq (wins over
+                                         // before_seq when both are set)
   int limit = 50;
   bool include_deleted = false;          // tombstones (body empty) for clients to remove
+  // Published messages always; held ones for their author, and for everyone when set (the
+  // space's moderators). Hidden and removed messages are never listed.
+  bool moderator_view = false;
 };
 
 struct SearchQuery {
@@ -183,7 +190,6 @@ struct ExportRecord {
   std::string manifest_sha256;
 };
 
-
 class ReadTx {
  public:
   virtual ~ReadTx() = default;
@@ -255,6 +261,22 @@ class ReadTx {
   virtual Result<std::optional<ExportRecord>> FindExport(const std::string& id) = 0;
   // Records matching `query`, at most query.limit, in the order AuditQuery describes.
   virtual Result<std::vector<AuditRecord>> SearchAudit(const AuditQuery& query) = 0;
+
+  // ---- Governance: templates, moderation, patient index ----
+  // Stored template versions (built-ins are not stored), by key then version.
+  virtual Result<std::vector<StoredTemplate>> ListTemplates() = 0;
+  virtual Result<std::optional<StoredTemplate>> FindTemplate(const std::string& key, int version) = 0;
+  // Spaces (of any kind) running under any version of `key`.
+  virtual Result<std::vector<Space>> ListSpacesByTemplate(const std::string& key) = 0;
+  // Messages waiting for a moderator, oldest first: held ones and published ones with open
+  // reports, in `space_ids` (empty: every space), with ids after `after_id`.
+  virtual Result<std::vector<Message>> ListModerationQueue(const std::vector<SpaceId>& space_ids,
+                                                           MessageId after_id, int limit) = 0;
+  virtual Result<std::vector<Report>> ListOpenReports(MessageId message_id) = 0;
+  virtual Result<std::optional<ModerationAction>> FindModerationAction(ModerationActionId id) = 0;
+  virtual Result<std::vector<ModerationAction>> ListModerationActions(const ModerationActionQuery& query) = 0;
+  virtual Result<std::optional<Suspension>> FindSuspension(SpaceId space_id, UserId user_id) = 0;
+  virtual Result<std::vector<PatientEntry>> ListPatients() = 0;
 };
 
 class WriteTx : public ReadTx {
@@ -326,6 +348,24 @@ class WriteTx : public ReadTx {
   virtual Status FinishRetentionRun(std::int64_t run_id, UnixMillis now) = 0;
   // kConflict when the id exists.
   virtual Status InsertExport(const ExportRecord& record) = 0;
+
+  // ---- Governance ----
+  // kConflict when that (key, version) exists: a version never changes.
+  virtual Status InsertTemplate(const StoredTemplate& stored) = 0;
+  virtual Status SetSpaceTemplate(SpaceId space_id, const std::string& key, int version) = 0;
+  // Moves a message between states; keeps its parent's reply_count counting published replies.
+  virtual Status SetMessageState(MessageId id, MessageState state, const std::string& hold_reason) = 0;
+  // kConflict when this reporter already reported this message.
+  virtual Result<ReportId> InsertReport(const Report& report) = 0;
+  // Closes every open report of the message; returns how many.
+  virtual Result<int> ResolveReports(MessageId message_id, UnixMillis at) = 0;
+  virtual Result<ModerationActionId> InsertModerationAction(const ModerationAction& action) = 0;
+  // Stores the appeal fields of an existing action.
+  virtual Status UpdateAppeal(const ModerationAction& action) = 0;
+  virtual Status SetSuspension(const Suspension& suspension) = 0;
+  virtual Status DeleteSuspension(SpaceId space_id, UserId user_id) = 0;
+  virtual Status UpsertPatients(const std::vector<PatientEntry>& patients, UnixMillis at) = 0;
+  virtual Result<bool> DeletePatient(const std::string& mrn) = 0;
 };
 
 class Store {
@@ -334,9 +374,13 @@ class Store {
 
   // Runs `unit` on the writer inside a savepoint of a group-committed transaction; returns after
   // the commit is durable. If `unit` returns an error its changes are rolled back and the error
-  // returned; other units in the batch are unaffected.
+  // returned; other units in the batch are unaffected. If the transaction itself cannot commit,
+  // every unit in it fails. Called from inside a write unit it fails with kInternal at once (it
+  // would wait for itself).
   virtual Status RunWrite(std::function<Status(WriteTx&)> unit) = 0;
-  // Runs `unit` on a read connection.
+  // Runs `unit` on a read connection, inside one read transaction: every read of the unit sees the
+  // same snapshot, and a read never blocks the writer. Waits while every read connection is busy.
+  // Reads keep working after Close().
   virtual Status RunRead(std::function<Status(ReadTx&)> unit) = 0;
 
   template <class F>

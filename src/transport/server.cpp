@@ -546,9 +546,14 @@ class Server::Impl {
       asio::co_spawn(ws_.get_executor(), Writer(self), asio::detached);
       asio::co_spawn(ws_.get_executor(), ResumeDeadline(self), asio::detached);
       asio::co_spawn(ws_.get_executor(), GapFiller(self), asio::detached);
+      auto opened = std::chrono::steady_clock::now();
       co_await Reader();
       server_.hub_.Remove(this);
       server_.metrics_.SocketClosed();
+      log::Info("ws_closed", {{"user_id", actor_.user.id},
+                              {"code", closing_by_server_ ? static_cast<int>(close_reason_.code) : 0},
+                              {"seconds", std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - opened).count()},
+                              {"frames_received", frames_received_}});
     }
 
     // Any thread. Never blocks: counts the frame against the bound and posts it to the strand.
@@ -629,6 +634,7 @@ class Server::Impl {
     void BeginClose(std::uint16_t code, const std::string& reason) {
       if (closing_) return;
       closing_ = true;
+      closing_by_server_ = true;
       if (code == 4008) {
         server_.metrics_.SocketDroppedSlow();
         queue_.clear();  // a slow client resumes from its cursor instead
@@ -720,12 +726,14 @@ class Server::Impl {
         beast::flat_buffer buffer;
         auto [ec, n] = co_await ws_.async_read(buffer, kTuple);
         if (ec) break;
-        std::string text = beast::buffers_to_string(buffer.data());
-        json message = json::parse(text, nullptr, false);
-        if (!message.is_object() || !message.contains("type") || !message["type"].is_string()) {
+        ++frames_received_;
+        // The same strict parser as HTTP bodies: UTF-8, depth, duplicate keys.
+        auto parsed = app::ParseRequestBody(beast::buffers_to_string(buffer.data()));
+        if (!parsed || !parsed->contains("type") || !(*parsed)["type"].is_string()) {
           SendNow(R"({"type":"error","code":"malformed_frame","detail":"Frames are JSON objects with a type."})");
           continue;
         }
+        const json& message = *parsed;
         std::string type = message["type"];
         if (type == "ping") {
           SendNow(R"({"type":"pong"})");
@@ -735,6 +743,11 @@ class Server::Impl {
         } else if (type == "typing" && message.contains("space_id") && message["space_id"].is_number_integer()) {
           server_.services_.auth.Touch(actor_.session_id);
           domain::SpaceId space_id = message["space_id"];
+          // Clients announce typing every few seconds; more often is relayed at most once a second.
+          auto now = std::chrono::steady_clock::now();
+          auto& last = last_typing_[space_id];
+          if (now - last < std::chrono::seconds(1)) continue;
+          last = now;
           co_await server_.RunBlocking([this, space_id] { return server_.services_.events.Typing(actor_, space_id); });
         } else {
           SendNow(R"({"type":"error","code":"unknown_frame","detail":"Unknown frame type."})");
@@ -807,6 +820,9 @@ class Server::Impl {
     EventSequencer sequencer_;
     bool resuming_ = false;
     bool closing_ = false;
+    bool closing_by_server_ = false;
+    std::map<domain::SpaceId, std::chrono::steady_clock::time_point> last_typing_;
+    std::int64_t frames_received_ = 0;
     websocket::close_reason close_reason_{websocket::close_code::normal};
   };
 

@@ -20,6 +20,7 @@ test.after(async () => {
 
 test('Markdown with <script>, raw HTML and javascript: links renders inert', async () => {
   await post(users.ana, channel.id, {
+    confirm_phi: true,  // links are URLs: the default template warns about them
     body: [
       'Look <script>window.__pwned = 1; alert(1)</script> **bold**',
       '[click me](javascript:window.__pwned=2) and [sneaky](JaVaScRiPt:alert(3)) and [tabbed](java&#9;script:alert(4))',

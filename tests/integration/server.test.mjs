@@ -147,7 +147,7 @@ test('a spoofed X-Forwarded-For is ignored without trust_proxy', async () => {
 });
 
 test('behind a trusted proxy the forwarded address counts: /metrics is for loopback only', async () => {
-  const proxied = new RoundsServer({ env: { ROUNDS_TRUST_PROXY: 'true' } });
+  const proxied = new RoundsServer({ extraArgs: ['--trust-proxy'] });
   await proxied.start();
   try {
     const outside = await fetch(proxied.baseUrl + '/metrics', { headers: { 'x-forwarded-for': '198.51.100.1, 203.0.113.9' } });

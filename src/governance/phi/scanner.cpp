@@ -1193,6 +1193,13 @@ void Pass::TokenRules() {
             ok = ok && end - b >= 5;
             break;
           }
+          case Validator::kHasDigit: {
+            // Identifiers carry several digits: "scene1", "room2b", "covid19" are words.
+            int count = 0;
+            for (char c : span) count += IsDigit(c) ? 1 : 0;
+            ok = count >= 3;
+            break;
+          }
           default:
             break;
         }

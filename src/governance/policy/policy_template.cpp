@@ -315,12 +315,12 @@ const std::vector<PolicyTemplate>& BuiltInTemplates() {
            }),
       Make("patient-forum", "Patient forum (pre-moderated, no PHI)",
            "Moderated peer forums for patients under pseudonyms. Every post waits for a moderator; "
-           "identifiers are redacted before anything is stored.",
+           "a post carrying identifiers is refused before anything is stored, so its author can rephrase.",
            [](PolicyTemplate& t) {
              t.audience = Audience::kPatients;
              t.joining = Joining::kRequest;
              t.moderation = Moderation::kPreModeration;
-             t.phi = PhiRule::kRedact;
+             t.phi = PhiRule::kBlock;
              t.retention_days = 2 * 365;
              t.attachments.allowed = false;
              t.attachments.types.clear();

@@ -110,7 +110,7 @@ TEST(PolicyEvaluator, HoldsMemberPostsInPreModeratedPatientForum) {
 TEST(PolicyEvaluator, PhiRuleAppliesOnlyWhenSomethingWasFound) {
   const PolicyTemplate& forum = *FindBuiltIn("patient-forum");
   EXPECT_EQ(DecidePhi(forum, 0), PhiRule::kAllow);
-  EXPECT_EQ(DecidePhi(forum, 2), PhiRule::kRedact);
+  EXPECT_EQ(DecidePhi(forum, 2), PhiRule::kBlock);
   EXPECT_EQ(DecidePhi(*FindBuiltIn("announcements"), 1), PhiRule::kBlock);
 }
 

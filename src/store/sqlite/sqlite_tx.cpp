@@ -1,5 +1,7 @@
 #include "store/sqlite/sqlite_tx.hpp"
 
+#include "store/sqlite/sqlite_rows.hpp"
+
 #include <array>
 #include <limits>
 #include <map>
@@ -46,9 +48,7 @@ constexpr const char kListSessions[] =
     "SELECT id, user_id, token_hash, csrf_token, is_bearer, created_at, last_seen_at, expires_at, "
     "user_agent, address FROM sessions WHERE user_id = ?1 ORDER BY id";
 
-#define ROUNDS_SPACE_COLUMNS \
-  "s.id, s.kind, s.name, s.topic, s.visibility, s.join_policy, s.archived, coalesce(s.direct_key, ''), " \
-  "s.created_by, s.created_at, s.last_seq, s.member_count"
+// ROUNDS_SPACE_COLUMNS: see sqlite_rows.hpp.
 constexpr const char kFindSpace[] = "SELECT " ROUNDS_SPACE_COLUMNS " FROM spaces s WHERE s.id = ?1";
 constexpr const char kFindDirectSpace[] =
     "SELECT " ROUNDS_SPACE_COLUMNS " FROM spaces s WHERE s.direct_key = ?1";
@@ -62,9 +62,9 @@ constexpr const char kListSpaces[] =
 constexpr const char kListSpacesForUser[] =
     "SELECT " ROUNDS_SPACE_COLUMNS ", m.role, m.read_seq, m.joined_at, "
     "(SELECT count(*) FROM messages x WHERE x.space_id = s.id AND x.seq > m.read_seq AND x.deleted = 0 "
-    "   AND x.author_id <> m.user_id), "
+    "   AND x.state = 'published' AND x.author_id <> m.user_id), "
     "(SELECT count(*) FROM mentions n JOIN messages x ON x.id = n.message_id WHERE n.user_id = m.user_id "
-    "   AND n.space_id = s.id AND x.seq > m.read_seq AND x.deleted = 0) "
+    "   AND n.space_id = s.id AND x.seq > m.read_seq AND x.deleted = 0 AND x.state = 'published') "
     "FROM memberships m JOIN spaces s ON s.id = m.space_id WHERE m.user_id = ?1 "
     "ORDER BY s.kind, s.name COLLATE NOCASE, s.id";
 constexpr const char kFindMembership[] =
@@ -75,28 +75,28 @@ constexpr const char kListMembers[] =
 constexpr const char kListMemberIds[] = "SELECT user_id FROM memberships WHERE space_id = ?1";
 constexpr const char kListSpaceIdsForUser[] = "SELECT space_id FROM memberships WHERE user_id = ?1";
 
-#define ROUNDS_MESSAGE_COLUMNS \
-  "m.id, m.space_id, m.seq, m.author_id, m.kind, m.parent_id, m.title, m.body, m.client_id, " \
-  "m.created_at, m.edited_at, m.deleted, m.pinned, m.accepted_answer_id, m.reply_count, m.vote_count"
+// ROUNDS_MESSAGE_COLUMNS: see sqlite_rows.hpp.
 constexpr const char kFindMessage[] = "SELECT " ROUNDS_MESSAGE_COLUMNS " FROM messages m WHERE m.id = ?1";
 constexpr const char kFindMessageByClientId[] =
     "SELECT " ROUNDS_MESSAGE_COLUMNS " FROM messages m WHERE m.space_id = ?1 AND m.author_id = ?2 "
     "AND m.client_id = ?3 AND m.client_id <> ''";
+// Published messages, and held ones for their author (?7) and for moderators (?6).
+#define ROUNDS_VISIBLE_STATE "(m.state = 'published' OR m.state = 'held' AND (?6 OR m.author_id = ?7))"
 constexpr const char kListTopBefore[] =
     "SELECT " ROUNDS_MESSAGE_COLUMNS " FROM messages m WHERE m.space_id = ?1 AND m.parent_id IS NULL "
-    "AND m.seq < ?2 AND (?3 OR m.deleted = 0) ORDER BY m.seq DESC LIMIT ?4";
+    "AND m.seq < ?2 AND (?3 OR m.deleted = 0) AND " ROUNDS_VISIBLE_STATE " ORDER BY m.seq DESC LIMIT ?4";
 constexpr const char kListTopAfter[] =
     "SELECT " ROUNDS_MESSAGE_COLUMNS " FROM messages m WHERE m.space_id = ?1 AND m.parent_id IS NULL "
-    "AND m.seq > ?2 AND (?3 OR m.deleted = 0) ORDER BY m.seq ASC LIMIT ?4";
+    "AND m.seq > ?2 AND (?3 OR m.deleted = 0) AND " ROUNDS_VISIBLE_STATE " ORDER BY m.seq ASC LIMIT ?4";
 constexpr const char kListThreadBefore[] =
     "SELECT " ROUNDS_MESSAGE_COLUMNS " FROM messages m WHERE m.space_id = ?1 AND m.parent_id = ?5 "
-    "AND m.seq < ?2 AND (?3 OR m.deleted = 0) ORDER BY m.seq DESC LIMIT ?4";
+    "AND m.seq < ?2 AND (?3 OR m.deleted = 0) AND " ROUNDS_VISIBLE_STATE " ORDER BY m.seq DESC LIMIT ?4";
 constexpr const char kListThreadAfter[] =
     "SELECT " ROUNDS_MESSAGE_COLUMNS " FROM messages m WHERE m.space_id = ?1 AND m.parent_id = ?5 "
-    "AND m.seq > ?2 AND (?3 OR m.deleted = 0) ORDER BY m.seq ASC LIMIT ?4";
+    "AND m.seq > ?2 AND (?3 OR m.deleted = 0) AND " ROUNDS_VISIBLE_STATE " ORDER BY m.seq ASC LIMIT ?4";
 constexpr const char kListPinned[] =
     "SELECT " ROUNDS_MESSAGE_COLUMNS " FROM messages m WHERE m.space_id = ?1 AND m.pinned = 1 "
-    "AND m.deleted = 0 ORDER BY m.seq DESC";
+    "AND m.deleted = 0 AND m.state = 'published' ORDER BY m.seq DESC";
 // Details of a page of messages (?1: JSON array of message ids, ?2: the viewer): one query per
 // kind of detail instead of one per message.
 constexpr const char kReactionsBatch[] =
@@ -120,9 +120,10 @@ constexpr const char kListEdits[] =
 constexpr const char kListMentions[] =
     "SELECT n.user_id, n.message_id, n.space_id, n.created_at FROM mentions n "
     "JOIN messages m ON m.id = n.message_id WHERE n.user_id = ?1 AND n.message_id < ?2 AND m.deleted = 0 "
+    "AND m.state = 'published' "
     "ORDER BY n.message_id DESC LIMIT ?3";
 constexpr const char kListEvents[] =
-    "SELECT space_id, seq, type, payload, created_at FROM space_events WHERE space_id = ?1 AND seq > ?2 "
+    "SELECT space_id, seq, type, payload, created_at, restricted_to FROM space_events WHERE space_id = ?1 AND seq > ?2 "
     "ORDER BY seq LIMIT ?3";
 // message_search is an external-content index over messages kept in step by triggers (migration
 // 0002); the space filter and the deleted check are applied to the message row itself.
@@ -130,6 +131,7 @@ constexpr const char kSearch[] =
     "SELECT " ROUNDS_MESSAGE_COLUMNS ", snippet(message_search, -1, '[[', ']]', '…', 16), "
     "bm25(message_search) AS score FROM message_search JOIN messages m ON m.id = message_search.rowid "
     "WHERE message_search MATCH ?1 AND m.space_id IN (SELECT value FROM json_each(?2)) AND m.deleted = 0 "
+    "AND m.state = 'published' "
     "ORDER BY score, m.id DESC LIMIT ?3 OFFSET ?4";
 
 constexpr const char kInsertDepartment[] = "INSERT INTO departments (name, parent_id) VALUES (?1, ?2)";
@@ -157,7 +159,7 @@ constexpr const char kDeleteExpiredSessions[] =
     "DELETE FROM sessions WHERE expires_at <= ?1 OR last_seen_at <= ?1 - ?2";
 constexpr const char kInsertSpace[] =
     "INSERT INTO spaces (kind, name, topic, visibility, join_policy, archived, direct_key, created_by, "
-    "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, nullif(?7, ''), ?8, ?9)";
+    "created_at, template_key, template_version) VALUES (?1, ?2, ?3, ?4, ?5, ?6, nullif(?7, ''), ?8, ?9, ?10, ?11)";
 constexpr const char kUpdateSpace[] =
     "UPDATE spaces SET name = ?2, topic = ?3, visibility = ?4, join_policy = ?5, archived = ?6 WHERE id = ?1";
 constexpr const char kUpsertMembership[] =
@@ -172,12 +174,13 @@ constexpr const char kSetReadSeq[] =
 constexpr const char kNextSeq[] =
     "UPDATE spaces SET last_seq = last_seq + 1 WHERE id = ?1 RETURNING last_seq";
 constexpr const char kInsertEvent[] =
-    "INSERT INTO space_events (space_id, seq, type, payload, created_at) VALUES (?1, ?2, ?3, ?4, ?5)";
+    "INSERT INTO space_events (space_id, seq, type, payload, created_at, restricted_to) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
 constexpr const char kInsertMessage[] =
-    "INSERT INTO messages (space_id, seq, author_id, kind, parent_id, title, body, client_id, created_at) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+    "INSERT INTO messages (space_id, seq, author_id, kind, parent_id, title, body, client_id, created_at, "
+    "state, hold_reason, phi_types) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
 constexpr const char kBumpReplyCount[] =
-    "UPDATE messages SET reply_count = reply_count + 1 WHERE id = ?1 AND space_id = ?2";
+    "UPDATE messages SET reply_count = reply_count + ?3 WHERE id = ?1 AND space_id = ?2";
 constexpr const char kDropReplyCount[] =
     "UPDATE messages SET reply_count = max(reply_count - 1, 0) WHERE id = ?1";
 constexpr const char kInsertPollOption[] =
@@ -192,7 +195,7 @@ constexpr const char kInsertEdit[] =
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
 constexpr const char kUpdateMessageBody[] =
     "UPDATE messages SET title = ?2, body = ?3, edited_at = ?4 WHERE id = ?1";
-constexpr const char kMessageForDelete[] = "SELECT deleted, parent_id FROM messages WHERE id = ?1";
+constexpr const char kMessageForDelete[] = "SELECT deleted, parent_id, state = 'published' FROM messages WHERE id = ?1";
 constexpr const char kDeleteMessage[] =
     "UPDATE messages SET deleted = 1, title = '', body = '', pinned = 0, edited_at = ?2 WHERE id = ?1";
 constexpr const char kSetPinned[] = "UPDATE messages SET pinned = ?2 WHERE id = ?1";
@@ -262,7 +265,9 @@ Session ReadSession(const Statement& s) {
 }
 
 // Reads the 12 space columns starting at `c`.
-Space ReadSpace(const Statement& s, int c = 0) {
+}  // namespace
+
+Space ReadSpace(const Statement& s, int c) {
   Space x;
   x.id = s.Int(c + 0);
   x.kind = ParseSpaceKind(s.Text(c + 1)).value_or(SpaceKind::kChannel);
@@ -276,8 +281,12 @@ Space ReadSpace(const Statement& s, int c = 0) {
   x.created_at = s.Int(c + 9);
   x.last_seq = s.Int(c + 10);
   x.member_count = static_cast<int>(s.Int(c + 11));
+  x.template_key = s.Text(c + 12);
+  x.template_version = static_cast<int>(s.Int(c + 13));
   return x;
 }
+
+namespace {
 
 Membership ReadMembership(const Statement& s) {
   Membership m;
@@ -288,6 +297,8 @@ Membership ReadMembership(const Statement& s) {
   m.joined_at = s.Int(4);
   return m;
 }
+
+}  // namespace
 
 Message ReadMessageRow(const Statement& s) {
   Message m;
@@ -307,8 +318,13 @@ Message ReadMessageRow(const Statement& s) {
   m.accepted_answer_id = s.OptionalInt(13);
   m.reply_count = static_cast<int>(s.Int(14));
   m.vote_count = static_cast<int>(s.Int(15));
+  m.state = ParseMessageState(s.Text(16)).value_or(MessageState::kHidden);
+  m.hold_reason = s.Text(17);
+  m.phi_types = s.Text(18);
   return m;
 }
+
+namespace {
 
 AuditRecord ReadAudit(const Statement& s) {
   AuditRecord r;
@@ -333,26 +349,6 @@ AuditRecord ReadAudit(const Statement& s) {
 }
 
 // Reads every row of `statement` through `read`.
-template <class T, class F>
-Result<std::vector<T>> ReadAll(Statement& statement, F read) {
-  std::vector<T> out;
-  while (true) {
-    ROUNDS_ASSIGN_OR_RETURN(bool row, statement.Step());
-    if (!row) break;
-    out.push_back(read(statement));
-  }
-  return out;
-}
-
-template <class T, class F>
-Result<std::optional<T>> ReadOne(Statement& statement, F read) {
-  ROUNDS_ASSIGN_OR_RETURN(bool row, statement.Step());
-  if (!row) return std::optional<T>();
-  T value = read(statement);
-  statement.Reset();
-  return std::optional<T>(std::move(value));
-}
-
 std::string EscapeLike(const std::string& text) {
   std::string out;
   for (char c : text) {
@@ -522,11 +518,11 @@ Result<std::vector<MemberSpace>> SqliteTx::ListSpacesForUser(UserId user_id) {
     ms.space = ReadSpace(r);
     ms.membership.space_id = ms.space.id;
     ms.membership.user_id = user_id;
-    ms.membership.role = ParseMemberRole(r.Text(12)).value_or(MemberRole::kReadOnly);
-    ms.membership.read_seq = r.Int(13);
-    ms.membership.joined_at = r.Int(14);
-    ms.unread_count = r.Int(15);
-    ms.unread_mentions = r.Int(16);
+    ms.membership.role = ParseMemberRole(r.Text(14)).value_or(MemberRole::kReadOnly);
+    ms.membership.read_seq = r.Int(15);
+    ms.membership.joined_at = r.Int(16);
+    ms.unread_count = r.Int(17);
+    ms.unread_mentions = r.Int(18);
     return ms;
   });
 }
@@ -637,6 +633,7 @@ Result<std::vector<Message>> SqliteTx::ListMessages(const MessageQuery& q) {
   s->Bind(1, q.space_id).Bind(2, after ? *q.after_seq : q.before_seq.value_or(kMaxInt));
   s->Bind(3, q.include_deleted).Bind(4, ClampLimit(q.limit));
   if (q.parent_id) s->Bind(5, *q.parent_id);
+  s->Bind(6, q.moderator_view).Bind(7, q.viewer_id);
   return ReadMessages(*s, q.viewer_id);
 }
 
@@ -666,7 +663,7 @@ Result<std::vector<SpaceEvent>> SqliteTx::ListEvents(SpaceId space_id, Seq after
   ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kListEvents));
   s->Bind(1, space_id).Bind(2, after_seq).Bind(3, limit <= 0 ? 1000 : limit);
   return ReadAll<SpaceEvent>(*s, [](const Statement& r) {
-    return SpaceEvent{r.Int(0), r.Int(1), r.Text(2), r.Text(3), r.Int(4)};
+    return SpaceEvent{r.Int(0), r.Int(1), r.Text(2), r.Text(3), r.Int(4), r.Int(5)};
   });
 }
 
@@ -677,7 +674,7 @@ Result<std::vector<SearchHit>> SqliteTx::SearchMessages(const SearchQuery& q) {
   s->Bind(1, fts).Bind(2, nlohmann::json(q.space_ids).dump());
   s->Bind(3, ClampLimit(q.limit)).Bind(4, std::max(0, q.offset));
   ROUNDS_ASSIGN_OR_RETURN(auto hits, ReadAll<SearchHit>(*s, [](const Statement& r) {
-    return SearchHit{ReadMessageRow(r), r.Text(16), r.Double(17)};
+    return SearchHit{ReadMessageRow(r), r.Text(19), r.Double(20)};
   }));
   std::vector<Message*> messages;
   for (auto& hit : hits) messages.push_back(&hit.message);
@@ -789,7 +786,7 @@ Result<SpaceId> SqliteTx::InsertSpace(const Space& x) {
   ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kInsertSpace));
   s->Bind(1, ToString(x.kind)).Bind(2, x.name).Bind(3, x.topic).Bind(4, ToString(x.visibility));
   s->Bind(5, ToString(x.join_policy)).Bind(6, x.archived).Bind(7, x.direct_key).Bind(8, x.created_by);
-  s->Bind(9, x.created_at);
+  s->Bind(9, x.created_at).Bind(10, x.template_key).Bind(11, x.template_version);
   ROUNDS_RETURN_IF_ERROR(s->Run());
   return db_.LastInsertId();
 }
@@ -840,6 +837,7 @@ Result<Seq> SqliteTx::NextSeq(SpaceId space_id) {
 Status SqliteTx::InsertEvent(const SpaceEvent& e) {
   ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kInsertEvent));
   s->Bind(1, e.space_id).Bind(2, e.seq).Bind(3, e.type).Bind(4, e.payload_json).Bind(5, e.created_at);
+  s->Bind(6, e.restricted_to);
   return s->Run();
 }
 
@@ -847,11 +845,13 @@ Result<MessageId> SqliteTx::InsertMessage(const Message& m) {
   ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kInsertMessage));
   s->Bind(1, m.space_id).Bind(2, m.seq).Bind(3, m.author_id).Bind(4, ToString(m.kind)).Bind(5, m.parent_id);
   s->Bind(6, m.title).Bind(7, m.body).Bind(8, m.client_id).Bind(9, m.created_at);
+  s->Bind(10, ToString(m.state)).Bind(11, m.hold_reason).Bind(12, m.phi_types);
   ROUNDS_RETURN_IF_ERROR(s->Run());
   MessageId id = db_.LastInsertId();
   if (m.parent_id) {
+    // A held reply counts once it is published (SetMessageState).
     ROUNDS_ASSIGN_OR_RETURN(Statement * bump, db_.Prepare(kBumpReplyCount));
-    bump->Bind(1, *m.parent_id).Bind(2, m.space_id);
+    bump->Bind(1, *m.parent_id).Bind(2, m.space_id).Bind(3, m.state == MessageState::kPublished ? 1 : 0);
     ROUNDS_RETURN_IF_ERROR(bump->Run());
     if (db_.Changes() == 0) {
       return InvalidArgument("invalid_parent", "The message being replied to does not exist.", "/parent_id");
@@ -900,16 +900,16 @@ Status SqliteTx::UpdateMessageBody(MessageId id, const std::string& title, const
 Status SqliteTx::DeleteMessage(MessageId id, UnixMillis deleted_at) {
   ROUNDS_ASSIGN_OR_RETURN(Statement * current, db_.Prepare(kMessageForDelete));
   current->Bind(1, id);
-  struct State { bool deleted; std::optional<MessageId> parent_id; };
+  struct State { bool deleted; std::optional<MessageId> parent_id; bool published; };
   ROUNDS_ASSIGN_OR_RETURN(auto state, ReadOne<State>(*current, [](const Statement& r) {
-    return State{r.Int(0) != 0, r.OptionalInt(1)};
+    return State{r.Int(0) != 0, r.OptionalInt(1), r.Int(2) != 0};
   }));
   if (!state) return NotFound("Message");
   if (state->deleted) return Ok();
   ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kDeleteMessage));
   s->Bind(1, id).Bind(2, deleted_at);
   ROUNDS_RETURN_IF_ERROR(s->Run());  // the update trigger removes the text from the index
-  if (state->parent_id) {
+  if (state->parent_id && state->published) {
     ROUNDS_ASSIGN_OR_RETURN(Statement * drop, db_.Prepare(kDropReplyCount));
     drop->Bind(1, *state->parent_id);
     ROUNDS_RETURN_IF_ERROR(drop->Run());

@@ -64,6 +64,29 @@ class SqliteTx final : public WriteTx {
   Status InsertExport(const ExportRecord& record) override;
   Result<std::vector<AuditRecord>> SearchAudit(const AuditQuery& query) override;  // sqlite_tx_audit.cpp
 
+  // Governance (sqlite_tx_governance.cpp)
+  Result<std::vector<StoredTemplate>> ListTemplates() override;
+  Result<std::optional<StoredTemplate>> FindTemplate(const std::string& key, int version) override;
+  Result<std::vector<Space>> ListSpacesByTemplate(const std::string& key) override;
+  Result<std::vector<Message>> ListModerationQueue(const std::vector<SpaceId>& space_ids, MessageId after_id,
+                                                   int limit) override;
+  Result<std::vector<Report>> ListOpenReports(MessageId message_id) override;
+  Result<std::optional<ModerationAction>> FindModerationAction(ModerationActionId id) override;
+  Result<std::vector<ModerationAction>> ListModerationActions(const ModerationActionQuery& query) override;
+  Result<std::optional<Suspension>> FindSuspension(SpaceId space_id, UserId user_id) override;
+  Result<std::vector<PatientEntry>> ListPatients() override;
+  Status InsertTemplate(const StoredTemplate& stored) override;
+  Status SetSpaceTemplate(SpaceId space_id, const std::string& key, int version) override;
+  Status SetMessageState(MessageId id, MessageState state, const std::string& hold_reason) override;
+  Result<ReportId> InsertReport(const Report& report) override;
+  Result<int> ResolveReports(MessageId message_id, UnixMillis at) override;
+  Result<ModerationActionId> InsertModerationAction(const ModerationAction& action) override;
+  Status UpdateAppeal(const ModerationAction& action) override;
+  Status SetSuspension(const Suspension& suspension) override;
+  Status DeleteSuspension(SpaceId space_id, UserId user_id) override;
+  Status UpsertPatients(const std::vector<PatientEntry>& patients, UnixMillis at) override;
+  Result<bool> DeletePatient(const std::string& mrn) override;
+
   Result<DepartmentId> InsertDepartment(const Department& department) override;
   Result<UserId> InsertUser(const User& user, const std::string& password_hash) override;
   Status UpdateUser(const User& user) override;

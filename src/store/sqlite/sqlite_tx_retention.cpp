@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "store/sqlite/sqlite_rows.hpp"
 #include "store/sqlite/sqlite_tx.hpp"
 
 namespace rounds::store::sqlite {
@@ -184,24 +185,12 @@ RetentionRun ReadRun(const Statement& s) {
 
 // Runs `statement` to the end, collecting column 0 of every row.
 Result<std::vector<std::int64_t>> Column0(Statement& statement) {
-  std::vector<std::int64_t> out;
-  while (true) {
-    ROUNDS_ASSIGN_OR_RETURN(bool row, statement.Step());
-    if (!row) break;
-    out.push_back(statement.Int(0));
-  }
-  return out;
+  return ReadAll<std::int64_t>(statement, [](const Statement& r) { return r.Int(0); });
 }
 
 template <class T, class F>
 Result<std::vector<T>> Rows(Statement& statement, F read) {
-  std::vector<T> out;
-  while (true) {
-    ROUNDS_ASSIGN_OR_RETURN(bool row, statement.Step());
-    if (!row) break;
-    out.push_back(read(statement));
-  }
-  return out;
+  return ReadAll<T>(statement, read);
 }
 
 // The first row of a lookup by key, if any.

@@ -207,6 +207,9 @@ TEST_P(StoreContractTest, WritesDuringCloseEitherCommitOrAreRefused) {
   auto late = store().Write([](WriteTx& tx) { return tx.InsertDepartment({0, "Late", std::nullopt}); });
   ASSERT_FALSE(late);
   EXPECT_EQ(late.error().code, ErrorCode::kUnavailable);
+  auto read_after_close = store().Read([](ReadTx& tx) { return tx.CountUsers(); });
+  ASSERT_TRUE(read_after_close) << Describe(read_after_close);  // reads keep working
+  EXPECT_EQ(*read_after_close, 1);
 
   // Everything acknowledged before the close is there after reopening, and nothing else.
   Reopen();

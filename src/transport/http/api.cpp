@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "app/json_codec.hpp"
+#include "transport/http/api_support.hpp"
 #include "core/crypto.hpp"
 
 namespace rounds::transport {
@@ -49,74 +50,12 @@ Result<Actor> Authenticate(app::Services& services, const Request& request, bool
   return actor;
 }
 
-namespace {
+using namespace api_support;  // NOLINT: the route helpers
 
-Response Ok(const json& body, int status = 200) { return Response::Json(status, body); }
+namespace {
 
 bool IsLoopbackAddress(const std::string& address) {
   return address.rfind("127.", 0) == 0 || address == "::1" || address.rfind("::ffff:127.", 0) == 0;
-}
-
-// Parses a JSON body; a body must be declared as JSON (blocks cross-site form and text/plain posts).
-Result<json> JsonBody(const Request& request) {
-  std::string type = request.Header("content-type");
-  if (type.compare(0, 16, "application/json") != 0) {
-    return Fail(ErrorCode::kInvalidArgument, "unsupported_media_type", "Send the body as application/json.");
-  }
-  return app::ParseRequestBody(request.body);
-}
-
-Result<std::int64_t> IdParam(const Request& request, const char* name) {
-  const std::string& text = request.params.at(name);
-  std::int64_t value = 0;
-  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || ptr != text.data() + text.size() || value <= 0) return NotFound("Resource");
-  return value;
-}
-
-Result<std::optional<std::int64_t>> QueryInt(const Request& request, const char* name) {
-  auto it = request.query.find(name);
-  if (it == request.query.end() || it->second.empty()) return std::optional<std::int64_t>();
-  std::int64_t value = 0;
-  auto [ptr, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), value);
-  if (ec != std::errc() || ptr != it->second.data() + it->second.size() || value < 0) {
-    return InvalidArgument("invalid_value", std::string("'") + name + "' must be a non-negative integer.", name);
-  }
-  return std::optional<std::int64_t>(value);
-}
-
-std::string QueryText(const Request& request, const char* name) {
-  auto it = request.query.find(name);
-  return it == request.query.end() ? std::string() : it->second;
-}
-
-// Adapts a handler returning Result<Response> to a plain Response, mapping errors once.
-template <class F>
-Handler Wrap(F fn) {
-  return [fn = std::move(fn)](Request& request) -> Response {
-    Result<Response> result = fn(request);
-    if (!result) return ProblemResponse(result.error());
-    return std::move(*result);
-  };
-}
-
-// A handler that needs a signed-in caller.
-template <class F>
-Handler Authed(ApiContext& ctx, F fn) {
-  return Wrap([&ctx, fn = std::move(fn)](Request& request) -> Result<Response> {
-    ROUNDS_ASSIGN_OR_RETURN(Actor actor, Authenticate(ctx.services, request, ctx.tls));
-    return fn(request, actor);
-  });
-}
-
-Result<Response> Encode(Result<json> result, int status = 200) {
-  if (!result) return tl::unexpected(result.error());
-  return Ok(*result, status);
-}
-
-Result<Response> Empty(Status status) {
-  if (!status) return tl::unexpected(status.error());
-  return Response::NoContent();
 }
 
 std::string SessionCookie(bool tls, const std::string& token, std::int64_t max_age_seconds) {
@@ -124,21 +63,6 @@ std::string SessionCookie(bool tls, const std::string& token, std::int64_t max_a
   if (tls) cookie += "; Secure";
   cookie += "; Max-Age=" + std::to_string(max_age_seconds);
   return cookie;
-}
-
-template <class E, class P>
-Result<std::optional<E>> EnumField(BodyReader& reader, const char* name, P parse) {
-  auto text = reader.String(name, false, 32);
-  if (!text) return std::optional<E>();
-  auto value = parse(*text);
-  if (!value) return InvalidArgument("invalid_value", std::string("'") + name + "' has an unknown value.", std::string("/") + name);
-  return std::optional<E>(*value);
-}
-
-Result<int> Limit(const Request& request) {
-  ROUNDS_ASSIGN_OR_RETURN(auto limit, QueryInt(request, "limit"));
-  if (limit && (*limit < 1 || *limit > 200)) return InvalidArgument("invalid_value", "'limit' must be 1 to 200.", "limit");
-  return static_cast<int>(limit.value_or(50));
 }
 
 }  // namespace
@@ -313,6 +237,7 @@ void RegisterApiRoutes(Router& r, ApiContext& ctx) {
     space.topic = reader.String("topic", false, 500).value_or("");
     ROUNDS_ASSIGN_OR_RETURN(auto visibility, EnumField<Visibility>(reader, "visibility", ParseVisibility));
     ROUNDS_ASSIGN_OR_RETURN(auto join, EnumField<JoinPolicy>(reader, "join_policy", ParseJoinPolicy));
+    space.template_key = reader.String("template", false, 64).value_or("");
     ROUNDS_RETURN_IF_ERROR(reader.Finish());
     space.kind = kind.value_or(SpaceKind::kCommunity);
     space.visibility = visibility.value_or(Visibility::kPublic);
@@ -419,6 +344,7 @@ void RegisterApiRoutes(Router& r, ApiContext& ctx) {
     if (parent) draft.parent_id = *parent;
     draft.client_id = reader.String("client_id", false, 64).value_or("");
     draft.poll_options = reader.StringArray("poll_options", false, 10, 200).value_or(std::vector<std::string>{});
+    draft.confirm_phi = reader.Bool("confirm_phi", false).value_or(false);
     ROUNDS_RETURN_IF_ERROR(reader.Finish());
     ROUNDS_ASSIGN_OR_RETURN(app::PostResult posted, s.messages.Post(actor, id, draft));
     return Ok(posted.message, posted.created ? 201 : 200);
@@ -433,8 +359,9 @@ void RegisterApiRoutes(Router& r, ApiContext& ctx) {
     BodyReader reader(body);
     auto text = reader.String("body", true, static_cast<std::size_t>(ctx.config.max_message_chars));
     auto title = reader.String("title", false, 200);
+    bool confirm_phi = reader.Bool("confirm_phi", false).value_or(false);
     ROUNDS_RETURN_IF_ERROR(reader.Finish());
-    return Encode(s.messages.Edit(actor, id, *text, title));
+    return Encode(s.messages.Edit(actor, id, *text, title, confirm_phi));
   }));
   r.Add("DELETE", "/api/v1/messages/{id}", Authed(ctx, [&s](Request& request, const Actor& actor) -> Result<Response> {
     ROUNDS_ASSIGN_OR_RETURN(auto id, IdParam(request, "id"));
@@ -490,6 +417,10 @@ void RegisterApiRoutes(Router& r, ApiContext& ctx) {
     return Encode(s.search.Search(actor, QueryText(request, "q"), static_cast<int>(limit.value_or(20)),
                                   static_cast<int>(cursor.value_or(0))));
   }));
+
+  RegisterGovernanceRoutes(r, ctx);
+  RegisterAuditRoutes(r, ctx);
+  RegisterRetentionRoutes(r, ctx);
 }
 
 }  // namespace rounds::transport

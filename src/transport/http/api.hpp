@@ -29,6 +29,10 @@ struct ApiContext {
 };
 
 void RegisterApiRoutes(Router& router, ApiContext& context);
+// Route groups, each in its own file, registered by RegisterApiRoutes.
+void RegisterGovernanceRoutes(Router& router, ApiContext& context);  // api_governance.cpp
+void RegisterAuditRoutes(Router& router, ApiContext& context);       // api_audit.cpp
+void RegisterRetentionRoutes(Router& router, ApiContext& context);   // api_retention.cpp
 
 // The session cookie's name: "__Host-rounds_session" under TLS (which requires Secure), else
 // "rounds_session".

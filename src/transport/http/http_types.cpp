@@ -73,6 +73,16 @@ Response ProtocolProblem(int status, const std::string& code, const std::string&
 Response ProblemResponse(const Error& error) {
   std::string code = error.problem.empty() ? std::string(ErrorCodeName(error.code)) : error.problem;
   Response r = Problem(HttpStatusFor(error.code), code, error.public_message, error.field);
+  if (!error.extensions_json.empty()) {
+    auto extensions = nlohmann::json::parse(error.extensions_json, nullptr, false);
+    auto body = nlohmann::json::parse(r.body, nullptr, false);
+    if (extensions.is_object() && body.is_object()) {
+      for (auto& [key, value] : extensions.items()) {
+        if (!body.contains(key)) body[key] = value;  // the standard members win
+      }
+      r.body = body.dump();
+    }
+  }
   if (error.code == ErrorCode::kRateLimited && error.retry_after_seconds > 0) {
     r.headers.emplace_back("Retry-After", std::to_string(error.retry_after_seconds));
   }

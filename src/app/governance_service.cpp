@@ -1,0 +1,707 @@
+#include "app/governance_service.hpp"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "app/audit_log.hpp"
+#include "app/internal.hpp"
+#include "app/screening.hpp"
+#include "core/crypto.hpp"
+
+namespace rounds::app {
+
+using namespace rounds::domain;
+using internal::AuthorCache;
+using internal::PendingEvent;
+using nlohmann::json;
+
+namespace {
+
+constexpr std::size_t kMaxReasonChars = 500;
+constexpr std::size_t kMaxAppealChars = 2000;
+constexpr int kMaxDryRun = 1000;
+
+Status ValidateReason(const std::string& reason, const char* field, std::size_t max, bool required = true) {
+  if (!IsValidUtf8(reason)) return InvalidArgument("invalid_utf8", "The text is not valid.", field);
+  bool blank = std::all_of(reason.begin(), reason.end(), [](unsigned char c) { return std::isspace(c); });
+  if (required && blank) return InvalidArgument("reason_required", "Give a reason.", field);
+  if (CodePointCount(reason) > max) {
+    return InvalidArgument("too_long", "At most " + std::to_string(max) + " characters.", field);
+  }
+  return Ok();
+}
+
+json IssuesJson(const std::vector<policy::ValidationIssue>& issues) {
+  json items = json::array();
+  for (const auto& i : issues) items.push_back({{"path", i.path}, {"code", i.code}, {"message", i.message}});
+  return items;
+}
+
+Error InvalidTemplate(const std::vector<policy::ValidationIssue>& issues) {
+  Error e;
+  e.code = ErrorCode::kInvalidArgument;
+  e.problem = "invalid_template";
+  e.public_message = issues.empty() ? "The template is not valid."
+                                    : "The template is not valid: " + issues.front().path + " " + issues.front().message;
+  if (!issues.empty()) e.field = issues.front().path;
+  e.extensions_json = json{{"issues", IssuesJson(issues)}}.dump();
+  return e;
+}
+
+json TemplateJson(const policy::PolicyTemplate& t, bool builtin, std::int64_t space_count) {
+  return json{{"key", t.key},
+              {"version", t.version},
+              {"name", t.name},
+              {"description", t.description},
+              {"builtin", builtin},
+              {"document", policy::ToJson(t)},
+              {"space_count", space_count}};
+}
+
+// The moderator standing the policy evaluators use.
+policy::Standing PolicyStanding(const Standing& standing) {
+  if (standing.role == MemberRole::kOwner) return policy::Standing::kOwner;
+  if (standing.role == MemberRole::kModerator) return policy::Standing::kModerator;
+  return policy::Standing::kMember;
+}
+
+}  // namespace
+
+json ModerationActionJson(const ModerationAction& a) {
+  json appeal = nullptr;
+  if (a.appealed_at > 0) {
+    appeal = json{{"text", a.appeal_text},
+                  {"appealed_at", a.appealed_at},
+                  {"outcome", a.appeal_outcome == AppealOutcome::kNone ? json(nullptr) : json(ToString(a.appeal_outcome))},
+                  {"reason", a.appeal_reason},
+                  {"decided_by", a.appeal_decided_by == 0 ? json(nullptr) : json(a.appeal_decided_by)},
+                  {"decided_at", a.appeal_decided_at == 0 ? json(nullptr) : json(a.appeal_decided_at)}};
+  }
+  return json{{"id", a.id},
+              {"space_id", a.space_id},
+              {"message_id", a.message_id ? json(*a.message_id) : json(nullptr)},
+              {"target_user_id", a.target_user_id},
+              {"moderator_id", a.moderator_id},
+              {"action", ToString(a.kind)},
+              {"reason", a.reason},
+              {"created_at", a.created_at},
+              {"appeal", appeal}};
+}
+
+json FindingsJson(const std::vector<phi::Finding>& findings, const std::string& field) {
+  Screening s;
+  s.fields.push_back({field, {}, findings});
+  return s.FindingsJson();
+}
+
+GovernanceService::GovernanceService(store::Store& store, bus::Bus& bus, const Clock& clock, PolicyEngine& policy)
+    : store_(store), bus_(bus), clock_(clock), policy_(policy) {}
+
+Status GovernanceService::RequireCompliance(const Actor& actor) const {
+  if (actor.is_system || actor.user.is_compliance) return Ok();
+  return Forbidden("compliance_required", "Only compliance officers can do that.");
+}
+
+// ---- Templates ------------------------------------------------------------------------------
+
+Result<json> GovernanceService::ListTemplates(const Actor& actor) {
+  ROUNDS_RETURN_IF_ERROR(RequireCompliance(actor));
+  return store_.Read([&](store::ReadTx& tx) -> Result<json> {
+    ROUNDS_RETURN_IF_ERROR(internal::Current(tx, actor).map([](auto&&) {}));
+    ROUNDS_ASSIGN_OR_RETURN(auto stored, tx.ListTemplates());
+    std::set<std::string> keys;
+    for (const auto& t : policy::BuiltInTemplates()) keys.insert(t.key);
+    for (const auto& t : stored) keys.insert(t.key);
+    std::map<std::pair<std::string, int>, std::int64_t> counts;
+    for (const auto& key : keys) {
+      ROUNDS_ASSIGN_OR_RETURN(auto spaces, tx.ListSpacesByTemplate(key));
+      for (const auto& s : spaces) ++counts[{s.template_key, s.template_version}];
+    }
+    json items = json::array();
+    for (const auto& t : policy::BuiltInTemplates()) items.push_back(TemplateJson(t, true, counts[{t.key, t.version}]));
+    for (const auto& st : stored) {
+      auto parsed = policy::ParseTemplateText(st.document);
+      if (!parsed) continue;  // stored documents were validated; a newer binary may reject an old field
+      items.push_back(TemplateJson(*parsed, false, counts[{st.key, st.version}]));
+    }
+    return json{{"items", items}};
+  });
+}
+
+Result<json> GovernanceService::GetTemplate(const Actor& actor, const std::string& key, int version) {
+  ROUNDS_RETURN_IF_ERROR(RequireCompliance(actor));
+  return store_.Read([&](store::ReadTx& tx) -> Result<json> {
+    ROUNDS_ASSIGN_OR_RETURN(auto t, policy_.Template(tx, key, version));
+    ROUNDS_ASSIGN_OR_RETURN(auto spaces, tx.ListSpacesByTemplate(key));
+    auto count = std::count_if(spaces.begin(), spaces.end(), [&](const Space& s) { return s.template_version == version; });
+    const auto* builtin = policy::FindBuiltIn(key);
+    return TemplateJson(t, builtin && builtin->version == version, count);
+  });
+}
+
+json GovernanceService::ValidateTemplate(const json& document) {
+  auto parsed = policy::ParseTemplate(document);
+  if (parsed) return json{{"valid", true}, {"issues", json::array()}};
+  return json{{"valid", false}, {"issues", IssuesJson(parsed.error())}};
+}
+
+Result<json> GovernanceService::CreateTemplate(const Actor& actor, const json& document) {
+  ROUNDS_RETURN_IF_ERROR(RequireCompliance(actor));
+  json doc = document;
+  if (doc.is_object()) doc["version"] = 1;
+  auto parsed = policy::ParseTemplate(doc);
+  if (!parsed) return Fail(InvalidTemplate(parsed.error()));
+  UnixMillis now = clock_.NowMillis();
+  return store_.Write([&](store::WriteTx& tx) -> Result<json> {
+    ROUNDS_ASSIGN_OR_RETURN(Actor current, internal::Current(tx, actor));
+    ROUNDS_ASSIGN_OR_RETURN(auto existing, tx.ListTemplates());
+    bool taken = policy::FindBuiltIn(parsed->key) != nullptr ||
+                 std::any_of(existing.begin(), existing.end(), [&](const StoredTemplate& t) { return t.key == parsed->key; });
+    if (taken) return Fail(ErrorCode::kConflict, "template_exists", "A template with that key exists; add a version instead.");
+    ROUNDS_RETURN_IF_ERROR(tx.InsertTemplate({parsed->key, 1, policy::ToJson(*parsed).dump(), current.user.id, now}));
+    ROUNDS_RETURN_IF_ERROR(AppendAudit(tx, AuditEntry(current, "template.create", "template", parsed->key + "@1", now)));
+    return TemplateJson(*parsed, false, 0);
+  });
+}
+
+Result<json> GovernanceService::NewVersion(const Actor& actor, const std::string& key, const json& document) {
+  ROUNDS_RETURN_IF_ERROR(RequireCompliance(actor));
+  if (!document.is_object()) return Fail(InvalidTemplate({{"", "invalid_type", "A template is a JSON object."}}));
+  UnixMillis now = clock_.NowMillis();
+  return store_.Write([&](store::WriteTx& tx) -> Result<json> {
+    ROUNDS_ASSIGN_OR_RETURN(Actor current, internal::Current(tx, actor));
+    ROUNDS_ASSIGN_OR_RETURN(auto existing, tx.ListTemplates());
+    int latest = 0;
+    if (const auto* builtin = policy::FindBuiltIn(key)) latest = builtin->version;
+    for (const auto& t : existing) {
+      if (t.key == key) latest = std::max(latest, t.version);
+    }
+    if (latest == 0) return NotFound("Template");
+    json doc = document;
+    doc["key"] = key;
+    doc["version"] = latest + 1;
+    auto parsed = policy::ParseTemplate(doc);
+    if (!parsed) return Fail(InvalidTemplate(parsed.error()));
+    ROUNDS_RETURN_IF_ERROR(tx.InsertTemplate({key, latest + 1, policy::ToJson(*parsed).dump(), current.user.id, now}));
+    ROUNDS_RETURN_IF_ERROR(AppendAudit(tx, AuditEntry(current, "template.version", "template",
+                                                      key + "@" + std::to_string(latest + 1), now),
+                                       json{{"previous_version", latest}}));
+    return TemplateJson(*parsed, false, 0);
+  });
+}
+
+Result<json> GovernanceService::CloneTemplate(const Actor& actor, const std::string& key, const std::string& new_key,
+                                              const std::string& name) {
+  ROUNDS_RETURN_IF_ERROR(RequireCompliance(actor));
+  ROUNDS_ASSIGN_OR_RETURN(json source, store_.Read([&](store::ReadTx& tx) -> Result<json> {
+    ROUNDS_ASSIGN_OR_RETURN(auto stored, tx.ListTemplates());
+    int latest = 0;
+    if (const auto* builtin = policy::FindBuiltIn(key)) latest = builtin->version;
+    for (const auto& t : stored) {
+      if (t.key == key) latest = std::max(latest, t.version);
+    }
+    if (latest == 0) return NotFound("Template");
+    ROUNDS_ASSIGN_OR_RETURN(auto t, policy_.Template(tx, key, latest));
+    return policy::ToJson(t);
+  }));
+  source["key"] = new_key;
+  if (!name.empty()) source["name"] = name;
+  return CreateTemplate(actor, source);
+}
+
+Result<json> GovernanceService::DiffTemplate(const Actor& actor, const std::string& key, int from, int to) {
+  ROUNDS_RETURN_IF_ERROR(RequireCompliance(actor));
+  return store_.Read([&](store::ReadTx& tx) -> Result<json> {
+    ROUNDS_ASSIGN_OR_RETURN(auto a, policy_.Template(tx, key, from));
+    ROUNDS_ASSIGN_OR_RETURN(auto b, policy_.Template(tx, key, to));
+    json patch = json::diff(policy::ToJson(a), policy::ToJson(b));
+    json changes = json::array();
+    json before = policy::ToJson(a), after = policy::ToJson(b);
+    for (const auto& op : patch) {
+      std::string path = op["path"];
+      if (path == "/version") continue;
+      json::json_pointer ptr(path);
+      changes.push_back({{"path", path},
+                         {"op", op["op"]},
+                         {"from", before.contains(ptr) ? before[ptr] : json(nullptr)},
+                         {"to", after.contains(ptr) ? after[ptr] : json(nullptr)}});
+    }
+    return json{{"key", key}, {"from", from}, {"to", to}, {"changes", changes}};
+  });
+}
+
+Result<json> GovernanceService::AssignTemplate(const Actor& actor, SpaceId space_id, const std::string& key, int version,
+                                               const std::string& reason) {
+  ROUNDS_RETURN_IF_ERROR(RequireCompliance(actor));
+  ROUNDS_RETURN_IF_ERROR(ValidateReason(reason, "/reason", kMaxReasonChars, false));
+  UnixMillis now = clock_.NowMillis();
+  PendingEvent updated;
+  ROUNDS_ASSIGN_OR_RETURN(json result, store_.Write([&](store::WriteTx& tx) -> Result<json> {
+    ROUNDS_ASSIGN_OR_RETURN(Actor current, internal::Current(tx, actor));
+    ROUNDS_ASSIGN_OR_RETURN(auto space, tx.FindSpace(space_id));
+    if (!space) return NotFound("Space");
+    ROUNDS_ASSIGN_OR_RETURN(auto policy, policy_.Template(tx, key, version));
+    std::string previous = space->template_key + "@" + std::to_string(space->template_version);
+    ROUNDS_RETURN_IF_ERROR(tx.SetSpaceTemplate(space_id, key, version));
+    space->template_key = key;
+    space->template_version = version;
+    auto record = AuditEntry(current, "template.assign", "space", std::to_string(space_id), now);
+    record.reason = reason;
+    ROUNDS_RETURN_IF_ERROR(AppendAudit(tx, record, json{{"template", key + "@" + std::to_string(version)},
+                                                        {"previous", previous}}));
+    json j = SpaceJson(*space);
+    j["template"] = internal::TemplateSummary(policy);
+    ROUNDS_ASSIGN_OR_RETURN(updated, internal::AppendEvent(tx, space_id, "space.updated", j, now));
+    return j;
+  }));
+  internal::Publish(bus_, updated);
+  return result;
+}
+
+Result<json> GovernanceService::DryRun(const Actor& actor, SpaceId space_id, const std::string& key, int version,
+                                       int limit) {
+  ROUNDS_RETURN_IF_ERROR(RequireCompliance(actor));
+  limit = std::clamp(limit <= 0 ? 200 : limit, 1, kMaxDryRun);
+  // Read the messages, then scan outside the read transaction.
+  struct Sample {
+    MessageId id;
+    UserId author;
+    std::string title, body;
+    std::vector<std::string> options;
+    std::optional<MemberRole> role;
+  };
+  std::vector<Sample> samples;
+  policy::PolicyTemplate policy;
+  ROUNDS_RETURN_IF_ERROR(store_.Read([&](store::ReadTx& tx) -> Result<bool> {
+    ROUNDS_ASSIGN_OR_RETURN(auto space, tx.FindSpace(space_id));
+    if (!space) return NotFound("Space");
+    ROUNDS_ASSIGN_OR_RETURN(policy, policy_.Template(tx, key, version));
+    store::MessageQuery q;
+    q.space_id = space_id;
+    q.limit = limit;
+    q.moderator_view = true;
+    ROUNDS_ASSIGN_OR_RETURN(auto messages, tx.ListMessages(q));  // newest first, top level
+    std::map<UserId, std::optional<MemberRole>> roles;
+    for (auto& m : messages) {
+      if (!roles.count(m.author_id)) {
+        ROUNDS_ASSIGN_OR_RETURN(auto membership, tx.FindMembership(space_id, m.author_id));
+        roles[m.author_id] = membership ? std::optional(membership->role) : std::nullopt;
+      }
+      Sample s{m.id, m.author_id, m.title, m.body, {}, roles[m.author_id]};
+      for (const auto& o : m.poll_options) s.options.push_back(o.text);
+      samples.push_back(std::move(s));
+    }
+    return true;
+  }).map([](bool) {}));
+  ROUNDS_ASSIGN_OR_RETURN(Actor current, store_.Read([&](store::ReadTx& tx) { return internal::Current(tx, actor); }));
+  std::map<std::string, int> counts{{"allowed", 0}, {"warned", 0}, {"held", 0}, {"blocked", 0}, {"redacted", 0},
+                                    {"pre_moderated", 0}};
+  json items = json::array();
+  for (auto& s : samples) {
+    std::vector<std::pair<std::string, std::string>> fields{{"body", s.body}, {"title", s.title}};
+    for (std::size_t i = 0; i < s.options.size(); ++i) fields.emplace_back("poll_options/" + std::to_string(i), s.options[i]);
+    Screening screening = Screen(policy_, std::move(fields));
+    phi::PhiAction action = ApplyPhiRule(policy.phi, screening);
+    std::string outcome;
+    switch (action) {
+      case phi::PhiAction::kAllow: outcome = "allowed"; break;
+      case phi::PhiAction::kWarn: outcome = "warned"; break;
+      case phi::PhiAction::kHold: outcome = "held"; break;
+      case phi::PhiAction::kBlock: outcome = "blocked"; break;
+      case phi::PhiAction::kRedact: outcome = "redacted"; break;
+    }
+    Standing standing;
+    standing.role = s.role;
+    if (outcome == "allowed" &&
+        policy::DecidePublication(policy, PolicyStanding(standing)) == policy::Publication::kHoldForReview) {
+      outcome = "pre_moderated";
+    }
+    ++counts[outcome];
+    json types = json::array();
+    for (const auto& f : screening.fields) {
+      for (const auto& finding : f.findings) types.push_back(TypeCode(finding.type));
+    }
+    items.push_back({{"message_id", s.id}, {"action", outcome}, {"finding_types", types}});
+  }
+  // Dry runs read content of the space: audited like any other compliance read.
+  ROUNDS_RETURN_IF_ERROR(AuditNow(store_, AuditEntry(current, "template.dry_run", "space", std::to_string(space_id),
+                                                     clock_.NowMillis()),
+                                  json{{"template", key + "@" + std::to_string(version)},
+                                       {"messages_checked", samples.size()}}));
+  json out{{"space_id", space_id}, {"key", key}, {"version", version}, {"messages_checked", samples.size()},
+           {"items", items}};
+  for (const auto& [name, n] : counts) out[name] = n;
+  return out;
+}
+
+// ---- PHI preview ----------------------------------------------------------------------------
+
+Result<json> GovernanceService::PhiCheck(const Actor& actor, SpaceId space_id, const std::string& body,
+                                         const std::string& title) {
+  if (!IsValidUtf8(body) || !IsValidUtf8(title)) return InvalidArgument("invalid_utf8", "The text is not valid.", "/body");
+  ROUNDS_ASSIGN_OR_RETURN(auto policy, store_.Read([&](store::ReadTx& tx) -> Result<policy::PolicyTemplate> {
+    ROUNDS_ASSIGN_OR_RETURN(auto readable, internal::ReadableSpace(tx, actor, space_id));
+    return policy_.TemplateFor(tx, readable.first);
+  }));
+  Screening screening = Screen(policy_, {{"body", body}, {"title", title}});
+  phi::PhiAction action = ApplyPhiRule(policy.phi, screening);
+  return json{{"action", phi::ToString(action)}, {"findings", screening.FindingsJson()}};
+}
+
+// ---- Moderation -----------------------------------------------------------------------------
+
+Result<json> GovernanceService::Report(const Actor& actor, MessageId message_id, const std::string& reason) {
+  if (actor.is_system) return Forbidden();
+  ROUNDS_RETURN_IF_ERROR(ValidateReason(reason, "/reason", kMaxReasonChars));
+  UnixMillis now = clock_.NowMillis();
+  return store_.Write([&](store::WriteTx& tx) -> Result<json> {
+    ROUNDS_ASSIGN_OR_RETURN(Actor current, internal::Current(tx, actor));
+    ROUNDS_ASSIGN_OR_RETURN(auto message, tx.FindMessage(message_id, current.user.id));
+    if (!message || message->deleted || message->state != MessageState::kPublished) return NotFound("Message");
+    auto readable = internal::ReadableSpace(tx, current, message->space_id);
+    if (!readable) return NotFound("Message");
+    if (message->author_id == current.user.id) return InvalidArgument("own_message", "You cannot report your own message.");
+    domain::Report r{0, message_id, message->space_id, current.user.id, reason, now, 0};
+    auto id = tx.InsertReport(r);
+    if (!id && id.error().code == ErrorCode::kConflict) {
+      return Fail(ErrorCode::kConflict, "already_reported", "You have already reported this message.");
+    }
+    if (!id) return tl::unexpected(id.error());
+    auto record = AuditEntry(current, "moderation.report", "message", std::to_string(message_id), now);
+    ROUNDS_RETURN_IF_ERROR(AppendAudit(tx, record, json{{"report_id", *id}, {"space_id", message->space_id}}));
+    return json{{"id", *id}, {"message_id", message_id}, {"space_id", message->space_id}, {"created_at", now}};
+  });
+}
+
+Result<json> GovernanceService::Queue(const Actor& actor, std::optional<SpaceId> space_id, MessageId after_id, int limit) {
+  limit = internal::ClampLimit(limit);
+  return store_.Read([&](store::ReadTx& tx) -> Result<json> {
+    ROUNDS_ASSIGN_OR_RETURN(Actor current, internal::Current(tx, actor));
+    std::vector<SpaceId> spaces;
+    if (space_id) {
+      ROUNDS_ASSIGN_OR_RETURN(auto readable, internal::ReadableSpace(tx, current, *space_id));
+      bool moderator = Can(readable.second, SpaceAction::kModerate);
+      if (!moderator && !current.user.is_compliance && !current.is_system) {
+        return Forbidden("moderator_required", "Only the space's moderators can see its queue.");
+      }
+      spaces.push_back(*space_id);
+    } else if (!current.user.is_compliance && !current.is_system) {
+      // Everyone else sees the queues of the spaces they moderate.
+      ROUNDS_ASSIGN_OR_RETURN(auto mine, tx.ListSpacesForUser(current.user.id));
+      for (const auto& ms : mine) {
+        if (ms.membership.role >= MemberRole::kModerator) spaces.push_back(ms.space.id);
+      }
+      if (spaces.empty()) return json{{"items", json::array()}, {"next_cursor", nullptr}};
+    }
+    ROUNDS_ASSIGN_OR_RETURN(auto messages, tx.ListModerationQueue(spaces, after_id, limit));
+    AuthorCache authors(tx);
+    std::map<SpaceId, json> space_json;
+    json items = json::array();
+    for (const auto& m : messages) {
+      ROUNDS_ASSIGN_OR_RETURN(json mj, authors.Message(m));
+      ROUNDS_ASSIGN_OR_RETURN(auto reports, tx.ListOpenReports(m.id));
+      json rj = json::array();
+      for (const auto& r : reports) {
+        rj.push_back({{"id", r.id}, {"reporter_id", r.reporter_id}, {"reason", r.reason}, {"created_at", r.created_at}});
+      }
+      if (!space_json.count(m.space_id)) {
+        ROUNDS_ASSIGN_OR_RETURN(auto space, tx.FindSpace(m.space_id));
+        space_json[m.space_id] = space ? json{{"id", space->id}, {"name", space->name}} : json(nullptr);
+      }
+      items.push_back({{"message", mj}, {"space", space_json[m.space_id]}, {"reports", rj}, {"hold_reason", m.hold_reason}});
+    }
+    json next = nullptr;
+    if (messages.size() == static_cast<std::size_t>(limit)) next = std::to_string(messages.back().id);
+    return json{{"items", items}, {"next_cursor", next}};
+  });
+}
+
+Result<json> GovernanceService::Moderate(const Actor& actor, MessageId message_id, const ModerationRequest& request) {
+  ROUNDS_RETURN_IF_ERROR(ValidateReason(request.reason, "/reason", kMaxReasonChars));
+  if (request.suspend_days && (*request.suspend_days < 1 || *request.suspend_days > 3650)) {
+    return InvalidArgument("invalid_value", "A suspension lasts 1 to 3650 days.", "/suspend_days");
+  }
+  UnixMillis now = clock_.NowMillis();
+  std::vector<PendingEvent> events;
+  std::vector<UserId> notify;
+  json action_json;
+  auto written = store_.Write([&](store::WriteTx& tx) -> Result<json> {
+    events.clear();
+    ROUNDS_ASSIGN_OR_RETURN(Actor current, internal::Current(tx, actor));
+    ROUNDS_ASSIGN_OR_RETURN(auto message, tx.FindMessage(message_id, current.user.id));
+    if (!message || message->deleted) return NotFound("Message");
+    auto readable = internal::ReadableSpace(tx, current, message->space_id);
+    if (!readable) return NotFound("Message");
+    bool moderator = Can(readable->second, SpaceAction::kModerate);
+    if (!moderator && !current.user.is_compliance && !current.is_system) {
+      return Forbidden("moderator_required", "Only the space's moderators can do that.");
+    }
+    if (message->author_id == current.user.id && request.kind != ModerationKind::kApprove) {
+      return InvalidArgument("own_message", "Ask another moderator to act on your own message.");
+    }
+    ModerationAction a;
+    a.space_id = message->space_id;
+    a.message_id = message_id;
+    a.target_user_id = message->author_id;
+    a.moderator_id = current.user.id;
+    a.kind = request.kind;
+    a.reason = request.reason;
+    a.created_at = now;
+    ROUNDS_ASSIGN_OR_RETURN(json mj, AuthorCache(tx).Message(*message));
+    switch (request.kind) {
+      case ModerationKind::kApprove: {
+        if (message->state == MessageState::kHeld) {
+          ROUNDS_RETURN_IF_ERROR(tx.SetMessageState(message_id, MessageState::kPublished, ""));
+          message->state = MessageState::kPublished;
+          message->hold_reason.clear();
+          ROUNDS_ASSIGN_OR_RETURN(mj, AuthorCache(tx).Message(*message));
+          ROUNDS_ASSIGN_OR_RETURN(auto e, internal::AppendEvent(tx, message->space_id, "message.published", mj, now));
+          events.push_back(std::move(e));
+        } else if (message->state != MessageState::kPublished) {
+          return Fail(ErrorCode::kConflict, "not_pending", "This message was already acted on.");
+        }
+        break;
+      }
+      case ModerationKind::kHide:
+      case ModerationKind::kRemove: {
+        MessageState to = request.kind == ModerationKind::kHide ? MessageState::kHidden : MessageState::kRemoved;
+        if (message->state == to) return Fail(ErrorCode::kConflict, "not_pending", "This message was already acted on.");
+        ROUNDS_RETURN_IF_ERROR(tx.SetMessageState(message_id, to, ""));
+        std::string type = to == MessageState::kHidden ? "message.hidden" : "message.removed";
+        ROUNDS_ASSIGN_OR_RETURN(auto e, internal::AppendEvent(tx, message->space_id, type,
+                                                              json{{"id", message_id}, {"space_id", message->space_id}}, now));
+        events.push_back(std::move(e));
+        break;
+      }
+      case ModerationKind::kWarn:
+        break;
+      case ModerationKind::kSuspend: {
+        UnixMillis until = request.suspend_days ? now + std::int64_t{*request.suspend_days} * 86'400'000 : 0;
+        a.reason = request.reason;
+        ROUNDS_RETURN_IF_ERROR(tx.SetSuspension({message->space_id, message->author_id, until, 0}));
+        break;
+      }
+    }
+    ROUNDS_ASSIGN_OR_RETURN(a.id, tx.InsertModerationAction(a));
+    if (request.kind == ModerationKind::kSuspend) {
+      ROUNDS_ASSIGN_OR_RETURN(auto s, tx.FindSuspension(message->space_id, message->author_id));
+      if (s) {
+        s->action_id = a.id;
+        ROUNDS_RETURN_IF_ERROR(tx.SetSuspension(*s));
+      }
+    }
+    ROUNDS_RETURN_IF_ERROR(tx.ResolveReports(message_id, now).map([](int) {}));
+    auto record = AuditEntry(current, "moderation." + std::string(ToString(request.kind)), "message",
+                             std::to_string(message_id), now);
+    record.reason = request.reason;
+    ROUNDS_RETURN_IF_ERROR(AppendAudit(tx, record, json{{"action_id", a.id}, {"space_id", a.space_id},
+                                                        {"target_user_id", a.target_user_id},
+                                                        {"hold_reason", message->hold_reason}}));
+    action_json = ModerationActionJson(a);
+    notify = {message->author_id};
+    return action_json;
+  });
+  if (!written) {
+    if (written.error().code == ErrorCode::kForbidden) {
+      auto denied = AuditEntry(actor, "moderation." + std::string(ToString(request.kind)), "message",
+                               std::to_string(message_id), now);
+      denied.outcome = AuditOutcome::kDenied;
+      denied.reason = written.error().problem;
+      (void)AuditNow(store_, denied);  // the refusal stands whether or not its record could be written
+    }
+    return tl::unexpected(written.error());
+  }
+  json result = std::move(*written);
+  for (const auto& e : events) internal::Publish(bus_, e);
+  internal::PublishToUsers(bus_, "moderation.action", action_json, notify);
+  return result;
+}
+
+Result<json> GovernanceService::ListActions(const Actor& actor, std::optional<SpaceId> space_id,
+                                            bool pending_appeals_only, ModerationActionId before_id, int limit) {
+  return store_.Read([&](store::ReadTx& tx) -> Result<json> {
+    ROUNDS_ASSIGN_OR_RETURN(Actor current, internal::Current(tx, actor));
+    if (space_id) {
+      ROUNDS_ASSIGN_OR_RETURN(auto readable, internal::ReadableSpace(tx, current, *space_id));
+      if (!Can(readable.second, SpaceAction::kModerate) && !current.user.is_compliance && !current.is_system) {
+        return Forbidden("moderator_required", "Only the space's moderators can see its actions.");
+      }
+    } else if (!current.user.is_compliance && !current.is_system) {
+      return Forbidden("compliance_required", "Only compliance officers can see every space's actions.");
+    }
+    ModerationActionQuery q;
+    q.space_id = space_id;
+    q.pending_appeals_only = pending_appeals_only;
+    q.before_id = before_id;
+    q.limit = internal::ClampLimit(limit);
+    ROUNDS_ASSIGN_OR_RETURN(auto actions, tx.ListModerationActions(q));
+    json items = json::array();
+    for (const auto& a : actions) items.push_back(ModerationActionJson(a));
+    return json{{"items", items}};
+  });
+}
+
+Result<json> GovernanceService::MyActions(const Actor& actor) {
+  return store_.Read([&](store::ReadTx& tx) -> Result<json> {
+    ROUNDS_ASSIGN_OR_RETURN(Actor current, internal::Current(tx, actor));
+    ModerationActionQuery q;
+    q.target_user_id = current.user.id;
+    q.limit = 100;
+    ROUNDS_ASSIGN_OR_RETURN(auto actions, tx.ListModerationActions(q));
+    json items = json::array();
+    for (const auto& a : actions) {
+      json j = ModerationActionJson(a);
+      j.erase("moderator_id");  // authors learn the decision and its reason, not who made it
+      items.push_back(std::move(j));
+    }
+    return json{{"items", items}};
+  });
+}
+
+Result<json> GovernanceService::Appeal(const Actor& actor, ModerationActionId id, const std::string& text) {
+  ROUNDS_RETURN_IF_ERROR(ValidateReason(text, "/text", kMaxAppealChars));
+  UnixMillis now = clock_.NowMillis();
+  return store_.Write([&](store::WriteTx& tx) -> Result<json> {
+    ROUNDS_ASSIGN_OR_RETURN(Actor current, internal::Current(tx, actor));
+    ROUNDS_ASSIGN_OR_RETURN(auto a, tx.FindModerationAction(id));
+    if (!a || a->target_user_id != current.user.id) return NotFound("Moderation action");
+    if (a->kind == ModerationKind::kApprove) return InvalidArgument("not_appealable", "An approval cannot be appealed.");
+    if (a->appealed_at > 0) return Fail(ErrorCode::kConflict, "already_appealed", "You can appeal a decision once.");
+    a->appeal_text = text;
+    a->appealed_at = now;
+    ROUNDS_RETURN_IF_ERROR(tx.UpdateAppeal(*a));
+    ROUNDS_RETURN_IF_ERROR(AppendAudit(tx, AuditEntry(current, "moderation.appeal", "moderation_action", std::to_string(id), now),
+                                       json{{"space_id", a->space_id}}));
+    return ModerationActionJson(*a);
+  });
+}
+
+Result<json> GovernanceService::DecideAppeal(const Actor& actor, ModerationActionId id, AppealOutcome outcome,
+                                             const std::string& reason) {
+  ROUNDS_RETURN_IF_ERROR(ValidateReason(reason, "/reason", kMaxReasonChars));
+  if (outcome == AppealOutcome::kNone) return InvalidArgument("invalid_value", "Decide 'upheld' or 'reversed'.", "/outcome");
+  UnixMillis now = clock_.NowMillis();
+  std::vector<PendingEvent> events;
+  json action_json;
+  ROUNDS_ASSIGN_OR_RETURN(json result, store_.Write([&](store::WriteTx& tx) -> Result<json> {
+    events.clear();
+    ROUNDS_ASSIGN_OR_RETURN(Actor current, internal::Current(tx, actor));
+    ROUNDS_ASSIGN_OR_RETURN(auto a, tx.FindModerationAction(id));
+    if (!a) return NotFound("Moderation action");
+    ROUNDS_ASSIGN_OR_RETURN(auto space, tx.FindSpace(a->space_id));
+    if (!space) return NotFound("Moderation action");
+    ROUNDS_ASSIGN_OR_RETURN(Standing standing, internal::StandingIn(tx, current, *space));
+    if (!Can(standing, SpaceAction::kModerate) && !current.user.is_compliance && !current.is_system) {
+      return NotFound("Moderation action");
+    }
+    if (a->appealed_at == 0) return Fail(ErrorCode::kConflict, "not_appealed", "This decision was not appealed.");
+    if (a->appeal_outcome != AppealOutcome::kNone) return Fail(ErrorCode::kConflict, "already_decided", "The appeal is decided.");
+    // The moderator who acted does not judge the appeal against their own decision.
+    if (a->moderator_id == current.user.id) {
+      return Forbidden("own_decision", "Another moderator or a compliance officer decides this appeal.");
+    }
+    a->appeal_outcome = outcome;
+    a->appeal_reason = reason;
+    a->appeal_decided_by = current.user.id;
+    a->appeal_decided_at = now;
+    ROUNDS_RETURN_IF_ERROR(tx.UpdateAppeal(*a));
+    if (outcome == AppealOutcome::kReversed) {
+      if ((a->kind == ModerationKind::kHide || a->kind == ModerationKind::kRemove) && a->message_id) {
+        ROUNDS_ASSIGN_OR_RETURN(auto message, tx.FindMessage(*a->message_id, 0));
+        if (message && !message->deleted && message->state != MessageState::kPublished) {
+          ROUNDS_RETURN_IF_ERROR(tx.SetMessageState(message->id, MessageState::kPublished, ""));
+          message->state = MessageState::kPublished;
+          ROUNDS_ASSIGN_OR_RETURN(json mj, AuthorCache(tx).Message(*message));
+          ROUNDS_ASSIGN_OR_RETURN(auto e, internal::AppendEvent(tx, message->space_id, "message.published", mj, now));
+          events.push_back(std::move(e));
+        }
+      } else if (a->kind == ModerationKind::kSuspend) {
+        ROUNDS_RETURN_IF_ERROR(tx.DeleteSuspension(a->space_id, a->target_user_id));
+      }
+    }
+    auto record = AuditEntry(current, "moderation.appeal_decide", "moderation_action", std::to_string(id), now);
+    record.reason = reason;
+    ROUNDS_RETURN_IF_ERROR(AppendAudit(tx, record, json{{"outcome", ToString(outcome)}, {"space_id", a->space_id}}));
+    action_json = ModerationActionJson(*a);
+    return action_json;
+  }));
+  for (const auto& e : events) internal::Publish(bus_, e);
+  internal::PublishToUsers(bus_, "moderation.action", action_json, {action_json["target_user_id"].get<UserId>()});
+  return result;
+}
+
+// ---- Patient index --------------------------------------------------------------------------
+
+Status GovernanceService::ReloadPatients(store::ReadTx& tx) {
+  ROUNDS_ASSIGN_OR_RETURN(auto rows, tx.ListPatients());
+  std::vector<phi::PatientRecord> records;
+  records.reserve(rows.size());
+  for (auto& r : rows) records.push_back({std::move(r.mrn), std::move(r.first), std::move(r.last)});
+  policy_.SetPatients(std::move(records));
+  return Ok();
+}
+
+Status GovernanceService::LoadPatients() {
+  return store_.RunRead([&](store::ReadTx& tx) { return ReloadPatients(tx); });
+}
+
+Result<json> GovernanceService::ImportPatients(const Actor& actor, const std::string& csv) {
+  if (!actor.IsAdmin()) ROUNDS_RETURN_IF_ERROR(RequireCompliance(actor));
+  ROUNDS_ASSIGN_OR_RETURN(auto records, phi::PatientIndex::ParseCsv(csv));
+  std::vector<PatientEntry> rows;
+  rows.reserve(records.size());
+  for (auto& r : records) rows.push_back({std::move(r.mrn), std::move(r.first), std::move(r.last)});
+  UnixMillis now = clock_.NowMillis();
+  ROUNDS_RETURN_IF_ERROR(store_.RunWrite([&](store::WriteTx& tx) -> Status {
+    ROUNDS_ASSIGN_OR_RETURN(Actor current, internal::Current(tx, actor));
+    ROUNDS_RETURN_IF_ERROR(tx.UpsertPatients(rows, now));
+    return AppendAudit(tx, AuditEntry(current, "patients.import", "patient_index", "", now),
+                       json{{"records", rows.size()}});
+  }));
+  ROUNDS_RETURN_IF_ERROR(LoadPatients());
+  return json{{"imported", rows.size()}};
+}
+
+Result<json> GovernanceService::UpsertPatient(const Actor& actor, const PatientEntry& patient) {
+  if (!actor.IsAdmin()) ROUNDS_RETURN_IF_ERROR(RequireCompliance(actor));
+  if (patient.mrn.empty() || patient.mrn.size() > 64 || patient.last.empty() || patient.last.size() > 200 ||
+      patient.first.size() > 200 || !IsValidUtf8(patient.first) || !IsValidUtf8(patient.last) || !IsValidUtf8(patient.mrn)) {
+    return InvalidArgument("invalid_patient", "A patient needs an MRN (up to 64 characters) and a last name.");
+  }
+  UnixMillis now = clock_.NowMillis();
+  ROUNDS_RETURN_IF_ERROR(store_.RunWrite([&](store::WriteTx& tx) -> Status {
+    ROUNDS_ASSIGN_OR_RETURN(Actor current, internal::Current(tx, actor));
+    ROUNDS_RETURN_IF_ERROR(tx.UpsertPatients({patient}, now));
+    auto record = AuditEntry(current, "patients.upsert", "patient", "", now);
+    record.patient_ref = "Patient/mrn-" + crypto::Sha256Hex(patient.mrn).substr(0, 16);
+    return AppendAudit(tx, record);
+  }));
+  policy_.UpsertPatient({patient.mrn, patient.first, patient.last});
+  return json{{"mrn", patient.mrn}};
+}
+
+Status GovernanceService::DeletePatient(const Actor& actor, const std::string& mrn) {
+  if (!actor.IsAdmin()) ROUNDS_RETURN_IF_ERROR(RequireCompliance(actor));
+  UnixMillis now = clock_.NowMillis();
+  ROUNDS_RETURN_IF_ERROR(store_.RunWrite([&](store::WriteTx& tx) -> Status {
+    ROUNDS_ASSIGN_OR_RETURN(Actor current, internal::Current(tx, actor));
+    ROUNDS_ASSIGN_OR_RETURN(bool removed, tx.DeletePatient(mrn));
+    if (!removed) return NotFound("Patient");
+    auto record = AuditEntry(current, "patients.delete", "patient", "", now);
+    record.patient_ref = "Patient/mrn-" + crypto::Sha256Hex(mrn).substr(0, 16);
+    return AppendAudit(tx, record);
+  }));
+  policy_.RemovePatient(mrn);
+  return Ok();
+}
+
+Result<json> GovernanceService::PatientCount(const Actor& actor) {
+  if (!actor.IsAdmin()) ROUNDS_RETURN_IF_ERROR(RequireCompliance(actor));
+  return store_.Read([&](store::ReadTx& tx) -> Result<json> {
+    ROUNDS_ASSIGN_OR_RETURN(auto rows, tx.ListPatients());
+    return json{{"count", rows.size()}};
+  });
+}
+
+}  // namespace rounds::app

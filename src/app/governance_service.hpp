@@ -1,0 +1,94 @@
+// Governance for compliance officers and moderators: policy template versions and their
+// assignment to spaces (with a dry run), the PHI check the composer previews, reports and the
+// moderation queue, moderator actions and appeals, and the patient index the scanner matches.
+//
+// The write path itself (MessageService::Post/Edit, SpaceService) consults the same PolicyEngine;
+// this service never stores content. Every change is audited in its own write unit.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "app/context.hpp"
+#include "app/policy_engine.hpp"
+#include "bus/bus.hpp"
+#include "core/clock.hpp"
+#include "core/result.hpp"
+#include "store/store.hpp"
+
+namespace rounds::app {
+
+struct ModerationRequest {
+  domain::ModerationKind kind = domain::ModerationKind::kApprove;
+  std::string reason;
+  std::optional<int> suspend_days;  // kSuspend: nullopt until lifted
+};
+
+class GovernanceService {
+ public:
+  GovernanceService(store::Store& store, bus::Bus& bus, const Clock& clock, PolicyEngine& policy);
+
+  // ---- Templates (compliance officers) ----
+  Result<nlohmann::json> ListTemplates(const Actor& actor);
+  Result<nlohmann::json> GetTemplate(const Actor& actor, const std::string& key, int version);
+  // A new template (version 1). kConflict "template_exists" when the key is taken.
+  Result<nlohmann::json> CreateTemplate(const Actor& actor, const nlohmann::json& document);
+  // The next version of `key` (built-ins included: their next version is stored).
+  Result<nlohmann::json> NewVersion(const Actor& actor, const std::string& key, const nlohmann::json& document);
+  Result<nlohmann::json> CloneTemplate(const Actor& actor, const std::string& key, const std::string& new_key,
+                                       const std::string& name);
+  Result<nlohmann::json> DiffTemplate(const Actor& actor, const std::string& key, int from, int to);
+  // Validation only: {valid, issues[]}; never stores.
+  static nlohmann::json ValidateTemplate(const nlohmann::json& document);
+  Result<nlohmann::json> AssignTemplate(const Actor& actor, domain::SpaceId space_id, const std::string& key,
+                                        int version, const std::string& reason);
+  // What (key, version) would have done to the space's last `limit` messages; changes nothing.
+  Result<nlohmann::json> DryRun(const Actor& actor, domain::SpaceId space_id, const std::string& key, int version,
+                                int limit);
+
+  // ---- PHI ----
+  // The composer's preview: {action, findings} for a text about to be posted in the space.
+  Result<nlohmann::json> PhiCheck(const Actor& actor, domain::SpaceId space_id, const std::string& body,
+                                  const std::string& title);
+
+  // ---- Moderation ----
+  Result<nlohmann::json> Report(const Actor& actor, domain::MessageId message_id, const std::string& reason);
+  // Moderators of `space_id`; compliance officers for every space (space_id nullopt).
+  Result<nlohmann::json> Queue(const Actor& actor, std::optional<domain::SpaceId> space_id, domain::MessageId after_id,
+                               int limit);
+  Result<nlohmann::json> Moderate(const Actor& actor, domain::MessageId message_id, const ModerationRequest& request);
+  Result<nlohmann::json> ListActions(const Actor& actor, std::optional<domain::SpaceId> space_id,
+                                     bool pending_appeals_only, domain::ModerationActionId before_id, int limit);
+  Result<nlohmann::json> MyActions(const Actor& actor);
+  Result<nlohmann::json> Appeal(const Actor& actor, domain::ModerationActionId id, const std::string& text);
+  Result<nlohmann::json> DecideAppeal(const Actor& actor, domain::ModerationActionId id, domain::AppealOutcome outcome,
+                                      const std::string& reason);
+
+  // ---- Patient index (compliance officers and administrators) ----
+  // CSV with columns mrn, first, last. Returns {imported}.
+  Result<nlohmann::json> ImportPatients(const Actor& actor, const std::string& csv);
+  Result<nlohmann::json> UpsertPatient(const Actor& actor, const domain::PatientEntry& patient);
+  Status DeletePatient(const Actor& actor, const std::string& mrn);
+  Result<nlohmann::json> PatientCount(const Actor& actor);
+  // Loads the stored index into the scanner (at start-up).
+  Status LoadPatients();
+
+ private:
+  Status RequireCompliance(const Actor& actor) const;
+  Status ReloadPatients(store::ReadTx& tx);
+
+  store::Store& store_;
+  bus::Bus& bus_;
+  const Clock& clock_;
+  PolicyEngine& policy_;
+};
+
+// JSON of a moderation action as clients see it.
+nlohmann::json ModerationActionJson(const domain::ModerationAction& action);
+// JSON of PHI findings (types and byte spans in `field`, never the text).
+nlohmann::json FindingsJson(const std::vector<phi::Finding>& findings, const std::string& field);
+
+}  // namespace rounds::app

@@ -1,0 +1,408 @@
+// Governance in the write path: the PHI rule of each template (allow, warn, hold, block,
+// redact), pre-moderation, the moderation queue with reports, actions and appeals, restricted
+// events, template versions and assignment with a dry run, and the audit records each writes.
+#include <gtest/gtest.h>
+
+#include "app/service_test_support.hpp"
+#include "governance/audit/audit_chain.hpp"
+
+namespace rounds::app {
+namespace {
+
+using namespace rounds::domain;
+using testing::ServiceTest;
+
+// Reserved-range identifiers only: the 987-65-432x SSN block and 555-01xx phone numbers.
+constexpr const char* kSsnText = "Patient SSN 987-65-4321 needs review";
+constexpr const char* kPhoneText = "call the family at 617-555-0123 today";
+
+class GovernanceTest : public ServiceTest {
+ protected:
+  void SetUp() override {
+    ServiceTest::SetUp();
+    owner_ = MakeUser("owner");
+    member_ = MakeUser("member");
+    other_ = MakeUser("other");
+    compliance_ = MakeUser("privacy");
+    UserPatch patch;
+    patch.is_compliance = true;
+    ASSERT_TRUE(services_->directory.UpdateUser(Actor::System(), compliance_.user.id, patch));
+    compliance_.user.is_compliance = true;
+  }
+
+  SpaceId SpaceWith(const std::string& template_key, const std::string& name) {
+    NewSpace s{SpaceKind::kCommunity, name, "", Visibility::kPublic, JoinPolicy::kOpen, template_key};
+    auto created = services_->spaces.Create(owner_, s);
+    EXPECT_TRUE(created) << created.error().problem;
+    SpaceId id = created ? (*created)["id"].get<SpaceId>() : 0;
+    EXPECT_TRUE(services_->spaces.Join(member_, id));
+    EXPECT_TRUE(services_->spaces.Join(other_, id));
+    return id;
+  }
+
+  Result<PostResult> Try(const Actor& a, SpaceId space, const std::string& body, bool confirm = false) {
+    Draft d;
+    d.body = body;
+    d.confirm_phi = confirm;
+    return services_->messages.Post(a, space, d);
+  }
+
+  std::vector<AuditRecord> Audit() {
+    auto records = store_->Read([](store::ReadTx& tx) { return tx.ListAudit(0, 100000); });
+    EXPECT_TRUE(records);
+    return records ? *records : std::vector<AuditRecord>{};
+  }
+  std::vector<AuditRecord> AuditOf(const std::string& action) {
+    std::vector<AuditRecord> out;
+    for (auto& r : Audit()) {
+      if (r.action == action) out.push_back(r);
+    }
+    return out;
+  }
+
+  json Items(const Actor& a, SpaceId space) {
+    auto listed = services_->messages.List(a, space, {});
+    EXPECT_TRUE(listed) << listed.error().problem;
+    return listed ? (*listed)["items"] : json::array();
+  }
+
+  // A custom template: `base` with `changes` applied, created by the compliance officer.
+  void MakeTemplate(const std::string& key, const json& changes) {
+    json doc = governance::policy::ToJson(*governance::policy::FindBuiltIn("internal-community"));
+    doc["key"] = key;
+    doc["name"] = "Test " + key;
+    for (auto& [k, v] : changes.items()) doc[k] = v;
+    auto created = services_->governance.CreateTemplate(compliance_, doc);
+    ASSERT_TRUE(created) << created.error().problem << " " << created.error().public_message;
+  }
+
+  Actor owner_, member_, other_, compliance_;
+};
+
+TEST_F(GovernanceTest, BlockRefusesWithTypesAndSpansAndStoresNothing) {
+  SpaceId forum = SpaceWith("patient-forum", "Heart health forum");
+  auto refused = Try(member_, forum, kSsnText);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kPolicyDenied);
+  EXPECT_EQ(refused.error().problem, "phi_blocked");
+  json ext = json::parse(refused.error().extensions_json);
+  ASSERT_FALSE(ext["findings"].empty());
+  bool ssn = false;
+  for (const auto& f : ext["findings"]) {
+    if (f["type"] == "ssn") {
+      ssn = true;
+      EXPECT_EQ(f["field"], "body");
+      EXPECT_EQ(std::string(kSsnText).substr(f["begin"].get<std::size_t>(),
+                                             f["end"].get<std::size_t>() - f["begin"].get<std::size_t>()),
+                "987-65-4321");
+    }
+  }
+  EXPECT_TRUE(ssn) << ext.dump();
+  EXPECT_EQ(ext.dump().find("987-65"), std::string::npos);  // spans, never the text
+  EXPECT_TRUE(Items(owner_, forum).empty());
+  auto refusals = AuditOf("message.phi_refuse");
+  ASSERT_EQ(refusals.size(), 1u);
+  EXPECT_EQ(refusals[0].outcome, AuditOutcome::kDenied);
+  EXPECT_EQ(refusals[0].actor_id, member_.user.id);
+  EXPECT_EQ(refusals[0].details_json.find("987"), std::string::npos);
+}
+
+TEST_F(GovernanceTest, WarnNeedsConfirmationThenStoresWithTheTypes) {
+  SpaceId community = SpaceWith("internal-community", "Unit 4 huddle");
+  auto warned = Try(member_, community, kPhoneText);
+  ASSERT_FALSE(warned);
+  EXPECT_EQ(warned.error().problem, "phi_warning");
+  EXPECT_TRUE(Items(owner_, community).empty());
+
+  auto confirmed = Try(member_, community, kPhoneText, true);
+  ASSERT_TRUE(confirmed) << confirmed.error().problem;
+  EXPECT_EQ(confirmed->message["body"], kPhoneText);
+  EXPECT_EQ(confirmed->message["state"], "published");
+  EXPECT_EQ(confirmed->message["phi_types"], json::array({"phone"}));
+  EXPECT_EQ(AuditOf("message.phi_confirm").size(), 1u);
+
+  // Text without findings needs no confirmation.
+  EXPECT_TRUE(Try(member_, community, "handover at 7, all beds staffed"));
+}
+
+TEST_F(GovernanceTest, RedactReplacesSpansBeforeAnythingIsStored) {
+  MakeTemplate("redacting", json{{"phi", "redact"}});
+  SpaceId space = SpaceWith("redacting", "Redacting space");
+  auto posted = Try(member_, space, kSsnText);
+  ASSERT_TRUE(posted) << posted.error().problem;
+  std::string body = posted->message["body"];
+  EXPECT_NE(body.find("[REDACTED:SSN]"), std::string::npos) << body;
+  EXPECT_EQ(body.find("987-65-4321"), std::string::npos);
+  // Not in the edit history, the event log or search either.
+  auto history = services_->messages.History(member_, posted->message["id"]);
+  ASSERT_TRUE(history);
+  EXPECT_EQ(history->dump().find("987-65-4321"), std::string::npos);
+  auto events = store_->Read([&](store::ReadTx& tx) { return tx.ListEvents(space, 0, 100); });
+  ASSERT_TRUE(events);
+  for (const auto& e : *events) EXPECT_EQ(e.payload_json.find("987-65-4321"), std::string::npos);
+  auto found = services_->search.Search(owner_, "4321", 20, 0);
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->dump().find("987-65-4321"), std::string::npos);
+}
+
+TEST_F(GovernanceTest, HoldShowsThePostToItsAuthorAndModeratorsUntilApproved) {
+  MakeTemplate("holding", json{{"phi", "hold"}});
+  SpaceId space = SpaceWith("holding", "Holding space");
+  ClearPublished();
+  auto posted = Try(member_, space, kPhoneText);
+  ASSERT_TRUE(posted) << posted.error().problem;
+  EXPECT_EQ(posted->message["state"], "held");
+  EXPECT_EQ(posted->message["hold_reason"], "phi");
+  MessageId id = posted->message["id"];
+
+  EXPECT_EQ(Items(member_, space).size(), 1u);  // the author
+  EXPECT_EQ(Items(owner_, space).size(), 1u);   // a moderator (owner)
+  EXPECT_TRUE(Items(other_, space).empty());    // everyone else
+  EXPECT_FALSE(services_->messages.Get(other_, id));
+  EXPECT_FALSE(services_->messages.React(other_, id, "👍", true));
+
+  // Live: the real event to the author and moderators, a placeholder with the same seq to others.
+  bool real_to_others = false, placeholder_to_other = false, real_to_owner = false;
+  for (const auto& e : Published()) {
+    if (e.space_id != space) continue;
+    auto& r = *e.recipients;
+    bool to_other = std::find(r.begin(), r.end(), other_.user.id) != r.end();
+    bool to_owner = std::find(r.begin(), r.end(), owner_.user.id) != r.end();
+    if (e.type == "message.held" && to_other) real_to_others = true;
+    if (e.type == "message.held" && to_owner) real_to_owner = true;
+    if (e.type == "restricted" && to_other) {
+      placeholder_to_other = true;
+      EXPECT_EQ(e.frame->find("555"), std::string::npos);
+    }
+  }
+  EXPECT_FALSE(real_to_others);
+  EXPECT_TRUE(real_to_owner);
+  EXPECT_TRUE(placeholder_to_other);
+  // Replay: the same split.
+  auto replay = services_->events.Replay(other_, {{space, 0}});
+  ASSERT_TRUE(replay);
+  for (const auto& e : *replay) EXPECT_EQ(e.frame->find("555-0123"), std::string::npos);
+
+  auto queue = services_->governance.Queue(owner_, space, 0, 50);
+  ASSERT_TRUE(queue);
+  ASSERT_EQ((*queue)["items"].size(), 1u);
+  EXPECT_EQ((*queue)["items"][0]["hold_reason"], "phi");
+  EXPECT_FALSE(services_->governance.Queue(other_, space, 0, 50));  // not a moderator
+
+  ClearPublished();
+  auto approved = services_->governance.Moderate(owner_, id, {ModerationKind::kApprove, "family number, ok", {}});
+  ASSERT_TRUE(approved) << approved.error().problem;
+  EXPECT_EQ(Items(other_, space).size(), 1u);
+  bool published_to_other = false, told_author = false;
+  for (const auto& e : Published()) {
+    auto& r = *e.recipients;
+    if (e.type == "message.published" && std::find(r.begin(), r.end(), other_.user.id) != r.end()) published_to_other = true;
+    if (e.type == "moderation.action" && r == std::vector<UserId>{member_.user.id}) told_author = true;
+  }
+  EXPECT_TRUE(published_to_other);
+  EXPECT_TRUE(told_author);
+  EXPECT_TRUE((*services_->governance.Queue(owner_, space, 0, 50))["items"].empty());
+  EXPECT_EQ(AuditOf("message.hold").size(), 1u);
+  EXPECT_EQ(AuditOf("moderation.approve").size(), 1u);
+}
+
+TEST_F(GovernanceTest, PreModerationHoldsMembersButNotModerators) {
+  SpaceId forum = SpaceWith("patient-forum", "Knee surgery recovery");
+  auto held = Try(member_, forum, "Day 3 after surgery, walking with a frame");
+  ASSERT_TRUE(held) << held.error().problem;
+  EXPECT_EQ(held->message["state"], "held");
+  EXPECT_EQ(held->message["hold_reason"], "pre_moderation");
+  auto own = Try(owner_, forum, "Welcome! Be kind.");
+  ASSERT_TRUE(own);
+  EXPECT_EQ(own->message["state"], "published");
+  EXPECT_EQ(Items(other_, forum).size(), 1u);
+}
+
+TEST_F(GovernanceTest, ReportsHideAppealAndReversal) {
+  SpaceId space = SpaceWith("clinical-team", "Ward 7");
+  auto posted = Try(member_, space, "this rota is a joke");
+  ASSERT_TRUE(posted);
+  MessageId id = posted->message["id"];
+  ASSERT_TRUE(services_->governance.Report(other_, id, "rude"));
+  auto again = services_->governance.Report(other_, id, "rude");
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().problem, "already_reported");
+  EXPECT_FALSE(services_->governance.Report(member_, id, "own"));
+  auto queue = services_->governance.Queue(owner_, space, 0, 50);
+  ASSERT_TRUE(queue);
+  ASSERT_EQ((*queue)["items"].size(), 1u);
+  EXPECT_EQ((*queue)["items"][0]["reports"].size(), 1u);
+  // Compliance officers see every space's queue.
+  EXPECT_EQ((*services_->governance.Queue(compliance_, std::nullopt, 0, 50))["items"].size(), 1u);
+
+  // A member may not moderate; the refusal is audited.
+  auto denied = services_->governance.Moderate(other_, id, {ModerationKind::kHide, "no", {}});
+  ASSERT_FALSE(denied);
+  EXPECT_EQ(denied.error().problem, "moderator_required");
+  auto denials = AuditOf("moderation.hide");
+  ASSERT_EQ(denials.size(), 1u);
+  EXPECT_EQ(denials[0].outcome, AuditOutcome::kDenied);
+
+  auto hidden = services_->governance.Moderate(owner_, id, {ModerationKind::kHide, "tone", {}});
+  ASSERT_TRUE(hidden) << hidden.error().problem;
+  EXPECT_TRUE(Items(other_, space).empty());
+  EXPECT_TRUE((*services_->governance.Queue(owner_, space, 0, 50))["items"].empty());  // reports resolved
+  ModerationActionId action = (*hidden)["id"];
+
+  auto mine = services_->governance.MyActions(member_);
+  ASSERT_TRUE(mine);
+  ASSERT_EQ((*mine)["items"].size(), 1u);
+  EXPECT_EQ((*mine)["items"][0]["reason"], "tone");
+  EXPECT_FALSE((*mine)["items"][0].contains("moderator_id"));
+
+  EXPECT_FALSE(services_->governance.Appeal(other_, action, "not yours"));
+  ASSERT_TRUE(services_->governance.Appeal(member_, action, "it was a joke among colleagues"));
+  auto twice = services_->governance.Appeal(member_, action, "again");
+  ASSERT_FALSE(twice);
+  EXPECT_EQ(twice.error().problem, "already_appealed");
+
+  // The moderator who acted does not judge the appeal; a compliance officer does.
+  EXPECT_FALSE(services_->governance.DecideAppeal(owner_, action, AppealOutcome::kReversed, "fine"));
+  auto pending = services_->governance.ListActions(compliance_, std::nullopt, true, 0, 50);
+  ASSERT_TRUE(pending);
+  EXPECT_EQ((*pending)["items"].size(), 1u);
+  auto decided = services_->governance.DecideAppeal(compliance_, action, AppealOutcome::kReversed, "context given");
+  ASSERT_TRUE(decided) << decided.error().problem;
+  EXPECT_EQ((*decided)["appeal"]["outcome"], "reversed");
+  EXPECT_EQ(Items(other_, space).size(), 1u);  // back
+}
+
+TEST_F(GovernanceTest, SuspensionStopsPostingUntilLifted) {
+  SpaceId space = SpaceWith("clinical-team", "Ward 9");
+  auto posted = Try(member_, space, "spam spam spam");
+  ASSERT_TRUE(posted);
+  auto suspended = services_->governance.Moderate(owner_, posted->message["id"],
+                                                  {ModerationKind::kSuspend, "spam", 1});
+  ASSERT_TRUE(suspended) << suspended.error().problem;
+  auto refused = Try(member_, space, "more");
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().problem, "suspended");
+  clock_.Advance(25LL * 60 * 60 * 1000);
+  EXPECT_TRUE(Try(member_, space, "sorry"));
+}
+
+TEST_F(GovernanceTest, TemplatesAreVersionedAssignedAndDryRun) {
+  EXPECT_FALSE(services_->governance.ListTemplates(owner_));  // compliance only
+  auto listed = services_->governance.ListTemplates(compliance_);
+  ASSERT_TRUE(listed);
+  EXPECT_GE((*listed)["items"].size(), 5u);
+
+  SpaceId space = SpaceWith("internal-community", "Pharmacy");
+  ASSERT_TRUE(Try(member_, space, kPhoneText, true));
+  ASSERT_TRUE(Try(member_, space, "inventory count friday"));
+
+  // A new version of a built-in: block PHI from now on.
+  json doc = governance::policy::ToJson(*governance::policy::FindBuiltIn("internal-community"));
+  doc["phi"] = "block";
+  auto v2 = services_->governance.NewVersion(compliance_, "internal-community", doc);
+  ASSERT_TRUE(v2) << v2.error().problem;
+  EXPECT_EQ((*v2)["version"], 2);
+  auto diff = services_->governance.DiffTemplate(compliance_, "internal-community", 1, 2);
+  ASSERT_TRUE(diff);
+  ASSERT_EQ((*diff)["changes"].size(), 1u);
+  EXPECT_EQ((*diff)["changes"][0]["path"], "/phi");
+  EXPECT_EQ((*diff)["changes"][0]["from"], "warn");
+  EXPECT_EQ((*diff)["changes"][0]["to"], "block");
+
+  // The space stays on version 1 until assigned.
+  EXPECT_EQ((*services_->spaces.Get(member_, space))["template"]["version"], 1);
+  auto dry = services_->governance.DryRun(compliance_, space, "internal-community", 2, 50);
+  ASSERT_TRUE(dry) << dry.error().problem;
+  EXPECT_EQ((*dry)["messages_checked"], 2);
+  EXPECT_EQ((*dry)["blocked"], 1);
+  EXPECT_EQ((*dry)["allowed"], 1);
+  EXPECT_EQ(Items(owner_, space).size(), 2u);  // a dry run changes nothing
+
+  EXPECT_FALSE(services_->governance.AssignTemplate(owner_, space, "internal-community", 2, "owners cannot"));
+  auto assigned = services_->governance.AssignTemplate(compliance_, space, "internal-community", 2, "PHI audit finding");
+  ASSERT_TRUE(assigned) << assigned.error().problem;
+  EXPECT_EQ((*services_->spaces.Get(member_, space))["template"]["version"], 2);
+  auto refused = Try(member_, space, kPhoneText, true);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().problem, "phi_blocked");
+  auto records = AuditOf("template.assign");
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].reason, "PHI audit finding");
+
+  // Invalid documents are refused with their paths; duplicates with a conflict.
+  json bad = doc;
+  bad["phi"] = "sometimes";
+  bad["colour"] = "blue";
+  auto invalid = services_->governance.NewVersion(compliance_, "internal-community", bad);
+  ASSERT_FALSE(invalid);
+  EXPECT_EQ(invalid.error().problem, "invalid_template");
+  json issues = json::parse(invalid.error().extensions_json)["issues"];
+  std::set<std::string> paths;
+  for (const auto& i : issues) paths.insert(i["path"]);
+  EXPECT_TRUE(paths.contains("/phi"));
+  EXPECT_TRUE(paths.contains("/colour"));
+  auto dup = services_->governance.CreateTemplate(compliance_, doc);
+  ASSERT_FALSE(dup);
+  EXPECT_EQ(dup.error().problem, "template_exists");
+  auto clone = services_->governance.CloneTemplate(compliance_, "internal-community", "pharmacy-community", "Pharmacy");
+  ASSERT_TRUE(clone) << clone.error().problem;
+  EXPECT_EQ((*clone)["document"]["phi"], "block");  // from the latest version
+}
+
+TEST_F(GovernanceTest, EditsAreScreenedAndKeptWithinTheEditWindow) {
+  MakeTemplate("short-edits", json{{"edit_window_minutes", 5}, {"phi", "block"}});
+  SpaceId space = SpaceWith("short-edits", "Quick edits");
+  auto posted = Try(member_, space, "meeting at noon");
+  ASSERT_TRUE(posted);
+  MessageId id = posted->message["id"];
+  auto blocked = services_->messages.Edit(member_, id, kSsnText, std::nullopt);
+  ASSERT_FALSE(blocked);
+  EXPECT_EQ(blocked.error().problem, "phi_blocked");
+  EXPECT_EQ((*services_->messages.Get(member_, id))["body"], "meeting at noon");
+  clock_.Advance(6 * 60 * 1000);
+  auto late = services_->messages.Edit(member_, id, "meeting at one", std::nullopt);
+  ASSERT_FALSE(late);
+  EXPECT_EQ(late.error().problem, "edit_window_closed");
+}
+
+TEST_F(GovernanceTest, ReadsOfPhiBearingSpacesAreAuditedAndTheChainVerifies) {
+  SpaceId clinical = SpaceWith("clinical-team", "ICU handover");
+  MakeTemplate("no-phi", json{{"phi", "block"}});
+  SpaceId plain = SpaceWith("no-phi", "Social");
+  ASSERT_TRUE(Try(member_, clinical, "bed 4 stable"));
+  ASSERT_TRUE(Try(member_, plain, "lunch?"));
+  Items(other_, clinical);
+  Items(other_, plain);
+  auto reads = AuditOf("message.list");
+  ASSERT_EQ(reads.size(), 1u);
+  EXPECT_EQ(reads[0].object_id, std::to_string(clinical));
+  EXPECT_EQ(reads[0].actor_id, other_.user.id);
+
+  auto records = Audit();
+  ASSERT_FALSE(records.empty());
+  auto report = governance::audit::VerifyChain(records, {}, "");
+  EXPECT_TRUE(report.ok) << report.problem;
+  for (const auto& r : records) EXPECT_EQ(r.details_json.find("bed 4"), std::string::npos);
+}
+
+TEST_F(GovernanceTest, PatientIndexNamesAreFoundOnceImported) {
+  SpaceId forum = SpaceWith("patient-forum", "Diabetes support");
+  EXPECT_FALSE(services_->governance.ImportPatients(member_, "mrn,first,last\nA1234567,Zanele,Okonkwo-Barros\n"));
+  auto imported = services_->governance.ImportPatients(compliance_, "mrn,first,last\nA1234567,Zanele,Okonkwo-Barros\n");
+  ASSERT_TRUE(imported) << imported.error().problem;
+  EXPECT_EQ((*imported)["imported"], 1);
+  auto refused = Try(member_, forum, "saw zanele okonkwo-barros at clinic");
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().problem, "phi_blocked");
+  EXPECT_NE(refused.error().extensions_json.find("\"name\""), std::string::npos);
+  // The index survives a restart: a new engine loads it from the store.
+  services_ = std::make_unique<Services>(*store_, bus_, clock_, config_);
+  ASSERT_TRUE(services_->governance.LoadPatients());
+  EXPECT_FALSE(Try(member_, forum, "saw zanele okonkwo-barros at clinic"));
+  auto check = services_->governance.PhiCheck(member_, forum, "saw zanele okonkwo-barros", "");
+  ASSERT_TRUE(check);
+  EXPECT_EQ((*check)["action"], "block");
+}
+
+}  // namespace
+}  // namespace rounds::app

@@ -1,0 +1,170 @@
+// The JSON codec: documents as docs/api/README.md describes them, and strict request parsing.
+#include <gtest/gtest.h>
+
+#include "app/json_codec.hpp"
+
+namespace rounds::app {
+namespace {
+
+using namespace rounds::domain;
+
+std::set<std::string> Keys(const json& object) {
+  std::set<std::string> keys;
+  for (const auto& [key, value] : object.items()) keys.insert(key);
+  return keys;
+}
+
+TEST(JsonCodec, UserHasExactlyTheDocumentedFields) {
+  User u;
+  u.id = 7;
+  u.username = "ana";
+  u.display_name = "Ana";
+  u.department_ids = {1, 2};
+  json j = UserJson(u);
+  EXPECT_EQ(Keys(j), (std::set<std::string>{"id", "username", "display_name", "email", "job_role", "department_ids",
+                                            "kind", "is_admin", "is_compliance", "disabled", "created_at"}));
+  EXPECT_EQ(j["kind"], "staff");
+  EXPECT_EQ(j["department_ids"], json::array({1, 2}));
+  EXPECT_EQ(UserRefJson(u), (json{{"id", 7}, {"username", "ana"}, {"display_name", "Ana"}}));
+}
+
+TEST(JsonCodec, SpaceDepartmentAndMemberShapes) {
+  Space s;
+  s.id = 3;
+  s.kind = SpaceKind::kChannel;
+  s.visibility = Visibility::kPrivate;
+  s.join_policy = JoinPolicy::kInvite;
+  json space = SpaceJson(s);
+  EXPECT_EQ(Keys(space), (std::set<std::string>{"id", "kind", "name", "topic", "visibility", "join_policy", "archived",
+                                                "created_by", "created_at", "last_seq", "member_count", "template"}));
+  EXPECT_EQ(space["kind"], "channel");
+  EXPECT_EQ(space["visibility"], "private");
+  EXPECT_EQ(space["join_policy"], "invite");
+  EXPECT_EQ(DepartmentJson({4, "Ward 7", std::nullopt}), (json{{"id", 4}, {"name", "Ward 7"}, {"parent_id", nullptr}}));
+  EXPECT_EQ(DepartmentJson({5, "Bay", 4})["parent_id"], 4);
+  User u;
+  u.id = 9;
+  json member = MembershipJson({3, 9, MemberRole::kReadOnly, 12, 1000}, u);
+  EXPECT_EQ(member["role"], "read_only");
+  EXPECT_EQ(member["read_seq"], 12);
+  EXPECT_EQ(member["user"]["id"], 9);
+}
+
+TEST(JsonCodec, AMessageWithoutItsAuthorStillRenders) {
+  Message m;
+  m.id = 1;
+  m.author_id = 77;
+  json j = MessageJson(m, nullptr);
+  EXPECT_EQ(j["author"]["id"], 77);
+  EXPECT_EQ(j["author"]["display_name"], "Former user");
+  EXPECT_TRUE(j["parent_id"].is_null());
+  EXPECT_TRUE(j["accepted_answer_id"].is_null());
+  EXPECT_TRUE(j["my_poll_vote"].is_null());
+  EXPECT_EQ(j["kind"], "message");
+}
+
+TEST(BodyReader, ReadsTypedFieldsAndRejectsUnknownOnes) {
+  json body = {{"name", "Ward"}, {"limit", 5}, {"open", true}, {"ids", {1, 2}}, {"tags", {"a"}}, {"extra", 1}};
+  BodyReader reader(body);
+  EXPECT_EQ(reader.String("name", true, 10), "Ward");
+  EXPECT_EQ(reader.Int("limit", true, 1, 10), 5);
+  EXPECT_EQ(reader.Bool("open", false), true);
+  EXPECT_EQ(reader.IntArray("ids", false, 10), (std::vector<std::int64_t>{1, 2}));
+  EXPECT_EQ(reader.StringArray("tags", false, 10, 10), std::vector<std::string>{"a"});
+  EXPECT_FALSE(reader.String("absent", false, 10));
+  auto status = reader.Finish();
+  ASSERT_FALSE(status);
+  EXPECT_EQ(status.error().problem, "unknown_field");
+  EXPECT_EQ(status.error().field, "/extra");
+  EXPECT_EQ(status.error().code, ErrorCode::kInvalidArgument);
+}
+
+TEST(BodyReader, NamesTheFirstProblemWithItsPointer) {
+  struct Case {
+    json body;
+    std::string problem;
+    std::string field;
+  };
+  const std::vector<Case> cases = {
+      {json{{"name", 5}}, "invalid_type", "/name"},
+      {json::object(), "missing_field", "/name"},
+      {json{{"name", "x"}, {"limit", "5"}}, "invalid_type", "/limit"},
+      {json{{"name", "x"}, {"limit", 5.5}}, "invalid_type", "/limit"},
+      {json{{"name", "x"}, {"limit", 99}}, "invalid_value", "/limit"},
+      {json{{"name", "x"}, {"open", "yes"}}, "invalid_type", "/open"},
+      {json{{"name", "x"}, {"ids", {1, "2"}}}, "invalid_type", "/ids/1"},
+      {json{{"name", "x"}, {"tags", {"ok", 3}}}, "invalid_value", "/tags/1"},
+      {json{{"name", "elevenchars"}}, "too_long", "/name"},
+      {json{{"body", "elevenchars"}}, "message_too_long", "/body"},
+  };
+  for (const Case& c : cases) {
+    BodyReader reader(c.body);
+    if (c.body.contains("body")) {
+      reader.String("body", true, 10);
+    } else {
+      reader.String("name", true, 10);
+    }
+    reader.Int("limit", false, 1, 10);
+    reader.Bool("open", false);
+    reader.IntArray("ids", false, 10);
+    reader.StringArray("tags", false, 10, 10);
+    auto status = reader.Finish();
+    ASSERT_FALSE(status) << c.body.dump();
+    EXPECT_EQ(status.error().problem, c.problem) << c.body.dump();
+    EXPECT_EQ(status.error().field, c.field) << c.body.dump();
+  }
+}
+
+TEST(BodyReader, NullIsDistinctFromAbsent) {
+  json body = {{"option", nullptr}};
+  BodyReader reader(body);
+  bool present = false;
+  EXPECT_FALSE(reader.NullableInt("option", &present));
+  EXPECT_TRUE(present);
+  bool other = true;
+  EXPECT_FALSE(reader.NullableInt("missing", &other));
+  EXPECT_FALSE(other);
+  EXPECT_TRUE(reader.Finish());
+}
+
+TEST(ParseRequestBody, RefusesWhatIsNotOneCleanJsonObject) {
+  struct Case {
+    std::string text;
+    std::string problem;
+  };
+  const std::vector<Case> cases = {
+      {"{\"a\":\"\xff\"}", "invalid_utf8"},
+      {"{\"a\":", "malformed_json"},
+      {"", "malformed_json"},
+      {"{\"a\":1} trailing", "malformed_json"},
+      {"[1,2]", "invalid_type"},
+      {"\"text\"", "invalid_type"},
+      {"{\"a\":1,\"a\":2}", "duplicate_key"},
+      {"{\"outer\":[{\"b\":1,\"b\":1}]}", "duplicate_key"},
+  };
+  for (const Case& c : cases) {
+    auto parsed = ParseRequestBody(c.text);
+    ASSERT_FALSE(parsed) << c.text;
+    EXPECT_EQ(parsed.error().problem, c.problem) << c.text;
+  }
+  auto fine = ParseRequestBody(R"({"a":{"b":1},"c":[{"b":1},{"b":2}]})");
+  ASSERT_TRUE(fine);
+  EXPECT_EQ((*fine)["c"][1]["b"], 2);
+}
+
+TEST(ParseRequestBody, AllowsThirtyTwoLevelsOfNestingAndNoMore) {
+  auto nested = [](int levels) {
+    // One object holding levels - 1 arrays: `levels` containers in all.
+    return "{\"a\":" + std::string(levels - 1, '[') + std::string(levels - 1, ']') + "}";
+  };
+  EXPECT_TRUE(ParseRequestBody(nested(32)));
+  auto deep = ParseRequestBody(nested(33));
+  ASSERT_FALSE(deep);
+  EXPECT_EQ(deep.error().problem, "too_deep");
+  auto very_deep = ParseRequestBody(nested(100'000));
+  ASSERT_FALSE(very_deep);
+  EXPECT_EQ(very_deep.error().problem, "too_deep");
+}
+
+}  // namespace
+}  // namespace rounds::app

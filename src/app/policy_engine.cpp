@@ -1,0 +1,50 @@
+#include "app/policy_engine.hpp"
+
+#include <stdexcept>
+
+#include "core/log.hpp"
+
+namespace rounds::app {
+
+PolicyEngine::PolicyEngine(const Config& config) : config_(config), index_(std::make_shared<phi::PatientIndex>()) {
+  auto scanner = phi::Scanner::Create(phi::DefaultRuleSet(), index_);
+  // The built-in rules compile on every supported Hyperscan; failing here is a packaging bug.
+  if (!scanner) throw std::runtime_error("PHI scanner: " + scanner.error().internal_message);
+  scanner_ = std::move(*scanner);
+}
+
+Result<policy::PolicyTemplate> LoadTemplate(store::ReadTx& tx, const std::string& key, int version) {
+  if (const auto* builtin = policy::FindBuiltIn(key); builtin && builtin->version == version) return *builtin;
+  ROUNDS_ASSIGN_OR_RETURN(auto stored, tx.FindTemplate(key, version));
+  if (!stored) {
+    return Fail(ErrorCode::kNotFound, "template_not_found", "Template not found.",
+                "template " + key + " v" + std::to_string(version));
+  }
+  auto parsed = policy::ParseTemplateText(stored->document);
+  if (!parsed) return Internal("stored template " + key + " v" + std::to_string(version) + " no longer parses");
+  return *parsed;
+}
+
+Result<policy::PolicyTemplate> PolicyEngine::Template(store::ReadTx& tx, const std::string& key, int version) const {
+  if (const auto* builtin = policy::FindBuiltIn(key); builtin && builtin->version == version) return *builtin;
+  {
+    std::lock_guard lock(cache_mu_);
+    for (const auto& t : cache_) {
+      if (t.key == key && t.version == version) return t;
+    }
+  }
+  ROUNDS_ASSIGN_OR_RETURN(auto loaded, LoadTemplate(tx, key, version));
+  std::lock_guard lock(cache_mu_);
+  cache_.push_back(loaded);
+  return loaded;
+}
+
+Result<policy::PolicyTemplate> PolicyEngine::TemplateFor(store::ReadTx& tx, const domain::Space& space) const {
+  return Template(tx, space.template_key, space.template_version);
+}
+
+std::vector<phi::Finding> PolicyEngine::Scan(std::string_view text) const { return scanner_->Scan(text); }
+
+void PolicyEngine::SetPatients(std::vector<phi::PatientRecord> patients) { index_->Replace(patients); }
+
+}  // namespace rounds::app

@@ -1,0 +1,50 @@
+// The policy engine: which template version a space runs under, and the PHI scanner every write
+// path consults. Owned by Services and shared by the services that write content; thread-safe.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/config.hpp"
+#include "core/result.hpp"
+#include "governance/phi/scanner.hpp"
+#include "governance/policy/policy_template.hpp"
+#include "store/store.hpp"
+
+namespace rounds::app {
+
+namespace policy = governance::policy;
+namespace phi = governance::phi;
+
+// A template version without a cache: built-ins from the binary, others from the store.
+Result<policy::PolicyTemplate> LoadTemplate(store::ReadTx& tx, const std::string& key, int version);
+
+class PolicyEngine {
+ public:
+  explicit PolicyEngine(const Config& config);
+
+  // The template version `space` runs under: built-ins resolve without the store, others are
+  // read from it (and cached: a version never changes once stored).
+  Result<policy::PolicyTemplate> TemplateFor(store::ReadTx& tx, const domain::Space& space) const;
+  Result<policy::PolicyTemplate> Template(store::ReadTx& tx, const std::string& key, int version) const;
+
+  // PHI findings in `text` (types, byte spans, confidence, rule ids).
+  std::vector<phi::Finding> Scan(std::string_view text) const;
+  // Replaces the patient index the scanner matches names and MRNs against.
+  void SetPatients(std::vector<phi::PatientRecord> patients);
+  void UpsertPatient(const phi::PatientRecord& patient) { index_->Upsert(patient); }
+  void RemovePatient(const std::string& mrn) { index_->Remove(mrn); }
+
+ private:
+  const Config& config_;
+  std::shared_ptr<phi::PatientIndex> index_;
+  std::unique_ptr<phi::Scanner> scanner_;
+  mutable std::mutex cache_mu_;
+  mutable std::vector<policy::PolicyTemplate> cache_;  // stored versions read so far; guarded
+};
+
+}  // namespace rounds::app

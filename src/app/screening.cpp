@@ -1,0 +1,94 @@
+#include "app/screening.hpp"
+
+#include <cmath>
+#include <cctype>
+#include <set>
+
+namespace rounds::app {
+
+std::string TypeCode(phi::PhiType type) {
+  std::string code(phi::ToString(type));
+  for (char& c : code) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return code;
+}
+
+std::size_t Screening::FindingCount() const {
+  std::size_t n = 0;
+  for (const auto& f : fields) n += f.findings.size();
+  return n;
+}
+
+std::string Screening::TypesCsv() const {
+  std::set<std::string> types;
+  for (const auto& f : fields) {
+    for (const auto& finding : f.findings) types.insert(TypeCode(finding.type));
+  }
+  std::string out;
+  for (const auto& t : types) {
+    if (!out.empty()) out.push_back(',');
+    out += t;
+  }
+  return out;
+}
+
+nlohmann::json Screening::FindingsJson() const {
+  nlohmann::json items = nlohmann::json::array();
+  for (const auto& f : fields) {
+    for (const auto& finding : f.findings) {
+      items.push_back({{"type", TypeCode(finding.type)},
+                       {"field", f.field},
+                       {"begin", finding.begin},
+                       {"end", finding.end},
+                       {"confidence", std::round(finding.confidence * 100) / 100},
+                       {"rule", finding.rule_id}});
+    }
+  }
+  return items;
+}
+
+Screening Screen(const PolicyEngine& policy, std::vector<std::pair<std::string, std::string>> fields) {
+  Screening s;
+  s.fields.reserve(fields.size());
+  for (auto& [field, text] : fields) {
+    ScreenedField f{std::move(field), std::move(text), {}};
+    if (!f.text.empty()) f.findings = policy.Scan(f.text);
+    s.fields.push_back(std::move(f));
+  }
+  return s;
+}
+
+phi::PhiAction ApplyPhiRule(policy::PhiRule rule, Screening& screening) {
+  std::vector<phi::Finding> all;
+  for (const auto& f : screening.fields) all.insert(all.end(), f.findings.begin(), f.findings.end());
+  phi::PhiAction action = phi::Decide(rule, all);
+  if (action == phi::PhiAction::kRedact) {
+    for (auto& f : screening.fields) {
+      if (!f.findings.empty()) f.text = phi::Redact(f.text, f.findings);
+    }
+  }
+  return action;
+}
+
+Error PhiRefusal(phi::PhiAction action, const Screening& screening) {
+  Error e;
+  e.code = ErrorCode::kPolicyDenied;
+  if (action == phi::PhiAction::kWarn) {
+    e.problem = "phi_warning";
+    e.public_message = "This may contain patient information (" + screening.TypesCsv() +
+                       "). Check it, then confirm to send.";
+  } else {
+    e.problem = "phi_blocked";
+    e.public_message = "Patient information is not allowed in this space (" + screening.TypesCsv() +
+                       "). Remove it and try again.";
+  }
+  e.extensions_json = nlohmann::json{{"findings", screening.FindingsJson()}}.dump();
+  e.internal_message = std::string(e.problem) + " types=" + screening.TypesCsv();
+  return e;
+}
+
+bool PhiBearing(const policy::PolicyTemplate& policy) {
+  return policy.phi == policy::PhiRule::kAllow || policy.phi == policy::PhiRule::kWarn ||
+         policy.phi == policy::PhiRule::kHold;
+}
+
+}  // namespace rounds::app

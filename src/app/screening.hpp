@@ -1,0 +1,51 @@
+// Screening text for PHI before it is stored: every write path that takes free text (message
+// bodies, titles, poll options, edits, display names of patient-facing spaces) scans it here and
+// lets the space's template decide. Scanning happens outside the store's writer; the decision is
+// made inside the write unit against the template the space runs under at that moment.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "app/policy_engine.hpp"
+#include "core/result.hpp"
+
+namespace rounds::app {
+
+struct ScreenedField {
+  std::string field;                    // "body", "title", "poll_options/0", "name", ...
+  std::string text;                     // redacted in place under a redact rule
+  std::vector<phi::Finding> findings;   // byte spans into the original text
+};
+
+struct Screening {
+  std::vector<ScreenedField> fields;
+
+  std::size_t FindingCount() const;
+  // The distinct finding types, lower case and comma-separated ("phone,ssn"); never the text.
+  std::string TypesCsv() const;
+  nlohmann::json FindingsJson() const;  // [{type, field, begin, end, confidence, rule}]
+  const std::string& Text(std::size_t i) const { return fields[i].text; }
+};
+
+// Scans every (field, text) pair; empty texts are skipped cheaply.
+// The API's code for a finding type: lower case ("phone", "health_plan").
+std::string TypeCode(phi::PhiType type);
+
+Screening Screen(const PolicyEngine& policy, std::vector<std::pair<std::string, std::string>> fields);
+
+// The template's decision for these findings. Under kRedact, replaces the spans in every field.
+phi::PhiAction ApplyPhiRule(policy::PhiRule rule, Screening& screening);
+
+// The refusal for kWarn (without confirmation: "phi_warning") and kBlock ("phi_blocked"): a
+// kPolicyDenied problem listing the finding types and spans, never the text.
+Error PhiRefusal(phi::PhiAction action, const Screening& screening);
+
+// True for templates under which PHI may be stored and read (allow, warn, hold): reads of content
+// in such spaces are audited.
+bool PhiBearing(const policy::PolicyTemplate& policy);
+
+}  // namespace rounds::app
