@@ -743,11 +743,17 @@ class Server::Impl {
         } else if (type == "typing" && message.contains("space_id") && message["space_id"].is_number_integer()) {
           server_.services_.auth.Touch(actor_.session_id);
           domain::SpaceId space_id = message["space_id"];
-          // Clients announce typing every few seconds; more often is relayed at most once a second.
+          // Clients announce typing every few seconds (and again right after sending); a client
+          // that announces more often is relayed from a bucket of 5 that refills once a second.
           auto now = std::chrono::steady_clock::now();
-          auto& last = last_typing_[space_id];
-          if (now - last < std::chrono::seconds(1)) continue;
-          last = now;
+          auto [it, fresh] = typing_budget_.try_emplace(space_id, TypingBudget{5.0, now});
+          TypingBudget& budget = it->second;
+          if (!fresh) {
+            budget.tokens = std::min(5.0, budget.tokens + std::chrono::duration<double>(now - budget.refilled).count());
+            budget.refilled = now;
+          }
+          if (budget.tokens < 1.0) continue;
+          budget.tokens -= 1.0;
           co_await server_.RunBlocking([this, space_id] { return server_.services_.events.Typing(actor_, space_id); });
         } else {
           SendNow(R"({"type":"error","code":"unknown_frame","detail":"Unknown frame type."})");
@@ -821,7 +827,11 @@ class Server::Impl {
     bool resuming_ = false;
     bool closing_ = false;
     bool closing_by_server_ = false;
-    std::map<domain::SpaceId, std::chrono::steady_clock::time_point> last_typing_;
+    struct TypingBudget {
+      double tokens;
+      std::chrono::steady_clock::time_point refilled;
+    };
+    std::map<domain::SpaceId, TypingBudget> typing_budget_;
     std::int64_t frames_received_ = 0;
     websocket::close_reason close_reason_{websocket::close_code::normal};
   };

@@ -89,6 +89,43 @@ const MATRIX = {
   'DELETE /api/v1/messages/{id}/accept': { expect: { ...MODERATE, member: 'ok' }, req: () => ['DELETE', `/api/v1/messages/${ids.answer}/accept`] },
   'GET /api/v1/search': { expect: SIGNED_IN('ok'), req: () => ['GET', '/api/v1/search?q=matrix'] },
   'GET /api/v1/events': { expect: { ...SIGNED_IN('upgrade') }, req: () => ['GET', '/api/v1/events'] },
+
+  // Governance. Compliance officers (none among these callers) own templates, the audit trail,
+  // holds and exports; space moderators own their queue; administrators keep the patient index.
+  'GET /api/v1/templates': { expect: SIGNED_IN('deny'), req: () => ['GET', '/api/v1/templates'] },
+  'POST /api/v1/templates': { expect: SIGNED_IN('deny'), req: () => ['POST', '/api/v1/templates', { document: { key: 'matrix' } }] },
+  'POST /api/v1/templates/validate': { expect: SIGNED_IN('ok'), req: () => ['POST', '/api/v1/templates/validate', { document: { key: 'matrix' } }] },
+  'GET /api/v1/templates/{key}/versions/{version}': { expect: SIGNED_IN('deny'), req: () => ['GET', '/api/v1/templates/clinical-team/versions/1'] },
+  'POST /api/v1/templates/{key}/versions': { expect: SIGNED_IN('deny'), req: () => ['POST', '/api/v1/templates/clinical-team/versions', { document: {} }] },
+  'POST /api/v1/templates/{key}/clone': { expect: SIGNED_IN('deny'), req: () => ['POST', '/api/v1/templates/clinical-team/clone', { new_key: 'matrix-clone' }] },
+  'GET /api/v1/templates/{key}/diff': { expect: SIGNED_IN('deny'), req: () => ['GET', '/api/v1/templates/clinical-team/diff?from=1&to=1'] },
+  'POST /api/v1/spaces/{id}/template': { expect: SIGNED_IN('deny'), req: () => ['POST', `/api/v1/spaces/${space.id}/template`, { key: 'clinical-team', version: 1 }] },
+  'POST /api/v1/spaces/{id}/template/dry-run': { expect: SIGNED_IN('deny'), req: () => ['POST', `/api/v1/spaces/${space.id}/template/dry-run`, { key: 'clinical-team', version: 1 }] },
+  'POST /api/v1/spaces/{id}/phi-check': { expect: READ, req: () => ['POST', `/api/v1/spaces/${space.id}/phi-check`, { body: 'bed 4 at noon' }] },
+  // The moderator wrote the answer: reporting your own message is refused on content.
+  'POST /api/v1/messages/{id}/report': { expect: { ...READ, moderator: 'bad' }, req: () => ['POST', `/api/v1/messages/${ids.answer}/report`, { reason: 'matrix' }] },
+  'GET /api/v1/moderation/queue': { expect: { ...SIGNED_IN('deny'), moderator: 'ok', owner: 'ok' }, req: () => ['GET', `/api/v1/moderation/queue?space_id=${space.id}`] },
+  'POST /api/v1/messages/{id}/moderate': { expect: { ...SIGNED_IN('deny'), moderator: 'ok', owner: 'ok' }, req: async () => ['POST', `/api/v1/messages/${(await freshMessage('member')).id}/moderate`, { action: 'warn', reason: 'matrix' }] },
+  'GET /api/v1/moderation/actions': { expect: { ...SIGNED_IN('deny'), moderator: 'ok', owner: 'ok' }, req: () => ['GET', `/api/v1/moderation/actions?space_id=${space.id}`] },
+  'GET /api/v1/me/moderation': { expect: SIGNED_IN('ok'), req: () => ['GET', '/api/v1/me/moderation'] },
+  // Only the author acted on may appeal (once).
+  'POST /api/v1/moderation/actions/{id}/appeal': { expect: { ...SIGNED_IN('deny'), member: 'ok' }, req: () => ['POST', `/api/v1/moderation/actions/${ids.action_to_appeal}/appeal`, { text: 'matrix' }] },
+  // Another moderator decides; after that the appeal is decided (409) and the acting owner may not.
+  'POST /api/v1/moderation/actions/{id}/decide': { expect: { ...SIGNED_IN('deny'), moderator: 'ok', owner: 'conflict' }, req: () => ['POST', `/api/v1/moderation/actions/${ids.appealed_action}/decide`, { outcome: 'upheld', reason: 'matrix' }] },
+  'GET /api/v1/patients/count': { expect: ADMIN_ONLY, req: () => ['GET', '/api/v1/patients/count'] },
+  'POST /api/v1/patients/import': { expect: ADMIN_ONLY, req: () => ['POST', '/api/v1/patients/import', { csv: 'mrn,first,last\nM0001,Matrix,Person\n' }] },
+  'PUT /api/v1/patients/{mrn}': { expect: ADMIN_ONLY, req: () => ['PUT', '/api/v1/patients/M0002', { first: 'Matrix', last: 'Patient' }] },
+  'DELETE /api/v1/patients/{mrn}': { expect: ADMIN_ONLY, req: () => ['DELETE', '/api/v1/patients/M0002'] },
+  'GET /api/v1/audit': { expect: SIGNED_IN('deny'), req: () => ['GET', '/api/v1/audit'] },
+  'GET /api/v1/audit/verify': { expect: SIGNED_IN('deny'), req: () => ['GET', '/api/v1/audit/verify'] },
+  'GET /api/v1/audit/export': { expect: SIGNED_IN('deny'), req: () => ['GET', '/api/v1/audit/export?format=csv'] },
+  'GET /api/v1/legal-holds': { expect: SIGNED_IN('deny'), req: () => ['GET', '/api/v1/legal-holds'] },
+  'POST /api/v1/legal-holds': { expect: SIGNED_IN('deny'), req: () => ['POST', '/api/v1/legal-holds', { name: 'matrix', reason: 'matrix', space_ids: [space.id] }] },
+  'POST /api/v1/legal-holds/{id}/release': { expect: SIGNED_IN('deny'), req: () => ['POST', '/api/v1/legal-holds/1/release'] },
+  'POST /api/v1/retention/run': { expect: ADMIN_ONLY, req: () => ['POST', '/api/v1/retention/run'] },
+  'GET /api/v1/exports': { expect: SIGNED_IN('deny'), req: () => ['GET', '/api/v1/exports'] },
+  'POST /api/v1/exports': { expect: SIGNED_IN('deny'), req: () => ['POST', '/api/v1/exports', { space_ids: [space.id] }] },
+  'GET /api/v1/exports/{id}/files/{name}': { expect: SIGNED_IN('deny'), req: () => ['GET', '/api/v1/exports/1/files/manifest.json'] },
 };
 
 // Every answer of every route to every caller carries the security headers (ASVS 3.4, 4.1.1).
@@ -131,6 +168,11 @@ test.before(async () => {
   ids.poll = (await freshMessage('member', { kind: 'poll', poll_options: ['a', 'b'] })).id;
   const question = await freshMessage('member', { kind: 'question' });
   ids.answer = (await freshMessage('moderator', { parent_id: question.id })).id;
+  // Moderation actions on the member's posts: one for the appeal row, one already appealed.
+  const warn = async () => (await users.owner.post(`/api/v1/messages/${(await freshMessage('member')).id}/moderate`, { action: 'warn', reason: 'matrix' })).body.id;
+  ids.action_to_appeal = await warn();
+  ids.appealed_action = await warn();
+  assert.equal((await users.member.post(`/api/v1/moderation/actions/${ids.appealed_action}/appeal`, { text: 'please' })).status, 200);
   // The disabled user's token stays in hand after the account is disabled.
   await admin.patch(`/api/v1/users/${ids.disabled}`, { disabled: true });
 });
