@@ -290,6 +290,22 @@ int Main(int argc, char** argv, ServeFunction serve, RoutesFunction routes) {
     if (!report->errors.empty()) throw CLI::RuntimeError(1);
   });
 
+  // The patient index the PHI scanner matches names and MRNs against (kept current by the API).
+  std::string patients_file;
+  auto* import_patients = admin->add_subcommand("import-patients", "Load the patient index from CSV (mrn,first,last), adding or updating by MRN.");
+  import_patients->add_option("file", patients_file, "CSV file")->required()->check(CLI::ExistingFile);
+  add_data_dir(import_patients);
+  import_patients->callback([&] {
+    Offline offline;
+    if (auto s = offline.Open(admin_data_dir); !s) throw CLI::RuntimeError(Report(s.error()));
+    std::ifstream in(patients_file, std::ios::binary);
+    std::stringstream text;
+    text << in.rdbuf();
+    auto imported = offline.services->governance.ImportPatients(app::Actor::System(), text.str());
+    if (!imported) throw CLI::RuntimeError(Report(imported.error()));
+    std::cout << "imported " << (*imported)["imported"].get<std::int64_t>() << " patients\n";
+  });
+
   // ---- backup ---------------------------------------------------------------------------------
   std::string backup_to;
   auto* backup = app.add_subcommand("backup", "Copy the live database consistently (safe while serving).");

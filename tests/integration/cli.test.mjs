@@ -46,6 +46,38 @@ test('users, departments and CSV import from the command line', () => {
   }
 });
 
+test('the patient index loads from CSV and the scanner then finds those names', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'rounds-patients-'));
+  try {
+    const csv = path.join(dir, 'patients.csv');
+    writeFileSync(csv, 'mrn,first,last\nQ7000001,Ottoline,Vandersloot\nQ7000002,Bartholomew,Quennell\n');
+    let r = runCli(['admin', 'import-patients', csv], { dataDir: dir });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /imported 2 patients/);
+    writeFileSync(csv, 'mrn,first\nQ7000003,Nobody\n');
+    r = runCli(['admin', 'import-patients', csv], { dataDir: dir });
+    assert.notEqual(r.status, 0, 'a CSV without a last-name column is refused');
+    assert.doesNotMatch(r.stderr, /Nobody/, 'the error names the line, never its content');
+    // A server on that data folder refuses the names in a space that blocks PHI.
+    const server = new RoundsServer({ dataDir: dir });
+    server.bootstrapAdmin();
+    await server.start();
+    try {
+      const admin = server.client();
+      await admin.login('admin', 'integration-root-secret-2026');
+      const space = await createSpace(admin, { name: 'Announcements desk', kind: 'channel', template: 'announcements' });
+      const res = await admin.post(`/api/v1/spaces/${space.id}/messages`, { body: 'ottoline vandersloot was discharged' });
+      assert.equal(res.status, 422, res.text);
+      assert.equal(res.body.code, 'phi_blocked');
+      assert.ok(res.body.findings.some((f) => f.type === 'name'), JSON.stringify(res.body.findings));
+    } finally {
+      await server.stop();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('a backup taken while serving starts as a working server', async () => {
   const { server, admin } = await startServer();
   const copyDir = mkdtempSync(path.join(tmpdir(), 'rounds-restore-'));
