@@ -44,6 +44,9 @@ Result<std::optional<T>> ReadOne(Statement& statement, F read) {
 // A space row whose columns start at column `c`.
 domain::Space ReadSpace(const Statement& s, int c = 0);
 
+// An audit_log row (seq, time, actor_id, ... prev_hash, hash, in the table's column order).
+domain::AuditRecord ReadAudit(const Statement& s);
+
 // A message row selected with ROUNDS_MESSAGE_COLUMNS first (details are loaded separately).
 domain::Message ReadMessageRow(const Statement& s);
 

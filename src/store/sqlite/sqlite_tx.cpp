@@ -326,6 +326,8 @@ Message ReadMessageRow(const Statement& s) {
 
 namespace {
 
+}  // namespace
+
 AuditRecord ReadAudit(const Statement& s) {
   AuditRecord r;
   r.seq = s.Int(0);
@@ -347,6 +349,8 @@ AuditRecord ReadAudit(const Statement& s) {
   r.hash = s.Text(14);
   return r;
 }
+
+namespace {
 
 // Reads every row of `statement` through `read`.
 std::string EscapeLike(const std::string& text) {

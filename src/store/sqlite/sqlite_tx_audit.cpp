@@ -23,26 +23,6 @@ constexpr const char kSearchAuditOldestFirst[] =
     ROUNDS_AUDIT_SEARCH_SELECT "AND seq > ?8 ORDER BY seq LIMIT ?9";
 #undef ROUNDS_AUDIT_SEARCH_SELECT
 
-AuditRecord ReadAuditRow(const Statement& s) {
-  AuditRecord r;
-  r.seq = s.Int(0);
-  r.time = s.Int(1);
-  r.actor_id = s.Int(2);
-  r.actor_role = s.Text(3);
-  r.action = s.Text(4);
-  r.object_type = s.Text(5);
-  r.object_id = s.Text(6);
-  r.patient_ref = s.Text(7);
-  // An outcome the schema's CHECK should have refused reads as a failure; verification catches it.
-  r.outcome = ParseAuditOutcome(s.Text(8)).value_or(AuditOutcome::kFailure);
-  r.address = s.Text(9);
-  r.session_hash = s.Text(10);
-  r.reason = s.Text(11);
-  r.details_json = s.Text(12);
-  r.prev_hash = s.Text(13);
-  r.hash = s.Text(14);
-  return r;
-}
 
 }  // namespace
 
@@ -57,7 +37,7 @@ Result<std::vector<AuditRecord>> SqliteTx::SearchAudit(const AuditQuery& q) {
   s->Bind(6, q.from).Bind(7, q.to);
   s->Bind(8, q.after_seq ? q.after_seq : q.before_seq);
   s->Bind(9, q.limit <= 0 ? 50 : q.limit);
-  return ReadAll<AuditRecord>(*s, ReadAuditRow);
+  return ReadAll<AuditRecord>(*s, ReadAudit);
 }
 
 }  // namespace rounds::store::sqlite
