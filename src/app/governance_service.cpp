@@ -59,12 +59,6 @@ json TemplateJson(const policy::PolicyTemplate& t, bool builtin, std::int64_t sp
               {"space_count", space_count}};
 }
 
-// The moderator standing the policy evaluators use.
-policy::Standing PolicyStanding(const Standing& standing) {
-  if (standing.role == MemberRole::kOwner) return policy::Standing::kOwner;
-  if (standing.role == MemberRole::kModerator) return policy::Standing::kModerator;
-  return policy::Standing::kMember;
-}
 
 }  // namespace
 
@@ -314,7 +308,7 @@ Result<json> GovernanceService::DryRun(const Actor& actor, SpaceId space_id, con
     Standing standing;
     standing.role = s.role;
     if (outcome == "allowed" &&
-        policy::DecidePublication(policy, PolicyStanding(standing)) == policy::Publication::kHoldForReview) {
+        policy::DecidePublication(policy, internal::PolicyStanding(standing)) == policy::Publication::kHoldForReview) {
       outcome = "pre_moderated";
     }
     ++counts[outcome];

@@ -176,6 +176,13 @@ inline void PublishToUsers(bus::Bus& bus, const std::string& type, const json& d
   bus.Publish(e);
 }
 
+// The standing a template's rules speak of: owner, moderator or member.
+inline governance::policy::Standing PolicyStanding(const Standing& standing) {
+  if (standing.role == MemberRole::kOwner) return governance::policy::Standing::kOwner;
+  if (standing.role == MemberRole::kModerator) return governance::policy::Standing::kModerator;
+  return governance::policy::Standing::kMember;
+}
+
 // What clients show of a space's template: {key, version, name, phi, moderation, audience}.
 inline json TemplateSummary(const governance::policy::PolicyTemplate& t) {
   namespace policy = governance::policy;

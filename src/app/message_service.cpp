@@ -24,12 +24,6 @@ constexpr std::size_t kMaxPollOptionChars = 200;
 
 bool IsCommunityKind(MessageKind kind) { return kind != MessageKind::kMessage; }
 
-// The standing the template's rules speak of.
-governance::policy::Standing PolicyStanding(const Standing& standing) {
-  if (standing.role == MemberRole::kOwner) return governance::policy::Standing::kOwner;
-  if (standing.role == MemberRole::kModerator) return governance::policy::Standing::kModerator;
-  return governance::policy::Standing::kMember;
-}
 
 // A message the caller may read, with its space and the caller's standing there.
 struct Located {
@@ -148,7 +142,7 @@ Result<PostResult> MessageService::Post(const Actor& actor, SpaceId space_id, co
     }
     // The space's template: who may post, pre-moderation, the PHI rule.
     ROUNDS_ASSIGN_OR_RETURN(auto policy, policy_.TemplateFor(tx, space));
-    auto policy_standing = PolicyStanding(standing);
+    auto policy_standing = internal::PolicyStanding(standing);
     if (!governance::policy::MayPost(policy, policy_standing, draft.parent_id.has_value())) {
       return Forbidden("policy_posting", draft.parent_id ? "This space's policy does not let you reply here."
                                                          : "This space's policy does not let you start posts here.");
