@@ -178,7 +178,7 @@ RuleSet DefaultRuleSet(const RuleOptions& options) {
                           "*",
                       Trigger::kUrl, Validator::kUrl, 0.3, 0.75, url_ctx));
   r.push_back(Pattern("device.udi", PhiType::kDevice,
-                      "\\(01\\)\\d{14}(?:\\(\\d{2}\\)[A-Z0-9]{1,20}){0,4}", Trigger::kParenthesis,
+                      "\\(01\\)\\d{14}(?:\\(\\d{2}\\)[A-Z0-9]{1,20}){0,4}", Trigger::kGs1,
                       Validator::kNone, 0.9, 0.95, device_ctx));
   for (std::size_t i = 0; i < options.mrn_formats.size(); ++i) {
     Rule format = Pattern("mrn.format" + std::to_string(i + 1), PhiType::kMrn,

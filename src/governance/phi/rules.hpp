@@ -54,7 +54,9 @@ enum class Validator {
   kUrl,           // trailing punctuation trimmed; personal URLs (ids, query, ~user) score higher
 };
 
-enum class Trigger { kAlways, kDigit, kAtSign, kUrl, kParenthesis };
+// What a text must contain for a pattern rule to be worth running: kGs1 is the "(01)" that opens
+// a GS1 device identifier.
+enum class Trigger { kAlways, kDigit, kAtSign, kUrl, kParenthesis, kGs1 };
 
 struct Rule {
   std::string id;              // stable, e.g. "phone.nanp"; reported in findings

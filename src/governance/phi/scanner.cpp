@@ -79,6 +79,17 @@ constexpr std::array<std::uint8_t, 256> MakeFolded() {
 }
 constexpr std::array<std::uint8_t, 256> kFolded = MakeFolded();  // ASCII lower case
 
+// Per character: 1 for a lower-case letter, 1 << 32 for any other letter, 0 otherwise.
+constexpr std::array<std::uint64_t, 256> MakeLetterCount() {
+  std::array<std::uint64_t, 256> t{};
+  for (int c = 0; c < 256; ++c) {
+    const std::uint8_t cls = kClasses[static_cast<std::size_t>(c)];
+    t[static_cast<std::size_t>(c)] = cls == kClsLower ? 1 : (cls & (kClsUpper | kClsHigh)) ? 1ull << 32 : 0;
+  }
+  return t;
+}
+constexpr std::array<std::uint64_t, 256> kLetterCount = MakeLetterCount();
+
 
 // Place names below the state level (Safe Harbor counts cities and towns): the names most US
 // towns share and the largest cities. English words that are also towns ("Mobile", "Orange",
@@ -392,17 +403,33 @@ struct TextFacts {
   bool at_sign = false;
   bool url = false;
   bool parenthesis = false;
+  bool gs1 = false;         // "(01)"
   bool colon = false;
   bool month = false;       // a month name
   std::uint32_t words = 0;  // WordFlag of every word, or-ed: which recognizers can match at all
 };
 
+// The few tokens each recognizer starts from, listed while tokenizing so that the passes do not
+// walk the lower-case prose between them. Indices into the token list, ascending.
+struct TokenLists {
+  std::vector<std::uint32_t> non_words;  // numbers and letter-digit words
+  std::vector<std::uint32_t> names;      // words the patient index's filter lets through
+  std::vector<std::uint32_t> places;     // state codes and first words of gazetteer places
+  void Clear() {
+    non_words.clear();
+    names.clear();
+    places.clear();
+  }
+};
+
 // Splits text into tokens: runs of letters and digits. Inside a word, ' and - between letters
 // are kept ("O'Brien", "follow-up"), and so are . and / between single letters ("d.o.b",
 // "s/n", "y/o"); a possessive "'s" is dropped. Keys skip the kept punctuation, like NameKey.
-void Tokenize(std::string_view text, const WordTable& words, std::vector<Token>& out,
-              TextFacts& facts) {
+void Tokenize(std::string_view text, const WordTable& words, const PatientIndexSnapshot* index,
+              std::vector<Token>& out, TokenLists& lists, TextFacts& facts) {
   out.clear();
+  lists.Clear();
+  const bool names = index != nullptr && index->size() > 0;
   const std::size_t n = text.size();
   std::size_t i = 0;
   bool line_break = false;
@@ -413,7 +440,10 @@ void Tokenize(std::string_view text, const WordTable& words, std::vector<Token>&
       switch (c0) {
         case '\n': line_break = true; break;
         case '@': facts.at_sign = true; break;
-        case '(': facts.parenthesis = true; break;
+        case '(':
+          facts.parenthesis = true;
+          if (text.substr(i + 1, 3) == "01)") facts.gs1 = true;
+          break;
         case ':':
           facts.colon = true;
           if (i + 2 < n && text[i + 1] == '/' && text[i + 2] == '/') facts.url = true;
@@ -432,26 +462,32 @@ void Tokenize(std::string_view text, const WordTable& words, std::vector<Token>&
     }
     const std::size_t begin = i;
     std::uint64_t key = NameKey::kSeed;
-    // Characters counted by class (one increment, no branch per character): [kClsLower],
-    // [kClsUpper], [kClsDigit], [kClsHigh].
-    std::array<int, kClsHigh + 1> count{};
+    // Letters counted in one register, lower case in the low half and the other letters in the
+    // high half (a per-class array in memory made every character wait for the last store);
+    // digits are what remains of the characters once letters and kept punctuation are taken.
+    std::uint64_t letter_counts = 0;
+    std::size_t kept = 0;       // punctuation kept inside the word
     int segment_start = 0;  // letters before the last kept punctuation
     std::size_t end = 0;
+    std::size_t stop = 0;   // where the characters of the token stop
     while (i < n) {
       const auto c = static_cast<unsigned char>(text[i]);
       const std::uint8_t cls = kClasses[c];
       if (cls != 0) {
         key = (key ^ kFolded[c]) * 1099511628211ull;  // NameKey::Extend, one character
-        ++count[cls];
+        letter_counts += kLetterCount[c];
         ++i;
         continue;
       }
-      const int letters = count[kClsLower] + count[kClsUpper] + count[kClsHigh];
+      const int letters =
+          static_cast<int>((letter_counts & 0xFFFFFFFFu) + (letter_counts >> 32));
       const int segment = letters - segment_start;
-      if (count[kClsDigit] == 0 && letters > 0 && i + 1 < n && IsAlpha(text[i + 1])) {
+      const bool digit_seen = i - begin - kept != static_cast<std::size_t>(letters);
+      if (!digit_seen && letters > 0 && i + 1 < n && IsAlpha(text[i + 1])) {
         if (c == '\'' && (text[i + 1] == 's' || text[i + 1] == 'S') &&
             (i + 2 >= n || !IsAlnum(text[i + 2]))) {
           end = i;  // possessive: the token ends here and "'s" is skipped
+          stop = i;
           i += 2;
           break;
         }
@@ -460,14 +496,16 @@ void Tokenize(std::string_view text, const WordTable& words, std::vector<Token>&
                            (i + 2 >= n || !IsAlpha(text[i + 2])));
         if (!keep) break;
         segment_start = letters;
+        ++kept;
         ++i;
       } else {
         break;
       }
     }
-    const int letters = count[kClsLower] + count[kClsUpper] + count[kClsHigh];
-    const int digits = count[kClsDigit];
-    const int lower = count[kClsLower];
+    if (stop == 0) stop = i;
+    const int lower = static_cast<int>(letter_counts & 0xFFFFFFFFu);
+    const int letters = lower + static_cast<int>(letter_counts >> 32);
+    const int digits = static_cast<int>(stop - begin - kept) - letters;
     if (end == 0) end = i;
     if (digits > 0) facts.digit = true;
     // Written in place, field by field: building a temporary and copying it costs a
@@ -504,6 +542,13 @@ void Tokenize(std::string_view text, const WordTable& words, std::vector<Token>&
       t.flags = 0;
       t.month = 0;
     }
+    const auto position = static_cast<std::uint32_t>(out.size() - 1);
+    if (t.kind != TokenKind::kWord) {
+      lists.non_words.push_back(position);
+    } else {
+      if (names && index->MaybeName(key)) lists.names.push_back(position);
+      if (t.flags & (kState | kPlaceWord)) lists.places.push_back(position);
+    }
   }
 }
 
@@ -513,6 +558,16 @@ struct RawMatch {
   unsigned rule;
   std::uint32_t from;
   std::uint32_t to;
+};
+
+// A finding while the scan runs: the rule id views a rule of the scanner or a literal, so
+// recording, sorting and merging copy no strings; only the merged findings become Findings.
+struct Hit {
+  PhiType type;
+  std::size_t begin;
+  std::size_t end;
+  double confidence;
+  std::string_view rule_id;
 };
 
 struct Candidate {
@@ -540,7 +595,7 @@ struct Scanner::Tables {
   std::uint64_t stand_alone = 0;
   std::vector<std::size_t> token_rules;
   bool has_patterns = false;
-  std::array<bool, 5> pattern_triggers{};  // by Trigger
+  std::array<bool, 6> pattern_triggers{};  // by Trigger
   std::size_t date_rule = SIZE_MAX;        // context for dates written with month names
   std::uint64_t date_mask = 0;
   std::uint64_t address_mask = 0;          // context for street addresses
@@ -552,7 +607,9 @@ struct Scanner::State {
   hs_scratch_t* scratch = nullptr;
   NormalizedText normalized;
   std::vector<Token> tokens;
-  std::vector<Finding> findings;
+  TokenLists lists;
+  std::vector<Hit> hits;
+  std::vector<Hit> merged;
   std::vector<Candidate> candidates;
   std::string digits;
   std::vector<RawMatch> raw;
@@ -573,6 +630,7 @@ Scanner::Scanner(RuleSet rules, std::shared_ptr<const PatientIndex> index, Scann
     : rules_(std::move(rules)), index_(std::move(index)), options_(options) {}
 
 Scanner::~Scanner() {
+  delete spare_.exchange(nullptr);
   pool_.clear();
   if (prototype_ != nullptr) hs_free_scratch(prototype_);
   if (database_ != nullptr) hs_free_database(database_);
@@ -657,6 +715,9 @@ Result<std::unique_ptr<Scanner>> Scanner::Create(RuleSet rules,
 }
 
 std::unique_ptr<Scanner::State> Scanner::Acquire() const {
+  if (State* spare = spare_.exchange(nullptr, std::memory_order_acquire)) {
+    return std::unique_ptr<State>(spare);
+  }
   {
     std::lock_guard lock(pool_mu_);
     if (!pool_.empty()) {
@@ -673,6 +734,12 @@ std::unique_ptr<Scanner::State> Scanner::Acquire() const {
 }
 
 void Scanner::Release(std::unique_ptr<State> state) const {
+  State* expected = nullptr;
+  if (spare_.compare_exchange_strong(expected, state.get(), std::memory_order_release,
+                                     std::memory_order_relaxed)) {
+    state.release();
+    return;
+  }
   std::lock_guard lock(pool_mu_);
   pool_.push_back(std::move(state));
 }
@@ -783,9 +850,11 @@ class Pass {
  public:
   Pass(std::string_view text, const RuleSet& rules, const Scanner::Tables& tables,
        const PatientIndexSnapshot* index, const ScannerOptions& options, std::vector<Token>& tokens,
-       std::vector<Finding>& findings, std::vector<Candidate>& candidates, std::string& digits)
+       const TokenLists& lists, std::vector<Hit>& findings, std::vector<Candidate>& candidates,
+       std::string& digits)
       : text_(text), rules_(rules.rules), tables_(tables), index_(index), options_(options),
-        tokens_(tokens), findings_(findings), candidates_(candidates), digits_(digits) {}
+        tokens_(tokens), lists_(lists), findings_(findings), candidates_(candidates),
+        digits_(digits) {}
 
   void DigitRuns();
   void TokenRules();
@@ -803,7 +872,7 @@ class Pass {
   void Emit(PhiType type, std::size_t begin, std::size_t end, double confidence,
             std::string_view rule_id) {
     if (confidence < options_.min_confidence || begin >= end) return;
-    findings_.push_back({type, begin, end, confidence, std::string(rule_id)});
+    findings_.push_back({type, begin, end, confidence, rule_id});
   }
   double Score(const Rule& rule, std::size_t rule_index, const Window& w, bool formatted,
                double floor) const {
@@ -820,13 +889,16 @@ class Pass {
     return static_cast<std::size_t>(it - tokens_.begin());
   }
   void EvaluateRun(std::size_t first, std::size_t last);
+  // The best identifier of letters and digits starting at token t, emitted; returns its last
+  // token, or t when there is none.
+  std::size_t TokenGroup(std::size_t t);
   // One past the last token of the longest gazetteer place name starting at token t (words
   // joined by single spaces: "oak grove"), or 0.
   std::size_t PlaceEnd(std::size_t t) const;
   // The first token of a place name that ends at token `last`, or SIZE_MAX.
   std::size_t PlaceEndingAt(std::size_t last) const;
   bool Overlaps(std::size_t begin, std::size_t end) const {
-    for (const Finding& f : findings_) {
+    for (const Hit& f : findings_) {
       if (begin < f.end && f.begin < end) return true;
     }
     return false;
@@ -838,7 +910,8 @@ class Pass {
   const PatientIndexSnapshot* index_;
   const ScannerOptions& options_;
   std::vector<Token>& tokens_;
-  std::vector<Finding>& findings_;
+  const TokenLists& lists_;
+  std::vector<Hit>& findings_;
   std::vector<Candidate>& candidates_;
   std::string& digits_;
   // Keys of the name tokens matched against the index, for their repetitions elsewhere.
@@ -867,12 +940,9 @@ bool Tight(std::string_view gap) { return gap.find(' ') == std::string_view::npo
 
 void Pass::DigitRuns() {
   const std::size_t n = tokens_.size();
-  std::size_t t = 0;
-  while (t < n) {
-    if (tokens_[t].kind != TokenKind::kNumber) {
-      ++t;
-      continue;
-    }
+  std::size_t next = 0;  // the first token not yet part of a run
+  for (const std::size_t t : lists_.non_words) {
+    if (t < next || tokens_[t].kind != TokenKind::kNumber) continue;
     std::size_t last = t;
     while (last + 1 < n && tokens_[last + 1].kind == TokenKind::kNumber &&
            IsNumberGap(Gap(text_, tokens_[last], tokens_[last + 1]))) {
@@ -880,16 +950,13 @@ void Pass::DigitRuns() {
     }
     // A lone short number ("88", "25", "120") is no identifier: every digit rule needs five
     // digits or more than one group.
-    if (last == t && tokens_[t].end - tokens_[t].begin < 5) {
-      ++t;
-      continue;
-    }
+    if (last == t && tokens_[t].end - tokens_[t].begin < 5) continue;
     // Very long runs are evaluated in overlapping windows of 24 groups.
     for (std::size_t start = t; start <= last; start += 20) {
       EvaluateRun(start, std::min(last, start + 23));
       if (start + 23 >= last) break;
     }
-    t = last + 1;
+    next = last + 1;
   }
 }
 
@@ -1117,15 +1184,26 @@ void Pass::EvaluateRun(std::size_t first, std::size_t last) {
 }
 
 void Pass::TokenRules() {
+  // A group starts at a letter-digit word or at a word right before a number or one.
+  std::size_t next = 0;
+  auto visit = [&](std::size_t t) {
+    if (t >= next) next = TokenGroup(t) + 1;
+  };
+  for (const std::size_t k : lists_.non_words) {
+    if (k > 0 && tokens_[k - 1].kind == TokenKind::kWord) visit(k - 1);
+    if (tokens_[k].kind == TokenKind::kMixed) visit(k);
+  }
+}
+
+std::size_t Pass::TokenGroup(std::size_t t) {
   const std::size_t n = tokens_.size();
-  for (std::size_t t = 0; t < n; ++t) {
+  {
     const Token& first = tokens_[t];
-    if (first.kind == TokenKind::kNumber) continue;
     if (first.kind == TokenKind::kWord) {
       // A word starts a group only when joined to a number: "ABC-1234", "ABC 123", "AB-9...".
-      if (t + 1 >= n || tokens_[t + 1].kind == TokenKind::kWord) continue;
+      if (t + 1 >= n || tokens_[t + 1].kind == TokenKind::kWord) return t;
       const std::string_view g = Gap(text_, first, tokens_[t + 1]);
-      if (g != "-" && g != " ") continue;
+      if (g != "-" && g != " ") return t;
     }
     // Groups of up to three tokens joined by '-' (or two by one space: "ABC 123").
     std::size_t best_end_token = 0;
@@ -1224,9 +1302,10 @@ void Pass::TokenRules() {
     }
     if (best_confidence >= options_.min_confidence) {
       Emit(rules_[best_rule].type, best_begin, best_end, best_confidence, rules_[best_rule].id);
-      t = best_end_token;
+      return best_end_token;
     }
   }
+  return t;
 }
 
 void Pass::Names() {
@@ -1256,11 +1335,12 @@ void Pass::Names() {
     const std::string_view g = Gap(text_, tokens_[k], tokens_[k + 1]);
     return OnlySpaces(g, 3) || (g.size() >= 2 && g[0] == '.' && OnlySpaces(g.substr(1), 2));
   };
-  for (std::size_t t = 0; t < n; ++t) {
-    if (!word(t)) continue;
+  // Most words are not names: the tokenizer listed the few that pass the index's filter ("Mary
+  // Ann" needs "mary").
+  std::size_t next = 0;
+  for (const std::size_t t : lists_.names) {
+    if (t < next) continue;
     const Token& tok = tokens_[t];
-    // Most words are not names: one filter probe rules them out ("Mary Ann" needs "mary").
-    if (!index_->MaybeName(tok.key)) continue;
     // First [Initial] Last, with one- or two-token first names and up to three-token last names.
     std::uint64_t first_key = tok.key;
     std::size_t matched_end = 0;
@@ -1292,7 +1372,7 @@ void Pass::Names() {
     if (matched_end > 0) {
       Emit(PhiType::kName, tok.begin, tokens_[matched_end - 1].end, 0.95, "name.pair");
       RememberNameTokens(t, matched_end);
-      t = matched_end - 1;
+      next = matched_end;
       continue;
     }
     // Last, First (or LAST FIRST in capitals, as EHR headers print it), with last names of up
@@ -1322,7 +1402,7 @@ void Pass::Names() {
       if (end_token > 0) {
         Emit(PhiType::kName, tok.begin, tokens_[end_token - 1].end, 0.95, "name.last_first");
         RememberNameTokens(t, end_token);
-        t = end_token - 1;
+        next = end_token;
         continue;
       }
     }
@@ -1340,7 +1420,9 @@ void Pass::Names() {
 
 void Pass::Streets() {
   const std::size_t n = tokens_.size();
-  for (std::size_t t = 0; t < n; ++t) {
+  std::size_t next = 0;
+  for (const std::size_t t : lists_.non_words) {
+    if (t < next) continue;
     const Token& num = tokens_[t];
     const std::size_t len = num.end - num.begin;
     const bool number = num.kind == TokenKind::kNumber && len <= 6;
@@ -1403,7 +1485,7 @@ void Pass::Streets() {
              "address.city");
       }
     }
-    t = end_token;
+    next = end_token + 1;
   }
   // P.O. Box 123
   for (std::size_t t = 0; t + 1 < n; ++t) {
@@ -1444,8 +1526,9 @@ std::size_t Pass::PlaceEndingAt(std::size_t last) const {
 // pharmacy" is about a colleague far more often than about a town.
 void Pass::Places() {
   const std::size_t n = tokens_.size();
-  for (std::size_t t = 0; t < n; ++t) {
-    if (!(tokens_[t].flags & kPlaceWord)) continue;
+  std::size_t next = 0;
+  for (const std::size_t t : lists_.places) {
+    if (t < next || !(tokens_[t].flags & kPlaceWord)) continue;
     const std::size_t end = PlaceEnd(t);
     if (end == 0) continue;
     const Token& last = tokens_[end - 1];
@@ -1473,7 +1556,7 @@ void Pass::Places() {
     }
     if (!state_after && !preposition) continue;
     Emit(PhiType::kAddress, tokens_[t].begin, last.end, state_after ? 0.85 : 0.8, "address.place");
-    t = end - 1;
+    next = end;
   }
 }
 
@@ -1500,7 +1583,8 @@ void Pass::RepeatedNames() {
 
 void Pass::Cities() {
   const std::size_t n = tokens_.size();
-  for (std::size_t s = 1; s < n; ++s) {
+  for (const std::size_t s : lists_.places) {
+    if (s == 0) continue;
     const Token& st = tokens_[s];
     if (st.kind != TokenKind::kWord || !(st.flags & kState) || st.end - st.begin != 2) continue;
     const bool zip_follows = s + 1 < n && tokens_[s + 1].kind == TokenKind::kNumber &&
@@ -1547,7 +1631,7 @@ void Pass::Cities() {
 
 void Pass::Ages() {
   const std::size_t n = tokens_.size();
-  for (std::size_t t = 0; t < n; ++t) {
+  for (const std::size_t t : lists_.non_words) {
     const Token& tok = tokens_[t];
     if (tok.kind == TokenKind::kWord) continue;
     std::size_t digits_end = tok.begin;
@@ -1723,7 +1807,7 @@ int OnMatch(unsigned id, unsigned long long from, unsigned long long to, unsigne
 
 std::vector<Finding> Scanner::Scan(std::string_view text) const {
   std::unique_ptr<State> state = Acquire();
-  state->findings.clear();
+  state->hits.clear();
   state->normalized = NormalizeForScan(text, std::move(state->normalized));
   const std::string_view norm = state->normalized.text();
   if (index_) {
@@ -1735,9 +1819,9 @@ std::vector<Finding> Scanner::Scan(std::string_view text) const {
   }
   const PatientIndexSnapshot* snapshot = state->snapshot.get();
   TextFacts facts;
-  Tokenize(norm, tables_->words, state->tokens, facts);
-  Pass pass(norm, rules_, *tables_, snapshot, options_, state->tokens, state->findings,
-            state->candidates, state->digits);
+  Tokenize(norm, tables_->words, snapshot, state->tokens, state->lists, facts);
+  Pass pass(norm, rules_, *tables_, snapshot, options_, state->tokens, state->lists,
+            state->hits, state->candidates, state->digits);
   // Each recognizer needs some kind of word or a digit to match anything: most messages skip
   // most of them.
   if (facts.digit) {
@@ -1758,7 +1842,8 @@ std::vector<Finding> Scanner::Scan(std::string_view text) const {
        (facts.digit && triggers[static_cast<std::size_t>(Trigger::kDigit)]) ||
        (facts.at_sign && triggers[static_cast<std::size_t>(Trigger::kAtSign)]) ||
        (facts.url && triggers[static_cast<std::size_t>(Trigger::kUrl)]) ||
-       (facts.parenthesis && triggers[static_cast<std::size_t>(Trigger::kParenthesis)]));
+       (facts.parenthesis && triggers[static_cast<std::size_t>(Trigger::kParenthesis)]) ||
+       (facts.gs1 && triggers[static_cast<std::size_t>(Trigger::kGs1)]));
   if (run_patterns && !norm.empty()) {
     state->raw.clear();
     hs_scan(database_, norm.data(), static_cast<unsigned>(norm.size()), 0, state->scratch,
@@ -1767,15 +1852,15 @@ std::vector<Finding> Scanner::Scan(std::string_view text) const {
   }
   pass.RepeatedNames();  // last: a repetition inside an e-mail or URL is part of that
 
-  auto& found = state->findings;
-  std::sort(found.begin(), found.end(), [](const Finding& a, const Finding& b) {
+  auto& found = state->hits;
+  std::sort(found.begin(), found.end(), [](const Hit& a, const Hit& b) {
     return a.begin != b.begin ? a.begin < b.begin : a.end > b.end;
   });
-  std::vector<Finding> merged;
-  merged.reserve(found.size());
-  for (Finding& f : found) {
+  auto& merged = state->merged;
+  merged.clear();
+  for (const Hit& f : found) {
     if (!merged.empty() && f.begin < merged.back().end) {
-      Finding& last = merged.back();
+      Hit& last = merged.back();
       // A finding inside another (an MRN inside a URL) is part of it; a partial overlap goes
       // to the more confident one.
       const bool better = f.end > last.end && f.confidence > last.confidence;
@@ -1783,19 +1868,20 @@ std::vector<Finding> Scanner::Scan(std::string_view text) const {
       if (better) {
         last.type = f.type;
         last.confidence = f.confidence;
-        last.rule_id = std::move(f.rule_id);
+        last.rule_id = f.rule_id;
       }
       continue;
     }
-    merged.push_back(std::move(f));
+    merged.push_back(f);
   }
-  for (Finding& f : merged) {
-    f.begin = state->normalized.OriginalBegin(f.begin);
-    f.end = state->normalized.OriginalEnd(f.end);
+  std::vector<Finding> out;
+  out.reserve(merged.size());
+  for (const Hit& f : merged) {
+    out.push_back({f.type, state->normalized.OriginalBegin(f.begin),
+                   state->normalized.OriginalEnd(f.end), f.confidence, std::string(f.rule_id)});
   }
-  found.clear();
   Release(std::move(state));
-  return merged;
+  return out;
 }
 
 std::string Redact(std::string_view text, std::span<const Finding> findings) {

@@ -16,6 +16,7 @@
 // updated while scans run: each scan reads one consistent snapshot.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -73,6 +74,9 @@ class Scanner {
   std::unique_ptr<const Tables> tables_;
   hs_database* database_ = nullptr;  // null when the rule set has no pattern rules
   hs_scratch* prototype_ = nullptr;  // cloned for each pooled State
+  // One state is kept outside the pool, taken and returned with one atomic exchange each (a
+  // single caller, the common case, never locks); further concurrent scans use the pool.
+  mutable std::atomic<State*> spare_{nullptr};  // owned
   mutable std::mutex pool_mu_;
   mutable std::vector<std::unique_ptr<State>> pool_;  // guarded by pool_mu_
 };
