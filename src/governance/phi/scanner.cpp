@@ -79,16 +79,19 @@ constexpr std::array<std::uint8_t, 256> MakeFolded() {
 }
 constexpr std::array<std::uint8_t, 256> kFolded = MakeFolded();  // ASCII lower case
 
-// Per character: 1 for a lower-case letter, 1 << 32 for any other letter, 0 otherwise.
-constexpr std::array<std::uint64_t, 256> MakeLetterCount() {
-  std::array<std::uint64_t, 256> t{};
-  for (int c = 0; c < 256; ++c) {
-    const std::uint8_t cls = kClasses[static_cast<std::size_t>(c)];
-    t[static_cast<std::size_t>(c)] = cls == kClsLower ? 1 : (cls & (kClsUpper | kClsHigh)) ? 1ull << 32 : 0;
+// Per character, for the tokenizer's inner loop in one load: the folded character in the low
+// byte and, for letters and digits, the class above it (zero for everything else).
+constexpr unsigned kInfoLower = kClsLower << 8;
+constexpr unsigned kInfoDigit = kClsDigit << 8;
+constexpr unsigned kInfoLetter = kClsLetter << 8;
+constexpr std::array<std::uint16_t, 256> MakeCharInfo() {
+  std::array<std::uint16_t, 256> t{};
+  for (std::size_t c = 0; c < 256; ++c) {
+    t[c] = static_cast<std::uint16_t>(kClasses[c] == 0 ? 0 : kFolded[c] | kClasses[c] << 8);
   }
   return t;
 }
-constexpr std::array<std::uint64_t, 256> kLetterCount = MakeLetterCount();
+constexpr std::array<std::uint16_t, 256> kCharInfo = MakeCharInfo();
 
 
 // Place names below the state level (Safe Harbor counts cities and towns): the names most US
@@ -462,61 +465,50 @@ void Tokenize(std::string_view text, const WordTable& words, const PatientIndexS
     }
     const std::size_t begin = i;
     std::uint64_t key = NameKey::kSeed;
-    // Letters counted in one register, lower case in the low half and the other letters in the
-    // high half (a per-class array in memory made every character wait for the last store);
-    // digits are what remains of the characters once letters and kept punctuation are taken.
-    std::uint64_t letter_counts = 0;
-    std::size_t kept = 0;       // punctuation kept inside the word
-    int segment_start = 0;  // letters before the last kept punctuation
+    // The classes seen, or-ed: which kind of token this is needs no count of each.
+    unsigned seen = 0;
+    std::size_t segment_begin = i;  // after the last kept punctuation
     std::size_t end = 0;
-    std::size_t stop = 0;   // where the characters of the token stop
     while (i < n) {
-      const auto c = static_cast<unsigned char>(text[i]);
-      const std::uint8_t cls = kClasses[c];
-      if (cls != 0) {
-        key = (key ^ kFolded[c]) * 1099511628211ull;  // NameKey::Extend, one character
-        letter_counts += kLetterCount[c];
+      const unsigned info = kCharInfo[static_cast<unsigned char>(text[i])];
+      if (info > 0xFF) {  // a letter or a digit
+        key = (key ^ (info & 0xFF)) * 1099511628211ull;  // NameKey::Extend, one character
+        seen |= info;
         ++i;
         continue;
       }
-      const int letters =
-          static_cast<int>((letter_counts & 0xFFFFFFFFu) + (letter_counts >> 32));
-      const int segment = letters - segment_start;
-      const bool digit_seen = i - begin - kept != static_cast<std::size_t>(letters);
-      if (!digit_seen && letters > 0 && i + 1 < n && IsAlpha(text[i + 1])) {
+      const char c = text[i];
+      // Only letters so far (i > begin: at least one): punctuation may continue the word.
+      if ((seen & kInfoDigit) == 0 && i + 1 < n && IsAlpha(text[i + 1])) {
         if (c == '\'' && (text[i + 1] == 's' || text[i + 1] == 'S') &&
             (i + 2 >= n || !IsAlnum(text[i + 2]))) {
           end = i;  // possessive: the token ends here and "'s" is skipped
-          stop = i;
           i += 2;
           break;
         }
         const bool keep = c == '\'' || c == '-' ||
-                          ((c == '.' || c == '/') && segment == 1 &&
+                          ((c == '.' || c == '/') && i - segment_begin == 1 &&
                            (i + 2 >= n || !IsAlpha(text[i + 2])));
         if (!keep) break;
-        segment_start = letters;
-        ++kept;
         ++i;
+        segment_begin = i;
       } else {
         break;
       }
     }
-    if (stop == 0) stop = i;
-    const int lower = static_cast<int>(letter_counts & 0xFFFFFFFFu);
-    const int letters = lower + static_cast<int>(letter_counts >> 32);
-    const int digits = static_cast<int>(stop - begin - kept) - letters;
     if (end == 0) end = i;
-    if (digits > 0) facts.digit = true;
+    const bool has_digit = (seen & kInfoDigit) != 0;
+    const bool has_letter = (seen & kInfoLetter) != 0;
+    if (has_digit) facts.digit = true;
     // Written in place, field by field: building a temporary and copying it costs a
     // store-forwarding stall per token.
     Token& t = out.emplace_back();
     t.begin = static_cast<std::uint32_t>(begin);
     t.end = static_cast<std::uint32_t>(end);
     t.key = key;
-    t.kind = digits == 0 ? TokenKind::kWord : letters == 0 ? TokenKind::kNumber : TokenKind::kMixed;
+    t.kind = !has_digit ? TokenKind::kWord : !has_letter ? TokenKind::kNumber : TokenKind::kMixed;
     t.capitalized = IsUpper(text[begin]);
-    t.all_caps = letters > 0 && lower == 0;
+    t.all_caps = has_letter && (seen & kInfoLower) == 0;
     t.line_break_before = line_break;
     line_break = false;
     if (t.kind == TokenKind::kNumber && out.size() >= 2) {
