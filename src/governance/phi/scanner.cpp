@@ -781,9 +781,20 @@ Window Around(std::string_view text, const std::vector<Token>& tokens, std::size
   return w;
 }
 
-// The gap between two tokens.
+// The gap between two tokens (b after a, both in text).
 std::string_view Gap(std::string_view text, const Token& a, const Token& b) {
-  return text.substr(a.end, b.begin - a.end);
+  return std::string_view(text.data() + a.end, b.begin - a.end);
+}
+
+// s == literal, compared in place: gaps and codes are a few bytes, and the library comparison
+// is a call and a memcmp for each.
+template <std::size_t N>
+bool Is(std::string_view s, const char (&literal)[N]) {
+  if (s.size() != N - 1) return false;
+  for (std::size_t k = 0; k + 1 < N; ++k) {
+    if (s[k] != literal[k]) return false;
+  }
+  return true;
 }
 
 bool OnlySpaces(std::string_view gap, std::size_t max) {
@@ -928,7 +939,9 @@ bool IsNumberGap(std::string_view gap) {
   });
 }
 
-bool Tight(std::string_view gap) { return gap.find(' ') == std::string_view::npos; }
+bool Tight(std::string_view gap) {
+  return std::none_of(gap.begin(), gap.end(), [](char c) { return c == ' '; });
+}
 
 void Pass::DigitRuns() {
   const std::size_t n = tokens_.size();
@@ -1069,7 +1082,7 @@ void Pass::EvaluateRun(std::size_t first, std::size_t last) {
             if (ok && a > 0 && tokens_[a - 1].kind == TokenKind::kWord &&
                 (tokens_[a - 1].flags & kState)) {
               const std::string_view gap = Gap(text_, tokens_[a - 1], tokens_[a]);
-              if (gap == " " || gap == ", " || gap == ",") {
+              if (Is(gap, " ") || Is(gap, ", ") || Is(gap, ",")) {
                 const Token& st = tokens_[a - 1];
                 const bool comma_before =
                     a >= 2 && Gap(text_, tokens_[a - 2], st).find(',') != std::string_view::npos;
@@ -1141,7 +1154,7 @@ void Pass::EvaluateRun(std::size_t first, std::size_t last) {
           const Token& prefix = tokens_[a - 1];
           if (prefix.kind == TokenKind::kMixed && prefix.end - prefix.begin <= 4 &&
               IsAlpha(text_[prefix.begin]) && IsDigit(text_[prefix.end - 1]) &&
-              Gap(text_, prefix, tokens_[a]) == " ") {
+              Is(Gap(text_, prefix, tokens_[a]), " ")) {
             candidate_begin = prefix.begin;
           }
         }
@@ -1195,7 +1208,7 @@ std::size_t Pass::TokenGroup(std::size_t t) {
       // A word starts a group only when joined to a number: "ABC-1234", "ABC 123", "AB-9...".
       if (t + 1 >= n || tokens_[t + 1].kind == TokenKind::kWord) return t;
       const std::string_view g = Gap(text_, first, tokens_[t + 1]);
-      if (g != "-" && g != " ") return t;
+      if (!Is(g, "-") && !Is(g, " ")) return t;
     }
     // Groups of up to three tokens joined by '-' (or two by one space: "ABC 123").
     std::size_t best_end_token = 0;
@@ -1211,13 +1224,13 @@ std::size_t Pass::TokenGroup(std::size_t t) {
     for (std::size_t last = t; last < n && last < t + 3; ++last) {
       const Token& tl = tokens_[last];
       if (last > t) {
-        gap_is_space = gap_is_space || Gap(text_, tokens_[last - 1], tl) == " ";
+        gap_is_space = gap_is_space || Is(Gap(text_, tokens_[last - 1], tl), " ");
         const std::string_view gap = Gap(text_, tokens_[last - 1], tl);
         // "ABC 123" (a plate) is the only grouping by space.
-        const bool space_pair = last == t + 1 && gap == " " && first.kind == TokenKind::kWord &&
+        const bool space_pair = last == t + 1 && Is(gap, " ") && first.kind == TokenKind::kWord &&
                                 tl.kind == TokenKind::kNumber && first.end - first.begin <= 3 &&
                                 tl.end - tl.begin >= 3;
-        if (gap != "-" && !space_pair) break;
+        if (!Is(gap, "-") && !space_pair) break;
       }
       letters = letters || tl.kind != TokenKind::kNumber;
       digits = digits || tl.kind != TokenKind::kWord;
@@ -1428,7 +1441,7 @@ void Pass::Streets() {
       const std::string_view g = Gap(text_, tokens_[k - 1], w);
       const bool after_directional = k == t + 2 && tokens_[k - 1].end - tokens_[k - 1].begin == 1 &&
                                      g.size() == 2 && g[0] == '.' && g[1] == ' ';
-      if (g != " " && !after_directional) break;
+      if (!Is(g, " ") && !after_directional) break;
       const bool ordinal = w.kind == TokenKind::kMixed && k == t + 1;  // "5th Ave"
       if (w.kind != TokenKind::kWord && !ordinal) break;
       if ((w.flags & kStreetSuffix) && k >= t + 2) suffix = k;  // keep the last suffix ("Ridge Rd")
@@ -1442,11 +1455,13 @@ void Pass::Streets() {
     if (suffix + 1 < n) {
       const std::string_view g = Gap(text_, tokens_[suffix], tokens_[suffix + 1]);
       const Token& d = tokens_[suffix + 1];
-      const bool sep = g == " " || g == ", " || g == ". " || g == "., ";
+      const bool sep = Is(g, " ") || Is(g, ", ") || Is(g, ". ") || Is(g, "., ");
       if (sep && (d.flags & kUnitDesignator) && suffix + 2 < n) {
         const std::string_view g2 = Gap(text_, d, tokens_[suffix + 2]);
-        if (g2 == " " || g2 == " #" || g2 == ". " || g2 == "#" || g2 == ". #") end_token = suffix + 2;
-      } else if ((g == " #" || g == ", #") && d.kind != TokenKind::kWord) {
+        if (Is(g2, " ") || Is(g2, " #") || Is(g2, ". ") || Is(g2, "#") || Is(g2, ". #")) {
+          end_token = suffix + 2;
+        }
+      } else if ((Is(g, " #") || Is(g, ", #")) && d.kind != TokenKind::kWord) {
         end_token = suffix + 1;
       }
     }
@@ -1456,19 +1471,19 @@ void Pass::Streets() {
     // The city that follows a street line: "..., Arlington" (one or two words); without the
     // comma only a gazetteer place ("12 Elm St Oak Grove").
     const bool spaced_place = end_token + 1 < n &&
-                              Gap(text_, tokens_[end_token], tokens_[end_token + 1]) == " " &&
+                              Is(Gap(text_, tokens_[end_token], tokens_[end_token + 1]), " ") &&
                               PlaceEnd(end_token + 1) > 0;
     if (spaced_place) {
       const std::size_t place_end = PlaceEnd(end_token + 1);
       Emit(PhiType::kAddress, tokens_[end_token + 1].begin, tokens_[place_end - 1].end,
            confidence - 0.05, "address.city");
     } else if (end_token + 1 < n &&
-               Gap(text_, tokens_[end_token], tokens_[end_token + 1]) == ", ") {
+               Is(Gap(text_, tokens_[end_token], tokens_[end_token + 1]), ", ")) {
       const Token& c0 = tokens_[end_token + 1];
       if (c0.kind == TokenKind::kWord && !(c0.flags & (kCityStop | kState))) {
         std::size_t city_end = end_token + 1;
         if (city_end + 1 < n && tokens_[city_end + 1].kind == TokenKind::kWord &&
-            Gap(text_, c0, tokens_[city_end + 1]) == " " &&
+            Is(Gap(text_, c0, tokens_[city_end + 1]), " ") &&
             !(tokens_[city_end + 1].flags & (kCityStop | kState | kStreetStop)) &&
             c0.capitalized == tokens_[city_end + 1].capitalized) {
           ++city_end;
@@ -1498,7 +1513,9 @@ std::size_t Pass::PlaceEnd(std::size_t t) const {
   std::uint64_t key = tokens_[t].key;
   std::size_t end = tables_.places.Contains(key) ? t + 1 : 0;
   for (std::size_t k = t + 1; k < n && k <= t + 2; ++k) {
-    if (tokens_[k].kind != TokenKind::kWord || Gap(text_, tokens_[k - 1], tokens_[k]) != " ") break;
+    if (tokens_[k].kind != TokenKind::kWord || !Is(Gap(text_, tokens_[k - 1], tokens_[k]), " ")) {
+      break;
+    }
     key = NameKey::Extend(key, text_.substr(tokens_[k].begin, tokens_[k].end - tokens_[k].begin));
     if (tables_.places.Contains(key)) end = k + 1;
   }
@@ -1536,13 +1553,13 @@ void Pass::Places() {
                               std::string_view::npos;
       // "Clinton, OR"; "Clinton OR 97333"; "Clinton OR" at the end of a clause. Not
       // "Springfield or Dover" (a lower-case "or" that ends nothing).
-      state_after = g == ", " || g == "," ||
-                    (g == " " && (zip_after || at_end ||
+      state_after = Is(g, ", ") || Is(g, ",") ||
+                    (Is(g, " ") && (zip_after || at_end ||
                                   (tokens_[end].all_caps && !(tokens_[end].flags & kAmbiguousState))));
     }
     bool preposition = false;
     if (t > 0 && (tokens_[t - 1].flags & kPlacePreposition) && !tokens_[t].line_break_before &&
-        Gap(text_, tokens_[t - 1], tokens_[t]) == " ") {
+        Is(Gap(text_, tokens_[t - 1], tokens_[t]), " ")) {
       preposition = index_ == nullptr || (!index_->IsFirstName(tokens_[t].key) &&
                                           !index_->IsLastName(tokens_[t].key));
     }
@@ -1581,29 +1598,29 @@ void Pass::Cities() {
     if (st.kind != TokenKind::kWord || !(st.flags & kState) || st.end - st.begin != 2) continue;
     const bool zip_follows = s + 1 < n && tokens_[s + 1].kind == TokenKind::kNumber &&
                              tokens_[s + 1].end - tokens_[s + 1].begin == 5 &&
-                             (Gap(text_, st, tokens_[s + 1]) == " " ||
-                              Gap(text_, st, tokens_[s + 1]) == ", ");
+                             (Is(Gap(text_, st, tokens_[s + 1]), " ") ||
+                              Is(Gap(text_, st, tokens_[s + 1]), ", "));
     // "MAC CA:83:D3:..." is a hex group, not California.
     if (st.end < text_.size() && (text_[st.end] == ':' || IsAlnum(text_[st.end]))) continue;
     const std::string_view code = text_.substr(st.begin, 2);
     // Credentials ("Lee, MD") and English words in capitals are not states without a ZIP.
-    const bool word_like = code == "MD" || code == "PA" || code == "OK" || code == "DO" ||
-                           code == "ME" || code == "IN" || code == "OR" || code == "HI" ||
-                           code == "OH" || code == "ID";
+    const bool word_like = Is(code, "MD") || Is(code, "PA") || Is(code, "OK") || Is(code, "DO") ||
+                           Is(code, "ME") || Is(code, "IN") || Is(code, "OR") || Is(code, "HI") ||
+                           Is(code, "OH") || Is(code, "ID");
     const std::string_view g = Gap(text_, tokens_[s - 1], st);
-    const bool comma = g == ", " || g == ",";
+    const bool comma = Is(g, ", ") || Is(g, ",");
     const Token& c1 = tokens_[s - 1];
     if (c1.kind != TokenKind::kWord || (c1.flags & (kCityStop | kState))) continue;
     bool ok = false;
     if (zip_follows) {
-      ok = comma || g == " ";
+      ok = comma || Is(g, " ");
     } else if (comma) {
       // "Springfield, MA"; in lower case only for codes that are not English words; never a
       // credential ("Lee, MD", "Kim, PA", "Cho, DO").
-      const bool credential = code == "MD" || code == "PA" || code == "DO";
+      const bool credential = Is(code, "MD") || Is(code, "PA") || Is(code, "DO");
       ok = st.all_caps ? !credential && c1.capitalized
                        : !(st.flags & kAmbiguousState) || PlaceEndingAt(s - 1) != SIZE_MAX;
-    } else if (g == " ") {
+    } else if (Is(g, " ")) {
       ok = st.all_caps && !word_like && c1.capitalized;  // "Oak Grove WI"
     }
     if (!ok) continue;
@@ -1612,7 +1629,7 @@ void Pass::Cities() {
       begin = tokens_[place].begin;  // "pleasant hill, or", "Mount Vernon, NY"
     } else if (s >= 2) {
       const Token& c0 = tokens_[s - 2];
-      if (c0.kind == TokenKind::kWord && Gap(text_, c0, c1) == " " && !(c0.flags & kCityStop) &&
+      if (c0.kind == TokenKind::kWord && Is(Gap(text_, c0, c1), " ") && !(c0.flags & kCityStop) &&
           c0.capitalized && c1.capitalized) {
         begin = c0.begin;
       }
@@ -1637,15 +1654,15 @@ void Pass::Ages() {
     if (tok.kind == TokenKind::kMixed) {
       // "93yo", "93yrs", "93y"
       const std::string unit = LowerCopy(text_.substr(digits_end, tok.end - digits_end));
-      age = unit == "yo" || unit == "yr" || unit == "yrs" || unit == "y" || unit == "yoa";
+      age = Is(unit, "yo") || Is(unit, "yr") || Is(unit, "yrs") || Is(unit, "y") || Is(unit, "yoa");
     } else if (tok.kind == TokenKind::kNumber) {
       if (t + 1 < n && (tokens_[t + 1].flags & kAgeUnit)) {
         const std::string_view g = Gap(text_, tok, tokens_[t + 1]);
-        age = g.empty() || g == " " || g == "-";
+        age = g.empty() || Is(g, " ") || Is(g, "-");
       }
       if (!age && t > 0 && (tokens_[t - 1].flags & kAgeWord)) {
         const std::string_view g = Gap(text_, tokens_[t - 1], tok);
-        age = g == " " || g == ": " || g == ":" || g == " of ";
+        age = Is(g, " ") || Is(g, ": ") || Is(g, ":") || Is(g, " of ");
       }
     }
     if (age) Emit(PhiType::kAge, tok.begin, digits_end, 0.9, "age.over89");
@@ -1661,12 +1678,12 @@ void Pass::WordDates() {
     if (k == t.begin) return 0;
     if (k == t.end) return t.kind == TokenKind::kNumber ? value : 0;
     const std::string suffix = LowerCopy(text_.substr(k, t.end - k));
-    return suffix == "st" || suffix == "nd" || suffix == "rd" || suffix == "th" ? value : 0;
+    return Is(suffix, "st") || Is(suffix, "nd") || Is(suffix, "rd") || Is(suffix, "th") ? value : 0;
   };
   auto year_at = [&](std::size_t k, std::size_t after) -> int {  // ", 1962" / " 1962"
     if (k >= n || tokens_[k].kind != TokenKind::kNumber || tokens_[k].end - tokens_[k].begin != 4) return 0;
     const std::string_view g = Gap(text_, tokens_[after], tokens_[k]);
-    if (g != " " && g != ", " && g != "," && g != "-" && g != " - ") return 0;
+    if (!Is(g, " ") && !Is(g, ", ") && !Is(g, ",") && !Is(g, "-") && !Is(g, " - ")) return 0;
     const int y = NumberValue(text_, tokens_[k]);
     return y >= 1900 && y <= 2099 ? y : 0;
   };
@@ -1680,7 +1697,8 @@ void Pass::WordDates() {
     // Month Day[, Year]
     if (t + 1 < n) {
       const std::string_view g = Gap(text_, m, tokens_[t + 1]);
-      if ((g == " " || g == ". " || g == "-" || g == ".") && (day = day_of(tokens_[t + 1])) > 0) {
+      if ((Is(g, " ") || Is(g, ". ") || Is(g, "-") || Is(g, ".")) &&
+          (day = day_of(tokens_[t + 1])) > 0) {
         last = t + 1;
         if ((year = year_at(t + 2, t + 1)) > 0) last = t + 2;
       }
@@ -1688,9 +1706,9 @@ void Pass::WordDates() {
     // Day [of] Month[, Year]
     if (day == 0 && t > 0) {
       std::size_t d = t - 1;
-      if ((tokens_[d].flags & kOf) && d > 0 && Gap(text_, tokens_[d], m) == " ") --d;
+      if ((tokens_[d].flags & kOf) && d > 0 && Is(Gap(text_, tokens_[d], m), " ")) --d;
       const std::string_view g = Gap(text_, tokens_[d], tokens_[d + 1]);
-      if ((g == " " || g == "-") && (day = day_of(tokens_[d])) > 0) {
+      if ((Is(g, " ") || Is(g, "-")) && (day = day_of(tokens_[d])) > 0) {
         first = d;
         if ((year = year_at(t + 1, t)) > 0) last = t + 1;
       }
