@@ -1,0 +1,310 @@
+// rounds-bare-broadcaster: the fan-out ceiling. A WebSocket server with no storage, no auth and
+// no protocol: every frame a client sends goes verbatim to every connected client, the sender
+// included. What a chat server could deliver on this machine if persistence, authorization and
+// governance cost nothing; the load generator drives it with its "bare" adapter.
+//
+//   rounds-bare-broadcaster [--port P] [--address A] [--threads 1|2] [--queue-limit N]
+//
+// Built the way Rounds' own sockets are: one io_context run by 1 or 2 threads, a strand per
+// session, a frame read once into a shared buffer that every recipient's queue points to, the
+// recipients snapshotted under the hub's lock and delivered to outside it, one writer coroutine
+// and one bounded queue per socket (a socket more than N frames behind is closed, as Rounds
+// closes it with 4008). Accepts any request target. On SIGINT/SIGTERM it closes every socket and
+// prints what it did as a human line and a JSON line.
+#include <utility>  // before Asio: g++ 12 needs std::exchange declared
+
+#include <atomic>
+#include <cstdio>
+#include <deque>
+#include <iostream>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/websocket.hpp>
+
+// The project compiles Asio and Beast separately (BOOST_*_SEPARATE_COMPILATION); this program
+// carries its own copy so that it needs none of Rounds' libraries.
+#include <boost/asio/impl/src.hpp>
+#include <boost/beast/src.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include "ceiling_util.hpp"
+
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+using tcp = asio::ip::tcp;
+using asio::awaitable;
+using rounds::bench::Round3;
+
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+constexpr std::size_t kMaxFrameBytes = 1 << 20;
+
+constexpr char kUsage[] =
+    "usage: rounds-bare-broadcaster [--port P] [--address A] [--threads 1|2] [--queue-limit N]\n"
+    "  listens on A:P (default 127.0.0.1:9300), any path; every frame a client sends is sent to\n"
+    "  every connected client, the sender included. A socket more than N frames (default 1024)\n"
+    "  behind is closed. SIGINT/SIGTERM stops it and prints counters.\n";
+
+struct Counters {
+  std::atomic<std::uint64_t> connections{0};
+  std::atomic<std::uint64_t> frames_in{0};
+  std::atomic<std::uint64_t> frames_out{0};
+  std::atomic<std::uint64_t> dropped_slow{0};
+};
+
+// A frame as it arrived, shared by every recipient's queue.
+struct Frame {
+  std::string payload;
+  bool text = true;
+};
+
+class Session;
+using Recipients = std::vector<std::weak_ptr<Session>>;
+
+// Who is connected. Thread-safe. The recipient list is copied on join and leave, not on every
+// frame, so a broadcast takes the lock only to pick up the current copy.
+class Hub {
+ public:
+  void Add(const std::shared_ptr<Session>& session) {
+    std::lock_guard lock(mutex_);
+    sessions_[session.get()] = session;
+    Rebuild();
+  }
+
+  void Remove(const Session* session) {
+    std::lock_guard lock(mutex_);
+    sessions_.erase(session);
+    Rebuild();
+  }
+
+  std::shared_ptr<const Recipients> Snapshot() const {
+    std::lock_guard lock(mutex_);
+    return snapshot_;
+  }
+
+ private:
+  void Rebuild() {
+    auto recipients = std::make_shared<Recipients>();
+    recipients->reserve(sessions_.size());
+    for (const auto& [raw, weak] : sessions_) recipients->push_back(weak);
+    snapshot_ = std::move(recipients);
+  }
+
+  mutable std::mutex mutex_;
+  std::unordered_map<const Session*, std::weak_ptr<Session>> sessions_;  // guarded by mutex_
+  std::shared_ptr<const Recipients> snapshot_ = std::make_shared<Recipients>();  // guarded by mutex_
+};
+
+// One WebSocket. Deliver() and Close() may be called from any thread; everything else runs on the
+// session's strand.
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, Hub& hub, Counters& counters, std::size_t queue_limit)
+      : ws_(std::move(socket)), wake_(ws_.get_executor()), hub_(hub), counters_(counters), queue_limit_(queue_limit) {}
+
+  asio::any_io_executor executor() { return ws_.get_executor(); }
+
+  // `self` keeps the session alive until the socket is done.
+  awaitable<void> Run(std::shared_ptr<Session> self) {
+    ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
+    ws_.read_message_max(kMaxFrameBytes);
+    auto [ec] = co_await ws_.async_accept(kTuple);
+    if (ec) co_return;
+    counters_.connections.fetch_add(1, std::memory_order_relaxed);
+    hub_.Add(self);
+    asio::co_spawn(ws_.get_executor(), Writer(self), asio::detached);
+    co_await Reader();
+    hub_.Remove(this);
+    closing_ = true;
+    wake_.cancel();
+  }
+
+  // Never blocks: counts the frame against the bound and posts it to the strand.
+  void Deliver(const std::shared_ptr<const Frame>& frame) {
+    if (pending_.fetch_add(1, std::memory_order_relaxed) >= queue_limit_) {
+      pending_.fetch_sub(1, std::memory_order_relaxed);
+      asio::post(ws_.get_executor(), [self = shared_from_this()] { self->BeginClose(/*slow=*/true); });
+      return;
+    }
+    asio::post(ws_.get_executor(), [self = shared_from_this(), frame] {
+      self->pending_.fetch_sub(1, std::memory_order_relaxed);
+      self->Push(frame);
+    });
+  }
+
+  void Close() {
+    asio::post(ws_.get_executor(), [self = shared_from_this()] { self->BeginClose(/*slow=*/false); });
+  }
+
+ private:
+  awaitable<void> Reader() {
+    beast::flat_buffer buffer;
+    while (true) {
+      auto [ec, bytes] = co_await ws_.async_read(buffer, kTuple);
+      if (ec) co_return;
+      auto frame = std::make_shared<const Frame>(Frame{beast::buffers_to_string(buffer.data()), ws_.got_text()});
+      buffer.consume(bytes);
+      counters_.frames_in.fetch_add(1, std::memory_order_relaxed);
+      auto recipients = hub_.Snapshot();
+      for (const auto& weak : *recipients) {
+        if (auto recipient = weak.lock()) recipient->Deliver(frame);
+      }
+    }
+  }
+
+  void Push(const std::shared_ptr<const Frame>& frame) {
+    if (closing_) return;
+    if (queue_.size() >= queue_limit_) {
+      BeginClose(/*slow=*/true);
+      return;
+    }
+    queue_.push_back(frame);
+    wake_.cancel();
+  }
+
+  void BeginClose(bool slow) {
+    if (closing_) return;
+    closing_ = true;
+    if (slow) counters_.dropped_slow.fetch_add(1, std::memory_order_relaxed);
+    queue_.clear();
+    wake_.cancel();
+  }
+
+  // `self` keeps the session alive while the coroutine runs.
+  awaitable<void> Writer([[maybe_unused]] std::shared_ptr<Session> self) {
+    while (true) {
+      while (queue_.empty() && !closing_) {
+        wake_.expires_at(asio::steady_timer::time_point::max());
+        co_await wake_.async_wait(kTuple);
+      }
+      if (queue_.empty()) break;  // closing, and everything queued has gone out
+      std::shared_ptr<const Frame> frame = std::move(queue_.front());
+      queue_.pop_front();
+      ws_.text(frame->text);
+      auto [ec, bytes] = co_await ws_.async_write(asio::buffer(frame->payload), kTuple);
+      if (ec) {
+        closing_ = true;
+        co_return;
+      }
+      counters_.frames_out.fetch_add(1, std::memory_order_relaxed);
+    }
+    // The reader is still waiting on the socket: close it so the reader ends too. A peer that
+    // never answers the close frame is cut off by the stream's own close timeout.
+    auto [ec] = co_await ws_.async_close(websocket::close_code::going_away, kTuple);
+    (void)ec;
+  }
+
+  websocket::stream<beast::tcp_stream> ws_;
+  asio::steady_timer wake_;
+  Hub& hub_;
+  Counters& counters_;
+  const std::size_t queue_limit_;
+  std::atomic<std::size_t> pending_{0};
+  std::deque<std::shared_ptr<const Frame>> queue_;  // on the strand
+  bool closing_ = false;                            // on the strand
+};
+
+awaitable<void> Accept(tcp::acceptor& acceptor, Hub& hub, Counters& counters, std::size_t queue_limit) {
+  while (true) {
+    tcp::socket socket(asio::make_strand(acceptor.get_executor()));
+    auto [ec] = co_await acceptor.async_accept(socket, kTuple);
+    if (ec == asio::error::operation_aborted) co_return;
+    if (ec) continue;  // e.g. out of file descriptors: keep serving the others
+    socket.set_option(tcp::no_delay(true));
+    auto session = std::make_shared<Session>(std::move(socket), hub, counters, queue_limit);
+    asio::co_spawn(session->executor(), session->Run(session), [](const std::exception_ptr& error) {
+      if (!error) return;
+      try {
+        std::rethrow_exception(error);
+      } catch (const std::exception& e) {
+        std::cerr << "rounds-bare-broadcaster: session ended: " << e.what() << "\n";
+      }
+    });
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  rounds::bench::Flags flags(argc, argv, {"--port", "--address", "--threads", "--queue-limit"}, kUsage);
+  auto port = static_cast<unsigned short>(flags.Number("--port", 9300));
+  std::string address = flags.Text("--address", "127.0.0.1");
+  int threads = static_cast<int>(flags.Number("--threads", 1));
+  auto queue_limit = static_cast<std::size_t>(flags.Number("--queue-limit", 1024));
+  if (threads < 1 || threads > 2 || queue_limit == 0) {
+    std::fputs(kUsage, stderr);
+    return 2;
+  }
+
+  asio::io_context ioc(threads);
+  Hub hub;
+  Counters counters;
+  boost::system::error_code ec;
+  auto ip = asio::ip::make_address(address, ec);
+  if (ec) {
+    std::cerr << "rounds-bare-broadcaster: bad address " << address << "\n";
+    return 2;
+  }
+  tcp::acceptor acceptor(ioc);
+  tcp::endpoint endpoint(ip, port);
+  if (acceptor.open(endpoint.protocol(), ec); !ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    std::cerr << "rounds-bare-broadcaster: cannot listen on " << address << ":" << port << ": " << ec.message() << "\n";
+    return 1;
+  }
+  asio::co_spawn(ioc, Accept(acceptor, hub, counters, queue_limit), asio::detached);
+
+  // Shutdown: stop accepting, ask every socket to close, then stop whatever is left after 2 s.
+  asio::signal_set signals(ioc, SIGINT, SIGTERM);
+  asio::steady_timer force(ioc);
+  signals.async_wait([&](const boost::system::error_code& error, int) {
+    if (error) return;
+    acceptor.close();
+    for (const auto& weak : *hub.Snapshot()) {
+      if (auto session = weak.lock()) session->Close();
+    }
+    force.expires_after(std::chrono::seconds(2));
+    force.async_wait([&](const boost::system::error_code&) { ioc.stop(); });
+  });
+
+  std::printf("rounds-bare-broadcaster listening on ws://%s:%u/ (threads=%d, queue limit=%zu)\n", address.c_str(),
+              acceptor.local_endpoint().port(), threads, queue_limit);
+  std::fflush(stdout);
+  double start = rounds::bench::NowSeconds();
+  std::vector<std::thread> extra;
+  for (int thread_idx = 1; thread_idx < threads; ++thread_idx) extra.emplace_back([&ioc] { ioc.run(); });
+  ioc.run();
+  for (auto& thread : extra) thread.join();
+  double seconds = rounds::bench::NowSeconds() - start;
+
+  std::uint64_t frames_out = counters.frames_out.load();
+  std::printf(
+      "bare broadcaster: %llu connections, %llu frames in, %llu frames out (%.0f/s over %.1f s), %llu slow sockets "
+      "closed\n",
+      static_cast<unsigned long long>(counters.connections.load()),
+      static_cast<unsigned long long>(counters.frames_in.load()), static_cast<unsigned long long>(frames_out),
+      static_cast<double>(frames_out) / seconds, seconds,
+      static_cast<unsigned long long>(counters.dropped_slow.load()));
+  nlohmann::json line = {{"ceiling", "bare-broadcaster"},
+                         {"threads", threads},
+                         {"queue_limit", queue_limit},
+                         {"seconds", Round3(seconds)},
+                         {"connections", counters.connections.load()},
+                         {"frames_in", counters.frames_in.load()},
+                         {"frames_out", frames_out},
+                         {"dropped_slow", counters.dropped_slow.load()}};
+  std::cout << line.dump() << std::endl;
+  return 0;
+}
