@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <unordered_map>
 
 #include "governance/phi/normalize.hpp"
@@ -469,14 +470,16 @@ void Tokenize(std::string_view text, const WordTable& words, const PatientIndexS
     unsigned seen = 0;
     std::size_t segment_begin = i;  // after the last kept punctuation
     std::size_t end = 0;
-    while (i < n) {
-      const unsigned info = kCharInfo[static_cast<unsigned char>(text[i])];
-      if (info > 0xFF) {  // a letter or a digit
+    for (;;) {
+      // The run of letters and digits, in a loop of its own (most of the bytes pass here).
+      while (i < n) {
+        const unsigned info = kCharInfo[static_cast<unsigned char>(text[i])];
+        if (info <= 0xFF) break;
         key = (key ^ (info & 0xFF)) * 1099511628211ull;  // NameKey::Extend, one character
         seen |= info;
         ++i;
-        continue;
       }
+      if (i >= n) break;
       const char c = text[i];
       // Only letters so far (i > begin: at least one): punctuation may continue the word.
       if ((seen & kInfoDigit) == 0 && i + 1 < n && IsAlpha(text[i + 1])) {
@@ -605,6 +608,7 @@ struct Scanner::State {
   std::vector<Candidate> candidates;
   std::string digits;
   std::vector<RawMatch> raw;
+  std::vector<std::optional<Hit>> pattern_hits;
   // The patient index snapshot of the last scan with this state, kept while the index's
   // version is unchanged (a pooled state may so keep an old snapshot alive until its next scan).
   std::shared_ptr<const PatientIndexSnapshot> snapshot;
@@ -854,10 +858,10 @@ class Pass {
   Pass(std::string_view text, const RuleSet& rules, const Scanner::Tables& tables,
        const PatientIndexSnapshot* index, const ScannerOptions& options, std::vector<Token>& tokens,
        const TokenLists& lists, std::vector<Hit>& findings, std::vector<Candidate>& candidates,
-       std::string& digits)
+       std::string& digits, std::vector<std::optional<Hit>>& pattern_hits)
       : text_(text), rules_(rules.rules), tables_(tables), index_(index), options_(options),
-        tokens_(tokens), lists_(lists), findings_(findings), candidates_(candidates),
-        digits_(digits) {}
+        tokens_(tokens), lists_(lists), findings_(findings), hits_(pattern_hits),
+        candidates_(candidates), digits_(digits) {}
 
   void DigitRuns();
   void TokenRules();
@@ -869,7 +873,8 @@ class Pass {
   void Ages();
   void WordDates();
   void ColonRuns();
-  void PatternMatch(unsigned rule_index, std::size_t from, std::size_t to);
+  // Hyperscan's matches, in the order reported (by end), each offered to its rule's validator.
+  void PatternMatches(const std::vector<RawMatch>& raw);
 
  private:
   void Emit(PhiType type, std::size_t begin, std::size_t end, double confidence,
@@ -892,6 +897,8 @@ class Pass {
     return static_cast<std::size_t>(it - tokens_.begin());
   }
   void EvaluateRun(std::size_t first, std::size_t last);
+  // The finding for one match of a pattern rule, if it is one.
+  std::optional<Hit> PatternHit(unsigned rule_index, std::size_t from, std::size_t to) const;
   // The best identifier of letters and digits starting at token t, emitted; returns its last
   // token, or t when there is none.
   std::size_t TokenGroup(std::size_t t);
@@ -915,6 +922,7 @@ class Pass {
   std::vector<Token>& tokens_;
   const TokenLists& lists_;
   std::vector<Hit>& findings_;
+  std::vector<std::optional<Hit>>& hits_;  // PatternMatches' scratch
   std::vector<Candidate>& candidates_;
   std::string& digits_;
   // Keys of the name tokens matched against the index, for their repetitions elsewhere.
@@ -1753,7 +1761,7 @@ void Pass::ColonRuns() {
   }
 }
 
-void Pass::PatternMatch(unsigned rule_index, std::size_t from, std::size_t to) {
+std::optional<Hit> Pass::PatternHit(unsigned rule_index, std::size_t from, std::size_t to) const {
   const Rule& rule = rules_[rule_index];
   std::size_t begin = from;
   std::size_t end = to;
@@ -1765,7 +1773,7 @@ void Pass::PatternMatch(unsigned rule_index, std::size_t from, std::size_t to) {
       if (b > 1 && text_[b - 1] == ' ' && IsAlnum(text_[b - 2])) --b;
       while (b > 0 && (IsAlnum(text_[b - 1]) || std::string_view("._%+-").find(text_[b - 1]) != std::string_view::npos)) --b;
       while (b < begin && !IsAlnum(text_[b])) ++b;
-      if (b == begin) return;
+      if (b == begin) return std::nullopt;
       begin = b;
       break;
     }
@@ -1775,7 +1783,9 @@ void Pass::PatternMatch(unsigned rule_index, std::size_t from, std::size_t to) {
         // inside a URL with a scheme or "www." is already covered by that one.
         std::size_t b = begin;
         while (b > 0 && (IsAlnum(text_[b - 1]) || text_[b - 1] == '.' || text_[b - 1] == '-')) --b;
-        if (b == begin || (b > 0 && (text_[b - 1] == '/' || text_[b - 1] == '@'))) return;
+        if (b == begin || (b > 0 && (text_[b - 1] == '/' || text_[b - 1] == '@'))) {
+          return std::nullopt;
+        }
         begin = b;
       }
       while (end > begin && std::string_view(".,;:!?'\"").find(text_[end - 1]) != std::string_view::npos) --end;
@@ -1790,15 +1800,52 @@ void Pass::PatternMatch(unsigned rule_index, std::size_t from, std::size_t to) {
     default:
       break;
   }
-  if (begin >= end) return;
-  if (begin > 0 && IsAlnum(text_[begin - 1]) && IsAlnum(text_[begin]) && rule.validator != Validator::kEmail) return;
+  if (begin >= end) return std::nullopt;
+  if (begin > 0 && IsAlnum(text_[begin - 1]) && IsAlnum(text_[begin]) &&
+      rule.validator != Validator::kEmail) {
+    return std::nullopt;
+  }
   const std::size_t first = TokenAt(begin);
   const std::size_t last = TokenAt(end - 1);
   Window w;
   if (first < tokens_.size() && last < tokens_.size() && first <= last) {
     w = Around(text_, tokens_, first, last);
   }
-  Emit(rule.type, begin, end, Score(rule, rule_index, w, false, floor), rule.id);
+  const double confidence = Score(rule, rule_index, w, false, floor);
+  if (confidence < options_.min_confidence) return std::nullopt;
+  return Hit{rule.type, begin, end, confidence, rule.id};
+}
+
+void Pass::PatternMatches(const std::vector<RawMatch>& raw) {
+  // Hyperscan reports every end of a match. For one rule and one start, the finding of a
+  // shorter end starts where the longest kept one does and ends inside it, so the merge drops
+  // it: only the longest end is validated, and a shorter one only while none longer was kept
+  // (a URL with a few dozen ends is validated once, not once per end).
+  struct Group {
+    unsigned rule;
+    std::uint32_t from;
+    bool kept;
+  };
+  std::array<Group, 32> groups;
+  std::size_t group_count = 0;
+  hits_.assign(raw.size(), std::nullopt);
+  for (std::size_t i = raw.size(); i-- > 0;) {
+    const RawMatch& m = raw[i];
+    Group* group = nullptr;
+    for (std::size_t g = 0; g < group_count && group == nullptr; ++g) {
+      if (groups[g].rule == m.rule && groups[g].from == m.from) group = &groups[g];
+    }
+    if (group != nullptr && group->kept) continue;
+    hits_[i] = PatternHit(m.rule, m.from, m.to);
+    if (group != nullptr) {
+      group->kept = hits_[i].has_value();
+    } else if (group_count < groups.size()) {
+      groups[group_count++] = {m.rule, m.from, hits_[i].has_value()};
+    }
+  }
+  for (const std::optional<Hit>& hit : hits_) {
+    if (hit) Emit(hit->type, hit->begin, hit->end, hit->confidence, hit->rule_id);
+  }
 }
 
 int OnMatch(unsigned id, unsigned long long from, unsigned long long to, unsigned /*flags*/,
@@ -1831,7 +1878,7 @@ std::vector<Finding> Scanner::Scan(std::string_view text) const {
   TextFacts facts;
   Tokenize(norm, tables_->words, snapshot, state->tokens, state->lists, facts);
   Pass pass(norm, rules_, *tables_, snapshot, options_, state->tokens, state->lists,
-            state->hits, state->candidates, state->digits);
+            state->hits, state->candidates, state->digits, state->pattern_hits);
   // Each recognizer needs some kind of word or a digit to match anything: most messages skip
   // most of them.
   if (facts.digit) {
@@ -1858,7 +1905,7 @@ std::vector<Finding> Scanner::Scan(std::string_view text) const {
     state->raw.clear();
     hs_scan(database_, norm.data(), static_cast<unsigned>(norm.size()), 0, state->scratch,
             OnMatch, &state->raw);
-    for (const RawMatch& m : state->raw) pass.PatternMatch(m.rule, m.from, m.to);
+    pass.PatternMatches(state->raw);
   }
   pass.RepeatedNames();  // last: a repetition inside an e-mail or URL is part of that
 
