@@ -1,0 +1,72 @@
+# Shared by ejabberd.sh and prosody.sh: installing a Debian package without leaving its
+# service running, and the users and work directory the load generator expects.
+# Sourced, not run.
+
+PEER_DOMAIN=bench.local
+PEER_MUC=conference.bench.local
+PEER_ROOM=fanout
+PEER_PASSWORD=bench-password
+
+# Work directories are under bench/results/tmp/, which git ignores; some peers drop privileges
+# to their own system user, so the directory is made readable and writable by that user.
+peer_workdir() {
+  local name=$1
+  echo "$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/results/tmp/peers/$name"
+}
+
+peer_is_installed() {
+  local pkg
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || return 1
+  done
+}
+
+# Installs the packages if any is missing. A policy-rc.d that refuses every start (exit 101) keeps
+# the package's maintainer scripts from starting the system service; the one Docker images ship is
+# kept, otherwise a temporary one is put in place for the install only.
+peer_install() {
+  local service=$1
+  shift
+  if peer_is_installed "$@"; then
+    echo "installed already: $*"
+  else
+    local guard=""
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+      printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+      chmod 755 /usr/sbin/policy-rc.d
+      guard=/usr/sbin/policy-rc.d
+    fi
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+      -o DPkg::Lock::Timeout=600 "$@"
+    local rc=$?
+    [ -n "$guard" ] && rm -f "$guard"
+    [ $rc -eq 0 ] || return $rc
+  fi
+  peer_disable_service "$service"
+}
+
+# The benchmark starts its own instance on loopback; the system one must not hold the ports.
+peer_disable_service() {
+  local service=$1
+  if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
+    systemctl disable --now "$service" 2>/dev/null || true
+  else
+    if [ -x "/etc/init.d/$service" ]; then
+      "/etc/init.d/$service" stop >/dev/null 2>&1 || true
+    fi
+    if command -v update-rc.d >/dev/null; then
+      update-rc.d "$service" disable >/dev/null 2>&1 || true
+    fi
+  fi
+}
+
+# Waits until something listens on 127.0.0.1:PORT, up to SECONDS.
+peer_wait_port() {
+  local port=$1 seconds=${2:-30} i
+  for ((i = 0; i < seconds * 10; i++)); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
+    sleep 0.1
+  done
+  echo "nothing listens on 127.0.0.1:$port after ${seconds}s" >&2
+  return 1
+}
