@@ -1,0 +1,75 @@
+// The load generator (bench/loadgen) against the real server: a short, small fanout and a direct
+// run must pass its delivery verification — every acknowledged message reached every other member
+// exactly once and in order — and report what it measured. Timings are not asserted.
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { startServer, PASSWORD } from './fixtures.mjs';
+import { ADMIN, roundsBinary } from '../lib/server.mjs';
+
+const loadgen = path.join(path.dirname(roundsBinary), 'bench', 'loadgen', 'rounds-loadgen');
+
+// Both runs use the users lg0..lg5: the first creates them (Argon2id at interactive cost is the
+// slow part of set-up), the second only signs them in.
+let server;
+
+test.before(async () => {
+  ({ server } = await startServer());
+});
+
+test.after(async () => {
+  await server.stop();
+  server.cleanup();
+});
+
+// Runs the load generator to completion; resolves with its exit code, JSON results and stderr.
+function runLoadgen(args) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(loadgen, ['--adapter', 'rounds', '--url', server.baseUrl, '--admin-password', ADMIN.password,
+      '--password', PASSWORD, '--server-pid', String(server.process.pid), '--threads', '2', ...args],
+    { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '', stderr = '';
+    child.stdout.on('data', (d) => { stdout += d; });
+    child.stderr.on('data', (d) => { stderr += d; });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 25_000);
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      const results = stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+      resolve({ code, results, stderr });
+    });
+  });
+}
+
+function assertVerified({ code, results, stderr }, recipientsPerMessage) {
+  assert.equal(code, 0, stderr);
+  assert.equal(results.length, 1, stderr);
+  const r = results[0];
+  assert.equal(r.verify.ok, true, JSON.stringify(r.verify));
+  assert.equal(r.verify.missing, 0);
+  assert.equal(r.verify.duplicates, 0);
+  assert.equal(r.verify.out_of_order, 0);
+  assert.ok(r.acked > 0, 'some messages were acknowledged');
+  assert.equal(r.errors.send, 0);
+  assert.equal(r.deliveries, r.acked * recipientsPerMessage, 'each acknowledged message reached every other member');
+  assert.ok(r.latency_ms.count === r.deliveries && r.latency_ms.p50 > 0);
+  assert.ok(r.server.cpu_s >= 0 && r.server.rss_kib_after > 0);
+  assert.match(stderr, /verified: every acknowledged message once, in order/);
+}
+
+test('fanout: every member of a room receives every acknowledged message once, in order', { skip: !existsSync(loadgen) && `${loadgen} is not built` }, async () => {
+  const run = await runLoadgen(['--scenario', 'fanout', '--members', '6', '--rate', '40', '--seconds', '2',
+    '--user-prefix', 'lg']);
+  assertVerified(run, 5);
+  assert.equal(run.results[0].scenario, 'fanout');
+  assert.equal(run.results[0].group_size, 6);
+});
+
+test('direct: both sides of each 1:1 conversation receive every acknowledged message once, in order', { skip: !existsSync(loadgen) && `${loadgen} is not built` }, async () => {
+  const run = await runLoadgen(['--scenario', 'direct', '--users', '6', '--rate', '40', '--seconds', '2',
+    '--user-prefix', 'lg']);
+  assertVerified(run, 1);
+  assert.equal(run.results[0].groups, 3);
+});
