@@ -1,7 +1,9 @@
 # Shared by ejabberd.sh and prosody.sh: installing a Debian package without leaving its
 # service running, and the users and work directory the load generator expects.
 # Sourced, not run.
+# shellcheck shell=bash
 
+# shellcheck disable=SC2034  # used by the scripts that source this file
 PEER_DOMAIN=bench.local
 PEER_MUC=conference.bench.local
 PEER_ROOM=fanout
@@ -60,6 +62,16 @@ peer_disable_service() {
   fi
 }
 
+# Fails if something listens on 127.0.0.1:PORT already (a peer left running, or another server):
+# waiting for the port would otherwise succeed against the wrong process.
+peer_require_free_port() {
+  local port=$1
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+    echo "127.0.0.1:$port is in use already" >&2
+    return 1
+  fi
+}
+
 # Waits until something listens on 127.0.0.1:PORT, up to SECONDS.
 peer_wait_port() {
   local port=$1 seconds=${2:-30} i
@@ -69,4 +81,18 @@ peer_wait_port() {
   done
   echo "nothing listens on 127.0.0.1:$port after ${seconds}s" >&2
   return 1
+}
+
+# The command line both scripts share: each defines cmd_install, cmd_start N, cmd_stop, cmd_info.
+peer_main() {
+  case "${1:-}" in
+    install) cmd_install ;;
+    start) cmd_start "${2:-}" ;;
+    stop) cmd_stop ;;
+    info) cmd_info ;;
+    *)
+      echo "usage: $0 install | start N | stop | info" >&2
+      exit 2
+      ;;
+  esac
 }

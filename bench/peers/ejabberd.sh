@@ -13,7 +13,8 @@ here="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck source=common.sh
 source "$here/common.sh"
 
-readonly work="$(peer_workdir ejabberd)"
+work="$(peer_workdir ejabberd)"
+readonly work
 readonly node=bench-ejabberd@localhost
 readonly ws_port=5280
 readonly lite_schema=/usr/share/ejabberd/sql/lite.sql
@@ -150,6 +151,7 @@ cmd_start() {
     echo "ejabberd peer is running already; run: $0 stop" >&2
     return 1
   fi
+  peer_require_free_port "$ws_port"
   rm -rf "$work"
   mkdir -p "$work/logs" "$work/spool"
   write_ctl_config
@@ -190,13 +192,4 @@ cmd_info() {
   echo "limits=shapers none, max_fsm_queue 1000000, max_user_sessions 100000, muc max_users 100000, ERL_MAX_PORTS $(ulimit -Hn)"
 }
 
-case "${1:-}" in
-  install) cmd_install ;;
-  start) cmd_start "${2:-}" ;;
-  stop) cmd_stop ;;
-  info) cmd_info ;;
-  *)
-    echo "usage: $0 install | start N | stop | info" >&2
-    exit 2
-    ;;
-esac
+peer_main "$@"

@@ -78,11 +78,11 @@ class Client {
     const outcome = await this.waitFor('SASL outcome', (f) => /<(success|failure)/.test(f));
     if (!outcome.includes('<success')) throw new Error(`${this.user}: SASL failed: ${outcome}`);
     await this.openStream();
-    this.send(`<iq type="set" id="bind"><bind xmlns="urn:ietf:params:xml:ns:xmpp-bind"><resource>smoke</resource></bind></iq>`);
+    this.send(`<iq xmlns="jabber:client" type="set" id="bind"><bind xmlns="urn:ietf:params:xml:ns:xmpp-bind"><resource>smoke</resource></bind></iq>`);
     await this.iqResult('bind');
-    this.send(`<iq type="set" id="session"><session xmlns="urn:ietf:params:xml:ns:xmpp-session"/></iq>`);
+    this.send(`<iq xmlns="jabber:client" type="set" id="session"><session xmlns="urn:ietf:params:xml:ns:xmpp-session"/></iq>`);
     await this.waitFor('session reply', (f) => f.includes('id="session"') || f.includes("id='session'"));
-    this.send('<presence/>');
+    this.send('<presence xmlns="jabber:client"/>');
   }
 
   async iqResult(id) {
@@ -92,7 +92,7 @@ class Client {
   }
 
   async joinRoom() {
-    this.send(`<presence to="${kRoom}/${this.user}"><x xmlns="http://jabber.org/protocol/muc"><history maxstanzas="0"/></x></presence>`);
+    this.send(`<presence xmlns="jabber:client" to="${kRoom}/${this.user}"><x xmlns="http://jabber.org/protocol/muc"><history maxstanzas="0"/></x></presence>`);
     // Self-presence carries status code 110 (XEP-0045 section 7.2.2).
     const presence = await this.waitFor('room self-presence', (f) => f.startsWith('<presence') && f.includes(`${kRoom}/${this.user}`) && /code=["']110["']/.test(f));
     if (/type=["']error["']/.test(presence)) throw new Error(`${this.user}: join failed: ${presence}`);
@@ -100,7 +100,7 @@ class Client {
 
   // Asks `archive` (own archive when null) for everything and returns the result frames' text.
   async queryArchive(archive, id) {
-    this.send(`<iq type="set" id="${id}"${archive ? ` to="${archive}"` : ''}><query xmlns="urn:xmpp:mam:2" queryid="${id}"/></iq>`);
+    this.send(`<iq xmlns="jabber:client" type="set" id="${id}"${archive ? ` to="${archive}"` : ''}><query xmlns="urn:xmpp:mam:2" queryid="${id}"/></iq>`);
     await this.iqResult(id);
     return this.frames.filter((f) => f.includes(`queryid="${id}"`) || f.includes(`queryid='${id}'`)).join('\n');
   }
@@ -130,11 +130,11 @@ try {
     await u1.joinRoom();
   });
   await step('groupchat message reaches both occupants', async () => {
-    u0.send(`<message to="${kRoom}" type="groupchat" id="g${stamp}"><body>${xmlEscape(groupBody)}</body></message>`);
+    u0.send(`<message xmlns="jabber:client" to="${kRoom}" type="groupchat" id="g${stamp}"><body>${xmlEscape(groupBody)}</body></message>`);
     await Promise.all([u0, u1].map((c) => c.waitFor('groupchat message', (f) => f.startsWith('<message') && f.includes(groupBody))));
   });
   await step('1:1 chat message reaches u1', async () => {
-    u0.send(`<message to="u1@${kDomain}" type="chat" id="c${stamp}"><body>${xmlEscape(chatBody)}</body></message>`);
+    u0.send(`<message xmlns="jabber:client" to="u1@${kDomain}" type="chat" id="c${stamp}"><body>${xmlEscape(chatBody)}</body></message>`);
     await u1.waitFor('chat message', (f) => f.startsWith('<message') && f.includes(chatBody));
   });
   await step('MAM: the room archive holds the groupchat message', async () => {
