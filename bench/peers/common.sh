@@ -47,19 +47,22 @@ peer_install() {
   peer_disable_service "$service"
 }
 
-# The benchmark starts its own instance on loopback; the system one must not hold the ports.
+# The benchmark starts its own instance on loopback; the system one must neither hold the ports
+# now nor start at the next boot. `systemctl disable` edits unit links even where systemd is not
+# running (containers); `--now` also stops the unit where it is.
 peer_disable_service() {
-  local service=$1
-  if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
-    systemctl disable --now "$service" 2>/dev/null || true
-  else
-    if [ -x "/etc/init.d/$service" ]; then
-      "/etc/init.d/$service" stop >/dev/null 2>&1 || true
+  local unit
+  for unit in "$@"; do
+    if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
+      systemctl disable --now "$unit" >/dev/null 2>&1 || true
+      continue
     fi
-    if command -v update-rc.d >/dev/null; then
-      update-rc.d "$service" disable >/dev/null 2>&1 || true
+    command -v systemctl >/dev/null && { systemctl disable "$unit" >/dev/null 2>&1 || true; }
+    if [ -x "/etc/init.d/$unit" ]; then
+      "/etc/init.d/$unit" stop >/dev/null 2>&1 || true
+      update-rc.d "$unit" disable >/dev/null 2>&1 || true
     fi
-  fi
+  done
 }
 
 # Fails if something listens on 127.0.0.1:PORT already (a peer left running, or another server):

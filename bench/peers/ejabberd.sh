@@ -141,7 +141,9 @@ EOF
 
 cmd_install() {
   peer_install ejabberd ejabberd erlang-p1-sqlite3 sqlite3
-  # The package's scripts start epmd; a later start brings up its own on loopback.
+  # erlang-base enables epmd's units, and the package's scripts start epmd; a later start brings
+  # up its own on loopback.
+  peer_disable_service epmd.service epmd.socket
   epmd -names 2>/dev/null | grep -q name || epmd -kill >/dev/null 2>&1 || true
 }
 
