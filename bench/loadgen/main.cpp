@@ -38,10 +38,11 @@ options:
   --threads N            client threads (2)
   --drain-seconds S      wait after sending for the last deliveries (10)
   --connect-concurrency N  connections opened at once per thread (256)
+  --connect-rate N       open at most N connections per second (0: unlimited)
   --setup-concurrency N  HTTP requests at once while setting up (8)
   --source-ips N         spread clients over 127.0.0.1..N (past ~28k ephemeral ports)
   --server-pid PID       read the server's CPU time and RSS from /proc
-  --settle-seconds S     idle: wait before reading RSS (2)
+  --settle-seconds S     wait after connecting, before traffic or (idle) reading RSS (2)
   --json FILE            append one JSON object per run to FILE (default: stdout, summary on stderr)
   --label TEXT           copied into the JSON
 
@@ -153,6 +154,7 @@ int main(int argc, char** argv) {
     take("settle-seconds", run.settle_seconds);
     take("threads", run.threads);
     take("connect-concurrency", run.connect_concurrency);
+    take("connect-rate", run.connect_rate);
     take("source-ips", run.source_ips);
     take("server-pid", run.server_pid);
     take("json", run.json_file);

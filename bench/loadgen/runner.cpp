@@ -147,6 +147,7 @@ struct Counters {
   std::atomic<long> unexpected_closes{0};
   std::atomic<long> active_senders{0};
   std::atomic<long> reconnected{0};
+  std::atomic<long> too_slow{0};  // closed by the server as too slow (Rounds: 4008), then resumed
   std::atomic<std::uint64_t> last_ready_us{0};
 };
 
@@ -337,14 +338,20 @@ class Runner {
     auto started = Clock::now();
     long before = counters_.ready.load();
     for (std::size_t w = 0; w < workers_.size(); ++w) {
-      asio::co_spawn(workers_[w]->io, [this, w]() -> Task<void> {
+      asio::co_spawn(workers_[w]->io, [this, w, started]() -> Task<void> {
         std::vector<Client*> mine;
         for (auto& c : clients_) {
           if (c.worker == static_cast<int>(w)) mine.push_back(&c);
         }
         co_await ForEachConcurrently(static_cast<int>(mine.size()), options_.connect_concurrency,
-                                     [this, &mine](int i) -> Task<Status> {
+                                     [this, &mine, started](int i) -> Task<Status> {
                                        Client& c = *mine[static_cast<std::size_t>(i)];
+                                       if (options_.connect_rate > 0) {
+                                         // Paced: this worker's share of connect_rate per second.
+                                         double at = static_cast<double>(i) * static_cast<double>(workers_.size()) / options_.connect_rate;
+                                         asio::steady_timer pace(ExecutorOf(c), started + std::chrono::microseconds(static_cast<long>(at * 1e6)));
+                                         co_await pace.async_wait(kNoThrow);
+                                       }
                                        Status e = co_await ConnectWithRetry(c, false);
                                        if (e.empty()) asio::co_spawn(ExecutorOf(c), ReadLoop(c), asio::detached);
                                        co_return Status{};
@@ -353,7 +360,10 @@ class Runner {
     }
     long want = before + static_cast<long>(clients_.size());
     long last_report = 0;
-    while (counters_.ready.load() + counters_.connect_errors.load() < want && SecondsSince(started) < timeout_seconds) {
+    auto settled = [&] {
+      return counters_.ready.load() + counters_.connect_errors.load() + counters_.unexpected_closes.load() >= want;
+    };
+    while (!settled() && SecondsSince(started) < timeout_seconds) {
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
       long ready = counters_.ready.load() - before;
       if (ready - last_report >= 5000) {
@@ -399,6 +409,11 @@ class Runner {
         case Incoming::Kind::kClosed:
           if (c.ready) counters_.ready--;
           c.ready = false;
+          // A client the server found too slow resumes from its cursor, as a real one does.
+          if (in.close_code == 4008 && adapter_.SupportsResume() && !stopping_.load()) {
+            counters_.too_slow++;
+            c.reconnect_on_close = true;
+          }
           if (c.reconnect_on_close) {
             c.reconnect_on_close = false;
             Status e = co_await ConnectWithRetry(c, true);
@@ -484,13 +499,13 @@ class Runner {
 
   struct Snapshot {
     long deliveries, duplicates, out_of_order, seq_gaps, seq_repeats, foreign, acked, expected, send_errors,
-        connect_errors, unexpected_closes;
+        connect_errors, unexpected_closes, too_slow;
   };
   Snapshot Take() {
     return {counters_.deliveries.load(), counters_.duplicates.load(), counters_.out_of_order.load(),
             counters_.seq_gaps.load(), counters_.seq_repeats.load(), counters_.foreign.load(), counters_.acked.load(),
             counters_.expected_deliveries.load(), counters_.send_errors.load(), counters_.connect_errors.load(),
-            counters_.unexpected_closes.load()};
+            counters_.unexpected_closes.load(), counters_.too_slow.load()};
   }
 
   std::vector<int> Senders() {
@@ -517,6 +532,10 @@ class Runner {
       return 1;
     }
     Log(std::to_string(clients_.size()) + " clients connected in " + Fixed(connect_s, 2) + " s");
+    connect_seconds_ = connect_s;
+    // Connecting sets off work that is not the traffic under test (Rounds tells every online user
+    // about each one who comes online): let it finish first.
+    std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<long>(options_.settle_seconds * 1000)));
     bool reconnect = options_.scenario == "reconnect";
     if (reconnect && !adapter_.SupportsResume()) {
       Fail("the " + adapter_.Name() + " adapter has no resume: the reconnect scenario needs one");
@@ -656,7 +675,9 @@ class Runner {
               {"errors",
                {{"send", after.send_errors - before.send_errors},
                 {"connect", after.connect_errors - before.connect_errors},
-                {"closed", after.unexpected_closes - before.unexpected_closes}}},
+                {"closed", after.unexpected_closes - before.unexpected_closes},
+                {"too_slow_resumed", after.too_slow - before.too_slow}}},
+              {"connect_s", std::round(connect_seconds_ * 1000) / 1000},
               {"sender_echo", adapter_.EchoesToSender(topology_) ? "ignored" : "none"}};
     if (reconnect) r["resume"] = {{"clients", resumed_clients}, {"seconds", std::round(resume_s * 1000) / 1000}};
     AddServer(r, proc_before, proc_after, elapsed);
@@ -667,6 +688,7 @@ class Runner {
          << deliveries << " deliveries (" << Fixed(static_cast<double>(deliveries) / elapsed, 1) << "/s), latency ms p50 "
          << Fixed(latency.p50, 2) << " p90 " << Fixed(latency.p90, 2) << " p99 " << Fixed(latency.p99, 2) << " max "
          << Fixed(latency.max, 2) << "; send errors " << (after.send_errors - before.send_errors);
+    if (after.too_slow > before.too_slow) line << "; closed as too slow and resumed " << (after.too_slow - before.too_slow);
     if (proc_after.ok) {
       line << "; server CPU " << Fixed(100 * (proc_after.cpu_seconds - proc_before.cpu_seconds) / elapsed, 0)
            << "%, RSS " << proc_after.rss_kib / 1024 << " MiB";
@@ -727,11 +749,15 @@ class Runner {
               {"ready", ready},
               {"open_after_settle", still_open},
               {"connect_s", std::round(connect_s * 1000) / 1000},
-              {"errors", {{"connect", counters_.connect_errors.load()}, {"closed", counters_.unexpected_closes.load()}}}};
+              {"connect_rate", options_.connect_rate},
+              {"errors", {{"connect", counters_.connect_errors.load()}, {"closed", counters_.unexpected_closes.load()},
+                          {"too_slow_resumed", counters_.too_slow.load()}}}};
     AddServer(r, before, after, connect_s + options_.settle_seconds);
     std::ostringstream line;
     line << "idle " << adapter_.Name() << ": " << still_open << " of " << options_.connections << " signed-in sockets open ("
-         << Fixed(connect_s, 1) << " s to connect)";
+         << Fixed(connect_s, 1) << " s to connect";
+    if (counters_.too_slow.load() > 0) line << ", " << counters_.too_slow.load() << " closed as too slow and resumed";
+    line << ")";
     if (before.ok && after.ok && still_open > 0) {
       double per = static_cast<double>(after.rss_kib - before.rss_kib) / static_cast<double>(still_open);
       r["per_connection_kib"] = std::round(per * 100) / 100;
@@ -784,6 +810,7 @@ class Runner {
   Topology topology_;
   std::vector<int> group_size_;
   Counters counters_;
+  double connect_seconds_ = 0;
   std::atomic<bool> stopping_{false};
 };
 

@@ -20,9 +20,10 @@ struct RunOptions {
   double ramp_factor = 2;
   int ramp_steps = 8;
   double drain_seconds = 10;     // after sending, how long to wait for the last deliveries
-  double settle_seconds = 2;     // idle: wait before reading the server's RSS
+  double settle_seconds = 2;     // after connecting: before traffic, or (idle) before reading RSS
   int threads = 2;
   int connect_concurrency = 256;
+  double connect_rate = 0;       // new connections per second over all threads (0: as fast as they go)
   int source_ips = 1;            // bind clients to 127.0.0.1..N to get past ~28k ephemeral ports
   int server_pid = 0;            // for CPU and RSS from /proc
   std::string json_file;         // append JSON lines here instead of stdout
