@@ -213,12 +213,14 @@ Result<PostResult> MessageService::Post(const Actor& actor, SpaceId space_id, co
       ROUNDS_RETURN_IF_ERROR(tx.InsertEvent(created.event));
       ROUNDS_ASSIGN_OR_RETURN(created.recipients, tx.ListMemberIds(space_id));
     }
-    if (phi_action != phi::PhiAction::kAllow || m.state == MessageState::kHeld) {
-      std::string action = m.state == MessageState::kHeld ? "message.hold"
-                           : phi_action == phi::PhiAction::kRedact ? "message.phi_redact"
-                                                                   : "message.phi_confirm";
-      auto record = AuditEntry(actor, action, "message", std::to_string(m.id), now);
-      record.reason = m.state == MessageState::kHeld ? m.hold_reason : std::string(phi::ToString(phi_action));
+    // One record for the creation of content in a PHI-bearing space, and for any PHI decision.
+    if (policy_.Audits() && (PhiBearing(policy) || phi_action != phi::PhiAction::kAllow ||
+                             m.state == MessageState::kHeld)) {
+      const bool held = m.state == MessageState::kHeld;
+      auto record = AuditEntry(actor, ContentAction(phi_action, held, "message.create"), "message",
+                               std::to_string(m.id), now);
+      if (held) record.reason = m.hold_reason;
+      else if (phi_action != phi::PhiAction::kAllow) record.reason = std::string(phi::ToString(phi_action));
       ROUNDS_RETURN_IF_ERROR(AppendAudit(tx, record, json{{"space_id", space_id},
                                                           {"phi_types", screening.TypesCsv()},
                                                           {"findings", screening.FindingCount()}}));
@@ -266,6 +268,7 @@ Result<json> MessageService::Get(const Actor& actor, MessageId id) {
 
 Status MessageService::AuditRead(const Actor& actor, const char* action, SpaceId space_id, const json& details) {
   // Content of a PHI-bearing space leaves the server only once its read is on record.
+  if (!policy_.Audits()) return Ok();
   return AuditNow(store_, AuditEntry(actor, action, "space", std::to_string(space_id), clock_.NowMillis()), details);
 }
 
@@ -329,13 +332,20 @@ Result<json> MessageService::Thread(const Actor& actor, MessageId id) {
 }
 
 Result<json> MessageService::Pins(const Actor& actor, SpaceId space_id) {
-  return store_.Read([&](store::ReadTx& tx) -> Result<json> {
-    ROUNDS_RETURN_IF_ERROR(internal::ReadableSpace(tx, actor, space_id).map([](auto&&) {}));
+  bool phi_bearing = false;
+  ROUNDS_ASSIGN_OR_RETURN(json out, store_.Read([&](store::ReadTx& tx) -> Result<json> {
+    ROUNDS_ASSIGN_OR_RETURN(auto readable, internal::ReadableSpace(tx, actor, space_id));
+    ROUNDS_ASSIGN_OR_RETURN(auto policy, policy_.TemplateFor(tx, readable.first));
+    phi_bearing = PhiBearing(policy);
     ROUNDS_ASSIGN_OR_RETURN(auto pinned, tx.ListPinned(space_id, actor.user.id));
     AuthorCache authors(tx);
     ROUNDS_ASSIGN_OR_RETURN(json items, authors.Messages(pinned));
     return json{{"items", items}};
-  });
+  }));
+  if (phi_bearing && !out["items"].empty()) {
+    ROUNDS_RETURN_IF_ERROR(AuditRead(actor, "message.pins", space_id, json{{"count", out["items"].size()}}));
+  }
+  return out;
 }
 
 Result<json> MessageService::Edit(const Actor& actor, MessageId id, const std::string& body,
@@ -397,11 +407,9 @@ Result<json> MessageService::Edit(const Actor& actor, MessageId id, const std::s
     } else {
       ROUNDS_ASSIGN_OR_RETURN(edited, AppendEvent(tx, located.space.id, "message.edited", j, now));
     }
-    if (phi_action != phi::PhiAction::kAllow) {
-      std::string action = phi_action == phi::PhiAction::kHold     ? "message.hold"
-                           : phi_action == phi::PhiAction::kRedact ? "message.phi_redact"
-                                                                   : "message.phi_confirm";
-      auto record = AuditEntry(actor, action, "message", std::to_string(id), now);
+    if (policy_.Audits() && (PhiBearing(policy) || phi_action != phi::PhiAction::kAllow)) {
+      auto record = AuditEntry(actor, ContentAction(phi_action, phi_action == phi::PhiAction::kHold, "message.edit"),
+                               "message", std::to_string(id), now);
       record.reason = "edit";
       ROUNDS_RETURN_IF_ERROR(AppendAudit(tx, record, json{{"space_id", located.space.id},
                                                           {"phi_types", screening.TypesCsv()},
@@ -434,6 +442,13 @@ Status MessageService::Delete(const Actor& actor, MessageId id) {
                                                "Only the author or a moderator can delete a message."));
     }
     ROUNDS_RETURN_IF_ERROR(tx.DeleteMessage(id, now));
+    // Deleting content of a PHI-bearing space, or someone else's anywhere, is on record.
+    ROUNDS_ASSIGN_OR_RETURN(auto policy, policy_.TemplateFor(tx, located.space));
+    if (policy_.Audits() && (PhiBearing(policy) || !own)) {
+      auto record = AuditEntry(actor, "message.delete", "message", std::to_string(id), now);
+      if (!own) record.reason = "moderator";
+      ROUNDS_RETURN_IF_ERROR(AppendAudit(tx, record, json{{"space_id", located.space.id}}));
+    }
     ROUNDS_ASSIGN_OR_RETURN(deleted, AppendEvent(tx, located.space.id, "message.deleted",
                                                  json{{"id", id}, {"space_id", located.space.id},
                                                       {"parent_id", located.message.parent_id ? json(*located.message.parent_id) : json(nullptr)}},
@@ -446,8 +461,13 @@ Status MessageService::Delete(const Actor& actor, MessageId id) {
 }
 
 Result<json> MessageService::History(const Actor& actor, MessageId id) {
-  return store_.Read([&](store::ReadTx& tx) -> Result<json> {
+  bool phi_bearing = false;
+  SpaceId space_id = 0;
+  ROUNDS_ASSIGN_OR_RETURN(json out, store_.Read([&](store::ReadTx& tx) -> Result<json> {
     ROUNDS_ASSIGN_OR_RETURN(Located located, ReadableMessage(tx, actor, id));
+    ROUNDS_ASSIGN_OR_RETURN(auto policy, policy_.TemplateFor(tx, located.space));
+    phi_bearing = PhiBearing(policy);
+    space_id = located.space.id;
     bool own = located.message.author_id == actor.user.id;
     if (!own && !Can(located.standing, SpaceAction::kDeleteOthers)) {
       return Forbidden("moderator_required", "Only the author or a moderator can see a message's history.");
@@ -456,7 +476,9 @@ Result<json> MessageService::History(const Actor& actor, MessageId id) {
     json items = json::array();
     for (const auto& e : edits) items.push_back(MessageEditJson(e));
     return json{{"items", items}};
-  });
+  }));
+  if (phi_bearing) ROUNDS_RETURN_IF_ERROR(AuditRead(actor, "message.history", space_id, json{{"message_id", id}}));
+  return out;
 }
 
 // Reactions, idea votes and poll votes share one path: a member who may react changes the state;
@@ -575,7 +597,8 @@ Result<json> MessageService::Pin(const Actor& actor, MessageId id, bool on) {
 
 Result<json> MessageService::Mentions(const Actor& actor, MessageId before_id, int limit) {
   int n = internal::ClampLimit(limit);
-  return store_.Read([&](store::ReadTx& tx) -> Result<json> {
+  std::map<SpaceId, std::size_t> phi_read;  // PHI-bearing spaces among the results: how many
+  ROUNDS_ASSIGN_OR_RETURN(json out, store_.Read([&](store::ReadTx& tx) -> Result<json> {
     ROUNDS_RETURN_IF_ERROR(internal::Current(tx, actor).map([](auto&&) {}));
     ROUNDS_ASSIGN_OR_RETURN(auto mentions, tx.ListMentions(actor.user.id, before_id, n));
     AuthorCache authors(tx);
@@ -583,13 +606,19 @@ Result<json> MessageService::Mentions(const Actor& actor, MessageId before_id, i
     for (const auto& mention : mentions) {
       auto located = ReadableMessage(tx, actor, mention.message_id);
       if (!located) continue;  // the mentioned person has left the space since
+      ROUNDS_ASSIGN_OR_RETURN(auto policy, policy_.TemplateFor(tx, located->space));
+      if (PhiBearing(policy)) ++phi_read[located->space.id];
       ROUNDS_ASSIGN_OR_RETURN(json m, authors.Message(located->message));
       items.push_back(json{{"message", m},
                            {"space", {{"id", located->space.id}, {"name", located->space.name}, {"kind", ToString(located->space.kind)}}}});
     }
     json next = mentions.size() == static_cast<std::size_t>(n) ? json(std::to_string(mentions.back().message_id)) : json(nullptr);
     return json{{"items", items}, {"next_cursor", next}};
-  });
+  }));
+  for (const auto& [space_id, count] : phi_read) {
+    ROUNDS_RETURN_IF_ERROR(AuditRead(actor, "message.mentions", space_id, json{{"count", count}}));
+  }
+  return out;
 }
 
 }  // namespace rounds::app

@@ -43,7 +43,10 @@ Result<policy::PolicyTemplate> PolicyEngine::TemplateFor(store::ReadTx& tx, cons
   return Template(tx, space.template_key, space.template_version);
 }
 
-std::vector<phi::Finding> PolicyEngine::Scan(std::string_view text) const { return scanner_->Scan(text); }
+std::vector<phi::Finding> PolicyEngine::Scan(std::string_view text) const {
+  if (!safeguards_.phi_scan) return {};
+  return scanner_->Scan(text);
+}
 
 void PolicyEngine::SetPatients(std::vector<phi::PatientRecord> patients) { index_->Replace(patients); }
 

@@ -23,6 +23,14 @@ namespace phi = governance::phi;
 // A template version without a cache: built-ins from the binary, others from the store.
 Result<policy::PolicyTemplate> LoadTemplate(store::ReadTx& tx, const std::string& key, int version);
 
+// The governance work a post and a read pay for beyond authorization. Every server runs with
+// both on; only the post benchmark switches them off, to measure what they cost. No configuration
+// or request reaches this.
+struct Safeguards {
+  bool phi_scan = true;  // screen content for PHI before it is stored
+  bool audit = true;     // record PHI decisions on posts and reads of PHI-bearing spaces
+};
+
 class PolicyEngine {
  public:
   explicit PolicyEngine(const Config& config);
@@ -39,10 +47,15 @@ class PolicyEngine {
   void UpsertPatient(const phi::PatientRecord& patient) { index_->Upsert(patient); }
   void RemovePatient(const std::string& mrn) { index_->Remove(mrn); }
 
+  // For measurement only (bench/post); set before any request is served.
+  void SetSafeguardsForMeasurement(Safeguards safeguards) { safeguards_ = safeguards; }
+  bool Audits() const { return safeguards_.audit; }
+
  private:
   const Config& config_;
   std::shared_ptr<phi::PatientIndex> index_;
   std::unique_ptr<phi::Scanner> scanner_;
+  Safeguards safeguards_;
   mutable std::mutex cache_mu_;
   mutable std::vector<policy::PolicyTemplate> cache_;  // stored versions read so far; guarded
 };

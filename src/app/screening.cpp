@@ -91,4 +91,11 @@ bool PhiBearing(const policy::PolicyTemplate& policy) {
          policy.phi == policy::PhiRule::kHold;
 }
 
+const char* ContentAction(phi::PhiAction action, bool held, const char* plain) {
+  if (held) return "message.hold";
+  if (action == phi::PhiAction::kRedact) return "message.phi_redact";
+  if (action == phi::PhiAction::kWarn) return "message.phi_confirm";
+  return plain;
+}
+
 }  // namespace rounds::app

@@ -44,8 +44,12 @@ phi::PhiAction ApplyPhiRule(policy::PhiRule rule, Screening& screening);
 // kPolicyDenied problem listing the finding types and spans, never the text.
 Error PhiRefusal(phi::PhiAction action, const Screening& screening);
 
-// True for templates under which PHI may be stored and read (allow, warn, hold): reads of content
-// in such spaces are audited.
+// True for templates under which PHI may be stored and read (allow, warn, hold): every read and
+// change of content in such spaces is audited.
 bool PhiBearing(const policy::PolicyTemplate& policy);
+
+// The audit action for a post or edit: the PHI decision when there was one ("message.hold",
+// "message.phi_redact", "message.phi_confirm"), else `plain`.
+const char* ContentAction(phi::PhiAction action, bool held, const char* plain);
 
 }  // namespace rounds::app

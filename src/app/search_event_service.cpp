@@ -1,12 +1,15 @@
 #include <set>
 
+#include "app/audit_log.hpp"
 #include "app/internal.hpp"
+#include "app/screening.hpp"
 
 namespace rounds::app {
 
 using namespace rounds::domain;
 
-SearchService::SearchService(store::Store& store) : store_(store) {}
+SearchService::SearchService(store::Store& store, const Clock& clock, const PolicyEngine& policy)
+    : store_(store), clock_(clock), policy_(policy) {}
 
 Result<json> SearchService::Search(const Actor& actor, const std::string& text, int limit, int offset) {
   if (!IsValidUtf8(text) || text.size() > 500) {
@@ -14,7 +17,9 @@ Result<json> SearchService::Search(const Actor& actor, const std::string& text, 
   }
   int n = internal::ClampLimit(limit, 20, 50);
   if (offset < 0 || offset > 10'000) return InvalidArgument("invalid_value", "cursor is out of range.", "/cursor");
-  return store_.Read([&](store::ReadTx& tx) -> Result<json> {
+  std::set<SpaceId> phi_spaces;  // PHI-bearing spaces among the hits
+  std::size_t phi_hits = 0;
+  ROUNDS_ASSIGN_OR_RETURN(json out, store_.Read([&](store::ReadTx& tx) -> Result<json> {
     ROUNDS_ASSIGN_OR_RETURN(Actor current, internal::Current(tx, actor));
     // The readable set is decided here, at query time: the searcher's spaces plus public ones.
     ROUNDS_ASSIGN_OR_RETURN(auto member_of, tx.ListSpaceIdsForUser(actor.user.id));
@@ -38,8 +43,12 @@ Result<json> SearchService::Search(const Actor& actor, const std::string& text, 
     for (const auto& hit : hits) {
       if (!spaces.contains(hit.message.space_id)) {
         ROUNDS_ASSIGN_OR_RETURN(auto space, tx.FindSpace(hit.message.space_id));
-        if (space) spaces[space->id] = *space;
+        if (!space) return Internal("search hit in a missing space");
+        ROUNDS_ASSIGN_OR_RETURN(auto policy, policy_.TemplateFor(tx, *space));
+        if (PhiBearing(policy)) phi_spaces.insert(space->id);
+        spaces[space->id] = *space;
       }
+      if (phi_spaces.contains(hit.message.space_id)) ++phi_hits;
       const Space& space = spaces[hit.message.space_id];
       ROUNDS_ASSIGN_OR_RETURN(json m, authors.Message(hit.message));
       messages.push_back(json{{"message", m},
@@ -59,10 +68,18 @@ Result<json> SearchService::Search(const Actor& actor, const std::string& text, 
     }
     json next = hits.size() == static_cast<std::size_t>(n) ? json(std::to_string(offset + n)) : json(nullptr);
     return json{{"messages", messages}, {"people", people}, {"spaces", found_spaces}, {"next_cursor", next}};
-  });
+  }));
+  if (!phi_spaces.empty() && policy_.Audits()) {
+    // The query text is not recorded: it may itself be PHI. Ids and counts only.
+    ROUNDS_RETURN_IF_ERROR(AuditNow(store_, AuditEntry(actor, "message.search", "user", std::to_string(actor.user.id),
+                                                       clock_.NowMillis()),
+                                    json{{"space_ids", phi_spaces}, {"count", phi_hits}}));
+  }
+  return out;
 }
 
-EventService::EventService(store::Store& store, bus::Bus& bus) : store_(store), bus_(bus) {}
+EventService::EventService(store::Store& store, bus::Bus& bus, const Clock& clock, const PolicyEngine& policy)
+    : store_(store), bus_(bus), clock_(clock), policy_(policy) {}
 
 std::shared_ptr<const std::string> EventService::PlaceholderFrame(SpaceId space_id, Seq seq) {
   return std::make_shared<const std::string>(R"({"type":"event","space_id":)" + std::to_string(space_id) +
@@ -84,7 +101,8 @@ std::shared_ptr<const std::string> EventService::UserFrame(const std::string& ev
 
 Result<std::vector<ReplayedEvent>> EventService::Replay(const Actor& actor, const std::map<SpaceId, Seq>& cursors,
                                                         int limit_per_space) {
-  return store_.Read([&](store::ReadTx& tx) -> Result<std::vector<ReplayedEvent>> {
+  std::map<SpaceId, std::size_t> phi_replayed;  // PHI-bearing spaces with events replayed: how many
+  ROUNDS_ASSIGN_OR_RETURN(auto out, store_.Read([&](store::ReadTx& tx) -> Result<std::vector<ReplayedEvent>> {
     ROUNDS_RETURN_IF_ERROR(internal::Current(tx, actor).map([](auto&&) {}));
     std::vector<ReplayedEvent> out;
     for (const auto& [space_id, after] : cursors) {
@@ -92,6 +110,12 @@ Result<std::vector<ReplayedEvent>> EventService::Replay(const Actor& actor, cons
       ROUNDS_ASSIGN_OR_RETURN(auto membership, tx.FindMembership(space_id, actor.user.id));
       if (!membership) continue;
       ROUNDS_ASSIGN_OR_RETURN(auto events, tx.ListEvents(space_id, std::max<Seq>(0, after), limit_per_space));
+      if (!events.empty()) {
+        ROUNDS_ASSIGN_OR_RETURN(auto space, tx.FindSpace(space_id));
+        if (!space) return Internal("events of a missing space");
+        ROUNDS_ASSIGN_OR_RETURN(auto policy, policy_.TemplateFor(tx, *space));
+        if (PhiBearing(policy)) phi_replayed[space_id] = events.size();
+      }
       bool moderator = membership->role >= MemberRole::kModerator;
       for (const auto& e : events) {
         bool visible = e.restricted_to == 0 || moderator || e.restricted_to == actor.user.id;
@@ -99,7 +123,18 @@ Result<std::vector<ReplayedEvent>> EventService::Replay(const Actor& actor, cons
       }
     }
     return out;
-  });
+  }));
+  if (!phi_replayed.empty() && policy_.Audits()) {
+    const UnixMillis now = clock_.NowMillis();
+    ROUNDS_RETURN_IF_ERROR(store_.RunWrite([&](store::WriteTx& tx) -> Status {
+      for (const auto& [space_id, count] : phi_replayed) {
+        ROUNDS_RETURN_IF_ERROR(AppendAudit(tx, AuditEntry(actor, "message.replay", "space", std::to_string(space_id), now),
+                                           json{{"count", count}}));
+      }
+      return Ok();
+    }));
+  }
+  return out;
 }
 
 Status EventService::Typing(const Actor& actor, SpaceId space_id) {
@@ -136,8 +171,8 @@ Services::Services(store::Store& store, bus::Bus& bus, const Clock& clock, const
       directory(store, auth, clock),
       spaces(store, bus, clock, policy),
       messages(store, bus, clock, config, policy),
-      search(store),
-      events(store, bus),
+      search(store, clock, policy),
+      events(store, bus, clock, policy),
       governance(store, bus, clock, policy),
       audit(store, clock, config),
       retention(store, clock, config, policy) {}

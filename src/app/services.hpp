@@ -278,13 +278,16 @@ class MessageService {
 
 class SearchService {
  public:
-  explicit SearchService(store::Store& store);
+  SearchService(store::Store& store, const Clock& clock, const PolicyEngine& policy);
   // Messages only from spaces the searcher may read (member spaces and public spaces), people and
-  // spaces. `offset` pages the message results.
+  // spaces. `offset` pages the message results. Results from PHI-bearing spaces are audited
+  // before they leave (fails closed).
   Result<json> Search(const Actor& actor, const std::string& text, int limit, int offset);
 
  private:
   store::Store& store_;
+  const Clock& clock_;
+  const PolicyEngine& policy_;
 };
 
 struct ReplayedEvent {
@@ -295,11 +298,12 @@ struct ReplayedEvent {
 
 class EventService {
  public:
-  EventService(store::Store& store, bus::Bus& bus);
+  EventService(store::Store& store, bus::Bus& bus, const Clock& clock, const PolicyEngine& policy);
 
   // Every event after each cursor, per space, in order — only for spaces the actor is a member of
   // (others are skipped silently; live events go to members only too). At most `limit_per_space` per space; the client asks again
-  // from the last seq if it got that many.
+  // from the last seq if it got that many. Replays of PHI-bearing spaces are audited (one record
+  // per space, one write unit per call) before they are returned.
   Result<std::vector<ReplayedEvent>> Replay(const Actor& actor, const std::map<domain::SpaceId, domain::Seq>& cursors,
                                             int limit_per_space = 10'000);
   // Relays "typing" to the space's other members; nothing is stored.
@@ -316,6 +320,8 @@ class EventService {
  private:
   store::Store& store_;
   bus::Bus& bus_;
+  const Clock& clock_;
+  const PolicyEngine& policy_;
 };
 
 // ---- Everything together -------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <set>
 
+#include "app/audit_log.hpp"
 #include "app/internal.hpp"
 #include "app/screening.hpp"
 #include "core/log.hpp"
@@ -14,6 +15,18 @@ using internal::Publish;
 using internal::PublishToUsers;
 
 namespace {
+
+// Who may read a PHI-bearing space is on record: a change of membership there writes its audit
+// record in the same unit as the change.
+Status AuditAccess(store::WriteTx& tx, const PolicyEngine& policy_engine, const Actor& actor, const Space& space,
+                   const char* action, UserId user_id, std::optional<MemberRole> role, UnixMillis now) {
+  if (!policy_engine.Audits()) return Ok();
+  ROUNDS_ASSIGN_OR_RETURN(auto policy, policy_engine.TemplateFor(tx, space));
+  if (!PhiBearing(policy)) return Ok();
+  json details{{"space_id", space.id}};
+  if (role) details["role"] = ToString(*role);
+  return AppendAudit(tx, AuditEntry(actor, action, "user", std::to_string(user_id), now), details);
+}
 
 // The space as `actor` sees it: the caller's role and read marker, and the members of a direct
 // conversation (its name is the people in it).
@@ -119,6 +132,12 @@ Result<json> SpaceService::Create(const Actor& actor, const NewSpace& request) {
     ROUNDS_ASSIGN_OR_RETURN(space.id, tx.InsertSpace(space));
     Membership owner{space.id, actor.user.id, MemberRole::kOwner, 0, now};
     ROUNDS_RETURN_IF_ERROR(tx.UpsertMembership(owner));
+    // Which policy a new space runs under is a governance decision: always on record.
+    if (policy_.Audits()) {
+      ROUNDS_RETURN_IF_ERROR(AppendAudit(tx, AuditEntry(actor, "space.create", "space", std::to_string(space.id), now),
+                                         json{{"template", policy.key}, {"version", policy.version},
+                                              {"kind", ToString(space.kind)}}));
+    }
     ROUNDS_ASSIGN_OR_RETURN(joined, AppendEvent(tx, space.id, "member.joined",
                                                 json{{"user_id", actor.user.id}, {"role", "owner"}, {"user", UserRefJson(current.user)}}, now));
     ROUNDS_ASSIGN_OR_RETURN(auto stored, tx.FindSpace(space.id));
@@ -242,6 +261,7 @@ Result<json> SpaceService::AddMember(const Actor& actor, SpaceId id, UserId user
     if (existing) return Fail(ErrorCode::kConflict, "already_member", "That person is already a member.");
     Membership m{id, user_id, role, 0, now};
     ROUNDS_RETURN_IF_ERROR(tx.UpsertMembership(m));
+    ROUNDS_RETURN_IF_ERROR(AuditAccess(tx, policy_, actor, space, "member.add", user_id, role, now));
     json data = MembershipJson(m, *user);
     ROUNDS_ASSIGN_OR_RETURN(joined, AppendEvent(tx, id, "member.joined", data, now));
     ROUNDS_ASSIGN_OR_RETURN(auto stored, tx.FindSpace(id));
@@ -266,6 +286,7 @@ Result<json> SpaceService::SetRole(const Actor& actor, SpaceId id, UserId user_i
     if (existing->role == MemberRole::kOwner && role != MemberRole::kOwner) ROUNDS_RETURN_IF_ERROR(KeepAnOwner(tx, id));
     existing->role = role;
     ROUNDS_RETURN_IF_ERROR(tx.UpsertMembership(*existing));
+    ROUNDS_RETURN_IF_ERROR(AuditAccess(tx, policy_, actor, space, "member.role", user_id, role, now));
     ROUNDS_ASSIGN_OR_RETURN(auto user, tx.FindUser(user_id));
     json data = MembershipJson(*existing, *user);
     ROUNDS_ASSIGN_OR_RETURN(changed, AppendEvent(tx, id, "member.role", data, now));
@@ -293,6 +314,8 @@ Status SpaceService::RemoveMember(const Actor& actor, SpaceId id, UserId user_id
     }
     if (existing->role == MemberRole::kOwner) ROUNDS_RETURN_IF_ERROR(KeepAnOwner(tx, id));
     ROUNDS_RETURN_IF_ERROR(tx.DeleteMembership(id, user_id));
+    ROUNDS_RETURN_IF_ERROR(AuditAccess(tx, policy_, actor, space, self ? "member.leave" : "member.remove", user_id,
+                                       std::nullopt, now));
     ROUNDS_ASSIGN_OR_RETURN(left, AppendEvent(tx, id, "member.left", json{{"space_id", id}, {"user_id", user_id}}, now, {user_id}));
     return Ok();
   }));
@@ -318,6 +341,7 @@ Result<json> SpaceService::Join(const Actor& actor, SpaceId id) {
     if (!current.IsStaff()) return Forbidden("staff_only", "Only staff can join spaces.");
     Membership m{id, actor.user.id, MemberRole::kMember, space.last_seq, now};
     ROUNDS_RETURN_IF_ERROR(tx.UpsertMembership(m));
+    ROUNDS_RETURN_IF_ERROR(AuditAccess(tx, policy_, actor, space, "member.join", actor.user.id, m.role, now));
     ROUNDS_ASSIGN_OR_RETURN(joined, AppendEvent(tx, id, "member.joined", MembershipJson(m, current.user), now));
     ROUNDS_RETURN_IF_ERROR(tx.SetReadSeq(id, actor.user.id, space.last_seq));
     ROUNDS_ASSIGN_OR_RETURN(auto stored, tx.FindSpace(id));

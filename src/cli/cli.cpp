@@ -8,6 +8,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "app/audit_log.hpp"
 #include "app/services.hpp"
 #include "bus/bus.hpp"
 #include "core/log.hpp"
@@ -314,6 +315,12 @@ int Main(int argc, char** argv, ServeFunction serve, RoutesFunction routes) {
   backup->callback([&] {
     Offline offline;
     if (auto s = offline.Open(admin_data_dir); !s) throw CLI::RuntimeError(Report(s.error()));
+    // A copy of everything, PHI included, leaves the database: on record first, like an export,
+    // so the copy holds the record of its own making.
+    auto record = app::AuditEntry(app::Actor::System(), "database.backup", "database", "", SystemClock().NowMillis());
+    if (auto s = app::AuditNow(*offline.store, record, {{"destination", backup_to}}); !s) {
+      throw CLI::RuntimeError(Report(s.error()));
+    }
     if (auto s = offline.store->Backup(backup_to); !s) throw CLI::RuntimeError(Report(s.error()));
     std::cout << "backed up to " << backup_to << "\n";
   });

@@ -1,0 +1,249 @@
+// What governance costs a post: message-post throughput through the real app layer (MessageService
+// on a SQLite store with synchronous=FULL and group commit, as the server runs it) with the PHI
+// scanner and the audit trail each on and off. Also history reads (pages of 50) of a PHI-bearing
+// space, whose every read is audited, with audit on and off.
+//
+//   rounds-bench-post [--seconds N] [--threads T] [--rounds R] [--dir FOLDER] [--json FILE]
+//
+// Posters: T threads (default 64, the server's pool for blocking work, so group commit batches as
+// in production), each a signed-in member posting into one of 8 spaces under the default
+// "internal-community" template (PHI rule warn; every poster confirms, so a post with findings
+// writes an audit record). Bodies: the PHI evaluation corpus, 60% with PHI, against a
+// 100,000-patient index. Every configuration starts from a fresh database in FOLDER (default: a
+// temporary folder beside the current directory, on the same disk) and the configurations are
+// interleaved R times (default 3); the median is reported.
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <unistd.h>
+
+#include "app/services.hpp"
+#include "core/crypto.hpp"
+#include "core/log.hpp"
+#include "governance/phi/corpus.hpp"
+
+namespace app = rounds::app;
+namespace phi = rounds::governance::phi;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Options {
+  double seconds = 5;
+  int threads = 64;
+  int rounds = 3;
+  fs::path dir;
+  std::string json_path;
+};
+
+struct Config {
+  const char* name;
+  app::Safeguards safeguards;
+};
+
+struct Figures {
+  double posts_per_second = 0;
+  double reads_per_second = 0;
+  std::uint64_t failures = 0;
+};
+
+constexpr int kSpaces = 8;
+constexpr int kUsers = 16;
+
+// One fresh server-shaped stack: store, bus, services, people and spaces.
+class Stack {
+ public:
+  Stack(const fs::path& dir, const std::vector<phi::PatientRecord>& patients, app::Safeguards safeguards)
+      : dir_(dir) {
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    auto opened = rounds::store::OpenSqliteStore({.path = (dir_ / "rounds.db").string()});
+    if (!opened) throw std::runtime_error(opened.error().internal_message);
+    store_ = std::move(*opened);
+    config_.data_dir = dir_.string();
+    services_ = std::make_unique<app::Services>(*store_, bus_, clock_, config_);
+    services_->policy.SetPatients(patients);
+    services_->policy.SetSafeguardsForMeasurement(safeguards);
+    for (int i = 0; i < kUsers; ++i) {
+      app::NewUser u;
+      u.username = "poster" + std::to_string(i);
+      u.display_name = "Poster " + std::to_string(i);
+      u.email = u.username + "@example.org";
+      u.job_role = "Registered Nurse";
+      u.password = "bench-password-2026";
+      u.fast_hash = true;
+      auto created = services_->directory.CreateUser(app::Actor::System(), u);
+      if (!created) throw std::runtime_error(created.error().internal_message);
+      app::Actor a;
+      a.user = *created;
+      actors_.push_back(a);
+    }
+    for (int s = 0; s < kSpaces; ++s) {
+      app::NewSpace space{rounds::domain::SpaceKind::kChannel, "bench " + std::to_string(s), "",
+                          rounds::domain::Visibility::kPublic, rounds::domain::JoinPolicy::kOpen, "internal-community"};
+      auto created = services_->spaces.Create(actors_[0], space);
+      if (!created) throw std::runtime_error(created.error().internal_message);
+      spaces_.push_back((*created)["id"].get<rounds::domain::SpaceId>());
+      for (int i = 1; i < kUsers; ++i) {
+        auto joined = services_->spaces.Join(actors_[i], spaces_.back());
+        if (!joined) throw std::runtime_error(joined.error().internal_message);
+      }
+    }
+  }
+  ~Stack() {
+    services_.reset();
+    store_->Close();
+    store_.reset();
+    fs::remove_all(dir_);
+  }
+
+  app::Services& services() { return *services_; }
+  const app::Actor& actor(int i) const { return actors_[static_cast<std::size_t>(i % kUsers)]; }
+  rounds::domain::SpaceId space(int i) const { return spaces_[static_cast<std::size_t>(i % kSpaces)]; }
+
+ private:
+  fs::path dir_;
+  std::unique_ptr<rounds::store::Store> store_;
+  rounds::bus::InProcessBus bus_;
+  rounds::SystemClock clock_;
+  rounds::Config config_;
+  std::unique_ptr<app::Services> services_;
+  std::vector<app::Actor> actors_;
+  std::vector<rounds::domain::SpaceId> spaces_;
+};
+
+// Runs `work(thread, iteration)` on `threads` threads for `seconds`; returns completed calls/s and
+// counts failures.
+template <class F>
+double Drive(int threads, double seconds, std::uint64_t& failures, F work) {
+  std::atomic<std::uint64_t> done{0};
+  std::atomic<std::uint64_t> failed{0};
+  const auto start = std::chrono::steady_clock::now();
+  const auto deadline = start + std::chrono::duration<double>(seconds);
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t) {
+    pool.emplace_back([&, t] {
+      for (std::uint64_t i = 0; std::chrono::steady_clock::now() < deadline; ++i) {
+        if (work(t, i)) {
+          done.fetch_add(1, std::memory_order_relaxed);
+        } else {
+          failed.fetch_add(1, std::memory_order_relaxed);
+        }
+      }
+    });
+  }
+  for (auto& th : pool) th.join();
+  failures += failed.load();
+  const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return static_cast<double>(done.load()) / elapsed;
+}
+
+Figures Measure(const Options& options, const Config& config, const std::vector<phi::PatientRecord>& patients,
+                const std::vector<std::string>& bodies) {
+  Stack stack(options.dir / "bench-post-db", patients, config.safeguards);
+  Figures f;
+  f.posts_per_second = Drive(options.threads, options.seconds, f.failures, [&](int t, std::uint64_t i) {
+    app::Draft draft;
+    draft.body = bodies[(static_cast<std::size_t>(t) * 7919 + i * 104729) % bodies.size()];
+    draft.confirm_phi = true;
+    return stack.services().messages.Post(stack.actor(t), stack.space(t), draft).has_value();
+  });
+  f.reads_per_second = Drive(options.threads, options.seconds, f.failures, [&](int t, std::uint64_t) {
+    app::MessagePage page;
+    page.limit = 50;
+    return stack.services().messages.List(stack.actor(t), stack.space(t), page).has_value();
+  });
+  return f;
+}
+
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options options;
+  options.dir = fs::current_path() / ("rounds-bench-post-" + std::to_string(::getpid()));
+  for (int i = 1; i + 1 < argc; i += 2) {
+    if (std::strcmp(argv[i], "--seconds") == 0) options.seconds = std::atof(argv[i + 1]);
+    else if (std::strcmp(argv[i], "--threads") == 0) options.threads = std::max(1, std::atoi(argv[i + 1]));
+    else if (std::strcmp(argv[i], "--rounds") == 0) options.rounds = std::max(1, std::atoi(argv[i + 1]));
+    else if (std::strcmp(argv[i], "--dir") == 0) options.dir = fs::path(argv[i + 1]) / ("rounds-bench-post-" + std::to_string(::getpid()));
+    else if (std::strcmp(argv[i], "--json") == 0) options.json_path = argv[i + 1];
+    else {
+      std::fprintf(stderr, "usage: rounds-bench-post [--seconds N] [--threads T] [--rounds R] [--dir FOLDER] [--json FILE]\n");
+      return 2;
+    }
+  }
+  if (!rounds::crypto::InitCrypto()) return 1;
+  rounds::log::SetMinimumLevel(rounds::log::Level::kWarn);  // set-up chatter would drown the figures
+  const phi::Corpus corpus = phi::GenerateCorpus();
+  std::vector<std::string> bodies;
+  for (const auto& m : corpus.messages) bodies.push_back(m.text);
+
+  const std::vector<Config> configs{
+      {"scanner on, audit on", {true, true}},
+      {"scanner off, audit on", {false, true}},
+      {"scanner on, audit off", {true, false}},
+      {"scanner off, audit off", {false, false}},
+  };
+  std::vector<std::vector<double>> posts(configs.size()), reads(configs.size());
+  std::uint64_t failures = 0;
+  for (int r = 0; r < options.rounds; ++r) {
+    for (std::size_t c = 0; c < configs.size(); ++c) {
+      Figures f = Measure(options, configs[c], corpus.patients, bodies);
+      posts[c].push_back(f.posts_per_second);
+      reads[c].push_back(f.reads_per_second);
+      failures += f.failures;
+      std::fprintf(stderr, "  round %d  %-24s %8.0f posts/s %8.0f reads/s\n", r + 1, configs[c].name,
+                   f.posts_per_second, f.reads_per_second);
+    }
+  }
+  fs::remove_all(options.dir);
+
+  std::printf("Post and read throughput through the app layer: %d threads, %.0f s each, median of %d,\n"
+              "%zu patients in the index, %zu corpus messages (60%% with PHI), synchronous=FULL\n\n",
+              options.threads, options.seconds, options.rounds, corpus.patients.size(), bodies.size());
+  std::printf("| configuration | posts/s | vs all on | reads/s (50 per page) |\n|---|---:|---:|---:|\n");
+  std::vector<double> post_medians, read_medians;
+  for (std::size_t c = 0; c < configs.size(); ++c) {
+    post_medians.push_back(Median(posts[c]));
+    read_medians.push_back(Median(reads[c]));
+  }
+  for (std::size_t c = 0; c < configs.size(); ++c) {
+    std::printf("| %s | %.0f | %.1f%% | %.0f |\n", configs[c].name, post_medians[c],
+                100.0 * post_medians[c] / post_medians[0], read_medians[c]);
+  }
+  const double with_scanner = 100.0 * post_medians[0] / post_medians[1];
+  const double with_audit = 100.0 * post_medians[0] / post_medians[2];
+  const double with_both = 100.0 * post_medians[0] / post_medians[3];
+  const double read_audit = 100.0 * read_medians[0] / read_medians[2];
+  std::printf("\nposts with the scanner on: %.1f%% of scanner off (target >= 90%%)\n", with_scanner);
+  std::printf("posts with audit on:       %.1f%% of audit off (target >= 90%%)\n", with_audit);
+  std::printf("posts with both on:        %.1f%% of both off\n", with_both);
+  std::printf("reads with audit on:       %.1f%% of audit off\n", read_audit);
+  if (failures > 0) std::printf("failed calls: %llu\n", static_cast<unsigned long long>(failures));
+
+  if (!options.json_path.empty()) {
+    std::ofstream out(options.json_path);
+    out << "{\"threads\":" << options.threads << ",\"seconds\":" << options.seconds << ",\"configurations\":[";
+    for (std::size_t c = 0; c < configs.size(); ++c) {
+      out << (c ? "," : "") << "{\"name\":\"" << configs[c].name << "\",\"posts_per_second\":" << post_medians[c]
+          << ",\"reads_per_second\":" << read_medians[c] << "}";
+    }
+    out << "],\"scanner_ratio\":" << with_scanner / 100 << ",\"audit_ratio\":" << with_audit / 100
+        << ",\"read_audit_ratio\":" << read_audit / 100 << ",\"failures\":" << failures << "}\n";
+  }
+  return failures > 0 ? 1 : 0;
+}
