@@ -1650,7 +1650,11 @@ void Pass::Ages() {
   const std::size_t n = tokens_.size();
   for (const std::size_t t : lists_.non_words) {
     const Token& tok = tokens_[t];
-    if (tok.kind == TokenKind::kWord) continue;
+    // An age is two or three digits, alone or before its unit ("93yo"): most numbers are not.
+    const std::size_t length = tok.end - tok.begin;
+    if (tok.kind == TokenKind::kNumber ? length < 2 || length > 3 : !IsDigit(text_[tok.begin])) {
+      continue;
+    }
     std::size_t digits_end = tok.begin;
     while (digits_end < tok.end && IsDigit(text_[digits_end])) ++digits_end;
     const std::size_t digit_count = digits_end - tok.begin;
