@@ -1,7 +1,8 @@
 // Adapters for servers that take messages on the WebSocket itself: XMPP over WebSocket (RFC 7395,
 // one stanza per frame, so no streaming XML parser) and the bare broadcaster (every text frame is
 // sent to every client, the sender included). Both acknowledge a room message by reflecting it to
-// its sender; that copy is the acknowledgement and is never counted as a delivery.
+// its sender; that copy is the acknowledgement and is never counted as a delivery. Stanzas carry
+// xmlns="jabber:client" (RFC 7395 3.3.3; Prosody closes the stream without it).
 #include <sodium.h>
 
 #include <boost/asio/this_coro.hpp>
@@ -150,7 +151,7 @@ class XmppSession final : public FramedSession {
     if (e = co_await Until("urn:ietf:params:xml:ns:xmpp-bind", "", frame); !e.empty()) co_return "bind features: " + e;
     bool wants_session = frame.find("urn:ietf:params:xml:ns:xmpp-session") != std::string::npos &&
                          frame.find("<optional") == std::string::npos;
-    e = co_await ws_.Write("<iq type=\"set\" id=\"bind1\"><bind xmlns=\"urn:ietf:params:xml:ns:xmpp-bind\"><resource>lg" +
+    e = co_await ws_.Write("<iq xmlns=\"jabber:client\" type=\"set\" id=\"bind1\"><bind xmlns=\"urn:ietf:params:xml:ns:xmpp-bind\"><resource>lg" +
                            std::to_string(index_) + "</resource></bind></iq>");
     if (!e.empty()) co_return e;
     if (e = co_await Until("bind1", "", frame); !e.empty()) co_return "bind: " + e;
@@ -158,14 +159,14 @@ class XmppSession final : public FramedSession {
       co_return "bind refused: " + frame.substr(0, 200);
     }
     if (wants_session) {
-      e = co_await ws_.Write("<iq type=\"set\" id=\"sess1\"><session xmlns=\"urn:ietf:params:xml:ns:xmpp-session\"/></iq>");
+      e = co_await ws_.Write("<iq xmlns=\"jabber:client\" type=\"set\" id=\"sess1\"><session xmlns=\"urn:ietf:params:xml:ns:xmpp-session\"/></iq>");
       if (!e.empty()) co_return e;
       if (e = co_await Until("sess1", "", frame); !e.empty()) co_return "session: " + e;
     }
-    if (e = co_await ws_.Write("<presence/>"); !e.empty()) co_return e;
+    if (e = co_await ws_.Write("<presence xmlns=\"jabber:client\"/>"); !e.empty()) co_return e;
     if (plan_.in_room[static_cast<std::size_t>(index_)]) {
       const std::string& room = plan_.to[static_cast<std::size_t>(index_)];
-      e = co_await ws_.Write("<presence to=\"" + room + "/" + user +
+      e = co_await ws_.Write("<presence xmlns=\"jabber:client\" to=\"" + room + "/" + user +
                              "\"><x xmlns=\"http://jabber.org/protocol/muc\"><history maxstanzas=\"0\"/></x></presence>");
       if (!e.empty()) co_return e;
       // Our own presence in the room carries status code 110; 201 means we just created the room,
@@ -178,7 +179,7 @@ class XmppSession final : public FramedSession {
         bool self = frame.find("code=\"110\"") != std::string::npos || frame.find("code='110'") != std::string::npos;
         if (!self) continue;
         if (frame.find("code=\"201\"") != std::string::npos || frame.find("code='201'") != std::string::npos) {
-          e = co_await ws_.Write("<iq type=\"set\" id=\"cfg1\" to=\"" + room +
+          e = co_await ws_.Write("<iq xmlns=\"jabber:client\" type=\"set\" id=\"cfg1\" to=\"" + room +
                                  "\"><query xmlns=\"http://jabber.org/protocol/muc#owner\"><x xmlns=\"jabber:x:data\" "
                                  "type=\"submit\"/></query></iq>");
           if (!e.empty()) co_return e;
@@ -193,7 +194,7 @@ class XmppSession final : public FramedSession {
 
   Task<Status> Send(std::string marker) override {
     const bool room = plan_.in_room[static_cast<std::size_t>(index_)];
-    co_return co_await ws_.Write("<message type=\"" + std::string(room ? "groupchat" : "chat") + "\" to=\"" +
+    co_return co_await ws_.Write("<message xmlns=\"jabber:client\" type=\"" + std::string(room ? "groupchat" : "chat") + "\" to=\"" +
                                  plan_.to[static_cast<std::size_t>(index_)] + "\" id=\"" + marker + "\"><body>" + marker +
                                  "</body></message>");
   }
