@@ -329,6 +329,7 @@ int Main(int argc, char** argv, ServeFunction serve, RoutesFunction routes) {
   AddTemplateCommands(app);  // cli_template.cpp
 
   AddRetentionCommands(app);
+  AddBenchCommands(app);   // cli_bench.cpp
 
   app.add_subcommand("routes", "Print every HTTP route the server registers.")
       ->callback([&] { throw CLI::RuntimeError(routes()); });

@@ -1,6 +1,6 @@
 // Sub-commands added to the `rounds` command line by their own files, so each stays small:
-// `rounds audit verify|export` (cli_audit.cpp) and `rounds admin template validate`
-// (cli_template.cpp). Each callback ends by throwing CLI::RuntimeError with the exit code, as the
+// `rounds audit verify|export` (cli_audit.cpp), `rounds admin template validate`
+// (cli_template.cpp) and `rounds bench phi` (cli_bench.cpp). Each callback ends by throwing CLI::RuntimeError with the exit code, as the
 // commands in cli.cpp do.
 #pragma once
 
@@ -12,5 +12,7 @@ namespace rounds::cli {
 void AddAuditCommands(CLI::App& app);
 // Adds `template validate FILE` under the existing `admin` sub-command (exit 0 valid, 1 invalid).
 void AddTemplateCommands(CLI::App& app);
+// Adds `bench phi` (exit 0, or 1 when the corpus or scanner could not be built).
+void AddBenchCommands(CLI::App& app);
 
 }  // namespace rounds::cli

@@ -126,3 +126,23 @@ test('an idle session ends on its own and its WebSocket is closed with 4001', as
     server.cleanup();
   }
 });
+
+test('rounds bench phi prints the scanner\'s figures per type on both halves, and its throughput', () => {
+  const r = runCli(['bench', 'phi', '--seconds', '0.2']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /Held-out templates \(never used for tuning\)/);
+  assert.match(r.stdout, /Tuning templates/);
+  const heldOut = r.stdout.split('Tuning templates')[0];
+  // A row per type with recall, precision and F2; the message-level figures after them.
+  for (const type of ['NAME', 'SSN', 'PHONE', 'EMAIL', 'MRN', 'DATE', 'ADDRESS', 'ZIP']) {
+    assert.match(heldOut, new RegExp(`^  ${type}\\s+\\d+\\s+[01]\\.\\d{4} \\[`, 'm'), `${type} row`);
+  }
+  const recall = Number(/any-PHI recall \(span fully covered\)\s+([01]\.\d+)/.exec(heldOut)[1]);
+  assert.ok(recall >= 0.95 && recall <= 1, `any-PHI recall ${recall}`);
+  assert.match(heldOut, /message leak rate\s+[01]\.\d+/);
+  assert.match(heldOut, /false positives per 1,000 PHI-free\s+\d+\.\d+/);
+  const mbps = [...r.stdout.matchAll(/([\d.]+) MB\/s/g)].map((m) => Number(m[1]));
+  assert.equal(mbps.length, 3, 'mix, PHI-free and documents');
+  assert.ok(mbps.every((v) => v > 0));
+  assert.notEqual(runCli(['bench', 'phi', '--seconds', 'forever']).status, 0, 'a bad value is refused');
+});

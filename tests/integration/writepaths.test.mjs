@@ -203,6 +203,7 @@ const CLI = {
   'hold release': { audit: 'legal_hold.release', args: () => ['hold', 'release', String(ids.hold)] },
   'retention run': { audit: 'retention.run', args: () => ['retention', 'run'] },
   'ediscovery export': { audit: 'ediscovery.export', args: (f) => ['ediscovery', 'export', '--out', f, '--space', String(clinical.id)] },
+  'bench phi': { none: 'measures the PHI scanner on a synthetic corpus; opens no data folder' },
   routes: { none: 'prints the route table' },
   version: { none: 'prints the version' },
 };

@@ -108,4 +108,15 @@ ThroughputFigures MeasureThroughput(const Scanner& scanner, std::span<const std:
                                     const std::function<double()>& latency_clock,
                                     double min_seconds);
 
+struct BenchmarkOptions {
+  bool quality = true;     // precision, recall, F2 per type on both halves
+  bool throughput = true;  // MB/s per core on the realistic mix, PHI-free text and documents
+  double seconds = 3;      // per throughput figure, on the thread's CPU clock
+};
+
+// What `rounds bench phi` and `rounds-bench-phi` print: the evaluation, then single-core
+// throughput on a realistic message mix with a 100,000-patient index. Returns a process exit
+// status (0 ok, 1 when the corpus or scanner could not be built).
+int RunBenchmark(const BenchmarkOptions& options, std::ostream& out);
+
 }  // namespace rounds::governance::phi
