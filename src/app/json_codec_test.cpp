@@ -63,6 +63,55 @@ TEST(JsonCodec, AMessageWithoutItsAuthorStillRenders) {
   EXPECT_EQ(j["kind"], "message");
 }
 
+// The stored event payloads, the WebSocket frames and the HTTP answers all carry this document,
+// byte for byte: every member, its type and its serialized form are pinned here.
+TEST(JsonCodec, AMessageSerializesToTheDocumentedDocument) {
+  Message m;
+  m.id = 42;
+  m.space_id = 3;
+  m.seq = 17;
+  m.author_id = 9;
+  m.kind = MessageKind::kPoll;
+  m.parent_id = 40;
+  m.title = "Lunch?";
+  m.body = "Pick \"one\"";
+  m.client_id = "c-1";
+  m.created_at = 1000;
+  m.edited_at = 2000;
+  m.pinned = true;
+  m.accepted_answer_id = 41;
+  m.reply_count = 2;
+  m.vote_count = 5;
+  m.my_vote = true;
+  m.poll_options = {{0, "Soup", 3}, {1, "Salad", 0}};
+  m.my_poll_vote = 0;
+  m.reactions = {{"👍", 2, true}};
+  m.mentions = {4, 8};
+  m.state = MessageState::kHeld;
+  m.hold_reason = "phi";
+  m.phi_types = "phone,mrn";
+  User author;
+  author.id = 9;
+  author.username = "ana";
+  author.display_name = "Ana";
+  author.email = "not-in-the-document@example.org";
+  json expected = {{"id", 42}, {"space_id", 3}, {"seq", 17}, {"author_id", 9},
+                   {"author", {{"id", 9}, {"username", "ana"}, {"display_name", "Ana"}}},
+                   {"kind", "poll"}, {"parent_id", 40}, {"title", "Lunch?"}, {"body", "Pick \"one\""},
+                   {"client_id", "c-1"}, {"created_at", 1000}, {"edited_at", 2000}, {"deleted", false},
+                   {"pinned", true}, {"accepted_answer_id", 41}, {"reply_count", 2}, {"vote_count", 5},
+                   {"my_vote", true},
+                   {"poll_options", {{{"index", 0}, {"text", "Soup"}, {"votes", 3}},
+                                     {{"index", 1}, {"text", "Salad"}, {"votes", 0}}}},
+                   {"my_poll_vote", 0}, {"reactions", {{{"emoji", "👍"}, {"count", 2}, {"mine", true}}}},
+                   {"mentions", {4, 8}}, {"state", "held"}, {"hold_reason", "phi"},
+                   {"phi_types", {"phone", "mrn"}}};
+  EXPECT_EQ(MessageJson(m, &author), expected);
+  EXPECT_EQ(MessageJson(m, &author).dump(), expected.dump());
+  json former = MessageJson(m, nullptr)["author"];
+  EXPECT_EQ(former, (json{{"id", 9}, {"username", ""}, {"display_name", "Former user"}}));
+}
+
 TEST(BodyReader, ReadsTypedFieldsAndRejectsUnknownOnes) {
   json body = {{"name", "Ward"}, {"limit", 5}, {"open", true}, {"ids", {1, 2}}, {"tags", {"a"}}, {"extra", 1}};
   BodyReader reader(body);

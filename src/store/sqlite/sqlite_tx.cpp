@@ -31,6 +31,8 @@ constexpr const char kListUsers[] =
     "AND (?4 IS NULL OR EXISTS (SELECT 1 FROM user_departments d WHERE d.user_id = u.id AND d.department_id = ?4)) "
     "AND (?5 OR disabled = 0) ORDER BY id LIMIT ?6";
 constexpr const char kCountUsers[] = "SELECT count(*) FROM users";
+constexpr const char kUserDepartments[] =
+    "SELECT department_id FROM user_departments WHERE user_id = ?1 ORDER BY department_id";
 constexpr const char kUserDepartmentsBatch[] =
     "SELECT user_id, department_id FROM user_departments WHERE user_id IN (SELECT value FROM json_each(?1)) "
     "ORDER BY user_id, department_id";
@@ -403,6 +405,16 @@ std::string BuildFtsQuery(std::string_view text) {
 
 Status SqliteTx::LoadDepartments(std::span<User> users) {
   if (users.empty()) return Ok();
+  if (users.size() == 1) {
+    // One user (every FindUser: each request's caller, each author of a page of messages): a
+    // plain lookup, without building and parsing a JSON list of one id.
+    User& u = users.front();
+    u.department_ids.clear();
+    ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kUserDepartments));
+    s->Bind(1, u.id);
+    ROUNDS_ASSIGN_OR_RETURN(u.department_ids, ReadAll<DepartmentId>(*s, [](const Statement& r) { return r.Int(0); }));
+    return Ok();
+  }
   std::map<UserId, User*> by_id;
   nlohmann::json ids = nlohmann::json::array();
   for (User& u : users) {
