@@ -1,0 +1,137 @@
+// Turns the raw runs of bench/run.sh (one JSON object per line) into the results: a JSON summary,
+// a Markdown table with every target and its measured ratio, and a PNG chart of p99 latency
+// against offered rate (gnuplot).
+//
+//   node bench/report.mjs RUNS.ndjson OUT_DIR     -> OUT_DIR/latest.{json,md,png}
+import { readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+
+const [runsFile, outDir] = process.argv.slice(2);
+const runs = readFileSync(runsFile, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+const machine = runs.find((r) => r.kind === 'machine') ?? {};
+const ceiling = (name) => runs.find((r) => r.kind === 'ceiling' && r.ceiling === name);
+const labelled = (label) => runs.filter((r) => r.label === label);
+const data = runs.find((r) => r.kind === 'data');
+
+// A ramp's saturation: the verified step that acknowledged the most messages per second.
+function saturation(label) {
+  const steps = labelled(label).filter((r) => r.verify?.ok);
+  if (steps.length === 0) return null;
+  return steps.reduce((a, b) => (b.messages_per_s > a.messages_per_s ? b : a));
+}
+function summarize(server) {
+  const fan = saturation(`${server} fanout ramp`);
+  const fanHalf = labelled(`${server} fanout half`)[0];
+  const dir = saturation(`${server} direct ramp`);
+  const dirHalf = labelled(`${server} direct half`)[0];
+  const idle = labelled(`${server} idle`)[0];
+  const storm = labelled(`${server} reconnect`)[0];
+  return {
+    fanout: fan && {
+      saturation_msgs_per_s: fan.messages_per_s, saturation_deliveries_per_s: fan.deliveries_per_s,
+      saturation_p99_ms: fan.latency_ms.p99, half_rate: fanHalf?.offered_rate, half_p99_ms: fanHalf?.latency_ms.p99,
+      half_verified: fanHalf?.verify.ok, server_cpu_pct: fan.server?.cpu_pct,
+    },
+    direct: dir && {
+      saturation_msgs_per_s: dir.messages_per_s, saturation_p99_ms: dir.latency_ms.p99,
+      half_rate: dirHalf?.offered_rate, half_p99_ms: dirHalf?.latency_ms.p99, half_verified: dirHalf?.verify.ok,
+    },
+    idle: idle && { connections: idle.connections, open: idle.open_after_settle, per_connection_kib: idle.per_connection_kib },
+    reconnect: storm && { clients: storm.resume?.clients, seconds: storm.resume?.seconds, verified: storm.verify?.ok },
+    every_run_verified: runs.filter((r) => r.adapter && r.label?.startsWith(server) && r.verify).every((r) => r.verify.ok),
+  };
+}
+
+const servers = ['rounds', 'ejabberd', 'prosody'].filter((s) => runs.some((r) => r.label?.startsWith(`${s} `)));
+const summary = Object.fromEntries(servers.map((s) => [s, summarize(s)]));
+const bare = saturation('bare fanout ramp');
+const sqlite = ceiling('sqlite');
+const fsync = ceiling('fsync');
+const loopback = ceiling('loopback');
+
+const ratio = (a, b) => (a != null && b ? a / b : null);
+const fmt = (v, digits = 0) => (v == null ? 'n/a' : Number(v).toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
+const times = (v) => (v == null ? 'n/a' : `${fmt(v, 1)}×`);
+const pct = (v) => (v == null ? 'n/a' : `${fmt(v * 100, 0)}%`);
+const verdict = (ok) => (ok == null ? 'not measured' : ok ? 'met' : 'missed');
+
+const r = summary.rounds ?? {};
+const e = summary.ejabberd ?? {};
+const p = summary.prosody ?? {};
+const searchP99 = data?.search?.mixed_one_client?.latency_us?.p99 / 1000;
+const historyPlain = data?.history_read?.not_phi_bearing?.rps;
+const historyPhi = data?.history_read?.phi_bearing?.rps;
+const atLeast = (v, bound) => (v == null || !Number.isFinite(v) ? null : v >= bound);
+const atMost = (v, bound) => (v == null || !Number.isFinite(v) ? null : v <= bound);
+const fanVsE = ratio(r.fanout?.saturation_deliveries_per_s, e.fanout?.saturation_deliveries_per_s);
+const fanVsP = ratio(r.fanout?.saturation_deliveries_per_s, p.fanout?.saturation_deliveries_per_s);
+const directVsE = ratio(r.direct?.saturation_msgs_per_s, e.direct?.saturation_msgs_per_s);
+const ingest = ratio(r.direct?.saturation_msgs_per_s, sqlite?.batch?.rows_per_s);
+const fanVsBare = ratio(r.fanout?.saturation_deliveries_per_s, bare?.deliveries_per_s);
+const targets = [
+  ['Group fan-out saturation vs ejabberd', '≥ 20×', times(fanVsE), verdict(atLeast(fanVsE, 20))],
+  ['Group fan-out saturation vs Prosody', '≥ 50×', times(fanVsP), verdict(atLeast(fanVsP, 50))],
+  ['Group fan-out p99 at 50% of saturation', '≤ 20 ms', `${fmt(r.fanout?.half_p99_ms, 1)} ms`, verdict(atMost(r.fanout?.half_p99_ms, 20))],
+  ['1:1 sustained vs ejabberd', '≥ 20×', times(directVsE), verdict(atLeast(directVsE, 20))],
+  ['1:1 p99 at half load', '≤ 20 ms', `${fmt(r.direct?.half_p99_ms, 1)} ms`, verdict(atMost(r.direct?.half_p99_ms, 20))],
+  ['Ingest vs SQLite group-commit ceiling (audit + PHI scan on)', '≥ 50%', pct(ingest), verdict(atLeast(ingest, 0.5))],
+  ['Fan-out vs bare broadcaster', '≥ 50%', pct(fanVsBare), verdict(atLeast(fanVsBare, 0.5))],
+  ['Idle WebSocket memory', '≤ 12 KiB', `${fmt(r.idle?.per_connection_kib, 1)} KiB at ${fmt(r.idle?.open)}`, verdict(atMost(r.idle?.per_connection_kib, 12))],
+  ['History read, 50-message page (not PHI-bearing / PHI-bearing, audited)', '≥ 30k req/s', `${fmt(historyPlain)} / ${fmt(historyPhi)} req/s`, verdict(atLeast(historyPlain, 30000))],
+  [`Search over ${fmt(data?.messages)} messages, p99`, '≤ 20 ms', `${fmt(searchP99, 1)} ms`, verdict(atMost(searchP99, 20))],
+  ['Reconnect storm', `all ${fmt(r.reconnect?.clients)} resume in ≤ 10 s, no gap or duplicate`, `${fmt(r.reconnect?.seconds, 2)} s, verified: ${r.reconnect?.verified}`,
+    verdict(r.reconnect?.seconds == null ? null : r.reconnect.seconds <= 10 && r.reconnect.verified)],
+];
+
+const row = (cells) => `| ${cells.join(' | ')} |`;
+const md = [];
+md.push(`# Benchmark results`, '');
+md.push(`${machine.date ?? ''}, commit ${machine.commit ?? '?'}, ${machine.cpu ?? '?'} (${machine.cores ?? '?'} cores), ${machine.memory_gib ?? '?'} GiB, Linux ${machine.kernel ?? '?'}${machine.quick ? ' — QUICK RUN (smoke sizes, not comparable)' : ''}.`, '');
+md.push('## Targets', '', row(['target', 'goal', 'measured', '']), row(['---', '---', '---', '---']));
+for (const t of targets) md.push(row(t));
+md.push('', '## Servers', '', row(['', ...servers]), row(['---', ...servers.map(() => '---:')]));
+const line = (name, f) => md.push(row([name, ...servers.map((s) => f(summary[s]))]));
+line('fan-out saturation, messages/s', (s) => fmt(s.fanout?.saturation_msgs_per_s));
+line('fan-out saturation, deliveries/s', (s) => fmt(s.fanout?.saturation_deliveries_per_s));
+line('fan-out p99 at saturation, ms', (s) => fmt(s.fanout?.saturation_p99_ms, 1));
+line('fan-out p99 at half of saturation, ms', (s) => `${fmt(s.fanout?.half_p99_ms, 1)} (at ${fmt(s.fanout?.half_rate)} msg/s)`);
+line('1:1 saturation, messages/s', (s) => fmt(s.direct?.saturation_msgs_per_s));
+line('1:1 p99 at half of saturation, ms', (s) => `${fmt(s.direct?.half_p99_ms, 1)} (at ${fmt(s.direct?.half_rate)} msg/s)`);
+line('idle connections open', (s) => `${fmt(s.idle?.open)} of ${fmt(s.idle?.connections)}`);
+line('memory per idle connection, KiB', (s) => fmt(s.idle?.per_connection_kib, 1));
+line('reconnect storm: resumed in, s', (s) => (s.reconnect ? `${fmt(s.reconnect.clients)} in ${fmt(s.reconnect.seconds, 2)}` : 'n/a (no resume)'));
+line('every run verified (no loss, duplicate or reorder)', (s) => String(s.every_run_verified));
+md.push('', '## Ceilings', '');
+md.push(`- Disk sync (4 KiB + fdatasync, overwrite): ${fmt(fsync?.overwrite?.ops_per_s)} /s, p99 ${fmt(fsync?.overwrite?.p99_ms, 3)} ms; append: ${fmt(fsync?.append?.ops_per_s)} /s`);
+md.push(`- SQLite WAL synchronous=FULL: ${fmt(sqlite?.single?.commits_per_s)} commits/s with 1 row; ${fmt(sqlite?.batch?.rows_per_s)} rows/s with 100 rows per commit`);
+md.push(`- Loopback TCP: ${fmt(loopback?.gbit_per_s, 1)} Gbit/s`);
+md.push(`- Bare WebSocket broadcaster (no storage, ${bare?.group_size ?? '?'} members): ${fmt(bare?.deliveries_per_s)} deliveries/s at ${fmt(bare?.messages_per_s)} messages/s, p99 ${fmt(bare?.latency_ms?.p99, 1)} ms`);
+if (data) {
+  md.push('', '## History read and search (Rounds)', '');
+  md.push(`- ${fmt(data.messages)} messages seeded in ${fmt(data.seed?.seconds, 1)} s`);
+  md.push(`- History read, page of 50: ${fmt(historyPlain)} req/s where reads are not audited, ${fmt(historyPhi)} req/s in PHI-bearing spaces (each read writes an audit record first)`);
+  md.push(`- Search, mixed terms, one client: p50 ${fmt(data.search?.mixed_one_client?.latency_us?.p50 / 1000, 1)} ms, p99 ${fmt(searchP99, 1)} ms`);
+}
+md.push('', '## Peer settings', '');
+for (const s of runs.filter((x) => x.kind === 'peer_setting')) md.push(`- ${s.peer}: ${s.setting}`);
+writeFileSync(path.join(outDir, 'latest.md'), md.join('\n') + '\n');
+writeFileSync(path.join(outDir, 'latest.json'), JSON.stringify({ machine, targets: Object.fromEntries(targets.map((t) => [t[0], { goal: t[1], measured: t[2], verdict: t[3] }])), summary, bare, ceilings: { fsync, sqlite, loopback }, data, runs }, null, 1) + '\n');
+
+// p99 latency against offered rate, one line per server's fan-out ramp.
+const series = [...servers.map((s) => [s, labelled(`${s} fanout ramp`)]), ['bare', labelled('bare fanout ramp')]].filter(([, steps]) => steps.length);
+const datFiles = series.map(([name, steps]) => {
+  const file = path.join(path.dirname(runsFile), `ramp-${name}.dat`);
+  writeFileSync(file, steps.map((st) => `${st.offered_rate} ${st.latency_ms.p99}`).join('\n') + '\n');
+  return [name, file];
+});
+const plot = [
+  'set terminal pngcairo size 900,540',
+  `set output '${path.join(outDir, 'latest.png')}'`,
+  `set title 'Group fan-out, ${r.fanout ? labelled('rounds fanout ramp')[0]?.group_size : '?'} members: p99 latency vs offered rate'`,
+  'set xlabel "offered messages/s"', 'set ylabel "p99 latency, ms"', 'set logscale xy', 'set key left top', 'set grid',
+  `plot ${datFiles.map(([name, file]) => `'${file}' using 1:2 with linespoints title '${name}'`).join(', ')}`,
+].join('\n');
+const drawn = spawnSync('gnuplot', [], { input: plot, encoding: 'utf8' });
+if (drawn.status !== 0) console.error(`gnuplot: ${drawn.stderr}`);
+console.log(md.join('\n'));
