@@ -39,4 +39,12 @@ Status AuditNow(store::Store& store, domain::AuditRecord record, const nlohmann:
   return store.RunWrite([&](store::WriteTx& tx) { return AppendAudit(tx, record, details); });
 }
 
+Status AuditNow(store::Store& store, const std::vector<std::pair<domain::AuditRecord, nlohmann::json>>& records) {
+  if (records.empty()) return Ok();
+  return store.RunWrite([&](store::WriteTx& tx) -> Status {
+    for (const auto& [record, details] : records) ROUNDS_RETURN_IF_ERROR(AppendAudit(tx, record, details));
+    return Ok();
+  });
+}
+
 }  // namespace rounds::app

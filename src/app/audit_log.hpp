@@ -8,6 +8,8 @@
 #pragma once
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -35,5 +37,8 @@ Status AppendAudit(store::WriteTx& tx, domain::AuditRecord record, const nlohman
 // content). Returns the store's error if the record could not be written: callers that record a
 // read must not return the content then.
 Status AuditNow(store::Store& store, domain::AuditRecord record, const nlohmann::json& details = nullptr);
+
+// The same for a read that touched several spaces: every record, chained in order, in one unit.
+Status AuditNow(store::Store& store, const std::vector<std::pair<domain::AuditRecord, nlohmann::json>>& records);
 
 }  // namespace rounds::app

@@ -615,8 +615,15 @@ Result<json> MessageService::Mentions(const Actor& actor, MessageId before_id, i
     json next = mentions.size() == static_cast<std::size_t>(n) ? json(std::to_string(mentions.back().message_id)) : json(nullptr);
     return json{{"items", items}, {"next_cursor", next}};
   }));
-  for (const auto& [space_id, count] : phi_read) {
-    ROUNDS_RETURN_IF_ERROR(AuditRead(actor, "message.mentions", space_id, json{{"count", count}}));
+  if (policy_.Audits()) {
+    // One unit for every PHI-bearing space the page reached into.
+    const UnixMillis now = clock_.NowMillis();
+    std::vector<std::pair<AuditRecord, json>> records;
+    for (const auto& [space_id, count] : phi_read) {
+      records.emplace_back(AuditEntry(actor, "message.mentions", "space", std::to_string(space_id), now),
+                           json{{"count", count}});
+    }
+    ROUNDS_RETURN_IF_ERROR(AuditNow(store_, records));
   }
   return out;
 }

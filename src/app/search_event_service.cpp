@@ -124,15 +124,14 @@ Result<std::vector<ReplayedEvent>> EventService::Replay(const Actor& actor, cons
     }
     return out;
   }));
-  if (!phi_replayed.empty() && policy_.Audits()) {
+  if (policy_.Audits()) {
     const UnixMillis now = clock_.NowMillis();
-    ROUNDS_RETURN_IF_ERROR(store_.RunWrite([&](store::WriteTx& tx) -> Status {
-      for (const auto& [space_id, count] : phi_replayed) {
-        ROUNDS_RETURN_IF_ERROR(AppendAudit(tx, AuditEntry(actor, "message.replay", "space", std::to_string(space_id), now),
-                                           json{{"count", count}}));
-      }
-      return Ok();
-    }));
+    std::vector<std::pair<AuditRecord, json>> records;
+    for (const auto& [space_id, count] : phi_replayed) {
+      records.emplace_back(AuditEntry(actor, "message.replay", "space", std::to_string(space_id), now),
+                           json{{"count", count}});
+    }
+    ROUNDS_RETURN_IF_ERROR(AuditNow(store_, records));
   }
   return out;
 }
