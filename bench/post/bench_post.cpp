@@ -3,7 +3,10 @@
 // scanner and the audit trail each on and off. Also history reads (pages of 50) of a PHI-bearing
 // space, whose every read is audited, with audit on and off.
 //
-//   rounds-bench-post [--seconds N] [--threads T] [--rounds R] [--dir FOLDER] [--json FILE]
+//   rounds-bench-post [--seconds N] [--threads T] [--rounds R] [--dir FOLDER] [--json FILE] [--only C]
+//
+// --only C runs configuration C alone (1 all on, 2 scanner off, 3 audit off, 4 both off), for
+// profiling one of them; the ratios are then not printed.
 //
 // Posters: T threads (default 64, the server's pool for blocking work, so group commit batches as
 // in production), each a signed-in member posting into one of 8 spaces under the default
@@ -43,6 +46,7 @@ struct Options {
   int rounds = 3;
   fs::path dir;
   std::string json_path;
+  int only = 0;  // 1-based configuration to run alone; 0 runs all of them
 };
 
 struct Config {
@@ -53,6 +57,8 @@ struct Config {
 struct Figures {
   double posts_per_second = 0;
   double reads_per_second = 0;
+  double units_per_batch = 0;  // while posting: how well group commit batched
+  double batch_micros = 0;     // while posting: mean time of one group-commit transaction
   std::uint64_t failures = 0;
 };
 
@@ -107,6 +113,7 @@ class Stack {
   }
 
   app::Services& services() { return *services_; }
+  rounds::store::StoreMetrics metrics() const { return store_->Metrics(); }
   const app::Actor& actor(int i) const { return actors_[static_cast<std::size_t>(i % kUsers)]; }
   rounds::domain::SpaceId space(int i) const { return spaces_[static_cast<std::size_t>(i % kSpaces)]; }
 
@@ -151,12 +158,19 @@ Figures Measure(const Options& options, const Config& config, const std::vector<
                 const std::vector<std::string>& bodies) {
   Stack stack(options.dir / "bench-post-db", patients, config.safeguards);
   Figures f;
+  const auto before = stack.metrics();
   f.posts_per_second = Drive(options.threads, options.seconds, f.failures, [&](int t, std::uint64_t i) {
     app::Draft draft;
     draft.body = bodies[(static_cast<std::size_t>(t) * 7919 + i * 104729) % bodies.size()];
     draft.confirm_phi = true;
     return stack.services().messages.Post(stack.actor(t), stack.space(t), draft).has_value();
   });
+  const auto after = stack.metrics();
+  if (after.write_batches > before.write_batches) {
+    const double batches = static_cast<double>(after.write_batches - before.write_batches);
+    f.units_per_batch = static_cast<double>(after.write_units - before.write_units) / batches;
+    f.batch_micros = (after.commit_micros_sum - before.commit_micros_sum) / batches;
+  }
   f.reads_per_second = Drive(options.threads, options.seconds, f.failures, [&](int t, std::uint64_t) {
     app::MessagePage page;
     page.limit = 50;
@@ -181,10 +195,15 @@ int main(int argc, char** argv) {
     else if (std::strcmp(argv[i], "--rounds") == 0) options.rounds = std::max(1, std::atoi(argv[i + 1]));
     else if (std::strcmp(argv[i], "--dir") == 0) options.dir = fs::path(argv[i + 1]) / ("rounds-bench-post-" + std::to_string(::getpid()));
     else if (std::strcmp(argv[i], "--json") == 0) options.json_path = argv[i + 1];
+    else if (std::strcmp(argv[i], "--only") == 0) options.only = std::atoi(argv[i + 1]);
     else {
-      std::fprintf(stderr, "usage: rounds-bench-post [--seconds N] [--threads T] [--rounds R] [--dir FOLDER] [--json FILE]\n");
+      std::fprintf(stderr, "usage: rounds-bench-post [--seconds N] [--threads T] [--rounds R] [--dir FOLDER] [--json FILE] [--only C]\n");
       return 2;
     }
+  }
+  if (options.only < 0 || options.only > 4) {
+    std::fprintf(stderr, "--only takes 1 to 4\n");
+    return 2;
   }
   if (!rounds::crypto::InitCrypto()) return 1;
   rounds::log::SetMinimumLevel(rounds::log::Level::kWarn);  // set-up chatter would drown the figures
@@ -202,15 +221,21 @@ int main(int argc, char** argv) {
   std::uint64_t failures = 0;
   for (int r = 0; r < options.rounds; ++r) {
     for (std::size_t c = 0; c < configs.size(); ++c) {
+      if (options.only != 0 && c + 1 != static_cast<std::size_t>(options.only)) continue;
       Figures f = Measure(options, configs[c], corpus.patients, bodies);
       posts[c].push_back(f.posts_per_second);
       reads[c].push_back(f.reads_per_second);
       failures += f.failures;
-      std::fprintf(stderr, "  round %d  %-24s %8.0f posts/s %8.0f reads/s\n", r + 1, configs[c].name,
-                   f.posts_per_second, f.reads_per_second);
+      std::fprintf(stderr, "  round %d  %-24s %8.0f posts/s %8.0f reads/s  (posting: %.1f units per batch, %.0f us per batch)\n",
+                   r + 1, configs[c].name, f.posts_per_second, f.reads_per_second, f.units_per_batch, f.batch_micros);
     }
   }
   fs::remove_all(options.dir);
+  if (options.only != 0) {
+    std::printf("%s: %.0f posts/s, %.0f reads/s (median of %d)\n", configs[options.only - 1].name,
+                Median(posts[options.only - 1]), Median(reads[options.only - 1]), options.rounds);
+    return failures > 0 ? 1 : 0;
+  }
 
   std::printf("Post and read throughput through the app layer: %d threads, %.0f s each, median of %d,\n"
               "%zu patients in the index, %zu corpus messages (60%% with PHI), synchronous=FULL\n\n",

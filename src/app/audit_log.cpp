@@ -30,8 +30,8 @@ domain::AuditRecord AuditEntry(const Actor& actor, std::string action, std::stri
 
 Status AppendAudit(store::WriteTx& tx, domain::AuditRecord record, const nlohmann::json& details) {
   record.details_json = details.is_object() ? details.dump() : "{}";
-  ROUNDS_ASSIGN_OR_RETURN(auto last, tx.LastAuditRecord());
-  governance::audit::Chain(record, last ? &*last : nullptr);
+  ROUNDS_ASSIGN_OR_RETURN(auto head, tx.AuditHead());
+  governance::audit::Chain(record, head.seq, head.hash);
   return tx.InsertAudit(record);
 }
 

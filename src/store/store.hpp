@@ -101,6 +101,12 @@ struct SearchHit {
   double rank = 0;
 };
 
+// Where the audit chain ends: the newest record's seq (0 when there is none) and hash.
+struct AuditChainHead {
+  std::int64_t seq = 0;
+  std::string hash;
+};
+
 struct StoreMetrics {
   std::uint64_t write_units = 0;         // Write() calls committed
   std::uint64_t write_batches = 0;       // group-commit transactions run (committed or failed)
@@ -325,9 +331,12 @@ class WriteTx : public ReadTx {
   virtual Result<bool> SetIdeaVote(MessageId id, UserId user_id, bool on) = 0;
   virtual Result<bool> SetPollVote(MessageId id, UserId user_id, std::optional<int> option) = 0;
 
-  // Appends an audit record whose seq, prev_hash and hash the caller chained from
-  // LastAuditRecord() in this same unit (the single writer makes that consistent).
-  // kConflict if the seq is taken.
+  // The newest audit record's seq and hash (seq 0 when the trail is empty): what the next record
+  // chains from. Kept by the writer, so it costs no query per append; a record appended by
+  // another connection to the same database is seen (the head is re-read when the file changed).
+  virtual Result<AuditChainHead> AuditHead() = 0;
+  // Appends an audit record whose seq, prev_hash and hash the caller chained from AuditHead() in
+  // this same unit (the single writer makes that consistent). kConflict if the seq is taken.
   virtual Status InsertAudit(const AuditRecord& record) = 0;
 
   // ---- Retention and legal holds ----

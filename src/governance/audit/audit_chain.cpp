@@ -90,8 +90,13 @@ std::string ComputeHash(const AuditRecord& record) {
 }
 
 void Chain(AuditRecord& record, const AuditRecord* previous) {
-  record.seq = previous == nullptr ? 1 : previous->seq + 1;
-  record.prev_hash = previous == nullptr ? std::string(kGenesisHash) : previous->hash;
+  if (previous == nullptr) return Chain(record, 0, kGenesisHash);
+  Chain(record, previous->seq, previous->hash);
+}
+
+void Chain(AuditRecord& record, std::int64_t previous_seq, std::string_view previous_hash) {
+  record.seq = previous_seq + 1;
+  record.prev_hash = previous_seq == 0 ? std::string(kGenesisHash) : std::string(previous_hash);
   record.hash = ComputeHash(record);
 }
 

@@ -34,6 +34,8 @@ std::string CanonicalEncoding(const AuditRecord& record);
 std::string ComputeHash(const AuditRecord& record);
 // Fills record.seq, prev_hash and hash so it follows `previous` (nullptr: the first record).
 void Chain(AuditRecord& record, const AuditRecord* previous);
+// The same, from the previous record's seq and hash (seq 0: the first record).
+void Chain(AuditRecord& record, std::int64_t previous_seq, std::string_view previous_hash);
 
 // A signed statement that the chain had `seq` records ending in `head_hash` at `time`.
 struct Checkpoint {

@@ -35,6 +35,8 @@ constexpr char kSavepoint[] = "SAVEPOINT unit";
 constexpr char kRollbackToSavepoint[] = "ROLLBACK TO unit";
 constexpr char kReleaseSavepoint[] = "RELEASE unit";
 constexpr char kReadSynchronous[] = "PRAGMA synchronous";
+// Changes when another connection (another process, say the CLI) commits to the database.
+constexpr char kDataVersion[] = "PRAGMA data_version";
 
 constexpr char kCreateSchemaVersion[] =
     "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
@@ -337,13 +339,17 @@ class SqliteStore final : public Store {
   }
 
   // Runs one unit inside its own savepoint; a failing unit leaves nothing behind.
+  // A unit that appended audit records and then failed takes them back with its savepoint, so the
+  // cached chain head goes back to unknown.
   Status RunUnit(SqliteTx& tx, PendingUnit& unit, std::size_t index) {
     Savepoint savepoint(*writer_);
     ROUNDS_RETURN_IF_ERROR(savepoint.Open());
     if (hooks_.before_unit) hooks_.before_unit(*writer_, index);
+    const std::int64_t head_before = audit_head_ ? audit_head_->seq : -1;
     Status result = Invoke(unit.fn, static_cast<WriteTx&>(tx));
-    if (!result) return result;  // the savepoint rolls back
-    return savepoint.Release();
+    if (result) result = savepoint.Release();
+    if (!result && (audit_head_ ? audit_head_->seq : -1) != head_before) audit_head_.reset();
+    return result;  // on failure the savepoint rolls back
   }
 
   // Runs a prefix of `units` as one group-committed transaction and completes each of them;
@@ -359,7 +365,12 @@ class SqliteStore final : public Store {
       for (const auto& unit : units) Complete(*unit, begun);
       return units.size();
     }
-    SqliteTx tx(*writer_);
+    // The cached audit chain head holds only while this writer is the database's only writer.
+    if (auto version = writer_->QueryInt(kDataVersion); !version || *version != data_version_) {
+      audit_head_.reset();
+      data_version_ = version ? *version : -1;
+    }
+    SqliteTx tx(*writer_, audit_head_);
     std::vector<Status> results;
     results.reserve(units.size());
     std::size_t failed = 0;
@@ -368,6 +379,7 @@ class SqliteStore final : public Store {
       if (!writer_->InTransaction()) {
         Error cause = result ? Internal("the transaction ended inside a unit").value() : result.error();
         log::Error("store_transaction_aborted", {{"units", i + 1}, {"reason", cause.internal_message}});
+        audit_head_.reset();
         RecordBatch(i + 1, i + 1, started);
         for (std::size_t j = 0; j <= i; ++j) {
           Complete(*units[j], j < i && !results[j] ? results[j] : Status(tl::unexpected(cause)));
@@ -380,6 +392,7 @@ class SqliteStore final : public Store {
     if (hooks_.before_commit) hooks_.before_commit(*writer_);
     if (Status committed = transaction.Commit(); !committed) {
       log::Error("store_commit_failed", {{"units", units.size()}, {"reason", committed.error().internal_message}});
+      audit_head_.reset();
       RecordBatch(units.size(), units.size(), started);
       for (std::size_t i = 0; i < units.size(); ++i) {
         Complete(*units[i], results[i] ? committed : results[i]);
@@ -414,6 +427,8 @@ class SqliteStore final : public Store {
   const SqliteOptions options_;
   const WriterHooks hooks_;
   const std::unique_ptr<Connection> writer_;  // used only by writer_thread_
+  std::optional<AuditChainHead> audit_head_;  // writer_thread_ only: the chain head, when known
+  std::int64_t data_version_ = -1;            // writer_thread_ only: kDataVersion when last read
 
   mutable std::mutex queue_mutex_;
   std::condition_variable queue_cv_;

@@ -381,6 +381,39 @@ TEST(SqliteStore, AuditRecordsCannotBeChangedOrRemovedWithSql) {
   EXPECT_EQ(db.Text("SELECT outcome || ':' || count(*) FROM audit_log"), "success:1");
 }
 
+// The writer keeps the audit chain head in memory; a record another connection to the same file
+// appends (the CLI while the server runs) must not fork the chain.
+TEST(SqliteStore, AuditHeadSeesRecordsAppendedByAnotherStoreOnTheSameFile) {
+  Folder folder;
+  auto first = OpenIn(folder.path());
+  auto second = OpenIn(folder.path());
+  ASSERT_TRUE(first && second);
+  auto append = [](Store& store) {
+    return store.RunWrite([](WriteTx& tx) -> Status {
+      ROUNDS_ASSIGN_OR_RETURN(AuditChainHead head, tx.AuditHead());
+      AuditRecord record;
+      record.seq = head.seq + 1;
+      record.action = "auth.login";
+      record.prev_hash = head.seq == 0 ? std::string(64, '0') : head.hash;
+      record.hash = "h" + std::to_string(record.seq);
+      return tx.InsertAudit(record);
+    });
+  };
+  for (int round = 0; round < 3; ++round) {
+    ASSERT_TRUE(append(**first)) << round;
+    ASSERT_TRUE(append(**second)) << round;
+    ASSERT_TRUE(append(**second)) << round;
+  }
+  ASSERT_TRUE(append(**first));
+  (*first)->Close();
+  (*second)->Close();
+  RawDb db(folder.file("rounds.db"));
+  EXPECT_EQ(db.Text("SELECT count(*) || ':' || max(seq) FROM audit_log"), "10:10");
+  EXPECT_EQ(db.Text("SELECT count(*) FROM audit_log a JOIN audit_log b ON b.seq = a.seq + 1 "
+                    "WHERE b.prev_hash <> a.hash"),
+            "0");
+}
+
 TEST(SqliteStore, InMemoryPathIsAWorkingPrivateStore) {
   auto opened = OpenSqliteStore({.path = ":memory:", .read_connections = 2});
   ASSERT_TRUE(opened) << Describe(opened);

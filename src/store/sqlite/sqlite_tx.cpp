@@ -220,6 +220,7 @@ constexpr const char kPollOptionExists[] = "SELECT 1 FROM poll_options WHERE mes
   "seq, time, actor_id, actor_role, action, object_type, object_id, patient_ref, outcome, address, " \
   "session_hash, reason, details, prev_hash, hash"
 constexpr const char kLastAudit[] = "SELECT " ROUNDS_AUDIT_COLUMNS " FROM audit_log ORDER BY seq DESC LIMIT 1";
+constexpr const char kAuditHead[] = "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1";
 constexpr const char kListAudit[] =
     "SELECT " ROUNDS_AUDIT_COLUMNS " FROM audit_log WHERE seq > ?1 ORDER BY seq LIMIT ?2";
 constexpr const char kInsertAudit[] =
@@ -703,6 +704,17 @@ Result<std::optional<AuditRecord>> SqliteTx::LastAuditRecord() {
   return ReadOne<AuditRecord>(*s, ReadAudit);
 }
 
+Result<AuditChainHead> SqliteTx::AuditHead() {
+  if (audit_head_ != nullptr && *audit_head_) return **audit_head_;
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kAuditHead));
+  ROUNDS_ASSIGN_OR_RETURN(auto head, ReadOne<AuditChainHead>(*s, [](const Statement& r) {
+    return AuditChainHead{r.Int(0), r.Text(1)};
+  }));
+  AuditChainHead result = head.value_or(AuditChainHead{});
+  if (audit_head_ != nullptr) *audit_head_ = result;
+  return result;
+}
+
 Result<std::vector<AuditRecord>> SqliteTx::ListAudit(std::int64_t after_seq, int limit) {
   ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kListAudit));
   s->Bind(1, after_seq).Bind(2, limit <= 0 ? 1000 : limit);
@@ -992,7 +1004,15 @@ Status SqliteTx::InsertAudit(const AuditRecord& r) {
   s->Bind(6, r.object_type).Bind(7, r.object_id).Bind(8, r.patient_ref).Bind(9, ToString(r.outcome));
   s->Bind(10, r.address).Bind(11, r.session_hash).Bind(12, r.reason).Bind(13, r.details_json);
   s->Bind(14, r.prev_hash).Bind(15, r.hash);
-  return s->Run();
+  if (audit_head_ == nullptr) return s->Run();
+  Status inserted = s->Run();
+  // A record that does not extend the cached head (or did not go in) leaves the head unknown.
+  if (inserted && *audit_head_ && (**audit_head_).seq + 1 == r.seq && (**audit_head_).hash == r.prev_hash) {
+    *audit_head_ = AuditChainHead{r.seq, r.hash};
+  } else {
+    audit_head_->reset();
+  }
+  return inserted;
 }
 
 }  // namespace rounds::store::sqlite

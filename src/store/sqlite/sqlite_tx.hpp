@@ -13,6 +13,9 @@ namespace rounds::store::sqlite {
 class SqliteTx final : public WriteTx {
  public:
   explicit SqliteTx(Connection& connection) : db_(connection) {}
+  // The writer's transaction: `head` caches the audit chain head across units and batches
+  // (std::nullopt: unknown, read it from the table); the store keeps it right on rollback.
+  SqliteTx(Connection& connection, std::optional<AuditChainHead>& head) : db_(connection), audit_head_(&head) {}
 
   Result<std::optional<User>> FindUser(UserId id) override;
   Result<std::optional<User>> FindUserByUsername(const std::string& username) override;
@@ -43,6 +46,7 @@ class SqliteTx final : public WriteTx {
   Result<std::vector<SearchHit>> SearchMessages(const SearchQuery& query) override;
   Result<std::optional<AuditRecord>> LastAuditRecord() override;
   Result<std::vector<AuditRecord>> ListAudit(std::int64_t after_seq, int limit) override;
+  Result<AuditChainHead> AuditHead() override;
   Status InsertAudit(const AuditRecord& record) override;
   // Retention and legal holds (sqlite_tx_retention.cpp)
   Result<std::vector<LegalHold>> ListLegalHolds(bool include_released) override;
@@ -122,6 +126,7 @@ class SqliteTx final : public WriteTx {
   Status RecountMembers(SpaceId space_id);
 
   Connection& db_;
+  std::optional<AuditChainHead>* audit_head_ = nullptr;  // the writer's cache; null for readers
 };
 
 // Turns free text into an FTS5 query that can never use FTS syntax (quotes, NEAR, column filters,

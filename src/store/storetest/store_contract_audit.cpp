@@ -84,6 +84,49 @@ TEST_P(StoreContractTest, AuditRecordsAppendInOrderAndPage) {
   EXPECT_EQ(store().Read([](ReadTx& tx) { return tx.ListAudit(0, 100); })->size(), 7u);
 }
 
+// Appends one record chained from AuditHead(), as the app does.
+Status AppendFromHead(WriteTx& tx) {
+  ROUNDS_ASSIGN_OR_RETURN(AuditChainHead head, tx.AuditHead());
+  return tx.InsertAudit(MakeAudit(head.seq + 1, head.seq == 0 ? std::string(64, '0') : head.hash));
+}
+
+TEST_P(StoreContractTest, AuditHeadFollowsAppendsAndFailedUnits) {
+  auto empty = store().Write([](WriteTx& tx) { return tx.AuditHead(); });
+  ASSERT_TRUE(empty) << Describe(empty);
+  EXPECT_EQ(empty->seq, 0);
+  // Several appends in one unit and in separate units.
+  ASSERT_TRUE(store().RunWrite([](WriteTx& tx) -> Status {
+    ROUNDS_RETURN_IF_ERROR(AppendFromHead(tx));
+    ROUNDS_RETURN_IF_ERROR(AppendFromHead(tx));
+    ROUNDS_ASSIGN_OR_RETURN(AuditChainHead head, tx.AuditHead());
+    if (head.seq != 2 || head.hash != "hash-2") return Fail(ErrorCode::kInternal, "head", "wrong head in the unit");
+    return Ok();
+  }));
+  ASSERT_TRUE(store().RunWrite(AppendFromHead));
+  // A unit that appends and then fails leaves the head where it was.
+  Status failed = store().RunWrite([](WriteTx& tx) -> Status {
+    ROUNDS_RETURN_IF_ERROR(AppendFromHead(tx));
+    return Fail(ErrorCode::kForbidden, "no", "No.");
+  });
+  ASSERT_FALSE(failed);
+  auto head = store().Write([](WriteTx& tx) { return tx.AuditHead(); });
+  ASSERT_TRUE(head) << Describe(head);
+  EXPECT_EQ(head->seq, 3);
+  EXPECT_EQ(head->hash, "hash-3");
+  // A record written with a seq of its own (not chained from the head) is what the head shows next.
+  ASSERT_TRUE(store().Write([](WriteTx& tx) { return tx.InsertAudit(MakeAudit(4, "hash-3")); }));
+  ASSERT_TRUE(store().RunWrite(AppendFromHead));
+  Reopen();
+  ASSERT_TRUE(store().RunWrite(AppendFromHead));
+  auto all = store().Read([](ReadTx& tx) { return tx.ListAudit(0, 100); });
+  ASSERT_TRUE(all) << Describe(all);
+  ASSERT_EQ(all->size(), 6u);
+  for (std::size_t i = 1; i < all->size(); ++i) {
+    EXPECT_EQ((*all)[i].seq, (*all)[i - 1].seq + 1);
+    EXPECT_EQ((*all)[i].prev_hash, (*all)[i - 1].hash);
+  }
+}
+
 TEST_P(StoreContractTest, AuditSearchFiltersAndPagesBothWays) {
   for (std::int64_t seq = 1; seq <= 12; ++seq) {
     AuditRecord a = MakeAudit(seq, seq == 1 ? std::string(64, '0') : "hash-" + std::to_string(seq - 1));
