@@ -15,6 +15,7 @@
 // Close(). Public messages never carry SQL or data; internal messages carry the statement and reason.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -431,6 +432,11 @@ struct SqliteOptions {
   int read_connections = 4;
   int max_batch_units = 256;             // most units in one group commit
   bool sync_full = true;                 // synchronous=FULL: an acknowledged write survives power loss
+  // The audit trail's search indexes are filled in by the writer in sorted batches of at most this
+  // many records: when that many are waiting, `audit_index_interval` after the last run, and on
+  // close.
+  int audit_index_batch = 2048;
+  std::chrono::milliseconds audit_index_interval{1000};
 };
 
 // Opens (creating if needed) a SQLite database, applies pending migrations and starts the writer.

@@ -113,5 +113,57 @@ TEST(SqliteMigrations, UpgradesAVersionOneDatabase) {
   std::filesystem::remove_all(folder);
 }
 
+// A database at schema version 5 keeps its audit trail searchable: version 6 moves the audit
+// indexes into tables the writer fills in batches, and fills them from the existing records.
+TEST(SqliteMigrations, UpgradingToBatchedAuditIndexesIndexesEveryExistingRecord) {
+  std::string folder = ::testing::TempDir() + "/rounds-upgrade-audit-" + std::to_string(::getpid());
+  std::filesystem::remove_all(folder);
+  std::filesystem::create_directories(folder);
+  std::string path = folder + "/rounds.db";
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    std::string v5 = "CREATE TABLE schema_version (version INTEGER NOT NULL, name TEXT NOT NULL, applied_at INTEGER NOT NULL);";
+    for (int i = 0; i < 5; ++i) {
+      v5 += "BEGIN;" + std::string(Migrations()[static_cast<std::size_t>(i)].sql) + "INSERT INTO schema_version VALUES (" +
+            std::to_string(i + 1) + ", '" + std::string(Migrations()[static_cast<std::size_t>(i)].name) + "', 0);COMMIT;";
+    }
+    for (int seq = 1; seq <= 3; ++seq) {
+      v5 += "INSERT INTO audit_log VALUES (" + std::to_string(seq) + ", " + std::to_string(seq) + ", " +
+            std::to_string(seq == 2 ? 9 : 8) +
+            ", 'staff', 'message.read', 'space', '4', '', 'success', '', '', '', '{}', 'p', 'h');";
+    }
+    char* error = nullptr;
+    ASSERT_EQ(sqlite3_exec(db, v5.c_str(), nullptr, nullptr, &error), SQLITE_OK) << error;
+    sqlite3_close(db);
+  }
+  auto store = OpenSqliteStore({.path = path, .read_connections = 1});
+  ASSERT_TRUE(store) << storetest::Describe(store);
+  AuditQuery by_actor;
+  by_actor.actor_id = 8;
+  auto found = (*store)->Read([&](ReadTx& tx) { return tx.SearchAudit(by_actor); });
+  ASSERT_TRUE(found) << storetest::Describe(found);
+  ASSERT_EQ(found->size(), 2u);
+  EXPECT_EQ((*found)[0].seq, 3);
+  EXPECT_EQ((*found)[1].seq, 1);
+  (*store)->Close();
+  store->reset();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db,
+                               "SELECT (SELECT indexed_seq FROM audit_index_state), (SELECT count(*) FROM audit_index_actor), "
+                               "(SELECT count(*) FROM audit_index_object WHERE object_type = 'space' AND object_id = '4')",
+                               -1, &stmt, nullptr),
+            SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(stmt, 0), 3);
+  EXPECT_EQ(sqlite3_column_int(stmt, 1), 3);
+  EXPECT_EQ(sqlite3_column_int(stmt, 2), 3);
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  std::filesystem::remove_all(folder);
+}
+
 }  // namespace
 }  // namespace rounds::store::sqlite

@@ -37,6 +37,13 @@ constexpr char kReleaseSavepoint[] = "RELEASE unit";
 constexpr char kReadSynchronous[] = "PRAGMA synchronous";
 // Changes when another connection (another process, say the CLI) commits to the database.
 constexpr char kDataVersion[] = "PRAGMA data_version";
+// The search index changes the batch's units queued (migration 0007), applied in order just
+// before COMMIT: FTS5 then writes one segment per batch instead of one per message.
+constexpr char kAnySearchPending[] = "SELECT count(*) FROM (SELECT 1 FROM search_pending LIMIT 1)";
+constexpr char kApplySearchPending[] =
+    "INSERT INTO message_search (message_search, rowid, title, body) "
+    "SELECT CASE op WHEN 'delete' THEN 'delete' END, message_id, title, body FROM search_pending ORDER BY id";
+constexpr char kClearSearchPending[] = "DELETE FROM search_pending";
 
 constexpr char kCreateSchemaVersion[] =
     "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
@@ -321,12 +328,25 @@ class SqliteStore final : public Store {
 
   void WriterLoop() {
     tls_writer_of = this;
+    audit_.appended = 1;  // whatever an earlier run left unindexed is picked up soon
+    audit_indexed_at_ = std::chrono::steady_clock::now();
     std::vector<std::shared_ptr<PendingUnit>> batch;
     while (true) {
       {
         std::unique_lock lock(queue_mutex_);
-        queue_cv_.wait(lock, [this] { return !queue_.empty() || closing_; });
-        if (queue_.empty()) return;  // closing, and every queued unit is done
+        auto ready = [this] { return !queue_.empty() || closing_; };
+        if (audit_.appended > 0) {
+          queue_cv_.wait_until(lock, audit_indexed_at_ + options_.audit_index_interval, ready);
+        } else {
+          queue_cv_.wait(lock, ready);
+        }
+        if (queue_.empty()) {
+          const bool closing = closing_;
+          lock.unlock();
+          IndexAudit();  // a second went by since the last append, or the store is closing
+          if (closing) return;  // every queued unit is done
+          continue;
+        }
         const auto n = static_cast<std::ptrdiff_t>(std::min<std::size_t>(
             queue_.size(), static_cast<std::size_t>(std::max(1, options_.max_batch_units))));
         batch.assign(queue_.begin(), queue_.begin() + n);
@@ -335,7 +355,32 @@ class SqliteStore final : public Store {
       Batch remaining(batch);
       while (!remaining.empty()) remaining = remaining.subspan(RunTransaction(remaining));
       batch.clear();
+      if (audit_.appended >= options_.audit_index_batch ||
+          (audit_.appended > 0 && std::chrono::steady_clock::now() >= audit_indexed_at_ + options_.audit_index_interval)) {
+        IndexAudit();
+      }
     }
+  }
+
+  // Adds the search index entries of up to one batch of audit records in a transaction of its
+  // own. A failure is logged and retried later: searches read unindexed records from the log.
+  void IndexAudit() {
+    audit_indexed_at_ = std::chrono::steady_clock::now();
+    const int limit = std::max(1, options_.audit_index_batch);
+    Transaction transaction(*writer_);
+    Status done = transaction.Begin(kBeginWrite);
+    int indexed = 0;
+    if (done) {
+      SqliteTx tx(*writer_, audit_);
+      auto result = tx.IndexAudit(limit);
+      done = result ? transaction.Commit() : Status(tl::unexpected(result.error()));
+      if (result) indexed = *result;
+    }
+    if (!done) {
+      log::Error("audit_index_failed", {{"reason", done.error().internal_message}});
+      return;
+    }
+    audit_.appended = indexed < limit ? 0 : limit;  // a full batch: there may be more
   }
 
   // Runs one unit inside its own savepoint; a failing unit leaves nothing behind.
@@ -345,10 +390,10 @@ class SqliteStore final : public Store {
     Savepoint savepoint(*writer_);
     ROUNDS_RETURN_IF_ERROR(savepoint.Open());
     if (hooks_.before_unit) hooks_.before_unit(*writer_, index);
-    const std::int64_t head_before = audit_head_ ? audit_head_->seq : -1;
+    const std::int64_t head_before = audit_.head ? audit_.head->seq : -1;
     Status result = Invoke(unit.fn, static_cast<WriteTx&>(tx));
     if (result) result = savepoint.Release();
-    if (!result && (audit_head_ ? audit_head_->seq : -1) != head_before) audit_head_.reset();
+    if (!result && (audit_.head ? audit_.head->seq : -1) != head_before) audit_.head.reset();
     return result;  // on failure the savepoint rolls back
   }
 
@@ -367,10 +412,10 @@ class SqliteStore final : public Store {
     }
     // The cached audit chain head holds only while this writer is the database's only writer.
     if (auto version = writer_->QueryInt(kDataVersion); !version || *version != data_version_) {
-      audit_head_.reset();
+      audit_.head.reset();
       data_version_ = version ? *version : -1;
     }
-    SqliteTx tx(*writer_, audit_head_);
+    SqliteTx tx(*writer_, audit_);
     std::vector<Status> results;
     results.reserve(units.size());
     std::size_t failed = 0;
@@ -379,7 +424,7 @@ class SqliteStore final : public Store {
       if (!writer_->InTransaction()) {
         Error cause = result ? Internal("the transaction ended inside a unit").value() : result.error();
         log::Error("store_transaction_aborted", {{"units", i + 1}, {"reason", cause.internal_message}});
-        audit_head_.reset();
+        audit_.head.reset();
         RecordBatch(i + 1, i + 1, started);
         for (std::size_t j = 0; j <= i; ++j) {
           Complete(*units[j], j < i && !results[j] ? results[j] : Status(tl::unexpected(cause)));
@@ -390,9 +435,11 @@ class SqliteStore final : public Store {
       results.push_back(std::move(result));
     }
     if (hooks_.before_commit) hooks_.before_commit(*writer_);
-    if (Status committed = transaction.Commit(); !committed) {
+    Status committed = ApplySearchPending();
+    if (committed) committed = transaction.Commit();
+    if (!committed) {
       log::Error("store_commit_failed", {{"units", units.size()}, {"reason", committed.error().internal_message}});
-      audit_head_.reset();
+      audit_.head.reset();
       RecordBatch(units.size(), units.size(), started);
       for (std::size_t i = 0; i < units.size(); ++i) {
         Complete(*units[i], results[i] ? committed : results[i]);
@@ -402,6 +449,14 @@ class SqliteStore final : public Store {
     RecordBatch(units.size(), failed, started);
     for (std::size_t i = 0; i < units.size(); ++i) Complete(*units[i], std::move(results[i]));
     return units.size();
+  }
+
+  // Brings message_search up to date with the changes queued in this transaction.
+  Status ApplySearchPending() {
+    ROUNDS_ASSIGN_OR_RETURN(std::int64_t any, writer_->QueryInt(kAnySearchPending));
+    if (any == 0) return Ok();
+    ROUNDS_RETURN_IF_ERROR(writer_->Run(kApplySearchPending));
+    return writer_->Run(kClearSearchPending);
   }
 
   // Called before the batch's callers are woken, so that they see their batch in Metrics().
@@ -427,7 +482,8 @@ class SqliteStore final : public Store {
   const SqliteOptions options_;
   const WriterHooks hooks_;
   const std::unique_ptr<Connection> writer_;  // used only by writer_thread_
-  std::optional<AuditChainHead> audit_head_;  // writer_thread_ only: the chain head, when known
+  WriterAuditState audit_;                    // writer_thread_ only
+  std::chrono::steady_clock::time_point audit_indexed_at_;  // writer_thread_ only: last index run
   std::int64_t data_version_ = -1;            // writer_thread_ only: kDataVersion when last read
 
   mutable std::mutex queue_mutex_;

@@ -414,6 +414,92 @@ TEST(SqliteStore, AuditHeadSeesRecordsAppendedByAnotherStoreOnTheSameFile) {
             "0");
 }
 
+// The writer fills in the audit search indexes in batches; a search must find exactly what a full
+// scan finds whether a record is indexed yet or still in the tail.
+TEST(SqliteStore, AuditSearchAgreesWithAFullScanWhileTheIndexesTrailTheLog) {
+  Folder folder;
+  auto opened = OpenSqliteStore({.path = folder.file("rounds.db"), .read_connections = 2, .audit_index_batch = 7,
+                                 .audit_index_interval = std::chrono::hours(1)});
+  ASSERT_TRUE(opened);
+  Store& store = **opened;
+  std::vector<AuditRecord> all;
+  for (std::int64_t seq = 1; seq <= 300; ++seq) {
+    AuditRecord r;
+    r.seq = seq;
+    r.time = 1000 + seq * 10;
+    r.actor_id = 1 + (seq * 7) % 5;
+    r.actor_role = "staff";
+    r.action = seq % 3 == 0 ? "auth.login" : "message.read";
+    r.object_type = seq % 4 == 0 ? "space" : "message";
+    r.object_id = std::to_string(1 + (seq * 13) % 4);
+    r.outcome = seq % 5 == 0 ? AuditOutcome::kDenied : AuditOutcome::kSuccess;
+    r.prev_hash = all.empty() ? std::string(64, '0') : all.back().hash;
+    r.hash = "h" + std::to_string(seq);
+    ASSERT_TRUE(store.Write([&](WriteTx& tx) { return tx.InsertAudit(r); }));
+    all.push_back(r);
+  }
+  {
+    RawDb db(folder.file("rounds.db"));
+    EXPECT_EQ(db.Text("SELECT indexed_seq FROM audit_index_state"), "294");  // 42 batches of 7; 6 wait
+    EXPECT_EQ(db.Text("SELECT count(*) FROM audit_index_actor"), "294");
+  }
+  auto brute = [&](const AuditQuery& q) {
+    std::vector<std::int64_t> out;
+    for (const auto& r : all) {
+      if (q.actor_id && r.actor_id != *q.actor_id) continue;
+      if (!q.action_prefix.empty() && r.action.rfind(q.action_prefix, 0) != 0) continue;
+      if (!q.object_type.empty() && r.object_type != q.object_type) continue;
+      if (!q.object_id.empty() && r.object_id != q.object_id) continue;
+      if (q.outcome && r.outcome != *q.outcome) continue;
+      if (q.from && r.time < *q.from) continue;
+      if (q.to && r.time >= *q.to) continue;
+      if (q.after_seq && r.seq <= *q.after_seq) continue;
+      if (!q.after_seq && q.before_seq && r.seq >= *q.before_seq) continue;
+      out.push_back(r.seq);
+    }
+    if (!q.after_seq) std::reverse(out.begin(), out.end());
+    if (out.size() > static_cast<std::size_t>(q.limit)) out.resize(static_cast<std::size_t>(q.limit));
+    return out;
+  };
+  int checked = 0;
+  for (int actor = 0; actor <= 5; ++actor) {
+    for (int object = 0; object < 4; ++object) {
+      for (int bound = 0; bound < 6; ++bound) {
+        for (int limit : {1, 4, 50}) {
+          for (int variant = 0; variant < 3; ++variant) {
+            AuditQuery q;
+            if (actor > 0) q.actor_id = actor;
+            if (object == 1) q.object_type = "space", q.object_id = "2";
+            if (object == 2) q.object_type = "message", q.object_id = "3";
+            if (object == 3) q.object_type = "message";
+            if (bound == 1) q.before_seq = 150;
+            if (bound == 2) q.before_seq = 298;
+            if (bound == 3) q.after_seq = 0;
+            if (bound == 4) q.after_seq = 150;
+            if (bound == 5) q.after_seq = 292;
+            if (variant == 1) q.action_prefix = "auth.", q.outcome = AuditOutcome::kSuccess;
+            if (variant == 2) q.from = 1500, q.to = 2995;
+            q.limit = limit;
+            auto found = store.Read([&](ReadTx& tx) { return tx.SearchAudit(q); });
+            ASSERT_TRUE(found) << Describe(found);
+            std::vector<std::int64_t> seqs;
+            for (const auto& r : *found) seqs.push_back(r.seq);
+            ASSERT_EQ(seqs, brute(q)) << "actor " << actor << " object " << object << " bound " << bound
+                                      << " limit " << limit << " variant " << variant;
+            ++checked;
+          }
+        }
+      }
+    }
+  }
+  EXPECT_EQ(checked, 6 * 4 * 6 * 3 * 3);
+  // On close the writer indexes the rest.
+  store.Close();
+  RawDb db(folder.file("rounds.db"));
+  EXPECT_EQ(db.Text("SELECT indexed_seq FROM audit_index_state"), "300");
+  EXPECT_EQ(db.Text("SELECT count(*) FROM audit_index_object"), "300");
+}
+
 TEST(SqliteStore, InMemoryPathIsAWorkingPrivateStore) {
   auto opened = OpenSqliteStore({.path = ":memory:", .read_connections = 2});
   ASSERT_TRUE(opened) << Describe(opened);
@@ -487,6 +573,67 @@ TEST(SqliteStore, LiveSearchIndexStaysConsistentThroughEditsAndDeletes) {
       << db.Error();
   EXPECT_EQ(db.Text("SELECT count(*) FROM message_search WHERE message_search MATCH 'rewritten'"), "10");
   EXPECT_EQ(db.Text("SELECT count(*) FROM message_search WHERE message_search MATCH 'body'"), "10");
+}
+
+// The search index is brought up to date once per batch, from the changes its units queued: a
+// unit that fails takes its changes back, and the rest land in order, edits within a unit too.
+TEST(SqliteStore, SearchIndexFollowsEveryUnitOfABatchAndNoneThatFailed) {
+  Folder folder;
+  auto opened = OpenIn(folder.path());
+  ASSERT_TRUE(opened);
+  Store& store = **opened;
+  UserId u = AddUser(store, "batchindexer");
+  SpaceId space = AddSpace(store, "BatchIndex", u);
+  auto old = Post(store, space, u, "old words");
+  auto doomed = Post(store, space, u, "doomed text");
+  ASSERT_TRUE(old && doomed);
+  std::vector<std::future<Status>> units;
+  {
+    WriterGate gate(store);
+    auto post = [&](std::string body) {
+      return [&store, space, u, body]() -> Status {
+        return store.RunWrite([&](WriteTx& tx) -> Status {
+          return storetest::PostIn(tx, storetest::NewMessage(space, u, storetest::Draft{.body = body})).map([](auto&&) {});
+        });
+      };
+    };
+    units.push_back(std::async(std::launch::async, post("alpha one")));
+    units.push_back(std::async(std::launch::async, [&]() -> Status {
+      return store.RunWrite([&](WriteTx& tx) -> Status {
+        ROUNDS_ASSIGN_OR_RETURN(Message m, storetest::PostIn(tx, storetest::NewMessage(space, u, storetest::Draft{.body = "beta"})));
+        return tx.UpdateMessageBody(m.id, "", "gamma", 2, u);
+      });
+    }));
+    units.push_back(std::async(std::launch::async, [&]() -> Status {
+      return store.RunWrite([&](WriteTx& tx) -> Status {
+        ROUNDS_RETURN_IF_ERROR(storetest::PostIn(tx, storetest::NewMessage(space, u, storetest::Draft{.body = "delta"})).map([](auto&&) {}));
+        return Fail(ErrorCode::kForbidden, "no", "No.");
+      });
+    }));
+    units.push_back(std::async(std::launch::async, [&]() -> Status {
+      return store.RunWrite([&](WriteTx& tx) { return tx.UpdateMessageBody(old->id, "", "new words", 2, u); });
+    }));
+    units.push_back(std::async(std::launch::async, [&]() -> Status {
+      return store.RunWrite([&](WriteTx& tx) { return tx.DeleteMessage(doomed->id, 3); });
+    }));
+    ASSERT_TRUE(WaitForQueued(store, 5));
+  }
+  std::vector<bool> ok;
+  for (auto& unit : units) ok.push_back(unit.get().has_value());
+  EXPECT_EQ(ok, (std::vector<bool>{true, true, false, true, true}));
+  auto count = [&](const std::string& word) { return storetest::Search(store, word, {space}).size(); };
+  EXPECT_EQ(count("alpha"), 1u);
+  EXPECT_EQ(count("beta"), 0u);
+  EXPECT_EQ(count("gamma"), 1u);
+  EXPECT_EQ(count("delta"), 0u);
+  EXPECT_EQ(count("old"), 0u);
+  EXPECT_EQ(count("new"), 1u);
+  EXPECT_EQ(count("doomed"), 0u);
+  store.Close();
+  RawDb db(folder.file("rounds.db"));
+  EXPECT_EQ(db.Exec("INSERT INTO message_search (message_search, rank) VALUES ('integrity-check', 1)"), SQLITE_OK)
+      << db.Error();
+  EXPECT_EQ(db.Text("SELECT count(*) FROM search_pending"), "0");
 }
 
 TEST(SqliteStore, MetricsHaveHistogramsFromTheStart) {

@@ -127,8 +127,9 @@ constexpr const char kListMentions[] =
 constexpr const char kListEvents[] =
     "SELECT space_id, seq, type, payload, created_at, restricted_to FROM space_events WHERE space_id = ?1 AND seq > ?2 "
     "ORDER BY seq LIMIT ?3";
-// message_search is an external-content index over messages kept in step by triggers (migration
-// 0002); the space filter and the deleted check are applied to the message row itself.
+// message_search is an external-content index over messages kept in step by triggers (migrations
+// 0002 and 0007: the writer applies the queued changes before each COMMIT); the space filter and
+// the deleted check are applied to the message row itself.
 constexpr const char kSearch[] =
     "SELECT " ROUNDS_MESSAGE_COLUMNS ", snippet(message_search, -1, '[[', ']]', '…', 16), "
     "bm25(message_search) AS score FROM message_search JOIN messages m ON m.id = message_search.rowid "
@@ -705,13 +706,13 @@ Result<std::optional<AuditRecord>> SqliteTx::LastAuditRecord() {
 }
 
 Result<AuditChainHead> SqliteTx::AuditHead() {
-  if (audit_head_ != nullptr && *audit_head_) return **audit_head_;
+  if (audit_ != nullptr && audit_->head) return *audit_->head;
   ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kAuditHead));
   ROUNDS_ASSIGN_OR_RETURN(auto head, ReadOne<AuditChainHead>(*s, [](const Statement& r) {
     return AuditChainHead{r.Int(0), r.Text(1)};
   }));
   AuditChainHead result = head.value_or(AuditChainHead{});
-  if (audit_head_ != nullptr) *audit_head_ = result;
+  if (audit_ != nullptr) audit_->head = result;
   return result;
 }
 
@@ -1004,14 +1005,16 @@ Status SqliteTx::InsertAudit(const AuditRecord& r) {
   s->Bind(6, r.object_type).Bind(7, r.object_id).Bind(8, r.patient_ref).Bind(9, ToString(r.outcome));
   s->Bind(10, r.address).Bind(11, r.session_hash).Bind(12, r.reason).Bind(13, r.details_json);
   s->Bind(14, r.prev_hash).Bind(15, r.hash);
-  if (audit_head_ == nullptr) return s->Run();
+  if (audit_ == nullptr) return s->Run();
   Status inserted = s->Run();
   // A record that does not extend the cached head (or did not go in) leaves the head unknown.
-  if (inserted && *audit_head_ && (**audit_head_).seq + 1 == r.seq && (**audit_head_).hash == r.prev_hash) {
-    *audit_head_ = AuditChainHead{r.seq, r.hash};
+  auto& head = audit_->head;
+  if (inserted && head && head->seq + 1 == r.seq && head->hash == r.prev_hash) {
+    head = AuditChainHead{r.seq, r.hash};
   } else {
-    audit_head_->reset();
+    head.reset();
   }
+  if (inserted) ++audit_->appended;
   return inserted;
 }
 

@@ -10,12 +10,17 @@
 
 namespace rounds::store::sqlite {
 
+// What the writer remembers about the audit trail between units and batches.
+struct WriterAuditState {
+  std::optional<AuditChainHead> head;  // std::nullopt: unknown, read it from the table
+  std::int64_t appended = 0;           // records appended since the indexes last caught up (or more)
+};
+
 class SqliteTx final : public WriteTx {
  public:
   explicit SqliteTx(Connection& connection) : db_(connection) {}
-  // The writer's transaction: `head` caches the audit chain head across units and batches
-  // (std::nullopt: unknown, read it from the table); the store keeps it right on rollback.
-  SqliteTx(Connection& connection, std::optional<AuditChainHead>& head) : db_(connection), audit_head_(&head) {}
+  // The writer's transaction, which keeps `audit` current; the store keeps it right on rollback.
+  SqliteTx(Connection& connection, WriterAuditState& audit) : db_(connection), audit_(&audit) {}
 
   Result<std::optional<User>> FindUser(UserId id) override;
   Result<std::optional<User>> FindUserByUsername(const std::string& username) override;
@@ -67,6 +72,11 @@ class SqliteTx final : public WriteTx {
   Status FinishRetentionRun(std::int64_t run_id, UnixMillis now) override;
   Status InsertExport(const ExportRecord& record) override;
   Result<std::vector<AuditRecord>> SearchAudit(const AuditQuery& query) override;  // sqlite_tx_audit.cpp
+  // Adds the search index entries of up to `limit` records not yet indexed, oldest first, in key
+  // order; returns how many records it indexed (0: caught up). Writer only.
+  Result<int> IndexAudit(int limit);
+  // Every record with seq <= this has its index entries.
+  Result<std::int64_t> AuditIndexedSeq();
 
   // Governance (sqlite_tx_governance.cpp)
   Result<std::vector<StoredTemplate>> ListTemplates() override;
@@ -126,7 +136,7 @@ class SqliteTx final : public WriteTx {
   Status RecountMembers(SpaceId space_id);
 
   Connection& db_;
-  std::optional<AuditChainHead>* audit_head_ = nullptr;  // the writer's cache; null for readers
+  WriterAuditState* audit_ = nullptr;  // the writer's; null for readers
 };
 
 // Turns free text into an FTS5 query that can never use FTS syntax (quotes, NEAR, column filters,

@@ -1,43 +1,159 @@
-// SqliteTx: filtered search of the audit trail (schema: migrations/sqlite/0003_audit.sql).
-// Appending and paging by seq are in sqlite_tx.cpp. A search walks the primary key from its seq
-// bound and stops at the limit, so a page costs what it returns plus what the filters skip.
+// SqliteTx: the audit trail's batched search indexes and filtered search (schema:
+// migrations/sqlite/0003_audit.sql and 0006_audit_batched_index.sql). Appending and paging by seq
+// are in sqlite_tx.cpp.
+//
+// A search with an actor, or with an object type and id, walks that index table from its seq bound
+// and joins the records; the records after audit_index_state.indexed_seq (the tail the writer has
+// not indexed yet, a few thousand at most) are read by walking audit_log itself. Any other search
+// walks audit_log's primary key. A page costs what it returns plus what the filters skip.
+#include <algorithm>
+#include <tuple>
+
 #include "store/sqlite/sqlite_rows.hpp"
 #include "store/sqlite/sqlite_tx.hpp"
 
 namespace rounds::store::sqlite {
 namespace {
 
-// One statement per direction; an unset filter is bound as NULL (or '') and matches everything,
-// so no SQL is ever built from input. ?1 actor, ?2 action prefix, ?3 object type, ?4 object id,
-// ?5 outcome, ?6 from, ?7 to, ?8 seq bound, ?9 limit.
-#define ROUNDS_AUDIT_SEARCH_SELECT                                                                     \
-  "SELECT seq, time, actor_id, actor_role, action, object_type, object_id, patient_ref, outcome, "    \
-  "address, session_hash, reason, details, prev_hash, hash FROM audit_log "                            \
-  "WHERE (?1 IS NULL OR actor_id = ?1) "                                                               \
-  "AND (?2 = '' OR substr(action, 1, length(?2)) = ?2) "                                               \
-  "AND (?3 = '' OR object_type = ?3) AND (?4 = '' OR object_id = ?4) "                                 \
-  "AND (?5 IS NULL OR outcome = ?5) AND (?6 IS NULL OR time >= ?6) AND (?7 IS NULL OR time < ?7) "
-constexpr const char kSearchAuditNewestFirst[] =
-    ROUNDS_AUDIT_SEARCH_SELECT "AND (?8 IS NULL OR seq < ?8) ORDER BY seq DESC LIMIT ?9";
-constexpr const char kSearchAuditOldestFirst[] =
-    ROUNDS_AUDIT_SEARCH_SELECT "AND seq > ?8 ORDER BY seq LIMIT ?9";
-#undef ROUNDS_AUDIT_SEARCH_SELECT
+// One statement per access path and direction; an unset filter is bound as NULL (or '') and
+// matches everything, so no SQL is ever built from input. ?1 actor, ?2 action prefix, ?3 object
+// type, ?4 object id, ?5 outcome, ?6 from, ?7 to, ?8 seq bound (before or after), ?9 limit,
+// ?10 indexed_seq.
+#define ROUNDS_AUDIT_SELECT_A                                                                          \
+  "SELECT a.seq, a.time, a.actor_id, a.actor_role, a.action, a.object_type, a.object_id, "             \
+  "a.patient_ref, a.outcome, a.address, a.session_hash, a.reason, a.details, a.prev_hash, a.hash "
+#define ROUNDS_AUDIT_FILTERS_A                                                                         \
+  "(?1 IS NULL OR a.actor_id = ?1) "                                                                   \
+  "AND (?2 = '' OR substr(a.action, 1, length(?2)) = ?2) "                                             \
+  "AND (?3 = '' OR a.object_type = ?3) AND (?4 = '' OR a.object_id = ?4) "                             \
+  "AND (?5 IS NULL OR a.outcome = ?5) AND (?6 IS NULL OR a.time >= ?6) AND (?7 IS NULL OR a.time < ?7) "
 
+// Walking audit_log (every search without an indexed filter, and the unindexed tail of the rest).
+constexpr const char kLogNewestFirst[] =
+    ROUNDS_AUDIT_SELECT_A "FROM audit_log a WHERE " ROUNDS_AUDIT_FILTERS_A
+    "AND (?8 IS NULL OR a.seq < ?8) AND a.seq > ?10 ORDER BY a.seq DESC LIMIT ?9";
+constexpr const char kLogOldestFirst[] =
+    ROUNDS_AUDIT_SELECT_A "FROM audit_log a WHERE " ROUNDS_AUDIT_FILTERS_A
+    "AND a.seq > max(?8, ?10) ORDER BY a.seq LIMIT ?9";
+
+// Walking an index table up to indexed_seq. CROSS JOIN keeps the index table the outer loop.
+constexpr const char kActorNewestFirst[] =
+    ROUNDS_AUDIT_SELECT_A "FROM audit_index_actor i CROSS JOIN audit_log a ON a.seq = i.seq "
+    "WHERE i.actor_id = ?1 AND i.seq <= ?10 AND (?8 IS NULL OR i.seq < ?8) AND " ROUNDS_AUDIT_FILTERS_A
+    "ORDER BY i.seq DESC LIMIT ?9";
+constexpr const char kActorOldestFirst[] =
+    ROUNDS_AUDIT_SELECT_A "FROM audit_index_actor i CROSS JOIN audit_log a ON a.seq = i.seq "
+    "WHERE i.actor_id = ?1 AND i.seq <= ?10 AND i.seq > ?8 AND " ROUNDS_AUDIT_FILTERS_A
+    "ORDER BY i.seq LIMIT ?9";
+constexpr const char kObjectNewestFirst[] =
+    ROUNDS_AUDIT_SELECT_A "FROM audit_index_object i CROSS JOIN audit_log a ON a.seq = i.seq "
+    "WHERE i.object_type = ?3 AND i.object_id = ?4 AND i.seq <= ?10 AND (?8 IS NULL OR i.seq < ?8) AND "
+    ROUNDS_AUDIT_FILTERS_A "ORDER BY i.seq DESC LIMIT ?9";
+constexpr const char kObjectOldestFirst[] =
+    ROUNDS_AUDIT_SELECT_A "FROM audit_index_object i CROSS JOIN audit_log a ON a.seq = i.seq "
+    "WHERE i.object_type = ?3 AND i.object_id = ?4 AND i.seq <= ?10 AND i.seq > ?8 AND "
+    ROUNDS_AUDIT_FILTERS_A "ORDER BY i.seq LIMIT ?9";
+#undef ROUNDS_AUDIT_FILTERS_A
+#undef ROUNDS_AUDIT_SELECT_A
+
+constexpr const char kIndexedSeq[] = "SELECT indexed_seq FROM audit_index_state WHERE id = 1";
+constexpr const char kUnindexed[] =
+    "SELECT seq, actor_id, object_type, object_id FROM audit_log WHERE seq > ?1 ORDER BY seq LIMIT ?2";
+constexpr const char kIndexActor[] = "INSERT OR IGNORE INTO audit_index_actor (actor_id, seq) VALUES (?1, ?2)";
+constexpr const char kIndexObject[] =
+    "INSERT OR IGNORE INTO audit_index_object (object_type, object_id, seq) VALUES (?1, ?2, ?3)";
+constexpr const char kSetIndexedSeq[] = "UPDATE audit_index_state SET indexed_seq = ?1 WHERE id = 1";
+
+struct Unindexed {
+  std::int64_t seq = 0;
+  std::int64_t actor_id = 0;
+  std::string object_type;
+  std::string object_id;
+};
 
 }  // namespace
 
-Result<std::vector<AuditRecord>> SqliteTx::SearchAudit(const AuditQuery& q) {
-  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(q.after_seq ? kSearchAuditOldestFirst : kSearchAuditNewestFirst));
-  s->Bind(1, q.actor_id).Bind(2, q.action_prefix).Bind(3, q.object_type).Bind(4, q.object_id);
-  if (q.outcome) {
-    s->Bind(5, ToString(*q.outcome));
-  } else {
-    s->BindNull(5);
+Result<std::int64_t> SqliteTx::AuditIndexedSeq() {
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kIndexedSeq));
+  ROUNDS_ASSIGN_OR_RETURN(auto seq, ReadOne<std::int64_t>(*s, [](const Statement& r) { return r.Int(0); }));
+  return seq.value_or(0);
+}
+
+Result<int> SqliteTx::IndexAudit(int limit) {
+  ROUNDS_ASSIGN_OR_RETURN(std::int64_t indexed, AuditIndexedSeq());
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kUnindexed));
+  s->Bind(1, indexed).Bind(2, std::max(1, limit));
+  ROUNDS_ASSIGN_OR_RETURN(auto rows, ReadAll<Unindexed>(*s, [](const Statement& r) {
+    return Unindexed{r.Int(0), r.Int(1), r.Text(2), r.Text(3)};
+  }));
+  if (rows.empty()) return 0;
+  const std::int64_t last = rows.back().seq;
+  // In key order, so that each index page is visited once per batch.
+  std::sort(rows.begin(), rows.end(), [](const Unindexed& a, const Unindexed& b) {
+    return std::tie(a.actor_id, a.seq) < std::tie(b.actor_id, b.seq);
+  });
+  ROUNDS_ASSIGN_OR_RETURN(Statement * actor, db_.Prepare(kIndexActor));
+  for (const auto& row : rows) {
+    actor->Reset();
+    actor->Bind(1, row.actor_id).Bind(2, row.seq);
+    ROUNDS_RETURN_IF_ERROR(actor->Run());
   }
-  s->Bind(6, q.from).Bind(7, q.to);
-  s->Bind(8, q.after_seq ? q.after_seq : q.before_seq);
-  s->Bind(9, q.limit <= 0 ? 50 : q.limit);
-  return ReadAll<AuditRecord>(*s, ReadAudit);
+  std::sort(rows.begin(), rows.end(), [](const Unindexed& a, const Unindexed& b) {
+    return std::tie(a.object_type, a.object_id, a.seq) < std::tie(b.object_type, b.object_id, b.seq);
+  });
+  ROUNDS_ASSIGN_OR_RETURN(Statement * object, db_.Prepare(kIndexObject));
+  for (const auto& row : rows) {
+    object->Reset();
+    object->Bind(1, row.object_type).Bind(2, row.object_id).Bind(3, row.seq);
+    ROUNDS_RETURN_IF_ERROR(object->Run());
+  }
+  ROUNDS_ASSIGN_OR_RETURN(Statement * state, db_.Prepare(kSetIndexedSeq));
+  state->Bind(1, last);
+  ROUNDS_RETURN_IF_ERROR(state->Run());
+  return static_cast<int>(rows.size());
+}
+
+Result<std::vector<AuditRecord>> SqliteTx::SearchAudit(const AuditQuery& q) {
+  const bool oldest_first = q.after_seq.has_value();
+  const int limit = q.limit <= 0 ? 50 : q.limit;
+  const char* indexed_sql = nullptr;
+  if (q.actor_id) {
+    indexed_sql = oldest_first ? kActorOldestFirst : kActorNewestFirst;
+  } else if (!q.object_type.empty() && !q.object_id.empty()) {
+    indexed_sql = oldest_first ? kObjectOldestFirst : kObjectNewestFirst;
+  }
+  // Without an indexed filter, the whole log is "the tail" (everything after seq -1).
+  std::int64_t indexed_seq = -1;
+  if (indexed_sql != nullptr) {
+    ROUNDS_ASSIGN_OR_RETURN(indexed_seq, AuditIndexedSeq());
+  }
+  auto run = [&](const char* sql, int rows) -> Result<std::vector<AuditRecord>> {
+    ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(sql));
+    s->Bind(1, q.actor_id).Bind(2, q.action_prefix).Bind(3, q.object_type).Bind(4, q.object_id);
+    if (q.outcome) {
+      s->Bind(5, ToString(*q.outcome));
+    } else {
+      s->BindNull(5);
+    }
+    s->Bind(6, q.from).Bind(7, q.to);
+    if (oldest_first) {
+      s->Bind(8, *q.after_seq);
+    } else {
+      s->Bind(8, q.before_seq);
+    }
+    s->Bind(9, rows).Bind(10, indexed_seq);
+    return ReadAll<AuditRecord>(*s, ReadAudit);
+  };
+  // The tail is newer than anything indexed: newest first reads it first, oldest first last.
+  const char* tail_sql = oldest_first ? kLogOldestFirst : kLogNewestFirst;
+  const char* first = oldest_first && indexed_sql != nullptr ? indexed_sql : tail_sql;
+  const char* second = indexed_sql == nullptr ? nullptr : (first == tail_sql ? indexed_sql : tail_sql);
+  ROUNDS_ASSIGN_OR_RETURN(auto records, run(first, limit));
+  if (second != nullptr && static_cast<int>(records.size()) < limit) {
+    ROUNDS_ASSIGN_OR_RETURN(auto more, run(second, limit - static_cast<int>(records.size())));
+    records.insert(records.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
+  }
+  return records;
 }
 
 }  // namespace rounds::store::sqlite

@@ -83,7 +83,7 @@ constexpr const char kScrubParents[] =
     "  WHERE c.space_id = messages.space_id AND c.parent_id = messages.id "
     "  AND c.id NOT IN (SELECT value FROM json_each(?1))) "
     "RETURNING id";
-// The delete trigger removes the text from the search index in the same statement.
+// The delete trigger queues the text's removal from the search index, applied before COMMIT.
 constexpr const char kDeleteMessages[] =
     "DELETE FROM messages WHERE id IN (SELECT value FROM json_each(?1)) AND NOT EXISTS (SELECT 1 FROM messages c "
     "  WHERE c.space_id = messages.space_id AND c.parent_id = messages.id "
