@@ -14,7 +14,13 @@ namespace {
 void AppendJsonString(std::string& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
   out.push_back('"');
-  for (unsigned char c : s) {
+  // Runs of characters that need no escape are copied whole.
+  std::size_t run = 0;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out.append(s.data() + run, i - run);
+    run = i + 1;
     switch (c) {
       case '"': out += "\\\""; break;
       case '\\': out += "\\\\"; break;
@@ -28,11 +34,10 @@ void AppendJsonString(std::string& out, std::string_view s) {
           out += "\\u00";
           out.push_back(kHex[c >> 4]);
           out.push_back(kHex[c & 0xF]);
-        } else {
-          out.push_back(static_cast<char>(c));
         }
     }
   }
+  out.append(s.data() + run, s.size() - run);
   out.push_back('"');
 }
 
@@ -56,11 +61,16 @@ std::optional<std::string> FromHex(const std::string& hex, std::size_t expected_
 
 }  // namespace
 
-std::string CanonicalEncoding(const AuditRecord& r) {
+namespace {
+
+// Appends the canonical encoding of `r` to `out`.
+void AppendCanonical(std::string& out, const AuditRecord& r) {
   // Keys in lexicographic order, as RFC 8785 requires.
-  std::string out = "{";
-  auto key = [&out](std::string_view k) {
-    if (out.size() > 1) out.push_back(',');
+  out.push_back('{');
+  bool first = true;
+  auto key = [&out, &first](std::string_view k) {
+    if (!first) out.push_back(',');
+    first = false;
     AppendJsonString(out, k);
     out.push_back(':');
   };
@@ -79,13 +89,27 @@ std::string CanonicalEncoding(const AuditRecord& r) {
   key("session_hash"); AppendJsonString(out, r.session_hash);
   key("time"); out += std::to_string(r.time);
   out.push_back('}');
+}
+
+std::size_t EncodedSizeHint(const AuditRecord& r) {
+  return 320 + r.prev_hash.size() + r.details_json.size() + r.reason.size() + r.object_id.size() + r.address.size();
+}
+
+}  // namespace
+
+std::string CanonicalEncoding(const AuditRecord& r) {
+  std::string out;
+  out.reserve(EncodedSizeHint(r));
+  AppendCanonical(out, r);
   return out;
 }
 
 std::string ComputeHash(const AuditRecord& record) {
-  std::string input = record.prev_hash;
+  std::string input;
+  input.reserve(EncodedSizeHint(record) + record.prev_hash.size() + 1);
+  input += record.prev_hash;
   input.push_back('\n');
-  input += CanonicalEncoding(record);
+  AppendCanonical(input, record);
   return crypto::Sha256Hex(input);
 }
 

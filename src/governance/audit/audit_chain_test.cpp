@@ -54,6 +54,32 @@ TEST_F(AuditChainTest, CanonicalEncodingSortsKeysAndEscapesControlCharacters) {
   EXPECT_EQ(encoded.find('\n'), std::string::npos);
 }
 
+// Hashes already in databases were computed over exactly these bytes: the encoding must never
+// change, however it is built.
+TEST_F(AuditChainTest, CanonicalEncodingAndHashAreByteStable) {
+  AuditRecord r;
+  r.seq = 3;
+  r.time = 1700000000000;
+  r.actor_id = 7;
+  r.actor_role = "staff";
+  r.action = "auth.login";
+  r.object_type = "space";
+  r.object_id = "12";
+  r.address = "192.0.2.1";
+  r.session_hash = "s";
+  r.reason = "tab\there\x01" "ctl \\ \xc3\xa9";
+  r.details_json = "{\"n\":1}";
+  r.prev_hash = std::string(32, 'a');
+  for (std::size_t i = 0; i < r.prev_hash.size(); ++i) r.prev_hash[i] = "ab"[i % 2];
+  r.prev_hash += r.prev_hash;
+  EXPECT_EQ(CanonicalEncoding(r),
+            "{\"action\":\"auth.login\",\"actor_id\":7,\"actor_role\":\"staff\",\"address\":\"192.0.2.1\","
+            "\"details\":\"{\\\"n\\\":1}\",\"object_id\":\"12\",\"object_type\":\"space\",\"outcome\":\"success\","
+            "\"patient_ref\":\"\",\"prev_hash\":\"" + r.prev_hash + "\",\"reason\":\"tab\\there\\u0001ctl \\\\ \xc3\xa9\","
+            "\"seq\":3,\"session_hash\":\"s\",\"time\":1700000000000}");
+  EXPECT_EQ(ComputeHash(r), "1cce616b8ae4aa35d312aaa1e501ceeae0aba9b97b4e10facb7668f1c03036dc");
+}
+
 TEST_F(AuditChainTest, NamesTheFirstAlteredRecord) {
   auto records = MakeChain(30);
   records[11].object_id = "999";

@@ -355,11 +355,30 @@ class SqliteStore final : public Store {
       Batch remaining(batch);
       while (!remaining.empty()) remaining = remaining.subspan(RunTransaction(remaining));
       batch.clear();
-      if (audit_.appended >= options_.audit_index_batch ||
-          (audit_.appended > 0 && std::chrono::steady_clock::now() >= audit_indexed_at_ + options_.audit_index_interval)) {
+      if (audit_.appended > 0 && std::chrono::steady_clock::now() >= audit_indexed_at_ + options_.audit_index_interval) {
         IndexAudit();
       }
     }
+  }
+
+  // Adds the search index entries of up to one batch of audit records inside the batch's own
+  // transaction (no commit of its own), in a savepoint: a failure is logged and leaves the batch be.
+  void IndexAuditInBatch(SqliteTx& tx) {
+    audit_indexed_at_ = std::chrono::steady_clock::now();
+    const int limit = std::max(1, options_.audit_index_batch);
+    Savepoint savepoint(*writer_);
+    Status done = savepoint.Open();
+    int indexed = 0;
+    if (done) {
+      auto result = tx.IndexAudit(limit);
+      done = result ? savepoint.Release() : Status(tl::unexpected(result.error()));
+      if (result) indexed = *result;
+    }
+    if (!done) {
+      log::Error("audit_index_failed", {{"reason", done.error().internal_message}});
+      return;  // the savepoint rolls back
+    }
+    audit_.appended = indexed < limit ? 0 : limit;  // a full batch: there may be more
   }
 
   // Adds the search index entries of up to one batch of audit records in a transaction of its
@@ -434,12 +453,14 @@ class SqliteStore final : public Store {
       if (!result) ++failed;
       results.push_back(std::move(result));
     }
+    if (audit_.appended >= options_.audit_index_batch) IndexAuditInBatch(tx);
     if (hooks_.before_commit) hooks_.before_commit(*writer_);
     Status committed = ApplySearchPending();
     if (committed) committed = transaction.Commit();
     if (!committed) {
       log::Error("store_commit_failed", {{"units", units.size()}, {"reason", committed.error().internal_message}});
       audit_.head.reset();
+      audit_.appended = std::max<std::int64_t>(audit_.appended, 1);  // index entries may have gone too
       RecordBatch(units.size(), units.size(), started);
       for (std::size_t i = 0; i < units.size(); ++i) {
         Complete(*units[i], results[i] ? committed : results[i]);
