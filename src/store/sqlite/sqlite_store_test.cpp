@@ -661,21 +661,6 @@ TEST(SqliteStore, MetricsHaveHistogramsFromTheStart) {
   store.Close();
 }
 
-TEST(SqliteStore, BuildsFtsQueriesFromWordsOnly) {
-  using sqlite::BuildFtsQuery;
-  EXPECT_EQ(BuildFtsQuery("sepsis bundle"), "\"sepsis\"* \"bundle\"*");
-  EXPECT_EQ(BuildFtsQuery("NEAR(ab \"cd\") -ef body:gh"), "\"NEAR\"* \"ab\"* \"cd\"* \"ef\"* \"body\"* \"gh\"*");
-  EXPECT_EQ(BuildFtsQuery("vitamin d"), "\"vitamin\"* \"d\"");  // one letter: no prefix expansion
-  EXPECT_EQ(BuildFtsQuery("  *** "), "");
-  EXPECT_EQ(BuildFtsQuery("\"\"\"\""), "");
-  EXPECT_EQ(BuildFtsQuery("café"), "\"café\"*");
-  EXPECT_EQ(BuildFtsQuery("a\"b"), "\"a\" \"b\"");
-  std::string many;
-  for (int i = 0; i < 40; ++i) many += "w" + std::to_string(i) + " ";
-  std::string query = BuildFtsQuery(many);
-  EXPECT_EQ(std::count(query.begin(), query.end(), '*'), 16);
-}
-
 }  // namespace
 
 namespace storetest {

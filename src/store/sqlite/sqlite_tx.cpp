@@ -1,11 +1,14 @@
 #include "store/sqlite/sqlite_tx.hpp"
 
+#include "store/sqlite/search_text.hpp"
 #include "store/sqlite/sqlite_rows.hpp"
 
+#include <algorithm>
 #include <array>
 #include <limits>
 #include <map>
 #include <span>
+#include <unordered_map>
 
 #include <nlohmann/json.hpp>
 
@@ -129,13 +132,17 @@ constexpr const char kListEvents[] =
     "ORDER BY seq LIMIT ?3";
 // message_search is an external-content index over messages kept in step by triggers (migrations
 // 0002 and 0007: the writer applies the queued changes before each COMMIT); the space filter and
-// the deleted check are applied to the message row itself.
-constexpr const char kSearch[] =
-    "SELECT " ROUNDS_MESSAGE_COLUMNS ", snippet(message_search, -1, '[[', ']]', '…', 16), "
-    "bm25(message_search) AS score FROM message_search JOIN messages m ON m.id = message_search.rowid "
+// the deleted check are applied to the message row itself. A search ranks (bm25) the newest
+// kSearchRankWindow matches in the searcher's spaces: FTS5 walks its doclists newest first and stops
+// there, where ranking every match of a common word read and scored hundreds of thousands of rows.
+constexpr int kSearchRankWindow = 200;
+constexpr const char kSearchCandidates[] =
+    "SELECT message_search.rowid, bm25(message_search) FROM message_search "
+    "CROSS JOIN messages m ON m.id = message_search.rowid "
     "WHERE message_search MATCH ?1 AND m.space_id IN (SELECT value FROM json_each(?2)) AND m.deleted = 0 "
-    "AND m.state = 'published' "
-    "ORDER BY score, m.id DESC LIMIT ?3 OFFSET ?4";
+    "AND m.state = 'published' ORDER BY message_search.rowid DESC LIMIT ?3";
+constexpr const char kMessagesById[] =
+    "SELECT " ROUNDS_MESSAGE_COLUMNS " FROM messages m WHERE m.id IN (SELECT value FROM json_each(?1))";
 
 constexpr const char kInsertDepartment[] = "INSERT INTO departments (name, parent_id) VALUES (?1, ?2)";
 constexpr const char kInsertUser[] =
@@ -368,40 +375,7 @@ std::string EscapeLike(const std::string& text) {
 
 int ClampLimit(int limit) { return limit <= 0 ? 50 : std::min(limit, 1000); }
 
-// Words of a search beyond this are ignored: each one is another term lookup and intersection.
-constexpr int kMaxSearchWords = 16;
-
 }  // namespace
-
-std::string BuildFtsQuery(std::string_view text) {
-  std::string query;
-  std::string word;
-  int words = 0;
-  auto flush = [&] {
-    if (word.empty()) return;
-    if (words < kMaxSearchWords) {
-      if (!query.empty()) query.push_back(' ');
-      // A double-quoted string is a phrase in FTS5: operators, column filters and NEAR inside it
-      // are plain text, and `word` holds no '"' that could close it. One-character words match
-      // exactly: as prefixes they would expand to a large part of the vocabulary.
-      query += "\"" + word + (word.size() > 1 ? "\"*" : "\"");
-      ++words;
-    }
-    word.clear();
-  };
-  for (unsigned char c : text) {
-    // ASCII letters and digits, and every byte of a multi-byte UTF-8 character (the tokenizer
-    // decides which of those are letters); everything else separates words.
-    bool word_char = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c >= 0x80;
-    if (word_char) {
-      word.push_back(static_cast<char>(c));
-    } else {
-      flush();
-    }
-  }
-  flush();
-  return query;
-}
 
 // ---- Reads -----------------------------------------------------------------------------------
 
@@ -686,14 +660,45 @@ Result<std::vector<SpaceEvent>> SqliteTx::ListEvents(SpaceId space_id, Seq after
 }
 
 Result<std::vector<SearchHit>> SqliteTx::SearchMessages(const SearchQuery& q) {
+  const std::vector<std::string> words = SearchWords(q.text);
   std::string fts = BuildFtsQuery(q.text);
   if (fts.empty() || q.space_ids.empty()) return std::vector<SearchHit>();
-  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kSearch));
-  s->Bind(1, fts).Bind(2, nlohmann::json(q.space_ids).dump());
-  s->Bind(3, ClampLimit(q.limit)).Bind(4, std::max(0, q.offset));
-  ROUNDS_ASSIGN_OR_RETURN(auto hits, ReadAll<SearchHit>(*s, [](const Statement& r) {
-    return SearchHit{ReadMessageRow(r), r.Text(19), r.Double(20)};
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kSearchCandidates));
+  s->Bind(1, fts).Bind(2, nlohmann::json(q.space_ids).dump()).Bind(3, kSearchRankWindow);
+  struct Candidate {
+    MessageId id;
+    double score;  // bm25: lower is better
+  };
+  ROUNDS_ASSIGN_OR_RETURN(auto candidates, ReadAll<Candidate>(*s, [](const Statement& r) {
+    return Candidate{r.Int(0), r.Double(1)};
   }));
+  std::sort(candidates.begin(), candidates.end(), [](const Candidate& a, const Candidate& b) {
+    return a.score != b.score ? a.score < b.score : a.id > b.id;
+  });
+  const std::size_t offset = static_cast<std::size_t>(std::max(0, q.offset));
+  if (offset >= candidates.size()) return std::vector<SearchHit>();
+  candidates.erase(candidates.begin(), candidates.begin() + static_cast<std::ptrdiff_t>(offset));
+  if (candidates.size() > static_cast<std::size_t>(ClampLimit(q.limit))) {
+    candidates.resize(static_cast<std::size_t>(ClampLimit(q.limit)));
+  }
+  std::vector<MessageId> ids;
+  for (const auto& c : candidates) ids.push_back(c.id);
+  ROUNDS_ASSIGN_OR_RETURN(Statement * m, db_.Prepare(kMessagesById));
+  m->Bind(1, nlohmann::json(ids).dump());
+  ROUNDS_ASSIGN_OR_RETURN(auto rows, ReadAll<Message>(*m, ReadMessageRow));
+  std::unordered_map<MessageId, Message*> by_id;
+  for (auto& row : rows) by_id.emplace(row.id, &row);
+  std::vector<SearchHit> hits;
+  hits.reserve(candidates.size());
+  for (const auto& c : candidates) {
+    auto it = by_id.find(c.id);
+    if (it == by_id.end()) continue;  // not possible inside one read transaction
+    Message& message = *it->second;
+    // The excerpt comes from the body, or from the title when only the title matched.
+    const bool from_title = !HasSearchMatch(message.body, words) && HasSearchMatch(message.title, words);
+    std::string snippet = Snippet(from_title ? message.title : message.body, words);
+    hits.push_back(SearchHit{std::move(message), std::move(snippet), c.score});
+  }
   std::vector<Message*> messages;
   for (auto& hit : hits) messages.push_back(&hit.message);
   ROUNDS_RETURN_IF_ERROR(LoadMessageDetails(messages, 0));

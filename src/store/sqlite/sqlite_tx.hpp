@@ -139,9 +139,4 @@ class SqliteTx final : public WriteTx {
   WriterAuditState* audit_ = nullptr;  // the writer's; null for readers
 };
 
-// Turns free text into an FTS5 query that can never use FTS syntax (quotes, NEAR, column filters,
-// operators, parentheses): every word becomes a quoted phrase, matched as a prefix when it is longer
-// than one character; all words must match. At most 16 words. Empty when the text has no words.
-std::string BuildFtsQuery(std::string_view text);
-
 }  // namespace rounds::store::sqlite

@@ -471,6 +471,28 @@ TEST_P(StoreContractTest, EventsAreListedInOrderAndPaged) {
 
 // ---- Search ---------------------------------------------------------------------------------
 
+// Only the last word of a search matches as a prefix (results follow what is being typed); the
+// others are whole words. The newest matches are ranked: the best of them come first.
+TEST_P(StoreContractTest, SearchMatchesTheLastWordAsAPrefixAndRanksByRelevance) {
+  UserId u = AddUser(store(), "prefixer");
+  SpaceId space = AddSpace(store(), "Prefix", u);
+  auto once = Post(store(), space, u, "sepsis bundle reviewed on the ward round with the team today");
+  auto thrice = Post(store(), space, u, "sepsis sepsis sepsis bundle");
+  ASSERT_TRUE(once && thrice);
+  EXPECT_EQ(Search(store(), "sepsis bun", {space}).size(), 2u);
+  EXPECT_EQ(Search(store(), "bundle seps", {space}).size(), 2u);
+  EXPECT_TRUE(Search(store(), "seps bundle", {space}).empty());
+  auto ranked = Search(store(), "sepsis", {space});
+  ASSERT_EQ(ranked.size(), 2u);
+  EXPECT_EQ(ranked[0].message.id, thrice->id);
+  EXPECT_LE(ranked[0].rank, ranked[1].rank);  // bm25: lower is better
+  EXPECT_NE(ranked[1].snippet.find("[[sepsis]] bundle"), std::string::npos) << ranked[1].snippet;
+  auto second_page = Search(store(), "sepsis", {space}, 1, 1);
+  ASSERT_EQ(second_page.size(), 1u);
+  EXPECT_EQ(second_page[0].message.id, once->id);
+  EXPECT_TRUE(Search(store(), "sepsis", {space}, 20, 2).empty());
+}
+
 TEST_P(StoreContractTest, SearchNeverFindsDeletedOrEditedAwayTextAndRespectsSpaces) {
   UserId u = AddUser(store(), "searcher");
   SpaceId open = AddSpace(store(), "Open", u);

@@ -1,0 +1,122 @@
+#include "store/sqlite/search_text.hpp"
+
+#include <algorithm>
+#include <cstddef>
+
+namespace rounds::store::sqlite {
+namespace {
+
+bool IsWordByte(unsigned char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c >= 0x80;
+}
+
+char Fold(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+struct Token {
+  std::size_t begin = 0;
+  std::size_t end = 0;
+};
+
+std::vector<Token> Tokenize(std::string_view text) {
+  std::vector<Token> tokens;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    while (i < text.size() && !IsWordByte(static_cast<unsigned char>(text[i]))) ++i;
+    const std::size_t begin = i;
+    while (i < text.size() && IsWordByte(static_cast<unsigned char>(text[i]))) ++i;
+    if (i > begin) tokens.push_back({begin, i});
+  }
+  return tokens;
+}
+
+// `token` equals `word` (or begins with it, for a prefix), ignoring ASCII case.
+bool Matches(std::string_view token, std::string_view word, bool prefix) {
+  if (prefix ? token.size() < word.size() : token.size() != word.size()) return false;
+  for (std::size_t i = 0; i < word.size(); ++i) {
+    if (Fold(token[i]) != Fold(word[i])) return false;
+  }
+  return true;
+}
+
+bool MatchesAny(std::string_view token, const std::vector<std::string>& words) {
+  for (std::size_t w = 0; w < words.size(); ++w) {
+    const bool prefix = w + 1 == words.size() && words[w].size() > 1;
+    if (Matches(token, words[w], prefix)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::vector<std::string> SearchWords(std::string_view text) {
+  std::vector<std::string> words;
+  for (const Token& t : Tokenize(text)) {
+    if (static_cast<int>(words.size()) == kMaxSearchWords) break;
+    words.emplace_back(text.substr(t.begin, t.end - t.begin));
+  }
+  return words;
+}
+
+std::string BuildFtsQuery(std::string_view text) {
+  const std::vector<std::string> words = SearchWords(text);
+  std::string query;
+  for (std::size_t i = 0; i < words.size(); ++i) {
+    if (i > 0) query.push_back(' ');
+    // A double-quoted string is a phrase in FTS5, and a word holds no '"' that could close it.
+    query += '"';
+    query += words[i];
+    query += '"';
+    if (i + 1 == words.size() && words[i].size() > 1) query.push_back('*');
+  }
+  return query;
+}
+
+bool HasSearchMatch(std::string_view text, const std::vector<std::string>& words) {
+  for (const Token& t : Tokenize(text)) {
+    if (MatchesAny(text.substr(t.begin, t.end - t.begin), words)) return true;
+  }
+  return false;
+}
+
+std::string Snippet(std::string_view text, const std::vector<std::string>& words, int window) {
+  const std::vector<Token> tokens = Tokenize(text);
+  std::vector<char> hit(tokens.size(), 0);
+  for (std::size_t i = 0; i < tokens.size(); ++i) {
+    hit[i] = MatchesAny(text.substr(tokens[i].begin, tokens[i].end - tokens[i].begin), words) ? 1 : 0;
+  }
+  const std::size_t size = static_cast<std::size_t>(std::max(1, window));
+  // The first window with the most matches (a sliding count).
+  std::size_t first = 0;
+  if (tokens.size() > size) {
+    int count = 0;
+    for (std::size_t i = 0; i < size; ++i) count += hit[i];
+    int best = count;
+    for (std::size_t start = 1; start + size <= tokens.size(); ++start) {
+      count += hit[start + size - 1] - hit[start - 1];
+      if (count > best) best = count, first = start;
+    }
+  }
+  const std::size_t last = std::min(tokens.size(), first + size);  // one past the window
+  std::string out;
+  out.reserve(text.size() + 32);
+  std::size_t at = 0;  // copied up to here
+  if (first > 0) {
+    out += "…";
+    at = tokens[first].begin;
+  }
+  for (std::size_t i = first; i < last; ++i) {
+    out.append(text.substr(at, tokens[i].begin - at));
+    if (hit[i]) out += "[[";
+    out.append(text.substr(tokens[i].begin, tokens[i].end - tokens[i].begin));
+    if (hit[i]) out += "]]";
+    at = tokens[i].end;
+  }
+  if (last < tokens.size()) {
+    out += "…";
+  } else {
+    out.append(text.substr(at));
+  }
+  return out;
+}
+
+}  // namespace rounds::store::sqlite

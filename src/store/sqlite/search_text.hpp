@@ -1,0 +1,34 @@
+// Search text handling for the SQLite store, shared by the query builder and the snippet maker:
+// which words a search has, the FTS5 query they make, and the highlighted excerpt shown with a hit.
+// Pure functions of their input; no SQLite.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace rounds::store::sqlite {
+
+// Words of a search beyond this are ignored: each one is another term lookup and intersection.
+inline constexpr int kMaxSearchWords = 16;
+
+// The words of a search: runs of ASCII letters and digits and of bytes >= 0x80 (every byte of a
+// multi-byte UTF-8 character; the tokenizer decides which of those are letters). Everything else
+// separates words, so no FTS5 operator, column filter or quote survives. At most kMaxSearchWords.
+std::vector<std::string> SearchWords(std::string_view text);
+
+// The FTS5 query for `text`: every word as a quoted phrase (plain text whatever it holds), all of
+// them required. The last word also matches as a prefix (results follow what is being typed) when
+// it has more than one character; the others match whole words only, which keeps a query's cost to
+// one term lookup each instead of a scan of every term they begin. Empty when there are no words.
+std::string BuildFtsQuery(std::string_view text);
+
+// An excerpt of `text` of about `window` words around the stretch with the most of `words` in it,
+// each match between "[[" and "]]", with "…" where text was cut off. Matching is the query's:
+// letters without regard to ASCII case, the last word also as a prefix (see BuildFtsQuery).
+std::string Snippet(std::string_view text, const std::vector<std::string>& words, int window = 16);
+
+// Whether `text` holds any of `words` as BuildFtsQuery would match them.
+bool HasSearchMatch(std::string_view text, const std::vector<std::string>& words);
+
+}  // namespace rounds::store::sqlite
