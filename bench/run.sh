@@ -29,13 +29,9 @@ done
 # Parameters shared by every server.
 members=100          # group fan-out: members of the one space / room
 direct_users=1000    # 1:1: online users, in pairs
-idle=10000           # idle signed-in connections (the peers)
-# Rounds announces every connect and disconnect to every connected socket (O(N²) frames), and a
-# socket whose queue overflows is closed with 4008 and resumes, which announces it again: past
-# ~2,000 connections in a burst this cascades (docs/performance.md). Until presence is batched,
-# Rounds' idle and storm runs stay at sizes that settle.
-rounds_idle=2000
-storm=1000           # reconnect storm (Rounds only: XMPP has no cursor to resume from)
+idle=10000           # idle signed-in connections
+rounds_idle=$idle
+storm=5000           # reconnect storm (Rounds only: XMPP has no cursor to resume from)
 step_seconds=5       # each ramp step
 ramp_steps=8         # doubling the offered rate each step, stopping at saturation
 if [ "$quick" = 1 ]; then

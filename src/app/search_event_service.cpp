@@ -155,11 +155,12 @@ Status EventService::Typing(const Actor& actor, SpaceId space_id) {
   return Ok();
 }
 
-void EventService::Presence(UserId user_id, bool online) {
+void EventService::Presence(const std::vector<UserId>& online, const std::vector<UserId>& offline,
+                            std::uint64_t version) {
   bus::Event e;
   e.type = "presence";
   e.frame = std::make_shared<const std::string>(
-      json{{"type", "presence"}, {"user_id", user_id}, {"online", online}}.dump());
+      json{{"type", "presence"}, {"version", version}, {"online", online}, {"offline", offline}}.dump());
   e.recipients = nullptr;  // everyone connected
   bus_.Publish(e);
 }

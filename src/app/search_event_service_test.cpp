@@ -129,11 +129,12 @@ TEST_F(SearchEventTest, TypingGoesToTheOtherMembersOnly) {
 
 TEST_F(SearchEventTest, PresenceIsAnnouncedToEveryone) {
   ClearPublished();
-  services_->events.Presence(ben_.user.id, true);
+  services_->events.Presence({ben_.user.id}, {cy_.user.id}, 7);
   auto published = Published();
   ASSERT_EQ(published.size(), 1u);
   EXPECT_EQ(published[0].recipients, nullptr);
-  EXPECT_EQ(json::parse(*published[0].frame), (json{{"type", "presence"}, {"user_id", ben_.user.id}, {"online", true}}));
+  EXPECT_EQ(json::parse(*published[0].frame),
+            (json{{"type", "presence"}, {"version", 7}, {"online", {ben_.user.id}}, {"offline", {cy_.user.id}}}));
 }
 
 TEST_F(SearchEventTest, EventFramesSpliceThePayloadVerbatim) {

@@ -308,8 +308,11 @@ class EventService {
                                             int limit_per_space = 10'000);
   // Relays "typing" to the space's other members; nothing is stored.
   Status Typing(const Actor& actor, domain::SpaceId space_id);
-  // Announces that a user came online or went offline (to everyone connected).
-  void Presence(domain::UserId user_id, bool online);
+  // Announces, to everyone connected, who came online and who went offline since the last
+  // announcement; `version` orders announcements (the transport batches them, see
+  // transport/ws/presence.hpp).
+  void Presence(const std::vector<domain::UserId>& online, const std::vector<domain::UserId>& offline,
+                std::uint64_t version);
 
   // The frame sent for a stored space event: built once, shared by every recipient.
   static std::shared_ptr<const std::string> EventFrame(const domain::SpaceEvent& event);

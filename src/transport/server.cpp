@@ -21,6 +21,7 @@
 #include "transport/http/static_files.hpp"
 #include "transport/metrics.hpp"
 #include "transport/ws/hub.hpp"
+#include "transport/ws/presence.hpp"
 #include "transport/ws/sequencer.hpp"
 
 namespace rounds::transport {
@@ -39,6 +40,8 @@ namespace {
 
 constexpr const char* kEventsPath = "/api/v1/events";
 constexpr int kBlockingThreads = 64;  // many waiters let group commit batch their writes
+// Presence changes are announced in one frame per interval (transport/ws/presence.hpp).
+constexpr auto kPresenceInterval = std::chrono::milliseconds(250);
 
 // `connect_src` lists the WebSocket origins the page may connect to besides 'self' (older
 // browsers do not let 'self' cover ws:/wss:).
@@ -90,7 +93,12 @@ class Server::Impl {
         acceptor_(ioc_),
         signals_(ioc_, SIGINT, SIGTERM),
         static_files_(ResolveWebRoot(config)),
-        hub_([this](domain::UserId user, bool online) { services_.events.Presence(user, online); }),
+        hub_([this](domain::UserId user, bool) {
+          if (presence_.Changed(user)) SchedulePresenceFlush();
+        }),
+        presence_([this](domain::UserId user) { return hub_.IsOnline(user); }),
+        presence_strand_(asio::make_strand(ioc_)),
+        presence_timer_(presence_strand_),
         api_{services, store, config, state_, config.public_origin.rfind("https://", 0) == 0} {
     if (auto scheme_end = config.public_origin.find("://"); scheme_end != std::string::npos) {
       std::string host = config.public_origin.substr(scheme_end + 3);
@@ -619,9 +627,10 @@ class Server::Impl {
       wake_.cancel();
     }
 
-    void SendNow(std::string frame) {
+    void SendNow(std::string frame) { SendNow(std::make_shared<const std::string>(std::move(frame))); }
+    void SendNow(std::shared_ptr<const std::string> frame) {
       if (closing_) return;
-      queue_.push_back({std::make_shared<const std::string>(std::move(frame)), false});
+      queue_.push_back({std::move(frame), false});
       wake_.cancel();
     }
 
@@ -801,8 +810,8 @@ class Server::Impl {
         }
       }
       SendNow(R"({"type":"resumed"})");
-      // Who is online now; changes follow as "presence" frames.
-      SendNow(json{{"type", "presence_snapshot"}, {"user_ids", server_.hub_.OnlineUsers()}}.dump());
+      // Who was online at the last presence flush; later flushes follow as "presence" frames.
+      SendNow(server_.presence_.Snapshot());  // shared: one copy for every socket that resumes
       resuming_ = false;
       ReleaseHeld();
     }
@@ -837,6 +846,20 @@ class Server::Impl {
   };
 
   const Config& config_;
+  // Flushes the presence batcher after kPresenceInterval and announces what changed; scheduled by
+  // the first change after each flush.
+  void SchedulePresenceFlush() {
+    asio::dispatch(presence_strand_, [this] {
+      presence_timer_.expires_after(kPresenceInterval);
+      presence_timer_.async_wait([this](boost::system::error_code ec) {
+        if (ec) return;
+        if (auto changes = presence_.Flush()) {
+          services_.events.Presence(changes->online, changes->offline, changes->version);
+        }
+      });
+    });
+  }
+
   app::Services& services_;
   store::Store& store_;
   int threads_;
@@ -849,6 +872,9 @@ class Server::Impl {
   ServerState state_;
   Metrics metrics_;
   Hub hub_;
+  PresenceBatcher presence_;
+  asio::strand<asio::io_context::executor_type> presence_strand_;
+  asio::steady_timer presence_timer_;  // on presence_strand_
   ApiContext api_;
   std::string own_ws_origin_;  // "wss://host" from public_origin, or empty
   std::atomic<int> in_flight_{0};

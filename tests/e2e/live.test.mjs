@@ -135,6 +135,8 @@ test('direct and group messages, started from the people directory', async () =>
   // The conversation appears in Bo's sidebar with one unread message.
   const dm = bo.page.locator('.space-group', { hasText: 'Direct messages' }).getByRole('link', { name: /User ana/ });
   await dm.waitFor();
+  // Ana is online: her dot is lit in Bo's sidebar (presence snapshot and batched changes).
+  await dm.locator('.presence.on').waitFor();
   await waitForText(dm.locator('.unread-count'), '1');
   await dm.click();
   await messageWith(bo.page, 'quick handover').waitFor();

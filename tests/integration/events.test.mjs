@@ -62,18 +62,43 @@ test('concurrent posters: a live listener sees every event once, in seq order', 
   await stream.close();
 });
 
-test('presence: a snapshot on resume, then changes', async () => {
+test('presence: a snapshot on resume, then changes in batches', async () => {
   const first = await users.wren.openEvents();
   first.send({ type: 'resume', cursors: {} });
   await first.waitFor((f) => f.type === 'resumed');
+  const wrenOnline = await first.waitFor((f) => f.type === 'presence' && f.online.includes(users.wren.user.id));
   const second = await users.zara.openEvents();
   second.send({ type: 'resume', cursors: {} });
   const snapshot = await second.waitFor((f) => f.type === 'presence_snapshot');
   assert.ok(snapshot.user_ids.includes(users.wren.user.id));
-  await first.waitFor((f) => f.type === 'presence' && f.user_id === users.zara.user.id && f.online === true);
+  assert.ok(snapshot.version >= wrenOnline.version);
+  const zaraOnline = await first.waitFor((f) => f.type === 'presence' && f.online.includes(users.zara.user.id));
+  assert.ok(zaraOnline.version > wrenOnline.version);
   await second.close();
-  await first.waitFor((f) => f.type === 'presence' && f.user_id === users.zara.user.id && f.online === false);
+  const zaraOffline = await first.waitFor((f) => f.type === 'presence' && f.offline.includes(users.zara.user.id));
+  assert.ok(zaraOffline.version > zaraOnline.version);
   await first.close();
+});
+
+test('presence: a burst of connects reaches each socket in a few frames, not one per connect', async () => {
+  const watcher = await users.wren.openEvents();
+  watcher.send({ type: 'resume', cursors: {} });
+  const snapshot = await watcher.waitFor((f) => f.type === 'presence_snapshot');
+  await new Promise((resolve) => setTimeout(resolve, 600));  // the watcher's own arrival is announced
+  const before = Math.max(snapshot.version, ...watcher.frames.filter((f) => f.type === 'presence').map((f) => f.version));
+  // Twelve people sign in at once: one change each, announced in one or two frames.
+  const crowd = await createUsers(server, admin, Array.from({ length: 12 }, (_, i) => `crowd${i}`));
+  const ids = Object.values(crowd).map((u) => u.user.id);
+  const burst = await Promise.all(Object.values(crowd).map((u) => u.openEvents()));
+  const announced = (id) => watcher.frames.some((f) => f.type === 'presence' && f.version > before && f.online.includes(id));
+  await watcher.waitFor(() => ids.every(announced));
+  const frames = watcher.frames.filter((f) => f.type === 'presence' && f.version > before);
+  assert.ok(frames.length <= burst.length / 3, `${frames.length} presence frames for ${burst.length} connects`);
+  const versions = frames.map((f) => f.version);
+  assert.deepEqual(versions, [...versions].sort((a, b) => a - b), 'versions increase');
+  for (const socket of burst) await socket.close();
+  await watcher.waitFor(() => ids.every((id) => watcher.frames.some((f) => f.type === 'presence' && f.offline.includes(id))));
+  await watcher.close();
 });
 
 test('non-members receive nothing from the space', async () => {

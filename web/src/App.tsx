@@ -68,6 +68,7 @@ function Shell({ initialMe, onSignOut, onSessionEnded }: { initialMe: User; onSi
   const [route, setRoute] = useState<Route>(() => parseRoute(location.hash));
   const [status, setStatus] = useState<Status>('connecting');
   const [online, setOnline] = useState<ReadonlySet<number>>(new Set());
+  const presenceVersion = useRef(0);  // of the last presence snapshot or change applied
   const [menuOpen, setMenuOpen] = useState(false);
   const [announcement, setAnnouncement] = useState('');
   const [toasts, setToasts] = useState<Toast[]>([]);
@@ -184,13 +185,19 @@ function Shell({ initialMe, onSignOut, onSessionEnded }: { initialMe: User; onSi
         }
       }
     } else if (frame.type === 'presence_snapshot') {
+      presenceVersion.current = frame.version;
       setOnline(new Set(frame.user_ids));
     } else if (frame.type === 'presence') {
-      setOnline((set) => {
-        const next = new Set(set);
-        if (frame.online) next.add(frame.user_id); else next.delete(frame.user_id);
-        return next;
-      });
+      // A change the snapshot already holds (sent before it, delivered after) is skipped.
+      if (frame.version > presenceVersion.current) {
+        presenceVersion.current = frame.version;
+        setOnline((set) => {
+          const next = new Set(set);
+          for (const id of frame.online) next.add(id);
+          for (const id of frame.offline) next.delete(id);
+          return next;
+        });
+      }
     }
     for (const l of listeners.current) l(frame);
   }, [announce, reloadSoon, stream, toast, meRef, routeRef, spacesRef]);

@@ -40,8 +40,8 @@ export type Frame =
   | SpaceEvent
   | UserEvent
   | { type: 'typing'; space_id: number; user_id: number }
-  | { type: 'presence'; user_id: number; online: boolean }
-  | { type: 'presence_snapshot'; user_ids: number[] }
+  | { type: 'presence'; version: number; online: number[]; offline: number[] }
+  | { type: 'presence_snapshot'; version: number; user_ids: number[] }
   | { type: 'resumed' }
   | { type: 'pong' }
   | { type: 'error'; code?: string; detail?: string };

@@ -82,6 +82,11 @@ std::vector<domain::UserId> Hub::OnlineUsers() const {
   return out;
 }
 
+bool Hub::IsOnline(domain::UserId user) const {
+  std::lock_guard lock(mutex_);
+  return by_user_.contains(user);
+}
+
 std::size_t Hub::connection_count() const {
   std::lock_guard lock(mutex_);
   return users_of_.size();

@@ -43,6 +43,7 @@ class Hub {
   std::size_t connection_count() const;
   // Users with at least one open socket.
   std::vector<domain::UserId> OnlineUsers() const;
+  bool IsOnline(domain::UserId user) const;
 
  private:
   std::vector<std::shared_ptr<Subscriber>> Snapshot(const std::vector<domain::UserId>* users) const;

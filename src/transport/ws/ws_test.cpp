@@ -3,7 +3,11 @@
 #include <atomic>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+#include <set>
+
 #include "transport/ws/hub.hpp"
+#include "transport/ws/presence.hpp"
 #include "transport/ws/sequencer.hpp"
 
 namespace rounds::transport {
@@ -142,6 +146,42 @@ bus::Event EventFor(std::vector<domain::UserId> users) {
   e.frame = std::make_shared<const std::string>("frame");
   e.recipients = std::make_shared<const std::vector<domain::UserId>>(std::move(users));
   return e;
+}
+
+TEST(PresenceBatcher, AnnouncesWhatChangedSinceTheLastFlushAsTheHubSeesIt) {
+  std::set<domain::UserId> online;  // the hub's truth
+  PresenceBatcher batcher([&](domain::UserId u) { return online.contains(u); });
+  auto snapshot = [&] { return nlohmann::json::parse(*batcher.Snapshot()); };
+  EXPECT_EQ(snapshot(), (nlohmann::json{{"type", "presence_snapshot"}, {"version", 0}, {"user_ids", nlohmann::json::array()}}));
+  EXPECT_FALSE(batcher.Flush());  // nothing noted
+  // A burst: only the first note asks for a flush.
+  for (domain::UserId u : {5, 3, 9}) online.insert(u);
+  EXPECT_TRUE(batcher.Changed(5));
+  EXPECT_FALSE(batcher.Changed(3));
+  EXPECT_FALSE(batcher.Changed(9));
+  auto first = batcher.Flush();
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->version, 1u);
+  EXPECT_EQ(first->online, (std::vector<domain::UserId>{3, 5, 9}));
+  EXPECT_TRUE(first->offline.empty());
+  EXPECT_EQ(snapshot(), (nlohmann::json{{"type", "presence_snapshot"}, {"version", 1}, {"user_ids", {3, 5, 9}}}));
+  EXPECT_EQ(batcher.Snapshot(), batcher.Snapshot());  // built once per version
+  // A user who leaves and comes back within one interval changed nothing; notes that arrive out of
+  // order do not matter, only the hub's state at the flush.
+  EXPECT_TRUE(batcher.Changed(5));
+  EXPECT_FALSE(batcher.Changed(5));
+  EXPECT_FALSE(batcher.Flush());
+  online.erase(9);
+  online.insert(12);
+  EXPECT_TRUE(batcher.Changed(12));
+  EXPECT_FALSE(batcher.Changed(9));
+  auto second = batcher.Flush();
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->version, 2u);
+  EXPECT_EQ(second->online, (std::vector<domain::UserId>{12}));
+  EXPECT_EQ(second->offline, (std::vector<domain::UserId>{9}));
+  EXPECT_EQ(snapshot()["user_ids"], (nlohmann::json{3, 5, 12}));
+  EXPECT_EQ(snapshot()["version"], 2);
 }
 
 TEST(Hub, DeliversOneSharedFrameToTheRecipientsSocketsOnly) {
