@@ -39,10 +39,14 @@ Status AuditNow(store::Store& store, domain::AuditRecord record, const nlohmann:
   return store.RunWrite([&](store::WriteTx& tx) { return AppendAudit(tx, record, details); });
 }
 
-Status AuditNow(store::Store& store, const std::vector<std::pair<domain::AuditRecord, nlohmann::json>>& records) {
-  if (records.empty()) return Ok();
+Status AuditSpaceReads(store::Store& store, const Actor& actor, const std::string& action,
+                       const std::map<domain::SpaceId, std::size_t>& counts, UnixMillis now) {
+  if (counts.empty()) return Ok();
   return store.RunWrite([&](store::WriteTx& tx) -> Status {
-    for (const auto& [record, details] : records) ROUNDS_RETURN_IF_ERROR(AppendAudit(tx, record, details));
+    for (const auto& [space_id, count] : counts) {
+      ROUNDS_RETURN_IF_ERROR(AppendAudit(tx, AuditEntry(actor, action, "space", std::to_string(space_id), now),
+                                         nlohmann::json{{"count", count}}));
+    }
     return Ok();
   });
 }

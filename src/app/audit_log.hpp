@@ -7,9 +7,9 @@
 // writer makes that consistent.
 #pragma once
 
+#include <cstddef>
+#include <map>
 #include <string>
-#include <utility>
-#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -38,7 +38,10 @@ Status AppendAudit(store::WriteTx& tx, domain::AuditRecord record, const nlohman
 // read must not return the content then.
 Status AuditNow(store::Store& store, domain::AuditRecord record, const nlohmann::json& details = nullptr);
 
-// The same for a read that touched several spaces: every record, chained in order, in one unit.
-Status AuditNow(store::Store& store, const std::vector<std::pair<domain::AuditRecord, nlohmann::json>>& records);
+// Records a read that reached into several PHI-bearing spaces: one `action` record per space,
+// naming it, with {"count": items read from it}, all in one write unit. Nothing when `counts` is
+// empty.
+Status AuditSpaceReads(store::Store& store, const Actor& actor, const std::string& action,
+                       const std::map<domain::SpaceId, std::size_t>& counts, UnixMillis now);
 
 }  // namespace rounds::app

@@ -1,5 +1,7 @@
 #include "app/json_codec.hpp"
 
+#include <utility>
+
 #include "domain/rules.hpp"
 
 namespace rounds::app {
@@ -32,15 +34,28 @@ json SplitCsv(const std::string& csv) {
   }
   return items;
 }
+
+void Emplace(json::object_t&) {}
+template <class Value, class... Rest>
+void Emplace(json::object_t& object, const char* key, Value&& value, Rest&&... rest) {
+  object.emplace(key, std::forward<Value>(value));
+  Emplace(object, std::forward<Rest>(rest)...);
+}
+
+// A JSON object from alternating keys and values, each emplaced into the object. A braced
+// initializer list builds a two-element array for every member and then converts it, which made
+// it the largest cost of a history page (MessageJson runs once per message); this builds the same
+// document (object members are kept sorted by key).
+template <class... Members>
+json Object(Members&&... members) {
+  json out(json::value_t::object);
+  Emplace(out.get_ref<json::object_t&>(), std::forward<Members>(members)...);
+  return out;
+}
 }  // namespace
 
 json UserRefJson(const User& u) {
-  json out(json::value_t::object);
-  auto& o = out.get_ref<json::object_t&>();
-  o.emplace("id", u.id);
-  o.emplace("username", u.username);
-  o.emplace("display_name", u.display_name);
-  return out;
+  return Object("id", u.id, "username", u.username, "display_name", u.display_name);
 }
 
 json DepartmentJson(const Department& d) {
@@ -67,64 +82,26 @@ json MembershipJson(const Membership& m, const User& user) {
               {"read_seq", m.read_seq}, {"joined_at", m.joined_at}, {"user", UserRefJson(user)}};
 }
 
-// Every list of messages builds one of these per message, so it is built by emplacing into the
-// object directly: a braced initializer list first builds a two-element array for every member
-// and then converts it, which made this the largest cost of a history page. Same document either
-// way (object members are kept sorted by key).
 json MessageJson(const Message& m, const User* author) {
   json reactions(json::value_t::array);
-  for (const auto& r : m.reactions) {
-    json reaction(json::value_t::object);
-    auto& o = reaction.get_ref<json::object_t&>();
-    o.emplace("emoji", r.emoji);
-    o.emplace("count", r.count);
-    o.emplace("mine", r.mine);
-    reactions.push_back(std::move(reaction));
-  }
+  for (const auto& r : m.reactions) reactions.push_back(Object("emoji", r.emoji, "count", r.count, "mine", r.mine));
   json options(json::value_t::array);
-  for (const auto& p : m.poll_options) {
-    json option(json::value_t::object);
-    auto& o = option.get_ref<json::object_t&>();
-    o.emplace("index", p.index);
-    o.emplace("text", p.text);
-    o.emplace("votes", p.votes);
-    options.push_back(std::move(option));
-  }
-  json out(json::value_t::object);
-  auto& o = out.get_ref<json::object_t&>();
-  o.emplace("id", m.id);
-  o.emplace("space_id", m.space_id);
-  o.emplace("seq", m.seq);
-  o.emplace("author_id", m.author_id);
-  if (author != nullptr) {
-    o.emplace("author", UserRefJson(*author));
-  } else {
-    User former;
+  for (const auto& p : m.poll_options) options.push_back(Object("index", p.index, "text", p.text, "votes", p.votes));
+  User former;  // the author's account is gone
+  if (author == nullptr) {
     former.id = m.author_id;
     former.display_name = "Former user";
-    o.emplace("author", UserRefJson(former));
   }
-  o.emplace("kind", ToString(m.kind));
-  o.emplace("parent_id", m.parent_id ? json(*m.parent_id) : json(nullptr));
-  o.emplace("title", m.title);
-  o.emplace("body", m.body);
-  o.emplace("client_id", m.client_id);
-  o.emplace("created_at", m.created_at);
-  o.emplace("edited_at", m.edited_at);
-  o.emplace("deleted", m.deleted);
-  o.emplace("pinned", m.pinned);
-  o.emplace("accepted_answer_id", m.accepted_answer_id ? json(*m.accepted_answer_id) : json(nullptr));
-  o.emplace("reply_count", m.reply_count);
-  o.emplace("vote_count", m.vote_count);
-  o.emplace("my_vote", m.my_vote);
-  o.emplace("poll_options", std::move(options));
-  o.emplace("my_poll_vote", m.my_poll_vote ? json(*m.my_poll_vote) : json(nullptr));
-  o.emplace("reactions", std::move(reactions));
-  o.emplace("mentions", m.mentions);
-  o.emplace("state", ToString(m.state));
-  o.emplace("hold_reason", m.hold_reason);
-  o.emplace("phi_types", SplitCsv(m.phi_types));
-  return out;
+  auto optional = [](const auto& value) { return value ? json(*value) : json(nullptr); };
+  return Object("id", m.id, "space_id", m.space_id, "seq", m.seq, "author_id", m.author_id,
+                "author", UserRefJson(author != nullptr ? *author : former), "kind", ToString(m.kind),
+                "parent_id", optional(m.parent_id), "title", m.title, "body", m.body, "client_id", m.client_id,
+                "created_at", m.created_at, "edited_at", m.edited_at, "deleted", m.deleted, "pinned", m.pinned,
+                "accepted_answer_id", optional(m.accepted_answer_id), "reply_count", m.reply_count,
+                "vote_count", m.vote_count, "my_vote", m.my_vote, "poll_options", std::move(options),
+                "my_poll_vote", optional(m.my_poll_vote), "reactions", std::move(reactions),
+                "mentions", m.mentions, "state", ToString(m.state), "hold_reason", m.hold_reason,
+                "phi_types", SplitCsv(m.phi_types));
 }
 
 json MessageEditJson(const MessageEdit& e) {

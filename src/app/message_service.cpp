@@ -616,14 +616,7 @@ Result<json> MessageService::Mentions(const Actor& actor, MessageId before_id, i
     return json{{"items", items}, {"next_cursor", next}};
   }));
   if (policy_.Audits()) {
-    // One unit for every PHI-bearing space the page reached into.
-    const UnixMillis now = clock_.NowMillis();
-    std::vector<std::pair<AuditRecord, json>> records;
-    for (const auto& [space_id, count] : phi_read) {
-      records.emplace_back(AuditEntry(actor, "message.mentions", "space", std::to_string(space_id), now),
-                           json{{"count", count}});
-    }
-    ROUNDS_RETURN_IF_ERROR(AuditNow(store_, records));
+    ROUNDS_RETURN_IF_ERROR(AuditSpaceReads(store_, actor, "message.mentions", phi_read, clock_.NowMillis()));
   }
   return out;
 }

@@ -125,13 +125,7 @@ Result<std::vector<ReplayedEvent>> EventService::Replay(const Actor& actor, cons
     return out;
   }));
   if (policy_.Audits()) {
-    const UnixMillis now = clock_.NowMillis();
-    std::vector<std::pair<AuditRecord, json>> records;
-    for (const auto& [space_id, count] : phi_replayed) {
-      records.emplace_back(AuditEntry(actor, "message.replay", "space", std::to_string(space_id), now),
-                           json{{"count", count}});
-    }
-    ROUNDS_RETURN_IF_ERROR(AuditNow(store_, records));
+    ROUNDS_RETURN_IF_ERROR(AuditSpaceReads(store_, actor, "message.replay", phi_replayed, clock_.NowMillis()));
   }
   return out;
 }
