@@ -25,6 +25,46 @@ std::string ReadFile(const std::filesystem::path& path) {
   return out.str();
 }
 
+// The SQL that makes a database at schema `version`, as that version's binary left it.
+std::string SchemaAt(int version) {
+  std::string sql =
+      "CREATE TABLE schema_version (version INTEGER NOT NULL, name TEXT NOT NULL, applied_at INTEGER NOT NULL);";
+  for (int i = 0; i < version; ++i) {
+    const auto& migration = Migrations()[static_cast<std::size_t>(i)];
+    sql += "BEGIN;" + std::string(migration.sql) + "INSERT INTO schema_version VALUES (" + std::to_string(i + 1) +
+           ", '" + std::string(migration.name) + "', 0);COMMIT;";
+  }
+  return sql;
+}
+
+// A database file written with raw SQL (an older schema and its rows), in a fresh folder that is
+// removed afterwards.
+class RawDatabase {
+ public:
+  RawDatabase(const std::string& name, const std::string& sql)
+      : folder_(::testing::TempDir() + "/" + name + "-" + std::to_string(::getpid())) {
+    std::filesystem::remove_all(folder_);
+    std::filesystem::create_directories(folder_);
+    sqlite3* db = nullptr;
+    if (sqlite3_open(path().c_str(), &db) != SQLITE_OK) {
+      error_ = "cannot open " + path();
+    } else if (char* error = nullptr; sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error) != SQLITE_OK) {
+      error_ = error != nullptr ? error : "sqlite3_exec failed";
+      sqlite3_free(error);
+    }
+    sqlite3_close(db);
+  }
+  ~RawDatabase() { std::filesystem::remove_all(folder_); }
+  RawDatabase(const RawDatabase&) = delete;
+  RawDatabase& operator=(const RawDatabase&) = delete;
+  std::string path() const { return folder_ + "/rounds.db"; }
+  const std::string& error() const { return error_; }  // empty when the SQL ran
+
+ private:
+  std::string folder_;
+  std::string error_;
+};
+
 TEST(SqliteMigrations, EmbeddedCopiesAreTheFilesOfTheSourceTree) {
   ASSERT_TRUE(std::filesystem::is_directory(kSourceFolder)) << kSourceFolder;
   std::vector<std::filesystem::path> files;
@@ -56,30 +96,18 @@ TEST(SqliteMigrations, AreNumberedFromOneWithoutGaps) {
 // A database written at schema version 1 (its own copy of every message in the search index)
 // upgrades to the latest version with its search intact.
 TEST(SqliteMigrations, UpgradesAVersionOneDatabase) {
-  std::string folder = ::testing::TempDir() + "/rounds-upgrade-" + std::to_string(::getpid());
-  std::filesystem::remove_all(folder);
-  std::filesystem::create_directories(folder);
-  std::string path = folder + "/rounds.db";
-  {
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-    std::string v1 =
-        "CREATE TABLE schema_version (version INTEGER NOT NULL, name TEXT NOT NULL, applied_at INTEGER NOT NULL);"
-        "BEGIN;" + std::string(Migrations()[0].sql) +
-        "INSERT INTO schema_version VALUES (1, '" + std::string(Migrations()[0].name) + "', 0);"
-        "INSERT INTO users (id, username, display_name, created_at) VALUES (1, 'old', 'Old', 0);"
-        "INSERT INTO spaces (id, kind, name, visibility, join_policy, created_by, created_at, last_seq) "
-        "  VALUES (1, 'channel', 'Old', 'public', 'open', 1, 0, 2);"
-        "INSERT INTO messages (id, space_id, seq, author_id, kind, body, created_at) "
-        "  VALUES (1, 1, 1, 1, 'message', 'aspirin before theatre', 0);"
-        "INSERT INTO messages (id, space_id, seq, author_id, kind, body, created_at, deleted) "
-        "  VALUES (2, 1, 2, 1, 'message', '', 0, 1);"
-        "INSERT INTO message_search (rowid, title, body) VALUES (1, '', 'aspirin before theatre');"
-        "COMMIT;";
-    char* error = nullptr;
-    ASSERT_EQ(sqlite3_exec(db, v1.c_str(), nullptr, nullptr, &error), SQLITE_OK) << error;
-    sqlite3_close(db);
-  }
+  RawDatabase version1("rounds-upgrade",
+                       SchemaAt(1) +
+                           "INSERT INTO users (id, username, display_name, created_at) VALUES (1, 'old', 'Old', 0);"
+                           "INSERT INTO spaces (id, kind, name, visibility, join_policy, created_by, created_at, last_seq) "
+                           "  VALUES (1, 'channel', 'Old', 'public', 'open', 1, 0, 2);"
+                           "INSERT INTO messages (id, space_id, seq, author_id, kind, body, created_at) "
+                           "  VALUES (1, 1, 1, 1, 'message', 'aspirin before theatre', 0);"
+                           "INSERT INTO messages (id, space_id, seq, author_id, kind, body, created_at, deleted) "
+                           "  VALUES (2, 1, 2, 1, 'message', '', 0, 1);"
+                           "INSERT INTO message_search (rowid, title, body) VALUES (1, '', 'aspirin before theatre');");
+  ASSERT_EQ(version1.error(), "");
+  const std::string path = version1.path();
   auto store = OpenSqliteStore({.path = path, .read_connections = 1});
   ASSERT_TRUE(store) << storetest::Describe(store);
   auto hits = (*store)->Read([](ReadTx& tx) { return tx.SearchMessages({"aspirin", {1}, 20, 0}); });
@@ -110,33 +138,19 @@ TEST(SqliteMigrations, UpgradesAVersionOneDatabase) {
             SQLITE_OK)
       << sqlite3_errmsg(db);
   sqlite3_close(db);
-  std::filesystem::remove_all(folder);
 }
 
 // A database at schema version 5 keeps its audit trail searchable: version 6 moves the audit
 // indexes into tables the writer fills in batches, and fills them from the existing records.
 TEST(SqliteMigrations, UpgradingToBatchedAuditIndexesIndexesEveryExistingRecord) {
-  std::string folder = ::testing::TempDir() + "/rounds-upgrade-audit-" + std::to_string(::getpid());
-  std::filesystem::remove_all(folder);
-  std::filesystem::create_directories(folder);
-  std::string path = folder + "/rounds.db";
-  {
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-    std::string v5 = "CREATE TABLE schema_version (version INTEGER NOT NULL, name TEXT NOT NULL, applied_at INTEGER NOT NULL);";
-    for (int i = 0; i < 5; ++i) {
-      v5 += "BEGIN;" + std::string(Migrations()[static_cast<std::size_t>(i)].sql) + "INSERT INTO schema_version VALUES (" +
-            std::to_string(i + 1) + ", '" + std::string(Migrations()[static_cast<std::size_t>(i)].name) + "', 0);COMMIT;";
-    }
-    for (int seq = 1; seq <= 3; ++seq) {
-      v5 += "INSERT INTO audit_log VALUES (" + std::to_string(seq) + ", " + std::to_string(seq) + ", " +
-            std::to_string(seq == 2 ? 9 : 8) +
-            ", 'staff', 'message.read', 'space', '4', '', 'success', '', '', '', '{}', 'p', 'h');";
-    }
-    char* error = nullptr;
-    ASSERT_EQ(sqlite3_exec(db, v5.c_str(), nullptr, nullptr, &error), SQLITE_OK) << error;
-    sqlite3_close(db);
+  std::string v5 = SchemaAt(5);
+  for (int seq = 1; seq <= 3; ++seq) {
+    v5 += "INSERT INTO audit_log VALUES (" + std::to_string(seq) + ", " + std::to_string(seq) + ", " +
+          std::to_string(seq == 2 ? 9 : 8) + ", 'staff', 'message.read', 'space', '4', '', 'success', '', '', '', '{}', 'p', 'h');";
   }
+  RawDatabase version5("rounds-upgrade-audit", v5);
+  ASSERT_EQ(version5.error(), "");
+  const std::string path = version5.path();
   auto store = OpenSqliteStore({.path = path, .read_connections = 1});
   ASSERT_TRUE(store) << storetest::Describe(store);
   AuditQuery by_actor;
@@ -162,7 +176,6 @@ TEST(SqliteMigrations, UpgradingToBatchedAuditIndexesIndexesEveryExistingRecord)
   EXPECT_EQ(sqlite3_column_int(stmt, 2), 3);
   sqlite3_finalize(stmt);
   sqlite3_close(db);
-  std::filesystem::remove_all(folder);
 }
 
 }  // namespace

@@ -57,8 +57,9 @@ std::vector<std::string> SearchWords(std::string_view text) {
   return words;
 }
 
-std::string BuildFtsQuery(std::string_view text) {
-  const std::vector<std::string> words = SearchWords(text);
+std::string BuildFtsQuery(std::string_view text) { return BuildFtsQuery(SearchWords(text)); }
+
+std::string BuildFtsQuery(const std::vector<std::string>& words) {
   std::string query;
   for (std::size_t i = 0; i < words.size(); ++i) {
     if (i > 0) query.push_back(' ');

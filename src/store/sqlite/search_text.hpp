@@ -21,6 +21,8 @@ std::vector<std::string> SearchWords(std::string_view text);
 // them required. The last word also matches as a prefix (results follow what is being typed) when
 // it has more than one character; the others match whole words only, which keeps a query's cost to
 // one term lookup each instead of a scan of every term they begin. Empty when there are no words.
+std::string BuildFtsQuery(const std::vector<std::string>& words);
+// The same for the words of `text` (SearchWords).
 std::string BuildFtsQuery(std::string_view text);
 
 // An excerpt of `text` of about `window` words around the stretch with the most of `words` in it,

@@ -343,7 +343,7 @@ class SqliteStore final : public Store {
         if (queue_.empty()) {
           const bool closing = closing_;
           lock.unlock();
-          IndexAudit();  // a second went by since the last append, or the store is closing
+          IndexAudit(false);  // a second went by since the last append, or the store is closing
           if (closing) return;  // every queued unit is done
           continue;
         }
@@ -356,44 +356,26 @@ class SqliteStore final : public Store {
       while (!remaining.empty()) remaining = remaining.subspan(RunTransaction(remaining));
       batch.clear();
       if (audit_.appended > 0 && std::chrono::steady_clock::now() >= audit_indexed_at_ + options_.audit_index_interval) {
-        IndexAudit();
+        IndexAudit(false);
       }
     }
   }
 
-  // Adds the search index entries of up to one batch of audit records inside the batch's own
-  // transaction (no commit of its own), in a savepoint: a failure is logged and leaves the batch be.
-  void IndexAuditInBatch(SqliteTx& tx) {
-    audit_indexed_at_ = std::chrono::steady_clock::now();
-    const int limit = std::max(1, options_.audit_index_batch);
-    Savepoint savepoint(*writer_);
-    Status done = savepoint.Open();
-    int indexed = 0;
-    if (done) {
-      auto result = tx.IndexAudit(limit);
-      done = result ? savepoint.Release() : Status(tl::unexpected(result.error()));
-      if (result) indexed = *result;
-    }
-    if (!done) {
-      log::Error("audit_index_failed", {{"reason", done.error().internal_message}});
-      return;  // the savepoint rolls back
-    }
-    audit_.appended = indexed < limit ? 0 : limit;  // a full batch: there may be more
-  }
-
-  // Adds the search index entries of up to one batch of audit records in a transaction of its
-  // own. A failure is logged and retried later: searches read unindexed records from the log.
-  void IndexAudit() {
+  // Adds the search index entries of up to one batch of audit records: inside the batch's own
+  // transaction, in a savepoint (`in_batch`), or in a transaction of its own. A failure is logged
+  // and rolled back, and retried later: searches read unindexed records from the log meanwhile.
+  void IndexAudit(bool in_batch) {
     audit_indexed_at_ = std::chrono::steady_clock::now();
     const int limit = std::max(1, options_.audit_index_batch);
     Transaction transaction(*writer_);
-    Status done = transaction.Begin(kBeginWrite);
+    Savepoint savepoint(*writer_);
+    Status done = in_batch ? savepoint.Open() : transaction.Begin(kBeginWrite);
     int indexed = 0;
     if (done) {
       SqliteTx tx(*writer_, audit_);
       auto result = tx.IndexAudit(limit);
-      done = result ? transaction.Commit() : Status(tl::unexpected(result.error()));
       if (result) indexed = *result;
+      done = !result ? Status(tl::unexpected(result.error())) : in_batch ? savepoint.Release() : transaction.Commit();
     }
     if (!done) {
       log::Error("audit_index_failed", {{"reason", done.error().internal_message}});
@@ -453,7 +435,7 @@ class SqliteStore final : public Store {
       if (!result) ++failed;
       results.push_back(std::move(result));
     }
-    if (audit_.appended >= options_.audit_index_batch) IndexAuditInBatch(tx);
+    if (audit_.appended >= options_.audit_index_batch) IndexAudit(true);
     if (hooks_.before_commit) hooks_.before_commit(*writer_);
     Status committed = ApplySearchPending();
     if (committed) committed = transaction.Commit();

@@ -661,7 +661,7 @@ Result<std::vector<SpaceEvent>> SqliteTx::ListEvents(SpaceId space_id, Seq after
 
 Result<std::vector<SearchHit>> SqliteTx::SearchMessages(const SearchQuery& q) {
   const std::vector<std::string> words = SearchWords(q.text);
-  std::string fts = BuildFtsQuery(q.text);
+  const std::string fts = BuildFtsQuery(words);
   if (fts.empty() || q.space_ids.empty()) return std::vector<SearchHit>();
   ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kSearchCandidates));
   s->Bind(1, fts).Bind(2, nlohmann::json(q.space_ids).dump()).Bind(3, kSearchRankWindow);
