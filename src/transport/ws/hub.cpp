@@ -74,14 +74,6 @@ void Hub::CloseAll(std::uint16_t code, const std::string& reason) {
   for (const auto& s : Snapshot(nullptr)) s->Close(code, reason);
 }
 
-std::vector<domain::UserId> Hub::OnlineUsers() const {
-  std::lock_guard lock(mutex_);
-  std::vector<domain::UserId> out;
-  out.reserve(by_user_.size());
-  for (const auto& [user, list] : by_user_) out.push_back(user);
-  return out;
-}
-
 bool Hub::IsOnline(domain::UserId user) const {
   std::lock_guard lock(mutex_);
   return by_user_.contains(user);

@@ -41,8 +41,7 @@ class Hub {
   void CloseSession(domain::SessionId session_id, std::uint16_t code, const std::string& reason);
   void CloseAll(std::uint16_t code, const std::string& reason);
   std::size_t connection_count() const;
-  // Users with at least one open socket.
-  std::vector<domain::UserId> OnlineUsers() const;
+  // Whether the user has at least one open socket.
   bool IsOnline(domain::UserId user) const;
 
  private:
