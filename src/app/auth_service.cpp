@@ -213,7 +213,7 @@ Result<LoginResult> AuthService::Login(const LoginRequest& request) {
   }));
   {
     std::lock_guard lock(mutex_);
-    cache_[s.token_hash] = CachedSession{s, *user, now};
+    Remember(CachedSession{s, *user, now});
   }
   log::Info("login", {{"user_id", user->id}, {"session_id", s.id}, {"bearer", s.is_bearer}, {"address", request.address}});
   return result;
@@ -227,8 +227,8 @@ Result<Actor> AuthService::Authenticate(const std::string& token, const std::str
   std::optional<CachedSession> entry;
   {
     std::lock_guard lock(mutex_);
-    auto it = cache_.find(hash);
-    if (it != cache_.end()) entry = it->second;
+    auto id = ids_by_hash_.find(hash);
+    if (id != ids_by_hash_.end()) entry = cache_.at(id->second);
   }
   if (!entry) {
     ROUNDS_ASSIGN_OR_RETURN(auto loaded, store_.Read([&](store::ReadTx& tx) -> Result<std::optional<CachedSession>> {
@@ -246,7 +246,7 @@ Result<Actor> AuthService::Authenticate(const std::string& token, const std::str
     (void)store_.Write([&](store::WriteTx& tx) { return tx.DeleteSession(id); });
     {
       std::lock_guard lock(mutex_);
-      cache_.erase(hash);
+      Forget(id);
     }
     Ended({id});
     return Fail(ErrorCode::kUnauthenticated, "session_expired", "Your session has ended. Please sign in again.");
@@ -256,7 +256,7 @@ Result<Actor> AuthService::Authenticate(const std::string& token, const std::str
   if (persist) entry->persisted_last_seen = now;
   {
     std::lock_guard lock(mutex_);
-    cache_[hash] = *entry;
+    Remember(*entry);
   }
   if (persist) {
     SessionId id = entry->session.id;
@@ -272,12 +272,35 @@ Result<Actor> AuthService::Authenticate(const std::string& token, const std::str
   return actor;
 }
 
+void AuthService::Remember(const CachedSession& entry) {
+  ids_by_hash_[entry.session.token_hash] = entry.session.id;
+  cache_.insert_or_assign(entry.session.id, entry);
+}
+
+void AuthService::Forget(SessionId id) {
+  auto it = cache_.find(id);
+  if (it == cache_.end()) return;
+  ids_by_hash_.erase(it->second.session.token_hash);
+  cache_.erase(it);
+}
+
+template <typename Pred>
+void AuthService::ForgetIf(Pred pred) {
+  for (auto it = cache_.begin(); it != cache_.end();) {
+    if (pred(it->second)) {
+      ids_by_hash_.erase(it->second.session.token_hash);
+      it = cache_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
 void AuthService::Touch(SessionId session_id) {
   UnixMillis now = clock_.NowMillis();
   std::lock_guard lock(mutex_);
-  for (auto& [hash, entry] : cache_) {
-    if (entry.session.id == session_id && !Expired(entry.session, now)) entry.session.last_seen_at = now;
-  }
+  auto it = cache_.find(session_id);
+  if (it != cache_.end() && !Expired(it->second.session, now)) it->second.session.last_seen_at = now;
 }
 
 Status AuthService::Logout(const Actor& actor) {
@@ -289,7 +312,7 @@ Status AuthService::Logout(const Actor& actor) {
   }));
   {
     std::lock_guard lock(mutex_);
-    std::erase_if(cache_, [id](const auto& kv) { return kv.second.session.id == id; });
+    Forget(id);
   }
   log::Info("logout", {{"user_id", actor.user.id}, {"session_id", id}});
   Ended({id});
@@ -351,9 +374,7 @@ Status AuthService::ChangePassword(const Actor& actor, const std::string& curren
   }));
   {
     std::lock_guard lock(mutex_);
-    std::erase_if(cache_, [&](const auto& kv) {
-      return kv.second.session.user_id == actor.user.id && kv.second.session.id != keep;
-    });
+    ForgetIf([&](const CachedSession& c) { return c.session.user_id == actor.user.id && c.session.id != keep; });
   }
   log::Info("password_changed", {{"user_id", actor.user.id}, {"sessions_ended", ended.size()}});
   Ended(ended);
@@ -364,7 +385,7 @@ Result<int> AuthService::EndSessionsForUser(UserId user_id) {
   ROUNDS_ASSIGN_OR_RETURN(auto ids, store_.Write([&](store::WriteTx& tx) { return tx.DeleteSessionsForUser(user_id); }));
   {
     std::lock_guard lock(mutex_);
-    std::erase_if(cache_, [user_id](const auto& kv) { return kv.second.session.user_id == user_id; });
+    ForgetIf([user_id](const CachedSession& c) { return c.session.user_id == user_id; });
   }
   Ended(ids);
   return static_cast<int>(ids.size());
@@ -375,9 +396,9 @@ void AuthService::ExpireSessions() {
   std::vector<SessionId> expired;
   {
     std::lock_guard lock(mutex_);
-    std::erase_if(cache_, [&](const auto& kv) {
-      if (!Expired(kv.second.session, now)) return false;
-      expired.push_back(kv.second.session.id);
+    ForgetIf([&](const CachedSession& c) {
+      if (!Expired(c.session, now)) return false;
+      expired.push_back(c.session.id);
       return true;
     });
   }
@@ -394,7 +415,7 @@ void AuthService::ExpireSessions() {
 
 void AuthService::UserChanged(const User& user) {
   std::lock_guard lock(mutex_);
-  for (auto& [hash, entry] : cache_) {
+  for (auto& [id, entry] : cache_) {
     if (entry.session.user_id == user.id) entry.user = user;
   }
 }

@@ -92,6 +92,50 @@ TEST_F(AuthServiceTest, SessionEndsAfterIdleTimeoutAndReportsIt) {
   EXPECT_EQ(after.error().code, ErrorCode::kUnauthenticated);
 }
 
+TEST_F(AuthServiceTest, WebSocketActivityKeepsOnlyThatSessionAlive) {
+  MakeUser("wsa");
+  MakeUser("wsb");
+  std::vector<SessionId> ended;
+  services_->auth.OnSessionEnded([&](SessionId id) { ended.push_back(id); });
+  auto chatty = SignIn("wsa", kPassword);
+  auto other_device = SignIn("wsa", kPassword);
+  auto quiet = SignIn("wsb", kPassword);
+  ASSERT_TRUE(chatty && other_device && quiet);
+  for (int i = 0; i < 4; ++i) {  // an hour of frames on one socket, no HTTP request
+    clock_.Advance(14 * 60 * 1000);
+    services_->auth.Touch(chatty->session.id);
+  }
+  services_->auth.ExpireSessions();
+  EXPECT_EQ(std::set<SessionId>(ended.begin(), ended.end()),
+            (std::set<SessionId>{other_device->session.id, quiet->session.id}));
+  EXPECT_TRUE(services_->auth.Authenticate(chatty->token));
+  EXPECT_FALSE(services_->auth.Authenticate(other_device->token));
+  EXPECT_FALSE(services_->auth.Authenticate(quiet->token));
+  // An ended session stays ended, however its socket keeps talking.
+  auto actor = services_->auth.Authenticate(chatty->token);
+  ASSERT_TRUE(actor);
+  ASSERT_TRUE(services_->auth.Logout(*actor));
+  services_->auth.Touch(chatty->session.id);
+  EXPECT_FALSE(services_->auth.Authenticate(chatty->token));
+}
+
+TEST_F(AuthServiceTest, ASessionIssuedByAnotherProcessIsFoundByItsTokenAndTouchedById) {
+  MakeUser("elsewhere");
+  auto login = SignIn("elsewhere", kPassword);
+  ASSERT_TRUE(login);
+  // A second service over the same database (a restart) knows the session only from the store.
+  AuthService restarted(*store_, clock_, config_);
+  clock_.Advance(10 * 60 * 1000);
+  auto actor = restarted.Authenticate(login->token);
+  ASSERT_TRUE(actor) << actor.error().public_message;
+  EXPECT_EQ(actor->session_id, login->session.id);
+  clock_.Advance(10 * 60 * 1000);
+  restarted.Touch(login->session.id);
+  clock_.Advance(10 * 60 * 1000);  // 20 minutes after the last request, 10 after the last frame
+  restarted.ExpireSessions();
+  EXPECT_TRUE(restarted.Authenticate(login->token));
+}
+
 TEST_F(AuthServiceTest, AnIdleSessionIsRefusedEvenBeforeTheSweep) {
   MakeUser("dozy");
   auto login = SignIn("dozy", kPassword);

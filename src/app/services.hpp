@@ -107,7 +107,14 @@ class AuthService {
   const Config& config_;
   std::string dummy_hash_;  // verified for unknown users so timing does not reveal them
   std::mutex mutex_;
-  std::unordered_map<std::string, CachedSession> cache_;  // token hash -> session; guarded by mutex_
+  // The sessions this process has seen, by id (touched on every WebSocket frame that counts as
+  // activity), and their ids by token hash (looked up on every request). Guarded by mutex_.
+  std::unordered_map<domain::SessionId, CachedSession> cache_;
+  std::unordered_map<std::string, domain::SessionId> ids_by_hash_;
+  void Remember(const CachedSession& entry);  // mutex_ held
+  void Forget(domain::SessionId id);           // mutex_ held
+  template <typename Pred>
+  void ForgetIf(Pred pred);  // mutex_ held; pred(const CachedSession&)
   std::vector<std::function<void(domain::SessionId)>> ended_callbacks_;  // guarded by mutex_
   std::unordered_map<std::string, UnknownFailures> unknown_failures_;  // guarded by mutex_; bounded
   std::mutex hashing_mutex_;
