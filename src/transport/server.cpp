@@ -192,14 +192,17 @@ class Server::Impl {
       }
       socket.set_option(tcp::no_delay(true), ec);
       auto executor = socket.get_executor();
-      asio::co_spawn(executor, HttpSession(beast::tcp_stream(std::move(socket))), [](std::exception_ptr e) {
-        if (!e) return;
-        try {
-          std::rethrow_exception(e);
-        } catch (const std::exception& error) {
-          log::Error("session_failed", {{"reason", error.what()}});
-        }
-      });
+      asio::co_spawn(executor, HttpSession(beast::tcp_stream(std::move(socket))), LogFailure);
+    }
+  }
+
+  // Completion of a detached connection coroutine: an exception ends that connection only.
+  static void LogFailure(std::exception_ptr e) {
+    if (!e) return;
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& error) {
+      log::Error("session_failed", {{"reason", error.what()}});
     }
   }
 
@@ -399,7 +402,10 @@ class Server::Impl {
         break;
       }
       if (websocket::is_upgrade(header) && header.target() == kEventsPath) {
-        co_await WebSocketUpgrade(std::move(stream), parser->release(), peer);
+        // The WebSocket runs on as a coroutine of its own: this one ends, and with it its read
+        // buffer, parser and frame, which an idle socket would otherwise keep for hours.
+        auto executor = stream.get_executor();
+        asio::co_spawn(executor, WebSocketUpgrade(std::move(stream), parser->release(), std::move(peer)), LogFailure);
         co_return;
       }
       InFlight in_flight(in_flight_);
@@ -511,7 +517,8 @@ class Server::Impl {
       co_return;
     }
     auto session = std::make_shared<WsSession>(*this, std::move(stream), *actor);
-    co_await session->Start(std::move(req));
+    // Detached too: the request, its copy and this frame go now, not when the socket closes.
+    asio::co_spawn(session->executor(), session->Run(session, std::move(req)), LogFailure);
   }
 
   // One WebSocket: reader, writer and gap-filler coroutines on the connection's strand, a bounded
@@ -522,7 +529,6 @@ class Server::Impl {
         : server_(server),
           ws_(std::move(stream)),
           actor_(std::move(actor)),
-          wake_(ws_.get_executor()),
           drained_(ws_.get_executor()),
           fill_timer_(ws_.get_executor()),
           hard_close_(ws_.get_executor()) {}
@@ -530,7 +536,51 @@ class Server::Impl {
     domain::UserId user_id() const override { return actor_.user.id; }
     domain::SessionId session_id() const override { return actor_.session_id; }
 
-    awaitable<void> Start(http::request<http::string_body> req) {
+    asio::any_io_executor executor() { return ws_.get_executor(); }
+
+    // The whole life of the socket; `self` keeps the session alive while it runs.
+    awaitable<void> Run([[maybe_unused]] std::shared_ptr<WsSession> self, http::request<http::string_body> req) {
+      // The handshake is a coroutine of its own so that the upgrade request (moved out of this
+      // frame) is freed once it is answered.
+      if (!co_await Handshake(std::move(req))) co_return;
+      server_.metrics_.SocketOpened();
+      server_.metrics_.RecordRequest("GET", kEventsPath, 101, 0);
+      server_.hub_.Add(shared_from_this());
+      // Space events are held until the client's first resume (or 3 s) so the replay and the live
+      // stream join without a gap or a duplicate.
+      asio::co_spawn(ws_.get_executor(), ResumeDeadline(self), asio::detached);
+      const auto opened = std::chrono::steady_clock::now();
+      // The reader, in this frame rather than one of its own.
+      while (true) {
+        beast::flat_buffer buffer;
+        auto [ec, n] = co_await ws_.async_read(buffer, kTuple);
+        if (ec) break;
+        Inbound inbound = OnFrame(beast::buffers_to_string(buffer.data()));
+        if (inbound.kind == Inbound::kResume) {
+          co_await Resume(std::move(inbound.cursors));
+        } else if (inbound.kind == Inbound::kTyping) {
+          const domain::SpaceId space_id = inbound.space_id;
+          co_await server_.RunBlocking([this, space_id] { return server_.services_.events.Typing(actor_, space_id); });
+        }
+      }
+      closing_ = true;
+      WakeAll();
+      Closed(opened);
+    }
+
+   private:
+    // Work between suspension points lives in plain functions: a coroutine's frame holds every
+    // local of its body for as long as it runs, which for these is the life of the socket.
+    void Closed(std::chrono::steady_clock::time_point opened) {
+      server_.hub_.Remove(this);
+      server_.metrics_.SocketClosed();
+      log::Info("ws_closed", {{"user_id", actor_.user.id},
+                              {"code", closing_by_server_ ? static_cast<int>(close_reason_.code) : 0},
+                              {"seconds", std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - opened).count()},
+                              {"frames_received", frames_received_}});
+    }
+
+    awaitable<bool> Handshake(http::request<http::string_body> req) {
       beast::get_lowest_layer(ws_).expires_never();
       websocket::stream_base::timeout timeouts = websocket::stream_base::timeout::suggested(beast::role_type::server);
       timeouts.idle_timeout = std::chrono::seconds(30);  // pings every 15 s, dead peers gone in 30 s
@@ -544,25 +594,10 @@ class Server::Impl {
         AddSecurityHeaders(res.base(), true, tls, connect_src);
       }));
       auto [ec] = co_await ws_.async_accept(req, kTuple);
-      if (ec) co_return;
-      server_.metrics_.SocketOpened();
-      server_.metrics_.RecordRequest("GET", kEventsPath, 101, 0);
-      server_.hub_.Add(shared_from_this());
-      auto self = shared_from_this();
-      // Space events are held until the client's first resume (or 3 s) so the replay and the live
-      // stream join without a gap or a duplicate.
-      asio::co_spawn(ws_.get_executor(), Writer(self), asio::detached);
-      asio::co_spawn(ws_.get_executor(), ResumeDeadline(self), asio::detached);
-      asio::co_spawn(ws_.get_executor(), GapFiller(self), asio::detached);
-      auto opened = std::chrono::steady_clock::now();
-      co_await Reader();
-      server_.hub_.Remove(this);
-      server_.metrics_.SocketClosed();
-      log::Info("ws_closed", {{"user_id", actor_.user.id},
-                              {"code", closing_by_server_ ? static_cast<int>(close_reason_.code) : 0},
-                              {"seconds", std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - opened).count()},
-                              {"frames_received", frames_received_}});
+      co_return !ec;
     }
+
+   public:
 
     // Any thread. Never blocks: counts the frame against the bound and posts it to the strand.
     void Deliver(domain::SpaceId space_id, domain::Seq seq, const std::shared_ptr<const std::string>& frame) override {
@@ -605,7 +640,7 @@ class Server::Impl {
         BeginClose(4008, "too slow: reconnect and resume");
         return;
       }
-      if (hole) fill_timer_.cancel();  // the filler picks up the new deadline
+      if (hole) WakeFiller();
     }
 
     // Live frames count against the bound; a socket that falls behind is closed, never waited for.
@@ -616,7 +651,7 @@ class Server::Impl {
         return;
       }
       queue_.push_back({frame, false});
-      wake_.cancel();
+      Pump();
     }
 
     // Replayed frames are paced by the replay itself (kReplayHighWater), not by the live bound.
@@ -624,20 +659,31 @@ class Server::Impl {
       if (closing_) return;
       for (const auto& f : frames) queue_.push_back({f.frame, true});
       replay_queued_ += frames.size();
-      wake_.cancel();
+      Pump();
     }
 
     void SendNow(std::string frame) { SendNow(std::make_shared<const std::string>(std::move(frame))); }
     void SendNow(std::shared_ptr<const std::string> frame) {
       if (closing_) return;
       queue_.push_back({std::move(frame), false});
-      wake_.cancel();
+      Pump();
     }
 
     void WakeAll() {
-      wake_.cancel();
+      Pump();
       drained_.cancel();
       fill_timer_.cancel();
+    }
+
+    // A hole opened or moved: the running filler picks up the new deadline, or one is started.
+    // Holes are rare, so an idle socket has no filler (and no coroutine frame for one).
+    void WakeFiller() {
+      if (filling_) {
+        fill_timer_.cancel();
+      } else if (!closing_ && sequencer_.NextFillTime(kFillGrace)) {
+        filling_ = true;
+        asio::co_spawn(ws_.get_executor(), GapFiller(shared_from_this()), asio::detached);
+      }
     }
 
     void BeginClose(std::uint16_t code, const std::string& reason) {
@@ -662,7 +708,7 @@ class Server::Impl {
       Frames out;
       sequencer_.Release(std::chrono::steady_clock::now(), out);
       for (auto& f : out) PushLive(f.frame);
-      fill_timer_.cancel();
+      WakeFiller();
     }
 
     // `self` keeps the session alive for as long as each coroutine runs.
@@ -673,34 +719,44 @@ class Server::Impl {
       if (sequencer_.holding() && !resuming_ && !closing_) ReleaseHeld();
     }
 
-    awaitable<void> Writer([[maybe_unused]] std::shared_ptr<WsSession> self) {
-      while (true) {
-        while (queue_.empty() && !closing_) {
-          wake_.expires_at(std::chrono::steady_clock::time_point::max());
-          co_await wake_.async_wait(kTuple);
-        }
-        if (queue_.empty() && closing_) break;
-        Queued item = std::move(queue_.front());
-        queue_.pop_front();
-        if (item.replayed && --replay_queued_ <= kReplayHighWater / 2) drained_.cancel();
-        ws_.text(true);
-        auto [ec, n] = co_await ws_.async_write(asio::buffer(*item.frame), kTuple);
-        if (ec) {
-          closing_ = true;
-          WakeAll();
-          co_return;
-        }
+    // Starts the next write unless one is in flight; once closing and drained, the close frame.
+    // The send path is completion handlers rather than a coroutine, so an idle socket has no
+    // writer frame and no pending wait.
+    void Pump() {
+      if (writing_ || close_started_) return;
+      if (queue_.empty()) {
+        if (!closing_) return;
+        close_started_ = true;
+        ws_.async_close(close_reason_, [self = shared_from_this()](const boost::system::error_code&) {
+          self->hard_close_.cancel();
+        });
+        return;
       }
-      auto [ec] = co_await ws_.async_close(close_reason_, kTuple);
-      hard_close_.cancel();
-      (void)ec;
+      Queued item = queue_.pop_front();
+      if (item.replayed && --replay_queued_ <= kReplayHighWater / 2) drained_.cancel();
+      writing_ = true;
+      ws_.text(true);
+      const asio::const_buffer bytes = asio::buffer(*item.frame);  // the lambda keeps the frame
+      ws_.async_write(bytes, [self = shared_from_this(), frame = std::move(item.frame)](const boost::system::error_code& ec,
+                                                                                          std::size_t) {
+        self->writing_ = false;
+        if (ec) {  // the connection is gone: no close frame either
+          self->closing_ = true;
+          self->close_started_ = true;
+          self->WakeAll();
+          return;
+        }
+        self->Pump();
+      });
     }
 
-    // Closes the holes EventSequencer could not close by itself, from the store.
+    // Closes the holes EventSequencer could not close by itself, from the store; runs while
+    // there are holes (see WakeFiller).
     awaitable<void> GapFiller([[maybe_unused]] std::shared_ptr<WsSession> self) {
       while (!closing_) {
         auto next = sequencer_.NextFillTime(kFillGrace);
-        fill_timer_.expires_at(next ? *next : std::chrono::steady_clock::time_point::max());
+        if (!next) break;
+        fill_timer_.expires_at(*next);
         co_await fill_timer_.async_wait(kTuple);
         if (closing_) break;
         for (auto [space_id, after] : sequencer_.FillsDue(std::chrono::steady_clock::now(), kFillGrace)) {
@@ -727,62 +783,65 @@ class Server::Impl {
           for (auto& f : out) PushLive(f.frame);
         }
       }
+      filling_ = false;
     }
 
-    awaitable<void> Reader() {
-      auto self = shared_from_this();
-      while (true) {
-        beast::flat_buffer buffer;
-        auto [ec, n] = co_await ws_.async_read(buffer, kTuple);
-        if (ec) break;
-        ++frames_received_;
-        // The same strict parser as HTTP bodies: UTF-8, depth, duplicate keys.
-        auto parsed = app::ParseRequestBody(beast::buffers_to_string(buffer.data()));
-        if (!parsed || !parsed->contains("type") || !(*parsed)["type"].is_string()) {
-          SendNow(R"({"type":"error","code":"malformed_frame","detail":"Frames are JSON objects with a type."})");
-          continue;
-        }
-        const json& message = *parsed;
-        std::string type = message["type"];
-        if (type == "ping") {
-          SendNow(R"({"type":"pong"})");
-        } else if (type == "resume") {
-          server_.services_.auth.Touch(actor_.session_id);
-          co_await Resume(message);
-        } else if (type == "typing" && message.contains("space_id") && message["space_id"].is_number_integer()) {
-          server_.services_.auth.Touch(actor_.session_id);
-          domain::SpaceId space_id = message["space_id"];
-          // Clients announce typing every few seconds (and again right after sending); a client
-          // that announces more often is relayed from a bucket of 5 that refills once a second.
-          auto now = std::chrono::steady_clock::now();
-          auto [it, fresh] = typing_budget_.try_emplace(space_id, TypingBudget{5.0, now});
-          TypingBudget& budget = it->second;
-          if (!fresh) {
-            budget.tokens = std::min(5.0, budget.tokens + std::chrono::duration<double>(now - budget.refilled).count());
-            budget.refilled = now;
+    // What a client frame asks of the reader once OnFrame has answered what it can at once.
+    struct Inbound {
+      enum Kind { kNone, kResume, kTyping } kind = kNone;
+      std::map<domain::SpaceId, domain::Seq> cursors;  // kResume
+      domain::SpaceId space_id = 0;                    // kTyping
+    };
+
+    Inbound OnFrame(const std::string& text) {
+      ++frames_received_;
+      // The same strict parser as HTTP bodies: UTF-8, depth, duplicate keys.
+      auto parsed = app::ParseRequestBody(text);
+      if (!parsed || !parsed->contains("type") || !(*parsed)["type"].is_string()) {
+        SendNow(R"({"type":"error","code":"malformed_frame","detail":"Frames are JSON objects with a type."})");
+        return {};
+      }
+      const json& message = *parsed;
+      const std::string& type = message["type"].get_ref<const std::string&>();
+      Inbound inbound;
+      if (type == "ping") {
+        SendNow(R"({"type":"pong"})");
+      } else if (type == "resume") {
+        server_.services_.auth.Touch(actor_.session_id);
+        inbound.kind = Inbound::kResume;
+        if (message.contains("cursors") && message["cursors"].is_object()) {
+          for (const auto& [key, value] : message["cursors"].items()) {
+            if (!value.is_number_integer() || value.get<domain::Seq>() < 0) continue;
+            domain::SpaceId space_id = 0;
+            auto [ptr, parse_error] = std::from_chars(key.data(), key.data() + key.size(), space_id);
+            if (parse_error != std::errc() || ptr != key.data() + key.size() || space_id <= 0) continue;
+            inbound.cursors[space_id] = value.get<domain::Seq>();
           }
-          if (budget.tokens < 1.0) continue;
-          budget.tokens -= 1.0;
-          co_await server_.RunBlocking([this, space_id] { return server_.services_.events.Typing(actor_, space_id); });
-        } else {
-          SendNow(R"({"type":"error","code":"unknown_frame","detail":"Unknown frame type."})");
         }
+      } else if (type == "typing" && message.contains("space_id") && message["space_id"].is_number_integer()) {
+        server_.services_.auth.Touch(actor_.session_id);
+        domain::SpaceId space_id = message["space_id"];
+        // Clients announce typing every few seconds (and again right after sending); a client
+        // that announces more often is relayed from a bucket of 5 that refills once a second.
+        auto now = std::chrono::steady_clock::now();
+        auto [it, fresh] = typing_budget_.try_emplace(space_id, TypingBudget{5.0, now});
+        TypingBudget& budget = it->second;
+        if (!fresh) {
+          budget.tokens = std::min(5.0, budget.tokens + std::chrono::duration<double>(now - budget.refilled).count());
+          budget.refilled = now;
+        }
+        if (budget.tokens >= 1.0) {
+          budget.tokens -= 1.0;
+          inbound.kind = Inbound::kTyping;
+          inbound.space_id = space_id;
+        }
+      } else {
+        SendNow(R"({"type":"error","code":"unknown_frame","detail":"Unknown frame type."})");
       }
-      closing_ = true;
-      WakeAll();
+      return inbound;
     }
 
-    awaitable<void> Resume(const json& message) {
-      std::map<domain::SpaceId, domain::Seq> cursors;
-      if (message.contains("cursors") && message["cursors"].is_object()) {
-        for (const auto& [key, value] : message["cursors"].items()) {
-          if (!value.is_number_integer() || value.get<domain::Seq>() < 0) continue;
-          domain::SpaceId space_id = 0;
-          auto [ptr, parse_error] = std::from_chars(key.data(), key.data() + key.size(), space_id);
-          if (parse_error != std::errc() || ptr != key.data() + key.size() || space_id <= 0) continue;
-          cursors[space_id] = value.get<domain::Seq>();
-        }
-      }
+    awaitable<void> Resume(std::map<domain::SpaceId, domain::Seq> cursors) {
       // Live events wait in the sequencer while the replay reads the log; what the replay
       // delivers is not delivered again when they are released.
       resuming_ = true;
@@ -821,19 +880,55 @@ class Server::Impl {
       bool replayed = false;  // replayed frames do not count against the live bound
     };
 
+    // The send queue: a vector read from `head_`. An idle socket's queue holds no memory (a
+    // std::deque allocates 576 bytes up front), and a drained burst gives its memory back.
+    class SendQueue {
+     public:
+      bool empty() const { return head_ == items_.size(); }
+      std::size_t size() const { return items_.size() - head_; }
+      void push_back(Queued item) { items_.push_back(std::move(item)); }
+      Queued pop_front() {
+        Queued item = std::move(items_[head_++]);
+        if (empty()) {
+          if (items_.capacity() > kKeptCapacity) {
+            clear();
+          } else {
+            items_.clear();
+            head_ = 0;
+          }
+        } else if (head_ >= kKeptCapacity && head_ * 2 >= items_.size()) {
+          // A queue that never drains: the consumed front goes once it is half the vector.
+          items_.erase(items_.begin(), items_.begin() + static_cast<std::ptrdiff_t>(head_));
+          head_ = 0;
+        }
+        return item;
+      }
+      void clear() {
+        std::vector<Queued>().swap(items_);
+        head_ = 0;
+      }
+
+     private:
+      static constexpr std::size_t kKeptCapacity = 16;
+      std::vector<Queued> items_;
+      std::size_t head_ = 0;
+    };
+
     Impl& server_;
     websocket::stream<beast::tcp_stream> ws_;
     app::Actor actor_;
-    asio::steady_timer wake_;        // cancelled to wake the writer
     asio::steady_timer drained_;     // cancelled when the replay backlog falls to half the high-water mark
     asio::steady_timer fill_timer_;  // fires when a hole's grace period ends; cancelled on a new hole
     asio::steady_timer hard_close_;
     std::atomic<int> pending_{0};    // posted but not yet on the strand (any thread)
     // Strand-only state.
-    std::deque<Queued> queue_;
+    SendQueue queue_;
     std::size_t replay_queued_ = 0;
     EventSequencer sequencer_;
     bool resuming_ = false;
+    bool filling_ = false;        // a GapFiller runs
+    bool writing_ = false;        // an async_write is in flight
+    bool close_started_ = false;  // the close frame was sent, or the connection failed
     bool closing_ = false;
     bool closing_by_server_ = false;
     struct TypingBudget {

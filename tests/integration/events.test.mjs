@@ -170,6 +170,40 @@ test('disabling an account closes its sockets with 4001', async () => {
   await assert.rejects(c.openEvents(), (e) => e.statusCode === 401);
 });
 
+// Events a member misses while out of a space leave a hole in that socket's sequence when they
+// are back; the hole is filled from the store after a short grace, and what follows flows again.
+test('a hole in a live sequence is filled from the store', async () => {
+  const gapSpace = await createSpace(users.wren, { name: 'Gap Channel', kind: 'channel' });
+  await addMember(users.wren, gapSpace.id, users.zara.user.id);
+  const fillsBefore = gapFills(await (await fetch(server.baseUrl + '/metrics')).text());
+  const stream = await users.zara.openEvents();
+  const start = (await users.zara.get(`/api/v1/spaces/${gapSpace.id}`)).body.last_seq;
+  stream.send({ type: 'resume', cursors: { [gapSpace.id]: start } });
+  await stream.waitFor((f) => f.type === 'resumed');
+  const seen = await users.wren.post(`/api/v1/spaces/${gapSpace.id}/messages`, { body: 'before the gap' });
+  await stream.waitFor((f) => f.type === 'event' && f.data?.id === seen.body.id);
+  const removed = await users.wren.del(`/api/v1/spaces/${gapSpace.id}/members/${users.zara.user.id}`);
+  assert.ok(removed.status === 200 || removed.status === 204, removed.text);
+  for (const body of ['missed one', 'missed two']) {
+    assert.equal((await users.wren.post(`/api/v1/spaces/${gapSpace.id}/messages`, { body })).status, 201);
+  }
+  await addMember(users.wren, gapSpace.id, users.zara.user.id);
+  const after = await users.wren.post(`/api/v1/spaces/${gapSpace.id}/messages`, { body: 'after the gap' });
+  await stream.waitFor((f) => f.type === 'event' && f.data?.id === after.body.id, 5000);
+  const seqs = stream.events(gapSpace.id).map((f) => f.seq);
+  assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b), 'in seq order');
+  assert.equal(new Set(seqs).size, seqs.length, 'no duplicates');
+  assert.ok(gapFills(await (await fetch(server.baseUrl + '/metrics')).text()) > fillsBefore, 'filled from the store');
+  // The socket goes on live after the fill.
+  const next = await users.wren.post(`/api/v1/spaces/${gapSpace.id}/messages`, { body: 'live again' });
+  await stream.waitFor((f) => f.type === 'event' && f.data?.id === next.body.id);
+  await stream.close();
+});
+
+function gapFills(metrics) {
+  return Number(/rounds_websocket_gap_fills_total (\d+)/.exec(metrics)[1]);
+}
+
 test('typing is relayed to other members and never stored', async () => {
   const listener = await users.yves.openEvents();
   listener.send({ type: 'resume', cursors: {} });
