@@ -143,17 +143,26 @@ printf '%s\n' "$admin_password" | "$build/rounds" admin user add --data-dir "$rd
   --display-name "Bench Admin" --admin --password-stdin >"$tmp/admin.log" 2>&1 || { cat "$tmp/admin.log" >&2; exit 1; }
 # Users with a minimum-cost password hash, so that thousands sign in quickly.
 "$loadgen" seed-sql --users $((direct_users > rounds_idle ? direct_users : rounds_idle)) --password bench-password | sqlite3 "$rdata/rounds.db"
-"$build/rounds" serve --data-dir "$rdata" --port 0 --log-file "$tmp/rounds.log" >"$tmp/rounds.out" 2>&1 &
-rounds_pid=$!
-trap 'kill $rounds_pid 2>/dev/null || true' EXIT
-for _ in $(seq 100); do
-  port=$(grep -o '"event":"listening"[^}]*"port":[0-9]*' "$tmp/rounds.log" 2>/dev/null | tail -1 | grep -o '[0-9]*$' || true)
-  [ -n "$port" ] && break
-  sleep 0.2
-done
-[ -n "$port" ] || { echo "rounds did not start" >&2; cat "$tmp/rounds.out" >&2; exit 1; }
-rounds=(--adapter rounds --url "http://127.0.0.1:$port" --admin-password "$admin_password" --server-pid "$rounds_pid")
+start_rounds() {
+  : >"$tmp/rounds.log"
+  "$build/rounds" serve --data-dir "$rdata" --port 0 --log-file "$tmp/rounds.log" >"$tmp/rounds.out" 2>&1 &
+  rounds_pid=$!
+  trap 'kill $rounds_pid 2>/dev/null || true' EXIT
+  port=""
+  for _ in $(seq 100); do
+    port=$(grep -o '"event":"listening"[^}]*"port":[0-9]*' "$tmp/rounds.log" 2>/dev/null | tail -1 | grep -o '[0-9]*$' || true)
+    [ -n "$port" ] && break
+    sleep 0.2
+  done
+  [ -n "$port" ] || { echo "rounds did not start" >&2; cat "$tmp/rounds.out" >&2; exit 1; }
+  rounds=(--adapter rounds --url "http://127.0.0.1:$port" --admin-password "$admin_password" --server-pid "$rounds_pid")
+}
+start_rounds
 scenarios rounds 50 50 "${rounds[@]}"
+# Idle memory is measured on a fresh process, for every server: one that ran the ramps has freed
+# heap to reuse, and the sockets' own cost would hide in it.
+kill "$rounds_pid"; wait "$rounds_pid" 2>/dev/null || true
+start_rounds
 lg "rounds idle" "${rounds[@]}" --scenario idle --connections "$rounds_idle" --connect-rate 200
 lg "rounds reconnect" "${rounds[@]}" --scenario reconnect --clients "$storm" --rate 200 --seconds 10
 kill "$rounds_pid"; wait "$rounds_pid" 2>/dev/null || true
@@ -181,6 +190,10 @@ if [ "$peers" = 1 ]; then
     # the previous ramp left; an unpaced burst of 1,000 sign-ins times out there.
     xmpp=(--adapter xmpp --url "ws://127.0.0.1:$ws_port/xmpp-websocket" --server-pid "$pid" --connect-rate 200)
     scenarios "$peer" 10 10 "${xmpp[@]}"
+    "$here/peers/$peer.sh" stop
+    "$here/peers/$peer.sh" start "$idle"
+    pid=$(cat "$out/tmp/peers/$peer/$peer.pid" 2>/dev/null || pgrep -f "beam.*ejabberd" | head -1)
+    xmpp=(--adapter xmpp --url "ws://127.0.0.1:$ws_port/xmpp-websocket" --server-pid "$pid" --connect-rate 200)
     lg "$peer idle" "${xmpp[@]}" --scenario idle --connections "$idle"
     "$here/peers/$peer.sh" stop
   done
