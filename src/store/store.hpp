@@ -437,6 +437,11 @@ struct SqliteOptions {
   // close.
   int audit_index_batch = 2048;
   std::chrono::milliseconds audit_index_interval{1000};
+  // The write-ahead log is copied into the database by a thread of its own (a PASSIVE checkpoint,
+  // which waits for no reader or writer) this often, so that no commit pays for it. The writer
+  // checkpoints itself only if the log still grows past `writer_checkpoint_pages` (4 KiB each).
+  std::chrono::milliseconds checkpoint_interval{500};
+  int writer_checkpoint_pages = 16384;
 };
 
 // Opens (creating if needed) a SQLite database, applies pending migrations and starts the writer.

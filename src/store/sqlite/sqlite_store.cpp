@@ -217,15 +217,18 @@ void SyncFolderOf(const std::string& file) {
 class SqliteStore final : public Store {
  public:
   SqliteStore(SqliteOptions options, WriterHooks hooks, std::unique_ptr<TemporaryFolder> folder,
-              std::unique_ptr<Connection> writer, std::vector<std::unique_ptr<Connection>> readers)
+              std::unique_ptr<Connection> writer, std::vector<std::unique_ptr<Connection>> readers,
+              std::unique_ptr<Connection> checkpointer)
       : temporary_folder_(std::move(folder)),
         options_(std::move(options)),
         hooks_(std::move(hooks)),
-        writer_(std::move(writer)) {
+        writer_(std::move(writer)),
+        checkpointer_(std::move(checkpointer)) {
     for (auto& reader : readers) idle_readers_.push_back(std::move(reader));
     for (double bound : kBatchBounds) metrics_.batch_size_buckets.emplace_back(bound, 0);
     for (double bound : kCommitBounds) metrics_.commit_micros_buckets.emplace_back(bound, 0);
     writer_thread_ = std::thread([this] { WriterLoop(); });
+    if (checkpointer_) checkpoint_thread_ = std::thread([this] { CheckpointLoop(); });
   }
 
   ~SqliteStore() override { Close(); }
@@ -280,8 +283,10 @@ class SqliteStore final : public Store {
       closing_ = true;
     }
     queue_cv_.notify_all();
+    checkpoint_cv_.notify_all();
     if (tls_writer_of == this) return;  // from inside a unit: the writer stops after this batch
     std::lock_guard lock(close_mutex_);
+    if (checkpoint_thread_.joinable()) checkpoint_thread_.join();
     if (!writer_thread_.joinable()) return;
     writer_thread_.join();
     // The writer thread is gone, so its connection is free: refresh the query planner's statistics
@@ -324,6 +329,26 @@ class SqliteStore final : public Store {
   static void Complete(PendingUnit& unit, Status status) {
     unit.fn = nullptr;  // drop the caller's captures before waking the caller
     unit.done.set_value(std::move(status));
+  }
+
+  // Copies the write-ahead log into the database off the commit path; see
+  // SqliteOptions::checkpoint_interval. A failed checkpoint is retried at the next interval (the
+  // log only grows meanwhile; every committed write is already durable in it).
+  void CheckpointLoop() {
+    std::unique_lock lock(queue_mutex_);
+    while (!closing_) {
+      checkpoint_cv_.wait_for(lock, options_.checkpoint_interval, [this] { return closing_; });
+      if (closing_) break;
+      lock.unlock();
+      int log_frames = 0;
+      int copied = 0;
+      const int rc = sqlite3_wal_checkpoint_v2(checkpointer_->raw(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
+                                               &log_frames, &copied);
+      if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+        log::Warn("store_checkpoint_failed", {{"reason", sqlite3_errmsg(checkpointer_->raw())}});
+      }
+      lock.lock();
+    }
   }
 
   void WriterLoop() {
@@ -496,6 +521,9 @@ class SqliteStore final : public Store {
 
   std::mutex close_mutex_;
   std::thread writer_thread_;  // joined under close_mutex_; writer_ is free once it is joined
+  std::unique_ptr<Connection> checkpointer_;  // checkpoint_thread_ only
+  std::thread checkpoint_thread_;             // joined under close_mutex_
+  std::condition_variable checkpoint_cv_;     // with queue_mutex_: wakes the checkpointer to close
 
   std::mutex readers_mutex_;
   std::condition_variable readers_cv_;
@@ -588,14 +616,18 @@ Result<std::unique_ptr<Store>> OpenSqliteStoreWithHooks(const SqliteOptions& req
   // Deleted text is overwritten in the file, not just unlinked from the b-tree.
   ROUNDS_RETURN_IF_ERROR(writer->Exec("PRAGMA secure_delete=ON"));
   ROUNDS_RETURN_IF_ERROR(Migrate(*writer));
+  // Commits leave the write-ahead log to the checkpointer below; the writer copies it itself only
+  // past a bound, should the checkpointer fall behind.
+  ROUNDS_RETURN_IF_ERROR(writer->Exec("PRAGMA wal_autocheckpoint=" + std::to_string(std::max(1, options.writer_checkpoint_pages))));
   std::vector<std::unique_ptr<Connection>> readers;
   for (int i = 0; i < options.read_connections; ++i) {
     ROUNDS_ASSIGN_OR_RETURN(auto reader, Connection::Open(options.path, options.sync_full));
     ROUNDS_RETURN_IF_ERROR(reader->Exec("PRAGMA query_only=ON"));
     readers.push_back(std::move(reader));
   }
-  return std::unique_ptr<Store>(
-      new SqliteStore(options, std::move(hooks), std::move(folder), std::move(writer), std::move(readers)));
+  ROUNDS_ASSIGN_OR_RETURN(auto checkpointer, Connection::Open(options.path, options.sync_full));
+  return std::unique_ptr<Store>(new SqliteStore(options, std::move(hooks), std::move(folder), std::move(writer),
+                                                std::move(readers), std::move(checkpointer)));
 }
 
 }  // namespace rounds::store::sqlite

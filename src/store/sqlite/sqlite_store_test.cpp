@@ -198,6 +198,33 @@ TEST(SqliteStore, RefusesADatabaseWithANewerSchema) {
   EXPECT_EQ(db.Text("SELECT max(version) FROM schema_version"), "999");
 }
 
+// Commits leave the write-ahead log to a checkpointer thread: with the writer's own bound out of
+// reach, the database file still takes in what was committed, while the store is open.
+TEST(SqliteStore, TheWriteAheadLogIsCopiedIntoTheDatabaseOffTheCommitPath) {
+  Folder folder;
+  auto opened = OpenSqliteStore({.path = folder.file("rounds.db"), .read_connections = 1,
+                                 .checkpoint_interval = std::chrono::milliseconds(50),
+                                 .writer_checkpoint_pages = 1 << 30});
+  ASSERT_TRUE(opened) << Describe(opened);
+  Store& store = **opened;
+  RawDb db(folder.file("rounds.db"));
+  EXPECT_EQ(db.Text("PRAGMA wal_autocheckpoint"), "1000");  // a connection of its own: the default
+  const auto size_before = std::filesystem::file_size(folder.file("rounds.db"));
+  UserId u = AddUser(store, "logger");
+  SpaceId space = AddSpace(store, "Log", u);
+  for (int i = 0; i < 300; ++i) {
+    ASSERT_TRUE(Post(store, space, u, std::string(2000, static_cast<char>('a' + i % 26))));
+  }
+  bool copied = false;
+  for (int i = 0; i < 100 && !copied; ++i) {
+    copied = std::filesystem::file_size(folder.file("rounds.db")) > size_before + 300 * 2000;
+    if (!copied) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_TRUE(copied) << "database file " << std::filesystem::file_size(folder.file("rounds.db")) << " bytes";
+  ExpectSeqs(store, space, 300);
+  store.Close();
+}
+
 TEST(SqliteStore, GroupCommitBatchesQueuedUnitsAndAFaultFailsOnlyItsUnit) {
   Folder folder;
   auto opened = OpenIn(folder.path());
