@@ -80,11 +80,13 @@ console.log(JSON.stringify({ kind: "machine", cpu: cpu[0].model, cores: cpu.leng
   commit: process.argv[1], date: new Date().toISOString(), quick: process.argv[2] === "1" }));
 ' "$(git -C "$repo" rev-parse --short HEAD)" "$quick" >>"$runs"
 
-# Runs the load generator; its JSON lines go to the runs file with a label.
+# Runs the load generator; its JSON lines go to the runs file with a label. A step past saturation
+# ends with a backlog: verification waits up to 20 s for it to drain, so that what it reports
+# missing was lost, not late (a step below saturation drains within milliseconds).
 lg() {
   local label=$1
   shift
-  "$loadgen" --label "$label" --json "$runs" --drain-seconds 3 "$@" || echo "rounds-loadgen: $label failed (status $?)" >&2
+  "$loadgen" --label "$label" --json "$runs" --drain-seconds 20 "$@" || echo "rounds-loadgen: $label failed (status $?)" >&2
 }
 
 # The offered rate at half of a ramp's saturation: half the messages/s of the last step the load
