@@ -521,8 +521,9 @@ class Server::Impl {
     asio::co_spawn(session->executor(), session->Run(session, std::move(req)), LogFailure);
   }
 
-  // One WebSocket: reader, writer and gap-filler coroutines on the connection's strand, a bounded
-  // send queue, and an EventSequencer that hands out each space's events once and in order.
+  // One WebSocket, on the connection's strand: one coroutine that reads (Run), a send path of
+  // completion handlers (Pump) over a bounded send queue, a gap filler only while a hole is open,
+  // and an EventSequencer that hands out each space's events once and in order.
   class WsSession final : public Subscriber, public std::enable_shared_from_this<WsSession> {
    public:
     WsSession(Impl& server, beast::tcp_stream stream, app::Actor actor)
