@@ -569,6 +569,24 @@ class Server::Impl {
       Closed(opened);
     }
 
+
+    // Any thread. Never blocks: counts the frame against the bound and posts it to the strand.
+    void Deliver(domain::SpaceId space_id, domain::Seq seq, const std::shared_ptr<const std::string>& frame) override {
+      if (pending_.fetch_add(1) + 1 > server_.config_.ws_send_queue_limit) {
+        pending_.fetch_sub(1);
+        Close(4008, "too slow: reconnect and resume");
+        return;
+      }
+      asio::post(ws_.get_executor(), [self = shared_from_this(), space_id, seq, frame] {
+        self->pending_.fetch_sub(1);
+        self->OnEvent(space_id, seq, frame);
+      });
+    }
+
+    void Close(std::uint16_t code, const std::string& reason) override {
+      asio::post(ws_.get_executor(), [self = shared_from_this(), code, reason] { self->BeginClose(code, reason); });
+    }
+
    private:
     // Work between suspension points lives in plain functions: a coroutine's frame holds every
     // local of its body for as long as it runs, which for these is the life of the socket.
@@ -598,26 +616,6 @@ class Server::Impl {
       co_return !ec;
     }
 
-   public:
-
-    // Any thread. Never blocks: counts the frame against the bound and posts it to the strand.
-    void Deliver(domain::SpaceId space_id, domain::Seq seq, const std::shared_ptr<const std::string>& frame) override {
-      if (pending_.fetch_add(1) + 1 > server_.config_.ws_send_queue_limit) {
-        pending_.fetch_sub(1);
-        Close(4008, "too slow: reconnect and resume");
-        return;
-      }
-      asio::post(ws_.get_executor(), [self = shared_from_this(), space_id, seq, frame] {
-        self->pending_.fetch_sub(1);
-        self->OnEvent(space_id, seq, frame);
-      });
-    }
-
-    void Close(std::uint16_t code, const std::string& reason) override {
-      asio::post(ws_.get_executor(), [self = shared_from_this(), code, reason] { self->BeginClose(code, reason); });
-    }
-
-   private:
     using Frames = std::vector<EventSequencer::Frame>;
     // How long a hole in a space's seqs may stay open before it is filled from the store. Holes
     // from out-of-order publishing close within microseconds; this only bounds the rare real ones.

@@ -228,7 +228,7 @@ class SqliteStore final : public Store {
     for (double bound : kBatchBounds) metrics_.batch_size_buckets.emplace_back(bound, 0);
     for (double bound : kCommitBounds) metrics_.commit_micros_buckets.emplace_back(bound, 0);
     writer_thread_ = std::thread([this] { WriterLoop(); });
-    if (checkpointer_) checkpoint_thread_ = std::thread([this] { CheckpointLoop(); });
+    checkpoint_thread_ = std::thread([this] { CheckpointLoop(); });
   }
 
   ~SqliteStore() override { Close(); }
@@ -340,10 +340,8 @@ class SqliteStore final : public Store {
       checkpoint_cv_.wait_for(lock, options_.checkpoint_interval, [this] { return closing_; });
       if (closing_) break;
       lock.unlock();
-      int log_frames = 0;
-      int copied = 0;
       const int rc = sqlite3_wal_checkpoint_v2(checkpointer_->raw(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
-                                               &log_frames, &copied);
+                                               nullptr, nullptr);
       if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
         log::Warn("store_checkpoint_failed", {{"reason", sqlite3_errmsg(checkpointer_->raw())}});
       }
