@@ -10,6 +10,7 @@ namespace rounds::app {
 namespace {
 
 using namespace rounds::domain;
+using testing::Parsed;
 using testing::ServiceTest;
 
 // Reserved-range identifiers only: the 987-65-432x SSN block and 555-01xx phone numbers.
@@ -63,7 +64,7 @@ class GovernanceTest : public ServiceTest {
   json Items(const Actor& a, SpaceId space) {
     auto listed = services_->messages.List(a, space, {});
     EXPECT_TRUE(listed) << listed.error().problem;
-    return listed ? (*listed)["items"] : json::array();
+    return listed ? Parsed(listed)["items"] : json::array();
   }
 
   // A custom template: `base` with `changes` applied, created by the compliance officer.

@@ -87,6 +87,17 @@ class AuthorCache {
     }
     return items;
   }
+  // Appends the messages as a JSON array, the same text Messages(messages).dump() would be.
+  Status AppendMessages(std::string& out, const std::vector<domain::Message>& messages) {
+    out += '[';
+    for (std::size_t i = 0; i < messages.size(); ++i) {
+      ROUNDS_ASSIGN_OR_RETURN(const User* author, Get(messages[i].author_id));
+      if (i > 0) out += ',';
+      AppendMessageJson(out, messages[i], author);
+    }
+    out += ']';
+    return Ok();
+  }
 
  private:
   store::ReadTx& tx_;

@@ -1,7 +1,9 @@
 #include "app/json_codec.hpp"
 
+#include <algorithm>
 #include <utility>
 
+#include "core/json_text.hpp"
 #include "domain/rules.hpp"
 
 namespace rounds::app {
@@ -23,15 +25,19 @@ json UserJson(const User& u) {
 }
 
 namespace {
-json SplitCsv(const std::string& csv) {
-  json items = json::array();
-  std::size_t pos = 0;
-  while (pos < csv.size()) {
-    auto end = csv.find(',', pos);
-    if (end == std::string::npos) end = csv.size();
+std::vector<std::string_view> SplitCsv(std::string_view csv) {
+  std::vector<std::string_view> items;
+  for (std::size_t pos = 0; pos < csv.size();) {
+    auto end = std::min(csv.find(',', pos), csv.size());
     if (end > pos) items.push_back(csv.substr(pos, end - pos));
     pos = end + 1;
   }
+  return items;
+}
+
+json SplitCsvJson(const std::string& csv) {
+  json items = json::array();
+  for (std::string_view item : SplitCsv(csv)) items.push_back(item);
   return items;
 }
 
@@ -101,7 +107,101 @@ json MessageJson(const Message& m, const User* author) {
                 "vote_count", m.vote_count, "my_vote", m.my_vote, "poll_options", std::move(options),
                 "my_poll_vote", optional(m.my_poll_vote), "reactions", std::move(reactions),
                 "mentions", m.mentions, "state", ToString(m.state), "hold_reason", m.hold_reason,
-                "phi_types", SplitCsv(m.phi_types));
+                "phi_types", SplitCsvJson(m.phi_types));
+}
+
+namespace {
+
+// Writes one JSON object's members straight to text. The caller gives members in key order, the
+// order the tree (a std::map) serializes them in.
+class ObjectWriter {
+ public:
+  explicit ObjectWriter(std::string& out) : out_(out) {}
+  ~ObjectWriter() { out_ += first_ ? "{}" : "}"; }
+
+  // Starts a member whose value the caller appends itself.
+  std::string& Key(std::string_view key) {
+    out_ += first_ ? '{' : ',';
+    first_ = false;
+    out_ += '"';
+    out_ += key;
+    out_ += "\":";
+    return out_;
+  }
+  void Int(std::string_view key, std::int64_t value) { AppendJsonInt(Key(key), value); }
+  void String(std::string_view key, std::string_view value) {
+    AppendJsonString(Key(key), value, Utf8Errors::kReplace);
+  }
+  void Bool(std::string_view key, bool value) { Key(key) += value ? "true" : "false"; }
+  template <class T>
+  void OptionalInt(std::string_view key, const std::optional<T>& value) {
+    if (value) Int(key, *value);
+    else Key(key) += "null";
+  }
+  // A member whose value is an array, each element appended by `element(out, item)`.
+  template <class Items, class F>
+  void Array(std::string_view key, const Items& items, F element) {
+    std::string& out = Key(key);
+    out += '[';
+    bool first = true;
+    for (const auto& item : items) {
+      if (!first) out += ',';
+      first = false;
+      element(out, item);
+    }
+    out += ']';
+  }
+
+ private:
+  std::string& out_;
+  bool first_ = true;
+};
+
+}  // namespace
+
+void AppendMessageJson(std::string& out, const Message& m, const User* author) {
+  ObjectWriter o(out);
+  o.OptionalInt("accepted_answer_id", m.accepted_answer_id);
+  {
+    ObjectWriter a(o.Key("author"));
+    a.String("display_name", author != nullptr ? std::string_view(author->display_name) : "Former user");
+    a.Int("id", author != nullptr ? author->id : m.author_id);
+    a.String("username", author != nullptr ? std::string_view(author->username) : "");
+  }
+  o.Int("author_id", m.author_id);
+  o.String("body", m.body);
+  o.String("client_id", m.client_id);
+  o.Int("created_at", m.created_at);
+  o.Bool("deleted", m.deleted);
+  o.Int("edited_at", m.edited_at);
+  o.String("hold_reason", m.hold_reason);
+  o.Int("id", m.id);
+  o.String("kind", ToString(m.kind));
+  o.Array("mentions", m.mentions, [](std::string& a, UserId id) { AppendJsonInt(a, id); });
+  o.OptionalInt("my_poll_vote", m.my_poll_vote);
+  o.Bool("my_vote", m.my_vote);
+  o.OptionalInt("parent_id", m.parent_id);
+  o.Array("phi_types", SplitCsv(m.phi_types),
+          [](std::string& a, std::string_view type) { AppendJsonString(a, type, Utf8Errors::kReplace); });
+  o.Bool("pinned", m.pinned);
+  o.Array("poll_options", m.poll_options, [](std::string& a, const PollOption& p) {
+    ObjectWriter option(a);
+    option.Int("index", p.index);
+    option.String("text", p.text);
+    option.Int("votes", p.votes);
+  });
+  o.Array("reactions", m.reactions, [](std::string& a, const ReactionCount& r) {
+    ObjectWriter reaction(a);
+    reaction.Int("count", r.count);
+    reaction.String("emoji", r.emoji);
+    reaction.Bool("mine", r.mine);
+  });
+  o.Int("reply_count", m.reply_count);
+  o.Int("seq", m.seq);
+  o.Int("space_id", m.space_id);
+  o.String("state", ToString(m.state));
+  o.String("title", m.title);
+  o.Int("vote_count", m.vote_count);
 }
 
 json MessageEditJson(const MessageEdit& e) {

@@ -28,6 +28,16 @@ json MembershipJson(const domain::Membership& membership, const domain::User& us
 json MessageJson(const domain::Message& message, const domain::User* author);
 json MessageEditJson(const domain::MessageEdit& edit);
 
+// A document already serialized, for answers written straight to text rather than built as a
+// tree: a page of messages is the answer read most, and building its tree (some 30 members per
+// message, each a node and most a string) and then serializing it cost more than reading it.
+struct JsonText {
+  std::string text;
+};
+
+// Appends MessageJson(message, author).dump(), byte for byte, without building the tree.
+void AppendMessageJson(std::string& out, const domain::Message& message, const domain::User* author);
+
 // Reads a JSON request body strictly: every field is read through one of the typed getters and
 // Finish() rejects any field that was not (`unknown_field`). Errors name the field as a JSON
 // pointer. Problem codes: invalid_type, missing_field, invalid_value, unknown_field.

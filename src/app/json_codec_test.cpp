@@ -1,7 +1,11 @@
 // The JSON codec: documents as docs/api/README.md describes them, and strict request parsing.
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include "app/json_codec.hpp"
+#include "core/json_text.hpp"
+#include "domain/rules.hpp"
 
 namespace rounds::app {
 namespace {
@@ -110,6 +114,76 @@ TEST(JsonCodec, AMessageSerializesToTheDocumentedDocument) {
   EXPECT_EQ(MessageJson(m, &author).dump(), expected.dump());
   json former = MessageJson(m, nullptr)["author"];
   EXPECT_EQ(former, (json{{"id", 9}, {"username", ""}, {"display_name", "Former user"}}));
+}
+
+// A page of messages is written straight to text; it must be the tree's text exactly, for any
+// message: every member set or not, strings with escapes, control characters and non-ASCII text.
+TEST(JsonCodec, TheMessageTextIsTheTreesTextByteForByte) {
+  std::mt19937 random(20261130);
+  const std::vector<std::string> pieces = {"a", "Z", " ", "\"", "\\", "/", "\n", "\r", "\t", "\b", "\f",
+                                           std::string(1, '\0'), "\x01", "\x1f", "\x7f", "é", "中",
+                                           "👍", "€", "\xF4\x8F\xBF\xBF", "<script>", "'", ","};
+  auto text = [&](int max_pieces) {
+    std::string out;
+    int n = static_cast<int>(random() % static_cast<unsigned>(max_pieces + 1));
+    for (int i = 0; i < n; ++i) out += pieces[random() % pieces.size()];
+    return out;
+  };
+  auto maybe = [&](std::int64_t value) { return random() % 2 ? std::optional<std::int64_t>(value) : std::nullopt; };
+  for (int round = 0; round < 2000; ++round) {
+    Message m;
+    m.id = static_cast<std::int64_t>(random());
+    m.space_id = static_cast<std::int64_t>(random() % 1000);
+    m.seq = static_cast<std::int64_t>(random()) * 4096;
+    m.author_id = static_cast<std::int64_t>(random() % 500);
+    m.kind = static_cast<MessageKind>(random() % 6);
+    m.parent_id = maybe(static_cast<std::int64_t>(random()));
+    m.title = text(4);
+    m.body = text(40);
+    m.client_id = text(3);
+    m.created_at = 1795994657487 + static_cast<std::int64_t>(random());
+    m.edited_at = random() % 2 ? 0 : -static_cast<std::int64_t>(random());
+    m.deleted = random() % 2;
+    m.pinned = random() % 2;
+    m.accepted_answer_id = maybe(static_cast<std::int64_t>(random()));
+    m.reply_count = static_cast<int>(random() % 100);
+    m.vote_count = -static_cast<int>(random() % 100);
+    m.my_vote = random() % 2;
+    for (int i = 0, n = static_cast<int>(random() % 4); i < n; ++i) {
+      m.poll_options.push_back({i, text(5), static_cast<int>(random() % 50)});
+    }
+    if (random() % 2) m.my_poll_vote = static_cast<int>(random() % 4);
+    for (int i = 0, n = static_cast<int>(random() % 3); i < n; ++i) {
+      m.reactions.push_back({text(2), static_cast<int>(random() % 9), random() % 2 == 0});
+    }
+    for (int i = 0, n = static_cast<int>(random() % 3); i < n; ++i) m.mentions.push_back(static_cast<int>(random() % 99));
+    m.state = static_cast<MessageState>(random() % 4);
+    m.hold_reason = text(2);
+    m.phi_types = std::vector<std::string>{"", "phone", "phone,mrn", ",name,", "ssn,,date"}[random() % 5];
+    User author;
+    author.id = m.author_id;
+    author.username = text(3);
+    author.display_name = text(5);
+    const User* who = random() % 5 == 0 ? nullptr : &author;
+    std::string written;
+    AppendMessageJson(written, m, who);
+    ASSERT_EQ(written, MessageJson(m, who).dump()) << "round " << round;
+  }
+}
+
+TEST(JsonCodec, TextWithBrokenUtf8IsWrittenAsValidJson) {
+  for (std::string broken : {std::string("a\xC3"), std::string("\xC0\xAF"), std::string("\xED\xA0\x80"),
+                             std::string("x\xF5\x80\x80\x80y"), std::string("\x80"), std::string("\xE2\x82")}) {
+    std::string written;
+    AppendJsonString(written, broken, Utf8Errors::kReplace);
+    EXPECT_TRUE(IsValidUtf8(written)) << written;
+    EXPECT_NE(written.find("\xEF\xBF\xBD"), std::string::npos) << "a replacement character marks the bad bytes";
+    json parsed = json::parse(written);
+    EXPECT_TRUE(parsed.is_string());
+  }
+  std::string clean;
+  AppendJsonString(clean, "tab\there \"quoted\" \\ é", Utf8Errors::kReplace);
+  EXPECT_EQ(clean, json("tab\there \"quoted\" \\ é").dump());
 }
 
 TEST(BodyReader, ReadsTypedFieldsAndRejectsUnknownOnes) {

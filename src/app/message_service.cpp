@@ -4,6 +4,7 @@
 #include "app/audit_log.hpp"
 #include "app/internal.hpp"
 #include "app/screening.hpp"
+#include "core/json_text.hpp"
 #include "core/log.hpp"
 
 namespace rounds::app {
@@ -272,13 +273,14 @@ Status MessageService::AuditRead(const Actor& actor, const char* action, SpaceId
   return AuditNow(store_, AuditEntry(actor, action, "space", std::to_string(space_id), clock_.NowMillis()), details);
 }
 
-Result<json> MessageService::List(const Actor& actor, SpaceId space_id, const MessagePage& page) {
+Result<JsonText> MessageService::List(const Actor& actor, SpaceId space_id, const MessagePage& page) {
   if (page.before && page.after) {
     return InvalidArgument("invalid_value", "Use either 'before' or 'after', not both.");
   }
   int limit = internal::ClampLimit(page.limit);
   bool phi_bearing = false;
-  ROUNDS_ASSIGN_OR_RETURN(json out, store_.Read([&](store::ReadTx& tx) -> Result<json> {
+  std::size_t count = 0;
+  ROUNDS_ASSIGN_OR_RETURN(JsonText out, store_.Read([&](store::ReadTx& tx) -> Result<JsonText> {
     ROUNDS_ASSIGN_OR_RETURN(auto readable, internal::ReadableSpace(tx, actor, space_id));
     ROUNDS_ASSIGN_OR_RETURN(auto policy, policy_.TemplateFor(tx, readable.first));
     phi_bearing = PhiBearing(policy);
@@ -291,14 +293,24 @@ Result<json> MessageService::List(const Actor& actor, SpaceId space_id, const Me
     q.after_seq = page.after;
     q.limit = limit;
     ROUNDS_ASSIGN_OR_RETURN(auto messages, tx.ListMessages(q));
+    count = messages.size();
+    // {"items": [...], "next_cursor": "seq" or null}, members in the order the tree writes them.
+    JsonText page_text;
+    std::string& text = page_text.text;
+    std::size_t estimate = 64;
+    for (const auto& m : messages) estimate += 512 + m.body.size() + m.title.size();
+    text.reserve(estimate);
+    text += "{\"items\":";
     AuthorCache authors(tx);
-    ROUNDS_ASSIGN_OR_RETURN(json items, authors.Messages(messages));
-    json next = nullptr;
-    if (messages.size() == static_cast<std::size_t>(limit)) next = std::to_string(messages.back().seq);
-    return json{{"items", items}, {"next_cursor", next}};
+    ROUNDS_RETURN_IF_ERROR(authors.AppendMessages(text, messages));
+    text += ",\"next_cursor\":";
+    if (messages.size() == static_cast<std::size_t>(limit)) AppendJsonString(text, std::to_string(messages.back().seq), Utf8Errors::kReplace);
+    else text += "null";
+    text += '}';
+    return page_text;
   }));
   if (phi_bearing) {
-    ROUNDS_RETURN_IF_ERROR(AuditRead(actor, "message.list", space_id, json{{"count", out["items"].size()}}));
+    ROUNDS_RETURN_IF_ERROR(AuditRead(actor, "message.list", space_id, json{{"count", count}}));
   }
   return out;
 }

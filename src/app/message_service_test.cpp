@@ -10,6 +10,7 @@ namespace rounds::app {
 namespace {
 
 using namespace rounds::domain;
+using testing::Parsed;
 
 class MessageTest : public testing::ServiceTest {
  protected:
@@ -131,7 +132,7 @@ TEST_F(MessageTest, ThreadsAreOneLevelDeepAndCountReplies) {
   EXPECT_EQ((*thread)["items"][1]["id"], r2["id"]);
   auto top = services_->messages.List(ben_, channel_, {});
   ASSERT_TRUE(top);
-  EXPECT_EQ((*top)["items"].size(), 1u) << "replies stay in their thread";
+  EXPECT_EQ(Parsed(top)["items"].size(), 1u) << "replies stay in their thread";
 }
 
 TEST_F(MessageTest, ListingPagesNewestFirstOrOldestFirst) {
@@ -141,21 +142,21 @@ TEST_F(MessageTest, ListingPagesNewestFirstOrOldestFirst) {
   newest.limit = 2;
   auto page1 = services_->messages.List(ben_, channel_, newest);
   ASSERT_TRUE(page1);
-  ASSERT_EQ((*page1)["items"].size(), 2u);
-  EXPECT_EQ((*page1)["items"][0]["seq"], seqs[4]);
-  EXPECT_EQ((*page1)["items"][1]["seq"], seqs[3]);
-  ASSERT_TRUE((*page1)["next_cursor"].is_string());
+  ASSERT_EQ(Parsed(page1)["items"].size(), 2u);
+  EXPECT_EQ(Parsed(page1)["items"][0]["seq"], seqs[4]);
+  EXPECT_EQ(Parsed(page1)["items"][1]["seq"], seqs[3]);
+  ASSERT_TRUE(Parsed(page1)["next_cursor"].is_string());
   MessagePage older;
   older.limit = 2;
-  older.before = std::stoll((*page1)["next_cursor"].get<std::string>());
+  older.before = std::stoll(Parsed(page1)["next_cursor"].get<std::string>());
   auto page2 = services_->messages.List(ben_, channel_, older);
-  EXPECT_EQ((*page2)["items"][0]["seq"], seqs[2]);
+  EXPECT_EQ(Parsed(page2)["items"][0]["seq"], seqs[2]);
   MessagePage forward;
   forward.after = seqs[2];
   auto after = services_->messages.List(ben_, channel_, forward);
-  ASSERT_EQ((*after)["items"].size(), 2u);
-  EXPECT_EQ((*after)["items"][0]["seq"], seqs[3]);
-  EXPECT_TRUE((*after)["next_cursor"].is_null());
+  ASSERT_EQ(Parsed(after)["items"].size(), 2u);
+  EXPECT_EQ(Parsed(after)["items"][0]["seq"], seqs[3]);
+  EXPECT_TRUE(Parsed(after)["next_cursor"].is_null());
   MessagePage both;
   both.before = 3;
   both.after = 1;
@@ -188,7 +189,7 @@ TEST_F(MessageTest, DeletingLeavesATombstoneThatNobodyCanRead) {
   EXPECT_EQ(services_->messages.Get(ana_, m["id"]).error().code, ErrorCode::kNotFound);
   EXPECT_EQ(services_->messages.Delete(ben_, m["id"]).error().code, ErrorCode::kNotFound);
   EXPECT_EQ(services_->messages.Edit(ben_, m["id"], "back", std::nullopt).error().code, ErrorCode::kNotFound);
-  EXPECT_TRUE((*services_->messages.List(ana_, channel_, {}))["items"].empty());
+  EXPECT_TRUE(Parsed(services_->messages.List(ana_, channel_, {}))["items"].empty());
   auto found = services_->search.Search(ana_, "wrong channel", 20, 0);
   ASSERT_TRUE(found);
   EXPECT_TRUE((*found)["messages"].empty());

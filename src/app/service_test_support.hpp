@@ -19,6 +19,11 @@ namespace rounds::app::testing {
 
 inline constexpr const char* kPassword = "correct horse battery staple";
 
+// A document answered as text (a page of messages), parsed back; an error leaves it null.
+inline json Parsed(const Result<JsonText>& answer) {
+  return answer ? json::parse(answer->text) : json();
+}
+
 class ServiceTest : public ::testing::Test {
  protected:
   // Durability is the store suite's concern; these tests skip the fsync to stay fast.

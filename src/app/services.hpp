@@ -25,6 +25,7 @@
 #include "app/audit_service.hpp"
 #include "app/context.hpp"
 #include "app/governance_service.hpp"
+#include "app/json_codec.hpp"
 #include "app/policy_engine.hpp"
 #include "app/retention_service.hpp"
 #include "bus/bus.hpp"
@@ -252,7 +253,8 @@ class MessageService {
 
   Result<PostResult> Post(const Actor& actor, domain::SpaceId space_id, const Draft& draft);
   Result<json> Get(const Actor& actor, domain::MessageId id);
-  Result<json> List(const Actor& actor, domain::SpaceId space_id, const MessagePage& page);
+  // A page of messages, written straight to text: {"items": [...], "next_cursor": ...}.
+  Result<JsonText> List(const Actor& actor, domain::SpaceId space_id, const MessagePage& page);
   Result<json> Thread(const Actor& actor, domain::MessageId id);
   Result<json> Pins(const Actor& actor, domain::SpaceId space_id);
   // Edits run the same PHI check as posts; under a warn rule `confirm_phi` acknowledges findings.

@@ -6,6 +6,7 @@ namespace rounds::app {
 namespace {
 
 using namespace rounds::domain;
+using testing::Parsed;
 
 class SpaceTest : public testing::ServiceTest {
  protected:
@@ -194,7 +195,7 @@ TEST_F(SpaceTest, ArchivingStopsPostingButKeepsReading) {
   Draft d;
   d.body = "too late";
   EXPECT_EQ(services_->messages.Post(ana_, id, d).error().problem, "space_archived");
-  EXPECT_EQ((*services_->messages.List(ana_, id, {}))["items"].size(), 1u);
+  EXPECT_EQ(Parsed(services_->messages.List(ana_, id, {}))["items"].size(), 1u);
   EXPECT_EQ(EventTypes(id).back(), "space.updated");
 }
 

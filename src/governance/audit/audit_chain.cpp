@@ -6,40 +6,13 @@
 #include <sstream>
 
 #include "core/crypto.hpp"
+#include "core/json_text.hpp"
 
 namespace rounds::governance::audit {
 namespace {
 
-// JSON string escaping per RFC 8785: only '"', '\\' and control characters are escaped.
-void AppendJsonString(std::string& out, std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out.push_back('"');
-  // Runs of characters that need no escape are copied whole.
-  std::size_t run = 0;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
-    out.append(s.data() + run, i - run);
-    run = i + 1;
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          out += "\\u00";
-          out.push_back(kHex[c >> 4]);
-          out.push_back(kHex[c & 0xF]);
-        }
-    }
-  }
-  out.append(s.data() + run, s.size() - run);
-  out.push_back('"');
-}
+// The canonical encoding hashes the record's bytes as stored (RFC 8785 escaping).
+void AppendCanonicalString(std::string& out, std::string_view s) { AppendJsonString(out, s, Utf8Errors::kKeep); }
 
 std::string ToHex(const unsigned char* data, std::size_t size) {
   std::string hex(size * 2 + 1, '\0');
@@ -71,22 +44,22 @@ void AppendCanonical(std::string& out, const AuditRecord& r) {
   auto key = [&out, &first](std::string_view k) {
     if (!first) out.push_back(',');
     first = false;
-    AppendJsonString(out, k);
+    AppendCanonicalString(out, k);
     out.push_back(':');
   };
-  key("action"); AppendJsonString(out, r.action);
+  key("action"); AppendCanonicalString(out, r.action);
   key("actor_id"); out += std::to_string(r.actor_id);
-  key("actor_role"); AppendJsonString(out, r.actor_role);
-  key("address"); AppendJsonString(out, r.address);
-  key("details"); AppendJsonString(out, r.details_json);
-  key("object_id"); AppendJsonString(out, r.object_id);
-  key("object_type"); AppendJsonString(out, r.object_type);
-  key("outcome"); AppendJsonString(out, domain::ToString(r.outcome));
-  key("patient_ref"); AppendJsonString(out, r.patient_ref);
-  key("prev_hash"); AppendJsonString(out, r.prev_hash);
-  key("reason"); AppendJsonString(out, r.reason);
+  key("actor_role"); AppendCanonicalString(out, r.actor_role);
+  key("address"); AppendCanonicalString(out, r.address);
+  key("details"); AppendCanonicalString(out, r.details_json);
+  key("object_id"); AppendCanonicalString(out, r.object_id);
+  key("object_type"); AppendCanonicalString(out, r.object_type);
+  key("outcome"); AppendCanonicalString(out, domain::ToString(r.outcome));
+  key("patient_ref"); AppendCanonicalString(out, r.patient_ref);
+  key("prev_hash"); AppendCanonicalString(out, r.prev_hash);
+  key("reason"); AppendCanonicalString(out, r.reason);
   key("seq"); out += std::to_string(r.seq);
-  key("session_hash"); AppendJsonString(out, r.session_hash);
+  key("session_hash"); AppendCanonicalString(out, r.session_hash);
   key("time"); out += std::to_string(r.time);
   out.push_back('}');
 }

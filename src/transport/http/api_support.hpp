@@ -77,6 +77,14 @@ inline Result<Response> Encode(Result<json> result, int status = 200) {
   return Ok(*result, status);
 }
 
+inline Result<Response> Encode(Result<app::JsonText> result, int status = 200) {
+  if (!result) return tl::unexpected(result.error());
+  Response response;
+  response.status = status;
+  response.body = std::move(result->text);
+  return response;
+}
+
 inline Result<Response> Empty(Status status) {
   if (!status) return tl::unexpected(status.error());
   return Response::NoContent();

@@ -1,0 +1,29 @@
+// JSON written straight to text: string escaping and numbers, for documents serialized without
+// building a tree (the audit chain's canonical records, a page of messages).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace rounds {
+
+// The length of the well-formed UTF-8 sequence starting at text[i] (RFC 3629: no overlong forms,
+// no surrogates, nothing past U+10FFFF), or 0 when none starts there. Requires i < text.size().
+std::size_t Utf8SequenceLength(std::string_view text, std::size_t i);
+
+// What AppendJsonString does with bytes that are not well-formed UTF-8.
+enum class Utf8Errors {
+  kKeep,     // copy them as they are: an encoding that must reproduce stored bytes exactly
+  kReplace,  // write U+FFFD for each, so the document is always valid UTF-8
+};
+
+// Appends `value` as a JSON string. Only '"', '\\' and control characters are escaped (the short
+// forms where JSON has them, \u00xx otherwise), as RFC 8785 and nlohmann::json::dump() do; every
+// other character is copied as UTF-8.
+void AppendJsonString(std::string& out, std::string_view value, Utf8Errors errors);
+
+void AppendJsonInt(std::string& out, std::int64_t value);
+
+}  // namespace rounds
