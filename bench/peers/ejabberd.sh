@@ -22,8 +22,11 @@ readonly lite_schema=/usr/share/ejabberd/sql/lite.sql
 # sets no PRAGMA) gets it; EJABBERD_JOURNAL_MODE=delete keeps SQLite's default rollback journal.
 readonly journal_mode="${EJABBERD_JOURNAL_MODE:-wal}"
 
+# As the ejabberd user, switched to here rather than by ejabberdctl: it would switch with su, whose
+# PAM session resets the open-file limit to 1,024, and ejabberd then refused every socket past
+# about 1,000 ("Failed TCP accept: too many open files"). setpriv keeps the limit cmd_start raised.
 ctl() {
-  ejabberdctl --config-dir "$work" --config "$work/ejabberd.yml" --ctl-config "$work/ejabberdctl.cfg" \
+  HOME=/var/lib/ejabberd setpriv --reuid=ejabberd --regid=ejabberd --init-groups -- ejabberdctl --config-dir "$work" --config "$work/ejabberd.yml" --ctl-config "$work/ejabberdctl.cfg" \
     --logs "$work/logs" --spool "$work/spool" --node "$node" "$@"
 }
 
