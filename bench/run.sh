@@ -188,8 +188,8 @@ if [ "$peers" = 1 ]; then
     "$here/peers/$peer.sh" start "$idle"
     "$here/peers/$peer.sh" info | jq -R -c --arg p "$peer" '{kind: "peer_setting", peer: $p, setting: .}' >>"$runs"
     pid=$(cat "$out/tmp/peers/$peer/$peer.pid" 2>/dev/null || pgrep -f "beam.*ejabberd" | head -1)
-    # Paced connects: ejabberd signs in through its one SQL connection, behind the archive backlog
-    # the previous ramp left; an unpaced burst of 1,000 sign-ins times out there.
+    # Paced connects: the peers sign in through their one SQL connection, behind whatever archive
+    # backlog the previous ramp left.
     xmpp=(--adapter xmpp --url "ws://127.0.0.1:$ws_port/xmpp-websocket" --server-pid "$pid" --connect-rate 200)
     scenarios "$peer" 10 10 "${xmpp[@]}"
     "$here/peers/$peer.sh" stop
