@@ -34,6 +34,7 @@ rounds_idle=$idle
 storm=5000           # reconnect storm (Rounds only: XMPP has no cursor to resume from)
 step_seconds=5       # each ramp step
 ramp_steps=8         # doubling the offered rate each step, stopping at saturation
+ramp_refine=2        # then halving the interval saturation lies in, twice (to within 25%)
 if [ "$quick" = 1 ]; then
   members=20 direct_users=100 idle=1000 rounds_idle=500 storm=200 step_seconds=3 ramp_steps=3
 fi
@@ -108,13 +109,13 @@ scenarios() {
   local server=$1 start_fanout=$2 start_direct=$3
   shift 3
   lg "$server fanout ramp" "$@" --scenario fanout --members "$members" --rate "$start_fanout" \
-     --seconds "$step_seconds" --ramp --ramp-steps "$ramp_steps"
+     --seconds "$step_seconds" --ramp --ramp-steps "$ramp_steps" --ramp-refine "$ramp_refine"
   local half
   half=$(half_rate "$server fanout ramp")
   [ -n "$half" ] && lg "$server fanout half" "$@" --scenario fanout --members "$members" --rate "$half" \
      --seconds $((step_seconds * 2))
   lg "$server direct ramp" "$@" --scenario direct --users "$direct_users" --rate "$start_direct" \
-     --seconds "$step_seconds" --ramp --ramp-steps "$ramp_steps"
+     --seconds "$step_seconds" --ramp --ramp-steps "$ramp_steps" --ramp-refine "$ramp_refine"
   half=$(half_rate "$server direct ramp")
   [ -n "$half" ] && lg "$server direct half" "$@" --scenario direct --users "$direct_users" --rate "$half" \
      --seconds $((step_seconds * 2))
@@ -133,7 +134,7 @@ done
 bare_pid=$!
 sleep 1
 lg "bare fanout ramp" --adapter bare --url ws://127.0.0.1:9300/ --server-pid "$bare_pid" \
-   --scenario fanout --members "$members" --rate 100 --seconds "$step_seconds" --ramp --ramp-steps $((ramp_steps + 2))
+   --scenario fanout --members "$members" --rate 100 --seconds "$step_seconds" --ramp --ramp-steps $((ramp_steps + 2)) --ramp-refine "$ramp_refine"
 kill "$bare_pid"; wait "$bare_pid" 2>/dev/null || true
 
 # ---- Rounds ------------------------------------------------------------------------------------------

@@ -21,7 +21,8 @@ constexpr const char kUsage[] = R"(usage:
 scenarios:
   fanout     one room of --members (100); --senders (all) post --rate msg/s in total for --seconds
              (10); --ramp multiplies the rate by --ramp-factor (2) for up to --ramp-steps (8)
-             steps, stopping at saturation
+             steps, stopping at saturation; --ramp-refine N (0) then runs N steps half-way
+             between the fastest rate that kept up and the slowest that did not
   direct     --users (1000) online users in 1:1 pairs, both posting, --rate msg/s in total
   idle       --connections (5000) signed-in idle sockets; server RSS before and after (--server-pid)
   reconnect  --clients (5000) in 1:1 pairs with traffic; half-way every socket drops and resumes
@@ -150,6 +151,7 @@ int main(int argc, char** argv) {
     if (args.erase("ramp")) run.ramp = true;
     take("ramp-factor", run.ramp_factor);
     take("ramp-steps", run.ramp_steps);
+    take("ramp-refine", run.ramp_refine);
     take("drain-seconds", run.drain_seconds);
     take("settle-seconds", run.settle_seconds);
     take("threads", run.threads);

@@ -545,22 +545,38 @@ class Runner {
     double rate = options_.rate;
     std::optional<double> first_p99;
     bool all_verified = true;
-    for (int step = 0; step < steps; ++step) {
-      json result = TrafficStep(step, rate, reconnect);
+    int step = 0;
+    // Runs one step at `rate`; true when the server did not keep up with it.
+    auto run_step = [&](double step_rate) {
+      json result = TrafficStep(step++, step_rate, reconnect);
       bool verified = result["verify"]["ok"].get<bool>();
       all_verified = all_verified && verified;
       double p99 = result["latency_ms"]["p99"].get<double>();
       if (!first_p99) first_p99 = p99;
       bool saturated = !verified || result["errors"]["send"].get<long>() > 0 ||
-                       result["messages_per_s"].get<double>() < 0.9 * rate ||
+                       result["messages_per_s"].get<double>() < 0.9 * step_rate ||
                        (p99 > 10 * std::max(*first_p99, 5.0) && p99 > 200);
       result["saturated"] = saturated;
       Emit(result);
-      if (saturated && options_.ramp) {
-        Log("saturated at an offered " + Fixed(rate, 0) + " msg/s");
-        break;
+      return saturated;
+    };
+    std::optional<double> kept_up;  // the fastest rate the server kept up with
+    for (int i = 0; i < steps; ++i) {
+      if (!run_step(rate)) {
+        kept_up = rate;
+        rate *= options_.ramp_factor;
+        continue;
       }
-      rate *= options_.ramp_factor;
+      if (!options_.ramp) break;
+      Log("saturated at an offered " + Fixed(rate, 0) + " msg/s");
+      // Saturation lies between the last rate kept up with and this one: narrow it down.
+      double fell_behind = rate;
+      for (int r = 0; kept_up && r < options_.ramp_refine; ++r) {
+        double middle = (*kept_up + fell_behind) / 2;
+        if (run_step(middle)) fell_behind = middle;
+        else kept_up = middle;
+      }
+      break;
     }
     FinalVerification(all_verified);
     return all_verified ? 0 : 1;

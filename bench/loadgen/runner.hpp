@@ -19,6 +19,9 @@ struct RunOptions {
   bool ramp = false;             // fanout/direct: multiply the rate by ramp_factor until saturation
   double ramp_factor = 2;
   int ramp_steps = 8;
+  // After the step that saturated: steps half-way between the fastest rate that did not and the
+  // slowest that did, each narrowing that interval by half.
+  int ramp_refine = 0;
   double drain_seconds = 10;     // after sending, how long to wait for the last deliveries
   double settle_seconds = 2;     // after connecting: before traffic, or (idle) before reading RSS
   int threads = 2;
