@@ -1,8 +1,11 @@
 // Helpers shared by the service implementations. Not part of the app layer's interface.
 #pragma once
 
+#include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -63,23 +66,22 @@ inline Status Require(const Standing& standing, SpaceAction action, const char* 
   return Ok();
 }
 
-// Resolves authors for JSON, reading each distinct user once.
+// Resolves authors for JSON, reading each distinct user once, and a page's authors in one query.
 class AuthorCache {
  public:
   explicit AuthorCache(store::ReadTx& tx) : tx_(tx) {}
-  Result<const User*> Get(UserId id) {
-    auto it = users_.find(id);
-    if (it == users_.end()) {
-      ROUNDS_ASSIGN_OR_RETURN(auto user, tx_.FindUser(id));
-      it = users_.emplace(id, user).first;
-    }
-    return it->second ? &*it->second : nullptr;
+  // Null when the author's account no longer exists.
+  Result<const UserRef*> Get(UserId id) {
+    ROUNDS_RETURN_IF_ERROR(Load(std::span<const UserId>(&id, 1)));
+    const auto& ref = users_.at(id);
+    return ref ? &*ref : nullptr;
   }
   Result<json> Message(const domain::Message& m) {
-    ROUNDS_ASSIGN_OR_RETURN(const User* author, Get(m.author_id));
+    ROUNDS_ASSIGN_OR_RETURN(const UserRef* author, Get(m.author_id));
     return MessageJson(m, author);
   }
   Result<json> Messages(const std::vector<domain::Message>& messages) {
+    ROUNDS_RETURN_IF_ERROR(LoadAuthorsOf(messages));
     json items = json::array();
     for (const auto& m : messages) {
       ROUNDS_ASSIGN_OR_RETURN(json j, Message(m));
@@ -89,9 +91,10 @@ class AuthorCache {
   }
   // Appends the messages as a JSON array, the same text Messages(messages).dump() would be.
   Status AppendMessages(std::string& out, const std::vector<domain::Message>& messages) {
+    ROUNDS_RETURN_IF_ERROR(LoadAuthorsOf(messages));
     out += '[';
     for (std::size_t i = 0; i < messages.size(); ++i) {
-      ROUNDS_ASSIGN_OR_RETURN(const User* author, Get(messages[i].author_id));
+      ROUNDS_ASSIGN_OR_RETURN(const UserRef* author, Get(messages[i].author_id));
       if (i > 0) out += ',';
       AppendMessageJson(out, messages[i], author);
     }
@@ -100,8 +103,29 @@ class AuthorCache {
   }
 
  private:
+  Status LoadAuthorsOf(const std::vector<domain::Message>& messages) {
+    std::vector<UserId> ids;
+    ids.reserve(messages.size());
+    for (const auto& m : messages) ids.push_back(m.author_id);
+    return Load(ids);
+  }
+  // Reads those of `ids` not read yet, in one query; an id with no user is remembered as absent.
+  Status Load(std::span<const UserId> ids) {
+    std::vector<UserId> missing;
+    for (UserId id : ids) {
+      if (!users_.count(id)) missing.push_back(id);
+    }
+    if (missing.empty()) return Ok();
+    std::sort(missing.begin(), missing.end());
+    missing.erase(std::unique(missing.begin(), missing.end()), missing.end());
+    ROUNDS_ASSIGN_OR_RETURN(auto found, tx_.FindUserRefs(missing));
+    for (UserId id : missing) users_.emplace(id, std::nullopt);
+    for (auto& ref : found) users_[ref.id] = std::move(ref);
+    return Ok();
+  }
+
   store::ReadTx& tx_;
-  std::map<UserId, std::optional<User>> users_;
+  std::map<UserId, std::optional<UserRef>> users_;
 };
 
 // A space event written in the same unit as the change it describes, published after commit.

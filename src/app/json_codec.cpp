@@ -88,19 +88,16 @@ json MembershipJson(const Membership& m, const User& user) {
               {"read_seq", m.read_seq}, {"joined_at", m.joined_at}, {"user", UserRefJson(user)}};
 }
 
-json MessageJson(const Message& m, const User* author) {
+json MessageJson(const Message& m, const UserRef* author) {
   json reactions(json::value_t::array);
   for (const auto& r : m.reactions) reactions.push_back(Object("emoji", r.emoji, "count", r.count, "mine", r.mine));
   json options(json::value_t::array);
   for (const auto& p : m.poll_options) options.push_back(Object("index", p.index, "text", p.text, "votes", p.votes));
-  User former;  // the author's account is gone
-  if (author == nullptr) {
-    former.id = m.author_id;
-    former.display_name = "Former user";
-  }
+  const UserRef former{m.author_id, "", "Former user"};  // the author's account is gone
+  const UserRef& who = author != nullptr ? *author : former;
   auto optional = [](const auto& value) { return value ? json(*value) : json(nullptr); };
   return Object("id", m.id, "space_id", m.space_id, "seq", m.seq, "author_id", m.author_id,
-                "author", UserRefJson(author != nullptr ? *author : former), "kind", ToString(m.kind),
+                "author", Object("id", who.id, "username", who.username, "display_name", who.display_name), "kind", ToString(m.kind),
                 "parent_id", optional(m.parent_id), "title", m.title, "body", m.body, "client_id", m.client_id,
                 "created_at", m.created_at, "edited_at", m.edited_at, "deleted", m.deleted, "pinned", m.pinned,
                 "accepted_answer_id", optional(m.accepted_answer_id), "reply_count", m.reply_count,
@@ -159,7 +156,7 @@ class ObjectWriter {
 
 }  // namespace
 
-void AppendMessageJson(std::string& out, const Message& m, const User* author) {
+void AppendMessageJson(std::string& out, const Message& m, const UserRef* author) {
   ObjectWriter o(out);
   o.OptionalInt("accepted_answer_id", m.accepted_answer_id);
   {

@@ -25,7 +25,7 @@ json DepartmentJson(const domain::Department& department);
 json SpaceJson(const domain::Space& space);
 json MembershipJson(const domain::Membership& membership, const domain::User& user);
 // `author` may be null when the author no longer exists.
-json MessageJson(const domain::Message& message, const domain::User* author);
+json MessageJson(const domain::Message& message, const domain::UserRef* author);
 json MessageEditJson(const domain::MessageEdit& edit);
 
 // A document already serialized, for answers written straight to text rather than built as a
@@ -36,7 +36,7 @@ struct JsonText {
 };
 
 // Appends MessageJson(message, author).dump(), byte for byte, without building the tree.
-void AppendMessageJson(std::string& out, const domain::Message& message, const domain::User* author);
+void AppendMessageJson(std::string& out, const domain::Message& message, const domain::UserRef* author);
 
 // Reads a JSON request body strictly: every field is read through one of the typed getters and
 // Finish() rejects any field that was not (`unknown_field`). Errors name the field as a JSON

@@ -94,11 +94,7 @@ TEST(JsonCodec, AMessageSerializesToTheDocumentedDocument) {
   m.state = MessageState::kHeld;
   m.hold_reason = "phi";
   m.phi_types = "phone,mrn";
-  User author;
-  author.id = 9;
-  author.username = "ana";
-  author.display_name = "Ana";
-  author.email = "not-in-the-document@example.org";
+  const UserRef author{9, "ana", "Ana"};
   json expected = {{"id", 42}, {"space_id", 3}, {"seq", 17}, {"author_id", 9},
                    {"author", {{"id", 9}, {"username", "ana"}, {"display_name", "Ana"}}},
                    {"kind", "poll"}, {"parent_id", 40}, {"title", "Lunch?"}, {"body", "Pick \"one\""},
@@ -160,11 +156,8 @@ TEST(JsonCodec, TheMessageTextIsTheTreesTextByteForByte) {
     m.state = static_cast<MessageState>(random() % 4);
     m.hold_reason = text(2);
     m.phi_types = std::vector<std::string>{"", "phone", "phone,mrn", ",name,", "ssn,,date"}[random() % 5];
-    User author;
-    author.id = m.author_id;
-    author.username = text(3);
-    author.display_name = text(5);
-    const User* who = random() % 5 == 0 ? nullptr : &author;
+    const UserRef author{m.author_id, text(3), text(5)};
+    const UserRef* who = random() % 5 == 0 ? nullptr : &author;
     std::string written;
     AppendMessageJson(written, m, who);
     ASSERT_EQ(written, MessageJson(m, who).dump()) << "round " << round;

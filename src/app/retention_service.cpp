@@ -395,7 +395,7 @@ Result<json> RetentionService::WriteExport(const Actor& current, const std::stri
         ROUNDS_ASSIGN_OR_RETURN(auto versions, tx.ListEdits(id));
         ROUNDS_ASSIGN_OR_RETURN(auto held, tx.FindHeldDeletion(id));
         ROUNDS_ASSIGN_OR_RETURN(auto holds, tx.HoldsCovering(id));
-        ROUNDS_ASSIGN_OR_RETURN(const User* author, authors.Get(message->author_id));
+        ROUNDS_ASSIGN_OR_RETURN(const UserRef* author, authors.Get(message->author_id));
         if (!space_titles.count(message->space_id)) {
           ROUNDS_ASSIGN_OR_RETURN(auto space, tx.FindSpace(message->space_id));
           space_titles[message->space_id] =

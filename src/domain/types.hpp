@@ -44,6 +44,13 @@ struct User {
   UnixMillis created_at = 0;
 };
 
+// The short form of a user that messages carry: all a page of messages needs of its authors.
+struct UserRef {
+  UserId id = 0;
+  std::string username;
+  std::string display_name;
+};
+
 // Credentials and lock-out state; never leaves the app layer.
 struct Credentials {
   UserId user_id = 0;

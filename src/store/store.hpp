@@ -20,6 +20,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -203,6 +204,8 @@ class ReadTx {
 
   // Directory
   virtual Result<std::optional<User>> FindUser(UserId id) = 0;
+  // The short forms of those of `ids` that exist, in ascending id order; one query for them all.
+  virtual Result<std::vector<UserRef>> FindUserRefs(std::span<const UserId> ids) = 0;
   virtual Result<std::optional<User>> FindUserByUsername(const std::string& username) = 0;
   virtual Result<std::vector<User>> ListUsers(const UserQuery& query) = 0;
   virtual Result<std::int64_t> CountUsers() = 0;

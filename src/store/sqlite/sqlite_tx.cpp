@@ -22,6 +22,8 @@ constexpr std::int64_t kMaxInt = std::numeric_limits<std::int64_t>::max();
 constexpr const char kFindUser[] =
     "SELECT id, username, display_name, email, job_role, kind, is_admin, is_compliance, disabled, "
     "created_at FROM users WHERE id = ?1";
+constexpr const char kFindUserRefs[] =
+    "SELECT id, username, display_name FROM users WHERE id IN (SELECT value FROM json_each(?1)) ORDER BY id";
 constexpr const char kFindUserByUsername[] =
     "SELECT id, username, display_name, email, job_role, kind, is_admin, is_compliance, disabled, "
     "created_at FROM users WHERE username = ?1";
@@ -415,6 +417,13 @@ Result<std::optional<User>> SqliteTx::FindUser(UserId id) {
   ROUNDS_ASSIGN_OR_RETURN(auto user, ReadOne<User>(*s, ReadUser));
   if (user) ROUNDS_RETURN_IF_ERROR(LoadDepartments(std::span<User>(&*user, 1)));
   return user;
+}
+
+Result<std::vector<UserRef>> SqliteTx::FindUserRefs(std::span<const UserId> ids) {
+  if (ids.empty()) return std::vector<UserRef>();
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kFindUserRefs));
+  s->Bind(1, nlohmann::json(ids).dump());
+  return ReadAll<UserRef>(*s, [](const Statement& r) { return UserRef{r.Int(0), r.Text(1), r.Text(2)}; });
 }
 
 Result<std::optional<User>> SqliteTx::FindUserByUsername(const std::string& username) {

@@ -105,6 +105,26 @@ TEST_P(StoreContractTest, InsertsAndFindsUsersWithDepartments) {
   EXPECT_FALSE(*no_dept);
 }
 
+// A page of messages reads its authors' short forms in one query.
+TEST_P(StoreContractTest, FindsTheShortFormsOfManyUsersAtOnce) {
+  UserId zoe = AddUser(store(), "zoe");
+  AddUser(store(), "ali");  // exists, but is not asked for
+  UserId bo = AddUser(store(), "bo");
+  std::vector<UserId> ids = {bo, 424242, zoe, bo};  // unordered, repeated, one with no user
+  auto refs = store().Read([&](ReadTx& tx) { return tx.FindUserRefs(ids); });
+  ASSERT_TRUE(refs) << Describe(refs);
+  ASSERT_EQ(refs->size(), 2u);
+  EXPECT_EQ((*refs)[0].id, std::min(zoe, bo));
+  EXPECT_EQ((*refs)[1].id, std::max(zoe, bo));
+  for (const UserRef& ref : *refs) {
+    EXPECT_EQ(ref.username, ref.id == zoe ? "zoe" : "bo");
+    EXPECT_EQ(ref.display_name, ref.id == zoe ? "User zoe" : "User bo");
+  }
+  auto none = store().Read([](ReadTx& tx) { return tx.FindUserRefs({}); });
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(none->empty());
+}
+
 TEST_P(StoreContractTest, DuplicateUsernameAndDepartmentAreConflicts) {
   AddUser(store(), "dup");
   auto again = store().Write([](WriteTx& tx) { return tx.InsertUser(MakeUser("dup"), "h"); });
