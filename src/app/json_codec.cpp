@@ -60,9 +60,17 @@ json Object(Members&&... members) {
 }
 }  // namespace
 
-json UserRefJson(const User& u) {
+json UserRefJson(const UserRef& u) {
   return Object("id", u.id, "username", u.username, "display_name", u.display_name);
 }
+
+json UserRefJson(const User& u) { return UserRefJson(UserRef{u.id, u.username, u.display_name}); }
+
+namespace {
+// Whom a message names as its author when the author's account is gone. Short strings: building
+// one allocates nothing.
+UserRef FormerUser(UserId id) { return UserRef{id, "", "Former user"}; }
+}  // namespace
 
 json DepartmentJson(const Department& d) {
   return json{{"id", d.id}, {"name", d.name}, {"parent_id", d.parent_id ? json(*d.parent_id) : json(nullptr)}};
@@ -89,15 +97,14 @@ json MembershipJson(const Membership& m, const User& user) {
 }
 
 json MessageJson(const Message& m, const UserRef* author) {
+  const UserRef former = FormerUser(m.author_id);
   json reactions(json::value_t::array);
   for (const auto& r : m.reactions) reactions.push_back(Object("emoji", r.emoji, "count", r.count, "mine", r.mine));
   json options(json::value_t::array);
   for (const auto& p : m.poll_options) options.push_back(Object("index", p.index, "text", p.text, "votes", p.votes));
-  const UserRef former{m.author_id, "", "Former user"};  // the author's account is gone
-  const UserRef& who = author != nullptr ? *author : former;
   auto optional = [](const auto& value) { return value ? json(*value) : json(nullptr); };
   return Object("id", m.id, "space_id", m.space_id, "seq", m.seq, "author_id", m.author_id,
-                "author", Object("id", who.id, "username", who.username, "display_name", who.display_name), "kind", ToString(m.kind),
+                "author", UserRefJson(author != nullptr ? *author : former), "kind", ToString(m.kind),
                 "parent_id", optional(m.parent_id), "title", m.title, "body", m.body, "client_id", m.client_id,
                 "created_at", m.created_at, "edited_at", m.edited_at, "deleted", m.deleted, "pinned", m.pinned,
                 "accepted_answer_id", optional(m.accepted_answer_id), "reply_count", m.reply_count,
@@ -109,8 +116,9 @@ json MessageJson(const Message& m, const UserRef* author) {
 
 namespace {
 
-// Writes one JSON object's members straight to text. The caller gives members in key order, the
-// order the tree (a std::map) serializes them in.
+// Writes one JSON object's members straight to text; the closing brace is written when the writer
+// goes out of scope. The caller gives members in key order, the order the tree (a std::map)
+// serializes them in.
 class ObjectWriter {
  public:
   explicit ObjectWriter(std::string& out) : out_(out) {}
@@ -160,10 +168,12 @@ void AppendMessageJson(std::string& out, const Message& m, const UserRef* author
   ObjectWriter o(out);
   o.OptionalInt("accepted_answer_id", m.accepted_answer_id);
   {
+    const UserRef former = FormerUser(m.author_id);
+    const UserRef& who = author != nullptr ? *author : former;
     ObjectWriter a(o.Key("author"));
-    a.String("display_name", author != nullptr ? std::string_view(author->display_name) : "Former user");
-    a.Int("id", author != nullptr ? author->id : m.author_id);
-    a.String("username", author != nullptr ? std::string_view(author->username) : "");
+    a.String("display_name", who.display_name);
+    a.Int("id", who.id);
+    a.String("username", who.username);
   }
   o.Int("author_id", m.author_id);
   o.String("body", m.body);

@@ -21,6 +21,7 @@ using nlohmann::json;
 json UserJson(const domain::User& user);
 // The short form embedded in messages and members: {id, username, display_name}.
 json UserRefJson(const domain::User& user);
+json UserRefJson(const domain::UserRef& user);
 json DepartmentJson(const domain::Department& department);
 json SpaceJson(const domain::Space& space);
 json MembershipJson(const domain::Membership& membership, const domain::User& user);
