@@ -20,22 +20,39 @@ function saturation(label) {
   if (steps.length === 0) return null;
   return steps.reduce((a, b) => (b.messages_per_s > a.messages_per_s ? b : a));
 }
+// The half-load point is run several times at one rate (its p99 is one slow moment in a few
+// thousand, and varies several-fold between identical runs on a shared machine): the run with the
+// median p99 (the higher of the middle two for an even count), with the lowest and highest p99 of
+// them all and whether every run verified.
+function halfLoad(label) {
+  const steps = labelled(label);
+  if (steps.length === 0) return null;
+  const sorted = [...steps].sort((a, b) => a.latency_ms.p99 - b.latency_ms.p99);
+  return {
+    run: sorted[Math.floor(sorted.length / 2)], runs: sorted.length,
+    p99_min: sorted[0].latency_ms.p99, p99_max: sorted[sorted.length - 1].latency_ms.p99,
+    verified: steps.every((r) => r.verify?.ok),
+  };
+}
 function summarize(server) {
   const fan = saturation(`${server} fanout ramp`);
-  const fanHalf = labelled(`${server} fanout half`)[0];
+  const fanHalf = halfLoad(`${server} fanout half`);
   const dir = saturation(`${server} direct ramp`);
-  const dirHalf = labelled(`${server} direct half`)[0];
+  const dirHalf = halfLoad(`${server} direct half`);
   const idle = labelled(`${server} idle`)[0];
   const storm = labelled(`${server} reconnect`)[0];
   return {
     fanout: fan && {
       saturation_msgs_per_s: fan.messages_per_s, saturation_deliveries_per_s: fan.deliveries_per_s,
-      saturation_p99_ms: fan.latency_ms.p99, half_rate: fanHalf?.offered_rate, half_p99_ms: fanHalf?.latency_ms.p99,
-      half_verified: fanHalf?.verify.ok, server_cpu_pct: fan.server?.cpu_pct,
+      saturation_p99_ms: fan.latency_ms.p99, half_rate: fanHalf?.run.offered_rate, half_p99_ms: fanHalf?.run.latency_ms.p99,
+      half_runs: fanHalf?.runs, half_p99_min_ms: fanHalf?.p99_min, half_p99_max_ms: fanHalf?.p99_max,
+      half_verified: fanHalf?.verified, server_cpu_pct: fan.server?.cpu_pct,
     },
     direct: dir && {
       saturation_msgs_per_s: dir.messages_per_s, saturation_p99_ms: dir.latency_ms.p99,
-      half_rate: dirHalf?.offered_rate, half_p99_ms: dirHalf?.latency_ms.p99, half_verified: dirHalf?.verify.ok,
+      half_rate: dirHalf?.run.offered_rate, half_p99_ms: dirHalf?.run.latency_ms.p99,
+      half_runs: dirHalf?.runs, half_p99_min_ms: dirHalf?.p99_min, half_p99_max_ms: dirHalf?.p99_max,
+      half_verified: dirHalf?.verified,
     },
     idle: idle && { connections: idle.connections, open: idle.open_after_settle, per_connection_kib: idle.per_connection_kib },
     reconnect: storm && { clients: storm.resume?.clients, seconds: storm.resume?.seconds, verified: storm.verify?.ok },
@@ -69,12 +86,16 @@ const fanVsP = ratio(r.fanout?.saturation_deliveries_per_s, p.fanout?.saturation
 const directVsE = ratio(r.direct?.saturation_msgs_per_s, e.direct?.saturation_msgs_per_s);
 const ingest = ratio(r.direct?.saturation_msgs_per_s, sqlite?.batch?.rows_per_s);
 const fanVsBare = ratio(r.fanout?.saturation_deliveries_per_s, bare?.deliveries_per_s);
+// "12.3 ms (median of 3 runs: 9.8–40.1)" for a half-load point run several times.
+const halfP99 = (h) => (h?.half_runs > 1
+  ? `${fmt(h.half_p99_ms, 1)} ms (median of ${h.half_runs} runs: ${fmt(h.half_p99_min_ms, 1)}–${fmt(h.half_p99_max_ms, 1)})`
+  : `${fmt(h?.half_p99_ms, 1)} ms`);
 const targets = [
   ['Group fan-out saturation vs ejabberd', '≥ 20×', times(fanVsE), verdict(atLeast(fanVsE, 20))],
   ['Group fan-out saturation vs Prosody', '≥ 50×', times(fanVsP), verdict(atLeast(fanVsP, 50))],
-  ['Group fan-out p99 at 50% of saturation', '≤ 20 ms', `${fmt(r.fanout?.half_p99_ms, 1)} ms`, verdict(atMost(r.fanout?.half_p99_ms, 20))],
+  ['Group fan-out p99 at 50% of saturation', '≤ 20 ms', halfP99(r.fanout), verdict(atMost(r.fanout?.half_p99_ms, 20))],
   ['1:1 sustained vs ejabberd', '≥ 20×', times(directVsE), verdict(atLeast(directVsE, 20))],
-  ['1:1 p99 at half load', '≤ 20 ms', `${fmt(r.direct?.half_p99_ms, 1)} ms`, verdict(atMost(r.direct?.half_p99_ms, 20))],
+  ['1:1 p99 at half load', '≤ 20 ms', halfP99(r.direct), verdict(atMost(r.direct?.half_p99_ms, 20))],
   ['Ingest vs SQLite group-commit ceiling (audit + PHI scan on)', '≥ 50%', pct(ingest), verdict(atLeast(ingest, 0.5))],
   ['Fan-out vs bare broadcaster', '≥ 50%', pct(fanVsBare), verdict(atLeast(fanVsBare, 0.5))],
   ['Idle WebSocket memory', '≤ 12 KiB', `${fmt(r.idle?.per_connection_kib, 1)} KiB at ${fmt(r.idle?.open)}`, verdict(atMost(r.idle?.per_connection_kib, 12))],
@@ -95,9 +116,9 @@ const line = (name, f) => md.push(row([name, ...servers.map((s) => f(summary[s])
 line('fan-out saturation, messages/s', (s) => fmt(s.fanout?.saturation_msgs_per_s));
 line('fan-out saturation, deliveries/s', (s) => fmt(s.fanout?.saturation_deliveries_per_s));
 line('fan-out p99 at saturation, ms', (s) => fmt(s.fanout?.saturation_p99_ms, 1));
-line('fan-out p99 at half of saturation, ms', (s) => `${fmt(s.fanout?.half_p99_ms, 1)} (at ${fmt(s.fanout?.half_rate)} msg/s)`);
+line('fan-out p99 at half of saturation, ms', (s) => `${halfP99(s.fanout).replace(' ms', '')} at ${fmt(s.fanout?.half_rate)} msg/s`);
 line('1:1 saturation, messages/s', (s) => fmt(s.direct?.saturation_msgs_per_s));
-line('1:1 p99 at half of saturation, ms', (s) => `${fmt(s.direct?.half_p99_ms, 1)} (at ${fmt(s.direct?.half_rate)} msg/s)`);
+line('1:1 p99 at half of saturation, ms', (s) => `${halfP99(s.direct).replace(' ms', '')} at ${fmt(s.direct?.half_rate)} msg/s`);
 line('idle connections open', (s) => `${fmt(s.idle?.open)} of ${fmt(s.idle?.connections)}`);
 line('memory per idle connection, KiB', (s) => fmt(s.idle?.per_connection_kib, 1));
 line('reconnect storm: resumed in, s', (s) => (s.reconnect ? `${fmt(s.reconnect.clients)} in ${fmt(s.reconnect.seconds, 2)}` : 'n/a (no resume)'));
