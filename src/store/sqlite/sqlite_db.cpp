@@ -1,5 +1,7 @@
 #include "store/sqlite/sqlite_db.hpp"
 
+#include "store/sqlite/coalescing_vfs.hpp"
+
 namespace rounds::store::sqlite {
 
 Error TranslateError(sqlite3* db, int rc, std::string_view context) {
@@ -82,8 +84,10 @@ void Statement::Reset() {
 
 Result<std::unique_ptr<Connection>> Connection::Open(const std::string& path, bool sync_full) {
   sqlite3* db = nullptr;
+  // Each transaction's log frames go to the file in one write (see coalescing_vfs.hpp).
+  const char* vfs = RegisterCoalescingVfs() == SQLITE_OK ? kCoalescingVfsName : nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &db,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, vfs);
   if (rc != SQLITE_OK) {
     Error e = TranslateError(db, rc, "open " + path);
     sqlite3_close(db);
