@@ -118,6 +118,10 @@ struct StoreMetrics {
   std::vector<std::pair<double, std::uint64_t>> commit_micros_buckets;
   double commit_micros_sum = 0;
   std::uint64_t queued_units = 0;        // gauge: units waiting for the writer right now
+  // Writes to the write-ahead log: asked for by the database engine, and issued to the file
+  // system after consecutive appends were gathered (zero where the store has no such log).
+  std::uint64_t log_writes_requested = 0;
+  std::uint64_t log_writes_issued = 0;
 };
 
 // ---- Retention and legal holds ----------------------------------------------------------------

@@ -285,4 +285,9 @@ test('metrics expose requests, sockets and the writer', async () => {
   assert.match(text, /rounds_store_batch_units_bucket/);
   assert.match(text, /rounds_store_commit_seconds_count \d+/);
   assert.match(text, /rounds_messages_stored_total [1-9]/);
+  // Each transaction's log frames go out in one write: far fewer issued than requested.
+  const requested = Number(text.match(/rounds_store_log_writes_total\{stage="requested"\} (\d+)/)?.[1]);
+  const issued = Number(text.match(/rounds_store_log_writes_total\{stage="issued"\} (\d+)/)?.[1]);
+  assert.ok(issued > 0, `log writes issued: ${issued}`);
+  assert.ok(requested >= 4 * issued, `log writes requested ${requested}, issued ${issued}`);
 });

@@ -21,6 +21,7 @@
 #include <thread>
 
 #include "core/log.hpp"
+#include "store/sqlite/coalescing_vfs.hpp"
 #include "store/sqlite/migrations.hpp"
 #include "store/sqlite/sqlite_tx.hpp"
 
@@ -272,6 +273,10 @@ class SqliteStore final : public Store {
       std::lock_guard lock(metrics_mutex_);
       copy = metrics_;
     }
+    // Process-wide: every store in the process opens its files through the one VFS.
+    const sqlite::CoalescingVfsCounters log = sqlite::CoalescingVfsCountersNow();
+    copy.log_writes_requested = log.wal_writes_requested;
+    copy.log_writes_issued = log.wal_writes_issued;
     std::lock_guard lock(queue_mutex_);
     copy.queued_units = queue_.size();
     return copy;
