@@ -86,10 +86,11 @@ const fanVsP = ratio(r.fanout?.saturation_deliveries_per_s, p.fanout?.saturation
 const directVsE = ratio(r.direct?.saturation_msgs_per_s, e.direct?.saturation_msgs_per_s);
 const ingest = ratio(r.direct?.saturation_msgs_per_s, sqlite?.batch?.rows_per_s);
 const fanVsBare = ratio(r.fanout?.saturation_deliveries_per_s, bare?.deliveries_per_s);
-// "12.3 ms (median of 3 runs: 9.8–40.1)" for a half-load point run several times.
-const halfP99 = (h) => (h?.half_runs > 1
-  ? `${fmt(h.half_p99_ms, 1)} ms (median of ${h.half_runs} runs: ${fmt(h.half_p99_min_ms, 1)}–${fmt(h.half_p99_max_ms, 1)})`
-  : `${fmt(h?.half_p99_ms, 1)} ms`);
+// "12.3 ms (median of 3 runs: 9.8–40.1)" for a half-load point run several times; `unit` follows
+// the median ('' where the column names it).
+const halfP99 = (h, unit = ' ms') => (h?.half_runs > 1
+  ? `${fmt(h.half_p99_ms, 1)}${unit} (median of ${h.half_runs} runs: ${fmt(h.half_p99_min_ms, 1)}–${fmt(h.half_p99_max_ms, 1)})`
+  : `${fmt(h?.half_p99_ms, 1)}${unit}`);
 const targets = [
   ['Group fan-out saturation vs ejabberd', '≥ 20×', times(fanVsE), verdict(atLeast(fanVsE, 20))],
   ['Group fan-out saturation vs Prosody', '≥ 50×', times(fanVsP), verdict(atLeast(fanVsP, 50))],
@@ -116,9 +117,9 @@ const line = (name, f) => md.push(row([name, ...servers.map((s) => f(summary[s])
 line('fan-out saturation, messages/s', (s) => fmt(s.fanout?.saturation_msgs_per_s));
 line('fan-out saturation, deliveries/s', (s) => fmt(s.fanout?.saturation_deliveries_per_s));
 line('fan-out p99 at saturation, ms', (s) => fmt(s.fanout?.saturation_p99_ms, 1));
-line('fan-out p99 at half of saturation, ms', (s) => `${halfP99(s.fanout).replace(' ms', '')} at ${fmt(s.fanout?.half_rate)} msg/s`);
+line('fan-out p99 at half of saturation, ms', (s) => `${halfP99(s.fanout, '')} at ${fmt(s.fanout?.half_rate)} msg/s`);
 line('1:1 saturation, messages/s', (s) => fmt(s.direct?.saturation_msgs_per_s));
-line('1:1 p99 at half of saturation, ms', (s) => `${halfP99(s.direct).replace(' ms', '')} at ${fmt(s.direct?.half_rate)} msg/s`);
+line('1:1 p99 at half of saturation, ms', (s) => `${halfP99(s.direct, '')} at ${fmt(s.direct?.half_rate)} msg/s`);
 line('idle connections open', (s) => `${fmt(s.idle?.open)} of ${fmt(s.idle?.connections)}`);
 line('memory per idle connection, KiB', (s) => fmt(s.idle?.per_connection_kib, 1));
 line('reconnect storm: resumed in, s', (s) => (s.reconnect ? `${fmt(s.reconnect.clients)} in ${fmt(s.reconnect.seconds, 2)}` : 'n/a (no resume)'));

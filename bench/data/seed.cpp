@@ -247,7 +247,7 @@ Status WriteBatch(store::Store& store, const std::vector<Planned>& batch, const 
       if (p.mention) m.mentions.push_back(*p.mention);
       ROUNDS_ASSIGN_OR_RETURN(m.seq, tx.NextSeq(space.id));
       ROUNDS_ASSIGN_OR_RETURN(m.id, tx.InsertMessage(m));
-      const domain::UserRef ref{author.id, author.username, author.display_name};
+      const domain::UserRef ref = domain::RefOf(author);
       const nlohmann::json j = app::MessageJson(m, &ref);
       ROUNDS_RETURN_IF_ERROR(tx.InsertEvent(domain::SpaceEvent{space.id, m.seq, "message.created", j.dump(),
                                                                m.created_at}));

@@ -64,7 +64,7 @@ json UserRefJson(const UserRef& u) {
   return Object("id", u.id, "username", u.username, "display_name", u.display_name);
 }
 
-json UserRefJson(const User& u) { return UserRefJson(UserRef{u.id, u.username, u.display_name}); }
+json UserRefJson(const User& u) { return UserRefJson(RefOf(u)); }
 
 namespace {
 // Whom a message names as its author when the author's account is gone. Short strings: building

@@ -50,6 +50,7 @@ struct UserRef {
   std::string username;
   std::string display_name;
 };
+inline UserRef RefOf(const User& user) { return UserRef{user.id, user.username, user.display_name}; }
 
 // Credentials and lock-out state; never leaves the app layer.
 struct Credentials {

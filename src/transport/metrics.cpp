@@ -63,8 +63,7 @@ std::string Metrics::Render(const store::StoreMetrics& store) const {
   out << "rounds_store_commit_seconds_bucket{le=\"+Inf\"} " << store.write_batches << "\n"
       << "rounds_store_commit_seconds_sum " << store.commit_micros_sum / 1e6 << "\n"
       << "rounds_store_commit_seconds_count " << store.write_batches << "\n"
-      << "# HELP rounds_store_log_writes_total Writes to the write-ahead log: requested by SQLite, and issued\n"
-      << "# after each transaction's frames were gathered into one.\n"
+      << "# HELP rounds_store_log_writes_total Write-ahead log writes requested by SQLite and issued after gathering each transaction's frames.\n"
       << "# TYPE rounds_store_log_writes_total counter\n"
       << "rounds_store_log_writes_total{stage=\"requested\"} " << store.log_writes_requested << "\n"
       << "rounds_store_log_writes_total{stage=\"issued\"} " << store.log_writes_issued << "\n";
