@@ -178,5 +178,61 @@ TEST(SqliteMigrations, UpgradingToBatchedAuditIndexesIndexesEveryExistingRecord)
   sqlite3_close(db);
 }
 
+// A database at schema version 7 keeps its space events, in order, through version 8's move to an
+// appended table: every event replays by seq, and retention still finds the events of a message
+// that were written before the message_id column existed.
+TEST(SqliteMigrations, UpgradingToAppendedSpaceEventsKeepsEveryEventAndItsMessage) {
+  std::string v7 = SchemaAt(7) +
+                   "INSERT INTO users (id, username, display_name, created_at) VALUES (1, 'old', 'Old', 0);"
+                   "INSERT INTO spaces (id, kind, name, visibility, join_policy, created_by, created_at, last_seq) "
+                   "  VALUES (1, 'channel', 'One', 'public', 'open', 1, 0, 4), "
+                   "         (2, 'channel', 'Two', 'public', 'open', 1, 0, 1);"
+                   "INSERT INTO messages (id, space_id, seq, author_id, kind, body, created_at) "
+                   "  VALUES (7, 1, 2, 1, 'message', 'first words', 10);";
+  // Written out of seq order across spaces, as concurrent spaces do.
+  v7 += "INSERT INTO space_events (space_id, seq, type, payload, created_at) VALUES "
+        "(1, 1, 'member.joined', '{\"user_id\":1}', 1), "
+        "(2, 1, 'message.created', '{\"id\":99}', 2), "
+        "(1, 2, 'message.created', '{\"id\":7,\"body\":\"first words\"}', 10), "
+        "(1, 3, 'reaction.changed', '{\"message_id\":7}', 11), "
+        "(1, 4, 'message.edited', 'not json', 12);";
+  RawDatabase version7("rounds-upgrade-events", v7);
+  ASSERT_EQ(version7.error(), "");
+  const std::string path = version7.path();
+  auto store = OpenSqliteStore({.path = path, .read_connections = 1});
+  ASSERT_TRUE(store) << storetest::Describe(store);
+  auto events = (*store)->Read([](ReadTx& tx) { return tx.ListEvents(1, 0, 10); });
+  ASSERT_TRUE(events) << storetest::Describe(events);
+  ASSERT_EQ(events->size(), 4u);
+  for (std::size_t i = 0; i < events->size(); ++i) EXPECT_EQ((*events)[i].seq, static_cast<Seq>(i + 1));
+  EXPECT_EQ((*events)[2].type, "reaction.changed");
+  EXPECT_EQ((*events)[2].payload_json, "{\"message_id\":7}");
+  auto later = (*store)->Read([](ReadTx& tx) { return tx.ListEvents(1, 2, 10); });
+  ASSERT_TRUE(later);
+  ASSERT_EQ(later->size(), 2u);
+  EXPECT_EQ((*later)[0].seq, 3);
+  // New events append after the old ones and replay in seq order too.
+  ASSERT_TRUE((*store)->Write([](WriteTx& tx) {
+    return tx.InsertEvent({.space_id = 1, .seq = 5, .type = "message.deleted", .payload_json = "{\"id\":7}", .created_at = 13});
+  }));
+  // The purge scrubs the message's events from before and after the upgrade, and no other.
+  auto purged = (*store)->Write([](WriteTx& tx) { return tx.PurgeMessages({7}, 20); });
+  ASSERT_TRUE(purged) << storetest::Describe(purged);
+  EXPECT_EQ(purged->events_scrubbed, 3);
+  auto after = (*store)->Read([](ReadTx& tx) { return tx.ListEvents(1, 0, 10); });
+  ASSERT_TRUE(after);
+  ASSERT_EQ(after->size(), 5u);
+  EXPECT_EQ((*after)[0].type, "member.joined");
+  for (int i : {1, 2, 4}) {
+    EXPECT_EQ((*after)[i].type, "message.purged") << i;
+    EXPECT_EQ((*after)[i].payload_json.find("first words"), std::string::npos) << i;
+  }
+  EXPECT_EQ((*after)[3].type, "message.edited");  // not JSON: about no message that can be found
+  auto other = (*store)->Read([](ReadTx& tx) { return tx.ListEvents(2, 0, 10); });
+  ASSERT_TRUE(other);
+  ASSERT_EQ(other->size(), 1u);
+  EXPECT_EQ((*other)[0].type, "message.created");
+}
+
 }  // namespace
 }  // namespace rounds::store::sqlite

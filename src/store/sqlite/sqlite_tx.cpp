@@ -186,8 +186,8 @@ constexpr const char kSetReadSeq[] =
 constexpr const char kNextSeq[] =
     "UPDATE spaces SET last_seq = last_seq + 1 WHERE id = ?1 RETURNING last_seq";
 constexpr const char kInsertEvent[] =
-    "INSERT INTO space_events (space_id, seq, type, payload, created_at, restricted_to) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+    "INSERT INTO space_events (space_id, seq, type, payload, created_at, restricted_to, message_id) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, " ROUNDS_EVENT_MESSAGE_ID("?3", "?4") ")";
 constexpr const char kInsertMessage[] =
     "INSERT INTO messages (space_id, seq, author_id, kind, parent_id, title, body, client_id, created_at, "
     "state, hold_reason, phi_types) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";

@@ -58,16 +58,10 @@ constexpr const char* kPurgeDependents[] = {
     "  WHERE id IN (SELECT value FROM json_each(?1)) AND parent_id IS NOT NULL) "
     "  AND accepted_answer_id IN (SELECT value FROM json_each(?1))",
 };
-// The expression of the space_events_message index (0005_retention.sql), character for character.
-#define ROUNDS_EVENT_MESSAGE_ID                                                                                 \
-  "(CASE WHEN json_valid(payload) = 0 THEN NULL "                                                              \
-  "WHEN type IN ('reaction.changed', 'vote.changed', 'poll.changed') THEN json_extract(payload, '$.message_id') " \
-  "WHEN substr(type, 1, 8) = 'message.' OR type = 'answer.accepted' THEN json_extract(payload, '$.id') END)"
 // The event keeps its seq (clients resume by seq without gaps) but loses every byte of content.
 constexpr const char kScrubEvents[] =
-    "UPDATE space_events SET type = 'message.purged', "
-    "payload = json_object('id', " ROUNDS_EVENT_MESSAGE_ID ", 'space_id', space_id) "
-    "WHERE " ROUNDS_EVENT_MESSAGE_ID " IN (SELECT value FROM json_each(?1)) AND type <> 'message.purged'";
+    "UPDATE space_events SET type = 'message.purged', payload = json_object('id', message_id, 'space_id', space_id) "
+    "WHERE message_id IN (SELECT value FROM json_each(?1)) AND type <> 'message.purged'";
 // Published, not yet deleted replies leaving a parent that stays: the parent counts them no more.
 constexpr const char kDropReplyCounts[] =
     "UPDATE messages SET reply_count = max(0, reply_count - (SELECT count(*) FROM messages c "
