@@ -3,7 +3,9 @@
 // events arrive on /api/v1/events, and messages are posted with HTTP keep-alive: the WebSocket
 // carries only resume, typing and ping from a client (docs/api/README.md), and the 201 answers
 // only after the durable commit, which is the acknowledgement.
+#include <atomic>
 #include <charconv>
+#include <iostream>
 #include <map>
 
 #include <boost/asio/as_tuple.hpp>
@@ -127,6 +129,9 @@ class RoundsSession final : public Session {
     for (int attempt = 0; attempt < 2; ++attempt) {
       r = co_await http_.Request("POST", target, body, user_.token);
       if (r.error.empty()) break;
+      // Rare, and worth seeing: the retry is answered 200 if the first attempt was stored.
+      static std::atomic<int> logged{0};
+      if (attempt == 0 && logged.fetch_add(1) < 5) std::cerr << "loadgen: post " << marker << " retried after: " << r.error << "\n";
     }
     if (r.status == 201 || r.status == 200) co_return Status{};
     co_return "post: " + Describe(r);
