@@ -452,7 +452,10 @@ class Runner {
       counters_.duplicates++;
       return;
     }
-    if (seq != last + 1) counters_.out_of_order++;
+    if (seq != last + 1 && counters_.out_of_order.fetch_add(1) < 5) {
+      Log("client " + std::to_string(c.index) + " got message " + std::to_string(seq) + " from member " +
+          std::to_string(member) + " of group " + std::to_string(c.group) + " after " + std::to_string(last));
+    }
     last = seq;
     counters_.deliveries++;
     std::uint64_t now = NowMicros();
