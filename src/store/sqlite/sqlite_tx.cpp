@@ -185,9 +185,17 @@ constexpr const char kSetReadSeq[] =
     "WHERE space_id = ?1 AND user_id = ?2";
 constexpr const char kNextSeq[] =
     "UPDATE spaces SET last_seq = last_seq + 1 WHERE id = ?1 RETURNING last_seq";
+// The message an event is about, from its type (?3) and JSON payload (?4): stored with the event
+// so that retention finds a message's events. 0008 filled it for older events with this expression.
+#define ROUNDS_EVENT_MESSAGE_ID                                                                  \
+  "(CASE WHEN json_valid(?4) = 0 THEN NULL "                                                     \
+  "WHEN ?3 IN ('reaction.changed', 'vote.changed', 'poll.changed') "                             \
+  "THEN json_extract(?4, '$.message_id') "                                                       \
+  "WHEN substr(?3, 1, 8) = 'message.' OR ?3 = 'answer.accepted' THEN json_extract(?4, '$.id') END)"
 constexpr const char kInsertEvent[] =
     "INSERT INTO space_events (space_id, seq, type, payload, created_at, restricted_to, message_id) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, " ROUNDS_EVENT_MESSAGE_ID("?3", "?4") ")";
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, " ROUNDS_EVENT_MESSAGE_ID ")";
+#undef ROUNDS_EVENT_MESSAGE_ID
 constexpr const char kInsertMessage[] =
     "INSERT INTO messages (space_id, seq, author_id, kind, parent_id, title, body, client_id, created_at, "
     "state, hold_reason, phi_types) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";

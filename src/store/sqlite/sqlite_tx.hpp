@@ -10,16 +10,6 @@
 
 namespace rounds::store::sqlite {
 
-// The message a space event is about, from its type and JSON payload (SQL expressions): stored in
-// space_events.message_id when the event is written, so that retention finds a message's events.
-// The same expression filled the column for the events written before it existed (0008).
-#define ROUNDS_EVENT_MESSAGE_ID(type, payload)                                                          \
-  "(CASE WHEN json_valid(" payload ") = 0 THEN NULL "                                                   \
-  "WHEN " type " IN ('reaction.changed', 'vote.changed', 'poll.changed') THEN json_extract(" payload   \
-  ", '$.message_id') "                                                                                  \
-  "WHEN substr(" type ", 1, 8) = 'message.' OR " type " = 'answer.accepted' THEN json_extract(" payload \
-  ", '$.id') END)"
-
 // What the writer remembers about the audit trail between units and batches.
 struct WriterAuditState {
   std::optional<AuditChainHead> head;  // std::nullopt: unknown, read it from the table
