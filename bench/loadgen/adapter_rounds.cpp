@@ -69,6 +69,15 @@ std::int64_t NumberAfter(std::string_view text, std::string_view key, std::size_
   return value;
 }
 
+// The JSON string value right after `key` in `text` (no escapes: markers have none); empty when absent.
+std::string_view StringAfter(std::string_view text, std::string_view key) {
+  auto at = text.find(key);
+  if (at == std::string_view::npos) return {};
+  auto begin = at + key.size();
+  auto end = text.find('"', begin);
+  return end == std::string_view::npos ? std::string_view{} : text.substr(begin, end - begin);
+}
+
 std::string Describe(const HttpResponse& r) {
   if (!r.error.empty()) return r.error;
   return "HTTP " + std::to_string(r.status) + " " + r.body.substr(0, 300);
@@ -133,8 +142,14 @@ class RoundsSession final : public Session {
       static std::atomic<int> logged{0};
       if (attempt == 0 && logged.fetch_add(1) < 5) std::cerr << "loadgen: post " << marker << " retried after: " << r.error << "\n";
     }
-    if (r.status == 201 || r.status == 200) co_return Status{};
-    co_return "post: " + Describe(r);
+    if (r.status != 201 && r.status != 200) co_return "post: " + Describe(r);
+    // The answer must be this post's message: an acknowledgement of another one would hide a loss.
+    std::string_view answered = StringAfter(r.body, R"("client_id":")");
+    if (answered != marker) {
+      co_return "post " + marker + " answered HTTP " + std::to_string(r.status) + " with the message of client_id '" +
+                std::string(answered) + "'";
+    }
+    co_return Status{};
   }
 
   Task<Incoming> Next() override {
