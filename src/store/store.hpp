@@ -122,6 +122,17 @@ struct StoreMetrics {
   // system after consecutive appends were gathered (zero where the store has no such log).
   std::uint64_t log_writes_requested = 0;
   std::uint64_t log_writes_issued = 0;
+  // Copying the write-ahead log into the database: by the checkpointer thread, off the commit
+  // path, and by a commit itself when the log reached the writer's bound (those commits take as
+  // long as the copy and the database file's sync, and every unit queued behind them waits).
+  std::uint64_t checkpoints = 0;
+  double checkpoint_micros_sum = 0;
+  std::uint64_t writer_checkpoints = 0;
+  std::uint64_t log_frames = 0;          // gauge: frames in the log after the last commit
+  // Passes of the writer that fill the audit trail's search indexes (in a transaction of their
+  // own when no batch is running).
+  std::uint64_t audit_index_runs = 0;
+  double audit_index_micros_sum = 0;
 };
 
 // ---- Retention and legal holds ----------------------------------------------------------------

@@ -66,7 +66,23 @@ std::string Metrics::Render(const store::StoreMetrics& store) const {
       << "# HELP rounds_store_log_writes_total Write-ahead log writes requested by SQLite and issued after gathering each transaction's frames.\n"
       << "# TYPE rounds_store_log_writes_total counter\n"
       << "rounds_store_log_writes_total{stage=\"requested\"} " << store.log_writes_requested << "\n"
-      << "rounds_store_log_writes_total{stage=\"issued\"} " << store.log_writes_issued << "\n";
+      << "rounds_store_log_writes_total{stage=\"issued\"} " << store.log_writes_issued << "\n"
+      << "# HELP rounds_store_checkpoints_total Copies of the write-ahead log into the database by the checkpointer thread, off the commit path.\n"
+      << "# TYPE rounds_store_checkpoints_total counter\nrounds_store_checkpoints_total " << store.checkpoints << "\n"
+      << "# HELP rounds_store_checkpoint_seconds_total Time the checkpointer thread spent copying the log.\n"
+      << "# TYPE rounds_store_checkpoint_seconds_total counter\nrounds_store_checkpoint_seconds_total "
+      << store.checkpoint_micros_sum / 1e6 << "\n"
+      << "# HELP rounds_store_writer_checkpoints_total Commits that copied the write-ahead log themselves because it reached the writer's bound; writes queued behind them wait.\n"
+      << "# TYPE rounds_store_writer_checkpoints_total counter\nrounds_store_writer_checkpoints_total "
+      << store.writer_checkpoints << "\n"
+      << "# HELP rounds_store_log_frames Frames in the write-ahead log after the last commit.\n"
+      << "# TYPE rounds_store_log_frames gauge\nrounds_store_log_frames " << store.log_frames << "\n"
+      << "# HELP rounds_store_audit_index_runs_total Passes of the writer that fill the audit trail's search indexes.\n"
+      << "# TYPE rounds_store_audit_index_runs_total counter\nrounds_store_audit_index_runs_total "
+      << store.audit_index_runs << "\n"
+      << "# HELP rounds_store_audit_index_seconds_total Time the writer spent filling the audit trail's search indexes.\n"
+      << "# TYPE rounds_store_audit_index_seconds_total counter\nrounds_store_audit_index_seconds_total "
+      << store.audit_index_micros_sum / 1e6 << "\n";
   return out.str();
 }
 

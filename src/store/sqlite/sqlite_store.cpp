@@ -228,6 +228,8 @@ class SqliteStore final : public Store {
     for (auto& reader : readers) idle_readers_.push_back(std::move(reader));
     for (double bound : kBatchBounds) metrics_.batch_size_buckets.emplace_back(bound, 0);
     for (double bound : kCommitBounds) metrics_.commit_micros_buckets.emplace_back(bound, 0);
+    // The writer's own bound on the log, as SQLite's wal_autocheckpoint does it, but counted.
+    sqlite3_wal_hook(writer_->raw(), &SqliteStore::OnCommitToLog, this);
     writer_thread_ = std::thread([this] { WriterLoop(); });
     checkpoint_thread_ = std::thread([this] { CheckpointLoop(); });
   }
@@ -297,6 +299,7 @@ class SqliteStore final : public Store {
     // The writer thread is gone, so its connection is free: refresh the query planner's statistics
     // for the next start (cheap; it only analyzes tables whose statistics are stale).
     (void)writer_->Exec("PRAGMA optimize");
+    sqlite3_wal_hook(writer_->raw(), nullptr, nullptr);  // it reports into this object
   }
 
  private:
@@ -345,13 +348,40 @@ class SqliteStore final : public Store {
       checkpoint_cv_.wait_for(lock, options_.checkpoint_interval, [this] { return closing_; });
       if (closing_) break;
       lock.unlock();
+      const auto started = std::chrono::steady_clock::now();
       const int rc = sqlite3_wal_checkpoint_v2(checkpointer_->raw(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
                                                nullptr, nullptr);
       if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
         log::Warn("store_checkpoint_failed", {{"reason", sqlite3_errmsg(checkpointer_->raw())}});
+      } else if (rc == SQLITE_OK) {
+        const double micros = MicrosSince(started);
+        std::lock_guard metrics_lock(metrics_mutex_);
+        metrics_.checkpoints += 1;
+        metrics_.checkpoint_micros_sum += micros;
       }
       lock.lock();
     }
+  }
+
+  // SQLite's write-ahead-log hook: runs on the writer thread inside each COMMIT, after the commit's
+  // frames are in the log. Past the writer's bound the commit copies the log itself (PASSIVE, as
+  // wal_autocheckpoint would): the checkpointer fell behind, or commits never paused long enough
+  // for it to copy every frame, which the log needs before it can start over from its beginning.
+  static int OnCommitToLog(void* context, sqlite3* db, const char* name, int frames) {
+    auto& store = *static_cast<SqliteStore*>(context);
+    const bool bound = frames >= std::max(1, store.options_.writer_checkpoint_pages);
+    if (bound) {
+      const int rc = sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+      if (rc != SQLITE_OK && rc != SQLITE_BUSY) log::Warn("store_checkpoint_failed", {{"reason", sqlite3_errmsg(db)}});
+    }
+    std::lock_guard lock(store.metrics_mutex_);
+    store.metrics_.log_frames = static_cast<std::uint64_t>(frames);
+    if (bound) store.metrics_.writer_checkpoints += 1;
+    return SQLITE_OK;  // the commit has happened whatever the checkpoint did
+  }
+
+  static double MicrosSince(std::chrono::steady_clock::time_point started) {
+    return std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - started).count();
   }
 
   void WriterLoop() {
@@ -393,7 +423,8 @@ class SqliteStore final : public Store {
   // transaction, in a savepoint (`in_batch`), or in a transaction of its own. A failure is logged
   // and rolled back, and retried later: searches read unindexed records from the log meanwhile.
   void IndexAudit(bool in_batch) {
-    audit_indexed_at_ = std::chrono::steady_clock::now();
+    const auto started = std::chrono::steady_clock::now();
+    audit_indexed_at_ = started;
     const int limit = std::max(1, options_.audit_index_batch);
     Transaction transaction(*writer_);
     Savepoint savepoint(*writer_);
@@ -410,6 +441,10 @@ class SqliteStore final : public Store {
       return;
     }
     audit_.appended = indexed < limit ? 0 : limit;  // a full batch: there may be more
+    const double micros = MicrosSince(started);
+    std::lock_guard lock(metrics_mutex_);
+    metrics_.audit_index_runs += 1;
+    metrics_.audit_index_micros_sum += micros;
   }
 
   // Runs one unit inside its own savepoint; a failing unit leaves nothing behind.
@@ -493,8 +528,7 @@ class SqliteStore final : public Store {
   // Called before the batch's callers are woken, so that they see their batch in Metrics().
   void RecordBatch(std::size_t units, std::size_t failed,
                    std::chrono::steady_clock::time_point started) {
-    const double micros =
-        std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - started).count();
+    const double micros = MicrosSince(started);
     std::lock_guard lock(metrics_mutex_);
     metrics_.write_units += units - failed;
     metrics_.failed_units += failed;
@@ -620,8 +654,7 @@ Result<std::unique_ptr<Store>> OpenSqliteStoreWithHooks(const SqliteOptions& req
   ROUNDS_RETURN_IF_ERROR(writer->Exec("PRAGMA secure_delete=ON"));
   ROUNDS_RETURN_IF_ERROR(Migrate(*writer));
   // Commits leave the write-ahead log to the checkpointer below; the writer copies it itself only
-  // past a bound, should the checkpointer fall behind.
-  ROUNDS_RETURN_IF_ERROR(writer->Exec("PRAGMA wal_autocheckpoint=" + std::to_string(std::max(1, options.writer_checkpoint_pages))));
+  // past a bound (SqliteStore::OnCommitToLog).
   std::vector<std::unique_ptr<Connection>> readers;
   for (int i = 0; i < options.read_connections; ++i) {
     ROUNDS_ASSIGN_OR_RETURN(auto reader, Connection::Open(options.path, options.sync_full));

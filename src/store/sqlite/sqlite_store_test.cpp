@@ -222,6 +222,36 @@ TEST(SqliteStore, TheWriteAheadLogIsCopiedIntoTheDatabaseOffTheCommitPath) {
   }
   EXPECT_TRUE(copied) << "database file " << std::filesystem::file_size(folder.file("rounds.db")) << " bytes";
   ExpectSeqs(store, space, 300);
+  const StoreMetrics m = store.Metrics();
+  EXPECT_GT(m.checkpoints, 0u);
+  EXPECT_GT(m.checkpoint_micros_sum, 0);
+  EXPECT_EQ(m.writer_checkpoints, 0u) << "no commit reached the writer's bound";
+  EXPECT_GT(m.log_frames, 0u);
+  store.Close();
+}
+
+// Past the writer's bound a commit copies the log itself: the store counts those commits, since
+// every write queued behind one waits for the copy and the database file's sync.
+TEST(SqliteStore, ACommitPastTheWritersBoundCopiesTheLogItselfAndIsCounted) {
+  Folder folder;
+  auto opened = OpenSqliteStore({.path = folder.file("rounds.db"), .read_connections = 1,
+                                 .checkpoint_interval = std::chrono::hours(1),
+                                 .writer_checkpoint_pages = 8});
+  ASSERT_TRUE(opened) << Describe(opened);
+  Store& store = **opened;
+  const auto size_before = std::filesystem::file_size(folder.file("rounds.db"));
+  UserId u = AddUser(store, "bounded");
+  SpaceId space = AddSpace(store, "Bound", u);
+  for (int i = 0; i < 60; ++i) {
+    ASSERT_TRUE(Post(store, space, u, std::string(2000, static_cast<char>('a' + i % 26))));
+  }
+  const StoreMetrics m = store.Metrics();
+  EXPECT_EQ(m.checkpoints, 0u) << "the checkpointer's interval is an hour";
+  EXPECT_GT(m.writer_checkpoints, 0u);
+  EXPECT_LT(m.writer_checkpoints, m.write_batches + 10);
+  EXPECT_GT(std::filesystem::file_size(folder.file("rounds.db")), size_before + 60 * 2000)
+      << "the commits copied the log into the database";
+  ExpectSeqs(store, space, 60);
   store.Close();
 }
 
@@ -470,6 +500,8 @@ TEST(SqliteStore, AuditSearchAgreesWithAFullScanWhileTheIndexesTrailTheLog) {
     EXPECT_EQ(db.Text("SELECT indexed_seq FROM audit_index_state"), "294");  // 42 batches of 7; 6 wait
     EXPECT_EQ(db.Text("SELECT count(*) FROM audit_index_actor"), "294");
   }
+  EXPECT_GE(store.Metrics().audit_index_runs, 42u) << "every pass is counted";
+  EXPECT_GT(store.Metrics().audit_index_micros_sum, 0);
   auto brute = [&](const AuditQuery& q) {
     std::vector<std::int64_t> out;
     for (const auto& r : all) {
