@@ -6,7 +6,9 @@
 #include <atomic>
 #include <charconv>
 #include <iostream>
+#include <cstdio>
 #include <map>
+#include <random>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -78,6 +80,18 @@ std::string_view StringAfter(std::string_view text, std::string_view key) {
   return end == std::string_view::npos ? std::string_view{} : text.substr(begin, end - begin);
 }
 
+// 16 hex digits drawn once per process: what makes this run's client ids its own.
+const std::string& RunNonce() {
+  static const std::string nonce = [] {
+    std::random_device device;
+    const std::uint64_t value = (static_cast<std::uint64_t>(device()) << 32) ^ device();
+    char text[17];
+    std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(value));
+    return std::string(text);
+  }();
+  return nonce;
+}
+
 std::string Describe(const HttpResponse& r) {
   if (!r.error.empty()) return r.error;
   return "HTTP " + std::to_string(r.status) + " " + r.body.substr(0, 300);
@@ -132,7 +146,11 @@ class RoundsSession final : public Session {
 
   Task<Status> Send(std::string marker) override {
     // client_id makes a retry after a broken connection safe: the server answers 200 with the original.
-    std::string body = R"({"body":")" + marker + R"(","client_id":")" + marker + R"("})";
+    // Markers repeat from one generator run to the next (member, seq and a clock that starts with the
+    // process), so the client_id adds the run's own nonce: a post that reused an earlier run's id
+    // would be answered with that run's message and never stored.
+    const std::string client_id = marker + "." + RunNonce();
+    std::string body = R"({"body":")" + marker + R"(","client_id":")" + client_id + R"("})";
     std::string target = "/api/v1/spaces/" + std::to_string(user_.space_id) + "/messages";
     HttpResponse r;
     for (int attempt = 0; attempt < 2; ++attempt) {
@@ -145,8 +163,8 @@ class RoundsSession final : public Session {
     if (r.status != 201 && r.status != 200) co_return "post: " + Describe(r);
     // The answer must be this post's message: an acknowledgement of another one would hide a loss.
     std::string_view answered = StringAfter(r.body, R"("client_id":")");
-    if (answered != marker) {
-      co_return "post " + marker + " answered HTTP " + std::to_string(r.status) + " with the message of client_id '" +
+    if (answered != client_id) {
+      co_return "post " + client_id + " answered HTTP " + std::to_string(r.status) + " with the message of client_id '" +
                 std::string(answered) + "'";
     }
     co_return Status{};

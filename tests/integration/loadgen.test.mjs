@@ -73,3 +73,30 @@ test('direct: both sides of each 1:1 conversation receive every acknowledged mes
   assertVerified(run, 1);
   assert.equal(run.results[0].groups, 2);
 });
+
+// Markers repeat from one generator run to the next; the client ids must not, or a post of the
+// second run that repeats a marker of the first is answered with the first run's message (the
+// server's retry semantics) and never stored.
+test('direct: a second run against the same server stores every post under client ids of its own', { skip: !existsSync(loadgen) && `${loadgen} is not built` }, async () => {
+  const acked = [];
+  for (let i = 0; i < 2; i++) {
+    const run = await runLoadgen(['--scenario', 'direct', '--users', '2', '--rate', '20', '--seconds', '1',
+      '--user-prefix', 'lgr']);
+    assertVerified(run, 1);
+    acked.push(run.results[0].acked);
+  }
+  const c = server.client();
+  await c.login('lgr0', PASSWORD);
+  const listed = (await c.get('/api/v1/spaces')).body;
+  const direct = (Array.isArray(listed) ? listed : listed.items).filter((s) => s.kind === 'direct');
+  assert.equal(direct.length, 1);
+  const page = (await c.get(`/api/v1/spaces/${direct[0].id}/messages?limit=100`)).body;
+  const messages = Array.isArray(page) ? page : page.items;
+  assert.equal(messages.length, acked[0] + acked[1], 'every acknowledged post of both runs is stored');
+  const nonces = new Set();
+  for (const m of messages) {
+    assert.ok(m.client_id.startsWith(`${m.body}.`), `client id ${m.client_id} of ${m.body}`);
+    nonces.add(m.client_id.slice(m.body.length + 1));
+  }
+  assert.equal(nonces.size, 2, 'each run posts under client ids of its own');
+});
