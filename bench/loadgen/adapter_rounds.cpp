@@ -5,8 +5,8 @@
 // only after the durable commit, which is the acknowledgement.
 #include <atomic>
 #include <charconv>
-#include <iostream>
 #include <cstdio>
+#include <iostream>
 #include <map>
 #include <random>
 

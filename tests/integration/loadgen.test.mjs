@@ -87,11 +87,9 @@ test('direct: a second run against the same server stores every post under clien
   }
   const c = server.client();
   await c.login('lgr0', PASSWORD);
-  const listed = (await c.get('/api/v1/spaces')).body;
-  const direct = (Array.isArray(listed) ? listed : listed.items).filter((s) => s.kind === 'direct');
+  const direct = (await c.get('/api/v1/spaces')).body.items.filter((s) => s.kind === 'direct');
   assert.equal(direct.length, 1);
-  const page = (await c.get(`/api/v1/spaces/${direct[0].id}/messages?limit=100`)).body;
-  const messages = Array.isArray(page) ? page : page.items;
+  const messages = (await c.get(`/api/v1/spaces/${direct[0].id}/messages?limit=100`)).body.items;
   assert.equal(messages.length, acked[0] + acked[1], 'every acknowledged post of both runs is stored');
   const nonces = new Set();
   for (const m of messages) {
