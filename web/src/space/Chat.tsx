@@ -97,7 +97,11 @@ export default function Chat({ space, title, focusMessage, onOpenThread, canWrit
           window.setTimeout(() => {
             const node = scroller.current?.querySelector<HTMLElement>(`[data-message-id="${target.id}"]`);
             node?.scrollIntoView({ block: 'center' });
-            node?.focus({ preventScroll: true });
+            // Focus follows the link only while nobody has put it elsewhere: someone who has
+            // already started typing a new search keeps their place.
+            const active = document.activeElement;
+            const unclaimed = !active || active === document.body || scroller.current?.contains(active);
+            if (unclaimed) node?.focus({ preventScroll: true });
           }, 30);
         }
       } catch (e) {
