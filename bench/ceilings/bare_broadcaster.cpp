@@ -35,6 +35,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bare_server.hpp"
 #include "ceiling_util.hpp"
 
 namespace {
@@ -214,25 +215,6 @@ class Session : public std::enable_shared_from_this<Session> {
   bool closing_ = false;                            // on the strand
 };
 
-awaitable<void> Accept(tcp::acceptor& acceptor, Hub& hub, Counters& counters, std::size_t queue_limit) {
-  while (true) {
-    tcp::socket socket(asio::make_strand(acceptor.get_executor()));
-    auto [ec] = co_await acceptor.async_accept(socket, kTuple);
-    if (ec == asio::error::operation_aborted) co_return;
-    if (ec) continue;  // e.g. out of file descriptors: keep serving the others
-    socket.set_option(tcp::no_delay(true));
-    auto session = std::make_shared<Session>(std::move(socket), hub, counters, queue_limit);
-    asio::co_spawn(session->executor(), session->Run(session), [](const std::exception_ptr& error) {
-      if (!error) return;
-      try {
-        std::rethrow_exception(error);
-      } catch (const std::exception& e) {
-        std::cerr << "rounds-bare-broadcaster: session ended: " << e.what() << "\n";
-      }
-    });
-  }
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -249,22 +231,19 @@ int main(int argc, char** argv) {
   asio::io_context ioc(threads);
   Hub hub;
   Counters counters;
-  boost::system::error_code ec;
-  auto ip = asio::ip::make_address(address, ec);
-  if (ec) {
-    std::cerr << "rounds-bare-broadcaster: bad address " << address << "\n";
-    return 2;
-  }
   tcp::acceptor acceptor(ioc);
-  tcp::endpoint endpoint(ip, port);
-  if (acceptor.open(endpoint.protocol(), ec); !ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) acceptor.bind(endpoint, ec);
-  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) {
-    std::cerr << "rounds-bare-broadcaster: cannot listen on " << address << ":" << port << ": " << ec.message() << "\n";
-    return 1;
-  }
-  asio::co_spawn(ioc, Accept(acceptor, hub, counters, queue_limit), asio::detached);
+  if (int failed = rounds::bench::Listen(acceptor, address, port, "rounds-bare-broadcaster")) return failed;
+  asio::co_spawn(ioc, rounds::bench::AcceptLoop(acceptor, [&](tcp::socket socket) {
+    auto session = std::make_shared<Session>(std::move(socket), hub, counters, queue_limit);
+    asio::co_spawn(session->executor(), session->Run(session), [](const std::exception_ptr& error) {
+      if (!error) return;
+      try {
+        std::rethrow_exception(error);
+      } catch (const std::exception& e) {
+        std::cerr << "rounds-bare-broadcaster: session ended: " << e.what() << "\n";
+      }
+    });
+  }), asio::detached);
 
   // Shutdown: stop accepting, ask every socket to close, then stop whatever is left after 2 s.
   asio::signal_set signals(ioc, SIGINT, SIGTERM);
@@ -283,10 +262,7 @@ int main(int argc, char** argv) {
               acceptor.local_endpoint().port(), threads, queue_limit);
   std::fflush(stdout);
   double start = rounds::bench::NowSeconds();
-  std::vector<std::thread> extra;
-  for (int thread_idx = 1; thread_idx < threads; ++thread_idx) extra.emplace_back([&ioc] { ioc.run(); });
-  ioc.run();
-  for (auto& thread : extra) thread.join();
+  rounds::bench::RunThreads(ioc, threads);
   double seconds = rounds::bench::NowSeconds() - start;
 
   std::uint64_t frames_out = counters.frames_out.load();

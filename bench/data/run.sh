@@ -8,10 +8,14 @@
 #   2. `rounds serve` starts on it; some users sign in for bearer tokens.
 #   3. wrk reads a page of 50 messages from random spaces with random users' tokens, once over the
 #      PHI-bearing spaces and once over the others.
+#      Then the same reads go to rounds-bare-http serving one of those pages from memory with
+#      nothing behind it, on Rounds' I/O threads alone and through a pool as Rounds' API does: the
+#      ceiling a history read is measured against.
 #   4. wrk runs searches of each kind of term (common, mid-frequency, rare, clinical, two words,
 #      prefix), one client at a time for latency, then all kinds mixed with several clients.
 #
-# Builds nothing: build the `rounds` and `rounds-bench-seed` targets first (scripts/build.sh does).
+# Builds nothing: build the `rounds`, `rounds-bench-seed` and `rounds-bare-http` targets first
+# (scripts/build.sh does).
 #
 # Usage: bench/data/run.sh [BUILD_DIR] [--json FILE] [--messages N] [--seconds S] [--keep]
 #   BUILD_DIR   default $ROUNDS_BUILD_DIR or build/
@@ -41,8 +45,9 @@ while [ $# -gt 0 ]; do
 done
 build=$(cd "$build" && pwd)
 seeder=$build/bench/data/rounds-bench-seed
-for tool in "$build/rounds" "$seeder"; do
-  [ -x "$tool" ] || { echo "missing $tool: build the rounds and rounds-bench-seed targets first" >&2; exit 1; }
+bare_http=$build/bench/ceilings/rounds-bare-http
+for tool in "$build/rounds" "$seeder" "$bare_http"; do
+  [ -x "$tool" ] || { echo "missing $tool: build the rounds, rounds-bench-seed and rounds-bare-http targets first" >&2; exit 1; }
 done
 for tool in wrk jq curl; do
   command -v "$tool" >/dev/null || { echo "missing $tool" >&2; exit 1; }
@@ -53,11 +58,14 @@ fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/rounds-bench-data.XXXXXX")
 server_pid=""
+bare_pid=""
 cleanup() {
-  if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
-    kill "$server_pid"
-    wait "$server_pid" 2>/dev/null || true
-  fi
+  for pid in "$server_pid" "$bare_pid"; do
+    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+      kill "$pid"
+      wait "$pid" 2>/dev/null || true
+    fi
+  done
   if [ "$keep" = 1 ]; then echo "data folder kept: $work/data"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
@@ -97,11 +105,12 @@ for user in $(jq -r '.users[:32][]' "$work/manifest.json"); do
 done
 echo "$(wc -l <"$work/tokens") users signed in"
 
-# Runs wrk over the paths in $1 with the tokens; writes wrk's JSON summary to $2.
+# Runs wrk over the paths in $1 with the tokens; writes wrk's JSON summary to $2. $6 is the server
+# (default: Rounds).
 run_wrk() {
-  local paths=$1 out=$2 threads=$3 connections=$4 duration=$5
+  local paths=$1 out=$2 threads=$3 connections=$4 duration=$5 target=${6:-$base}
   ROUNDS_PATHS=$paths ROUNDS_TOKENS=$work/tokens ROUNDS_WRK_OUT=$out \
-    wrk -t"$threads" -c"$connections" -d"${duration}s" --timeout 10s -s "$here/requests.lua" "$base" >"$out.txt"
+    wrk -t"$threads" -c"$connections" -d"${duration}s" --timeout 10s -s "$here/requests.lua" "$target" >"$out.txt"
   jq '. + {rps: (.requests / (.duration_us / 1e6))}' "$out" >"$out.tmp" && mv "$out.tmp" "$out"
 }
 
@@ -128,6 +137,29 @@ for kind in phi plain; do
   run_wrk "$work/history-$kind.paths" "$work/history-$kind.json" 2 32 "$seconds"
   if [ "$kind" = phi ]; then label="PHI-bearing spaces, every read audited"; else label="spaces without PHI"; fi
   report "history read, $label (32 clients)" "$work/history-$kind.json"
+done
+
+# The ceiling: one of those pages, served from memory by a bare HTTP server with nothing behind it,
+# on two I/O threads as Rounds runs (`--pool 0`), then handed to a pool and back first as Rounds
+# hands every API request to its blocking pool (`--pool 64`). Same paths, tokens and wrk.
+curl -sf -H "Authorization: Bearer $(head -1 "$work/tokens")" "$base$(head -1 "$work/history-plain.paths")" >"$work/page.json"
+page_bytes=$(wc -c <"$work/page.json")
+for pool in 0 64; do
+  "$bare_http" --body "$work/page.json" --port 0 --threads 2 --pool "$pool" >"$work/bare-http.out" 2>&1 &
+  bare_pid=$!
+  bare_base=""
+  for _ in $(seq 1 100); do
+    bare_base=$(sed -n 's|^rounds-bare-http listening on \(http://[0-9.:]*\)/.*|\1|p' "$work/bare-http.out")
+    [ -n "$bare_base" ] && break
+    sleep 0.05
+  done
+  [ -n "$bare_base" ] || { echo "rounds-bare-http did not start:" >&2; cat "$work/bare-http.out" >&2; exit 1; }
+  run_wrk "$work/history-plain.paths" "$work/warm.json" 2 16 1 "$bare_base"
+  run_wrk "$work/history-plain.paths" "$work/bare-http-pool$pool.json" 2 32 "$seconds" "$bare_base"
+  kill -INT "$bare_pid"
+  wait "$bare_pid" 2>/dev/null || true
+  bare_pid=""
+  report "ceiling: the same page ($page_bytes bytes) from a bare HTTP server, pool $pool (32 clients)" "$work/bare-http-pool$pool.json"
 done
 
 # ---- 4. Search ---------------------------------------------------------------------------------
@@ -161,13 +193,17 @@ if [ -n "$json_out" ]; then
     --argjson db_bytes "$db_bytes" \
     --slurpfile phi "$work/history-phi.json" \
     --slurpfile plain "$work/history-plain.json" \
+    --slurpfile bare0 "$work/bare-http-pool0.json" \
+    --slurpfile bare64 "$work/bare-http-pool64.json" \
+    --argjson page_bytes "$page_bytes" \
     --argjson search "$search_json" \
     --slurpfile mixed1 "$work/search-all-1.json" \
     --slurpfile mixed8 "$work/search-all-8.json" \
     --argjson seconds "$seconds" \
     '{benchmark: "bench/data", messages: $messages,
       seed: {seconds: $seed_seconds, database_bytes: $db_bytes, detail: $seeder},
-      history_read: {page: 50, wrk: "-t2 -c32", seconds: $seconds, phi_bearing: $phi[0], not_phi_bearing: $plain[0]},
+      history_read: {page: 50, wrk: "-t2 -c32", seconds: $seconds, phi_bearing: $phi[0], not_phi_bearing: $plain[0],
+        ceiling_bare_http: {page_bytes: $page_bytes, io_threads_only: $bare0[0], through_pool_of_64: $bare64[0]}},
       search: {limit: 20, per_kind_one_client: $search, mixed_one_client: $mixed1[0], mixed_eight_clients: $mixed8[0]},
       cores: '"$(nproc)"'}' >"$json_out"
   echo "wrote $json_out"
