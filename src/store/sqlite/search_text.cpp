@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <numeric>
 
 namespace rounds::store::sqlite {
 namespace {
@@ -118,6 +119,40 @@ std::string Snippet(std::string_view text, const std::vector<std::string>& words
     out.append(text.substr(at));
   }
   return out;
+}
+
+std::vector<double> RankTexts(const std::vector<RankedText>& texts, const std::vector<std::string>& words) {
+  constexpr double kK1 = 1.2;
+  constexpr double kB = 0.75;
+  // Per text: its length in words and how often each word of the query occurs in it.
+  std::vector<std::size_t> lengths(texts.size(), 0);
+  std::vector<std::vector<int>> counts(texts.size(), std::vector<int>(words.size(), 0));
+  for (std::size_t t = 0; t < texts.size(); ++t) {
+    for (std::string_view part : {texts[t].title, texts[t].body}) {
+      for (const Token& token : Tokenize(part)) {
+        ++lengths[t];
+        const std::string_view word_text = part.substr(token.begin, token.end - token.begin);
+        for (std::size_t w = 0; w < words.size(); ++w) {
+          const bool prefix = w + 1 == words.size() && words[w].size() > 1;
+          if (Matches(word_text, words[w], prefix)) ++counts[t][w];
+        }
+      }
+    }
+  }
+  std::vector<double> scores(texts.size(), 0.0);
+  if (texts.empty()) return scores;
+  const double mean_length =
+      std::max(1.0, static_cast<double>(std::accumulate(lengths.begin(), lengths.end(), std::size_t{0})) /
+                        static_cast<double>(texts.size()));
+  for (std::size_t t = 0; t < texts.size(); ++t) {
+    const double norm = kK1 * (1.0 - kB + kB * static_cast<double>(lengths[t]) / mean_length);
+    double score = 0.0;
+    for (int count : counts[t]) {
+      if (count > 0) score += count * (kK1 + 1.0) / (count + norm);
+    }
+    scores[t] = -score;
+  }
+  return scores;
 }
 
 }  // namespace rounds::store::sqlite

@@ -33,4 +33,19 @@ std::string Snippet(std::string_view text, const std::vector<std::string>& words
 // Whether `text` holds any of `words` as BuildFtsQuery would match them.
 bool HasSearchMatch(std::string_view text, const std::vector<std::string>& words);
 
+// One matched message as the ranking sees it.
+struct RankedText {
+  std::string_view title;
+  std::string_view body;
+};
+
+// A score for each of `texts` (the newest matches of a search; lower is better, as with FTS5's
+// bm25()): Okapi BM25 (k1 1.2, b 0.75) over title and body together, each word counted as the
+// query matches it (the last also as a prefix), the mean length taken over `texts`. Every word
+// weighs the same: each text matched the query, which requires all of its words, so every word's
+// document frequency within the texts is the same. FTS5's bm25() counted every match of every word
+// in the whole index for its weights, which for a common word read hundreds of thousands of entries
+// to rank a few hundred.
+std::vector<double> RankTexts(const std::vector<RankedText>& texts, const std::vector<std::string>& words);
+
 }  // namespace rounds::store::sqlite

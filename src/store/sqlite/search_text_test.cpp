@@ -37,6 +37,29 @@ TEST(SearchText, SnippetMarksWholeWordsAndTheLastWordAsAPrefix) {
   EXPECT_EQ(Snippet("<b>heparin</b>", words), "<b>[[heparin]]</b>");
 }
 
+TEST(SearchText, RankingPrefersMoreMatchesThenShorterTexts) {
+  const auto words = SearchWords("sepsis bun");
+  const std::vector<RankedText> texts = {
+      {"", "sepsis bundle reviewed on the ward round with the team today"},
+      {"", "sepsis sepsis sepsis bundle"},
+      {"", "sepsis bundles"},
+      {"Sepsis", "bundle"},  // the title counts as much as the body
+      {"", "nothing that matches"},
+  };
+  const std::vector<double> scores = RankTexts(texts, words);
+  ASSERT_EQ(scores.size(), texts.size());
+  EXPECT_LT(scores[1], scores[0]);  // more occurrences, lower (better) score
+  EXPECT_LT(scores[2], scores[0]);  // the same matches in fewer words
+  EXPECT_DOUBLE_EQ(scores[2], scores[3]);
+  EXPECT_LT(scores[0], 0.0);
+  EXPECT_EQ(scores[4], 0.0);  // no match: the worst score
+  // The last word is a prefix, the others whole words only.
+  const std::vector<double> whole = RankTexts({{"", "sepsisbundle bundle"}}, words);
+  const std::vector<double> both = RankTexts({{"", "sepsis bundle"}}, words);
+  EXPECT_GT(whole[0], both[0]);
+  EXPECT_TRUE(RankTexts({}, words).empty());
+}
+
 TEST(SearchText, SnippetCutsAWindowAroundTheMostMatches) {
   std::string text;
   for (int i = 0; i < 40; ++i) text += "filler" + std::to_string(i) + " ";

@@ -485,7 +485,7 @@ TEST_P(StoreContractTest, SearchMatchesTheLastWordAsAPrefixAndRanksByRelevance) 
   auto ranked = Search(store(), "sepsis", {space});
   ASSERT_EQ(ranked.size(), 2u);
   EXPECT_EQ(ranked[0].message.id, thrice->id);
-  EXPECT_LE(ranked[0].rank, ranked[1].rank);  // bm25: lower is better
+  EXPECT_LE(ranked[0].rank, ranked[1].rank);  // lower is better
   EXPECT_NE(ranked[1].snippet.find("[[sepsis]] bundle"), std::string::npos) << ranked[1].snippet;
   auto second_page = Search(store(), "sepsis", {space}, 1, 1);
   ASSERT_EQ(second_page.size(), 1u);
