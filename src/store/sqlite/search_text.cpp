@@ -73,6 +73,43 @@ std::string BuildFtsQuery(const std::vector<std::string>& words) {
   return query;
 }
 
+std::optional<TermRange> CompletionRange(std::string_view word) {
+  if (word.size() <= kIndexedPrefixLength) return std::nullopt;
+  TermRange range;
+  for (char c : word) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte >= 0x80) return std::nullopt;
+    range.first.push_back(Fold(c));
+  }
+  range.past = range.first;
+  range.past.back() = static_cast<char>(range.past.back() + 1);  // an ASCII letter or digit: no overflow
+  // Longer than the word: its own term sorts before every term it begins.
+  range.first.push_back('\x01');
+  return range;
+}
+
+std::string BuildFtsQuery(const std::vector<std::string>& words, const std::vector<std::string>& completions) {
+  if (words.empty()) return "";
+  std::string query;
+  for (std::size_t i = 0; i + 1 < words.size(); ++i) {
+    // FTS5 joins a phrase to a parenthesized group only with an explicit AND.
+    query += '"';
+    query += words[i];
+    query += "\" AND ";
+  }
+  query += "(\"";
+  query += words.back();
+  query += '"';
+  for (const std::string& term : completions) {
+    // Index terms come from the tokenizer: letters and digits, never a '"'.
+    query += " OR \"";
+    query += term;
+    query += '"';
+  }
+  query += ')';
+  return query;
+}
+
 bool HasSearchMatch(std::string_view text, const std::vector<std::string>& words) {
   for (const Token& t : Tokenize(text)) {
     if (MatchesAny(text.substr(t.begin, t.end - t.begin), words)) return true;

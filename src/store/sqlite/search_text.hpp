@@ -3,6 +3,8 @@
 // Pure functions of their input; no SQLite.
 #pragma once
 
+#include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,6 +26,26 @@ std::vector<std::string> SearchWords(std::string_view text);
 std::string BuildFtsQuery(const std::vector<std::string>& words);
 // The same for the words of `text` (SearchWords).
 std::string BuildFtsQuery(std::string_view text);
+
+// Prefixes up to this length have an index of their own (migration 0002: prefix = '2 3'). A
+// longer one makes FTS5 build the whole list of matches of every term it begins before reading the
+// newest, which for a common word ("this") is most of a search's time.
+inline constexpr std::size_t kIndexedPrefixLength = 3;
+
+// The range of index terms that begin with `word` and are longer than it, for a lookup in the
+// index's vocabulary: [first, past). Empty when the last word cannot be expanded that way: one of
+// kIndexedPrefixLength letters or fewer (its prefix index is cheap), or a word with bytes outside
+// ASCII letters and digits (the index folds diacritics, which a byte range cannot follow).
+struct TermRange {
+  std::string first;
+  std::string past;
+};
+std::optional<TermRange> CompletionRange(std::string_view word);
+
+// BuildFtsQuery with the last word's prefix spelled out: the last word matches itself or one of
+// `completions` (the longer terms it begins), each a whole term. Reading a few whole terms newest
+// first stops after the newest matches; a prefix of four or more letters reads every match.
+std::string BuildFtsQuery(const std::vector<std::string>& words, const std::vector<std::string>& completions);
 
 // An excerpt of `text` of about `window` words around the stretch with the most of `words` in it,
 // each match between "[[" and "]]", with "…" where text was cut off. Matching is the query's:

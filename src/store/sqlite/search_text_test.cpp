@@ -24,6 +24,24 @@ TEST(SearchText, QueriesAreQuotedWordsWithTheLastOneAPrefix) {
   EXPECT_EQ(SearchWords(many).size(), static_cast<std::size_t>(kMaxSearchWords));
 }
 
+TEST(SearchText, ALongLastWordCanBeSpelledOutAsTheTermsItBegins) {
+  auto range = CompletionRange("Sepsis");
+  ASSERT_TRUE(range);
+  EXPECT_EQ(range->first, std::string("sepsis\x01"));  // after "sepsis" itself, before every longer term
+  EXPECT_EQ(range->past, "sepsit");
+  EXPECT_LT(std::string("sepsis"), range->first);
+  EXPECT_LE(range->first, std::string("sepsis0"));
+  EXPECT_LT(std::string("sepsiszzz"), range->past);
+  ASSERT_TRUE(CompletionRange("hb19"));
+  EXPECT_EQ(CompletionRange("hb19")->past, std::string("hb1:"));
+  EXPECT_FALSE(CompletionRange("sep"));    // three letters: the prefix index answers
+  EXPECT_FALSE(CompletionRange("caf\xc3\xa9s"));  // non-ASCII: the index folds what a range cannot
+  EXPECT_EQ(BuildFtsQuery(SearchWords("heparin drip"), {"dripping", "drips"}),
+            "\"heparin\" AND (\"drip\" OR \"dripping\" OR \"drips\")");
+  EXPECT_EQ(BuildFtsQuery(SearchWords("this"), {}), "(\"this\")");
+  EXPECT_EQ(BuildFtsQuery(std::vector<std::string>{}, {"x"}), "");
+}
+
 TEST(SearchText, SnippetMarksWholeWordsAndTheLastWordAsAPrefix) {
   const auto words = SearchWords("Heparin drip");
   EXPECT_EQ(Snippet("Start the heparin dripping now; heparinised line", words),

@@ -38,6 +38,8 @@ constexpr char kReleaseSavepoint[] = "RELEASE unit";
 constexpr char kReadSynchronous[] = "PRAGMA synchronous";
 // Changes when another connection (another process, say the CLI) commits to the database.
 constexpr char kDataVersion[] = "PRAGMA data_version";
+constexpr char kCreateSearchTerms[] =
+    "CREATE VIRTUAL TABLE temp.message_search_terms USING fts5vocab(main, message_search, row)";
 // The search index changes the batch's units queued (migration 0007), applied in order just
 // before COMMIT: FTS5 then writes one segment per batch instead of one per message.
 constexpr char kAnySearchPending[] = "SELECT count(*) FROM (SELECT 1 FROM search_pending LIMIT 1)";
@@ -655,9 +657,13 @@ Result<std::unique_ptr<Store>> OpenSqliteStoreWithHooks(const SqliteOptions& req
   ROUNDS_RETURN_IF_ERROR(Migrate(*writer));
   // Commits leave the write-ahead log to the checkpointer below; the writer copies it itself only
   // past a bound (SqliteStore::OnCommitToLog).
+  // Searches look up the terms a typed word begins in the search index's vocabulary (a temp
+  // table of each connection's own, nothing in the file).
+  ROUNDS_RETURN_IF_ERROR(writer->Exec(kCreateSearchTerms));
   std::vector<std::unique_ptr<Connection>> readers;
   for (int i = 0; i < options.read_connections; ++i) {
     ROUNDS_ASSIGN_OR_RETURN(auto reader, Connection::Open(options.path, options.sync_full));
+    ROUNDS_RETURN_IF_ERROR(reader->Exec(kCreateSearchTerms));
     ROUNDS_RETURN_IF_ERROR(reader->Exec("PRAGMA query_only=ON"));
     readers.push_back(std::move(reader));
   }

@@ -145,6 +145,12 @@ constexpr const char kSearchCandidates[] =
     "CROSS JOIN messages m ON m.id = message_search.rowid "
     "WHERE message_search MATCH ?1 AND m.space_id IN (SELECT value FROM json_each(?2)) AND m.deleted = 0 "
     "AND m.state = 'published' ORDER BY message_search.rowid DESC LIMIT ?3";
+// The index terms in [?1, ?2), from the vocabulary of message_search (a temp fts5vocab table each
+// connection of the store creates when it opens). At most kMaxCompletions + 1: one more says "too
+// many, keep the prefix".
+constexpr int kMaxCompletions = 8;
+constexpr const char kSearchCompletions[] =
+    "SELECT term FROM temp.message_search_terms WHERE term >= ?1 AND term < ?2 LIMIT ?3";
 constexpr const char kMessagesById[] =
     "SELECT " ROUNDS_MESSAGE_COLUMNS " FROM messages m WHERE m.id IN (SELECT value FROM json_each(?1))";
 
@@ -678,10 +684,29 @@ Result<std::vector<SpaceEvent>> SqliteTx::ListEvents(SpaceId space_id, Seq after
   });
 }
 
+Result<std::optional<std::vector<std::string>>> SqliteTx::Completions(const std::string& word) {
+  using Found = std::optional<std::vector<std::string>>;
+  const std::optional<TermRange> range = CompletionRange(word);
+  if (!range) return Found();
+  // A connection opened without the vocabulary table keeps the prefix query.
+  auto prepared = db_.Prepare(kSearchCompletions);
+  if (!prepared) return Found();
+  Statement* s = *prepared;
+  s->Bind(1, range->first).Bind(2, range->past).Bind(3, kMaxCompletions + 1);
+  ROUNDS_ASSIGN_OR_RETURN(auto terms, ReadAll<std::string>(*s, [](const Statement& r) { return r.Text(0); }));
+  if (terms.size() > static_cast<std::size_t>(kMaxCompletions)) return Found();
+  for (const std::string& term : terms) {
+    if (term.find('"') != std::string::npos) return Found();  // not from the tokenizer: keep the prefix
+  }
+  return Found(std::move(terms));
+}
+
 Result<std::vector<SearchHit>> SqliteTx::SearchMessages(const SearchQuery& q) {
   const std::vector<std::string> words = SearchWords(q.text);
-  const std::string fts = BuildFtsQuery(words);
+  std::string fts = BuildFtsQuery(words);
   if (fts.empty() || q.space_ids.empty()) return std::vector<SearchHit>();
+  ROUNDS_ASSIGN_OR_RETURN(auto completions, Completions(words.back()));
+  if (completions) fts = BuildFtsQuery(words, *completions);
   ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kSearchCandidates));
   s->Bind(1, fts).Bind(2, nlohmann::json(q.space_ids).dump()).Bind(3, kSearchRankWindow);
   struct Candidate {

@@ -134,6 +134,9 @@ class SqliteTx final : public WriteTx {
   Status LoadDepartments(std::span<User> users);
   Status LoadMessageDetails(std::span<Message* const> messages, UserId viewer_id);
   Result<std::vector<Message>> ReadMessages(Statement& statement, UserId viewer_id);
+  // The index terms longer than `word` that it begins (see CompletionRange), or none when the
+  // prefix query is the cheaper one: a short or non-ASCII word, or more than a few such terms.
+  Result<std::optional<std::vector<std::string>>> Completions(const std::string& word);
   Status RecountMembers(SpaceId space_id);
 
   Connection& db_;

@@ -487,6 +487,16 @@ TEST_P(StoreContractTest, SearchMatchesTheLastWordAsAPrefixAndRanksByRelevance) 
   EXPECT_EQ(ranked[0].message.id, thrice->id);
   EXPECT_LE(ranked[0].rank, ranked[1].rank);  // lower is better
   EXPECT_NE(ranked[1].snippet.find("[[sepsis]] bundle"), std::string::npos) << ranked[1].snippet;
+  // A last word of four letters or more matches every longer word it begins, and itself.
+  auto sepsisbundle = Post(store(), space, u, "the sepsisbundle checklist, septic shock, SEPSIS-3");
+  ASSERT_TRUE(sepsisbundle);
+  EXPECT_EQ(Search(store(), "seps", {space}).size(), 3u);
+  EXPECT_EQ(Search(store(), "sepsis", {space}).size(), 3u);
+  EXPECT_EQ(Search(store(), "sepsisb", {space}).size(), 1u);
+  EXPECT_EQ(Search(store(), "checklist seps", {space}).size(), 1u);
+  EXPECT_EQ(Search(store(), "SEPT", {space}).size(), 1u);
+  ASSERT_TRUE(store().Write([&](WriteTx& tx) { return tx.DeleteMessage(sepsisbundle->id, kNow + 40); }));
+  EXPECT_EQ(Search(store(), "sepsis", {space}).size(), 2u);
   auto second_page = Search(store(), "sepsis", {space}, 1, 1);
   ASSERT_EQ(second_page.size(), 1u);
   EXPECT_EQ(second_page[0].message.id, once->id);
