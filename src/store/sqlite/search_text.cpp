@@ -30,6 +30,12 @@ std::vector<Token> Tokenize(std::string_view text) {
   return tokens;
 }
 
+// The query's one rule for prefixes: the last word matches as a prefix when it has more than one
+// character; every other word matches whole.
+bool IsPrefix(const std::vector<std::string>& words, std::size_t w) {
+  return w + 1 == words.size() && words[w].size() > 1;
+}
+
 // `token` equals `word` (or begins with it, for a prefix), ignoring ASCII case.
 bool Matches(std::string_view token, std::string_view word, bool prefix) {
   if (prefix ? token.size() < word.size() : token.size() != word.size()) return false;
@@ -41,8 +47,7 @@ bool Matches(std::string_view token, std::string_view word, bool prefix) {
 
 bool MatchesAny(std::string_view token, const std::vector<std::string>& words) {
   for (std::size_t w = 0; w < words.size(); ++w) {
-    const bool prefix = w + 1 == words.size() && words[w].size() > 1;
-    if (Matches(token, words[w], prefix)) return true;
+    if (Matches(token, words[w], IsPrefix(words, w))) return true;
   }
   return false;
 }
@@ -68,7 +73,7 @@ std::string BuildFtsQuery(const std::vector<std::string>& words) {
     query += '"';
     query += words[i];
     query += '"';
-    if (i + 1 == words.size() && words[i].size() > 1) query.push_back('*');
+    if (IsPrefix(words, i)) query.push_back('*');
   }
   return query;
 }
@@ -170,8 +175,7 @@ std::vector<double> RankTexts(const std::vector<RankedText>& texts, const std::v
         ++lengths[t];
         const std::string_view word_text = part.substr(token.begin, token.end - token.begin);
         for (std::size_t w = 0; w < words.size(); ++w) {
-          const bool prefix = w + 1 == words.size() && words[w].size() > 1;
-          if (Matches(word_text, words[w], prefix)) ++counts[t][w];
+          if (Matches(word_text, words[w], IsPrefix(words, w))) ++counts[t][w];
         }
       }
     }
