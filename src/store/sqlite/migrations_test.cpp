@@ -10,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "store/sqlite/search_tokenizer.hpp"
 #include "store/storetest/contract_helpers.hpp"
 
 namespace rounds::store::sqlite {
@@ -91,6 +92,17 @@ TEST(SqliteMigrations, AreNumberedFromOneWithoutGaps) {
     EXPECT_EQ(migrations[i].name.substr(0, 5), prefix) << migrations[i].name;
     EXPECT_TRUE(migrations[i].name.ends_with(".sql")) << migrations[i].name;
   }
+}
+
+// Search words, ranking and excerpts tokenize text with SearchTokenizer; the index must use the same
+// tokenizer, or a search would mark and rank other words than the ones it matched.
+TEST(SqliteMigrations, TheSearchIndexUsesTheSearchTokenizer) {
+  std::string_view latest;
+  for (const auto& migration : Migrations()) {
+    if (migration.sql.find("CREATE VIRTUAL TABLE message_search") != std::string_view::npos) latest = migration.sql;
+  }
+  ASSERT_FALSE(latest.empty());
+  EXPECT_NE(latest.find("tokenize = '" + std::string(kSearchTokenize) + "'"), std::string_view::npos) << latest;
 }
 
 // A database written at schema version 1 (its own copy of every message in the search index)

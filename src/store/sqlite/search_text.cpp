@@ -7,42 +7,16 @@
 namespace rounds::store::sqlite {
 namespace {
 
-bool IsWordByte(unsigned char c) {
-  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c >= 0x80;
-}
-
-char Fold(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-struct Token {
-  std::size_t begin = 0;
-  std::size_t end = 0;
-};
-
-std::vector<Token> Tokenize(std::string_view text) {
-  std::vector<Token> tokens;
-  std::size_t i = 0;
-  while (i < text.size()) {
-    while (i < text.size() && !IsWordByte(static_cast<unsigned char>(text[i]))) ++i;
-    const std::size_t begin = i;
-    while (i < text.size() && IsWordByte(static_cast<unsigned char>(text[i]))) ++i;
-    if (i > begin) tokens.push_back({begin, i});
-  }
-  return tokens;
-}
-
 // The query's one rule for prefixes: the last word matches as a prefix when it has more than one
 // character; every other word matches whole.
 bool IsPrefix(const std::vector<std::string>& words, std::size_t w) {
-  return w + 1 == words.size() && words[w].size() > 1;
+  return w + 1 == words.size() && CharacterCount(words[w]) > 1;
 }
 
-// `token` equals `word` (or begins with it, for a prefix), ignoring ASCII case.
+// The term `token` equals `word` (or begins with it, for a prefix). Both are the index's terms,
+// already folded.
 bool Matches(std::string_view token, std::string_view word, bool prefix) {
-  if (prefix ? token.size() < word.size() : token.size() != word.size()) return false;
-  for (std::size_t i = 0; i < word.size(); ++i) {
-    if (Fold(token[i]) != Fold(word[i])) return false;
-  }
-  return true;
+  return prefix ? token.starts_with(word) : token == word;
 }
 
 bool MatchesAny(std::string_view token, const std::vector<std::string>& words) {
@@ -54,16 +28,20 @@ bool MatchesAny(std::string_view token, const std::vector<std::string>& words) {
 
 }  // namespace
 
-std::vector<std::string> SearchWords(std::string_view text) {
+std::vector<std::string> SearchWords(const std::vector<TextToken>& query) {
   std::vector<std::string> words;
-  for (const Token& t : Tokenize(text)) {
+  for (const TextToken& t : query) {
     if (static_cast<int>(words.size()) == kMaxSearchWords) break;
-    words.emplace_back(text.substr(t.begin, t.end - t.begin));
+    words.push_back(t.term);
   }
   return words;
 }
 
-std::string BuildFtsQuery(std::string_view text) { return BuildFtsQuery(SearchWords(text)); }
+std::size_t CharacterCount(std::string_view term) {
+  std::size_t count = 0;
+  for (char c : term) count += (static_cast<unsigned char>(c) & 0xC0) != 0x80 ? 1 : 0;
+  return count;
+}
 
 std::string BuildFtsQuery(const std::vector<std::string>& words) {
   std::string query;
@@ -79,15 +57,13 @@ std::string BuildFtsQuery(const std::vector<std::string>& words) {
 }
 
 std::optional<TermRange> CompletionRange(std::string_view word) {
-  if (word.size() <= kIndexedPrefixLength) return std::nullopt;
+  if (CharacterCount(word) <= kIndexedPrefixLength) return std::nullopt;
+  // No UTF-8 byte is 0xFF, so the last byte can always be raised by one.
+  if (static_cast<unsigned char>(word.back()) == 0xFF) return std::nullopt;
   TermRange range;
-  for (char c : word) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (byte >= 0x80) return std::nullopt;
-    range.first.push_back(Fold(c));
-  }
+  range.first = std::string(word);
   range.past = range.first;
-  range.past.back() = static_cast<char>(range.past.back() + 1);  // an ASCII letter or digit: no overflow
+  range.past.back() = static_cast<char>(range.past.back() + 1);
   // Longer than the word: its own term sorts before every term it begins.
   range.first.push_back('\x01');
   return range;
@@ -115,19 +91,17 @@ std::string BuildFtsQuery(const std::vector<std::string>& words, const std::vect
   return query;
 }
 
-bool HasSearchMatch(std::string_view text, const std::vector<std::string>& words) {
-  for (const Token& t : Tokenize(text)) {
-    if (MatchesAny(text.substr(t.begin, t.end - t.begin), words)) return true;
+bool HasSearchMatch(const std::vector<TextToken>& tokens, const std::vector<std::string>& words) {
+  for (const TextToken& t : tokens) {
+    if (MatchesAny(t.term, words)) return true;
   }
   return false;
 }
 
-std::string Snippet(std::string_view text, const std::vector<std::string>& words, int window) {
-  const std::vector<Token> tokens = Tokenize(text);
+std::string Snippet(std::string_view text, const std::vector<TextToken>& tokens,
+                    const std::vector<std::string>& words, int window) {
   std::vector<char> hit(tokens.size(), 0);
-  for (std::size_t i = 0; i < tokens.size(); ++i) {
-    hit[i] = MatchesAny(text.substr(tokens[i].begin, tokens[i].end - tokens[i].begin), words) ? 1 : 0;
-  }
+  for (std::size_t i = 0; i < tokens.size(); ++i) hit[i] = MatchesAny(tokens[i].term, words) ? 1 : 0;
   const std::size_t size = static_cast<std::size_t>(std::max(1, window));
   // The first window with the most matches (a sliding count).
   std::size_t first = 0;
@@ -163,20 +137,17 @@ std::string Snippet(std::string_view text, const std::vector<std::string>& words
   return out;
 }
 
-std::vector<double> RankTexts(const std::vector<RankedText>& texts, const std::vector<std::string>& words) {
+std::vector<double> RankTexts(const std::vector<std::vector<TextToken>>& texts, const std::vector<std::string>& words) {
   constexpr double kK1 = 1.2;
   constexpr double kB = 0.75;
   // Per text: its length in words and how often each word of the query occurs in it.
   std::vector<std::size_t> lengths(texts.size(), 0);
   std::vector<std::vector<int>> counts(texts.size(), std::vector<int>(words.size(), 0));
   for (std::size_t t = 0; t < texts.size(); ++t) {
-    for (std::string_view part : {texts[t].title, texts[t].body}) {
-      for (const Token& token : Tokenize(part)) {
-        ++lengths[t];
-        const std::string_view word_text = part.substr(token.begin, token.end - token.begin);
-        for (std::size_t w = 0; w < words.size(); ++w) {
-          if (Matches(word_text, words[w], IsPrefix(words, w))) ++counts[t][w];
-        }
+    lengths[t] = texts[t].size();
+    for (const TextToken& token : texts[t]) {
+      for (std::size_t w = 0; w < words.size(); ++w) {
+        if (Matches(token.term, words[w], IsPrefix(words, w))) ++counts[t][w];
       }
     }
   }

@@ -1,6 +1,7 @@
 #include "store/sqlite/sqlite_db.hpp"
 
 #include "store/sqlite/coalescing_vfs.hpp"
+#include "store/sqlite/search_tokenizer.hpp"
 
 namespace rounds::store::sqlite {
 
@@ -106,8 +107,16 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& path, bo
 }
 
 Connection::~Connection() {
+  search_tokenizer_.reset();  // made by this connection's FTS5
   for (auto& [sql, entry] : cache_) sqlite3_finalize(entry.stmt);
   sqlite3_close_v2(db_);
+}
+
+Result<SearchTokenizer*> Connection::search_tokenizer() {
+  if (!search_tokenizer_) {
+    ROUNDS_ASSIGN_OR_RETURN(search_tokenizer_, SearchTokenizer::Create(db_));
+  }
+  return search_tokenizer_.get();
 }
 
 Result<Statement*> Connection::Prepare(const char* sql) {

@@ -13,6 +13,7 @@
 #include <unordered_map>
 
 #include "core/result.hpp"
+#include "store/sqlite/search_tokenizer.hpp"
 
 namespace rounds::store::sqlite {
 
@@ -93,6 +94,8 @@ class Connection {
   std::int64_t LastInsertId() const { return sqlite3_last_insert_rowid(db_); }
   int Changes() const { return sqlite3_changes(db_); }
   sqlite3* raw() const { return db_; }
+  // The search index's tokenizer on this connection, made on first use.
+  Result<SearchTokenizer*> search_tokenizer();
 
  private:
   explicit Connection(sqlite3* db) : db_(db) {}
@@ -102,6 +105,7 @@ class Connection {
     std::unique_ptr<Statement> wrapper;
   };
   std::unordered_map<const char*, Entry> cache_;  // keyed by the SQL constant's address
+  std::unique_ptr<SearchTokenizer> search_tokenizer_;
 };
 
 }  // namespace rounds::store::sqlite

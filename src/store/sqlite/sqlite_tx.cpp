@@ -1,6 +1,7 @@
 #include "store/sqlite/sqlite_tx.hpp"
 
 #include "store/sqlite/search_text.hpp"
+#include "store/sqlite/search_tokenizer.hpp"
 #include "store/sqlite/sqlite_rows.hpp"
 
 #include <algorithm>
@@ -702,7 +703,11 @@ Result<std::optional<std::vector<std::string>>> SqliteTx::Completions(const std:
 }
 
 Result<std::vector<SearchHit>> SqliteTx::SearchMessages(const SearchQuery& q) {
-  const std::vector<std::string> words = SearchWords(q.text);
+  // Words, ranking and excerpts follow the index's own tokenizer: "Café" matches "cafe", and
+  // "patient’s" holds the word "patient", exactly as FTS5 matched them.
+  ROUNDS_ASSIGN_OR_RETURN(SearchTokenizer * tokenizer, db_.search_tokenizer());
+  ROUNDS_ASSIGN_OR_RETURN(const std::vector<TextToken> query_tokens, tokenizer->Tokenize(q.text));
+  const std::vector<std::string> words = SearchWords(query_tokens);
   std::string fts = BuildFtsQuery(words);
   if (fts.empty() || q.space_ids.empty()) return std::vector<SearchHit>();
   ROUNDS_ASSIGN_OR_RETURN(auto completions, Completions(words.back()));
@@ -719,9 +724,11 @@ Result<std::vector<SearchHit>> SqliteTx::SearchMessages(const SearchQuery& q) {
     return Candidate{r.Int(0), r.Text(1), r.Text(2)};
   }));
   {
-    std::vector<RankedText> texts;
-    texts.reserve(candidates.size());
-    for (const auto& c : candidates) texts.push_back({c.title, c.body});
+    std::vector<std::vector<TextToken>> texts(candidates.size());
+    for (std::size_t i = 0; i < candidates.size(); ++i) {
+      ROUNDS_RETURN_IF_ERROR(tokenizer->Tokenize(candidates[i].title, texts[i]));
+      ROUNDS_RETURN_IF_ERROR(tokenizer->Tokenize(candidates[i].body, texts[i]));
+    }
     const std::vector<double> scores = RankTexts(texts, words);
     for (std::size_t i = 0; i < candidates.size(); ++i) candidates[i].score = scores[i];
   }
@@ -748,8 +755,10 @@ Result<std::vector<SearchHit>> SqliteTx::SearchMessages(const SearchQuery& q) {
     if (it == by_id.end()) continue;  // not possible inside one read transaction
     Message& message = *it->second;
     // The excerpt comes from the body, or from the title when only the title matched.
-    const bool from_title = !HasSearchMatch(message.body, words) && HasSearchMatch(message.title, words);
-    std::string snippet = Snippet(from_title ? message.title : message.body, words);
+    ROUNDS_ASSIGN_OR_RETURN(const std::vector<TextToken> body, tokenizer->Tokenize(message.body));
+    ROUNDS_ASSIGN_OR_RETURN(const std::vector<TextToken> title, tokenizer->Tokenize(message.title));
+    const bool from_title = !HasSearchMatch(body, words) && HasSearchMatch(title, words);
+    std::string snippet = from_title ? Snippet(message.title, title, words) : Snippet(message.body, body, words);
     hits.push_back(SearchHit{std::move(message), std::move(snippet), c.score});
   }
   std::vector<Message*> messages;

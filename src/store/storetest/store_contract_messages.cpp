@@ -614,5 +614,34 @@ TEST_P(StoreContractTest, SearchRanksPagesAndMarksSnippets) {
   EXPECT_EQ(Search(store(), "café", {space}).size(), 1u);
 }
 
+// What the index matched by folding letters or splitting at punctuation outside ASCII is ranked
+// and marked like any other match: "cafe" finds "Café", "patient" finds "patient’s", and the one
+// with more of them comes first.
+TEST_P(StoreContractTest, SearchRanksAndMarksWordsTheIndexFolded) {
+  UserId u = AddUser(store(), "folder");
+  SpaceId space = AddSpace(store(), "Folded", u);
+  auto dense = Post(store(), space, u, "Café CAFÉ café: the patient\u2019s patient\u2019s file");
+  ASSERT_TRUE(dense);
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(Post(store(), space, u, "cafe rota for the week, and a patient list number " + std::to_string(i)));
+  }
+  auto cafe = Search(store(), "cafe", {space});
+  ASSERT_EQ(cafe.size(), 4u);
+  EXPECT_EQ(cafe[0].message.id, dense->id);
+  EXPECT_NE(cafe[0].snippet.find("[[Café]] [[CAFÉ]] [[café]]:"), std::string::npos) << cafe[0].snippet;
+  auto patient = Search(store(), "PATIENT", {space});
+  ASSERT_EQ(patient.size(), 4u);
+  EXPECT_EQ(patient[0].message.id, dense->id);
+  EXPECT_NE(patient[0].snippet.find("the [[patient]]\u2019s [[patient]]\u2019s file"), std::string::npos)
+      << patient[0].snippet;
+  // Spelled out from the vocabulary as a folded term: a long last word with a diacritic.
+  ASSERT_TRUE(Post(store(), space, u, "naïveté noted"));
+  EXPECT_EQ(Search(store(), "naïv", {space}).size(), 1u);
+  EXPECT_EQ(Search(store(), "NAIVETE", {space}).size(), 1u);
+  auto naive = Search(store(), "naïve", {space});
+  ASSERT_EQ(naive.size(), 1u);
+  EXPECT_EQ(naive[0].snippet, "[[naïveté]] noted");
+}
+
 }  // namespace
 }  // namespace rounds::store::storetest

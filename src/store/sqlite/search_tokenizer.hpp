@@ -1,0 +1,42 @@
+// The search index's own tokenizer, for the code that has to agree with what the index matched:
+// the words of a search, the ranking of its hits and the words marked in their excerpts.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "core/result.hpp"
+#include "store/sqlite/search_text.hpp"
+
+namespace rounds::store::sqlite {
+
+// The tokenize option of message_search (migration 0002). A test checks the migrated table
+// declares exactly this.
+inline constexpr std::string_view kSearchTokenize = "unicode61 remove_diacritics 2";
+
+// FTS5's unicode61 tokenizer configured as message_search's: Unicode letters and digits make
+// words (an apostrophe, a dash or a curly quote separates them), folded to lower case with
+// diacritics removed. Tokens and terms are byte for byte what the index stores, so a search word
+// matches a text's word here exactly when FTS5 matched them. Belongs to one connection and, like
+// it, is used by one thread at a time (it folds into a buffer of its own).
+class SearchTokenizer {
+ public:
+  static Result<std::unique_ptr<SearchTokenizer>> Create(sqlite3* db);
+  ~SearchTokenizer();
+  SearchTokenizer(const SearchTokenizer&) = delete;
+  SearchTokenizer& operator=(const SearchTokenizer&) = delete;
+
+  // Appends the tokens of `text` to `out`, their offsets into `text`.
+  Status Tokenize(std::string_view text, std::vector<TextToken>& out);
+  Result<std::vector<TextToken>> Tokenize(std::string_view text);
+
+ private:
+  SearchTokenizer(fts5_tokenizer api, Fts5Tokenizer* tokenizer) : api_(api), tokenizer_(tokenizer) {}
+  fts5_tokenizer api_;
+  Fts5Tokenizer* tokenizer_;
+};
+
+}  // namespace rounds::store::sqlite
