@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstddef>
-#include <numeric>
 
 namespace rounds::store::sqlite {
 namespace {
@@ -137,29 +136,27 @@ std::string Snippet(std::string_view text, const std::vector<TextToken>& tokens,
   return out;
 }
 
-std::vector<double> RankTexts(const std::vector<std::vector<TextToken>>& texts, const std::vector<std::string>& words) {
+void CountTerm(std::string_view term, const std::vector<std::string>& words, TextMatches& matches) {
+  if (matches.counts.size() != words.size()) matches.counts.resize(words.size(), 0);
+  ++matches.length;
+  for (std::size_t w = 0; w < words.size(); ++w) {
+    if (Matches(term, words[w], IsPrefix(words, w))) ++matches.counts[w];
+  }
+}
+
+std::vector<double> RankTexts(const std::vector<TextMatches>& texts) {
   constexpr double kK1 = 1.2;
   constexpr double kB = 0.75;
-  // Per text: its length in words and how often each word of the query occurs in it.
-  std::vector<std::size_t> lengths(texts.size(), 0);
-  std::vector<std::vector<int>> counts(texts.size(), std::vector<int>(words.size(), 0));
-  for (std::size_t t = 0; t < texts.size(); ++t) {
-    lengths[t] = texts[t].size();
-    for (const TextToken& token : texts[t]) {
-      for (std::size_t w = 0; w < words.size(); ++w) {
-        if (Matches(token.term, words[w], IsPrefix(words, w))) ++counts[t][w];
-      }
-    }
-  }
   std::vector<double> scores(texts.size(), 0.0);
   if (texts.empty()) return scores;
+  std::size_t total_length = 0;
+  for (const TextMatches& text : texts) total_length += text.length;
   const double mean_length =
-      std::max(1.0, static_cast<double>(std::accumulate(lengths.begin(), lengths.end(), std::size_t{0})) /
-                        static_cast<double>(texts.size()));
+      std::max(1.0, static_cast<double>(total_length) / static_cast<double>(texts.size()));
   for (std::size_t t = 0; t < texts.size(); ++t) {
-    const double norm = kK1 * (1.0 - kB + kB * static_cast<double>(lengths[t]) / mean_length);
+    const double norm = kK1 * (1.0 - kB + kB * static_cast<double>(texts[t].length) / mean_length);
     double score = 0.0;
-    for (int count : counts[t]) {
+    for (int count : texts[t].counts) {
       if (count > 0) score += count * (kK1 + 1.0) / (count + norm);
     }
     scores[t] = -score;

@@ -66,13 +66,23 @@ std::string Snippet(std::string_view text, const std::vector<TextToken>& tokens,
 // Whether any of `tokens` holds one of `words` as BuildFtsQuery would match it.
 bool HasSearchMatch(const std::vector<TextToken>& tokens, const std::vector<std::string>& words);
 
-// A score for each of `texts` (the tokens of the newest matches of a search, title and body
-// together; lower is better, as with FTS5's bm25()): Okapi BM25 (k1 1.2, b 0.75), each word
-// counted as the query matches it (the last also as a prefix), the mean length taken over
-// `texts`. Every word weighs the same: each text matched the query, which requires all of its
-// words, so every word's document frequency within the texts is the same. FTS5's bm25() counted
-// every match of every word in the whole index for its weights, which for a common word read
-// hundreds of thousands of entries to rank a few hundred.
-std::vector<double> RankTexts(const std::vector<std::vector<TextToken>>& texts, const std::vector<std::string>& words);
+// What the ranking needs of one matched text (title and body together): its length in words and
+// how often each word of the search occurs in it.
+struct TextMatches {
+  std::size_t length = 0;
+  std::vector<int> counts;  // one per word of the search
+};
+
+// Counts one token of a text, by its term, into `matches`: each word as the query matches it
+// (the last also as a prefix).
+void CountTerm(std::string_view term, const std::vector<std::string>& words, TextMatches& matches);
+
+// A score for each of `texts` (the newest matches of a search; lower is better, as with FTS5's
+// bm25()): Okapi BM25 (k1 1.2, b 0.75), the mean length taken over `texts`. Every word weighs the
+// same: each text matched the query, which requires all of its words, so every word's document
+// frequency within the texts is the same. FTS5's bm25() counted every match of every word in the
+// whole index for its weights, which for a common word read hundreds of thousands of entries to
+// rank a few hundred.
+std::vector<double> RankTexts(const std::vector<TextMatches>& texts);
 
 }  // namespace rounds::store::sqlite

@@ -53,6 +53,14 @@ Result<std::unique_ptr<SearchTokenizer>> SearchTokenizer::Create(sqlite3* db) {
 
 SearchTokenizer::~SearchTokenizer() { api_.xDelete(tokenizer_); }
 
+Status SearchTokenizer::Run(std::string_view text, void* context, Callback callback) {
+  // A text longer than an int can say is cut there (a message is far shorter).
+  const int size = static_cast<int>(std::min<std::size_t>(text.size(), 0x7fffffff));
+  const int rc = api_.xTokenize(tokenizer_, context, FTS5_TOKENIZE_DOCUMENT, text.data(), size, callback);
+  if (rc != SQLITE_OK) return tl::unexpected(TokenizerError("tokenize failed (" + std::to_string(rc) + ")"));
+  return Ok();
+}
+
 Status SearchTokenizer::Tokenize(std::string_view text, std::vector<TextToken>& out) {
   auto on_token = [](void* context, int /*flags*/, const char* term, int term_size, int begin, int end) {
     try {
@@ -64,11 +72,7 @@ Status SearchTokenizer::Tokenize(std::string_view text, std::vector<TextToken>& 
     }
     return SQLITE_OK;
   };
-  // A text longer than an int can say is cut there (a message is far shorter).
-  const int size = static_cast<int>(std::min<std::size_t>(text.size(), 0x7fffffff));
-  const int rc = api_.xTokenize(tokenizer_, &out, FTS5_TOKENIZE_DOCUMENT, text.data(), size, on_token);
-  if (rc != SQLITE_OK) return tl::unexpected(TokenizerError("tokenize failed (" + std::to_string(rc) + ")"));
-  return Ok();
+  return Run(text, &out, on_token);
 }
 
 Result<std::vector<TextToken>> SearchTokenizer::Tokenize(std::string_view text) {

@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "core/result.hpp"
@@ -33,8 +34,21 @@ class SearchTokenizer {
   Status Tokenize(std::string_view text, std::vector<TextToken>& out);
   Result<std::vector<TextToken>> Tokenize(std::string_view text);
 
+  // Calls on_term(term) for each token of `text`, in order, without keeping any: the term is
+  // valid during the call only. on_term must not throw: SQLite's C frames are between.
+  template <class F>
+  Status ForEachTerm(std::string_view text, F&& on_term) {
+    auto call = [](void* context, int, const char* term, int size, int, int) {
+      (*static_cast<std::remove_reference_t<F>*>(context))(std::string_view(term, static_cast<std::size_t>(size)));
+      return SQLITE_OK;
+    };
+    return Run(text, &on_term, call);
+  }
+
  private:
+  using Callback = int (*)(void* context, int flags, const char* term, int size, int begin, int end);
   SearchTokenizer(fts5_tokenizer api, Fts5Tokenizer* tokenizer) : api_(api), tokenizer_(tokenizer) {}
+  Status Run(std::string_view text, void* context, Callback callback);
   fts5_tokenizer api_;
   Fts5Tokenizer* tokenizer_;
 };

@@ -724,12 +724,14 @@ Result<std::vector<SearchHit>> SqliteTx::SearchMessages(const SearchQuery& q) {
     return Candidate{r.Int(0), r.Text(1), r.Text(2)};
   }));
   {
-    std::vector<std::vector<TextToken>> texts(candidates.size());
+    std::vector<TextMatches> texts(candidates.size());
     for (std::size_t i = 0; i < candidates.size(); ++i) {
-      ROUNDS_RETURN_IF_ERROR(tokenizer->Tokenize(candidates[i].title, texts[i]));
-      ROUNDS_RETURN_IF_ERROR(tokenizer->Tokenize(candidates[i].body, texts[i]));
+      TextMatches& matches = texts[i];
+      auto count = [&](std::string_view term) { CountTerm(term, words, matches); };
+      ROUNDS_RETURN_IF_ERROR(tokenizer->ForEachTerm(candidates[i].title, count));
+      ROUNDS_RETURN_IF_ERROR(tokenizer->ForEachTerm(candidates[i].body, count));
     }
-    const std::vector<double> scores = RankTexts(texts, words);
+    const std::vector<double> scores = RankTexts(texts);
     for (std::size_t i = 0; i < candidates.size(); ++i) candidates[i].score = scores[i];
   }
   std::sort(candidates.begin(), candidates.end(), [](const Candidate& a, const Candidate& b) {
