@@ -108,9 +108,24 @@ ThroughputFigures MeasureThroughput(const Scanner& scanner, std::span<const std:
                                     const std::function<double()>& latency_clock,
                                     double min_seconds);
 
+// A floor for the scanner's cost, measured on the same machine in the same run: the least any
+// scanner that looks every word up in the patient index must do. It splits `messages` into runs of
+// ASCII letters and digits, keys each run (lower case, as NameKey) and asks the index's filter
+// about it; nothing else (no normalization, no other recognizer, no findings). Timed in whole
+// passes until `min_seconds` have passed on `rate_clock`.
+struct FloorFigures {
+  std::size_t bytes = 0;
+  double seconds = 0;
+  double megabytes_per_second = 0;
+  std::size_t words_per_pass = 0;        // words looked up in one pass over `messages`
+  std::size_t maybe_names_per_pass = 0;  // of which the filter let through
+};
+FloorFigures MeasureLookupFloor(const PatientIndexSnapshot& index, std::span<const std::string> messages,
+                                const std::function<double()>& rate_clock, double min_seconds);
+
 struct BenchmarkOptions {
   bool quality = true;     // precision, recall, F2 per type on both halves
-  bool throughput = true;  // MB/s per core on the realistic mix, PHI-free text and documents
+  bool throughput = true;  // MB/s per core on the realistic mix, PHI-free text and documents, and the floor
   double seconds = 3;      // per throughput figure, on the thread's CPU clock
 };
 

@@ -145,5 +145,20 @@ TEST(PhiEvaluation, ThroughputUsesTheCallersClock) {
   EXPECT_NEAR(fig.p50_microseconds, 1000, 1e-6);
 }
 
+TEST(PhiEvaluation, TheFloorLooksUpEveryWordOnce) {
+  const PatientRecord record{"MRN-1", "Ana", "Oneil"};
+  const PatientIndexSnapshot index(std::vector<const PatientRecord*>{&record});
+  const PatientIndexSnapshot empty;
+  double fake = 0;
+  const auto clock = [&fake] { return fake += 0.001; };
+  const std::vector<std::string> messages = {"Call ANA at 555-0142, re: oneil", "", "--"};
+  const FloorFigures fig = MeasureLookupFloor(index, messages, clock, 0.01);
+  EXPECT_EQ(fig.words_per_pass, 7u);  // call ana at 555 0142 re oneil
+  EXPECT_GE(fig.maybe_names_per_pass, 2u);  // "ANA" and "oneil" are in the index, whatever their case
+  EXPECT_LT(fig.maybe_names_per_pass, 7u);
+  EXPECT_GT(fig.megabytes_per_second, 0);
+  EXPECT_EQ(MeasureLookupFloor(empty, messages, clock, 0.01).maybe_names_per_pass, 0u);
+}
+
 }  // namespace
 }  // namespace rounds::governance::phi
