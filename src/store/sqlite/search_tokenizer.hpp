@@ -35,11 +35,16 @@ class SearchTokenizer {
   Result<std::vector<TextToken>> Tokenize(std::string_view text);
 
   // Calls on_term(term) for each token of `text`, in order, without keeping any: the term is
-  // valid during the call only. on_term must not throw: SQLite's C frames are between.
+  // valid during the call only. An exception from on_term ends the tokenizing as an error (it
+  // may not cross SQLite's C frames).
   template <class F>
   Status ForEachTerm(std::string_view text, F&& on_term) {
     auto call = [](void* context, int, const char* term, int size, int, int) {
-      (*static_cast<std::remove_reference_t<F>*>(context))(std::string_view(term, static_cast<std::size_t>(size)));
+      try {
+        (*static_cast<std::remove_reference_t<F>*>(context))(std::string_view(term, static_cast<std::size_t>(size)));
+      } catch (...) {
+        return SQLITE_ERROR;
+      }
       return SQLITE_OK;
     };
     return Run(text, &on_term, call);
