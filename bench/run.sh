@@ -46,7 +46,8 @@ rm -rf "$tmp"
 mkdir -p "$tmp"
 runs=$tmp/runs.ndjson
 : >"$runs"
-log() { printf '\n== %s\n' "$*"; }
+# Each stage's header says how long the suite has run, so a run shows where its time goes.
+log() { printf '\n== %s (at %dm%02ds)\n' "$*" $((SECONDS / 60)) $((SECONDS % 60)); }
 
 # ---- install and build ---------------------------------------------------------------------------
 log "installing what is missing"
@@ -214,3 +215,4 @@ node "$here/report.mjs" "$runs" "$out"
 # The results name files relative to the repository, never this machine's folders.
 sed -i "s|$repo/||g" "$out/latest.md" "$out/latest.json"
 echo "results: $out/latest.md, $out/latest.json, $out/latest.png"
+printf 'suite: %dm%02ds\n' $((SECONDS / 60)) $((SECONDS % 60))
