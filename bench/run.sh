@@ -7,7 +7,7 @@
 #   3. ejabberd and Prosody from Debian (bench/peers/), archiving every message to SQLite:
 #      group fan-out, 1:1 and idle connections over XMPP on WebSocket.
 # Writes bench/results/latest.{json,md,png} (and keeps the raw runs in bench/results/tmp/).
-# Loopback only. About 23–25 minutes on a 2-core machine; --quick is a 3-minute smoke run.
+# Loopback only. About 20 minutes on a 2-core machine (25 when it installs the peers); --quick is a 3-minute smoke run.
 #
 # Usage: bench/run.sh [--quick] [--no-peers] [--no-data] [--no-build]   (as root, for apt-get)
 set -euo pipefail
