@@ -727,7 +727,6 @@ Result<std::vector<SearchHit>> SqliteTx::SearchMessages(const SearchQuery& q) {
     std::vector<TextMatches> texts(candidates.size());
     for (std::size_t i = 0; i < candidates.size(); ++i) {
       TextMatches& matches = texts[i];
-      matches.counts.assign(words.size(), 0);
       auto count = [&](std::string_view term) { CountTerm(term, words, matches); };
       ROUNDS_RETURN_IF_ERROR(tokenizer->ForEachTerm(candidates[i].title, count));
       ROUNDS_RETURN_IF_ERROR(tokenizer->ForEachTerm(candidates[i].body, count));
