@@ -123,11 +123,14 @@ struct StoreMetrics {
   std::uint64_t log_writes_requested = 0;
   std::uint64_t log_writes_issued = 0;
   // Copying the write-ahead log into the database: by the checkpointer thread, off the commit
-  // path, and by a commit itself when the log reached the writer's bound (those commits take as
-  // long as the copy and the database file's sync, and every unit queued behind them waits).
+  // path; by a commit that copies the few frames the checkpointer left so that the log starts
+  // over (a catch-up: the sync of those pages); and by a commit when the log reached the writer's
+  // bound (those take as long as the copy and the database file's sync, and every unit queued
+  // behind them waits).
   std::uint64_t checkpoints = 0;
   double checkpoint_micros_sum = 0;
   std::uint64_t writer_checkpoints = 0;
+  std::uint64_t writer_catch_ups = 0;   // commits that copied the checkpointer's last few frames
   std::uint64_t log_frames = 0;          // gauge: frames in the log after the last commit
   // Passes of the writer that fill the audit trail's search indexes (in a transaction of their
   // own when no batch is running).
@@ -455,10 +458,16 @@ struct SqliteOptions {
   // close.
   int audit_index_batch = 2048;
   std::chrono::milliseconds audit_index_interval{1000};
-  // The write-ahead log is copied into the database by a thread of its own (a PASSIVE checkpoint,
-  // which waits for no reader or writer) this often, so that no commit pays for it. The writer
-  // checkpoints itself only if the log still grows past `writer_checkpoint_pages` (4 KiB each).
+  // The write-ahead log is copied into the database, and the copy synced, by a thread of its own
+  // (a PASSIVE checkpoint, which waits for no reader or writer) this often, and every
+  // `long_log_checkpoint_interval` while the log holds `restart_log_pages` or more (4 KiB each).
+  // A commit that then finds at most `catch_up_pages` of the log not yet copied copies them
+  // itself, so that the log starts over at the next transaction: the commit pays for the sync of
+  // those few pages only. It copies the log whatever is left only past `writer_checkpoint_pages`.
   std::chrono::milliseconds checkpoint_interval{500};
+  std::chrono::milliseconds long_log_checkpoint_interval{50};
+  int restart_log_pages = 4096;
+  int catch_up_pages = 1024;
   int writer_checkpoint_pages = 16384;
 };
 

@@ -290,9 +290,11 @@ test('metrics expose requests, sockets and the writer', async () => {
   const issued = Number(text.match(/rounds_store_log_writes_total\{stage="issued"\} (\d+)/)?.[1]);
   assert.ok(issued > 0, `log writes issued: ${issued}`);
   assert.ok(requested >= 4 * issued, `log writes requested ${requested}, issued ${issued}`);
-  // The log's size and who copies it into the database: the checkpointer, or a commit past its bound.
+  // The log's size and who copies it into the database: the checkpointer, a commit that copies its
+  // last few frames so that it starts over, or a commit past its bound.
   assert.ok(Number(text.match(/rounds_store_log_frames (\d+)/)?.[1]) > 0, 'frames in the log after the last commit');
   assert.match(text, /rounds_store_checkpoints_total \d+/);
   assert.match(text, /rounds_store_writer_checkpoints_total \d+/);
+  assert.match(text, /rounds_store_writer_catch_ups_total \d+/);
   assert.match(text, /rounds_store_audit_index_runs_total \d+/);
 });

@@ -341,21 +341,38 @@ class SqliteStore final : public Store {
     unit.done.set_value(std::move(status));
   }
 
-  // Copies the write-ahead log into the database off the commit path; see
-  // SqliteOptions::checkpoint_interval. A failed checkpoint is retried at the next interval (the
-  // log only grows meanwhile; every committed write is already durable in it).
+  // Copies the write-ahead log into the database off the commit path, and syncs what it copied;
+  // see SqliteOptions::checkpoint_interval. A failed checkpoint is retried at the next interval
+  // (the log only grows meanwhile; every committed write is already durable in it).
+  //
+  // The sync is this thread's own: SQLite syncs the database file only in a checkpoint that copies
+  // the whole log, and while commits go on that is never this thread's. Without it every page this
+  // thread copied stayed unsynced until the writer copied the last frames, and the writer's sync
+  // then wrote them all, 30-60 ms inside a commit.
   void CheckpointLoop() {
     std::unique_lock lock(queue_mutex_);
     while (!closing_) {
-      checkpoint_cv_.wait_for(lock, options_.checkpoint_interval, [this] { return closing_; });
+      const bool long_log = log_frames_.load(std::memory_order_relaxed) >= options_.restart_log_pages;
+      checkpoint_cv_.wait_for(lock, long_log ? options_.long_log_checkpoint_interval : options_.checkpoint_interval,
+                              [this] { return closing_ || checkpoint_wake_; });
       if (closing_) break;
+      checkpoint_wake_ = false;
       lock.unlock();
+      const std::uint64_t generation = log_generation_.load(std::memory_order_acquire);
       const auto started = std::chrono::steady_clock::now();
-      const int rc = sqlite3_wal_checkpoint_v2(checkpointer_->raw(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
-                                               nullptr, nullptr);
+      int copied = 0;
+      int rc = SQLITE_OK;
+      {
+        std::lock_guard copy_lock(copy_mutex_);
+        rc = sqlite3_wal_checkpoint_v2(checkpointer_->raw(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr,
+                                       &copied);
+        if (rc == SQLITE_OK && copied > 0) rc = SyncDatabaseFile(checkpointer_->raw());
+      }
       if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
         log::Warn("store_checkpoint_failed", {{"reason", sqlite3_errmsg(checkpointer_->raw())}});
       } else if (rc == SQLITE_OK) {
+        copied_.store(generation << 32 | static_cast<std::uint32_t>(std::max(copied, 0)),
+                      std::memory_order_release);
         const double micros = MicrosSince(started);
         std::lock_guard metrics_lock(metrics_mutex_);
         metrics_.checkpoints += 1;
@@ -365,20 +382,58 @@ class SqliteStore final : public Store {
     }
   }
 
+  static int SyncDatabaseFile(sqlite3* db) {
+    sqlite3_file* file = nullptr;
+    const int rc = sqlite3_file_control(db, "main", SQLITE_FCNTL_FILE_POINTER, &file);
+    if (rc != SQLITE_OK || file == nullptr || file->pMethods == nullptr) return rc == SQLITE_OK ? SQLITE_ERROR : rc;
+    return file->pMethods->xSync(file, SQLITE_SYNC_NORMAL);
+  }
+
   // SQLite's write-ahead-log hook: runs on the writer thread inside each COMMIT, after the commit's
-  // frames are in the log. Past the writer's bound the commit copies the log itself (PASSIVE, as
-  // wal_autocheckpoint would): the checkpointer fell behind, or commits never paused long enough
-  // for it to copy every frame, which the log needs before it can start over from its beginning.
+  // frames are in the log. The log starts over from its beginning only at a transaction that
+  // finds every frame copied, which the checkpointer never sees while commits go on. So once the
+  // log is long and the checkpointer has copied all but a few frames, the commit copies those
+  // itself (a short stall: the sync of those few pages), and the next transaction starts the log
+  // over. Past the writer's bound the commit copies whatever is left, as wal_autocheckpoint would:
+  // the checkpointer fell behind or failed.
   static int OnCommitToLog(void* context, sqlite3* db, const char* name, int frames) {
     auto& store = *static_cast<SqliteStore*>(context);
-    const bool bound = frames >= std::max(1, store.options_.writer_checkpoint_pages);
-    if (bound) {
-      const int rc = sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
-      if (rc != SQLITE_OK && rc != SQLITE_BUSY) log::Warn("store_checkpoint_failed", {{"reason", sqlite3_errmsg(db)}});
+    const SqliteOptions& options = store.options_;
+    if (frames < store.last_frames_) {
+      store.log_generation_.fetch_add(1, std::memory_order_acq_rel);  // the log started over
+    }
+    if (frames >= options.restart_log_pages && store.last_frames_ < options.restart_log_pages) {
+      {
+        std::lock_guard lock(store.queue_mutex_);
+        store.checkpoint_wake_ = true;  // a long log: the checkpointer's shorter interval starts now
+      }
+      store.checkpoint_cv_.notify_all();
+    }
+    store.last_frames_ = frames;
+    store.log_frames_.store(frames, std::memory_order_relaxed);
+    // What the checkpointer copied, if it was copied from this log and not yet tried on.
+    const std::uint64_t published = store.copied_.load(std::memory_order_acquire);
+    const bool fresh = published != store.tried_copied_ &&
+                       (published >> 32) == store.log_generation_.load(std::memory_order_relaxed);
+    const int copied = static_cast<int>(published & 0xFFFFFFFFu);
+    const bool bound = frames >= std::max(1, options.writer_checkpoint_pages);
+    const bool catch_up = !bound && fresh && frames >= options.restart_log_pages &&
+                          frames - copied <= options.catch_up_pages;
+    bool ran = false;
+    if (bound || catch_up) {
+      store.tried_copied_ = published;
+      // Not while the checkpointer copies or syncs: its pages would be this commit's to sync.
+      std::unique_lock copy_lock(store.copy_mutex_, std::try_to_lock);
+      if (copy_lock.owns_lock()) {
+        const int rc = sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+        if (rc != SQLITE_OK && rc != SQLITE_BUSY) log::Warn("store_checkpoint_failed", {{"reason", sqlite3_errmsg(db)}});
+        ran = rc == SQLITE_OK;
+      }
     }
     std::lock_guard lock(store.metrics_mutex_);
     store.metrics_.log_frames = static_cast<std::uint64_t>(frames);
-    if (bound) store.metrics_.writer_checkpoints += 1;
+    if (bound && ran) store.metrics_.writer_checkpoints += 1;
+    if (catch_up && ran) store.metrics_.writer_catch_ups += 1;
     return SQLITE_OK;  // the commit has happened whatever the checkpoint did
   }
 
@@ -557,12 +612,20 @@ class SqliteStore final : public Store {
   std::condition_variable queue_cv_;
   std::deque<std::shared_ptr<PendingUnit>> queue_;  // guarded by queue_mutex_
   bool closing_ = false;                            // guarded by queue_mutex_
+  bool checkpoint_wake_ = false;                    // guarded by queue_mutex_
 
   std::mutex close_mutex_;
   std::thread writer_thread_;  // joined under close_mutex_; writer_ is free once it is joined
   std::unique_ptr<Connection> checkpointer_;  // checkpoint_thread_ only
   std::thread checkpoint_thread_;             // joined under close_mutex_
   std::condition_variable checkpoint_cv_;     // with queue_mutex_: wakes the checkpointer to close
+  std::mutex copy_mutex_;  // held while the log is copied into the database and that is synced
+  std::atomic<int> log_frames_{0};                // frames in the log after the last commit
+  std::atomic<std::uint64_t> log_generation_{0};  // bumped by the writer when the log starts over
+  // The checkpointer's last copy: the log's generation << 32 | the frames copied and synced.
+  std::atomic<std::uint64_t> copied_{0};
+  int last_frames_ = 0;                // writer thread only
+  std::uint64_t tried_copied_ = ~0ull;  // writer thread only: copied_ when it last copied itself
 
   std::mutex readers_mutex_;
   std::condition_variable readers_cv_;

@@ -255,6 +255,39 @@ TEST(SqliteStore, ACommitPastTheWritersBoundCopiesTheLogItselfAndIsCounted) {
   store.Close();
 }
 
+// Once the log is long, the checkpointer copies it often and a commit copies the few frames it
+// left, so that the log starts over from its beginning: the log file stays near that length
+// instead of growing with every commit until the writer's bound.
+TEST(SqliteStore, ACommitCopiesTheLastFramesOfALongLogAndTheLogStartsOver) {
+  Folder folder;
+  auto opened = OpenSqliteStore({.path = folder.file("rounds.db"), .read_connections = 1,
+                                 .checkpoint_interval = std::chrono::hours(1),
+                                 .long_log_checkpoint_interval = std::chrono::milliseconds(5),
+                                 .restart_log_pages = 64, .catch_up_pages = 256,
+                                 .writer_checkpoint_pages = 1 << 30});
+  ASSERT_TRUE(opened) << Describe(opened);
+  Store& store = **opened;
+  UserId u = AddUser(store, "restarter");
+  SpaceId space = AddSpace(store, "Restart", u);
+  constexpr int kPosts = 400;
+  for (int i = 0; i < kPosts; ++i) {
+    ASSERT_TRUE(Post(store, space, u, std::string(2000, static_cast<char>('a' + i % 26))));
+  }
+  const StoreMetrics m = store.Metrics();
+  EXPECT_GT(m.checkpoints, 0u) << "the long log woke the checkpointer before its hour";
+  EXPECT_GT(m.writer_catch_ups, 0u);
+  EXPECT_EQ(m.writer_checkpoints, 0u) << "no commit reached the writer's bound";
+  // Without restarts the log would hold every commit's frames: well over 2,000 pages for these
+  // posts. It never grew far past the restart length.
+  const auto log_bytes = std::filesystem::file_size(folder.file("rounds.db-wal"));
+  EXPECT_LT(log_bytes, 1000u * 4096u) << "the log did not start over";
+  ExpectSeqs(store, space, kPosts);
+  store.Close();
+  RawDb db(folder.file("rounds.db"));
+  EXPECT_EQ(db.Text("PRAGMA integrity_check"), "ok");
+  EXPECT_EQ(db.Text("SELECT count(*) FROM messages"), std::to_string(kPosts)) << "one space only";
+}
+
 TEST(SqliteStore, GroupCommitBatchesQueuedUnitsAndAFaultFailsOnlyItsUnit) {
   Folder folder;
   auto opened = OpenIn(folder.path());
