@@ -27,6 +27,15 @@ namespace rounds::store::sqlite {
 // The VFS's name, for sqlite3_open_v2. Register() must have succeeded first.
 inline constexpr char kCoalescingVfsName[] = "rounds-coalescing";
 
+// A file control of this VFS, for sqlite3_file_control(db, "main", kWriteBackInSlices, nullptr):
+// starts the write of the database file's changed pages one slice of the file at a time (64
+// slices, at least 64 KiB each), waiting for each, and does not sync. A sync that finds a few
+// hundred changed pages scattered over the file writes them all at once and fills the disk's
+// queue, and every sync of the write-ahead log then waits behind them; written a slice at a time,
+// only a few are ever queued ahead of it. SQLITE_OK, SQLITE_NOTFOUND when the file's descriptor
+// cannot be found (another default VFS than unix), SQLITE_IOERR when the kernel refused.
+inline constexpr int kWriteBackInSlices = 0x524F0001;
+
 // Registers the VFS (not as the default) once per process. Returns a SQLite result code.
 int RegisterCoalescingVfs();
 

@@ -1,6 +1,7 @@
 // Tests of the VFS that writes each transaction's WAL frames in one call: the writes it saves,
 // transactions larger than its buffer, frames rewritten inside a transaction, commits that other
-// connections must see without a sync, and a process killed while it commits.
+// connections must see without a sync, a process killed while it commits, and the database
+// file's write-back in slices.
 #include "store/sqlite/coalescing_vfs.hpp"
 
 #include <gtest/gtest.h>
@@ -36,6 +37,7 @@ class Db {
     const int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &error);
     ASSERT_EQ(rc, SQLITE_OK) << sql << ": " << (error ? error : "");
   }
+  int WriteBackInSlices() { return sqlite3_file_control(db_, "main", kWriteBackInSlices, nullptr); }
   std::string Text(const std::string& sql) {
     sqlite3_stmt* stmt = nullptr;
     EXPECT_EQ(sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr), SQLITE_OK) << sql;
@@ -214,6 +216,33 @@ TEST_F(CoalescingVfsTest, AKilledWriterLosesNoCommittedTransaction) {
     EXPECT_EQ(check.Text("SELECT count(*) FROM t a WHERE NOT EXISTS (SELECT 1 FROM t b WHERE b.id = -a.id - 1)"), "0");
   }
   EXPECT_GT(committed.size(), 5u) << "the writer committed too little to test anything";
+}
+
+// The write-back in slices finds the database file's own descriptor, writes the pages a
+// checkpoint copied, and leaves the data as it was; it refuses a descriptor that is no longer the
+// named file's, and the default VFS does not know it.
+TEST_F(CoalescingVfsTest, TheDatabaseFileIsWrittenBackInSlicesOnlyThroughItsOwnDescriptor) {
+  {
+    Db db(path_, kCoalescingVfsName);
+    db.Exec("PRAGMA journal_mode=WAL");
+    db.Exec("CREATE TABLE t(v TEXT)");
+    for (int i = 0; i < 200; ++i) db.Exec("INSERT INTO t VALUES (printf('%.*c', 3000, 'x'))");
+    db.Exec("PRAGMA wal_checkpoint(PASSIVE)");
+    EXPECT_EQ(db.WriteBackInSlices(), SQLITE_OK);
+    EXPECT_EQ(db.Text("SELECT count(*) FROM t"), "200");
+    EXPECT_EQ(db.Text("PRAGMA integrity_check"), "ok");
+  }
+  {
+    Db plain(path_, nullptr);
+    EXPECT_EQ(plain.WriteBackInSlices(), SQLITE_NOTFOUND) << "the default VFS has no such control";
+  }
+  {
+    Db db(path_, kCoalescingVfsName);
+    EXPECT_EQ(db.Text("SELECT count(*) FROM t"), "200");  // the file is open from here on
+    std::filesystem::rename(path_, path_ + ".moved");
+    std::filesystem::copy_file(path_ + ".moved", path_);
+    EXPECT_EQ(db.WriteBackInSlices(), SQLITE_NOTFOUND) << "the path now names another file";
+  }
 }
 
 }  // namespace

@@ -366,7 +366,11 @@ class SqliteStore final : public Store {
         std::lock_guard copy_lock(copy_mutex_);
         rc = sqlite3_wal_checkpoint_v2(checkpointer_->raw(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr,
                                        &copied);
-        if (rc == SQLITE_OK && copied > 0) rc = SyncDatabaseFile(checkpointer_->raw());
+        if (rc == SQLITE_OK && copied > 0) {
+          // A slice at a time, so that the sync does not hold up the commits' own (best effort).
+          (void)sqlite3_file_control(checkpointer_->raw(), "main", kWriteBackInSlices, nullptr);
+          rc = SyncDatabaseFile(checkpointer_->raw());
+        }
       }
       if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
         log::Warn("store_checkpoint_failed", {{"reason", sqlite3_errmsg(checkpointer_->raw())}});
