@@ -281,6 +281,7 @@ class SqliteStore final : public Store {
     const sqlite::CoalescingVfsCounters log = sqlite::CoalescingVfsCountersNow();
     copy.log_writes_requested = log.wal_writes_requested;
     copy.log_writes_issued = log.wal_writes_issued;
+    copy.log_frames = static_cast<std::uint64_t>(log_frames_.load(std::memory_order_relaxed));
     std::lock_guard lock(queue_mutex_);
     copy.queued_units = queue_.size();
     return copy;
@@ -350,6 +351,7 @@ class SqliteStore final : public Store {
   // thread copied stayed unsynced until the writer copied the last frames, and the writer's sync
   // then wrote them all, 30-60 ms inside a commit.
   void CheckpointLoop() {
+    std::uint64_t synced = ~0ull;  // the copy last synced, as published in copied_
     std::unique_lock lock(queue_mutex_);
     while (!closing_) {
       const bool long_log = log_frames_.load(std::memory_order_relaxed) >= options_.restart_log_pages;
@@ -362,21 +364,24 @@ class SqliteStore final : public Store {
       const auto started = std::chrono::steady_clock::now();
       int copied = 0;
       int rc = SQLITE_OK;
+      std::uint64_t copy = 0;
       {
         std::lock_guard copy_lock(copy_mutex_);
         rc = sqlite3_wal_checkpoint_v2(checkpointer_->raw(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr,
                                        &copied);
-        if (rc == SQLITE_OK && copied > 0) {
+        copy = generation << 32 | static_cast<std::uint32_t>(std::max(copied, 0));
+        // Nothing new copied since the last sync (an idle log, or one a commit copied): no sync.
+        if (rc == SQLITE_OK && copied > 0 && copy != synced) {
           // A slice at a time, so that the sync does not hold up the commits' own (best effort).
           (void)sqlite3_file_control(checkpointer_->raw(), "main", kWriteBackInSlices, nullptr);
           rc = SyncDatabaseFile(checkpointer_->raw());
+          if (rc == SQLITE_OK) synced = copy;
         }
       }
       if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
         log::Warn("store_checkpoint_failed", {{"reason", sqlite3_errmsg(checkpointer_->raw())}});
       } else if (rc == SQLITE_OK) {
-        copied_.store(generation << 32 | static_cast<std::uint32_t>(std::max(copied, 0)),
-                      std::memory_order_release);
+        copied_.store(copy, std::memory_order_release);
         const double micros = MicrosSince(started);
         std::lock_guard metrics_lock(metrics_mutex_);
         metrics_.checkpoints += 1;
@@ -403,18 +408,17 @@ class SqliteStore final : public Store {
   static int OnCommitToLog(void* context, sqlite3* db, const char* name, int frames) {
     auto& store = *static_cast<SqliteStore*>(context);
     const SqliteOptions& options = store.options_;
-    if (frames < store.last_frames_) {
+    const int last_frames = store.log_frames_.exchange(frames, std::memory_order_relaxed);
+    if (frames < last_frames) {
       store.log_generation_.fetch_add(1, std::memory_order_acq_rel);  // the log started over
     }
-    if (frames >= options.restart_log_pages && store.last_frames_ < options.restart_log_pages) {
+    if (frames >= options.restart_log_pages && last_frames < options.restart_log_pages) {
       {
         std::lock_guard lock(store.queue_mutex_);
         store.checkpoint_wake_ = true;  // a long log: the checkpointer's shorter interval starts now
       }
       store.checkpoint_cv_.notify_all();
     }
-    store.last_frames_ = frames;
-    store.log_frames_.store(frames, std::memory_order_relaxed);
     // What the checkpointer copied, if it was copied from this log and not yet tried on.
     const std::uint64_t published = store.copied_.load(std::memory_order_acquire);
     const bool fresh = published != store.tried_copied_ &&
@@ -435,7 +439,6 @@ class SqliteStore final : public Store {
       }
     }
     std::lock_guard lock(store.metrics_mutex_);
-    store.metrics_.log_frames = static_cast<std::uint64_t>(frames);
     if (bound && ran) store.metrics_.writer_checkpoints += 1;
     if (catch_up && ran) store.metrics_.writer_catch_ups += 1;
     return SQLITE_OK;  // the commit has happened whatever the checkpoint did
@@ -624,11 +627,10 @@ class SqliteStore final : public Store {
   std::thread checkpoint_thread_;             // joined under close_mutex_
   std::condition_variable checkpoint_cv_;     // with queue_mutex_: wakes the checkpointer to close
   std::mutex copy_mutex_;  // held while the log is copied into the database and that is synced
-  std::atomic<int> log_frames_{0};                // frames in the log after the last commit
+  std::atomic<int> log_frames_{0};  // frames in the log after the last commit (written by the writer)
   std::atomic<std::uint64_t> log_generation_{0};  // bumped by the writer when the log starts over
   // The checkpointer's last copy: the log's generation << 32 | the frames copied and synced.
   std::atomic<std::uint64_t> copied_{0};
-  int last_frames_ = 0;                // writer thread only
   std::uint64_t tried_copied_ = ~0ull;  // writer thread only: copied_ when it last copied itself
 
   std::mutex readers_mutex_;
