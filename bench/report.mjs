@@ -80,6 +80,7 @@ const searchP99 = data?.search?.mixed_one_client?.latency_us?.p99 / 1000;
 const historyPlain = data?.history_read?.not_phi_bearing?.rps;
 const historyPhi = data?.history_read?.phi_bearing?.rps;
 const bareHttp = data?.history_read?.ceiling_bare_http;
+const historyUnkept = data?.history_read?.no_pages_kept;
 const bareHttpRps = bareHttp?.io_threads_only?.rps;
 const atLeast = (v, bound) => (v == null || !Number.isFinite(v) ? null : v >= bound);
 const atMost = (v, bound) => (v == null || !Number.isFinite(v) ? null : v <= bound);
@@ -137,7 +138,10 @@ if (bareHttp) {
 if (data) {
   md.push('', '## History read and search (Rounds)', '');
   md.push(`- ${fmt(data.messages)} messages seeded in ${fmt(data.seed?.seconds, 1)} s`);
-  md.push(`- History read, page of 50: ${fmt(historyPlain)} req/s where reads are not audited, ${fmt(historyPhi)} req/s in PHI-bearing spaces (each read writes an audit record first)`);
+  md.push(`- History read, page of 50: ${fmt(historyPlain)} req/s where reads are not audited, ${fmt(historyPhi)} req/s in PHI-bearing spaces (each read writes an audit record first); nothing changes meanwhile, so the pages are served kept`);
+  if (historyUnkept) {
+    md.push(`- History read with no pages kept (every page read from SQLite and rendered, as after each change to a space): ${fmt(historyUnkept.not_phi_bearing?.rps)} / ${fmt(historyUnkept.phi_bearing?.rps)} req/s`);
+  }
   md.push(`- Search, mixed terms, one client: p50 ${fmt(data.search?.mixed_one_client?.latency_us?.p50 / 1000, 1)} ms, p99 ${fmt(searchP99, 1)} ms`);
 }
 md.push('', '## Peer settings', '');

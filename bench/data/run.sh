@@ -7,7 +7,8 @@
 #      not) and N messages (default 1,000,000) of Zipf-distributed words and clinical terms.
 #   2. `rounds serve` starts on it; some users sign in for bearer tokens.
 #   3. wrk reads a page of 50 messages from random spaces with random users' tokens, once over the
-#      PHI-bearing spaces and once over the others.
+#      PHI-bearing spaces and once over the others; then again, shorter, on the server restarted
+#      with no kept pages (ROUNDS_PAGE_CACHE_BYTES=0), so every page is read from SQLite.
 #      Then the same reads go to rounds-bare-http serving one of those pages from memory with
 #      nothing behind it, on Rounds' I/O threads alone and through a pool as Rounds' API does: the
 #      ceiling a history read is measured against.
@@ -83,18 +84,29 @@ printf 'seeded in %.1f s, database %d MiB\n' "$seed_seconds" $((db_bytes / 10485
 
 # ---- 2. Serve ----------------------------------------------------------------------------------
 log="$work/server.log"
-"$build/rounds" serve --data-dir "$work/data" --port 0 --log-file "$log" >"$work/server.out" 2>&1 &
-server_pid=$!
-port=""
-for _ in $(seq 1 300); do
-  port=$(grep -h '"event":"listening"' "$log" 2>/dev/null | tail -1 | jq -r '.port // empty' || true)
-  [ -n "$port" ] && break
-  kill -0 "$server_pid" 2>/dev/null || { echo "server exited:" >&2; cat "$work/server.out" >&2; exit 1; }
-  sleep 0.1
-done
-[ -n "$port" ] || { echo "server did not start listening" >&2; exit 1; }
-base="http://127.0.0.1:$port"
-echo "server pid $server_pid on $base"
+# Starts `rounds serve` on the data folder with the environment given ("VAR=value" ...), and sets
+# server_pid and base.
+start_server() {
+  : >"$log"
+  env "$@" "$build/rounds" serve --data-dir "$work/data" --port 0 --log-file "$log" >"$work/server.out" 2>&1 &
+  server_pid=$!
+  port=""
+  for _ in $(seq 1 300); do
+    port=$(grep -h '"event":"listening"' "$log" 2>/dev/null | tail -1 | jq -r '.port // empty' || true)
+    [ -n "$port" ] && break
+    kill -0 "$server_pid" 2>/dev/null || { echo "server exited:" >&2; cat "$work/server.out" >&2; exit 1; }
+    sleep 0.1
+  done
+  [ -n "$port" ] || { echo "server did not start listening" >&2; exit 1; }
+  base="http://127.0.0.1:$port"
+  echo "server pid $server_pid on $base"
+}
+stop_server() {
+  kill "$server_pid"
+  wait "$server_pid" 2>/dev/null || true
+  server_pid=""
+}
+start_server
 
 password=$(jq -r .password "$work/manifest.json")
 : >"$work/tokens"
@@ -129,14 +141,26 @@ check() {
 }
 
 # ---- 3. History read ---------------------------------------------------------------------------
+# Nothing is posted meanwhile, so after the warm-up every read is served from the kept pages
+# (app/page_cache.hpp). Then the same reads, shorter, on the server restarted with no kept pages:
+# every page read from SQLite and rendered, as after every change to a space.
+history_run() {
+  local kind=$1 name=$2 duration=$3 what=$4
+  run_wrk "$work/history-$kind.paths" "$work/warm.json" 2 16 3
+  run_wrk "$work/history-$kind.paths" "$work/$name.json" 2 32 "$duration"
+  if [ "$kind" = phi ]; then label="PHI-bearing spaces, every read audited"; else label="spaces without PHI"; fi
+  report "history read, $label, $what (32 clients)" "$work/$name.json"
+}
 for kind in phi plain; do
   jq -r ".${kind}_spaces[] | \"/api/v1/spaces/\\(.)/messages?limit=50\"" "$work/manifest.json" >"$work/history-$kind.paths"
   check "$(head -1 "$work/history-$kind.paths")" '.items | length == 50'
-  # Warm-up, so every space's pages are in the page cache before measuring.
-  run_wrk "$work/history-$kind.paths" "$work/warm.json" 2 16 3
-  run_wrk "$work/history-$kind.paths" "$work/history-$kind.json" 2 32 "$seconds"
-  if [ "$kind" = phi ]; then label="PHI-bearing spaces, every read audited"; else label="spaces without PHI"; fi
-  report "history read, $label (32 clients)" "$work/history-$kind.json"
+  history_run "$kind" "history-$kind" "$seconds" "pages kept"
+done
+stop_server
+start_server ROUNDS_PAGE_CACHE_BYTES=0
+unkept_seconds=$(( seconds / 3 > 3 ? seconds / 3 : 3 ))
+for kind in phi plain; do
+  history_run "$kind" "history-$kind-unkept" "$unkept_seconds" "no pages kept"
 done
 
 # The ceiling: one of those pages, served from memory by a bare HTTP server with nothing behind it,
@@ -193,6 +217,8 @@ if [ -n "$json_out" ]; then
     --argjson db_bytes "$db_bytes" \
     --slurpfile phi "$work/history-phi.json" \
     --slurpfile plain "$work/history-plain.json" \
+    --slurpfile phi_unkept "$work/history-phi-unkept.json" \
+    --slurpfile plain_unkept "$work/history-plain-unkept.json" \
     --slurpfile bare0 "$work/bare-http-pool0.json" \
     --slurpfile bare64 "$work/bare-http-pool64.json" \
     --argjson page_bytes "$page_bytes" \
@@ -203,6 +229,7 @@ if [ -n "$json_out" ]; then
     '{benchmark: "bench/data", messages: $messages,
       seed: {seconds: $seed_seconds, database_bytes: $db_bytes, detail: $seeder},
       history_read: {page: 50, wrk: "-t2 -c32", seconds: $seconds, phi_bearing: $phi[0], not_phi_bearing: $plain[0],
+        no_pages_kept: {seconds: '"$unkept_seconds"', phi_bearing: $phi_unkept[0], not_phi_bearing: $plain_unkept[0]},
         ceiling_bare_http: {page_bytes: $page_bytes, io_threads_only: $bare0[0], through_pool_of_64: $bare64[0]}},
       search: {limit: 20, per_kind_one_client: $search, mixed_one_client: $mixed1[0], mixed_eight_clients: $mixed8[0]},
       cores: '"$(nproc)"'}' >"$json_out"

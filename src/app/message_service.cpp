@@ -66,7 +66,8 @@ Status ValidateEmoji(const std::string& emoji) {
 
 MessageService::MessageService(store::Store& store, bus::Bus& bus, const Clock& clock, const Config& config,
                                PolicyEngine& policy)
-    : store_(store), bus_(bus), clock_(clock), config_(config), policy_(policy) {}
+    : store_(store), bus_(bus), clock_(clock), config_(config), policy_(policy),
+      pages_(static_cast<std::size_t>(std::max<std::int64_t>(config.page_cache_bytes, 0))) {}
 
 Result<PostResult> MessageService::Post(const Actor& actor, SpaceId space_id, const Draft& draft) {
   if (actor.is_system) return Forbidden();
@@ -280,10 +281,35 @@ Result<JsonText> MessageService::List(const Actor& actor, SpaceId space_id, cons
   int limit = internal::ClampLimit(page.limit);
   bool phi_bearing = false;
   std::size_t count = 0;
+  // The newest pages (and older ones by cursor) of top-level messages are kept rendered; threads
+  // and pages after a cursor (catching up) are read each time.
+  const bool keep = pages_.enabled() && !page.parent_id && !page.after;
+  const PageCache::Key key{space_id, page.before, limit};
   ROUNDS_ASSIGN_OR_RETURN(JsonText out, store_.Read([&](store::ReadTx& tx) -> Result<JsonText> {
     ROUNDS_ASSIGN_OR_RETURN(auto readable, internal::ReadableSpace(tx, actor, space_id));
     ROUNDS_ASSIGN_OR_RETURN(auto policy, policy_.TemplateFor(tx, readable.first));
     phi_bearing = PhiBearing(policy);
+    // Read in this transaction, after the permission checks: the page found or kept is exactly
+    // what this transaction would render.
+    std::optional<store::PageVersion> version;
+    if (keep) {
+      ROUNDS_ASSIGN_OR_RETURN(version, tx.FindPageVersion(space_id));
+      if (version && version->held) version.reset();  // authors and moderators see more
+    }
+    if (version) {
+      if (auto kept = pages_.Find(key, *version)) {
+        bool own_marks = false;
+        if (!kept->marked.empty()) {
+          ROUNDS_ASSIGN_OR_RETURN(own_marks, tx.HasViewerMarks(kept->marked, actor.user.id));
+        }
+        if (!own_marks) {
+          pages_.Count(true);
+          count = kept->count;
+          return JsonText{kept->text};
+        }
+      }
+      pages_.Count(false);
+    }
     store::MessageQuery q;
     q.space_id = space_id;
     q.moderator_view = Can(readable.second, SpaceAction::kModerate);
@@ -307,12 +333,30 @@ Result<JsonText> MessageService::List(const Actor& actor, SpaceId space_id, cons
     if (messages.size() == static_cast<std::size_t>(limit)) AppendJsonString(text, std::to_string(messages.back().seq), Utf8Errors::kReplace);
     else text += "null";
     text += '}';
+    if (version) KeepPage(key, *version, messages, page_text.text);
     return page_text;
   }));
   if (phi_bearing) {
     ROUNDS_RETURN_IF_ERROR(AuditRead(actor, "message.list", space_id, json{{"count", count}}));
   }
   return out;
+}
+
+void MessageService::KeepPage(const PageCache::Key& key, const store::PageVersion& version,
+                              const std::vector<Message>& messages, const std::string& text) {
+  auto kept = std::make_shared<PageCache::Page>();
+  for (const auto& m : messages) {
+    // Rendered for a viewer with marks of their own, the text is theirs alone.
+    if (m.my_vote || m.my_poll_vote) return;
+    for (const auto& r : m.reactions) {
+      if (r.mine) return;
+    }
+    if (!m.reactions.empty() || m.kind == MessageKind::kPoll || m.kind == MessageKind::kIdea) kept->marked.push_back(m.id);
+  }
+  kept->version = version;
+  kept->text = text;
+  kept->count = messages.size();
+  pages_.Put(key, std::move(kept));
 }
 
 Result<json> MessageService::Thread(const Actor& actor, MessageId id) {

@@ -26,6 +26,7 @@
 #include "app/context.hpp"
 #include "app/governance_service.hpp"
 #include "app/json_codec.hpp"
+#include "app/page_cache.hpp"
 #include "app/policy_engine.hpp"
 #include "app/retention_service.hpp"
 #include "bus/bus.hpp"
@@ -269,10 +270,15 @@ class MessageService {
   Result<json> Accept(const Actor& actor, domain::MessageId answer_id, bool on);
   Result<json> Pin(const Actor& actor, domain::MessageId id, bool on);
   Result<json> Mentions(const Actor& actor, domain::MessageId before_id, int limit);
+  // The kept pages of List: hits, misses, entries and bytes, for the metrics.
+  PageCache::Stats PageCacheStats() const { return pages_.stats(); }
 
  private:
   template <class F>
   Result<json> ChangeReaction(const Actor& actor, domain::MessageId id, const char* event_type, F apply);
+  // Keeps a page rendered at `version` if every reader would see the same text.
+  void KeepPage(const PageCache::Key& key, const store::PageVersion& version,
+                const std::vector<domain::Message>& messages, const std::string& text);
   // Records a read of content in a PHI-bearing space (fails closed: no record, no content).
   Status AuditRead(const Actor& actor, const char* action, domain::SpaceId space_id, const json& details);
 
@@ -281,6 +287,7 @@ class MessageService {
   const Clock& clock_;
   const Config& config_;
   PolicyEngine& policy_;
+  PageCache pages_;
 };
 
 // ---- Search and events ---------------------------------------------------------------------------

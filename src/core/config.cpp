@@ -76,6 +76,7 @@ const std::vector<Setting>& Settings() {
       StringSetting("data_dir", &Config::data_dir),
       StringSetting("database_file", &Config::database_file),
       IntSetting("read_connections", &Config::read_connections),
+      IntSetting("page_cache_bytes", &Config::page_cache_bytes),
       StringSetting("web_root", &Config::web_root),
       IntSetting("idle_timeout_seconds", &Config::idle_timeout_seconds),
       IntSetting("absolute_timeout_seconds", &Config::absolute_timeout_seconds),

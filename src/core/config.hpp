@@ -25,6 +25,7 @@ struct Config {
   std::string data_dir = "./data";          // holds rounds.db and the log file
   std::string database_file;                // empty: <data_dir>/rounds.db
   int read_connections = 4;
+  std::int64_t page_cache_bytes = 64 << 20;  // rendered message pages kept for readers; 0: none
 
   // Web app
   std::string web_root;                     // folder with the built web app; empty: search ./web/dist

@@ -60,6 +60,18 @@ struct SpaceQuery {
   int limit = 50;
 };
 
+// What a page of a space's messages shows, versioned (schema 9), for keeping rendered pages: the
+// space's content version moves with every write to its messages and the rows that belong to them
+// (mentions, poll options and votes, reactions, idea votes), the directory's with every changed
+// username or display name or removed user. Both move in the transaction that makes the change,
+// whichever process makes it.
+struct PageVersion {
+  std::int64_t content = 0;
+  std::int64_t directory = 0;
+  bool held = false;  // the space holds messages awaiting review (shown to their authors and moderators)
+  bool operator==(const PageVersion&) const = default;
+};
+
 struct MessageQuery {
   SpaceId space_id = 0;
   UserId viewer_id = 0;                  // fills Message::reactions[].mine, my_vote, my_poll_vote
@@ -253,6 +265,11 @@ class ReadTx {
                                                                const std::string& client_id) = 0;
   virtual Result<std::vector<Message>> ListMessages(const MessageQuery& query) = 0;
   virtual Result<std::vector<Message>> ListPinned(SpaceId space_id, UserId viewer_id) = 0;
+  // nullopt when there is no such space.
+  virtual Result<std::optional<PageVersion>> FindPageVersion(SpaceId space_id) = 0;
+  // Whether `viewer_id` reacted to, voted in the poll of or voted for any of `ids`: what a page
+  // shows that viewer differently from everyone else.
+  virtual Result<bool> HasViewerMarks(std::span<const MessageId> ids, UserId viewer_id) = 0;
   virtual Result<std::vector<MessageEdit>> ListEdits(MessageId id) = 0;
   virtual Result<std::vector<Mention>> ListMentions(UserId user_id, MessageId before_message_id,
                                                     int limit) = 0;

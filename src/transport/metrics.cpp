@@ -15,6 +15,20 @@ void Metrics::RecordRequest(const std::string& method, const std::string& route,
   h.sum += seconds;
 }
 
+std::string Metrics::RenderPageCache(std::uint64_t hits, std::uint64_t misses, std::uint64_t entries,
+                                     std::uint64_t bytes) {
+  std::ostringstream out;
+  out << "# HELP rounds_page_cache_hits_total Pages of messages served as kept, without reading the messages.\n"
+      << "# TYPE rounds_page_cache_hits_total counter\nrounds_page_cache_hits_total " << hits << "\n"
+      << "# HELP rounds_page_cache_misses_total Pages of messages that could be kept but were read and rendered.\n"
+      << "# TYPE rounds_page_cache_misses_total counter\nrounds_page_cache_misses_total " << misses << "\n"
+      << "# HELP rounds_page_cache_entries Pages of messages kept.\n"
+      << "# TYPE rounds_page_cache_entries gauge\nrounds_page_cache_entries " << entries << "\n"
+      << "# HELP rounds_page_cache_bytes Memory held by the kept pages.\n"
+      << "# TYPE rounds_page_cache_bytes gauge\nrounds_page_cache_bytes " << bytes << "\n";
+  return out.str();
+}
+
 std::string Metrics::Render(const store::StoreMetrics& store) const {
   std::ostringstream out;
   out << "# HELP rounds_http_requests_total HTTP requests by route template and status.\n"

@@ -23,6 +23,9 @@ class Metrics {
   void GapFilled() { ++gap_fills_; }
   void MessageStored() { ++messages_stored_; }
   std::string Render(const store::StoreMetrics& store) const;
+  // The kept pages of messages (app::PageCache): served from it, rendered from the store, kept.
+  static std::string RenderPageCache(std::uint64_t hits, std::uint64_t misses, std::uint64_t entries,
+                                     std::uint64_t bytes);
 
  private:
   static constexpr double kBounds[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};

@@ -115,7 +115,11 @@ class Server::Impl {
       r.headers.emplace_back("Upgrade", "websocket");
       return r;
     });
-    state_.metrics_text = [this] { return metrics_.Render(store_.Metrics()); };
+    state_.metrics_text = [this] {
+      const auto pages = services_.messages.PageCacheStats();
+      return metrics_.Render(store_.Metrics()) +
+             Metrics::RenderPageCache(pages.hits, pages.misses, pages.entries, pages.bytes);
+    };
     bus.Subscribe([this](const bus::Event& event) {
       if (event.type == "message.created") metrics_.MessageStored();
       hub_.Dispatch(event);

@@ -298,3 +298,23 @@ test('metrics expose requests, sockets and the writer', async () => {
   assert.match(text, /rounds_store_writer_catch_ups_total \d+/);
   assert.match(text, /rounds_store_audit_index_runs_total \d+/);
 });
+
+test('a page of messages is served kept until it changes, and never past a removal', async () => {
+  const metric = async (name) =>
+    Number((await (await fetch(server.baseUrl + '/metrics')).text()).match(new RegExp(`${name} (\\d+)`))?.[1]);
+  const space = await createSpace(users.nora, { name: 'Kept Pages', kind: 'channel', visibility: 'private' });
+  await addMember(users.nora, space.id, users.omar.user.id);
+  await users.nora.post(`/api/v1/spaces/${space.id}/messages`, { body: 'bed 4 is ready' });
+  const first = await users.omar.get(`/api/v1/spaces/${space.id}/messages`);
+  assert.equal(first.status, 200);
+  const hits = await metric('rounds_page_cache_hits_total');
+  const again = await users.omar.get(`/api/v1/spaces/${space.id}/messages`);
+  assert.equal(again.text, first.text);
+  assert.equal(await metric('rounds_page_cache_hits_total'), hits + 1, 'the second read is served kept');
+  await users.nora.post(`/api/v1/spaces/${space.id}/messages`, { body: 'bed 5 too' });
+  const changed = await users.omar.get(`/api/v1/spaces/${space.id}/messages`);
+  assert.deepEqual(changed.body.items.map((m) => m.body), ['bed 5 too', 'bed 4 is ready']);
+  assert.equal((await users.nora.del(`/api/v1/spaces/${space.id}/members/${users.omar.user.id}`)).status, 204);
+  assert.equal((await users.omar.get(`/api/v1/spaces/${space.id}/messages`)).status, 404, 'the permission check comes first');
+  assert.ok(await metric('rounds_page_cache_entries') >= 1);
+});

@@ -102,6 +102,10 @@ constexpr const char kListThreadBefore[] =
 constexpr const char kListThreadAfter[] =
     "SELECT " ROUNDS_MESSAGE_COLUMNS " FROM messages m WHERE m.space_id = ?1 AND m.parent_id = ?5 "
     "AND m.seq > ?2 AND (?3 OR m.deleted = 0) AND " ROUNDS_VISIBLE_STATE " ORDER BY m.seq ASC LIMIT ?4";
+constexpr const char kHasViewerMarks[] =
+    "SELECT EXISTS (SELECT 1 FROM reactions WHERE message_id IN (SELECT value FROM json_each(?1)) AND user_id = ?2) "
+    "OR EXISTS (SELECT 1 FROM poll_votes WHERE message_id IN (SELECT value FROM json_each(?1)) AND user_id = ?2) "
+    "OR EXISTS (SELECT 1 FROM idea_votes WHERE message_id IN (SELECT value FROM json_each(?1)) AND user_id = ?2)";
 constexpr const char kListPinned[] =
     "SELECT " ROUNDS_MESSAGE_COLUMNS " FROM messages m WHERE m.space_id = ?1 AND m.pinned = 1 "
     "AND m.deleted = 0 AND m.state = 'published' ORDER BY m.seq DESC";
@@ -653,6 +657,20 @@ Result<std::vector<Message>> SqliteTx::ListMessages(const MessageQuery& q) {
   if (q.parent_id) s->Bind(5, *q.parent_id);
   s->Bind(6, q.moderator_view).Bind(7, q.viewer_id);
   return ReadMessages(*s, q.viewer_id);
+}
+
+Result<std::optional<PageVersion>> SqliteTx::FindPageVersion(SpaceId space_id) {
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kFindPageVersionSql));
+  s->Bind(1, space_id);
+  return ReadOne<PageVersion>(*s, [](const Statement& r) { return PageVersion{r.Int(0), r.Int(1), r.Int(2) != 0}; });
+}
+
+Result<bool> SqliteTx::HasViewerMarks(std::span<const MessageId> ids, UserId viewer_id) {
+  if (ids.empty()) return false;
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kHasViewerMarks));
+  s->Bind(1, nlohmann::json(ids).dump()).Bind(2, viewer_id);
+  ROUNDS_ASSIGN_OR_RETURN(auto marked, ReadOne<bool>(*s, [](const Statement& r) { return r.Int(0) != 0; }));
+  return marked.value_or(false);
 }
 
 Result<std::vector<Message>> SqliteTx::ListPinned(SpaceId space_id, UserId viewer_id) {

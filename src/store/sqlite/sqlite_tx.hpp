@@ -10,6 +10,13 @@
 
 namespace rounds::store::sqlite {
 
+// A space's page version (store.hpp) in index lookups only: read before every kept page is served.
+// "<> 'published'" lets SQLite use the partial index of unpublished messages (0004).
+inline constexpr char kFindPageVersionSql[] =
+    "SELECT s.content_version, (SELECT version FROM directory_version WHERE id = 1), "
+    "EXISTS (SELECT 1 FROM messages m WHERE m.space_id = s.id AND m.state = 'held' AND m.state <> 'published') "
+    "FROM spaces s WHERE s.id = ?1";
+
 // What the writer remembers about the audit trail between units and batches.
 struct WriterAuditState {
   std::optional<AuditChainHead> head;  // std::nullopt: unknown, read it from the table
@@ -46,6 +53,8 @@ class SqliteTx final : public WriteTx {
                                                        const std::string& client_id) override;
   Result<std::vector<Message>> ListMessages(const MessageQuery& query) override;
   Result<std::vector<Message>> ListPinned(SpaceId space_id, UserId viewer_id) override;
+  Result<std::optional<PageVersion>> FindPageVersion(SpaceId space_id) override;
+  Result<bool> HasViewerMarks(std::span<const MessageId> ids, UserId viewer_id) override;
   Result<std::vector<MessageEdit>> ListEdits(MessageId id) override;
   Result<std::vector<Mention>> ListMentions(UserId user_id, MessageId before_message_id, int limit) override;
   Result<std::vector<SpaceEvent>> ListEvents(SpaceId space_id, Seq after_seq, int limit) override;

@@ -1,0 +1,84 @@
+// Rendered pages of a space's messages, kept for the next reader who would see the same text.
+//
+// A page is kept with the store's PageVersion it was read at, and found only by a reader whose own
+// read transaction sees that same version: the versions move with every write to what a page
+// shows, whichever process writes, so a page found is exactly the page the reader would render.
+// Only pages that are the same for every reader are kept: none while the space holds messages
+// awaiting review (their authors and the moderators see more), and none rendered for a viewer whose
+// own reactions or votes show on it. A kept page lists the messages that carry reactions, polls or
+// idea votes, so a reader checks only those for marks of their own before taking it.
+//
+// Thread safety: every member may be called from any thread.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "domain/types.hpp"
+#include "store/store.hpp"
+
+namespace rounds::app {
+
+class PageCache {
+ public:
+  // Which page: the newest messages of the space before `before` (none: the newest), `limit` many.
+  struct Key {
+    domain::SpaceId space_id = 0;
+    std::optional<domain::Seq> before;
+    int limit = 0;
+    bool operator==(const Key&) const = default;
+  };
+  struct Page {
+    store::PageVersion version;
+    std::string text;                         // the whole response body
+    std::vector<domain::MessageId> marked;    // messages with reactions, a poll or idea votes
+    std::size_t count = 0;                    // messages on the page
+  };
+  struct Stats {
+    std::uint64_t hits = 0;
+    std::uint64_t misses = 0;
+    std::uint64_t entries = 0;
+    std::uint64_t bytes = 0;
+  };
+
+  // Keeps at most `capacity_bytes` of pages (texts and lists), dropping the least recently used.
+  // 0 keeps nothing.
+  explicit PageCache(std::size_t capacity_bytes) : capacity_(capacity_bytes) {}
+
+  // The page kept for `key` if it was read at `version`.
+  std::shared_ptr<const Page> Find(const Key& key, const store::PageVersion& version);
+  // Keeps `page` for `key`, replacing an older one kept for it (never a newer one).
+  void Put(const Key& key, std::shared_ptr<const Page> page);
+  // A page served from the cache (hit) or rendered from the store (miss), for the metrics.
+  void Count(bool hit);
+  Stats stats() const;
+  bool enabled() const { return capacity_ > 0; }
+
+ private:
+  struct KeyHash {
+    std::size_t operator()(const Key& k) const noexcept;
+  };
+  struct Slot {
+    std::shared_ptr<const Page> page;
+    std::size_t bytes = 0;
+    std::list<Key>::iterator recent;  // position in recent_
+  };
+  static std::size_t SizeOf(const Page& page);
+
+  const std::size_t capacity_;
+  mutable std::mutex mutex_;
+  std::unordered_map<Key, Slot, KeyHash> slots_;  // guarded by mutex_
+  std::list<Key> recent_;                         // most recently used first; guarded by mutex_
+  std::size_t bytes_ = 0;                         // guarded by mutex_
+  std::uint64_t hits_ = 0;                        // guarded by mutex_
+  std::uint64_t misses_ = 0;                      // guarded by mutex_
+};
+
+}  // namespace rounds::app
