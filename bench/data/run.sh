@@ -7,13 +7,13 @@
 #      not) and N messages (default 1,000,000) of Zipf-distributed words and clinical terms.
 #   2. `rounds serve` starts on it; some users sign in for bearer tokens.
 #   3. wrk reads a page of 50 messages from random spaces with random users' tokens, once over the
-#      PHI-bearing spaces and once over the others; then again, shorter, on the server restarted
-#      with no kept pages (ROUNDS_PAGE_CACHE_BYTES=0), so every page is read from SQLite.
+#      PHI-bearing spaces and once over the others.
 #      Then the same reads go to rounds-bare-http serving one of those pages from memory with
 #      nothing behind it, on Rounds' I/O threads alone and through a pool as Rounds' API does: the
 #      ceiling a history read is measured against.
 #   4. wrk runs searches of each kind of term (common, mid-frequency, rare, clinical, two words,
 #      prefix), one client at a time for latency, then all kinds mixed with several clients.
+#   5. The history reads again, shorter, on the server restarted with no kept pages.
 #
 # Builds nothing: build the `rounds`, `rounds-bench-seed` and `rounds-bare-http` targets first
 # (scripts/build.sh does).
@@ -142,8 +142,9 @@ check() {
 
 # ---- 3. History read ---------------------------------------------------------------------------
 # Nothing is posted meanwhile, so after the warm-up every read is served from the kept pages
-# (app/page_cache.hpp). Then the same reads, shorter, on the server restarted with no kept pages:
-# every page read from SQLite and rendered, as after every change to a space.
+# (app/page_cache.hpp). After the searches (5.) the same reads run again, shorter, on the server
+# restarted with no kept pages: every page read from SQLite and rendered, as after every change to
+# a space.
 history_run() {
   local kind=$1 name=$2 duration=$3 what=$4
   run_wrk "$work/history-$kind.paths" "$work/warm.json" 2 16 3
@@ -156,13 +157,6 @@ for kind in phi plain; do
   check "$(head -1 "$work/history-$kind.paths")" '.items | length == 50'
   history_run "$kind" "history-$kind" "$seconds" "pages kept"
 done
-stop_server
-start_server ROUNDS_PAGE_CACHE_BYTES=0
-unkept_seconds=$(( seconds / 3 > 3 ? seconds / 3 : 3 ))
-for kind in phi plain; do
-  history_run "$kind" "history-$kind-unkept" "$unkept_seconds" "no pages kept"
-done
-
 # The ceiling: one of those pages, served from memory by a bare HTTP server with nothing behind it,
 # on two I/O threads as Rounds runs (`--pool 0`), then handed to a pool and back first as Rounds
 # hands every API request to its blocking pool (`--pool 64`). Same paths, tokens and wrk.
@@ -202,6 +196,15 @@ run_wrk "$work/search-all.paths" "$work/search-all-1.json" 1 1 "$seconds"
 report "search, every kind mixed (1 client)" "$work/search-all-1.json"
 run_wrk "$work/search-all.paths" "$work/search-all-8.json" 2 8 "$seconds"
 report "search, every kind mixed (8 clients)" "$work/search-all-8.json"
+
+# ---- 5. History read with no pages kept --------------------------------------------------------
+# Last, so that the searches run on the server that has been up since the start, as the reads did.
+stop_server
+start_server ROUNDS_PAGE_CACHE_BYTES=0
+unkept_seconds=$(( seconds / 3 > 3 ? seconds / 3 : 3 ))
+for kind in phi plain; do
+  history_run "$kind" "history-$kind-unkept" "$unkept_seconds" "no pages kept"
+done
 
 # ---- Result ------------------------------------------------------------------------------------
 if [ -n "$json_out" ]; then
