@@ -19,8 +19,9 @@ INSERT INTO directory_version (id, version) VALUES (1, 0);
 CREATE TRIGGER messages_page_insert AFTER INSERT ON messages BEGIN
   UPDATE spaces SET content_version = content_version + 1 WHERE id = new.space_id;
 END;
+-- A message never moves between spaces (nothing updates space_id).
 CREATE TRIGGER messages_page_update AFTER UPDATE ON messages BEGIN
-  UPDATE spaces SET content_version = content_version + 1 WHERE id IN (old.space_id, new.space_id);
+  UPDATE spaces SET content_version = content_version + 1 WHERE id = new.space_id;
 END;
 CREATE TRIGGER messages_page_delete AFTER DELETE ON messages BEGIN
   UPDATE spaces SET content_version = content_version + 1 WHERE id = old.space_id;
@@ -35,13 +36,12 @@ CREATE TRIGGER reactions_page_delete AFTER DELETE ON reactions BEGIN
   UPDATE spaces SET content_version = content_version + 1
   WHERE id = (SELECT space_id FROM messages WHERE id = old.message_id);
 END;
+-- A mention carries its message's space.
 CREATE TRIGGER mentions_page_insert AFTER INSERT ON mentions BEGIN
-  UPDATE spaces SET content_version = content_version + 1
-  WHERE id = (SELECT space_id FROM messages WHERE id = new.message_id);
+  UPDATE spaces SET content_version = content_version + 1 WHERE id = new.space_id;
 END;
 CREATE TRIGGER mentions_page_delete AFTER DELETE ON mentions BEGIN
-  UPDATE spaces SET content_version = content_version + 1
-  WHERE id = (SELECT space_id FROM messages WHERE id = old.message_id);
+  UPDATE spaces SET content_version = content_version + 1 WHERE id = old.space_id;
 END;
 CREATE TRIGGER poll_options_page_insert AFTER INSERT ON poll_options BEGIN
   UPDATE spaces SET content_version = content_version + 1

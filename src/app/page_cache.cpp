@@ -23,10 +23,7 @@ std::shared_ptr<const PageCache::Page> PageCache::Find(const Key& key, const sto
   return it->second.page;
 }
 
-void PageCache::Count(bool hit) {
-  std::lock_guard lock(mutex_);
-  ++(hit ? hits_ : misses_);
-}
+void PageCache::Count(bool hit) { (hit ? hits_ : misses_).fetch_add(1, std::memory_order_relaxed); }
 
 void PageCache::Put(const Key& key, std::shared_ptr<const Page> page) {
   const std::size_t bytes = SizeOf(*page);
@@ -56,7 +53,7 @@ void PageCache::Put(const Key& key, std::shared_ptr<const Page> page) {
 
 PageCache::Stats PageCache::stats() const {
   std::lock_guard lock(mutex_);
-  return {hits_, misses_, slots_.size(), bytes_};
+  return {hits_.load(std::memory_order_relaxed), misses_.load(std::memory_order_relaxed), slots_.size(), bytes_};
 }
 
 }  // namespace rounds::app

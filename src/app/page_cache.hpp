@@ -11,6 +11,7 @@
 // Thread safety: every member may be called from any thread.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <list>
@@ -77,8 +78,8 @@ class PageCache {
   std::unordered_map<Key, Slot, KeyHash> slots_;  // guarded by mutex_
   std::list<Key> recent_;                         // most recently used first; guarded by mutex_
   std::size_t bytes_ = 0;                         // guarded by mutex_
-  std::uint64_t hits_ = 0;                        // guarded by mutex_
-  std::uint64_t misses_ = 0;                      // guarded by mutex_
+  std::atomic<std::uint64_t> hits_{0};
+  std::atomic<std::uint64_t> misses_{0};
 };
 
 }  // namespace rounds::app
