@@ -26,6 +26,26 @@ TEST(Crypto, RandomTokensAreLongAndDistinct) {
 TEST(Crypto, Sha256MatchesKnownVector) {
   EXPECT_EQ(crypto::Sha256Hex("abc"),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(crypto::Sha256Hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(crypto::Sha256Hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
+            "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+  EXPECT_EQ(crypto::Sha256Hex(std::string(1'000'000, 'a')),
+            "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+}
+
+TEST(Crypto, Sha256AgreesWithThePortableDigestAtEveryLength) {
+  // Every length around the 64-byte block and its padding boundary (55/56 bytes), then larger
+  // inputs as an audit record or an exported file has.
+  std::string data;
+  for (std::size_t n = 0; n <= 300; ++n) {
+    data.assign(n, '\0');
+    for (std::size_t i = 0; i < n; ++i) data[i] = static_cast<char>((i * 131 + n * 7) & 0xFF);
+    ASSERT_EQ(crypto::Sha256(data), crypto::Sha256Portable(data)) << "length " << n;
+  }
+  for (std::size_t n : {4095u, 4096u, 65'537u, 3'000'001u}) {
+    data.assign(n, static_cast<char>(n & 0x7F));
+    ASSERT_EQ(crypto::Sha256(data), crypto::Sha256Portable(data)) << "length " << n;
+  }
 }
 
 TEST(Crypto, PasswordHashVerifiesOnlyTheRightPassword) {

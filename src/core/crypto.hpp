@@ -19,8 +19,11 @@ std::string RandomToken(std::size_t bytes = 32);
 // Lower-case hex SHA-256 of `data`.
 std::string Sha256Hex(std::string_view data);
 
-// Raw 32-byte SHA-256 of `data`.
+// Raw 32-byte SHA-256 of `data` (OpenSSL's, with libsodium's as the fallback).
 std::string Sha256(std::string_view data);
+
+// The same digest from libsodium's portable code alone: what tests check Sha256 against.
+std::string Sha256Portable(std::string_view data);
 
 // Constant-time comparison of two equal-length strings; false when lengths differ.
 bool ConstantTimeEquals(std::string_view a, std::string_view b);
