@@ -168,17 +168,19 @@ Status AppendCheckpoint(const std::string& path, const Checkpoint& checkpoint) {
 
 Result<VerifyReport> VerifyStoredChain(store::Store& store, std::span<const Checkpoint> checkpoints,
                                        const std::string& public_key_hex) {
-  // One read unit: the whole chain from one snapshot, while writers carry on.
-  ROUNDS_ASSIGN_OR_RETURN(auto records, store.Read([](store::ReadTx& tx) -> Result<std::vector<domain::AuditRecord>> {
-    std::vector<domain::AuditRecord> all;
+  // One read unit: the whole chain from one snapshot, while writers carry on. A page at a time
+  // into the verifier, so a trail of any length verifies in the memory of one page.
+  return store.Read([&](store::ReadTx& tx) -> Result<VerifyReport> {
+    governance::audit::ChainVerifier verifier(checkpoints, public_key_hex);
+    std::int64_t after = 0;
     while (true) {
-      ROUNDS_ASSIGN_OR_RETURN(auto page, tx.ListAudit(all.empty() ? 0 : all.back().seq, kVerifyPageSize));
-      all.insert(all.end(), std::make_move_iterator(page.begin()), std::make_move_iterator(page.end()));
+      ROUNDS_ASSIGN_OR_RETURN(auto page, tx.ListAudit(after, kVerifyPageSize));
+      for (const domain::AuditRecord& r : page) verifier.Add(r);
       if (page.size() < static_cast<std::size_t>(kVerifyPageSize)) break;
+      after = page.back().seq;
     }
-    return all;
-  }));
-  return governance::audit::VerifyChain(records, checkpoints, public_key_hex);
+    return verifier.Finish();
+  });
 }
 
 Result<VerifyReport> VerifyAuditFiles(const std::string& database_path, const std::string& checkpoints_path,

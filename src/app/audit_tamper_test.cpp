@@ -313,6 +313,64 @@ TEST_F(AuditTamperTest, EveryRandomTamperingOfTheDatabaseFileIsDetected) {
   EXPECT_EQ(detected.size(), static_cast<std::size_t>(Tamper::kCount));
 }
 
+// Verification reads the trail a page (5,000 records) at a time and holds none of them: a trail
+// of several pages verifies, and a change in any page, or past the last checkpoint, is named.
+TEST_F(AuditTamperTest, ATrailOfSeveralPagesVerifiesAndEachChangeIsNamedInItsPage) {
+  ASSERT_TRUE(services_->audit.Start());
+  const Actor nurse = MakeUser("nurse", false);
+  constexpr int kRecords = 12'400;
+  for (int written = 0; written < kRecords;) {
+    const int unit = std::min(400, kRecords - written);
+    ASSERT_TRUE(store_->RunWrite([&](store::WriteTx& tx) -> Status {
+      for (int i = 0; i < unit; ++i) {
+        AuditRecord r = AuditEntry(nurse, "message.read", "message", std::to_string(written + i), clock_.NowMillis());
+        ROUNDS_RETURN_IF_ERROR(AppendAudit(tx, r, json{{"space_id", (written + i) % 7}}));
+      }
+      return Ok();
+    }));
+    written += unit;
+    if (written == 4'000 || written == 10'800) ASSERT_TRUE(services_->audit.CheckpointNow());
+  }
+  services_->audit.Stop();  // signs the head
+  services_.reset();
+  store_->Close();
+  store_.reset();
+
+  const AuditFiles files = Files();
+  auto public_key = ReadPublicKeyFile(files.public_key);
+  ASSERT_TRUE(public_key);
+  auto intact = VerifyAuditFiles(Database(), files.checkpoints, *public_key);
+  ASSERT_TRUE(intact) << intact.error().internal_message;
+  ASSERT_TRUE(intact->ok) << intact->problem;
+  const std::int64_t n = intact->records_checked;
+  ASSERT_GT(n, 12'400);  // the nurse's creation is in the trail too
+  EXPECT_GE(intact->checkpoints_checked, 3);
+
+  const std::string copy = (dir_ / "tampered.db").string();
+  auto verify_after = [&](const std::string& sql) {
+    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(copy + suffix);
+    std::filesystem::copy_file(Database(), copy);
+    { RawDb(copy).Exec(sql); }
+    auto report = VerifyAuditFiles(copy, files.checkpoints, *public_key);
+    EXPECT_TRUE(report) << report.error().internal_message;
+    return report ? *report : governance::audit::VerifyReport{};
+  };
+  // An edit in the third page.
+  auto edited = verify_after("UPDATE audit_log SET object_id = 'forged' WHERE seq = 11000");
+  EXPECT_FALSE(edited.ok);
+  EXPECT_EQ(edited.first_bad_seq, 11000) << edited.problem;
+  EXPECT_EQ(edited.records_checked, n);
+  // A deletion right at a page's edge.
+  auto deleted = verify_after("DELETE FROM audit_log WHERE seq = 5001");
+  EXPECT_FALSE(deleted.ok);
+  EXPECT_EQ(deleted.first_bad_seq, 5001) << deleted.problem;
+  // The tail removed: the chain is whole, the last checkpoint names where it now ends.
+  auto truncated = verify_after("DELETE FROM audit_log WHERE seq > " + std::to_string(n - 100));
+  EXPECT_FALSE(truncated.ok);
+  EXPECT_EQ(truncated.first_bad_seq, n - 99) << truncated.problem;
+  EXPECT_NE(truncated.problem.find("chain ends before"), std::string::npos) << truncated.problem;
+}
+
 TEST_F(AuditTamperTest, ACheckpointSignedWithAnotherKeyIsRejected) {
   BuildTrail();
   const AuditFiles files = Files();

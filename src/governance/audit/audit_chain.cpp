@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <charconv>
 #include <sstream>
 
@@ -162,51 +163,69 @@ bool VerifyCheckpointSignature(const Checkpoint& checkpoint, const std::string& 
 VerifyReport VerifyChain(std::span<const AuditRecord> records,
                          std::span<const Checkpoint> checkpoints,
                          const std::string& public_key_hex) {
-  VerifyReport report;
-  auto fail = [&report](std::int64_t seq, std::string problem) {
-    if (!report.ok) return;
-    report.ok = false;
-    report.first_bad_seq = seq;
-    report.problem = std::move(problem);
-  };
+  ChainVerifier verifier(checkpoints, public_key_hex);
+  for (const AuditRecord& r : records) verifier.Add(r);
+  return verifier.Finish();
+}
 
-  std::string expected_prev(kGenesisHash);
-  std::int64_t expected_seq = 1;
-  for (const AuditRecord& r : records) {
-    ++report.records_checked;
-    if (r.seq != expected_seq) {
-      fail(expected_seq, "record " + std::to_string(expected_seq) + " is missing or out of order "
-                         "(found seq " + std::to_string(r.seq) + ")");
-    } else if (r.prev_hash != expected_prev) {
-      fail(r.seq, "record " + std::to_string(r.seq) + " does not chain from the record before it");
-    } else if (ComputeHash(r) != r.hash) {
-      fail(r.seq, "record " + std::to_string(r.seq) + " was altered (hash mismatch)");
-    }
-    expected_prev = r.hash;
-    expected_seq = r.seq + 1;
-  }
-
-  // Records are addressed by seq for checkpoint checks; a broken chain still gets its
-  // checkpoints checked so the report counts them.
+ChainVerifier::ChainVerifier(std::span<const Checkpoint> checkpoints, const std::string& public_key_hex)
+    : expected_prev_(kGenesisHash) {
+  checkpoints_.reserve(checkpoints.size());
   for (const Checkpoint& c : checkpoints) {
-    ++report.checkpoints_checked;
-    if (!VerifyCheckpointSignature(c, public_key_hex)) {
-      fail(0, "checkpoint at seq " + std::to_string(c.seq) + " has an invalid signature");
+    checkpoints_.push_back({c, VerifyCheckpointSignature(c, public_key_hex), Match::kNotReached});
+    // Only a validly signed checkpoint of a record is compared with the chain.
+    if (checkpoints_.back().signature_ok && c.seq > 0) by_seq_.push_back(checkpoints_.size() - 1);
+  }
+  std::stable_sort(by_seq_.begin(), by_seq_.end(),
+                   [this](std::size_t a, std::size_t b) { return checkpoints_[a].checkpoint.seq < checkpoints_[b].checkpoint.seq; });
+}
+
+void ChainVerifier::Fail(std::int64_t seq, std::string problem) {
+  if (!report_.ok) return;
+  report_.ok = false;
+  report_.first_bad_seq = seq;
+  report_.problem = std::move(problem);
+}
+
+void ChainVerifier::Add(const AuditRecord& r) {
+  ++report_.records_checked;
+  ++position_;
+  if (r.seq != expected_seq_) {
+    Fail(expected_seq_, "record " + std::to_string(expected_seq_) + " is missing or out of order "
+                        "(found seq " + std::to_string(r.seq) + ")");
+  } else if (r.prev_hash != expected_prev_) {
+    Fail(r.seq, "record " + std::to_string(r.seq) + " does not chain from the record before it");
+  } else if (ComputeHash(r) != r.hash) {
+    Fail(r.seq, "record " + std::to_string(r.seq) + " was altered (hash mismatch)");
+  }
+  expected_prev_ = r.hash;
+  expected_seq_ = r.seq + 1;
+  // A checkpoint of seq N is compared with the Nth record of the chain as stored.
+  while (next_ < by_seq_.size() && checkpoints_[by_seq_[next_]].checkpoint.seq == position_) {
+    Expected& e = checkpoints_[by_seq_[next_++]];
+    e.match = r.seq != e.checkpoint.seq          ? Match::kOtherSeq
+              : r.hash != e.checkpoint.head_hash ? Match::kDiffers
+                                                 : Match::kMatches;
+  }
+}
+
+VerifyReport ChainVerifier::Finish() {
+  // The chain's failures first, then the checkpoints' in the order given.
+  for (const Expected& e : checkpoints_) {
+    const Checkpoint& c = e.checkpoint;
+    ++report_.checkpoints_checked;
+    if (!e.signature_ok) {
+      Fail(0, "checkpoint at seq " + std::to_string(c.seq) + " has an invalid signature");
       continue;
     }
     if (c.seq <= 0) continue;
-    if (c.seq > static_cast<std::int64_t>(records.size()) ||
-        records[static_cast<std::size_t>(c.seq - 1)].seq != c.seq) {
-      fail(static_cast<std::int64_t>(records.size()) + 1,
-           "the chain ends before checkpoint seq " + std::to_string(c.seq) +
-               " (records were removed)");
-      continue;
-    }
-    if (records[static_cast<std::size_t>(c.seq - 1)].hash != c.head_hash) {
-      fail(c.seq, "record " + std::to_string(c.seq) + " does not match its signed checkpoint");
+    if (e.match == Match::kNotReached || e.match == Match::kOtherSeq) {
+      Fail(position_ + 1, "the chain ends before checkpoint seq " + std::to_string(c.seq) + " (records were removed)");
+    } else if (e.match == Match::kDiffers) {
+      Fail(c.seq, "record " + std::to_string(c.seq) + " does not match its signed checkpoint");
     }
   }
-  return report;
+  return report_;
 }
 
 }  // namespace rounds::governance::audit

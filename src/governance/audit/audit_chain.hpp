@@ -70,9 +70,36 @@ struct VerifyReport {
 // Verifies that `records` (ordered by seq as stored) form an unbroken chain from genesis and
 // that every checkpoint is validly signed by `public_key_hex` and matches the chain: its seq
 // exists and its head hash equals that record's hash. A checkpoint beyond the chain's end means
-// records were truncated. Checks everything and reports the first failure.
+// records were truncated. Checks everything and reports the first failure: the chain's own
+// first, then the checkpoints' in the order given.
 VerifyReport VerifyChain(std::span<const AuditRecord> records,
                          std::span<const Checkpoint> checkpoints,
                          const std::string& public_key_hex);
+
+// VerifyChain over records fed one at a time, oldest first, holding none of them: a trail of
+// any length verifies in the memory of its checkpoints. Add() every record, then Finish() once.
+class ChainVerifier {
+ public:
+  ChainVerifier(std::span<const Checkpoint> checkpoints, const std::string& public_key_hex);
+  void Add(const AuditRecord& record);
+  VerifyReport Finish();
+
+ private:
+  enum class Match : std::uint8_t { kNotReached, kMatches, kDiffers, kOtherSeq };
+  struct Expected {
+    Checkpoint checkpoint;
+    bool signature_ok = false;
+    Match match = Match::kNotReached;
+  };
+  void Fail(std::int64_t seq, std::string problem);
+
+  VerifyReport report_;
+  std::string expected_prev_;
+  std::int64_t expected_seq_ = 1;
+  std::int64_t position_ = 0;             // records added so far
+  std::vector<Expected> checkpoints_;     // in the order given
+  std::vector<std::size_t> by_seq_;       // indices into checkpoints_, by seq
+  std::size_t next_ = 0;                  // the first of by_seq_ not yet reached
+};
 
 }  // namespace rounds::governance::audit

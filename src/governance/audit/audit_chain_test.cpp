@@ -110,6 +110,38 @@ TEST_F(AuditChainTest, TailTruncationIsCaughtByItsCheckpoint) {
   EXPECT_EQ(report.first_bad_seq, 26);
 }
 
+TEST_F(AuditChainTest, TheChainsFailureComesFirstThenTheCheckpointsInTheirOrder) {
+  auto records = MakeChain(30);
+  // Checkpoints given out of seq order: two that disagree with the chain and one past its end.
+  std::vector<Checkpoint> checkpoints = {SignCheckpoint(20, records[19].hash, 1, key_),
+                                         SignCheckpoint(40, "f" + records[29].hash.substr(1), 2, key_),
+                                         SignCheckpoint(8, records[8].hash, 3, key_),
+                                         SignCheckpoint(3, records[3].hash, 4, key_)};
+  VerifyReport report = VerifyChain(records, checkpoints, key_.public_key_hex);
+  EXPECT_FALSE(report.ok);
+  EXPECT_EQ(report.first_bad_seq, 31) << report.problem;  // the first failing checkpoint given: 40
+  EXPECT_EQ(report.checkpoints_checked, 4);
+
+  checkpoints.erase(checkpoints.begin() + 1);
+  report = VerifyChain(records, checkpoints, key_.public_key_hex);
+  EXPECT_EQ(report.first_bad_seq, 8) << report.problem;
+
+  // A broken chain is named before any checkpoint.
+  records[14].reason = "forged";
+  report = VerifyChain(records, checkpoints, key_.public_key_hex);
+  EXPECT_EQ(report.first_bad_seq, 15) << report.problem;
+
+  // Fed one record at a time, the verifier reports exactly what VerifyChain does.
+  ChainVerifier verifier(checkpoints, key_.public_key_hex);
+  for (const AuditRecord& r : records) verifier.Add(r);
+  VerifyReport streamed = verifier.Finish();
+  EXPECT_EQ(streamed.ok, report.ok);
+  EXPECT_EQ(streamed.first_bad_seq, report.first_bad_seq);
+  EXPECT_EQ(streamed.problem, report.problem);
+  EXPECT_EQ(streamed.records_checked, 30);
+  EXPECT_EQ(streamed.checkpoints_checked, 3);
+}
+
 TEST_F(AuditChainTest, ForgedCheckpointSignatureFails) {
   auto records = MakeChain(5);
   SigningKey other = SigningKey::Generate();
