@@ -196,25 +196,6 @@ Result<VerifyReport> VerifyAuditFiles(const std::string& database_path, const st
   return report;
 }
 
-Result<std::vector<domain::AuditRecord>> ListAuditRange(store::Store& store, std::optional<UnixMillis> from,
-                                                        std::optional<UnixMillis> to) {
-  return store.Read([&](store::ReadTx& tx) -> Result<std::vector<domain::AuditRecord>> {
-    std::vector<domain::AuditRecord> all;
-    store::AuditQuery q;
-    q.from = from;
-    q.to = to;
-    q.limit = kVerifyPageSize;
-    q.after_seq = 0;
-    while (true) {
-      ROUNDS_ASSIGN_OR_RETURN(auto page, tx.SearchAudit(q));
-      all.insert(all.end(), std::make_move_iterator(page.begin()), std::make_move_iterator(page.end()));
-      if (page.size() < static_cast<std::size_t>(q.limit)) break;
-      q.after_seq = all.back().seq;
-    }
-    return all;
-  });
-}
-
 // ---- Rendering --------------------------------------------------------------------------------
 
 std::optional<AuditExportFormat> ParseAuditExportFormat(std::string_view text) {
@@ -331,40 +312,76 @@ json FhirAuditEvent(const domain::AuditRecord& r) {
   return event;
 }
 
-std::string RenderAuditExport(std::span<const domain::AuditRecord> records, AuditExportFormat format) {
-  std::string out;
-  switch (format) {
+namespace {
+
+constexpr std::size_t kExportPieceBytes = 64 * 1024;
+constexpr std::string_view kCsvHeader =
+    "seq,time,recorded,actor_id,actor_role,action,object_type,object_id,patient_ref,outcome,address,"
+    "session_hash,reason,details,prev_hash,hash\r\n";
+
+}  // namespace
+
+AuditExportWriter::AuditExportWriter(AuditExportFormat format, ExportSink sink)
+    : format_(format), sink_(std::move(sink)) {
+  buffer_.reserve(kExportPieceBytes + 4096);
+  if (format_ == AuditExportFormat::kCsv) buffer_ += kCsvHeader;
+  // The Bundle's keys in the order a whole document's dump() sorts them: entry, resourceType,
+  // total, type; the total is known at the end.
+  if (format_ == AuditExportFormat::kFhir) buffer_ += "{\"entry\":[";
+}
+
+Status AuditExportWriter::Add(const domain::AuditRecord& r) {
+  switch (format_) {
     case AuditExportFormat::kCsv:
-      out = "seq,time,recorded,actor_id,actor_role,action,object_type,object_id,patient_ref,outcome,address,"
-            "session_hash,reason,details,prev_hash,hash\r\n";
-      for (const auto& r : records) {
-        for (const std::string& field :
-             {std::to_string(r.seq), std::to_string(r.time), FormatIso8601(r.time), std::to_string(r.actor_id),
-              r.actor_role, r.action, r.object_type, r.object_id, r.patient_ref,
-              std::string(domain::ToString(r.outcome)), r.address, r.session_hash, r.reason, r.details_json,
-              r.prev_hash}) {
-          out += CsvField(field);
-          out.push_back(',');
-        }
-        out += CsvField(r.hash);
-        out += "\r\n";
+      for (const std::string& field :
+           {std::to_string(r.seq), std::to_string(r.time), FormatIso8601(r.time), std::to_string(r.actor_id),
+            r.actor_role, r.action, r.object_type, r.object_id, r.patient_ref,
+            std::string(domain::ToString(r.outcome)), r.address, r.session_hash, r.reason, r.details_json,
+            r.prev_hash}) {
+        buffer_ += CsvField(field);
+        buffer_.push_back(',');
       }
+      buffer_ += CsvField(r.hash);
+      buffer_ += "\r\n";
       break;
     case AuditExportFormat::kNdjson:
-      for (const auto& r : records) {
-        out += FhirAuditEvent(r).dump();
-        out.push_back('\n');
-      }
+      buffer_ += FhirAuditEvent(r).dump();
+      buffer_.push_back('\n');
       break;
-    case AuditExportFormat::kFhir: {
-      json entries = json::array();
-      for (const auto& r : records) {
-        entries.push_back({{"fullUrl", "urn:rounds:audit:" + std::to_string(r.seq)}, {"resource", FhirAuditEvent(r)}});
-      }
-      out = json{{"resourceType", "Bundle"}, {"type", "collection"}, {"total", records.size()}, {"entry", entries}}.dump();
+    case AuditExportFormat::kFhir:
+      if (count_ > 0) buffer_.push_back(',');
+      buffer_ += json{{"fullUrl", "urn:rounds:audit:" + std::to_string(r.seq)}, {"resource", FhirAuditEvent(r)}}.dump();
       break;
-    }
   }
+  ++count_;
+  return FlushIfFull();
+}
+
+Status AuditExportWriter::FlushIfFull() {
+  if (buffer_.size() < kExportPieceBytes) return Ok();
+  Status written = sink_(buffer_);
+  buffer_.clear();
+  return written;
+}
+
+Status AuditExportWriter::Finish() {
+  if (format_ == AuditExportFormat::kFhir) {
+    buffer_ += "],\"resourceType\":\"Bundle\",\"total\":" + std::to_string(count_) + ",\"type\":\"collection\"}";
+  }
+  if (buffer_.empty()) return Ok();
+  Status written = sink_(buffer_);
+  buffer_.clear();
+  return written;
+}
+
+std::string RenderAuditExport(std::span<const domain::AuditRecord> records, AuditExportFormat format) {
+  std::string out;
+  AuditExportWriter writer(format, [&out](std::string_view piece) -> Status {
+    out += piece;
+    return Ok();
+  });
+  for (const auto& r : records) (void)writer.Add(r);
+  (void)writer.Finish();
   return out;
 }
 
@@ -520,13 +537,59 @@ Result<json> AuditService::Verify(const Actor& actor) {
 
 Result<std::string> AuditService::Export(const Actor& actor, AuditExportFormat format, std::optional<UnixMillis> from,
                                           std::optional<UnixMillis> to) {
+  std::string out;
+  ROUNDS_RETURN_IF_ERROR(Export(actor, format, from, to, [&out](std::string_view piece) -> Status {
+    out += piece;
+    return Ok();
+  }));
+  return out;
+}
+
+Result<std::size_t> AuditService::Export(const Actor& actor, AuditExportFormat format, std::optional<UnixMillis> from,
+                                         std::optional<UnixMillis> to, const ExportSink& sink) {
   std::string format_name = format == AuditExportFormat::kCsv ? "csv" : format == AuditExportFormat::kNdjson ? "ndjson" : "fhir";
   json details{{"format", format_name}, {"from", from ? json(*from) : json(nullptr)}, {"to", to ? json(*to) : json(nullptr)}};
   ROUNDS_RETURN_IF_ERROR(RequireCompliance(actor, "audit.export", details));
-  ROUNDS_ASSIGN_OR_RETURN(auto records, ListAuditRange(store_, from, to));
-  details["count"] = records.size();
+  store::AuditQuery q;
+  q.from = from;
+  q.to = to;
+  q.limit = kVerifyPageSize;
+  // Each page of the range, oldest first, up to the record `through` (0: all), to `each`.
+  auto walk = [&](std::int64_t through, const std::function<Status(const domain::AuditRecord&)>& each) -> Status {
+    return store_.RunRead([&](store::ReadTx& tx) -> Status {
+      q.after_seq = 0;
+      while (true) {
+        ROUNDS_ASSIGN_OR_RETURN(auto page, tx.SearchAudit(q));
+        for (const auto& r : page) {
+          if (through != 0 && r.seq > through) return Ok();
+          ROUNDS_RETURN_IF_ERROR(each(r));
+        }
+        if (page.size() < static_cast<std::size_t>(q.limit)) return Ok();
+        q.after_seq = page.back().seq;
+      }
+    });
+  };
+  // First counted (holding none of them), so that the export's own record, with the count, is on
+  // the trail before any record leaves; then exactly those records are rendered.
+  std::size_t count = 0;
+  std::int64_t last_seq = 0;
+  ROUNDS_RETURN_IF_ERROR(walk(0, [&](const domain::AuditRecord& r) -> Status {
+    ++count;
+    last_seq = r.seq;
+    return Ok();
+  }));
+  details["count"] = count;
   ROUNDS_RETURN_IF_ERROR(AuditNow(store_, AuditEntry(actor, "audit.export", "audit_log", "", clock_.NowMillis()), details));
-  return RenderAuditExport(records, format);
+  AuditExportWriter writer(format, sink);
+  if (count > 0) {
+    ROUNDS_RETURN_IF_ERROR(walk(last_seq, [&writer](const domain::AuditRecord& r) { return writer.Add(r); }));
+  }
+  ROUNDS_RETURN_IF_ERROR(writer.Finish());
+  if (writer.count() != count) {
+    return Fail(ErrorCode::kInternal, "audit_export", "The audit trail changed while it was exported.",
+                std::to_string(writer.count()) + " records rendered, " + std::to_string(count) + " counted");
+  }
+  return count;
 }
 
 }  // namespace rounds::app

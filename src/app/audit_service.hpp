@@ -19,6 +19,7 @@
 
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <span>
@@ -84,9 +85,25 @@ nlohmann::json FhirAuditEvent(const domain::AuditRecord& record);
 // resources; a FHIR "collection" Bundle of AuditEvent resources.
 std::string RenderAuditExport(std::span<const domain::AuditRecord> records, AuditExportFormat format);
 
-// Reads records with time in [from, to) oldest first, for export (all when both are unset).
-Result<std::vector<domain::AuditRecord>> ListAuditRange(store::Store& store, std::optional<UnixMillis> from,
-                                                        std::optional<UnixMillis> to);
+// Receives an export's text in order, a piece at a time; an error stops the export.
+using ExportSink = std::function<Status(std::string_view)>;
+
+// RenderAuditExport one record at a time: hands the text to `sink` in pieces of about 64 KiB, so
+// an export of any length needs the memory of one piece. Add() each record, then Finish() once.
+class AuditExportWriter {
+ public:
+  AuditExportWriter(AuditExportFormat format, ExportSink sink);
+  Status Add(const domain::AuditRecord& record);
+  Status Finish();
+  std::size_t count() const { return count_; }
+
+ private:
+  Status FlushIfFull();
+  AuditExportFormat format_;
+  ExportSink sink_;
+  std::string buffer_;
+  std::size_t count_ = 0;
+};
 
 class AuditService {
  public:
@@ -110,6 +127,11 @@ class AuditService {
   // The records with time in [from, to) rendered in `format`.
   Result<std::string> Export(const Actor& actor, AuditExportFormat format, std::optional<UnixMillis> from,
                              std::optional<UnixMillis> to);
+  // The same, handed to `sink` a piece at a time and never held whole; returns how many records.
+  // The export's own record (audit.export, with the count) is on the trail before any record
+  // leaves, and the export holds exactly the records counted then.
+  Result<std::size_t> Export(const Actor& actor, AuditExportFormat format, std::optional<UnixMillis> from,
+                             std::optional<UnixMillis> to, const ExportSink& sink);
 
  private:
   // Records the use (or refusal) of the trail; kForbidden "compliance_required" for others.

@@ -371,6 +371,75 @@ TEST_F(AuditTamperTest, ATrailOfSeveralPagesVerifiesAndEachChangeIsNamedInItsPag
   EXPECT_NE(truncated.problem.find("chain ends before"), std::string::npos) << truncated.problem;
 }
 
+// An export streams: pieces of about 64 KiB reach the sink as the records are read, none held
+// whole, and the pieces together are exactly the document a whole render gives.
+TEST_F(AuditTamperTest, AnExportOfSeveralPagesReachesItsSinkInPiecesAndMatchesAWholeRender) {
+  const Actor nurse = MakeUser("nurse", false);
+  Actor compliance = MakeUser("officer", false);
+  UserPatch patch;
+  patch.is_compliance = true;
+  ASSERT_TRUE(services_->directory.UpdateUser(Actor::System(), compliance.user.id, patch));
+  compliance.user.is_compliance = true;
+  constexpr int kRecords = 11'000;
+  for (int written = 0; written < kRecords; written += 500) {
+    ASSERT_TRUE(store_->RunWrite([&](store::WriteTx& tx) -> Status {
+      for (int i = 0; i < 500; ++i) {
+        clock_.Advance(1);
+        AuditRecord r = AuditEntry(nurse, "message.read", "message", std::to_string(written + i), clock_.NowMillis());
+        if (i % 5 == 0) r.patient_ref = "Patient/" + std::to_string(i);
+        ROUNDS_RETURN_IF_ERROR(AppendAudit(tx, r, json{{"space_id", (written + i) % 7}}));
+      }
+      return Ok();
+    }));
+  }
+  auto all = store_->Read([](store::ReadTx& tx) { return tx.ListAudit(0, 100'000); });
+  ASSERT_TRUE(all);
+  const std::size_t n = all->size();
+  ASSERT_GT(n, static_cast<std::size_t>(kRecords));
+
+  for (AuditExportFormat format : {AuditExportFormat::kCsv, AuditExportFormat::kNdjson, AuditExportFormat::kFhir}) {
+    // Each export adds its own record to the trail, after what it exports.
+    auto before = store_->Read([](store::ReadTx& tx) { return tx.ListAudit(0, 100'000); });
+    ASSERT_TRUE(before);
+    std::vector<std::size_t> pieces;
+    std::string streamed;
+    auto count = services_->audit.Export(compliance, format, std::nullopt, std::nullopt, [&](std::string_view piece) -> Status {
+      pieces.push_back(piece.size());
+      streamed += piece;
+      return Ok();
+    });
+    ASSERT_TRUE(count) << count.error().internal_message;
+    EXPECT_EQ(*count, before->size());
+    EXPECT_GT(pieces.size(), 10u);
+    for (std::size_t size : pieces) EXPECT_LT(size, 64u * 1024 + 16 * 1024);
+    EXPECT_EQ(streamed, RenderAuditExport(*before, format));
+    if (format == AuditExportFormat::kFhir) {
+      // Byte for byte the Bundle a whole JSON document would have been.
+      json entries = json::array();
+      for (const auto& r : *before) {
+        entries.push_back({{"fullUrl", "urn:rounds:audit:" + std::to_string(r.seq)}, {"resource", FhirAuditEvent(r)}});
+      }
+      EXPECT_EQ(streamed,
+                json({{"resourceType", "Bundle"}, {"type", "collection"}, {"total", before->size()}, {"entry", entries}}).dump());
+    }
+    auto last = store_->Read([](store::ReadTx& tx) { return tx.LastAuditRecord(); });
+    ASSERT_TRUE(last && *last);
+    EXPECT_EQ((*last)->action, "audit.export");
+    EXPECT_EQ(json::parse((*last)->details_json)["count"], before->size());
+  }
+
+  // A sink that fails stops the export with its error.
+  int calls = 0;
+  auto failed = services_->audit.Export(compliance, AuditExportFormat::kNdjson, std::nullopt, std::nullopt,
+                                        [&](std::string_view) -> Status {
+                                          ++calls;
+                                          return Fail(ErrorCode::kInternal, "disk_full", "No space left.");
+                                        });
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error().code, ErrorCode::kInternal);
+  EXPECT_EQ(calls, 1);
+}
+
 TEST_F(AuditTamperTest, ACheckpointSignedWithAnotherKeyIsRejected) {
   BuildTrail();
   const AuditFiles files = Files();

@@ -168,19 +168,39 @@ int RunExport(const ExportOptions& options) {
   if (!store) return ReportError(store.error());
   SystemClock clock;
   app::AuditService audit(**store, clock, *config);
-  // Exported as the system principal; the export is itself on the trail (audit.export).
-  auto text = audit.Export(app::Actor::System(), *format, from, to);
+  // Exported as the system principal; the export is itself on the trail (audit.export). Written
+  // a piece at a time, never held whole; to a file, under a temporary name until it is complete.
+  const std::string partial = options.out.empty() ? std::string() : options.out + ".partial";
+  std::ofstream file;
+  if (!partial.empty()) {
+    file.open(partial, std::ios::binary | std::ios::trunc);
+    if (!file) {
+      std::cerr << "rounds: cannot write " << partial << "\n";
+      return kExitCannotCheck;
+    }
+  }
+  std::ostream& out = partial.empty() ? std::cout : file;
+  auto exported = audit.Export(app::Actor::System(), *format, from, to, [&out, &partial](std::string_view piece) -> Status {
+    out.write(piece.data(), static_cast<std::streamsize>(piece.size()));
+    if (!out) return Fail(ErrorCode::kInternal, "write_failed", "Cannot write " + (partial.empty() ? "standard output" : partial) + ".");
+    return Ok();
+  });
   (*store)->Close();
-  if (!text) return ReportError(text.error());
-  if (options.out.empty()) {
-    std::cout << *text;
+  if (partial.empty()) {
+    std::cout.flush();
+    if (!exported) return ReportError(exported.error());
     return 0;
   }
-  std::ofstream file(options.out, std::ios::binary | std::ios::trunc);
-  file << *text;
   file.close();
-  if (!file) {
-    std::cerr << "rounds: cannot write " << options.out << "\n";
+  if (!exported || !file) {
+    std::filesystem::remove(partial, ec);
+    if (!exported) return ReportError(exported.error());
+    std::cerr << "rounds: cannot write " << partial << "\n";
+    return kExitCannotCheck;
+  }
+  std::filesystem::rename(partial, options.out, ec);
+  if (ec) {
+    std::cerr << "rounds: cannot rename " << partial << " to " << options.out << ": " << ec.message() << "\n";
     return kExitCannotCheck;
   }
   return 0;

@@ -151,6 +151,20 @@ test('after shutdown the CLI verifies the files, and names the first record a ta
   const exported = runCli(['audit', 'export', '--format', 'ndjson', '--from', '2020-01-01T00:00:00Z'], { dataDir: server.dataDir });
   assert.equal(exported.status, 0, exported.stderr);
   assert.ok(exported.stdout.trim().split('\n').length >= records);
+  // To a file: written under a temporary name and renamed once complete.
+  const file = path.join(server.dataDir, 'audit-export.csv');
+  const toFile = runCli(['audit', 'export', '--format', 'csv', '--out', file], { dataDir: server.dataDir });
+  assert.equal(toFile.status, 0, toFile.stderr);
+  assert.equal(toFile.stdout, '');
+  assert.ok(!existsSync(file + '.partial'));
+  const rows = readFileSync(file, 'utf8').trim().split('\r\n');
+  assert.match(rows[0], /^seq,time,recorded,actor_id,/);
+  assert.ok(rows.length - 1 > records, 'every record verified before, and the exports since');
+  // A folder that does not exist: an error, and no file left behind.
+  const nowhere = runCli(['audit', 'export', '--format', 'csv', '--out', path.join(server.dataDir, 'missing', 'x.csv')],
+    { dataDir: server.dataDir });
+  assert.notEqual(nowhere.status, 0);
+  assert.match(nowhere.stderr, /cannot write/);
 
   // Whoever holds the database file drops the append-only triggers and edits a sign-in.
   const db = path.join(server.dataDir, 'rounds.db');
