@@ -102,6 +102,63 @@ Status WriteFile(const fs::path& path, const std::string& text) {
   return Ok();
 }
 
+// One file of an export, written a piece at a time, its size and SHA-256 kept as it goes.
+class ExportFileWriter {
+ public:
+  ExportFileWriter(fs::path path, std::string name) : path_(std::move(path)), name_(std::move(name)) {
+    out_.open(path_, std::ios::binary | std::ios::trunc);
+  }
+  Status Append(std::string_view text) {
+    out_.write(text.data(), static_cast<std::streamsize>(text.size()));
+    if (!out_) return Internal("cannot write export file " + path_.string());
+    hash_.Update(text);
+    bytes_ += text.size();
+    return Ok();
+  }
+  // The manifest's entry for the file: {name, bytes, sha256}.
+  Result<json> Close() {
+    out_.close();
+    if (!out_) return Internal("cannot write export file " + path_.string());
+    std::string sha256 = hash_.FinishHex();
+    if (sha256.empty()) return Internal("cannot hash export file " + path_.string());
+    return json{{"name", name_}, {"bytes", bytes_}, {"sha256", sha256}};
+  }
+
+ private:
+  fs::path path_;
+  std::string name_;
+  std::ofstream out_;
+  crypto::Sha256Stream hash_;
+  std::size_t bytes_ = 0;
+};
+
+// A JSON array written an element at a time, laid out exactly as dump(2) lays out the whole
+// array (JSON text holds no raw line breaks, so indenting after each one is safe).
+class JsonArrayFile {
+ public:
+  JsonArrayFile(fs::path path, std::string name) : file_(std::move(path), std::move(name)) {}
+  Status Add(const json& element) {
+    const std::string text = element.dump(2);
+    std::string out = count_ == 0 ? "[\n  " : ",\n  ";
+    out.reserve(out.size() + text.size() + text.size() / 8);
+    for (const char c : text) {
+      out.push_back(c);
+      if (c == '\n') out += "  ";
+    }
+    ++count_;
+    return file_.Append(out);
+  }
+  Result<json> Close() {
+    ROUNDS_RETURN_IF_ERROR(file_.Append(count_ == 0 ? "[]\n" : "\n]\n"));
+    return file_.Close();
+  }
+  std::size_t count() const { return count_; }
+
+ private:
+  ExportFileWriter file_;
+  std::size_t count_ = 0;
+};
+
 Result<std::string> ReadWholeFile(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return NotFound("Export file");
@@ -377,14 +434,16 @@ Result<json> RetentionService::WriteExport(const Actor& current, const std::stri
   if (ec) return InvalidArgument("folder_unusable", "The export folder cannot be created.", "/out");
   fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace, ec);  // patient data: owner only
 
-  // Gather page by page; the transcript groups by space, so its lines wait in memory.
-  json messages = json::array();
-  json edits = json::array();
-  std::map<SpaceId, std::string> transcript_by_space;
-  std::map<SpaceId, std::string> space_titles;
+  // Written page by page, nothing of the export held whole: the messages and edits straight into
+  // their files; the transcript, grouped by space, into a part file per space, joined at the end.
+  JsonArrayFile messages(dir / "messages.json", "messages.json");
+  JsonArrayFile edits(dir / "edits.json", "edits.json");
+  std::map<SpaceId, std::string> space_titles;  // and the spaces seen, in transcript order
+  auto part_path = [&dir](SpaceId space_id) { return dir / (".transcript-" + std::to_string(space_id) + ".part"); };
   std::int64_t held_deletions = 0;
   MessageId after = 0;
   while (true) {
+    std::map<SpaceId, std::string> lines_by_space;  // this page's transcript lines
     ROUNDS_ASSIGN_OR_RETURN(std::size_t page_size, store_.Read([&](store::ReadTx& tx) -> Result<std::size_t> {
       ROUNDS_ASSIGN_OR_RETURN(auto ids, tx.ListExportMessageIds(query, after, kExportPage));
       internal::AuthorCache authors(tx);
@@ -411,40 +470,59 @@ Result<json> RetentionService::WriteExport(const Actor& current, const std::stri
         j["held_deletion"] = held ? json{{"title", held->title}, {"body", held->body}, {"deleted_at", held->deleted_at}}
                                   : json(nullptr);
         if (held) ++held_deletions;
-        messages.push_back(std::move(j));
-        for (const auto& e : versions) edits.push_back(MessageEditJson(e));
+        ROUNDS_RETURN_IF_ERROR(messages.Add(j));
+        for (const auto& e : versions) ROUNDS_RETURN_IF_ERROR(edits.Add(MessageEditJson(e)));
         std::string name = author ? author->username + " (" + author->display_name + ")"
                                   : "user " + std::to_string(message->author_id);
         // The edit history holds every version, the original included, once a message was edited.
         std::size_t edit_count = versions.empty() ? 0 : versions.size() - 1;
-        transcript_by_space[message->space_id] += TranscriptLine(*message, name, edit_count, held);
+        lines_by_space[message->space_id] += TranscriptLine(*message, name, edit_count, held);
       }
       return ids.size();
     }));
+    for (const auto& [space_id, lines] : lines_by_space) {
+      std::ofstream part(part_path(space_id), std::ios::binary | std::ios::app);
+      part.write(lines.data(), static_cast<std::streamsize>(lines.size()));
+      part.close();
+      if (!part) return Internal("cannot write export file " + part_path(space_id).string());
+    }
     if (page_size < static_cast<std::size_t>(kExportPage)) break;
   }
 
-  std::string transcript = "Rounds e-discovery transcript\nExport " + export_id + ", made " + FormatIso8601(now) +
-                           " by " + (current.is_system ? std::string("system") : current.user.username) +
-                           "\nQuery: " + QueryJson(query).dump() + "\nMessages: " + std::to_string(messages.size()) +
-                           "\nTimes are UTC. Replies are marked with ↳; edits and deletions in {braces}.\n";
-  for (const auto& [space_id, lines] : transcript_by_space) {
-    transcript += "\n== " + space_titles[space_id] + " ==\n" + lines;
+  std::map<std::string, json> written;  // manifest entries by file name
+  ROUNDS_ASSIGN_OR_RETURN(written["messages.json"], messages.Close());
+  ROUNDS_ASSIGN_OR_RETURN(written["edits.json"], edits.Close());
+  {
+    ExportFileWriter transcript(dir / "transcript.txt", "transcript.txt");
+    ROUNDS_RETURN_IF_ERROR(transcript.Append(
+        "Rounds e-discovery transcript\nExport " + export_id + ", made " + FormatIso8601(now) + " by " +
+        (current.is_system ? std::string("system") : current.user.username) + "\nQuery: " + QueryJson(query).dump() +
+        "\nMessages: " + std::to_string(messages.count()) +
+        "\nTimes are UTC. Replies are marked with ↳; edits and deletions in {braces}.\n"));
+    std::string chunk(64 * 1024, '\0');
+    for (const auto& [space_id, title] : space_titles) {
+      ROUNDS_RETURN_IF_ERROR(transcript.Append("\n== " + title + " ==\n"));
+      std::ifstream part(part_path(space_id), std::ios::binary);
+      while (part) {
+        part.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+        ROUNDS_RETURN_IF_ERROR(transcript.Append(std::string_view(chunk.data(), static_cast<std::size_t>(part.gcount()))));
+      }
+      part.close();
+      fs::remove(part_path(space_id), ec);
+    }
+    ROUNDS_ASSIGN_OR_RETURN(written["transcript.txt"], transcript.Close());
   }
-  const std::map<std::string, std::string> contents = {
-      {"messages.json", messages.dump(2) + "\n"},
-      {"transcript.txt", transcript},
-      {"edits.json", edits.dump(2) + "\n"},
-      // No attachments exist in this version; when they do, their metadata (name, type, size,
-      // SHA-256) goes here and the files beside it.
-      {"attachments.json", "[]\n"},
-  };
+  {
+    // No attachments exist in this version; when they do, their metadata (name, type, size,
+    // SHA-256) goes here and the files beside it.
+    ExportFileWriter attachments(dir / "attachments.json", "attachments.json");
+    ROUNDS_RETURN_IF_ERROR(attachments.Append("[]\n"));
+    ROUNDS_ASSIGN_OR_RETURN(written["attachments.json"], attachments.Close());
+  }
   json files = json::array();
   for (const char* name : kExportFiles) {
-    auto it = contents.find(name);
-    if (it == contents.end()) continue;
-    ROUNDS_RETURN_IF_ERROR(WriteFile(dir / name, it->second));
-    files.push_back({{"name", name}, {"bytes", it->second.size()}, {"sha256", crypto::Sha256Hex(it->second)}});
+    auto it = written.find(name);
+    if (it != written.end()) files.push_back(it->second);
   }
   json manifest = {{"export_id", export_id},
                    {"created_at", now},
@@ -452,15 +530,15 @@ Result<json> RetentionService::WriteExport(const Actor& current, const std::stri
                    {"created_by", {{"id", current.is_system ? 0 : current.user.id},
                                    {"username", current.is_system ? "system" : current.user.username}}},
                    {"query", QueryJson(query)},
-                   {"counts", {{"messages", messages.size()}, {"edits", edits.size()},
-                               {"held_deletions", held_deletions}, {"spaces", transcript_by_space.size()},
+                   {"counts", {{"messages", messages.count()}, {"edits", edits.count()},
+                               {"held_deletions", held_deletions}, {"spaces", space_titles.size()},
                                {"attachments", 0}}},
                    {"files", files}};
   std::string manifest_text = manifest.dump(2) + "\n";
   ROUNDS_RETURN_IF_ERROR(WriteFile(dir / "manifest.json", manifest_text));
 
   store::ExportRecord record{export_id, current.is_system ? 0 : current.user.id, now, QueryJson(query).dump(),
-                             dir.string(), static_cast<std::int64_t>(messages.size()),
+                             dir.string(), static_cast<std::int64_t>(messages.count()),
                              static_cast<int>(files.size()) + 1, crypto::Sha256Hex(manifest_text)};
   Status recorded = store_.Write([&](store::WriteTx& tx) -> Status {
     ROUNDS_RETURN_IF_ERROR(tx.InsertExport(record));

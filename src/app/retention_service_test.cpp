@@ -325,6 +325,67 @@ TEST_F(RetentionServiceTest, ExportWritesMessagesTranscriptEditsAndAManifestWhos
   EXPECT_EQ(clash.error().problem, "folder_not_empty");
 }
 
+// An export of several pages (500 messages each) is written as it is read: every message once,
+// in order, the files laid out as whole documents would be, each space's transcript section in
+// one piece, and nothing left over beside the files.
+TEST_F(RetentionServiceTest, AnExportOfSeveralPagesHoldsEveryMessageOnceWithEachSpaceInOneSection) {
+  SpaceId second = MakeSpace(alice_, SpaceKind::kChannel, "Oncology");
+  ASSERT_TRUE(services_->spaces.Join(bob_, second));
+  constexpr int kMessages = 1'150;
+  std::vector<MessageId> ids;
+  for (int i = 0; i < kMessages; ++i) {
+    ids.push_back(IdOf(Post(bob_, i % 3 == 0 ? second : space_, "note " + std::to_string(i))));
+  }
+  ASSERT_TRUE(services_->messages.Edit(bob_, ids[700], "note 700, corrected", std::nullopt));
+
+  store::ExportQuery query{.custodian_ids = {bob_.user.id}};
+  auto manifest = services_->retention.Export(officer_, query, (dir_ / "big").string());
+  ASSERT_TRUE(manifest) << manifest.error().problem << " " << manifest.error().internal_message;
+  EXPECT_EQ((*manifest)["counts"]["messages"], kMessages);
+  EXPECT_EQ((*manifest)["counts"]["spaces"], 2);
+  EXPECT_EQ((*manifest)["counts"]["edits"], 2);
+  for (const auto& file : (*manifest)["files"]) {
+    std::string bytes = ReadFile(dir_ / "big" / file["name"].get<std::string>());
+    EXPECT_EQ(file["sha256"], crypto::Sha256Hex(bytes)) << file["name"];
+    EXPECT_EQ(file["bytes"], bytes.size());
+  }
+  std::set<std::string> present;
+  for (const auto& entry : std::filesystem::directory_iterator(dir_ / "big")) present.insert(entry.path().filename());
+  EXPECT_EQ(present, (std::set<std::string>{"messages.json", "transcript.txt", "edits.json", "attachments.json",
+                                            "manifest.json"}));
+
+  const std::string text = ReadFile(dir_ / "big" / "messages.json");
+  json messages = json::parse(text);
+  EXPECT_EQ(messages.dump(2) + "\n", text);  // the layout of the whole document
+  ASSERT_EQ(messages.size(), static_cast<std::size_t>(kMessages));
+  for (int i = 0; i < kMessages; ++i) ASSERT_EQ(messages[i]["id"], ids[i]) << i;
+  const std::string edits = ReadFile(dir_ / "big" / "edits.json");
+  EXPECT_EQ(json::parse(edits).dump(2) + "\n", edits);
+
+  const std::string transcript = ReadFile(dir_ / "big" / "transcript.txt");
+  EXPECT_NE(transcript.find("Messages: 1150\n"), std::string::npos);
+  const std::size_t cardiology = transcript.find("\n== Cardiology");
+  const std::size_t oncology = transcript.find("\n== Oncology");
+  ASSERT_NE(cardiology, std::string::npos);
+  ASSERT_NE(oncology, std::string::npos);
+  EXPECT_EQ(transcript.find("\n== Cardiology", cardiology + 1), std::string::npos);
+  EXPECT_EQ(transcript.find("\n== Oncology", oncology + 1), std::string::npos);
+  // Each message's line once, in its own space's section, in order.
+  std::size_t last_in[2] = {0, 0};
+  for (int i = 0; i < kMessages; ++i) {
+    const std::string body = i == 700 ? "note 700, corrected" : "note " + std::to_string(i);
+    const std::size_t at = transcript.find("): " + body + (i == 700 ? "  {edited" : "\n"));
+    ASSERT_NE(at, std::string::npos) << body;
+    const bool in_second = i % 3 == 0;
+    const std::size_t section = in_second ? oncology : cardiology;
+    const std::size_t other = in_second ? cardiology : oncology;
+    EXPECT_GT(at, section) << body;
+    if (other > section) EXPECT_LT(at, other) << body;
+    EXPECT_GT(at, last_in[in_second]) << body;
+    last_in[in_second] = at;
+  }
+}
+
 TEST_F(RetentionServiceTest, ExportsUnderTheDataFolderCanBeDownloadedByNameOnly) {
   config_.data_dir = dir_.string();
   Post(bob_, space_, "hello");

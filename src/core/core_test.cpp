@@ -48,6 +48,19 @@ TEST(Crypto, Sha256AgreesWithThePortableDigestAtEveryLength) {
   }
 }
 
+TEST(Crypto, Sha256InPiecesIsTheDigestOfTheWhole) {
+  std::string whole;
+  crypto::Sha256Stream stream;
+  for (std::size_t n = 0; n < 200; ++n) {  // pieces of every size from empty to past two blocks
+    std::string piece(n % 131, static_cast<char>('a' + n % 26));
+    stream.Update(piece);
+    whole += piece;
+  }
+  EXPECT_EQ(stream.FinishHex(), crypto::Sha256Hex(whole));
+  crypto::Sha256Stream empty;
+  EXPECT_EQ(empty.FinishHex(), crypto::Sha256Hex(""));
+}
+
 TEST(Crypto, PasswordHashVerifiesOnlyTheRightPassword) {
   ASSERT_TRUE(crypto::InitCrypto());
   auto hash = crypto::HashPassword("correct horse battery", /*fast=*/true);

@@ -50,6 +50,50 @@ std::string Sha256Portable(std::string_view data) {
   return out;
 }
 
+struct Sha256Stream::State {
+  EVP_MD_CTX* evp = nullptr;  // null: libsodium's state below
+  crypto_hash_sha256_state portable{};
+  bool failed = false;
+};
+
+Sha256Stream::Sha256Stream() : state_(std::make_unique<State>()) {
+  if (const EVP_MD* md = OpenSslSha256(); md != nullptr) {
+    state_->evp = EVP_MD_CTX_new();
+    if (state_->evp != nullptr && EVP_DigestInit_ex2(state_->evp, md, nullptr) != 1) {
+      EVP_MD_CTX_free(state_->evp);
+      state_->evp = nullptr;
+    }
+  }
+  if (state_->evp == nullptr) crypto_hash_sha256_init(&state_->portable);
+}
+
+Sha256Stream::~Sha256Stream() {
+  if (state_->evp != nullptr) EVP_MD_CTX_free(state_->evp);
+}
+
+void Sha256Stream::Update(std::string_view data) {
+  if (state_->evp == nullptr) {
+    crypto_hash_sha256_update(&state_->portable, reinterpret_cast<const unsigned char*>(data.data()), data.size());
+  } else if (EVP_DigestUpdate(state_->evp, data.data(), data.size()) != 1) {
+    state_->failed = true;
+  }
+}
+
+std::string Sha256Stream::FinishHex() {
+  unsigned char digest[crypto_hash_sha256_BYTES];
+  unsigned int length = 0;
+  if (state_->failed) return {};
+  if (state_->evp != nullptr) {
+    if (EVP_DigestFinal_ex(state_->evp, digest, &length) != 1) return {};
+  } else {
+    crypto_hash_sha256_final(&state_->portable, digest);
+  }
+  std::string hex(sizeof digest * 2 + 1, '\0');
+  sodium_bin2hex(hex.data(), hex.size(), digest, sizeof digest);
+  hex.pop_back();
+  return hex;
+}
+
 std::string Sha256Hex(std::string_view data) {
   std::string raw = Sha256(data);
   std::string hex(raw.size() * 2 + 1, '\0');

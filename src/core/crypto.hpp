@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -24,6 +25,23 @@ std::string Sha256(std::string_view data);
 
 // The same digest from libsodium's portable code alone: what tests check Sha256 against.
 std::string Sha256Portable(std::string_view data);
+
+// SHA-256 of data given in pieces (a file written a piece at a time): the same digest as
+// Sha256Hex of the pieces joined.
+class Sha256Stream {
+ public:
+  Sha256Stream();
+  ~Sha256Stream();
+  Sha256Stream(const Sha256Stream&) = delete;
+  Sha256Stream& operator=(const Sha256Stream&) = delete;
+  void Update(std::string_view data);
+  // Lower-case hex; once. Empty if the library failed (it does not, short of memory).
+  std::string FinishHex();
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
 
 // Constant-time comparison of two equal-length strings; false when lengths differ.
 bool ConstantTimeEquals(std::string_view a, std::string_view b);
