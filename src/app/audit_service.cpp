@@ -545,6 +545,16 @@ Result<std::string> AuditService::Export(const Actor& actor, AuditExportFormat f
   return out;
 }
 
+Result<OpenFile> AuditService::ExportToFile(const Actor& actor, AuditExportFormat format, std::optional<UnixMillis> from,
+                                            std::optional<UnixMillis> to) {
+  const std::string folder =
+      config_.data_dir.empty() ? std::filesystem::temp_directory_path().string() : config_.data_dir;
+  ROUNDS_ASSIGN_OR_RETURN(OpenFile file, OpenFile::Anonymous(folder));
+  ROUNDS_RETURN_IF_ERROR(Export(actor, format, from, to, [&file](std::string_view piece) { return file.Append(piece); }));
+  ROUNDS_RETURN_IF_ERROR(file.Rewind());
+  return file;
+}
+
 Result<std::size_t> AuditService::Export(const Actor& actor, AuditExportFormat format, std::optional<UnixMillis> from,
                                          std::optional<UnixMillis> to, const ExportSink& sink) {
   std::string format_name = format == AuditExportFormat::kCsv ? "csv" : format == AuditExportFormat::kNdjson ? "ndjson" : "fhir";

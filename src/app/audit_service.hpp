@@ -32,6 +32,7 @@
 #include "app/context.hpp"
 #include "core/clock.hpp"
 #include "core/config.hpp"
+#include "core/open_file.hpp"
 #include "core/result.hpp"
 #include "governance/audit/audit_chain.hpp"
 #include "store/store.hpp"
@@ -132,6 +133,10 @@ class AuditService {
   // leaves, and the export holds exactly the records counted then.
   Result<std::size_t> Export(const Actor& actor, AuditExportFormat format, std::optional<UnixMillis> from,
                              std::optional<UnixMillis> to, const ExportSink& sink);
+  // The same, into a file with no name in the data folder (it goes with its last descriptor),
+  // rewound for reading: what the HTTP API sends, from disk.
+  Result<OpenFile> ExportToFile(const Actor& actor, AuditExportFormat format, std::optional<UnixMillis> from,
+                                std::optional<UnixMillis> to);
 
  private:
   // Records the use (or refusal) of the trail; kForbidden "compliance_required" for others.

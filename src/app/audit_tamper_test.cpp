@@ -329,7 +329,9 @@ TEST_F(AuditTamperTest, ATrailOfSeveralPagesVerifiesAndEachChangeIsNamedInItsPag
       return Ok();
     }));
     written += unit;
-    if (written == 4'000 || written == 10'800) ASSERT_TRUE(services_->audit.CheckpointNow());
+    if (written == 4'000 || written == 10'800) {
+      ASSERT_TRUE(services_->audit.CheckpointNow());
+    }
   }
   services_->audit.Stop();  // signs the head
   services_.reset();
@@ -411,7 +413,9 @@ TEST_F(AuditTamperTest, AnExportOfSeveralPagesReachesItsSinkInPiecesAndMatchesAW
     ASSERT_TRUE(count) << count.error().internal_message;
     EXPECT_EQ(*count, before->size());
     EXPECT_GT(pieces.size(), 10u);
-    for (std::size_t size : pieces) EXPECT_LT(size, 64u * 1024 + 16 * 1024);
+    for (std::size_t size : pieces) {
+      EXPECT_LT(size, 64u * 1024 + 16 * 1024);
+    }
     EXPECT_EQ(streamed, RenderAuditExport(*before, format));
     if (format == AuditExportFormat::kFhir) {
       // Byte for byte the Bundle a whole JSON document would have been.
@@ -426,6 +430,19 @@ TEST_F(AuditTamperTest, AnExportOfSeveralPagesReachesItsSinkInPiecesAndMatchesAW
     ASSERT_TRUE(last && *last);
     EXPECT_EQ((*last)->action, "audit.export");
     EXPECT_EQ(json::parse((*last)->details_json)["count"], before->size());
+  }
+
+  // For the HTTP API: into a file with no name in the data folder, rewound.
+  {
+    auto before = store_->Read([](store::ReadTx& tx) { return tx.ListAudit(0, 100'000); });
+    ASSERT_TRUE(before);
+    auto file = services_->audit.ExportToFile(compliance, AuditExportFormat::kCsv, std::nullopt, std::nullopt);
+    ASSERT_TRUE(file) << file.error().internal_message;
+    for (const auto& entry : std::filesystem::directory_iterator(dir_)) {
+      EXPECT_EQ(entry.path().filename().string().find(".rounds-body-"), std::string::npos) << entry.path();
+    }
+    EXPECT_EQ(file->Size().value(), RenderAuditExport(*before, AuditExportFormat::kCsv).size());
+    EXPECT_EQ(file->ReadAll().value(), RenderAuditExport(*before, AuditExportFormat::kCsv));
   }
 
   // A sink that fails stops the export with its error.

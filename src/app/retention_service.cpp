@@ -159,14 +159,6 @@ class JsonArrayFile {
   std::size_t count_ = 0;
 };
 
-Result<std::string> ReadWholeFile(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return NotFound("Export file");
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 // One line of the transcript body, indented by nesting and with edits and deletions marked.
 std::string TranscriptLine(const Message& m, const std::string& author, std::size_t edit_count,
                            const std::optional<store::HeldDeletion>& held) {
@@ -572,11 +564,14 @@ Result<ExportFile> RetentionService::ReadExportFile(const Actor& actor, const st
   // Only exports made under the data folder are served; a CLI export elsewhere stays where it was put.
   fs::path root = fs::absolute(fs::path(config_.data_dir) / "exports").lexically_normal();
   if (!record || fs::path(record->folder).lexically_normal().parent_path() != root) return NotFound("Export");
-  ROUNDS_ASSIGN_OR_RETURN(std::string bytes, ReadWholeFile(fs::path(record->folder) / name));
+  auto file = OpenFile::ForReading((fs::path(record->folder) / name).string());
+  if (!file && file.error().code == ErrorCode::kNotFound) return NotFound("Export file");
+  if (!file) return tl::unexpected(file.error());
+  ROUNDS_ASSIGN_OR_RETURN(std::uint64_t bytes, file->Size());
   ROUNDS_RETURN_IF_ERROR(AuditNow(store_, AuditEntry(current, "ediscovery.download", "export", export_id, clock_.NowMillis()),
-                                  json{{"file", name}, {"bytes", bytes.size()}}));
+                                  json{{"file", name}, {"bytes", bytes}}));
   std::string type = name.ends_with(".txt") ? "text/plain; charset=utf-8" : "application/json";
-  return ExportFile{type, std::move(bytes)};
+  return ExportFile{type, std::move(*file), bytes};
 }
 
 }  // namespace rounds::app

@@ -35,6 +35,7 @@
 #include "app/policy_engine.hpp"
 #include "core/clock.hpp"
 #include "core/config.hpp"
+#include "core/open_file.hpp"
 #include "core/result.hpp"
 #include "store/store.hpp"
 
@@ -65,7 +66,8 @@ struct HoldDraft {
 // One file of an export, for download.
 struct ExportFile {
   std::string content_type;
-  std::string bytes;
+  OpenFile file;  // open for reading: sent from disk, never held in memory
+  std::uint64_t bytes = 0;
 };
 
 class RetentionService {

@@ -380,7 +380,9 @@ TEST_F(RetentionServiceTest, AnExportOfSeveralPagesHoldsEveryMessageOnceWithEach
     const std::size_t section = in_second ? oncology : cardiology;
     const std::size_t other = in_second ? cardiology : oncology;
     EXPECT_GT(at, section) << body;
-    if (other > section) EXPECT_LT(at, other) << body;
+    if (other > section) {
+      EXPECT_LT(at, other) << body;
+    }
     EXPECT_GT(at, last_in[in_second]) << body;
     last_in[in_second] = at;
   }
@@ -395,7 +397,10 @@ TEST_F(RetentionServiceTest, ExportsUnderTheDataFolderCanBeDownloadedByNameOnly)
   auto file = services_->retention.ReadExportFile(officer_, id, "transcript.txt");
   ASSERT_TRUE(file);
   EXPECT_EQ(file->content_type, "text/plain; charset=utf-8");
-  EXPECT_NE(file->bytes.find("hello"), std::string::npos);
+  auto text = file->file.ReadAll();
+  ASSERT_TRUE(text);
+  EXPECT_EQ(file->bytes, text->size());
+  EXPECT_NE(text->find("hello"), std::string::npos);
   EXPECT_FALSE(services_->retention.ReadExportFile(officer_, id, "../rounds.db"));
   EXPECT_FALSE(services_->retention.ReadExportFile(officer_, "nope", "manifest.json"));
   auto denied = services_->retention.ReadExportFile(alice_, id, "manifest.json");

@@ -1,11 +1,15 @@
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 
 #include "core/clock.hpp"
 #include "core/config.hpp"
 #include "core/crypto.hpp"
+#include "core/open_file.hpp"
 
 namespace rounds {
 namespace {
@@ -59,6 +63,34 @@ TEST(Crypto, Sha256InPiecesIsTheDigestOfTheWhole) {
   EXPECT_EQ(stream.FinishHex(), crypto::Sha256Hex(whole));
   crypto::Sha256Stream empty;
   EXPECT_EQ(empty.FinishHex(), crypto::Sha256Hex(""));
+}
+
+TEST(OpenFile, AnAnonymousFileHasNoNameAndReadsBackWhatWasWritten) {
+  const std::filesystem::path folder = std::filesystem::temp_directory_path() / ("rounds-open-file-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(folder);
+  {
+    auto file = OpenFile::Anonymous(folder.string());
+    ASSERT_TRUE(file) << file.error().internal_message;
+    EXPECT_TRUE(std::filesystem::is_empty(folder)) << "unlinked as soon as it is made";
+    ASSERT_TRUE(file->Append("first piece, "));
+    ASSERT_TRUE(file->Append(std::string(100'000, 'x')));
+    EXPECT_EQ(file->Size().value(), 13u + 100'000u);
+    auto text = file->ReadAll();
+    ASSERT_TRUE(text);
+    EXPECT_EQ(text->substr(0, 13), "first piece, ");
+    EXPECT_EQ(text->size(), 100'013u);
+    OpenFile moved = std::move(*file);
+    EXPECT_FALSE(file->valid());
+    EXPECT_TRUE(moved.valid());
+  }
+  std::ofstream(folder / "named.txt") << "named";
+  auto named = OpenFile::ForReading((folder / "named.txt").string());
+  ASSERT_TRUE(named);
+  EXPECT_EQ(named->ReadAll().value(), "named");
+  auto missing = OpenFile::ForReading((folder / "missing.txt").string());
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
+  std::filesystem::remove_all(folder);
 }
 
 TEST(Crypto, PasswordHashVerifiesOnlyTheRightPassword) {

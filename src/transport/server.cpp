@@ -451,19 +451,48 @@ class Server::Impl {
       log::Info("http_request", {{"method", request.method}, {"route", route_name}, {"status", response.status},
                                  {"ms", static_cast<int>(seconds * 1000)}, {"address", request.remote_address}});
 
-      http::response<http::string_body> res{static_cast<http::status>(response.status), version};
-      if (!response.content_type.empty()) res.set(http::field::content_type, response.content_type);
       bool api = request.path.rfind("/api/", 0) == 0 || route_name != "static";
-      Finish(res, api, ConnectSource(request.Header("host")));
-      for (const auto& [name, value] : response.headers) {
-        if (name == "Set-Cookie") {
-          res.insert(http::field::set_cookie, value);
-        } else {
-          res.set(name, value);
+      auto headers = [&](auto& res) {
+        if (!response.content_type.empty()) res.set(http::field::content_type, response.content_type);
+        Finish(res, api, ConnectSource(request.Header("host")));
+        for (const auto& [name, value] : response.headers) {
+          if (name == "Set-Cookie") {
+            res.insert(http::field::set_cookie, value);
+          } else {
+            res.set(name, value);
+          }
         }
+        res.keep_alive(keep_alive && !state_.draining);
+      };
+      if (response.body_file && response.body_file->valid()) {
+        // An export: sent from disk a piece at a time, never read into memory whole.
+        http::response<http::file_body> res{static_cast<http::status>(response.status), version};
+        beast::file_posix file;
+        file.native_handle(response.body_file->Release());
+        beast::error_code file_error;
+        res.body().reset(std::move(file), file_error);
+        if (!file_error) {
+          headers(res);
+          res.prepare_payload();
+          // As long as a reader taking 1 MiB a second needs, and the usual 30 s on top.
+          stream.expires_after(std::chrono::seconds(30 + res.body().size() / (1024 * 1024)));
+          beast::error_code write_error;
+          if (head) {
+            http::response_serializer<http::file_body> serializer{res};
+            std::tie(write_error, std::ignore) = co_await http::async_write_header(stream, serializer, kTuple);
+          } else {
+            std::tie(write_error, std::ignore) = co_await http::async_write(stream, res, kTuple);
+          }
+          if (write_error || !res.keep_alive()) break;
+          first = false;
+          continue;
+        }
+        log::Error("http_body_file_failed", {{"route", route_name}, {"reason", file_error.message()}});
+        response = ProblemResponse(Error{ErrorCode::kInternal, "internal", "The file could not be sent.", {}});
       }
+      http::response<http::string_body> res{static_cast<http::status>(response.status), version};
+      headers(res);
       res.body() = std::move(response.body);
-      res.keep_alive(keep_alive && !state_.draining);
       res.prepare_payload();
       if (head) res.body().clear();  // HEAD keeps the Content-Length of the GET
       stream.expires_after(std::chrono::seconds(30));

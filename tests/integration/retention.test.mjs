@@ -87,6 +87,12 @@ test('a hold keeps a deleted message for export; the manifest hashes match the s
     assert.equal(res.status, 200, `${file.name}: ${res.text}`);
     assert.match(res.headers.get('content-disposition'), /attachment/);
     assert.equal(createHash('sha256').update(res.text).digest('hex'), file.sha256, file.name);
+    // Sent from the file on disk: its length, and HEAD gives the headers alone.
+    assert.equal(Number(res.headers.get('content-length')), file.bytes, file.name);
+    const head = await officer.request('HEAD', `/api/v1/exports/${manifest.export_id}/files/${file.name}`);
+    assert.equal(head.status, 200);
+    assert.equal(Number(head.headers.get('content-length')), file.bytes);
+    assert.equal(head.text, '');
   }
   const transcript = await officer.get(`/api/v1/exports/${manifest.export_id}/files/transcript.txt`);
   assert.match(transcript.text, /the invoice figures were altered {2}\{DELETED/);

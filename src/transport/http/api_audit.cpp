@@ -55,10 +55,11 @@ void RegisterAuditRoutes(Router& r, ApiContext& ctx) {
     if (!format) return InvalidArgument("invalid_value", "'format' must be csv, ndjson or fhir.", "format");
     ROUNDS_ASSIGN_OR_RETURN(auto from, QueryInt(request, "from"));
     ROUNDS_ASSIGN_OR_RETURN(auto to, QueryInt(request, "to"));
-    ROUNDS_ASSIGN_OR_RETURN(std::string body, audit.Export(actor, *format, from, to));
+    // Rendered into a file with no name, then sent from it: never held in memory whole.
+    ROUNDS_ASSIGN_OR_RETURN(OpenFile file, audit.ExportToFile(actor, *format, from, to));
     Response response;
     response.content_type = std::string(app::MediaType(*format));
-    response.body = std::move(body);
+    response.body_file = std::make_shared<OpenFile>(std::move(file));
     const char* extension = *format == app::AuditExportFormat::kCsv ? "csv" : *format == app::AuditExportFormat::kNdjson ? "ndjson" : "json";
     response.headers.emplace_back("Content-Disposition", std::string("attachment; filename=\"rounds-audit.") + extension + "\"");
     return response;

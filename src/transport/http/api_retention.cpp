@@ -84,7 +84,7 @@ void RegisterRetentionRoutes(Router& r, ApiContext& ctx) {
           ROUNDS_ASSIGN_OR_RETURN(auto file, retention.ReadExportFile(actor, request.params.at("id"), name));
           Response response;
           response.content_type = file.content_type;
-          response.body = std::move(file.bytes);
+          response.body_file = std::make_shared<OpenFile>(std::move(file.file));
           // `name` is one of the export's fixed file names (the service refuses any other).
           response.headers.emplace_back("Content-Disposition", "attachment; filename=\"" + name + "\"");
           return response;

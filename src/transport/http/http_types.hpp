@@ -3,12 +3,14 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "core/open_file.hpp"
 #include "core/result.hpp"
 
 namespace rounds::transport {
@@ -32,6 +34,9 @@ struct Response {
   int status = 200;
   std::string content_type = "application/json; charset=utf-8";
   std::string body;
+  // When set, the body is this whole file, sent from disk (exports): positioned at its first byte.
+  // `body` is ignored then.
+  std::shared_ptr<OpenFile> body_file;
   std::vector<std::pair<std::string, std::string>> headers;
 
   static Response Json(int status, const nlohmann::json& body);
