@@ -9,6 +9,7 @@
 #include "core/clock.hpp"
 #include "core/config.hpp"
 #include "core/crypto.hpp"
+#include "core/log.hpp"
 #include "core/open_file.hpp"
 
 namespace rounds {
@@ -91,6 +92,32 @@ TEST(OpenFile, AnAnonymousFileHasNoNameAndReadsBackWhatWasWritten) {
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
   std::filesystem::remove_all(folder);
+}
+
+TEST(Log, TheRequestLineIsTheLineWriteGivesForTheSameFields) {
+  const std::filesystem::path file = std::filesystem::temp_directory_path() / ("rounds-log-" + std::to_string(::getpid()));
+  std::filesystem::remove(file);
+  log::SetOutputFile(file.string());
+  const std::string route = "/api/v1/\"quoted\"\\back\tslash/{id}";
+  log::Request("GET", route, 200, 3, "192.0.2.7");
+  log::Info("http_request", {{"method", "GET"}, {"route", route}, {"status", 200}, {"ms", 3}, {"address", "192.0.2.7"}});
+  log::Request("PO\xFFST", "/x", 404, 0, "");  // bytes that are not UTF-8 become U+FFFD
+  log::SetMinimumLevel(log::Level::kWarn);
+  log::Request("GET", "/not-logged", 200, 0, "");
+  log::SetMinimumLevel(log::Level::kInfo);
+  log::SetOutputFile("");
+  std::ifstream in(file);
+  std::string fast, generic, invalid, extra;
+  ASSERT_TRUE(std::getline(in, fast));
+  ASSERT_TRUE(std::getline(in, generic));
+  ASSERT_TRUE(std::getline(in, invalid));
+  EXPECT_FALSE(std::getline(in, extra)) << "below the minimum level nothing is written";
+  std::filesystem::remove(file);
+  // The same bytes but for the time, which may have moved on by a millisecond.
+  auto without_time = [](std::string line) { return line.substr(0, line.find(",\"time\":")); };
+  EXPECT_EQ(without_time(fast), without_time(generic));
+  EXPECT_EQ(nlohmann::json::parse(fast)["route"], route);
+  EXPECT_EQ(nlohmann::json::parse(invalid)["method"], "PO\xEF\xBF\xBDST");
 }
 
 TEST(Crypto, PasswordHashVerifiesOnlyTheRightPassword) {

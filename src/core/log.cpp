@@ -6,6 +6,7 @@
 #include <string>
 
 #include "core/clock.hpp"
+#include "core/json_text.hpp"
 
 namespace rounds::log {
 namespace {
@@ -34,6 +35,38 @@ void SetOutputFile(const std::string& path) {
   g_out = path.empty() ? nullptr : std::fopen(path.c_str(), "a");
 }
 
+namespace {
+
+void Emit(const std::string& text) {
+  std::lock_guard lock(g_mutex);
+  std::FILE* out = g_out != nullptr ? g_out : stderr;
+  std::fwrite(text.data(), 1, text.size(), out);
+  std::fflush(out);
+}
+
+}  // namespace
+
+void Request(std::string_view method, std::string_view route, int status, int ms, std::string_view address) {
+  if (Level::kInfo < g_minimum.load(std::memory_order_relaxed)) return;
+  // Keys in the order Write's object sorts them.
+  std::string text;
+  text.reserve(160 + route.size());
+  text += "{\"address\":";
+  AppendJsonString(text, address, Utf8Errors::kReplace);
+  text += ",\"event\":\"http_request\",\"level\":\"info\",\"method\":";
+  AppendJsonString(text, method, Utf8Errors::kReplace);
+  text += ",\"ms\":";
+  AppendJsonInt(text, ms);
+  text += ",\"route\":";
+  AppendJsonString(text, route, Utf8Errors::kReplace);
+  text += ",\"status\":";
+  AppendJsonInt(text, status);
+  text += ",\"time\":\"";
+  text += FormatIso8601(SystemClock().NowMillis());
+  text += "\"}\n";
+  Emit(text);
+}
+
 void Write(Level level, std::string_view event, nlohmann::json fields) {
   if (level < g_minimum.load(std::memory_order_relaxed)) return;
   nlohmann::json line = nlohmann::json::object();
@@ -46,10 +79,7 @@ void Write(Level level, std::string_view event, nlohmann::json fields) {
   // Replace invalid UTF-8 rather than throw: a log line must never take the server down.
   std::string text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   text.push_back('\n');
-  std::lock_guard lock(g_mutex);
-  std::FILE* out = g_out != nullptr ? g_out : stderr;
-  std::fwrite(text.data(), 1, text.size(), out);
-  std::fflush(out);
+  Emit(text);
 }
 
 }  // namespace rounds::log

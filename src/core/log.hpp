@@ -18,6 +18,11 @@ void SetMinimumLevel(Level level);
 void SetOutputFile(const std::string& path);
 void Write(Level level, std::string_view event, nlohmann::json fields = nlohmann::json::object());
 
+// The line every HTTP request writes (event "http_request", level info): the same line as Write
+// with these fields, written straight to text. It runs once per request on an I/O thread, where
+// building and dumping a JSON object cost more than the rest of serving a kept page's headers.
+void Request(std::string_view method, std::string_view route, int status, int ms, std::string_view address);
+
 inline void Debug(std::string_view event, nlohmann::json fields = nlohmann::json::object()) {
   Write(Level::kDebug, event, std::move(fields));
 }

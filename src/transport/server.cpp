@@ -448,8 +448,7 @@ class Server::Impl {
       metrics_.RecordRequest(request.method, route_name, response.status, seconds);
       // One line per request: the route template, never the path or query (search text, ids of
       // what was read), no bodies, tokens or cookies.
-      log::Info("http_request", {{"method", request.method}, {"route", route_name}, {"status", response.status},
-                                 {"ms", static_cast<int>(seconds * 1000)}, {"address", request.remote_address}});
+      log::Request(request.method, route_name, response.status, static_cast<int>(seconds * 1000), request.remote_address);
 
       bool api = request.path.rfind("/api/", 0) == 0 || route_name != "static";
       auto headers = [&](auto& res) {
