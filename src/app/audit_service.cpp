@@ -168,19 +168,28 @@ Status AppendCheckpoint(const std::string& path, const Checkpoint& checkpoint) {
 
 Result<VerifyReport> VerifyStoredChain(store::Store& store, std::span<const Checkpoint> checkpoints,
                                        const std::string& public_key_hex) {
-  // One read unit: the whole chain from one snapshot, while writers carry on. A page at a time
-  // into the verifier, so a trail of any length verifies in the memory of one page.
-  return store.Read([&](store::ReadTx& tx) -> Result<VerifyReport> {
-    governance::audit::ChainVerifier verifier(checkpoints, public_key_hex);
-    std::int64_t after = 0;
-    while (true) {
-      ROUNDS_ASSIGN_OR_RETURN(auto page, tx.ListAudit(after, kVerifyPageSize));
-      for (const domain::AuditRecord& r : page) verifier.Add(r);
-      if (page.size() < static_cast<std::size_t>(kVerifyPageSize)) break;
-      after = page.back().seq;
+  // The chain up to the newest record now, while writers carry on, a page at a time into the
+  // verifier: a trail of any length verifies in the memory of one page. Each page is a read of its
+  // own, so a long walk holds no snapshot (nor the write-ahead log with it) from start to end;
+  // records are never changed once written, so the pages together are the chain as it stood.
+  ROUNDS_ASSIGN_OR_RETURN(auto newest, store.Read([](store::ReadTx& tx) { return tx.LastAuditRecord(); }));
+  const std::int64_t head = newest ? newest->seq : 0;
+  governance::audit::ChainVerifier verifier(checkpoints, public_key_hex);
+  std::int64_t after = 0;
+  bool done = head == 0;
+  while (!done) {
+    ROUNDS_ASSIGN_OR_RETURN(auto page, store.Read([&](store::ReadTx& tx) { return tx.ListAudit(after, kVerifyPageSize); }));
+    done = page.size() < static_cast<std::size_t>(kVerifyPageSize);
+    for (const domain::AuditRecord& r : page) {
+      if (r.seq > head) {
+        done = true;
+        break;
+      }
+      verifier.Add(r);
     }
-    return verifier.Finish();
-  });
+    if (!page.empty()) after = page.back().seq;
+  }
+  return verifier.Finish();
 }
 
 Result<VerifyReport> VerifyAuditFiles(const std::string& database_path, const std::string& checkpoints_path,
@@ -564,26 +573,26 @@ Result<std::size_t> AuditService::Export(const Actor& actor, AuditExportFormat f
   q.from = from;
   q.to = to;
   q.limit = kVerifyPageSize;
-  // Each page of the range, oldest first, up to the record `through` (0: all), to `each`.
+  // Each page of the range, oldest first, up to the record `through`, to `each`: a read of its own
+  // per page, so a long export holds no snapshot from start to end (records never change).
   auto walk = [&](std::int64_t through, const std::function<Status(const domain::AuditRecord&)>& each) -> Status {
-    return store_.RunRead([&](store::ReadTx& tx) -> Status {
-      q.after_seq = 0;
-      while (true) {
-        ROUNDS_ASSIGN_OR_RETURN(auto page, tx.SearchAudit(q));
-        for (const auto& r : page) {
-          if (through != 0 && r.seq > through) return Ok();
-          ROUNDS_RETURN_IF_ERROR(each(r));
-        }
-        if (page.size() < static_cast<std::size_t>(q.limit)) return Ok();
-        q.after_seq = page.back().seq;
+    q.after_seq = 0;
+    while (true) {
+      ROUNDS_ASSIGN_OR_RETURN(auto page, store_.Read([&](store::ReadTx& tx) { return tx.SearchAudit(q); }));
+      for (const auto& r : page) {
+        if (r.seq > through) return Ok();
+        ROUNDS_RETURN_IF_ERROR(each(r));
       }
-    });
+      if (page.size() < static_cast<std::size_t>(q.limit)) return Ok();
+      q.after_seq = page.back().seq;
+    }
   };
   // First counted (holding none of them), so that the export's own record, with the count, is on
   // the trail before any record leaves; then exactly those records are rendered.
+  ROUNDS_ASSIGN_OR_RETURN(auto newest, store_.Read([](store::ReadTx& tx) { return tx.LastAuditRecord(); }));
   std::size_t count = 0;
   std::int64_t last_seq = 0;
-  ROUNDS_RETURN_IF_ERROR(walk(0, [&](const domain::AuditRecord& r) -> Status {
+  ROUNDS_RETURN_IF_ERROR(walk(newest ? newest->seq : 0, [&](const domain::AuditRecord& r) -> Status {
     ++count;
     last_seq = r.seq;
     return Ok();

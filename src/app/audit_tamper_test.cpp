@@ -8,6 +8,9 @@
 #include <array>
 #include <map>
 #include <random>
+#include <thread>
+#include <atomic>
+#include <algorithm>
 
 #include "app/audit_log.hpp"
 #include "app/audit_service.hpp"
@@ -455,6 +458,54 @@ TEST_F(AuditTamperTest, AnExportOfSeveralPagesReachesItsSinkInPiecesAndMatchesAW
   ASSERT_FALSE(failed);
   EXPECT_EQ(failed.error().code, ErrorCode::kInternal);
   EXPECT_EQ(calls, 1);
+}
+
+// Verification and export read the trail a page per read, bounded by the newest record when they
+// start: records appended meanwhile are neither checked nor exported, and break nothing.
+TEST_F(AuditTamperTest, VerifyingAndExportingWhileRecordsAreAppendedSeeTheTrailAsItStood) {
+  const Actor nurse = MakeUser("nurse", false);
+  auto append = [&](int count) {
+    for (int written = 0; written < count; written += 250) {
+      ASSERT_TRUE(store_->RunWrite([&](store::WriteTx& tx) -> Status {
+        for (int i = 0; i < 250; ++i) {
+          ROUNDS_RETURN_IF_ERROR(AppendAudit(tx, AuditEntry(nurse, "message.read", "message", std::to_string(i), 1), json::object()));
+        }
+        return Ok();
+      }));
+    }
+  };
+  append(11'000);
+  const auto before = store_->Read([](store::ReadTx& tx) { return tx.LastAuditRecord(); });
+  ASSERT_TRUE(before && *before);
+  const std::int64_t head = (*before)->seq;
+
+  std::atomic<bool> stop{false};
+  std::thread writer([&] {
+    while (!stop) append(250);
+  });
+  auto key = governance::audit::SigningKey::Generate();
+  for (int round = 0; round < 3; ++round) {
+    auto report = VerifyStoredChain(*store_, {}, key.public_key_hex);
+    ASSERT_TRUE(report) << report.error().internal_message;
+    EXPECT_TRUE(report->ok) << report->problem;
+    EXPECT_GE(report->records_checked, head);
+    std::string csv;
+    auto count = services_->audit.Export(Actor::System(), AuditExportFormat::kCsv, std::nullopt, std::nullopt,
+                                         [&csv](std::string_view piece) -> Status {
+                                           csv += piece;
+                                           return Ok();
+                                         });
+    ASSERT_TRUE(count) << count.error().internal_message;
+    EXPECT_GE(*count, static_cast<std::size_t>(head));
+    const auto rows = static_cast<std::size_t>(std::count(csv.begin(), csv.end(), '\n')) - 1;  // less the header
+    EXPECT_EQ(rows, *count);
+  }
+  stop = true;
+  writer.join();
+  auto after = VerifyStoredChain(*store_, {}, key.public_key_hex);
+  ASSERT_TRUE(after);
+  EXPECT_TRUE(after->ok) << after->problem;
+  EXPECT_GT(after->records_checked, head) << "records went on being appended";
 }
 
 TEST_F(AuditTamperTest, ACheckpointSignedWithAnotherKeyIsRejected) {
