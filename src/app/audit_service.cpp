@@ -22,7 +22,7 @@ using nlohmann::json;
 
 namespace {
 
-constexpr int kVerifyPageSize = 5000;
+constexpr int kAuditPageSize = 5000;
 constexpr std::size_t kSecretKeyHexSize = 128;  // libsodium's 64-byte secret key (seed ‖ public key)
 
 Result<std::string> ReadTrimmed(const std::string& path) {
@@ -166,29 +166,54 @@ Status AppendCheckpoint(const std::string& path, const Checkpoint& checkpoint) {
   return Ok();
 }
 
+namespace {
+
+// The seq of the newest record now (0: none yet): where a walk of the trail stops.
+Result<std::int64_t> NewestAuditSeq(store::Store& store) {
+  ROUNDS_ASSIGN_OR_RETURN(auto newest, store.Read([](store::ReadTx& tx) { return tx.LastAuditRecord(); }));
+  return newest ? newest->seq : 0;
+}
+
+// Hands `each` every record matching `query` (its seq bounds and limit replaced), oldest first, up
+// to the record `through`, a page at a time: a trail of any length in the memory of one page. Each
+// page is a read of its own, so a long walk holds no snapshot (nor the write-ahead log with it)
+// from start to end; records never change once written, so the pages together are the trail as
+// it stood.
+Status WalkAudit(store::Store& store, store::AuditQuery query, std::int64_t through,
+                 const std::function<Status(const domain::AuditRecord&)>& each) {
+  query.before_seq.reset();
+  query.after_seq = 0;
+  query.limit = kAuditPageSize;
+  while (true) {
+    ROUNDS_ASSIGN_OR_RETURN(auto page, store.Read([&](store::ReadTx& tx) { return tx.SearchAudit(query); }));
+    for (const auto& r : page) {
+      if (r.seq > through) return Ok();
+      ROUNDS_RETURN_IF_ERROR(each(r));
+    }
+    if (page.size() < static_cast<std::size_t>(query.limit)) return Ok();
+    query.after_seq = page.back().seq;
+  }
+}
+
+// A sink that appends every piece to `out`.
+ExportSink AppendingTo(std::string& out) {
+  return [&out](std::string_view piece) -> Status {
+    out += piece;
+    return Ok();
+  };
+}
+
+}  // namespace
+
 Result<VerifyReport> VerifyStoredChain(store::Store& store, std::span<const Checkpoint> checkpoints,
                                        const std::string& public_key_hex) {
-  // The chain up to the newest record now, while writers carry on, a page at a time into the
-  // verifier: a trail of any length verifies in the memory of one page. Each page is a read of its
-  // own, so a long walk holds no snapshot (nor the write-ahead log with it) from start to end;
-  // records are never changed once written, so the pages together are the chain as it stood.
-  ROUNDS_ASSIGN_OR_RETURN(auto newest, store.Read([](store::ReadTx& tx) { return tx.LastAuditRecord(); }));
-  const std::int64_t head = newest ? newest->seq : 0;
+  // The chain up to the newest record now, while writers carry on.
+  ROUNDS_ASSIGN_OR_RETURN(std::int64_t head, NewestAuditSeq(store));
   governance::audit::ChainVerifier verifier(checkpoints, public_key_hex);
-  std::int64_t after = 0;
-  bool done = head == 0;
-  while (!done) {
-    ROUNDS_ASSIGN_OR_RETURN(auto page, store.Read([&](store::ReadTx& tx) { return tx.ListAudit(after, kVerifyPageSize); }));
-    done = page.size() < static_cast<std::size_t>(kVerifyPageSize);
-    for (const domain::AuditRecord& r : page) {
-      if (r.seq > head) {
-        done = true;
-        break;
-      }
-      verifier.Add(r);
-    }
-    if (!page.empty()) after = page.back().seq;
-  }
+  ROUNDS_RETURN_IF_ERROR(WalkAudit(store, {}, head, [&verifier](const domain::AuditRecord& r) {
+    verifier.Add(r);
+    return Ok();
+  }));
   return verifier.Finish();
 }
 
@@ -385,10 +410,7 @@ Status AuditExportWriter::Finish() {
 
 std::string RenderAuditExport(std::span<const domain::AuditRecord> records, AuditExportFormat format) {
   std::string out;
-  AuditExportWriter writer(format, [&out](std::string_view piece) -> Status {
-    out += piece;
-    return Ok();
-  });
+  AuditExportWriter writer(format, AppendingTo(out));
   for (const auto& r : records) (void)writer.Add(r);
   (void)writer.Finish();
   return out;
@@ -547,10 +569,7 @@ Result<json> AuditService::Verify(const Actor& actor) {
 Result<std::string> AuditService::Export(const Actor& actor, AuditExportFormat format, std::optional<UnixMillis> from,
                                           std::optional<UnixMillis> to) {
   std::string out;
-  ROUNDS_RETURN_IF_ERROR(Export(actor, format, from, to, [&out](std::string_view piece) -> Status {
-    out += piece;
-    return Ok();
-  }));
+  ROUNDS_RETURN_IF_ERROR(Export(actor, format, from, to, AppendingTo(out)));
   return out;
 }
 
@@ -569,30 +588,15 @@ Result<std::size_t> AuditService::Export(const Actor& actor, AuditExportFormat f
   std::string format_name = format == AuditExportFormat::kCsv ? "csv" : format == AuditExportFormat::kNdjson ? "ndjson" : "fhir";
   json details{{"format", format_name}, {"from", from ? json(*from) : json(nullptr)}, {"to", to ? json(*to) : json(nullptr)}};
   ROUNDS_RETURN_IF_ERROR(RequireCompliance(actor, "audit.export", details));
-  store::AuditQuery q;
-  q.from = from;
-  q.to = to;
-  q.limit = kVerifyPageSize;
-  // Each page of the range, oldest first, up to the record `through`, to `each`: a read of its own
-  // per page, so a long export holds no snapshot from start to end (records never change).
-  auto walk = [&](std::int64_t through, const std::function<Status(const domain::AuditRecord&)>& each) -> Status {
-    q.after_seq = 0;
-    while (true) {
-      ROUNDS_ASSIGN_OR_RETURN(auto page, store_.Read([&](store::ReadTx& tx) { return tx.SearchAudit(q); }));
-      for (const auto& r : page) {
-        if (r.seq > through) return Ok();
-        ROUNDS_RETURN_IF_ERROR(each(r));
-      }
-      if (page.size() < static_cast<std::size_t>(q.limit)) return Ok();
-      q.after_seq = page.back().seq;
-    }
-  };
+  store::AuditQuery range;
+  range.from = from;
+  range.to = to;
   // First counted (holding none of them), so that the export's own record, with the count, is on
   // the trail before any record leaves; then exactly those records are rendered.
-  ROUNDS_ASSIGN_OR_RETURN(auto newest, store_.Read([](store::ReadTx& tx) { return tx.LastAuditRecord(); }));
+  ROUNDS_ASSIGN_OR_RETURN(std::int64_t head, NewestAuditSeq(store_));
   std::size_t count = 0;
   std::int64_t last_seq = 0;
-  ROUNDS_RETURN_IF_ERROR(walk(newest ? newest->seq : 0, [&](const domain::AuditRecord& r) -> Status {
+  ROUNDS_RETURN_IF_ERROR(WalkAudit(store_, range, head, [&](const domain::AuditRecord& r) -> Status {
     ++count;
     last_seq = r.seq;
     return Ok();
@@ -601,7 +605,7 @@ Result<std::size_t> AuditService::Export(const Actor& actor, AuditExportFormat f
   ROUNDS_RETURN_IF_ERROR(AuditNow(store_, AuditEntry(actor, "audit.export", "audit_log", "", clock_.NowMillis()), details));
   AuditExportWriter writer(format, sink);
   if (count > 0) {
-    ROUNDS_RETURN_IF_ERROR(walk(last_seq, [&writer](const domain::AuditRecord& r) { return writer.Add(r); }));
+    ROUNDS_RETURN_IF_ERROR(WalkAudit(store_, range, last_seq, [&writer](const domain::AuditRecord& r) { return writer.Add(r); }));
   }
   ROUNDS_RETURN_IF_ERROR(writer.Finish());
   if (writer.count() != count) {

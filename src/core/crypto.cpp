@@ -28,6 +28,13 @@ const EVP_MD* OpenSslSha256() {
   return md;
 }
 
+std::string LowerHex(const unsigned char* data, std::size_t size) {
+  std::string hex(size * 2 + 1, '\0');
+  sodium_bin2hex(hex.data(), hex.size(), data, size);
+  hex.pop_back();
+  return hex;
+}
+
 }  // namespace
 
 std::string Sha256(std::string_view data) {
@@ -40,13 +47,6 @@ std::string Sha256(std::string_view data) {
     return out;
   }
   crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(data.data()), data.size());
-  return out;
-}
-
-std::string Sha256Portable(std::string_view data) {
-  std::string out(crypto_hash_sha256_BYTES, '\0');
-  crypto_hash_sha256(reinterpret_cast<unsigned char*>(out.data()),
-                     reinterpret_cast<const unsigned char*>(data.data()), data.size());
   return out;
 }
 
@@ -88,19 +88,12 @@ std::string Sha256Stream::FinishHex() {
   } else {
     crypto_hash_sha256_final(&state_->portable, digest);
   }
-  std::string hex(sizeof digest * 2 + 1, '\0');
-  sodium_bin2hex(hex.data(), hex.size(), digest, sizeof digest);
-  hex.pop_back();
-  return hex;
+  return LowerHex(digest, sizeof digest);
 }
 
 std::string Sha256Hex(std::string_view data) {
-  std::string raw = Sha256(data);
-  std::string hex(raw.size() * 2 + 1, '\0');
-  sodium_bin2hex(hex.data(), hex.size(), reinterpret_cast<const unsigned char*>(raw.data()),
-                 raw.size());
-  hex.pop_back();
-  return hex;
+  const std::string raw = Sha256(data);
+  return LowerHex(reinterpret_cast<const unsigned char*>(raw.data()), raw.size());
 }
 
 bool ConstantTimeEquals(std::string_view a, std::string_view b) {

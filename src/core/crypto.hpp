@@ -23,9 +23,6 @@ std::string Sha256Hex(std::string_view data);
 // Raw 32-byte SHA-256 of `data` (OpenSSL's, with libsodium's as the fallback).
 std::string Sha256(std::string_view data);
 
-// The same digest from libsodium's portable code alone: what tests check Sha256 against.
-std::string Sha256Portable(std::string_view data);
-
 // SHA-256 of data given in pieces (a file written a piece at a time): the same digest as
 // Sha256Hex of the pieces joined.
 class Sha256Stream {

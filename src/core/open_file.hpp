@@ -26,7 +26,6 @@ class OpenFile {
   static Result<OpenFile> Anonymous(const std::string& folder);
 
   bool valid() const { return fd_ >= 0; }
-  int fd() const { return fd_; }
   // Gives up ownership of the descriptor (the caller closes it).
   int Release();
   // The file's size now.
