@@ -12,7 +12,9 @@
 #include <charconv>
 #include <chrono>
 #include <deque>
+#include <exception>
 #include <filesystem>
+#include <optional>
 #include <unistd.h>
 
 #include "app/json_codec.hpp"
@@ -235,11 +237,24 @@ class Server::Impl {
   }
 
   // Runs blocking work (app services, the file system) off the I/O threads.
+  // The coroutine itself moves: one post to the pool, one back to the caller's executor (its
+  // strand). co_spawn onto the pool cost a dispatch and a post there and a third hand-off back,
+  // each a lock of the pool's one queue and often a thread woken.
   template <class F>
   awaitable<std::invoke_result_t<F>> RunBlocking(F fn) {
-    // Named, not a temporary inside the co_await: g++ 12 can destroy such temporaries twice.
-    auto task = [fn = std::move(fn)]() mutable -> awaitable<std::invoke_result_t<F>> { co_return fn(); };
-    co_return co_await asio::co_spawn(blocking_, std::move(task), use_awaitable);
+    using R = std::invoke_result_t<F>;
+    auto home = co_await asio::this_coro::executor;
+    std::optional<R> result;
+    std::exception_ptr failure;
+    co_await asio::post(asio::bind_executor(blocking_, use_awaitable));
+    try {
+      result.emplace(fn());
+    } catch (...) {
+      failure = std::current_exception();
+    }
+    co_await asio::post(asio::bind_executor(home, use_awaitable));  // back before anything else
+    if (failure) std::rethrow_exception(failure);
+    co_return std::move(*result);
   }
 
   // ---- HTTP ----------------------------------------------------------------------------------
