@@ -419,11 +419,28 @@ Result<json> RetentionService::WriteExport(const Actor& current, const std::stri
   const UnixMillis now = clock_.NowMillis();
   fs::path dir = fs::absolute(out_dir).lexically_normal();
   std::error_code ec;
-  if (fs::exists(dir, ec) && !fs::is_empty(dir, ec)) {
+  const bool existed = fs::exists(dir, ec);
+  if (existed && !fs::is_empty(dir, ec)) {
     return InvalidArgument("folder_not_empty", "The export folder must be empty or not exist yet.", "/out");
   }
   fs::create_directories(dir, ec);
   if (ec) return InvalidArgument("folder_unusable", "The export folder cannot be created.", "/out");
+  // Whatever fails from here on (a read, a full disk, the audit record), nothing of the export
+  // stays behind: it would be patient data on disk that no audit record covers.
+  struct Discard {
+    const fs::path& dir;
+    bool existed;
+    bool keep = false;
+    ~Discard() {
+      if (keep) return;
+      std::error_code ignored;
+      if (!existed) {
+        fs::remove_all(dir, ignored);
+        return;
+      }
+      for (const auto& entry : fs::directory_iterator(dir, ignored)) fs::remove_all(entry.path(), ignored);
+    }
+  } discard{dir, existed};
   fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace, ec);  // patient data: owner only
 
   // Written page by page, nothing of the export held whole: the messages and edits straight into
@@ -540,10 +557,8 @@ Result<json> RetentionService::WriteExport(const Actor& current, const std::stri
     details["manifest_sha256"] = record.manifest_sha256;
     return AppendAudit(tx, AuditEntry(current, "ediscovery.export", "export", export_id, now), details);
   });
-  if (!recorded) {
-    fs::remove_all(dir, ec);  // an export nobody audited must not stay behind
-    return tl::unexpected(recorded.error());
-  }
+  if (!recorded) return tl::unexpected(recorded.error());
+  discard.keep = true;
   return manifest;
 }
 

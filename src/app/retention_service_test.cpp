@@ -15,6 +15,7 @@
 
 #include "app/retention_service.hpp"
 #include "app/service_test_support.hpp"
+#include "store/storetest/fault_injection_store.hpp"
 
 namespace rounds::app {
 namespace {
@@ -386,6 +387,50 @@ TEST_F(RetentionServiceTest, AnExportOfSeveralPagesHoldsEveryMessageOnceWithEach
     EXPECT_GT(at, last_in[in_second]) << body;
     last_in[in_second] = at;
   }
+}
+
+TEST_F(RetentionServiceTest, AnExportThatFailsAnywhereLeavesNothingBehind) {
+  for (int i = 0; i < 1'150; ++i) Post(bob_, space_, "note " + std::to_string(i));  // three pages
+  store::storetest::FaultInjectionStore faulty(*store_);
+  Services services(faulty, bus_, clock_, config_);
+  store::ExportQuery query{.custodian_ids = {bob_.user.id}};
+  auto entries = [](const std::filesystem::path& dir) {
+    std::set<std::string> names;
+    for (const auto& entry : std::filesystem::directory_iterator(dir)) names.insert(entry.path().filename());
+    return names;
+  };
+
+  // Every read the export makes fails in turn, the first to the last page's.
+  int failed = 0;
+  for (int n = 1;; ++n) {
+    const auto dir = dir_ / ("read-" + std::to_string(n));
+    faulty.FailNthRead(n);
+    auto manifest = services.retention.Export(officer_, query, dir.string());
+    faulty.FailNthRead(0);
+    if (manifest) {
+      EXPECT_EQ((*manifest)["counts"]["messages"], 1'150);
+      break;
+    }
+    ++failed;
+    EXPECT_EQ(manifest.error().problem, store::storetest::FaultInjectionStore::kProblem) << n;
+    EXPECT_FALSE(std::filesystem::exists(dir)) << "read " << n << " left " << *entries(dir).begin();
+    ASSERT_LT(n, 50);
+  }
+  EXPECT_GE(failed, 3);  // at least the pages of messages
+
+  // The audit record is the last write: refused, the finished files go too. A folder given
+  // empty stays, empty.
+  const auto given = dir_ / "given";
+  std::filesystem::create_directories(given);
+  faulty.FailNthWrite(1);
+  auto unrecorded = services.retention.Export(officer_, query, given.string());
+  ASSERT_FALSE(unrecorded);
+  EXPECT_TRUE(std::filesystem::is_directory(given));
+  EXPECT_TRUE(entries(given).empty());
+
+  auto listed = services_->retention.ListExports(officer_);
+  ASSERT_TRUE(listed);
+  EXPECT_EQ((*listed)["items"].size(), 1u);  // the one that succeeded
 }
 
 TEST_F(RetentionServiceTest, ExportsUnderTheDataFolderCanBeDownloadedByNameOnly) {

@@ -1,4 +1,4 @@
-// A Store decorator for tests that makes chosen write units fail, in the manner of LevelDB's
+// A Store decorator for tests that makes chosen read or write units fail, in the manner of LevelDB's
 // EnvWrapper: faults go in around the code under test, not into it.
 #pragma once
 
@@ -22,30 +22,41 @@ class FaultInjectionStore final : public Store {
   // Makes the n-th write unit that runs from now on (1-based, in the order the target runs them)
   // fail with kInternal / kProblem. n <= 0 disarms.
   void FailNthWrite(int n) { countdown_.store(n); }
+  // Makes the n-th read unit that starts from now on (1-based) fail with kInternal / kProblem
+  // before it runs. n <= 0 disarms.
+  void FailNthRead(int n) { read_countdown_.store(n); }
   // How many units have been made to fail so far.
   int injected() const { return injected_.load(); }
 
   Status RunWrite(std::function<Status(WriteTx&)> unit) override {
     return target_.RunWrite([this, &unit](WriteTx& tx) -> Status {
       Status status = unit(tx);
-      int left = countdown_.load();
-      while (left > 0 && !countdown_.compare_exchange_weak(left, left - 1)) {
-      }
-      if (left == 1) {
-        ++injected_;
-        return Fail(ErrorCode::kInternal, kProblem, "Injected fault.", "fault injection");
-      }
+      if (Due(countdown_)) return Fail(ErrorCode::kInternal, kProblem, "Injected fault.", "fault injection");
       return status;
     });
   }
-  Status RunRead(std::function<Status(ReadTx&)> unit) override { return target_.RunRead(std::move(unit)); }
+  Status RunRead(std::function<Status(ReadTx&)> unit) override {
+    if (Due(read_countdown_)) return Fail(ErrorCode::kInternal, kProblem, "Injected fault.", "fault injection");
+    return target_.RunRead(std::move(unit));
+  }
   Status Backup(const std::string& path) override { return target_.Backup(path); }
   StoreMetrics Metrics() const override { return target_.Metrics(); }
   void Close() override { target_.Close(); }
 
  private:
+  // Counts a unit down; true for the one that is to fail.
+  bool Due(std::atomic<int>& countdown) {
+    int left = countdown.load();
+    while (left > 0 && !countdown.compare_exchange_weak(left, left - 1)) {
+    }
+    if (left != 1) return false;
+    ++injected_;
+    return true;
+  }
+
   Store& target_;
   std::atomic<int> countdown_{0};
+  std::atomic<int> read_countdown_{0};
   std::atomic<int> injected_{0};
 };
 
