@@ -34,28 +34,55 @@ inline Result<Actor> Current(store::ReadTx& tx, const Actor& actor) {
   return fresh;
 }
 
-// The caller's standing in a space (membership role, admin, visibility). `actor` must be Current.
-inline Result<Standing> StandingIn(store::ReadTx& tx, const Actor& actor, const Space& space) {
+// What a permission check needs of the caller.
+struct Principal {
+  UserId id = 0;
+  bool is_system = false;
+  bool is_admin = false;
+  bool is_staff = false;
+};
+inline Principal PrincipalOf(const Actor& actor) {
+  return Principal{actor.user.id, actor.is_system, actor.IsAdmin(), actor.IsStaff()};
+}
+
+// As Current, for a check that needs the caller's rights and nothing else of the account: the
+// flags alone are read, not the names and departments a fresh Actor carries.
+inline Result<Principal> CurrentPrincipal(store::ReadTx& tx, const Actor& actor) {
+  if (actor.is_system) return PrincipalOf(actor);
+  ROUNDS_ASSIGN_OR_RETURN(auto flags, tx.FindAccountFlags(actor.user.id));
+  if (!flags || flags->disabled) {
+    return Fail(ErrorCode::kUnauthenticated, "account_disabled", "This account is disabled.",
+                "user " + std::to_string(actor.user.id) + " is disabled or gone");
+  }
+  return Principal{actor.user.id, false, flags->is_admin, flags->kind == AccountKind::kStaff};
+}
+
+// The caller's standing in a space (membership role, admin, visibility). `who` must be current.
+inline Result<Standing> StandingIn(store::ReadTx& tx, const Principal& who, const Space& space) {
   Standing s;
-  s.is_admin = actor.IsAdmin();
+  s.is_admin = who.is_admin;
   s.space_is_public = space.visibility == Visibility::kPublic && space.kind != SpaceKind::kDirect;
   s.space_archived = space.archived;
-  if (!actor.is_system) {
-    ROUNDS_ASSIGN_OR_RETURN(auto membership, tx.FindMembership(space.id, actor.user.id));
+  if (!who.is_system) {
+    ROUNDS_ASSIGN_OR_RETURN(auto membership, tx.FindMembership(space.id, who.id));
     if (membership) s.role = membership->role;
   }
   // Patients never see staff spaces they are not members of.
-  if (!actor.IsStaff() && !s.role) s.space_is_public = false;
+  if (!who.is_staff && !s.role) s.space_is_public = false;
   return s;
+}
+// `actor` must be Current.
+inline Result<Standing> StandingIn(store::ReadTx& tx, const Actor& actor, const Space& space) {
+  return StandingIn(tx, PrincipalOf(actor), space);
 }
 
 // Loads a space the caller may read; kNotFound otherwise (existence is not revealed).
-// Checks that the caller is Current first.
+// Checks that the caller is current first.
 inline Result<std::pair<Space, Standing>> ReadableSpace(store::ReadTx& tx, const Actor& actor, SpaceId id) {
-  ROUNDS_ASSIGN_OR_RETURN(Actor current, Current(tx, actor));
+  ROUNDS_ASSIGN_OR_RETURN(Principal who, CurrentPrincipal(tx, actor));
   ROUNDS_ASSIGN_OR_RETURN(auto space, tx.FindSpace(id));
   if (!space) return NotFound("Space");
-  ROUNDS_ASSIGN_OR_RETURN(Standing standing, StandingIn(tx, current, *space));
+  ROUNDS_ASSIGN_OR_RETURN(Standing standing, StandingIn(tx, who, *space));
   if (!Can(standing, SpaceAction::kRead)) return NotFound("Space");
   return std::make_pair(*space, standing);
 }

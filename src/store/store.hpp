@@ -228,12 +228,22 @@ struct ExportRecord {
   std::string manifest_sha256;
 };
 
+// What a permission check needs of an account: no names, no departments.
+struct AccountFlags {
+  AccountKind kind = AccountKind::kStaff;
+  bool is_admin = false;
+  bool is_compliance = false;
+  bool disabled = false;
+};
+
 class ReadTx {
  public:
   virtual ~ReadTx() = default;
 
   // Directory
   virtual Result<std::optional<User>> FindUser(UserId id) = 0;
+  // FindUser's flags alone, in one lookup of the row: for the check every request on a space makes.
+  virtual Result<std::optional<AccountFlags>> FindAccountFlags(UserId id) = 0;
   // The short forms of those of `ids` that exist, in ascending id order; one query for them all.
   virtual Result<std::vector<UserRef>> FindUserRefs(std::span<const UserId> ids) = 0;
   virtual Result<std::optional<User>> FindUserByUsername(const std::string& username) = 0;

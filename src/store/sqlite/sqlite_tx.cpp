@@ -23,6 +23,7 @@ constexpr std::int64_t kMaxInt = std::numeric_limits<std::int64_t>::max();
 constexpr const char kFindUser[] =
     "SELECT id, username, display_name, email, job_role, kind, is_admin, is_compliance, disabled, "
     "created_at FROM users WHERE id = ?1";
+constexpr const char kFindAccountFlags[] = "SELECT kind, is_admin, is_compliance, disabled FROM users WHERE id = ?1";
 constexpr const char kFindUserRefs[] =
     "SELECT id, username, display_name FROM users WHERE id IN (SELECT value FROM json_each(?1)) ORDER BY id";
 constexpr const char kFindUserByUsername[] =
@@ -438,6 +439,19 @@ Result<std::optional<User>> SqliteTx::FindUser(UserId id) {
   ROUNDS_ASSIGN_OR_RETURN(auto user, ReadOne<User>(*s, ReadUser));
   if (user) ROUNDS_RETURN_IF_ERROR(LoadDepartments(std::span<User>(&*user, 1)));
   return user;
+}
+
+Result<std::optional<AccountFlags>> SqliteTx::FindAccountFlags(UserId id) {
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kFindAccountFlags));
+  s->Bind(1, id);
+  return ReadOne<AccountFlags>(*s, [](const Statement& r) {
+    AccountFlags f;
+    f.kind = ParseAccountKind(r.Text(0)).value_or(AccountKind::kStaff);
+    f.is_admin = r.Int(1) != 0;
+    f.is_compliance = r.Int(2) != 0;
+    f.disabled = r.Int(3) != 0;
+    return f;
+  });
 }
 
 Result<std::vector<UserRef>> SqliteTx::FindUserRefs(std::span<const UserId> ids) {

@@ -30,6 +30,7 @@ class SqliteTx final : public WriteTx {
   SqliteTx(Connection& connection, WriterAuditState& audit) : db_(connection), audit_(&audit) {}
 
   Result<std::optional<User>> FindUser(UserId id) override;
+  Result<std::optional<AccountFlags>> FindAccountFlags(UserId id) override;
   Result<std::vector<UserRef>> FindUserRefs(std::span<const UserId> ids) override;
   Result<std::optional<User>> FindUserByUsername(const std::string& username) override;
   Result<std::vector<User>> ListUsers(const UserQuery& query) override;
