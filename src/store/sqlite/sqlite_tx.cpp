@@ -24,6 +24,7 @@ constexpr const char kFindUser[] =
     "SELECT id, username, display_name, email, job_role, kind, is_admin, is_compliance, disabled, "
     "created_at FROM users WHERE id = ?1";
 constexpr const char kFindAccountFlags[] = "SELECT kind, is_admin, is_compliance, disabled FROM users WHERE id = ?1";
+constexpr const char kFindUserRef[] = "SELECT id, username, display_name FROM users WHERE id = ?1";
 constexpr const char kFindUserRefs[] =
     "SELECT id, username, display_name FROM users WHERE id IN (SELECT value FROM json_each(?1)) ORDER BY id";
 constexpr const char kFindUserByUsername[] =
@@ -456,9 +457,17 @@ Result<std::optional<AccountFlags>> SqliteTx::FindAccountFlags(UserId id) {
 
 Result<std::vector<UserRef>> SqliteTx::FindUserRefs(std::span<const UserId> ids) {
   if (ids.empty()) return std::vector<UserRef>();
+  auto read = [](const Statement& r) { return UserRef{r.Int(0), r.Text(1), r.Text(2)}; };
+  if (ids.size() == 1) {
+    // One id (a post's author, in the writer): a plain lookup, without building and walking a
+    // JSON list of one.
+    ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kFindUserRef));
+    s->Bind(1, ids.front());
+    return ReadAll<UserRef>(*s, read);
+  }
   ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kFindUserRefs));
   s->Bind(1, nlohmann::json(ids).dump());
-  return ReadAll<UserRef>(*s, [](const Statement& r) { return UserRef{r.Int(0), r.Text(1), r.Text(2)}; });
+  return ReadAll<UserRef>(*s, read);
 }
 
 Result<std::optional<User>> SqliteTx::FindUserByUsername(const std::string& username) {

@@ -123,6 +123,48 @@ TEST_P(StoreContractTest, FindsTheShortFormsOfManyUsersAtOnce) {
   auto none = store().Read([](ReadTx& tx) { return tx.FindUserRefs({}); });
   ASSERT_TRUE(none);
   EXPECT_TRUE(none->empty());
+  // One id (a post's author) has a lookup of its own.
+  const std::vector<UserId> just_zoe = {zoe};
+  auto one = store().Read([&](ReadTx& tx) { return tx.FindUserRefs(just_zoe); });
+  ASSERT_TRUE(one) << Describe(one);
+  ASSERT_EQ(one->size(), 1u);
+  EXPECT_EQ((*one)[0].id, zoe);
+  EXPECT_EQ((*one)[0].username, "zoe");
+  EXPECT_EQ((*one)[0].display_name, "User zoe");
+  const std::vector<UserId> nobody = {424242};
+  auto gone = store().Read([&](ReadTx& tx) { return tx.FindUserRefs(nobody); });
+  ASSERT_TRUE(gone);
+  EXPECT_TRUE(gone->empty());
+}
+
+// What every request on a space checks of its caller, read without the rest of the account.
+TEST_P(StoreContractTest, FindsAnAccountsFlagsAsTheAccountHasThem) {
+  User u = MakeUser("flags");
+  u.kind = AccountKind::kPatient;
+  u.is_compliance = true;
+  auto id = store().Write([&](WriteTx& tx) { return tx.InsertUser(u, "h"); });
+  ASSERT_TRUE(id) << Describe(id);
+  auto flags = store().Read([&](ReadTx& tx) { return tx.FindAccountFlags(*id); });
+  ASSERT_TRUE(flags && *flags) << Describe(flags);
+  EXPECT_EQ((*flags)->kind, AccountKind::kPatient);
+  EXPECT_TRUE((*flags)->is_compliance);
+  EXPECT_FALSE((*flags)->is_admin);
+  EXPECT_FALSE((*flags)->disabled);
+
+  u.id = *id;
+  u.kind = AccountKind::kStaff;
+  u.is_admin = true;
+  u.disabled = true;
+  ASSERT_TRUE(store().Write([&](WriteTx& tx) { return tx.UpdateUser(u); }));
+  flags = store().Read([&](ReadTx& tx) { return tx.FindAccountFlags(*id); });
+  ASSERT_TRUE(flags && *flags);
+  EXPECT_EQ((*flags)->kind, AccountKind::kStaff);
+  EXPECT_TRUE((*flags)->is_admin);
+  EXPECT_TRUE((*flags)->disabled);
+
+  auto missing = store().Read([](ReadTx& tx) { return tx.FindAccountFlags(424242); });
+  ASSERT_TRUE(missing);
+  EXPECT_FALSE(*missing);
 }
 
 TEST_P(StoreContractTest, DuplicateUsernameAndDepartmentAreConflicts) {
