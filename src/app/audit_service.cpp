@@ -89,6 +89,7 @@ AuditFiles AuditFiles::For(const Config& config) {
   std::filesystem::path key = config.audit_signing_key_file.empty() ? dir / "signing.key" : std::filesystem::path(config.audit_signing_key_file);
   files.signing_key = key.string();
   files.public_key = key.replace_extension(".pub").string();
+  files.last_verification = (std::filesystem::path(files.checkpoints).parent_path() / "last-verification.json").string();
   return files;
 }
 
@@ -206,12 +207,14 @@ ExportSink AppendingTo(std::string& out) {
 }  // namespace
 
 Result<VerifyReport> VerifyStoredChain(store::Store& store, std::span<const Checkpoint> checkpoints,
-                                       const std::string& public_key_hex) {
+                                       const std::string& public_key_hex, const VerifyProgress& progress) {
   // The chain up to the newest record now, while writers carry on.
   ROUNDS_ASSIGN_OR_RETURN(std::int64_t head, NewestAuditSeq(store));
   governance::audit::ChainVerifier verifier(checkpoints, public_key_hex);
-  ROUNDS_RETURN_IF_ERROR(WalkAudit(store, {}, head, [&verifier](const domain::AuditRecord& r) {
+  std::int64_t checked = 0;
+  ROUNDS_RETURN_IF_ERROR(WalkAudit(store, {}, head, [&](const domain::AuditRecord& r) -> Status {
     verifier.Add(r);
+    if (progress && ++checked % 4096 == 0) return progress(checked);
     return Ok();
   }));
   return verifier.Finish();
@@ -433,6 +436,17 @@ Status AuditService::Start() {
     // Records written while the server was down (CLI administration) are anchored at once.
     ROUNDS_RETURN_IF_ERROR(CheckpointLocked());
   }
+  {
+    std::lock_guard lock(verify_mutex_);
+    started_at_ = clock_.NowMillis();
+    verify_cancel_ = false;
+    std::ifstream in(files_.last_verification);
+    if (in) {
+      // A file that no longer parses is treated as no verification yet: the next one replaces it.
+      json last = json::parse(in, nullptr, /*allow_exceptions=*/false);
+      if (last.is_object() && last.contains("ok")) last_verification_ = std::move(last);
+    }
+  }
   std::lock_guard lock(run_mutex_);
   if (thread_.joinable()) return Ok();
   stopping_ = false;
@@ -441,6 +455,12 @@ Status AuditService::Start() {
 }
 
 void AuditService::Stop() {
+  verify_cancel_ = true;  // a verification running stops at its next few thousand records
+  AwaitVerification();
+  {
+    std::lock_guard lock(verify_mutex_);
+    if (verify_thread_.joinable()) verify_thread_.join();
+  }
   {
     std::lock_guard lock(run_mutex_);
     if (!thread_.joinable()) return;
@@ -505,6 +525,21 @@ void AuditService::Run() {
         last_signed = std::chrono::steady_clock::now();  // nothing unanchored: the window starts with the next record
       }
     }
+    if (config_.audit_verify_hours > 0) {
+      bool due = false;
+      {
+        std::lock_guard verify_lock(verify_mutex_);
+        const UnixMillis since = last_verification_.is_object() && last_verification_["checked_at"].is_number()
+                                     ? last_verification_["checked_at"].get<UnixMillis>()
+                                     : started_at_;
+        due = !verifying_ && !verify_cancel_ && clock_.NowMillis() - since >= config_.audit_verify_hours * 3'600'000;
+      }
+      if (due) {
+        if (auto s = BeginVerification(Actor::System()); !s) {
+          log::Error("audit_verify_failed", {{"reason", s.error().public_message}, {"detail", s.error().internal_message}});
+        }
+      }
+    }
     lock.lock();
   }
 }
@@ -542,28 +577,124 @@ Result<json> AuditService::Search(const Actor& actor, store::AuditQuery query) {
   return json{{"items", items}, {"next_cursor", next}};
 }
 
-Result<json> AuditService::Verify(const Actor& actor) {
+Result<json> AuditService::StartVerification(const Actor& actor) {
   ROUNDS_RETURN_IF_ERROR(RequireCompliance(actor, "audit.verify", json::object()));
-  ROUNDS_ASSIGN_OR_RETURN(auto checkpoints, ReadCheckpoints(files_.checkpoints));
+  ROUNDS_RETURN_IF_ERROR(BeginVerification(actor));
+  std::lock_guard lock(verify_mutex_);
+  return StatusLocked();
+}
+
+Result<json> AuditService::VerificationStatus(const Actor& actor) {
+  ROUNDS_RETURN_IF_ERROR(RequireCompliance(actor, "audit.verify", json::object()));
+  std::lock_guard lock(verify_mutex_);
+  return StatusLocked();
+}
+
+void AuditService::AwaitVerification() {
+  std::unique_lock lock(verify_mutex_);
+  verify_done_.wait(lock, [this] { return !verifying_; });
+}
+
+Status AuditService::BeginVerification(const Actor& actor) {
+  std::lock_guard lock(verify_mutex_);
+  if (verifying_) return Ok();  // the one running answers this request too
+  if (verify_cancel_) return Fail(ErrorCode::kUnavailable, "shutting_down", "The server is shutting down.");
+  // The thread of the last one has finished its work (verifying_ is false); it may still be exiting.
+  if (verify_thread_.joinable()) verify_thread_.join();
+  const UnixMillis now = clock_.NowMillis();
+  // The record of this verification goes in first, so the verdict covers it too.
+  ROUNDS_RETURN_IF_ERROR(AuditNow(store_, AuditEntry(actor, "audit.verify", "audit_log", "", now)));
+  verifying_ = true;
+  verifying_since_ = now;
+  verifying_checked_ = 0;
+  std::string started_by = actor.is_system ? "system" : actor.user.username;
+  verify_thread_ = std::thread([this, started_by = std::move(started_by), now] { RunVerification(started_by, now); });
+  return Ok();
+}
+
+void AuditService::RunVerification(std::string started_by, UnixMillis started_at) {
+  auto finish = [this](json report) {
+    std::lock_guard lock(verify_mutex_);
+    if (!report.is_null()) last_verification_ = std::move(report);
+    verifying_ = false;
+    verify_done_.notify_all();
+  };
+  auto checkpoints = ReadCheckpoints(files_.checkpoints);
   std::string public_key;
   {
     std::lock_guard lock(checkpoint_mutex_);
     if (key_) public_key = key_->public_key_hex;
   }
   if (public_key.empty()) public_key = ReadPublicKeyFile(files_.public_key).value_or("");
-  // The record of this verification goes in first, so the verdict covers it too.
-  ROUNDS_RETURN_IF_ERROR(AuditNow(store_, AuditEntry(actor, "audit.verify", "audit_log", "", clock_.NowMillis())));
-  ROUNDS_ASSIGN_OR_RETURN(VerifyReport report, VerifyStoredChain(store_, checkpoints, public_key));
-  if (!report.ok) {
-    log::Error("audit_chain_invalid", {{"first_bad_seq", report.first_bad_seq}, {"problem", report.problem}});
+  const auto clock_started = std::chrono::steady_clock::now();
+  Result<VerifyReport> verified = checkpoints ? VerifyStoredChain(store_, *checkpoints, public_key,
+                                                                  [this](std::int64_t checked) -> Status {
+                                                                    verifying_checked_ = checked;
+                                                                    if (verify_cancel_) {
+                                                                      return Fail(ErrorCode::kUnavailable, "shutting_down",
+                                                                                  "The server is shutting down.");
+                                                                    }
+                                                                    return Ok();
+                                                                  })
+                                              : tl::unexpected(checkpoints.error());
+  if (!verified) {
+    // Not a verdict: the chain could not be read (or the server is stopping). The last verdict stands.
+    if (!verify_cancel_) {
+      log::Error("audit_verify_failed", {{"reason", verified.error().public_message},
+                                         {"detail", verified.error().internal_message}});
+    }
+    finish(nullptr);
+    return;
   }
-  return json{{"ok", report.ok},
+  const VerifyReport& report = *verified;
+  const UnixMillis now = clock_.NowMillis();
+  json result{{"ok", report.ok},
               {"records_checked", report.records_checked},
               {"checkpoints_checked", report.checkpoints_checked},
               {"first_bad_seq", report.ok ? json(nullptr) : json(report.first_bad_seq)},
               {"problem", report.ok ? json(nullptr) : json(report.problem)},
               {"head_seq", report.records_checked},
-              {"checked_at", clock_.NowMillis()}};
+              {"checked_at", now},
+              {"started_at", started_at},
+              {"started_by", started_by},
+              {"seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - clock_started).count()}};
+  if (report.ok) {
+    log::Info("audit_chain_verified", {{"records", report.records_checked}, {"checkpoints", report.checkpoints_checked}});
+  } else {
+    log::Error("audit_chain_invalid", {{"first_bad_seq", report.first_bad_seq}, {"problem", report.problem}});
+  }
+  // The verdict, on the trail it is about and in a file of its own that outlives a restart.
+  domain::AuditRecord verdict = AuditEntry(Actor::System(), "audit.verified", "audit_log", "", now);
+  if (!report.ok) verdict.outcome = domain::AuditOutcome::kFailure;
+  if (auto s = AuditNow(store_, verdict, json{{"records_checked", report.records_checked},
+                                              {"checkpoints_checked", report.checkpoints_checked},
+                                              {"first_bad_seq", result["first_bad_seq"]}});
+      !s) {
+    log::Error("audit_verify_failed", {{"reason", s.error().public_message}, {"detail", s.error().internal_message}});
+  }
+  const std::string partial = files_.last_verification + ".partial";
+  {
+    std::ofstream out(partial, std::ios::trunc);
+    out << result.dump() << "\n";
+    out.close();
+    std::error_code ec;
+    if (out) std::filesystem::rename(partial, files_.last_verification, ec);
+    if (!out || ec) log::Error("audit_verify_not_kept", {{"path", files_.last_verification}});
+  }
+  finish(std::move(result));
+}
+
+json AuditService::StatusLocked() const {
+  json out = last_verification_.is_object()
+                 ? last_verification_
+                 : json{{"ok", nullptr}, {"records_checked", nullptr}, {"checkpoints_checked", nullptr},
+                        {"first_bad_seq", nullptr}, {"problem", nullptr}, {"head_seq", nullptr},
+                        {"checked_at", nullptr}, {"started_at", nullptr}, {"started_by", nullptr},
+                        {"seconds", nullptr}};
+  out["running"] = verifying_;
+  out["running_since"] = verifying_ ? json(verifying_since_) : json(nullptr);
+  out["running_records_checked"] = verifying_ ? json(verifying_checked_.load()) : json(nullptr);
+  return out;
 }
 
 Result<std::string> AuditService::Export(const Actor& actor, AuditExportFormat format, std::optional<UnixMillis> from,

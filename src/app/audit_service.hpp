@@ -17,6 +17,7 @@
 // Thread safety: all methods are thread-safe. Start/Stop are meant for the composition root.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -44,6 +45,7 @@ struct AuditFiles {
   std::string checkpoints;  // append-only, one signed checkpoint per line
   std::string signing_key;  // hex secret key, mode 0600
   std::string public_key;   // hex public key
+  std::string last_verification;  // the last finished verification's report (JSON)
 
   static AuditFiles For(const Config& config);
 };
@@ -62,9 +64,13 @@ Status AppendCheckpoint(const std::string& path, const governance::audit::Checkp
 // Reads the whole chain from `store` and verifies it against `checkpoints` signed by
 // `public_key_hex` (governance::audit::VerifyChain). The one verification used by the CLI, the
 // HTTP API and the tests. Store errors are returned as errors, tampering as a report.
+// `progress`, when given, hears how many records are checked every few thousand; an error it
+// returns stops the walk and is returned.
+using VerifyProgress = std::function<Status(std::int64_t records_checked)>;
 Result<governance::audit::VerifyReport> VerifyStoredChain(store::Store& store,
                                                           std::span<const governance::audit::Checkpoint> checkpoints,
-                                                          const std::string& public_key_hex);
+                                                          const std::string& public_key_hex,
+                                                          const VerifyProgress& progress = nullptr);
 
 // Opens the database at `database_path` (which must exist), reads the checkpoints at
 // `checkpoints_path` and verifies with VerifyStoredChain — what `rounds audit verify` runs.
@@ -123,8 +129,19 @@ class AuditService {
 
   // Newest first; next_cursor pages back. {items: [...], next_cursor}.
   Result<nlohmann::json> Search(const Actor& actor, store::AuditQuery query);
-  // {ok, records_checked, checkpoints_checked, first_bad_seq, problem, head_seq, checked_at}.
-  Result<nlohmann::json> Verify(const Actor& actor);
+  // Starts a verification of the whole chain and its checkpoints on a thread of its own, unless
+  // one is running already (then it is the one reported). Its audit.verify record goes in first,
+  // so the verdict covers it. A trail of 100 million records takes minutes: no request waits for
+  // it. Returns VerificationStatus().
+  Result<nlohmann::json> StartVerification(const Actor& actor);
+  // The last finished verification (kept across restarts) and the one running, if any:
+  // {ok, records_checked, checkpoints_checked, first_bad_seq, problem, head_seq, checked_at,
+  //  started_at, started_by, running, running_since, running_records_checked}. Before the first
+  // verification the last one's fields are null. Reading it is not recorded (it shows no record);
+  // a refusal is.
+  Result<nlohmann::json> VerificationStatus(const Actor& actor);
+  // Waits until no verification runs (tests, shutdown).
+  void AwaitVerification();
   // The records with time in [from, to) rendered in `format`.
   Result<std::string> Export(const Actor& actor, AuditExportFormat format, std::optional<UnixMillis> from,
                              std::optional<UnixMillis> to);
@@ -144,6 +161,10 @@ class AuditService {
   void Run();
   // Caller holds checkpoint_mutex_.
   Status CheckpointLocked();
+  // Starts the verification thread for `actor` unless one runs; records audit.verify first.
+  Status BeginVerification(const Actor& actor);
+  void RunVerification(std::string started_by, UnixMillis started_at);
+  nlohmann::json StatusLocked() const;  // caller holds verify_mutex_
 
   store::Store& store_;
   const Clock& clock_;
@@ -159,6 +180,16 @@ class AuditService {
   std::condition_variable wake_;
   bool stopping_ = false;
   std::thread thread_;
+
+  mutable std::mutex verify_mutex_;  // guards the fields below
+  std::condition_variable verify_done_;
+  nlohmann::json last_verification_;  // null before the first
+  bool verifying_ = false;
+  UnixMillis verifying_since_ = 0;
+  std::thread verify_thread_;
+  std::atomic<std::int64_t> verifying_checked_{0};
+  std::atomic<bool> verify_cancel_{false};
+  UnixMillis started_at_ = 0;  // of this process's Start(): the first scheduled run counts from it
 };
 
 }  // namespace rounds::app

@@ -376,6 +376,118 @@ TEST_F(AuditTamperTest, ATrailOfSeveralPagesVerifiesAndEachChangeIsNamedInItsPag
   EXPECT_NE(truncated.problem.find("chain ends before"), std::string::npos) << truncated.problem;
 }
 
+// A verification runs on a thread of its own: the request that starts it returns at once, the
+// verdict is reported by its status, recorded on the trail, and kept across a restart; an edit
+// made meanwhile by whoever holds the file is named by the next one.
+TEST_F(AuditTamperTest, AVerificationRunsInTheBackgroundAndItsVerdictOutlivesARestart) {
+  ASSERT_TRUE(services_->audit.Start());
+  const Actor nurse = MakeUser("nurse", false);
+  Actor officer = MakeUser("officer", false);
+  UserPatch patch;
+  patch.is_compliance = true;
+  ASSERT_TRUE(services_->directory.UpdateUser(Actor::System(), officer.user.id, patch));
+  officer.user.is_compliance = true;
+  for (int written = 0; written < 11'000; written += 500) {
+    ASSERT_TRUE(store_->RunWrite([&](store::WriteTx& tx) -> Status {
+      for (int i = 0; i < 500; ++i) {
+        clock_.Advance(1);
+        ROUNDS_RETURN_IF_ERROR(AppendAudit(tx, AuditEntry(nurse, "message.read", "message", std::to_string(written + i),
+                                                          clock_.NowMillis()), json::object()));
+      }
+      return Ok();
+    }));
+  }
+  ASSERT_TRUE(services_->audit.CheckpointNow());
+
+  auto never = services_->audit.VerificationStatus(officer);
+  ASSERT_TRUE(never);
+  EXPECT_TRUE((*never)["ok"].is_null());
+  EXPECT_TRUE((*never)["checked_at"].is_null());
+  EXPECT_EQ((*never)["running"], false);
+  auto refused = services_->audit.StartVerification(nurse);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().problem, "compliance_required");
+  EXPECT_FALSE(services_->audit.VerificationStatus(nurse));
+
+  clock_.Advance(1'000);
+  auto started = services_->audit.StartVerification(officer);
+  ASSERT_TRUE(started) << started.error().internal_message;
+  services_->audit.AwaitVerification();
+  auto done = services_->audit.VerificationStatus(officer);
+  ASSERT_TRUE(done);
+  EXPECT_EQ((*done)["ok"], true) << (*done)["problem"];
+  EXPECT_EQ((*done)["running"], false);
+  EXPECT_TRUE((*done)["first_bad_seq"].is_null());
+  EXPECT_GT((*done)["records_checked"].get<std::int64_t>(), 11'000);
+  EXPECT_EQ((*done)["head_seq"], (*done)["records_checked"]);
+  EXPECT_GE((*done)["checkpoints_checked"].get<int>(), 1);
+  EXPECT_EQ((*done)["started_by"], "officer");
+  EXPECT_EQ((*done)["checked_at"], clock_.NowMillis());
+  // On the trail: who asked, before the chain was walked, then the verdict.
+  auto trail = store_->Read([](store::ReadTx& tx) { return tx.ListAudit(0, 100'000); });
+  ASSERT_TRUE(trail);
+  ASSERT_GE(trail->size(), 2u);
+  const AuditRecord& asked = (*trail)[trail->size() - 2];
+  const AuditRecord& verdict = trail->back();
+  EXPECT_EQ(asked.action, "audit.verify");
+  EXPECT_EQ(asked.actor_id, officer.user.id);
+  EXPECT_EQ(asked.seq, (*done)["records_checked"].get<std::int64_t>());  // the verdict covers its request
+  EXPECT_EQ(verdict.action, "audit.verified");
+  EXPECT_EQ(verdict.outcome, AuditOutcome::kSuccess);
+  EXPECT_NE(verdict.details_json.find("\"records_checked\":" + (*done)["records_checked"].dump()), std::string::npos)
+      << verdict.details_json;
+
+  // A restart: the verdict is still reported.
+  services_->audit.Stop();
+  services_ = std::make_unique<Services>(*store_, bus_, clock_, config_);
+  ASSERT_TRUE(services_->audit.Start());
+  auto kept = services_->audit.VerificationStatus(officer);
+  ASSERT_TRUE(kept);
+  EXPECT_EQ((*kept)["ok"], true);
+  EXPECT_EQ((*kept)["checked_at"], (*done)["checked_at"]);
+  EXPECT_EQ((*kept)["records_checked"], (*done)["records_checked"]);
+
+  // Someone with the file edits a record while the server runs: the next verification names it.
+  { RawDb(Database()).Exec("UPDATE audit_log SET object_id = 'forged' WHERE seq = 7000"); }
+  clock_.Advance(1'000);
+  ASSERT_TRUE(services_->audit.StartVerification(officer));
+  services_->audit.AwaitVerification();
+  auto broken = services_->audit.VerificationStatus(officer);
+  ASSERT_TRUE(broken);
+  EXPECT_EQ((*broken)["ok"], false);
+  EXPECT_EQ((*broken)["first_bad_seq"], 7000) << (*broken)["problem"];
+  auto after = store_->Read([](store::ReadTx& tx) { return tx.LastAuditRecord(); });
+  ASSERT_TRUE(after && *after);
+  EXPECT_EQ((*after)->action, "audit.verified");
+  EXPECT_EQ((*after)->outcome, AuditOutcome::kFailure);
+}
+
+// The server verifies by itself, audit_verify_hours after the last verification (or its start).
+TEST_F(AuditTamperTest, TheServerVerifiesTheChainByItselfOnceTheIntervalHasPassed) {
+  config_.audit_verify_hours = 24;
+  ASSERT_TRUE(services_->audit.Start());
+  MakeUser("nurse", false);
+  auto status = [&] {
+    auto s = services_->audit.VerificationStatus(Actor::System());
+    EXPECT_TRUE(s);
+    return s ? *s : json();
+  };
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));  // the loop polls every 250 ms
+  EXPECT_TRUE(status()["checked_at"].is_null()) << "not due yet";
+  clock_.Advance(24LL * 3'600'000);
+  json verified;
+  for (int i = 0; i < 100 && (verified = status())["checked_at"].is_null(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  services_->audit.AwaitVerification();
+  verified = status();
+  EXPECT_EQ(verified["ok"], true) << verified.dump();
+  EXPECT_EQ(verified["started_by"], "system");
+  // The next one is due a whole interval after this one.
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  EXPECT_EQ(status()["checked_at"], verified["checked_at"]);
+}
+
 // An export streams: pieces of about 64 KiB reach the sink as the records are read, none held
 // whole, and the pieces together are exactly the document a whole render gives.
 TEST_F(AuditTamperTest, AnExportOfSeveralPagesReachesItsSinkInPiecesAndMatchesAWholeRender) {

@@ -96,6 +96,7 @@ const std::vector<Setting>& Settings() {
       StringSetting("audit_signing_key_file", &Config::audit_signing_key_file),
       IntSetting("audit_checkpoint_records", &Config::audit_checkpoint_records),
       IntSetting("audit_checkpoint_seconds", &Config::audit_checkpoint_seconds),
+      IntSetting("audit_verify_hours", &Config::audit_verify_hours),
   };
   return settings;
 }

@@ -57,6 +57,8 @@ struct Config {
   std::string audit_signing_key_file;       // empty: <data_dir>/audit/signing.key (public half: .pub)
   std::int64_t audit_checkpoint_records = 1000;  // sign after this many new records ...
   std::int64_t audit_checkpoint_seconds = 60;    // ... or this long after a new record
+  std::int64_t audit_verify_hours = 24;          // the server verifies the whole chain this long
+                                                 // after the last verification; 0: on request only
 
   std::string DatabasePath() const;
 };

@@ -191,8 +191,9 @@ test('the audit page shows the chain verified and finds the PHI refusal', async 
     await b.page.getByRole('link', { name: 'Compliance', exact: true }).click();
     await b.page.getByRole('link', { name: 'Audit', exact: true }).click();
     const status = b.page.getByTestId('audit-verify-status');
+    await b.page.getByRole('button', { name: 'Verify now' }).click();
     await waitForText(status, 'Chain verified');
-    assert.match(await b.page.locator('.verify').textContent(), /\d+ records? and \d+ checkpoints? checked/);
+    assert.match(await b.page.locator('.verify').textContent(), /\d+ records? and \d+ checkpoints? checked .* by cora/);
 
     await b.page.getByLabel('Action', { exact: true }).fill('message.phi_refuse');
     await b.page.getByRole('button', { name: 'Search' }).click();
@@ -201,7 +202,13 @@ test('the audit page shows the chain verified and finds the PHI refusal', async 
     for (const row of await rows.allTextContents()) assert.match(row, /message\.phi_refuse/);
     await screenshot(b.page, 'governance-audit');
 
-    await b.page.getByRole('button', { name: 'Verify again' }).click();
+    // A second verification: its verdict (over more records: the first's own two) replaces the first.
+    const first = await b.page.locator('.verify .muted.small').textContent();
+    await b.page.getByRole('button', { name: 'Verify now' }).click();
+    await b.page.waitForFunction((before) => {
+      const line = document.querySelector('.verify .muted.small');
+      return line && line.textContent !== before;
+    }, first);
     await waitForText(status, 'Chain verified');
     assert.deepEqual(b.errors, []);
   } finally {

@@ -81,16 +81,34 @@ test('only compliance officers may read the trail; refusals are recorded', async
   assert.ok(uses.body.items.length >= 3, 'each search is itself recorded');
 });
 
-test('the chain verifies', async () => {
+test('the chain verifies in the background', async () => {
   await new Promise((r) => setTimeout(r, 1500));  // let a checkpoint be signed
-  const res = await officer.get('/api/v1/audit/verify');
-  assert.equal(res.status, 200, res.text);
+  const before = await officer.get('/api/v1/audit/verify');
+  assert.equal(before.status, 200, before.text);
+  assert.equal(before.body.ok, null, 'no verification yet');
+  assert.equal(before.body.running, false);
+
+  const started = await officer.post('/api/v1/audit/verify');
+  assert.equal(started.status, 202, started.text);
+  let res = started;
+  for (let i = 0; i < 100 && (res.body.running || res.body.ok === null); i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    res = await officer.get('/api/v1/audit/verify');
+    assert.equal(res.status, 200, res.text);
+  }
+  assert.equal(res.body.running, false);
   assert.equal(res.body.ok, true, res.body.problem);
   assert.ok(res.body.records_checked > 10);
   assert.ok(res.body.checkpoints_checked >= 1);
   assert.equal(res.body.first_bad_seq, null);
   assert.equal(res.body.head_seq, res.body.records_checked);
+  assert.equal(res.body.started_by, officer.user.username);
   assert.ok(Math.abs(res.body.checked_at - Date.now()) < 60_000);
+  // The request and the verdict are on the trail.
+  const verdicts = await officer.get('/api/v1/audit?action=audit.verified&limit=1');
+  assert.equal(verdicts.body.items[0].outcome, 'success');
+  const asked = await officer.get(`/api/v1/audit?action=audit.verify&actor_id=${officer.user.id}&outcome=success&limit=1`);
+  assert.ok(asked.body.items[0].seq <= res.body.head_seq, 'the verdict covers its own request');
 });
 
 test('exports: CSV, NDJSON of AuditEvents, and a FHIR Bundle', async () => {

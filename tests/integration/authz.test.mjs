@@ -118,6 +118,7 @@ const MATRIX = {
   'DELETE /api/v1/patients/{mrn}': { expect: ADMIN_ONLY, req: () => ['DELETE', '/api/v1/patients/M0002'] },
   'GET /api/v1/audit': { expect: SIGNED_IN('deny'), req: () => ['GET', '/api/v1/audit'] },
   'GET /api/v1/audit/verify': { expect: SIGNED_IN('deny'), req: () => ['GET', '/api/v1/audit/verify'] },
+  'POST /api/v1/audit/verify': { expect: SIGNED_IN('deny'), req: () => ['POST', '/api/v1/audit/verify'] },
   'GET /api/v1/audit/export': { expect: SIGNED_IN('deny'), req: () => ['GET', '/api/v1/audit/export?format=csv'] },
   'GET /api/v1/legal-holds': { expect: SIGNED_IN('deny'), req: () => ['GET', '/api/v1/legal-holds'] },
   'POST /api/v1/legal-holds': { expect: SIGNED_IN('deny'), req: () => ['POST', '/api/v1/legal-holds', { name: 'matrix', reason: 'matrix', space_ids: [space.id] }] },

@@ -172,6 +172,7 @@ const ROUTES = {
   },
   'POST /api/v1/retention/run': { audit: 'retention.run', run: async () => { await ok(await admin.post('/api/v1/retention/run')); } },
   'POST /api/v1/exports': { audit: 'ediscovery.export', run: async () => { await ok(await officer.post('/api/v1/exports', { space_ids: [clinical.id] })); } },
+  'POST /api/v1/audit/verify': { audit: 'audit.verify', run: async () => { await ok(await officer.post('/api/v1/audit/verify')); } },
 };
 
 // Each frame a client may send on the WebSocket.

@@ -36,9 +36,12 @@ export interface AuditRecord {
 export interface AuditFilter {
   actor_id?: string; action?: string; object_type?: string; object_id?: string; outcome?: string; from?: string; to?: string;
 }
+/** The last verification of the audit chain (its fields null before the first) and the one running. */
 export interface AuditVerify {
-  ok: boolean; records_checked: number; checkpoints_checked: number; first_bad_seq: number | null; problem: string;
-  head_seq: number; checked_at: number;
+  ok: boolean | null; records_checked: number | null; checkpoints_checked: number | null; first_bad_seq: number | null;
+  problem: string | null; head_seq: number | null; checked_at: number | null; started_at: number | null;
+  started_by: string | null; seconds: number | null;
+  running: boolean; running_since: number | null; running_records_checked: number | null;
 }
 
 /** A legal hold: messages by the custodians (any author when empty) in the spaces (any when empty), written in [from, to). */
@@ -97,7 +100,8 @@ export const Gov = {
 
   audit: (f: AuditFilter & { cursor?: string | null; limit?: number }) =>
     api<{ items: AuditRecord[]; next_cursor: string | null }>('GET', `/api/v1/audit${q({ limit: 50, ...f })}`),
-  verify: () => api<AuditVerify>('GET', '/api/v1/audit/verify'),
+  verification: () => api<AuditVerify>('GET', '/api/v1/audit/verify'),
+  startVerification: () => api<AuditVerify>('POST', '/api/v1/audit/verify'),
   auditExportUrl: (format: 'csv' | 'ndjson' | 'fhir', f: { from?: string; to?: string }) => `/api/v1/audit/export${q({ format, ...f })}`,
 
   holds: () => api<{ items: LegalHold[] }>('GET', '/api/v1/legal-holds?include_released=true'),

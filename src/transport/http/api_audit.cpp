@@ -45,8 +45,14 @@ void RegisterAuditRoutes(Router& r, ApiContext& ctx) {
     return Encode(audit.Search(actor, q));
   }));
 
+  // The last verification of the chain and the one running, if any.
   r.Add("GET", "/api/v1/audit/verify", Authed(ctx, [&audit](Request&, const Actor& actor) -> Result<Response> {
-    return Encode(audit.Verify(actor));
+    return Encode(audit.VerificationStatus(actor));
+  }));
+
+  // Starts a verification in the background (or reports the one running): 202 with the status.
+  r.Add("POST", "/api/v1/audit/verify", Authed(ctx, [&audit](Request&, const Actor& actor) -> Result<Response> {
+    return Encode(audit.StartVerification(actor), 202);
   }));
 
   r.Add("GET", "/api/v1/audit/export", Authed(ctx, [&audit](Request& request, const Actor& actor) -> Result<Response> {

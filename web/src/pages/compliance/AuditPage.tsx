@@ -17,37 +17,58 @@ export default function AuditPage() {
   );
 }
 
+/** The chain's last verdict; a verification runs on the server and this polls it until done. */
 function Verification() {
   const [result, setResult] = useState<AuditVerify | null>(null);
   const [error, setError] = useState('');
-  const [busy, setBusy] = useState(false);
-  const verify = useCallback(async () => {
-    setBusy(true);
-    setError('');
-    try { setResult(await Gov.verify()); } catch (e) { setError(errorText(e)); } finally { setBusy(false); }
+  const [starting, setStarting] = useState(false);
+  const running = result?.running ?? false;
+  const load = useCallback(async () => {
+    try { setResult(await Gov.verification()); setError(''); } catch (e) { setError(errorText(e)); }
   }, []);
-  useEffect(() => { void verify(); }, [verify]);
+  useEffect(() => { void load(); }, [load]);
+  // While one runs, its progress and then its verdict.
+  useEffect(() => {
+    if (!running) return undefined;
+    const timer = window.setInterval(() => { void load(); }, 1000);
+    return () => window.clearInterval(timer);
+  }, [running, load]);
+  const start = async () => {
+    setStarting(true);
+    setError('');
+    try { setResult(await Gov.startVerification()); } catch (e) { setError(errorText(e)); } finally { setStarting(false); }
+  };
+  const verdict = result && result.ok !== null ? result : null;
+  const state = verdict ? (verdict.ok ? 'verify-ok' : 'verify-bad') : '';
   return (
-    <section className={`card verify ${result ? (result.ok ? 'verify-ok' : 'verify-bad') : ''}`} aria-labelledby="verify-title" aria-busy={busy}>
+    <section className={`card verify ${state}`} aria-labelledby="verify-title" aria-busy={running}>
       <div>
         <h2 id="verify-title">Chain verification</h2>
-        {result
-          ? (
-            <>
-              <p className="verify-status" role="status" data-testid="audit-verify-status">
-                {result.ok ? 'Chain verified' : `Chain broken${result.first_bad_seq ? ` at record ${result.first_bad_seq}` : ''}`}
-              </p>
-              <p className="muted small">
-                {plural(result.records_checked, 'record')} and {plural(result.checkpoints_checked, 'checkpoint')} checked · newest record {result.head_seq}
-                {result.checked_at ? ` · ${fullTime(result.checked_at)}` : ''}
-              </p>
-              {!result.ok && result.problem && <p className="error">{result.problem}</p>}
-            </>
-          )
-          : !error && <p className="muted">Verifying…</p>}
+        {verdict && (
+          <>
+            <p className="verify-status" role="status" data-testid="audit-verify-status">
+              {verdict.ok ? 'Chain verified' : `Chain broken${verdict.first_bad_seq ? ` at record ${verdict.first_bad_seq}` : ''}`}
+            </p>
+            <p className="muted small">
+              {plural(verdict.records_checked ?? 0, 'record')} and {plural(verdict.checkpoints_checked ?? 0, 'checkpoint')} checked · newest record {verdict.head_seq}
+              {verdict.checked_at ? ` · ${fullTime(verdict.checked_at)}` : ''}
+              {verdict.started_by ? ` · by ${verdict.started_by}` : ''}
+            </p>
+            {!verdict.ok && verdict.problem && <p className="error">{verdict.problem}</p>}
+          </>
+        )}
+        {result && !verdict && !running && <p className="muted" data-testid="audit-verify-never">Not verified yet.</p>}
+        {running && (
+          <p className="muted" data-testid="audit-verify-running">
+            Verifying… {plural(result?.running_records_checked ?? 0, 'record')} checked so far
+          </p>
+        )}
+        {!result && !error && <p className="muted">Loading…</p>}
         {error && <p className="error" role="alert">{error}</p>}
       </div>
-      <button type="button" className="secondary" onClick={() => void verify()} disabled={busy}>{busy ? 'Verifying…' : 'Verify again'}</button>
+      <button type="button" className="secondary" onClick={() => void start()} disabled={starting || running}>
+        {running ? 'Verifying…' : 'Verify now'}
+      </button>
     </section>
   );
 }
