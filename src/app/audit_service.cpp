@@ -684,6 +684,17 @@ void AuditService::RunVerification(std::string started_by, UnixMillis started_at
   finish(std::move(result));
 }
 
+AuditService::VerificationGauge AuditService::LastVerdict() const {
+  std::lock_guard lock(verify_mutex_);
+  VerificationGauge gauge;
+  gauge.running = verifying_;
+  if (last_verification_.is_object() && last_verification_["ok"].is_boolean()) {
+    gauge.ok = last_verification_["ok"].get<bool>();
+    gauge.checked_at = last_verification_.value("checked_at", UnixMillis{0});
+  }
+  return gauge;
+}
+
 json AuditService::StatusLocked() const {
   json out = last_verification_.is_object()
                  ? last_verification_

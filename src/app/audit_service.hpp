@@ -142,6 +142,13 @@ class AuditService {
   Result<nlohmann::json> VerificationStatus(const Actor& actor);
   // Waits until no verification runs (tests, shutdown).
   void AwaitVerification();
+  // The last verdict and whether one runs, for the server's metrics (no records, no caller).
+  struct VerificationGauge {
+    std::optional<bool> ok;  // none before the first verification
+    UnixMillis checked_at = 0;
+    bool running = false;
+  };
+  VerificationGauge LastVerdict() const;
   // The records with time in [from, to) rendered in `format`.
   Result<std::string> Export(const Actor& actor, AuditExportFormat format, std::optional<UnixMillis> from,
                              std::optional<UnixMillis> to);

@@ -15,6 +15,20 @@ void Metrics::RecordRequest(const std::string& method, const std::string& route,
   h.sum += seconds;
 }
 
+std::string Metrics::RenderAuditVerification(std::optional<bool> ok, std::int64_t checked_at_millis, bool running) {
+  std::ostringstream out;
+  if (ok) {
+    out << "# HELP rounds_audit_chain_verified Whether the last verification found the audit chain intact (1) or broken (0).\n"
+        << "# TYPE rounds_audit_chain_verified gauge\nrounds_audit_chain_verified " << (*ok ? 1 : 0) << "\n"
+        << "# HELP rounds_audit_chain_verified_timestamp_seconds When the last verification reached its verdict.\n"
+        << "# TYPE rounds_audit_chain_verified_timestamp_seconds gauge\nrounds_audit_chain_verified_timestamp_seconds "
+        << checked_at_millis / 1000 << "\n";
+  }
+  out << "# HELP rounds_audit_verification_running Whether a verification of the audit chain is running.\n"
+      << "# TYPE rounds_audit_verification_running gauge\nrounds_audit_verification_running " << (running ? 1 : 0) << "\n";
+  return out.str();
+}
+
 std::string Metrics::RenderPageCache(std::uint64_t hits, std::uint64_t misses, std::uint64_t entries,
                                      std::uint64_t bytes) {
   std::ostringstream out;

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -24,6 +25,9 @@ class Metrics {
   void MessageStored() { ++messages_stored_; }
   std::string Render(const store::StoreMetrics& store) const;
   // The kept pages of messages (app::PageCache): served from it, rendered from the store, kept.
+  // The audit chain's last verification: rounds_audit_chain_verified (1 intact, 0 broken; absent
+  // before the first), its time, and whether one runs.
+  static std::string RenderAuditVerification(std::optional<bool> ok, std::int64_t checked_at_millis, bool running);
   static std::string RenderPageCache(std::uint64_t hits, std::uint64_t misses, std::uint64_t entries,
                                      std::uint64_t bytes);
 

@@ -119,8 +119,10 @@ class Server::Impl {
     });
     state_.metrics_text = [this] {
       const auto pages = services_.messages.PageCacheStats();
+      const auto verdict = services_.audit.LastVerdict();
       return metrics_.Render(store_.Metrics()) +
-             Metrics::RenderPageCache(pages.hits, pages.misses, pages.entries, pages.bytes);
+             Metrics::RenderPageCache(pages.hits, pages.misses, pages.entries, pages.bytes) +
+             Metrics::RenderAuditVerification(verdict.ok, verdict.checked_at, verdict.running);
     };
     bus.Subscribe([this](const bus::Event& event) {
       if (event.type == "message.created") metrics_.MessageStored();

@@ -87,6 +87,7 @@ test('the chain verifies in the background', async () => {
   assert.equal(before.status, 200, before.text);
   assert.equal(before.body.ok, null, 'no verification yet');
   assert.equal(before.body.running, false);
+  assert.doesNotMatch((await server.client().get('/metrics')).text, /^rounds_audit_chain_verified /m, 'no verdict yet');
 
   const started = await officer.post('/api/v1/audit/verify');
   assert.equal(started.status, 202, started.text);
@@ -104,6 +105,12 @@ test('the chain verifies in the background', async () => {
   assert.equal(res.body.head_seq, res.body.records_checked);
   assert.equal(res.body.started_by, officer.user.username);
   assert.ok(Math.abs(res.body.checked_at - Date.now()) < 60_000);
+  // Metrics to alert on.
+  const metrics = (await server.client().get('/metrics')).text;
+  assert.match(metrics, /^rounds_audit_chain_verified 1$/m);
+  assert.match(metrics, /^rounds_audit_verification_running 0$/m);
+  const at = Number(metrics.match(/^rounds_audit_chain_verified_timestamp_seconds (\d+)$/m)[1]);
+  assert.equal(at, Math.floor(res.body.checked_at / 1000));
   // The request and the verdict are on the trail.
   const verdicts = await officer.get('/api/v1/audit?action=audit.verified&limit=1');
   assert.equal(verdicts.body.items[0].outcome, 'success');
