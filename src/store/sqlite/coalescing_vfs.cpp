@@ -258,6 +258,10 @@ int RegisterCoalescingVfs() {
   static std::once_flag once;
   static int result = SQLITE_ERROR;
   std::call_once(once, [] {
+    // The first use of SQLite in the process, before it initializes: no memory statistics.
+    // Keeping them makes every sqlite3_malloc and sqlite3_free take one process-wide mutex (and
+    // free inside it), which the store's writer and every reader contend for; Rounds reads none.
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
     g_base = sqlite3_vfs_find(nullptr);
     if (g_base == nullptr) return;
     g_vfs.iVersion = 2;

@@ -171,6 +171,21 @@ TEST(SqliteStore, RunsInWalModeWithForeignKeys) {
   (*store)->Close();
 }
 
+// SQLite keeps no memory statistics: with them every sqlite3_malloc and sqlite3_free takes one
+// process-wide mutex, which the writer and every reader contended for. The store turns them off
+// before SQLite first initializes (ctest runs each test in a process of its own, so here the store
+// is the first to use SQLite).
+TEST(SqliteStore, SqliteCountsNoMemorySoAllocationsShareNoLock) {
+  Folder folder;
+  auto store = OpenIn(folder.path());
+  ASSERT_TRUE(store) << Describe(store);
+  AddUser(**store, "memo");
+  auto found = (*store)->Read([](ReadTx& tx) { return tx.FindUserByUsername("memo"); });
+  ASSERT_TRUE(found && *found);
+  EXPECT_EQ(sqlite3_memory_used(), 0);
+  (*store)->Close();
+}
+
 // Read before every kept page is served: a walk over the space's messages would cost more than
 // rendering the page (the held check once did, on an index that did not apply).
 TEST(SqliteStore, APagesVersionIsFoundThroughIndexesOnly) {
