@@ -40,6 +40,9 @@ class Statement {
   Statement& Bind(int index, const std::string& value) { return Bind(index, std::string_view(value)); }
   Statement& Bind(int index, const char* value) { return Bind(index, std::string_view(value)); }
   Statement& BindNull(int index);
+  // Binds text without copying it: `value` must stay alive and unchanged until the statement is
+  // next bound or reset. For the writer's inserts of fields of a record it holds by reference.
+  Statement& BindView(int index, std::string_view value);
   template <class T>
   Statement& Bind(int index, const std::optional<T>& value) {
     return value ? Bind(index, *value) : BindNull(index);

@@ -975,7 +975,7 @@ Result<Seq> SqliteTx::NextSeq(SpaceId space_id) {
 
 Status SqliteTx::InsertEvent(const SpaceEvent& e) {
   ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kInsertEvent));
-  s->Bind(1, e.space_id).Bind(2, e.seq).Bind(3, e.type).Bind(4, e.payload_json).Bind(5, e.created_at);
+  s->Bind(1, e.space_id).Bind(2, e.seq).BindView(3, e.type).BindView(4, e.payload_json).Bind(5, e.created_at);
   s->Bind(6, e.restricted_to);
   return s->Run();
 }
@@ -983,8 +983,8 @@ Status SqliteTx::InsertEvent(const SpaceEvent& e) {
 Result<MessageId> SqliteTx::InsertMessage(const Message& m) {
   ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kInsertMessage));
   s->Bind(1, m.space_id).Bind(2, m.seq).Bind(3, m.author_id).Bind(4, ToString(m.kind)).Bind(5, m.parent_id);
-  s->Bind(6, m.title).Bind(7, m.body).Bind(8, m.client_id).Bind(9, m.created_at);
-  s->Bind(10, ToString(m.state)).Bind(11, m.hold_reason).Bind(12, m.phi_types);
+  s->BindView(6, m.title).BindView(7, m.body).Bind(8, m.client_id).Bind(9, m.created_at);
+  s->Bind(10, ToString(m.state)).BindView(11, m.hold_reason).BindView(12, m.phi_types);
   ROUNDS_RETURN_IF_ERROR(s->Run());
   MessageId id = db_.LastInsertId();
   if (m.parent_id) {
@@ -1111,10 +1111,11 @@ Result<bool> SqliteTx::SetPollVote(MessageId id, UserId user_id, std::optional<i
 
 Status SqliteTx::InsertAudit(const AuditRecord& r) {
   ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kInsertAudit));
-  s->Bind(1, r.seq).Bind(2, r.time).Bind(3, r.actor_id).Bind(4, r.actor_role).Bind(5, r.action);
-  s->Bind(6, r.object_type).Bind(7, r.object_id).Bind(8, r.patient_ref).Bind(9, ToString(r.outcome));
-  s->Bind(10, r.address).Bind(11, r.session_hash).Bind(12, r.reason).Bind(13, r.details_json);
-  s->Bind(14, r.prev_hash).Bind(15, r.hash);
+  // The record outlives the insert: its text is bound in place, not copied.
+  s->Bind(1, r.seq).Bind(2, r.time).Bind(3, r.actor_id).BindView(4, r.actor_role).BindView(5, r.action);
+  s->BindView(6, r.object_type).BindView(7, r.object_id).BindView(8, r.patient_ref).BindView(9, ToString(r.outcome));
+  s->BindView(10, r.address).BindView(11, r.session_hash).BindView(12, r.reason).BindView(13, r.details_json);
+  s->BindView(14, r.prev_hash).BindView(15, r.hash);
   if (audit_ == nullptr) return s->Run();
   Status inserted = s->Run();
   // A record that does not extend the cached head (or did not go in) leaves the head unknown.
