@@ -529,9 +529,8 @@ void AuditService::Run() {
       bool due = false;
       {
         std::lock_guard verify_lock(verify_mutex_);
-        const UnixMillis since = last_verification_.is_object() && last_verification_["checked_at"].is_number()
-                                     ? last_verification_["checked_at"].get<UnixMillis>()
-                                     : started_at_;
+        const UnixMillis checked_at = LastCheckedAtLocked();
+        const UnixMillis since = checked_at != 0 ? checked_at : started_at_;
         due = !verifying_ && !verify_cancel_ && clock_.NowMillis() - since >= config_.audit_verify_hours * 3'600'000;
       }
       if (due) {
@@ -619,24 +618,21 @@ void AuditService::RunVerification(std::string started_by, UnixMillis started_at
     verifying_ = false;
     verify_done_.notify_all();
   };
-  auto checkpoints = ReadCheckpoints(files_.checkpoints);
   std::string public_key;
   {
     std::lock_guard lock(checkpoint_mutex_);
     if (key_) public_key = key_->public_key_hex;
   }
   if (public_key.empty()) public_key = ReadPublicKeyFile(files_.public_key).value_or("");
+  auto progress = [this](std::int64_t checked) -> Status {
+    verifying_checked_ = checked;
+    if (verify_cancel_) return Fail(ErrorCode::kUnavailable, "shutting_down", "The server is shutting down.");
+    return Ok();
+  };
   const auto clock_started = std::chrono::steady_clock::now();
-  Result<VerifyReport> verified = checkpoints ? VerifyStoredChain(store_, *checkpoints, public_key,
-                                                                  [this](std::int64_t checked) -> Status {
-                                                                    verifying_checked_ = checked;
-                                                                    if (verify_cancel_) {
-                                                                      return Fail(ErrorCode::kUnavailable, "shutting_down",
-                                                                                  "The server is shutting down.");
-                                                                    }
-                                                                    return Ok();
-                                                                  })
-                                              : tl::unexpected(checkpoints.error());
+  auto checkpoints = ReadCheckpoints(files_.checkpoints);
+  Result<VerifyReport> verified = checkpoints ? VerifyStoredChain(store_, *checkpoints, public_key, progress)
+                                              : Result<VerifyReport>(tl::unexpected(checkpoints.error()));
   if (!verified) {
     // Not a verdict: the chain could not be read (or the server is stopping). The last verdict stands.
     if (!verify_cancel_) {
@@ -688,11 +684,17 @@ AuditService::VerificationGauge AuditService::LastVerdict() const {
   std::lock_guard lock(verify_mutex_);
   VerificationGauge gauge;
   gauge.running = verifying_;
-  if (last_verification_.is_object() && last_verification_["ok"].is_boolean()) {
+  if (last_verification_.is_object() && last_verification_.value("ok", json()).is_boolean()) {
     gauge.ok = last_verification_["ok"].get<bool>();
-    gauge.checked_at = last_verification_.value("checked_at", UnixMillis{0});
+    gauge.checked_at = LastCheckedAtLocked();
   }
   return gauge;
+}
+
+UnixMillis AuditService::LastCheckedAtLocked() const {
+  if (!last_verification_.is_object()) return 0;
+  const json at = last_verification_.value("checked_at", json());
+  return at.is_number_integer() ? at.get<UnixMillis>() : 0;
 }
 
 json AuditService::StatusLocked() const {

@@ -172,6 +172,7 @@ class AuditService {
   Status BeginVerification(const Actor& actor);
   void RunVerification(std::string started_by, UnixMillis started_at);
   nlohmann::json StatusLocked() const;  // caller holds verify_mutex_
+  UnixMillis LastCheckedAtLocked() const;  // 0 before the first verdict; caller holds verify_mutex_
 
   store::Store& store_;
   const Clock& clock_;

@@ -18,6 +18,12 @@ namespace rounds::app::internal {
 
 using namespace rounds::domain;
 
+// The refusal of a caller whose account is disabled or gone, whichever way it was read.
+inline tl::unexpected<Error> AccountDisabled(UserId id) {
+  return Fail(ErrorCode::kUnauthenticated, "account_disabled", "This account is disabled.",
+              "user " + std::to_string(id) + " is disabled or gone");
+}
+
 // The caller as the store knows them now. An Actor is a snapshot taken when the session was
 // authenticated; since then an administrator may have disabled the account or changed its rights
 // (on this node or another). Every service decision is made on the fresh record, read in the same
@@ -25,10 +31,7 @@ using namespace rounds::domain;
 inline Result<Actor> Current(store::ReadTx& tx, const Actor& actor) {
   if (actor.is_system) return actor;
   ROUNDS_ASSIGN_OR_RETURN(auto user, tx.FindUser(actor.user.id));
-  if (!user || user->disabled) {
-    return Fail(ErrorCode::kUnauthenticated, "account_disabled", "This account is disabled.",
-                "user " + std::to_string(actor.user.id) + " is disabled or gone");
-  }
+  if (!user || user->disabled) return AccountDisabled(actor.user.id);
   Actor fresh = actor;
   fresh.user = std::move(*user);
   return fresh;
@@ -50,10 +53,7 @@ inline Principal PrincipalOf(const Actor& actor) {
 inline Result<Principal> CurrentPrincipal(store::ReadTx& tx, const Actor& actor) {
   if (actor.is_system) return PrincipalOf(actor);
   ROUNDS_ASSIGN_OR_RETURN(auto flags, tx.FindAccountFlags(actor.user.id));
-  if (!flags || flags->disabled) {
-    return Fail(ErrorCode::kUnauthenticated, "account_disabled", "This account is disabled.",
-                "user " + std::to_string(actor.user.id) + " is disabled or gone");
-  }
+  if (!flags || flags->disabled) return AccountDisabled(actor.user.id);
   return Principal{actor.user.id, false, flags->is_admin, flags->kind == AccountKind::kStaff};
 }
 
