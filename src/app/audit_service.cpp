@@ -12,6 +12,7 @@
 #include "app/audit_log.hpp"
 #include "app/internal.hpp"
 #include "core/log.hpp"
+#include "core/thread_name.hpp"
 
 namespace rounds::app {
 
@@ -499,6 +500,7 @@ Status AuditService::CheckpointLocked() {
 }
 
 void AuditService::Run() {
+  NameThisThread("audit");
   using std::chrono::milliseconds;
   const auto interval = milliseconds(std::max<std::int64_t>(1, config_.audit_checkpoint_seconds) * 1000);
   // Polls the head often enough that the record threshold is met closely, and the time limit too.
@@ -612,6 +614,7 @@ Status AuditService::BeginVerification(const Actor& actor) {
 }
 
 void AuditService::RunVerification(std::string started_by, UnixMillis started_at) {
+  NameThisThread("audit-verify");
   auto finish = [this](json report) {
     std::lock_guard lock(verify_mutex_);
     if (!report.is_null()) last_verification_ = std::move(report);

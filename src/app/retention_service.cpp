@@ -11,6 +11,7 @@
 #include "app/internal.hpp"
 #include "core/crypto.hpp"
 #include "core/log.hpp"
+#include "core/thread_name.hpp"
 
 namespace rounds::app {
 
@@ -315,6 +316,7 @@ void RetentionService::Stop() {
 }
 
 void RetentionService::Loop() {
+  NameThisThread("retention");
   const auto interval = std::chrono::seconds(config_.retention_interval_seconds);
   std::unique_lock lock(thread_mu_);
   while (!stopping_) {

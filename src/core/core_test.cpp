@@ -1,17 +1,23 @@
 #include <gtest/gtest.h>
 
 #include <sodium.h>
+#include <pthread.h>
 #include <unistd.h>
 
+#include <condition_variable>
 #include <cstdio>
+#include <mutex>
 #include <filesystem>
 #include <fstream>
+#include <string>
+#include <thread>
 
 #include "core/clock.hpp"
 #include "core/config.hpp"
 #include "core/crypto.hpp"
 #include "core/log.hpp"
 #include "core/open_file.hpp"
+#include "core/thread_name.hpp"
 
 namespace rounds {
 namespace {
@@ -19,6 +25,41 @@ namespace {
 TEST(Clock, FormatsIso8601WithMilliseconds) {
   EXPECT_EQ(FormatIso8601(0), "1970-01-01T00:00:00.000Z");
   EXPECT_EQ(FormatIso8601(1'700'000'000'123), "2023-11-14T22:13:20.123Z");
+}
+
+std::string NameOf(std::thread& t) {
+  char name[32] = {};
+  pthread_getname_np(t.native_handle(), name, sizeof name);
+  return name;
+}
+
+TEST(ThreadName, NamesTheCallingThreadAndCutsALongNameToWhatTheKernelKeeps) {
+  std::mutex mu;
+  std::condition_variable cv;
+  int named = 0;
+  bool done = false;
+  auto run = [&](std::string_view name) {
+    NameThisThread(name);
+    std::unique_lock lock(mu);
+    ++named;
+    cv.notify_all();
+    cv.wait(lock, [&] { return done; });
+  };
+  std::thread a(run, "store-writer");
+  std::thread b(run, "a-name-longer-than-fifteen-bytes");
+  {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return named == 2; });
+  }
+  EXPECT_EQ(NameOf(a), "store-writer");
+  EXPECT_EQ(NameOf(b), "a-name-longer-t");
+  {
+    std::lock_guard lock(mu);
+    done = true;
+  }
+  cv.notify_all();
+  a.join();
+  b.join();
 }
 
 TEST(Crypto, RandomTokensAreLongAndDistinct) {

@@ -19,6 +19,7 @@
 
 #include "app/json_codec.hpp"
 #include "core/log.hpp"
+#include "core/thread_name.hpp"
 #include "transport/http/api.hpp"
 #include "transport/http/static_files.hpp"
 #include "transport/metrics.hpp"
@@ -160,7 +161,12 @@ class Server::Impl {
                             {"web_root", static_files_.root()},
                             {"threads", threads_}});
     std::vector<std::thread> workers;
-    for (int i = 1; i < threads_; ++i) workers.emplace_back([this] { ioc_.run(); });
+    for (int i = 1; i < threads_; ++i) {
+      workers.emplace_back([this] {
+        NameThisThread("io");
+        ioc_.run();
+      });
+    }
     ioc_.run();
     for (auto& t : workers) t.join();
     blocking_.join();
@@ -249,6 +255,8 @@ class Server::Impl {
     std::optional<R> result;
     std::exception_ptr failure;
     co_await asio::post(asio::bind_executor(blocking_, use_awaitable));
+    thread_local const bool named = (NameThisThread("blocking"), true);  // the pool's threads are its own
+    (void)named;
     try {
       result.emplace(fn());
     } catch (...) {

@@ -21,6 +21,7 @@
 #include <thread>
 
 #include "core/log.hpp"
+#include "core/thread_name.hpp"
 #include "store/sqlite/coalescing_vfs.hpp"
 #include "store/sqlite/migrations.hpp"
 #include "store/sqlite/sqlite_tx.hpp"
@@ -351,6 +352,7 @@ class SqliteStore final : public Store {
   // thread copied stayed unsynced until the writer copied the last frames, and the writer's sync
   // then wrote them all, 30-60 ms inside a commit.
   void CheckpointLoop() {
+    NameThisThread("store-checkpt");
     std::uint64_t synced = ~0ull;  // the copy last synced, as published in copied_
     std::unique_lock lock(queue_mutex_);
     while (!closing_) {
@@ -449,6 +451,7 @@ class SqliteStore final : public Store {
   }
 
   void WriterLoop() {
+    NameThisThread("store-writer");
     tls_writer_of = this;
     audit_.appended = 1;  // whatever an earlier run left unindexed is picked up soon
     audit_indexed_at_ = std::chrono::steady_clock::now();
