@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <sstream>
 
 #include "store/sqlite/search_tokenizer.hpp"
@@ -244,6 +245,83 @@ TEST(SqliteMigrations, UpgradingToAppendedSpaceEventsKeepsEveryEventAndItsMessag
   ASSERT_TRUE(other);
   ASSERT_EQ(other->size(), 1u);
   EXPECT_EQ((*other)[0].type, "message.created");
+}
+
+// Version 10 rewrites the CHECKs over lists of values in place (SQLite builds a temporary table
+// for a list on every row written): the file stays sound, keeps its rows, and refuses exactly
+// what it refused before.
+TEST(SqliteMigrations, ListChecksRewrittenInPlaceStillRefuseWhatTheyRefused) {
+  const std::string rows =
+      "INSERT INTO users (id, username, display_name, created_at) VALUES (1, 'old', 'Old', 0);"
+      "INSERT INTO spaces (id, kind, name, visibility, join_policy, created_by, created_at, last_seq) "
+      "  VALUES (1, 'channel', 'One', 'public', 'open', 1, 0, 2);"
+      "INSERT INTO memberships (space_id, user_id, role, read_seq, joined_at) VALUES (1, 1, 'owner', 0, 0);"
+      "INSERT INTO messages (id, space_id, seq, author_id, kind, body, created_at, state, hold_reason) "
+      "  VALUES (1, 1, 1, 1, 'message', 'held words', 10, 'held', 'phi'), "
+      "         (2, 1, 2, 1, 'message', 'plain words', 11, 'published', '');"
+      "INSERT INTO audit_log (seq, time, actor_id, actor_role, action, object_type, object_id, patient_ref, outcome, "
+      "  address, session_hash, reason, details, prev_hash, hash) "
+      "  VALUES (1, 1, 1, 'staff', 'sign_in', 'user', '1', '', 'denied', '', '', '', '{}', '', 'h1');"
+      "INSERT INTO moderation_actions (space_id, message_id, target_user_id, moderator_id, action, reason, created_at) "
+      "  VALUES (1, 1, 1, 1, 'hide', 'r', 0);";
+  for (int from : {9, 0}) {
+    SCOPED_TRACE("from schema version " + std::to_string(from));
+    RawDatabase old("rounds-upgrade-checks", SchemaAt(from) + (from > 0 ? rows : ""));
+    ASSERT_EQ(old.error(), "");
+    {
+      auto store = OpenSqliteStore({.path = old.path(), .read_connections = 1});
+      ASSERT_TRUE(store) << storetest::Describe(store);
+      (*store)->Close();
+    }
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(old.path().c_str(), &db), SQLITE_OK);
+    auto text = [&](const char* sql) {
+      sqlite3_stmt* stmt = nullptr;
+      std::string out;
+      if (sqlite3_prepare_v2(db, sql, -1, &stmt, nullptr) != SQLITE_OK) return std::string("error: ") + sqlite3_errmsg(db);
+      while (sqlite3_step(stmt) == SQLITE_ROW) out += reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)) + std::string("\n");
+      sqlite3_finalize(stmt);
+      return out;
+    };
+    auto run = [&](const std::string& sql) { return sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr); };
+    EXPECT_EQ(text("PRAGMA integrity_check"), "ok\n");
+    const std::string schema = text(
+        "SELECT sql FROM sqlite_schema WHERE type = 'table' AND name IN "
+        "('spaces', 'memberships', 'messages', 'audit_log', 'moderation_actions')");
+    // Lists of two are compared in place by SQLite and stay.
+    EXPECT_FALSE(std::regex_search(schema, std::regex(R"(IN \('[^']*'(, '[^']*'){2,}\))"))) << schema;
+    EXPECT_NE(schema.find("state = 'published' OR state = 'held'"), std::string::npos) << schema;
+    if (from > 0) {
+      EXPECT_EQ(text("SELECT id || ':' || state || ':' || hold_reason FROM messages ORDER BY id"),
+                "1:held:phi\n2:published:\n");
+      EXPECT_EQ(text("SELECT outcome FROM audit_log"), "denied\n");
+    } else {
+      ASSERT_EQ(run(rows), SQLITE_OK) << sqlite3_errmsg(db);
+    }
+    // Every value the old lists allowed is still allowed...
+    EXPECT_EQ(run("UPDATE messages SET state = 'removed', hold_reason = 'pre_moderation' WHERE id = 2"), SQLITE_OK);
+    EXPECT_EQ(run("UPDATE memberships SET role = 'read_only'"), SQLITE_OK);
+    EXPECT_EQ(run("UPDATE moderation_actions SET action = 'suspend', appeal_outcome = 'reversed'"), SQLITE_OK);
+    EXPECT_EQ(run("INSERT INTO spaces (kind, name, visibility, join_policy, created_by, created_at) "
+                  "VALUES ('direct', 'Two', 'private', 'invite', 1, 0)"),
+              SQLITE_OK);
+    // ...and nothing else is.
+    for (const char* refused : {
+             "UPDATE messages SET state = 'archived' WHERE id = 2",
+             "UPDATE messages SET hold_reason = 'other' WHERE id = 2",
+             "UPDATE memberships SET role = 'admin'",
+             "UPDATE moderation_actions SET action = 'ban'",
+             "UPDATE moderation_actions SET appeal_outcome = 'pending'",
+             "INSERT INTO spaces (kind, name, visibility, join_policy, created_by, created_at) "
+             "VALUES ('forum', 'Three', 'public', 'open', 1, 0)",
+             "INSERT INTO audit_log (seq, time, actor_id, actor_role, action, object_type, object_id, patient_ref, "
+             "outcome, address, session_hash, reason, details, prev_hash, hash) "
+             "VALUES (2, 2, 1, 'staff', 'sign_in', 'user', '1', '', 'maybe', '', '', '', '{}', 'h1', 'h2')"}) {
+      EXPECT_EQ(run(refused), SQLITE_CONSTRAINT) << refused;
+      EXPECT_NE(std::string(sqlite3_errmsg(db)).find("CHECK constraint failed"), std::string::npos) << refused;
+    }
+    sqlite3_close(db);
+  }
 }
 
 }  // namespace

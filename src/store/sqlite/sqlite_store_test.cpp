@@ -361,6 +361,75 @@ TEST(SqliteStore, GroupCommitBatchesQueuedUnitsAndAFaultFailsOnlyItsUnit) {
   store.Close();
 }
 
+// The opcodes SQLite compiles `sql` to on `db`.
+std::vector<std::string> Opcodes(sqlite3* db, const std::string& sql) {
+  std::vector<std::string> out;
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v2(db, ("EXPLAIN " + sql).c_str(), -1, &stmt, nullptr) != SQLITE_OK) {
+    ADD_FAILURE() << sqlite3_errmsg(db) << ": " << sql;
+    return out;
+  }
+  while (sqlite3_step(stmt) == SQLITE_ROW) out.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 1)));
+  sqlite3_finalize(stmt);
+  return out;
+}
+
+// The writer's rows are few and small, and the cost of a write is what SQLite does around them: a
+// CHECK over a list of three or more constants, an IN over constants or a RETURNING clause builds
+// a temporary b-tree (a pager, a cache and a table) on every execution. None of the statements a
+// post and its audit record run does; only those reading an id list from JSON need one.
+TEST(SqliteStore, NoWriteOfAPostOrAnAuditRecordBuildsATemporaryTable) {
+  Folder folder;
+  std::atomic<bool> inspect{false};
+  std::vector<std::string> temporary;  // written on the writer thread, read after Close()
+  std::size_t inspected = 0;
+  sqlite::WriterHooks hooks;
+  hooks.before_commit = [&](sqlite::Connection& db) {
+    if (!inspect.exchange(false)) return;
+    std::vector<std::string> statements;
+    for (sqlite3_stmt* s = sqlite3_next_stmt(db.raw(), nullptr); s != nullptr; s = sqlite3_next_stmt(db.raw(), s)) {
+      if (sqlite3_stmt_readonly(s) == 0 && sqlite3_sql(s) != nullptr) statements.emplace_back(sqlite3_sql(s));
+    }
+    for (const std::string& sql : statements) {
+      if (sql.find("json_each") != std::string::npos || sql.find("SAVEPOINT") != std::string::npos) continue;
+      ++inspected;
+      for (const std::string& op : Opcodes(db.raw(), sql)) {
+        if (op == "OpenEphemeral" || op == "OpenAutoindex" || op == "SorterOpen") temporary.push_back(op + ": " + sql);
+      }
+    }
+  };
+  auto opened = sqlite::OpenSqliteStoreWithHooks({.path = folder.file("rounds.db")}, hooks);
+  ASSERT_TRUE(opened) << Describe(opened);
+  Store& store = **opened;
+  UserId u = AddUser(store, "writer");
+  SpaceId space = AddSpace(store, "Writes", u);
+  inspect = true;
+  auto posted = store.Write([&](WriteTx& tx) -> Status {
+    Message m = storetest::NewMessage(space, u, {.body = "the statements of a post"});
+    m.state = MessageState::kHeld;
+    m.hold_reason = "phi";
+    ROUNDS_ASSIGN_OR_RETURN(Message stored, storetest::PostIn(tx, m));
+    ROUNDS_ASSIGN_OR_RETURN(AuditChainHead head, tx.AuditHead());
+    AuditRecord a;
+    a.seq = head.seq + 1;
+    a.time = storetest::kNow;
+    a.actor_id = u;
+    a.actor_role = "staff";
+    a.action = "message.create";
+    a.object_type = "message";
+    a.object_id = std::to_string(stored.id);
+    a.outcome = AuditOutcome::kSuccess;
+    a.details_json = "{}";
+    a.prev_hash = head.hash;
+    a.hash = std::string(64, 'a');
+    return tx.InsertAudit(a);
+  });
+  ASSERT_TRUE(posted) << Describe(posted);
+  store.Close();
+  EXPECT_GE(inspected, 4u);  // the seq bump, the message, its event, the audit record at least
+  EXPECT_TRUE(temporary.empty()) << ::testing::PrintToString(temporary);
+}
+
 TEST(SqliteStore, AFailedCommitFailsEveryUnitOfItsBatch) {
   Folder folder;
   std::atomic<int> commits_until_break{0};

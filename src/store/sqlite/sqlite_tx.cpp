@@ -198,13 +198,17 @@ constexpr const char kRecountMembers[] =
 constexpr const char kSetReadSeq[] =
     "UPDATE memberships SET read_seq = max(read_seq, min(?3, (SELECT last_seq FROM spaces WHERE id = ?1))) "
     "WHERE space_id = ?1 AND user_id = ?2";
-constexpr const char kNextSeq[] =
-    "UPDATE spaces SET last_seq = last_seq + 1 WHERE id = ?1 RETURNING last_seq";
+// Two statements rather than UPDATE ... RETURNING, which collects its rows in a temporary b-tree
+// made and dropped on every call.
+constexpr const char kBumpSeq[] = "UPDATE spaces SET last_seq = last_seq + 1 WHERE id = ?1";
+constexpr const char kLastSeq[] = "SELECT last_seq FROM spaces WHERE id = ?1";
 // The message an event is about, from its type (?3) and JSON payload (?4): stored with the event
-// so that retention finds a message's events. 0008 filled it for older events with this expression.
+// so that retention finds a message's events. 0008 filled it for older events with this expression
+// (written there with IN; a list of constants makes SQLite build a temporary b-tree on every call,
+// a chain of equalities does not).
 #define ROUNDS_EVENT_MESSAGE_ID                                                                  \
   "(CASE WHEN json_valid(?4) = 0 THEN NULL "                                                     \
-  "WHEN ?3 IN ('reaction.changed', 'vote.changed', 'poll.changed') "                             \
+  "WHEN ?3 = 'reaction.changed' OR ?3 = 'vote.changed' OR ?3 = 'poll.changed' "                  \
   "THEN json_extract(?4, '$.message_id') "                                                       \
   "WHEN substr(?3, 1, 8) = 'message.' OR ?3 = 'answer.accepted' THEN json_extract(?4, '$.id') END)"
 constexpr const char kInsertEvent[] =
@@ -966,7 +970,10 @@ Status SqliteTx::SetReadSeq(SpaceId space_id, UserId user_id, Seq read_seq) {
 }
 
 Result<Seq> SqliteTx::NextSeq(SpaceId space_id) {
-  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kNextSeq));
+  ROUNDS_ASSIGN_OR_RETURN(Statement * bump, db_.Prepare(kBumpSeq));
+  ROUNDS_RETURN_IF_ERROR(bump->Bind(1, space_id).Run());
+  if (db_.Changes() == 0) return NotFound("Space");
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kLastSeq));
   s->Bind(1, space_id);
   ROUNDS_ASSIGN_OR_RETURN(auto seq, ReadOne<Seq>(*s, [](const Statement& r) { return r.Int(0); }));
   if (!seq) return NotFound("Space");
