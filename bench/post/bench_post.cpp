@@ -22,7 +22,9 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -59,6 +61,7 @@ struct Figures {
   double reads_per_second = 0;
   double units_per_batch = 0;  // while posting: how well group commit batched
   double batch_micros = 0;     // while posting: mean time of one group-commit transaction
+  double writer_micros = 0;    // while posting: CPU time of the store's writer thread per post
   std::uint64_t failures = 0;
 };
 
@@ -154,11 +157,37 @@ double Drive(int threads, double seconds, std::uint64_t& failures, F work) {
   return static_cast<double>(done.load()) / elapsed;
 }
 
+// CPU seconds used so far by this process's threads named `name` (the store names its writer).
+double ThreadCpuSeconds(const char* name) {
+  const long ticks = ::sysconf(_SC_CLK_TCK);
+  double total = 0;
+  std::error_code ec;
+  for (const auto& task : fs::directory_iterator("/proc/self/task", ec)) {
+    std::ifstream comm(task.path() / "comm");
+    std::string line;
+    if (!std::getline(comm, line) || line != name) continue;
+    std::ifstream stat(task.path() / "stat");
+    std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+    const auto close = text.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream fields(text.substr(close + 2));
+    std::string field;
+    unsigned long long utime = 0, stime = 0;
+    for (int i = 3; i <= 15 && fields >> field; ++i) {  // fields 14 and 15: utime, stime
+      if (i == 14) utime = std::stoull(field);
+      if (i == 15) stime = std::stoull(field);
+    }
+    total += static_cast<double>(utime + stime) / static_cast<double>(ticks);
+  }
+  return total;
+}
+
 Figures Measure(const Options& options, const Config& config, const std::vector<phi::PatientRecord>& patients,
                 const std::vector<std::string>& bodies) {
   Stack stack(options.dir / "bench-post-db", patients, config.safeguards);
   Figures f;
   const auto before = stack.metrics();
+  const double writer_before = ThreadCpuSeconds("store-writer");
   f.posts_per_second = Drive(options.threads, options.seconds, f.failures, [&](int t, std::uint64_t i) {
     app::Draft draft;
     draft.body = bodies[(static_cast<std::size_t>(t) * 7919 + i * 104729) % bodies.size()];
@@ -166,6 +195,10 @@ Figures Measure(const Options& options, const Config& config, const std::vector<
     return stack.services().messages.Post(stack.actor(t), stack.space(t), draft).has_value();
   });
   const auto after = stack.metrics();
+  const double writer_seconds = ThreadCpuSeconds("store-writer") - writer_before;
+  if (after.write_units > before.write_units) {
+    f.writer_micros = 1e6 * writer_seconds / static_cast<double>(after.write_units - before.write_units);
+  }
   if (after.write_batches > before.write_batches) {
     const double batches = static_cast<double>(after.write_batches - before.write_batches);
     f.units_per_batch = static_cast<double>(after.write_units - before.write_units) / batches;
@@ -226,8 +259,10 @@ int main(int argc, char** argv) {
       posts[c].push_back(f.posts_per_second);
       reads[c].push_back(f.reads_per_second);
       failures += f.failures;
-      std::fprintf(stderr, "  round %d  %-24s %8.0f posts/s %8.0f reads/s  (posting: %.1f units per batch, %.0f us per batch)\n",
-                   r + 1, configs[c].name, f.posts_per_second, f.reads_per_second, f.units_per_batch, f.batch_micros);
+      std::fprintf(stderr, "  round %d  %-24s %8.0f posts/s %8.0f reads/s  (posting: %.1f units per batch, %.0f us per batch, "
+                   "writer CPU %.1f us per post)\n",
+                   r + 1, configs[c].name, f.posts_per_second, f.reads_per_second, f.units_per_batch, f.batch_micros,
+                   f.writer_micros);
     }
   }
   fs::remove_all(options.dir);
