@@ -107,6 +107,14 @@ class AuthorCache {
     ROUNDS_ASSIGN_OR_RETURN(const UserRef* author, Get(m.author_id));
     return MessageJson(m, author);
   }
+  // Message(m).dump(), written straight to text: what a write unit stores as an event's payload,
+  // without building a tree on the store's one writer thread.
+  Result<std::string> MessageText(const domain::Message& m) {
+    ROUNDS_ASSIGN_OR_RETURN(const UserRef* author, Get(m.author_id));
+    std::string out;
+    AppendMessageJson(out, m, author);
+    return out;
+  }
   Result<json> Messages(const std::vector<domain::Message>& messages) {
     ROUNDS_RETURN_IF_ERROR(LoadAuthorsOf(messages));
     json items = json::array();
@@ -194,13 +202,15 @@ inline Result<std::vector<UserId>> ModeratorsAnd(store::ReadTx& tx, SpaceId spac
 // An event about a message that is not published: stored restricted to its author (and the
 // space's moderators), sent only to them, and replayed only to them.
 // `seq`: the seq already reserved for it in this unit (0: reserve the next one).
+// `payload`: the event's data, serialized.
 inline Result<PendingEvent> AppendRestrictedEvent(store::WriteTx& tx, SpaceId space_id, std::string type,
-                                                  const json& data, UnixMillis now, UserId author_id, Seq seq = 0) {
+                                                  std::string payload, UnixMillis now, UserId author_id,
+                                                  Seq seq = 0) {
   PendingEvent pending;
   if (seq == 0) {
     ROUNDS_ASSIGN_OR_RETURN(seq, tx.NextSeq(space_id));
   }
-  pending.event = SpaceEvent{space_id, seq, std::move(type), data.dump(), now};
+  pending.event = SpaceEvent{space_id, seq, std::move(type), std::move(payload), now};
   pending.event.restricted_to = author_id;
   ROUNDS_RETURN_IF_ERROR(tx.InsertEvent(pending.event));
   ROUNDS_ASSIGN_OR_RETURN(pending.recipients, ModeratorsAnd(tx, space_id, author_id));

@@ -122,7 +122,9 @@ Result<PostResult> MessageService::Post(const Actor& actor, SpaceId space_id, co
   std::vector<UserId> mentioned;
   std::optional<phi::PhiAction> refused;
   Screening refusal;
-  auto posted = store_.Write([&](store::WriteTx& tx) -> Result<json> {
+  // The unit writes the message's JSON as text (its event's payload); it is parsed for the
+  // caller outside the writer.
+  auto posted = store_.Write([&](store::WriteTx& tx) -> Result<std::string> {
     was_created = false;
     mentioned.clear();
     refused.reset();
@@ -132,7 +134,7 @@ Result<PostResult> MessageService::Post(const Actor& actor, SpaceId space_id, co
     // A retry of a post that already succeeded returns the original, whatever changed since.
     if (!draft.client_id.empty()) {
       ROUNDS_ASSIGN_OR_RETURN(auto existing, tx.FindMessageByClientId(space_id, actor.user.id, draft.client_id));
-      if (existing) return authors.Message(*existing);
+      if (existing) return authors.MessageText(*existing);
     }
     if (space.archived) return Forbidden("space_archived", "This space is archived.");
     SpaceAction action = draft.parent_id ? SpaceAction::kReply : SpaceAction::kPost;
@@ -204,14 +206,14 @@ Result<PostResult> MessageService::Post(const Actor& actor, SpaceId space_id, co
     ROUNDS_ASSIGN_OR_RETURN(m.seq, tx.NextSeq(space_id));
     ROUNDS_ASSIGN_OR_RETURN(m.id, tx.InsertMessage(m));
     std::sort(m.mentions.begin(), m.mentions.end());
-    ROUNDS_ASSIGN_OR_RETURN(json j, authors.Message(m));
+    ROUNDS_ASSIGN_OR_RETURN(std::string text, authors.MessageText(m));
     if (m.state == MessageState::kHeld) {
       // Seen by the author and the moderators until approved; the seq is taken now, so the
       // message.held event is restricted rather than absent.
-      ROUNDS_ASSIGN_OR_RETURN(created, internal::AppendRestrictedEvent(tx, space_id, "message.held", j, now,
+      ROUNDS_ASSIGN_OR_RETURN(created, internal::AppendRestrictedEvent(tx, space_id, "message.held", text, now,
                                                                        actor.user.id, m.seq));
     } else {
-      created.event = SpaceEvent{space_id, m.seq, "message.created", j.dump(), now};
+      created.event = SpaceEvent{space_id, m.seq, "message.created", text, now};
       ROUNDS_RETURN_IF_ERROR(tx.InsertEvent(created.event));
       ROUNDS_ASSIGN_OR_RETURN(created.recipients, tx.ListMemberIds(space_id));
     }
@@ -229,7 +231,7 @@ Result<PostResult> MessageService::Post(const Actor& actor, SpaceId space_id, co
     }
     if (m.state == MessageState::kPublished) mentioned = m.mentions;
     was_created = true;
-    return j;
+    return text;
   });
   if (!posted) {
     if (refused) {
@@ -241,7 +243,7 @@ Result<PostResult> MessageService::Post(const Actor& actor, SpaceId space_id, co
     }
     return tl::unexpected(posted.error());
   }
-  json message = std::move(*posted);
+  json message = json::parse(*posted);
   if (was_created) {
     Publish(bus_, created);
     if (!mentioned.empty()) {
@@ -458,8 +460,8 @@ Result<json> MessageService::Edit(const Actor& actor, MessageId id, const std::s
     AuthorCache authors(tx);
     ROUNDS_ASSIGN_OR_RETURN(json j, authors.Message(*updated));
     if (held) {
-      ROUNDS_ASSIGN_OR_RETURN(edited, internal::AppendRestrictedEvent(tx, located.space.id, "message.edited", j, now,
-                                                                      actor.user.id));
+      ROUNDS_ASSIGN_OR_RETURN(edited, internal::AppendRestrictedEvent(tx, located.space.id, "message.edited",
+                                                                      j.dump(), now, actor.user.id));
     } else {
       ROUNDS_ASSIGN_OR_RETURN(edited, AppendEvent(tx, located.space.id, "message.edited", j, now));
     }
