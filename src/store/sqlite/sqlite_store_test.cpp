@@ -377,7 +377,8 @@ std::vector<std::string> Opcodes(sqlite3* db, const std::string& sql) {
 // The writer's rows are few and small, and the cost of a write is what SQLite does around them: a
 // CHECK over a list of three or more constants, an IN over constants or a RETURNING clause builds
 // a temporary b-tree (a pager, a cache and a table) on every execution. None of the statements a
-// post and its audit record run does; only those reading an id list from JSON need one.
+// post and its audit record run does; only those reading an id list from JSON need one, and the
+// audit index batches, which sort a batch of 2,048 records once.
 TEST(SqliteStore, NoWriteOfAPostOrAnAuditRecordBuildsATemporaryTable) {
   Folder folder;
   std::atomic<bool> inspect{false};
@@ -391,7 +392,10 @@ TEST(SqliteStore, NoWriteOfAPostOrAnAuditRecordBuildsATemporaryTable) {
       if (sqlite3_stmt_readonly(s) == 0 && sqlite3_sql(s) != nullptr) statements.emplace_back(sqlite3_sql(s));
     }
     for (const std::string& sql : statements) {
-      if (sql.find("json_each") != std::string::npos || sql.find("SAVEPOINT") != std::string::npos) continue;
+      if (sql.find("json_each") != std::string::npos || sql.find("SAVEPOINT") != std::string::npos ||
+          sql.find("audit_index_") != std::string::npos) {
+        continue;
+      }
       ++inspected;
       for (const std::string& op : Opcodes(db.raw(), sql)) {
         if (op == "OpenEphemeral" || op == "OpenAutoindex" || op == "SorterOpen") temporary.push_back(op + ": " + sql);

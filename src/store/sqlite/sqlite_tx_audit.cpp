@@ -7,7 +7,6 @@
 // not indexed yet, a few thousand at most) are read by walking audit_log itself. Any other search
 // walks audit_log's primary key. A page costs what it returns plus what the filters skip.
 #include <algorithm>
-#include <tuple>
 
 #include "store/sqlite/sqlite_rows.hpp"
 #include "store/sqlite/sqlite_tx.hpp"
@@ -57,19 +56,19 @@ constexpr const char kObjectOldestFirst[] =
 #undef ROUNDS_AUDIT_SELECT_A
 
 constexpr const char kIndexedSeq[] = "SELECT indexed_seq FROM audit_index_state WHERE id = 1";
+// The next batch of records to index: how many, and the last one's seq.
 constexpr const char kUnindexed[] =
-    "SELECT seq, actor_id, object_type, object_id FROM audit_log WHERE seq > ?1 ORDER BY seq LIMIT ?2";
-constexpr const char kIndexActor[] = "INSERT OR IGNORE INTO audit_index_actor (actor_id, seq) VALUES (?1, ?2)";
+    "SELECT count(*), coalesce(max(seq), 0) FROM (SELECT seq FROM audit_log WHERE seq > ?1 ORDER BY seq LIMIT ?2)";
+// Each index's entries for records (?1, ?2], inserted in key order so that each index page is
+// visited once per batch; SQLite sorts them, and no row passes through the caller.
+constexpr const char kIndexActor[] =
+    "INSERT OR IGNORE INTO audit_index_actor (actor_id, seq) "
+    "SELECT actor_id, seq FROM audit_log WHERE seq > ?1 AND seq <= ?2 ORDER BY actor_id, seq";
 constexpr const char kIndexObject[] =
-    "INSERT OR IGNORE INTO audit_index_object (object_type, object_id, seq) VALUES (?1, ?2, ?3)";
+    "INSERT OR IGNORE INTO audit_index_object (object_type, object_id, seq) "
+    "SELECT object_type, object_id, seq FROM audit_log WHERE seq > ?1 AND seq <= ?2 "
+    "ORDER BY object_type, object_id, seq";
 constexpr const char kSetIndexedSeq[] = "UPDATE audit_index_state SET indexed_seq = ?1 WHERE id = 1";
-
-struct Unindexed {
-  std::int64_t seq = 0;
-  std::int64_t actor_id = 0;
-  std::string object_type;
-  std::string object_id;
-};
 
 }  // namespace
 
@@ -83,34 +82,20 @@ Result<int> SqliteTx::IndexAudit(int limit) {
   ROUNDS_ASSIGN_OR_RETURN(std::int64_t indexed, AuditIndexedSeq());
   ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kUnindexed));
   s->Bind(1, indexed).Bind(2, std::max(1, limit));
-  ROUNDS_ASSIGN_OR_RETURN(auto rows, ReadAll<Unindexed>(*s, [](const Statement& r) {
-    return Unindexed{r.Int(0), r.Int(1), r.Text(2), r.Text(3)};
-  }));
-  if (rows.empty()) return 0;
-  const std::int64_t last = rows.back().seq;
-  // In key order, so that each index page is visited once per batch.
-  std::sort(rows.begin(), rows.end(), [](const Unindexed& a, const Unindexed& b) {
-    return std::tie(a.actor_id, a.seq) < std::tie(b.actor_id, b.seq);
-  });
-  ROUNDS_ASSIGN_OR_RETURN(Statement * actor, db_.Prepare(kIndexActor));
-  for (const auto& row : rows) {
-    actor->Reset();
-    actor->Bind(1, row.actor_id).Bind(2, row.seq);
-    ROUNDS_RETURN_IF_ERROR(actor->Run());
-  }
-  std::sort(rows.begin(), rows.end(), [](const Unindexed& a, const Unindexed& b) {
-    return std::tie(a.object_type, a.object_id, a.seq) < std::tie(b.object_type, b.object_id, b.seq);
-  });
-  ROUNDS_ASSIGN_OR_RETURN(Statement * object, db_.Prepare(kIndexObject));
-  for (const auto& row : rows) {
-    object->Reset();
-    object->Bind(1, row.object_type).Bind(2, row.object_id).Bind(3, row.seq);
-    ROUNDS_RETURN_IF_ERROR(object->Run());
+  struct Batch {
+    std::int64_t count = 0;
+    std::int64_t last = 0;
+  };
+  ROUNDS_ASSIGN_OR_RETURN(auto batch, ReadOne<Batch>(*s, [](const Statement& r) { return Batch{r.Int(0), r.Int(1)}; }));
+  if (!batch || batch->count == 0) return 0;
+  for (const char* sql : {kIndexActor, kIndexObject}) {
+    ROUNDS_ASSIGN_OR_RETURN(Statement * index, db_.Prepare(sql));
+    ROUNDS_RETURN_IF_ERROR(index->Bind(1, indexed).Bind(2, batch->last).Run());
   }
   ROUNDS_ASSIGN_OR_RETURN(Statement * state, db_.Prepare(kSetIndexedSeq));
-  state->Bind(1, last);
+  state->Bind(1, batch->last);
   ROUNDS_RETURN_IF_ERROR(state->Run());
-  return static_cast<int>(rows.size());
+  return static_cast<int>(batch->count);
 }
 
 Result<std::vector<AuditRecord>> SqliteTx::SearchAudit(const AuditQuery& q) {
