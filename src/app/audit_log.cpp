@@ -29,7 +29,11 @@ domain::AuditRecord AuditEntry(const Actor& actor, std::string action, std::stri
 }
 
 Status AppendAudit(store::WriteTx& tx, domain::AuditRecord record, const nlohmann::json& details) {
-  record.details_json = details.is_object() ? details.dump() : "{}";
+  return AppendSerializedAudit(tx, std::move(record), details.is_object() ? details.dump() : "{}");
+}
+
+Status AppendSerializedAudit(store::WriteTx& tx, domain::AuditRecord record, std::string details_json) {
+  record.details_json = std::move(details_json);
   ROUNDS_ASSIGN_OR_RETURN(auto head, tx.AuditHead());
   governance::audit::Chain(record, head.seq, head.hash);
   return tx.InsertAudit(record);

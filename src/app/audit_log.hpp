@@ -32,6 +32,10 @@ domain::AuditRecord AuditEntry(const Actor& actor, std::string action, std::stri
 // Chains `record` after the newest stored record and appends it in this write unit.
 // `details` must be a JSON object of ids, counts and codes.
 Status AppendAudit(store::WriteTx& tx, domain::AuditRecord record, const nlohmann::json& details = nullptr);
+// The same with the details already serialized (a JSON object): a unit on a hot path builds its
+// record and details before it runs, so that the store's one writer thread only chains and
+// stores them.
+Status AppendSerializedAudit(store::WriteTx& tx, domain::AuditRecord record, std::string details_json);
 
 // Appends one record in a write unit of its own (denials, failed sign-ins, reads of PHI-bearing
 // content). Returns the store's error if the record could not be written: callers that record a

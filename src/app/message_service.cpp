@@ -117,6 +117,16 @@ Result<PostResult> MessageService::Post(const Actor& actor, SpaceId space_id, co
   const Screening scanned = Screen(policy_, std::move(fields));
 
   UnixMillis now = clock_.NowMillis();
+  // What the message's PHI types and its audit record carry, prepared here rather than on the
+  // store's writer thread; the unit fills in what it decides (action, id, reason).
+  const std::string phi_types = scanned.TypesCsv();
+  domain::AuditRecord audit_base;
+  std::string audit_details;
+  if (policy_.Audits()) {
+    audit_base = AuditEntry(actor, "", "message", "", now);
+    audit_details =
+        json{{"space_id", space_id}, {"phi_types", phi_types}, {"findings", scanned.FindingCount()}}.dump();
+  }
   PendingEvent created;
   bool was_created = false;
   std::vector<UserId> mentioned;
@@ -196,7 +206,7 @@ Result<PostResult> MessageService::Post(const Actor& actor, SpaceId space_id, co
       m.state = MessageState::kHeld;
       m.hold_reason = std::string(kHoldPreModeration);
     }
-    if (phi_action == phi::PhiAction::kWarn || phi_action == phi::PhiAction::kHold) m.phi_types = screening.TypesCsv();
+    if (phi_action == phi::PhiAction::kWarn || phi_action == phi::PhiAction::kHold) m.phi_types = phi_types;
     for (const auto& name : mentioned_names) {
       ROUNDS_ASSIGN_OR_RETURN(auto user, tx.FindUserByUsername(name));
       if (!user || user->id == actor.user.id) continue;
@@ -221,13 +231,12 @@ Result<PostResult> MessageService::Post(const Actor& actor, SpaceId space_id, co
     if (policy_.Audits() && (PhiBearing(policy) || phi_action != phi::PhiAction::kAllow ||
                              m.state == MessageState::kHeld)) {
       const bool held = m.state == MessageState::kHeld;
-      auto record = AuditEntry(actor, ContentAction(phi_action, held, "message.create"), "message",
-                               std::to_string(m.id), now);
+      domain::AuditRecord record = audit_base;
+      record.action = ContentAction(phi_action, held, "message.create");
+      record.object_id = std::to_string(m.id);
       if (held) record.reason = m.hold_reason;
       else if (phi_action != phi::PhiAction::kAllow) record.reason = std::string(phi::ToString(phi_action));
-      ROUNDS_RETURN_IF_ERROR(AppendAudit(tx, record, json{{"space_id", space_id},
-                                                          {"phi_types", screening.TypesCsv()},
-                                                          {"findings", screening.FindingCount()}}));
+      ROUNDS_RETURN_IF_ERROR(AppendSerializedAudit(tx, std::move(record), audit_details));
     }
     if (m.state == MessageState::kPublished) mentioned = m.mentions;
     was_created = true;
