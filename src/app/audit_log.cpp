@@ -1,5 +1,8 @@
 #include "app/audit_log.hpp"
 
+#include <utility>
+#include <vector>
+
 #include "core/crypto.hpp"
 #include "governance/audit/audit_chain.hpp"
 
@@ -40,17 +43,21 @@ Status AppendSerializedAudit(store::WriteTx& tx, domain::AuditRecord record, std
 }
 
 Status AuditNow(store::Store& store, domain::AuditRecord record, const nlohmann::json& details) {
-  return store.RunWrite([&](store::WriteTx& tx) { return AppendAudit(tx, record, details); });
+  // Serialized here, on the caller's thread: the unit only chains and stores.
+  const std::string text = details.is_object() ? details.dump() : "{}";
+  return store.RunWrite([&](store::WriteTx& tx) { return AppendSerializedAudit(tx, record, text); });
 }
 
 Status AuditSpaceReads(store::Store& store, const Actor& actor, const std::string& action,
                        const std::map<domain::SpaceId, std::size_t>& counts, UnixMillis now) {
   if (counts.empty()) return Ok();
+  std::vector<std::pair<domain::AuditRecord, std::string>> records;
+  for (const auto& [space_id, count] : counts) {
+    records.emplace_back(AuditEntry(actor, action, "space", std::to_string(space_id), now),
+                         nlohmann::json{{"count", count}}.dump());
+  }
   return store.RunWrite([&](store::WriteTx& tx) -> Status {
-    for (const auto& [space_id, count] : counts) {
-      ROUNDS_RETURN_IF_ERROR(AppendAudit(tx, AuditEntry(actor, action, "space", std::to_string(space_id), now),
-                                         nlohmann::json{{"count", count}}));
-    }
+    for (const auto& [record, details] : records) ROUNDS_RETURN_IF_ERROR(AppendSerializedAudit(tx, record, details));
     return Ok();
   });
 }
