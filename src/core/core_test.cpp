@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdio>
 #include <mutex>
@@ -11,6 +12,7 @@
 #include <fstream>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "core/clock.hpp"
 #include "core/config.hpp"
@@ -168,6 +170,52 @@ TEST(Log, TheRequestLineIsTheLineWriteGivesForTheSameFields) {
   EXPECT_EQ(without_time(fast), without_time(generic));
   EXPECT_EQ(nlohmann::json::parse(fast)["route"], route);
   EXPECT_EQ(nlohmann::json::parse(invalid)["method"], "PO\xEF\xBF\xBDST");
+}
+
+std::vector<std::string> Lines(const std::filesystem::path& file) {
+  std::ifstream in(file);
+  std::vector<std::string> out;
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
+
+// Request lines are written in batches by the log's own thread; any other line goes out at once,
+// after the request lines logged before it.
+TEST(Log, RequestLinesArriveInOrderBeforeTheNextOtherLineAndOnTheirOwnSoonAfter) {
+  const std::filesystem::path file =
+      std::filesystem::temp_directory_path() / ("rounds-log-order-" + std::to_string(::getpid()));
+  std::filesystem::remove(file);
+  log::SetOutputFile(file.string());
+  for (int i = 0; i < 3; ++i) log::Request("GET", "/r" + std::to_string(i), 200, 0, "");
+  log::Warn("after_requests");
+  std::vector<std::string> lines = Lines(file);  // no flush asked for: the warning wrote them
+  ASSERT_EQ(lines.size(), 4u);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(nlohmann::json::parse(lines[i])["route"], "/r" + std::to_string(i));
+  EXPECT_EQ(nlohmann::json::parse(lines[3])["event"], "after_requests");
+  // A request line with nothing after it is written by the log's thread within moments.
+  log::Request("GET", "/alone", 200, 0, "");
+  for (int i = 0; i < 500 && Lines(file).size() < 5; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  lines = Lines(file);
+  ASSERT_EQ(lines.size(), 5u);
+  EXPECT_EQ(nlohmann::json::parse(lines[4])["route"], "/alone");
+  log::SetOutputFile("");
+  std::filesystem::remove(file);
+}
+
+// The request lines still waiting when the process exits are written by exit itself.
+TEST(Log, RequestLinesWaitingAtExitAreWritten) {
+  const std::filesystem::path file =
+      std::filesystem::temp_directory_path() / ("rounds-log-exit-" + std::to_string(::getpid()));
+  std::filesystem::remove(file);
+  EXPECT_EXIT(
+      {
+        log::SetOutputFile(file.string());
+        for (int i = 0; i < 100; ++i) log::Request("GET", "/at-exit", 200, 0, "");
+        std::exit(0);
+      },
+      ::testing::ExitedWithCode(0), "");
+  EXPECT_EQ(Lines(file).size(), 100u);
+  std::filesystem::remove(file);
 }
 
 TEST(Crypto, PasswordHashVerifiesOnlyTheRightPassword) {
