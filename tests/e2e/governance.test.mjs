@@ -196,7 +196,16 @@ test('the audit page shows the chain verified and finds the PHI refusal', async 
     assert.match(await b.page.locator('.verify').textContent(), /\d+ records? and \d+ checkpoints? checked .* by cora/);
 
     await b.page.getByLabel('Action', { exact: true }).fill('message.phi_refuse');
+    // The unfiltered rows stay on screen until the search's answer replaces them: wait for that
+    // answer and its rows before reading them.
+    const searched = b.page.waitForResponse((r) => r.url().includes('/api/v1/audit?') && r.url().includes('phi_refuse'));
     await b.page.getByRole('button', { name: 'Search' }).click();
+    await searched;
+    await b.page
+      .waitForFunction(() => document.querySelector('.audit-table tbody tr')?.textContent.includes('phi_refuse'), null, {
+        timeout: 5000,
+      })
+      .catch(() => {});  // a wrong answer is reported by the assertion below
     const rows = b.page.locator('.audit-table tbody tr');
     await rows.first().waitFor();
     for (const row of await rows.allTextContents()) assert.match(row, /message\.phi_refuse/);
