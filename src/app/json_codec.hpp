@@ -4,9 +4,11 @@
 // WebSocket and returned by HTTP: it is produced once, here. Pure functions; thread-safe.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -34,6 +36,10 @@ json MessageEditJson(const domain::MessageEdit& edit);
 // message, each a node and most a string) and then serializing it cost more than reading it.
 struct JsonText {
   std::string text;
+  // Set instead of `text` for a document shared with a cache (a kept page of messages): the answer
+  // is sent from it as it is, not copied into each response.
+  std::shared_ptr<const std::string> shared;
+  std::string_view view() const { return shared ? std::string_view(*shared) : std::string_view(text); }
 };
 
 // Appends MessageJson(message, author).dump(), byte for byte, without building the tree.

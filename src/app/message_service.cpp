@@ -316,7 +316,7 @@ Result<JsonText> MessageService::List(const Actor& actor, SpaceId space_id, cons
         if (!own_marks) {
           pages_.Count(true);
           count = kept->count;
-          return JsonText{kept->text};
+          return JsonText{{}, std::shared_ptr<const std::string>(kept, &kept->text)};
         }
       }
       pages_.Count(false);

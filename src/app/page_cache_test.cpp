@@ -44,8 +44,8 @@ class PageCacheTest : public testing::ServiceTest {
         auto fresh = fresh_->List(*reader, space, page);
         EXPECT_TRUE(kept && fresh);
         if (!kept || !fresh) return json();
-        EXPECT_EQ(kept->text, fresh->text) << "as " << reader->user.username << ", round " << round;
-        if (first.is_null()) first = json::parse(kept->text);
+        EXPECT_EQ(kept->view(), fresh->view()) << "as " << reader->user.username << ", round " << round;
+        if (first.is_null()) first = json::parse(kept->view());
       }
     }
     return first;
@@ -89,6 +89,21 @@ TEST_F(PageCacheTest, AnUnchangedPageIsServedKept) {
   after.after = 1;
   ExpectEveryReaderSeesTheStore(community_, {}, after);
   EXPECT_EQ(Stats().entries, 3u);
+}
+
+// A kept page is answered with the kept text itself, shared rather than copied into each answer.
+TEST_F(PageCacheTest, AKeptPageIsAnsweredWithTheKeptTextNotACopy) {
+  Post(ana_, community_, "shared, not copied");
+  auto first = services_->messages.List(ben_, community_, {});  // read and kept
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->shared, nullptr) << "the page just rendered is the reader's own";
+  auto second = services_->messages.List(cai_, community_, {});
+  auto third = services_->messages.List(ben_, community_, {});
+  ASSERT_TRUE(second && third);
+  ASSERT_NE(second->shared, nullptr);
+  EXPECT_EQ(second->shared, third->shared) << "both answers point at the one kept text";
+  EXPECT_TRUE(second->text.empty());
+  EXPECT_EQ(second->view(), first->view());
 }
 
 TEST_F(PageCacheTest, EveryChangeThroughTheServicesShowsAtOnce) {

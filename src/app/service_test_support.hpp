@@ -21,7 +21,7 @@ inline constexpr const char* kPassword = "correct horse battery staple";
 
 // A document answered as text (a page of messages), parsed back; an error leaves it null.
 inline json Parsed(const Result<JsonText>& answer) {
-  return answer ? json::parse(answer->text) : json();
+  return answer ? json::parse(answer->view()) : json();
 }
 
 class ServiceTest : public ::testing::Test {

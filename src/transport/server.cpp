@@ -363,6 +363,19 @@ class Server::Impl {
 
   // After refusing a request whose body is still arriving, read and discard what the client
   // sends for a moment before closing, so it can read the refusal instead of a reset.
+  // Writes `res`, or for HEAD its headers alone (keeping the GET's Content-Length).
+  template <class Body>
+  static awaitable<beast::error_code> WriteAnswer(beast::tcp_stream& stream, http::response<Body>& res, bool head) {
+    beast::error_code error;
+    if (head) {
+      http::response_serializer<Body> serializer{res};
+      std::tie(error, std::ignore) = co_await http::async_write_header(stream, serializer, kTuple);
+    } else {
+      std::tie(error, std::ignore) = co_await http::async_write(stream, res, kTuple);
+    }
+    co_return error;
+  }
+
   static awaitable<void> LingeringClose(beast::tcp_stream& stream) {
     boost::system::error_code ec;
     stream.socket().shutdown(tcp::socket::shutdown_send, ec);
@@ -500,19 +513,26 @@ class Server::Impl {
           res.prepare_payload();
           // As long as a reader taking 1 MiB a second needs, and the usual 30 s on top.
           stream.expires_after(std::chrono::seconds(30 + res.body().size() / (1024 * 1024)));
-          beast::error_code write_error;
-          if (head) {
-            http::response_serializer<http::file_body> serializer{res};
-            std::tie(write_error, std::ignore) = co_await http::async_write_header(stream, serializer, kTuple);
-          } else {
-            std::tie(write_error, std::ignore) = co_await http::async_write(stream, res, kTuple);
-          }
+          const beast::error_code write_error = co_await WriteAnswer(stream, res, head);
           if (write_error || !res.keep_alive()) break;
           first = false;
           continue;
         }
         log::Error("http_body_file_failed", {{"route", route_name}, {"reason", file_error.message()}});
         response = ProblemResponse(Error{ErrorCode::kInternal, "internal", "The file could not be sent.", {}});
+      }
+      if (response.shared_body) {
+        // A kept page: written from the cache's own text, which this frame holds until it is sent.
+        const std::shared_ptr<const std::string> shared = std::move(response.shared_body);
+        http::response<http::span_body<const char>> res{static_cast<http::status>(response.status), version};
+        headers(res);
+        res.body() = beast::span<const char>(shared->data(), shared->size());
+        res.prepare_payload();
+        stream.expires_after(std::chrono::seconds(30));
+        const beast::error_code write_error = co_await WriteAnswer(stream, res, head);
+        if (write_error || !res.keep_alive()) break;
+        first = false;
+        continue;
       }
       http::response<http::string_body> res{static_cast<http::status>(response.status), version};
       headers(res);

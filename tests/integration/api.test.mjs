@@ -311,6 +311,13 @@ test('a page of messages is served kept until it changes, and never past a remov
   const again = await users.omar.get(`/api/v1/spaces/${space.id}/messages`);
   assert.equal(again.text, first.text);
   assert.equal(await metric('rounds_page_cache_hits_total'), hits + 1, 'the second read is served kept');
+  // Written from the kept text itself: its length, and HEAD gives the headers alone.
+  assert.equal(Number(again.headers.get('content-length')), Buffer.byteLength(first.text));
+  const head = await users.omar.request('HEAD', `/api/v1/spaces/${space.id}/messages`);
+  assert.equal(head.status, 200);
+  assert.equal(Number(head.headers.get('content-length')), Buffer.byteLength(first.text));
+  assert.equal(head.text, '');
+  assert.equal(await metric('rounds_page_cache_hits_total'), hits + 2, 'HEAD is served kept too');
   await users.nora.post(`/api/v1/spaces/${space.id}/messages`, { body: 'bed 5 too' });
   const changed = await users.omar.get(`/api/v1/spaces/${space.id}/messages`);
   assert.deepEqual(changed.body.items.map((m) => m.body), ['bed 5 too', 'bed 4 is ready']);

@@ -81,7 +81,11 @@ inline Result<Response> Encode(Result<app::JsonText> result, int status = 200) {
   if (!result) return tl::unexpected(result.error());
   Response response;
   response.status = status;
-  response.body = std::move(result->text);
+  if (result->shared) {
+    response.shared_body = std::move(result->shared);
+  } else {
+    response.body = std::move(result->text);
+  }
   return response;
 }
 

@@ -37,6 +37,9 @@ struct Response {
   // When set, the body is this whole file, sent from disk (exports): positioned at its first byte.
   // `body` is ignored then.
   std::shared_ptr<OpenFile> body_file;
+  // When set, the body is this text, shared with a cache (a kept page) and sent without a copy.
+  // `body` is ignored then.
+  std::shared_ptr<const std::string> shared_body;
   std::vector<std::pair<std::string, std::string>> headers;
 
   static Response Json(int status, const nlohmann::json& body);
