@@ -31,6 +31,28 @@ TEST(Router, MatchesPatternsAndFillsParameters) {
   EXPECT_EQ(router.Find(request).route, nullptr);
 }
 
+// Paths are matched segment by segment without copies; a path longer than the usual few segments
+// matches as well as a short one, and a parameter gets the whole segment.
+TEST(Router, MatchesLongPathsAndTrailingParameters) {
+  Router router;
+  router.Add("GET", "/a/b/c/d/e/f/g/h/i/j/k/l/m/{last}", [](Request&) { return Response::Json(200, {}); });
+  router.Add("GET", "/files/{name}", [](Request&) { return Response::Json(200, {}); });
+  Request request;
+  request.method = "GET";
+  request.path = "/a/b/c/d/e/f/g/h/i/j/k/l/m/fourteenth";
+  ASSERT_NE(router.Find(request).route, nullptr);
+  EXPECT_EQ(request.params.at("last"), "fourteenth");
+  request.path = "/a/b/c/d/e/f/g/h/i/j/k/l/x/fourteenth";
+  EXPECT_EQ(router.Find(request).route, nullptr);
+  request.path = "/a/b/c/d/e/f/g/h/i/j/k/l/m/n/o";
+  EXPECT_EQ(router.Find(request).route, nullptr);
+  request.path = "/files/transcript.txt";
+  ASSERT_NE(router.Find(request).route, nullptr);
+  EXPECT_EQ(request.params.at("name"), "transcript.txt");
+  request.path = "/files/";
+  EXPECT_EQ(router.Find(request).route, nullptr);
+}
+
 TEST(Targets, DecodeAndRejectMalformedOrNul) {
   std::string path;
   std::map<std::string, std::string> query;
