@@ -361,8 +361,6 @@ class Server::Impl {
     co_await http::async_write(stream, res, kTuple);
   }
 
-  // After refusing a request whose body is still arriving, read and discard what the client
-  // sends for a moment before closing, so it can read the refusal instead of a reset.
   // Writes `res`, or for HEAD its headers alone (keeping the GET's Content-Length).
   template <class Body>
   static awaitable<beast::error_code> WriteAnswer(beast::tcp_stream& stream, http::response<Body>& res, bool head) {
@@ -376,6 +374,8 @@ class Server::Impl {
     co_return error;
   }
 
+  // After refusing a request whose body is still arriving, read and discard what the client
+  // sends for a moment before closing, so it can read the refusal instead of a reset.
   static awaitable<void> LingeringClose(beast::tcp_stream& stream) {
     boost::system::error_code ec;
     stream.socket().shutdown(tcp::socket::shutdown_send, ec);
@@ -538,9 +538,8 @@ class Server::Impl {
       headers(res);
       res.body() = std::move(response.body);
       res.prepare_payload();
-      if (head) res.body().clear();  // HEAD keeps the Content-Length of the GET
       stream.expires_after(std::chrono::seconds(30));
-      auto [write_error, written] = co_await http::async_write(stream, res, kTuple);
+      const beast::error_code write_error = co_await WriteAnswer(stream, res, head);
       if (write_error || !res.keep_alive()) break;
       first = false;
     }

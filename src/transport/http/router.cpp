@@ -1,16 +1,19 @@
 #include "transport/http/router.hpp"
 
-#include <array>
 #include <map>
 #include <string_view>
+
+#include <boost/container/small_vector.hpp>
 
 namespace rounds::transport {
 namespace {
 
-// The segments of `path` after its leading '/', as views into it: matching a request allocates
-// nothing until a route matches.
-template <class Out>
-void Split(std::string_view path, Out& parts) {
+// A request's segments: views into its path, held inline up to a dozen (no path the API routes
+// has more), so matching allocates nothing until a route matches.
+using Segments = boost::container::small_vector<std::string_view, 12>;
+
+// The segments of `path` after its leading '/'.
+void Split(std::string_view path, Segments& parts) {
   std::size_t start = 1;
   while (start <= path.size()) {
     auto slash = path.find('/', start);
@@ -19,29 +22,6 @@ void Split(std::string_view path, Out& parts) {
     start = slash + 1;
   }
 }
-
-// A request path has at most this many segments without spilling to the heap.
-constexpr std::size_t kInlineSegments = 12;
-
-class Segments {
- public:
-  void push_back(std::string_view part) {
-    if (size_ < kInlineSegments) {
-      inline_[size_++] = part;
-    } else {
-      if (spilled_.empty()) spilled_.assign(inline_.begin(), inline_.end());
-      spilled_.push_back(part);
-      ++size_;
-    }
-  }
-  std::size_t size() const { return size_; }
-  std::string_view operator[](std::size_t i) const { return spilled_.empty() ? inline_[i] : spilled_[i]; }
-
- private:
-  std::array<std::string_view, kInlineSegments> inline_{};
-  std::vector<std::string_view> spilled_;
-  std::size_t size_ = 0;
-};
 
 bool IsParam(const std::string& segment) {
   return segment.size() > 2 && segment.front() == '{' && segment.back() == '}';
@@ -65,9 +45,9 @@ bool MatchSegments(const Route& route, const Segments& parts, std::map<std::stri
 
 void Router::Add(std::string method, std::string pattern, Handler handler) {
   Route route{std::move(method), std::move(pattern), std::move(handler), {}};
-  std::vector<std::string_view> views;
+  Segments views;
   Split(route.pattern, views);
-  for (std::string_view v : views) route.segments.emplace_back(v);
+  route.segments.assign(views.begin(), views.end());
   routes_.push_back(std::move(route));
 }
 
