@@ -62,6 +62,7 @@ struct Figures {
   double units_per_batch = 0;  // while posting: how well group commit batched
   double batch_micros = 0;     // while posting: mean time of one group-commit transaction
   double writer_micros = 0;    // while posting: CPU time of the store's writer thread per post
+  double search_micros = 0;    // while posting: the writer's time applying search changes, per change
   std::uint64_t failures = 0;
 };
 
@@ -202,6 +203,10 @@ Figures Measure(const Options& options, const Config& config, const std::vector<
   if (after.write_batches > before.write_batches) {
     const double batches = static_cast<double>(after.write_batches - before.write_batches);
     f.units_per_batch = static_cast<double>(after.write_units - before.write_units) / batches;
+    if (after.search_index_rows > before.search_index_rows) {
+      f.search_micros = (after.search_index_micros_sum - before.search_index_micros_sum) /
+                        static_cast<double>(after.search_index_rows - before.search_index_rows);
+    }
     f.batch_micros = (after.commit_micros_sum - before.commit_micros_sum) / batches;
   }
   f.reads_per_second = Drive(options.threads, options.seconds, f.failures, [&](int t, std::uint64_t) {
@@ -260,9 +265,9 @@ int main(int argc, char** argv) {
       reads[c].push_back(f.reads_per_second);
       failures += f.failures;
       std::fprintf(stderr, "  round %d  %-24s %8.0f posts/s %8.0f reads/s  (posting: %.1f units per batch, %.0f us per batch, "
-                   "writer CPU %.1f us per post)\n",
+                   "writer CPU %.1f us per post, search index %.1f us per change)\n",
                    r + 1, configs[c].name, f.posts_per_second, f.reads_per_second, f.units_per_batch, f.batch_micros,
-                   f.writer_micros);
+                   f.writer_micros, f.search_micros);
     }
   }
   fs::remove_all(options.dir);

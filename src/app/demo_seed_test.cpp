@@ -22,6 +22,7 @@ class InterruptedStore final : public store::Store {
     return inner_.RunWrite(std::move(unit));
   }
   Status RunRead(std::function<Status(store::ReadTx&)> unit) override { return inner_.RunRead(std::move(unit)); }
+  Status CatchUpSearch() override { return inner_.CatchUpSearch(); }
   Status Backup(const std::string& path) override { return inner_.Backup(path); }
   store::StoreMetrics Metrics() const override { return inner_.Metrics(); }
   void Close() override {}

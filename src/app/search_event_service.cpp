@@ -19,6 +19,8 @@ Result<json> SearchService::Search(const Actor& actor, const std::string& text, 
   if (offset < 0 || offset > 10'000) return InvalidArgument("invalid_value", "cursor is out of range.", "/cursor");
   std::set<SpaceId> phi_spaces;  // PHI-bearing spaces among the hits
   std::size_t phi_hits = 0;
+  // Every message committed before the search is found by it, however the store batches indexing.
+  ROUNDS_RETURN_IF_ERROR(store_.CatchUpSearch());
   ROUNDS_ASSIGN_OR_RETURN(json out, store_.Read([&](store::ReadTx& tx) -> Result<json> {
     ROUNDS_ASSIGN_OR_RETURN(Actor current, internal::Current(tx, actor));
     // The readable set is decided here, at query time: the searcher's spaces plus public ones.

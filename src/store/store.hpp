@@ -148,6 +148,11 @@ struct StoreMetrics {
   // own when no batch is running).
   std::uint64_t audit_index_runs = 0;
   double audit_index_micros_sum = 0;
+  // Passes of the writer that apply the queued changes to the message search index, and the
+  // changes applied.
+  std::uint64_t search_index_runs = 0;
+  std::uint64_t search_index_rows = 0;
+  double search_index_micros_sum = 0;
 };
 
 // ---- Retention and legal holds ----------------------------------------------------------------
@@ -466,6 +471,11 @@ class Store {
     return std::move(*out);
   }
 
+  // Brings the message search index up to date with every message committed before the call, so
+  // that a search read after it returns finds them. A store that indexes in the write's own
+  // transaction returns at once; one that indexes in batches (SQLite) applies what is queued,
+  // which costs the caller a group commit when anything is. Searches call it first.
+  virtual Status CatchUpSearch() = 0;
   // Copies the live database to `path` consistently while the server keeps serving.
   virtual Status Backup(const std::string& path) = 0;
   virtual StoreMetrics Metrics() const = 0;
@@ -485,6 +495,12 @@ struct SqliteOptions {
   // close.
   int audit_index_batch = 2048;
   std::chrono::milliseconds audit_index_interval{1000};
+  // Changes to messages are queued for the search index in the transaction that makes them, and
+  // the writer applies the queue: when `search_index_batch` changes wait at the end of a batch,
+  // `search_index_interval` after the first of them, before a search (CatchUpSearch), before a
+  // backup, and on close. FTS5 writes a segment each time; fewer, larger ones cost a post less.
+  int search_index_batch = 2048;
+  std::chrono::milliseconds search_index_interval{1000};
   // The write-ahead log is copied into the database, and the copy synced, by a thread of its own
   // (a PASSIVE checkpoint, which waits for no reader or writer) this often, and every
   // `long_log_checkpoint_interval` while the log holds `restart_log_pages` or more (4 KiB each).

@@ -113,7 +113,16 @@ std::string Metrics::Render(const store::StoreMetrics& store) const {
       << store.audit_index_runs << "\n"
       << "# HELP rounds_store_audit_index_seconds_total Time the writer spent filling the audit trail's search indexes.\n"
       << "# TYPE rounds_store_audit_index_seconds_total counter\nrounds_store_audit_index_seconds_total "
-      << store.audit_index_micros_sum / 1e6 << "\n";
+      << store.audit_index_micros_sum / 1e6 << "\n"
+      << "# HELP rounds_store_search_index_runs_total Passes of the writer that apply queued message changes to the search index.\n"
+      << "# TYPE rounds_store_search_index_runs_total counter\nrounds_store_search_index_runs_total "
+      << store.search_index_runs << "\n"
+      << "# HELP rounds_store_search_index_changes_total Message changes applied to the search index.\n"
+      << "# TYPE rounds_store_search_index_changes_total counter\nrounds_store_search_index_changes_total "
+      << store.search_index_rows << "\n"
+      << "# HELP rounds_store_search_index_seconds_total Time the writer spent applying changes to the search index.\n"
+      << "# TYPE rounds_store_search_index_seconds_total counter\nrounds_store_search_index_seconds_total "
+      << store.search_index_micros_sum / 1e6 << "\n";
   return out.str();
 }
 

@@ -132,6 +132,7 @@ TEST(SqliteMigrations, UpgradesAVersionOneDatabase) {
   ASSERT_TRUE((*store)->Write([](WriteTx& tx) {
     return tx.UpdateMessageBody(1, "", "paracetamol before theatre", 1, 1);
   }));
+  ASSERT_TRUE((*store)->CatchUpSearch());
   auto old = (*store)->Read([](ReadTx& tx) { return tx.SearchMessages({"aspirin", {1}, 20, 0}); });
   EXPECT_TRUE(old->empty());
   auto now = (*store)->Read([](ReadTx& tx) { return tx.SearchMessages({"paracetamol", {1}, 20, 0}); });

@@ -44,6 +44,11 @@ constexpr char kCreateSearchTerms[] =
 // The search index changes the batch's units queued (migration 0007), applied in order just
 // before COMMIT: FTS5 then writes one segment per batch instead of one per message.
 constexpr char kAnySearchPending[] = "SELECT count(*) FROM (SELECT 1 FROM search_pending LIMIT 1)";
+// How many changes wait for the search index. Their ids are consecutive: the queue is emptied
+// whole, and a unit that fails takes its rows back with it. Two index lookups, not a scan.
+constexpr char kSearchPendingRows[] =
+    "SELECT ifnull((SELECT id FROM search_pending ORDER BY id DESC LIMIT 1) - "
+    "(SELECT id FROM search_pending ORDER BY id LIMIT 1) + 1, 0)";
 constexpr char kApplySearchPending[] =
     "INSERT INTO message_search (message_search, rowid, title, body) "
     "SELECT CASE op WHEN 'delete' THEN 'delete' END, message_id, title, body FROM search_pending ORDER BY id";
@@ -270,6 +275,24 @@ class SqliteStore final : public Store {
     return finished;
   }
 
+  Status CatchUpSearch() override {
+    std::int64_t waiting = 0;
+    {
+      ReaderLease lease(*this);
+      ROUNDS_ASSIGN_OR_RETURN(waiting, lease.connection().QueryInt(kAnySearchPending));
+    }
+    if (waiting == 0) return Ok();
+    // The unit runs on the writer, which applies the queue at the end of the unit's batch.
+    Status caught_up = RunWrite([this](WriteTx&) -> Status {
+      search_requested_ = true;
+      return Ok();
+    });
+    // A closed store applied its queue on closing; what another process queued since waits for
+    // the next writer, and the search reads the index as it is.
+    if (!caught_up && caught_up.error().code == ErrorCode::kUnavailable) return Ok();
+    return caught_up;
+  }
+
   Status Backup(const std::string& path) override;
 
   StoreMetrics Metrics() const override {
@@ -455,20 +478,23 @@ class SqliteStore final : public Store {
     tls_writer_of = this;
     audit_.appended = 1;  // whatever an earlier run left unindexed is picked up soon
     audit_indexed_at_ = std::chrono::steady_clock::now();
+    // So are the search changes an earlier run or another process queued.
+    search_pending_ = writer_->QueryInt(kSearchPendingRows).value_or(1);
+    search_pending_since_ = audit_indexed_at_;
     std::vector<std::shared_ptr<PendingUnit>> batch;
     while (true) {
       {
         std::unique_lock lock(queue_mutex_);
         auto ready = [this] { return !queue_.empty() || closing_; };
-        if (audit_.appended > 0) {
-          queue_cv_.wait_until(lock, audit_indexed_at_ + options_.audit_index_interval, ready);
+        if (const auto due = NextIndexDue()) {
+          queue_cv_.wait_until(lock, *due, ready);
         } else {
           queue_cv_.wait(lock, ready);
         }
         if (queue_.empty()) {
           const bool closing = closing_;
           lock.unlock();
-          IndexAudit(false);  // a second went by since the last append, or the store is closing
+          IndexWhatIsDue(closing);  // an interval went by, or the store is closing: everything
           if (closing) return;  // every queued unit is done
           continue;
         }
@@ -480,10 +506,63 @@ class SqliteStore final : public Store {
       Batch remaining(batch);
       while (!remaining.empty()) remaining = remaining.subspan(RunTransaction(remaining));
       batch.clear();
-      if (audit_.appended > 0 && std::chrono::steady_clock::now() >= audit_indexed_at_ + options_.audit_index_interval) {
-        IndexAudit(false);
-      }
+      IndexWhatIsDue(false);
     }
+  }
+
+  // When the writer next has indexing to do with no unit waiting: the audit indexes a while after
+  // the last append, the search index a while after the first change queued for it.
+  std::optional<std::chrono::steady_clock::time_point> NextIndexDue() const {
+    std::optional<std::chrono::steady_clock::time_point> due;
+    if (audit_.appended > 0) due = audit_indexed_at_ + options_.audit_index_interval;
+    if (search_pending_ > 0) {
+      const auto search_due = search_pending_since_ + options_.search_index_interval;
+      if (!due || search_due < *due) due = search_due;
+    }
+    return due;
+  }
+
+  // Runs the indexing whose interval has gone by, in transactions of its own; all of it when the
+  // store is closing (including what another process may have left).
+  void IndexWhatIsDue(bool everything) {
+    const auto now = std::chrono::steady_clock::now();
+    if (everything || (audit_.appended > 0 && now >= audit_indexed_at_ + options_.audit_index_interval)) {
+      IndexAudit(false);
+    }
+    if (everything || (search_pending_ > 0 && now >= search_pending_since_ + options_.search_index_interval)) {
+      IndexSearch();
+    }
+  }
+
+  // Applies the queued search changes in a transaction of their own. A failure is logged and rolled
+  // back, and retried an interval later: searches catch up first and would report it.
+  void IndexSearch() {
+    const auto started = std::chrono::steady_clock::now();
+    Transaction transaction(*writer_);
+    Status done = transaction.Begin(kBeginWrite);
+    std::int64_t applied = 0;
+    if (done) {
+      auto result = ApplySearchPending();
+      if (result) applied = *result;
+      done = !result ? Status(tl::unexpected(result.error())) : transaction.Commit();
+    }
+    if (!done) {
+      log::Error("search_index_failed", {{"reason", done.error().internal_message}});
+      search_pending_ = std::max<std::int64_t>(search_pending_, 1);
+      search_pending_since_ = started;
+      return;
+    }
+    search_pending_ = 0;
+    RecordSearchIndex(applied, started);
+  }
+
+  void RecordSearchIndex(std::int64_t applied, std::chrono::steady_clock::time_point started) {
+    if (applied == 0) return;
+    const double micros = MicrosSince(started);
+    std::lock_guard lock(metrics_mutex_);
+    metrics_.search_index_runs += 1;
+    metrics_.search_index_rows += static_cast<std::uint64_t>(applied);
+    metrics_.search_index_micros_sum += micros;
   }
 
   // Adds the search index entries of up to one batch of audit records: inside the batch's own
@@ -567,29 +646,55 @@ class SqliteStore final : public Store {
     }
     if (audit_.appended >= options_.audit_index_batch) IndexAudit(true);
     if (hooks_.before_commit) hooks_.before_commit(*writer_);
-    Status committed = ApplySearchPending();
+    const auto indexing_started = std::chrono::steady_clock::now();
+    std::int64_t search_applied = 0;
+    Status committed = IndexSearchInBatch(search_applied);
     if (committed) committed = transaction.Commit();
     if (!committed) {
       log::Error("store_commit_failed", {{"units", units.size()}, {"reason", committed.error().internal_message}});
       audit_.head.reset();
       audit_.appended = std::max<std::int64_t>(audit_.appended, 1);  // index entries may have gone too
+      search_pending_ = std::max<std::int64_t>(search_pending_, 1);
       RecordBatch(units.size(), units.size(), started);
       for (std::size_t i = 0; i < units.size(); ++i) {
         Complete(*units[i], results[i] ? committed : results[i]);
       }
       return units.size();
     }
+    if (search_applied > 0) {
+      search_pending_ = 0;
+      RecordSearchIndex(search_applied, indexing_started);
+    }
     RecordBatch(units.size(), failed, started);
     for (std::size_t i = 0; i < units.size(); ++i) Complete(*units[i], std::move(results[i]));
     return units.size();
   }
 
-  // Brings message_search up to date with the changes queued in this transaction.
-  Status ApplySearchPending() {
-    ROUNDS_ASSIGN_OR_RETURN(std::int64_t any, writer_->QueryInt(kAnySearchPending));
-    if (any == 0) return Ok();
+  // At the end of a batch, before its commit: applies the queued search changes when
+  // `search_index_batch` of them wait, when the first waited `search_index_interval`, or when a
+  // unit of the batch asked (a search catching up). Sets `applied` to how many it applied.
+  Status IndexSearchInBatch(std::int64_t& applied) {
+    const bool requested = std::exchange(search_requested_, false);
+    ROUNDS_ASSIGN_OR_RETURN(const std::int64_t waiting, writer_->QueryInt(kSearchPendingRows));
+    const auto now = std::chrono::steady_clock::now();
+    if (waiting > 0 && search_pending_ == 0) search_pending_since_ = now;
+    search_pending_ = waiting;
+    if (waiting == 0) return Ok();
+    if (!requested && waiting < options_.search_index_batch &&
+        now < search_pending_since_ + options_.search_index_interval) {
+      return Ok();
+    }
+    ROUNDS_ASSIGN_OR_RETURN(applied, ApplySearchPending());
+    return Ok();
+  }
+
+  // Brings message_search up to date with every queued change, in order; returns how many.
+  Result<std::int64_t> ApplySearchPending() {
+    ROUNDS_ASSIGN_OR_RETURN(const std::int64_t waiting, writer_->QueryInt(kSearchPendingRows));
+    if (waiting == 0) return std::int64_t{0};
     ROUNDS_RETURN_IF_ERROR(writer_->Run(kApplySearchPending));
-    return writer_->Run(kClearSearchPending);
+    ROUNDS_RETURN_IF_ERROR(writer_->Run(kClearSearchPending));
+    return waiting;
   }
 
   // Called before the batch's callers are woken, so that they see their batch in Metrics().
@@ -617,6 +722,11 @@ class SqliteStore final : public Store {
   WriterAuditState audit_;                    // writer_thread_ only
   std::chrono::steady_clock::time_point audit_indexed_at_;  // writer_thread_ only: last index run
   std::int64_t data_version_ = -1;            // writer_thread_ only: kDataVersion when last read
+  // writer_thread_ only: changes queued for the search index as of the last look, when the first
+  // of them was seen, and whether a unit of the running batch asked for them to be applied.
+  std::int64_t search_pending_ = 0;
+  std::chrono::steady_clock::time_point search_pending_since_;
+  bool search_requested_ = false;
 
   mutable std::mutex queue_mutex_;
   std::condition_variable queue_cv_;
@@ -649,6 +759,9 @@ Status SqliteStore::Backup(const std::string& path) {
   if (std::filesystem::weakly_canonical(path, ec) == std::filesystem::weakly_canonical(options_.path, ec)) {
     return InvalidArgument("backup_target_is_live", "The backup must go to a different file than the database.");
   }
+  // The copy's search index then agrees with its messages (a queue left in it would be applied by
+  // the first store to open it, but a tool reading the copy directly would not know).
+  ROUNDS_RETURN_IF_ERROR(CatchUpSearch());
   // A dedicated source connection: the copy is one read snapshot (WAL), so writes go on meanwhile
   // and the copy is consistent. The copy is written beside the target and renamed into place, so
   // `path` is either the previous file or a complete backup, never half of one.

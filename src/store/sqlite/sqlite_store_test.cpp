@@ -843,6 +843,125 @@ TEST(SqliteStore, SearchIndexFollowsEveryUnitOfABatchAndNoneThatFailed) {
   EXPECT_EQ(db.Text("SELECT count(*) FROM search_pending"), "0");
 }
 
+// A store whose writer applies queued search changes `batch` at a time or `interval` after the
+// first of them.
+Result<std::unique_ptr<Store>> OpenWithSearchBatches(const std::string& file, int batch,
+                                                     std::chrono::milliseconds interval) {
+  return OpenSqliteStore({.path = file, .read_connections = 2, .search_index_batch = batch,
+                          .search_index_interval = interval});
+}
+
+// The writer applies the changes queued for the search index in batches of its own, not in every
+// group commit: FTS5 writes a segment each time. A search catches up first, so it still finds
+// every message committed before it.
+TEST(SqliteStore, SearchChangesWaitForABatchOfThemAndASearchCatchesUpFirst) {
+  Folder folder;
+  auto opened = OpenWithSearchBatches(folder.file("rounds.db"), 1000, std::chrono::hours(1));
+  ASSERT_TRUE(opened) << Describe(opened);
+  Store& store = **opened;
+  UserId u = AddUser(store, "deferred");
+  SpaceId space = AddSpace(store, "Deferred", u);
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(Post(store, space, u, "queued words " + std::to_string(i)));
+  RawDb db(folder.file("rounds.db"));
+  EXPECT_EQ(db.Text("SELECT count(*) FROM search_pending"), "3");
+  EXPECT_EQ(db.Text("SELECT count(*) FROM message_search WHERE message_search MATCH 'queued'"), "0");
+  EXPECT_EQ(store.Metrics().search_index_runs, 0u);
+
+  EXPECT_EQ(storetest::Search(store, "queued", {space}).size(), 3u);
+  EXPECT_EQ(db.Text("SELECT count(*) FROM search_pending"), "0");
+  EXPECT_EQ(db.Text("SELECT count(*) FROM message_search WHERE message_search MATCH 'queued'"), "3");
+  EXPECT_EQ(store.Metrics().search_index_runs, 1u);
+  EXPECT_EQ(store.Metrics().search_index_rows, 3u);
+  // Nothing queued: a search does not write.
+  const auto batches = store.Metrics().write_batches;
+  EXPECT_EQ(storetest::Search(store, "words", {space}).size(), 3u);
+  EXPECT_EQ(store.Metrics().write_batches, batches);
+
+  // An edit and a deletion wait too, and the search sees the text as committed, not as indexed.
+  auto edited = Post(store, space, u, "first draft");
+  auto removed = Post(store, space, u, "removed later");
+  ASSERT_TRUE(edited && removed);
+  ASSERT_TRUE(store.Write([&](WriteTx& tx) { return tx.UpdateMessageBody(edited->id, "", "final text", 1, u); }));
+  ASSERT_TRUE(store.Write([&](WriteTx& tx) { return tx.DeleteMessage(removed->id, 2); }));
+  EXPECT_NE(db.Text("SELECT count(*) FROM search_pending"), "0");
+  EXPECT_TRUE(storetest::Search(store, "draft", {space}).empty());
+  EXPECT_EQ(storetest::Search(store, "final", {space}).size(), 1u);
+  EXPECT_TRUE(storetest::Search(store, "removed", {space}).empty());
+
+  // Closing applies what still waits.
+  ASSERT_TRUE(Post(store, space, u, "last words"));
+  EXPECT_EQ(db.Text("SELECT count(*) FROM search_pending"), "1");
+  store.Close();
+  EXPECT_EQ(db.Text("SELECT count(*) FROM search_pending"), "0");
+  EXPECT_EQ(db.Exec("INSERT INTO message_search (message_search, rank) VALUES ('integrity-check', 1)"), SQLITE_OK)
+      << db.Error();
+  EXPECT_EQ(db.Text("SELECT count(*) FROM message_search WHERE message_search MATCH 'last'"), "1");
+}
+
+TEST(SqliteStore, SearchChangesAreAppliedInTheBatchWhereEnoughWait) {
+  Folder folder;
+  auto opened = OpenWithSearchBatches(folder.file("rounds.db"), 5, std::chrono::hours(1));
+  ASSERT_TRUE(opened) << Describe(opened);
+  Store& store = **opened;
+  UserId u = AddUser(store, "fiver");
+  SpaceId space = AddSpace(store, "Fives", u);
+  RawDb db(folder.file("rounds.db"));
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(Post(store, space, u, "counted " + std::to_string(i)));
+  EXPECT_EQ(db.Text("SELECT count(*) FROM search_pending"), "4");
+  ASSERT_TRUE(Post(store, space, u, "counted 4"));
+  EXPECT_EQ(db.Text("SELECT count(*) FROM search_pending"), "0");
+  EXPECT_EQ(db.Text("SELECT count(*) FROM message_search WHERE message_search MATCH 'counted'"), "5");
+  EXPECT_EQ(store.Metrics().search_index_runs, 1u);
+  store.Close();
+}
+
+TEST(SqliteStore, SearchChangesAreAppliedAnIntervalAfterTheFirstWithoutAnotherWrite) {
+  Folder folder;
+  auto opened = OpenWithSearchBatches(folder.file("rounds.db"), 1000, std::chrono::milliseconds(50));
+  ASSERT_TRUE(opened) << Describe(opened);
+  Store& store = **opened;
+  UserId u = AddUser(store, "patient");
+  SpaceId space = AddSpace(store, "Later", u);
+  ASSERT_TRUE(Post(store, space, u, "eventually indexed"));
+  RawDb db(folder.file("rounds.db"));
+  std::string waiting = db.Text("SELECT count(*) FROM search_pending");
+  for (int i = 0; i < 500 && waiting != "0"; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    waiting = db.Text("SELECT count(*) FROM search_pending");
+  }
+  EXPECT_EQ(waiting, "0");
+  EXPECT_EQ(db.Text("SELECT count(*) FROM message_search WHERE message_search MATCH 'eventually'"), "1");
+  store.Close();
+}
+
+// Changes queued by another writer of the file (the CLI, or a run that was killed before it
+// applied its queue) are found by the next search and applied by the next writer.
+TEST(SqliteStore, SearchFindsChangesAnotherWriterQueued) {
+  Folder folder;
+  UserId u = 0;
+  SpaceId space = 0;
+  {
+    auto first = OpenIn(folder.path());
+    ASSERT_TRUE(first) << Describe(first);
+    u = AddUser(**first, "elsewhere");
+    space = AddSpace(**first, "Elsewhere", u);
+    ASSERT_TRUE(Post(**first, space, u, "before"));
+    (*first)->Close();
+  }
+  RawDb db(folder.file("rounds.db"));
+  ASSERT_EQ(db.Exec(("INSERT INTO messages (space_id, seq, author_id, kind, body, created_at) VALUES (" +
+                     std::to_string(space) + ", 100, " + std::to_string(u) + ", 'message', 'outside words', 0)")
+                        .c_str()),
+            SQLITE_OK)
+      << db.Error();
+  EXPECT_EQ(db.Text("SELECT count(*) FROM search_pending"), "1");
+  auto second = OpenWithSearchBatches(folder.file("rounds.db"), 1000, std::chrono::hours(1));
+  ASSERT_TRUE(second) << Describe(second);
+  EXPECT_EQ(storetest::Search(**second, "outside", {space}).size(), 1u);
+  EXPECT_EQ(db.Text("SELECT count(*) FROM search_pending"), "0");
+  (*second)->Close();
+}
+
 TEST(SqliteStore, MetricsHaveHistogramsFromTheStart) {
   Folder folder;
   auto opened = OpenIn(folder.path());

@@ -108,6 +108,7 @@ inline Result<Message> Post(Store& store, SpaceId space, UserId author, const st
 
 inline std::vector<SearchHit> Search(Store& store, const std::string& text,
                                      std::vector<SpaceId> spaces, int limit = 20, int offset = 0) {
+  EXPECT_TRUE(store.CatchUpSearch());
   auto hits = store.Read([&](ReadTx& tx) {
     return tx.SearchMessages({text, std::move(spaces), limit, offset});
   });

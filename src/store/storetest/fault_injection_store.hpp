@@ -39,6 +39,7 @@ class FaultInjectionStore final : public Store {
     if (Due(read_countdown_)) return Fail(ErrorCode::kInternal, kProblem, "Injected fault.", "fault injection");
     return target_.RunRead(std::move(unit));
   }
+  Status CatchUpSearch() override { return target_.CatchUpSearch(); }
   Status Backup(const std::string& path) override { return target_.Backup(path); }
   StoreMetrics Metrics() const override { return target_.Metrics(); }
   void Close() override { target_.Close(); }

@@ -561,6 +561,7 @@ TEST_P(StoreContractTest, SearchTreatsFtsSyntaxAsPlainText) {
         "secret OR insulin", "^insulin", "insulin AND", "AND", "OR", "NOT", "NEAR", "''", "*", "\"",
         "\"\"", "insulin\" OR \"secret", "insulin + drip", "K+", "(K+)", "5.9", "mmol/L", "\\", "%",
         "_", "\x01\x02", "\xff\xfe", "insulin\xc3", "\xe2\x80", "insulin\ttab", "rowid:1", "message_search:insulin", "insulin; DROP TABLE messages"}) {
+    ASSERT_TRUE(store().CatchUpSearch());
     auto hits = store().Read([&](ReadTx& tx) { return tx.SearchMessages({text, {open}, 20, 0}); });
     ASSERT_TRUE(hits) << "[" << text << "]: " << Describe(hits);
     for (const auto& h : *hits) EXPECT_EQ(h.message.space_id, open) << text;
