@@ -499,7 +499,7 @@ struct SqliteOptions {
   // the writer applies the queue: when `search_index_batch` changes wait at the end of a batch,
   // `search_index_interval` after the first of them, before a search (CatchUpSearch), before a
   // backup, and on close. FTS5 writes a segment each time; fewer, larger ones cost a post less,
-  // but the writer holds every queued unit while it applies them (about 10 µs a change here).
+  // but the writer holds every queued unit while it applies them (10–15 µs a change here).
   int search_index_batch = 512;
   std::chrono::milliseconds search_index_interval{1000};
   // The write-ahead log is copied into the database, and the copy synced, by a thread of its own
