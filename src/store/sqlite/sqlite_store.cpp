@@ -41,11 +41,9 @@ constexpr char kReadSynchronous[] = "PRAGMA synchronous";
 constexpr char kDataVersion[] = "PRAGMA data_version";
 constexpr char kCreateSearchTerms[] =
     "CREATE VIRTUAL TABLE temp.message_search_terms USING fts5vocab(main, message_search, row)";
-// The search index changes the batch's units queued (migration 0007), applied in order just
-// before COMMIT: FTS5 then writes one segment per batch instead of one per message.
-constexpr char kAnySearchPending[] = "SELECT count(*) FROM (SELECT 1 FROM search_pending LIMIT 1)";
-// How many changes wait for the search index. Their ids are consecutive: the queue is emptied
-// whole, and a unit that fails takes its rows back with it. Two index lookups, not a scan.
+// The message changes queued for the search index (migrations 0007): how many wait, applied in
+// order, emptied. Their ids are consecutive (the queue is emptied whole, and a unit that fails takes
+// its rows back with it), so counting them is two index lookups, not a scan.
 constexpr char kSearchPendingRows[] =
     "SELECT ifnull((SELECT id FROM search_pending ORDER BY id DESC LIMIT 1) - "
     "(SELECT id FROM search_pending ORDER BY id LIMIT 1) + 1, 0)";
@@ -279,7 +277,7 @@ class SqliteStore final : public Store {
     std::int64_t waiting = 0;
     {
       ReaderLease lease(*this);
-      ROUNDS_ASSIGN_OR_RETURN(waiting, lease.connection().QueryInt(kAnySearchPending));
+      ROUNDS_ASSIGN_OR_RETURN(waiting, lease.connection().QueryInt(kSearchPendingRows));
     }
     if (waiting == 0) return Ok();
     // The unit runs on the writer, which applies the queue at the end of the unit's batch.
@@ -542,7 +540,7 @@ class SqliteStore final : public Store {
     Status done = transaction.Begin(kBeginWrite);
     std::int64_t applied = 0;
     if (done) {
-      auto result = ApplySearchPending();
+      auto result = ApplyEverySearchChange();
       if (result) applied = *result;
       done = !result ? Status(tl::unexpected(result.error())) : transaction.Commit();
     }
@@ -647,9 +645,8 @@ class SqliteStore final : public Store {
     if (audit_.appended >= options_.audit_index_batch) IndexAudit(true);
     if (hooks_.before_commit) hooks_.before_commit(*writer_);
     const auto indexing_started = std::chrono::steady_clock::now();
-    std::int64_t search_applied = 0;
-    Status committed = IndexSearchInBatch(search_applied);
-    if (committed) committed = transaction.Commit();
+    const Result<std::int64_t> search_applied = IndexSearchInBatch();
+    Status committed = search_applied ? transaction.Commit() : Status(tl::unexpected(search_applied.error()));
     if (!committed) {
       log::Error("store_commit_failed", {{"units", units.size()}, {"reason", committed.error().internal_message}});
       audit_.head.reset();
@@ -661,9 +658,9 @@ class SqliteStore final : public Store {
       }
       return units.size();
     }
-    if (search_applied > 0) {
+    if (*search_applied > 0) {
       search_pending_ = 0;
-      RecordSearchIndex(search_applied, indexing_started);
+      RecordSearchIndex(*search_applied, indexing_started);
     }
     RecordBatch(units.size(), failed, started);
     for (std::size_t i = 0; i < units.size(); ++i) Complete(*units[i], std::move(results[i]));
@@ -672,28 +669,32 @@ class SqliteStore final : public Store {
 
   // At the end of a batch, before its commit: applies the queued search changes when
   // `search_index_batch` of them wait, when the first waited `search_index_interval`, or when a
-  // unit of the batch asked (a search catching up). Sets `applied` to how many it applied.
-  Status IndexSearchInBatch(std::int64_t& applied) {
+  // unit of the batch asked (a search catching up). Returns how many it applied.
+  Result<std::int64_t> IndexSearchInBatch() {
     const bool requested = std::exchange(search_requested_, false);
     ROUNDS_ASSIGN_OR_RETURN(const std::int64_t waiting, writer_->QueryInt(kSearchPendingRows));
     const auto now = std::chrono::steady_clock::now();
     if (waiting > 0 && search_pending_ == 0) search_pending_since_ = now;
     search_pending_ = waiting;
-    if (waiting == 0) return Ok();
+    if (waiting == 0) return std::int64_t{0};
     if (!requested && waiting < options_.search_index_batch &&
         now < search_pending_since_ + options_.search_index_interval) {
-      return Ok();
+      return std::int64_t{0};
     }
-    ROUNDS_ASSIGN_OR_RETURN(applied, ApplySearchPending());
-    return Ok();
+    ROUNDS_RETURN_IF_ERROR(ApplySearchPending());
+    return waiting;
   }
 
-  // Brings message_search up to date with every queued change, in order; returns how many.
-  Result<std::int64_t> ApplySearchPending() {
-    ROUNDS_ASSIGN_OR_RETURN(const std::int64_t waiting, writer_->QueryInt(kSearchPendingRows));
-    if (waiting == 0) return std::int64_t{0};
+  // Brings message_search up to date with every queued change, in order, and empties the queue.
+  Status ApplySearchPending() {
     ROUNDS_RETURN_IF_ERROR(writer_->Run(kApplySearchPending));
-    ROUNDS_RETURN_IF_ERROR(writer_->Run(kClearSearchPending));
+    return writer_->Run(kClearSearchPending);
+  }
+
+  // The same, counting the queue first (outside a batch); returns how many it applied.
+  Result<std::int64_t> ApplyEverySearchChange() {
+    ROUNDS_ASSIGN_OR_RETURN(const std::int64_t waiting, writer_->QueryInt(kSearchPendingRows));
+    if (waiting > 0) ROUNDS_RETURN_IF_ERROR(ApplySearchPending());
     return waiting;
   }
 
