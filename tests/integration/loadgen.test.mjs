@@ -79,6 +79,7 @@ test('direct: both sides of each 1:1 conversation receive every acknowledged mes
 // server's retry semantics) and never stored.
 test('direct: a second run against the same server stores every post under client ids of its own', { skip: !existsSync(loadgen) && `${loadgen} is not built` }, async () => {
   const acked = [];
+  const started = Date.now() * 1000;
   for (let i = 0; i < 2; i++) {
     const run = await runLoadgen(['--scenario', 'direct', '--users', '2', '--rate', '20', '--seconds', '1',
       '--user-prefix', 'lgr']);
@@ -92,9 +93,18 @@ test('direct: a second run against the same server stores every post under clien
   const messages = (await c.get(`/api/v1/spaces/${direct[0].id}/messages?limit=100`)).body.items;
   assert.equal(messages.length, acked[0] + acked[1], 'every acknowledged post of both runs is stored');
   const nonces = new Set();
+  const finished = Date.now() * 1000;
   for (const m of messages) {
-    assert.ok(m.client_id.startsWith(`${m.body}.`), `client id ${m.client_id} of ${m.body}`);
-    nonces.add(m.client_id.slice(m.body.length + 1));
+    // The time the post was made (microseconds, 14 hex digits), the marker, the run's nonce: ids
+    // begin with the time, as the web app's UUIDv7s do, so the server's index takes them in order.
+    const [time, ...rest] = m.client_id.split('.');
+    assert.match(time, /^[0-9a-f]{14}$/, `client id ${m.client_id}`);
+    const micros = parseInt(time, 16);
+    assert.ok(micros >= started && micros <= finished, `client id ${m.client_id} made during the runs`);
+    const tail = rest.join('.');
+    assert.ok(tail.startsWith(`${m.body}.`), `client id ${m.client_id} of ${m.body}`);
+    nonces.add(tail.slice(m.body.length + 1));
+    assert.ok(m.client_id.length <= 64, `client id ${m.client_id} within the server's limit`);
   }
   assert.equal(nonces.size, 2, 'each run posts under client ids of its own');
 });

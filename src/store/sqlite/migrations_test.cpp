@@ -67,6 +67,28 @@ class RawDatabase {
   std::string error_;
 };
 
+// Opens the file with the store (which migrates it to the latest version) and closes it again.
+::testing::AssertionResult Upgrade(const std::string& path) {
+  auto store = OpenSqliteStore({.path = path, .read_connections = 1});
+  if (!store) return ::testing::AssertionFailure() << storetest::Describe(store);
+  (*store)->Close();
+  return ::testing::AssertionSuccess();
+}
+
+// One column of every row `sql` returns, each followed by a newline ("error: ..." when it does not
+// prepare).
+std::string Rows(sqlite3* db, const std::string& sql, int column = 0) {
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK) return std::string("error: ") + sqlite3_errmsg(db);
+  std::string out;
+  while (sqlite3_step(stmt) == SQLITE_ROW) {
+    const unsigned char* value = sqlite3_column_text(stmt, column);
+    out += (value != nullptr ? reinterpret_cast<const char*>(value) : "") + std::string("\n");
+  }
+  sqlite3_finalize(stmt);
+  return out;
+}
+
 TEST(SqliteMigrations, EmbeddedCopiesAreTheFilesOfTheSourceTree) {
   ASSERT_TRUE(std::filesystem::is_directory(kSourceFolder)) << kSourceFolder;
   std::vector<std::filesystem::path> files;
@@ -269,21 +291,10 @@ TEST(SqliteMigrations, ListChecksRewrittenInPlaceStillRefuseWhatTheyRefused) {
     SCOPED_TRACE("from schema version " + std::to_string(from));
     RawDatabase old("rounds-upgrade-checks", SchemaAt(from) + (from > 0 ? rows : ""));
     ASSERT_EQ(old.error(), "");
-    {
-      auto store = OpenSqliteStore({.path = old.path(), .read_connections = 1});
-      ASSERT_TRUE(store) << storetest::Describe(store);
-      (*store)->Close();
-    }
+    ASSERT_TRUE(Upgrade(old.path()));
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(old.path().c_str(), &db), SQLITE_OK);
-    auto text = [&](const char* sql) {
-      sqlite3_stmt* stmt = nullptr;
-      std::string out;
-      if (sqlite3_prepare_v2(db, sql, -1, &stmt, nullptr) != SQLITE_OK) return std::string("error: ") + sqlite3_errmsg(db);
-      while (sqlite3_step(stmt) == SQLITE_ROW) out += reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)) + std::string("\n");
-      sqlite3_finalize(stmt);
-      return out;
-    };
+    auto text = [&](const char* sql) { return Rows(db, sql); };
     auto run = [&](const std::string& sql) { return sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr); };
     EXPECT_EQ(text("PRAGMA integrity_check"), "ok\n");
     const std::string schema = text(
@@ -323,6 +334,44 @@ TEST(SqliteMigrations, ListChecksRewrittenInPlaceStillRefuseWhatTheyRefused) {
     }
     sqlite3_close(db);
   }
+}
+
+
+// Version 11 reorders the client id index: a database written before keeps its messages, still
+// refuses a second message with the same space, author and client id, and finds the original by
+// the retry's lookup through the reordered index.
+TEST(SqliteMigrations, ReorderedClientIdIndexKeepsItsUniquenessAndServesTheRetryLookup) {
+  const std::string rows =
+      "INSERT INTO users (id, username, display_name, created_at) VALUES (1, 'a', 'A', 0), (2, 'b', 'B', 0);"
+      "INSERT INTO spaces (id, kind, name, visibility, join_policy, created_by, created_at, last_seq) "
+      "  VALUES (1, 'channel', 'One', 'public', 'open', 1, 0, 3), (2, 'channel', 'Two', 'public', 'open', 1, 0, 1);"
+      "INSERT INTO messages (id, space_id, seq, author_id, kind, body, client_id, created_at) "
+      "  VALUES (1, 1, 1, 1, 'message', 'first', 'c-1', 10), (2, 1, 2, 2, 'message', 'same id, other author', 'c-1', 11), "
+      "         (3, 1, 3, 1, 'message', 'no id', '', 12), (4, 2, 1, 1, 'message', 'same id, other space', 'c-1', 13);";
+  RawDatabase old("rounds-upgrade-client-id", SchemaAt(10) + rows);
+  ASSERT_EQ(old.error(), "");
+  ASSERT_TRUE(Upgrade(old.path()));
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(old.path().c_str(), &db), SQLITE_OK);
+  auto text = [&](const char* sql) { return Rows(db, sql); };
+  EXPECT_EQ(text("PRAGMA integrity_check"), "ok\n");
+  EXPECT_EQ(text("SELECT sql FROM sqlite_schema WHERE name = 'messages_client_id'"),
+            "CREATE UNIQUE INDEX messages_client_id ON messages(client_id, space_id, author_id) WHERE client_id <> ''\n");
+  EXPECT_EQ(text("SELECT group_concat(id) FROM messages"), "1,2,3,4\n");
+  // The retry's lookup (kFindMessageByClientId's shape) uses the index and finds the original.
+  const char* lookup = "SELECT id FROM messages m WHERE m.space_id = 1 AND m.author_id = 2 "
+                       "AND m.client_id = 'c-1' AND m.client_id <> ''";
+  EXPECT_EQ(text(lookup), "2\n");
+  const std::string plan = Rows(db, std::string("EXPLAIN QUERY PLAN ") + lookup, 3);
+  EXPECT_NE(plan.find("INDEX messages_client_id"), std::string::npos) << plan;
+  // The same space, author and client id again is refused; an empty id never is.
+  EXPECT_EQ(sqlite3_exec(db, "INSERT INTO messages (space_id, seq, author_id, kind, body, client_id, created_at) "
+                             "VALUES (1, 4, 1, 'message', 'again', 'c-1', 14)", nullptr, nullptr, nullptr),
+            SQLITE_CONSTRAINT);
+  EXPECT_EQ(sqlite3_exec(db, "INSERT INTO messages (space_id, seq, author_id, kind, body, client_id, created_at) "
+                             "VALUES (1, 4, 1, 'message', 'no id again', '', 14)", nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
 }
 
 }  // namespace

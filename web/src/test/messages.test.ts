@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Message } from '../api';
 import type { SpaceEvent } from '../events';
-import { applyEvent, applyToOne, mergePage, upsert } from '../lib/messages';
+import { applyEvent, applyToOne, mergePage, newClientId, upsert } from '../lib/messages';
 
 const ME = 1;
 function msg(id: number, seq: number, extra: Partial<Message> = {}): Message {
@@ -101,5 +101,23 @@ describe('held messages in lists', () => {
     expect(applyToOne(root, ev('message.published', 3, { ...reply, state: 'published' }), 1).reply_count).toBe(1);
     const heldRoot = { ...root, state: 'held' as const };
     expect(applyToOne(heldRoot, ev('message.published', 4, { ...root, state: 'published' }), 1).state).toBe('published');
+  });
+});
+
+describe('client ids', () => {
+  it('are UUIDv7s that carry the time they were made', () => {
+    const at = Date.UTC(2026, 11, 2, 1, 30, 0, 123);
+    const id = newClientId(at);
+    expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(parseInt(id.slice(0, 8) + id.slice(9, 13), 16)).toBe(at);
+  });
+
+  it('sort in the order they were made, and never repeat', () => {
+    const start = Date.UTC(2026, 11, 2);
+    const ids = Array.from({ length: 200 }, (_, i) => newClientId(start + Math.floor(i / 4)));
+    const sorted = [...ids].sort();
+    expect(sorted.map((id) => id.slice(0, 13))).toEqual(ids.map((id) => id.slice(0, 13)));
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(newClientId().length).toBeLessThanOrEqual(64); // the server's limit
   });
 });
