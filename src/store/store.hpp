@@ -143,6 +143,8 @@ struct StoreMetrics {
   double checkpoint_micros_sum = 0;
   std::uint64_t writer_checkpoints = 0;
   std::uint64_t writer_catch_ups = 0;   // commits that copied the checkpointer's last few frames
+  double writer_checkpoint_micros_sum = 0;  // what those two held their commits up for
+  double writer_catch_up_micros_sum = 0;
   std::uint64_t log_frames = 0;          // gauge: frames in the log after the last commit
   // Passes of the writer that fill the audit trail's search indexes (in a transaction of their
   // own when no batch is running).

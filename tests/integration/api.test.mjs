@@ -296,6 +296,8 @@ test('metrics expose requests, sockets and the writer', async () => {
   assert.match(text, /rounds_store_checkpoints_total \d+/);
   assert.match(text, /rounds_store_writer_checkpoints_total \d+/);
   assert.match(text, /rounds_store_writer_catch_ups_total \d+/);
+  assert.match(text, /rounds_store_writer_catch_up_seconds_total \d/);
+  assert.match(text, /rounds_store_writer_checkpoint_seconds_total \d/);
   assert.match(text, /rounds_store_audit_index_runs_total \d+/);
 });
 

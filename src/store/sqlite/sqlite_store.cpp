@@ -451,19 +451,28 @@ class SqliteStore final : public Store {
     const bool catch_up = !bound && fresh && frames >= options.restart_log_pages &&
                           frames - copied <= options.catch_up_pages;
     bool ran = false;
+    double micros = 0;
     if (bound || catch_up) {
       store.tried_copied_ = published;
       // Not while the checkpointer copies or syncs: its pages would be this commit's to sync.
       std::unique_lock copy_lock(store.copy_mutex_, std::try_to_lock);
       if (copy_lock.owns_lock()) {
+        const auto started = std::chrono::steady_clock::now();
         const int rc = sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
         if (rc != SQLITE_OK && rc != SQLITE_BUSY) log::Warn("store_checkpoint_failed", {{"reason", sqlite3_errmsg(db)}});
         ran = rc == SQLITE_OK;
+        micros = MicrosSince(started);
       }
     }
+    if (!ran) return SQLITE_OK;
     std::lock_guard lock(store.metrics_mutex_);
-    if (bound && ran) store.metrics_.writer_checkpoints += 1;
-    if (catch_up && ran) store.metrics_.writer_catch_ups += 1;
+    if (bound) {
+      store.metrics_.writer_checkpoints += 1;
+      store.metrics_.writer_checkpoint_micros_sum += micros;
+    } else {
+      store.metrics_.writer_catch_ups += 1;
+      store.metrics_.writer_catch_up_micros_sum += micros;
+    }
     return SQLITE_OK;  // the commit has happened whatever the checkpoint did
   }
 

@@ -291,6 +291,7 @@ TEST(SqliteStore, ACommitPastTheWritersBoundCopiesTheLogItselfAndIsCounted) {
   EXPECT_EQ(m.checkpoints, 0u) << "the checkpointer's interval is an hour";
   EXPECT_GT(m.writer_checkpoints, 0u);
   EXPECT_LT(m.writer_checkpoints, m.write_batches + 10);
+  EXPECT_GT(m.writer_checkpoint_micros_sum, 0.0) << "the time they held their commits up is counted";
   EXPECT_GT(std::filesystem::file_size(folder.file("rounds.db")), size_before + 60 * 2000)
       << "the commits copied the log into the database";
   ExpectSeqs(store, space, 60);
@@ -318,7 +319,9 @@ TEST(SqliteStore, ACommitCopiesTheLastFramesOfALongLogAndTheLogStartsOver) {
   const StoreMetrics m = store.Metrics();
   EXPECT_GT(m.checkpoints, 0u) << "the long log woke the checkpointer before its hour";
   EXPECT_GT(m.writer_catch_ups, 0u);
+  EXPECT_GT(m.writer_catch_up_micros_sum, 0.0) << "the time they held their commits up is counted";
   EXPECT_EQ(m.writer_checkpoints, 0u) << "no commit reached the writer's bound";
+  EXPECT_EQ(m.writer_checkpoint_micros_sum, 0.0);
   // Without restarts the log would hold every commit's frames: well over 2,000 pages for these
   // posts. It never grew far past the restart length.
   const auto log_bytes = std::filesystem::file_size(folder.file("rounds.db-wal"));
