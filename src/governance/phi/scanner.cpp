@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cstdint>
 #include <optional>
 #include <unordered_map>
@@ -396,9 +397,19 @@ struct Token {
   std::uint32_t flags;  // WordFlag
   TokenKind kind;
   std::uint8_t month;
-  bool capitalized : 1;
-  bool all_caps : 1;
-  bool line_break_before : 1;  // a '\n' between the previous token and this one
+  // TokenShape bits, one byte written once: bit-fields set one by one cost a read-modify-write
+  // of the same byte per field on the tokenizer's hot path.
+  std::uint8_t shape;
+
+  bool capitalized() const { return (shape & kCapitalized) != 0; }
+  bool all_caps() const { return (shape & kAllCaps) != 0; }
+  bool line_break_before() const { return (shape & kLineBreakBefore) != 0; }
+
+  enum : std::uint8_t {
+    kCapitalized = 1,
+    kAllCaps = 2,
+    kLineBreakBefore = 4,  // a '\n' between the previous token and this one
+  };
 };
 static_assert(sizeof(Token) == 32);
 
@@ -435,12 +446,21 @@ void Tokenize(std::string_view text, const WordTable& words, const PatientIndexS
   lists.Clear();
   const bool names = index != nullptr && index->size() > 0;
   const std::size_t n = text.size();
+  // Kept in locals until the end: the tokens' byte-sized fields may alias `facts` as far as the
+  // compiler knows, which would reload and store it for every token.
+  bool digit = false;
+  bool month = false;
+  std::uint32_t word_flags = 0;
   std::size_t i = 0;
   bool line_break = false;
   while (i < n) {
     const char c0 = text[i];
     const std::uint8_t cls0 = Cls(c0);
     if (cls0 == 0) {
+      if (c0 == ' ') {  // most separators
+        ++i;
+        continue;
+      }
       switch (c0) {
         case '\n': line_break = true; break;
         case '@': facts.at_sign = true; break;
@@ -481,6 +501,7 @@ void Tokenize(std::string_view text, const WordTable& words, const PatientIndexS
       }
       if (i >= n) break;
       const char c = text[i];
+      if (c != '\'' && c != '-' && c != '.' && c != '/') break;  // most words end at a space
       // Only letters so far (i > begin: at least one): punctuation may continue the word.
       if ((seen & kInfoDigit) == 0 && i + 1 < n && IsAlpha(text[i + 1])) {
         if (c == '\'' && (text[i + 1] == 's' || text[i + 1] == 'S') &&
@@ -502,49 +523,45 @@ void Tokenize(std::string_view text, const WordTable& words, const PatientIndexS
     if (end == 0) end = i;
     const bool has_digit = (seen & kInfoDigit) != 0;
     const bool has_letter = (seen & kInfoLetter) != 0;
-    if (has_digit) facts.digit = true;
-    // Written in place, field by field: building a temporary and copying it costs a
-    // store-forwarding stall per token.
-    Token& t = out.emplace_back();
-    t.begin = static_cast<std::uint32_t>(begin);
-    t.end = static_cast<std::uint32_t>(end);
-    t.key = key;
-    t.kind = !has_digit ? TokenKind::kWord : !has_letter ? TokenKind::kNumber : TokenKind::kMixed;
-    t.capitalized = IsUpper(text[begin]);
-    t.all_caps = has_letter && (seen & kInfoLower) == 0;
-    t.line_break_before = line_break;
+    digit = digit || has_digit;
+    const TokenKind kind =
+        !has_digit ? TokenKind::kWord : !has_letter ? TokenKind::kNumber : TokenKind::kMixed;
+    static constexpr WordInfo kNoInfo{};
+    const WordInfo* found = kind != TokenKind::kNumber ? words.Find(key) : nullptr;
+    const WordInfo& info = found != nullptr ? *found : kNoInfo;
+    word_flags |= info.flags;
+    month = month || info.month != 0;
+    const auto shape = static_cast<std::uint8_t>(
+        (IsUpper(text[begin]) ? Token::kCapitalized : 0) |
+        (has_letter && (seen & kInfoLower) == 0 ? Token::kAllCaps : 0) |
+        (line_break ? Token::kLineBreakBefore : 0));
     line_break = false;
-    if (t.kind == TokenKind::kNumber && out.size() >= 2) {
-      // "ICD-10", "ICD 9": the code system's label, not an implanted defibrillator ("ICD sn ...").
-      static const std::uint64_t kIcd = NameKey::Of("icd");
-      Token& before = out[out.size() - 2];
-      const std::string_view number = text.substr(begin, end - begin);
-      if (before.key == kIcd && (number == "10" || number == "9") && begin - before.end <= 1) {
-        before.rules = 0;
-        before.flags |= kLabel;
-      }
-    }
-    const WordInfo* info = t.kind != TokenKind::kNumber ? words.Find(key) : nullptr;
-    if (info != nullptr) {
-      t.rules = info->rules;
-      t.flags = info->flags;
-      t.month = info->month;
-      if (info->flags & kWww) facts.url = true;
-      facts.words |= info->flags;
-      facts.month = facts.month || info->month != 0;
-    } else {
-      t.rules = 0;
-      t.flags = 0;
-      t.month = 0;
-    }
+    // Every field known before the token is written, so it is stored once, from registers.
+    out.push_back({static_cast<std::uint32_t>(begin), static_cast<std::uint32_t>(end), key,
+                   info.rules, info.flags, kind, info.month, shape});
     const auto position = static_cast<std::uint32_t>(out.size() - 1);
-    if (t.kind != TokenKind::kWord) {
+    if (kind != TokenKind::kWord) {
       lists.non_words.push_back(position);
+      if (kind == TokenKind::kNumber && position >= 1) {
+        // "ICD-10", "ICD 9": the code system's label, not an implanted defibrillator ("ICD sn
+        // ...").
+        static const std::uint64_t kIcd = NameKey::Of("icd");
+        Token& before = out[position - 1];
+        const std::string_view number = text.substr(begin, end - begin);
+        if (before.key == kIcd && (number == "10" || number == "9") && begin - before.end <= 1) {
+          before.rules = 0;
+          before.flags |= kLabel;
+        }
+      }
     } else {
       if (names && index->MaybeName(key)) lists.names.push_back(position);
-      if (t.flags & (kState | kPlaceWord)) lists.places.push_back(position);
+      if (info.flags & (kState | kPlaceWord)) lists.places.push_back(position);
     }
   }
+  facts.digit = digit;
+  facts.month = month;
+  facts.words = word_flags;
+  if (word_flags & kWww) facts.url = true;
 }
 
 // ---- Candidate bookkeeping -------------------------------------------------------------------
@@ -582,9 +599,10 @@ struct Scanner::Tables {
   WordTable words;
   KeySet places;  // NameKey of every gazetteer place name, multi-word ones whole
   std::vector<std::size_t> digit_rules;
-  // Digit rules by digit count (0..kMaxDigits), so a run is tried only against rules that fit.
+  // Digit rules by digit count (0..kMaxDigits), bit r for rule r, so a run is tried only
+  // against rules that fit.
   static constexpr int kMaxDigits = 19;
-  std::array<std::vector<std::size_t>, kMaxDigits + 1> digit_rules_by_length;
+  std::array<std::uint64_t, kMaxDigits + 1> digit_rules_by_length{};
   // Bit r: rule r can reach the threshold without its context word (alone, by an index hit,
   // or, for ZIPs, after a state code).
   std::uint64_t stand_alone = 0;
@@ -654,7 +672,7 @@ Result<std::unique_ptr<Scanner>> Scanner::Create(RuleSet rules,
         tables->digit_rules.push_back(i);
         for (int count = std::max(rule.min_length, 0);
              count <= std::min(rule.max_length, Tables::kMaxDigits); ++count) {
-          tables->digit_rules_by_length[static_cast<std::size_t>(count)].push_back(i);
+          tables->digit_rules_by_length[static_cast<std::size_t>(count)] |= 1ull << i;
         }
         break;
       case RuleKind::kToken: tables->token_rules.push_back(i); break;
@@ -767,14 +785,14 @@ Window Around(std::string_view text, const std::vector<Token>& tokens, std::size
   Window w;
   for (std::size_t k = 1; k <= 5 && k <= first; ++k) {
     const Token& t = tokens[first - k];
-    if (tokens[first - k + 1].line_break_before) break;
+    if (tokens[first - k + 1].line_break_before()) break;
     w.rules |= t.rules;
     w.by_distance[k - 1] |= t.rules;
     if (k <= 2 && (t.flags & kLabel)) w.guarded = true;
   }
   for (std::size_t k = 1; k <= 2 && last + k < tokens.size(); ++k) {
     const Token& t = tokens[last + k];
-    if (t.line_break_before) break;
+    if (t.line_break_before()) break;
     w.rules |= t.rules;
     w.by_distance[4 + k] |= t.rules;
     if (k == 1 && (t.flags & kUnit) && t.kind == TokenKind::kWord) w.guarded = true;
@@ -933,7 +951,7 @@ class Pass {
     for (std::size_t k = first; k < end && name_key_count_ < name_keys_.size(); ++k) {
       if (tokens_[k].kind == TokenKind::kWord && tokens_[k].end - tokens_[k].begin >= 2) {
         name_keys_[name_key_count_++] = tokens_[k].key;
-        names_capitalized_ = names_capitalized_ || tokens_[k].capitalized;
+        names_capitalized_ = names_capitalized_ || tokens_[k].capitalized();
       }
     }
   }
@@ -975,6 +993,13 @@ void Pass::DigitRuns() {
 
 void Pass::EvaluateRun(std::size_t first, std::size_t last) {
   candidates_.clear();
+  // The window of any part of the run lies within five tokens before it and two after it: a
+  // rule that needs its context word and has none there is never tried (most numbers in chat
+  // have no context word for most rules, and each try is a window and a validator).
+  std::uint64_t reachable = tables_.stand_alone;
+  for (std::size_t k = first >= 5 ? first - 5 : 0; k <= last + 2 && k < tokens_.size(); ++k) {
+    reachable |= tokens_[k].rules;
+  }
   const std::size_t groups = last - first + 1;
   for (std::size_t a = first; a <= last; ++a) {
     // A part of a tightly joined number ("555" in "617-555-0142") is not a number of its own.
@@ -1013,7 +1038,10 @@ void Pass::EvaluateRun(std::size_t first, std::size_t last) {
       };
       Window window;
       bool window_ready = false;
-      for (std::size_t r : tables_.digit_rules_by_length[static_cast<std::size_t>(count)]) {
+      for (std::uint64_t untried =
+               tables_.digit_rules_by_length[static_cast<std::size_t>(count)] & reachable;
+           untried != 0; untried &= untried - 1) {
+        const auto r = static_cast<std::size_t>(std::countr_zero(untried));
         const Rule& rule = rules_[r];
         // Rules that cannot reach the threshold without their context word (and without an
         // index hit or a state code before a ZIP) are not validated when the word is absent.
@@ -1099,9 +1127,9 @@ void Pass::EvaluateRun(std::size_t first, std::size_t last) {
                 bool after_street = false;
                 for (std::size_t k = a - 1; k-- > 0 && k + 10 >= a && !after_street;) {
                   after_street = tokens_[k].flags & kStreetSuffix;
-                  if (tokens_[k + 1].line_break_before) break;
+                  if (tokens_[k + 1].line_break_before()) break;
                 }
-                const bool weak = !st.all_caps && (st.flags & kAmbiguousState) && !comma_before &&
+                const bool weak = !st.all_caps() && (st.flags & kAmbiguousState) && !comma_before &&
                                   !after_place && !after_street;
                 base_override = weak ? 0.4 : printed ? 0.85 : 0.7;
               }
@@ -1402,7 +1430,7 @@ void Pass::Names() {
         // as one patient's exact pair (checked below) and capitalized: "every day Ahmed Alolko"
         // is not Ahmed Day.
         const int g = gap(f - 1, f);
-        if (g == 0 || (g == 1 && !tokens_[t].capitalized)) continue;
+        if (g == 0 || (g == 1 && !tokens_[t].capitalized())) continue;
         // The longer given name first: "NOWAK, MARY ANN" is Mary Ann Nowak even when a Mary
         // Nowak is in the index too.
         if (word(f + 1) && gap(f, f + 1) == 1 &&
@@ -1422,7 +1450,7 @@ void Pass::Names() {
     if (!index_->IsLastName(tok.key)) continue;
     // A context word and a last name: "pt Garcia", "Mrs. garcia".
     if (t > 0 && (tokens_[t - 1].flags & kNameContext) &&
-        (tok.capitalized || !(tok.flags & kCommonSurname))) {
+        (tok.capitalized() || !(tok.flags & kCommonSurname))) {
       const std::string_view g = Gap(text_, tokens_[t - 1], tok);
       if (g.size() <= 3 && g.find('\n') == std::string_view::npos) {
         Emit(PhiType::kName, tok.begin, tok.end, 0.8, "name.context");
@@ -1493,7 +1521,7 @@ void Pass::Streets() {
         if (city_end + 1 < n && tokens_[city_end + 1].kind == TokenKind::kWord &&
             Is(Gap(text_, c0, tokens_[city_end + 1]), " ") &&
             !(tokens_[city_end + 1].flags & (kCityStop | kState | kStreetStop)) &&
-            c0.capitalized == tokens_[city_end + 1].capitalized) {
+            c0.capitalized() == tokens_[city_end + 1].capitalized()) {
           ++city_end;
         }
         Emit(PhiType::kAddress, c0.begin, tokens_[city_end].end, confidence - 0.05,
@@ -1555,18 +1583,18 @@ void Pass::Places() {
       const std::string_view g = Gap(text_, last, tokens_[end]);
       const Token* after = end + 1 < n ? &tokens_[end + 1] : nullptr;
       const bool zip_after = after != nullptr && after->kind == TokenKind::kNumber &&
-                             !after->line_break_before;
-      const bool at_end = after == nullptr || after->line_break_before ||
+                             !after->line_break_before();
+      const bool at_end = after == nullptr || after->line_break_before() ||
                           Gap(text_, tokens_[end], *after).find_first_of(",.;!?") !=
                               std::string_view::npos;
       // "Clinton, OR"; "Clinton OR 97333"; "Clinton OR" at the end of a clause. Not
       // "Springfield or Dover" (a lower-case "or" that ends nothing).
       state_after = Is(g, ", ") || Is(g, ",") ||
                     (Is(g, " ") && (zip_after || at_end ||
-                                  (tokens_[end].all_caps && !(tokens_[end].flags & kAmbiguousState))));
+                                  (tokens_[end].all_caps() && !(tokens_[end].flags & kAmbiguousState))));
     }
     bool preposition = false;
-    if (t > 0 && (tokens_[t - 1].flags & kPlacePreposition) && !tokens_[t].line_break_before &&
+    if (t > 0 && (tokens_[t - 1].flags & kPlacePreposition) && !tokens_[t].line_break_before() &&
         Is(Gap(text_, tokens_[t - 1], tokens_[t]), " ")) {
       preposition = index_ == nullptr || (!index_->IsFirstName(tokens_[t].key) &&
                                           !index_->IsLastName(tokens_[t].key));
@@ -1588,7 +1616,7 @@ void Pass::RepeatedNames() {
     if (tok.kind != TokenKind::kWord || std::find(keys_begin, keys_end, tok.key) == keys_end) {
       continue;
     }
-    if (!tok.capitalized &&
+    if (!tok.capitalized() &&
         ((tok.flags & (kStreetStop | kCityStop | kLabel | kUnit | kState)) ||
          ((tok.flags & kCommonSurname) && names_capitalized_))) {
       continue;
@@ -1626,10 +1654,10 @@ void Pass::Cities() {
       // "Springfield, MA"; in lower case only for codes that are not English words; never a
       // credential ("Lee, MD", "Kim, PA", "Cho, DO").
       const bool credential = Is(code, "MD") || Is(code, "PA") || Is(code, "DO");
-      ok = st.all_caps ? !credential && c1.capitalized
+      ok = st.all_caps() ? !credential && c1.capitalized()
                        : !(st.flags & kAmbiguousState) || PlaceEndingAt(s - 1) != SIZE_MAX;
     } else if (Is(g, " ")) {
-      ok = st.all_caps && !word_like && c1.capitalized;  // "Oak Grove WI"
+      ok = st.all_caps() && !word_like && c1.capitalized();  // "Oak Grove WI"
     }
     if (!ok) continue;
     std::size_t begin = c1.begin;
@@ -1638,7 +1666,7 @@ void Pass::Cities() {
     } else if (s >= 2) {
       const Token& c0 = tokens_[s - 2];
       if (c0.kind == TokenKind::kWord && Is(Gap(text_, c0, c1), " ") && !(c0.flags & kCityStop) &&
-          c0.capitalized && c1.capitalized) {
+          c0.capitalized() && c1.capitalized()) {
         begin = c0.begin;
       }
     }
