@@ -437,6 +437,27 @@ struct TokenLists {
   }
 };
 
+struct LetterRun {
+  const unsigned char* end;
+  std::uint64_t key;
+  unsigned seen;
+};
+
+// The run of letters and digits from `p`, extending `key` (NameKey::Extend, one character at a
+// time) and or-ing the classes seen into `seen`. Most of the bytes of a text pass here: written
+// as a loop of its own over pointers, it compiles to one jump per byte (written inline over
+// indices it took two, with constants reloaded).
+[[gnu::always_inline]] inline LetterRun ScanLetterRun(const unsigned char* p, const unsigned char* last,
+                                          std::uint64_t key, unsigned seen) {
+  for (; p < last; ++p) {
+    const unsigned info = kCharInfo[*p];
+    if (info <= 0xFF) break;
+    key = (key ^ (info & 0xFF)) * 1099511628211ull;
+    seen |= info;
+  }
+  return {p, key, seen};
+}
+
 // Splits text into tokens: runs of letters and digits. Inside a word, ' and - between letters
 // are kept ("O'Brien", "follow-up"), and so are . and / between single letters ("d.o.b",
 // "s/n", "y/o"); a possessive "'s" is dropped. Keys skip the kept punctuation, like NameKey.
@@ -446,6 +467,7 @@ void Tokenize(std::string_view text, const WordTable& words, const PatientIndexS
   lists.Clear();
   const bool names = index != nullptr && index->size() > 0;
   const std::size_t n = text.size();
+  const auto* const bytes = reinterpret_cast<const unsigned char*>(text.data());
   // Kept in locals until the end: the tokens' byte-sized fields may alias `facts` as far as the
   // compiler knows, which would reload and store it for every token.
   bool digit = false;
@@ -491,14 +513,10 @@ void Tokenize(std::string_view text, const WordTable& words, const PatientIndexS
     std::size_t segment_begin = i;  // after the last kept punctuation
     std::size_t end = 0;
     for (;;) {
-      // The run of letters and digits, in a loop of its own (most of the bytes pass here).
-      while (i < n) {
-        const unsigned info = kCharInfo[static_cast<unsigned char>(text[i])];
-        if (info <= 0xFF) break;
-        key = (key ^ (info & 0xFF)) * 1099511628211ull;  // NameKey::Extend, one character
-        seen |= info;
-        ++i;
-      }
+      const LetterRun run = ScanLetterRun(bytes + i, bytes + n, key, seen);
+      i = static_cast<std::size_t>(run.end - bytes);
+      key = run.key;
+      seen = run.seen;
       if (i >= n) break;
       const char c = text[i];
       if (c != '\'' && c != '-' && c != '.' && c != '/') break;  // most words end at a space
