@@ -166,17 +166,20 @@ RuleSet DefaultRuleSet(const RuleOptions& options) {
                       "@ ?[A-Z0-9\\-]+(?:\\.[A-Z0-9\\-]+)*\\.[A-Z]{2,24}\\b", Trigger::kAtSign,
                       Validator::kEmail, 0.95, 0.98, {}));
   const std::string url_chars = "[^\\s<>\"'()\\[\\]{}]";
-  r.push_back(Pattern("url.scheme", PhiType::kUrl, "\\b(?:https?|ftp)://" + url_chars + "+",
+  // The path of a URL is a run of url_chars: matched by extending (Rule::extend_over), not by
+  // the pattern.
+  r.push_back(Pattern("url.scheme", PhiType::kUrl, "\\b(?:https?|ftp)://" + url_chars,
                       Trigger::kUrl, Validator::kUrl, 0.3, 0.75, url_ctx));
+  r.back().extend_over = url_chars;
   r.push_back(Pattern("url.www", PhiType::kUrl,
                       "\\bwww\\.[A-Z0-9\\-]+(?:\\.[A-Z0-9\\-]+)+(?:/" + url_chars + "*)?",
                       Trigger::kUrl, Validator::kUrl, 0.3, 0.75, url_ctx));
   // Anchored at the top-level domain (a literal, cheap to find); the host name before it is
   // taken by the validator.
   r.push_back(Pattern("url.bare", PhiType::kUrl,
-                      "\\.(?:com|org|net|edu|gov|io|us|info|test|example|health|me)/" + url_chars +
-                          "*",
+                      "\\.(?:com|org|net|edu|gov|io|us|info|test|example|health|me)/",
                       Trigger::kUrl, Validator::kUrl, 0.3, 0.75, url_ctx));
+  r.back().extend_over = url_chars;
   r.push_back(Pattern("device.udi", PhiType::kDevice,
                       "\\(01\\)\\d{14}(?:\\(\\d{2}\\)[A-Z0-9]{1,20}){0,4}", Trigger::kGs1,
                       Validator::kNone, 0.9, 0.95, device_ctx));

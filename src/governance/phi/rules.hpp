@@ -63,6 +63,12 @@ struct Rule {
   PhiType type = PhiType::kName;
   RuleKind kind = RuleKind::kPattern;
   std::string pattern;         // kPattern: Hyperscan syntax, ASCII only
+  // kPattern: one character class in Hyperscan syntax (e.g. "[^\\s<>]"), or empty. The scanner
+  // extends the end of each match over the run of these characters that follows it. A pattern
+  // that ends in such a run ("https?://[^\\s]+") makes Hyperscan report a match at every
+  // character of the run; the pattern without the run and this class find the same longest
+  // match with one report.
+  std::string extend_over;
   bool caseless = true;        // kPattern
   Trigger trigger = Trigger::kAlways;  // kPattern
   int min_length = 0;          // kDigits: digits; kToken: letters and digits

@@ -632,6 +632,10 @@ struct Scanner::Tables {
   std::uint64_t address_mask = 0;          // context for street addresses
   std::uint64_t ip_mask = 0;
   std::uint64_t device_mask = 0;
+  // Bit r: pattern rule r extends its matches over a character class (Rule::extend_over),
+  // whose members are extend_classes[r], one bit per byte value.
+  std::uint64_t extending = 0;
+  std::array<std::array<std::uint64_t, 4>, 64> extend_classes{};
 };
 
 struct Scanner::State {
@@ -667,6 +671,45 @@ Scanner::~Scanner() {
   if (prototype_ != nullptr) hs_free_scratch(prototype_);
   if (database_ != nullptr) hs_free_database(database_);
 }
+
+namespace {
+
+// The bytes that rule.extend_over matches, one bit per byte value: the class compiled alone and
+// tried on each byte. Errors: kInvalidArgument naming the rule when it does not compile.
+Result<std::array<std::uint64_t, 4>> ExtensionMembers(const Rule& rule) {
+  hs_database_t* database = nullptr;
+  hs_compile_error_t* error = nullptr;
+  const unsigned flags = HS_FLAG_SINGLEMATCH | (rule.caseless ? HS_FLAG_CASELESS : 0u);
+  if (hs_compile(("^(?:" + rule.extend_over + ")$").c_str(), flags, HS_MODE_BLOCK, nullptr,
+                 &database, &error) != HS_SUCCESS) {
+    std::string message = "PHI rule " + rule.id + " extends over a class that does not compile: " +
+                          error->message;
+    hs_free_compile_error(error);
+    return InvalidArgument("invalid_rules", message);
+  }
+  hs_scratch_t* scratch = nullptr;
+  if (hs_alloc_scratch(database, &scratch) != HS_SUCCESS) {
+    hs_free_database(database);
+    return Internal("hs_alloc_scratch failed");
+  }
+  std::array<std::uint64_t, 4> members{};
+  for (unsigned byte = 0; byte < 256; ++byte) {
+    const char c = static_cast<char>(byte);
+    bool matched = false;
+    hs_scan(database, &c, 1, 0, scratch,
+            [](unsigned, unsigned long long, unsigned long long, unsigned, void* context) {
+              *static_cast<bool*>(context) = true;
+              return 0;
+            },
+            &matched);
+    if (matched) members[byte >> 6] |= 1ull << (byte & 63);
+  }
+  hs_free_scratch(scratch);
+  hs_free_database(database);
+  return members;
+}
+
+}  // namespace
 
 Result<std::unique_ptr<Scanner>> Scanner::Create(RuleSet rules,
                                                  std::shared_ptr<const PatientIndex> index,
@@ -722,6 +765,14 @@ Result<std::unique_ptr<Scanner>> Scanner::Create(RuleSet rules,
   for (std::string_view place : kPlaceNames) tables->places.Insert(NameKey::Of(place));
   tables->words.AddTypoVariants();
   tables->words.Build();
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const Rule& rule = list[i];
+    if (rule.kind != RuleKind::kPattern || rule.extend_over.empty()) continue;
+    auto members = ExtensionMembers(rule);
+    if (!members) return Fail(members.error());
+    tables->extending |= 1ull << i;
+    tables->extend_classes[i] = *members;
+  }
   scanner->tables_ = std::move(tables);
   if (patterns.empty()) return scanner;
 
@@ -1815,6 +1866,14 @@ std::optional<Hit> Pass::PatternHit(unsigned rule_index, std::size_t from, std::
   const Rule& rule = rules_[rule_index];
   std::size_t begin = from;
   std::size_t end = to;
+  if ((tables_.extending >> rule_index) & 1u) {
+    const auto& members = tables_.extend_classes[rule_index];
+    while (end < text_.size()) {
+      const auto c = static_cast<unsigned char>(text_[end]);
+      if (((members[c >> 6] >> (c & 63)) & 1u) == 0) break;
+      ++end;
+    }
+  }
   double floor = 0;
   switch (rule.validator) {
     case Validator::kEmail: {

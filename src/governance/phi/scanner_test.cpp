@@ -265,6 +265,31 @@ TEST_F(PhiScannerTest, FindingsCarryRuleIdsAndDoNotOverlap) {
   EXPECT_EQ(found[2].type, PhiType::kMrn);
 }
 
+// A URL is judged by its whole path. Hyperscan used to report a URL at every character of its
+// path, and a shorter report was tried when the whole URL scored too low, so "/p", the start of
+// "/pub", made a plain file link personal.
+TEST_F(PhiScannerTest, JudgesAUrlByItsWholePath) {
+  EXPECT_TRUE(Found("ftp://files.example.edu/pub/a.txt").empty());
+  EXPECT_TRUE(Found("docs at https://example.org/pub/guide.pdf today").empty());
+  const Positive cases[] = {
+      {"photos at https://example.com/u/4821/album/2 and http://example.org/p",
+       "URL:https://example.com/u/4821/album/2"},
+      {"photos at https://example.com/u/4821/album/2 and http://example.org/p",
+       "URL:http://example.org/p"},
+      {"see example.net/family/garcia?id=4821 and http://a.example.com/x?u=http://b.example.org/y",
+       "URL:example.net/family/garcia?id=4821"},
+      {"see example.net/family/garcia?id=4821 and http://a.example.com/x?u=http://b.example.org/y",
+       "URL:http://a.example.com/x?u=http://b.example.org/y"},
+      {"HTTPS://EXAMPLE.COM/PATIENTS/4821, thanks", "URL:HTTPS://EXAMPLE.COM/PATIENTS/4821"},
+      {"port https://example.com:8443/u/a;b!c and more", "URL:https://example.com:8443/u/a;b!c"},
+  };
+  for (const Positive& c : cases) {
+    const auto found = Found(c.text);
+    EXPECT_NE(std::find(found.begin(), found.end(), c.expected), found.end())
+        << c.text << " should contain " << c.expected;
+  }
+}
+
 TEST_F(PhiScannerTest, MapsSpansBackThroughChatPerturbations) {
   // Full-width digits (3 bytes each) and a zero-width space inside the number.
   const std::string text =
@@ -339,6 +364,17 @@ TEST(PhiScanner, RejectsARuleHyperscanCannotCompile) {
   ASSERT_FALSE(scanner);
   EXPECT_EQ(scanner.error().code, ErrorCode::kInvalidArgument);
   EXPECT_NE(scanner.error().public_message.find("mrn.format2"), std::string::npos);
+}
+
+TEST(PhiScanner, RejectsAnExtensionClassHyperscanCannotCompile) {
+  RuleSet rules = DefaultRuleSet();
+  for (Rule& rule : rules.rules) {
+    if (rule.id == "url.bare") rule.extend_over = "[unclosed";
+  }
+  auto scanner = Scanner::Create(std::move(rules), nullptr);
+  ASSERT_FALSE(scanner);
+  EXPECT_EQ(scanner.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_NE(scanner.error().public_message.find("url.bare"), std::string::npos);
 }
 
 TEST(PhiScanner, ConfiguredMrnFormatsUseTheIndexToo) {
