@@ -7,6 +7,7 @@
 #include <bit>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <unordered_map>
 
 #include "governance/phi/normalize.hpp"
@@ -461,13 +462,20 @@ struct LetterRun {
 // Splits text into tokens: runs of letters and digits. Inside a word, ' and - between letters
 // are kept ("O'Brien", "follow-up"), and so are . and / between single letters ("d.o.b",
 // "s/n", "y/o"); a possessive "'s" is dropped. Keys skip the kept punctuation, like NameKey.
-void Tokenize(std::string_view text, const WordTable& words, const PatientIndexSnapshot* index,
-              std::vector<Token>& out, TokenLists& lists, TextFacts& facts) {
-  out.clear();
+// The tokens live in `storage`, which is grown as needed and may be longer than they are.
+std::span<const Token> Tokenize(std::string_view text, const WordTable& words,
+                                const PatientIndexSnapshot* index, std::vector<Token>& storage,
+                                TokenLists& lists, TextFacts& facts) {
   lists.Clear();
   const bool names = index != nullptr && index->size() > 0;
   const std::size_t n = text.size();
   const auto* const bytes = reinterpret_cast<const unsigned char*>(text.data());
+  // A token ends at a byte that is not part of it: at most one token in two bytes. The storage
+  // only grows, and tokens are written by index: a push_back's capacity check and construction
+  // cost as much as the rest of a short word's work.
+  if (storage.size() < n / 2 + 1) storage.resize(n / 2 + 1);
+  Token* const out = storage.data();
+  std::uint32_t count = 0;
   // Kept in locals until the end: the tokens' byte-sized fields may alias `facts` as far as the
   // compiler knows, which would reload and store it for every token.
   bool digit = false;
@@ -555,9 +563,9 @@ void Tokenize(std::string_view text, const WordTable& words, const PatientIndexS
         (line_break ? Token::kLineBreakBefore : 0));
     line_break = false;
     // Every field known before the token is written, so it is stored once, from registers.
-    out.push_back({static_cast<std::uint32_t>(begin), static_cast<std::uint32_t>(end), key,
-                   info.rules, info.flags, kind, info.month, shape});
-    const auto position = static_cast<std::uint32_t>(out.size() - 1);
+    const std::uint32_t position = count++;
+    out[position] = {static_cast<std::uint32_t>(begin), static_cast<std::uint32_t>(end), key,
+                     info.rules, info.flags, kind, info.month, shape};
     if (kind != TokenKind::kWord) {
       lists.non_words.push_back(position);
       if (kind == TokenKind::kNumber && position >= 1) {
@@ -580,6 +588,7 @@ void Tokenize(std::string_view text, const WordTable& words, const PatientIndexS
   facts.month = month;
   facts.words = word_flags;
   if (word_flags & kWww) facts.url = true;
+  return {out, count};
 }
 
 // ---- Candidate bookkeeping -------------------------------------------------------------------
@@ -849,7 +858,7 @@ struct Window {
 
 // Context of tokens [first, last]: five tokens before, two after.
 // Context does not cross a line break: pasted records put one field per line.
-Window Around(std::string_view text, const std::vector<Token>& tokens, std::size_t first,
+Window Around(std::string_view text, std::span<const Token> tokens, std::size_t first,
               std::size_t last) {
   Window w;
   for (std::size_t k = 1; k <= 5 && k <= first; ++k) {
@@ -943,7 +952,7 @@ namespace {
 class Pass {
  public:
   Pass(std::string_view text, const RuleSet& rules, const Scanner::Tables& tables,
-       const PatientIndexSnapshot* index, const ScannerOptions& options, std::vector<Token>& tokens,
+       const PatientIndexSnapshot* index, const ScannerOptions& options, std::span<const Token> tokens,
        const TokenLists& lists, std::vector<Hit>& findings, std::vector<Candidate>& candidates,
        std::string& digits, std::vector<std::optional<Hit>>& pattern_hits)
       : text_(text), rules_(rules.rules), tables_(tables), index_(index), options_(options),
@@ -1006,7 +1015,7 @@ class Pass {
   const Scanner::Tables& tables_;
   const PatientIndexSnapshot* index_;
   const ScannerOptions& options_;
-  std::vector<Token>& tokens_;
+  std::span<const Token> tokens_;
   const TokenLists& lists_;
   std::vector<Hit>& findings_;
   std::vector<std::optional<Hit>>& hits_;  // PatternMatches' scratch
@@ -1985,8 +1994,9 @@ std::vector<Finding> Scanner::Scan(std::string_view text) const {
   }
   const PatientIndexSnapshot* snapshot = state->snapshot.get();
   TextFacts facts;
-  Tokenize(norm, tables_->words, snapshot, state->tokens, state->lists, facts);
-  Pass pass(norm, rules_, *tables_, snapshot, options_, state->tokens, state->lists,
+  const std::span<const Token> tokens =
+      Tokenize(norm, tables_->words, snapshot, state->tokens, state->lists, facts);
+  Pass pass(norm, rules_, *tables_, snapshot, options_, tokens, state->lists,
             state->hits, state->candidates, state->digits, state->pattern_hits);
   // Each recognizer needs some kind of word or a digit to match anything: most messages skip
   // most of them.
