@@ -448,8 +448,9 @@ struct LetterRun {
 // time) and or-ing the classes seen into `seen`. Most of the bytes of a text pass here: written
 // as a loop of its own over pointers, it compiles to one jump per byte (written inline over
 // indices it took two, with constants reloaded).
-[[gnu::always_inline]] inline LetterRun ScanLetterRun(const unsigned char* p, const unsigned char* last,
-                                          std::uint64_t key, unsigned seen) {
+[[gnu::always_inline]] inline LetterRun ScanLetterRun(const unsigned char* p,
+                                                      const unsigned char* last,
+                                                      std::uint64_t key, unsigned seen) {
   for (; p < last; ++p) {
     const unsigned info = kCharInfo[*p];
     if (info <= 0xFF) break;
@@ -952,9 +953,10 @@ namespace {
 class Pass {
  public:
   Pass(std::string_view text, const RuleSet& rules, const Scanner::Tables& tables,
-       const PatientIndexSnapshot* index, const ScannerOptions& options, std::span<const Token> tokens,
-       const TokenLists& lists, std::vector<Hit>& findings, std::vector<Candidate>& candidates,
-       std::string& digits, std::vector<std::optional<Hit>>& pattern_hits)
+       const PatientIndexSnapshot* index, const ScannerOptions& options,
+       std::span<const Token> tokens, const TokenLists& lists, std::vector<Hit>& findings,
+       std::vector<Candidate>& candidates, std::string& digits,
+       std::vector<std::optional<Hit>>& pattern_hits)
       : text_(text), rules_(rules.rules), tables_(tables), index_(index), options_(options),
         tokens_(tokens), lists_(lists), findings_(findings), hits_(pattern_hits),
         candidates_(candidates), digits_(digits) {}
@@ -1690,8 +1692,15 @@ void Pass::RepeatedNames() {
   if (name_key_count_ == 0) return;
   const std::uint64_t* keys_begin = name_keys_.data();
   const std::uint64_t* keys_end = keys_begin + name_key_count_;
+  // One bit per remembered key, chosen by the key's top six bits: one test rules out nearly
+  // every other token of the message before the keys are searched.
+  std::uint64_t filter = 0;
+  for (const std::uint64_t* key = keys_begin; key != keys_end; ++key) {
+    filter |= 1ull << (*key >> 58);
+  }
   for (const Token& tok : tokens_) {
-    if (tok.kind != TokenKind::kWord || std::find(keys_begin, keys_end, tok.key) == keys_end) {
+    if (((filter >> (tok.key >> 58)) & 1u) == 0 || tok.kind != TokenKind::kWord ||
+        std::find(keys_begin, keys_end, tok.key) == keys_end) {
       continue;
     }
     if (!tok.capitalized() &&
