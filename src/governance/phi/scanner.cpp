@@ -1024,7 +1024,7 @@ class Pass {
   std::vector<Candidate>& candidates_;
   std::string& digits_;
   // Keys of the name tokens matched against the index, for their repetitions elsewhere.
-  std::array<std::uint64_t, 16> name_keys_{};
+  std::array<std::uint64_t, 16> name_keys_;  // the first name_key_count_ are set
   std::size_t name_key_count_ = 0;
   bool names_capitalized_ = false;  // some matched name was written with a capital
   void RememberNameTokens(std::size_t first, std::size_t end) {
@@ -1085,7 +1085,7 @@ void Pass::EvaluateRun(std::size_t first, std::size_t last) {
     // A part of a tightly joined number ("555" in "617-555-0142") is not a number of its own.
     if (a > first && Tight(Gap(text_, tokens_[a - 1], tokens_[a]))) continue;
     digits_.clear();
-    std::array<int, 24> sizes{};
+    std::array<int, 24> sizes;  // [k]: digits of group a + k; read only up to b - a
     for (std::size_t b = a; b <= last; ++b) {
       const Token& tb = tokens_[b];
       digits_.append(text_.substr(tb.begin, tb.end - tb.begin));
