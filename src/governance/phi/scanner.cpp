@@ -398,8 +398,8 @@ struct Token {
   std::uint32_t flags;  // WordFlag
   TokenKind kind;
   std::uint8_t month;
-  // TokenShape bits, one byte written once: bit-fields set one by one cost a read-modify-write
-  // of the same byte per field on the tokenizer's hot path.
+  // The bits below, in one byte written once: bit-fields set one by one cost a
+  // read-modify-write of the same byte per field on the tokenizer's hot path.
   std::uint8_t shape;
 
   bool capitalized() const { return (shape & kCapitalized) != 0; }
@@ -570,8 +570,8 @@ std::span<const Token> Tokenize(std::string_view text, const WordTable& words,
     if (kind != TokenKind::kWord) {
       lists.non_words.push_back(position);
       if (kind == TokenKind::kNumber && position >= 1) {
-        // "ICD-10", "ICD 9": the code system's label, not an implanted defibrillator ("ICD sn
-        // ...").
+        // "ICD-10", "ICD 9": the code system's label, not an implanted defibrillator
+        // ("ICD sn ...").
         static const std::uint64_t kIcd = NameKey::Of("icd");
         Token& before = out[position - 1];
         const std::string_view number = text.substr(begin, end - begin);
