@@ -57,14 +57,19 @@ TEST(PhiPatientIndex, UpdatesPublishNewSnapshotsAndKeepOldOnesIntact) {
   EXPECT_EQ(after->size(), 1u);
 }
 
-TEST(PhiPatientIndex, FilterHasNoFalseNegatives) {
+// Patients "First<i> Last<i>" with MRN 10000000 + i.
+std::vector<PatientRecord> NumberedPatients(int count) {
   std::vector<PatientRecord> records;
-  for (int i = 0; i < 5000; ++i) {
+  for (int i = 0; i < count; ++i) {
     records.push_back({std::to_string(10000000 + i), "First" + std::to_string(i),
                        "Last" + std::to_string(i)});
   }
+  return records;
+}
+
+TEST(PhiPatientIndex, FilterHasNoFalseNegatives) {
   PatientIndex index;
-  index.Replace(records);
+  index.Replace(NumberedPatients(5000));
   const auto snap = index.Snapshot();
   int filtered_out = 0;
   for (int i = 0; i < 5000; ++i) {
@@ -73,6 +78,26 @@ TEST(PhiPatientIndex, FilterHasNoFalseNegatives) {
     if (!snap->MaybeName(NameKey::Of("word" + std::to_string(i)))) ++filtered_out;
   }
   EXPECT_GT(filtered_out, 4500);  // the filter rules out most words that are not names
+}
+
+// The pair filter in front of the pair set is sized by the number of patients: every patient's
+// pair must pass it at every size, and a pair of two patients' names must still be refused.
+TEST(PhiPatientIndex, EveryPatientsPairIsFoundAtEverySize) {
+  for (const int count : {1, 2, 63, 64, 65, 1000, 20000}) {
+    PatientIndex index;
+    index.Replace(NumberedPatients(count));
+    const auto snap = index.Snapshot();
+    int missing = 0;
+    int mixed_found = 0;
+    for (int i = 0; i < count; ++i) {
+      const std::uint64_t first = NameKey::Of("first" + std::to_string(i));
+      if (!snap->IsNamePair(first, NameKey::Of("last" + std::to_string(i)))) ++missing;
+      if (snap->IsNamePair(first, NameKey::Of("last" + std::to_string(i + 1)))) ++mixed_found;
+    }
+    EXPECT_EQ(missing, 0) << count << " patients";
+    EXPECT_EQ(mixed_found, 0) << count << " patients";
+  }
+  EXPECT_FALSE(PatientIndexSnapshot().IsNamePair(NameKey::Of("maria"), NameKey::Of("garcia")));
 }
 
 TEST(PhiPatientIndex, VersionChangesWithEverySnapshotSoCachedSnapshotsAreRefreshed) {
