@@ -81,7 +81,6 @@ std::string_view StringAfter(std::string_view text, std::string_view key) {
   return end == std::string_view::npos ? std::string_view{} : text.substr(begin, end - begin);
 }
 
-// 16 hex digits drawn once per process: what makes this run's client ids its own.
 // The wall-clock time in microseconds as 14 hex digits (enough for thousands of years): ids that
 // begin with it sort by it.
 std::string TimeFirst() {
@@ -93,6 +92,7 @@ std::string TimeFirst() {
   return std::string(text);
 }
 
+// 16 hex digits drawn once per process: what makes this run's client ids its own.
 const std::string& RunNonce() {
   static const std::string nonce = [] {
     std::random_device device;

@@ -71,27 +71,26 @@ PatientIndexSnapshot::PatientIndexSnapshot(const std::vector<const PatientRecord
       mrns_(records.size()), size_(records.size()) {
   unsigned log2_bits = 6;
   while ((std::size_t{1} << log2_bits) < records.size() * 8 && log2_bits < 40) ++log2_bits;
-  pair_filter_.assign(std::size_t{1} << (log2_bits - 6), 0);
-  pair_shift_ = 64 - log2_bits;
+  pairs_filter_ = KeyFilter(log2_bits);
   for (const PatientRecord* r : records) {
     const std::uint64_t first = NameKey::Of(r->first);
     const std::uint64_t last = NameKey::Of(r->last);
     if (first != NameKey::kSeed) {
       first_.Insert(first);
-      AddToFilter(first);
+      names_filter_.Add(first);
     }
     if (last != NameKey::kSeed) {
       last_.Insert(last);
-      AddToFilter(last);
+      names_filter_.Add(last);
     }
     if (first != NameKey::kSeed && last != NameKey::kSeed) {
       pairs_.Insert(PairKey(first, last));
-      AddToPairFilter(PairKey(first, last));
+      pairs_filter_.Add(PairKey(first, last));
     }
     // "Anne Marie", "De La Cruz": a scan starts from the first word of a multi-word name.
     for (const std::string* name : {&r->first, &r->last}) {
       const std::size_t space = name->find(' ');
-      if (space != std::string::npos) AddToFilter(NameKey::Of(name->substr(0, space)));
+      if (space != std::string::npos) names_filter_.Add(NameKey::Of(name->substr(0, space)));
     }
     const std::string mrn = NormalizeMrn(r->mrn);
     if (!mrn.empty()) {
@@ -102,22 +101,6 @@ PatientIndexSnapshot::PatientIndexSnapshot(const std::vector<const PatientRecord
   }
   // A few thousand distinct first names would otherwise sit in a set sized for 12,500.
   for (KeySet* set : {&first_, &last_, &pairs_, &mrns_}) set->ShrinkToFit();
-}
-
-void PatientIndexSnapshot::AddToPairFilter(std::uint64_t pair) {
-  const std::uint64_t h = pair * 0x9E3779B97F4A7C15ull;
-  const std::size_t a = static_cast<std::size_t>(h >> pair_shift_);
-  const std::size_t b = static_cast<std::size_t>((h << 20) >> pair_shift_);
-  pair_filter_[a >> 6] |= 1ull << (a & 63);
-  pair_filter_[b >> 6] |= 1ull << (b & 63);
-}
-
-void PatientIndexSnapshot::AddToFilter(std::uint64_t key) {
-  const std::uint64_t h = key * 0x9E3779B97F4A7C15ull;
-  const std::size_t a = static_cast<std::size_t>(h >> 47);
-  const std::size_t b = static_cast<std::size_t>(h >> 30) & 0x1FFFF;
-  bloom_[a >> 6] |= 1ull << (a & 63);
-  bloom_[b >> 6] |= 1ull << (b & 63);
 }
 
 PatientIndex::PatientIndex() : current_(std::make_shared<PatientIndexSnapshot>()) {}

@@ -74,6 +74,36 @@ class KeySet {
   std::size_t size_ = 0;
 };
 
+// A filter of 64-bit keys, two bits a key in 2^log2_bits bits: false means the key was never
+// added; true, that it may have been. One or two cache lines a question, where the exact sets it
+// stands in front of are megabytes.
+class KeyFilter {
+ public:
+  explicit KeyFilter(unsigned log2_bits = 6)
+      : words_(std::size_t{1} << (log2_bits - 6), 0), shift_(64 - log2_bits) {}
+  void Add(std::uint64_t key) {
+    const auto [a, b] = Bits(key);
+    words_[a >> 6] |= 1ull << (a & 63);
+    words_[b >> 6] |= 1ull << (b & 63);
+  }
+  bool MayContain(std::uint64_t key) const {
+    const auto [a, b] = Bits(key);
+    return ((words_[a >> 6] >> (a & 63)) & (words_[b >> 6] >> (b & 63)) & 1u) != 0;
+  }
+
+ private:
+  struct Pair {
+    std::size_t a, b;
+  };
+  // Two positions from different bits of one multiplicative hash.
+  Pair Bits(std::uint64_t key) const {
+    const std::uint64_t h = key * 0x9E3779B97F4A7C15ull;
+    return {static_cast<std::size_t>(h >> shift_), static_cast<std::size_t>((h << 20) >> shift_)};
+  }
+  std::vector<std::uint64_t> words_;
+  unsigned shift_;
+};
+
 // One immutable state of the index (thread-safe: const only).
 class PatientIndexSnapshot {
  public:
@@ -82,12 +112,7 @@ class PatientIndexSnapshot {
 
   // A fast filter: false means the key is neither a first nor a last name in the index. Checked
   // for every word of every message before the exact sets, and small enough to stay in L1.
-  bool MaybeName(std::uint64_t key) const {
-    const std::uint64_t h = key * 0x9E3779B97F4A7C15ull;
-    const std::size_t a = static_cast<std::size_t>(h >> 47);          // 17 bits
-    const std::size_t b = static_cast<std::size_t>(h >> 30) & 0x1FFFF;  // 17 bits
-    return ((bloom_[a >> 6] >> (a & 63)) & (bloom_[b >> 6] >> (b & 63)) & 1u) != 0;
-  }
+  bool MaybeName(std::uint64_t key) const { return names_filter_.MayContain(key); }
   // The exact sets are large (the pair set of 100,000 patients is megabytes): every probe is
   // filtered first, since every first and last name key is in the filter.
   bool IsFirstName(std::uint64_t key) const { return MaybeName(key) && first_.Contains(key); }
@@ -96,7 +121,7 @@ class PatientIndexSnapshot {
   bool IsNamePair(std::uint64_t first_key, std::uint64_t last_key) const {
     if (!MaybeName(last_key) || !MaybeName(first_key)) return false;
     const std::uint64_t pair = PairKey(first_key, last_key);
-    return MaybePair(pair) && pairs_.Contains(pair);
+    return pairs_filter_.MayContain(pair) && pairs_.Contains(pair);
   }
   bool HasMrn(std::string_view normalized_mrn) const {
     return normalized_mrn.size() >= mrn_min_length_ && normalized_mrn.size() <= mrn_max_length_ &&
@@ -109,21 +134,11 @@ class PatientIndexSnapshot {
   }
 
  private:
-  void AddToFilter(std::uint64_t key);
+  KeyFilter names_filter_{17};  // 2^17 bits, 16 KB: stays in L1
   // Many pairs asked about are two names of different patients ("Ahmed Day", "Maria Nowak"): a
   // filter of eight to sixteen bits per patient, small enough for L2, answers most of them
   // without a probe of the pair set (megabytes, a miss in the last-level cache).
-  bool MaybePair(std::uint64_t pair) const {
-    const std::uint64_t h = pair * 0x9E3779B97F4A7C15ull;
-    const std::size_t a = static_cast<std::size_t>(h >> pair_shift_);
-    const std::size_t b = static_cast<std::size_t>((h << 20) >> pair_shift_);
-    return ((pair_filter_[a >> 6] >> (a & 63)) & (pair_filter_[b >> 6] >> (b & 63)) & 1u) != 0;
-  }
-  void AddToPairFilter(std::uint64_t pair);
-
-  std::vector<std::uint64_t> bloom_ = std::vector<std::uint64_t>(1u << 11, 0);  // 2^17 bits
-  std::vector<std::uint64_t> pair_filter_ = std::vector<std::uint64_t>(1, 0);    // 2^6 bits
-  unsigned pair_shift_ = 58;  // 64 - log2 of the pair filter's bits
+  KeyFilter pairs_filter_;
   KeySet first_;
   KeySet last_;
   KeySet pairs_;
