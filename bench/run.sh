@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The benchmark suite in one command: installs what is missing, builds, then measures on this
 # machine, one after another with the same parameters and the same load generator:
-#   1. the physical ceilings (disk sync, SQLite commits, loopback, a bare WebSocket broadcaster);
+#   1. the physical ceilings (disk sync, SQLite commits, loopback, a bare WebSocket broadcaster for
+#      fan-out and 1:1; after Rounds, the same broadcaster syncing every frame before it sends it,
+#      at Rounds' half-load rates);
 #   2. Rounds (durable: it acknowledges a post only after its commit; PHI scan and audit on):
 #      group fan-out, 1:1, idle connections, reconnect storm, history read and search;
 #   3. ejabberd and Prosody from Debian (bench/peers/), archiving every message to SQLite:
@@ -137,11 +139,16 @@ for c in fsync sqlite loopback; do
   "$build/bench/ceilings/rounds-ceiling-$c" "${dir_flag[@]}" --seconds 3 | tee "$tmp/ceiling-$c.txt"
   tail -n 1 "$tmp/ceiling-$c.txt" | jq -c --arg c "$c" '{kind: "ceiling", ceiling: $c} + .' >>"$runs"
 done
+# The bare broadcaster: what the same generator and sockets move with no server work at all, one
+# room of members for fan-out and a room per pair for 1:1.
 "$build/bench/ceilings/rounds-bare-broadcaster" --port 9300 --threads 1 >"$tmp/bare.log" 2>&1 &
 bare_pid=$!
 sleep 1
-lg "bare fanout ramp" --adapter bare --url ws://127.0.0.1:9300/ --server-pid "$bare_pid" \
-   --scenario fanout --members "$members" --rate 100 --seconds "$step_seconds" --ramp --ramp-steps $((ramp_steps + 2)) --ramp-refine "$ramp_refine"
+bare=(--adapter bare --url ws://127.0.0.1:9300/ --server-pid "$bare_pid")
+lg "bare fanout ramp" "${bare[@]}" --scenario fanout --members "$members" --rate 100 --seconds "$step_seconds" \
+   --ramp --ramp-steps $((ramp_steps + 2)) --ramp-refine "$ramp_refine"
+lg "bare direct ramp" "${bare[@]}" --scenario direct --users "$direct_users" --rate 1000 --seconds "$step_seconds" \
+   --ramp --ramp-steps "$ramp_steps" --ramp-refine "$ramp_refine"
 kill "$bare_pid"; wait "$bare_pid" 2>/dev/null || true
 
 # ---- Rounds ------------------------------------------------------------------------------------------
@@ -169,9 +176,25 @@ start_rounds() {
 }
 start_rounds
 scenarios rounds 50 50 "${rounds[@]}"
+kill "$rounds_pid"; wait "$rounds_pid" 2>/dev/null || true
+
+# The durable ceiling at Rounds' own half-load rates: the bare broadcaster syncing every frame to
+# the same disk before it sends it (group commit), and nothing else. Its p99 is what the disk's
+# syncs alone cost a durable server at that rate.
+"$build/bench/ceilings/rounds-bare-broadcaster" --port 9300 --threads 1 --durable "$tmp" >"$tmp/bare-durable.log" 2>&1 &
+bare_pid=$!
+for _ in $(seq 100); do grep -q listening "$tmp/bare-durable.log" && break; sleep 0.1; done
+bare=(--adapter bare --url ws://127.0.0.1:9300/ --server-pid "$bare_pid")
+half=$(half_rate "rounds fanout ramp")
+[ -n "$half" ] && lg "bare-durable fanout half" "${bare[@]}" --scenario fanout --members "$members" --rate "$half" \
+   --seconds $((step_seconds * 2)) "${half_repeats[@]}"
+half=$(half_rate "rounds direct ramp")
+[ -n "$half" ] && lg "bare-durable direct half" "${bare[@]}" --scenario direct --users "$direct_users" --rate "$half" \
+   --seconds $((step_seconds * 2)) "${half_repeats[@]}"
+kill "$bare_pid"; wait "$bare_pid" 2>/dev/null || true
+
 # Idle memory is measured on a fresh process, for every server: one that ran the ramps has freed
 # heap to reuse, and the sockets' own cost would hide in it.
-kill "$rounds_pid"; wait "$rounds_pid" 2>/dev/null || true
 start_rounds
 lg "rounds idle" "${rounds[@]}" --scenario idle --connections "$rounds_idle" --connect-rate 200
 lg "rounds reconnect" "${rounds[@]}" --scenario reconnect --clients "$storm" --rate 200 --seconds 10

@@ -1,6 +1,6 @@
 // Adapters for servers that take messages on the WebSocket itself: XMPP over WebSocket (RFC 7395,
 // one stanza per frame, so no streaming XML parser) and the bare broadcaster (every text frame is
-// sent to every client, the sender included). Both acknowledge a room message by reflecting it to
+// sent to every client on the same request path, the sender included). Both acknowledge a room message by reflecting it to
 // its sender; that copy is the acknowledgement and is never counted as a delivery. Stanzas carry
 // xmlns="jabber:client" (RFC 7395 3.3.3; Prosody closes the stream without it).
 #include <sodium.h>
@@ -75,6 +75,7 @@ class BareSession final : public FramedSession {
   }
 };
 
+// One room is the URL's own path (fan-out, idle); 1:1 pairs each get a path of their own under it.
 class BareAdapter final : public Adapter {
  public:
   explicit BareAdapter(Url url) : url_(std::move(url)) {}
@@ -82,17 +83,27 @@ class BareAdapter final : public Adapter {
   AckMode Ack() const override { return AckMode::kEcho; }
   bool EchoesToSender(const Topology&) const override { return true; }
   Task<Status> Prepare(asio::any_io_executor, const Topology& topology, std::function<void(const std::string&)>) override {
-    if (topology.groups.size() > 1) {
-      co_return "the bare broadcaster sends every frame to every client: it has one room (fanout, idle)";
+    if (topology.groups.size() > 1 && !topology.direct) {
+      co_return "the bare broadcaster has one room per path: several rooms are only 1:1 pairs (direct)";
+    }
+    // Sessions keep a reference to their URL: filled once, before any session exists.
+    urls_.assign(static_cast<std::size_t>(topology.clients), url_);
+    if (topology.direct) {
+      const std::string base = url_.target.ends_with('/') ? url_.target : url_.target + "/";
+      for (std::size_t g = 0; g < topology.groups.size(); ++g) {
+        for (int member : topology.groups[g]) urls_[static_cast<std::size_t>(member)].target = base + "pair" + std::to_string(g);
+      }
     }
     co_return Status{};
   }
-  std::unique_ptr<Session> NewSession(asio::any_io_executor executor, int, std::string bind_address) override {
-    return std::make_unique<BareSession>(executor, url_, std::move(bind_address));
+  std::unique_ptr<Session> NewSession(asio::any_io_executor executor, int index, std::string bind_address) override {
+    const Url& url = static_cast<std::size_t>(index) < urls_.size() ? urls_[static_cast<std::size_t>(index)] : url_;
+    return std::make_unique<BareSession>(executor, url, std::move(bind_address));
   }
 
  private:
   Url url_;
+  std::vector<Url> urls_;  // by client index
 };
 
 // ---- XMPP ------------------------------------------------------------------------------------------

@@ -3,13 +3,10 @@
 // exactly once and in order — and report what it measured. Timings are not asserted.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { startServer, PASSWORD } from './fixtures.mjs';
-import { ADMIN, roundsBinary } from '../lib/server.mjs';
-
-const loadgen = path.join(path.dirname(roundsBinary), 'bench', 'loadgen', 'rounds-loadgen');
+import { ADMIN } from '../lib/server.mjs';
+import { loadgenBinary as loadgen, runLoadgen } from '../lib/loadgen.mjs';
 
 // Both runs use the users lg0..lg3: the first creates them (Argon2id at interactive cost is the
 // slow part of set-up), the second only signs them in.
@@ -24,23 +21,9 @@ test.after(async () => {
   server.cleanup();
 });
 
-// Runs the load generator to completion; resolves with its exit code, JSON results and stderr.
-function runLoadgen(args) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(loadgen, ['--adapter', 'rounds', '--url', server.baseUrl, '--admin-password', ADMIN.password,
-      '--password', PASSWORD, '--server-pid', String(server.process.pid), '--threads', '2', '--settle-seconds', '0.2', ...args],
-    { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '', stderr = '';
-    child.stdout.on('data', (d) => { stdout += d; });
-    child.stderr.on('data', (d) => { stderr += d; });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 25_000);
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      const results = stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
-      resolve({ code, results, stderr });
-    });
-  });
+function runAgainstRounds(args) {
+  return runLoadgen(['--adapter', 'rounds', '--url', server.baseUrl, '--admin-password', ADMIN.password,
+    '--password', PASSWORD, '--server-pid', String(server.process.pid), '--threads', '2', '--settle-seconds', '0.2', ...args]);
 }
 
 function assertVerified({ code, results, stderr }, recipientsPerMessage) {
@@ -60,7 +43,7 @@ function assertVerified({ code, results, stderr }, recipientsPerMessage) {
 }
 
 test('fanout: every member of a room receives every acknowledged message once, in order', { skip: !existsSync(loadgen) && `${loadgen} is not built` }, async () => {
-  const run = await runLoadgen(['--scenario', 'fanout', '--members', '4', '--rate', '40', '--seconds', '2',
+  const run = await runAgainstRounds(['--scenario', 'fanout', '--members', '4', '--rate', '40', '--seconds', '2',
     '--user-prefix', 'lg']);
   assertVerified(run, 3);
   assert.equal(run.results[0].scenario, 'fanout');
@@ -68,7 +51,7 @@ test('fanout: every member of a room receives every acknowledged message once, i
 });
 
 test('direct: both sides of each 1:1 conversation receive every acknowledged message once, in order', { skip: !existsSync(loadgen) && `${loadgen} is not built` }, async () => {
-  const run = await runLoadgen(['--scenario', 'direct', '--users', '4', '--rate', '40', '--seconds', '2',
+  const run = await runAgainstRounds(['--scenario', 'direct', '--users', '4', '--rate', '40', '--seconds', '2',
     '--user-prefix', 'lg']);
   assertVerified(run, 1);
   assert.equal(run.results[0].groups, 2);
@@ -81,7 +64,7 @@ test('direct: a second run against the same server stores every post under clien
   const acked = [];
   const started = Date.now() * 1000;
   for (let i = 0; i < 2; i++) {
-    const run = await runLoadgen(['--scenario', 'direct', '--users', '2', '--rate', '20', '--seconds', '1',
+    const run = await runAgainstRounds(['--scenario', 'direct', '--users', '2', '--rate', '20', '--seconds', '1',
       '--user-prefix', 'lgr']);
     assertVerified(run, 1);
     acked.push(run.results[0].acked);
