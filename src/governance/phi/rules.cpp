@@ -166,14 +166,19 @@ RuleSet DefaultRuleSet(const RuleOptions& options) {
                       "@ ?[A-Z0-9\\-]+(?:\\.[A-Z0-9\\-]+)*\\.[A-Z]{2,24}\\b", Trigger::kAtSign,
                       Validator::kEmail, 0.95, 0.98, {}));
   const std::string url_chars = "[^\\s<>\"'()\\[\\]{}]";
-  // The path of a URL is a run of url_chars: matched by extending (Rule::extend_over), not by
-  // the pattern.
+  // The rest of a URL, host and path, is a run of url_chars: matched by extending
+  // (Rule::extend_over), not by the pattern, which would be reported at every character of the
+  // run. So each pattern ends as soon as the text is sure to be a URL, and the validator ends
+  // the URL where the sentence resumes.
   r.push_back(Pattern("url.scheme", PhiType::kUrl, "\\b(?:https?|ftp)://" + url_chars,
                       Trigger::kUrl, Validator::kUrl, 0.3, 0.75, url_ctx));
   r.back().extend_over = url_chars;
-  r.push_back(Pattern("url.www", PhiType::kUrl,
-                      "\\bwww\\.[A-Z0-9\\-]+(?:\\.[A-Z0-9\\-]+)+(?:/" + url_chars + "*)?",
+  // A host "www.name." and the first character after that dot: a longer host pattern would
+  // extend to the same end (every host character is one of url_chars) with a report per
+  // character of the top-level domain.
+  r.push_back(Pattern("url.www", PhiType::kUrl, "\\bwww\\.[A-Z0-9\\-]+\\.[A-Z0-9\\-]",
                       Trigger::kUrl, Validator::kUrl, 0.3, 0.75, url_ctx));
+  r.back().extend_over = url_chars;
   // Anchored at the top-level domain (a literal, cheap to find); the host name before it is
   // taken by the validator.
   r.push_back(Pattern("url.bare", PhiType::kUrl,

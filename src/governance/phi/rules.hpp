@@ -51,7 +51,7 @@ enum class Validator {
   kMrnPrefixed,   // "MRN48213377": span trimmed to the number
   kHasDigit,      // context-only identifiers: any digits
   kEmail,         // local part extended to the left of the match
-  kUrl,           // trailing punctuation trimmed; personal URLs (ids, query, ~user) score higher
+  kUrl,           // ends where the sentence resumes; personal URLs (ids, query, ~user) score higher
 };
 
 // What a text must contain for a pattern rule to be worth running: kGs1 is the "(01)" that opens

@@ -915,6 +915,45 @@ std::string LowerCopy(std::string_view s) {
   return out;
 }
 
+// How much of a run of URL characters, from a URL's start, is the URL. After the host a URL goes
+// on only with a port, a path, a query, a fragment, or the '@' after user information: anything
+// else ("www.example.com,617-555-0142") belongs to the sentence. The end loses what closes the
+// sentence or markup around it, as GFM leaves it out of an autolink
+// (https://github.github.com/gfm/#autolinks-extension-): trailing punctuation, and here also
+// ';', quotes, a backquote (no part of a URL, RFC 3986), an ellipsis and closing guillemets.
+// Most of these may stand inside a path, so the run a rule extends over takes them in.
+std::size_t UrlLength(std::string_view run) {
+  static constexpr std::array<std::string_view, 3> kMultiByte = {
+      "\xE2\x80\xA6",  // U+2026 horizontal ellipsis
+      "\xC2\xBB",      // U+00BB right-pointing double angle quotation mark
+      "\xE2\x80\xBA",  // U+203A single right-pointing angle quotation mark
+  };
+  std::size_t scheme = 0;
+  while (scheme < run.size() && IsAlpha(run[scheme])) ++scheme;
+  scheme = run.substr(scheme).starts_with("://") ? scheme + 3 : 0;
+  // Letters, digits and UTF-8 (an internationalized name), dots, '-' and '_'.
+  std::size_t host = scheme;
+  while (host < run.size() &&
+         (Cls(run[host]) != 0 || run[host] == '.' || run[host] == '-' || run[host] == '_')) {
+    ++host;
+  }
+  if (host == scheme) return 0;
+  if (host < run.size() && std::string_view(":/?#@").find(run[host]) == std::string_view::npos) {
+    run = run.substr(0, host);
+  }
+  while (!run.empty()) {
+    if (std::string_view(".,;:!?'\"*_~`").find(run.back()) != std::string_view::npos) {
+      run.remove_suffix(1);
+      continue;
+    }
+    const auto mark = std::find_if(kMultiByte.begin(), kMultiByte.end(),
+                                   [&](std::string_view m) { return run.ends_with(m); });
+    if (mark == kMultiByte.end()) break;
+    run.remove_suffix(mark->size());
+  }
+  return run.size();
+}
+
 bool IsPersonalUrl(std::string_view url) {
   if (url.find('~') != std::string_view::npos || url.find('?') != std::string_view::npos) {
     return true;
@@ -1915,7 +1954,7 @@ std::optional<Hit> Pass::PatternHit(unsigned rule_index, std::size_t from, std::
         }
         begin = b;
       }
-      while (end > begin && std::string_view(".,;:!?'\"").find(text_[end - 1]) != std::string_view::npos) --end;
+      end = begin + UrlLength(text_.substr(begin, end - begin));
       if (IsPersonalUrl(text_.substr(begin, end - begin))) floor = 0.85;
       break;
     case Validator::kMrn:

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <string_view>
 #include <thread>
 
 namespace rounds::governance::phi {
@@ -288,6 +289,85 @@ TEST_F(PhiScannerTest, JudgesAUrlByItsWholePath) {
     EXPECT_NE(std::find(found.begin(), found.end(), c.expected), found.end())
         << c.text << " should contain " << c.expected;
   }
+}
+
+struct ExpectedSpan {
+  PhiType type;
+  const char* text;  // found once in the message
+};
+
+struct Spans {
+  const char* text;
+  std::vector<ExpectedSpan> expected;  // every finding, in order
+};
+
+// Checks each finding's type and exact byte span.
+void ExpectSpans(const Scanner& scanner, const Spans& c) {
+  const std::string text = c.text;
+  const auto found = scanner.Scan(text);
+  ASSERT_EQ(found.size(), c.expected.size()) << text;
+  for (std::size_t i = 0; i < found.size(); ++i) {
+    const std::size_t begin = text.find(c.expected[i].text);
+    ASSERT_NE(begin, std::string::npos) << c.expected[i].text;
+    EXPECT_EQ(found[i].type, c.expected[i].type) << text;
+    EXPECT_EQ(found[i].begin, begin) << text;
+    EXPECT_EQ(found[i].end, begin + std::string_view(c.expected[i].text).size())
+        << text << " -> " << text.substr(found[i].begin, found[i].end - found[i].begin);
+  }
+}
+
+// The www rule stops inside the host and the scanner extends the match over the URL's
+// characters, which include the punctuation that ends a sentence and the PHI typed after a
+// comma: the finding is the URL and nothing more.
+TEST_F(PhiScannerTest, ReportsAWwwUrlWithoutTheSentenceAroundIt) {
+  const Spans cases[] = {
+      {"my website www.example.com", {{PhiType::kUrl, "www.example.com"}}},
+      {"see my website www.example.com.", {{PhiType::kUrl, "www.example.com"}}},
+      {"my website www.example.com, then call", {{PhiType::kUrl, "www.example.com"}}},
+      {"my page (www.example.com) has it", {{PhiType::kUrl, "www.example.com"}}},
+      {"my website www.example.com\xE2\x80\xA6", {{PhiType::kUrl, "www.example.com"}}},
+      {"my website `www.example.com` here", {{PhiType::kUrl, "www.example.com"}}},
+      {"my website **www.example.com** here", {{PhiType::kUrl, "www.example.com"}}},
+      {"www.example.org/patients/jdoe?id=4",
+       {{PhiType::kUrl, "www.example.org/patients/jdoe?id=4"}}},
+      {"see www.example.org/patients/jdoe?id=4.",
+       {{PhiType::kUrl, "www.example.org/patients/jdoe?id=4"}}},
+      // A query or a port right after the host is part of the URL.
+      {"my blog www.example.com?id=4 now", {{PhiType::kUrl, "www.example.com?id=4"}}},
+      {"my blog www.example.com:8080/x now", {{PhiType::kUrl, "www.example.com:8080/x"}}},
+      {"pt Maria Garcia, page www.example.org/patients/jdoe?id=4 then cb 617-555-0142.",
+       {{PhiType::kName, "Maria Garcia"},
+        {PhiType::kUrl, "www.example.org/patients/jdoe?id=4"},
+        {PhiType::kPhone, "617-555-0142"}}},
+      {"my website www.example.com,617-555-0142",
+       {{PhiType::kUrl, "www.example.com"}, {PhiType::kPhone, "617-555-0142"}}},
+  };
+  for (const Spans& c : cases) ExpectSpans(*scanner_, c);
+  // A site's address is PHI only with a word that makes it someone's.
+  EXPECT_TRUE(scanner_->Scan("www.example.com").empty());
+  for (const char* text : {"my website www.example is down", "my blog notes.final.v2 is long",
+                           "my page swww.example.com", "my site www. is down"}) {
+    EXPECT_TRUE(scanner_->Scan(text).empty())
+        << text << " -> " << ::testing::PrintToString(Found(text));
+  }
+}
+
+// The rules with a scheme or a bare host extend over the same characters and end the same way.
+TEST_F(PhiScannerTest, LeavesTheSentenceOutOfEveryUrl) {
+  const Spans cases[] = {
+      {"my website https://example.com/u/jdoe\xE2\x80\xA6",
+       {{PhiType::kUrl, "https://example.com/u/jdoe"}}},
+      {"my website **https://example.com/u/jdoe** here",
+       {{PhiType::kUrl, "https://example.com/u/jdoe"}}},
+      {"my page \xC2\xABhttps://example.com/u/jdoe\xC2\xBB",
+       {{PhiType::kUrl, "https://example.com/u/jdoe"}}},
+      {"my website https://example.com,617-555-0142",
+       {{PhiType::kUrl, "https://example.com"}, {PhiType::kPhone, "617-555-0142"}}},
+      {"see example.net/u/jdoe_, thanks", {{PhiType::kUrl, "example.net/u/jdoe"}}},
+      {"my website https://user:pw@example.com/x ok",
+       {{PhiType::kUrl, "https://user:pw@example.com/x"}}},
+  };
+  for (const Spans& c : cases) ExpectSpans(*scanner_, c);
 }
 
 TEST_F(PhiScannerTest, MapsSpansBackThroughChatPerturbations) {
