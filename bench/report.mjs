@@ -152,7 +152,7 @@ line('memory per idle connection, KiB', (s) => fmt(s.idle?.per_connection_kib, 1
 line('reconnect storm: resumed in, s', (s) => (s.reconnect ? `${fmt(s.reconnect.clients)} in ${fmt(s.reconnect.seconds, 2)}` : 'n/a (no resume)'));
 line('every run verified (no loss, duplicate or reorder)', (s) => String(s.every_run_verified));
 md.push('', '## Ceilings', '');
-md.push(`- Disk sync (4 KiB + fdatasync, overwrite): ${fmt(fsync?.overwrite?.ops_per_s)} /s, p99 ${fmt(fsync?.overwrite?.p99_ms, 3)} ms, max ${fmt(fsync?.overwrite?.max_ms, 1)} ms, ${fmt(fsync?.overwrite?.over_10ms)} syncs over 10 ms; append: ${fmt(fsync?.append?.ops_per_s)} /s`);
+md.push(`- Disk sync (4 KiB + fdatasync, overwrite): ${fmt(fsync?.overwrite?.ops_per_s)} /s, p99 ${fmt(fsync?.overwrite?.p99_ms, 3)} ms, max ${fmt(fsync?.overwrite?.max_ms, 1)} ms, syncs over 10 ms: ${fmt(fsync?.overwrite?.over_10ms)}; append: ${fmt(fsync?.append?.ops_per_s)} /s`);
 md.push(`- SQLite WAL synchronous=FULL: ${fmt(sqlite?.single?.commits_per_s)} commits/s with 1 row; ${fmt(sqlite?.batch?.rows_per_s)} rows/s with 100 rows per commit`);
 md.push(`- Loopback TCP: ${fmt(loopback?.gbit_per_s, 1)} Gbit/s`);
 md.push(`- Bare WebSocket broadcaster (no storage, ${bare?.group_size ?? '?'} members): ${fmt(bare?.deliveries_per_s)} deliveries/s at ${fmt(bare?.messages_per_s)} messages/s, p99 ${fmt(bare?.latency_ms?.p99, 1)} ms`);
