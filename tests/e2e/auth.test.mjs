@@ -2,7 +2,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { createSpace, addMember } from '../integration/fixtures.mjs';
-import { openBrowser, signIn, startAppServer, messageWith, screenshot } from './browser.mjs';
+import { openBrowser, signIn, startAppServer, messageWith, screenshot, waitForValue } from './browser.mjs';
 
 let server, admin, users, channel;
 
@@ -54,7 +54,7 @@ test('a reload keeps the session and the CSRF token; nothing is kept in browser 
     await composer.fill('Sent after a reload');
     await composer.press('Enter');
     await messageWith(b.page, 'Sent after a reload').waitFor();
-    assert.equal(await composer.inputValue(), '', 'the composer is cleared once the server accepted it');
+    await waitForValue(composer, ''); // the composer is cleared once the server accepted it
     const stored = await b.page.evaluate(() => [localStorage.length, sessionStorage.length]);
     assert.deepEqual(stored, [0, 0], 'no message content, token or state in browser storage');
     const cookies = await b.context.cookies();

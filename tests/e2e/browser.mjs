@@ -59,6 +59,21 @@ export async function waitForText(locator, text, timeout = 10_000) {
   throw new Error(`expected text ${JSON.stringify(text)}, last saw ${JSON.stringify(last)}`);
 }
 
+/**
+ * Waits until the input's value equals `value`. A sent message can appear from the event stream
+ * before the answer to its POST, which is when the composer clears.
+ */
+export async function waitForValue(locator, value, timeout = 10_000) {
+  const deadline = Date.now() + timeout;
+  let last;
+  while (Date.now() < deadline) {
+    last = await locator.inputValue({ timeout: Math.max(1, deadline - Date.now()) }).catch(() => null);
+    if (last === value) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`expected the value ${JSON.stringify(value)}, last saw ${JSON.stringify(last)}`);
+}
+
 /** The chat line or post that contains `text`. */
 export const messageWith = (page, text) => page.locator('[data-message-id]', { hasText: text }).last();
 

@@ -7,6 +7,7 @@ import { AppContext, type AppContextValue, type Listener, type Toast } from './s
 import { parseRoute, go, href, type Route } from './lib/route';
 import { moderationText } from './lib/moderation';
 import { preview, spaceTitle } from './lib/format';
+import { mergeFetchedSpaces, upsertSpace } from './lib/spaces';
 import { wipeSessionMemory } from './lib/wipe';
 import Login from './pages/Login';
 import Sidebar from './components/Sidebar';
@@ -104,7 +105,7 @@ function Shell({ initialMe, onSignOut, onSessionEnded }: { initialMe: User; onSi
     try {
       const page = await Api.mySpaces();
       for (const s of page.items) stream.seed(s.id, s.last_seq);
-      setSpaces(page.items);
+      setSpaces((current) => mergeFetchedSpaces(current, page.items));
       setSpacesLoaded(true);
     } catch (e) {
       if (!(e instanceof ApiError && e.status === 401)) toast({ text: 'Could not load your spaces. Retrying when the connection is back.', kind: 'error' });
@@ -169,7 +170,7 @@ function Shell({ initialMe, onSignOut, onSessionEnded }: { initialMe: User; onSi
       } else if (frame.event === 'space.added') {
         const s = frame.data;
         stream.seed(s.id, s.last_seq);
-        setSpaces((list) => (list.some((x) => x.id === s.id) ? list.map((x) => (x.id === s.id ? { ...x, ...s } : x)) : [...list, s]));
+        setSpaces((list) => upsertSpace(list, s));
       } else if (frame.event === 'space.removed') {
         const id = frame.data.space_id ?? frame.data.id;
         if (id !== undefined) {
@@ -251,7 +252,7 @@ function Shell({ initialMe, onSignOut, onSessionEnded }: { initialMe: User; onSi
 
   const addSpace = useCallback((s: Space) => {
     stream.seed(s.id, s.last_seq);
-    setSpaces((list) => (list.some((x) => x.id === s.id) ? list.map((x) => (x.id === s.id ? { ...x, ...s } : x)) : [...list, s]));
+    setSpaces((list) => upsertSpace(list, s));
   }, [stream]);
 
   const subscribe = useCallback((l: Listener) => {
