@@ -6,6 +6,7 @@ import { href } from '../lib/route';
 import Avatar from '../components/Avatar';
 import PeoplePicker from '../components/PeoplePicker';
 import Icon from '../components/Icon';
+import { useLatestOnly } from '../lib/latest';
 
 const ROLE_LABEL: Record<Role, string> = { owner: 'Owner', moderator: 'Moderator', member: 'Member', read_only: 'Read only' };
 
@@ -20,9 +21,10 @@ export default function MembersPanel({ space, onClose, onLeft }: { space: Space;
   const isOwner = role === 'owner' || me.is_admin;
   const canAdd = (role === 'owner' || role === 'moderator') && space.kind !== 'direct';
 
+  const latest = useLatestOnly();
   const load = useCallback(() => {
-    Api.members(space.id).then((p) => setMembers(p.items)).catch((e) => setError(errorText(e)));
-  }, [space.id]);
+    latest(Api.members(space.id), (p) => setMembers(p.items), (e) => setError(errorText(e)));
+  }, [space.id, latest]);
   useEffect(load, [load]);
   useFrames((f) => {
     if (f.type === 'event' && f.space_id === space.id && f.event.startsWith('member.')) load();

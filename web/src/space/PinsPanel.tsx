@@ -4,11 +4,13 @@ import { preview, shortTime } from '../lib/format';
 import { href } from '../lib/route';
 import { useFrames } from '../state';
 import Icon from '../components/Icon';
+import { useLatestOnly } from '../lib/latest';
 
 export default function PinsPanel({ space, onClose }: { space: Space; onClose: () => void }) {
   const [pins, setPins] = useState<Message[] | null>(null);
   const [error, setError] = useState('');
-  const load = useCallback(() => { Api.pins(space.id).then((r) => setPins(r.items)).catch((e) => setError(errorText(e))); }, [space.id]);
+  const latest = useLatestOnly();
+  const load = useCallback(() => { latest(Api.pins(space.id), (r) => setPins(r.items), (e) => setError(errorText(e))); }, [space.id, latest]);
   useEffect(load, [load]);
   useFrames((f) => {
     if (f.type === 'event' && f.space_id === space.id && (f.event === 'message.pinned' || f.event === 'message.deleted' || f.event === 'message.edited')) load();

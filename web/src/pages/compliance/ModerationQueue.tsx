@@ -10,6 +10,7 @@ import { listTypes, messagePhiTypes } from '../../lib/phi';
 import { href } from '../../lib/route';
 import { useApp, useFrames } from '../../state';
 import Markdown from '../../components/Markdown';
+import { useLatestOnly } from '../../lib/latest';
 import { ModerateDialog } from '../../components/ModerationDialogs';
 
 export default function ModerationQueue() {
@@ -26,14 +27,12 @@ export default function ModerationQueue() {
   const [dialog, setDialog] = useState<Message | null>(null);
   const timer = useRef<number | undefined>(undefined);
 
-  const load = useCallback(async () => {
-    if (!me.is_compliance && spaceId === null) { setItems([]); return; }
-    try {
-      const page = await Gov.queue(spaceId);
-      setItems(page.items);
-      setError('');
-    } catch (e) { setError(errorText(e)); }
-  }, [spaceId, me.is_compliance]);
+  const latest = useLatestOnly();
+  const load = useCallback(() => {
+    const request: Promise<{ items: QueueItem[] }> =
+      !me.is_compliance && spaceId === null ? Promise.resolve({ items: [] }) : Gov.queue(spaceId);
+    latest(request, (page) => { setItems(page.items); setError(''); }, (e) => setError(errorText(e)));
+  }, [spaceId, me.is_compliance, latest]);
 
   useEffect(() => { void load(); return () => window.clearTimeout(timer.current); }, [load]);
 
