@@ -206,7 +206,17 @@ class Journal {
     }
   }
 
+  // A frame that cannot be made durable must not be sent: the program stops with the reason.
   void Run() {
+    try {
+      Loop();
+    } catch (const std::exception& e) {
+      std::cerr << "rounds-bare-broadcaster: " << e.what() << std::endl;
+      std::_Exit(1);
+    }
+  }
+
+  void Loop() {
     std::vector<Entry> batch;
     std::string bytes;
     off_t offset = 0;
