@@ -112,3 +112,28 @@ test('durable bare broadcaster: an unusable folder is a clear error', { skip }, 
   assert.equal(code, 1);
   assert.match(stderr, /cannot create .*rounds-bare-journal/);
 });
+
+const fsyncCeiling = path.join(build, 'bench', 'ceilings', 'rounds-ceiling-fsync');
+
+test('the fsync ceiling reports its slowest sync and the syncs over 10 ms', { skip: !existsSync(fsyncCeiling) && `${fsyncCeiling} is not built` }, async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'rounds-fsync-'));
+  try {
+    const child = spawn(fsyncCeiling, ['--dir', dir, '--seconds', '0.3'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.on('data', (d) => { stdout += d; });
+    assert.equal(await new Promise((resolve) => child.on('exit', resolve)), 0);
+    const line = JSON.parse(stdout.trim().split('\n').pop());
+    for (const pattern of ['append', 'overwrite']) {
+      const r = line[pattern];
+      assert.ok(r.ops > 0, pattern);
+      assert.ok(r.p50_ms <= r.p99_ms && r.p99_ms <= r.max_ms, `${pattern}: p50 ${r.p50_ms}, p99 ${r.p99_ms}, max ${r.max_ms}`);
+      assert.ok(Number.isInteger(r.over_10ms) && r.over_10ms <= r.ops, `${pattern}: ${r.over_10ms} of ${r.ops}`);
+      // A sync over 10 ms is counted exactly when the slowest took that long (max_ms is rounded to µs).
+      if (r.over_10ms > 0) assert.ok(r.max_ms >= 10, `${pattern}: ${r.over_10ms} counted, slowest ${r.max_ms} ms`);
+      if (r.max_ms > 10.001) assert.ok(r.over_10ms > 0, `${pattern}: slowest ${r.max_ms} ms, none counted`);
+    }
+    assert.deepEqual(readdirSync(dir), [], 'the scratch file is removed');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
