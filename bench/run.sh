@@ -8,7 +8,8 @@
 #      group fan-out, 1:1, idle connections, reconnect storm, history read and search;
 #   3. ejabberd and Prosody from Debian (bench/peers/), archiving every message to SQLite:
 #      group fan-out, 1:1 and idle connections over XMPP on WebSocket.
-# Writes bench/results/latest.{json,md,png} (and keeps the raw runs in bench/results/tmp/).
+# Writes bench/results/latest.{json,md,png} (and keeps the raw runs in bench/results/tmp/); a
+# --quick run writes its results to bench/results/tmp/ instead.
 # Loopback only. About 20 minutes on a 2-core machine (25 when it installs the peers); --quick is a 3-minute smoke run.
 #
 # Usage: bench/run.sh [--quick] [--no-peers] [--no-data] [--no-build]   (as root, for apt-get)
@@ -234,8 +235,12 @@ fi
 
 # ---- report ------------------------------------------------------------------------------------------
 log "report"
-node "$here/report.mjs" "$runs" "$out"
+# A quick run's figures are not comparable: they go beside the raw runs, and the committed
+# results of the last full run stay as they are.
+report_dir=$out
+[ "$quick" = 1 ] && report_dir=$out/tmp
+node "$here/report.mjs" "$runs" "$report_dir"
 # The results name files relative to the repository, never this machine's folders.
-sed -i "s|$repo/||g" "$out/latest.md" "$out/latest.json"
-echo "results: $out/latest.md, $out/latest.json, $out/latest.png"
+sed -i "s|$repo/||g" "$report_dir/latest.md" "$report_dir/latest.json"
+echo "results: $report_dir/latest.md, $report_dir/latest.json, $report_dir/latest.png"
 printf 'suite: %dm%02ds\n' $((SECONDS / 60)) $((SECONDS % 60))
