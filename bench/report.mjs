@@ -34,6 +34,11 @@ function halfLoad(label) {
     verified: steps.every((r) => r.verify?.ok),
   };
 }
+// A half-load point's figures as the summary keeps them.
+const halfFields = (h) => h && {
+  half_rate: h.run.offered_rate, half_p99_ms: h.run.latency_ms.p99, half_runs: h.runs,
+  half_p99_min_ms: h.p99_min, half_p99_max_ms: h.p99_max, half_verified: h.verified,
+};
 function summarize(server) {
   const fan = saturation(`${server} fanout ramp`);
   const fanHalf = halfLoad(`${server} fanout half`);
@@ -44,15 +49,10 @@ function summarize(server) {
   return {
     fanout: fan && {
       saturation_msgs_per_s: fan.messages_per_s, saturation_deliveries_per_s: fan.deliveries_per_s,
-      saturation_p99_ms: fan.latency_ms.p99, half_rate: fanHalf?.run.offered_rate, half_p99_ms: fanHalf?.run.latency_ms.p99,
-      half_runs: fanHalf?.runs, half_p99_min_ms: fanHalf?.p99_min, half_p99_max_ms: fanHalf?.p99_max,
-      half_verified: fanHalf?.verified, server_cpu_pct: fan.server?.cpu_pct,
+      saturation_p99_ms: fan.latency_ms.p99, ...halfFields(fanHalf), server_cpu_pct: fan.server?.cpu_pct,
     },
     direct: dir && {
-      saturation_msgs_per_s: dir.messages_per_s, saturation_p99_ms: dir.latency_ms.p99,
-      half_rate: dirHalf?.run.offered_rate, half_p99_ms: dirHalf?.run.latency_ms.p99,
-      half_runs: dirHalf?.runs, half_p99_min_ms: dirHalf?.p99_min, half_p99_max_ms: dirHalf?.p99_max,
-      half_verified: dirHalf?.verified,
+      saturation_msgs_per_s: dir.messages_per_s, saturation_p99_ms: dir.latency_ms.p99, ...halfFields(dirHalf),
     },
     idle: idle && { connections: idle.connections, open: idle.open_after_settle, per_connection_kib: idle.per_connection_kib },
     reconnect: storm && { clients: storm.resume?.clients, seconds: storm.resume?.seconds, verified: storm.verify?.ok },
@@ -65,12 +65,10 @@ const summary = Object.fromEntries(servers.map((s) => [s, summarize(s)]));
 const bare = saturation('bare fanout ramp');
 const bareDirect = saturation('bare direct ramp');
 // The durable ceiling at Rounds' half-load rates (the same median-of-runs as Rounds' own).
-const durableHalf = (scenario) => {
-  const h = halfLoad(`bare-durable ${scenario} half`);
-  return h && { half_rate: h.run.offered_rate, half_p99_ms: h.run.latency_ms.p99, half_runs: h.runs,
-    half_p99_min_ms: h.p99_min, half_p99_max_ms: h.p99_max, half_verified: h.verified };
+const durable = {
+  fanout: halfFields(halfLoad('bare-durable fanout half')),
+  direct: halfFields(halfLoad('bare-durable direct half')),
 };
-const durable = { fanout: durableHalf('fanout'), direct: durableHalf('direct') };
 const sqlite = ceiling('sqlite');
 const fsync = ceiling('fsync');
 const loopback = ceiling('loopback');

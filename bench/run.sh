@@ -140,12 +140,19 @@ for c in fsync sqlite loopback; do
   "$build/bench/ceilings/rounds-ceiling-$c" "${dir_flag[@]}" --seconds 3 | tee "$tmp/ceiling-$c.txt"
   tail -n 1 "$tmp/ceiling-$c.txt" | jq -c --arg c "$c" '{kind: "ceiling", ceiling: $c} + .' >>"$runs"
 done
+# Starts the bare broadcaster with the flags given, logging to $1; sets bare_pid and bare (the load
+# generator's flags for it) once it listens.
+start_bare() {
+  local log=$1
+  shift
+  "$build/bench/ceilings/rounds-bare-broadcaster" --port 9300 --threads 1 "$@" >"$log" 2>&1 &
+  bare_pid=$!
+  for _ in $(seq 100); do grep -q listening "$log" && break; sleep 0.1; done
+  bare=(--adapter bare --url ws://127.0.0.1:9300/ --server-pid "$bare_pid")
+}
 # The bare broadcaster: what the same generator and sockets move with no server work at all, one
 # room of members for fan-out and a room per pair for 1:1.
-"$build/bench/ceilings/rounds-bare-broadcaster" --port 9300 --threads 1 >"$tmp/bare.log" 2>&1 &
-bare_pid=$!
-sleep 1
-bare=(--adapter bare --url ws://127.0.0.1:9300/ --server-pid "$bare_pid")
+start_bare "$tmp/bare.log"
 lg "bare fanout ramp" "${bare[@]}" --scenario fanout --members "$members" --rate 100 --seconds "$step_seconds" \
    --ramp --ramp-steps $((ramp_steps + 2)) --ramp-refine "$ramp_refine"
 lg "bare direct ramp" "${bare[@]}" --scenario direct --users "$direct_users" --rate 1000 --seconds "$step_seconds" \
@@ -182,10 +189,7 @@ kill "$rounds_pid"; wait "$rounds_pid" 2>/dev/null || true
 # The durable ceiling at Rounds' own half-load rates: the bare broadcaster syncing every frame to
 # the same disk before it sends it (group commit), and nothing else. Its p99 is what the disk's
 # syncs alone cost a durable server at that rate.
-"$build/bench/ceilings/rounds-bare-broadcaster" --port 9300 --threads 1 --durable "$tmp" >"$tmp/bare-durable.log" 2>&1 &
-bare_pid=$!
-for _ in $(seq 100); do grep -q listening "$tmp/bare-durable.log" && break; sleep 0.1; done
-bare=(--adapter bare --url ws://127.0.0.1:9300/ --server-pid "$bare_pid")
+start_bare "$tmp/bare-durable.log" --durable "$tmp"
 half=$(half_rate "rounds fanout ramp")
 [ -n "$half" ] && lg "bare-durable fanout half" "${bare[@]}" --scenario fanout --members "$members" --rate "$half" \
    --seconds $((step_seconds * 2)) "${half_repeats[@]}"

@@ -197,12 +197,8 @@ class Journal {
   static constexpr off_t kRingBytes = 16 << 20;  // as rounds-ceiling-fsync's overwrite pattern
 
   void Write(const std::string& bytes, off_t at) {
-    std::size_t done = 0;
-    while (done < bytes.size()) {
-      const ssize_t n = ::pwrite(fd_, bytes.data() + done, bytes.size() - done, at + static_cast<off_t>(done));
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) throw std::runtime_error("pwrite: " + std::string(std::strerror(errno)));
-      done += static_cast<std::size_t>(n);
+    if (!rounds::bench::PwriteAll(fd_, bytes.data(), bytes.size(), at)) {
+      throw std::runtime_error("pwrite: " + std::string(std::strerror(errno)));
     }
   }
 

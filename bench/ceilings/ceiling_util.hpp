@@ -1,8 +1,12 @@
-// What the ceiling programs share: `--name value` flags, a monotonic clock in seconds, and
-// latency percentiles. Header-only; single-threaded use.
+// What the ceiling programs share: `--name value` flags, a monotonic clock in seconds, latency
+// percentiles, and a whole positioned write. Header-only; single-threaded use.
 #pragma once
 
+#include <sys/types.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -57,6 +61,10 @@ class Latencies {
     sorted_ = false;
   }
   std::size_t count() const { return samples_.size(); }
+  // How many took longer than `seconds`.
+  std::size_t CountOver(double seconds) const {
+    return static_cast<std::size_t>(std::count_if(samples_.begin(), samples_.end(), [seconds](double s) { return s > seconds; }));
+  }
 
   // The p-quantile (0 <= p <= 1) in milliseconds; 0 when nothing was recorded.
   double PercentileMillis(double p) {
@@ -73,6 +81,19 @@ class Latencies {
   std::vector<double> samples_;
   bool sorted_ = false;
 };
+
+// Writes all of `size` bytes at `offset`, retrying short and interrupted writes. False, with errno
+// set, on failure.
+inline bool PwriteAll(int fd, const char* data, std::size_t size, off_t offset) {
+  std::size_t done = 0;
+  while (done < size) {
+    const ssize_t n = ::pwrite(fd, data + done, size - done, offset + static_cast<off_t>(done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    done += static_cast<std::size_t>(n);
+  }
+  return true;
+}
 
 // Keeps a figure readable in a JSON line: three significant decimals are plenty for a ceiling.
 inline double Round3(double value) { return static_cast<double>(static_cast<long long>(value * 1e3 + 0.5)) / 1e3; }

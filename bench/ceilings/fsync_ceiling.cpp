@@ -50,31 +50,19 @@ struct PhaseResult {
   std::exit(1);
 }
 
-void WriteAll(int fd, const std::vector<char>& block, off_t offset) {
-  std::size_t done = 0;
-  while (done < block.size()) {
-    ssize_t n = pwrite(fd, block.data() + done, block.size() - done, offset + static_cast<off_t>(done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) Fail("pwrite");
-    done += static_cast<std::size_t>(n);
-  }
-}
-
 // Writes a block at the offset `next_offset` returns, then fdatasync, until `seconds` pass.
 template <class NextOffset>
 PhaseResult RunPhase(int fd, std::vector<char>& block, double seconds, NextOffset next_offset) {
   Latencies latencies;
-  std::size_t over_10ms = 0;
   double start = NowSeconds();
   double now = start;
   while (now - start < seconds) {
     block[latencies.count() % block.size()]++;  // never the same bytes twice
     double t0 = NowSeconds();
-    WriteAll(fd, block, next_offset());
+    if (!rounds::bench::PwriteAll(fd, block.data(), block.size(), next_offset())) Fail("pwrite");
     if (fdatasync(fd) != 0) Fail("fdatasync");
     now = NowSeconds();
     latencies.Add(now - t0);
-    if (now - t0 > 0.010) ++over_10ms;
   }
   PhaseResult result;
   result.ops = latencies.count();
@@ -82,7 +70,7 @@ PhaseResult RunPhase(int fd, std::vector<char>& block, double seconds, NextOffse
   result.p50_ms = latencies.PercentileMillis(0.50);
   result.p99_ms = latencies.PercentileMillis(0.99);
   result.max_ms = latencies.PercentileMillis(1.0);
-  result.over_10ms = over_10ms;
+  result.over_10ms = latencies.CountOver(0.010);
   return result;
 }
 
@@ -124,7 +112,7 @@ int main(int argc, char** argv) {
   if (ftruncate(fd, 0) != 0) Fail("ftruncate");
   for (off_t offset = 0; offset + static_cast<off_t>(block_bytes) <= kOverwriteRegion;
        offset += static_cast<off_t>(block_bytes)) {
-    WriteAll(fd, block, offset);
+    if (!rounds::bench::PwriteAll(fd, block.data(), block.size(), offset)) Fail("pwrite");
   }
   if (fsync(fd) != 0) Fail("fsync");
   off_t slots = kOverwriteRegion / static_cast<off_t>(block_bytes);

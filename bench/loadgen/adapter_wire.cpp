@@ -1,8 +1,9 @@
 // Adapters for servers that take messages on the WebSocket itself: XMPP over WebSocket (RFC 7395,
 // one stanza per frame, so no streaming XML parser) and the bare broadcaster (every text frame is
-// sent to every client on the same request path, the sender included). Both acknowledge a room message by reflecting it to
-// its sender; that copy is the acknowledgement and is never counted as a delivery. Stanzas carry
-// xmlns="jabber:client" (RFC 7395 3.3.3; Prosody closes the stream without it).
+// sent to every client on the same request path, the sender included). Both acknowledge a room
+// message by reflecting it to its sender; that copy is the acknowledgement and is never counted
+// as a delivery. Stanzas carry xmlns="jabber:client" (RFC 7395 3.3.3; Prosody closes the stream
+// without it).
 #include <sodium.h>
 
 #include <boost/asio/this_coro.hpp>

@@ -47,31 +47,29 @@ export async function signIn(page, baseUrl, username, password = PASSWORD) {
   await page.locator('.status-live').waitFor({ state: 'attached', timeout: 15_000 });
 }
 
-/** Waits until the locator's text (trimmed) equals `text`. */
-export async function waitForText(locator, text, timeout = 10_000) {
+// Polls `read` until it returns `wanted`; fails after `timeout` ms naming what it saw last.
+async function pollFor(read, wanted, what, timeout) {
   const deadline = Date.now() + timeout;
   let last;
   while (Date.now() < deadline) {
-    last = (await locator.textContent({ timeout: Math.max(1, deadline - Date.now()) }).catch(() => null))?.trim();
-    if (last === text) return;
-    await new Promise((r) => setTimeout(r, 100));
+    last = await read(Math.max(1, deadline - Date.now())).catch(() => null);
+    if (last === wanted) return;
+    await new Promise((r) => setTimeout(r, 50));
   }
-  throw new Error(`expected text ${JSON.stringify(text)}, last saw ${JSON.stringify(last)}`);
+  throw new Error(`expected ${what} ${JSON.stringify(wanted)}, last saw ${JSON.stringify(last)}`);
+}
+
+/** Waits until the locator's text (trimmed) equals `text`. */
+export function waitForText(locator, text, timeout = 10_000) {
+  return pollFor(async (t) => (await locator.textContent({ timeout: t }))?.trim(), text, 'text', timeout);
 }
 
 /**
  * Waits until the input's value equals `value`. A sent message can appear from the event stream
  * before the answer to its POST, which is when the composer clears.
  */
-export async function waitForValue(locator, value, timeout = 10_000) {
-  const deadline = Date.now() + timeout;
-  let last;
-  while (Date.now() < deadline) {
-    last = await locator.inputValue({ timeout: Math.max(1, deadline - Date.now()) }).catch(() => null);
-    if (last === value) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`expected the value ${JSON.stringify(value)}, last saw ${JSON.stringify(last)}`);
+export function waitForValue(locator, value, timeout = 10_000) {
+  return pollFor((t) => locator.inputValue({ timeout: t }), value, 'the value', timeout);
 }
 
 /** The chat line or post that contains `text`. */
