@@ -139,7 +139,9 @@ Result<LoginResult> AuthService::Login(const LoginRequest& request) {
     ROUNDS_ASSIGN_OR_RETURN(auto creds, tx.FindCredentials(user->id));
     return std::make_pair(user, creds);
   }));
-  auto& [user, creds] = found;
+  // Named references rather than a structured binding: the write unit below captures `user`.
+  std::optional<User>& user = found.first;
+  std::optional<Credentials>& creds = found.second;
   UnixMillis now = clock_.NowMillis();
   if (!user || !creds) {
     // Unknown names get the same answers as accounts: the same error, a hash's worth of time, and

@@ -173,7 +173,8 @@ Result<std::vector<std::pair<std::string, std::string>>> SeedDemo(Services& serv
   // Departments and people (existing ones are kept as they are).
   std::map<std::string, DepartmentId> departments;
   for (const auto& person : kPeople) departments.emplace(person.department, 0);
-  for (auto& [name, id] : departments) {
+  for (auto& [department_name, id] : departments) {
+    const std::string& name = department_name;  // captured below, which clang 14 refuses for a binding
     ROUNDS_ASSIGN_OR_RETURN(auto found, store.Read([&](store::ReadTx& tx) { return tx.FindDepartmentByName(name); }));
     if (found) {
       id = found->id;
@@ -241,7 +242,8 @@ Result<std::vector<std::pair<std::string, std::string>>> SeedDemo(Services& serv
       complete = complete && space.has_value();
     }
     if (complete) {
-      const auto& [a, b] = pairs.back();
+      const char* a = pairs.back().first;  // not a structured binding: the lambda below captures it
+      const char* b = pairs.back().second;
       ROUNDS_ASSIGN_OR_RETURN(bool last_dm, store.Read([&](store::ReadTx& tx) -> Result<bool> {
         ROUNDS_ASSIGN_OR_RETURN(auto dm, tx.FindDirectSpace(DirectKey({users.at(a).id, users.at(b).id})));
         // Two member.joined events, then the messages: seeding posts them last.
