@@ -31,8 +31,19 @@ domain::AuditRecord AuditEntry(const Actor& actor, std::string action, std::stri
   return r;
 }
 
+namespace {
+
+// Details hold ids, codes and the filters a caller gave; text that is not UTF-8 (from a caller
+// that did not check it) is kept with U+FFFD in place of each bad byte rather than failing the
+// record, and with it the action it records.
+std::string DetailsText(const nlohmann::json& details) {
+  return details.is_object() ? details.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) : "{}";
+}
+
+}  // namespace
+
 Status AppendAudit(store::WriteTx& tx, domain::AuditRecord record, const nlohmann::json& details) {
-  return AppendSerializedAudit(tx, std::move(record), details.is_object() ? details.dump() : "{}");
+  return AppendSerializedAudit(tx, std::move(record), DetailsText(details));
 }
 
 Status AppendSerializedAudit(store::WriteTx& tx, domain::AuditRecord record, std::string details_json) {
@@ -44,7 +55,7 @@ Status AppendSerializedAudit(store::WriteTx& tx, domain::AuditRecord record, std
 
 Status AuditNow(store::Store& store, domain::AuditRecord record, const nlohmann::json& details) {
   // Serialized here, on the caller's thread: the unit only chains and stores.
-  const std::string text = details.is_object() ? details.dump() : "{}";
+  const std::string text = DetailsText(details);
   return store.RunWrite([&](store::WriteTx& tx) { return AppendSerializedAudit(tx, record, text); });
 }
 

@@ -8,9 +8,11 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <utility>
 
 #include "app/audit_log.hpp"
 #include "app/internal.hpp"
+#include "domain/rules.hpp"
 #include "core/log.hpp"
 #include "core/thread_name.hpp"
 
@@ -560,6 +562,14 @@ Status AuditService::RequireCompliance(const Actor& actor, const char* action, c
 Result<json> AuditService::Search(const Actor& actor, store::AuditQuery query) {
   query.limit = internal::ClampLimit(query.limit);
   query.after_seq.reset();
+  for (const auto& [name, text] : {std::pair<const char*, const std::string&>{"action", query.action_prefix},
+                                   {"object_type", query.object_type},
+                                   {"object_id", query.object_id}}) {
+    if (text.size() > 200 || !domain::IsValidUtf8(text)) {
+      return InvalidArgument("invalid_value", std::string("'") + name + "' must be text of at most 200 bytes.",
+                             name);
+    }
+  }
   json filters = json::object();
   if (query.actor_id) filters["actor_id"] = *query.actor_id;
   if (!query.action_prefix.empty()) filters["action"] = query.action_prefix;

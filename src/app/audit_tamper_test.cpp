@@ -107,6 +107,16 @@ class AuditTamperTest : public testing::ServiceTest {
     config.audit_checkpoint_records = 1'000'000;  // this test decides when to sign
   }
 
+  // A staff account made a compliance officer, as an administrator would.
+  Actor MakeOfficer(const std::string& username) {
+    Actor officer = MakeUser(username, false);
+    UserPatch patch;
+    patch.is_compliance = true;
+    EXPECT_TRUE(services_->directory.UpdateUser(Actor::System(), officer.user.id, patch));
+    officer.user.is_compliance = true;
+    return officer;
+  }
+
   // A trail written the way the server writes it: sign-ins that succeed and fail, administration,
   // and records about patients, with checkpoints signed along the way and at the end.
   void BuildTrail() {
@@ -382,11 +392,7 @@ TEST_F(AuditTamperTest, ATrailOfSeveralPagesVerifiesAndEachChangeIsNamedInItsPag
 TEST_F(AuditTamperTest, AVerificationRunsInTheBackgroundAndItsVerdictOutlivesARestart) {
   ASSERT_TRUE(services_->audit.Start());
   const Actor nurse = MakeUser("nurse", false);
-  Actor officer = MakeUser("officer", false);
-  UserPatch patch;
-  patch.is_compliance = true;
-  ASSERT_TRUE(services_->directory.UpdateUser(Actor::System(), officer.user.id, patch));
-  officer.user.is_compliance = true;
+  const Actor officer = MakeOfficer("officer");
   for (int written = 0; written < 11'000; written += 500) {
     ASSERT_TRUE(store_->RunWrite([&](store::WriteTx& tx) -> Status {
       for (int i = 0; i < 500; ++i) {
@@ -492,11 +498,7 @@ TEST_F(AuditTamperTest, TheServerVerifiesTheChainByItselfOnceTheIntervalHasPasse
 // whole, and the pieces together are exactly the document a whole render gives.
 TEST_F(AuditTamperTest, AnExportOfSeveralPagesReachesItsSinkInPiecesAndMatchesAWholeRender) {
   const Actor nurse = MakeUser("nurse", false);
-  Actor compliance = MakeUser("officer", false);
-  UserPatch patch;
-  patch.is_compliance = true;
-  ASSERT_TRUE(services_->directory.UpdateUser(Actor::System(), compliance.user.id, patch));
-  compliance.user.is_compliance = true;
+  const Actor compliance = MakeOfficer("officer");
   constexpr int kRecords = 11'000;
   for (int written = 0; written < kRecords; written += 500) {
     ASSERT_TRUE(store_->RunWrite([&](store::WriteTx& tx) -> Status {
@@ -628,6 +630,43 @@ TEST_F(AuditTamperTest, ACheckpointSignedWithAnotherKeyIsRejected) {
   ASSERT_TRUE(report);
   EXPECT_FALSE(report->ok);
   EXPECT_NE(report->problem.find("invalid signature"), std::string::npos) << report->problem;
+}
+
+// A search's text filters are recorded on the trail (who looked for what), and a record's details
+// are JSON: a filter that is not UTF-8 failed the search with an internal error, for the officer
+// and for anyone refused. It is a bad request now, from any caller; one too long is too.
+TEST_F(AuditTamperTest, ASearchFilterThatIsNotTextIsABadRequestForAnyone) {
+  const Actor nurse = MakeUser("nurse", false);
+  const Actor officer = MakeOfficer("officer");
+  for (const Actor& who : {officer, nurse}) {
+    for (std::string store::AuditQuery::*field :
+         {&store::AuditQuery::action_prefix, &store::AuditQuery::object_type, &store::AuditQuery::object_id}) {
+      for (const std::string& bad : {std::string("\xff\xfe"), std::string("caf\xc3"), std::string(201, 'a')}) {
+        store::AuditQuery query;
+        query.*field = bad;
+        auto searched = services_->audit.Search(who, query);
+        ASSERT_FALSE(searched);
+        EXPECT_EQ(searched.error().code, ErrorCode::kInvalidArgument);
+        EXPECT_EQ(searched.error().problem, "invalid_value");
+      }
+    }
+  }
+  store::AuditQuery fine;
+  fine.action_prefix = "audit.";
+  fine.object_id = std::string(200, 'a');
+  EXPECT_TRUE(services_->audit.Search(officer, fine));
+}
+
+// Details are JSON whatever text a caller passes: bytes that are not UTF-8 are kept as U+FFFD
+// instead of failing the change the record belongs to.
+TEST_F(AuditTamperTest, DetailsThatAreNotUtf8AreRecordedNotRefused) {
+  const Actor nurse = MakeUser("nurse", false);
+  ASSERT_TRUE(AuditNow(*store_, AuditEntry(nurse, "test.details", "user", "1", clock_.NowMillis()),
+                       json{{"filter", "caf\xc3"}}));
+  auto last = store_->Read([](store::ReadTx& tx) { return tx.LastAuditRecord(); });
+  ASSERT_TRUE(last && *last);
+  EXPECT_EQ((*last)->action, "test.details");
+  EXPECT_EQ((*last)->details_json, "{\"filter\":\"caf\xef\xbf\xbd\"}");
 }
 
 }  // namespace

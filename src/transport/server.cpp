@@ -478,7 +478,7 @@ class Server::Impl {
       Response response;
       if (!target_ok) {
         route_name = "bad_target";
-        response = ProblemResponse(Error{ErrorCode::kInvalidArgument, "bad_target", "The request path is malformed.", {}});
+        response = ProblemResponse(Error{ErrorCode::kInvalidArgument, "bad_target", "The request path or query is malformed: a bad percent-escape, an encoded NUL, or text that is not UTF-8.", {}});
       } else {
         response = co_await RunBlocking([this, &request, &route_name] { return Handle(request, route_name); });
       }

@@ -66,6 +66,22 @@ test('sign-ins, failures and administration are on the trail, without the unknow
   assert.equal((await officer.get('/api/v1/audit?outcome=maybe')).status, 400);
 });
 
+test('a filter that is not UTF-8 is a bad request, not a server error, for anyone', async () => {
+  // Every search and every refusal records its filters on the trail, as JSON; a percent-escape
+  // that decodes to bytes that are not UTF-8 used to fail that record with a 500.
+  for (const client of [officer, users.sol]) {
+    for (const q of ['action=%FF', 'object_type=caf%C3', 'object_id=%C3%28']) {
+      const res = await client.get(`/api/v1/audit?${q}`);
+      assert.equal(res.status, 400, `${q}: ${res.text}`);
+      assert.equal(res.body.code, 'bad_target');
+    }
+  }
+  const long = await officer.get(`/api/v1/audit?object_id=${'a'.repeat(201)}`);
+  assert.equal(long.status, 400, long.text);
+  assert.equal(long.body.code, 'invalid_value');
+  assert.equal((await officer.get('/api/v1/audit?action=caf%C3%A9')).status, 200);
+});
+
 test('only compliance officers may read the trail; refusals are recorded', async () => {
   for (const [who, client] of [['admin', admin], ['staff', users.sol]]) {
     for (const p of ['/api/v1/audit', '/api/v1/audit/verify', '/api/v1/audit/export?format=csv']) {

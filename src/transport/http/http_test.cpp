@@ -66,6 +66,13 @@ TEST(Targets, DecodeAndRejectMalformedOrNul) {
   EXPECT_FALSE(ParseTarget("/a%00b", path, query));
   EXPECT_FALSE(ParseTarget("/a%2", path, query));
   EXPECT_FALSE(ParseTarget("relative", path, query));
+  // Decoded text must be UTF-8: the app layer echoes parameters into JSON (audit details).
+  ASSERT_TRUE(ParseTarget("/api/v1/search?q=caf%C3%A9", path, query));
+  EXPECT_EQ(query.at("q"), "caf\xc3\xa9");
+  EXPECT_FALSE(ParseTarget("/api/v1/audit?action=%FF", path, query));
+  EXPECT_FALSE(ParseTarget("/api/v1/audit?object_id=caf%C3", path, query));
+  EXPECT_FALSE(ParseTarget("/api/v1/audit?%C3%28=1", path, query));
+  EXPECT_FALSE(ParseTarget("/files/%E2%80", path, query));
 }
 
 TEST(StaticFiles, RefuseTraversalAndHiddenFiles) {

@@ -1,5 +1,7 @@
 #include "transport/http/http_types.hpp"
 
+#include "domain/rules.hpp"
+
 namespace rounds::transport {
 
 Response Response::Json(int status, const nlohmann::json& body) {
@@ -115,7 +117,9 @@ bool PercentDecode(std::string_view in, std::string& out, bool plus_is_space) {
       out.push_back(c);
     }
   }
-  return true;
+  // Every decoded component becomes text the app layer may echo into JSON, which has no way
+  // to carry bytes that are not UTF-8.
+  return domain::IsValidUtf8(out);
 }
 
 bool ParseTarget(std::string_view target, std::string& path, std::map<std::string, std::string>& query) {

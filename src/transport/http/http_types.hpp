@@ -53,7 +53,8 @@ Response ProblemResponse(const Error& error);
 // no ErrorCode maps to.
 Response ProtocolProblem(int status, const std::string& code, const std::string& detail);
 
-// Percent-decodes a URL component; false on malformed escapes or an encoded NUL.
+// Percent-decodes a URL component; false on malformed escapes, an encoded NUL or a result that is
+// not UTF-8.
 bool PercentDecode(std::string_view in, std::string& out, bool plus_is_space);
 // Splits "path?query" into a decoded path and decoded parameters; false when malformed.
 bool ParseTarget(std::string_view target, std::string& path, std::map<std::string, std::string>& query);
