@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs exactly what Rounds needs that this Debian 12 machine is missing.
+# Installs exactly what Rounds needs that this Debian 12 machine is missing, and any further
+# Debian packages named as arguments (scripts/fuzz.sh asks for clang).
 # Idempotent and quiet when everything is already there. Uses sudo when not root.
 set -euo pipefail
 
@@ -9,6 +10,7 @@ packages=(
   libcli11-dev libexpected-dev libtomlplusplus-dev libhyperscan-dev libgtest-dev libgmock-dev
   libbenchmark-dev libssl-dev
   nodejs npm chromium wrk curl
+  "$@"
 )
 
 missing=()
