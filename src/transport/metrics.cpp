@@ -68,6 +68,8 @@ std::string Metrics::Render(const store::StoreMetrics& store) const {
       << "rounds_websockets_open " << open_sockets_.load() << "\n"
       << "# HELP rounds_websockets_dropped_slow_total Sockets closed because their send queue overflowed.\n"
       << "# TYPE rounds_websockets_dropped_slow_total counter\nrounds_websockets_dropped_slow_total " << slow_drops_.load() << "\n"
+      << "# HELP rounds_websockets_dropped_flooding_total WebSockets closed (4029) for sending frames faster than a client does.\n"
+      << "# TYPE rounds_websockets_dropped_flooding_total counter\nrounds_websockets_dropped_flooding_total " << flooding_drops_.load() << "\n"
       << "# HELP rounds_websocket_gap_fills_total Holes in a socket's event sequence filled from the store.\n"
       << "# TYPE rounds_websocket_gap_fills_total counter\nrounds_websocket_gap_fills_total " << gap_fills_.load() << "\n"
       << "# HELP rounds_messages_stored_total Messages stored (durably committed) since start.\n"

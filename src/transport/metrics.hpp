@@ -20,6 +20,7 @@ class Metrics {
   void SocketOpened() { ++open_sockets_; }
   void SocketClosed() { --open_sockets_; }
   void SocketDroppedSlow() { ++slow_drops_; }
+  void SocketDroppedFlooding() { ++flooding_drops_; }
   // A socket's hole in a space's seqs was filled from the store (see ws/sequencer.hpp).
   void GapFilled() { ++gap_fills_; }
   void MessageStored() { ++messages_stored_; }
@@ -43,6 +44,7 @@ class Metrics {
   std::map<std::string, Histogram> latency_;                                      // guarded by mutex_
   std::atomic<std::int64_t> open_sockets_{0};
   std::atomic<std::uint64_t> slow_drops_{0};
+  std::atomic<std::uint64_t> flooding_drops_{0};
   std::atomic<std::uint64_t> gap_fills_{0};
   std::atomic<std::uint64_t> messages_stored_{0};
 };

@@ -870,6 +870,15 @@ class Server::Impl {
 
     Inbound OnFrame(const std::string& text) {
       ++frames_received_;
+      if (closing_) return {};
+      // A client sends a resume per connection, a typing frame every few seconds and a ping every
+      // 15 s; each frame may cost a read of the store. One that sends more than kFramesPerSecond
+      // for longer than a burst of kFrameBurst is closed, and may reconnect and resume.
+      if (!frame_budget_.Take(kFrameBurst, kFramesPerSecond, std::chrono::steady_clock::now())) {
+        server_.metrics_.SocketDroppedFlooding();
+        BeginClose(4029, "too many frames: reconnect and resume");
+        return {};
+      }
       // The same strict parser as HTTP bodies: UTF-8, depth, duplicate keys.
       auto parsed = app::ParseRequestBody(text);
       if (!parsed || !parsed->contains("type") || !(*parsed)["type"].is_string()) {
@@ -898,15 +907,13 @@ class Server::Impl {
         domain::SpaceId space_id = message["space_id"];
         // Clients announce typing every few seconds (and again right after sending); a client
         // that announces more often is relayed from a bucket of 5 that refills once a second.
-        auto now = std::chrono::steady_clock::now();
-        auto [it, fresh] = typing_budget_.try_emplace(space_id, TypingBudget{5.0, now});
-        TypingBudget& budget = it->second;
-        if (!fresh) {
-          budget.tokens = std::min(5.0, budget.tokens + std::chrono::duration<double>(now - budget.refilled).count());
-          budget.refilled = now;
+        const auto now = std::chrono::steady_clock::now();
+        if (typing_budget_.size() >= kTypingSpacesKept) {
+          // A bucket untouched for 5 s is full again, the same as none: forget those.
+          std::erase_if(typing_budget_, [&](const auto& kv) { return now - kv.second.refilled >= std::chrono::seconds(5); });
         }
-        if (budget.tokens >= 1.0) {
-          budget.tokens -= 1.0;
+        auto [it, fresh] = typing_budget_.try_emplace(space_id, Bucket{5.0, now});
+        if (it->second.Take(5.0, 1.0, now)) {
           inbound.kind = Inbound::kTyping;
           inbound.space_id = space_id;
         }
@@ -1006,11 +1013,23 @@ class Server::Impl {
     bool close_started_ = false;  // the close frame was sent, or the connection failed
     bool closing_ = false;
     bool closing_by_server_ = false;
-    struct TypingBudget {
+    // A token bucket: up to `capacity` at once, refilled at `per_second`.
+    struct Bucket {
       double tokens;
       std::chrono::steady_clock::time_point refilled;
+      bool Take(double capacity, double per_second, std::chrono::steady_clock::time_point now) {
+        tokens = std::min(capacity, tokens + per_second * std::chrono::duration<double>(now - refilled).count());
+        refilled = now;
+        if (tokens < 1.0) return false;
+        tokens -= 1.0;
+        return true;
+      }
     };
-    std::map<domain::SpaceId, TypingBudget> typing_budget_;
+    static constexpr double kFrameBurst = 40;
+    static constexpr double kFramesPerSecond = 10;
+    static constexpr std::size_t kTypingSpacesKept = 64;  // buckets kept before idle ones are dropped
+    Bucket frame_budget_{kFrameBurst, std::chrono::steady_clock::now()};
+    std::map<domain::SpaceId, Bucket> typing_budget_;
     std::int64_t frames_received_ = 0;
     websocket::close_reason close_reason_{websocket::close_code::normal};
   };

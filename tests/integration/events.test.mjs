@@ -142,6 +142,30 @@ test('frames the server does not understand get an error frame; the socket stays
   assert.equal(closed.code, 1009);
 });
 
+test('a socket that floods the server with frames is closed with 4029, and a client may reconnect', async () => {
+  // A client sends a resume per connection, typing every few seconds and a ping every 15 s; each
+  // frame may cost a read of the store. A burst of 40 is allowed, refilled at 10 a second.
+  const stream = await users.yves.openEvents();
+  const typing = new Set();
+  for (let i = 0; i < 300; i++) stream.send(i % 2 ? { type: 'ping' } : { type: 'typing', space_id: 100000 + i });
+  const closed = await Promise.race([stream.closed, new Promise((r) => setTimeout(() => r({ code: 'timeout' }), 5000))]);
+  assert.equal(closed.code, 4029);
+  assert.match(closed.reason, /too many frames/);
+  const pongs = stream.frames.filter((f) => f.type === 'pong').length;
+  assert.ok(pongs >= 15 && pongs <= 40, `answered ${pongs} of 150 pings before closing`);
+  for (const f of stream.frames) if (f.type === 'typing') typing.add(f.space_id);
+  assert.equal(typing.size, 0, 'typing in spaces the user is not in is never relayed');
+  const metrics = await (await fetch(server.baseUrl + '/metrics')).text();
+  assert.match(metrics, /rounds_websockets_dropped_flooding_total [1-9]/);
+  // At a client's pace a new socket is served.
+  const again = await users.yves.openEvents();
+  for (let i = 1; i <= 5; i++) {
+    again.send({ type: 'ping' });
+    await again.waitFor(() => again.frames.filter((f) => f.type === 'pong').length === i);
+  }
+  await again.close();
+});
+
 test('an unauthenticated handshake is refused', async () => {
   const anonymous = server.client();
   await assert.rejects(anonymous.openEvents(), (e) => e.statusCode === 401);
