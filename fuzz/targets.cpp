@@ -59,16 +59,25 @@ bool AtCharacter(std::string_view text, std::size_t at) {
 
 // ---- PHI scanner -------------------------------------------------------------------------------
 
+// The index the scanners read: phi_scan's fixed patients, or what patient_index loaded last.
+std::vector<phi::PatientRecord> FixedPatients() {
+  return {{"48213377", "Maria", "Garcia"},    {"55501234", "Ahmed", "Haddad"},
+          {"31415926", "Mary Ann", "De La Cruz"}, {"27182818", "Sean", "O'Brien"},
+          {"11223344", "Hope", "Young"},       {"90000001", "José", "Núñez"}};
+}
+
+bool index_is_fixed = false;  // whether TheIndex() holds FixedPatients()
+
+phi::PatientIndex& TheIndex() {
+  static const std::shared_ptr<phi::PatientIndex> index = std::make_shared<phi::PatientIndex>();
+  return *index;
+}
+
 const phi::Scanner& TheScanner() {
   static const std::unique_ptr<phi::Scanner> scanner = [] {
-    auto index = std::make_shared<phi::PatientIndex>();
-    index->Replace(std::vector<phi::PatientRecord>{{"48213377", "Maria", "Garcia"},
-                                                   {"55501234", "Ahmed", "Haddad"},
-                                                   {"31415926", "Mary Ann", "De La Cruz"},
-                                                   {"27182818", "Sean", "O'Brien"},
-                                                   {"11223344", "Hope", "Young"},
-                                                   {"90000001", "José", "Núñez"}});
-    auto created = phi::Scanner::Create(phi::DefaultRuleSet(), std::move(index));
+    // The scanner shares the index (aliasing: the index lives as long as the program).
+    auto created = phi::Scanner::Create(phi::DefaultRuleSet(), std::shared_ptr<const phi::PatientIndex>(
+                                                                    std::shared_ptr<void>(), &TheIndex()));
     if (!created) Broken("phi_scan", "the default rule set does not compile");
     return std::move(*created);
   }();
@@ -77,10 +86,7 @@ const phi::Scanner& TheScanner() {
 
 // Findings sorted, apart, inside the text and on character boundaries; redaction keeps valid
 // UTF-8 valid; a scan does not depend on the scan before it (the scanner reuses its state).
-void PhiScan(Input input) {
-  constexpr const char* kName = "phi_scan";
-  if (input.size() > 16384) return;  // messages are size-checked before they are scanned
-  const std::string text(AsText(input));
+void CheckScan(const char* kName, const std::string& text) {
   const phi::Scanner& scanner = TheScanner();
   const std::vector<phi::Finding> findings = scanner.Scan(text);
   const bool valid = domain::IsValidUtf8(text);
@@ -102,6 +108,52 @@ void PhiScan(Input input) {
   if (findings.empty()) ROUNDS_FUZZ_CHECK(kName, redacted == text, "redacting nothing changed the text");
   (void)scanner.Scan("DOB 03/14/1962, MRN 48213377, call 617-555-0142 or maria@example.com, pt Garcia");
   ROUNDS_FUZZ_CHECK(kName, scanner.Scan(text) == findings, "a scan depends on the scan before it");
+}
+
+void PhiScan(Input input) {
+  if (input.size() > 16384) return;  // messages are size-checked before they are scanned
+  if (!index_is_fixed) {
+    const auto patients = FixedPatients();
+    TheIndex().Replace(patients);
+    index_is_fixed = true;
+  }
+  CheckScan("phi_scan", std::string(AsText(input)));
+}
+
+// ---- Patient index -----------------------------------------------------------------------------
+
+// A patient CSV is refused as invalid_csv, or loads records that each have an MRN; the index
+// then holds exactly their MRNs, through a replace, an upsert and a removal; and the scanner keeps
+// its invariants over any names the index holds. Input: the CSV, a NUL, a text to scan.
+void PatientIndexCsv(Input input) {
+  constexpr const char* kName = "patient_index";
+  if (input.size() > 16384) return;
+  const auto fields = Fields(AsText(input), 2);
+  auto parsed = phi::PatientIndex::ParseCsv(fields[0]);
+  if (!parsed) {
+    ROUNDS_FUZZ_CHECK(kName, parsed.error().problem == "invalid_csv", "a refused CSV is not invalid_csv");
+    return;
+  }
+  for (const phi::PatientRecord& r : *parsed) {
+    ROUNDS_FUZZ_CHECK(kName, !phi::NormalizeMrn(r.mrn).empty(), "a loaded patient has no MRN");
+  }
+  phi::PatientIndex& index = TheIndex();
+  index.Replace(*parsed);
+  index_is_fixed = false;
+  auto snapshot = index.Snapshot();
+  for (const phi::PatientRecord& r : *parsed) {
+    ROUNDS_FUZZ_CHECK(kName, snapshot->HasMrn(phi::NormalizeMrn(r.mrn)), "a loaded MRN is not in the index");
+  }
+  CheckScan(kName, fields[1]);
+  CheckScan(kName, fields[0]);
+  if (!parsed->empty()) {
+    const phi::PatientRecord& first = parsed->front();
+    const std::string gone = phi::NormalizeMrn(first.mrn);
+    index.Remove(first.mrn);
+    ROUNDS_FUZZ_CHECK(kName, !index.Snapshot()->HasMrn(gone), "a removed MRN is still in the index");
+    index.Upsert(first);
+    ROUNDS_FUZZ_CHECK(kName, index.Snapshot()->HasMrn(gone), "an upserted MRN is not in the index");
+  }
 }
 
 // ---- Request bodies ----------------------------------------------------------------------------
@@ -293,8 +345,9 @@ void SearchText(Input input) {
   }
 }
 
-constexpr std::array<Target, 5> kTargets{{
+constexpr std::array<Target, 6> kTargets{{
     {"phi_scan", PhiScan},
+    {"patient_index", PatientIndexCsv},
     {"request_body", RequestBody},
     {"message_json", MessageJson},
     {"policy_template", PolicyTemplate},
