@@ -102,8 +102,13 @@ json MessageJson(const Message& m, const UserRef* author) {
   for (const auto& r : m.reactions) reactions.push_back(Object("emoji", r.emoji, "count", r.count, "mine", r.mine));
   json options(json::value_t::array);
   for (const auto& p : m.poll_options) options.push_back(Object("index", p.index, "text", p.text, "votes", p.votes));
+  json attachments(json::value_t::array);
+  for (const auto& a : m.attachments) {
+    attachments.push_back(Object("id", a.id, "name", a.name, "content_type", a.content_type, "size", a.size,
+                                 "sha256", a.sha256));
+  }
   auto optional = [](const auto& value) { return value ? json(*value) : json(nullptr); };
-  return Object("id", m.id, "space_id", m.space_id, "seq", m.seq, "author_id", m.author_id,
+  return Object("id", m.id, "attachments", std::move(attachments), "space_id", m.space_id, "seq", m.seq, "author_id", m.author_id,
                 "author", UserRefJson(author != nullptr ? *author : former), "kind", ToString(m.kind),
                 "parent_id", optional(m.parent_id), "title", m.title, "body", m.body, "client_id", m.client_id,
                 "created_at", m.created_at, "edited_at", m.edited_at, "deleted", m.deleted, "pinned", m.pinned,
@@ -167,6 +172,14 @@ class ObjectWriter {
 void AppendMessageJson(std::string& out, const Message& m, const UserRef* author) {
   ObjectWriter o(out);
   o.OptionalInt("accepted_answer_id", m.accepted_answer_id);
+  o.Array("attachments", m.attachments, [](std::string& a, const Attachment& file) {
+    ObjectWriter attachment(a);
+    attachment.String("content_type", file.content_type);
+    attachment.Int("id", file.id);
+    attachment.String("name", file.name);
+    attachment.String("sha256", file.sha256);
+    attachment.Int("size", file.size);
+  });
   {
     const UserRef former = FormerUser(m.author_id);
     const UserRef& who = author != nullptr ? *author : former;
@@ -209,6 +222,19 @@ void AppendMessageJson(std::string& out, const Message& m, const UserRef* author
   o.String("state", ToString(m.state));
   o.String("title", m.title);
   o.Int("vote_count", m.vote_count);
+}
+
+json AttachmentJson(const Attachment& a) {
+  return json{{"id", a.id},
+              {"space_id", a.space_id},
+              {"uploader_id", a.uploader_id},
+              {"message_id", a.message_id ? json(*a.message_id) : json(nullptr)},
+              {"name", a.name},
+              {"content_type", a.content_type},
+              {"size", a.size},
+              {"sha256", a.sha256},
+              {"phi_types", SplitCsvJson(a.phi_types)},
+              {"created_at", a.created_at}};
 }
 
 json MessageEditJson(const MessageEdit& e) {

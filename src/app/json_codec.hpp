@@ -30,6 +30,10 @@ json MembershipJson(const domain::Membership& membership, const domain::User& us
 // `author` may be null when the author no longer exists.
 json MessageJson(const domain::Message& message, const domain::UserRef* author);
 json MessageEditJson(const domain::MessageEdit& edit);
+// An upload as its uploader sees it: {id, space_id, uploader_id, message_id, name, content_type,
+// size, sha256, phi_types, created_at}. In a message, attachments show {id, name, content_type,
+// size, sha256}.
+json AttachmentJson(const domain::Attachment& attachment);
 
 // A document already serialized, for answers written straight to text rather than built as a
 // tree: a page of messages is the answer read most, and building its tree (some 30 members per

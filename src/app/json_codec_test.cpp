@@ -94,8 +94,18 @@ TEST(JsonCodec, AMessageSerializesToTheDocumentedDocument) {
   m.state = MessageState::kHeld;
   m.hold_reason = "phi";
   m.phi_types = "phone,mrn";
+  Attachment scan;
+  scan.id = 7;
+  scan.name = "scan 1.png";
+  scan.content_type = "image/png";
+  scan.size = 1234;
+  scan.sha256 = "ab12";
+  scan.uploader_id = 9;  // the upload's own fields stay out of the message
+  m.attachments = {scan};
   const UserRef author{9, "ana", "Ana"};
   json expected = {{"id", 42}, {"space_id", 3}, {"seq", 17}, {"author_id", 9},
+                   {"attachments", {{{"id", 7}, {"name", "scan 1.png"}, {"content_type", "image/png"}, {"size", 1234},
+                                     {"sha256", "ab12"}}}},
                    {"author", {{"id", 9}, {"username", "ana"}, {"display_name", "Ana"}}},
                    {"kind", "poll"}, {"parent_id", 40}, {"title", "Lunch?"}, {"body", "Pick \"one\""},
                    {"client_id", "c-1"}, {"created_at", 1000}, {"edited_at", 2000}, {"deleted", false},

@@ -4,6 +4,7 @@
 #include "app/audit_log.hpp"
 #include "app/internal.hpp"
 #include "app/screening.hpp"
+#include "core/crypto.hpp"
 #include "core/json_text.hpp"
 #include "core/log.hpp"
 
@@ -62,6 +63,16 @@ Status ValidateEmoji(const std::string& emoji) {
   return Ok();
 }
 
+// A PHI refusal stores nothing, but it is recorded: who tried to store what kinds of PHI where.
+// Best effort: the caller's answer is the refusal either way.
+void RecordPhiRefusal(store::Store& store, const Actor& actor, const char* action, const char* object_type,
+                      std::string object_id, phi::PhiAction refused, json details, UnixMillis now) {
+  auto record = AuditEntry(actor, action, object_type, std::move(object_id), now);
+  record.outcome = AuditOutcome::kDenied;
+  record.reason = std::string(phi::ToString(refused));
+  (void)AuditNow(store, record, details);
+}
+
 }  // namespace
 
 MessageService::MessageService(store::Store& store, bus::Bus& bus, const Clock& clock, const Config& config,
@@ -77,7 +88,7 @@ Result<PostResult> MessageService::Post(const Actor& actor, SpaceId space_id, co
   }
   std::string body = draft.body;
   bool blank = std::all_of(body.begin(), body.end(), [](unsigned char c) { return std::isspace(c); });
-  if (blank && draft.kind != MessageKind::kPoll) {
+  if (blank && draft.kind != MessageKind::kPoll && draft.attachment_ids.empty()) {
     return InvalidArgument("empty_message", "Write something first.", "/body");
   }
   if (CodePointCount(body) > static_cast<std::size_t>(config_.max_message_chars)) {
@@ -106,6 +117,15 @@ Result<PostResult> MessageService::Post(const Actor& actor, SpaceId space_id, co
   }
   if (draft.parent_id && draft.kind != MessageKind::kMessage) {
     return InvalidArgument("invalid_value", "Replies and comments are plain messages.", "/kind");
+  }
+  if (draft.attachment_ids.size() > kMaxAttachments) {
+    return InvalidArgument("too_many_attachments", "A message carries at most 10 files.", "/attachment_ids");
+  }
+  {
+    std::set<AttachmentId> distinct(draft.attachment_ids.begin(), draft.attachment_ids.end());
+    if (distinct.size() != draft.attachment_ids.size()) {
+      return InvalidArgument("invalid_attachment", "A file is attached once.", "/attachment_ids");
+    }
   }
   std::vector<std::string> mentioned_names = ExtractMentions(body);
   // PHI screening runs here, outside the store's single writer; the space's template decides
@@ -185,6 +205,21 @@ Result<PostResult> MessageService::Post(const Actor& actor, SpaceId space_id, co
       }
     }
     Message m;
+    // The files: the author's uploads to this space, not yet posted. A name whose screening
+    // found PHI the author confirmed holds the message under a hold rule, like its body would.
+    bool attachment_phi = false;
+    for (AttachmentId attachment_id : draft.attachment_ids) {
+      ROUNDS_ASSIGN_OR_RETURN(auto attachment, tx.FindAttachment(attachment_id));
+      if (!attachment || attachment->space_id != space_id || attachment->uploader_id != actor.user.id ||
+          attachment->message_id) {
+        return InvalidArgument("invalid_attachment",
+                               "An attachment is not one of your uploads to this space, or is already posted.",
+                               "/attachment_ids");
+      }
+      attachment_phi = attachment_phi || !attachment->phi_types.empty();
+      m.attachments.push_back(std::move(*attachment));
+    }
+    if (attachment_phi && policy.phi == governance::policy::PhiRule::kHold) phi_action = phi::PhiAction::kHold;
     m.space_id = space_id;
     m.author_id = actor.user.id;
     m.kind = space.kind == SpaceKind::kCommunity && !draft.parent_id && draft.kind == MessageKind::kMessage
@@ -207,6 +242,16 @@ Result<PostResult> MessageService::Post(const Actor& actor, SpaceId space_id, co
       m.hold_reason = std::string(kHoldPreModeration);
     }
     if (phi_action == phi::PhiAction::kWarn || phi_action == phi::PhiAction::kHold) m.phi_types = phi_types;
+    for (const Attachment& attachment : m.attachments) {  // what the files' names carried, once each
+      std::string_view rest = attachment.phi_types;
+      while (!rest.empty()) {
+        const std::string type(rest.substr(0, rest.find(',')));
+        rest.remove_prefix(std::min(rest.size(), type.size() + 1));
+        if (("," + m.phi_types + ",").find("," + type + ",") == std::string::npos) {
+          m.phi_types += (m.phi_types.empty() ? "" : ",") + type;
+        }
+      }
+    }
     for (const auto& name : mentioned_names) {
       ROUNDS_ASSIGN_OR_RETURN(auto user, tx.FindUserByUsername(name));
       if (!user || user->id == actor.user.id) continue;
@@ -244,11 +289,8 @@ Result<PostResult> MessageService::Post(const Actor& actor, SpaceId space_id, co
   });
   if (!posted) {
     if (refused) {
-      // A refusal stores nothing, but it is recorded: who tried to post what kind of PHI where.
-      auto record = AuditEntry(actor, "message.phi_refuse", "space", std::to_string(space_id), now);
-      record.outcome = AuditOutcome::kDenied;
-      record.reason = std::string(phi::ToString(*refused));
-      (void)AuditNow(store_, record, json{{"phi_types", refusal.TypesCsv()}, {"findings", refusal.FindingCount()}});
+      RecordPhiRefusal(store_, actor, "message.phi_refuse", "space", std::to_string(space_id), *refused,
+                       json{{"phi_types", refusal.TypesCsv()}, {"findings", refusal.FindingCount()}}, now);
     }
     return tl::unexpected(posted.error());
   }
@@ -486,10 +528,8 @@ Result<json> MessageService::Edit(const Actor& actor, MessageId id, const std::s
   });
   if (!written) {
     if (refused) {
-      auto record = AuditEntry(actor, "message.phi_refuse", "message", std::to_string(id), now);
-      record.outcome = AuditOutcome::kDenied;
-      record.reason = std::string(phi::ToString(*refused));
-      (void)AuditNow(store_, record, json{{"space_id", refused_space}, {"phi_types", scanned.TypesCsv()}});
+      RecordPhiRefusal(store_, actor, "message.phi_refuse", "message", std::to_string(id), *refused,
+                       json{{"space_id", refused_space}, {"phi_types", scanned.TypesCsv()}}, now);
     }
     return tl::unexpected(written.error());
   }
@@ -509,6 +549,10 @@ Status MessageService::Delete(const Actor& actor, MessageId id) {
                                                "Only the author or a moderator can delete a message."));
     }
     ROUNDS_RETURN_IF_ERROR(tx.DeleteMessage(id, now));
+    // Its files go with it, unless a legal hold keeps the message (for e-discovery) until released
+    // and purged.
+    ROUNDS_ASSIGN_OR_RETURN(auto holds, tx.HoldsCovering(id));
+    if (holds.empty()) ROUNDS_RETURN_IF_ERROR(tx.DeleteMessageAttachments(id).map([](int) {}));
     // Deleting content of a PHI-bearing space, or someone else's anywhere, is on record.
     ROUNDS_ASSIGN_OR_RETURN(auto policy, policy_.TemplateFor(tx, located.space));
     if (policy_.Audits() && (PhiBearing(policy) || !own)) {
@@ -686,6 +730,150 @@ Result<json> MessageService::Mentions(const Actor& actor, MessageId before_id, i
     ROUNDS_RETURN_IF_ERROR(AuditSpaceReads(store_, actor, "message.mentions", phi_read, clock_.NowMillis()));
   }
   return out;
+}
+
+// ---- Attachments -------------------------------------------------------------------------------
+
+Result<json> MessageService::Upload(const Actor& actor, SpaceId space_id, const UploadRequest& upload) {
+  if (actor.is_system) return Forbidden();
+  if (!IsValidFileName(upload.name)) {
+    return InvalidArgument("invalid_file_name",
+                           "A file name is 1 to 255 bytes of text, without '/', '\\' or control characters.", "name");
+  }
+  if (upload.content.empty()) return InvalidArgument("empty_file", "The file is empty.", "body");
+  // The type is the content's; a client that names another is refused rather than believed.
+  const std::string detected = DetectContentType(upload.content);
+  std::string declared = upload.declared_type.substr(0, upload.declared_type.find(';'));
+  while (!declared.empty() && declared.back() == ' ') declared.pop_back();
+  std::transform(declared.begin(), declared.end(), declared.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (!DeclaredTypeFits(declared, detected)) {
+    return InvalidArgument("attachment_type_mismatch",
+                           "The file's content is " + detected + ", not " + declared + ".", "content_type");
+  }
+  const Screening scanned = Screen(policy_, {{"name", upload.name}});
+  const UnixMillis now = clock_.NowMillis();
+  const std::string sha256 = crypto::Sha256Hex(upload.content);
+  std::optional<phi::PhiAction> refused;
+  Screening refusal;
+  auto stored = store_.Write([&](store::WriteTx& tx) -> Result<Attachment> {
+    refused.reset();
+    ROUNDS_ASSIGN_OR_RETURN(auto readable, internal::ReadableSpace(tx, actor, space_id));
+    auto& [space, standing] = readable;
+    if (space.archived) return Forbidden("space_archived", "This space is archived.");
+    if (!standing.role) return Forbidden("not_a_member", "Join the space to post.");
+    ROUNDS_RETURN_IF_ERROR(internal::Require(standing, SpaceAction::kPost, "read_only", "You can read this space but not post."));
+    ROUNDS_ASSIGN_OR_RETURN(auto policy, policy_.TemplateFor(tx, space));
+    if (!governance::policy::MayPost(policy, internal::PolicyStanding(standing), false) &&
+        !governance::policy::MayPost(policy, internal::PolicyStanding(standing), true)) {
+      return Forbidden("policy_posting", "This space's policy does not let you post here.");
+    }
+    ROUNDS_ASSIGN_OR_RETURN(auto suspension, tx.FindSuspension(space_id, actor.user.id));
+    if (suspension && (suspension->until == 0 || suspension->until > now)) {
+      return Forbidden("suspended", "A moderator has suspended you from posting in this space.");
+    }
+    const auto& rule = policy.attachments;
+    if (!rule.allowed) {
+      return Fail(ErrorCode::kPolicyDenied, "attachments_not_allowed", "This space's policy does not allow files.");
+    }
+    if (static_cast<std::int64_t>(upload.content.size()) > rule.max_bytes) {
+      return Fail(ErrorCode::kPayloadTooLarge, "attachment_too_large",
+                  "This space takes files of at most " + std::to_string(rule.max_bytes) + " bytes.");
+    }
+    if (!rule.types.empty() && std::find(rule.types.begin(), rule.types.end(), detected) == rule.types.end()) {
+      std::string allowed;
+      for (const auto& t : rule.types) allowed += (allowed.empty() ? "" : ", ") + t;
+      return Fail(ErrorCode::kPolicyDenied, "attachment_type_not_allowed",
+                  "This space takes " + allowed + " files; this one is " + detected + ".");
+    }
+    Screening screening = scanned;
+    const phi::PhiAction phi_action = ApplyPhiRule(policy.phi, screening);
+    if (phi_action == phi::PhiAction::kBlock || (phi_action == phi::PhiAction::kWarn && !upload.confirm_phi)) {
+      refused = phi_action;
+      refusal = screening;
+      return Fail(PhiRefusal(phi_action, screening));
+    }
+    Attachment a;
+    a.space_id = space_id;
+    a.uploader_id = actor.user.id;
+    a.name = screening.Text(0);
+    a.content_type = detected;
+    a.size = static_cast<std::int64_t>(upload.content.size());
+    a.sha256 = sha256;
+    if (phi_action == phi::PhiAction::kWarn || phi_action == phi::PhiAction::kHold) a.phi_types = screening.TypesCsv();
+    a.created_at = now;
+    ROUNDS_ASSIGN_OR_RETURN(a.id, tx.InsertAttachment(a, upload.content));
+    if (policy_.Audits()) {
+      auto record = AuditEntry(actor, ContentAction(phi_action, false, "attachment.upload"), "attachment",
+                               std::to_string(a.id), now);
+      if (phi_action != phi::PhiAction::kAllow) record.reason = std::string(phi::ToString(phi_action));
+      ROUNDS_RETURN_IF_ERROR(AppendAudit(tx, record, json{{"space_id", space_id}, {"size", a.size},
+                                                          {"content_type", detected}, {"phi_types", a.phi_types}}));
+    }
+    return a;
+  });
+  if (!stored) {
+    if (refused) {
+      RecordPhiRefusal(store_, actor, "attachment.phi_refuse", "space", std::to_string(space_id), *refused,
+                       json{{"phi_types", refusal.TypesCsv()}, {"findings", refusal.FindingCount()}}, now);
+    }
+    return tl::unexpected(stored.error());
+  }
+  log::Info("attachment_uploaded", {{"attachment_id", stored->id}, {"space_id", space_id}, {"size", stored->size}});
+  return AttachmentJson(*stored);
+}
+
+Result<AttachmentDownload> MessageService::Download(const Actor& actor, AttachmentId id) {
+  bool phi_bearing = false;
+  SpaceId space_id = 0;
+  ROUNDS_ASSIGN_OR_RETURN(AttachmentDownload out, store_.Read([&](store::ReadTx& tx) -> Result<AttachmentDownload> {
+    ROUNDS_RETURN_IF_ERROR(internal::Current(tx, actor).map([](auto&&) {}));
+    ROUNDS_ASSIGN_OR_RETURN(auto attachment, tx.FindAttachment(id));
+    if (!attachment) return NotFound("Attachment");
+    Space space;
+    if (attachment->message_id) {
+      // As readable as its message: a deleted one's files are gone for everyone.
+      auto located = ReadableMessage(tx, actor, *attachment->message_id);
+      if (!located || located->message.deleted) return NotFound("Attachment");
+      space = located->space;
+    } else {
+      // An upload not yet posted is its uploader's alone.
+      if (attachment->uploader_id != actor.user.id) return NotFound("Attachment");
+      ROUNDS_ASSIGN_OR_RETURN(auto readable, internal::ReadableSpace(tx, actor, attachment->space_id));
+      space = readable.first;
+    }
+    ROUNDS_ASSIGN_OR_RETURN(auto policy, policy_.TemplateFor(tx, space));
+    phi_bearing = PhiBearing(policy);
+    space_id = space.id;
+    ROUNDS_ASSIGN_OR_RETURN(auto content, tx.ReadAttachmentContent(id));
+    if (!content) return NotFound("Attachment");
+    return AttachmentDownload{std::move(*attachment), std::move(*content)};
+  }));
+  if (phi_bearing) {
+    ROUNDS_RETURN_IF_ERROR(AuditRead(actor, "attachment.read", space_id,
+                                     json{{"attachment_id", id}, {"message_id", out.attachment.message_id
+                                                                                    ? json(*out.attachment.message_id)
+                                                                                    : json(nullptr)}}));
+  }
+  return out;
+}
+
+Status MessageService::RemoveUpload(const Actor& actor, AttachmentId id) {
+  const UnixMillis now = clock_.NowMillis();
+  return store_.Write([&](store::WriteTx& tx) -> Status {
+    ROUNDS_RETURN_IF_ERROR(internal::Current(tx, actor).map([](auto&&) {}));
+    ROUNDS_ASSIGN_OR_RETURN(auto attachment, tx.FindAttachment(id));
+    if (!attachment || attachment->uploader_id != actor.user.id) return NotFound("Attachment");
+    if (attachment->message_id) {
+      return Fail(ErrorCode::kConflict, "attachment_posted", "This file is part of a message: delete the message instead.");
+    }
+    const AttachmentId ids[] = {id};
+    ROUNDS_ASSIGN_OR_RETURN(const int removed, tx.DeleteAttachments(ids));
+    (void)removed;
+    if (!policy_.Audits()) return Ok();
+    return AppendAudit(tx, AuditEntry(actor, "attachment.remove", "attachment", std::to_string(id), now),
+                       json{{"space_id", attachment->space_id}});
+  });
 }
 
 }  // namespace rounds::app

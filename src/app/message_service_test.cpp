@@ -386,11 +386,12 @@ TEST_F(MessageTest, TheMessageDocumentHasEveryDocumentedField) {
   for (const char* field : {"id", "space_id", "seq", "author_id", "author", "kind", "parent_id", "title", "body",
                             "client_id", "created_at", "edited_at", "deleted", "pinned", "accepted_answer_id",
                             "reply_count", "vote_count", "my_vote", "poll_options", "my_poll_vote", "reactions",
-                            "mentions", "state", "hold_reason", "phi_types"}) {
+                            "mentions", "state", "hold_reason", "phi_types", "attachments"}) {
     EXPECT_TRUE(m.contains(field)) << field;
   }
   EXPECT_EQ(m["author"], (json{{"id", ana_.user.id}, {"username", "ana"}, {"display_name", "User ana"}}));
-  EXPECT_EQ(m.size(), 25u) << m.dump();
+  EXPECT_EQ(m["attachments"], json::array());
+  EXPECT_EQ(m.size(), 26u) << m.dump();
 }
 
 }  // namespace

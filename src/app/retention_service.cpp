@@ -192,6 +192,8 @@ json RetentionReportJson(const RetentionReport& r) {
               {"messages_scrubbed", r.messages_scrubbed},
               {"events_scrubbed", r.events_scrubbed},
               {"held_skipped", r.held_skipped},
+              {"attachments_deleted", r.attachments_deleted},
+              {"uploads_deleted", r.uploads_deleted},
               {"complete", r.complete}};
 }
 
@@ -268,7 +270,8 @@ Result<RetentionReport> RetentionService::RunOnce(const Actor& actor, int max_ba
               json{{"run_id", report.run_id}, {"cutoff", cutoff}, {"limit_days", *limit},
                    {"deleted_ids", result.deleted_ids}, {"scrubbed_ids", result.scrubbed_ids},
                    {"deleted", result.deleted_ids.size()}, {"scrubbed", result.scrubbed_ids.size()},
-                   {"events_scrubbed", result.events_scrubbed}, {"held_skipped", result.held_ids.size()}}));
+                   {"events_scrubbed", result.events_scrubbed}, {"held_skipped", result.held_ids.size()},
+                   {"attachment_ids", result.attachment_ids}}));
           return result;
         }));
         if (selected == 0) break;
@@ -277,10 +280,32 @@ Result<RetentionReport> RetentionService::RunOnce(const Actor& actor, int max_ba
         report.messages_scrubbed += static_cast<std::int64_t>(purged.scrubbed_ids.size());
         report.events_scrubbed += purged.events_scrubbed;
         report.held_skipped += static_cast<std::int64_t>(purged.held_ids.size());
+        report.attachments_deleted += static_cast<std::int64_t>(purged.attachment_ids.size());
         if (selected < static_cast<std::size_t>(batch_size)) break;
       }
       if (cut_short) break;
     }
+  }
+  // Uploads never posted are kept a day (a draft being written), then removed, batch by batch.
+  while (!cut_short) {
+    if ((max_batches > 0 && report.batches >= max_batches) || stop_requested_.load()) {
+      cut_short = true;
+      break;
+    }
+    ROUNDS_ASSIGN_OR_RETURN(auto removed, store_.Write([&](store::WriteTx& tx) -> Result<std::vector<AttachmentId>> {
+      ROUNDS_ASSIGN_OR_RETURN(auto ids, tx.ListUnattachedBefore(now - kDayMillis, batch_size));
+      if (ids.empty()) return ids;
+      ROUNDS_ASSIGN_OR_RETURN(const int gone, tx.DeleteAttachments(ids));
+      (void)gone;
+      ROUNDS_RETURN_IF_ERROR(AppendAudit(tx, AuditEntry(current, "retention.purge_uploads", "retention_run",
+                                                        std::to_string(report.run_id), now),
+                                         json{{"run_id", report.run_id}, {"attachment_ids", ids}, {"deleted", ids.size()}}));
+      return ids;
+    }));
+    if (removed.empty()) break;
+    ++report.batches;
+    report.uploads_deleted += static_cast<std::int64_t>(removed.size());
+    if (removed.size() < static_cast<std::size_t>(batch_size)) break;
   }
   report.complete = !cut_short;
   ROUNDS_RETURN_IF_ERROR(store_.Write([&](store::WriteTx& tx) -> Status {
@@ -448,6 +473,7 @@ Result<json> RetentionService::WriteExport(const Actor& current, const std::stri
   // Written page by page, nothing of the export held whole: the messages and edits straight into
   // their files; the transcript, grouped by space, into a part file per space, joined at the end.
   JsonArrayFile messages(dir / "messages.json", "messages.json");
+  JsonArrayFile attachments(dir / "attachments.json", "attachments.json");
   JsonArrayFile edits(dir / "edits.json", "edits.json");
   std::map<SpaceId, std::string> space_titles;  // and the spaces seen, in transcript order
   auto part_path = [&dir](SpaceId space_id) { return dir / (".transcript-" + std::to_string(space_id) + ".part"); };
@@ -483,6 +509,11 @@ Result<json> RetentionService::WriteExport(const Actor& current, const std::stri
         if (held) ++held_deletions;
         ROUNDS_RETURN_IF_ERROR(messages.Add(j));
         for (const auto& e : versions) ROUNDS_RETURN_IF_ERROR(edits.Add(MessageEditJson(e)));
+        for (const auto& a : message->attachments) {
+          json file = AttachmentJson(a);
+          file["created_at_iso"] = FormatIso8601(a.created_at);
+          ROUNDS_RETURN_IF_ERROR(attachments.Add(file));
+        }
         std::string name = author ? author->username + " (" + author->display_name + ")"
                                   : "user " + std::to_string(message->author_id);
         // The edit history holds every version, the original included, once a message was edited.
@@ -523,13 +554,9 @@ Result<json> RetentionService::WriteExport(const Actor& current, const std::stri
     }
     ROUNDS_ASSIGN_OR_RETURN(written["transcript.txt"], transcript.Close());
   }
-  {
-    // No attachments exist in this version; when they do, their metadata (name, type, size,
-    // SHA-256) goes here and the files beside it.
-    ExportFileWriter attachments(dir / "attachments.json", "attachments.json");
-    ROUNDS_RETURN_IF_ERROR(attachments.Append("[]\n"));
-    ROUNDS_ASSIGN_OR_RETURN(written["attachments.json"], attachments.Close());
-  }
+  // The metadata of every exported message's files: name, type, size and the SHA-256 of the
+  // content, which stays in the database under the same holds as its message.
+  ROUNDS_ASSIGN_OR_RETURN(written["attachments.json"], attachments.Close());
   json files = json::array();
   for (const char* name : kExportFiles) {
     auto it = written.find(name);
@@ -543,7 +570,7 @@ Result<json> RetentionService::WriteExport(const Actor& current, const std::stri
                    {"query", QueryJson(query)},
                    {"counts", {{"messages", messages.count()}, {"edits", edits.count()},
                                {"held_deletions", held_deletions}, {"spaces", space_titles.size()},
-                               {"attachments", 0}}},
+                               {"attachments", attachments.count()}}},
                    {"files", files}};
   std::string manifest_text = manifest.dump(2) + "\n";
   ROUNDS_RETURN_IF_ERROR(WriteFile(dir / "manifest.json", manifest_text));

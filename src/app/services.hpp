@@ -234,6 +234,24 @@ struct Draft {
   std::vector<std::string> poll_options;
   // Under a template whose PHI rule is "warn", the author confirms the findings they were shown.
   bool confirm_phi = false;
+  // The author's uploads to this space (MessageService::Upload) that the message carries, at most
+  // kMaxAttachments.
+  std::vector<domain::AttachmentId> attachment_ids;
+};
+
+inline constexpr std::size_t kMaxAttachments = 10;
+
+// A file a member uploads into a space, to attach to a post of theirs.
+struct UploadRequest {
+  std::string name;           // the file name; PHI-screened like a body
+  std::string declared_type;  // the Content-Type the client sent: it must match the content
+  std::string content;
+  bool confirm_phi = false;   // under a warn rule, the findings in the name were shown and confirmed
+};
+
+struct AttachmentDownload {
+  domain::Attachment attachment;
+  std::string content;
 };
 
 struct PostResult {
@@ -270,6 +288,16 @@ class MessageService {
   Result<json> Accept(const Actor& actor, domain::MessageId answer_id, bool on);
   Result<json> Pin(const Actor& actor, domain::MessageId id, bool on);
   Result<json> Mentions(const Actor& actor, domain::MessageId before_id, int limit);
+  // Stores an upload for a post of the caller's in `space_id` (attachment_service.cpp): the
+  // space's template decides whether files are allowed, which types (told by their content) and
+  // how large, and its PHI rule applies to the file name. Returns AttachmentJson. Audited.
+  Result<json> Upload(const Actor& actor, domain::SpaceId space_id, const UploadRequest& upload);
+  // An attachment for a reader of the message it belongs to (or its uploader before it is posted);
+  // NotFound otherwise. A read in a PHI-bearing space is audited before the bytes leave.
+  Result<AttachmentDownload> Download(const Actor& actor, domain::AttachmentId id);
+  // Removes an upload its uploader has not posted (a file taken off a draft). NotFound for anyone
+  // else's; kConflict "attachment_posted" once a message carries it (delete the message instead).
+  Status RemoveUpload(const Actor& actor, domain::AttachmentId id);
   // The kept pages of List: hits, misses, entries and bytes, for the metrics.
   PageCache::Stats PageCacheStats() const { return pages_.stats(); }
 

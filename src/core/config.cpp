@@ -83,6 +83,7 @@ const std::vector<Setting>& Settings() {
       IntSetting("lockout_threshold", &Config::lockout_threshold),
       IntSetting("lockout_seconds", &Config::lockout_seconds),
       IntSetting("max_body_bytes", &Config::max_body_bytes),
+      IntSetting("max_attachment_bytes", &Config::max_attachment_bytes),
       IntSetting("max_message_chars", &Config::max_message_chars),
       IntSetting("ws_send_queue_limit", &Config::ws_send_queue_limit),
       IntSetting("header_timeout_seconds", &Config::header_timeout_seconds),

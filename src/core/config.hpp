@@ -38,6 +38,9 @@ struct Config {
 
   // Limits
   std::int64_t max_body_bytes = 1 << 20;
+  // Upload bodies (POST /api/v1/spaces/{id}/attachments) may be this large; each space's template
+  // sets its own smaller limit.
+  std::int64_t max_attachment_bytes = 25 << 20;
   int max_message_chars = 10000;
   int ws_send_queue_limit = 1024;           // frames queued per socket before it is dropped
   std::int64_t header_timeout_seconds = 10;

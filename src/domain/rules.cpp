@@ -213,4 +213,49 @@ std::string DirectKey(std::vector<UserId> ids) {
   return key;
 }
 
+// ---- Attachments -------------------------------------------------------------------------------
+
+std::string DetectContentType(std::string_view c) {
+  auto starts = [&](std::string_view magic) { return c.substr(0, magic.size()) == magic; };
+  if (starts("\x89PNG\r\n\x1a\n")) return "image/png";
+  if (starts("\xFF\xD8\xFF")) return "image/jpeg";
+  if (starts("GIF87a") || starts("GIF89a")) return "image/gif";
+  if (starts("RIFF") && c.size() >= 12 && c.substr(8, 4) == "WEBP") return "image/webp";
+  if (starts("%PDF-")) return "application/pdf";
+  if (starts("PK\x03\x04") || starts("PK\x05\x06")) return "application/zip";
+  if (!IsValidUtf8(c) || c.find('\0') != std::string_view::npos) return "application/octet-stream";
+  // Text: markup a browser would run is named for what it is.
+  std::string head;
+  for (char ch : c.substr(0, 512)) head += static_cast<char>(ch >= 'A' && ch <= 'Z' ? ch - 'A' + 'a' : ch);
+  if (head.find("<svg") != std::string::npos) return "image/svg+xml";
+  for (const char* tag : {"<!doctype html", "<html", "<script", "<head", "<body", "<iframe"}) {
+    if (head.find(tag) != std::string::npos) return "text/html";
+  }
+  return "text/plain";
+}
+
+bool DeclaredTypeFits(std::string_view declared, std::string_view detected) {
+  if (declared.empty() || declared == "application/octet-stream" || declared == detected) return true;
+  if (detected == "text/plain") return declared.starts_with("text/") && declared != "text/html";
+  if (detected == "application/zip") {
+    return declared.starts_with("application/vnd.openxmlformats-officedocument.") ||
+           declared.starts_with("application/vnd.oasis.opendocument.") || declared == "application/x-zip-compressed" ||
+           declared == "application/epub+zip";
+  }
+  return false;
+}
+
+bool IsInlineSafeType(std::string_view t) {
+  return t == "image/png" || t == "image/jpeg" || t == "image/gif" || t == "image/webp" || t == "application/pdf" ||
+         t == "text/plain";
+}
+
+bool IsValidFileName(std::string_view name) {
+  if (name.empty() || name.size() > 255 || name == "." || name == ".." || !IsValidUtf8(name)) return false;
+  for (unsigned char ch : name) {
+    if (ch < 0x20 || ch == 0x7F || ch == '/' || ch == '\\') return false;
+  }
+  return true;
+}
+
 }  // namespace rounds::domain

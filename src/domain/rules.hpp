@@ -65,4 +65,22 @@ std::vector<std::string> ExtractMentions(std::string_view body);
 // Joins the sorted, de-duplicated ids with ',' — the key of a direct conversation.
 std::string DirectKey(std::vector<UserId> member_ids);
 
+// ---- Attachments -------------------------------------------------------------------------------
+
+// The MIME type of a file from its first bytes, never from its name or what the client says:
+// image/png, image/jpeg, image/gif, image/webp, application/pdf, application/zip (and the office
+// formats built on it), text/html and image/svg+xml (recognized so that they are never served
+// inline), text/plain for UTF-8 text without NUL bytes, else application/octet-stream.
+std::string DetectContentType(std::string_view content);
+// Whether the type a client declared for a file fits what its content is: the same, unstated
+// (empty or application/octet-stream), a text type other than HTML for plain text (text/csv,
+// text/markdown), or a ZIP-based document format for a ZIP archive (.docx, .xlsx, .odt).
+bool DeclaredTypeFits(std::string_view declared, std::string_view detected);
+// Whether a browser may show a file of this type inline: images that cannot carry script, PDF and
+// plain text. Everything else is served as a download.
+bool IsInlineSafeType(std::string_view content_type);
+// A file name as stored: 1 to 255 bytes of UTF-8, no control characters, no '/' or '\\', not "."
+// or "..".
+bool IsValidFileName(std::string_view name);
+
 }  // namespace rounds::domain

@@ -233,5 +233,64 @@ TEST(DirectKeys, AreOrderIndependent) {
   EXPECT_EQ(DirectKey({9, 5, 2}), DirectKey({2, 9, 5}));
 }
 
+TEST(Attachments, TheTypeIsToldByTheContent) {
+  const struct {
+    std::string content;
+    const char* type;
+  } cases[] = {
+      {std::string("\x89PNG\r\n\x1a\n", 8) + "IHDR", "image/png"},
+      {std::string("\xFF\xD8\xFF\xE0", 4) + "JFIF", "image/jpeg"},
+      {"GIF89a....", "image/gif"},
+      {std::string("RIFF\x10\0\0\0WEBPVP8 ", 16), "image/webp"},
+      {"%PDF-1.7\n%...", "application/pdf"},
+      {std::string("PK\x03\x04", 4) + "[Content_Types].xml", "application/zip"},
+      {"plain words, a list:\n- one\n", "text/plain"},
+      {"caf\xc3\xa9 au lait", "text/plain"},
+      {"<!DOCTYPE html><p>hi", "text/html"},
+      {"  <HTML><body onload=x>", "text/html"},
+      {"notes <script>alert(1)</script>", "text/html"},
+      {"<?xml version=\"1.0\"?><svg xmlns=\"http://www.w3.org/2000/svg\">", "image/svg+xml"},
+      {std::string("text\0with a NUL", 14), "application/octet-stream"},
+      {"\xff\xfe\x00", "application/octet-stream"},
+      {"%PD", "text/plain"},  // too short to be a PDF
+  };
+  for (const auto& c : cases) EXPECT_EQ(DetectContentType(c.content), c.type) << c.content;
+}
+
+TEST(Attachments, ADeclaredTypeFitsOnlyWhatTheContentIs) {
+  EXPECT_TRUE(DeclaredTypeFits("image/png", "image/png"));
+  EXPECT_TRUE(DeclaredTypeFits("", "image/png"));
+  EXPECT_TRUE(DeclaredTypeFits("application/octet-stream", "application/pdf"));
+  EXPECT_TRUE(DeclaredTypeFits("text/csv", "text/plain"));
+  EXPECT_TRUE(DeclaredTypeFits("text/markdown", "text/plain"));
+  EXPECT_TRUE(DeclaredTypeFits("application/vnd.openxmlformats-officedocument.wordprocessingml.document", "application/zip"));
+  EXPECT_FALSE(DeclaredTypeFits("image/png", "text/html"));
+  EXPECT_FALSE(DeclaredTypeFits("image/jpeg", "image/png"));
+  EXPECT_FALSE(DeclaredTypeFits("text/html", "text/plain"));
+  EXPECT_FALSE(DeclaredTypeFits("text/plain", "text/html"));
+  EXPECT_FALSE(DeclaredTypeFits("application/pdf", "application/zip"));
+}
+
+TEST(Attachments, OnlyTypesThatCannotRunScriptAreShownInline) {
+  for (const char* t : {"image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf", "text/plain"}) {
+    EXPECT_TRUE(IsInlineSafeType(t)) << t;
+  }
+  for (const char* t : {"text/html", "image/svg+xml", "application/zip", "application/octet-stream", "text/csv", ""}) {
+    EXPECT_FALSE(IsInlineSafeType(t)) << t;
+  }
+}
+
+TEST(Attachments, FileNamesAreOneLineOfTextWithoutPaths) {
+  for (const std::string& ok : std::vector<std::string>{"scan.png", "chest x-ray (2).png", "résumé.pdf", ".hidden", "a",
+                                                        std::string(255, 'n')}) {
+    EXPECT_TRUE(IsValidFileName(ok)) << ok;
+  }
+  for (const std::string& bad : {std::string(), std::string("."), std::string(".."), std::string("a/b"),
+                                std::string("a\\b"), std::string("line\nbreak"), std::string("nul\0x", 5),
+                                std::string("del\x7f"), std::string(256, 'n'), std::string("caf\xc3")}) {
+    EXPECT_FALSE(IsValidFileName(bad)) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace rounds::domain

@@ -139,6 +139,23 @@ struct ReactionCount {
   bool mine = false;           // filled per reader
 };
 
+using AttachmentId = std::int64_t;
+
+// A file uploaded into a space, then attached to one message by the post that names it. The
+// content is kept apart (Store::ReadAttachmentContent) and never travels with the metadata.
+struct Attachment {
+  AttachmentId id = 0;
+  SpaceId space_id = 0;
+  UserId uploader_id = 0;
+  std::optional<MessageId> message_id;  // nullopt until a post attaches it
+  std::string name;                     // the file name as shown (PHI-screened like a body)
+  std::string content_type;             // detected from the content, never taken from the client
+  std::int64_t size = 0;                // bytes
+  std::string sha256;                   // hex, of the content
+  std::string phi_types;                // what the name's screening found and the author confirmed, or held
+  UnixMillis created_at = 0;
+};
+
 struct Message {
   MessageId id = 0;
   SpaceId space_id = 0;
@@ -159,6 +176,7 @@ struct Message {
   std::vector<PollOption> poll_options;
   std::vector<ReactionCount> reactions;
   std::vector<UserId> mentions;
+  std::vector<Attachment> attachments;  // in upload order
   MessageState state = MessageState::kPublished;
   std::string hold_reason;     // kHoldPreModeration, kHoldPhi or empty
   std::string phi_types;       // comma-separated PHI finding types the author confirmed or that held it

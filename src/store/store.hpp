@@ -187,6 +187,7 @@ struct PurgeResult {
                                          // purgeable point at it (deleted once they are gone)
   std::vector<MessageId> held_ids;       // asked for but under a legal hold: untouched
   std::int64_t events_scrubbed = 0;      // space events turned into content-free message.purged
+  std::vector<AttachmentId> attachment_ids;  // attachments of deleted and scrubbed messages, gone
 };
 
 struct RetentionRun {
@@ -288,6 +289,11 @@ class ReadTx {
   // shows that viewer differently from everyone else.
   virtual Result<bool> HasViewerMarks(std::span<const MessageId> ids, UserId viewer_id) = 0;
   virtual Result<std::vector<MessageEdit>> ListEdits(MessageId id) = 0;
+  // Attachments: the metadata, or nullopt; the content, or nullopt when there is no such
+  // attachment; uploads never attached and made before `before`, oldest first.
+  virtual Result<std::optional<Attachment>> FindAttachment(AttachmentId id) = 0;
+  virtual Result<std::optional<std::string>> ReadAttachmentContent(AttachmentId id) = 0;
+  virtual Result<std::vector<AttachmentId>> ListUnattachedBefore(UnixMillis before, int limit) = 0;
   virtual Result<std::vector<Mention>> ListMentions(UserId user_id, MessageId before_message_id,
                                                     int limit) = 0;
 
@@ -372,7 +378,15 @@ class WriteTx : public ReadTx {
   // Messages. InsertMessage stores the message, its poll options and mentions, bumps the
   // parent's reply_count and indexes it for search. kConflict on a duplicate client_id;
   // kInvalidArgument when the parent is not a message of the same space.
+  // It also attaches message.attachments (by id): each must be an upload of the message's author
+  // into its space that no message holds yet, else kInvalidArgument "invalid_attachment".
   virtual Result<MessageId> InsertMessage(const Message& message) = 0;
+  // Stores an upload (attachment.message_id must be empty) and its content; returns its id.
+  virtual Result<AttachmentId> InsertAttachment(const Attachment& attachment, std::string_view content) = 0;
+  // Removes attachments and their content; returns how many there were.
+  virtual Result<int> DeleteAttachments(std::span<const AttachmentId> ids) = 0;
+  // Removes the attachments of one message (a deletion not under legal hold); returns how many.
+  virtual Result<int> DeleteMessageAttachments(MessageId id) = 0;
   // Keeps the previous body in the edit history and re-indexes.
   virtual Status UpdateMessageBody(MessageId id, const std::string& title, const std::string& body,
                                    UnixMillis edited_at, UserId editor_id) = 0;

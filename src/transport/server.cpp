@@ -42,6 +42,21 @@ using nlohmann::json;
 namespace {
 
 constexpr const char* kEventsPath = "/api/v1/events";
+
+// POST /api/v1/spaces/{id}/attachments: the one request whose body may exceed max_body_bytes.
+template <class Header>
+bool IsUpload(const Header& header) {
+  if (header.method() != http::verb::post) return false;
+  std::string_view target(header.target().data(), header.target().size());
+  target = target.substr(0, target.find('?'));
+  constexpr std::string_view kPrefix = "/api/v1/spaces/";
+  constexpr std::string_view kSuffix = "/attachments";
+  if (target.size() <= kPrefix.size() + kSuffix.size() || !target.starts_with(kPrefix) || !target.ends_with(kSuffix)) {
+    return false;
+  }
+  const std::string_view id = target.substr(kPrefix.size(), target.size() - kPrefix.size() - kSuffix.size());
+  return std::all_of(id.begin(), id.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
 constexpr int kBlockingThreads = 64;  // many waiters let group commit batch their writes
 // Presence changes are announced in one frame per interval (transport/ws/presence.hpp).
 constexpr auto kPresenceInterval = std::chrono::milliseconds(250);
@@ -417,12 +432,20 @@ class Server::Impl {
       }
       auto parser = std::make_unique<http::request_parser<http::string_body>>();
       parser->header_limit(16 * 1024);
-      parser->body_limit(static_cast<std::uint64_t>(config_.max_body_bytes));
+      // The larger of the two limits until the header says which request this is.
+      parser->body_limit(static_cast<std::uint64_t>(std::max(config_.max_body_bytes, config_.max_attachment_bytes)));
       stream.expires_after(std::chrono::seconds(config_.header_timeout_seconds));
       auto [read_error, header_bytes] = co_await http::async_read_header(stream, buffer, *parser, kTuple);
-      if (read_error == http::error::body_limit) {  // a declared Content-Length over the limit
+      std::int64_t body_limit = config_.max_body_bytes;
+      // (A declared length over the larger limit stops the header read with the header parsed.)
+      if ((!read_error || read_error == http::error::body_limit) && IsUpload(parser->get())) {
+        body_limit = config_.max_attachment_bytes;
+      }
+      const auto declared = read_error ? boost::optional<std::uint64_t>() : parser->content_length();
+      if (read_error == http::error::body_limit ||
+          (declared && *declared > static_cast<std::uint64_t>(body_limit))) {  // a declared Content-Length over the limit
         co_await WriteProblem(stream, http::status::payload_too_large, "payload_too_large",
-                              "The request body is larger than " + std::to_string(config_.max_body_bytes) + " bytes.");
+                              "The request body is larger than " + std::to_string(body_limit) + " bytes.");
         co_await LingeringClose(stream);
         break;
       }
@@ -434,6 +457,7 @@ class Server::Impl {
         }
         break;
       }
+      parser->body_limit(static_cast<std::uint64_t>(body_limit));
       const auto& header = parser->get();
       // Request smuggling (RFC 9112 section 6.3): a message with both framings, or several
       // lengths, is refused and the connection closed, whatever the values.
@@ -456,7 +480,7 @@ class Server::Impl {
         auto [body_error, body_bytes] = co_await http::async_read(stream, buffer, *parser, kTuple);
         if (body_error == http::error::body_limit) {
           co_await WriteProblem(stream, http::status::payload_too_large, "payload_too_large",
-                                "The request body is larger than " + std::to_string(config_.max_body_bytes) + " bytes.");
+                                "The request body is larger than " + std::to_string(body_limit) + " bytes.");
           co_await LingeringClose(stream);
           break;
         }

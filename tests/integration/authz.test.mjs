@@ -26,6 +26,17 @@ async function freshMessage(author = 'member', extra = {}) {
   return res.body;
 }
 
+// A file the server takes for a PNG, sent as the raw body of an upload.
+const PNG = Buffer.concat([Buffer.from('\x89PNG\r\n\x1a\n', 'latin1'), Buffer.alloc(32, 1)]);
+const RAW_PNG = { raw: true, headers: { 'content-type': 'image/png' } };
+
+// A fresh upload of the member's, not posted.
+async function freshUpload() {
+  const res = await users.member.request('POST', `/api/v1/spaces/${space.id}/attachments?name=f.png`, PNG, RAW_PNG);
+  assert.equal(res.status, 201, res.text);
+  return res.body.id;
+}
+
 const MATRIX = {
   'GET /healthz': { expect: ALL('ok'), req: () => ['GET', '/healthz'] },
   'GET /readyz': { expect: ALL('ok'), req: () => ['GET', '/readyz'] },
@@ -70,6 +81,10 @@ const MATRIX = {
   'POST /api/v1/spaces/{id}/read': { expect: { ...READ, admin: 'deny' }, req: () => ['POST', `/api/v1/spaces/${space.id}/read`, { seq: 1 }] },
   'GET /api/v1/spaces/{id}/pins': { expect: READ, req: () => ['GET', `/api/v1/spaces/${space.id}/pins`] },
   'POST /api/v1/direct': { expect: SIGNED_IN('ok'), req: (role) => ['POST', '/api/v1/direct', { user_ids: [role === 'owner' ? ids.member : ids.owner] }] },
+  'POST /api/v1/spaces/{id}/attachments': { expect: WRITE, req: () => ['POST', `/api/v1/spaces/${space.id}/attachments?name=m.png`, PNG, RAW_PNG] },
+  'GET /api/v1/attachments/{id}': { expect: READ, req: () => ['GET', `/api/v1/attachments/${ids.attachment}`] },
+  // An upload not yet posted is its uploader's alone to take back.
+  'DELETE /api/v1/attachments/{id}': { expect: { ...SIGNED_IN('deny'), member: 'ok' }, req: async () => ['DELETE', `/api/v1/attachments/${await freshUpload()}`] },
   'GET /api/v1/spaces/{id}/messages': { expect: READ, req: () => ['GET', `/api/v1/spaces/${space.id}/messages`] },
   'POST /api/v1/spaces/{id}/messages': { expect: WRITE, req: () => ['POST', `/api/v1/spaces/${space.id}/messages`, { body: 'matrix post' }] },
   'GET /api/v1/messages/{id}': { expect: READ, req: () => ['GET', `/api/v1/messages/${ids.message}`] },
@@ -132,14 +147,17 @@ const MATRIX = {
 // Every answer of every route to every caller carries the security headers (ASVS 3.4, 4.1.1).
 function securityHeaderProblem(url, res) {
   const csp = res.headers.get('content-security-policy') || '';
-  for (const directive of ["default-src 'self'", "object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'"]) {
+  // A stored file is served with nothing allowed at all ('none'), the rest with 'self'.
+  if (!csp.includes("default-src 'self'") && !csp.includes("default-src 'none'")) return 'CSP lacks default-src';
+  for (const directive of ["object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'"]) {
     if (!csp.includes(directive)) return `CSP lacks ${directive}`;
   }
   if (res.headers.get('x-content-type-options') !== 'nosniff') return 'no nosniff';
   if (res.headers.get('referrer-policy') !== 'no-referrer') return 'no Referrer-Policy';
   if (url.startsWith('/api/') && res.headers.get('cache-control') !== 'no-store') return 'API response may be cached';
   const type = res.headers.get('content-type');
-  if (res.status !== 204 && !(type && /charset=utf-8/.test(type))) return `Content-Type without charset: ${type}`;
+  const binary = /^(image\/(png|jpeg|gif|webp)|application\/(pdf|octet-stream))$/.test(type ?? '');
+  if (res.status !== 204 && !binary && !(type && /charset=utf-8/.test(type))) return `Content-Type without charset: ${type}`;
   if (res.headers.get('access-control-allow-origin')) return 'a CORS header';
   return null;
 }
@@ -165,6 +183,8 @@ test.before(async () => {
   await addMember(users.owner, space.id, ids.member, 'member');
   await addMember(users.owner, space.id, ids.read_only, 'read_only');
   ids.message = (await freshMessage('member')).id;
+  ids.attachment = await freshUpload();
+  await freshMessage('member', { attachment_ids: [ids.attachment] });
   ids.idea = (await freshMessage('member', { kind: 'idea' })).id;
   ids.poll = (await freshMessage('member', { kind: 'poll', poll_options: ['a', 'b'] })).id;
   const question = await freshMessage('member', { kind: 'question' });
@@ -204,8 +224,8 @@ test('every cell of the matrix holds', async () => {
         if (role === 'admin') await client.login('admin', 'integration-root-secret-2026');
         else await client.login(role, PASSWORD);
       } else client = users[role];
-      const [method, url, body] = await row.req(role);
-      const res = await client.request(method, url, body);
+      const [method, url, body, options] = await row.req(role);
+      const res = await client.request(method, url, body, options);
       const got = outcomeOf(res.status);
       if (got !== row.expect[role]) failures.push(`${route} as ${role}: expected ${row.expect[role]}, got ${got} (${res.body?.code ?? ''})`);
       const headerProblem = securityHeaderProblem(url, res);

@@ -42,6 +42,11 @@ async function blocked(res) {
   assert.equal(res.body.code, 'phi_blocked');
   assert.ok(!res.text.includes('987-65-4321'), 'the refusal never echoes the PHI');
 }
+const PNG = Buffer.concat([Buffer.from('\x89PNG\r\n\x1a\n', 'latin1'), Buffer.alloc(16, 3)]);
+async function upload(client, spaceId, name) {
+  return ok(await client.request('POST', `/api/v1/spaces/${spaceId}/attachments?name=${encodeURIComponent(name)}`, PNG,
+    { raw: true, headers: { 'content-type': 'image/png' } }));
+}
 async function forumHasNoPhi() {
   const page = await ok(await users.owner.get(`/api/v1/spaces/${forum.id}/messages?limit=100`));
   assert.ok(!JSON.stringify(page).includes('987-65-4321'), 'nothing with the PHI was stored');
@@ -111,6 +116,30 @@ const ROUTES = {
       await blocked(await users.owner.post(`/api/v1/spaces/${forum.id}/messages`, { body: 'Which day suits?', kind: 'poll', poll_options: ['Tuesday', PHI] }));
       await blocked(await users.owner.post(`/api/v1/spaces/${forum.id}/messages`, { body: 'Visiting hours', title: PHI, kind: 'discussion' }));
     },
+  },
+  'POST /api/v1/spaces/{id}/attachments': {
+    audit: 'attachment.upload',
+    run: async () => (await upload(users.member, clinical.id, 'ecg.png')).id,
+    // The file name is screened like a body. The forum takes no files at all, so a space whose
+    // template blocks PHI and takes files is made for it.
+    phi: async () => {
+      const { items } = await ok(await officer.get('/api/v1/templates'));
+      const base = items.filter((t) => t.key === 'internal-community').sort((a, b) => b.version - a.version)[0];
+      const version = await ok(await officer.post('/api/v1/templates/internal-community/versions',
+        { document: { ...base.document, phi: 'block' } }));
+      const strict = await createSpace(users.owner, { name: unique('strict files') });
+      await ok(await officer.post(`/api/v1/spaces/${strict.id}/template`,
+        { key: 'internal-community', version: version.version, reason: 'write paths' }));
+      const res = await users.owner.request('POST', `/api/v1/spaces/${strict.id}/attachments?name=${encodeURIComponent(`${PHI}.png`)}`,
+        PNG, { raw: true, headers: { 'content-type': 'image/png' } });
+      await blocked(res);
+      const page = await ok(await users.owner.get(`/api/v1/spaces/${strict.id}/messages`));
+      assert.equal(page.items.length, 0);
+    },
+  },
+  'DELETE /api/v1/attachments/{id}': {
+    audit: 'attachment.remove',
+    run: async () => { const u = await upload(users.member, clinical.id, 'draft.png'); await ok(await users.member.del(`/api/v1/attachments/${u.id}`)); return u.id; },
   },
   'PATCH /api/v1/messages/{id}': {
     audit: 'message.edit',
@@ -278,7 +307,8 @@ test('every mutating route, WebSocket frame and CLI command has a row', () => {
 test('user text that becomes stored content is screened on every path', async () => {
   const screened = Object.entries(ROUTES).filter(([, row]) => row.phi);
   assert.deepEqual(screened.map(([r]) => r).sort(), [
-    'PATCH /api/v1/messages/{id}', 'PATCH /api/v1/spaces/{id}', 'POST /api/v1/spaces', 'POST /api/v1/spaces/{id}/messages',
+    'PATCH /api/v1/messages/{id}', 'PATCH /api/v1/spaces/{id}', 'POST /api/v1/spaces', 'POST /api/v1/spaces/{id}/attachments',
+    'POST /api/v1/spaces/{id}/messages',
   ]);
   const before = await newestSeq();
   for (const [, row] of screened) await row.phi();

@@ -69,6 +69,21 @@ Result<bool> Statement::Step() {
   return tl::unexpected(std::move(e));
 }
 
+Statement& Statement::BindBlobView(int index, std::string_view value) {
+  if (value.empty()) {
+    sqlite3_bind_zeroblob(stmt_, index, 0);  // a null pointer would bind NULL
+  } else {
+    sqlite3_bind_blob64(stmt_, index, value.data(), value.size(), SQLITE_STATIC);
+  }
+  return *this;
+}
+
+std::string Statement::Blob(int column) const {
+  const auto* bytes = static_cast<const char*>(sqlite3_column_blob(stmt_, column));
+  if (bytes == nullptr) return {};
+  return std::string(bytes, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column)));
+}
+
 Status Statement::Run() {
   auto r = Step();
   if (!r) return tl::unexpected(r.error());

@@ -40,6 +40,8 @@ class Statement {
   Statement& Bind(int index, const std::string& value) { return Bind(index, std::string_view(value)); }
   Statement& Bind(int index, const char* value) { return Bind(index, std::string_view(value)); }
   Statement& BindNull(int index);
+  // Binds bytes as a BLOB, in place: `value` must outlive the statement's next step.
+  Statement& BindBlobView(int index, std::string_view value);
   // Binds text without copying it: `value` must stay alive and unchanged until the statement is
   // next bound or reset. For the writer's inserts of fields of a record it holds by reference.
   Statement& BindView(int index, std::string_view value);
@@ -57,6 +59,7 @@ class Statement {
   double Double(int column) const { return sqlite3_column_double(stmt_, column); }
   bool IsNull(int column) const { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
   std::string Text(int column) const;
+  std::string Blob(int column) const;
   std::optional<std::int64_t> OptionalInt(int column) const {
     return IsNull(column) ? std::nullopt : std::optional<std::int64_t>(Int(column));
   }

@@ -126,6 +126,26 @@ constexpr const char kPollOptionsBatch[] =
     "ORDER BY o.message_id, o.idx";
 constexpr const char kMyPollVotesBatch[] =
     "SELECT message_id, idx FROM poll_votes WHERE user_id = ?2 AND message_id IN (SELECT value FROM json_each(?1))";
+#define ROUNDS_ATTACHMENT_COLUMNS \
+  "id, space_id, uploader_id, message_id, name, content_type, size, sha256, phi_types, created_at"
+constexpr const char kAttachmentsBatch[] =
+    "SELECT message_id, " ROUNDS_ATTACHMENT_COLUMNS " FROM attachments "
+    "WHERE message_id IN (SELECT value FROM json_each(?1)) ORDER BY message_id, id";
+constexpr const char kFindAttachment[] = "SELECT 0, " ROUNDS_ATTACHMENT_COLUMNS " FROM attachments WHERE id = ?1";
+constexpr const char kAttachmentContent[] = "SELECT content FROM attachment_contents WHERE attachment_id = ?1";
+constexpr const char kUnattachedBefore[] =
+    "SELECT id FROM attachments WHERE message_id IS NULL AND created_at < ?1 ORDER BY created_at, id LIMIT ?2";
+constexpr const char kInsertAttachment[] =
+    "INSERT INTO attachments (space_id, uploader_id, name, content_type, size, sha256, phi_types, created_at) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+constexpr const char kInsertAttachmentContent[] =
+    "INSERT INTO attachment_contents (attachment_id, content) VALUES (?1, ?2)";
+constexpr const char kAttach[] =
+    "UPDATE attachments SET message_id = ?1 WHERE id = ?2 AND message_id IS NULL AND space_id = ?3 AND uploader_id = ?4";
+constexpr const char kDeleteAttachmentContents[] =
+    "DELETE FROM attachment_contents WHERE attachment_id IN (SELECT value FROM json_each(?1))";
+constexpr const char kDeleteAttachmentRows[] = "DELETE FROM attachments WHERE id IN (SELECT value FROM json_each(?1))";
+constexpr const char kMessageAttachmentIds[] = "SELECT id FROM attachments WHERE message_id = ?1 ORDER BY id";
 constexpr const char kMyIdeaVotesBatch[] =
     "SELECT message_id FROM idea_votes WHERE user_id = ?2 AND message_id IN (SELECT value FROM json_each(?1))";
 constexpr const char kListEdits[] =
@@ -600,6 +620,22 @@ Result<std::vector<SpaceId>> SqliteTx::ListSpaceIdsForUser(UserId user_id) {
   return ReadAll<SpaceId>(*s, [](const Statement& r) { return r.Int(0); });
 }
 
+// Columns 1.. of kAttachmentsBatch and kFindAttachment (column 0 is the message id or a filler).
+Attachment ReadAttachmentRow(const Statement& r) {
+  Attachment a;
+  a.id = r.Int(1);
+  a.space_id = r.Int(2);
+  a.uploader_id = r.Int(3);
+  if (!r.IsNull(4)) a.message_id = r.Int(4);
+  a.name = r.Text(5);
+  a.content_type = r.Text(6);
+  a.size = r.Int(7);
+  a.sha256 = r.Text(8);
+  a.phi_types = r.Text(9);
+  a.created_at = r.Int(10);
+  return a;
+}
+
 Result<std::vector<Message>> SqliteTx::ReadMessages(Statement& statement, UserId viewer_id) {
   ROUNDS_ASSIGN_OR_RETURN(auto messages, ReadAll<Message>(statement, ReadMessageRow));
   std::vector<Message*> pointers;
@@ -618,6 +654,7 @@ Status SqliteTx::LoadMessageDetails(std::span<Message* const> messages, UserId v
     m.reactions.clear();
     m.mentions.clear();
     m.poll_options.clear();
+    m.attachments.clear();
     m.my_poll_vote.reset();
     m.my_vote = false;
     by_id[m.id] = &m;
@@ -642,6 +679,9 @@ Status SqliteTx::LoadMessageDetails(std::span<Message* const> messages, UserId v
     m.reactions.push_back({r.Text(1), static_cast<int>(r.Int(2)), r.Int(3) != 0});
   }));
   ROUNDS_RETURN_IF_ERROR(each(kMentionsBatch, [](Message& m, const Statement& r) { m.mentions.push_back(r.Int(1)); }));
+  ROUNDS_RETURN_IF_ERROR(each(kAttachmentsBatch, [](Message& m, const Statement& r) {
+    m.attachments.push_back(ReadAttachmentRow(r));
+  }));
   if (polls) {
     ROUNDS_RETURN_IF_ERROR(each(kPollOptionsBatch, [](Message& m, const Statement& r) {
       m.poll_options.push_back({static_cast<int>(r.Int(1)), r.Text(2), static_cast<int>(r.Int(3))});
@@ -1013,7 +1053,67 @@ Result<MessageId> SqliteTx::InsertMessage(const Message& m) {
     n->Bind(1, user).Bind(2, id).Bind(3, m.space_id).Bind(4, m.created_at);
     ROUNDS_RETURN_IF_ERROR(n->Run());
   }
+  for (const Attachment& a : m.attachments) {
+    ROUNDS_ASSIGN_OR_RETURN(Statement * attach, db_.Prepare(kAttach));
+    attach->Bind(1, id).Bind(2, a.id).Bind(3, m.space_id).Bind(4, m.author_id);
+    ROUNDS_RETURN_IF_ERROR(attach->Run());
+    if (db_.Changes() == 0) {
+      return InvalidArgument("invalid_attachment",
+                             "An attachment is not one of your uploads to this space, or is already posted.",
+                             "/attachment_ids");
+    }
+  }
   return id;  // the insert trigger indexed it for search
+}
+
+Result<AttachmentId> SqliteTx::InsertAttachment(const Attachment& a, std::string_view content) {
+  if (a.message_id) return InvalidArgument("invalid_attachment", "An upload is attached by the post that names it.");
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kInsertAttachment));
+  s->Bind(1, a.space_id).Bind(2, a.uploader_id).BindView(3, a.name).BindView(4, a.content_type);
+  s->Bind(5, a.size).BindView(6, a.sha256).BindView(7, a.phi_types).Bind(8, a.created_at);
+  ROUNDS_RETURN_IF_ERROR(s->Run());
+  const AttachmentId id = db_.LastInsertId();
+  ROUNDS_ASSIGN_OR_RETURN(Statement * c, db_.Prepare(kInsertAttachmentContent));
+  c->Bind(1, id).BindBlobView(2, content);
+  ROUNDS_RETURN_IF_ERROR(c->Run());
+  return id;
+}
+
+Result<int> SqliteTx::DeleteAttachments(std::span<const AttachmentId> ids) {
+  if (ids.empty()) return 0;
+  const std::string list = nlohmann::json(std::vector<AttachmentId>(ids.begin(), ids.end())).dump();
+  ROUNDS_ASSIGN_OR_RETURN(Statement * contents, db_.Prepare(kDeleteAttachmentContents));
+  contents->Bind(1, list);
+  ROUNDS_RETURN_IF_ERROR(contents->Run());
+  ROUNDS_ASSIGN_OR_RETURN(Statement * rows, db_.Prepare(kDeleteAttachmentRows));
+  rows->Bind(1, list);
+  ROUNDS_RETURN_IF_ERROR(rows->Run());
+  return db_.Changes();
+}
+
+Result<int> SqliteTx::DeleteMessageAttachments(MessageId id) {
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kMessageAttachmentIds));
+  s->Bind(1, id);
+  ROUNDS_ASSIGN_OR_RETURN(auto ids, ReadAll<AttachmentId>(*s, [](const Statement& r) { return r.Int(0); }));
+  return DeleteAttachments(ids);
+}
+
+Result<std::optional<Attachment>> SqliteTx::FindAttachment(AttachmentId id) {
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kFindAttachment));
+  s->Bind(1, id);
+  return ReadOne<Attachment>(*s, ReadAttachmentRow);
+}
+
+Result<std::optional<std::string>> SqliteTx::ReadAttachmentContent(AttachmentId id) {
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kAttachmentContent));
+  s->Bind(1, id);
+  return ReadOne<std::string>(*s, [](const Statement& r) { return r.Blob(0); });
+}
+
+Result<std::vector<AttachmentId>> SqliteTx::ListUnattachedBefore(UnixMillis before, int limit) {
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kUnattachedBefore));
+  s->Bind(1, before).Bind(2, std::max(1, limit));
+  return ReadAll<AttachmentId>(*s, [](const Statement& r) { return r.Int(0); });
 }
 
 Status SqliteTx::UpdateMessageBody(MessageId id, const std::string& title, const std::string& body,

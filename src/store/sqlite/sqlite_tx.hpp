@@ -57,6 +57,9 @@ class SqliteTx final : public WriteTx {
   Result<std::optional<PageVersion>> FindPageVersion(SpaceId space_id) override;
   Result<bool> HasViewerMarks(std::span<const MessageId> ids, UserId viewer_id) override;
   Result<std::vector<MessageEdit>> ListEdits(MessageId id) override;
+  Result<std::optional<Attachment>> FindAttachment(AttachmentId id) override;
+  Result<std::optional<std::string>> ReadAttachmentContent(AttachmentId id) override;
+  Result<std::vector<AttachmentId>> ListUnattachedBefore(UnixMillis before, int limit) override;
   Result<std::vector<Mention>> ListMentions(UserId user_id, MessageId before_message_id, int limit) override;
   Result<std::vector<SpaceEvent>> ListEvents(SpaceId space_id, Seq after_seq, int limit) override;
   Result<std::vector<SearchHit>> SearchMessages(const SearchQuery& query) override;
@@ -129,6 +132,9 @@ class SqliteTx final : public WriteTx {
   Result<Seq> NextSeq(SpaceId space_id) override;
   Status InsertEvent(const SpaceEvent& event) override;
   Result<MessageId> InsertMessage(const Message& message) override;
+  Result<AttachmentId> InsertAttachment(const Attachment& attachment, std::string_view content) override;
+  Result<int> DeleteAttachments(std::span<const AttachmentId> ids) override;
+  Result<int> DeleteMessageAttachments(MessageId id) override;
   Status UpdateMessageBody(MessageId id, const std::string& title, const std::string& body,
                            UnixMillis edited_at, UserId editor_id) override;
   Status DeleteMessage(MessageId id, UnixMillis deleted_at) override;

@@ -58,6 +58,8 @@ constexpr const char* kPurgeDependents[] = {
     "  WHERE id IN (SELECT value FROM json_each(?1)) AND parent_id IS NOT NULL) "
     "  AND accepted_answer_id IN (SELECT value FROM json_each(?1))",
 };
+constexpr const char kAttachmentsOf[] =
+    "SELECT id FROM attachments WHERE message_id IN (SELECT value FROM json_each(?1)) ORDER BY id";
 // The event keeps its seq (clients resume by seq without gaps) but loses every byte of content.
 constexpr const char kScrubEvents[] =
     "UPDATE space_events SET type = 'message.purged', payload = json_object('id', message_id, 'space_id', space_id) "
@@ -269,6 +271,12 @@ Result<PurgeResult> SqliteTx::PurgeMessages(const std::vector<MessageId>& ids, U
   }
   if (batch.empty()) return result;
   std::string ids_json = json(batch).dump();
+  // Every purged message loses its attachments, the deleted and the scrubbed alike.
+  ROUNDS_ASSIGN_OR_RETURN(Statement * files, db_.Prepare(kAttachmentsOf));
+  files->Bind(1, ids_json);
+  ROUNDS_ASSIGN_OR_RETURN(result.attachment_ids, Column0(*files));
+  ROUNDS_ASSIGN_OR_RETURN(const int removed, DeleteAttachments(result.attachment_ids));
+  (void)removed;
 
   for (const char* sql : kPurgeDependents) {
     ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(sql));

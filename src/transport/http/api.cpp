@@ -5,6 +5,7 @@
 #include "app/json_codec.hpp"
 #include "transport/http/api_support.hpp"
 #include "core/crypto.hpp"
+#include "domain/rules.hpp"
 
 namespace rounds::transport {
 
@@ -53,6 +54,24 @@ Result<Actor> Authenticate(app::Services& services, const Request& request, bool
 using namespace api_support;  // NOLINT: the route helpers
 
 namespace {
+
+// Content-Disposition for a stored file name (RFC 6266): an ASCII fallback with anything outside
+// printable ASCII, quotes and backslashes replaced, and the name itself percent-encoded as UTF-8.
+std::string ContentDisposition(const char* kind, const std::string& name) {
+  std::string fallback, encoded;
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  for (unsigned char c : name) {
+    fallback += (c >= 0x20 && c < 0x7F && c != '"' && c != '\\') ? static_cast<char>(c) : '_';
+    if (std::isalnum(c) || c == '.' || c == '-' || c == '_' || c == '~') {
+      encoded += static_cast<char>(c);
+    } else {
+      encoded += '%';
+      encoded += kHex[c >> 4];
+      encoded += kHex[c & 15];
+    }
+  }
+  return std::string(kind) + "; filename=\"" + fallback + "\"; filename*=UTF-8''" + encoded;
+}
 
 bool IsLoopbackAddress(const std::string& address) {
   return address.rfind("127.", 0) == 0 || address == "::1" || address.rfind("::ffff:127.", 0) == 0;
@@ -345,9 +364,48 @@ void RegisterApiRoutes(Router& r, ApiContext& ctx) {
     draft.client_id = reader.String("client_id", false, 64).value_or("");
     draft.poll_options = reader.StringArray("poll_options", false, 10, 200).value_or(std::vector<std::string>{});
     draft.confirm_phi = reader.Bool("confirm_phi", false).value_or(false);
+    draft.attachment_ids = reader.IntArray("attachment_ids", false, app::kMaxAttachments).value_or(std::vector<std::int64_t>{});
     ROUNDS_RETURN_IF_ERROR(reader.Finish());
     ROUNDS_ASSIGN_OR_RETURN(app::PostResult posted, s.messages.Post(actor, id, draft));
     return Ok(posted.message, posted.created ? 201 : 200);
+  }));
+  // An upload: the raw file as the body, its name in ?name=, its type in Content-Type (checked
+  // against the content). The body may be as large as max_attachment_bytes (the listener allows it
+  // for this route only); the space's template sets the real limit.
+  r.Add("POST", "/api/v1/spaces/{id}/attachments", Authed(ctx, [&s](Request& request, const Actor& actor) -> Result<Response> {
+    ROUNDS_ASSIGN_OR_RETURN(auto id, IdParam(request, "id"));
+    app::UploadRequest upload;
+    upload.name = QueryText(request, "name");
+    upload.declared_type = request.Header("content-type");
+    upload.confirm_phi = QueryText(request, "confirm_phi") == "true";
+    upload.content = std::move(request.body);
+    return Encode(s.messages.Upload(actor, id, upload), 201);
+  }));
+  r.Add("DELETE", "/api/v1/attachments/{id}", Authed(ctx, [&s](Request& request, const Actor& actor) -> Result<Response> {
+    ROUNDS_ASSIGN_OR_RETURN(auto id, IdParam(request, "id"));
+    return Empty(s.messages.RemoveUpload(actor, id));
+  }));
+  r.Add("GET", "/api/v1/attachments/{id}", Authed(ctx, [&s](Request& request, const Actor& actor) -> Result<Response> {
+    ROUNDS_ASSIGN_OR_RETURN(auto id, IdParam(request, "id"));
+    ROUNDS_ASSIGN_OR_RETURN(app::AttachmentDownload file, s.messages.Download(actor, id));
+    Response response;
+    // Only types that cannot run script are shown inline; anything else is a download, and the
+    // sandbox keeps even a mislabelled file from running in the app's origin.
+    const bool inline_safe = IsInlineSafeType(file.attachment.content_type);
+    response.content_type = inline_safe ? file.attachment.content_type : "application/octet-stream";
+    if (response.content_type == "text/plain") response.content_type += "; charset=utf-8";
+    response.body = std::move(file.content);
+    response.headers.emplace_back("Content-Disposition", ContentDisposition(inline_safe ? "inline" : "attachment",
+                                                                          file.attachment.name));
+    // Nothing in a file may load or run anything; a sandbox also gives it an origin of its own
+    // (not for PDF, whose viewer a sandbox stops).
+    const std::string policy = "default-src 'none'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
+                               "style-src 'unsafe-inline'; img-src 'self'";
+    response.headers.emplace_back("Content-Security-Policy",
+                                  file.attachment.content_type == "application/pdf" ? policy : "sandbox; " + policy);
+    response.headers.emplace_back("Cache-Control", "no-store");
+    response.headers.emplace_back("X-Content-SHA256", file.attachment.sha256);
+    return response;
   }));
   r.Add("GET", "/api/v1/messages/{id}", Authed(ctx, [&s](Request& request, const Actor& actor) -> Result<Response> {
     ROUNDS_ASSIGN_OR_RETURN(auto id, IdParam(request, "id"));

@@ -1,0 +1,298 @@
+// Attachments through the app layer on a real SQLite store: an upload is checked against its
+// space's template (allowed at all, type told by the content, size, PHI in the file name), a post
+// attaches the author's own unposted uploads, a download is as readable as its message and audited
+// in PHI-bearing spaces, and the files go with their message on deletion (unless a legal hold
+// keeps it) and on purge, while uploads never posted are removed after a day.
+#include <gtest/gtest.h>
+
+#include "app/retention_service.hpp"
+#include "app/service_test_support.hpp"
+#include "core/crypto.hpp"
+
+namespace rounds::app {
+namespace {
+
+using testing::ServiceTest;
+using namespace rounds::domain;
+
+constexpr std::int64_t kDay = 24LL * 60 * 60 * 1000;
+const std::string kPng = std::string("\x89PNG\r\n\x1a\n", 8) + "not really pixels";
+
+class AttachmentTest : public ServiceTest {
+ protected:
+  void SetUp() override {
+    ServiceTest::SetUp();
+    clock_.Set(1'800'000'000'000);
+    ana_ = MakeUser("ana");
+    ben_ = MakeUser("ben");
+    cy_ = MakeUser("cy");  // not a member
+    officer_ = MakeUser("officer");
+    ASSERT_TRUE(store_->Write([&](store::WriteTx& tx) -> Status {
+      officer_.user.is_compliance = true;
+      return tx.UpdateUser(officer_.user);
+    }));
+    channel_ = MakeSpace(ana_, SpaceKind::kChannel, "ward-7", Visibility::kPrivate);
+    ASSERT_TRUE(services_->spaces.AddMember(ana_, channel_, ben_.user.id, MemberRole::kMember));
+  }
+
+  // A space of ana's (ben a member) under a stored copy of built-in `base` changed by `change`.
+  template <class F>
+  SpaceId SpaceUnder(const std::string& base, F change) {
+    const SpaceId id = MakeSpace(ana_, SpaceKind::kChannel, "under-" + base + std::to_string(++templates_),
+                                 Visibility::kPrivate);
+    EXPECT_TRUE(services_->spaces.AddMember(ana_, id, ben_.user.id, MemberRole::kMember));
+    auto doc = governance::policy::ToJson(*governance::policy::FindBuiltIn(base));
+    const std::string key = "test-" + std::to_string(templates_);
+    doc["key"] = key;
+    doc["version"] = 1;
+    change(doc);
+    EXPECT_TRUE(store_->Write([&](store::WriteTx& tx) -> Status {
+      ROUNDS_RETURN_IF_ERROR(tx.InsertTemplate({key, 1, doc.dump(), 0, clock_.NowMillis()}));
+      return tx.SetSpaceTemplate(id, key, 1);
+    }));
+    return id;
+  }
+
+  Result<json> Upload(const Actor& who, SpaceId space, std::string name, std::string content = kPng,
+                      std::string type = "image/png", bool confirm = false) {
+    UploadRequest u{std::move(name), std::move(type), std::move(content), confirm};
+    return services_->messages.Upload(who, space, u);
+  }
+  AttachmentId Uploaded(const Actor& who, SpaceId space, std::string name = "scan.png") {
+    auto up = Upload(who, space, std::move(name));
+    EXPECT_TRUE(up) << up.error().problem << ": " << up.error().public_message;
+    return up ? (*up)["id"].get<AttachmentId>() : 0;
+  }
+  Result<PostResult> PostWith(const Actor& who, SpaceId space, std::vector<AttachmentId> ids, std::string body = "") {
+    Draft d;
+    d.body = std::move(body);
+    d.attachment_ids = std::move(ids);
+    d.confirm_phi = true;
+    return services_->messages.Post(who, space, d);
+  }
+  bool Stored(AttachmentId id) {
+    auto found = store_->Read([&](store::ReadTx& tx) { return tx.FindAttachment(id); });
+    auto content = store_->Read([&](store::ReadTx& tx) { return tx.ReadAttachmentContent(id); });
+    EXPECT_TRUE(found && content);
+    EXPECT_EQ(found && found->has_value(), content && content->has_value()) << "row and content go together";
+    return found && found->has_value();
+  }
+  std::vector<AuditRecord> AuditOf(const std::string& action) {
+    auto records = store_->Read([](store::ReadTx& tx) { return tx.ListAudit(0, 10000); });
+    std::vector<AuditRecord> out;
+    for (const auto& r : records.value_or(std::vector<AuditRecord>{})) {
+      if (r.action == action) out.push_back(r);
+    }
+    return out;
+  }
+
+  Actor ana_, ben_, cy_, officer_;
+  SpaceId channel_ = 0;
+  int templates_ = 0;
+};
+
+TEST_F(AttachmentTest, AnUploadPostedWithAMessageIsReadByMembersOnlyByteForByte) {
+  auto up = Upload(ana_, channel_, "chest x-ray.png");
+  ASSERT_TRUE(up) << up.error().public_message;
+  EXPECT_EQ((*up)["content_type"], "image/png");
+  EXPECT_EQ((*up)["size"], kPng.size());
+  EXPECT_EQ((*up)["sha256"], crypto::Sha256Hex(kPng));
+  EXPECT_TRUE((*up)["message_id"].is_null());
+  const AttachmentId id = (*up)["id"];
+  // Before it is posted, only its uploader sees it.
+  EXPECT_TRUE(services_->messages.Download(ana_, id));
+  EXPECT_EQ(services_->messages.Download(ben_, id).error().code, ErrorCode::kNotFound);
+
+  auto posted = PostWith(ana_, channel_, {id});  // a message may be a file alone
+  ASSERT_TRUE(posted) << posted.error().public_message;
+  const json& files = posted->message["attachments"];
+  ASSERT_EQ(files.size(), 1u);
+  EXPECT_EQ(files[0], (json{{"id", id}, {"name", "chest x-ray.png"}, {"content_type", "image/png"},
+                            {"size", kPng.size()}, {"sha256", crypto::Sha256Hex(kPng)}}));
+  auto page = services_->messages.List(ben_, channel_, MessagePage{});
+  ASSERT_TRUE(page);
+  EXPECT_EQ(json::parse(page->view())["items"][0]["attachments"], files);
+
+  auto got = services_->messages.Download(ben_, id);
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->content, kPng);
+  EXPECT_EQ(got->attachment.message_id, posted->message["id"].get<MessageId>());
+  EXPECT_EQ(services_->messages.Download(cy_, id).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(services_->messages.Download(ben_, id + 1000).error().code, ErrorCode::kNotFound);
+  ASSERT_EQ(AuditOf("attachment.upload").size(), 1u);
+  EXPECT_EQ(AuditOf("attachment.upload")[0].object_id, std::to_string(id));
+}
+
+TEST_F(AttachmentTest, APostTakesOnlyTheAuthorsOwnUnpostedUploadsToThatSpace) {
+  const AttachmentId bens = Uploaded(ben_, channel_);
+  const SpaceId other = MakeSpace(ana_, SpaceKind::kChannel, "elsewhere", Visibility::kPrivate);
+  const AttachmentId elsewhere = Uploaded(ana_, other);
+  for (AttachmentId id : {bens, elsewhere, AttachmentId{999999}}) {
+    auto refused = PostWith(ana_, channel_, {id}, "see attached");
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().problem, "invalid_attachment");
+  }
+  const AttachmentId mine = Uploaded(ana_, channel_);
+  ASSERT_TRUE(PostWith(ana_, channel_, {mine}, "first"));
+  auto again = PostWith(ana_, channel_, {mine}, "second");
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().problem, "invalid_attachment");
+  auto twice = PostWith(ana_, channel_, {bens, bens});
+  EXPECT_EQ(twice.error().problem, "invalid_attachment");
+  auto many = PostWith(ana_, channel_, std::vector<AttachmentId>(11, 1));
+  EXPECT_EQ(many.error().problem, "too_many_attachments");
+  auto empty = PostWith(ana_, channel_, {});
+  EXPECT_EQ(empty.error().problem, "empty_message");
+  // A refused post attached nothing: ben's upload is still his to post.
+  EXPECT_TRUE(PostWith(ben_, channel_, {bens}));
+}
+
+TEST_F(AttachmentTest, TheTemplateDecidesWhetherWhichTypesAndHowLarge) {
+  // internal-community takes PNG, JPEG and PDF up to 10 MiB; the type is the content's.
+  auto text = Upload(ana_, channel_, "notes.txt", "plain words\n", "text/plain");
+  ASSERT_FALSE(text);
+  EXPECT_EQ(text.error().problem, "attachment_type_not_allowed");
+  EXPECT_EQ(text.error().code, ErrorCode::kPolicyDenied);
+  auto disguised = Upload(ana_, channel_, "photo.png", "<html><script>alert(1)</script></html>", "image/png");
+  ASSERT_FALSE(disguised);
+  EXPECT_EQ(disguised.error().problem, "attachment_type_mismatch");
+  auto sniffed = Upload(ana_, channel_, "photo.png", "<html><script>alert(1)</script></html>", "application/octet-stream");
+  ASSERT_FALSE(sniffed);
+  EXPECT_EQ(sniffed.error().problem, "attachment_type_not_allowed") << "told by content: text/html";
+  EXPECT_EQ(Upload(ana_, channel_, "empty.png", "", "image/png").error().problem, "empty_file");
+  for (const std::string& bad : std::vector<std::string>{"", "..", "a/b.png", "a\\b.png", "tab\there.png",
+                                                         std::string(256, 'a'), "caf\xc3.png"}) {
+    EXPECT_EQ(Upload(ana_, channel_, bad).error().problem, "invalid_file_name") << bad;
+  }
+
+  const SpaceId small = SpaceUnder("internal-community", [](json& d) {
+    d["attachments"] = {{"allowed", true}, {"types", {"image/png", "text/plain"}}, {"max_bytes", 20}};
+  });
+  EXPECT_TRUE(Upload(ana_, small, "notes.txt", "plain words\n", "text/plain; charset=utf-8"));
+  auto large = Upload(ana_, small, "scan.png", kPng + std::string(100, 'x'));
+  ASSERT_FALSE(large);
+  EXPECT_EQ(large.error().code, ErrorCode::kPayloadTooLarge);
+  EXPECT_EQ(large.error().problem, "attachment_too_large");
+
+  const SpaceId forum = SpaceUnder("patient-forum", [](json&) {});
+  auto none = Upload(ana_, forum, "scan.png");
+  ASSERT_FALSE(none);
+  EXPECT_EQ(none.error().problem, "attachments_not_allowed");
+  // A non-member cannot upload anywhere it cannot post.
+  EXPECT_FALSE(Upload(cy_, channel_, "scan.png"));
+  EXPECT_EQ(AuditOf("attachment.upload").size(), 1u) << "only the accepted upload is recorded";
+}
+
+TEST_F(AttachmentTest, TheSpacesPhiRuleAppliesToFileNames) {
+  // internal-community warns: the author confirms, and the post carries what was confirmed.
+  auto warned = Upload(ana_, channel_, "call 617-555-0142.png");
+  ASSERT_FALSE(warned);
+  EXPECT_EQ(warned.error().problem, "phi_warning");
+  auto confirmed = Upload(ana_, channel_, "call 617-555-0142.png", kPng, "image/png", /*confirm=*/true);
+  ASSERT_TRUE(confirmed);
+  EXPECT_EQ((*confirmed)["phi_types"], json::array({"phone"}));
+  auto posted = PostWith(ana_, channel_, {(*confirmed)["id"].get<AttachmentId>()}, "results");
+  ASSERT_TRUE(posted);
+  EXPECT_EQ(posted->message["phi_types"], json::array({"phone"}));
+
+  // block: refused with the findings, nothing stored, the refusal on record.
+  const SpaceId blocked = SpaceUnder("internal-community", [](json& d) { d["phi"] = "block"; });
+  auto refused = Upload(ana_, blocked, "call 617-555-0142.png", kPng, "image/png", true);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().problem, "phi_blocked");
+  EXPECT_EQ(AuditOf("attachment.phi_refuse").size(), 2u);  // the warning and the block
+
+  // redact: the name is stored without the identifier.
+  const SpaceId redacting = SpaceUnder("internal-community", [](json& d) { d["phi"] = "redact"; });
+  auto redacted = Upload(ana_, redacting, "call 617-555-0142.png");
+  ASSERT_TRUE(redacted);
+  EXPECT_EQ((*redacted)["name"], "call [REDACTED:PHONE].png");
+
+  // hold: the message that carries the file waits for a moderator.
+  const SpaceId holding = SpaceUnder("internal-community", [](json& d) { d["phi"] = "hold"; });
+  auto held_file = Upload(ben_, holding, "call 617-555-0142.png");
+  ASSERT_TRUE(held_file);
+  auto held = PostWith(ben_, holding, {(*held_file)["id"].get<AttachmentId>()}, "nothing in the text");
+  ASSERT_TRUE(held);
+  EXPECT_EQ(held->message["state"], "held");
+  EXPECT_EQ(held->message["hold_reason"], "phi");
+}
+
+TEST_F(AttachmentTest, ReadsInPhiBearingSpacesAreAuditedAndDeletedMessagesTakeTheirFiles) {
+  const SpaceId clinical = SpaceUnder("clinical-team", [](json&) {});
+  const AttachmentId id = Uploaded(ana_, clinical);
+  auto posted = PostWith(ana_, clinical, {id}, "ECG");
+  ASSERT_TRUE(posted);
+  ASSERT_TRUE(services_->messages.Download(ben_, id));
+  auto reads = AuditOf("attachment.read");
+  ASSERT_EQ(reads.size(), 1u);
+  EXPECT_EQ(reads[0].actor_id, ben_.user.id);
+  EXPECT_EQ(reads[0].object_id, std::to_string(clinical));
+  // Where PHI is never stored (redacted before storing), reads are not recorded.
+  const SpaceId redacting = SpaceUnder("internal-community", [](json& d) { d["phi"] = "redact"; });
+  const AttachmentId plain = Uploaded(ana_, redacting);
+  ASSERT_TRUE(PostWith(ana_, redacting, {plain}, "x"));
+  ASSERT_TRUE(services_->messages.Download(ben_, plain));
+  EXPECT_EQ(AuditOf("attachment.read").size(), 1u);
+
+  ASSERT_TRUE(services_->messages.Delete(ana_, posted->message["id"].get<MessageId>()));
+  EXPECT_EQ(services_->messages.Download(ben_, id).error().code, ErrorCode::kNotFound);
+  EXPECT_FALSE(Stored(id)) << "a deleted message's files are removed, content and all";
+}
+
+TEST_F(AttachmentTest, ALegalHoldKeepsTheFilesOfADeletedMessageForEDiscovery) {
+  HoldDraft d{"Matter 9", "litigation", {ana_.user.id}, {}, std::nullopt, std::nullopt};
+  ASSERT_TRUE(services_->retention.CreateHold(officer_, d));
+  const AttachmentId id = Uploaded(ana_, channel_);
+  auto posted = PostWith(ana_, channel_, {id}, "kept");
+  ASSERT_TRUE(posted);
+  const MessageId message = posted->message["id"];
+  ASSERT_TRUE(services_->messages.Delete(ana_, message));
+  EXPECT_EQ(services_->messages.Download(ben_, id).error().code, ErrorCode::kNotFound) << "gone for users";
+  EXPECT_TRUE(Stored(id)) << "kept for e-discovery";
+}
+
+TEST_F(AttachmentTest, PurgesRemoveFilesAndUploadsNeverPostedGoAfterADay) {
+  const SpaceId brief = SpaceUnder("internal-community", [](json& d) { d["retention_days"] = 30; });
+  const AttachmentId posted_id = Uploaded(ana_, brief);
+  ASSERT_TRUE(PostWith(ana_, brief, {posted_id}, "short-lived"));
+  const AttachmentId draft_id = Uploaded(ben_, channel_);
+  clock_.Advance(kDay / 2);
+  const AttachmentId fresh_id = Uploaded(ben_, channel_);
+  clock_.Advance(kDay / 2 + 1000);  // the draft upload is a day old, the fresh one half a day
+
+  auto report = services_->retention.RunOnce(officer_);
+  ASSERT_TRUE(report) << report.error().public_message;
+  EXPECT_EQ(report->uploads_deleted, 1);
+  EXPECT_EQ(report->attachments_deleted, 0);
+  EXPECT_FALSE(Stored(draft_id));
+  EXPECT_TRUE(Stored(fresh_id));
+  EXPECT_TRUE(Stored(posted_id));
+  ASSERT_EQ(AuditOf("retention.purge_uploads").size(), 1u);
+  EXPECT_NE(AuditOf("retention.purge_uploads")[0].details_json.find(std::to_string(draft_id)), std::string::npos);
+
+  clock_.Advance(31 * kDay);
+  report = services_->retention.RunOnce(officer_);
+  ASSERT_TRUE(report);
+  EXPECT_EQ(report->messages_deleted, 1);
+  EXPECT_EQ(report->attachments_deleted, 1);
+  EXPECT_FALSE(Stored(posted_id));
+}
+
+TEST_F(AttachmentTest, AnUploaderTakesAnUnpostedFileBackOnlyTheirsAndOnlyBeforeItIsPosted) {
+  const AttachmentId draft = Uploaded(ana_, channel_);
+  EXPECT_EQ(services_->messages.RemoveUpload(ben_, draft).error().code, ErrorCode::kNotFound);
+  ASSERT_TRUE(services_->messages.RemoveUpload(ana_, draft));
+  EXPECT_FALSE(Stored(draft));
+  EXPECT_EQ(services_->messages.RemoveUpload(ana_, draft).error().code, ErrorCode::kNotFound);
+  const AttachmentId posted = Uploaded(ana_, channel_);
+  ASSERT_TRUE(PostWith(ana_, channel_, {posted}, "sent"));
+  auto refused = services_->messages.RemoveUpload(ana_, posted);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().problem, "attachment_posted");
+  EXPECT_TRUE(Stored(posted));
+  EXPECT_EQ(AuditOf("attachment.remove").size(), 1u);
+}
+
+}  // namespace
+}  // namespace rounds::app
