@@ -7,6 +7,7 @@ import { AppContext, type AppContextValue, type Listener, type Toast } from './s
 import { parseRoute, go, href, type Route } from './lib/route';
 import { moderationText } from './lib/moderation';
 import { preview, spaceTitle } from './lib/format';
+import { attachmentNames } from './lib/attachments';
 import { mergeFetchedSpaces, upsertSpace } from './lib/spaces';
 import { wipeSessionMemory } from './lib/wipe';
 import Login from './pages/Login';
@@ -145,7 +146,7 @@ function Shell({ initialMe, onSignOut, onSessionEnded }: { initialMe: User; onSi
       if (frame.event === 'message.deleted' || frame.event === 'message.hidden' || frame.event === 'message.removed') reloadSoon();
       if (frame.event === 'member.left' && frame.data.user_id === meId) reloadSoon();
       if ((frame.event === 'message.created' || frame.event === 'message.published') && frame.data.author_id !== meId && looking(frame.space_id)) {
-        announce(`${frame.data.author.display_name}: ${frame.data.title ? `${frame.data.title}. ` : ''}${preview(frame.data.body, 200)}`);
+        announce(`${frame.data.author.display_name}: ${frame.data.title ? `${frame.data.title}. ` : ''}${preview(frame.data.body, 200) || attachmentNames(frame.data)}`);
       }
     } else if (frame.type === 'user') {
       if (frame.event === 'read.updated') {

@@ -1,6 +1,7 @@
 // The Rounds HTTP API client. JSON in and out over same-origin relative URLs; the session is an
 // HttpOnly cookie and the CSRF token lives in this module's memory only (never in browser
 // storage). Problem+json errors become ApiError with the server's stable `code` and its `detail`.
+// A file (a Blob) goes as the raw body under its own type instead of JSON.
 
 export interface UserRef { id: number; username: string; display_name: string }
 export interface User extends UserRef {
@@ -25,6 +26,12 @@ export interface Member { space_id: number; user_id: number; role: Role; read_se
 export interface PollOption { index: number; text: string; votes: number }
 export interface Reaction { emoji: string; count: number; mine: boolean }
 export type MessageKind = 'message' | 'discussion' | 'question' | 'idea' | 'poll' | 'announcement';
+/** A file as a message carries it. */
+export interface AttachmentRef { id: number; name: string; content_type: string; size: number; sha256: string }
+/** An upload, as the server answers it: the author's alone until a post names it in attachment_ids. */
+export interface Attachment extends AttachmentRef {
+  space_id: number; uploader_id: number; message_id: number | null; phi_types: string[]; created_at: number;
+}
 export interface Message {
   id: number; space_id: number; seq: number; author_id: number; author: UserRef;
   kind: MessageKind; parent_id: number | null; title: string; body: string; client_id: string;
@@ -35,6 +42,8 @@ export interface Message {
   state?: 'published' | 'held' | 'hidden' | 'removed';
   hold_reason?: '' | 'pre_moderation' | 'phi';
   phi_types?: string[] | string;
+  /** Its files (absent from servers and data older than attachments: read it with messageAttachments). */
+  attachments?: AttachmentRef[];
 }
 export interface Page<T> { items: T[]; next_cursor: string | null }
 export interface SpaceRef { id: number; name: string; kind: SpaceKind }
@@ -72,13 +81,14 @@ const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 export async function api<T>(method: string, path: string, body?: unknown, init: { signal?: AbortSignal } = {}): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json' };
-  if (body !== undefined) headers['content-type'] = 'application/json';
+  const raw = body instanceof Blob;
+  if (body !== undefined) headers['content-type'] = raw ? body.type || 'application/octet-stream' : 'application/json';
   if (UNSAFE.has(method) && csrfToken) headers['x-csrf-token'] = csrfToken;
   let res: Response;
   try {
     res = await fetch(path, {
       method, headers, credentials: 'same-origin', signal: init.signal,
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: body === undefined ? undefined : raw ? body : JSON.stringify(body),
     });
   } catch (e) {
     if (e instanceof DOMException && e.name === 'AbortError') throw e;
@@ -149,8 +159,15 @@ export const Api = {
   leave: (id: number) => api<unknown>('POST', `/api/v1/spaces/${id}/leave`),
   messages: (id: number, page: { before?: number | string | null; after?: number | null; limit?: number }) =>
     api<Page<Message>>('GET', `/api/v1/spaces/${id}/messages${q({ limit: 50, ...page })}`),
-  post: (id: number, draft: { body: string; kind?: MessageKind; title?: string; parent_id?: number; client_id: string; poll_options?: string[]; confirm_phi?: boolean }) =>
-    api<Message>('POST', `/api/v1/spaces/${id}/messages`, draft),
+  post: (id: number, draft: {
+    body: string; kind?: MessageKind; title?: string; parent_id?: number; client_id: string; poll_options?: string[]; confirm_phi?: boolean;
+    attachment_ids?: number[];
+  }) => api<Message>('POST', `/api/v1/spaces/${id}/messages`, draft),
+  /** Uploads a file to post with a message later (confirmPhi: the author saw the warning about its name). */
+  /** Takes back an upload that no message carries yet (a file removed from a draft). */
+  removeUpload: (id: number) => api<void>('DELETE', `/api/v1/attachments/${id}`),
+  upload: (id: number, file: File, confirmPhi = false, signal?: AbortSignal) =>
+    api<Attachment>('POST', `/api/v1/spaces/${id}/attachments${q({ name: file.name, confirm_phi: confirmPhi ? 'true' : null })}`, file, { signal }),
   pins: (id: number) => api<{ items: Message[] }>('GET', `/api/v1/spaces/${id}/pins`),
   markRead: (id: number, seq: number) => api<void>('POST', `/api/v1/spaces/${id}/read`, { seq }),
 

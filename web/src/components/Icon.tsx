@@ -10,6 +10,7 @@ const PATHS = {
   plus: 'M11 5h2v6h6v2h-6v6h-2v-6H5v-2h6z',
   check: 'M9 16.2l-3.5-3.5L4 14.2l5 5 11-11-1.5-1.4z',
   up: 'M12 4l8 9h-5v7H9v-7H4z',
+  attach: 'M16.8 7V16A4.8 4.8 0 0 1 7.2 16V6A3.3 3.3 0 0 1 13.8 6V15A1.8 1.8 0 0 1 10.2 15V8A.8 .8 0 0 1 11.8 8V15A.2 .2 0 0 0 12.2 15V6A1.7 1.7 0 0 0 8.8 6V16A3.2 3.2 0 0 0 15.2 16V7A.8 .8 0 0 1 16.8 7z',
 } as const;
 
 export type IconName = keyof typeof PATHS;

@@ -1,6 +1,7 @@
 // Writing messages. A draft survives switching spaces (kept in memory only, never in browser
 // storage), and a failed send keeps the text and retries with the same client_id, so the server
-// stores it once however many times it is sent.
+// stores it once however many times it is sent. Files are uploaded as they are attached and sent
+// by id (see useAttachments); a message may be files alone.
 import { useEffect, useId, useRef, useState } from 'react';
 import { Api, errorText, type Message, type MessageKind, type PhiRule } from '../api';
 import { newClientId } from '../lib/messages';
@@ -9,6 +10,8 @@ import { useApp } from '../state';
 import Icon from '../components/Icon';
 import { PhiPanel } from './PhiGuard';
 import { usePhiGuard } from './usePhiGuard';
+import { AttachButton, AttachmentChips } from './AttachmentPicker';
+import { useAttachments } from './useAttachments';
 import { heldNotice } from '../lib/phi';
 
 const drafts = new Map<string, string>();
@@ -37,7 +40,9 @@ export function ChatComposer({ spaceId, parentId, label, placeholder, onSent, au
 }) {
   const { stream } = useApp();
   const id = useId();
-  const [body, setBody] = useDraft(`${spaceId}:${parentId ?? 'top'}`);
+  const draftKey = `${spaceId}:${parentId ?? 'top'}`;
+  const [body, setBody] = useDraft(draftKey);
+  const files = useAttachments(spaceId, draftKey);
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
   const [notice, setNotice] = useState('');
@@ -47,12 +52,17 @@ export function ChatComposer({ spaceId, parentId, label, placeholder, onSent, au
   const fields = { body };
   const guard = usePhiGuard(spaceId, fields, phiRule);
   const blocked = guard.refusal?.code === 'phi_blocked';
+  // Text or files to send, and no file still on its way or waiting for the author's decision.
+  const ready = (!!body.trim() || files.ids.length > 0) && !files.pending;
+  const fileIds = files.ids.join(',');
   useEffect(() => { autosize(area.current); }, [body]);
+  useEffect(() => { clientId.current = null; }, [fileIds]); // other files, new message
 
   // confirmPhi: the author saw the PHI warning for this exact text and chose to send it.
   const send = async (confirmPhi = false) => {
     const text = body;
-    if (busy || !text.trim() || blocked) return;
+    const ids = files.ids;
+    if (busy || !ready || blocked) return;
     setBusy(true);
     setError('');
     setNotice('');
@@ -60,10 +70,12 @@ export function ChatComposer({ spaceId, parentId, label, placeholder, onSent, au
     try {
       const m = await Api.post(spaceId, {
         body: text, client_id: clientId.current, ...(parentId ? { parent_id: parentId } : {}), ...(confirmPhi ? { confirm_phi: true } : {}),
+        ...(ids.length ? { attachment_ids: ids } : {}),
       });
       clientId.current = null;
       lastTyping.current = 0; // the next keystroke starts a new "typing…"
       setBody('');
+      files.sent(ids);
       guard.clear();
       if (m.state === 'held') setNotice(heldNotice(m.hold_reason));
       onSent?.(m);
@@ -78,6 +90,7 @@ export function ChatComposer({ spaceId, parentId, label, placeholder, onSent, au
 
   return (
     <form className="composer chat-composer" onSubmit={(e) => { e.preventDefault(); void send(); }}>
+      <AttachButton onFiles={files.add} />
       <label htmlFor={id} className="visually-hidden">{label}</label>
       <textarea id={id} ref={area} value={body} rows={1} placeholder={placeholder} autoFocus={autoFocus} data-autofocus={autoFocus ? '' : undefined}
         aria-describedby={`${id}-hint${error ? ` ${id}-error` : ''}`} aria-invalid={blocked || undefined}
@@ -90,9 +103,10 @@ export function ChatComposer({ spaceId, parentId, label, placeholder, onSent, au
         onKeyDown={(e) => {
           if (e.key === 'Enter' && !e.shiftKey && !e.nativeEvent.isComposing) { e.preventDefault(); void send(); }
         }} />
-      <button type="submit" className="primary send" disabled={busy || !body.trim() || blocked} aria-label={parentId ? 'Send reply' : 'Send message'}>
+      <button type="submit" className="primary send" disabled={busy || !ready || blocked} aria-label={parentId ? 'Send reply' : 'Send message'}>
         <Icon name="send" size={20} />
       </button>
+      <AttachmentChips files={files} />
       <PhiPanel fields={fields} guard={guard} busy={busy} onSendAnyway={() => void send(true)} />
       <p id={`${id}-hint`} className="composer-hint">Enter sends · Shift+Enter for a new line · Markdown works</p>
       {error && <p id={`${id}-error`} className="error composer-error" role="alert">{error}</p>}
@@ -115,6 +129,7 @@ export function PostComposer({ spaceId, canAnnounce, onPosted, phiRule }: { spac
   const [kind, setKind] = useState<MessageKind>('discussion');
   const [title, setTitle] = useState('');
   const [body, setBody] = useDraft(`${spaceId}:post`);
+  const files = useAttachments(spaceId, `${spaceId}:post`);
   const [options, setOptions] = useState<string[]>(['', '']);
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
@@ -125,12 +140,16 @@ export function PostComposer({ spaceId, canAnnounce, onPosted, phiRule }: { spac
   if (kind === 'poll') options.forEach((o, i) => { fields[`poll_options/${i}`] = o; });
   const guard = usePhiGuard(spaceId, fields, phiRule);
   const blocked = guard.refusal?.code === 'phi_blocked';
+  const fileIds = files.ids.join(',');
+  useEffect(() => { clientId.current = null; }, [fileIds]); // other files, new post
 
   const submit = async (confirmPhi = false) => {
     if (busy || blocked) return;
     const pollOptions = options.map((o) => o.trim()).filter(Boolean);
+    const ids = files.ids;
     if (kind === 'poll' && pollOptions.length < 2) { setError('A poll needs at least two options.'); return; }
-    if (kind !== 'poll' && !body.trim()) { setError('Write something first.'); return; }
+    if (kind !== 'poll' && !body.trim() && ids.length === 0) { setError('Write something or attach a file first.'); return; }
+    if (files.pending) { setError('Wait for the files to finish attaching, or remove them.'); return; }
     setBusy(true);
     setError('');
     setNotice('');
@@ -141,9 +160,11 @@ export function PostComposer({ spaceId, canAnnounce, onPosted, phiRule }: { spac
         ...(title.trim() ? { title: title.trim() } : {}),
         ...(kind === 'poll' ? { poll_options: pollOptions } : {}),
         ...(confirmPhi ? { confirm_phi: true } : {}),
+        ...(ids.length ? { attachment_ids: ids } : {}),
       });
       clientId.current = null;
       setBody(''); setTitle(''); setOptions(['', '']); setKind('discussion'); setOpen(false);
+      files.sent(ids);
       guard.clear();
       if (m.state === 'held') setNotice(heldNotice(m.hold_reason));
       onPosted(m);
@@ -201,6 +222,10 @@ export function PostComposer({ spaceId, canAnnounce, onPosted, phiRule }: { spac
           {options.length < 10 && <button type="button" className="secondary small" onClick={() => setOptions([...options, ''])}>Add an option</button>}
         </fieldset>
       )}
+      <div className="row attach-row">
+        <AttachButton onFiles={files.add} withText />
+      </div>
+      <AttachmentChips files={files} />
       <PhiPanel fields={fields} guard={guard} busy={busy} onSendAnyway={() => void submit(true)} />
       {error && <p className="error" role="alert">{error}</p>}
       <div className="row end">

@@ -7,6 +7,7 @@ import { fullTime, plural, shortTime, timeOfDay } from '../lib/format';
 import { href } from '../lib/route';
 import Avatar from '../components/Avatar';
 import Markdown from '../components/Markdown';
+import MessageAttachments from '../components/MessageAttachments';
 import { Confirm } from '../components/Dialog';
 import Icon from '../components/Icon';
 import { EditForm, EmojiPicker, HistoryDialog, IdeaVote, Poll, ReactionBar } from './parts';
@@ -129,6 +130,8 @@ function MessageItem({ m, me, space, variant, compact, question, highlighted, on
       {m.body && <Markdown text={m.body} me={me.username} />}
       {compact && (m.edited_at > 0 || m.pinned || accepted) && <div className="compact-marks">{marks}</div>}
     </>;
+  // An edit changes the text only: the files stay in view under the editor.
+  const files = <MessageAttachments m={m} />;
 
   const kindControls = isPost && (
     <>
@@ -176,6 +179,7 @@ function MessageItem({ m, me, space, variant, compact, question, highlighted, on
           <div className="post-content">
             {header}
             {body}
+            {files}
             {kindControls}
             {footer}
           </div>
@@ -194,6 +198,7 @@ function MessageItem({ m, me, space, variant, compact, question, highlighted, on
       <div className="message-content">
         {header}
         {body}
+        {files}
         {footer}
       </div>
       {tools}

@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import { Api, errorText, type Message, type Space } from '../api';
 import { preview, shortTime } from '../lib/format';
+import { attachmentNames } from '../lib/attachments';
 import { href } from '../lib/route';
 import { useFrames } from '../state';
 import Icon from '../components/Icon';
@@ -27,7 +28,7 @@ export default function PinsPanel({ space, onClose }: { space: Space; onClose: (
         <ul className="pin-list">
           {pins?.map((m) => (
             <li key={m.id}>
-              <a href={href.space(space.id, m.id)}>{m.title || preview(m.body, 90) || 'Poll'}</a>
+              <a href={href.space(space.id, m.id)}>{m.title || preview(m.body, 90) || attachmentNames(m) || 'Poll'}</a>
               <span className="muted small">{m.author.display_name} · {shortTime(m.created_at)}</span>
             </li>
           ))}

@@ -1,24 +1,14 @@
 // @vitest-environment jsdom
-import { act } from 'react';
-import { createRoot } from 'react-dom/client';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import Markdown from '../components/Markdown';
 import { safeUrl } from '../lib/safeUrl';
 import Snippet from '../components/Snippet';
 import { parseSnippet } from '../lib/snippet';
 import { parseRoute } from '../lib/route';
+import { mount } from './mount';
 
-(globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
 
-let container: HTMLDivElement;
-function render(node: React.ReactNode) {
-  container = document.createElement('div');
-  document.body.appendChild(container);
-  const root = createRoot(container);
-  act(() => root.render(node));
-  return container;
-}
-afterEach(() => { container?.remove(); });
+const render = (node: React.ReactNode) => mount(node).el;
 
 describe('Markdown', () => {
   it('shows raw HTML as text and never creates script or image elements', () => {

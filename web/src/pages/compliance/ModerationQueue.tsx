@@ -10,6 +10,7 @@ import { listTypes, messagePhiTypes } from '../../lib/phi';
 import { href } from '../../lib/route';
 import { useApp, useFrames } from '../../state';
 import Markdown from '../../components/Markdown';
+import MessageAttachments from '../../components/MessageAttachments';
 import { useLatestOnly } from '../../lib/latest';
 import { ModerateDialog } from '../../components/ModerationDialogs';
 
@@ -88,6 +89,7 @@ export default function ModerationQueue() {
               </p>
               {m.title && <h3 className="post-title">{m.title}</h3>}
               {m.body && <Markdown text={m.body} me={me.username} />}
+              <MessageAttachments m={m} />
               {item.reports.length > 0 && (
                 <details>
                   <summary>{plural(item.reports.length, 'report')}</summary>
