@@ -294,5 +294,19 @@ TEST_F(AttachmentTest, AnUploaderTakesAnUnpostedFileBackOnlyTheirsAndOnlyBeforeI
   EXPECT_EQ(AuditOf("attachment.remove").size(), 1u);
 }
 
+TEST_F(AttachmentTest, AMessageWithFilesMayBeEditedToNoTextAndOneWithoutMayNot) {
+  auto posted = PostWith(ana_, channel_, {Uploaded(ana_, channel_)}, "caption");
+  ASSERT_TRUE(posted);
+  auto cleared = services_->messages.Edit(ana_, posted->message["id"].get<MessageId>(), "  ", std::nullopt);
+  ASSERT_TRUE(cleared) << cleared.error().problem;
+  EXPECT_EQ((*cleared)["body"], "  ");
+  EXPECT_EQ((*cleared)["attachments"].size(), 1u);
+  auto text = PostWith(ana_, channel_, {}, "text only");
+  ASSERT_TRUE(text);
+  auto refused = services_->messages.Edit(ana_, text->message["id"].get<MessageId>(), " ", std::nullopt);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().problem, "empty_message");
+}
+
 }  // namespace
 }  // namespace rounds::app

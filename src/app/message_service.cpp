@@ -462,9 +462,8 @@ Result<json> MessageService::Edit(const Actor& actor, MessageId id, const std::s
   if (!IsValidUtf8(body) || (title && !IsValidUtf8(*title))) {
     return InvalidArgument("invalid_utf8", "The message is not valid text.", "/body");
   }
-  if (std::all_of(body.begin(), body.end(), [](unsigned char c) { return std::isspace(c); })) {
-    return InvalidArgument("empty_message", "Write something first.", "/body");
-  }
+  // Blank text is refused unless the message carries files (checked in the unit).
+  const bool blank = std::all_of(body.begin(), body.end(), [](unsigned char c) { return std::isspace(c); });
   if (CodePointCount(body) > static_cast<std::size_t>(config_.max_message_chars)) {
     return InvalidArgument("message_too_long",
                            "A message is at most " + std::to_string(config_.max_message_chars) + " characters.", "/body");
@@ -480,6 +479,9 @@ Result<json> MessageService::Edit(const Actor& actor, MessageId id, const std::s
   auto written = store_.Write([&](store::WriteTx& tx) -> Result<json> {
     refused.reset();
     ROUNDS_ASSIGN_OR_RETURN(Located located, ReadableMessage(tx, actor, id));
+    if (blank && located.message.attachments.empty()) {
+      return InvalidArgument("empty_message", "Write something first.", "/body");
+    }
     if (located.message.deleted) return NotFound("Message");
     if (located.message.author_id != actor.user.id) return Forbidden("author_only", "Only the author can edit a message.");
     if (located.space.archived) return Forbidden("space_archived", "This space is archived.");
