@@ -139,6 +139,15 @@ TEST_F(AttachmentTest, APostTakesOnlyTheAuthorsOwnUnpostedUploadsToThatSpace) {
   EXPECT_EQ(again.error().problem, "invalid_attachment");
   auto twice = PostWith(ana_, channel_, {bens, bens});
   EXPECT_EQ(twice.error().problem, "invalid_attachment");
+  // Named in any order, the files are listed in upload order, by the post as by later reads.
+  const AttachmentId a = Uploaded(ana_, channel_, "a.png");
+  const AttachmentId b = Uploaded(ana_, channel_, "b.png");
+  auto both = PostWith(ana_, channel_, {b, a}, "two");
+  ASSERT_TRUE(both);
+  EXPECT_EQ(both->message["attachments"][0]["name"], "a.png");
+  auto read = services_->messages.Get(ana_, both->message["id"].get<MessageId>());
+  ASSERT_TRUE(read);
+  EXPECT_EQ((*read)["attachments"], both->message["attachments"]);
   auto many = PostWith(ana_, channel_, std::vector<AttachmentId>(11, 1));
   EXPECT_EQ(many.error().problem, "too_many_attachments");
   auto empty = PostWith(ana_, channel_, {});

@@ -220,6 +220,9 @@ Result<PostResult> MessageService::Post(const Actor& actor, SpaceId space_id, co
       m.attachments.push_back(std::move(*attachment));
     }
     if (attachment_phi && policy.phi == governance::policy::PhiRule::kHold) phi_action = phi::PhiAction::kHold;
+    // In upload order, as every later read lists them, whatever order the post named them in.
+    std::sort(m.attachments.begin(), m.attachments.end(),
+              [](const Attachment& a, const Attachment& b) { return a.id < b.id; });
     m.space_id = space_id;
     m.author_id = actor.user.id;
     m.kind = space.kind == SpaceKind::kCommunity && !draft.parent_id && draft.kind == MessageKind::kMessage
