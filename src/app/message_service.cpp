@@ -63,6 +63,33 @@ Status ValidateEmoji(const std::string& emoji) {
   return Ok();
 }
 
+// What every way of adding to a space requires: the space open, the caller a member whose role may
+// post (`reply`: whether it is a reply; nullopt for a file, which a post or a reply may carry),
+// the template's posting rule, and no suspension in force. Returns the space's template.
+Result<governance::policy::PolicyTemplate> RequirePosting(store::WriteTx& tx, const PolicyEngine& policies,
+                                                          const Actor& actor, const Space& space,
+                                                          const Standing& standing, std::optional<bool> reply,
+                                                          UnixMillis now) {
+  if (space.archived) return Forbidden("space_archived", "This space is archived.");
+  if (!standing.role) return Forbidden("not_a_member", "Join the space to post.");
+  ROUNDS_RETURN_IF_ERROR(internal::Require(standing, reply.value_or(false) ? SpaceAction::kReply : SpaceAction::kPost,
+                                           "read_only", "You can read this space but not post."));
+  ROUNDS_ASSIGN_OR_RETURN(auto policy, policies.TemplateFor(tx, space));
+  const auto policy_standing = internal::PolicyStanding(standing);
+  const bool allowed = reply ? governance::policy::MayPost(policy, policy_standing, *reply)
+                             : governance::policy::MayPost(policy, policy_standing, false) ||
+                                   governance::policy::MayPost(policy, policy_standing, true);
+  if (!allowed) {
+    return Forbidden("policy_posting", reply.value_or(false) ? "This space's policy does not let you reply here."
+                                                             : "This space's policy does not let you start posts here.");
+  }
+  ROUNDS_ASSIGN_OR_RETURN(auto suspension, tx.FindSuspension(space.id, actor.user.id));
+  if (suspension && (suspension->until == 0 || suspension->until > now)) {
+    return Forbidden("suspended", "A moderator has suspended you from posting in this space.");
+  }
+  return policy;
+}
+
 // A PHI refusal stores nothing, but it is recorded: who tried to store what kinds of PHI where.
 // Best effort: the caller's answer is the refusal either way.
 void RecordPhiRefusal(store::Store& store, const Actor& actor, const char* action, const char* object_type,
@@ -166,25 +193,14 @@ Result<PostResult> MessageService::Post(const Actor& actor, SpaceId space_id, co
       ROUNDS_ASSIGN_OR_RETURN(auto existing, tx.FindMessageByClientId(space_id, actor.user.id, draft.client_id));
       if (existing) return authors.MessageText(*existing);
     }
-    if (space.archived) return Forbidden("space_archived", "This space is archived.");
-    SpaceAction action = draft.parent_id ? SpaceAction::kReply : SpaceAction::kPost;
-    if (!standing.role) return Forbidden("not_a_member", "Join the space to post.");
-    ROUNDS_RETURN_IF_ERROR(internal::Require(standing, action, "read_only", "You can read this space but not post."));
+    // The space's template: who may post, pre-moderation, the PHI rule.
+    ROUNDS_ASSIGN_OR_RETURN(auto policy,
+                            RequirePosting(tx, policy_, actor, space, standing, draft.parent_id.has_value(), now));
     if (draft.kind == MessageKind::kAnnouncement) {
       ROUNDS_RETURN_IF_ERROR(internal::Require(standing, SpaceAction::kAnnounce, "owner_required",
                                                "Only the space's owners can post announcements."));
     }
-    // The space's template: who may post, pre-moderation, the PHI rule.
-    ROUNDS_ASSIGN_OR_RETURN(auto policy, policy_.TemplateFor(tx, space));
-    auto policy_standing = internal::PolicyStanding(standing);
-    if (!governance::policy::MayPost(policy, policy_standing, draft.parent_id.has_value())) {
-      return Forbidden("policy_posting", draft.parent_id ? "This space's policy does not let you reply here."
-                                                         : "This space's policy does not let you start posts here.");
-    }
-    ROUNDS_ASSIGN_OR_RETURN(auto suspension, tx.FindSuspension(space_id, actor.user.id));
-    if (suspension && (suspension->until == 0 || suspension->until > now)) {
-      return Forbidden("suspended", "A moderator has suspended you from posting in this space.");
-    }
+    const auto policy_standing = internal::PolicyStanding(standing);
     Screening screening = scanned;
     phi::PhiAction phi_action = ApplyPhiRule(policy.phi, screening);
     if (phi_action == phi::PhiAction::kBlock || (phi_action == phi::PhiAction::kWarn && !draft.confirm_phi)) {
@@ -764,19 +780,8 @@ Result<json> MessageService::Upload(const Actor& actor, SpaceId space_id, const 
   auto stored = store_.Write([&](store::WriteTx& tx) -> Result<Attachment> {
     refused.reset();
     ROUNDS_ASSIGN_OR_RETURN(auto readable, internal::ReadableSpace(tx, actor, space_id));
-    auto& [space, standing] = readable;
-    if (space.archived) return Forbidden("space_archived", "This space is archived.");
-    if (!standing.role) return Forbidden("not_a_member", "Join the space to post.");
-    ROUNDS_RETURN_IF_ERROR(internal::Require(standing, SpaceAction::kPost, "read_only", "You can read this space but not post."));
-    ROUNDS_ASSIGN_OR_RETURN(auto policy, policy_.TemplateFor(tx, space));
-    if (!governance::policy::MayPost(policy, internal::PolicyStanding(standing), false) &&
-        !governance::policy::MayPost(policy, internal::PolicyStanding(standing), true)) {
-      return Forbidden("policy_posting", "This space's policy does not let you post here.");
-    }
-    ROUNDS_ASSIGN_OR_RETURN(auto suspension, tx.FindSuspension(space_id, actor.user.id));
-    if (suspension && (suspension->until == 0 || suspension->until > now)) {
-      return Forbidden("suspended", "A moderator has suspended you from posting in this space.");
-    }
+    ROUNDS_ASSIGN_OR_RETURN(auto policy,
+                            RequirePosting(tx, policy_, actor, readable.first, readable.second, std::nullopt, now));
     const auto& rule = policy.attachments;
     if (!rule.allowed) {
       return Fail(ErrorCode::kPolicyDenied, "attachments_not_allowed", "This space's policy does not allow files.");
