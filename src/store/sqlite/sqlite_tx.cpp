@@ -626,7 +626,7 @@ Attachment ReadAttachmentRow(const Statement& r) {
   a.id = r.Int(1);
   a.space_id = r.Int(2);
   a.uploader_id = r.Int(3);
-  if (!r.IsNull(4)) a.message_id = r.Int(4);
+  a.message_id = r.OptionalInt(4);
   a.name = r.Text(5);
   a.content_type = r.Text(6);
   a.size = r.Int(7);
