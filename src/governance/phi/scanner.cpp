@@ -862,12 +862,15 @@ struct Window {
 Window Around(std::string_view text, std::span<const Token> tokens, std::size_t first,
               std::size_t last) {
   Window w;
+  // A label labels the first number after it: in "bed 4 617-555-0142" it is spent on the 4.
+  bool number_between = false;
   for (std::size_t k = 1; k <= 5 && k <= first; ++k) {
     const Token& t = tokens[first - k];
     if (tokens[first - k + 1].line_break_before()) break;
     w.rules |= t.rules;
     w.by_distance[k - 1] |= t.rules;
-    if (k <= 2 && (t.flags & kLabel)) w.guarded = true;
+    if (k <= 2 && !number_between && (t.flags & kLabel)) w.guarded = true;
+    number_between = number_between || t.kind == TokenKind::kNumber;
   }
   for (std::size_t k = 1; k <= 2 && last + k < tokens.size(); ++k) {
     const Token& t = tokens[last + k];
@@ -879,6 +882,11 @@ Window Around(std::string_view text, std::span<const Token> tokens, std::size_t 
   std::size_t i = tokens[last].end;
   while (i < text.size() && text[i] == ' ') ++i;
   if (i < text.size() && text[i] == '%') w.guarded = true;
+  return w;
+}
+
+Window Unguarded(Window w) {
+  w.guarded = false;
   return w;
 }
 
@@ -955,6 +963,10 @@ std::size_t UrlLength(std::string_view run) {
 }
 
 bool IsPersonalUrl(std::string_view url) {
+  // XML namespaces ("http://www.w3.org/2000/svg"), in every SVG and XHTML file, name no one.
+  const std::size_t host_begin = url.find("://") == std::string_view::npos ? 0 : url.find("://") + 3;
+  const std::string host = LowerCopy(url.substr(host_begin, url.find_first_of("/:?#", host_begin) - host_begin));
+  if (host == "www.w3.org" || host == "w3.org") return false;
   if (url.find('~') != std::string_view::npos || url.find('?') != std::string_view::npos) {
     return true;
   }
@@ -1172,13 +1184,17 @@ void Pass::EvaluateRun(std::size_t first, std::size_t last) {
           if (!((window.rules >> r) & 1u)) continue;
         }
         bool formatted = false;
+        // Grouped as only a phone number or an SSN is ("617-555-0142", "987-65-4321"): no room,
+        // bed or order number is written so, so a label before it does not make it one.
+        bool distinctive = false;
         double floor = 0;
         double base_override = -1;
         bool ok = true;
         switch (rule.validator) {
           case Validator::kPhone:
             ok = IsValidNanpPhone(digits_);
-            formatted = shape({3, 3, 4}) || shape({1, 3, 3, 4}) || shape({10}) || shape({11});
+            distinctive = shape({3, 3, 4}) || shape({1, 3, 3, 4});
+            formatted = distinctive || shape({10}) || shape({11});
             break;
           case Validator::kPhoneLocal:
             ok = digits_[0] >= '2' && shape({3, 4});
@@ -1186,7 +1202,7 @@ void Pass::EvaluateRun(std::size_t first, std::size_t last) {
             break;
           case Validator::kSsn:
             ok = IsValidSsn(digits_);
-            formatted = shape({3, 2, 4});
+            formatted = distinctive = shape({3, 2, 4});
             break;
           case Validator::kCard:
             ok = IsValidCardNumber(digits_);
@@ -1291,12 +1307,14 @@ void Pass::EvaluateRun(std::size_t first, std::size_t last) {
           window = Around(text_, tokens_, a, b);
           window_ready = true;
         }
-        double confidence = Score(rule, r, window, formatted, floor);
+        const bool guarded = window.guarded && !distinctive;
+        double confidence = guarded || !window.guarded ? Score(rule, r, window, formatted, floor)
+                                                       : Score(rule, r, Unguarded(window), formatted, floor);
         const bool context = (window.rules >> r) & 1u;
         if (base_override >= 0 && !context) {
           // A state code before a ZIP outweighs the label guard ("CA" is also calcium).
           confidence = std::max(base_override, floor);
-          if (rule.numeric_guard && window.guarded && floor == 0 &&
+          if (rule.numeric_guard && guarded && floor == 0 &&
               rule.validator != Validator::kZip) {
             confidence = 0;
           }
