@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "app/retention_service.hpp"
+#include "app/screening.hpp"
 #include "app/service_test_support.hpp"
 #include "core/crypto.hpp"
 
@@ -225,6 +226,88 @@ TEST_F(AttachmentTest, TheSpacesPhiRuleAppliesToFileNames) {
   ASSERT_TRUE(held);
   EXPECT_EQ(held->message["state"], "held");
   EXPECT_EQ(held->message["hold_reason"], "phi");
+}
+
+TEST_F(AttachmentTest, TheSpacesPhiRuleAppliesToTheContentOfTextFiles) {
+  const std::string csv = "name,phone\nward clerk,617-555-0142\n";
+  // Spaces under internal-community with `phi` as their rule, taking text files.
+  auto taking_text = [&](const char* phi) {
+    return SpaceUnder("internal-community", [phi](json& d) {
+      d["phi"] = phi;
+      d["attachments"]["types"] = {"image/png", "text/plain"};
+    });
+  };
+  const SpaceId warning_space = taking_text("warn");
+  // warn: the finding is in the content, named as such; confirmed, the file carries its types.
+  auto warned = Upload(ana_, warning_space, "callbacks.csv", csv, "text/csv");
+  ASSERT_FALSE(warned);
+  EXPECT_EQ(warned.error().problem, "phi_warning");
+  const json warning = json::parse(warned.error().extensions_json);
+  ASSERT_EQ(warning["findings"].size(), 1u);
+  EXPECT_EQ(warning["findings"][0]["field"], "content");
+  EXPECT_EQ(warning["findings"][0]["type"], "phone");
+  EXPECT_EQ(csv.substr(warning["findings"][0]["begin"], 12), "617-555-0142");
+  EXPECT_EQ(warning["findings_total"], 1);
+  auto confirmed = Upload(ana_, warning_space, "callbacks.csv", csv, "text/csv", /*confirm=*/true);
+  ASSERT_TRUE(confirmed) << confirmed.error().public_message;
+  EXPECT_EQ((*confirmed)["phi_types"], json::array({"phone"}));
+  EXPECT_EQ(services_->messages.Download(ana_, (*confirmed)["id"])->content, csv);
+  const auto uploads = AuditOf("message.phi_confirm");
+  ASSERT_FALSE(uploads.empty());
+  EXPECT_EQ(json::parse(uploads.back().details_json)["content_screened"], true);
+  EXPECT_EQ(uploads.back().details_json.find("617"), std::string::npos) << "no content in the audit";
+
+  // block: nothing stored; a file with thousands of findings lists the first hundred and counts all.
+  const SpaceId blocked = taking_text("block");
+  std::string roster = "callback list\n";
+  for (int i = 0; i < 1500; ++i) roster += "bed " + std::to_string(i % 40) + ": 617-555-01" + std::to_string(10 + i % 90) + "\n";
+  auto refused = Upload(ana_, blocked, "roster.txt", roster, "text/plain", true);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().problem, "phi_blocked");
+  const json refusal = json::parse(refused.error().extensions_json);
+  EXPECT_EQ(refusal["findings"].size(), kMaxListedFindings);
+  EXPECT_EQ(refusal["findings_total"], 1500);
+  auto none = store_->Read([&](store::ReadTx& tx) { return tx.ListUnattachedBefore(clock_.NowMillis() + 1, 100); });
+  ASSERT_TRUE(none);
+  for (const AttachmentId id : *none) {
+    auto a = store_->Read([&](store::ReadTx& tx) { return tx.FindAttachment(id); });
+    ASSERT_TRUE(a && *a);
+    EXPECT_NE((*a)->space_id, blocked) << "nothing stored in the blocking space";
+  }
+
+  // redact: the stored file is the redacted text, with its own size and hash.
+  const SpaceId redacting = taking_text("redact");
+  auto redacted = Upload(ana_, redacting, "callbacks.csv", csv, "text/csv");
+  ASSERT_TRUE(redacted) << redacted.error().public_message;
+  const std::string expected = "name,phone\nward clerk,[REDACTED:PHONE]\n";
+  EXPECT_EQ((*redacted)["size"], expected.size());
+  EXPECT_EQ((*redacted)["sha256"], crypto::Sha256Hex(expected));
+  EXPECT_EQ(services_->messages.Download(ana_, (*redacted)["id"])->content, expected);
+
+  // hold: the message that carries the file waits for a moderator.
+  const SpaceId holding = taking_text("hold");
+  auto held_file = Upload(ben_, holding, "notes.md", "# Handover\nSSN 987-65-4321 on file\n", "text/markdown");
+  ASSERT_TRUE(held_file) << held_file.error().public_message;
+  auto held = PostWith(ben_, holding, {(*held_file)["id"].get<AttachmentId>()}, "handover notes");
+  ASSERT_TRUE(held);
+  EXPECT_EQ(held->message["state"], "held");
+
+  // The template's limits come before the scan: a text too large for the space is refused as such.
+  const SpaceId small = SpaceUnder("internal-community", [](json& d) {
+    d["phi"] = "block";
+    d["attachments"]["types"] = {"text/plain"};
+    d["attachments"]["max_bytes"] = 1024;
+  });
+  auto large = Upload(ana_, small, "roster.txt", roster, "text/plain");
+  ASSERT_FALSE(large);
+  EXPECT_EQ(large.error().problem, "attachment_too_large");
+  EXPECT_EQ(Upload(cy_, small, "roster.txt", roster, "text/plain").error().code, ErrorCode::kNotFound)
+      << "no member, no scan";
+
+  // Files that are not text are not read for PHI (their names still are): the same digits in a PNG
+  // pass the blocking space.
+  auto image = Upload(ana_, blocked, "scan.png", kPng + " 617-555-0142", "image/png");
+  EXPECT_TRUE(image) << image.error().public_message;
 }
 
 TEST_F(AttachmentTest, ReadsInPhiBearingSpacesAreAuditedAndDeletedMessagesTakeTheirFiles) {

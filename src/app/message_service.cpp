@@ -66,7 +66,7 @@ Status ValidateEmoji(const std::string& emoji) {
 // What every way of adding to a space requires: the space open, the caller a member whose role may
 // post (`reply`: whether it is a reply; nullopt for a file, which a post or a reply may carry),
 // the template's posting rule, and no suspension in force. Returns the space's template.
-Result<governance::policy::PolicyTemplate> RequirePosting(store::WriteTx& tx, const PolicyEngine& policies,
+Result<governance::policy::PolicyTemplate> RequirePosting(store::ReadTx& tx, const PolicyEngine& policies,
                                                           const Actor& actor, const Space& space,
                                                           const Standing& standing, std::optional<bool> reply,
                                                           UnixMillis now) {
@@ -88,6 +88,25 @@ Result<governance::policy::PolicyTemplate> RequirePosting(store::WriteTx& tx, co
     return Forbidden("suspended", "A moderator has suspended you from posting in this space.");
   }
   return policy;
+}
+
+// What a space's template says of a file: files at all, how large, which types.
+Status CheckAttachmentRule(const governance::policy::AttachmentRule& rule, std::size_t size,
+                           const std::string& detected) {
+  if (!rule.allowed) {
+    return Fail(ErrorCode::kPolicyDenied, "attachments_not_allowed", "This space's policy does not allow files.");
+  }
+  if (static_cast<std::int64_t>(size) > rule.max_bytes) {
+    return Fail(ErrorCode::kPayloadTooLarge, "attachment_too_large",
+                "This space takes files of at most " + std::to_string(rule.max_bytes) + " bytes.");
+  }
+  if (!rule.types.empty() && std::find(rule.types.begin(), rule.types.end(), detected) == rule.types.end()) {
+    std::string allowed;
+    for (const auto& t : rule.types) allowed += (allowed.empty() ? "" : ", ") + t;
+    return Fail(ErrorCode::kPolicyDenied, "attachment_type_not_allowed",
+                "This space takes " + allowed + " files; this one is " + detected + ".");
+  }
+  return Ok();
 }
 
 // A PHI refusal stores nothing, but it is recorded: who tried to store what kinds of PHI where.
@@ -772,8 +791,33 @@ Result<json> MessageService::Upload(const Actor& actor, SpaceId space_id, const 
     return InvalidArgument("attachment_type_mismatch",
                            "The file's content is " + detected + ", not " + declared + ".", "content_type");
   }
-  const Screening scanned = Screen(policy_, {{"name", upload.name}});
+  // A text file (plain text, CSV, Markdown, HTML, SVG) is screened whole, as a message is: a list
+  // of patients pasted into a .csv is the same disclosure as pasted into a post. Its redaction is
+  // prepared here too, so that the writer only chooses between the two contents.
+  const bool textual = IsTextualType(detected);
   const UnixMillis now = clock_.NowMillis();
+  if (textual) {
+    // Scanning a large text costs a pool thread up to a second: a file the space would refuse
+    // anyway (or a caller who may not post there) is refused first, from a read. The write below
+    // checks all of it again against the template it stores under.
+    ROUNDS_RETURN_IF_ERROR(store_.Read([&](store::ReadTx& tx) -> Status {
+      ROUNDS_ASSIGN_OR_RETURN(auto readable, internal::ReadableSpace(tx, actor, space_id));
+      ROUNDS_ASSIGN_OR_RETURN(auto policy,
+                              RequirePosting(tx, policy_, actor, readable.first, readable.second, std::nullopt, now));
+      return CheckAttachmentRule(policy.attachments, upload.content.size(), detected);
+    }));
+  }
+  Screening scanned = Screen(policy_, {{"name", upload.name}});
+  std::string redacted_content;
+  std::string redacted_sha256;
+  if (textual) {
+    ScreenedField content{"content", {}, policy_.Scan(upload.content)};  // its text stays in `upload`
+    if (!content.findings.empty()) {
+      redacted_content = phi::Redact(upload.content, content.findings);
+      redacted_sha256 = crypto::Sha256Hex(redacted_content);
+    }
+    scanned.fields.push_back(std::move(content));
+  }
   const std::string sha256 = crypto::Sha256Hex(upload.content);
   std::optional<phi::PhiAction> refused;
   Screening refusal;
@@ -782,20 +826,7 @@ Result<json> MessageService::Upload(const Actor& actor, SpaceId space_id, const 
     ROUNDS_ASSIGN_OR_RETURN(auto readable, internal::ReadableSpace(tx, actor, space_id));
     ROUNDS_ASSIGN_OR_RETURN(auto policy,
                             RequirePosting(tx, policy_, actor, readable.first, readable.second, std::nullopt, now));
-    const auto& rule = policy.attachments;
-    if (!rule.allowed) {
-      return Fail(ErrorCode::kPolicyDenied, "attachments_not_allowed", "This space's policy does not allow files.");
-    }
-    if (static_cast<std::int64_t>(upload.content.size()) > rule.max_bytes) {
-      return Fail(ErrorCode::kPayloadTooLarge, "attachment_too_large",
-                  "This space takes files of at most " + std::to_string(rule.max_bytes) + " bytes.");
-    }
-    if (!rule.types.empty() && std::find(rule.types.begin(), rule.types.end(), detected) == rule.types.end()) {
-      std::string allowed;
-      for (const auto& t : rule.types) allowed += (allowed.empty() ? "" : ", ") + t;
-      return Fail(ErrorCode::kPolicyDenied, "attachment_type_not_allowed",
-                  "This space takes " + allowed + " files; this one is " + detected + ".");
-    }
+    ROUNDS_RETURN_IF_ERROR(CheckAttachmentRule(policy.attachments, upload.content.size(), detected));
     Screening screening = scanned;
     const phi::PhiAction phi_action = ApplyPhiRule(policy.phi, screening);
     if (phi_action == phi::PhiAction::kBlock || (phi_action == phi::PhiAction::kWarn && !upload.confirm_phi)) {
@@ -803,22 +834,26 @@ Result<json> MessageService::Upload(const Actor& actor, SpaceId space_id, const 
       refusal = screening;
       return Fail(PhiRefusal(phi_action, screening));
     }
+    const bool redact_content = phi_action == phi::PhiAction::kRedact && !redacted_content.empty();
+    const std::string& content = redact_content ? redacted_content : upload.content;
     Attachment a;
     a.space_id = space_id;
     a.uploader_id = actor.user.id;
     a.name = screening.Text(0);
     a.content_type = detected;
-    a.size = static_cast<std::int64_t>(upload.content.size());
-    a.sha256 = sha256;
+    a.size = static_cast<std::int64_t>(content.size());
+    a.sha256 = redact_content ? redacted_sha256 : sha256;
     if (phi_action == phi::PhiAction::kWarn || phi_action == phi::PhiAction::kHold) a.phi_types = screening.TypesCsv();
     a.created_at = now;
-    ROUNDS_ASSIGN_OR_RETURN(a.id, tx.InsertAttachment(a, upload.content));
+    ROUNDS_ASSIGN_OR_RETURN(a.id, tx.InsertAttachment(a, content));
     if (policy_.Audits()) {
       auto record = AuditEntry(actor, ContentAction(phi_action, false, "attachment.upload"), "attachment",
                                std::to_string(a.id), now);
       if (phi_action != phi::PhiAction::kAllow) record.reason = std::string(phi::ToString(phi_action));
       ROUNDS_RETURN_IF_ERROR(AppendAudit(tx, record, json{{"space_id", space_id}, {"size", a.size},
-                                                          {"content_type", detected}, {"phi_types", a.phi_types}}));
+                                                          {"content_type", detected}, {"phi_types", a.phi_types},
+                                                          {"content_screened", textual},
+                                                          {"findings", screening.FindingCount()}}));
     }
     return a;
   });

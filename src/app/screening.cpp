@@ -31,10 +31,11 @@ std::string Screening::TypesCsv() const {
   return out;
 }
 
-nlohmann::json Screening::FindingsJson() const {
+nlohmann::json Screening::FindingsJson(std::size_t limit) const {
   nlohmann::json items = nlohmann::json::array();
   for (const auto& f : fields) {
     for (const auto& finding : f.findings) {
+      if (items.size() >= limit) return items;
       items.push_back({{"type", TypeCode(finding.type)},
                        {"field", f.field},
                        {"begin", finding.begin},
@@ -63,7 +64,8 @@ phi::PhiAction ApplyPhiRule(policy::PhiRule rule, Screening& screening) {
   phi::PhiAction action = phi::Decide(rule, all);
   if (action == phi::PhiAction::kRedact) {
     for (auto& f : screening.fields) {
-      if (!f.findings.empty()) f.text = phi::Redact(f.text, f.findings);
+      // A field kept without its text (a file's content, redacted by its caller) is left empty.
+      if (!f.findings.empty() && !f.text.empty()) f.text = phi::Redact(f.text, f.findings);
     }
   }
   return action;
@@ -81,7 +83,9 @@ Error PhiRefusal(phi::PhiAction action, const Screening& screening) {
     e.public_message = "Patient information is not allowed in this space (" + screening.TypesCsv() +
                        "). Remove it and try again.";
   }
-  e.extensions_json = nlohmann::json{{"findings", screening.FindingsJson()}}.dump();
+  e.extensions_json =
+      nlohmann::json{{"findings", screening.FindingsJson(kMaxListedFindings)}, {"findings_total", screening.FindingCount()}}
+          .dump();
   e.internal_message = std::string(e.problem) + " types=" + screening.TypesCsv();
   return e;
 }

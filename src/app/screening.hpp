@@ -4,6 +4,7 @@
 // made inside the write unit against the template the space runs under at that moment.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
@@ -27,7 +28,8 @@ struct Screening {
   std::size_t FindingCount() const;
   // The distinct finding types, lower case and comma-separated ("phone,ssn"); never the text.
   std::string TypesCsv() const;
-  nlohmann::json FindingsJson() const;  // [{type, field, begin, end, confidence, rule}]
+  // [{type, field, begin, end, confidence, rule}], the first `limit` of them in field order.
+  nlohmann::json FindingsJson(std::size_t limit = SIZE_MAX) const;
   const std::string& Text(std::size_t i) const { return fields[i].text; }
 };
 
@@ -41,7 +43,10 @@ Screening Screen(const PolicyEngine& policy, std::vector<std::pair<std::string, 
 phi::PhiAction ApplyPhiRule(policy::PhiRule rule, Screening& screening);
 
 // The refusal for kWarn (without confirmation: "phi_warning") and kBlock ("phi_blocked"): a
-// kPolicyDenied problem listing the finding types and spans, never the text.
+// kPolicyDenied problem listing the finding types and spans, never the text. A file's content may
+// hold thousands of findings: the problem lists the first kMaxListedFindings of them and says how
+// many there were in all (`findings_total`).
+inline constexpr std::size_t kMaxListedFindings = 100;
 Error PhiRefusal(phi::PhiAction action, const Screening& screening);
 
 // True for templates under which PHI may be stored and read (allow, warn, hold): every read and

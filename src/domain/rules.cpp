@@ -250,6 +250,8 @@ bool IsInlineSafeType(std::string_view t) {
          t == "text/plain";
 }
 
+bool IsTextualType(std::string_view t) { return t == "text/plain" || t == "text/html" || t == "image/svg+xml"; }
+
 bool IsValidFileName(std::string_view name) {
   if (name.empty() || name.size() > 255 || name == "." || name == ".." || !IsValidUtf8(name)) return false;
   for (unsigned char ch : name) {

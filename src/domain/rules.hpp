@@ -79,6 +79,9 @@ bool DeclaredTypeFits(std::string_view declared, std::string_view detected);
 // Whether a browser may show a file of this type inline: images that cannot carry script, PDF and
 // plain text. Everything else is served as a download.
 bool IsInlineSafeType(std::string_view content_type);
+// Whether a detected type is text a person wrote or exported (plain text, CSV, Markdown, HTML,
+// SVG): its content is screened for PHI like a message's body. Images, PDF and archives are not.
+bool IsTextualType(std::string_view content_type);
 // A file name as stored: 1 to 255 bytes of UTF-8, no control characters, no '/' or '\\', not "."
 // or "..".
 bool IsValidFileName(std::string_view name);

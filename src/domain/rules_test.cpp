@@ -271,6 +271,16 @@ TEST(Attachments, ADeclaredTypeFitsOnlyWhatTheContentIs) {
   EXPECT_FALSE(DeclaredTypeFits("application/pdf", "application/zip"));
 }
 
+TEST(Attachments, TextTypesAreScreenedAndOthersAreNot) {
+  for (const char* t : {"text/plain", "text/html", "image/svg+xml"}) EXPECT_TRUE(IsTextualType(t)) << t;
+  for (const char* t : {"image/png", "image/jpeg", "application/pdf", "application/zip", "application/octet-stream", ""}) {
+    EXPECT_FALSE(IsTextualType(t)) << t;
+  }
+  // What the detector calls text is screened whatever the client declared.
+  EXPECT_TRUE(IsTextualType(DetectContentType("mrn,name\n4829103,Maria Garcia\n")));
+  EXPECT_FALSE(IsTextualType(DetectContentType("\x89PNG\r\n\x1a\n617-555-0142")));
+}
+
 TEST(Attachments, OnlyTypesThatCannotRunScriptAreShownInline) {
   for (const char* t : {"image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf", "text/plain"}) {
     EXPECT_TRUE(IsInlineSafeType(t)) << t;

@@ -1,23 +1,25 @@
 // Files on messages: a member attaches an image in a channel and sends it with no text; both
 // they and a colleague see it as a link with a thumbnail and fetch the same bytes back. A file of
 // a type the space does not take is refused in the composer and nothing is sent, and a file name
-// that looks like patient information is attached only once its author confirms.
+// that looks like patient information is attached only once its author confirms. In a space that
+// takes text files and blocks PHI, a CSV with a phone number in it is refused with the number shown
+// in place.
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createSpace, addMember } from '../integration/fixtures.mjs';
-import { openBrowser, signIn, startAppServer, screenshot, unlabelledControls } from './browser.mjs';
+import { openBrowser, signIn, startAppServer, screenshot, unlabelledControls, PASSWORD } from './browser.mjs';
 
 // A 1×1 PNG: the server knows it by its signature, the browser can draw it.
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==', 'base64');
 const PHONE = '555-867-5309';
 
-let server, users, channel, dir, ana, bo;
+let server, admin, users, channel, dir, ana, bo;
 
 test.before(async () => {
-  ({ server, users } = await startAppServer(['ana', 'bo']));
+  ({ server, admin, users } = await startAppServer(['ana', 'bo']));
   channel = await createSpace(users.ana, { name: 'wound-care', kind: 'channel' });
   await addMember(users.ana, channel.id, users.bo.user.id);
   dir = mkdtempSync(path.join(tmpdir(), 'rounds-files-'));
@@ -166,5 +168,50 @@ test('a file name that looks like patient information is attached only after the
   const sent = (await messages()).find((m) => m.body === 'Photo for the record');
   assert.deepEqual(sent.attachments.map((a) => a.name), [name]);
   assert.deepEqual(sent.phi_types.map((t) => t.toLowerCase()), ['phone']);
+  assert.deepEqual([...ana.errors, ...bo.errors], []);
+});
+
+test('a text file with patient information in it is refused where PHI is blocked, the finding shown in place', async () => {
+  // A space whose template takes text files and blocks PHI.
+  const made = await admin.post('/api/v1/users', { username: 'officer', display_name: 'Officer', password: PASSWORD, is_compliance: true });
+  assert.equal(made.status, 201, made.text);
+  const officer = server.client();
+  await officer.login('officer', PASSWORD);
+  const templates = await officer.get('/api/v1/templates');
+  const base = templates.body.items.filter((t) => t.key === 'internal-community').sort((a, b) => b.version - a.version)[0];
+  const version = await officer.post('/api/v1/templates/internal-community/versions',
+    { document: { ...base.document, phi: 'block', attachments: { ...base.document.attachments, types: ['image/png', 'text/plain'] } } });
+  assert.equal(version.status, 201, version.text);
+  const lists = await createSpace(users.ana, { name: 'call-lists', kind: 'channel' });
+  const assigned = await officer.post(`/api/v1/spaces/${lists.id}/template`,
+    { key: 'internal-community', version: version.body.version, reason: 'text files, no PHI' });
+  assert.equal(assigned.status, 200, assigned.text);
+  await ana.page.goto(`${server.baseUrl}/#/space/${lists.id}`);
+
+  const csv = 'bed,callback\n4,ward clerk\n7,555-867-5309\n';
+  await attach(ana.page, writeFile('callbacks.csv', csv));
+  const refused = chip(ana.page, 'callbacks.csv', 'phi_blocked');
+  const panel = refused.locator('.phi-panel');
+  await panel.waitFor();
+  assert.match(await panel.locator('.phi-text').textContent(), /^Not attached: the file's content has patient information \(phone number\)/);
+  assert.deepEqual(await panel.locator('pre mark.phi-mark').allTextContents(), [PHONE]);
+  assert.equal(await panel.getByRole('button', { name: 'Attach anyway' }).count(), 0, 'blocked: nothing to confirm');
+  await screenshot(ana.page, 'attachments-phi-content');
+
+  // Without the number the same file is taken, byte for byte.
+  await refused.getByRole('button', { name: 'Remove callbacks.csv' }).click();
+  const clean = 'bed,callback\n4,ward clerk\n7,charge nurse\n';
+  await attach(ana.page, writeFile('callbacks-2.csv', clean));
+  await chip(ana.page, 'callbacks-2.csv', 'ready').waitFor();
+  const box = ana.page.getByLabel('Message', { exact: true });
+  await box.fill('Call list for tonight');
+  await box.press('Enter');
+  await ana.page.locator('[data-message-id]', { hasText: 'Call list for tonight' }).waitFor();
+  const page = await users.ana.get(`/api/v1/spaces/${lists.id}/messages`);
+  const sent = page.body.items.find((m) => m.body === 'Call list for tonight');
+  assert.deepEqual(sent.attachments.map((a) => [a.name, a.content_type, a.size]), [['callbacks-2.csv', 'text/plain', clean.length]]);
+  const got = await fetch(`${server.baseUrl}/api/v1/attachments/${sent.attachments[0].id}`, { headers: users.ana.headers() });
+  assert.equal(got.status, 200);
+  assert.equal(await got.text(), clean);
   assert.deepEqual([...ana.errors, ...bo.errors], []);
 });

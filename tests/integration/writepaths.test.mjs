@@ -41,6 +41,7 @@ async function blocked(res) {
   assert.equal(res.status, 422, res.text);
   assert.equal(res.body.code, 'phi_blocked');
   assert.ok(!res.text.includes('987-65-4321'), 'the refusal never echoes the PHI');
+  return res.body;
 }
 const PNG = Buffer.concat([Buffer.from('\x89PNG\r\n\x1a\n', 'latin1'), Buffer.alloc(16, 3)]);
 async function upload(client, spaceId, name) {
@@ -120,19 +121,23 @@ const ROUTES = {
   'POST /api/v1/spaces/{id}/attachments': {
     audit: 'attachment.upload',
     run: async () => (await upload(users.member, clinical.id, 'ecg.png')).id,
-    // The file name is screened like a body. The forum takes no files at all, so a space whose
-    // template blocks PHI and takes files is made for it.
+    // The file name is screened like a body, and so is a text file's content. The forum takes no
+    // files at all, so a space whose template blocks PHI and takes files is made for it.
     phi: async () => {
       const { items } = await ok(await officer.get('/api/v1/templates'));
       const base = items.filter((t) => t.key === 'internal-community').sort((a, b) => b.version - a.version)[0];
       const version = await ok(await officer.post('/api/v1/templates/internal-community/versions',
-        { document: { ...base.document, phi: 'block' } }));
+        { document: { ...base.document, phi: 'block', attachments: { ...base.document.attachments, types: [...base.document.attachments.types, 'text/plain'] } } }));
       const strict = await createSpace(users.owner, { name: unique('strict files') });
       await ok(await officer.post(`/api/v1/spaces/${strict.id}/template`,
         { key: 'internal-community', version: version.version, reason: 'write paths' }));
       const res = await users.owner.request('POST', `/api/v1/spaces/${strict.id}/attachments?name=${encodeURIComponent(`${PHI}.png`)}`,
         PNG, { raw: true, headers: { 'content-type': 'image/png' } });
       await blocked(res);
+      const csv = await users.owner.request('POST', `/api/v1/spaces/${strict.id}/attachments?name=callbacks.csv`,
+        Buffer.from(`name,callback\nward clerk,${PHI}\n`), { raw: true, headers: { 'content-type': 'text/csv' } });
+      const refusal = await blocked(csv);
+      assert.ok(refusal.findings.some((f) => f.field === 'content'), JSON.stringify(refusal));
       const page = await ok(await users.owner.get(`/api/v1/spaces/${strict.id}/messages`));
       assert.equal(page.items.length, 0);
     },

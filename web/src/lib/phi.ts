@@ -142,11 +142,22 @@ export function previewMessage(action: PhiAction, types: readonly string[]): { t
 }
 
 /** The findings in a 422 refusal, or null when the error is not a PHI refusal. */
-export function phiRefusal(e: unknown): { code: 'phi_warning' | 'phi_blocked'; findings: PhiFinding[]; text: string } | null {
+export function phiRefusal(e: unknown): { code: 'phi_warning' | 'phi_blocked'; findings: PhiFinding[]; total: number; text: string } | null {
   if (!(e instanceof ApiError) || (e.code !== 'phi_warning' && e.code !== 'phi_blocked')) return null;
   const raw = e.problem.findings;
   const findings = Array.isArray(raw) ? (raw as PhiFinding[]) : [];
-  return { code: e.code, findings, text: e.message };
+  // A file's content may hold more findings than the server lists; it counts them all.
+  const counted = e.problem.findings_total;
+  const total = typeof counted === 'number' && counted >= findings.length ? counted : findings.length;
+  return { code: e.code, findings, total, text: e.message };
+}
+
+/** Where in a file the findings are: its name, its content, or both. */
+export function fileFindingPlace(findings: readonly PhiFinding[]): string {
+  const name = findings.some((f) => f.field === 'name');
+  const content = findings.some((f) => f.field === 'content');
+  if (name && content) return 'The file name and content';
+  return content ? "The file's content" : 'The file name';
 }
 
 /** Tells the author their message waits for review (after a send answered with state "held"). */

@@ -2,7 +2,7 @@
 // picked, with what the server said about it (see useAttachments for the uploads behind them).
 import { useRef } from 'react';
 import { formatBytes } from '../lib/attachments';
-import { findingTypes, listTypes } from '../lib/phi';
+import { fileFindingPlace, findingTypes, listTypes } from '../lib/phi';
 import Icon from '../components/Icon';
 import { Highlighted } from './PhiGuard';
 import type { Attachments, FileChip } from './useAttachments';
@@ -38,7 +38,11 @@ export function AttachmentChips({ files }: { files: Attachments }) {
 
 function Chip({ chip, onRemove, onConfirm }: { chip: FileChip; onRemove: () => void; onConfirm: () => void }) {
   const name = chip.attachment?.name ?? chip.file.name;
-  const types = listTypes(findingTypes(chip.findings ?? []));
+  const findings = chip.findings ?? [];
+  const types = listTypes(findingTypes(findings));
+  const place = fileFindingPlace(findings);
+  const total = chip.findingsTotal ?? findings.length;
+  const count = findings.some((f) => f.field === 'content') && total > 1 ? ` in ${total.toLocaleString()} places` : '';
   return (
     <li className={`attachment-chip chip-${chip.state}`} data-state={chip.state}>
       <div className="chip-main">
@@ -53,11 +57,14 @@ function Chip({ chip, onRemove, onConfirm }: { chip: FileChip; onRemove: () => v
         <div className={`phi-panel ${chip.state === 'phi_blocked' ? 'phi-block' : 'phi-warn'}`} role="alert" data-phi-state={chip.state}>
           <p className="phi-text">
             {chip.state === 'phi_blocked'
-              ? `Not attached: the file name has patient information${types ? ` (${types})` : ''}, which this space does not allow. Rename the file and attach it again.`
-              : `This file name looks like patient information${types ? ` (${types})` : ''}. This space is not approved for it. Attach it anyway only if you are sure.`}
+              ? `Not attached: ${place.toLowerCase()} ${place.includes(' and ') ? 'have' : 'has'} patient information${types ? ` (${types})` : ''}${count}, which this space does not allow. Remove it and attach the file again.`
+              : `${place} ${place.includes(' and ') ? 'look' : 'looks'} like patient information${types ? ` (${types})` : ''}${count}. This space is not approved for it. Attach it anyway only if you are sure.`}
           </p>
-          {(chip.findings ?? []).some((f) => f.field === 'name') && (
-            <p className="phi-preview"><Highlighted text={chip.file.name} findings={chip.findings ?? []} field="name" /></p>
+          {findings.some((f) => f.field === 'name') && (
+            <p className="phi-preview"><Highlighted text={chip.file.name} findings={findings} field="name" /></p>
+          )}
+          {chip.content !== undefined && findings.some((f) => f.field === 'content') && (
+            <pre className="phi-preview file-preview" aria-label={`Where in ${name}`}><Highlighted text={chip.content} findings={findings} field="content" /></pre>
           )}
           {chip.state === 'phi_warning' && (
             <div className="row end">

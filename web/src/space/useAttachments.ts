@@ -11,8 +11,9 @@ import { onWipe } from '../lib/wipe';
 
 /**
  * uploading: on its way. ready: uploaded, goes with the next send. failed: refused (type, size…),
- * never sent. phi_warning: its name looks like patient information, uploaded only once the author
- * confirms. phi_blocked: its name has patient information this space refuses.
+ * never sent. phi_warning: its name (or, for a text file, its content) looks like patient
+ * information, uploaded only once the author confirms. phi_blocked: it has patient information
+ * this space refuses.
  */
 export type FileState = 'uploading' | 'ready' | 'failed' | 'phi_warning' | 'phi_blocked';
 
@@ -24,9 +25,16 @@ export interface FileChip {
   attachment?: Attachment;
   /** Why it was refused. */
   error?: string;
-  /** PHI refusals: where in the name. */
+  /** PHI refusals: where in the name or the content (the first the server lists). */
   findings?: PhiFinding[];
+  /** PHI refusals: how many findings there were in all. */
+  findingsTotal?: number;
+  /** The file's text, read to show where in it the findings are (small text files only). */
+  content?: string;
 }
+
+/** Text files up to this size are read back to highlight their findings. */
+export const PREVIEW_BYTES = 64 * 1024;
 
 const NONE: FileChip[] = [];
 const drafts = new Map<string, FileChip[]>();
@@ -55,17 +63,35 @@ onWipe(() => {
   for (const listener of listeners) listener();
 });
 
+/** The file's text as the server read it: UTF-8, a byte-order mark kept (it counts in the offsets). */
+function readText(file: File): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const reader = new FileReader();
+    reader.onload = () => {
+      const bytes = reader.result;
+      resolve(bytes && typeof bytes !== 'string' ? new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes) : undefined);
+    };
+    reader.onerror = () => resolve(undefined);
+    reader.readAsArrayBuffer(file);
+  });
+}
+
 async function upload(spaceId: number, draft: string, chip: FileChip, confirmPhi: boolean) {
   const ctrl = new AbortController();
   inFlight.set(chip.key, ctrl);
-  patch(draft, chip.key, { state: 'uploading', error: undefined, findings: undefined });
+  patch(draft, chip.key, { state: 'uploading', error: undefined, findings: undefined, findingsTotal: undefined, content: undefined });
   try {
     const attachment = await Api.upload(spaceId, chip.file, confirmPhi, ctrl.signal);
     if (!ctrl.signal.aborted) patch(draft, chip.key, { state: 'ready', attachment });
   } catch (e) {
     if (ctrl.signal.aborted) return; // removed, or the session ended
     const phi = phiRefusal(e);
-    if (phi) patch(draft, chip.key, { state: phi.code, error: phi.text, findings: phi.findings });
+    if (phi) {
+      // The findings' offsets are into the file as sent: read it back to show them in place.
+      const inContent = phi.findings.some((f) => f.field === 'content');
+      const content = inContent && chip.file.size <= PREVIEW_BYTES ? await readText(chip.file) : undefined;
+      if (!ctrl.signal.aborted) patch(draft, chip.key, { state: phi.code, error: phi.text, findings: phi.findings, findingsTotal: phi.total, content });
+    }
     else patch(draft, chip.key, { state: 'failed', error: errorText(e) });
   } finally {
     if (inFlight.get(chip.key) === ctrl) inFlight.delete(chip.key);

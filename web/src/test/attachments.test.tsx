@@ -176,6 +176,25 @@ describe('attaching files', () => {
     expect(el.querySelector('.phi-panel')).toBeNull();
   });
 
+  it('shows where in a text file the refused PHI is, and how often it was found', async () => {
+    const text = '\ufeffname,phone\nclerk,617-555-0142\n';
+    // Offsets are UTF-8 bytes of the file as sent, its byte-order mark included (3 bytes).
+    const begin = 3 + 'name,phone\nclerk,'.length;
+    answer = () => json(422, {
+      code: 'phi_blocked', detail: 'Patient information is not allowed in this space (phone).',
+      findings: [{ type: 'phone', field: 'content', begin, end: begin + 12, confidence: 0.9, rule: 'phone' }], findings_total: 240,
+    });
+    const { el } = render(<Probe draft="3:top" />);
+    act(() => files!.add([new File([text], 'callbacks.csv', { type: 'text/csv' })]));
+    await settle();
+    await settle();
+    const panel = el.querySelector('.phi-panel[data-phi-state="phi_blocked"]');
+    expect(panel?.textContent).toContain("the file's content has patient information (phone number) in 240 places");
+    expect([...panel!.querySelectorAll('pre mark')].map((m) => m.textContent)).toEqual(['617-555-0142']);
+    expect(panel!.querySelector('button')).toBeNull(); // blocked: nothing to confirm
+    expect(files!.ids).toEqual([]);
+  });
+
   it('refuses files past ten without uploading them, and a removed file is gone', async () => {
     let id = 100;
     answer = (url) => {

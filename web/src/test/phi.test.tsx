@@ -116,8 +116,11 @@ describe('Highlighted', () => {
 describe('PHI refusals', () => {
   it('reads the findings of a 422 phi_warning or phi_blocked and nothing else', () => {
     const f = [{ type: 'ssn', field: 'body', begin: 0, end: 11, confidence: 1, rule: 'ssn.valid' }];
-    expect(phiRefusal(new ApiError(422, 'phi_blocked', 'no', undefined, { findings: f }))).toEqual({ code: 'phi_blocked', findings: f, text: 'no' });
+    expect(phiRefusal(new ApiError(422, 'phi_blocked', 'no', undefined, { findings: f }))).toEqual({ code: 'phi_blocked', findings: f, total: 1, text: 'no' });
     expect(phiRefusal(new ApiError(422, 'phi_warning', 'sure?', undefined, {}))?.findings).toEqual([]);
+    // A file's refusal lists the first findings and counts them all; a count below the list is not believed.
+    expect(phiRefusal(new ApiError(422, 'phi_blocked', 'no', undefined, { findings: f, findings_total: 1500 }))?.total).toBe(1500);
+    expect(phiRefusal(new ApiError(422, 'phi_blocked', 'no', undefined, { findings: f, findings_total: 0 }))?.total).toBe(1);
     expect(phiRefusal(new ApiError(422, 'invalid_value', 'x'))).toBeNull();
     expect(phiRefusal(new Error('x'))).toBeNull();
   });
