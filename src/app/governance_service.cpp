@@ -258,14 +258,24 @@ Result<json> GovernanceService::DryRun(const Actor& actor, SpaceId space_id, con
   ROUNDS_RETURN_IF_ERROR(RequireCompliance(actor));
   limit = std::clamp(limit <= 0 ? 200 : limit, 1, kMaxDryRun);
   // Read the messages, then scan outside the read transaction.
+  struct SampleFile {
+    Attachment attachment;
+    std::optional<std::string> text;  // a text file's content, when it was read
+  };
   struct Sample {
     MessageId id;
     UserId author;
     std::string title, body;
     std::vector<std::string> options;
     std::optional<MemberRole> role;
+    std::vector<SampleFile> files;
   };
   std::vector<Sample> samples;
+  // Text files are screened as an upload is, up to a budget: a dry run reads at most this much
+  // file content (each file at most a quarter of it); files past it are counted, not screened.
+  constexpr std::int64_t kContentBudget = 16LL << 20;
+  std::int64_t content_read = 0;
+  int files_not_screened = 0;
   policy::PolicyTemplate policy;
   ROUNDS_RETURN_IF_ERROR(store_.Read([&](store::ReadTx& tx) -> Result<bool> {
     ROUNDS_ASSIGN_OR_RETURN(auto space, tx.FindSpace(space_id));
@@ -282,8 +292,20 @@ Result<json> GovernanceService::DryRun(const Actor& actor, SpaceId space_id, con
         ROUNDS_ASSIGN_OR_RETURN(auto membership, tx.FindMembership(space_id, m.author_id));
         roles[m.author_id] = membership ? std::optional(membership->role) : std::nullopt;
       }
-      Sample s{m.id, m.author_id, m.title, m.body, {}, roles[m.author_id]};
+      Sample s{m.id, m.author_id, m.title, m.body, {}, roles[m.author_id], {}};
       for (const auto& o : m.poll_options) s.options.push_back(o.text);
+      for (auto& a : m.attachments) {
+        SampleFile file{std::move(a), std::nullopt};
+        if (IsTextualType(file.attachment.content_type)) {
+          if (file.attachment.size <= kContentBudget / 4 && content_read + file.attachment.size <= kContentBudget) {
+            ROUNDS_ASSIGN_OR_RETURN(file.text, tx.ReadAttachmentContent(file.attachment.id));
+            content_read += file.attachment.size;
+          } else {
+            ++files_not_screened;
+          }
+        }
+        s.files.push_back(std::move(file));
+      }
       samples.push_back(std::move(s));
     }
     return true;
@@ -291,10 +313,24 @@ Result<json> GovernanceService::DryRun(const Actor& actor, SpaceId space_id, con
   ROUNDS_ASSIGN_OR_RETURN(Actor current, store_.Read([&](store::ReadTx& tx) { return internal::Current(tx, actor); }));
   std::map<std::string, int> counts{{"allowed", 0}, {"warned", 0}, {"held", 0}, {"blocked", 0}, {"redacted", 0},
                                     {"pre_moderated", 0}};
+  int with_refused_files = 0;
   json items = json::array();
   for (auto& s : samples) {
     std::vector<std::pair<std::string, std::string>> fields{{"body", s.body}, {"title", s.title}};
     for (std::size_t i = 0; i < s.options.size(); ++i) fields.emplace_back("poll_options/" + std::to_string(i), s.options[i]);
+    // Its files, as their uploads would be judged under this version: names and text screened
+    // with the message, and the files it would not take at all.
+    json file_refusals = json::array();
+    for (std::size_t i = 0; i < s.files.size(); ++i) {
+      const Attachment& a = s.files[i].attachment;
+      fields.emplace_back("attachments/" + std::to_string(i) + "/name", a.name);
+      if (s.files[i].text) fields.emplace_back("attachments/" + std::to_string(i) + "/content", std::move(*s.files[i].text));
+      if (auto refused = CheckAttachmentRule(policy.attachments, static_cast<std::size_t>(a.size), a.content_type);
+          !refused) {
+        file_refusals.push_back({{"attachment_id", a.id}, {"code", refused.error().problem}});
+      }
+    }
+    if (!file_refusals.empty()) ++with_refused_files;
     Screening screening = Screen(policy_, std::move(fields));
     phi::PhiAction action = ApplyPhiRule(policy.phi, screening);
     std::string outcome;
@@ -316,7 +352,9 @@ Result<json> GovernanceService::DryRun(const Actor& actor, SpaceId space_id, con
     for (const auto& f : screening.fields) {
       for (const auto& finding : f.findings) types.push_back(TypeCode(finding.type));
     }
-    items.push_back({{"message_id", s.id}, {"action", outcome}, {"finding_types", types}});
+    json item{{"message_id", s.id}, {"action", outcome}, {"finding_types", types}};
+    if (!file_refusals.empty()) item["file_refusals"] = std::move(file_refusals);
+    items.push_back(std::move(item));
   }
   // Dry runs read content of the space: audited like any other compliance read.
   ROUNDS_RETURN_IF_ERROR(AuditNow(store_, AuditEntry(current, "template.dry_run", "space", std::to_string(space_id),
@@ -324,7 +362,7 @@ Result<json> GovernanceService::DryRun(const Actor& actor, SpaceId space_id, con
                                   json{{"template", key + "@" + std::to_string(version)},
                                        {"messages_checked", samples.size()}}));
   json out{{"space_id", space_id}, {"key", key}, {"version", version}, {"messages_checked", samples.size()},
-           {"items", items}};
+           {"with_refused_files", with_refused_files}, {"files_not_screened", files_not_screened}, {"items", items}};
   for (const auto& [name, n] : counts) out[name] = n;
   return out;
 }

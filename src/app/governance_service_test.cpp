@@ -350,6 +350,59 @@ TEST_F(GovernanceTest, TemplatesAreVersionedAssignedAndDryRun) {
   EXPECT_EQ((*clone)["document"]["phi"], "block");  // from the latest version
 }
 
+TEST_F(GovernanceTest, ADryRunJudgesEachMessagesFilesAsTheNewVersionWould) {
+  // The space takes images and text files and warns on PHI.
+  json doc = governance::policy::ToJson(*governance::policy::FindBuiltIn("internal-community"));
+  doc["attachments"]["types"] = {"image/png", "text/plain"};
+  ASSERT_TRUE(services_->governance.NewVersion(compliance_, "internal-community", doc));  // v2
+  SpaceId space = SpaceWith("internal-community", "Discharge planning");
+  ASSERT_TRUE(services_->governance.AssignTemplate(compliance_, space, "internal-community", 2, "files"));
+  auto post_file = [&](const std::string& name, const std::string& content, const std::string& body) {
+    auto up = services_->messages.Upload(member_, space, UploadRequest{name, "", content, true});
+    EXPECT_TRUE(up) << up.error().problem;
+    Draft d;
+    d.body = body;
+    d.attachment_ids = {up ? (*up)["id"].get<AttachmentId>() : 0};
+    auto posted = services_->messages.Post(member_, space, d);
+    EXPECT_TRUE(posted) << posted.error().problem;
+    return posted ? posted->message["id"].get<MessageId>() : 0;
+  };
+  const MessageId with_csv = post_file("callbacks.csv", "bed,callback\n4,617-555-0142\n", "tonight's list");
+  const MessageId with_png = post_file("scan.png", std::string("\x89PNG\r\n\x1a\n", 8) + "pixels", "the scan");
+  ASSERT_TRUE(Try(member_, space, "no files here"));
+
+  // v3 blocks PHI and takes images only: the CSV's phone number blocks its message, which the
+  // version would not take the file of either.
+  doc["phi"] = "block";
+  doc["attachments"]["types"] = {"image/png"};
+  ASSERT_TRUE(services_->governance.NewVersion(compliance_, "internal-community", doc));
+  auto dry = services_->governance.DryRun(compliance_, space, "internal-community", 3, 50);
+  ASSERT_TRUE(dry) << dry.error().problem;
+  EXPECT_EQ((*dry)["messages_checked"], 3);
+  EXPECT_EQ((*dry)["blocked"], 1);
+  EXPECT_EQ((*dry)["allowed"], 2);
+  EXPECT_EQ((*dry)["with_refused_files"], 1);
+  EXPECT_EQ((*dry)["files_not_screened"], 0);
+  std::map<MessageId, json> items;
+  for (const auto& item : (*dry)["items"]) items[item["message_id"].get<MessageId>()] = item;
+  EXPECT_EQ(items[with_csv]["action"], "blocked");
+  EXPECT_EQ(items[with_csv]["finding_types"], json::array({"phone"}));
+  ASSERT_EQ(items[with_csv]["file_refusals"].size(), 1u);
+  EXPECT_EQ(items[with_csv]["file_refusals"][0]["code"], "attachment_type_not_allowed");
+  EXPECT_EQ(items[with_png]["action"], "allowed");
+  EXPECT_FALSE(items[with_png].contains("file_refusals"));
+
+  // v4 takes no files: both messages' files would be refused.
+  doc["attachments"]["allowed"] = false;
+  ASSERT_TRUE(services_->governance.NewVersion(compliance_, "internal-community", doc));
+  dry = services_->governance.DryRun(compliance_, space, "internal-community", 4, 50);
+  ASSERT_TRUE(dry) << dry.error().problem;
+  EXPECT_EQ((*dry)["with_refused_files"], 2);
+  items.clear();
+  for (const auto& item : (*dry)["items"]) items[item["message_id"].get<MessageId>()] = item;
+  EXPECT_EQ(items[with_png]["file_refusals"][0]["code"], "attachments_not_allowed");
+}
+
 TEST_F(GovernanceTest, EditsAreScreenedAndKeptWithinTheEditWindow) {
   MakeTemplate("short-edits", json{{"edit_window_minutes", 5}, {"phi", "block"}});
   SpaceId space = SpaceWith("short-edits", "Quick edits");

@@ -90,25 +90,6 @@ Result<governance::policy::PolicyTemplate> RequirePosting(store::ReadTx& tx, con
   return policy;
 }
 
-// What a space's template says of a file: files at all, how large, which types.
-Status CheckAttachmentRule(const governance::policy::AttachmentRule& rule, std::size_t size,
-                           const std::string& detected) {
-  if (!rule.allowed) {
-    return Fail(ErrorCode::kPolicyDenied, "attachments_not_allowed", "This space's policy does not allow files.");
-  }
-  if (static_cast<std::int64_t>(size) > rule.max_bytes) {
-    return Fail(ErrorCode::kPayloadTooLarge, "attachment_too_large",
-                "This space takes files of at most " + std::to_string(rule.max_bytes) + " bytes.");
-  }
-  if (!rule.types.empty() && std::find(rule.types.begin(), rule.types.end(), detected) == rule.types.end()) {
-    std::string allowed;
-    for (const auto& t : rule.types) allowed += (allowed.empty() ? "" : ", ") + t;
-    return Fail(ErrorCode::kPolicyDenied, "attachment_type_not_allowed",
-                "This space takes " + allowed + " files; this one is " + detected + ".");
-  }
-  return Ok();
-}
-
 // A PHI refusal stores nothing, but it is recorded: who tried to store what kinds of PHI where.
 // Best effort: the caller's answer is the refusal either way.
 void RecordPhiRefusal(store::Store& store, const Actor& actor, const char* action, const char* object_type,

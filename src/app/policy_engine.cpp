@@ -1,10 +1,29 @@
 #include "app/policy_engine.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "core/log.hpp"
 
 namespace rounds::app {
+
+Status CheckAttachmentRule(const policy::AttachmentRule& rule, std::size_t size,
+                           const std::string& detected) {
+  if (!rule.allowed) {
+    return Fail(ErrorCode::kPolicyDenied, "attachments_not_allowed", "This space's policy does not allow files.");
+  }
+  if (static_cast<std::int64_t>(size) > rule.max_bytes) {
+    return Fail(ErrorCode::kPayloadTooLarge, "attachment_too_large",
+                "This space takes files of at most " + std::to_string(rule.max_bytes) + " bytes.");
+  }
+  if (!rule.types.empty() && std::find(rule.types.begin(), rule.types.end(), detected) == rule.types.end()) {
+    std::string allowed;
+    for (const auto& t : rule.types) allowed += (allowed.empty() ? "" : ", ") + t;
+    return Fail(ErrorCode::kPolicyDenied, "attachment_type_not_allowed",
+                "This space takes " + allowed + " files; this one is " + detected + ".");
+  }
+  return Ok();
+}
 
 PolicyEngine::PolicyEngine(const Config& config) : config_(config), index_(std::make_shared<phi::PatientIndex>()) {
   auto scanner = phi::Scanner::Create(phi::DefaultRuleSet(), index_);

@@ -23,6 +23,10 @@ namespace phi = governance::phi;
 // A template version without a cache: built-ins from the binary, others from the store.
 Result<policy::PolicyTemplate> LoadTemplate(store::ReadTx& tx, const std::string& key, int version);
 
+// What a space's template says of a file: files at all (422 attachments_not_allowed), how large
+// (413 attachment_too_large), which types (422 attachment_type_not_allowed).
+Status CheckAttachmentRule(const policy::AttachmentRule& rule, std::size_t size, const std::string& detected);
+
 // The governance work a post and a read pay for beyond authorization. Every server runs with
 // both on; only the post benchmark switches them off, to measure what they cost. No configuration
 // or request reaches this.

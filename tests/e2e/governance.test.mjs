@@ -229,10 +229,16 @@ test('templates: compare two versions of a template and dry-run one against a sp
   // A ward template cloned from the staff default, then tightened: version 2 refuses PHI.
   await ok(compliance.post('/api/v1/templates/internal-community/clone', { new_key: 'ward-strict', name: 'Ward (strict)' }), 201);
   const v1 = await latestVersion('ward-strict');
-  await ok(compliance.post('/api/v1/templates/ward-strict/versions', { document: { ...v1.document, phi: 'block' } }), 201);
+  await ok(compliance.post('/api/v1/templates/ward-strict/versions',
+    { document: { ...v1.document, phi: 'block', attachments: { ...v1.document.attachments, allowed: false } } }), 201);
   const channel = await createSpace(users.ana, { name: 'ward-9', kind: 'channel' });
   await ok(users.ana.post(`/api/v1/spaces/${channel.id}/messages`, { body: `Call the family back on ${PHONE}`, confirm_phi: true }), 201);
   await ok(users.ana.post(`/api/v1/spaces/${channel.id}/messages`, { body: 'Handover at 7' }), 201);
+  const png = Buffer.concat([Buffer.from('\x89PNG\r\n\x1a\n', 'latin1'), Buffer.alloc(16, 3)]);
+  const scan = await users.ana.request('POST', `/api/v1/spaces/${channel.id}/attachments?name=wound.png`, png,
+    { raw: true, headers: { 'content-type': 'image/png' } });
+  assert.equal(scan.status, 201, scan.text);
+  const withFile = await ok(users.ana.post(`/api/v1/spaces/${channel.id}/messages`, { body: 'Wound photo', attachment_ids: [scan.body.id] }), 201);
 
   const b = await openBrowser();
   try {
@@ -251,8 +257,13 @@ test('templates: compare two versions of a template and dry-run one against a sp
     await b.page.getByRole('button', { name: 'Dry run' }).click();
     const result = b.page.locator('.dry-run');
     await result.waitFor();
-    assert.match(await result.textContent(), /2 messages checked: 1 allowed, 0 warned, 0 held, 1 blocked/);
+    assert.match(await result.textContent(), /3 messages checked: 2 allowed, 0 warned, 0 held, 1 blocked/);
+    assert.match(await result.textContent(), /1 message carries files this version would not take/);
     assert.match(await result.textContent(), /phone number/);
+    // Only the messages it would treat differently are listed: the blocked one and the one with a file.
+    const rows = result.locator('tbody tr');
+    assert.equal(await rows.count(), 2);
+    assert.match(await rows.filter({ hasText: String(withFile.id) }).textContent(), /allowed.*no files allowed/);
     await screenshot(b.page, 'governance-templates');
 
     await b.page.getByLabel('Reason for the change', { exact: true }).fill('Ward 9 stops sharing patient details here');

@@ -25,7 +25,11 @@ export interface TemplateChange { path: string; from: unknown; to: unknown }
 export interface ValidationIssue { path: string; code: string; message: string }
 export interface DryRun {
   messages_checked: number; allowed: number; warned: number; held: number; blocked: number; redacted: number; pre_moderated: number;
-  items: { message_id: number; action: string; finding_types: string[] }[];
+  /** Messages carrying a file the version would not take (none allowed, its type, its size). */
+  with_refused_files?: number;
+  /** Text files too large for a dry run to read; their names were still screened. */
+  files_not_screened?: number;
+  items: { message_id: number; action: string; finding_types: string[]; file_refusals?: { attachment_id: number; code: string }[] }[];
 }
 
 export interface AuditRecord {

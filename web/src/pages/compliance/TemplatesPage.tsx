@@ -215,6 +215,13 @@ function TemplateDetail({ versions, onChanged }: { versions: TemplateVersion[]; 
 }
 
 /** Dry run a version against a space's recent messages, then assign it with a reason. */
+/** A dry run's reasons a file would be refused, as compliance reads them. */
+const FILE_REFUSALS: Record<string, string> = {
+  attachments_not_allowed: 'no files allowed',
+  attachment_type_not_allowed: 'type not allowed',
+  attachment_too_large: 'too large',
+};
+
 function ApplyToSpace({ templateKey, versions, onAssigned }: { templateKey: string; versions: TemplateVersion[]; onAssigned: (text: string) => void }) {
   const id = useId();
   const { spaces } = useApp();
@@ -227,6 +234,8 @@ function ApplyToSpace({ templateKey, versions, onAssigned }: { templateKey: stri
   const [error, setError] = useState('');
   const sid = Number(spaceId);
   const valid = Number.isInteger(sid) && sid > 0;
+  // The messages the version would treat differently: anything but allowed, or files it would refuse.
+  const affected = (result?.items ?? []).filter((i) => i.action !== 'allowed' || (i.file_refusals ?? []).length > 0);
 
   const dryRun = async () => {
     setError('');
@@ -268,12 +277,17 @@ function ApplyToSpace({ templateKey, versions, onAssigned }: { templateKey: stri
           <p>
             {plural(result.messages_checked, 'message')} checked: {result.allowed} allowed, {result.warned} warned, {result.held} held,{' '}
             {result.blocked} blocked, {result.redacted} redacted, {result.pre_moderated} pre-moderated.
+            {(result.with_refused_files ?? 0) > 0 && ` ${plural(result.with_refused_files ?? 0, 'message')} ${result.with_refused_files === 1 ? 'carries' : 'carry'} files this version would not take.`}
+            {(result.files_not_screened ?? 0) > 0 && ` ${plural(result.files_not_screened ?? 0, 'text file')} too large to read here (names checked).`}
           </p>
-          {result.items.filter((i) => i.action !== 'allow').length > 0 && (
+          {affected.length > 0 && (
             <table className="data-table">
-              <thead><tr><th scope="col">Message</th><th scope="col">Would be</th><th scope="col">Found</th></tr></thead>
-              <tbody>{result.items.filter((i) => i.action !== 'allow').slice(0, 100).map((i) => (
-                <tr key={i.message_id}><td><a href={href.space(sid, i.message_id)}>{i.message_id}</a></td><td>{i.action}</td><td>{listTypes(i.finding_types ?? [])}</td></tr>
+              <thead><tr><th scope="col">Message</th><th scope="col">Would be</th><th scope="col">Found</th><th scope="col">Files</th></tr></thead>
+              <tbody>{affected.slice(0, 100).map((i) => (
+                <tr key={i.message_id}>
+                  <td><a href={href.space(sid, i.message_id)}>{i.message_id}</a></td><td>{i.action}</td><td>{listTypes(i.finding_types ?? [])}</td>
+                  <td>{(i.file_refusals ?? []).map((f) => FILE_REFUSALS[f.code] ?? f.code).join(', ')}</td>
+                </tr>
               ))}</tbody>
             </table>
           )}
