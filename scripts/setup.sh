@@ -10,6 +10,7 @@ packages=(
   libcli11-dev libexpected-dev libtomlplusplus-dev libhyperscan-dev libgtest-dev libgmock-dev
   libbenchmark-dev libssl-dev
   nodejs npm chromium wrk curl
+  clamav-daemon
   "$@"
 )
 
@@ -31,4 +32,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   $sudo apt-get update -qq
   $sudo apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=600 "${missing[@]}" >/dev/null
+  # The tests start clamd themselves, with a signature database of their own. The system's own
+  # daemon and its signature updater, installed here just now, stay off: they would fetch
+  # signatures from the network. A server that scans uploads runs its organization's clamd.
+  if [[ " ${missing[*]} " == *" clamav-daemon "* ]] && command -v systemctl >/dev/null 2>&1 &&
+     [ -d /run/systemd/system ]; then
+    $sudo systemctl disable --now clamav-daemon.socket clamav-daemon clamav-freshclam >/dev/null 2>&1 || true
+  fi
 fi

@@ -8,6 +8,7 @@
 #include "app/retention_service.hpp"
 #include "app/screening.hpp"
 #include "app/service_test_support.hpp"
+#include "av/test_clamd.hpp"
 #include "core/crypto.hpp"
 
 namespace rounds::app {
@@ -398,6 +399,69 @@ TEST_F(AttachmentTest, AMessageWithFilesMayBeEditedToNoTextAndOneWithoutMayNot) 
   auto refused = services_->messages.Edit(ana_, text->message["id"].get<MessageId>(), " ", std::nullopt);
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error().problem, "empty_message");
+}
+
+// Uploads through a real ClamAV daemon: a file it names is refused and never stored, the attempt on
+// the audit trail with the signature and the file's hash; a clean file is stored as before; and
+// with the daemon gone, files are refused rather than stored unscanned.
+class MalwareScanTest : public AttachmentTest {
+ protected:
+  static void SetUpTestSuite() { clamd_ = new av::testing::TestClamd(); }
+  static void TearDownTestSuite() {
+    delete clamd_;
+    clamd_ = nullptr;
+  }
+  void Configure(Config& config) override {
+    ASSERT_TRUE(clamd_->ready()) << "clamd did not start (scripts/setup.sh installs clamav-daemon); see " << clamd_->log();
+    config.antivirus_address = clamd_->socket();
+    config.antivirus_timeout_seconds = 10;
+  }
+  static inline av::testing::TestClamd* clamd_ = nullptr;
+};
+
+TEST_F(MalwareScanTest, AFileTheScannerNamesIsNeverStored) {
+  // The test virus inside a text file a template takes, and inside a PNG: refused either way.
+  const SpaceId space = SpaceUnder("internal-community", [](json& d) {
+    d["attachments"]["types"] = {"image/png", "text/plain"};
+  });
+  auto infected = Upload(ana_, space, "notes.txt", "handover notes\n" + av::testing::Eicar() + "\n", "text/plain");
+  ASSERT_FALSE(infected);
+  EXPECT_EQ(infected.error().problem, "attachment_malware");
+  EXPECT_NE(infected.error().public_message.find(av::testing::kEicarSignature), std::string::npos);
+  auto in_png = Upload(ana_, space, "scan.png", kPng + av::testing::Eicar());
+  ASSERT_FALSE(in_png);
+  EXPECT_EQ(in_png.error().problem, "attachment_malware");
+
+  auto unposted = store_->Read([&](store::ReadTx& tx) { return tx.ListUnattachedBefore(clock_.NowMillis() + 1, 100); });
+  ASSERT_TRUE(unposted);
+  EXPECT_TRUE(unposted->empty()) << "nothing stored";
+  const auto records = AuditOf("attachment.malware");
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[0].outcome, AuditOutcome::kDenied);
+  EXPECT_EQ(records[0].reason, av::testing::kEicarSignature);
+  EXPECT_EQ(records[0].actor_id, ana_.user.id);
+  const json details = json::parse(records[0].details_json);
+  EXPECT_EQ(details["sha256"], crypto::Sha256Hex("handover notes\n" + av::testing::Eicar() + "\n"));
+
+  // A clean file goes through the scanner and is stored as before.
+  auto clean = Upload(ana_, space, "notes.txt", "handover notes\n", "text/plain");
+  ASSERT_TRUE(clean) << clean.error().problem;
+  EXPECT_TRUE(Stored((*clean)["id"]));
+}
+
+TEST_F(MalwareScanTest, WithTheScannerUnreachableFilesAreRefusedNotStoredUnscanned) {
+  Config config;
+  config.antivirus_address = "/nonexistent/clamd.sock";
+  config.antivirus_timeout_seconds = 1;
+  Services unscanned(*store_, bus_, clock_, config);
+  UploadRequest u{"scan.png", "image/png", kPng, false};
+  auto refused = unscanned.messages.Upload(ana_, channel_, u);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kUnavailable);
+  EXPECT_EQ(refused.error().problem, "antivirus_unavailable");
+  auto unposted = store_->Read([&](store::ReadTx& tx) { return tx.ListUnattachedBefore(clock_.NowMillis() + 1, 100); });
+  ASSERT_TRUE(unposted);
+  EXPECT_TRUE(unposted->empty());
 }
 
 }  // namespace

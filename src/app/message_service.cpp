@@ -777,16 +777,33 @@ Result<json> MessageService::Upload(const Actor& actor, SpaceId space_id, const 
   // prepared here too, so that the writer only chooses between the two contents.
   const bool textual = IsTextualType(detected);
   const UnixMillis now = clock_.NowMillis();
-  if (textual) {
-    // Scanning a large text costs a pool thread up to a second: a file the space would refuse
-    // anyway (or a caller who may not post there) is refused first, from a read. The write below
-    // checks all of it again against the template it stores under.
+  if (textual || policy_.ScansForMalware()) {
+    // Scanning a large file costs up to a second: a file the space would refuse anyway (or a
+    // caller who may not post there) is refused first, from a read. The write below checks all of
+    // it again against the template it stores under.
     ROUNDS_RETURN_IF_ERROR(store_.Read([&](store::ReadTx& tx) -> Status {
       ROUNDS_ASSIGN_OR_RETURN(auto readable, internal::ReadableSpace(tx, actor, space_id));
       ROUNDS_ASSIGN_OR_RETURN(auto policy,
                               RequirePosting(tx, policy_, actor, readable.first, readable.second, std::nullopt, now));
       return CheckAttachmentRule(policy.attachments, upload.content.size(), detected);
     }));
+  }
+  // Malware first: a file the scanner names is never stored, and one it cannot vouch for either.
+  auto scanned_for_malware = policy_.ScanForMalware(upload.content);
+  if (!scanned_for_malware) {
+    log::Error("antivirus_unavailable", {{"space_id", space_id}, {"reason", scanned_for_malware.error().internal_message}});
+    return tl::unexpected(scanned_for_malware.error());
+  }
+  const av::Verdict& verdict = *scanned_for_malware;
+  if (!verdict.clean) {
+    auto record = AuditEntry(actor, "attachment.malware", "space", std::to_string(space_id), now);
+    record.outcome = AuditOutcome::kDenied;
+    record.reason = verdict.signature;
+    (void)AuditNow(store_, record, json{{"size", upload.content.size()}, {"content_type", detected},
+                                        {"sha256", crypto::Sha256Hex(upload.content)}, {"signature", verdict.signature}});
+    log::Warn("attachment_malware", {{"space_id", space_id}, {"user_id", actor.user.id}, {"signature", verdict.signature}});
+    return Fail(ErrorCode::kPolicyDenied, "attachment_malware",
+                "The malware scanner found " + verdict.signature + " in this file. It was not stored.");
   }
   Screening scanned = Screen(policy_, {{"name", upload.name}});
   std::string redacted_content;

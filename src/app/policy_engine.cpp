@@ -30,6 +30,15 @@ PolicyEngine::PolicyEngine(const Config& config) : config_(config), index_(std::
   // The built-in rules compile on every supported Hyperscan; failing here is a packaging bug.
   if (!scanner) throw std::runtime_error("PHI scanner: " + scanner.error().internal_message);
   scanner_ = std::move(*scanner);
+  if (!config.antivirus_address.empty()) {
+    malware_ = av::MakeClamdScanner(config.antivirus_address,
+                                    std::chrono::seconds(std::max<std::int64_t>(config.antivirus_timeout_seconds, 1)));
+  }
+}
+
+Result<av::Verdict> PolicyEngine::ScanForMalware(std::string_view content) const {
+  if (!malware_) return av::Verdict{};
+  return malware_->Scan(content);
 }
 
 Result<policy::PolicyTemplate> LoadTemplate(store::ReadTx& tx, const std::string& key, int version) {

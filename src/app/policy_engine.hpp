@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "av/malware_scanner.hpp"
 #include "core/config.hpp"
 #include "core/result.hpp"
 #include "governance/phi/scanner.hpp"
@@ -51,6 +52,12 @@ class PolicyEngine {
   void UpsertPatient(const phi::PatientRecord& patient) { index_->Upsert(patient); }
   void RemovePatient(const std::string& mrn) { index_->Remove(mrn); }
 
+  // Whether uploads are scanned for malware (Config::antivirus_address names a daemon).
+  bool ScansForMalware() const { return malware_ != nullptr; }
+  // The malware scanner's verdict on an upload; clean when none is configured. Errors:
+  // kUnavailable when the configured scanner cannot give one.
+  Result<av::Verdict> ScanForMalware(std::string_view content) const;
+
   // For measurement only (bench/post); set before any request is served.
   void SetSafeguardsForMeasurement(Safeguards safeguards) { safeguards_ = safeguards; }
   bool Audits() const { return safeguards_.audit; }
@@ -59,6 +66,7 @@ class PolicyEngine {
   const Config& config_;
   std::shared_ptr<phi::PatientIndex> index_;
   std::unique_ptr<phi::Scanner> scanner_;
+  std::unique_ptr<av::MalwareScanner> malware_;  // null: uploads are not scanned
   Safeguards safeguards_;
   mutable std::mutex cache_mu_;
   mutable std::vector<policy::PolicyTemplate> cache_;  // stored versions read so far; guarded

@@ -73,7 +73,8 @@ int Main(int argc, char** argv, ServeFunction serve, RoutesFunction routes) {
   std::string config_file;
   serve_cmd->add_option("--config", config_file, "TOML configuration file")->check(CLI::ExistingFile);
   // Flags are collected as optionals and applied last: defaults < file < environment < flags.
-  std::optional<std::string> listen_address, data_dir, database_file, web_root, log_file, log_level, public_origin;
+  std::optional<std::string> listen_address, data_dir, database_file, web_root, log_file, log_level, public_origin,
+      antivirus_address;
   std::optional<int> port, threads, read_connections, lockout_threshold, max_message_chars, ws_queue;
   std::optional<std::int64_t> idle_timeout, absolute_timeout, lockout_seconds, max_body, header_timeout, idle_connection;
   std::vector<std::string> allowed_origins;
@@ -98,6 +99,8 @@ int Main(int argc, char** argv, ServeFunction serve, RoutesFunction routes) {
   serve_cmd->add_option("--lockout-seconds", lockout_seconds, "Lock-out length (default 900)");
   serve_cmd->add_option("--max-body-bytes", max_body, "Largest request body (default 1048576)");
   serve_cmd->add_option("--max-message-chars", max_message_chars, "Longest message (default 10000)");
+  serve_cmd->add_option("--antivirus-address", antivirus_address,
+                        "ClamAV daemon that scans every upload: a Unix socket path or host:port (default: none)");
   serve_cmd->add_option("--ws-send-queue-limit", ws_queue, "Frames queued per WebSocket before it is dropped (default 1024)");
   serve_cmd->add_option("--header-timeout-seconds", header_timeout, "Time allowed to send request headers (default 10)");
   serve_cmd->add_option("--idle-connection-seconds", idle_connection, "Idle keep-alive connections close after this (default 60)");
@@ -128,6 +131,7 @@ int Main(int argc, char** argv, ServeFunction serve, RoutesFunction routes) {
     if (lockout_seconds) config.lockout_seconds = *lockout_seconds;
     if (max_body) config.max_body_bytes = *max_body;
     if (max_message_chars) config.max_message_chars = *max_message_chars;
+    if (antivirus_address) config.antivirus_address = *antivirus_address;
     if (ws_queue) config.ws_send_queue_limit = *ws_queue;
     if (header_timeout) config.header_timeout_seconds = *header_timeout;
     if (idle_connection) config.idle_connection_seconds = *idle_connection;

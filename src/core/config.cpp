@@ -85,6 +85,8 @@ const std::vector<Setting>& Settings() {
       IntSetting("max_body_bytes", &Config::max_body_bytes),
       IntSetting("max_attachment_bytes", &Config::max_attachment_bytes),
       IntSetting("max_message_chars", &Config::max_message_chars),
+      StringSetting("antivirus_address", &Config::antivirus_address),
+      IntSetting("antivirus_timeout_seconds", &Config::antivirus_timeout_seconds),
       IntSetting("ws_send_queue_limit", &Config::ws_send_queue_limit),
       IntSetting("header_timeout_seconds", &Config::header_timeout_seconds),
       IntSetting("idle_connection_seconds", &Config::idle_connection_seconds),

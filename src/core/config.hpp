@@ -42,6 +42,11 @@ struct Config {
   // sets its own smaller limit.
   std::int64_t max_attachment_bytes = 25 << 20;
   int max_message_chars = 10000;
+  // Malware scanning of uploads: the organization's ClamAV daemon, a Unix socket path or
+  // host:port. Empty: uploads are not scanned (a production server should name one). When set,
+  // an upload clamd does not answer for is refused, never stored unscanned.
+  std::string antivirus_address;
+  std::int64_t antivirus_timeout_seconds = 30;
   int ws_send_queue_limit = 1024;           // frames queued per socket before it is dropped
   std::int64_t header_timeout_seconds = 10;
   std::int64_t idle_connection_seconds = 60;

@@ -9,8 +9,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createSpace, addMember } from '../integration/fixtures.mjs';
-import { openBrowser, signIn, startAppServer, screenshot, unlabelledControls, PASSWORD } from './browser.mjs';
+import { createSpace, addMember, createOfficer, assignNewVersion } from '../integration/fixtures.mjs';
+import { openBrowser, signIn, startAppServer, screenshot, unlabelledControls } from './browser.mjs';
 
 // A 1×1 PNG: the server knows it by its signature, the browser can draw it.
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==', 'base64');
@@ -173,19 +173,10 @@ test('a file name that looks like patient information is attached only after the
 
 test('a text file with patient information in it is refused where PHI is blocked, the finding shown in place', async () => {
   // A space whose template takes text files and blocks PHI.
-  const made = await admin.post('/api/v1/users', { username: 'officer', display_name: 'Officer', password: PASSWORD, is_compliance: true });
-  assert.equal(made.status, 201, made.text);
-  const officer = server.client();
-  await officer.login('officer', PASSWORD);
-  const templates = await officer.get('/api/v1/templates');
-  const base = templates.body.items.filter((t) => t.key === 'internal-community').sort((a, b) => b.version - a.version)[0];
-  const version = await officer.post('/api/v1/templates/internal-community/versions',
-    { document: { ...base.document, phi: 'block', attachments: { ...base.document.attachments, types: ['image/png', 'text/plain'] } } });
-  assert.equal(version.status, 201, version.text);
+  const officer = await createOfficer(server, admin, 'officer');
   const lists = await createSpace(users.ana, { name: 'call-lists', kind: 'channel' });
-  const assigned = await officer.post(`/api/v1/spaces/${lists.id}/template`,
-    { key: 'internal-community', version: version.body.version, reason: 'text files, no PHI' });
-  assert.equal(assigned.status, 200, assigned.text);
+  await assignNewVersion(officer, lists.id, 'internal-community', (d) =>
+    ({ ...d, phi: 'block', attachments: { ...d.attachments, types: ['image/png', 'text/plain'] } }), 'text files, no PHI');
   await ana.page.goto(`${server.baseUrl}/#/space/${lists.id}`);
 
   const csv = 'bed,callback\n4,ward clerk\n7,555-867-5309\n';

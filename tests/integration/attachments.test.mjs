@@ -5,7 +5,7 @@
 // 404; the listener takes upload bodies up to max_attachment_bytes on that route only.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, createUsers, createSpace, addMember, PASSWORD } from './fixtures.mjs';
+import { startServer, createUsers, createSpace, addMember, createOfficer, PASSWORD } from './fixtures.mjs';
 
 let server, admin, users, channel, officer;
 
@@ -16,13 +16,7 @@ test.before(async () => {
   users = await createUsers(server, admin, ['ada', 'bea', 'cal']);
   channel = await createSpace(users.ada, { kind: 'channel', name: 'imaging', visibility: 'private', join_policy: 'invite' });
   await addMember(users.ada, channel.id, users.bea.user.id);
-  const created = await admin.post('/api/v1/users', {
-    username: 'olga', display_name: 'Olga Compliance', email: 'olga@example.org', job_role: 'Privacy Officer',
-    password: PASSWORD, is_compliance: true,
-  });
-  assert.equal(created.status, 201, created.text);
-  officer = server.client();
-  await officer.login('olga', PASSWORD);
+  officer = await createOfficer(server, admin);
 });
 
 test.after(async () => {

@@ -40,4 +40,28 @@ export async function addMember(owner, spaceId, userId, role = 'member') {
   return res.body;
 }
 
+// A compliance officer's signed-in client.
+export async function createOfficer(server, admin, username = 'olga') {
+  const res = await admin.post('/api/v1/users', {
+    username, display_name: `${username} (compliance)`, email: `${username}@example.org`, job_role: 'Privacy Officer',
+    password: PASSWORD, is_compliance: true,
+  });
+  if (res.status !== 201) throw new Error(`create ${username}: ${res.status} ${res.text}`);
+  const client = server.client();
+  await client.login(username, PASSWORD);
+  return client;
+}
+
+// A new version of template `key`, its latest document changed by `change`, assigned to the space.
+// Returns the version's number.
+export async function assignNewVersion(officer, spaceId, key, change, reason = 'a stricter version') {
+  const { items } = (await officer.get('/api/v1/templates')).body;
+  const latest = items.filter((t) => t.key === key).sort((a, b) => b.version - a.version)[0];
+  const made = await officer.post(`/api/v1/templates/${key}/versions`, { document: change(structuredClone(latest.document)) });
+  if (made.status !== 201) throw new Error(`new version of ${key}: ${made.status} ${made.text}`);
+  const assigned = await officer.post(`/api/v1/spaces/${spaceId}/template`, { key, version: made.body.version, reason });
+  if (assigned.status !== 200) throw new Error(`assign ${key} v${made.body.version}: ${assigned.status} ${assigned.text}`);
+  return made.body.version;
+}
+
 export { ApiClient };
