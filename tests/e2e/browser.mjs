@@ -23,11 +23,13 @@ export async function startAppServer(usernames) {
   return { server, admin, users };
 }
 
-export async function openBrowser({ width = 1280, height = 800 } = {}) {
+// bypassCSP: the page's Content-Security-Policy is not enforced, to test what the app renders
+// without the policy's second line of defence.
+export async function openBrowser({ width = 1280, height = 800, bypassCSP = false } = {}) {
   const dir = mkdtempSync(path.join(tmpdir(), 'rounds-chromium-'));
   const context = await chromium.launchPersistentContext(dir, {
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: true, args: ARGS,
-    viewport: { width, height },
+    viewport: { width, height }, bypassCSP,
   });
   context.setDefaultTimeout(10_000);
   const page = context.pages()[0] ?? await context.newPage();
