@@ -535,8 +535,7 @@ class Server::Impl {
         if (!file_error) {
           headers(res);
           res.prepare_payload();
-          // As long as a reader taking 1 MiB a second needs, and the usual 30 s on top.
-          stream.expires_after(std::chrono::seconds(30 + res.body().size() / (1024 * 1024)));
+          stream.expires_after(AnswerWriteTimeout(res.body().size()));
           const beast::error_code write_error = co_await WriteAnswer(stream, res, head);
           if (write_error || !res.keep_alive()) break;
           first = false;
@@ -552,7 +551,7 @@ class Server::Impl {
         headers(res);
         res.body() = beast::span<const char>(shared->data(), shared->size());
         res.prepare_payload();
-        stream.expires_after(std::chrono::seconds(30));
+        stream.expires_after(AnswerWriteTimeout(shared->size()));
         const beast::error_code write_error = co_await WriteAnswer(stream, res, head);
         if (write_error || !res.keep_alive()) break;
         first = false;
@@ -562,7 +561,8 @@ class Server::Impl {
       headers(res);
       res.body() = std::move(response.body);
       res.prepare_payload();
-      stream.expires_after(std::chrono::seconds(30));
+      // A file (an attachment of up to max_attachment_bytes) gets the time a slow reader needs.
+      stream.expires_after(AnswerWriteTimeout(res.body().size()));
       const beast::error_code write_error = co_await WriteAnswer(stream, res, head);
       if (write_error || !res.keep_alive()) break;
       first = false;

@@ -153,5 +153,14 @@ TEST(Problems, MapEveryErrorCodeToOneStatus) {
   EXPECT_EQ(r.headers[0], (std::pair<std::string, std::string>{"Retry-After", "30"}));
 }
 
+// Every answer had 30 s to be written, whatever its size: a 25 MiB attachment was cut off for
+// any reader slower than 0.83 MiB a second. The time now grows with the body.
+TEST(Answers, LargeBodiesGetTheTimeASlowReaderNeeds) {
+  EXPECT_EQ(AnswerWriteTimeout(0), std::chrono::seconds(30));
+  EXPECT_EQ(AnswerWriteTimeout(30 * 1024), std::chrono::seconds(30));
+  EXPECT_EQ(AnswerWriteTimeout(25ull << 20), std::chrono::seconds(55));  // max_attachment_bytes
+  EXPECT_GE(AnswerWriteTimeout(2ull << 30), std::chrono::seconds(2048 + 30));  // a large export
+}
+
 }  // namespace
 }  // namespace rounds::transport

@@ -18,6 +18,10 @@ Response Response::NoContent() {
   return r;
 }
 
+std::chrono::seconds AnswerWriteTimeout(std::uint64_t body_bytes) {
+  return std::chrono::seconds(30 + body_bytes / (1024 * 1024));
+}
+
 int HttpStatusFor(ErrorCode code) {
   switch (code) {
     case ErrorCode::kInvalidArgument: return 400;

@@ -2,6 +2,8 @@
 // handlers and the router never include it. Value types; not synchronized.
 #pragma once
 
+#include <chrono>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <string>
@@ -52,6 +54,10 @@ Response ProblemResponse(const Error& error);
 // A problem about the HTTP exchange itself rather than the application (405, 426), with a status
 // no ErrorCode maps to.
 Response ProtocolProblem(int status, const std::string& code, const std::string& detail);
+
+// How long writing an answer of `body_bytes` may take: 30 s, and one more second for every MiB,
+// so that a reader taking 1 MiB a second (a slow ward Wi-Fi) still gets a 25 MiB file.
+std::chrono::seconds AnswerWriteTimeout(std::uint64_t body_bytes);
 
 // Percent-decodes a URL component; false on malformed escapes, an encoded NUL or a result that is
 // not UTF-8.
