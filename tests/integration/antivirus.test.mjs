@@ -26,8 +26,10 @@ async function startClamd() {
   const socket = path.join(dir, 'clamd.sock');
   writeFileSync(path.join(dir, 'clamd.conf'),
     `Foreground yes\nLocalSocket ${socket}\nDatabaseDirectory ${path.join(dir, 'db')}\nLogFile ${path.join(dir, 'clamd.log')}\nStreamMaxLength 30M\n`);
-  clamd = spawn('clamd', ['-c', path.join(dir, 'clamd.conf')], { stdio: 'ignore' });
-  const exited = new Promise((resolve) => clamd.once('exit', resolve));
+  // Debian installs it in /usr/sbin, which is not on an ordinary user's PATH.
+  const binary = existsSync('/usr/sbin/clamd') ? '/usr/sbin/clamd' : 'clamd';
+  clamd = spawn(binary, ['-c', path.join(dir, 'clamd.conf')], { stdio: 'ignore' });
+  const exited = new Promise((resolve) => { clamd.once('exit', resolve); clamd.once('error', resolve); });
   const deadline = Date.now() + 30_000;
   while (!existsSync(socket)) {
     if (Date.now() > deadline) throw new Error('clamd did not start (scripts/setup.sh installs clamav-daemon)');
