@@ -809,11 +809,12 @@ Result<json> MessageService::Upload(const Actor& actor, SpaceId space_id, const 
   std::string redacted_content;
   std::string redacted_sha256;
   if (textual) {
-    ScreenedField content{"content", {}, policy_.Scan(upload.content)};  // its text stays in `upload`
+    ScreenedField content{"content", {}, policy_.Scan(upload.content), 0};  // its text stays in `upload`
     if (!content.findings.empty()) {
       redacted_content = phi::Redact(upload.content, content.findings);
       redacted_sha256 = crypto::Sha256Hex(redacted_content);
     }
+    KeepFindings(content, kMaxListedFindings);  // the writer copies this screening
     scanned.fields.push_back(std::move(content));
   }
   const std::string sha256 = crypto::Sha256Hex(upload.content);

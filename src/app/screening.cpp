@@ -14,8 +14,20 @@ std::string TypeCode(phi::PhiType type) {
 
 std::size_t Screening::FindingCount() const {
   std::size_t n = 0;
-  for (const auto& f : fields) n += f.findings.size();
+  for (const auto& f : fields) n += f.findings.size() + f.omitted;
   return n;
+}
+
+void KeepFindings(ScreenedField& field, std::size_t limit) {
+  if (field.findings.size() <= limit) return;
+  std::set<phi::PhiType> types;
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < field.findings.size(); ++i) {
+    const bool new_type = types.insert(field.findings[i].type).second;
+    if (i < limit || new_type) field.findings[kept++] = std::move(field.findings[i]);
+  }
+  field.omitted += field.findings.size() - kept;
+  field.findings.resize(kept);
 }
 
 std::string Screening::TypesCsv() const {

@@ -20,7 +20,13 @@ struct ScreenedField {
   std::string field;                    // "body", "title", "poll_options/0", "name", ...
   std::string text;                     // redacted in place under a redact rule
   std::vector<phi::Finding> findings;   // byte spans into the original text
+  std::size_t omitted = 0;              // findings found but not kept (see KeepFindings)
 };
+
+// Keeps the first `limit` of a long text's findings and the first of every type beyond them, and
+// counts the rest in `omitted`: the field still says every type found and how many, and what the
+// store's writer copies per decision stays small however many a file holds.
+void KeepFindings(ScreenedField& field, std::size_t limit);
 
 struct Screening {
   std::vector<ScreenedField> fields;
