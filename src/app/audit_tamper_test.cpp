@@ -30,6 +30,9 @@ class RawDb {
  public:
   explicit RawDb(const std::string& path) {
     EXPECT_EQ(sqlite3_open(path.c_str(), &db_), SQLITE_OK);
+    // The server may be committing or copying its log back at that moment: wait for the lock, as
+    // any other tool opening a live database does.
+    sqlite3_busy_timeout(db_, 30'000);
     Exec("PRAGMA synchronous=OFF");
     // The append-only triggers are defence in depth; whoever has the file drops them first.
     Exec("DROP TRIGGER audit_log_no_update");
