@@ -777,16 +777,19 @@ Result<json> MessageService::Upload(const Actor& actor, SpaceId space_id, const 
   // prepared here too, so that the writer only chooses between the two contents.
   const bool textual = IsTextualType(detected);
   const UnixMillis now = clock_.NowMillis();
+  // Whether the caller may add a file to the space and its template takes this one; its template.
+  auto admit = [&](store::ReadTx& tx) -> Result<governance::policy::PolicyTemplate> {
+    ROUNDS_ASSIGN_OR_RETURN(auto readable, internal::ReadableSpace(tx, actor, space_id));
+    ROUNDS_ASSIGN_OR_RETURN(auto policy,
+                            RequirePosting(tx, policy_, actor, readable.first, readable.second, std::nullopt, now));
+    ROUNDS_RETURN_IF_ERROR(CheckAttachmentRule(policy.attachments, upload.content.size(), detected));
+    return policy;
+  };
   if (textual || policy_.ScansForMalware()) {
     // Scanning a large file costs up to a second: a file the space would refuse anyway (or a
-    // caller who may not post there) is refused first, from a read. The write below checks all of
-    // it again against the template it stores under.
-    ROUNDS_RETURN_IF_ERROR(store_.Read([&](store::ReadTx& tx) -> Status {
-      ROUNDS_ASSIGN_OR_RETURN(auto readable, internal::ReadableSpace(tx, actor, space_id));
-      ROUNDS_ASSIGN_OR_RETURN(auto policy,
-                              RequirePosting(tx, policy_, actor, readable.first, readable.second, std::nullopt, now));
-      return CheckAttachmentRule(policy.attachments, upload.content.size(), detected);
-    }));
+    // caller who may not post there) is refused first, from a read. The write below admits it
+    // again against the template it stores under.
+    ROUNDS_RETURN_IF_ERROR(store_.Read(admit).map([](auto&&) {}));
   }
   // Malware first: a file the scanner names is never stored, and one it cannot vouch for either.
   auto scanned_for_malware = policy_.ScanForMalware(upload.content);
@@ -822,10 +825,7 @@ Result<json> MessageService::Upload(const Actor& actor, SpaceId space_id, const 
   Screening refusal;
   auto stored = store_.Write([&](store::WriteTx& tx) -> Result<Attachment> {
     refused.reset();
-    ROUNDS_ASSIGN_OR_RETURN(auto readable, internal::ReadableSpace(tx, actor, space_id));
-    ROUNDS_ASSIGN_OR_RETURN(auto policy,
-                            RequirePosting(tx, policy_, actor, readable.first, readable.second, std::nullopt, now));
-    ROUNDS_RETURN_IF_ERROR(CheckAttachmentRule(policy.attachments, upload.content.size(), detected));
+    ROUNDS_ASSIGN_OR_RETURN(auto policy, admit(tx));
     Screening screening = scanned;
     const phi::PhiAction phi_action = ApplyPhiRule(policy.phi, screening);
     if (phi_action == phi::PhiAction::kBlock || (phi_action == phi::PhiAction::kWarn && !upload.confirm_phi)) {

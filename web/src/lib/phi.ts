@@ -152,12 +152,12 @@ export function phiRefusal(e: unknown): { code: 'phi_warning' | 'phi_blocked'; f
   return { code: e.code, findings, total, text: e.message };
 }
 
-/** Where in a file the findings are: its name, its content, or both. */
-export function fileFindingPlace(findings: readonly PhiFinding[]): string {
+/** Where in a file the findings are (its name, its content, or both), and whether that is two things. */
+export function fileFindingPlace(findings: readonly PhiFinding[]): { place: string; both: boolean } {
   const name = findings.some((f) => f.field === 'name');
   const content = findings.some((f) => f.field === 'content');
-  if (name && content) return 'The file name and content';
-  return content ? "The file's content" : 'The file name';
+  if (name && content) return { place: 'The file name and content', both: true };
+  return { place: content ? "The file's content" : 'The file name', both: false };
 }
 
 /** Tells the author their message waits for review (after a send answered with state "held"). */

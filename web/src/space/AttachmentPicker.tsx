@@ -40,7 +40,7 @@ function Chip({ chip, onRemove, onConfirm }: { chip: FileChip; onRemove: () => v
   const name = chip.attachment?.name ?? chip.file.name;
   const findings = chip.findings ?? [];
   const types = listTypes(findingTypes(findings));
-  const place = fileFindingPlace(findings);
+  const { place, both } = fileFindingPlace(findings);
   const total = chip.findingsTotal ?? findings.length;
   const count = findings.some((f) => f.field === 'content') && total > 1 ? ` in ${total.toLocaleString()} places` : '';
   return (
@@ -57,8 +57,8 @@ function Chip({ chip, onRemove, onConfirm }: { chip: FileChip; onRemove: () => v
         <div className={`phi-panel ${chip.state === 'phi_blocked' ? 'phi-block' : 'phi-warn'}`} role="alert" data-phi-state={chip.state}>
           <p className="phi-text">
             {chip.state === 'phi_blocked'
-              ? `Not attached: ${place.toLowerCase()} ${place.includes(' and ') ? 'have' : 'has'} patient information${types ? ` (${types})` : ''}${count}, which this space does not allow. Remove it and attach the file again.`
-              : `${place} ${place.includes(' and ') ? 'look' : 'looks'} like patient information${types ? ` (${types})` : ''}${count}. This space is not approved for it. Attach it anyway only if you are sure.`}
+              ? `Not attached: ${place.toLowerCase()} ${both ? 'have' : 'has'} patient information${types ? ` (${types})` : ''}${count}, which this space does not allow. Remove it and attach the file again.`
+              : `${place} ${both ? 'look' : 'looks'} like patient information${types ? ` (${types})` : ''}${count}. This space is not approved for it. Attach it anyway only if you are sure.`}
           </p>
           {findings.some((f) => f.field === 'name') && (
             <p className="phi-preview"><Highlighted text={chip.file.name} findings={findings} field="name" /></p>
