@@ -264,12 +264,31 @@ Result<Actor> AuthService::Authenticate(const std::string& token, const std::str
     SessionId id = entry->session.id;
     (void)store_.Write([&](store::WriteTx& tx) { return tx.TouchSession(id, now); });
   }
+  return ActorOf(*entry, address);
+}
+
+std::optional<Actor> AuthService::AuthenticateKept(const std::string& token, const std::string& address) {
+  if (token.empty() || token.size() > 128) return std::nullopt;
+  std::string hash = crypto::Sha256Hex(token);
+  UnixMillis now = clock_.NowMillis();
+  std::lock_guard lock(mutex_);
+  auto id = ids_by_hash_.find(hash);
+  if (id == ids_by_hash_.end()) return std::nullopt;
+  CachedSession& entry = cache_.at(id->second);
+  // Ending a session and writing its activity are Authenticate's: they wait for the writer.
+  if (Expired(entry.session, now) || entry.user.disabled) return std::nullopt;
+  if (now - entry.persisted_last_seen >= kPersistEveryMillis) return std::nullopt;
+  entry.session.last_seen_at = now;
+  return ActorOf(entry, address);
+}
+
+Actor AuthService::ActorOf(const CachedSession& entry, const std::string& address) {
   Actor actor;
-  actor.user = entry->user;
-  actor.session_id = entry->session.id;
-  actor.csrf_token = entry->session.csrf_token;
-  actor.session_expires_at = entry->session.expires_at;
-  actor.is_bearer = entry->session.is_bearer;
+  actor.user = entry.user;
+  actor.session_id = entry.session.id;
+  actor.csrf_token = entry.session.csrf_token;
+  actor.session_expires_at = entry.session.expires_at;
+  actor.is_bearer = entry.session.is_bearer;
   actor.address = address;
   return actor;
 }

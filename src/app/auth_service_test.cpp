@@ -173,6 +173,48 @@ TEST_F(AuthServiceTest, LastSeenIsWrittenLazilyNotOnEveryRequest) {
   EXPECT_EQ(StoredSession(login->session.id, dee.user.id)->last_seen_at, clock_.NowMillis());
 }
 
+// The server's I/O threads authenticate with AuthenticateKept: only a live session this process
+// knows and whose activity needs no write yet. Everything else is Authenticate's, with the store.
+TEST_F(AuthServiceTest, AuthenticateKeptAnswersOnlyWhatNeedsNoStore) {
+  Actor eve = MakeUser("eve");
+  auto login = SignIn("eve", kPassword);
+  ASSERT_TRUE(login);
+  EXPECT_FALSE(services_->auth.AuthenticateKept("never issued", "192.0.2.7"));
+  EXPECT_FALSE(services_->auth.AuthenticateKept("", "192.0.2.7"));
+
+  // A session issued by another process (here: before a restart) is first found in the store.
+  AuthService restarted(*store_, clock_, config_);
+  EXPECT_FALSE(restarted.AuthenticateKept(login->token, "192.0.2.7"));
+  ASSERT_TRUE(restarted.Authenticate(login->token));
+  const UnixMillis persisted = StoredSession(login->session.id, eve.user.id)->last_seen_at;
+  clock_.Advance(30'000);
+  auto kept = restarted.AuthenticateKept(login->token, "192.0.2.8");
+  ASSERT_TRUE(kept);
+  EXPECT_EQ(kept->session_id, login->session.id);
+  EXPECT_EQ(kept->user.id, eve.user.id);
+  EXPECT_EQ(kept->address, "192.0.2.8");
+  EXPECT_TRUE(kept->is_bearer);
+  EXPECT_EQ(kept->csrf_token, login->session.csrf_token);
+
+  // Once its activity is due to be written, Authenticate writes it; then kept answers resume.
+  clock_.Advance(31'000);
+  EXPECT_FALSE(restarted.AuthenticateKept(login->token, "192.0.2.8"));
+  EXPECT_EQ(StoredSession(login->session.id, eve.user.id)->last_seen_at, persisted) << "declining wrote nothing";
+  ASSERT_TRUE(restarted.Authenticate(login->token));
+  EXPECT_EQ(StoredSession(login->session.id, eve.user.id)->last_seen_at, clock_.NowMillis());
+  EXPECT_TRUE(restarted.AuthenticateKept(login->token, "192.0.2.8"));
+
+  // An idle session, and an ended one, are never answered kept.
+  clock_.Advance(config_.idle_timeout_seconds * 1000);
+  EXPECT_FALSE(restarted.AuthenticateKept(login->token, "192.0.2.8"));
+  auto second = SignIn("eve", kPassword);
+  ASSERT_TRUE(second);
+  ASSERT_TRUE(services_->auth.Authenticate(second->token));
+  EXPECT_TRUE(services_->auth.AuthenticateKept(second->token, "192.0.2.8"));
+  ASSERT_TRUE(services_->auth.EndSessionsForUser(eve.user.id));
+  EXPECT_FALSE(services_->auth.AuthenticateKept(second->token, "192.0.2.8"));
+}
+
 TEST_F(AuthServiceTest, SessionsSurviveARestartOfTheServices) {
   MakeUser("eve");
   auto login = SignIn("eve", kPassword);

@@ -365,22 +365,13 @@ Result<JsonText> MessageService::List(const Actor& actor, SpaceId space_id, cons
     // what this transaction would render.
     std::optional<store::PageVersion> version;
     if (keep) {
-      ROUNDS_ASSIGN_OR_RETURN(version, tx.FindPageVersion(space_id));
-      if (version && version->held) version.reset();  // authors and moderators see more
-    }
-    if (version) {
-      if (auto kept = pages_.Find(key, *version)) {
-        bool own_marks = false;
-        if (!kept->marked.empty()) {
-          ROUNDS_ASSIGN_OR_RETURN(own_marks, tx.HasViewerMarks(kept->marked, actor.user.id));
-        }
-        if (!own_marks) {
-          pages_.Count(true);
-          count = kept->count;
-          return JsonText{{}, std::shared_ptr<const std::string>(kept, &kept->text)};
-        }
+      ROUNDS_ASSIGN_OR_RETURN(auto kept, FindKept(tx, actor, key, version));
+      if (kept) {
+        pages_.Count(true);
+        count = kept->count;
+        return JsonText{{}, std::shared_ptr<const std::string>(kept, &kept->text)};
       }
-      pages_.Count(false);
+      if (version) pages_.Count(false);
     }
     store::MessageQuery q;
     q.space_id = space_id;
@@ -412,6 +403,39 @@ Result<JsonText> MessageService::List(const Actor& actor, SpaceId space_id, cons
     ROUNDS_RETURN_IF_ERROR(AuditRead(actor, "message.list", space_id, json{{"count", count}}));
   }
   return out;
+}
+
+std::optional<JsonText> MessageService::ListKept(const Actor& actor, SpaceId space_id, const MessagePage& page) {
+  if (!pages_.enabled() || page.parent_id || page.after) return std::nullopt;
+  const PageCache::Key key{space_id, page.before, internal::ClampLimit(page.limit)};
+  auto served = store_.TryRead([&](store::ReadTx& tx) -> Result<std::shared_ptr<const PageCache::Page>> {
+    ROUNDS_ASSIGN_OR_RETURN(auto readable, internal::ReadableSpace(tx, actor, space_id));
+    ROUNDS_ASSIGN_OR_RETURN(auto policy, policy_.TemplateFor(tx, readable.first));
+    // A read of a PHI-bearing space is on record before its content leaves, which waits for the
+    // writer: List's.
+    if (PhiBearing(policy) && policy_.Audits()) return nullptr;
+    std::optional<store::PageVersion> version;
+    return FindKept(tx, actor, key, version);
+  });
+  // No connection free, a refusal or an error, or no page kept: List answers.
+  if (!served || !*served || !**served) return std::nullopt;
+  pages_.Count(true);
+  const std::shared_ptr<const PageCache::Page>& kept = **served;
+  return JsonText{{}, std::shared_ptr<const std::string>(kept, &kept->text)};
+}
+
+Result<std::shared_ptr<const PageCache::Page>> MessageService::FindKept(store::ReadTx& tx, const Actor& actor,
+                                                                      const PageCache::Key& key,
+                                                                      std::optional<store::PageVersion>& version) {
+  ROUNDS_ASSIGN_OR_RETURN(version, tx.FindPageVersion(key.space_id));
+  if (version && version->held) version.reset();  // authors and moderators see more
+  if (!version) return nullptr;
+  std::shared_ptr<const PageCache::Page> kept = pages_.Find(key, *version);
+  if (kept && !kept->marked.empty()) {
+    ROUNDS_ASSIGN_OR_RETURN(bool own_marks, tx.HasViewerMarks(kept->marked, actor.user.id));
+    if (own_marks) return nullptr;
+  }
+  return kept;
 }
 
 void MessageService::KeepPage(const PageCache::Key& key, const store::PageVersion& version,

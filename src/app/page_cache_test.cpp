@@ -106,6 +106,59 @@ TEST_F(PageCacheTest, AKeptPageIsAnsweredWithTheKeptTextNotACopy) {
   EXPECT_EQ(second->view(), first->view());
 }
 
+// The server's I/O threads answer with ListKept: only a page List would serve kept, to a reader
+// List would serve it to, and never one whose read is to be audited first.
+TEST_F(PageCacheTest, ListKeptAnswersOnlyWhatListWouldServeKeptUnaudited) {
+  NewSpace s{SpaceKind::kCommunity, "Ward bulletins", "", Visibility::kPrivate, JoinPolicy::kInvite, "announcements"};
+  auto created = services_->spaces.Create(ana_, s);
+  ASSERT_TRUE(created) << created.error().public_message;
+  const SpaceId board = (*created)["id"].get<SpaceId>();
+  ASSERT_TRUE(services_->spaces.AddMember(ana_, board, ben_.user.id, MemberRole::kMember));
+  const json first = Post(ana_, board, "Ward 4 reopens Monday");
+
+  EXPECT_FALSE(services_->messages.ListKept(ben_, board, {})) << "nothing kept yet";
+  auto listed = services_->messages.List(ben_, board, {});
+  ASSERT_TRUE(listed);
+  auto hits = Stats().hits;
+  auto kept = services_->messages.ListKept(ben_, board, {});
+  ASSERT_TRUE(kept);
+  EXPECT_EQ(kept->view(), listed->view());
+  EXPECT_NE(kept->shared, nullptr);
+  EXPECT_EQ(Stats().hits, hits + 1);
+
+  // Not a member: refused by List, never answered by ListKept.
+  EXPECT_FALSE(services_->messages.List(cai_, board, {}));
+  EXPECT_FALSE(services_->messages.ListKept(cai_, board, {}));
+  // Pages that are never kept.
+  MessagePage after;
+  after.after = 0;
+  EXPECT_FALSE(services_->messages.ListKept(ben_, board, after));
+  MessagePage thread;
+  thread.parent_id = first["id"].get<MessageId>();
+  EXPECT_FALSE(services_->messages.ListKept(ben_, board, thread));
+
+  // A change: the kept page is no longer the one to serve.
+  Post(ana_, board, "Ward 4 reopens Tuesday");
+  EXPECT_FALSE(services_->messages.ListKept(ben_, board, {}));
+  listed = services_->messages.List(ben_, board, {});
+  kept = services_->messages.ListKept(ben_, board, {});
+  ASSERT_TRUE(listed && kept);
+  EXPECT_EQ(kept->view(), listed->view());
+  EXPECT_NE(kept->view().find("Tuesday"), std::string::npos);
+
+  // A reader whose own reaction shows on the page gets it rendered for them, by List.
+  ASSERT_TRUE(services_->messages.React(ana_, first["id"].get<MessageId>(), "👍", true));
+  ASSERT_TRUE(services_->messages.List(ben_, board, {}));  // kept, with the reacted message marked
+  EXPECT_TRUE(services_->messages.ListKept(ben_, board, {}));
+  EXPECT_FALSE(services_->messages.ListKept(ana_, board, {}));
+
+  // The internal community's reads are audited: List answers them, kept page or not.
+  Post(ana_, community_, "handover at 7");
+  ASSERT_TRUE(services_->messages.List(ben_, community_, {}));
+  ASSERT_TRUE(services_->messages.List(ben_, community_, {}));
+  EXPECT_FALSE(services_->messages.ListKept(ben_, community_, {}));
+}
+
 TEST_F(PageCacheTest, EveryChangeThroughTheServicesShowsAtOnce) {
   json first = Post(ana_, community_, "first");
   const MessageId id = first["id"];

@@ -66,6 +66,10 @@ class AuthService {
   Result<LoginResult> Login(const LoginRequest& request);
   // kUnauthenticated "session_expired" / "invalid_session". Counts as activity for the idle timer.
   Result<Actor> Authenticate(const std::string& token, const std::string& address = {});
+  // Authenticate for a caller that must not wait: the actor of a session this process knows, is
+  // live and whose activity needs no write yet; std::nullopt for anything else (then Authenticate
+  // decides, with the store). Counts as activity like Authenticate.
+  std::optional<Actor> AuthenticateKept(const std::string& token, const std::string& address);
   Status Logout(const Actor& actor);
   // Verifies the current password, applies the policy, ends the caller's other sessions. A wrong
   // current password counts towards the lock-out like a failed sign-in (kForbidden
@@ -97,6 +101,7 @@ class AuthService {
     UnixMillis last_failure = 0;
   };
   void Ended(const std::vector<domain::SessionId>& ids);
+  static Actor ActorOf(const CachedSession& entry, const std::string& address);
   bool Expired(const domain::Session& session, UnixMillis now) const;
   // Counts a failed password for a known user; returns locked_until (0 when not locked).
   Result<UnixMillis> CountFailure(domain::UserId user_id, UnixMillis now);
@@ -274,6 +279,11 @@ class MessageService {
   Result<json> Get(const Actor& actor, domain::MessageId id);
   // A page of messages, written straight to text: {"items": [...], "next_cursor": ...}.
   Result<JsonText> List(const Actor& actor, domain::SpaceId space_id, const MessagePage& page);
+  // List for a caller that must not wait (the server's I/O threads): the page, if List would serve
+  // it kept, the reader may read it and its read needs no audit record; std::nullopt for anything
+  // else, refusals and errors included, which List then answers. Never waits for a read
+  // connection or the writer.
+  std::optional<JsonText> ListKept(const Actor& actor, domain::SpaceId space_id, const MessagePage& page);
   Result<json> Thread(const Actor& actor, domain::MessageId id);
   Result<json> Pins(const Actor& actor, domain::SpaceId space_id);
   // Edits run the same PHI check as posts; under a warn rule `confirm_phi` acknowledges findings.
@@ -304,6 +314,10 @@ class MessageService {
  private:
   template <class F>
   Result<json> ChangeReaction(const Actor& actor, domain::MessageId id, const char* event_type, F apply);
+  // The page kept for `key` at the version `tx` sees (set in `version` when the space's pages may
+  // be kept at all), unless the reader has marks of their own on it; null otherwise.
+  Result<std::shared_ptr<const PageCache::Page>> FindKept(store::ReadTx& tx, const Actor& actor, const PageCache::Key& key,
+                                                          std::optional<store::PageVersion>& version);
   // Keeps a page rendered at `version` if every reader would see the same text.
   void KeepPage(const PageCache::Key& key, const store::PageVersion& version,
                 const std::vector<domain::Message>& messages, const std::string& text);

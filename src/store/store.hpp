@@ -461,6 +461,13 @@ class Store {
   // same snapshot, and a read never blocks the writer. Waits while every read connection is busy.
   // Reads keep working after Close().
   virtual Status RunRead(std::function<Status(ReadTx&)> unit) = 0;
+  // RunRead for a caller that must not wait (the server's I/O threads answering from kept pages):
+  // runs `unit` only if a read connection is free at once, and returns std::nullopt without
+  // running it otherwise. A store that cannot tell without waiting never runs it.
+  virtual std::optional<Status> TryRunRead(std::function<Status(ReadTx&)> unit) {
+    (void)unit;
+    return std::nullopt;
+  }
 
   template <class F>
   auto Write(F&& unit) -> decltype(unit(std::declval<WriteTx&>())) {
@@ -484,6 +491,21 @@ class Store {
       return Ok();
     });
     if (!status) return tl::unexpected(status.error());
+    return std::move(*out);
+  }
+
+  // Read, or std::nullopt when no read connection is free at once (see TryRunRead).
+  template <class F>
+  auto TryRead(F&& unit) -> std::optional<decltype(unit(std::declval<ReadTx&>()))> {
+    using R = decltype(unit(std::declval<ReadTx&>()));
+    std::optional<R> out;
+    std::optional<Status> status = TryRunRead([&](ReadTx& tx) -> Status {
+      out.emplace(unit(tx));
+      if (!*out) return tl::unexpected((*out).error());
+      return Ok();
+    });
+    if (!status) return std::nullopt;
+    if (!*status) return R(tl::unexpected(status->error()));
     return std::move(*out);
   }
 

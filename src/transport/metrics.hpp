@@ -24,6 +24,8 @@ class Metrics {
   // A socket's hole in a space's seqs was filled from the store (see ws/sequencer.hpp).
   void GapFilled() { ++gap_fills_; }
   void MessageStored() { ++messages_stored_; }
+  // A request answered on its I/O thread by a route's quick handler, not handed to the pool.
+  void AnsweredQuick() { ++quick_answers_; }
   std::string Render(const store::StoreMetrics& store) const;
   // The kept pages of messages (app::PageCache): served from it, rendered from the store, kept.
   // The audit chain's last verification: rounds_audit_chain_verified (1 intact, 0 broken; absent
@@ -47,6 +49,7 @@ class Metrics {
   std::atomic<std::uint64_t> flooding_drops_{0};
   std::atomic<std::uint64_t> gap_fills_{0};
   std::atomic<std::uint64_t> messages_stored_{0};
+  std::atomic<std::uint64_t> quick_answers_{0};
 };
 
 }  // namespace rounds::transport

@@ -347,6 +347,22 @@ class Server::Impl {
     return static_files_.Serve(request);
   }
 
+  // A route's quick handler, on this I/O thread: a kept page needs no pool thread and no waiting.
+  // std::nullopt when there is none or it declines; Handle then answers on the pool.
+  std::optional<Response> TryQuick(Request& request, std::string& route_name) {
+    if (request.method != "GET" && request.method != "HEAD") return std::nullopt;  // only reads have them
+    Match match = router_.Find(request);
+    if (match.route == nullptr || !match.route->quick) return std::nullopt;
+    try {
+      std::optional<Response> answer = match.route->quick(request);
+      if (answer) route_name = match.route->pattern;
+      return answer;
+    } catch (const std::exception& e) {
+      log::Error("quick_handler_failed", {{"route", match.route->pattern}, {"reason", e.what()}});
+      return std::nullopt;
+    }
+  }
+
   template <class Body>
   void Finish(http::response<Body>& res, bool api, const std::string& connect_src) const {
     AddSecurityHeaders(res.base(), api, api_.tls, connect_src);
@@ -504,7 +520,13 @@ class Server::Impl {
         route_name = "bad_target";
         response = ProblemResponse(Error{ErrorCode::kInvalidArgument, "bad_target", "The request path or query is malformed: a bad percent-escape, an encoded NUL, or text that is not UTF-8.", {}});
       } else {
-        response = co_await RunBlocking([this, &request, &route_name] { return Handle(request, route_name); });
+        std::optional<Response> quick = TryQuick(request, route_name);
+        if (quick) {
+          metrics_.AnsweredQuick();
+          response = std::move(*quick);
+        } else {
+          response = co_await RunBlocking([this, &request, &route_name] { return Handle(request, route_name); });
+        }
       }
       double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
       metrics_.RecordRequest(request.method, route_name, response.status, seconds);

@@ -310,9 +310,12 @@ test('a page of messages is served kept until it changes, and never past a remov
   const first = await users.omar.get(`/api/v1/spaces/${space.id}/messages`);
   assert.equal(first.status, 200);
   const hits = await metric('rounds_page_cache_hits_total');
+  const quick = await metric('rounds_http_answered_on_io_thread_total');
   const again = await users.omar.get(`/api/v1/spaces/${space.id}/messages`);
   assert.equal(again.text, first.text);
   assert.equal(await metric('rounds_page_cache_hits_total'), hits + 1, 'the second read is served kept');
+  assert.equal(await metric('rounds_http_answered_on_io_thread_total'), quick,
+    'a read of a PHI-bearing space waits on the pool for its audit record');
   // Written from the kept text itself: its length, and HEAD gives the headers alone.
   assert.equal(Number(again.headers.get('content-length')), Buffer.byteLength(first.text));
   const head = await users.omar.request('HEAD', `/api/v1/spaces/${space.id}/messages`);
@@ -326,4 +329,51 @@ test('a page of messages is served kept until it changes, and never past a remov
   assert.equal((await users.nora.del(`/api/v1/spaces/${space.id}/members/${users.omar.user.id}`)).status, 204);
   assert.equal((await users.omar.get(`/api/v1/spaces/${space.id}/messages`)).status, 404, 'the permission check comes first');
   assert.ok(await metric('rounds_page_cache_entries') >= 1);
+});
+
+test('a kept page whose read needs no audit record is answered on the I/O thread, after every check', async () => {
+  const metric = async (name) =>
+    Number((await (await fetch(server.baseUrl + '/metrics')).text()).match(new RegExp(`${name} (\\d+)`))?.[1]);
+  const quick = () => metric('rounds_http_answered_on_io_thread_total');
+  const space = await createSpace(users.nora, { name: 'Kept Bulletins', visibility: 'private', template: 'announcements' });
+  await addMember(users.nora, space.id, users.omar.user.id);
+  await users.nora.post(`/api/v1/spaces/${space.id}/messages`, { body: 'theatre 2 closes at noon' });
+  const path = `/api/v1/spaces/${space.id}/messages`;
+  const first = await users.omar.get(path);
+  assert.equal(first.status, 200);
+  let before = await quick();
+  const again = await users.omar.get(path);
+  assert.equal(again.text, first.text);
+  assert.equal(await quick(), before + 1, 'answered on the I/O thread');
+  const head = await users.omar.request('HEAD', path);
+  assert.equal(Number(head.headers.get('content-length')), Buffer.byteLength(first.text));
+  assert.equal(head.text, '');
+  assert.equal(await quick(), before + 2, 'HEAD too');
+  // A change shows at once; a thread or a catch-up page is the pool's.
+  await users.nora.post(path, { body: 'theatre 2 reopens at 4' });
+  const changed = await users.omar.get(path);
+  assert.deepEqual(changed.body.items.map((m) => m.body), ['theatre 2 reopens at 4', 'theatre 2 closes at noon']);
+  before = await quick();
+  assert.equal((await users.omar.get(`${path}?after=0`)).status, 200);
+  assert.equal((await users.omar.get(`${path}?limit=abc`)).status, 400, 'a bad query is refused as before');
+  assert.equal(await quick(), before);
+  // A non-member is refused by the pool's handler, never answered from the kept page.
+  assert.equal((await users.pia.get(path)).status, 404);
+  assert.equal(await quick(), before);
+  // A browser's session (cookie) is answered kept too, until it signs out; then it is refused.
+  const browser = server.client();
+  await browser.login('nora', PASSWORD, { cookie: true });
+  const page = await browser.get(`/api/v1/spaces/${space.id}/messages`);
+  assert.equal(page.status, 200);
+  const quickCookie = await metric('rounds_http_answered_on_io_thread_total');
+  assert.equal((await browser.get(`/api/v1/spaces/${space.id}/messages`)).text, page.text);
+  assert.equal(await metric('rounds_http_answered_on_io_thread_total'), quickCookie + 1);
+  assert.equal((await browser.post('/api/v1/auth/logout')).status, 204);
+  assert.equal((await browser.get(`/api/v1/spaces/${space.id}/messages`)).status, 401);
+  // A removed member is refused at once, though the page they read a moment ago is kept.
+  before = await quick();
+  assert.equal((await users.omar.get(path)).text, changed.text);
+  assert.equal(await quick(), before + 1);
+  assert.equal((await users.nora.del(`/api/v1/spaces/${space.id}/members/${users.omar.user.id}`)).status, 204);
+  assert.equal((await users.omar.get(path)).status, 404);
 });

@@ -263,7 +263,18 @@ class SqliteStore final : public Store {
 
   Status RunRead(std::function<Status(ReadTx&)> unit) override {
     ReaderLease lease(*this);
-    Connection& db = lease.connection();
+    return ReadOn(lease.connection(), unit);
+  }
+
+  std::optional<Status> TryRunRead(std::function<Status(ReadTx&)> unit) override {
+    std::unique_ptr<Connection> idle = TakeIdleReader();
+    if (!idle) return std::nullopt;
+    ReaderLease lease(*this, std::move(idle));
+    return ReadOn(lease.connection(), unit);
+  }
+
+  // Runs `unit` in one read transaction on `db`.
+  static Status ReadOn(Connection& db, const std::function<Status(ReadTx&)>& unit) {
     Transaction transaction(db);
     ROUNDS_RETURN_IF_ERROR(transaction.Begin(kBeginRead));
     SqliteTx tx(db);
@@ -343,6 +354,8 @@ class SqliteStore final : public Store {
       connection_ = std::move(store_.idle_readers_.back());
       store_.idle_readers_.pop_back();
     }
+    // A lease of a connection already taken (TakeIdleReader).
+    ReaderLease(SqliteStore& store, std::unique_ptr<Connection> taken) : store_(store), connection_(std::move(taken)) {}
     ~ReaderLease() {
       {
         std::lock_guard lock(store_.readers_mutex_);
@@ -358,6 +371,15 @@ class SqliteStore final : public Store {
     SqliteStore& store_;
     std::unique_ptr<Connection> connection_;
   };
+
+  // An idle read connection if there is one now; null otherwise, without waiting for one.
+  std::unique_ptr<Connection> TakeIdleReader() {
+    std::lock_guard lock(readers_mutex_);
+    if (idle_readers_.empty()) return nullptr;
+    std::unique_ptr<Connection> taken = std::move(idle_readers_.back());
+    idle_readers_.pop_back();
+    return taken;
+  }
 
   static void Complete(PendingUnit& unit, Status status) {
     unit.fn = nullptr;  // drop the caller's captures before waking the caller

@@ -186,6 +186,52 @@ TEST(SqliteStore, SqliteCountsNoMemorySoAllocationsShareNoLock) {
   (*store)->Close();
 }
 
+// The server's I/O threads answer kept pages through TryRead: it runs only when a read connection
+// is free at once, and never waits for one.
+TEST(SqliteStore, TryReadRunsOnAFreeConnectionAndNeverWaitsForABusyOne) {
+  Folder folder;
+  auto store = OpenIn(folder.path());  // two read connections
+  ASSERT_TRUE(store) << Describe(store);
+  AddUser(**store, "nowait");
+  auto find = [](ReadTx& tx) { return tx.FindUserByUsername("nowait"); };
+  auto found = (*store)->TryRead(find);
+  ASSERT_TRUE(found) << "a connection was free";
+  ASSERT_TRUE(*found && **found);
+  EXPECT_EQ((**found)->username, "nowait");
+
+  // Both connections held by readers that wait for a signal.
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::atomic<int> holding{0};
+  std::vector<std::thread> holders;
+  for (int i = 0; i < 2; ++i) {
+    holders.emplace_back([&] {
+      (void)(*store)->RunRead([&](ReadTx&) -> Status {
+        ++holding;
+        released.wait();
+        return Ok();
+      });
+    });
+  }
+  while (holding.load() < 2) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  bool ran = false;
+  auto busy = (*store)->TryRead([&](ReadTx& tx) {
+    ran = true;
+    return tx.FindUserByUsername("nowait");
+  });
+  EXPECT_FALSE(busy) << "every connection is in use";
+  EXPECT_FALSE(ran);
+  release.set_value();
+  for (auto& t : holders) t.join();
+
+  // A unit's error is the answer, as with Read.
+  auto failed = (*store)->TryRead([](ReadTx&) -> Result<int> { return NotFound("Thing"); });
+  ASSERT_TRUE(failed) << "a connection is free again";
+  ASSERT_FALSE(*failed);
+  EXPECT_EQ(failed->error().code, ErrorCode::kNotFound);
+  (*store)->Close();
+}
+
 // Read before every kept page is served: a walk over the space's messages would cost more than
 // rendering the page (the held check once did, on an index that did not apply).
 TEST(SqliteStore, APagesVersionIsFoundThroughIndexesOnly) {

@@ -39,6 +39,10 @@ class FaultInjectionStore final : public Store {
     if (Due(read_countdown_)) return Fail(ErrorCode::kInternal, kProblem, "Injected fault.", "fault injection");
     return target_.RunRead(std::move(unit));
   }
+  std::optional<Status> TryRunRead(std::function<Status(ReadTx&)> unit) override {
+    if (Due(read_countdown_)) return Fail(ErrorCode::kInternal, kProblem, "Injected fault.", "fault injection");
+    return target_.TryRunRead(std::move(unit));
+  }
   Status CatchUpSearch() override { return target_.CatchUpSearch(); }
   Status Backup(const std::string& path) override { return target_.Backup(path); }
   StoreMetrics Metrics() const override { return target_.Metrics(); }

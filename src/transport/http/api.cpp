@@ -51,6 +51,15 @@ Result<Actor> Authenticate(app::Services& services, const Request& request, bool
   return actor;
 }
 
+// Authenticate for a quick handler: the actor of a live session the server knows, or std::nullopt
+// (then the route's handler authenticates on the pool). Reads only: no CSRF check to make.
+std::optional<Actor> AuthenticateKept(app::Services& services, const Request& request, bool tls) {
+  std::string token = SessionToken(request, tls);
+  std::optional<Actor> actor = services.auth.AuthenticateKept(token, request.remote_address);
+  if (actor) actor->user_agent = request.Header("user-agent").substr(0, 256);
+  return actor;
+}
+
 using namespace api_support;  // NOLINT: the route helpers
 
 namespace {
@@ -349,6 +358,23 @@ void RegisterApiRoutes(Router& r, ApiContext& ctx) {
     ROUNDS_ASSIGN_OR_RETURN(page.limit, Limit(request));
     return Encode(s.messages.List(actor, id, page));
   }));
+  // A kept page is answered on the I/O thread: no hand-off to the pool and back.
+  r.Quick([&ctx, &s](Request& request) -> std::optional<Response> {
+    std::optional<Actor> actor = AuthenticateKept(ctx.services, request, ctx.tls);
+    if (!actor) return std::nullopt;
+    auto id = IdParam(request, "id");
+    auto before = QueryInt(request, "before");
+    auto after = QueryInt(request, "after");
+    auto parent = QueryInt(request, "parent_id");
+    auto limit = Limit(request);
+    if (!id || !before || !after || !parent || !limit || *after || *parent) return std::nullopt;
+    app::MessagePage page;
+    page.before = *before;
+    page.limit = *limit;
+    std::optional<app::JsonText> kept = s.messages.ListKept(*actor, *id, page);
+    if (!kept) return std::nullopt;
+    return *Encode(std::move(*kept));
+  });
   r.Add("POST", "/api/v1/spaces/{id}/messages", Authed(ctx, [&ctx, &s](Request& request, const Actor& actor) -> Result<Response> {
     ROUNDS_ASSIGN_OR_RETURN(auto id, IdParam(request, "id"));
     ROUNDS_ASSIGN_OR_RETURN(json body, JsonBody(request));

@@ -31,6 +31,33 @@ TEST(Router, MatchesPatternsAndFillsParameters) {
   EXPECT_EQ(router.Find(request).route, nullptr);
 }
 
+// A quick handler belongs to the route added just before it, and to no other.
+TEST(Router, AQuickHandlerBelongsToTheRouteAddedLast) {
+  Router router;
+  router.Add("GET", "/api/v1/spaces/{id}/messages", [](Request&) { return Response::Json(200, {}); });
+  router.Quick([](Request& request) -> std::optional<Response> {
+    if (request.params.at("id") != "7") return std::nullopt;
+    return Response::Json(200, {{"quick", true}});
+  });
+  router.Add("POST", "/api/v1/spaces/{id}/messages", [](Request&) { return Response::Json(201, {}); });
+  Request request;
+  request.method = "GET";
+  request.path = "/api/v1/spaces/7/messages";
+  Match match = router.Find(request);
+  ASSERT_NE(match.route, nullptr);
+  ASSERT_TRUE(match.route->quick);
+  auto answer = match.route->quick(request);
+  ASSERT_TRUE(answer);
+  EXPECT_EQ(answer->status, 200);
+  request.path = "/api/v1/spaces/8/messages";
+  match = router.Find(request);
+  EXPECT_FALSE(match.route->quick(request)) << "declined: the pool's handler answers";
+  request.method = "POST";
+  match = router.Find(request);
+  ASSERT_NE(match.route, nullptr);
+  EXPECT_FALSE(match.route->quick);
+}
+
 // Paths are matched segment by segment without copies; a path longer than the usual few segments
 // matches as well as a short one, and a parameter gets the whole segment.
 TEST(Router, MatchesLongPathsAndTrailingParameters) {

@@ -44,12 +44,14 @@ bool MatchSegments(const Route& route, const Segments& parts, std::map<std::stri
 }  // namespace
 
 void Router::Add(std::string method, std::string pattern, Handler handler) {
-  Route route{std::move(method), std::move(pattern), std::move(handler), {}};
+  Route route{std::move(method), std::move(pattern), std::move(handler), {}, {}};
   Segments views;
   Split(route.pattern, views);
   route.segments.assign(views.begin(), views.end());
   routes_.push_back(std::move(route));
 }
+
+void Router::Quick(QuickHandler quick) { routes_.back().quick = std::move(quick); }
 
 Match Router::Find(Request& request) const {
   Match match;

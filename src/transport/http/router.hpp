@@ -12,12 +12,16 @@
 namespace rounds::transport {
 
 using Handler = std::function<Response(Request&)>;
+// Answers on an I/O thread when that needs no waiting (no write, no busy read connection);
+// std::nullopt hands the request to the route's Handler on the blocking pool.
+using QuickHandler = std::function<std::optional<Response>(Request&)>;
 
 struct Route {
   std::string method;
   std::string pattern;          // "/api/v1/spaces/{id}/messages"
   Handler handler;
   std::vector<std::string> segments;
+  QuickHandler quick;           // optional
 };
 
 struct Match {
@@ -28,6 +32,8 @@ struct Match {
 class Router {
  public:
   void Add(std::string method, std::string pattern, Handler handler);
+  // Gives the route added last a quick handler, tried first on the I/O thread.
+  void Quick(QuickHandler quick);
   // Fills request.params on a match.
   Match Find(Request& request) const;
   const std::vector<Route>& routes() const { return routes_; }
