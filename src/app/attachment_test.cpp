@@ -117,7 +117,8 @@ TEST_F(AttachmentTest, AnUploadPostedWithAMessageIsReadByMembersOnlyByteForByte)
 
   auto got = services_->messages.Download(ben_, id);
   ASSERT_TRUE(got);
-  EXPECT_EQ(got->content, kPng);
+  EXPECT_EQ(got->first_piece, kPng);
+  EXPECT_EQ(got->pieces, 1);
   EXPECT_EQ(got->attachment.message_id, posted->message["id"].get<MessageId>());
   EXPECT_EQ(services_->messages.Download(cy_, id).error().code, ErrorCode::kNotFound);
   EXPECT_EQ(services_->messages.Download(ben_, id + 1000).error().code, ErrorCode::kNotFound);
@@ -252,7 +253,7 @@ TEST_F(AttachmentTest, TheSpacesPhiRuleAppliesToTheContentOfTextFiles) {
   auto confirmed = Upload(ana_, warning_space, "callbacks.csv", csv, "text/csv", /*confirm=*/true);
   ASSERT_TRUE(confirmed) << confirmed.error().public_message;
   EXPECT_EQ((*confirmed)["phi_types"], json::array({"phone"}));
-  EXPECT_EQ(services_->messages.Download(ana_, (*confirmed)["id"])->content, csv);
+  EXPECT_EQ(services_->messages.Download(ana_, (*confirmed)["id"])->first_piece, csv);
   const auto uploads = AuditOf("message.phi_confirm");
   ASSERT_FALSE(uploads.empty());
   EXPECT_EQ(json::parse(uploads.back().details_json)["content_screened"], true);
@@ -283,7 +284,7 @@ TEST_F(AttachmentTest, TheSpacesPhiRuleAppliesToTheContentOfTextFiles) {
   const std::string expected = "name,phone\nward clerk,[REDACTED:PHONE]\n";
   EXPECT_EQ((*redacted)["size"], expected.size());
   EXPECT_EQ((*redacted)["sha256"], crypto::Sha256Hex(expected));
-  EXPECT_EQ(services_->messages.Download(ana_, (*redacted)["id"])->content, expected);
+  EXPECT_EQ(services_->messages.Download(ana_, (*redacted)["id"])->first_piece, expected);
 
   // hold: the message that carries the file waits for a moderator.
   const SpaceId holding = taking_text("hold");
@@ -309,6 +310,43 @@ TEST_F(AttachmentTest, TheSpacesPhiRuleAppliesToTheContentOfTextFiles) {
   // pass the blocking space.
   auto image = Upload(ana_, blocked, "scan.png", kPng + " 617-555-0142", "image/png");
   EXPECT_TRUE(image) << image.error().public_message;
+}
+
+// A file is stored and downloaded in pieces: the first with the permission checks, the rest one at
+// a time, each the bytes that were sent; once the file is gone, the next piece is not found.
+TEST_F(AttachmentTest, ALargeFileIsDownloadedAPieceAtATime) {
+  std::string big = kPng;
+  for (std::size_t i = 0; big.size() < 2 * store::kAttachmentPieceBytes + 1000; ++i) {
+    big += static_cast<char>((i * 7919) % 251);
+  }
+  auto up = Upload(ana_, channel_, "echo.png", big);
+  ASSERT_TRUE(up) << up.error().public_message;
+  const AttachmentId id = (*up)["id"];
+  auto posted = PostWith(ana_, channel_, {id});
+  ASSERT_TRUE(posted);
+  auto got = services_->messages.Download(ben_, id);
+  ASSERT_TRUE(got);
+  ASSERT_EQ(got->pieces, 3);
+  EXPECT_EQ(got->first_piece.size(), static_cast<std::size_t>(store::kAttachmentPieceBytes));
+  std::string whole = got->first_piece;
+  for (std::int64_t piece = 1; piece < got->pieces; ++piece) {
+    auto bytes = services_->messages.DownloadPiece(*got, piece);
+    ASSERT_TRUE(bytes) << piece;
+    whole += *bytes;
+  }
+  EXPECT_EQ(whole, big);
+  EXPECT_EQ(crypto::Sha256Hex(whole), got->attachment.sha256);
+  EXPECT_EQ(services_->messages.DownloadPiece(*got, 3).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(services_->messages.DownloadPiece(*got, 0).error().code, ErrorCode::kNotFound) << "the first came with it";
+  // The whole content, as the dry run and the text screens read it.
+  auto content = store_->Read([&](store::ReadTx& tx) { return tx.ReadAttachmentContent(id); });
+  ASSERT_TRUE(content && *content);
+  EXPECT_EQ(**content, big);
+
+  ASSERT_TRUE(services_->messages.Delete(ana_, posted->message["id"].get<MessageId>()));
+  auto rest = services_->messages.DownloadPiece(*got, 1);
+  ASSERT_FALSE(rest) << "deleted mid-download: the rest is gone";
+  EXPECT_EQ(rest.error().code, ErrorCode::kNotFound);
 }
 
 TEST_F(AttachmentTest, ReadsInPhiBearingSpacesAreAuditedAndDeletedMessagesTakeTheirFiles) {

@@ -913,9 +913,10 @@ Result<AttachmentDownload> MessageService::Download(const Actor& actor, Attachme
     ROUNDS_ASSIGN_OR_RETURN(auto policy, policy_.TemplateFor(tx, space));
     phi_bearing = PhiBearing(policy);
     space_id = space.id;
-    ROUNDS_ASSIGN_OR_RETURN(auto content, tx.ReadAttachmentContent(id));
-    if (!content) return NotFound("Attachment");
-    return AttachmentDownload{std::move(*attachment), std::move(*content)};
+    ROUNDS_ASSIGN_OR_RETURN(auto first, tx.ReadAttachmentPiece(id, 0));
+    if (!first) return NotFound("Attachment");
+    const std::int64_t pieces = store::AttachmentPieces(attachment->size);
+    return AttachmentDownload{std::move(*attachment), std::move(*first), pieces};
   }));
   if (phi_bearing) {
     ROUNDS_RETURN_IF_ERROR(AuditRead(actor, "attachment.read", space_id,
@@ -924,6 +925,14 @@ Result<AttachmentDownload> MessageService::Download(const Actor& actor, Attachme
                                                                                     : json(nullptr)}}));
   }
   return out;
+}
+
+Result<std::string> MessageService::DownloadPiece(const AttachmentDownload& download, std::int64_t piece) {
+  if (piece < 1 || piece >= download.pieces) return NotFound("Attachment piece");
+  const AttachmentId id = download.attachment.id;
+  ROUNDS_ASSIGN_OR_RETURN(auto bytes, store_.Read([&](store::ReadTx& tx) { return tx.ReadAttachmentPiece(id, piece); }));
+  if (!bytes) return NotFound("Attachment");
+  return std::move(*bytes);
 }
 
 Status MessageService::RemoveUpload(const Actor& actor, AttachmentId id) {

@@ -254,9 +254,12 @@ struct UploadRequest {
   bool confirm_phi = false;   // under a warn rule, the findings in the name were shown and confirmed
 };
 
+// A download Download granted: the file's first piece, read with the permission checks, and how
+// many there are (store::AttachmentPieces); the rest through DownloadPiece, one at a time.
 struct AttachmentDownload {
   domain::Attachment attachment;
-  std::string content;
+  std::string first_piece;  // the whole content when pieces == 1
+  std::int64_t pieces = 1;
 };
 
 struct PostResult {
@@ -305,6 +308,10 @@ class MessageService {
   // An attachment for a reader of the message it belongs to (or its uploader before it is posted);
   // NotFound otherwise. A read in a PHI-bearing space is audited before the bytes leave.
   Result<AttachmentDownload> Download(const Actor& actor, domain::AttachmentId id);
+  // Piece `piece` (1 to pieces - 1) of a download Download granted, for the server to send a piece
+  // at a time: the reader was allowed the file when it started, so no check is made again.
+  // NotFound once the file is gone (deleted, or past retention, mid-download).
+  Result<std::string> DownloadPiece(const AttachmentDownload& download, std::int64_t piece);
   // Removes an upload its uploader has not posted (a file taken off a draft). NotFound for anyone
   // else's; kConflict "attachment_posted" once a message carries it (delete the message instead).
   Status RemoveUpload(const Actor& actor, domain::AttachmentId id);

@@ -244,6 +244,13 @@ struct AccountFlags {
   bool disabled = false;
 };
 
+// Attachments are stored and read in pieces of this many bytes, so that a download is sent a piece
+// at a time. A file of `size` bytes has AttachmentPieces(size) pieces (at least one).
+inline constexpr std::int64_t kAttachmentPieceBytes = 256 * 1024;
+inline constexpr std::int64_t AttachmentPieces(std::int64_t size) {
+  return size <= kAttachmentPieceBytes ? 1 : (size + kAttachmentPieceBytes - 1) / kAttachmentPieceBytes;
+}
+
 class ReadTx {
  public:
   virtual ~ReadTx() = default;
@@ -293,6 +300,9 @@ class ReadTx {
   // attachment; uploads never attached and made before `before`, oldest first.
   virtual Result<std::optional<Attachment>> FindAttachment(AttachmentId id) = 0;
   virtual Result<std::optional<std::string>> ReadAttachmentContent(AttachmentId id) = 0;
+  // One piece of an attachment's content (kAttachmentPieceBytes each, the last shorter; piece 0
+  // of an empty file is empty), or nullopt when there is no such attachment or piece.
+  virtual Result<std::optional<std::string>> ReadAttachmentPiece(AttachmentId id, std::int64_t piece) = 0;
   virtual Result<std::vector<AttachmentId>> ListUnattachedBefore(UnixMillis before, int limit) = 0;
   virtual Result<std::vector<Mention>> ListMentions(UserId user_id, MessageId before_message_id,
                                                     int limit) = 0;

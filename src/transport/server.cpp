@@ -566,6 +566,54 @@ class Server::Impl {
         log::Error("http_body_file_failed", {{"route", route_name}, {"reason", file_error.message()}});
         response = ProblemResponse(Error{ErrorCode::kInternal, "internal", "The file could not be sent.", {}});
       }
+      if (response.pieces) {
+        // A large attachment: the header, then each piece as it is read, never the whole file.
+        const std::shared_ptr<Response::Pieces> pieces = std::move(response.pieces);
+        http::response<http::empty_body> res{static_cast<http::status>(response.status), version};
+        headers(res);
+        res.content_length(pieces->size);
+        http::response_serializer<http::empty_body> serializer{res};
+        stream.expires_after(std::chrono::seconds(30));
+        auto [header_error, header_bytes] = co_await http::async_write_header(stream, serializer, kTuple);
+        if (header_error) break;
+        bool complete = true;
+        std::uint64_t sent = 0;
+        for (std::int64_t piece = 0; !head && piece < pieces->count; ++piece) {
+          std::string bytes;
+          if (piece == 0) {
+            bytes = std::move(response.body);
+          } else {
+            Result<std::string> next = co_await RunBlocking([&pieces, piece] { return pieces->next(piece); });
+            if (!next) {
+              // A file deleted or purged mid-download is expected now and then; anything else is not.
+              const bool gone = next.error().code == ErrorCode::kNotFound;
+              log::Write(gone ? log::Level::kInfo : log::Level::kError, gone ? "download_file_gone" : "http_piece_failed",
+                         {{"route", route_name}, {"piece", piece}, {"reason", next.error().internal_message}});
+              complete = false;
+              break;
+            }
+            bytes = std::move(*next);
+          }
+          // Every piece but the last is whole; the sizes add up to what the header announced.
+          if (bytes.empty() || sent + bytes.size() > pieces->size ||
+              (piece + 1 < pieces->count && bytes.size() != pieces->piece_bytes)) {
+            log::Error("http_piece_failed", {{"route", route_name}, {"piece", piece}, {"reason", "unexpected size"}});
+            complete = false;
+            break;
+          }
+          stream.expires_after(AnswerWriteTimeout(bytes.size()));
+          auto [write_error, written] = co_await asio::async_write(stream, asio::buffer(bytes), kTuple);
+          if (write_error) {
+            complete = false;
+            break;
+          }
+          sent += written;
+        }
+        if (!head && sent != pieces->size) complete = false;
+        if (!complete || !res.keep_alive()) break;
+        first = false;
+        continue;
+      }
       if (response.shared_body) {
         // A kept page: written from the cache's own text, which this frame holds until it is sent.
         const std::shared_ptr<const std::string> shared = std::move(response.shared_body);

@@ -374,5 +374,46 @@ TEST(SqliteMigrations, ReorderedClientIdIndexKeepsItsUniquenessAndServesTheRetry
   sqlite3_close(db);
 }
 
+// Schema 13 keeps an attachment's content in pieces of 256 KiB: every file stored whole before is
+// split in order, an empty one into one empty piece, and reads the same through the store.
+TEST(SqliteMigrations, UpgradingToAttachmentPiecesSplitsEveryFileInOrder) {
+  const std::string rows =
+      "INSERT INTO users (id, username, display_name, created_at) VALUES (1, 'a', 'A', 0);"
+      "INSERT INTO spaces (id, kind, name, visibility, join_policy, created_by, created_at, last_seq) "
+      "  VALUES (1, 'channel', 'One', 'public', 'open', 1, 0, 0);"
+      "INSERT INTO attachments (id, space_id, uploader_id, name, content_type, size, sha256, created_at) VALUES "
+      "  (1, 1, 1, 'empty.txt', 'text/plain', 0, '', 0), (2, 1, 1, 'note.txt', 'text/plain', 5, '', 0), "
+      "  (3, 1, 1, 'scan.png', 'image/png', 600000, '', 0);"
+      "INSERT INTO attachment_contents VALUES (1, zeroblob(0)), (2, CAST('hello' AS BLOB)), "
+      "  (3, CAST(substr(replace(hex(zeroblob(300000)), '0', 'x'), 1, 300000) || "
+      "           substr(replace(hex(zeroblob(300000)), '0', 'y'), 1, 300000) AS BLOB));";
+  RawDatabase old("rounds-upgrade-pieces", SchemaAt(12) + rows);
+  ASSERT_EQ(old.error(), "");
+  auto store = OpenSqliteStore({.path = old.path(), .read_connections = 1});
+  ASSERT_TRUE(store) << storetest::Describe(store);
+  const std::string scan = std::string(300000, 'x') + std::string(300000, 'y');
+  auto read = [&](AttachmentId id) { return (*store)->Read([&](ReadTx& tx) { return tx.ReadAttachmentContent(id); }); };
+  auto piece = [&](AttachmentId id, std::int64_t n) {
+    return (*store)->Read([&](ReadTx& tx) { return tx.ReadAttachmentPiece(id, n); });
+  };
+  ASSERT_TRUE(read(1) && *read(1));
+  EXPECT_EQ(**read(1), "");
+  EXPECT_EQ(**read(2), "hello");
+  EXPECT_EQ(**read(3), scan);
+  EXPECT_EQ(**piece(1, 0), "");
+  EXPECT_EQ(**piece(3, 0), scan.substr(0, 262144));
+  EXPECT_EQ(**piece(3, 1), scan.substr(262144, 262144));
+  EXPECT_EQ(**piece(3, 2), scan.substr(524288));
+  EXPECT_FALSE(*piece(3, 3));
+  EXPECT_FALSE(*read(4));
+  (*store)->Close();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(old.path().c_str(), &db), SQLITE_OK);
+  EXPECT_EQ(Rows(db, "PRAGMA integrity_check"), "ok\n");
+  EXPECT_EQ(Rows(db, "SELECT count(*) FROM sqlite_schema WHERE name = 'attachment_contents'"), "0\n");
+  EXPECT_EQ(Rows(db, "SELECT group_concat(typeof(bytes)) FROM attachment_pieces"), "blob,blob,blob,blob,blob\n");
+  sqlite3_close(db);
+}
+
 }  // namespace
 }  // namespace rounds::store::sqlite

@@ -132,18 +132,20 @@ constexpr const char kAttachmentsBatch[] =
     "SELECT message_id, " ROUNDS_ATTACHMENT_COLUMNS " FROM attachments "
     "WHERE message_id IN (SELECT value FROM json_each(?1)) ORDER BY message_id, id";
 constexpr const char kFindAttachment[] = "SELECT 0, " ROUNDS_ATTACHMENT_COLUMNS " FROM attachments WHERE id = ?1";
-constexpr const char kAttachmentContent[] = "SELECT content FROM attachment_contents WHERE attachment_id = ?1";
+constexpr const char kAttachmentPieces[] =
+    "SELECT bytes FROM attachment_pieces WHERE attachment_id = ?1 ORDER BY piece";
+constexpr const char kAttachmentPiece[] = "SELECT bytes FROM attachment_pieces WHERE attachment_id = ?1 AND piece = ?2";
 constexpr const char kUnattachedBefore[] =
     "SELECT id FROM attachments WHERE message_id IS NULL AND created_at < ?1 ORDER BY created_at, id LIMIT ?2";
 constexpr const char kInsertAttachment[] =
     "INSERT INTO attachments (space_id, uploader_id, name, content_type, size, sha256, phi_types, created_at) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
-constexpr const char kInsertAttachmentContent[] =
-    "INSERT INTO attachment_contents (attachment_id, content) VALUES (?1, ?2)";
+constexpr const char kInsertAttachmentPiece[] =
+    "INSERT INTO attachment_pieces (attachment_id, piece, bytes) VALUES (?1, ?2, ?3)";
 constexpr const char kAttach[] =
     "UPDATE attachments SET message_id = ?1 WHERE id = ?2 AND message_id IS NULL AND space_id = ?3 AND uploader_id = ?4";
-constexpr const char kDeleteAttachmentContents[] =
-    "DELETE FROM attachment_contents WHERE attachment_id IN (SELECT value FROM json_each(?1))";
+constexpr const char kDeleteAttachmentPieces[] =
+    "DELETE FROM attachment_pieces WHERE attachment_id IN (SELECT value FROM json_each(?1))";
 constexpr const char kDeleteAttachmentRows[] = "DELETE FROM attachments WHERE id IN (SELECT value FROM json_each(?1))";
 constexpr const char kMessageAttachmentIds[] = "SELECT id FROM attachments WHERE message_id = ?1 ORDER BY id";
 constexpr const char kMyIdeaVotesBatch[] =
@@ -1073,16 +1075,22 @@ Result<AttachmentId> SqliteTx::InsertAttachment(const Attachment& a, std::string
   s->Bind(5, a.size).BindView(6, a.sha256).BindView(7, a.phi_types).Bind(8, a.created_at);
   ROUNDS_RETURN_IF_ERROR(s->Run());
   const AttachmentId id = db_.LastInsertId();
-  ROUNDS_ASSIGN_OR_RETURN(Statement * c, db_.Prepare(kInsertAttachmentContent));
-  c->Bind(1, id).BindBlobView(2, content);
-  ROUNDS_RETURN_IF_ERROR(c->Run());
+  // Piece 0 always, then one per further 256 KiB.
+  ROUNDS_ASSIGN_OR_RETURN(Statement * c, db_.Prepare(kInsertAttachmentPiece));
+  const std::int64_t pieces = AttachmentPieces(static_cast<std::int64_t>(content.size()));
+  for (std::int64_t piece = 0; piece < pieces; ++piece) {
+    c->Reset();
+    c->Bind(1, id).Bind(2, piece).BindBlobView(3, content.substr(static_cast<std::size_t>(piece * kAttachmentPieceBytes),
+                                                                   static_cast<std::size_t>(kAttachmentPieceBytes)));
+    ROUNDS_RETURN_IF_ERROR(c->Run());
+  }
   return id;
 }
 
 Result<int> SqliteTx::DeleteAttachments(std::span<const AttachmentId> ids) {
   if (ids.empty()) return 0;
   const std::string list = nlohmann::json(std::vector<AttachmentId>(ids.begin(), ids.end())).dump();
-  ROUNDS_ASSIGN_OR_RETURN(Statement * contents, db_.Prepare(kDeleteAttachmentContents));
+  ROUNDS_ASSIGN_OR_RETURN(Statement * contents, db_.Prepare(kDeleteAttachmentPieces));
   contents->Bind(1, list);
   ROUNDS_RETURN_IF_ERROR(contents->Run());
   ROUNDS_ASSIGN_OR_RETURN(Statement * rows, db_.Prepare(kDeleteAttachmentRows));
@@ -1105,8 +1113,21 @@ Result<std::optional<Attachment>> SqliteTx::FindAttachment(AttachmentId id) {
 }
 
 Result<std::optional<std::string>> SqliteTx::ReadAttachmentContent(AttachmentId id) {
-  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kAttachmentContent));
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kAttachmentPieces));
   s->Bind(1, id);
+  std::optional<std::string> content;
+  while (true) {
+    ROUNDS_ASSIGN_OR_RETURN(bool row, s->Step());
+    if (!row) break;
+    if (!content) content.emplace();
+    content->append(s->Blob(0));
+  }
+  return content;
+}
+
+Result<std::optional<std::string>> SqliteTx::ReadAttachmentPiece(AttachmentId id, std::int64_t piece) {
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kAttachmentPiece));
+  s->Bind(1, id).Bind(2, piece);
   return ReadOne<std::string>(*s, [](const Statement& r) { return r.Blob(0); });
 }
 

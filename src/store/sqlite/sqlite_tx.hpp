@@ -59,6 +59,7 @@ class SqliteTx final : public WriteTx {
   Result<std::vector<MessageEdit>> ListEdits(MessageId id) override;
   Result<std::optional<Attachment>> FindAttachment(AttachmentId id) override;
   Result<std::optional<std::string>> ReadAttachmentContent(AttachmentId id) override;
+  Result<std::optional<std::string>> ReadAttachmentPiece(AttachmentId id, std::int64_t piece) override;
   Result<std::vector<AttachmentId>> ListUnattachedBefore(UnixMillis before, int limit) override;
   Result<std::vector<Mention>> ListMentions(UserId user_id, MessageId before_message_id, int limit) override;
   Result<std::vector<SpaceEvent>> ListEvents(SpaceId space_id, Seq after_seq, int limit) override;

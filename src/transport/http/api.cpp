@@ -420,7 +420,14 @@ void RegisterApiRoutes(Router& r, ApiContext& ctx) {
     const bool inline_safe = IsInlineSafeType(file.attachment.content_type);
     response.content_type = inline_safe ? file.attachment.content_type : "application/octet-stream";
     if (response.content_type == "text/plain") response.content_type += "; charset=utf-8";
-    response.body = std::move(file.content);
+    response.body = std::move(file.first_piece);
+    if (file.pieces > 1) {
+      // Sent a piece at a time: a large file is never held whole for as long as its reader takes.
+      auto download = std::make_shared<app::AttachmentDownload>(file);
+      response.pieces = std::make_shared<Response::Pieces>(Response::Pieces{
+          static_cast<std::uint64_t>(file.attachment.size), file.pieces,
+          static_cast<std::uint64_t>(store::kAttachmentPieceBytes), [&s, download](std::int64_t piece) { return s.messages.DownloadPiece(*download, piece); }});
+    }
     response.headers.emplace_back("Content-Disposition", ContentDisposition(inline_safe ? "inline" : "attachment",
                                                                           file.attachment.name));
     // Nothing in a file may load or run anything; a sandbox also gives it an origin of its own

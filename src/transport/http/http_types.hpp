@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -42,6 +43,17 @@ struct Response {
   // When set, the body is this text, shared with a cache (a kept page) and sent without a copy.
   // `body` is ignored then.
   std::shared_ptr<const std::string> shared_body;
+  // When set, the body is `size` bytes sent a piece at a time (a large attachment): `body` is the
+  // first piece, and next(1), next(2) ... up to pieces - 1 give the rest, each called on the
+  // blocking pool when the piece before has been written. A failed or short piece ends the
+  // connection: the status line has gone, so the client sees a body shorter than announced.
+  struct Pieces {
+    std::uint64_t size = 0;
+    std::int64_t count = 1;
+    std::uint64_t piece_bytes = 0;  // every piece but the last
+    std::function<Result<std::string>(std::int64_t)> next;
+  };
+  std::shared_ptr<Pieces> pieces;
   std::vector<std::pair<std::string, std::string>> headers;
 
   static Response Json(int status, const nlohmann::json& body);
