@@ -331,6 +331,33 @@ test('a page of messages is served kept until it changes, and never past a remov
   assert.ok(await metric('rounds_page_cache_entries') >= 1);
 });
 
+test('a reader never gets a kept page older than a post acknowledged before the read began', async () => {
+  const space = await createSpace(users.nora, { name: 'Read Your Writes', visibility: 'private', template: 'announcements' });
+  await addMember(users.nora, space.id, users.omar.user.id);
+  const path = `/api/v1/spaces/${space.id}/messages?limit=5`;
+  // Reads that keep the page warm while the posts go on, from another reader.
+  let stop = false;
+  const background = (async () => {
+    let reads = 0;
+    while (!stop) {
+      assert.equal((await users.omar.get(path)).status, 200);
+      reads += 1;
+    }
+    return reads;
+  })();
+  for (let i = 0; i < 60; i += 1) {
+    const posted = await users.nora.post(`/api/v1/spaces/${space.id}/messages`, { body: `round ${i}` });
+    assert.equal(posted.status, 201);
+    for (const reader of [users.nora, users.omar]) {
+      const page = await reader.get(path);
+      assert.equal(page.status, 200);
+      assert.equal(page.body.items[0].id, posted.body.id, `round ${i}: the newest item is the post just acknowledged`);
+    }
+  }
+  stop = true;
+  assert.ok(await background > 0);
+});
+
 test('a kept page whose read needs no audit record is answered on the I/O thread, after every check', async () => {
   const metric = async (name) =>
     Number((await (await fetch(server.baseUrl + '/metrics')).text()).match(new RegExp(`${name} (\\d+)`))?.[1]);
