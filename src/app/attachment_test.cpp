@@ -3,6 +3,8 @@
 // attaches the author's own unposted uploads, a download is as readable as its message and audited
 // in PHI-bearing spaces, and the files go with their message on deletion (unless a legal hold
 // keeps it) and on purge, while uploads never posted are removed after a day.
+#include <sqlite3.h>
+
 #include <gtest/gtest.h>
 
 #include "app/retention_service.hpp"
@@ -342,6 +344,20 @@ TEST_F(AttachmentTest, ALargeFileIsDownloadedAPieceAtATime) {
   auto content = store_->Read([&](store::ReadTx& tx) { return tx.ReadAttachmentContent(id); });
   ASSERT_TRUE(content && *content);
   EXPECT_EQ(**content, big);
+
+  // A stored piece of the wrong length is never passed on as the file.
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir_ / "rounds.db").c_str(), &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    const std::string sql = "UPDATE attachment_pieces SET bytes = x'00' WHERE piece = 2 AND attachment_id = " +
+                            std::to_string(id);
+    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+  }
+  auto short_piece = services_->messages.DownloadPiece(*got, 2);
+  ASSERT_FALSE(short_piece);
+  EXPECT_EQ(short_piece.error().code, ErrorCode::kInternal);
 
   ASSERT_TRUE(services_->messages.Delete(ana_, posted->message["id"].get<MessageId>()));
   auto rest = services_->messages.DownloadPiece(*got, 1);

@@ -353,9 +353,7 @@ Result<JsonText> MessageService::List(const Actor& actor, SpaceId space_id, cons
   int limit = internal::ClampLimit(page.limit);
   bool phi_bearing = false;
   std::size_t count = 0;
-  // The newest pages (and older ones by cursor) of top-level messages are kept rendered; threads
-  // and pages after a cursor (catching up) are read each time.
-  const bool keep = pages_.enabled() && !page.parent_id && !page.after;
+  const bool keep = Keepable(page);
   const PageCache::Key key{space_id, page.before, limit};
   ROUNDS_ASSIGN_OR_RETURN(JsonText out, store_.Read([&](store::ReadTx& tx) -> Result<JsonText> {
     ROUNDS_ASSIGN_OR_RETURN(auto readable, internal::ReadableSpace(tx, actor, space_id));
@@ -405,8 +403,14 @@ Result<JsonText> MessageService::List(const Actor& actor, SpaceId space_id, cons
   return out;
 }
 
+bool MessageService::Keepable(const MessagePage& page) const {
+  // The newest pages (and older ones by cursor) of top-level messages are kept rendered; threads
+  // and pages after a cursor (catching up) are read each time.
+  return pages_.enabled() && !page.parent_id && !page.after;
+}
+
 std::optional<JsonText> MessageService::ListKept(const Actor& actor, SpaceId space_id, const MessagePage& page) {
-  if (!pages_.enabled() || page.parent_id || page.after) return std::nullopt;
+  if (!Keepable(page)) return std::nullopt;
   const PageCache::Key key{space_id, page.before, internal::ClampLimit(page.limit)};
   auto served = store_.TryRead([&](store::ReadTx& tx) -> Result<std::shared_ptr<const PageCache::Page>> {
     ROUNDS_ASSIGN_OR_RETURN(auto readable, internal::ReadableSpace(tx, actor, space_id));
@@ -891,6 +895,20 @@ Result<json> MessageService::Upload(const Actor& actor, SpaceId space_id, const 
   return AttachmentJson(*stored);
 }
 
+namespace {
+
+// A stored piece is as long as the file's size says it must be: whole but the last. A download
+// that sent a wrong one would pass on a file other than the one hashed and screened.
+Status CheckPieceSize(const Attachment& attachment, std::int64_t piece, const std::string& bytes) {
+  const std::int64_t expected =
+      std::min(store::kAttachmentPieceBytes, attachment.size - piece * store::kAttachmentPieceBytes);
+  if (static_cast<std::int64_t>(bytes.size()) == std::max<std::int64_t>(expected, 0)) return Ok();
+  return Internal("attachment " + std::to_string(attachment.id) + " piece " + std::to_string(piece) + " holds " +
+                  std::to_string(bytes.size()) + " bytes, not " + std::to_string(expected));
+}
+
+}  // namespace
+
 Result<AttachmentDownload> MessageService::Download(const Actor& actor, AttachmentId id) {
   bool phi_bearing = false;
   SpaceId space_id = 0;
@@ -915,6 +933,7 @@ Result<AttachmentDownload> MessageService::Download(const Actor& actor, Attachme
     space_id = space.id;
     ROUNDS_ASSIGN_OR_RETURN(auto first, tx.ReadAttachmentPiece(id, 0));
     if (!first) return NotFound("Attachment");
+    ROUNDS_RETURN_IF_ERROR(CheckPieceSize(*attachment, 0, *first));
     const std::int64_t pieces = store::AttachmentPieces(attachment->size);
     return AttachmentDownload{std::move(*attachment), std::move(*first), pieces};
   }));
@@ -932,6 +951,7 @@ Result<std::string> MessageService::DownloadPiece(const AttachmentDownload& down
   const AttachmentId id = download.attachment.id;
   ROUNDS_ASSIGN_OR_RETURN(auto bytes, store_.Read([&](store::ReadTx& tx) { return tx.ReadAttachmentPiece(id, piece); }));
   if (!bytes) return NotFound("Attachment");
+  ROUNDS_RETURN_IF_ERROR(CheckPieceSize(download.attachment, piece, *bytes));
   return std::move(*bytes);
 }
 

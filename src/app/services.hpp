@@ -321,6 +321,8 @@ class MessageService {
  private:
   template <class F>
   Result<json> ChangeReaction(const Actor& actor, domain::MessageId id, const char* event_type, F apply);
+  // Whether List keeps pages like this one.
+  bool Keepable(const MessagePage& page) const;
   // The page kept for `key` at the version `tx` sees (set in `version` when the space's pages may
   // be kept at all), unless the reader has marks of their own on it; null otherwise.
   Result<std::shared_ptr<const PageCache::Page>> FindKept(store::ReadTx& tx, const Actor& actor, const PageCache::Key& key,

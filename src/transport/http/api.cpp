@@ -34,12 +34,14 @@ std::string SessionToken(const Request& request, bool tls) {
   return {};
 }
 
+// The client's own description, bounded, for audit records.
+std::string UserAgent(const Request& request) { return request.Header("user-agent").substr(0, 256); }
+
 Result<Actor> Authenticate(app::Services& services, const Request& request, bool tls) {
   std::string token = SessionToken(request, tls);
   if (token.empty()) return Fail(ErrorCode::kUnauthenticated, "unauthenticated", "Please sign in.");
   ROUNDS_ASSIGN_OR_RETURN(Actor actor, services.auth.Authenticate(token, request.remote_address));
-  actor.address = request.remote_address;
-  actor.user_agent = request.Header("user-agent").substr(0, 256);
+  actor.user_agent = UserAgent(request);
   bool safe = request.method == "GET" || request.method == "HEAD";
   if (!safe && !actor.is_bearer) {
     std::string csrf = request.Header("x-csrf-token");
@@ -56,13 +58,24 @@ Result<Actor> Authenticate(app::Services& services, const Request& request, bool
 std::optional<Actor> AuthenticateKept(app::Services& services, const Request& request, bool tls) {
   std::string token = SessionToken(request, tls);
   std::optional<Actor> actor = services.auth.AuthenticateKept(token, request.remote_address);
-  if (actor) actor->user_agent = request.Header("user-agent").substr(0, 256);
+  if (actor) actor->user_agent = UserAgent(request);
   return actor;
 }
 
 using namespace api_support;  // NOLINT: the route helpers
 
 namespace {
+
+// ?before=, ?after=, ?parent_id= and ?limit= of a page of messages.
+Result<app::MessagePage> PageQuery(const Request& request) {
+  app::MessagePage page;
+  ROUNDS_ASSIGN_OR_RETURN(page.before, QueryInt(request, "before"));
+  ROUNDS_ASSIGN_OR_RETURN(page.after, QueryInt(request, "after"));
+  ROUNDS_ASSIGN_OR_RETURN(auto parent, QueryInt(request, "parent_id"));
+  if (parent) page.parent_id = *parent;
+  ROUNDS_ASSIGN_OR_RETURN(page.limit, Limit(request));
+  return page;
+}
 
 // Content-Disposition for a stored file name (RFC 6266): an ASCII fallback with anything outside
 // printable ASCII, quotes and backslashes replaced, and the name itself percent-encoded as UTF-8.
@@ -350,28 +363,18 @@ void RegisterApiRoutes(Router& r, ApiContext& ctx) {
   // ---- Messages ------------------------------------------------------------------------------
   r.Add("GET", "/api/v1/spaces/{id}/messages", Authed(ctx, [&s](Request& request, const Actor& actor) -> Result<Response> {
     ROUNDS_ASSIGN_OR_RETURN(auto id, IdParam(request, "id"));
-    app::MessagePage page;
-    ROUNDS_ASSIGN_OR_RETURN(page.before, QueryInt(request, "before"));
-    ROUNDS_ASSIGN_OR_RETURN(page.after, QueryInt(request, "after"));
-    ROUNDS_ASSIGN_OR_RETURN(auto parent, QueryInt(request, "parent_id"));
-    if (parent) page.parent_id = *parent;
-    ROUNDS_ASSIGN_OR_RETURN(page.limit, Limit(request));
+    ROUNDS_ASSIGN_OR_RETURN(app::MessagePage page, PageQuery(request));
     return Encode(s.messages.List(actor, id, page));
   }));
-  // A kept page is answered on the I/O thread: no hand-off to the pool and back.
+  // A kept page is answered on the I/O thread: no hand-off to the pool and back. Anything it
+  // declines, a malformed query included, is the handler's above.
   r.Quick([&ctx, &s](Request& request) -> std::optional<Response> {
     std::optional<Actor> actor = AuthenticateKept(ctx.services, request, ctx.tls);
     if (!actor) return std::nullopt;
     auto id = IdParam(request, "id");
-    auto before = QueryInt(request, "before");
-    auto after = QueryInt(request, "after");
-    auto parent = QueryInt(request, "parent_id");
-    auto limit = Limit(request);
-    if (!id || !before || !after || !parent || !limit || *after || *parent) return std::nullopt;
-    app::MessagePage page;
-    page.before = *before;
-    page.limit = *limit;
-    std::optional<app::JsonText> kept = s.messages.ListKept(*actor, *id, page);
+    auto page = PageQuery(request);
+    if (!id || !page) return std::nullopt;
+    std::optional<app::JsonText> kept = s.messages.ListKept(*actor, *id, *page);
     if (!kept) return std::nullopt;
     return *Encode(std::move(*kept));
   });
@@ -426,7 +429,7 @@ void RegisterApiRoutes(Router& r, ApiContext& ctx) {
       auto download = std::make_shared<app::AttachmentDownload>(file);
       response.pieces = std::make_shared<Response::Pieces>(Response::Pieces{
           static_cast<std::uint64_t>(file.attachment.size), file.pieces,
-          static_cast<std::uint64_t>(store::kAttachmentPieceBytes), [&s, download](std::int64_t piece) { return s.messages.DownloadPiece(*download, piece); }});
+          [&s, download](std::int64_t piece) { return s.messages.DownloadPiece(*download, piece); }});
     }
     response.headers.emplace_back("Content-Disposition", ContentDisposition(inline_safe ? "inline" : "attachment",
                                                                           file.attachment.name));

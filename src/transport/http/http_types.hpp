@@ -50,7 +50,6 @@ struct Response {
   struct Pieces {
     std::uint64_t size = 0;
     std::int64_t count = 1;
-    std::uint64_t piece_bytes = 0;  // every piece but the last
     std::function<Result<std::string>(std::int64_t)> next;
   };
   std::shared_ptr<Pieces> pieces;
