@@ -84,6 +84,7 @@ const std::vector<Setting>& Settings() {
       IntSetting("lockout_seconds", &Config::lockout_seconds),
       IntSetting("max_body_bytes", &Config::max_body_bytes),
       IntSetting("max_attachment_bytes", &Config::max_attachment_bytes),
+      IntSetting("max_body_bytes_in_flight", &Config::max_body_bytes_in_flight),
       IntSetting("max_message_chars", &Config::max_message_chars),
       StringSetting("antivirus_address", &Config::antivirus_address),
       IntSetting("antivirus_timeout_seconds", &Config::antivirus_timeout_seconds),

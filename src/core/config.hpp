@@ -41,6 +41,10 @@ struct Config {
   // Upload bodies (POST /api/v1/spaces/{id}/attachments) may be this large; each space's template
   // sets its own smaller limit.
   std::int64_t max_attachment_bytes = 25 << 20;
+  // The request bodies being read or handled at once, in bytes: each reserves its Content-Length
+  // (chunked: its limit) before it is read; one that does not fit is refused with 503 and
+  // Retry-After. At least max_attachment_bytes and max_body_bytes.
+  std::int64_t max_body_bytes_in_flight = 256 << 20;
   int max_message_chars = 10000;
   // Malware scanning of uploads: the organization's ClamAV daemon, a Unix socket path or
   // host:port. Empty: uploads are not scanned (a production server should name one). When set,

@@ -26,6 +26,8 @@ class Metrics {
   void MessageStored() { ++messages_stored_; }
   // A request answered on its I/O thread by a route's quick handler, not handed to the pool.
   void AnsweredQuick() { ++quick_answers_; }
+  // A request refused with 503 before its body was read: max_body_bytes_in_flight was taken.
+  void BodyRefusedBusy() { ++bodies_refused_busy_; }
   std::string Render(const store::StoreMetrics& store) const;
   // The kept pages of messages (app::PageCache): served from it, rendered from the store, kept.
   // The audit chain's last verification: rounds_audit_chain_verified (1 intact, 0 broken; absent
@@ -50,6 +52,7 @@ class Metrics {
   std::atomic<std::uint64_t> gap_fills_{0};
   std::atomic<std::uint64_t> messages_stored_{0};
   std::atomic<std::uint64_t> quick_answers_{0};
+  std::atomic<std::uint64_t> bodies_refused_busy_{0};
 };
 
 }  // namespace rounds::transport

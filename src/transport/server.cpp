@@ -97,6 +97,52 @@ std::string ResolveWebRoot(const Config& config) {
   return {};
 }
 
+// The request bodies being read or handled, in bytes. Each body reserves what it may grow to (its
+// Content-Length, or its route's limit when it is chunked) before it is read, and returns it once
+// its request is answered; a body that does not fit is refused, not queued. This bounds what
+// clients can make the server hold at once, whatever the number of connections.
+class BodyBudget {
+ public:
+  explicit BodyBudget(std::int64_t bytes) : available_(bytes) {}
+
+  class Reservation {
+   public:
+    Reservation(BodyBudget* budget, std::int64_t bytes) : budget_(budget), bytes_(bytes) {}
+    Reservation(Reservation&& other) noexcept : budget_(std::exchange(other.budget_, nullptr)), bytes_(other.bytes_) {}
+    Reservation(const Reservation&) = delete;
+    Reservation& operator=(const Reservation&) = delete;
+    Reservation& operator=(Reservation&& other) noexcept {
+      if (this != &other) {
+        Return();
+        budget_ = std::exchange(other.budget_, nullptr);
+        bytes_ = other.bytes_;
+      }
+      return *this;
+    }
+    ~Reservation() { Return(); }
+
+   private:
+    void Return() {
+      if (budget_ != nullptr) budget_->available_.fetch_add(bytes_, std::memory_order_relaxed);
+      budget_ = nullptr;
+    }
+
+    BodyBudget* budget_;
+    std::int64_t bytes_;
+  };
+
+  std::optional<Reservation> Take(std::int64_t bytes) {
+    std::int64_t available = available_.load(std::memory_order_relaxed);
+    do {
+      if (available < bytes) return std::nullopt;
+    } while (!available_.compare_exchange_weak(available, available - bytes, std::memory_order_relaxed));
+    return std::optional<Reservation>(std::in_place, this, bytes);
+  }
+
+ private:
+  std::atomic<std::int64_t> available_;
+};
+
 }  // namespace
 
 class Server::Impl {
@@ -151,6 +197,12 @@ class Server::Impl {
     boost::system::error_code ec;
     auto address = asio::ip::make_address(config_.listen_address, ec);
     if (ec) return InvalidArgument("bad_config", "listen_address is not an IP address.", "listen_address");
+    if (config_.max_body_bytes_in_flight < std::max(config_.max_body_bytes, config_.max_attachment_bytes)) {
+      return InvalidArgument("bad_config",
+                             "max_body_bytes_in_flight must be at least max_body_bytes and max_attachment_bytes: "
+                             "one body of the largest allowed size must fit.",
+                             "max_body_bytes_in_flight");
+    }
     tcp::endpoint endpoint(address, static_cast<unsigned short>(config_.port));
     acceptor_.open(endpoint.protocol(), ec);
     if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
@@ -284,6 +336,8 @@ class Server::Impl {
 
   // ---- HTTP ----------------------------------------------------------------------------------
 
+  // The request's line and header fields; the body is the caller's to move in (an upload's may be
+  // tens of megabytes, never copied).
   Request ToRequest(const http::request<http::string_body>& req, const std::string& peer, bool* ok) const {
     Request out;
     out.method = std::string(req.method_string());
@@ -293,7 +347,6 @@ class Server::Impl {
       std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
       out.headers[name] = std::string(field.value());
     }
-    out.body = req.body();
     out.remote_address = ClientAddress(peer, out.Header("x-forwarded-for"));
     return out;
   }
@@ -373,6 +426,46 @@ class Server::Impl {
     if (!IsPlainHost(host)) return {};
     std::string h(host);
     return api_.tls ? " wss://" + h : " ws://" + h + " wss://" + h;
+  }
+
+  // The refusal of the route's check before the body, if it has one and refuses; run on the pool
+  // (it may read the store). Counted and logged like any answered request.
+  awaitable<std::optional<Response>> CheckBeforeBody(const http::request<http::string_body>& header,
+                                                     const std::string& peer) {
+    bool target_ok = false;
+    Request request = ToRequest(header, peer, &target_ok);
+    if (!target_ok) co_return std::nullopt;  // answered as a bad target once the body is read
+    const Match match = router_.Find(request);
+    if (match.route == nullptr || !match.route->check_before_body) co_return std::nullopt;
+    const auto started = std::chrono::steady_clock::now();
+    std::optional<Response> refusal = co_await RunBlocking([&match, &request]() -> std::optional<Response> {
+      try {
+        return match.route->check_before_body(request);
+      } catch (const std::exception& e) {
+        log::Error("body_check_failed", {{"route", match.route->pattern}, {"reason", e.what()}});
+        return ProblemResponse(Error{ErrorCode::kInternal, "internal", "Something went wrong on the server.", {}});
+      }
+    });
+    if (refusal) {
+      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      metrics_.RecordRequest(request.method, match.route->pattern, refusal->status, seconds);
+      log::Request(request.method, match.route->pattern, refusal->status, static_cast<int>(seconds * 1000),
+                   request.remote_address);
+    }
+    co_return refusal;
+  }
+
+  // A refusal written before the request's body was read: the connection closes after it.
+  awaitable<void> WriteRefusal(beast::tcp_stream& stream, const Response& refusal) {
+    http::response<http::string_body> res{static_cast<http::status>(refusal.status), 11};
+    if (!refusal.content_type.empty()) res.set(http::field::content_type, refusal.content_type);
+    for (const auto& [name, value] : refusal.headers) res.set(name, value);
+    res.body() = refusal.body;
+    res.keep_alive(false);
+    Finish(res, true, {});
+    res.prepare_payload();
+    stream.expires_after(std::chrono::seconds(5));
+    co_await http::async_write(stream, res, kTuple);
   }
 
   awaitable<void> WriteProblem(beast::tcp_stream& stream, http::status status, const std::string& code,
@@ -488,6 +581,28 @@ class Server::Impl {
         co_return;
       }
       InFlight in_flight(in_flight_);
+      std::optional<BodyBudget::Reservation> reservation;  // returned when this request is answered
+      if (!parser->is_done()) {
+        // Before the body is read: the route's own check of the header (an upload's caller is
+        // authenticated), then room for the body among those already taken in.
+        if (std::optional<Response> refusal = co_await CheckBeforeBody(parser->get(), peer)) {
+          co_await WriteRefusal(stream, *refusal);
+          co_await LingeringClose(stream);
+          break;
+        }
+        reservation = body_budget_.Take(declared ? static_cast<std::int64_t>(*declared) : body_limit);
+        if (!reservation) {
+          metrics_.BodyRefusedBusy();
+          log::Warn("http_body_refused_busy", {{"bytes", declared ? static_cast<std::int64_t>(*declared) : body_limit},
+                                               {"limit", config_.max_body_bytes_in_flight}});
+          Response busy = ProtocolProblem(503, "server_busy",
+                                          "The server is taking in as many request bodies as it holds at once. Try again shortly.");
+          busy.headers.emplace_back("Retry-After", "1");
+          co_await WriteRefusal(stream, busy);
+          co_await LingeringClose(stream);
+          break;
+        }
+      }
       stream.expires_after(std::chrono::seconds(config_.header_timeout_seconds + 20));
       if (!parser->is_done()) {
         auto [body_error, body_bytes] = co_await http::async_read(stream, buffer, *parser, kTuple);
@@ -510,6 +625,7 @@ class Server::Impl {
       bool head = req.method() == http::verb::head;
       bool target_ok = false;
       Request request = ToRequest(req, peer, &target_ok);
+      request.body = std::move(req.body());
       auto started = std::chrono::steady_clock::now();
       std::string route_name;
       Response response;
@@ -1158,6 +1274,7 @@ class Server::Impl {
   ApiContext api_;
   std::string own_ws_origin_;  // "wss://host" from public_origin, or empty
   std::atomic<int> in_flight_{0};
+  BodyBudget body_budget_{config_.max_body_bytes_in_flight};
 };
 
 Server::Server(const Config& config, app::Services& services, store::Store& store, bus::Bus& bus)

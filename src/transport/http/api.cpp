@@ -410,6 +410,13 @@ void RegisterApiRoutes(Router& r, ApiContext& ctx) {
     upload.content = std::move(request.body);
     return Encode(s.messages.Upload(actor, id, upload), 201);
   }));
+  // The caller is known before the body (up to max_attachment_bytes) is read: a request without a
+  // live session, or without its CSRF token, never gets its file taken in.
+  r.CheckBeforeBody([&ctx](Request& request) -> std::optional<Response> {
+    Result<Actor> actor = Authenticate(ctx.services, request, ctx.tls);
+    if (!actor) return ProblemResponse(actor.error());
+    return std::nullopt;
+  });
   r.Add("DELETE", "/api/v1/attachments/{id}", Authed(ctx, [&s](Request& request, const Actor& actor) -> Result<Response> {
     ROUNDS_ASSIGN_OR_RETURN(auto id, IdParam(request, "id"));
     return Empty(s.messages.RemoveUpload(actor, id));

@@ -58,6 +58,35 @@ TEST(Router, AQuickHandlerBelongsToTheRouteAddedLast) {
   EXPECT_FALSE(match.route->quick);
 }
 
+// A check before the body belongs to the route added just before it: the upload route has one,
+// the routes around it do not.
+TEST(Router, ACheckBeforeTheBodyBelongsToTheRouteAddedLast) {
+  Router router;
+  router.Add("GET", "/api/v1/spaces/{id}/attachments", [](Request&) { return Response::Json(200, {}); });
+  router.Add("POST", "/api/v1/spaces/{id}/attachments", [](Request&) { return Response::Json(201, {}); });
+  router.CheckBeforeBody([](Request& request) -> std::optional<Response> {
+    if (request.Header("authorization").empty()) return Response::Json(401, {{"code", "unauthenticated"}});
+    return std::nullopt;
+  });
+  router.Add("DELETE", "/api/v1/attachments/{id}", [](Request&) { return Response::Json(204, {}); });
+  Request request;
+  request.method = "POST";
+  request.path = "/api/v1/spaces/3/attachments";
+  Match match = router.Find(request);
+  ASSERT_NE(match.route, nullptr);
+  ASSERT_TRUE(match.route->check_before_body);
+  auto refusal = match.route->check_before_body(request);
+  ASSERT_TRUE(refusal);
+  EXPECT_EQ(refusal->status, 401);
+  request.headers["authorization"] = "Bearer t";
+  EXPECT_FALSE(match.route->check_before_body(request)) << "passed: the body is read";
+  request.method = "GET";
+  EXPECT_FALSE(router.Find(request).route->check_before_body);
+  request.method = "DELETE";
+  request.path = "/api/v1/attachments/3";
+  EXPECT_FALSE(router.Find(request).route->check_before_body);
+}
+
 // Paths are matched segment by segment without copies; a path longer than the usual few segments
 // matches as well as a short one, and a parameter gets the whole segment.
 TEST(Router, MatchesLongPathsAndTrailingParameters) {

@@ -53,6 +53,8 @@ void Router::Add(std::string method, std::string pattern, Handler handler) {
 
 void Router::Quick(QuickHandler quick) { routes_.back().quick = std::move(quick); }
 
+void Router::CheckBeforeBody(BodyCheck check) { routes_.back().check_before_body = std::move(check); }
+
 Match Router::Find(Request& request) const {
   Match match;
   Segments parts;

@@ -15,6 +15,9 @@ using Handler = std::function<Response(Request&)>;
 // Answers on an I/O thread when that needs no waiting (no write, no busy read connection);
 // std::nullopt hands the request to the route's Handler on the blocking pool.
 using QuickHandler = std::function<std::optional<Response>(Request&)>;
+// Runs on the blocking pool with the request's header only, before its body is read: a refusal
+// (std::nullopt lets the body be read) is answered at once and the body never held.
+using BodyCheck = std::function<std::optional<Response>(Request&)>;
 
 struct Route {
   std::string method;
@@ -22,6 +25,7 @@ struct Route {
   Handler handler;
   std::vector<std::string> segments;
   QuickHandler quick;           // optional
+  BodyCheck check_before_body;  // optional
 };
 
 struct Match {
@@ -34,6 +38,9 @@ class Router {
   void Add(std::string method, std::string pattern, Handler handler);
   // Gives the route added last a quick handler, tried first on the I/O thread.
   void Quick(QuickHandler quick);
+  // Gives the route added last a check of the header before the body is read (an upload's
+  // caller is authenticated before its megabytes are taken in).
+  void CheckBeforeBody(BodyCheck check);
   // Fills request.params on a match.
   Match Find(Request& request) const;
   const std::vector<Route>& routes() const { return routes_; }
