@@ -29,6 +29,15 @@ std::string Metrics::RenderAuditVerification(std::optional<bool> ok, std::int64_
   return out.str();
 }
 
+std::string Metrics::RenderRequestBodies(std::int64_t held, std::int64_t limit) {
+  std::ostringstream out;
+  out << "# HELP rounds_http_body_bytes_held Bytes of the request bodies being read or handled now.\n"
+      << "# TYPE rounds_http_body_bytes_held gauge\nrounds_http_body_bytes_held " << held << "\n"
+      << "# HELP rounds_http_body_bytes_limit max_body_bytes_in_flight: the most the request bodies may hold at once.\n"
+      << "# TYPE rounds_http_body_bytes_limit gauge\nrounds_http_body_bytes_limit " << limit << "\n";
+  return out.str();
+}
+
 std::string Metrics::RenderPageCache(std::uint64_t hits, std::uint64_t misses, std::uint64_t entries,
                                      std::uint64_t bytes) {
   std::ostringstream out;

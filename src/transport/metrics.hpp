@@ -33,6 +33,8 @@ class Metrics {
   // The audit chain's last verification: rounds_audit_chain_verified (1 intact, 0 broken; absent
   // before the first), its time, and whether one runs.
   static std::string RenderAuditVerification(std::optional<bool> ok, std::int64_t checked_at_millis, bool running);
+  // The request bodies being read or handled (bytes held) and max_body_bytes_in_flight.
+  static std::string RenderRequestBodies(std::int64_t held, std::int64_t limit);
   static std::string RenderPageCache(std::uint64_t hits, std::uint64_t misses, std::uint64_t entries,
                                      std::uint64_t bytes);
 

@@ -97,49 +97,50 @@ std::string ResolveWebRoot(const Config& config) {
   return {};
 }
 
-// The request bodies being read or handled, in bytes. Each body reserves what it may grow to (its
-// Content-Length, or its route's limit when it is chunked) before it is read, and returns it once
-// its request is answered; a body that does not fit is refused, not queued. This bounds what
-// clients can make the server hold at once, whatever the number of connections.
+// The request bodies being read or handled, in bytes. A body takes its bytes as they arrive and
+// returns them once its request is answered; a body that no longer fits is refused, not queued.
+// This bounds what clients can make the server hold at once, whatever the number of connections,
+// and a client that announces a large body and sends it slowly holds only what it has sent.
 class BodyBudget {
  public:
-  explicit BodyBudget(std::int64_t bytes) : available_(bytes) {}
+  explicit BodyBudget(std::int64_t bytes) : limit_(bytes), available_(bytes) {}
+
+  // Bytes of the bodies being read or handled now.
+  std::int64_t Held() const { return limit_ - available_.load(std::memory_order_relaxed); }
 
   class Reservation {
    public:
-    Reservation(BodyBudget* budget, std::int64_t bytes) : budget_(budget), bytes_(bytes) {}
-    Reservation(Reservation&& other) noexcept : budget_(std::exchange(other.budget_, nullptr)), bytes_(other.bytes_) {}
+    explicit Reservation(BodyBudget* budget) : budget_(budget) {}
     Reservation(const Reservation&) = delete;
     Reservation& operator=(const Reservation&) = delete;
-    Reservation& operator=(Reservation&& other) noexcept {
-      if (this != &other) {
-        Return();
-        budget_ = std::exchange(other.budget_, nullptr);
-        bytes_ = other.bytes_;
-      }
-      return *this;
+    ~Reservation() { budget_->available_.fetch_add(bytes_, std::memory_order_relaxed); }
+
+    // Holds `bytes` in all, taking what it lacks; false, holding what it held, when that is not
+    // available.
+    bool GrowTo(std::int64_t bytes) {
+      if (bytes <= bytes_) return true;
+      if (!budget_->Take(bytes - bytes_)) return false;
+      bytes_ = bytes;
+      return true;
     }
-    ~Reservation() { Return(); }
 
    private:
-    void Return() {
-      if (budget_ != nullptr) budget_->available_.fetch_add(bytes_, std::memory_order_relaxed);
-      budget_ = nullptr;
-    }
-
     BodyBudget* budget_;
-    std::int64_t bytes_;
+    std::int64_t bytes_ = 0;
   };
 
-  std::optional<Reservation> Take(std::int64_t bytes) {
-    std::int64_t available = available_.load(std::memory_order_relaxed);
-    do {
-      if (available < bytes) return std::nullopt;
-    } while (!available_.compare_exchange_weak(available, available - bytes, std::memory_order_relaxed));
-    return std::optional<Reservation>(std::in_place, this, bytes);
-  }
+  Reservation Nothing() { return Reservation(this); }
 
  private:
+  bool Take(std::int64_t bytes) {
+    std::int64_t available = available_.load(std::memory_order_relaxed);
+    do {
+      if (available < bytes) return false;
+    } while (!available_.compare_exchange_weak(available, available - bytes, std::memory_order_relaxed));
+    return true;
+  }
+
+  const std::int64_t limit_;
   std::atomic<std::int64_t> available_;
 };
 
@@ -184,7 +185,8 @@ class Server::Impl {
       const auto verdict = services_.audit.LastVerdict();
       return metrics_.Render(store_.Metrics()) +
              Metrics::RenderPageCache(pages.hits, pages.misses, pages.entries, pages.bytes) +
-             Metrics::RenderAuditVerification(verdict.ok, verdict.checked_at, verdict.running);
+             Metrics::RenderAuditVerification(verdict.ok, verdict.checked_at, verdict.running) +
+             Metrics::RenderRequestBodies(body_budget_.Held(), config_.max_body_bytes_in_flight);
     };
     bus.Subscribe([this](const bus::Event& event) {
       if (event.type == "message.created") metrics_.MessageStored();
@@ -581,31 +583,46 @@ class Server::Impl {
         co_return;
       }
       InFlight in_flight(in_flight_);
-      std::optional<BodyBudget::Reservation> reservation;  // returned when this request is answered
+      // The body's bytes, taken from the budget as they arrive and returned once this request is
+      // answered: a client holds only what it has really sent, never what it announced.
+      BodyBudget::Reservation reservation = body_budget_.Nothing();
       if (!parser->is_done()) {
         // Before the body is read: the route's own check of the header (an upload's caller is
-        // authenticated), then room for the body among those already taken in.
+        // authenticated first).
         if (std::optional<Response> refusal = co_await CheckBeforeBody(parser->get(), peer)) {
           co_await WriteRefusal(stream, *refusal);
           co_await LingeringClose(stream);
           break;
         }
-        reservation = body_budget_.Take(declared ? static_cast<std::int64_t>(*declared) : body_limit);
-        if (!reservation) {
+        stream.expires_after(std::chrono::seconds(config_.header_timeout_seconds + 20));
+        // A client that waits to be told to send its body (curl does, for large ones) is told at
+        // once now that its header has passed (RFC 9110 section 10.1.1).
+        if (beast::iequals(parser->get()[http::field::expect], "100-continue")) {
+          http::response<http::empty_body> go_on{http::status::continue_, parser->get().version()};
+          auto [continue_error, continue_bytes] = co_await http::async_write(stream, go_on, kTuple);
+          if (continue_error) break;
+        }
+        beast::error_code body_error;
+        bool fits = true;
+        while (!parser->is_done()) {
+          auto [read_error, read_bytes] = co_await http::async_read_some(stream, buffer, *parser, kTuple);
+          if (read_error) {
+            body_error = read_error;
+            break;
+          }
+          fits = reservation.GrowTo(static_cast<std::int64_t>(parser->get().body().size()));
+          if (!fits) break;
+        }
+        if (!fits) {
           metrics_.BodyRefusedBusy();
-          log::Warn("http_body_refused_busy", {{"bytes", declared ? static_cast<std::int64_t>(*declared) : body_limit},
-                                               {"limit", config_.max_body_bytes_in_flight}});
-          Response busy = ProtocolProblem(503, "server_busy",
-                                          "The server is taking in as many request bodies as it holds at once. Try again shortly.");
+          log::Warn("http_body_refused_busy", {{"limit", config_.max_body_bytes_in_flight}});
+          Response busy = ProtocolProblem(
+              503, "server_busy", "The server is holding as many request bodies as it takes in at once. Try again shortly.");
           busy.headers.emplace_back("Retry-After", "1");
           co_await WriteRefusal(stream, busy);
           co_await LingeringClose(stream);
           break;
         }
-      }
-      stream.expires_after(std::chrono::seconds(config_.header_timeout_seconds + 20));
-      if (!parser->is_done()) {
-        auto [body_error, body_bytes] = co_await http::async_read(stream, buffer, *parser, kTuple);
         if (body_error == http::error::body_limit) {
           co_await WriteProblem(stream, http::status::payload_too_large, "payload_too_large",
                                 "The request body is larger than " + std::to_string(body_limit) + " bytes.");
