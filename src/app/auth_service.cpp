@@ -48,7 +48,7 @@ class HashSlot {
 };
 
 AuthService::AuthService(store::Store& store, const Clock& clock, const Config& config)
-    : store_(store), clock_(clock), config_(config) {
+    : store_(store), clock_(clock), config_(config), guard_(config) {
   dummy_hash_ = crypto::HashPassword(crypto::RandomToken(16)).value_or("");
 }
 
@@ -68,11 +68,25 @@ namespace {
 
 constexpr std::size_t kMaxUnknownNamesTracked = 10'000;
 
-Error LockedError(UnixMillis locked_until, UnixMillis now) {
-  Error e{ErrorCode::kRateLimited, "account_locked",
-          "Too many failed sign-ins. Try again later or ask an administrator to reset your password.", {}};
-  e.retry_after_seconds = static_cast<int>(std::max<UnixMillis>(1, (locked_until - now + 999) / 1000));
+// 429 with Retry-After until `until`.
+Error RateLimited(std::string problem, std::string message, UnixMillis until, UnixMillis now) {
+  Error e{ErrorCode::kRateLimited, std::move(problem), std::move(message), {}};
+  e.retry_after_seconds = static_cast<int>(std::max<UnixMillis>(1, (until - now + 999) / 1000));
   return e;
+}
+
+Error LockedError(UnixMillis locked_until, UnixMillis now) {
+  return RateLimited("account_locked",
+                     "Too many failed sign-ins. Sign in from a device you have signed in on before, try again later, "
+                     "or ask an administrator to reset your password.",
+                     locked_until, now);
+}
+
+Error ThrottledError(UnixMillis blocked_until, UnixMillis now) {
+  return RateLimited("too_many_attempts",
+                     "Too many failed sign-ins from this network. Sign in from a device you have signed in on before, "
+                     "or try again later.",
+                     blocked_until, now);
 }
 
 // Counts a failed password for a known account and returns locked_until (0 when not locked). The
@@ -143,6 +157,19 @@ Result<LoginResult> AuthService::Login(const LoginRequest& request) {
   std::optional<User>& user = found.first;
   std::optional<Credentials>& creds = found.second;
   UnixMillis now = clock_.NowMillis();
+  // A device token of this account (from an earlier sign-in on this device) makes the attempt
+  // trusted: neither the address's throttle nor the account's lock-out stops it, so a guesser
+  // cannot lock the real user out. Its failures lock that token only.
+  std::optional<std::string> device;
+  if (user && creds) device = guard_.TrustedDevice(request.device_token, user->id, creds->password_hash, now);
+  if (!device) {
+    if (UnixMillis blocked_until = guard_.AddressBlockedUntil(request.address, now); blocked_until > now) {
+      log::Warn("login_throttled", {{"address", request.address}});
+      ROUNDS_RETURN_IF_ERROR(AuditNow(store_, SignInAttempt(request.address, user ? user->id : 0, now,
+                                                            AuditOutcome::kDenied, "address_throttled")));
+      return tl::unexpected(ThrottledError(blocked_until, now));
+    }
+  }
   if (!user || !creds) {
     // Unknown names get the same answers as accounts: the same error, a hash's worth of time, and
     // a lock-out after the same number of failures — so neither reveals which accounts exist.
@@ -155,13 +182,14 @@ Result<LoginResult> AuthService::Login(const LoginRequest& request) {
       (void)crypto::VerifyPassword(request.password, dummy_hash_);
     }
     log::Info("login_failed", {{"reason", "unknown_user"}, {"address", request.address}});
+    guard_.AddressFailure(request.address, now);
     UnixMillis locked_until = CountUnknownFailure(username, now);
     ROUNDS_RETURN_IF_ERROR(AuditNow(store_, SignInAttempt(request.address, 0, now, AuditOutcome::kFailure, "unknown_user"),
                                     json{{"locked_out", locked_until > now}}));
     if (locked_until > now) return tl::unexpected(LockedError(locked_until, now));
     return invalid();
   }
-  if (creds->locked_until > now) {
+  if (!device && creds->locked_until > now) {
     log::Warn("login_locked", {{"user_id", user->id}, {"address", request.address}});
     ROUNDS_RETURN_IF_ERROR(AuditNow(store_, SignInAttempt(request.address, user->id, now, AuditOutcome::kDenied, "locked")));
     return tl::unexpected(LockedError(creds->locked_until, now));
@@ -171,7 +199,16 @@ Result<LoginResult> AuthService::Login(const LoginRequest& request) {
     HashSlot slot(*this);
     verified = crypto::VerifyPassword(request.password, creds->password_hash);
   }
+  if (!verified && device) {
+    guard_.DeviceFailure(*device, now);
+    ROUNDS_RETURN_IF_ERROR(AuditNow(store_, SignInAttempt(request.address, user->id, now, AuditOutcome::kFailure, "wrong_password"),
+                                    json{{"trusted_device", true}}));
+    log::Info("login_failed", {{"reason", "bad_password"}, {"user_id", user->id}, {"address", request.address},
+                               {"trusted_device", true}});
+    return invalid();
+  }
   if (!verified) {
+    guard_.AddressFailure(request.address, now);
     auto locked_until =
         CountPasswordFailure(store_, config_, user->id, now, SignInAttempt(request.address, user->id, now, AuditOutcome::kFailure, "wrong_password"));
     // The failure must be on record before the caller gets an answer (fail closed).
@@ -186,6 +223,7 @@ Result<LoginResult> AuthService::Login(const LoginRequest& request) {
   }
   LoginResult result;
   result.token = crypto::RandomToken(32);
+  result.device_token = SignInGuard::IssueDeviceToken(user->id, creds->password_hash, now);
   result.user = *user;
   Session& s = result.session;
   s.user_id = user->id;
@@ -199,7 +237,9 @@ Result<LoginResult> AuthService::Login(const LoginRequest& request) {
   s.address = request.address;
   ROUNDS_ASSIGN_OR_RETURN(s.id, store_.Write([&](store::WriteTx& tx) -> Result<SessionId> {
     ROUNDS_ASSIGN_OR_RETURN(auto current, tx.FindCredentials(user->id));
-    if (current && (current->failed_attempts != 0 || current->locked_until != 0)) {
+    // A lock-out still running stays: this sign-in was trusted by its device, and the guesser
+    // who caused the lock-out is still locked out.
+    if (current && current->locked_until <= now && (current->failed_attempts != 0 || current->locked_until != 0)) {
       current->failed_attempts = 0;
       current->locked_until = 0;
       ROUNDS_RETURN_IF_ERROR(tx.UpdateCredentials(*current));

@@ -1,4 +1,5 @@
 // AuthService against a real SQLite store with a manual clock.
+#include <map>
 #include <set>
 #include <thread>
 #include <tuple>
@@ -280,6 +281,101 @@ TEST_F(AuthServiceTest, UnknownUsernamesLockOutExactlyLikeAccounts) {
   }
   clock_.Advance(config_.lockout_seconds * 1000 + 1);
   EXPECT_EQ(SignIn("imaginary", "wrong password here").error().problem, "invalid_credentials");
+}
+
+// A guesser who locks an account out does not lock its owner out: a sign-in with the device
+// token of an earlier sign-in passes the lock-out, which stays for everyone else.
+TEST_F(AuthServiceTest, TheOwnersDeviceSignsInThroughALockOut) {
+  MakeUser("nadia");
+  auto earlier = SignIn("nadia", kPassword, /*bearer=*/false);
+  ASSERT_TRUE(earlier);
+  ASSERT_FALSE(earlier->device_token.empty());
+  for (int i = 0; i < 3; ++i) {
+    (void)services_->auth.Login({"nadia", "a guess of the password", true, "203.0.113." + std::to_string(i), "bot", ""});
+  }
+  auto untrusted = SignIn("nadia", kPassword);
+  ASSERT_FALSE(untrusted);
+  EXPECT_EQ(untrusted.error().problem, "account_locked");
+  auto trusted = services_->auth.Login({"nadia", kPassword, true, "192.0.2.7", "test-agent", earlier->device_token});
+  ASSERT_TRUE(trusted) << trusted.error().public_message;
+  EXPECT_NE(trusted->device_token, earlier->device_token) << "a fresh token for the next time";
+  auto still = services_->auth.Login({"nadia", kPassword, true, "203.0.113.9", "bot", ""});
+  ASSERT_FALSE(still);
+  EXPECT_EQ(still.error().problem, "account_locked") << "the owner's sign-in does not lift the guesser's lock-out";
+  MakeUser("omar");
+  auto omar = SignIn("omar", kPassword);
+  ASSERT_TRUE(omar);
+  auto borrowed = services_->auth.Login({"nadia", kPassword, true, "192.0.2.7", "test-agent", omar->device_token});
+  ASSERT_FALSE(borrowed) << "another account's token is no proof";
+}
+
+// Wrong passwords with a device token count against that token, not the account: after the
+// threshold the token is untrusted (and then meets the account's own lock-out rules).
+TEST_F(AuthServiceTest, FailuresWithADeviceTokenLockThatTokenOnly) {
+  MakeUser("pia");
+  auto earlier = SignIn("pia", kPassword);
+  ASSERT_TRUE(earlier);
+  for (int i = 0; i < 3; ++i) {
+    auto wrong = services_->auth.Login({"pia", "not her password at all", true, "192.0.2.7", "x", earlier->device_token});
+    ASSERT_FALSE(wrong);
+    EXPECT_EQ(wrong.error().problem, "invalid_credentials") << i;
+  }
+  EXPECT_TRUE(SignIn("pia", kPassword)) << "the account itself was never locked";
+  auto after = SignIn("pia", kPassword);
+  ASSERT_TRUE(after);
+  for (int i = 0; i < 3; ++i) (void)SignIn("pia", "not her password at all");
+  auto locked_token = services_->auth.Login({"pia", kPassword, true, "192.0.2.7", "x", earlier->device_token});
+  ASSERT_FALSE(locked_token);
+  EXPECT_EQ(locked_token.error().problem, "account_locked") << "a locked token is untrusted";
+  EXPECT_TRUE(services_->auth.Login({"pia", kPassword, true, "192.0.2.7", "x", after->device_token}));
+}
+
+// One address guessing one password for many accounts is stopped by the address's throttle,
+// whatever the accounts' own counts; the real users with a device token still sign in from it.
+TEST_F(AuthServiceTest, OneAddressGuessingManyAccountsIsThrottled) {
+  config_.address_lockout_threshold = 6;
+  std::vector<std::string> names{"quinn", "rosa", "sami", "tess"};
+  std::map<std::string, std::string> devices;
+  for (const auto& name : names) {
+    MakeUser(name);
+    devices[name] = SignIn(name, kPassword)->device_token;
+  }
+  const std::string attacker = "198.51.100.66";
+  std::vector<std::string> problems;
+  for (int round = 0; round < 2; ++round) {
+    for (const auto& name : names) {
+      problems.push_back(services_->auth.Login({name, "Summer2026!Summer", true, attacker, "bot", ""}).error().problem);
+    }
+  }
+  // The sixth failure is answered like the others and throttles the address.
+  EXPECT_EQ(problems, (std::vector<std::string>{"invalid_credentials", "invalid_credentials", "invalid_credentials",
+                                                "invalid_credentials", "invalid_credentials", "invalid_credentials",
+                                                "too_many_attempts", "too_many_attempts"}));
+  auto refused = services_->auth.Login({"quinn", kPassword, true, attacker, "browser", ""});
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().problem, "too_many_attempts");
+  EXPECT_EQ(refused.error().code, ErrorCode::kRateLimited);
+  EXPECT_EQ(refused.error().retry_after_seconds, config_.lockout_seconds);
+  EXPECT_TRUE(services_->auth.Login({"quinn", kPassword, true, attacker, "browser", devices["quinn"]}));
+  EXPECT_TRUE(services_->auth.Login({"rosa", kPassword, true, "192.0.2.8", "browser", ""})) << "other addresses";
+  EXPECT_EQ(services_->auth.Login({"nobody", "guess", true, attacker, "bot", ""}).error().problem, "too_many_attempts")
+      << "unknown names get the same answer";
+  clock_.Advance(config_.lockout_seconds * 1000);
+  EXPECT_TRUE(services_->auth.Login({"sami", kPassword, true, attacker, "browser", ""}));
+}
+
+// Changing the password ends the trust of every device token made before it.
+TEST_F(AuthServiceTest, ANewPasswordEndsTheOldDeviceTokens) {
+  MakeUser("uri");
+  auto earlier = SignIn("uri", kPassword);
+  ASSERT_TRUE(earlier);
+  auto actor = services_->auth.Authenticate(earlier->token);
+  ASSERT_TRUE(actor);
+  ASSERT_TRUE(services_->auth.ChangePassword(*actor, kPassword, "another long passphrase"));
+  for (int i = 0; i < 3; ++i) (void)SignIn("uri", "wrong password here");
+  auto old_device = services_->auth.Login({"uri", "another long passphrase", true, "192.0.2.7", "x", earlier->device_token});
+  ASSERT_FALSE(old_device);
+  EXPECT_EQ(old_device.error().problem, "account_locked");
 }
 
 TEST_F(AuthServiceTest, ConcurrentFailuresAllCount) {

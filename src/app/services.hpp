@@ -29,6 +29,7 @@
 #include "app/page_cache.hpp"
 #include "app/policy_engine.hpp"
 #include "app/retention_service.hpp"
+#include "app/sign_in_guard.hpp"
 #include "bus/bus.hpp"
 #include "core/clock.hpp"
 #include "core/config.hpp"
@@ -47,10 +48,12 @@ struct LoginRequest {
   bool bearer = false;
   std::string address;
   std::string user_agent;
+  std::string device_token;  // from an earlier sign-in on this device, if any (SignInGuard)
 };
 
 struct LoginResult {
   std::string token;        // returned once; only its SHA-256 is stored
+  std::string device_token; // proves this device at later sign-ins (SignInGuard); not stored
   domain::Session session;
   domain::User user;
 };
@@ -124,6 +127,7 @@ class AuthService {
   void ForgetIf(Pred pred);  // mutex_ held; pred(const CachedSession&)
   std::vector<std::function<void(domain::SessionId)>> ended_callbacks_;  // guarded by mutex_
   std::unordered_map<std::string, UnknownFailures> unknown_failures_;  // guarded by mutex_; bounded
+  SignInGuard guard_;  // per-address throttle and device tokens
   std::mutex hashing_mutex_;
   std::condition_variable hashing_cv_;
   int hashing_in_flight_ = 0;  // Argon2id calls running; capped to bound memory (64 MiB each)

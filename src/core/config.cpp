@@ -83,6 +83,7 @@ const std::vector<Setting>& Settings() {
       IntSetting("lockout_threshold", &Config::lockout_threshold),
       IntSetting("lockout_seconds", &Config::lockout_seconds),
       IntSetting("max_body_bytes", &Config::max_body_bytes),
+      IntSetting("address_lockout_threshold", &Config::address_lockout_threshold),
       IntSetting("max_attachment_bytes", &Config::max_attachment_bytes),
       IntSetting("max_body_bytes_in_flight", &Config::max_body_bytes_in_flight),
       IntSetting("max_message_chars", &Config::max_message_chars),

@@ -35,6 +35,9 @@ struct Config {
   std::int64_t absolute_timeout_seconds = 12 * 60 * 60;
   int lockout_threshold = 10;               // consecutive failures before a lock-out
   std::int64_t lockout_seconds = 15 * 60;
+  // Failed sign-ins from one source address, within lockout_seconds, after which sign-ins from it
+  // are refused for lockout_seconds unless they present a device token of their account.
+  int address_lockout_threshold = 30;
 
   // Limits
   std::int64_t max_body_bytes = 1 << 20;

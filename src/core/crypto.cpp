@@ -96,6 +96,15 @@ std::string Sha256Hex(std::string_view data) {
   return LowerHex(reinterpret_cast<const unsigned char*>(raw.data()), raw.size());
 }
 
+std::string HmacSha256Hex(std::string_view key, std::string_view message) {
+  crypto_auth_hmacsha256_state state;
+  unsigned char mac[crypto_auth_hmacsha256_BYTES];
+  crypto_auth_hmacsha256_init(&state, reinterpret_cast<const unsigned char*>(key.data()), key.size());
+  crypto_auth_hmacsha256_update(&state, reinterpret_cast<const unsigned char*>(message.data()), message.size());
+  crypto_auth_hmacsha256_final(&state, mac);
+  return LowerHex(mac, sizeof mac);
+}
+
 bool ConstantTimeEquals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   return sodium_memcmp(a.data(), b.data(), a.size()) == 0;

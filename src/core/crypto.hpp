@@ -40,6 +40,9 @@ class Sha256Stream {
   std::unique_ptr<State> state_;
 };
 
+// Lower-case hex HMAC-SHA-256 of `message` under `key` (any length; RFC 2104).
+std::string HmacSha256Hex(std::string_view key, std::string_view message);
+
 // Constant-time comparison of two equal-length strings; false when lengths differ.
 bool ConstantTimeEquals(std::string_view a, std::string_view b);
 

@@ -16,22 +16,35 @@ using namespace rounds::domain;
 
 std::string SessionCookieName(bool tls) { return tls ? "__Host-rounds_session" : "rounds_session"; }
 
-std::string SessionToken(const Request& request, bool tls) {
-  std::string auth = request.Header("authorization");
-  if (auth.size() > 7 && (auth.compare(0, 7, "Bearer ") == 0 || auth.compare(0, 7, "bearer ") == 0)) {
-    return auth.substr(7);
-  }
-  std::string cookies = request.Header("cookie");
-  std::string name = SessionCookieName(tls) + "=";
+namespace {
+
+// The value of cookie `name` in the request's Cookie header, or empty.
+std::string CookieValue(const Request& request, const std::string& name) {
+  const std::string cookies = request.Header("cookie");
+  const std::string prefix = name + "=";
   std::size_t pos = 0;
   while (pos < cookies.size()) {
     while (pos < cookies.size() && (cookies[pos] == ' ' || cookies[pos] == ';')) ++pos;
     auto end = cookies.find(';', pos);
     if (end == std::string::npos) end = cookies.size();
-    if (cookies.compare(pos, name.size(), name) == 0) return cookies.substr(pos + name.size(), end - pos - name.size());
+    if (cookies.compare(pos, prefix.size(), prefix) == 0) return cookies.substr(pos + prefix.size(), end - pos - prefix.size());
     pos = end + 1;
   }
   return {};
+}
+
+// The device cookie (app::SignInGuard): sent back at sign-in only, kept a year.
+std::string DeviceCookieName(bool tls) { return tls ? "__Host-rounds_device" : "rounds_device"; }
+constexpr std::int64_t kDeviceCookieSeconds = 365LL * 24 * 60 * 60;
+
+}  // namespace
+
+std::string SessionToken(const Request& request, bool tls) {
+  std::string auth = request.Header("authorization");
+  if (auth.size() > 7 && (auth.compare(0, 7, "Bearer ") == 0 || auth.compare(0, 7, "bearer ") == 0)) {
+    return auth.substr(7);
+  }
+  return CookieValue(request, SessionCookieName(tls));
 }
 
 // The client's own description, bounded, for audit records.
@@ -99,11 +112,15 @@ bool IsLoopbackAddress(const std::string& address) {
   return address.rfind("127.", 0) == 0 || address == "::1" || address.rfind("::ffff:127.", 0) == 0;
 }
 
-std::string SessionCookie(bool tls, const std::string& token, std::int64_t max_age_seconds) {
-  std::string cookie = SessionCookieName(tls) + "=" + token + "; Path=/; HttpOnly; SameSite=Strict";
+std::string Cookie(const std::string& name, bool tls, const std::string& value, std::int64_t max_age_seconds) {
+  std::string cookie = name + "=" + value + "; Path=/; HttpOnly; SameSite=Strict";
   if (tls) cookie += "; Secure";
   cookie += "; Max-Age=" + std::to_string(max_age_seconds);
   return cookie;
+}
+
+std::string SessionCookie(bool tls, const std::string& token, std::int64_t max_age_seconds) {
+  return Cookie(SessionCookieName(tls), tls, token, max_age_seconds);
 }
 
 }  // namespace
@@ -136,18 +153,24 @@ void RegisterApiRoutes(Router& r, ApiContext& ctx) {
     auto username = reader.String("username", true, 64);
     auto password = reader.String("password", true, 256);
     auto bearer = reader.Bool("bearer", false);
+    // API clients keep the device token themselves; browsers have it in an HttpOnly cookie.
+    auto device_token = reader.String("device_token", false, 256);
     ROUNDS_RETURN_IF_ERROR(reader.Finish());
+    std::string device = device_token.value_or("");
+    if (device.empty()) device = CookieValue(request, DeviceCookieName(ctx.tls));
     ROUNDS_ASSIGN_OR_RETURN(auto login, s.auth.Login({*username, *password, bearer.value_or(false),
-                                                      request.remote_address, request.Header("user-agent")}));
+                                                      request.remote_address, request.Header("user-agent"), device}));
     json out{{"user", app::UserJson(login.user)}, {"csrf_token", login.session.csrf_token},
              {"expires_at", login.session.expires_at}};
     Response response;
     if (login.session.is_bearer) {
       out["token"] = login.token;
+      out["device_token"] = login.device_token;
       response = Ok(out);
     } else {
       response = Ok(out);
       response.headers.emplace_back("Set-Cookie", SessionCookie(ctx.tls, login.token, ctx.config.absolute_timeout_seconds));
+      response.headers.emplace_back("Set-Cookie", Cookie(DeviceCookieName(ctx.tls), ctx.tls, login.device_token, kDeviceCookieSeconds));
     }
     return response;
   }));
