@@ -86,6 +86,8 @@ const std::vector<Setting>& Settings() {
       IntSetting("address_lockout_threshold", &Config::address_lockout_threshold),
       IntSetting("max_attachment_bytes", &Config::max_attachment_bytes),
       IntSetting("max_body_bytes_in_flight", &Config::max_body_bytes_in_flight),
+      IntSetting("write_requests_per_second", &Config::write_requests_per_second),
+      IntSetting("write_request_burst", &Config::write_request_burst),
       IntSetting("max_message_chars", &Config::max_message_chars),
       StringSetting("antivirus_address", &Config::antivirus_address),
       IntSetting("antivirus_timeout_seconds", &Config::antivirus_timeout_seconds),

@@ -49,6 +49,10 @@ struct Config {
   // Retry-After. At least max_attachment_bytes and max_body_bytes.
   std::int64_t max_body_bytes_in_flight = 256 << 20;
   int max_message_chars = 10000;
+  // Per user: state-changing requests (posts, edits, reactions, reports, ...) a second, and the
+  // burst allowed before that rate applies; beyond it, 429 too_many_requests. 0: no limit.
+  int write_requests_per_second = 50;
+  int write_request_burst = 200;
   // Malware scanning of uploads: the organization's ClamAV daemon, a Unix socket path or
   // host:port. Empty: uploads are not scanned (a production server should name one). When set,
   // an upload clamd does not answer for is refused, never stored unscanned.

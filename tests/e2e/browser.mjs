@@ -14,11 +14,12 @@ export const webDist = path.resolve(path.dirname(fileURLToPath(import.meta.url))
 export { PASSWORD };
 
 /** A real server serving the built web app, with an admin and the given staff accounts. */
-export async function startAppServer(usernames) {
+// `env` sets server settings (ROUNDS_*) for tests that need them.
+export async function startAppServer(usernames, { env = {} } = {}) {
   if (!existsSync(path.join(webDist, 'index.html'))) {
     throw new Error('web/dist is missing: build the web app first (npm --prefix web ci && npm --prefix web run build)');
   }
-  const { server, admin } = await startServer({ extraArgs: ['--web-root', webDist] });
+  const { server, admin } = await startServer({ extraArgs: ['--web-root', webDist], env });
   const users = await createUsers(server, admin, usernames);
   return { server, admin, users };
 }

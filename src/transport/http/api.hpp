@@ -9,6 +9,7 @@
 #include "app/services.hpp"
 #include "core/config.hpp"
 #include "store/store.hpp"
+#include "transport/http/request_limiter.hpp"
 #include "transport/http/router.hpp"
 
 namespace rounds::transport {
@@ -26,6 +27,7 @@ struct ApiContext {
   const Config& config;
   ServerState& state;
   bool tls = false;
+  RequestLimiter writes{};  // per-user limit on state-changing requests (write_requests_per_second)
 };
 
 void RegisterApiRoutes(Router& router, ApiContext& context);
