@@ -1,8 +1,8 @@
 // Signing in and out, sessions across reloads, sessions ended elsewhere, and the profile page.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { createSpace, addMember } from '../integration/fixtures.mjs';
-import { openBrowser, signIn, startAppServer, messageWith, screenshot, waitForValue } from './browser.mjs';
+import { createSpace, addMember, createUsers } from '../integration/fixtures.mjs';
+import { openBrowser, signIn, startAppServer, messageWith, screenshot, waitForValue, PASSWORD } from './browser.mjs';
 
 let server, admin, users, channel;
 
@@ -40,6 +40,37 @@ test('sign in, see my spaces, sign out; a wrong password is explained next to th
     assert.deepEqual(b.errors, []);
   } finally {
     await b.close();
+  }
+});
+
+test('a guesser locks the account for strangers, and its owner still signs in from a browser used before', async () => {
+  const { cy } = await createUsers(server, admin, ['cy']);
+  const own = await openBrowser();
+  const other = await openBrowser();
+  try {
+    await signIn(own.page, server.baseUrl, 'cy');
+    await own.page.getByRole('button', { name: 'Sign out' }).click();
+    await own.page.getByLabel('Username').waitFor();
+    const deviceCookie = (await own.context.cookies()).find((c) => c.name === 'rounds_device');
+    assert.ok(deviceCookie && deviceCookie.httpOnly, 'the browser keeps an HttpOnly device cookie');
+
+    const guesser = server.client();
+    for (let i = 0; i < 10; i += 1) await guesser.post('/api/v1/auth/login', { username: 'cy', password: `guess number ${i}` });
+
+    await other.page.goto(server.baseUrl + '/');
+    await other.page.getByLabel('Username').fill('cy');
+    await other.page.getByLabel('Password').fill(PASSWORD);
+    await other.page.getByRole('button', { name: 'Sign in' }).click();
+    const problem = other.page.locator('form .error[role="alert"]');
+    await problem.waitFor();
+    assert.match(await problem.textContent(), /device you have signed in on before/);
+
+    await signIn(own.page, server.baseUrl, 'cy');
+    assert.equal((await cy.get('/api/v1/me')).body.user.username, 'cy');
+    assert.deepEqual(own.errors, []);
+  } finally {
+    await own.close();
+    await other.close();
   }
 });
 
