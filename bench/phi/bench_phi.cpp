@@ -2,8 +2,9 @@
 // false positives per 1,000 PHI-free messages) and its single-core throughput on a realistic
 // message mix with a 100,000-patient index; the same as `rounds bench phi`.
 //
-//   rounds-bench-phi [--seconds N] [--quality-only] [--throughput-only] [--committed]
+//   rounds-bench-phi [--seconds N] [--quality-only] [--throughput-only] [--mix-only] [--committed]
 //
+// --mix-only measures the realistic mix alone, for profiling the scanner.
 // --committed prints src/governance/phi/committed_figures.hpp for the current held-out figures.
 #include <cstdlib>
 #include <cstring>
@@ -20,6 +21,10 @@ int main(int argc, char** argv) {
     if (std::strcmp(argv[i], "--seconds") == 0 && i + 1 < argc) options.seconds = std::atof(argv[++i]);
     if (std::strcmp(argv[i], "--quality-only") == 0) options.throughput = false;
     if (std::strcmp(argv[i], "--throughput-only") == 0) options.quality = false;
+    if (std::strcmp(argv[i], "--mix-only") == 0) {
+      options.quality = false;
+      options.mix_only = true;
+    }
     if (std::strcmp(argv[i], "--committed") == 0) {
       std::ostringstream ignored;
       auto report = phi::RunEvaluation(ignored);

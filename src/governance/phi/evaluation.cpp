@@ -420,6 +420,7 @@ int RunBenchmark(const BenchmarkOptions& options, std::ostream& out) {
     out << line << std::flush;
   };
   report("realistic mix (60% PHI)", mix);
+  if (options.mix_only) return 0;
   report("PHI-free messages", clean);
   report("pasted documents (~8 KB)", documents);
   // What the figures above compare with: the same mix only split into words and looked up.

@@ -127,6 +127,7 @@ struct BenchmarkOptions {
   bool quality = true;     // precision, recall, F2 per type on both halves
   bool throughput = true;  // MB/s per core on the realistic mix, PHI-free text and documents, and the floor
   double seconds = 3;      // per throughput figure, on the thread's CPU clock
+  bool mix_only = false;   // throughput of the realistic mix alone (for profiling the scanner)
 };
 
 // What `rounds bench phi` and `rounds-bench-phi` print: the evaluation, then single-core
