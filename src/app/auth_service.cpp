@@ -1,4 +1,12 @@
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include "app/audit_log.hpp"
 #include "app/internal.hpp"
@@ -87,6 +95,18 @@ Error ThrottledError(UnixMillis blocked_until, UnixMillis now) {
                      "Too many failed sign-ins from this network. Sign in from a device you have signed in on before, "
                      "or try again later.",
                      blocked_until, now);
+}
+
+// Deletes every session of `user` but `keep`, in the caller's write unit; returns their ids.
+Result<std::vector<SessionId>> DeleteOtherSessions(store::WriteTx& tx, UserId user, SessionId keep) {
+  ROUNDS_ASSIGN_OR_RETURN(auto sessions, tx.ListSessionsForUser(user));
+  std::vector<SessionId> others;
+  for (const auto& s : sessions) {
+    if (s.id == keep) continue;
+    ROUNDS_RETURN_IF_ERROR(tx.DeleteSession(s.id));
+    others.push_back(s.id);
+  }
+  return others;
 }
 
 // Counts a failed password for a known account and returns locked_until (0 when not locked). The
@@ -221,43 +241,76 @@ Result<LoginResult> AuthService::Login(const LoginRequest& request) {
     ROUNDS_RETURN_IF_ERROR(AuditNow(store_, SignInAttempt(request.address, user->id, now, AuditOutcome::kDenied, "disabled")));
     return Fail(ErrorCode::kForbidden, "account_disabled", "This account is disabled.");
   }
+  if (creds->mfa_enabled()) {
+    if (request.code.empty()) {
+      // The password was right; the session waits for the second factor.
+      AuditRecord challenged = SignInAttempt(request.address, user->id, now, AuditOutcome::kSuccess, "");
+      challenged.action = "auth.login.password";
+      ROUNDS_RETURN_IF_ERROR(AuditNow(store_, challenged, json{{"second_factor", "required"}}));
+      LoginResult result;
+      result.user = *user;
+      result.mfa_required = true;
+      result.mfa_token = SignInGuard::IssueMfaToken(user->id, creds->password_hash, now);
+      return result;
+    }
+    return VerifySecondFactor(*user, *creds, request.code, device, request.bearer, request.address,
+                              request.user_agent, now);
+  }
+  return OpenSession(*user, *creds, request.bearer, request.address, request.user_agent, now, false, nullptr);
+}
+
+Result<LoginResult> AuthService::OpenSession(const User& user, const Credentials& creds, bool bearer,
+                                             const std::string& address, const std::string& user_agent,
+                                             UnixMillis now, bool second_factor,
+                                             const std::function<Status(Credentials&)>& consume) {
   LoginResult result;
   result.token = crypto::RandomToken(32);
-  result.device_token = SignInGuard::IssueDeviceToken(user->id, creds->password_hash, now);
-  result.user = *user;
+  result.user = user;
   Session& s = result.session;
-  s.user_id = user->id;
+  s.user_id = user.id;
   s.token_hash = crypto::Sha256Hex(result.token);
   s.csrf_token = crypto::RandomToken(24);
-  s.is_bearer = request.bearer;
+  s.is_bearer = bearer;
   s.created_at = now;
   s.last_seen_at = now;
   s.expires_at = now + config_.absolute_timeout_seconds * 1000;
-  s.user_agent = request.user_agent.substr(0, 256);
-  s.address = request.address;
+  s.user_agent = user_agent.substr(0, 256);
+  s.address = address;
+  s.second_factor = second_factor;
+  std::string password_hash = creds.password_hash;
   ROUNDS_ASSIGN_OR_RETURN(s.id, store_.Write([&](store::WriteTx& tx) -> Result<SessionId> {
-    ROUNDS_ASSIGN_OR_RETURN(auto current, tx.FindCredentials(user->id));
+    ROUNDS_ASSIGN_OR_RETURN(auto current, tx.FindCredentials(user.id));
+    if (!current) return NotFound("User");
+    bool changed = false;
+    if (consume) {
+      ROUNDS_RETURN_IF_ERROR(consume(*current));
+      changed = true;
+    }
     // A lock-out still running stays: this sign-in was trusted by its device, and the guesser
     // who caused the lock-out is still locked out.
-    if (current && current->locked_until <= now && (current->failed_attempts != 0 || current->locked_until != 0)) {
+    if (current->locked_until <= now && (current->failed_attempts != 0 || current->locked_until != 0)) {
       current->failed_attempts = 0;
       current->locked_until = 0;
-      ROUNDS_RETURN_IF_ERROR(tx.UpdateCredentials(*current));
+      changed = true;
     }
+    if (changed) ROUNDS_RETURN_IF_ERROR(tx.UpdateCredentials(*current));
+    password_hash = current->password_hash;
     ROUNDS_ASSIGN_OR_RETURN(SessionId id, tx.InsertSession(s));
     Actor signed_in;
-    signed_in.user = *user;
+    signed_in.user = user;
     signed_in.session_id = id;
-    signed_in.address = request.address;
-    ROUNDS_RETURN_IF_ERROR(AppendAudit(tx, AuditEntry(signed_in, "auth.login", "user", std::to_string(user->id), now),
-                                       json{{"bearer", s.is_bearer}}));
+    signed_in.address = address;
+    ROUNDS_RETURN_IF_ERROR(AppendAudit(tx, AuditEntry(signed_in, "auth.login", "user", std::to_string(user.id), now),
+                                       json{{"bearer", s.is_bearer}, {"second_factor", second_factor}}));
     return id;
   }));
+  result.device_token = SignInGuard::IssueDeviceToken(user.id, password_hash, now);
   {
     std::lock_guard lock(mutex_);
-    Remember(CachedSession{s, *user, now});
+    Remember(CachedSession{s, user, now});
   }
-  log::Info("login", {{"user_id", user->id}, {"session_id", s.id}, {"bearer", s.is_bearer}, {"address", request.address}});
+  log::Info("login", {{"user_id", user.id}, {"session_id", s.id}, {"bearer", s.is_bearer}, {"address", address},
+                      {"second_factor", second_factor}});
   return result;
 }
 
@@ -322,7 +375,7 @@ std::optional<Actor> AuthService::AuthenticateKept(const std::string& token, con
   return ActorOf(entry, address);
 }
 
-Actor AuthService::ActorOf(const CachedSession& entry, const std::string& address) {
+Actor AuthService::ActorOf(const CachedSession& entry, const std::string& address) const {
   Actor actor;
   actor.user = entry.user;
   actor.session_id = entry.session.id;
@@ -330,6 +383,7 @@ Actor AuthService::ActorOf(const CachedSession& entry, const std::string& addres
   actor.session_expires_at = entry.session.expires_at;
   actor.is_bearer = entry.session.is_bearer;
   actor.address = address;
+  actor.mfa_enrollment_required = !entry.session.second_factor && MfaRequiredFor(entry.user);
   return actor;
 }
 
@@ -422,13 +476,7 @@ Status AuthService::ChangePassword(const Actor& actor, const std::string& curren
     if (!c) return NotFound("User");
     c->password_hash = hash;
     ROUNDS_RETURN_IF_ERROR(tx.UpdateCredentials(*c));
-    ROUNDS_ASSIGN_OR_RETURN(auto sessions, tx.ListSessionsForUser(actor.user.id));
-    std::vector<SessionId> others;
-    for (const auto& s : sessions) {
-      if (s.id == keep) continue;
-      ROUNDS_RETURN_IF_ERROR(tx.DeleteSession(s.id));
-      others.push_back(s.id);
-    }
+    ROUNDS_ASSIGN_OR_RETURN(auto others, DeleteOtherSessions(tx, actor.user.id, keep));
     ROUNDS_RETURN_IF_ERROR(AppendAudit(tx, audit(AuditOutcome::kSuccess, ""),
                                        json{{"sessions_ended", others.size()}}));
     return others;
@@ -496,6 +544,401 @@ void AuthService::Ended(const std::vector<SessionId>& ids) {
   for (SessionId id : ids) {
     for (auto& cb : callbacks) cb(id);
   }
+}
+
+}  // namespace rounds::app
+
+// ---- Two-step sign-in ----------------------------------------------------------------------------
+
+namespace rounds::app {
+
+namespace {
+
+constexpr std::int64_t kTotpStepMillis = 30'000;
+constexpr std::size_t kTotpSecretBytes = 20;  // 160 bits, RFC 4226's recommendation
+constexpr int kRecoveryCodes = 10;
+
+Error InvalidCode() {
+  return Error{ErrorCode::kUnauthenticated, "invalid_code",
+               "The code is not right, or it was used already. Enter the newest code from your authenticator app, "
+               "or one of your recovery codes.",
+               {}};
+}
+
+// The code as typed, without spaces and dashes, in lower case: "123 456" and "ABCDE-12345" work.
+std::string NormalizeCode(std::string_view code) {
+  std::string out;
+  for (char c : code.substr(0, 64)) {
+    if (c == ' ' || c == '-') continue;
+    out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return out;
+}
+
+bool IsTotpCode(const std::string& code) {
+  return code.size() == 6 && std::all_of(code.begin(), code.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+std::string RecoveryHash(const std::string& normalized) { return crypto::Sha256Hex("rounds-recovery-code|" + normalized); }
+
+// Ten codes of ten characters from an alphabet without look-alikes (no 0/o, 1/l/i), about 49
+// bits each, written "xxxxx-xxxxx". Returns the codes and their hashes.
+std::pair<std::vector<std::string>, std::vector<std::string>> MakeRecoveryCodes() {
+  static constexpr std::string_view kAlphabet = "abcdefghjkmnpqrstuvwxyz23456789";
+  std::vector<std::string> codes, hashes;
+  while (codes.size() < kRecoveryCodes) {
+    std::string code;
+    while (code.size() < 11) {
+      if (code.size() == 5) code += '-';
+      // Rejection sampling: 248 is the largest multiple of 31 that fits a byte.
+      const auto byte = static_cast<unsigned char>(crypto::RandomBytes(1)[0]);
+      if (byte < 248) code += kAlphabet[byte % kAlphabet.size()];
+    }
+    codes.push_back(code);
+    hashes.push_back(RecoveryHash(NormalizeCode(code)));
+  }
+  return {codes, hashes};
+}
+
+// The time step whose code `code` is, within one step of now and newer than `last_step`.
+std::optional<std::int64_t> MatchTotp(const std::string& secret, const std::string& code, UnixMillis now,
+                                      std::int64_t last_step) {
+  if (!IsTotpCode(code)) return std::nullopt;
+  const std::int64_t current = now / kTotpStepMillis;
+  for (std::int64_t step = current - 1; step <= current + 1; ++step) {
+    if (step > last_step && crypto::ConstantTimeEquals(crypto::TotpCode(secret, step), code)) return step;
+  }
+  return std::nullopt;
+}
+
+// The change to credentials that spends `code` (a TOTP code or a recovery code), or std::nullopt
+// when it is not one of this account's. The change checks again on the credentials it is given,
+// read inside the write unit, so two sign-ins racing with one code cannot both spend it.
+std::optional<std::function<Status(Credentials&)>> SpendCode(const std::string& secret, const Credentials& creds,
+                                                             const std::string& typed, UnixMillis now) {
+  const std::string code = NormalizeCode(typed);
+  if (auto step = MatchTotp(secret, code, now, creds.totp_last_step)) {
+    return [step = *step](Credentials& c) -> Status {
+      if (c.totp_last_step >= step) return tl::unexpected(InvalidCode());
+      c.totp_last_step = step;
+      return Ok();
+    };
+  }
+  if (code.size() != 10) return std::nullopt;
+  const std::string hash = RecoveryHash(code);
+  if (std::find(creds.recovery_codes.begin(), creds.recovery_codes.end(), hash) == creds.recovery_codes.end()) {
+    return std::nullopt;
+  }
+  return [hash](Credentials& c) -> Status {
+    auto it = std::find(c.recovery_codes.begin(), c.recovery_codes.end(), hash);
+    if (it == c.recovery_codes.end()) return tl::unexpected(InvalidCode());
+    c.recovery_codes.erase(it);
+    return Ok();
+  };
+}
+
+std::string ReadKeyFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string s = text.str();
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
+  return s;
+}
+
+}  // namespace
+
+bool AuthService::MfaRequiredFor(const User& user) const {
+  const std::string& rule = config_.mfa_required;
+  if (rule == "all") return true;
+  if (rule == "staff") return user.kind == AccountKind::kStaff;
+  if (rule == "privileged") return user.is_admin || user.is_compliance;
+  return false;
+}
+
+Result<std::string> AuthService::MfaKey() {
+  std::lock_guard lock(key_mutex_);
+  if (!mfa_key_.empty()) return mfa_key_;
+  const std::filesystem::path path =
+      config_.mfa_key_file.empty() ? std::filesystem::path(config_.data_dir) / "keys" / "mfa.key"
+                                    : std::filesystem::path(config_.mfa_key_file);
+  auto broken = [&](const std::string& why) {
+    return Fail(ErrorCode::kInternal, "mfa_key", "Two-step sign-in is not available: its key cannot be used.",
+                path.string() + ": " + why);
+  };
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) {
+    std::filesystem::create_directories(path.parent_path(), ec);
+    if (ec) return broken(ec.message());
+    std::filesystem::permissions(path.parent_path(), std::filesystem::perms::owner_all,
+                                 std::filesystem::perm_options::replace, ec);
+    const std::string key = crypto::RandomBytes(crypto::kSecretKeyBytes);
+    std::string hex;
+    for (unsigned char c : key) {
+      static constexpr char kHex[] = "0123456789abcdef";
+      hex += kHex[c >> 4];
+      hex += kHex[c & 15];
+    }
+    hex += '\n';
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+      const bool ok = ::write(fd, hex.data(), hex.size()) == static_cast<ssize_t>(hex.size()) && ::fsync(fd) == 0;
+      ::close(fd);
+      if (!ok) return broken("cannot write");
+      log::Info("mfa_key_created", {{"path", path.string()}});
+    } else if (errno != EEXIST) {  // another process may just have made it: read theirs
+      return broken(std::strerror(errno));
+    }
+  }
+  const std::string hex = ReadKeyFile(path.string());
+  if (hex.size() != crypto::kSecretKeyBytes * 2 || hex.find_first_not_of("0123456789abcdef") != std::string::npos) {
+    return broken("not 64 lower-case hex digits");
+  }
+  std::string key;
+  for (std::size_t i = 0; i < hex.size(); i += 2) key += static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16));
+  mfa_key_ = key;
+  return mfa_key_;
+}
+
+Result<LoginResult> AuthService::VerifySecondFactor(const User& user, const Credentials& creds, const std::string& code,
+                                                    const std::optional<std::string>& device, bool bearer,
+                                                    const std::string& address, const std::string& user_agent,
+                                                    UnixMillis now) {
+  ROUNDS_ASSIGN_OR_RETURN(std::string key, MfaKey());
+  std::optional<std::string> secret = crypto::OpenSecret(key, creds.totp_secret);
+  if (!secret) {
+    log::Error("mfa_secret_unreadable", {{"user_id", user.id}});
+    return Fail(ErrorCode::kInternal, "mfa_key",
+                "Two-step sign-in cannot be checked for this account. Ask an administrator to reset it.",
+                "the sealed TOTP seed does not open under the current key");
+  }
+  if (auto spend = SpendCode(*secret, creds, code, now)) {
+    return OpenSession(user, creds, bearer, address, user_agent, now, true, *spend);
+  }
+  AuditRecord failed = SignInAttempt(address, user.id, now, AuditOutcome::kFailure, "wrong_code");
+  if (device) {
+    guard_.DeviceFailure(*device, now);
+    ROUNDS_RETURN_IF_ERROR(AuditNow(store_, failed, json{{"trusted_device", true}}));
+  } else {
+    guard_.AddressFailure(address, now);
+    ROUNDS_ASSIGN_OR_RETURN(UnixMillis locked_until, CountPasswordFailure(store_, config_, user.id, now, failed));
+    if (locked_until > now) return tl::unexpected(LockedError(locked_until, now));
+  }
+  log::Info("login_failed", {{"reason", "wrong_code"}, {"user_id", user.id}, {"address", address}});
+  return tl::unexpected(InvalidCode());
+}
+
+Result<LoginResult> AuthService::CompleteMfa(const MfaLoginRequest& request) {
+  auto expired = [] {
+    return Fail(ErrorCode::kUnauthenticated, "invalid_mfa_token",
+                "This sign-in has expired. Please enter your password again.");
+  };
+  const std::optional<UserId> user_id = SignInGuard::MfaTokenUser(request.mfa_token);
+  if (!user_id) return expired();
+  ROUNDS_ASSIGN_OR_RETURN(auto found, store_.Read([&](store::ReadTx& tx) -> Result<std::pair<std::optional<User>, std::optional<Credentials>>> {
+    ROUNDS_ASSIGN_OR_RETURN(auto user, tx.FindUser(*user_id));
+    ROUNDS_ASSIGN_OR_RETURN(auto creds, tx.FindCredentials(*user_id));
+    return std::make_pair(user, creds);
+  }));
+  const UnixMillis now = clock_.NowMillis();
+  const std::optional<User>& user = found.first;
+  const std::optional<Credentials>& creds = found.second;
+  // A token made under an older password (it changed meanwhile) or for an account whose two-step
+  // sign-in was turned off since is as good as expired: the password step decides again.
+  if (!user || !creds || !creds->mfa_enabled() ||
+      !SignInGuard::ValidMfaToken(request.mfa_token, *user_id, creds->password_hash, now)) {
+    return expired();
+  }
+  std::optional<std::string> device = guard_.TrustedDevice(request.device_token, user->id, creds->password_hash, now);
+  if (!device) {
+    if (UnixMillis blocked_until = guard_.AddressBlockedUntil(request.address, now); blocked_until > now) {
+      ROUNDS_RETURN_IF_ERROR(AuditNow(store_, SignInAttempt(request.address, user->id, now, AuditOutcome::kDenied,
+                                                            "address_throttled")));
+      return tl::unexpected(ThrottledError(blocked_until, now));
+    }
+    if (creds->locked_until > now) {
+      ROUNDS_RETURN_IF_ERROR(AuditNow(store_, SignInAttempt(request.address, user->id, now, AuditOutcome::kDenied, "locked")));
+      return tl::unexpected(LockedError(creds->locked_until, now));
+    }
+  }
+  if (user->disabled) {
+    ROUNDS_RETURN_IF_ERROR(AuditNow(store_, SignInAttempt(request.address, user->id, now, AuditOutcome::kDenied, "disabled")));
+    return Fail(ErrorCode::kForbidden, "account_disabled", "This account is disabled.");
+  }
+  return VerifySecondFactor(*user, *creds, request.code, device, request.bearer, request.address, request.user_agent,
+                            now);
+}
+
+Status AuthService::Reauthenticate(const Actor& actor, const Credentials& creds, const std::string& password,
+                                   const char* action, UnixMillis now) {
+  if (creds.locked_until > now) return tl::unexpected(LockedError(creds.locked_until, now));
+  bool verified;
+  {
+    HashSlot slot(*this);
+    verified = !password.empty() && password.size() <= kMaxPasswordLength &&
+               crypto::VerifyPassword(password, creds.password_hash);
+  }
+  if (verified) return Ok();
+  AuditRecord failed = AuditEntry(actor, action, "user", std::to_string(actor.user.id), now);
+  failed.outcome = AuditOutcome::kFailure;
+  failed.reason = "wrong_password";
+  ROUNDS_ASSIGN_OR_RETURN(UnixMillis locked_until, CountPasswordFailure(store_, config_, actor.user.id, now, failed));
+  if (locked_until > now) return tl::unexpected(LockedError(locked_until, now));
+  return Fail(ErrorCode::kForbidden, "invalid_credentials", "The password is not right.");
+}
+
+Result<std::function<Status(Credentials&)>> AuthService::ReauthenticateWithCode(
+    const Actor& actor, const Credentials& creds, const std::string& password, const std::string& code,
+    const char* action, UnixMillis now) {
+  ROUNDS_RETURN_IF_ERROR(Reauthenticate(actor, creds, password, action, now));
+  ROUNDS_ASSIGN_OR_RETURN(std::string key, MfaKey());
+  std::optional<std::string> secret = crypto::OpenSecret(key, creds.totp_secret);
+  std::optional<std::function<Status(Credentials&)>> spend;
+  if (secret) spend = SpendCode(*secret, creds, code, now);
+  if (spend) return *spend;
+  AuditRecord failed = AuditEntry(actor, action, "user", std::to_string(actor.user.id), now);
+  failed.outcome = AuditOutcome::kFailure;
+  failed.reason = "wrong_code";
+  ROUNDS_ASSIGN_OR_RETURN(UnixMillis locked_until, CountPasswordFailure(store_, config_, actor.user.id, now, failed));
+  if (locked_until > now) return tl::unexpected(LockedError(locked_until, now));
+  return tl::unexpected(InvalidCode());
+}
+
+namespace {
+Result<Credentials> CurrentCredentials(store::Store& store, const Actor& actor) {
+  ROUNDS_ASSIGN_OR_RETURN(auto creds, store.Read([&](store::ReadTx& tx) -> Result<std::optional<Credentials>> {
+    ROUNDS_RETURN_IF_ERROR(internal::Current(tx, actor).map([](auto&&) {}));
+    return tx.FindCredentials(actor.user.id);
+  }));
+  if (!creds) return NotFound("User");
+  return *creds;
+}
+}  // namespace
+
+Result<MfaStatus> AuthService::GetMfaStatus(const Actor& actor) {
+  MfaStatus status;
+  status.required = MfaRequiredFor(actor.user);
+  if (actor.is_system) return status;
+  ROUNDS_ASSIGN_OR_RETURN(Credentials creds, CurrentCredentials(store_, actor));
+  status.enabled = creds.mfa_enabled();
+  status.recovery_codes_left = status.enabled ? static_cast<int>(creds.recovery_codes.size()) : 0;
+  return status;
+}
+
+Result<TotpSetup> AuthService::BeginTotp(const Actor& actor, const std::string& password) {
+  if (actor.is_system) return Forbidden();
+  ROUNDS_ASSIGN_OR_RETURN(Credentials creds, CurrentCredentials(store_, actor));
+  if (creds.mfa_enabled()) {
+    return Fail(ErrorCode::kConflict, "mfa_already_enabled", "Two-step sign-in is already on for this account.");
+  }
+  const UnixMillis now = clock_.NowMillis();
+  ROUNDS_RETURN_IF_ERROR(Reauthenticate(actor, creds, password, "auth.mfa_setup", now));
+  ROUNDS_ASSIGN_OR_RETURN(std::string key, MfaKey());
+  const std::string secret = crypto::RandomBytes(kTotpSecretBytes);
+  const std::string sealed = crypto::SealSecret(key, secret);
+  ROUNDS_RETURN_IF_ERROR(store_.Write([&](store::WriteTx& tx) -> Status {
+    ROUNDS_ASSIGN_OR_RETURN(auto c, tx.FindCredentials(actor.user.id));
+    if (!c) return NotFound("User");
+    c->totp_pending = sealed;
+    ROUNDS_RETURN_IF_ERROR(tx.UpdateCredentials(*c));
+    return AppendAudit(tx, AuditEntry(actor, "auth.mfa_setup", "user", std::to_string(actor.user.id), now));
+  }));
+  TotpSetup setup;
+  setup.secret = crypto::Base32Encode(secret);
+  // Key URI format (the one authenticator apps read from QR codes): usernames are [a-z0-9._-],
+  // nothing in it needs escaping.
+  setup.otpauth_uri = "otpauth://totp/Rounds:" + actor.user.username + "?secret=" + setup.secret +
+                      "&issuer=Rounds&algorithm=SHA1&digits=6&period=30";
+  return setup;
+}
+
+Result<std::vector<std::string>> AuthService::ConfirmTotp(const Actor& actor, const std::string& code) {
+  if (actor.is_system) return Forbidden();
+  ROUNDS_ASSIGN_OR_RETURN(Credentials creds, CurrentCredentials(store_, actor));
+  if (creds.mfa_enabled()) {
+    return Fail(ErrorCode::kConflict, "mfa_already_enabled", "Two-step sign-in is already on for this account.");
+  }
+  if (creds.totp_pending.empty()) {
+    return Fail(ErrorCode::kConflict, "mfa_setup_not_started", "Start setting up two-step sign-in first.");
+  }
+  ROUNDS_ASSIGN_OR_RETURN(std::string key, MfaKey());
+  std::optional<std::string> secret = crypto::OpenSecret(key, creds.totp_pending);
+  if (!secret) return Fail(ErrorCode::kConflict, "mfa_setup_not_started", "Start setting up two-step sign-in again.");
+  const UnixMillis now = clock_.NowMillis();
+  const std::optional<std::int64_t> step = MatchTotp(*secret, NormalizeCode(code), now, 0);
+  if (!step) return tl::unexpected(InvalidCode());
+  auto [codes, hashes] = MakeRecoveryCodes();
+  const std::string pending = creds.totp_pending;
+  const SessionId keep = actor.session_id;
+  ROUNDS_ASSIGN_OR_RETURN(auto ended, store_.Write([&](store::WriteTx& tx) -> Result<std::vector<SessionId>> {
+    ROUNDS_ASSIGN_OR_RETURN(auto c, tx.FindCredentials(actor.user.id));
+    if (!c) return NotFound("User");
+    if (c->totp_pending != pending) {
+      return Fail(ErrorCode::kConflict, "mfa_setup_not_started", "Start setting up two-step sign-in again.");
+    }
+    c->totp_secret = pending;
+    c->totp_pending.clear();
+    c->totp_last_step = *step;
+    c->recovery_codes = hashes;
+    ROUNDS_RETURN_IF_ERROR(tx.UpdateCredentials(*c));
+    // Sessions opened with the password alone end; this one proved the second factor just now.
+    ROUNDS_ASSIGN_OR_RETURN(auto others, DeleteOtherSessions(tx, actor.user.id, keep));
+    ROUNDS_RETURN_IF_ERROR(tx.SetSessionSecondFactor(keep));
+    ROUNDS_RETURN_IF_ERROR(AppendAudit(tx, AuditEntry(actor, "auth.mfa_enable", "user", std::to_string(actor.user.id), now),
+                                       json{{"sessions_ended", others.size()}}));
+    return others;
+  }));
+  {
+    std::lock_guard lock(mutex_);
+    ForgetIf([&](const CachedSession& c) { return c.session.user_id == actor.user.id && c.session.id != keep; });
+    if (auto it = cache_.find(keep); it != cache_.end()) it->second.session.second_factor = true;
+  }
+  log::Info("mfa_enabled", {{"user_id", actor.user.id}, {"sessions_ended", ended.size()}});
+  Ended(ended);
+  return codes;
+}
+
+Status AuthService::DisableTotp(const Actor& actor, const std::string& password, const std::string& code) {
+  if (actor.is_system) return Forbidden();
+  if (MfaRequiredFor(actor.user)) {
+    return Forbidden("mfa_required_by_policy", "Two-step sign-in is required for this account and cannot be turned off.");
+  }
+  ROUNDS_ASSIGN_OR_RETURN(Credentials creds, CurrentCredentials(store_, actor));
+  if (!creds.mfa_enabled()) return Fail(ErrorCode::kConflict, "mfa_not_enabled", "Two-step sign-in is not on.");
+  const UnixMillis now = clock_.NowMillis();
+  ROUNDS_ASSIGN_OR_RETURN(auto spend, ReauthenticateWithCode(actor, creds, password, code, "auth.mfa_disable", now));
+  ROUNDS_RETURN_IF_ERROR(store_.Write([&](store::WriteTx& tx) -> Status {
+    ROUNDS_ASSIGN_OR_RETURN(auto c, tx.FindCredentials(actor.user.id));
+    if (!c) return NotFound("User");
+    ROUNDS_RETURN_IF_ERROR(spend(*c));
+    c->totp_secret.clear();
+    c->totp_pending.clear();
+    c->totp_last_step = 0;
+    c->recovery_codes.clear();
+    ROUNDS_RETURN_IF_ERROR(tx.UpdateCredentials(*c));
+    return AppendAudit(tx, AuditEntry(actor, "auth.mfa_disable", "user", std::to_string(actor.user.id), now));
+  }));
+  log::Info("mfa_disabled", {{"user_id", actor.user.id}});
+  return Ok();
+}
+
+Result<std::vector<std::string>> AuthService::NewRecoveryCodes(const Actor& actor, const std::string& password,
+                                                               const std::string& code) {
+  if (actor.is_system) return Forbidden();
+  ROUNDS_ASSIGN_OR_RETURN(Credentials creds, CurrentCredentials(store_, actor));
+  if (!creds.mfa_enabled()) return Fail(ErrorCode::kConflict, "mfa_not_enabled", "Two-step sign-in is not on.");
+  const UnixMillis now = clock_.NowMillis();
+  ROUNDS_ASSIGN_OR_RETURN(auto spend, ReauthenticateWithCode(actor, creds, password, code, "auth.mfa_recovery_codes", now));
+  auto [codes, hashes] = MakeRecoveryCodes();
+  ROUNDS_RETURN_IF_ERROR(store_.Write([&](store::WriteTx& tx) -> Status {
+    ROUNDS_ASSIGN_OR_RETURN(auto c, tx.FindCredentials(actor.user.id));
+    if (!c) return NotFound("User");
+    ROUNDS_RETURN_IF_ERROR(spend(*c));
+    c->recovery_codes = hashes;
+    ROUNDS_RETURN_IF_ERROR(tx.UpdateCredentials(*c));
+    return AppendAudit(tx, AuditEntry(actor, "auth.mfa_recovery_codes", "user", std::to_string(actor.user.id), now));
+  }));
+  return codes;
 }
 
 }  // namespace rounds::app

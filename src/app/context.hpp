@@ -17,6 +17,9 @@ struct Actor {
   bool is_system = false;         // the CLI or the server itself: an administrator with no session
   std::string address;            // client address, for audit
   std::string user_agent;
+  // The server requires two-step sign-in of this account and its session has none: it may only
+  // set it up (the transport refuses everything else with 403 mfa_enrollment_required).
+  bool mfa_enrollment_required = false;
 
   bool IsAdmin() const { return is_system || user.is_admin; }
   bool IsStaff() const { return is_system || user.kind == domain::AccountKind::kStaff; }

@@ -259,6 +259,26 @@ Status DirectoryService::ResetPassword(const Actor& actor, UserId id, const std:
   return Ok();
 }
 
+Status DirectoryService::ResetMfa(const Actor& actor, UserId id) {
+  ROUNDS_RETURN_IF_ERROR(RequireAdmin(store_, clock_, actor, "user.mfa_reset", "user", std::to_string(id)));
+  bool was_on = false;
+  ROUNDS_RETURN_IF_ERROR(store_.Write([&](store::WriteTx& tx) -> Status {
+    ROUNDS_ASSIGN_OR_RETURN(auto creds, tx.FindCredentials(id));
+    if (!creds) return NotFound("User");
+    was_on = creds->mfa_enabled();
+    creds->totp_secret.clear();
+    creds->totp_pending.clear();
+    creds->totp_last_step = 0;
+    creds->recovery_codes.clear();
+    ROUNDS_RETURN_IF_ERROR(tx.UpdateCredentials(*creds));
+    return AppendAudit(tx, AuditEntry(actor, "user.mfa_reset", "user", std::to_string(id), clock_.NowMillis()),
+                       json{{"was_enabled", was_on}});
+  }));
+  ROUNDS_RETURN_IF_ERROR(auth_.EndSessionsForUser(id).map([](int) {}));
+  log::Info("mfa_reset", {{"user_id", id}, {"by", actor.user.id}, {"was_enabled", was_on}});
+  return Ok();
+}
+
 Result<json> DirectoryService::ListDepartments(const Actor& actor) {
   ROUNDS_RETURN_IF_ERROR(RequireStaff(store_, actor).map([](auto&&) {}));
   ROUNDS_ASSIGN_OR_RETURN(auto departments, store_.Read([](store::ReadTx& tx) { return tx.ListDepartments(); }));

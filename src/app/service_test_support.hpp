@@ -44,6 +44,7 @@ class ServiceTest : public ::testing::Test {
     config_.idle_timeout_seconds = 15 * 60;
     config_.absolute_timeout_seconds = 12 * 60 * 60;
     config_.lockout_threshold = 3;
+    config_.data_dir = dir_.string();  // keys the services create stay in the test's folder
     Configure(config_);
     services_ = std::make_unique<Services>(*store_, bus_, clock_, config_);
     bus_.Subscribe([this](const bus::Event& e) {

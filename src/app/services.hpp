@@ -49,6 +49,29 @@ struct LoginRequest {
   std::string address;
   std::string user_agent;
   std::string device_token;  // from an earlier sign-in on this device, if any (SignInGuard)
+  std::string code;          // the second factor, for clients that send both at once
+};
+
+// The second step of a sign-in whose password step answered mfa_required.
+struct MfaLoginRequest {
+  std::string mfa_token;     // from the password step
+  std::string code;          // a TOTP code or a recovery code
+  bool bearer = false;
+  std::string address;
+  std::string user_agent;
+  std::string device_token;
+};
+
+struct MfaStatus {
+  bool enabled = false;
+  bool required = false;           // the server's mfa_required setting covers this account
+  int recovery_codes_left = 0;
+};
+
+// What an authenticator app needs to start producing codes.
+struct TotpSetup {
+  std::string secret;       // base32, for typing in
+  std::string otpauth_uri;  // for the QR code
 };
 
 struct LoginResult {
@@ -56,6 +79,10 @@ struct LoginResult {
   std::string device_token; // proves this device at later sign-ins (SignInGuard); not stored
   domain::Session session;
   domain::User user;
+  // The password was right and the account has two-step sign-in: no session yet; the client
+  // sends a code with this token (valid five minutes) to CompleteMfa.
+  bool mfa_required = false;
+  std::string mfa_token;
 };
 
 class AuthService {
@@ -66,7 +93,32 @@ class AuthService {
   // answer and about the same time either way); kRateLimited "account_locked" after
   // config.lockout_threshold consecutive failures — for unknown usernames too, counted in memory,
   // so a lock-out does not reveal that an account exists; kForbidden "account_disabled".
+  // With two-step sign-in on, a right password alone gives `mfa_required` and a token for
+  // CompleteMfa; a request that carries `code` too is verified at once (kUnauthenticated
+  // "invalid_code" for a wrong one, counted like a wrong password).
   Result<LoginResult> Login(const LoginRequest& request);
+  // The second step: kUnauthenticated "invalid_mfa_token" (forged, expired, or the password
+  // changed since), "invalid_code" (wrong, or already used: every TOTP time step and every
+  // recovery code works once), kRateLimited "account_locked".
+  Result<LoginResult> CompleteMfa(const MfaLoginRequest& request);
+
+  // ---- Two-step sign-in (TOTP, RFC 6238: SHA-1, 6 digits, 30 s; one step of clock drift) ----
+  // Whether the mfa_required setting covers `user`.
+  bool MfaRequiredFor(const domain::User& user) const;
+  Result<MfaStatus> GetMfaStatus(const Actor& actor);
+  // Starts a set-up after re-checking the password (kForbidden "invalid_credentials", counted
+  // towards the lock-out); kConflict "mfa_already_enabled".
+  Result<TotpSetup> BeginTotp(const Actor& actor, const std::string& password);
+  // Confirms the set-up with a code from the app: two-step sign-in is on, the caller's other
+  // sessions end, this one counts as holding the second factor. Returns ten recovery codes
+  // (shown once; only their hashes are kept). kConflict "mfa_setup_not_started",
+  // kUnauthenticated "invalid_code".
+  Result<std::vector<std::string>> ConfirmTotp(const Actor& actor, const std::string& code);
+  // Turns it off after the password and a code; kForbidden "mfa_required_by_policy".
+  Status DisableTotp(const Actor& actor, const std::string& password, const std::string& code);
+  // Ten new recovery codes after the password and a code; the old ones stop working.
+  Result<std::vector<std::string>> NewRecoveryCodes(const Actor& actor, const std::string& password,
+                                                    const std::string& code);
   // kUnauthenticated "session_expired" / "invalid_session". Counts as activity for the idle timer.
   Result<Actor> Authenticate(const std::string& token, const std::string& address = {});
   // Authenticate for a caller that must not wait: the actor of a session this process knows, is
@@ -104,13 +156,36 @@ class AuthService {
     UnixMillis last_failure = 0;
   };
   void Ended(const std::vector<domain::SessionId>& ids);
-  static Actor ActorOf(const CachedSession& entry, const std::string& address);
+  Actor ActorOf(const CachedSession& entry, const std::string& address) const;
   bool Expired(const domain::Session& session, UnixMillis now) const;
   // Counts a failed password for a known user; returns locked_until (0 when not locked).
   Result<UnixMillis> CountFailure(domain::UserId user_id, UnixMillis now);
   // The same bookkeeping for names that match no account; returns locked_until.
   UnixMillis CountUnknownFailure(const std::string& username, UnixMillis now);
   UnixMillis UnknownLockedUntil(const std::string& username, UnixMillis now);
+  // The session of a verified sign-in, written with its audit record. `consume` runs first in
+  // the same write unit on freshly read credentials (spending the code that was the second
+  // factor) and may refuse.
+  Result<LoginResult> OpenSession(const domain::User& user, const domain::Credentials& creds, bool bearer,
+                                  const std::string& address, const std::string& user_agent, UnixMillis now,
+                                  bool second_factor,
+                                  const std::function<Status(domain::Credentials&)>& consume);
+  // Checks `code` against `creds` for the second step of a sign-in and returns the change that
+  // spends it, or the failure (counted towards the lock-out) when it is wrong.
+  Result<LoginResult> VerifySecondFactor(const domain::User& user, const domain::Credentials& creds,
+                                         const std::string& code, const std::optional<std::string>& device,
+                                         bool bearer, const std::string& address, const std::string& user_agent,
+                                         UnixMillis now);
+  // The key the TOTP seeds are sealed under: read from config.mfa_key_file, created there at first use.
+  Result<std::string> MfaKey();
+  // Password re-check for the two-step settings (counted towards the lock-out on failure).
+  Status Reauthenticate(const Actor& actor, const domain::Credentials& creds, const std::string& password,
+                        const char* action, UnixMillis now);
+  // The password and a code (counted towards the lock-out when either is wrong): the change that
+  // spends the code, for the write unit that follows.
+  Result<std::function<Status(domain::Credentials&)>> ReauthenticateWithCode(
+      const Actor& actor, const domain::Credentials& creds, const std::string& password, const std::string& code,
+      const char* action, UnixMillis now);
 
   store::Store& store_;
   const Clock& clock_;
@@ -128,6 +203,8 @@ class AuthService {
   std::vector<std::function<void(domain::SessionId)>> ended_callbacks_;  // guarded by mutex_
   std::unordered_map<std::string, UnknownFailures> unknown_failures_;  // guarded by mutex_; bounded
   SignInGuard guard_;  // per-address throttle and device tokens
+  std::mutex key_mutex_;
+  std::string mfa_key_;  // guarded by key_mutex_; empty until first loaded
   std::mutex hashing_mutex_;
   std::condition_variable hashing_cv_;
   int hashing_in_flight_ = 0;  // Argon2id calls running; capped to bound memory (64 MiB each)
@@ -174,6 +251,10 @@ class DirectoryService {
   Result<json> UpdateUser(const Actor& actor, domain::UserId id, const UserPatch& patch);
   Result<json> UpdateProfile(const Actor& actor, const UserPatch& patch);  // display_name, email only
   Status ResetPassword(const Actor& actor, domain::UserId id, const std::string& password);
+  // Removes `id`'s two-step sign-in (a lost phone) and ends its sessions; administrators only.
+  // The password stays: the account signs in with it alone, or must set up a new authenticator
+  // first where the server requires one.
+  Status ResetMfa(const Actor& actor, domain::UserId id);
   Result<json> ListDepartments(const Actor& actor);
   Result<domain::Department> CreateDepartment(const Actor& actor, const std::string& name,
                                               std::optional<domain::DepartmentId> parent_id);

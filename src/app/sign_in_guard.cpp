@@ -10,11 +10,15 @@ namespace rounds::app {
 namespace {
 
 constexpr std::string_view kVersion = "d1";
+constexpr std::string_view kMfaVersion = "m1";
 constexpr UnixMillis kDeviceTokenLifetime = 365LL * 24 * 60 * 60 * 1000;
+constexpr UnixMillis kMfaTokenLifetime = 5 * 60 * 1000;
 
-std::string Mac(domain::UserId user, UnixMillis issued_at, std::string_view nonce, const std::string& password_hash) {
-  std::string message = "rounds-device-token|";
-  message += kVersion;
+// The two kinds of token have their own labels under the MAC: neither passes for the other.
+std::string Mac(domain::UserId user, UnixMillis issued_at, std::string_view nonce, const std::string& password_hash,
+                std::string_view version = kVersion) {
+  std::string message = version == kVersion ? "rounds-device-token|" : "rounds-mfa-token|";
+  message += version;
   message += '|';
   message += std::to_string(user);
   message += '|';
@@ -47,6 +51,28 @@ std::string SignInGuard::IssueDeviceToken(domain::UserId user, const std::string
   const std::string nonce = crypto::RandomToken(16);
   return std::string(kVersion) + "." + std::to_string(user) + "." + std::to_string(now) + "." + nonce + "." +
          Mac(user, now, nonce, password_hash);
+}
+
+std::string SignInGuard::IssueMfaToken(domain::UserId user, const std::string& password_hash, UnixMillis now) {
+  const std::string nonce = crypto::RandomToken(16);
+  return std::string(kMfaVersion) + "." + std::to_string(user) + "." + std::to_string(now) + "." + nonce + "." +
+         Mac(user, now, nonce, password_hash, kMfaVersion);
+}
+
+std::optional<domain::UserId> SignInGuard::MfaTokenUser(const std::string& token) {
+  if (token.empty() || token.size() > 256) return std::nullopt;
+  const std::vector<std::string_view> parts = Split(token, '.');
+  if (parts.size() != 5 || parts[0] != kMfaVersion) return std::nullopt;
+  return Number(parts[1]);
+}
+
+bool SignInGuard::ValidMfaToken(const std::string& token, domain::UserId user, const std::string& password_hash,
+                                UnixMillis now) {
+  if (password_hash.empty() || MfaTokenUser(token) != user) return false;
+  const std::vector<std::string_view> parts = Split(token, '.');
+  const std::optional<std::int64_t> issued_at = Number(parts[2]);
+  if (!issued_at || *issued_at > now || now - *issued_at >= kMfaTokenLifetime || parts[3].empty()) return false;
+  return crypto::ConstantTimeEquals(parts[4], Mac(user, *issued_at, parts[3], password_hash, kMfaVersion));
 }
 
 std::optional<std::string> SignInGuard::TrustedDevice(const std::string& token, domain::UserId user,

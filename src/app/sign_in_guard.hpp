@@ -38,6 +38,14 @@ class SignInGuard {
   std::optional<std::string> TrustedDevice(const std::string& token, domain::UserId user,
                                            const std::string& password_hash, UnixMillis now);
 
+  // The token that carries a sign-in from its password step to its second factor: made under
+  // the account's password hash, valid five minutes. MfaTokenUser reads the account it names
+  // (unverified: look up its credentials, then ValidMfaToken).
+  static std::string IssueMfaToken(domain::UserId user, const std::string& password_hash, UnixMillis now);
+  static std::optional<domain::UserId> MfaTokenUser(const std::string& token);
+  static bool ValidMfaToken(const std::string& token, domain::UserId user, const std::string& password_hash,
+                            UnixMillis now);
+
   // Until when untrusted sign-ins from `address` are refused (0: they are not).
   UnixMillis AddressBlockedUntil(const std::string& address, UnixMillis now);
   // Counts an untrusted failure from `address`; returns AddressBlockedUntil afterwards.

@@ -243,6 +243,22 @@ int Main(int argc, char** argv, ServeFunction serve, RoutesFunction routes) {
     std::cout << "password reset for " << target_username << "\n";
   });
 
+  // The way back in when an account has lost its authenticator and its recovery codes, and no
+  // administrator who can still sign in can reset it over the API.
+  auto* user_reset_mfa =
+      user->add_subcommand("reset-mfa", "Remove an account's two-step sign-in and end its sessions.");
+  user_reset_mfa->add_option("username", target_username, "Account")->required();
+  add_data_dir(user_reset_mfa);
+  user_reset_mfa->callback([&] {
+    Offline offline;
+    if (auto s = offline.Open(admin_data_dir); !s) throw CLI::RuntimeError(Report(s.error()));
+    auto found = FindUser(offline, target_username);
+    if (!found) throw CLI::RuntimeError(Report(found.error()));
+    auto reset = offline.services->directory.ResetMfa(app::Actor::System(), found->id);
+    if (!reset) throw CLI::RuntimeError(Report(reset.error()));
+    std::cout << "two-step sign-in removed for " << target_username << "\n";
+  });
+
   auto* department = admin->add_subcommand("department", "Departments and units.");
   department->require_subcommand(1);
   std::string department_name, parent_name;

@@ -144,6 +144,38 @@ TEST_F(CliTest, UsersAreListedDisabledEnabledAndReset) {
   EXPECT_NE(unknown.err.find("not found"), std::string::npos) << unknown.err;
 }
 
+TEST_F(CliTest, ResetMfaClearsTheSecondFactorAndRecordsIt) {
+  ASSERT_EQ(AddUser("nadia").exit_code, 0);
+  const domain::UserId id = StoredUser("nadia")->id;
+  {
+    auto store = store::OpenSqliteStore({.path = (dir_ / "rounds.db").string(), .read_connections = 1});
+    ASSERT_TRUE(store);
+    ASSERT_TRUE((*store)->Write([&](store::WriteTx& tx) -> Status {
+      ROUNDS_ASSIGN_OR_RETURN(auto creds, tx.FindCredentials(id));
+      creds->totp_secret = "sealed-seed";
+      creds->recovery_codes = {"hash"};
+      return tx.UpdateCredentials(*creds);
+    }));
+    (*store)->Close();
+  }
+  Outcome reset = Rounds({"admin", "user", "reset-mfa", "nadia", "--data-dir", dir_.string()});
+  ASSERT_EQ(reset.exit_code, 0) << reset.err;
+  EXPECT_NE(reset.out.find("two-step sign-in removed for nadia"), std::string::npos) << reset.out;
+  auto store = store::OpenSqliteStore({.path = (dir_ / "rounds.db").string(), .read_connections = 1});
+  ASSERT_TRUE(store);
+  auto creds = (*store)->Read([&](store::ReadTx& tx) { return tx.FindCredentials(id); });
+  ASSERT_TRUE(creds && *creds);
+  EXPECT_FALSE((*creds)->mfa_enabled());
+  EXPECT_TRUE((*creds)->recovery_codes.empty());
+  auto audit = (*store)->Read([&](store::ReadTx& tx) { return tx.ListAudit(0, 1000); });
+  (*store)->Close();
+  ASSERT_TRUE(audit);
+  EXPECT_TRUE(std::any_of(audit->begin(), audit->end(), [&](const domain::AuditRecord& r) {
+    return r.action == "user.mfa_reset" && r.object_id == std::to_string(id);
+  }));
+  EXPECT_NE(Rounds({"admin", "user", "reset-mfa", "nobody", "--data-dir", dir_.string()}).exit_code, 0);
+}
+
 TEST_F(CliTest, ImportReportsEachBadRowByLine) {
   std::ofstream(dir_ / "staff.csv") << "username,display_name,email,job_role,department\n"
                                     << "ok.one,Ok One,one@example.org,Nurse,Cardiology\n"

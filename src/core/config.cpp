@@ -84,6 +84,16 @@ const std::vector<Setting>& Settings() {
       IntSetting("lockout_seconds", &Config::lockout_seconds),
       IntSetting("max_body_bytes", &Config::max_body_bytes),
       IntSetting("address_lockout_threshold", &Config::address_lockout_threshold),
+      {"mfa_required",
+       [](Config& c, const std::string& v) -> Status {
+         if (v != "none" && v != "privileged" && v != "staff" && v != "all") {
+           return InvalidArgument("bad_config", "Setting 'mfa_required' is none, privileged, staff or all.",
+                                  "mfa_required");
+         }
+         c.mfa_required = v;
+         return Ok();
+       }},
+      StringSetting("mfa_key_file", &Config::mfa_key_file),
       IntSetting("max_attachment_bytes", &Config::max_attachment_bytes),
       IntSetting("max_body_bytes_in_flight", &Config::max_body_bytes_in_flight),
       IntSetting("write_requests_per_second", &Config::write_requests_per_second),

@@ -38,6 +38,14 @@ struct Config {
   // Failed sign-ins from one source address, within lockout_seconds, after which sign-ins from it
   // are refused for lockout_seconds unless they present a device token of their account.
   int address_lockout_threshold = 30;
+  // Two-step sign-in (TOTP): whose accounts must have it. "none"; "privileged" (administrators
+  // and compliance officers); "staff" (every staff account); "all". An account that must and has
+  // none yet can only set it up until it does (403 mfa_enrollment_required elsewhere).
+  std::string mfa_required = "none";
+  // The key the TOTP seeds are sealed under (hex, mode 0600, created at first use). Back it up
+  // with the database but keep it apart: without it every account's two-step sign-in has to be
+  // reset. Empty: <data_dir>/keys/mfa.key
+  std::string mfa_key_file;
 
   // Limits
   std::int64_t max_body_bytes = 1 << 20;

@@ -92,6 +92,64 @@ TEST(Crypto, HmacSha256MatchesRfc4231) {
             "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
 }
 
+// RFC 2202 test cases 1 and 2.
+TEST(Crypto, HmacSha1MatchesRfc2202) {
+  auto hex = [](const std::string& raw) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string out;
+    for (unsigned char c : raw) {
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+    return out;
+  };
+  EXPECT_EQ(hex(crypto::HmacSha1(std::string(20, '\x0b'), "Hi There")), "b617318655057264e28bc0b6fb378c8ef146be00");
+  EXPECT_EQ(hex(crypto::HmacSha1("Jefe", "what do ya want for nothing?")), "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79");
+}
+
+// RFC 4648 section 10, both ways; decoding takes either case, spaces and padding.
+TEST(Crypto, Base32MatchesRfc4648) {
+  const std::pair<std::string, std::string> vectors[] = {
+      {"", ""}, {"f", "MY"}, {"fo", "MZXQ"}, {"foo", "MZXW6"}, {"foob", "MZXW6YQ"}, {"fooba", "MZXW6YTB"},
+      {"foobar", "MZXW6YTBOI"}};
+  for (const auto& [plain, encoded] : vectors) {
+    EXPECT_EQ(crypto::Base32Encode(plain), encoded);
+    EXPECT_EQ(crypto::Base32Decode(encoded), plain);
+  }
+  EXPECT_EQ(crypto::Base32Decode("mzxw 6ytb oi======"), "foobar");
+  EXPECT_EQ(crypto::Base32Decode("MZXW1"), std::nullopt) << "1 is not in the alphabet";
+  EXPECT_EQ(crypto::Base32Decode("MZXW7"), std::nullopt) << "leftover bits must be zero";
+  const std::string random = crypto::RandomBytes(20);
+  EXPECT_EQ(crypto::Base32Decode(crypto::Base32Encode(random)), random);
+}
+
+// RFC 6238 appendix B, SHA-1 rows (8 digits), and the 6-digit codes apps show.
+TEST(Crypto, TotpMatchesRfc6238) {
+  const std::string secret = "12345678901234567890";
+  const std::pair<std::int64_t, std::string> vectors[] = {
+      {59, "94287082"},         {1111111109, "07081804"}, {1111111111, "14050471"},
+      {1234567890, "89005924"}, {2000000000, "69279037"}, {20000000000, "65353130"}};
+  for (const auto& [time, code] : vectors) EXPECT_EQ(crypto::TotpCode(secret, time / 30, 8), code) << time;
+  EXPECT_EQ(crypto::TotpCode(secret, 59 / 30), "287082");
+  EXPECT_EQ(crypto::TotpCode(secret, 1111111109 / 30), "081804") << "leading zeros kept";
+}
+
+TEST(Crypto, SealedSecretsOpenOnlyUnderTheirKeyAndUnaltered) {
+  const std::string key = crypto::RandomBytes(crypto::kSecretKeyBytes);
+  const std::string sealed = crypto::SealSecret(key, "a totp seed");
+  EXPECT_EQ(crypto::OpenSecret(key, sealed), "a totp seed");
+  EXPECT_NE(crypto::SealSecret(key, "a totp seed"), sealed) << "a fresh nonce each time";
+  EXPECT_EQ(sealed.find("a totp seed"), std::string::npos);
+  EXPECT_EQ(crypto::OpenSecret(crypto::RandomBytes(crypto::kSecretKeyBytes), sealed), std::nullopt);
+  for (std::size_t i = 0; i < sealed.size(); i += 7) {
+    std::string altered = sealed;
+    altered[i] = altered[i] == '0' ? '1' : '0';
+    EXPECT_EQ(crypto::OpenSecret(key, altered), std::nullopt) << i;
+  }
+  EXPECT_EQ(crypto::OpenSecret(key, sealed.substr(0, 20)), std::nullopt);
+  EXPECT_EQ(crypto::OpenSecret(key, "not hex"), std::nullopt);
+}
+
 // libsodium's portable SHA-256: the digest Sha256 (OpenSSL's) must agree with.
 std::string PortableSha256(std::string_view data) {
   std::string out(crypto_hash_sha256_BYTES, '\0');

@@ -1,6 +1,7 @@
 #include "core/crypto.hpp"
 
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <sodium.h>
 
 namespace rounds::crypto {
@@ -103,6 +104,121 @@ std::string HmacSha256Hex(std::string_view key, std::string_view message) {
   crypto_auth_hmacsha256_update(&state, reinterpret_cast<const unsigned char*>(message.data()), message.size());
   crypto_auth_hmacsha256_final(&state, mac);
   return LowerHex(mac, sizeof mac);
+}
+
+std::string HmacSha1(std::string_view key, std::string_view message) {
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  if (HMAC(EVP_sha1(), key.data(), static_cast<int>(key.size()),
+           reinterpret_cast<const unsigned char*>(message.data()), message.size(), mac, &length) == nullptr) {
+    return {};
+  }
+  return std::string(reinterpret_cast<const char*>(mac), length);
+}
+
+namespace {
+constexpr char kBase32Alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+}  // namespace
+
+std::string Base32Encode(std::string_view bytes) {
+  std::string out;
+  out.reserve((bytes.size() * 8 + 4) / 5);
+  std::uint32_t buffer = 0;
+  int bits = 0;
+  for (unsigned char c : bytes) {
+    buffer = (buffer << 8) | c;
+    bits += 8;
+    while (bits >= 5) {
+      out += kBase32Alphabet[(buffer >> (bits - 5)) & 31];
+      bits -= 5;
+    }
+  }
+  if (bits > 0) out += kBase32Alphabet[(buffer << (5 - bits)) & 31];
+  return out;
+}
+
+std::optional<std::string> Base32Decode(std::string_view text) {
+  std::string out;
+  std::uint32_t buffer = 0;
+  int bits = 0;
+  for (char c : text) {
+    if (c == ' ' || c == '=') continue;
+    int value;
+    if (c >= 'A' && c <= 'Z') {
+      value = c - 'A';
+    } else if (c >= 'a' && c <= 'z') {
+      value = c - 'a';
+    } else if (c >= '2' && c <= '7') {
+      value = c - '2' + 26;
+    } else {
+      return std::nullopt;
+    }
+    buffer = (buffer << 5) | static_cast<std::uint32_t>(value);
+    bits += 5;
+    if (bits >= 8) {
+      out += static_cast<char>((buffer >> (bits - 8)) & 0xFF);
+      bits -= 8;
+    }
+  }
+  if ((buffer & ((1u << bits) - 1)) != 0) return std::nullopt;  // bits past the last byte
+  return out;
+}
+
+std::string TotpCode(std::string_view secret, std::int64_t step, int digits) {
+  char counter[8];
+  for (int i = 7; i >= 0; --i) {
+    counter[i] = static_cast<char>(step & 0xFF);
+    step >>= 8;
+  }
+  const std::string mac = HmacSha1(secret, std::string_view(counter, sizeof counter));
+  if (mac.size() != 20) return {};
+  const int offset = static_cast<unsigned char>(mac[19]) & 0x0F;
+  std::uint32_t binary = (static_cast<std::uint32_t>(static_cast<unsigned char>(mac[offset]) & 0x7F) << 24) |
+                         (static_cast<std::uint32_t>(static_cast<unsigned char>(mac[offset + 1])) << 16) |
+                         (static_cast<std::uint32_t>(static_cast<unsigned char>(mac[offset + 2])) << 8) |
+                         static_cast<std::uint32_t>(static_cast<unsigned char>(mac[offset + 3]));
+  std::string code(static_cast<std::size_t>(digits), '0');
+  for (int i = digits - 1; i >= 0; --i) {
+    code[static_cast<std::size_t>(i)] = static_cast<char>('0' + binary % 10);
+    binary /= 10;
+  }
+  return code;
+}
+
+std::string RandomBytes(std::size_t size) {
+  std::string out(size, '\0');
+  randombytes_buf(out.data(), out.size());
+  return out;
+}
+
+std::string SealSecret(std::string_view key, std::string_view plaintext) {
+  if (key.size() != crypto_secretbox_KEYBYTES) return {};
+  std::string box(crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + plaintext.size(), '\0');
+  auto* nonce = reinterpret_cast<unsigned char*>(box.data());
+  randombytes_buf(nonce, crypto_secretbox_NONCEBYTES);
+  crypto_secretbox_easy(nonce + crypto_secretbox_NONCEBYTES,
+                        reinterpret_cast<const unsigned char*>(plaintext.data()), plaintext.size(), nonce,
+                        reinterpret_cast<const unsigned char*>(key.data()));
+  return LowerHex(nonce, box.size());
+}
+
+std::optional<std::string> OpenSecret(std::string_view key, std::string_view sealed) {
+  if (key.size() != crypto_secretbox_KEYBYTES) return std::nullopt;
+  std::string box(sealed.size() / 2, '\0');
+  std::size_t length = 0;
+  if (sodium_hex2bin(reinterpret_cast<unsigned char*>(box.data()), box.size(), sealed.data(), sealed.size(),
+                     nullptr, &length, nullptr) != 0 ||
+      length != box.size() || length < crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES) {
+    return std::nullopt;
+  }
+  const auto* nonce = reinterpret_cast<const unsigned char*>(box.data());
+  std::string plain(length - crypto_secretbox_NONCEBYTES - crypto_secretbox_MACBYTES, '\0');
+  if (crypto_secretbox_open_easy(reinterpret_cast<unsigned char*>(plain.data()), nonce + crypto_secretbox_NONCEBYTES,
+                                 length - crypto_secretbox_NONCEBYTES, nonce,
+                                 reinterpret_cast<const unsigned char*>(key.data())) != 0) {
+    return std::nullopt;
+  }
+  return plain;
 }
 
 bool ConstantTimeEquals(std::string_view a, std::string_view b) {

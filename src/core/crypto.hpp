@@ -3,7 +3,9 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -42,6 +44,31 @@ class Sha256Stream {
 
 // Lower-case hex HMAC-SHA-256 of `message` under `key` (any length; RFC 2104).
 std::string HmacSha256Hex(std::string_view key, std::string_view message);
+
+// Raw 20-byte HMAC-SHA-1 of `message` under `key` (RFC 2104). For TOTP only: RFC 6238's default,
+// and the one algorithm every authenticator app supports.
+std::string HmacSha1(std::string_view key, std::string_view message);
+
+// RFC 4648 base32 (upper case, no padding), the form authenticator apps take secrets in.
+std::string Base32Encode(std::string_view bytes);
+// The bytes of base32 `text`: either case, spaces and '=' padding ignored. std::nullopt for any
+// other character or leftover bits that are not zero.
+std::optional<std::string> Base32Decode(std::string_view text);
+
+// The RFC 6238 time-based one-time code of `secret` (raw bytes) for time step `step` (Unix seconds
+// / 30): HOTP (RFC 4226) of the step, `digits` decimal digits with leading zeros.
+std::string TotpCode(std::string_view secret, std::int64_t step, int digits = 6);
+
+// `size` bytes from the CSPRNG.
+std::string RandomBytes(std::size_t size);
+
+// Authenticated encryption of small secrets under a 32-byte key (libsodium secretbox,
+// XSalsa20-Poly1305, a random nonce each time): lower-case hex of nonce and ciphertext.
+inline constexpr std::size_t kSecretKeyBytes = 32;
+std::string SealSecret(std::string_view key, std::string_view plaintext);
+// The plaintext of SealSecret's output, or std::nullopt when it was not sealed under `key` or was
+// altered.
+std::optional<std::string> OpenSecret(std::string_view key, std::string_view sealed);
 
 // Constant-time comparison of two equal-length strings; false when lengths differ.
 bool ConstantTimeEquals(std::string_view a, std::string_view b);

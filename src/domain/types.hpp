@@ -58,6 +58,13 @@ struct Credentials {
   std::string password_hash;   // Argon2id encoded string
   int failed_attempts = 0;     // consecutive failures since the last success
   UnixMillis locked_until = 0; // 0 when not locked
+  // Two-step sign-in (TOTP): seeds sealed under the server's key (crypto::SealSecret).
+  std::string totp_secret;     // empty when two-step sign-in is off
+  std::string totp_pending;    // a set-up not yet confirmed with a code
+  std::int64_t totp_last_step = 0;          // newest time step whose code was used
+  std::vector<std::string> recovery_codes;  // SHA-256 hex of each unused recovery code
+
+  bool mfa_enabled() const { return !totp_secret.empty(); }
 };
 
 struct Session {
@@ -71,6 +78,7 @@ struct Session {
   UnixMillis expires_at = 0;   // absolute lifetime
   std::string user_agent;
   std::string address;
+  bool second_factor = false;  // opened with a second factor, or one was set up in it
 };
 
 // ---- Spaces --------------------------------------------------------------------------------

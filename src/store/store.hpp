@@ -369,6 +369,8 @@ class WriteTx : public ReadTx {
   // Sessions
   virtual Result<SessionId> InsertSession(const Session& session) = 0;
   virtual Status TouchSession(SessionId id, UnixMillis last_seen_at) = 0;
+  // Marks a session as holding a second factor (the user set one up in it).
+  virtual Status SetSessionSecondFactor(SessionId id) = 0;
   virtual Status DeleteSession(SessionId id) = 0;
   virtual Result<std::vector<SessionId>> DeleteSessionsForUser(UserId user_id) = 0;
   virtual Result<int> DeleteExpiredSessions(UnixMillis now, std::int64_t idle_millis) = 0;

@@ -42,6 +42,13 @@ const MATRIX = {
   'GET /readyz': { expect: ALL('ok'), req: () => ['GET', '/readyz'] },
   'GET /metrics': { expect: ALL('ok'), req: () => ['GET', '/metrics'] },
   'POST /api/v1/auth/login': { expect: ALL('auth'), req: () => ['POST', '/api/v1/auth/login', { username: 'nobody', password: 'not-a-real-password' }] },
+  'POST /api/v1/auth/mfa': { expect: ALL('auth'), req: () => ['POST', '/api/v1/auth/mfa', { mfa_token: 'm1.1.1.nonce.mac', code: '123456' }] },
+  'POST /api/v1/me/mfa/totp/setup': { expect: SIGNED_IN('bad'), req: () => ['POST', '/api/v1/me/mfa/totp/setup', {}] },
+  'POST /api/v1/me/mfa/totp/confirm': { expect: SIGNED_IN('bad'), req: () => ['POST', '/api/v1/me/mfa/totp/confirm', {}] },
+  'POST /api/v1/me/mfa/totp/disable': { expect: SIGNED_IN('bad'), req: () => ['POST', '/api/v1/me/mfa/totp/disable', {}] },
+  'POST /api/v1/me/mfa/recovery-codes': { expect: SIGNED_IN('bad'), req: () => ['POST', '/api/v1/me/mfa/recovery-codes', {}] },
+  // Aimed at the disabled account: its sessions are over already, so the other rows keep theirs.
+  'POST /api/v1/users/{id}/mfa/reset': { expect: ADMIN_ONLY, req: () => ['POST', `/api/v1/users/${ids.disabled}/mfa/reset`] },
   'POST /api/v1/auth/logout': { expect: SIGNED_IN('ok'), fresh_session: true, req: () => ['POST', '/api/v1/auth/logout'] },
   'GET /api/v1/me': { expect: SIGNED_IN('ok'), req: () => ['GET', '/api/v1/me'] },
   'PATCH /api/v1/me': { expect: SIGNED_IN('ok'), req: () => ['PATCH', '/api/v1/me', { email: 'x@example.org' }] },

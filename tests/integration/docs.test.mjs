@@ -81,7 +81,7 @@ test('the OpenAPI document is whole: references resolve, parameters and response
   }
   assert.deepEqual(problems, []);
   for (const code of ['malformed_json', 'invalid_utf8', 'too_deep', 'duplicate_key', 'unknown_field', 'method_not_allowed',
-    'payload_too_large', 'csrf_required', 'csrf_mismatch', 'ambiguous_framing', 'origin_not_allowed', 'upgrade_required']) {
+    'payload_too_large', 'csrf_required', 'csrf_mismatch', 'mfa_enrollment_required', 'ambiguous_framing', 'origin_not_allowed', 'upgrade_required']) {
     assert.ok(text.includes(code), `the problem code ${code} is documented`);
   }
   for (const frame of ['resume', 'resumed', 'presence_snapshot', 'typing', 'pong', '4001', '4008', '1001']) {

@@ -15,6 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { runCli } from '../lib/server.mjs';
 import { startServer, createUsers, createSpace, addMember, PASSWORD } from './fixtures.mjs';
+import { totp, currentStep, enrollTotp } from '../lib/totp.mjs';
 
 // Reserved, synthetic identifiers: a 555-01xx phone, the 987-65-432x SSN block.
 const PHI = 'Call the patient back at 617-555-0142, SSN 987-65-4321.';
@@ -32,6 +33,13 @@ async function post(client, spaceId, body, extra = {}) {
 }
 async function newUser() {
   return ok(await admin.post('/api/v1/users', { username: unique('wp'), display_name: 'Write Path', password: PASSWORD }));
+}
+// A new account and a bearer client signed in as it.
+async function signedInNewUser() {
+  const u = await newUser();
+  const c = server.client();
+  await c.login(u.username, PASSWORD);
+  return { u, c };
 }
 async function moderationAction() {
   const target = await post(users.member, clinical.id, 'a post to act on');
@@ -72,6 +80,47 @@ const ROUTES = {
       await ok(await c.post('/api/v1/me/password', { current_password: PASSWORD, new_password: 'another-long-password-2026' }));
       return u.id;
     },
+  },
+  'POST /api/v1/auth/mfa': {
+    audit: 'auth.login',
+    run: async () => {
+      const { u, c } = await signedInNewUser();
+      const { secret } = await enrollTotp(c, PASSWORD);
+      const first = await server.client().post('/api/v1/auth/login', { username: u.username, password: PASSWORD, bearer: true });
+      assert.equal(first.body.mfa_required, true);
+      await ok(await server.client().post('/api/v1/auth/mfa', { mfa_token: first.body.mfa_token, code: totp(secret, currentStep() + 1), bearer: true }));
+      return u.id;
+    },
+  },
+  'POST /api/v1/me/mfa/totp/setup': {
+    audit: 'auth.mfa_setup',
+    run: async () => { const { u, c } = await signedInNewUser(); await ok(await c.post('/api/v1/me/mfa/totp/setup', { password: PASSWORD })); return u.id; },
+  },
+  'POST /api/v1/me/mfa/totp/confirm': {
+    audit: 'auth.mfa_enable',
+    run: async () => { const { u, c } = await signedInNewUser(); await enrollTotp(c, PASSWORD); return u.id; },
+  },
+  'POST /api/v1/me/mfa/totp/disable': {
+    audit: 'auth.mfa_disable',
+    run: async () => {
+      const { u, c } = await signedInNewUser();
+      const { secret } = await enrollTotp(c, PASSWORD);
+      await ok(await c.post('/api/v1/me/mfa/totp/disable', { password: PASSWORD, code: totp(secret, currentStep() + 1) }));
+      return u.id;
+    },
+  },
+  'POST /api/v1/me/mfa/recovery-codes': {
+    audit: 'auth.mfa_recovery_codes',
+    run: async () => {
+      const { u, c } = await signedInNewUser();
+      const { secret } = await enrollTotp(c, PASSWORD);
+      await ok(await c.post('/api/v1/me/mfa/recovery-codes', { password: PASSWORD, code: totp(secret, currentStep() + 1) }));
+      return u.id;
+    },
+  },
+  'POST /api/v1/users/{id}/mfa/reset': {
+    audit: 'user.mfa_reset',
+    run: async () => { const u = await newUser(); await ok(await admin.post(`/api/v1/users/${u.id}/mfa/reset`)); return u.id; },
   },
   'POST /api/v1/users': { audit: 'user.create', run: async () => (await newUser()).id },
   'PATCH /api/v1/users/{id}': { audit: 'user.update', run: async () => { const u = await newUser(); await ok(await admin.patch(`/api/v1/users/${u.id}`, { job_role: 'Charge Nurse' })); return u.id; } },
@@ -225,6 +274,7 @@ const CLI = {
   'admin user disable': { audit: 'user.disable', args: () => ['admin', 'user', 'disable', 'other'] },
   'admin user enable': { audit: 'user.enable', args: () => ['admin', 'user', 'enable', 'other'] },
   'admin user reset-password': { audit: 'user.password_reset', args: () => ['admin', 'user', 'reset-password', 'other', '--password-stdin'], input: 'a-cli-reset-password-2026\n' },
+  'admin user reset-mfa': { audit: 'user.mfa_reset', args: () => ['admin', 'user', 'reset-mfa', 'other'] },
   'admin department add': { audit: 'department.create', args: () => ['admin', 'department', 'add', unique('CLI Dept')] },
   'admin department list': { none: 'reads departments' },
   'admin import-users': { audit: 'user.import', file: `username,display_name,email,job_role,department\n${'cli-imported'},CLI Imported,cli@example.org,Nurse,CLI Ward\n`, args: (f) => ['admin', 'import-users', f] },

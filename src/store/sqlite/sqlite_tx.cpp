@@ -9,6 +9,7 @@
 #include <limits>
 #include <map>
 #include <span>
+#include <sstream>
 #include <unordered_map>
 
 #include <nlohmann/json.hpp>
@@ -45,7 +46,8 @@ constexpr const char kUserDepartmentsBatch[] =
     "SELECT user_id, department_id FROM user_departments WHERE user_id IN (SELECT value FROM json_each(?1)) "
     "ORDER BY user_id, department_id";
 constexpr const char kFindCredentials[] =
-    "SELECT user_id, password_hash, failed_attempts, locked_until FROM credentials WHERE user_id = ?1";
+    "SELECT user_id, password_hash, failed_attempts, locked_until, totp_secret, totp_pending, totp_last_step, "
+    "recovery_codes FROM credentials WHERE user_id = ?1";
 constexpr const char kListDepartments[] = "SELECT id, name, parent_id FROM departments ORDER BY name";
 constexpr const char kFindDepartment[] = "SELECT id, name, parent_id FROM departments WHERE id = ?1";
 constexpr const char kFindDepartmentByName[] =
@@ -53,10 +55,10 @@ constexpr const char kFindDepartmentByName[] =
 
 constexpr const char kFindSession[] =
     "SELECT id, user_id, token_hash, csrf_token, is_bearer, created_at, last_seen_at, expires_at, "
-    "user_agent, address FROM sessions WHERE token_hash = ?1";
+    "user_agent, address, second_factor FROM sessions WHERE token_hash = ?1";
 constexpr const char kListSessions[] =
     "SELECT id, user_id, token_hash, csrf_token, is_bearer, created_at, last_seen_at, expires_at, "
-    "user_agent, address FROM sessions WHERE user_id = ?1 ORDER BY id";
+    "user_agent, address, second_factor FROM sessions WHERE user_id = ?1 ORDER BY id";
 
 // ROUNDS_SPACE_COLUMNS: see sqlite_rows.hpp.
 constexpr const char kFindSpace[] = "SELECT " ROUNDS_SPACE_COLUMNS " FROM spaces s WHERE s.id = ?1";
@@ -196,11 +198,13 @@ constexpr const char kInsertUserDepartment[] =
 constexpr const char kInsertCredentials[] =
     "INSERT INTO credentials (user_id, password_hash) VALUES (?1, ?2)";
 constexpr const char kUpdateCredentials[] =
-    "UPDATE credentials SET password_hash = ?2, failed_attempts = ?3, locked_until = ?4 WHERE user_id = ?1";
+    "UPDATE credentials SET password_hash = ?2, failed_attempts = ?3, locked_until = ?4, totp_secret = ?5, "
+    "totp_pending = ?6, totp_last_step = ?7, recovery_codes = ?8 WHERE user_id = ?1";
 constexpr const char kInsertSession[] =
     "INSERT INTO sessions (user_id, token_hash, csrf_token, is_bearer, created_at, last_seen_at, "
-    "expires_at, user_agent, address) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+    "expires_at, user_agent, address, second_factor) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
 constexpr const char kTouchSession[] = "UPDATE sessions SET last_seen_at = ?2 WHERE id = ?1";
+constexpr const char kSetSessionSecondFactor[] = "UPDATE sessions SET second_factor = 1 WHERE id = ?1";
 constexpr const char kDeleteSession[] = "DELETE FROM sessions WHERE id = ?1";
 constexpr const char kSessionIdsForUser[] = "SELECT id FROM sessions WHERE user_id = ?1";
 constexpr const char kDeleteSessionsForUser[] = "DELETE FROM sessions WHERE user_id = ?1";
@@ -323,6 +327,7 @@ Session ReadSession(const Statement& s) {
   x.expires_at = s.Int(7);
   x.user_agent = s.Text(8);
   x.address = s.Text(9);
+  x.second_factor = s.Int(10) != 0;
   return x;
 }
 
@@ -523,7 +528,13 @@ Result<std::optional<Credentials>> SqliteTx::FindCredentials(UserId id) {
   ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kFindCredentials));
   s->Bind(1, id);
   return ReadOne<Credentials>(*s, [](const Statement& r) {
-    return Credentials{r.Int(0), r.Text(1), static_cast<int>(r.Int(2)), r.Int(3)};
+    Credentials c{r.Int(0), r.Text(1), static_cast<int>(r.Int(2)), r.Int(3)};
+    c.totp_secret = r.Text(4);
+    c.totp_pending = r.Text(5);
+    c.totp_last_step = r.Int(6);
+    std::stringstream codes(r.Text(7));
+    for (std::string code; codes >> code;) c.recovery_codes.push_back(code);
+    return c;
   });
 }
 
@@ -924,7 +935,13 @@ Status SqliteTx::UpdateUser(const User& u) {
 
 Status SqliteTx::UpdateCredentials(const Credentials& c) {
   ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kUpdateCredentials));
+  std::string codes;
+  for (const std::string& code : c.recovery_codes) {
+    if (!codes.empty()) codes += ' ';
+    codes += code;
+  }
   s->Bind(1, c.user_id).Bind(2, c.password_hash).Bind(3, c.failed_attempts).Bind(4, c.locked_until);
+  s->Bind(5, c.totp_secret).Bind(6, c.totp_pending).Bind(7, c.totp_last_step).Bind(8, codes);
   ROUNDS_RETURN_IF_ERROR(s->Run());
   if (db_.Changes() == 0) return NotFound("User");
   return Ok();
@@ -934,8 +951,15 @@ Result<SessionId> SqliteTx::InsertSession(const Session& x) {
   ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kInsertSession));
   s->Bind(1, x.user_id).Bind(2, x.token_hash).Bind(3, x.csrf_token).Bind(4, x.is_bearer);
   s->Bind(5, x.created_at).Bind(6, x.last_seen_at).Bind(7, x.expires_at).Bind(8, x.user_agent).Bind(9, x.address);
+  s->Bind(10, x.second_factor);
   ROUNDS_RETURN_IF_ERROR(s->Run());
   return db_.LastInsertId();
+}
+
+Status SqliteTx::SetSessionSecondFactor(SessionId id) {
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kSetSessionSecondFactor));
+  s->Bind(1, id);
+  return s->Run();
 }
 
 Status SqliteTx::TouchSession(SessionId id, UnixMillis last_seen_at) {

@@ -122,6 +122,7 @@ class SqliteTx final : public WriteTx {
   Status UpdateCredentials(const Credentials& credentials) override;
   Result<SessionId> InsertSession(const Session& session) override;
   Status TouchSession(SessionId id, UnixMillis last_seen_at) override;
+  Status SetSessionSecondFactor(SessionId id) override;
   Status DeleteSession(SessionId id) override;
   Result<std::vector<SessionId>> DeleteSessionsForUser(UserId user_id) override;
   Result<int> DeleteExpiredSessions(UnixMillis now, std::int64_t idle_millis) override;

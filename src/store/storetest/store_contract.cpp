@@ -239,6 +239,23 @@ TEST_P(StoreContractTest, UpdatesUsersAndCredentials) {
   EXPECT_EQ((*creds)->password_hash, "new-hash");
   EXPECT_EQ((*creds)->failed_attempts, 3);
   EXPECT_EQ((*creds)->locked_until, kNow + 60'000);
+  EXPECT_FALSE((*creds)->mfa_enabled());
+  EXPECT_TRUE((*creds)->recovery_codes.empty());
+
+  Credentials two_step = **creds;
+  two_step.totp_secret = "sealed-seed";
+  two_step.totp_pending = "sealed-pending";
+  two_step.totp_last_step = 59'000'123;
+  two_step.recovery_codes = {"hash-one", "hash-two", "hash-three"};
+  ASSERT_TRUE(store().Write([&](WriteTx& tx) { return tx.UpdateCredentials(two_step); }));
+  creds = store().Read([&](ReadTx& tx) { return tx.FindCredentials(*id); });
+  ASSERT_TRUE(creds && *creds);
+  EXPECT_TRUE((*creds)->mfa_enabled());
+  EXPECT_EQ((*creds)->totp_secret, "sealed-seed");
+  EXPECT_EQ((*creds)->totp_pending, "sealed-pending");
+  EXPECT_EQ((*creds)->totp_last_step, 59'000'123);
+  EXPECT_EQ((*creds)->recovery_codes, two_step.recovery_codes);
+  EXPECT_EQ((*creds)->password_hash, "new-hash");
 
   User ghost = changed;
   ghost.id = 424242;
@@ -320,6 +337,11 @@ TEST_P(StoreContractTest, SessionsAreFoundByTokenHashTouchedAndExpired) {
   EXPECT_EQ((*found)->expires_at, kNow + 100'000);
   EXPECT_EQ((*found)->user_agent, "ua");
   EXPECT_EQ((*found)->address, "127.0.0.1");
+  EXPECT_FALSE((*found)->second_factor);
+  ASSERT_TRUE(store().Write([&](WriteTx& tx) { return tx.SetSessionSecondFactor(*id); }));
+  found = store().Read([](ReadTx& tx) { return tx.FindSessionByTokenHash("tokenhash"); });
+  ASSERT_TRUE(found && *found);
+  EXPECT_TRUE((*found)->second_factor);
 
   auto duplicate = store().Write([&](WriteTx& tx) { return tx.InsertSession(s); });
   ASSERT_FALSE(duplicate);

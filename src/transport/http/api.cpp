@@ -50,6 +50,19 @@ std::string SessionToken(const Request& request, bool tls) {
 // The client's own description, bounded, for audit records.
 std::string UserAgent(const Request& request) { return request.Header("user-agent").substr(0, 256); }
 
+namespace {
+
+// What a session may do while the server requires two-step sign-in of its account and it has
+// none: see who it is, set one up, and leave.
+bool AllowedBeforeEnrollment(const Request& request) {
+  if (request.method == "GET") return request.path == "/api/v1/me";
+  return request.method == "POST" &&
+         (request.path == "/api/v1/auth/logout" || request.path == "/api/v1/me/mfa/totp/setup" ||
+          request.path == "/api/v1/me/mfa/totp/confirm");
+}
+
+}  // namespace
+
 Result<Actor> Authenticate(app::Services& services, const Request& request, bool tls) {
   std::string token = SessionToken(request, tls);
   if (token.empty()) return Fail(ErrorCode::kUnauthenticated, "unauthenticated", "Please sign in.");
@@ -63,6 +76,10 @@ Result<Actor> Authenticate(app::Services& services, const Request& request, bool
       return Forbidden("csrf_mismatch", "The CSRF token does not match this session.");
     }
   }
+  if (actor.mfa_enrollment_required && !AllowedBeforeEnrollment(request)) {
+    return Forbidden("mfa_enrollment_required",
+                     "This account must set up two-step sign-in before it can do anything else.");
+  }
   return actor;
 }
 
@@ -71,6 +88,7 @@ Result<Actor> Authenticate(app::Services& services, const Request& request, bool
 std::optional<Actor> AuthenticateKept(app::Services& services, const Request& request, bool tls) {
   std::string token = SessionToken(request, tls);
   std::optional<Actor> actor = services.auth.AuthenticateKept(token, request.remote_address);
+  if (actor && actor->mfa_enrollment_required) return std::nullopt;  // Authenticate refuses it
   if (actor) actor->user_agent = UserAgent(request);
   return actor;
 }
@@ -123,6 +141,22 @@ std::string SessionCookie(bool tls, const std::string& token, std::int64_t max_a
   return Cookie(SessionCookieName(tls), tls, token, max_age_seconds);
 }
 
+// The answer to a finished sign-in: the session token in the body for bearer clients, in cookies
+// for browsers (with the device cookie, kept a year).
+Response SignedIn(const ApiContext& ctx, const app::LoginResult& login) {
+  json out{{"user", app::UserJson(login.user)}, {"csrf_token", login.session.csrf_token},
+           {"expires_at", login.session.expires_at}};
+  if (login.session.is_bearer) {
+    out["token"] = login.token;
+    out["device_token"] = login.device_token;
+    return Ok(out);
+  }
+  Response response = Ok(out);
+  response.headers.emplace_back("Set-Cookie", SessionCookie(ctx.tls, login.token, ctx.config.absolute_timeout_seconds));
+  response.headers.emplace_back("Set-Cookie", Cookie(DeviceCookieName(ctx.tls), ctx.tls, login.device_token, kDeviceCookieSeconds));
+  return response;
+}
+
 }  // namespace
 
 void RegisterApiRoutes(Router& r, ApiContext& ctx) {
@@ -155,24 +189,33 @@ void RegisterApiRoutes(Router& r, ApiContext& ctx) {
     auto bearer = reader.Bool("bearer", false);
     // API clients keep the device token themselves; browsers have it in an HttpOnly cookie.
     auto device_token = reader.String("device_token", false, 256);
+    auto code = reader.String("code", false, 64);
     ROUNDS_RETURN_IF_ERROR(reader.Finish());
     std::string device = device_token.value_or("");
     if (device.empty()) device = CookieValue(request, DeviceCookieName(ctx.tls));
     ROUNDS_ASSIGN_OR_RETURN(auto login, s.auth.Login({*username, *password, bearer.value_or(false),
-                                                      request.remote_address, request.Header("user-agent"), device}));
-    json out{{"user", app::UserJson(login.user)}, {"csrf_token", login.session.csrf_token},
-             {"expires_at", login.session.expires_at}};
-    Response response;
-    if (login.session.is_bearer) {
-      out["token"] = login.token;
-      out["device_token"] = login.device_token;
-      response = Ok(out);
-    } else {
-      response = Ok(out);
-      response.headers.emplace_back("Set-Cookie", SessionCookie(ctx.tls, login.token, ctx.config.absolute_timeout_seconds));
-      response.headers.emplace_back("Set-Cookie", Cookie(DeviceCookieName(ctx.tls), ctx.tls, login.device_token, kDeviceCookieSeconds));
+                                                      request.remote_address, request.Header("user-agent"), device,
+                                                      code.value_or("")}));
+    if (login.mfa_required) {
+      return Ok(json{{"mfa_required", true}, {"mfa_token", login.mfa_token},
+                     {"methods", json::array({"totp", "recovery_code"})}});
     }
-    return response;
+    return SignedIn(ctx, login);
+  }));
+  r.Add("POST", "/api/v1/auth/mfa", Wrap([&ctx, &s](Request& request) -> Result<Response> {
+    ROUNDS_ASSIGN_OR_RETURN(json body, JsonBody(request));
+    BodyReader reader(body);
+    app::MfaLoginRequest mfa;
+    mfa.mfa_token = reader.String("mfa_token", true, 256).value_or("");
+    mfa.code = reader.String("code", true, 64).value_or("");
+    mfa.bearer = reader.Bool("bearer", false).value_or(false);
+    mfa.device_token = reader.String("device_token", false, 256).value_or("");
+    ROUNDS_RETURN_IF_ERROR(reader.Finish());
+    if (mfa.device_token.empty()) mfa.device_token = CookieValue(request, DeviceCookieName(ctx.tls));
+    mfa.address = request.remote_address;
+    mfa.user_agent = request.Header("user-agent");
+    ROUNDS_ASSIGN_OR_RETURN(auto login, s.auth.CompleteMfa(mfa));
+    return SignedIn(ctx, login);
   }));
   r.Add("POST", "/api/v1/auth/logout", Authed(ctx, [&ctx, &s](Request&, const Actor& actor) -> Result<Response> {
     ROUNDS_RETURN_IF_ERROR(s.auth.Logout(actor));
@@ -183,11 +226,55 @@ void RegisterApiRoutes(Router& r, ApiContext& ctx) {
   }));
 
   // ---- Me ------------------------------------------------------------------------------------
-  r.Add("GET", "/api/v1/me", Authed(ctx, [&ctx](Request&, const Actor& actor) -> Result<Response> {
+  r.Add("GET", "/api/v1/me", Authed(ctx, [&ctx, &s](Request&, const Actor& actor) -> Result<Response> {
+    ROUNDS_ASSIGN_OR_RETURN(app::MfaStatus mfa, s.auth.GetMfaStatus(actor));
     return Ok(json{{"user", app::UserJson(actor.user)},
                    {"csrf_token", actor.csrf_token},
                    {"session", {{"idle_timeout_ms", ctx.config.idle_timeout_seconds * 1000},
-                                {"expires_at", actor.session_expires_at}}}});
+                                {"expires_at", actor.session_expires_at}}},
+                   {"mfa", {{"enabled", mfa.enabled},
+                            {"required", mfa.required},
+                            {"recovery_codes_left", mfa.recovery_codes_left}}},
+                   {"mfa_enrollment_required", actor.mfa_enrollment_required}});
+  }));
+  r.Add("POST", "/api/v1/me/mfa/totp/setup", Authed(ctx, [&s](Request& request, const Actor& actor) -> Result<Response> {
+    ROUNDS_ASSIGN_OR_RETURN(json body, JsonBody(request));
+    BodyReader reader(body);
+    auto password = reader.String("password", true, 256);
+    ROUNDS_RETURN_IF_ERROR(reader.Finish());
+    ROUNDS_ASSIGN_OR_RETURN(app::TotpSetup setup, s.auth.BeginTotp(actor, *password));
+    Response response = Ok(json{{"secret", setup.secret}, {"otpauth_uri", setup.otpauth_uri}});
+    response.headers.emplace_back("Cache-Control", "no-store");
+    return response;
+  }));
+  r.Add("POST", "/api/v1/me/mfa/totp/confirm", Authed(ctx, [&s](Request& request, const Actor& actor) -> Result<Response> {
+    ROUNDS_ASSIGN_OR_RETURN(json body, JsonBody(request));
+    BodyReader reader(body);
+    auto code = reader.String("code", true, 64);
+    ROUNDS_RETURN_IF_ERROR(reader.Finish());
+    ROUNDS_ASSIGN_OR_RETURN(auto codes, s.auth.ConfirmTotp(actor, *code));
+    Response response = Ok(json{{"recovery_codes", codes}});
+    response.headers.emplace_back("Cache-Control", "no-store");
+    return response;
+  }));
+  r.Add("POST", "/api/v1/me/mfa/totp/disable", Authed(ctx, [&s](Request& request, const Actor& actor) -> Result<Response> {
+    ROUNDS_ASSIGN_OR_RETURN(json body, JsonBody(request));
+    BodyReader reader(body);
+    auto password = reader.String("password", true, 256);
+    auto code = reader.String("code", true, 64);
+    ROUNDS_RETURN_IF_ERROR(reader.Finish());
+    return Empty(s.auth.DisableTotp(actor, *password, *code));
+  }));
+  r.Add("POST", "/api/v1/me/mfa/recovery-codes", Authed(ctx, [&s](Request& request, const Actor& actor) -> Result<Response> {
+    ROUNDS_ASSIGN_OR_RETURN(json body, JsonBody(request));
+    BodyReader reader(body);
+    auto password = reader.String("password", true, 256);
+    auto code = reader.String("code", true, 64);
+    ROUNDS_RETURN_IF_ERROR(reader.Finish());
+    ROUNDS_ASSIGN_OR_RETURN(auto codes, s.auth.NewRecoveryCodes(actor, *password, *code));
+    Response response = Ok(json{{"recovery_codes", codes}});
+    response.headers.emplace_back("Cache-Control", "no-store");
+    return response;
   }));
   r.Add("PATCH", "/api/v1/me", Authed(ctx, [&s](Request& request, const Actor& actor) -> Result<Response> {
     ROUNDS_ASSIGN_OR_RETURN(json body, JsonBody(request));
@@ -268,6 +355,10 @@ void RegisterApiRoutes(Router& r, ApiContext& ctx) {
     auto password = reader.String("new_password", true, 256);
     ROUNDS_RETURN_IF_ERROR(reader.Finish());
     return Empty(s.directory.ResetPassword(actor, id, *password));
+  }));
+  r.Add("POST", "/api/v1/users/{id}/mfa/reset", Authed(ctx, [&s](Request& request, const Actor& actor) -> Result<Response> {
+    ROUNDS_ASSIGN_OR_RETURN(auto id, IdParam(request, "id"));
+    return Empty(s.directory.ResetMfa(actor, id));
   }));
   r.Add("GET", "/api/v1/departments", Authed(ctx, [&s](Request&, const Actor& actor) -> Result<Response> {
     return Encode(s.directory.ListDepartments(actor));
