@@ -1,7 +1,8 @@
-// The Rounds staff app. App decides between the sign-in screen and a signed-in Shell; the Shell
-// owns the sidebar's spaces, the single event stream of this tab, and the screen for the route.
+// The Rounds staff app. App decides between the sign-in screen, the set-up of two-step sign-in a
+// policy requires before anything else, and a signed-in Shell; the Shell owns the sidebar's
+// spaces, the single event stream of this tab, and the screen for the route.
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
-import { Api, ApiError, onUnauthenticated, setCsrfToken, type SessionInfo, type Space, type User } from './api';
+import { Api, ApiError, onMfaEnrollmentRequired, onUnauthenticated, setCsrfToken, type SessionInfo, type Space, type User } from './api';
 import { EventStream, type Frame, type Status } from './events';
 import { AppContext, type AppContextValue, type Listener, type Toast } from './state';
 import { parseRoute, go, href, type Route } from './lib/route';
@@ -11,6 +12,7 @@ import { attachmentNames } from './lib/attachments';
 import { mergeFetchedSpaces, upsertSpace } from './lib/spaces';
 import { wipeSessionMemory } from './lib/wipe';
 import Login from './pages/Login';
+import EnrollTwoStep from './pages/EnrollTwoStep';
 import Sidebar from './components/Sidebar';
 import TopBar from './components/TopBar';
 import ErrorBoundary from './components/ErrorBoundary';
@@ -27,7 +29,8 @@ import DiscoverPage from './pages/Discover';
 import CompliancePage from './pages/compliance/Compliance';
 import Icon from './components/Icon';
 
-type Auth = { state: 'checking' } | { state: 'out'; notice?: string } | { state: 'in'; me: User };
+// `enroll`: signed in, but a policy requires two-step sign-in and the account has none yet.
+type Auth = { state: 'checking' } | { state: 'out'; notice?: string } | { state: 'enroll'; me: User } | { state: 'in'; me: User };
 
 export default function App() {
   const [auth, setAuth] = useState<Auth>({ state: 'checking' });
@@ -35,30 +38,48 @@ export default function App() {
   const signedOut = useCallback((notice?: string) => {
     setCsrfToken(null);
     wipeSessionMemory();
-    setAuth((a) => (a.state === 'in' ? { state: 'out', notice } : a.state === 'checking' ? { state: 'out' } : a));
+    setAuth((a) => (a.state === 'in' || a.state === 'enroll' ? { state: 'out', notice } : a.state === 'checking' ? { state: 'out' } : a));
   }, []);
+
+  // /me says whether the session may go on into the app or must set up two-step sign-in first.
+  const enter = useCallback((s: SessionInfo) => {
+    setCsrfToken(s.csrf_token);
+    setAuth(s.mfa_enrollment_required ? { state: 'enroll', me: s.user } : { state: 'in', me: s.user });
+  }, []);
+  // After sign-in or set-up. Should /me fail for a moment, the app opens anyway: a call refused
+  // with 403 mfa_enrollment_required brings the set-up screen back.
+  const reenter = useCallback((me: User) => {
+    Api.me().then(enter).catch((e) => { if (!(e instanceof ApiError && e.status === 401)) setAuth({ state: 'in', me }); });
+  }, [enter]);
 
   useEffect(() => {
     onUnauthenticated(() => signedOut('Your session has ended. Sign in again to continue.'));
+    // A policy may start requiring two-step sign-in while a session is open.
+    onMfaEnrollmentRequired(() => setAuth((a) => (a.state === 'in' ? { state: 'enroll', me: a.me } : a)));
     // A reload keeps the cookie session: /me gives back the user and the CSRF token.
     Api.me()
-      .then((s) => { setCsrfToken(s.csrf_token); setAuth({ state: 'in', me: s.user }); })
+      .then(enter)
       .catch((e) => setAuth({ state: 'out', notice: e instanceof ApiError && e.status !== 401 ? e.message : undefined }));
-  }, [signedOut]);
+  }, [enter, signedOut]);
+
+  const signOut = async () => {
+    try { await Api.logout(); } catch { /* the session may already be gone */ }
+    if (location.hash !== '#/') history.replaceState(null, '', '#/');
+    signedOut();
+  };
 
   if (auth.state === 'checking') {
     return <main className="splash" aria-busy="true"><span className="brand-mark" aria-hidden="true">R</span><p>Loading Rounds…</p></main>;
   }
   if (auth.state === 'out') {
-    return <Login notice={auth.notice} onSignedIn={(s: SessionInfo) => { setCsrfToken(s.csrf_token); setAuth({ state: 'in', me: s.user }); }} />;
+    // Sign-in answers with the user alone; /me adds whether a policy requires set-up first.
+    return <Login notice={auth.notice} onSignedIn={(s: SessionInfo) => { setCsrfToken(s.csrf_token); setAuth({ state: 'checking' }); reenter(s.user); }} />;
+  }
+  if (auth.state === 'enroll') {
+    return <EnrollTwoStep me={auth.me} onDone={() => reenter(auth.me)} onSignOut={signOut} />;
   }
   return (
-    <Shell key={auth.me.id} initialMe={auth.me}
-      onSignOut={async () => {
-        try { await Api.logout(); } catch { /* the session may already be gone */ }
-        if (location.hash !== '#/') history.replaceState(null, '', '#/');
-        signedOut();
-      }}
+    <Shell key={auth.me.id} initialMe={auth.me} onSignOut={signOut}
       onSessionEnded={() => signedOut('Your session has ended. Sign in again to continue.')} />
   );
 }

@@ -52,7 +52,26 @@ export interface SearchResult { messages: SearchHit[]; people: User[]; spaces: S
 export interface MentionItem { message: Message; space: SpaceRef }
 export interface Thread { root: Message; items: Message[] }
 export interface EditVersion { version: number; body: string; edited_at: number; editor_id: number }
-export interface SessionInfo { user: User; csrf_token: string; session?: { idle_timeout_ms: number; expires_at?: number } }
+export interface SessionInfo {
+  user: User; csrf_token: string; session?: { idle_timeout_ms: number; expires_at?: number };
+  /** Two-step sign-in of this account (GET /me only; absent from servers without it). */
+  mfa?: MfaStatus;
+  /** A policy requires two-step sign-in and the account has none yet: until it is set up, every
+   *  other call answers 403 `mfa_enrollment_required`. */
+  mfa_enrollment_required?: boolean;
+}
+export interface MfaStatus { enabled: boolean; required: boolean; recovery_codes_left: number }
+/** The password was right and the account has two-step sign-in: a code must follow (POST /auth/mfa). */
+export interface MfaChallenge { mfa_required: true; mfa_token: string; methods: string[] }
+/** What a password sign-in leads to: a session, or the code step. */
+export type SignInStep = { kind: 'signed_in'; session: SessionInfo } | { kind: 'mfa'; challenge: MfaChallenge };
+/** A started authenticator set-up: the shared secret (base32) and the same as an otpauth:// URI for a QR code. */
+export interface TotpSetup { secret: string; otpauth_uri: string }
+export interface RecoveryCodes { recovery_codes: string[] }
+
+export function signInStep(answer: SessionInfo | MfaChallenge): SignInStep {
+  return 'mfa_required' in answer && answer.mfa_required ? { kind: 'mfa', challenge: answer } : { kind: 'signed_in', session: answer as SessionInfo };
+}
 
 export class ApiError extends Error {
   readonly status: number;
@@ -72,10 +91,23 @@ export class ApiError extends Error {
 
 let csrfToken: string | null = null;
 let unauthenticated: () => void = () => {};
+let enrollmentRequired: () => void = () => {};
 
 export function setCsrfToken(token: string | null) { csrfToken = token; }
-/** Called when any request (other than sign-in) answers 401: the session is gone. */
+/** Called when a request answers 401 because the session is gone (see sessionEnded). */
 export function onUnauthenticated(callback: () => void) { unauthenticated = callback; }
+/** Called when a request is refused until two-step sign-in is set up (a policy turned on mid-session). */
+export function onMfaEnrollmentRequired(callback: () => void) { enrollmentRequired = callback; }
+
+/**
+ * Whether a 401 means the session is gone. The sign-in steps answer 401 for a wrong password or
+ * code, and so do the two-step settings for a wrong code (`invalid_code`): the session lives on.
+ */
+export function sessionEnded(status: number, path: string, code: string | undefined): boolean {
+  if (status !== 401) return false;
+  if (path.endsWith('/auth/login') || path.endsWith('/auth/mfa')) return false;
+  return code !== 'invalid_code';
+}
 
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
@@ -99,8 +131,9 @@ export async function api<T>(method: string, path: string, body?: unknown, init:
   let data: unknown = null;
   try { data = text ? JSON.parse(text) : null; } catch { data = null; }
   if (!res.ok) {
-    if (res.status === 401 && !path.endsWith('/auth/login')) unauthenticated();
     const problem = (data ?? {}) as { code?: string; detail?: string; title?: string; field?: string };
+    if (sessionEnded(res.status, path, problem.code)) unauthenticated();
+    if (res.status === 403 && problem.code === 'mfa_enrollment_required') enrollmentRequired();
     let message = problem.detail || problem.title || defaultMessage(res.status);
     const retry = res.headers.get('retry-after');
     if (res.status === 429 && retry) message += ` Try again in ${retry} s.`;
@@ -130,18 +163,27 @@ const q = (params: Record<string, string | number | null | undefined>) => {
 
 // Typed endpoints: one line each, so components read as what they do.
 export const Api = {
-  login: (username: string, password: string) =>
-    api<SessionInfo>('POST', '/api/v1/auth/login', { username, password, bearer: false }),
+  login: async (username: string, password: string): Promise<SignInStep> =>
+    signInStep(await api<SessionInfo | MfaChallenge>('POST', '/api/v1/auth/login', { username, password, bearer: false })),
+  /** The code step: a code from the authenticator app or a recovery code, with the challenge's token. */
+  completeMfa: (mfa_token: string, code: string) => api<SessionInfo>('POST', '/api/v1/auth/mfa', { mfa_token, code, bearer: false }),
   logout: () => api<void>('POST', '/api/v1/auth/logout'),
   me: () => api<SessionInfo>('GET', '/api/v1/me'),
   updateMe: (patch: { display_name?: string; email?: string }) => api<User>('PATCH', '/api/v1/me', patch),
   changePassword: (current_password: string, new_password: string) =>
     api<void>('POST', '/api/v1/me/password', { current_password, new_password }),
   mentions: (cursor?: string | null) => api<Page<MentionItem>>('GET', `/api/v1/me/mentions${q({ cursor, limit: 30 })}`),
+  /** Two-step sign-in: the password again, then a code from the app turns it on and gives recovery codes. */
+  startTotpSetup: (password: string) => api<TotpSetup>('POST', '/api/v1/me/mfa/totp/setup', { password }),
+  confirmTotp: (code: string) => api<RecoveryCodes>('POST', '/api/v1/me/mfa/totp/confirm', { code }),
+  disableTotp: (password: string, code: string) => api<void>('POST', '/api/v1/me/mfa/totp/disable', { password, code }),
+  newRecoveryCodes: (password: string, code: string) => api<RecoveryCodes>('POST', '/api/v1/me/mfa/recovery-codes', { password, code }),
 
   users: (f: { q?: string; job_role?: string; department_id?: string; cursor?: string | null; limit?: number }, signal?: AbortSignal) =>
     api<Page<User>>('GET', `/api/v1/users${q({ limit: 50, ...f })}`, undefined, { signal }),
   user: (id: number) => api<User>('GET', `/api/v1/users/${id}`),
+  /** Administrators: removes a person's two-step sign-in (a lost phone) and ends their sessions. */
+  resetMfa: (id: number) => api<void>('POST', `/api/v1/users/${id}/mfa/reset`),
   departments: () => api<{ items: Department[] }>('GET', '/api/v1/departments'),
 
   mySpaces: () => api<Page<Space>>('GET', '/api/v1/spaces?scope=mine&limit=200'),

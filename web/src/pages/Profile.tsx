@@ -1,9 +1,11 @@
-// My profile: display name and e-mail, and my password. Each form shows its own result.
+// My profile: display name and e-mail, my password and two-step sign-in. Each form shows its own
+// result.
 import { useState } from 'react';
 import { Api, errorText } from '../api';
 import { useApp } from '../state';
 import Avatar from '../components/Avatar';
 import MyModeration from '../components/MyModeration';
+import TwoStepSettings from '../components/TwoStepSettings';
 import { useDepartments } from '../lib/useDepartments';
 
 export default function ProfilePage() {
@@ -69,6 +71,7 @@ export default function ProfilePage() {
         {pwMsg && <p className={pwMsg.ok ? 'success' : 'error'} role={pwMsg.ok ? 'status' : 'alert'}>{pwMsg.text}</p>}
         <button type="submit" className="primary" disabled={busy}>Change password</button>
       </form>
+      <TwoStepSettings username={me.username} />
       <MyModeration />
     </section>
   );
