@@ -815,6 +815,80 @@ Result<Credentials> CurrentCredentials(store::Store& store, const Actor& actor) 
 }
 }  // namespace
 
+Status AuthService::ConfirmPassword(const Actor& actor, const std::string& password, const char* action) {
+  if (actor.is_system) return Forbidden();
+  ROUNDS_ASSIGN_OR_RETURN(Credentials creds, CurrentCredentials(store_, actor));
+  return Reauthenticate(actor, creds, password, action, clock_.NowMillis());
+}
+
+Result<json> AuthService::ListOwnSessions(const Actor& actor) {
+  if (actor.is_system) return Forbidden();
+  ROUNDS_ASSIGN_OR_RETURN(auto sessions, store_.Read([&](store::ReadTx& tx) -> Result<std::vector<Session>> {
+    ROUNDS_RETURN_IF_ERROR(internal::Current(tx, actor).map([](auto&&) {}));
+    return tx.ListSessionsForUser(actor.user.id);
+  }));
+  const UnixMillis now = clock_.NowMillis();
+  std::sort(sessions.begin(), sessions.end(), [](const Session& a, const Session& b) { return a.id > b.id; });
+  json items = json::array();
+  std::lock_guard lock(mutex_);
+  for (Session& s : sessions) {
+    // Activity is written lazily (once a minute): what this process has seen is newer.
+    if (auto it = cache_.find(s.id); it != cache_.end()) s.last_seen_at = std::max(s.last_seen_at, it->second.session.last_seen_at);
+    if (Expired(s, now)) continue;
+    items.push_back({{"id", s.id},
+                     {"current", s.id == actor.session_id},
+                     {"bearer", s.is_bearer},
+                     {"second_factor", s.second_factor},
+                     {"created_at", s.created_at},
+                     {"last_seen_at", s.last_seen_at},
+                     {"expires_at", s.expires_at},
+                     {"user_agent", s.user_agent},
+                     {"address", s.address}});
+  }
+  return json{{"items", items}};
+}
+
+Status AuthService::EndOwnSession(const Actor& actor, SessionId id) {
+  if (actor.is_system) return Forbidden();
+  const UnixMillis now = clock_.NowMillis();
+  ROUNDS_RETURN_IF_ERROR(store_.Write([&](store::WriteTx& tx) -> Status {
+    ROUNDS_ASSIGN_OR_RETURN(auto sessions, tx.ListSessionsForUser(actor.user.id));
+    // Another account's session id answers as one that does not exist.
+    if (std::none_of(sessions.begin(), sessions.end(), [&](const Session& s) { return s.id == id; })) {
+      return NotFound("Session");
+    }
+    ROUNDS_RETURN_IF_ERROR(tx.DeleteSession(id));
+    return AppendAudit(tx, AuditEntry(actor, "auth.session_end", "session", std::to_string(id), now));
+  }));
+  {
+    std::lock_guard lock(mutex_);
+    Forget(id);
+  }
+  log::Info("session_ended_by_owner", {{"user_id", actor.user.id}, {"session_id", id}});
+  Ended({id});
+  return Ok();
+}
+
+Result<int> AuthService::EndOtherOwnSessions(const Actor& actor) {
+  if (actor.is_system) return Forbidden();
+  const UnixMillis now = clock_.NowMillis();
+  const SessionId keep = actor.session_id;
+  ROUNDS_ASSIGN_OR_RETURN(auto ended, store_.Write([&](store::WriteTx& tx) -> Result<std::vector<SessionId>> {
+    ROUNDS_ASSIGN_OR_RETURN(auto others, DeleteOtherSessions(tx, actor.user.id, keep));
+    ROUNDS_RETURN_IF_ERROR(AppendAudit(tx, AuditEntry(actor, "auth.sessions_end_others", "user",
+                                                      std::to_string(actor.user.id), now),
+                                       json{{"sessions_ended", others.size()}}));
+    return others;
+  }));
+  {
+    std::lock_guard lock(mutex_);
+    ForgetIf([&](const CachedSession& c) { return c.session.user_id == actor.user.id && c.session.id != keep; });
+  }
+  log::Info("other_sessions_ended", {{"user_id", actor.user.id}, {"sessions_ended", ended.size()}});
+  Ended(ended);
+  return static_cast<int>(ended.size());
+}
+
 Result<MfaStatus> AuthService::GetMfaStatus(const Actor& actor) {
   MfaStatus status;
   status.required = MfaRequiredFor(actor.user);

@@ -510,5 +510,102 @@ TEST_F(AuthServiceTest, EverySignInOutcomeIsAuditedWithItsReasonButNeverAnUnknow
   }
 }
 
+// ---- Own sessions and re-authentication (security target 10) ----
+
+TEST_F(AuthServiceTest, UsersListTheirOwnLiveSessionsOnly) {
+  Actor gil = MakeUser("gil");
+  MakeUser("hana");
+  auto first = SignIn("gil", kPassword, /*bearer=*/false);
+  auto second = SignIn("gil", kPassword);
+  ASSERT_TRUE(first && second && SignIn("hana", kPassword));
+  Actor actor = *services_->auth.Authenticate(second->token);
+  auto listed = services_->auth.ListOwnSessions(actor);
+  ASSERT_TRUE(listed);
+  const json& items = (*listed)["items"];
+  ASSERT_EQ(items.size(), 2u) << "not another user's";
+  EXPECT_EQ(items[0]["id"], second->session.id) << "newest first";
+  EXPECT_TRUE(items[0]["current"].get<bool>());
+  EXPECT_TRUE(items[0]["bearer"].get<bool>());
+  EXPECT_FALSE(items[1]["current"].get<bool>());
+  EXPECT_FALSE(items[1]["bearer"].get<bool>());
+  EXPECT_EQ(items[1]["address"], "192.0.2.7");
+  EXPECT_EQ(items[1]["user_agent"], "test-agent");
+  const std::string text = listed->dump();
+  EXPECT_EQ(text.find(first->session.token_hash), std::string::npos);
+  EXPECT_EQ(text.find(first->session.csrf_token), std::string::npos);
+  EXPECT_EQ(text.find("token"), std::string::npos);
+  // One that has gone idle is not listed, even before the sweep removes it.
+  clock_.Advance(10 * 60 * 1000);
+  ASSERT_TRUE(services_->auth.Authenticate(second->token));
+  clock_.Advance(6 * 60 * 1000);
+  actor = *services_->auth.Authenticate(second->token);
+  EXPECT_EQ((*services_->auth.ListOwnSessions(actor))["items"].size(), 1u);
+}
+
+TEST_F(AuthServiceTest, UsersEndOneOfTheirSessionsOrAllTheOthers) {
+  Actor ian = MakeUser("ian");
+  MakeUser("jin");
+  auto a = SignIn("ian", kPassword);
+  auto b = SignIn("ian", kPassword);
+  auto c = SignIn("ian", kPassword);
+  auto other = SignIn("jin", kPassword);
+  std::vector<SessionId> ended;
+  services_->auth.OnSessionEnded([&](SessionId id) { ended.push_back(id); });
+  Actor actor = *services_->auth.Authenticate(a->token);
+
+  auto foreign = services_->auth.EndOwnSession(actor, other->session.id);
+  ASSERT_FALSE(foreign);
+  EXPECT_EQ(foreign.error().code, ErrorCode::kNotFound) << "another account's session is not found, not forbidden";
+  EXPECT_TRUE(services_->auth.Authenticate(other->token));
+
+  ASSERT_TRUE(services_->auth.EndOwnSession(actor, b->session.id));
+  EXPECT_EQ(ended, std::vector<SessionId>{b->session.id});
+  EXPECT_FALSE(services_->auth.Authenticate(b->token));
+  EXPECT_EQ(services_->auth.EndOwnSession(actor, b->session.id).error().code, ErrorCode::kNotFound);
+
+  auto count = services_->auth.EndOtherOwnSessions(actor);
+  ASSERT_TRUE(count);
+  EXPECT_EQ(*count, 1);
+  EXPECT_FALSE(services_->auth.Authenticate(c->token));
+  EXPECT_TRUE(services_->auth.Authenticate(a->token)) << "the caller's own session stays";
+  EXPECT_TRUE(services_->auth.Authenticate(other->token));
+  auto audit = store_->Read([](store::ReadTx& tx) { return tx.ListAudit(0, 1000); });
+  ASSERT_TRUE(audit);
+  EXPECT_TRUE(std::any_of(audit->begin(), audit->end(), [&](const AuditRecord& r) {
+    return r.action == "auth.session_end" && r.object_id == std::to_string(b->session.id);
+  }));
+  EXPECT_TRUE(std::any_of(audit->begin(), audit->end(), [&](const AuditRecord& r) {
+    return r.action == "auth.sessions_end_others" && r.details_json.find("\"sessions_ended\":1") != std::string::npos;
+  }));
+}
+
+TEST_F(AuthServiceTest, ANewEmailAddressNeedsThePassword) {
+  Actor kai = MakeUser("kai");
+  Actor actor = *services_->auth.Authenticate(SignIn("kai", kPassword)->token);
+  UserPatch patch;
+  patch.email = "kai.new@example.org";
+  auto without = services_->directory.UpdateProfile(actor, patch);
+  ASSERT_FALSE(without);
+  EXPECT_EQ(without.error().problem, "reauthentication_required");
+  patch.current_password = "not the right passphrase";
+  auto wrong = services_->directory.UpdateProfile(actor, patch);
+  ASSERT_FALSE(wrong);
+  EXPECT_EQ(wrong.error().problem, "invalid_credentials");
+  auto creds = store_->Read([&](store::ReadTx& tx) { return tx.FindCredentials(kai.user.id); });
+  EXPECT_EQ((*creds)->failed_attempts, 1) << "counted like a failed sign-in";
+  auto stored = store_->Read([&](store::ReadTx& tx) { return tx.FindUser(kai.user.id); });
+  EXPECT_EQ((*stored)->email, "kai@example.org");
+
+  patch.current_password = kPassword;
+  auto right = services_->directory.UpdateProfile(actor, patch);
+  ASSERT_TRUE(right) << right.error().problem;
+  EXPECT_EQ((*right)["email"], "kai.new@example.org");
+  // The form sends the address back unchanged with a new name: no password needed.
+  UserPatch rename;
+  rename.display_name = "Kai K.";
+  rename.email = "kai.new@example.org";
+  EXPECT_TRUE(services_->directory.UpdateProfile(actor, rename));
+}
+
 }  // namespace
 }  // namespace rounds::app

@@ -223,6 +223,17 @@ Result<json> DirectoryService::UpdateProfile(const Actor& actor, const UserPatch
   own.display_name = patch.display_name;
   own.email = patch.email;
   ROUNDS_RETURN_IF_ERROR(ValidateProfile(own.display_name, own.email));
+  if (own.email) {
+    // A new address is where a password reset would go: whoever holds the session must show
+    // they also know the password. The same address sent back with the form needs nothing.
+    ROUNDS_ASSIGN_OR_RETURN(auto stored, store_.Read([&](store::ReadTx& tx) { return tx.FindUser(actor.user.id); }));
+    if (stored && stored->email != *own.email) {
+      if (!patch.current_password || patch.current_password->empty()) {
+        return Forbidden("reauthentication_required", "Enter your password to change your e-mail address.");
+      }
+      ROUNDS_RETURN_IF_ERROR(auth_.ConfirmPassword(actor, *patch.current_password, "user.update"));
+    }
+  }
   ROUNDS_ASSIGN_OR_RETURN(User updated, store_.Write([&](store::WriteTx& tx) -> Result<User> {
     ROUNDS_ASSIGN_OR_RETURN(Actor current, internal::Current(tx, actor));
     std::optional<User> user = current.user;

@@ -102,6 +102,18 @@ class AuthService {
   // recovery code works once), kRateLimited "account_locked".
   Result<LoginResult> CompleteMfa(const MfaLoginRequest& request);
 
+  // ---- Own sessions (security target 10) ----
+  // The caller's live sessions, newest first: {"items": [{id, current, bearer, second_factor,
+  // created_at, last_seen_at, expires_at, user_agent, address}]}. No token or CSRF token.
+  Result<json> ListOwnSessions(const Actor& actor);
+  // Ends one of the caller's sessions (kNotFound for any other id); its sockets close.
+  Status EndOwnSession(const Actor& actor, domain::SessionId id);
+  // Ends every session of the caller but this one; returns how many.
+  Result<int> EndOtherOwnSessions(const Actor& actor);
+  // Re-checks the caller's password before a sensitive change (`action` names the audit record
+  // of a failure): kForbidden "invalid_credentials", counted towards the lock-out.
+  Status ConfirmPassword(const Actor& actor, const std::string& password, const char* action);
+
   // ---- Two-step sign-in (TOTP, RFC 6238: SHA-1, 6 digits, 30 s; one step of clock drift) ----
   // Whether the mfa_required setting covers `user`.
   bool MfaRequiredFor(const domain::User& user) const;
@@ -233,6 +245,8 @@ struct UserPatch {
   std::optional<bool> is_admin;
   std::optional<bool> is_compliance;
   std::optional<bool> disabled;
+  // Own profile only: changing the e-mail address needs the password (security target 10).
+  std::optional<std::string> current_password;
 };
 
 struct ImportReport {

@@ -51,7 +51,12 @@ const MATRIX = {
   'POST /api/v1/users/{id}/mfa/reset': { expect: ADMIN_ONLY, req: () => ['POST', `/api/v1/users/${ids.disabled}/mfa/reset`] },
   'POST /api/v1/auth/logout': { expect: SIGNED_IN('ok'), fresh_session: true, req: () => ['POST', '/api/v1/auth/logout'] },
   'GET /api/v1/me': { expect: SIGNED_IN('ok'), req: () => ['GET', '/api/v1/me'] },
-  'PATCH /api/v1/me': { expect: SIGNED_IN('ok'), req: () => ['PATCH', '/api/v1/me', { email: 'x@example.org' }] },
+  'PATCH /api/v1/me': { expect: SIGNED_IN('ok'), req: () => ['PATCH', '/api/v1/me', { display_name: 'Matrix Name' }] },
+  'GET /api/v1/me/sessions': { expect: SIGNED_IN('ok'), req: () => ['GET', '/api/v1/me/sessions'] },
+  // An id that is nobody's: found for no caller, whoever asks.
+  'DELETE /api/v1/me/sessions/{id}': { expect: { ...SIGNED_IN('deny') }, req: () => ['DELETE', '/api/v1/me/sessions/999999'] },
+  // From each caller's own (only long-lived) session: what it ends are the rows' fresh sessions.
+  'POST /api/v1/me/sessions/end-others': { expect: SIGNED_IN('ok'), req: () => ['POST', '/api/v1/me/sessions/end-others'] },
   'POST /api/v1/me/password': { expect: SIGNED_IN('bad'), req: (role) => ['POST', '/api/v1/me/password', { current_password: role === 'admin' ? 'integration-root-secret-2026' : PASSWORD, new_password: 'short' }] },
   'GET /api/v1/me/mentions': { expect: SIGNED_IN('ok'), req: () => ['GET', '/api/v1/me/mentions'] },
   'GET /api/v1/users': { expect: SIGNED_IN('ok'), req: () => ['GET', '/api/v1/users'] },

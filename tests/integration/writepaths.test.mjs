@@ -70,7 +70,23 @@ const ROUTES = {
     audit: 'auth.logout',
     run: async () => { const c = server.client(); await c.login('member', PASSWORD); await ok(await c.post('/api/v1/auth/logout')); },
   },
-  'PATCH /api/v1/me': { audit: 'user.update', run: async () => { await ok(await users.member.patch('/api/v1/me', { email: `${unique('m')}@example.org` })); return ids.member; } },
+  'PATCH /api/v1/me': { audit: 'user.update', run: async () => { await ok(await users.member.patch('/api/v1/me', { email: `${unique('m')}@example.org`, current_password: PASSWORD })); return ids.member; } },
+  'DELETE /api/v1/me/sessions/{id}': {
+    audit: 'auth.session_end',
+    run: async () => {
+      const { c } = await signedInNewUser();
+      const other = server.client();
+      await other.login(c.user.username, PASSWORD);
+      const listed = await ok(await c.get('/api/v1/me/sessions'));
+      const target = listed.items.find((s) => !s.current);
+      await ok(await c.del(`/api/v1/me/sessions/${target.id}`));
+      return target.id;
+    },
+  },
+  'POST /api/v1/me/sessions/end-others': {
+    audit: 'auth.sessions_end_others',
+    run: async () => { const { u, c } = await signedInNewUser(); await ok(await c.post('/api/v1/me/sessions/end-others')); return u.id; },
+  },
   'POST /api/v1/me/password': {
     audit: 'auth.password_change',
     run: async () => {

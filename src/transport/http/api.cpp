@@ -282,8 +282,20 @@ void RegisterApiRoutes(Router& r, ApiContext& ctx) {
     app::UserPatch patch;
     patch.display_name = reader.String("display_name", false, 100);
     patch.email = reader.String("email", false, 254);
+    patch.current_password = reader.String("current_password", false, 256);
     ROUNDS_RETURN_IF_ERROR(reader.Finish());
     return Encode(s.directory.UpdateProfile(actor, patch));
+  }));
+  r.Add("GET", "/api/v1/me/sessions", Authed(ctx, [&s](Request&, const Actor& actor) -> Result<Response> {
+    return Encode(s.auth.ListOwnSessions(actor));
+  }));
+  r.Add("DELETE", "/api/v1/me/sessions/{id}", Authed(ctx, [&s](Request& request, const Actor& actor) -> Result<Response> {
+    ROUNDS_ASSIGN_OR_RETURN(auto id, IdParam(request, "id"));
+    return Empty(s.auth.EndOwnSession(actor, id));
+  }));
+  r.Add("POST", "/api/v1/me/sessions/end-others", Authed(ctx, [&s](Request&, const Actor& actor) -> Result<Response> {
+    ROUNDS_ASSIGN_OR_RETURN(int ended, s.auth.EndOtherOwnSessions(actor));
+    return Ok(json{{"ended", ended}});
   }));
   r.Add("POST", "/api/v1/me/password", Authed(ctx, [&s](Request& request, const Actor& actor) -> Result<Response> {
     ROUNDS_ASSIGN_OR_RETURN(json body, JsonBody(request));
