@@ -102,3 +102,12 @@ export const unlabelledControls = (page) => page.evaluate(() => [...document.que
   .filter((el) => el.type !== 'hidden' && el.getClientRects().length > 0)
   .filter((el) => !(el.labels?.length || el.getAttribute('aria-label') || el.getAttribute('aria-labelledby')))
   .map((el) => el.outerHTML.slice(0, 120)));
+
+/** What this browser's session gets from the API, asked from the page itself (its cookies). */
+export const fetchFromPage = (page, path) => page.evaluate(async (url) => {
+  const res = await fetch(url, { headers: { accept: 'application/json' } });
+  const text = await res.text();
+  let body = null;
+  try { body = JSON.parse(text); } catch { /* not JSON */ }
+  return { status: res.status, body };
+}, path);

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { createUsers } from '../integration/fixtures.mjs';
 import { ADMIN } from '../lib/server.mjs';
 import { base32Decode, currentStep, totp } from '../lib/totp.mjs';
-import { openBrowser, signIn, startAppServer, screenshot, unlabelledControls, PASSWORD } from './browser.mjs';
+import { openBrowser, signIn, startAppServer, screenshot, unlabelledControls, PASSWORD, fetchFromPage } from './browser.mjs';
 
 let server, admin, users;
 
@@ -68,15 +68,6 @@ async function enterPassword(page, baseUrl, username, password = PASSWORD) {
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
 }
-
-/** What this browser's session gets from the API, asked from the page itself (its cookies). */
-const fetchFromPage = (page, path) => page.evaluate(async (url) => {
-  const res = await fetch(url, { headers: { accept: 'application/json' } });
-  const text = await res.text();
-  let body = null;
-  try { body = JSON.parse(text); } catch { /* not JSON */ }
-  return { status: res.status, body };
-}, path);
 
 /** Takes the set-up steps on whichever screen shows them; returns the app and the recovery codes shown. */
 async function setUpInPage(page, password = PASSWORD) {

@@ -66,6 +66,20 @@ export interface MfaChallenge { mfa_required: true; mfa_token: string; methods: 
 /** What a password sign-in leads to: a session, or the code step. */
 export type SignInStep = { kind: 'signed_in'; session: SessionInfo } | { kind: 'mfa'; challenge: MfaChallenge };
 /** A started authenticator set-up: the shared secret (base32) and the same as an otpauth:// URI for a QR code. */
+/** One of my signed-in sessions (GET /me/sessions). `last_seen_at` may lag real use by a minute. */
+export interface LiveSession {
+  id: number;
+  /** The session making this request: this browser. */
+  current: boolean;
+  /** Signed in with a bearer token (an API client), not a browser's cookie. */
+  bearer: boolean;
+  /** Signed in with a code as well as the password. */
+  second_factor: boolean;
+  created_at: number; last_seen_at: number; expires_at: number;
+  /** As the client sent it when signing in (may be empty). */
+  user_agent: string;
+  address: string;
+}
 export interface TotpSetup { secret: string; otpauth_uri: string }
 export interface RecoveryCodes { recovery_codes: string[] }
 
@@ -169,9 +183,16 @@ export const Api = {
   completeMfa: (mfa_token: string, code: string) => api<SessionInfo>('POST', '/api/v1/auth/mfa', { mfa_token, code, bearer: false }),
   logout: () => api<void>('POST', '/api/v1/auth/logout'),
   me: () => api<SessionInfo>('GET', '/api/v1/me'),
-  updateMe: (patch: { display_name?: string; email?: string }) => api<User>('PATCH', '/api/v1/me', patch),
+  /** A new e-mail address needs current_password (403 `reauthentication_required` without it). */
+  updateMe: (patch: { display_name?: string; email?: string; current_password?: string }) => api<User>('PATCH', '/api/v1/me', patch),
   changePassword: (current_password: string, new_password: string) =>
     api<void>('POST', '/api/v1/me/password', { current_password, new_password }),
+  /** My live sessions, newest first. */
+  mySessions: () => api<{ items: LiveSession[] }>('GET', '/api/v1/me/sessions'),
+  /** Signs one of my sessions out (404 `not_found` once it has ended); its live connections close. */
+  endSession: (id: number) => api<void>('DELETE', `/api/v1/me/sessions/${id}`),
+  /** Signs out every session of mine but this one; says how many ended. */
+  endOtherSessions: () => api<{ ended: number }>('POST', '/api/v1/me/sessions/end-others'),
   mentions: (cursor?: string | null) => api<Page<MentionItem>>('GET', `/api/v1/me/mentions${q({ cursor, limit: 30 })}`),
   /** Two-step sign-in: the password again, then a code from the app turns it on and gives recovery codes. */
   startTotpSetup: (password: string) => api<TotpSetup>('POST', '/api/v1/me/mfa/totp/setup', { password }),
