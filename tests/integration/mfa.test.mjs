@@ -127,6 +127,17 @@ test('an administrator resets a lost authenticator; nobody else can', async () =
   assert.ok(trail.body.items.some((r) => r.outcome === 'denied'), 'the refused attempt is on record too');
 });
 
+test('a password reset by an administrator leaves the second factor in place', async () => {
+  const { kofi } = users;
+  await enrollTotp(kofi, PASSWORD);
+  const fresh = 'a-reset-passphrase-2026';
+  assert.equal((await admin.post(`/api/v1/users/${kofi.user.id}/password`, { new_password: fresh })).status, 204);
+  const res = await post('/api/v1/auth/login', { username: 'kofi', password: fresh, bearer: true });
+  assert.equal(res.status, 200);
+  assert.equal(res.body.mfa_required, true, 'whoever knows the new password still needs the phone');
+  assert.equal(res.body.token, undefined);
+});
+
 test('where the server requires it, an account without it may only set it up', async () => {
   const strict = await startServer({ env: { ROUNDS_MFA_REQUIRED: 'all' } });
   try {
