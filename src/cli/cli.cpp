@@ -74,7 +74,7 @@ int Main(int argc, char** argv, ServeFunction serve, RoutesFunction routes) {
   serve_cmd->add_option("--config", config_file, "TOML configuration file")->check(CLI::ExistingFile);
   // Flags are collected as optionals and applied last: defaults < file < environment < flags.
   std::optional<std::string> listen_address, data_dir, database_file, web_root, log_file, log_level, public_origin,
-      antivirus_address;
+      antivirus_address, mfa_required;
   std::optional<int> port, threads, read_connections, lockout_threshold, max_message_chars, ws_queue;
   std::optional<std::int64_t> idle_timeout, absolute_timeout, lockout_seconds, max_body, header_timeout, idle_connection;
   std::vector<std::string> allowed_origins;
@@ -97,6 +97,9 @@ int Main(int argc, char** argv, ServeFunction serve, RoutesFunction routes) {
   serve_cmd->add_option("--absolute-timeout-seconds", absolute_timeout, "Session lifetime (default 43200)");
   serve_cmd->add_option("--lockout-threshold", lockout_threshold, "Failed sign-ins before a lock-out (default 10)");
   serve_cmd->add_option("--lockout-seconds", lockout_seconds, "Lock-out length (default 900)");
+  serve_cmd->add_option("--mfa-required", mfa_required,
+                        "Whose accounts must have two-step sign-in: none, privileged, staff or all (default none)")
+      ->check(CLI::IsMember({"none", "privileged", "staff", "all"}));
   serve_cmd->add_option("--max-body-bytes", max_body, "Largest request body (default 1048576)");
   serve_cmd->add_option("--max-message-chars", max_message_chars, "Longest message (default 10000)");
   serve_cmd->add_option("--antivirus-address", antivirus_address,
@@ -129,6 +132,7 @@ int Main(int argc, char** argv, ServeFunction serve, RoutesFunction routes) {
     if (absolute_timeout) config.absolute_timeout_seconds = *absolute_timeout;
     if (lockout_threshold) config.lockout_threshold = *lockout_threshold;
     if (lockout_seconds) config.lockout_seconds = *lockout_seconds;
+    if (mfa_required) config.mfa_required = *mfa_required;
     if (max_body) config.max_body_bytes = *max_body;
     if (max_message_chars) config.max_message_chars = *max_message_chars;
     if (antivirus_address) config.antivirus_address = *antivirus_address;

@@ -206,7 +206,7 @@ TEST_F(CliTest, ServeTakesEverySettingWithFlagsOverEnvironmentOverFile) {
                     "--read-connections", "2", "--web-root", "/srv/web", "--idle-timeout-seconds", "60",
                     "--absolute-timeout-seconds", "3600", "--lockout-seconds", "30", "--max-body-bytes", "4096",
                     "--ws-send-queue-limit", "8", "--header-timeout-seconds", "5", "--idle-connection-seconds", "9",
-                    "--log-file", (dir_ / "log.jsonl").string(), "--demo"});
+                    "--mfa-required", "privileged", "--log-file", (dir_ / "log.jsonl").string(), "--demo"});
   ::unsetenv("ROUNDS_PORT");
   ::unsetenv("ROUNDS_LOCKOUT_THRESHOLD");
   ASSERT_EQ(run.exit_code, 0) << run.err;
@@ -232,6 +232,7 @@ TEST_F(CliTest, ServeTakesEverySettingWithFlagsOverEnvironmentOverFile) {
   EXPECT_EQ(c.ws_send_queue_limit, 8);
   EXPECT_EQ(c.header_timeout_seconds, 5);
   EXPECT_EQ(c.idle_connection_seconds, 9);
+  EXPECT_EQ(c.mfa_required, "privileged");
   EXPECT_EQ(c.log_file, (dir_ / "log.jsonl").string());
   EXPECT_TRUE(c.demo);
 }

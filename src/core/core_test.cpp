@@ -310,6 +310,19 @@ TEST(Config, RejectsNonNumericPort) {
   EXPECT_EQ(config.port, 8080);
 }
 
+TEST(Config, MfaRequiredTakesOnlyItsFourValues) {
+  Config config;
+  EXPECT_EQ(config.mfa_required, "none");
+  for (const char* value : {"none", "privileged", "staff", "all"}) {
+    ASSERT_TRUE(ApplyEnvironment({{"ROUNDS_MFA_REQUIRED", value}}, config)) << value;
+    EXPECT_EQ(config.mfa_required, value);
+  }
+  auto status = ApplyEnvironment({{"ROUNDS_MFA_REQUIRED", "admins"}}, config);
+  ASSERT_FALSE(status);
+  EXPECT_EQ(status.error().problem, "bad_config");
+  EXPECT_EQ(config.mfa_required, "all") << "a bad value changes nothing";
+}
+
 TEST(Config, FileRejectsUnknownKeys) {
   std::string path = ::testing::TempDir() + "/rounds-config-test.toml";
   {
