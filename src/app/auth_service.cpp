@@ -490,8 +490,12 @@ Status AuthService::ChangePassword(const Actor& actor, const std::string& curren
   return Ok();
 }
 
-Result<int> AuthService::EndSessionsForUser(UserId user_id) {
-  ROUNDS_ASSIGN_OR_RETURN(auto ids, store_.Write([&](store::WriteTx& tx) { return tx.DeleteSessionsForUser(user_id); }));
+Result<int> AuthService::EndSessionsForUser(UserId user_id, std::optional<AuditRecord> audit) {
+  ROUNDS_ASSIGN_OR_RETURN(auto ids, store_.Write([&](store::WriteTx& tx) -> Result<std::vector<SessionId>> {
+    ROUNDS_ASSIGN_OR_RETURN(auto ended, tx.DeleteSessionsForUser(user_id));
+    if (audit) ROUNDS_RETURN_IF_ERROR(AppendAudit(tx, *audit, json{{"sessions_ended", ended.size()}}));
+    return ended;
+  }));
   {
     std::lock_guard lock(mutex_);
     ForgetIf([user_id](const CachedSession& c) { return c.session.user_id == user_id; });

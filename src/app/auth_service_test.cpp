@@ -607,5 +607,32 @@ TEST_F(AuthServiceTest, ANewEmailAddressNeedsThePassword) {
   EXPECT_TRUE(services_->directory.UpdateProfile(actor, rename));
 }
 
+TEST_F(AuthServiceTest, AdministratorsSignSomeoneOutEverywhereWithoutDisablingThem) {
+  Actor admin = MakeUser("root", /*admin=*/true);
+  Actor lou = MakeUser("lou");
+  auto a = SignIn("lou", kPassword);
+  auto b = SignIn("lou", kPassword);
+  Actor as_lou = *services_->auth.Authenticate(a->token);
+  auto refused = services_->directory.EndSessions(as_lou, lou.user.id);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kForbidden);
+  EXPECT_TRUE(services_->auth.Authenticate(b->token));
+
+  Actor as_admin = *services_->auth.Authenticate(SignIn("root", kPassword)->token);
+  auto ended = services_->directory.EndSessions(as_admin, lou.user.id);
+  ASSERT_TRUE(ended);
+  EXPECT_EQ(*ended, 2);
+  EXPECT_FALSE(services_->auth.Authenticate(a->token));
+  EXPECT_FALSE(services_->auth.Authenticate(b->token));
+  EXPECT_TRUE(SignIn("lou", kPassword)) << "not disabled";
+  EXPECT_EQ(services_->directory.EndSessions(as_admin, 424242).error().code, ErrorCode::kNotFound);
+  auto audit = store_->Read([](store::ReadTx& tx) { return tx.ListAudit(0, 1000); });
+  ASSERT_TRUE(audit);
+  EXPECT_TRUE(std::any_of(audit->begin(), audit->end(), [&](const AuditRecord& r) {
+    return r.action == "user.sessions_end" && r.object_id == std::to_string(lou.user.id) &&
+           r.outcome == AuditOutcome::kSuccess && r.details_json.find("\"sessions_ended\":2") != std::string::npos;
+  }));
+}
+
 }  // namespace
 }  // namespace rounds::app

@@ -290,6 +290,17 @@ Status DirectoryService::ResetMfa(const Actor& actor, UserId id) {
   return Ok();
 }
 
+Result<int> DirectoryService::EndSessions(const Actor& actor, UserId id) {
+  ROUNDS_RETURN_IF_ERROR(RequireAdmin(store_, clock_, actor, "user.sessions_end", "user", std::to_string(id)));
+  ROUNDS_ASSIGN_OR_RETURN(auto user, store_.Read([&](store::ReadTx& tx) { return tx.FindUser(id); }));
+  if (!user) return NotFound("User");
+  ROUNDS_ASSIGN_OR_RETURN(int ended, auth_.EndSessionsForUser(
+                                          id, AuditEntry(actor, "user.sessions_end", "user", std::to_string(id),
+                                                         clock_.NowMillis())));
+  log::Info("sessions_ended_by_admin", {{"user_id", id}, {"by", actor.user.id}, {"sessions_ended", ended}});
+  return ended;
+}
+
 Result<json> DirectoryService::ListDepartments(const Actor& actor) {
   ROUNDS_RETURN_IF_ERROR(RequireStaff(store_, actor).map([](auto&&) {}));
   ROUNDS_ASSIGN_OR_RETURN(auto departments, store_.Read([](store::ReadTx& tx) { return tx.ListDepartments(); }));

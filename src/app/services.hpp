@@ -145,7 +145,8 @@ class AuthService {
   // Records activity on a session without an HTTP request (client messages on the WebSocket).
   void Touch(domain::SessionId session_id);
   // Ends every session of `user_id` (disable, password reset). Returns how many ended.
-  Result<int> EndSessionsForUser(domain::UserId user_id);
+  // `audit`, when given, is written in the same unit with the count in its details.
+  Result<int> EndSessionsForUser(domain::UserId user_id, std::optional<domain::AuditRecord> audit = std::nullopt);
   // Ends sessions past their idle or absolute limit; the server calls this every few seconds.
   void ExpireSessions();
   // Called with each session id that ends, whatever the reason (to close its WebSockets).
@@ -269,6 +270,9 @@ class DirectoryService {
   // The password stays: the account signs in with it alone, or must set up a new authenticator
   // first where the server requires one.
   Status ResetMfa(const Actor& actor, domain::UserId id);
+  // Signs `id` out everywhere (a stolen device, a colleague who left a session open) without
+  // disabling the account; administrators only. Returns how many sessions ended.
+  Result<int> EndSessions(const Actor& actor, domain::UserId id);
   Result<json> ListDepartments(const Actor& actor);
   Result<domain::Department> CreateDepartment(const Actor& actor, const std::string& name,
                                               std::optional<domain::DepartmentId> parent_id);

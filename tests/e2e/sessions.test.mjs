@@ -4,6 +4,7 @@
 // the current password.
 import test from 'node:test';
 import assert from 'node:assert/strict';
+import { ADMIN } from '../lib/server.mjs';
 import { openBrowser, signIn, startAppServer, screenshot, unlabelledControls, PASSWORD, fetchFromPage } from './browser.mjs';
 
 // Another test run may be using a core meanwhile: give the browser room.
@@ -214,5 +215,29 @@ test('a new e-mail address takes the current password; a new display name does n
     assert.deepEqual(a.errors, []);
   } finally {
     await a.close();
+  }
+});
+
+test('an administrator ends all of someone\'s sessions from their page; that browser goes to sign-in', async () => {
+  const ben = await addAccount('ben');
+  const own = await browser();
+  const adminBrowser = await browser();
+  try {
+    await signIn(own.page, server.baseUrl, 'ben');
+    await signIn(adminBrowser.page, server.baseUrl, ADMIN.username, ADMIN.password);
+    await adminBrowser.page.goto(`${server.baseUrl}/#/people/${ben.id}`);
+    await adminBrowser.page.getByRole('button', { name: 'End all sessions' }).click();
+    const dialog = adminBrowser.page.getByRole('dialog');
+    await dialog.getByRole('heading', { name: "End all of User ben's sessions?" }).waitFor();
+    await dialog.getByRole('button', { name: 'End all sessions' }).click();
+    await adminBrowser.page.getByRole('status').filter({ hasText: 'User ben was signed out of 1 session.' }).waitFor();
+    await own.page.getByLabel('Username').waitFor({ timeout: WAIT });
+    assert.equal((await fetchFromPage(own.page, '/api/v1/me')).status, 401);
+    await signIn(own.page, server.baseUrl, 'ben');
+    assert.equal((await fetchFromPage(own.page, '/api/v1/me')).body.user.username, 'ben', 'the account is not disabled');
+    assert.deepEqual(adminBrowser.errors, []);
+  } finally {
+    await own.close();
+    await adminBrowser.close();
   }
 });

@@ -48,6 +48,7 @@ const MATRIX = {
   'POST /api/v1/me/mfa/totp/disable': { expect: SIGNED_IN('bad'), req: () => ['POST', '/api/v1/me/mfa/totp/disable', {}] },
   'POST /api/v1/me/mfa/recovery-codes': { expect: SIGNED_IN('bad'), req: () => ['POST', '/api/v1/me/mfa/recovery-codes', {}] },
   // Aimed at the disabled account: its sessions are over already, so the other rows keep theirs.
+  'POST /api/v1/users/{id}/sessions/end': { expect: ADMIN_ONLY, req: () => ['POST', `/api/v1/users/${ids.disabled}/sessions/end`] },
   'POST /api/v1/users/{id}/mfa/reset': { expect: ADMIN_ONLY, req: () => ['POST', `/api/v1/users/${ids.disabled}/mfa/reset`] },
   'POST /api/v1/auth/logout': { expect: SIGNED_IN('ok'), fresh_session: true, req: () => ['POST', '/api/v1/auth/logout'] },
   'GET /api/v1/me': { expect: SIGNED_IN('ok'), req: () => ['GET', '/api/v1/me'] },

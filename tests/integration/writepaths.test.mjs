@@ -134,6 +134,10 @@ const ROUTES = {
       return u.id;
     },
   },
+  'POST /api/v1/users/{id}/sessions/end': {
+    audit: 'user.sessions_end',
+    run: async () => { const { u } = await signedInNewUser(); await ok(await admin.post(`/api/v1/users/${u.id}/sessions/end`)); return u.id; },
+  },
   'POST /api/v1/users/{id}/mfa/reset': {
     audit: 'user.mfa_reset',
     run: async () => { const u = await newUser(); await ok(await admin.post(`/api/v1/users/${u.id}/mfa/reset`)); return u.id; },

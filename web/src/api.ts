@@ -205,6 +205,7 @@ export const Api = {
   user: (id: number) => api<User>('GET', `/api/v1/users/${id}`),
   /** Administrators: removes a person's two-step sign-in (a lost phone) and ends their sessions. */
   resetMfa: (id: number) => api<void>('POST', `/api/v1/users/${id}/mfa/reset`),
+  endUserSessions: (id: number) => api<{ ended: number }>('POST', `/api/v1/users/${id}/sessions/end`),
   departments: () => api<{ items: Department[] }>('GET', '/api/v1/departments'),
 
   mySpaces: () => api<Page<Space>>('GET', '/api/v1/spaces?scope=mine&limit=200'),

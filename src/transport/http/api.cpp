@@ -368,6 +368,11 @@ void RegisterApiRoutes(Router& r, ApiContext& ctx) {
     ROUNDS_RETURN_IF_ERROR(reader.Finish());
     return Empty(s.directory.ResetPassword(actor, id, *password));
   }));
+  r.Add("POST", "/api/v1/users/{id}/sessions/end", Authed(ctx, [&s](Request& request, const Actor& actor) -> Result<Response> {
+    ROUNDS_ASSIGN_OR_RETURN(auto id, IdParam(request, "id"));
+    ROUNDS_ASSIGN_OR_RETURN(int ended, s.directory.EndSessions(actor, id));
+    return Ok(json{{"ended", ended}});
+  }));
   r.Add("POST", "/api/v1/users/{id}/mfa/reset", Authed(ctx, [&s](Request& request, const Actor& actor) -> Result<Response> {
     ROUNDS_ASSIGN_OR_RETURN(auto id, IdParam(request, "id"));
     return Empty(s.directory.ResetMfa(actor, id));

@@ -42,40 +42,65 @@ export default function PersonPage({ id }: { id: number }) {
             }}>Send a message</button>
           </p>
         )}
-      {me.is_admin && user.id !== me.id && <ResetTwoStep user={user} />}
+      {me.is_admin && user.id !== me.id && <AdminActions user={user} />}
       <p><a href={href.people()}>Back to people</a></p>
     </section>
   );
 }
 
-/** Administrators: takes two-step sign-in off someone's account, for a lost phone and lost codes. */
-function ResetTwoStep({ user }: { user: User }) {
+/** An administrator's action on someone's account: why, a button, a confirmation, the outcome. */
+function AdminAction({ id, title, why, button, confirmTitle, confirmText, confirmLabel, run }: {
+  id: string; title: string; why: string; button: string; confirmTitle: string; confirmText: string;
+  confirmLabel: string; run: () => Promise<string>;
+}) {
   const [asking, setAsking] = useState(false);
   const [error, setError] = useState('');
-  const [done, setDone] = useState(false);
+  const [done, setDone] = useState('');
   return (
-    <section className="card stack" aria-labelledby="person-mfa">
-      <h2 id="person-mfa">Two-step sign-in</h2>
-      <p className="hint" id="person-mfa-why">If {user.display_name} lost the phone with their authenticator app and their
-        recovery codes, resetting lets them sign in with their password alone and set it up again.
-        Check who is asking before you do this.</p>
-      {done && <p className="success" role="status">Two-step sign-in was reset for {user.display_name}. They were signed out everywhere.</p>}
+    <section className="card stack" aria-labelledby={id}>
+      <h2 id={id}>{title}</h2>
+      <p className="hint" id={`${id}-why`}>{why}</p>
+      {done && <p className="success" role="status">{done}</p>}
       <p>
-        <button type="button" className="secondary danger" aria-describedby="person-mfa-why"
-          onClick={() => { setDone(false); setError(''); setAsking(true); }}>Reset two-step sign-in</button>
+        <button type="button" className="secondary danger" aria-describedby={`${id}-why`}
+          onClick={() => { setDone(''); setError(''); setAsking(true); }}>{button}</button>
       </p>
       {asking && (
-        <Confirm title="Reset two-step sign-in?" confirmLabel="Reset" error={error}
-          text={`${user.display_name} will be signed out everywhere and can then sign in with their password alone until they set up two-step sign-in again.`}
+        <Confirm title={confirmTitle} confirmLabel={confirmLabel} error={error} text={confirmText}
           onClose={() => { setAsking(false); setError(''); }}
           onConfirm={async () => {
             try {
-              await Api.resetMfa(user.id);
+              const outcome = await run();
               setAsking(false);
-              setDone(true);
+              setDone(outcome);
             } catch (e) { setError(errorText(e)); }
           }} />
       )}
     </section>
+  );
+}
+
+/** Administrators: signs someone out everywhere, and takes two-step sign-in off their account. */
+function AdminActions({ user }: { user: User }) {
+  const name = user.display_name;
+  return (
+    <>
+      <AdminAction id="person-sessions" title="Sessions"
+        why={`Signs ${name} out on every device at once (a lost or shared device), without disabling the account.`}
+        button="End all sessions" confirmTitle={`End all of ${name}'s sessions?`} confirmLabel="End all sessions"
+        confirmText={`${name} will have to sign in again on every device.`}
+        run={async () => {
+          const { ended } = await Api.endUserSessions(user.id);
+          return `${name} was signed out of ${ended} ${ended === 1 ? 'session' : 'sessions'}.`;
+        }} />
+      <AdminAction id="person-mfa" title="Two-step sign-in"
+        why={`If ${name} lost the phone with their authenticator app and their recovery codes, resetting lets them sign in with their password alone and set it up again. Check who is asking before you do this.`}
+        button="Reset two-step sign-in" confirmTitle="Reset two-step sign-in?" confirmLabel="Reset"
+        confirmText={`${name} will be signed out everywhere and can then sign in with their password alone until they set up two-step sign-in again.`}
+        run={async () => {
+          await Api.resetMfa(user.id);
+          return `Two-step sign-in was reset for ${name}. They were signed out everywhere.`;
+        }} />
+    </>
   );
 }
