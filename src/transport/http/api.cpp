@@ -243,9 +243,7 @@ void RegisterApiRoutes(Router& r, ApiContext& ctx) {
     auto password = reader.String("password", true, 256);
     ROUNDS_RETURN_IF_ERROR(reader.Finish());
     ROUNDS_ASSIGN_OR_RETURN(app::TotpSetup setup, s.auth.BeginTotp(actor, *password));
-    Response response = Ok(json{{"secret", setup.secret}, {"otpauth_uri", setup.otpauth_uri}});
-    response.headers.emplace_back("Cache-Control", "no-store");
-    return response;
+    return Ok(json{{"secret", setup.secret}, {"otpauth_uri", setup.otpauth_uri}});
   }));
   r.Add("POST", "/api/v1/me/mfa/totp/confirm", Authed(ctx, [&s](Request& request, const Actor& actor) -> Result<Response> {
     ROUNDS_ASSIGN_OR_RETURN(json body, JsonBody(request));
@@ -253,9 +251,7 @@ void RegisterApiRoutes(Router& r, ApiContext& ctx) {
     auto code = reader.String("code", true, 64);
     ROUNDS_RETURN_IF_ERROR(reader.Finish());
     ROUNDS_ASSIGN_OR_RETURN(auto codes, s.auth.ConfirmTotp(actor, *code));
-    Response response = Ok(json{{"recovery_codes", codes}});
-    response.headers.emplace_back("Cache-Control", "no-store");
-    return response;
+    return Ok(json{{"recovery_codes", codes}});
   }));
   r.Add("POST", "/api/v1/me/mfa/totp/disable", Authed(ctx, [&s](Request& request, const Actor& actor) -> Result<Response> {
     ROUNDS_ASSIGN_OR_RETURN(json body, JsonBody(request));
@@ -272,9 +268,7 @@ void RegisterApiRoutes(Router& r, ApiContext& ctx) {
     auto code = reader.String("code", true, 64);
     ROUNDS_RETURN_IF_ERROR(reader.Finish());
     ROUNDS_ASSIGN_OR_RETURN(auto codes, s.auth.NewRecoveryCodes(actor, *password, *code));
-    Response response = Ok(json{{"recovery_codes", codes}});
-    response.headers.emplace_back("Cache-Control", "no-store");
-    return response;
+    return Ok(json{{"recovery_codes", codes}});
   }));
   r.Add("PATCH", "/api/v1/me", Authed(ctx, [&s](Request& request, const Actor& actor) -> Result<Response> {
     ROUNDS_ASSIGN_OR_RETURN(json body, JsonBody(request));
