@@ -12,6 +12,7 @@
 
 #include "app/audit_log.hpp"
 #include "app/internal.hpp"
+#include "app/key_file.hpp"
 #include "domain/rules.hpp"
 #include "core/log.hpp"
 #include "core/thread_name.hpp"
@@ -27,27 +28,6 @@ namespace {
 
 constexpr int kAuditPageSize = 5000;
 constexpr std::size_t kSecretKeyHexSize = 128;  // libsodium's 64-byte secret key (seed ‖ public key)
-
-Result<std::string> ReadTrimmed(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return NotFound("File '" + path + "'");
-  std::stringstream text;
-  text << in.rdbuf();
-  std::string s = text.str();
-  auto begin = s.find_first_not_of(" \t\r\n");
-  auto end = s.find_last_not_of(" \t\r\n");
-  return begin == std::string::npos ? std::string() : s.substr(begin, end - begin + 1);
-}
-
-// Writes `text` to a new file with `mode`, flushed to disk; fails if the file exists.
-Status WriteNewFile(const std::string& path, const std::string& text, mode_t mode) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-  if (fd < 0) return Fail(ErrorCode::kInternal, "audit_key", "Cannot create the audit signing key.", "open " + path);
-  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
-  ::close(fd);
-  if (!ok) return Fail(ErrorCode::kInternal, "audit_key", "Cannot write the audit signing key.", "write " + path);
-  return Ok();
-}
 
 bool IsHex(const std::string& s) {
   return s.find_first_not_of("0123456789abcdef") == std::string::npos;
@@ -109,7 +89,7 @@ Result<SigningKey> LoadOrCreateSigningKey(const AuditFiles& files) {
     }
     SigningKey key{secret.substr(kSecretKeyHexSize / 2), secret};
     if (!std::filesystem::exists(files.public_key, ec)) {
-      ROUNDS_RETURN_IF_ERROR(WriteNewFile(files.public_key, key.public_key_hex + "\n", 0644));
+      ROUNDS_RETURN_IF_ERROR(WriteNewFile(files.public_key, key.public_key_hex + "\n", 0644, "audit_key", "the audit signing key"));
     }
     return key;
   }
@@ -120,9 +100,9 @@ Result<SigningKey> LoadOrCreateSigningKey(const AuditFiles& files) {
   }
   SigningKey key = SigningKey::Generate();
   // The secret is written owner-only from the first byte (mode given to open, not chmod after).
-  ROUNDS_RETURN_IF_ERROR(WriteNewFile(files.signing_key, key.secret_key_hex + "\n", 0600));
+  ROUNDS_RETURN_IF_ERROR(WriteNewFile(files.signing_key, key.secret_key_hex + "\n", 0600, "audit_key", "the audit signing key"));
   std::filesystem::remove(files.public_key, ec);
-  ROUNDS_RETURN_IF_ERROR(WriteNewFile(files.public_key, key.public_key_hex + "\n", 0644));
+  ROUNDS_RETURN_IF_ERROR(WriteNewFile(files.public_key, key.public_key_hex + "\n", 0644, "audit_key", "the audit signing key"));
   log::Info("audit_key_created", {{"public_key", key.public_key_hex}, {"path", files.public_key}});
   return key;
 }

@@ -1,15 +1,9 @@
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "app/audit_log.hpp"
 #include "app/internal.hpp"
+#include "app/key_file.hpp"
 #include "core/crypto.hpp"
 #include "core/log.hpp"
 
@@ -641,15 +635,6 @@ std::optional<std::function<Status(Credentials&)>> SpendCode(const std::string& 
   };
 }
 
-std::string ReadKeyFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  std::string s = text.str();
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
-  return s;
-}
-
 }  // namespace
 
 bool AuthService::MfaRequiredFor(const User& user) const {
@@ -666,41 +651,24 @@ Result<std::string> AuthService::MfaKey() {
   const std::filesystem::path path =
       config_.mfa_key_file.empty() ? std::filesystem::path(config_.data_dir) / "keys" / "mfa.key"
                                     : std::filesystem::path(config_.mfa_key_file);
-  auto broken = [&](const std::string& why) {
-    return Fail(ErrorCode::kInternal, "mfa_key", "Two-step sign-in is not available: its key cannot be used.",
-                path.string() + ": " + why);
-  };
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) {
     std::filesystem::create_directories(path.parent_path(), ec);
-    if (ec) return broken(ec.message());
     std::filesystem::permissions(path.parent_path(), std::filesystem::perms::owner_all,
                                  std::filesystem::perm_options::replace, ec);
-    const std::string key = crypto::RandomBytes(crypto::kSecretKeyBytes);
-    std::string hex;
-    for (unsigned char c : key) {
-      static constexpr char kHex[] = "0123456789abcdef";
-      hex += kHex[c >> 4];
-      hex += kHex[c & 15];
-    }
-    hex += '\n';
-    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd >= 0) {
-      const bool ok = ::write(fd, hex.data(), hex.size()) == static_cast<ssize_t>(hex.size()) && ::fsync(fd) == 0;
-      ::close(fd);
-      if (!ok) return broken("cannot write");
+    // Another process may have made it meanwhile: then its key is read below.
+    if (WriteNewFile(path.string(), crypto::ToHex(crypto::RandomBytes(crypto::kSecretKeyBytes)) + "\n", 0600,
+                     "mfa_key", "the two-step sign-in key")) {
       log::Info("mfa_key_created", {{"path", path.string()}});
-    } else if (errno != EEXIST) {  // another process may just have made it: read theirs
-      return broken(std::strerror(errno));
     }
   }
-  const std::string hex = ReadKeyFile(path.string());
-  if (hex.size() != crypto::kSecretKeyBytes * 2 || hex.find_first_not_of("0123456789abcdef") != std::string::npos) {
-    return broken("not 64 lower-case hex digits");
+  auto text = ReadTrimmed(path.string());
+  std::optional<std::string> key = text ? crypto::FromHex(*text) : std::nullopt;
+  if (!key || key->size() != crypto::kSecretKeyBytes) {
+    return Fail(ErrorCode::kInternal, "mfa_key", "Two-step sign-in is not available: its key cannot be used.",
+                path.string() + ": missing, unreadable or not 64 hex digits");
   }
-  std::string key;
-  for (std::size_t i = 0; i < hex.size(); i += 2) key += static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16));
-  mfa_key_ = key;
+  mfa_key_ = *key;
   return mfa_key_;
 }
 

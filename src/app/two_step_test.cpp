@@ -237,9 +237,7 @@ TEST_F(TwoStepTest, SetUpNeedsThePasswordSealsTheSeedAndEndsOtherSessions) {
   EXPECT_FALSE(pending.totp_pending.empty());
   const std::string raw = *crypto::Base32Decode(setup->secret);
   EXPECT_EQ(pending.totp_pending.find(setup->secret), std::string::npos);
-  std::string raw_hex;
-  for (unsigned char c : raw) raw_hex += "0123456789abcdef"[c >> 4], raw_hex += "0123456789abcdef"[c & 15];
-  EXPECT_EQ(pending.totp_pending.find(raw_hex), std::string::npos) << "the seed is sealed, not stored";
+  EXPECT_EQ(pending.totp_pending.find(crypto::ToHex(raw)), std::string::npos) << "the seed is sealed, not stored";
 
   auto wrong = services_->auth.ConfirmTotp(here, Code(setup->secret) == "000000" ? "111111" : "000000");
   ASSERT_FALSE(wrong);
@@ -275,6 +273,20 @@ TEST_F(TwoStepTest, ASeedSealedUnderAnotherKeyIsAClearErrorNotASignIn) {
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, ErrorCode::kInternal);
   EXPECT_EQ(r.error().problem, "mfa_key");
+}
+
+TEST_F(TwoStepTest, AKeyFileThatIsNotAKeyStopsSetUpWithAClearError) {
+  MakeUser("hux");
+  std::filesystem::create_directories(dir_ / "keys");
+  std::ofstream(dir_ / "keys" / "mfa.key") << "not a key\n";
+  auto setup = services_->auth.BeginTotp(Session("hux"), kPassword);
+  ASSERT_FALSE(setup);
+  EXPECT_EQ(setup.error().code, ErrorCode::kInternal);
+  EXPECT_EQ(setup.error().problem, "mfa_key");
+  std::ifstream kept(dir_ / "keys" / "mfa.key");
+  std::string text;
+  std::getline(kept, text);
+  EXPECT_EQ(text, "not a key") << "an existing file is never overwritten";
 }
 
 TEST_F(TwoStepTest, TurningItOffNeedsThePasswordAndACode) {

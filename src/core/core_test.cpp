@@ -93,16 +93,18 @@ TEST(Crypto, HmacSha256MatchesRfc4231) {
 }
 
 // RFC 2202 test cases 1 and 2.
+TEST(Crypto, HexRoundTripsAndRefusesWhatIsNotHex) {
+  EXPECT_EQ(crypto::ToHex(std::string("\x00\x9f\xff", 3)), "009fff");
+  EXPECT_EQ(crypto::FromHex("009fff"), std::string("\x00\x9f\xff", 3));
+  EXPECT_EQ(crypto::FromHex("009FFF"), std::string("\x00\x9f\xff", 3));
+  EXPECT_EQ(crypto::FromHex(""), std::string());
+  EXPECT_EQ(crypto::FromHex("009ff"), std::nullopt) << "odd length";
+  EXPECT_EQ(crypto::FromHex("00 9f"), std::nullopt);
+  EXPECT_EQ(crypto::FromHex("zz"), std::nullopt);
+}
+
 TEST(Crypto, HmacSha1MatchesRfc2202) {
-  auto hex = [](const std::string& raw) {
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string out;
-    for (unsigned char c : raw) {
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-    return out;
-  };
+  auto hex = [](const std::string& raw) { return crypto::ToHex(raw); };
   EXPECT_EQ(hex(crypto::HmacSha1(std::string(20, '\x0b'), "Hi There")), "b617318655057264e28bc0b6fb378c8ef146be00");
   EXPECT_EQ(hex(crypto::HmacSha1("Jefe", "what do ya want for nothing?")), "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79");
 }

@@ -38,6 +38,23 @@ std::string LowerHex(const unsigned char* data, std::size_t size) {
 
 }  // namespace
 
+std::string ToHex(std::string_view bytes) {
+  return LowerHex(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
+}
+
+std::optional<std::string> FromHex(std::string_view hex) {
+  if (hex.size() % 2 != 0) return std::nullopt;
+  std::string bytes(hex.size() / 2, '\0');
+  std::size_t length = 0;
+  const char* end = nullptr;
+  if (sodium_hex2bin(reinterpret_cast<unsigned char*>(bytes.data()), bytes.size(), hex.data(), hex.size(), nullptr,
+                     &length, &end) != 0 ||
+      length != bytes.size() || end != hex.data() + hex.size()) {
+    return std::nullopt;
+  }
+  return bytes;
+}
+
 std::string Sha256(std::string_view data) {
   std::string out(crypto_hash_sha256_BYTES, '\0');
   auto* digest = reinterpret_cast<unsigned char*>(out.data());
@@ -199,18 +216,15 @@ std::string SealSecret(std::string_view key, std::string_view plaintext) {
   crypto_secretbox_easy(nonce + crypto_secretbox_NONCEBYTES,
                         reinterpret_cast<const unsigned char*>(plaintext.data()), plaintext.size(), nonce,
                         reinterpret_cast<const unsigned char*>(key.data()));
-  return LowerHex(nonce, box.size());
+  return ToHex(box);
 }
 
 std::optional<std::string> OpenSecret(std::string_view key, std::string_view sealed) {
   if (key.size() != crypto_secretbox_KEYBYTES) return std::nullopt;
-  std::string box(sealed.size() / 2, '\0');
-  std::size_t length = 0;
-  if (sodium_hex2bin(reinterpret_cast<unsigned char*>(box.data()), box.size(), sealed.data(), sealed.size(),
-                     nullptr, &length, nullptr) != 0 ||
-      length != box.size() || length < crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES) {
-    return std::nullopt;
-  }
+  const std::optional<std::string> unhexed = FromHex(sealed);
+  if (!unhexed || unhexed->size() < crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES) return std::nullopt;
+  const std::string& box = *unhexed;
+  const std::size_t length = box.size();
   const auto* nonce = reinterpret_cast<const unsigned char*>(box.data());
   std::string plain(length - crypto_secretbox_NONCEBYTES - crypto_secretbox_MACBYTES, '\0');
   if (crypto_secretbox_open_easy(reinterpret_cast<unsigned char*>(plain.data()), nonce + crypto_secretbox_NONCEBYTES,

@@ -22,6 +22,11 @@ std::string RandomToken(std::size_t bytes = 32);
 // Lower-case hex SHA-256 of `data`.
 std::string Sha256Hex(std::string_view data);
 
+// Lower-case hex of `bytes`, and back: std::nullopt for an odd length or a character that is
+// not a hex digit.
+std::string ToHex(std::string_view bytes);
+std::optional<std::string> FromHex(std::string_view hex);
+
 // Raw 32-byte SHA-256 of `data` (OpenSSL's, with libsodium's as the fallback).
 std::string Sha256(std::string_view data);
 

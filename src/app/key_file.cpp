@@ -1,0 +1,32 @@
+#include "app/key_file.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+
+namespace rounds::app {
+
+Result<std::string> ReadTrimmed(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return NotFound("File '" + path + "'");
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string s = text.str();
+  auto begin = s.find_first_not_of(" \t\r\n");
+  auto end = s.find_last_not_of(" \t\r\n");
+  return begin == std::string::npos ? std::string() : s.substr(begin, end - begin + 1);
+}
+
+Status WriteNewFile(const std::string& path, const std::string& text, mode_t mode, std::string_view problem,
+                    std::string_view what) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+  if (fd < 0) return Fail(ErrorCode::kInternal, std::string(problem), "Cannot create " + std::string(what) + ".", "open " + path);
+  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok) return Fail(ErrorCode::kInternal, std::string(problem), "Cannot write " + std::string(what) + ".", "write " + path);
+  return Ok();
+}
+
+}  // namespace rounds::app
