@@ -151,6 +151,43 @@ UnixMillis AuthService::CountUnknownFailure(const std::string& username, UnixMil
   return f.locked_until;
 }
 
+Status AuthService::RefuseThrottledAddress(const std::string& address, UserId user_id, UnixMillis now) {
+  const UnixMillis blocked_until = guard_.AddressBlockedUntil(address, now);
+  if (blocked_until <= now) return Ok();
+  log::Warn("login_throttled", {{"address", address}});
+  ROUNDS_RETURN_IF_ERROR(AuditNow(store_, SignInAttempt(address, user_id, now, AuditOutcome::kDenied, "address_throttled")));
+  return tl::unexpected(ThrottledError(blocked_until, now));
+}
+
+Status AuthService::RefuseLockedAccount(const Credentials& creds, const std::string& address, UnixMillis now) {
+  if (creds.locked_until <= now) return Ok();
+  log::Warn("login_locked", {{"user_id", creds.user_id}, {"address", address}});
+  ROUNDS_RETURN_IF_ERROR(AuditNow(store_, SignInAttempt(address, creds.user_id, now, AuditOutcome::kDenied, "locked")));
+  return tl::unexpected(LockedError(creds.locked_until, now));
+}
+
+Status AuthService::RefuseDisabled(const User& user, const std::string& address, UnixMillis now) {
+  if (!user.disabled) return Ok();
+  ROUNDS_RETURN_IF_ERROR(AuditNow(store_, SignInAttempt(address, user.id, now, AuditOutcome::kDenied, "disabled")));
+  return Fail(ErrorCode::kForbidden, "account_disabled", "This account is disabled.");
+}
+
+Status AuthService::CountSignInFailure(UserId user_id, const std::string& address,
+                                       const std::optional<std::string>& device, const char* reason, UnixMillis now) {
+  const AuditRecord failed = SignInAttempt(address, user_id, now, AuditOutcome::kFailure, reason);
+  log::Info("login_failed", {{"reason", reason}, {"user_id", user_id}, {"address", address},
+                             {"trusted_device", device.has_value()}});
+  if (device) {
+    guard_.DeviceFailure(*device, now);
+    return AuditNow(store_, failed, json{{"trusted_device", true}});
+  }
+  guard_.AddressFailure(address, now);
+  // The failure must be on record before the caller gets an answer (fail closed).
+  ROUNDS_ASSIGN_OR_RETURN(UnixMillis locked_until, CountPasswordFailure(store_, config_, user_id, now, failed));
+  if (locked_until > now) return tl::unexpected(LockedError(locked_until, now));
+  return Ok();
+}
+
 Result<LoginResult> AuthService::Login(const LoginRequest& request) {
   auto invalid = [] {
     return Fail(ErrorCode::kUnauthenticated, "invalid_credentials", "The username or password is not right.");
@@ -176,14 +213,7 @@ Result<LoginResult> AuthService::Login(const LoginRequest& request) {
   // cannot lock the real user out. Its failures lock that token only.
   std::optional<std::string> device;
   if (user && creds) device = guard_.TrustedDevice(request.device_token, user->id, creds->password_hash, now);
-  if (!device) {
-    if (UnixMillis blocked_until = guard_.AddressBlockedUntil(request.address, now); blocked_until > now) {
-      log::Warn("login_throttled", {{"address", request.address}});
-      ROUNDS_RETURN_IF_ERROR(AuditNow(store_, SignInAttempt(request.address, user ? user->id : 0, now,
-                                                            AuditOutcome::kDenied, "address_throttled")));
-      return tl::unexpected(ThrottledError(blocked_until, now));
-    }
-  }
+  if (!device) ROUNDS_RETURN_IF_ERROR(RefuseThrottledAddress(request.address, user ? user->id : 0, now));
   if (!user || !creds) {
     // Unknown names get the same answers as accounts: the same error, a hash's worth of time, and
     // a lock-out after the same number of failures — so neither reveals which accounts exist.
@@ -203,38 +233,17 @@ Result<LoginResult> AuthService::Login(const LoginRequest& request) {
     if (locked_until > now) return tl::unexpected(LockedError(locked_until, now));
     return invalid();
   }
-  if (!device && creds->locked_until > now) {
-    log::Warn("login_locked", {{"user_id", user->id}, {"address", request.address}});
-    ROUNDS_RETURN_IF_ERROR(AuditNow(store_, SignInAttempt(request.address, user->id, now, AuditOutcome::kDenied, "locked")));
-    return tl::unexpected(LockedError(creds->locked_until, now));
-  }
+  if (!device) ROUNDS_RETURN_IF_ERROR(RefuseLockedAccount(*creds, request.address, now));
   bool verified;
   {
     HashSlot slot(*this);
     verified = crypto::VerifyPassword(request.password, creds->password_hash);
   }
-  if (!verified && device) {
-    guard_.DeviceFailure(*device, now);
-    ROUNDS_RETURN_IF_ERROR(AuditNow(store_, SignInAttempt(request.address, user->id, now, AuditOutcome::kFailure, "wrong_password"),
-                                    json{{"trusted_device", true}}));
-    log::Info("login_failed", {{"reason", "bad_password"}, {"user_id", user->id}, {"address", request.address},
-                               {"trusted_device", true}});
-    return invalid();
-  }
   if (!verified) {
-    guard_.AddressFailure(request.address, now);
-    auto locked_until =
-        CountPasswordFailure(store_, config_, user->id, now, SignInAttempt(request.address, user->id, now, AuditOutcome::kFailure, "wrong_password"));
-    // The failure must be on record before the caller gets an answer (fail closed).
-    if (!locked_until) return tl::unexpected(locked_until.error());
-    log::Info("login_failed", {{"reason", "bad_password"}, {"user_id", user->id}, {"address", request.address}});
-    if (*locked_until > now) return tl::unexpected(LockedError(*locked_until, now));
+    ROUNDS_RETURN_IF_ERROR(CountSignInFailure(user->id, request.address, device, "wrong_password", now));
     return invalid();
   }
-  if (user->disabled) {
-    ROUNDS_RETURN_IF_ERROR(AuditNow(store_, SignInAttempt(request.address, user->id, now, AuditOutcome::kDenied, "disabled")));
-    return Fail(ErrorCode::kForbidden, "account_disabled", "This account is disabled.");
-  }
+  ROUNDS_RETURN_IF_ERROR(RefuseDisabled(*user, request.address, now));
   if (creds->mfa_enabled()) {
     if (request.code.empty()) {
       // The password was right; the session waits for the second factor.
@@ -687,16 +696,7 @@ Result<LoginResult> AuthService::VerifySecondFactor(const User& user, const Cred
   if (auto spend = SpendCode(*secret, creds, code, now)) {
     return OpenSession(user, creds, bearer, address, user_agent, now, true, *spend);
   }
-  AuditRecord failed = SignInAttempt(address, user.id, now, AuditOutcome::kFailure, "wrong_code");
-  if (device) {
-    guard_.DeviceFailure(*device, now);
-    ROUNDS_RETURN_IF_ERROR(AuditNow(store_, failed, json{{"trusted_device", true}}));
-  } else {
-    guard_.AddressFailure(address, now);
-    ROUNDS_ASSIGN_OR_RETURN(UnixMillis locked_until, CountPasswordFailure(store_, config_, user.id, now, failed));
-    if (locked_until > now) return tl::unexpected(LockedError(locked_until, now));
-  }
-  log::Info("login_failed", {{"reason", "wrong_code"}, {"user_id", user.id}, {"address", address}});
+  ROUNDS_RETURN_IF_ERROR(CountSignInFailure(user.id, address, device, "wrong_code", now));
   return tl::unexpected(InvalidCode());
 }
 
@@ -723,20 +723,10 @@ Result<LoginResult> AuthService::CompleteMfa(const MfaLoginRequest& request) {
   }
   std::optional<std::string> device = guard_.TrustedDevice(request.device_token, user->id, creds->password_hash, now);
   if (!device) {
-    if (UnixMillis blocked_until = guard_.AddressBlockedUntil(request.address, now); blocked_until > now) {
-      ROUNDS_RETURN_IF_ERROR(AuditNow(store_, SignInAttempt(request.address, user->id, now, AuditOutcome::kDenied,
-                                                            "address_throttled")));
-      return tl::unexpected(ThrottledError(blocked_until, now));
-    }
-    if (creds->locked_until > now) {
-      ROUNDS_RETURN_IF_ERROR(AuditNow(store_, SignInAttempt(request.address, user->id, now, AuditOutcome::kDenied, "locked")));
-      return tl::unexpected(LockedError(creds->locked_until, now));
-    }
+    ROUNDS_RETURN_IF_ERROR(RefuseThrottledAddress(request.address, user->id, now));
+    ROUNDS_RETURN_IF_ERROR(RefuseLockedAccount(*creds, request.address, now));
   }
-  if (user->disabled) {
-    ROUNDS_RETURN_IF_ERROR(AuditNow(store_, SignInAttempt(request.address, user->id, now, AuditOutcome::kDenied, "disabled")));
-    return Fail(ErrorCode::kForbidden, "account_disabled", "This account is disabled.");
-  }
+  ROUNDS_RETURN_IF_ERROR(RefuseDisabled(*user, request.address, now));
   return VerifySecondFactor(*user, *creds, request.code, device, request.bearer, request.address, request.user_agent,
                             now);
 }

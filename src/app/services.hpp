@@ -176,6 +176,16 @@ class AuthService {
   // The same bookkeeping for names that match no account; returns locked_until.
   UnixMillis CountUnknownFailure(const std::string& username, UnixMillis now);
   UnixMillis UnknownLockedUntil(const std::string& username, UnixMillis now);
+  // Refusals of a sign-in, each audited with its reason: the address's throttle, the account's
+  // lock-out (both skipped for a trusted device), a disabled account.
+  Status RefuseThrottledAddress(const std::string& address, domain::UserId user_id, UnixMillis now);
+  Status RefuseLockedAccount(const domain::Credentials& creds, const std::string& address, UnixMillis now);
+  Status RefuseDisabled(const domain::User& user, const std::string& address, UnixMillis now);
+  // Counts a wrong password or code (`reason`): against the device token when one made the
+  // attempt trusted, else against the address and the account (kRateLimited "account_locked"
+  // when this locks it). The failure is on record before the caller answers.
+  Status CountSignInFailure(domain::UserId user_id, const std::string& address,
+                            const std::optional<std::string>& device, const char* reason, UnixMillis now);
   // The session of a verified sign-in, written with its audit record. `consume` runs first in
   // the same write unit on freshly read credentials (spending the code that was the second
   // factor) and may refuse.
