@@ -16,7 +16,7 @@ constexpr UnixMillis kMfaTokenLifetime = 5 * 60 * 1000;
 
 // The two kinds of token have their own labels under the MAC: neither passes for the other.
 std::string Mac(domain::UserId user, UnixMillis issued_at, std::string_view nonce, const std::string& password_hash,
-                std::string_view version = kVersion) {
+                std::string_view version) {
   std::string message = version == kVersion ? "rounds-device-token|" : "rounds-mfa-token|";
   message += version;
   message += '|';
@@ -45,50 +45,73 @@ std::optional<std::int64_t> Number(std::string_view text) {
   return value;
 }
 
+// "<version>.<user>.<issued_at>.<nonce>.<mac>", the MAC under the account's password hash.
+std::string Issue(std::string_view version, domain::UserId user, const std::string& password_hash, UnixMillis now) {
+  const std::string nonce = crypto::RandomToken(16);
+  return std::string(version) + "." + std::to_string(user) + "." + std::to_string(now) + "." + nonce + "." +
+         Mac(user, now, nonce, password_hash, version);
+}
+
+struct Parts {
+  domain::UserId user;
+  UnixMillis issued_at;
+  std::string_view nonce;
+  std::string_view mac;
+};
+
+// The fields of a token of `version`, unverified.
+std::optional<Parts> Parse(std::string_view token, std::string_view version) {
+  if (token.empty() || token.size() > 256) return std::nullopt;
+  const std::vector<std::string_view> parts = Split(token, '.');
+  if (parts.size() != 5 || parts[0] != version || parts[3].empty()) return std::nullopt;
+  const std::optional<std::int64_t> user = Number(parts[1]);
+  const std::optional<std::int64_t> issued_at = Number(parts[2]);
+  if (!user || !issued_at) return std::nullopt;
+  return Parts{*user, *issued_at, parts[3], parts[4]};
+}
+
+// The token's nonce when it is a token of `version` for `user`, made under `password_hash`, and
+// younger than `lifetime`.
+std::optional<std::string> Genuine(std::string_view token, std::string_view version, UnixMillis lifetime,
+                                   domain::UserId user, const std::string& password_hash, UnixMillis now) {
+  if (password_hash.empty()) return std::nullopt;
+  const std::optional<Parts> parts = Parse(token, version);
+  if (!parts || parts->user != user || parts->issued_at > now || now - parts->issued_at >= lifetime) {
+    return std::nullopt;
+  }
+  if (!crypto::ConstantTimeEquals(parts->mac, Mac(user, parts->issued_at, parts->nonce, password_hash, version))) {
+    return std::nullopt;
+  }
+  return std::string(parts->nonce);
+}
+
 }  // namespace
 
 std::string SignInGuard::IssueDeviceToken(domain::UserId user, const std::string& password_hash, UnixMillis now) {
-  const std::string nonce = crypto::RandomToken(16);
-  return std::string(kVersion) + "." + std::to_string(user) + "." + std::to_string(now) + "." + nonce + "." +
-         Mac(user, now, nonce, password_hash);
+  return Issue(kVersion, user, password_hash, now);
 }
 
 std::string SignInGuard::IssueMfaToken(domain::UserId user, const std::string& password_hash, UnixMillis now) {
-  const std::string nonce = crypto::RandomToken(16);
-  return std::string(kMfaVersion) + "." + std::to_string(user) + "." + std::to_string(now) + "." + nonce + "." +
-         Mac(user, now, nonce, password_hash, kMfaVersion);
+  return Issue(kMfaVersion, user, password_hash, now);
 }
 
 std::optional<domain::UserId> SignInGuard::MfaTokenUser(const std::string& token) {
-  if (token.empty() || token.size() > 256) return std::nullopt;
-  const std::vector<std::string_view> parts = Split(token, '.');
-  if (parts.size() != 5 || parts[0] != kMfaVersion) return std::nullopt;
-  return Number(parts[1]);
+  const std::optional<Parts> parts = Parse(token, kMfaVersion);
+  if (!parts) return std::nullopt;
+  return parts->user;
 }
 
 bool SignInGuard::ValidMfaToken(const std::string& token, domain::UserId user, const std::string& password_hash,
                                 UnixMillis now) {
-  if (password_hash.empty() || MfaTokenUser(token) != user) return false;
-  const std::vector<std::string_view> parts = Split(token, '.');
-  const std::optional<std::int64_t> issued_at = Number(parts[2]);
-  if (!issued_at || *issued_at > now || now - *issued_at >= kMfaTokenLifetime || parts[3].empty()) return false;
-  return crypto::ConstantTimeEquals(parts[4], Mac(user, *issued_at, parts[3], password_hash, kMfaVersion));
+  return Genuine(token, kMfaVersion, kMfaTokenLifetime, user, password_hash, now).has_value();
 }
 
 std::optional<std::string> SignInGuard::TrustedDevice(const std::string& token, domain::UserId user,
                                                       const std::string& password_hash, UnixMillis now) {
-  if (token.empty() || token.size() > 256 || password_hash.empty()) return std::nullopt;
-  const std::vector<std::string_view> parts = Split(token, '.');
-  if (parts.size() != 5 || parts[0] != kVersion || parts[3].empty()) return std::nullopt;
-  const std::optional<std::int64_t> owner = Number(parts[1]);
-  const std::optional<std::int64_t> issued_at = Number(parts[2]);
-  if (!owner || *owner != user || !issued_at || *issued_at > now || now - *issued_at >= kDeviceTokenLifetime) {
-    return std::nullopt;
-  }
-  if (!crypto::ConstantTimeEquals(parts[4], Mac(user, *issued_at, parts[3], password_hash))) return std::nullopt;
-  std::string nonce(parts[3]);
+  std::optional<std::string> nonce = Genuine(token, kVersion, kDeviceTokenLifetime, user, password_hash, now);
+  if (!nonce) return std::nullopt;
   std::lock_guard lock(mutex_);
-  if (BlockedUntil(devices_, nonce, now) > now) return std::nullopt;
+  if (BlockedUntil(devices_, *nonce, now) > now) return std::nullopt;
   return nonce;
 }
 
