@@ -141,6 +141,20 @@ std::string SessionCookie(bool tls, const std::string& token, std::int64_t max_a
   return Cookie(SessionCookieName(tls), tls, token, max_age_seconds);
 }
 
+// The body {password, code} of the two-step settings that need both factors.
+struct Proof {
+  std::string password;
+  std::string code;
+};
+Result<Proof> PasswordAndCode(Request& request) {
+  ROUNDS_ASSIGN_OR_RETURN(json body, JsonBody(request));
+  BodyReader reader(body);
+  auto password = reader.String("password", true, 256);
+  auto code = reader.String("code", true, 64);
+  ROUNDS_RETURN_IF_ERROR(reader.Finish());
+  return Proof{*password, *code};
+}
+
 // The answer to a finished sign-in: the session token in the body for bearer clients, in cookies
 // for browsers (with the device cookie, kept a year).
 Response SignedIn(const ApiContext& ctx, const app::LoginResult& login) {
@@ -254,20 +268,12 @@ void RegisterApiRoutes(Router& r, ApiContext& ctx) {
     return Ok(json{{"recovery_codes", codes}});
   }));
   r.Add("POST", "/api/v1/me/mfa/totp/disable", Authed(ctx, [&s](Request& request, const Actor& actor) -> Result<Response> {
-    ROUNDS_ASSIGN_OR_RETURN(json body, JsonBody(request));
-    BodyReader reader(body);
-    auto password = reader.String("password", true, 256);
-    auto code = reader.String("code", true, 64);
-    ROUNDS_RETURN_IF_ERROR(reader.Finish());
-    return Empty(s.auth.DisableTotp(actor, *password, *code));
+    ROUNDS_ASSIGN_OR_RETURN(auto proof, PasswordAndCode(request));
+    return Empty(s.auth.DisableTotp(actor, proof.password, proof.code));
   }));
   r.Add("POST", "/api/v1/me/mfa/recovery-codes", Authed(ctx, [&s](Request& request, const Actor& actor) -> Result<Response> {
-    ROUNDS_ASSIGN_OR_RETURN(json body, JsonBody(request));
-    BodyReader reader(body);
-    auto password = reader.String("password", true, 256);
-    auto code = reader.String("code", true, 64);
-    ROUNDS_RETURN_IF_ERROR(reader.Finish());
-    ROUNDS_ASSIGN_OR_RETURN(auto codes, s.auth.NewRecoveryCodes(actor, *password, *code));
+    ROUNDS_ASSIGN_OR_RETURN(auto proof, PasswordAndCode(request));
+    ROUNDS_ASSIGN_OR_RETURN(auto codes, s.auth.NewRecoveryCodes(actor, proof.password, proof.code));
     return Ok(json{{"recovery_codes", codes}});
   }));
   r.Add("PATCH", "/api/v1/me", Authed(ctx, [&s](Request& request, const Actor& actor) -> Result<Response> {
