@@ -155,6 +155,13 @@ struct StoreMetrics {
   std::uint64_t search_index_runs = 0;
   std::uint64_t search_index_rows = 0;
   double search_index_micros_sum = 0;
+  // Encryption at rest: whether this database is encrypted, and pages encrypted on their way to a
+  // file, decrypted on their way in, and refused because they did not authenticate (in the
+  // process: every store opens its files through the one VFS).
+  bool encrypted = false;
+  std::uint64_t pages_sealed = 0;
+  std::uint64_t pages_opened = 0;
+  std::uint64_t pages_rejected = 0;
 };
 
 // ---- Retention and legal holds ----------------------------------------------------------------
@@ -563,10 +570,34 @@ struct SqliteOptions {
   int restart_log_pages = 4096;
   int catch_up_pages = 1024;
   int writer_checkpoint_pages = 16384;
+  // 32 bytes: every page of the database and of its write-ahead log, and of its backups, is
+  // encrypted under this key (XChaCha20-Poly1305, see store/sqlite/coalescing_vfs.hpp). Empty: none
+  // is. A new database is created encrypted; an existing one must have been created (or encrypted
+  // with EncryptDatabaseFile) under the same key.
+  std::string encryption_key;
 };
 
 // Opens (creating if needed) a SQLite database, applies pending migrations and starts the writer.
-// kInternal if the file cannot be opened; kConflict if its schema is newer than this binary knows.
+// kInternal if the file cannot be opened; kConflict if its schema is newer than this binary knows;
+// kInvalidArgument "database_not_encrypted" for a key and a plain database, "database_encrypted"
+// for no key and an encrypted one, "database_key_mismatch" for the wrong key.
 Result<std::unique_ptr<Store>> OpenSqliteStore(const SqliteOptions& options);
+
+// What is at a database path: nothing yet (no file, or an empty one), a database SQLite reads as
+// it is, or a file it cannot read without a key (an encrypted database, or no database at all).
+enum class DatabaseFileKind { kAbsent, kPlain, kEncrypted };
+DatabaseFileKind InspectDatabaseFile(const std::string& path);
+
+// Encrypts the plain database at `path` under `key` (32 bytes), in place: a copy is written
+// encrypted beside it (VACUUM INTO), checked, synced and renamed over it. Nothing may have the
+// database open meanwhile. Errors: kNotFound (no database), kInvalidArgument
+// "database_already_encrypted" or "bad_page_size", kConflict "database_in_use" (stop the server
+// first), kInternal for I/O. On any error the plain database is left as it was.
+Status EncryptDatabaseFile(const std::string& path, const std::string& key);
+
+// SQLite's integrity check of the whole database at `path`, opened with `key` (empty for a plain
+// database), which reads every page (and so authenticates every page of an encrypted one): "ok",
+// or the problems it found, one a line. Errors: those of opening the database with the key.
+Result<std::string> CheckDatabaseFile(const std::string& path, const std::string& key);
 
 }  // namespace rounds::store

@@ -1,13 +1,18 @@
 #include "store/sqlite/coalescing_vfs.hpp"
 
 #include <fcntl.h>
+#include <sodium.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cstring>
+#include <filesystem>
+#include <map>
 #include <mutex>
+#include <optional>
 
 namespace rounds::store::sqlite {
 
@@ -25,6 +30,49 @@ constexpr int kBufferBytes = 0x1ffff;
 
 std::atomic<std::uint64_t> g_requested{0};
 std::atomic<std::uint64_t> g_issued{0};
+std::atomic<std::uint64_t> g_sealed{0};
+std::atomic<std::uint64_t> g_opened{0};
+std::atomic<std::uint64_t> g_rejected{0};
+
+// ---- Encryption ---------------------------------------------------------------------------------
+
+constexpr int kPage = kEncryptedPageBytes;
+constexpr int kSealed = kPage - kEncryptionReserveBytes;  // the bytes of a page that SQLite uses
+constexpr int kNonceBytes = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
+constexpr int kTagBytes = crypto_aead_xchacha20poly1305_ietf_ABYTES;
+static_assert(kNonceBytes + kTagBytes == kEncryptionReserveBytes);
+constexpr sqlite3_int64 kFrameBytes = kFrameHeaderBytes + kPage;
+constexpr sqlite3_int64 kFirstWalPage = kWalHeaderBytes + kFrameHeaderBytes;  // frame 0's page
+
+// What a sealed page's associated data says it is: a page of the database or of the log.
+enum class Place : unsigned char { kDatabase = 1, kLog = 2 };
+
+std::mutex g_keys_mu;
+std::map<std::string, DatabaseKey>& Keys() {  // guarded by g_keys_mu; never destroyed
+  static auto* keys = new std::map<std::string, DatabaseKey>();
+  return *keys;
+}
+
+std::string Resolved(const std::string& path) {
+  std::error_code ec;
+  const std::filesystem::path absolute = std::filesystem::absolute(path, ec);
+  if (ec) return path;
+  const std::filesystem::path resolved = std::filesystem::weakly_canonical(absolute, ec);
+  return ec ? absolute.lexically_normal().string() : resolved.string();
+}
+
+std::optional<DatabaseKey> KeyOf(const std::string& database_path) {
+  const std::string resolved = Resolved(database_path);
+  std::lock_guard lock(g_keys_mu);
+  auto it = Keys().find(resolved);
+  if (it == Keys().end()) return std::nullopt;
+  return it->second;
+}
+
+void AssociatedData(Place place, sqlite3_int64 position, unsigned char (&out)[9]) {
+  out[0] = static_cast<unsigned char>(place);
+  for (int i = 0; i < 8; ++i) out[1 + i] = static_cast<unsigned char>(static_cast<std::uint64_t>(position) >> (56 - 8 * i));
+}
 
 sqlite3_vfs* g_base = nullptr;
 sqlite3_vfs g_vfs{};
@@ -38,11 +86,53 @@ struct File {
   int length;          // bytes buffered
   sqlite3_int64 start; // file offset of the first buffered byte
   char* data;          // kBufferBytes, allocated on the first buffered write
+  bool encrypted;      // a database or log file of a database with a key
+  DatabaseKey key;     // when encrypted; wiped on close
+  unsigned char* page; // kPage bytes of scratch, allocated on first use
 };
 static_assert(sizeof(File) % 8 == 0, "the default VFS's file follows a File in one allocation");
 
 File* Of(sqlite3_file* file) { return reinterpret_cast<File*>(file); }
 const sqlite3_io_methods& RealMethods(const File* f) { return *f->real->pMethods; }
+
+unsigned char* Scratch(File* f) {
+  if (f->page == nullptr) f->page = static_cast<unsigned char*>(sqlite3_malloc(kPage));
+  return f->page;
+}
+
+// Encrypts the page at `page` in place: its first kSealed bytes, with a new nonce and the tag in
+// the reserved bytes after them.
+void Seal(const File* f, Place place, sqlite3_int64 position, unsigned char* page) {
+  unsigned char* nonce = page + kSealed;
+  unsigned char* tag = nonce + kNonceBytes;
+  randombytes_buf(nonce, kNonceBytes);
+  unsigned char ad[9];
+  AssociatedData(place, position, ad);
+  crypto_aead_xchacha20poly1305_ietf_encrypt_detached(page, tag, nullptr, page, kSealed, ad, sizeof ad, nullptr,
+                                                      nonce, f->key.data());
+  g_sealed.fetch_add(1, std::memory_order_relaxed);
+}
+
+// Decrypts the page at `page` in place. False, with the page unchanged, when it does not
+// authenticate. A page of zeros was never written (a hole, or past the end of the file) and
+// stays zeros.
+bool Unseal(const File* f, Place place, sqlite3_int64 position, unsigned char* page) {
+  if (sodium_is_zero(page, kPage)) return true;
+  const unsigned char* nonce = page + kSealed;
+  const unsigned char* tag = nonce + kNonceBytes;
+  unsigned char ad[9];
+  AssociatedData(place, position, ad);
+  if (crypto_aead_xchacha20poly1305_ietf_decrypt_detached(page, nullptr, page, kSealed, tag, ad, sizeof ad, nonce,
+                                                          f->key.data()) != 0) {
+    g_rejected.fetch_add(1, std::memory_order_relaxed);
+    return false;
+  }
+  // SQLite sees the reserved bytes as zeros, as it wrote them: a log frame's checksum, which
+  // recovery after a crash verifies, covers the whole page as SQLite passed it to the log.
+  sodium_memzero(page + kSealed, kEncryptionReserveBytes);
+  g_opened.fetch_add(1, std::memory_order_relaxed);
+  return true;
+}
 
 int WriteThrough(File* f, const void* data, int amount, sqlite3_int64 offset) {
   g_issued.fetch_add(1, std::memory_order_relaxed);
@@ -69,7 +159,62 @@ int Close(sqlite3_file* file) {
   const int closed = RealMethods(f).xClose(f->real);
   sqlite3_free(f->data);
   f->data = nullptr;
+  if (f->page != nullptr) sodium_memzero(f->page, kPage);
+  sqlite3_free(f->page);
+  f->page = nullptr;
+  sodium_memzero(f->key.data(), f->key.size());
   return flushed != SQLITE_OK ? flushed : closed;
+}
+
+// Reads [offset, offset + amount) of an encrypted database file: every page it touches whole,
+// decrypted. A short read (past the end) is zero-filled and reported as such, as SQLite expects.
+int ReadDatabase(File* f, unsigned char* out, int amount, sqlite3_int64 offset) {
+  unsigned char* page = Scratch(f);
+  if (page == nullptr) return SQLITE_IOERR_NOMEM;
+  bool short_read = false;
+  for (sqlite3_int64 at = offset; at < offset + amount;) {
+    const sqlite3_int64 number = at / kPage;  // 0-based
+    const sqlite3_int64 page_start = number * kPage;
+    const int rc = RealMethods(f).xRead(f->real, page, kPage, page_start);
+    if (rc == SQLITE_IOERR_SHORT_READ) {
+      short_read = true;
+    } else if (rc != SQLITE_OK) {
+      return rc;
+    }
+    if (!Unseal(f, Place::kDatabase, number + 1, page)) return SQLITE_IOERR_DATA;
+    const sqlite3_int64 end = std::min(offset + amount, page_start + kPage);
+    std::memcpy(out + (at - offset), page + (at - page_start), static_cast<std::size_t>(end - at));
+    at = end;
+  }
+  return short_read ? SQLITE_IOERR_SHORT_READ : SQLITE_OK;
+}
+
+// Decrypts, in `out` (the bytes [offset, offset + amount) of an encrypted log, read as they are
+// on disk), every frame's page that the range touches. A page that does not authenticate is left
+// as it is: SQLite's checksum then rejects its frame and the log ends there.
+int DecryptLogPages(File* f, unsigned char* out, int amount, sqlite3_int64 offset) {
+  const sqlite3_int64 end = offset + amount;
+  sqlite3_int64 frame = offset <= kFirstWalPage ? 0 : (offset - kFirstWalPage) / kFrameBytes;
+  for (;; ++frame) {
+    const sqlite3_int64 page_start = kFirstWalPage + frame * kFrameBytes;
+    if (page_start >= end) break;
+    const sqlite3_int64 page_end = page_start + kPage;
+    if (page_end <= offset) continue;
+    if (page_start >= offset && page_end <= end) {
+      Unseal(f, Place::kLog, frame, out + (page_start - offset));
+      continue;
+    }
+    // A read of part of a page (SQLite does not make one): read the page whole.
+    unsigned char* page = Scratch(f);
+    if (page == nullptr) return SQLITE_IOERR_NOMEM;
+    const int rc = RealMethods(f).xRead(f->real, page, kPage, page_start);
+    if (rc != SQLITE_OK && rc != SQLITE_IOERR_SHORT_READ) return rc;
+    Unseal(f, Place::kLog, frame, page);
+    const sqlite3_int64 from = std::max(offset, page_start);
+    const sqlite3_int64 to = std::min(end, page_end);
+    std::memcpy(out + (from - offset), page + (from - page_start), static_cast<std::size_t>(to - from));
+  }
+  return SQLITE_OK;
 }
 
 int Read(sqlite3_file* file, void* data, int amount, sqlite3_int64 offset) {
@@ -77,11 +222,72 @@ int Read(sqlite3_file* file, void* data, int amount, sqlite3_int64 offset) {
   if (Overlaps(f, offset, amount)) {
     if (int rc = Flush(f); rc != SQLITE_OK) return rc;
   }
-  return RealMethods(f).xRead(f->real, data, amount, offset);
+  if (!f->encrypted) return RealMethods(f).xRead(f->real, data, amount, offset);
+  auto* out = static_cast<unsigned char*>(data);
+  if (!f->wal) return ReadDatabase(f, out, amount, offset);
+  const int rc = RealMethods(f).xRead(f->real, data, amount, offset);
+  if (rc != SQLITE_OK && rc != SQLITE_IOERR_SHORT_READ) return rc;
+  if (int decrypted = DecryptLogPages(f, out, amount, offset); decrypted != SQLITE_OK) return decrypted;
+  return rc;
 }
 
-int Write(sqlite3_file* file, const void* data, int amount, sqlite3_int64 offset) {
+// What an encrypted file is sent instead of `data`: a sealed copy of a page, or the bytes as they
+// are (the log's headers). Null with *rc set for a write that is neither: SQLite writes pages
+// whole and headers on their own, so this is refused rather than written in the clear.
+const void* Encrypted(File* f, const void* data, int amount, sqlite3_int64 offset, int* rc) {
+  *rc = SQLITE_OK;
+  Place place = Place::kDatabase;
+  sqlite3_int64 position = 0;
+  if (!f->wal) {
+    if (amount != kPage || offset % kPage != 0) {
+      *rc = SQLITE_IOERR_WRITE;
+      return nullptr;
+    }
+    position = offset / kPage + 1;
+  } else {
+    if (offset == 0 && amount == kWalHeaderBytes) {
+      // The log's header names its page size: an encrypted log holds kPage-byte pages only.
+      const auto* header = static_cast<const unsigned char*>(data);
+      const std::uint32_t page_size = (std::uint32_t{header[8]} << 24) | (std::uint32_t{header[9]} << 16) |
+                                      (std::uint32_t{header[10]} << 8) | header[11];
+      if (page_size != kPage) *rc = SQLITE_IOERR_WRITE;
+      return *rc == SQLITE_OK ? data : nullptr;
+    }
+    const sqlite3_int64 in_frame = offset < kWalHeaderBytes ? -1 : (offset - kWalHeaderBytes) % kFrameBytes;
+    if (amount == kFrameHeaderBytes && in_frame == 0) return data;
+    if (amount != kPage || in_frame != kFrameHeaderBytes) {
+      *rc = SQLITE_IOERR_WRITE;
+      return nullptr;
+    }
+    // The frame's checksum covers the page's reserved bytes as SQLite has them, and recovery
+    // verifies it over the decrypted page, whose reserved bytes are zeros: a page that reached
+    // SQLite through this VFS has them zero, and so does a new one. Anything else would be a
+    // frame that recovery cannot read back, so it is refused here instead.
+    if (!sodium_is_zero(static_cast<const unsigned char*>(data) + kSealed, kEncryptionReserveBytes)) {
+      *rc = SQLITE_IOERR_WRITE;
+      return nullptr;
+    }
+    place = Place::kLog;
+    position = (offset - kWalHeaderBytes) / kFrameBytes;
+  }
+  unsigned char* page = Scratch(f);
+  if (page == nullptr) {
+    *rc = SQLITE_IOERR_NOMEM;
+    return nullptr;
+  }
+  std::memcpy(page, data, kPage);
+  Seal(f, place, position, page);
+  return page;
+}
+
+int Write(sqlite3_file* file, const void* plain, int amount, sqlite3_int64 offset) {
   File* f = Of(file);
+  const void* data = plain;
+  if (f->encrypted) {
+    int rc = SQLITE_OK;
+    data = Encrypted(f, plain, amount, offset, &rc);
+    if (data == nullptr) return rc;
+  }
   if (!f->wal) return RealMethods(f).xWrite(f->real, data, amount, offset);
   g_requested.fetch_add(1, std::memory_order_relaxed);
   // Taken before a flush clears it: this write may be the page of a commit frame.
@@ -187,7 +393,7 @@ int ShmUnmap(sqlite3_file* file, int delete_flag) {
 int Fetch(sqlite3_file* file, sqlite3_int64 offset, int amount, void** out) {
   File* f = Of(file);
   const auto& m = RealMethods(f);
-  if (m.iVersion < 3 || m.xFetch == nullptr || Overlaps(f, offset, amount)) {
+  if (m.iVersion < 3 || m.xFetch == nullptr || f->encrypted || Overlaps(f, offset, amount)) {
     *out = nullptr;  // SQLite reads with xRead instead
     return SQLITE_OK;
   }
@@ -215,6 +421,16 @@ int Open(sqlite3_vfs* /*vfs*/, sqlite3_filename name, sqlite3_file* file, int fl
   f->length = 0;
   f->start = 0;
   f->data = nullptr;
+  f->encrypted = false;
+  f->page = nullptr;
+  if (name != nullptr && (flags & (SQLITE_OPEN_MAIN_DB | SQLITE_OPEN_WAL)) != 0) {
+    std::string database(name);
+    if (f->wal && database.ends_with("-wal")) database.resize(database.size() - 4);
+    if (auto key = KeyOf(database)) {
+      f->encrypted = true;
+      f->key = *key;
+    }
+  }
   const int rc = g_base->xOpen(g_base, name, f->real, flags, out_flags);
   if (rc != SQLITE_OK) {
     if (f->real->pMethods != nullptr) f->real->pMethods->xClose(f->real);
@@ -286,8 +502,44 @@ int RegisterCoalescingVfs() {
   return result;
 }
 
+void SetDatabaseKey(const std::string& path, const DatabaseKey& key) {
+  if (sodium_init() < 0) return;  // no entropy source: KeyOf finds nothing and opening fails later
+  const std::string resolved = Resolved(path);
+  std::lock_guard lock(g_keys_mu);
+  Keys()[resolved] = key;
+}
+
+void ForgetDatabaseKey(const std::string& path) {
+  const std::string resolved = Resolved(path);
+  std::lock_guard lock(g_keys_mu);
+  auto it = Keys().find(resolved);
+  if (it == Keys().end()) return;
+  sodium_memzero(it->second.data(), it->second.size());
+  Keys().erase(it);
+}
+
+bool HasDatabaseKey(const std::string& path) { return KeyOf(path).has_value(); }
+
+bool KeyOpensDatabase(const std::string& path, const DatabaseKey& key) {
+  if (sodium_init() < 0) return false;
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  unsigned char page[kPage];
+  const ssize_t got = ::pread(fd, page, kPage, 0);
+  ::close(fd);
+  if (got != kPage || sodium_is_zero(page, kPage)) return false;
+  File probe{};
+  probe.key = key;
+  const bool opened = Unseal(&probe, Place::kDatabase, 1, page);
+  sodium_memzero(probe.key.data(), probe.key.size());
+  sodium_memzero(page, sizeof page);
+  return opened;
+}
+
 CoalescingVfsCounters CoalescingVfsCountersNow() {
-  return {g_requested.load(std::memory_order_relaxed), g_issued.load(std::memory_order_relaxed)};
+  return {g_requested.load(std::memory_order_relaxed), g_issued.load(std::memory_order_relaxed),
+          g_sealed.load(std::memory_order_relaxed), g_opened.load(std::memory_order_relaxed),
+          g_rejected.load(std::memory_order_relaxed)};
 }
 
 }  // namespace rounds::store::sqlite

@@ -116,6 +116,14 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& path, bo
   sqlite3_extended_result_codes(db, 1);
   sqlite3_busy_timeout(db, kBusyTimeoutMillis);
   std::unique_ptr<Connection> connection(new Connection(db));
+  if (HasDatabaseKey(path)) {
+    // A database created encrypted has 4 KiB pages and leaves room at the end of each for its
+    // nonce and tag; on an existing database both settings are already fixed and this changes
+    // nothing.
+    int reserve = kEncryptionReserveBytes;
+    sqlite3_file_control(db, "main", SQLITE_FCNTL_RESERVE_BYTES, &reserve);
+    ROUNDS_RETURN_IF_ERROR(connection->Exec("PRAGMA page_size=" + std::to_string(kEncryptedPageBytes)));
+  }
   ROUNDS_RETURN_IF_ERROR(connection->Exec("PRAGMA journal_mode=WAL"));
   ROUNDS_RETURN_IF_ERROR(connection->Exec(sync_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL"));
   ROUNDS_RETURN_IF_ERROR(connection->Exec("PRAGMA foreign_keys=ON"));

@@ -315,6 +315,10 @@ class SqliteStore final : public Store {
     copy.log_writes_requested = log.wal_writes_requested;
     copy.log_writes_issued = log.wal_writes_issued;
     copy.log_frames = static_cast<std::uint64_t>(log_frames_.load(std::memory_order_relaxed));
+    copy.encrypted = !options_.encryption_key.empty();
+    copy.pages_sealed = log.pages_sealed;
+    copy.pages_opened = log.pages_opened;
+    copy.pages_rejected = log.pages_rejected;
     std::lock_guard lock(queue_mutex_);
     copy.queued_units = queue_.size();
     return copy;
@@ -814,9 +818,29 @@ Status SqliteStore::Backup(const std::string& path) {
       }
     }
   } destination{nullptr, partial};
-  int rc = sqlite3_open_v2(partial.c_str(), &destination.db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+  // An encrypted database's backup is encrypted under the same key: the copy is written through
+  // the store's VFS with the key set for its file, and it keeps the pages' reserved bytes.
+  struct Key {
+    std::string file;
+    ~Key() {
+      if (!file.empty()) ForgetDatabaseKey(file);
+    }
+  } key;
+  const bool encrypted = !options_.encryption_key.empty();
+  if (encrypted) {
+    DatabaseKey raw{};
+    std::memcpy(raw.data(), options_.encryption_key.data(), raw.size());
+    SetDatabaseKey(partial, raw);
+    key.file = partial;
+  }
+  int rc = sqlite3_open_v2(partial.c_str(), &destination.db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                           encrypted ? kCoalescingVfsName : nullptr);
   if (rc != SQLITE_OK) return tl::unexpected(TranslateError(destination.db, rc, "open backup file"));
   sqlite3_extended_result_codes(destination.db, 1);
+  if (encrypted) {
+    int reserve = kEncryptionReserveBytes;
+    sqlite3_file_control(destination.db, "main", SQLITE_FCNTL_RESERVE_BYTES, &reserve);
+  }
   rc = sqlite3_exec(destination.db, "PRAGMA synchronous=FULL", nullptr, nullptr, nullptr);
   if (rc != SQLITE_OK) return tl::unexpected(TranslateError(destination.db, rc, "backup synchronous"));
   sqlite3_backup* backup = sqlite3_backup_init(destination.db, "main", source->raw(), "main");
@@ -844,6 +868,46 @@ Status SqliteStore::Backup(const std::string& path) {
 
 }  // namespace
 
+DatabaseFileKind Inspect(const std::string& path) {
+  static constexpr char kMagic[16] = {'S', 'Q', 'L', 'i', 't', 'e', ' ', 'f', 'o', 'r', 'm', 'a', 't', ' ', '3', '\0'};
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return DatabaseFileKind::kAbsent;
+  char header[sizeof kMagic];
+  const ssize_t got = ::pread(fd, header, sizeof header, 0);
+  ::close(fd);
+  if (got <= 0) return DatabaseFileKind::kAbsent;
+  return got == sizeof header && std::memcmp(header, kMagic, sizeof header) == 0 ? DatabaseFileKind::kPlain
+                                                                                 : DatabaseFileKind::kEncrypted;
+}
+
+// Checks that `options.encryption_key` fits the database at options.path, and sets it for the
+// store's VFS. A new database is created encrypted.
+Status UseKey(const SqliteOptions& options) {
+  const DatabaseFileKind kind = Inspect(options.path);
+  if (options.encryption_key.empty()) {
+    if (kind == DatabaseFileKind::kEncrypted) {
+      return InvalidArgument("database_encrypted",
+                             "The database is encrypted (or is not a database): it needs its key file to open.");
+    }
+    return Ok();
+  }
+  if (options.encryption_key.size() != sizeof(DatabaseKey)) {
+    return InvalidArgument("bad_database_key", "A database key is 32 bytes.");
+  }
+  if (kind == DatabaseFileKind::kPlain) {
+    return InvalidArgument("database_not_encrypted",
+                           "The database is not encrypted. Stop the server and run `rounds admin database encrypt`, "
+                           "or turn database_encryption off.");
+  }
+  DatabaseKey key{};
+  std::memcpy(key.data(), options.encryption_key.data(), key.size());
+  if (kind == DatabaseFileKind::kEncrypted && !KeyOpensDatabase(options.path, key)) {
+    return InvalidArgument("database_key_mismatch", "The database key does not open this database.");
+  }
+  SetDatabaseKey(options.path, key);
+  return Ok();
+}
+
 Result<std::unique_ptr<Store>> OpenSqliteStoreWithHooks(const SqliteOptions& requested, WriterHooks hooks) {
   SqliteOptions options = requested;
   options.read_connections = std::max(1, options.read_connections);
@@ -862,6 +926,7 @@ Result<std::unique_ptr<Store>> OpenSqliteStoreWithHooks(const SqliteOptions& req
     if (ec) return Internal("cannot create data folder " + path.parent_path().string() + ": " + ec.message());
     std::filesystem::permissions(path.parent_path(), std::filesystem::perms::owner_all, ec);
   }
+  ROUNDS_RETURN_IF_ERROR(UseKey(options));
   ROUNDS_RETURN_IF_ERROR(CreatePrivateFile(options.path));
   ROUNDS_ASSIGN_OR_RETURN(auto writer, Connection::Open(options.path, options.sync_full));
   // Durability is a promise, not a hope: read the settings back.
@@ -889,12 +954,139 @@ Result<std::unique_ptr<Store>> OpenSqliteStoreWithHooks(const SqliteOptions& req
                                                 std::move(readers), std::move(checkpointer)));
 }
 
+Status EncryptFile(const std::string& path, const std::string& key_bytes) {
+  switch (Inspect(path)) {
+    case DatabaseFileKind::kAbsent: return NotFound("Database '" + path + "'");
+    case DatabaseFileKind::kEncrypted:
+      return InvalidArgument("database_already_encrypted", "The database is encrypted already.");
+    case DatabaseFileKind::kPlain: break;
+  }
+  if (key_bytes.size() != sizeof(DatabaseKey)) return InvalidArgument("bad_database_key", "A database key is 32 bytes.");
+  if (RegisterCoalescingVfs() != SQLITE_OK) return Internal("the store's VFS cannot be registered");
+  DatabaseKey key{};
+  std::memcpy(key.data(), key_bytes.data(), key.size());
+  const std::string copy = path + ".encrypting";
+  std::error_code ec;
+  std::filesystem::remove(copy, ec);
+  ROUNDS_RETURN_IF_ERROR(CreatePrivateFile(copy));
+  struct Cleanup {
+    std::string copy;
+    bool keep = false;
+    ~Cleanup() {
+      ForgetDatabaseKey(copy);
+      if (!keep) {
+        std::error_code ignored;
+        std::filesystem::remove(copy, ignored);
+        std::filesystem::remove(copy + "-journal", ignored);
+      }
+    }
+  } cleanup{copy};
+  {
+    sqlite3* db = nullptr;
+    const int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, kCoalescingVfsName);
+    std::unique_ptr<sqlite3, int (*)(sqlite3*)> source(db, sqlite3_close_v2);
+    if (rc != SQLITE_OK) return tl::unexpected(TranslateError(db, rc, "open " + path));
+    sqlite3_extended_result_codes(db, 1);
+    sqlite3_busy_timeout(db, 2000);
+    auto exec = [&](const std::string& sql) -> Status {
+      const int r = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr);
+      if (r == SQLITE_BUSY || r == SQLITE_BUSY_SNAPSHOT || r == SQLITE_LOCKED) {
+        return Fail(ErrorCode::kConflict, "database_in_use",
+                    "The database is open elsewhere: stop the server before encrypting it.");
+      }
+      if (r != SQLITE_OK) return tl::unexpected(TranslateError(db, r, sql));
+      return Ok();
+    };
+    // An exclusive lock for the whole copy: a server with the database open holds a shared lock
+    // on it, so this fails rather than copying a database that is changing.
+    ROUNDS_RETURN_IF_ERROR(exec("PRAGMA locking_mode=EXCLUSIVE"));
+    ROUNDS_RETURN_IF_ERROR(exec("BEGIN EXCLUSIVE"));
+    ROUNDS_RETURN_IF_ERROR(exec("COMMIT"));
+    sqlite3_stmt* stmt = nullptr;
+    sqlite3_prepare_v2(db, "PRAGMA page_size", -1, &stmt, nullptr);
+    const int page_size = stmt != nullptr && sqlite3_step(stmt) == SQLITE_ROW ? sqlite3_column_int(stmt, 0) : 0;
+    sqlite3_finalize(stmt);
+    if (page_size != kEncryptedPageBytes) {
+      return InvalidArgument("bad_page_size", "Only a database of 4096-byte pages can be encrypted (this one has " +
+                                                  std::to_string(page_size) + ").");
+    }
+    // The copy leaves room at the end of every page for its nonce and tag, and is written
+    // through the store's VFS (VACUUM INTO uses the source connection's) with the key set for it.
+    int reserve = kEncryptionReserveBytes;
+    sqlite3_file_control(db, "main", SQLITE_FCNTL_RESERVE_BYTES, &reserve);
+    SetDatabaseKey(copy, key);
+    std::string quoted;
+    for (char c : copy) quoted += c == '\'' ? std::string("''") : std::string(1, c);
+    ROUNDS_RETURN_IF_ERROR(exec("VACUUM INTO '" + quoted + "'"));
+  }
+  // The copy must open under the key and check out whole before it replaces the original.
+  {
+    ROUNDS_ASSIGN_OR_RETURN(auto check, Connection::Open(copy, true));
+    sqlite3_stmt* stmt = nullptr;
+    sqlite3_prepare_v2(check->raw(), "PRAGMA integrity_check", -1, &stmt, nullptr);
+    const bool row = stmt != nullptr && sqlite3_step(stmt) == SQLITE_ROW;
+    const unsigned char* text = row ? sqlite3_column_text(stmt, 0) : nullptr;
+    const std::string verdict = text != nullptr ? reinterpret_cast<const char*>(text) : "no answer";
+    sqlite3_finalize(stmt);
+    if (verdict != "ok") return Internal("the encrypted copy does not check out: " + verdict);
+    ROUNDS_RETURN_IF_ERROR(check->Exec("PRAGMA wal_checkpoint(TRUNCATE)"));
+  }
+  const int fd = ::open(copy.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0 || ::fsync(fd) != 0) {
+    if (fd >= 0) ::close(fd);
+    return Internal("cannot sync " + copy + ": " + std::strerror(errno));
+  }
+  ::close(fd);
+  for (const char* suffix : {"-wal", "-shm"}) std::filesystem::remove(copy + suffix, ec);
+  std::filesystem::rename(copy, path, ec);
+  if (ec) return Internal("cannot rename " + copy + ": " + ec.message());
+  cleanup.keep = true;
+  for (const char* suffix : {"-wal", "-shm"}) std::filesystem::remove(path + suffix, ec);
+  SyncFolderOf(path);
+  log::Info("database_encrypted", {{"path", path}});
+  return Ok();
+}
+
+Result<std::string> CheckFile(const std::string& path, const std::string& key) {
+  if (Inspect(path) == DatabaseFileKind::kAbsent) return NotFound("Database '" + path + "'");
+  SqliteOptions options;
+  options.path = path;
+  options.encryption_key = key;
+  ROUNDS_RETURN_IF_ERROR(UseKey(options));
+  ROUNDS_ASSIGN_OR_RETURN(auto connection, Connection::Open(path, true));
+  ROUNDS_RETURN_IF_ERROR(connection->Exec("PRAGMA query_only=ON"));
+  sqlite3_stmt* stmt = nullptr;
+  int rc = sqlite3_prepare_v2(connection->raw(), "PRAGMA integrity_check", -1, &stmt, nullptr);
+  if (rc != SQLITE_OK) return tl::unexpected(TranslateError(connection->raw(), rc, "integrity_check"));
+  std::string verdict;
+  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    const unsigned char* text = sqlite3_column_text(stmt, 0);
+    if (!verdict.empty()) verdict += "\n";
+    verdict += text != nullptr ? reinterpret_cast<const char*>(text) : "";
+  }
+  sqlite3_finalize(stmt);
+  // A page that does not authenticate, or cannot be read, stops the check with an error.
+  if (rc != SQLITE_DONE) {
+    if (!verdict.empty()) verdict += "\n";
+    verdict += std::string("cannot read the whole database: ") + sqlite3_errstr(rc);
+  }
+  return verdict;
+}
+
 }  // namespace rounds::store::sqlite
 
 namespace rounds::store {
 
+Result<std::string> CheckDatabaseFile(const std::string& path, const std::string& key) {
+  return sqlite::CheckFile(path, key);
+}
+
 Result<std::unique_ptr<Store>> OpenSqliteStore(const SqliteOptions& options) {
   return sqlite::OpenSqliteStoreWithHooks(options, {});
 }
+
+DatabaseFileKind InspectDatabaseFile(const std::string& path) { return sqlite::Inspect(path); }
+
+Status EncryptDatabaseFile(const std::string& path, const std::string& key) { return sqlite::EncryptFile(path, key); }
 
 }  // namespace rounds::store

@@ -17,6 +17,7 @@
 #include "store/storetest/contract_helpers.hpp"
 #include "store/storetest/fault_injection_store.hpp"
 #include "store/storetest/store_contract.hpp"
+#include "store/storetest/temp_folder.hpp"
 
 namespace rounds::store {
 namespace {
@@ -31,22 +32,9 @@ Result<std::unique_ptr<Store>> OpenIn(const std::string& folder) {
 }
 
 // A fresh folder for one test, removed afterwards.
-class Folder {
+class Folder : public storetest::TempFolder {
  public:
-  Folder() {
-    static std::atomic<int> counter{0};
-    path_ = (std::filesystem::path(::testing::TempDir()) /
-             ("rounds-sqlite-" + std::to_string(::getpid()) + "-" + std::to_string(counter++)))
-                .string();
-    std::filesystem::remove_all(path_);
-    std::filesystem::create_directories(path_);
-  }
-  ~Folder() { std::filesystem::remove_all(path_); }
-  const std::string& path() const { return path_; }
-  std::string file(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
+  Folder() : TempFolder("rounds-sqlite") {}
 };
 
 // A raw connection for looking at a database file from outside the store.

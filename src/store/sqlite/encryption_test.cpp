@@ -1,0 +1,261 @@
+// Tests of encryption at rest: a database opened with a key keeps no readable page on disk (its
+// file, its write-ahead log, its backups), reads back what it wrote, refuses a wrong or missing
+// key with a clear error, turns a changed byte into an error instead of wrong data, and a plain
+// database can be encrypted in place. The whole store contract suite runs once more on an
+// encrypted store (durability and crash tests included).
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include "store/sqlite/coalescing_vfs.hpp"
+#include "store/store.hpp"
+#include "store/storetest/contract_helpers.hpp"
+#include "store/storetest/store_contract.hpp"
+#include "store/storetest/temp_folder.hpp"
+
+namespace rounds::store {
+namespace {
+
+using sqlite::CoalescingVfsCountersNow;
+using sqlite::kEncryptedPageBytes;
+using storetest::AddSpace;
+using storetest::AddUser;
+using storetest::Describe;
+using storetest::FindMessage;
+using storetest::Post;
+using storetest::Search;
+
+std::string TestKey(char fill = 'k') { return std::string(32, fill); }
+
+Result<std::unique_ptr<Store>> OpenEncryptedIn(const std::string& folder) {
+  return OpenSqliteStore({.path = folder + "/rounds.db", .read_connections = 2, .encryption_key = TestKey()});
+}
+
+class Folder : public storetest::TempFolder {
+ public:
+  Folder() : TempFolder("rounds-encryption") {}
+};
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// Every file under `folder` that holds `needle`, by name.
+std::vector<std::string> FilesHolding(const std::string& folder, const std::string& needle) {
+  std::vector<std::string> found;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(folder)) {
+    if (entry.is_regular_file() && ReadAll(entry.path().string()).find(needle) != std::string::npos) {
+      found.push_back(entry.path().filename().string());
+    }
+  }
+  return found;
+}
+
+// A canary in a message body, in the search index and in a username; then the files are checked
+// while the store is open (the log holds it) and after it closes (the database file holds it).
+constexpr char kCanary[] = "CanaryPatient Zebulon Quixotic 987-65-4320";
+
+struct Written {
+  SpaceId space = 0;
+  UserId user = 0;
+  MessageId message = 0;
+};
+
+Written WriteCanary(Store& store) {
+  Written w;
+  w.user = AddUser(store, "zebulonquixotic");
+  w.space = AddSpace(store, "Ward 7 huddle", w.user);
+  auto posted = Post(store, w.space, w.user, std::string("Reminder for ") + kCanary);
+  EXPECT_TRUE(posted) << Describe(posted);
+  w.message = posted ? posted->id : 0;
+  return w;
+}
+
+TEST(EncryptionTest, NothingReadableOnDiskAndEverythingReadsBack) {
+  Folder folder;
+  auto store = OpenEncryptedIn(folder.path());
+  ASSERT_TRUE(store) << Describe(store);
+  const Written w = WriteCanary(**store);
+  ASSERT_FALSE(Search(**store, "Zebulon", {w.space}).empty());  // the search index holds the words too
+  // While open, the write-ahead log holds the new pages.
+  EXPECT_TRUE(std::filesystem::file_size(folder.file("rounds.db-wal")) > 0);
+  EXPECT_EQ(FilesHolding(folder.path(), "Zebulon"), std::vector<std::string>{});
+  EXPECT_EQ(FilesHolding(folder.path(), "zebulonquixotic"), std::vector<std::string>{});
+  EXPECT_EQ(FilesHolding(folder.path(), "987-65-4320"), std::vector<std::string>{});
+  // Not a database to anyone without the key, the header included.
+  EXPECT_EQ(InspectDatabaseFile(folder.file("rounds.db")), DatabaseFileKind::kEncrypted);
+  (*store)->Close();
+  store->reset();
+  EXPECT_EQ(FilesHolding(folder.path(), "Zebulon"), std::vector<std::string>{});
+  EXPECT_EQ(FilesHolding(folder.path(), "SQLite format 3"), std::vector<std::string>{});
+
+  auto again = OpenEncryptedIn(folder.path());
+  ASSERT_TRUE(again) << Describe(again);
+  auto found = FindMessage(**again, w.message, w.user);
+  ASSERT_TRUE(found);
+  EXPECT_NE(found->body.find(kCanary), std::string::npos);
+  EXPECT_EQ(Search(**again, "Quixotic", {w.space}).size(), 1u);
+  (*again)->Close();
+}
+
+TEST(EncryptionTest, WrongMissingOrUnneededKeysAreRefusedByName) {
+  Folder folder;
+  {
+    auto store = OpenEncryptedIn(folder.path());
+    ASSERT_TRUE(store) << Describe(store);
+    WriteCanary(**store);
+    (*store)->Close();
+  }
+  auto wrong = OpenSqliteStore({.path = folder.file("rounds.db"), .read_connections = 1, .encryption_key = TestKey('x')});
+  ASSERT_FALSE(wrong);
+  EXPECT_EQ(wrong.error().problem, "database_key_mismatch");
+  auto none = OpenSqliteStore({.path = folder.file("rounds.db"), .read_connections = 1});
+  ASSERT_FALSE(none);
+  EXPECT_EQ(none.error().problem, "database_encrypted");
+  auto short_key = OpenSqliteStore({.path = folder.file("rounds.db"), .read_connections = 1, .encryption_key = "short"});
+  ASSERT_FALSE(short_key);
+  EXPECT_EQ(short_key.error().problem, "bad_database_key");
+
+  Folder plain;
+  {
+    auto store = OpenSqliteStore({.path = plain.file("rounds.db"), .read_connections = 1});
+    ASSERT_TRUE(store) << Describe(store);
+    (*store)->Close();
+  }
+  EXPECT_EQ(InspectDatabaseFile(plain.file("rounds.db")), DatabaseFileKind::kPlain);
+  auto keyed = OpenSqliteStore({.path = plain.file("rounds.db"), .read_connections = 1, .encryption_key = TestKey()});
+  ASSERT_FALSE(keyed);
+  EXPECT_EQ(keyed.error().problem, "database_not_encrypted");
+  // The refusals changed nothing: both still open as they were.
+  auto reopened = OpenEncryptedIn(folder.path());
+  ASSERT_TRUE(reopened) << Describe(reopened);
+  (*reopened)->Close();
+}
+
+TEST(EncryptionTest, AChangedByteIsAnErrorNotWrongData) {
+  Folder folder;
+  Written w;
+  {
+    auto store = OpenEncryptedIn(folder.path());
+    ASSERT_TRUE(store) << Describe(store);
+    w = WriteCanary(**store);
+    (*store)->Close();  // the log is copied into the database file and removed
+  }
+  ASSERT_FALSE(std::filesystem::exists(folder.file("rounds.db-wal")));
+  const std::string path = folder.file("rounds.db");
+  const std::string original = ReadAll(path);
+  ASSERT_GT(original.size(), 8u * kEncryptedPageBytes);
+  const std::uint64_t rejected_before = CoalescingVfsCountersNow().pages_rejected;
+  // One bit of every page after the first, in turn: whatever page the message lives on, reading
+  // it must fail, and no read may return a changed body.
+  int failures = 0;
+  const std::size_t pages = original.size() / kEncryptedPageBytes;
+  for (std::size_t page = 1; page < pages; ++page) {
+    std::string tampered = original;
+    tampered[page * kEncryptedPageBytes + 100] ^= 0x01;
+    {
+      std::ofstream out(path, std::ios::binary | std::ios::trunc);
+      out << tampered;
+    }
+    auto store = OpenSqliteStore({.path = path, .read_connections = 1, .encryption_key = TestKey()});
+    if (!store) {
+      ++failures;  // a page the migrations read at open
+      continue;
+    }
+    auto read = (*store)->Read([&](ReadTx& tx) { return tx.FindMessage(w.message, w.user); });
+    if (!read) {
+      ++failures;
+    } else {
+      ASSERT_TRUE(read->has_value()) << "page " << page;
+      EXPECT_NE((*read)->body.find(kCanary), std::string::npos) << "page " << page;
+    }
+    (*store)->Close();
+  }
+  EXPECT_GT(failures, 0);
+  EXPECT_GT(CoalescingVfsCountersNow().pages_rejected, rejected_before);
+  {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << original;
+  }
+  auto store = OpenEncryptedIn(folder.path());
+  ASSERT_TRUE(store) << Describe(store);
+  auto read = (*store)->Read([&](ReadTx& tx) { return tx.FindMessage(w.message, w.user); });
+  ASSERT_TRUE(read) << Describe(read);
+  ASSERT_TRUE(read->has_value());
+  (*store)->Close();
+}
+
+TEST(EncryptionTest, BackupsAreEncryptedUnderTheSameKey) {
+  Folder folder;
+  Folder copy;
+  auto store = OpenEncryptedIn(folder.path());
+  ASSERT_TRUE(store) << Describe(store);
+  const Written w = WriteCanary(**store);
+  const Status backed_up = (*store)->Backup(copy.file("rounds.db"));
+  ASSERT_TRUE(backed_up) << Describe(backed_up);
+  (*store)->Close();
+  EXPECT_EQ(FilesHolding(copy.path(), "Zebulon"), std::vector<std::string>{});
+  EXPECT_EQ(InspectDatabaseFile(copy.file("rounds.db")), DatabaseFileKind::kEncrypted);
+  auto restored = OpenEncryptedIn(copy.path());
+  ASSERT_TRUE(restored) << Describe(restored);
+  auto found = FindMessage(**restored, w.message, w.user);
+  ASSERT_TRUE(found);
+  EXPECT_NE(found->body.find(kCanary), std::string::npos);
+  (*restored)->Close();
+}
+
+TEST(EncryptionTest, APlainDatabaseIsEncryptedInPlace) {
+  Folder folder;
+  const std::string path = folder.file("rounds.db");
+  Written w;
+  {
+    auto store = OpenSqliteStore({.path = path, .read_connections = 1});
+    ASSERT_TRUE(store) << Describe(store);
+    w = WriteCanary(**store);
+    // Encrypting needs the database to itself.
+    const Status busy = EncryptDatabaseFile(path, TestKey());
+    ASSERT_FALSE(busy);
+    EXPECT_EQ(busy.error().problem, "database_in_use");
+    (*store)->Close();
+  }
+  ASSERT_FALSE(FilesHolding(folder.path(), "Zebulon").empty());
+  const Status encrypted = EncryptDatabaseFile(path, TestKey());
+  ASSERT_TRUE(encrypted) << Describe(encrypted);
+  EXPECT_EQ(FilesHolding(folder.path(), "Zebulon"), std::vector<std::string>{});
+  EXPECT_EQ(InspectDatabaseFile(path), DatabaseFileKind::kEncrypted);
+  const Status twice = EncryptDatabaseFile(path, TestKey());
+  ASSERT_FALSE(twice);
+  EXPECT_EQ(twice.error().problem, "database_already_encrypted");
+  const Status missing = EncryptDatabaseFile(folder.file("none.db"), TestKey());
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
+
+  auto store = OpenEncryptedIn(folder.path());
+  ASSERT_TRUE(store) << Describe(store);
+  auto found = FindMessage(**store, w.message, w.user);
+  ASSERT_TRUE(found);
+  EXPECT_NE(found->body.find(kCanary), std::string::npos);
+  EXPECT_EQ(Search(**store, "Zebulon", {w.space}).size(), 1u);
+  // And it goes on taking writes.
+  auto more = Post(**store, w.space, w.user, "after encryption");
+  EXPECT_TRUE(more) << Describe(more);
+  (*store)->Close();
+  EXPECT_EQ(FilesHolding(folder.path(), "after encryption"), std::vector<std::string>{});
+}
+
+}  // namespace
+
+namespace storetest {
+INSTANTIATE_TEST_SUITE_P(SqliteEncrypted, StoreContractTest,
+                         ::testing::Values(StoreBackend{"sqlite_encrypted", OpenEncryptedIn, true, "rounds.db"}),
+                         [](const auto& info) { return info.param.name; });
+}  // namespace storetest
+}  // namespace rounds::store
