@@ -164,10 +164,13 @@ log "Rounds"
 rdata=$tmp/rounds-data
 mkdir -p "$rdata"
 admin_password=load-generator-root-2026
-printf '%s\n' "$admin_password" | "$build/rounds" admin user add --data-dir "$rdata" --username admin \
-  --display-name "Bench Admin" --admin --password-stdin >"$tmp/admin.log" 2>&1 || { cat "$tmp/admin.log" >&2; exit 1; }
+# Made plain so that the users below can be written with the sqlite3 tool, then encrypted at rest as
+# a server creates its database.
+printf '%s\n' "$admin_password" | ROUNDS_DATABASE_ENCRYPTION=false "$build/rounds" admin user add --data-dir "$rdata" \
+  --username admin --display-name "Bench Admin" --admin --password-stdin >"$tmp/admin.log" 2>&1 || { cat "$tmp/admin.log" >&2; exit 1; }
 # Users with a minimum-cost password hash, so that thousands sign in quickly.
 "$loadgen" seed-sql --users $((direct_users > rounds_idle ? direct_users : rounds_idle)) --password bench-password | sqlite3 "$rdata/rounds.db"
+"$build/rounds" admin database encrypt --data-dir "$rdata" >>"$tmp/admin.log" 2>&1 || { cat "$tmp/admin.log" >&2; exit 1; }
 start_rounds() {
   : >"$tmp/rounds.log"
   "$build/rounds" serve --data-dir "$rdata" --port 0 --log-file "$tmp/rounds.log" >"$tmp/rounds.out" 2>&1 &

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "app/database.hpp"
 #include "app/services.hpp"
 #include "bus/bus.hpp"
 #include "cli/cli.hpp"
@@ -25,7 +26,7 @@ int Serve(const rounds::Config& config) {
   if (config.log_level == "debug") log::SetMinimumLevel(log::Level::kDebug);
   if (config.log_level == "warn") log::SetMinimumLevel(log::Level::kWarn);
   if (config.log_level == "error") log::SetMinimumLevel(log::Level::kError);
-  auto store = store::OpenSqliteStore({.path = config.DatabasePath(), .read_connections = config.read_connections});
+  auto store = app::OpenDatabase(config, config.read_connections);
   if (!store) {
     log::Error("store_open_failed", {{"reason", store.error().public_message}, {"detail", store.error().internal_message}});
     std::cerr << "rounds: " << store.error().public_message << "\n";

@@ -25,6 +25,7 @@
 #include <thread>
 #include <vector>
 
+#include "app/database.hpp"
 #include "app/json_codec.hpp"
 #include "app/services.hpp"
 #include "bus/bus.hpp"
@@ -299,8 +300,9 @@ int Run(const Options& o) {
   log::SetMinimumLevel(log::Level::kWarn);
   Config config;
   config.data_dir = o.data_dir;
-  // Seeding is one long bulk load: commits without fsync (the server reopens it with FULL).
-  auto opened = store::OpenSqliteStore({.path = config.DatabasePath(), .read_connections = 1, .sync_full = false});
+  // Seeding is one long bulk load: commits without fsync (the server reopens it with FULL). The
+  // database is encrypted at rest as the server would create it, under a key file in the folder.
+  auto opened = app::OpenDatabase(config, 1, false);
   if (!opened) {
     std::cerr << "rounds-bench-seed: " << opened.error().public_message << " " << opened.error().internal_message << "\n";
     return 1;

@@ -53,6 +53,8 @@ once and in order), 1 when not or a run failed, 2 on bad usage.
 seed-sql prints SQL that creates users with a minimum-cost Argon2id hash of the password, so that
 thousands of them can sign in quickly (interactive-cost hashing allows ~30 sign-ins a second):
   rounds-loadgen seed-sql --users 20000 | sqlite3 DATA_DIR/rounds.db     (server stopped)
+The database must be plain for that (made with ROUNDS_DATABASE_ENCRYPTION=false); encrypt it
+afterwards with `rounds admin database encrypt --data-dir DATA_DIR`, as the suite does.
 )";
 
 int SeedSql(const std::map<std::string, std::string>& args) {

@@ -204,13 +204,14 @@ Result<VerifyReport> VerifyStoredChain(store::Store& store, std::span<const Chec
 }
 
 Result<VerifyReport> VerifyAuditFiles(const std::string& database_path, const std::string& checkpoints_path,
-                                      const std::string& public_key_hex) {
+                                      const std::string& public_key_hex, const std::string& database_key) {
   std::error_code ec;
   // Opening a missing file would create an empty database that "verifies".
   if (!std::filesystem::is_regular_file(database_path, ec)) return NotFound("Database '" + database_path + "'");
   ROUNDS_ASSIGN_OR_RETURN(auto checkpoints, ReadCheckpoints(checkpoints_path));
   // Verification only reads, so nothing here needs to wait for the disk.
-  ROUNDS_ASSIGN_OR_RETURN(auto store, store::OpenSqliteStore({.path = database_path, .read_connections = 1, .sync_full = false}));
+  ROUNDS_ASSIGN_OR_RETURN(auto store, store::OpenSqliteStore(
+                                          {.path = database_path, .read_connections = 1, .sync_full = false, .encryption_key = database_key}));
   auto report = VerifyStoredChain(*store, checkpoints, public_key_hex);
   store->Close();
   return report;

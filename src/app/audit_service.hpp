@@ -74,10 +74,13 @@ Result<governance::audit::VerifyReport> VerifyStoredChain(store::Store& store,
 
 // Opens the database at `database_path` (which must exist), reads the checkpoints at
 // `checkpoints_path` and verifies with VerifyStoredChain — what `rounds audit verify` runs.
-// kNotFound when the database is missing; kInvalidArgument for a malformed checkpoint file.
+// `database_key`: the key an encrypted database is encrypted under (empty for a plain one).
+// kNotFound when the database is missing; kInvalidArgument for a malformed checkpoint file or a
+// key that does not fit the database.
 Result<governance::audit::VerifyReport> VerifyAuditFiles(const std::string& database_path,
                                                          const std::string& checkpoints_path,
-                                                         const std::string& public_key_hex);
+                                                         const std::string& public_key_hex,
+                                                         const std::string& database_key = {});
 
 enum class AuditExportFormat { kCsv, kNdjson, kFhir };
 std::optional<AuditExportFormat> ParseAuditExportFormat(std::string_view text);

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "app/audit_log.hpp"
+#include "app/database.hpp"
 #include "app/services.hpp"
 #include "bus/bus.hpp"
 #include "core/log.hpp"
@@ -26,9 +27,12 @@ struct Offline {
   std::unique_ptr<app::Services> services;
 
   Status Open(const std::string& data_dir) {
+    // The same ROUNDS_* settings the server reads (the database file, its key file), so that a
+    // command works on the database the server serves.
+    ROUNDS_RETURN_IF_ERROR(ApplyEnvironment(ProcessEnvironment(), config));
     config.data_dir = data_dir;
     std::filesystem::create_directories(data_dir);
-    ROUNDS_ASSIGN_OR_RETURN(store, store::OpenSqliteStore({.path = config.DatabasePath(), .read_connections = 1}));
+    ROUNDS_ASSIGN_OR_RETURN(store, app::OpenDatabase(config, 1));
     services = std::make_unique<app::Services>(*store, bus, clock, config);
     return Ok();
   }
@@ -329,6 +333,52 @@ int Main(int argc, char** argv, ServeFunction serve, RoutesFunction routes) {
     auto imported = offline.services->governance.ImportPatients(app::Actor::System(), text.str());
     if (!imported) throw CLI::RuntimeError(Report(imported.error()));
     std::cout << "imported " << (*imported)["imported"].get<std::int64_t>() << " patients\n";
+  });
+
+  // ---- database -------------------------------------------------------------------------------
+  auto* database = admin->add_subcommand("database", "Encryption at rest, and a check of the database file.");
+  database->require_subcommand(1);
+  std::string database_key_file;
+  auto database_config = [&] {
+    Config config;
+    if (auto s = ApplyEnvironment(ProcessEnvironment(), config); !s) throw CLI::RuntimeError(Report(s.error()));
+    config.data_dir = admin_data_dir;
+    if (!database_key_file.empty()) config.database_key_file = database_key_file;
+    return config;
+  };
+  auto* encrypt = database->add_subcommand(
+      "encrypt", "Encrypt a plain database in place, creating its key file if there is none (stop the server first).");
+  add_data_dir(encrypt);
+  encrypt->add_option("--database-key-file", database_key_file, "Key file (default <data-dir>/keys/database.key)");
+  encrypt->callback([&] {
+    const Config config = database_config();
+    if (auto s = app::EncryptDatabase(config); !s) throw CLI::RuntimeError(Report(s.error()));
+    // On record in the database it changed.
+    auto store = app::OpenDatabase(config, 1);
+    if (!store) throw CLI::RuntimeError(Report(store.error()));
+    auto record = app::AuditEntry(app::Actor::System(), "database.encrypt", "database", "", SystemClock().NowMillis());
+    const Status audited = app::AuditNow(**store, record, {{"key_file", app::DatabaseKeyPath(config)}});
+    (*store)->Close();
+    if (!audited) throw CLI::RuntimeError(Report(audited.error()));
+    std::cout << "encrypted " << config.DatabasePath() << " under the key in " << app::DatabaseKeyPath(config)
+              << "\nback that key file up apart from the database: without it the database cannot be read\n";
+  });
+  auto* check = database->add_subcommand(
+      "check", "Read every page of the database (authenticating each when it is encrypted) and check its structure.");
+  add_data_dir(check);
+  check->add_option("--database-key-file", database_key_file, "Key file (default <data-dir>/keys/database.key)");
+  check->callback([&] {
+    const Config config = database_config();
+    std::string key;
+    if (store::InspectDatabaseFile(config.DatabasePath()) == store::DatabaseFileKind::kEncrypted) {
+      auto read = app::DatabaseKeyFor(config);
+      if (!read) throw CLI::RuntimeError(Report(read.error()));
+      key = *read;
+    }
+    auto verdict = store::CheckDatabaseFile(config.DatabasePath(), key);
+    if (!verdict) throw CLI::RuntimeError(Report(verdict.error()));
+    std::cout << config.DatabasePath() << (key.empty() ? " (not encrypted): " : " (encrypted): ") << *verdict << "\n";
+    if (*verdict != "ok") throw CLI::RuntimeError(1);
   });
 
   // ---- backup ---------------------------------------------------------------------------------

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "app/audit_service.hpp"
+#include "app/database.hpp"
 #include "cli/cli_audit.hpp"
 #include "core/log.hpp"
 
@@ -122,7 +123,9 @@ int RunVerify(const VerifyOptions& options) {
     std::cerr << "rounds: no public key to check the checkpoints with; give --public-key or --public-key-file\n";
     return kExitCannotCheck;
   }
-  auto report = app::VerifyAuditFiles(config->DatabasePath(), files.checkpoints, public_key);
+  auto database_key = app::DatabaseKeyFor(*config);
+  if (!database_key) return ReportError(database_key.error());
+  auto report = app::VerifyAuditFiles(config->DatabasePath(), files.checkpoints, public_key, *database_key);
   if (!report) return ReportError(report.error());
   if (checkpoints->empty()) {
     std::cerr << "warning: no checkpoints in " << files.checkpoints
@@ -164,7 +167,7 @@ int RunExport(const ExportOptions& options) {
     std::cerr << "rounds: no database at " << config->DatabasePath() << "\n";
     return kExitCannotCheck;
   }
-  auto store = store::OpenSqliteStore({.path = config->DatabasePath(), .read_connections = 1});
+  auto store = app::OpenDatabase(*config, 1);
   if (!store) return ReportError(store.error());
   SystemClock clock;
   app::AuditService audit(**store, clock, *config);

@@ -8,6 +8,7 @@
 #include <iostream>
 #include <memory>
 
+#include "app/database.hpp"
 #include "app/services.hpp"
 #include "bus/bus.hpp"
 #include "store/store.hpp"
@@ -37,8 +38,9 @@ struct Session {
   std::unique_ptr<app::Services> services;
 
   explicit Session(const std::string& data_dir) {
+    if (auto s = ApplyEnvironment(ProcessEnvironment(), config); !s) Exit(s.error());
     config.data_dir = data_dir;
-    auto opened = store::OpenSqliteStore({.path = config.DatabasePath(), .read_connections = 1});
+    auto opened = app::OpenDatabase(config, 1);
     if (!opened) Exit(opened.error());
     store = std::move(*opened);
     services = std::make_unique<app::Services>(*store, bus, clock, config);

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "app/database.hpp"
 #include "cli/cli.hpp"
 #include "core/crypto.hpp"
 #include "store/store.hpp"
@@ -70,8 +71,16 @@ class CliTest : public ::testing::Test {
     return Rounds(args, password + "\n");
   }
 
+  // The database the commands wrote, opened as they open it: with the key file they made.
+  Result<std::unique_ptr<store::Store>> OpenStored(const std::string& db = "rounds.db") {
+    Config config;
+    config.data_dir = dir_.string();
+    config.database_file = (dir_ / db).string();
+    return app::OpenDatabase(config, 1);
+  }
+
   std::optional<domain::User> StoredUser(const std::string& username, const std::string& db = "rounds.db") {
-    auto store = store::OpenSqliteStore({.path = (dir_ / db).string(), .read_connections = 1});
+    auto store = OpenStored(db);
     EXPECT_TRUE(store);
     auto user = (*store)->Read([&](store::ReadTx& tx) { return tx.FindUserByUsername(username); });
     (*store)->Close();
@@ -148,7 +157,7 @@ TEST_F(CliTest, ResetMfaClearsTheSecondFactorAndRecordsIt) {
   ASSERT_EQ(AddUser("nadia").exit_code, 0);
   const domain::UserId id = StoredUser("nadia")->id;
   {
-    auto store = store::OpenSqliteStore({.path = (dir_ / "rounds.db").string(), .read_connections = 1});
+    auto store = OpenStored();
     ASSERT_TRUE(store);
     ASSERT_TRUE((*store)->Write([&](store::WriteTx& tx) -> Status {
       ROUNDS_ASSIGN_OR_RETURN(auto creds, tx.FindCredentials(id));
@@ -161,7 +170,7 @@ TEST_F(CliTest, ResetMfaClearsTheSecondFactorAndRecordsIt) {
   Outcome reset = Rounds({"admin", "user", "reset-mfa", "nadia", "--data-dir", dir_.string()});
   ASSERT_EQ(reset.exit_code, 0) << reset.err;
   EXPECT_NE(reset.out.find("two-step sign-in removed for nadia"), std::string::npos) << reset.out;
-  auto store = store::OpenSqliteStore({.path = (dir_ / "rounds.db").string(), .read_connections = 1});
+  auto store = OpenStored();
   ASSERT_TRUE(store);
   auto creds = (*store)->Read([&](store::ReadTx& tx) { return tx.FindCredentials(id); });
   ASSERT_TRUE(creds && *creds);
@@ -186,6 +195,67 @@ TEST_F(CliTest, ImportReportsEachBadRowByLine) {
   EXPECT_NE(run.err.find("staff.csv:3:"), std::string::npos) << run.err;
   EXPECT_NE(run.out.find("imported 2 users, 1 rows with problems"), std::string::npos) << run.out;
   EXPECT_TRUE(StoredUser("ok.two"));
+}
+
+TEST_F(CliTest, ANewDatabaseIsEncryptedAndAPlainOneCanBe) {
+  ASSERT_EQ(AddUser("ana").exit_code, 0);
+  const auto key_file = dir_ / "keys" / "database.key";
+  ASSERT_TRUE(std::filesystem::exists(key_file));
+  EXPECT_EQ(std::filesystem::status(key_file).permissions() & std::filesystem::perms::all,
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  EXPECT_EQ(store::InspectDatabaseFile((dir_ / "rounds.db").string()), store::DatabaseFileKind::kEncrypted);
+  Outcome check = Rounds({"admin", "database", "check", "--data-dir", dir_.string()});
+  EXPECT_EQ(check.exit_code, 0) << check.err;
+  EXPECT_NE(check.out.find("(encrypted): ok"), std::string::npos) << check.out;
+
+  // A database made before encryption existed: plain, with a user in it.
+  const auto plain = dir_ / "plain";
+  {
+    Config config;
+    config.data_dir = plain.string();
+    config.database_encryption = false;
+    std::filesystem::create_directories(plain);
+    auto store = app::OpenDatabase(config, 1);
+    ASSERT_TRUE(store);
+    domain::User user;
+    user.username = "bea";
+    user.display_name = "Bea Plainfield";
+    ASSERT_TRUE((*store)->Write([&](store::WriteTx& tx) { return tx.InsertUser(user, "hash"); }));
+    (*store)->Close();
+  }
+  ASSERT_EQ(store::InspectDatabaseFile((plain / "rounds.db").string()), store::DatabaseFileKind::kPlain);
+  Outcome encrypt = Rounds({"admin", "database", "encrypt", "--data-dir", plain.string()});
+  ASSERT_EQ(encrypt.exit_code, 0) << encrypt.err;
+  EXPECT_NE(encrypt.out.find("back that key file up"), std::string::npos) << encrypt.out;
+  EXPECT_EQ(store::InspectDatabaseFile((plain / "rounds.db").string()), store::DatabaseFileKind::kEncrypted);
+  Outcome listed = Rounds({"admin", "user", "list", "--data-dir", plain.string()});
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  EXPECT_NE(listed.out.find("Bea Plainfield"), std::string::npos) << listed.out;
+  Outcome again = Rounds({"admin", "database", "encrypt", "--data-dir", plain.string()});
+  EXPECT_NE(again.exit_code, 0);
+  EXPECT_NE(again.err.find("encrypted already"), std::string::npos) << again.err;
+  {
+    Config config;
+    config.data_dir = plain.string();
+    auto store = app::OpenDatabase(config, 1);
+    ASSERT_TRUE(store);
+    auto audit = (*store)->Read([&](store::ReadTx& tx) { return tx.ListAudit(0, 1000); });
+    (*store)->Close();
+    ASSERT_TRUE(audit);
+    EXPECT_TRUE(std::any_of(audit->begin(), audit->end(),
+                            [](const domain::AuditRecord& r) { return r.action == "database.encrypt"; }));
+  }
+
+  // Another key file's key does not open it, and says so.
+  std::filesystem::remove(plain / "keys" / "database.key");
+  std::ofstream(plain / "keys" / "database.key") << std::string(64, 'a') << "\n";
+  Outcome wrong = Rounds({"admin", "user", "list", "--data-dir", plain.string()});
+  EXPECT_NE(wrong.exit_code, 0);
+  EXPECT_NE(wrong.err.find("key does not open"), std::string::npos) << wrong.err;
+  std::filesystem::remove(plain / "keys" / "database.key");
+  Outcome missing = Rounds({"admin", "database", "check", "--data-dir", plain.string()});
+  EXPECT_NE(missing.exit_code, 0);
+  EXPECT_NE(missing.err.find("cannot be read"), std::string::npos) << missing.err;
 }
 
 TEST_F(CliTest, BackupCopiesTheDatabase) {

@@ -75,6 +75,8 @@ const std::vector<Setting>& Settings() {
       BoolSetting("trust_proxy", &Config::trust_proxy),
       StringSetting("data_dir", &Config::data_dir),
       StringSetting("database_file", &Config::database_file),
+      BoolSetting("database_encryption", &Config::database_encryption),
+      StringSetting("database_key_file", &Config::database_key_file),
       IntSetting("read_connections", &Config::read_connections),
       IntSetting("page_cache_bytes", &Config::page_cache_bytes),
       StringSetting("web_root", &Config::web_root),

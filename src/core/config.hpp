@@ -24,6 +24,13 @@ struct Config {
   // Storage
   std::string data_dir = "./data";          // holds rounds.db and the log file
   std::string database_file;                // empty: <data_dir>/rounds.db
+  // Encryption at rest: a new database (with its write-ahead log and backups) is encrypted under
+  // a key kept in database_key_file (hex, mode 0600, created with the database). Keep the key
+  // apart from the database's backups, and back it up: without it the database cannot be read.
+  // An existing plain database stays plain until `rounds admin database encrypt`; an encrypted
+  // one always needs its key, whatever this says.
+  bool database_encryption = true;
+  std::string database_key_file;            // empty: <data_dir>/keys/database.key
   int read_connections = 4;
   std::int64_t page_cache_bytes = 64 << 20;  // rendered message pages kept for readers; 0: none
 

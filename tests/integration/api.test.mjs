@@ -294,6 +294,9 @@ test('metrics expose requests, sockets and the writer', async () => {
   // last few frames so that it starts over, or a commit past its bound.
   assert.ok(Number(text.match(/rounds_store_log_frames (\d+)/)?.[1]) > 0, 'frames in the log after the last commit');
   assert.match(text, /rounds_store_checkpoints_total \d+/);
+  assert.match(text, /^rounds_store_encrypted 1$/m, 'a new database is encrypted at rest');
+  assert.match(text, /^rounds_store_pages_total\{op="sealed"\} [1-9]\d*$/m);
+  assert.match(text, /^rounds_store_pages_total\{op="rejected"\} 0$/m);
   assert.match(text, /rounds_store_writer_checkpoints_total \d+/);
   assert.match(text, /rounds_store_writer_catch_ups_total \d+/);
   assert.match(text, /rounds_store_writer_catch_up_seconds_total \d/);

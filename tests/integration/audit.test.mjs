@@ -14,7 +14,9 @@ let server, admin, users, officer;
 
 test.before(async () => {
   // Checkpoints every second, so the running server anchors what the tests do.
-  ({ server, admin } = await startServer({ env: { ROUNDS_AUDIT_CHECKPOINT_SECONDS: '1' } }));
+  // A plain database (encryption off, as in a data folder made before it existed): the last test
+  // edits it with the sqlite3 tool, as whoever held the file and its key could.
+  ({ server, admin } = await startServer({ env: { ROUNDS_AUDIT_CHECKPOINT_SECONDS: '1', ROUNDS_DATABASE_ENCRYPTION: 'false' } }));
   users = await createUsers(server, admin, ['rhea', 'sol']);
   const created = await admin.post('/api/v1/users', {
     username: 'tess', display_name: 'Tess Compliance', email: 'tess@example.org',

@@ -2,7 +2,7 @@
 // the server is serving and a server started on that copy.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync, rmSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, rmSync, mkdirSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runCli, RoundsServer } from '../lib/server.mjs';
@@ -94,6 +94,10 @@ test('a backup taken while serving starts as a working server', async () => {
     assert.equal(r.status, 0, r.stderr);
     mkdirSync(copyDir, { recursive: true });
     restored = new RoundsServer({ dataDir: copyDir });
+    // The copy is encrypted under the database key: without its key file it is refused, by name.
+    await assert.rejects(restored.start(), /database key file .* cannot be read/);
+    mkdirSync(path.join(copyDir, 'keys'));
+    copyFileSync(path.join(server.dataDir, 'keys', 'database.key'), path.join(copyDir, 'keys', 'database.key'));
     await restored.start();
     const client = restored.client();
     await client.login('admin', 'integration-root-secret-2026');

@@ -300,6 +300,8 @@ const CLI = {
   'admin import-users': { audit: 'user.import', file: `username,display_name,email,job_role,department\n${'cli-imported'},CLI Imported,cli@example.org,Nurse,CLI Ward\n`, args: (f) => ['admin', 'import-users', f] },
   'admin import-patients': { audit: 'patients.import', file: 'mrn,first,last\nCLI0001,Cli,Patient\n', args: (f) => ['admin', 'import-patients', f] },
   'admin template validate': { none: 'checks a document file and stores nothing' },
+  'admin database encrypt': { audit: 'database.encrypt', args: () => ['admin', 'database', 'encrypt'] },
+  'admin database check': { none: 'reads every page and checks the structure, read-only' },
   backup: { audit: 'database.backup', args: (f) => ['backup', '--to', f] },
   'audit verify': { none: 'checks the chain read-only; it must not write to what it verifies' },
   'audit export': { audit: 'audit.export', args: (f) => ['audit', 'export', '--format', 'ndjson', '--out', f] },
@@ -346,7 +348,9 @@ function cliLeaves(prefix = []) {
 }
 
 test.before(async () => {
-  ({ server, admin } = await startServer());
+  // A plain database (as one made before encryption at rest), so that `admin database encrypt` has
+  // something to encrypt below; the commands after it run on the encrypted database.
+  ({ server, admin } = await startServer({ env: { ROUNDS_DATABASE_ENCRYPTION: 'false' } }));
   users = await createUsers(server, admin, ['owner', 'moderator', 'member', 'other']);
   ids = Object.fromEntries(Object.entries(users).map(([k, c]) => [k, c.user.id]));
   await ok(await admin.post('/api/v1/users', { username: 'officer', display_name: 'Officer', password: PASSWORD, is_compliance: true }));

@@ -16,9 +16,9 @@ export const ADMIN = { username: 'admin', password: 'integration-root-secret-202
 const SECRETS_NEVER_LOGGED = [ADMIN.password, 'integration-password-2026', 'a-brand-new-passphrase'];
 
 // Runs a `rounds` sub-command to completion; returns {status, stdout, stderr}.
-export function runCli(args, { dataDir, input } = {}) {
+export function runCli(args, { dataDir, input, env = {} } = {}) {
   const fullArgs = dataDir ? [...args, '--data-dir', dataDir] : args;
-  const result = spawnSync(roundsBinary, fullArgs, { input, encoding: 'utf8', timeout: 60_000 });
+  const result = spawnSync(roundsBinary, fullArgs, { input, encoding: 'utf8', timeout: 60_000, env: { ...process.env, ...env } });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -36,7 +36,7 @@ export class RoundsServer {
   bootstrapAdmin() {
     const r = runCli(['admin', 'user', 'add', '--username', ADMIN.username, '--display-name', 'Test Admin',
       '--email', 'admin@example.org', '--job-role', 'Administrator', '--admin', '--password-stdin'],
-      { dataDir: this.dataDir, input: ADMIN.password + '\n' });
+      { dataDir: this.dataDir, input: ADMIN.password + '\n', env: this.env });
     if (r.status !== 0 && !/exists/.test(r.stderr + r.stdout)) {
       throw new Error(`admin bootstrap failed: ${r.stderr}${r.stdout}`);
     }
