@@ -299,6 +299,11 @@ int Run(const Options& o) {
   const auto started = Clock::now();
   log::SetMinimumLevel(log::Level::kWarn);
   Config config;
+  // ROUNDS_DATABASE_ENCRYPTION=false seeds a plain database, to measure what encryption costs.
+  if (auto s = ApplyEnvironment(ProcessEnvironment(), config); !s) {
+    std::cerr << "rounds-bench-seed: " << s.error().public_message << "\n";
+    return 1;
+  }
   config.data_dir = o.data_dir;
   // Seeding is one long bulk load: commits without fsync (the server reopens it with FULL). The
   // database is encrypted at rest as the server would create it, under a key file in the folder.

@@ -1,6 +1,7 @@
 #include "store/sqlite/coalescing_vfs.hpp"
 
 #include <fcntl.h>
+#include <openssl/evp.h>
 #include <sodium.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
@@ -89,41 +90,88 @@ struct File {
   bool encrypted;      // a database or log file of a database with a key
   DatabaseKey key;     // when encrypted; wiped on close
   unsigned char* page; // kPage bytes of scratch, allocated on first use
+  EVP_CIPHER_CTX* cipher;  // ChaCha20-Poly1305, allocated on first use
 };
 static_assert(sizeof(File) % 8 == 0, "the default VFS's file follows a File in one allocation");
 
 File* Of(sqlite3_file* file) { return reinterpret_cast<File*>(file); }
 const sqlite3_io_methods& RealMethods(const File* f) { return *f->real->pMethods; }
 
+// Two pages of scratch: the first for a page on its way to or from the file, the second for a
+// page being decrypted (so that one that does not authenticate stays as it was).
 unsigned char* Scratch(File* f) {
-  if (f->page == nullptr) f->page = static_cast<unsigned char*>(sqlite3_malloc(kPage));
+  if (f->page == nullptr) f->page = static_cast<unsigned char*>(sqlite3_malloc(2 * kPage));
   return f->page;
 }
 
+// XChaCha20-Poly1305 (IETF), byte for byte libsodium's crypto_aead_xchacha20poly1305_ietf: a
+// subkey from HChaCha20 over the nonce's first 16 bytes, then ChaCha20-Poly1305 with its last 8.
+// The ChaCha20-Poly1305 step is OpenSSL's, which runs at 1.7 times libsodium's speed here (2.3
+// against 4.0 µs a page); a test holds the two to the same bytes.
+bool Crypt(File* f, bool seal, const unsigned char* nonce, const unsigned char (&ad)[9], unsigned char* page,
+           unsigned char* tag) {
+  if (f->cipher == nullptr && (f->cipher = EVP_CIPHER_CTX_new()) == nullptr) return false;
+  unsigned char subkey[32];
+  crypto_core_hchacha20(subkey, nonce, f->key.data(), nullptr);
+  unsigned char inner[12] = {0, 0, 0, 0};
+  std::memcpy(inner + 4, nonce + 16, 8);
+  EVP_CIPHER_CTX* c = f->cipher;
+  int length = 0;
+  bool ok = (seal ? EVP_EncryptInit_ex(c, EVP_chacha20_poly1305(), nullptr, subkey, inner)
+                  : EVP_DecryptInit_ex(c, EVP_chacha20_poly1305(), nullptr, subkey, inner)) == 1;
+  sodium_memzero(subkey, sizeof subkey);
+  if (seal) {
+    ok = ok && EVP_EncryptUpdate(c, nullptr, &length, ad, sizeof ad) == 1 &&
+         EVP_EncryptUpdate(c, page, &length, page, kSealed) == 1 && EVP_EncryptFinal_ex(c, page + length, &length) == 1 &&
+         EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_GET_TAG, kTagBytes, tag) == 1;
+    return ok;
+  }
+  // Decrypted into a copy first: a page that does not authenticate stays as it was.
+  unsigned char* scratch = Scratch(f);
+  if (scratch == nullptr) return false;
+  unsigned char* plain = scratch + kPage;
+  ok = ok && EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_SET_TAG, kTagBytes, tag) == 1 &&
+       EVP_DecryptUpdate(c, nullptr, &length, ad, sizeof ad) == 1 &&
+       EVP_DecryptUpdate(c, plain, &length, page, kSealed) == 1 && EVP_DecryptFinal_ex(c, plain + length, &length) == 1;
+  if (ok) std::memcpy(page, plain, kSealed);
+  return ok;
+}
+
 // Encrypts the page at `page` in place: its first kSealed bytes, with a new nonce and the tag in
-// the reserved bytes after them.
-void Seal(const File* f, Place place, sqlite3_int64 position, unsigned char* page) {
+// the reserved bytes after them. False if the cipher failed (out of memory).
+bool Seal(File* f, Place place, sqlite3_int64 position, unsigned char* page) {
   unsigned char* nonce = page + kSealed;
   unsigned char* tag = nonce + kNonceBytes;
   randombytes_buf(nonce, kNonceBytes);
   unsigned char ad[9];
   AssociatedData(place, position, ad);
-  crypto_aead_xchacha20poly1305_ietf_encrypt_detached(page, tag, nullptr, page, kSealed, ad, sizeof ad, nullptr,
-                                                      nonce, f->key.data());
+  if (!Crypt(f, true, nonce, ad, page, tag)) return false;
   g_sealed.fetch_add(1, std::memory_order_relaxed);
+  return true;
 }
 
-// Decrypts the page at `page` in place. False, with the page unchanged, when it does not
-// authenticate. A page of zeros was never written (a hole, or past the end of the file) and
-// stays zeros.
-bool Unseal(const File* f, Place place, sqlite3_int64 position, unsigned char* page) {
-  if (sodium_is_zero(page, kPage)) return true;
-  const unsigned char* nonce = page + kSealed;
-  const unsigned char* tag = nonce + kNonceBytes;
+// Whether a page read from a file is all zeros: never written (a hole, or past the end of the
+// file). A sealed page's nonce and tag are never all zero, so only a page whose reserved bytes are
+// is looked at whole. Not sodium_is_zero, which is constant-time (these bytes are no secret) and
+// took a third of a search's time.
+bool Unwritten(const unsigned char* page) {
+  const auto zero = [](const unsigned char* from, const unsigned char* to) {
+    return std::all_of(from, to, [](unsigned char b) { return b == 0; });
+  };
+  return zero(page + kSealed, page + kPage) && zero(page, page + kSealed);
+}
+
+// Decrypts the page at `page` in place (not the scratch page). False, with the page unchanged,
+// when it does not authenticate. A page of zeros was never written and stays zeros.
+bool Unseal(File* f, Place place, sqlite3_int64 position, unsigned char* page) {
+  if (Unwritten(page)) return true;
+  unsigned char nonce[kNonceBytes];
+  unsigned char tag[kTagBytes];
+  std::memcpy(nonce, page + kSealed, kNonceBytes);
+  std::memcpy(tag, page + kSealed + kNonceBytes, kTagBytes);
   unsigned char ad[9];
   AssociatedData(place, position, ad);
-  if (crypto_aead_xchacha20poly1305_ietf_decrypt_detached(page, nullptr, page, kSealed, tag, ad, sizeof ad, nonce,
-                                                          f->key.data()) != 0) {
+  if (!Crypt(f, false, nonce, ad, page, tag)) {
     g_rejected.fetch_add(1, std::memory_order_relaxed);
     return false;
   }
@@ -159,9 +207,11 @@ int Close(sqlite3_file* file) {
   const int closed = RealMethods(f).xClose(f->real);
   sqlite3_free(f->data);
   f->data = nullptr;
-  if (f->page != nullptr) sodium_memzero(f->page, kPage);
+  if (f->page != nullptr) sodium_memzero(f->page, 2 * kPage);
   sqlite3_free(f->page);
   f->page = nullptr;
+  EVP_CIPHER_CTX_free(f->cipher);
+  f->cipher = nullptr;
   sodium_memzero(f->key.data(), f->key.size());
   return flushed != SQLITE_OK ? flushed : closed;
 }
@@ -190,8 +240,11 @@ int ReadDatabase(File* f, unsigned char* out, int amount, sqlite3_int64 offset) 
 }
 
 // Decrypts, in `out` (the bytes [offset, offset + amount) of an encrypted log, read as they are
-// on disk), every frame's page that the range touches. A page that does not authenticate is left
-// as it is: SQLite's checksum then rejects its frame and the log ends there.
+// on disk), every frame's page that the range touches. SQLite reads a frame whole (its header
+// with its page) only to check its checksum, when it recovers the log after a crash: a page that
+// does not authenticate is then left as it is, so the checksum rejects the frame and the log ends
+// there, as at a torn write. A page read on its own is one SQLite already knows to be committed:
+// one that does not authenticate is an error.
 int DecryptLogPages(File* f, unsigned char* out, int amount, sqlite3_int64 offset) {
   const sqlite3_int64 end = offset + amount;
   sqlite3_int64 frame = offset <= kFirstWalPage ? 0 : (offset - kFirstWalPage) / kFrameBytes;
@@ -201,7 +254,8 @@ int DecryptLogPages(File* f, unsigned char* out, int amount, sqlite3_int64 offse
     const sqlite3_int64 page_end = page_start + kPage;
     if (page_end <= offset) continue;
     if (page_start >= offset && page_end <= end) {
-      Unseal(f, Place::kLog, frame, out + (page_start - offset));
+      const bool whole_frame = page_start - kFrameHeaderBytes >= offset;
+      if (!Unseal(f, Place::kLog, frame, out + (page_start - offset)) && !whole_frame) return SQLITE_IOERR_DATA;
       continue;
     }
     // A read of part of a page (SQLite does not make one): read the page whole.
@@ -263,7 +317,8 @@ const void* Encrypted(File* f, const void* data, int amount, sqlite3_int64 offse
     // verifies it over the decrypted page, whose reserved bytes are zeros: a page that reached
     // SQLite through this VFS has them zero, and so does a new one. Anything else would be a
     // frame that recovery cannot read back, so it is refused here instead.
-    if (!sodium_is_zero(static_cast<const unsigned char*>(data) + kSealed, kEncryptionReserveBytes)) {
+    const auto* reserved = static_cast<const unsigned char*>(data) + kSealed;
+    if (!std::all_of(reserved, reserved + kEncryptionReserveBytes, [](unsigned char b) { return b == 0; })) {
       *rc = SQLITE_IOERR_WRITE;
       return nullptr;
     }
@@ -276,7 +331,10 @@ const void* Encrypted(File* f, const void* data, int amount, sqlite3_int64 offse
     return nullptr;
   }
   std::memcpy(page, data, kPage);
-  Seal(f, place, position, page);
+  if (!Seal(f, place, position, page)) {
+    *rc = SQLITE_IOERR_NOMEM;
+    return nullptr;
+  }
   return page;
 }
 
@@ -423,6 +481,7 @@ int Open(sqlite3_vfs* /*vfs*/, sqlite3_filename name, sqlite3_file* file, int fl
   f->data = nullptr;
   f->encrypted = false;
   f->page = nullptr;
+  f->cipher = nullptr;
   if (name != nullptr && (flags & (SQLITE_OPEN_MAIN_DB | SQLITE_OPEN_WAL)) != 0) {
     std::string database(name);
     if (f->wal && database.ends_with("-wal")) database.resize(database.size() - 4);
@@ -527,12 +586,15 @@ bool KeyOpensDatabase(const std::string& path, const DatabaseKey& key) {
   unsigned char page[kPage];
   const ssize_t got = ::pread(fd, page, kPage, 0);
   ::close(fd);
-  if (got != kPage || sodium_is_zero(page, kPage)) return false;
+  if (got != kPage || Unwritten(page)) return false;
   File probe{};
   probe.key = key;
   const bool opened = Unseal(&probe, Place::kDatabase, 1, page);
   sodium_memzero(probe.key.data(), probe.key.size());
   sodium_memzero(page, sizeof page);
+  if (probe.page != nullptr) sodium_memzero(probe.page, 2 * kPage);
+  sqlite3_free(probe.page);
+  EVP_CIPHER_CTX_free(probe.cipher);
   return opened;
 }
 

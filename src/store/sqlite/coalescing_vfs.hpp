@@ -17,8 +17,8 @@
 // Every other file (the database, its shared memory) passes straight through.
 //
 // It also encrypts, for a database whose key was given with SetDatabaseKey(): every page of the
-// database file and every page in its write-ahead log is sealed with XChaCha20-Poly1305 (random
-// 192-bit nonce, 16-byte tag) in the last kEncryptionReserveBytes of the page, which SQLite
+// database file and every page in its write-ahead log is sealed with XChaCha20-Poly1305 (IETF, as
+// libsodium's; random 192-bit nonce, 16-byte tag) in the last kEncryptionReserveBytes of the page, which SQLite
 // reserves and never uses (SQLITE_FCNTL_RESERVE_BYTES, set when the database is created). The
 // associated data binds a page to its place: the database's page number, or the log's frame
 // number, so pages cannot be swapped or moved between the two. What stays readable is what
