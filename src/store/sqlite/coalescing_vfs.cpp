@@ -580,7 +580,9 @@ void ForgetDatabaseKey(const std::string& path) {
 bool HasDatabaseKey(const std::string& path) { return KeyOf(path).has_value(); }
 
 bool KeyOpensDatabase(const std::string& path, const DatabaseKey& key) {
-  if (sodium_init() < 0) return false;
+  // Before anything here calls SQLite (the probe's scratch comes from sqlite3_malloc): the
+  // registration configures SQLite before it first initializes.
+  if (sodium_init() < 0 || RegisterCoalescingVfs() != SQLITE_OK) return false;
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return false;
   unsigned char page[kPage];

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <sodium.h>
 #include <sqlite3.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -143,6 +144,33 @@ TEST(EncryptionTest, PagesAreXChaCha20Poly1305AsDocumented) {
     ++opened;
   }
   EXPECT_EQ(static_cast<std::size_t>(opened), pages);
+}
+
+// Opening an encrypted database checks its key before anything else touches SQLite, and that
+// check must not initialize SQLite before the store configures it: SQLite's memory statistics,
+// which take one process-wide mutex on every allocation, stay off. (Run alone, as ctest runs each
+// test, this process has not used SQLite before; the database is made by a child process.)
+TEST(EncryptionTest, CheckingTheKeyLeavesSqlitesMemoryStatisticsOff) {
+  Folder folder;
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    auto store = OpenEncryptedIn(folder.path());
+    if (!store) _exit(1);
+    (*store)->Close();
+    _exit(0);
+  }
+  int status = 0;
+  waitpid(child, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  auto store = OpenEncryptedIn(folder.path());
+  ASSERT_TRUE(store) << Describe(store);
+  WriteCanary(**store);
+  sqlite3_int64 used = -1;
+  sqlite3_int64 highest = -1;
+  ASSERT_EQ(sqlite3_status64(SQLITE_STATUS_MEMORY_USED, &used, &highest, 0), SQLITE_OK);
+  EXPECT_EQ(used, 0) << "memory statistics are on";
+  (*store)->Close();
 }
 
 TEST(EncryptionTest, WrongMissingOrUnneededKeysAreRefusedByName) {
