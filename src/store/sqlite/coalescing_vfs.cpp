@@ -89,7 +89,7 @@ struct File {
   char* data;          // kBufferBytes, allocated on the first buffered write
   bool encrypted;      // a database or log file of a database with a key
   DatabaseKey key;     // when encrypted; wiped on close
-  unsigned char* page; // kPage bytes of scratch, allocated on first use
+  unsigned char* page; // 2 * kPage bytes of scratch (Scratch), allocated on first use
   EVP_CIPHER_CTX* cipher;  // ChaCha20-Poly1305, allocated on first use
 };
 static_assert(sizeof(File) % 8 == 0, "the default VFS's file follows a File in one allocation");
@@ -102,6 +102,20 @@ const sqlite3_io_methods& RealMethods(const File* f) { return *f->real->pMethods
 unsigned char* Scratch(File* f) {
   if (f->page == nullptr) f->page = static_cast<unsigned char*>(sqlite3_malloc(2 * kPage));
   return f->page;
+}
+
+// Wipes and frees what encryption allocated for `f`, and its key.
+void ReleaseEncryption(File* f) {
+  if (f->page != nullptr) sodium_memzero(f->page, 2 * kPage);
+  sqlite3_free(f->page);
+  f->page = nullptr;
+  EVP_CIPHER_CTX_free(f->cipher);
+  f->cipher = nullptr;
+  sodium_memzero(f->key.data(), f->key.size());
+}
+
+bool AllZero(const unsigned char* from, const unsigned char* to) {
+  return std::all_of(from, to, [](unsigned char b) { return b == 0; });
 }
 
 // XChaCha20-Poly1305 (IETF), byte for byte libsodium's crypto_aead_xchacha20poly1305_ietf: a
@@ -155,13 +169,11 @@ bool Seal(File* f, Place place, sqlite3_int64 position, unsigned char* page) {
 // is looked at whole. Not sodium_is_zero, which is constant-time (these bytes are no secret) and
 // took a third of a search's time.
 bool Unwritten(const unsigned char* page) {
-  const auto zero = [](const unsigned char* from, const unsigned char* to) {
-    return std::all_of(from, to, [](unsigned char b) { return b == 0; });
-  };
-  return zero(page + kSealed, page + kPage) && zero(page, page + kSealed);
+  return AllZero(page + kSealed, page + kPage) && AllZero(page, page + kSealed);
 }
 
-// Decrypts the page at `page` in place (not the scratch page). False, with the page unchanged,
+// Decrypts the page at `page` in place (anywhere but the second half of Scratch, which it
+// decrypts into). False, with the page unchanged,
 // when it does not authenticate. A page of zeros was never written and stays zeros.
 bool Unseal(File* f, Place place, sqlite3_int64 position, unsigned char* page) {
   if (Unwritten(page)) return true;
@@ -207,12 +219,7 @@ int Close(sqlite3_file* file) {
   const int closed = RealMethods(f).xClose(f->real);
   sqlite3_free(f->data);
   f->data = nullptr;
-  if (f->page != nullptr) sodium_memzero(f->page, 2 * kPage);
-  sqlite3_free(f->page);
-  f->page = nullptr;
-  EVP_CIPHER_CTX_free(f->cipher);
-  f->cipher = nullptr;
-  sodium_memzero(f->key.data(), f->key.size());
+  ReleaseEncryption(f);
   return flushed != SQLITE_OK ? flushed : closed;
 }
 
@@ -318,7 +325,7 @@ const void* Encrypted(File* f, const void* data, int amount, sqlite3_int64 offse
     // SQLite through this VFS has them zero, and so does a new one. Anything else would be a
     // frame that recovery cannot read back, so it is refused here instead.
     const auto* reserved = static_cast<const unsigned char*>(data) + kSealed;
-    if (!std::all_of(reserved, reserved + kEncryptionReserveBytes, [](unsigned char b) { return b == 0; })) {
+    if (!AllZero(reserved, reserved + kEncryptionReserveBytes)) {
       *rc = SQLITE_IOERR_WRITE;
       return nullptr;
     }
@@ -592,11 +599,8 @@ bool KeyOpensDatabase(const std::string& path, const DatabaseKey& key) {
   File probe{};
   probe.key = key;
   const bool opened = Unseal(&probe, Place::kDatabase, 1, page);
-  sodium_memzero(probe.key.data(), probe.key.size());
+  ReleaseEncryption(&probe);
   sodium_memzero(page, sizeof page);
-  if (probe.page != nullptr) sodium_memzero(probe.page, 2 * kPage);
-  sqlite3_free(probe.page);
-  EVP_CIPHER_CTX_free(probe.cipher);
   return opened;
 }
 

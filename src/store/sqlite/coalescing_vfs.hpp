@@ -35,6 +35,7 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <utility>
 
 namespace rounds::store::sqlite {
 
@@ -65,6 +66,19 @@ void SetDatabaseKey(const std::string& path, const DatabaseKey& key);
 void ForgetDatabaseKey(const std::string& path);
 // Whether files of the database at `path` are encrypted when opened.
 bool HasDatabaseKey(const std::string& path);
+
+// SetDatabaseKey for as long as it lives (a backup or a copy being written), ForgetDatabaseKey
+// after.
+class ScopedDatabaseKey {
+ public:
+  ScopedDatabaseKey(std::string path, const DatabaseKey& key) : path_(std::move(path)) { SetDatabaseKey(path_, key); }
+  ~ScopedDatabaseKey() { ForgetDatabaseKey(path_); }
+  ScopedDatabaseKey(const ScopedDatabaseKey&) = delete;
+  ScopedDatabaseKey& operator=(const ScopedDatabaseKey&) = delete;
+
+ private:
+  std::string path_;
+};
 // Whether the first page of the database file at `path` authenticates under `key` (read directly,
 // not through SQLite). False for a missing, short or plain file too.
 bool KeyOpensDatabase(const std::string& path, const DatabaseKey& key);

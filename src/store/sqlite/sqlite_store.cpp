@@ -17,8 +17,11 @@
 #include <filesystem>
 #include <future>
 #include <mutex>
+#include <optional>
 #include <span>
+#include <string_view>
 #include <thread>
+#include <vector>
 
 #include "core/log.hpp"
 #include "core/thread_name.hpp"
@@ -219,6 +222,24 @@ void SyncFolderOf(const std::string& file) {
   if (fd < 0) return;
   (void)::fsync(fd);
   ::close(fd);
+}
+
+// Files removed when this goes, unless kept: what an operation wrote before it completed.
+struct RemovedUnlessKept {
+  std::vector<std::string> files;
+  bool keep = false;
+  ~RemovedUnlessKept() {
+    if (keep) return;
+    std::error_code ignored;
+    for (const std::string& file : files) std::filesystem::remove(file, ignored);
+  }
+};
+
+// A key given as bytes (SqliteOptions::encryption_key), whose length the caller checked.
+DatabaseKey KeyOf(std::string_view bytes) {
+  DatabaseKey key{};
+  std::memcpy(key.data(), bytes.data(), std::min(bytes.size(), key.size()));
+  return key;
 }
 
 class SqliteStore final : public Store {
@@ -806,61 +827,41 @@ Status SqliteStore::Backup(const std::string& path) {
   const std::string partial = path + ".partial";
   std::filesystem::remove(partial, ec);
   ROUNDS_RETURN_IF_ERROR(CreatePrivateFile(partial));
-  struct Destination {
-    sqlite3* db = nullptr;
-    std::string file;
-    bool keep = false;
-    ~Destination() {
-      sqlite3_close_v2(db);
-      if (!keep) {
-        std::error_code ignored;
-        std::filesystem::remove(file, ignored);
-      }
-    }
-  } destination{nullptr, partial};
+  RemovedUnlessKept partial_file{{partial}};
   // An encrypted database's backup is encrypted under the same key: the copy is written through
   // the store's VFS with the key set for its file, and it keeps the pages' reserved bytes.
-  struct Key {
-    std::string file;
-    ~Key() {
-      if (!file.empty()) ForgetDatabaseKey(file);
-    }
-  } key;
   const bool encrypted = !options_.encryption_key.empty();
-  if (encrypted) {
-    DatabaseKey raw{};
-    std::memcpy(raw.data(), options_.encryption_key.data(), raw.size());
-    SetDatabaseKey(partial, raw);
-    key.file = partial;
-  }
-  int rc = sqlite3_open_v2(partial.c_str(), &destination.db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+  std::optional<ScopedDatabaseKey> key;
+  if (encrypted) key.emplace(partial, KeyOf(options_.encryption_key));
+  sqlite3* opened = nullptr;
+  int rc = sqlite3_open_v2(partial.c_str(), &opened, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
                            encrypted ? kCoalescingVfsName : nullptr);
-  if (rc != SQLITE_OK) return tl::unexpected(TranslateError(destination.db, rc, "open backup file"));
-  sqlite3_extended_result_codes(destination.db, 1);
+  std::unique_ptr<sqlite3, int (*)(sqlite3*)> destination(opened, sqlite3_close_v2);  // closed before removed
+  if (rc != SQLITE_OK) return tl::unexpected(TranslateError(opened, rc, "open backup file"));
+  sqlite3_extended_result_codes(opened, 1);
   if (encrypted) {
     int reserve = kEncryptionReserveBytes;
-    sqlite3_file_control(destination.db, "main", SQLITE_FCNTL_RESERVE_BYTES, &reserve);
+    sqlite3_file_control(opened, "main", SQLITE_FCNTL_RESERVE_BYTES, &reserve);
   }
-  rc = sqlite3_exec(destination.db, "PRAGMA synchronous=FULL", nullptr, nullptr, nullptr);
-  if (rc != SQLITE_OK) return tl::unexpected(TranslateError(destination.db, rc, "backup synchronous"));
-  sqlite3_backup* backup = sqlite3_backup_init(destination.db, "main", source->raw(), "main");
+  rc = sqlite3_exec(opened, "PRAGMA synchronous=FULL", nullptr, nullptr, nullptr);
+  if (rc != SQLITE_OK) return tl::unexpected(TranslateError(opened, rc, "backup synchronous"));
+  sqlite3_backup* backup = sqlite3_backup_init(opened, "main", source->raw(), "main");
   if (backup == nullptr) {
-    return tl::unexpected(TranslateError(destination.db, sqlite3_extended_errcode(destination.db), "backup init"));
+    return tl::unexpected(TranslateError(opened, sqlite3_extended_errcode(opened), "backup init"));
   }
   rc = sqlite3_backup_step(backup, -1);  // every page in one step: one snapshot of the source
   int finished = sqlite3_backup_finish(backup);
-  if (rc != SQLITE_DONE) return tl::unexpected(TranslateError(destination.db, rc, "backup step"));
-  if (finished != SQLITE_OK) return tl::unexpected(TranslateError(destination.db, finished, "backup finish"));
+  if (rc != SQLITE_DONE) return tl::unexpected(TranslateError(opened, rc, "backup step"));
+  if (finished != SQLITE_OK) return tl::unexpected(TranslateError(opened, finished, "backup finish"));
   // The pages carry the WAL flag of the source; the copy becomes a plain single file that any
   // SQLite opens (Rounds switches it back to WAL when it serves from it).
-  rc = sqlite3_exec(destination.db, "PRAGMA journal_mode=DELETE", nullptr, nullptr, nullptr);
-  if (rc != SQLITE_OK) return tl::unexpected(TranslateError(destination.db, rc, "backup journal mode"));
-  rc = sqlite3_close(destination.db);
-  destination.db = nullptr;
+  rc = sqlite3_exec(opened, "PRAGMA journal_mode=DELETE", nullptr, nullptr, nullptr);
+  if (rc != SQLITE_OK) return tl::unexpected(TranslateError(opened, rc, "backup journal mode"));
+  rc = sqlite3_close(destination.release());
   if (rc != SQLITE_OK) return Internal("backup close: " + std::string(sqlite3_errstr(rc)));
   std::filesystem::rename(partial, path, ec);
   if (ec) return Internal("backup rename: " + ec.message());
-  destination.keep = true;
+  partial_file.keep = true;
   SyncFolderOf(path);
   log::Info("backup_written", {{"path", path}});
   return Ok();
@@ -899,8 +900,7 @@ Status UseKey(const SqliteOptions& options) {
                            "The database is not encrypted. Stop the server and run `rounds admin database encrypt`, "
                            "or turn database_encryption off.");
   }
-  DatabaseKey key{};
-  std::memcpy(key.data(), options.encryption_key.data(), key.size());
+  const DatabaseKey key = KeyOf(options.encryption_key);
   if (kind == DatabaseFileKind::kEncrypted && !KeyOpensDatabase(options.path, key)) {
     return InvalidArgument("database_key_mismatch", "The database key does not open this database.");
   }
@@ -954,6 +954,32 @@ Result<std::unique_ptr<Store>> OpenSqliteStoreWithHooks(const SqliteOptions& req
                                                 std::move(readers), std::move(checkpointer)));
 }
 
+Result<std::string> CheckFile(const std::string& path, const std::string& key) {
+  if (Inspect(path) == DatabaseFileKind::kAbsent) return NotFound("Database '" + path + "'");
+  SqliteOptions options;
+  options.path = path;
+  options.encryption_key = key;
+  ROUNDS_RETURN_IF_ERROR(UseKey(options));
+  ROUNDS_ASSIGN_OR_RETURN(auto connection, Connection::Open(path, true));
+  ROUNDS_RETURN_IF_ERROR(connection->Exec("PRAGMA query_only=ON"));
+  sqlite3_stmt* stmt = nullptr;
+  int rc = sqlite3_prepare_v2(connection->raw(), "PRAGMA integrity_check", -1, &stmt, nullptr);
+  if (rc != SQLITE_OK) return tl::unexpected(TranslateError(connection->raw(), rc, "integrity_check"));
+  std::string verdict;
+  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    const unsigned char* text = sqlite3_column_text(stmt, 0);
+    if (!verdict.empty()) verdict += "\n";
+    verdict += text != nullptr ? reinterpret_cast<const char*>(text) : "";
+  }
+  sqlite3_finalize(stmt);
+  // A page that does not authenticate, or cannot be read, stops the check with an error.
+  if (rc != SQLITE_DONE) {
+    if (!verdict.empty()) verdict += "\n";
+    verdict += std::string("cannot read the whole database: ") + sqlite3_errstr(rc);
+  }
+  return verdict;
+}
+
 Status EncryptFile(const std::string& path, const std::string& key_bytes) {
   switch (Inspect(path)) {
     case DatabaseFileKind::kAbsent: return NotFound("Database '" + path + "'");
@@ -963,24 +989,14 @@ Status EncryptFile(const std::string& path, const std::string& key_bytes) {
   }
   if (key_bytes.size() != sizeof(DatabaseKey)) return InvalidArgument("bad_database_key", "A database key is 32 bytes.");
   if (RegisterCoalescingVfs() != SQLITE_OK) return Internal("the store's VFS cannot be registered");
-  DatabaseKey key{};
-  std::memcpy(key.data(), key_bytes.data(), key.size());
   const std::string copy = path + ".encrypting";
   std::error_code ec;
   std::filesystem::remove(copy, ec);
   ROUNDS_RETURN_IF_ERROR(CreatePrivateFile(copy));
-  struct Cleanup {
-    std::string copy;
-    bool keep = false;
-    ~Cleanup() {
-      ForgetDatabaseKey(copy);
-      if (!keep) {
-        std::error_code ignored;
-        std::filesystem::remove(copy, ignored);
-        std::filesystem::remove(copy + "-journal", ignored);
-      }
-    }
-  } cleanup{copy};
+  RemovedUnlessKept copy_files{{copy, copy + "-journal"}};
+  // The copy is written through the store's VFS (VACUUM INTO uses the source connection's) with
+  // the key set for it.
+  const ScopedDatabaseKey key(copy, KeyOf(key_bytes));
   {
     sqlite3* db = nullptr;
     const int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, kCoalescingVfsName);
@@ -1010,27 +1026,16 @@ Status EncryptFile(const std::string& path, const std::string& key_bytes) {
       return InvalidArgument("bad_page_size", "Only a database of 4096-byte pages can be encrypted (this one has " +
                                                   std::to_string(page_size) + ").");
     }
-    // The copy leaves room at the end of every page for its nonce and tag, and is written
-    // through the store's VFS (VACUUM INTO uses the source connection's) with the key set for it.
+    // The copy leaves room at the end of every page for its nonce and tag.
     int reserve = kEncryptionReserveBytes;
     sqlite3_file_control(db, "main", SQLITE_FCNTL_RESERVE_BYTES, &reserve);
-    SetDatabaseKey(copy, key);
     std::string quoted;
     for (char c : copy) quoted += c == '\'' ? std::string("''") : std::string(1, c);
     ROUNDS_RETURN_IF_ERROR(exec("VACUUM INTO '" + quoted + "'"));
   }
   // The copy must open under the key and check out whole before it replaces the original.
-  {
-    ROUNDS_ASSIGN_OR_RETURN(auto check, Connection::Open(copy, true));
-    sqlite3_stmt* stmt = nullptr;
-    sqlite3_prepare_v2(check->raw(), "PRAGMA integrity_check", -1, &stmt, nullptr);
-    const bool row = stmt != nullptr && sqlite3_step(stmt) == SQLITE_ROW;
-    const unsigned char* text = row ? sqlite3_column_text(stmt, 0) : nullptr;
-    const std::string verdict = text != nullptr ? reinterpret_cast<const char*>(text) : "no answer";
-    sqlite3_finalize(stmt);
-    if (verdict != "ok") return Internal("the encrypted copy does not check out: " + verdict);
-    ROUNDS_RETURN_IF_ERROR(check->Exec("PRAGMA wal_checkpoint(TRUNCATE)"));
-  }
+  ROUNDS_ASSIGN_OR_RETURN(const std::string verdict, CheckFile(copy, key_bytes));
+  if (verdict != "ok") return Internal("the encrypted copy does not check out: " + verdict);
   const int fd = ::open(copy.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0 || ::fsync(fd) != 0) {
     if (fd >= 0) ::close(fd);
@@ -1040,37 +1045,11 @@ Status EncryptFile(const std::string& path, const std::string& key_bytes) {
   for (const char* suffix : {"-wal", "-shm"}) std::filesystem::remove(copy + suffix, ec);
   std::filesystem::rename(copy, path, ec);
   if (ec) return Internal("cannot rename " + copy + ": " + ec.message());
-  cleanup.keep = true;
+  copy_files.keep = true;
   for (const char* suffix : {"-wal", "-shm"}) std::filesystem::remove(path + suffix, ec);
   SyncFolderOf(path);
   log::Info("database_encrypted", {{"path", path}});
   return Ok();
-}
-
-Result<std::string> CheckFile(const std::string& path, const std::string& key) {
-  if (Inspect(path) == DatabaseFileKind::kAbsent) return NotFound("Database '" + path + "'");
-  SqliteOptions options;
-  options.path = path;
-  options.encryption_key = key;
-  ROUNDS_RETURN_IF_ERROR(UseKey(options));
-  ROUNDS_ASSIGN_OR_RETURN(auto connection, Connection::Open(path, true));
-  ROUNDS_RETURN_IF_ERROR(connection->Exec("PRAGMA query_only=ON"));
-  sqlite3_stmt* stmt = nullptr;
-  int rc = sqlite3_prepare_v2(connection->raw(), "PRAGMA integrity_check", -1, &stmt, nullptr);
-  if (rc != SQLITE_OK) return tl::unexpected(TranslateError(connection->raw(), rc, "integrity_check"));
-  std::string verdict;
-  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-    const unsigned char* text = sqlite3_column_text(stmt, 0);
-    if (!verdict.empty()) verdict += "\n";
-    verdict += text != nullptr ? reinterpret_cast<const char*>(text) : "";
-  }
-  sqlite3_finalize(stmt);
-  // A page that does not authenticate, or cannot be read, stops the check with an error.
-  if (rc != SQLITE_DONE) {
-    if (!verdict.empty()) verdict += "\n";
-    verdict += std::string("cannot read the whole database: ") + sqlite3_errstr(rc);
-  }
-  return verdict;
 }
 
 }  // namespace rounds::store::sqlite
