@@ -662,9 +662,6 @@ Result<std::string> AuthService::MfaKey() {
                                     : std::filesystem::path(config_.mfa_key_file);
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) {
-    std::filesystem::create_directories(path.parent_path(), ec);
-    std::filesystem::permissions(path.parent_path(), std::filesystem::perms::owner_all,
-                                 std::filesystem::perm_options::replace, ec);
     // Another process may have made it meanwhile: then its key is read below.
     if (WriteNewFile(path.string(), crypto::ToHex(crypto::RandomBytes(crypto::kSecretKeyBytes)) + "\n", 0600,
                      "mfa_key", "the two-step sign-in key")) {

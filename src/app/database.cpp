@@ -1,8 +1,5 @@
 #include "app/database.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <filesystem>
 
 #include "app/key_file.hpp"
@@ -33,20 +30,8 @@ Result<std::string> ReadKey(const std::string& path) {
 // A new key in a new file at `path`, synced with its folder before the caller creates anything
 // encrypted under it.
 Result<std::string> CreateKey(const std::string& path) {
-  std::error_code ec;
-  const std::filesystem::path folder = std::filesystem::path(path).parent_path();
-  if (!folder.empty() && !std::filesystem::exists(folder, ec)) {
-    std::filesystem::create_directories(folder, ec);
-    std::filesystem::permissions(folder, std::filesystem::perms::owner_all, std::filesystem::perm_options::replace,
-                                 ec);
-  }
   const std::string key = crypto::RandomBytes(crypto::kSecretKeyBytes);
   ROUNDS_RETURN_IF_ERROR(WriteNewFile(path, crypto::ToHex(key) + "\n", 0600, "database_key", "the database key"));
-  const int fd = ::open(folder.empty() ? "." : folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd >= 0) {
-    (void)::fsync(fd);
-    ::close(fd);
-  }
   log::Info("database_key_created", {{"path", path}});
   return key;
 }
@@ -70,14 +55,18 @@ Result<std::string> DatabaseKeyFor(const Config& config) {
       return std::string();
     case store::DatabaseFileKind::kAbsent: break;
   }
-  if (!config.database_encryption) return std::string();
   std::error_code ec;
-  if (std::filesystem::exists(path, ec)) return ReadKey(path);
-  return CreateKey(path);
+  if (!config.database_encryption || !std::filesystem::exists(path, ec)) return std::string();
+  return ReadKey(path);
 }
 
 Result<std::unique_ptr<store::Store>> OpenDatabase(const Config& config, int read_connections, bool sync_full) {
   ROUNDS_ASSIGN_OR_RETURN(std::string key, DatabaseKeyFor(config));
+  // The store is about to create the database: its key comes first.
+  if (key.empty() && config.database_encryption &&
+      store::InspectDatabaseFile(config.DatabasePath()) == store::DatabaseFileKind::kAbsent) {
+    ROUNDS_ASSIGN_OR_RETURN(key, CreateKey(DatabaseKeyPath(config)));
+  }
   return store::OpenSqliteStore({.path = config.DatabasePath(),
                                  .read_connections = read_connections,
                                  .sync_full = sync_full,

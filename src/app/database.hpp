@@ -16,17 +16,19 @@ namespace rounds::app {
 std::string DatabaseKeyPath(const Config& config);
 
 // The key (32 bytes) the configured database is encrypted under, or is to be; empty when it is
-// not encrypted.
+// not encrypted. Creates nothing.
 //   - An encrypted database: the key file's key, whatever database_encryption says.
 //   - A plain database: empty (a warning is logged while database_encryption is on).
 //   - No database yet: with database_encryption on, the key file's key if there is one (a
-//     restored data folder), else a new one, written (0600) and synced before the database is
-//     created; with it off, empty.
+//     restored data folder); otherwise empty.
 // Errors: kInternal "database_key" when the key file is needed and is missing, unreadable or not
-// 64 hex digits, or cannot be written.
+// 64 hex digits.
 Result<std::string> DatabaseKeyFor(const Config& config);
 
-// Opens the configured database with its key (DatabaseKeyFor).
+// Opens the configured database with its key (DatabaseKeyFor). A database it is about to create
+// with database_encryption on and no key file gets a new key first, written (0600) and synced
+// before the database exists. Errors: those of DatabaseKeyFor, "database_key" when the key file
+// cannot be written, and the store's.
 Result<std::unique_ptr<store::Store>> OpenDatabase(const Config& config, int read_connections,
                                                    bool sync_full = true);
 

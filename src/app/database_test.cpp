@@ -49,6 +49,16 @@ TEST_F(DatabaseKeyTest, ANewDatabaseGetsANewKeyThatOpensItAgain) {
   EXPECT_EQ(*same, *key);
 }
 
+// Asking for the key is a question: `rounds audit verify` pointed at a folder with no database
+// used to leave a new key file there.
+TEST_F(DatabaseKeyTest, AskingForTheKeyOfNoDatabaseCreatesNothing) {
+  auto chosen = DatabaseKeyFor(config_);
+  ASSERT_TRUE(chosen);
+  EXPECT_TRUE(chosen->empty());
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "keys"));
+  EXPECT_FALSE(std::filesystem::exists(config_.DatabasePath()));
+}
+
 TEST_F(DatabaseKeyTest, ARestoredKeyFileIsUsedForANewDatabase) {
   const std::string key = crypto::RandomBytes(32);
   std::filesystem::create_directories(dir_ / "keys");

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -21,11 +22,25 @@ Result<std::string> ReadTrimmed(const std::string& path) {
 
 Status WriteNewFile(const std::string& path, const std::string& text, mode_t mode, std::string_view problem,
                     std::string_view what) {
+  const std::filesystem::path folder = std::filesystem::path(path).parent_path();
+  std::error_code ec;
+  if (!folder.empty() && !std::filesystem::exists(folder, ec)) {
+    std::filesystem::create_directories(folder, ec);
+    std::filesystem::permissions(folder, std::filesystem::perms::owner_all, std::filesystem::perm_options::replace,
+                                 ec);
+  }
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
   if (fd < 0) return Fail(ErrorCode::kInternal, std::string(problem), "Cannot create " + std::string(what) + ".", "open " + path);
   bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
   ::close(fd);
   if (!ok) return Fail(ErrorCode::kInternal, std::string(problem), "Cannot write " + std::string(what) + ".", "write " + path);
+  // The new name is durable too: a key whose file vanished in a crash would leave what it
+  // protects unreadable.
+  fd = ::open(folder.empty() ? "." : folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd >= 0) {
+    (void)::fsync(fd);
+    ::close(fd);
+  }
   return Ok();
 }
 

@@ -1,5 +1,5 @@
-// Small secret files kept beside the database, never in it: the audit trail's signing key and the
-// key two-step sign-in seeds are sealed under.
+// Small secret files kept beside the database, never in it: the database key, the audit trail's
+// signing key and the key two-step sign-in seeds are sealed under.
 #pragma once
 
 #include <sys/types.h>
@@ -15,8 +15,9 @@ namespace rounds::app {
 Result<std::string> ReadTrimmed(const std::string& path);
 
 // Writes `text` to a new file created with `mode` (owner-only from the first byte, not chmod
-// after) and syncs it. kInternal with `problem` when the file exists already or cannot be
-// written; its message names `what` ("the audit signing key").
+// after) and syncs it and its folder, which is created owner-only when missing. kInternal with
+// `problem` when the file exists already or cannot be written; its message names `what` ("the
+// audit signing key").
 Status WriteNewFile(const std::string& path, const std::string& text, mode_t mode, std::string_view problem,
                     std::string_view what);
 

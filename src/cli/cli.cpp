@@ -369,15 +369,11 @@ int Main(int argc, char** argv, ServeFunction serve, RoutesFunction routes) {
   check->add_option("--database-key-file", database_key_file, "Key file (default <data-dir>/keys/database.key)");
   check->callback([&] {
     const Config config = database_config();
-    std::string key;
-    if (store::InspectDatabaseFile(config.DatabasePath()) == store::DatabaseFileKind::kEncrypted) {
-      auto read = app::DatabaseKeyFor(config);
-      if (!read) throw CLI::RuntimeError(Report(read.error()));
-      key = *read;
-    }
-    auto verdict = store::CheckDatabaseFile(config.DatabasePath(), key);
+    auto key = app::DatabaseKeyFor(config);
+    if (!key) throw CLI::RuntimeError(Report(key.error()));
+    auto verdict = store::CheckDatabaseFile(config.DatabasePath(), *key);
     if (!verdict) throw CLI::RuntimeError(Report(verdict.error()));
-    std::cout << config.DatabasePath() << (key.empty() ? " (not encrypted): " : " (encrypted): ") << *verdict << "\n";
+    std::cout << config.DatabasePath() << (key->empty() ? " (not encrypted): " : " (encrypted): ") << *verdict << "\n";
     if (*verdict != "ok") throw CLI::RuntimeError(1);
   });
 
