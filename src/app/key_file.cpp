@@ -3,11 +3,24 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
 namespace rounds::app {
+
+namespace {
+
+void SyncFolder(const std::filesystem::path& folder) {
+  const int fd = ::open(folder.empty() ? "." : folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd >= 0) {
+    (void)::fsync(fd);
+    ::close(fd);
+  }
+}
+
+}  // namespace
 
 Result<std::string> ReadTrimmed(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -36,11 +49,15 @@ Status WriteNewFile(const std::string& path, const std::string& text, mode_t mod
   if (!ok) return Fail(ErrorCode::kInternal, std::string(problem), "Cannot write " + std::string(what) + ".", "write " + path);
   // The new name is durable too: a key whose file vanished in a crash would leave what it
   // protects unreadable.
-  fd = ::open(folder.empty() ? "." : folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd >= 0) {
-    (void)::fsync(fd);
-    ::close(fd);
+  SyncFolder(folder);
+  return Ok();
+}
+
+Status ReplaceFile(const std::string& from, const std::string& to, std::string_view problem) {
+  if (::rename(from.c_str(), to.c_str()) != 0) {
+    return Fail(ErrorCode::kInternal, std::string(problem), "Cannot replace " + to + ".", "rename " + from);
   }
+  SyncFolder(std::filesystem::path(to).parent_path());
   return Ok();
 }
 

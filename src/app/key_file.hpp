@@ -21,4 +21,8 @@ Result<std::string> ReadTrimmed(const std::string& path);
 Status WriteNewFile(const std::string& path, const std::string& text, mode_t mode, std::string_view problem,
                     std::string_view what);
 
+// Renames `from` over `to` (atomically: `to` names the old file or the new one, never neither)
+// and syncs the folder, so that the new name survives a crash. kInternal with `problem` on error.
+Status ReplaceFile(const std::string& from, const std::string& to, std::string_view problem);
+
 }  // namespace rounds::app

@@ -363,6 +363,28 @@ int Main(int argc, char** argv, ServeFunction serve, RoutesFunction routes) {
     std::cout << "encrypted " << config.DatabasePath() << " under the key in " << app::DatabaseKeyPath(config)
               << "\nback that key file up apart from the database: without it the database cannot be read\n";
   });
+  auto* rekey = database->add_subcommand(
+      "rekey",
+      "Re-encrypt the database under a new key; the old key is kept in a retired key file for older backups "
+      "(stop the server first).");
+  add_data_dir(rekey);
+  rekey->add_option("--database-key-file", database_key_file, "Key file (default <data-dir>/keys/database.key)");
+  rekey->callback([&] {
+    const Config config = database_config();
+    auto changed = app::RekeyDatabase(config, SystemClock().NowMillis());
+    if (!changed) throw CLI::RuntimeError(Report(changed.error()));
+    // On record in the database it changed, opened under its new key.
+    auto store = app::OpenDatabase(config, 1);
+    if (!store) throw CLI::RuntimeError(Report(store.error()));
+    auto record = app::AuditEntry(app::Actor::System(), "database.rekey", "database", "", SystemClock().NowMillis());
+    const Status audited = app::AuditNow(**store, record,
+                                         {{"key_file", changed->key_file}, {"retired_key_file", changed->retired_key_file}});
+    (*store)->Close();
+    if (!audited) throw CLI::RuntimeError(Report(audited.error()));
+    std::cout << "re-encrypted " << config.DatabasePath() << " under a new key in " << changed->key_file
+              << "\nthe old key is in " << changed->retired_key_file
+              << ": backups made before now need it; keep it, apart from them, for as long as they are kept\n";
+  });
   auto* check = database->add_subcommand(
       "check", "Read every page of the database (authenticating each when it is encrypted) and check its structure.");
   add_data_dir(check);

@@ -258,6 +258,62 @@ TEST_F(CliTest, ANewDatabaseIsEncryptedAndAPlainOneCanBe) {
   EXPECT_NE(missing.err.find("cannot be read"), std::string::npos) << missing.err;
 }
 
+// Key rotation: the database and its backups-to-come move to a new key, the old key is kept in a
+// retired key file (which still opens an older backup), and the change is on record.
+TEST_F(CliTest, RekeyMovesTheDatabaseToANewKeyAndKeepsTheOldOneForBackups) {
+  ASSERT_EQ(AddUser("cara").exit_code, 0);
+  ASSERT_EQ(Rounds({"backup", "--to", (dir_ / "before.db").string(), "--data-dir", dir_.string()}).exit_code, 0);
+  const auto key_file = dir_ / "keys" / "database.key";
+  auto read_key = [](const std::filesystem::path& p) {
+    std::ifstream in(p);
+    std::string hex;
+    in >> hex;
+    return hex;
+  };
+  const std::string old_hex = read_key(key_file);
+  Outcome rekey = Rounds({"admin", "database", "rekey", "--data-dir", dir_.string()});
+  ASSERT_EQ(rekey.exit_code, 0) << rekey.err;
+  EXPECT_NE(rekey.out.find("backups made before now need it"), std::string::npos) << rekey.out;
+  const std::string new_hex = read_key(key_file);
+  EXPECT_EQ(new_hex.size(), 64u);
+  EXPECT_NE(new_hex, old_hex);
+  std::filesystem::path retired;
+  for (const auto& entry : std::filesystem::directory_iterator(dir_ / "keys")) {
+    if (entry.path().filename().string().starts_with("database.key.retired-")) retired = entry.path();
+  }
+  ASSERT_FALSE(retired.empty());
+  EXPECT_NE(rekey.out.find(retired.string()), std::string::npos) << rekey.out;
+  EXPECT_EQ(read_key(retired), old_hex);
+  EXPECT_TRUE(StoredUser("cara"));
+  Outcome check = Rounds({"admin", "database", "check", "--data-dir", dir_.string()});
+  EXPECT_EQ(check.exit_code, 0) << check.err;
+  {
+    Config config;
+    config.data_dir = dir_.string();
+    auto store = app::OpenDatabase(config, 1);
+    ASSERT_TRUE(store);
+    auto audit = (*store)->Read([&](store::ReadTx& tx) { return tx.ListAudit(0, 1000); });
+    (*store)->Close();
+    ASSERT_TRUE(audit);
+    auto record = std::find_if(audit->begin(), audit->end(),
+                               [](const domain::AuditRecord& r) { return r.action == "database.rekey"; });
+    ASSERT_NE(record, audit->end());
+    EXPECT_NE(record->details_json.find("retired_key_file"), std::string::npos) << record->details_json;
+    EXPECT_EQ(record->details_json.find(old_hex), std::string::npos) << "no key in the audit trail";
+    EXPECT_EQ(record->details_json.find(new_hex), std::string::npos) << "no key in the audit trail";
+  }
+  // The backup made before opens with the retired key file, not with the new one.
+  ::setenv("ROUNDS_DATABASE_FILE", (dir_ / "before.db").string().c_str(), 1);
+  Outcome old_backup = Rounds({"admin", "database", "check", "--data-dir", dir_.string(), "--database-key-file",
+                               retired.string()});
+  Outcome new_key = Rounds({"admin", "database", "check", "--data-dir", dir_.string()});
+  ::unsetenv("ROUNDS_DATABASE_FILE");
+  EXPECT_EQ(old_backup.exit_code, 0) << old_backup.err;
+  EXPECT_NE(old_backup.out.find("(encrypted): ok"), std::string::npos) << old_backup.out;
+  EXPECT_NE(new_key.exit_code, 0);
+  EXPECT_NE(new_key.err.find("key does not open"), std::string::npos) << new_key.err;
+}
+
 TEST_F(CliTest, BackupCopiesTheDatabase) {
   ASSERT_EQ(AddUser("kept").exit_code, 0);
   Outcome run = Rounds({"backup", "--to", (dir_ / "copy.db").string(), "--data-dir", dir_.string()});

@@ -595,6 +595,18 @@ DatabaseFileKind InspectDatabaseFile(const std::string& path);
 // first), kInternal for I/O. On any error the plain database is left as it was.
 Status EncryptDatabaseFile(const std::string& path, const std::string& key);
 
+// Re-encrypts the encrypted database at `path` from `old_key` to `new_key` (32 bytes each), in
+// place, as EncryptDatabaseFile does: a copy under the new key, checked, synced and renamed over
+// it. Nothing may have the database open meanwhile. Errors: kNotFound (no database),
+// kInvalidArgument "database_not_encrypted", "bad_database_key", "database_key_mismatch" (the old
+// key does not open it) or "same_database_key", kConflict "database_in_use", kInternal for I/O.
+// On any error the database is left as it was, under the old key.
+Status RekeyDatabaseFile(const std::string& path, const std::string& old_key, const std::string& new_key);
+
+// Whether the first page of the encrypted database at `path` authenticates under `key`: false for
+// a missing, plain or unreadable file, and for a key that is not 32 bytes.
+bool KeyOpensDatabaseFile(const std::string& path, const std::string& key);
+
 // SQLite's integrity check of the whole database at `path`, opened with `key` (empty for a plain
 // database), which reads every page (and so authenticates every page of an encrypted one): "ok",
 // or the problems it found, one a line. Errors: those of opening the database with the key.

@@ -301,6 +301,7 @@ const CLI = {
   'admin import-patients': { audit: 'patients.import', file: 'mrn,first,last\nCLI0001,Cli,Patient\n', args: (f) => ['admin', 'import-patients', f] },
   'admin template validate': { none: 'checks a document file and stores nothing' },
   'admin database encrypt': { audit: 'database.encrypt', args: () => ['admin', 'database', 'encrypt'] },
+  'admin database rekey': { audit: 'database.rekey', args: () => ['admin', 'database', 'rekey'] },
   'admin database check': { none: 'reads every page and checks the structure, read-only' },
   backup: { audit: 'database.backup', args: (f) => ['backup', '--to', f] },
   'audit verify': { none: 'checks the chain read-only; it must not write to what it verifies' },

@@ -318,6 +318,79 @@ TEST(EncryptionTest, APlainDatabaseIsEncryptedInPlace) {
   EXPECT_EQ(FilesHolding(folder.path(), "after encryption"), std::vector<std::string>{});
 }
 
+// A key change re-encrypts every page: the old key opens nothing afterwards, the new one opens
+// everything, including what was only in the write-ahead log when it began; a backup made before
+// keeps its old key. Refused while the database is open, under the wrong key, or to the same key,
+// each leaving the database as it was.
+TEST(EncryptionTest, AKeyChangeReencryptsEveryPage) {
+  Folder folder;
+  Folder copy;
+  const std::string path = folder.file("rounds.db");
+  const std::string old_key = TestKey('o');
+  const std::string new_key = TestKey('n');
+  Written w;
+  {
+    auto store = OpenSqliteStore({.path = path, .read_connections = 1, .encryption_key = old_key});
+    ASSERT_TRUE(store) << Describe(store);
+    w = WriteCanary(**store);
+    ASSERT_TRUE((*store)->Backup(copy.file("rounds.db")));
+    const Status busy = RekeyDatabaseFile(path, old_key, new_key);
+    ASSERT_FALSE(busy);
+    EXPECT_EQ(busy.error().problem, "database_in_use");
+    EXPECT_TRUE(KeyOpensDatabaseFile(path, old_key));
+    // Written last, so the change starts with it still in the log.
+    ASSERT_TRUE(Post(**store, w.space, w.user, "logged before the key change"));
+    (*store)->Close();
+  }
+  const Status wrong = RekeyDatabaseFile(path, TestKey('x'), new_key);
+  ASSERT_FALSE(wrong);
+  EXPECT_EQ(wrong.error().problem, "database_key_mismatch");
+  const Status same = RekeyDatabaseFile(path, old_key, old_key);
+  ASSERT_FALSE(same);
+  EXPECT_EQ(same.error().problem, "same_database_key");
+  EXPECT_TRUE(KeyOpensDatabaseFile(path, old_key));
+
+  const Status changed = RekeyDatabaseFile(path, old_key, new_key);
+  ASSERT_TRUE(changed) << Describe(changed);
+  EXPECT_FALSE(KeyOpensDatabaseFile(path, old_key));
+  EXPECT_TRUE(KeyOpensDatabaseFile(path, new_key));
+  EXPECT_EQ(FilesHolding(folder.path(), "Zebulon"), std::vector<std::string>{});
+  EXPECT_FALSE(std::filesystem::exists(path + ".rekeying"));
+  auto refused = OpenSqliteStore({.path = path, .read_connections = 1, .encryption_key = old_key});
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().problem, "database_key_mismatch");
+  auto checked = CheckDatabaseFile(path, new_key);
+  ASSERT_TRUE(checked) << Describe(checked);
+  EXPECT_EQ(*checked, "ok");
+
+  auto store = OpenSqliteStore({.path = path, .read_connections = 1, .encryption_key = new_key});
+  ASSERT_TRUE(store) << Describe(store);
+  auto found = FindMessage(**store, w.message, w.user);
+  ASSERT_TRUE(found);
+  EXPECT_NE(found->body.find(kCanary), std::string::npos);
+  EXPECT_EQ(Search(**store, "Zebulon", {w.space}).size(), 1u);
+  EXPECT_EQ(Search(**store, "logged", {w.space}).size(), 1u);
+  ASSERT_TRUE(Post(**store, w.space, w.user, "after the key change"));
+  (*store)->Close();
+  EXPECT_EQ(FilesHolding(folder.path(), "after the key change"), std::vector<std::string>{});
+
+  // The backup made before is still under the old key.
+  EXPECT_TRUE(KeyOpensDatabaseFile(copy.file("rounds.db"), old_key));
+  auto old_copy = CheckDatabaseFile(copy.file("rounds.db"), old_key);
+  ASSERT_TRUE(old_copy) << Describe(old_copy);
+  EXPECT_EQ(*old_copy, "ok");
+
+  Folder plain;
+  {
+    auto p = OpenSqliteStore({.path = plain.file("rounds.db"), .read_connections = 1});
+    ASSERT_TRUE(p) << Describe(p);
+    (*p)->Close();
+  }
+  const Status not_encrypted = RekeyDatabaseFile(plain.file("rounds.db"), old_key, new_key);
+  ASSERT_FALSE(not_encrypted);
+  EXPECT_EQ(not_encrypted.error().problem, "database_not_encrypted");
+}
+
 }  // namespace
 
 namespace storetest {

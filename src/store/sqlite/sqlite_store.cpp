@@ -980,23 +980,24 @@ Result<std::string> CheckFile(const std::string& path, const std::string& key) {
   return verdict;
 }
 
-Status EncryptFile(const std::string& path, const std::string& key_bytes) {
-  switch (Inspect(path)) {
-    case DatabaseFileKind::kAbsent: return NotFound("Database '" + path + "'");
-    case DatabaseFileKind::kEncrypted:
-      return InvalidArgument("database_already_encrypted", "The database is encrypted already.");
-    case DatabaseFileKind::kPlain: break;
-  }
-  if (key_bytes.size() != sizeof(DatabaseKey)) return InvalidArgument("bad_database_key", "A database key is 32 bytes.");
+// Rewrites the database at `path`, opened under `from_key` (empty: plain), as a copy under
+// `to_key` beside it (`path` + `suffix`): VACUUM INTO, an integrity check of the copy under its
+// key, a sync, then a rename over the original. Nothing may have the database open meanwhile
+// (kConflict "database_in_use", `doing` names the operation in its message). On any error the
+// original is left as it was.
+Status RewriteFile(const std::string& path, const std::string& from_key, const std::string& to_key,
+                   const std::string& suffix, const std::string& doing) {
   if (RegisterCoalescingVfs() != SQLITE_OK) return Internal("the store's VFS cannot be registered");
-  const std::string copy = path + ".encrypting";
+  const std::string copy = path + suffix;
   std::error_code ec;
   std::filesystem::remove(copy, ec);
   ROUNDS_RETURN_IF_ERROR(CreatePrivateFile(copy));
   RemovedUnlessKept copy_files{{copy, copy + "-journal"}};
   // The copy is written through the store's VFS (VACUUM INTO uses the source connection's) with
-  // the key set for it.
-  const ScopedDatabaseKey key(copy, KeyOf(key_bytes));
+  // the key set for it; the source is read under its own.
+  const ScopedDatabaseKey key(copy, KeyOf(to_key));
+  std::optional<ScopedDatabaseKey> source_key;
+  if (!from_key.empty()) source_key.emplace(path, KeyOf(from_key));
   {
     sqlite3* db = nullptr;
     const int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, kCoalescingVfsName);
@@ -1008,7 +1009,7 @@ Status EncryptFile(const std::string& path, const std::string& key_bytes) {
       const int r = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr);
       if (r == SQLITE_BUSY || r == SQLITE_BUSY_SNAPSHOT || r == SQLITE_LOCKED) {
         return Fail(ErrorCode::kConflict, "database_in_use",
-                    "The database is open elsewhere: stop the server before encrypting it.");
+                    "The database is open elsewhere: stop the server before " + doing + " it.");
       }
       if (r != SQLITE_OK) return tl::unexpected(TranslateError(db, r, sql));
       return Ok();
@@ -1033,9 +1034,9 @@ Status EncryptFile(const std::string& path, const std::string& key_bytes) {
     for (char c : copy) quoted += c == '\'' ? std::string("''") : std::string(1, c);
     ROUNDS_RETURN_IF_ERROR(exec("VACUUM INTO '" + quoted + "'"));
   }
-  // The copy must open under the key and check out whole before it replaces the original.
-  ROUNDS_ASSIGN_OR_RETURN(const std::string verdict, CheckFile(copy, key_bytes));
-  if (verdict != "ok") return Internal("the encrypted copy does not check out: " + verdict);
+  // The copy must open under its key and check out whole before it replaces the original.
+  ROUNDS_ASSIGN_OR_RETURN(const std::string verdict, CheckFile(copy, to_key));
+  if (verdict != "ok") return Internal("the rewritten copy does not check out: " + verdict);
   const int fd = ::open(copy.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0 || ::fsync(fd) != 0) {
     if (fd >= 0) ::close(fd);
@@ -1048,7 +1049,39 @@ Status EncryptFile(const std::string& path, const std::string& key_bytes) {
   copy_files.keep = true;
   for (const char* suffix : {"-wal", "-shm"}) std::filesystem::remove(path + suffix, ec);
   SyncFolderOf(path);
+  return Ok();
+}
+
+Status EncryptFile(const std::string& path, const std::string& key_bytes) {
+  switch (Inspect(path)) {
+    case DatabaseFileKind::kAbsent: return NotFound("Database '" + path + "'");
+    case DatabaseFileKind::kEncrypted:
+      return InvalidArgument("database_already_encrypted", "The database is encrypted already.");
+    case DatabaseFileKind::kPlain: break;
+  }
+  if (key_bytes.size() != sizeof(DatabaseKey)) return InvalidArgument("bad_database_key", "A database key is 32 bytes.");
+  ROUNDS_RETURN_IF_ERROR(RewriteFile(path, "", key_bytes, ".encrypting", "encrypting"));
   log::Info("database_encrypted", {{"path", path}});
+  return Ok();
+}
+
+Status RekeyFile(const std::string& path, const std::string& old_key, const std::string& new_key) {
+  switch (Inspect(path)) {
+    case DatabaseFileKind::kAbsent: return NotFound("Database '" + path + "'");
+    case DatabaseFileKind::kPlain:
+      return InvalidArgument("database_not_encrypted",
+                             "The database is not encrypted: run `rounds admin database encrypt` instead.");
+    case DatabaseFileKind::kEncrypted: break;
+  }
+  if (old_key.size() != sizeof(DatabaseKey) || new_key.size() != sizeof(DatabaseKey)) {
+    return InvalidArgument("bad_database_key", "A database key is 32 bytes.");
+  }
+  if (!KeyOpensDatabase(path, KeyOf(old_key))) {
+    return InvalidArgument("database_key_mismatch", "The database key does not open this database.");
+  }
+  if (old_key == new_key) return InvalidArgument("same_database_key", "The new key is the key the database has.");
+  ROUNDS_RETURN_IF_ERROR(RewriteFile(path, old_key, new_key, ".rekeying", "changing the key of"));
+  log::Info("database_rekeyed", {{"path", path}});
   return Ok();
 }
 
@@ -1067,5 +1100,13 @@ Result<std::unique_ptr<Store>> OpenSqliteStore(const SqliteOptions& options) {
 DatabaseFileKind InspectDatabaseFile(const std::string& path) { return sqlite::Inspect(path); }
 
 Status EncryptDatabaseFile(const std::string& path, const std::string& key) { return sqlite::EncryptFile(path, key); }
+
+Status RekeyDatabaseFile(const std::string& path, const std::string& old_key, const std::string& new_key) {
+  return sqlite::RekeyFile(path, old_key, new_key);
+}
+
+bool KeyOpensDatabaseFile(const std::string& path, const std::string& key) {
+  return key.size() == sizeof(sqlite::DatabaseKey) && sqlite::KeyOpensDatabase(path, sqlite::KeyOf(key));
+}
 
 }  // namespace rounds::store
