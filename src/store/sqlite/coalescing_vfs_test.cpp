@@ -242,6 +242,70 @@ TEST_F(CoalescingVfsTest, AKilledWriterOfAnEncryptedDatabaseLosesNoCommittedTran
   ForgetDatabaseKey(path_);
 }
 
+// The nonces of every sealed page of the database file at `path`.
+std::vector<std::string> NoncesIn(const std::string& path) {
+  std::vector<std::string> nonces;
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  if (file == nullptr) return nonces;
+  std::vector<unsigned char> page(kEncryptedPageBytes);
+  while (std::fread(page.data(), 1, page.size(), file) == page.size()) {
+    const auto* nonce = page.data() + kEncryptedPageBytes - kEncryptionReserveBytes;
+    const std::string n(reinterpret_cast<const char*>(nonce), 24);
+    if (n != std::string(24, '\0')) nonces.push_back(n);
+  }
+  std::fclose(file);
+  return nonces;
+}
+
+// A child process after fork() never seals a page with a nonce its parent uses: each draws its
+// own randomness (the VFS takes nonces from a pool of random bytes per thread, which fork() copies
+// with the thread that forks).
+TEST_F(CoalescingVfsTest, AForkedChildNeverSealsWithItsParentsNonces) {
+  DatabaseKey key{};
+  key.fill(9);
+  const std::string child_path = (dir_ / "child.db").string();
+  SetDatabaseKey(path_, key);
+  SetDatabaseKey(child_path, key);
+  auto fill = [](sqlite3* db, char c) {
+    int reserve = kEncryptionReserveBytes;
+    sqlite3_file_control(db, "main", SQLITE_FCNTL_RESERVE_BYTES, &reserve);
+    bool ok = sqlite3_exec(db, "CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, body TEXT)", nullptr, nullptr,
+                           nullptr) == SQLITE_OK;
+    for (int i = 0; i < 20 && ok; ++i) {
+      const std::string sql = std::string("INSERT INTO t (body) VALUES (printf('%.*c', 3000, '") + c + "'))";
+      ok = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK;
+    }
+    return ok;
+  };
+  Db parent(path_, kCoalescingVfsName);
+  ASSERT_TRUE(fill(parent.raw(), 'p'));  // this thread has drawn randomness and used some of it
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    sqlite3* db = nullptr;
+    if (sqlite3_open_v2(child_path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, kCoalescingVfsName) !=
+        SQLITE_OK) {
+      _exit(3);
+    }
+    const bool ok = fill(db, 'c');
+    sqlite3_close_v2(db);
+    _exit(ok ? 0 : 4);
+  }
+  ASSERT_TRUE(fill(parent.raw(), 'q'));
+  int status = 0;
+  waitpid(child, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "the child failed with status " << status;
+  const std::vector<std::string> mine = NoncesIn(path_);
+  const std::vector<std::string> theirs = NoncesIn(child_path);
+  ASSERT_GT(mine.size(), 20u);
+  ASSERT_GT(theirs.size(), 20u);
+  std::set<std::string> all(mine.begin(), mine.end());
+  all.insert(theirs.begin(), theirs.end());
+  EXPECT_EQ(all.size(), mine.size() + theirs.size()) << "a nonce sealed two pages";
+  ForgetDatabaseKey(path_);
+  ForgetDatabaseKey(child_path);
+}
+
 // The write-back in slices finds the database file's own descriptor, writes the pages a
 // checkpoint copied, and leaves the data as it was; it refuses a descriptor that is no longer the
 // named file's, and the default VFS does not know it.
