@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cerrno>
@@ -15,7 +16,6 @@
 #include <cstring>
 #include <deque>
 #include <filesystem>
-#include <future>
 #include <mutex>
 #include <optional>
 #include <span>
@@ -269,17 +269,17 @@ class SqliteStore final : public Store {
     }
     auto pending = std::make_shared<PendingUnit>();
     pending->fn = std::move(unit);
-    std::future<Status> done = pending->done.get_future();
     {
       std::lock_guard lock(queue_mutex_);
       if (closing_) {
         return Fail(ErrorCode::kUnavailable, "shutting_down", "The server is shutting down.",
                     "store closed");
       }
-      queue_.push_back(std::move(pending));
+      queue_.push_back(pending);  // shared: the caller waits on it below
     }
     queue_cv_.notify_one();
-    return done.get();
+    pending->finished.wait(0);
+    return std::move(pending->status);
   }
 
   Status RunRead(std::function<Status(ReadTx&)> unit) override {
@@ -364,9 +364,14 @@ class SqliteStore final : public Store {
   }
 
  private:
+  // A unit, and its caller's wait for it. The caller sleeps on `finished` (a process-private
+  // futex, and no system call at all when the unit is done before the caller sleeps): waking the
+  // callers is the single writer's work, and a std::promise's shared futex and once-flag made
+  // that cost more than a unit's own SQL.
   struct PendingUnit {
     std::function<Status(WriteTx&)> fn;
-    std::promise<Status> done;
+    Status status;
+    std::atomic<int> finished{0};
   };
   using Batch = std::span<const std::shared_ptr<PendingUnit>>;
 
@@ -408,7 +413,9 @@ class SqliteStore final : public Store {
 
   static void Complete(PendingUnit& unit, Status status) {
     unit.fn = nullptr;  // drop the caller's captures before waking the caller
-    unit.done.set_value(std::move(status));
+    unit.status = std::move(status);
+    unit.finished.store(1, std::memory_order_release);
+    unit.finished.notify_one();
   }
 
   // Copies the write-ahead log into the database off the commit path, and syncs what it copied;
