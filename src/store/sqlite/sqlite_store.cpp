@@ -2,8 +2,10 @@
 // connections, numbered migrations applied at open, online backup.
 #include "store/sqlite/sqlite_store.hpp"
 
-#include <sqlite3.h>
 #include <fcntl.h>
+#include <linux/futex.h>
+#include <sqlite3.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -278,7 +280,7 @@ class SqliteStore final : public Store {
       queue_.push_back(pending);  // shared: the caller waits on it below
     }
     queue_cv_.notify_one();
-    pending->finished.wait(0);
+    pending->Wait();
     return std::move(pending->status);
   }
 
@@ -364,15 +366,36 @@ class SqliteStore final : public Store {
   }
 
  private:
-  // A unit, and its caller's wait for it. The caller sleeps on `finished` (a process-private
-  // futex, and no system call at all when the unit is done before the caller sleeps): waking the
-  // callers is the single writer's work, and a std::promise's shared futex and once-flag made
-  // that cost more than a unit's own SQL.
+  // A unit, and its caller's wait for it. The caller sleeps on a process-private futex, and the
+  // writer makes a system call to wake it only if it is asleep: waking the callers is the single
+  // writer's work, and a std::promise wakes through a shared futex (a page lookup in the kernel)
+  // behind a once-flag. Not std::atomic::wait, whose waiter yields the core four times before it
+  // sleeps: with dozens of callers waiting on two cores, those yields took the I/O threads' time.
   struct PendingUnit {
     std::function<Status(WriteTx&)> fn;
     Status status;
-    std::atomic<int> finished{0};
+    std::atomic<int> state{kRunning};
+
+    static constexpr int kRunning = 0;
+    static constexpr int kSleeping = 1;  // running, and its caller waits in the futex
+    static constexpr int kFinished = 2;
+
+    void Wait() {
+      int s = state.load(std::memory_order_acquire);
+      while (s != kFinished) {
+        if (s == kRunning && !state.compare_exchange_weak(s, kSleeping, std::memory_order_acquire)) continue;
+        ::syscall(SYS_futex, reinterpret_cast<int*>(&state), FUTEX_WAIT_PRIVATE, kSleeping, nullptr, nullptr, 0);
+        s = state.load(std::memory_order_acquire);
+      }
+    }
+    void Finish(Status result) {
+      status = std::move(result);
+      if (state.exchange(kFinished, std::memory_order_release) == kSleeping) {
+        ::syscall(SYS_futex, reinterpret_cast<int*>(&state), FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
+      }
+    }
   };
+  static_assert(sizeof(std::atomic<int>) == sizeof(int) && std::atomic<int>::is_always_lock_free);
   using Batch = std::span<const std::shared_ptr<PendingUnit>>;
 
   // Borrows a read connection for the lifetime of the lease; waits while all are in use.
@@ -413,9 +436,7 @@ class SqliteStore final : public Store {
 
   static void Complete(PendingUnit& unit, Status status) {
     unit.fn = nullptr;  // drop the caller's captures before waking the caller
-    unit.status = std::move(status);
-    unit.finished.store(1, std::memory_order_release);
-    unit.finished.notify_one();
+    unit.Finish(std::move(status));
   }
 
   // Copies the write-ahead log into the database off the commit path, and syncs what it copied;
