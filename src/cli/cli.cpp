@@ -346,6 +346,15 @@ int Main(int argc, char** argv, ServeFunction serve, RoutesFunction routes) {
     if (!database_key_file.empty()) config.database_key_file = database_key_file;
     return config;
   };
+  // On record in the database the command changed, opened as it now is.
+  auto record_database_change = [](const Config& config, const std::string& action, const nlohmann::json& details) {
+    auto store = app::OpenDatabase(config, 1);
+    if (!store) throw CLI::RuntimeError(Report(store.error()));
+    auto record = app::AuditEntry(app::Actor::System(), action, "database", "", SystemClock().NowMillis());
+    const Status audited = app::AuditNow(**store, record, details);
+    (*store)->Close();
+    if (!audited) throw CLI::RuntimeError(Report(audited.error()));
+  };
   auto* encrypt = database->add_subcommand(
       "encrypt", "Encrypt a plain database in place, creating its key file if there is none (stop the server first).");
   add_data_dir(encrypt);
@@ -353,13 +362,7 @@ int Main(int argc, char** argv, ServeFunction serve, RoutesFunction routes) {
   encrypt->callback([&] {
     const Config config = database_config();
     if (auto s = app::EncryptDatabase(config); !s) throw CLI::RuntimeError(Report(s.error()));
-    // On record in the database it changed.
-    auto store = app::OpenDatabase(config, 1);
-    if (!store) throw CLI::RuntimeError(Report(store.error()));
-    auto record = app::AuditEntry(app::Actor::System(), "database.encrypt", "database", "", SystemClock().NowMillis());
-    const Status audited = app::AuditNow(**store, record, {{"key_file", app::DatabaseKeyPath(config)}});
-    (*store)->Close();
-    if (!audited) throw CLI::RuntimeError(Report(audited.error()));
+    record_database_change(config, "database.encrypt", {{"key_file", app::DatabaseKeyPath(config)}});
     std::cout << "encrypted " << config.DatabasePath() << " under the key in " << app::DatabaseKeyPath(config)
               << "\nback that key file up apart from the database: without it the database cannot be read\n";
   });
@@ -373,14 +376,8 @@ int Main(int argc, char** argv, ServeFunction serve, RoutesFunction routes) {
     const Config config = database_config();
     auto changed = app::RekeyDatabase(config, SystemClock().NowMillis());
     if (!changed) throw CLI::RuntimeError(Report(changed.error()));
-    // On record in the database it changed, opened under its new key.
-    auto store = app::OpenDatabase(config, 1);
-    if (!store) throw CLI::RuntimeError(Report(store.error()));
-    auto record = app::AuditEntry(app::Actor::System(), "database.rekey", "database", "", SystemClock().NowMillis());
-    const Status audited = app::AuditNow(**store, record,
-                                         {{"key_file", changed->key_file}, {"retired_key_file", changed->retired_key_file}});
-    (*store)->Close();
-    if (!audited) throw CLI::RuntimeError(Report(audited.error()));
+    record_database_change(config, "database.rekey",
+                           {{"key_file", changed->key_file}, {"retired_key_file", changed->retired_key_file}});
     std::cout << "re-encrypted " << config.DatabasePath() << " under a new key in " << changed->key_file
               << "\nthe old key is in " << changed->retired_key_file
               << ": backups made before now need it; keep it, apart from them, for as long as they are kept\n";

@@ -88,6 +88,22 @@ class CliTest : public ::testing::Test {
     return *user;
   }
 
+  // The first audit record of `action` in the database of the data folder `folder`.
+  std::optional<domain::AuditRecord> StoredAudit(const std::filesystem::path& folder, const std::string& action) {
+    Config config;
+    config.data_dir = folder.string();
+    auto store = app::OpenDatabase(config, 1);
+    EXPECT_TRUE(store);
+    if (!store) return std::nullopt;
+    auto audit = (*store)->Read([&](store::ReadTx& tx) { return tx.ListAudit(0, 1000); });
+    (*store)->Close();
+    EXPECT_TRUE(audit);
+    if (!audit) return std::nullopt;
+    auto found = std::find_if(audit->begin(), audit->end(), [&](const domain::AuditRecord& r) { return r.action == action; });
+    if (found == audit->end()) return std::nullopt;
+    return *found;
+  }
+
   std::filesystem::path dir_;
   std::optional<Config> served_;
 };
@@ -234,17 +250,7 @@ TEST_F(CliTest, ANewDatabaseIsEncryptedAndAPlainOneCanBe) {
   Outcome again = Rounds({"admin", "database", "encrypt", "--data-dir", plain.string()});
   EXPECT_NE(again.exit_code, 0);
   EXPECT_NE(again.err.find("encrypted already"), std::string::npos) << again.err;
-  {
-    Config config;
-    config.data_dir = plain.string();
-    auto store = app::OpenDatabase(config, 1);
-    ASSERT_TRUE(store);
-    auto audit = (*store)->Read([&](store::ReadTx& tx) { return tx.ListAudit(0, 1000); });
-    (*store)->Close();
-    ASSERT_TRUE(audit);
-    EXPECT_TRUE(std::any_of(audit->begin(), audit->end(),
-                            [](const domain::AuditRecord& r) { return r.action == "database.encrypt"; }));
-  }
+  EXPECT_TRUE(StoredAudit(plain, "database.encrypt"));
 
   // Another key file's key does not open it, and says so.
   std::filesystem::remove(plain / "keys" / "database.key");
@@ -288,16 +294,8 @@ TEST_F(CliTest, RekeyMovesTheDatabaseToANewKeyAndKeepsTheOldOneForBackups) {
   Outcome check = Rounds({"admin", "database", "check", "--data-dir", dir_.string()});
   EXPECT_EQ(check.exit_code, 0) << check.err;
   {
-    Config config;
-    config.data_dir = dir_.string();
-    auto store = app::OpenDatabase(config, 1);
-    ASSERT_TRUE(store);
-    auto audit = (*store)->Read([&](store::ReadTx& tx) { return tx.ListAudit(0, 1000); });
-    (*store)->Close();
-    ASSERT_TRUE(audit);
-    auto record = std::find_if(audit->begin(), audit->end(),
-                               [](const domain::AuditRecord& r) { return r.action == "database.rekey"; });
-    ASSERT_NE(record, audit->end());
+    const auto record = StoredAudit(dir_, "database.rekey");
+    ASSERT_TRUE(record);
     EXPECT_NE(record->details_json.find("retired_key_file"), std::string::npos) << record->details_json;
     EXPECT_EQ(record->details_json.find(old_hex), std::string::npos) << "no key in the audit trail";
     EXPECT_EQ(record->details_json.find(new_hex), std::string::npos) << "no key in the audit trail";
