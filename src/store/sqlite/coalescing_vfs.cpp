@@ -172,8 +172,7 @@ void NewNonce(unsigned char* nonce) {
     pool.used = 0;
     pool.generation = generation;
   }
-  std::memcpy(nonce, pool.bytes + pool.used, kNonceBytes);
-  sodium_memzero(pool.bytes + pool.used, kNonceBytes);  // taken once
+  std::memcpy(nonce, pool.bytes + pool.used, kNonceBytes);  // nonces are no secret: nothing to wipe
   pool.used += kNonceBytes;
 }
 
