@@ -3,6 +3,11 @@
 // events, template versions and assignment with a dry run, and the audit records each writes.
 #include <gtest/gtest.h>
 
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+
 #include "app/service_test_support.hpp"
 #include "governance/audit/audit_chain.hpp"
 
@@ -67,6 +72,15 @@ class GovernanceTest : public ServiceTest {
     return listed ? Parsed(listed)["items"] : json::array();
   }
 
+  // A blocked post by member_ in `forum`: nothing stored, one refusal on the trail, without the PHI.
+  void ExpectOneRefusalStoringNothing(SpaceId forum) {
+    EXPECT_TRUE(Items(owner_, forum).empty());
+    auto refusals = AuditOf("message.phi_refuse");
+    ASSERT_EQ(refusals.size(), 1u);
+    EXPECT_EQ(refusals[0].outcome, AuditOutcome::kDenied);
+    EXPECT_EQ(refusals[0].actor_id, member_.user.id);
+    EXPECT_EQ(refusals[0].details_json.find("987"), std::string::npos);
+  }
   // A custom template: `base` with `changes` applied, created by the compliance officer.
   void MakeTemplate(const std::string& key, const json& changes) {
     json doc = governance::policy::ToJson(*governance::policy::FindBuiltIn("internal-community"));
@@ -100,12 +114,84 @@ TEST_F(GovernanceTest, BlockRefusesWithTypesAndSpansAndStoresNothing) {
   }
   EXPECT_TRUE(ssn) << ext.dump();
   EXPECT_EQ(ext.dump().find("987-65"), std::string::npos);  // spans, never the text
-  EXPECT_TRUE(Items(owner_, forum).empty());
-  auto refusals = AuditOf("message.phi_refuse");
-  ASSERT_EQ(refusals.size(), 1u);
-  EXPECT_EQ(refusals[0].outcome, AuditOutcome::kDenied);
-  EXPECT_EQ(refusals[0].actor_id, member_.user.id);
-  EXPECT_EQ(refusals[0].details_json.find("987"), std::string::npos);
+  ExpectOneRefusalStoringNothing(forum);
+}
+
+// PostAsync, the server's path for posts it takes on an I/O thread: the same checks, rule, unit
+// and audit as Post. Its caller's thread is never held: the answer comes through `defer`, whose
+// work the caller runs (here the test's thread, as an I/O thread would), never on the writer.
+TEST_F(GovernanceTest, AnAsynchronousPostIsGovernedLikeAPost) {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<std::function<void()>> deferred;
+  const auto defer = [&](std::function<void()> work) {
+    std::lock_guard lock(mu);
+    deferred.push_back(std::move(work));
+    cv.notify_all();
+  };
+  const std::thread::id caller = std::this_thread::get_id();
+  // Posts, then runs deferred work on this thread until the answer comes.
+  const auto post = [&](const Actor& a, SpaceId space, const std::string& body) {
+    std::optional<Result<PostResult>> answer;
+    Draft d;
+    d.body = body;
+    services_->messages.PostAsync(a, space, d, defer, [&](Result<PostResult> r) {
+      EXPECT_EQ(std::this_thread::get_id(), caller) << "answered through defer, not on the writer";
+      answer.emplace(std::move(r));
+    });
+    while (!answer) {
+      std::unique_lock lock(mu);
+      EXPECT_TRUE(cv.wait_for(lock, std::chrono::seconds(30), [&] { return !deferred.empty(); }));
+      if (deferred.empty()) break;
+      std::function<void()> work = std::move(deferred.front());
+      deferred.pop_front();
+      lock.unlock();
+      work();
+    }
+    return answer.value_or(Result<PostResult>(tl::unexpected(Error{})));
+  };
+
+  // Blocked: nothing stored, the refusal on the trail before the answer.
+  SpaceId forum = SpaceWith("patient-forum", "Async forum");
+  auto refused = post(member_, forum, kSsnText);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().problem, "phi_blocked");
+  ExpectOneRefusalStoringNothing(forum);
+
+  // Refused before the unit: answered at once on the caller's thread.
+  auto blank = post(member_, forum, "   ");
+  ASSERT_FALSE(blank);
+  EXPECT_EQ(blank.error().problem, "empty_message");
+  // Refused inside the unit: not a member.
+  SpaceId clinical = SpaceWith("clinical-team", "Async ward");
+  Actor stranger = MakeUser("stranger");
+  auto outside = post(stranger, clinical, "hello");
+  ASSERT_FALSE(outside);
+  EXPECT_EQ(outside.error().code, ErrorCode::kForbidden);
+
+  // Allowed: stored, published to the members, audited in a PHI-bearing space, the same document
+  // Post returns.
+  ClearPublished();
+  auto posted = post(member_, clinical, kPhoneText);
+  ASSERT_TRUE(posted) << posted.error().problem;
+  EXPECT_TRUE(posted->created);
+  json items = Items(owner_, clinical);
+  ASSERT_EQ(items.size(), 1u);
+  EXPECT_EQ(items[0], posted->message);
+  bool published = false;
+  for (const auto& e : Published()) {
+    if (e.type == "message.created" && e.space_id == clinical) {
+      published = true;
+      EXPECT_EQ(json::parse(*e.frame)["data"], posted->message);
+    }
+  }
+  EXPECT_TRUE(published);
+  auto created = AuditOf("message.create");
+  ASSERT_FALSE(created.empty());
+  EXPECT_EQ(created.back().object_id, std::to_string(posted->message["id"].get<MessageId>()));
+  auto sync = Try(member_, clinical, "and a plain post");
+  ASSERT_TRUE(sync);
+  EXPECT_EQ(sync->message["seq"], posted->message["seq"].get<Seq>() + 1);
 }
 
 TEST_F(GovernanceTest, WarnNeedsConfirmationThenStoresWithTheTypes) {

@@ -92,12 +92,22 @@ Result<governance::policy::PolicyTemplate> RequirePosting(store::ReadTx& tx, con
 
 // A PHI refusal stores nothing, but it is recorded: who tried to store what kinds of PHI where.
 // Best effort: the caller's answer is the refusal either way.
-void RecordPhiRefusal(store::Store& store, const Actor& actor, const char* action, const char* object_type,
-                      std::string object_id, phi::PhiAction refused, json details, UnixMillis now) {
+domain::AuditRecord RefusalRecord(const Actor& actor, const char* action, const char* object_type,
+                                  std::string object_id, phi::PhiAction refused, UnixMillis now) {
   auto record = AuditEntry(actor, action, object_type, std::move(object_id), now);
   record.outcome = AuditOutcome::kDenied;
   record.reason = std::string(phi::ToString(refused));
-  (void)AuditNow(store, record, details);
+  return record;
+}
+
+void RecordPhiRefusal(store::Store& store, const Actor& actor, const char* action, const char* object_type,
+                      std::string object_id, phi::PhiAction refused, json details, UnixMillis now) {
+  (void)AuditNow(store, RefusalRecord(actor, action, object_type, std::move(object_id), refused, now), details);
+}
+
+// What a refusal's record says of the findings: their types and how many, never the text.
+json RefusalDetails(const Screening& refusal) {
+  return json{{"phi_types", refusal.TypesCsv()}, {"findings", refusal.FindingCount()}};
 }
 
 }  // namespace
@@ -107,7 +117,28 @@ MessageService::MessageService(store::Store& store, bus::Bus& bus, const Clock& 
     : store_(store), bus_(bus), clock_(clock), config_(config), policy_(policy),
       pages_(static_cast<std::size_t>(std::max<std::int64_t>(config.page_cache_bytes, 0))) {}
 
-Result<PostResult> MessageService::Post(const Actor& actor, SpaceId space_id, const Draft& draft) {
+// One post between its steps: what the caller's thread prepared, and what the unit decided.
+struct MessageService::PostJob {
+  Actor actor;
+  SpaceId space_id = 0;
+  Draft draft;
+  std::vector<std::string> mentioned_names;
+  Screening scanned;
+  UnixMillis now = 0;
+  std::string phi_types;
+  domain::AuditRecord audit_base;
+  std::string audit_details;
+  // Decided by the unit.
+  PendingEvent created;
+  bool was_created = false;
+  std::vector<UserId> mentioned;
+  std::optional<phi::PhiAction> refused;
+  Screening refusal;
+  Result<std::string> posted = tl::unexpected(Error{});  // the asynchronous unit's answer
+};
+
+Result<std::shared_ptr<MessageService::PostJob>> MessageService::PreparePost(const Actor& actor, SpaceId space_id,
+                                                                            const Draft& draft) {
   if (actor.is_system) return Forbidden();
   // Validation that needs no data happens before the write unit.
   if (!IsValidUtf8(draft.body) || !IsValidUtf8(draft.title)) {
@@ -161,12 +192,12 @@ Result<PostResult> MessageService::Post(const Actor& actor, SpaceId space_id, co
   for (std::size_t i = 0; i < draft.poll_options.size(); ++i) {
     fields.emplace_back("poll_options/" + std::to_string(i), draft.poll_options[i]);
   }
-  const Screening scanned = Screen(policy_, std::move(fields));
+  Screening scanned = Screen(policy_, std::move(fields));
 
   UnixMillis now = clock_.NowMillis();
   // What the message's PHI types and its audit record carry, prepared here rather than on the
   // store's writer thread; the unit fills in what it decides (action, id, reason).
-  const std::string phi_types = scanned.TypesCsv();
+  std::string phi_types = scanned.TypesCsv();
   domain::AuditRecord audit_base;
   std::string audit_details;
   if (policy_.Audits()) {
@@ -174,154 +205,224 @@ Result<PostResult> MessageService::Post(const Actor& actor, SpaceId space_id, co
     audit_details =
         json{{"space_id", space_id}, {"phi_types", phi_types}, {"findings", scanned.FindingCount()}}.dump();
   }
-  PendingEvent created;
-  bool was_created = false;
-  std::vector<UserId> mentioned;
-  std::optional<phi::PhiAction> refused;
-  Screening refusal;
-  // The unit writes the message's JSON as text (its event's payload); it is parsed for the
-  // caller outside the writer.
-  auto posted = store_.Write([&](store::WriteTx& tx) -> Result<std::string> {
-    was_created = false;
-    mentioned.clear();
-    refused.reset();
-    ROUNDS_ASSIGN_OR_RETURN(auto readable, internal::ReadableSpace(tx, actor, space_id));
-    auto& [space, standing] = readable;
-    AuthorCache authors(tx);
-    // A retry of a post that already succeeded returns the original, whatever changed since.
-    if (!draft.client_id.empty()) {
-      ROUNDS_ASSIGN_OR_RETURN(auto existing, tx.FindMessageByClientId(space_id, actor.user.id, draft.client_id));
-      if (existing) return authors.MessageText(*existing);
+  auto job = std::make_shared<PostJob>();
+  job->actor = actor;
+  job->space_id = space_id;
+  job->draft = draft;
+  job->mentioned_names = std::move(mentioned_names);
+  job->scanned = std::move(scanned);
+  job->now = now;
+  job->phi_types = std::move(phi_types);
+  job->audit_base = std::move(audit_base);
+  job->audit_details = std::move(audit_details);
+  return job;
+}
+
+// The unit writes the message's JSON as text (its event's payload); it is parsed for the caller
+// outside the writer.
+Result<std::string> MessageService::RunPostUnit(PostJob& job, store::WriteTx& tx) {
+  const Actor& actor = job.actor;
+  const SpaceId space_id = job.space_id;
+  const Draft& draft = job.draft;
+  const UnixMillis now = job.now;
+  const Screening& scanned = job.scanned;
+  const std::string& phi_types = job.phi_types;
+  const domain::AuditRecord& audit_base = job.audit_base;
+  const std::string& audit_details = job.audit_details;
+  const std::vector<std::string>& mentioned_names = job.mentioned_names;
+  PendingEvent& created = job.created;
+  bool& was_created = job.was_created;
+  std::vector<UserId>& mentioned = job.mentioned;
+  std::optional<phi::PhiAction>& refused = job.refused;
+  Screening& refusal = job.refusal;
+  was_created = false;
+  mentioned.clear();
+  refused.reset();
+  ROUNDS_ASSIGN_OR_RETURN(auto readable, internal::ReadableSpace(tx, actor, space_id));
+  auto& [space, standing] = readable;
+  AuthorCache authors(tx);
+  // A retry of a post that already succeeded returns the original, whatever changed since.
+  if (!draft.client_id.empty()) {
+    ROUNDS_ASSIGN_OR_RETURN(auto existing, tx.FindMessageByClientId(space_id, actor.user.id, draft.client_id));
+    if (existing) return authors.MessageText(*existing);
+  }
+  // The space's template: who may post, pre-moderation, the PHI rule.
+  ROUNDS_ASSIGN_OR_RETURN(auto policy,
+                          RequirePosting(tx, policy_, actor, space, standing, draft.parent_id.has_value(), now));
+  if (draft.kind == MessageKind::kAnnouncement) {
+    ROUNDS_RETURN_IF_ERROR(internal::Require(standing, SpaceAction::kAnnounce, "owner_required",
+                                             "Only the space's owners can post announcements."));
+  }
+  const auto policy_standing = internal::PolicyStanding(standing);
+  Screening screening = scanned;
+  phi::PhiAction phi_action = ApplyPhiRule(policy.phi, screening);
+  if (phi_action == phi::PhiAction::kBlock || (phi_action == phi::PhiAction::kWarn && !draft.confirm_phi)) {
+    refused = phi_action;
+    refusal = screening;
+    return Fail(PhiRefusal(phi_action, screening));
+  }
+  if (IsCommunityKind(draft.kind) && space.kind != SpaceKind::kCommunity) {
+    return InvalidArgument("invalid_kind", "Post kinds other than 'message' belong in communities.", "/kind");
+  }
+  if (draft.parent_id) {
+    ROUNDS_ASSIGN_OR_RETURN(auto parent, tx.FindMessage(*draft.parent_id, actor.user.id));
+    if (!parent || parent->space_id != space_id || parent->deleted) {
+      return InvalidArgument("invalid_parent", "The message being replied to does not exist.", "/parent_id");
     }
-    // The space's template: who may post, pre-moderation, the PHI rule.
-    ROUNDS_ASSIGN_OR_RETURN(auto policy,
-                            RequirePosting(tx, policy_, actor, space, standing, draft.parent_id.has_value(), now));
-    if (draft.kind == MessageKind::kAnnouncement) {
-      ROUNDS_RETURN_IF_ERROR(internal::Require(standing, SpaceAction::kAnnounce, "owner_required",
-                                               "Only the space's owners can post announcements."));
+    if (parent->parent_id) {
+      return InvalidArgument("invalid_parent", "Reply to the thread's first message.", "/parent_id");
     }
-    const auto policy_standing = internal::PolicyStanding(standing);
-    Screening screening = scanned;
-    phi::PhiAction phi_action = ApplyPhiRule(policy.phi, screening);
-    if (phi_action == phi::PhiAction::kBlock || (phi_action == phi::PhiAction::kWarn && !draft.confirm_phi)) {
-      refused = phi_action;
-      refusal = screening;
-      return Fail(PhiRefusal(phi_action, screening));
+  }
+  Message m;
+  // The files: the author's uploads to this space, not yet posted. A name whose screening
+  // found PHI the author confirmed holds the message under a hold rule, like its body would.
+  bool attachment_phi = false;
+  for (AttachmentId attachment_id : draft.attachment_ids) {
+    ROUNDS_ASSIGN_OR_RETURN(auto attachment, tx.FindAttachment(attachment_id));
+    if (!attachment || attachment->space_id != space_id || attachment->uploader_id != actor.user.id ||
+        attachment->message_id) {
+      return InvalidArgument("invalid_attachment",
+                             "An attachment is not one of your uploads to this space, or is already posted.",
+                             "/attachment_ids");
     }
-    if (IsCommunityKind(draft.kind) && space.kind != SpaceKind::kCommunity) {
-      return InvalidArgument("invalid_kind", "Post kinds other than 'message' belong in communities.", "/kind");
-    }
-    if (draft.parent_id) {
-      ROUNDS_ASSIGN_OR_RETURN(auto parent, tx.FindMessage(*draft.parent_id, actor.user.id));
-      if (!parent || parent->space_id != space_id || parent->deleted) {
-        return InvalidArgument("invalid_parent", "The message being replied to does not exist.", "/parent_id");
+    attachment_phi = attachment_phi || !attachment->phi_types.empty();
+    m.attachments.push_back(std::move(*attachment));
+  }
+  if (attachment_phi && policy.phi == governance::policy::PhiRule::kHold) phi_action = phi::PhiAction::kHold;
+  // In upload order, as every later read lists them, whatever order the post named them in.
+  std::sort(m.attachments.begin(), m.attachments.end(),
+            [](const Attachment& a, const Attachment& b) { return a.id < b.id; });
+  m.space_id = space_id;
+  m.author_id = actor.user.id;
+  m.kind = space.kind == SpaceKind::kCommunity && !draft.parent_id && draft.kind == MessageKind::kMessage
+               ? MessageKind::kDiscussion
+               : draft.kind;
+  m.parent_id = draft.parent_id;
+  m.title = screening.Text(1);
+  m.body = screening.Text(0);
+  m.client_id = draft.client_id;
+  m.created_at = now;
+  for (std::size_t i = 0; i < draft.poll_options.size(); ++i) {
+    m.poll_options.push_back({static_cast<int>(i), screening.Text(2 + i), 0});
+  }
+  if (phi_action == phi::PhiAction::kHold) {
+    m.state = MessageState::kHeld;
+    m.hold_reason = std::string(kHoldPhi);
+  } else if (governance::policy::DecidePublication(policy, policy_standing) ==
+             governance::policy::Publication::kHoldForReview) {
+    m.state = MessageState::kHeld;
+    m.hold_reason = std::string(kHoldPreModeration);
+  }
+  if (phi_action == phi::PhiAction::kWarn || phi_action == phi::PhiAction::kHold) m.phi_types = phi_types;
+  for (const Attachment& attachment : m.attachments) {  // what the files' names carried, once each
+    std::string_view rest = attachment.phi_types;
+    while (!rest.empty()) {
+      const std::string type(rest.substr(0, rest.find(',')));
+      rest.remove_prefix(std::min(rest.size(), type.size() + 1));
+      if (("," + m.phi_types + ",").find("," + type + ",") == std::string::npos) {
+        m.phi_types += (m.phi_types.empty() ? "" : ",") + type;
       }
-      if (parent->parent_id) {
-        return InvalidArgument("invalid_parent", "Reply to the thread's first message.", "/parent_id");
-      }
     }
-    Message m;
-    // The files: the author's uploads to this space, not yet posted. A name whose screening
-    // found PHI the author confirmed holds the message under a hold rule, like its body would.
-    bool attachment_phi = false;
-    for (AttachmentId attachment_id : draft.attachment_ids) {
-      ROUNDS_ASSIGN_OR_RETURN(auto attachment, tx.FindAttachment(attachment_id));
-      if (!attachment || attachment->space_id != space_id || attachment->uploader_id != actor.user.id ||
-          attachment->message_id) {
-        return InvalidArgument("invalid_attachment",
-                               "An attachment is not one of your uploads to this space, or is already posted.",
-                               "/attachment_ids");
-      }
-      attachment_phi = attachment_phi || !attachment->phi_types.empty();
-      m.attachments.push_back(std::move(*attachment));
-    }
-    if (attachment_phi && policy.phi == governance::policy::PhiRule::kHold) phi_action = phi::PhiAction::kHold;
-    // In upload order, as every later read lists them, whatever order the post named them in.
-    std::sort(m.attachments.begin(), m.attachments.end(),
-              [](const Attachment& a, const Attachment& b) { return a.id < b.id; });
-    m.space_id = space_id;
-    m.author_id = actor.user.id;
-    m.kind = space.kind == SpaceKind::kCommunity && !draft.parent_id && draft.kind == MessageKind::kMessage
-                 ? MessageKind::kDiscussion
-                 : draft.kind;
-    m.parent_id = draft.parent_id;
-    m.title = screening.Text(1);
-    m.body = screening.Text(0);
-    m.client_id = draft.client_id;
-    m.created_at = now;
-    for (std::size_t i = 0; i < draft.poll_options.size(); ++i) {
-      m.poll_options.push_back({static_cast<int>(i), screening.Text(2 + i), 0});
-    }
-    if (phi_action == phi::PhiAction::kHold) {
-      m.state = MessageState::kHeld;
-      m.hold_reason = std::string(kHoldPhi);
-    } else if (governance::policy::DecidePublication(policy, policy_standing) ==
-               governance::policy::Publication::kHoldForReview) {
-      m.state = MessageState::kHeld;
-      m.hold_reason = std::string(kHoldPreModeration);
-    }
-    if (phi_action == phi::PhiAction::kWarn || phi_action == phi::PhiAction::kHold) m.phi_types = phi_types;
-    for (const Attachment& attachment : m.attachments) {  // what the files' names carried, once each
-      std::string_view rest = attachment.phi_types;
-      while (!rest.empty()) {
-        const std::string type(rest.substr(0, rest.find(',')));
-        rest.remove_prefix(std::min(rest.size(), type.size() + 1));
-        if (("," + m.phi_types + ",").find("," + type + ",") == std::string::npos) {
-          m.phi_types += (m.phi_types.empty() ? "" : ",") + type;
-        }
-      }
-    }
-    for (const auto& name : mentioned_names) {
-      ROUNDS_ASSIGN_OR_RETURN(auto user, tx.FindUserByUsername(name));
-      if (!user || user->id == actor.user.id) continue;
-      ROUNDS_ASSIGN_OR_RETURN(auto membership, tx.FindMembership(space_id, user->id));
-      if (membership) m.mentions.push_back(user->id);  // only people who can read it are notified
-    }
-    ROUNDS_ASSIGN_OR_RETURN(m.seq, tx.NextSeq(space_id));
-    ROUNDS_ASSIGN_OR_RETURN(m.id, tx.InsertMessage(m));
-    std::sort(m.mentions.begin(), m.mentions.end());
-    ROUNDS_ASSIGN_OR_RETURN(std::string text, authors.MessageText(m));
-    if (m.state == MessageState::kHeld) {
-      // Seen by the author and the moderators until approved; the seq is taken now, so the
-      // message.held event is restricted rather than absent.
-      ROUNDS_ASSIGN_OR_RETURN(created, internal::AppendRestrictedEvent(tx, space_id, "message.held", text, now,
-                                                                       actor.user.id, m.seq));
-    } else {
-      created.event = SpaceEvent{space_id, m.seq, "message.created", text, now};
-      ROUNDS_RETURN_IF_ERROR(tx.InsertEvent(created.event));
-      ROUNDS_ASSIGN_OR_RETURN(created.recipients, tx.ListMemberIds(space_id));
-    }
-    // One record for the creation of content in a PHI-bearing space, and for any PHI decision.
-    if (policy_.Audits() && (PhiBearing(policy) || phi_action != phi::PhiAction::kAllow ||
-                             m.state == MessageState::kHeld)) {
-      const bool held = m.state == MessageState::kHeld;
-      domain::AuditRecord record = audit_base;
-      record.action = ContentAction(phi_action, held, "message.create");
-      record.object_id = std::to_string(m.id);
-      if (held) record.reason = m.hold_reason;
-      else if (phi_action != phi::PhiAction::kAllow) record.reason = std::string(phi::ToString(phi_action));
-      ROUNDS_RETURN_IF_ERROR(AppendSerializedAudit(tx, std::move(record), audit_details));
-    }
-    if (m.state == MessageState::kPublished) mentioned = m.mentions;
-    was_created = true;
-    return text;
-  });
+  }
+  for (const auto& name : mentioned_names) {
+    ROUNDS_ASSIGN_OR_RETURN(auto user, tx.FindUserByUsername(name));
+    if (!user || user->id == actor.user.id) continue;
+    ROUNDS_ASSIGN_OR_RETURN(auto membership, tx.FindMembership(space_id, user->id));
+    if (membership) m.mentions.push_back(user->id);  // only people who can read it are notified
+  }
+  ROUNDS_ASSIGN_OR_RETURN(m.seq, tx.NextSeq(space_id));
+  ROUNDS_ASSIGN_OR_RETURN(m.id, tx.InsertMessage(m));
+  std::sort(m.mentions.begin(), m.mentions.end());
+  ROUNDS_ASSIGN_OR_RETURN(std::string text, authors.MessageText(m));
+  if (m.state == MessageState::kHeld) {
+    // Seen by the author and the moderators until approved; the seq is taken now, so the
+    // message.held event is restricted rather than absent.
+    ROUNDS_ASSIGN_OR_RETURN(created, internal::AppendRestrictedEvent(tx, space_id, "message.held", text, now,
+                                                                     actor.user.id, m.seq));
+  } else {
+    created.event = SpaceEvent{space_id, m.seq, "message.created", text, now};
+    ROUNDS_RETURN_IF_ERROR(tx.InsertEvent(created.event));
+    ROUNDS_ASSIGN_OR_RETURN(created.recipients, tx.ListMemberIds(space_id));
+  }
+  // One record for the creation of content in a PHI-bearing space, and for any PHI decision.
+  if (policy_.Audits() && (PhiBearing(policy) || phi_action != phi::PhiAction::kAllow ||
+                           m.state == MessageState::kHeld)) {
+    const bool held = m.state == MessageState::kHeld;
+    domain::AuditRecord record = audit_base;
+    record.action = ContentAction(phi_action, held, "message.create");
+    record.object_id = std::to_string(m.id);
+    if (held) record.reason = m.hold_reason;
+    else if (phi_action != phi::PhiAction::kAllow) record.reason = std::string(phi::ToString(phi_action));
+    ROUNDS_RETURN_IF_ERROR(AppendSerializedAudit(tx, std::move(record), audit_details));
+  }
+  if (m.state == MessageState::kPublished) mentioned = m.mentions;
+  was_created = true;
+  return text;
+}
+
+Result<PostResult> MessageService::FinishPost(PostJob& job, Result<std::string> posted, bool audit_refusal) {
   if (!posted) {
-    if (refused) {
-      RecordPhiRefusal(store_, actor, "message.phi_refuse", "space", std::to_string(space_id), *refused,
-                       json{{"phi_types", refusal.TypesCsv()}, {"findings", refusal.FindingCount()}}, now);
+    if (job.refused && audit_refusal) {
+      RecordPhiRefusal(store_, job.actor, "message.phi_refuse", "space", std::to_string(job.space_id), *job.refused,
+                       RefusalDetails(job.refusal), job.now);
     }
     return tl::unexpected(posted.error());
   }
   json message = json::parse(*posted);
-  if (was_created) {
-    Publish(bus_, created);
-    if (!mentioned.empty()) {
-      PublishToUsers(bus_, "mention", json{{"space_id", space_id}, {"message_id", message["id"]}, {"author_id", actor.user.id}},
-                     mentioned);
+  if (job.was_created) {
+    Publish(bus_, job.created);
+    if (!job.mentioned.empty()) {
+      PublishToUsers(bus_, "mention",
+                     json{{"space_id", job.space_id}, {"message_id", message["id"]}, {"author_id", job.actor.user.id}},
+                     job.mentioned);
     }
   }
-  return PostResult{std::move(message), was_created};
+  return PostResult{std::move(message), job.was_created};
+}
+
+Result<PostResult> MessageService::Post(const Actor& actor, SpaceId space_id, const Draft& draft) {
+  ROUNDS_ASSIGN_OR_RETURN(std::shared_ptr<PostJob> job, PreparePost(actor, space_id, draft));
+  Result<std::string> posted = store_.Write([&](store::WriteTx& tx) { return RunPostUnit(*job, tx); });
+  return FinishPost(*job, std::move(posted), true);
+}
+
+void MessageService::PostAsync(const Actor& actor, SpaceId space_id, const Draft& draft, Defer defer,
+                               std::function<void(Result<PostResult>)> done) {
+  Result<std::shared_ptr<PostJob>> prepared = PreparePost(actor, space_id, draft);
+  if (!prepared) {
+    done(tl::unexpected(prepared.error()));
+    return;
+  }
+  std::shared_ptr<PostJob> job = std::move(*prepared);
+  store_.RunWriteAsync(
+      [this, job](store::WriteTx& tx) -> Status {
+        job->posted = RunPostUnit(*job, tx);
+        if (!job->posted) return tl::unexpected(job->posted.error());
+        return Ok();
+      },
+      // On the writer: only the hand-off.
+      [this, job, defer, done = std::move(done)](Status committed) mutable {
+        defer([this, job, defer, done = std::move(done), committed = std::move(committed)]() mutable {
+          Result<std::string> posted = committed ? std::move(job->posted)
+                                                 : Result<std::string>(tl::unexpected(committed.error()));
+          if (posted || !job->refused) {
+            done(FinishPost(*job, std::move(posted), false));
+            return;
+          }
+          // A PHI refusal is recorded before it is answered, as Post does, in a unit of its own.
+          domain::AuditRecord record = RefusalRecord(job->actor, "message.phi_refuse", "space",
+                                                     std::to_string(job->space_id), *job->refused, job->now);
+          std::string details = RefusalDetails(job->refusal).dump(-1, ' ', false, json::error_handler_t::replace);
+          store_.RunWriteAsync(
+              [record = std::move(record), details = std::move(details)](store::WriteTx& tx) {
+                return AppendSerializedAudit(tx, record, details);
+              },
+              [defer, done = std::move(done), refusal = posted.error()](Status) mutable {
+                // Best effort, as in Post: the answer is the refusal either way.
+                defer([done = std::move(done), refusal = std::move(refusal)]() mutable { done(tl::unexpected(refusal)); });
+              });
+        });
+      });
 }
 
 Result<json> MessageService::Get(const Actor& actor, MessageId id) {

@@ -392,6 +392,16 @@ class MessageService {
   MessageService(store::Store& store, bus::Bus& bus, const Clock& clock, const Config& config, PolicyEngine& policy);
 
   Result<PostResult> Post(const Actor& actor, domain::SpaceId space_id, const Draft& draft);
+  // Post for a caller that must not wait for the commit (the server's I/O threads): the same
+  // checks, screening, unit and audit, but the calling thread only validates, screens and queues
+  // the unit. `done` gets what Post would have returned, exactly once: at once, on the calling
+  // thread, for a refusal found before the unit; otherwise through `defer`, which the store's
+  // writer calls after the commit and which must hand the work it is given to another thread (an
+  // executor's queue) without running it there. The events are published inside that work, before
+  // `done`.
+  using Defer = std::function<void(std::function<void()>)>;
+  void PostAsync(const Actor& actor, domain::SpaceId space_id, const Draft& draft, Defer defer,
+                 std::function<void(Result<PostResult>)> done);
   Result<json> Get(const Actor& actor, domain::MessageId id);
   // A page of messages, written straight to text: {"items": [...], "next_cursor": ...}.
   Result<JsonText> List(const Actor& actor, domain::SpaceId space_id, const MessagePage& page);
@@ -432,6 +442,12 @@ class MessageService {
   PageCache::Stats PageCacheStats() const { return pages_.stats(); }
 
  private:
+  struct PostJob;  // message_service.cpp: one post's state between its steps
+  // Post's steps: validation and screening on the caller's thread; the write unit; what follows
+  // the commit (the refusal's audit record when `audit_refusal`, the events, the answer).
+  Result<std::shared_ptr<PostJob>> PreparePost(const Actor& actor, domain::SpaceId space_id, const Draft& draft);
+  Result<std::string> RunPostUnit(PostJob& job, store::WriteTx& tx);
+  Result<PostResult> FinishPost(PostJob& job, Result<std::string> posted, bool audit_refusal);
   template <class F>
   Result<json> ChangeReaction(const Actor& actor, domain::MessageId id, const char* event_type, F apply);
   // Whether List keeps pages like this one.

@@ -476,6 +476,14 @@ class Store {
   // every unit in it fails. Called from inside a write unit it fails with kInternal at once (it
   // would wait for itself).
   virtual Status RunWrite(std::function<Status(WriteTx&)> unit) = 0;
+  // RunWrite for a caller that must not wait: queues `unit` and returns at once; `done` is called
+  // exactly once with what RunWrite would have returned, after the commit is durable. `done` may
+  // run on the store's writer thread, where it must only hand its work elsewhere (post it to an
+  // executor): it must not block, and it must not call RunWrite (which fails from the writer). A
+  // store that cannot queue runs the unit at once and calls `done` on the caller's thread.
+  virtual void RunWriteAsync(std::function<Status(WriteTx&)> unit, std::function<void(Status)> done) {
+    done(RunWrite(std::move(unit)));
+  }
   // Runs `unit` on a read connection, inside one read transaction: every read of the unit sees the
   // same snapshot, and a read never blocks the writer. Waits while every read connection is busy.
   // Reads keep working after Close().

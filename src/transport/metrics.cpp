@@ -75,6 +75,8 @@ std::string Metrics::Render(const store::StoreMetrics& store) const {
   }
   out << "# HELP rounds_http_answered_on_io_thread_total Requests answered on their I/O thread (kept pages), not handed to the pool.\n"
       << "# TYPE rounds_http_answered_on_io_thread_total counter\nrounds_http_answered_on_io_thread_total " << quick_answers_.load() << "\n";
+  out << "# HELP rounds_http_answered_after_commit_total Requests taken on their I/O thread and answered once their write was durable, with no thread waiting meanwhile (posts).\n"
+      << "# TYPE rounds_http_answered_after_commit_total counter\nrounds_http_answered_after_commit_total " << async_answers_.load() << "\n";
   out << "# HELP rounds_http_bodies_refused_busy_total Requests refused (503) before their body was read: the bodies already being taken in used max_body_bytes_in_flight.\n"
       << "# TYPE rounds_http_bodies_refused_busy_total counter\nrounds_http_bodies_refused_busy_total " << bodies_refused_busy_.load() << "\n";
   out << "# HELP rounds_websockets_open Open WebSocket connections.\n# TYPE rounds_websockets_open gauge\n"

@@ -26,6 +26,7 @@ class Metrics {
   void MessageStored() { ++messages_stored_; }
   // A request answered on its I/O thread by a route's quick handler, not handed to the pool.
   void AnsweredQuick() { ++quick_answers_; }
+  void AnsweredAsync() { ++async_answers_; }
   // A request refused with 503 before its body was read: max_body_bytes_in_flight was taken.
   void BodyRefusedBusy() { ++bodies_refused_busy_; }
   std::string Render(const store::StoreMetrics& store) const;
@@ -54,6 +55,7 @@ class Metrics {
   std::atomic<std::uint64_t> gap_fills_{0};
   std::atomic<std::uint64_t> messages_stored_{0};
   std::atomic<std::uint64_t> quick_answers_{0};
+  std::atomic<std::uint64_t> async_answers_{0};
   std::atomic<std::uint64_t> bodies_refused_busy_{0};
 };
 

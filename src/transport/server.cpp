@@ -415,6 +415,58 @@ class Server::Impl {
     }
   }
 
+  // A route's asynchronous handler, on this I/O thread: the coroutine waits for `reply` while no
+  // thread waits for it (a post's commit). std::nullopt when the handler declines; Handle then
+  // answers on the pool. Work the handler defers runs on this coroutine's executor; a throw there
+  // answers 500 unless the handler already replied. The store completes every unit before Run
+  // lets this context go (store_.Close() after ioc_.run()), so no completion outlives it.
+  awaitable<std::optional<Response>> TryAsync(Request& request, const Match& match, std::string& route_name) {
+    auto home = co_await asio::this_coro::executor;
+    std::optional<Response> answer = co_await asio::async_initiate<decltype(use_awaitable), void(std::optional<Response>)>(
+        [&](auto handler) {
+          using Handler = decltype(handler);
+          struct Held {
+            std::atomic<bool> resumed{false};
+            std::optional<Handler> handler;
+          };
+          auto held = std::make_shared<Held>();
+          held->handler.emplace(std::move(handler));
+          // Exactly once, whichever of reply, a refusal or a throw comes first.
+          auto resume = [held](std::optional<Response> response) {
+            if (held->resumed.exchange(true)) return;
+            Handler h = std::move(*held->handler);
+            held->handler.reset();
+            auto executor = asio::get_associated_executor(h);
+            asio::post(executor, [h = std::move(h), response = std::move(response)]() mutable {
+              std::move(h)(std::move(response));
+            });
+          };
+          Deferred later;
+          const std::string pattern = match.route->pattern;
+          later.defer = [home, resume, pattern](std::function<void()> work) {
+            asio::post(home, [work = std::move(work), resume, pattern] {
+              try {
+                work();
+              } catch (const std::exception& e) {
+                log::Error("async_handler_failed", {{"route", pattern}, {"reason", e.what()}});
+                resume(ProblemResponse(Error{ErrorCode::kInternal, "internal", "Something went wrong on our side.", {}}));
+              }
+            });
+          };
+          later.reply = [resume](Response response) { resume(std::move(response)); };
+          bool taken = false;
+          try {
+            taken = match.route->async(request, later);
+          } catch (const std::exception& e) {
+            log::Error("async_handler_failed", {{"route", pattern}, {"reason", e.what()}});
+          }
+          if (!taken) resume(std::nullopt);
+        },
+        use_awaitable);
+    if (answer) route_name = match.route->pattern;
+    co_return answer;
+  }
+
   template <class Body>
   void Finish(http::response<Body>& res, bool api, const std::string& connect_src) const {
     AddSecurityHeaders(res.base(), api, api_.tls, connect_src);
@@ -652,9 +704,16 @@ class Server::Impl {
       } else {
         const Match match = router_.Find(request);
         std::optional<Response> quick = TryQuick(request, match, route_name);
+        std::optional<Response> later;
+        if (!quick && match.route != nullptr && match.route->async) {
+          later = co_await TryAsync(request, match, route_name);
+        }
         if (quick) {
           metrics_.AnsweredQuick();
           response = std::move(*quick);
+        } else if (later) {
+          metrics_.AnsweredAsync();
+          response = std::move(*later);
         } else {
           response = co_await RunBlocking([this, &request, &match, &route_name] { return Handle(request, match, route_name); });
         }

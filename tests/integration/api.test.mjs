@@ -361,6 +361,63 @@ test('a reader never gets a kept page older than a post acknowledged before the 
   assert.ok(await background > 0);
 });
 
+test('a post from a known session is answered after its commit, with no thread waiting, under every check', async () => {
+  const metric = async (name) =>
+    Number((await (await fetch(server.baseUrl + '/metrics')).text()).match(new RegExp(`${name} (\\d+)`))?.[1]);
+  const later = () => metric('rounds_http_answered_after_commit_total');
+  const space = await createSpace(users.nora, { name: 'Posts After Commit', visibility: 'private' });
+  await addMember(users.nora, space.id, users.omar.user.id);
+  const path = `/api/v1/spaces/${space.id}/messages`;
+  const stream = await users.omar.openEvents();
+  stream.send({ type: 'resume', cursors: {} });
+  await stream.waitFor((f) => f.type === 'resumed');
+  let before = await later();
+  const posted = await users.nora.post(path, { body: 'bed 9 is clean', client_id: 'after-commit-1' });
+  assert.equal(posted.status, 201, posted.text);
+  assert.equal(await later(), before + 1, 'taken on the I/O thread');
+  // Stored, published and readable once acknowledged.
+  const frame = await stream.waitFor((f) => f.type === 'event' && f.event === 'message.created' && f.data.id === posted.body.id);
+  assert.equal(frame.data.body, 'bed 9 is clean');
+  const page = await users.omar.get(path);
+  assert.equal(page.body.items[0].id, posted.body.id);
+  // A retry returns the original.
+  const retry = await users.nora.post(path, { body: 'bed 9 is clean', client_id: 'after-commit-1' });
+  assert.equal(retry.status, 200);
+  assert.equal(retry.body.id, posted.body.id);
+  // Refusals are the service's, as on the pool: a non-member, an empty message.
+  before = await later();
+  const outsider = await users.pia.post(path, { body: 'let me in' });
+  assert.ok([403, 404].includes(outsider.status), outsider.text);
+  const empty = await users.nora.post(path, { body: '   ' });
+  assert.equal(empty.status, 400);
+  assert.equal(empty.body.code, 'empty_message');
+  assert.equal(await later(), before + 2);
+  // What the I/O thread declines, the pool answers the same way: a malformed body, a long one, a
+  // browser session without its CSRF token.
+  before = await later();
+  const malformed = await users.nora.post(path, { body: 'x', unknown_field: 1 });
+  assert.equal(malformed.status, 400, malformed.text);
+  const long = await users.nora.post(path, { body: 'handover notes '.repeat(400) });
+  assert.equal(long.status, 201, long.text);
+  const browser = server.client();
+  await browser.login('nora', PASSWORD, { cookie: true });
+  const csrf = browser.csrf;
+  browser.csrf = null;
+  const noCsrf = await browser.post(path, { body: 'no token' });
+  assert.equal(noCsrf.status, 403);
+  assert.equal(noCsrf.body.code, 'csrf_required');
+  browser.csrf = 'not-the-token';
+  assert.equal((await browser.post(path, { body: 'wrong token' })).body.code, 'csrf_mismatch');
+  assert.equal(await later(), before, 'declined to the pool');
+  browser.csrf = csrf;
+  assert.equal((await browser.post(path, { body: 'from the browser' })).status, 201);
+  assert.equal(await later(), before + 1, 'a browser session with its token is taken too');
+  // Nothing refused was stored.
+  const bodies = (await users.nora.get(`${path}?limit=20`)).body.items.map((m) => m.body);
+  assert.deepEqual(bodies.filter((b) => !b.startsWith('handover')), ['from the browser', 'bed 9 is clean']);
+  await stream.close();
+});
+
 test('a kept page whose read needs no audit record is answered on the I/O thread, after every check', async () => {
   const metric = async (name) =>
     Number((await (await fetch(server.baseUrl + '/metrics')).text()).match(new RegExp(`${name} (\\d+)`))?.[1]);

@@ -284,6 +284,24 @@ class SqliteStore final : public Store {
     return std::move(pending->status);
   }
 
+  void RunWriteAsync(std::function<Status(WriteTx&)> unit, std::function<void(Status)> done) override {
+    auto pending = std::make_shared<PendingUnit>();
+    pending->fn = std::move(unit);
+    pending->done = std::move(done);
+    {
+      std::lock_guard lock(queue_mutex_);
+      if (!closing_) {
+        queue_.push_back(std::move(pending));
+        pending = nullptr;
+      }
+    }
+    if (pending) {  // closed: answered here, outside the lock
+      pending->done(Fail(ErrorCode::kUnavailable, "shutting_down", "The server is shutting down.", "store closed"));
+      return;
+    }
+    queue_cv_.notify_one();
+  }
+
   Status RunRead(std::function<Status(ReadTx&)> unit) override {
     ReaderLease lease(*this);
     return ReadOn(lease.connection(), unit);
@@ -373,6 +391,7 @@ class SqliteStore final : public Store {
   // sleeps: with dozens of callers waiting on two cores, those yields took the I/O threads' time.
   struct PendingUnit {
     std::function<Status(WriteTx&)> fn;
+    std::function<void(Status)> done;  // set: nobody waits; called on the writer instead
     Status status;
     std::atomic<int> state{kRunning};
 
@@ -436,6 +455,17 @@ class SqliteStore final : public Store {
 
   static void Complete(PendingUnit& unit, Status status) {
     unit.fn = nullptr;  // drop the caller's captures before waking the caller
+    if (unit.done) {
+      // Nobody waits: the caller's completion runs here and hands its work elsewhere. One that
+      // throws must not take the writer down with it.
+      std::function<void(Status)> done = std::move(unit.done);
+      try {
+        done(std::move(status));
+      } catch (const std::exception& e) {
+        log::Error("store_completion_failed", {{"reason", e.what()}});
+      }
+      return;
+    }
     unit.Finish(std::move(status));
   }
 

@@ -35,6 +35,15 @@ class FaultInjectionStore final : public Store {
       return status;
     });
   }
+  void RunWriteAsync(std::function<Status(WriteTx&)> unit, std::function<void(Status)> done) override {
+    target_.RunWriteAsync(
+        [this, unit = std::move(unit)](WriteTx& tx) -> Status {
+          Status status = unit(tx);
+          if (Due(countdown_)) return Fail(ErrorCode::kInternal, kProblem, "Injected fault.", "fault injection");
+          return status;
+        },
+        std::move(done));
+  }
   Status RunRead(std::function<Status(ReadTx&)> unit) override {
     if (Due(read_countdown_)) return Fail(ErrorCode::kInternal, kProblem, "Injected fault.", "fault injection");
     return target_.RunRead(std::move(unit));

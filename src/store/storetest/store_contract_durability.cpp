@@ -2,9 +2,11 @@
 // snapshot reads, shutdown, durability across reopen, and online backup.
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <filesystem>
 #include <future>
 #include <map>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -141,6 +143,74 @@ TEST_P(StoreContractTest, AnInjectedFaultRollsBackOnlyItsUnit) {
   const StoreMetrics after = store().Metrics();
   EXPECT_EQ(after.failed_units - before.failed_units, 1u);
   EXPECT_EQ(after.write_units - before.write_units, static_cast<std::uint64_t>(kUnits - 1));
+}
+
+// RunWriteAsync: the caller does not wait; each unit is completed exactly once, after its commit,
+// with what RunWrite would have said, and a failing unit rolls back alone. A completion sees its
+// unit's writes from any read connection, since it runs only once the commit is durable.
+TEST_P(StoreContractTest, AsynchronousUnitsCompleteOnceAfterTheirCommit) {
+  UserId u = AddUser(store(), "async");
+  SpaceId space = AddSpace(store(), "Async", u);
+  constexpr int kUnits = 200;
+  std::mutex mu;
+  std::condition_variable cv;
+  int completed = 0;
+  std::vector<int> calls(kUnits, 0);
+  std::vector<Status> statuses(kUnits);
+  std::vector<bool> visible(kUnits, false);
+  std::vector<MessageId> ids(kUnits, 0);
+  for (int i = 0; i < kUnits; ++i) {
+    store().RunWriteAsync(
+        [&, i](WriteTx& tx) -> Status {
+          ROUNDS_ASSIGN_OR_RETURN(Message m, PostIn(tx, NewMessage(space, u, {.body = "async " + std::to_string(i)})));
+          ids[i] = m.id;
+          if (i % 10 == 3) return Fail(ErrorCode::kInvalidArgument, "injected", "injected failure");
+          return Ok();
+        },
+        [&, i](Status status) {
+          // Durable and visible before the completion: a read sees the message (or, for a failed
+          // unit, does not).
+          auto found = store().Read([&](ReadTx& tx) { return tx.FindMessage(ids[i], u); });
+          std::lock_guard lock(mu);
+          ++calls[i];
+          statuses[i] = std::move(status);
+          // By body: a failed unit's id is free again, and the next unit may have taken it.
+          visible[i] = found && found->has_value() && (*found)->body == "async " + std::to_string(i);
+          ++completed;
+          cv.notify_all();
+        });
+  }
+  {
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(60), [&] { return completed == kUnits; }));
+  }
+  int failed = 0;
+  for (int i = 0; i < kUnits; ++i) {
+    EXPECT_EQ(calls[i], 1) << i;
+    if (i % 10 == 3) {
+      ++failed;
+      ASSERT_FALSE(statuses[i]) << i;
+      EXPECT_EQ(statuses[i].error().problem, "injected");
+      EXPECT_FALSE(visible[i]) << i;
+    } else {
+      EXPECT_TRUE(statuses[i]) << i << " " << Describe(statuses[i]);
+      EXPECT_TRUE(visible[i]) << i;
+    }
+  }
+  ExpectGaplessSequence(store(), space, kUnits - failed);
+
+  // After Close, a unit is refused through its completion, never run.
+  store().Close();
+  bool ran = false;
+  std::optional<Status> refused;
+  store().RunWriteAsync([&](WriteTx&) -> Status {
+    ran = true;
+    return Ok();
+  }, [&](Status status) { refused = std::move(status); });
+  ASSERT_TRUE(refused.has_value());
+  ASSERT_FALSE(*refused);
+  EXPECT_EQ(refused->error().code, ErrorCode::kUnavailable);
+  EXPECT_FALSE(ran);
 }
 
 TEST_P(StoreContractTest, ReadsSeeOneSnapshotAndDoNotBlockWrites) {

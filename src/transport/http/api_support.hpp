@@ -63,20 +63,24 @@ inline Handler Wrap(F fn) {
   };
 }
 
+// A change by `actor` against their write rate: the refusal when they are over it; otherwise
+// the change is counted.
+inline std::optional<Error> TakeWriteToken(ApiContext& ctx, const Actor& actor) {
+  const int wait = ctx.writes.Take(actor.user.id, ctx.config.write_requests_per_second, ctx.config.write_request_burst);
+  if (wait <= 0) return std::nullopt;
+  Error limited{ErrorCode::kRateLimited, "too_many_requests",
+                "Too many changes in a short time. Wait a moment and try again.", {}};
+  limited.retry_after_seconds = wait;
+  return limited;
+}
+
 // A handler that needs a signed-in caller.
 template <class F>
 inline Handler Authed(ApiContext& ctx, F fn) {
   return Wrap([&ctx, fn = std::move(fn)](Request& request) -> Result<Response> {
     ROUNDS_ASSIGN_OR_RETURN(Actor actor, Authenticate(ctx.services, request, ctx.tls));
     if (request.method != "GET" && request.method != "HEAD") {
-      const int wait = ctx.writes.Take(actor.user.id, ctx.config.write_requests_per_second,
-                                       ctx.config.write_request_burst);
-      if (wait > 0) {
-        Error limited{ErrorCode::kRateLimited, "too_many_requests",
-                      "Too many changes in a short time. Wait a moment and try again.", {}};
-        limited.retry_after_seconds = wait;
-        return tl::unexpected(std::move(limited));
-      }
+      if (std::optional<Error> limited = TakeWriteToken(ctx, actor)) return tl::unexpected(std::move(*limited));
     }
     return fn(request, actor);
   });

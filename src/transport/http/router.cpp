@@ -44,7 +44,7 @@ bool MatchSegments(const Route& route, const Segments& parts, std::map<std::stri
 }  // namespace
 
 void Router::Add(std::string method, std::string pattern, Handler handler) {
-  Route route{std::move(method), std::move(pattern), std::move(handler), {}, {}};
+  Route route{std::move(method), std::move(pattern), std::move(handler), {}, {}, {}, {}};
   Segments views;
   Split(route.pattern, views);
   route.segments.assign(views.begin(), views.end());
@@ -52,6 +52,8 @@ void Router::Add(std::string method, std::string pattern, Handler handler) {
 }
 
 void Router::Quick(QuickHandler quick) { routes_.back().quick = std::move(quick); }
+
+void Router::Async(AsyncHandler async) { routes_.back().async = std::move(async); }
 
 void Router::CheckBeforeBody(BodyCheck check) { routes_.back().check_before_body = std::move(check); }
 
