@@ -123,6 +123,11 @@ class BodyBudget {
       bytes_ = bytes;
       return true;
     }
+    // Returns what it holds now: the body was refused and its bytes freed.
+    void Release() {
+      budget_->available_.fetch_add(bytes_, std::memory_order_relaxed);
+      bytes_ = 0;
+    }
 
    private:
     BodyBudget* budget_;
@@ -664,6 +669,12 @@ class Server::Impl {
           }
           fits = reservation.GrowTo(static_cast<std::int64_t>(parser->get().body().size()));
           if (!fits) break;
+        }
+        if (!fits || body_error == http::error::body_limit) {
+          // A refused body is discarded: its bytes go back to the budget before the answer, not
+          // after the lingering close, which may wait seconds for the client to stop sending.
+          parser.reset();
+          reservation.Release();
         }
         if (!fits) {
           metrics_.BodyRefusedBusy();

@@ -163,11 +163,13 @@ test('a body that no longer fits max_body_bytes_in_flight is refused with 503 an
   assert.equal(busy.status, 503);
   assert.equal(busy.body.code, 'server_busy');
   assert.ok(Number(busy.retryAfter) >= 1, 'says when to try again');
-  c.socket.destroy();
-  // A small request still fits beside them.
+  // The refused body gave back what it had taken before it was answered, though its client is
+  // still connected and sending: a small request still fits beside the other two.
+  assert.equal(await held(), 2 * (size - 1));
   const small = await users.uma.request('POST', `/api/v1/spaces/${channel.id}/attachments?name=small.png`, png(4096, 3),
     { raw: true, headers: { 'content-type': 'image/png' } });
   assert.equal(small.status, 201, small.text);
+  c.socket.destroy();
 
   await a.send(first.subarray(size - 1));
   const storedA = await a.answer;

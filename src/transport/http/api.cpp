@@ -133,7 +133,8 @@ Result<Response> Posted(Result<app::PostResult> posted) {
 }
 
 // The longest post body screened on an I/O thread: a chat message. Screening runs at about
-// 50 MB/s per core, so this holds an I/O thread for well under 100 µs; longer posts go to the pool.
+// 50 MB/s per core, so this holds an I/O thread for about 80 µs at most; longer posts (pasted
+// documents) go to the pool.
 constexpr std::size_t kPostBytesOnIoThread = 4096;
 
 // ?before=, ?after=, ?parent_id= and ?limit= of a page of messages.
