@@ -98,7 +98,8 @@ std::string ResolveWebRoot(const Config& config) {
 }
 
 // The request bodies being read or handled, in bytes. A body takes its bytes as they arrive and
-// returns them once its request is answered; a body that no longer fits is refused, not queued.
+// returns them once its request is answered; a body that no longer fits is refused, not queued,
+// and returns what it took before its refusal is written.
 // This bounds what clients can make the server hold at once, whatever the number of connections,
 // and a client that announces a large body and sends it slowly holds only what it has sent.
 class BodyBudget {

@@ -19,7 +19,15 @@ export default function TwoStepSettings({ username }: { username: string }) {
   }, []);
   useEffect(load, [load]);
 
-  const back = (text = '') => { setMode({ name: 'view' }); setNotice(text); load(); };
+  // Back to the summary, which is read again. What a change is known to have done shows at once,
+  // not the status from before it while the new one loads: `known` patches it, and without it
+  // (set-up, whose code count is the server's) the summary waits for the reload.
+  const back = (text = '', known?: Partial<MfaStatus>) => {
+    setMode({ name: 'view' });
+    setNotice(text);
+    if (text) setStatus((s) => (s && known ? { ...s, ...known } : undefined));
+    load();
+  };
   // A server without two-step sign-in says nothing about it: nor does this page.
   if (status === null) return null;
 
@@ -50,7 +58,10 @@ export default function TwoStepSettings({ username }: { username: string }) {
         <Reauthenticate submitLabel="Turn off" danger
           explanation="Turning it off means your password alone signs you in again."
           onCancel={() => back()}
-          onSubmit={async (password, code) => { await Api.disableTotp(password, code); back('Two-step sign-in is off.'); }} />
+          onSubmit={async (password, code) => {
+            await Api.disableTotp(password, code);
+            back('Two-step sign-in is off.', { enabled: false, recovery_codes_left: 0 });
+          }} />
       )}
       {mode.name === 'regenerate' && (
         <Reauthenticate submitLabel="Make new codes"
@@ -61,7 +72,10 @@ export default function TwoStepSettings({ username }: { username: string }) {
             setMode({ name: 'codes', codes: recovery_codes });
           }} />
       )}
-      {mode.name === 'codes' && <RecoveryCodes codes={mode.codes} username={username} onDone={() => back('New recovery codes are ready.')} />}
+      {mode.name === 'codes' && (
+        <RecoveryCodes codes={mode.codes} username={username}
+          onDone={() => back('New recovery codes are ready.', { recovery_codes_left: mode.codes.length })} />
+      )}
     </section>
   );
 }

@@ -6,6 +6,7 @@ import { groupInFours, otpauthAccount, parseCode, plainSecret, recoveryCodesText
 import { qrModules, qrPath } from '../lib/qr';
 import Login from '../pages/Login';
 import TwoStepSetup from '../components/TwoStepSetup';
+import TwoStepSettings from '../components/TwoStepSettings';
 import { mount } from './mount';
 
 describe('the secret for typing in by hand', () => {
@@ -304,5 +305,54 @@ describe('the API client', () => {
     await expect(api('GET', '/api/v1/spaces/1')).rejects.toMatchObject({ status: 403 });
     expect(enroll).toBe(1);
     onMfaEnrollmentRequired(() => {});
+  });
+});
+
+describe('the profile\'s two-step sign-in section', () => {
+  // The summary after a change says what the change did, even while the status is read again (the
+  // reload here never answers): it once showed the count from before new codes were made.
+  it('shows the new code count and the off state at once, not the status from before', async () => {
+    setCsrfToken('csrf-1');
+    let status = { enabled: true, required: false, recovery_codes_left: 9 };
+    const codes = Array.from({ length: 10 }, (_, i) => `abcd${i}-12345`);
+    let reloads = 0;
+    answer = (url) => {
+      if (url === '/api/v1/me') return json(200, { user, csrf_token: 'csrf-1', mfa: status });
+      if (url === '/api/v1/me/mfa/recovery-codes') return json(200, { recovery_codes: codes });
+      if (url === '/api/v1/me/mfa/totp/disable') return new Response(null, { status: 204 });
+      return json(500, {});
+    };
+    const { el } = mount(<TwoStepSettings username="alice" />);
+    await settle();
+    const left = () => el.querySelector('[data-testid="mfa-codes-left"]')?.textContent ?? null;
+    expect(left()).toBe('9 recovery codes left.');
+
+    act(() => button(el, 'New recovery codes').click());
+    type(byLabel(el, 'Your password'), 'correct horse');
+    type(byLabel(el, 'Authentication code'), '123456');
+    act(() => button(el, 'Make new codes').click());
+    await settle();
+    expect(el.querySelectorAll('[data-testid="recovery-codes"] li')).toHaveLength(10);
+    // From here the status is read again but never answered.
+    const pending = answer;
+    answer = (url, body) => {
+      if (url === '/api/v1/me') { reloads += 1; return new Promise<Response>(() => {}) as unknown as Response; }
+      return pending(url, body);
+    };
+    act(() => button(el, 'Done').click());
+    await settle();
+    expect(reloads).toBe(1);
+    expect(left()).toBe('10 recovery codes left.');
+    expect(el.textContent).toContain('New recovery codes are ready.');
+
+    act(() => button(el, 'Turn off').click());
+    type(byLabel(el, 'Your password'), 'correct horse');
+    type(byLabel(el, 'Authentication code'), '123456');
+    act(() => button(el, 'Turn off').click());
+    await settle();
+    expect(reloads).toBe(2);
+    expect(el.querySelector('[data-testid="mfa-state"]')?.textContent).toMatch(/^Off\./);
+    expect(left()).toBeNull();
+    status = { enabled: false, required: false, recovery_codes_left: 0 };
   });
 });
