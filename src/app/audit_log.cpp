@@ -59,6 +59,15 @@ Status AuditNow(store::Store& store, domain::AuditRecord record, const nlohmann:
   return store.RunWrite([&](store::WriteTx& tx) { return AppendSerializedAudit(tx, record, text); });
 }
 
+void AuditNowAsync(store::Store& store, domain::AuditRecord record, const nlohmann::json& details,
+                   std::function<void(Status)> done) {
+  store.RunWriteAsync(
+      [record = std::move(record), text = DetailsText(details)](store::WriteTx& tx) {
+        return AppendSerializedAudit(tx, record, text);
+      },
+      std::move(done));
+}
+
 Status AuditSpaceReads(store::Store& store, const Actor& actor, const std::string& action,
                        const std::map<domain::SpaceId, std::size_t>& counts, UnixMillis now) {
   if (counts.empty()) return Ok();

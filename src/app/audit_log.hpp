@@ -41,6 +41,9 @@ Status AppendSerializedAudit(store::WriteTx& tx, domain::AuditRecord record, std
 // content). Returns the store's error if the record could not be written: callers that record a
 // read must not return the content then.
 Status AuditNow(store::Store& store, domain::AuditRecord record, const nlohmann::json& details = nullptr);
+// AuditNow for a caller that must not wait: `done` gets its answer (store::Store::RunWriteAsync).
+void AuditNowAsync(store::Store& store, domain::AuditRecord record, const nlohmann::json& details,
+                   std::function<void(Status)> done);
 
 // Records a read that reached into several PHI-bearing spaces: one `action` record per space,
 // naming it, with {"count": items read from it}, all in one write unit. Nothing when `counts` is

@@ -192,29 +192,21 @@ Result<std::shared_ptr<MessageService::PostJob>> MessageService::PreparePost(con
   for (std::size_t i = 0; i < draft.poll_options.size(); ++i) {
     fields.emplace_back("poll_options/" + std::to_string(i), draft.poll_options[i]);
   }
-  Screening scanned = Screen(policy_, std::move(fields));
-
-  UnixMillis now = clock_.NowMillis();
-  // What the message's PHI types and its audit record carry, prepared here rather than on the
-  // store's writer thread; the unit fills in what it decides (action, id, reason).
-  std::string phi_types = scanned.TypesCsv();
-  domain::AuditRecord audit_base;
-  std::string audit_details;
-  if (policy_.Audits()) {
-    audit_base = AuditEntry(actor, "", "message", "", now);
-    audit_details =
-        json{{"space_id", space_id}, {"phi_types", phi_types}, {"findings", scanned.FindingCount()}}.dump();
-  }
   auto job = std::make_shared<PostJob>();
+  job->scanned = Screen(policy_, std::move(fields));
   job->actor = actor;
   job->space_id = space_id;
   job->draft = draft;
   job->mentioned_names = std::move(mentioned_names);
-  job->scanned = std::move(scanned);
-  job->now = now;
-  job->phi_types = std::move(phi_types);
-  job->audit_base = std::move(audit_base);
-  job->audit_details = std::move(audit_details);
+  job->now = clock_.NowMillis();
+  // What the message's PHI types and its audit record carry, prepared here rather than on the
+  // store's writer thread; the unit fills in what it decides (action, id, reason).
+  job->phi_types = job->scanned.TypesCsv();
+  if (policy_.Audits()) {
+    job->audit_base = AuditEntry(actor, "", "message", "", job->now);
+    job->audit_details = json{{"space_id", space_id}, {"phi_types", job->phi_types},
+                              {"findings", job->scanned.FindingCount()}}.dump();
+  }
   return job;
 }
 
@@ -360,14 +352,13 @@ Result<std::string> MessageService::RunPostUnit(PostJob& job, store::WriteTx& tx
   return text;
 }
 
-Result<PostResult> MessageService::FinishPost(PostJob& job, Result<std::string> posted, bool audit_refusal) {
-  if (!posted) {
-    if (job.refused && audit_refusal) {
-      RecordPhiRefusal(store_, job.actor, "message.phi_refuse", "space", std::to_string(job.space_id), *job.refused,
-                       RefusalDetails(job.refusal), job.now);
-    }
-    return tl::unexpected(posted.error());
-  }
+// The record of a post refused for its PHI (job.refused set).
+domain::AuditRecord MessageService::PostRefusalRecord(const PostJob& job) {
+  return RefusalRecord(job.actor, "message.phi_refuse", "space", std::to_string(job.space_id), *job.refused, job.now);
+}
+
+Result<PostResult> MessageService::FinishPost(PostJob& job, Result<std::string> posted) {
+  if (!posted) return tl::unexpected(posted.error());
   json message = json::parse(*posted);
   if (job.was_created) {
     Publish(bus_, job.created);
@@ -383,7 +374,10 @@ Result<PostResult> MessageService::FinishPost(PostJob& job, Result<std::string> 
 Result<PostResult> MessageService::Post(const Actor& actor, SpaceId space_id, const Draft& draft) {
   ROUNDS_ASSIGN_OR_RETURN(std::shared_ptr<PostJob> job, PreparePost(actor, space_id, draft));
   Result<std::string> posted = store_.Write([&](store::WriteTx& tx) { return RunPostUnit(*job, tx); });
-  return FinishPost(*job, std::move(posted), true);
+  // A PHI refusal stores nothing, but it is recorded before it is answered (best effort: the
+  // answer is the refusal either way).
+  if (!posted && job->refused) (void)AuditNow(store_, PostRefusalRecord(*job), RefusalDetails(job->refusal));
+  return FinishPost(*job, std::move(posted));
 }
 
 void MessageService::PostAsync(const Actor& actor, SpaceId space_id, const Draft& draft, Defer defer,
@@ -406,21 +400,16 @@ void MessageService::PostAsync(const Actor& actor, SpaceId space_id, const Draft
           Result<std::string> posted = committed ? std::move(job->posted)
                                                  : Result<std::string>(tl::unexpected(committed.error()));
           if (posted || !job->refused) {
-            done(FinishPost(*job, std::move(posted), false));
+            done(FinishPost(*job, std::move(posted)));
             return;
           }
-          // A PHI refusal is recorded before it is answered, as Post does, in a unit of its own.
-          domain::AuditRecord record = RefusalRecord(job->actor, "message.phi_refuse", "space",
-                                                     std::to_string(job->space_id), *job->refused, job->now);
-          std::string details = RefusalDetails(job->refusal).dump(-1, ' ', false, json::error_handler_t::replace);
-          store_.RunWriteAsync(
-              [record = std::move(record), details = std::move(details)](store::WriteTx& tx) {
-                return AppendSerializedAudit(tx, record, details);
-              },
-              [defer, done = std::move(done), refusal = posted.error()](Status) mutable {
-                // Best effort, as in Post: the answer is the refusal either way.
-                defer([done = std::move(done), refusal = std::move(refusal)]() mutable { done(tl::unexpected(refusal)); });
-              });
+          // A PHI refusal is recorded before it is answered, as Post does.
+          AuditNowAsync(store_, PostRefusalRecord(*job), RefusalDetails(job->refusal),
+                        [defer, done = std::move(done), refusal = posted.error()](Status) mutable {
+                          defer([done = std::move(done), refusal = std::move(refusal)]() mutable {
+                            done(tl::unexpected(refusal));
+                          });
+                        });
         });
       });
 }

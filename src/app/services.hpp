@@ -444,10 +444,11 @@ class MessageService {
  private:
   struct PostJob;  // message_service.cpp: one post's state between its steps
   // Post's steps: validation and screening on the caller's thread; the write unit; what follows
-  // the commit (the refusal's audit record when `audit_refusal`, the events, the answer).
+  // the commit (the events, the answer). A PHI refusal's record is written by Post and PostAsync.
   Result<std::shared_ptr<PostJob>> PreparePost(const Actor& actor, domain::SpaceId space_id, const Draft& draft);
   Result<std::string> RunPostUnit(PostJob& job, store::WriteTx& tx);
-  Result<PostResult> FinishPost(PostJob& job, Result<std::string> posted, bool audit_refusal);
+  Result<PostResult> FinishPost(PostJob& job, Result<std::string> posted);
+  static domain::AuditRecord PostRefusalRecord(const PostJob& job);
   template <class F>
   Result<json> ChangeReaction(const Actor& actor, domain::MessageId id, const char* event_type, F apply);
   // Whether List keeps pages like this one.

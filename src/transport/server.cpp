@@ -114,7 +114,7 @@ class BodyBudget {
     explicit Reservation(BodyBudget* budget) : budget_(budget) {}
     Reservation(const Reservation&) = delete;
     Reservation& operator=(const Reservation&) = delete;
-    ~Reservation() { budget_->available_.fetch_add(bytes_, std::memory_order_relaxed); }
+    ~Reservation() { Release(); }
 
     // Holds `bytes` in all, taking what it lacks; false, holding what it held, when that is not
     // available.
@@ -375,6 +375,12 @@ class Server::Impl {
     return ec ? peer : address.to_string();
   }
 
+  // The answer to a route's code that threw, logged with the route.
+  static Response HandlerFailed(const char* event, const std::string& route, const std::exception& e) {
+    log::Error(event, {{"route", route}, {"reason", e.what()}});
+    return ProblemResponse(Error{ErrorCode::kInternal, "internal", "Something went wrong on the server.", {}});
+  }
+
   // Routes a request: API routes, then static files for GET outside /api. Runs on the blocking pool.
   Response Handle(Request& request, const Match& match, std::string& route_name) {
     if (match.route != nullptr) {
@@ -382,8 +388,7 @@ class Server::Impl {
       try {
         return match.route->handler(request);
       } catch (const std::exception& e) {
-        log::Error("handler_failed", {{"route", route_name}, {"reason", e.what()}});
-        return ProblemResponse(Error{ErrorCode::kInternal, "internal", "Something went wrong on the server.", {}});
+        return HandlerFailed("handler_failed", route_name, e);
       }
     }
     if (!match.allowed_methods.empty()) {
@@ -454,8 +459,7 @@ class Server::Impl {
               try {
                 work();
               } catch (const std::exception& e) {
-                log::Error("async_handler_failed", {{"route", pattern}, {"reason", e.what()}});
-                resume(ProblemResponse(Error{ErrorCode::kInternal, "internal", "Something went wrong on our side.", {}}));
+                resume(HandlerFailed("async_handler_failed", pattern, e));
               }
             });
           };
@@ -502,8 +506,7 @@ class Server::Impl {
       try {
         return match.route->check_before_body(request);
       } catch (const std::exception& e) {
-        log::Error("body_check_failed", {{"route", match.route->pattern}, {"reason", e.what()}});
-        return ProblemResponse(Error{ErrorCode::kInternal, "internal", "Something went wrong on the server.", {}});
+        return HandlerFailed("body_check_failed", match.route->pattern, e);
       }
     });
     if (refusal) {

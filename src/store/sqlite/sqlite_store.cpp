@@ -271,15 +271,7 @@ class SqliteStore final : public Store {
     }
     auto pending = std::make_shared<PendingUnit>();
     pending->fn = std::move(unit);
-    {
-      std::lock_guard lock(queue_mutex_);
-      if (closing_) {
-        return Fail(ErrorCode::kUnavailable, "shutting_down", "The server is shutting down.",
-                    "store closed");
-      }
-      queue_.push_back(pending);  // shared: the caller waits on it below
-    }
-    queue_cv_.notify_one();
+    if (Status queued = Enqueue(pending); !queued) return queued;  // shared: the caller waits on it
     pending->Wait();
     return std::move(pending->status);
   }
@@ -288,18 +280,7 @@ class SqliteStore final : public Store {
     auto pending = std::make_shared<PendingUnit>();
     pending->fn = std::move(unit);
     pending->done = std::move(done);
-    {
-      std::lock_guard lock(queue_mutex_);
-      if (!closing_) {
-        queue_.push_back(std::move(pending));
-        pending = nullptr;
-      }
-    }
-    if (pending) {  // closed: answered here, outside the lock
-      pending->done(Fail(ErrorCode::kUnavailable, "shutting_down", "The server is shutting down.", "store closed"));
-      return;
-    }
-    queue_cv_.notify_one();
+    if (Status queued = Enqueue(pending); !queued) pending->done(std::move(queued));  // closed
   }
 
   Status RunRead(std::function<Status(ReadTx&)> unit) override {
@@ -451,6 +432,19 @@ class SqliteStore final : public Store {
     std::unique_ptr<Connection> taken = std::move(idle_readers_.back());
     idle_readers_.pop_back();
     return taken;
+  }
+
+  // Queues a unit for the writer; kUnavailable once the store is closing.
+  Status Enqueue(std::shared_ptr<PendingUnit> pending) {
+    {
+      std::lock_guard lock(queue_mutex_);
+      if (closing_) {
+        return Fail(ErrorCode::kUnavailable, "shutting_down", "The server is shutting down.", "store closed");
+      }
+      queue_.push_back(std::move(pending));
+    }
+    queue_cv_.notify_one();
+    return Ok();
   }
 
   static void Complete(PendingUnit& unit, Status status) {

@@ -28,21 +28,9 @@ class FaultInjectionStore final : public Store {
   // How many units have been made to fail so far.
   int injected() const { return injected_.load(); }
 
-  Status RunWrite(std::function<Status(WriteTx&)> unit) override {
-    return target_.RunWrite([this, &unit](WriteTx& tx) -> Status {
-      Status status = unit(tx);
-      if (Due(countdown_)) return Fail(ErrorCode::kInternal, kProblem, "Injected fault.", "fault injection");
-      return status;
-    });
-  }
+  Status RunWrite(std::function<Status(WriteTx&)> unit) override { return target_.RunWrite(Faulty(std::move(unit))); }
   void RunWriteAsync(std::function<Status(WriteTx&)> unit, std::function<void(Status)> done) override {
-    target_.RunWriteAsync(
-        [this, unit = std::move(unit)](WriteTx& tx) -> Status {
-          Status status = unit(tx);
-          if (Due(countdown_)) return Fail(ErrorCode::kInternal, kProblem, "Injected fault.", "fault injection");
-          return status;
-        },
-        std::move(done));
+    target_.RunWriteAsync(Faulty(std::move(unit)), std::move(done));
   }
   Status RunRead(std::function<Status(ReadTx&)> unit) override {
     if (Due(read_countdown_)) return Fail(ErrorCode::kInternal, kProblem, "Injected fault.", "fault injection");
@@ -58,6 +46,14 @@ class FaultInjectionStore final : public Store {
   void Close() override { target_.Close(); }
 
  private:
+  // `unit`, run in full, then failed if it is the one due.
+  std::function<Status(WriteTx&)> Faulty(std::function<Status(WriteTx&)> unit) {
+    return [this, unit = std::move(unit)](WriteTx& tx) -> Status {
+      Status status = unit(tx);
+      if (Due(countdown_)) return Fail(ErrorCode::kInternal, kProblem, "Injected fault.", "fault injection");
+      return status;
+    };
+  }
   // Counts a unit down; true for the one that is to fail.
   bool Due(std::atomic<int>& countdown) {
     int left = countdown.load();
