@@ -304,6 +304,9 @@ TEST_F(AuthorizationMatrix, DirectoryAndPersonalActionsForEveryCaller) {
        }},
       {"list own spaces", "AAU", [](Services& s, const Actor& a, int) { return Letter(s.spaces.ListMine(a)); }},
       {"discover spaces", "AAU", [](Services& s, const Actor& a, int) { return Letter(s.spaces.Discover(a, "", 0, 50)); }},
+      // Compliance officers' directory of every space (tested with an officer in space_service_test).
+      {"list every space", "FFU",
+       [](Services& s, const Actor& a, int) { return Letter(s.spaces.Directory(a, "", std::nullopt, 0, 50)); }},
       {"start a direct conversation", "AAU",
        [this](Services& s, const Actor& a, int) { return Letter(s.spaces.Direct(a, {target_.user.id})); }},
       {"list own mentions", "AAU", [](Services& s, const Actor& a, int) { return Letter(s.messages.Mentions(a, 0, 50)); }},

@@ -22,6 +22,7 @@ struct Actor {
   bool mfa_enrollment_required = false;
 
   bool IsAdmin() const { return is_system || user.is_admin; }
+  bool IsCompliance() const { return is_system || user.is_compliance; }
   bool IsStaff() const { return is_system || user.kind == domain::AccountKind::kStaff; }
 
   static Actor System() {

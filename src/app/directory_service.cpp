@@ -163,7 +163,9 @@ Result<json> DirectoryService::ListUsers(const Actor& actor, const store::UserQu
   ROUNDS_ASSIGN_OR_RETURN(Actor current, RequireStaff(store_, actor));
   store::UserQuery q = query;
   q.limit = internal::ClampLimit(q.limit);
-  q.include_disabled = q.include_disabled && current.IsAdmin();
+  // Administrators manage disabled accounts; compliance officers name them as custodians of
+  // legal holds and exports (a departed employee's messages are still held).
+  q.include_disabled = q.include_disabled && (current.IsAdmin() || current.IsCompliance());
   ROUNDS_ASSIGN_OR_RETURN(auto users, store_.Read([&](store::ReadTx& tx) { return tx.ListUsers(q); }));
   json items = json::array();
   for (const auto& u : users) items.push_back(UserJson(u));

@@ -118,15 +118,23 @@ TEST_F(DirectoryTest, ListingPagesWithACursor) {
   EXPECT_TRUE((*second)["next_cursor"].is_null());
 }
 
-TEST_F(DirectoryTest, DisabledPeopleAreListedOnlyForAdministrators) {
+TEST_F(DirectoryTest, DisabledPeopleAreListedOnlyForAdministratorsAndComplianceOfficers) {
   Actor gone = MakeUser("gone.away");
   UserPatch patch;
   patch.disabled = true;
   ASSERT_TRUE(services_->directory.UpdateUser(Actor::System(), gone.user.id, patch));
   Actor staff = MakeUser("staffer");
   Actor admin = MakeUser("boss", true);
+  Actor officer = MakeUser("officer");
+  UserPatch role;
+  role.is_compliance = true;
+  ASSERT_TRUE(services_->directory.UpdateUser(Actor::System(), officer.user.id, role));
   EXPECT_TRUE(Usernames(*services_->directory.ListUsers(staff, {.text = "gone", .include_disabled = true})).empty());
+  EXPECT_TRUE(Usernames(*services_->directory.ListUsers(officer, {.text = "gone"})).empty()) << "only when asked";
   EXPECT_EQ(Usernames(*services_->directory.ListUsers(admin, {.text = "gone", .include_disabled = true})),
+            std::vector<std::string>{"gone.away"});
+  // A departed employee is still a custodian of legal holds and exports.
+  EXPECT_EQ(Usernames(*services_->directory.ListUsers(officer, {.text = "gone", .include_disabled = true})),
             std::vector<std::string>{"gone.away"});
 }
 

@@ -323,6 +323,13 @@ class SpaceService {
   Result<json> Get(const Actor& actor, domain::SpaceId id);
   Result<json> ListMine(const Actor& actor);
   Result<json> Discover(const Actor& actor, const std::string& text, domain::SpaceId after_id, int limit);
+  // Every community and channel, private and archived ones too, by name or topic (empty: all), in
+  // id order from after `after_id`; with `kind`, the spaces of that kind (kDirect: direct
+  // conversations, named by their members). What compliance officers name in legal holds, exports
+  // and template assignments without being members; kForbidden "compliance_required" for anyone
+  // else. Lists what the spaces are, never their messages.
+  Result<json> Directory(const Actor& actor, const std::string& text, std::optional<domain::SpaceKind> kind,
+                         domain::SpaceId after_id, int limit);
   Result<json> Update(const Actor& actor, domain::SpaceId id, const SpacePatch& patch);
   Result<json> ListMembers(const Actor& actor, domain::SpaceId id, domain::UserId after_user_id, int limit);
   Result<json> AddMember(const Actor& actor, domain::SpaceId id, domain::UserId user_id, domain::MemberRole role);

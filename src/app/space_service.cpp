@@ -192,6 +192,33 @@ Result<json> SpaceService::Discover(const Actor& actor, const std::string& text,
   });
 }
 
+Result<json> SpaceService::Directory(const Actor& actor, const std::string& text, std::optional<SpaceKind> kind,
+                                     SpaceId after_id, int limit) {
+  int n = internal::ClampLimit(limit);
+  return store_.Read([&](store::ReadTx& tx) -> Result<json> {
+    ROUNDS_ASSIGN_OR_RETURN(Actor current, internal::Current(tx, actor));
+    if (!current.IsCompliance()) {
+      return Forbidden("compliance_required", "Only compliance officers can list every space.");
+    }
+    store::SpaceQuery q;
+    q.text = text;
+    q.kind = kind;
+    q.public_only = false;
+    q.include_archived = true;
+    q.after_id = after_id;
+    q.limit = n;
+    ROUNDS_ASSIGN_OR_RETURN(auto spaces, tx.ListSpaces(q));
+    json items = json::array();
+    for (const auto& s : spaces) {
+      ROUNDS_ASSIGN_OR_RETURN(auto membership, tx.FindMembership(s.id, actor.user.id));
+      ROUNDS_ASSIGN_OR_RETURN(json view, SpaceView(tx, actor, s, membership));
+      items.push_back(std::move(view));
+    }
+    json next = spaces.size() == static_cast<std::size_t>(n) ? json(std::to_string(spaces.back().id)) : json(nullptr);
+    return json{{"items", items}, {"next_cursor", next}};
+  });
+}
+
 Result<json> SpaceService::Update(const Actor& actor, SpaceId id, const SpacePatch& patch) {
   if (patch.name) ROUNDS_RETURN_IF_ERROR(ValidateName(*patch.name, "/name"));
   if (patch.topic) ROUNDS_RETURN_IF_ERROR(ValidateTopic(*patch.topic));

@@ -143,6 +143,72 @@ TEST_F(SpaceTest, DiscoverListsPublicSpacesTheCallerIsNotIn) {
   EXPECT_TRUE(FindIn((*found)["items"], open)["my_role"].is_null());
 }
 
+TEST_F(SpaceTest, ComplianceOfficersListEverySpaceAndNobodyElseDoes) {
+  SpaceId open = MakeSpace(ana_, SpaceKind::kCommunity, "Pharmacy Q&A");
+  SpaceId hidden = MakeSpace(ana_, SpaceKind::kChannel, "pharmacy-leads", Visibility::kPrivate);
+  SpaceId closed = MakeSpace(ana_, SpaceKind::kChannel, "pharmacy-2019");
+  SpacePatch archive;
+  archive.archived = true;
+  ASSERT_TRUE(services_->spaces.Update(ana_, closed, archive));
+  SpaceId other = MakeSpace(ana_, SpaceKind::kChannel, "wound-care", Visibility::kPrivate);
+  auto direct = services_->spaces.Direct(ana_, {ben_.user.id});
+  ASSERT_TRUE(direct);
+  const SpaceId dm = (*direct)["id"];
+  Post(ana_, hidden, "the lead rota");
+
+  // Nobody but an officer, whatever else they may do: not the owner of every space, not an admin.
+  for (const Actor& caller : {ana_, ben_, MakeUser("root", true)}) {
+    auto refused = services_->spaces.Directory(caller, "", std::nullopt, 0, 50);
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().code, ErrorCode::kForbidden);
+    EXPECT_EQ(refused.error().problem, "compliance_required");
+  }
+  // The account is read again: a session of an officer whose role was taken away is refused.
+  Actor officer = MakeUser("officer");
+  officer.user.is_compliance = true;
+  EXPECT_EQ(services_->spaces.Directory(officer, "", std::nullopt, 0, 50).error().problem, "compliance_required");
+  ASSERT_TRUE(store_->Write([&](store::WriteTx& tx) -> Status { return tx.UpdateUser(officer.user); }));
+
+  // Private, archived and direct spaces too, found by name, none of them the officer's.
+  auto found = services_->spaces.Directory(officer, "pharmacy", std::nullopt, 0, 50);
+  ASSERT_TRUE(found) << found.error().public_message;
+  std::vector<SpaceId> ids;
+  for (const auto& s : (*found)["items"]) ids.push_back(s["id"]);
+  EXPECT_EQ(ids, (std::vector<SpaceId>{open, hidden, closed}));
+  const json leads = FindIn((*found)["items"], hidden);
+  EXPECT_EQ(leads["visibility"], "private");
+  EXPECT_TRUE(leads["my_role"].is_null());
+  EXPECT_EQ(leads["template"]["key"], "internal-community");
+  EXPECT_EQ(FindIn((*found)["items"], closed)["archived"], true);
+  EXPECT_FALSE(leads.contains("last_message")) << "what a space is, never what it says";
+  // Without a kind, communities and channels; direct conversations when asked for, named by their
+  // people.
+  auto all = services_->spaces.Directory(officer, "", std::nullopt, 0, 50);
+  ASSERT_TRUE(all);
+  EXPECT_EQ((*all)["items"].size(), 4u);
+  EXPECT_FALSE(FindIn((*all)["items"], other).is_null());
+  EXPECT_TRUE(FindIn((*all)["items"], dm).is_null());
+  auto directs = services_->spaces.Directory(officer, "", SpaceKind::kDirect, 0, 50);
+  ASSERT_TRUE(directs);
+  ASSERT_EQ((*directs)["items"].size(), 1u);
+  EXPECT_EQ((*directs)["items"][0]["id"], dm);
+  EXPECT_EQ((*directs)["items"][0]["members"].size(), 2u);
+  auto channels = services_->spaces.Directory(officer, "", SpaceKind::kChannel, 0, 50);
+  ASSERT_TRUE(channels);
+  EXPECT_EQ((*channels)["items"].size(), 3u);
+
+  // Pages in id order.
+  auto first = services_->spaces.Directory(officer, "", std::nullopt, 0, 2);
+  ASSERT_TRUE(first);
+  ASSERT_EQ((*first)["items"].size(), 2u);
+  ASSERT_TRUE((*first)["next_cursor"].is_string());
+  auto second = services_->spaces.Directory(officer, "", std::nullopt, std::stoll((*first)["next_cursor"].get<std::string>()), 50);
+  ASSERT_TRUE(second);
+  ASSERT_EQ((*second)["items"].size(), 2u);
+  EXPECT_EQ((*second)["items"][0]["id"], closed);
+  EXPECT_TRUE((*second)["next_cursor"].is_null());
+}
+
 TEST_F(SpaceTest, MembersAreAddedRolesChangedAndRemovedWithEvents) {
   SpaceId id = MakeSpace(ana_, SpaceKind::kCommunity, "team");
   auto added = services_->spaces.AddMember(ana_, id, ben_.user.id, MemberRole::kModerator);

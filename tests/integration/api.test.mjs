@@ -2,7 +2,7 @@
 // post kind, idempotency, search privacy, and the security headers on every response.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, createUsers, createSpace, addMember, PASSWORD } from './fixtures.mjs';
+import { startServer, createUsers, createSpace, addMember, createOfficer, PASSWORD } from './fixtures.mjs';
 
 let server, admin, users;
 
@@ -61,6 +61,41 @@ test('cookie sessions need the CSRF header on state changes; bearer sessions do 
   assert.equal(discover.body.items.length, 0);
   c.csrf = login.csrf_token;
   assert.equal((await c.post('/api/v1/spaces', { kind: 'community', name: 'With CSRF' })).status, 201);
+});
+
+test('compliance officers find every space by name; nobody else lists them', async () => {
+  const officer = await createOfficer(server, admin, 'opal');
+  const hidden = await createSpace(users.quill, { name: 'Directory Leads', kind: 'channel', visibility: 'private' });
+  const open = await createSpace(users.quill, { name: 'Directory Open House' });
+  const dm = (await users.quill.post('/api/v1/direct', { user_ids: [users.pia.user.id] })).body;
+  const found = await officer.get('/api/v1/spaces?scope=all&q=directory');
+  assert.equal(found.status, 200, found.text);
+  assert.deepEqual(found.body.items.map((s) => s.id), [hidden.id, open.id]);
+  const leads = found.body.items[0];
+  assert.equal(leads.visibility, 'private');
+  assert.equal(leads.my_role, null);
+  assert.equal(leads.template.key, 'internal-community');
+  // Direct conversations when asked for, with their people; a kind that does not exist is an error.
+  const directs = await officer.get('/api/v1/spaces?scope=all&kind=direct&limit=100');
+  const conversation = directs.body.items.find((s) => s.id === dm.id);
+  assert.deepEqual(conversation.members.map((m) => m.username).sort(), ['pia', 'quill']);
+  assert.ok(directs.body.items.every((s) => s.kind === 'direct'));
+  const badKind = await officer.get('/api/v1/spaces?scope=all&kind=forum');
+  assert.equal(badKind.status, 400);
+  assert.equal(badKind.body.field, 'kind');
+  // Pages by cursor.
+  const page = await officer.get('/api/v1/spaces?scope=all&q=directory&limit=1');
+  assert.deepEqual(page.body.items.map((s) => s.id), [hidden.id]);
+  const next = await officer.get(`/api/v1/spaces?scope=all&q=directory&limit=1&cursor=${page.body.next_cursor}`);
+  assert.deepEqual(next.body.items.map((s) => s.id), [open.id]);
+  // The space's owner, an administrator, anyone else: refused, and not told which spaces exist.
+  for (const client of [users.quill, admin, users.pia]) {
+    const refused = await client.get('/api/v1/spaces?scope=all&q=directory');
+    assert.equal(refused.status, 403, refused.text);
+    assert.equal(refused.body.code, 'compliance_required');
+    assert.equal(refused.body.items, undefined);
+  }
+  assert.equal((await users.pia.get('/api/v1/spaces?scope=everything')).body.field, 'scope');
 });
 
 test('logout ends the session server-side', async () => {
