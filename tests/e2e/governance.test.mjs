@@ -43,6 +43,14 @@ async function latestVersion(key) {
   return items.filter((t) => t.key === key).sort((a, b) => b.version - a.version)[0];
 }
 
+/** Types `name` into the space picker labelled `label` and ticks the space of that name. */
+async function pickSpace(page, label, name) {
+  await page.getByLabel(label, { exact: true }).fill(name);
+  const found = page.getByRole('list', { name: `${label}: spaces found` }).locator('label.picker-row', { hasText: name });
+  await found.locator('input[type="checkbox"]').check();
+  await page.getByRole('list', { name: `${label}: chosen` }).getByText(name, { exact: true }).waitFor();
+}
+
 test('PHI is blocked in a patient forum: the composer highlights what was found and nothing is stored', async () => {
   const forum = await createSpace(users.ana, { name: 'Recovery circle', kind: 'community' });
   await addMember(users.ana, forum.id, users.bo.user.id);
@@ -253,7 +261,8 @@ test('templates: compare two versions of a template and dry-run one against a sp
     assert.match(await diff.textContent(), /\/phi\s*"warn"\s*"block"/);
 
     // What version 2 would do to the ward's messages, before anyone assigns it.
-    await b.page.getByLabel('Space id', { exact: true }).fill(String(channel.id));
+    // The ward's channel is not the officer's: she finds it by name among every space.
+    await pickSpace(b.page, 'Space', channel.name);
     await b.page.getByRole('button', { name: 'Dry run' }).click();
     const result = b.page.locator('.dry-run');
     await result.waitFor();
@@ -288,7 +297,7 @@ test('legal holds are placed and released, and an export of a space downloads it
     await b.page.getByText('Place a hold').click();
     await b.page.getByLabel('Name', { exact: true }).fill('Matter 2026-114');
     await b.page.getByLabel('Reason (matter, case number)').fill('Litigation notice of 29 November');
-    await b.page.getByLabel(/^Space ids/).fill(String(channel.id));
+    await pickSpace(b.page, 'Spaces', channel.name);
     await b.page.getByRole('button', { name: 'Place hold' }).click();
     const active = b.page.getByRole('region', { name: 'Active holds' });
     const row = active.locator('tr', { hasText: 'Matter 2026-114' });
@@ -300,7 +309,7 @@ test('legal holds are placed and released, and an export of a space downloads it
     assert.equal(await active.locator('tr', { hasText: 'Matter 2026-114' }).count(), 0);
 
     await b.page.getByRole('link', { name: 'Exports', exact: true }).click();
-    await b.page.getByLabel('Space ids', { exact: true }).fill(String(channel.id));
+    await pickSpace(b.page, 'Spaces', channel.name);
     await b.page.getByRole('button', { name: 'Run export' }).click();
     const done = b.page.locator('.export-done');
     await done.waitFor();

@@ -200,8 +200,9 @@ export const Api = {
   disableTotp: (password: string, code: string) => api<void>('POST', '/api/v1/me/mfa/totp/disable', { password, code }),
   newRecoveryCodes: (password: string, code: string) => api<RecoveryCodes>('POST', '/api/v1/me/mfa/recovery-codes', { password, code }),
 
-  users: (f: { q?: string; job_role?: string; department_id?: string; cursor?: string | null; limit?: number }, signal?: AbortSignal) =>
-    api<Page<User>>('GET', `/api/v1/users${q({ limit: 50, ...f })}`, undefined, { signal }),
+  /** include_disabled: administrators and compliance officers also get disabled accounts. */
+  users: (f: { q?: string; job_role?: string; department_id?: string; cursor?: string | null; limit?: number; include_disabled?: boolean }, signal?: AbortSignal) =>
+    api<Page<User>>('GET', `/api/v1/users${q({ limit: 50, ...f, include_disabled: f.include_disabled ? 'true' : undefined })}`, undefined, { signal }),
   user: (id: number) => api<User>('GET', `/api/v1/users/${id}`),
   /** Administrators: removes a person's two-step sign-in (a lost phone) and ends their sessions. */
   resetMfa: (id: number) => api<void>('POST', `/api/v1/users/${id}/mfa/reset`),
@@ -210,6 +211,9 @@ export const Api = {
 
   mySpaces: () => api<Page<Space>>('GET', '/api/v1/spaces?scope=mine&limit=200'),
   discover: (text: string, cursor?: string | null) => api<Page<Space>>('GET', `/api/v1/spaces${q({ scope: 'discover', q: text, cursor })}`),
+  /** Compliance officers: every community and channel by name or topic, private and archived ones too. */
+  allSpaces: (text: string, signal?: AbortSignal) =>
+    api<Page<Space>>('GET', `/api/v1/spaces${q({ scope: 'all', q: text, limit: 20 })}`, undefined, { signal }),
   createSpace: (s: { kind: 'community' | 'channel'; name: string; topic?: string; visibility: string; join_policy: string }) =>
     api<Space>('POST', '/api/v1/spaces', s),
   space: (id: number) => api<Space>('GET', `/api/v1/spaces/${id}`),

@@ -4,8 +4,10 @@ import { Api, errorText, type User } from '../api';
 import Avatar from './Avatar';
 import Icon from './Icon';
 
-export default function PeoplePicker({ label, selected, onToggle, exclude = [], max }: {
-  label: string; selected: User[]; onToggle: (u: User) => void; exclude?: number[]; max?: number;
+// includeDisabled: disabled accounts are listed too, marked (custodians of holds and exports;
+// the server lists them to administrators and compliance officers only).
+export default function PeoplePicker({ label, selected, onToggle, exclude = [], max, includeDisabled = false }: {
+  label: string; selected: User[]; onToggle: (u: User) => void; exclude?: number[]; max?: number; includeDisabled?: boolean;
 }) {
   const id = useId();
   const [q, setQ] = useState('');
@@ -14,15 +16,15 @@ export default function PeoplePicker({ label, selected, onToggle, exclude = [], 
   useEffect(() => {
     const ctrl = new AbortController();
     const timer = window.setTimeout(() => {
-      Api.users({ q: q.trim(), limit: 20 }, ctrl.signal)
+      Api.users({ q: q.trim(), limit: 20, include_disabled: includeDisabled }, ctrl.signal)
         .then((p) => { setResults(p.items); setError(''); })
         .catch((e) => { const t = errorText(e); if (t) setError(t); });
     }, 200);
     return () => { ctrl.abort(); window.clearTimeout(timer); };
-  }, [q]);
+  }, [q, includeDisabled]);
   const chosen = new Set(selected.map((u) => u.id));
   const full = max !== undefined && selected.length >= max;
-  const shown = results.filter((u) => !exclude.includes(u.id) && !u.disabled);
+  const shown = results.filter((u) => !exclude.includes(u.id) && (includeDisabled || !u.disabled));
   return (
     <div className="people-picker">
       {selected.length > 0 && (
@@ -43,7 +45,7 @@ export default function PeoplePicker({ label, selected, onToggle, exclude = [], 
             <label className="picker-row">
               <input type="checkbox" checked={chosen.has(u.id)} disabled={!chosen.has(u.id) && full} onChange={() => onToggle(u)} />
               <Avatar id={u.id} name={u.display_name} size="sm" />
-              <span><strong>{u.display_name}</strong> <span className="muted">@{u.username}{u.job_role ? ` · ${u.job_role}` : ''}</span></span>
+              <span><strong>{u.display_name}</strong> <span className="muted">@{u.username}{u.job_role ? ` · ${u.job_role}` : ''}{u.disabled ? ' · disabled' : ''}</span></span>
             </label>
           </li>
         ))}

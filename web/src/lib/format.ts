@@ -57,10 +57,3 @@ export function preview(body: string, max = 140): string {
   const text = body.replace(/[`*_>#~[\]()!]/g, '').replace(/\s+/g, ' ').trim();
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
-
-/** "3, 7 12" → [3, 7, 12]; null when something is not a positive integer. */
-export function parseIds(text: string): number[] | null {
-  const parts = text.split(/[\s,]+/).filter(Boolean);
-  const ids = parts.map(Number);
-  return ids.every((n) => Number.isInteger(n) && n > 0) ? ids : null;
-}

@@ -7,6 +7,7 @@ import { qrModules, qrPath } from '../lib/qr';
 import Login from '../pages/Login';
 import TwoStepSetup from '../components/TwoStepSetup';
 import TwoStepSettings from '../components/TwoStepSettings';
+import { byLabel, type } from './dom';
 import { mount } from './mount';
 
 describe('the secret for typing in by hand', () => {
@@ -131,17 +132,6 @@ let answer: (url: string, body: Record<string, unknown>) => Response = () => new
 const json = (status: number, body: unknown) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
 const settle = () => act(async () => { for (let i = 0; i < 5; i++) await Promise.resolve(); await new Promise((r) => setTimeout(r, 0)); });
 
-function type(input: Element | null, value: string) {
-  const setter = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value')!.set!;
-  act(() => {
-    setter.call(input, value);
-    input!.dispatchEvent(new Event('input', { bubbles: true }));
-  });
-}
-const byLabel = (el: HTMLElement, text: string) => {
-  const label = [...el.querySelectorAll('label')].find((l) => l.textContent === text);
-  return label ? document.getElementById(label.htmlFor) as HTMLInputElement | null : null;
-};
 const button = (el: HTMLElement, text: string) => [...el.querySelectorAll('button')].find((b) => b.textContent === text)!;
 const alertText = (el: HTMLElement) => el.querySelector('.error[role="alert"]')?.textContent ?? null;
 

@@ -1,9 +1,12 @@
 // E-discovery exports: select messages (deleted ones too) by custodians, spaces, a time window and
 // keywords, then download the files the server wrote, checked against the manifest's SHA-256.
 import { useCallback, useEffect, useId, useState } from 'react';
-import { errorText } from '../../api';
+import { errorText, type User } from '../../api';
 import { EXPORT_FILES, Gov, type ExportManifest, type ExportQuery, type ExportRecord } from '../../governanceApi';
-import { fullTime, parseIds, plural } from '../../lib/format';
+import { fullTime, plural } from '../../lib/format';
+import { toggled } from '../../lib/pick';
+import PeoplePicker from '../../components/PeoplePicker';
+import SpacePicker, { type PickedSpace } from '../../components/SpacePicker';
 
 const toMillis = (local: string) => (local ? new Date(local).getTime() : null);
 
@@ -57,8 +60,8 @@ export default function ExportsPage() {
 
 function NewExport({ onCreated }: { onCreated: () => void }) {
   const id = useId();
-  const [spaceIds, setSpaceIds] = useState('');
-  const [custodianIds, setCustodianIds] = useState('');
+  const [spaces, setSpaces] = useState<PickedSpace[]>([]);
+  const [custodians, setCustodians] = useState<User[]>([]);
   const [keywords, setKeywords] = useState('');
   const [from, setFrom] = useState('');
   const [to, setTo] = useState('');
@@ -69,12 +72,9 @@ function NewExport({ onCreated }: { onCreated: () => void }) {
     <form className="card" aria-labelledby={`${id}-title`} onSubmit={async (e) => {
       e.preventDefault();
       setError('');
-      const spaces = parseIds(spaceIds);
-      const custodians = parseIds(custodianIds);
-      if (spaces === null || custodians === null) { setError('Ids must be numbers separated by commas.'); return; }
       const query: ExportQuery = {};
-      if (spaces.length) query.space_ids = spaces;
-      if (custodians.length) query.custodian_ids = custodians;
+      if (spaces.length) query.space_ids = spaces.map((s) => s.id);
+      if (custodians.length) query.custodian_ids = custodians.map((u) => u.id);
       const words = keywords.split(',').map((k) => k.trim()).filter(Boolean);
       if (words.length) query.keywords = words;
       if (from) query.from = toMillis(from);
@@ -86,9 +86,12 @@ function NewExport({ onCreated }: { onCreated: () => void }) {
       } catch (err) { setError(errorText(err)); } finally { setBusy(false); }
     }}>
       <h3 id={`${id}-title`}>New export</h3>
+      <p className="muted small">Messages of the chosen custodians, in the chosen spaces, or both; none chosen: every message.</p>
+      <div className="picker-pair">
+        <SpacePicker label="Spaces" selected={spaces} onToggle={(s) => setSpaces((l) => toggled(l, s))} />
+        <PeoplePicker label="Custodians" includeDisabled selected={custodians} onToggle={(u) => setCustodians((l) => toggled(l, u))} />
+      </div>
       <div className="form-grid">
-        <div><label htmlFor={`${id}-spaces`}>Space ids</label><input id={`${id}-spaces`} value={spaceIds} onChange={(e) => setSpaceIds(e.target.value)} placeholder="e.g. 3, 7" /></div>
-        <div><label htmlFor={`${id}-custodians`}>Custodian user ids</label><input id={`${id}-custodians`} value={custodianIds} onChange={(e) => setCustodianIds(e.target.value)} /></div>
         <div><label htmlFor={`${id}-keywords`}>Keywords (comma-separated)</label><input id={`${id}-keywords`} value={keywords} onChange={(e) => setKeywords(e.target.value)} /></div>
         <div><label htmlFor={`${id}-from`}>From</label><input id={`${id}-from`} type="datetime-local" value={from} onChange={(e) => setFrom(e.target.value)} /></div>
         <div><label htmlFor={`${id}-to`}>To</label><input id={`${id}-to`} type="datetime-local" value={to} onChange={(e) => setTo(e.target.value)} /></div>

@@ -4,9 +4,10 @@
 import { useCallback, useEffect, useId, useState } from 'react';
 import { errorText, type User } from '../../api';
 import { Gov, type LegalHold } from '../../governanceApi';
-import { fullTime, parseIds } from '../../lib/format';
-import { useApp } from '../../state';
+import { fullTime } from '../../lib/format';
+import { toggled } from '../../lib/pick';
 import PeoplePicker from '../../components/PeoplePicker';
+import SpacePicker, { type PickedSpace } from '../../components/SpacePicker';
 import { Confirm } from '../../components/Dialog';
 
 const toMillis = (local: string) => (local ? new Date(local).getTime() : null);
@@ -71,11 +72,10 @@ function HoldTable({ title, holds, onReleased }: { title: string; holds: LegalHo
 
 function NewHold({ onCreated }: { onCreated: () => void }) {
   const id = useId();
-  const { spaces } = useApp();
   const [name, setName] = useState('');
   const [reason, setReason] = useState('');
   const [custodians, setCustodians] = useState<User[]>([]);
-  const [spaceIds, setSpaceIds] = useState('');
+  const [spaces, setSpaces] = useState<PickedSpace[]>([]);
   const [from, setFrom] = useState('');
   const [to, setTo] = useState('');
   const [error, setError] = useState('');
@@ -86,25 +86,24 @@ function NewHold({ onCreated }: { onCreated: () => void }) {
       <form onSubmit={async (e) => {
         e.preventDefault();
         setError('');
-        const ids = parseIds(spaceIds);
-        if (ids === null) { setError('Space ids must be numbers separated by commas.'); return; }
-        if (custodians.length === 0 && ids.length === 0) { setError('A hold names custodians, spaces or both.'); return; }
+        if (custodians.length === 0 && spaces.length === 0) { setError('A hold names custodians, spaces or both.'); return; }
         try {
-          await Gov.createHold({ name: name.trim(), reason: reason.trim(), custodian_ids: custodians.map((u) => u.id), space_ids: ids, from: toMillis(from), to: toMillis(to) });
+          await Gov.createHold({ name: name.trim(), reason: reason.trim(), custodian_ids: custodians.map((u) => u.id), space_ids: spaces.map((s) => s.id), from: toMillis(from), to: toMillis(to) });
           setDone(`Hold “${name.trim()}” placed.`);
-          setName(''); setReason(''); setCustodians([]); setSpaceIds(''); setFrom(''); setTo('');
+          setName(''); setReason(''); setCustodians([]); setSpaces([]); setFrom(''); setTo('');
           onCreated();
         } catch (err) { setError(errorText(err)); }
       }}>
         <div className="form-grid">
           <div><label htmlFor={`${id}-name`}>Name</label><input id={`${id}-name`} value={name} required onChange={(e) => setName(e.target.value)} /></div>
           <div><label htmlFor={`${id}-reason`}>Reason (matter, case number)</label><input id={`${id}-reason`} value={reason} onChange={(e) => setReason(e.target.value)} /></div>
-          <div><label htmlFor={`${id}-spaces`}>Space ids (empty: every space)</label><input id={`${id}-spaces`} value={spaceIds} placeholder="e.g. 3, 7" list={`${id}-space-list`} onChange={(e) => setSpaceIds(e.target.value)} /></div>
           <div><label htmlFor={`${id}-from`}>From</label><input id={`${id}-from`} type="datetime-local" value={from} onChange={(e) => setFrom(e.target.value)} /></div>
           <div><label htmlFor={`${id}-to`}>To</label><input id={`${id}-to`} type="datetime-local" value={to} onChange={(e) => setTo(e.target.value)} /></div>
         </div>
-        <datalist id={`${id}-space-list`}>{spaces.filter((s) => s.kind !== 'direct').map((s) => <option key={s.id} value={s.id}>{s.name}</option>)}</datalist>
-        <PeoplePicker label="Custodians" selected={custodians} onToggle={(u) => setCustodians((l) => (l.some((x) => x.id === u.id) ? l.filter((x) => x.id !== u.id) : [...l, u]))} />
+        <div className="picker-pair">
+          <SpacePicker label="Spaces" selected={spaces} onToggle={(s) => setSpaces((l) => toggled(l, s))} />
+          <PeoplePicker label="Custodians" includeDisabled selected={custodians} onToggle={(u) => setCustodians((l) => toggled(l, u))} />
+        </div>
         {error && <p className="error" role="alert">{error}</p>}
         {done && <p role="status">{done}</p>}
         <div className="row end"><button type="submit" className="primary">Place hold</button></div>

@@ -7,7 +7,7 @@ import { Gov, type DryRun, type TemplateChange, type TemplateVersion, type Valid
 import { plural } from '../../lib/format';
 import { listTypes } from '../../lib/phi';
 import { go, href } from '../../lib/route';
-import { useApp } from '../../state';
+import SpacePicker, { type PickedSpace } from '../../components/SpacePicker';
 
 const show = (v: unknown) => (v === undefined ? '—' : JSON.stringify(v));
 const pretty = (doc: unknown) => JSON.stringify(doc, null, 2);
@@ -36,7 +36,7 @@ export default function TemplatesPage({ templateKey }: { templateKey?: string })
     <div className="templates-page">
       <h2>Policy templates</h2>
       <div className="table-scroll">
-        <table className="data-table">
+        <table className="data-table templates-table">
           <thead><tr><th scope="col">Template</th><th scope="col">Key</th><th scope="col">Latest</th><th scope="col">PHI</th><th scope="col">Moderation</th><th scope="col">Spaces</th></tr></thead>
           <tbody>
             {[...byKey.entries()].map(([key, versions]) => {
@@ -224,16 +224,14 @@ const FILE_REFUSALS: Record<string, string> = {
 
 function ApplyToSpace({ templateKey, versions, onAssigned }: { templateKey: string; versions: TemplateVersion[]; onAssigned: (text: string) => void }) {
   const id = useId();
-  const { spaces } = useApp();
-  const candidates = spaces.filter((s) => s.kind !== 'direct');
-  const [spaceId, setSpaceId] = useState('');
+  const [picked, setPicked] = useState<PickedSpace[]>([]);
   const [version, setVersion] = useState(versions[versions.length - 1]!.version);
   const [limit, setLimit] = useState('200');
   const [reason, setReason] = useState('');
   const [result, setResult] = useState<DryRun | null>(null);
   const [error, setError] = useState('');
-  const sid = Number(spaceId);
-  const valid = Number.isInteger(sid) && sid > 0;
+  const sid = picked[0]?.id ?? 0;
+  const valid = sid > 0;
   // The messages the version would treat differently: anything but allowed, or files it would refuse.
   const affected = (result?.items ?? []).filter((i) => i.action !== 'allowed' || (i.file_refusals ?? []).length > 0);
 
@@ -254,15 +252,9 @@ function ApplyToSpace({ templateKey, versions, onAssigned }: { templateKey: stri
   return (
     <section className="card" aria-labelledby={`${id}-title`}>
       <h3 id={`${id}-title`}>Apply to a space</h3>
+      <SpacePicker label="Space" max={1} selected={picked}
+        onToggle={(s) => { setPicked((l) => (l.some((x) => x.id === s.id) ? [] : [s])); setResult(null); }} />
       <div className="form-grid">
-        <div>
-          <label htmlFor={`${id}-pick`}>Your spaces</label>
-          <select id={`${id}-pick`} value={candidates.some((s) => String(s.id) === spaceId) ? spaceId : ''} onChange={(e) => { setSpaceId(e.target.value); setResult(null); }}>
-            <option value="">Choose…</option>
-            {candidates.map((s) => <option key={s.id} value={s.id}>{s.name}{s.template ? ` (${s.template.key} v${s.template.version})` : ''}</option>)}
-          </select>
-        </div>
-        <div><label htmlFor={`${id}-sid`}>Space id</label><input id={`${id}-sid`} inputMode="numeric" value={spaceId} onChange={(e) => { setSpaceId(e.target.value.trim()); setResult(null); }} /></div>
         <div>
           <label htmlFor={`${id}-ver`}>Version</label>
           <select id={`${id}-ver`} value={version} onChange={(e) => { setVersion(Number(e.target.value)); setResult(null); }}>

@@ -1,0 +1,62 @@
+// Type a name, pick spaces from every community and channel (compliance officers: legal holds,
+// exports, template assignments name spaces they are not members of).
+import { useEffect, useId, useState } from 'react';
+import { Api, errorText, type Space } from '../api';
+import Icon from './Icon';
+
+/** What a picked space needs to be shown and sent. */
+export type PickedSpace = Pick<Space, 'id' | 'name'>;
+
+function describe(s: Space): string {
+  const parts = [s.kind, s.visibility === 'private' ? 'private' : '', s.archived ? 'archived' : '',
+    s.template ? `${s.template.key} v${s.template.version}` : ''];
+  return parts.filter(Boolean).join(' · ');
+}
+
+export default function SpacePicker({ label, selected, onToggle, max }: {
+  label: string; selected: PickedSpace[]; onToggle: (s: PickedSpace) => void; max?: number;
+}) {
+  const id = useId();
+  const [q, setQ] = useState('');
+  const [results, setResults] = useState<Space[] | null>(null);
+  const [error, setError] = useState('');
+  useEffect(() => {
+    const ctrl = new AbortController();
+    const timer = window.setTimeout(() => {
+      Api.allSpaces(q.trim(), ctrl.signal)
+        .then((p) => { setResults(p.items); setError(''); })
+        .catch((e) => { const t = errorText(e); if (t) setError(t); });
+    }, 200);
+    return () => { ctrl.abort(); window.clearTimeout(timer); };
+  }, [q]);
+  const chosen = new Set(selected.map((s) => s.id));
+  const full = max !== undefined && selected.length >= max;
+  return (
+    <div className="people-picker space-picker">
+      {selected.length > 0 && (
+        <ul className="chips" aria-label={`${label}: chosen`}>
+          {selected.map((s) => (
+            <li key={s.id} className="chip">{s.name}
+              <button type="button" className="icon-button" aria-label={`Remove ${s.name}`} onClick={() => onToggle(s)}><Icon name="close" /></button>
+            </li>
+          ))}
+        </ul>
+      )}
+      <label htmlFor={id}>{label}</label>
+      <input id={id} type="search" value={q} onChange={(e) => setQ(e.target.value)} placeholder="Space name or topic" autoComplete="off" />
+      {error && <p className="error" role="alert">{error}</p>}
+      <ul className="picker-results" aria-label={`${label}: spaces found`}>
+        {(results ?? []).map((s) => (
+          <li key={s.id}>
+            <label className="picker-row">
+              <input type="checkbox" checked={chosen.has(s.id)} disabled={!chosen.has(s.id) && full}
+                onChange={() => onToggle({ id: s.id, name: s.name })} />
+              <span><strong>{s.name}</strong> <span className="muted">{describe(s)}</span></span>
+            </label>
+          </li>
+        ))}
+        {results !== null && results.length === 0 && <li className="muted">No space found.</li>}
+      </ul>
+    </div>
+  );
+}

@@ -1,0 +1,105 @@
+// @vitest-environment jsdom
+// Compliance officers name spaces and custodians by name: the space picker searches every space
+// (scope=all), the custodian picker lists disabled accounts too, and an export sends the ids of
+// what was picked.
+import { act } from 'react';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { setCsrfToken } from '../api';
+import SpacePicker, { type PickedSpace } from '../components/SpacePicker';
+import ExportsPage from '../pages/compliance/ExportsPage';
+import { toggled } from '../lib/pick';
+import { byLabel, type } from './dom';
+import { mount } from './mount';
+
+interface Sent { url: string; method: string; body: unknown }
+const sent: Sent[] = [];
+let answer: (url: string, method: string) => Response = () => new Response(null, { status: 500 });
+const json = (status: number, body: unknown) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+// Past the pickers' 200 ms pause before they search, and the answers applied.
+const searched = () => act(async () => { await new Promise((r) => setTimeout(r, 260)); for (let i = 0; i < 5; i++) await Promise.resolve(); });
+
+const row = (el: HTMLElement, list: string, text: string) =>
+  [...el.querySelectorAll(`ul[aria-label="${list}"] label.picker-row`)].find((l) => l.textContent!.includes(text)) as HTMLLabelElement | undefined;
+const box = (label: HTMLLabelElement | undefined) => label!.querySelector('input[type="checkbox"]') as HTMLInputElement;
+
+const space = (id: number, name: string, extra: Record<string, unknown> = {}) => ({
+  id, kind: 'channel', name, topic: '', visibility: 'public', join_policy: 'open', archived: false, created_by: 1, created_at: 0,
+  last_seq: 0, member_count: 2, my_role: null, read_seq: 0, unread_count: 0, unread_mentions: 0,
+  template: { key: 'clinical-team', version: 1, name: 'Clinical team', phi: 'allow', moderation: 'none', audience: 'staff' }, ...extra,
+});
+const SPACES = [space(7, 'ward-7-nights', { visibility: 'private' }), space(9, 'ward-9-2019', { archived: true })];
+const PEOPLE = [
+  { id: 3, username: 'ana', display_name: 'Ana Lima', job_role: 'Nurse', disabled: false },
+  { id: 5, username: 'gone.away', display_name: 'Gale Way', job_role: 'Porter', disabled: true },
+];
+
+beforeEach(() => {
+  sent.length = 0;
+  setCsrfToken('token');
+  vi.stubGlobal('fetch', vi.fn(async (url: string, init: RequestInit) => {
+    sent.push({ url, method: init.method ?? 'GET', body: init.body ? JSON.parse(String(init.body)) : null });
+    return answer(url, init.method ?? 'GET');
+  }));
+});
+afterEach(() => {
+  vi.unstubAllGlobals();
+  setCsrfToken(null);
+});
+
+describe('the space picker', () => {
+  it('searches every space by name and shows which are private or archived', async () => {
+    answer = (url) => json(200, { items: url.includes('q=ward') ? SPACES : [], next_cursor: null });
+    let picked: PickedSpace[] = [];
+    const onToggle = vi.fn((s: PickedSpace) => { picked = toggled(picked, s); });
+    const { el, root } = mount(<SpacePicker label="Spaces" selected={picked} onToggle={onToggle} max={1} />);
+    await searched();
+    expect(el.textContent).toContain('No space found.');
+    type(byLabel(el, 'Spaces'), ' ward ');
+    await searched();
+    const url = sent[sent.length - 1]!.url;
+    expect(url).toContain('scope=all');
+    expect(url).toContain('q=ward');
+    expect(row(el, 'Spaces: spaces found', 'ward-7-nights')!.textContent).toContain('private');
+    expect(row(el, 'Spaces: spaces found', 'ward-9-2019')!.textContent).toContain('archived');
+    act(() => box(row(el, 'Spaces: spaces found', 'ward-7-nights')).click());
+    expect(onToggle).toHaveBeenCalledWith({ id: 7, name: 'ward-7-nights' });
+    act(() => root.render(<SpacePicker label="Spaces" selected={picked} onToggle={onToggle} max={1} />));
+    expect(el.querySelector('ul[aria-label="Spaces: chosen"]')!.textContent).toContain('ward-7-nights');
+    // One space at most here: the others cannot be ticked until it is removed.
+    expect(box(row(el, 'Spaces: spaces found', 'ward-9-2019')).disabled).toBe(true);
+    expect(box(row(el, 'Spaces: spaces found', 'ward-7-nights')).checked).toBe(true);
+  });
+
+  it('shows the server\'s refusal to anyone but an officer', async () => {
+    answer = () => json(403, { type: 'about:blank', title: 'Forbidden', status: 403, code: 'compliance_required', detail: 'Only compliance officers can list every space.' });
+    const { el } = mount(<SpacePicker label="Spaces" selected={[]} onToggle={() => {}} />);
+    await searched();
+    expect(el.querySelector('.error[role="alert"]')!.textContent).toBe('Only compliance officers can list every space.');
+  });
+});
+
+describe('a new export', () => {
+  it('sends the ids of the spaces and custodians picked by name, disabled custodians included', async () => {
+    answer = (url, method) => {
+      if (url.startsWith('/api/v1/spaces')) return json(200, { items: SPACES, next_cursor: null });
+      if (url.startsWith('/api/v1/users')) return json(200, { items: PEOPLE, next_cursor: null });
+      if (url.startsWith('/api/v1/exports') && method === 'POST') {
+        return json(201, { export_id: 'x1', counts: { messages: 4 }, files: [{ name: 'transcript.txt', bytes: 10, sha256: 'ab' }] });
+      }
+      return json(200, { items: [] });
+    };
+    const { el } = mount(<ExportsPage />);
+    await searched();
+    expect(sent.some((s) => s.url.startsWith('/api/v1/users') && s.url.includes('include_disabled=true'))).toBe(true);
+    const gone = row(el, 'People found', 'Gale Way')!;
+    expect(gone.textContent).toContain('disabled');
+    act(() => box(gone).click());
+    act(() => box(row(el, 'Spaces: spaces found', 'ward-9-2019')).click());
+    const run = [...el.querySelectorAll('button')].find((b) => b.textContent === 'Run export')!;
+    act(() => run.click());
+    await searched();
+    const posted = sent.find((s) => s.url.startsWith('/api/v1/exports') && s.method === 'POST');
+    expect(posted?.body).toEqual({ space_ids: [9], custodian_ids: [5] });
+    expect(el.querySelector('.export-done')!.textContent).toContain('4 messages');
+  });
+});

@@ -1,0 +1,17 @@
+// Reading and driving the DOM in component tests the way a person would: by a field's label.
+import { act } from 'react';
+
+/** Types `value` into `input` as the browser would (React sees an input event). */
+export function type(input: Element | null, value: string) {
+  const setter = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value')!.set!;
+  act(() => {
+    setter.call(input, value);
+    input!.dispatchEvent(new Event('input', { bubbles: true }));
+  });
+}
+
+/** The input whose <label> reads exactly `text`, or null. */
+export const byLabel = (el: HTMLElement, text: string) => {
+  const label = [...el.querySelectorAll('label')].find((l) => l.textContent === text);
+  return label ? document.getElementById(label.htmlFor) as HTMLInputElement | null : null;
+};
