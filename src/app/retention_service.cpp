@@ -74,6 +74,28 @@ json ExportRecordJson(const store::ExportRecord& e) {
               {"file_count", e.file_count}, {"manifest_sha256", e.manifest_sha256}};
 }
 
+// The people and spaces a hold or an export names, and who made it, as they are called now: to an
+// officer reading the list, ids say nothing. An id whose account or space is gone is left out of
+// these lists (its id stays in the record's own).
+Status AddNames(store::ReadTx& tx, json& item, const std::vector<UserId>& custodian_ids,
+                const std::vector<SpaceId>& space_ids, UserId created_by) {
+  json custodians = json::array();
+  for (UserId id : custodian_ids) {
+    ROUNDS_ASSIGN_OR_RETURN(auto user, tx.FindUser(id));
+    if (user) custodians.push_back(UserRefJson(*user));
+  }
+  json spaces = json::array();
+  for (SpaceId id : space_ids) {
+    ROUNDS_ASSIGN_OR_RETURN(auto space, tx.FindSpace(id));
+    if (space) spaces.push_back(json{{"id", space->id}, {"name", space->name}, {"kind", ToString(space->kind)}});
+  }
+  item["custodians"] = std::move(custodians);
+  item["spaces"] = std::move(spaces);
+  ROUNDS_ASSIGN_OR_RETURN(auto creator, created_by != 0 ? tx.FindUser(created_by) : Result<std::optional<User>>(std::nullopt));
+  item["created_by_user"] = creator ? UserRefJson(*creator) : json(nullptr);
+  return Ok();
+}
+
 // The shorter of the template's retention and lifespan, in days; nullopt: keep forever.
 std::optional<int> LimitDays(const policy::PolicyTemplate& t) {
   if (t.retention_days && t.message_ttl_days) return std::min(*t.retention_days, *t.message_ttl_days);
@@ -406,10 +428,16 @@ Result<json> RetentionService::CreateHold(const Actor& actor, const HoldDraft& d
 
 Result<json> RetentionService::ListHolds(const Actor& actor, bool include_released) {
   ROUNDS_RETURN_IF_ERROR(RequireCompliance(actor, "legal_hold.list"));
-  ROUNDS_ASSIGN_OR_RETURN(auto holds, store_.Read([&](store::ReadTx& tx) { return tx.ListLegalHolds(include_released); }));
-  json items = json::array();
-  for (const auto& h : holds) items.push_back(HoldJson(h));
-  return json{{"items", items}};
+  return store_.Read([&](store::ReadTx& tx) -> Result<json> {
+    ROUNDS_ASSIGN_OR_RETURN(auto holds, tx.ListLegalHolds(include_released));
+    json items = json::array();
+    for (const auto& h : holds) {
+      json item = HoldJson(h);
+      ROUNDS_RETURN_IF_ERROR(AddNames(tx, item, h.custodian_ids, h.space_ids, h.created_by));
+      items.push_back(std::move(item));
+    }
+    return json{{"items", items}};
+  });
 }
 
 Result<json> RetentionService::ReleaseHold(const Actor& actor, store::LegalHoldId id) {
@@ -593,10 +621,26 @@ Result<json> RetentionService::WriteExport(const Actor& current, const std::stri
 
 Result<json> RetentionService::ListExports(const Actor& actor) {
   ROUNDS_RETURN_IF_ERROR(RequireCompliance(actor, "ediscovery.list"));
-  ROUNDS_ASSIGN_OR_RETURN(auto exports, store_.Read([](store::ReadTx& tx) { return tx.ListExports(200); }));
-  json items = json::array();
-  for (const auto& e : exports) items.push_back(ExportRecordJson(e));
-  return json{{"items", items}};
+  return store_.Read([&](store::ReadTx& tx) -> Result<json> {
+    ROUNDS_ASSIGN_OR_RETURN(auto exports, tx.ListExports(200));
+    json items = json::array();
+    for (const auto& e : exports) {
+      json item = ExportRecordJson(e);
+      const json& query = item["query"];
+      auto ids = [&](const char* field) {
+        std::vector<std::int64_t> out;
+        if (query.contains(field) && query[field].is_array()) {
+          for (const auto& v : query[field]) {
+            if (v.is_number_integer()) out.push_back(v.get<std::int64_t>());
+          }
+        }
+        return out;
+      };
+      ROUNDS_RETURN_IF_ERROR(AddNames(tx, item, ids("custodian_ids"), ids("space_ids"), e.created_by));
+      items.push_back(std::move(item));
+    }
+    return json{{"items", items}};
+  });
 }
 
 Result<ExportFile> RetentionService::ReadExportFile(const Actor& actor, const std::string& export_id,

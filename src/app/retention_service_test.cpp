@@ -246,6 +246,37 @@ TEST_F(RetentionServiceTest, OnlyComplianceOfficersManageHoldsAndExports) {
   EXPECT_EQ(unknown.error().problem, "unknown_custodian");
 }
 
+TEST_F(RetentionServiceTest, HoldsAndExportsAreListedWithThePeopleAndSpacesTheyName) {
+  Hold({bob_.user.id}, {space_});
+  auto holds = services_->retention.ListHolds(officer_, true);
+  ASSERT_TRUE(holds);
+  ASSERT_EQ((*holds)["items"].size(), 1u);
+  const json& hold = (*holds)["items"][0];
+  ASSERT_EQ(hold["custodians"].size(), 1u);
+  EXPECT_EQ(hold["custodians"][0]["username"], bob_.user.username);
+  ASSERT_EQ(hold["spaces"].size(), 1u);
+  EXPECT_EQ(hold["spaces"][0]["id"], space_);
+  auto space = store_->Read([&](store::ReadTx& tx) { return tx.FindSpace(space_); });
+  ASSERT_TRUE(space && *space);
+  EXPECT_EQ(hold["spaces"][0]["name"], (*space)->name);
+  EXPECT_EQ(hold["created_by_user"]["username"], officer_.user.username);
+
+  // Names as they are now: a renamed custodian reads under the new name.
+  UserPatch rename;
+  rename.display_name = "Robert Stone";
+  ASSERT_TRUE(services_->directory.UpdateUser(Actor::System(), bob_.user.id, rename));
+  store::ExportQuery query{.custodian_ids = {bob_.user.id}, .space_ids = {space_}};
+  ASSERT_TRUE(services_->retention.Export(officer_, query, (dir_ / "named-export").string()));
+  auto exports = services_->retention.ListExports(officer_);
+  ASSERT_TRUE(exports);
+  ASSERT_EQ((*exports)["items"].size(), 1u);
+  const json& record = (*exports)["items"][0];
+  ASSERT_EQ(record["custodians"].size(), 1u);
+  EXPECT_EQ(record["custodians"][0]["display_name"], "Robert Stone");
+  EXPECT_EQ(record["spaces"][0]["id"], space_);
+  EXPECT_EQ((*services_->retention.ListHolds(officer_, true))["items"][0]["custodians"][0]["display_name"], "Robert Stone");
+}
+
 TEST_F(RetentionServiceTest, HoldAuditRecordsCarryIdsButNotNamesOrReasons) {
   store::LegalHoldId id = Hold({bob_.user.id}, {space_});
   ASSERT_TRUE(services_->retention.ReleaseHold(officer_, id));

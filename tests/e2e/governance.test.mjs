@@ -302,7 +302,7 @@ test('legal holds are placed and released, and an export of a space downloads it
     const active = b.page.getByRole('region', { name: 'Active holds' });
     const row = active.locator('tr', { hasText: 'Matter 2026-114' });
     await row.waitFor();
-    assert.match(await row.textContent(), new RegExp(`Spaces: ${channel.id}`));
+    assert.match(await row.textContent(), /Spaces: incident-review/);
     await row.getByRole('button', { name: 'Release Matter 2026-114' }).click();
     await b.page.getByRole('dialog').getByRole('button', { name: 'Release hold' }).click();
     await b.page.getByRole('region', { name: 'Released holds' }).locator('tr', { hasText: 'Matter 2026-114' }).waitFor();
@@ -318,6 +318,7 @@ test('legal holds are placed and released, and an export of a space downloads it
     const transcript = await b.page.evaluate(async (url) => (await fetch(url)).text(), href);
     assert.match(transcript, /Falls review for the night shift/);
     await b.page.locator('.exports-table tbody tr').first().waitFor();
+    assert.match(await b.page.locator('.exports-table tbody tr').first().textContent(), /spaces incident-review/);
     await screenshot(b.page, 'governance-exports');
     assert.deepEqual(b.errors, []);
   } finally {

@@ -1,7 +1,7 @@
 // Governance endpoints: the composer's PHI preview, reports and moderation, policy templates,
 // the audit trail, legal holds and e-discovery exports. Same client as api.ts (cookie session,
 // CSRF header, problem+json errors as ApiError).
-import { api, type Message, type Space, type SpaceRef } from './api';
+import { api, type Message, type Space, type SpaceRef, type UserRef } from './api';
 
 export type PhiAction = 'allow' | 'warn' | 'hold' | 'block' | 'redact';
 /** One detected identifier: begin/end are UTF-8 byte offsets into `field` ("body", "title", "poll_options/N"). */
@@ -49,13 +49,17 @@ export interface AuditVerify {
 }
 
 /** A legal hold: messages by the custodians (any author when empty) in the spaces (any when empty), written in [from, to). */
-export interface LegalHold {
+/** The people and spaces a hold or export names, and who made it, as the lists name them now. */
+export interface Named {
+  custodians?: UserRef[]; spaces?: { id: number; name: string; kind: string }[]; created_by_user?: UserRef | null;
+}
+export interface LegalHold extends Named {
   id: number; name: string; reason: string; custodian_ids: number[]; space_ids: number[];
   from: number | null; to: number | null; created_by: number; created_at: number;
   released_by: number | null; released_at: number | null; active: boolean;
 }
 export interface ExportQuery { custodian_ids?: number[]; space_ids?: number[]; from?: number | null; to?: number | null; keywords?: string[] }
-export interface ExportRecord {
+export interface ExportRecord extends Named {
   id: string; created_by: number; created_at: number; query: ExportQuery; message_count: number; file_count: number; manifest_sha256: string;
 }
 export interface ExportManifest {

@@ -78,6 +78,28 @@ describe('the space picker', () => {
   });
 });
 
+describe('the exports list', () => {
+  it('names what each export covered, and the id of anything no longer there', async () => {
+    answer = (url) => {
+      if (url === '/api/v1/exports') {
+        return json(200, { items: [{
+          id: 'e-1', created_by: 2, created_at: 0, message_count: 3, file_count: 5, manifest_sha256: 'ab',
+          query: { custodian_ids: [5, 12], space_ids: [7] },
+          custodians: [{ id: 5, username: 'gone.away', display_name: 'Gale Way' }], spaces: [{ id: 7, name: 'ward-7-nights', kind: 'channel' }],
+          created_by_user: { id: 2, username: 'cora', display_name: 'Cora Privacy' },
+        }] });
+      }
+      return json(200, { items: [], next_cursor: null });
+    };
+    const { el } = mount(<ExportsPage />);
+    await searched();
+    const text = el.querySelector('.exports-table tbody tr')!.textContent!;
+    expect(text).toContain('custodians Gale Way, #12');
+    expect(text).toContain('spaces ward-7-nights');
+    expect(text).toContain('by Cora Privacy');
+  });
+});
+
 describe('a new export', () => {
   it('sends the ids of the spaces and custodians picked by name, disabled custodians included', async () => {
     answer = (url, method) => {

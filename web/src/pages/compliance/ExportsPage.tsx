@@ -4,16 +4,17 @@ import { useCallback, useEffect, useId, useState } from 'react';
 import { errorText, type User } from '../../api';
 import { EXPORT_FILES, Gov, type ExportManifest, type ExportQuery, type ExportRecord } from '../../governanceApi';
 import { fullTime, plural } from '../../lib/format';
-import { toggled } from '../../lib/pick';
+import { nameList, peopleNames, toggled } from '../../lib/pick';
 import PeoplePicker from '../../components/PeoplePicker';
 import SpacePicker, { type PickedSpace } from '../../components/SpacePicker';
 
 const toMillis = (local: string) => (local ? new Date(local).getTime() : null);
 
-function describe(q: ExportQuery): string {
+function describe(x: ExportRecord): string {
+  const q: ExportQuery = x.query;
   const parts = [
-    q.custodian_ids?.length ? `custodians ${q.custodian_ids.join(', ')}` : '',
-    q.space_ids?.length ? `spaces ${q.space_ids.join(', ')}` : '',
+    q.custodian_ids?.length ? `custodians ${nameList(q.custodian_ids, peopleNames(x.custodians))}` : '',
+    q.space_ids?.length ? `spaces ${nameList(q.space_ids, x.spaces)}` : '',
     q.from ? `from ${fullTime(q.from)}` : '',
     q.to ? `until ${fullTime(q.to)}` : '',
     q.keywords?.length ? plural(q.keywords.length, 'keyword') : '',
@@ -40,8 +41,8 @@ export default function ExportsPage() {
             <tbody>
               {items.map((x) => (
                 <tr key={x.id}>
-                  <td><code>{x.id}</code><div className="muted small">{fullTime(x.created_at)} by {x.created_by}</div></td>
-                  <td>{describe(x.query)}</td>
+                  <td><code>{x.id}</code><div className="muted small">{fullTime(x.created_at)} by {x.created_by_user?.display_name ?? `#${x.created_by}`}</div></td>
+                  <td>{describe(x)}</td>
                   <td>{plural(x.message_count, 'message')}, {plural(x.file_count, 'file')}<div className="muted small">manifest SHA-256 <code>{x.manifest_sha256}</code></div></td>
                   <td>
                     <ul className="plain-list">

@@ -5,7 +5,7 @@ import { useCallback, useEffect, useId, useState } from 'react';
 import { errorText, type User } from '../../api';
 import { Gov, type LegalHold } from '../../governanceApi';
 import { fullTime } from '../../lib/format';
-import { toggled } from '../../lib/pick';
+import { nameList, peopleNames, toggled } from '../../lib/pick';
 import PeoplePicker from '../../components/PeoplePicker';
 import SpacePicker, { type PickedSpace } from '../../components/SpacePicker';
 import { Confirm } from '../../components/Dialog';
@@ -46,11 +46,11 @@ function HoldTable({ title, holds, onReleased }: { title: string; holds: LegalHo
                 <tr key={h.id}>
                   <td><strong>{h.name}</strong><div className="muted small">{h.reason}</div></td>
                   <td>
-                    <div>Custodians: {h.custodian_ids.length ? h.custodian_ids.join(', ') : 'anyone'}</div>
-                    <div>Spaces: {h.space_ids.length ? h.space_ids.join(', ') : 'any'}</div>
+                    <div>Custodians: {h.custodian_ids.length ? nameList(h.custodian_ids, peopleNames(h.custodians)) : 'anyone'}</div>
+                    <div>Spaces: {h.space_ids.length ? nameList(h.space_ids, h.spaces) : 'any'}</div>
                   </td>
                   <td>{h.from ? fullTime(h.from) : 'any time'} – {h.to ? fullTime(h.to) : 'now'}</td>
-                  <td>{fullTime(h.created_at)} by {h.created_by}{h.released_at ? <div className="muted small">Released {fullTime(h.released_at)} by {h.released_by}</div> : null}</td>
+                  <td>{fullTime(h.created_at)} by {h.created_by_user?.display_name ?? `#${h.created_by}`}{h.released_at ? <div className="muted small">Released {fullTime(h.released_at)} by {h.released_by}</div> : null}</td>
                   <td>{h.active && <button type="button" className="secondary small" onClick={() => { setReleasing(h); setError(''); }} aria-label={`Release ${h.name}`}>Release</button>}</td>
                 </tr>
               ))}
