@@ -51,9 +51,15 @@ test('sign-ins, failures and administration are on the trail, without the unknow
   assert.ok(!JSON.stringify(res.body).includes('ghost-user-name'), 'a name that is no account is never recorded');
   assert.ok(!JSON.stringify(res.body).includes('not-the-password'), 'no password is ever recorded');
 
+  // Each actor is named as the account is named now; the unknown name's failure has no actor.
+  const signedIn = items.find((r) => r.outcome === 'success' && r.actor_id === rhea);
+  assert.deepEqual([signedIn.actor.username, signedIn.actor.display_name], ['rhea', users.rhea.user.display_name]);
+  assert.equal(unknown.actor, null);
+
   const created = await officer.get(`/api/v1/audit?action=user.create&object_type=user`);
   assert.equal(created.status, 200);
-  assert.ok(created.body.items.some((r) => r.object_id === String(rhea) && r.actor_id === admin.user.id));
+  const made = created.body.items.find((r) => r.object_id === String(rhea) && r.actor_id === admin.user.id);
+  assert.equal(made.actor.username, admin.user.username);
   const compliance = created.body.items.find((r) => r.object_id === String(officer.user.id));
   assert.equal(compliance.details.is_compliance, true);
 

@@ -6,6 +6,7 @@ import { act } from 'react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { setCsrfToken } from '../api';
 import SpacePicker, { type PickedSpace } from '../components/SpacePicker';
+import AuditPage from '../pages/compliance/AuditPage';
 import ExportsPage from '../pages/compliance/ExportsPage';
 import { toggled } from '../lib/pick';
 import { byLabel, type } from './dom';
@@ -75,6 +76,35 @@ describe('the space picker', () => {
     const { el } = mount(<SpacePicker label="Spaces" selected={[]} onToggle={() => {}} />);
     await searched();
     expect(el.querySelector('.error[role="alert"]')!.textContent).toBe('Only compliance officers can list every space.');
+  });
+});
+
+describe('the audit trail', () => {
+  it('names each actor, and a click on one shows only their records', async () => {
+    const record = (seq: number, actor_id: number, actor: unknown) => ({
+      seq, time: 0, actor_id, actor_role: actor_id ? 'staff' : 'system', action: 'message.create', object_type: 'message',
+      object_id: String(seq), outcome: 'success', actor,
+    });
+    answer = (url) => {
+      if (url.startsWith('/api/v1/audit/verify')) return json(200, { state: 'idle' });
+      if (url.startsWith('/api/v1/audit')) {
+        return json(200, { items: [record(2, 44, { id: 44, username: 'amara.okafor', display_name: 'Amara Okafor' }), record(1, 0, null)], next_cursor: null });
+      }
+      return json(200, {});
+    };
+    const { el } = mount(<AuditPage />);
+    await searched();
+    const rows = [...el.querySelectorAll('.audit-table tbody tr')];
+    expect(rows[0]!.textContent).toContain('Amara Okafor');
+    expect(rows[0]!.textContent).toContain('@amara.okafor');
+    expect(rows[1]!.textContent).toContain('—');
+    const before = sent.filter((s) => s.url.startsWith('/api/v1/audit?')).length;
+    act(() => (el.querySelector('button[aria-label="Only records by Amara Okafor"]') as HTMLButtonElement).click());
+    await searched();
+    const searches = sent.filter((s) => s.url.startsWith('/api/v1/audit?'));
+    expect(searches.length).toBe(before + 1);
+    expect(searches[searches.length - 1]!.url).toContain('actor_id=44');
+    expect(byLabel(el, 'Actor (user id)')!.value).toBe('44');
   });
 });
 

@@ -150,7 +150,8 @@ function Search() {
             </thead>
             <tbody>
               {items.map((r) => (
-                <AuditRow key={r.seq} r={r} open={open === r.seq} onToggle={() => setOpen((o) => (o === r.seq ? null : r.seq))} />
+                <AuditRow key={r.seq} r={r} open={open === r.seq} onToggle={() => setOpen((o) => (o === r.seq ? null : r.seq))}
+                  onActor={(id) => { const only = { ...form, actor_id: String(id) }; setForm(only); setQuery(only); }} />
               ))}
             </tbody>
           </table>
@@ -161,13 +162,18 @@ function Search() {
   );
 }
 
-function AuditRow({ r, open, onToggle }: { r: AuditRecord; open: boolean; onToggle: () => void }) {
+function AuditRow({ r, open, onToggle, onActor }: { r: AuditRecord; open: boolean; onToggle: () => void; onActor: (id: number) => void }) {
   return (
     <>
       <tr>
         <td><button type="button" className="link" aria-expanded={open} onClick={onToggle} aria-label={`Record ${r.seq} details`}>{r.seq}</button></td>
         <td><time dateTime={new Date(r.time).toISOString()}>{fullTime(r.time)}</time></td>
-        <td>{r.actor_id || '—'} <span className="muted small">{r.actor_role}</span></td>
+        <td>
+          {r.actor
+            ? <button type="button" className="link" onClick={() => onActor(r.actor_id)} aria-label={`Only records by ${r.actor.display_name}`}>{r.actor.display_name}</button>
+            : (r.actor_id || '—')}
+          {' '}<span className="muted small">{r.actor ? `@${r.actor.username} · ` : ''}{r.actor_role}</span>
+        </td>
         <td>{r.action}</td>
         <td>{r.object_type}{r.object_id ? ` ${r.object_id}` : ''}{r.patient_ref ? <span className="muted small"> · {r.patient_ref}</span> : null}</td>
         <td><span className={`pill ${r.outcome === 'success' ? 'good' : 'bad'}`}>{r.outcome}</span></td>
