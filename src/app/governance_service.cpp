@@ -128,9 +128,16 @@ Result<json> GovernanceService::GetTemplate(const Actor& actor, const std::strin
   return store_.Read([&](store::ReadTx& tx) -> Result<json> {
     ROUNDS_ASSIGN_OR_RETURN(auto t, policy_.Template(tx, key, version));
     ROUNDS_ASSIGN_OR_RETURN(auto spaces, tx.ListSpacesByTemplate(key));
-    auto count = std::count_if(spaces.begin(), spaces.end(), [&](const Space& s) { return s.template_version == version; });
+    // Which spaces run under this version: what a new version's assignment would change.
+    json under = json::array();
+    for (const Space& s : spaces) {
+      if (s.template_version != version) continue;
+      under.push_back(json{{"id", s.id}, {"name", s.name}, {"kind", ToString(s.kind)}, {"archived", s.archived}});
+    }
     const auto* builtin = policy::FindBuiltIn(key);
-    return TemplateJson(t, builtin && builtin->version == version, count);
+    json j = TemplateJson(t, builtin && builtin->version == version, static_cast<std::int64_t>(under.size()));
+    j["spaces"] = std::move(under);
+    return j;
   });
 }
 

@@ -409,6 +409,18 @@ TEST_F(GovernanceTest, TemplatesAreVersionedAssignedAndDryRun) {
   auto assigned = services_->governance.AssignTemplate(compliance_, space, "internal-community", 2, "PHI audit finding");
   ASSERT_TRUE(assigned) << assigned.error().problem;
   EXPECT_EQ((*services_->spaces.Get(member_, space))["template"]["version"], 2);
+  // Each version names the spaces under it.
+  auto names = [&](int version) {
+    auto got = services_->governance.GetTemplate(compliance_, "internal-community", version);
+    EXPECT_TRUE(got);
+    std::vector<std::string> out;
+    for (const auto& s : (*got)["spaces"]) out.push_back(s["name"]);
+    EXPECT_EQ((*got)["space_count"], out.size());
+    return out;
+  };
+  EXPECT_EQ(names(2), std::vector<std::string>{"Pharmacy"});
+  const auto on_v1 = names(1);
+  EXPECT_EQ(std::count(on_v1.begin(), on_v1.end(), "Pharmacy"), 0);
   auto refused = Try(member_, space, kPhoneText, true);
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error().problem, "phi_blocked");

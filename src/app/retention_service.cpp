@@ -422,7 +422,9 @@ Result<json> RetentionService::CreateHold(const Actor& actor, const HoldDraft& d
     ROUNDS_RETURN_IF_ERROR(AppendAudit(tx, AuditEntry(current, "legal_hold.create", "legal_hold",
                                                       std::to_string(hold.id), now),
                                        HoldAuditDetails(hold)));
-    return HoldJson(hold);
+    json item = HoldJson(hold);
+    ROUNDS_RETURN_IF_ERROR(AddNames(tx, item, hold.custodian_ids, hold.space_ids, hold.created_by));
+    return item;
   });
 }
 
@@ -449,7 +451,9 @@ Result<json> RetentionService::ReleaseHold(const Actor& actor, store::LegalHoldI
     if (!hold) return NotFound("Legal hold");
     ROUNDS_RETURN_IF_ERROR(AppendAudit(tx, AuditEntry(current, "legal_hold.release", "legal_hold", std::to_string(id), now),
                                        HoldAuditDetails(*hold)));
-    return HoldJson(*hold);
+    json item = HoldJson(*hold);
+    ROUNDS_RETURN_IF_ERROR(AddNames(tx, item, hold->custodian_ids, hold->space_ids, hold->created_by));
+    return item;
   });
 }
 

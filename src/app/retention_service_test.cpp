@@ -247,7 +247,7 @@ TEST_F(RetentionServiceTest, OnlyComplianceOfficersManageHoldsAndExports) {
 }
 
 TEST_F(RetentionServiceTest, HoldsAndExportsAreListedWithThePeopleAndSpacesTheyName) {
-  Hold({bob_.user.id}, {space_});
+  const store::LegalHoldId id = Hold({bob_.user.id}, {space_});
   auto holds = services_->retention.ListHolds(officer_, true);
   ASSERT_TRUE(holds);
   ASSERT_EQ((*holds)["items"].size(), 1u);
@@ -275,6 +275,15 @@ TEST_F(RetentionServiceTest, HoldsAndExportsAreListedWithThePeopleAndSpacesTheyN
   EXPECT_EQ(record["custodians"][0]["display_name"], "Robert Stone");
   EXPECT_EQ(record["spaces"][0]["id"], space_);
   EXPECT_EQ((*services_->retention.ListHolds(officer_, true))["items"][0]["custodians"][0]["display_name"], "Robert Stone");
+  // Placing and releasing answer the hold the same way.
+  auto released = services_->retention.ReleaseHold(officer_, id);
+  ASSERT_TRUE(released);
+  EXPECT_EQ((*released)["custodians"][0]["display_name"], "Robert Stone");
+  EXPECT_EQ((*released)["spaces"][0]["id"], space_);
+  auto placed = services_->retention.CreateHold(officer_, HoldDraft{"Matter 18", "", {bob_.user.id}, {}, std::nullopt, std::nullopt});
+  ASSERT_TRUE(placed);
+  EXPECT_EQ((*placed)["custodians"][0]["username"], bob_.user.username);
+  EXPECT_EQ((*placed)["spaces"], json::array());
 }
 
 TEST_F(RetentionServiceTest, HoldAuditRecordsCarryIdsButNotNamesOrReasons) {

@@ -20,6 +20,8 @@ export interface ModerationAction {
 export interface TemplateVersion {
   key: string; version: number; name: string; description: string; builtin: boolean;
   document: Record<string, unknown>; space_count: number;
+  /** One version read alone (GET …/versions/{n}): the spaces that run under it. */
+  spaces?: { id: number; name: string; kind: string; archived: boolean }[];
 }
 export interface TemplateChange { path: string; from: unknown; to: unknown }
 export interface ValidationIssue { path: string; code: string; message: string }

@@ -8,6 +8,7 @@ import { setCsrfToken } from '../api';
 import SpacePicker, { type PickedSpace } from '../components/SpacePicker';
 import AuditPage from '../pages/compliance/AuditPage';
 import ExportsPage from '../pages/compliance/ExportsPage';
+import TemplatesPage from '../pages/compliance/TemplatesPage';
 import { toggled } from '../lib/pick';
 import { byLabel, type } from './dom';
 import { mount } from './mount';
@@ -105,6 +106,33 @@ describe('the audit trail', () => {
     expect(searches.length).toBe(before + 1);
     expect(searches[searches.length - 1]!.url).toContain('actor_id=44');
     expect(byLabel(el, 'Actor (user id)')!.value).toBe('44');
+  });
+});
+
+describe('a template version', () => {
+  it('names the spaces under it when asked', async () => {
+    const version = (n: number, count: number) => ({
+      key: 'ward', version: n, name: 'Ward', description: '', builtin: false, document: { phi: 'warn' }, space_count: count,
+    });
+    answer = (url) => {
+      if (url === '/api/v1/templates') return json(200, { items: [version(1, 2), version(2, 0)] });
+      if (url === '/api/v1/templates/ward/versions/1') {
+        return json(200, { ...version(1, 2), spaces: [{ id: 7, name: 'ward-7-nights', kind: 'channel', archived: false }, { id: 9, name: 'ward-9-2019', kind: 'channel', archived: true }] });
+      }
+      return json(200, { items: [], next_cursor: null });
+    };
+    const { el } = mount(<TemplatesPage templateKey="ward" />);
+    await searched();
+    // The latest version governs nothing: nothing to list.
+    expect(el.querySelector('details.spaces-under')).toBeNull();
+    const pick = byLabel(el, 'Version') as unknown as HTMLSelectElement;
+    act(() => { pick.value = '1'; pick.dispatchEvent(new Event('change', { bubbles: true })); });
+    const details = el.querySelector('details.spaces-under') as HTMLDetailsElement;
+    expect(sent.some((s) => s.url === '/api/v1/templates/ward/versions/1')).toBe(false);
+    act(() => { details.open = true; details.dispatchEvent(new Event('toggle')); });
+    await searched();
+    expect(details.textContent).toContain('ward-7-nights');
+    expect(details.textContent).toContain('ward-9-2019 channel · archived');
   });
 });
 

@@ -154,6 +154,7 @@ function TemplateDetail({ versions, onChanged }: { versions: TemplateVersion[]; 
             <select id={`${id}-version`} value={version} onChange={(e) => setVersion(Number(e.target.value))}>{options}</select>
           </span>
         </div>
+        <SpacesUnder key={shown.version} templateKey={key} version={shown.version} count={shown.space_count ?? 0} />
         <pre className="json-view">{pretty(shown.document)}</pre>
       </section>
 
@@ -221,6 +222,36 @@ const FILE_REFUSALS: Record<string, string> = {
   attachment_type_not_allowed: 'type not allowed',
   attachment_too_large: 'too large',
 };
+
+// The spaces a version governs, read when opened: what assigning a new version would change.
+function SpacesUnder({ templateKey, version, count }: { templateKey: string; version: number; count: number }) {
+  const [open, setOpen] = useState(false);
+  const [spaces, setSpaces] = useState<TemplateVersion['spaces'] | null>(null);
+  const [error, setError] = useState('');
+  useEffect(() => {
+    if (!open || spaces) return;
+    let live = true;
+    Gov.template(templateKey, version)
+      .then((t) => { if (live) setSpaces(t.spaces ?? []); })
+      .catch((e) => { if (live) setError(errorText(e)); });
+    return () => { live = false; };
+  }, [open, spaces, templateKey, version]);
+  if (count === 0) return null;
+  return (
+    <details className="spaces-under" onToggle={(e) => setOpen((e.target as HTMLDetailsElement).open)}>
+      <summary>Which spaces</summary>
+      {error && <p className="error" role="alert">{error}</p>}
+      {!spaces && !error && <p className="muted">Loading…</p>}
+      {spaces && (
+        <ul className="plain-list">
+          {spaces.map((s) => (
+            <li key={s.id}>{s.name || `#${s.id}`} <span className="muted small">{s.kind}{s.archived ? ' · archived' : ''}</span></li>
+          ))}
+        </ul>
+      )}
+    </details>
+  );
+}
 
 function ApplyToSpace({ templateKey, versions, onAssigned }: { templateKey: string; versions: TemplateVersion[]; onAssigned: (text: string) => void }) {
   const id = useId();
