@@ -105,7 +105,34 @@ describe('the audit trail', () => {
     const searches = sent.filter((s) => s.url.startsWith('/api/v1/audit?'));
     expect(searches.length).toBe(before + 1);
     expect(searches[searches.length - 1]!.url).toContain('actor_id=44');
-    expect(byLabel(el, 'Actor (user id)')!.value).toBe('44');
+    expect(el.querySelector('.person-field button[aria-label="Remove Amara Okafor"]')).not.toBeNull();
+    // Removing the person and searching again drops the filter.
+    act(() => (el.querySelector('.person-field button[aria-label="Remove Amara Okafor"]') as HTMLButtonElement).click());
+    act(() => (el.querySelector('form[role="search"]') as HTMLFormElement).requestSubmit());
+    await searched();
+    expect(sent.filter((s) => s.url.startsWith('/api/v1/audit?')).pop()!.url).not.toContain('actor_id');
+  });
+
+  it('finds the actor to filter by by name, disabled accounts included', async () => {
+    answer = (url) => {
+      if (url.startsWith('/api/v1/users')) return json(200, { items: [PEOPLE[1]], next_cursor: null });
+      if (url.startsWith('/api/v1/audit/verify')) return json(200, { state: 'idle' });
+      return json(200, { items: [], next_cursor: null });
+    };
+    const { el } = mount(<AuditPage />);
+    await searched();
+    expect(sent.some((s) => s.url.startsWith('/api/v1/users'))).toBe(false);  // nothing typed, nothing asked
+    type(byLabel(el, 'Actor'), 'gale');
+    await searched();
+    const asked = sent.filter((s) => s.url.startsWith('/api/v1/users')).pop()!.url;
+    expect(asked).toContain('q=gale');
+    expect(asked).toContain('include_disabled=true');
+    const suggestion = el.querySelector('ul[aria-label="Actor: people found"] button') as HTMLButtonElement;
+    expect(suggestion.textContent).toContain('disabled');
+    act(() => suggestion.click());
+    act(() => (el.querySelector('form[role="search"]') as HTMLFormElement).requestSubmit());
+    await searched();
+    expect(sent.filter((s) => s.url.startsWith('/api/v1/audit?')).pop()!.url).toContain('actor_id=5');
   });
 });
 

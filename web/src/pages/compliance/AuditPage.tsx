@@ -1,7 +1,8 @@
 // The audit trail: whether the hash chain verifies, a search by actor, action, object, outcome
 // and time, and exports (CSV, NDJSON, FHIR AuditEvent) of a time range.
 import { useCallback, useEffect, useState } from 'react';
-import { errorText } from '../../api';
+import { errorText, type UserRef } from '../../api';
+import PersonField from '../../components/PersonField';
 import { Gov, type AuditFilter, type AuditRecord, type AuditVerify } from '../../governanceApi';
 import { fullTime, plural } from '../../lib/format';
 
@@ -78,6 +79,9 @@ const EMPTY: AuditFilter = { actor_id: '', action: '', object_type: '', object_i
 function Search() {
   const [form, setForm] = useState<AuditFilter>(EMPTY);
   const [query, setQuery] = useState<AuditFilter>(EMPTY);
+  // The actor filter, by person: form.actor_id is their id.
+  const [actor, setActor] = useState<UserRef | null>(null);
+  const chooseActor = (u: UserRef | null) => { setActor(u); setForm((f) => ({ ...f, actor_id: u ? String(u.id) : '' })); };
   const [items, setItems] = useState<AuditRecord[] | null>(null);
   const [cursor, setCursor] = useState<string | null>(null);
   const [error, setError] = useState('');
@@ -113,7 +117,7 @@ function Search() {
     <section aria-labelledby="audit-search-title">
       <h2 id="audit-search-title">Search the trail</h2>
       <form className="form-grid" role="search" aria-label="Search audit records" onSubmit={(e) => { e.preventDefault(); setQuery(form); }}>
-        {field('actor_id', 'Actor (user id)', { inputMode: 'numeric' })}
+        <PersonField label="Actor" chosen={actor} onChoose={chooseActor} includeDisabled />
         {field('action', 'Action', { placeholder: 'e.g. message.post' })}
         {field('object_type', 'Object type', { placeholder: 'space, message, user…' })}
         {field('object_id', 'Object id')}
@@ -130,7 +134,7 @@ function Search() {
         {field('to', 'To', { type: 'datetime-local' })}
         <div className="row">
           <button type="submit" className="primary">Search</button>
-          <button type="button" className="secondary" onClick={() => { setForm(EMPTY); setQuery(EMPTY); }}>Clear</button>
+          <button type="button" className="secondary" onClick={() => { setActor(null); setForm(EMPTY); setQuery(EMPTY); }}>Clear</button>
         </div>
       </form>
       <p className="row small">
@@ -151,7 +155,7 @@ function Search() {
             <tbody>
               {items.map((r) => (
                 <AuditRow key={r.seq} r={r} open={open === r.seq} onToggle={() => setOpen((o) => (o === r.seq ? null : r.seq))}
-                  onActor={(id) => { const only = { ...form, actor_id: String(id) }; setForm(only); setQuery(only); }} />
+                  onActor={(u) => { const only = { ...form, actor_id: String(u.id) }; setActor(u); setForm(only); setQuery(only); }} />
               ))}
             </tbody>
           </table>
@@ -162,7 +166,7 @@ function Search() {
   );
 }
 
-function AuditRow({ r, open, onToggle, onActor }: { r: AuditRecord; open: boolean; onToggle: () => void; onActor: (id: number) => void }) {
+function AuditRow({ r, open, onToggle, onActor }: { r: AuditRecord; open: boolean; onToggle: () => void; onActor: (u: UserRef) => void }) {
   return (
     <>
       <tr>
@@ -170,7 +174,7 @@ function AuditRow({ r, open, onToggle, onActor }: { r: AuditRecord; open: boolea
         <td><time dateTime={new Date(r.time).toISOString()}>{fullTime(r.time)}</time></td>
         <td>
           {r.actor
-            ? <button type="button" className="link" onClick={() => onActor(r.actor_id)} aria-label={`Only records by ${r.actor.display_name}`}>{r.actor.display_name}</button>
+            ? <button type="button" className="link" onClick={() => onActor(r.actor!)} aria-label={`Only records by ${r.actor.display_name}`}>{r.actor.display_name}</button>
             : (r.actor_id || '—')}
           {' '}<span className="muted small">{r.actor ? `@${r.actor.username} · ` : ''}{r.actor_role}</span>
         </td>
