@@ -534,7 +534,7 @@ void AuditService::Run() {
 
 Status AuditService::RequireCompliance(const Actor& actor, const char* action, const json& details) {
   ROUNDS_ASSIGN_OR_RETURN(Actor current, store_.Read([&](store::ReadTx& tx) { return internal::Current(tx, actor); }));
-  if (current.is_system || current.user.is_compliance) return Ok();
+  if (current.IsCompliance()) return Ok();
   domain::AuditRecord denied = AuditEntry(current, action, "audit_log", "", clock_.NowMillis());
   denied.outcome = domain::AuditOutcome::kDenied;
   denied.reason = "compliance_required";

@@ -93,7 +93,7 @@ GovernanceService::GovernanceService(store::Store& store, bus::Bus& bus, const C
     : store_(store), bus_(bus), clock_(clock), policy_(policy) {}
 
 Status GovernanceService::RequireCompliance(const Actor& actor) const {
-  if (actor.is_system || actor.user.is_compliance) return Ok();
+  if (actor.IsCompliance()) return Ok();
   return Forbidden("compliance_required", "Only compliance officers can do that.");
 }
 
@@ -132,7 +132,9 @@ Result<json> GovernanceService::GetTemplate(const Actor& actor, const std::strin
     json under = json::array();
     for (const Space& s : spaces) {
       if (s.template_version != version) continue;
-      under.push_back(json{{"id", s.id}, {"name", s.name}, {"kind", ToString(s.kind)}, {"archived", s.archived}});
+      json ref = SpaceRefJson(s);
+      ref["archived"] = s.archived;
+      under.push_back(std::move(ref));
     }
     const auto* builtin = policy::FindBuiltIn(key);
     json j = TemplateJson(t, builtin && builtin->version == version, static_cast<std::int64_t>(under.size()));
@@ -421,11 +423,11 @@ Result<json> GovernanceService::Queue(const Actor& actor, std::optional<SpaceId>
     if (space_id) {
       ROUNDS_ASSIGN_OR_RETURN(auto readable, internal::ReadableSpace(tx, current, *space_id));
       bool moderator = Can(readable.second, SpaceAction::kModerate);
-      if (!moderator && !current.user.is_compliance && !current.is_system) {
+      if (!moderator && !current.IsCompliance()) {
         return Forbidden("moderator_required", "Only the space's moderators can see its queue.");
       }
       spaces.push_back(*space_id);
-    } else if (!current.user.is_compliance && !current.is_system) {
+    } else if (!current.IsCompliance()) {
       // Everyone else sees the queues of the spaces they moderate.
       ROUNDS_ASSIGN_OR_RETURN(auto mine, tx.ListSpacesForUser(current.user.id));
       for (const auto& ms : mine) {
@@ -473,7 +475,7 @@ Result<json> GovernanceService::Moderate(const Actor& actor, MessageId message_i
     auto readable = internal::ReadableSpace(tx, current, message->space_id);
     if (!readable) return NotFound("Message");
     bool moderator = Can(readable->second, SpaceAction::kModerate);
-    if (!moderator && !current.user.is_compliance && !current.is_system) {
+    if (!moderator && !current.IsCompliance()) {
       return Forbidden("moderator_required", "Only the space's moderators can do that.");
     }
     if (message->author_id == current.user.id && request.kind != ModerationKind::kApprove) {
@@ -563,10 +565,10 @@ Result<json> GovernanceService::ListActions(const Actor& actor, std::optional<Sp
     ROUNDS_ASSIGN_OR_RETURN(Actor current, internal::Current(tx, actor));
     if (space_id) {
       ROUNDS_ASSIGN_OR_RETURN(auto readable, internal::ReadableSpace(tx, current, *space_id));
-      if (!Can(readable.second, SpaceAction::kModerate) && !current.user.is_compliance && !current.is_system) {
+      if (!Can(readable.second, SpaceAction::kModerate) && !current.IsCompliance()) {
         return Forbidden("moderator_required", "Only the space's moderators can see its actions.");
       }
-    } else if (!current.user.is_compliance && !current.is_system) {
+    } else if (!current.IsCompliance()) {
       return Forbidden("compliance_required", "Only compliance officers can see every space's actions.");
     }
     ModerationActionQuery q;
@@ -631,7 +633,7 @@ Result<json> GovernanceService::DecideAppeal(const Actor& actor, ModerationActio
     ROUNDS_ASSIGN_OR_RETURN(auto space, tx.FindSpace(a->space_id));
     if (!space) return NotFound("Moderation action");
     ROUNDS_ASSIGN_OR_RETURN(Standing standing, internal::StandingIn(tx, current, *space));
-    if (!Can(standing, SpaceAction::kModerate) && !current.user.is_compliance && !current.is_system) {
+    if (!Can(standing, SpaceAction::kModerate) && !current.IsCompliance()) {
       return NotFound("Moderation action");
     }
     if (a->appealed_at == 0) return Fail(ErrorCode::kConflict, "not_appealed", "This decision was not appealed.");

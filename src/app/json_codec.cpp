@@ -91,6 +91,8 @@ json SpaceJson(const Space& s) {
               {"template", {{"key", s.template_key}, {"version", s.template_version}}}};
 }
 
+json SpaceRefJson(const Space& s) { return json{{"id", s.id}, {"name", s.name}, {"kind", ToString(s.kind)}}; }
+
 json MembershipJson(const Membership& m, const User& user) {
   return json{{"space_id", m.space_id}, {"user_id", m.user_id}, {"role", ToString(m.role)},
               {"read_seq", m.read_seq}, {"joined_at", m.joined_at}, {"user", UserRefJson(user)}};

@@ -26,6 +26,8 @@ json UserRefJson(const domain::User& user);
 json UserRefJson(const domain::UserRef& user);
 json DepartmentJson(const domain::Department& department);
 json SpaceJson(const domain::Space& space);
+// The short form beside a search hit, a mention, a hold or an export: {id, name, kind}.
+json SpaceRefJson(const domain::Space& space);
 json MembershipJson(const domain::Membership& membership, const domain::User& user);
 // `author` may be null when the author no longer exists.
 json MessageJson(const domain::Message& message, const domain::UserRef* author);

@@ -38,7 +38,7 @@ struct Located {
 // the moderators (and compliance officers) only.
 bool MayView(const Message& m, const Standing& standing, const Actor& actor) {
   if (m.state == MessageState::kPublished) return true;
-  if (Can(standing, SpaceAction::kModerate) || actor.is_system || actor.user.is_compliance) return true;
+  if (Can(standing, SpaceAction::kModerate) || actor.IsCompliance()) return true;
   return m.state == MessageState::kHeld && m.author_id == actor.user.id;
 }
 
@@ -859,8 +859,7 @@ Result<json> MessageService::Mentions(const Actor& actor, MessageId before_id, i
       ROUNDS_ASSIGN_OR_RETURN(auto policy, policy_.TemplateFor(tx, located->space));
       if (PhiBearing(policy)) ++phi_read[located->space.id];
       ROUNDS_ASSIGN_OR_RETURN(json m, authors.Message(located->message));
-      items.push_back(json{{"message", m},
-                           {"space", {{"id", located->space.id}, {"name", located->space.name}, {"kind", ToString(located->space.kind)}}}});
+      items.push_back(json{{"message", m}, {"space", SpaceRefJson(located->space)}});
     }
     json next = mentions.size() == static_cast<std::size_t>(n) ? json(std::to_string(mentions.back().message_id)) : json(nullptr);
     return json{{"items", items}, {"next_cursor", next}};

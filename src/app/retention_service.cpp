@@ -87,7 +87,7 @@ Status AddNames(store::ReadTx& tx, json& item, const std::vector<UserId>& custod
   json spaces = json::array();
   for (SpaceId id : space_ids) {
     ROUNDS_ASSIGN_OR_RETURN(auto space, tx.FindSpace(id));
-    if (space) spaces.push_back(json{{"id", space->id}, {"name", space->name}, {"kind", ToString(space->kind)}});
+    if (space) spaces.push_back(SpaceRefJson(*space));
   }
   item["custodians"] = std::move(custodians);
   item["spaces"] = std::move(spaces);
@@ -227,7 +227,7 @@ RetentionService::~RetentionService() { Stop(); }
 
 Result<Actor> RetentionService::RequireCompliance(const Actor& actor, const char* action, bool admin_allowed) {
   ROUNDS_ASSIGN_OR_RETURN(Actor current, store_.Read([&](store::ReadTx& tx) { return internal::Current(tx, actor); }));
-  if (current.is_system || current.user.is_compliance || (admin_allowed && current.user.is_admin)) return current;
+  if (current.IsCompliance() || (admin_allowed && current.user.is_admin)) return current;
   domain::AuditRecord denied = AuditEntry(current, action, "retention", "", clock_.NowMillis());
   denied.outcome = domain::AuditOutcome::kDenied;
   denied.reason = "compliance_required";

@@ -54,7 +54,7 @@ Result<json> SearchService::Search(const Actor& actor, const std::string& text, 
       const Space& space = spaces[hit.message.space_id];
       ROUNDS_ASSIGN_OR_RETURN(json m, authors.Message(hit.message));
       messages.push_back(json{{"message", m},
-                              {"space", {{"id", space.id}, {"name", space.name}, {"kind", ToString(space.kind)}}},
+                              {"space", SpaceRefJson(space)},
                               {"snippet", hit.snippet}});
     }
     json people = json::array();

@@ -59,6 +59,24 @@ Result<json> SpaceView(store::ReadTx& tx, const Actor& actor, const Space& space
   return j;
 }
 
+// A page of spaces found by `query`, each as `actor` sees it (their role when `memberships`), with
+// the cursor of the next page when this one is full.
+Result<json> SpacePage(store::ReadTx& tx, const Actor& actor, const store::SpaceQuery& query, bool memberships) {
+  ROUNDS_ASSIGN_OR_RETURN(auto spaces, tx.ListSpaces(query));
+  json items = json::array();
+  for (const auto& s : spaces) {
+    std::optional<Membership> membership;
+    if (memberships) {
+      ROUNDS_ASSIGN_OR_RETURN(membership, tx.FindMembership(s.id, actor.user.id));
+    }
+    ROUNDS_ASSIGN_OR_RETURN(json view, SpaceView(tx, actor, s, membership));
+    items.push_back(std::move(view));
+  }
+  json next = spaces.size() == static_cast<std::size_t>(query.limit) ? json(std::to_string(spaces.back().id))
+                                                                     : json(nullptr);
+  return json{{"items", items}, {"next_cursor", next}};
+}
+
 Status ValidateName(const std::string& name, const char* field) {
   if (name.empty() || CodePointCount(name) > 80 || !IsValidUtf8(name)) {
     return InvalidArgument("invalid_value", "A space name is 1 to 80 characters.", field);
@@ -181,14 +199,7 @@ Result<json> SpaceService::Discover(const Actor& actor, const std::string& text,
     q.not_member_of = actor.user.id;
     q.after_id = after_id;
     q.limit = n;
-    ROUNDS_ASSIGN_OR_RETURN(auto spaces, tx.ListSpaces(q));
-    json items = json::array();
-    for (const auto& s : spaces) {
-      ROUNDS_ASSIGN_OR_RETURN(json view, SpaceView(tx, actor, s, std::nullopt));
-      items.push_back(std::move(view));
-    }
-    json next = spaces.size() == static_cast<std::size_t>(n) ? json(std::to_string(spaces.back().id)) : json(nullptr);
-    return json{{"items", items}, {"next_cursor", next}};
+    return SpacePage(tx, actor, q, false);  // none of them is the caller's
   });
 }
 
@@ -207,15 +218,7 @@ Result<json> SpaceService::Directory(const Actor& actor, const std::string& text
     q.include_archived = true;
     q.after_id = after_id;
     q.limit = n;
-    ROUNDS_ASSIGN_OR_RETURN(auto spaces, tx.ListSpaces(q));
-    json items = json::array();
-    for (const auto& s : spaces) {
-      ROUNDS_ASSIGN_OR_RETURN(auto membership, tx.FindMembership(s.id, actor.user.id));
-      ROUNDS_ASSIGN_OR_RETURN(json view, SpaceView(tx, actor, s, membership));
-      items.push_back(std::move(view));
-    }
-    json next = spaces.size() == static_cast<std::size_t>(n) ? json(std::to_string(spaces.back().id)) : json(nullptr);
-    return json{{"items", items}, {"next_cursor", next}};
+    return SpacePage(tx, actor, q, true);
   });
 }
 
