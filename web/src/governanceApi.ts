@@ -21,7 +21,7 @@ export interface TemplateVersion {
   key: string; version: number; name: string; description: string; builtin: boolean;
   document: Record<string, unknown>; space_count: number;
   /** One version read alone (GET …/versions/{n}): the spaces that run under it. */
-  spaces?: { id: number; name: string; kind: string; archived: boolean }[];
+  spaces?: (SpaceRef & { archived: boolean })[];
 }
 export interface TemplateChange { path: string; from: unknown; to: unknown }
 export interface ValidationIssue { path: string; code: string; message: string }
@@ -55,8 +55,11 @@ export interface AuditVerify {
 /** A legal hold: messages by the custodians (any author when empty) in the spaces (any when empty), written in [from, to). */
 /** The people and spaces a hold or export names, and who made it, as the lists name them now. */
 export interface Named {
-  custodians?: UserRef[]; spaces?: { id: number; name: string; kind: string }[]; created_by_user?: UserRef | null;
+  custodians?: UserRef[]; spaces?: SpaceRef[]; created_by_user?: UserRef | null;
 }
+
+/** Who made a hold or an export: their name, or "#id" for an account removed since. */
+export const madeBy = (x: Named & { created_by: number }) => x.created_by_user?.display_name ?? `#${x.created_by}`;
 export interface LegalHold extends Named {
   id: number; name: string; reason: string; custodian_ids: number[]; space_ids: number[];
   from: number | null; to: number | null; created_by: number; created_at: number;

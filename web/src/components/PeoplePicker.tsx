@@ -2,7 +2,7 @@
 import { useEffect, useId, useState } from 'react';
 import { Api, errorText, type User } from '../api';
 import Avatar from './Avatar';
-import Icon from './Icon';
+import Chips from './Chips';
 
 // includeDisabled: disabled accounts are listed too, marked (custodians of holds and exports;
 // the server lists them to administrators and compliance officers only).
@@ -27,15 +27,7 @@ export default function PeoplePicker({ label, selected, onToggle, exclude = [], 
   const shown = results.filter((u) => !exclude.includes(u.id) && (includeDisabled || !u.disabled));
   return (
     <div className="people-picker">
-      {selected.length > 0 && (
-        <ul className="chips" aria-label="Chosen">
-          {selected.map((u) => (
-            <li key={u.id} className="chip">{u.display_name}
-              <button type="button" className="icon-button" aria-label={`Remove ${u.display_name}`} onClick={() => onToggle(u)}><Icon name="close" /></button>
-            </li>
-          ))}
-        </ul>
-      )}
+      <Chips label={label} items={selected} name={(u) => u.display_name} onRemove={onToggle} />
       <label htmlFor={id}>{label}</label>
       <input id={id} type="search" value={q} onChange={(e) => setQ(e.target.value)} placeholder="Name or username" autoComplete="off" />
       {error && <p className="error" role="alert">{error}</p>}

@@ -2,7 +2,7 @@
 // exports, template assignments name spaces they are not members of).
 import { useEffect, useId, useState } from 'react';
 import { Api, errorText, type Space } from '../api';
-import Icon from './Icon';
+import Chips from './Chips';
 
 /** What a picked space needs to be shown and sent. */
 export type PickedSpace = Pick<Space, 'id' | 'name'>;
@@ -33,15 +33,7 @@ export default function SpacePicker({ label, selected, onToggle, max }: {
   const full = max !== undefined && selected.length >= max;
   return (
     <div className="people-picker space-picker">
-      {selected.length > 0 && (
-        <ul className="chips" aria-label={`${label}: chosen`}>
-          {selected.map((s) => (
-            <li key={s.id} className="chip">{s.name}
-              <button type="button" className="icon-button" aria-label={`Remove ${s.name}`} onClick={() => onToggle(s)}><Icon name="close" /></button>
-            </li>
-          ))}
-        </ul>
-      )}
+      <Chips label={label} items={selected} name={(s) => s.name} onRemove={onToggle} />
       <label htmlFor={id}>{label}</label>
       <input id={id} type="search" value={q} onChange={(e) => setQ(e.target.value)} placeholder="Space name or topic" autoComplete="off" />
       {error && <p className="error" role="alert">{error}</p>}

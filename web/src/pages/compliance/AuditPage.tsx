@@ -155,7 +155,7 @@ function Search() {
             <tbody>
               {items.map((r) => (
                 <AuditRow key={r.seq} r={r} open={open === r.seq} onToggle={() => setOpen((o) => (o === r.seq ? null : r.seq))}
-                  onActor={(u) => { const only = { ...form, actor_id: String(u.id) }; setActor(u); setForm(only); setQuery(only); }} />
+                  onActor={(u) => { chooseActor(u); setQuery({ ...form, actor_id: String(u.id) }); }} />
               ))}
             </tbody>
           </table>

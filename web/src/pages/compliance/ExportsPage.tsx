@@ -2,7 +2,7 @@
 // keywords, then download the files the server wrote, checked against the manifest's SHA-256.
 import { useCallback, useEffect, useId, useState } from 'react';
 import { errorText, type User } from '../../api';
-import { EXPORT_FILES, Gov, type ExportManifest, type ExportQuery, type ExportRecord } from '../../governanceApi';
+import { EXPORT_FILES, Gov, madeBy, type ExportManifest, type ExportQuery, type ExportRecord } from '../../governanceApi';
 import { fullTime, plural } from '../../lib/format';
 import { nameList, peopleNames, toggled } from '../../lib/pick';
 import PeoplePicker from '../../components/PeoplePicker';
@@ -41,7 +41,7 @@ export default function ExportsPage() {
             <tbody>
               {items.map((x) => (
                 <tr key={x.id}>
-                  <td><code>{x.id}</code><div className="muted small">{fullTime(x.created_at)} by {x.created_by_user?.display_name ?? `#${x.created_by}`}</div></td>
+                  <td><code>{x.id}</code><div className="muted small">{fullTime(x.created_at)} by {madeBy(x)}</div></td>
                   <td>{describe(x)}</td>
                   <td>{plural(x.message_count, 'message')}, {plural(x.file_count, 'file')}<div className="muted small">manifest SHA-256 <code>{x.manifest_sha256}</code></div></td>
                   <td>
