@@ -269,6 +269,11 @@ json FhirAuditEvent(const domain::AuditRecord& r) {
     type = Coding(kDcm, "110114", "User Authentication");
     if (r.action == "auth.login") subtype.push_back(Coding(kDcm, "110122", "Login"));
     if (r.action == "auth.logout") subtype.push_back(Coding(kDcm, "110123", "Logout"));
+  } else if (StartsWith(r.action, "emergency.")) {
+    // Break-the-glass: a security alert (DICOM "Emergency Override Started" / "Stopped").
+    type = Coding(kDcm, "110113", "Security Alert");
+    if (r.action == "emergency.start") subtype.push_back(Coding(kDcm, "110127", "Emergency Override Started"));
+    if (r.action == "emergency.stop") subtype.push_back(Coding(kDcm, "110138", "Emergency Override Stopped"));
   } else if (r.action == "audit.export") {
     type = Coding(kDcm, "110106", "Export");
   } else if (StartsWith(r.action, "audit.")) {
@@ -332,6 +337,16 @@ json FhirAuditEvent(const domain::AuditRecord& r) {
                                                       "4", "Application Server")})}}}};
   if (!r.reason.empty()) event["outcomeDesc"] = r.reason;
   if (!entities.empty()) event["entity"] = entities;
+  // Emergency access and the reads through it carry their purpose of use (BTG).
+  if (r.details_json.find("\"purpose\"") != std::string::npos) {
+    json details = json::parse(r.details_json, nullptr, false);
+    if (details.is_object() && details.value("purpose", "") == "BTG") {
+      json purpose = json::array({{{"coding", json::array({Coding("http://terminology.hl7.org/CodeSystem/v3-ActReason",
+                                                                  "BTG", "break the glass")})}}});
+      event["purposeOfEvent"] = purpose;
+      event["agent"][0]["purposeOfUse"] = purpose;
+    }
+  }
   return event;
 }
 

@@ -780,6 +780,25 @@ Status AuthService::ConfirmPassword(const Actor& actor, const std::string& passw
   return Reauthenticate(actor, creds, password, action, clock_.NowMillis());
 }
 
+Status AuthService::StepUp(const Actor& actor, const std::string& password, const std::string& code,
+                           const char* action) {
+  if (actor.is_system) return Forbidden();
+  ROUNDS_ASSIGN_OR_RETURN(Credentials creds, CurrentCredentials(store_, actor));
+  const UnixMillis now = clock_.NowMillis();
+  if (!creds.mfa_enabled()) return Reauthenticate(actor, creds, password, action, now);
+  if (code.empty()) {
+    ROUNDS_RETURN_IF_ERROR(Reauthenticate(actor, creds, password, action, now));
+    return InvalidArgument("code_required", "Enter the code from your authenticator app as well.", "/code");
+  }
+  ROUNDS_ASSIGN_OR_RETURN(auto spend, ReauthenticateWithCode(actor, creds, password, code, action, now));
+  return store_.Write([&](store::WriteTx& tx) -> Status {
+    ROUNDS_ASSIGN_OR_RETURN(auto c, tx.FindCredentials(actor.user.id));
+    if (!c) return NotFound("User");
+    ROUNDS_RETURN_IF_ERROR(spend(*c));
+    return tx.UpdateCredentials(*c);
+  });
+}
+
 Result<json> AuthService::ListOwnSessions(const Actor& actor) {
   if (actor.is_system) return Forbidden();
   ROUNDS_ASSIGN_OR_RETURN(auto sessions, store_.Read([&](store::ReadTx& tx) -> Result<std::vector<Session>> {

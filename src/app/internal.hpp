@@ -87,6 +87,28 @@ inline Result<std::pair<Space, Standing>> ReadableSpace(store::ReadTx& tx, const
   return std::make_pair(*space, standing);
 }
 
+// A space the caller may read: as ReadableSpace allows or, failing that, through an emergency
+// access grant of theirs active at `now` (staff only). A grant lets its holder read and nothing
+// else: the standing stays a non-member's, so every other action is refused as before. Only the
+// read paths that audit what they show through a grant call this (MessageService, SpaceService::Get).
+struct ReadAccess {
+  Space space;
+  Standing standing;
+  std::optional<store::EmergencyGrant> grant;  // set when the read is through a grant
+};
+inline Result<ReadAccess> ReadableSpaceOrGrant(store::ReadTx& tx, const Actor& actor, SpaceId id, UnixMillis now) {
+  ROUNDS_ASSIGN_OR_RETURN(Principal who, CurrentPrincipal(tx, actor));
+  ROUNDS_ASSIGN_OR_RETURN(auto space, tx.FindSpace(id));
+  if (!space) return NotFound("Space");
+  ROUNDS_ASSIGN_OR_RETURN(Standing standing, StandingIn(tx, who, *space));
+  if (Can(standing, SpaceAction::kRead)) return ReadAccess{std::move(*space), standing, std::nullopt};
+  if (who.is_staff && !who.is_system) {
+    ROUNDS_ASSIGN_OR_RETURN(auto grant, tx.FindActiveEmergencyGrant(id, who.id, now));
+    if (grant) return ReadAccess{std::move(*space), standing, std::move(grant)};
+  }
+  return NotFound("Space");
+}
+
 // Requires `action`; kForbidden with a specific problem code when the caller may read but not act.
 inline Status Require(const Standing& standing, SpaceAction action, const char* problem, const char* message) {
   if (!Can(standing, action)) return Forbidden(problem, message);

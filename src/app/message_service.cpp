@@ -32,6 +32,7 @@ struct Located {
   Message message;
   Space space;
   Standing standing;
+  std::optional<store::EmergencyGrant> grant;  // the read is through this emergency access grant
 };
 
 // Held messages are seen by their author and the space's moderators; hidden and removed ones by
@@ -42,17 +43,23 @@ bool MayView(const Message& m, const Standing& standing, const Actor& actor) {
   return m.state == MessageState::kHeld && m.author_id == actor.user.id;
 }
 
-Result<Located> ReadableMessage(store::ReadTx& tx, const Actor& actor, MessageId id) {
+// `grants_at`: for a read that audits what it shows through an emergency access grant, the time
+// at which the caller's grants count (ReadableSpaceOrGrant); without it, grants are not looked at.
+Result<Located> ReadableMessage(store::ReadTx& tx, const Actor& actor, MessageId id,
+                                std::optional<UnixMillis> grants_at = std::nullopt) {
   ROUNDS_RETURN_IF_ERROR(internal::Current(tx, actor).map([](auto&&) {}));
   ROUNDS_ASSIGN_OR_RETURN(auto message, tx.FindMessage(id, actor.user.id));
   if (!message) return NotFound("Message");
-  auto readable = internal::ReadableSpace(tx, actor, message->space_id);
+  auto readable = grants_at ? internal::ReadableSpaceOrGrant(tx, actor, message->space_id, *grants_at)
+                            : internal::ReadableSpace(tx, actor, message->space_id).map([](auto&& found) {
+                                return internal::ReadAccess{std::move(found.first), found.second, std::nullopt};
+                              });
   if (!readable) {
     if (readable.error().code == ErrorCode::kNotFound) return NotFound("Message");
     return tl::unexpected(readable.error());
   }
-  if (!MayView(*message, readable->second, actor)) return NotFound("Message");
-  return Located{*message, readable->first, readable->second};
+  if (!MayView(*message, readable->standing, actor)) return NotFound("Message");
+  return Located{std::move(*message), std::move(readable->space), readable->standing, std::move(readable->grant)};
 }
 
 Status ValidateEmoji(const std::string& emoji) {
@@ -417,8 +424,10 @@ void MessageService::PostAsync(const Actor& actor, SpaceId space_id, const Draft
 Result<json> MessageService::Get(const Actor& actor, MessageId id) {
   bool phi_bearing = false;
   SpaceId space_id = 0;
+  std::optional<store::EmergencyGrant> grant;
   ROUNDS_ASSIGN_OR_RETURN(json message, store_.Read([&](store::ReadTx& tx) -> Result<json> {
-    ROUNDS_ASSIGN_OR_RETURN(Located located, ReadableMessage(tx, actor, id));
+    ROUNDS_ASSIGN_OR_RETURN(Located located, ReadableMessage(tx, actor, id, clock_.NowMillis()));
+    grant = located.grant;
     if (located.message.deleted || !MayView(located.message, located.standing, actor)) return NotFound("Message");
     ROUNDS_ASSIGN_OR_RETURN(auto policy, policy_.TemplateFor(tx, located.space));
     phi_bearing = PhiBearing(policy);
@@ -426,14 +435,24 @@ Result<json> MessageService::Get(const Actor& actor, MessageId id) {
     AuthorCache authors(tx);
     return authors.Message(located.message);
   }));
-  if (phi_bearing) ROUNDS_RETURN_IF_ERROR(AuditRead(actor, "message.read", space_id, json{{"message_id", id}}));
+  if (phi_bearing || grant) {
+    ROUNDS_RETURN_IF_ERROR(AuditRead(actor, "message.read", space_id, json{{"message_id", id}}, grant));
+  }
   return message;
 }
 
-Status MessageService::AuditRead(const Actor& actor, const char* action, SpaceId space_id, const json& details) {
-  // Content of a PHI-bearing space leaves the server only once its read is on record.
+Status MessageService::AuditRead(const Actor& actor, const char* action, SpaceId space_id, json details,
+                                 const std::optional<store::EmergencyGrant>& grant) {
+  // Content of a PHI-bearing space, and anything read through an emergency access grant, leaves
+  // the server only once its read is on record.
   if (!policy_.Audits()) return Ok();
-  return AuditNow(store_, AuditEntry(actor, action, "space", std::to_string(space_id), clock_.NowMillis()), details);
+  AuditRecord record = AuditEntry(actor, action, "space", std::to_string(space_id), clock_.NowMillis());
+  if (grant) {
+    record.reason = "break-the-glass";
+    details["grant_id"] = grant->id;
+    details["purpose"] = grant->purpose;
+  }
+  return AuditNow(store_, std::move(record), details);
 }
 
 Result<JsonText> MessageService::List(const Actor& actor, SpaceId space_id, const MessagePage& page) {
@@ -445,9 +464,11 @@ Result<JsonText> MessageService::List(const Actor& actor, SpaceId space_id, cons
   std::size_t count = 0;
   const bool keep = Keepable(page);
   const PageCache::Key key{space_id, page.before, limit};
+  std::optional<store::EmergencyGrant> grant;
   ROUNDS_ASSIGN_OR_RETURN(JsonText out, store_.Read([&](store::ReadTx& tx) -> Result<JsonText> {
-    ROUNDS_ASSIGN_OR_RETURN(auto readable, internal::ReadableSpace(tx, actor, space_id));
-    ROUNDS_ASSIGN_OR_RETURN(auto policy, policy_.TemplateFor(tx, readable.first));
+    ROUNDS_ASSIGN_OR_RETURN(auto readable, internal::ReadableSpaceOrGrant(tx, actor, space_id, clock_.NowMillis()));
+    grant = readable.grant;
+    ROUNDS_ASSIGN_OR_RETURN(auto policy, policy_.TemplateFor(tx, readable.space));
     phi_bearing = PhiBearing(policy);
     // Read in this transaction, after the permission checks: the page found or kept is exactly
     // what this transaction would render.
@@ -463,7 +484,7 @@ Result<JsonText> MessageService::List(const Actor& actor, SpaceId space_id, cons
     }
     store::MessageQuery q;
     q.space_id = space_id;
-    q.moderator_view = Can(readable.second, SpaceAction::kModerate);
+    q.moderator_view = Can(readable.standing, SpaceAction::kModerate);
     q.viewer_id = actor.user.id;
     q.parent_id = page.parent_id;
     q.before_seq = page.before;
@@ -487,8 +508,8 @@ Result<JsonText> MessageService::List(const Actor& actor, SpaceId space_id, cons
     if (version) KeepPage(key, *version, messages, page_text.text);
     return page_text;
   }));
-  if (phi_bearing) {
-    ROUNDS_RETURN_IF_ERROR(AuditRead(actor, "message.list", space_id, json{{"count", count}}));
+  if (phi_bearing || grant) {
+    ROUNDS_RETURN_IF_ERROR(AuditRead(actor, "message.list", space_id, json{{"count", count}}, grant));
   }
   return out;
 }
@@ -552,8 +573,10 @@ void MessageService::KeepPage(const PageCache::Key& key, const store::PageVersio
 Result<json> MessageService::Thread(const Actor& actor, MessageId id) {
   bool phi_bearing = false;
   SpaceId space_id = 0;
+  std::optional<store::EmergencyGrant> grant;
   ROUNDS_ASSIGN_OR_RETURN(json out, store_.Read([&](store::ReadTx& tx) -> Result<json> {
-    ROUNDS_ASSIGN_OR_RETURN(Located located, ReadableMessage(tx, actor, id));
+    ROUNDS_ASSIGN_OR_RETURN(Located located, ReadableMessage(tx, actor, id, clock_.NowMillis()));
+    grant = located.grant;
     if (located.message.deleted || !MayView(located.message, located.standing, actor)) return NotFound("Message");
     ROUNDS_ASSIGN_OR_RETURN(auto policy, policy_.TemplateFor(tx, located.space));
     phi_bearing = PhiBearing(policy);
@@ -571,25 +594,28 @@ Result<json> MessageService::Thread(const Actor& actor, MessageId id) {
     ROUNDS_ASSIGN_OR_RETURN(json items, authors.Messages(replies));
     return json{{"root", root}, {"items", items}};
   }));
-  if (phi_bearing) {
-    ROUNDS_RETURN_IF_ERROR(AuditRead(actor, "message.thread", space_id, json{{"message_id", id}, {"count", out["items"].size() + 1}}));
+  if (phi_bearing || grant) {
+    ROUNDS_RETURN_IF_ERROR(AuditRead(actor, "message.thread", space_id,
+                                     json{{"message_id", id}, {"count", out["items"].size() + 1}}, grant));
   }
   return out;
 }
 
 Result<json> MessageService::Pins(const Actor& actor, SpaceId space_id) {
   bool phi_bearing = false;
+  std::optional<store::EmergencyGrant> grant;
   ROUNDS_ASSIGN_OR_RETURN(json out, store_.Read([&](store::ReadTx& tx) -> Result<json> {
-    ROUNDS_ASSIGN_OR_RETURN(auto readable, internal::ReadableSpace(tx, actor, space_id));
-    ROUNDS_ASSIGN_OR_RETURN(auto policy, policy_.TemplateFor(tx, readable.first));
+    ROUNDS_ASSIGN_OR_RETURN(auto readable, internal::ReadableSpaceOrGrant(tx, actor, space_id, clock_.NowMillis()));
+    grant = readable.grant;
+    ROUNDS_ASSIGN_OR_RETURN(auto policy, policy_.TemplateFor(tx, readable.space));
     phi_bearing = PhiBearing(policy);
     ROUNDS_ASSIGN_OR_RETURN(auto pinned, tx.ListPinned(space_id, actor.user.id));
     AuthorCache authors(tx);
     ROUNDS_ASSIGN_OR_RETURN(json items, authors.Messages(pinned));
     return json{{"items", items}};
   }));
-  if (phi_bearing && !out["items"].empty()) {
-    ROUNDS_RETURN_IF_ERROR(AuditRead(actor, "message.pins", space_id, json{{"count", out["items"].size()}}));
+  if ((phi_bearing || grant) && !out["items"].empty()) {
+    ROUNDS_RETURN_IF_ERROR(AuditRead(actor, "message.pins", space_id, json{{"count", out["items"].size()}}, grant));
   }
   return out;
 }
@@ -1001,6 +1027,7 @@ Status CheckPieceSize(const Attachment& attachment, std::int64_t piece, const st
 Result<AttachmentDownload> MessageService::Download(const Actor& actor, AttachmentId id) {
   bool phi_bearing = false;
   SpaceId space_id = 0;
+  std::optional<store::EmergencyGrant> grant;
   ROUNDS_ASSIGN_OR_RETURN(AttachmentDownload out, store_.Read([&](store::ReadTx& tx) -> Result<AttachmentDownload> {
     ROUNDS_RETURN_IF_ERROR(internal::Current(tx, actor).map([](auto&&) {}));
     ROUNDS_ASSIGN_OR_RETURN(auto attachment, tx.FindAttachment(id));
@@ -1008,9 +1035,10 @@ Result<AttachmentDownload> MessageService::Download(const Actor& actor, Attachme
     Space space;
     if (attachment->message_id) {
       // As readable as its message: a deleted one's files are gone for everyone.
-      auto located = ReadableMessage(tx, actor, *attachment->message_id);
+      auto located = ReadableMessage(tx, actor, *attachment->message_id, clock_.NowMillis());
       if (!located || located->message.deleted) return NotFound("Attachment");
       space = located->space;
+      grant = located->grant;
     } else {
       // An upload not yet posted is its uploader's alone.
       if (attachment->uploader_id != actor.user.id) return NotFound("Attachment");
@@ -1026,11 +1054,12 @@ Result<AttachmentDownload> MessageService::Download(const Actor& actor, Attachme
     const std::int64_t pieces = store::AttachmentPieces(attachment->size);
     return AttachmentDownload{std::move(*attachment), std::move(*first), pieces};
   }));
-  if (phi_bearing) {
+  if (phi_bearing || grant) {
     ROUNDS_RETURN_IF_ERROR(AuditRead(actor, "attachment.read", space_id,
                                      json{{"attachment_id", id}, {"message_id", out.attachment.message_id
                                                                                     ? json(*out.attachment.message_id)
-                                                                                    : json(nullptr)}}));
+                                                                                    : json(nullptr)}},
+                                     grant));
   }
   return out;
 }

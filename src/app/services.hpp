@@ -17,6 +17,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -113,6 +114,12 @@ class AuthService {
   // Re-checks the caller's password before a sensitive change (`action` names the audit record
   // of a failure): kForbidden "invalid_credentials", counted towards the lock-out.
   Status ConfirmPassword(const Actor& actor, const std::string& password, const char* action);
+  // Re-authentication before an act that needs more than a session (emergency access): the
+  // password and, when the account has two-step sign-in on, a code, which is spent. Wrong ones
+  // are audited under `action` and counted towards the lock-out: kForbidden "invalid_credentials",
+  // kUnauthenticated "invalid_code", kRateLimited "account_locked"; kInvalidArgument
+  // "code_required" when a code is needed and none was sent.
+  Status StepUp(const Actor& actor, const std::string& password, const std::string& code, const char* action);
 
   // ---- Two-step sign-in (TOTP, RFC 6238: SHA-1, 6 digits, 30 s; one step of clock drift) ----
   // Whether the mfa_required setting covers `user`.
@@ -468,7 +475,10 @@ class MessageService {
   void KeepPage(const PageCache::Key& key, const store::PageVersion& version,
                 const std::vector<domain::Message>& messages, const std::string& text);
   // Records a read of content in a PHI-bearing space (fails closed: no record, no content).
-  Status AuditRead(const Actor& actor, const char* action, domain::SpaceId space_id, const json& details);
+  // Records a read of content before it is answered; through an emergency access grant, with the
+  // grant's id and purpose and the reason "break-the-glass".
+  Status AuditRead(const Actor& actor, const char* action, domain::SpaceId space_id, json details,
+                   const std::optional<store::EmergencyGrant>& grant = std::nullopt);
 
   store::Store& store_;
   bus::Bus& bus_;
@@ -531,6 +541,80 @@ class EventService {
   const PolicyEngine& policy_;
 };
 
+// ---- Emergency access ("break the glass", HIPAA 164.312(a)(2)(ii), security target A4) -------------
+
+// A request for emergency access to a space the caller cannot read.
+struct EmergencyRequest {
+  domain::SpaceId space_id = 0;
+  std::string reason;    // why: 10 to 1,000 characters
+  std::string password;  // re-authentication
+  std::string code;      // the second factor, when the account has two-step sign-in on
+  int minutes = 60;      // how long: 5 to 60
+};
+
+inline constexpr int kEmergencyMinMinutes = 5;
+inline constexpr int kEmergencyMaxMinutes = 60;
+
+// A staff member who is not a member of a PHI-bearing community or channel may, in an emergency,
+// read it for up to an hour after re-entering their password (and a two-step code) and giving a
+// reason. The grant lets its holder read the space's messages, threads, pins and files and do
+// nothing else; every such read is audited with the grant's id and purpose (BTG). Opening
+// ("emergency.start", failures too), ending ("emergency.stop") and reviewing ("emergency.review")
+// are audited; compliance officers are told at once ("emergency.started") and review every grant
+// once it is over. Grants end early by their holder, are revoked by a compliance officer, or lapse
+// at their expiry: reads stop at that instant, and a background job closes lapsed grants (audited,
+// "emergency.ended" to the holder and the officers) within `emergency_sweep_seconds`.
+class EmergencyAccessService {
+ public:
+  EmergencyAccessService(store::Store& store, bus::Bus& bus, const Clock& clock, const Config& config,
+                         const PolicyEngine& policy, AuthService& auth);
+  ~EmergencyAccessService();
+  EmergencyAccessService(const EmergencyAccessService&) = delete;
+  EmergencyAccessService& operator=(const EmergencyAccessService&) = delete;
+
+  // The spaces the caller could open this way: PHI-bearing communities and channels they cannot
+  // read otherwise and hold no active grant on, by name or topic, in id order. Staff only
+  // (kForbidden "staff_required").
+  Result<json> EligibleSpaces(const Actor& actor, const std::string& text, int limit);
+  // Opens a grant: kInvalidArgument "invalid_value" (/reason, /minutes, /space_id) or
+  // "code_required", kForbidden "staff_required" or "invalid_credentials", kUnauthenticated
+  // "invalid_code", kRateLimited "account_locked", kNotFound, kConflict "already_readable",
+  // "not_applicable" (a direct conversation, or a space that is not PHI-bearing), "grant_active".
+  Result<json> Open(const Actor& actor, const EmergencyRequest& request);
+  // The caller's grants, or everyone's (`all`: compliance officers only), newest first.
+  Result<json> List(const Actor& actor, bool all, store::GrantState state, store::EmergencyGrantId before,
+                    int limit);
+  // Ends a grant early: its holder ("ended") or a compliance officer ("revoked"). kNotFound for
+  // someone else's (to anyone else), kConflict "grant_ended".
+  Result<json> End(const Actor& actor, store::EmergencyGrantId id);
+  // A compliance officer's verdict on a grant that is over: "justified" or "unjustified" (which
+  // needs a note). kConflict "grant_active", "grant_reviewed".
+  Result<json> Review(const Actor& actor, store::EmergencyGrantId id, const std::string& outcome,
+                      const std::string& note);
+  // Closes the grants past their expiry ("expired"); returns how many.
+  Result<int> CloseLapsed();
+  // The background job running CloseLapsed. Start() is idempotent; Stop() joins.
+  void Start();
+  void Stop();
+
+ private:
+  Result<Actor> RequireCompliance(const Actor& actor, const char* action);
+  void Announce(const char* event, const json& grant, std::vector<domain::UserId> users);
+  void Loop();
+
+  store::Store& store_;
+  bus::Bus& bus_;
+  const Clock& clock_;
+  const Config& config_;
+  const PolicyEngine& policy_;
+  AuthService& auth_;
+
+  std::mutex thread_mu_;
+  std::condition_variable wake_;
+  bool stopping_ = false;  // guarded by thread_mu_
+  std::thread worker_;     // guarded by thread_mu_
+};
+
 // ---- Everything together -------------------------------------------------------------------------
 
 struct Services {
@@ -546,6 +630,7 @@ struct Services {
   GovernanceService governance;
   AuditService audit;
   RetentionService retention;
+  EmergencyAccessService emergency;
 };
 
 // Seeds a believable hospital (departments, ~50 staff, communities, channels, DMs, a few hundred

@@ -110,6 +110,7 @@ const std::vector<Setting>& Settings() {
       StringSetting("log_level", &Config::log_level),
       BoolSetting("demo", &Config::demo),
       IntSetting("retention_interval_seconds", &Config::retention_interval_seconds),
+      IntSetting("emergency_sweep_seconds", &Config::emergency_sweep_seconds),
       IntSetting("retention_batch_size", &Config::retention_batch_size),
       StringSetting("audit_checkpoint_file", &Config::audit_checkpoint_file),
       StringSetting("audit_signing_key_file", &Config::audit_signing_key_file),

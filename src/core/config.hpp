@@ -84,6 +84,9 @@ struct Config {
 
   // Retention: the purge job (app/retention_service.hpp)
   std::int64_t retention_interval_seconds = 10 * 60;  // between runs; 0: no background job
+  // How often lapsed emergency access grants are closed (audited, announced); 0: no background
+  // job. Reads stop at a grant's expiry whatever this is.
+  std::int64_t emergency_sweep_seconds = 15;
   int retention_batch_size = 500;           // messages purged per write unit
 
   // Audit trail: signed checkpoints of the chain head, kept outside the database

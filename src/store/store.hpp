@@ -243,6 +243,44 @@ struct ExportRecord {
   std::string manifest_sha256;
 };
 
+// ---- Emergency access ------------------------------------------------------------------------
+
+using EmergencyGrantId = std::int64_t;
+
+// A staff member's time-boxed, read-only access to a space they are not a member of, opened
+// after re-authentication with a reason ("break the glass"). Never deleted: it ends (end_kind
+// "ended" by its holder, "expired", "revoked" by a compliance officer) and is then reviewed.
+struct EmergencyGrant {
+  EmergencyGrantId id = 0;
+  UserId user_id = 0;
+  SpaceId space_id = 0;
+  std::string reason;
+  std::string purpose = "BTG";           // FHIR purposeOfUse
+  UnixMillis started_at = 0;
+  UnixMillis expires_at = 0;
+  std::optional<UnixMillis> ended_at;
+  std::string end_kind;                  // "" while open; "ended", "expired" or "revoked"
+  std::optional<UserId> ended_by;        // who ended or revoked it; none when it expired
+  std::string review_outcome;            // "" until reviewed; "justified" or "unjustified"
+  std::string review_note;
+  std::optional<UserId> reviewed_by;
+  std::optional<UnixMillis> reviewed_at;
+
+  // Open and not yet past its expiry: it lets its holder read the space.
+  bool ActiveAt(UnixMillis now) const { return !ended_at && now < expires_at; }
+};
+
+enum class GrantState { kAll, kActive, kUnreviewed };
+
+struct GrantQuery {
+  std::optional<UserId> user_id;         // none: everyone's
+  GrantState state = GrantState::kAll;   // kActive: ActiveAt(now); kUnreviewed: over (ended or
+                                         // past expiry) and not reviewed
+  UnixMillis now = 0;
+  EmergencyGrantId before_id = 0;        // cursor: ids below this (0: from the newest)
+  int limit = 50;
+};
+
 // What a permission check needs of an account: no names, no departments.
 struct AccountFlags {
   AccountKind kind = AccountKind::kStaff;
@@ -347,6 +385,18 @@ class ReadTx {
   // Records matching `query`, at most query.limit, in the order AuditQuery describes.
   virtual Result<std::vector<AuditRecord>> SearchAudit(const AuditQuery& query) = 0;
 
+  // ---- Emergency access ----
+  virtual Result<std::optional<EmergencyGrant>> FindEmergencyGrant(EmergencyGrantId id) = 0;
+  // The newest grant of `user_id` on `space_id` active at `now`, if any.
+  virtual Result<std::optional<EmergencyGrant>> FindActiveEmergencyGrant(SpaceId space_id, UserId user_id,
+                                                                         UnixMillis now) = 0;
+  // Newest first, at most query.limit.
+  virtual Result<std::vector<EmergencyGrant>> ListEmergencyGrants(const GrantQuery& query) = 0;
+  // Grants still open at `now` though past their expiry, oldest expiry first.
+  virtual Result<std::vector<EmergencyGrant>> ListLapsedEmergencyGrants(UnixMillis now, int limit) = 0;
+  // The enabled compliance officers (who are alerted when a grant opens).
+  virtual Result<std::vector<UserId>> ListComplianceOfficerIds() = 0;
+
   // ---- Governance: templates, moderation, patient index ----
   // Stored template versions (built-ins are not stored), by key then version.
   virtual Result<std::vector<StoredTemplate>> ListTemplates() = 0;
@@ -446,6 +496,15 @@ class WriteTx : public ReadTx {
   virtual Status FinishRetentionRun(std::int64_t run_id, UnixMillis now) = 0;
   // kConflict when the id exists.
   virtual Status InsertExport(const ExportRecord& record) = 0;
+
+  // ---- Emergency access ----
+  virtual Result<EmergencyGrantId> InsertEmergencyGrant(const EmergencyGrant& grant) = 0;
+  // Closes an open grant. kNotFound for an unknown id, kConflict "grant_ended" when already closed.
+  virtual Status EndEmergencyGrant(EmergencyGrantId id, const std::string& end_kind, std::optional<UserId> ended_by,
+                                   UnixMillis at) = 0;
+  // kNotFound, kConflict "grant_reviewed" when already reviewed.
+  virtual Status ReviewEmergencyGrant(EmergencyGrantId id, const std::string& outcome, const std::string& note,
+                                      UserId reviewed_by, UnixMillis at) = 0;
 
   // ---- Governance ----
   // kConflict when that (key, version) exists: a version never changes.

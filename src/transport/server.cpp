@@ -230,6 +230,7 @@ class Server::Impl {
     });
     state_.ready = true;
     services_.retention.Start();  // the purge job; stopped before the store closes
+    services_.emergency.Start();  // closes lapsed emergency access grants; stopped likewise
     log::Info("listening", {{"address", config_.listen_address},
                             {"port", acceptor_.local_endpoint().port()},
                             {"pid", static_cast<int>(::getpid())},
@@ -246,6 +247,7 @@ class Server::Impl {
     for (auto& t : workers) t.join();
     blocking_.join();
     services_.retention.Stop();
+    services_.emergency.Stop();
     store_.Close();
     log::Info("stopped");
     return Ok();

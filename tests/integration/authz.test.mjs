@@ -148,6 +148,13 @@ const MATRIX = {
   'GET /api/v1/audit/verify': { expect: SIGNED_IN('deny'), req: () => ['GET', '/api/v1/audit/verify'] },
   'POST /api/v1/audit/verify': { expect: SIGNED_IN('deny'), req: () => ['POST', '/api/v1/audit/verify'] },
   'GET /api/v1/audit/export': { expect: SIGNED_IN('deny'), req: () => ['GET', '/api/v1/audit/export?format=csv'] },
+  // Emergency access: any staff member may look and ask (here refused on content: the reason is
+  // too short); nobody but the holder or a compliance officer ends a grant, and only officers review.
+  'GET /api/v1/emergency-access/spaces': { expect: SIGNED_IN('ok'), req: () => ['GET', '/api/v1/emergency-access/spaces'] },
+  'GET /api/v1/emergency-access': { expect: SIGNED_IN('ok'), req: () => ['GET', '/api/v1/emergency-access'] },
+  'POST /api/v1/emergency-access': { expect: SIGNED_IN('bad'), req: () => ['POST', '/api/v1/emergency-access', { space_id: space.id, reason: 'short', password: PASSWORD }] },
+  'POST /api/v1/emergency-access/{id}/end': { expect: SIGNED_IN('deny'), req: () => ['POST', '/api/v1/emergency-access/999999/end'] },
+  'POST /api/v1/emergency-access/{id}/review': { expect: SIGNED_IN('deny'), req: () => ['POST', '/api/v1/emergency-access/999999/review', { outcome: 'justified' }] },
   'GET /api/v1/legal-holds': { expect: SIGNED_IN('deny'), req: () => ['GET', '/api/v1/legal-holds'] },
   'POST /api/v1/legal-holds': { expect: SIGNED_IN('deny'), req: () => ['POST', '/api/v1/legal-holds', { name: 'matrix', reason: 'matrix', space_ids: [space.id] }] },
   'POST /api/v1/legal-holds/{id}/release': { expect: SIGNED_IN('deny'), req: () => ['POST', '/api/v1/legal-holds/1/release'] },

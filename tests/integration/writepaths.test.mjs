@@ -61,6 +61,16 @@ async function forumHasNoPhi() {
   assert.ok(!JSON.stringify(page).includes('987-65-4321'), 'nothing with the PHI was stored');
 }
 
+// A grant of emergency access for a new account to a private clinical space it is not in.
+let sealed;
+async function openGrant() {
+  sealed ??= await createSpace(users.owner, { name: 'Sealed ward', template: 'clinical-team', visibility: 'private', join_policy: 'invite' });
+  const { u, c } = await signedInNewUser();
+  const grant = await ok(await c.post('/api/v1/emergency-access', {
+    space_id: sealed.id, reason: 'Write paths: covering a deteriorating patient', password: PASSWORD, minutes: 5,
+  }));
+  return { u, c, grant };
+}
 // Each mutating route. `run` makes a successful change and returns the object id the audit record
 // names (or undefined to check the action only); `phi` attempts the change with PHI in a blocking
 // space and checks the refusal.
@@ -276,6 +286,20 @@ const ROUTES = {
   'POST /api/v1/retention/run': { audit: 'retention.run', run: async () => { await ok(await admin.post('/api/v1/retention/run')); } },
   'POST /api/v1/exports': { audit: 'ediscovery.export', run: async () => { await ok(await officer.post('/api/v1/exports', { space_ids: [clinical.id] })); } },
   'POST /api/v1/audit/verify': { audit: 'audit.verify', run: async () => { await ok(await officer.post('/api/v1/audit/verify')); } },
+  'POST /api/v1/emergency-access': { audit: 'emergency.start', run: async () => (await openGrant()).grant.space.id },
+  'POST /api/v1/emergency-access/{id}/end': {
+    audit: 'emergency.stop',
+    run: async () => { const { c, grant } = await openGrant(); await ok(await c.post(`/api/v1/emergency-access/${grant.id}/end`)); return grant.space.id; },
+  },
+  'POST /api/v1/emergency-access/{id}/review': {
+    audit: 'emergency.review',
+    run: async () => {
+      const { c, grant } = await openGrant();
+      await ok(await c.post(`/api/v1/emergency-access/${grant.id}/end`));
+      await ok(await officer.post(`/api/v1/emergency-access/${grant.id}/review`, { outcome: 'justified', note: 'write paths' }));
+      return grant.space.id;
+    },
+  },
 };
 
 // Each frame a client may send on the WebSocket.

@@ -93,6 +93,19 @@ class SqliteTx final : public WriteTx {
   // Every record with seq <= this has its index entries.
   Result<std::int64_t> AuditIndexedSeq();
 
+  // Emergency access (sqlite_tx_emergency.cpp)
+  Result<std::optional<EmergencyGrant>> FindEmergencyGrant(EmergencyGrantId id) override;
+  Result<std::optional<EmergencyGrant>> FindActiveEmergencyGrant(SpaceId space_id, UserId user_id,
+                                                                 UnixMillis now) override;
+  Result<std::vector<EmergencyGrant>> ListEmergencyGrants(const GrantQuery& query) override;
+  Result<std::vector<EmergencyGrant>> ListLapsedEmergencyGrants(UnixMillis now, int limit) override;
+  Result<std::vector<UserId>> ListComplianceOfficerIds() override;
+  Result<EmergencyGrantId> InsertEmergencyGrant(const EmergencyGrant& grant) override;
+  Status EndEmergencyGrant(EmergencyGrantId id, const std::string& end_kind, std::optional<UserId> ended_by,
+                           UnixMillis at) override;
+  Status ReviewEmergencyGrant(EmergencyGrantId id, const std::string& outcome, const std::string& note,
+                              UserId reviewed_by, UnixMillis at) override;
+
   // Governance (sqlite_tx_governance.cpp)
   Result<std::vector<StoredTemplate>> ListTemplates() override;
   Result<std::optional<StoredTemplate>> FindTemplate(const std::string& key, int version) override;

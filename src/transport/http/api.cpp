@@ -709,6 +709,7 @@ void RegisterApiRoutes(Router& r, ApiContext& ctx) {
   RegisterGovernanceRoutes(r, ctx);
   RegisterAuditRoutes(r, ctx);
   RegisterRetentionRoutes(r, ctx);
+  RegisterEmergencyRoutes(r, ctx);
 }
 
 }  // namespace rounds::transport

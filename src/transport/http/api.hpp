@@ -35,6 +35,7 @@ void RegisterApiRoutes(Router& router, ApiContext& context);
 void RegisterGovernanceRoutes(Router& router, ApiContext& context);  // api_governance.cpp
 void RegisterAuditRoutes(Router& router, ApiContext& context);       // api_audit.cpp
 void RegisterRetentionRoutes(Router& router, ApiContext& context);   // api_retention.cpp
+void RegisterEmergencyRoutes(Router& router, ApiContext& context);   // api_emergency.cpp
 
 // The session cookie's name: "__Host-rounds_session" under TLS (which requires Secure), else
 // "rounds_session".
