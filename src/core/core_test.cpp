@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 #include <pthread.h>
+#include <sys/timex.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "core/clock.hpp"
+#include "core/clock_sync.hpp"
 #include "core/config.hpp"
 #include "core/crypto.hpp"
 #include "core/log.hpp"
@@ -343,6 +345,25 @@ TEST(Config, FileRejectsUnknownKeys) {
   ASSERT_FALSE(status);
   EXPECT_EQ(status.error().field, "prot");
   std::remove(path.c_str());
+}
+
+TEST(ClockSyncTest, AnUnsynchronizedClockOrOneThatMayBeASecondOffIsAnAlarm) {
+  ClockSync good = ClockSyncFrom(TIME_OK, 12'000, 300);
+  EXPECT_TRUE(good.synchronized);
+  EXPECT_DOUBLE_EQ(good.max_error_seconds, 0.012);
+  EXPECT_DOUBLE_EQ(good.estimated_error_seconds, 0.0003);
+  EXPECT_FALSE(ClockSkewAlarm(good));
+  // A leap second pending is still a synchronized clock.
+  EXPECT_FALSE(ClockSkewAlarm(ClockSyncFrom(TIME_INS, 12'000, 300)));
+  // The kernel's bound grows while no time source corrects it.
+  EXPECT_TRUE(ClockSkewAlarm(ClockSyncFrom(TIME_OK, 1'500'000, 300)));
+  ClockSync lost = ClockSyncFrom(TIME_ERROR, 16'000'000, 16'000'000);
+  EXPECT_FALSE(lost.synchronized);
+  EXPECT_TRUE(ClockSkewAlarm(lost));
+  // The kernel answers on any Linux machine, synchronized or not.
+  auto now = ReadClockSync();
+  ASSERT_TRUE(now.has_value());
+  EXPECT_GE(now->max_error_seconds, 0);
 }
 
 }  // namespace

@@ -29,6 +29,17 @@ std::string Metrics::RenderAuditVerification(std::optional<bool> ok, std::int64_
   return out.str();
 }
 
+std::string Metrics::RenderClockSync(const std::optional<ClockSync>& sync) {
+  if (!sync) return {};
+  std::ostringstream out;
+  out << "# HELP rounds_clock_synchronized Whether the kernel's clock is disciplined by a time source (NTP, chrony).\n"
+      << "# TYPE rounds_clock_synchronized gauge\nrounds_clock_synchronized " << (sync->synchronized ? 1 : 0) << "\n"
+      << "# HELP rounds_clock_max_error_seconds The kernel's bound on the clock's error; audit times are this clock's.\n"
+      << "# TYPE rounds_clock_max_error_seconds gauge\nrounds_clock_max_error_seconds " << sync->max_error_seconds
+      << "\n";
+  return out.str();
+}
+
 std::string Metrics::RenderRequestBodies(std::int64_t held, std::int64_t limit) {
   std::ostringstream out;
   out << "# HELP rounds_http_body_bytes_held Bytes of the request bodies being read or handled now.\n"

@@ -10,6 +10,7 @@
 #include <tuple>
 #include <vector>
 
+#include "core/clock_sync.hpp"
 #include "store/store.hpp"
 
 namespace rounds::transport {
@@ -36,6 +37,9 @@ class Metrics {
   static std::string RenderAuditVerification(std::optional<bool> ok, std::int64_t checked_at_millis, bool running);
   // The request bodies being read or handled (bytes held) and max_body_bytes_in_flight.
   static std::string RenderRequestBodies(std::int64_t held, std::int64_t limit);
+  // The kernel's clock discipline (security target A5): rounds_clock_synchronized (1/0) and
+  // rounds_clock_max_error_seconds; nothing when it cannot be read.
+  static std::string RenderClockSync(const std::optional<ClockSync>& sync);
   static std::string RenderPageCache(std::uint64_t hits, std::uint64_t misses, std::uint64_t entries,
                                      std::uint64_t bytes);
 

@@ -192,7 +192,8 @@ class Server::Impl {
       return metrics_.Render(store_.Metrics()) +
              Metrics::RenderPageCache(pages.hits, pages.misses, pages.entries, pages.bytes) +
              Metrics::RenderAuditVerification(verdict.ok, verdict.checked_at, verdict.running) +
-             Metrics::RenderRequestBodies(body_budget_.Held(), config_.max_body_bytes_in_flight);
+             Metrics::RenderRequestBodies(body_budget_.Held(), config_.max_body_bytes_in_flight) +
+             Metrics::RenderClockSync(ReadClockSync());
     };
     bus.Subscribe([this](const bus::Event& event) {
       if (event.type == "message.created") metrics_.MessageStored();
@@ -299,7 +300,10 @@ class Server::Impl {
 
   awaitable<void> Housekeeping() {
     asio::steady_timer timer(co_await asio::this_coro::executor);
+    int ticks = 0;
     while (!state_.draining) {
+      // The clock at start and every 30 s: audit times are only as good as it is.
+      if (ticks++ % 15 == 0) CheckClock();
       timer.expires_after(std::chrono::seconds(2));
       co_await timer.async_wait(kTuple);
       if (state_.draining) break;
@@ -309,6 +313,19 @@ class Server::Impl {
         return 0;
       });
     }
+  }
+
+  // Logs the clock's state at start, then the moment it goes out of step (not synchronized, or
+  // possibly more than a second off) and the moment it is back, once each (security target A5).
+  void CheckClock() {
+    auto sync = ReadClockSync();
+    if (!sync) return;
+    const bool alarm = ClockSkewAlarm(*sync);
+    if (clock_alarm_ == alarm) return;
+    clock_alarm_ = alarm;
+    json fields{{"synchronized", sync->synchronized}, {"max_error_seconds", sync->max_error_seconds}};
+    if (alarm) log::Warn("clock_out_of_step", fields);
+    else log::Info("clock_in_step", fields);
   }
 
   awaitable<void> FinishShutdown() {
@@ -1360,6 +1377,7 @@ class Server::Impl {
   StaticFiles static_files_;
   ServerState state_;
   Metrics metrics_;
+  std::optional<bool> clock_alarm_;  // the last CheckClock verdict; Housekeeping's alone
   Hub hub_;
   PresenceBatcher presence_;
   asio::strand<asio::io_context::executor_type> presence_strand_;

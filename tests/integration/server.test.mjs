@@ -223,3 +223,15 @@ test('SIGTERM: in-flight requests finish, sockets get 1001, the process exits 0'
     s.cleanup();
   }
 });
+
+test("the clock's discipline is on /metrics and in the log from the start (audit times are its times)", async () => {
+  const text = await (await fetch(server.baseUrl + '/metrics')).text();
+  const synchronized = text.match(/^rounds_clock_synchronized ([01])$/m);
+  assert.ok(synchronized, 'rounds_clock_synchronized is reported');
+  const maxError = Number(text.match(/^rounds_clock_max_error_seconds (\S+)$/m)[1]);
+  assert.ok(maxError >= 0);
+  // Either verdict is logged once at start: out of step when not synchronized or possibly a second off.
+  const alarm = synchronized[1] === '0' || maxError > 1;
+  const events = server.logs().split('\n').filter(Boolean).map((l) => JSON.parse(l)).map((e) => e.event);
+  assert.equal(events.filter((e) => e === (alarm ? 'clock_out_of_step' : 'clock_in_step')).length, 1, events.join(' '));
+});
