@@ -11,6 +11,7 @@ import { preview, spaceTitle } from './lib/format';
 import { attachmentNames } from './lib/attachments';
 import { mergeFetchedSpaces, upsertSpace } from './lib/spaces';
 import { wipeSessionMemory } from './lib/wipe';
+import { leaveEmergencySpace } from './lib/emergency';
 import Login from './pages/Login';
 import EnrollTwoStep from './pages/EnrollTwoStep';
 import Sidebar from './components/Sidebar';
@@ -27,6 +28,7 @@ import ProfilePage from './pages/Profile';
 import MentionsPage from './pages/Mentions';
 import DiscoverPage from './pages/Discover';
 import CompliancePage from './pages/compliance/Compliance';
+import EmergencyPage from './pages/Emergency';
 import Icon from './components/Icon';
 
 // `enroll`: signed in, but a policy requires two-step sign-in and the account has none yet.
@@ -189,6 +191,24 @@ function Shell({ initialMe, onSignOut, onSessionEnded }: { initialMe: User; onSi
       } else if (frame.event === 'moderation.action') {
         const a = frame.data;
         if (a.target_user_id === meId) toast({ text: moderationText(a), href: a.message_id ? href.space(a.space_id, a.message_id) : href.space(a.space_id) });
+      } else if (frame.event === 'emergency.started') {
+        // Compliance officers hear of every emergency access as it opens (their own aside).
+        const g = frame.data;
+        if (meRef.current.is_compliance && g.user.id !== meId) {
+          toast({ text: `Emergency access opened by ${g.user.display_name} in ${spaceTitle(g.space, meId)}`, href: href.compliance('emergency'), kind: 'alert' });
+        }
+      } else if (frame.event === 'emergency.ended') {
+        // Mine ended (by me elsewhere, by running out, or revoked): leave the space if it is on
+        // screen and not one I have become a member of meanwhile.
+        const g = frame.data;
+        if (g.user.id === meId) {
+          const title = spaceTitle(g.space, meId);
+          const text = g.end === 'revoked' ? `A compliance officer revoked your emergency access to ${title}.`
+            : g.end === 'ended' ? `You ended your emergency access to ${title}.` : `Your emergency access to ${title} has ended.`;
+          const member = spacesRef.current.some((s) => s.id === g.space.id);
+          if (route.page === 'space' && route.id === g.space.id && !member) leaveEmergencySpace(g.space.id, text, toast);
+          else if (g.end === 'revoked') toast({ text });
+        }
       } else if (frame.event === 'space.added') {
         const s = frame.data;
         stream.seed(s.id, s.last_seq);
@@ -304,7 +324,7 @@ function Shell({ initialMe, onSignOut, onSessionEnded }: { initialMe: User; onSi
       <div className="visually-hidden" aria-live="polite" aria-atomic="true" data-testid="announcer">{announcement}</div>
       <div className="toasts" role="status" aria-live="polite">
         {toasts.map((t) => (
-          <div key={t.id} className={`toast ${t.kind === 'error' ? 'toast-error' : ''}`}>
+          <div key={t.id} className={`toast ${t.kind === 'error' ? 'toast-error' : t.kind === 'alert' ? 'toast-alert' : ''}`}>
             {t.href ? <a href={t.href} onClick={() => setToasts((l) => l.filter((x) => x.id !== t.id))}>{t.text}</a> : <span>{t.text}</span>}
             <button type="button" className="icon-button" aria-label="Dismiss" onClick={() => setToasts((l) => l.filter((x) => x.id !== t.id))}><Icon name="close" /></button>
           </div>
@@ -333,6 +353,7 @@ function Screen({ route }: { route: Route }) {
     case 'profile': return <ProfilePage />;
     case 'mentions': return <MentionsPage />;
     case 'discover': return <DiscoverPage />;
+    case 'emergency': return <EmergencyPage />;
     case 'compliance': return <CompliancePage section={route.section} templateKey={route.key} />;
     default:
       return (

@@ -19,6 +19,8 @@ export interface Space {
   members?: UserRef[];
   /** The policy template version the space runs under (absent on servers without governance). */
   template?: SpaceTemplate;
+  /** Read under the caller's emergency access (not a member): read-only until expires_at. */
+  emergency?: { grant_id: number; expires_at: number };
 }
 export type PhiRule = 'allow' | 'warn' | 'hold' | 'block' | 'redact';
 export interface SpaceTemplate { key: string; version: number; name: string; phi: PhiRule; moderation: string; audience: string }
@@ -164,6 +166,10 @@ function defaultMessage(status: number): string {
   if (status >= 500) return 'Rounds had a problem. Try again in a moment.';
   return 'That did not work. Check the form and try again.';
 }
+
+/** The request field a refusal is about, without its leading slash ("reason", "minutes"); undefined when it is about the request as a whole. */
+export const problemField = (e: unknown): string | undefined =>
+  e instanceof ApiError && e.field ? e.field.replace(/^\//, '') : undefined;
 
 export const errorText = (e: unknown): string =>
   e instanceof ApiError ? e.message : e instanceof Error && e.name === 'AbortError' ? '' : 'Something went wrong. Try again.';

@@ -7,6 +7,7 @@
 // "resumed". A ping every 25 s detects a dead connection that never closed.
 import type { Member, Message, PollOption, Space, UserRef } from './api';
 import type { ModerationAction } from './governanceApi';
+import type { EmergencyGrant } from './emergencyApi';
 
 export interface ReactionChange { message_id: number; emoji: string; count: number; user_id: number; on: boolean }
 export interface VoteChange { message_id: number; vote_count: number; user_id: number; on: boolean }
@@ -34,7 +35,10 @@ export type UserEvent =
   | { type: 'user'; event: 'mention'; data: { space_id: number; message_id: number; author_id: number } }
   | { type: 'user'; event: 'space.added'; data: Space }
   | { type: 'user'; event: 'space.removed'; data: { id?: number; space_id?: number } }
-  | { type: 'user'; event: 'moderation.action'; data: ModerationAction };
+  | { type: 'user'; event: 'moderation.action'; data: ModerationAction }
+  // Emergency access: started goes to compliance officers; ended (by its holder, by running out,
+  // or revoked) to them and to its holder.
+  | { type: 'user'; event: 'emergency.started' | 'emergency.ended'; data: EmergencyGrant };
 
 export type Frame =
   | SpaceEvent

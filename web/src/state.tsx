@@ -6,7 +6,8 @@ import type { EventStream, Frame, Status } from './events';
 
 export type Listener = (frame: Frame) => void;
 
-export interface Toast { id: number; text: string; href?: string; kind?: 'info' | 'error' }
+/** alert: something the person must not miss (an officer told of emergency access). */
+export interface Toast { id: number; text: string; href?: string; kind?: 'info' | 'error' | 'alert' }
 
 export interface AppContextValue {
   me: User;

@@ -54,6 +54,7 @@ export default function Sidebar({ route, open, onClose, onSignOut }: { route: Ro
         {navLink(href.mentions(), 'Mentions', 'mentions', mentions)}
         {navLink(href.people(), 'People', 'people')}
         {navLink(href.discover(), 'Discover', 'discover')}
+        {me.kind === 'staff' && navLink(href.emergency(), 'Emergency access', 'emergency')}
         {me.is_compliance
           ? navLink(href.compliance(), 'Compliance', 'compliance')
           : spaces.some((s) => s.my_role === 'owner' || s.my_role === 'moderator') && navLink(href.compliance('moderation'), 'Review queue', 'compliance')}

@@ -9,10 +9,11 @@ export type Route =
   | { page: 'profile' }
   | { page: 'mentions' }
   | { page: 'discover' }
+  | { page: 'emergency' }
   | { page: 'compliance'; section: ComplianceSection; key?: string }
   | { page: 'not-found' };
 
-export const COMPLIANCE_SECTIONS = ['moderation', 'audit', 'templates', 'holds', 'exports'] as const;
+export const COMPLIANCE_SECTIONS = ['moderation', 'audit', 'templates', 'holds', 'exports', 'emergency'] as const;
 export type ComplianceSection = (typeof COMPLIANCE_SECTIONS)[number];
 
 export function parseRoute(hash: string): Route {
@@ -37,6 +38,7 @@ export function parseRoute(hash: string): Route {
     case 'profile': return { page: 'profile' };
     case 'mentions': return { page: 'mentions' };
     case 'discover': return { page: 'discover' };
+    case 'emergency': return parts.length === 1 ? { page: 'emergency' } : { page: 'not-found' };
     case 'compliance': {
       const section = (parts[1] ?? 'moderation') as ComplianceSection;
       if (!COMPLIANCE_SECTIONS.includes(section) || parts.length > 3 || (parts.length === 3 && section !== 'templates')) return { page: 'not-found' };
@@ -55,6 +57,7 @@ export const href = {
   profile: () => '#/profile',
   mentions: () => '#/mentions',
   discover: () => '#/discover',
+  emergency: () => '#/emergency',
   compliance: (section: ComplianceSection = 'moderation', key?: string) => `#/compliance/${section}${key ? `/${encodeURIComponent(key)}` : ''}`,
 };
 

@@ -60,7 +60,8 @@ function MessageItem({ m, me, space, variant, compact, question, highlighted, on
   const canWrite = member && role !== 'read_only' && !space.archived;
   const mod = role === 'owner' || role === 'moderator';
   const mine = m.author_id === me.id;
-  const canDelete = (mine && member) || mod || me.is_admin;
+  // Read with emergency access: nothing is changed, whoever reads.
+  const canDelete = !space.emergency && ((mine && member) || mod || me.is_admin);
   const canSeeHistory = mine || mod || me.is_admin;
   const canAccept = !!question && question.kind === 'question' && ((question.author_id === me.id && member) || mod);
   const accepted = !!question && question.accepted_answer_id === m.id;

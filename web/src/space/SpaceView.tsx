@@ -1,11 +1,13 @@
 // One space: its header, the feed (community) or chat (channel, direct), the side panel
 // (thread, members, pinned, settings), the typing line, and the read marker moved as the
-// person looks at new messages.
+// person looks at new messages. Read with emergency access, it is read-only under a banner and
+// loads again only when asked (no live events arrive for it).
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { Api, ApiError, errorText, type Message, type Space } from '../api';
 import { listNames, plural, spaceTitle } from '../lib/format';
 import { policySummary } from '../lib/phi';
 import { go, href } from '../lib/route';
+import { leaveEmergencySpace } from '../lib/emergency';
 import { onWipe } from '../lib/wipe';
 import { useApp, useFrames } from '../state';
 import Chat from './Chat';
@@ -14,6 +16,7 @@ import ThreadPanel from './ThreadPanel';
 import MembersPanel from './MembersPanel';
 import PinsPanel from './PinsPanel';
 import SettingsPanel from './SettingsPanel';
+import EmergencyBanner from './EmergencyBanner';
 import Icon from '../components/Icon';
 
 type Panel = { type: 'thread'; root: Message; highlight?: number } | { type: 'members' } | { type: 'pins' } | { type: 'settings' } | null;
@@ -23,12 +26,15 @@ onWipe(() => names.clear());
 const TYPING_SHOWN_MS = 5000;
 
 export default function SpaceView({ spaceId, focusMessage }: { spaceId: number; focusMessage?: number }) {
-  const { me, spaces, stream, markSeen, addSpace, reloadSpaces, online } = useApp();
+  const { me, spaces, stream, markSeen, addSpace, reloadSpaces, online, toast } = useApp();
   const [loaded, setSpace] = useState<Space | null>(null);
   const [loadError, setLoadError] = useState<{ text: string; status: number } | null>(null);
   const [panel, setPanel] = useState<Panel>(null);
   const [typing, setTyping] = useState<Map<number, number>>(new Map());
   const [joinError, setJoinError] = useState('');
+  // Emergency access: each Refresh loads the space and its messages again.
+  const [loads, setLoads] = useState(0);
+  const emergencyTitle = useRef<string | null>(null);
   const maxSeq = useRef(0);
   const lastMarked = useRef(0);
   const markTimer = useRef<number | undefined>(undefined);
@@ -37,16 +43,28 @@ export default function SpaceView({ spaceId, focusMessage }: { spaceId: number; 
   useEffect(() => {
     let cancelled = false;
     Api.space(spaceId)
-      .then((s) => {
+      .then((loadedSpace) => {
         if (cancelled) return;
+        // Read with emergency access there is no read marker (not a member): nothing is "new".
+        const s = loadedSpace.emergency ? { ...loadedSpace, read_seq: loadedSpace.last_seq } : loadedSpace;
         for (const m of s.members ?? []) names.set(m.id, m.display_name);
         maxSeq.current = Math.max(maxSeq.current, s.last_seq);
         lastMarked.current = s.read_seq;
+        emergencyTitle.current = s.emergency ? spaceTitle(s, me.id) : null;
         setSpace(s);
       })
-      .catch((e) => { if (!cancelled) setLoadError({ text: errorText(e), status: e instanceof ApiError ? e.status : 0 }); });
+      .catch((e) => {
+        if (cancelled) return;
+        const status = e instanceof ApiError ? e.status : 0;
+        // A refresh after the emergency access ended: the space is gone for this person.
+        if (emergencyTitle.current && status === 404) {
+          leaveEmergencySpace(spaceId, `Your emergency access to ${emergencyTitle.current} has ended.`, toast);
+          return;
+        }
+        setLoadError({ text: errorText(e), status });
+      });
     return () => { cancelled = true; window.clearTimeout(markTimer.current); };
-  }, [spaceId]);
+  }, [spaceId, loads, toast, me.id]);
 
   // Role changes, renames and member counts reach the sidebar's copy first: it wins.
   const space = useMemo(() => (loaded && sidebarEntry
@@ -135,8 +153,9 @@ export default function SpaceView({ spaceId, focusMessage }: { spaceId: number; 
   if (!space) return <p className="muted loading-space" aria-busy="true">Loading…</p>;
 
   const title = spaceTitle(space, me.id);
-  const canWrite = isMember && space.my_role !== 'read_only' && !space.archived;
-  const isOwner = space.my_role === 'owner' || me.is_admin;
+  const emergency = space.emergency;
+  const canWrite = !emergency && isMember && space.my_role !== 'read_only' && !space.archived;
+  const isOwner = !emergency && (space.my_role === 'owner' || me.is_admin);
   const typers = [...typing.keys()].map((id) => ({ id, username: '', display_name: names.get(id) ?? 'Someone' }));
   const typingLine = (
     <p className="typing" aria-hidden={typers.length === 0}>
@@ -178,17 +197,22 @@ export default function SpaceView({ spaceId, focusMessage }: { spaceId: number; 
             )}
             {space.kind !== 'direct' && <span className="meta">{plural(space.member_count, 'member')}</span>}
             <button type="button" className={`secondary small ${panel?.type === 'pins' ? 'active' : ''}`} aria-pressed={panel?.type === 'pins'} onClick={() => togglePanel('pins')}>Pinned</button>
-            <button type="button" className={`secondary small ${panel?.type === 'members' ? 'active' : ''}`} aria-pressed={panel?.type === 'members'} onClick={() => togglePanel('members')}>
-              {space.kind === 'direct' ? 'People' : 'Members'}
-            </button>
+            {!emergency && (
+              <button type="button" className={`secondary small ${panel?.type === 'members' ? 'active' : ''}`} aria-pressed={panel?.type === 'members'} onClick={() => togglePanel('members')}>
+                {space.kind === 'direct' ? 'People' : 'Members'}
+              </button>
+            )}
             {isOwner && space.kind !== 'direct' && (
               <button type="button" className={`secondary small ${panel?.type === 'settings' ? 'active' : ''}`} aria-pressed={panel?.type === 'settings'} onClick={() => togglePanel('settings')}>Settings</button>
             )}
           </div>
         </header>
+        {emergency && (
+          <EmergencyBanner space={space} grantId={emergency.grant_id} expiresAt={emergency.expires_at} onRefresh={() => setLoads((n) => n + 1)} />
+        )}
         {space.archived && <p className="notice">This {space.kind} is archived: you can read it, but nobody can post.</p>}
         {space.my_role === 'read_only' && <p className="notice">You can read this {space.kind} but not post in it.</p>}
-        {!isMember && (
+        {!isMember && !emergency && (
           <div className="notice join-bar">
             {space.join_policy === 'open' && space.visibility === 'public'
               ? <><span>You are previewing this {space.kind}.</span> <button type="button" className="primary small" onClick={join}>Join {space.kind}</button></>
@@ -197,8 +221,8 @@ export default function SpaceView({ spaceId, focusMessage }: { spaceId: number; 
           </div>
         )}
         {space.kind === 'community'
-          ? <div className="space-scroll"><Feed space={space} focusMessage={focusMessage} canWrite={canWrite} /></div>
-          : <Chat space={space} title={title} focusMessage={focusMessage} onOpenThread={openThread} canWrite={canWrite} footer={typingLine} />}
+          ? <div className="space-scroll"><Feed key={loads} space={space} focusMessage={focusMessage} canWrite={canWrite} /></div>
+          : <Chat key={loads} space={space} title={title} focusMessage={focusMessage} onOpenThread={openThread} canWrite={canWrite} footer={typingLine} />}
       </section>
       {panel?.type === 'thread' && <ThreadPanel key={panel.root.id} root={panel.root} space={space} highlight={panel.highlight} onClose={() => setPanel(null)} />}
       {panel?.type === 'members' && <MembersPanel space={space} onClose={() => setPanel(null)} onLeft={() => { void reloadSpaces(); go(href.home()); }} />}

@@ -1,9 +1,10 @@
 // Reading and driving the DOM in component tests the way a person would: by a field's label.
 import { act } from 'react';
 
-/** Types `value` into `input` as the browser would (React sees an input event). */
+/** Types `value` into `input` (or a text area) as the browser would (React sees an input event). */
 export function type(input: Element | null, value: string) {
-  const setter = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value')!.set!;
+  const proto = input instanceof HTMLTextAreaElement ? HTMLTextAreaElement.prototype : HTMLInputElement.prototype;
+  const setter = Object.getOwnPropertyDescriptor(proto, 'value')!.set!;
   act(() => {
     setter.call(input, value);
     input!.dispatchEvent(new Event('input', { bubbles: true }));

@@ -1,5 +1,5 @@
 // The compliance screens: the moderation queue (also open to space moderators), and for compliance
-// officers the audit trail, policy templates, legal holds and e-discovery exports.
+// officers the audit trail, policy templates, legal holds, e-discovery exports and emergency access.
 import { href, type ComplianceSection } from '../../lib/route';
 import { useApp } from '../../state';
 import ModerationQueue from './ModerationQueue';
@@ -7,6 +7,7 @@ import AuditPage from './AuditPage';
 import TemplatesPage from './TemplatesPage';
 import HoldsPage from './HoldsPage';
 import ExportsPage from './ExportsPage';
+import EmergencyGrants from './EmergencyGrants';
 
 const TABS: { section: ComplianceSection; label: string; officersOnly: boolean }[] = [
   { section: 'moderation', label: 'Moderation', officersOnly: false },
@@ -14,6 +15,7 @@ const TABS: { section: ComplianceSection; label: string; officersOnly: boolean }
   { section: 'templates', label: 'Templates', officersOnly: true },
   { section: 'holds', label: 'Legal holds', officersOnly: true },
   { section: 'exports', label: 'Exports', officersOnly: true },
+  { section: 'emergency', label: 'Emergency access', officersOnly: true },
 ];
 
 export default function CompliancePage({ section, templateKey }: { section: ComplianceSection; templateKey?: string }) {
@@ -41,7 +43,8 @@ export default function CompliancePage({ section, templateKey }: { section: Comp
           : section === 'audit' ? <AuditPage />
             : section === 'templates' ? <TemplatesPage templateKey={templateKey} />
               : section === 'holds' ? <HoldsPage />
-                : <ExportsPage />}
+                : section === 'exports' ? <ExportsPage />
+                  : <EmergencyGrants />}
     </section>
   );
 }
