@@ -74,7 +74,7 @@ export default function EmergencyGrants() {
             <tbody>
               {grants.map((g) => (
                 <tr key={g.id} data-grant-id={g.id} className={g.active ? 'grant-active' : undefined}>
-                  <td><strong>{g.user.display_name}</strong><div className="muted small">@{g.user.username}</div></td>
+                  <td><strong>{g.user.display_name}</strong><div className="muted small grant-username">@{g.user.username}</div></td>
                   <td>{spaceTitle(g.space, me.id)}</td>
                   <td className="grant-reason">{g.reason}</td>
                   <td><time dateTime={new Date(g.started_at).toISOString()} title={fullTime(g.started_at)}>{shortTime(g.started_at)}</time></td>
@@ -87,7 +87,7 @@ export default function EmergencyGrants() {
                     </>
                     : !g.active && <span className="muted">Awaiting review</span>}
                   </td>
-                  <td>
+                  <td className="grant-actions">
                     {g.active && (
                       <button type="button" className="secondary danger small" aria-label={`Revoke ${g.user.display_name}'s emergency access to ${g.space.name}`}
                         onClick={() => { setRevoking(g); setRevokeError(''); setDone(''); }}>Revoke</button>
