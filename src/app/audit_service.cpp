@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <charconv>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -577,12 +578,23 @@ Result<json> AuditService::Search(const Actor& actor, store::AuditQuery query) {
   if (query.from) filters["from"] = *query.from;
   if (query.to) filters["to"] = *query.to;
   ROUNDS_RETURN_IF_ERROR(RequireCompliance(actor, "audit.search", filters));
-  // Each actor as named now, read with the records: the record itself keeps the id only, and an
-  // officer reading a page of the trail asks "who" of every row.
+  // Each actor, and each space a record is about, as named now, read with the records: the record
+  // itself keeps the ids only, and an officer reading a page of the trail asks "who" and "where"
+  // of every row.
   std::map<domain::UserId, json> actors;
+  std::map<std::string, json> spaces;
   ROUNDS_ASSIGN_OR_RETURN(auto records, store_.Read([&](store::ReadTx& tx) -> Result<std::vector<domain::AuditRecord>> {
     ROUNDS_ASSIGN_OR_RETURN(auto found, tx.SearchAudit(query));
     for (const auto& r : found) {
+      if (r.object_type == "space" && !spaces.contains(r.object_id)) {
+        domain::SpaceId id = 0;
+        auto [end, ec] = std::from_chars(r.object_id.data(), r.object_id.data() + r.object_id.size(), id);
+        std::optional<domain::Space> space;
+        if (ec == std::errc() && end == r.object_id.data() + r.object_id.size()) {
+          ROUNDS_ASSIGN_OR_RETURN(space, tx.FindSpace(id));
+        }
+        spaces[r.object_id] = space ? SpaceRefJson(*space) : json(nullptr);
+      }
       if (r.actor_id == 0 || actors.contains(r.actor_id)) continue;
       ROUNDS_ASSIGN_OR_RETURN(auto user, tx.FindUser(r.actor_id));
       actors[r.actor_id] = user ? UserRefJson(*user) : json(nullptr);
@@ -595,6 +607,7 @@ Result<json> AuditService::Search(const Actor& actor, store::AuditQuery query) {
   for (const auto& r : records) {
     json item = AuditRecordJson(r);
     item["actor"] = r.actor_id != 0 ? actors[r.actor_id] : json(nullptr);
+    if (r.object_type == "space") item["space"] = spaces[r.object_id];
     items.push_back(std::move(item));
   }
   json next = records.size() == static_cast<std::size_t>(query.limit) ? json(std::to_string(records.back().seq)) : json(nullptr);

@@ -89,6 +89,7 @@ test('a nurse breaks the glass: the officer is told live, reads are on record, t
   assert.equal(trail.body.items[0].reason, 'break-the-glass');
   assert.equal(trail.body.items[0].details.grant_id, grant.id);
   assert.equal(trail.body.items[0].details.purpose, 'BTG');
+  assert.deepEqual(trail.body.items[0].space, { id: ward.id, name: 'Sealed ICU', kind: 'channel' }, 'the space is named as it is now');
 
   // Only officers see everyone's grants and review them.
   assert.equal((await users.pete.get('/api/v1/emergency-access?scope=all')).status, 403);

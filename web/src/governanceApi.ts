@@ -38,6 +38,8 @@ export interface AuditRecord {
   seq: number; time: number; actor_id: number; actor_role: string; action: string; object_type: string; object_id: string;
   /** The actor's account as it is named now (null: the system, an unknown caller, or an account removed since). */
   actor?: UserRef | null;
+  /** For records about a space: the space as it is named now (null: removed since). */
+  space?: SpaceRef | null;
   patient_ref?: string; outcome: 'success' | 'denied' | 'failure'; address?: string; session_hash?: string; reason?: string;
   details?: unknown; prev_hash?: string; hash?: string;
 }

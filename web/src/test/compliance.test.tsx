@@ -113,6 +113,31 @@ describe('the audit trail', () => {
     expect(sent.filter((s) => s.url.startsWith('/api/v1/audit?')).pop()!.url).not.toContain('actor_id');
   });
 
+  it('names the space a record is about, and a click on it shows only that space\'s records', async () => {
+    answer = (url) => {
+      if (url.startsWith('/api/v1/audit/verify')) return json(200, { state: 'idle' });
+      if (url.startsWith('/api/v1/audit')) {
+        return json(200, { items: [
+          { seq: 3, time: 0, actor_id: 44, actor_role: 'staff', action: 'message.list', object_type: 'space', object_id: '7', outcome: 'success',
+            reason: 'break-the-glass', actor: null, space: { id: 7, name: 'icu-handover', kind: 'channel' } },
+          { seq: 2, time: 0, actor_id: 44, actor_role: 'staff', action: 'message.list', object_type: 'space', object_id: '9', outcome: 'success', actor: null, space: null },
+        ], next_cursor: null });
+      }
+      return json(200, {});
+    };
+    const { el } = mount(<AuditPage />);
+    await searched();
+    const rows = [...el.querySelectorAll('.audit-table tbody tr')];
+    expect(rows[0]!.textContent).toContain('space icu-handover');
+    expect(rows[1]!.textContent).toContain('space 9');  // removed since: its id
+    act(() => (el.querySelector('button[aria-label="Only records about icu-handover"]') as HTMLButtonElement).click());
+    await searched();
+    const last = sent.filter((s) => s.url.startsWith('/api/v1/audit?')).pop()!.url;
+    expect(last).toContain('object_type=space');
+    expect(last).toContain('object_id=7');
+    expect((el.querySelector('#audit-object_id') as HTMLInputElement).value).toBe('7');
+  });
+
   it('finds the actor to filter by by name, disabled accounts included', async () => {
     answer = (url) => {
       if (url.startsWith('/api/v1/users')) return json(200, { items: [PEOPLE[1]], next_cursor: null });

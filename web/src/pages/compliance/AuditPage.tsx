@@ -155,7 +155,8 @@ function Search() {
             <tbody>
               {items.map((r) => (
                 <AuditRow key={r.seq} r={r} open={open === r.seq} onToggle={() => setOpen((o) => (o === r.seq ? null : r.seq))}
-                  onActor={(u) => { chooseActor(u); setQuery({ ...form, actor_id: String(u.id) }); }} />
+                  onActor={(u) => { chooseActor(u); setQuery({ ...form, actor_id: String(u.id) }); }}
+                  onObject={(type, id) => { const f = { ...form, object_type: type, object_id: id }; setForm(f); setQuery(f); }} />
               ))}
             </tbody>
           </table>
@@ -166,7 +167,9 @@ function Search() {
   );
 }
 
-function AuditRow({ r, open, onToggle, onActor }: { r: AuditRecord; open: boolean; onToggle: () => void; onActor: (u: UserRef) => void }) {
+function AuditRow({ r, open, onToggle, onActor, onObject }: {
+  r: AuditRecord; open: boolean; onToggle: () => void; onActor: (u: UserRef) => void; onObject: (type: string, id: string) => void;
+}) {
   return (
     <>
       <tr>
@@ -179,7 +182,12 @@ function AuditRow({ r, open, onToggle, onActor }: { r: AuditRecord; open: boolea
           {' '}<span className="muted small">{r.actor ? `@${r.actor.username} · ` : ''}{r.actor_role}</span>
         </td>
         <td>{r.action}</td>
-        <td>{r.object_type}{r.object_id ? ` ${r.object_id}` : ''}{r.patient_ref ? <span className="muted small"> · {r.patient_ref}</span> : null}</td>
+        <td>
+          {r.space
+            ? <>space <button type="button" className="link" onClick={() => onObject('space', r.object_id)} aria-label={`Only records about ${r.space.name}`}>{r.space.name}</button></>
+            : <>{r.object_type}{r.object_id ? ` ${r.object_id}` : ''}</>}
+          {r.patient_ref ? <span className="muted small"> · {r.patient_ref}</span> : null}
+        </td>
         <td><span className={`pill ${r.outcome === 'success' ? 'good' : 'bad'}`}>{r.outcome}</span></td>
         <td>{r.reason}</td>
       </tr>
