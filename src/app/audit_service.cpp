@@ -593,7 +593,11 @@ Result<json> AuditService::Search(const Actor& actor, store::AuditQuery query) {
         if (ec == std::errc() && end == r.object_id.data() + r.object_id.size()) {
           ROUNDS_ASSIGN_OR_RETURN(space, tx.FindSpace(id));
         }
-        spaces[r.object_id] = space ? SpaceRefJson(*space) : json(nullptr);
+        json ref = nullptr;
+        if (space) {
+          ROUNDS_ASSIGN_OR_RETURN(ref, internal::NamedSpaceRef(tx, *space));
+        }
+        spaces[r.object_id] = std::move(ref);
       }
       if (r.actor_id == 0 || actors.contains(r.actor_id)) continue;
       ROUNDS_ASSIGN_OR_RETURN(auto user, tx.FindUser(r.actor_id));

@@ -109,6 +109,19 @@ inline Result<ReadAccess> ReadableSpaceOrGrant(store::ReadTx& tx, const Actor& a
   return NotFound("Space");
 }
 
+// SpaceRefJson, with a direct conversation (which has no name) named by its people, as
+// "Ana Lima, Ben Okoye": what compliance screens list a space as.
+inline Result<json> NamedSpaceRef(store::ReadTx& tx, const Space& space) {
+  json ref = SpaceRefJson(space);
+  if (space.kind != SpaceKind::kDirect) return ref;
+  ROUNDS_ASSIGN_OR_RETURN(auto ids, tx.ListMemberIds(space.id));
+  ROUNDS_ASSIGN_OR_RETURN(auto people, tx.FindUserRefs(ids));
+  std::string name;
+  for (const auto& p : people) name += (name.empty() ? "" : ", ") + p.display_name;
+  ref["name"] = name;
+  return ref;
+}
+
 // Requires `action`; kForbidden with a specific problem code when the caller may read but not act.
 inline Status Require(const Standing& standing, SpaceAction action, const char* problem, const char* message) {
   if (!Can(standing, action)) return Forbidden(problem, message);

@@ -87,7 +87,9 @@ Status AddNames(store::ReadTx& tx, json& item, const std::vector<UserId>& custod
   json spaces = json::array();
   for (SpaceId id : space_ids) {
     ROUNDS_ASSIGN_OR_RETURN(auto space, tx.FindSpace(id));
-    if (space) spaces.push_back(SpaceRefJson(*space));
+    if (!space) continue;
+    ROUNDS_ASSIGN_OR_RETURN(json ref, internal::NamedSpaceRef(tx, *space));
+    spaces.push_back(std::move(ref));
   }
   item["custodians"] = std::move(custodians);
   item["spaces"] = std::move(spaces);

@@ -261,6 +261,22 @@ TEST_F(RetentionServiceTest, HoldsAndExportsAreListedWithThePeopleAndSpacesTheyN
   EXPECT_EQ(hold["spaces"][0]["name"], (*space)->name);
   EXPECT_EQ(hold["created_by_user"]["username"], officer_.user.username);
 
+  // A direct conversation, which has no name of its own, is named by its people.
+  auto direct = services_->spaces.Direct(bob_, {officer_.user.id});
+  ASSERT_TRUE(direct);
+  const store::LegalHoldId dm_hold = Hold({}, {(*direct)["id"].get<SpaceId>()});
+  auto with_dm = services_->retention.ListHolds(officer_, true);
+  ASSERT_TRUE(with_dm);
+  int seen = 0;
+  for (const auto& h : (*with_dm)["items"]) {
+    if (h["id"] != dm_hold) continue;
+    ++seen;
+    const std::string name = h["spaces"][0]["name"];
+    EXPECT_NE(name.find(bob_.user.display_name), std::string::npos) << name;
+    EXPECT_NE(name.find(officer_.user.display_name), std::string::npos) << name;
+  }
+  EXPECT_EQ(seen, 1);
+
   // Names as they are now: a renamed custodian reads under the new name.
   UserPatch rename;
   rename.display_name = "Robert Stone";

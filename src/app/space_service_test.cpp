@@ -193,6 +193,12 @@ TEST_F(SpaceTest, ComplianceOfficersListEverySpaceAndNobodyElseDoes) {
   ASSERT_EQ((*directs)["items"].size(), 1u);
   EXPECT_EQ((*directs)["items"][0]["id"], dm);
   EXPECT_EQ((*directs)["items"][0]["members"].size(), 2u);
+  // A direct conversation is found by a member's name (it has none of its own), and only then.
+  auto by_member = services_->spaces.Directory(officer, ben_.user.display_name, SpaceKind::kDirect, 0, 50);
+  ASSERT_TRUE(by_member);
+  ASSERT_EQ((*by_member)["items"].size(), 1u);
+  EXPECT_EQ((*by_member)["items"][0]["id"], dm);
+  EXPECT_TRUE((*services_->spaces.Directory(officer, "nobody-by-this-name", SpaceKind::kDirect, 0, 50))["items"].empty());
   auto channels = services_->spaces.Directory(officer, "", SpaceKind::kChannel, 0, 50);
   ASSERT_TRUE(channels);
   EXPECT_EQ((*channels)["items"].size(), 3u);

@@ -51,7 +51,7 @@ struct MemberSpace {
 };
 
 struct SpaceQuery {
-  std::string text;                      // matches name or topic
+  std::string text;                      // matches name or topic; a direct conversation, a member's name
   std::optional<SpaceKind> kind;         // none: communities and channels (no direct conversations)
   UserId not_member_of = 0;              // when set: only spaces this user is not a member of
   bool public_only = true;

@@ -217,9 +217,12 @@ export const Api = {
 
   mySpaces: () => api<Page<Space>>('GET', '/api/v1/spaces?scope=mine&limit=200'),
   discover: (text: string, cursor?: string | null) => api<Page<Space>>('GET', `/api/v1/spaces${q({ scope: 'discover', q: text, cursor })}`),
-  /** Compliance officers: every community and channel by name or topic, private and archived ones too. */
-  allSpaces: (text: string, signal?: AbortSignal) =>
-    api<Page<Space>>('GET', `/api/v1/spaces${q({ scope: 'all', q: text, limit: 20 })}`, undefined, { signal }),
+  /**
+   * Compliance officers: every community and channel by name or topic, private and archived ones
+   * too; with kind 'direct', the direct conversations by a member's name.
+   */
+  allSpaces: (text: string, signal?: AbortSignal, kind?: 'direct') =>
+    api<Page<Space>>('GET', `/api/v1/spaces${q({ scope: 'all', q: text, kind, limit: 20 })}`, undefined, { signal }),
   createSpace: (s: { kind: 'community' | 'channel'; name: string; topic?: string; visibility: string; join_policy: string }) =>
     api<Space>('POST', '/api/v1/spaces', s),
   space: (id: number) => api<Space>('GET', `/api/v1/spaces/${id}`),

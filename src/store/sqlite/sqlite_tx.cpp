@@ -68,7 +68,11 @@ constexpr const char kListSpaces[] =
     "SELECT " ROUNDS_SPACE_COLUMNS " FROM spaces s WHERE s.id > ?1 "
     "AND (?2 IS NULL AND s.kind <> 'direct' OR s.kind = ?2) "
     "AND (?3 = 0 OR s.visibility = 'public') AND (?4 OR s.archived = 0) "
-    "AND (?5 = '' OR s.name LIKE '%' || ?5 || '%' ESCAPE '\\' OR s.topic LIKE '%' || ?5 || '%' ESCAPE '\\') "
+    "AND (?5 = '' OR s.name LIKE '%' || ?5 || '%' ESCAPE '\\' OR s.topic LIKE '%' || ?5 || '%' ESCAPE '\\' "
+    // A direct conversation has no name: it is found by its members' names.
+    "     OR s.kind = 'direct' AND EXISTS (SELECT 1 FROM memberships dm JOIN users u ON u.id = dm.user_id "
+    "        WHERE dm.space_id = s.id AND (u.display_name LIKE '%' || ?5 || '%' ESCAPE '\\' "
+    "                                      OR u.username LIKE '%' || ?5 || '%' ESCAPE '\\'))) "
     "AND (?6 = 0 OR NOT EXISTS (SELECT 1 FROM memberships m WHERE m.space_id = s.id AND m.user_id = ?6)) "
     "ORDER BY s.id LIMIT ?7";
 constexpr const char kListSpacesForUser[] =

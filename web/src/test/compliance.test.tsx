@@ -72,6 +72,29 @@ describe('the space picker', () => {
     expect(box(row(el, 'Spaces: spaces found', 'ward-7-nights')).checked).toBe(true);
   });
 
+  it('offers direct conversations where asked, found and named by their people', async () => {
+    answer = (url) => json(200, {
+      items: url.includes('kind=direct') && url.includes('q=okafor')
+        ? [{ id: 31, kind: 'direct', name: '', visibility: 'private', archived: false,
+             members: [{ id: 44, username: 'amara.okafor', display_name: 'Amara Okafor' }, { id: 45, username: 'ben', display_name: 'Ben Hartley' }] }]
+        : [],
+      next_cursor: null,
+    });
+    const onToggle = vi.fn();
+    const { el } = mount(<SpacePicker label="Spaces" includeDirect selected={[]} onToggle={onToggle} />);
+    await searched();
+    act(() => (el.querySelector('[aria-label="Spaces: kind"] input[type="radio"]:not(:checked)') as HTMLInputElement).click());
+    type(byLabel(el, 'Spaces'), 'okafor');
+    await searched();
+    expect(sent[sent.length - 1]!.url).toContain('kind=direct');
+    const found = row(el, 'Spaces: spaces found', 'Amara Okafor, Ben Hartley')!;
+    act(() => box(found).click());
+    expect(onToggle).toHaveBeenCalledWith({ id: 31, name: 'Amara Okafor, Ben Hartley' });
+    // Without includeDirect there is no choice of kind.
+    const plain = mount(<SpacePicker label="Rooms" selected={[]} onToggle={() => {}} />);
+    expect(plain.el.querySelector('[aria-label="Rooms: kind"]')).toBeNull();
+  });
+
   it('shows the server\'s refusal to anyone but an officer', async () => {
     answer = () => json(403, { type: 'about:blank', title: 'Forbidden', status: 403, code: 'compliance_required', detail: 'Only compliance officers can list every space.' });
     const { el } = mount(<SpacePicker label="Spaces" selected={[]} onToggle={() => {}} />);

@@ -89,7 +89,7 @@ function NewExport({ onCreated }: { onCreated: () => void }) {
       <h3 id={`${id}-title`}>New export</h3>
       <p className="muted small">Messages of the chosen custodians, in the chosen spaces, or both; none chosen: every message.</p>
       <div className="picker-pair">
-        <SpacePicker label="Spaces" selected={spaces} onToggle={(s) => setSpaces((l) => toggled(l, s))} />
+        <SpacePicker label="Spaces" includeDirect selected={spaces} onToggle={(s) => setSpaces((l) => toggled(l, s))} />
         <PeoplePicker label="Custodians" includeDisabled selected={custodians} onToggle={(u) => setCustodians((l) => toggled(l, u))} />
       </div>
       <div className="form-grid">

@@ -101,7 +101,7 @@ function NewHold({ onCreated }: { onCreated: () => void }) {
           <div><label htmlFor={`${id}-to`}>To</label><input id={`${id}-to`} type="datetime-local" value={to} onChange={(e) => setTo(e.target.value)} /></div>
         </div>
         <div className="picker-pair">
-          <SpacePicker label="Spaces" selected={spaces} onToggle={(s) => setSpaces((l) => toggled(l, s))} />
+          <SpacePicker label="Spaces" includeDirect selected={spaces} onToggle={(s) => setSpaces((l) => toggled(l, s))} />
           <PeoplePicker label="Custodians" includeDisabled selected={custodians} onToggle={(u) => setCustodians((l) => toggled(l, u))} />
         </div>
         {error && <p className="error" role="alert">{error}</p>}
