@@ -23,6 +23,7 @@ constexpr std::size_t kMinReasonChars = 10;
 constexpr std::size_t kMaxReasonChars = 1000;
 constexpr std::size_t kMaxNoteChars = 2000;
 constexpr int kLapsedBatch = 100;
+constexpr const char* kComplianceOnly = "Only compliance officers can see and review everyone's emergency access.";
 
 std::string Trimmed(const std::string& s) {
   const auto first = s.find_first_not_of(" \t\r\n");
@@ -104,20 +105,6 @@ EmergencyAccessService::EmergencyAccessService(store::Store& store, bus::Bus& bu
     : store_(store), bus_(bus), clock_(clock), config_(config), policy_(policy), auth_(auth) {}
 
 EmergencyAccessService::~EmergencyAccessService() { Stop(); }
-
-Result<Actor> EmergencyAccessService::RequireCompliance(const Actor& actor, const char* action) {
-  ROUNDS_ASSIGN_OR_RETURN(Actor current, store_.Read([&](store::ReadTx& tx) { return internal::Current(tx, actor); }));
-  if (current.IsCompliance()) return current;
-  AuditRecord denied = AuditEntry(current, action, "emergency_grant", "", clock_.NowMillis());
-  denied.outcome = AuditOutcome::kDenied;
-  denied.reason = "compliance_required";
-  ROUNDS_RETURN_IF_ERROR(AuditNow(store_, std::move(denied)));
-  return Forbidden("compliance_required", "Only compliance officers can see and review everyone's emergency access.");
-}
-
-void EmergencyAccessService::Announce(const char* event, const json& grant, std::vector<UserId> users) {
-  PublishToUsers(bus_, event, grant, std::move(users));
-}
 
 Result<json> EmergencyAccessService::EligibleSpaces(const Actor& actor, const std::string& text, int limit) {
   const int n = internal::ClampLimit(limit);
@@ -220,13 +207,17 @@ Result<json> EmergencyAccessService::Open(const Actor& actor, const EmergencyReq
   }));
   log::Warn("emergency_access_opened", {{"grant_id", grant["id"]}, {"user_id", actor.user.id},
                                         {"space_id", request.space_id}, {"minutes", request.minutes}});
-  Announce("emergency.started", grant, std::move(officers));
+  PublishToUsers(bus_, "emergency.started", grant, std::move(officers));
   return grant;
 }
 
 Result<json> EmergencyAccessService::List(const Actor& actor, bool all, store::GrantState state,
                                           EmergencyGrantId before, int limit) {
-  if (all) ROUNDS_RETURN_IF_ERROR(RequireCompliance(actor, "emergency.list").map([](auto&&) {}));
+  if (all) {
+    ROUNDS_RETURN_IF_ERROR(internal::RequireComplianceOnRecord(store_, clock_.NowMillis(), actor, "emergency.list",
+                                                               "emergency_grant", kComplianceOnly)
+                               .map([](auto&&) {}));
+  }
   const UnixMillis now = clock_.NowMillis();
   return store_.Read([&](store::ReadTx& tx) -> Result<json> {
     ROUNDS_RETURN_IF_ERROR(internal::Current(tx, actor).map([](auto&&) {}));
@@ -261,13 +252,15 @@ Result<json> EmergencyAccessService::End(const Actor& actor, EmergencyGrantId id
     return GrantJson(tx, id, now);
   }));
   log::Info("emergency_access_ended", {{"grant_id", id}, {"by", actor.user.id}, {"end", grant["end"]}});
-  Announce("emergency.ended", grant, std::move(told));
+  PublishToUsers(bus_, "emergency.ended", grant, std::move(told));
   return grant;
 }
 
 Result<json> EmergencyAccessService::Review(const Actor& actor, EmergencyGrantId id, const std::string& outcome,
                                             const std::string& note) {
-  ROUNDS_ASSIGN_OR_RETURN(Actor current, RequireCompliance(actor, "emergency.review"));
+  ROUNDS_ASSIGN_OR_RETURN(Actor current, internal::RequireComplianceOnRecord(store_, clock_.NowMillis(), actor,
+                                                                            "emergency.review", "emergency_grant",
+                                                                            kComplianceOnly));
   if (outcome != "justified" && outcome != "unjustified") {
     return InvalidArgument("invalid_value", "The outcome is 'justified' or 'unjustified'.", "/outcome");
   }
@@ -318,7 +311,7 @@ Result<int> EmergencyAccessService::CloseLapsed() {
       if (grant->is_null()) continue;
       ++closed;
       log::Info("emergency_access_expired", {{"grant_id", stale.id}, {"user_id", stale.user_id}});
-      Announce("emergency.ended", *grant, std::move(told));
+      PublishToUsers(bus_, "emergency.ended", *grant, std::move(told));
     }
     if (lapsed.size() < static_cast<std::size_t>(kLapsedBatch)) break;
   }

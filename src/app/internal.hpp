@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "app/audit_log.hpp"
 #include "app/json_codec.hpp"
 #include "app/services.hpp"
 #include "domain/rules.hpp"
@@ -35,6 +36,21 @@ inline Result<Actor> Current(store::ReadTx& tx, const Actor& actor) {
   Actor fresh = actor;
   fresh.user = std::move(*user);
   return fresh;
+}
+
+// The caller, read fresh, as a compliance officer (or, with `admin_allowed`, an administrator).
+// Anyone else gets kForbidden "compliance_required" with `message`, once the refusal is on record
+// (`action` on `object_type`, outcome denied).
+inline Result<Actor> RequireComplianceOnRecord(store::Store& store, UnixMillis now, const Actor& actor,
+                                               const char* action, const char* object_type, const char* message,
+                                               bool admin_allowed = false) {
+  ROUNDS_ASSIGN_OR_RETURN(Actor current, store.Read([&](store::ReadTx& tx) { return Current(tx, actor); }));
+  if (current.IsCompliance() || (admin_allowed && current.user.is_admin)) return current;
+  AuditRecord denied = AuditEntry(current, action, object_type, "", now);
+  denied.outcome = AuditOutcome::kDenied;
+  denied.reason = "compliance_required";
+  ROUNDS_RETURN_IF_ERROR(AuditNow(store, std::move(denied)));
+  return Forbidden("compliance_required", message);
 }
 
 // What a permission check needs of the caller.
@@ -88,22 +104,24 @@ inline Result<std::pair<Space, Standing>> ReadableSpace(store::ReadTx& tx, const
 }
 
 // A space the caller may read: as ReadableSpace allows or, failing that, through an emergency
-// access grant of theirs active at `now` (staff only). A grant lets its holder read and nothing
-// else: the standing stays a non-member's, so every other action is refused as before. Only the
-// read paths that audit what they show through a grant call this (MessageService, SpaceService::Get).
+// access grant of theirs active at `grants_at` (staff only; without it, grants are not looked at).
+// A grant lets its holder read and nothing else: the standing stays a non-member's, so every other
+// action is refused as before. Only the read paths that audit what they show through a grant pass
+// a time (MessageService, SpaceService::Get).
 struct ReadAccess {
   Space space;
   Standing standing;
   std::optional<store::EmergencyGrant> grant;  // set when the read is through a grant
 };
-inline Result<ReadAccess> ReadableSpaceOrGrant(store::ReadTx& tx, const Actor& actor, SpaceId id, UnixMillis now) {
+inline Result<ReadAccess> ReadableSpaceOrGrant(store::ReadTx& tx, const Actor& actor, SpaceId id,
+                                               std::optional<UnixMillis> grants_at) {
   ROUNDS_ASSIGN_OR_RETURN(Principal who, CurrentPrincipal(tx, actor));
   ROUNDS_ASSIGN_OR_RETURN(auto space, tx.FindSpace(id));
   if (!space) return NotFound("Space");
   ROUNDS_ASSIGN_OR_RETURN(Standing standing, StandingIn(tx, who, *space));
   if (Can(standing, SpaceAction::kRead)) return ReadAccess{std::move(*space), standing, std::nullopt};
-  if (who.is_staff && !who.is_system) {
-    ROUNDS_ASSIGN_OR_RETURN(auto grant, tx.FindActiveEmergencyGrant(id, who.id, now));
+  if (grants_at && who.is_staff && !who.is_system) {
+    ROUNDS_ASSIGN_OR_RETURN(auto grant, tx.FindActiveEmergencyGrant(id, who.id, *grants_at));
     if (grant) return ReadAccess{std::move(*space), standing, std::move(grant)};
   }
   return NotFound("Space");

@@ -43,17 +43,13 @@ bool MayView(const Message& m, const Standing& standing, const Actor& actor) {
   return m.state == MessageState::kHeld && m.author_id == actor.user.id;
 }
 
-// `grants_at`: for a read that audits what it shows through an emergency access grant, the time
-// at which the caller's grants count (ReadableSpaceOrGrant); without it, grants are not looked at.
+// `grants_at`: as ReadableSpaceOrGrant's, for a read that audits what it shows through a grant.
 Result<Located> ReadableMessage(store::ReadTx& tx, const Actor& actor, MessageId id,
                                 std::optional<UnixMillis> grants_at = std::nullopt) {
   ROUNDS_RETURN_IF_ERROR(internal::Current(tx, actor).map([](auto&&) {}));
   ROUNDS_ASSIGN_OR_RETURN(auto message, tx.FindMessage(id, actor.user.id));
   if (!message) return NotFound("Message");
-  auto readable = grants_at ? internal::ReadableSpaceOrGrant(tx, actor, message->space_id, *grants_at)
-                            : internal::ReadableSpace(tx, actor, message->space_id).map([](auto&& found) {
-                                return internal::ReadAccess{std::move(found.first), found.second, std::nullopt};
-                              });
+  auto readable = internal::ReadableSpaceOrGrant(tx, actor, message->space_id, grants_at);
   if (!readable) {
     if (readable.error().code == ErrorCode::kNotFound) return NotFound("Message");
     return tl::unexpected(readable.error());

@@ -228,13 +228,9 @@ RetentionService::RetentionService(store::Store& store, const Clock& clock, cons
 RetentionService::~RetentionService() { Stop(); }
 
 Result<Actor> RetentionService::RequireCompliance(const Actor& actor, const char* action, bool admin_allowed) {
-  ROUNDS_ASSIGN_OR_RETURN(Actor current, store_.Read([&](store::ReadTx& tx) { return internal::Current(tx, actor); }));
-  if (current.IsCompliance() || (admin_allowed && current.user.is_admin)) return current;
-  domain::AuditRecord denied = AuditEntry(current, action, "retention", "", clock_.NowMillis());
-  denied.outcome = domain::AuditOutcome::kDenied;
-  denied.reason = "compliance_required";
-  ROUNDS_RETURN_IF_ERROR(AuditNow(store_, std::move(denied)));
-  return Forbidden("compliance_required", "Only compliance officers can manage retention, legal holds and exports.");
+  return internal::RequireComplianceOnRecord(store_, clock_.NowMillis(), actor, action, "retention",
+                                             "Only compliance officers can manage retention, legal holds and exports.",
+                                             admin_allowed);
 }
 
 // ---- Retention ----------------------------------------------------------------------------------

@@ -598,8 +598,6 @@ class EmergencyAccessService {
   void Stop();
 
  private:
-  Result<Actor> RequireCompliance(const Actor& actor, const char* action);
-  void Announce(const char* event, const json& grant, std::vector<domain::UserId> users);
   void Loop();
 
   store::Store& store_;

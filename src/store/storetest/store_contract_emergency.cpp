@@ -7,8 +7,8 @@ namespace {
 
 constexpr UnixMillis kHour = 60LL * 60 * 1000;
 
-EmergencyGrantId AddGrant(Store& store, UserId user, SpaceId space, UnixMillis started, UnixMillis expires) {
-  auto id = store.Write([&](WriteTx& tx) {
+Result<EmergencyGrantId> InsertGrant(Store& store, UserId user, SpaceId space, UnixMillis started, UnixMillis expires) {
+  return store.Write([&](WriteTx& tx) {
     EmergencyGrant g;
     g.user_id = user;
     g.space_id = space;
@@ -17,6 +17,10 @@ EmergencyGrantId AddGrant(Store& store, UserId user, SpaceId space, UnixMillis s
     g.expires_at = expires;
     return tx.InsertEmergencyGrant(g);
   });
+}
+
+EmergencyGrantId AddGrant(Store& store, UserId user, SpaceId space, UnixMillis started, UnixMillis expires) {
+  auto id = InsertGrant(store, user, space, started, expires);
   EXPECT_TRUE(id) << Describe(id);
   return id.value_or(0);
 }
@@ -93,25 +97,9 @@ TEST_P(StoreContractTest, EmergencyGrantsAreActiveUntilTheyExpireOrEndAndEndAndA
 TEST_P(StoreContractTest, EmergencyGrantsRefuseWhatTheyCannotBe) {
   UserId owner = AddUser(store(), "owner");
   SpaceId ward = AddSpace(store(), "Ward", owner);
-  auto backwards = store().Write([&](WriteTx& tx) {
-    EmergencyGrant g;
-    g.user_id = owner;
-    g.space_id = ward;
-    g.reason = "x";
-    g.started_at = kNow;
-    g.expires_at = kNow;
-    return tx.InsertEmergencyGrant(g);
-  });
+  auto backwards = InsertGrant(store(), owner, ward, kNow, kNow);
   EXPECT_FALSE(backwards) << "a grant that expires when it starts";
-  auto nobody = store().Write([&](WriteTx& tx) {
-    EmergencyGrant g;
-    g.user_id = owner + 100;
-    g.space_id = ward;
-    g.reason = "x";
-    g.started_at = kNow;
-    g.expires_at = kNow + 1;
-    return tx.InsertEmergencyGrant(g);
-  });
+  auto nobody = InsertGrant(store(), owner + 100, ward, kNow, kNow + 1);
   EXPECT_FALSE(nobody) << "for an account that does not exist";
 }
 
