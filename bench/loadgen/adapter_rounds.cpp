@@ -283,6 +283,11 @@ class RoundsAdapter final : public Adapter {
                              LoginBody(options_.admin_user, options_.admin_password), "");
       if (r.status != 200) co_return "admin sign-in: " + Describe(r);
       admin_token = json::parse(r.body).at("token").get<std::string>();
+      // Creating accounts is administration: the session takes it up with the password again.
+      json elevation;
+      elevation["password"] = options_.admin_password;
+      auto e = co_await call("POST", "/api/v1/auth/elevation", elevation.dump(), admin_token);
+      if (e.status != 200) co_return "admin elevation: " + Describe(e);
     }
 
     // Sign every user in; create the ones that do not exist yet (Argon2id makes both slow at

@@ -11,7 +11,7 @@ namespace rounds::app {
 std::string AuditRole(const Actor& actor) {
   if (actor.is_system) return "system";
   if (actor.user.id == 0) return "anonymous";
-  if (actor.user.is_admin) return "admin";
+  if (actor.IsAdmin()) return "admin";  // an administrator acts as one only while elevated
   if (actor.user.is_compliance) return "compliance";
   if (actor.user.kind == domain::AccountKind::kPatient) return "patient";
   return "staff";

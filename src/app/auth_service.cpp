@@ -360,7 +360,7 @@ Result<Actor> AuthService::Authenticate(const std::string& token, const std::str
     SessionId id = entry->session.id;
     (void)store_.Write([&](store::WriteTx& tx) { return tx.TouchSession(id, now); });
   }
-  return ActorOf(*entry, address);
+  return ActorOf(*entry, address, now);
 }
 
 std::optional<Actor> AuthService::AuthenticateKept(const std::string& token, const std::string& address) {
@@ -375,10 +375,10 @@ std::optional<Actor> AuthService::AuthenticateKept(const std::string& token, con
   if (Expired(entry.session, now) || entry.user.disabled) return std::nullopt;
   if (now - entry.persisted_last_seen >= kPersistEveryMillis) return std::nullopt;
   entry.session.last_seen_at = now;
-  return ActorOf(entry, address);
+  return ActorOf(entry, address, now);
 }
 
-Actor AuthService::ActorOf(const CachedSession& entry, const std::string& address) const {
+Actor AuthService::ActorOf(const CachedSession& entry, const std::string& address, UnixMillis now) const {
   Actor actor;
   actor.user = entry.user;
   actor.session_id = entry.session.id;
@@ -387,6 +387,10 @@ Actor AuthService::ActorOf(const CachedSession& entry, const std::string& addres
   actor.is_bearer = entry.session.is_bearer;
   actor.address = address;
   actor.mfa_enrollment_required = !entry.session.second_factor && MfaRequiredFor(entry.user);
+  if (entry.user.is_admin && now < entry.session.admin_elevated_until) {
+    actor.admin_elevated = true;
+    actor.admin_elevated_until = entry.session.admin_elevated_until;
+  }
   return actor;
 }
 
@@ -799,6 +803,56 @@ Status AuthService::StepUp(const Actor& actor, const std::string& password, cons
   });
 }
 
+Result<UnixMillis> AuthService::Elevate(const Actor& actor, const std::string& password, const std::string& code) {
+  if (actor.is_system) return Forbidden();
+  const UnixMillis asked = clock_.NowMillis();
+  ROUNDS_ASSIGN_OR_RETURN(Actor current, store_.Read([&](store::ReadTx& tx) { return internal::Current(tx, actor); }));
+  if (!current.user.is_admin) {
+    AuditRecord denied = AuditEntry(current, "auth.elevate", "session", std::to_string(actor.session_id), asked);
+    denied.outcome = AuditOutcome::kDenied;
+    denied.reason = "admin_required";
+    ROUNDS_RETURN_IF_ERROR(AuditNow(store_, std::move(denied)));
+    return Forbidden("admin_required", "Only administrators can take up administration.");
+  }
+  ROUNDS_RETURN_IF_ERROR(StepUp(current, password, code, "auth.elevate"));
+  const UnixMillis now = clock_.NowMillis();
+  const UnixMillis until = std::min(now + std::max<std::int64_t>(config_.admin_elevation_seconds, 1) * 1000,
+                                    actor.session_expires_at);
+  ROUNDS_RETURN_IF_ERROR(store_.Write([&](store::WriteTx& tx) -> Status {
+    ROUNDS_RETURN_IF_ERROR(tx.SetSessionAdminElevation(actor.session_id, until));
+    current.admin_elevated = true;  // the record's role: the act makes its author an administrator
+    return AppendAudit(tx, AuditEntry(current, "auth.elevate", "session", std::to_string(actor.session_id), now),
+                       json{{"until", until}});
+  }));
+  {
+    std::lock_guard lock(mutex_);
+    if (auto it = cache_.find(actor.session_id); it != cache_.end()) it->second.session.admin_elevated_until = until;
+  }
+  log::Info("admin_elevated", {{"user_id", actor.user.id}, {"session_id", actor.session_id}, {"until", until}});
+  return until;
+}
+
+Status AuthService::EndElevation(const Actor& actor) {
+  if (actor.is_system) return Forbidden();
+  const UnixMillis now = clock_.NowMillis();
+  bool ended = false;
+  ROUNDS_RETURN_IF_ERROR(store_.Write([&](store::WriteTx& tx) -> Status {
+    ROUNDS_ASSIGN_OR_RETURN(auto sessions, tx.ListSessionsForUser(actor.user.id));
+    auto it = std::find_if(sessions.begin(), sessions.end(), [&](const Session& s) { return s.id == actor.session_id; });
+    if (it == sessions.end()) return NotFound("Session");
+    if (it->admin_elevated_until <= now) return Ok();
+    ROUNDS_RETURN_IF_ERROR(tx.SetSessionAdminElevation(actor.session_id, 0));
+    ended = true;
+    return AppendAudit(tx, AuditEntry(actor, "auth.elevation_end", "session", std::to_string(actor.session_id), now));
+  }));
+  {
+    std::lock_guard lock(mutex_);
+    if (auto it = cache_.find(actor.session_id); it != cache_.end()) it->second.session.admin_elevated_until = 0;
+  }
+  if (ended) log::Info("admin_elevation_ended", {{"user_id", actor.user.id}, {"session_id", actor.session_id}});
+  return Ok();
+}
+
 Result<json> AuthService::ListOwnSessions(const Actor& actor) {
   if (actor.is_system) return Forbidden();
   ROUNDS_ASSIGN_OR_RETURN(auto sessions, store_.Read([&](store::ReadTx& tx) -> Result<std::vector<Session>> {
@@ -817,6 +871,7 @@ Result<json> AuthService::ListOwnSessions(const Actor& actor) {
                      {"current", s.id == actor.session_id},
                      {"bearer", s.is_bearer},
                      {"second_factor", s.second_factor},
+                     {"admin_elevated_until", s.admin_elevated_until > now ? s.admin_elevated_until : 0},
                      {"created_at", s.created_at},
                      {"last_seen_at", s.last_seen_at},
                      {"expires_at", s.expires_at},

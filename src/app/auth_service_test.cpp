@@ -618,7 +618,14 @@ TEST_F(AuthServiceTest, AdministratorsSignSomeoneOutEverywhereWithoutDisablingTh
   EXPECT_EQ(refused.error().code, ErrorCode::kForbidden);
   EXPECT_TRUE(services_->auth.Authenticate(b->token));
 
-  Actor as_admin = *services_->auth.Authenticate(SignIn("root", kPassword)->token);
+  const std::string admin_token = SignIn("root", kPassword)->token;
+  Actor resting = *services_->auth.Authenticate(admin_token);
+  auto not_yet = services_->directory.EndSessions(resting, lou.user.id);
+  ASSERT_FALSE(not_yet) << "an administrator's session administers only once elevated";
+  EXPECT_EQ(not_yet.error().problem, "admin_elevation_required");
+  EXPECT_TRUE(services_->auth.Authenticate(b->token));
+  ASSERT_TRUE(services_->auth.Elevate(resting, kPassword, ""));
+  Actor as_admin = *services_->auth.Authenticate(admin_token);
   auto ended = services_->directory.EndSessions(as_admin, lou.user.id);
   ASSERT_TRUE(ended);
   EXPECT_EQ(*ended, 2);

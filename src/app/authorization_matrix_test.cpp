@@ -72,6 +72,8 @@ class AuthorizationMatrix : public testing::ServiceTest {
     read_only_ = MakeUser("reader");
     outsider_ = MakeUser("outsider");
     admin_ = MakeUser("admin", /*admin=*/true);
+    resting_admin_ = MakeUser("resting", /*admin=*/true);
+    resting_admin_.admin_elevated = false;  // a session that has not taken up administration
     disabled_ = MakeUser("gone");
     target_ = MakeUser("target");
     newcomer_ = MakeUser("newcomer");
@@ -118,6 +120,7 @@ class AuthorizationMatrix : public testing::ServiceTest {
   }
 
   Actor owner_, moderator_, member_, read_only_, outsider_, admin_, disabled_, target_, newcomer_;
+  Actor resting_admin_;  // an administrator whose session does not administer: staff like any other
   int scenes_ = 0;
 };
 
@@ -238,6 +241,13 @@ TEST_F(AuthorizationMatrix, SpaceActionsForEveryCaller) {
                                          << (community ? "public community" : "private channel");
         ++cells;
       }
+      // An administrator whose session does not administer stands where a non-member does.
+      if (expected[kOutsider] != '-') {
+        Scene scene = MakeScene(community);
+        EXPECT_EQ(row.act(*services_, resting_admin_, scene), expected[kOutsider])
+            << row.action << " by an administrator not administering in a "
+            << (community ? "public community" : "private channel");
+      }
     }
   }
   EXPECT_GE(cells, 27 * 2 * kColumns - kColumns);
@@ -321,6 +331,9 @@ TEST_F(AuthorizationMatrix, DirectoryAndPersonalActionsForEveryCaller) {
       char got = row.act(*services_, *callers[c], ++cell);
       EXPECT_EQ(got, row.expected[c]) << row.action << " by " << names[c];
     }
+    // An administrator whose session does not administer is a staff member.
+    EXPECT_EQ(row.act(*services_, resting_admin_, ++cell), row.expected[0])
+        << row.action << " by an administrator not administering";
   }
 }
 

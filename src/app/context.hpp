@@ -20,8 +20,13 @@ struct Actor {
   // The server requires two-step sign-in of this account and its session has none: it may only
   // set it up (the transport refuses everything else with 403 mfa_enrollment_required).
   bool mfa_enrollment_required = false;
+  // An administrator's account acts as staff until its session is elevated with the password
+  // (AuthService::Elevate), and then only until `admin_elevated_until`. Set for requests; the
+  // event stream's connection never carries it.
+  bool admin_elevated = false;
+  UnixMillis admin_elevated_until = 0;
 
-  bool IsAdmin() const { return is_system || user.is_admin; }
+  bool IsAdmin() const { return is_system || (user.is_admin && admin_elevated); }
   bool IsCompliance() const { return is_system || user.is_compliance; }
   bool IsStaff() const { return is_system || user.kind == domain::AccountKind::kStaff; }
 

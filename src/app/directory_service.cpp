@@ -20,9 +20,9 @@ Status RequireAdmin(store::Store& store, const Clock& clock, const Actor& actor,
   if (!current.IsAdmin()) {
     AuditRecord denied = AuditEntry(current, action, object_type, std::move(object_id), clock.NowMillis());
     denied.outcome = AuditOutcome::kDenied;
-    denied.reason = "admin_required";
+    denied.reason = internal::AdminRefusalReason(current);
     ROUNDS_RETURN_IF_ERROR(AuditNow(store, std::move(denied)));
-    return Forbidden("admin_required", "Only administrators can do that.");
+    return internal::AdminRefusal(current);
   }
   return Ok();
 }

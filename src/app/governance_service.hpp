@@ -78,6 +78,7 @@ class GovernanceService {
 
  private:
   Status RequireCompliance(const Actor& actor) const;
+  Status RequireAdminOrCompliance(const Actor& actor) const;
   Status ReloadPatients(store::ReadTx& tx);
 
   store::Store& store_;

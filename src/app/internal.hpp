@@ -38,6 +38,19 @@ inline Result<Actor> Current(store::ReadTx& tx, const Actor& actor) {
   return fresh;
 }
 
+// The refusal of an act only an administrator may do: "admin_elevation_required" for an
+// administrator whose session does not administer now (see AuthService::Elevate), so a client
+// can ask for the password; "admin_required" for everyone else.
+inline tl::unexpected<Error> AdminRefusal(const Actor& current) {
+  if (current.user.is_admin && !current.IsAdmin()) {
+    return Forbidden("admin_elevation_required", "Confirm your password to administer, then try again.");
+  }
+  return Forbidden("admin_required", "Only administrators can do that.");
+}
+inline const char* AdminRefusalReason(const Actor& current) {
+  return current.user.is_admin && !current.IsAdmin() ? "admin_elevation_required" : "admin_required";
+}
+
 // The caller, read fresh, as a compliance officer (or, with `admin_allowed`, an administrator).
 // Anyone else gets kForbidden "compliance_required" with `message`, once the refusal is on record
 // (`action` on `object_type`, outcome denied).
@@ -45,11 +58,13 @@ inline Result<Actor> RequireComplianceOnRecord(store::Store& store, UnixMillis n
                                                const char* action, const char* object_type, const char* message,
                                                bool admin_allowed = false) {
   ROUNDS_ASSIGN_OR_RETURN(Actor current, store.Read([&](store::ReadTx& tx) { return Current(tx, actor); }));
-  if (current.IsCompliance() || (admin_allowed && current.user.is_admin)) return current;
+  if (current.IsCompliance() || (admin_allowed && current.IsAdmin())) return current;
   AuditRecord denied = AuditEntry(current, action, object_type, "", now);
   denied.outcome = AuditOutcome::kDenied;
-  denied.reason = "compliance_required";
+  const bool may_elevate = admin_allowed && current.user.is_admin;
+  denied.reason = may_elevate ? "admin_elevation_required" : "compliance_required";
   ROUNDS_RETURN_IF_ERROR(AuditNow(store, std::move(denied)));
+  if (may_elevate) return AdminRefusal(current);
   return Forbidden("compliance_required", message);
 }
 
@@ -70,7 +85,7 @@ inline Result<Principal> CurrentPrincipal(store::ReadTx& tx, const Actor& actor)
   if (actor.is_system) return PrincipalOf(actor);
   ROUNDS_ASSIGN_OR_RETURN(auto flags, tx.FindAccountFlags(actor.user.id));
   if (!flags || flags->disabled) return AccountDisabled(actor.user.id);
-  return Principal{actor.user.id, false, flags->is_admin, flags->kind == AccountKind::kStaff};
+  return Principal{actor.user.id, false, flags->is_admin && actor.admin_elevated, flags->kind == AccountKind::kStaff};
 }
 
 // The caller's standing in a space (membership role, admin, visibility). `who` must be current.

@@ -162,7 +162,8 @@ void EventService::Presence(const std::vector<UserId>& online, const std::vector
 }
 
 Services::Services(store::Store& store, bus::Bus& bus, const Clock& clock, const Config& config)
-    : policy(config),
+    : clock(clock),
+      policy(config),
       auth(store, clock, config),
       directory(store, auth, clock),
       spaces(store, bus, clock, policy),

@@ -73,6 +73,9 @@ class ServiceTest : public ::testing::Test {
     EXPECT_TRUE(created) << created.error().public_message;
     Actor a;
     if (created) a.user = *created;
+    // An administrator's Actor as an elevated session produces it (AuthService::Elevate); an
+    // administrator who has not taken up administration is MakeUser(...) with this cleared.
+    a.admin_elevated = admin;
     return a;
   }
 

@@ -105,7 +105,8 @@ class AuthService {
 
   // ---- Own sessions (security target 10) ----
   // The caller's live sessions, newest first: {"items": [{id, current, bearer, second_factor,
-  // created_at, last_seen_at, expires_at, user_agent, address}]}. No token or CSRF token.
+  // admin_elevated_until (0 when not administering), created_at, last_seen_at, expires_at,
+  // user_agent, address}]}. No token or CSRF token.
   Result<json> ListOwnSessions(const Actor& actor);
   // Ends one of the caller's sessions (kNotFound for any other id); its sockets close.
   Status EndOwnSession(const Actor& actor, domain::SessionId id);
@@ -120,6 +121,15 @@ class AuthService {
   // kUnauthenticated "invalid_code", kRateLimited "account_locked"; kInvalidArgument
   // "code_required" when a code is needed and none was sent.
   Status StepUp(const Actor& actor, const std::string& password, const std::string& code, const char* action);
+
+  // ---- Administration (a separate, time-boxed standing of an administrator's session) ----
+  // An administrator's account acts as staff until its session is elevated: after StepUp (audited
+  // `auth.elevate`), this session administers until the returned time, config
+  // admin_elevation_seconds from now and never past the session's end. kForbidden
+  // "admin_required" (on record) for anyone else; StepUp's refusals.
+  Result<UnixMillis> Elevate(const Actor& actor, const std::string& password, const std::string& code);
+  // Ends the session's administration now (audited `auth.elevation_end`); nothing when it has none.
+  Status EndElevation(const Actor& actor);
 
   // ---- Two-step sign-in (TOTP, RFC 6238: SHA-1, 6 digits, 30 s; one step of clock drift) ----
   // Whether the mfa_required setting covers `user`.
@@ -176,7 +186,7 @@ class AuthService {
     UnixMillis last_failure = 0;
   };
   void Ended(const std::vector<domain::SessionId>& ids);
-  Actor ActorOf(const CachedSession& entry, const std::string& address) const;
+  Actor ActorOf(const CachedSession& entry, const std::string& address, UnixMillis now) const;
   bool Expired(const domain::Session& session, UnixMillis now) const;
   // Counts a failed password for a known user; returns locked_until (0 when not locked).
   Result<UnixMillis> CountFailure(domain::UserId user_id, UnixMillis now);
@@ -618,6 +628,7 @@ class EmergencyAccessService {
 struct Services {
   Services(store::Store& store, bus::Bus& bus, const Clock& clock, const Config& config);
 
+  const Clock& clock;   // the services' clock, for answers that say how long something has left
   PolicyEngine policy;  // first: the services below consult it
   AuthService auth;
   DirectoryService directory;

@@ -378,7 +378,12 @@ TEST_F(TwoStepTest, AnAdministratorResetsItAndTheAccountsSessionsEnd) {
 
   std::vector<SessionId> ended;
   services_->auth.OnSessionEnded([&](SessionId id) { ended.push_back(id); });
-  ASSERT_TRUE(services_->directory.ResetMfa(Session("root"), lee.user.id));
+  const std::string root_token = SignIn("root", kPassword)->token;
+  Actor root = *services_->auth.Authenticate(root_token);
+  EXPECT_EQ(services_->directory.ResetMfa(root, lee.user.id).error().problem, "admin_elevation_required");
+  ASSERT_TRUE(services_->auth.Elevate(root, kPassword, ""));
+  root = *services_->auth.Authenticate(root_token);
+  ASSERT_TRUE(services_->directory.ResetMfa(root, lee.user.id));
   EXPECT_FALSE(Stored(lee.user.id).mfa_enabled());
   EXPECT_EQ(ended, std::vector<SessionId>{session.session_id});
   auto plain = SignIn("lee", kPassword);

@@ -81,6 +81,7 @@ const std::vector<Setting>& Settings() {
       IntSetting("page_cache_bytes", &Config::page_cache_bytes),
       StringSetting("web_root", &Config::web_root),
       IntSetting("idle_timeout_seconds", &Config::idle_timeout_seconds),
+      IntSetting("admin_elevation_seconds", &Config::admin_elevation_seconds),
       IntSetting("absolute_timeout_seconds", &Config::absolute_timeout_seconds),
       IntSetting("lockout_threshold", &Config::lockout_threshold),
       IntSetting("lockout_seconds", &Config::lockout_seconds),

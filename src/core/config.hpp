@@ -40,6 +40,9 @@ struct Config {
   // Sessions and accounts
   std::int64_t idle_timeout_seconds = 15 * 60;
   std::int64_t absolute_timeout_seconds = 12 * 60 * 60;
+  // An administrator's account acts as staff; its session administers only once elevated with
+  // the password (and a two-step code), and for this long (at most the session's own life).
+  std::int64_t admin_elevation_seconds = 15 * 60;
   int lockout_threshold = 10;               // consecutive failures before a lock-out
   std::int64_t lockout_seconds = 15 * 60;
   // Failed sign-ins from one source address, within lockout_seconds, after which sign-ins from it

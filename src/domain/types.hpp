@@ -79,6 +79,7 @@ struct Session {
   std::string user_agent;
   std::string address;
   bool second_factor = false;  // opened with a second factor, or one was set up in it
+  UnixMillis admin_elevated_until = 0;  // an administrator's session administers until then
 };
 
 // ---- Spaces --------------------------------------------------------------------------------

@@ -428,6 +428,8 @@ class WriteTx : public ReadTx {
   virtual Status TouchSession(SessionId id, UnixMillis last_seen_at) = 0;
   // Marks a session as holding a second factor (the user set one up in it).
   virtual Status SetSessionSecondFactor(SessionId id) = 0;
+  // Sets until when the session holds administration (0: it does not). kNotFound if it is gone.
+  virtual Status SetSessionAdminElevation(SessionId id, UnixMillis until) = 0;
   virtual Status DeleteSession(SessionId id) = 0;
   virtual Result<std::vector<SessionId>> DeleteSessionsForUser(UserId user_id) = 0;
   virtual Result<int> DeleteExpiredSessions(UnixMillis now, std::int64_t idle_millis) = 0;

@@ -909,6 +909,9 @@ class Server::Impl {
                     actor.error().public_message);
       co_return;
     }
+    // The stream outlives any administration the session takes up: it always acts as the user.
+    actor->admin_elevated = false;
+    actor->admin_elevated_until = 0;
     auto session = std::make_shared<WsSession>(*this, std::move(stream), *actor);
     // Detached too: the request, its copy and this frame go now, not when the socket closes.
     asio::co_spawn(session->executor(), session->Run(session, std::move(req)), LogFailure);

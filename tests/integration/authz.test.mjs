@@ -7,8 +7,12 @@ import assert from 'node:assert/strict';
 import { runCli } from '../lib/server.mjs';
 import { startServer, createUsers, createSpace, addMember, PASSWORD } from './fixtures.mjs';
 
-const ROLES = ['signed_out', 'disabled', 'non_member', 'read_only', 'member', 'moderator', 'owner', 'admin'];
-const ALL = (outcome) => Object.fromEntries(ROLES.map((r) => [r, outcome]));
+// 'admin' is an administrator whose session has taken up administration (POST
+// /api/v1/auth/elevation); 'resting_admin' is one whose session has not, and is staff like any other.
+const ROLES = ['signed_out', 'disabled', 'non_member', 'read_only', 'member', 'moderator', 'owner', 'admin', 'resting_admin'];
+const ROOT_PASSWORD = 'integration-root-secret-2026';
+// A row names resting_admin only where it differs from non_member (filled in below the matrix).
+const ALL = (outcome) => Object.fromEntries(ROLES.filter((r) => r !== 'resting_admin').map((r) => [r, outcome]));
 const SIGNED_IN = (outcome) => ({ ...ALL(outcome), signed_out: 'auth', disabled: 'auth' });
 // Inside the private space: members read, non-members are denied; admins read anything.
 const READ = { ...SIGNED_IN('ok'), non_member: 'deny' };
@@ -42,6 +46,12 @@ const MATRIX = {
   'GET /readyz': { expect: ALL('ok'), req: () => ['GET', '/readyz'] },
   'GET /metrics': { expect: ALL('ok'), req: () => ['GET', '/metrics'] },
   'POST /api/v1/auth/login': { expect: ALL('auth'), req: () => ['POST', '/api/v1/auth/login', { username: 'nobody', password: 'not-a-real-password' }] },
+  // Administration: administrators only, with the password again; ending it is anyone's no-op.
+  'POST /api/v1/auth/elevation': {
+    expect: { ...SIGNED_IN('deny'), admin: 'ok', resting_admin: 'ok' }, fresh_session: true,
+    req: (role) => ['POST', '/api/v1/auth/elevation', { password: role === 'admin' ? ROOT_PASSWORD : PASSWORD }],
+  },
+  'DELETE /api/v1/auth/elevation': { expect: SIGNED_IN('ok'), fresh_session: true, req: () => ['DELETE', '/api/v1/auth/elevation'] },
   'POST /api/v1/auth/mfa': { expect: ALL('auth'), req: () => ['POST', '/api/v1/auth/mfa', { mfa_token: 'm1.1.1.nonce.mac', code: '123456' }] },
   'POST /api/v1/me/mfa/totp/setup': { expect: SIGNED_IN('bad'), req: () => ['POST', '/api/v1/me/mfa/totp/setup', {}] },
   'POST /api/v1/me/mfa/totp/confirm': { expect: SIGNED_IN('bad'), req: () => ['POST', '/api/v1/me/mfa/totp/confirm', {}] },
@@ -58,7 +68,7 @@ const MATRIX = {
   'DELETE /api/v1/me/sessions/{id}': { expect: { ...SIGNED_IN('deny') }, req: () => ['DELETE', '/api/v1/me/sessions/999999'] },
   // From each caller's own (only long-lived) session: what it ends are the rows' fresh sessions.
   'POST /api/v1/me/sessions/end-others': { expect: SIGNED_IN('ok'), req: () => ['POST', '/api/v1/me/sessions/end-others'] },
-  'POST /api/v1/me/password': { expect: SIGNED_IN('bad'), req: (role) => ['POST', '/api/v1/me/password', { current_password: role === 'admin' ? 'integration-root-secret-2026' : PASSWORD, new_password: 'short' }] },
+  'POST /api/v1/me/password': { expect: SIGNED_IN('bad'), req: (role) => ['POST', '/api/v1/me/password', { current_password: role === 'admin' ? ROOT_PASSWORD : PASSWORD, new_password: 'short' }] },
   'GET /api/v1/me/mentions': { expect: SIGNED_IN('ok'), req: () => ['GET', '/api/v1/me/mentions'] },
   'GET /api/v1/users': { expect: SIGNED_IN('ok'), req: () => ['GET', '/api/v1/users'] },
   'POST /api/v1/users': { expect: { ...ADMIN_ONLY, admin: 'bad' }, req: () => ['POST', '/api/v1/users', { username: 'Bad Name', display_name: 'x', password: 'a-long-enough-password' }] },
@@ -163,6 +173,8 @@ const MATRIX = {
   'POST /api/v1/exports': { expect: SIGNED_IN('deny'), req: () => ['POST', '/api/v1/exports', { space_ids: [space.id] }] },
   'GET /api/v1/exports/{id}/files/{name}': { expect: SIGNED_IN('deny'), req: () => ['GET', '/api/v1/exports/1/files/manifest.json'] },
 };
+// Unless a row says otherwise, an administrator not administering stands where a non-member does.
+for (const row of Object.values(MATRIX)) row.expect.resting_admin ??= row.expect.non_member;
 
 // Every answer of every route to every caller carries the security headers (ASVS 3.4, 4.1.1).
 function securityHeaderProblem(url, res) {
@@ -194,10 +206,11 @@ function outcomeOf(status) {
 
 test.before(async () => {
   ({ server, admin } = await startServer());
-  users = await createUsers(server, admin, ['owner', 'moderator', 'member', 'read_only', 'non_member', 'disabled']);
+  users = await createUsers(server, admin, ['owner', 'moderator', 'member', 'read_only', 'non_member', 'disabled', 'resting_admin']);
   ids = Object.fromEntries(Object.entries(users).map(([k, c]) => [k, c.user.id]));
   users.admin = admin;
   ids.admin = admin.user.id;
+  assert.equal((await admin.patch(`/api/v1/users/${ids.resting_admin}`, { is_admin: true })).status, 200);
   space = await createSpace(users.owner, { name: 'Matrix Space', visibility: 'private' });
   await addMember(users.owner, space.id, ids.moderator, 'moderator');
   await addMember(users.owner, space.id, ids.member, 'member');
@@ -241,7 +254,7 @@ test('every cell of the matrix holds', async () => {
       if (role === 'signed_out') client = server.client();
       else if (row.fresh_session && role !== 'disabled') {
         client = server.client();
-        if (role === 'admin') await client.login('admin', 'integration-root-secret-2026');
+        if (role === 'admin') await client.login('admin', ROOT_PASSWORD);
         else await client.login(role, PASSWORD);
       } else client = users[role];
       const [method, url, body, options] = await row.req(role);
@@ -262,6 +275,7 @@ test('WebSocket actions by role', async () => {
   const expected = {
     signed_out: { connect: 401 }, disabled: { connect: 401 },
     non_member: { events: false, typing: false }, admin: { events: false, typing: false },
+    resting_admin: { events: false, typing: false },
     read_only: { events: true, typing: false }, member: { events: true, typing: true },
     moderator: { events: true, typing: true }, owner: { events: true, typing: true },
   };

@@ -144,7 +144,13 @@ test('where the server requires it, an account without it may only set it up', a
     // The administrator too: first of all it sets up its own.
     const blocked = await strict.admin.post('/api/v1/users', { username: 'x', display_name: 'X', password: PASSWORD });
     assertProblem(blocked, 403, 'mfa_enrollment_required');
-    await enrollTotp(strict.admin, 'integration-root-secret-2026');
+    const root = await enrollTotp(strict.admin, 'integration-root-secret-2026');
+    // Administration then takes the password and a code as well (security target S7).
+    assertProblem(await strict.admin.post('/api/v1/users', { username: 'x', display_name: 'X', password: PASSWORD }),
+      403, 'admin_elevation_required');
+    assertProblem(await strict.admin.post('/api/v1/auth/elevation', { password: 'integration-root-secret-2026' }),
+      400, 'code_required');
+    await strict.admin.elevate('integration-root-secret-2026', totp(root.secret, currentStep() + 1));
     const { mona } = await createUsers(strict.server, strict.admin, ['mona']);
 
     const me = await mona.get('/api/v1/me');

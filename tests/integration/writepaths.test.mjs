@@ -41,6 +41,16 @@ async function signedInNewUser() {
   await c.login(u.username, PASSWORD);
   return { u, c };
 }
+// A new session of the administrator that has taken up administration, and its id.
+async function elevatedSession() {
+  const c = server.client();
+  await c.login('admin', 'integration-root-secret-2026');
+  await c.elevate('integration-root-secret-2026');
+  const sessions = await ok(await c.get('/api/v1/me/sessions'));
+  const current = sessions.items.find((x) => x.current);
+  assert.ok(current.admin_elevated_until > Date.now() - 60_000, 'the session list says it administers');
+  return { c, sessionId: current.id };
+}
 async function moderationAction() {
   const target = await post(users.member, clinical.id, 'a post to act on');
   return ok(await users.owner.post(`/api/v1/messages/${target.id}/moderate`, { action: 'warn', reason: 'write paths' }));
@@ -79,6 +89,11 @@ const ROUTES = {
   'POST /api/v1/auth/logout': {
     audit: 'auth.logout',
     run: async () => { const c = server.client(); await c.login('member', PASSWORD); await ok(await c.post('/api/v1/auth/logout')); },
+  },
+  'POST /api/v1/auth/elevation': { audit: 'auth.elevate', run: async () => (await elevatedSession()).sessionId },
+  'DELETE /api/v1/auth/elevation': {
+    audit: 'auth.elevation_end',
+    run: async () => { const { c, sessionId } = await elevatedSession(); await ok(await c.del('/api/v1/auth/elevation')); return sessionId; },
   },
   'PATCH /api/v1/me': { audit: 'user.update', run: async () => { await ok(await users.member.patch('/api/v1/me', { email: `${unique('m')}@example.org`, current_password: PASSWORD })); return ids.member; } },
   'DELETE /api/v1/me/sessions/{id}': {

@@ -121,6 +121,14 @@ export class ApiClient {
     return res.body;
   }
 
+  // Takes up administration in this session (administrators only): the password again, and a
+  // code when the account has two-step sign-in.
+  async elevate(password, code) {
+    const res = await this.request('POST', '/api/v1/auth/elevation', code ? { password, code } : { password });
+    if (res.status !== 200) throw new Error(`elevate failed: ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body.admin_elevated_until;
+  }
+
   headers(extra = {}) {
     const h = { ...extra };
     if (this.token) h.authorization = `Bearer ${this.token}`;

@@ -55,10 +55,10 @@ constexpr const char kFindDepartmentByName[] =
 
 constexpr const char kFindSession[] =
     "SELECT id, user_id, token_hash, csrf_token, is_bearer, created_at, last_seen_at, expires_at, "
-    "user_agent, address, second_factor FROM sessions WHERE token_hash = ?1";
+    "user_agent, address, second_factor, admin_elevated_until FROM sessions WHERE token_hash = ?1";
 constexpr const char kListSessions[] =
     "SELECT id, user_id, token_hash, csrf_token, is_bearer, created_at, last_seen_at, expires_at, "
-    "user_agent, address, second_factor FROM sessions WHERE user_id = ?1 ORDER BY id";
+    "user_agent, address, second_factor, admin_elevated_until FROM sessions WHERE user_id = ?1 ORDER BY id";
 
 // ROUNDS_SPACE_COLUMNS: see sqlite_rows.hpp.
 constexpr const char kFindSpace[] = "SELECT " ROUNDS_SPACE_COLUMNS " FROM spaces s WHERE s.id = ?1";
@@ -209,6 +209,7 @@ constexpr const char kInsertSession[] =
     "expires_at, user_agent, address, second_factor) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
 constexpr const char kTouchSession[] = "UPDATE sessions SET last_seen_at = ?2 WHERE id = ?1";
 constexpr const char kSetSessionSecondFactor[] = "UPDATE sessions SET second_factor = 1 WHERE id = ?1";
+constexpr const char kSetSessionAdminElevation[] = "UPDATE sessions SET admin_elevated_until = ?2 WHERE id = ?1";
 constexpr const char kDeleteSession[] = "DELETE FROM sessions WHERE id = ?1";
 constexpr const char kSessionIdsForUser[] = "SELECT id FROM sessions WHERE user_id = ?1";
 constexpr const char kDeleteSessionsForUser[] = "DELETE FROM sessions WHERE user_id = ?1";
@@ -332,6 +333,7 @@ Session ReadSession(const Statement& s) {
   x.user_agent = s.Text(8);
   x.address = s.Text(9);
   x.second_factor = s.Int(10) != 0;
+  x.admin_elevated_until = s.Int(11);
   return x;
 }
 
@@ -964,6 +966,14 @@ Status SqliteTx::SetSessionSecondFactor(SessionId id) {
   ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kSetSessionSecondFactor));
   s->Bind(1, id);
   return s->Run();
+}
+
+Status SqliteTx::SetSessionAdminElevation(SessionId id, UnixMillis until) {
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kSetSessionAdminElevation));
+  s->Bind(1, id).Bind(2, until);
+  ROUNDS_RETURN_IF_ERROR(s->Run());
+  if (db_.Changes() == 0) return NotFound("Session");
+  return Ok();
 }
 
 Status SqliteTx::TouchSession(SessionId id, UnixMillis last_seen_at) {

@@ -136,6 +136,7 @@ class SqliteTx final : public WriteTx {
   Result<SessionId> InsertSession(const Session& session) override;
   Status TouchSession(SessionId id, UnixMillis last_seen_at) override;
   Status SetSessionSecondFactor(SessionId id) override;
+  Status SetSessionAdminElevation(SessionId id, UnixMillis until) override;
   Status DeleteSession(SessionId id) override;
   Result<std::vector<SessionId>> DeleteSessionsForUser(UserId user_id) override;
   Result<int> DeleteExpiredSessions(UnixMillis now, std::int64_t idle_millis) override;

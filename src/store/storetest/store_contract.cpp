@@ -342,6 +342,19 @@ TEST_P(StoreContractTest, SessionsAreFoundByTokenHashTouchedAndExpired) {
   found = store().Read([](ReadTx& tx) { return tx.FindSessionByTokenHash("tokenhash"); });
   ASSERT_TRUE(found && *found);
   EXPECT_TRUE((*found)->second_factor);
+  EXPECT_EQ((*found)->admin_elevated_until, 0);
+  ASSERT_TRUE(store().Write([&](WriteTx& tx) { return tx.SetSessionAdminElevation(*id, kNow + 900'000); }));
+  found = store().Read([](ReadTx& tx) { return tx.FindSessionByTokenHash("tokenhash"); });
+  ASSERT_TRUE(found && *found);
+  EXPECT_EQ((*found)->admin_elevated_until, kNow + 900'000);
+  auto listed = store().Read([&](ReadTx& tx) { return tx.ListSessionsForUser(u); });
+  ASSERT_TRUE(listed);
+  for (const Session& x : *listed) EXPECT_EQ(x.admin_elevated_until, x.id == *id ? kNow + 900'000 : 0) << x.id;
+  ASSERT_TRUE(store().Write([&](WriteTx& tx) { return tx.SetSessionAdminElevation(*id, 0); }));
+  found = store().Read([](ReadTx& tx) { return tx.FindSessionByTokenHash("tokenhash"); });
+  EXPECT_EQ((*found)->admin_elevated_until, 0);
+  EXPECT_EQ(store().Write([&](WriteTx& tx) { return tx.SetSessionAdminElevation(424242, 1); }).error().code,
+            ErrorCode::kNotFound);
 
   auto duplicate = store().Write([&](WriteTx& tx) { return tx.InsertSession(s); });
   ASSERT_FALSE(duplicate);

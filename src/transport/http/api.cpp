@@ -279,13 +279,33 @@ void RegisterApiRoutes(Router& r, ApiContext& ctx) {
     return response;
   }));
 
+  // Administration: an administrator's session administers only after the password (and a code).
+  r.Add("POST", "/api/v1/auth/elevation", Authed(ctx, [&s](Request& request, const Actor& actor) -> Result<Response> {
+    ROUNDS_ASSIGN_OR_RETURN(json body, JsonBody(request));
+    BodyReader reader(body);
+    std::string password = reader.String("password", true, 256).value_or("");
+    std::string code = reader.String("code", false, 64).value_or("");
+    ROUNDS_RETURN_IF_ERROR(reader.Finish());
+    ROUNDS_ASSIGN_OR_RETURN(UnixMillis until, s.auth.Elevate(actor, password, code));
+    // How long is left, too: a browser counts that down rather than trusting its own clock.
+    return Ok(json{{"admin_elevated_until", until},
+                   {"admin_elevation_left_ms", std::max<std::int64_t>(until - s.clock.NowMillis(), 0)}});
+  }));
+  r.Add("DELETE", "/api/v1/auth/elevation", Authed(ctx, [&s](Request&, const Actor& actor) -> Result<Response> {
+    ROUNDS_RETURN_IF_ERROR(s.auth.EndElevation(actor));
+    return Response::NoContent();
+  }));
+
   // ---- Me ------------------------------------------------------------------------------------
   r.Add("GET", "/api/v1/me", Authed(ctx, [&ctx, &s](Request&, const Actor& actor) -> Result<Response> {
     ROUNDS_ASSIGN_OR_RETURN(app::MfaStatus mfa, s.auth.GetMfaStatus(actor));
     return Ok(json{{"user", app::UserJson(actor.user)},
                    {"csrf_token", actor.csrf_token},
                    {"session", {{"idle_timeout_ms", ctx.config.idle_timeout_seconds * 1000},
-                                {"expires_at", actor.session_expires_at}}},
+                                {"expires_at", actor.session_expires_at},
+                                {"admin_elevated_until", actor.admin_elevated_until},
+                                {"admin_elevation_left_ms",
+                                 std::max<std::int64_t>(actor.admin_elevated_until - s.clock.NowMillis(), 0)}}},
                    {"mfa", {{"enabled", mfa.enabled},
                             {"required", mfa.required},
                             {"recovery_codes_left", mfa.recovery_codes_left}}},
