@@ -50,6 +50,17 @@ export async function signIn(page, baseUrl, username, password = PASSWORD) {
   await page.locator('.status-live').waitFor({ state: 'attached', timeout: 15_000 });
 }
 
+// Takes up administration from the top bar: the password again (and a code, when given); waits
+// for the badge that says until when it lasts.
+export async function administer(page, password, code) {
+  await page.locator('header.topbar').getByRole('button', { name: 'Administer', exact: true }).click();
+  const dialog = page.getByRole('dialog', { name: 'Administer Rounds' });
+  await dialog.getByLabel('Your password').fill(password);
+  if (code) await dialog.getByLabel('Authentication code').fill(code);
+  await dialog.getByRole('button', { name: 'Administer', exact: true }).click();
+  await page.locator('.admin-badge').waitFor({ timeout: 10_000 });
+}
+
 // Polls `read` until it returns `wanted`; fails after `timeout` ms naming what it saw last.
 async function pollFor(read, wanted, what, timeout) {
   const deadline = Date.now() + timeout;

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { createUsers } from '../integration/fixtures.mjs';
 import { ADMIN } from '../lib/server.mjs';
 import { base32Decode, currentStep, totp } from '../lib/totp.mjs';
-import { openBrowser, signIn, startAppServer, screenshot, unlabelledControls, PASSWORD, fetchFromPage } from './browser.mjs';
+import { administer, openBrowser, signIn, startAppServer, screenshot, unlabelledControls, PASSWORD, fetchFromPage } from './browser.mjs';
 
 let server, admin, users;
 
@@ -261,7 +261,8 @@ test('when a policy requires two-step sign-in, an account without it sees only t
     const refused = await policy.admin.get('/api/v1/users');
     assert.equal(refused.status, 403, refused.text);
     assert.equal(refused.body.code, 'mfa_enrollment_required');
-    await turnOnViaApi(policy.admin, ADMIN.password);
+    const { app: rootApp } = await turnOnViaApi(policy.admin, ADMIN.password);
+    await policy.admin.elevate(ADMIN.password, await rootApp.next());
     const { dee } = await createUsers(policy.server, policy.admin, ['dee']);
     const me = await dee.get('/api/v1/me');
     assert.equal(me.status, 200);
@@ -318,6 +319,7 @@ test('an administrator resets two-step sign-in from the person page; that person
 
     await signIn(adminBrowser.page, server.baseUrl, ADMIN.username, ADMIN.password);
     await adminBrowser.page.goto(`${server.baseUrl}/#/people/${cyId}`);
+    await administer(adminBrowser.page, ADMIN.password);
     await adminBrowser.page.getByRole('button', { name: 'Reset two-step sign-in' }).click();
     const dialog = adminBrowser.page.getByRole('dialog');
     await dialog.getByRole('heading', { name: 'Reset two-step sign-in?' }).waitFor();

@@ -5,7 +5,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { ADMIN } from '../lib/server.mjs';
-import { openBrowser, signIn, startAppServer, screenshot, unlabelledControls, PASSWORD, fetchFromPage } from './browser.mjs';
+import { administer, openBrowser, signIn, startAppServer, screenshot, unlabelledControls, PASSWORD, fetchFromPage } from './browser.mjs';
 
 // Another test run may be using a core meanwhile: give the browser room.
 const WAIT = 20_000;
@@ -226,6 +226,11 @@ test('an administrator ends all of someone\'s sessions from their page; that bro
     await signIn(own.page, server.baseUrl, 'ben');
     await signIn(adminBrowser.page, server.baseUrl, ADMIN.username, ADMIN.password);
     await adminBrowser.page.goto(`${server.baseUrl}/#/people/${ben.id}`);
+    // An administrator's account acts as staff until it confirms the password: no account actions yet.
+    await adminBrowser.page.getByRole('heading', { name: 'Manage this account' }).waitFor();
+    assert.equal(await adminBrowser.page.getByRole('button', { name: 'End all sessions' }).count(), 0);
+    await administer(adminBrowser.page, ADMIN.password);
+    assert.match(await adminBrowser.page.locator('.admin-badge').textContent(), /^Administering until \d{2}:\d{2}/);
     await adminBrowser.page.getByRole('button', { name: 'End all sessions' }).click();
     const dialog = adminBrowser.page.getByRole('dialog');
     await dialog.getByRole('heading', { name: "End all of User ben's sessions?" }).waitFor();
@@ -235,6 +240,14 @@ test('an administrator ends all of someone\'s sessions from their page; that bro
     assert.equal((await fetchFromPage(own.page, '/api/v1/me')).status, 401);
     await signIn(own.page, server.baseUrl, 'ben');
     assert.equal((await fetchFromPage(own.page, '/api/v1/me')).body.user.username, 'ben', 'the account is not disabled');
+    // A reload keeps it (it is the session's); stopping it takes the account actions away.
+    await adminBrowser.page.reload();
+    await adminBrowser.page.locator('.admin-badge').waitFor();
+    await adminBrowser.page.getByRole('button', { name: 'Stop administering' }).click();
+    await adminBrowser.page.getByRole('heading', { name: 'Manage this account' }).waitFor();
+    assert.equal(await adminBrowser.page.locator('.admin-badge').count(), 0);
+    const me = await fetchFromPage(adminBrowser.page, '/api/v1/me');
+    assert.equal(me.body.session.admin_elevation_left_ms, 0, 'the server agrees');
     assert.deepEqual(adminBrowser.errors, []);
   } finally {
     await own.close();

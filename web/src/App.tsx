@@ -2,12 +2,12 @@
 // policy requires before anything else, and a signed-in Shell; the Shell owns the sidebar's
 // spaces, the single event stream of this tab, and the screen for the route.
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
-import { Api, ApiError, onMfaEnrollmentRequired, onUnauthenticated, setCsrfToken, type SessionInfo, type Space, type User } from './api';
+import { Api, ApiError, onAdminElevationRequired, onMfaEnrollmentRequired, onUnauthenticated, setCsrfToken, type SessionInfo, type Space, type User } from './api';
 import { EventStream, type Frame, type Status } from './events';
-import { AppContext, type AppContextValue, type Listener, type Toast } from './state';
+import { AdministeringContext, AppContext, type AppContextValue, type Listener, type Toast } from './state';
 import { parseRoute, go, href, type Route } from './lib/route';
 import { moderationText } from './lib/moderation';
-import { preview, spaceTitle } from './lib/format';
+import { preview, spaceTitle, timeOfDay } from './lib/format';
 import { attachmentNames } from './lib/attachments';
 import { mergeFetchedSpaces, upsertSpace } from './lib/spaces';
 import { wipeSessionMemory } from './lib/wipe';
@@ -19,6 +19,7 @@ import TopBar from './components/TopBar';
 import ErrorBoundary from './components/ErrorBoundary';
 import CreateSpaceDialog from './components/CreateSpaceDialog';
 import NewDirectDialog from './components/NewDirectDialog';
+import ElevateDialog from './components/ElevateDialog';
 import SpaceView from './space/SpaceView';
 import Home from './pages/Home';
 import SearchPage from './pages/Search';
@@ -32,7 +33,10 @@ import EmergencyPage from './pages/Emergency';
 import Icon from './components/Icon';
 
 // `enroll`: signed in, but a policy requires two-step sign-in and the account has none yet.
-type Auth = { state: 'checking' } | { state: 'out'; notice?: string } | { state: 'enroll'; me: User } | { state: 'in'; me: User };
+/** `admin`: whether the session administers already (a reload keeps it), by the server's clock. */
+type Admin = { until: number; leftMs: number };
+const NOT_ADMINISTERING: Admin = { until: 0, leftMs: 0 };
+type Auth = { state: 'checking' } | { state: 'out'; notice?: string } | { state: 'enroll'; me: User } | { state: 'in'; me: User; admin?: Admin };
 
 export default function App() {
   const [auth, setAuth] = useState<Auth>({ state: 'checking' });
@@ -46,7 +50,8 @@ export default function App() {
   // /me says whether the session may go on into the app or must set up two-step sign-in first.
   const enter = useCallback((s: SessionInfo) => {
     setCsrfToken(s.csrf_token);
-    setAuth(s.mfa_enrollment_required ? { state: 'enroll', me: s.user } : { state: 'in', me: s.user });
+    const admin = { until: s.session?.admin_elevated_until ?? 0, leftMs: s.session?.admin_elevation_left_ms ?? 0 };
+    setAuth(s.mfa_enrollment_required ? { state: 'enroll', me: s.user } : { state: 'in', me: s.user, admin });
   }, []);
   // After sign-in or set-up. Should /me fail for a moment, the app opens anyway: a call refused
   // with 403 mfa_enrollment_required brings the set-up screen back.
@@ -81,13 +86,19 @@ export default function App() {
     return <EnrollTwoStep me={auth.me} onDone={() => reenter(auth.me)} onSignOut={signOut} />;
   }
   return (
-    <Shell key={auth.me.id} initialMe={auth.me} onSignOut={signOut}
+    <Shell key={auth.me.id} initialMe={auth.me} initialAdmin={auth.admin ?? NOT_ADMINISTERING} onSignOut={signOut}
       onSessionEnded={() => signedOut('Your session has ended. Sign in again to continue.')} />
   );
 }
 
-function Shell({ initialMe, onSignOut, onSessionEnded }: { initialMe: User; onSignOut: () => void; onSessionEnded: () => void }) {
+function Shell({ initialMe, initialAdmin, onSignOut, onSessionEnded }: {
+  initialMe: User; initialAdmin: Admin; onSignOut: () => void; onSessionEnded: () => void;
+}) {
   const [me, setMe] = useState(initialMe);
+  // Administration: its end by the server's clock (to show) and by this device's (to count down:
+  // the server said how long was left, so a device clock that is off does not matter).
+  const [admin, setAdmin] = useState(() => ({ until: initialAdmin.until, deadline: initialAdmin.leftMs > 0 ? Date.now() + initialAdmin.leftMs : 0 }));
+  const [elevating, setElevating] = useState(false);
   const [spaces, setSpaces] = useState<Space[]>([]);
   const [spacesLoaded, setSpacesLoaded] = useState(false);
   const [route, setRoute] = useState<Route>(() => parseRoute(location.hash));
@@ -302,14 +313,38 @@ function Shell({ initialMe, onSignOut, onSessionEnded }: { initialMe: User; onSi
     return () => { listeners.current.delete(l); };
   }, []);
 
+  const administering = me.is_admin && admin.deadline > 0;
+  useEffect(() => {
+    // The server refused an administrator's act: the session does not administer (any more).
+    onAdminElevationRequired(() => setAdmin({ until: 0, deadline: 0 }));
+  }, []);
+  useEffect(() => {
+    if (!admin.deadline) return undefined;
+    const timer = window.setTimeout(() => {
+      setAdmin({ until: 0, deadline: 0 });
+      toast({ text: 'You are no longer administering. Choose Administer to go on.' });
+    }, Math.max(0, admin.deadline - Date.now()));
+    return () => window.clearTimeout(timer);
+  }, [admin.deadline, toast]);
+  const endAdministration = useCallback(async () => {
+    await Api.endElevation();
+    setAdmin({ until: 0, deadline: 0 });
+    announce('You stopped administering.');
+  }, [announce]);
+
   const ctx: AppContextValue = useMemo(() => ({
     me, setMe, spaces, spacesLoaded, reloadSpaces, addSpace, online, status, stream, subscribe, announce, toast, markSeen,
     openCreateSpace: (kind) => setCreating(kind),
     openNewDirect: (preselect = []) => setDirect({ preselect }),
-  }), [me, spaces, spacesLoaded, reloadSpaces, addSpace, online, status, stream, subscribe, announce, toast, markSeen]);
+    administering, adminUntil: administering ? admin.until : 0,
+    openElevate: () => setElevating(true),
+    endAdministration,
+  }), [me, spaces, spacesLoaded, reloadSpaces, addSpace, online, status, stream, subscribe, announce, toast, markSeen,
+    administering, admin.until, endAdministration]);
 
   return (
     <AppContext.Provider value={ctx}>
+      <AdministeringContext.Provider value={administering}>
       <a className="skip-link" href="#main" onClick={(e) => { e.preventDefault(); document.getElementById('main')?.focus(); }}>Skip to content</a>
       <div className={`shell ${menuOpen ? 'menu-open' : ''}`}>
         <TopBar menuOpen={menuOpen} onMenu={() => setMenuOpen((o) => !o)} onSignOut={onSignOut} />
@@ -331,7 +366,13 @@ function Shell({ initialMe, onSignOut, onSessionEnded }: { initialMe: User; onSi
         ))}
       </div>
       {creating && <CreateSpaceDialog kind={creating} onClose={() => setCreating(null)} onCreated={(s) => { addSpace(s); setCreating(null); go(`#/space/${s.id}`); }} />}
+      {elevating && <ElevateDialog onClose={() => setElevating(false)} onElevated={(until, leftMs) => {
+        setAdmin({ until, deadline: Date.now() + leftMs });
+        setElevating(false);
+        announce(`You are administering until ${timeOfDay(until)}.`);
+      }} />}
       {direct && <NewDirectDialog preselect={direct.preselect} onClose={() => setDirect(null)} onStarted={(s) => { addSpace(s); setDirect(null); go(`#/space/${s.id}`); }} />}
+      </AdministeringContext.Provider>
     </AppContext.Provider>
   );
 }

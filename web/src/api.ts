@@ -55,7 +55,10 @@ export interface MentionItem { message: Message; space: SpaceRef }
 export interface Thread { root: Message; items: Message[] }
 export interface EditVersion { version: number; body: string; edited_at: number; editor_id: number }
 export interface SessionInfo {
-  user: User; csrf_token: string; session?: { idle_timeout_ms: number; expires_at?: number };
+  user: User; csrf_token: string;
+  /** `admin_elevation_left_ms`: how long this session still administers (0: it does not), by the
+   *  server's clock — an administrator's account acts as staff until it takes administration up. */
+  session?: { idle_timeout_ms: number; expires_at?: number; admin_elevated_until?: number; admin_elevation_left_ms?: number };
   /** Two-step sign-in of this account (GET /me only; absent from servers without it). */
   mfa?: MfaStatus;
   /** A policy requires two-step sign-in and the account has none yet: until it is set up, every
@@ -108,12 +111,15 @@ export class ApiError extends Error {
 let csrfToken: string | null = null;
 let unauthenticated: () => void = () => {};
 let enrollmentRequired: () => void = () => {};
+let elevationRequired: () => void = () => {};
 
 export function setCsrfToken(token: string | null) { csrfToken = token; }
 /** Called when a request answers 401 because the session is gone (see sessionEnded). */
 export function onUnauthenticated(callback: () => void) { unauthenticated = callback; }
 /** Called when a request is refused until two-step sign-in is set up (a policy turned on mid-session). */
 export function onMfaEnrollmentRequired(callback: () => void) { enrollmentRequired = callback; }
+/** Called when an administrator's act is refused because the session does not administer (any more). */
+export function onAdminElevationRequired(callback: () => void) { elevationRequired = callback; }
 
 /**
  * Whether a 401 means the session is gone. The sign-in steps answer 401 for a wrong password or
@@ -150,6 +156,7 @@ export async function api<T>(method: string, path: string, body?: unknown, init:
     const problem = (data ?? {}) as { code?: string; detail?: string; title?: string; field?: string };
     if (sessionEnded(res.status, path, problem.code)) unauthenticated();
     if (res.status === 403 && problem.code === 'mfa_enrollment_required') enrollmentRequired();
+    if (res.status === 403 && problem.code === 'admin_elevation_required') elevationRequired();
     let message = problem.detail || problem.title || defaultMessage(res.status);
     const retry = res.headers.get('retry-after');
     if (res.status === 429 && retry) message += ` Try again in ${retry} s.`;
@@ -189,6 +196,9 @@ export const Api = {
   completeMfa: (mfa_token: string, code: string) => api<SessionInfo>('POST', '/api/v1/auth/mfa', { mfa_token, code, bearer: false }),
   logout: () => api<void>('POST', '/api/v1/auth/logout'),
   me: () => api<SessionInfo>('GET', '/api/v1/me'),
+  elevate: (password: string, code?: string) =>
+    api<{ admin_elevated_until: number; admin_elevation_left_ms: number }>('POST', '/api/v1/auth/elevation', code ? { password, code } : { password }),
+  endElevation: () => api<void>('DELETE', '/api/v1/auth/elevation'),
   /** A new e-mail address needs current_password (403 `reauthentication_required` without it). */
   updateMe: (patch: { display_name?: string; email?: string; current_password?: string }) => api<User>('PATCH', '/api/v1/me', patch),
   changePassword: (current_password: string, new_password: string) =>

@@ -28,9 +28,20 @@ export interface AppContextValue {
   markSeen: (spaceId: number, seq: number) => void;
   openCreateSpace: (kind: 'community' | 'channel') => void;
   openNewDirect: (preselect?: User[]) => void;
+  /** Whether this session administers now: an administrator's account acts as staff until it
+   *  takes administration up with the password again, and then for a while (`adminUntil`, the
+   *  server's time of its end). Always false for anyone else. */
+  administering: boolean;
+  adminUntil: number;
+  /** Asks for the password (and code) that take administration up. */
+  openElevate: () => void;
+  endAdministration: () => Promise<void>;
 }
 
 export const AppContext = createContext<AppContextValue | null>(null);
+/** `administering` alone, for components kept apart from the app context's frequent changes
+ *  (each message of a space): it changes only when administration is taken up or ends. */
+export const AdministeringContext = createContext(false);
 
 export function useApp(): AppContextValue {
   const ctx = useContext(AppContext);

@@ -1,13 +1,15 @@
 import { useState } from 'react';
 import { useApp } from '../state';
 import { go, href } from '../lib/route';
+import { errorText } from '../api';
+import { timeOfDay } from '../lib/format';
 import Avatar from './Avatar';
 import Icon from './Icon';
 
 const STATUS_TEXT = { live: 'Live', connecting: 'Connecting…', reconnecting: 'Reconnecting…' } as const;
 
 export default function TopBar({ menuOpen, onMenu, onSignOut }: { menuOpen: boolean; onMenu: () => void; onSignOut: () => void }) {
-  const { me, status } = useApp();
+  const { me, status, administering, adminUntil, openElevate, endAdministration, toast } = useApp();
   const [q, setQ] = useState('');
   return (
     <header className="topbar">
@@ -26,6 +28,16 @@ export default function TopBar({ menuOpen, onMenu, onSignOut }: { menuOpen: bool
         <span className="status-dot" aria-hidden="true" />
         <span className="status-text">{STATUS_TEXT[status]}</span>
       </span>
+      {me.is_admin && (administering
+        ? (
+          <span className="admin-state">
+            <span className="admin-badge" title="Your acts as an administrator are on the audit trail">Administering until {timeOfDay(adminUntil)}</span>
+            <button type="button" className="secondary" onClick={() => {
+              endAdministration().catch((e) => toast({ text: errorText(e), kind: 'error' }));
+            }}>Stop administering</button>
+          </span>
+        )
+        : <button type="button" className="secondary admin-start" onClick={openElevate}>Administer</button>)}
       <a href={href.profile()} className="me" aria-label={`Your profile: ${me.display_name}`}>
         <Avatar id={me.id} name={me.display_name} size="sm" />
         <span className="me-name">{me.display_name}</span>

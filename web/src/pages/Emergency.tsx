@@ -12,6 +12,7 @@ import { useLatestOnly } from '../lib/latest';
 import { go, href } from '../lib/route';
 import { useApp, useFrames } from '../state';
 import Dialog from '../components/Dialog';
+import { STEP_UP_FIELD_OF_CODE, StepUpFields } from '../components/StepUpFields';
 
 export default function EmergencyPage() {
   const { me } = useApp();
@@ -164,16 +165,12 @@ function MyGrant({ g, onEnded }: { g: EmergencyGrant; onEnded: () => void }) {
 
 type Field = 'reason' | 'minutes' | 'password' | 'code' | 'form';
 const FIELDS: readonly Field[] = ['reason', 'minutes', 'password', 'code'];
-// Refusals about a field that name no path: the sign-in checks.
-const FIELD_OF_CODE: Record<string, Field> = {
-  invalid_credentials: 'password', account_locked: 'password', code_required: 'code', invalid_code: 'code',
-};
 
 function fieldOf(e: unknown): Field {
   const path = problemField(e);
   const named = FIELDS.find((f) => f === path);
   if (named) return named;
-  return (e instanceof ApiError && FIELD_OF_CODE[e.code]) || 'form';
+  return (e instanceof ApiError && STEP_UP_FIELD_OF_CODE[e.code]) || 'form';
 }
 
 /** The reason, how long, and the password (and code) that open a space with emergency access. */
@@ -244,20 +241,8 @@ export function EmergencyForm({ space, twoStep, onClose, onOpened }: {
           {DURATIONS.map((m) => <option key={m} value={m}>{m} minutes</option>)}
         </select>
         {fieldError('minutes')}
-        <label htmlFor={`${id}-password`}>Your password</label>
-        <input id={`${id}-password`} type="password" autoComplete="current-password" value={password} required
-          onChange={(e) => setPassword(e.target.value)} aria-invalid={errors.password ? true : undefined} aria-describedby={described('password')} />
-        {fieldError('password')}
-        {withCode && (
-          <>
-            <label htmlFor={`${id}-code`}>Authentication code</label>
-            <input id={`${id}-code`} className="code-input" inputMode="numeric" autoComplete="one-time-code" spellCheck={false}
-              value={code} onChange={(e) => setCode(e.target.value)} required maxLength={12}
-              aria-invalid={errors.code ? true : undefined} aria-describedby={described('code', `${id}-code-hint`)} />
-            <p id={`${id}-code-hint`} className="hint">The 6-digit code your app shows now, or one of your recovery codes.</p>
-            {fieldError('code')}
-          </>
-        )}
+        <StepUpFields id={id} withCode={withCode} password={password} code={code} onPassword={setPassword} onCode={setCode}
+          invalid={(f) => !!errors[f]} described={described} fieldError={fieldError} />
         {errors.form && <p className="error" role="alert">{errors.form}</p>}
         <div className="dialog-actions">
           <button type="button" className="secondary" onClick={onClose}>Cancel</button>

@@ -7,7 +7,7 @@ import { Confirm } from '../components/Dialog';
 import { useDepartments } from '../lib/useDepartments';
 
 export default function PersonPage({ id }: { id: number }) {
-  const { me, online, addSpace } = useApp();
+  const { me, online, addSpace, administering, openElevate } = useApp();
   const departments = useDepartments();
   const [user, setUser] = useState<User | null>(null);
   const [error, setError] = useState('');
@@ -42,7 +42,13 @@ export default function PersonPage({ id }: { id: number }) {
             }}>Send a message</button>
           </p>
         )}
-      {me.is_admin && user.id !== me.id && <AdminActions user={user} />}
+      {me.is_admin && user.id !== me.id && (administering ? <AdminActions user={user} /> : (
+        <section className="card stack" aria-labelledby="person-administer">
+          <h2 id="person-administer">Manage this account</h2>
+          <p className="hint">Signing {user.display_name} out everywhere or resetting their two-step sign-in is administration: confirm your password first.</p>
+          <p><button type="button" className="secondary" onClick={openElevate}>Administer</button></p>
+        </section>
+      ))}
       <p><a href={href.people()}>Back to people</a></p>
     </section>
   );

@@ -11,14 +11,14 @@ import { useLatestOnly } from '../lib/latest';
 const ROLE_LABEL: Record<Role, string> = { owner: 'Owner', moderator: 'Moderator', member: 'Member', read_only: 'Read only' };
 
 export default function MembersPanel({ space, onClose, onLeft }: { space: Space; onClose: () => void; onLeft: () => void }) {
-  const { me, online } = useApp();
+  const { me, online, administering } = useApp();
   const [members, setMembers] = useState<Member[] | null>(null);
   const [error, setError] = useState('');
   const [adding, setAdding] = useState<User[]>([]);
   const [addOpen, setAddOpen] = useState(false);
   const [busy, setBusy] = useState(false);
   const role = space.my_role;
-  const isOwner = role === 'owner' || me.is_admin;
+  const isOwner = role === 'owner' || administering;
   const canAdd = (role === 'owner' || role === 'moderator') && space.kind !== 'direct';
 
   const latest = useLatestOnly();

@@ -1,10 +1,11 @@
 // One message. Three shapes: a chat line (channels, direct messages), a feed post (communities,
 // with its kind's controls and comments), and a reply (threads and comments).
-import { memo, useState, type MouseEvent, type ReactNode } from 'react';
+import { memo, useContext, useState, type MouseEvent, type ReactNode } from 'react';
 import { Api, type Message, type Space, type User } from '../api';
 import { Gov } from '../governanceApi';
 import { fullTime, plural, shortTime, timeOfDay } from '../lib/format';
 import { href } from '../lib/route';
+import { AdministeringContext } from '../state';
 import Avatar from '../components/Avatar';
 import Markdown from '../components/Markdown';
 import MessageAttachments from '../components/MessageAttachments';
@@ -55,14 +56,15 @@ function MessageItem({ m, me, space, variant, compact, question, highlighted, on
   };
   const act = useAction(onError);
 
+  const administering = useContext(AdministeringContext);
   const role = space.my_role;
   const member = role !== null;
   const canWrite = member && role !== 'read_only' && !space.archived;
   const mod = role === 'owner' || role === 'moderator';
   const mine = m.author_id === me.id;
   // Read with emergency access: nothing is changed, whoever reads.
-  const canDelete = !space.emergency && ((mine && member) || mod || me.is_admin);
-  const canSeeHistory = mine || mod || me.is_admin;
+  const canDelete = !space.emergency && ((mine && member) || mod || administering);
+  const canSeeHistory = mine || mod || administering;
   const canAccept = !!question && question.kind === 'question' && ((question.author_id === me.id && member) || mod);
   const accepted = !!question && question.accepted_answer_id === m.id;
   const isPost = variant === 'post';

@@ -26,7 +26,7 @@ onWipe(() => names.clear());
 const TYPING_SHOWN_MS = 5000;
 
 export default function SpaceView({ spaceId, focusMessage }: { spaceId: number; focusMessage?: number }) {
-  const { me, spaces, stream, markSeen, addSpace, reloadSpaces, online, toast } = useApp();
+  const { me, spaces, stream, markSeen, addSpace, reloadSpaces, online, toast, administering } = useApp();
   const [loaded, setSpace] = useState<Space | null>(null);
   const [loadError, setLoadError] = useState<{ text: string; status: number } | null>(null);
   const [panel, setPanel] = useState<Panel>(null);
@@ -155,7 +155,7 @@ export default function SpaceView({ spaceId, focusMessage }: { spaceId: number; 
   const title = spaceTitle(space, me.id);
   const emergency = space.emergency;
   const canWrite = !emergency && isMember && space.my_role !== 'read_only' && !space.archived;
-  const isOwner = !emergency && (space.my_role === 'owner' || me.is_admin);
+  const isOwner = !emergency && (space.my_role === 'owner' || administering);
   const typers = [...typing.keys()].map((id) => ({ id, username: '', display_name: names.get(id) ?? 'Someone' }));
   const typingLine = (
     <p className="typing" aria-hidden={typers.length === 0}>

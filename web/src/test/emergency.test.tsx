@@ -13,7 +13,7 @@ import { AppContext, type AppContextValue } from '../state';
 import EmergencyPage, { EmergencyForm } from '../pages/Emergency';
 import EmergencyGrants from '../pages/compliance/EmergencyGrants';
 import SpaceView from '../space/SpaceView';
-import { byLabel, type } from './dom';
+import { button, byLabel, errorOf, polyfillDialogs, settle, submit, type } from './dom';
 import { mount } from './mount';
 
 interface Sent { url: string; method: string; body: unknown }
@@ -22,8 +22,6 @@ let answer: (url: string, method: string, body: unknown) => Response = () => new
 const json = (status: number, body: unknown) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
 const problem = (status: number, code: string, detail: string, extra: Record<string, unknown> = {}) =>
   json(status, { type: `https://rounds.example/problems/${code}`, title: 'Refused', status, code, detail, ...extra });
-// Answers applied, and the 200 ms pause of a search field passed.
-const settle = (ms = 0) => act(async () => { await new Promise((r) => setTimeout(r, ms)); for (let i = 0; i < 10; i++) await Promise.resolve(); });
 const posts = (path: string) => sent.filter((s) => s.method === 'POST' && s.url.startsWith(path));
 
 const ME: User = {
@@ -49,23 +47,9 @@ function withApp(node: ReactNode, me: User = ME) {
   return <AppContext.Provider value={ctx}>{node}</AppContext.Provider>;
 }
 
-const button = (el: ParentNode, text: string) => [...el.querySelectorAll('button')].find((b) => b.textContent === text);
-const submit = async (el: ParentNode) => {
-  act(() => (el.querySelector('form') as HTMLFormElement).requestSubmit());
-  await settle();
-};
-/** The error a field's aria-describedby points at, or null. */
-const errorOf = (field: HTMLElement) => {
-  const ids = (field.getAttribute('aria-describedby') ?? '').split(' ').filter(Boolean);
-  return ids.map((id) => document.getElementById(id)).find((n) => n?.classList.contains('error')) ?? null;
-};
 
 beforeAll(() => {
-  // jsdom has no modal dialogs: open and close set the attribute a browser would.
-  if (!HTMLDialogElement.prototype.showModal) {
-    HTMLDialogElement.prototype.showModal = function showModal(this: HTMLDialogElement) { this.setAttribute('open', ''); };
-    HTMLDialogElement.prototype.close = function close(this: HTMLDialogElement) { this.removeAttribute('open'); };
-  }
+  polyfillDialogs();
   if (!Element.prototype.scrollIntoView) Element.prototype.scrollIntoView = () => {};
 });
 beforeEach(() => {
