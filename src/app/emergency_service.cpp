@@ -163,14 +163,25 @@ Status CheckEligible(store::ReadTx& tx, const PolicyEngine& policies, const inte
   return Ok();
 }
 
+// Free text that goes on the audit trail (a reason, a review note) keeps no patient identifiers:
+// the trail is kept for years and read by auditors, and holds no PHI. Each finding is replaced
+// with [REDACTED:TYPE] before anything is stored; returns the types found ("name,mrn"), or "".
+std::string RedactForTheRecord(const PolicyEngine& policy, std::string& text, const char* field) {
+  Screening screening = Screen(policy, {{field, text}});
+  if (screening.FindingCount() == 0) return {};
+  text = phi::Redact(text, screening.fields[0].findings);
+  return screening.TypesCsv();
+}
+
 }  // namespace
 
 Result<json> EmergencyAccessService::Open(const Actor& actor, const EmergencyRequest& request) {
-  const std::string reason = Trimmed(request.reason);
+  std::string reason = Trimmed(request.reason);
   if (!IsValidUtf8(reason) || CodePointCount(reason) < kMinReasonChars || CodePointCount(reason) > kMaxReasonChars) {
     return InvalidArgument("invalid_value", "Say why you need emergency access, in 10 to 1,000 characters.",
                            "/reason");
   }
+  const std::string redacted = RedactForTheRecord(policy_, reason, "reason");
   if (request.minutes < kEmergencyMinMinutes || request.minutes > kEmergencyMaxMinutes) {
     return InvalidArgument("invalid_value", "Emergency access lasts 5 to 60 minutes.", "/minutes");
   }
@@ -208,6 +219,7 @@ Result<json> EmergencyAccessService::Open(const Actor& actor, const EmergencyReq
   log::Warn("emergency_access_opened", {{"grant_id", grant["id"]}, {"user_id", actor.user.id},
                                         {"space_id", request.space_id}, {"minutes", request.minutes}});
   PublishToUsers(bus_, "emergency.started", grant, std::move(officers));
+  if (!redacted.empty()) grant["reason_redacted"] = redacted;  // the holder is told; the record has no PHI
   return grant;
 }
 
@@ -264,15 +276,16 @@ Result<json> EmergencyAccessService::Review(const Actor& actor, EmergencyGrantId
   if (outcome != "justified" && outcome != "unjustified") {
     return InvalidArgument("invalid_value", "The outcome is 'justified' or 'unjustified'.", "/outcome");
   }
-  const std::string text = Trimmed(note);
+  std::string text = Trimmed(note);
   if (!IsValidUtf8(text) || CodePointCount(text) > kMaxNoteChars) {
     return InvalidArgument("invalid_value", "A note is at most 2,000 characters.", "/note");
   }
   if (outcome == "unjustified" && text.empty()) {
     return InvalidArgument("invalid_value", "Say why this emergency access was not justified.", "/note");
   }
+  const std::string redacted = RedactForTheRecord(policy_, text, "note");
   const UnixMillis now = clock_.NowMillis();
-  return store_.Write([&](store::WriteTx& tx) -> Result<json> {
+  ROUNDS_ASSIGN_OR_RETURN(json grant, store_.Write([&](store::WriteTx& tx) -> Result<json> {
     ROUNDS_ASSIGN_OR_RETURN(auto g, tx.FindEmergencyGrant(id));
     if (!g) return NotFound("Emergency access grant");
     if (g->ActiveAt(now)) {
@@ -284,7 +297,9 @@ Result<json> EmergencyAccessService::Review(const Actor& actor, EmergencyGrantId
     ROUNDS_RETURN_IF_ERROR(
         AppendAudit(tx, std::move(record), {{"grant_id", id}, {"user_id", g->user_id}, {"outcome", outcome}}));
     return GrantJson(tx, id, now);
-  });
+  }));
+  if (!redacted.empty()) grant["note_redacted"] = redacted;
+  return grant;
 }
 
 Result<int> EmergencyAccessService::CloseLapsed() {

@@ -350,4 +350,38 @@ TEST_F(EmergencyTest, WithTwoStepSignInTheCodeIsAskedForAndSpent) {
 }
 
 }  // namespace
+TEST_F(EmergencyTest, PatientIdentifiersInTheReasonAndTheReviewNoteNeverReachTheRecord) {
+  // Reserved, synthetic identifiers: a 555-01xx phone, the 987-65-432x SSN block.
+  auto grant = Open(outsider_, ward_, kPassword, "Covering the ward: the patient's son called from 617-555-0142, crashing");
+  ASSERT_TRUE(grant) << grant.error().problem;
+  EXPECT_EQ((*grant)["reason_redacted"], "phone");
+  const std::string reason = (*grant)["reason"];
+  EXPECT_EQ(reason.find("555-0142"), std::string::npos) << reason;
+  EXPECT_NE(reason.find("[REDACTED:PHONE]"), std::string::npos) << reason;
+  EXPECT_NE(reason.find("Covering the ward"), std::string::npos) << "the rest of the reason stays";
+  auto started = AuditOf("emergency.start");
+  ASSERT_EQ(started.size(), 1u);
+  EXPECT_EQ(started[0].reason, reason);
+  const auto id = (*grant)["id"].get<std::int64_t>();
+  auto stored = store_->Read([&](store::ReadTx& tx) { return tx.FindEmergencyGrant(id); });
+  ASSERT_TRUE(stored && *stored);
+  EXPECT_EQ((*stored)->reason, reason);
+
+  // A reason without identifiers is kept as it was, and says nothing was taken out.
+  SpaceId other = Space("Oncology huddle", "clinical-team");
+  auto plain = Open(outsider_, other);
+  ASSERT_TRUE(plain) << plain.error().problem;
+  EXPECT_EQ((*plain)["reason"], kReason);
+  EXPECT_FALSE(plain->contains("reason_redacted"));
+
+  ASSERT_TRUE(services_->emergency.End(outsider_, id));
+  auto reviewed = services_->emergency.Review(officer_, id, "unjustified", "Looked up SSN 987-65-4321 with no clinical need");
+  ASSERT_TRUE(reviewed) << reviewed.error().problem;
+  EXPECT_EQ((*reviewed)["note_redacted"], "ssn");
+  auto review = AuditOf("emergency.review");
+  ASSERT_EQ(review.size(), 1u);
+  EXPECT_EQ(review[0].reason.find("987-65-4321"), std::string::npos) << review[0].reason;
+  EXPECT_NE(review[0].reason.find("[REDACTED:SSN]"), std::string::npos) << review[0].reason;
+}
+
 }  // namespace rounds::app

@@ -590,6 +590,8 @@ class EmergencyAccessService {
   // "code_required", kForbidden "staff_required" or "invalid_credentials", kUnauthenticated
   // "invalid_code", kRateLimited "account_locked", kNotFound, kConflict "already_readable",
   // "not_applicable" (a direct conversation, or a space that is not PHI-bearing), "grant_active".
+  // Patient identifiers in the reason are replaced with [REDACTED:TYPE] before it is stored (the
+  // audit trail holds no PHI); the answer then names their types in `reason_redacted`.
   Result<json> Open(const Actor& actor, const EmergencyRequest& request);
   // The caller's grants, or everyone's (`all`: compliance officers only), newest first.
   Result<json> List(const Actor& actor, bool all, store::GrantState state, store::EmergencyGrantId before,
@@ -598,7 +600,8 @@ class EmergencyAccessService {
   // someone else's (to anyone else), kConflict "grant_ended".
   Result<json> End(const Actor& actor, store::EmergencyGrantId id);
   // A compliance officer's verdict on a grant that is over: "justified" or "unjustified" (which
-  // needs a note). kConflict "grant_active", "grant_reviewed".
+  // needs a note). kConflict "grant_active", "grant_reviewed". The note is redacted as Open's
+  // reason is (`note_redacted`).
   Result<json> Review(const Actor& actor, store::EmergencyGrantId id, const std::string& outcome,
                       const std::string& note);
   // Closes the grants past their expiry ("expired"); returns how many.

@@ -24,6 +24,10 @@ export interface EmergencyGrant {
   end: GrantEnd | null;
   ended_by: UserRef | null;
   review: GrantReview | null;
+  /** On the answer to opening (or reviewing) only: the types of patient identifiers taken out of
+   *  the reason (or the note) before it was stored, e.g. "name,phone". The record keeps none. */
+  reason_redacted?: string;
+  note_redacted?: string;
 }
 
 /** A space the caller could open with emergency access, with the name of the policy it runs under. */

@@ -46,3 +46,10 @@ export function leaveEmergencySpace(spaceId: number, text: string, toast: (t: Om
   toast({ text });
   go(href.emergency());
 }
+
+/** What to tell someone whose reason or note lost patient identifiers on its way to the record. */
+export function redactedText(types: string | undefined, what: 'reason' | 'note'): string | null {
+  if (!types) return null;
+  const named = types.split(',').map((t) => t.replace(/_/g, ' ')).join(', ');
+  return `Patient identifiers (${named}) were taken out of your ${what}: the audit trail keeps none.`;
+}

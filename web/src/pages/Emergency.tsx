@@ -5,7 +5,7 @@
 import { useCallback, useEffect, useId, useState } from 'react';
 import { Api, ApiError, errorText, problemField } from '../api';
 import { DURATIONS, Emergency, REASON_MAX, type EligibleSpace, type EmergencyGrant } from '../emergencyApi';
-import { endText, reasonProblem, reviewText } from '../lib/emergency';
+import { endText, reasonProblem, redactedText, reviewText } from '../lib/emergency';
 import { shortTime, spaceTitle, timeOfDay } from '../lib/format';
 import { parseCode } from '../lib/mfa';
 import { useLatestOnly } from '../lib/latest';
@@ -25,7 +25,7 @@ export default function EmergencyPage() {
 }
 
 function Emergencies() {
-  const { me } = useApp();
+  const { me, toast } = useApp();
   const [chosen, setChosen] = useState<EligibleSpace | null>(null);
   // Whether the account has two-step sign-in (the code field shows only then): /me says so.
   const [twoStep, setTwoStep] = useState(false);
@@ -86,7 +86,12 @@ function Emergencies() {
       </section>
       {chosen && (
         <EmergencyForm space={chosen} twoStep={twoStep} onClose={() => setChosen(null)}
-          onOpened={(g) => { setChosen(null); go(href.space(g.space.id)); }} />
+          onOpened={(g) => {
+            setChosen(null);
+            const redacted = redactedText(g.reason_redacted, 'reason');
+            if (redacted) toast({ text: redacted });
+            go(href.space(g.space.id));
+          }} />
       )}
     </>
   );

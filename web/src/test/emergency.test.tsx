@@ -7,7 +7,7 @@ import { act, type ReactNode } from 'react';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ApiError, problemField, setCsrfToken, type User } from '../api';
 import type { EligibleSpace, EmergencyGrant } from '../emergencyApi';
-import { endText, leaveEmergencySpace, reasonProblem, reviewText } from '../lib/emergency';
+import { endText, leaveEmergencySpace, reasonProblem, redactedText, reviewText } from '../lib/emergency';
 import { timeOfDay } from '../lib/format';
 import { AppContext, type AppContextValue } from '../state';
 import EmergencyPage, { EmergencyForm } from '../pages/Emergency';
@@ -215,6 +215,27 @@ describe('the Emergency access screen', () => {
     expect(byLabel(document.body, 'Authentication code')).not.toBeNull();
   });
 
+  it('opens the space once granted, and says when patient identifiers were taken out of the reason', async () => {
+    answer = (url, method) => {
+      if (url === '/api/v1/me') return json(200, { user: ME, csrf_token: 't', mfa: { enabled: false, required: false, recovery_codes_left: 0 } });
+      if (url.startsWith('/api/v1/emergency-access/spaces')) return json(200, { items: [ICU], next_cursor: null });
+      if (method === 'POST' && url === '/api/v1/emergency-access') {
+        return json(201, { ...grant({ reason: 'Son called from [REDACTED:PHONE], crashing' }), reason_redacted: 'phone,health_plan' });
+      }
+      return json(200, { items: [], next_cursor: null });
+    };
+    const { el } = mount(withApp(<EmergencyPage />));
+    await settle(260);
+    act(() => (el.querySelector('button.emergency-space') as HTMLButtonElement).click());
+    type(byLabel(document.body, 'Reason'), 'Son called from 617-555-0142, crashing');
+    type(byLabel(document.body, 'Your password'), 'the-right-password');
+    await submit(document.querySelector('dialog[open]')!);
+    expect(posts('/api/v1/emergency-access')).toHaveLength(1);
+    expect(toast).toHaveBeenCalledWith({ text: 'Patient identifiers (phone, health plan) were taken out of your reason: the audit trail keeps none.' });
+    expect(location.hash).toBe('#/space/7');
+    expect(redactedText(undefined, 'reason')).toBeNull();
+  });
+
   it('is not offered to patients', async () => {
     answer = () => json(200, { items: [], next_cursor: null });
     const { el } = mount(withApp(<EmergencyPage />, { ...ME, kind: 'patient' }));
@@ -315,7 +336,9 @@ describe('the compliance section', () => {
 
   it('requires a note to find a grant unjustified before anything is sent', async () => {
     answer = (url, method) => {
-      if (method === 'POST' && url === '/api/v1/emergency-access/20/review') return json(200, { ...ended, review: { outcome: 'unjustified', note: 'x', by: null, at: NOW } });
+      if (method === 'POST' && url === '/api/v1/emergency-access/20/review') {
+        return json(200, { ...ended, review: { outcome: 'unjustified', note: 'x', by: null, at: NOW }, note_redacted: 'ssn' });
+      }
       return json(200, { items: [ended], next_cursor: null });
     };
     const { el } = mount(withApp(<EmergencyGrants />, OFFICER));
@@ -339,6 +362,7 @@ describe('the compliance section', () => {
     await submit(dialog);
     expect(posts('/api/v1/emergency-access/20/review').map((s) => s.body)).toEqual([{ outcome: 'unjustified', note: 'Not a patient of the unit' }]);
     expect(el.querySelector('[role="status"]')!.textContent).toContain('unjustified');
+    expect(el.querySelector('[role="status"]')!.textContent).toContain('Patient identifiers (ssn) were taken out of your note');
   });
 
   it('shows the server\'s refusal of a note under the note', async () => {

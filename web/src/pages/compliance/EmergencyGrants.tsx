@@ -4,7 +4,7 @@
 import { useCallback, useEffect, useId, useState } from 'react';
 import { ApiError, errorText, problemField } from '../../api';
 import { Emergency, type EmergencyGrant, type GrantState, type ReviewOutcome } from '../../emergencyApi';
-import { endText } from '../../lib/emergency';
+import { endText, redactedText } from '../../lib/emergency';
 import { fullTime, shortTime, spaceTitle } from '../../lib/format';
 import { useLatestOnly } from '../../lib/latest';
 import { useApp, useFrames } from '../../state';
@@ -123,7 +123,8 @@ export default function EmergencyGrants() {
         <ReviewDialog grant={reviewing} onClose={() => setReviewing(null)}
           onReviewed={(g) => {
             setReviewing(null);
-            setDone(`Reviewed ${g.user.display_name}'s emergency access to ${g.space.name}: ${g.review?.outcome ?? 'done'}.`);
+            const redacted = redactedText(g.note_redacted, 'note');
+            setDone(`Reviewed ${g.user.display_name}'s emergency access to ${g.space.name}: ${g.review?.outcome ?? 'done'}.${redacted ? ` ${redacted}` : ''}`);
             load();
           }} />
       )}
