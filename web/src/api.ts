@@ -80,6 +80,8 @@ export interface LiveSession {
   bearer: boolean;
   /** Signed in with a code as well as the password. */
   second_factor: boolean;
+  /** Until when this session administers (an administrator's, once it confirmed the password); 0: it does not. */
+  admin_elevated_until?: number;
   created_at: number; last_seen_at: number; expires_at: number;
   /** As the client sent it when signing in (may be empty). */
   user_agent: string;

@@ -3,7 +3,7 @@
 // time or all at once; ending one signs that device out at once (its live updates stop too).
 import { useCallback, useEffect, useId, useRef, useState } from 'react';
 import { Api, ApiError, errorText, type LiveSession } from '../api';
-import { fullTime } from '../lib/format';
+import { fullTime, timeOfDay } from '../lib/format';
 import { currentFirst, describeDevice, endedText, lastActiveText, signedInText } from '../lib/sessions';
 
 const REFRESH_MS = 60_000;
@@ -92,6 +92,7 @@ export default function SessionList() {
                   <p className="session-device">
                     <strong id={name} title={s.user_agent || undefined}>{describeDevice(s)}</strong>
                     {s.current && <span className="pill good">This device</span>}
+                    {!!s.admin_elevated_until && <span className="pill warn">Administering until {timeOfDay(s.admin_elevated_until)}</span>}
                   </p>
                   <dl className="session-facts">
                     <div><dt>Address</dt><dd>{s.address || 'Unknown'}</dd></div>

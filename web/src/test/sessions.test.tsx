@@ -235,6 +235,18 @@ describe('the list of sessions', () => {
     expect(rows(el)).toHaveLength(1);
   });
 
+  it('marks a session that administers, with until when', async () => {
+    const until = now + 600_000;
+    answer = (url) => (url === '/api/v1/me/sessions'
+      ? json(200, { items: [session(3, { current: true }), session(2, { admin_elevated_until: until }), session(1, { admin_elevated_until: 0 })] }) : undefined);
+    const { el } = mount(<SessionList />);
+    await settle();
+    const [mine, elevated, plain] = rows(el);
+    expect(elevated!.textContent).toContain(`Administering until ${timeOfDay(until)}`);
+    expect(mine!.textContent).not.toContain('Administering');
+    expect(plain!.textContent).not.toContain('Administering');
+  });
+
   it('with only this device there is nothing to end', async () => {
     answer = (url) => (url === '/api/v1/me/sessions' ? json(200, { items: [session(3, { current: true })] }) : undefined);
     const { el } = mount(<SessionList />);
