@@ -246,6 +246,11 @@ Result<json> EmergencyAccessService::List(const Actor& actor, bool all, store::G
   });
 }
 
+Result<store::GrantCounts> EmergencyAccessService::Counts() {
+  const UnixMillis now = clock_.NowMillis();
+  return store_.Read([&](store::ReadTx& tx) { return tx.CountEmergencyGrants(now); });
+}
+
 Result<json> EmergencyAccessService::End(const Actor& actor, EmergencyGrantId id) {
   const UnixMillis now = clock_.NowMillis();
   std::vector<UserId> told;

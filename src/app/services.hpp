@@ -596,6 +596,8 @@ class EmergencyAccessService {
   // The caller's grants, or everyone's (`all`: compliance officers only), newest first.
   Result<json> List(const Actor& actor, bool all, store::GrantState state, store::EmergencyGrantId before,
                     int limit);
+  // How many grants run now and how many wait for review, for /metrics (no caller: counts only).
+  Result<store::GrantCounts> Counts();
   // Ends a grant early: its holder ("ended") or a compliance officer ("revoked"). kNotFound for
   // someone else's (to anyone else), kConflict "grant_ended".
   Result<json> End(const Actor& actor, store::EmergencyGrantId id);

@@ -272,6 +272,12 @@ struct EmergencyGrant {
 
 enum class GrantState { kAll, kActive, kUnreviewed };
 
+// How many grants are running, and how many are over and wait for a compliance officer's review.
+struct GrantCounts {
+  std::int64_t active = 0;
+  std::int64_t unreviewed = 0;
+};
+
 struct GrantQuery {
   std::optional<UserId> user_id;         // none: everyone's
   GrantState state = GrantState::kAll;   // kActive: ActiveAt(now); kUnreviewed: over (ended or
@@ -394,6 +400,8 @@ class ReadTx {
   virtual Result<std::vector<EmergencyGrant>> ListEmergencyGrants(const GrantQuery& query) = 0;
   // Grants still open at `now` though past their expiry, oldest expiry first.
   virtual Result<std::vector<EmergencyGrant>> ListLapsedEmergencyGrants(UnixMillis now, int limit) = 0;
+  // Grants active at `now`, and grants over by `now` (ended or past expiry) and not reviewed.
+  virtual Result<GrantCounts> CountEmergencyGrants(UnixMillis now) = 0;
   // The enabled compliance officers (who are alerted when a grant opens).
   virtual Result<std::vector<UserId>> ListComplianceOfficerIds() = 0;
 

@@ -40,6 +40,8 @@ class Metrics {
   // The kernel's clock discipline (security target A5): rounds_clock_synchronized (1/0) and
   // rounds_clock_max_error_seconds; nothing when it cannot be read.
   static std::string RenderClockSync(const std::optional<ClockSync>& sync);
+  // Emergency access grants running now and waiting for review (nothing when they could not be read).
+  static std::string RenderEmergencyGrants(std::optional<std::pair<std::int64_t, std::int64_t>> active_unreviewed);
   static std::string RenderPageCache(std::uint64_t hits, std::uint64_t misses, std::uint64_t entries,
                                      std::uint64_t bytes);
 

@@ -189,11 +189,13 @@ class Server::Impl {
     state_.metrics_text = [this] {
       const auto pages = services_.messages.PageCacheStats();
       const auto verdict = services_.audit.LastVerdict();
+      std::optional<std::pair<std::int64_t, std::int64_t>> grants;
+      if (auto counts = services_.emergency.Counts()) grants.emplace(counts->active, counts->unreviewed);
       return metrics_.Render(store_.Metrics()) +
              Metrics::RenderPageCache(pages.hits, pages.misses, pages.entries, pages.bytes) +
              Metrics::RenderAuditVerification(verdict.ok, verdict.checked_at, verdict.running) +
              Metrics::RenderRequestBodies(body_budget_.Held(), config_.max_body_bytes_in_flight) +
-             Metrics::RenderClockSync(ReadClockSync());
+             Metrics::RenderClockSync(ReadClockSync()) + Metrics::RenderEmergencyGrants(grants);
     };
     bus.Subscribe([this](const bus::Event& event) {
       if (event.type == "message.created") metrics_.MessageStored();

@@ -49,6 +49,13 @@ test('refusals are problem documents that open nothing', async () => {
   assert.equal((await users.nia.get(`/api/v1/spaces/${ward.id}/messages`)).status, 404);
 });
 
+// The gauges /metrics gives for grants: running now, and over but not yet reviewed.
+async function grantGauges() {
+  const res = await server.client().get('/metrics');
+  const read = (name) => Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(res.text)?.[1]);
+  return { active: read('rounds_emergency_grants_active'), unreviewed: read('rounds_emergency_grants_unreviewed') };
+}
+
 test('a nurse breaks the glass: the officer is told live, reads are on record, the grant ends and is reviewed', async () => {
   const alerts = await officer.openEvents();
   alerts.send({ type: 'resume', cursors: {} });
@@ -66,6 +73,7 @@ test('a nurse breaks the glass: the officer is told live, reads are on record, t
   assert.equal(grant.purpose, 'BTG');
   assert.equal(grant.space.name, 'Sealed ICU');
   assert.ok(Math.abs(grant.expires_at - grant.started_at - 15 * 60_000) < 1000);
+  assert.deepEqual(await grantGauges(), { active: 1, unreviewed: 0 });
   const alert = await alerts.waitFor((f) => f.type === 'user' && f.event === 'emergency.started');
   assert.equal(alert.data.id, grant.id);
   assert.equal(alert.data.user.username, 'nia');
@@ -107,6 +115,7 @@ test('a nurse breaks the glass: the officer is told live, reads are on record, t
   assert.equal(endAlert.data.id, grant.id);
   assert.equal((await users.nia.get(`/api/v1/spaces/${ward.id}/messages`)).status, 404);
   assert.equal((await users.nia.get(`/api/v1/spaces/${ward.id}`)).status, 404);
+  assert.deepEqual(await grantGauges(), { active: 0, unreviewed: 1 });
 
   const unjustified = await officer.post(`/api/v1/emergency-access/${grant.id}/review`, { outcome: 'unjustified' });
   assert.equal(unjustified.status, 400);
@@ -117,6 +126,7 @@ test('a nurse breaks the glass: the officer is told live, reads are on record, t
   assert.equal(reviewed.body.review.by.id, officer.user.id);
   const unreviewed = await officer.get('/api/v1/emergency-access?scope=all&state=unreviewed');
   assert.deepEqual(unreviewed.body.items, []);
+  assert.deepEqual(await grantGauges(), { active: 0, unreviewed: 0 });
   alerts.close();
 
   // The trail tells the story in order, and a FHIR export calls it an emergency override.

@@ -99,6 +99,7 @@ class SqliteTx final : public WriteTx {
                                                                  UnixMillis now) override;
   Result<std::vector<EmergencyGrant>> ListEmergencyGrants(const GrantQuery& query) override;
   Result<std::vector<EmergencyGrant>> ListLapsedEmergencyGrants(UnixMillis now, int limit) override;
+  Result<GrantCounts> CountEmergencyGrants(UnixMillis now) override;
   Result<std::vector<UserId>> ListComplianceOfficerIds() override;
   Result<EmergencyGrantId> InsertEmergencyGrant(const EmergencyGrant& grant) override;
   Status EndEmergencyGrant(EmergencyGrantId id, const std::string& end_kind, std::optional<UserId> ended_by,

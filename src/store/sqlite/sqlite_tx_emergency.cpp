@@ -28,6 +28,9 @@ constexpr const char kListGrants[] =
 constexpr const char kListLapsed[] =
     "SELECT " ROUNDS_GRANT_COLUMNS " FROM emergency_grants "
     "WHERE ended_at IS NULL AND expires_at <= ?1 ORDER BY expires_at, id LIMIT ?2";
+constexpr const char kCountGrants[] =
+    "SELECT coalesce(sum(ended_at IS NULL AND expires_at > ?1), 0), "
+    "coalesce(sum(review_outcome IS NULL AND (ended_at IS NOT NULL OR expires_at <= ?1)), 0) FROM emergency_grants";
 constexpr const char kComplianceOfficers[] =
     "SELECT id FROM users WHERE is_compliance = 1 AND disabled = 0 ORDER BY id";
 constexpr const char kEndGrant[] =
@@ -89,6 +92,15 @@ Result<std::vector<EmergencyGrant>> SqliteTx::ListLapsedEmergencyGrants(UnixMill
   ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kListLapsed));
   s->Bind(1, now).Bind(2, Clamp(limit));
   return ReadAll<EmergencyGrant>(*s, ReadGrant);
+}
+
+Result<GrantCounts> SqliteTx::CountEmergencyGrants(UnixMillis now) {
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kCountGrants));
+  s->Bind(1, now);
+  ROUNDS_ASSIGN_OR_RETURN(auto counts, ReadOne<GrantCounts>(*s, [](const Statement& r) {
+    return GrantCounts{r.Int(0), r.Int(1)};
+  }));
+  return counts.value_or(GrantCounts{});
 }
 
 Result<std::vector<UserId>> SqliteTx::ListComplianceOfficerIds() {

@@ -88,6 +88,14 @@ TEST_P(StoreContractTest, EmergencyGrantsAreActiveUntilTheyExpireOrEndAndEndAndA
   EXPECT_EQ(list({.state = GrantState::kActive, .now = kNow + 30}), std::vector<EmergencyGrantId>{third});
   EXPECT_EQ(list({.state = GrantState::kUnreviewed, .now = kNow + 30}), std::vector<EmergencyGrantId>{second});
   EXPECT_EQ(list({.now = kNow + 30, .before_id = third, .limit = 1}), std::vector<EmergencyGrantId>{second});
+  // Counts for /metrics, by the same rules: the reviewed first is neither.
+  auto counts = [&](UnixMillis at) { return *store().Read([&](ReadTx& tx) { return tx.CountEmergencyGrants(at); }); };
+  EXPECT_EQ(counts(kNow + 15).active, 2);      // second and third
+  EXPECT_EQ(counts(kNow + 15).unreviewed, 0);
+  EXPECT_EQ(counts(kNow + 20).active, 1) << "second stops at its expiry";
+  EXPECT_EQ(counts(kNow + 20).unreviewed, 1);
+  EXPECT_EQ(counts(kNow + kHour + 10).active, 0);
+  EXPECT_EQ(counts(kNow + kHour + 10).unreviewed, 2);
 
   auto officers = store().Read([](ReadTx& tx) { return tx.ListComplianceOfficerIds(); });
   ASSERT_TRUE(officers);
