@@ -41,14 +41,13 @@ inline Result<Actor> Current(store::ReadTx& tx, const Actor& actor) {
 // The refusal of an act only an administrator may do: "admin_elevation_required" for an
 // administrator whose session does not administer now (see AuthService::Elevate), so a client
 // can ask for the password; "admin_required" for everyone else.
-inline tl::unexpected<Error> AdminRefusal(const Actor& current) {
-  if (current.user.is_admin && !current.IsAdmin()) {
-    return Forbidden("admin_elevation_required", "Confirm your password to administer, then try again.");
-  }
-  return Forbidden("admin_required", "Only administrators can do that.");
-}
 inline const char* AdminRefusalReason(const Actor& current) {
   return current.user.is_admin && !current.IsAdmin() ? "admin_elevation_required" : "admin_required";
+}
+inline tl::unexpected<Error> AdminRefusal(const Actor& current) {
+  const std::string reason = AdminRefusalReason(current);
+  return Forbidden(reason, reason == "admin_required" ? "Only administrators can do that."
+                                                      : "Confirm your password to administer, then try again.");
 }
 
 // The caller, read fresh, as a compliance officer (or, with `admin_allowed`, an administrator).
@@ -61,8 +60,9 @@ inline Result<Actor> RequireComplianceOnRecord(store::Store& store, UnixMillis n
   if (current.IsCompliance() || (admin_allowed && current.IsAdmin())) return current;
   AuditRecord denied = AuditEntry(current, action, object_type, "", now);
   denied.outcome = AuditOutcome::kDenied;
+  // An administrator at rest is told to take up administration; anyone else, that it is the officers'.
   const bool may_elevate = admin_allowed && current.user.is_admin;
-  denied.reason = may_elevate ? "admin_elevation_required" : "compliance_required";
+  denied.reason = may_elevate ? AdminRefusalReason(current) : "compliance_required";
   ROUNDS_RETURN_IF_ERROR(AuditNow(store, std::move(denied)));
   if (may_elevate) return AdminRefusal(current);
   return Forbidden("compliance_required", message);
