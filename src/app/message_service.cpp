@@ -23,6 +23,8 @@ constexpr std::size_t kMaxTitleChars = 200;
 constexpr std::size_t kMaxClientIdBytes = 64;
 constexpr std::size_t kMaxPollOptions = 10;
 constexpr std::size_t kMaxPollOptionChars = 200;
+// Readers' checks of kept pages remembered (KeptReads): about 100 bytes each.
+constexpr std::size_t kKeptReadsRemembered = 65536;
 
 bool IsCommunityKind(MessageKind kind) { return kind != MessageKind::kMessage; }
 
@@ -118,7 +120,8 @@ json RefusalDetails(const Screening& refusal) {
 MessageService::MessageService(store::Store& store, bus::Bus& bus, const Clock& clock, const Config& config,
                                PolicyEngine& policy)
     : store_(store), bus_(bus), clock_(clock), config_(config), policy_(policy),
-      pages_(static_cast<std::size_t>(std::max<std::int64_t>(config.page_cache_bytes, 0))) {}
+      pages_(static_cast<std::size_t>(std::max<std::int64_t>(config.page_cache_bytes, 0))),
+      kept_reads_(config.page_cache_bytes > 0 ? kKeptReadsRemembered : 0) {}
 
 // One post between its steps: what the caller's thread prepared, and what the unit decided.
 struct MessageService::PostJob {
@@ -519,19 +522,33 @@ bool MessageService::Keepable(const MessagePage& page) const {
 std::optional<JsonText> MessageService::ListKept(const Actor& actor, SpaceId space_id, const MessagePage& page) {
   if (!Keepable(page)) return std::nullopt;
   const PageCache::Key key{space_id, page.before, internal::ClampLimit(page.limit)};
+  // A reader at rest who was allowed this page a moment ago, with nothing committed since that
+  // could change it, gets it without a read transaction (KeptReads). Read before the check below.
+  const bool rest = !actor.is_system && !actor.admin_elevated;
+  const std::optional<store::ChangeStamp> stamp = rest ? store_.Stamp(space_id) : std::nullopt;
+  const std::int64_t now = clock_.NowMillis();
+  if (stamp) {
+    if (std::optional<store::PageVersion> allowed = kept_reads_.Find(actor.user.id, key, *stamp, now)) {
+      if (std::shared_ptr<const PageCache::Page> kept = pages_.Find(key, *allowed)) {
+        pages_.Count(true);
+        return JsonText{{}, std::shared_ptr<const std::string>(kept, &kept->text)};
+      }
+    }
+  }
+  std::optional<store::PageVersion> checked;
   auto served = store_.TryRead([&](store::ReadTx& tx) -> Result<std::shared_ptr<const PageCache::Page>> {
     ROUNDS_ASSIGN_OR_RETURN(auto readable, internal::ReadableSpace(tx, actor, space_id));
     ROUNDS_ASSIGN_OR_RETURN(auto policy, policy_.TemplateFor(tx, readable.first));
     // A read of a PHI-bearing space is on record before its content leaves, which waits for the
     // writer: List's.
     if (PhiBearing(policy) && policy_.Audits()) return nullptr;
-    std::optional<store::PageVersion> version;
-    return FindKept(tx, actor, key, version);
+    return FindKept(tx, actor, key, checked);
   });
   // No connection free, a refusal or an error, or no page kept: List answers.
   if (!served || !*served || !**served) return std::nullopt;
   pages_.Count(true);
   const std::shared_ptr<const PageCache::Page>& kept = **served;
+  if (stamp && checked) kept_reads_.Put(actor.user.id, key, KeptReads::Check{*stamp, *checked, now});
   return JsonText{{}, std::shared_ptr<const std::string>(kept, &kept->text)};
 }
 

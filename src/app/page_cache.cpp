@@ -56,4 +56,43 @@ PageCache::Stats PageCache::stats() const {
   return {hits_.load(std::memory_order_relaxed), misses_.load(std::memory_order_relaxed), slots_.size(), bytes_};
 }
 
+KeptReads::KeptReads(std::size_t capacity) : per_shard_(capacity == 0 ? 0 : capacity / kShards + 1) {}
+
+std::size_t KeptReads::ReaderKeyHash::operator()(const ReaderKey& k) const noexcept {
+  return PageCache::KeyHash{}(k.page) * 1000003u ^ std::hash<std::int64_t>{}(k.user);
+}
+
+KeptReads::Shard& KeptReads::ShardOf(const ReaderKey& key) {
+  return shards_[ReaderKeyHash{}(key) % kShards];
+}
+
+std::optional<store::PageVersion> KeptReads::Find(domain::UserId user, const PageCache::Key& key,
+                                                  const store::ChangeStamp& stamp, std::int64_t now) {
+  if (per_shard_ == 0) return std::nullopt;
+  const ReaderKey reader{user, key};
+  Shard& shard = ShardOf(reader);
+  std::lock_guard lock(shard.mutex);
+  auto it = shard.checks.find(reader);
+  if (it == shard.checks.end()) return std::nullopt;
+  const Check& check = it->second;
+  const std::int64_t age = now - check.checked_at;
+  // A clock that went back makes a check older than it looks, not younger.
+  if (!(check.stamp == stamp) || age < 0 || age >= kTrustMillis) {
+    shard.checks.erase(it);
+    return std::nullopt;
+  }
+  hits_.fetch_add(1, std::memory_order_relaxed);
+  return check.version;
+}
+
+void KeptReads::Put(domain::UserId user, const PageCache::Key& key, const Check& check) {
+  if (per_shard_ == 0) return;
+  const ReaderKey reader{user, key};
+  Shard& shard = ShardOf(reader);
+  std::lock_guard lock(shard.mutex);
+  // Full: start the shard over. Checks are cheap to make again; a bound matters, an order does not.
+  if (shard.checks.size() >= per_shard_ && shard.checks.find(reader) == shard.checks.end()) shard.checks.clear();
+  shard.checks.insert_or_assign(reader, check);
+}
+
 }  // namespace rounds::app

@@ -11,6 +11,7 @@
 // Thread safety: every member may be called from any thread.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -35,6 +36,9 @@ class PageCache {
     std::optional<domain::Seq> before;
     int limit = 0;
     bool operator==(const Key&) const = default;
+  };
+  struct KeyHash {
+    std::size_t operator()(const Key& k) const noexcept;
   };
   struct Page {
     store::PageVersion version;
@@ -63,9 +67,6 @@ class PageCache {
   bool enabled() const { return capacity_ > 0; }
 
  private:
-  struct KeyHash {
-    std::size_t operator()(const Key& k) const noexcept;
-  };
   struct Slot {
     std::shared_ptr<const Page> page;
     std::size_t bytes = 0;
@@ -80,6 +81,59 @@ class PageCache {
   std::size_t bytes_ = 0;                         // guarded by mutex_
   std::atomic<std::uint64_t> hits_{0};
   std::atomic<std::uint64_t> misses_{0};
+};
+
+// What the server's I/O threads remember of a reader's last full check of a kept page
+// (MessageService::ListKept): that this user was allowed this page at this page version, with the
+// store's change stamp of the space read before the check began. The same user's next read of the
+// page is answered from the page cache without a read transaction while the space's change stamp
+// is unchanged and the check is younger than kTrustMillis. The stamp moves with every commit of
+// this process that could change the answer (an account, a membership, the space, its template,
+// its pages); a change another process commits moves it only when this process's writer next
+// runs, and the age bounds how long such a change may go unseen here.
+//
+// Only plain standing is remembered: an administering session or the system reads through the
+// full check every time.
+//
+// Thread safety: every member may be called from any thread.
+class KeptReads {
+ public:
+  static constexpr std::int64_t kTrustMillis = 1000;
+  struct Check {
+    store::ChangeStamp stamp;   // read before the check's transaction began
+    store::PageVersion version; // the page version the check saw
+    std::int64_t checked_at = 0;
+  };
+
+  // Remembers at most about `capacity` checks (0: none).
+  explicit KeptReads(std::size_t capacity);
+
+  // The page version `user` was allowed `key` at, if that check still holds at `stamp` and `now`.
+  std::optional<store::PageVersion> Find(domain::UserId user, const PageCache::Key& key,
+                                         const store::ChangeStamp& stamp, std::int64_t now);
+  void Put(domain::UserId user, const PageCache::Key& key, const Check& check);
+  // Reads answered by Find.
+  std::uint64_t hits() const { return hits_.load(std::memory_order_relaxed); }
+
+ private:
+  struct ReaderKey {
+    domain::UserId user = 0;
+    PageCache::Key page;
+    bool operator==(const ReaderKey&) const = default;
+  };
+  struct ReaderKeyHash {
+    std::size_t operator()(const ReaderKey& k) const noexcept;
+  };
+  struct Shard {
+    std::mutex mutex;
+    std::unordered_map<ReaderKey, Check, ReaderKeyHash> checks;  // guarded by mutex
+  };
+  static constexpr std::size_t kShards = 16;
+  Shard& ShardOf(const ReaderKey& key);
+
+  const std::size_t per_shard_;
+  std::array<Shard, kShards> shards_;
+  std::atomic<std::uint64_t> hits_{0};
 };
 
 }  // namespace rounds::app

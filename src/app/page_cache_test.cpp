@@ -159,6 +159,87 @@ TEST_F(PageCacheTest, ListKeptAnswersOnlyWhatListWouldServeKeptUnaudited) {
   EXPECT_FALSE(services_->messages.ListKept(ben_, community_, {}));
 }
 
+// ListKept remembers that a reader was allowed a page (KeptReads) and answers their next read of it
+// without a read transaction, but never past a change that could decide it differently: such a
+// change in this process is seen at once, one made by another process within kTrustMillis.
+TEST_F(PageCacheTest, ListKeptTrustsAReadersCheckOnlyWhileNothingThatDecidedItChanged) {
+  NewSpace s{SpaceKind::kCommunity, "Ward bulletins", "", Visibility::kPrivate, JoinPolicy::kInvite, "announcements"};
+  auto created = services_->spaces.Create(ana_, s);
+  ASSERT_TRUE(created) << created.error().public_message;
+  const SpaceId board = (*created)["id"].get<SpaceId>();
+  auto join = [&] { ASSERT_TRUE(services_->spaces.AddMember(ana_, board, ben_.user.id, MemberRole::kMember)); };
+  join();
+  Post(ana_, board, "Ward 4 reopens Monday");
+  // Ben reads the page through List (kept), then ListKept checks it in full, then trusts the check.
+  auto checked = [&] {
+    EXPECT_TRUE(services_->messages.List(ben_, board, {}));
+    EXPECT_TRUE(services_->messages.ListKept(ben_, board, {})) << "checked in full";
+    const auto answered = services_->messages.KeptReadsAnswered();
+    auto again = services_->messages.ListKept(ben_, board, {});
+    EXPECT_TRUE(again);
+    EXPECT_EQ(services_->messages.KeptReadsAnswered(), answered + 1) << "the check is trusted";
+  };
+  checked();
+  // Within the trust window, for as long as nothing changes.
+  clock_.Advance(KeptReads::kTrustMillis - 1);
+  auto answered = services_->messages.KeptReadsAnswered();
+  EXPECT_TRUE(services_->messages.ListKept(ben_, board, {}));
+  EXPECT_EQ(services_->messages.KeptReadsAnswered(), answered + 1);
+  // Another reader's read trusts nothing of Ben's.
+  ASSERT_TRUE(services_->messages.ListKept(ana_, board, {}));
+  EXPECT_EQ(services_->messages.KeptReadsAnswered(), answered + 1);
+
+  // Removed from the space: refused at once.
+  ASSERT_TRUE(services_->spaces.RemoveMember(ana_, board, ben_.user.id));
+  EXPECT_FALSE(services_->messages.ListKept(ben_, board, {}));
+  EXPECT_FALSE(services_->messages.List(ben_, board, {}));
+  join();
+  checked();
+
+  // The account disabled: refused at once.
+  ASSERT_TRUE(store_->RunWrite([&](store::WriteTx& tx) -> Status {
+    ROUNDS_ASSIGN_OR_RETURN(auto user, tx.FindUser(ben_.user.id));
+    user->disabled = true;
+    return tx.UpdateUser(*user);
+  }));
+  EXPECT_FALSE(services_->messages.ListKept(ben_, board, {}));
+  ASSERT_TRUE(store_->RunWrite([&](store::WriteTx& tx) -> Status {
+    ROUNDS_ASSIGN_OR_RETURN(auto user, tx.FindUser(ben_.user.id));
+    user->disabled = false;
+    return tx.UpdateUser(*user);
+  }));
+  checked();
+
+  // The space moved to a template whose reads are audited: List's from now on.
+  ASSERT_TRUE(store_->RunWrite([&](store::WriteTx& tx) { return tx.SetSpaceTemplate(board, "internal-community", 1); }));
+  EXPECT_FALSE(services_->messages.ListKept(ben_, board, {}));
+  ASSERT_TRUE(store_->RunWrite([&](store::WriteTx& tx) { return tx.SetSpaceTemplate(board, "announcements", 1); }));
+  checked();
+
+  // Removed by another process (the rounds CLI): refused once the check is kTrustMillis old, or
+  // once this process's writer has run, whichever comes first.
+  const std::string remove_ben = "DELETE FROM memberships WHERE space_id = " + std::to_string(board) +
+                                 " AND user_id = " + std::to_string(ben_.user.id);
+  ExecElsewhere(remove_ben);
+  clock_.Advance(KeptReads::kTrustMillis);
+  EXPECT_FALSE(services_->messages.ListKept(ben_, board, {}));
+  EXPECT_FALSE(services_->messages.List(ben_, board, {}));
+  join();
+  checked();
+  ExecElsewhere(remove_ben);
+  Post(ana_, community_, "the writer runs");
+  EXPECT_FALSE(services_->messages.ListKept(ben_, board, {}));
+  join();
+
+  // An administering session reads through the full check every time.
+  Actor administering = ben_;
+  administering.admin_elevated = true;
+  ASSERT_TRUE(services_->messages.List(administering, board, {}));
+  answered = services_->messages.KeptReadsAnswered();
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(services_->messages.ListKept(administering, board, {}));
+  EXPECT_EQ(services_->messages.KeptReadsAnswered(), answered);
+}
+
 TEST_F(PageCacheTest, EveryChangeThroughTheServicesShowsAtOnce) {
   json first = Post(ana_, community_, "first");
   const MessageId id = first["id"];

@@ -464,6 +464,8 @@ class MessageService {
   Status RemoveUpload(const Actor& actor, domain::AttachmentId id);
   // The kept pages of List: hits, misses, entries and bytes, for the metrics.
   PageCache::Stats PageCacheStats() const { return pages_.stats(); }
+  // Kept pages ListKept answered from a reader's earlier check, without a read transaction.
+  std::uint64_t KeptReadsAnswered() const { return kept_reads_.hits(); }
 
  private:
   struct PostJob;  // message_service.cpp: one post's state between its steps
@@ -496,6 +498,7 @@ class MessageService {
   const Config& config_;
   PolicyEngine& policy_;
   PageCache pages_;
+  KeptReads kept_reads_;
 };
 
 // ---- Search and events ---------------------------------------------------------------------------

@@ -72,6 +72,19 @@ struct PageVersion {
   bool operator==(const PageVersion&) const = default;
 };
 
+// Two counters a reader may compare instead of reading (Store::Stamp): while neither has moved,
+// nothing was committed that could change who may read a space or what a page of it shows.
+// `everything` moves with every commit that changes an account, a template, a department, a
+// grant or any table not known to leave access alone, and with every commit another process
+// (the rounds CLI) makes, once this store's writer sees it; `space` moves with every commit that
+// changes the space's row (its content version, so every change to what its pages show) or its
+// memberships. Spaces may share a `space` counter: a shared one moves more often, never less.
+struct ChangeStamp {
+  std::uint64_t everything = 0;
+  std::uint64_t space = 0;
+  bool operator==(const ChangeStamp&) const = default;
+};
+
 struct MessageQuery {
   SpaceId space_id = 0;
   UserId viewer_id = 0;                  // fills Message::reactions[].mine, my_vote, my_poll_vote
@@ -562,6 +575,16 @@ class Store {
   // running it otherwise. A store that cannot tell without waiting never runs it.
   virtual std::optional<Status> TryRunRead(std::function<Status(ReadTx&)> unit) {
     (void)unit;
+    return std::nullopt;
+  }
+
+  // The space's change stamp now, without a read transaction; std::nullopt when this store cannot
+  // tell (then every read must read). A stamp read before a read transaction begins, and equal to
+  // one read later, means that nothing the transaction read about the space's access and pages has
+  // been committed since, by this process; another process's commits move it only once this
+  // store's writer has seen them, so callers bound how long they trust one.
+  virtual std::optional<ChangeStamp> Stamp(SpaceId space) const {
+    (void)space;
     return std::nullopt;
   }
 

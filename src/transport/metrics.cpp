@@ -61,10 +61,15 @@ std::string Metrics::RenderRequestBodies(std::int64_t held, std::int64_t limit) 
 }
 
 std::string Metrics::RenderPageCache(std::uint64_t hits, std::uint64_t misses, std::uint64_t entries,
-                                     std::uint64_t bytes) {
+                                     std::uint64_t bytes, std::uint64_t trusted) {
   std::ostringstream out;
   out << "# HELP rounds_page_cache_hits_total Pages of messages served as kept, without reading the messages.\n"
       << "# TYPE rounds_page_cache_hits_total counter\nrounds_page_cache_hits_total " << hits << "\n"
+      << "# HELP rounds_page_cache_trusted_checks_total Kept pages answered on the strength of the same reader's "
+         "check of the same page moments before, with nothing committed since that could change it: no read "
+         "transaction.\n"
+      << "# TYPE rounds_page_cache_trusted_checks_total counter\nrounds_page_cache_trusted_checks_total " << trusted
+      << "\n"
       << "# HELP rounds_page_cache_misses_total Pages of messages that could be kept but were read and rendered.\n"
       << "# TYPE rounds_page_cache_misses_total counter\nrounds_page_cache_misses_total " << misses << "\n"
       << "# HELP rounds_page_cache_entries Pages of messages kept.\n"

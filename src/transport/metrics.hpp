@@ -43,7 +43,7 @@ class Metrics {
   // Emergency access grants running now and waiting for review (nothing when they could not be read).
   static std::string RenderEmergencyGrants(std::optional<std::pair<std::int64_t, std::int64_t>> active_unreviewed);
   static std::string RenderPageCache(std::uint64_t hits, std::uint64_t misses, std::uint64_t entries,
-                                     std::uint64_t bytes);
+                                     std::uint64_t bytes, std::uint64_t trusted);
 
  private:
   static constexpr double kBounds[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};

@@ -192,7 +192,8 @@ class Server::Impl {
       std::optional<std::pair<std::int64_t, std::int64_t>> grants;
       if (auto counts = services_.emergency.Counts()) grants.emplace(counts->active, counts->unreviewed);
       return metrics_.Render(store_.Metrics()) +
-             Metrics::RenderPageCache(pages.hits, pages.misses, pages.entries, pages.bytes) +
+             Metrics::RenderPageCache(pages.hits, pages.misses, pages.entries, pages.bytes,
+                                      services_.messages.KeptReadsAnswered()) +
              Metrics::RenderAuditVerification(verdict.ok, verdict.checked_at, verdict.running) +
              Metrics::RenderRequestBodies(body_budget_.Held(), config_.max_body_bytes_in_flight) +
              Metrics::RenderClockSync(ReadClockSync()) + Metrics::RenderEmergencyGrants(grants);

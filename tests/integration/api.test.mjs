@@ -6,6 +6,12 @@ import { startServer, createUsers, createSpace, addMember, createOfficer, PASSWO
 
 let server, admin, users;
 
+// A counter or gauge from /metrics, as a number.
+async function metric(name) {
+  const text = await (await fetch(server.baseUrl + '/metrics')).text();
+  return Number(text.match(new RegExp(`${name} (\\d+)`))?.[1]);
+}
+
 test.before(async () => {
   ({ server, admin } = await startServer());
   users = await createUsers(server, admin, ['nora', 'omar', 'pia', 'quill']);
@@ -340,8 +346,6 @@ test('metrics expose requests, sockets and the writer', async () => {
 });
 
 test('a page of messages is served kept until it changes, and never past a removal', async () => {
-  const metric = async (name) =>
-    Number((await (await fetch(server.baseUrl + '/metrics')).text()).match(new RegExp(`${name} (\\d+)`))?.[1]);
   const space = await createSpace(users.nora, { name: 'Kept Pages', kind: 'channel', visibility: 'private' });
   await addMember(users.nora, space.id, users.omar.user.id);
   await users.nora.post(`/api/v1/spaces/${space.id}/messages`, { body: 'bed 4 is ready' });
@@ -367,6 +371,30 @@ test('a page of messages is served kept until it changes, and never past a remov
   assert.equal((await users.nora.del(`/api/v1/spaces/${space.id}/members/${users.omar.user.id}`)).status, 204);
   assert.equal((await users.omar.get(`/api/v1/spaces/${space.id}/messages`)).status, 404, 'the permission check comes first');
   assert.ok(await metric('rounds_page_cache_entries') >= 1);
+});
+
+test('a reader\'s check of a kept page is trusted for a moment, never past a removal or a change', async () => {
+  // Announcements: reads are not audited, so kept pages are answered on the I/O thread.
+  const space = await createSpace(users.nora, { name: 'Trusted Checks', visibility: 'private', template: 'announcements' });
+  await addMember(users.nora, space.id, users.omar.user.id);
+  await users.nora.post(`/api/v1/spaces/${space.id}/messages`, { body: 'theatre 2 closed' });
+  const path = `/api/v1/spaces/${space.id}/messages`;
+  const first = await users.omar.get(path);  // rendered and kept
+  assert.equal(first.status, 200);
+  assert.equal((await users.omar.get(path)).text, first.text, 'checked in full, on the I/O thread');
+  const trusted = await metric('rounds_page_cache_trusted_checks_total');
+  assert.equal((await users.omar.get(path)).text, first.text);
+  assert.equal(await metric('rounds_page_cache_trusted_checks_total'), trusted + 1, 'the check is trusted');
+  // A post: the page changes, at once.
+  await users.nora.post(`/api/v1/spaces/${space.id}/messages`, { body: 'theatre 2 open again' });
+  const changed = await users.omar.get(path);
+  assert.deepEqual(changed.body.items.map((m) => m.body), ['theatre 2 open again', 'theatre 2 closed']);
+  await users.omar.get(path);
+  await users.omar.get(path);
+  // A removal: refused at once, though the check was trusted a moment ago.
+  assert.equal((await users.nora.del(`/api/v1/spaces/${space.id}/members/${users.omar.user.id}`)).status, 204);
+  assert.equal((await users.omar.get(path)).status, 404);
+  assert.equal((await users.omar.get(path)).status, 404);
 });
 
 test('a reader never gets a kept page older than a post acknowledged before the read began', async () => {
@@ -397,8 +425,6 @@ test('a reader never gets a kept page older than a post acknowledged before the 
 });
 
 test('a post from a known session is answered after its commit, with no thread waiting, under every check', async () => {
-  const metric = async (name) =>
-    Number((await (await fetch(server.baseUrl + '/metrics')).text()).match(new RegExp(`${name} (\\d+)`))?.[1]);
   const later = () => metric('rounds_http_answered_after_commit_total');
   const space = await createSpace(users.nora, { name: 'Posts After Commit', visibility: 'private' });
   await addMember(users.nora, space.id, users.omar.user.id);
@@ -454,8 +480,6 @@ test('a post from a known session is answered after its commit, with no thread w
 });
 
 test('a kept page whose read needs no audit record is answered on the I/O thread, after every check', async () => {
-  const metric = async (name) =>
-    Number((await (await fetch(server.baseUrl + '/metrics')).text()).match(new RegExp(`${name} (\\d+)`))?.[1]);
   const quick = () => metric('rounds_http_answered_on_io_thread_total');
   const space = await createSpace(users.nora, { name: 'Kept Bulletins', visibility: 'private', template: 'announcements' });
   await addMember(users.nora, space.id, users.omar.user.id);

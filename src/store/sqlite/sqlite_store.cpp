@@ -27,6 +27,7 @@
 
 #include "core/log.hpp"
 #include "core/thread_name.hpp"
+#include "store/sqlite/change_stamps.hpp"
 #include "store/sqlite/coalescing_vfs.hpp"
 #include "store/sqlite/migrations.hpp"
 #include "store/sqlite/sqlite_tx.hpp"
@@ -259,6 +260,7 @@ class SqliteStore final : public Store {
     for (double bound : kCommitBounds) metrics_.commit_micros_buckets.emplace_back(bound, 0);
     // The writer's own bound on the log, as SQLite's wal_autocheckpoint does it, but counted.
     sqlite3_wal_hook(writer_->raw(), &SqliteStore::OnCommitToLog, this);
+    stamps_.Watch(writer_->raw());
     writer_thread_ = std::thread([this] { WriterLoop(); });
     checkpoint_thread_ = std::thread([this] { CheckpointLoop(); });
   }
@@ -305,6 +307,8 @@ class SqliteStore final : public Store {
     if (!result) return result;
     return finished;
   }
+
+  std::optional<ChangeStamp> Stamp(SpaceId space) const override { return stamps_.Stamp(space); }
 
   Status CatchUpSearch() override {
     std::int64_t waiting = 0;
@@ -529,6 +533,8 @@ class SqliteStore final : public Store {
   // the checkpointer fell behind or failed.
   static int OnCommitToLog(void* context, sqlite3* db, const char* name, int frames) {
     auto& store = *static_cast<SqliteStore*>(context);
+    // The commit is in the log and visible to every reader; its callers are answered after this.
+    store.stamps_.Publish();
     const SqliteOptions& options = store.options_;
     const int last_frames = store.log_frames_.exchange(frames, std::memory_order_relaxed);
     if (frames < last_frames) {
@@ -729,6 +735,7 @@ class SqliteStore final : public Store {
     // The cached audit chain head holds only while this writer is the database's only writer.
     if (auto version = writer_->QueryInt(kDataVersion); !version || *version != data_version_) {
       audit_.head.reset();
+      stamps_.MoveEverything();
       data_version_ = version ? *version : -1;
     }
     SqliteTx tx(*writer_, audit_);
@@ -829,6 +836,7 @@ class SqliteStore final : public Store {
   const WriterHooks hooks_;
   const std::unique_ptr<Connection> writer_;  // used only by writer_thread_
   WriterAuditState audit_;                    // writer_thread_ only
+  ChangeStamps stamps_;                       // moved by writer_thread_, read by any thread
   std::chrono::steady_clock::time_point audit_indexed_at_;  // writer_thread_ only: last index run
   std::int64_t data_version_ = -1;            // writer_thread_ only: kDataVersion when last read
   // writer_thread_ only: changes queued for the search index as of the last look, when the first

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <future>
 #include <thread>
 
@@ -742,6 +743,121 @@ TEST(SqliteStore, AuditSearchAgreesWithAFullScanWhileTheIndexesTrailTheLog) {
   RawDb db(folder.file("rounds.db"));
   EXPECT_EQ(db.Text("SELECT indexed_seq FROM audit_index_state"), "300");
   EXPECT_EQ(db.Text("SELECT count(*) FROM audit_index_object"), "300");
+}
+
+// What moves a space's change stamp (ChangeStamps): everything a reader of the space's pages would
+// see differently, nothing else, and everything at once for an account or a commit made elsewhere.
+TEST(SqliteStore, ChangeStampsMoveWithEveryCommitThatCouldChangeAReadOfASpace) {
+  Folder folder;
+  std::string before_commit_sql;  // run by the writer before the next COMMIT, then cleared
+  sqlite::WriterHooks hooks;
+  hooks.before_commit = [&](sqlite::Connection& writer) {
+    if (before_commit_sql.empty()) return;
+    EXPECT_TRUE(writer.Exec(before_commit_sql)) << before_commit_sql;
+    before_commit_sql.clear();
+  };
+  auto opened = sqlite::OpenSqliteStoreWithHooks({.path = folder.file("rounds.db")}, hooks);
+  ASSERT_TRUE(opened) << Describe(opened);
+  Store& store = **opened;
+  const UserId ana = AddUser(store, "ana");
+  const UserId ben = AddUser(store, "ben");
+  const SpaceId a = AddSpace(store, "A", ana);
+  const SpaceId b = AddSpace(store, "B", ana);
+  auto stamp = [&](SpaceId space) {
+    std::optional<ChangeStamp> now = store.Stamp(space);
+    EXPECT_TRUE(now) << "the SQLite store always gives stamps";
+    return now.value_or(ChangeStamp{});
+  };
+  // Which stamps a step moved: "A", "B", "everything", joined by spaces.
+  auto moved_by = [&](const std::function<void()>& step) {
+    const ChangeStamp sa = stamp(a), sb = stamp(b);
+    step();
+    std::string moved;
+    if (stamp(a).space != sa.space) moved += "A ";
+    if (stamp(b).space != sb.space) moved += "B ";
+    if (stamp(a).everything != sa.everything) moved += "everything ";
+    if (!moved.empty()) moved.pop_back();
+    return moved;
+  };
+  auto write = [&](auto unit) { ASSERT_TRUE(store.RunWrite(unit)); };
+
+  std::optional<Message> posted;
+  EXPECT_EQ(moved_by([&] {
+              auto message = Post(store, a, ana, "hello");
+              if (message) posted = *message;
+            }),
+            "A")
+      << "a post moves its space";
+  ASSERT_TRUE(posted);
+  EXPECT_EQ(moved_by([&] {
+              write([&](WriteTx& tx) { return tx.SetReaction(posted->id, ben, "+1", true).map([](bool) {}); });
+            }),
+            "A")
+      << "a reaction reaches its space through the page triggers";
+  EXPECT_EQ(moved_by([&] { ASSERT_TRUE(storetest::Join(store, a, ben)); }), "A")
+      << "a membership (a table without rowids) moves its space";
+  EXPECT_EQ(moved_by([&] { write([&](WriteTx& tx) { return tx.SetReadSeq(a, ana, 1); }); }), "A")
+      << "a read marker is a membership's";
+  EXPECT_EQ(moved_by([&] { write([&](WriteTx& tx) { return tx.DeleteMembership(a, ben); }); }), "A");
+  EXPECT_EQ(moved_by([&] {
+              write([&](WriteTx& tx) { return tx.SetSuspension({b, ben, 0, 1}); });
+            }),
+            "B");
+  EXPECT_EQ(moved_by([&] {
+              write([&](WriteTx& tx) -> Status {
+                AuditRecord record;
+                record.seq = 1;
+                record.action = "auth.login";
+                record.prev_hash = std::string(64, '0');
+                record.hash = "h1";
+                ROUNDS_RETURN_IF_ERROR(tx.InsertAudit(record));
+                Session session;
+                session.user_id = ben;
+                session.token_hash = "t";
+                session.created_at = session.last_seen_at = storetest::kNow;
+                session.expires_at = storetest::kNow + 1000;
+                ROUNDS_ASSIGN_OR_RETURN(SessionId id, tx.InsertSession(session));
+                return tx.TouchSession(id, storetest::kNow + 1);
+              });
+            }),
+            "")
+      << "audit records and sessions change no one's access to a space";
+  EXPECT_EQ(moved_by([&] {
+              write([&](WriteTx& tx) -> Status {
+                ROUNDS_ASSIGN_OR_RETURN(auto user, tx.FindUser(ben));
+                if (!user) return NotFound("User");
+                user->disabled = true;
+                return tx.UpdateUser(*user);
+              });
+            }),
+            "everything")
+      << "an account";
+  EXPECT_EQ(moved_by([&] { write([&](WriteTx& tx) { return tx.SetSpaceTemplate(a, "announcements", 1); }); }), "A")
+      << "a space's template is on its row";
+
+  // Deleting every row at once (SQLite's truncation, which skips the update hook) is seen too.
+  EXPECT_EQ(moved_by([&] {
+              before_commit_sql = "DELETE FROM space_suspensions";
+              ASSERT_TRUE(Post(store, a, ana, "carries the delete"));
+            }),
+            "A B")
+      << "the post's A and the suspension's B";
+  write([&](WriteTx& tx) { return tx.InsertDepartment({0, "Cardiology", std::nullopt}).map([](DepartmentId) {}); });
+  EXPECT_EQ(moved_by([&] {
+              before_commit_sql = "DELETE FROM departments";
+              write([](WriteTx&) { return Ok(); });
+            }),
+            "everything");
+
+  // Another process's commit: seen when this store's writer next runs, as everything.
+  {
+    RawDb other(folder.file("rounds.db"));
+    const ChangeStamp before = stamp(a);
+    ASSERT_EQ(other.Exec("UPDATE memberships SET role = 'read_only' WHERE space_id = 2"), SQLITE_OK) << other.Error();
+    EXPECT_EQ(stamp(a), before) << "nothing in this process has seen it yet";
+    EXPECT_EQ(moved_by([&] { ASSERT_TRUE(Post(store, b, ana, "the writer runs")); }), "B everything");
+  }
+  store.Close();
 }
 
 TEST(SqliteStore, InMemoryPathIsAWorkingPrivateStore) {

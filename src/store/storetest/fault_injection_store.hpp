@@ -40,6 +40,7 @@ class FaultInjectionStore final : public Store {
     if (Due(read_countdown_)) return Fail(ErrorCode::kInternal, kProblem, "Injected fault.", "fault injection");
     return target_.TryRunRead(std::move(unit));
   }
+  std::optional<ChangeStamp> Stamp(SpaceId space) const override { return target_.Stamp(space); }
   Status CatchUpSearch() override { return target_.CatchUpSearch(); }
   Status Backup(const std::string& path) override { return target_.Backup(path); }
   StoreMetrics Metrics() const override { return target_.Metrics(); }
