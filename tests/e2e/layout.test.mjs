@@ -3,7 +3,8 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { createSpace, addMember } from '../integration/fixtures.mjs';
-import { openBrowser, signIn, startAppServer, messageWith, messageAction, screenshot, post, unlabelledControls } from './browser.mjs';
+import { ADMIN } from '../lib/server.mjs';
+import { openBrowser, signIn, administer, startAppServer, messageWith, messageAction, screenshot, post, unlabelledControls } from './browser.mjs';
 
 let server, users, channel, community;
 
@@ -77,6 +78,27 @@ test('usable at phone width', async () => {
       await b.page.locator('#main h1').waitFor();
       await noSideways(b.page, hash);
     }
+    assert.deepEqual(b.errors, []);
+  } finally {
+    await b.close();
+  }
+});
+
+test('an administrator at phone width keeps the search field while administering', async () => {
+  const b = await openBrowser({ width: 375, height: 740 });
+  try {
+    await signIn(b.page, server.baseUrl, ADMIN.username, ADMIN.password);
+    const search = b.page.locator('#global-search');
+    const before = (await search.boundingBox()).width;
+    await administer(b.page, ADMIN.password);
+    const stop = b.page.locator('header.topbar').getByRole('button', { name: 'Stop administering' });
+    assert.equal((await stop.innerText()).trim(), 'Stop', 'the short label shows, with the whole name for assistive technology');
+    const during = (await search.boundingBox()).width;
+    assert.ok(during >= 100, `the search field stays usable while administering (${during} px, ${before} px before)`);
+    await noSideways(b.page, 'the top bar while administering');
+    await screenshot(b.page, 'phone-administering');
+    await stop.click();
+    await b.page.locator('header.topbar').getByRole('button', { name: 'Administer', exact: true }).waitFor();
     assert.deepEqual(b.errors, []);
   } finally {
     await b.close();

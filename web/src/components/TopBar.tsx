@@ -32,9 +32,9 @@ export default function TopBar({ menuOpen, onMenu, onSignOut }: { menuOpen: bool
         ? (
           <span className="admin-state">
             <span className="admin-badge" title="Your acts as an administrator are on the audit trail">Administering until {timeOfDay(adminUntil)}</span>
-            <button type="button" className="secondary" onClick={() => {
+            <button type="button" className="secondary admin-stop" aria-label="Stop administering" onClick={() => {
               endAdministration().catch((e) => toast({ text: errorText(e), kind: 'error' }));
-            }}>Stop administering</button>
+            }}>Stop<span className="wide-only"> administering</span></button>
           </span>
         )
         : <button type="button" className="secondary admin-start" onClick={openElevate}>Administer</button>)}
