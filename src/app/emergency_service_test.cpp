@@ -349,7 +349,6 @@ TEST_F(EmergencyTest, WithTwoStepSignInTheCodeIsAskedForAndSpent) {
   EXPECT_EQ(replay.error().problem, "invalid_code") << "a code works once";
 }
 
-}  // namespace
 TEST_F(EmergencyTest, PatientIdentifiersInTheReasonAndTheReviewNoteNeverReachTheRecord) {
   // Reserved, synthetic identifiers: a 555-01xx phone, the 987-65-432x SSN block.
   auto grant = Open(outsider_, ward_, kPassword, "Covering the ward: the patient's son called from 617-555-0142, crashing");
@@ -384,4 +383,5 @@ TEST_F(EmergencyTest, PatientIdentifiersInTheReasonAndTheReviewNoteNeverReachThe
   EXPECT_NE(review[0].reason.find("[REDACTED:SSN]"), std::string::npos) << review[0].reason;
 }
 
+}  // namespace
 }  // namespace rounds::app

@@ -15,13 +15,13 @@ void Metrics::RecordRequest(const std::string& method, const std::string& route,
   h.sum += seconds;
 }
 
-std::string Metrics::RenderEmergencyGrants(std::optional<std::pair<std::int64_t, std::int64_t>> active_unreviewed) {
-  if (!active_unreviewed) return {};
+std::string Metrics::RenderEmergencyGrants(const std::optional<store::GrantCounts>& grants) {
+  if (!grants) return {};
   std::ostringstream out;
   out << "# HELP rounds_emergency_grants_active Emergency access (break-the-glass) grants running now.\n"
-      << "# TYPE rounds_emergency_grants_active gauge\nrounds_emergency_grants_active " << active_unreviewed->first << "\n"
+      << "# TYPE rounds_emergency_grants_active gauge\nrounds_emergency_grants_active " << grants->active << "\n"
       << "# HELP rounds_emergency_grants_unreviewed Emergency access grants that are over and wait for a compliance officer's review.\n"
-      << "# TYPE rounds_emergency_grants_unreviewed gauge\nrounds_emergency_grants_unreviewed " << active_unreviewed->second
+      << "# TYPE rounds_emergency_grants_unreviewed gauge\nrounds_emergency_grants_unreviewed " << grants->unreviewed
       << "\n";
   return out.str();
 }

@@ -41,7 +41,7 @@ class Metrics {
   // rounds_clock_max_error_seconds; nothing when it cannot be read.
   static std::string RenderClockSync(const std::optional<ClockSync>& sync);
   // Emergency access grants running now and waiting for review (nothing when they could not be read).
-  static std::string RenderEmergencyGrants(std::optional<std::pair<std::int64_t, std::int64_t>> active_unreviewed);
+  static std::string RenderEmergencyGrants(const std::optional<store::GrantCounts>& grants);
   static std::string RenderPageCache(std::uint64_t hits, std::uint64_t misses, std::uint64_t entries,
                                      std::uint64_t bytes, std::uint64_t trusted);
 

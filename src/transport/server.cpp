@@ -189,8 +189,8 @@ class Server::Impl {
     state_.metrics_text = [this] {
       const auto pages = services_.messages.PageCacheStats();
       const auto verdict = services_.audit.LastVerdict();
-      std::optional<std::pair<std::int64_t, std::int64_t>> grants;
-      if (auto counts = services_.emergency.Counts()) grants.emplace(counts->active, counts->unreviewed);
+      std::optional<store::GrantCounts> grants;
+      if (auto counts = services_.emergency.Counts()) grants = *counts;
       return metrics_.Render(store_.Metrics()) +
              Metrics::RenderPageCache(pages.hits, pages.misses, pages.entries, pages.bytes,
                                       services_.messages.KeptReadsAnswered()) +

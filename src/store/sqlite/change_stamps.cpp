@@ -89,30 +89,22 @@ void ChangeStamps::OnRowChange(void* context, sqlite3* db, int op, const char* d
       if (op != SQLITE_INSERT) self.MarkSpace(old_key);
       if (op != SQLITE_DELETE) self.MarkSpace(new_key);
       return;
-    case Reach::kSpaceColumn: {
-      sqlite3_value* value = nullptr;
-      bool marked = false;
-      if (op != SQLITE_INSERT && sqlite3_preupdate_old(db, 0, &value) == SQLITE_OK && value != nullptr &&
-          sqlite3_value_type(value) == SQLITE_INTEGER) {
-        self.MarkSpace(sqlite3_value_int64(value));
-        marked = true;
-      }
-      value = nullptr;
-      if (op != SQLITE_DELETE) {
-        marked = false;
-        if (sqlite3_preupdate_new(db, 0, &value) == SQLITE_OK && value != nullptr &&
-            sqlite3_value_type(value) == SQLITE_INTEGER) {
-          self.MarkSpace(sqlite3_value_int64(value));
-          marked = true;
-        }
-      }
-      if (!marked) self.everything_pending_ = true;  // no space to be read from the row
+    case Reach::kSpaceColumn:
+      // The row's space before and after the change; a row whose space cannot be read reaches all.
+      if (op != SQLITE_INSERT && !self.MarkFirstColumn(db, sqlite3_preupdate_old)) self.everything_pending_ = true;
+      if (op != SQLITE_DELETE && !self.MarkFirstColumn(db, sqlite3_preupdate_new)) self.everything_pending_ = true;
       return;
-    }
     case Reach::kEverything:
       self.everything_pending_ = true;
       return;
   }
+}
+
+bool ChangeStamps::MarkFirstColumn(sqlite3* db, int (*read)(sqlite3*, int, sqlite3_value**)) {
+  sqlite3_value* value = nullptr;
+  if (read(db, 0, &value) != SQLITE_OK || value == nullptr || sqlite3_value_type(value) != SQLITE_INTEGER) return false;
+  MarkSpace(sqlite3_value_int64(value));
+  return true;
 }
 
 void ChangeStamps::MarkSpace(std::int64_t space) {

@@ -54,6 +54,9 @@ class ChangeStamps {
  private:
   static void OnRowChange(void* context, sqlite3* db, int op, const char* database, const char* table,
                           sqlite3_int64 old_key, sqlite3_int64 new_key);
+  // Marks the space in the changing row's first column, as `read` (the pre-update hook's old or
+  // new values) gives it; false when it is not an integer.
+  bool MarkFirstColumn(sqlite3* db, int (*read)(sqlite3*, int, sqlite3_value**));
   void MarkSpace(std::int64_t space);
 
   std::atomic<std::uint64_t> everything_{0};
