@@ -14,11 +14,15 @@ const ceiling = (name) => runs.find((r) => r.kind === 'ceiling' && r.ceiling ===
 const labelled = (label) => runs.filter((r) => r.label === label);
 const data = runs.find((r) => r.kind === 'data');
 
-// A ramp's saturation: the verified step that acknowledged the most messages per second.
+// A ramp's saturation: the verified step that acknowledged the most messages per second, and
+// whether the ramp reached saturation at all (a step fell behind). A ramp that ran out of steps
+// while still keeping up has only a lower bound: its fastest step.
 function saturation(label) {
-  const steps = labelled(label).filter((r) => r.verify?.ok);
+  const all = labelled(label);
+  const steps = all.filter((r) => r.verify?.ok);
   if (steps.length === 0) return null;
-  return steps.reduce((a, b) => (b.messages_per_s > a.messages_per_s ? b : a));
+  const best = steps.reduce((a, b) => (b.messages_per_s > a.messages_per_s ? b : a));
+  return { ...best, reached: all.some((r) => r.saturated) };
 }
 // The half-load point is run several times at one rate (its p99 is one slow moment in a few
 // thousand, and varies several-fold between identical runs on a shared machine): the run with the
@@ -49,10 +53,12 @@ function summarize(server) {
   return {
     fanout: fan && {
       saturation_msgs_per_s: fan.messages_per_s, saturation_deliveries_per_s: fan.deliveries_per_s,
+      saturation_reached: fan.reached,
       saturation_p99_ms: fan.latency_ms.p99, ...halfFields(fanHalf), server_cpu_pct: fan.server?.cpu_pct,
     },
     direct: dir && {
-      saturation_msgs_per_s: dir.messages_per_s, saturation_p99_ms: dir.latency_ms.p99, ...halfFields(dirHalf),
+      saturation_msgs_per_s: dir.messages_per_s, saturation_reached: dir.reached,
+      saturation_p99_ms: dir.latency_ms.p99, ...halfFields(dirHalf),
     },
     idle: idle && { connections: idle.connections, open: idle.open_after_settle, per_connection_kib: idle.per_connection_kib },
     reconnect: storm && { clients: storm.resume?.clients, seconds: storm.resume?.seconds, verified: storm.verify?.ok },
@@ -74,13 +80,41 @@ const fsync = ceiling('fsync');
 const loopback = ceiling('loopback');
 
 const ratio = (a, b) => (a != null && b ? a / b : null);
-const fmt = (v, digits = 0) => (v == null ? 'n/a' : Number(v).toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
+// A ratio of two saturations, either of which may be only a lower bound (its ramp never fell
+// behind): { value, bound } where bound is '≥' (the numerator may be higher), '≤' (the
+// denominator may be), '?' (both: the ratio is unknown) or '' (exact).
+const satRatio = (a, reachedA, b, reachedB) => {
+  const value = ratio(a, b);
+  if (value == null) return { value, bound: '' };
+  const lowA = reachedA === false;
+  const lowB = reachedB === false;
+  return { value, bound: lowA && lowB ? '?' : lowA ? '≥' : lowB ? '≤' : '' };
+};
+const fmt = (v, digits = 0) => (v == null || Number.isNaN(v) ? 'n/a' : Number(v).toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
 const times = (v) => (v == null ? 'n/a' : `${fmt(v, 1)}×`);
 const pct = (v) => (v == null ? 'n/a' : `${fmt(v * 100, 0)}%`);
+// A ratio with its bound: "≥ 21.3×", "≤ 4.8×", "4.8×?" (both ramps ended before saturation).
+const bounded = (f, show) => (f.value == null ? show(null) : f.bound === '?' ? `${show(f.value)}?` : f.bound ? `${f.bound} ${show(f.value)}` : show(f.value));
+// A saturation figure: "≥ 6,364" when its ramp ended before saturation.
+const satFmt = (v, reached) => (v == null ? 'n/a' : `${reached === false ? '≥ ' : ''}${fmt(v)}`);
+// Whether a bounded ratio meets "at least `goal`": a lower bound that meets it does, an upper bound
+// that misses it does not; otherwise the ramps did not decide it (null). Undefined: not measured.
+const boundedAtLeast = (f, goal) => {
+  if (f.value == null || !Number.isFinite(f.value)) return undefined;
+  if (f.bound === '') return f.value >= goal;
+  if (f.bound === '≥' && f.value >= goal) return true;
+  if (f.bound === '≤' && f.value < goal) return false;
+  return null;
+};
 // `ceilingOk`: whether the matching ceiling, which does none of a server's work, itself reaches
 // the target on this machine; a miss it shares is the machine's, not Rounds'.
-const verdict = (ok, ceilingOk) => (ok == null ? 'not measured' : ok ? 'met'
-  : ceilingOk === false ? 'missed; beyond this machine (its ceiling misses it too)' : 'missed');
+// `ok` undefined: not measured; null: measured, but a ramp ended before saturation, so the figure
+// is a bound that does not decide the target (unless the ceiling, which does none of the server's
+// work, misses the target itself).
+const verdict = (ok, ceilingOk) => (ok === undefined ? 'not measured'
+  : ok !== null && ok ? 'met'
+  : ceilingOk === false ? 'missed; beyond this machine (its ceiling misses it too)'
+  : ok === null ? 'not established: a ramp ended before saturation' : 'missed');
 
 const r = summary.rounds ?? {};
 const e = summary.ejabberd ?? {};
@@ -91,19 +125,24 @@ const historyPhi = data?.history_read?.phi_bearing?.rps;
 const bareHttp = data?.history_read?.ceiling_bare_http;
 const historyUnkept = data?.history_read?.no_pages_kept;
 const bareHttpRps = bareHttp?.io_threads_only?.rps;
-const atLeast = (v, bound) => (v == null || !Number.isFinite(v) ? null : v >= bound);
-const atMost = (v, bound) => (v == null || !Number.isFinite(v) ? null : v <= bound);
-const fanVsE = ratio(r.fanout?.saturation_deliveries_per_s, e.fanout?.saturation_deliveries_per_s);
-const fanVsP = ratio(r.fanout?.saturation_deliveries_per_s, p.fanout?.saturation_deliveries_per_s);
-const directVsE = ratio(r.direct?.saturation_msgs_per_s, e.direct?.saturation_msgs_per_s);
-const ingest = ratio(r.direct?.saturation_msgs_per_s, sqlite?.batch?.rows_per_s);
-const fanVsBare = ratio(r.fanout?.saturation_deliveries_per_s, bare?.deliveries_per_s);
+const atLeast = (v, bound) => (v == null || !Number.isFinite(v) ? undefined : v >= bound);
+const atMost = (v, bound) => (v == null || !Number.isFinite(v) ? undefined : v <= bound);
+const fanVsE = satRatio(r.fanout?.saturation_deliveries_per_s, r.fanout?.saturation_reached,
+  e.fanout?.saturation_deliveries_per_s, e.fanout?.saturation_reached);
+const fanVsP = satRatio(r.fanout?.saturation_deliveries_per_s, r.fanout?.saturation_reached,
+  p.fanout?.saturation_deliveries_per_s, p.fanout?.saturation_reached);
+const directVsE = satRatio(r.direct?.saturation_msgs_per_s, r.direct?.saturation_reached,
+  e.direct?.saturation_msgs_per_s, e.direct?.saturation_reached);
+const ingest = satRatio(r.direct?.saturation_msgs_per_s, r.direct?.saturation_reached, sqlite?.batch?.rows_per_s, true);
+const fanVsBare = satRatio(r.fanout?.saturation_deliveries_per_s, r.fanout?.saturation_reached,
+  bare?.deliveries_per_s, bare?.reached);
 // The same targets met by the ceilings themselves.
-const bareFanVsE = ratio(bare?.deliveries_per_s, e.fanout?.saturation_deliveries_per_s);
-const bareFanVsP = ratio(bare?.deliveries_per_s, p.fanout?.saturation_deliveries_per_s);
-const bareDirectVsE = ratio(bareDirect?.messages_per_s, e.direct?.saturation_msgs_per_s);
-const bareIngest = ratio(bareDirect?.messages_per_s, sqlite?.batch?.rows_per_s);
-const directVsBare = ratio(r.direct?.saturation_msgs_per_s, bareDirect?.messages_per_s);
+const bareFanVsE = satRatio(bare?.deliveries_per_s, bare?.reached, e.fanout?.saturation_deliveries_per_s, e.fanout?.saturation_reached);
+const bareFanVsP = satRatio(bare?.deliveries_per_s, bare?.reached, p.fanout?.saturation_deliveries_per_s, p.fanout?.saturation_reached);
+const bareDirectVsE = satRatio(bareDirect?.messages_per_s, bareDirect?.reached, e.direct?.saturation_msgs_per_s, e.direct?.saturation_reached);
+const bareIngest = satRatio(bareDirect?.messages_per_s, bareDirect?.reached, sqlite?.batch?.rows_per_s, true);
+const directVsBare = satRatio(r.direct?.saturation_msgs_per_s, r.direct?.saturation_reached,
+  bareDirect?.messages_per_s, bareDirect?.reached);
 // "12.3 ms (median of 3 runs: 9.8–40.1)" for a half-load point run several times; `unit` follows
 // the median ('' where the column names it).
 const halfP99 = (h, unit = ' ms') => (h?.half_runs > 1
@@ -111,24 +150,24 @@ const halfP99 = (h, unit = ' ms') => (h?.half_runs > 1
   : `${fmt(h?.half_p99_ms, 1)}${unit}`);
 const durableNote = (h) => (h ? `; durable bare broadcaster at the same rate ${halfP99(h)}` : '');
 const targets = [
-  ['Group fan-out saturation vs ejabberd', '≥ 20×', `${times(fanVsE)} (bare broadcaster ${times(bareFanVsE)})`,
-    verdict(atLeast(fanVsE, 20), atLeast(bareFanVsE, 20))],
-  ['Group fan-out saturation vs Prosody', '≥ 50×', `${times(fanVsP)} (bare broadcaster ${times(bareFanVsP)})`,
-    verdict(atLeast(fanVsP, 50), atLeast(bareFanVsP, 50))],
+  ['Group fan-out saturation vs ejabberd', '≥ 20×', `${bounded(fanVsE, times)} (bare broadcaster ${bounded(bareFanVsE, times)})`,
+    verdict(boundedAtLeast(fanVsE, 20), boundedAtLeast(bareFanVsE, 20))],
+  ['Group fan-out saturation vs Prosody', '≥ 50×', `${bounded(fanVsP, times)} (bare broadcaster ${bounded(bareFanVsP, times)})`,
+    verdict(boundedAtLeast(fanVsP, 50), boundedAtLeast(bareFanVsP, 50))],
   ['Group fan-out p99 at 50% of saturation', '≤ 20 ms', `${halfP99(r.fanout)}${durableNote(durable.fanout)}`,
     verdict(atMost(r.fanout?.half_p99_ms, 20), atMost(durable.fanout?.half_p99_ms, 20))],
-  ['1:1 sustained vs ejabberd', '≥ 20×', `${times(directVsE)} (bare relay ${times(bareDirectVsE)}; Rounds ${pct(directVsBare)} of it)`,
-    verdict(atLeast(directVsE, 20), atLeast(bareDirectVsE, 20))],
+  ['1:1 sustained vs ejabberd', '≥ 20×', `${bounded(directVsE, times)} (bare relay ${bounded(bareDirectVsE, times)}; Rounds ${bounded(directVsBare, pct)} of it)`,
+    verdict(boundedAtLeast(directVsE, 20), boundedAtLeast(bareDirectVsE, 20))],
   ['1:1 p99 at half load', '≤ 20 ms', `${halfP99(r.direct)}${durableNote(durable.direct)}`,
     verdict(atMost(r.direct?.half_p99_ms, 20), atMost(durable.direct?.half_p99_ms, 20))],
-  ['Ingest vs SQLite group-commit ceiling (audit + PHI scan on)', '≥ 50%', `${pct(ingest)} (bare relay, storing nothing: ${pct(bareIngest)})`,
-    verdict(atLeast(ingest, 0.5), atLeast(bareIngest, 0.5))],
-  ['Fan-out vs bare broadcaster', '≥ 50%', pct(fanVsBare), verdict(atLeast(fanVsBare, 0.5))],
+  ['Ingest vs SQLite group-commit ceiling (audit + PHI scan on)', '≥ 50%', `${bounded(ingest, pct)} (bare relay, storing nothing: ${bounded(bareIngest, pct)})`,
+    verdict(boundedAtLeast(ingest, 0.5), boundedAtLeast(bareIngest, 0.5))],
+  ['Fan-out vs bare broadcaster', '≥ 50%', bounded(fanVsBare, pct), verdict(boundedAtLeast(fanVsBare, 0.5))],
   ['Idle WebSocket memory', '≤ 12 KiB', `${fmt(r.idle?.per_connection_kib, 1)} KiB at ${fmt(r.idle?.open)}`, verdict(atMost(r.idle?.per_connection_kib, 12))],
   ['History read, 50-message page (not PHI-bearing / PHI-bearing, audited)', '≥ 30k req/s', `${fmt(historyPlain)} / ${fmt(historyPhi)} req/s (bare HTTP ceiling ${fmt(bareHttpRps)}; ${pct(ratio(historyPlain, bareHttpRps))} of it)`, verdict(atLeast(historyPlain, 30000))],
   [`Search over ${fmt(data?.messages)} messages, p99`, '≤ 20 ms', `${fmt(searchP99, 1)} ms`, verdict(atMost(searchP99, 20))],
   ['Reconnect storm', `all ${fmt(r.reconnect?.clients)} resume in ≤ 10 s, no gap or duplicate`, `${fmt(r.reconnect?.seconds, 2)} s, verified: ${r.reconnect?.verified}`,
-    verdict(r.reconnect?.seconds == null ? null : r.reconnect.seconds <= 10 && r.reconnect.verified)],
+    verdict(r.reconnect?.seconds == null ? undefined : r.reconnect.seconds <= 10 && r.reconnect.verified)],
 ];
 
 const row = (cells) => `| ${cells.join(' | ')} |`;
@@ -139,11 +178,11 @@ md.push('## Targets', '', row(['target', 'goal', 'measured', '']), row(['---', '
 for (const t of targets) md.push(row(t));
 md.push('', '## Servers', '', row(['', ...servers]), row(['---', ...servers.map(() => '---:')]));
 const line = (name, f) => md.push(row([name, ...servers.map((s) => f(summary[s]))]));
-line('fan-out saturation, messages/s', (s) => fmt(s.fanout?.saturation_msgs_per_s));
-line('fan-out saturation, deliveries/s', (s) => fmt(s.fanout?.saturation_deliveries_per_s));
+line('fan-out saturation, messages/s', (s) => satFmt(s.fanout?.saturation_msgs_per_s, s.fanout?.saturation_reached));
+line('fan-out saturation, deliveries/s', (s) => satFmt(s.fanout?.saturation_deliveries_per_s, s.fanout?.saturation_reached));
 line('fan-out p99 at saturation, ms', (s) => fmt(s.fanout?.saturation_p99_ms, 1));
 line('fan-out p99 at half of saturation, ms', (s) => `${halfP99(s.fanout, '')} at ${fmt(s.fanout?.half_rate)} msg/s`);
-line('1:1 saturation, messages/s', (s) => fmt(s.direct?.saturation_msgs_per_s));
+line('1:1 saturation, messages/s', (s) => satFmt(s.direct?.saturation_msgs_per_s, s.direct?.saturation_reached));
 line('1:1 p99 at half of saturation, ms', (s) => `${halfP99(s.direct, '')} at ${fmt(s.direct?.half_rate)} msg/s`);
 line('idle connections open', (s) => `${fmt(s.idle?.open)} of ${fmt(s.idle?.connections)}`);
 line('memory per idle connection, KiB', (s) => fmt(s.idle?.per_connection_kib, 1));
@@ -153,9 +192,9 @@ md.push('', '## Ceilings', '');
 md.push(`- Disk sync (4 KiB + fdatasync, overwrite): ${fmt(fsync?.overwrite?.ops_per_s)} /s, p99 ${fmt(fsync?.overwrite?.p99_ms, 3)} ms, max ${fmt(fsync?.overwrite?.max_ms, 1)} ms, syncs over 10 ms: ${fmt(fsync?.overwrite?.over_10ms)}; append: ${fmt(fsync?.append?.ops_per_s)} /s`);
 md.push(`- SQLite WAL synchronous=FULL: ${fmt(sqlite?.single?.commits_per_s)} commits/s with 1 row; ${fmt(sqlite?.batch?.rows_per_s)} rows/s with 100 rows per commit`);
 md.push(`- Loopback TCP: ${fmt(loopback?.gbit_per_s, 1)} Gbit/s`);
-md.push(`- Bare WebSocket broadcaster (no storage, ${bare?.group_size ?? '?'} members): ${fmt(bare?.deliveries_per_s)} deliveries/s at ${fmt(bare?.messages_per_s)} messages/s, p99 ${fmt(bare?.latency_ms?.p99, 1)} ms`);
+md.push(`- Bare WebSocket broadcaster (no storage, ${bare?.group_size ?? '?'} members): ${satFmt(bare?.deliveries_per_s, bare?.reached)} deliveries/s at ${fmt(bare?.messages_per_s)} messages/s, p99 ${fmt(bare?.latency_ms?.p99, 1)} ms`);
 if (bareDirect) {
-  md.push(`- Bare WebSocket relay, ${fmt(bareDirect.clients)} clients in 1:1 pairs (no storage): ${fmt(bareDirect.messages_per_s)} messages/s, p99 ${fmt(bareDirect.latency_ms?.p99, 1)} ms`);
+  md.push(`- Bare WebSocket relay, ${fmt(bareDirect.clients)} clients in 1:1 pairs (no storage): ${satFmt(bareDirect.messages_per_s, bareDirect.reached)} messages/s, p99 ${fmt(bareDirect.latency_ms?.p99, 1)} ms`);
 }
 for (const [name, h] of [['fan-out', durable.fanout], ['1:1', durable.direct]]) {
   if (h) md.push(`- Durable bare broadcaster (every frame written and synced, 16 MiB ring, group commit, before it is sent; nothing else), ${name} at Rounds' half-load rate ${fmt(h.half_rate)} msg/s: p99 ${halfP99(h)}`);

@@ -568,6 +568,10 @@ class Runner {
       if (!run_step(rate)) {
         kept_up = rate;
         rate *= options_.ramp_factor;
+        if (options_.ramp && options_.ramp_factor > 1 && i + 1 == steps) {
+          Log("the ramp ended at an offered " + Fixed(*kept_up, 0) +
+              " msg/s still keeping up: saturation is above it (more --ramp-steps find it)");
+        }
         continue;
       }
       if (!options_.ramp) break;

@@ -80,6 +80,18 @@ test('bare relay: 1:1 pairs each get a room of their own', { skip }, async () =>
   assert.equal(counters.syncs, 0);
 });
 
+// A ramp is bounded in steps; one whose last step still kept up says that saturation lies above it
+// (bench/report.mjs then reports a lower bound). 40 and 80 msg/s to 8 clients do not saturate.
+test('a ramp that ends while the server keeps up says so', { skip }, async () => {
+  const server = await startBroadcaster();
+  const run = await runBare(server.port, server.pid, ['--scenario', 'direct', '--users', '8', '--rate', '40', '--seconds', '1',
+    '--ramp', '--ramp-steps', '2', '--ramp-refine', '1']);
+  await stopBroadcaster(server);
+  assert.equal(run.code, 0, run.stderr);
+  assert.deepEqual(run.results.map((r) => [r.offered_rate, r.saturated]), [[40, false], [80, false]]);
+  assert.match(run.stderr, /the ramp ended at an offered 80 msg\/s still keeping up/);
+});
+
 test('bare broadcaster: one room still reaches every member', { skip }, async () => {
   const server = await startBroadcaster();
   const run = await runBare(server.port, server.pid, ['--scenario', 'fanout', '--members', '5', '--rate', '40', '--seconds', '1']);
