@@ -263,7 +263,9 @@ Result<json> EmergencyAccessService::End(const Actor& actor, EmergencyGrantId id
       return Fail(ErrorCode::kConflict, "grant_ended", "This emergency access has already ended.");
     }
     const std::string end = holder ? "ended" : "revoked";
-    ROUNDS_RETURN_IF_ERROR(tx.EndEmergencyGrant(id, end, current.user.id, now));
+    // The system (the command line) revokes on no account's behalf: the record names it.
+    const std::optional<UserId> by = current.is_system ? std::nullopt : std::optional<UserId>(current.user.id);
+    ROUNDS_RETURN_IF_ERROR(tx.EndEmergencyGrant(id, end, by, now));
     ROUNDS_RETURN_IF_ERROR(AppendAudit(tx, StopRecord(current, *g, end, now), StopDetails(*g, end)));
     ROUNDS_ASSIGN_OR_RETURN(told, HolderAndOfficers(tx, g->user_id));
     return GrantJson(tx, id, now);

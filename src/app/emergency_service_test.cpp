@@ -327,6 +327,41 @@ TEST_F(EmergencyTest, HoldersEndTheirOwnOfficersRevokeAndReviewWhatIsOver) {
   EXPECT_EQ((*rest)["items"][0]["id"], mine_id);
 }
 
+// The command line revokes as the system: no account is named as having ended the grant, the
+// record's actor is the system, and the holder and the officers are told as for an officer's.
+TEST_F(EmergencyTest, TheSystemRevokesAGrantOnRecordWithoutNamingAnAccount) {
+  auto grant = Open(outsider_, ward_);
+  ASSERT_TRUE(grant) << grant.error().problem;
+  const auto id = (*grant)["id"].get<std::int64_t>();
+  ASSERT_TRUE(services_->messages.List(outsider_, ward_, {}));
+  ClearPublished();
+
+  auto revoked = services_->emergency.End(Actor::System(), id);
+  ASSERT_TRUE(revoked) << revoked.error().problem;
+  EXPECT_EQ((*revoked)["end"], "revoked");
+  EXPECT_TRUE((*revoked)["ended_by"].is_null());
+  EXPECT_FALSE((*revoked)["active"].get<bool>());
+  EXPECT_FALSE(services_->messages.List(outsider_, ward_, {})) << "reads stop at once";
+
+  auto stops = AuditOf("emergency.stop");
+  ASSERT_EQ(stops.size(), 1u);
+  EXPECT_EQ(stops[0].reason, "revoked");
+  EXPECT_EQ(stops[0].actor_role, "system");
+  auto ended = UserEvents("emergency.ended");
+  ASSERT_EQ(ended.size(), 1u);
+  auto& told = ended[0].second;
+  EXPECT_NE(std::find(told.begin(), told.end(), outsider_.user.id), told.end());
+  EXPECT_NE(std::find(told.begin(), told.end(), officer_.user.id), told.end());
+
+  auto twice = services_->emergency.End(Actor::System(), id);
+  ASSERT_FALSE(twice);
+  EXPECT_EQ(twice.error().problem, "grant_ended");
+  auto unreviewed = services_->emergency.List(Actor::System(), true, store::GrantState::kUnreviewed, 0, 50);
+  ASSERT_TRUE(unreviewed);
+  ASSERT_EQ((*unreviewed)["items"].size(), 1u);
+  EXPECT_EQ((*unreviewed)["items"][0]["id"], id);
+}
+
 TEST_F(EmergencyTest, WithTwoStepSignInTheCodeIsAskedForAndSpent) {
   auto setup = services_->auth.BeginTotp(outsider_, kPassword);
   ASSERT_TRUE(setup);

@@ -601,8 +601,9 @@ class EmergencyAccessService {
                     int limit);
   // How many grants run now and how many wait for review, for /metrics (no caller: counts only).
   Result<store::GrantCounts> Counts();
-  // Ends a grant early: its holder ("ended") or a compliance officer ("revoked"). kNotFound for
-  // someone else's (to anyone else), kConflict "grant_ended".
+  // Ends a grant early: its holder ("ended"), or a compliance officer or the system (the command
+  // line; `ended_by` then null) ("revoked"). kNotFound for someone else's (to anyone else),
+  // kConflict "grant_ended".
   Result<json> End(const Actor& actor, store::EmergencyGrantId id);
   // A compliance officer's verdict on a grant that is over: "justified" or "unjustified" (which
   // needs a note). kConflict "grant_active", "grant_reviewed". The note is redacted as Open's

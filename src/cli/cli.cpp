@@ -65,7 +65,7 @@ Result<domain::User> FindUser(Offline& offline, const std::string& username) {
 
 }  // namespace
 
-void AddRetentionCommands(CLI::App& app);  // cli_retention.cpp: hold, retention, ediscovery
+void AddRetentionCommands(CLI::App& app);  // cli_retention.cpp: hold, retention, emergency, ediscovery
 
 int Main(int argc, char** argv, ServeFunction serve, RoutesFunction routes) {
   CLI::App app{"Rounds: a governed social and messaging platform for healthcare organizations."};

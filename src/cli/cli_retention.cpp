@@ -1,6 +1,7 @@
-// Sub-commands for compliance work on the command line: legal holds, a retention run now, and
-// e-discovery exports. Each opens the store like the other administrative commands and acts as
-// the system principal through the same RetentionService as the HTTP API (audited the same way).
+// Sub-commands for compliance work on the command line: legal holds, a retention run now,
+// e-discovery exports, and emergency access grants (listed, and revoked). Each opens the store like
+// the other administrative commands and acts as the system principal through the same services as
+// the HTTP API (audited the same way).
 #include <CLI/CLI.hpp>
 
 #include <ctime>
@@ -11,6 +12,7 @@
 #include "app/database.hpp"
 #include "app/services.hpp"
 #include "bus/bus.hpp"
+#include "core/clock.hpp"
 #include "store/store.hpp"
 
 namespace rounds::cli {
@@ -27,6 +29,9 @@ struct RetentionOptions {
   bool include_released = false;
   std::int64_t hold_id = 0;
   int max_batches = 0;
+  std::string grant_state = "all";
+  std::int64_t grant_id = 0;
+  bool json = false;
 };
 
 // Opens the store and services in `data_dir` for one command, closing the store at the end.
@@ -93,6 +98,27 @@ std::vector<domain::UserId> ResolveUsers(Session& session, const std::vector<std
 
 void Print(const nlohmann::json& j) { std::cout << j.dump(2) << "\n"; }
 
+// One emergency access grant on a line: id, holder, space, start, how it stands, its review.
+void PrintGrant(const nlohmann::json& g) {
+  std::cout << g["id"] << "\t" << g["user"]["username"].get<std::string>() << "\t" << g["space"]["name"].get<std::string>()
+            << " (" << g["space"]["id"] << ")\tstarted " << FormatIso8601(g["started_at"].get<UnixMillis>()) << "\t";
+  if (g["active"].get<bool>()) {
+    std::cout << "active until " << FormatIso8601(g["expires_at"].get<UnixMillis>());
+  } else {
+    const std::string end = g["end"].is_string() ? g["end"].get<std::string>() : "expired";
+    const UnixMillis at = g["ended_at"].is_number() ? g["ended_at"].get<UnixMillis>() : g["expires_at"].get<UnixMillis>();
+    std::cout << end << " " << FormatIso8601(at);
+    if (g["ended_by"].is_object()) std::cout << " by " << g["ended_by"]["username"].get<std::string>();
+  }
+  const auto& review = g["review"];
+  if (review.is_object()) {
+    std::cout << "\t" << review["outcome"].get<std::string>();
+  } else if (!g["active"].get<bool>()) {
+    std::cout << "\tawaiting review";
+  }
+  std::cout << "\n";
+}
+
 }  // namespace
 
 void AddRetentionCommands(CLI::App& app) {
@@ -153,6 +179,43 @@ void AddRetentionCommands(CLI::App& app) {
   run->callback([o] {
     Session session(o->data_dir);
     Print(app::RetentionReportJson(session.Check(session.services->retention.RunOnce(app::Actor::System(), o->max_batches))));
+  });
+
+  // ---- emergency ----------------------------------------------------------------------------------
+  auto* emergency = app.add_subcommand("emergency", "Emergency access (break the glass) grants.");
+  emergency->require_subcommand(1);
+  auto* grants = emergency->add_subcommand("list", "List grants, newest first.");
+  grants->add_option("--state", o->grant_state, "all (default), active, or unreviewed (over, awaiting review)")
+      ->check(CLI::IsMember({"all", "active", "unreviewed"}));
+  grants->add_flag("--json", o->json, "Print the grants as JSON");
+  add_data_dir(grants);
+  grants->callback([o] {
+    Session session(o->data_dir);
+    const store::GrantState state = o->grant_state == "active"       ? store::GrantState::kActive
+                                    : o->grant_state == "unreviewed" ? store::GrantState::kUnreviewed
+                                                                     : store::GrantState::kAll;
+    nlohmann::json all = nlohmann::json::array();
+    store::EmergencyGrantId before = 0;
+    while (true) {
+      auto page = session.Check(session.services->emergency.List(app::Actor::System(), true, state, before, 200));
+      for (auto& g : page["items"]) all.push_back(std::move(g));
+      if (!page["next_cursor"].is_string()) break;
+      before = std::stoll(page["next_cursor"].get<std::string>());
+    }
+    if (o->json) {
+      Print(all);
+      return;
+    }
+    for (const auto& g : all) PrintGrant(g);
+  });
+
+  auto* revoke = emergency->add_subcommand(
+      "revoke", "End a running grant now: its holder's reads stop, and it waits for a compliance review.");
+  revoke->add_option("id", o->grant_id, "Grant id")->required();
+  add_data_dir(revoke);
+  revoke->callback([o] {
+    Session session(o->data_dir);
+    PrintGrant(session.Check(session.services->emergency.End(app::Actor::System(), o->grant_id)));
   });
 
   // ---- ediscovery ---------------------------------------------------------------------------------

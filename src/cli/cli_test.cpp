@@ -12,6 +12,8 @@
 #include <vector>
 
 #include "app/database.hpp"
+#include "app/services.hpp"
+#include "bus/bus.hpp"
 #include "cli/cli.hpp"
 #include "core/crypto.hpp"
 #include "store/store.hpp"
@@ -317,6 +319,90 @@ TEST_F(CliTest, BackupCopiesTheDatabase) {
   Outcome run = Rounds({"backup", "--to", (dir_ / "copy.db").string(), "--data-dir", dir_.string()});
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_TRUE(StoredUser("kept", "copy.db"));
+}
+
+// A nurse breaks the glass into a clinical channel through the app layer; the command line lists the
+// grant and revokes it as the system, on record, and the nurse's reads stop.
+TEST_F(CliTest, EmergencyGrantsAreListedAndRevoked) {
+  const std::string password = "a sound passphrase 2026";
+  std::int64_t grant_id = 0;
+  domain::SpaceId space_id = 0;
+  app::Actor nurse;
+  ASSERT_EQ(AddUser("owner", password).exit_code, 0);
+  ASSERT_EQ(AddUser("nurse", password).exit_code, 0);
+  app::Actor owner;
+  owner.user = *StoredUser("owner");
+  nurse.user = *StoredUser("nurse");
+  {
+    auto store = OpenStored();
+    ASSERT_TRUE(store) << store.error().internal_message;
+    bus::InProcessBus bus;
+    SystemClock clock;
+    Config config;
+    config.data_dir = dir_.string();
+    app::Services services(**store, bus, clock, config);
+    auto space = services.spaces.Create(owner, app::NewSpace{domain::SpaceKind::kChannel, "ICU handover", "",
+                                                             domain::Visibility::kPrivate, domain::JoinPolicy::kInvite,
+                                                             "clinical-team"});
+    ASSERT_TRUE(space) << space.error().problem;
+    space_id = (*space)["id"].get<domain::SpaceId>();
+    auto grant = services.emergency.Open(nurse, app::EmergencyRequest{space_id, "Covering the ICU tonight, patient deteriorating",
+                                                                      password, "", 30});
+    ASSERT_TRUE(grant) << grant.error().problem;
+    grant_id = (*grant)["id"].get<std::int64_t>();
+    (*store)->Close();
+  }
+  const std::string id = std::to_string(grant_id);
+
+  Outcome listed = Rounds({"emergency", "list", "--data-dir", dir_.string()});
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  EXPECT_EQ(listed.out.rfind(id + "\tnurse\tICU handover (" + std::to_string(space_id) + ")\tstarted ", 0), 0u) << listed.out;
+  EXPECT_NE(listed.out.find("\tactive until "), std::string::npos) << listed.out;
+  Outcome as_json = Rounds({"emergency", "list", "--state", "active", "--json", "--data-dir", dir_.string()});
+  ASSERT_EQ(as_json.exit_code, 0) << as_json.err;
+  auto parsed = nlohmann::json::parse(as_json.out);
+  ASSERT_EQ(parsed.size(), 1u);
+  EXPECT_EQ(parsed[0]["id"], grant_id);
+  EXPECT_EQ(parsed[0]["reason"], "Covering the ICU tonight, patient deteriorating");
+
+  Outcome revoked = Rounds({"emergency", "revoke", id, "--data-dir", dir_.string()});
+  ASSERT_EQ(revoked.exit_code, 0) << revoked.err;
+  EXPECT_NE(revoked.out.find("\trevoked "), std::string::npos) << revoked.out;
+  EXPECT_NE(revoked.out.find("\tawaiting review"), std::string::npos) << revoked.out;
+  EXPECT_EQ(revoked.out.find(" by "), std::string::npos) << "no account revoked it: " << revoked.out;
+
+  Outcome active = Rounds({"emergency", "list", "--state", "active", "--data-dir", dir_.string()});
+  ASSERT_EQ(active.exit_code, 0) << active.err;
+  EXPECT_EQ(active.out, "");
+  Outcome unreviewed = Rounds({"emergency", "list", "--state", "unreviewed", "--data-dir", dir_.string()});
+  EXPECT_EQ(unreviewed.out.rfind(id + "\t", 0), 0u) << unreviewed.out;
+
+  Outcome again = Rounds({"emergency", "revoke", id, "--data-dir", dir_.string()});
+  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_NE(again.err.find("already ended"), std::string::npos) << again.err;
+  Outcome missing = Rounds({"emergency", "revoke", "999999", "--data-dir", dir_.string()});
+  EXPECT_EQ(missing.exit_code, 1);
+  Outcome bad_state = Rounds({"emergency", "list", "--state", "open", "--data-dir", dir_.string()});
+  EXPECT_NE(bad_state.exit_code, 0);
+
+  auto stop = StoredAudit(dir_, "emergency.stop");
+  ASSERT_TRUE(stop);
+  EXPECT_EQ(stop->reason, "revoked");
+  EXPECT_EQ(stop->actor_role, "system");
+  EXPECT_EQ(stop->object_id, std::to_string(space_id));
+  {
+    nurse.user = *StoredUser("nurse");
+    auto store = OpenStored();
+    ASSERT_TRUE(store);
+    bus::InProcessBus bus;
+    SystemClock clock;
+    Config config;
+    config.data_dir = dir_.string();
+    app::Services services(**store, bus, clock, config);
+    auto read = services.messages.List(nurse, space_id, {});
+    EXPECT_FALSE(read) << "the nurse reads nothing once the grant is revoked";
+    (*store)->Close();
+  }
 }
 
 TEST_F(CliTest, ServeTakesEverySettingWithFlagsOverEnvironmentOverFile) {

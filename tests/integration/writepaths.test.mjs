@@ -301,7 +301,8 @@ const ROUTES = {
   'POST /api/v1/retention/run': { audit: 'retention.run', run: async () => { await ok(await admin.post('/api/v1/retention/run')); } },
   'POST /api/v1/exports': { audit: 'ediscovery.export', run: async () => { await ok(await officer.post('/api/v1/exports', { space_ids: [clinical.id] })); } },
   'POST /api/v1/audit/verify': { audit: 'audit.verify', run: async () => { await ok(await officer.post('/api/v1/audit/verify')); } },
-  'POST /api/v1/emergency-access': { audit: 'emergency.start', run: async () => (await openGrant()).grant.space.id },
+  // The grant stays open (5 minutes) for `rounds emergency revoke` below.
+  'POST /api/v1/emergency-access': { audit: 'emergency.start', run: async () => { const { grant } = await openGrant(); ids.grant = grant.id; return grant.space.id; } },
   'POST /api/v1/emergency-access/{id}/end': {
     audit: 'emergency.stop',
     run: async () => { const { c, grant } = await openGrant(); await ok(await c.post(`/api/v1/emergency-access/${grant.id}/end`)); return grant.space.id; },
@@ -349,6 +350,8 @@ const CLI = {
   'hold list': { none: 'reads holds' },
   'hold release': { audit: 'legal_hold.release', args: () => ['hold', 'release', String(ids.hold)] },
   'retention run': { audit: 'retention.run', args: () => ['retention', 'run'] },
+  'emergency list': { none: 'reads grants (a compliance view; the command line acts as the system)' },
+  'emergency revoke': { audit: 'emergency.stop', args: () => ['emergency', 'revoke', String(ids.grant)] },
   'ediscovery export': { audit: 'ediscovery.export', args: (f) => ['ediscovery', 'export', '--out', f, '--space', String(clinical.id)] },
   'bench phi': { none: 'measures the PHI scanner on a synthetic corpus; opens no data folder' },
   routes: { none: 'prints the route table' },
