@@ -395,6 +395,10 @@ describe('emergency access in words', () => {
     expect(endText(grant())).toBe(`Active until ${timeOfDay(grant().expires_at)}`);
     expect(endText(grant({ active: false, end: 'ended', ended_at: NOW, ended_by: grant().user }), 5)).toMatch(/^Ended .* by you$/);
     expect(endText(grant({ active: false, end: 'revoked', ended_at: NOW, ended_by: cora }), 5)).toMatch(/^Revoked .* by Cora Privacy$/);
+    // Revoked from the command line: the system, no account.
+    const bySystem = endText(grant({ active: false, end: 'revoked', ended_at: NOW, ended_by: null }), 5);
+    expect(bySystem).toMatch(/^Revoked /);
+    expect(bySystem).not.toContain(' by ');
     expect(endText(grant({ active: false, end: null }))).toMatch(/^Expired /);
     expect(reviewText(grant())).toBe('');
     expect(reviewText(grant({ active: false }))).toBe('Awaiting review');
