@@ -112,7 +112,7 @@ const boundedAtLeast = (f, goal) => {
 // is a bound that does not decide the target (unless the ceiling, which does none of the server's
 // work, misses the target itself).
 const verdict = (ok, ceilingOk) => (ok === undefined ? 'not measured'
-  : ok !== null && ok ? 'met'
+  : ok ? 'met'
   : ceilingOk === false ? 'missed; beyond this machine (its ceiling misses it too)'
   : ok === null ? 'not established: a ramp ended before saturation' : 'missed');
 

@@ -81,6 +81,20 @@ class CliTest : public ::testing::Test {
     return app::OpenDatabase(config, 1);
   }
 
+  // Runs `use` with the application services over the data folder's database, as a server would.
+  template <class Use>
+  void WithServices(Use use) {
+    auto store = OpenStored();
+    ASSERT_TRUE(store) << store.error().internal_message;
+    bus::InProcessBus bus;
+    SystemClock clock;
+    Config config;
+    config.data_dir = dir_.string();
+    app::Services services(**store, bus, clock, config);
+    use(services);
+    (*store)->Close();
+  }
+
   std::optional<domain::User> StoredUser(const std::string& username, const std::string& db = "rounds.db") {
     auto store = OpenStored(db);
     EXPECT_TRUE(store);
@@ -333,14 +347,7 @@ TEST_F(CliTest, EmergencyGrantsAreListedAndRevoked) {
   app::Actor owner;
   owner.user = *StoredUser("owner");
   nurse.user = *StoredUser("nurse");
-  {
-    auto store = OpenStored();
-    ASSERT_TRUE(store) << store.error().internal_message;
-    bus::InProcessBus bus;
-    SystemClock clock;
-    Config config;
-    config.data_dir = dir_.string();
-    app::Services services(**store, bus, clock, config);
+  WithServices([&](app::Services& services) {
     auto space = services.spaces.Create(owner, app::NewSpace{domain::SpaceKind::kChannel, "ICU handover", "",
                                                              domain::Visibility::kPrivate, domain::JoinPolicy::kInvite,
                                                              "clinical-team"});
@@ -350,8 +357,8 @@ TEST_F(CliTest, EmergencyGrantsAreListedAndRevoked) {
                                                                       password, "", 30});
     ASSERT_TRUE(grant) << grant.error().problem;
     grant_id = (*grant)["id"].get<std::int64_t>();
-    (*store)->Close();
-  }
+  });
+  ASSERT_NE(grant_id, 0);
   const std::string id = std::to_string(grant_id);
 
   Outcome listed = Rounds({"emergency", "list", "--data-dir", dir_.string()});
@@ -390,19 +397,9 @@ TEST_F(CliTest, EmergencyGrantsAreListedAndRevoked) {
   EXPECT_EQ(stop->reason, "revoked");
   EXPECT_EQ(stop->actor_role, "system");
   EXPECT_EQ(stop->object_id, std::to_string(space_id));
-  {
-    nurse.user = *StoredUser("nurse");
-    auto store = OpenStored();
-    ASSERT_TRUE(store);
-    bus::InProcessBus bus;
-    SystemClock clock;
-    Config config;
-    config.data_dir = dir_.string();
-    app::Services services(**store, bus, clock, config);
-    auto read = services.messages.List(nurse, space_id, {});
-    EXPECT_FALSE(read) << "the nurse reads nothing once the grant is revoked";
-    (*store)->Close();
-  }
+  WithServices([&](app::Services& services) {
+    EXPECT_FALSE(services.messages.List(nurse, space_id, {})) << "the nurse reads nothing once the grant is revoked";
+  });
 }
 
 TEST_F(CliTest, ServeTakesEverySettingWithFlagsOverEnvironmentOverFile) {
