@@ -96,6 +96,22 @@ constexpr std::array<std::uint16_t, 256> MakeCharInfo() {
 }
 constexpr std::array<std::uint16_t, 256> kCharInfo = MakeCharInfo();
 
+// Per separator, what the tokenizer notes of it: a line break, or one of the few characters a
+// recognizer needs the text to hold. Spaces, commas, stops and dashes, nearly every separator of
+// chat, are zero: the tokenizer reads this table instead of branching on each kind.
+enum : std::uint8_t { kSepLineBreak = 1, kSepAt = 2, kSepParenthesis = 4, kSepColon = 8, kSepSlash = 16 };
+constexpr std::uint8_t kSepRare = kSepAt | kSepParenthesis | kSepColon | kSepSlash;
+constexpr std::array<std::uint8_t, 256> MakeSeparators() {
+  std::array<std::uint8_t, 256> t{};
+  t['\n'] = kSepLineBreak;
+  t['@'] = kSepAt;
+  t['('] = kSepParenthesis;
+  t[':'] = kSepColon;
+  t['/'] = kSepSlash;
+  return t;
+}
+constexpr std::array<std::uint8_t, 256> kSeparators = MakeSeparators();
+
 
 // Place names below the state level (Safe Harbor counts cities and towns): the names most US
 // towns share and the largest cities. English words that are also towns ("Mobile", "Orange",
@@ -488,29 +504,26 @@ std::span<const Token> Tokenize(std::string_view text, const WordTable& words,
     const char c0 = text[i];
     const std::uint8_t cls0 = Cls(c0);
     if (cls0 == 0) {
-      if (c0 == ' ') {  // most separators
-        ++i;
-        continue;
-      }
-      switch (c0) {
-        case '\n': line_break = true; break;
-        case '@': facts.at_sign = true; break;
-        case '(':
-          facts.parenthesis = true;
-          if (text.substr(i + 1, 3) == "01)") facts.gs1 = true;
-          break;
-        case ':':
-          facts.colon = true;
-          if (i + 2 < n && text[i + 1] == '/' && text[i + 2] == '/') facts.url = true;
-          break;
-        case '/':
-          // "example.com/..." without a scheme: a letter before, a dot shortly before that.
-          if (i > 0 && IsAlpha(text[i - 1]) &&
-              text.substr(i > 12 ? i - 12 : 0, i > 12 ? 12 : i).find('.') != std::string_view::npos) {
-            facts.url = true;
-          }
-          break;
-        default: break;
+      const std::uint8_t sep = kSeparators[static_cast<unsigned char>(c0)];
+      line_break |= (sep & kSepLineBreak) != 0;  // | not ||: no branch
+      if (sep & kSepRare) [[unlikely]] {
+        switch (sep) {
+          case kSepAt: facts.at_sign = true; break;
+          case kSepParenthesis:
+            facts.parenthesis = true;
+            if (text.substr(i + 1, 3) == "01)") facts.gs1 = true;
+            break;
+          case kSepColon:
+            facts.colon = true;
+            if (i + 2 < n && text[i + 1] == '/' && text[i + 2] == '/') facts.url = true;
+            break;
+          default:  // '/': "example.com/..." without a scheme: a letter before, a dot shortly before that.
+            if (i > 0 && IsAlpha(text[i - 1]) &&
+                text.substr(i > 12 ? i - 12 : 0, i > 12 ? 12 : i).find('.') != std::string_view::npos) {
+              facts.url = true;
+            }
+            break;
+        }
       }
       ++i;
       continue;
@@ -550,14 +563,14 @@ std::span<const Token> Tokenize(std::string_view text, const WordTable& words,
     if (end == 0) end = i;
     const bool has_digit = (seen & kInfoDigit) != 0;
     const bool has_letter = (seen & kInfoLetter) != 0;
-    digit = digit || has_digit;
+    digit |= has_digit;
     const TokenKind kind =
         !has_digit ? TokenKind::kWord : !has_letter ? TokenKind::kNumber : TokenKind::kMixed;
     static constexpr WordInfo kNoInfo{};
     const WordInfo* found = kind != TokenKind::kNumber ? words.Find(key) : nullptr;
     const WordInfo& info = found != nullptr ? *found : kNoInfo;
     word_flags |= info.flags;
-    month = month || info.month != 0;
+    month |= info.month != 0;
     const auto shape = static_cast<std::uint8_t>(
         (IsUpper(text[begin]) ? Token::kCapitalized : 0) |
         (has_letter && (seen & kInfoLower) == 0 ? Token::kAllCaps : 0) |
