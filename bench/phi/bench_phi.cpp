@@ -1,6 +1,8 @@
 // Prints the PHI scanner's evaluation (precision, recall, F2 per type, any-PHI recall, leak rate,
 // false positives per 1,000 PHI-free messages) and its single-core throughput on a realistic
-// message mix with a 100,000-patient index; the same as `rounds bench phi`.
+// message mix with a 100,000-patient index, beside the floor (every word looked up in the index)
+// and the reference (Hyperscan alone locating the structured identifiers' shapes); the same as
+// `rounds bench phi`.
 //
 //   rounds-bench-phi [--seconds N] [--quality-only] [--throughput-only] [--mix-only] [--committed]
 //

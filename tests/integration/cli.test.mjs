@@ -146,8 +146,10 @@ test('rounds bench phi prints the scanner\'s figures per type on both halves, an
   assert.match(heldOut, /message leak rate\s+[01]\.\d+/);
   assert.match(heldOut, /false positives per 1,000 PHI-free\s+\d+\.\d+/);
   const mbps = [...r.stdout.matchAll(/([\d.]+) MB\/s/g)].map((m) => Number(m[1]));
-  assert.equal(mbps.length, 4, 'mix, PHI-free, documents and the floor');
+  assert.equal(mbps.length, 6, 'mix, PHI-free, documents, the floor and the two references');
   assert.ok(mbps.every((v) => v > 0));
   assert.match(r.stdout, /floor: words looked up only\s+[\d.]+ MB\/s/);
+  assert.match(r.stdout, /reference: shapes, ends only\s+[\d.]+ MB\/s/);
+  assert.match(r.stdout, /reference: shapes, with spans\s+[\d.]+ MB\/s/);
   assert.notEqual(runCli(['bench', 'phi', '--seconds', 'forever']).status, 0, 'a bad value is refused');
 });

@@ -123,9 +123,30 @@ struct FloorFigures {
 FloorFigures MeasureLookupFloor(const PatientIndexSnapshot& index, std::span<const std::string> messages,
                                 const std::function<double()>& rate_clock, double min_seconds);
 
+// A second yardstick, measured in the same run: Debian's Hyperscan (the engine the scanner runs
+// its pattern rules on) given only the shapes of the structured identifiers, kReferencePatterns
+// (phone numbers, SSNs, numeric and month-name dates, e-mail addresses, URLs, IPv4 addresses, ZIP
+// codes, long digit runs, letter-prefixed identifiers, grouped card numbers, ages, street lines),
+// and asked where they are in each of `messages`, one message at a time as the scanner is. No
+// normalization, no validation, no context words, no names. With `spans` it also tracks where
+// each match starts (HS_FLAG_SOM_LEFTMOST), which redacting a finding needs; without, it reports
+// only where matches end. Timed in whole passes until `min_seconds` have passed on `rate_clock`.
+// Errors: kInternal when Hyperscan refuses the patterns or the scratch space.
+struct ReferenceFigures {
+  std::size_t bytes = 0;
+  double seconds = 0;
+  double megabytes_per_second = 0;
+  std::size_t patterns = 0;
+  std::size_t matches_per_pass = 0;  // match reports in one pass over `messages`
+};
+extern const std::array<std::string_view, 14> kReferencePatterns;
+Result<ReferenceFigures> MeasurePatternReference(std::span<const std::string> messages, bool spans,
+                                                 const std::function<double()>& rate_clock, double min_seconds);
+
 struct BenchmarkOptions {
   bool quality = true;     // precision, recall, F2 per type on both halves
-  bool throughput = true;  // MB/s per core on the realistic mix, PHI-free text and documents, and the floor
+  bool throughput = true;  // MB/s per core on the realistic mix, PHI-free text and documents, the floor
+                           // and the pattern reference
   double seconds = 3;      // per throughput figure, on the thread's CPU clock
   bool mix_only = false;   // throughput of the realistic mix alone (for profiling the scanner)
 };

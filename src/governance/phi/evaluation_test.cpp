@@ -160,5 +160,26 @@ TEST(PhiEvaluation, TheFloorLooksUpEveryWordOnce) {
   EXPECT_EQ(MeasureLookupFloor(empty, messages, clock, 0.01).maybe_names_per_pass, 0u);
 }
 
+TEST(PhiEvaluation, TheReferenceFindsTheShapesOfStructuredIdentifiersAndNothingElse) {
+  double fake = 0;
+  const auto clock = [&fake] { return fake += 0.001; };
+  const std::vector<std::string> messages = {"Call 617-555-0142 or write to J.Doe@Example.com", "", "see you at noon"};
+  for (const bool spans : {false, true}) {
+    const auto fig = MeasurePatternReference(messages, spans, clock, 0.01);
+    ASSERT_TRUE(fig) << fig.error().internal_message;
+    EXPECT_EQ(fig->patterns, kReferencePatterns.size());
+    EXPECT_GE(fig->matches_per_pass, 2u) << "the phone number and the e-mail address, in any case";
+    EXPECT_EQ(fig->bytes % (messages[0].size() + messages[2].size()), 0u) << "whole passes";
+    EXPECT_GT(fig->megabytes_per_second, 0);
+  }
+  const std::vector<std::string> clean = {"see you at noon", "BP ok, pt resting"};
+  const auto none = MeasurePatternReference(clean, true, clock, 0.01);
+  ASSERT_TRUE(none);
+  EXPECT_EQ(none->matches_per_pass, 0u);
+  const auto empty = MeasurePatternReference({}, false, clock, 0.01);
+  ASSERT_TRUE(empty);
+  EXPECT_EQ(empty->bytes, 0u);
+}
+
 }  // namespace
 }  // namespace rounds::governance::phi
