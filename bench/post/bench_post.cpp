@@ -3,7 +3,8 @@
 // scanner and the audit trail each on and off. Also history reads (pages of 50) of a PHI-bearing
 // space, whose every read is audited, with audit on and off. The database is encrypted at rest in
 // every configuration, as the server creates it; a fifth configuration, everything else on, is
-// not, to measure what encryption costs.
+// not, to measure what encryption costs. For each it also prints the CPU a post took on all the
+// process's threads while posting, and the ratio of posts per CPU-second with audit on and off.
 //
 //   rounds-bench-post [--seconds N] [--threads T] [--rounds R] [--dir FOLDER] [--json FILE] [--only C]
 //
@@ -32,6 +33,7 @@
 #include <thread>
 #include <vector>
 
+#include <time.h>
 #include <unistd.h>
 
 #include "app/database.hpp"
@@ -67,6 +69,7 @@ struct Figures {
   double units_per_batch = 0;  // while posting: how well group commit batched
   double batch_micros = 0;     // while posting: mean time of one group-commit transaction
   double writer_micros = 0;    // while posting: CPU time of the store's writer thread per post
+  double process_micros = 0;   // while posting: CPU time of every thread of the process per post
   double search_micros = 0;    // while posting: the writer's time applying search changes, per change
   std::uint64_t failures = 0;
 };
@@ -165,6 +168,13 @@ double Drive(int threads, double seconds, std::uint64_t& failures, F work) {
   return static_cast<double>(done.load()) / elapsed;
 }
 
+// CPU seconds used so far by every thread of this process.
+double ProcessCpuSeconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
 // CPU seconds used so far by this process's threads named `name` (the store names its writer).
 double ThreadCpuSeconds(const char* name) {
   const long ticks = ::sysconf(_SC_CLK_TCK);
@@ -196,6 +206,7 @@ Figures Measure(const Options& options, const Config& config, const std::vector<
   Figures f;
   const auto before = stack.metrics();
   const double writer_before = ThreadCpuSeconds("store-writer");
+  const double process_before = ProcessCpuSeconds();
   f.posts_per_second = Drive(options.threads, options.seconds, f.failures, [&](int t, std::uint64_t i) {
     app::Draft draft;
     draft.body = bodies[(static_cast<std::size_t>(t) * 7919 + i * 104729) % bodies.size()];
@@ -203,9 +214,12 @@ Figures Measure(const Options& options, const Config& config, const std::vector<
     return stack.services().messages.Post(stack.actor(t), stack.space(t), draft).has_value();
   });
   const auto after = stack.metrics();
+  const double process_seconds = ProcessCpuSeconds() - process_before;
   const double writer_seconds = ThreadCpuSeconds("store-writer") - writer_before;
   if (after.write_units > before.write_units) {
-    f.writer_micros = 1e6 * writer_seconds / static_cast<double>(after.write_units - before.write_units);
+    const double units = static_cast<double>(after.write_units - before.write_units);
+    f.writer_micros = 1e6 * writer_seconds / units;
+    f.process_micros = 1e6 * process_seconds / units;
   }
   if (after.write_batches > before.write_batches) {
     const double batches = static_cast<double>(after.write_batches - before.write_batches);
@@ -263,7 +277,7 @@ int main(int argc, char** argv) {
       {"scanner off, audit off", {false, false}},
       {"all on, not encrypted", {true, true}, false},
   };
-  std::vector<std::vector<double>> posts(configs.size()), reads(configs.size());
+  std::vector<std::vector<double>> posts(configs.size()), reads(configs.size()), cpu(configs.size());
   std::uint64_t failures = 0;
   for (int r = 0; r < options.rounds; ++r) {
     for (std::size_t c = 0; c < configs.size(); ++c) {
@@ -271,11 +285,12 @@ int main(int argc, char** argv) {
       Figures f = Measure(options, configs[c], corpus.patients, bodies);
       posts[c].push_back(f.posts_per_second);
       reads[c].push_back(f.reads_per_second);
+      cpu[c].push_back(f.process_micros);
       failures += f.failures;
       std::fprintf(stderr, "  round %d  %-24s %8.0f posts/s %8.0f reads/s  (posting: %.1f units per batch, %.0f us per batch, "
-                   "writer CPU %.1f us per post, search index %.1f us per change)\n",
+                   "writer CPU %.1f us per post, all threads %.1f us per post, search index %.1f us per change)\n",
                    r + 1, configs[c].name, f.posts_per_second, f.reads_per_second, f.units_per_batch, f.batch_micros,
-                   f.writer_micros, f.search_micros);
+                   f.writer_micros, f.process_micros, f.search_micros);
     }
   }
   fs::remove_all(options.dir);
@@ -288,15 +303,17 @@ int main(int argc, char** argv) {
   std::printf("Post and read throughput through the app layer: %d threads, %.0f s each, median of %d,\n"
               "%zu patients in the index, %zu corpus messages (60%% with PHI), synchronous=FULL\n\n",
               options.threads, options.seconds, options.rounds, corpus.patients.size(), bodies.size());
-  std::printf("| configuration | posts/s | vs all on | reads/s (50 per page) |\n|---|---:|---:|---:|\n");
-  std::vector<double> post_medians, read_medians;
+  std::printf("| configuration | posts/s | vs all on | CPU per post, all threads | reads/s (50 per page) |\n"
+              "|---|---:|---:|---:|---:|\n");
+  std::vector<double> post_medians, read_medians, cpu_medians;
   for (std::size_t c = 0; c < configs.size(); ++c) {
     post_medians.push_back(Median(posts[c]));
     read_medians.push_back(Median(reads[c]));
+    cpu_medians.push_back(Median(cpu[c]));
   }
   for (std::size_t c = 0; c < configs.size(); ++c) {
-    std::printf("| %s | %.0f | %.1f%% | %.0f |\n", configs[c].name, post_medians[c],
-                100.0 * post_medians[c] / post_medians[0], read_medians[c]);
+    std::printf("| %s | %.0f | %.1f%% | %.1f us | %.0f |\n", configs[c].name, post_medians[c],
+                100.0 * post_medians[c] / post_medians[0], cpu_medians[c], read_medians[c]);
   }
   const double with_scanner = 100.0 * post_medians[0] / post_medians[1];
   const double with_audit = 100.0 * post_medians[0] / post_medians[2];
@@ -306,6 +323,10 @@ int main(int argc, char** argv) {
   const double read_encryption = 100.0 * read_medians[0] / read_medians[4];
   std::printf("\nposts with the scanner on: %.1f%% of scanner off (target >= 90%%)\n", with_scanner);
   std::printf("posts with audit on:       %.1f%% of audit off (target >= 90%%)\n", with_audit);
+  // Where every core is busy (a server at saturation), posts/s follows the CPU a post costs.
+  const double audit_cpu = cpu_medians[0] > 0 ? 100.0 * cpu_medians[2] / cpu_medians[0] : 0;
+  std::printf("posts per CPU-second with audit on: %.1f%% of audit off (%.1f against %.1f us a post)\n", audit_cpu,
+              cpu_medians[0], cpu_medians[2]);
   std::printf("posts with both on:        %.1f%% of both off\n", with_both);
   std::printf("reads with audit on:       %.1f%% of audit off\n", read_audit);
   std::printf("posts, database encrypted: %.1f%% of not encrypted (reads %.1f%%)\n", with_encryption, read_encryption);
@@ -316,11 +337,12 @@ int main(int argc, char** argv) {
     out << "{\"threads\":" << options.threads << ",\"seconds\":" << options.seconds << ",\"configurations\":[";
     for (std::size_t c = 0; c < configs.size(); ++c) {
       out << (c ? "," : "") << "{\"name\":\"" << configs[c].name << "\",\"posts_per_second\":" << post_medians[c]
-          << ",\"reads_per_second\":" << read_medians[c] << "}";
+          << ",\"cpu_micros_per_post\":" << cpu_medians[c] << ",\"reads_per_second\":" << read_medians[c] << "}";
     }
     out << "],\"scanner_ratio\":" << with_scanner / 100 << ",\"audit_ratio\":" << with_audit / 100
         << ",\"read_audit_ratio\":" << read_audit / 100 << ",\"encryption_ratio\":" << with_encryption / 100
-        << ",\"read_encryption_ratio\":" << read_encryption / 100 << ",\"failures\":" << failures << "}\n";
+        << ",\"read_encryption_ratio\":" << read_encryption / 100 << ",\"audit_cpu_ratio\":" << audit_cpu / 100
+        << ",\"failures\":" << failures << "}\n";
   }
   return failures > 0 ? 1 : 0;
 }
