@@ -163,16 +163,6 @@ Status CheckEligible(store::ReadTx& tx, const PolicyEngine& policies, const inte
   return Ok();
 }
 
-// Free text that goes on the audit trail (a reason, a review note) keeps no patient identifiers:
-// the trail is kept for years and read by auditors, and holds no PHI. Each finding is replaced
-// with [REDACTED:TYPE] before anything is stored; returns the types found ("name,mrn"), or "".
-std::string RedactForTheRecord(const PolicyEngine& policy, std::string& text, const char* field) {
-  Screening screening = Screen(policy, {{field, text}});
-  if (screening.FindingCount() == 0) return {};
-  text = phi::Redact(text, screening.fields[0].findings);
-  return screening.TypesCsv();
-}
-
 }  // namespace
 
 Result<json> EmergencyAccessService::Open(const Actor& actor, const EmergencyRequest& request) {

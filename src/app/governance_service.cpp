@@ -83,6 +83,14 @@ json ModerationActionJson(const ModerationAction& a) {
               {"appeal", appeal}};
 }
 
+// A decision as its author sees it: what was decided and why, never who decided it.
+json ModerationActionForAuthor(const ModerationAction& a) {
+  json j = ModerationActionJson(a);
+  j.erase("moderator_id");
+  if (j["appeal"].is_object()) j["appeal"].erase("decided_by");
+  return j;
+}
+
 json FindingsJson(const std::vector<phi::Finding>& findings, const std::string& field) {
   Screening s;
   s.fields.push_back({field, {}, findings});
@@ -252,12 +260,19 @@ Result<json> GovernanceService::AssignTemplate(const Actor& actor, SpaceId space
     ROUNDS_ASSIGN_OR_RETURN(auto space, tx.FindSpace(space_id));
     if (!space) return NotFound("Space");
     ROUNDS_ASSIGN_OR_RETURN(auto policy, policy_.Template(tx, key, version));
+    // A space that patients see carries no PHI in its name or topic, as when it is made under
+    // such a template.
+    if (policy.audience != governance::policy::Audience::kStaff) {
+      const Screening screening = Screen(policy_, {{"name", space->name}, {"topic", space->topic}});
+      if (screening.FindingCount() > 0) return Fail(PhiRefusal(phi::PhiAction::kBlock, screening));
+    }
     std::string previous = space->template_key + "@" + std::to_string(space->template_version);
     ROUNDS_RETURN_IF_ERROR(tx.SetSpaceTemplate(space_id, key, version));
     space->template_key = key;
     space->template_version = version;
     auto record = AuditEntry(current, "template.assign", "space", std::to_string(space_id), now);
     record.reason = reason;
+    RedactForTheRecord(policy_, record.reason, "reason");
     ROUNDS_RETURN_IF_ERROR(AppendAudit(tx, record, json{{"template", key + "@" + std::to_string(version)},
                                                         {"previous", previous}}));
     json j = SpaceJson(*space);
@@ -422,17 +437,31 @@ Result<json> GovernanceService::Report(const Actor& actor, MessageId message_id,
   });
 }
 
+namespace {
+
+// Whether `current` acts as a moderator in the space: its moderators and owners, and compliance
+// officers in every space, member or not (their queue across spaces shows every one). Anyone
+// who cannot read the space is told it is not there.
+Status RequireModeration(store::ReadTx& tx, const Actor& current, SpaceId space_id, const char* refusal) {
+  if (current.IsCompliance()) {
+    ROUNDS_ASSIGN_OR_RETURN(auto space, tx.FindSpace(space_id));
+    if (!space) return NotFound("Space");
+    return Ok();
+  }
+  ROUNDS_ASSIGN_OR_RETURN(auto readable, internal::ReadableSpace(tx, current, space_id));
+  if (!Can(readable.second, SpaceAction::kModerate)) return Forbidden("moderator_required", refusal);
+  return Ok();
+}
+
+}  // namespace
+
 Result<json> GovernanceService::Queue(const Actor& actor, std::optional<SpaceId> space_id, MessageId after_id, int limit) {
   limit = internal::ClampLimit(limit);
   return store_.Read([&](store::ReadTx& tx) -> Result<json> {
     ROUNDS_ASSIGN_OR_RETURN(Actor current, internal::Current(tx, actor));
     std::vector<SpaceId> spaces;
     if (space_id) {
-      ROUNDS_ASSIGN_OR_RETURN(auto readable, internal::ReadableSpace(tx, current, *space_id));
-      bool moderator = Can(readable.second, SpaceAction::kModerate);
-      if (!moderator && !current.IsCompliance()) {
-        return Forbidden("moderator_required", "Only the space's moderators can see its queue.");
-      }
+      ROUNDS_RETURN_IF_ERROR(RequireModeration(tx, current, *space_id, "Only the space's moderators can see its queue."));
       spaces.push_back(*space_id);
     } else if (!current.IsCompliance()) {
       // Everyone else sees the queues of the spaces they moderate.
@@ -473,17 +502,18 @@ Result<json> GovernanceService::Moderate(const Actor& actor, MessageId message_i
   UnixMillis now = clock_.NowMillis();
   std::vector<PendingEvent> events;
   std::vector<UserId> notify;
+  std::vector<UserId> mentioned;  // by a held message this approval publishes
   json action_json;
+  json author_json;
   auto written = store_.Write([&](store::WriteTx& tx) -> Result<json> {
     events.clear();
+    mentioned.clear();
     ROUNDS_ASSIGN_OR_RETURN(Actor current, internal::Current(tx, actor));
     ROUNDS_ASSIGN_OR_RETURN(auto message, tx.FindMessage(message_id, current.user.id));
     if (!message || message->deleted) return NotFound("Message");
-    auto readable = internal::ReadableSpace(tx, current, message->space_id);
-    if (!readable) return NotFound("Message");
-    bool moderator = Can(readable->second, SpaceAction::kModerate);
-    if (!moderator && !current.IsCompliance()) {
-      return Forbidden("moderator_required", "Only the space's moderators can do that.");
+    if (Status may = RequireModeration(tx, current, message->space_id, "Only the space's moderators can do that."); !may) {
+      if (may.error().code == ErrorCode::kNotFound) return NotFound("Message");
+      return tl::unexpected(may.error());
     }
     if (message->author_id == current.user.id && request.kind != ModerationKind::kApprove) {
       return InvalidArgument("own_message", "Ask another moderator to act on your own message.");
@@ -497,9 +527,18 @@ Result<json> GovernanceService::Moderate(const Actor& actor, MessageId message_i
     a.reason = request.reason;
     a.created_at = now;
     ROUNDS_ASSIGN_OR_RETURN(json mj, AuthorCache(tx).Message(*message));
+    const std::string held_for = message->hold_reason;  // why it was held, if it was
+    bool approved_now = false;
     switch (request.kind) {
       case ModerationKind::kApprove: {
+        if (message->state == MessageState::kPublished) {
+          // Approving a published message dismisses its reports; with none open there is nothing
+          // to approve (a second approval of a held post lands here).
+          ROUNDS_ASSIGN_OR_RETURN(auto reports, tx.ListOpenReports(message_id));
+          if (reports.empty()) return Fail(ErrorCode::kConflict, "not_pending", "This message was already acted on.");
+        }
         if (message->state == MessageState::kHeld) {
+          approved_now = true;
           ROUNDS_RETURN_IF_ERROR(tx.SetMessageState(message_id, MessageState::kPublished, ""));
           message->state = MessageState::kPublished;
           message->hold_reason.clear();
@@ -515,10 +554,17 @@ Result<json> GovernanceService::Moderate(const Actor& actor, MessageId message_i
       case ModerationKind::kRemove: {
         MessageState to = request.kind == ModerationKind::kHide ? MessageState::kHidden : MessageState::kRemoved;
         if (message->state == to) return Fail(ErrorCode::kConflict, "not_pending", "This message was already acted on.");
-        ROUNDS_RETURN_IF_ERROR(tx.SetMessageState(message_id, to, ""));
+        // A held message keeps its hold reason, so that reversing this on appeal holds it again.
+        ROUNDS_RETURN_IF_ERROR(tx.SetMessageState(message_id, to, message->hold_reason));
+        // What was sent about it stops being replayed to members; its author and the moderators
+        // keep it.
+        ROUNDS_RETURN_IF_ERROR(tx.RestrictMessageEvents(message_id, message->author_id));
         std::string type = to == MessageState::kHidden ? "message.hidden" : "message.removed";
-        ROUNDS_ASSIGN_OR_RETURN(auto e, internal::AppendEvent(tx, message->space_id, type,
-                                                              json{{"id", message_id}, {"space_id", message->space_id}}, now));
+        // Members who never saw a held message learn nothing of its removal either.
+        const json data{{"id", message_id}, {"space_id", message->space_id}};
+        ROUNDS_ASSIGN_OR_RETURN(auto e, message->state == MessageState::kHeld
+                                            ? internal::AppendMessageEvent(tx, *message, type, data, now)
+                                            : internal::AppendEvent(tx, message->space_id, type, data, now));
         events.push_back(std::move(e));
         break;
       }
@@ -527,14 +573,17 @@ Result<json> GovernanceService::Moderate(const Actor& actor, MessageId message_i
       case ModerationKind::kSuspend: {
         UnixMillis until = request.suspend_days ? now + std::int64_t{*request.suspend_days} * 86'400'000 : 0;
         a.reason = request.reason;
-        ROUNDS_RETURN_IF_ERROR(tx.SetSuspension({message->space_id, message->author_id, until, 0}));
+        // A suspension in force that lasts longer stands (and stays the one an appeal can lift).
+        ROUNDS_ASSIGN_OR_RETURN(auto in_force, tx.FindSuspension(message->space_id, message->author_id));
+        const bool longer = in_force && (in_force->until == 0 || (until != 0 && in_force->until >= until));
+        if (!longer) ROUNDS_RETURN_IF_ERROR(tx.SetSuspension({message->space_id, message->author_id, until, 0}));
         break;
       }
     }
     ROUNDS_ASSIGN_OR_RETURN(a.id, tx.InsertModerationAction(a));
     if (request.kind == ModerationKind::kSuspend) {
       ROUNDS_ASSIGN_OR_RETURN(auto s, tx.FindSuspension(message->space_id, message->author_id));
-      if (s) {
+      if (s && s->action_id == 0) {
         s->action_id = a.id;
         ROUNDS_RETURN_IF_ERROR(tx.SetSuspension(*s));
       }
@@ -543,11 +592,14 @@ Result<json> GovernanceService::Moderate(const Actor& actor, MessageId message_i
     auto record = AuditEntry(current, "moderation." + std::string(ToString(request.kind)), "message",
                              std::to_string(message_id), now);
     record.reason = request.reason;
+    RedactForTheRecord(policy_, record.reason, "reason");
     ROUNDS_RETURN_IF_ERROR(AppendAudit(tx, record, json{{"action_id", a.id}, {"space_id", a.space_id},
                                                         {"target_user_id", a.target_user_id},
-                                                        {"hold_reason", message->hold_reason}}));
+                                                        {"hold_reason", held_for}}));
     action_json = ModerationActionJson(a);
+    author_json = ModerationActionForAuthor(a);
     notify = {message->author_id};
+    if (approved_now) mentioned = message->mentions;
     return action_json;
   });
   if (!written) {
@@ -562,7 +614,14 @@ Result<json> GovernanceService::Moderate(const Actor& actor, MessageId message_i
   }
   json result = std::move(*written);
   for (const auto& e : events) internal::Publish(bus_, e);
-  internal::PublishToUsers(bus_, "moderation.action", action_json, notify);
+  internal::PublishToUsers(bus_, "moderation.action", author_json, notify);
+  // Those it mentions are told once it is published, as for a post published at once.
+  if (!mentioned.empty()) {
+    internal::PublishToUsers(bus_, "mention",
+                             json{{"space_id", result["space_id"]}, {"message_id", result["message_id"]},
+                                  {"author_id", result["target_user_id"]}},
+                             mentioned);
+  }
   return result;
 }
 
@@ -571,10 +630,7 @@ Result<json> GovernanceService::ListActions(const Actor& actor, std::optional<Sp
   return store_.Read([&](store::ReadTx& tx) -> Result<json> {
     ROUNDS_ASSIGN_OR_RETURN(Actor current, internal::Current(tx, actor));
     if (space_id) {
-      ROUNDS_ASSIGN_OR_RETURN(auto readable, internal::ReadableSpace(tx, current, *space_id));
-      if (!Can(readable.second, SpaceAction::kModerate) && !current.IsCompliance()) {
-        return Forbidden("moderator_required", "Only the space's moderators can see its actions.");
-      }
+      ROUNDS_RETURN_IF_ERROR(RequireModeration(tx, current, *space_id, "Only the space's moderators can see its actions."));
     } else if (!current.IsCompliance()) {
       return Forbidden("compliance_required", "Only compliance officers can see every space's actions.");
     }
@@ -599,9 +655,7 @@ Result<json> GovernanceService::MyActions(const Actor& actor) {
     ROUNDS_ASSIGN_OR_RETURN(auto actions, tx.ListModerationActions(q));
     json items = json::array();
     for (const auto& a : actions) {
-      json j = ModerationActionJson(a);
-      j.erase("moderator_id");  // authors learn the decision and its reason, not who made it
-      items.push_back(std::move(j));
+      items.push_back(ModerationActionForAuthor(a));
     }
     return json{{"items", items}};
   });
@@ -621,9 +675,37 @@ Result<json> GovernanceService::Appeal(const Actor& actor, ModerationActionId id
     ROUNDS_RETURN_IF_ERROR(tx.UpdateAppeal(*a));
     ROUNDS_RETURN_IF_ERROR(AppendAudit(tx, AuditEntry(current, "moderation.appeal", "moderation_action", std::to_string(id), now),
                                        json{{"space_id", a->space_id}}));
-    return ModerationActionJson(*a);
+    return ModerationActionForAuthor(*a);
   });
 }
+
+namespace {
+
+// The state message `m` should be in once take-down `reversed` no longer stands: that of the
+// newest other hide or removal of it still standing, else held if it was held when taken down
+// (it was never approved), else published. Nullopt when a later take-down of it stands: the
+// message stays as that one left it.
+Result<std::optional<MessageState>> StateWithout(store::WriteTx& tx, const ModerationAction& reversed, const Message& m) {
+  ModerationActionQuery q;
+  q.space_id = reversed.space_id;
+  q.target_user_id = reversed.target_user_id;
+  q.limit = 500;
+  ROUNDS_ASSIGN_OR_RETURN(auto actions, tx.ListModerationActions(q));
+  std::optional<ModerationAction> earlier;
+  for (const auto& other : actions) {
+    if (other.id == reversed.id || other.message_id != reversed.message_id ||
+        other.appeal_outcome == AppealOutcome::kReversed ||
+        (other.kind != ModerationKind::kHide && other.kind != ModerationKind::kRemove)) {
+      continue;
+    }
+    if (other.id > reversed.id) return std::optional<MessageState>();
+    if (!earlier || other.id > earlier->id) earlier = other;
+  }
+  if (earlier) return std::optional(earlier->kind == ModerationKind::kHide ? MessageState::kHidden : MessageState::kRemoved);
+  return std::optional(m.hold_reason.empty() ? MessageState::kPublished : MessageState::kHeld);
+}
+
+}  // namespace
 
 Result<json> GovernanceService::DecideAppeal(const Actor& actor, ModerationActionId id, AppealOutcome outcome,
                                              const std::string& reason) {
@@ -632,6 +714,7 @@ Result<json> GovernanceService::DecideAppeal(const Actor& actor, ModerationActio
   UnixMillis now = clock_.NowMillis();
   std::vector<PendingEvent> events;
   json action_json;
+  json author_json;
   ROUNDS_ASSIGN_OR_RETURN(json result, store_.Write([&](store::WriteTx& tx) -> Result<json> {
     events.clear();
     ROUNDS_ASSIGN_OR_RETURN(Actor current, internal::Current(tx, actor));
@@ -649,6 +732,10 @@ Result<json> GovernanceService::DecideAppeal(const Actor& actor, ModerationActio
     if (a->moderator_id == current.user.id) {
       return Forbidden("own_decision", "Another moderator or a compliance officer decides this appeal.");
     }
+    // Nor does the author who appealed, whatever their role in the space.
+    if (a->target_user_id == current.user.id) {
+      return Forbidden("own_appeal", "Another moderator or a compliance officer decides this appeal.");
+    }
     a->appeal_outcome = outcome;
     a->appeal_reason = reason;
     a->appeal_decided_by = current.user.id;
@@ -657,25 +744,41 @@ Result<json> GovernanceService::DecideAppeal(const Actor& actor, ModerationActio
     if (outcome == AppealOutcome::kReversed) {
       if ((a->kind == ModerationKind::kHide || a->kind == ModerationKind::kRemove) && a->message_id) {
         ROUNDS_ASSIGN_OR_RETURN(auto message, tx.FindMessage(*a->message_id, 0));
-        if (message && !message->deleted && message->state != MessageState::kPublished) {
-          ROUNDS_RETURN_IF_ERROR(tx.SetMessageState(message->id, MessageState::kPublished, ""));
-          message->state = MessageState::kPublished;
-          ROUNDS_ASSIGN_OR_RETURN(json mj, AuthorCache(tx).Message(*message));
-          ROUNDS_ASSIGN_OR_RETURN(auto e, internal::AppendEvent(tx, message->space_id, "message.published", mj, now));
-          events.push_back(std::move(e));
+        if (message && !message->deleted) {
+          ROUNDS_ASSIGN_OR_RETURN(auto restored, StateWithout(tx, *a, *message));
+          if (restored && *restored != message->state) {
+            ROUNDS_RETURN_IF_ERROR(tx.SetMessageState(message->id, *restored, message->hold_reason));
+            message->state = *restored;
+            if (*restored == MessageState::kPublished) message->hold_reason.clear();
+            ROUNDS_ASSIGN_OR_RETURN(json mj, AuthorCache(tx).Message(*message));
+            // Published again: to everyone. Held again (it was never approved) or still taken down
+            // by another decision: to its author and the moderators only.
+            const char* type = *restored == MessageState::kPublished ? "message.published"
+                               : *restored == MessageState::kHeld    ? "message.held"
+                               : *restored == MessageState::kHidden  ? "message.hidden"
+                                                                     : "message.removed";
+            ROUNDS_ASSIGN_OR_RETURN(auto e, internal::AppendMessageEvent(tx, *message, type, mj, now));
+            events.push_back(std::move(e));
+          }
         }
       } else if (a->kind == ModerationKind::kSuspend) {
-        ROUNDS_RETURN_IF_ERROR(tx.DeleteSuspension(a->space_id, a->target_user_id));
+        // Only the suspension this decision set; a later one stands.
+        ROUNDS_ASSIGN_OR_RETURN(auto suspension, tx.FindSuspension(a->space_id, a->target_user_id));
+        if (suspension && suspension->action_id == a->id) {
+          ROUNDS_RETURN_IF_ERROR(tx.DeleteSuspension(a->space_id, a->target_user_id));
+        }
       }
     }
     auto record = AuditEntry(current, "moderation.appeal_decide", "moderation_action", std::to_string(id), now);
     record.reason = reason;
+    RedactForTheRecord(policy_, record.reason, "reason");
     ROUNDS_RETURN_IF_ERROR(AppendAudit(tx, record, json{{"outcome", ToString(outcome)}, {"space_id", a->space_id}}));
     action_json = ModerationActionJson(*a);
+    author_json = ModerationActionForAuthor(*a);
     return action_json;
   }));
   for (const auto& e : events) internal::Publish(bus_, e);
-  internal::PublishToUsers(bus_, "moderation.action", action_json, {action_json["target_user_id"].get<UserId>()});
+  internal::PublishToUsers(bus_, "moderation.action", author_json, {action_json["target_user_id"].get<UserId>()});
   return result;
 }
 

@@ -290,6 +290,15 @@ inline Result<PendingEvent> AppendRestrictedEvent(store::WriteTx& tx, SpaceId sp
   return pending;
 }
 
+// An event about message `m` (a reaction, a vote, a pin, an accepted answer): to everyone who can
+// read the space while `m` is published; while it is held, hidden or removed, restricted as above,
+// so that nothing of it reaches a member who cannot see it.
+inline Result<PendingEvent> AppendMessageEvent(store::WriteTx& tx, const Message& m, std::string type, const json& data,
+                                               UnixMillis now) {
+  if (m.state == MessageState::kPublished) return AppendEvent(tx, m.space_id, std::move(type), data, now);
+  return AppendRestrictedEvent(tx, m.space_id, std::move(type), data.dump(), now, m.author_id);
+}
+
 inline void Publish(bus::Bus& bus, const PendingEvent& pending) {
   bus::Event e;
   e.space_id = pending.event.space_id;

@@ -60,10 +60,19 @@ Result<Located> ReadableMessage(store::ReadTx& tx, const Actor& actor, MessageId
   return Located{std::move(*message), std::move(readable->space), readable->standing, std::move(readable->grant)};
 }
 
+// A reaction is an emoji and nothing else, so it carries no text (and no PHI) past the screening
+// every other text goes through.
 Status ValidateEmoji(const std::string& emoji) {
-  if (emoji.empty() || emoji.size() > 32 || !IsValidUtf8(emoji) || CodePointCount(emoji) > 8 ||
-      emoji.find_first_of(" \t\r\n/\\<>\"'") != std::string::npos) {
-    return InvalidArgument("invalid_emoji", "That is not a reaction.", "/emoji");
+  if (!IsEmoji(emoji)) return InvalidArgument("invalid_emoji", "A reaction is an emoji.", "/emoji");
+  return Ok();
+}
+
+// A suspension from a space stops everything its member adds to it: posts, replies, files, edits,
+// reactions and votes.
+Status RequireNotSuspended(store::ReadTx& tx, const Actor& actor, const Space& space, UnixMillis now) {
+  ROUNDS_ASSIGN_OR_RETURN(auto suspension, tx.FindSuspension(space.id, actor.user.id));
+  if (suspension && (suspension->until == 0 || suspension->until > now)) {
+    return Forbidden("suspended", "A moderator has suspended you from posting in this space.");
   }
   return Ok();
 }
@@ -88,10 +97,7 @@ Result<governance::policy::PolicyTemplate> RequirePosting(store::ReadTx& tx, con
     return Forbidden("policy_posting", reply.value_or(false) ? "This space's policy does not let you reply here."
                                                              : "This space's policy does not let you start posts here.");
   }
-  ROUNDS_ASSIGN_OR_RETURN(auto suspension, tx.FindSuspension(space.id, actor.user.id));
-  if (suspension && (suspension->until == 0 || suspension->until > now)) {
-    return Forbidden("suspended", "A moderator has suspended you from posting in this space.");
-  }
+  ROUNDS_RETURN_IF_ERROR(RequireNotSuspended(tx, actor, space, now));
   return policy;
 }
 
@@ -264,7 +270,10 @@ Result<std::string> MessageService::RunPostUnit(PostJob& job, store::WriteTx& tx
   }
   if (draft.parent_id) {
     ROUNDS_ASSIGN_OR_RETURN(auto parent, tx.FindMessage(*draft.parent_id, actor.user.id));
-    if (!parent || parent->space_id != space_id || parent->deleted) {
+    // Replies go to published messages only: one held, hidden or removed is not there for the
+    // members a reply would show it to (and is refused exactly as a missing one, so that no one
+    // learns it exists).
+    if (!parent || parent->space_id != space_id || parent->deleted || parent->state != MessageState::kPublished) {
       return InvalidArgument("invalid_parent", "The message being replied to does not exist.", "/parent_id");
     }
     if (parent->parent_id) {
@@ -662,6 +671,7 @@ Result<json> MessageService::Edit(const Actor& actor, MessageId id, const std::s
     if (located.message.author_id != actor.user.id) return Forbidden("author_only", "Only the author can edit a message.");
     if (located.space.archived) return Forbidden("space_archived", "This space is archived.");
     if (!located.standing.role) return Forbidden("not_a_member", "You are no longer a member of this space.");
+    ROUNDS_RETURN_IF_ERROR(RequireNotSuspended(tx, actor, located.space, now));
     if (located.message.state == MessageState::kHidden || located.message.state == MessageState::kRemoved) {
       return Forbidden("moderated", "A moderator has taken this message down; it cannot be edited.");
     }
@@ -682,6 +692,13 @@ Result<json> MessageService::Edit(const Actor& actor, MessageId id, const std::s
     bool held = located.message.state == MessageState::kHeld;
     if (phi_action == phi::PhiAction::kHold && !held) {
       ROUNDS_RETURN_IF_ERROR(tx.SetMessageState(id, MessageState::kHeld, std::string(kHoldPhi)));
+      held = true;
+    }
+    // In a pre-moderated space an edit is reviewed as the post was: what was approved is not
+    // what members would now read.
+    if (!held && governance::policy::DecidePublication(policy, internal::PolicyStanding(located.standing)) ==
+                     governance::policy::Publication::kHoldForReview) {
+      ROUNDS_RETURN_IF_ERROR(tx.SetMessageState(id, MessageState::kHeld, std::string(kHoldPreModeration)));
       held = true;
     }
     ROUNDS_ASSIGN_OR_RETURN(auto updated, tx.FindMessage(id, actor.user.id));
@@ -738,6 +755,9 @@ Status MessageService::Delete(const Actor& actor, MessageId id) {
       if (!own) record.reason = "moderator";
       ROUNDS_RETURN_IF_ERROR(AppendAudit(tx, record, json{{"space_id", located.space.id}}));
     }
+    // What was sent about it is not replayed any more (the message itself stays, emptied, for a
+    // legal hold).
+    ROUNDS_RETURN_IF_ERROR(tx.ScrubMessageEvents(id));
     ROUNDS_ASSIGN_OR_RETURN(deleted, AppendEvent(tx, located.space.id, "message.deleted",
                                                  json{{"id", id}, {"space_id", located.space.id},
                                                       {"parent_id", located.message.parent_id ? json(*located.message.parent_id) : json(nullptr)}},
@@ -754,6 +774,7 @@ Result<json> MessageService::History(const Actor& actor, MessageId id) {
   SpaceId space_id = 0;
   ROUNDS_ASSIGN_OR_RETURN(json out, store_.Read([&](store::ReadTx& tx) -> Result<json> {
     ROUNDS_ASSIGN_OR_RETURN(Located located, ReadableMessage(tx, actor, id));
+    if (located.message.deleted) return NotFound("Message");  // its versions went with it
     ROUNDS_ASSIGN_OR_RETURN(auto policy, policy_.TemplateFor(tx, located.space));
     phi_bearing = PhiBearing(policy);
     space_id = located.space.id;
@@ -783,9 +804,10 @@ Result<json> MessageService::ChangeReaction(const Actor& actor, MessageId id, co
     if (!located.standing.role) return Forbidden("not_a_member", "Join the space to react or vote.");
     ROUNDS_RETURN_IF_ERROR(internal::Require(located.standing, SpaceAction::kReact, "read_only",
                                              "You can read this space but not react or vote."));
+    ROUNDS_RETURN_IF_ERROR(RequireNotSuspended(tx, actor, located.space, now));
     ROUNDS_ASSIGN_OR_RETURN(auto outcome, apply(tx, located));
     if (outcome.first) {
-      ROUNDS_ASSIGN_OR_RETURN(auto e, AppendEvent(tx, located.space.id, event_type, outcome.second, now));
+      ROUNDS_ASSIGN_OR_RETURN(auto e, internal::AppendMessageEvent(tx, located.message, event_type, outcome.second, now));
       changed = std::move(e);
     }
     return outcome.second;
@@ -844,6 +866,10 @@ Result<json> MessageService::Accept(const Actor& actor, MessageId answer_id, boo
     if (!question || question->deleted || question->kind != MessageKind::kQuestion) {
       return InvalidArgument("not_an_answer", "Only a reply to a question can be accepted.");
     }
+    // An accepted answer is shown with its question to everyone who reads it.
+    if (on && (answer.message.state != MessageState::kPublished || question->state != MessageState::kPublished)) {
+      return Fail(ErrorCode::kConflict, "not_published", "Only a published answer to a published question can be accepted.");
+    }
     if (answer.space.archived) return Forbidden("space_archived", "This space is archived.");
     bool asker = question->author_id == actor.user.id && answer.standing.role;
     if (!asker) {
@@ -857,7 +883,7 @@ Result<json> MessageService::Accept(const Actor& actor, MessageId answer_id, boo
     if (!updated) return NotFound("Message");
     AuthorCache authors(tx);
     ROUNDS_ASSIGN_OR_RETURN(json j, authors.Message(*updated));
-    ROUNDS_ASSIGN_OR_RETURN(accepted, AppendEvent(tx, answer.space.id, "answer.accepted", j, now));
+    ROUNDS_ASSIGN_OR_RETURN(accepted, internal::AppendMessageEvent(tx, *updated, "answer.accepted", j, now));
     return j;
   }));
   Publish(bus_, accepted);
@@ -877,7 +903,7 @@ Result<json> MessageService::Pin(const Actor& actor, MessageId id, bool on) {
     if (!updated) return NotFound("Message");
     AuthorCache authors(tx);
     ROUNDS_ASSIGN_OR_RETURN(json j, authors.Message(*updated));
-    ROUNDS_ASSIGN_OR_RETURN(pinned, AppendEvent(tx, located.space.id, "message.pinned", j, now));
+    ROUNDS_ASSIGN_OR_RETURN(pinned, internal::AppendMessageEvent(tx, *updated, "message.pinned", j, now));
     return j;
   }));
   Publish(bus_, pinned);

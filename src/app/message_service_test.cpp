@@ -342,21 +342,28 @@ TEST_F(MessageTest, EveryChangeIsLoggedInOrderAndPublishedAsTheSameFrame) {
   ASSERT_TRUE(services_->messages.React(ben_, m["id"], "\xe2\x9c\x85", true));
   ASSERT_TRUE(services_->messages.Edit(ana_, m["id"], "hello all", std::nullopt));
   ASSERT_TRUE(services_->messages.Pin(ana_, m["id"], true));
-  ASSERT_TRUE(services_->messages.Delete(ana_, m["id"]));
-  auto replay = services_->events.Replay(ana_, {{channel_, 0}});
-  ASSERT_TRUE(replay);
-  std::vector<std::string> logged;
-  Seq expected_seq = 1;
-  for (const auto& e : *replay) {
-    EXPECT_EQ(e.seq, expected_seq++) << "no gaps";
-    logged.push_back(*e.frame);
-  }
-  std::vector<std::string> live;
-  for (const auto& e : Published()) {
-    if (e.space_id == channel_ && e.seq > 0) live.push_back(*e.frame);
-  }
-  ASSERT_EQ(live.size(), 5u);
-  EXPECT_EQ(std::vector<std::string>(logged.end() - 5, logged.end()), live);
+  auto logged_frames = [&] {
+    auto replay = services_->events.Replay(ana_, {{channel_, 0}});
+    EXPECT_TRUE(replay);
+    std::vector<std::string> logged;
+    Seq expected_seq = 1;
+    for (const auto& e : *replay) {
+      EXPECT_EQ(e.seq, expected_seq++) << "no gaps";
+      logged.push_back(*e.frame);
+    }
+    return logged;
+  };
+  auto live_frames = [&] {
+    std::vector<std::string> live;
+    for (const auto& e : Published()) {
+      if (e.space_id == channel_ && e.seq > 0) live.push_back(*e.frame);
+    }
+    return live;
+  };
+  std::vector<std::string> logged = logged_frames();
+  std::vector<std::string> live = live_frames();
+  ASSERT_EQ(live.size(), 4u);
+  EXPECT_EQ(std::vector<std::string>(logged.end() - 4, logged.end()), live);
   std::vector<std::string> types;
   for (const auto& f : live) {
     json frame = json::parse(f);
@@ -364,11 +371,27 @@ TEST_F(MessageTest, EveryChangeIsLoggedInOrderAndPublishedAsTheSameFrame) {
     EXPECT_EQ(frame["space_id"], channel_);
     types.push_back(frame["event"]);
   }
-  EXPECT_EQ(types, (std::vector<std::string>{"message.created", "reaction.changed", "message.edited",
-                                             "message.pinned", "message.deleted"}));
+  EXPECT_EQ(types, (std::vector<std::string>{"message.created", "reaction.changed", "message.edited", "message.pinned"}));
   json created = json::parse(live[0]);
   EXPECT_EQ(created["seq"], m["seq"]);
   EXPECT_EQ(created["data"], m) << "the event carries the same Message the poster got back";
+
+  // Deleting it logs and publishes the deletion, and what was logged about it before keeps its
+  // seq but no longer its content: a replay does not bring a deleted message back.
+  ASSERT_TRUE(services_->messages.Delete(ana_, m["id"]));
+  const std::vector<std::string> after = logged_frames();
+  live = live_frames();
+  ASSERT_EQ(live.size(), 5u);
+  ASSERT_EQ(after.size(), logged.size() + 1);
+  EXPECT_EQ(after.back(), live.back());
+  EXPECT_EQ(json::parse(after.back())["event"], "message.deleted");
+  for (std::size_t i = after.size() - 5; i + 1 < after.size(); ++i) {
+    json frame = json::parse(after[i]);
+    EXPECT_EQ(frame["seq"], json::parse(logged[i])["seq"]);
+    EXPECT_EQ(frame["event"], "message.purged");
+    EXPECT_EQ(frame["data"], (json{{"id", m["id"]}, {"space_id", channel_}}));
+    EXPECT_EQ(after[i].find("hello"), std::string::npos);
+  }
 }
 
 TEST_F(MessageTest, EventsGoToTheMembersAtCommitTime) {

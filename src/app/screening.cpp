@@ -70,6 +70,13 @@ Screening Screen(const PolicyEngine& policy, std::vector<std::pair<std::string, 
   return s;
 }
 
+std::string RedactForTheRecord(const PolicyEngine& policy, std::string& text, const char* field) {
+  Screening screening = Screen(policy, {{field, text}});
+  if (screening.FindingCount() == 0) return {};
+  text = phi::Redact(text, screening.fields[0].findings);
+  return screening.TypesCsv();
+}
+
 phi::PhiAction ApplyPhiRule(policy::PhiRule rule, Screening& screening) {
   std::vector<phi::Finding> all;
   for (const auto& f : screening.fields) all.insert(all.end(), f.findings.begin(), f.findings.end());

@@ -45,6 +45,11 @@ std::string TypeCode(phi::PhiType type);
 
 Screening Screen(const PolicyEngine& policy, std::vector<std::pair<std::string, std::string>> fields);
 
+// Free text that goes on the audit trail (a reason, a review note) keeps no patient identifiers:
+// the trail is kept for years and read by auditors, and holds no PHI. Each finding in `text` is
+// replaced with [REDACTED:TYPE]; returns the types found ("name,mrn"), or "".
+std::string RedactForTheRecord(const PolicyEngine& policy, std::string& text, const char* field);
+
 // The template's decision for these findings. Under kRedact, replaces the spans in every field.
 phi::PhiAction ApplyPhiRule(policy::PhiRule rule, Screening& screening);
 

@@ -163,6 +163,65 @@ bool IsValidUtf8(std::string_view text) {
   return true;
 }
 
+namespace {
+
+// The code point at `i` of valid UTF-8, advancing `i`.
+char32_t DecodeAt(std::string_view text, std::size_t& i) {
+  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
+  const unsigned char lead = byte(i);
+  if (lead < 0x80) {
+    i += 1;
+    return lead;
+  }
+  if (lead < 0xE0) {
+    char32_t c = ((lead & 0x1Fu) << 6) | (byte(i + 1) & 0x3Fu);
+    i += 2;
+    return c;
+  }
+  if (lead < 0xF0) {
+    char32_t c = ((lead & 0x0Fu) << 12) | ((byte(i + 1) & 0x3Fu) << 6) | (byte(i + 2) & 0x3Fu);
+    i += 3;
+    return c;
+  }
+  char32_t c = ((lead & 0x07u) << 18) | ((byte(i + 1) & 0x3Fu) << 12) | ((byte(i + 2) & 0x3Fu) << 6) | (byte(i + 3) & 0x3Fu);
+  i += 4;
+  return c;
+}
+
+// Code points that are emoji on their own (Unicode's Extended_Pictographic blocks and the
+// older symbols presented as emoji).
+bool IsPictograph(char32_t c) {
+  return c == 0xA9 || c == 0xAE || c == 0x203C || c == 0x2049 || c == 0x2122 || c == 0x2139 ||
+         (c >= 0x2194 && c <= 0x21AA) || (c >= 0x231A && c <= 0x23FF) || c == 0x24C2 ||
+         (c >= 0x25AA && c <= 0x27BF) || c == 0x2934 || c == 0x2935 || (c >= 0x2B05 && c <= 0x2B55) ||
+         c == 0x3030 || c == 0x303D || c == 0x3297 || c == 0x3299 || (c >= 0x1F000 && c <= 0x1FAFF);
+}
+
+// Code points that only combine others: zero-width joiner, variation selectors, the keycap,
+// and the tags of subdivision flags.
+bool IsEmojiCombiner(char32_t c) {
+  return c == 0x200D || c == 0xFE0E || c == 0xFE0F || c == 0x20E3 || (c >= 0xE0020 && c <= 0xE007F);
+}
+
+}  // namespace
+
+bool IsEmoji(std::string_view text) {
+  if (text.empty() || text.size() > 64 || !IsValidUtf8(text) || CodePointCount(text) > 8) return false;
+  bool pictograph = false;
+  bool keycap = text.find("\xE2\x83\xA3") != std::string_view::npos;  // U+20E3
+  for (std::size_t i = 0; i < text.size();) {
+    const char32_t c = DecodeAt(text, i);
+    if (IsPictograph(c)) {
+      pictograph = true;
+    } else if (keycap && ((c >= '0' && c <= '9') || c == '#' || c == '*')) {
+      pictograph = true;  // 1️⃣, #️⃣: the keycap makes the character an emoji
+    } else if (!IsEmojiCombiner(c)) {
+      return false;
+    }
+  }
+  return pictograph;
+}
+
 std::size_t CodePointCount(std::string_view text) {
   std::size_t count = 0;
   for (unsigned char c : text) {

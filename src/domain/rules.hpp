@@ -60,6 +60,10 @@ bool IsValidUsername(std::string_view username);
 bool IsValidUtf8(std::string_view text);
 // Number of Unicode code points; the text must be valid UTF-8.
 std::size_t CodePointCount(std::string_view text);
+// An emoji as people react with one: one or a few emoji code points (pictographs, symbols, flags),
+// with the joiners, variation selectors, skin tones and keycaps that combine them; at most 8 code
+// points. No letters, no digits but a keycap's, no other text: a reaction says nothing else.
+bool IsEmoji(std::string_view text);
 // Usernames mentioned as @name (word-bounded, lower-cased, de-duplicated, in order of appearance).
 std::vector<std::string> ExtractMentions(std::string_view body);
 // Joins the sorted, de-duplicated ids with ',' — the key of a direct conversation.

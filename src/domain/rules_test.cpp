@@ -101,6 +101,18 @@ TEST(SpacePermissions, ArchivedSpacesAreReadOnlyForEveryone) {
   EXPECT_TRUE(Can({R::kOwner, false, true, true}, A::kUpdateSpace));  // so it can be unarchived
 }
 
+TEST(Emoji, AreReactionsAndNothingElse) {
+  for (const char* ok : {"\U0001F44D", "\u2705", "\u2764\uFE0F", "\U0001F44D\U0001F3FD", "\U0001F1FA\U0001F1F8",
+                         "\U0001F469\u200D\u2695\uFE0F", "1\uFE0F\u20E3", "#\uFE0F\u20E3", "\U0001F389\U0001F389"}) {
+    EXPECT_TRUE(IsEmoji(ok)) << ok;
+  }
+  for (const char* bad : {"", "a", "55509876", "Zo\u00EB", "+1", "\U0001F44D ", "ok\U0001F44D", "1", "\uFE0F",
+                          "\u200D", "\u20E3", "<script>", "\xff", "\U0001F600\U0001F600\U0001F600\U0001F600\U0001F600"
+                          "\U0001F600\U0001F600\U0001F600\U0001F600"}) {
+    EXPECT_FALSE(IsEmoji(bad)) << bad;
+  }
+}
+
 TEST(PasswordPolicy, AcceptsLongPassphrases) {
   for (const char* good : {"correct horse battery staple", "ünïcödé-pässwörd",
                            "a sound passphrase 2026", "integration-password-2026", "rounds-demo-2026",

@@ -534,7 +534,17 @@ class WriteTx : public ReadTx {
   virtual Status InsertTemplate(const StoredTemplate& stored) = 0;
   virtual Status SetSpaceTemplate(SpaceId space_id, const std::string& key, int version) = 0;
   // Moves a message between states; keeps its parent's reply_count counting published replies.
+  // `hold_reason` is kept in every state but published: a message held and then hidden or removed
+  // remembers why it was held, so that reversing the moderator's decision holds it again.
   virtual Status SetMessageState(MessageId id, MessageState state, const std::string& hold_reason) = 0;
+  // The space events about message `id` stored so far stop reaching everyone: each one not yet
+  // restricted is restricted to `author_id`, who with the space's moderators still receives it on
+  // replay while everyone else gets a placeholder. For a message a moderator takes down.
+  virtual Status RestrictMessageEvents(MessageId id, UserId author_id) = 0;
+  // The space events about message `id` stored so far keep their seq and lose their content: each
+  // becomes a content-free "message.purged" event, as PurgeMessages leaves them. For a message its
+  // author or a moderator deletes.
+  virtual Status ScrubMessageEvents(MessageId id) = 0;
   // kConflict when this reporter already reported this message.
   virtual Result<ReportId> InsertReport(const Report& report) = 0;
   // Closes every open report of the message; returns how many.

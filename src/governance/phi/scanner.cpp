@@ -72,6 +72,19 @@ bool IsHex(char c) {
 }
 char Lower(char c) { return IsUpper(c) ? static_cast<char>(c - 'A' + 'a') : c; }
 
+// The generic top-level domains and country codes most addresses end in, in any case.
+bool IsCommonTopLevelDomain(std::string_view tld) {
+  static constexpr std::string_view kCommon[] = {
+      "com", "org", "net", "edu", "gov", "mil", "int", "info", "biz", "io", "co", "me", "us", "uk", "ca", "au",
+      "nz", "ie", "de", "fr", "es", "it", "nl", "be", "ch", "at", "se", "no", "dk", "fi", "pl", "pt", "in", "jp",
+      "cn", "br", "mx", "za", "health", "care", "clinic", "hospital", "email", "mail", "app", "dev", "online"};
+  if (tld.size() < 2 || tld.size() > 8) return false;
+  char lower[8];
+  for (std::size_t i = 0; i < tld.size(); ++i) lower[i] = Lower(tld[i]);
+  const std::string_view folded(lower, tld.size());
+  return std::find(std::begin(kCommon), std::end(kCommon), folded) != std::end(kCommon);
+}
+
 constexpr std::array<std::uint8_t, 256> MakeFolded() {
   std::array<std::uint8_t, 256> t{};
   for (int c = 0; c < 256; ++c) {
@@ -1967,7 +1980,13 @@ std::optional<Hit> Pass::PatternHit(unsigned rule_index, std::size_t from, std::
     case Validator::kEmail: {
       // The pattern starts at '@'; the local part is found here.
       std::size_t b = begin;
-      if (b > 1 && text_[b - 1] == ' ' && IsAlnum(text_[b - 2])) --b;
+      if (b > 1 && text_[b - 1] == ' ' && IsAlnum(text_[b - 2])) {
+        // "jane @example.com", typed with a space: an address only if it ends in a top-level
+        // domain people write addresses with, since "thanks @umar.siddiqui" is a mention.
+        const std::string_view domain = text_.substr(begin, end - begin);
+        if (!IsCommonTopLevelDomain(domain.substr(domain.rfind('.') + 1))) return std::nullopt;
+        --b;
+      }
       while (b > 0 && (IsAlnum(text_[b - 1]) || std::string_view("._%+-").find(text_[b - 1]) != std::string_view::npos)) --b;
       while (b < begin && !IsAlnum(text_[b])) ++b;
       if (b == begin) return std::nullopt;

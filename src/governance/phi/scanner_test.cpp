@@ -77,6 +77,7 @@ TEST_F(PhiScannerTest, FindsEachIdentifierType) {
       {"call 555-0142 after 5", "PHONE:555-0142"},
       // e-mail, URL, IP
       {"email jane.doe42@example.com please", "EMAIL:jane.doe42@example.com"},
+      {"write to jane @example.org today", "EMAIL:jane @example.org"},
       {"my blog https://www.example.org/~mgarcia.", "URL:https://www.example.org/~mgarcia"},
       {"see example.net/family/garcia?id=4821", "URL:example.net/family/garcia?id=4821"},
       {"login from 192.0.2.15 at night", "IP:192.0.2.15"},
@@ -148,6 +149,8 @@ TEST_F(PhiScannerTest, LeavesHardNegativesAlone) {
       "67 yo male Ann Lane w/ G47.33",            // an age before a name, not a house number
       "bed 123 is free, ext 4455",
       "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 24 24\">",  // a namespace
+      "thanks @umar.siddiqui for covering",       // a mention of a dotted username
+      "ok @amara.okafor, see you at 7",
   };
   for (const char* text : cases) {
     EXPECT_TRUE(scanner_->Scan(text).empty())

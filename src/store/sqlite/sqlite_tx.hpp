@@ -121,6 +121,8 @@ class SqliteTx final : public WriteTx {
   Status InsertTemplate(const StoredTemplate& stored) override;
   Status SetSpaceTemplate(SpaceId space_id, const std::string& key, int version) override;
   Status SetMessageState(MessageId id, MessageState state, const std::string& hold_reason) override;
+  Status RestrictMessageEvents(MessageId id, UserId author_id) override;
+  Status ScrubMessageEvents(MessageId id) override;
   Result<ReportId> InsertReport(const Report& report) override;
   Result<int> ResolveReports(MessageId message_id, UnixMillis at) override;
   Result<ModerationActionId> InsertModerationAction(const ModerationAction& action) override;

@@ -61,6 +61,11 @@ constexpr const char kDeleteSuspension[] = "DELETE FROM space_suspensions WHERE 
 
 constexpr const char kMessageStateRow[] = "SELECT state, parent_id, space_id FROM messages WHERE id = ?1";
 constexpr const char kSetMessageState[] = "UPDATE messages SET state = ?2, hold_reason = ?3 WHERE id = ?1";
+constexpr const char kRestrictMessageEvents[] =
+    "UPDATE space_events SET restricted_to = ?2 WHERE message_id = ?1 AND restricted_to = 0";
+constexpr const char kScrubMessageEvents[] =
+    "UPDATE space_events SET type = 'message.purged', payload = json_object('id', message_id, 'space_id', space_id) "
+    "WHERE message_id = ?1 AND type <> 'message.purged'";
 constexpr const char kAdjustReplyCount[] =
     "UPDATE messages SET reply_count = max(reply_count + ?2, 0) WHERE id = ?1";
 
@@ -168,6 +173,18 @@ Status SqliteTx::SetSpaceTemplate(SpaceId space_id, const std::string& key, int 
   return Ok();
 }
 
+Status SqliteTx::RestrictMessageEvents(MessageId id, UserId author_id) {
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kRestrictMessageEvents));
+  s->Bind(1, id).Bind(2, author_id);
+  return s->Run();
+}
+
+Status SqliteTx::ScrubMessageEvents(MessageId id) {
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kScrubMessageEvents));
+  s->Bind(1, id);
+  return s->Run();
+}
+
 Status SqliteTx::SetMessageState(MessageId id, MessageState state, const std::string& hold_reason) {
   ROUNDS_ASSIGN_OR_RETURN(Statement * current, db_.Prepare(kMessageStateRow));
   current->Bind(1, id);
@@ -177,7 +194,7 @@ Status SqliteTx::SetMessageState(MessageId id, MessageState state, const std::st
   }));
   if (!row) return NotFound("Message");
   ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kSetMessageState));
-  s->Bind(1, id).Bind(2, ToString(state)).Bind(3, state == MessageState::kHeld ? hold_reason : std::string());
+  s->Bind(1, id).Bind(2, ToString(state)).Bind(3, state == MessageState::kPublished ? std::string() : hold_reason);
   ROUNDS_RETURN_IF_ERROR(s->Run());
   bool published = state == MessageState::kPublished;
   if (row->parent_id && published != row->published) {

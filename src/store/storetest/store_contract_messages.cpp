@@ -430,6 +430,55 @@ TEST_P(StoreContractTest, MentionsAreListedNewestFirstAndPaged) {
 
 // ---- Events ---------------------------------------------------------------------------------
 
+// A message taken down keeps its events, restricted to its author (and the moderators); one
+// deleted keeps their seqs without their content. Events about other messages, events already
+// restricted, and the message's later events are left as they are.
+TEST_P(StoreContractTest, AMessagesEventsAreRestrictedOrScrubbedAndNoOthers) {
+  UserId u = AddUser(store(), "takedown");
+  UserId v = AddUser(store(), "bystander");
+  SpaceId space = AddSpace(store(), "Take-downs", u);
+  auto a = Post(store(), space, u, "first");
+  auto b = Post(store(), space, v, "second");
+  ASSERT_TRUE(a && b);
+  const std::string reaction = "{\"message_id\":" + std::to_string(a->id) + ",\"emoji\":\"x\"}";
+  ASSERT_TRUE(store().Write([&](WriteTx& tx) -> Status {
+    ROUNDS_ASSIGN_OR_RETURN(Seq seq, tx.NextSeq(space));
+    ROUNDS_RETURN_IF_ERROR(tx.InsertEvent({space, seq, "reaction.changed", reaction, kNow}));
+    ROUNDS_ASSIGN_OR_RETURN(seq, tx.NextSeq(space));
+    SpaceEvent held{space, seq, "message.edited", "{\"id\":" + std::to_string(a->id) + ",\"body\":\"x\"}", kNow};
+    held.restricted_to = v;  // already restricted to someone: left as it is
+    return tx.InsertEvent(held);
+  }));
+  ASSERT_TRUE(store().Write([&](WriteTx& tx) { return tx.RestrictMessageEvents(a->id, u); }));
+  auto events = store().Read([&](ReadTx& tx) { return tx.ListEvents(space, 0, 100); });
+  ASSERT_TRUE(events);
+  ASSERT_EQ(events->size(), 4u);
+  EXPECT_EQ((*events)[0].restricted_to, u);
+  EXPECT_EQ((*events)[1].restricted_to, 0) << "another message's event";
+  EXPECT_EQ((*events)[2].restricted_to, u);
+  EXPECT_EQ((*events)[2].payload_json, reaction);
+  EXPECT_EQ((*events)[3].restricted_to, v);
+
+  ASSERT_TRUE(store().Write([&](WriteTx& tx) { return tx.ScrubMessageEvents(a->id); }));
+  events = store().Read([&](ReadTx& tx) { return tx.ListEvents(space, 0, 100); });
+  ASSERT_EQ(events->size(), 4u);
+  const std::string empty = "{\"id\":" + std::to_string(a->id) + ",\"space_id\":" + std::to_string(space) + "}";
+  for (std::size_t i : {0u, 2u, 3u}) {
+    EXPECT_EQ((*events)[i].seq, static_cast<Seq>(i + 1));
+    EXPECT_EQ((*events)[i].type, "message.purged");
+    EXPECT_EQ((*events)[i].payload_json, empty);
+  }
+  EXPECT_EQ((*events)[1].type, "message.created");
+  // An event appended afterwards is not touched by an earlier scrub.
+  ASSERT_TRUE(store().Write([&](WriteTx& tx) -> Status {
+    ROUNDS_ASSIGN_OR_RETURN(Seq seq, tx.NextSeq(space));
+    return tx.InsertEvent({space, seq, "message.deleted", "{\"id\":" + std::to_string(a->id) + "}", kNow});
+  }));
+  events = store().Read([&](ReadTx& tx) { return tx.ListEvents(space, 4, 10); });
+  ASSERT_EQ(events->size(), 1u);
+  EXPECT_EQ((*events)[0].type, "message.deleted");
+}
+
 TEST_P(StoreContractTest, EventsAreListedInOrderAndPaged) {
   UserId u = AddUser(store(), "events");
   SpaceId space = AddSpace(store(), "Events", u);
