@@ -335,6 +335,10 @@ Status SpaceService::RemoveMember(const Actor& actor, SpaceId id, UserId user_id
   ROUNDS_RETURN_IF_ERROR(store_.Write([&](store::WriteTx& tx) -> Status {
     ROUNDS_ASSIGN_OR_RETURN(auto readable, internal::ReadableSpace(tx, actor, id));
     auto& [space, standing] = readable;
+    // A direct conversation is its people: no one leaves it or is taken out of it.
+    if (space.kind == SpaceKind::kDirect) {
+      return InvalidArgument("invalid_value", "No one leaves or is removed from a direct conversation.");
+    }
     bool self = user_id == actor.user.id;
     if (!self) {
       ROUNDS_RETURN_IF_ERROR(internal::Require(standing, SpaceAction::kRemoveMembers, "moderator_required",
@@ -385,13 +389,7 @@ Result<json> SpaceService::Join(const Actor& actor, SpaceId id) {
   return view;
 }
 
-Status SpaceService::Leave(const Actor& actor, SpaceId id) {
-  ROUNDS_ASSIGN_OR_RETURN(auto readable, store_.Read([&](store::ReadTx& tx) { return internal::ReadableSpace(tx, actor, id); }));
-  if (readable.first.kind == SpaceKind::kDirect) {
-    return InvalidArgument("invalid_value", "You cannot leave a direct conversation.");
-  }
-  return RemoveMember(actor, id, actor.user.id);
-}
+Status SpaceService::Leave(const Actor& actor, SpaceId id) { return RemoveMember(actor, id, actor.user.id); }
 
 Result<json> SpaceService::Direct(const Actor& actor, const std::vector<UserId>& user_ids) {
   if (!actor.IsStaff() || actor.is_system) return Forbidden("staff_only", "Only staff can start direct messages.");
@@ -441,6 +439,16 @@ Result<json> SpaceService::Direct(const Actor& actor, const std::vector<UserId>&
     }
     ROUNDS_ASSIGN_OR_RETURN(auto stored, tx.FindSpace(existing->id));
     ROUNDS_ASSIGN_OR_RETURN(auto membership, tx.FindMembership(existing->id, actor.user.id));
+    if (!membership) {
+      // One of its people without a membership (a conversation left before leaving was refused):
+      // the conversation is theirs, so they are back in it.
+      Membership m{existing->id, current.user.id, MemberRole::kMember, 0, now};
+      ROUNDS_RETURN_IF_ERROR(tx.UpsertMembership(m));
+      ROUNDS_ASSIGN_OR_RETURN(auto e, AppendEvent(tx, existing->id, "member.joined", MembershipJson(m, current.user), now));
+      events.push_back(std::move(e));
+      membership = m;
+      created = true;  // told to the caller's other sessions as a space added
+    }
     return SpaceView(tx, actor, *stored, membership);
   }));
   for (const auto& e : events) Publish(bus_, e);

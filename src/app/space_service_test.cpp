@@ -288,6 +288,22 @@ TEST_F(SpaceTest, ADirectConversationIsOnePerSetOfPeople) {
   EXPECT_EQ(UserEvents("space.added", cy_.user.id).size(), 1u) << "announced once, when created";
 }
 
+// A conversation left while leaving was still possible (its membership gone from the store) is
+// its person's again when they open it: a member once more, and able to read it.
+TEST_F(SpaceTest, ADirectConversationLeftBeforeLeavingWasRefusedTakesItsPersonBack) {
+  auto first = services_->spaces.Direct(ana_, {ben_.user.id});
+  ASSERT_TRUE(first);
+  const SpaceId id = (*first)["id"];
+  EXPECT_EQ(services_->spaces.RemoveMember(ana_, id, ana_.user.id).error().problem, "invalid_value");
+  ASSERT_TRUE(store_->Write([&](store::WriteTx& tx) -> Status { return tx.DeleteMembership(id, ana_.user.id); }));
+  ASSERT_FALSE(services_->messages.List(ana_, id, {}));
+  auto back = services_->spaces.Direct(ana_, {ben_.user.id});
+  ASSERT_TRUE(back);
+  EXPECT_EQ((*back)["id"], id);
+  EXPECT_EQ((*back)["my_role"], "member");
+  EXPECT_TRUE(services_->messages.List(ana_, id, {}));
+}
+
 TEST_F(SpaceTest, DirectConversationsRefuseBadPeopleAndStayClosed) {
   EXPECT_EQ(services_->spaces.Direct(ana_, {ana_.user.id}).error().field, "/user_ids");
   std::vector<UserId> crowd;

@@ -43,12 +43,25 @@ namespace {
 
 constexpr const char* kEventsPath = "/api/v1/events";
 
+// A request target without its query.
+std::string_view PathOf(beast::string_view target) {
+  const std::string_view t(target.data(), target.size());
+  return t.substr(0, t.find('?'));
+}
+
+// A header value without the spaces and tabs around it.
+std::string_view Trimmed(beast::string_view value) {
+  std::string_view v(value.data(), value.size());
+  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+  return v;
+}
+
 // POST /api/v1/spaces/{id}/attachments: the one request whose body may exceed max_body_bytes.
 template <class Header>
 bool IsUpload(const Header& header) {
   if (header.method() != http::verb::post) return false;
-  std::string_view target(header.target().data(), header.target().size());
-  target = target.substr(0, target.find('?'));
+  const std::string_view target = PathOf(header.target());
   constexpr std::string_view kPrefix = "/api/v1/spaces/";
   constexpr std::string_view kSuffix = "/attachments";
   if (target.size() <= kPrefix.size() + kSuffix.size() || !target.starts_with(kPrefix) || !target.ends_with(kSuffix)) {
@@ -658,7 +671,23 @@ class Server::Impl {
                               "The request has conflicting Content-Length and Transfer-Encoding.");
         break;
       }
-      if (websocket::is_upgrade(header) && header.target() == kEventsPath) {
+      // A Transfer-Encoding whose last coding is not chunked leaves the body's length unknown: the
+      // parser would read no body and take the bytes that follow for the next request. Any coding
+      // but chunked alone is one this server does not implement.
+      if (header.count(http::field::transfer_encoding) > 0) {
+        if (!parser->chunked()) {
+          co_await WriteProblem(stream, http::status::bad_request, "ambiguous_framing",
+                                "The request's Transfer-Encoding does not end in chunked.");
+          break;
+        }
+        if (header.count(http::field::transfer_encoding) > 1 ||
+            !beast::iequals(Trimmed(header[http::field::transfer_encoding]), "chunked")) {
+          co_await WriteProblem(stream, http::status::not_implemented, "unsupported_transfer_encoding",
+                                "The only transfer coding accepted is chunked.");
+          break;
+        }
+      }
+      if (websocket::is_upgrade(header) && PathOf(header.target()) == kEventsPath) {
         // The WebSocket runs on as a coroutine of its own: this one ends, and with it its read
         // buffer, parser and frame, which an idle socket would otherwise keep for hours.
         auto executor = stream.get_executor();

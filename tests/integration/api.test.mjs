@@ -231,6 +231,18 @@ test('direct conversations are one per set of people', async () => {
   assert.equal(a.body.id, b.body.id);
   assert.equal(a.body.kind, 'direct');
   assert.equal((await users.pia.get(`/api/v1/spaces/${a.body.id}/messages`)).status, 404);
+  // No one leaves one, by either route, and no one is taken out of one.
+  for (const res of [
+    await users.nora.post(`/api/v1/spaces/${a.body.id}/leave`),
+    await users.nora.del(`/api/v1/spaces/${a.body.id}/members/${users.nora.user.id}`),
+    await users.nora.del(`/api/v1/spaces/${a.body.id}/members/${users.omar.user.id}`),
+  ]) {
+    assert.equal(res.status, 400, res.text);
+    assert.equal(res.body.code, 'invalid_value');
+  }
+  const again = await users.nora.post('/api/v1/direct', { user_ids: [users.omar.user.id] });
+  assert.equal(again.body.my_role, 'member');
+  assert.equal((await users.nora.get(`/api/v1/spaces/${a.body.id}/messages`)).status, 200);
 });
 
 test('bad input gets a clear 4xx with a stable code and changes nothing', async () => {
@@ -244,6 +256,8 @@ test('bad input gets a clear 4xx with a stable code and changes nothing', async 
     [{ raw: Buffer.from([0x7b, 0x22, 0x62, 0x6f, 0x64, 0x79, 0x22, 0x3a, 0x22, 0xff, 0x22, 0x7d]), type: 'application/json' }, 400, 'invalid_utf8'],
     [{ raw: '['.repeat(100) + ']'.repeat(100), type: 'application/json' }, 400, 'too_deep'],
     [{ raw: 'body=x', type: 'application/x-www-form-urlencoded' }, 400, 'unsupported_media_type'],
+    [{ raw: '{"body": "x"}', type: 'application/jsonp' }, 400, 'unsupported_media_type'],
+    [{ raw: '{"body": "x"}', type: 'application/json-seq' }, 400, 'unsupported_media_type'],
     [{ raw: JSON.stringify({ body: 'x'.repeat(10001) }), type: 'application/json' }, 400, 'message_too_long'],
     [{ raw: JSON.stringify({ body: '   ' }), type: 'application/json' }, 400, 'empty_message'],
   ];
@@ -252,12 +266,24 @@ test('bad input gets a clear 4xx with a stable code and changes nothing', async 
     assert.equal(res.status, status, `${code}: ${res.text}`);
     assert.equal(res.body.code, code);
   }
+  // A media type is matched whole and in any case, with its parameters.
+  for (const type of ['Application/JSON', 'application/json; charset=utf-8', 'APPLICATION/JSON;charset=UTF-8']) {
+    const res = await users.quill.request('POST', url, JSON.stringify({ body: `typed as ${type}` }), { raw: true, headers: { 'content-type': type } });
+    assert.equal(res.status, 201, `${type}: ${res.text}`);
+    assert.equal((await users.quill.del(`/api/v1/messages/${res.body.id}`)).status, 204);
+  }
+  // Search pages are checked before anything is narrowed.
+  for (const query of ['limit=0', 'limit=51', 'limit=4294967297', 'cursor=-1', 'cursor=4294967296']) {
+    const res = await users.quill.get(`/api/v1/search?q=x&${query}`);
+    assert.deepEqual([res.status, res.body.code], [400, 'invalid_value'], query);
+    assert.equal(res.body.field, query.split('=')[0]);
+  }
   const big = await users.quill.request('POST', url, JSON.stringify({ body: 'x'.repeat(2 * 1024 * 1024) }),
     { raw: true, headers: { 'content-type': 'application/json' } }).catch((e) => ({ status: 'closed', e }));
   assert.equal(big.status, 413, `oversized body: ${big.status}`);
   assert.equal(big.body.code, 'payload_too_large');
   const list = await users.quill.get(url);
-  assert.equal(list.body.items.length, 0, 'nothing was stored');
+  assert.equal(list.body.items.filter((m) => !m.deleted).length, 0, 'nothing was stored');
   assert.equal((await users.quill.get('/api/v1/spaces/abc')).status, 404);
   assert.equal((await users.quill.get('/api/v1/spaces/1/messages?limit=abc')).body.code, 'invalid_value');
   assert.equal((await users.quill.request('PUT', '/api/v1/spaces')).status, 405);

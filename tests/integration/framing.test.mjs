@@ -40,6 +40,37 @@ test('two different Content-Length headers are refused', async () => {
   assert.ok(r.closed);
 });
 
+test('a Transfer-Encoding that does not end in chunked is refused, and what follows it is never run', async () => {
+  const smuggled = 'GET /api/v1/me HTTP/1.1\r\nHost: x\r\n\r\n';
+  for (const coding of ['gzip', 'identity', 'chunked, gzip', 'xchunked']) {
+    const r = await raw(`GET /healthz HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: ${coding}\r\n\r\n${smuggled}`);
+    assert.match(r.data, /^HTTP\/1\.1 400/, coding);
+    assert.match(r.data, /ambiguous_framing/, coding);
+    assert.equal((r.data.match(/HTTP\/1\.1/g) || []).length, 1, `${coding}: the smuggled request was not answered`);
+    assert.ok(r.closed, coding);
+  }
+  // Chunked after another coding is still a coding this server does not implement.
+  const r = await raw(`POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n${smuggled}`);
+  assert.match(r.data, /^HTTP\/1\.1 501/);
+  assert.match(r.data, /unsupported_transfer_encoding/);
+  assert.equal((r.data.match(/HTTP\/1\.1/g) || []).length, 1);
+  assert.ok(r.closed);
+  // Plain chunked bodies still work.
+  const body = '{"username":"nobody","password":"wrong-password-1"}';
+  const ok = await raw(`POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n` +
+    `Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n`);
+  assert.match(ok.data, /^HTTP\/1\.1 401/);
+});
+
+test('the event stream is reached with a query string on its path as without one', async () => {
+  const upgrade = (target) => raw(`GET ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+    'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n', { timeoutMs: 3000 });
+  const plain = (await upgrade('/api/v1/events')).data.split('\r\n')[0];
+  const queried = (await upgrade('/api/v1/events?since=1')).data.split('\r\n')[0];
+  assert.match(plain, /^HTTP\/1\.1 401/, 'no session: refused by the stream, not by the router');
+  assert.equal(queried, plain);
+});
+
 test('a client that never finishes its headers is disconnected', async () => {
   const r = await raw('GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ', { timeoutMs: 8000 });
   assert.ok(r.closed, 'the server closed the connection');

@@ -722,6 +722,11 @@ void RegisterApiRoutes(Router& r, ApiContext& ctx) {
   r.Add("GET", "/api/v1/search", Authed(ctx, [&s](Request& request, const Actor& actor) -> Result<Response> {
     ROUNDS_ASSIGN_OR_RETURN(auto cursor, QueryInt(request, "cursor"));
     ROUNDS_ASSIGN_OR_RETURN(auto limit, QueryInt(request, "limit"));
+    // Checked here, before they are narrowed to int: a page is 1 to 50 hits, from the first 10,000.
+    if (limit && (*limit < 1 || *limit > 50)) return InvalidArgument("invalid_value", "'limit' must be 1 to 50.", "limit");
+    if (cursor && (*cursor < 0 || *cursor > 10'000)) {
+      return InvalidArgument("invalid_value", "'cursor' is out of range.", "cursor");
+    }
     return Encode(s.search.Search(actor, QueryText(request, "q"), static_cast<int>(limit.value_or(20)),
                                   static_cast<int>(cursor.value_or(0))));
   }));

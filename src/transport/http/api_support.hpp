@@ -3,6 +3,8 @@
 // decides a permission.
 #pragma once
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <optional>
 #include <string>
@@ -21,9 +23,19 @@ using nlohmann::json;
 inline Response Ok(const json& body, int status = 200) { return Response::Json(status, body); }
 
 // Parses a JSON body; a body must be declared as JSON (blocks cross-site form and text/plain posts).
+// The media type is compared whole and without regard to case (RFC 9110 section 8.3.1), with
+// parameters such as charset allowed after it: application/jsonp is not JSON.
 inline Result<json> JsonBody(const Request& request) {
-  std::string type = request.Header("content-type");
-  if (type.compare(0, 16, "application/json") != 0) {
+  const std::string header = request.Header("content-type");
+  std::string_view type = header;
+  type = type.substr(0, type.find(';'));
+  while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) type.remove_suffix(1);
+  constexpr std::string_view kJson = "application/json";
+  const bool json_type = type.size() == kJson.size() &&
+                         std::equal(type.begin(), type.end(), kJson.begin(), [](char a, char b) {
+                           return std::tolower(static_cast<unsigned char>(a)) == b;
+                         });
+  if (!json_type) {
     return Fail(ErrorCode::kInvalidArgument, "unsupported_media_type", "Send the body as application/json.");
   }
   return app::ParseRequestBody(request.body);
