@@ -310,7 +310,10 @@ json FhirAuditEvent(const domain::AuditRecord& r) {
 
   json entities = json::array();
   if (!r.object_type.empty() || !r.object_id.empty()) {
-    json entity{{"what", {{"identifier", {{"system", "urn:rounds:" + r.object_type}, {"value", r.object_id}}}}},
+    // FHIR has no empty strings: an object without an id is named by its type alone.
+    json identifier{{"system", "urn:rounds:" + (r.object_type.empty() ? std::string("object") : r.object_type)}};
+    if (!r.object_id.empty()) identifier["value"] = r.object_id;
+    json entity{{"what", {{"identifier", identifier}}},
                 {"type", Coding("http://terminology.hl7.org/CodeSystem/audit-entity-type", "2", "System Object")}};
     if (!r.details_json.empty() && r.details_json != "{}") {
       entity["detail"] = json::array({{{"type", "details"}, {"valueString", r.details_json}}});
@@ -364,8 +367,8 @@ AuditExportWriter::AuditExportWriter(AuditExportFormat format, ExportSink sink)
     : format_(format), sink_(std::move(sink)) {
   buffer_.reserve(kExportPieceBytes + 4096);
   if (format_ == AuditExportFormat::kCsv) buffer_ += kCsvHeader;
-  // The Bundle's keys in the order a whole document's dump() sorts them: entry, resourceType,
-  // total, type; the total is known at the end.
+  // The Bundle's keys in the order a whole document's dump() sorts them: entry, resourceType, type.
+  // A collection carries no total (FHIR R4's bdl-1 allows one only in search and history sets).
   if (format_ == AuditExportFormat::kFhir) buffer_ += "{\"entry\":[";
 }
 
@@ -405,7 +408,7 @@ Status AuditExportWriter::FlushIfFull() {
 
 Status AuditExportWriter::Finish() {
   if (format_ == AuditExportFormat::kFhir) {
-    buffer_ += "],\"resourceType\":\"Bundle\",\"total\":" + std::to_string(count_) + ",\"type\":\"collection\"}";
+    buffer_ += "],\"resourceType\":\"Bundle\",\"type\":\"collection\"}";
   }
   if (buffer_.empty()) return Ok();
   Status written = sink_(buffer_);

@@ -544,7 +544,7 @@ TEST_F(AuditTamperTest, AnExportOfSeveralPagesReachesItsSinkInPiecesAndMatchesAW
         entries.push_back({{"fullUrl", "urn:rounds:audit:" + std::to_string(r.seq)}, {"resource", FhirAuditEvent(r)}});
       }
       EXPECT_EQ(streamed,
-                json({{"resourceType", "Bundle"}, {"type", "collection"}, {"total", before->size()}, {"entry", entries}}).dump());
+                json({{"resourceType", "Bundle"}, {"type", "collection"}, {"entry", entries}}).dump());
     }
     auto last = store_->Read([](store::ReadTx& tx) { return tx.LastAuditRecord(); });
     ASSERT_TRUE(last && *last);

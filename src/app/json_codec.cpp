@@ -240,7 +240,8 @@ json AttachmentJson(const Attachment& a) {
 }
 
 json MessageEditJson(const MessageEdit& e) {
-  return json{{"version", e.version}, {"body", e.body}, {"edited_at", e.edited_at}, {"editor_id", e.editor_id}};
+  return json{{"message_id", e.message_id}, {"version", e.version}, {"title", e.title}, {"body", e.body},
+              {"edited_at", e.edited_at}, {"editor_id", e.editor_id}};
 }
 
 // ---- Requests ------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@
 #include "app/audit_service.hpp"
 #include "app/database.hpp"
 #include "cli/cli_audit.hpp"
+#include "core/clock.hpp"
 #include "core/log.hpp"
 
 namespace rounds::cli {
@@ -20,57 +21,6 @@ namespace {
 
 constexpr int kExitTampered = 1;
 constexpr int kExitCannotCheck = 2;
-
-// Unix milliseconds, or an ISO 8601 date or UTC date-time: 2026-11-29, 2026-11-29T18:00:00Z,
-// 2026-11-29T18:00:00.250Z, 2026-11-29T19:00:00+01:00.
-std::optional<UnixMillis> ParseTime(const std::string& text) {
-  if (text.empty()) return std::nullopt;
-  if (text.find_first_not_of("0123456789") == std::string::npos) {
-    UnixMillis millis = 0;
-    auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), millis);
-    if (ec != std::errc() || p != text.data() + text.size()) return std::nullopt;
-    return millis;
-  }
-  std::tm tm{};
-  int millis = 0;
-  char rest[16] = {};
-  int fields = std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%15s", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-                           &tm.tm_hour, &tm.tm_min, &tm.tm_sec, rest);
-  std::string zone;
-  if (fields == 3 && text.size() == 10) {
-    zone = "Z";
-  } else if (fields == 7) {
-    zone = rest;
-    if (zone.size() >= 2 && zone[0] == '.') {
-      std::size_t digits = zone.find_first_not_of("0123456789", 1);
-      std::string fraction = zone.substr(1, digits == std::string::npos ? std::string::npos : digits - 1);
-      if (fraction.empty() || fraction.size() > 3) return std::nullopt;
-      while (fraction.size() < 3) fraction.push_back('0');
-      millis = std::stoi(fraction);
-      zone = digits == std::string::npos ? "" : zone.substr(digits);
-    }
-  } else {
-    return std::nullopt;
-  }
-  int offset_minutes = 0;
-  if (zone != "Z") {
-    int hours = 0, minutes = 0;
-    char sign = 0;
-    if (zone.size() != 6 || std::sscanf(zone.c_str(), "%c%2d:%2d", &sign, &hours, &minutes) != 3 ||
-        (sign != '+' && sign != '-')) {
-      return std::nullopt;  // a time zone must be explicit: audit times are UTC
-    }
-    offset_minutes = (sign == '+' ? 1 : -1) * (hours * 60 + minutes);
-  }
-  tm.tm_year -= 1900;
-  tm.tm_mon -= 1;
-  if (tm.tm_mon < 0 || tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 ||
-      tm.tm_sec > 60) {
-    return std::nullopt;
-  }
-  std::time_t seconds = ::timegm(&tm);
-  return (static_cast<UnixMillis>(seconds) - offset_minutes * 60LL) * 1000 + millis;
-}
 
 // Where the trail is, from the environment and the flags (flags win), as `serve` would see it.
 struct TrailOptions {
@@ -157,9 +107,14 @@ int RunExport(const ExportOptions& options) {
     std::cerr << "rounds: --format must be csv, ndjson or fhir\n";
     return kExitCannotCheck;
   }
-  std::optional<UnixMillis> from = ParseTime(options.from), to = ParseTime(options.to);
+  std::optional<UnixMillis> from = ParseIso8601(options.from), to = ParseIso8601(options.to);
   if ((!options.from.empty() && !from) || (!options.to.empty() && !to)) {
-    std::cerr << "rounds: --from and --to take Unix milliseconds or an ISO 8601 UTC time such as 2026-11-29T18:00:00Z\n";
+    std::cerr << "rounds: --from and --to take Unix milliseconds, a date such as 2026-11-29 or a time such as "
+                 "2026-11-29T18:00:00Z (a real day and time, with its zone)\n";
+    return kExitCannotCheck;
+  }
+  if (from && to && *from >= *to) {
+    std::cerr << "rounds: --from must be before --to\n";
     return kExitCannotCheck;
   }
   std::error_code ec;

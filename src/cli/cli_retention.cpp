@@ -69,17 +69,13 @@ struct Session {
 // Milliseconds since the epoch, or an ISO date "2026-03-01" / date-time "2026-03-01T08:30:00Z" (UTC).
 std::optional<UnixMillis> ParseTime(const std::string& text, const char* flag) {
   if (text.empty()) return std::nullopt;
-  if (text.find_first_not_of("0123456789") == std::string::npos) return std::stoll(text);
-  std::tm tm{};
-  int parsed = std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
-                           &tm.tm_min, &tm.tm_sec);
-  if (parsed != 3 && parsed < 5) {
-    std::cerr << "rounds: " << flag << " takes a date (2026-03-01), a UTC date-time (2026-03-01T08:30:00Z) or milliseconds\n";
+  std::optional<UnixMillis> at = ParseIso8601(text);
+  if (!at) {
+    std::cerr << "rounds: " << flag << " takes milliseconds, a date (2026-03-01) or a time with its zone "
+              << "(2026-03-01T08:30:00Z, 2026-03-01T09:30:00+01:00), a real day and time\n";
     throw CLI::RuntimeError(2);
   }
-  tm.tm_year -= 1900;
-  tm.tm_mon -= 1;
-  return static_cast<UnixMillis>(timegm(&tm)) * 1000;
+  return at;
 }
 
 std::vector<domain::UserId> ResolveUsers(Session& session, const std::vector<std::string>& names) {

@@ -4,7 +4,9 @@
 
 #include <atomic>
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace rounds {
 
@@ -36,5 +38,11 @@ class ManualClock final : public Clock {
 
 // "2026-11-24T16:15:37.123Z"
 std::string FormatIso8601(UnixMillis millis);
+
+// A time an operator types: Unix milliseconds, an ISO 8601 date (2026-11-29, midnight UTC), or a
+// date-time with seconds, up to three decimals and an explicit zone (2026-11-29T18:00:00Z,
+// 2026-11-29T18:00:00.250Z, 2026-11-29T19:00:00+01:00). Nullopt for anything else: other text
+// around it, a day the month does not have (2026-02-30), an hour past 23, a number too large.
+std::optional<UnixMillis> ParseIso8601(std::string_view text);
 
 }  // namespace rounds

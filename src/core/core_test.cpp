@@ -31,6 +31,25 @@ TEST(Clock, FormatsIso8601WithMilliseconds) {
   EXPECT_EQ(FormatIso8601(1'700'000'000'123), "2023-11-14T22:13:20.123Z");
 }
 
+TEST(Clock, ParsesTheTimesOperatorsTypeAndNothingElse) {
+  EXPECT_EQ(ParseIso8601("1700000000123"), 1'700'000'000'123);
+  EXPECT_EQ(ParseIso8601("2023-11-14"), 1'699'920'000'000);
+  EXPECT_EQ(ParseIso8601("2023-11-14T22:13:20Z"), 1'700'000'000'000);
+  EXPECT_EQ(ParseIso8601("2023-11-14T22:13:20.123Z"), 1'700'000'000'123);
+  EXPECT_EQ(ParseIso8601("2023-11-14T22:13:20.5Z"), 1'700'000'000'500);
+  // The zone counts: 13:39 at +05:00 is 08:39 UTC.
+  EXPECT_EQ(ParseIso8601("2023-11-15T03:13:20+05:00"), 1'700'000'000'000);
+  EXPECT_EQ(ParseIso8601("2023-11-14T17:13:20-05:00"), 1'700'000'000'000);
+  EXPECT_EQ(ParseIso8601("2024-02-29"), 1'709'164'800'000);
+  for (const char* bad : {"", "2026-13-01", "2026-02-30", "2025-02-29", "2026-11-24T25:00:00Z", "2026-11-24T10:60:00Z",
+                          "2026-11-24T10:00:60Z", "2026-11-24garbage", "2026-11-24T10:00:00", "2026-11-24T10:00Z",
+                          "2026-11-24T10:00:00.1234Z", "2026-11-24T10:00:00.Z", "2026-11-24T10:00:00+5:00",
+                          "2026-11-24T10:00:00+05:00x", "99999999999999999999", "-5", "2026-1-24", "26-11-24",
+                          "2026-11-24 10:00:00Z"}) {
+    EXPECT_FALSE(ParseIso8601(bad)) << bad;
+  }
+}
+
 std::string NameOf(std::thread& t) {
   char name[32] = {};
   pthread_getname_np(t.native_handle(), name, sizeof name);

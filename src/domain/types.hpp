@@ -199,6 +199,7 @@ struct MessageEdit {
   std::string body;
   UnixMillis edited_at = 0;
   UserId editor_id = 0;
+  std::string title;           // the title this version had (empty for messages without one)
 };
 
 // ---- Events --------------------------------------------------------------------------------

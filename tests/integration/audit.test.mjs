@@ -178,6 +178,19 @@ test('exports: CSV, NDJSON of AuditEvents, and a FHIR Bundle', async () => {
   assert.equal(bundle.body.type, 'collection');
   assert.ok(bundle.body.entry.length > 10);
   assert.ok(bundle.body.entry.every((x) => x.resource.resourceType === 'AuditEvent'));
+  // Valid FHIR R4: a collection has no total (bdl-1), and no value is an empty string.
+  assert.equal(bundle.body.total, undefined);
+  const empty = [];
+  const walk = (v, at) => {
+    if (v === '') empty.push(at);
+    else if (Array.isArray(v)) v.forEach((x, i) => walk(x, `${at}[${i}]`));
+    else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) walk(x, `${at}.${k}`);
+  };
+  walk(bundle.body, 'Bundle');
+  assert.deepEqual(empty, []);
+  for (const { resource } of bundle.body.entry) {
+    for (const field of ['type', 'recorded', 'agent', 'source']) assert.ok(resource[field], `AuditEvent.${field}`);
+  }
   assert.equal((await officer.get('/api/v1/audit/export?format=xml')).status, 400);
   const exports = await officer.get('/api/v1/audit?action=audit.export&outcome=success');
   assert.ok(exports.body.items.some((r) => r.details.format === 'fhir' && r.details.count > 10));

@@ -139,3 +139,49 @@ test('the CLI places holds, runs retention and exports to a folder', async () =>
   assert.equal(unknown.status, 2);
   assert.equal(runCli(['hold', 'release', String(hold.id)], { dataDir: server.dataDir }).status, 0);
 });
+
+test('the CLI reads the times a hold covers exactly, zone and milliseconds included, and refuses impossible ones', async () => {
+  const create = (from, to) => runCli(['hold', 'create', '--name', 'Timed matter', '--space', String(space.id), '--from', from,
+    ...(to ? ['--to', to] : [])], { dataDir: server.dataDir });
+  const zoned = create('2026-11-24T13:39:20.250+05:00', '2026-11-25T00:00:00Z');
+  assert.equal(zoned.status, 0, zoned.stderr);
+  const hold = JSON.parse(zoned.stdout);
+  assert.equal(hold.from, Date.UTC(2026, 10, 24, 8, 39, 20, 250));
+  assert.equal(hold.to, Date.UTC(2026, 10, 25));
+  assert.equal(runCli(['hold', 'release', String(hold.id)], { dataDir: server.dataDir }).status, 0);
+  for (const bad of ['2026-13-45', '2026-02-30', '2026-11-24T25:00:00Z', '2026-11-24garbage', '2026-11-24T10:00:00',
+    '99999999999999999999']) {
+    const r = create(bad);
+    assert.equal(r.status, 2, `${bad}: ${r.stdout}${r.stderr}`);
+    assert.match(r.stderr, /--from takes/, bad);
+  }
+  const listed = runCli(['hold', 'list', '--all'], { dataDir: server.dataDir }).stdout;
+  assert.equal((listed.match(/Timed matter/g) || []).length, 1, 'nothing was created from a time that was refused');
+  // The audit export takes the same times, and a range that ends before it starts is an error.
+  const reversed = runCli(['audit', 'export', '--format', 'csv', '--from', '2027-01-01', '--to', '2026-01-01'], { dataDir: server.dataDir });
+  assert.equal(reversed.status, 2);
+  assert.match(reversed.stderr, /--from must be before --to/);
+  const impossible = runCli(['audit', 'export', '--format', 'csv', '--from', '2026-02-30'], { dataDir: server.dataDir });
+  assert.equal(impossible.status, 2);
+});
+
+test('an export names the message each earlier version belongs to, with its title, and finds words in old titles', async () => {
+  const posted = await users.hana.post(`/api/v1/spaces/${space.id}/messages`,
+    { kind: 'discussion', title: 'Original title zulukw', body: 'first body' });
+  assert.equal(posted.status, 201, posted.text);
+  const other = await users.hana.post(`/api/v1/spaces/${space.id}/messages`, { body: 'another first body' });
+  assert.equal((await users.hana.patch(`/api/v1/messages/${posted.body.id}`, { title: 'Clean title', body: 'second body' })).status, 200);
+  assert.equal((await users.hana.patch(`/api/v1/messages/${other.body.id}`, { body: 'another second body' })).status, 200);
+  const exported = await officer.post('/api/v1/exports', { space_ids: [space.id], keywords: ['ZULUKW'] });
+  assert.equal(exported.status, 201, exported.text);
+  assert.equal(exported.body.counts.messages, 1, 'found by a word only its earlier title had');
+  const edits = (await officer.get(`/api/v1/exports/${exported.body.export_id}/files/edits.json`)).body;
+  const versions = (Array.isArray(edits) ? edits : edits.items);
+  assert.ok(versions.length >= 2);
+  for (const v of versions) assert.equal(v.message_id, posted.body.id);
+  assert.ok(versions.some((v) => v.title === 'Original title zulukw' && v.body === 'first body'), JSON.stringify(versions));
+  const both = await officer.post('/api/v1/exports', { space_ids: [space.id], keywords: ['first body'] });
+  const all = (await officer.get(`/api/v1/exports/${both.body.export_id}/files/edits.json`)).body;
+  const ids = new Set((Array.isArray(all) ? all : all.items).map((v) => v.message_id));
+  assert.ok(ids.has(posted.body.id) && ids.has(other.body.id), 'each version says whose it is');
+});

@@ -157,7 +157,7 @@ constexpr const char kMessageAttachmentIds[] = "SELECT id FROM attachments WHERE
 constexpr const char kMyIdeaVotesBatch[] =
     "SELECT message_id FROM idea_votes WHERE user_id = ?2 AND message_id IN (SELECT value FROM json_each(?1))";
 constexpr const char kListEdits[] =
-    "SELECT message_id, version, body, edited_at, editor_id FROM message_edits WHERE message_id = ?1 "
+    "SELECT message_id, version, body, edited_at, editor_id, title FROM message_edits WHERE message_id = ?1 "
     "ORDER BY version";
 constexpr const char kListMentions[] =
     "SELECT n.user_id, n.message_id, n.space_id, n.created_at FROM mentions n "
@@ -769,7 +769,7 @@ Result<std::vector<MessageEdit>> SqliteTx::ListEdits(MessageId id) {
   ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kListEdits));
   s->Bind(1, id);
   return ReadAll<MessageEdit>(*s, [](const Statement& r) {
-    return MessageEdit{r.Int(0), static_cast<int>(r.Int(1)), r.Text(2), r.Int(3), r.Int(4)};
+    return MessageEdit{r.Int(0), static_cast<int>(r.Int(1)), r.Text(2), r.Int(3), r.Int(4), r.Text(5)};
   });
 }
 

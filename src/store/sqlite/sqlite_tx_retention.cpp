@@ -108,7 +108,8 @@ constexpr const char kExportMessageIds[] =
     "AND (?3 IS NULL OR m.created_at >= ?3) AND (?4 IS NULL OR m.created_at < ?4) "
     "AND (?5 = '[]' OR EXISTS (SELECT 1 FROM json_each(?5) k WHERE "
     "  instr(lower(m.title || ' ' || m.body), lower(k.value)) > 0 "
-    "  OR EXISTS (SELECT 1 FROM message_edits e WHERE e.message_id = m.id AND instr(lower(e.body), lower(k.value)) > 0) "
+    "  OR EXISTS (SELECT 1 FROM message_edits e WHERE e.message_id = m.id "
+    "             AND instr(lower(e.title || ' ' || e.body), lower(k.value)) > 0) "
     "  OR EXISTS (SELECT 1 FROM held_deletions d WHERE d.message_id = m.id "
     "             AND instr(lower(d.title || ' ' || d.body), lower(k.value)) > 0))) "
     "ORDER BY m.id LIMIT ?7";
