@@ -34,7 +34,8 @@ class NormalizedText {
   std::vector<std::uint32_t> source_;
 };
 
-// Folds to ASCII: full-width forms U+FF01..U+FF5E, Unicode spaces (U+00A0, U+2000..U+200A,
+// Folds to ASCII: Latin letters with diacritics (U+00C0..U+017F) to their base letter, combining
+// marks (U+0300..U+036F) dropped, full-width forms U+FF01..U+FF5E, Unicode spaces (U+00A0, U+2000..U+200A,
 // U+202F, U+205F, U+3000) to ' ', dashes (U+2010..U+2015, U+2212, U+FE58, U+FE63, U+FF0D) to
 // '-', curly quotes to ASCII quotes, Cyrillic look-alikes of Latin letters to Latin; drops zero-width characters (U+200B..U+200D,
 // U+2060, U+FEFF, U+00AD). Other bytes pass through unchanged (invalid UTF-8 too). `reuse` lends

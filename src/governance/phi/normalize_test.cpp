@@ -32,9 +32,25 @@ TEST(PhiNormalize, DropsZeroWidthAndFoldsSpacesDashesQuotes) {
 }
 
 TEST(PhiNormalize, LeavesOtherUnicodeAndInvalidBytesAlone) {
-  const std::string text = "Jos\xC3\xA9 \xFF ok";
+  const std::string text = "\xCE\xA9\xCE\xBC\xCE\xB5\xCE\xB3\xCE\xB1 \xE6\x9D\x8E \xFF ok \xC3\x97";  // Greek, CJK, bad byte, ×
   const NormalizedText n = NormalizeForScan(text);
   EXPECT_EQ(n.text(), text);
+}
+
+// "Zoë Østergaard" however it is typed: composed, decomposed (a letter and a combining mark, as
+// macOS writes file names) or in capitals, reads as the ASCII name, and spans cover the marks.
+TEST(PhiNormalize, FoldsAccentedLatinLettersAndDropsCombiningMarks) {
+  const std::string composed = "Zo\xC3\xAB \xC3\x98stergaard";
+  EXPECT_EQ(NormalizeForScan(composed).text(), "Zoe Ostergaard");
+  EXPECT_EQ(NormalizeForScan("ZO\xC3\x8B \xC3\x98STERGAARD").text(), "ZOE OSTERGAARD");
+  const std::string decomposed = "Zoe\xCC\x88 O\xCC\xB8stergaard";
+  const NormalizedText n = NormalizeForScan(decomposed);
+  EXPECT_EQ(n.text(), "Zoe Ostergaard");
+  EXPECT_EQ(n.OriginalBegin(0), 0u);
+  EXPECT_EQ(n.OriginalEnd(3), 5u) << "the span of 'Zoe' ends after its diaeresis";
+  EXPECT_EQ(n.OriginalEnd(n.text().size()), decomposed.size());
+  EXPECT_EQ(NormalizeForScan("\xC3\x85ngstr\xC3\xB6m \xC5\x81ukasz \xC5\xA0imek \xC3\x87" "elik").text(),
+            "Angstrom Lukasz Simek Celik");
 }
 
 TEST(PhiNormalize, ReusedBuffersMapLongAndShortTextsAlike) {

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 
+#include "governance/phi/normalize.hpp"
+
 namespace rounds::governance::phi {
 
 std::uint64_t NameKey::Extend(std::uint64_t key, std::string_view text) {
@@ -73,8 +75,12 @@ PatientIndexSnapshot::PatientIndexSnapshot(const std::vector<const PatientRecord
   while ((std::size_t{1} << log2_bits) < records.size() * 8 && log2_bits < 40) ++log2_bits;
   pairs_filter_ = KeyFilter(log2_bits);
   for (const PatientRecord* r : records) {
-    const std::uint64_t first = NameKey::Of(r->first);
-    const std::uint64_t last = NameKey::Of(r->last);
+    // Keyed as the scanner keys the text it reads: folded to ASCII (NormalizeForScan), so that
+    // "Zoë", "ZOË" and a decomposed "Zoë" all meet the patient's name.
+    NormalizedText first_text = NormalizeForScan(r->first);
+    NormalizedText last_text = NormalizeForScan(r->last);
+    const std::uint64_t first = NameKey::Of(first_text.text());
+    const std::uint64_t last = NameKey::Of(last_text.text());
     if (first != NameKey::kSeed) {
       first_.Insert(first);
       names_filter_.Add(first);
@@ -88,9 +94,9 @@ PatientIndexSnapshot::PatientIndexSnapshot(const std::vector<const PatientRecord
       pairs_filter_.Add(PairKey(first, last));
     }
     // "Anne Marie", "De La Cruz": a scan starts from the first word of a multi-word name.
-    for (const std::string* name : {&r->first, &r->last}) {
-      const std::size_t space = name->find(' ');
-      if (space != std::string::npos) names_filter_.Add(NameKey::Of(name->substr(0, space)));
+    for (const std::string_view name : {first_text.text(), last_text.text()}) {
+      const std::size_t space = name.find(' ');
+      if (space != std::string_view::npos) names_filter_.Add(NameKey::Of(name.substr(0, space)));
     }
     const std::string mrn = NormalizeMrn(r->mrn);
     if (!mrn.empty()) {

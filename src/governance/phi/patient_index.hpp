@@ -31,7 +31,10 @@ struct PatientRecord {
 // Hashing that makes name matching tolerant of case and punctuation: ASCII letters are
 // lower-cased, digits and non-ASCII bytes kept, everything else (spaces, apostrophes, hyphens,
 // dots) skipped. "O'Brien", "OBRIEN" and "o brien" have one key. Extend() continues a key over
-// the next token, so "de la cruz" typed as three tokens meets the key of "De La Cruz".
+// the next token, so "de la cruz" typed as three tokens meets the key of "De La Cruz". Keys are
+// taken of text folded by NormalizeForScan, on both sides: the index's names and the scanned text,
+// so accented Latin letters, composed or decomposed, in either case, meet their plain letter
+// ("Zoë", "ZOË", "Zoe" + U+0308 and "Zoe" have one key).
 class NameKey {
  public:
   static constexpr std::uint64_t kSeed = 14695981039346656037ull;

@@ -226,6 +226,26 @@ TEST_F(PhiScannerTest, FindsTownsRepeatedNamesAndZipsTypedInPieces) {
   }
 }
 
+// A patient whose name has letters outside ASCII is found however the name is typed: composed,
+// decomposed, in capitals, in lower case, or without its accents; the span is the original text's.
+TEST(PhiScanner, FindsAccentedNamesComposedDecomposedAndInAnyCase) {
+  auto index = std::make_shared<PatientIndex>();
+  index->Replace(std::vector<PatientRecord>{{"55509876", "Zo\xC3\xAB", "\xC3\x98stergaard"},
+                                            {"55509877", "Jos\xC3\xA9", "N\xC3\xBA\xC3\xB1" "ez"}});
+  auto scanner = Scanner::Create(DefaultRuleSet(), index);
+  ASSERT_TRUE(scanner);
+  for (const std::string name : {std::string("Zo\xC3\xAB \xC3\x98stergaard"), std::string("Zoe\xCC\x88 O\xCC\xB8stergaard"),
+                                 std::string("ZO\xC3\x8B \xC3\x98STERGAARD"), std::string("zo\xC3\xAB \xC3\xB8stergaard"),
+                                 std::string("Zoe Ostergaard"), std::string("Jose\xCC\x81 Nu\xCC\x81n\xCC\x83""ez")}) {
+    const std::string text = "Seen " + name + " today";
+    std::vector<std::string> found;
+    for (const Finding& f : (*scanner)->Scan(text)) {
+      found.push_back(std::string(ToString(f.type)) + ":" + text.substr(f.begin, f.end - f.begin));
+    }
+    EXPECT_EQ(found, std::vector<std::string>{"NAME:" + name}) << text;
+  }
+}
+
 TEST(PhiScanner, PrefersTheLongerReadingOfANameAndKeepsIdentifierPrefixes) {
   auto index = std::make_shared<PatientIndex>();
   index->Replace(std::vector<PatientRecord>{{"10000001", "Ahmed", "Day"},
