@@ -18,6 +18,7 @@
 #include "core/clock.hpp"
 #include "core/clock_sync.hpp"
 #include "core/config.hpp"
+#include "core/text_fold.hpp"
 #include "core/crypto.hpp"
 #include "core/log.hpp"
 #include "core/open_file.hpp"
@@ -48,6 +49,19 @@ TEST(Clock, ParsesTheTimesOperatorsTypeAndNothingElse) {
                           "2026-11-24 10:00:00Z"}) {
     EXPECT_FALSE(ParseIso8601(bad)) << bad;
   }
+}
+
+TEST(TextFold, FoldsCaseAndLatinAccentsAndNothingElse) {
+  EXPECT_EQ(FoldForMatching("\xC3\x89" "CLAIR"), "eclair");
+  EXPECT_EQ(FoldForMatching("\xC3\xA9" "clair"), "eclair");
+  EXPECT_EQ(FoldForMatching("e\xCC\x81" "clair"), "eclair");  // decomposed
+  EXPECT_EQ(FoldForMatching("BR\xC3\x9B" "L\xC3\x89" "E"), "brulee");
+  EXPECT_EQ(FoldForMatching("C++ and $5,000"), "c++ and $5,000");
+  // Other scripts, signs and invalid bytes are kept as they are.
+  EXPECT_EQ(FoldForMatching("\xCE\xA9 \xC3\x97 \xFF"), "\xCE\xA9 \xC3\x97 \xFF");
+  EXPECT_EQ(LatinBaseLetter(0xD8), 'O');
+  EXPECT_EQ(LatinBaseLetter(0xF7), 0);
+  EXPECT_EQ(LatinBaseLetter('e'), 0);
 }
 
 std::string NameOf(std::thread& t) {

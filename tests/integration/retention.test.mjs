@@ -180,6 +180,14 @@ test('an export names the message each earlier version belongs to, with its titl
   assert.ok(versions.length >= 2);
   for (const v of versions) assert.equal(v.message_id, posted.body.id);
   assert.ok(versions.some((v) => v.title === 'Original title zulukw' && v.body === 'first body'), JSON.stringify(versions));
+  // Keywords are blind to case and accents, composed or decomposed.
+  const dessert = await users.hana.post(`/api/v1/spaces/${space.id}/messages`, { body: 'Bring the CRÈME BRÛLÉE to the huddle' });
+  assert.equal(dessert.status, 201, dessert.text);
+  for (const keyword of ['crème brûlée', 'creme brulee', 'cre\u0300me', 'BRÛLÉE']) {
+    const found = await officer.post('/api/v1/exports', { space_ids: [space.id], keywords: [keyword] });
+    assert.equal(found.status, 201, found.text);
+    assert.equal(found.body.counts.messages, 1, keyword);
+  }
   const both = await officer.post('/api/v1/exports', { space_ids: [space.id], keywords: ['first body'] });
   const all = (await officer.get(`/api/v1/exports/${both.body.export_id}/files/edits.json`)).body;
   const ids = new Set((Array.isArray(all) ? all : all.items).map((v) => v.message_id));

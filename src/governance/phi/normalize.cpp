@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "core/text_fold.hpp"
+
 namespace rounds::governance::phi {
 namespace {
 
@@ -35,21 +37,15 @@ long DecodeUtf8(std::string_view s, std::size_t i, std::size_t& len) {
 constexpr int kKeep = -1;
 constexpr int kDrop = -2;
 
-// Latin letters with diacritics, U+00C0..U+017F, as their ASCII base letter ('?' for the two
-// signs in the block, which are kept): "Zoë", "ZOË" and "Zoe" followed by U+0308 all read "Zoe".
-constexpr char kLatinBase[] =
-    "AAAAAAACEEEEIIII" "DNOOOOO?OUUUUYTs" "aaaaaaaceeeeiiii" "dnooooo?ouuuuyty"   // U+00C0..U+00FF
-    "AaAaAaCcCcCcCcDd" "DdEeEeEeEeEeGgGg" "GgGgHhHhIiIiIiIi" "IiIiJjKkkLlLlLlL"   // U+0100..U+013F
-    "lLlNnNnNnnNnOoOo" "OoOoRrRrRrSsSsSs" "SsTtTtTtUuUuUuUu" "UuUuWwYyYZzZzZzs";  // U+0140..U+017F
-
 int Fold(long cp) {
+  // "Zoë", "ZOË" and "Zoe" followed by U+0308 all read "Zoe": a Latin letter with diacritics is its
+  // base letter, and combining marks (decomposed text, as macOS writes file names) are dropped, so
+  // the letter before them stands for the whole character.
   if (cp >= 0xC0 && cp <= 0x17F) {
-    const char base = kLatinBase[cp - 0xC0];
-    return base == '?' ? kKeep : base;
+    const char base = LatinBaseLetter(static_cast<char32_t>(cp));
+    return base == 0 ? kKeep : base;
   }
-  // Combining diacritical marks (decomposed text, as macOS writes file names): dropped, so the
-  // letter before them stands for the whole character.
-  if (cp >= 0x0300 && cp <= 0x036F) return kDrop;
+  if (IsCombiningMark(static_cast<char32_t>(cp))) return kDrop;
   if (cp >= 0xFF01 && cp <= 0xFF5E) return static_cast<int>(cp - 0xFF01 + 0x21);
   if ((cp >= 0x200B && cp <= 0x200D) || cp == 0x2060 || cp == 0xFEFF || cp == 0x00AD) return kDrop;
   if (cp == 0x00A0 || (cp >= 0x2000 && cp <= 0x200A) || cp == 0x202F || cp == 0x205F ||

@@ -1,5 +1,6 @@
 #include "store/sqlite/sqlite_db.hpp"
 
+#include "core/text_fold.hpp"
 #include "store/sqlite/coalescing_vfs.hpp"
 #include "store/sqlite/search_tokenizer.hpp"
 
@@ -102,6 +103,18 @@ void Statement::Reset() {
   sqlite3_clear_bindings(stmt_);
 }
 
+namespace {
+
+void FoldFunction(sqlite3_context* context, int, sqlite3_value** argv) {
+  if (sqlite3_value_type(argv[0]) == SQLITE_NULL) return sqlite3_result_null(context);
+  const auto* text = reinterpret_cast<const char*>(sqlite3_value_text(argv[0]));
+  const int bytes = sqlite3_value_bytes(argv[0]);
+  std::string folded = FoldForMatching(std::string_view(text == nullptr ? "" : text, static_cast<std::size_t>(bytes)));
+  sqlite3_result_text64(context, folded.data(), folded.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Connection>> Connection::Open(const std::string& path, bool sync_full) {
   sqlite3* db = nullptr;
   // Each transaction's log frames go to the file in one write (see coalescing_vfs.hpp).
@@ -115,6 +128,9 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& path, bo
   }
   sqlite3_extended_result_codes(db, 1);
   sqlite3_busy_timeout(db, kBusyTimeoutMillis);
+  // rounds_fold(text): FoldForMatching, for case- and accent-blind keyword matching in SQL.
+  sqlite3_create_function_v2(db, "rounds_fold", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, nullptr,
+                             &FoldFunction, nullptr, nullptr, nullptr);
   std::unique_ptr<Connection> connection(new Connection(db));
   if (HasDatabaseKey(path)) {
     // A database created encrypted has 4 KiB pages and leaves room at the end of each for its

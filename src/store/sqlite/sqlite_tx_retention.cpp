@@ -99,19 +99,19 @@ constexpr const char kListRuns[] =
     "events_scrubbed FROM retention_runs ORDER BY id DESC LIMIT ?1";
 
 // E-discovery selection (?1 custodians, ?2 spaces, ?5 keywords: JSON arrays, empty = any). A
-// keyword matches the current text, any earlier version and the text of a held deletion,
-// case-insensitively for ASCII.
+// keyword matches the current text, any earlier version (title and body) and the text of a held
+// deletion, blind to case and accents (rounds_fold: "éclair" finds "ÉCLAIR" and "eclair").
 constexpr const char kExportMessageIds[] =
     "SELECT m.id FROM messages m WHERE m.id > ?6 "
     "AND (?1 = '[]' OR m.author_id IN (SELECT value FROM json_each(?1))) "
     "AND (?2 = '[]' OR m.space_id IN (SELECT value FROM json_each(?2))) "
     "AND (?3 IS NULL OR m.created_at >= ?3) AND (?4 IS NULL OR m.created_at < ?4) "
     "AND (?5 = '[]' OR EXISTS (SELECT 1 FROM json_each(?5) k WHERE "
-    "  instr(lower(m.title || ' ' || m.body), lower(k.value)) > 0 "
+    "  instr(rounds_fold(m.title || ' ' || m.body), rounds_fold(k.value)) > 0 "
     "  OR EXISTS (SELECT 1 FROM message_edits e WHERE e.message_id = m.id "
-    "             AND instr(lower(e.title || ' ' || e.body), lower(k.value)) > 0) "
+    "             AND instr(rounds_fold(e.title || ' ' || e.body), rounds_fold(k.value)) > 0) "
     "  OR EXISTS (SELECT 1 FROM held_deletions d WHERE d.message_id = m.id "
-    "             AND instr(lower(d.title || ' ' || d.body), lower(k.value)) > 0))) "
+    "             AND instr(rounds_fold(d.title || ' ' || d.body), rounds_fold(k.value)) > 0))) "
     "ORDER BY m.id LIMIT ?7";
 constexpr const char kFindHeldDeletion[] =
     "SELECT message_id, title, body, deleted_at FROM held_deletions WHERE message_id = ?1";

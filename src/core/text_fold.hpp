@@ -1,0 +1,23 @@
+// Folding text so that the ways people type one word compare equal: Latin letters with
+// diacritics as their base letter, decomposed text's combining marks dropped. Pure functions.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace rounds {
+
+// The ASCII base letter of a Latin letter with diacritics (U+00C0..U+017F), in its case: 'e' for
+// 'ë', 'O' for 'Ø'; 0 for any other code point (and for × and ÷, which sit in that block).
+char LatinBaseLetter(char32_t code_point);
+
+// True for the combining diacritical marks (U+0300..U+036F) that decomposed text puts after a
+// letter.
+inline bool IsCombiningMark(char32_t code_point) { return code_point >= 0x0300 && code_point <= 0x036F; }
+
+// Lower case, with Latin letters as their base letter and combining marks dropped, everything
+// else (punctuation, other scripts, invalid bytes) as it is: "ÉCLAIR", "éclair" and "e" + U+0301
+// + "clair" all fold to "eclair". For case- and accent-blind matching of what someone typed.
+std::string FoldForMatching(std::string_view text);
+
+}  // namespace rounds
