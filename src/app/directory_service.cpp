@@ -56,8 +56,10 @@ Result<Actor> RequireStaff(store::Store& store, const Actor& actor) {
 
 Status ValidateProfile(const std::optional<std::string>& display_name, const std::optional<std::string>& email) {
   if (display_name) {
-    if (display_name->empty() || CodePointCount(*display_name) > 100 || !IsValidUtf8(*display_name)) {
-      return InvalidArgument("invalid_value", "The display name must be 1 to 100 characters.", "/display_name");
+    if (!IsDisplayText(*display_name) || CodePointCount(*display_name) > 100) {
+      return InvalidArgument("invalid_value",
+                             "The display name must be 1 to 100 characters on one line, not only spaces.",
+                             "/display_name");
     }
   }
   if (email && !email->empty()) {
@@ -124,6 +126,9 @@ Result<User> DirectoryService::CreateUser(const Actor& actor, const NewUser& req
   user.email = request.email;
   user.job_role = request.job_role;
   user.department_ids = request.department_ids;
+  std::sort(user.department_ids.begin(), user.department_ids.end());  // each once: as stored
+  user.department_ids.erase(std::unique(user.department_ids.begin(), user.department_ids.end()),
+                            user.department_ids.end());
   user.is_admin = request.is_admin;
   user.is_compliance = request.is_compliance;
   user.created_at = clock_.NowMillis();
@@ -200,6 +205,9 @@ Result<json> DirectoryService::UpdateUser(const Actor& actor, UserId id, const U
         if (!dept) return InvalidArgument("unknown_department", "No department has id " + std::to_string(d) + ".", "/department_ids");
       }
       user->department_ids = *patch.department_ids;
+      std::sort(user->department_ids.begin(), user->department_ids.end());
+      user->department_ids.erase(std::unique(user->department_ids.begin(), user->department_ids.end()),
+                                 user->department_ids.end());
     }
     if (patch.is_admin) user->is_admin = *patch.is_admin;
     if (patch.is_compliance) user->is_compliance = *patch.is_compliance;

@@ -382,10 +382,22 @@ void RetentionService::Loop() {
 
 // ---- Legal holds --------------------------------------------------------------------------------
 
+namespace {
+
+template <class Id>
+std::vector<Id> Distinct(std::vector<Id> ids) {
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  return ids;
+}
+
+}  // namespace
+
 Result<json> RetentionService::CreateHold(const Actor& actor, const HoldDraft& draft) {
   ROUNDS_ASSIGN_OR_RETURN(Actor current, RequireCompliance(actor, "legal_hold.create"));
-  if (draft.name.empty() || draft.name.size() > 200) {
-    return InvalidArgument("invalid_value", "A hold needs a name of 1 to 200 characters.", "/name");
+  if (!IsDisplayText(draft.name) || draft.name.size() > 200) {
+    return InvalidArgument("invalid_value", "A hold needs a name of 1 to 200 characters on one line, not only spaces.",
+                           "/name");
   }
   if (draft.reason.size() > 2000) return InvalidArgument("invalid_value", "The reason is too long.", "/reason");
   if (draft.custodian_ids.empty() && draft.space_ids.empty()) {
@@ -410,8 +422,9 @@ Result<json> RetentionService::CreateHold(const Actor& actor, const HoldDraft& d
     store::LegalHold hold;
     hold.name = draft.name;
     hold.reason = draft.reason;
-    hold.custodian_ids = draft.custodian_ids;
-    hold.space_ids = draft.space_ids;
+    // Each custodian and space once, in order: the hold's record lists what it covers.
+    hold.custodian_ids = Distinct(draft.custodian_ids);
+    hold.space_ids = Distinct(draft.space_ids);
     hold.from = draft.from;
     hold.to = draft.to;
     hold.created_by = current.is_system ? 0 : current.user.id;

@@ -205,6 +205,19 @@ bool IsEmojiCombiner(char32_t c) {
 
 }  // namespace
 
+bool IsDisplayText(std::string_view text) {
+  if (!IsValidUtf8(text)) return false;
+  bool visible = false;
+  for (std::size_t i = 0; i < text.size();) {
+    const char32_t c = DecodeAt(text, i);
+    if (c < 0x20 || (c >= 0x7F && c <= 0x9F) || (c >= 0x202A && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069)) {
+      return false;
+    }
+    if (c != ' ' && c != 0xA0 && c != 0x3000 && !(c >= 0x2000 && c <= 0x200B)) visible = true;
+  }
+  return visible;
+}
+
 bool IsEmoji(std::string_view text) {
   if (text.empty() || text.size() > 64 || !IsValidUtf8(text) || CodePointCount(text) > 8) return false;
   bool pictograph = false;

@@ -60,6 +60,10 @@ bool IsValidUsername(std::string_view username);
 bool IsValidUtf8(std::string_view text);
 // Number of Unicode code points; the text must be valid UTF-8.
 std::size_t CodePointCount(std::string_view text);
+// A name shown to others on one line (a display name, a hold's name): valid UTF-8 with something
+// besides spaces in it, and no control characters (C0, DEL, C1) or bidirectional overrides and
+// isolates (U+202A..U+202E, U+2066..U+2069), which would hide or reorder what readers see.
+bool IsDisplayText(std::string_view text);
 // An emoji as people react with one: one or a few emoji code points (pictographs, symbols, flags),
 // with the joiners, variation selectors, skin tones and keycaps that combine them; at most 8 code
 // points. No letters, no digits but a keycap's, no other text: a reaction says nothing else.

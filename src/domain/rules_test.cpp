@@ -101,6 +101,17 @@ TEST(SpacePermissions, ArchivedSpacesAreReadOnlyForEveryone) {
   EXPECT_TRUE(Can({R::kOwner, false, true, true}, A::kUpdateSpace));  // so it can be unarchived
 }
 
+TEST(DisplayText, IsOneVisibleLineWithoutControlsOrDirectionOverrides) {
+  for (const char* ok : {"Amara Okafor", "Zo\u00EB \u00D8stergaard", "\u674E\u534E", "Dr. O'Brien (nights)"}) {
+    EXPECT_TRUE(IsDisplayText(ok)) << ok;
+  }
+  for (const std::string bad : {std::string(""), std::string("   "), std::string("\u00A0\u3000"), std::string("a\nb"),
+                                std::string("a\tb"), std::string("bell\x07"), std::string("nul\0x", 5), std::string("x\x7F"),
+                                std::string("\u202Egnp.exe"), std::string("a\u2066b"), std::string("\xC2\x85"), std::string("\xff")}) {
+    EXPECT_FALSE(IsDisplayText(bad)) << bad;
+  }
+}
+
 TEST(Emoji, AreReactionsAndNothingElse) {
   for (const char* ok : {"\U0001F44D", "\u2705", "\u2764\uFE0F", "\U0001F44D\U0001F3FD", "\U0001F1FA\U0001F1F8",
                          "\U0001F469\u200D\u2695\uFE0F", "1\uFE0F\u20E3", "#\uFE0F\u20E3", "\U0001F389\U0001F389"}) {

@@ -429,8 +429,14 @@ class Server::Impl {
     if (!match.allowed_methods.empty()) {
       route_name = "method_not_allowed";
       Response r = ProtocolProblem(405, "method_not_allowed", "That method is not allowed here.");
+      // Every GET route answers HEAD as well (Router::Find), so HEAD is allowed wherever GET is.
+      std::vector<std::string> methods(match.allowed_methods.begin(), match.allowed_methods.end());
+      if (std::find(methods.begin(), methods.end(), "GET") != methods.end() &&
+          std::find(methods.begin(), methods.end(), "HEAD") == methods.end()) {
+        methods.insert(std::find(methods.begin(), methods.end(), "GET") + 1, "HEAD");
+      }
       std::string allow;
-      for (const auto& m : match.allowed_methods) allow += (allow.empty() ? "" : ", ") + m;
+      for (const auto& m : methods) allow += (allow.empty() ? "" : ", ") + m;
       r.headers.emplace_back("Allow", allow);
       return r;
     }

@@ -120,8 +120,12 @@ test.before(async () => {
   views.push([`#/space/${forum.id}`, 'forum']);
   placed += titles.length + cells.length + options.length;
 
-  // Display names: fifty colleagues, each saying hello in one channel.
-  const names = fifty((p) => codePoints(p) <= 100);
+  // Display names: fifty colleagues, each saying hello in one channel. A display name is one
+  // visible line (no control characters or direction overrides), so payloads that are not are
+  // refused before they are stored; the ones a name can hold are all placed.
+  const oneLine = (p) => !/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/.test(p) && /[^\s\u00a0\u3000\u2000-\u200b]/.test(p);
+  const names = fifty((p) => codePoints(p) <= 100 && oneLine(p));
+  assert.equal(names.length, 50);
   const lobby = await createSpace(ana, { name: 'lobby', kind: 'channel' });
   await addMember(ana, lobby.id, bo.user.id);
   for (let i = 0; i < names.length; i++) {

@@ -286,7 +286,11 @@ test('bad input gets a clear 4xx with a stable code and changes nothing', async 
   assert.equal(list.body.items.filter((m) => !m.deleted).length, 0, 'nothing was stored');
   assert.equal((await users.quill.get('/api/v1/spaces/abc')).status, 404);
   assert.equal((await users.quill.get('/api/v1/spaces/1/messages?limit=abc')).body.code, 'invalid_value');
-  assert.equal((await users.quill.request('PUT', '/api/v1/spaces')).status, 405);
+  const notAllowed = await users.quill.request('PUT', '/api/v1/spaces');
+  assert.equal(notAllowed.status, 405);
+  // HEAD works wherever GET does, so the Allow header names it too.
+  assert.deepEqual(notAllowed.headers.get('allow').split(', ').sort(), ['GET', 'HEAD', 'POST']);
+  assert.equal((await users.quill.request('HEAD', '/api/v1/spaces')).status, 200);
 });
 
 test('security headers are on every kind of response', async () => {
@@ -548,4 +552,23 @@ test('a kept page whose read needs no audit record is answered on the I/O thread
   assert.equal(await quick(), before + 1);
   assert.equal((await users.nora.del(`/api/v1/spaces/${space.id}/members/${users.omar.user.id}`)).status, 204);
   assert.equal((await users.omar.get(path)).status, 404);
+});
+
+test('names shown to others are one visible line: no controls, no direction overrides, not only spaces', async () => {
+  const base = { email: 'nameless@example.org', job_role: 'Registered Nurse', password: PASSWORD };
+  for (const display_name of ['   ', 'Ana\nAdmin', 'bell\u0007', 'nul\u0000x', '\u202Egnp.exe', 'a\u2066b']) {
+    const res = await admin.post('/api/v1/users', { ...base, username: 'nameless', display_name });
+    assert.deepEqual([res.status, res.body.code], [400, 'invalid_value'], JSON.stringify(display_name));
+    assert.equal(res.body.field, '/display_name');
+  }
+  const patched = await admin.patch(`/api/v1/users/${users.pia.user.id}`, { display_name: 'Pia\r\nAdministrator' });
+  assert.equal(patched.status, 400);
+  assert.equal((await admin.get(`/api/v1/users/${users.pia.user.id}`)).body.display_name, 'User pia');
+  // Each department once, as it is stored.
+  const dept = await admin.post('/api/v1/departments', { name: 'Radiology' });
+  assert.equal(dept.status, 201, dept.text);
+  const made = await admin.post('/api/v1/users', { ...base, username: 'twice', display_name: 'Twice', department_ids: [dept.body.id, dept.body.id] });
+  assert.equal(made.status, 201, made.text);
+  assert.deepEqual(made.body.department_ids, [dept.body.id]);
+  assert.deepEqual((await admin.get(`/api/v1/users/${made.body.id}`)).body.department_ids, [dept.body.id]);
 });

@@ -59,6 +59,12 @@ test('a hold keeps a deleted message for export; the manifest hashes match the s
   assert.equal(kept.status, 201, kept.text);
   const other = await users.hana.post(`/api/v1/spaces/${space.id}/messages`, { body: 'lunch at noon' });
   assert.equal(other.status, 201, other.text);
+  const blank = await officer.post('/api/v1/legal-holds', { name: '   ', custodian_ids: [users.ivo.user.id] });
+  assert.deepEqual([blank.status, blank.body.code], [400, 'invalid_value']);
+  const twice = await officer.post('/api/v1/legal-holds', { name: 'Twice named', custodian_ids: [users.ivo.user.id, users.ivo.user.id] });
+  assert.equal(twice.status, 201, twice.text);
+  assert.deepEqual(twice.body.custodian_ids, [users.ivo.user.id]);
+  assert.equal((await officer.post(`/api/v1/legal-holds/${twice.body.id}/release`)).status, 200);
   const bad = await officer.post('/api/v1/legal-holds', { name: 'No scope' });
   assert.equal(bad.status, 400, bad.text);
   assert.equal(bad.body.code, 'hold_scope_required');

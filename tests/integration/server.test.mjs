@@ -106,7 +106,7 @@ test('nothing outside the web root or hidden is served, however the path is spel
 test('405 carries Allow; problems carry their own status and a charset', async () => {
   const res = await fetch(server.baseUrl + '/api/v1/spaces', { method: 'DELETE' });
   assert.equal(res.status, 405);
-  assert.equal(res.headers.get('allow'), 'GET, POST');
+  assert.equal(res.headers.get('allow'), 'GET, HEAD, POST');
   assert.equal(res.headers.get('content-type'), 'application/problem+json; charset=utf-8');
   const body = await res.json();
   assert.equal(body.status, 405);
