@@ -41,8 +41,9 @@ class GovernanceTest : public ServiceTest {
     auto created = services_->spaces.Create(owner_, s);
     EXPECT_TRUE(created) << created.error().problem;
     SpaceId id = created ? (*created)["id"].get<SpaceId>() : 0;
-    EXPECT_TRUE(services_->spaces.Join(member_, id));
-    EXPECT_TRUE(services_->spaces.Join(other_, id));
+    // Added by the owner: clinical teams and patient forums are not joined by walking in.
+    EXPECT_TRUE(services_->spaces.AddMember(owner_, id, member_.user.id, MemberRole::kMember));
+    EXPECT_TRUE(services_->spaces.AddMember(owner_, id, other_.user.id, MemberRole::kMember));
     return id;
   }
 

@@ -313,8 +313,9 @@ TEST_F(PageCacheTest, HeldMessagesAreNeverServedFromAKeptPage) {
   auto created = services_->spaces.Create(ana_, s);
   ASSERT_TRUE(created) << created.error().problem;
   const SpaceId forum = (*created)["id"];
-  ASSERT_TRUE(services_->spaces.Join(ben_, forum));
-  ASSERT_TRUE(services_->spaces.Join(cai_, forum));
+  // A patient forum is joined on request: its owner adds people.
+  ASSERT_TRUE(services_->spaces.AddMember(ana_, forum, ben_.user.id, MemberRole::kMember));
+  ASSERT_TRUE(services_->spaces.AddMember(ana_, forum, cai_.user.id, MemberRole::kMember));
   Post(ana_, forum, "Welcome! Be kind.");
   ExpectEveryReaderSeesTheStore(forum);
   auto held = services_->messages.Post(ben_, forum, [] {

@@ -42,6 +42,8 @@ Result<json> SpaceView(store::ReadTx& tx, const Actor& actor, const Space& space
   json j = SpaceJson(space);
   ROUNDS_ASSIGN_OR_RETURN(auto policy, LoadTemplate(tx, space.template_key, space.template_version));
   j["template"] = internal::TemplateSummary(policy);
+  // Joined as the stricter of the space's setting and its template's rule says (see Join).
+  if (policy.joining != governance::policy::Joining::kOpen) j["join_policy"] = ToString(JoinPolicy::kInvite);
   j["my_role"] = membership ? json(ToString(membership->role)) : json(nullptr);
   j["read_seq"] = membership ? membership->read_seq : 0;
   j["unread_count"] = unread;
@@ -372,6 +374,15 @@ Result<json> SpaceService::Join(const Actor& actor, SpaceId id) {
     if (space.kind == SpaceKind::kDirect || space.visibility != Visibility::kPublic ||
         space.join_policy != JoinPolicy::kOpen) {
       return Forbidden("invitation_required", "This space is joined by invitation.");
+    }
+    // The template's joining rule holds whatever the space's own setting: a clinical team is joined
+    // by invitation, a patient forum on request, never by walking in.
+    ROUNDS_ASSIGN_OR_RETURN(auto policy, policy_.TemplateFor(tx, space));
+    if (policy.joining == governance::policy::Joining::kInvite) {
+      return Forbidden("invitation_required", "This space's policy admits people by invitation only.");
+    }
+    if (policy.joining == governance::policy::Joining::kRequest) {
+      return Forbidden("join_request_required", "This space's policy admits people on request: ask one of its owners.");
     }
     if (space.archived) return Forbidden("space_archived", "This space is archived.");
     ROUNDS_ASSIGN_OR_RETURN(Actor current, internal::Current(tx, actor));

@@ -572,3 +572,20 @@ test('names shown to others are one visible line: no controls, no direction over
   assert.deepEqual(made.body.department_ids, [dept.body.id]);
   assert.deepEqual((await admin.get(`/api/v1/users/${made.body.id}`)).body.department_ids, [dept.body.id]);
 });
+
+test('a space is joined as its template says, whatever the space\'s own setting', async () => {
+  const team = await createSpace(users.nora, { name: 'Ward 7 team', template: 'clinical-team', visibility: 'public', join_policy: 'open' });
+  assert.equal(team.join_policy, 'invite', 'shown as its template admits people');
+  const refused = await users.omar.post(`/api/v1/spaces/${team.id}/join`);
+  assert.deepEqual([refused.status, refused.body.code], [403, 'invitation_required']);
+  const forum = await createSpace(users.nora, { name: 'Knee surgery peers', template: 'patient-forum', visibility: 'public', join_policy: 'open' });
+  const asked = await users.omar.post(`/api/v1/spaces/${forum.id}/join`);
+  assert.deepEqual([asked.status, asked.body.code], [403, 'join_request_required']);
+  // Owners still add people.
+  await addMember(users.nora, team.id, users.omar.user.id);
+  assert.equal((await users.omar.get(`/api/v1/spaces/${team.id}/messages`)).status, 200);
+  // An internal community is open to walk into.
+  const open = await createSpace(users.nora, { name: 'Book club', visibility: 'public', join_policy: 'open' });
+  assert.equal(open.join_policy, 'open');
+  assert.equal((await users.omar.post(`/api/v1/spaces/${open.id}/join`)).status, 200);
+});

@@ -14,7 +14,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { runCli } from '../lib/server.mjs';
-import { startServer, createUsers, createSpace, addMember, PASSWORD } from './fixtures.mjs';
+import { startServer, createUsers, createSpace, addMember, assignNewVersion, PASSWORD } from './fixtures.mjs';
 import { totp, currentStep, enrollTotp } from '../lib/totp.mjs';
 
 // Reserved, synthetic identifiers: a 555-01xx phone, the 987-65-432x SSN block.
@@ -192,7 +192,9 @@ const ROUTES = {
   'POST /api/v1/spaces/{id}/join': {
     audit: 'member.join',
     run: async () => {
+      // A PHI-bearing space its template lets anyone join (clinical-team's own rule is invitation).
       const open = await createSpace(users.owner, { name: unique('Open clinical'), template: 'clinical-team' });
+      await assignNewVersion(officer, open.id, 'clinical-team', (d) => ({ ...d, joining: 'open' }));
       await ok(await users.other.post(`/api/v1/spaces/${open.id}/join`));
       return ids.other;
     },
