@@ -414,11 +414,23 @@ Result<json> GovernanceService::PhiCheck(const Actor& actor, SpaceId space_id, c
 
 // ---- Moderation -----------------------------------------------------------------------------
 
+namespace {
+
+// The space's moderators and owners: who is told live that its queue changed.
+Result<std::vector<UserId>> SpaceModerators(store::ReadTx& tx, SpaceId space_id) {
+  ROUNDS_ASSIGN_OR_RETURN(auto ids, internal::ModeratorsAnd(tx, space_id, 0));
+  ids.erase(std::remove(ids.begin(), ids.end(), UserId{0}), ids.end());
+  return ids;
+}
+
+}  // namespace
+
 Result<json> GovernanceService::Report(const Actor& actor, MessageId message_id, const std::string& reason) {
   if (actor.is_system) return Forbidden();
   ROUNDS_RETURN_IF_ERROR(ValidateReason(reason, "/reason", kMaxReasonChars));
   UnixMillis now = clock_.NowMillis();
-  return store_.Write([&](store::WriteTx& tx) -> Result<json> {
+  std::vector<UserId> moderators;
+  Result<json> report = store_.Write([&](store::WriteTx& tx) -> Result<json> {
     ROUNDS_ASSIGN_OR_RETURN(Actor current, internal::Current(tx, actor));
     ROUNDS_ASSIGN_OR_RETURN(auto message, tx.FindMessage(message_id, current.user.id));
     if (!message || message->deleted || message->state != MessageState::kPublished) return NotFound("Message");
@@ -433,11 +445,30 @@ Result<json> GovernanceService::Report(const Actor& actor, MessageId message_id,
     if (!id) return tl::unexpected(id.error());
     auto record = AuditEntry(current, "moderation.report", "message", std::to_string(message_id), now);
     ROUNDS_RETURN_IF_ERROR(AppendAudit(tx, record, json{{"report_id", *id}, {"space_id", message->space_id}}));
+    ROUNDS_ASSIGN_OR_RETURN(moderators, SpaceModerators(tx, message->space_id));
     return json{{"id", *id}, {"message_id", message_id}, {"space_id", message->space_id}, {"created_at", now}};
   });
+  // The space's moderators see the report come in (the reporter is not named).
+  if (report) {
+    internal::PublishToUsers(bus_, "moderation.queue",
+                             json{{"kind", "report"}, {"space_id", (*report)["space_id"]}, {"message_id", message_id}},
+                             moderators);
+  }
+  return report;
 }
 
 namespace {
+
+// A moderation request refused (not allowed, or about something the asker may not see) is on the
+// record: who asked for what, and the refusal's code. Best effort: the refusal stands either way.
+void RecordRefusal(store::Store& store, const Actor& actor, const std::string& action, const char* object_type,
+                   const std::string& object_id, const Error& error, UnixMillis now) {
+  if (error.code != ErrorCode::kForbidden && error.code != ErrorCode::kNotFound) return;
+  auto denied = AuditEntry(actor, action, object_type, object_id, now);
+  denied.outcome = AuditOutcome::kDenied;
+  denied.reason = error.problem;
+  (void)AuditNow(store, denied);
+}
 
 // Whether `current` acts as a moderator in the space: its moderators and owners, and compliance
 // officers in every space, member or not (their queue across spaces shows every one). Anyone
@@ -457,7 +488,7 @@ Status RequireModeration(store::ReadTx& tx, const Actor& current, SpaceId space_
 
 Result<json> GovernanceService::Queue(const Actor& actor, std::optional<SpaceId> space_id, MessageId after_id, int limit) {
   limit = internal::ClampLimit(limit);
-  return store_.Read([&](store::ReadTx& tx) -> Result<json> {
+  Result<json> result = store_.Read([&](store::ReadTx& tx) -> Result<json> {
     ROUNDS_ASSIGN_OR_RETURN(Actor current, internal::Current(tx, actor));
     std::vector<SpaceId> spaces;
     if (space_id) {
@@ -492,6 +523,11 @@ Result<json> GovernanceService::Queue(const Actor& actor, std::optional<SpaceId>
     if (messages.size() == static_cast<std::size_t>(limit)) next = std::to_string(messages.back().id);
     return json{{"items", items}, {"next_cursor", next}};
   });
+  if (!result) {
+    RecordRefusal(store_, actor, "moderation.queue", "space", space_id ? std::to_string(*space_id) : std::string(),
+                  result.error(), clock_.NowMillis());
+  }
+  return result;
 }
 
 Result<json> GovernanceService::Moderate(const Actor& actor, MessageId message_id, const ModerationRequest& request) {
@@ -603,13 +639,8 @@ Result<json> GovernanceService::Moderate(const Actor& actor, MessageId message_i
     return action_json;
   });
   if (!written) {
-    if (written.error().code == ErrorCode::kForbidden) {
-      auto denied = AuditEntry(actor, "moderation." + std::string(ToString(request.kind)), "message",
-                               std::to_string(message_id), now);
-      denied.outcome = AuditOutcome::kDenied;
-      denied.reason = written.error().problem;
-      (void)AuditNow(store_, denied);  // the refusal stands whether or not its record could be written
-    }
+    RecordRefusal(store_, actor, "moderation." + std::string(ToString(request.kind)), "message",
+                  std::to_string(message_id), written.error(), now);
     return tl::unexpected(written.error());
   }
   json result = std::move(*written);
@@ -627,7 +658,7 @@ Result<json> GovernanceService::Moderate(const Actor& actor, MessageId message_i
 
 Result<json> GovernanceService::ListActions(const Actor& actor, std::optional<SpaceId> space_id,
                                             bool pending_appeals_only, ModerationActionId before_id, int limit) {
-  return store_.Read([&](store::ReadTx& tx) -> Result<json> {
+  Result<json> result = store_.Read([&](store::ReadTx& tx) -> Result<json> {
     ROUNDS_ASSIGN_OR_RETURN(Actor current, internal::Current(tx, actor));
     if (space_id) {
       ROUNDS_RETURN_IF_ERROR(RequireModeration(tx, current, *space_id, "Only the space's moderators can see its actions."));
@@ -644,6 +675,11 @@ Result<json> GovernanceService::ListActions(const Actor& actor, std::optional<Sp
     for (const auto& a : actions) items.push_back(ModerationActionJson(a));
     return json{{"items", items}};
   });
+  if (!result) {
+    RecordRefusal(store_, actor, "moderation.actions", "space", space_id ? std::to_string(*space_id) : std::string(),
+                  result.error(), clock_.NowMillis());
+  }
+  return result;
 }
 
 Result<json> GovernanceService::MyActions(const Actor& actor) {
@@ -664,7 +700,8 @@ Result<json> GovernanceService::MyActions(const Actor& actor) {
 Result<json> GovernanceService::Appeal(const Actor& actor, ModerationActionId id, const std::string& text) {
   ROUNDS_RETURN_IF_ERROR(ValidateReason(text, "/text", kMaxAppealChars));
   UnixMillis now = clock_.NowMillis();
-  return store_.Write([&](store::WriteTx& tx) -> Result<json> {
+  std::vector<UserId> moderators;
+  Result<json> result = store_.Write([&](store::WriteTx& tx) -> Result<json> {
     ROUNDS_ASSIGN_OR_RETURN(Actor current, internal::Current(tx, actor));
     ROUNDS_ASSIGN_OR_RETURN(auto a, tx.FindModerationAction(id));
     if (!a || a->target_user_id != current.user.id) return NotFound("Moderation action");
@@ -675,8 +712,18 @@ Result<json> GovernanceService::Appeal(const Actor& actor, ModerationActionId id
     ROUNDS_RETURN_IF_ERROR(tx.UpdateAppeal(*a));
     ROUNDS_RETURN_IF_ERROR(AppendAudit(tx, AuditEntry(current, "moderation.appeal", "moderation_action", std::to_string(id), now),
                                        json{{"space_id", a->space_id}}));
+    ROUNDS_ASSIGN_OR_RETURN(moderators, SpaceModerators(tx, a->space_id));
     return ModerationActionForAuthor(*a);
   });
+  if (!result) {
+    RecordRefusal(store_, actor, "moderation.appeal", "moderation_action", std::to_string(id), result.error(), now);
+  }
+  // The space's moderators see a new appeal come in.
+  if (result) {
+    internal::PublishToUsers(bus_, "moderation.queue",
+                             json{{"kind", "appeal"}, {"space_id", (*result)["space_id"]}, {"action_id", id}}, moderators);
+  }
+  return result;
 }
 
 namespace {
@@ -715,7 +762,7 @@ Result<json> GovernanceService::DecideAppeal(const Actor& actor, ModerationActio
   std::vector<PendingEvent> events;
   json action_json;
   json author_json;
-  ROUNDS_ASSIGN_OR_RETURN(json result, store_.Write([&](store::WriteTx& tx) -> Result<json> {
+  Result<json> decided = store_.Write([&](store::WriteTx& tx) -> Result<json> {
     events.clear();
     ROUNDS_ASSIGN_OR_RETURN(Actor current, internal::Current(tx, actor));
     ROUNDS_ASSIGN_OR_RETURN(auto a, tx.FindModerationAction(id));
@@ -776,7 +823,12 @@ Result<json> GovernanceService::DecideAppeal(const Actor& actor, ModerationActio
     action_json = ModerationActionJson(*a);
     author_json = ModerationActionForAuthor(*a);
     return action_json;
-  }));
+  });
+  if (!decided) {
+    RecordRefusal(store_, actor, "moderation.appeal_decide", "moderation_action", std::to_string(id), decided.error(), now);
+    return decided;
+  }
+  json result = std::move(*decided);
   for (const auto& e : events) internal::Publish(bus_, e);
   internal::PublishToUsers(bus_, "moderation.action", author_json, {action_json["target_user_id"].get<UserId>()});
   return result;

@@ -305,3 +305,29 @@ test('a reaction is an emoji and carries no text', async () => {
     assert.equal(res.status, 200, `${emoji}: ${res.text}`);
   }
 });
+
+test('refused moderation requests are on the audit trail, and moderators see reports and appeals arrive', async () => {
+  const queue = await users.rae.get(`/api/v1/moderation/queue?space_id=${held.id}`);
+  assert.deepEqual([queue.status, queue.body.code], [403, 'moderator_required']);
+  const actions = await users.rae.get('/api/v1/moderation/actions');
+  assert.deepEqual([actions.status, actions.body.code], [403, 'compliance_required']);
+  const target = await post(users.olu, held.id, { body: 'an owner note' });
+  const warned = await moderate(users.mo, target.id, 'warn');
+  const notMine = await users.pat.post(`/api/v1/moderation/actions/${warned.id}/appeal`, { text: 'not mine to appeal' });
+  assert.equal(notMine.status, 404);
+  for (const [action, user] of [['moderation.queue', users.rae], ['moderation.actions', users.rae], ['moderation.appeal', users.pat]]) {
+    const { items } = (await officer.get(`/api/v1/audit?action=${action}&outcome=denied&limit=50`)).body;
+    assert.ok(items.some((r) => r.actor_id === user.user.id), `${action}: the refusal is recorded`);
+  }
+
+  const mo = await users.mo.openEvents();
+  const reported = await post(users.pat, held.id, { body: 'buy my bike' });
+  assert.equal((await users.olu.post(`/api/v1/messages/${reported.id}/report`, { reason: 'selling things' })).status, 201);
+  const report = await mo.waitFor((f) => f.event === 'moderation.queue' && f.data.kind === 'report');
+  assert.equal(report.data.message_id, reported.id);
+  assert.deepEqual(Object.keys(report.data).sort(), ['kind', 'message_id', 'space_id'], 'the reporter is not named');
+  assert.equal((await users.olu.post(`/api/v1/moderation/actions/${warned.id}/appeal`, { text: 'I was right' })).status, 200);
+  const appeal = await mo.waitFor((f) => f.event === 'moderation.queue' && f.data.kind === 'appeal');
+  assert.equal(appeal.data.action_id, warned.id);
+  await mo.close();
+});
