@@ -1,6 +1,7 @@
 #include "app/retention_service.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -634,10 +635,26 @@ Result<json> RetentionService::WriteExport(const Actor& current, const std::stri
   return manifest;
 }
 
-Result<json> RetentionService::ListExports(const Actor& actor) {
+Result<json> RetentionService::ListExports(const Actor& actor, const std::string& cursor, int limit) {
   ROUNDS_RETURN_IF_ERROR(RequireCompliance(actor, "ediscovery.list"));
+  // The cursor is the last export of the page before: "<created_at>.<id>".
+  std::optional<store::ExportCursor> after;
+  if (!cursor.empty()) {
+    const std::size_t dot = cursor.find('.');
+    store::ExportCursor c;
+    const char* end = cursor.data() + (dot == std::string::npos ? cursor.size() : dot);
+    auto [p, ec] = std::from_chars(cursor.data(), end, c.created_at);
+    if (dot == std::string::npos || ec != std::errc() || p != end || dot + 1 == cursor.size() || cursor.size() > 100) {
+      return InvalidArgument("invalid_value", "'cursor' is not one this list gave.", "cursor");
+    }
+    c.id = cursor.substr(dot + 1);
+    after = std::move(c);
+  }
+  limit = std::clamp(limit, 1, 200);
   return store_.Read([&](store::ReadTx& tx) -> Result<json> {
-    ROUNDS_ASSIGN_OR_RETURN(auto exports, tx.ListExports(200));
+    ROUNDS_ASSIGN_OR_RETURN(auto exports, tx.ListExports(limit + 1, after));
+    const bool more = static_cast<int>(exports.size()) > limit;
+    if (more) exports.resize(static_cast<std::size_t>(limit));
     json items = json::array();
     for (const auto& e : exports) {
       json item = ExportRecordJson(e);
@@ -654,7 +671,8 @@ Result<json> RetentionService::ListExports(const Actor& actor) {
       ROUNDS_RETURN_IF_ERROR(AddNames(tx, item, ids("custodian_ids"), ids("space_ids"), e.created_by));
       items.push_back(std::move(item));
     }
-    return json{{"items", items}};
+    json next = more ? json(std::to_string(exports.back().created_at) + "." + exports.back().id) : json(nullptr);
+    return json{{"items", items}, {"next_cursor", next}};
   });
 }
 

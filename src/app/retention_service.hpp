@@ -99,7 +99,8 @@ class RetentionService {
   Result<nlohmann::json> Export(const Actor& actor, const store::ExportQuery& query, const std::string& out_dir);
   // The same into <data_dir>/exports/<export id>/.
   Result<nlohmann::json> ExportToDataDir(const Actor& actor, const store::ExportQuery& query);
-  Result<nlohmann::json> ListExports(const Actor& actor);
+  // Newest first, `limit` (1..200) a page; `cursor` is the `next_cursor` of the page before.
+  Result<nlohmann::json> ListExports(const Actor& actor, const std::string& cursor = {}, int limit = 200);
   // One file of an export made under the data folder: kNotFound for an unknown export or name.
   Result<ExportFile> ReadExportFile(const Actor& actor, const std::string& export_id, const std::string& name);
 

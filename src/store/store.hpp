@@ -245,6 +245,12 @@ struct HeldDeletion {
   UnixMillis deleted_at = 0;
 };
 
+// Where a page of exports ends: the last one's creation time and id.
+struct ExportCursor {
+  UnixMillis created_at = 0;
+  std::string id;
+};
+
 struct ExportRecord {
   std::string id;                        // random hex; also the folder name under exports/
   UserId created_by = 0;
@@ -399,7 +405,8 @@ class ReadTx {
   virtual Result<std::vector<MessageId>> ListExportMessageIds(const ExportQuery& query, MessageId after_id,
                                                               int limit) = 0;
   virtual Result<std::optional<HeldDeletion>> FindHeldDeletion(MessageId id) = 0;
-  virtual Result<std::vector<ExportRecord>> ListExports(int limit) = 0;  // newest first
+  // Newest first (by creation time, then id); with `after`, those that come after it in that order.
+  virtual Result<std::vector<ExportRecord>> ListExports(int limit, const std::optional<ExportCursor>& after) = 0;
   virtual Result<std::optional<ExportRecord>> FindExport(const std::string& id) = 0;
   // Records matching `query`, at most query.limit, in the order AuditQuery describes.
   virtual Result<std::vector<AuditRecord>> SearchAudit(const AuditQuery& query) = 0;

@@ -194,6 +194,25 @@ test('an export names the message each earlier version belongs to, with its titl
     assert.equal(found.status, 201, found.text);
     assert.equal(found.body.counts.messages, 1, keyword);
   }
+  // The list pages, newest first, every export once.
+  const listed = [];
+  for (let cursor = '', pages = 0; pages < 50; pages++) {
+    const page = await officer.get(`/api/v1/exports?limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+    assert.equal(page.status, 200, page.text);
+    assert.ok(page.body.items.length <= 2);
+    listed.push(...page.body.items.map((e) => e.id));
+    if (!page.body.next_cursor) break;
+    cursor = page.body.next_cursor;
+  }
+  const whole = (await officer.get('/api/v1/exports')).body;
+  assert.equal(whole.next_cursor, null);
+  assert.deepEqual(listed, whole.items.map((e) => e.id));
+  assert.equal(new Set(listed).size, listed.length);
+  assert.ok(listed.length >= 5);
+  for (const query of ['cursor=garbage', 'cursor=1.', 'limit=0', 'limit=201']) {
+    const res = await officer.get(`/api/v1/exports?${query}`);
+    assert.deepEqual([res.status, res.body.code], [400, 'invalid_value'], query);
+  }
   const both = await officer.post('/api/v1/exports', { space_ids: [space.id], keywords: ['first body'] });
   const all = (await officer.get(`/api/v1/exports/${both.body.export_id}/files/edits.json`)).body;
   const ids = new Set((Array.isArray(all) ? all : all.items).map((v) => v.message_id));

@@ -77,7 +77,7 @@ class SqliteTx final : public WriteTx {
   Result<std::vector<RetentionRun>> ListRetentionRuns(int limit) override;
   Result<std::vector<MessageId>> ListExportMessageIds(const ExportQuery& query, MessageId after_id, int limit) override;
   Result<std::optional<HeldDeletion>> FindHeldDeletion(MessageId id) override;
-  Result<std::vector<ExportRecord>> ListExports(int limit) override;
+  Result<std::vector<ExportRecord>> ListExports(int limit, const std::optional<ExportCursor>& after) override;
   Result<std::optional<ExportRecord>> FindExport(const std::string& id) override;
   Result<LegalHoldId> InsertLegalHold(const LegalHold& hold) override;
   Status ReleaseLegalHold(LegalHoldId id, UserId released_by, UnixMillis released_at) override;

@@ -121,7 +121,8 @@ constexpr const char kFindHeldDeletion[] =
 constexpr const char kInsertExport[] =
     "INSERT INTO ediscovery_exports (" ROUNDS_EXPORT_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
 constexpr const char kListExports[] =
-    "SELECT " ROUNDS_EXPORT_COLUMNS " FROM ediscovery_exports ORDER BY created_at DESC, id LIMIT ?1";
+    "SELECT " ROUNDS_EXPORT_COLUMNS " FROM ediscovery_exports "
+    "WHERE ?2 IS NULL OR created_at < ?2 OR (created_at = ?2 AND id > ?3) ORDER BY created_at DESC, id LIMIT ?1";
 constexpr const char kFindExport[] = "SELECT " ROUNDS_EXPORT_COLUMNS " FROM ediscovery_exports WHERE id = ?1";
 
 // ---- Rows ---------------------------------------------------------------------------------------
@@ -367,9 +368,14 @@ Status SqliteTx::InsertExport(const ExportRecord& record) {
   return s->Run();
 }
 
-Result<std::vector<ExportRecord>> SqliteTx::ListExports(int limit) {
+Result<std::vector<ExportRecord>> SqliteTx::ListExports(int limit, const std::optional<ExportCursor>& after) {
   ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kListExports));
   s->Bind(1, Clamp(limit, 1000));
+  if (after) {
+    s->Bind(2, after->created_at).Bind(3, after->id);
+  } else {
+    s->BindNull(2).BindNull(3);
+  }
   return Rows<ExportRecord>(*s, ReadExport);
 }
 

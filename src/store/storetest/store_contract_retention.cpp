@@ -339,10 +339,30 @@ TEST_P(StoreContractTest, ExportRecordsInsertListAndFind) {
   ASSERT_TRUE(found && *found);
   EXPECT_EQ((*found)->message_count, 12);
   EXPECT_EQ((*found)->manifest_sha256, e.manifest_sha256);
-  auto list = store().Read([](ReadTx& tx) { return tx.ListExports(10); });
+  auto list = store().Read([](ReadTx& tx) { return tx.ListExports(10, std::nullopt); });
   ASSERT_TRUE(list);
   ASSERT_EQ(list->size(), 1u);
   EXPECT_EQ((*list)[0].query_json, e.query_json);
+}
+
+// Pages of exports follow one another, newest first, ties in time by id, with no export twice or
+// left out.
+TEST_P(StoreContractTest, ExportsArePagedNewestFirstWithoutGapsOrRepeats) {
+  for (const auto& [id, at] : std::vector<std::pair<std::string, UnixMillis>>{
+           {"e1", kNow}, {"e3", kNow + 5}, {"e2", kNow + 5}, {"e4", kNow + 9}, {"e5", kNow + 5}}) {
+    ExportRecord e{id, 5, at, "{}", "/tmp/" + id, 1, 5, std::string(64, 'a')};
+    ASSERT_TRUE(store().Write([&](WriteTx& tx) { return tx.InsertExport(e); }));
+  }
+  std::vector<std::string> seen;
+  std::optional<ExportCursor> after;
+  for (int page = 0; page < 10; ++page) {
+    auto list = store().Read([&](ReadTx& tx) { return tx.ListExports(2, after); });
+    ASSERT_TRUE(list);
+    if (list->empty()) break;
+    for (const auto& e : *list) seen.push_back(e.id);
+    after = ExportCursor{list->back().created_at, list->back().id};
+  }
+  EXPECT_EQ(seen, (std::vector<std::string>{"e4", "e2", "e3", "e5", "e1"}));
 }
 
 }  // namespace

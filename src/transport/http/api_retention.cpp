@@ -69,8 +69,10 @@ void RegisterRetentionRoutes(Router& r, ApiContext& ctx) {
     return Ok(app::RetentionReportJson(report));
   }));
 
-  r.Add("GET", "/api/v1/exports", Authed(ctx, [&retention](Request&, const Actor& actor) -> Result<Response> {
-    return Encode(retention.ListExports(actor));
+  r.Add("GET", "/api/v1/exports", Authed(ctx, [&retention](Request& request, const Actor& actor) -> Result<Response> {
+    ROUNDS_ASSIGN_OR_RETURN(auto limit, QueryInt(request, "limit"));
+    if (limit && (*limit < 1 || *limit > 200)) return InvalidArgument("invalid_value", "'limit' must be 1 to 200.", "limit");
+    return Encode(retention.ListExports(actor, QueryText(request, "cursor"), static_cast<int>(limit.value_or(200))));
   }));
 
   r.Add("POST", "/api/v1/exports", Authed(ctx, [&retention](Request& request, const Actor& actor) -> Result<Response> {
