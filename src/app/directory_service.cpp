@@ -125,10 +125,7 @@ Result<User> DirectoryService::CreateUser(const Actor& actor, const NewUser& req
   user.display_name = request.display_name;
   user.email = request.email;
   user.job_role = request.job_role;
-  user.department_ids = request.department_ids;
-  std::sort(user.department_ids.begin(), user.department_ids.end());  // each once: as stored
-  user.department_ids.erase(std::unique(user.department_ids.begin(), user.department_ids.end()),
-                            user.department_ids.end());
+  user.department_ids = internal::Distinct(request.department_ids);  // each once: as stored
   user.is_admin = request.is_admin;
   user.is_compliance = request.is_compliance;
   user.created_at = clock_.NowMillis();
@@ -204,10 +201,7 @@ Result<json> DirectoryService::UpdateUser(const Actor& actor, UserId id, const U
         ROUNDS_ASSIGN_OR_RETURN(auto dept, tx.FindDepartment(d));
         if (!dept) return InvalidArgument("unknown_department", "No department has id " + std::to_string(d) + ".", "/department_ids");
       }
-      user->department_ids = *patch.department_ids;
-      std::sort(user->department_ids.begin(), user->department_ids.end());
-      user->department_ids.erase(std::unique(user->department_ids.begin(), user->department_ids.end()),
-                                 user->department_ids.end());
+      user->department_ids = internal::Distinct(*patch.department_ids);
     }
     if (patch.is_admin) user->is_admin = *patch.is_admin;
     if (patch.is_compliance) user->is_compliance = *patch.is_compliance;

@@ -596,11 +596,10 @@ Result<json> GovernanceService::Moderate(const Actor& actor, MessageId message_i
         // keep it.
         ROUNDS_RETURN_IF_ERROR(tx.RestrictMessageEvents(message_id, message->author_id));
         std::string type = to == MessageState::kHidden ? "message.hidden" : "message.removed";
-        // Members who never saw a held message learn nothing of its removal either.
-        const json data{{"id", message_id}, {"space_id", message->space_id}};
-        ROUNDS_ASSIGN_OR_RETURN(auto e, message->state == MessageState::kHeld
-                                            ? internal::AppendMessageEvent(tx, *message, type, data, now)
-                                            : internal::AppendEvent(tx, message->space_id, type, data, now));
+        // Told as the message stood: to everyone if it was published; if not (held, or already
+        // taken down), members never saw it and learn nothing of this either.
+        ROUNDS_ASSIGN_OR_RETURN(auto e, internal::AppendMessageEvent(tx, *message, type,
+                                                                     json{{"id", message_id}, {"space_id", message->space_id}}, now));
         events.push_back(std::move(e));
         break;
       }

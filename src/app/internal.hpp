@@ -290,6 +290,14 @@ inline Result<PendingEvent> AppendRestrictedEvent(store::WriteTx& tx, SpaceId sp
   return pending;
 }
 
+// Each id once, in ascending order: what a list of ids the caller gave is stored as.
+template <class Id>
+std::vector<Id> Distinct(std::vector<Id> ids) {
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  return ids;
+}
+
 // An event about message `m` (a reaction, a vote, a pin, an accepted answer): to everyone who can
 // read the space while `m` is published; while it is held, hidden or removed, restricted as above,
 // so that nothing of it reaches a member who cannot see it.

@@ -383,16 +383,6 @@ void RetentionService::Loop() {
 
 // ---- Legal holds --------------------------------------------------------------------------------
 
-namespace {
-
-template <class Id>
-std::vector<Id> Distinct(std::vector<Id> ids) {
-  std::sort(ids.begin(), ids.end());
-  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
-  return ids;
-}
-
-}  // namespace
 
 Result<json> RetentionService::CreateHold(const Actor& actor, const HoldDraft& draft) {
   ROUNDS_ASSIGN_OR_RETURN(Actor current, RequireCompliance(actor, "legal_hold.create"));
@@ -424,8 +414,8 @@ Result<json> RetentionService::CreateHold(const Actor& actor, const HoldDraft& d
     hold.name = draft.name;
     hold.reason = draft.reason;
     // Each custodian and space once, in order: the hold's record lists what it covers.
-    hold.custodian_ids = Distinct(draft.custodian_ids);
-    hold.space_ids = Distinct(draft.space_ids);
+    hold.custodian_ids = internal::Distinct(draft.custodian_ids);
+    hold.space_ids = internal::Distinct(draft.space_ids);
     hold.from = draft.from;
     hold.to = draft.to;
     hold.created_by = current.is_system ? 0 : current.user.id;

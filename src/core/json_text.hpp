@@ -13,6 +13,16 @@ namespace rounds {
 // no surrogates, nothing past U+10FFFF), or 0 when none starts there. Requires i < text.size().
 std::size_t Utf8SequenceLength(std::string_view text, std::size_t i);
 
+// The code point of the well-formed sequence of `length` bytes at text[i], `length` being what
+// Utf8SequenceLength returned there.
+inline char32_t Utf8CodePoint(std::string_view text, std::size_t i, std::size_t length) {
+  const auto byte = [&](std::size_t k) { return static_cast<char32_t>(static_cast<unsigned char>(text[i + k])); };
+  if (length == 1) return byte(0);
+  char32_t c = byte(0) & (0x7Fu >> length);
+  for (std::size_t k = 1; k < length; ++k) c = (c << 6) | (byte(k) & 0x3Fu);
+  return c;
+}
+
 // What AppendJsonString does with bytes that are not well-formed UTF-8.
 enum class Utf8Errors {
   kKeep,     // copy them as they are: an encoding that must reproduce stored bytes exactly

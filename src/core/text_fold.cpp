@@ -1,5 +1,7 @@
 #include "core/text_fold.hpp"
 
+#include "core/json_text.hpp"
+
 namespace rounds {
 namespace {
 
@@ -27,16 +29,17 @@ std::string FoldForMatching(std::string_view text) {
       ++i;
       continue;
     }
-    // Two-byte sequences hold every code point folded here; anything else is copied.
-    if (b0 >= 0xC2 && b0 <= 0xDF && i + 1 < text.size() && (static_cast<unsigned char>(text[i + 1]) & 0xC0) == 0x80) {
-      const char32_t cp = (static_cast<char32_t>(b0 & 0x1F) << 6) | (static_cast<unsigned char>(text[i + 1]) & 0x3F);
+    // Anything not folded (other scripts, invalid bytes) is copied as it is.
+    const std::size_t length = Utf8SequenceLength(text, i);
+    if (length != 0) {
+      const char32_t cp = Utf8CodePoint(text, i, length);
       if (IsCombiningMark(cp)) {
-        i += 2;
+        i += length;
         continue;
       }
       if (const char base = LatinBaseLetter(cp); base != 0) {
         out.push_back(base >= 'A' && base <= 'Z' ? static_cast<char>(base - 'A' + 'a') : base);
-        i += 2;
+        i += length;
         continue;
       }
     }

@@ -165,29 +165,6 @@ bool IsValidUtf8(std::string_view text) {
 
 namespace {
 
-// The code point at `i` of valid UTF-8, advancing `i`.
-char32_t DecodeAt(std::string_view text, std::size_t& i) {
-  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
-  const unsigned char lead = byte(i);
-  if (lead < 0x80) {
-    i += 1;
-    return lead;
-  }
-  if (lead < 0xE0) {
-    char32_t c = ((lead & 0x1Fu) << 6) | (byte(i + 1) & 0x3Fu);
-    i += 2;
-    return c;
-  }
-  if (lead < 0xF0) {
-    char32_t c = ((lead & 0x0Fu) << 12) | ((byte(i + 1) & 0x3Fu) << 6) | (byte(i + 2) & 0x3Fu);
-    i += 3;
-    return c;
-  }
-  char32_t c = ((lead & 0x07u) << 18) | ((byte(i + 1) & 0x3Fu) << 12) | ((byte(i + 2) & 0x3Fu) << 6) | (byte(i + 3) & 0x3Fu);
-  i += 4;
-  return c;
-}
-
 // Code points that are emoji on their own (Unicode's Extended_Pictographic blocks and the
 // older symbols presented as emoji).
 bool IsPictograph(char32_t c) {
@@ -206,10 +183,12 @@ bool IsEmojiCombiner(char32_t c) {
 }  // namespace
 
 bool IsDisplayText(std::string_view text) {
-  if (!IsValidUtf8(text)) return false;
   bool visible = false;
   for (std::size_t i = 0; i < text.size();) {
-    const char32_t c = DecodeAt(text, i);
+    const std::size_t length = Utf8SequenceLength(text, i);
+    if (length == 0) return false;
+    const char32_t c = Utf8CodePoint(text, i, length);
+    i += length;
     if (c < 0x20 || (c >= 0x7F && c <= 0x9F) || (c >= 0x202A && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069)) {
       return false;
     }
@@ -223,7 +202,9 @@ bool IsEmoji(std::string_view text) {
   bool pictograph = false;
   bool keycap = text.find("\xE2\x83\xA3") != std::string_view::npos;  // U+20E3
   for (std::size_t i = 0; i < text.size();) {
-    const char32_t c = DecodeAt(text, i);
+    const std::size_t length = Utf8SequenceLength(text, i);
+    const char32_t c = Utf8CodePoint(text, i, length);
+    i += length;
     if (IsPictograph(c)) {
       pictograph = true;
     } else if (keycap && ((c >= '0' && c <= '9') || c == '#' || c == '*')) {
