@@ -314,6 +314,92 @@ TEST_F(AttachmentTest, TheSpacesPhiRuleAppliesToTheContentOfTextFiles) {
   EXPECT_TRUE(image) << image.error().public_message;
 }
 
+// A file is screened when it is uploaded and posted later: a template changed in between decides
+// at the post, from what the upload found. A file uploaded while PHI was allowed is not posted
+// into a space that now blocks, redacts, holds or warns of PHI as if it had none.
+TEST_F(AttachmentTest, APostAppliesTheTemplateInForceToFilesUploadedUnderAnother) {
+  const std::string csv = "name,phone\nward clerk,617-555-0142\n";
+  const SpaceId space = SpaceUnder("internal-community", [](json& d) {
+    d["phi"] = "allow";
+    d["attachments"]["types"] = {"image/png", "text/plain"};
+  });
+  for (const char* rule : {"allow", "warn", "hold", "block", "redact"}) {
+    auto doc = governance::policy::ToJson(*governance::policy::FindBuiltIn("internal-community"));
+    doc["key"] = std::string("rule-") + rule;
+    doc["version"] = 1;
+    doc["phi"] = rule;
+    doc["attachments"]["types"] = {"image/png", "text/plain"};
+    ASSERT_TRUE(store_->Write([&](store::WriteTx& tx) -> Status {
+      return tx.InsertTemplate({doc["key"], 1, doc.dump(), 0, clock_.NowMillis()});
+    }));
+  }
+  auto set_rule = [&](const char* rule) {
+    ASSERT_TRUE(store_->Write([&](store::WriteTx& tx) { return tx.SetSpaceTemplate(space, std::string("rule-") + rule, 1); }));
+  };
+  auto upload_allowed = [&](const std::string& name, const std::string& content, const char* type) {
+    set_rule("allow");
+    auto up = Upload(ana_, space, name, content, type);
+    EXPECT_TRUE(up) << up.error().public_message;
+    return up ? (*up)["id"].get<AttachmentId>() : AttachmentId{0};
+  };
+  auto post = [&](std::vector<AttachmentId> ids, bool confirm) {
+    Draft d;
+    d.body = "see attached";
+    d.attachment_ids = std::move(ids);
+    d.confirm_phi = confirm;
+    return services_->messages.Post(ana_, space, d);
+  };
+  // Allowed at upload, the findings are kept with the file all the same.
+  const AttachmentId in_content = upload_allowed("callbacks.csv", csv, "text/csv");
+  const AttachmentId in_name = upload_allowed("call 617-555-0142.png", kPng, "image/png");
+  const AttachmentId clean = upload_allowed("scan.png", kPng, "image/png");
+
+  set_rule("block");
+  for (const AttachmentId id : {in_content, in_name}) {
+    auto refused = post({clean, id}, true);
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().problem, "phi_blocked");
+    const json problem = json::parse(refused.error().extensions_json);
+    ASSERT_EQ(problem["findings"].size(), 1u);
+    EXPECT_EQ(problem["findings"][0], (json{{"type", "phone"}, {"field", "attachment_ids/1"}, {"attachment_id", id}}));
+  }
+  const auto refusals = AuditOf("message.phi_refuse");
+  ASSERT_EQ(refusals.size(), 2u);
+  EXPECT_EQ(json::parse(refusals[0].details_json)["phi_types"], "phone");
+
+  set_rule("redact");
+  auto unredacted = post({in_content}, true);
+  ASSERT_FALSE(unredacted);
+  EXPECT_EQ(unredacted.error().problem, "attachment_phi_unredacted");
+
+  set_rule("warn");
+  auto warned = post({in_name}, false);
+  ASSERT_FALSE(warned);
+  EXPECT_EQ(warned.error().problem, "phi_warning");
+  auto confirmed = post({in_name}, true);
+  ASSERT_TRUE(confirmed) << confirmed.error().public_message;
+  EXPECT_EQ(confirmed->message["state"], "published");
+  EXPECT_EQ(confirmed->message["phi_types"], json::array({"phone"}));
+
+  set_rule("hold");
+  auto held = post({in_content}, true);
+  ASSERT_TRUE(held) << held.error().public_message;
+  EXPECT_EQ(held->message["state"], "held");
+  EXPECT_EQ(held->message["hold_reason"], "phi");
+
+  set_rule("block");
+  auto without_phi = post({clean}, false);  // a file in which nothing was found passes any rule
+  ASSERT_TRUE(without_phi) << without_phi.error().public_message;
+  EXPECT_EQ(without_phi->message["phi_types"], json::array());
+
+  // Uploaded under warn and confirmed then, a file is not asked about again at its post.
+  set_rule("warn");
+  auto confirmed_upload = Upload(ana_, space, "call 617-555-0142.png", kPng, "image/png", /*confirm=*/true);
+  ASSERT_TRUE(confirmed_upload);
+  auto posted = post({(*confirmed_upload)["id"].get<AttachmentId>()}, false);
+  ASSERT_TRUE(posted) << posted.error().public_message;
+}
+
 // A file is stored and downloaded in pieces: the first with the permission checks, the rest one at
 // a time, each the bytes that were sent; once the file is gone, the next piece is not found.
 TEST_F(AttachmentTest, ALargeFileIsDownloadedAPieceAtATime) {

@@ -24,7 +24,6 @@ json UserJson(const User& u) {
               {"created_at", u.created_at}};
 }
 
-namespace {
 std::vector<std::string_view> SplitCsv(std::string_view csv) {
   std::vector<std::string_view> items;
   for (std::size_t pos = 0; pos < csv.size();) {
@@ -35,6 +34,7 @@ std::vector<std::string_view> SplitCsv(std::string_view csv) {
   return items;
 }
 
+namespace {
 json SplitCsvJson(const std::string& csv) {
   json items = json::array();
   for (std::string_view item : SplitCsv(csv)) items.push_back(item);

@@ -37,6 +37,9 @@ json MessageEditJson(const domain::MessageEdit& edit);
 // size, sha256}.
 json AttachmentJson(const domain::Attachment& attachment);
 
+// The items of a comma-separated list as stored ("phone,ssn"), empty ones skipped.
+std::vector<std::string_view> SplitCsv(std::string_view csv);
+
 // A document already serialized, for answers written straight to text rather than built as a
 // tree: a page of messages is the answer read most, and building its tree (some 30 members per
 // message, each a node and most a string) and then serializing it cost more than reading it.

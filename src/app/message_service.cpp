@@ -121,6 +121,68 @@ json RefusalDetails(const Screening& refusal) {
   return json{{"phi_types", refusal.TypesCsv()}, {"findings", refusal.FindingCount()}};
 }
 
+// What the template in force at a post makes of a file whose upload screening found PHI
+// (`phi_types`), whatever rule it was uploaded under: kAllow to post it as it is, kHold to hold
+// the post, kWarn when the author has not confirmed it (files uploaded under a warn rule were
+// confirmed then), kBlock and kRedact to refuse it (a redacting space needs the file screened
+// and redacted again, at a new upload).
+phi::PhiAction AttachmentPhiDecision(governance::policy::PhiRule rule, const Attachment& attachment, bool confirmed) {
+  using governance::policy::PhiRule;
+  switch (rule) {
+    case PhiRule::kAllow:
+      return phi::PhiAction::kAllow;
+    case PhiRule::kWarn:
+      return confirmed || attachment.phi_rule == "warn" || attachment.phi_rule.empty() ? phi::PhiAction::kAllow
+                                                                                       : phi::PhiAction::kWarn;
+    case PhiRule::kHold:
+      return phi::PhiAction::kHold;
+    case PhiRule::kBlock:
+      return phi::PhiAction::kBlock;
+    case PhiRule::kRedact:
+      return phi::PhiAction::kRedact;
+  }
+  return phi::PhiAction::kBlock;
+}
+
+// A file's upload findings as a screening of its place in the post ("attachment_ids/1"): one
+// finding per type, without spans (the upload's were in the file), for the refusal's record.
+Screening AttachmentScreening(const Attachment& attachment, std::size_t index) {
+  ScreenedField field{"attachment_ids/" + std::to_string(index), {}, {}, 0};
+  for (std::string_view item : SplitCsv(attachment.phi_types)) {
+    std::string code(item);
+    for (char& c : code) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    if (auto type = phi::ParsePhiType(code)) field.findings.push_back({*type, 0, 0, 1.0, "attachment.upload"});
+  }
+  return Screening{{std::move(field)}};
+}
+
+// The refusal of a post naming a file the template in force does not take as it is.
+Error AttachmentPhiRefusal(phi::PhiAction action, const Attachment& attachment, std::size_t index) {
+  Error e;
+  e.code = ErrorCode::kPolicyDenied;
+  const std::string types = attachment.phi_types;
+  if (action == phi::PhiAction::kWarn) {
+    e.problem = "phi_warning";
+    e.public_message = "An attached file may contain patient information (" + types + "). Check it, then confirm to send.";
+  } else if (action == phi::PhiAction::kRedact) {
+    e.problem = "attachment_phi_unredacted";
+    e.public_message = "An attached file holds patient information (" + types +
+                       ") and was uploaded before this space redacted it. Remove it and upload it again.";
+  } else {
+    e.problem = "phi_blocked";
+    e.public_message = "An attached file holds patient information (" + types +
+                       "), which this space no longer allows. Remove it and try again.";
+  }
+  json findings = json::array();
+  for (std::string_view code : SplitCsv(types)) {
+    findings.push_back({{"type", code}, {"field", "attachment_ids/" + std::to_string(index)},
+                        {"attachment_id", attachment.id}});
+  }
+  e.extensions_json = json{{"findings", findings}, {"findings_total", findings.size()}}.dump();
+  e.internal_message = e.problem + " attachment=" + std::to_string(attachment.id) + " types=" + types;
+  return e;
+}
+
 }  // namespace
 
 MessageService::MessageService(store::Store& store, bus::Bus& bus, const Clock& clock, const Config& config,
@@ -292,10 +354,19 @@ Result<std::string> MessageService::RunPostUnit(PostJob& job, store::WriteTx& tx
                              "An attachment is not one of your uploads to this space, or is already posted.",
                              "/attachment_ids");
     }
-    attachment_phi = attachment_phi || !attachment->phi_types.empty();
+    if (!attachment->phi_types.empty()) {
+      // Screened at upload; the template may have changed since. The rule in force now decides.
+      const auto decision = AttachmentPhiDecision(policy.phi, *attachment, draft.confirm_phi);
+      if (decision != phi::PhiAction::kAllow && decision != phi::PhiAction::kHold) {
+        refused = decision;
+        refusal = AttachmentScreening(*attachment, m.attachments.size());
+        return Fail(AttachmentPhiRefusal(decision, *attachment, m.attachments.size()));
+      }
+      attachment_phi = attachment_phi || decision == phi::PhiAction::kHold;
+    }
     m.attachments.push_back(std::move(*attachment));
   }
-  if (attachment_phi && policy.phi == governance::policy::PhiRule::kHold) phi_action = phi::PhiAction::kHold;
+  if (attachment_phi) phi_action = phi::PhiAction::kHold;
   // In upload order, as every later read lists them, whatever order the post named them in.
   std::sort(m.attachments.begin(), m.attachments.end(),
             [](const Attachment& a, const Attachment& b) { return a.id < b.id; });
@@ -321,13 +392,13 @@ Result<std::string> MessageService::RunPostUnit(PostJob& job, store::WriteTx& tx
     m.hold_reason = std::string(kHoldPreModeration);
   }
   if (phi_action == phi::PhiAction::kWarn || phi_action == phi::PhiAction::kHold) m.phi_types = phi_types;
-  for (const Attachment& attachment : m.attachments) {  // what the files' names carried, once each
-    std::string_view rest = attachment.phi_types;
-    while (!rest.empty()) {
-      const std::string type(rest.substr(0, rest.find(',')));
-      rest.remove_prefix(std::min(rest.size(), type.size() + 1));
-      if (("," + m.phi_types + ",").find("," + type + ",") == std::string::npos) {
-        m.phi_types += (m.phi_types.empty() ? "" : ",") + type;
+  for (const Attachment& attachment : m.attachments) {  // what the files carried, once each
+    if (policy.phi != governance::policy::PhiRule::kWarn && policy.phi != governance::policy::PhiRule::kHold) {
+      break;  // as a body's findings: kept on the message only where PHI is confirmed or held
+    }
+    for (std::string_view type : SplitCsv(attachment.phi_types)) {
+      if (("," + m.phi_types + ",").find("," + std::string(type) + ",") == std::string::npos) {
+        m.phi_types += (m.phi_types.empty() ? "" : ",") + std::string(type);
       }
     }
   }
@@ -1024,7 +1095,10 @@ Result<json> MessageService::Upload(const Actor& actor, SpaceId space_id, const 
     a.content_type = detected;
     a.size = static_cast<std::int64_t>(content.size());
     a.sha256 = redact_content ? redacted_sha256 : sha256;
-    if (phi_action == phi::PhiAction::kWarn || phi_action == phi::PhiAction::kHold) a.phi_types = screening.TypesCsv();
+    // What the stored file still holds, under every rule that stores it: a post that attaches it
+    // later applies the template in force then (see AttachmentPhiDecision).
+    if (phi_action != phi::PhiAction::kRedact) a.phi_types = screening.TypesCsv();
+    a.phi_rule = std::string(governance::policy::ToString(policy.phi));
     a.created_at = now;
     ROUNDS_ASSIGN_OR_RETURN(a.id, tx.InsertAttachment(a, content));
     if (policy_.Audits()) {

@@ -105,7 +105,7 @@ TEST(DisplayText, IsOneVisibleLineWithoutControlsOrDirectionOverrides) {
   for (const char* ok : {"Amara Okafor", "Zo\u00EB \u00D8stergaard", "\u674E\u534E", "Dr. O'Brien (nights)"}) {
     EXPECT_TRUE(IsDisplayText(ok)) << ok;
   }
-  for (const std::string bad : {std::string(""), std::string("   "), std::string("\u00A0\u3000"), std::string("a\nb"),
+  for (const std::string& bad : {std::string(""), std::string("   "), std::string("\u00A0\u3000"), std::string("a\nb"),
                                 std::string("a\tb"), std::string("bell\x07"), std::string("nul\0x", 5), std::string("x\x7F"),
                                 std::string("\u202Egnp.exe"), std::string("a\u2066b"), std::string("\xC2\x85"), std::string("\xff")}) {
     EXPECT_FALSE(IsDisplayText(bad)) << bad;

@@ -161,7 +161,8 @@ struct Attachment {
   std::string content_type;             // detected from the content, never taken from the client
   std::int64_t size = 0;                // bytes
   std::string sha256;                   // hex, of the content
-  std::string phi_types;                // what the name's screening found and the author confirmed, or held
+  std::string phi_types;                // what screening found and the file still holds (none once redacted)
+  std::string phi_rule;                 // the template's PHI rule at upload ("allow", "warn", "hold"; "" if older)
   UnixMillis created_at = 0;
 };
 
