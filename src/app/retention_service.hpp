@@ -12,9 +12,12 @@
 //
 // Legal holds (custodians, spaces, date range) override both retention and user deletes: a
 // held message is never purged, and one deleted while held vanishes for users but keeps its text
-// for export. Holds and exports are for compliance officers (and the system actor) only; anyone
-// else gets kForbidden "compliance_required" and the denial is audited. Running retention by hand
-// is also open to administrators.
+// (and its files) for export. A custodian's messages, for a hold and for an export alike, are what
+// they wrote anywhere and every message of the direct conversations they are part of, whoever
+// wrote it (store::LegalHold says how "part of" is decided); not what others wrote in communities
+// and channels they belong to. Holds and exports are for compliance officers (and the system
+// actor) only; anyone else gets kForbidden "compliance_required" and the denial is audited.
+// Running retention by hand is also open to administrators.
 //
 // Thread safety: every method may be called from any thread; runs are serialized. Start() runs
 // RunOnce on a background thread every `retention_interval_seconds` (0: never) until Stop().

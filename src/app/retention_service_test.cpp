@@ -48,20 +48,32 @@ class RetentionServiceTest : public ServiceTest {
     ASSERT_TRUE(updated) << updated.error().internal_message;
   }
 
-  // A space under a stored template that keeps messages `ttl_days` (lifespan) within 30 days.
-  SpaceId ShortLivedSpace(int ttl_days) {
-    SpaceId id = MakeSpace(alice_, SpaceKind::kChannel, "Ephemeral");
-    EXPECT_TRUE(services_->spaces.Join(bob_, id));
+  // Puts the space under a stored template that keeps messages `ttl_days` (lifespan) within 30 days.
+  void LimitLifespan(SpaceId id, int ttl_days) {
     auto doc = governance::policy::ToJson(*governance::policy::FindBuiltIn("internal-community"));
-    doc["key"] = "short-lived";
+    const std::string key = "short-lived-" + std::to_string(id);
+    doc["key"] = key;
     doc["version"] = 1;
     doc["retention_days"] = 30;
     doc["message_ttl_days"] = ttl_days;
     EXPECT_TRUE(store_->Write([&](store::WriteTx& tx) -> Status {
-      ROUNDS_RETURN_IF_ERROR(tx.InsertTemplate({"short-lived", 1, doc.dump(), 0, clock_.NowMillis()}));
-      return tx.SetSpaceTemplate(id, "short-lived", 1);
+      ROUNDS_RETURN_IF_ERROR(tx.InsertTemplate({key, 1, doc.dump(), 0, clock_.NowMillis()}));
+      return tx.SetSpaceTemplate(id, key, 1);
     }));
+  }
+
+  SpaceId ShortLivedSpace(int ttl_days) {
+    SpaceId id = MakeSpace(alice_, SpaceKind::kChannel, "Ephemeral");
+    EXPECT_TRUE(services_->spaces.Join(bob_, id));
+    LimitLifespan(id, ttl_days);
     return id;
+  }
+
+  // The direct conversation of `from` and `others`, made as the app makes it.
+  SpaceId Direct(const Actor& from, std::vector<UserId> others) {
+    auto direct = services_->spaces.Direct(from, others);
+    EXPECT_TRUE(direct) << direct.error().problem;
+    return direct ? (*direct)["id"].get<SpaceId>() : 0;
   }
 
   RetentionReport Run(int max_batches = 0) {
@@ -94,6 +106,13 @@ class RetentionServiceTest : public ServiceTest {
 };
 
 MessageId IdOf(const json& message) { return message["id"].get<MessageId>(); }
+
+std::string ReadFile(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
 
 TEST_F(RetentionServiceTest, PurgesMessagesPastTheTemplatesRetentionOnly) {
   MessageId old_id = IdOf(Post(alice_, space_, "written long ago"));
@@ -154,6 +173,106 @@ TEST_F(RetentionServiceTest, HoldsOverrideRetentionLifespanAndUserDeletes) {
   auto again = services_->retention.ReleaseHold(officer_, hold);
   ASSERT_FALSE(again);
   EXPECT_EQ(again.error().code, ErrorCode::kConflict);
+}
+
+// A hold on a custodian keeps their received direct messages, the two-person and the group kind,
+// past lifespan and retention, and nothing of a space they merely belong to.
+TEST_F(RetentionServiceTest, ACustodianHoldKeepsTheDirectMessagesTheyReceivedUntilReleased) {
+  Actor carol = MakeUser("carol");
+  const SpaceId direct = Direct(alice_, {bob_.user.id});
+  const SpaceId group = Direct(carol, {alice_.user.id, bob_.user.id});
+  LimitLifespan(direct, 7);
+  MessageId received = IdOf(Post(alice_, direct, "alice to bob"));
+  MessageId in_group = IdOf(Post(carol, group, "carol to the group"));
+  MessageId in_space = IdOf(Post(alice_, space_, "alice in a space bob belongs to"));
+  MessageId elsewhere = IdOf(Post(alice_, Direct(alice_, {carol.user.id}), "alice to carol"));
+  store::LegalHoldId hold = Hold({bob_.user.id}, {});
+
+  clock_.Advance(8 * kDay);  // past the direct conversation's lifespan only
+  EXPECT_EQ(Run().messages_deleted, 0);
+  EXPECT_TRUE(Exists(received));
+
+  clock_.Advance(8 * kYear);  // past every template's retention (direct conversations: 7 years)
+  EXPECT_EQ(Run().messages_deleted, 2);
+  EXPECT_FALSE(Exists(in_space));
+  EXPECT_FALSE(Exists(elsewhere));
+  EXPECT_TRUE(Exists(received));
+  EXPECT_TRUE(Exists(in_group));
+
+  ASSERT_TRUE(services_->retention.ReleaseHold(officer_, hold));
+  EXPECT_EQ(Run().messages_deleted, 2);
+  EXPECT_FALSE(Exists(received));
+  EXPECT_FALSE(Exists(in_group));
+}
+
+// The hold is on bob, the reader: alice deleting what she sent him takes it (and its file) from
+// every user, but not from e-discovery.
+TEST_F(RetentionServiceTest, AReceivedDirectMessageDeletedUnderHoldVanishesForUsersButIsExported) {
+  const SpaceId direct = Direct(alice_, {bob_.user.id});
+  auto upload = services_->messages.Upload(
+      alice_, direct, UploadRequest{"scan.png", "image/png", std::string("\x89PNG\r\n\x1a\n", 8) + "pixels", false});
+  ASSERT_TRUE(upload) << upload.error().problem;
+  const AttachmentId file = (*upload)["id"];
+  Draft draft;
+  draft.body = "the dose was doubled";
+  draft.attachment_ids = {file};
+  auto posted = services_->messages.Post(alice_, direct, draft);
+  ASSERT_TRUE(posted) << posted.error().problem;
+  const MessageId received = IdOf(posted->message);
+  MessageId in_space = IdOf(Post(alice_, space_, "the dose in cardiology"));
+  Hold({bob_.user.id}, {});
+
+  ASSERT_TRUE(services_->messages.Delete(alice_, received));
+  ASSERT_TRUE(services_->messages.Delete(alice_, in_space));
+  for (const Actor* reader : {&alice_, &bob_}) {
+    auto seen = services_->messages.Get(*reader, received);
+    EXPECT_TRUE(!seen || (*seen)["body"] == "");
+    EXPECT_FALSE(services_->messages.Download(*reader, file));
+  }
+  auto kept = store_->Read([&](store::ReadTx& tx) { return tx.FindHeldDeletion(received); });
+  ASSERT_TRUE(kept && *kept);
+  EXPECT_EQ((*kept)->body, "the dose was doubled");
+  auto stored = store_->Read([&](store::ReadTx& tx) { return tx.FindAttachment(file); });
+  ASSERT_TRUE(stored);
+  EXPECT_TRUE(stored->has_value()) << "the file of a held message stays for e-discovery";
+  auto not_kept = store_->Read([&](store::ReadTx& tx) { return tx.FindHeldDeletion(in_space); });
+  ASSERT_TRUE(not_kept);
+  EXPECT_FALSE(*not_kept);
+
+  store::ExportQuery query{.custodian_ids = {bob_.user.id}, .keywords = {"dose"}};
+  auto manifest = services_->retention.Export(officer_, query, (dir_ / "received").string());
+  ASSERT_TRUE(manifest) << manifest.error().problem << " " << manifest.error().internal_message;
+  EXPECT_EQ((*manifest)["counts"]["messages"], 1);
+  EXPECT_EQ((*manifest)["counts"]["held_deletions"], 1);
+  json messages = json::parse(ReadFile(dir_ / "received" / "messages.json"));
+  ASSERT_EQ(messages.size(), 1u);
+  EXPECT_EQ(messages[0]["id"], received);
+  EXPECT_EQ(messages[0]["held_deletion"]["body"], "the dose was doubled");
+  EXPECT_EQ(messages[0]["legal_hold_ids"].size(), 1u);
+  const std::string transcript = ReadFile(dir_ / "received" / "transcript.txt");
+  EXPECT_NE(transcript.find("the dose was doubled  {DELETED"), std::string::npos) << transcript;
+}
+
+TEST_F(RetentionServiceTest, AnExportByCustodianHoldsTheirDirectMessagesButNotSpaceMessagesOthersWrote) {
+  Actor carol = MakeUser("carol");
+  MessageId received = IdOf(Post(alice_, Direct(alice_, {bob_.user.id}), "alice to bob"));
+  MessageId own = IdOf(Post(bob_, space_, "bob in cardiology"));
+  Post(alice_, space_, "alice in cardiology");
+  Post(alice_, Direct(alice_, {carol.user.id}), "alice to carol");
+
+  store::ExportQuery query{.custodian_ids = {bob_.user.id}};
+  auto manifest = services_->retention.Export(officer_, query, (dir_ / "bob").string());
+  ASSERT_TRUE(manifest) << manifest.error().problem << " " << manifest.error().internal_message;
+  EXPECT_EQ((*manifest)["counts"]["messages"], 2);
+  EXPECT_EQ((*manifest)["counts"]["spaces"], 2);
+  json messages = json::parse(ReadFile(dir_ / "bob" / "messages.json"));
+  ASSERT_EQ(messages.size(), 2u);
+  EXPECT_EQ(messages[0]["id"], received);
+  EXPECT_EQ(messages[1]["id"], own);
+  const std::string transcript = ReadFile(dir_ / "bob" / "transcript.txt");
+  EXPECT_NE(transcript.find("alice to bob"), std::string::npos);
+  EXPECT_EQ(transcript.find("alice in cardiology"), std::string::npos);
+  EXPECT_EQ(transcript.find("alice to carol"), std::string::npos);
 }
 
 TEST_F(RetentionServiceTest, PurgedContentIsGoneFromEveryTableSearchAndEventsAndTheAuditHasIdsOnly) {
@@ -315,13 +434,6 @@ TEST_F(RetentionServiceTest, HoldAuditRecordsCarryIdsButNotNamesOrReasons) {
     EXPECT_EQ(json::parse(record.details_json)["custodian_ids"], json({bob_.user.id}));
   }
   EXPECT_EQ(seen, 2);
-}
-
-std::string ReadFile(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
 }
 
 TEST_F(RetentionServiceTest, ExportWritesMessagesTranscriptEditsAndAManifestWhoseHashesMatch) {

@@ -54,7 +54,7 @@ export interface AuditVerify {
   running: boolean; running_since: number | null; running_records_checked: number | null;
 }
 
-/** A legal hold: messages by the custodians (any author when empty) in the spaces (any when empty), written in [from, to). */
+/** A legal hold: the custodians' messages (what they wrote anywhere, and every message of their direct conversations; anyone's when empty) in the spaces (any when empty), written in [from, to). */
 /** The people and spaces a hold or export names, and who made it, as the lists name them now. */
 export interface Named {
   custodians?: UserRef[]; spaces?: SpaceRef[]; created_by_user?: UserRef | null;

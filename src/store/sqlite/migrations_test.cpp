@@ -357,7 +357,7 @@ TEST(SqliteMigrations, ReorderedClientIdIndexKeepsItsUniquenessAndServesTheRetry
   EXPECT_EQ(text("PRAGMA integrity_check"), "ok\n");
   EXPECT_EQ(text("SELECT sql FROM sqlite_schema WHERE name = 'messages_client_id'"),
             "CREATE UNIQUE INDEX messages_client_id ON messages(client_id, space_id, author_id) WHERE client_id <> ''\n");
-  EXPECT_EQ(text("SELECT group_concat(id) FROM messages"), "1,2,3,4\n");
+  EXPECT_EQ(text("SELECT group_concat(id) FROM (SELECT id FROM messages ORDER BY id)"), "1,2,3,4\n");
   // The retry's lookup (kFindMessageByClientId's shape) uses the index and finds the original.
   const char* lookup = "SELECT id FROM messages m WHERE m.space_id = 1 AND m.author_id = 2 "
                        "AND m.client_id = 'c-1' AND m.client_id <> ''";
@@ -412,6 +412,46 @@ TEST(SqliteMigrations, UpgradingToAttachmentPiecesSplitsEveryFileInOrder) {
   EXPECT_EQ(Rows(db, "PRAGMA integrity_check"), "ok\n");
   EXPECT_EQ(Rows(db, "SELECT count(*) FROM sqlite_schema WHERE name = 'attachment_contents'"), "0\n");
   EXPECT_EQ(Rows(db, "SELECT group_concat(typeof(bytes)) FROM attachment_pieces"), "blob,blob,blob,blob,blob\n");
+  sqlite3_close(db);
+}
+
+// Version 18 widens a hold on custodians to their direct conversations: a database with a hold
+// placed before keeps it, now covering what the custodian received; the trigger that keeps a held
+// message's text on deletion reads the recreated view; and deciding whether a message is held
+// looks rows up by key, never scanning messages, spaces or memberships.
+TEST(SqliteMigrations, UpgradingWidensCustodianHoldsToTheirConversationsByKeyLookupsOnly) {
+  const std::string rows =
+      "INSERT INTO users (id, username, display_name, created_at) VALUES (1, 'a', 'A', 0), (2, 'b', 'B', 0), "
+      "  (3, 'c', 'C', 0);"
+      "INSERT INTO spaces (id, kind, name, visibility, join_policy, direct_key, created_by, created_at, last_seq) "
+      "  VALUES (1, 'channel', 'Ward', 'public', 'open', NULL, 1, 0, 1), "
+      "         (2, 'direct', '', 'private', 'invite', '1,2', 1, 0, 1), (3, 'direct', '', 'private', 'invite', '1,3', 1, 0, 1);"
+      "INSERT INTO memberships (space_id, user_id, role, joined_at) VALUES (1, 1, 'owner', 0), (1, 2, 'member', 0), "
+      "  (2, 1, 'member', 0), (2, 2, 'member', 0), (3, 1, 'member', 0), (3, 3, 'member', 0);"
+      "INSERT INTO messages (id, space_id, seq, author_id, kind, body, created_at) "
+      "  VALUES (1, 1, 1, 1, 'message', 'in the ward', 10), (2, 2, 1, 1, 'message', 'a to b', 11), "
+      "         (3, 3, 1, 1, 'message', 'a to c', 12);"
+      "INSERT INTO legal_holds (id, name, custodian_ids, created_by, created_at) VALUES (7, 'Matter', '[2]', 1, 0);";
+  RawDatabase old("rounds-upgrade-hold-conversations", SchemaAt(17) + rows);
+  ASSERT_EQ(old.error(), "");
+  ASSERT_TRUE(Upgrade(old.path()));
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(old.path().c_str(), &db), SQLITE_OK);
+  auto text = [&](const std::string& sql) { return Rows(db, sql); };
+  EXPECT_EQ(text("SELECT message_id || ':' || hold_id FROM held_messages ORDER BY 1"), "2:7\n");
+  ASSERT_EQ(sqlite3_exec(db, "UPDATE messages SET deleted = 1, body = '', edited_at = 20 WHERE id IN (1, 2)", nullptr,
+                         nullptr, nullptr),
+            SQLITE_OK);
+  EXPECT_EQ(text("SELECT message_id || ':' || body || ':' || deleted_at FROM held_deletions"), "2:a to b:20\n");
+
+  const std::string plan = Rows(db, "EXPLAIN QUERY PLAN SELECT hold_id FROM held_messages WHERE message_id = 3", 3);
+  std::istringstream lines(plan);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find("SCAN") == std::string::npos) continue;
+    EXPECT_TRUE(line.find("legal_holds_active") != std::string::npos || line.find("VIRTUAL TABLE") != std::string::npos)
+        << line << "\n" << plan;
+  }
+  EXPECT_NE(plan.find("messages_author_space"), std::string::npos) << plan;
   sqlite3_close(db);
 }
 

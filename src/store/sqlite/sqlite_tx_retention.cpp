@@ -1,5 +1,6 @@
 // SqliteTx: retention purges, legal holds, retention runs and e-discovery exports
-// (migration 0005_retention.sql).
+// (migrations 0005_retention.sql and 0018_hold_custodian_conversations.sql, which says what a
+// hold covers).
 #include <algorithm>
 
 #include <nlohmann/json.hpp>
@@ -99,11 +100,20 @@ constexpr const char kListRuns[] =
     "events_scrubbed FROM retention_runs ORDER BY id DESC LIMIT ?1";
 
 // E-discovery selection (?1 custodians, ?2 spaces, ?5 keywords: JSON arrays, empty = any). A
-// keyword matches the current text, any earlier version (title and body) and the text of a held
-// deletion, blind to case and accents (rounds_fold: "éclair" finds "ÉCLAIR" and "eclair").
+// custodian's messages are the ones they wrote anywhere and every message of a direct conversation
+// they are part of, whoever wrote it: a member of it now or, membership history not being stored,
+// someone who has written in it. That is what a hold by the same custodians keeps (the
+// held_messages view, migration 0018): keep the two alike. Checked per message by key lookups
+// (spaces, memberships, messages_author_space), never by a scan of a conversation. A keyword
+// matches the current text, any earlier version (title and body) and the text of a held deletion,
+// blind to case and accents (rounds_fold: "éclair" finds "ÉCLAIR" and "eclair").
 constexpr const char kExportMessageIds[] =
     "SELECT m.id FROM messages m WHERE m.id > ?6 "
-    "AND (?1 = '[]' OR m.author_id IN (SELECT value FROM json_each(?1))) "
+    "AND (?1 = '[]' OR m.author_id IN (SELECT value FROM json_each(?1)) "
+    "  OR EXISTS (SELECT 1 FROM spaces s WHERE s.id = m.space_id AND s.kind = 'direct' "
+    "    AND EXISTS (SELECT 1 FROM json_each(?1) c "
+    "      WHERE EXISTS (SELECT 1 FROM memberships p WHERE p.space_id = m.space_id AND p.user_id = c.value) "
+    "         OR EXISTS (SELECT 1 FROM messages a WHERE a.author_id = c.value AND a.space_id = m.space_id)))) "
     "AND (?2 = '[]' OR m.space_id IN (SELECT value FROM json_each(?2))) "
     "AND (?3 IS NULL OR m.created_at >= ?3) AND (?4 IS NULL OR m.created_at < ?4) "
     "AND (?5 = '[]' OR EXISTS (SELECT 1 FROM json_each(?5) k WHERE "

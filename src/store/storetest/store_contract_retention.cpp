@@ -329,6 +329,185 @@ TEST_P(StoreContractTest, ExportSelectsByCustodianSpaceRangeAndKeywordInAnyVersi
   EXPECT_EQ(*page, (std::vector<MessageId>{b1.id, b2.id}));
 }
 
+// ---- A custodian's conversations ----------------------------------------------------------------
+
+// Bob's conversations: a direct one with alice and a group one with alice and carol. Beside them a
+// channel all three belong to and a direct conversation of alice and carol without bob.
+struct Conversations {
+  explicit Conversations(Store& store) : store(store) {
+    alice = AddUser(store, "alice");
+    bob = AddUser(store, "bob");
+    carol = AddUser(store, "carol");
+    channel = AddSpace(store, "Cardiology", alice, Visibility::kPublic, SpaceKind::kChannel);
+    EXPECT_TRUE(Join(store, channel, bob));
+    EXPECT_TRUE(Join(store, channel, carol));
+    direct = Direct({alice, bob});
+    group = Direct({alice, bob, carol});
+    without_bob = Direct({alice, carol});
+  }
+  // A direct conversation of `people`, each a member, keyed as the app keys it.
+  SpaceId Direct(std::vector<UserId> people) {
+    std::sort(people.begin(), people.end());
+    std::string key;
+    for (UserId id : people) key += (key.empty() ? "" : ",") + std::to_string(id);
+    auto id = store.Write([&](WriteTx& tx) -> Result<SpaceId> {
+      Space s;
+      s.kind = SpaceKind::kDirect;
+      s.visibility = Visibility::kPrivate;
+      s.join_policy = JoinPolicy::kInvite;
+      s.direct_key = key;
+      s.created_by = people.front();
+      s.created_at = kNow;
+      ROUNDS_ASSIGN_OR_RETURN(SpaceId space_id, tx.InsertSpace(s));
+      for (UserId person : people) {
+        ROUNDS_RETURN_IF_ERROR(tx.UpsertMembership({space_id, person, MemberRole::kMember, 0, kNow}));
+      }
+      return space_id;
+    });
+    EXPECT_TRUE(id) << Describe(id);
+    return id.value_or(0);
+  }
+  Message Old(UserId author, SpaceId in, const std::string& body) {
+    return PostAt(store, in, author, Draft{.body = body}, kNow - 10 * kDay);
+  }
+  Message New(UserId author, SpaceId in, const std::string& body) {
+    return PostAt(store, in, author, Draft{.body = body}, kNow);
+  }
+  Store& store;
+  UserId alice = 0, bob = 0, carol = 0;
+  SpaceId channel = 0, direct = 0, group = 0, without_bob = 0;
+};
+
+std::vector<MessageId> Sorted(std::vector<MessageId> ids) {
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+std::vector<LegalHoldId> Covering(Store& store, MessageId id) {
+  auto holds = store.Read([&](ReadTx& tx) { return tx.HoldsCovering(id); });
+  EXPECT_TRUE(holds) << Describe(holds);
+  return holds.value_or(std::vector<LegalHoldId>{});
+}
+
+std::vector<MessageId> Exported(Store& store, const ExportQuery& query) {
+  auto ids = store.Read([&](ReadTx& tx) { return tx.ListExportMessageIds(query, 0, 100); });
+  EXPECT_TRUE(ids) << Describe(ids);
+  return ids.value_or(std::vector<MessageId>{});
+}
+
+// A custodian's received direct messages are their records: a hold on bob keeps what alice and
+// carol wrote to him, and nothing of a channel he merely belongs to.
+TEST_P(StoreContractTest, ACustodianHoldKeepsTheirConversationsButNotChannelsTheyBelongTo) {
+  Conversations w(store());
+  Message received = w.Old(w.alice, w.direct, "alice to bob");
+  Message sent = w.Old(w.bob, w.direct, "bob to alice");
+  Message in_group = w.Old(w.carol, w.group, "carol to the group");
+  Message in_channel = w.Old(w.alice, w.channel, "alice in the channel");
+  Message elsewhere = w.Old(w.alice, w.without_bob, "alice to carol");
+  LegalHoldId hold = AddHold(store(), Hold({w.bob}, {}));
+
+  const UnixMillis cutoff = kNow - kDay;
+  EXPECT_TRUE(Candidates(store(), w.direct, cutoff).empty());
+  EXPECT_TRUE(Candidates(store(), w.group, cutoff).empty());
+  EXPECT_EQ(Candidates(store(), w.channel, cutoff), std::vector<MessageId>{in_channel.id});
+  EXPECT_EQ(Candidates(store(), w.without_bob, cutoff), std::vector<MessageId>{elsewhere.id});
+  EXPECT_EQ(Covering(store(), received.id), std::vector<LegalHoldId>{hold});
+  EXPECT_EQ(Covering(store(), in_group.id), std::vector<LegalHoldId>{hold});
+  EXPECT_TRUE(Covering(store(), in_channel.id).empty());
+
+  // The purge's own check refuses them whatever the caller selected.
+  PurgeResult refused = Purge(store(), {received.id, in_group.id, in_channel.id});
+  EXPECT_EQ(Sorted(refused.held_ids), (std::vector<MessageId>{received.id, in_group.id}));
+  EXPECT_EQ(refused.deleted_ids, std::vector<MessageId>{in_channel.id});
+  EXPECT_EQ(FindMessage(store(), received.id, w.bob)->body, "alice to bob");
+
+  // Released, they are purgeable like any other.
+  ASSERT_TRUE(store().Write([&](WriteTx& tx) { return tx.ReleaseLegalHold(hold, w.alice, kNow); }));
+  EXPECT_EQ(Candidates(store(), w.direct, cutoff), (std::vector<MessageId>{received.id, sent.id}));
+  PurgeResult purged = Purge(store(), {received.id, sent.id, in_group.id});
+  EXPECT_EQ(purged.deleted_ids, (std::vector<MessageId>{received.id, sent.id, in_group.id}));
+  EXPECT_TRUE(purged.held_ids.empty());
+}
+
+TEST_P(StoreContractTest, ACustodianHoldOnConversationsIsStillNarrowedByItsSpacesAndDates) {
+  Conversations w(store());
+  Message old_received = w.Old(w.alice, w.direct, "old, to bob");
+  Message new_received = w.New(w.alice, w.direct, "new, to bob");
+  Message in_group = w.Old(w.carol, w.group, "carol to the group");
+  Message own_in_channel = w.Old(w.bob, w.channel, "bob in the channel");
+  LegalHoldId in_channel_only = AddHold(store(), Hold({w.bob}, {w.channel}));
+  EXPECT_EQ(Covering(store(), own_in_channel.id), std::vector<LegalHoldId>{in_channel_only});
+  EXPECT_TRUE(Covering(store(), old_received.id).empty());
+  EXPECT_TRUE(Covering(store(), in_group.id).empty());
+  LegalHoldId in_group_only = AddHold(store(), Hold({w.bob}, {w.group}));
+  EXPECT_TRUE(Covering(store(), old_received.id).empty());
+  EXPECT_EQ(Covering(store(), in_group.id), std::vector<LegalHoldId>{in_group_only});
+  LegalHoldId recent = AddHold(store(), Hold({w.bob}, {}, kNow - kDay));
+  EXPECT_TRUE(Covering(store(), old_received.id).empty());
+  EXPECT_EQ(Covering(store(), new_received.id), std::vector<LegalHoldId>{recent});
+}
+
+// Membership history is not stored: a custodian whose membership row is gone still has the
+// conversations they wrote in, but not one they never wrote in. Exports select the same.
+TEST_P(StoreContractTest, ACustodianKeepsAConversationTheyWroteInAfterTheirMembershipIsGone) {
+  Conversations w(store());
+  Message received = w.Old(w.alice, w.direct, "alice to bob");
+  Message answered = w.Old(w.bob, w.direct, "bob answers");
+  Message unanswered = w.Old(w.carol, w.group, "bob never wrote here");
+  ASSERT_TRUE(store().Write([&](WriteTx& tx) -> Status {
+    ROUNDS_RETURN_IF_ERROR(tx.DeleteMembership(w.direct, w.bob));
+    return tx.DeleteMembership(w.group, w.bob);
+  }));
+  LegalHoldId hold = AddHold(store(), Hold({w.bob}, {}));
+  EXPECT_TRUE(Candidates(store(), w.direct, kNow - kDay).empty());
+  EXPECT_EQ(Covering(store(), received.id), std::vector<LegalHoldId>{hold});
+  EXPECT_EQ(Candidates(store(), w.group, kNow - kDay), std::vector<MessageId>{unanswered.id});
+  EXPECT_EQ(Exported(store(), {.custodian_ids = {w.bob}}), (std::vector<MessageId>{received.id, answered.id}));
+}
+
+TEST_P(StoreContractTest, AReceivedDirectMessageDeletedUnderACustodianHoldKeepsItsTextForEDiscovery) {
+  Conversations w(store());
+  Message received = w.New(w.alice, w.direct, "the dose was doubled");
+  Message in_channel = w.New(w.alice, w.channel, "the dose in the channel");
+  AddHold(store(), Hold({w.bob}, {}));
+  ASSERT_TRUE(store().Write([&](WriteTx& tx) -> Status {
+    ROUNDS_RETURN_IF_ERROR(tx.DeleteMessage(received.id, kNow + 5));
+    return tx.DeleteMessage(in_channel.id, kNow + 5);
+  }));
+  auto tombstone = FindMessage(store(), received.id, w.bob);
+  ASSERT_TRUE(tombstone);
+  EXPECT_TRUE(tombstone->deleted);
+  EXPECT_EQ(tombstone->body, "");
+  EXPECT_TRUE(Search(store(), "doubled", {w.direct}).empty());
+  auto kept = store().Read([&](ReadTx& tx) { return tx.FindHeldDeletion(received.id); });
+  ASSERT_TRUE(kept && *kept) << Describe(kept);
+  EXPECT_EQ((*kept)->body, "the dose was doubled");
+  EXPECT_EQ((*kept)->deleted_at, kNow + 5);
+  auto not_kept = store().Read([&](ReadTx& tx) { return tx.FindHeldDeletion(in_channel.id); });
+  ASSERT_TRUE(not_kept);
+  EXPECT_FALSE(*not_kept);
+  // Found by its custodian and by the kept text only.
+  EXPECT_EQ(Exported(store(), {.custodian_ids = {w.bob}, .keywords = {"doubled"}}), std::vector<MessageId>{received.id});
+}
+
+TEST_P(StoreContractTest, AnExportByCustodianHoldsTheirConversationsButNotChannelMessagesOthersWrote) {
+  Conversations w(store());
+  Message received = w.Old(w.alice, w.direct, "alice to bob");
+  Message in_group = w.Old(w.carol, w.group, "carol to the group");
+  Message own = w.New(w.bob, w.channel, "bob in the channel");
+  Message in_channel = w.New(w.alice, w.channel, "alice in the channel");
+  Message elsewhere = w.New(w.alice, w.without_bob, "alice to carol");
+  EXPECT_EQ(Exported(store(), {.custodian_ids = {w.bob}}), (std::vector<MessageId>{received.id, in_group.id, own.id}));
+  EXPECT_EQ(Exported(store(), {.custodian_ids = {w.bob}, .space_ids = {w.direct, w.channel}}),
+            (std::vector<MessageId>{received.id, own.id}));
+  EXPECT_EQ(Exported(store(), {.custodian_ids = {w.bob}, .from = kNow - kDay}), std::vector<MessageId>{own.id});
+  EXPECT_EQ(Exported(store(), {.custodian_ids = {w.carol}}), (std::vector<MessageId>{in_group.id, elsewhere.id}));
+  EXPECT_EQ(Exported(store(), {.custodian_ids = {w.bob, w.carol}}),
+            (std::vector<MessageId>{received.id, in_group.id, own.id, elsewhere.id}));
+  EXPECT_EQ(Exported(store(), {}).size(), 5u);
+  EXPECT_FALSE(Contains(Exported(store(), {.custodian_ids = {w.bob}}), in_channel.id));
+}
+
 TEST_P(StoreContractTest, ExportRecordsInsertListAndFind) {
   ExportRecord e{"abc123", 5, kNow, "{\"spaces\":[1]}", "/tmp/x", 12, 5, std::string(64, 'f')};
   ASSERT_TRUE(store().Write([&](WriteTx& tx) { return tx.InsertExport(e); }));
