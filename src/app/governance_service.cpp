@@ -98,7 +98,22 @@ json FindingsJson(const std::vector<phi::Finding>& findings, const std::string& 
 }
 
 GovernanceService::GovernanceService(store::Store& store, bus::Bus& bus, const Clock& clock, PolicyEngine& policy)
-    : store_(store), bus_(bus), clock_(clock), policy_(policy) {}
+    : store_(store), bus_(bus), clock_(clock), policy_(policy), officers_(store) {}
+
+Result<std::vector<UserId>> ComplianceOfficers::List(store::WriteTx& tx) {
+  const std::optional<store::ChangeStamp> stamp = store_.Stamp(0);
+  if (stamp) {
+    std::lock_guard lock(mutex_);
+    if (read_at_ == stamp->everything) return ids_;
+  }
+  ROUNDS_ASSIGN_OR_RETURN(auto ids, tx.ListComplianceOfficerIds());
+  if (stamp) {
+    std::lock_guard lock(mutex_);
+    read_at_ = stamp->everything;
+    ids_ = ids;
+  }
+  return ids;
+}
 
 Status GovernanceService::RequireCompliance(const Actor& actor) const {
   if (actor.IsCompliance()) return Ok();
@@ -266,6 +281,17 @@ Result<json> GovernanceService::AssignTemplate(const Actor& actor, SpaceId space
       const Screening screening = Screen(policy_, {{"name", space->name}, {"topic", space->topic}});
       if (screening.FindingCount() > 0) return Fail(PhiRefusal(phi::PhiAction::kBlock, screening));
     }
+    // The template says who the space is for: one for staff alone is not given to a space that
+    // has patients among its members (they would keep reading it).
+    if (!governance::policy::MayBeMember(policy, governance::policy::Account::kPatient)) {
+      ROUNDS_ASSIGN_OR_RETURN(std::int64_t patients, tx.CountMembersOfKind(space_id, AccountKind::kPatient));
+      if (patients > 0) {
+        return Fail(ErrorCode::kPolicyDenied, "audience_staff_only",
+                    "This template is for staff, and " + std::to_string(patients) +
+                        (patients == 1 ? " patient is a member" : " patients are members") +
+                        " of the space: remove them first.");
+      }
+    }
     std::string previous = space->template_key + "@" + std::to_string(space->template_version);
     ROUNDS_RETURN_IF_ERROR(tx.SetSpaceTemplate(space_id, key, version));
     space->template_key = key;
@@ -429,7 +455,7 @@ Result<json> GovernanceService::Report(const Actor& actor, MessageId message_id,
   if (actor.is_system) return Forbidden();
   ROUNDS_RETURN_IF_ERROR(ValidateReason(reason, "/reason", kMaxReasonChars));
   UnixMillis now = clock_.NowMillis();
-  std::vector<UserId> moderators;
+  std::vector<UserId> watchers;
   Result<json> report = store_.Write([&](store::WriteTx& tx) -> Result<json> {
     ROUNDS_ASSIGN_OR_RETURN(Actor current, internal::Current(tx, actor));
     ROUNDS_ASSIGN_OR_RETURN(auto message, tx.FindMessage(message_id, current.user.id));
@@ -445,14 +471,15 @@ Result<json> GovernanceService::Report(const Actor& actor, MessageId message_id,
     if (!id) return tl::unexpected(id.error());
     auto record = AuditEntry(current, "moderation.report", "message", std::to_string(message_id), now);
     ROUNDS_RETURN_IF_ERROR(AppendAudit(tx, record, json{{"report_id", *id}, {"space_id", message->space_id}}));
-    ROUNDS_ASSIGN_OR_RETURN(moderators, SpaceModerators(tx, message->space_id));
+    ROUNDS_ASSIGN_OR_RETURN(auto moderators, SpaceModerators(tx, message->space_id));
+    ROUNDS_ASSIGN_OR_RETURN(auto officers, officers_.List(tx));
+    watchers = internal::QueueWatchers(std::move(moderators), officers);
     return json{{"id", *id}, {"message_id", message_id}, {"space_id", message->space_id}, {"created_at", now}};
   });
-  // The space's moderators see the report come in (the reporter is not named).
+  // Those who work the space's queue see the report come in (the reporter is not named).
   if (report) {
-    internal::PublishToUsers(bus_, "moderation.queue",
-                             json{{"kind", "report"}, {"space_id", (*report)["space_id"]}, {"message_id", message_id}},
-                             moderators);
+    internal::PublishQueueChange(bus_, "report", (*report)["space_id"].get<SpaceId>(), "message_id", message_id,
+                                 std::move(watchers));
   }
   return report;
 }
@@ -539,11 +566,13 @@ Result<json> GovernanceService::Moderate(const Actor& actor, MessageId message_i
   std::vector<PendingEvent> events;
   std::vector<UserId> notify;
   std::vector<UserId> mentioned;  // by a held message this approval publishes
+  std::vector<UserId> watchers;   // of the space's queue, when this took something off it
   json action_json;
   json author_json;
   auto written = store_.Write([&](store::WriteTx& tx) -> Result<json> {
     events.clear();
     mentioned.clear();
+    watchers.clear();
     ROUNDS_ASSIGN_OR_RETURN(Actor current, internal::Current(tx, actor));
     ROUNDS_ASSIGN_OR_RETURN(auto message, tx.FindMessage(message_id, current.user.id));
     if (!message || message->deleted) return NotFound("Message");
@@ -564,6 +593,7 @@ Result<json> GovernanceService::Moderate(const Actor& actor, MessageId message_i
     a.created_at = now;
     ROUNDS_ASSIGN_OR_RETURN(json mj, AuthorCache(tx).Message(*message));
     const std::string held_for = message->hold_reason;  // why it was held, if it was
+    const bool was_held = message->state == MessageState::kHeld;
     bool approved_now = false;
     switch (request.kind) {
       case ModerationKind::kApprove: {
@@ -623,7 +653,15 @@ Result<json> GovernanceService::Moderate(const Actor& actor, MessageId message_i
         ROUNDS_RETURN_IF_ERROR(tx.SetSuspension(*s));
       }
     }
-    ROUNDS_RETURN_IF_ERROR(tx.ResolveReports(message_id, now).map([](int) {}));
+    ROUNDS_ASSIGN_OR_RETURN(const int reports_resolved, tx.ResolveReports(message_id, now));
+    // What leaves the queue: a held message approved or taken down, and any message's reports.
+    const bool decided_held = was_held && (request.kind == ModerationKind::kApprove ||
+                                           request.kind == ModerationKind::kHide || request.kind == ModerationKind::kRemove);
+    if (decided_held || reports_resolved > 0) {
+      ROUNDS_ASSIGN_OR_RETURN(auto moderators, SpaceModerators(tx, message->space_id));
+      ROUNDS_ASSIGN_OR_RETURN(auto officers, officers_.List(tx));
+      watchers = internal::QueueWatchers(std::move(moderators), officers);
+    }
     auto record = AuditEntry(current, "moderation." + std::string(ToString(request.kind)), "message",
                              std::to_string(message_id), now);
     record.reason = request.reason;
@@ -645,6 +683,8 @@ Result<json> GovernanceService::Moderate(const Actor& actor, MessageId message_i
   json result = std::move(*written);
   for (const auto& e : events) internal::Publish(bus_, e);
   internal::PublishToUsers(bus_, "moderation.action", author_json, notify);
+  internal::PublishQueueChange(bus_, "decided", result["space_id"].get<SpaceId>(), "message_id", message_id,
+                               std::move(watchers));
   // Those it mentions are told once it is published, as for a post published at once.
   if (!mentioned.empty()) {
     internal::PublishToUsers(bus_, "mention",
@@ -699,7 +739,7 @@ Result<json> GovernanceService::MyActions(const Actor& actor) {
 Result<json> GovernanceService::Appeal(const Actor& actor, ModerationActionId id, const std::string& text) {
   ROUNDS_RETURN_IF_ERROR(ValidateReason(text, "/text", kMaxAppealChars));
   UnixMillis now = clock_.NowMillis();
-  std::vector<UserId> moderators;
+  std::vector<UserId> watchers;
   Result<json> result = store_.Write([&](store::WriteTx& tx) -> Result<json> {
     ROUNDS_ASSIGN_OR_RETURN(Actor current, internal::Current(tx, actor));
     ROUNDS_ASSIGN_OR_RETURN(auto a, tx.FindModerationAction(id));
@@ -711,16 +751,18 @@ Result<json> GovernanceService::Appeal(const Actor& actor, ModerationActionId id
     ROUNDS_RETURN_IF_ERROR(tx.UpdateAppeal(*a));
     ROUNDS_RETURN_IF_ERROR(AppendAudit(tx, AuditEntry(current, "moderation.appeal", "moderation_action", std::to_string(id), now),
                                        json{{"space_id", a->space_id}}));
-    ROUNDS_ASSIGN_OR_RETURN(moderators, SpaceModerators(tx, a->space_id));
+    ROUNDS_ASSIGN_OR_RETURN(auto moderators, SpaceModerators(tx, a->space_id));
+    ROUNDS_ASSIGN_OR_RETURN(auto officers, officers_.List(tx));
+    watchers = internal::QueueWatchers(std::move(moderators), officers);
     return ModerationActionForAuthor(*a);
   });
   if (!result) {
     RecordRefusal(store_, actor, "moderation.appeal", "moderation_action", std::to_string(id), result.error(), now);
   }
-  // The space's moderators see a new appeal come in.
+  // Those who work the space's queue see a new appeal come in.
   if (result) {
-    internal::PublishToUsers(bus_, "moderation.queue",
-                             json{{"kind", "appeal"}, {"space_id", (*result)["space_id"]}, {"action_id", id}}, moderators);
+    internal::PublishQueueChange(bus_, "appeal", (*result)["space_id"].get<SpaceId>(), "action_id", id,
+                                 std::move(watchers));
   }
   return result;
 }
@@ -759,6 +801,7 @@ Result<json> GovernanceService::DecideAppeal(const Actor& actor, ModerationActio
   if (outcome == AppealOutcome::kNone) return InvalidArgument("invalid_value", "Decide 'upheld' or 'reversed'.", "/outcome");
   UnixMillis now = clock_.NowMillis();
   std::vector<PendingEvent> events;
+  std::vector<UserId> watchers;  // of the space's queue: the appeal leaves it
   json action_json;
   json author_json;
   Result<json> decided = store_.Write([&](store::WriteTx& tx) -> Result<json> {
@@ -819,6 +862,9 @@ Result<json> GovernanceService::DecideAppeal(const Actor& actor, ModerationActio
     record.reason = reason;
     RedactForTheRecord(policy_, record.reason, "reason");
     ROUNDS_RETURN_IF_ERROR(AppendAudit(tx, record, json{{"outcome", ToString(outcome)}, {"space_id", a->space_id}}));
+    ROUNDS_ASSIGN_OR_RETURN(auto moderators, SpaceModerators(tx, a->space_id));
+    ROUNDS_ASSIGN_OR_RETURN(auto officers, officers_.List(tx));
+    watchers = internal::QueueWatchers(std::move(moderators), officers);
     action_json = ModerationActionJson(*a);
     author_json = ModerationActionForAuthor(*a);
     return action_json;
@@ -830,6 +876,7 @@ Result<json> GovernanceService::DecideAppeal(const Actor& actor, ModerationActio
   json result = std::move(*decided);
   for (const auto& e : events) internal::Publish(bus_, e);
   internal::PublishToUsers(bus_, "moderation.action", author_json, {action_json["target_user_id"].get<UserId>()});
+  internal::PublishQueueChange(bus_, "decided", result["space_id"].get<SpaceId>(), "action_id", id, std::move(watchers));
   return result;
 }
 

@@ -6,6 +6,8 @@
 // this service never stores content. Every change is audited in its own write unit.
 #pragma once
 
+#include <cstdint>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -20,6 +22,28 @@
 #include "store/store.hpp"
 
 namespace rounds::app {
+
+// The enabled compliance officers, who work every space's moderation queue and are told when any
+// of them changes. Kept between reads and read again only once the store's change stamp says an
+// account may have changed (ChangeStamp::everything), so that telling them of a held post does not
+// read every account on the store's writer; a store without stamps is read every time.
+// Thread-safe.
+class ComplianceOfficers {
+ public:
+  explicit ComplianceOfficers(const store::Store& store) : store_(store) {}
+
+  // The officers as of the last commit that could have changed them; read with `tx`, a write
+  // unit's, when the list kept may be out of date (the writer sees every commit the stamp has
+  // counted). A change made by an earlier unit of the same group commit is seen from the next
+  // commit on. Errors: the store's.
+  Result<std::vector<domain::UserId>> List(store::WriteTx& tx);
+
+ private:
+  const store::Store& store_;
+  std::mutex mutex_;
+  std::optional<std::uint64_t> read_at_;  // the stamp's `everything` when ids_ was read; guarded by mutex_
+  std::vector<domain::UserId> ids_;       // guarded by mutex_
+};
 
 struct ModerationRequest {
   domain::ModerationKind kind = domain::ModerationKind::kApprove;
@@ -85,6 +109,7 @@ class GovernanceService {
   bus::Bus& bus_;
   const Clock& clock_;
   PolicyEngine& policy_;
+  ComplianceOfficers officers_;  // told when a queue changes
 };
 
 // JSON of a moderation action as clients see it.

@@ -3,6 +3,7 @@
 // events, template versions and assignment with a dry run, and the audit records each writes.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -555,6 +556,199 @@ TEST_F(GovernanceTest, PatientIndexNamesAreFoundOnceImported) {
   auto check = services_->governance.PhiCheck(member_, forum, "saw zanele okonkwo-barros", "");
   ASSERT_TRUE(check);
   EXPECT_EQ((*check)["action"], "block");
+}
+
+// The "moderation.queue" user events among `events`: what each says, and to whom (sorted).
+std::vector<std::pair<json, std::vector<UserId>>> QueueChanges(const std::vector<bus::Event>& events) {
+  std::vector<std::pair<json, std::vector<UserId>>> out;
+  for (const auto& e : events) {
+    if (e.type != "moderation.queue") continue;
+    std::vector<UserId> to = *e.recipients;
+    std::sort(to.begin(), to.end());
+    out.emplace_back(json::parse(*e.frame)["data"], std::move(to));
+  }
+  return out;
+}
+
+std::vector<UserId> Ids(std::initializer_list<const Actor*> actors) {
+  std::vector<UserId> ids;
+  for (const Actor* a : actors) ids.push_back(a->user.id);
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+TEST_F(GovernanceTest, ComplianceOfficersAreToldOfEveryChangeToAQueueTheyAreNotMembersOf) {
+  SpaceId space = SpaceWith("clinical-team", "Ward 5");
+  const std::vector<UserId> watchers = Ids({&owner_, &compliance_});  // the officer is no member
+  auto posted = Try(member_, space, "swap my night shift for a bike");
+  ASSERT_TRUE(posted);
+  MessageId id = posted->message["id"];
+
+  ClearPublished();
+  ASSERT_TRUE(services_->governance.Report(other_, id, "selling things"));
+  auto changes = QueueChanges(Published());
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_EQ(changes[0].first, (json{{"kind", "report"}, {"space_id", space}, {"message_id", id}}));
+  EXPECT_EQ(changes[0].second, watchers);
+
+  // A decision takes it off the queue.
+  ClearPublished();
+  auto hidden = services_->governance.Moderate(owner_, id, {ModerationKind::kHide, "off topic", {}});
+  ASSERT_TRUE(hidden) << hidden.error().problem;
+  ModerationActionId action = (*hidden)["id"];
+  changes = QueueChanges(Published());
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_EQ(changes[0].first, (json{{"kind", "decided"}, {"space_id", space}, {"message_id", id}}));
+  EXPECT_EQ(changes[0].second, watchers);
+
+  ClearPublished();
+  ASSERT_TRUE(services_->governance.Appeal(member_, action, "it was a question, not a sale"));
+  changes = QueueChanges(Published());
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_EQ(changes[0].first, (json{{"kind", "appeal"}, {"space_id", space}, {"action_id", action}}));
+  EXPECT_EQ(changes[0].second, watchers);
+
+  ClearPublished();
+  ASSERT_TRUE(services_->governance.DecideAppeal(compliance_, action, AppealOutcome::kUpheld, "it was a sale"));
+  changes = QueueChanges(Published());
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_EQ(changes[0].first, (json{{"kind", "decided"}, {"space_id", space}, {"action_id", action}}));
+  EXPECT_EQ(changes[0].second, watchers);
+
+  // A decision on a message that was not waiting changes no queue.
+  auto quiet = Try(member_, space, "handover at 7");
+  ASSERT_TRUE(quiet);
+  ClearPublished();
+  ASSERT_TRUE(services_->governance.Moderate(owner_, quiet->message["id"], {ModerationKind::kWarn, "mind the tone", {}}));
+  EXPECT_TRUE(QueueChanges(Published()).empty());
+}
+
+TEST_F(GovernanceTest, AHeldPostOrEditTellsTheQueueByIdsAlone) {
+  SpaceId forum = SpaceWith("patient-forum", "Hip recovery");
+  Actor moderator = MakeUser("moderator");
+  ASSERT_TRUE(services_->spaces.AddMember(owner_, forum, moderator.user.id, MemberRole::kModerator));
+  const std::vector<UserId> watchers = Ids({&owner_, &moderator, &compliance_});  // not the author
+
+  ClearPublished();
+  auto held = Try(member_, forum, "Day 3 after the operation, walking with a frame");
+  ASSERT_TRUE(held) << held.error().problem;
+  ASSERT_EQ(held->message["state"], "held");
+  MessageId id = held->message["id"];
+  auto changes = QueueChanges(Published());
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_EQ(changes[0].first, (json{{"kind", "held"}, {"space_id", forum}, {"message_id", id}}));
+  EXPECT_EQ(changes[0].second, watchers);
+
+  // Edited while it waits: the queue shows the new text.
+  ClearPublished();
+  ASSERT_TRUE(services_->messages.Edit(member_, id, "Day 4 after the operation, walking with a stick", std::nullopt));
+  changes = QueueChanges(Published());
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_EQ(changes[0].first, (json{{"kind", "held"}, {"space_id", forum}, {"message_id", id}}));
+  EXPECT_EQ(changes[0].second, watchers);
+
+  // A moderator's post is not held, and changes no queue.
+  ClearPublished();
+  auto welcome = Try(moderator, forum, "Welcome, everyone");
+  ASSERT_TRUE(welcome);
+  ASSERT_EQ(welcome->message["state"], "published");
+  EXPECT_TRUE(QueueChanges(Published()).empty());
+
+  ClearPublished();
+  ASSERT_TRUE(services_->governance.Moderate(moderator, id, {ModerationKind::kApprove, "fine", {}}));
+  changes = QueueChanges(Published());
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_EQ(changes[0].first, (json{{"kind", "decided"}, {"space_id", forum}, {"message_id", id}}));
+  EXPECT_EQ(changes[0].second, watchers);
+
+  // An asynchronous post that is held tells the queue the same, from the work it defers.
+  std::mutex mu;
+  std::condition_variable cv;
+  std::function<void()> deferred;
+  std::optional<Result<PostResult>> answer;
+  Draft draft;
+  draft.body = "Any tips for the stairs?";
+  ClearPublished();
+  services_->messages.PostAsync(
+      member_, forum, draft,
+      [&](std::function<void()> work) {
+        std::lock_guard lock(mu);
+        deferred = std::move(work);
+        cv.notify_all();
+      },
+      [&](Result<PostResult> r) { answer.emplace(std::move(r)); });
+  {
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(30), [&] { return deferred != nullptr; }));
+  }
+  deferred();
+  ASSERT_TRUE(answer && *answer);
+  changes = QueueChanges(Published());
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_EQ(changes[0].first["kind"], "held");
+  EXPECT_EQ(changes[0].first["message_id"], (**answer).message["id"]);
+  EXPECT_EQ(changes[0].second, watchers);
+
+  // Never the text.
+  for (const auto& e : Published()) {
+    if (e.type == "moderation.queue") EXPECT_EQ(e.frame->find("stairs"), std::string::npos);
+  }
+}
+
+TEST_F(GovernanceTest, OfficersNamedOrStandingDownAreToldFromTheNextChange) {
+  SpaceId forum = SpaceWith("patient-forum", "Carers corner");
+  ASSERT_TRUE(Try(member_, forum, "First week at home, any advice?"));
+  Actor newcomer = MakeUser("newcomer");
+  UserPatch named;
+  named.is_compliance = true;
+  ASSERT_TRUE(services_->directory.UpdateUser(Actor::System(), newcomer.user.id, named));
+  UserPatch stood_down;
+  stood_down.is_compliance = false;
+  ASSERT_TRUE(services_->directory.UpdateUser(Actor::System(), compliance_.user.id, stood_down));
+
+  ClearPublished();
+  ASSERT_TRUE(Try(member_, forum, "Second week, sleeping better"));
+  auto changes = QueueChanges(Published());
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_EQ(changes[0].second, Ids({&owner_, &newcomer}));
+}
+
+}  // namespace
+}  // namespace rounds::app
+
+// A template says who a space is for. A patient account is never made a member of a space for
+// staff (it would read what staff say of other patients), and a space with patients among its
+// members is not moved to a template for staff; patient forums take them.
+namespace rounds::app {
+namespace {
+
+TEST_F(GovernanceTest, PatientsAreMembersOnlyOfSpacesWhoseAudienceIncludesThem) {
+  Actor patient = MakeUser("pat");
+  patient.user.kind = AccountKind::kPatient;
+  ASSERT_TRUE(store_->Write([&](store::WriteTx& tx) { return tx.UpdateUser(patient.user); }));
+
+  const SpaceId clinical = SpaceWith("clinical-team", "ward 7 team");
+  auto refused = services_->spaces.AddMember(owner_, clinical, patient.user.id, MemberRole::kMember);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kPolicyDenied);
+  EXPECT_EQ(refused.error().problem, "audience_staff_only");
+  auto membership = store_->Read([&](store::ReadTx& tx) { return tx.FindMembership(clinical, patient.user.id); });
+  ASSERT_TRUE(membership);
+  EXPECT_FALSE(membership->has_value()) << "nothing stored";
+
+  const SpaceId forum = SpaceWith("patient-forum", "heart health circle");
+  ASSERT_TRUE(services_->spaces.AddMember(owner_, forum, patient.user.id, MemberRole::kMember));
+  // Staff templates are refused for the forum while a patient is in it, named as such...
+  auto moved = services_->governance.AssignTemplate(compliance_, forum, "clinical-team", 1, "consolidation");
+  ASSERT_FALSE(moved);
+  EXPECT_EQ(moved.error().problem, "audience_staff_only");
+  EXPECT_NE(moved.error().public_message.find("1 patient"), std::string::npos) << moved.error().public_message;
+  auto space = store_->Read([&](store::ReadTx& tx) { return tx.FindSpace(forum); });
+  ASSERT_TRUE(space && *space);
+  EXPECT_EQ((*space)->template_key, "patient-forum") << "the space keeps its template";
+  // ... and given once the patient is no longer a member.
+  ASSERT_TRUE(services_->spaces.RemoveMember(owner_, forum, patient.user.id));
+  EXPECT_TRUE(services_->governance.AssignTemplate(compliance_, forum, "clinical-team", 1, "consolidation"));
 }
 
 }  // namespace

@@ -333,11 +333,40 @@ inline void PublishToUsers(bus::Bus& bus, const std::string& type, const json& d
   bus.Publish(e);
 }
 
+// Who works a space's moderation queue: `moderators` (its moderators and owners) and `officers`
+// (the compliance officers, who work every space's), each once, without `except` (the author of a
+// held message, who is told of it otherwise; 0 leaves no one out).
+inline std::vector<UserId> QueueWatchers(std::vector<UserId> moderators, const std::vector<UserId>& officers,
+                                         UserId except = 0) {
+  moderators.insert(moderators.end(), officers.begin(), officers.end());
+  std::erase(moderators, except);
+  return Distinct(std::move(moderators));
+}
+
+// Tells `watchers` that the moderation queue of `space_id` changed ("moderation.queue"): `kind`
+// says how ("report", "held", "appeal" or "decided") and `about` ("message_id" or "action_id")
+// names what by its id, never by its content.
+inline void PublishQueueChange(bus::Bus& bus, const char* kind, SpaceId space_id, const char* about, std::int64_t id,
+                               std::vector<UserId> watchers) {
+  if (watchers.empty()) return;  // before building the payload: most posts are not held
+  PublishToUsers(bus, "moderation.queue", json{{"kind", kind}, {"space_id", space_id}, {about, id}}, std::move(watchers));
+}
+
 // The standing a template's rules speak of: owner, moderator or member.
 inline governance::policy::Standing PolicyStanding(const Standing& standing) {
   if (standing.role == MemberRole::kOwner) return governance::policy::Standing::kOwner;
   if (standing.role == MemberRole::kModerator) return governance::policy::Standing::kModerator;
   return governance::policy::Standing::kMember;
+}
+
+// Whether `user` may be a member of a space under `policy` (its audience admits patients; staff
+// always): kPolicyDenied "audience_staff_only" otherwise.
+inline Status AdmitMember(const governance::policy::PolicyTemplate& policy, const User& user) {
+  using governance::policy::Account;
+  const Account account = user.kind == AccountKind::kPatient ? Account::kPatient : Account::kStaff;
+  if (governance::policy::MayBeMember(policy, account)) return Ok();
+  return Fail(ErrorCode::kPolicyDenied, "audience_staff_only",
+              "This space's policy is for staff: patients cannot be its members.");
 }
 
 // What clients show of a space's template: {key, version, name, phi, moderation, audience}.

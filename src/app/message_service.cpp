@@ -206,6 +206,7 @@ struct MessageService::PostJob {
   PendingEvent created;
   bool was_created = false;
   std::vector<UserId> mentioned;
+  std::vector<UserId> queue_watchers;  // held: who works the space's moderation queue
   std::optional<phi::PhiAction> refused;
   Screening refusal;
   Result<std::string> posted = tl::unexpected(Error{});  // the asynchronous unit's answer
@@ -303,6 +304,7 @@ Result<std::string> MessageService::RunPostUnit(PostJob& job, store::WriteTx& tx
   Screening& refusal = job.refusal;
   was_created = false;
   mentioned.clear();
+  job.queue_watchers.clear();
   refused.reset();
   ROUNDS_ASSIGN_OR_RETURN(auto readable, internal::ReadableSpace(tx, actor, space_id));
   auto& [space, standing] = readable;
@@ -417,6 +419,8 @@ Result<std::string> MessageService::RunPostUnit(PostJob& job, store::WriteTx& tx
     // message.held event is restricted rather than absent.
     ROUNDS_ASSIGN_OR_RETURN(created, internal::AppendRestrictedEvent(tx, space_id, "message.held", text, now,
                                                                      actor.user.id, m.seq));
+    ROUNDS_ASSIGN_OR_RETURN(auto officers, officers_.List(tx));
+    job.queue_watchers = internal::QueueWatchers(created.recipients, officers, actor.user.id);
   } else {
     created.event = SpaceEvent{space_id, m.seq, "message.created", text, now};
     ROUNDS_RETURN_IF_ERROR(tx.InsertEvent(created.event));
@@ -448,6 +452,8 @@ Result<PostResult> MessageService::FinishPost(PostJob& job, Result<std::string> 
   json message = json::parse(*posted);
   if (job.was_created) {
     Publish(bus_, job.created);
+    internal::PublishQueueChange(bus_, "held", job.space_id, "message_id", message["id"].get<MessageId>(),
+                                 std::move(job.queue_watchers));
     if (!job.mentioned.empty()) {
       PublishToUsers(bus_, "mention",
                      json{{"space_id", job.space_id}, {"message_id", message["id"]}, {"author_id", job.actor.user.id}},
@@ -730,10 +736,12 @@ Result<json> MessageService::Edit(const Actor& actor, MessageId id, const std::s
   const Screening scanned = Screen(policy_, {{"body", body}, {"title", title.value_or("")}});
   UnixMillis now = clock_.NowMillis();
   PendingEvent edited;
+  std::vector<UserId> queue_watchers;  // held after the edit: who works the space's moderation queue
   std::optional<phi::PhiAction> refused;
   SpaceId refused_space = 0;
   auto written = store_.Write([&](store::WriteTx& tx) -> Result<json> {
     refused.reset();
+    queue_watchers.clear();
     ROUNDS_ASSIGN_OR_RETURN(Located located, ReadableMessage(tx, actor, id));
     if (blank && located.message.attachments.empty()) {
       return InvalidArgument("empty_message", "Write something first.", "/body");
@@ -779,6 +787,8 @@ Result<json> MessageService::Edit(const Actor& actor, MessageId id, const std::s
     if (held) {
       ROUNDS_ASSIGN_OR_RETURN(edited, internal::AppendRestrictedEvent(tx, located.space.id, "message.edited",
                                                                       j.dump(), now, actor.user.id));
+      ROUNDS_ASSIGN_OR_RETURN(auto officers, officers_.List(tx));
+      queue_watchers = internal::QueueWatchers(edited.recipients, officers, actor.user.id);
     } else {
       ROUNDS_ASSIGN_OR_RETURN(edited, AppendEvent(tx, located.space.id, "message.edited", j, now));
     }
@@ -800,6 +810,7 @@ Result<json> MessageService::Edit(const Actor& actor, MessageId id, const std::s
     return tl::unexpected(written.error());
   }
   Publish(bus_, edited);
+  internal::PublishQueueChange(bus_, "held", edited.event.space_id, "message_id", id, std::move(queue_watchers));
   return std::move(*written);
 }
 

@@ -354,6 +354,13 @@ class SpaceService {
   Status RemoveMember(const Actor& actor, domain::SpaceId id, domain::UserId user_id);
   Result<json> Join(const Actor& actor, domain::SpaceId id);
   Status Leave(const Actor& actor, domain::SpaceId id);
+  // Joining on request, for spaces whose template says "joining": "request": the caller asks (its
+  // moderators and owners are told), withdraws, and the moderators list and decide the requests.
+  Result<json> RequestToJoin(const Actor& actor, domain::SpaceId id);
+  Status WithdrawJoinRequest(const Actor& actor, domain::SpaceId id);
+  Result<json> ListJoinRequests(const Actor& actor, domain::SpaceId id);
+  // Approved: the person becomes a member (as AddMember would make them); declined: told so.
+  Result<json> DecideJoinRequest(const Actor& actor, domain::SpaceId id, domain::UserId user_id, bool approve);
   // The one direct space for exactly the caller and `user_ids` (1 to 8 others), created if needed.
   Result<json> Direct(const Actor& actor, const std::vector<domain::UserId>& user_ids);
   Status MarkRead(const Actor& actor, domain::SpaceId id, domain::Seq seq);
@@ -497,6 +504,7 @@ class MessageService {
   const Clock& clock_;
   const Config& config_;
   PolicyEngine& policy_;
+  ComplianceOfficers officers_{store_};  // told, with a space's moderators, when a post or edit is held
   PageCache pages_;
   KeptReads kept_reads_;
 };

@@ -44,6 +44,15 @@ Result<json> SpaceView(store::ReadTx& tx, const Actor& actor, const Space& space
   j["template"] = internal::TemplateSummary(policy);
   // Joined as the stricter of the space's setting and its template's rule says (see Join).
   if (policy.joining != governance::policy::Joining::kOpen) j["join_policy"] = ToString(JoinPolicy::kInvite);
+  // How a non-member gets in: "open" (join), "request" (ask; `join_requested` once asked) or
+  // "invite" (be added), the stricter of the space's setting and its template's rule.
+  const bool requestable = space.kind != SpaceKind::kDirect && space.visibility == Visibility::kPublic &&
+                           space.join_policy == JoinPolicy::kOpen;
+  j["joining"] = !requestable ? std::string("invite") : std::string(governance::policy::ToString(policy.joining));
+  if (!membership && requestable && policy.joining == governance::policy::Joining::kRequest && !actor.is_system) {
+    ROUNDS_ASSIGN_OR_RETURN(auto asked, tx.FindJoinRequest(space.id, actor.user.id));
+    j["join_requested"] = asked.has_value();
+  }
   j["my_role"] = membership ? json(ToString(membership->role)) : json(nullptr);
   j["read_seq"] = membership ? membership->read_seq : 0;
   j["unread_count"] = unread;
@@ -57,8 +66,26 @@ Result<json> SpaceView(store::ReadTx& tx, const Actor& actor, const Space& space
     }
     j["members"] = members;
   }
-  (void)actor;
   return j;
+}
+
+// The template of a space a caller who is not yet a member would join, when it is joined at all:
+// refused for members ("already_member"), and for direct, private and invitation-only spaces
+// ("invitation_required"): the template's joining rule holds whatever the space's own setting (a
+// clinical team is joined by invitation, a patient forum on request). Open or request is left to
+// the caller.
+Result<governance::policy::PolicyTemplate> JoiningPolicy(store::ReadTx& tx, const PolicyEngine& engine,
+                                                         const Space& space, const Standing& standing) {
+  if (standing.role) return Fail(ErrorCode::kConflict, "already_member", "You are already a member.");
+  if (space.kind == SpaceKind::kDirect || space.visibility != Visibility::kPublic ||
+      space.join_policy != JoinPolicy::kOpen) {
+    return Forbidden("invitation_required", "This space is joined by invitation.");
+  }
+  ROUNDS_ASSIGN_OR_RETURN(auto policy, engine.TemplateFor(tx, space));
+  if (policy.joining == governance::policy::Joining::kInvite) {
+    return Forbidden("invitation_required", "This space's policy admits people by invitation only.");
+  }
+  return policy;
 }
 
 // A page of spaces found by `query`, each as `actor` sees it (their role when `memberships`), with
@@ -294,8 +321,13 @@ Result<json> SpaceService::AddMember(const Actor& actor, SpaceId id, UserId user
     if (!user || user->disabled) return InvalidArgument("unknown_user", "That person does not exist.", "/user_id");
     ROUNDS_ASSIGN_OR_RETURN(auto existing, tx.FindMembership(id, user_id));
     if (existing) return Fail(ErrorCode::kConflict, "already_member", "That person is already a member.");
+    // The template says who the space is for: a patient is never added to a staff space, a guest
+    // only where guests are allowed.
+    ROUNDS_ASSIGN_OR_RETURN(auto policy, policy_.TemplateFor(tx, space));
+    ROUNDS_RETURN_IF_ERROR(internal::AdmitMember(policy, *user));
     Membership m{id, user_id, role, 0, now};
     ROUNDS_RETURN_IF_ERROR(tx.UpsertMembership(m));
+    ROUNDS_RETURN_IF_ERROR(tx.DeleteJoinRequest(id, user_id).map([](bool) {}));  // asked, and added
     ROUNDS_RETURN_IF_ERROR(AuditAccess(tx, policy_, actor, space, "member.add", user_id, role, now));
     json data = MembershipJson(m, *user);
     ROUNDS_ASSIGN_OR_RETURN(joined, AppendEvent(tx, id, "member.joined", data, now));
@@ -370,17 +402,7 @@ Result<json> SpaceService::Join(const Actor& actor, SpaceId id) {
   ROUNDS_ASSIGN_OR_RETURN(json view, store_.Write([&](store::WriteTx& tx) -> Result<json> {
     ROUNDS_ASSIGN_OR_RETURN(auto readable, internal::ReadableSpace(tx, actor, id));
     auto& [space, standing] = readable;
-    if (standing.role) return Fail(ErrorCode::kConflict, "already_member", "You are already a member.");
-    if (space.kind == SpaceKind::kDirect || space.visibility != Visibility::kPublic ||
-        space.join_policy != JoinPolicy::kOpen) {
-      return Forbidden("invitation_required", "This space is joined by invitation.");
-    }
-    // The template's joining rule holds whatever the space's own setting: a clinical team is joined
-    // by invitation, a patient forum on request, never by walking in.
-    ROUNDS_ASSIGN_OR_RETURN(auto policy, policy_.TemplateFor(tx, space));
-    if (policy.joining == governance::policy::Joining::kInvite) {
-      return Forbidden("invitation_required", "This space's policy admits people by invitation only.");
-    }
+    ROUNDS_ASSIGN_OR_RETURN(auto policy, JoiningPolicy(tx, policy_, space, standing));
     if (policy.joining == governance::policy::Joining::kRequest) {
       return Forbidden("join_request_required", "This space's policy admits people on request: ask one of its owners.");
     }
@@ -401,6 +423,129 @@ Result<json> SpaceService::Join(const Actor& actor, SpaceId id) {
 }
 
 Status SpaceService::Leave(const Actor& actor, SpaceId id) { return RemoveMember(actor, id, actor.user.id); }
+
+namespace {
+
+json JoinRequestJson(const JoinRequest& request, const User& user) {
+  return json{{"space_id", request.space_id}, {"user", UserRefJson(user)}, {"job_role", user.job_role},
+              {"created_at", request.created_at}};
+}
+
+// The space's moderators and owners, but `except`: who is told of a join request.
+Result<std::vector<UserId>> Deciders(store::ReadTx& tx, SpaceId id, UserId except) {
+  ROUNDS_ASSIGN_OR_RETURN(auto ids, internal::ModeratorsAnd(tx, id, except));
+  ids.erase(std::remove(ids.begin(), ids.end(), except), ids.end());
+  return ids;
+}
+
+}  // namespace
+
+Result<json> SpaceService::RequestToJoin(const Actor& actor, SpaceId id) {
+  if (!actor.IsStaff() || actor.is_system) return Forbidden("staff_only", "Only staff can ask to join spaces.");
+  const UnixMillis now = clock_.NowMillis();
+  std::vector<UserId> deciders;
+  ROUNDS_ASSIGN_OR_RETURN(json request, store_.Write([&](store::WriteTx& tx) -> Result<json> {
+    ROUNDS_ASSIGN_OR_RETURN(auto readable, internal::ReadableSpace(tx, actor, id));
+    auto& [space, standing] = readable;
+    ROUNDS_ASSIGN_OR_RETURN(auto policy, JoiningPolicy(tx, policy_, space, standing));
+    if (policy.joining == governance::policy::Joining::kOpen) {
+      return Fail(ErrorCode::kConflict, "join_open", "This space is open: join it without asking.");
+    }
+    if (space.archived) return Forbidden("space_archived", "This space is archived.");
+    ROUNDS_ASSIGN_OR_RETURN(Actor current, internal::Current(tx, actor));
+    if (!current.IsStaff()) return Forbidden("staff_only", "Only staff can ask to join spaces.");
+    ROUNDS_RETURN_IF_ERROR(internal::AdmitMember(policy, current.user));
+    const JoinRequest pending{id, actor.user.id, now};
+    ROUNDS_RETURN_IF_ERROR(tx.InsertJoinRequest(pending));
+    ROUNDS_RETURN_IF_ERROR(AppendAudit(tx, AuditEntry(actor, "member.join_request", "user", std::to_string(actor.user.id), now),
+                                       json{{"space_id", id}}));
+    ROUNDS_ASSIGN_OR_RETURN(deciders, Deciders(tx, id, actor.user.id));
+    return JoinRequestJson(pending, current.user);
+  }));
+  PublishToUsers(bus_, "space.join_request", json{{"space_id", id}, {"user_id", actor.user.id}, {"change", "requested"}},
+                 deciders);
+  return request;
+}
+
+Status SpaceService::WithdrawJoinRequest(const Actor& actor, SpaceId id) {
+  if (actor.is_system) return Forbidden();
+  const UnixMillis now = clock_.NowMillis();
+  std::vector<UserId> deciders;
+  ROUNDS_RETURN_IF_ERROR(store_.Write([&](store::WriteTx& tx) -> Status {
+    ROUNDS_ASSIGN_OR_RETURN(auto readable, internal::ReadableSpace(tx, actor, id));
+    (void)readable;
+    ROUNDS_ASSIGN_OR_RETURN(bool withdrawn, tx.DeleteJoinRequest(id, actor.user.id));
+    if (!withdrawn) return NotFound("Join request");
+    ROUNDS_RETURN_IF_ERROR(AppendAudit(
+        tx, AuditEntry(actor, "member.join_withdraw", "user", std::to_string(actor.user.id), now), json{{"space_id", id}}));
+    ROUNDS_ASSIGN_OR_RETURN(deciders, Deciders(tx, id, actor.user.id));
+    return Ok();
+  }));
+  PublishToUsers(bus_, "space.join_request", json{{"space_id", id}, {"user_id", actor.user.id}, {"change", "withdrawn"}},
+                 deciders);
+  return Ok();
+}
+
+Result<json> SpaceService::ListJoinRequests(const Actor& actor, SpaceId id) {
+  return store_.Read([&](store::ReadTx& tx) -> Result<json> {
+    ROUNDS_ASSIGN_OR_RETURN(auto readable, internal::ReadableSpace(tx, actor, id));
+    ROUNDS_RETURN_IF_ERROR(internal::Require(readable.second, SpaceAction::kAddMembers, "moderator_required",
+                                             "Only the space's moderators and owners see requests to join."));
+    ROUNDS_ASSIGN_OR_RETURN(auto requests, tx.ListJoinRequests(id, 1000));
+    json items = json::array();
+    for (const JoinRequest& r : requests) {
+      ROUNDS_ASSIGN_OR_RETURN(auto user, tx.FindUser(r.user_id));
+      if (user && !user->disabled) items.push_back(JoinRequestJson(r, *user));
+    }
+    return json{{"items", items}};
+  });
+}
+
+Result<json> SpaceService::DecideJoinRequest(const Actor& actor, SpaceId id, UserId user_id, bool approve) {
+  const UnixMillis now = clock_.NowMillis();
+  PendingEvent joined;
+  json space_view;
+  std::vector<UserId> deciders;
+  ROUNDS_ASSIGN_OR_RETURN(json decided, store_.Write([&](store::WriteTx& tx) -> Result<json> {
+    ROUNDS_ASSIGN_OR_RETURN(auto readable, internal::ReadableSpace(tx, actor, id));
+    auto& [space, standing] = readable;
+    ROUNDS_RETURN_IF_ERROR(internal::Require(standing, SpaceAction::kAddMembers, "moderator_required",
+                                             "Only the space's moderators and owners decide requests to join."));
+    ROUNDS_ASSIGN_OR_RETURN(bool pending, tx.DeleteJoinRequest(id, user_id));
+    if (!pending) return NotFound("Join request");
+    ROUNDS_ASSIGN_OR_RETURN(auto user, tx.FindUser(user_id));
+    if (!user) return NotFound("Join request");
+    ROUNDS_ASSIGN_OR_RETURN(deciders, Deciders(tx, id, user_id));
+    if (!approve) {
+      ROUNDS_RETURN_IF_ERROR(AppendAudit(tx, AuditEntry(actor, "member.join_decline", "user", std::to_string(user_id), now),
+                                         json{{"space_id", id}}));
+      return json{{"space_id", id}, {"user_id", user_id}, {"decision", "declined"}};
+    }
+    // As AddMember admits: a current account the template takes.
+    if (user->disabled) return InvalidArgument("unknown_user", "That person's account is disabled.", "/user_id");
+    ROUNDS_ASSIGN_OR_RETURN(auto policy, policy_.TemplateFor(tx, space));
+    ROUNDS_RETURN_IF_ERROR(internal::AdmitMember(policy, *user));
+    Membership m{id, user_id, MemberRole::kMember, 0, now};
+    ROUNDS_RETURN_IF_ERROR(tx.UpsertMembership(m));
+    ROUNDS_RETURN_IF_ERROR(AppendAudit(tx, AuditEntry(actor, "member.join_approve", "user", std::to_string(user_id), now),
+                                       json{{"space_id", id}, {"role", ToString(m.role)}}));
+    ROUNDS_ASSIGN_OR_RETURN(joined, AppendEvent(tx, id, "member.joined", MembershipJson(m, *user), now));
+    ROUNDS_ASSIGN_OR_RETURN(auto stored, tx.FindSpace(id));
+    ROUNDS_ASSIGN_OR_RETURN(space_view, SpaceView(tx, actor, *stored, m));
+    return json{{"space_id", id}, {"user_id", user_id}, {"decision", "approved"}};
+  }));
+  const bool approved = decided["decision"] == "approved";
+  if (approved) {
+    Publish(bus_, joined);
+    PublishToUsers(bus_, "space.added", space_view, {user_id});
+  } else {
+    PublishToUsers(bus_, "space.join_request", json{{"space_id", id}, {"user_id", user_id}, {"change", "declined"}},
+                   {user_id});
+  }
+  PublishToUsers(bus_, "space.join_request",
+                 json{{"space_id", id}, {"user_id", user_id}, {"change", approved ? "approved" : "declined"}}, deciders);
+  return decided;
+}
 
 Result<json> SpaceService::Direct(const Actor& actor, const std::vector<UserId>& user_ids) {
   if (!actor.IsStaff() || actor.is_system) return Forbidden("staff_only", "Only staff can start direct messages.");

@@ -326,3 +326,97 @@ TEST_F(SpaceTest, DirectConversationsRefuseBadPeopleAndStayClosed) {
 
 }  // namespace
 }  // namespace rounds::app
+
+// A space whose template admits people on request: staff ask, its moderators and owners are told
+// and decide, an approved request makes a member and a declined one tells its asker. No one gets
+// in by asking alone, and only those who may add members see or decide the requests.
+namespace rounds::app {
+namespace {
+
+TEST_F(SpaceTest, ASpaceJoinedOnRequestAdmitsWhomItsModeratorsApprove) {
+  NewSpace forum{SpaceKind::kCommunity, "heart health circle", "", Visibility::kPublic, JoinPolicy::kOpen, "patient-forum"};
+  auto created = services_->spaces.Create(ana_, forum);
+  ASSERT_TRUE(created) << created.error().public_message;
+  const SpaceId id = (*created)["id"];
+  ASSERT_TRUE(services_->spaces.AddMember(ana_, id, cy_.user.id, MemberRole::kModerator));
+
+  auto seen = services_->spaces.Get(ben_, id);
+  ASSERT_TRUE(seen);
+  EXPECT_EQ((*seen)["joining"], "request");
+  EXPECT_EQ((*seen)["join_requested"], false);
+  EXPECT_EQ(services_->spaces.Join(ben_, id).error().problem, "join_request_required");
+
+  ClearPublished();
+  auto asked = services_->spaces.RequestToJoin(ben_, id);
+  ASSERT_TRUE(asked) << asked.error().public_message;
+  EXPECT_EQ((*asked)["user"]["id"], ben_.user.id);
+  EXPECT_EQ(services_->spaces.Get(ben_, id)->at("join_requested"), true);
+  EXPECT_EQ(services_->spaces.RequestToJoin(ben_, id).error().problem, "already_requested");
+  // The owner and the moderator are told; the asker is not yet a member.
+  EXPECT_EQ(UserEvents("space.join_request", ana_.user.id).size(), 1u);
+  EXPECT_EQ(UserEvents("space.join_request", cy_.user.id).size(), 1u);
+  EXPECT_FALSE(store_->Read([&](store::ReadTx& tx) { return tx.FindMembership(id, ben_.user.id); })->has_value());
+  EXPECT_FALSE(services_->messages.Post(ben_, id, Draft{.body = "hello"}));
+
+  // Only those who may add members see and decide requests.
+  Actor dee = MakeUser("dee");
+  EXPECT_EQ(services_->spaces.ListJoinRequests(dee, id).error().problem, "moderator_required");
+  EXPECT_EQ(services_->spaces.DecideJoinRequest(dee, id, ben_.user.id, true).error().problem, "moderator_required");
+  auto listed = services_->spaces.ListJoinRequests(cy_, id);
+  ASSERT_TRUE(listed);
+  ASSERT_EQ((*listed)["items"].size(), 1u);
+  EXPECT_EQ((*listed)["items"][0]["user"]["id"], ben_.user.id);
+
+  ClearPublished();
+  auto approved = services_->spaces.DecideJoinRequest(cy_, id, ben_.user.id, true);
+  ASSERT_TRUE(approved) << approved.error().public_message;
+  EXPECT_EQ((*approved)["decision"], "approved");
+  auto membership = store_->Read([&](store::ReadTx& tx) { return tx.FindMembership(id, ben_.user.id); });
+  ASSERT_TRUE(membership && *membership);
+  EXPECT_EQ((*membership)->role, MemberRole::kMember);
+  EXPECT_EQ(UserEvents("space.added", ben_.user.id).size(), 1u);
+  EXPECT_EQ(EventTypes(id), std::vector<std::string>{"member.joined"});
+  EXPECT_TRUE(services_->spaces.ListJoinRequests(cy_, id)->at("items").empty());
+  EXPECT_EQ(services_->spaces.DecideJoinRequest(cy_, id, ben_.user.id, true).error().code, ErrorCode::kNotFound)
+      << "decided once";
+
+  // Declined: the asker is told and may ask again; a withdrawn request is gone.
+  ASSERT_TRUE(services_->spaces.RequestToJoin(dee, id));
+  ClearPublished();
+  auto declined = services_->spaces.DecideJoinRequest(ana_, id, dee.user.id, false);
+  ASSERT_TRUE(declined);
+  EXPECT_EQ((*declined)["decision"], "declined");
+  ASSERT_EQ(UserEvents("space.join_request", dee.user.id).size(), 1u);
+  EXPECT_EQ(UserEvents("space.join_request", dee.user.id)[0]["data"]["change"], "declined");
+  EXPECT_FALSE(store_->Read([&](store::ReadTx& tx) { return tx.FindMembership(id, dee.user.id); })->has_value());
+  ASSERT_TRUE(services_->spaces.RequestToJoin(dee, id));
+  ASSERT_TRUE(services_->spaces.WithdrawJoinRequest(dee, id));
+  EXPECT_EQ(services_->spaces.WithdrawJoinRequest(dee, id).error().code, ErrorCode::kNotFound);
+  EXPECT_TRUE(services_->spaces.ListJoinRequests(ana_, id)->at("items").empty());
+
+  // Adding someone who asked settles their request.
+  ASSERT_TRUE(services_->spaces.RequestToJoin(dee, id));
+  ASSERT_TRUE(services_->spaces.AddMember(ana_, id, dee.user.id, MemberRole::kMember));
+  EXPECT_TRUE(services_->spaces.ListJoinRequests(ana_, id)->at("items").empty());
+
+  // Open and invitation spaces are not asked to join.
+  const SpaceId open = MakeSpace(ana_, SpaceKind::kChannel, "open-room");
+  EXPECT_EQ(services_->spaces.RequestToJoin(ben_, open).error().problem, "join_open");
+  NewSpace team{SpaceKind::kChannel, "ward team", "", Visibility::kPublic, JoinPolicy::kOpen, "clinical-team"};
+  auto clinical = services_->spaces.Create(ana_, team);
+  ASSERT_TRUE(clinical);
+  EXPECT_EQ(services_->spaces.RequestToJoin(ben_, (*clinical)["id"]).error().problem, "invitation_required");
+
+  // Each request and decision is on the audit trail.
+  auto records = store_->Read([](store::ReadTx& tx) { return tx.ListAudit(0, 10000); });
+  ASSERT_TRUE(records);
+  std::map<std::string, int> actions;
+  for (const auto& r : *records) ++actions[r.action];
+  EXPECT_EQ(actions["member.join_request"], 4);
+  EXPECT_EQ(actions["member.join_approve"], 1);
+  EXPECT_EQ(actions["member.join_decline"], 1);
+  EXPECT_EQ(actions["member.join_withdraw"], 1);
+}
+
+}  // namespace
+}  // namespace rounds::app

@@ -118,6 +118,14 @@ struct Membership {
   UnixMillis joined_at = 0;
 };
 
+// A request to join a space whose template admits people on request; pending until decided or
+// withdrawn (a decided one is gone: the person is a member, or may ask again).
+struct JoinRequest {
+  SpaceId space_id = 0;
+  UserId user_id = 0;
+  UnixMillis created_at = 0;
+};
+
 // ---- Messages ------------------------------------------------------------------------------
 
 enum class MessageKind {

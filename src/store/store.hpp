@@ -182,9 +182,12 @@ struct StoreMetrics {
 using LegalHoldId = std::int64_t;
 
 // A legal hold: while active it covers every message written in [from, to) (open ends when
-// nullopt) by one of the custodians (any author when empty) in one of the spaces (any space when
-// empty); it names custodians, spaces or both. Covered messages are never purged, and one deleted
-// while covered keeps its final text for e-discovery (HeldDeletion).
+// nullopt) in one of the spaces (any space when empty) that is one of the custodians' (anyone's
+// when empty); it names custodians, spaces or both. A custodian's messages are the ones they wrote
+// anywhere and every message, whoever wrote it, of a direct conversation they are a member of or
+// have written in (membership history is not stored); not what others wrote in communities and
+// channels they belong to. Covered messages are never purged, and one deleted while covered keeps
+// its final text for e-discovery (HeldDeletion).
 struct LegalHold {
   LegalHoldId id = 0;
   std::string name;
@@ -227,8 +230,9 @@ struct RetentionRunStart {
   std::vector<std::int64_t> interrupted_run_ids;  // earlier runs that never finished, now closed
 };
 
-// E-discovery selection: every list empty means "any"; keywords match any (case-insensitive for
-// ASCII) in the current text, earlier versions, and held deletions.
+// E-discovery selection: every list empty means "any"; a custodian's messages are counted as a
+// legal hold counts them (LegalHold); keywords match any (case-insensitive for ASCII) in the
+// current text, earlier versions, and held deletions.
 struct ExportQuery {
   std::vector<UserId> custodian_ids;
   std::vector<SpaceId> space_ids;
@@ -352,6 +356,11 @@ class ReadTx {
   virtual Result<std::vector<Membership>> ListMembers(SpaceId space_id, UserId after_user_id,
                                                       int limit) = 0;
   virtual Result<std::vector<UserId>> ListMemberIds(SpaceId space_id) = 0;
+  // The space's pending join requests, oldest first (at most `limit`), and one person's.
+  virtual Result<std::vector<JoinRequest>> ListJoinRequests(SpaceId space_id, int limit) = 0;
+  virtual Result<std::optional<JoinRequest>> FindJoinRequest(SpaceId space_id, UserId user_id) = 0;
+  // How many of the space's members have accounts of `kind`.
+  virtual Result<std::int64_t> CountMembersOfKind(SpaceId space_id, AccountKind kind) = 0;
   virtual Result<std::vector<SpaceId>> ListSpaceIdsForUser(UserId user_id) = 0;
 
   // Messages
@@ -467,6 +476,10 @@ class WriteTx : public ReadTx {
   virtual Status UpdateSpace(const Space& space) = 0;  // name, topic, visibility, join, archived
   virtual Status UpsertMembership(const Membership& membership) = 0;
   virtual Status DeleteMembership(SpaceId space_id, UserId user_id) = 0;
+  // kConflict "already_requested" when the person has one pending for the space.
+  virtual Status InsertJoinRequest(const JoinRequest& request) = 0;
+  // False when there was none.
+  virtual Result<bool> DeleteJoinRequest(SpaceId space_id, UserId user_id) = 0;
   // Moves the member's read marker forward (never back, never past the space's last_seq).
   virtual Status SetReadSeq(SpaceId space_id, UserId user_id, Seq read_seq) = 0;
 

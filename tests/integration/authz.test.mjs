@@ -99,6 +99,14 @@ const MATRIX = {
     },
   },
   // Joining a private space is refused to everyone; members get a conflict-free "already" answer.
+  // Joining on request: the matrix's space is private, so no one asks to join it (members are told
+  // they already are); its moderators, owners and administrators may list requests; no request can
+  // be pending to withdraw or decide, and another's is never withdrawn.
+  'POST /api/v1/spaces/{id}/join-requests': { expect: { ...SIGNED_IN('deny'), read_only: 'conflict', member: 'conflict', moderator: 'conflict', owner: 'conflict' }, req: () => ['POST', `/api/v1/spaces/${space.id}/join-requests`] },
+  'GET /api/v1/spaces/{id}/join-requests': { expect: { ...MODERATE, admin: 'ok' }, req: () => ['GET', `/api/v1/spaces/${space.id}/join-requests`] },
+  'DELETE /api/v1/spaces/{id}/join-requests/{user_id}': { expect: SIGNED_IN('deny'), req: () => ['DELETE', `/api/v1/spaces/${space.id}/join-requests/${ids.owner}`] },
+  'POST /api/v1/spaces/{id}/join-requests/{user_id}/approve': { expect: SIGNED_IN('deny'), req: () => ['POST', `/api/v1/spaces/${space.id}/join-requests/${ids.non_member}/approve`] },
+  'POST /api/v1/spaces/{id}/join-requests/{user_id}/decline': { expect: SIGNED_IN('deny'), req: () => ['POST', `/api/v1/spaces/${space.id}/join-requests/${ids.non_member}/decline`] },
   'POST /api/v1/spaces/{id}/join': { expect: { ...SIGNED_IN('deny'), read_only: 'conflict', member: 'conflict', moderator: 'conflict', owner: 'conflict' }, req: () => ['POST', `/api/v1/spaces/${space.id}/join`] },
   'POST /api/v1/spaces/{id}/leave': { expect: { ...SIGNED_IN('deny'), read_only: 'ok', member: 'ok', moderator: 'ok', owner: 'conflict' }, rejoin: true, req: () => ['POST', `/api/v1/spaces/${space.id}/leave`] },
   'POST /api/v1/spaces/{id}/read': { expect: { ...READ, admin: 'deny' }, req: () => ['POST', `/api/v1/spaces/${space.id}/read`, { seq: 1 }] },

@@ -199,6 +199,37 @@ const ROUTES = {
       return ids.other;
     },
   },
+  'POST /api/v1/spaces/{id}/join-requests': {
+    audit: 'member.join_request',
+    run: async () => { const { u, c } = await signedInNewUser(); await ok(await c.post(`/api/v1/spaces/${forum.id}/join-requests`)); return u.id; },
+  },
+  'DELETE /api/v1/spaces/{id}/join-requests/{user_id}': {
+    audit: 'member.join_withdraw',
+    run: async () => {
+      const { u, c } = await signedInNewUser();
+      await ok(await c.post(`/api/v1/spaces/${forum.id}/join-requests`));
+      await ok(await c.del(`/api/v1/spaces/${forum.id}/join-requests/${u.id}`));
+      return u.id;
+    },
+  },
+  'POST /api/v1/spaces/{id}/join-requests/{user_id}/approve': {
+    audit: 'member.join_approve',
+    run: async () => {
+      const { u, c } = await signedInNewUser();
+      await ok(await c.post(`/api/v1/spaces/${forum.id}/join-requests`));
+      await ok(await users.owner.post(`/api/v1/spaces/${forum.id}/join-requests/${u.id}/approve`));
+      return u.id;
+    },
+  },
+  'POST /api/v1/spaces/{id}/join-requests/{user_id}/decline': {
+    audit: 'member.join_decline',
+    run: async () => {
+      const { u, c } = await signedInNewUser();
+      await ok(await c.post(`/api/v1/spaces/${forum.id}/join-requests`));
+      await ok(await users.owner.post(`/api/v1/spaces/${forum.id}/join-requests/${u.id}/decline`));
+      return u.id;
+    },
+  },
   'POST /api/v1/spaces/{id}/leave': {
     audit: 'member.leave',
     run: async () => { const u = await newUser(); await addMember(users.owner, clinical.id, u.id); const c = server.client(); await c.login(u.username, PASSWORD); await ok(await c.post(`/api/v1/spaces/${clinical.id}/leave`)); return u.id; },

@@ -14,6 +14,10 @@ export type Role = 'owner' | 'moderator' | 'member' | 'read_only';
 export interface Space {
   id: number; kind: SpaceKind; name: string; topic: string;
   visibility: 'public' | 'private'; join_policy: 'open' | 'invite'; archived: boolean;
+  /** How a non-member gets in, as the space's setting and its template decide together. */
+  joining?: 'open' | 'request' | 'invite';
+  /** For a non-member of a space joined on request: whether they have asked. */
+  join_requested?: boolean;
   created_by: number; created_at: number; last_seq: number; member_count: number;
   my_role: Role | null; read_seq: number; unread_count: number; unread_mentions: number;
   members?: UserRef[];
@@ -24,6 +28,7 @@ export interface Space {
 }
 export type PhiRule = 'allow' | 'warn' | 'hold' | 'block' | 'redact';
 export interface SpaceTemplate { key: string; version: number; name: string; phi: PhiRule; moderation: string; audience: string }
+export interface JoinRequest { space_id: number; user: UserRef; job_role: string; created_at: number }
 export interface Member { space_id: number; user_id: number; role: Role; read_seq: number; joined_at: number; user: UserRef }
 export interface PollOption { index: number; text: string; votes: number }
 export interface Reaction { emoji: string; count: number; mine: boolean }
@@ -246,6 +251,11 @@ export const Api = {
   removeMember: (id: number, userId: number) => api<void>('DELETE', `/api/v1/spaces/${id}/members/${userId}`),
   join: (id: number) => api<unknown>('POST', `/api/v1/spaces/${id}/join`),
   leave: (id: number) => api<unknown>('POST', `/api/v1/spaces/${id}/leave`),
+  requestToJoin: (id: number) => api<JoinRequest>('POST', `/api/v1/spaces/${id}/join-requests`),
+  withdrawJoinRequest: (id: number, me: number) => api<void>('DELETE', `/api/v1/spaces/${id}/join-requests/${me}`),
+  joinRequests: (id: number) => api<{ items: JoinRequest[] }>('GET', `/api/v1/spaces/${id}/join-requests`),
+  decideJoinRequest: (id: number, userId: number, approve: boolean) =>
+    api<unknown>('POST', `/api/v1/spaces/${id}/join-requests/${userId}/${approve ? 'approve' : 'decline'}`),
   messages: (id: number, page: { before?: number | string | null; after?: number | null; limit?: number }) =>
     api<Page<Message>>('GET', `/api/v1/spaces/${id}/messages${q({ limit: 50, ...page })}`),
   post: (id: number, draft: {

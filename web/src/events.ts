@@ -16,6 +16,16 @@ export interface MessageRemoved { id: number; space_id: number; parent_id: numbe
 /** A moderator hid or removed a message: it leaves every view. */
 export interface MessageModerated { id: number; space_id: number; parent_id?: number | null }
 export interface MemberChange { user_id: number; role: Member['role']; user: UserRef }
+/**
+ * A moderation queue changed: a message was reported or held, an appeal came in, or a decision
+ * took something off it. Ids only, never content; a decision on an appeal carries its action_id.
+ */
+export interface QueueChange {
+  kind: 'report' | 'held' | 'appeal' | 'decided';
+  space_id: number;
+  message_id?: number;
+  action_id?: number;
+}
 
 interface SpaceFrame<E extends string, D> { type: 'event'; space_id: number; seq: number; event: E; data: D }
 export type SpaceEvent =
@@ -35,7 +45,11 @@ export type UserEvent =
   | { type: 'user'; event: 'mention'; data: { space_id: number; message_id: number; author_id: number } }
   | { type: 'user'; event: 'space.added'; data: Space }
   | { type: 'user'; event: 'space.removed'; data: { id?: number; space_id?: number } }
+  // A request to join changed: to the space's moderators and owners, and a declined one to its asker.
+  | { type: 'user'; event: 'space.join_request'; data: { space_id: number; user_id: number; change: 'requested' | 'withdrawn' | 'approved' | 'declined' } }
   | { type: 'user'; event: 'moderation.action'; data: ModerationAction }
+  // To the space's moderators and owners and to every compliance officer.
+  | { type: 'user'; event: 'moderation.queue'; data: QueueChange }
   // Emergency access: started goes to compliance officers; ended (by its holder, by running out,
   // or revoked) to them and to its holder.
   | { type: 'user'; event: 'emergency.started' | 'emergency.ended'; data: EmergencyGrant };

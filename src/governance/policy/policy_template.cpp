@@ -358,6 +358,14 @@ bool MayPost(const PolicyTemplate& policy, Standing standing, bool reply) {
   return false;
 }
 
+bool MayBeMember(const PolicyTemplate& policy, Account account) {
+  switch (account) {
+    case Account::kStaff: return true;
+    case Account::kPatient: return policy.audience != Audience::kStaff;
+  }
+  return false;
+}
+
 Publication DecidePublication(const PolicyTemplate& policy, Standing standing) {
   if (policy.moderation == Moderation::kPreModeration && standing == Standing::kMember) {
     return Publication::kHoldForReview;

@@ -82,6 +82,11 @@ enum class Standing { kMember, kModerator, kOwner };
 // May someone with `standing` start a post (reply == false) or reply/comment (reply == true)?
 bool MayPost(const PolicyTemplate& policy, Standing standing, bool reply);
 
+// Who may be a member of a space under this template: staff always (they run and moderate every
+// space); patients where its audience is patients or mixed.
+enum class Account { kStaff, kPatient };
+bool MayBeMember(const PolicyTemplate& policy, Account account);
+
 // What happens to a new post that passed the permission check: published at once, or held for a
 // moderator first (pre-moderation; moderators' and owners' own posts are never held).
 enum class Publication { kPublish, kHoldForReview };

@@ -89,6 +89,15 @@ constexpr const char kListMembers[] =
     "SELECT space_id, user_id, role, read_seq, joined_at FROM memberships WHERE space_id = ?1 "
     "AND user_id > ?2 ORDER BY user_id LIMIT ?3";
 constexpr const char kListMemberIds[] = "SELECT user_id FROM memberships WHERE space_id = ?1";
+constexpr const char kListJoinRequests[] =
+    "SELECT space_id, user_id, created_at FROM join_requests WHERE space_id = ?1 ORDER BY created_at, user_id LIMIT ?2";
+constexpr const char kFindJoinRequest[] =
+    "SELECT space_id, user_id, created_at FROM join_requests WHERE space_id = ?1 AND user_id = ?2";
+constexpr const char kInsertJoinRequest[] =
+    "INSERT INTO join_requests (space_id, user_id, created_at) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING";
+constexpr const char kDeleteJoinRequest[] = "DELETE FROM join_requests WHERE space_id = ?1 AND user_id = ?2";
+constexpr const char kCountMembersOfKind[] =
+    "SELECT count(*) FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.space_id = ?1 AND u.kind = ?2";
 constexpr const char kListSpaceIdsForUser[] = "SELECT space_id FROM memberships WHERE user_id = ?1";
 
 // ROUNDS_MESSAGE_COLUMNS: see sqlite_rows.hpp.
@@ -633,6 +642,29 @@ Result<std::vector<UserId>> SqliteTx::ListMemberIds(SpaceId space_id) {
   return ReadAll<UserId>(*s, [](const Statement& r) { return r.Int(0); });
 }
 
+Result<std::int64_t> SqliteTx::CountMembersOfKind(SpaceId space_id, AccountKind kind) {
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kCountMembersOfKind));
+  s->Bind(1, space_id).BindView(2, ToString(kind));
+  ROUNDS_ASSIGN_OR_RETURN(auto count, ReadOne<std::int64_t>(*s, [](const Statement& r) { return r.Int(0); }));
+  return count.value_or(0);
+}
+
+namespace {
+JoinRequest ReadJoinRequest(const Statement& r) { return JoinRequest{r.Int(0), r.Int(1), r.Int(2)}; }
+}  // namespace
+
+Result<std::vector<JoinRequest>> SqliteTx::ListJoinRequests(SpaceId space_id, int limit) {
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kListJoinRequests));
+  s->Bind(1, space_id).Bind(2, ClampLimit(limit));
+  return ReadAll<JoinRequest>(*s, ReadJoinRequest);
+}
+
+Result<std::optional<JoinRequest>> SqliteTx::FindJoinRequest(SpaceId space_id, UserId user_id) {
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kFindJoinRequest));
+  s->Bind(1, space_id).Bind(2, user_id);
+  return ReadOne<JoinRequest>(*s, ReadJoinRequest);
+}
+
 Result<std::vector<SpaceId>> SqliteTx::ListSpaceIdsForUser(UserId user_id) {
   ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kListSpaceIdsForUser));
   s->Bind(1, user_id);
@@ -1042,6 +1074,21 @@ Status SqliteTx::DeleteMembership(SpaceId space_id, UserId user_id) {
   s->Bind(1, space_id).Bind(2, user_id);
   ROUNDS_RETURN_IF_ERROR(s->Run());
   return RecountMembers(space_id);
+}
+
+Status SqliteTx::InsertJoinRequest(const JoinRequest& request) {
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kInsertJoinRequest));
+  s->Bind(1, request.space_id).Bind(2, request.user_id).Bind(3, request.created_at);
+  ROUNDS_RETURN_IF_ERROR(s->Run());
+  if (db_.Changes() == 0) return Fail(ErrorCode::kConflict, "already_requested", "A request to join is already pending.");
+  return Ok();
+}
+
+Result<bool> SqliteTx::DeleteJoinRequest(SpaceId space_id, UserId user_id) {
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kDeleteJoinRequest));
+  s->Bind(1, space_id).Bind(2, user_id);
+  ROUNDS_RETURN_IF_ERROR(s->Run());
+  return db_.Changes() > 0;
 }
 
 Status SqliteTx::SetReadSeq(SpaceId space_id, UserId user_id, Seq read_seq) {

@@ -48,6 +48,9 @@ class SqliteTx final : public WriteTx {
   Result<std::optional<Membership>> FindMembership(SpaceId space_id, UserId user_id) override;
   Result<std::vector<Membership>> ListMembers(SpaceId space_id, UserId after_user_id, int limit) override;
   Result<std::vector<UserId>> ListMemberIds(SpaceId space_id) override;
+  Result<std::int64_t> CountMembersOfKind(SpaceId space_id, AccountKind kind) override;
+  Result<std::vector<JoinRequest>> ListJoinRequests(SpaceId space_id, int limit) override;
+  Result<std::optional<JoinRequest>> FindJoinRequest(SpaceId space_id, UserId user_id) override;
   Result<std::vector<SpaceId>> ListSpaceIdsForUser(UserId user_id) override;
   Result<std::optional<Message>> FindMessage(MessageId id, UserId viewer_id) override;
   Result<std::optional<Message>> FindMessageByClientId(SpaceId space_id, UserId author_id,
@@ -147,6 +150,8 @@ class SqliteTx final : public WriteTx {
   Status UpdateSpace(const Space& space) override;
   Status UpsertMembership(const Membership& membership) override;
   Status DeleteMembership(SpaceId space_id, UserId user_id) override;
+  Status InsertJoinRequest(const JoinRequest& request) override;
+  Result<bool> DeleteJoinRequest(SpaceId space_id, UserId user_id) override;
   Status SetReadSeq(SpaceId space_id, UserId user_id, Seq read_seq) override;
   Result<Seq> NextSeq(SpaceId space_id) override;
   Status InsertEvent(const SpaceEvent& event) override;

@@ -536,6 +536,32 @@ void RegisterApiRoutes(Router& r, ApiContext& ctx) {
     ROUNDS_ASSIGN_OR_RETURN(auto id, IdParam(request, "id"));
     return Encode(s.spaces.Join(actor, id));
   }));
+  // Joining on request (a template's "joining": "request").
+  r.Add("POST", "/api/v1/spaces/{id}/join-requests", Authed(ctx, [&s](Request& request, const Actor& actor) -> Result<Response> {
+    ROUNDS_ASSIGN_OR_RETURN(auto id, IdParam(request, "id"));
+    ROUNDS_ASSIGN_OR_RETURN(json asked, s.spaces.RequestToJoin(actor, id));
+    return Ok(asked, 201);
+  }));
+  r.Add("GET", "/api/v1/spaces/{id}/join-requests", Authed(ctx, [&s](Request& request, const Actor& actor) -> Result<Response> {
+    ROUNDS_ASSIGN_OR_RETURN(auto id, IdParam(request, "id"));
+    return Encode(s.spaces.ListJoinRequests(actor, id));
+  }));
+  r.Add("DELETE", "/api/v1/spaces/{id}/join-requests/{user_id}", Authed(ctx, [&s](Request& request, const Actor& actor) -> Result<Response> {
+    ROUNDS_ASSIGN_OR_RETURN(auto id, IdParam(request, "id"));
+    ROUNDS_ASSIGN_OR_RETURN(auto user_id, IdParam(request, "user_id"));
+    if (user_id != actor.user.id) {
+      return Forbidden("own_request_only", "Withdraw your own request; moderators decline others' with /decline.");
+    }
+    return Empty(s.spaces.WithdrawJoinRequest(actor, id));
+  }));
+  for (const bool approve : {true, false}) {
+    r.Add("POST", approve ? "/api/v1/spaces/{id}/join-requests/{user_id}/approve" : "/api/v1/spaces/{id}/join-requests/{user_id}/decline",
+          Authed(ctx, [&s, approve](Request& request, const Actor& actor) -> Result<Response> {
+            ROUNDS_ASSIGN_OR_RETURN(auto id, IdParam(request, "id"));
+            ROUNDS_ASSIGN_OR_RETURN(auto user_id, IdParam(request, "user_id"));
+            return Encode(s.spaces.DecideJoinRequest(actor, id, user_id, approve));
+          }));
+  }
   r.Add("POST", "/api/v1/spaces/{id}/leave", Authed(ctx, [&s](Request& request, const Actor& actor) -> Result<Response> {
     ROUNDS_ASSIGN_OR_RETURN(auto id, IdParam(request, "id"));
     return Empty(s.spaces.Leave(actor, id));

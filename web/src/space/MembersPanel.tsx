@@ -1,6 +1,6 @@
 // Who is in a space. Owners and moderators add people; owners change roles; anyone can leave.
 import { useCallback, useEffect, useState } from 'react';
-import { Api, errorText, type Member, type Role, type Space, type User } from '../api';
+import { Api, errorText, type JoinRequest, type Member, type Role, type Space, type User } from '../api';
 import { useApp, useFrames } from '../state';
 import { href } from '../lib/route';
 import Avatar from '../components/Avatar';
@@ -21,13 +21,19 @@ export default function MembersPanel({ space, onClose, onLeft }: { space: Space;
   const isOwner = role === 'owner' || administering;
   const canAdd = (role === 'owner' || role === 'moderator') && space.kind !== 'direct';
 
+  const [requests, setRequests] = useState<JoinRequest[]>([]);
+  const takesRequests = canAdd && space.joining === 'request';
+
   const latest = useLatestOnly();
+  const latestRequests = useLatestOnly();
   const load = useCallback(() => {
     latest(Api.members(space.id), (p) => setMembers(p.items), (e) => setError(errorText(e)));
-  }, [space.id, latest]);
+    if (takesRequests) latestRequests(Api.joinRequests(space.id), (p) => setRequests(p.items), (e) => setError(errorText(e)));
+  }, [space.id, latest, latestRequests, takesRequests]);
   useEffect(load, [load]);
   useFrames((f) => {
     if (f.type === 'event' && f.space_id === space.id && f.event.startsWith('member.')) load();
+    if (f.type === 'user' && f.event === 'space.join_request' && f.data.space_id === space.id) load();
   });
 
   const run = async (fn: () => Promise<unknown>) => {
@@ -62,6 +68,26 @@ export default function MembersPanel({ space, onClose, onLeft }: { space: Space;
               <button type="button" className="secondary" onClick={() => { setAddOpen(false); setAdding([]); }}>Cancel</button>
             </div>
           </form>
+        )}
+        {takesRequests && requests.length > 0 && (
+          <section className="join-requests" aria-labelledby="join-requests-title">
+            <h3 id="join-requests-title">Asking to join ({requests.length})</h3>
+            <ul className="member-list">
+              {requests.map((r) => (
+                <li key={r.user.id} className="member-row">
+                  <Avatar id={r.user.id} name={r.user.display_name} size="sm" online={online.has(r.user.id)} />
+                  <span className="member-name">
+                    <span><a href={href.person(r.user.id)}>{r.user.display_name}</a></span>
+                    <span className="muted small">@{r.user.username}{r.job_role ? ` · ${r.job_role}` : ''}</span>
+                  </span>
+                  <button type="button" className="primary small" aria-label={`Approve ${r.user.display_name}`}
+                    onClick={() => run(() => Api.decideJoinRequest(space.id, r.user.id, true))}>Approve</button>
+                  <button type="button" className="link danger" aria-label={`Decline ${r.user.display_name}`}
+                    onClick={() => run(() => Api.decideJoinRequest(space.id, r.user.id, false))}>Decline</button>
+                </li>
+              ))}
+            </ul>
+          </section>
         )}
         {!members && !error && <p className="muted">Loading…</p>}
         <ul className="member-list">

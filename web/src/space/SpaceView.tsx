@@ -98,6 +98,18 @@ export default function SpaceView({ spaceId, focusMessage }: { spaceId: number; 
   }, [space, markRead]);
 
   useFrames((f) => {
+    // Asked to join: approved, the space arrives as one of the caller's; declined, they are told.
+    if (f.type === 'user' && f.event === 'space.added' && f.data.id === spaceId) {
+      setSpace((s) => (s && !s.my_role ? { ...s, ...f.data } : s));
+      return;
+    }
+    if (f.type === 'user' && f.event === 'space.join_request' && f.data.space_id === spaceId && f.data.user_id === me.id) {
+      if (f.data.change === 'declined') {
+        setSpace((s) => (s ? { ...s, join_requested: false } : s));
+        setJoinError('Your request to join was declined.');
+      }
+      return;
+    }
     if (f.type === 'typing' && f.space_id === spaceId && f.user_id !== me.id) {
       if (!names.has(f.user_id)) {
         Api.user(f.user_id).then((u) => { names.set(u.id, u.display_name); setTyping((t) => new Map(t)); }).catch(() => {});
@@ -175,6 +187,15 @@ export default function SpaceView({ spaceId, focusMessage }: { spaceId: number; 
     } catch (e) { setJoinError(errorText(e)); }
   };
 
+  const askToJoin = async (ask: boolean) => {
+    setJoinError('');
+    try {
+      if (ask) await Api.requestToJoin(space.id);
+      else await Api.withdrawJoinRequest(space.id, me.id);
+      setSpace((s) => (s ? { ...s, join_requested: ask } : s));
+    } catch (e) { setJoinError(errorText(e)); }
+  };
+
   const togglePanel = (type: 'members' | 'pins' | 'settings') => setPanel((p) => (p?.type === type ? null : { type }));
 
   return (
@@ -214,9 +235,13 @@ export default function SpaceView({ spaceId, focusMessage }: { spaceId: number; 
         {space.my_role === 'read_only' && <p className="notice">You can read this {space.kind} but not post in it.</p>}
         {!isMember && !emergency && (
           <div className="notice join-bar">
-            {space.join_policy === 'open' && space.visibility === 'public'
-              ? <><span>You are previewing this {space.kind}.</span> <button type="button" className="primary small" onClick={join}>Join {space.kind}</button></>
-              : <span>Only people an owner or moderator adds can post here.</span>}
+            {space.joining === 'request'
+              ? (space.join_requested
+                ? <><span>You asked to join this {space.kind}. Its moderators will decide.</span> <button type="button" className="secondary small" onClick={() => askToJoin(false)}>Withdraw request</button></>
+                : <><span>You are previewing this {space.kind}. Its policy admits people on request.</span> <button type="button" className="primary small" onClick={() => askToJoin(true)}>Ask to join</button></>)
+              : space.join_policy === 'open' && space.visibility === 'public'
+                ? <><span>You are previewing this {space.kind}.</span> <button type="button" className="primary small" onClick={join}>Join {space.kind}</button></>
+                : <span>Only people an owner or moderator adds can post here.</span>}
             {joinError && <p className="error" role="alert">{joinError}</p>}
           </div>
         )}

@@ -1,6 +1,8 @@
 // Held and reported messages waiting for a decision, and appeals waiting for an answer. Moderators
-// see the spaces they moderate; compliance officers see every space. The queue refreshes when a
-// message is held or leaves review elsewhere.
+// see the spaces they moderate; compliance officers see every space. Both lists refresh when the
+// server says a queue they show changed (a report, a held post, an appeal or a decision made
+// elsewhere: the `moderation.queue` user event, which officers get for spaces they are not in),
+// and the queue when a message is held or leaves review in a space the person is a member of.
 import { useCallback, useEffect, useId, useRef, useState } from 'react';
 import { errorText, type Message } from '../../api';
 import { Gov, type ModerationAction, type QueueItem } from '../../governanceApi';
@@ -9,6 +11,7 @@ import { ACTION_LABEL, holdReasonLabel } from '../../lib/moderation';
 import { listTypes, messagePhiTypes } from '../../lib/phi';
 import { href } from '../../lib/route';
 import { useApp, useFrames } from '../../state';
+import type { QueueChange } from '../../events';
 import Markdown from '../../components/Markdown';
 import MessageAttachments from '../../components/MessageAttachments';
 import { useLatestOnly } from '../../lib/latest';
@@ -37,11 +40,21 @@ export default function ModerationQueue() {
 
   useEffect(() => { void load(); return () => window.clearTimeout(timer.current); }, [load]);
 
+  // One read for a burst of changes (a moderator gets both the held message and the queue's news).
+  const loadSoon = () => {
+    window.clearTimeout(timer.current);
+    timer.current = window.setTimeout(() => { void load(); }, 300);
+  };
+
   useFrames((f) => {
+    if (f.type === 'user' && f.event === 'moderation.queue') {
+      // An appeal coming in changes the appeals below, not the messages.
+      if (f.data.kind !== 'appeal' && shows(spaceId, f.data)) loadSoon();
+      return;
+    }
     if (f.type !== 'event' || (spaceId !== null && f.space_id !== spaceId)) return;
     if (f.event === 'message.held') {
-      window.clearTimeout(timer.current);
-      timer.current = window.setTimeout(() => { void load(); }, 300);
+      loadSoon();
     } else if (f.event === 'message.published' || f.event === 'message.hidden' || f.event === 'message.removed' || f.event === 'message.deleted') {
       const gone = f.data.id;
       setItems((list) => list?.filter((x) => x.message.id !== gone) ?? list);
@@ -116,14 +129,27 @@ export default function ModerationQueue() {
   );
 }
 
+/** Whether a view of `spaceId` (null: every space the person works) shows the queue that changed. */
+function shows(spaceId: number | null, change: QueueChange) {
+  return spaceId === null || change.space_id === spaceId;
+}
+
 /** Appeals against moderation decisions that nobody has answered yet. */
 function Appeals({ spaceId }: { spaceId: number | null }) {
   const [items, setItems] = useState<ModerationAction[] | null>(null);
   const [error, setError] = useState('');
   const [reasons, setReasons] = useState<Record<number, string>>({});
+  const [changes, setChanges] = useState(0);
+  const latest = useLatestOnly();
   useEffect(() => {
-    Gov.actions({ space_id: spaceId, pending_appeals: true }).then((p) => setItems(p.items)).catch((e) => setError(errorText(e)));
-  }, [spaceId]);
+    latest(Gov.actions({ space_id: spaceId, pending_appeals: true }), (p) => setItems(p.items), (e) => setError(errorText(e)));
+  }, [spaceId, changes, latest]);
+  // An appeal came in, or one was decided (the news of a decision on an appeal names its action).
+  useFrames((f) => {
+    if (f.type === 'user' && f.event === 'moderation.queue' && f.data.action_id !== undefined && shows(spaceId, f.data)) {
+      setChanges((n) => n + 1);
+    }
+  });
   const decide = async (a: ModerationAction, outcome: 'upheld' | 'reversed') => {
     const reason = (reasons[a.id] ?? '').trim();
     if (!reason) { setError('Give a reason for the decision on the appeal.'); return; }

@@ -1,0 +1,77 @@
+// The review queue in the browser is live for a compliance officer, who is a member of none of
+// the spaces it shows: a report and a held post made by others appear without a reload, and a
+// decision a space's moderator makes elsewhere takes its item off.
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { createSpace, addMember } from '../integration/fixtures.mjs';
+import { openBrowser, signIn, startAppServer, PASSWORD } from './browser.mjs';
+
+let server, admin, users, compliance;
+
+test.before(async () => {
+  ({ server, admin, users } = await startAppServer(['ana', 'bo', 'cy']));
+  const res = await admin.post('/api/v1/users', {
+    username: 'cora', display_name: 'Cora Compliance', email: 'cora@example.org', job_role: 'Compliance Officer',
+    password: PASSWORD, is_compliance: true,
+  });
+  assert.equal(res.status, 201, res.text);
+  compliance = server.client();
+  await compliance.login('cora', PASSWORD);
+});
+
+test.after(async () => {
+  await server.stop();
+  server.cleanup();
+});
+
+async function ok(promise, status = 200) {
+  const res = await promise;
+  assert.equal(res.status, status, `${res.status} ${res.text}`);
+  return res.body;
+}
+
+test('a compliance officer sees reports and held posts arrive in the queue, and decisions take them off, without a reload', async () => {
+  // Spaces the officer is not a member of: a community anyone may report in, and a forum whose
+  // members' posts wait for a moderator.
+  const swap = await createSpace(users.ana, { name: 'Bike swap', kind: 'community' });
+  await addMember(users.ana, swap.id, users.bo.user.id);
+  await addMember(users.ana, swap.id, users.cy.user.id);
+  const forum = await createSpace(users.ana, { name: 'Carers corner', kind: 'community' });
+  await addMember(users.ana, forum.id, users.bo.user.id);
+  await ok(compliance.post(`/api/v1/spaces/${forum.id}/template`, { key: 'patient-forum', version: 1, reason: 'Pre-moderated' }));
+
+  const b = await openBrowser();
+  try {
+    await signIn(b.page, server.baseUrl, 'cora');
+    await b.page.goto(`${server.baseUrl}/#/compliance/moderation`);
+    await b.page.getByText('Nothing is waiting for review.').waitFor();
+    // Marks this document: a reload would make a new one without the mark.
+    await b.page.evaluate(() => { window.queueMark = 'not reloaded'; });
+
+    const offer = await ok(users.bo.post(`/api/v1/spaces/${swap.id}/messages`, { body: 'Selling my old bike, cash only' }), 201);
+    await ok(users.cy.post(`/api/v1/messages/${offer.id}/report`, { reason: 'selling things' }), 201);
+    const reported = b.page.locator('.queue-item', { hasText: 'Selling my old bike' });
+    await reported.waitFor();
+    assert.equal(await reported.getAttribute('data-message-id'), String(offer.id));
+    assert.match(await reported.textContent(), /Bike swap/);
+    assert.match(await reported.textContent(), /Reported 1 time/);
+
+    const question = await ok(users.bo.post(`/api/v1/spaces/${forum.id}/messages`, { body: 'Tips for sleeping after a night shift?' }), 201);
+    assert.equal(question.state, 'held');
+    const held = b.page.locator('.queue-item', { hasText: 'Tips for sleeping' });
+    await held.waitFor();
+    assert.match(await held.textContent(), /Carers corner/);
+    assert.match(await held.textContent(), /Pre-moderated space/);
+
+    // The space's owner approves the held post through the API: it leaves the officer's queue,
+    // and the report stays.
+    await ok(users.ana.post(`/api/v1/messages/${question.id}/moderate`, { action: 'approve', reason: 'Fine to share' }));
+    await held.waitFor({ state: 'detached' });
+    assert.equal(await reported.count(), 1);
+
+    assert.equal(await b.page.evaluate(() => window.queueMark), 'not reloaded');
+    assert.deepEqual(b.errors, []);
+  } finally {
+    await b.close();
+  }
+});

@@ -1,0 +1,154 @@
+// @vitest-environment jsdom
+// The review queue is live: when the server says a queue the page shows changed (the
+// `moderation.queue` user event), the page reads it again, messages for a report, a held post or a
+// decision and appeals for an appeal or a decision on one; news of queues it does not show is let be.
+import { type ReactNode } from 'react';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { setCsrfToken, type Message, type User } from '../api';
+import type { Frame, QueueChange } from '../events';
+import type { ModerationAction, QueueItem } from '../governanceApi';
+import ModerationQueue from '../pages/compliance/ModerationQueue';
+import { AppContext, type AppContextValue, type Listener } from '../state';
+import { act } from 'react';
+import { settle } from './dom';
+import { mount } from './mount';
+
+const json = (status: number, body: unknown) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+
+const OFFICER: User = {
+  id: 9, username: 'cora', display_name: 'Cora Privacy', email: 'cora@example.org', job_role: 'Compliance Officer', department_ids: [],
+  kind: 'staff', is_admin: false, is_compliance: true, disabled: false, created_at: 0,
+};
+const MODERATOR: User = { ...OFFICER, id: 4, username: 'mo', display_name: 'Mo Moderator', is_compliance: false };
+const space = (id: number, name: string) => ({
+  id, kind: 'community', name, topic: '', visibility: 'public', join_policy: 'open', archived: false, created_by: 1, created_at: 0,
+  last_seq: 0, member_count: 3, my_role: 'moderator', read_seq: 0, unread_count: 0, unread_mentions: 0,
+  template: { key: 'patient-forum', version: 1, name: 'Patient forum', phi: 'block', moderation: 'pre-moderation', audience: 'patients' },
+});
+const message = (id: number, spaceId: number, body: string): Message => ({
+  id, space_id: spaceId, seq: id, author_id: 3, author: { id: 3, username: 'ana', display_name: 'Ana Lima' }, kind: 'discussion',
+  parent_id: null, title: '', body, client_id: '', created_at: 1_700_000_000_000, edited_at: 0, deleted: false, pinned: false,
+  accepted_answer_id: null, reply_count: 0, vote_count: 0, my_vote: false, poll_options: [], my_poll_vote: null, reactions: [],
+  mentions: [], state: 'published',
+});
+const reported = (id: number, spaceId: number, body: string): QueueItem => ({
+  message: message(id, spaceId, body), space: { id: spaceId, name: `space ${spaceId}` },
+  reports: [{ id: 1, reporter_id: 5, reason: 'selling things', created_at: 1_700_000_000_000 }], hold_reason: '',
+});
+const appeal = (id: number, spaceId: number): ModerationAction => ({
+  id, space_id: spaceId, message_id: 41, target_user_id: 3, moderator_id: 4, action: 'hide', reason: 'off topic', created_at: 0,
+  appeal: { text: 'It was on topic', appealed_at: 1, outcome: null, reason: '', decided_at: 0 },
+});
+
+// What the server holds: the page reads it only when it asks.
+let queue: QueueItem[] = [];
+let appeals: ModerationAction[] = [];
+const asked: string[] = [];
+const queueReads = () => asked.filter((u) => u.startsWith('/api/v1/moderation/queue')).length;
+const appealReads = () => asked.filter((u) => u.startsWith('/api/v1/moderation/actions')).length;
+
+const listeners = new Set<Listener>();
+const send = (change: QueueChange) =>
+  act(() => { for (const l of listeners) l({ type: 'user', event: 'moderation.queue', data: change } as Frame); });
+// Past the page's pause that gathers a burst of changes into one read.
+const gathered = () => settle(350);
+
+function withApp(node: ReactNode, me: User, spaces = [space(7, 'Knee recovery'), space(8, 'Carers')]) {
+  const ctx = {
+    me, setMe: () => {}, spaces, spacesLoaded: true, reloadSpaces: async () => {}, addSpace: () => {}, online: new Set<number>(),
+    status: 'live', stream: { seed: () => {}, forget: () => {}, typing: () => {} },
+    subscribe: (l: Listener) => { listeners.add(l); return () => listeners.delete(l); },
+    announce: () => {}, toast: () => {}, markSeen: () => {}, openCreateSpace: () => {}, openNewDirect: () => {},
+  } as unknown as AppContextValue;
+  return <AppContext.Provider value={ctx}>{node}</AppContext.Provider>;
+}
+
+beforeEach(() => {
+  queue = [];
+  appeals = [];
+  asked.length = 0;
+  listeners.clear();
+  setCsrfToken('token');
+  vi.stubGlobal('fetch', vi.fn(async (url: string) => {
+    asked.push(url);
+    if (url.startsWith('/api/v1/moderation/queue')) return json(200, { items: queue, next_cursor: null });
+    if (url.startsWith('/api/v1/moderation/actions')) return json(200, { items: appeals });
+    return json(404, {});
+  }));
+});
+afterEach(() => {
+  vi.unstubAllGlobals();
+  setCsrfToken(null);
+});
+
+const items = (el: HTMLElement) => [...el.querySelectorAll('.queue-item')].map((li) => li.getAttribute('data-message-id'));
+
+describe('the review queue', () => {
+  it('shows an officer a report in any space as soon as the server says the queue changed', async () => {
+    const { el } = mount(withApp(<ModerationQueue />, OFFICER));
+    await settle();
+    expect(el.textContent).toContain('Nothing is waiting for review.');
+    expect(asked).toContain('/api/v1/moderation/queue');  // every space
+
+    // Nothing is read again until the server says so.
+    queue = [reported(41, 8, 'buy my bike')];
+    await gathered();
+    expect(items(el)).toEqual([]);
+
+    send({ kind: 'report', space_id: 8, message_id: 41 });
+    await gathered();
+    expect(items(el)).toEqual(['41']);
+    expect(el.querySelector('.queue-item')!.textContent).toContain('buy my bike');
+
+    // A decision taken elsewhere takes it off.
+    queue = [];
+    send({ kind: 'decided', space_id: 8, message_id: 41 });
+    await gathered();
+    expect(items(el)).toEqual([]);
+  });
+
+  it('reads once for a burst of changes', async () => {
+    mount(withApp(<ModerationQueue />, OFFICER));
+    await settle();
+    const before = queueReads();
+    send({ kind: 'held', space_id: 7, message_id: 50 });
+    send({ kind: 'held', space_id: 8, message_id: 51 });
+    send({ kind: 'report', space_id: 7, message_id: 52 });
+    await gathered();
+    expect(queueReads()).toBe(before + 1);
+  });
+
+  it('reads the appeals again for an appeal, and not the messages', async () => {
+    const { el } = mount(withApp(<ModerationQueue />, OFFICER));
+    await settle();
+    expect(el.textContent).toContain('No appeals are waiting.');
+    const [messagesBefore, appealsBefore] = [queueReads(), appealReads()];
+    appeals = [appeal(12, 7)];
+    send({ kind: 'appeal', space_id: 7, action_id: 12 });
+    await gathered();
+    expect(appealReads()).toBe(appealsBefore + 1);
+    expect(queueReads()).toBe(messagesBefore);
+    expect(el.textContent).toContain('It was on topic');
+
+    // Decided by someone else: gone from the list.
+    appeals = [];
+    send({ kind: 'decided', space_id: 7, action_id: 12 });
+    await gathered();
+    expect(el.textContent).toContain('No appeals are waiting.');
+  });
+
+  it('lets a moderator\'s view of one space be when another space\'s queue changes', async () => {
+    mount(withApp(<ModerationQueue />, MODERATOR));
+    await settle();
+    expect(asked).toContain('/api/v1/moderation/queue?space_id=7');
+    const [messagesBefore, appealsBefore] = [queueReads(), appealReads()];
+    send({ kind: 'report', space_id: 8, message_id: 60 });
+    send({ kind: 'appeal', space_id: 8, action_id: 13 });
+    await gathered();
+    expect([queueReads(), appealReads()]).toEqual([messagesBefore, appealsBefore]);
+
+    send({ kind: 'held', space_id: 7, message_id: 61 });
+    await gathered();
+    expect(queueReads()).toBe(messagesBefore + 1);
+  });
+});
