@@ -454,7 +454,6 @@ Result<json> SpaceService::RequestToJoin(const Actor& actor, SpaceId id) {
     if (space.archived) return Forbidden("space_archived", "This space is archived.");
     ROUNDS_ASSIGN_OR_RETURN(Actor current, internal::Current(tx, actor));
     if (!current.IsStaff()) return Forbidden("staff_only", "Only staff can ask to join spaces.");
-    ROUNDS_RETURN_IF_ERROR(internal::AdmitMember(policy, current.user));
     const JoinRequest pending{id, actor.user.id, now};
     ROUNDS_RETURN_IF_ERROR(tx.InsertJoinRequest(pending));
     ROUNDS_RETURN_IF_ERROR(AppendAudit(tx, AuditEntry(actor, "member.join_request", "user", std::to_string(actor.user.id), now),
