@@ -369,7 +369,8 @@ inline Status AdmitMember(const governance::policy::PolicyTemplate& policy, cons
               "This space's policy is for staff: patients cannot be its members.");
 }
 
-// What clients show of a space's template: {key, version, name, phi, moderation, audience}.
+// What clients show of a space's template: {key, version, name, phi, moderation, audience,
+// export_allowed}.
 inline json TemplateSummary(const governance::policy::PolicyTemplate& t) {
   namespace policy = governance::policy;
   return json{{"key", t.key},
@@ -377,7 +378,8 @@ inline json TemplateSummary(const governance::policy::PolicyTemplate& t) {
               {"name", t.name},
               {"phi", policy::ToString(t.phi)},
               {"moderation", policy::ToString(t.moderation)},
-              {"audience", policy::ToString(t.audience)}};
+              {"audience", policy::ToString(t.audience)},
+              {"export_allowed", t.export_allowed}};
 }
 
 inline int ClampLimit(int limit, int fallback = 50, int max = 200) {

@@ -34,6 +34,7 @@
 #include "bus/bus.hpp"
 #include "core/clock.hpp"
 #include "core/config.hpp"
+#include "core/open_file.hpp"
 #include "core/result.hpp"
 #include "store/store.hpp"
 
@@ -406,6 +407,18 @@ struct AttachmentDownload {
   std::int64_t pieces = 1;
 };
 
+// A space's conversation as a file for its owners and moderators to keep (MessageService::
+// ExportSpace): kText a readable transcript, kJson the messages as the API shows them.
+enum class SpaceExportFormat { kText, kJson };
+std::optional<SpaceExportFormat> ParseSpaceExportFormat(std::string_view text);
+
+struct SpaceExport {
+  OpenFile file;             // rewound, ready to send; it has no name on disk
+  std::string content_type;
+  std::string file_name;     // what the download is called: "<space name>-<date>.txt" or ".json"
+  std::size_t messages = 0;
+};
+
 struct PostResult {
   json message;
   bool created = true;  // false: a retry with a known client_id returned the original
@@ -448,6 +461,14 @@ class MessageService {
                     std::optional<std::string> title, bool confirm_phi = false);
   Status Delete(const Actor& actor, domain::MessageId id);
   Result<json> History(const Actor& actor, domain::MessageId id);
+  // The space's published conversation, oldest first with each thread after its root, with
+  // attachments named (not included) and edits marked; held, hidden, removed and deleted messages
+  // are left out. For the space's owners and moderators (kForbidden "moderator_required") where
+  // its template allows exports (kPolicyDenied "export_not_allowed"); at most
+  // config.space_export_max_messages messages (kPolicyDenied "export_too_large"). Refusals and exports are on the audit trail
+  // (`space.export`, with the format and count) before anything leaves; a space that does not
+  // exist, or that the caller may not read, is kNotFound and not recorded.
+  Result<SpaceExport> ExportSpace(const Actor& actor, domain::SpaceId space_id, SpaceExportFormat format);
   Result<json> React(const Actor& actor, domain::MessageId id, const std::string& emoji, bool on);
   Result<json> Vote(const Actor& actor, domain::MessageId id, bool on);
   Result<json> PollVote(const Actor& actor, domain::MessageId id, std::optional<int> option);

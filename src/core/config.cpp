@@ -102,6 +102,7 @@ const std::vector<Setting>& Settings() {
       IntSetting("write_requests_per_second", &Config::write_requests_per_second),
       IntSetting("write_request_burst", &Config::write_request_burst),
       IntSetting("max_message_chars", &Config::max_message_chars),
+      IntSetting("space_export_max_messages", &Config::space_export_max_messages),
       StringSetting("antivirus_address", &Config::antivirus_address),
       IntSetting("antivirus_timeout_seconds", &Config::antivirus_timeout_seconds),
       IntSetting("ws_send_queue_limit", &Config::ws_send_queue_limit),

@@ -67,6 +67,9 @@ struct Config {
   // Retry-After. At least max_attachment_bytes and max_body_bytes.
   std::int64_t max_body_bytes_in_flight = 256 << 20;
   int max_message_chars = 10000;
+  // Most messages a space's owners may export (MessageService::ExportSpace); larger spaces are
+  // exported by a compliance officer's e-discovery export.
+  int space_export_max_messages = 100000;
   // Per user: state-changing requests (posts, edits, reactions, reports, ...) a second, and the
   // burst allowed before that rate applies; beyond it, 429 too_many_requests. 0: no limit.
   int write_requests_per_second = 50;

@@ -89,6 +89,7 @@ bool Can(const Standing& s, SpaceAction action) {
     case SpaceAction::kRemoveMembers: return moderator || s.is_admin;
     case SpaceAction::kChangeRoles:
     case SpaceAction::kUpdateSpace: return owner || s.is_admin;
+    case SpaceAction::kExport:
     case SpaceAction::kModerate: return moderator;
   }
   return false;
@@ -108,6 +109,7 @@ std::string_view ToString(SpaceAction action) {
     case SpaceAction::kRemoveMembers: return "remove_members";
     case SpaceAction::kChangeRoles: return "change_roles";
     case SpaceAction::kUpdateSpace: return "update_space";
+    case SpaceAction::kExport: return "export";
     case SpaceAction::kModerate: return "moderate";
   }
   return "unknown";

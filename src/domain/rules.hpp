@@ -26,6 +26,7 @@ enum class SpaceAction {
   kRemoveMembers,   // remove members who are not owners
   kChangeRoles,
   kUpdateSpace,     // name, topic, visibility, join policy, archive
+  kExport,          // download the conversation (where the space's template allows exports)
   kModerate,        // review held posts and reports; approve, hide, remove, warn, suspend
 };
 

@@ -42,6 +42,7 @@ constexpr MatrixRow kMatrix[] = {
     {A::kRemoveMembers,        "NNNYYY", "NNNYYY", "NNNYYY"},
     {A::kChangeRoles,          "NNNNYY", "NNNNYY", "NNNNYY"},
     {A::kUpdateSpace,          "NNNNYY", "NNNNYY", "NNNNYY"},
+    {A::kExport,               "NNNYYN", "NNNYYN", "NNNYYN"},
     {A::kModerate,             "NNNYYN", "NNNYYN", "NNNYYN"},
 };
 
@@ -70,7 +71,7 @@ TEST(SpacePermissions, MatchTheFullTableForEveryRoleActionAndSpaceState) {
       }
     }
   }
-  EXPECT_EQ(checked, 13 * 3 * 6);
+  EXPECT_EQ(checked, 14 * 3 * 6);
 }
 
 TEST(SpacePermissions, EveryActionIsInTheTable) {

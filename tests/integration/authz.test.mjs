@@ -110,6 +110,8 @@ const MATRIX = {
   'POST /api/v1/spaces/{id}/join': { expect: { ...SIGNED_IN('deny'), read_only: 'conflict', member: 'conflict', moderator: 'conflict', owner: 'conflict' }, req: () => ['POST', `/api/v1/spaces/${space.id}/join`] },
   'POST /api/v1/spaces/{id}/leave': { expect: { ...SIGNED_IN('deny'), read_only: 'ok', member: 'ok', moderator: 'ok', owner: 'conflict' }, rejoin: true, req: () => ['POST', `/api/v1/spaces/${space.id}/leave`] },
   'POST /api/v1/spaces/{id}/read': { expect: { ...READ, admin: 'deny' }, req: () => ['POST', `/api/v1/spaces/${space.id}/read`, { seq: 1 }] },
+  // Owners and moderators (the matrix's space runs a template that allows exports).
+  'GET /api/v1/spaces/{id}/export': { expect: MODERATE, req: () => ['GET', `/api/v1/spaces/${space.id}/export?format=json`] },
   'GET /api/v1/spaces/{id}/pins': { expect: READ, req: () => ['GET', `/api/v1/spaces/${space.id}/pins`] },
   'POST /api/v1/direct': { expect: SIGNED_IN('ok'), req: (role) => ['POST', '/api/v1/direct', { user_ids: [role === 'owner' ? ids.member : ids.owner] }] },
   'POST /api/v1/spaces/{id}/attachments': { expect: WRITE, req: () => ['POST', `/api/v1/spaces/${space.id}/attachments?name=m.png`, PNG, RAW_PNG] },

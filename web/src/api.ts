@@ -27,7 +27,11 @@ export interface Space {
   emergency?: { grant_id: number; expires_at: number };
 }
 export type PhiRule = 'allow' | 'warn' | 'hold' | 'block' | 'redact';
-export interface SpaceTemplate { key: string; version: number; name: string; phi: PhiRule; moderation: string; audience: string }
+export interface SpaceTemplate {
+  key: string; version: number; name: string; phi: PhiRule; moderation: string; audience: string;
+  /** Whether the space's owners and moderators may download its conversation. */
+  export_allowed?: boolean;
+}
 export interface JoinRequest { space_id: number; user: UserRef; job_role: string; created_at: number }
 export interface Member { space_id: number; user_id: number; role: Role; read_seq: number; joined_at: number; user: UserRef }
 export interface PollOption { index: number; text: string; votes: number }

@@ -578,6 +578,20 @@ void RegisterApiRoutes(Router& r, ApiContext& ctx) {
     ROUNDS_ASSIGN_OR_RETURN(auto id, IdParam(request, "id"));
     return Encode(s.messages.Pins(actor, id));
   }));
+  // The conversation as a file (owners and moderators, where the template allows it); rendered
+  // into a file with no name, then sent from it: never held in memory whole.
+  r.Add("GET", "/api/v1/spaces/{id}/export", Authed(ctx, [&s](Request& request, const Actor& actor) -> Result<Response> {
+    ROUNDS_ASSIGN_OR_RETURN(auto id, IdParam(request, "id"));
+    std::string format_text = QueryText(request, "format");
+    auto format = app::ParseSpaceExportFormat(format_text.empty() ? "text" : format_text);
+    if (!format) return InvalidArgument("invalid_value", "'format' must be text or json.", "format");
+    ROUNDS_ASSIGN_OR_RETURN(app::SpaceExport out, s.messages.ExportSpace(actor, id, *format));
+    Response response;
+    response.content_type = out.content_type;
+    response.body_file = std::make_shared<OpenFile>(std::move(out.file));
+    response.headers.emplace_back("Content-Disposition", ContentDisposition("attachment", out.file_name));
+    return response;
+  }));
   r.Add("POST", "/api/v1/direct", Authed(ctx, [&s](Request& request, const Actor& actor) -> Result<Response> {
     ROUNDS_ASSIGN_OR_RETURN(json body, JsonBody(request));
     BodyReader reader(body);

@@ -14,12 +14,13 @@ import Chat from './Chat';
 import Feed from './Feed';
 import ThreadPanel from './ThreadPanel';
 import MembersPanel from './MembersPanel';
+import ExportPanel from './ExportPanel';
 import PinsPanel from './PinsPanel';
 import SettingsPanel from './SettingsPanel';
 import EmergencyBanner from './EmergencyBanner';
 import Icon from '../components/Icon';
 
-type Panel = { type: 'thread'; root: Message; highlight?: number } | { type: 'members' } | { type: 'pins' } | { type: 'settings' } | null;
+type Panel = { type: 'thread'; root: Message; highlight?: number } | { type: 'members' } | { type: 'pins' } | { type: 'settings' } | { type: 'export' } | null;
 
 const names = new Map<number, string>();
 onWipe(() => names.clear());
@@ -168,6 +169,8 @@ export default function SpaceView({ spaceId, focusMessage }: { spaceId: number; 
   const emergency = space.emergency;
   const canWrite = !emergency && isMember && space.my_role !== 'read_only' && !space.archived;
   const isOwner = !emergency && (space.my_role === 'owner' || administering);
+  // The space's owners and moderators, where its policy allows exports (the server decides again).
+  const canExport = !emergency && (space.my_role === 'owner' || space.my_role === 'moderator') && space.template?.export_allowed === true;
   const typers = [...typing.keys()].map((id) => ({ id, username: '', display_name: names.get(id) ?? 'Someone' }));
   const typingLine = (
     <p className="typing" aria-hidden={typers.length === 0}>
@@ -196,7 +199,7 @@ export default function SpaceView({ spaceId, focusMessage }: { spaceId: number; 
     } catch (e) { setJoinError(errorText(e)); }
   };
 
-  const togglePanel = (type: 'members' | 'pins' | 'settings') => setPanel((p) => (p?.type === type ? null : { type }));
+  const togglePanel = (type: 'members' | 'pins' | 'settings' | 'export') => setPanel((p) => (p?.type === type ? null : { type }));
 
   return (
     <div className={`space-view kind-${space.kind} ${panel ? 'with-panel' : ''}`}>
@@ -222,6 +225,9 @@ export default function SpaceView({ spaceId, focusMessage }: { spaceId: number; 
               <button type="button" className={`secondary small ${panel?.type === 'members' ? 'active' : ''}`} aria-pressed={panel?.type === 'members'} onClick={() => togglePanel('members')}>
                 {space.kind === 'direct' ? 'People' : 'Members'}
               </button>
+            )}
+            {canExport && (
+              <button type="button" className={`secondary small ${panel?.type === 'export' ? 'active' : ''}`} aria-pressed={panel?.type === 'export'} onClick={() => togglePanel('export')}>Export</button>
             )}
             {isOwner && space.kind !== 'direct' && (
               <button type="button" className={`secondary small ${panel?.type === 'settings' ? 'active' : ''}`} aria-pressed={panel?.type === 'settings'} onClick={() => togglePanel('settings')}>Settings</button>
@@ -252,6 +258,7 @@ export default function SpaceView({ spaceId, focusMessage }: { spaceId: number; 
       {panel?.type === 'thread' && <ThreadPanel key={panel.root.id} root={panel.root} space={space} highlight={panel.highlight} onClose={() => setPanel(null)} />}
       {panel?.type === 'members' && <MembersPanel space={space} onClose={() => setPanel(null)} onLeft={() => { void reloadSpaces(); go(href.home()); }} />}
       {panel?.type === 'pins' && <PinsPanel space={space} onClose={() => setPanel(null)} />}
+      {panel?.type === 'export' && <ExportPanel space={space} onClose={() => setPanel(null)} />}
       {panel?.type === 'settings' && <SettingsPanel space={space} onClose={() => setPanel(null)} onSaved={(s) => setSpace((x) => (x ? { ...x, ...s, my_role: x.my_role } : s))} />}
     </div>
   );
