@@ -81,14 +81,6 @@ class AttachmentTest : public ServiceTest {
     EXPECT_EQ(found && found->has_value(), content && content->has_value()) << "row and content go together";
     return found && found->has_value();
   }
-  std::vector<AuditRecord> AuditOf(const std::string& action) {
-    auto records = store_->Read([](store::ReadTx& tx) { return tx.ListAudit(0, 10000); });
-    std::vector<AuditRecord> out;
-    for (const auto& r : records.value_or(std::vector<AuditRecord>{})) {
-      if (r.action == action) out.push_back(r);
-    }
-    return out;
-  }
 
   Actor ana_, ben_, cy_, officer_;
   SpaceId channel_ = 0;

@@ -14,6 +14,7 @@ std::string AuditRole(const Actor& actor) {
   if (actor.IsAdmin()) return "admin";  // an administrator acts as one only while elevated
   if (actor.user.is_compliance) return "compliance";
   if (actor.user.kind == domain::AccountKind::kPatient) return "patient";
+  if (actor.user.is_guest) return "guest";
   return "staff";
 }
 

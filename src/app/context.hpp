@@ -28,7 +28,8 @@ struct Actor {
 
   bool IsAdmin() const { return is_system || (user.is_admin && admin_elevated); }
   bool IsCompliance() const { return is_system || user.is_compliance; }
-  bool IsStaff() const { return is_system || user.kind == domain::AccountKind::kStaff; }
+  // The organization's own staff; a guest's account is staff-side but is not.
+  bool IsStaff() const { return is_system || (user.kind == domain::AccountKind::kStaff && !user.is_guest); }
 
   static Actor System() {
     Actor a;

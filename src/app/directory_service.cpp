@@ -32,8 +32,11 @@ Status RequireAdmin(store::Store& store, const Clock& clock, const Actor& actor,
 std::vector<std::pair<std::string, json>> PatchActions(const User& before, const User& after) {
   std::vector<std::pair<std::string, json>> actions;
   if (before.disabled != after.disabled) actions.emplace_back(after.disabled ? "user.disable" : "user.enable", json::object());
-  if (before.is_admin != after.is_admin || before.is_compliance != after.is_compliance) {
-    actions.emplace_back("user.roles", json{{"is_admin", after.is_admin}, {"is_compliance", after.is_compliance}});
+  if (before.is_admin != after.is_admin || before.is_compliance != after.is_compliance ||
+      before.is_guest != after.is_guest) {
+    actions.emplace_back("user.roles", json{{"is_admin", after.is_admin},
+                                            {"is_compliance", after.is_compliance},
+                                            {"is_guest", after.is_guest}});
   }
   json fields = json::array();
   if (before.display_name != after.display_name) fields.push_back("display_name");
@@ -46,6 +49,16 @@ std::vector<std::pair<std::string, json>> PatchActions(const User& before, const
     actions.emplace_back("user.update", details);
   }
   return actions;
+}
+
+// A guest administers nothing and audits nothing, and is never a patient.
+Status ValidateRights(const User& user) {
+  if (!user.is_guest) return Ok();
+  if (user.is_admin || user.is_compliance) {
+    return InvalidArgument("guest_rights", "A guest cannot be an administrator or a compliance officer.", "/is_guest");
+  }
+  if (user.kind != AccountKind::kStaff) return InvalidArgument("guest_rights", "A patient's account is not a guest's.", "/is_guest");
+  return Ok();
 }
 
 Result<Actor> RequireStaff(store::Store& store, const Actor& actor) {
@@ -128,6 +141,8 @@ Result<User> DirectoryService::CreateUser(const Actor& actor, const NewUser& req
   user.department_ids = internal::Distinct(request.department_ids);  // each once: as stored
   user.is_admin = request.is_admin;
   user.is_compliance = request.is_compliance;
+  user.is_guest = request.is_guest;
+  ROUNDS_RETURN_IF_ERROR(ValidateRights(user));
   user.created_at = clock_.NowMillis();
   std::string hash;
   if (request.fast_hash) {
@@ -147,6 +162,7 @@ Result<User> DirectoryService::CreateUser(const Actor& actor, const NewUser& req
     ROUNDS_RETURN_IF_ERROR(AppendAudit(tx, AuditEntry(actor, "user.create", "user", std::to_string(created), user.created_at),
                                        json{{"is_admin", user.is_admin},
                                             {"is_compliance", user.is_compliance},
+                                            {"is_guest", user.is_guest},
                                             {"department_ids", user.department_ids}}));
     return created;
   });
@@ -205,6 +221,12 @@ Result<json> DirectoryService::UpdateUser(const Actor& actor, UserId id, const U
     }
     if (patch.is_admin) user->is_admin = *patch.is_admin;
     if (patch.is_compliance) user->is_compliance = *patch.is_compliance;
+    if (patch.is_guest && *patch.is_guest && !before.is_guest) {
+      return Fail(ErrorCode::kConflict, "guest_on_creation_only",
+                  "An account is made a guest when it is created: create a guest account instead.");
+    }
+    if (patch.is_guest) user->is_guest = *patch.is_guest;
+    ROUNDS_RETURN_IF_ERROR(ValidateRights(*user));
     if (patch.disabled) user->disabled = *patch.disabled;
     ROUNDS_RETURN_IF_ERROR(tx.UpdateUser(*user));
     UnixMillis now = clock_.NowMillis();

@@ -43,16 +43,6 @@ class EmergencyTest : public testing::ServiceTest {
     return services_->emergency.Open(who, EmergencyRequest{space, reason, password, code, minutes});
   }
 
-  std::vector<AuditRecord> AuditOf(const std::string& action) {
-    auto records = store_->Read([](store::ReadTx& tx) { return tx.ListAudit(0, 100000); });
-    EXPECT_TRUE(records);
-    std::vector<AuditRecord> out;
-    for (auto& r : records ? *records : std::vector<AuditRecord>{}) {
-      if (r.action == action) out.push_back(r);
-    }
-    return out;
-  }
-
   // The user events of `type` published since the last ClearPublished, with their recipients.
   std::vector<std::pair<json, std::vector<UserId>>> UserEvents(const std::string& type) {
     std::vector<std::pair<json, std::vector<UserId>>> out;

@@ -292,6 +292,15 @@ Result<json> GovernanceService::AssignTemplate(const Actor& actor, SpaceId space
                         " of the space: remove them first.");
       }
     }
+    // Nor one that does not allow guests to a space that has guests among its members.
+    if (!governance::policy::MayBeMember(policy, governance::policy::Account::kGuest)) {
+      ROUNDS_ASSIGN_OR_RETURN(std::int64_t guests, tx.CountGuestMembers(space_id));
+      if (guests > 0) {
+        return Fail(ErrorCode::kPolicyDenied, "guests_not_allowed",
+                    "This template does not allow guests, and " + std::to_string(guests) +
+                        (guests == 1 ? " guest is a member" : " guests are members") + " of the space: remove them first.");
+      }
+    }
     std::string previous = space->template_key + "@" + std::to_string(space->template_version);
     ROUNDS_RETURN_IF_ERROR(tx.SetSpaceTemplate(space_id, key, version));
     space->template_key = key;

@@ -60,13 +60,6 @@ class GovernanceTest : public ServiceTest {
     EXPECT_TRUE(records);
     return records ? *records : std::vector<AuditRecord>{};
   }
-  std::vector<AuditRecord> AuditOf(const std::string& action) {
-    std::vector<AuditRecord> out;
-    for (auto& r : Audit()) {
-      if (r.action == action) out.push_back(r);
-    }
-    return out;
-  }
 
   json Items(const Actor& a, SpaceId space) {
     auto listed = services_->messages.List(a, space, {});

@@ -85,7 +85,8 @@ inline Result<Principal> CurrentPrincipal(store::ReadTx& tx, const Actor& actor)
   if (actor.is_system) return PrincipalOf(actor);
   ROUNDS_ASSIGN_OR_RETURN(auto flags, tx.FindAccountFlags(actor.user.id));
   if (!flags || flags->disabled) return AccountDisabled(actor.user.id);
-  return Principal{actor.user.id, false, flags->is_admin && actor.admin_elevated, flags->kind == AccountKind::kStaff};
+  return Principal{actor.user.id, false, flags->is_admin && actor.admin_elevated,
+                   flags->kind == AccountKind::kStaff && !flags->is_guest};
 }
 
 // The caller's standing in a space (membership role, admin, visibility). `who` must be current.
@@ -98,7 +99,7 @@ inline Result<Standing> StandingIn(store::ReadTx& tx, const Principal& who, cons
     ROUNDS_ASSIGN_OR_RETURN(auto membership, tx.FindMembership(space.id, who.id));
     if (membership) s.role = membership->role;
   }
-  // Patients never see staff spaces they are not members of.
+  // Patients and guests never see spaces they are not members of.
   if (!who.is_staff && !s.role) s.space_is_public = false;
   return s;
 }
@@ -359,10 +360,14 @@ inline governance::policy::Standing PolicyStanding(const Standing& standing) {
   return governance::policy::Standing::kMember;
 }
 
-// Whether `user` may be a member of a space under `policy` (its audience admits patients; staff
-// always): kPolicyDenied "audience_staff_only" otherwise.
+// Whether `user` may be a member of a space under `policy` (its audience admits patients, it
+// allows guests; staff always): kPolicyDenied "audience_staff_only" or "guests_not_allowed".
 inline Status AdmitMember(const governance::policy::PolicyTemplate& policy, const User& user) {
   using governance::policy::Account;
+  if (user.is_guest && !governance::policy::MayBeMember(policy, Account::kGuest)) {
+    return Fail(ErrorCode::kPolicyDenied, "guests_not_allowed",
+                "This space's policy (" + policy.name + ") does not allow guests from outside the organization.");
+  }
   const Account account = user.kind == AccountKind::kPatient ? Account::kPatient : Account::kStaff;
   if (governance::policy::MayBeMember(policy, account)) return Ok();
   return Fail(ErrorCode::kPolicyDenied, "audience_staff_only",

@@ -20,6 +20,7 @@ json UserJson(const User& u) {
               {"kind", ToString(u.kind)},
               {"is_admin", u.is_admin},
               {"is_compliance", u.is_compliance},
+              {"is_guest", u.is_guest},
               {"disabled", u.disabled},
               {"created_at", u.created_at}};
 }

@@ -26,7 +26,7 @@ TEST(JsonCodec, UserHasExactlyTheDocumentedFields) {
   u.department_ids = {1, 2};
   json j = UserJson(u);
   EXPECT_EQ(Keys(j), (std::set<std::string>{"id", "username", "display_name", "email", "job_role", "department_ids",
-                                            "kind", "is_admin", "is_compliance", "disabled", "created_at"}));
+                                            "kind", "is_admin", "is_compliance", "is_guest", "disabled", "created_at"}));
   EXPECT_EQ(j["kind"], "staff");
   EXPECT_EQ(j["department_ids"], json::array({1, 2}));
   EXPECT_EQ(UserRefJson(u), (json{{"id", 7}, {"username", "ana"}, {"display_name", "Ana"}}));

@@ -101,6 +101,17 @@ class ServiceTest : public ::testing::Test {
     return posted ? posted->message : json();
   }
 
+  // The audit records of `action`, oldest first.
+  std::vector<domain::AuditRecord> AuditOf(const std::string& action) {
+    auto records = store_->Read([](store::ReadTx& tx) { return tx.ListAudit(0, 100000); });
+    EXPECT_TRUE(records);
+    std::vector<domain::AuditRecord> out;
+    for (auto& r : records ? *records : std::vector<domain::AuditRecord>{}) {
+      if (r.action == action) out.push_back(r);
+    }
+    return out;
+  }
+
   std::vector<bus::Event> Published() {
     std::lock_guard lock(mutex_);
     return published_;

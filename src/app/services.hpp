@@ -263,6 +263,8 @@ struct NewUser {
   std::string password;
   bool is_admin = false;
   bool is_compliance = false;
+  // From outside the organization (User::is_guest); never with is_admin or is_compliance.
+  bool is_guest = false;
   bool fast_hash = false;   // demo seeding only: Argon2id at minimum cost
 };
 
@@ -273,6 +275,9 @@ struct UserPatch {
   std::optional<std::vector<domain::DepartmentId>> department_ids;
   std::optional<bool> is_admin;
   std::optional<bool> is_compliance;
+  // Only ever cleared: an account is made a guest when it is created, so that no existing
+  // membership outlives the rule that a guest is only where a space's policy allows guests.
+  std::optional<bool> is_guest;
   std::optional<bool> disabled;
   // Own profile only: changing the e-mail address needs the password (security target 10).
   std::optional<std::string> current_password;

@@ -24,14 +24,7 @@ class SpaceExportTest : public testing::ServiceTest {
     EXPECT_TRUE(text);
     return text.value_or("");
   }
-  std::vector<AuditRecord> ExportRecords() {
-    auto records = store_->Read([](store::ReadTx& tx) { return tx.ListAudit(0, 10000); });
-    std::vector<AuditRecord> out;
-    for (const auto& r : records.value_or(std::vector<AuditRecord>{})) {
-      if (r.action == "space.export") out.push_back(r);
-    }
-    return out;
-  }
+  std::vector<AuditRecord> ExportRecords() { return AuditOf("space.export"); }
   Actor ana_, ben_, cy_;
   SpaceId channel_ = 0;
 };

@@ -571,6 +571,11 @@ Result<json> SpaceService::Direct(const Actor& actor, const std::vector<UserId>&
         if (!user || user->disabled || user->kind != AccountKind::kStaff) {
           return InvalidArgument("unknown_user", "User " + std::to_string(id) + " cannot be messaged.", "/user_ids");
         }
+        // Direct conversations run under the clinical-team template, which admits no guests.
+        if (user->is_guest) {
+          return Fail(ErrorCode::kPolicyDenied, "guests_not_allowed",
+                      user->display_name + " is a guest: talk with guests in a space whose policy allows them.");
+        }
         users.push_back(*user);
       }
       users.push_back(current.user);

@@ -170,6 +170,8 @@ int Main(int argc, char** argv, ServeFunction serve, RoutesFunction routes) {
   user_add->add_option("--department", department_names, "Department name (repeatable; created if missing)");
   user_add->add_flag("--admin", new_user.is_admin, "Administrator");
   user_add->add_flag("--compliance", new_user.is_compliance, "Compliance / privacy officer");
+  user_add->add_flag("--guest", new_user.is_guest,
+                     "A guest from outside the organization: only in spaces whose policy allows guests");
   user_add->add_flag("--password-stdin", password_stdin, "Read the password from standard input");
   add_data_dir(user_add);
   user_add->callback([&] {
@@ -210,7 +212,7 @@ int Main(int argc, char** argv, ServeFunction serve, RoutesFunction routes) {
       if (!users) throw CLI::RuntimeError(Report(users.error()));
       for (const auto& u : *users) {
         std::cout << u.id << "\t" << u.username << "\t" << u.display_name << "\t" << u.job_role
-                  << (u.is_admin ? "\tadmin" : "") << (u.disabled ? "\tdisabled" : "") << "\n";
+                  << (u.is_admin ? "\tadmin" : "") << (u.is_guest ? "\tguest" : "") << (u.disabled ? "\tdisabled" : "") << "\n";
       }
       if (users->size() < 200) break;
       q.after_id = users->back().id;

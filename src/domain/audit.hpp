@@ -20,7 +20,7 @@ struct AuditRecord {
   std::int64_t seq = 0;            // 1, 2, 3, ... without gaps
   UnixMillis time = 0;             // UTC milliseconds
   std::int64_t actor_id = 0;       // 0 for the system or an unauthenticated caller
-  std::string actor_role;          // "staff", "admin", "compliance", "patient", "system", "anonymous"
+  std::string actor_role;          // "staff", "guest", "admin", "compliance", "patient", "system", "anonymous"
   std::string action;              // "auth.login", "user.disable", "space.create", ...
   std::string object_type;         // "space", "message", "user", "session", ...
   std::string object_id;

@@ -40,6 +40,9 @@ struct User {
   AccountKind kind = AccountKind::kStaff;
   bool is_admin = false;
   bool is_compliance = false;  // compliance / privacy officer
+  // From outside the organization (kind kStaff): reaches only the spaces they are added to whose
+  // policy template allows guests; not staff for the directory, discovery or creating spaces.
+  bool is_guest = false;
   bool disabled = false;
   UnixMillis created_at = 0;
 };

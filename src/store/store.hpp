@@ -316,6 +316,7 @@ struct AccountFlags {
   bool is_admin = false;
   bool is_compliance = false;
   bool disabled = false;
+  bool is_guest = false;
 };
 
 // Attachments are stored and read in pieces of this many bytes, so that a download is sent a piece
@@ -361,6 +362,8 @@ class ReadTx {
   virtual Result<std::optional<JoinRequest>> FindJoinRequest(SpaceId space_id, UserId user_id) = 0;
   // How many of the space's members have accounts of `kind`.
   virtual Result<std::int64_t> CountMembersOfKind(SpaceId space_id, AccountKind kind) = 0;
+  // Members of `space_id` whose accounts are guests (User::is_guest).
+  virtual Result<std::int64_t> CountGuestMembers(SpaceId space_id) = 0;
   virtual Result<std::vector<SpaceId>> ListSpaceIdsForUser(UserId user_id) = 0;
 
   // Messages

@@ -7,6 +7,8 @@ export interface UserRef { id: number; username: string; display_name: string }
 export interface User extends UserRef {
   email: string; job_role: string; department_ids: number[]; kind: string;
   is_admin: boolean; is_compliance: boolean; disabled: boolean; created_at: number;
+  /** From outside the organization: only in the spaces they are added to (absent on older servers). */
+  is_guest?: boolean;
 }
 export interface Department { id: number; name: string; parent_id: number | null }
 export type SpaceKind = 'community' | 'channel' | 'direct';

@@ -362,6 +362,7 @@ bool MayBeMember(const PolicyTemplate& policy, Account account) {
   switch (account) {
     case Account::kStaff: return true;
     case Account::kPatient: return policy.audience != Audience::kStaff;
+    case Account::kGuest: return policy.guests_allowed;
   }
   return false;
 }

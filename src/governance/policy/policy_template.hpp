@@ -83,8 +83,9 @@ enum class Standing { kMember, kModerator, kOwner };
 bool MayPost(const PolicyTemplate& policy, Standing standing, bool reply);
 
 // Who may be a member of a space under this template: staff always (they run and moderate every
-// space); patients where its audience is patients or mixed.
-enum class Account { kStaff, kPatient };
+// space); patients where its audience is patients or mixed; guests (people from outside the
+// organization) where it allows guests.
+enum class Account { kStaff, kPatient, kGuest };
 bool MayBeMember(const PolicyTemplate& policy, Account account);
 
 // What happens to a new post that passed the permission check: published at once, or held for a

@@ -23,17 +23,18 @@ constexpr std::int64_t kMaxInt = std::numeric_limits<std::int64_t>::max();
 
 constexpr const char kFindUser[] =
     "SELECT id, username, display_name, email, job_role, kind, is_admin, is_compliance, disabled, "
-    "created_at FROM users WHERE id = ?1";
-constexpr const char kFindAccountFlags[] = "SELECT kind, is_admin, is_compliance, disabled FROM users WHERE id = ?1";
+    "created_at, is_guest FROM users WHERE id = ?1";
+constexpr const char kFindAccountFlags[] =
+    "SELECT kind, is_admin, is_compliance, disabled, is_guest FROM users WHERE id = ?1";
 constexpr const char kFindUserRef[] = "SELECT id, username, display_name FROM users WHERE id = ?1";
 constexpr const char kFindUserRefs[] =
     "SELECT id, username, display_name FROM users WHERE id IN (SELECT value FROM json_each(?1)) ORDER BY id";
 constexpr const char kFindUserByUsername[] =
     "SELECT id, username, display_name, email, job_role, kind, is_admin, is_compliance, disabled, "
-    "created_at FROM users WHERE username = ?1";
+    "created_at, is_guest FROM users WHERE username = ?1";
 constexpr const char kListUsers[] =
     "SELECT id, username, display_name, email, job_role, kind, is_admin, is_compliance, disabled, "
-    "created_at FROM users u WHERE id > ?1 "
+    "created_at, is_guest FROM users u WHERE id > ?1 "
     "AND (?2 = '' OR username LIKE ?2 || '%' ESCAPE '\\' OR display_name LIKE ?2 || '%' ESCAPE '\\' "
     "     OR display_name LIKE '% ' || ?2 || '%' ESCAPE '\\') "
     "AND (?3 = '' OR job_role = ?3 COLLATE NOCASE) "
@@ -98,6 +99,8 @@ constexpr const char kInsertJoinRequest[] =
 constexpr const char kDeleteJoinRequest[] = "DELETE FROM join_requests WHERE space_id = ?1 AND user_id = ?2";
 constexpr const char kCountMembersOfKind[] =
     "SELECT count(*) FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.space_id = ?1 AND u.kind = ?2";
+constexpr const char kCountGuestMembers[] =
+    "SELECT count(*) FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.space_id = ?1 AND u.is_guest = 1";
 constexpr const char kListSpaceIdsForUser[] = "SELECT space_id FROM memberships WHERE user_id = ?1";
 
 // ROUNDS_MESSAGE_COLUMNS: see sqlite_rows.hpp.
@@ -201,10 +204,10 @@ constexpr const char kMessagesById[] =
 constexpr const char kInsertDepartment[] = "INSERT INTO departments (name, parent_id) VALUES (?1, ?2)";
 constexpr const char kInsertUser[] =
     "INSERT INTO users (username, display_name, email, job_role, kind, is_admin, is_compliance, disabled, "
-    "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+    "created_at, is_guest) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
 constexpr const char kUpdateUser[] =
     "UPDATE users SET display_name = ?2, email = ?3, job_role = ?4, kind = ?5, is_admin = ?6, "
-    "is_compliance = ?7, disabled = ?8 WHERE id = ?1";
+    "is_compliance = ?7, disabled = ?8, is_guest = ?9 WHERE id = ?1";
 constexpr const char kClearUserDepartments[] = "DELETE FROM user_departments WHERE user_id = ?1";
 constexpr const char kInsertUserDepartment[] =
     "INSERT OR IGNORE INTO user_departments (user_id, department_id) VALUES (?1, ?2)";
@@ -318,6 +321,7 @@ User ReadUser(const Statement& s) {
   u.is_compliance = s.Int(7) != 0;
   u.disabled = s.Int(8) != 0;
   u.created_at = s.Int(9);
+  u.is_guest = s.Int(10) != 0;
   return u;
 }
 
@@ -497,6 +501,7 @@ Result<std::optional<AccountFlags>> SqliteTx::FindAccountFlags(UserId id) {
     f.is_admin = r.Int(1) != 0;
     f.is_compliance = r.Int(2) != 0;
     f.disabled = r.Int(3) != 0;
+    f.is_guest = r.Int(4) != 0;
     return f;
   });
 }
@@ -645,6 +650,13 @@ Result<std::vector<UserId>> SqliteTx::ListMemberIds(SpaceId space_id) {
 Result<std::int64_t> SqliteTx::CountMembersOfKind(SpaceId space_id, AccountKind kind) {
   ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kCountMembersOfKind));
   s->Bind(1, space_id).BindView(2, ToString(kind));
+  ROUNDS_ASSIGN_OR_RETURN(auto count, ReadOne<std::int64_t>(*s, [](const Statement& r) { return r.Int(0); }));
+  return count.value_or(0);
+}
+
+Result<std::int64_t> SqliteTx::CountGuestMembers(SpaceId space_id) {
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kCountGuestMembers));
+  s->Bind(1, space_id);
   ROUNDS_ASSIGN_OR_RETURN(auto count, ReadOne<std::int64_t>(*s, [](const Statement& r) { return r.Int(0); }));
   return count.value_or(0);
 }
@@ -941,7 +953,7 @@ Result<UserId> SqliteTx::InsertUser(const User& u, const std::string& password_h
   ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kInsertUser));
   s->Bind(1, u.username).Bind(2, u.display_name).Bind(3, u.email).Bind(4, u.job_role);
   s->Bind(5, ToString(u.kind)).Bind(6, u.is_admin).Bind(7, u.is_compliance).Bind(8, u.disabled);
-  s->Bind(9, u.created_at);
+  s->Bind(9, u.created_at).Bind(10, u.is_guest);
   ROUNDS_RETURN_IF_ERROR(s->Run());
   UserId id = db_.LastInsertId();
   ROUNDS_ASSIGN_OR_RETURN(Statement * c, db_.Prepare(kInsertCredentials));
@@ -958,7 +970,7 @@ Result<UserId> SqliteTx::InsertUser(const User& u, const std::string& password_h
 Status SqliteTx::UpdateUser(const User& u) {
   ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kUpdateUser));
   s->Bind(1, u.id).Bind(2, u.display_name).Bind(3, u.email).Bind(4, u.job_role).Bind(5, ToString(u.kind));
-  s->Bind(6, u.is_admin).Bind(7, u.is_compliance).Bind(8, u.disabled);
+  s->Bind(6, u.is_admin).Bind(7, u.is_compliance).Bind(8, u.disabled).Bind(9, u.is_guest);
   ROUNDS_RETURN_IF_ERROR(s->Run());
   if (db_.Changes() == 0) return NotFound("User");
   ROUNDS_ASSIGN_OR_RETURN(Statement * clear, db_.Prepare(kClearUserDepartments));

@@ -49,6 +49,7 @@ class SqliteTx final : public WriteTx {
   Result<std::vector<Membership>> ListMembers(SpaceId space_id, UserId after_user_id, int limit) override;
   Result<std::vector<UserId>> ListMemberIds(SpaceId space_id) override;
   Result<std::int64_t> CountMembersOfKind(SpaceId space_id, AccountKind kind) override;
+  Result<std::int64_t> CountGuestMembers(SpaceId space_id) override;
   Result<std::vector<JoinRequest>> ListJoinRequests(SpaceId space_id, int limit) override;
   Result<std::optional<JoinRequest>> FindJoinRequest(SpaceId space_id, UserId user_id) override;
   Result<std::vector<SpaceId>> ListSpaceIdsForUser(UserId user_id) override;

@@ -397,6 +397,7 @@ void RegisterApiRoutes(Router& r, ApiContext& ctx) {
     user.password = reader.String("password", true, 256).value_or("");
     user.is_admin = reader.Bool("is_admin", false).value_or(false);
     user.is_compliance = reader.Bool("is_compliance", false).value_or(false);
+    user.is_guest = reader.Bool("is_guest", false).value_or(false);
     ROUNDS_RETURN_IF_ERROR(reader.Finish());
     ROUNDS_ASSIGN_OR_RETURN(User created, s.directory.CreateUser(actor, user));
     return Ok(app::UserJson(created), 201);
@@ -416,6 +417,7 @@ void RegisterApiRoutes(Router& r, ApiContext& ctx) {
     patch.department_ids = reader.IntArray("department_ids", false, 20);
     patch.is_admin = reader.Bool("is_admin", false);
     patch.is_compliance = reader.Bool("is_compliance", false);
+    patch.is_guest = reader.Bool("is_guest", false);
     patch.disabled = reader.Bool("disabled", false);
     ROUNDS_RETURN_IF_ERROR(reader.Finish());
     return Encode(s.directory.UpdateUser(actor, id, patch));

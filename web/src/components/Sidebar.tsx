@@ -16,6 +16,8 @@ export default function Sidebar({ route, open, onClose, onSignOut }: { route: Ro
   const { me, spaces, spacesLoaded, online, openCreateSpace, openNewDirect } = useApp();
   const ref = useRef<HTMLElement>(null);
   const activeId = route.page === 'space' ? route.id : null;
+  // The organization's staff; a guest has only the spaces they were added to (the server decides).
+  const staff = me.kind === 'staff' && !me.is_guest;
 
   // On a phone the menu is a drawer: focus moves into it, and Esc closes it.
   useEffect(() => {
@@ -52,9 +54,9 @@ export default function Sidebar({ route, open, onClose, onSignOut }: { route: Ro
       <ul className="nav-links">
         {navLink(href.home(), 'Home', 'home')}
         {navLink(href.mentions(), 'Mentions', 'mentions', mentions)}
-        {navLink(href.people(), 'People', 'people')}
-        {navLink(href.discover(), 'Discover', 'discover')}
-        {me.kind === 'staff' && navLink(href.emergency(), 'Emergency access', 'emergency')}
+        {staff && navLink(href.people(), 'People', 'people')}
+        {staff && navLink(href.discover(), 'Discover', 'discover')}
+        {staff && navLink(href.emergency(), 'Emergency access', 'emergency')}
         {me.is_compliance
           ? navLink(href.compliance(), 'Compliance', 'compliance')
           : spaces.some((s) => s.my_role === 'owner' || s.my_role === 'moderator') && navLink(href.compliance('moderation'), 'Review queue', 'compliance')}
@@ -63,8 +65,10 @@ export default function Sidebar({ route, open, onClose, onSignOut }: { route: Ro
         <section key={g.kind} className="space-group" aria-labelledby={`group-${g.kind}`}>
           <div className="group-head">
             <h2 id={`group-${g.kind}`}>{g.title}</h2>
-            <button type="button" className="icon-button add" aria-label={g.add} title={g.add}
-              onClick={() => (g.kind === 'direct' ? openNewDirect() : openCreateSpace(g.kind))}><Icon name="plus" /></button>
+            {staff && (
+              <button type="button" className="icon-button add" aria-label={g.add} title={g.add}
+                onClick={() => (g.kind === 'direct' ? openNewDirect() : openCreateSpace(g.kind))}><Icon name="plus" /></button>
+            )}
           </div>
           <ul>
             {grouped[g.kind].map((s) => {

@@ -21,7 +21,7 @@ export default function PersonPage({ id }: { id: number }) {
         <Avatar id={user.id} name={user.display_name} size="lg" online={online.has(user.id)} />
         <div>
           <h1 tabIndex={-1}>{user.display_name}</h1>
-          <p className="muted">@{user.username}{online.has(user.id) ? ' · online now' : ''}{user.disabled ? ' · account disabled' : ''}</p>
+          <p className="muted">@{user.username}{online.has(user.id) ? ' · online now' : ''}{user.is_guest ? ' · guest from outside the organization' : ''}{user.disabled ? ' · account disabled' : ''}</p>
         </div>
       </div>
       <dl className="facts">
@@ -31,7 +31,7 @@ export default function PersonPage({ id }: { id: number }) {
       </dl>
       {user.id === me.id
         ? <p><a href={href.profile()}>Edit your profile</a></p>
-        : !user.disabled && (
+        : !user.disabled && !user.is_guest && (
           <p>
             <button type="button" className="primary" onClick={async () => {
               try {
