@@ -539,7 +539,7 @@ Result<json> GovernanceService::Queue(const Actor& actor, std::optional<SpaceId>
       if (spaces.empty()) return json{{"items", json::array()}, {"next_cursor", nullptr}};
     }
     ROUNDS_ASSIGN_OR_RETURN(auto messages, tx.ListModerationQueue(spaces, after_id, limit));
-    AuthorCache authors(tx);
+    AuthorCache authors(tx, policy_);
     std::map<SpaceId, json> space_json;
     json items = json::array();
     for (const auto& m : messages) {
@@ -600,7 +600,7 @@ Result<json> GovernanceService::Moderate(const Actor& actor, MessageId message_i
     a.kind = request.kind;
     a.reason = request.reason;
     a.created_at = now;
-    ROUNDS_ASSIGN_OR_RETURN(json mj, AuthorCache(tx).Message(*message));
+    ROUNDS_ASSIGN_OR_RETURN(json mj, AuthorCache(tx, policy_).Message(*message));
     const std::string held_for = message->hold_reason;  // why it was held, if it was
     const bool was_held = message->state == MessageState::kHeld;
     bool approved_now = false;
@@ -617,7 +617,7 @@ Result<json> GovernanceService::Moderate(const Actor& actor, MessageId message_i
           ROUNDS_RETURN_IF_ERROR(tx.SetMessageState(message_id, MessageState::kPublished, ""));
           message->state = MessageState::kPublished;
           message->hold_reason.clear();
-          ROUNDS_ASSIGN_OR_RETURN(mj, AuthorCache(tx).Message(*message));
+          ROUNDS_ASSIGN_OR_RETURN(mj, AuthorCache(tx, policy_).Message(*message));
           ROUNDS_ASSIGN_OR_RETURN(auto e, internal::AppendEvent(tx, message->space_id, "message.published", mj, now));
           events.push_back(std::move(e));
         } else if (message->state != MessageState::kPublished) {
@@ -848,7 +848,7 @@ Result<json> GovernanceService::DecideAppeal(const Actor& actor, ModerationActio
             ROUNDS_RETURN_IF_ERROR(tx.SetMessageState(message->id, *restored, message->hold_reason));
             message->state = *restored;
             if (*restored == MessageState::kPublished) message->hold_reason.clear();
-            ROUNDS_ASSIGN_OR_RETURN(json mj, AuthorCache(tx).Message(*message));
+            ROUNDS_ASSIGN_OR_RETURN(json mj, AuthorCache(tx, policy_).Message(*message));
             // Published again: to everyone. Held again (it was never approved) or still taken down
             // by another decision: to its author and the moderators only.
             const char* type = *restored == MessageState::kPublished ? "message.published"

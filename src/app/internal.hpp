@@ -14,6 +14,7 @@
 #include "app/services.hpp"
 #include "domain/rules.hpp"
 #include "governance/policy/policy_template.hpp"
+#include "governance/policy/pseudonym.hpp"
 
 namespace rounds::app::internal {
 
@@ -163,23 +164,43 @@ inline Status Require(const Standing& standing, SpaceAction action, const char* 
 }
 
 // Resolves authors for JSON, reading each distinct user once, and a page's authors in one query.
+// Authors are named as the space's members see them: in a space whose template has `pseudonyms`
+// (patient forums), by their pseudonym there (governance::policy::Pseudonym), for everyone who
+// reads the space, so that a page or an event is the same text for all its readers. Only the
+// compliance officers' e-discovery export names them by their accounts (RealNames).
 class AuthorCache {
  public:
-  explicit AuthorCache(store::ReadTx& tx) : tx_(tx) {}
-  // Null when the author's account no longer exists.
+  AuthorCache(store::ReadTx& tx, const PolicyEngine& policy) : tx_(tx), policy_(&policy) {}
+  static AuthorCache RealNames(store::ReadTx& tx) { return AuthorCache(tx, nullptr); }
+  // What the caller already knows of a space's template, so that nothing is read for it.
+  void Know(SpaceId space_id, bool pseudonymous) { pseudonymous_[space_id] = pseudonymous; }
+  // The account (never a pseudonym). Null when it no longer exists.
   Result<const UserRef*> Get(UserId id) {
     ROUNDS_RETURN_IF_ERROR(Load(std::span<const UserId>(&id, 1)));
     const auto& ref = users_.at(id);
     return ref ? &*ref : nullptr;
   }
-  Result<json> Message(const domain::Message& m) {
+  // The author of `m` as the members of its space see them. Null when the account no longer exists.
+  Result<const UserRef*> AuthorOf(const domain::Message& m) {
     ROUNDS_ASSIGN_OR_RETURN(const UserRef* author, Get(m.author_id));
+    if (!author) return nullptr;
+    ROUNDS_ASSIGN_OR_RETURN(bool pseudonymous, Pseudonymous(m.space_id));
+    if (!pseudonymous) return author;
+    auto [it, added] = pseudonyms_.try_emplace({m.space_id, m.author_id});
+    if (added) {
+      governance::policy::PseudonymName name = governance::policy::Pseudonym(m.space_id, m.author_id);
+      it->second = UserRef{m.author_id, std::move(name.handle), std::move(name.display_name)};
+    }
+    return &it->second;
+  }
+  Result<json> Message(const domain::Message& m) {
+    ROUNDS_ASSIGN_OR_RETURN(const UserRef* author, AuthorOf(m));
     return MessageJson(m, author);
   }
   // Message(m).dump(), written straight to text: what a write unit stores as an event's payload,
   // without building a tree on the store's one writer thread.
   Result<std::string> MessageText(const domain::Message& m) {
-    ROUNDS_ASSIGN_OR_RETURN(const UserRef* author, Get(m.author_id));
+    ROUNDS_ASSIGN_OR_RETURN(const UserRef* author, AuthorOf(m));
     std::string out;
     AppendMessageJson(out, m, author);
     return out;
@@ -198,7 +219,7 @@ class AuthorCache {
     ROUNDS_RETURN_IF_ERROR(LoadAuthorsOf(messages));
     out += '[';
     for (std::size_t i = 0; i < messages.size(); ++i) {
-      ROUNDS_ASSIGN_OR_RETURN(const UserRef* author, Get(messages[i].author_id));
+      ROUNDS_ASSIGN_OR_RETURN(const UserRef* author, AuthorOf(messages[i]));
       if (i > 0) out += ',';
       AppendMessageJson(out, messages[i], author);
     }
@@ -207,6 +228,21 @@ class AuthorCache {
   }
 
  private:
+  AuthorCache(store::ReadTx& tx, std::nullptr_t) : tx_(tx), policy_(nullptr) {}
+
+  Result<bool> Pseudonymous(SpaceId space_id) {
+    if (!policy_) return false;
+    auto known = pseudonymous_.find(space_id);
+    if (known != pseudonymous_.end()) return known->second;
+    ROUNDS_ASSIGN_OR_RETURN(auto space, tx_.FindSpace(space_id));
+    bool pseudonymous = false;
+    if (space) {
+      ROUNDS_ASSIGN_OR_RETURN(auto policy, policy_->TemplateFor(tx_, *space));
+      pseudonymous = policy.pseudonyms;
+    }
+    pseudonymous_[space_id] = pseudonymous;
+    return pseudonymous;
+  }
   Status LoadAuthorsOf(const std::vector<domain::Message>& messages) {
     std::vector<UserId> ids;
     ids.reserve(messages.size());
@@ -229,7 +265,10 @@ class AuthorCache {
   }
 
   store::ReadTx& tx_;
+  const PolicyEngine* policy_;
   std::map<UserId, std::optional<UserRef>> users_;
+  std::map<SpaceId, bool> pseudonymous_;
+  std::map<std::pair<SpaceId, UserId>, UserRef> pseudonyms_;
 };
 
 // A space event written in the same unit as the change it describes, published after commit.
@@ -375,7 +414,7 @@ inline Status AdmitMember(const governance::policy::PolicyTemplate& policy, cons
 }
 
 // What clients show of a space's template: {key, version, name, phi, moderation, audience,
-// export_allowed}.
+// export_allowed, pseudonyms}.
 inline json TemplateSummary(const governance::policy::PolicyTemplate& t) {
   namespace policy = governance::policy;
   return json{{"key", t.key},
@@ -384,7 +423,8 @@ inline json TemplateSummary(const governance::policy::PolicyTemplate& t) {
               {"phi", policy::ToString(t.phi)},
               {"moderation", policy::ToString(t.moderation)},
               {"audience", policy::ToString(t.audience)},
-              {"export_allowed", t.export_allowed}};
+              {"export_allowed", t.export_allowed},
+              {"pseudonyms", t.pseudonyms}};
 }
 
 inline int ClampLimit(int limit, int fallback = 50, int max = 200) {

@@ -308,7 +308,7 @@ Result<std::string> MessageService::RunPostUnit(PostJob& job, store::WriteTx& tx
   refused.reset();
   ROUNDS_ASSIGN_OR_RETURN(auto readable, internal::ReadableSpace(tx, actor, space_id));
   auto& [space, standing] = readable;
-  AuthorCache authors(tx);
+  AuthorCache authors(tx, policy_);
   // A retry of a post that already succeeded returns the original, whatever changed since.
   if (!draft.client_id.empty()) {
     ROUNDS_ASSIGN_OR_RETURN(auto existing, tx.FindMessageByClientId(space_id, actor.user.id, draft.client_id));
@@ -317,6 +317,7 @@ Result<std::string> MessageService::RunPostUnit(PostJob& job, store::WriteTx& tx
   // The space's template: who may post, pre-moderation, the PHI rule.
   ROUNDS_ASSIGN_OR_RETURN(auto policy,
                           RequirePosting(tx, policy_, actor, space, standing, draft.parent_id.has_value(), now));
+  authors.Know(space_id, policy.pseudonyms);  // read nothing more for the event's author
   if (draft.kind == MessageKind::kAnnouncement) {
     ROUNDS_RETURN_IF_ERROR(internal::Require(standing, SpaceAction::kAnnounce, "owner_required",
                                              "Only the space's owners can post announcements."));
@@ -517,7 +518,7 @@ Result<json> MessageService::Get(const Actor& actor, MessageId id) {
     ROUNDS_ASSIGN_OR_RETURN(auto policy, policy_.TemplateFor(tx, located.space));
     phi_bearing = PhiBearing(policy);
     space_id = located.space.id;
-    AuthorCache authors(tx);
+    AuthorCache authors(tx, policy_);
     return authors.Message(located.message);
   }));
   if (phi_bearing || grant) {
@@ -584,7 +585,8 @@ Result<JsonText> MessageService::List(const Actor& actor, SpaceId space_id, cons
     for (const auto& m : messages) estimate += 512 + m.body.size() + m.title.size();
     text.reserve(estimate);
     text += "{\"items\":";
-    AuthorCache authors(tx);
+    AuthorCache authors(tx, policy_);
+    authors.Know(space_id, policy.pseudonyms);
     ROUNDS_RETURN_IF_ERROR(authors.AppendMessages(text, messages));
     text += ",\"next_cursor\":";
     if (messages.size() == static_cast<std::size_t>(limit)) AppendJsonString(text, std::to_string(messages.back().seq), Utf8Errors::kReplace);
@@ -688,7 +690,7 @@ Result<json> MessageService::Thread(const Actor& actor, MessageId id) {
     q.after_seq = 0;
     q.limit = 1000;
     ROUNDS_ASSIGN_OR_RETURN(auto replies, tx.ListMessages(q));
-    AuthorCache authors(tx);
+    AuthorCache authors(tx, policy_);
     ROUNDS_ASSIGN_OR_RETURN(json root, authors.Message(located.message));
     ROUNDS_ASSIGN_OR_RETURN(json items, authors.Messages(replies));
     return json{{"root", root}, {"items", items}};
@@ -709,7 +711,7 @@ Result<json> MessageService::Pins(const Actor& actor, SpaceId space_id) {
     ROUNDS_ASSIGN_OR_RETURN(auto policy, policy_.TemplateFor(tx, readable.space));
     phi_bearing = PhiBearing(policy);
     ROUNDS_ASSIGN_OR_RETURN(auto pinned, tx.ListPinned(space_id, actor.user.id));
-    AuthorCache authors(tx);
+    AuthorCache authors(tx, policy_);
     ROUNDS_ASSIGN_OR_RETURN(json items, authors.Messages(pinned));
     return json{{"items", items}};
   }));
@@ -782,7 +784,7 @@ Result<json> MessageService::Edit(const Actor& actor, MessageId id, const std::s
     }
     ROUNDS_ASSIGN_OR_RETURN(auto updated, tx.FindMessage(id, actor.user.id));
     if (!updated) return NotFound("Message");
-    AuthorCache authors(tx);
+    AuthorCache authors(tx, policy_);
     ROUNDS_ASSIGN_OR_RETURN(json j, authors.Message(*updated));
     if (held) {
       ROUNDS_ASSIGN_OR_RETURN(edited, internal::AppendRestrictedEvent(tx, located.space.id, "message.edited",
@@ -963,7 +965,7 @@ Result<json> MessageService::Accept(const Actor& actor, MessageId answer_id, boo
     ROUNDS_RETURN_IF_ERROR(tx.SetAcceptedAnswer(question->id, value));
     ROUNDS_ASSIGN_OR_RETURN(auto updated, tx.FindMessage(question->id, actor.user.id));
     if (!updated) return NotFound("Message");
-    AuthorCache authors(tx);
+    AuthorCache authors(tx, policy_);
     ROUNDS_ASSIGN_OR_RETURN(json j, authors.Message(*updated));
     ROUNDS_ASSIGN_OR_RETURN(accepted, internal::AppendMessageEvent(tx, *updated, "answer.accepted", j, now));
     return j;
@@ -983,7 +985,7 @@ Result<json> MessageService::Pin(const Actor& actor, MessageId id, bool on) {
     ROUNDS_RETURN_IF_ERROR(tx.SetPinned(id, on));
     ROUNDS_ASSIGN_OR_RETURN(auto updated, tx.FindMessage(id, actor.user.id));
     if (!updated) return NotFound("Message");
-    AuthorCache authors(tx);
+    AuthorCache authors(tx, policy_);
     ROUNDS_ASSIGN_OR_RETURN(json j, authors.Message(*updated));
     ROUNDS_ASSIGN_OR_RETURN(pinned, internal::AppendMessageEvent(tx, *updated, "message.pinned", j, now));
     return j;
@@ -998,7 +1000,7 @@ Result<json> MessageService::Mentions(const Actor& actor, MessageId before_id, i
   ROUNDS_ASSIGN_OR_RETURN(json out, store_.Read([&](store::ReadTx& tx) -> Result<json> {
     ROUNDS_RETURN_IF_ERROR(internal::Current(tx, actor).map([](auto&&) {}));
     ROUNDS_ASSIGN_OR_RETURN(auto mentions, tx.ListMentions(actor.user.id, before_id, n));
-    AuthorCache authors(tx);
+    AuthorCache authors(tx, policy_);
     json items = json::array();
     for (const auto& mention : mentions) {
       auto located = ReadableMessage(tx, actor, mention.message_id);

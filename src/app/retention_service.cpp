@@ -517,7 +517,7 @@ Result<json> RetentionService::WriteExport(const Actor& current, const std::stri
     std::map<SpaceId, std::string> lines_by_space;  // this page's transcript lines
     ROUNDS_ASSIGN_OR_RETURN(std::size_t page_size, store_.Read([&](store::ReadTx& tx) -> Result<std::size_t> {
       ROUNDS_ASSIGN_OR_RETURN(auto ids, tx.ListExportMessageIds(query, after, kExportPage));
-      internal::AuthorCache authors(tx);
+      auto authors = internal::AuthorCache::RealNames(tx);
       for (MessageId id : ids) {
         after = id;
         ROUNDS_ASSIGN_OR_RETURN(auto message, tx.FindMessage(id, 0));

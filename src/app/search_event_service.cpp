@@ -39,7 +39,7 @@ Result<json> SearchService::Search(const Actor& actor, const std::string& text, 
       }
     }
     ROUNDS_ASSIGN_OR_RETURN(auto hits, tx.SearchMessages({text, {readable.begin(), readable.end()}, n, offset}));
-    internal::AuthorCache authors(tx);
+    internal::AuthorCache authors(tx, policy_);
     json messages = json::array();
     std::map<SpaceId, Space> spaces;
     for (const auto& hit : hits) {

@@ -144,7 +144,7 @@ Status ExportMessages(store::ReadTx& tx, internal::AuthorCache& authors, ExportW
     for (const auto& m : page) {
       // The caller's own held posts are listed for them; an export is what every member saw.
       if (m.deleted || m.state != MessageState::kPublished) continue;
-      ROUNDS_ASSIGN_OR_RETURN(const UserRef* author, authors.Get(m.author_id));
+      ROUNDS_ASSIGN_OR_RETURN(const UserRef* author, authors.AuthorOf(m));
       ROUNDS_RETURN_IF_ERROR(writer.Add(m, author));
       if (!parent_id && m.reply_count > 0) {
         ROUNDS_RETURN_IF_ERROR(ExportMessages(tx, authors, writer, space_id, viewer, m.id));
@@ -189,7 +189,7 @@ Result<SpaceExport> MessageService::ExportSpace(const Actor& actor, SpaceId spac
       return Ok();
     }
     ROUNDS_ASSIGN_OR_RETURN(json space_ref, internal::NamedSpaceRef(tx, space));
-    internal::AuthorCache authors(tx);
+    internal::AuthorCache authors(tx, policy_);
     ROUNDS_RETURN_IF_ERROR(
         writer.Begin(space, internal::TemplateSummary(policy), current, now, space_ref.value("name", space.name)));
     ROUNDS_RETURN_IF_ERROR(ExportMessages(tx, authors, writer, space_id, current.user.id, std::nullopt));

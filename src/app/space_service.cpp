@@ -28,6 +28,20 @@ Status AuditAccess(store::WriteTx& tx, const PolicyEngine& policy_engine, const 
   return AppendAudit(tx, AuditEntry(actor, action, "user", std::to_string(user_id), now), details);
 }
 
+// A membership as the space's members see it. Under a template with pseudonyms, the person is
+// their pseudonym in the space; `account` adds who they are (for the space's moderators and
+// owners, and compliance officers), never for the members, and never in events, which every
+// member receives.
+json MemberAsSeen(const Membership& m, const User& user, bool pseudonymous, bool account = false) {
+  json j = MembershipJson(m, user);
+  if (!pseudonymous) return j;
+  governance::policy::PseudonymName name = governance::policy::Pseudonym(m.space_id, user.id);
+  j["user"] = UserRefJson(UserRef{user.id, name.handle, name.display_name});
+  j["pseudonym"] = name.display_name;
+  if (account) j["account"] = UserRefJson(user);
+  return j;
+}
+
 // The space as `actor` sees it: the caller's role and read marker, and the members of a direct
 // conversation (its name is the people in it).
 // Refuses PHI in the name or topic of a space patients see, whatever its PHI rule for messages.
@@ -42,6 +56,8 @@ Result<json> SpaceView(store::ReadTx& tx, const Actor& actor, const Space& space
   json j = SpaceJson(space);
   ROUNDS_ASSIGN_OR_RETURN(auto policy, LoadTemplate(tx, space.template_key, space.template_version));
   j["template"] = internal::TemplateSummary(policy);
+  // Under pseudonyms, the name the caller goes by here.
+  if (policy.pseudonyms && !actor.is_system) j["my_pseudonym"] = governance::policy::Pseudonym(space.id, actor.user.id).display_name;
   // Joined as the stricter of the space's setting and its template's rule says (see Join).
   if (policy.joining != governance::policy::Joining::kOpen) j["join_policy"] = ToString(JoinPolicy::kInvite);
   // How a non-member gets in: "open" (join), "request" (ask; `join_requested` once asked) or
@@ -185,8 +201,7 @@ Result<json> SpaceService::Create(const Actor& actor, const NewSpace& request) {
                                          json{{"template", policy.key}, {"version", policy.version},
                                               {"kind", ToString(space.kind)}}));
     }
-    ROUNDS_ASSIGN_OR_RETURN(joined, AppendEvent(tx, space.id, "member.joined",
-                                                json{{"user_id", actor.user.id}, {"role", "owner"}, {"user", UserRefJson(current.user)}}, now));
+    ROUNDS_ASSIGN_OR_RETURN(joined, AppendEvent(tx, space.id, "member.joined", MemberAsSeen(owner, current.user, policy.pseudonyms), now));
     ROUNDS_ASSIGN_OR_RETURN(auto stored, tx.FindSpace(space.id));
     owner.read_seq = 0;
     return SpaceView(tx, actor, *stored, owner);
@@ -290,12 +305,15 @@ Result<json> SpaceService::Update(const Actor& actor, SpaceId id, const SpacePat
 Result<json> SpaceService::ListMembers(const Actor& actor, SpaceId id, UserId after_user_id, int limit) {
   int n = internal::ClampLimit(limit);
   return store_.Read([&](store::ReadTx& tx) -> Result<json> {
-    ROUNDS_RETURN_IF_ERROR(internal::ReadableSpace(tx, actor, id).map([](auto&&) {}));
+    ROUNDS_ASSIGN_OR_RETURN(auto readable, internal::ReadableSpace(tx, actor, id));
+    ROUNDS_ASSIGN_OR_RETURN(auto policy, policy_.TemplateFor(tx, readable.first));
+    ROUNDS_ASSIGN_OR_RETURN(Actor current, internal::Current(tx, actor));
+    const bool account = Can(readable.second, SpaceAction::kModerate) || current.IsCompliance();
     ROUNDS_ASSIGN_OR_RETURN(auto members, tx.ListMembers(id, after_user_id, n));
     json items = json::array();
     for (const auto& m : members) {
       ROUNDS_ASSIGN_OR_RETURN(auto user, tx.FindUser(m.user_id));
-      if (user) items.push_back(MembershipJson(m, *user));
+      if (user) items.push_back(MemberAsSeen(m, *user, policy.pseudonyms, account));
     }
     json next = members.size() == static_cast<std::size_t>(n) ? json(std::to_string(members.back().user_id)) : json(nullptr);
     return json{{"items", items}, {"next_cursor", next}};
@@ -329,7 +347,7 @@ Result<json> SpaceService::AddMember(const Actor& actor, SpaceId id, UserId user
     ROUNDS_RETURN_IF_ERROR(tx.UpsertMembership(m));
     ROUNDS_RETURN_IF_ERROR(tx.DeleteJoinRequest(id, user_id).map([](bool) {}));  // asked, and added
     ROUNDS_RETURN_IF_ERROR(AuditAccess(tx, policy_, actor, space, "member.add", user_id, role, now));
-    json data = MembershipJson(m, *user);
+    json data = MemberAsSeen(m, *user, policy.pseudonyms);
     ROUNDS_ASSIGN_OR_RETURN(joined, AppendEvent(tx, id, "member.joined", data, now));
     ROUNDS_ASSIGN_OR_RETURN(auto stored, tx.FindSpace(id));
     ROUNDS_ASSIGN_OR_RETURN(space_view, SpaceView(tx, actor, *stored, m));
@@ -355,7 +373,8 @@ Result<json> SpaceService::SetRole(const Actor& actor, SpaceId id, UserId user_i
     ROUNDS_RETURN_IF_ERROR(tx.UpsertMembership(*existing));
     ROUNDS_RETURN_IF_ERROR(AuditAccess(tx, policy_, actor, space, "member.role", user_id, role, now));
     ROUNDS_ASSIGN_OR_RETURN(auto user, tx.FindUser(user_id));
-    json data = MembershipJson(*existing, *user);
+    ROUNDS_ASSIGN_OR_RETURN(auto policy, policy_.TemplateFor(tx, space));
+    json data = MemberAsSeen(*existing, *user, policy.pseudonyms);
     ROUNDS_ASSIGN_OR_RETURN(changed, AppendEvent(tx, id, "member.role", data, now));
     return data;
   }));
@@ -412,7 +431,7 @@ Result<json> SpaceService::Join(const Actor& actor, SpaceId id) {
     Membership m{id, actor.user.id, MemberRole::kMember, space.last_seq, now};
     ROUNDS_RETURN_IF_ERROR(tx.UpsertMembership(m));
     ROUNDS_RETURN_IF_ERROR(AuditAccess(tx, policy_, actor, space, "member.join", actor.user.id, m.role, now));
-    ROUNDS_ASSIGN_OR_RETURN(joined, AppendEvent(tx, id, "member.joined", MembershipJson(m, current.user), now));
+    ROUNDS_ASSIGN_OR_RETURN(joined, AppendEvent(tx, id, "member.joined", MemberAsSeen(m, current.user, policy.pseudonyms), now));
     ROUNDS_RETURN_IF_ERROR(tx.SetReadSeq(id, actor.user.id, space.last_seq));
     ROUNDS_ASSIGN_OR_RETURN(auto stored, tx.FindSpace(id));
     return SpaceView(tx, actor, *stored, m);
@@ -528,7 +547,7 @@ Result<json> SpaceService::DecideJoinRequest(const Actor& actor, SpaceId id, Use
     ROUNDS_RETURN_IF_ERROR(tx.UpsertMembership(m));
     ROUNDS_RETURN_IF_ERROR(AppendAudit(tx, AuditEntry(actor, "member.join_approve", "user", std::to_string(user_id), now),
                                        json{{"space_id", id}, {"role", ToString(m.role)}}));
-    ROUNDS_ASSIGN_OR_RETURN(joined, AppendEvent(tx, id, "member.joined", MembershipJson(m, *user), now));
+    ROUNDS_ASSIGN_OR_RETURN(joined, AppendEvent(tx, id, "member.joined", MemberAsSeen(m, *user, policy.pseudonyms), now));
     ROUNDS_ASSIGN_OR_RETURN(auto stored, tx.FindSpace(id));
     ROUNDS_ASSIGN_OR_RETURN(space_view, SpaceView(tx, actor, *stored, m));
     return json{{"space_id", id}, {"user_id", user_id}, {"decision", "approved"}};

@@ -25,6 +25,8 @@ export interface Space {
   members?: UserRef[];
   /** The policy template version the space runs under (absent on servers without governance). */
   template?: SpaceTemplate;
+  /** Under a template with pseudonyms: the name the caller goes by in this space. */
+  my_pseudonym?: string;
   /** Read under the caller's emergency access (not a member): read-only until expires_at. */
   emergency?: { grant_id: number; expires_at: number };
 }
@@ -33,9 +35,15 @@ export interface SpaceTemplate {
   key: string; version: number; name: string; phi: PhiRule; moderation: string; audience: string;
   /** Whether the space's owners and moderators may download its conversation. */
   export_allowed?: boolean;
+  /** Members appear under pseudonyms (patient forums): names are not links to people. */
+  pseudonyms?: boolean;
 }
 export interface JoinRequest { space_id: number; user: UserRef; job_role: string; created_at: number }
-export interface Member { space_id: number; user_id: number; role: Role; read_seq: number; joined_at: number; user: UserRef }
+export interface Member {
+  space_id: number; user_id: number; role: Role; read_seq: number; joined_at: number; user: UserRef;
+  /** Under pseudonyms: the name shown (also in `user`), and, for the space's moderators, whose it is. */
+  pseudonym?: string; account?: UserRef;
+}
 export interface PollOption { index: number; text: string; votes: number }
 export interface Reaction { emoji: string; count: number; mine: boolean }
 export type MessageKind = 'message' | 'discussion' | 'question' | 'idea' | 'poll' | 'announcement';

@@ -95,8 +95,14 @@ export default function MembersPanel({ space, onClose, onLeft }: { space: Space;
             <li key={m.user_id} className="member-row">
               <Avatar id={m.user_id} name={m.user.display_name} size="sm" online={online.has(m.user_id)} />
               <span className="member-name">
-                <span><a href={href.person(m.user_id)}>{m.user.display_name}</a>{m.user_id === me.id && <span className="muted"> (you)</span>}</span>
-                <span className="muted small">@{m.user.username}{online.has(m.user_id) ? ' · online' : ''}</span>
+                <span>
+                  {m.pseudonym && !m.account ? m.user.display_name : <a href={href.person(m.user_id)}>{m.user.display_name}</a>}
+                  {m.user_id === me.id && <span className="muted"> (you)</span>}
+                </span>
+                <span className="muted small">
+                  {m.account ? <>{m.account.display_name} · @{m.account.username}</> : m.pseudonym ? 'pseudonym' : `@${m.user.username}`}
+                  {online.has(m.user_id) && !m.pseudonym ? ' · online' : ''}
+                </span>
               </span>
               {isOwner && m.user_id !== me.id && space.kind !== 'direct' ? (
                 <>

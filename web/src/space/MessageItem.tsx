@@ -89,7 +89,9 @@ function MessageItem({ m, me, space, variant, compact, question, highlighted, on
 
   const header = (
     <header className="message-head">
-      {!compact && <a className="author" href={href.person(m.author_id)}>{m.author.display_name}</a>}
+      {!compact && (space.template?.pseudonyms
+        ? <span className="author">{m.author.display_name}</span>
+        : <a className="author" href={href.person(m.author_id)}>{m.author.display_name}</a>)}
       {isPost && m.kind !== 'discussion' && <span className={`kind-tag tag-${m.kind}`}>{KIND_LABEL[m.kind]}</span>}
       {isPost && m.kind === 'question' && (m.accepted_answer_id
         ? <span className="answered"><Icon name="check" size={12} /> Answered</span>

@@ -238,6 +238,9 @@ export default function SpaceView({ spaceId, focusMessage }: { spaceId: number; 
           <EmergencyBanner space={space} grantId={emergency.grant_id} expiresAt={emergency.expires_at} onRefresh={() => setLoads((n) => n + 1)} />
         )}
         {space.archived && <p className="notice">This {space.kind} is archived: you can read it, but nobody can post.</p>}
+        {space.template?.pseudonyms && space.my_pseudonym && isMember && (
+          <p className="notice pseudonym-note">Members here appear under pseudonyms, not their names. You are <strong>{space.my_pseudonym}</strong>.</p>
+        )}
         {space.my_role === 'read_only' && <p className="notice">You can read this {space.kind} but not post in it.</p>}
         {!isMember && !emergency && (
           <div className="notice join-bar">

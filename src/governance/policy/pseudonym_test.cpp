@@ -1,0 +1,40 @@
+#include "governance/policy/pseudonym.hpp"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+namespace rounds::governance::policy {
+namespace {
+
+TEST(Pseudonym, IsStableAndReadable) {
+  const PseudonymName a = Pseudonym(7, 42);
+  EXPECT_EQ(a.display_name, Pseudonym(7, 42).display_name);
+  EXPECT_EQ(a.handle, Pseudonym(7, 42).handle);
+  // "Adjective Animal N": three words, the last a number.
+  const auto first = a.display_name.find(' ');
+  const auto last = a.display_name.rfind(' ');
+  ASSERT_NE(first, last) << a.display_name;
+  EXPECT_NE(a.display_name.substr(last + 1).find_first_of("0123456789"), std::string::npos);
+  for (char c : a.handle) EXPECT_TRUE((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-') << a.handle;
+}
+
+TEST(Pseudonym, NoTwoMembersOfASpaceShareOne) {
+  for (std::int64_t space : {1, 2, 977}) {
+    std::set<std::string> seen;
+    for (std::int64_t user = 1; user <= 200000; ++user) {
+      ASSERT_TRUE(seen.insert(Pseudonym(space, user).display_name).second) << "space " << space << " user " << user;
+    }
+  }
+  // Past 2^24 the number carries the rest of the id.
+  EXPECT_NE(Pseudonym(3, 5).display_name, Pseudonym(3, 5 + (std::int64_t{1} << 24)).display_name);
+}
+
+TEST(Pseudonym, DiffersFromSpaceToSpace) {
+  int same = 0;
+  for (std::int64_t user = 1; user <= 1000; ++user) same += Pseudonym(1, user).display_name == Pseudonym(2, user).display_name;
+  EXPECT_LE(same, 2) << "a member is not followed from forum to forum by one name";
+}
+
+}  // namespace
+}  // namespace rounds::governance::policy
