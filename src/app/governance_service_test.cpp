@@ -688,6 +688,37 @@ TEST_F(GovernanceTest, AHeldPostOrEditTellsTheQueueByIdsAlone) {
   }
 }
 
+TEST_F(GovernanceTest, AHeldOrReportedPostDeletedByItsAuthorLeavesTheQueueForAllWhoWorkIt) {
+  SpaceId forum = SpaceWith("patient-forum", "Knee recovery");
+  auto held = Try(member_, forum, "Week two, stairs are hard");
+  ASSERT_TRUE(held);
+  ASSERT_EQ(held->message["state"], "held");
+  MessageId id = held->message["id"];
+  ClearPublished();
+  ASSERT_TRUE(services_->messages.Delete(member_, id));
+  auto changes = QueueChanges(Published());
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_EQ(changes[0].first, (json{{"kind", "decided"}, {"space_id", forum}, {"message_id", id}}));
+  EXPECT_EQ(changes[0].second, Ids({&owner_, &compliance_})) << "not the author, who deleted it";
+
+  SpaceId ward = SpaceWith("clinical-team", "Ward 6");
+  auto reported = Try(member_, ward, "selling a bike, ask me");
+  ASSERT_TRUE(reported);
+  ASSERT_TRUE(services_->governance.Report(other_, reported->message["id"], "selling things"));
+  auto plain = Try(member_, ward, "handover at 7");
+  ASSERT_TRUE(plain);
+  ClearPublished();
+  ASSERT_TRUE(services_->messages.Delete(member_, reported->message["id"]));
+  changes = QueueChanges(Published());
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_EQ(changes[0].first["message_id"], reported->message["id"]);
+  EXPECT_EQ(changes[0].second, Ids({&owner_, &compliance_}));
+  // A message that was on no queue changes none.
+  ClearPublished();
+  ASSERT_TRUE(services_->messages.Delete(member_, plain->message["id"]));
+  EXPECT_TRUE(QueueChanges(Published()).empty());
+}
+
 TEST_F(GovernanceTest, OfficersNamedOrStandingDownAreToldFromTheNextChange) {
   SpaceId forum = SpaceWith("patient-forum", "Carers corner");
   ASSERT_TRUE(Try(member_, forum, "First week at home, any advice?"));

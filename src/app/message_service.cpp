@@ -819,6 +819,7 @@ Result<json> MessageService::Edit(const Actor& actor, MessageId id, const std::s
 Status MessageService::Delete(const Actor& actor, MessageId id) {
   UnixMillis now = clock_.NowMillis();
   PendingEvent deleted;
+  std::vector<UserId> queue_watchers;  // set when the message was on the moderation queue
   ROUNDS_RETURN_IF_ERROR(store_.Write([&](store::WriteTx& tx) -> Status {
     ROUNDS_ASSIGN_OR_RETURN(Located located, ReadableMessage(tx, actor, id));
     if (located.message.deleted) return NotFound("Message");
@@ -826,6 +827,18 @@ Status MessageService::Delete(const Actor& actor, MessageId id) {
     if (!own) {
       ROUNDS_RETURN_IF_ERROR(internal::Require(located.standing, SpaceAction::kDeleteOthers, "moderator_required",
                                                "Only the author or a moderator can delete a message."));
+    }
+    // A message held for review, or reported, leaves the queue: those who work it are told.
+    queue_watchers.clear();
+    bool queued = located.message.state == MessageState::kHeld;
+    if (!queued && located.message.state == MessageState::kPublished) {
+      ROUNDS_ASSIGN_OR_RETURN(auto reports, tx.ListOpenReports(id));
+      queued = !reports.empty();
+    }
+    if (queued) {
+      ROUNDS_ASSIGN_OR_RETURN(auto moderators, internal::ModeratorsAnd(tx, located.space.id, located.message.author_id));
+      ROUNDS_ASSIGN_OR_RETURN(auto officers, officers_.List(tx));
+      queue_watchers = internal::QueueWatchers(std::move(moderators), officers, actor.user.id);
     }
     ROUNDS_RETURN_IF_ERROR(tx.DeleteMessage(id, now));
     // Its files go with it, unless a legal hold keeps the message (for e-discovery) until released
@@ -850,6 +863,9 @@ Status MessageService::Delete(const Actor& actor, MessageId id) {
   }));
   log::Info("message_deleted", {{"message_id", id}, {"by", actor.user.id}});
   Publish(bus_, deleted);
+  if (!queue_watchers.empty()) {
+    internal::PublishQueueChange(bus_, "decided", deleted.event.space_id, "message_id", id, std::move(queue_watchers));
+  }
   return Ok();
 }
 
