@@ -82,6 +82,15 @@ TEST_F(ForumPseudonymTest, MembersReadEachOtherUnderPseudonyms) {
   EXPECT_EQ((*found)["messages"][0]["message"]["author"]["display_name"], ben_name);
 }
 
+TEST_F(ForumPseudonymTest, AMentionOfAPseudonymReachesItsMember) {
+  const auto cy = governance::policy::Pseudonym(forum_, cy_.user.id);
+  Actor dee = MakeUser("dee");  // not a member
+  const auto dee_handle = governance::policy::Pseudonym(forum_, dee.user.id).handle;
+  json posted = Post(ana_, forum_, "Welcome @" + cy.handle + " and @" + dee_handle, MessageKind::kDiscussion);
+  ASSERT_EQ(posted["state"], "published") << "an owner's post is not held";
+  EXPECT_EQ(posted["mentions"], json::array({cy_.user.id})) << "members only";
+}
+
 TEST_F(ForumPseudonymTest, TheMemberListShowsAccountsToModeratorsOnly) {
   const std::string ben_name = governance::policy::Pseudonym(forum_, ben_.user.id).display_name;
   auto as_member = services_->spaces.ListMembers(cy_, forum_, 0, 50);

@@ -406,7 +406,14 @@ Result<std::string> MessageService::RunPostUnit(PostJob& job, store::WriteTx& tx
     }
   }
   for (const auto& name : mentioned_names) {
-    ROUNDS_ASSIGN_OR_RETURN(auto user, tx.FindUserByUsername(name));
+    std::optional<User> user;
+    // Under pseudonyms members know each other by them: "@quiet-heron-2731" is a mention too.
+    if (auto id = policy.pseudonyms ? governance::policy::PseudonymUser(space_id, name) : std::nullopt) {
+      ROUNDS_ASSIGN_OR_RETURN(user, tx.FindUser(*id));
+    }
+    if (!user) {
+      ROUNDS_ASSIGN_OR_RETURN(user, tx.FindUserByUsername(name));
+    }
     if (!user || user->id == actor.user.id) continue;
     ROUNDS_ASSIGN_OR_RETURN(auto membership, tx.FindMembership(space_id, user->id));
     if (membership) m.mentions.push_back(user->id);  // only people who can read it are notified

@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cctype>
+#include <cstdint>
 
 namespace rounds::governance::policy {
 namespace {
@@ -37,22 +38,54 @@ std::uint64_t Mix(std::uint64_t x) {
   return x;
 }
 
+std::uint32_t Round(std::uint64_t key, std::uint64_t round, std::uint32_t half) {
+  return static_cast<std::uint32_t>(Mix(key * 4 + round + (static_cast<std::uint64_t>(half) << 40))) & 0xFFF;
+}
+
 std::uint32_t Permute24(std::uint32_t value, std::uint64_t key) {
   std::uint32_t left = (value >> 12) & 0xFFF;
   std::uint32_t right = value & 0xFFF;
   for (std::uint64_t round = 0; round < 4; ++round) {
-    const std::uint32_t f = static_cast<std::uint32_t>(Mix(key * 4 + round + (static_cast<std::uint64_t>(right) << 40))) & 0xFFF;
-    const std::uint32_t next = left ^ f;
+    const std::uint32_t next = left ^ Round(key, round, right);
     left = right;
     right = next;
   }
   return (left << 12) | right;
 }
 
+// Permute24's inverse: the rounds undone in reverse order.
+std::uint32_t Unpermute24(std::uint32_t value, std::uint64_t key) {
+  std::uint32_t left = (value >> 12) & 0xFFF;
+  std::uint32_t right = value & 0xFFF;
+  for (std::uint64_t round = 4; round-- > 0;) {
+    const std::uint32_t previous = right ^ Round(key, round, left);
+    right = left;
+    left = previous;
+  }
+  return (left << 12) | right;
+}
+
+std::uint64_t SpaceKey(std::int64_t space_id) { return Mix(0x726f756e64730000ULL ^ static_cast<std::uint64_t>(space_id)); }
+
+// The index of `word` (any case) in `table`, or -1.
+template <std::size_t N>
+int IndexOf(const std::array<const char*, N>& table, std::string_view word) {
+  for (std::size_t i = 0; i < N; ++i) {
+    std::string_view entry(table[i]);
+    if (entry.size() != word.size()) continue;
+    bool same = true;
+    for (std::size_t c = 0; c < entry.size() && same; ++c) {
+      same = std::tolower(static_cast<unsigned char>(entry[c])) == std::tolower(static_cast<unsigned char>(word[c]));
+    }
+    if (same) return static_cast<int>(i);
+  }
+  return -1;
+}
+
 }  // namespace
 
 PseudonymName Pseudonym(std::int64_t space_id, std::int64_t user_id) {
-  const std::uint64_t key = Mix(0x726f756e64730000ULL ^ static_cast<std::uint64_t>(space_id));
+  const std::uint64_t key = SpaceKey(space_id);
   const std::uint64_t id = static_cast<std::uint64_t>(user_id);
   // The low 24 bits are permuted; the rest (ids of 2^24 and more) go on in the number.
   const std::uint32_t p = Permute24(static_cast<std::uint32_t>(id & 0xFFFFFF), key);
@@ -63,6 +96,28 @@ PseudonymName Pseudonym(std::int64_t space_id, std::int64_t user_id) {
     out.handle.push_back(c == ' ' ? '-' : static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
   }
   return out;
+}
+
+std::optional<std::int64_t> PseudonymUser(std::int64_t space_id, std::string_view handle) {
+  const auto first = handle.find('-');
+  const auto second = first == std::string_view::npos ? first : handle.find('-', first + 1);
+  if (second == std::string_view::npos) return std::nullopt;
+  const int adjective = IndexOf(kAdjectives, handle.substr(0, first));
+  const int animal = IndexOf(kAnimals, handle.substr(first + 1, second - first - 1));
+  const std::string_view digits = handle.substr(second + 1);
+  if (adjective < 0 || animal < 0 || digits.empty() || digits.size() > 12 || (digits.size() > 1 && digits[0] == '0')) {
+    return std::nullopt;
+  }
+  std::uint64_t number = 0;
+  for (char c : digits) {
+    if (c < '0' || c > '9') return std::nullopt;
+    number = number * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  const std::uint32_t p = (static_cast<std::uint32_t>(adjective) << 18) | (static_cast<std::uint32_t>(animal) << 12) |
+                          static_cast<std::uint32_t>(number % 4096);
+  const std::uint64_t id = ((number / 4096) << 24) | Unpermute24(p, SpaceKey(space_id));
+  if (id == 0 || id > static_cast<std::uint64_t>(INT64_MAX)) return std::nullopt;
+  return static_cast<std::int64_t>(id);
 }
 
 }  // namespace rounds::governance::policy

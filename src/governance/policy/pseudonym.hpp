@@ -6,7 +6,9 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace rounds::governance::policy {
 
@@ -16,5 +18,10 @@ struct PseudonymName {
 };
 
 PseudonymName Pseudonym(std::int64_t space_id, std::int64_t user_id);
+
+// The user whose pseudonym in `space_id` has `handle` ("quiet-heron-2731", any case), so that an
+// @mention of a pseudonym reaches its member; std::nullopt when `handle` is no pseudonym's.
+// Whether that user exists or belongs to the space is the caller's to check.
+std::optional<std::int64_t> PseudonymUser(std::int64_t space_id, std::string_view handle);
 
 }  // namespace rounds::governance::policy

@@ -36,5 +36,21 @@ TEST(Pseudonym, DiffersFromSpaceToSpace) {
   EXPECT_LE(same, 2) << "a member is not followed from forum to forum by one name";
 }
 
+TEST(Pseudonym, AHandleLeadsBackToItsMemberInItsSpaceOnly) {
+  for (std::int64_t user : {std::int64_t{1}, std::int64_t{42}, std::int64_t{4095}, std::int64_t{4096},
+                            std::int64_t{1} << 23, (std::int64_t{1} << 24) + 7, std::int64_t{123456789}}) {
+    const PseudonymName name = Pseudonym(9, user);
+    EXPECT_EQ(PseudonymUser(9, name.handle), user) << name.handle;
+    std::string upper = name.handle;
+    for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    EXPECT_EQ(PseudonymUser(9, upper), user) << "any case";
+    EXPECT_NE(PseudonymUser(10, name.handle), user) << "another space's member";
+  }
+  for (const char* not_one : {"ana", "quiet-heron", "quiet-heron-", "quiet-heron-x1", "loud-heron-12", "quiet-dragon-12",
+                              "quiet-heron-012", "quiet-heron-12-3"}) {
+    EXPECT_FALSE(PseudonymUser(9, not_one).has_value()) << not_one;
+  }
+}
+
 }  // namespace
 }  // namespace rounds::governance::policy
