@@ -96,7 +96,8 @@ json SpaceRefJson(const Space& s) { return json{{"id", s.id}, {"name", s.name}, 
 
 json MembershipJson(const Membership& m, const User& user) {
   return json{{"space_id", m.space_id}, {"user_id", m.user_id}, {"role", ToString(m.role)},
-              {"read_seq", m.read_seq}, {"joined_at", m.joined_at}, {"user", UserRefJson(user)}};
+              {"read_seq", m.read_seq}, {"joined_at", m.joined_at}, {"user", UserRefJson(user)},
+              {"is_guest", user.is_guest}};
 }
 
 json MessageJson(const Message& m, const UserRef* author) {

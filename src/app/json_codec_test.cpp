@@ -52,6 +52,9 @@ TEST(JsonCodec, SpaceDepartmentAndMemberShapes) {
   EXPECT_EQ(member["role"], "read_only");
   EXPECT_EQ(member["read_seq"], 12);
   EXPECT_EQ(member["user"]["id"], 9);
+  EXPECT_EQ(member["is_guest"], false);
+  u.is_guest = true;
+  EXPECT_EQ(MembershipJson({3, 9, MemberRole::kMember, 0, 1000}, u)["is_guest"], true) << "members see who is from outside";
 }
 
 TEST(JsonCodec, AMessageWithoutItsAuthorStillRenders) {

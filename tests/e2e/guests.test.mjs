@@ -57,6 +57,10 @@ test('a guest reaches only the channel they were added to, where its policy allo
     await composer.fill('Interface cut-over moved to 02:00');
     await composer.press('Enter');
     await owner.page.getByText('Interface cut-over moved to 02:00').first().waitFor();
+    // Staff see who in the channel is from outside.
+    await owner.page.getByRole('button', { name: 'Members' }).click();
+    await owner.page.locator('.member-row', { hasText: 'Vic Vendor' }).locator('.guest-chip').waitFor();
+    assert.equal(await owner.page.locator('.member-row', { hasText: 'User ana' }).locator('.guest-chip').count(), 0);
 
     // The public community is not public to a guest, even by its address.
     await guest.page.goto(`${server.baseUrl}/#/space/${community.id}`);

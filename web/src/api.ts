@@ -41,6 +41,8 @@ export interface SpaceTemplate {
 export interface JoinRequest { space_id: number; user: UserRef; job_role: string; created_at: number }
 export interface Member {
   space_id: number; user_id: number; role: Role; read_seq: number; joined_at: number; user: UserRef;
+  /** From outside the organization (absent on older servers). */
+  is_guest?: boolean;
   /** Under pseudonyms: the name shown (also in `user`), and, for the space's moderators, whose it is. */
   pseudonym?: string; account?: UserRef;
 }

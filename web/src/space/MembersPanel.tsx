@@ -98,6 +98,7 @@ export default function MembersPanel({ space, onClose, onLeft }: { space: Space;
                 <span>
                   {m.pseudonym && !m.account ? m.user.display_name : <a href={href.person(m.user_id)}>{m.user.display_name}</a>}
                   {m.user_id === me.id && <span className="muted"> (you)</span>}
+                  {m.is_guest && <span className="chip guest-chip" title="From outside the organization">Guest</span>}
                 </span>
                 <span className="muted small">
                   {m.account ? <>{m.account.display_name} · @{m.account.username}</> : m.pseudonym ? 'pseudonym' : `@${m.user.username}`}
