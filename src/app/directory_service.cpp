@@ -392,7 +392,17 @@ Result<ImportReport> DirectoryService::ImportUsersCsv(const Actor& actor, const 
     user.email = row["email"];
     user.job_role = row["job_role"];
     user.is_admin = row["is_admin"] == "true" || row["is_admin"] == "1";
-    user.password = row.contains("password") && !row["password"].empty() ? row["password"] : crypto::RandomToken(18);
+    if (row.contains("password") && !row["password"].empty()) {
+      user.password = row["password"];
+    } else {
+      // A random password must pass the policy too: 24 random characters can contain the username
+      // ("lee") or look like a walk, and such a row was refused as if the file were wrong.
+      std::string lower = user.username;
+      std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+      do {
+        user.password = crypto::RandomToken(18);
+      } while (CheckPassword(user.password, lower));
+    }
     if (!row["department"].empty()) {
       auto dept = store_.Read([&](store::ReadTx& tx) { return tx.FindDepartmentByName(row["department"]); });
       if (!dept) return tl::unexpected(dept.error());
