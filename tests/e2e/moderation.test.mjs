@@ -3,20 +3,14 @@
 // decision a space's moderator makes elsewhere takes its item off.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { createSpace, addMember } from '../integration/fixtures.mjs';
-import { openBrowser, signIn, startAppServer, PASSWORD } from './browser.mjs';
+import { createSpace, addMember, createOfficer } from '../integration/fixtures.mjs';
+import { openBrowser, signIn, startAppServer } from './browser.mjs';
 
 let server, admin, users, compliance;
 
 test.before(async () => {
   ({ server, admin, users } = await startAppServer(['ana', 'bo', 'cy']));
-  const res = await admin.post('/api/v1/users', {
-    username: 'cora', display_name: 'Cora Compliance', email: 'cora@example.org', job_role: 'Compliance Officer',
-    password: PASSWORD, is_compliance: true,
-  });
-  assert.equal(res.status, 201, res.text);
-  compliance = server.client();
-  await compliance.login('cora', PASSWORD);
+  compliance = await createOfficer(server, admin, 'cora');
 });
 
 test.after(async () => {
