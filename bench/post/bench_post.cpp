@@ -7,10 +7,12 @@
 // process's threads while posting, and the ratio of posts per CPU-second with audit on and off.
 //
 //   rounds-bench-post [--seconds N] [--threads T] [--rounds R] [--dir FOLDER] [--json FILE] [--only C]
+//                     [--reads 0|1]
 //
 // --only C runs configuration C alone (1 all on, 2 scanner off, 3 audit off, 4 both off, 5 all
 // on but the database not encrypted), for
-// profiling one of them; the ratios are then not printed.
+// profiling one of them; the ratios are then not printed. --reads 0 skips the page reads, so a
+// profile of a run covers posting alone.
 //
 // Posters: T threads (default 64, the server's pool for blocking work, so group commit batches as
 // in production), each a signed-in member posting into one of 8 spaces under the default
@@ -55,6 +57,7 @@ struct Options {
   fs::path dir;
   std::string json_path;
   int only = 0;  // 1-based configuration to run alone; 0 runs all of them
+  bool reads = true;
 };
 
 struct Config {
@@ -230,6 +233,7 @@ Figures Measure(const Options& options, const Config& config, const std::vector<
     }
     f.batch_micros = (after.commit_micros_sum - before.commit_micros_sum) / batches;
   }
+  if (!options.reads) return f;
   f.reads_per_second = Drive(options.threads, options.seconds, f.failures, [&](int t, std::uint64_t) {
     app::MessagePage page;
     page.limit = 50;
@@ -255,8 +259,9 @@ int main(int argc, char** argv) {
     else if (std::strcmp(argv[i], "--dir") == 0) options.dir = fs::path(argv[i + 1]) / ("rounds-bench-post-" + std::to_string(::getpid()));
     else if (std::strcmp(argv[i], "--json") == 0) options.json_path = argv[i + 1];
     else if (std::strcmp(argv[i], "--only") == 0) options.only = std::atoi(argv[i + 1]);
+    else if (std::strcmp(argv[i], "--reads") == 0) options.reads = std::atoi(argv[i + 1]) != 0;
     else {
-      std::fprintf(stderr, "usage: rounds-bench-post [--seconds N] [--threads T] [--rounds R] [--dir FOLDER] [--json FILE] [--only C]\n");
+      std::fprintf(stderr, "usage: rounds-bench-post [--seconds N] [--threads T] [--rounds R] [--dir FOLDER] [--json FILE] [--only C] [--reads 0|1]\n");
       return 2;
     }
   }

@@ -53,6 +53,7 @@ constexpr TableReach kTables[] = {
     {"retention_runs", Reach::kNothing},
     {"search_pending", Reach::kNothing},
     {"sessions", Reach::kNothing},  // sessions are checked in the session cache, per request
+    {"space_authors", Reach::kNothing},  // who has written where: legal holds only
     {"space_events", Reach::kNothing},
     {"space_suspensions", Reach::kSpaceColumn},
     {"spaces", Reach::kSpaceRow},

@@ -451,7 +451,63 @@ TEST(SqliteMigrations, UpgradingWidensCustodianHoldsToTheirConversationsByKeyLoo
     EXPECT_TRUE(line.find("legal_holds_active") != std::string::npos || line.find("VIRTUAL TABLE") != std::string::npos)
         << line << "\n" << plan;
   }
-  EXPECT_NE(plan.find("messages_author_space"), std::string::npos) << plan;
+  EXPECT_NE(plan.find("a USING PRIMARY KEY (space_id=? AND author_id=?)"), std::string::npos) << plan;
+  sqlite3_close(db);
+}
+
+// Schema 21 drops the two indexes that put every post in the middle of a conversation's run:
+// space_authors, filled from the messages already stored and then by the first post of each
+// author in each space, answers the custodian hold's "has written here"; a thread's replies come
+// from the replies-only index and a top-level page from the space's seq index, neither by a scan.
+TEST(SqliteMigrations, FewerSpaceIndexesKeepHoldsThreadsAndPagesToKeyLookups) {
+  const std::string rows =
+      "INSERT INTO users (id, username, display_name, created_at) VALUES (1, 'a', 'A', 0), (2, 'b', 'B', 0), "
+      "  (3, 'c', 'C', 0);"
+      "INSERT INTO spaces (id, kind, name, visibility, join_policy, direct_key, created_by, created_at, last_seq) "
+      "  VALUES (1, 'channel', 'Ward', 'public', 'open', NULL, 1, 0, 3), "
+      "         (2, 'direct', '', 'private', 'invite', '2,3', 2, 0, 1);"
+      "INSERT INTO memberships (space_id, user_id, role, joined_at) VALUES (1, 1, 'owner', 0), (1, 2, 'member', 0), "
+      "  (2, 3, 'member', 0);"  // user 2 has left the direct conversation they wrote in
+      "INSERT INTO messages (id, space_id, seq, author_id, kind, parent_id, body, created_at) "
+      "  VALUES (1, 1, 1, 1, 'message', NULL, 'root', 10), (2, 1, 2, 2, 'message', 1, 'reply', 11), "
+      "         (3, 1, 3, 2, 'message', NULL, 'second root', 12), (4, 2, 1, 2, 'message', NULL, 'b to c', 13);"
+      "INSERT INTO legal_holds (id, name, custodian_ids, created_by, created_at) VALUES (7, 'Matter', '[2]', 1, 0);";
+  RawDatabase old("rounds-upgrade-fewer-indexes", SchemaAt(20) + rows);
+  ASSERT_EQ(old.error(), "");
+  ASSERT_TRUE(Upgrade(old.path()));
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(old.path().c_str(), &db), SQLITE_OK);
+  auto text = [&](const std::string& sql) { return Rows(db, sql); };
+  EXPECT_EQ(text("PRAGMA integrity_check"), "ok\n");
+  EXPECT_EQ(text("SELECT name FROM sqlite_schema WHERE name IN ('messages_author_space', 'messages_space_parent_seq', "
+                 "'messages_parent') ORDER BY 1"),
+            "");
+  EXPECT_EQ(text("SELECT space_id || ':' || author_id FROM space_authors ORDER BY 1"), "1:1\n1:2\n2:2\n");
+  // The author who left is still a custodian of the conversation they wrote in.
+  EXPECT_EQ(text("SELECT message_id || ':' || hold_id FROM held_messages ORDER BY message_id"), "2:7\n3:7\n4:7\n");
+
+  // A new author's first post adds their row; a second post finds it and adds nothing.
+  ASSERT_EQ(sqlite3_exec(db, "INSERT INTO messages (space_id, seq, author_id, kind, body, created_at) "
+                             "VALUES (2, 2, 3, 'message', 'c to b', 14), (2, 3, 3, 'message', 'again', 15)",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  EXPECT_EQ(text("SELECT space_id || ':' || author_id FROM space_authors WHERE space_id = 2 ORDER BY 1"), "2:2\n2:3\n");
+
+  // Threads, top-level pages and the purge's reply check read indexes, never scan messages.
+  const char* queries[] = {
+      "SELECT id FROM messages m WHERE m.space_id = 1 AND m.parent_id IS NULL AND m.seq < 9 ORDER BY m.seq DESC LIMIT 50",
+      "SELECT id FROM messages m WHERE m.space_id = 1 AND m.parent_id = 1 AND m.seq > 0 ORDER BY m.seq ASC LIMIT 50",
+      "SELECT EXISTS (SELECT 1 FROM messages c WHERE c.space_id = 1 AND c.parent_id = 1)",
+  };
+  EXPECT_EQ(text(queries[0]), "3\n1\n");
+  EXPECT_EQ(text(queries[1]), "2\n");
+  EXPECT_EQ(text(queries[2]), "1\n");
+  for (const char* query : queries) {
+    const std::string plan = Rows(db, std::string("EXPLAIN QUERY PLAN ") + query, 3);
+    EXPECT_EQ(plan.find("SCAN m"), std::string::npos) << query << "\n" << plan;
+    EXPECT_EQ(plan.find("SCAN c"), std::string::npos) << query << "\n" << plan;
+    EXPECT_NE(plan.find("SEARCH"), std::string::npos) << query << "\n" << plan;
+  }
   sqlite3_close(db);
 }
 

@@ -104,7 +104,7 @@ constexpr const char kListRuns[] =
 // they are part of, whoever wrote it: a member of it now or, membership history not being stored,
 // someone who has written in it. That is what a hold by the same custodians keeps (the
 // held_messages view, migration 0018): keep the two alike. Checked per message by key lookups
-// (spaces, memberships, messages_author_space), never by a scan of a conversation. A keyword
+// (spaces, memberships, space_authors), never by a scan of a conversation. A keyword
 // matches the current text, any earlier version (title and body) and the text of a held deletion,
 // blind to case and accents (rounds_fold: "éclair" finds "ÉCLAIR" and "eclair").
 constexpr const char kExportMessageIds[] =
@@ -113,7 +113,7 @@ constexpr const char kExportMessageIds[] =
     "  OR EXISTS (SELECT 1 FROM spaces s WHERE s.id = m.space_id AND s.kind = 'direct' "
     "    AND EXISTS (SELECT 1 FROM json_each(?1) c "
     "      WHERE EXISTS (SELECT 1 FROM memberships p WHERE p.space_id = m.space_id AND p.user_id = c.value) "
-    "         OR EXISTS (SELECT 1 FROM messages a WHERE a.author_id = c.value AND a.space_id = m.space_id)))) "
+    "         OR EXISTS (SELECT 1 FROM space_authors a WHERE a.space_id = m.space_id AND a.author_id = c.value)))) "
     "AND (?2 = '[]' OR m.space_id IN (SELECT value FROM json_each(?2))) "
     "AND (?3 IS NULL OR m.created_at >= ?3) AND (?4 IS NULL OR m.created_at < ?4) "
     "AND (?5 = '[]' OR EXISTS (SELECT 1 FROM json_each(?5) k WHERE "
