@@ -88,3 +88,22 @@ test('a ramp that fell behind reports exact figures', { skip: !existsSync(report
   assert.match(json.targets['1:1 sustained vs ejabberd'].measured, /^25\.0× /);
   assert.equal(json.targets['1:1 sustained vs ejabberd'].verdict, 'met');
 });
+
+test('the fan-out latency target is met only below both peers at their own half loads', { skip: !existsSync(report) && 'no bench/report.mjs' }, () => {
+  const half = (label, offered, p99) => step(label, offered, offered, { members: 100, p99 });
+  const runs = (ejabberdP99) => [
+    step('rounds fanout ramp', 800, 800, { members: 100 }),
+    step('rounds fanout ramp', 1600, 1000, { members: 100, saturated: true }),
+    half('rounds fanout half', 400, 12),
+    step('ejabberd fanout ramp', 200, 200, { members: 100 }),
+    step('ejabberd fanout ramp', 400, 250, { members: 100, saturated: true }),
+    half('ejabberd fanout half', 100, ejabberdP99),
+  ];
+  const slower = runReport(runs(30)).json.targets['Group fan-out p99 at 50% of saturation'];
+  assert.match(slower.measured, /^12\.0 ms; at their own half loads ejabberd 30\.0 ms/);
+  assert.equal(slower.verdict, 'met');
+  // Within 20 ms, but a peer's own half-load p99 was lower.
+  const faster = runReport(runs(8)).json.targets['Group fan-out p99 at 50% of saturation'];
+  assert.match(faster.measured, /ejabberd 8\.0 ms/);
+  assert.equal(faster.verdict, 'missed');
+});
