@@ -7,11 +7,13 @@
 #include <set>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "app/audit_log.hpp"
 #include "app/json_codec.hpp"
 #include "app/services.hpp"
+#include "core/clock.hpp"
 #include "domain/rules.hpp"
 #include "governance/policy/policy_template.hpp"
 #include "governance/policy/pseudonym.hpp"
@@ -163,6 +165,34 @@ inline Status Require(const Standing& standing, SpaceAction action, const char* 
   return Ok();
 }
 
+// The start of a transcript line, the same in a space's export and an e-discovery export:
+// "[2026-12-04T10:00:00.000Z]   ↳ Ana Lee (#12, reply to #9): [Title] body". `title` and `body`
+// are given because a held deletion's kept text stands in for the row's.
+inline void AppendTranscriptLead(std::string& out, const domain::Message& m, std::string_view author,
+                                 std::string_view title, std::string_view body) {
+  out += '[';
+  out += FormatIso8601(m.created_at);
+  out += "] ";
+  if (m.parent_id) out += "  ↳ ";
+  out += author;
+  out += " (#" + std::to_string(m.id);
+  if (m.parent_id) out += ", reply to #" + std::to_string(*m.parent_id);
+  out += "): ";
+  if (!title.empty()) {
+    out += '[';
+    out += title;
+    out += "] ";
+  }
+  out += body;
+}
+
+// `user_id` as the members of a space with `pseudonyms` know them: their pseudonym there as both
+// name and handle (governance::policy::Pseudonym).
+inline UserRef PseudonymRef(SpaceId space_id, UserId user_id) {
+  governance::policy::PseudonymName name = governance::policy::Pseudonym(space_id, user_id);
+  return UserRef{user_id, std::move(name.handle), std::move(name.display_name)};
+}
+
 // Resolves authors for JSON, reading each distinct user once, and a page's authors in one query.
 // Authors are named as the space's members see them: in a space whose template has `pseudonyms`
 // (patient forums), by their pseudonym there (governance::policy::Pseudonym), for everyone who
@@ -187,10 +217,7 @@ class AuthorCache {
     ROUNDS_ASSIGN_OR_RETURN(bool pseudonymous, Pseudonymous(m.space_id));
     if (!pseudonymous) return author;
     auto [it, added] = pseudonyms_.try_emplace({m.space_id, m.author_id});
-    if (added) {
-      governance::policy::PseudonymName name = governance::policy::Pseudonym(m.space_id, m.author_id);
-      it->second = UserRef{m.author_id, std::move(name.handle), std::move(name.display_name)};
-    }
+    if (added) it->second = PseudonymRef(m.space_id, m.author_id);
     return &it->second;
   }
   Result<json> Message(const domain::Message& m) {

@@ -6,7 +6,6 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <sstream>
 
 #include "app/audit_log.hpp"
 #include "app/internal.hpp"
@@ -188,22 +187,16 @@ class JsonArrayFile {
 // One line of the transcript body, indented by nesting and with edits and deletions marked.
 std::string TranscriptLine(const Message& m, const std::string& author, std::size_t edit_count,
                            const std::optional<store::HeldDeletion>& held) {
-  std::ostringstream line;
-  line << "[" << FormatIso8601(m.created_at) << "] " << (m.parent_id ? "  ↳ " : "") << author << " (#" << m.id;
-  if (m.parent_id) line << ", reply to #" << *m.parent_id;
-  line << "): ";
-  const std::string& title = held ? held->title : m.title;
-  const std::string& body = held ? held->body : m.body;
-  if (!title.empty()) line << "[" << title << "] ";
-  line << body;
-  if (edit_count > 0) line << "  {edited " << edit_count << "x; earlier versions in edits.json}";
+  std::string line;
+  internal::AppendTranscriptLead(line, m, author, held ? held->title : m.title, held ? held->body : m.body);
+  if (edit_count > 0) line += "  {edited " + std::to_string(edit_count) + "x; earlier versions in edits.json}";
   if (m.deleted) {
-    line << (held ? "  {DELETED " + FormatIso8601(held->deleted_at) + "; text kept under legal hold}"
-                  : std::string("  {DELETED; text not retained}"));
+    line += held ? "  {DELETED " + FormatIso8601(held->deleted_at) + "; text kept under legal hold}"
+                 : std::string("  {DELETED; text not retained}");
   }
-  if (m.state != MessageState::kPublished) line << "  {" << ToString(m.state) << "}";
-  line << "\n";
-  return line.str();
+  if (m.state != MessageState::kPublished) line += "  {" + std::string(ToString(m.state)) + "}";
+  line += "\n";
+  return line;
 }
 
 }  // namespace

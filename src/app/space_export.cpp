@@ -85,12 +85,7 @@ class ExportWriter {
       if (count_ > 1) buffer_ += ',';
       AppendMessageJson(buffer_, m, author);
     } else {
-      const std::string name = author ? author->display_name : "(deleted account)";
-      buffer_ += "[" + FormatIso8601(m.created_at) + "] " + (m.parent_id ? "  ↳ " : "") + name + " (#" + std::to_string(m.id);
-      if (m.parent_id) buffer_ += ", reply to #" + std::to_string(*m.parent_id);
-      buffer_ += "): ";
-      if (!m.title.empty()) buffer_ += "[" + m.title + "] ";
-      buffer_ += m.body;
+      internal::AppendTranscriptLead(buffer_, m, author ? author->display_name : "(deleted account)", m.title, m.body);
       if (m.edited_at != 0) buffer_ += "  {edited " + FormatIso8601(m.edited_at) + "}";
       buffer_ += "\n";
       for (const auto& option : m.poll_options) {

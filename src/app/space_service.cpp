@@ -35,9 +35,9 @@ Status AuditAccess(store::WriteTx& tx, const PolicyEngine& policy_engine, const 
 json MemberAsSeen(const Membership& m, const User& user, bool pseudonymous, bool account = false) {
   json j = MembershipJson(m, user);
   if (!pseudonymous) return j;
-  governance::policy::PseudonymName name = governance::policy::Pseudonym(m.space_id, user.id);
-  j["user"] = UserRefJson(UserRef{user.id, name.handle, name.display_name});
-  j["pseudonym"] = name.display_name;
+  const UserRef pseudonym = internal::PseudonymRef(m.space_id, user.id);
+  j["user"] = UserRefJson(pseudonym);
+  j["pseudonym"] = pseudonym.display_name;
   if (account) j["account"] = UserRefJson(user);
   return j;
 }
@@ -584,23 +584,20 @@ Result<json> SpaceService::Direct(const Actor& actor, const std::vector<UserId>&
     if (!current.IsStaff()) return Forbidden("staff_only", "Only staff can start direct messages.");
     ROUNDS_ASSIGN_OR_RETURN(auto existing, tx.FindDirectSpace(key));
     if (!existing) {
+      Space space;
+      space.kind = SpaceKind::kDirect;
+      space.template_key = "clinical-team";  // care coordination between staff: PHI allowed
+      ROUNDS_ASSIGN_OR_RETURN(auto policy, policy_.TemplateFor(tx, space));
       std::vector<User> users;
       for (UserId id : others) {
         ROUNDS_ASSIGN_OR_RETURN(auto user, tx.FindUser(id));
         if (!user || user->disabled || user->kind != AccountKind::kStaff) {
           return InvalidArgument("unknown_user", "User " + std::to_string(id) + " cannot be messaged.", "/user_ids");
         }
-        // Direct conversations run under the clinical-team template, which admits no guests.
-        if (user->is_guest) {
-          return Fail(ErrorCode::kPolicyDenied, "guests_not_allowed",
-                      user->display_name + " is a guest: talk with guests in a space whose policy allows them.");
-        }
+        ROUNDS_RETURN_IF_ERROR(internal::AdmitMember(policy, *user));  // the template's rule on guests
         users.push_back(*user);
       }
       users.push_back(current.user);
-      Space space;
-      space.kind = SpaceKind::kDirect;
-      space.template_key = "clinical-team";  // care coordination between staff: PHI allowed
       space.visibility = Visibility::kPrivate;
       space.join_policy = JoinPolicy::kInvite;
       space.direct_key = key;
