@@ -397,11 +397,9 @@ Result<ImportReport> DirectoryService::ImportUsersCsv(const Actor& actor, const 
     } else {
       // A random password must pass the policy too: 24 random characters can contain the username
       // ("lee") or look like a walk, and such a row was refused as if the file were wrong.
-      std::string lower = user.username;
-      std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
       do {
         user.password = crypto::RandomToken(18);
-      } while (CheckPassword(user.password, lower));
+      } while (CheckPassword(user.password, user.username));
     }
     if (!row["department"].empty()) {
       auto dept = store_.Read([&](store::ReadTx& tx) { return tx.FindDepartmentByName(row["department"]); });

@@ -141,8 +141,11 @@ std::optional<PolicyViolation> CheckPassword(std::string_view password, std::str
     return PolicyViolation{"weak_password",
                            "That password is a common word with digits or symbols added; choose another."};
   }
-  // Very short usernames ("jo") would rule out too many good passwords.
-  if (username.size() >= 3 && lower.find(username) != std::string::npos) {
+  // Very short usernames ("jo") would rule out too many good passwords. Compared in lower case
+  // on both sides, whatever case the caller's copy of the username is in.
+  std::string lower_username;
+  for (char c : username) lower_username.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  if (username.size() >= 3 && lower.find(lower_username) != std::string::npos) {
     return PolicyViolation{"weak_password", "The password must not contain the username."};
   }
   return std::nullopt;

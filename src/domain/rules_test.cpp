@@ -171,6 +171,8 @@ TEST(PasswordPolicy, RejectsWeakOnesWithAReason) {
 TEST(PasswordPolicy, VeryShortUsernamesDoNotRuleOutPasswords) {
   EXPECT_FALSE(CheckPassword("tulip-orbit-canoe-42", "or"));
   EXPECT_TRUE(CheckPassword("tulip-orbit-canoe-42", "orbit"));
+  EXPECT_TRUE(CheckPassword("tulip-orbit-canoe-42", "Orbit")) << "a username in any case";
+  EXPECT_TRUE(CheckPassword("tulip-ORBIT-canoe-42", "orbit"));
 }
 
 TEST(Usernames, Validation) {
