@@ -252,7 +252,18 @@ double Median(std::vector<double> v) {
 int main(int argc, char** argv) {
   Options options;
   options.dir = fs::current_path() / ("rounds-bench-post-" + std::to_string(::getpid()));
-  for (int i = 1; i + 1 < argc; i += 2) {
+  const char* const usage =
+      "usage: rounds-bench-post [--seconds N] [--threads T] [--rounds R] [--dir FOLDER] [--json FILE] [--only C] [--reads 0|1]\n";
+  for (int i = 1; i < argc; i += 2) {
+    if (std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0) {
+      std::fputs(usage, stdout);
+      return 0;
+    }
+    // Every option takes a value: one given without it is refused, not taken as a default.
+    if (i + 1 >= argc) {
+      std::fprintf(stderr, "%s needs a value\n%s", argv[i], usage);
+      return 2;
+    }
     if (std::strcmp(argv[i], "--seconds") == 0) options.seconds = std::atof(argv[i + 1]);
     else if (std::strcmp(argv[i], "--threads") == 0) options.threads = std::max(1, std::atoi(argv[i + 1]));
     else if (std::strcmp(argv[i], "--rounds") == 0) options.rounds = std::max(1, std::atoi(argv[i + 1]));
@@ -261,7 +272,7 @@ int main(int argc, char** argv) {
     else if (std::strcmp(argv[i], "--only") == 0) options.only = std::atoi(argv[i + 1]);
     else if (std::strcmp(argv[i], "--reads") == 0) options.reads = std::atoi(argv[i + 1]) != 0;
     else {
-      std::fprintf(stderr, "usage: rounds-bench-post [--seconds N] [--threads T] [--rounds R] [--dir FOLDER] [--json FILE] [--only C] [--reads 0|1]\n");
+      std::fprintf(stderr, "unknown option %s\n%s", argv[i], usage);
       return 2;
     }
   }
@@ -333,8 +344,12 @@ int main(int argc, char** argv) {
   std::printf("posts per CPU-second with audit on: %.1f%% of audit off (%.1f against %.1f us a post)\n", audit_cpu,
               cpu_medians[0], cpu_medians[2]);
   std::printf("posts with both on:        %.1f%% of both off\n", with_both);
-  std::printf("reads with audit on:       %.1f%% of audit off\n", read_audit);
-  std::printf("posts, database encrypted: %.1f%% of not encrypted (reads %.1f%%)\n", with_encryption, read_encryption);
+  if (options.reads) {
+    std::printf("reads with audit on:       %.1f%% of audit off\n", read_audit);
+    std::printf("posts, database encrypted: %.1f%% of not encrypted (reads %.1f%%)\n", with_encryption, read_encryption);
+  } else {
+    std::printf("posts, database encrypted: %.1f%% of not encrypted (reads not run)\n", with_encryption);
+  }
   if (failures > 0) std::printf("failed calls: %llu\n", static_cast<unsigned long long>(failures));
 
   if (!options.json_path.empty()) {
@@ -344,9 +359,11 @@ int main(int argc, char** argv) {
       out << (c ? "," : "") << "{\"name\":\"" << configs[c].name << "\",\"posts_per_second\":" << post_medians[c]
           << ",\"cpu_micros_per_post\":" << cpu_medians[c] << ",\"reads_per_second\":" << read_medians[c] << "}";
     }
+    // Without reads there are no read ratios: null, not a division of zeros (which is no JSON).
+    const auto read_ratio = [&](double percent) { return options.reads ? std::to_string(percent / 100) : std::string("null"); };
     out << "],\"scanner_ratio\":" << with_scanner / 100 << ",\"audit_ratio\":" << with_audit / 100
-        << ",\"read_audit_ratio\":" << read_audit / 100 << ",\"encryption_ratio\":" << with_encryption / 100
-        << ",\"read_encryption_ratio\":" << read_encryption / 100 << ",\"audit_cpu_ratio\":" << audit_cpu / 100
+        << ",\"read_audit_ratio\":" << read_ratio(read_audit) << ",\"encryption_ratio\":" << with_encryption / 100
+        << ",\"read_encryption_ratio\":" << read_ratio(read_encryption) << ",\"audit_cpu_ratio\":" << audit_cpu / 100
         << ",\"failures\":" << failures << "}\n";
   }
   return failures > 0 ? 1 : 0;

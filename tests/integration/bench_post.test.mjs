@@ -42,3 +42,33 @@ test('rounds-bench-post measures every configuration and the CPU a post costs in
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('rounds-bench-post without reads writes valid JSON with no read ratios', { skip: !existsSync(benchPost) && `${benchPost} is not built` }, () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'rounds-bench-post-'));
+  try {
+    const json = path.join(dir, 'figures.json');
+    const r = spawnSync(benchPost, ['--seconds', '0.2', '--rounds', '1', '--threads', '2', '--reads', '0', '--dir', dir, '--json', json],
+      { encoding: 'utf8', timeout: 120_000 });
+    assert.equal(r.status, 0, r.stderr);
+    const figures = JSON.parse(readFileSync(json, 'utf8'));
+    assert.equal(figures.read_audit_ratio, null);
+    assert.equal(figures.read_encryption_ratio, null);
+    assert.ok(figures.audit_ratio > 0 && figures.scanner_ratio > 0);
+    for (const c of figures.configurations) assert.equal(c.reads_per_second, 0, c.name);
+    assert.doesNotMatch(r.stdout, /nan/i);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('rounds-bench-post refuses an unknown option or one without its value, and --help runs nothing', { skip: !existsSync(benchPost) && `${benchPost} is not built` }, () => {
+  for (const args of [['--bogus', '1'], ['--rounds'], ['--seconds', '1', '--threads']]) {
+    const r = spawnSync(benchPost, args, { encoding: 'utf8', timeout: 10_000 });
+    assert.equal(r.status, 2, `${args.join(' ')}: ${r.stdout}`);
+    assert.match(r.stderr, /usage: rounds-bench-post/);
+  }
+  const help = spawnSync(benchPost, ['--help'], { encoding: 'utf8', timeout: 10_000 });
+  assert.equal(help.status, 0);
+  assert.match(help.stdout, /^usage: rounds-bench-post/);
+  assert.doesNotMatch(help.stdout, /posts\/s/);
+});
