@@ -189,6 +189,38 @@ TEST_F(AttachmentTest, TheTemplateDecidesWhetherWhichTypesAndHowLarge) {
   EXPECT_EQ(AuditOf("attachment.upload").size(), 1u) << "only the accepted upload is recorded";
 }
 
+TEST_F(AttachmentTest, AFileIsPostedOnlyUnderTheRuleInForceWhenItIsPosted) {
+  // Uploaded while the space took PNGs; the template changes before the post.
+  const SpaceId space = SpaceUnder("internal-community", [](json&) {});
+  const AttachmentId early = Uploaded(ben_, space);
+  const AttachmentId later = Uploaded(ben_, space, "second.png");
+  auto none = governance::policy::ToJson(*governance::policy::FindBuiltIn("internal-community"));
+  none["key"] = "no-files";
+  none["version"] = 1;
+  none["attachments"] = {{"allowed", false}, {"types", json::array()}, {"max_bytes", 0}};
+  auto small = none;
+  small["key"] = "small-files";
+  small["attachments"] = {{"allowed", true}, {"types", {"image/png"}}, {"max_bytes", 8}};
+  ASSERT_TRUE(store_->Write([&](store::WriteTx& tx) -> Status {
+    ROUNDS_RETURN_IF_ERROR(tx.InsertTemplate({"no-files", 1, none.dump(), 0, clock_.NowMillis()}));
+    ROUNDS_RETURN_IF_ERROR(tx.InsertTemplate({"small-files", 1, small.dump(), 0, clock_.NowMillis()}));
+    return tx.SetSpaceTemplate(space, "no-files", 1);
+  }));
+  auto refused = PostWith(ben_, space, {early}, "the scan");
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().problem, "attachments_not_allowed");
+  ASSERT_TRUE(store_->Write([&](store::WriteTx& tx) { return tx.SetSpaceTemplate(space, "small-files", 1); }));
+  auto large = PostWith(ben_, space, {later}, "the scan");
+  ASSERT_FALSE(large);
+  EXPECT_EQ(large.error().problem, "attachment_too_large");
+  // Nothing was posted, and the uploads are still the author's to post where the rule allows.
+  EXPECT_TRUE(Stored(early));
+  EXPECT_TRUE(Stored(later));
+  const int builtin = governance::policy::FindBuiltIn("internal-community")->version;
+  ASSERT_TRUE(store_->Write([&](store::WriteTx& tx) { return tx.SetSpaceTemplate(space, "internal-community", builtin); }));
+  EXPECT_TRUE(PostWith(ben_, space, {early, later}, "the scans"));
+}
+
 TEST_F(AttachmentTest, TheSpacesPhiRuleAppliesToFileNames) {
   // internal-community warns: the author confirms, and the post carries what was confirmed.
   auto warned = Upload(ana_, channel_, "call 617-555-0142.png");

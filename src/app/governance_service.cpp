@@ -32,6 +32,22 @@ Status ValidateReason(const std::string& reason, const char* field, std::size_t 
   return Ok();
 }
 
+// Free text kept beside a moderation decision (a report's reason, a moderator's, an appeal and
+// its answer) is shown to others: the queue's moderators, the author. It keeps no PHI: what the
+// scanner finds is redacted before it is stored, as emergency access reasons are.
+std::string WithoutPhi(const PolicyEngine& policy, std::string text, const char* field) {
+  RedactForTheRecord(policy, text, field);
+  return text;
+}
+
+// A compliance officer's act on templates: anyone else is refused once the refusal is on record.
+Status OfficerOnRecord(store::Store& store, const Clock& clock, const Actor& actor, const char* action,
+                       const char* object_type) {
+  return internal::RequireComplianceOnRecord(store, clock.NowMillis(), actor, action, object_type,
+                                             "Only compliance officers can do that.")
+      .map([](auto&&) {});
+}
+
 json IssuesJson(const std::vector<policy::ValidationIssue>& issues) {
   json items = json::array();
   for (const auto& i : issues) items.push_back({{"path", i.path}, {"code", i.code}, {"message", i.message}});
@@ -180,7 +196,7 @@ json GovernanceService::ValidateTemplate(const json& document) {
 }
 
 Result<json> GovernanceService::CreateTemplate(const Actor& actor, const json& document) {
-  ROUNDS_RETURN_IF_ERROR(RequireCompliance(actor));
+  ROUNDS_RETURN_IF_ERROR(OfficerOnRecord(store_, clock_, actor, "template.create", "template"));
   json doc = document;
   if (doc.is_object()) doc["version"] = 1;
   auto parsed = policy::ParseTemplate(doc);
@@ -199,7 +215,7 @@ Result<json> GovernanceService::CreateTemplate(const Actor& actor, const json& d
 }
 
 Result<json> GovernanceService::NewVersion(const Actor& actor, const std::string& key, const json& document) {
-  ROUNDS_RETURN_IF_ERROR(RequireCompliance(actor));
+  ROUNDS_RETURN_IF_ERROR(OfficerOnRecord(store_, clock_, actor, "template.version", "template"));
   if (!document.is_object()) return Fail(InvalidTemplate({{"", "invalid_type", "A template is a JSON object."}}));
   UnixMillis now = clock_.NowMillis();
   return store_.Write([&](store::WriteTx& tx) -> Result<json> {
@@ -226,7 +242,7 @@ Result<json> GovernanceService::NewVersion(const Actor& actor, const std::string
 
 Result<json> GovernanceService::CloneTemplate(const Actor& actor, const std::string& key, const std::string& new_key,
                                               const std::string& name) {
-  ROUNDS_RETURN_IF_ERROR(RequireCompliance(actor));
+  ROUNDS_RETURN_IF_ERROR(OfficerOnRecord(store_, clock_, actor, "template.clone", "template"));
   ROUNDS_ASSIGN_OR_RETURN(json source, store_.Read([&](store::ReadTx& tx) -> Result<json> {
     ROUNDS_ASSIGN_OR_RETURN(auto stored, tx.ListTemplates());
     int latest = 0;
@@ -266,11 +282,12 @@ Result<json> GovernanceService::DiffTemplate(const Actor& actor, const std::stri
 
 Result<json> GovernanceService::AssignTemplate(const Actor& actor, SpaceId space_id, const std::string& key, int version,
                                                const std::string& reason) {
-  ROUNDS_RETURN_IF_ERROR(RequireCompliance(actor));
+  ROUNDS_RETURN_IF_ERROR(OfficerOnRecord(store_, clock_, actor, "template.assign", "space"));
   ROUNDS_RETURN_IF_ERROR(ValidateReason(reason, "/reason", kMaxReasonChars, false));
   UnixMillis now = clock_.NowMillis();
   PendingEvent updated;
-  ROUNDS_ASSIGN_OR_RETURN(json result, store_.Write([&](store::WriteTx& tx) -> Result<json> {
+  std::optional<Screening> phi_refusal;  // PHI in the name or topic of a space patients would see
+  auto written = store_.Write([&](store::WriteTx& tx) -> Result<json> {
     ROUNDS_ASSIGN_OR_RETURN(Actor current, internal::Current(tx, actor));
     ROUNDS_ASSIGN_OR_RETURN(auto space, tx.FindSpace(space_id));
     if (!space) return NotFound("Space");
@@ -278,8 +295,11 @@ Result<json> GovernanceService::AssignTemplate(const Actor& actor, SpaceId space
     // A space that patients see carries no PHI in its name or topic, as when it is made under
     // such a template.
     if (policy.audience != governance::policy::Audience::kStaff) {
-      const Screening screening = Screen(policy_, {{"name", space->name}, {"topic", space->topic}});
-      if (screening.FindingCount() > 0) return Fail(PhiRefusal(phi::PhiAction::kBlock, screening));
+      Screening screening = Screen(policy_, {{"name", space->name}, {"topic", space->topic}});
+      if (screening.FindingCount() > 0) {
+        phi_refusal = std::move(screening);
+        return Fail(PhiRefusal(phi::PhiAction::kBlock, *phi_refusal));
+      }
     }
     // The template says who the space is for: one for staff alone is not given to a space that
     // has patients among its members (they would keep reading it).
@@ -301,6 +321,17 @@ Result<json> GovernanceService::AssignTemplate(const Actor& actor, SpaceId space
                         (guests == 1 ? " guest is a member" : " guests are members") + " of the space: remove them first.");
       }
     }
+    // Pseudonyms are a promise made to the people in a space when they join and post: turned on,
+    // what they already posted and were shown under their names stays so (kept pages, stored
+    // events); turned off, everything they posted under pseudonyms would carry their names. So a
+    // template that turns them on or off goes only to a space no one has used beyond making it.
+    ROUNDS_ASSIGN_OR_RETURN(auto in_force, policy_.TemplateFor(tx, *space));
+    if (in_force.pseudonyms != policy.pseudonyms && (space->last_seq > 1 || space->member_count > 1)) {
+      return Fail(ErrorCode::kPolicyDenied, "pseudonyms_fixed",
+                  std::string("This template turns pseudonyms ") + (policy.pseudonyms ? "on" : "off") +
+                      ", and people have used this space already: members would be named otherwise than when "
+                      "they posted. Make a new space under this template instead.");
+    }
     std::string previous = space->template_key + "@" + std::to_string(space->template_version);
     ROUNDS_RETURN_IF_ERROR(tx.SetSpaceTemplate(space_id, key, version));
     space->template_key = key;
@@ -314,14 +345,19 @@ Result<json> GovernanceService::AssignTemplate(const Actor& actor, SpaceId space
     j["template"] = internal::TemplateSummary(policy);
     ROUNDS_ASSIGN_OR_RETURN(updated, internal::AppendEvent(tx, space_id, "space.updated", j, now));
     return j;
-  }));
+  });
+  if (phi_refusal) {
+    RecordPhiRefusal(store_, actor, "template.phi_refuse", "space", std::to_string(space_id), phi::PhiAction::kBlock,
+                     RefusalDetails(*phi_refusal), now);
+  }
+  ROUNDS_ASSIGN_OR_RETURN(json result, std::move(written));
   internal::Publish(bus_, updated);
   return result;
 }
 
 Result<json> GovernanceService::DryRun(const Actor& actor, SpaceId space_id, const std::string& key, int version,
                                        int limit) {
-  ROUNDS_RETURN_IF_ERROR(RequireCompliance(actor));
+  ROUNDS_RETURN_IF_ERROR(OfficerOnRecord(store_, clock_, actor, "template.dry_run", "space"));
   limit = std::clamp(limit <= 0 ? 200 : limit, 1, kMaxDryRun);
   // Read the messages, then scan outside the read transaction.
   struct SampleFile {
@@ -463,6 +499,7 @@ Result<std::vector<UserId>> SpaceModerators(store::ReadTx& tx, SpaceId space_id)
 Result<json> GovernanceService::Report(const Actor& actor, MessageId message_id, const std::string& reason) {
   if (actor.is_system) return Forbidden();
   ROUNDS_RETURN_IF_ERROR(ValidateReason(reason, "/reason", kMaxReasonChars));
+  const std::string kept_reason = WithoutPhi(policy_, reason, "reason");
   UnixMillis now = clock_.NowMillis();
   std::vector<UserId> watchers;
   Result<json> report = store_.Write([&](store::WriteTx& tx) -> Result<json> {
@@ -472,7 +509,7 @@ Result<json> GovernanceService::Report(const Actor& actor, MessageId message_id,
     auto readable = internal::ReadableSpace(tx, current, message->space_id);
     if (!readable) return NotFound("Message");
     if (message->author_id == current.user.id) return InvalidArgument("own_message", "You cannot report your own message.");
-    domain::Report r{0, message_id, message->space_id, current.user.id, reason, now, 0};
+    domain::Report r{0, message_id, message->space_id, current.user.id, kept_reason, now, 0};
     auto id = tx.InsertReport(r);
     if (!id && id.error().code == ErrorCode::kConflict) {
       return Fail(ErrorCode::kConflict, "already_reported", "You have already reported this message.");
@@ -568,6 +605,7 @@ Result<json> GovernanceService::Queue(const Actor& actor, std::optional<SpaceId>
 
 Result<json> GovernanceService::Moderate(const Actor& actor, MessageId message_id, const ModerationRequest& request) {
   ROUNDS_RETURN_IF_ERROR(ValidateReason(request.reason, "/reason", kMaxReasonChars));
+  const std::string kept_reason = WithoutPhi(policy_, request.reason, "reason");
   if (request.suspend_days && (*request.suspend_days < 1 || *request.suspend_days > 3650)) {
     return InvalidArgument("invalid_value", "A suspension lasts 1 to 3650 days.", "/suspend_days");
   }
@@ -575,6 +613,7 @@ Result<json> GovernanceService::Moderate(const Actor& actor, MessageId message_i
   std::vector<PendingEvent> events;
   std::vector<UserId> notify;
   std::vector<UserId> mentioned;  // by a held message this approval publishes
+  UserId author_as_seen = 0;      // its author, as the space's members know them
   std::vector<UserId> watchers;   // of the space's queue, when this took something off it
   json action_json;
   json author_json;
@@ -589,7 +628,9 @@ Result<json> GovernanceService::Moderate(const Actor& actor, MessageId message_i
       if (may.error().code == ErrorCode::kNotFound) return NotFound("Message");
       return tl::unexpected(may.error());
     }
-    if (message->author_id == current.user.id && request.kind != ModerationKind::kApprove) {
+    // Approving included: it would release one's own post from a PHI hold or clear the reports
+    // against it with no one else looking.
+    if (message->author_id == current.user.id) {
       return InvalidArgument("own_message", "Ask another moderator to act on your own message.");
     }
     ModerationAction a;
@@ -598,7 +639,7 @@ Result<json> GovernanceService::Moderate(const Actor& actor, MessageId message_i
     a.target_user_id = message->author_id;
     a.moderator_id = current.user.id;
     a.kind = request.kind;
-    a.reason = request.reason;
+    a.reason = kept_reason;
     a.created_at = now;
     ROUNDS_ASSIGN_OR_RETURN(json mj, AuthorCache(tx, policy_).Message(*message));
     const std::string held_for = message->hold_reason;  // why it was held, if it was
@@ -646,7 +687,7 @@ Result<json> GovernanceService::Moderate(const Actor& actor, MessageId message_i
         break;
       case ModerationKind::kSuspend: {
         UnixMillis until = request.suspend_days ? now + std::int64_t{*request.suspend_days} * 86'400'000 : 0;
-        a.reason = request.reason;
+        a.reason = kept_reason;
         // A suspension in force that lasts longer stands (and stays the one an appeal can lift).
         ROUNDS_ASSIGN_OR_RETURN(auto in_force, tx.FindSuspension(message->space_id, message->author_id));
         const bool longer = in_force && (in_force->until == 0 || (until != 0 && in_force->until >= until));
@@ -673,15 +714,20 @@ Result<json> GovernanceService::Moderate(const Actor& actor, MessageId message_i
     }
     auto record = AuditEntry(current, "moderation." + std::string(ToString(request.kind)), "message",
                              std::to_string(message_id), now);
-    record.reason = request.reason;
-    RedactForTheRecord(policy_, record.reason, "reason");
+    record.reason = kept_reason;
     ROUNDS_RETURN_IF_ERROR(AppendAudit(tx, record, json{{"action_id", a.id}, {"space_id", a.space_id},
                                                         {"target_user_id", a.target_user_id},
                                                         {"hold_reason", held_for}}));
     action_json = ModerationActionJson(a);
     author_json = ModerationActionForAuthor(a);
     notify = {message->author_id};
-    if (approved_now) mentioned = message->mentions;
+    if (approved_now && !message->mentions.empty()) {
+      mentioned = message->mentions;
+      ROUNDS_ASSIGN_OR_RETURN(auto space, tx.FindSpace(message->space_id));
+      if (!space) return NotFound("Message");
+      ROUNDS_ASSIGN_OR_RETURN(auto space_policy, policy_.TemplateFor(tx, *space));
+      author_as_seen = internal::MemberIdAsSeen(policy_, space->id, space_policy.pseudonyms, message->author_id);
+    }
     return action_json;
   });
   if (!written) {
@@ -698,7 +744,7 @@ Result<json> GovernanceService::Moderate(const Actor& actor, MessageId message_i
   if (!mentioned.empty()) {
     internal::PublishToUsers(bus_, "mention",
                              json{{"space_id", result["space_id"]}, {"message_id", result["message_id"]},
-                                  {"author_id", result["target_user_id"]}},
+                                  {"author_id", author_as_seen}},
                              mentioned);
   }
   return result;
@@ -747,6 +793,7 @@ Result<json> GovernanceService::MyActions(const Actor& actor) {
 
 Result<json> GovernanceService::Appeal(const Actor& actor, ModerationActionId id, const std::string& text) {
   ROUNDS_RETURN_IF_ERROR(ValidateReason(text, "/text", kMaxAppealChars));
+  const std::string kept_text = WithoutPhi(policy_, text, "text");
   UnixMillis now = clock_.NowMillis();
   std::vector<UserId> watchers;
   Result<json> result = store_.Write([&](store::WriteTx& tx) -> Result<json> {
@@ -755,7 +802,7 @@ Result<json> GovernanceService::Appeal(const Actor& actor, ModerationActionId id
     if (!a || a->target_user_id != current.user.id) return NotFound("Moderation action");
     if (a->kind == ModerationKind::kApprove) return InvalidArgument("not_appealable", "An approval cannot be appealed.");
     if (a->appealed_at > 0) return Fail(ErrorCode::kConflict, "already_appealed", "You can appeal a decision once.");
-    a->appeal_text = text;
+    a->appeal_text = kept_text;
     a->appealed_at = now;
     ROUNDS_RETURN_IF_ERROR(tx.UpdateAppeal(*a));
     ROUNDS_RETURN_IF_ERROR(AppendAudit(tx, AuditEntry(current, "moderation.appeal", "moderation_action", std::to_string(id), now),
@@ -808,6 +855,7 @@ Result<json> GovernanceService::DecideAppeal(const Actor& actor, ModerationActio
                                              const std::string& reason) {
   ROUNDS_RETURN_IF_ERROR(ValidateReason(reason, "/reason", kMaxReasonChars));
   if (outcome == AppealOutcome::kNone) return InvalidArgument("invalid_value", "Decide 'upheld' or 'reversed'.", "/outcome");
+  const std::string kept_reason = WithoutPhi(policy_, reason, "reason");
   UnixMillis now = clock_.NowMillis();
   std::vector<PendingEvent> events;
   std::vector<UserId> watchers;  // of the space's queue: the appeal leaves it
@@ -835,7 +883,7 @@ Result<json> GovernanceService::DecideAppeal(const Actor& actor, ModerationActio
       return Forbidden("own_appeal", "Another moderator or a compliance officer decides this appeal.");
     }
     a->appeal_outcome = outcome;
-    a->appeal_reason = reason;
+    a->appeal_reason = kept_reason;
     a->appeal_decided_by = current.user.id;
     a->appeal_decided_at = now;
     ROUNDS_RETURN_IF_ERROR(tx.UpdateAppeal(*a));
@@ -868,8 +916,7 @@ Result<json> GovernanceService::DecideAppeal(const Actor& actor, ModerationActio
       }
     }
     auto record = AuditEntry(current, "moderation.appeal_decide", "moderation_action", std::to_string(id), now);
-    record.reason = reason;
-    RedactForTheRecord(policy_, record.reason, "reason");
+    record.reason = kept_reason;
     ROUNDS_RETURN_IF_ERROR(AppendAudit(tx, record, json{{"outcome", ToString(outcome)}, {"space_id", a->space_id}}));
     ROUNDS_ASSIGN_OR_RETURN(auto moderators, SpaceModerators(tx, a->space_id));
     ROUNDS_ASSIGN_OR_RETURN(auto officers, officers_.List(tx));

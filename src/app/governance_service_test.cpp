@@ -420,8 +420,11 @@ TEST_F(GovernanceTest, TemplatesAreVersionedAssignedAndDryRun) {
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error().problem, "phi_blocked");
   auto records = AuditOf("template.assign");
-  ASSERT_EQ(records.size(), 1u);
-  EXPECT_EQ(records[0].reason, "PHI audit finding");
+  ASSERT_EQ(records.size(), 2u) << "the owner's refusal, then the officer's assignment";
+  EXPECT_EQ(records[0].outcome, AuditOutcome::kDenied);
+  EXPECT_EQ(records[0].actor_id, owner_.user.id);
+  EXPECT_EQ(records[1].outcome, AuditOutcome::kSuccess);
+  EXPECT_EQ(records[1].reason, "PHI audit finding");
 
   // Invalid documents are refused with their paths; duplicates with a conflict.
   json bad = doc;
@@ -762,8 +765,11 @@ TEST_F(GovernanceTest, PatientsAreMembersOnlyOfSpacesWhoseAudienceIncludesThem) 
 
   const SpaceId forum = SpaceWith("patient-forum", "heart health circle");
   ASSERT_TRUE(services_->spaces.AddMember(owner_, forum, patient.user.id, MemberRole::kMember));
+  // A staff template that keeps the forum's pseudonyms (turning them off in a used space is
+  // refused on its own account).
+  MakeTemplate("staff-circle", json{{"pseudonyms", true}});
   // Staff templates are refused for the forum while a patient is in it, named as such...
-  auto moved = services_->governance.AssignTemplate(compliance_, forum, "clinical-team", 1, "consolidation");
+  auto moved = services_->governance.AssignTemplate(compliance_, forum, "staff-circle", 1, "consolidation");
   ASSERT_FALSE(moved);
   EXPECT_EQ(moved.error().problem, "audience_staff_only");
   EXPECT_NE(moved.error().public_message.find("1 patient"), std::string::npos) << moved.error().public_message;
@@ -772,7 +778,178 @@ TEST_F(GovernanceTest, PatientsAreMembersOnlyOfSpacesWhoseAudienceIncludesThem) 
   EXPECT_EQ((*space)->template_key, "patient-forum") << "the space keeps its template";
   // ... and given once the patient is no longer a member.
   ASSERT_TRUE(services_->spaces.RemoveMember(owner_, forum, patient.user.id));
-  EXPECT_TRUE(services_->governance.AssignTemplate(compliance_, forum, "clinical-team", 1, "consolidation"));
+  EXPECT_TRUE(services_->governance.AssignTemplate(compliance_, forum, "staff-circle", 1, "consolidation"));
+}
+
+TEST_F(GovernanceTest, TextsKeptBesideModerationDecisionsKeepNoPhi) {
+  SpaceId space = SpaceWith("patient-care-messaging", "Ward 5 families");
+  auto posted = Try(member_, space, "visiting hours changed again");
+  ASSERT_TRUE(posted);
+  MessageId id = posted->message["id"];
+  // Reasons and appeals are typed by people: a report, a moderator, an appeal, its answer.
+  ASSERT_TRUE(services_->governance.Report(other_, id, kSsnText));
+  ClearPublished();
+  auto hidden = services_->governance.Moderate(owner_, id, {ModerationKind::kHide, kPhoneText, {}});
+  ASSERT_TRUE(hidden) << hidden.error().problem;
+  ModerationActionId action = (*hidden)["id"];
+  ASSERT_TRUE(services_->governance.Appeal(member_, action, std::string("my number is ") + kPhoneText));
+  ASSERT_TRUE(services_->governance.DecideAppeal(compliance_, action, AppealOutcome::kUpheld, kSsnText));
+  std::string seen;
+  auto queue = services_->governance.Queue(compliance_, std::nullopt, 0, 50);
+  ASSERT_TRUE(queue);
+  seen += queue->dump();
+  auto actions = services_->governance.ListActions(compliance_, std::nullopt, false, 0, 50);
+  ASSERT_TRUE(actions);
+  seen += actions->dump();
+  auto mine = services_->governance.MyActions(member_);
+  ASSERT_TRUE(mine);
+  seen += mine->dump();
+  for (const auto& e : Published()) seen += *e.frame;
+  for (const auto& r : Audit()) seen += r.reason + r.details_json;
+  EXPECT_EQ(seen.find("987-65-4321"), std::string::npos) << seen;
+  EXPECT_EQ(seen.find("555-0123"), std::string::npos) << seen;
+  EXPECT_NE(seen.find("[REDACTED:"), std::string::npos) << "the rest of the text is kept";
+  EXPECT_NE((*mine)["items"][0]["reason"].get<std::string>().find("call the family at"), std::string::npos);
+}
+
+TEST_F(GovernanceTest, AModeratorDoesNotDecideOnTheirOwnPost) {
+  MakeTemplate("holding", json{{"phi", "hold"}});
+  NewSpace s{SpaceKind::kCommunity, "Holding ward", "", Visibility::kPublic, JoinPolicy::kOpen, "holding"};
+  auto created = services_->spaces.Create(owner_, s);
+  ASSERT_TRUE(created);
+  const SpaceId space = (*created)["id"];
+  ASSERT_TRUE(services_->spaces.AddMember(owner_, space, other_.user.id, MemberRole::kModerator));
+  ASSERT_TRUE(services_->spaces.AddMember(owner_, space, member_.user.id, MemberRole::kMember));
+  // Held for its PHI: its author does not release it, another moderator does.
+  auto held = Try(owner_, space, kSsnText);
+  ASSERT_TRUE(held);
+  ASSERT_EQ(held->message["state"], "held");
+  auto own = services_->governance.Moderate(owner_, held->message["id"], {ModerationKind::kApprove, "mine", {}});
+  ASSERT_FALSE(own);
+  EXPECT_EQ(own.error().problem, "own_message");
+  EXPECT_TRUE(services_->governance.Moderate(other_, held->message["id"], {ModerationKind::kApprove, "reviewed", {}}));
+  // Reported: its author does not clear the reports by approving it.
+  auto plain = Try(owner_, space, "rota for December");
+  ASSERT_TRUE(plain);
+  ASSERT_TRUE(services_->governance.Report(member_, plain->message["id"], "wrong dates"));
+  auto cleared = services_->governance.Moderate(owner_, plain->message["id"], {ModerationKind::kApprove, "fine", {}});
+  ASSERT_FALSE(cleared);
+  EXPECT_EQ(cleared.error().problem, "own_message");
+  EXPECT_EQ((*services_->governance.Queue(other_, space, 0, 50))["items"].size(), 1u) << "still waiting for another";
+}
+
+TEST_F(GovernanceTest, RefusedTemplateActionsAreOnRecord) {
+  json doc = governance::policy::ToJson(*governance::policy::FindBuiltIn("internal-community"));
+  doc["key"] = "mine";
+  auto created = services_->governance.CreateTemplate(member_, doc);
+  ASSERT_FALSE(created);
+  EXPECT_EQ(created.error().problem, "compliance_required");
+  SpaceId space = SpaceWith("internal-community", "Nursing practice");
+  auto assigned = services_->governance.AssignTemplate(owner_, space, "clinical-team", 1, "tighter");
+  ASSERT_FALSE(assigned);
+  auto dry = services_->governance.DryRun(member_, space, "clinical-team", 1, 10);
+  ASSERT_FALSE(dry);
+  for (const char* action : {"template.create", "template.assign", "template.dry_run"}) {
+    auto records = AuditOf(action);
+    ASSERT_EQ(records.size(), 1u) << action;
+    EXPECT_EQ(records[0].outcome, AuditOutcome::kDenied) << action;
+    EXPECT_EQ(records[0].reason, "compliance_required") << action;
+  }
+  EXPECT_EQ(AuditOf("template.create")[0].actor_id, member_.user.id);
+}
+
+TEST_F(GovernanceTest, PhiRefusedInTheNameOfASpacePatientsSeeIsOnRecord) {
+  NewSpace s{SpaceKind::kCommunity, "Family of 617-555-0123", "", Visibility::kPublic, JoinPolicy::kOpen, "patient-forum"};
+  auto created = services_->spaces.Create(owner_, s);
+  ASSERT_FALSE(created);
+  EXPECT_EQ(created.error().problem, "phi_blocked");
+  SpaceId forum = SpaceWith("patient-forum", "Heart health");
+  SpacePatch patch;
+  patch.topic = "Ask for Jo at 617-555-0123";
+  auto updated = services_->spaces.Update(owner_, forum, patch);
+  ASSERT_FALSE(updated);
+  EXPECT_EQ(updated.error().problem, "phi_blocked");
+  auto records = AuditOf("space.phi_refuse");
+  ASSERT_EQ(records.size(), 2u);
+  for (const auto& r : records) {
+    EXPECT_EQ(r.outcome, AuditOutcome::kDenied);
+    EXPECT_EQ(r.actor_id, owner_.user.id);
+    EXPECT_NE(r.details_json.find("phone"), std::string::npos) << r.details_json;
+    EXPECT_EQ(r.details_json.find("555"), std::string::npos) << "types, never the text";
+  }
+  EXPECT_EQ(records[1].object_id, std::to_string(forum));
+}
+
+TEST_F(GovernanceTest, AnEditIsPostingAgainUnderTheRulesInForceNow) {
+  // A member made read-only does not rewrite what members read.
+  SpaceId space = SpaceWith("clinical-team", "Ward 3");
+  auto posted = Try(member_, space, "handover at seven");
+  ASSERT_TRUE(posted);
+  ASSERT_TRUE(services_->spaces.SetRole(owner_, space, member_.user.id, MemberRole::kReadOnly));
+  auto edited = services_->messages.Edit(member_, posted->message["id"], "handover at eight", std::nullopt, false);
+  ASSERT_FALSE(edited);
+  EXPECT_EQ(edited.error().problem, "read_only");
+  // An owner who is no longer one does not change announcements.
+  SpaceId news = SpaceWith("announcements", "Hospital news");
+  ASSERT_TRUE(services_->spaces.SetRole(owner_, news, other_.user.id, MemberRole::kOwner));
+  Draft d;
+  d.body = "The car park closes on Friday";
+  d.kind = MessageKind::kAnnouncement;
+  auto announced = services_->messages.Post(owner_, news, d);
+  ASSERT_TRUE(announced) << announced.error().problem;
+  ASSERT_TRUE(services_->spaces.SetRole(other_, news, owner_.user.id, MemberRole::kMember));
+  auto rewritten = services_->messages.Edit(owner_, announced->message["id"], "The car park stays open", std::nullopt, false);
+  ASSERT_FALSE(rewritten);
+  EXPECT_EQ(Items(member_, news)[0]["body"], "The car park closes on Friday");
+  // A suspended author is refused too.
+  auto mine = Try(other_, space, "rota is up");
+  ASSERT_TRUE(mine);
+  auto suspended = services_->governance.Moderate(owner_, mine->message["id"], {ModerationKind::kSuspend, "pause", 1});
+  ASSERT_TRUE(suspended);
+  auto after = services_->messages.Edit(other_, mine->message["id"], "rota is down", std::nullopt, false);
+  ASSERT_FALSE(after);
+  EXPECT_EQ(after.error().problem, "suspended");
+}
+
+TEST_F(GovernanceTest, AnEditSentBackToPreModerationIsOnRecordAsAHold) {
+  SpaceId forum = SpaceWith("patient-forum", "Knee replacement circle");
+  auto posted = Try(member_, forum, "Day three, walking with a frame");
+  ASSERT_TRUE(posted);
+  ASSERT_EQ(posted->message["state"], "held");
+  ASSERT_TRUE(services_->governance.Moderate(owner_, posted->message["id"], {ModerationKind::kApprove, "ok", {}}));
+  const std::size_t holds = AuditOf("message.hold").size();
+  auto edited = services_->messages.Edit(member_, posted->message["id"], "Day four, walking with a stick", std::nullopt, false);
+  ASSERT_TRUE(edited) << edited.error().problem;
+  EXPECT_EQ((*edited)["state"], "held");
+  auto records = AuditOf("message.hold");
+  ASSERT_EQ(records.size(), holds + 1);
+  EXPECT_EQ(records.back().object_id, std::to_string(posted->message["id"].get<MessageId>()));
+  EXPECT_EQ(records.back().actor_id, member_.user.id);
+}
+
+TEST_F(GovernanceTest, ASuspendedOrReadOnlyAskerDoesNotAcceptAnAnswer) {
+  SpaceId space = SpaceWith("internal-community", "Pharmacy questions");
+  Draft q;
+  q.body = "Which fridge holds the insulin?";
+  q.title = "Insulin storage";
+  q.kind = MessageKind::kQuestion;
+  auto question = services_->messages.Post(member_, space, q);
+  ASSERT_TRUE(question) << question.error().problem;
+  Draft a;
+  a.body = "The one in room 4";
+  a.parent_id = question->message["id"].get<MessageId>();
+  auto answer = services_->messages.Post(other_, space, a);
+  ASSERT_TRUE(answer) << answer.error().problem;
+  ASSERT_TRUE(services_->governance.Moderate(owner_, question->message["id"], {ModerationKind::kSuspend, "pause", 1}));
+  auto refused = services_->messages.Accept(member_, answer->message["id"], true);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().problem, "suspended");
+  clock_.Advance(25LL * 60 * 60 * 1000);
+  ASSERT_TRUE(services_->spaces.SetRole(owner_, space, member_.user.id, MemberRole::kReadOnly));
+  auto read_only = services_->messages.Accept(member_, answer->message["id"], true);
+  ASSERT_FALSE(read_only);
+  EXPECT_EQ(read_only.error().problem, "read_only");
+  EXPECT_TRUE(services_->messages.Accept(owner_, answer->message["id"], true)) << "a moderator still may";
 }
 
 }  // namespace

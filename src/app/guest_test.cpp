@@ -145,5 +145,25 @@ TEST_F(GuestTest, AreMadeWhenTheAccountIsCreatedAndHoldNoRights) {
   EXPECT_TRUE(services_->spaces.Get(now_staff, internal_));
 }
 
+TEST_F(GuestTest, TakePartButDoNotModerateOrOwnSpaces) {
+  // A guest moderator could add people by id and be answered with their names: the directory by
+  // another door.
+  for (MemberRole role : {MemberRole::kModerator, MemberRole::kOwner}) {
+    auto refused = services_->spaces.AddMember(ana_, shared_, guest_.user.id, role);
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().problem, "guest_role");
+    EXPECT_EQ(refused.error().code, ErrorCode::kPolicyDenied);
+  }
+  EXPECT_FALSE(IsMember(shared_, guest_.user.id));
+  ASSERT_TRUE(services_->spaces.AddMember(ana_, shared_, guest_.user.id, MemberRole::kMember));
+  auto promoted = services_->spaces.SetRole(ana_, shared_, guest_.user.id, MemberRole::kModerator);
+  ASSERT_FALSE(promoted);
+  EXPECT_EQ(promoted.error().problem, "guest_role");
+  EXPECT_TRUE(services_->spaces.SetRole(ana_, shared_, guest_.user.id, MemberRole::kReadOnly)) << "a reader is fine";
+  auto membership = store_->Read([&](store::ReadTx& tx) { return tx.FindMembership(shared_, guest_.user.id); });
+  ASSERT_TRUE(membership && *membership);
+  EXPECT_EQ((*membership)->role, MemberRole::kReadOnly);
+}
+
 }  // namespace
 }  // namespace rounds::app

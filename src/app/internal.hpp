@@ -186,11 +186,17 @@ inline void AppendTranscriptLead(std::string& out, const domain::Message& m, std
   out += body;
 }
 
-// `user_id` as the members of a space with `pseudonyms` know them: their pseudonym there as both
-// name and handle (governance::policy::Pseudonym).
-inline UserRef PseudonymRef(SpaceId space_id, UserId user_id) {
-  governance::policy::PseudonymName name = governance::policy::Pseudonym(space_id, user_id);
-  return UserRef{user_id, std::move(name.handle), std::move(name.display_name)};
+// `user_id` as the members of a space with `pseudonyms` know them: their pseudonymous id there,
+// and their pseudonym as both name and handle (governance::policy::Pseudonyms).
+inline UserRef PseudonymRef(const PolicyEngine& policy, SpaceId space_id, UserId user_id) {
+  governance::policy::PseudonymName name = policy.pseudonyms().Name(space_id, user_id);
+  return UserRef{policy.pseudonyms().Id(space_id, user_id), std::move(name.handle), std::move(name.display_name)};
+}
+
+// The id by which the members of `space_id` know `user_id`: the account's, or under `pseudonyms`
+// the pseudonymous one. Every id of a person that goes out about such a space goes through here.
+inline UserId MemberIdAsSeen(const PolicyEngine& policy, SpaceId space_id, bool pseudonymous, UserId user_id) {
+  return pseudonymous ? policy.pseudonyms().Id(space_id, user_id) : user_id;
 }
 
 // Resolves authors for JSON, reading each distinct user once, and a page's authors in one query.
@@ -210,26 +216,25 @@ class AuthorCache {
     const auto& ref = users_.at(id);
     return ref ? &*ref : nullptr;
   }
-  // The author of `m` as the members of its space see them. Null when the account no longer exists.
+  // The author of `m` as the members of its space see them (under pseudonyms, always their
+  // pseudonym). Null when the account no longer exists.
   Result<const UserRef*> AuthorOf(const domain::Message& m) {
-    ROUNDS_ASSIGN_OR_RETURN(const UserRef* author, Get(m.author_id));
-    if (!author) return nullptr;
     ROUNDS_ASSIGN_OR_RETURN(bool pseudonymous, Pseudonymous(m.space_id));
-    if (!pseudonymous) return author;
-    auto [it, added] = pseudonyms_.try_emplace({m.space_id, m.author_id});
-    if (added) it->second = PseudonymRef(m.space_id, m.author_id);
-    return &it->second;
+    if (pseudonymous) return PseudonymOf(m.space_id, m.author_id);
+    return Get(m.author_id);
   }
   Result<json> Message(const domain::Message& m) {
     ROUNDS_ASSIGN_OR_RETURN(const UserRef* author, AuthorOf(m));
-    return MessageJson(m, author);
+    ROUNDS_ASSIGN_OR_RETURN(const domain::Message* seen, AsSeen(m));
+    return MessageJson(*seen, author);
   }
   // Message(m).dump(), written straight to text: what a write unit stores as an event's payload,
   // without building a tree on the store's one writer thread.
   Result<std::string> MessageText(const domain::Message& m) {
     ROUNDS_ASSIGN_OR_RETURN(const UserRef* author, AuthorOf(m));
+    ROUNDS_ASSIGN_OR_RETURN(const domain::Message* seen, AsSeen(m));
     std::string out;
-    AppendMessageJson(out, m, author);
+    AppendMessageJson(out, *seen, author);
     return out;
   }
   Result<json> Messages(const std::vector<domain::Message>& messages) {
@@ -247,8 +252,9 @@ class AuthorCache {
     out += '[';
     for (std::size_t i = 0; i < messages.size(); ++i) {
       ROUNDS_ASSIGN_OR_RETURN(const UserRef* author, AuthorOf(messages[i]));
+      ROUNDS_ASSIGN_OR_RETURN(const domain::Message* seen, AsSeen(messages[i]));
       if (i > 0) out += ',';
-      AppendMessageJson(out, messages[i], author);
+      AppendMessageJson(out, *seen, author);
     }
     out += ']';
     return Ok();
@@ -269,6 +275,21 @@ class AuthorCache {
     }
     pseudonymous_[space_id] = pseudonymous;
     return pseudonymous;
+  }
+  const UserRef* PseudonymOf(SpaceId space_id, UserId user_id) {
+    auto [it, added] = pseudonyms_.try_emplace({space_id, user_id});
+    if (added) it->second = PseudonymRef(*policy_, space_id, user_id);
+    return &it->second;
+  }
+  // `m` as its space's members see it: under pseudonyms, the people it mentions by their
+  // pseudonymous ids (its author is the UserRef given beside it). `m` itself otherwise.
+  Result<const domain::Message*> AsSeen(const domain::Message& m) {
+    if (m.mentions.empty()) return &m;
+    ROUNDS_ASSIGN_OR_RETURN(bool pseudonymous, Pseudonymous(m.space_id));
+    if (!pseudonymous) return &m;
+    seen_ = m;
+    for (UserId& id : seen_.mentions) id = PseudonymOf(m.space_id, id)->id;
+    return &seen_;
   }
   Status LoadAuthorsOf(const std::vector<domain::Message>& messages) {
     std::vector<UserId> ids;
@@ -296,6 +317,7 @@ class AuthorCache {
   std::map<UserId, std::optional<UserRef>> users_;
   std::map<SpaceId, bool> pseudonymous_;
   std::map<std::pair<SpaceId, UserId>, UserRef> pseudonyms_;
+  domain::Message seen_;  // AsSeen's copy, valid until its next call
 };
 
 // A space event written in the same unit as the change it describes, published after commit.

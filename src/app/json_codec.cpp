@@ -112,8 +112,10 @@ json MessageJson(const Message& m, const UserRef* author) {
                                  "sha256", a.sha256));
   }
   auto optional = [](const auto& value) { return value ? json(*value) : json(nullptr); };
-  return Object("id", m.id, "attachments", std::move(attachments), "space_id", m.space_id, "seq", m.seq, "author_id", m.author_id,
-                "author", UserRefJson(author != nullptr ? *author : former), "kind", ToString(m.kind),
+  const UserRef& who = author != nullptr ? *author : former;
+  // The author's id as the reader knows it: under pseudonyms, the pseudonymous one.
+  return Object("id", m.id, "attachments", std::move(attachments), "space_id", m.space_id, "seq", m.seq, "author_id", who.id,
+                "author", UserRefJson(who), "kind", ToString(m.kind),
                 "parent_id", optional(m.parent_id), "title", m.title, "body", m.body, "client_id", m.client_id,
                 "created_at", m.created_at, "edited_at", m.edited_at, "deleted", m.deleted, "pinned", m.pinned,
                 "accepted_answer_id", optional(m.accepted_answer_id), "reply_count", m.reply_count,
@@ -192,7 +194,8 @@ void AppendMessageJson(std::string& out, const Message& m, const UserRef* author
     a.Int("id", who.id);
     a.String("username", who.username);
   }
-  o.Int("author_id", m.author_id);
+  // The author's id as the reader knows it: under pseudonyms, the pseudonymous one.
+  o.Int("author_id", author != nullptr ? author->id : m.author_id);
   o.String("body", m.body);
   o.String("client_id", m.client_id);
   o.Int("created_at", m.created_at);

@@ -101,25 +101,6 @@ Result<governance::policy::PolicyTemplate> RequirePosting(store::ReadTx& tx, con
   return policy;
 }
 
-// A PHI refusal stores nothing, but it is recorded: who tried to store what kinds of PHI where.
-// Best effort: the caller's answer is the refusal either way.
-domain::AuditRecord RefusalRecord(const Actor& actor, const char* action, const char* object_type,
-                                  std::string object_id, phi::PhiAction refused, UnixMillis now) {
-  auto record = AuditEntry(actor, action, object_type, std::move(object_id), now);
-  record.outcome = AuditOutcome::kDenied;
-  record.reason = std::string(phi::ToString(refused));
-  return record;
-}
-
-void RecordPhiRefusal(store::Store& store, const Actor& actor, const char* action, const char* object_type,
-                      std::string object_id, phi::PhiAction refused, json details, UnixMillis now) {
-  (void)AuditNow(store, RefusalRecord(actor, action, object_type, std::move(object_id), refused, now), details);
-}
-
-// What a refusal's record says of the findings: their types and how many, never the text.
-json RefusalDetails(const Screening& refusal) {
-  return json{{"phi_types", refusal.TypesCsv()}, {"findings", refusal.FindingCount()}};
-}
 
 // What the template in force at a post makes of a file whose upload screening found PHI
 // (`phi_types`), whatever rule it was uploaded under: kAllow to post it as it is, kHold to hold
@@ -206,6 +187,7 @@ struct MessageService::PostJob {
   PendingEvent created;
   bool was_created = false;
   std::vector<UserId> mentioned;
+  UserId author_as_seen = 0;           // the author's id as the space's members know it
   std::vector<UserId> queue_watchers;  // held: who works the space's moderation queue
   std::optional<phi::PhiAction> refused;
   Screening refusal;
@@ -318,6 +300,7 @@ Result<std::string> MessageService::RunPostUnit(PostJob& job, store::WriteTx& tx
   ROUNDS_ASSIGN_OR_RETURN(auto policy,
                           RequirePosting(tx, policy_, actor, space, standing, draft.parent_id.has_value(), now));
   authors.Know(space_id, policy.pseudonyms);  // read nothing more for the event's author
+  job.author_as_seen = internal::MemberIdAsSeen(policy_, space_id, policy.pseudonyms, actor.user.id);
   if (draft.kind == MessageKind::kAnnouncement) {
     ROUNDS_RETURN_IF_ERROR(internal::Require(standing, SpaceAction::kAnnounce, "owner_required",
                                              "Only the space's owners can post announcements."));
@@ -357,6 +340,10 @@ Result<std::string> MessageService::RunPostUnit(PostJob& job, store::WriteTx& tx
                              "An attachment is not one of your uploads to this space, or is already posted.",
                              "/attachment_ids");
     }
+    // Checked at upload too; the template may have changed since (no files, other types, a
+    // smaller size), and the rule in force when the file is posted decides, as the dry run says.
+    ROUNDS_RETURN_IF_ERROR(CheckAttachmentRule(policy.attachments, static_cast<std::size_t>(attachment->size),
+                                               attachment->content_type));
     if (!attachment->phi_types.empty()) {
       // Screened at upload; the template may have changed since. The rule in force now decides.
       const auto decision = AttachmentPhiDecision(policy.phi, *attachment, draft.confirm_phi);
@@ -407,11 +394,14 @@ Result<std::string> MessageService::RunPostUnit(PostJob& job, store::WriteTx& tx
   }
   for (const auto& name : mentioned_names) {
     std::optional<User> user;
-    // Under pseudonyms members know each other by them: "@quiet-heron-2731" is a mention too.
-    if (auto id = policy.pseudonyms ? governance::policy::PseudonymUser(space_id, name) : std::nullopt) {
-      ROUNDS_ASSIGN_OR_RETURN(user, tx.FindUser(*id));
-    }
-    if (!user) {
+    if (policy.pseudonyms) {
+      // Under pseudonyms members know each other by them alone: "@quiet-heron-2731" mentions its
+      // member, and a username mentions no one (it would tell the poster whether that person is a
+      // member, and which pseudonym is theirs).
+      if (auto id = policy_.pseudonyms().UserOfHandle(space_id, name)) {
+        ROUNDS_ASSIGN_OR_RETURN(user, tx.FindUser(*id));
+      }
+    } else {
       ROUNDS_ASSIGN_OR_RETURN(user, tx.FindUserByUsername(name));
     }
     if (!user || user->id == actor.user.id) continue;
@@ -464,7 +454,7 @@ Result<PostResult> MessageService::FinishPost(PostJob& job, Result<std::string> 
                                  std::move(job.queue_watchers));
     if (!job.mentioned.empty()) {
       PublishToUsers(bus_, "mention",
-                     json{{"space_id", job.space_id}, {"message_id", message["id"]}, {"author_id", job.actor.user.id}},
+                     json{{"space_id", job.space_id}, {"message_id", message["id"]}, {"author_id", job.author_as_seen}},
                      job.mentioned);
     }
   }
@@ -759,11 +749,18 @@ Result<json> MessageService::Edit(const Actor& actor, MessageId id, const std::s
     if (located.message.author_id != actor.user.id) return Forbidden("author_only", "Only the author can edit a message.");
     if (located.space.archived) return Forbidden("space_archived", "This space is archived.");
     if (!located.standing.role) return Forbidden("not_a_member", "You are no longer a member of this space.");
-    ROUNDS_RETURN_IF_ERROR(RequireNotSuspended(tx, actor, located.space, now));
     if (located.message.state == MessageState::kHidden || located.message.state == MessageState::kRemoved) {
       return Forbidden("moderated", "A moderator has taken this message down; it cannot be edited.");
     }
-    ROUNDS_ASSIGN_OR_RETURN(auto policy, policy_.TemplateFor(tx, located.space));
+    // Rewriting a message is posting it again: whoever may no longer post it here (made read-only,
+    // suspended, or no longer someone the template lets post or reply, or announce) may not
+    // rewrite what members read either.
+    ROUNDS_ASSIGN_OR_RETURN(auto policy, RequirePosting(tx, policy_, actor, located.space, located.standing,
+                                                        located.message.parent_id.has_value(), now));
+    if (located.message.kind == MessageKind::kAnnouncement) {
+      ROUNDS_RETURN_IF_ERROR(internal::Require(located.standing, SpaceAction::kAnnounce, "owner_required",
+                                               "Only the space's owners can change announcements."));
+    }
     if (!governance::policy::MayEdit(policy, (now - located.message.created_at) / 60'000)) {
       return Forbidden("edit_window_closed", "This space's policy no longer allows editing this message.");
     }
@@ -778,16 +775,17 @@ Result<json> MessageService::Edit(const Actor& actor, MessageId id, const std::s
     ROUNDS_RETURN_IF_ERROR(tx.UpdateMessageBody(id, new_title, screening.Text(0), now, actor.user.id));
     // An edit that brings PHI into a space that holds it goes back to the moderators.
     bool held = located.message.state == MessageState::kHeld;
+    bool held_now = false;  // this edit took a published message back to the moderators
     if (phi_action == phi::PhiAction::kHold && !held) {
       ROUNDS_RETURN_IF_ERROR(tx.SetMessageState(id, MessageState::kHeld, std::string(kHoldPhi)));
-      held = true;
+      held = held_now = true;
     }
     // In a pre-moderated space an edit is reviewed as the post was: what was approved is not
     // what members would now read.
     if (!held && governance::policy::DecidePublication(policy, internal::PolicyStanding(located.standing)) ==
                      governance::policy::Publication::kHoldForReview) {
       ROUNDS_RETURN_IF_ERROR(tx.SetMessageState(id, MessageState::kHeld, std::string(kHoldPreModeration)));
-      held = true;
+      held = held_now = true;
     }
     ROUNDS_ASSIGN_OR_RETURN(auto updated, tx.FindMessage(id, actor.user.id));
     if (!updated) return NotFound("Message");
@@ -801,8 +799,10 @@ Result<json> MessageService::Edit(const Actor& actor, MessageId id, const std::s
     } else {
       ROUNDS_ASSIGN_OR_RETURN(edited, AppendEvent(tx, located.space.id, "message.edited", j, now));
     }
-    if (policy_.Audits() && (PhiBearing(policy) || phi_action != phi::PhiAction::kAllow)) {
-      auto record = AuditEntry(actor, ContentAction(phi_action, phi_action == phi::PhiAction::kHold, "message.edit"),
+    // Recorded as a post is: in PHI-bearing spaces, with PHI, and whenever it goes back to the
+    // moderators (a pre-moderation hold is a hold like a PHI one).
+    if (policy_.Audits() && (PhiBearing(policy) || phi_action != phi::PhiAction::kAllow || held_now)) {
+      auto record = AuditEntry(actor, ContentAction(phi_action, held_now || phi_action == phi::PhiAction::kHold, "message.edit"),
                                "message", std::to_string(id), now);
       record.reason = "edit";
       ROUNDS_RETURN_IF_ERROR(AppendAudit(tx, record, json{{"space_id", located.space.id},
@@ -913,6 +913,9 @@ Result<json> MessageService::ChangeReaction(const Actor& actor, MessageId id, co
                                              "You can read this space but not react or vote."));
     ROUNDS_RETURN_IF_ERROR(RequireNotSuspended(tx, actor, located.space, now));
     ROUNDS_ASSIGN_OR_RETURN(auto outcome, apply(tx, located));
+    // Who reacted or voted, as the space's members know them.
+    ROUNDS_ASSIGN_OR_RETURN(auto policy, policy_.TemplateFor(tx, located.space));
+    outcome.second["user_id"] = internal::MemberIdAsSeen(policy_, located.space.id, policy.pseudonyms, actor.user.id);
     if (outcome.first) {
       ROUNDS_ASSIGN_OR_RETURN(auto e, internal::AppendMessageEvent(tx, located.message, event_type, outcome.second, now));
       changed = std::move(e);
@@ -979,7 +982,12 @@ Result<json> MessageService::Accept(const Actor& actor, MessageId answer_id, boo
     }
     if (answer.space.archived) return Forbidden("space_archived", "This space is archived.");
     bool asker = question->author_id == actor.user.id && answer.standing.role;
-    if (!asker) {
+    if (asker) {
+      // The asker accepts as a member who may still take part: not read-only, not suspended.
+      ROUNDS_RETURN_IF_ERROR(internal::Require(answer.standing, SpaceAction::kReact, "read_only",
+                                               "You can read this space but not take part."));
+      ROUNDS_RETURN_IF_ERROR(RequireNotSuspended(tx, actor, answer.space, clock_.NowMillis()));
+    } else {
       ROUNDS_RETURN_IF_ERROR(internal::Require(answer.standing, SpaceAction::kAcceptAnyAnswer, "author_only",
                                                "Only the person who asked or a moderator can accept an answer."));
     }

@@ -25,7 +25,8 @@ Status CheckAttachmentRule(const policy::AttachmentRule& rule, std::size_t size,
   return Ok();
 }
 
-PolicyEngine::PolicyEngine(const Config& config) : config_(config), index_(std::make_shared<phi::PatientIndex>()) {
+PolicyEngine::PolicyEngine(const Config& config, std::string pseudonym_key)
+    : config_(config), pseudonyms_(std::move(pseudonym_key)), index_(std::make_shared<phi::PatientIndex>()) {
   auto scanner = phi::Scanner::Create(phi::DefaultRuleSet(), index_);
   // The built-in rules compile on every supported Hyperscan; failing here is a packaging bug.
   if (!scanner) throw std::runtime_error("PHI scanner: " + scanner.error().internal_message);
@@ -34,6 +35,12 @@ PolicyEngine::PolicyEngine(const Config& config) : config_(config), index_(std::
     malware_ = av::MakeClamdScanner(config.antivirus_address,
                                     std::chrono::seconds(std::max<std::int64_t>(config.antivirus_timeout_seconds, 1)));
   }
+}
+
+std::string PolicyEngine::LoadPseudonymKey(store::Store& store) {
+  auto key = store.Read([](store::ReadTx& tx) { return tx.ServerSecret("pseudonym_key"); });
+  if (!key) throw std::runtime_error("the pseudonym key cannot be read: " + key.error().internal_message);
+  return std::move(*key);
 }
 
 Result<av::Verdict> PolicyEngine::ScanForMalware(std::string_view content) const {

@@ -14,6 +14,7 @@
 #include "core/result.hpp"
 #include "governance/phi/scanner.hpp"
 #include "governance/policy/policy_template.hpp"
+#include "governance/policy/pseudonym.hpp"
 #include "store/store.hpp"
 
 namespace rounds::app {
@@ -38,7 +39,15 @@ struct Safeguards {
 
 class PolicyEngine {
  public:
-  explicit PolicyEngine(const Config& config);
+  // `pseudonym_key`: the server's secret for pseudonyms (LoadPseudonymKey).
+  PolicyEngine(const Config& config, std::string pseudonym_key);
+
+  // The server's secret for pseudonyms, from the store; throws when it cannot be read (the
+  // database was not migrated), since no space with pseudonyms could be served without it.
+  static std::string LoadPseudonymKey(store::Store& store);
+
+  // How members of spaces with `pseudonyms` are named, and the ids they are known by.
+  const policy::Pseudonyms& pseudonyms() const { return pseudonyms_; }
 
   // The template version `space` runs under: built-ins resolve without the store, others are
   // read from it (and cached: a version never changes once stored).
@@ -64,6 +73,7 @@ class PolicyEngine {
 
  private:
   const Config& config_;
+  policy::Pseudonyms pseudonyms_;
   std::shared_ptr<phi::PatientIndex> index_;
   std::unique_ptr<phi::Scanner> scanner_;
   std::unique_ptr<av::MalwareScanner> malware_;  // null: uploads are not scanned

@@ -1,5 +1,7 @@
 #include "app/screening.hpp"
 
+#include "app/audit_log.hpp"
+
 #include <cmath>
 #include <cctype>
 #include <set>
@@ -112,6 +114,23 @@ Error PhiRefusal(phi::PhiAction action, const Screening& screening) {
 bool PhiBearing(const policy::PolicyTemplate& policy) {
   return policy.phi == policy::PhiRule::kAllow || policy.phi == policy::PhiRule::kWarn ||
          policy.phi == policy::PhiRule::kHold;
+}
+
+domain::AuditRecord RefusalRecord(const Actor& actor, const char* action, const char* object_type,
+                                  std::string object_id, phi::PhiAction refused, UnixMillis now) {
+  auto record = AuditEntry(actor, action, object_type, std::move(object_id), now);
+  record.outcome = domain::AuditOutcome::kDenied;
+  record.reason = std::string(phi::ToString(refused));
+  return record;
+}
+
+void RecordPhiRefusal(store::Store& store, const Actor& actor, const char* action, const char* object_type,
+                      std::string object_id, phi::PhiAction refused, nlohmann::json details, UnixMillis now) {
+  (void)AuditNow(store, RefusalRecord(actor, action, object_type, std::move(object_id), refused, now), details);
+}
+
+nlohmann::json RefusalDetails(const Screening& refusal) {
+  return nlohmann::json{{"phi_types", refusal.TypesCsv()}, {"findings", refusal.FindingCount()}};
 }
 
 const char* ContentAction(phi::PhiAction action, bool held, const char* plain) {

@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "app/context.hpp"
 #include "app/policy_engine.hpp"
 #include "core/result.hpp"
 
@@ -52,6 +53,17 @@ std::string RedactForTheRecord(const PolicyEngine& policy, std::string& text, co
 
 // The template's decision for these findings. Under kRedact, replaces the spans in every field.
 phi::PhiAction ApplyPhiRule(policy::PhiRule rule, Screening& screening);
+
+// A PHI refusal stores nothing, but it is recorded: who tried to store what kinds of PHI where
+// (`action` on `object_type` `object_id`, outcome denied, the refusal's kind as the reason).
+domain::AuditRecord RefusalRecord(const Actor& actor, const char* action, const char* object_type,
+                                  std::string object_id, phi::PhiAction refused, UnixMillis now);
+// RefusalRecord written in a unit of its own, best effort: the caller's answer is the refusal
+// either way.
+void RecordPhiRefusal(store::Store& store, const Actor& actor, const char* action, const char* object_type,
+                      std::string object_id, phi::PhiAction refused, nlohmann::json details, UnixMillis now);
+// What a refusal's record says of the findings: their types and how many, never the text.
+nlohmann::json RefusalDetails(const Screening& refusal);
 
 // The refusal for kWarn (without confirmation: "phi_warning") and kBlock ("phi_blocked"): a
 // kPolicyDenied problem listing the finding types and spans, never the text. A file's content may

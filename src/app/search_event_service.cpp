@@ -133,10 +133,15 @@ Result<std::vector<ReplayedEvent>> EventService::Replay(const Actor& actor, cons
 }
 
 Status EventService::Typing(const Actor& actor, SpaceId space_id) {
+  UserId as_seen = actor.user.id;  // who is typing, as the space's members know them
   ROUNDS_ASSIGN_OR_RETURN(auto recipients, store_.Read([&](store::ReadTx& tx) -> Result<std::vector<UserId>> {
     ROUNDS_RETURN_IF_ERROR(internal::Current(tx, actor).map([](auto&&) {}));
     ROUNDS_ASSIGN_OR_RETURN(auto membership, tx.FindMembership(space_id, actor.user.id));
     if (!membership || membership->role == MemberRole::kReadOnly) return NotFound("Space");
+    ROUNDS_ASSIGN_OR_RETURN(auto space, tx.FindSpace(space_id));
+    if (!space) return NotFound("Space");
+    ROUNDS_ASSIGN_OR_RETURN(auto policy, policy_.TemplateFor(tx, *space));
+    as_seen = internal::MemberIdAsSeen(policy_, space_id, policy.pseudonyms, actor.user.id);
     ROUNDS_ASSIGN_OR_RETURN(auto ids, tx.ListMemberIds(space_id));
     std::erase(ids, actor.user.id);
     return ids;
@@ -145,7 +150,7 @@ Status EventService::Typing(const Actor& actor, SpaceId space_id) {
   e.space_id = 0;
   e.type = "typing";
   e.frame = std::make_shared<const std::string>(
-      json{{"type", "typing"}, {"space_id", space_id}, {"user_id", actor.user.id}}.dump());
+      json{{"type", "typing"}, {"space_id", space_id}, {"user_id", as_seen}}.dump());
   e.recipients = std::make_shared<const std::vector<UserId>>(std::move(recipients));
   bus_.Publish(e);
   return Ok();
@@ -163,7 +168,7 @@ void EventService::Presence(const std::vector<UserId>& online, const std::vector
 
 Services::Services(store::Store& store, bus::Bus& bus, const Clock& clock, const Config& config)
     : clock(clock),
-      policy(config),
+      policy(config, PolicyEngine::LoadPseudonymKey(store)),
       auth(store, clock, config),
       directory(store, auth, clock),
       spaces(store, bus, clock, policy),

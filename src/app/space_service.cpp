@@ -32,14 +32,34 @@ Status AuditAccess(store::WriteTx& tx, const PolicyEngine& policy_engine, const 
 // their pseudonym in the space; `account` adds who they are (for the space's moderators and
 // owners, and compliance officers), never for the members, and never in events, which every
 // member receives.
-json MemberAsSeen(const Membership& m, const User& user, bool pseudonymous, bool account = false) {
+json MemberAsSeen(const PolicyEngine& engine, const Membership& m, const User& user, bool pseudonymous,
+                  bool account = false) {
   json j = MembershipJson(m, user);
   if (!pseudonymous) return j;
-  const UserRef pseudonym = internal::PseudonymRef(m.space_id, user.id);
+  const UserRef pseudonym = internal::PseudonymRef(engine, m.space_id, user.id);
+  j["user_id"] = pseudonym.id;
   j["user"] = UserRefJson(pseudonym);
   j["pseudonym"] = pseudonym.display_name;
   if (account) j["account"] = UserRefJson(user);
   return j;
+}
+
+// A guest takes part in a space; they do not run one. A guest who moderated or owned a space
+// could add people by id and be answered with their names (the directory is closed to guests),
+// and would decide on staff's and patients' posts.
+Status GuestRole(const User& user, MemberRole role) {
+  if (!user.is_guest || (role != MemberRole::kOwner && role != MemberRole::kModerator)) return Ok();
+  return Fail(ErrorCode::kPolicyDenied, "guest_role",
+              "A guest takes part as a member or a reader; guests do not moderate or own spaces.");
+}
+
+// The account of a member named by `id`: under pseudonyms members are listed by pseudonymous ids
+// (below zero, never an account's), which lead back to the account here; any other id is one.
+Result<UserId> MemberNamed(const PolicyEngine& engine, SpaceId space_id, UserId id) {
+  if (id > 0) return id;
+  auto user = engine.pseudonyms().UserOfId(space_id, id);
+  if (!user) return NotFound("Member");
+  return *user;
 }
 
 // The space as `actor` sees it: the caller's role and read marker, and the members of a direct
@@ -50,14 +70,23 @@ Status ScreenPatientFacing(const governance::policy::PolicyTemplate& policy, con
   return Fail(PhiRefusal(phi::PhiAction::kBlock, screening));
 }
 
-Result<json> SpaceView(store::ReadTx& tx, const Actor& actor, const Space& space,
+Result<json> SpaceView(const PolicyEngine& engine, store::ReadTx& tx, const Actor& actor, const Space& space,
                        const std::optional<Membership>& membership, std::int64_t unread = 0,
                        std::int64_t unread_mentions = 0) {
   json j = SpaceJson(space);
-  ROUNDS_ASSIGN_OR_RETURN(auto policy, LoadTemplate(tx, space.template_key, space.template_version));
+  ROUNDS_ASSIGN_OR_RETURN(auto policy, engine.Template(tx, space.template_key, space.template_version));
   j["template"] = internal::TemplateSummary(policy);
-  // Under pseudonyms, the name the caller goes by here.
-  if (policy.pseudonyms && !actor.is_system) j["my_pseudonym"] = governance::policy::Pseudonym(space.id, actor.user.id).display_name;
+  // Whose view it is: the member's whose membership is given (a view sent to someone just added
+  // is theirs, not the moderator's who added them), else the caller's.
+  const UserId viewer = membership ? membership->user_id : actor.user.id;
+  // Under pseudonyms, the name and the id the viewer goes by here, which is how their messages,
+  // reactions and membership come back to them.
+  if (policy.pseudonyms && (membership || !actor.is_system)) {
+    j["my_pseudonym"] = engine.pseudonyms().Name(space.id, viewer).display_name;
+    j["my_member_id"] = engine.pseudonyms().Id(space.id, viewer);
+  } else if (membership || !actor.is_system) {
+    j["my_member_id"] = viewer;
+  }
   // Joined as the stricter of the space's setting and its template's rule says (see Join).
   if (policy.joining != governance::policy::Joining::kOpen) j["join_policy"] = ToString(JoinPolicy::kInvite);
   // How a non-member gets in: "open" (join), "request" (ask; `join_requested` once asked) or
@@ -106,7 +135,8 @@ Result<governance::policy::PolicyTemplate> JoiningPolicy(store::ReadTx& tx, cons
 
 // A page of spaces found by `query`, each as `actor` sees it (their role when `memberships`), with
 // the cursor of the next page when this one is full.
-Result<json> SpacePage(store::ReadTx& tx, const Actor& actor, const store::SpaceQuery& query, bool memberships) {
+Result<json> SpacePage(const PolicyEngine& engine, store::ReadTx& tx, const Actor& actor, const store::SpaceQuery& query,
+                       bool memberships) {
   ROUNDS_ASSIGN_OR_RETURN(auto spaces, tx.ListSpaces(query));
   json items = json::array();
   for (const auto& s : spaces) {
@@ -114,7 +144,7 @@ Result<json> SpacePage(store::ReadTx& tx, const Actor& actor, const store::Space
     if (memberships) {
       ROUNDS_ASSIGN_OR_RETURN(membership, tx.FindMembership(s.id, actor.user.id));
     }
-    ROUNDS_ASSIGN_OR_RETURN(json view, SpaceView(tx, actor, s, membership));
+    ROUNDS_ASSIGN_OR_RETURN(json view, SpaceView(engine, tx, actor, s, membership));
     items.push_back(std::move(view));
   }
   json next = spaces.size() == static_cast<std::size_t>(query.limit) ? json(std::to_string(spaces.back().id))
@@ -168,7 +198,8 @@ Result<json> SpaceService::Create(const Actor& actor, const NewSpace& request) {
   Screening screening = Screen(policy_, {{"name", request.name}, {"topic", request.topic}});
   UnixMillis now = clock_.NowMillis();
   PendingEvent joined;
-  ROUNDS_ASSIGN_OR_RETURN(json view, store_.Write([&](store::WriteTx& tx) -> Result<json> {
+  bool phi_refused = false;
+  auto written = store_.Write([&](store::WriteTx& tx) -> Result<json> {
     ROUNDS_ASSIGN_OR_RETURN(Actor current, internal::Current(tx, actor));
     if (!current.IsStaff()) return Forbidden("staff_only", "Only staff can create spaces.");
     Space space;
@@ -184,7 +215,10 @@ Result<json> SpaceService::Create(const Actor& actor, const NewSpace& request) {
       space.template_version = version;
     }
     ROUNDS_ASSIGN_OR_RETURN(auto policy, policy_.Template(tx, space.template_key, space.template_version));
-    ROUNDS_RETURN_IF_ERROR(ScreenPatientFacing(policy, screening));
+    if (Status clean = ScreenPatientFacing(policy, screening); !clean) {
+      phi_refused = true;
+      return tl::unexpected(clean.error());
+    }
     space.kind = request.kind;
     space.name = request.name;
     space.topic = request.topic;
@@ -201,11 +235,15 @@ Result<json> SpaceService::Create(const Actor& actor, const NewSpace& request) {
                                          json{{"template", policy.key}, {"version", policy.version},
                                               {"kind", ToString(space.kind)}}));
     }
-    ROUNDS_ASSIGN_OR_RETURN(joined, AppendEvent(tx, space.id, "member.joined", MemberAsSeen(owner, current.user, policy.pseudonyms), now));
+    ROUNDS_ASSIGN_OR_RETURN(joined, AppendEvent(tx, space.id, "member.joined", MemberAsSeen(policy_, owner, current.user, policy.pseudonyms), now));
     ROUNDS_ASSIGN_OR_RETURN(auto stored, tx.FindSpace(space.id));
     owner.read_seq = 0;
-    return SpaceView(tx, actor, *stored, owner);
-  }));
+    return SpaceView(policy_, tx, actor, *stored, owner);
+  });
+  if (phi_refused) {
+    RecordPhiRefusal(store_, actor, "space.phi_refuse", "space", "", phi::PhiAction::kBlock, RefusalDetails(screening), now);
+  }
+  ROUNDS_ASSIGN_OR_RETURN(json view, std::move(written));
   Publish(bus_, joined);
   PublishToUsers(bus_, "space.added", view, {actor.user.id});
   log::Info("space_created", {{"space_id", view["id"]}, {"by", actor.user.id}});
@@ -216,7 +254,7 @@ Result<json> SpaceService::Get(const Actor& actor, SpaceId id) {
   return store_.Read([&](store::ReadTx& tx) -> Result<json> {
     ROUNDS_ASSIGN_OR_RETURN(auto readable, internal::ReadableSpaceOrGrant(tx, actor, id, clock_.NowMillis()));
     ROUNDS_ASSIGN_OR_RETURN(auto membership, tx.FindMembership(id, actor.user.id));
-    ROUNDS_ASSIGN_OR_RETURN(json view, SpaceView(tx, actor, readable.space, membership));
+    ROUNDS_ASSIGN_OR_RETURN(json view, SpaceView(policy_, tx, actor, readable.space, membership));
     // Open through emergency access: the client shows it, and when it ends.
     if (readable.grant) view["emergency"] = {{"grant_id", readable.grant->id}, {"expires_at", readable.grant->expires_at}};
     return view;
@@ -229,7 +267,7 @@ Result<json> SpaceService::ListMine(const Actor& actor) {
     ROUNDS_ASSIGN_OR_RETURN(auto spaces, tx.ListSpacesForUser(actor.user.id));
     json items = json::array();
     for (const auto& ms : spaces) {
-      ROUNDS_ASSIGN_OR_RETURN(json view, SpaceView(tx, actor, ms.space, ms.membership, ms.unread_count, ms.unread_mentions));
+      ROUNDS_ASSIGN_OR_RETURN(json view, SpaceView(policy_, tx, actor, ms.space, ms.membership, ms.unread_count, ms.unread_mentions));
       items.push_back(std::move(view));
     }
     return json{{"items", items}, {"next_cursor", nullptr}};
@@ -246,7 +284,7 @@ Result<json> SpaceService::Discover(const Actor& actor, const std::string& text,
     q.not_member_of = actor.user.id;
     q.after_id = after_id;
     q.limit = n;
-    return SpacePage(tx, actor, q, false);  // none of them is the caller's
+    return SpacePage(policy_, tx, actor, q, false);  // none of them is the caller's
   });
 }
 
@@ -265,7 +303,7 @@ Result<json> SpaceService::Directory(const Actor& actor, const std::string& text
     q.include_archived = true;
     q.after_id = after_id;
     q.limit = n;
-    return SpacePage(tx, actor, q, true);
+    return SpacePage(policy_, tx, actor, q, true);
   });
 }
 
@@ -275,7 +313,8 @@ Result<json> SpaceService::Update(const Actor& actor, SpaceId id, const SpacePat
   Screening screening = Screen(policy_, {{"name", patch.name.value_or("")}, {"topic", patch.topic.value_or("")}});
   UnixMillis now = clock_.NowMillis();
   PendingEvent updated;
-  ROUNDS_ASSIGN_OR_RETURN(json view, store_.Write([&](store::WriteTx& tx) -> Result<json> {
+  bool phi_refused = false;
+  auto written = store_.Write([&](store::WriteTx& tx) -> Result<json> {
     ROUNDS_ASSIGN_OR_RETURN(auto readable, internal::ReadableSpace(tx, actor, id));
     auto& [space, standing] = readable;
     ROUNDS_RETURN_IF_ERROR(internal::Require(standing, SpaceAction::kUpdateSpace, "owner_required",
@@ -284,7 +323,10 @@ Result<json> SpaceService::Update(const Actor& actor, SpaceId id, const SpacePat
       return InvalidArgument("invalid_value", "A direct conversation's name and visibility are fixed.");
     }
     ROUNDS_ASSIGN_OR_RETURN(auto policy, policy_.TemplateFor(tx, space));
-    ROUNDS_RETURN_IF_ERROR(ScreenPatientFacing(policy, screening));
+    if (Status clean = ScreenPatientFacing(policy, screening); !clean) {
+      phi_refused = true;
+      return tl::unexpected(clean.error());
+    }
     if (patch.name) space.name = *patch.name;
     if (patch.topic) space.topic = *patch.topic;
     if (patch.visibility) space.visibility = *patch.visibility;
@@ -296,8 +338,13 @@ Result<json> SpaceService::Update(const Actor& actor, SpaceId id, const SpacePat
     ROUNDS_ASSIGN_OR_RETURN(updated, AppendEvent(tx, id, "space.updated", SpaceJson(*stored), now));
     stored->last_seq = updated.event.seq;
     ROUNDS_ASSIGN_OR_RETURN(auto membership, tx.FindMembership(id, actor.user.id));
-    return SpaceView(tx, actor, *stored, membership);
-  }));
+    return SpaceView(policy_, tx, actor, *stored, membership);
+  });
+  if (phi_refused) {
+    RecordPhiRefusal(store_, actor, "space.phi_refuse", "space", std::to_string(id), phi::PhiAction::kBlock,
+                     RefusalDetails(screening), now);
+  }
+  ROUNDS_ASSIGN_OR_RETURN(json view, std::move(written));
   Publish(bus_, updated);
   return view;
 }
@@ -313,7 +360,7 @@ Result<json> SpaceService::ListMembers(const Actor& actor, SpaceId id, UserId af
     json items = json::array();
     for (const auto& m : members) {
       ROUNDS_ASSIGN_OR_RETURN(auto user, tx.FindUser(m.user_id));
-      if (user) items.push_back(MemberAsSeen(m, *user, policy.pseudonyms, account));
+      if (user) items.push_back(MemberAsSeen(policy_, m, *user, policy.pseudonyms, account));
     }
     json next = members.size() == static_cast<std::size_t>(n) ? json(std::to_string(members.back().user_id)) : json(nullptr);
     return json{{"items", items}, {"next_cursor", next}};
@@ -337,6 +384,7 @@ Result<json> SpaceService::AddMember(const Actor& actor, SpaceId id, UserId user
     }
     ROUNDS_ASSIGN_OR_RETURN(auto user, tx.FindUser(user_id));
     if (!user || user->disabled) return InvalidArgument("unknown_user", "That person does not exist.", "/user_id");
+    ROUNDS_RETURN_IF_ERROR(GuestRole(*user, role));
     ROUNDS_ASSIGN_OR_RETURN(auto existing, tx.FindMembership(id, user_id));
     if (existing) return Fail(ErrorCode::kConflict, "already_member", "That person is already a member.");
     // The template says who the space is for: a patient is never added to a staff space, a guest
@@ -347,10 +395,10 @@ Result<json> SpaceService::AddMember(const Actor& actor, SpaceId id, UserId user
     ROUNDS_RETURN_IF_ERROR(tx.UpsertMembership(m));
     ROUNDS_RETURN_IF_ERROR(tx.DeleteJoinRequest(id, user_id).map([](bool) {}));  // asked, and added
     ROUNDS_RETURN_IF_ERROR(AuditAccess(tx, policy_, actor, space, "member.add", user_id, role, now));
-    json data = MemberAsSeen(m, *user, policy.pseudonyms);
+    json data = MemberAsSeen(policy_, m, *user, policy.pseudonyms);
     ROUNDS_ASSIGN_OR_RETURN(joined, AppendEvent(tx, id, "member.joined", data, now));
     ROUNDS_ASSIGN_OR_RETURN(auto stored, tx.FindSpace(id));
-    ROUNDS_ASSIGN_OR_RETURN(space_view, SpaceView(tx, actor, *stored, m));
+    ROUNDS_ASSIGN_OR_RETURN(space_view, SpaceView(policy_, tx, actor, *stored, m));
     return data;
   }));
   Publish(bus_, joined);
@@ -359,6 +407,7 @@ Result<json> SpaceService::AddMember(const Actor& actor, SpaceId id, UserId user
 }
 
 Result<json> SpaceService::SetRole(const Actor& actor, SpaceId id, UserId user_id, MemberRole role) {
+  ROUNDS_ASSIGN_OR_RETURN(user_id, MemberNamed(policy_, id, user_id));
   UnixMillis now = clock_.NowMillis();
   PendingEvent changed;
   ROUNDS_ASSIGN_OR_RETURN(json member, store_.Write([&](store::WriteTx& tx) -> Result<json> {
@@ -368,13 +417,15 @@ Result<json> SpaceService::SetRole(const Actor& actor, SpaceId id, UserId user_i
                                              "Only the space's owners can change roles."));
     ROUNDS_ASSIGN_OR_RETURN(auto existing, tx.FindMembership(id, user_id));
     if (!existing) return NotFound("Member");
+    ROUNDS_ASSIGN_OR_RETURN(auto target, tx.FindUser(user_id));
+    if (target) ROUNDS_RETURN_IF_ERROR(GuestRole(*target, role));
     if (existing->role == MemberRole::kOwner && role != MemberRole::kOwner) ROUNDS_RETURN_IF_ERROR(KeepAnOwner(tx, id));
     existing->role = role;
     ROUNDS_RETURN_IF_ERROR(tx.UpsertMembership(*existing));
     ROUNDS_RETURN_IF_ERROR(AuditAccess(tx, policy_, actor, space, "member.role", user_id, role, now));
     ROUNDS_ASSIGN_OR_RETURN(auto user, tx.FindUser(user_id));
     ROUNDS_ASSIGN_OR_RETURN(auto policy, policy_.TemplateFor(tx, space));
-    json data = MemberAsSeen(*existing, *user, policy.pseudonyms);
+    json data = MemberAsSeen(policy_, *existing, *user, policy.pseudonyms);
     ROUNDS_ASSIGN_OR_RETURN(changed, AppendEvent(tx, id, "member.role", data, now));
     return data;
   }));
@@ -383,6 +434,7 @@ Result<json> SpaceService::SetRole(const Actor& actor, SpaceId id, UserId user_i
 }
 
 Status SpaceService::RemoveMember(const Actor& actor, SpaceId id, UserId user_id) {
+  ROUNDS_ASSIGN_OR_RETURN(user_id, MemberNamed(policy_, id, user_id));
   UnixMillis now = clock_.NowMillis();
   PendingEvent left;
   ROUNDS_RETURN_IF_ERROR(store_.Write([&](store::WriteTx& tx) -> Status {
@@ -406,7 +458,9 @@ Status SpaceService::RemoveMember(const Actor& actor, SpaceId id, UserId user_id
     ROUNDS_RETURN_IF_ERROR(tx.DeleteMembership(id, user_id));
     ROUNDS_RETURN_IF_ERROR(AuditAccess(tx, policy_, actor, space, self ? "member.leave" : "member.remove", user_id,
                                        std::nullopt, now));
-    ROUNDS_ASSIGN_OR_RETURN(left, AppendEvent(tx, id, "member.left", json{{"space_id", id}, {"user_id", user_id}}, now, {user_id}));
+    ROUNDS_ASSIGN_OR_RETURN(auto policy, policy_.TemplateFor(tx, space));
+    const UserId as_seen = internal::MemberIdAsSeen(policy_, id, policy.pseudonyms, user_id);
+    ROUNDS_ASSIGN_OR_RETURN(left, AppendEvent(tx, id, "member.left", json{{"space_id", id}, {"user_id", as_seen}}, now, {user_id}));
     return Ok();
   }));
   Publish(bus_, left);
@@ -431,10 +485,10 @@ Result<json> SpaceService::Join(const Actor& actor, SpaceId id) {
     Membership m{id, actor.user.id, MemberRole::kMember, space.last_seq, now};
     ROUNDS_RETURN_IF_ERROR(tx.UpsertMembership(m));
     ROUNDS_RETURN_IF_ERROR(AuditAccess(tx, policy_, actor, space, "member.join", actor.user.id, m.role, now));
-    ROUNDS_ASSIGN_OR_RETURN(joined, AppendEvent(tx, id, "member.joined", MemberAsSeen(m, current.user, policy.pseudonyms), now));
+    ROUNDS_ASSIGN_OR_RETURN(joined, AppendEvent(tx, id, "member.joined", MemberAsSeen(policy_, m, current.user, policy.pseudonyms), now));
     ROUNDS_RETURN_IF_ERROR(tx.SetReadSeq(id, actor.user.id, space.last_seq));
     ROUNDS_ASSIGN_OR_RETURN(auto stored, tx.FindSpace(id));
-    return SpaceView(tx, actor, *stored, m);
+    return SpaceView(policy_, tx, actor, *stored, m);
   }));
   Publish(bus_, joined);
   PublishToUsers(bus_, "space.added", view, {actor.user.id});
@@ -547,9 +601,9 @@ Result<json> SpaceService::DecideJoinRequest(const Actor& actor, SpaceId id, Use
     ROUNDS_RETURN_IF_ERROR(tx.UpsertMembership(m));
     ROUNDS_RETURN_IF_ERROR(AppendAudit(tx, AuditEntry(actor, "member.join_approve", "user", std::to_string(user_id), now),
                                        json{{"space_id", id}, {"role", ToString(m.role)}}));
-    ROUNDS_ASSIGN_OR_RETURN(joined, AppendEvent(tx, id, "member.joined", MemberAsSeen(m, *user, policy.pseudonyms), now));
+    ROUNDS_ASSIGN_OR_RETURN(joined, AppendEvent(tx, id, "member.joined", MemberAsSeen(policy_, m, *user, policy.pseudonyms), now));
     ROUNDS_ASSIGN_OR_RETURN(auto stored, tx.FindSpace(id));
-    ROUNDS_ASSIGN_OR_RETURN(space_view, SpaceView(tx, actor, *stored, m));
+    ROUNDS_ASSIGN_OR_RETURN(space_view, SpaceView(policy_, tx, actor, *stored, m));
     return json{{"space_id", id}, {"user_id", user_id}, {"decision", "approved"}};
   }));
   const bool approved = decided["decision"] == "approved";
@@ -625,7 +679,7 @@ Result<json> SpaceService::Direct(const Actor& actor, const std::vector<UserId>&
       membership = m;
       created = true;  // told to the caller's other sessions as a space added
     }
-    return SpaceView(tx, actor, *stored, membership);
+    return SpaceView(policy_, tx, actor, *stored, membership);
   }));
   for (const auto& e : events) Publish(bus_, e);
   if (created) PublishToUsers(bus_, "space.added", view, all);

@@ -339,6 +339,9 @@ class ReadTx {
   virtual Result<std::optional<User>> FindUserByUsername(const std::string& username) = 0;
   virtual Result<std::vector<User>> ListUsers(const UserQuery& query) = 0;
   virtual Result<std::int64_t> CountUsers() = 0;
+  // A secret the server derives values from (schema 22's server_secrets: "pseudonym_key"), its
+  // bytes; kNotFound when there is none by that name.
+  virtual Result<std::string> ServerSecret(const std::string& name) = 0;
   virtual Result<std::optional<Credentials>> FindCredentials(UserId id) = 0;
   virtual Result<std::vector<Department>> ListDepartments() = 0;
   virtual Result<std::optional<Department>> FindDepartment(DepartmentId id) = 0;

@@ -28,6 +28,16 @@ test('members of a patient forum read each other under pseudonyms; its owner can
   const cyName = (await users.cy.get(`/api/v1/spaces/${forum.id}`)).body.my_pseudonym;
   assert.match(boName, /^[A-Z][a-z]+ [A-Z][a-z]+ \d+$/);
   assert.notEqual(boName, cyName);
+  // No account id of a member reaches the others: authors, members and mentions carry the id
+  // each goes by in this forum, below zero.
+  const boId = (await users.bo.get(`/api/v1/spaces/${forum.id}`)).body.my_member_id;
+  assert.ok(boId < 0, `${boId}`);
+  const page = await users.cy.get(`/api/v1/spaces/${forum.id}/messages`);
+  assert.equal(page.status, 200);
+  assert.deepEqual(page.body.items.map((m) => [m.author_id, m.author.id]), [[boId, boId]]);
+  const members = await users.cy.get(`/api/v1/spaces/${forum.id}/members`);
+  assert.ok(members.body.items.every((m) => m.user_id < 0 && m.user.id < 0 && !m.account), JSON.stringify(members.body));
+  assert.ok(!JSON.stringify(members.body).includes(`"user_id":${users.bo.user.id},`));
 
   const member = await openBrowser();
   const owner = await openBrowser();
@@ -51,6 +61,16 @@ test('members of a patient forum read each other under pseudonyms; its owner can
     await owner.page.getByRole('button', { name: 'Members' }).click();
     const row = owner.page.locator('.member-row', { hasText: boName });
     await row.getByText('User bo · @bo').waitFor();
+    // The owner goes by a pseudonym too, and is told which row is theirs.
+    const anaName = (await users.ana.get(`/api/v1/spaces/${forum.id}`)).body.my_pseudonym;
+    await owner.page.locator('.member-row', { hasText: anaName }).getByText('(you)').waitFor();
+    // Roles are changed by the id the member is listed by, which is not their account's.
+    await owner.page.getByLabel(`Role of ${boName}`).selectOption('read_only');
+    await owner.page.waitForFunction(async ([id, name]) => {
+      const r = await fetch(`/api/v1/spaces/${id}/members`);
+      const body = await r.json();
+      return body.items.some((m) => m.pseudonym === name && m.role === 'read_only');
+    }, [forum.id, boName]);
     assert.deepEqual(member.errors, []);
     assert.deepEqual(owner.errors, []);
   } finally {

@@ -7,7 +7,7 @@ import { EventStream, type Frame, type Status } from './events';
 import { AdministeringContext, AppContext, type AppContextValue, type Listener, type Toast } from './state';
 import { parseRoute, go, href, type Route } from './lib/route';
 import { moderationText } from './lib/moderation';
-import { preview, spaceTitle, timeOfDay } from './lib/format';
+import { memberIdIn, preview, spaceTitle, timeOfDay } from './lib/format';
 import { attachmentNames } from './lib/attachments';
 import { mergeFetchedSpaces, upsertSpace } from './lib/spaces';
 import { wipeSessionMemory } from './lib/wipe';
@@ -159,13 +159,16 @@ function Shell({ initialMe, initialAdmin, onSignOut, onSessionEnded }: {
     if (frame.type === 'event') {
       const known = spacesRef.current.some((s) => s.id === frame.space_id);
       if (!known) reloadSoon();
+      // The id the person goes by in this space (under pseudonyms, not their account's).
+      const mineIn = (id: number) => memberIdIn(spacesRef.current.find((x) => x.id === id), meId);
       setSpaces((list) => list.map((s) => {
         if (s.id !== frame.space_id) return s;
+        const myId = memberIdIn(s, meId);
         const fresh = frame.seq > s.last_seq;
         const next = { ...s, last_seq: Math.max(s.last_seq, frame.seq) };
-        if ((frame.event === 'message.created' || frame.event === 'message.published') && fresh && frame.data.author_id !== meId && !looking(s.id)) {
+        if ((frame.event === 'message.created' || frame.event === 'message.published') && fresh && frame.data.author_id !== myId && !looking(s.id)) {
           next.unread_count = s.unread_count + 1;
-          if (frame.data.mentions.includes(meId)) next.unread_mentions = s.unread_mentions + 1;
+          if (frame.data.mentions.includes(myId)) next.unread_mentions = s.unread_mentions + 1;
         }
         if (frame.event === 'space.updated') {
           const d = frame.data;
@@ -174,12 +177,12 @@ function Shell({ initialMe, initialAdmin, onSignOut, onSessionEnded }: {
         }
         if (frame.event === 'member.joined' && fresh) next.member_count = s.member_count + 1;
         if (frame.event === 'member.left' && fresh) next.member_count = Math.max(0, s.member_count - 1);
-        if (frame.event === 'member.role' && frame.data.user_id === meId) next.my_role = frame.data.role;
+        if (frame.event === 'member.role' && frame.data.user_id === myId) next.my_role = frame.data.role;
         return next;
       }));
       if (frame.event === 'message.deleted' || frame.event === 'message.hidden' || frame.event === 'message.removed') reloadSoon();
-      if (frame.event === 'member.left' && frame.data.user_id === meId) reloadSoon();
-      if ((frame.event === 'message.created' || frame.event === 'message.published') && frame.data.author_id !== meId && looking(frame.space_id)) {
+      if (frame.event === 'member.left' && frame.data.user_id === mineIn(frame.space_id)) reloadSoon();
+      if ((frame.event === 'message.created' || frame.event === 'message.published') && frame.data.author_id !== mineIn(frame.space_id) && looking(frame.space_id)) {
         announce(`${frame.data.author.display_name}: ${frame.data.title ? `${frame.data.title}. ` : ''}${preview(frame.data.body, 200) || attachmentNames(frame.data)}`);
       }
     } else if (frame.type === 'user') {

@@ -27,6 +27,9 @@ export interface Space {
   template?: SpaceTemplate;
   /** Under a template with pseudonyms: the name the caller goes by in this space. */
   my_pseudonym?: string;
+  /** The id the caller goes by in this space: their account's, or under pseudonyms the
+   * pseudonymous one that their messages, reactions and membership carry there. */
+  my_member_id?: number;
   /** Read under the caller's emergency access (not a member): read-only until expires_at. */
   emergency?: { grant_id: number; expires_at: number };
 }

@@ -3,6 +3,9 @@
 #include <array>
 #include <cctype>
 #include <cstdint>
+#include <utility>
+
+#include "core/crypto.hpp"
 
 namespace rounds::governance::policy {
 namespace {
@@ -27,8 +30,8 @@ constexpr std::array<const char*, 64> kAnimals = {
     "Toucan",  "Turtle",  "Vole",    "Walrus",  "Wren",    "Yak",     "Zebra",   "Ferret",
     "Llama",   "Oriole",  "Plover",  "Salmon",  "Tapir",   "Wombat",  "Osprey",  "Bobcat"};
 
-// A bijection of the 24-bit values, different for every space: a four-round Feistel network on
-// two 12-bit halves whose round function mixes the space id in (splitmix64's finalizer).
+// A bijection of the 24-bit values, different for every space key: a four-round Feistel network
+// on two 12-bit halves whose round function mixes the key in (splitmix64's finalizer).
 std::uint64_t Mix(std::uint64_t x) {
   x ^= x >> 30;
   x *= 0xbf58476d1ce4e5b9ULL;
@@ -65,8 +68,6 @@ std::uint32_t Unpermute24(std::uint32_t value, std::uint64_t key) {
   return (left << 12) | right;
 }
 
-std::uint64_t SpaceKey(std::int64_t space_id) { return Mix(0x726f756e64730000ULL ^ static_cast<std::uint64_t>(space_id)); }
-
 // The index of `word` (any case) in `table`, or -1.
 template <std::size_t N>
 int IndexOf(const std::array<const char*, N>& table, std::string_view word) {
@@ -84,12 +85,33 @@ int IndexOf(const std::array<const char*, N>& table, std::string_view word) {
 
 }  // namespace
 
-PseudonymName Pseudonym(std::int64_t space_id, std::int64_t user_id) {
-  const std::uint64_t key = SpaceKey(space_id);
+Pseudonyms::Pseudonyms(std::string key) : key_(std::move(key)) {}
+
+std::uint64_t Pseudonyms::SpaceKey(std::int64_t space_id) const {
+  const std::string mac = crypto::HmacSha256Hex(key_, "pseudonym-space:" + std::to_string(space_id));
+  std::uint64_t k = 0;
+  for (std::size_t i = 0; i < 16; ++i) {
+    const char c = mac[i];
+    k = (k << 4) | static_cast<std::uint64_t>(c <= '9' ? c - '0' : c - 'a' + 10);
+  }
+  return k;
+}
+
+namespace {
+
+// The permuted low 24 bits of `user_id` with the rest of the id above them.
+std::uint64_t Permuted(std::uint64_t space_key, std::int64_t user_id) {
   const std::uint64_t id = static_cast<std::uint64_t>(user_id);
+  return ((id >> 24) << 24) | Permute24(static_cast<std::uint32_t>(id & 0xFFFFFF), space_key);
+}
+
+}  // namespace
+
+PseudonymName Pseudonyms::Name(std::int64_t space_id, std::int64_t user_id) const {
+  const std::uint64_t permuted = Permuted(SpaceKey(space_id), user_id);
+  const std::uint32_t p = static_cast<std::uint32_t>(permuted & 0xFFFFFF);
   // The low 24 bits are permuted; the rest (ids of 2^24 and more) go on in the number.
-  const std::uint32_t p = Permute24(static_cast<std::uint32_t>(id & 0xFFFFFF), key);
-  const std::uint64_t number = (p & 0xFFF) + 4096 * (id >> 24);
+  const std::uint64_t number = (p & 0xFFF) + 4096 * (permuted >> 24);
   PseudonymName out;
   out.display_name = std::string(kAdjectives[p >> 18]) + " " + kAnimals[(p >> 12) & 63] + " " + std::to_string(number);
   for (char c : out.display_name) {
@@ -98,7 +120,20 @@ PseudonymName Pseudonym(std::int64_t space_id, std::int64_t user_id) {
   return out;
 }
 
-std::optional<std::int64_t> PseudonymUser(std::int64_t space_id, std::string_view handle) {
+std::int64_t Pseudonyms::Id(std::int64_t space_id, std::int64_t user_id) const {
+  return -1 - static_cast<std::int64_t>(Permuted(SpaceKey(space_id), user_id));
+}
+
+std::optional<std::int64_t> Pseudonyms::UserOfId(std::int64_t space_id, std::int64_t pseudonymous_id) const {
+  if (pseudonymous_id >= 0) return std::nullopt;
+  const std::uint64_t permuted = static_cast<std::uint64_t>(-1 - pseudonymous_id);
+  const std::uint64_t id =
+      ((permuted >> 24) << 24) | Unpermute24(static_cast<std::uint32_t>(permuted & 0xFFFFFF), SpaceKey(space_id));
+  if (id == 0 || id > static_cast<std::uint64_t>(INT64_MAX)) return std::nullopt;
+  return static_cast<std::int64_t>(id);
+}
+
+std::optional<std::int64_t> Pseudonyms::UserOfHandle(std::int64_t space_id, std::string_view handle) const {
   const auto first = handle.find('-');
   const auto second = first == std::string_view::npos ? first : handle.find('-', first + 1);
   if (second == std::string_view::npos) return std::nullopt;

@@ -1,8 +1,13 @@
 // The name a member goes by in a space whose template has `pseudonyms` (patient forums): an
-// adjective, an animal and a number, such as "Quiet Heron 2731". Computed, never stored: the same
-// member has the same pseudonym in a space for as long as the space exists, a different one in
-// every other space, and no two members of a space share one (for user ids below 2^24; past that
-// the number grows to keep it so).
+// adjective, an animal and a number, such as "Quiet Heron 2731", and the id the space's members
+// know them by. Computed, never stored: the same member has the same pseudonym in a space for as
+// long as the space exists, a different one in every other space, and no two members of a space
+// share one (for user ids below 2^24; past that the number grows to keep it so).
+//
+// Both come from a keyed permutation of the user id. The key is the server's secret (schema 22's
+// server_secrets), and each space's permutation is keyed by an HMAC of the space's id under it:
+// without the secret, a pseudonym or a pseudonymous id cannot be turned back into the account, and
+// knowing whose pseudonym is whose in one space says nothing of another.
 #pragma once
 
 #include <cstdint>
@@ -17,11 +22,28 @@ struct PseudonymName {
   std::string handle;        // "quiet-heron-2731": where clients show a username
 };
 
-PseudonymName Pseudonym(std::int64_t space_id, std::int64_t user_id);
+class Pseudonyms {
+ public:
+  // `key`: at least 16 secret bytes.
+  explicit Pseudonyms(std::string key);
 
-// The user whose pseudonym in `space_id` has `handle` ("quiet-heron-2731", any case), so that an
-// @mention of a pseudonym reaches its member; std::nullopt when `handle` is no pseudonym's.
-// Whether that user exists or belongs to the space is the caller's to check.
-std::optional<std::int64_t> PseudonymUser(std::int64_t space_id, std::string_view handle);
+  PseudonymName Name(std::int64_t space_id, std::int64_t user_id) const;
+
+  // The id that stands for `user_id` wherever the space's members would see an account id: below
+  // zero, so that it is never an account's, and one to one with the pseudonym.
+  std::int64_t Id(std::int64_t space_id, std::int64_t user_id) const;
+
+  // The user whose pseudonym in `space_id` has `handle` ("quiet-heron-2731", any case), so that an
+  // @mention of a pseudonym reaches its member; std::nullopt when `handle` is no pseudonym's.
+  // Whether that user exists or belongs to the space is the caller's to check.
+  std::optional<std::int64_t> UserOfHandle(std::int64_t space_id, std::string_view handle) const;
+
+  // The user behind Id(space_id, user); std::nullopt for an id that is not a pseudonymous one.
+  std::optional<std::int64_t> UserOfId(std::int64_t space_id, std::int64_t pseudonymous_id) const;
+
+ private:
+  std::uint64_t SpaceKey(std::int64_t space_id) const;
+  std::string key_;
+};
 
 }  // namespace rounds::governance::policy

@@ -7,6 +7,13 @@
 namespace rounds::governance::policy {
 namespace {
 
+const Pseudonyms kNames(std::string(32, '\x5a'));
+
+PseudonymName Pseudonym(std::int64_t space, std::int64_t user) { return kNames.Name(space, user); }
+std::optional<std::int64_t> PseudonymUser(std::int64_t space, std::string_view handle) {
+  return kNames.UserOfHandle(space, handle);
+}
+
 TEST(Pseudonym, IsStableAndReadable) {
   const PseudonymName a = Pseudonym(7, 42);
   EXPECT_EQ(a.display_name, Pseudonym(7, 42).display_name);
@@ -50,6 +57,36 @@ TEST(Pseudonym, AHandleLeadsBackToItsMemberInItsSpaceOnly) {
                               "quiet-heron-012", "quiet-heron-12-3"}) {
     EXPECT_FALSE(PseudonymUser(9, not_one).has_value()) << not_one;
   }
+}
+
+TEST(Pseudonym, TheIdMembersSeeIsNoAccountsAndLeadsBackOnlyInItsSpace) {
+  std::set<std::int64_t> seen;
+  for (std::int64_t user = 1; user <= 50000; ++user) {
+    const std::int64_t id = kNames.Id(4, user);
+    ASSERT_LT(id, 0) << "never an account's id";
+    ASSERT_TRUE(seen.insert(id).second) << "user " << user;
+    ASSERT_EQ(kNames.UserOfId(4, id), user);
+  }
+  const std::int64_t big = (std::int64_t{1} << 40) + 3;
+  EXPECT_EQ(kNames.UserOfId(4, kNames.Id(4, big)), big);
+  EXPECT_NE(kNames.Id(4, 42), kNames.Id(5, 42));
+  EXPECT_NE(kNames.UserOfId(5, kNames.Id(4, 42)), 42);
+  EXPECT_FALSE(kNames.UserOfId(4, 0).has_value());
+  EXPECT_FALSE(kNames.UserOfId(4, 42).has_value()) << "an account id is no pseudonymous id";
+}
+
+TEST(Pseudonym, WithoutTheServersKeyANameLeadsNowhere) {
+  // The same code with another key: names, ids and handles are another server's.
+  const Pseudonyms other(std::string(32, '\x17'));
+  int same_name = 0;
+  int led_back = 0;
+  for (std::int64_t user = 1; user <= 1000; ++user) {
+    same_name += other.Name(3, user).display_name == kNames.Name(3, user).display_name;
+    led_back += other.UserOfHandle(3, kNames.Name(3, user).handle) == user;
+    led_back += other.UserOfId(3, kNames.Id(3, user)) == user;
+  }
+  EXPECT_LE(same_name, 2);
+  EXPECT_LE(led_back, 2);
 }
 
 }  // namespace

@@ -52,6 +52,7 @@ constexpr TableReach kTables[] = {
     {"reports", Reach::kNothing},
     {"retention_runs", Reach::kNothing},
     {"search_pending", Reach::kNothing},
+    {"server_secrets", Reach::kNothing},  // written once, by its migration
     {"sessions", Reach::kNothing},  // sessions are checked in the session cache, per request
     {"space_authors", Reach::kNothing},  // who has written where: legal holds only
     {"space_events", Reach::kNothing},

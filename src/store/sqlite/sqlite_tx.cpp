@@ -506,6 +506,14 @@ Result<std::optional<AccountFlags>> SqliteTx::FindAccountFlags(UserId id) {
   });
 }
 
+Result<std::string> SqliteTx::ServerSecret(const std::string& name) {
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare("SELECT value FROM server_secrets WHERE name = ?1"));
+  s->Bind(1, name);
+  ROUNDS_ASSIGN_OR_RETURN(auto value, ReadOne<std::string>(*s, [](const Statement& r) { return r.Blob(0); }));
+  if (!value) return NotFound("server secret " + name);
+  return std::move(*value);
+}
+
 Result<std::vector<UserRef>> SqliteTx::FindUserRefs(std::span<const UserId> ids) {
   if (ids.empty()) return std::vector<UserRef>();
   auto read = [](const Statement& r) { return UserRef{r.Int(0), r.Text(1), r.Text(2)}; };

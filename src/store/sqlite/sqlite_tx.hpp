@@ -35,6 +35,7 @@ class SqliteTx final : public WriteTx {
   Result<std::optional<User>> FindUserByUsername(const std::string& username) override;
   Result<std::vector<User>> ListUsers(const UserQuery& query) override;
   Result<std::int64_t> CountUsers() override;
+  Result<std::string> ServerSecret(const std::string& name) override;
   Result<std::optional<Credentials>> FindCredentials(UserId id) override;
   Result<std::vector<Department>> ListDepartments() override;
   Result<std::optional<Department>> FindDepartment(DepartmentId id) override;

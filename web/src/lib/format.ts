@@ -34,6 +34,9 @@ const HUES = ['#0b5d75', '#3d5a80', '#6b4c8a', '#1f6f50', '#8a4b2f', '#7a3b5c', 
 export const colourFor = (id: number) => HUES[Math.abs(id) % HUES.length]!;
 
 /** The name shown for a space: "# name" for channels, the other people for direct messages. */
+/** The id the signed-in person goes by in `space` (under pseudonyms, not their account's). */
+export const memberIdIn = (space: Pick<Space, 'my_member_id'> | undefined, meId: number) => space?.my_member_id ?? meId;
+
 export function spaceTitle(s: Pick<Space, 'kind' | 'name' | 'members'>, meId: number): string {
   if (s.kind === 'direct') {
     const others = (s.members ?? []).filter((m) => m.id !== meId).map((m) => m.display_name);

@@ -3,7 +3,7 @@
 // when messages arrive while you read further up.
 import { Fragment, useCallback, useEffect, useLayoutEffect, useRef, useState, type ReactNode } from 'react';
 import { Api, errorText, type Message, type Space } from '../api';
-import { dayLabel, plural, sameDay } from '../lib/format';
+import { dayLabel, memberIdIn, plural, sameDay } from '../lib/format';
 import { useApp } from '../state';
 import MessageItem from './MessageItem';
 import { useTimeline } from './useTimeline';
@@ -29,7 +29,7 @@ export default function Chat({ space, title, focusMessage, onOpenThread, canWrit
 
   const { messages, loaded, olderCursor, loadingOlder, error, loadOlder, reveal, add } = useTimeline(space, (ev) => {
     if ((ev.event === 'message.created' || ev.event === 'message.published') && ev.data.parent_id === null) {
-      if (ev.data.author_id === me.id || atBottom.current) stick.current = true;
+      if (ev.data.author_id === memberIdIn(space, me.id) || atBottom.current) stick.current = true;
       else setNewBelow((n) => n + 1);
     }
   });
@@ -119,7 +119,7 @@ export default function Chat({ space, title, focusMessage, onOpenThread, canWrit
   };
 
   const onError = useCallback((t: string) => setActionError(t), []);
-  const firstUnread = messages.find((m) => m.seq > unreadFrom && m.author_id !== me.id);
+  const firstUnread = messages.find((m) => m.seq > unreadFrom && m.author_id !== memberIdIn(space, me.id));
 
   return (
     <div className="chat">

@@ -2,6 +2,7 @@
 // moderator) can accept one comment as the answer; it is shown first.
 import { useCallback, useState } from 'react';
 import type { Message, Space } from '../api';
+import { memberIdIn } from '../lib/format';
 import { useApp } from '../state';
 import MessageItem from './MessageItem';
 import { ChatComposer } from './Composer';
@@ -9,7 +10,7 @@ import { useThread } from './useThread';
 
 export default function Comments({ post, space, highlight }: { post: Message; space: Space; highlight?: number }) {
   const { me, online } = useApp();
-  const { head, items, error, add } = useThread(post);
+  const { head, items, error, add } = useThread(post, memberIdIn(space, me.id));
   const [actionError, setActionError] = useState('');
   const onError = useCallback((t: string) => setActionError(t), []);
   const canWrite = space.my_role !== null && space.my_role !== 'read_only' && !space.archived;

@@ -3,6 +3,7 @@ import { useCallback, useEffect, useState } from 'react';
 import { Api, errorText, type JoinRequest, type Member, type Role, type Space, type User } from '../api';
 import { useApp, useFrames } from '../state';
 import { href } from '../lib/route';
+import { memberIdIn } from '../lib/format';
 import Avatar from '../components/Avatar';
 import PeoplePicker from '../components/PeoplePicker';
 import Icon from '../components/Icon';
@@ -12,6 +13,7 @@ const ROLE_LABEL: Record<Role, string> = { owner: 'Owner', moderator: 'Moderator
 
 export default function MembersPanel({ space, onClose, onLeft }: { space: Space; onClose: () => void; onLeft: () => void }) {
   const { me, online, administering } = useApp();
+  const myId = memberIdIn(space, me.id);
   const [members, setMembers] = useState<Member[] | null>(null);
   const [error, setError] = useState('');
   const [adding, setAdding] = useState<User[]>([]);
@@ -97,7 +99,7 @@ export default function MembersPanel({ space, onClose, onLeft }: { space: Space;
               <span className="member-name">
                 <span>
                   {m.pseudonym && !m.account ? m.user.display_name : <a href={href.person(m.user_id)}>{m.user.display_name}</a>}
-                  {m.user_id === me.id && <span className="muted"> (you)</span>}
+                  {m.user_id === myId && <span className="muted"> (you)</span>}
                   {m.is_guest && <span className="chip guest-chip" title="From outside the organization">Guest</span>}
                 </span>
                 <span className="muted small">
@@ -105,7 +107,7 @@ export default function MembersPanel({ space, onClose, onLeft }: { space: Space;
                   {online.has(m.user_id) && !m.pseudonym ? ' · online' : ''}
                 </span>
               </span>
-              {isOwner && m.user_id !== me.id && space.kind !== 'direct' ? (
+              {isOwner && m.user_id !== myId && space.kind !== 'direct' ? (
                 <>
                   <label className="visually-hidden" htmlFor={`role-${m.user_id}`}>Role of {m.user.display_name}</label>
                   <select id={`role-${m.user_id}`} value={m.role} onChange={(e) => run(() => Api.setRole(space.id, m.user_id, e.target.value as Role))}>
@@ -113,7 +115,7 @@ export default function MembersPanel({ space, onClose, onLeft }: { space: Space;
                   </select>
                 </>
               ) : <span className={`role role-${m.role}`}>{ROLE_LABEL[m.role]}</span>}
-              {canAdd && m.user_id !== me.id && m.role !== 'owner' && (
+              {canAdd && m.user_id !== myId && m.role !== 'owner' && (
                 <button type="button" className="link danger" aria-label={`Remove ${m.user.display_name}`}
                   onClick={() => run(() => Api.removeMember(space.id, m.user_id))}>Remove</button>
               )}

@@ -3,7 +3,7 @@
 import { memo, useContext, useState, type MouseEvent, type ReactNode } from 'react';
 import { Api, type Message, type Space, type User } from '../api';
 import { Gov } from '../governanceApi';
-import { fullTime, plural, shortTime, timeOfDay } from '../lib/format';
+import { fullTime, memberIdIn, plural, shortTime, timeOfDay } from '../lib/format';
 import { href } from '../lib/route';
 import { AdministeringContext } from '../state';
 import Avatar from '../components/Avatar';
@@ -61,11 +61,12 @@ function MessageItem({ m, me, space, variant, compact, question, highlighted, on
   const member = role !== null;
   const canWrite = member && role !== 'read_only' && !space.archived;
   const mod = role === 'owner' || role === 'moderator';
-  const mine = m.author_id === me.id;
+  const myId = memberIdIn(space, me.id);
+  const mine = m.author_id === myId;
   // Read with emergency access: nothing is changed, whoever reads.
   const canDelete = !space.emergency && ((mine && member) || mod || administering);
   const canSeeHistory = mine || mod || administering;
-  const canAccept = !!question && question.kind === 'question' && ((question.author_id === me.id && member) || mod);
+  const canAccept = !!question && question.kind === 'question' && ((question.author_id === myId && member) || mod);
   const accepted = !!question && question.accepted_answer_id === m.id;
   const isPost = variant === 'post';
   const held = m.state === 'held';
@@ -197,7 +198,7 @@ function MessageItem({ m, me, space, variant, compact, question, highlighted, on
   }
 
   return (
-    <div className={`message ${variant} ${compact ? 'compact' : ''} ${held ? 'is-held' : ''} ${m.pinned ? 'is-pinned' : ''} ${accepted ? 'is-accepted' : ''} ${highlighted ? 'flash' : ''} ${m.mentions.includes(me.id) ? 'mentions-me' : ''} ${showTools ? 'show-tools' : ''}`} onClick={onTap}
+    <div className={`message ${variant} ${compact ? 'compact' : ''} ${held ? 'is-held' : ''} ${m.pinned ? 'is-pinned' : ''} ${accepted ? 'is-accepted' : ''} ${highlighted ? 'flash' : ''} ${m.mentions.includes(myId) ? 'mentions-me' : ''} ${showTools ? 'show-tools' : ''}`} onClick={onTap}
       data-message-id={m.id} aria-label={labelText} role="article" tabIndex={highlighted ? -1 : undefined}>
       <div className="gutter">{compact ? null : <Avatar id={m.author_id} name={m.author.display_name} online={online} size={variant === 'reply' ? 'sm' : 'md'} />}</div>
       <div className="message-content">

@@ -4,7 +4,7 @@
 // loads again only when asked (no live events arrive for it).
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { Api, ApiError, errorText, type Message, type Space } from '../api';
-import { listNames, plural, spaceTitle } from '../lib/format';
+import { listNames, memberIdIn, plural, spaceTitle } from '../lib/format';
 import { policySummary } from '../lib/phi';
 import { go, href } from '../lib/route';
 import { leaveEmergencySpace } from '../lib/emergency';
@@ -111,8 +111,9 @@ export default function SpaceView({ spaceId, focusMessage }: { spaceId: number; 
       }
       return;
     }
-    if (f.type === 'typing' && f.space_id === spaceId && f.user_id !== me.id) {
-      if (!names.has(f.user_id)) {
+    if (f.type === 'typing' && f.space_id === spaceId && f.user_id !== memberIdIn(loaded ?? undefined, me.id)) {
+      // A pseudonymous id (below zero) is named by the messages seen here, never looked up.
+      if (!names.has(f.user_id) && f.user_id > 0) {
         Api.user(f.user_id).then((u) => { names.set(u.id, u.display_name); setTyping((t) => new Map(t)); }).catch(() => {});
       }
       setTyping((t) => new Map(t).set(f.user_id, Date.now() + TYPING_SHOWN_MS));

@@ -1,7 +1,7 @@
 // A channel message's thread in a side panel (a full screen on a phone). Esc closes it.
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { Message, Space } from '../api';
-import { plural } from '../lib/format';
+import { memberIdIn, plural } from '../lib/format';
 import { useApp } from '../state';
 import MessageItem from './MessageItem';
 import { ChatComposer } from './Composer';
@@ -10,7 +10,7 @@ import Icon from '../components/Icon';
 
 export default function ThreadPanel({ root, space, highlight, onClose }: { root: Message; space: Space; highlight?: number; onClose: () => void }) {
   const { me, online } = useApp();
-  const { head, items, error, gone, add } = useThread(root);
+  const { head, items, error, gone, add } = useThread(root, memberIdIn(space, me.id));
   const [actionError, setActionError] = useState('');
   const end = useRef<HTMLDivElement>(null);
   const onError = useCallback((t: string) => setActionError(t), []);

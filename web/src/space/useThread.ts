@@ -4,7 +4,8 @@ import { Api, ApiError, errorText, type Message } from '../api';
 import { applyEvent, applyToOne, isRemoval, upsert } from '../lib/messages';
 import { useApp, useFrames } from '../state';
 
-export function useThread(root: Message) {
+/** `memberId`: the id the signed-in person goes by in the thread's space (memberIdIn). */
+export function useThread(root: Message, memberId?: number) {
   const { me } = useApp();
   const [head, setHead] = useState<Message>(root);
   const [items, setItems] = useState<Message[] | null>(null);
@@ -25,8 +26,9 @@ export function useThread(root: Message) {
   useFrames((f) => {
     if (f.type !== 'event' || f.space_id !== root.space_id) return;
     if (isRemoval(f, root.id)) { setGone(true); return; }
-    setHead((h) => applyToOne(h, f, me.id));
-    setItems((list) => (list ? applyEvent(list, f, me.id, root.id) : list));
+    const mine = memberId ?? me.id;
+    setHead((h) => applyToOne(h, f, mine));
+    setItems((list) => (list ? applyEvent(list, f, mine, root.id) : list));
   });
 
   const add = useCallback((m: Message) => setItems((list) => upsert(list ?? [], m)), []);

@@ -3,6 +3,7 @@
 import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { Api, errorText, type Message, type Space } from '../api';
 import { applyEvent, mergePage, upsert } from '../lib/messages';
+import { memberIdIn } from '../lib/format';
 import type { SpaceEvent } from '../events';
 import { useApp, useFrames } from '../state';
 
@@ -33,7 +34,7 @@ export function useTimeline(space: Space, onEvent?: (ev: SpaceEvent) => void) {
 
   useFrames((f) => {
     if (f.type !== 'event' || f.space_id !== space.id) return;
-    setMessages((list) => applyEvent(list, f, me.id, null));
+    setMessages((list) => applyEvent(list, f, memberIdIn(space, me.id), null));
     onEvent?.(f);
   });
 
