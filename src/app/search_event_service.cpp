@@ -162,7 +162,8 @@ void EventService::Presence(const std::vector<UserId>& online, const std::vector
   e.type = "presence";
   e.frame = std::make_shared<const std::string>(
       json{{"type", "presence"}, {"version", version}, {"online", online}, {"offline", offline}}.dump());
-  e.recipients = nullptr;  // everyone connected
+  e.recipients = nullptr;  // everyone connected who is staff: not patients, nor guests
+  e.staff_only = true;
   bus_.Publish(e);
 }
 

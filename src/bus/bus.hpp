@@ -22,6 +22,8 @@ struct Event {
   std::shared_ptr<const std::string> frame;
   // Who receives it: the space's members at commit time, or the addressed users.
   std::shared_ptr<const std::vector<domain::UserId>> recipients;
+  // Only the staff among them (not patients, not guests): who is online is the staff's to see.
+  bool staff_only = false;
 };
 
 class Bus {

@@ -970,6 +970,7 @@ class Server::Impl {
 
     domain::UserId user_id() const override { return actor_.user.id; }
     domain::SessionId session_id() const override { return actor_.session_id; }
+    bool staff() const override { return actor_.IsStaff(); }
 
     asio::any_io_executor executor() { return ws_.get_executor(); }
 
@@ -1310,7 +1311,8 @@ class Server::Impl {
       }
       SendNow(R"({"type":"resumed"})");
       // Who was online at the last presence flush; later flushes follow as "presence" frames.
-      SendNow(server_.presence_.Snapshot());  // shared: one copy for every socket that resumes
+      // Staff only: patients and guests are not told who else is online.
+      if (actor_.IsStaff()) SendNow(server_.presence_.Snapshot());  // shared by every socket that resumes
       resuming_ = false;
       ReleaseHeld();
     }

@@ -3,7 +3,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
-import { startServer, createUsers, createSpace, addMember } from './fixtures.mjs';
+import { startServer, createUsers, createSpace, addMember, PASSWORD } from './fixtures.mjs';
 
 let server, admin, users, space;
 
@@ -80,6 +80,30 @@ test('presence: a snapshot on resume, then changes in batches', async () => {
   const zaraOffline = await first.waitFor((f) => f.type === 'presence' && f.offline.includes(users.zara.user.id));
   assert.ok(zaraOffline.version > zaraOnline.version);
   await first.close();
+});
+
+test('presence is the staff\'s: a guest is told nobody\'s comings and goings, nor anyone\'s snapshot', async () => {
+  const made = await admin.post('/api/v1/users', {
+    username: 'visiting', display_name: 'Visiting Consultant', email: 'visiting@example.org',
+    job_role: 'Consultant', password: PASSWORD, is_guest: true,
+  });
+  assert.equal(made.status, 201, made.text);
+  const guest = server.client();
+  await guest.login('visiting', PASSWORD);
+  const outsider = await guest.openEvents();
+  outsider.send({ type: 'resume', cursors: {} });
+  await outsider.waitFor((f) => f.type === 'resumed');
+  const staff = await users.yves.openEvents();
+  staff.send({ type: 'resume', cursors: {} });
+  // Staff are told of the guest's arrival and of each other's; the guest of nobody's.
+  await staff.waitFor((f) => f.type === 'presence_snapshot');
+  const later = await users.zara.openEvents();
+  await staff.waitFor((f) => f.type === 'presence' && f.online.includes(users.zara.user.id));
+  await later.close();
+  await staff.waitFor((f) => f.type === 'presence' && f.offline.includes(users.zara.user.id));
+  assert.deepEqual(outsider.frames.filter((f) => f.type === 'presence' || f.type === 'presence_snapshot'), []);
+  await outsider.close();
+  await staff.close();
 });
 
 test('presence: a burst of connects reaches each socket in a few frames, not one per connect', async () => {

@@ -61,7 +61,10 @@ std::vector<std::shared_ptr<Subscriber>> Hub::Snapshot(const std::vector<domain:
 
 void Hub::Dispatch(const bus::Event& event) {
   auto targets = Snapshot(event.recipients.get());
-  for (const auto& s : targets) s->Deliver(event.space_id, event.seq, event.frame);
+  for (const auto& s : targets) {
+    if (event.staff_only && !s->staff()) continue;
+    s->Deliver(event.space_id, event.seq, event.frame);
+  }
 }
 
 void Hub::CloseSession(domain::SessionId session_id, std::uint16_t code, const std::string& reason) {

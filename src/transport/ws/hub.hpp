@@ -23,6 +23,9 @@ class Subscriber {
   virtual ~Subscriber() = default;
   virtual domain::UserId user_id() const = 0;
   virtual domain::SessionId session_id() const = 0;
+  // Whether the socket's user is staff (not a patient, not a guest): events marked staff_only
+  // reach staff only.
+  virtual bool staff() const = 0;
   // Queues an event frame. `space_id`/`seq` are 0 for unsequenced frames.
   virtual void Deliver(domain::SpaceId space_id, domain::Seq seq, const std::shared_ptr<const std::string>& frame) = 0;
   // Asks the socket to close with `code` and `reason`.

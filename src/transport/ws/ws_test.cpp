@@ -123,9 +123,11 @@ TEST(EventSequencer, KeepsSpacesIndependent) {
 
 class FakeSubscriber final : public Subscriber {
  public:
-  FakeSubscriber(domain::UserId user, domain::SessionId session) : user_(user), session_(session) {}
+  FakeSubscriber(domain::UserId user, domain::SessionId session, bool staff = true)
+      : user_(user), session_(session), staff_(staff) {}
   domain::UserId user_id() const override { return user_; }
   domain::SessionId session_id() const override { return session_; }
+  bool staff() const override { return staff_; }
   void Deliver(domain::SpaceId, domain::Seq, const std::shared_ptr<const std::string>& frame) override {
     frames.push_back(frame);
   }
@@ -137,6 +139,7 @@ class FakeSubscriber final : public Subscriber {
  private:
   domain::UserId user_;
   domain::SessionId session_;
+  bool staff_;
 };
 
 bus::Event EventFor(std::vector<domain::UserId> users) {
@@ -213,6 +216,23 @@ TEST(Hub, DeliversOneSharedFrameToTheRecipientsSocketsOnly) {
   hub.Remove(a2.get());
   EXPECT_EQ(presence.back(), (std::pair<domain::UserId, bool>{1, false}));
   EXPECT_EQ(hub.connection_count(), 2u);
+}
+
+TEST(Hub, AStaffOnlyEventReachesNoPatientOrGuest) {
+  Hub hub(nullptr);
+  auto nurse = std::make_shared<FakeSubscriber>(1, 100);
+  auto patient = std::make_shared<FakeSubscriber>(2, 200, false);
+  hub.Add(nurse);
+  hub.Add(patient);
+  bus::Event presence = EventFor({});
+  presence.recipients = nullptr;
+  presence.staff_only = true;
+  hub.Dispatch(presence);
+  EXPECT_EQ(nurse->frames.size(), 1u);
+  EXPECT_TRUE(patient->frames.empty());
+  bus::Event addressed = EventFor({2});
+  hub.Dispatch(addressed);
+  EXPECT_EQ(patient->frames.size(), 1u) << "other events reach them as before";
 }
 
 TEST(Hub, ClosesTheSocketsOfAnEndedSessionOnly) {
