@@ -179,11 +179,23 @@ bool IsPictograph(char32_t c) {
          c == 0x3030 || c == 0x303D || c == 0x3297 || c == 0x3299 || (c >= 0x1F000 && c <= 0x1FAFF);
 }
 
-// Code points that only combine others: zero-width joiner, variation selectors, the keycap,
-// and the tags of subdivision flags.
-bool IsEmojiCombiner(char32_t c) {
-  return c == 0x200D || c == 0xFE0E || c == 0xFE0F || c == 0x20E3 || (c >= 0xE0020 && c <= 0xE007F);
-}
+// Code points that combine whatever they follow: the zero-width joiner and the variation
+// selectors. The keycap and the tags combine only in sequences of their own (IsEmoji).
+bool IsEmojiCombiner(char32_t c) { return c == 0x200D || c == 0xFE0E || c == 0xFE0F; }
+
+// Emoji keycap sequences (UTS #51 ED-14c): one of these, perhaps U+FE0F, then U+20E3.
+constexpr char32_t kCombiningKeycap = 0x20E3;
+bool IsKeycapBase(char32_t c) { return (c >= '0' && c <= '9') || c == '#' || c == '*'; }
+
+// Emoji tag sequences (UTS #51 ED-14a), the subdivision flags: the black flag, a tag spec that
+// spells a subdivision id in tag digits and lower-case tag letters (a region and one to three
+// more: "gbeng" is England), and the cancel tag. Anything longer is text hidden in a flag.
+constexpr char32_t kBlackFlag = 0x1F3F4;
+constexpr char32_t kCancelTag = 0xE007F;
+constexpr std::size_t kMinTagSpec = 3;
+constexpr std::size_t kMaxTagSpec = 5;
+bool IsTag(char32_t c) { return c >= 0xE0020 && c <= 0xE007F; }
+bool IsTagSpec(char32_t c) { return (c >= 0xE0030 && c <= 0xE0039) || (c >= 0xE0061 && c <= 0xE007A); }
 
 }  // namespace
 
@@ -203,19 +215,41 @@ bool IsDisplayText(std::string_view text) {
 }
 
 bool IsEmoji(std::string_view text) {
-  if (text.empty() || text.size() > 64 || !IsValidUtf8(text) || CodePointCount(text) > 8) return false;
-  bool pictograph = false;
-  bool keycap = text.find("\xE2\x83\xA3") != std::string_view::npos;  // U+20E3
+  constexpr std::size_t kMaxCodePoints = 8;
+  if (text.empty() || text.size() > 64 || !IsValidUtf8(text) || CodePointCount(text) > kMaxCodePoints) return false;
+  std::array<char32_t, kMaxCodePoints> code_points{};
+  std::size_t count = 0;
   for (std::size_t i = 0; i < text.size();) {
     const std::size_t length = Utf8SequenceLength(text, i);
-    const char32_t c = Utf8CodePoint(text, i, length);
+    code_points[count++] = Utf8CodePoint(text, i, length);
     i += length;
-    if (IsPictograph(c)) {
+  }
+  bool pictograph = false;
+  for (std::size_t at = 0; at < count;) {
+    const char32_t c = code_points[at];
+    if (IsKeycapBase(c)) {
+      // 1️⃣, #️⃣: the keycap makes this one character an emoji, and only when it follows at once.
+      std::size_t keycap_at = at + 1;
+      if (keycap_at < count && code_points[keycap_at] == 0xFE0F) ++keycap_at;
+      if (keycap_at >= count || code_points[keycap_at] != kCombiningKeycap) return false;
       pictograph = true;
-    } else if (keycap && ((c >= '0' && c <= '9') || c == '#' || c == '*')) {
-      pictograph = true;  // 1️⃣, #️⃣: the keycap makes the character an emoji
-    } else if (!IsEmojiCombiner(c)) {
-      return false;
+      at = keycap_at + 1;
+    } else if (c == kBlackFlag && at + 1 < count && IsTag(code_points[at + 1])) {
+      std::size_t end = at + 1;
+      while (end < count && IsTagSpec(code_points[end])) ++end;
+      const std::size_t spec_length = end - (at + 1);
+      if (spec_length < kMinTagSpec || spec_length > kMaxTagSpec || end >= count || code_points[end] != kCancelTag) {
+        return false;
+      }
+      pictograph = true;
+      at = end + 1;
+    } else if (IsPictograph(c)) {
+      pictograph = true;
+      ++at;
+    } else if (IsEmojiCombiner(c)) {
+      ++at;
+    } else {
+      return false;  // text, or a keycap or tag outside its sequence
     }
   }
   return pictograph;

@@ -125,6 +125,42 @@ TEST(Emoji, AreReactionsAndNothingElse) {
   }
 }
 
+// A keycap makes exactly one digit, '#' or '*' an emoji, and tag characters belong only to a
+// subdivision flag (black flag, a short tag spec, cancel tag): neither may carry text.
+TEST(Emoji, KeycapsAndTagsCarryNoText) {
+  for (const char* ok : {"1\uFE0F\u20E3", "1\u20E3", "#\u20E3", "*\uFE0F\u20E3", "0\uFE0F\u20E3\U0001F44D",
+                         "1\uFE0F\u20E32\uFE0F\u20E3",
+                         "\U0001F3F4",                                                       // black flag alone
+                         "\U0001F3F4\U000E0067\U000E0062\U000E0065\U000E006E\U000E0067\U000E007F",  // England
+                         "\U0001F3F4\U000E0067\U000E0062\U000E0073\U000E0063\U000E0074\U000E007F",  // Scotland
+                         "\U0001F3F4\U000E0067\U000E0062\U000E0077\U000E006C\U000E0073\U000E007F",  // Wales
+                         "\U0001F3F4\u200D\u2620\uFE0F"}) {                                // pirate flag
+    EXPECT_TRUE(IsEmoji(ok)) << ok;
+  }
+  // The web app's picker (web/src/space/actions.ts, EMOJI).
+  for (const char* picked : {"\U0001F44D", "\u2764\uFE0F", "\U0001F389", "\u2705", "\U0001F440", "\U0001F64F",
+                             "\U0001F602", "\U0001F62E"}) {
+    EXPECT_TRUE(IsEmoji(picked)) << picked;
+  }
+  for (const char* bad : {
+           "5550142\u20E3",           // a phone number with one keycap at the end
+           "12\u20E3", "1\uFE0F2\u20E3", "\U0001F44D5\u20E3\u20E3", "\U0001F44D\u20E3", "\u20E31",
+           "1\uFE0F\uFE0F\u20E3", "a\u20E3",
+           // A flag and seven tag characters spelling "5550142", then no cancel tag.
+           "\U0001F3F4\U000E0035\U000E0035\U000E0035\U000E0030\U000E0031\U000E0034\U000E0032",
+           // Tags after any other base, or without their flag.
+           "\U0001F44D\U000E0067\U000E0062\U000E0065\U000E006E\U000E0067\U000E007F",
+           "\U000E0067\U000E0062\U000E007F", "\U0001F3F4\U000E007F", "\U0001F3F4\U000E0067",
+           // Upper-case or punctuation tags (no subdivision is spelled so), a tag spec too long.
+           "\U0001F3F4\U000E0047\U000E0042\U000E0045\U000E004E\U000E0047\U000E007F",
+           "\U0001F3F4\U000E0040\U000E0021\U000E0040\U000E007F",
+           "\U0001F3F4\U000E0061\U000E0062\U000E0063\U000E0064\U000E0065\U000E0066\U000E007F",
+           // A cancel tag on its own after a complete flag.
+           "\U0001F3F4\U000E0067\U000E0062\U000E0065\U000E006E\U000E0067\U000E007F\U000E007F"}) {
+    EXPECT_FALSE(IsEmoji(bad)) << bad;
+  }
+}
+
 TEST(PasswordPolicy, AcceptsLongPassphrases) {
   for (const char* good : {"correct horse battery staple", "ünïcödé-pässwörd",
                            "a sound passphrase 2026", "integration-password-2026", "rounds-demo-2026",
