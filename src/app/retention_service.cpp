@@ -1,16 +1,24 @@
 #include "app/retention_service.hpp"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <utility>
 
 #include "app/audit_log.hpp"
 #include "app/internal.hpp"
 #include "core/crypto.hpp"
 #include "core/log.hpp"
+#include "core/text_fold.hpp"
 #include "core/thread_name.hpp"
 
 namespace rounds::app {
@@ -113,10 +121,48 @@ Status ValidateQuery(const store::ExportQuery& q) {
     if (k.empty() || k.size() > kMaxKeywordChars) {
       return InvalidArgument("invalid_value", "Each keyword has 1 to 200 characters.", "/keywords");
     }
+    // Matching drops combining marks: a keyword of marks alone would be '', found in every text.
+    if (FoldForMatching(k).empty()) {
+      return InvalidArgument("invalid_value", "Each keyword needs a letter, digit or sign, not only accents.",
+                             "/keywords");
+    }
   }
   if (q.from && q.to && *q.from >= *q.to) return InvalidArgument("invalid_range", "'from' must be before 'to'.", "/from");
   return Ok();
 }
+
+// The one retention run of a database, across processes: an exclusive flock(2) on a file beside
+// it, held from before the run opens its row until after it closes it. The kernel lets go when
+// the holding process dies, so a run that takes the lock knows that an open row is a killed run's,
+// never a live one's.
+class RunLock {
+ public:
+  // kConflict "retention_running" while another run holds it.
+  static Result<RunLock> TryAcquire(const std::string& path) {
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) return Internal("cannot open " + path + ": " + std::strerror(errno));
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      const int error = errno;
+      ::close(fd);
+      if (error == EWOULDBLOCK) {
+        return Fail(ErrorCode::kConflict, "retention_running",
+                    "A retention run is already in progress; try again when it has finished.",
+                    "retention lock " + path + " is held");
+      }
+      return Internal("cannot lock " + path + ": " + std::strerror(error));
+    }
+    return RunLock(fd);
+  }
+  RunLock(RunLock&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  RunLock& operator=(RunLock&&) = delete;
+  ~RunLock() {
+    if (fd_ >= 0) ::close(fd_);  // and with it the lock
+  }
+
+ private:
+  explicit RunLock(int fd) : fd_(fd) {}
+  int fd_ = -1;
+};
 
 // Writes `text` to `path`; kInternal on any I/O failure.
 Status WriteFile(const fs::path& path, const std::string& text) {
@@ -201,6 +247,10 @@ std::string TranscriptLine(const Message& m, const std::string& author, std::siz
 
 }  // namespace
 
+std::string RetentionLockPath(const Config& config) {
+  return (fs::path(config.DatabasePath()).parent_path() / "retention.lock").string();
+}
+
 json RetentionReportJson(const RetentionReport& r) {
   return json{{"run_id", r.run_id},
               {"interrupted_run_ids", r.interrupted_run_ids},
@@ -231,9 +281,12 @@ Result<Actor> RetentionService::RequireCompliance(const Actor& actor, const char
 
 Result<RetentionReport> RetentionService::RunOnce(const Actor& actor, int max_batches) {
   ROUNDS_ASSIGN_OR_RETURN(Actor current, RequireCompliance(actor, "retention.run", /*admin_allowed=*/true));
-  std::lock_guard run_lock(run_mu_);
+  std::lock_guard run_lock(run_mu_);  // this process's runs wait for each other
+  // Another process's run refuses this one; only with the lock is an open run a killed one.
+  ROUNDS_ASSIGN_OR_RETURN(RunLock exclusive, RunLock::TryAcquire(RetentionLockPath(config_)));
   const UnixMillis now = clock_.NowMillis();
-  const int batch_size = std::max(1, config_.retention_batch_size);
+  // The configuration refuses a size outside these bounds; a Config built in code is held to them.
+  const int batch_size = std::clamp(config_.retention_batch_size, 1, kMaxRetentionBatchSize);
   RetentionReport report;
 
   ROUNDS_ASSIGN_OR_RETURN(auto start, store_.Write([&](store::WriteTx& tx) -> Result<store::RetentionRunStart> {
@@ -366,6 +419,8 @@ void RetentionService::Loop() {
       if (report->batches > 0 || !report->interrupted_run_ids.empty()) {
         log::Info("retention.run", RetentionReportJson(*report));
       }
+    } else if (report.error().problem == "retention_running") {
+      log::Info("retention.skipped", {{"reason", "another process is running retention"}});  // next tick
     } else {
       log::Warn("retention.run_failed", {{"problem", report.error().problem}, {"reason", report.error().internal_message}});
     }

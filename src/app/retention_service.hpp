@@ -7,8 +7,10 @@
 // mentions, reports, search entries; space events become content-free "message.purged" events
 // with the same seq) and appends its audit record (ids and counts, never content). A run killed
 // mid-way therefore leaves whole batches only; the next run closes it as interrupted (audited)
-// and simply continues with what is still purgeable. Attachments (not built yet) join the purge
-// as rows in the same unit and files removed after the commit.
+// and simply continues with what is still purgeable. Attachments join the purge as rows in the
+// same unit. One run at a time per database, across processes: a run holds an advisory lock on
+// RetentionLockPath() from start to end, and one started meanwhile (the server's background job,
+// `rounds retention run`) is refused with kConflict "retention_running" and touches nothing.
 //
 // Legal holds (custodians, spaces, date range) override both retention and user deletes: a
 // held message is never purged, and one deleted while held vanishes for users but keeps its text
@@ -19,8 +21,9 @@
 // actor) only; anyone else gets kForbidden "compliance_required" and the denial is audited.
 // Running retention by hand is also open to administrators.
 //
-// Thread safety: every method may be called from any thread; runs are serialized. Start() runs
-// RunOnce on a background thread every `retention_interval_seconds` (0: never) until Stop().
+// Thread safety: every method may be called from any thread; runs in one process wait for each
+// other. Start() runs RunOnce on a background thread every `retention_interval_seconds` (0:
+// never) until Stop(); a tick that finds another process running retention skips.
 #pragma once
 
 #include <atomic>
@@ -59,6 +62,10 @@ struct RetentionReport {
 };
 nlohmann::json RetentionReportJson(const RetentionReport& report);
 
+// The file whose flock(2) makes retention runs on a database exclusive: retention.lock in the
+// folder that holds the database (the data folder, unless database_file puts it elsewhere).
+std::string RetentionLockPath(const Config& config);
+
 struct HoldDraft {
   std::string name;
   std::string reason;
@@ -83,7 +90,8 @@ class RetentionService {
   RetentionService& operator=(const RetentionService&) = delete;
 
   // Purges what is past retention or lifespan; at most `max_batches` batches (0: until done).
-  // Compliance officers, administrators and the system actor.
+  // Compliance officers, administrators and the system actor. kConflict "retention_running" while
+  // another process runs retention on the same database (this process's runs wait instead).
   Result<RetentionReport> RunOnce(const Actor& actor, int max_batches = 0);
   // The background job. Start() is idempotent; Stop() finishes the current batch and joins.
   void Start();

@@ -2,7 +2,9 @@
 // lifespan, legal holds over both and over user deletes, purges that leave no content anywhere,
 // audit records with ids and counts only, compliance-only holds and exports, export manifests, and
 // a purge killed mid-run (SIGKILL of a child process) that resumes with whole batches only.
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -173,6 +175,60 @@ TEST_F(RetentionServiceTest, HoldsOverrideRetentionLifespanAndUserDeletes) {
   auto again = services_->retention.ReleaseHold(officer_, hold);
   ASSERT_FALSE(again);
   EXPECT_EQ(again.error().code, ErrorCode::kConflict);
+}
+
+// Without a hold a delete leaves a tombstone and nothing else: e-discovery finds no earlier
+// version and no poll option of it, as its transcript line says.
+TEST_F(RetentionServiceTest, AMessageDeletedWithoutAHoldLeavesOnlyItsTombstoneForEDiscovery) {
+  MessageId note = IdOf(Post(bob_, space_, "move the quokka case to ward 7"));
+  ASSERT_TRUE(services_->messages.Edit(bob_, note, "move planned", std::nullopt));
+  MessageId poll = IdOf(Post(bob_, space_, "Which bed?", MessageKind::kPoll, std::nullopt, {"Bed 4, quokka", "Bed 5"}));
+  ASSERT_TRUE(services_->messages.PollVote(alice_, poll, 0));
+  ASSERT_TRUE(services_->messages.Delete(bob_, note));
+  ASSERT_TRUE(services_->messages.Delete(bob_, poll));
+
+  store::ExportQuery by_old_text{.custodian_ids = {bob_.user.id}, .keywords = {"quokka"}};
+  auto found = services_->retention.Export(officer_, by_old_text, (dir_ / "quokka").string());
+  ASSERT_TRUE(found) << found.error().problem << " " << found.error().internal_message;
+  EXPECT_EQ((*found)["counts"]["messages"], 0);
+
+  store::ExportQuery everything{.custodian_ids = {bob_.user.id}};
+  auto all = services_->retention.Export(officer_, everything, (dir_ / "all").string());
+  ASSERT_TRUE(all) << all.error().problem << " " << all.error().internal_message;
+  EXPECT_EQ((*all)["counts"]["messages"], 2);
+  EXPECT_EQ((*all)["counts"]["edits"], 0);
+  EXPECT_EQ((*all)["counts"]["held_deletions"], 0);
+  for (const char* name : {"messages.json", "transcript.txt", "edits.json"}) {
+    EXPECT_EQ(ReadFile(dir_ / "all" / name).find("quokka"), std::string::npos) << name;
+  }
+  const std::string transcript = ReadFile(dir_ / "all" / "transcript.txt");
+  EXPECT_NE(transcript.find("{DELETED; text not retained}"), std::string::npos) << transcript;
+  auto history = services_->messages.History(bob_, note);
+  ASSERT_FALSE(history);
+  EXPECT_EQ(history.error().code, ErrorCode::kNotFound);
+}
+
+// rounds_fold drops combining marks, and every text holds the empty string: a keyword of marks
+// alone would select every message of the query's scope.
+TEST_F(RetentionServiceTest, AKeywordThatFoldsToNothingIsRefusedRatherThanMatchingEverything) {
+  Post(bob_, space_, "anything at all");
+  for (const char* keyword : {"\u0301", "\u0301\u0300\u0308"}) {
+    store::ExportQuery query{.keywords = {"ward", keyword}};
+    auto exported = services_->retention.Export(officer_, query, (dir_ / "marks").string());
+    ASSERT_FALSE(exported) << keyword;
+    EXPECT_EQ(exported.error().code, ErrorCode::kInvalidArgument);
+    EXPECT_EQ(exported.error().problem, "invalid_value");
+    EXPECT_EQ(exported.error().field, "/keywords");
+    EXPECT_FALSE(std::filesystem::exists(dir_ / "marks"));
+    auto under_data_dir = services_->retention.ExportToDataDir(officer_, query);
+    ASSERT_FALSE(under_data_dir) << keyword;
+    EXPECT_EQ(under_data_dir.error().problem, "invalid_value");
+  }
+  // A mark on a letter is a keyword like any other: it folds to the letter.
+  store::ExportQuery accented{.keywords = {"a\u0301ll"}};
+  auto exported = services_->retention.Export(officer_, accented, (dir_ / "accented").string());
+  ASSERT_TRUE(exported) << exported.error().problem;
+  EXPECT_EQ((*exported)["counts"]["messages"], 1);
 }
 
 // A hold on a custodian keeps their received direct messages, the two-person and the group kind,
@@ -631,6 +687,70 @@ TEST_F(RetentionServiceTest, BackgroundJobRunsAtStartAndStopsPromptly) {
   auto started = std::chrono::steady_clock::now();
   services_->retention.Stop();
   EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
+}
+
+// ---- Another process's run ----------------------------------------------------------------------
+
+// `rounds retention run` beside a serving server: while one process runs, the other is refused
+// and leaves that run's row alone; once the running process dies (the kernel lets go of its lock)
+// the next run closes the row as interrupted and carries on.
+TEST_F(RetentionServiceTest, ARunWhileAnotherProcessRunsIsRefusedAndLeavesThatRunOpen) {
+  MessageId old_id = IdOf(Post(alice_, space_, "old"));
+  clock_.Advance(4 * kYear);
+  // The other process's run, as its RunOnce leaves it mid-way: the lock held, its row open.
+  auto other = store_->Write([&](store::WriteTx& tx) { return tx.BeginRetentionRun(0, clock_.NowMillis()); });
+  ASSERT_TRUE(other) << other.error().internal_message;
+  const std::string lock_path = (dir_ / "retention.lock").string();
+  int ready[2];
+  int never[2];
+  ASSERT_EQ(pipe(ready), 0);
+  ASSERT_EQ(pipe(never), 0);
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ::close(ready[0]);
+    ::close(never[1]);  // the read below ends when the test's end closes the other end
+    const int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0 || ::flock(fd, LOCK_EX | LOCK_NB) != 0) _exit(3);
+    char byte = 1;
+    if (::write(ready[1], &byte, 1) != 1) _exit(4);
+    while (::read(never[0], &byte, 1) < 0) {
+    }
+    _exit(0);
+  }
+  struct Reap {  // whatever assertion fails, the child does not outlive the test
+    pid_t pid;
+    ~Reap() {
+      if (pid <= 0) return;
+      kill(pid, SIGKILL);
+      waitpid(pid, nullptr, 0);
+    }
+  } reap{child};
+  ::close(ready[1]);
+  ::close(never[0]);
+  char byte = 0;
+  ASSERT_EQ(::read(ready[0], &byte, 1), 1) << "the child could not take the lock";
+
+  auto refused = services_->retention.RunOnce(officer_);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kConflict);
+  EXPECT_EQ(refused.error().problem, "retention_running");
+  EXPECT_TRUE(Exists(old_id));
+  auto runs = store_->Read([](store::ReadTx& tx) { return tx.ListRetentionRuns(10); });
+  ASSERT_TRUE(runs);
+  ASSERT_EQ(runs->size(), 1u) << "the refused run opened a row";
+  EXPECT_FALSE((*runs)[0].finished_at);
+  EXPECT_FALSE((*runs)[0].interrupted);
+
+  kill(child, SIGKILL);  // dies mid-run
+  waitpid(child, nullptr, 0);
+  reap.pid = 0;
+  ::close(ready[0]);
+  ::close(never[1]);
+  RetentionReport resumed = Run();
+  EXPECT_EQ(resumed.interrupted_run_ids, std::vector<std::int64_t>{other->run_id});
+  EXPECT_EQ(resumed.messages_deleted, 1);
+  EXPECT_FALSE(Exists(old_id));
 }
 
 // ---- Killed mid-run ---------------------------------------------------------------------------

@@ -169,7 +169,9 @@ void AddRetentionCommands(CLI::App& app) {
   // ---- retention ----------------------------------------------------------------------------------
   auto* retention = app.add_subcommand("retention", "Retention and message lifespan.");
   retention->require_subcommand(1);
-  auto* run = retention->add_subcommand("run", "Purge now what is past its retention or lifespan (safe while serving).");
+  auto* run = retention->add_subcommand(
+      "run", "Purge now what is past its retention or lifespan (safe while serving; refused while another run is "
+             "in progress, exit 1).");
   run->add_option("--max-batches", o->max_batches, "Stop after this many batches (default: until done)");
   add_data_dir(run);
   run->callback([o] {

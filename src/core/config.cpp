@@ -34,6 +34,23 @@ Setting IntSetting(const char* key, T Config::*member) {
             return Ok();
           }};
 }
+// An integer setting that only makes sense within [min, max]: anything else is refused, naming
+// the key and the range, and changes nothing.
+template <class T>
+Setting BoundedIntSetting(const char* key, T Config::*member, std::int64_t min, std::int64_t max) {
+  return {key, [key, member, min, max](Config& c, const std::string& v) -> Status {
+            std::int64_t n = 0;
+            ROUNDS_RETURN_IF_ERROR(ParseInt(key, v, n));
+            if (n < min || n > max) {
+              return InvalidArgument("bad_config", "Setting '" + std::string(key) + "' must be from " +
+                                                       std::to_string(min) + " to " + std::to_string(max) +
+                                                       ", not " + v + ".",
+                                     key);
+            }
+            c.*member = static_cast<T>(n);
+            return Ok();
+          }};
+}
 Setting StringSetting(const char* key, std::string Config::*member) {
   return {key, [member](Config& c, const std::string& v) -> Status {
             c.*member = v;
@@ -113,7 +130,7 @@ const std::vector<Setting>& Settings() {
       BoolSetting("demo", &Config::demo),
       IntSetting("retention_interval_seconds", &Config::retention_interval_seconds),
       IntSetting("emergency_sweep_seconds", &Config::emergency_sweep_seconds),
-      IntSetting("retention_batch_size", &Config::retention_batch_size),
+      BoundedIntSetting("retention_batch_size", &Config::retention_batch_size, 1, kMaxRetentionBatchSize),
       StringSetting("audit_checkpoint_file", &Config::audit_checkpoint_file),
       StringSetting("audit_signing_key_file", &Config::audit_signing_key_file),
       IntSetting("audit_checkpoint_records", &Config::audit_checkpoint_records),

@@ -12,6 +12,10 @@
 
 namespace rounds {
 
+// The largest retention_batch_size: the store selects at most this many purge candidates at a
+// time, so a larger batch would purge less than it says while the run still reported complete.
+inline constexpr int kMaxRetentionBatchSize = 10000;
+
 struct Config {
   // Network
   std::string listen_address = "127.0.0.1";
@@ -93,7 +97,8 @@ struct Config {
   // How often lapsed emergency access grants are closed (audited, announced); 0: no background
   // job. Reads stop at a grant's expiry whatever this is.
   std::int64_t emergency_sweep_seconds = 15;
-  int retention_batch_size = 500;           // messages purged per write unit
+  // Messages purged per write unit, 1 to kMaxRetentionBatchSize (checked when the setting is read).
+  int retention_batch_size = 500;
 
   // Audit trail: signed checkpoints of the chain head, kept outside the database
   std::string audit_checkpoint_file;        // empty: <data_dir>/audit/checkpoints.log

@@ -360,6 +360,38 @@ TEST(Config, MfaRequiredTakesOnlyItsFourValues) {
   EXPECT_EQ(config.mfa_required, "all") << "a bad value changes nothing";
 }
 
+// A batch is one write unit, and the store selects at most kMaxRetentionBatchSize purge
+// candidates at a time: a larger setting would purge less than it says and still report the run
+// complete.
+TEST(Config, RetentionBatchSizeIsBoundedByWhatOneBatchCanSelect) {
+  Config config;
+  EXPECT_EQ(config.retention_batch_size, 500);
+  for (const char* value : {"1", "500", "10000"}) {
+    ASSERT_TRUE(ApplyEnvironment({{"ROUNDS_RETENTION_BATCH_SIZE", value}}, config)) << value;
+    EXPECT_EQ(config.retention_batch_size, std::stoi(value));
+  }
+  for (const char* value : {"10001", "50000", "0", "-5", "4294967796"}) {
+    auto status = ApplyEnvironment({{"ROUNDS_RETENTION_BATCH_SIZE", value}}, config);
+    ASSERT_FALSE(status) << value;
+    EXPECT_EQ(status.error().code, ErrorCode::kInvalidArgument) << value;
+    EXPECT_EQ(status.error().problem, "bad_config") << value;
+    EXPECT_EQ(status.error().field, "retention_batch_size") << value;
+    EXPECT_NE(status.error().public_message.find("retention_batch_size"), std::string::npos);
+    EXPECT_NE(status.error().public_message.find("1 to 10000"), std::string::npos) << status.error().public_message;
+    EXPECT_EQ(config.retention_batch_size, 10000) << "a bad value changes nothing";
+  }
+  // The file takes the same keys through the same check.
+  std::string path = ::testing::TempDir() + "/rounds-config-batch-test.toml";
+  {
+    std::ofstream out(path);
+    out << "retention_batch_size = 20000\n";
+  }
+  auto from_file = ApplyConfigFile(path, config);
+  ASSERT_FALSE(from_file);
+  EXPECT_EQ(from_file.error().field, "retention_batch_size");
+  std::remove(path.c_str());
+}
+
 TEST(Config, FileRejectsUnknownKeys) {
   std::string path = ::testing::TempDir() + "/rounds-config-test.toml";
   {

@@ -280,6 +280,13 @@ constexpr const char kUpdateMessageBody[] =
 constexpr const char kMessageForDelete[] = "SELECT deleted, parent_id, state = 'published' FROM messages WHERE id = ?1";
 constexpr const char kDeleteMessage[] =
     "UPDATE messages SET deleted = 1, title = '', body = '', pinned = 0, edited_at = ?2 WHERE id = ?1";
+// The rest of a deleted message's text: its earlier versions, and its poll's options (screened as
+// the author's text like the body) with the votes on them. Kept while a legal hold covers it.
+constexpr const char* kDeleteMessageContent[] = {
+    "DELETE FROM message_edits WHERE message_id = ?1",
+    "DELETE FROM poll_votes WHERE message_id = ?1",
+    "DELETE FROM poll_options WHERE message_id = ?1",
+};
 constexpr const char kSetPinned[] = "UPDATE messages SET pinned = ?2 WHERE id = ?1";
 constexpr const char kSetAccepted[] = "UPDATE messages SET accepted_answer_id = ?2 WHERE id = ?1";
 constexpr const char kAddReaction[] =
@@ -1282,6 +1289,17 @@ Status SqliteTx::DeleteMessage(MessageId id, UnixMillis deleted_at) {
   ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kDeleteMessage));
   s->Bind(1, id).Bind(2, deleted_at);
   ROUNDS_RETURN_IF_ERROR(s->Run());  // the update trigger removes the text from the index
+  // Under a legal hold everything stays for e-discovery (the final text in held_deletions, by
+  // trigger) until the hold is released and retention purges it; otherwise nothing of what the
+  // message said stays behind its tombstone.
+  ROUNDS_ASSIGN_OR_RETURN(auto holds, HoldsCovering(id));
+  if (holds.empty()) {
+    for (const char* sql : kDeleteMessageContent) {
+      ROUNDS_ASSIGN_OR_RETURN(Statement * content, db_.Prepare(sql));
+      content->Bind(1, id);
+      ROUNDS_RETURN_IF_ERROR(content->Run());
+    }
+  }
   if (state->parent_id && state->published) {
     ROUNDS_ASSIGN_OR_RETURN(Statement * drop, db_.Prepare(kDropReplyCount));
     drop->Bind(1, *state->parent_id);

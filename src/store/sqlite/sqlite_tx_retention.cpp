@@ -106,7 +106,8 @@ constexpr const char kListRuns[] =
 // held_messages view, migration 0018): keep the two alike. Checked per message by key lookups
 // (spaces, memberships, space_authors), never by a scan of a conversation. A keyword
 // matches the current text, any earlier version (title and body) and the text of a held deletion,
-// blind to case and accents (rounds_fold: "éclair" finds "ÉCLAIR" and "eclair").
+// blind to case and accents (rounds_fold: "éclair" finds "ÉCLAIR" and "eclair"). A keyword that
+// folds to nothing (combining marks alone) matches nothing: every text contains ''.
 constexpr const char kExportMessageIds[] =
     "SELECT m.id FROM messages m WHERE m.id > ?6 "
     "AND (?1 = '[]' OR m.author_id IN (SELECT value FROM json_each(?1)) "
@@ -116,12 +117,12 @@ constexpr const char kExportMessageIds[] =
     "         OR EXISTS (SELECT 1 FROM space_authors a WHERE a.space_id = m.space_id AND a.author_id = c.value)))) "
     "AND (?2 = '[]' OR m.space_id IN (SELECT value FROM json_each(?2))) "
     "AND (?3 IS NULL OR m.created_at >= ?3) AND (?4 IS NULL OR m.created_at < ?4) "
-    "AND (?5 = '[]' OR EXISTS (SELECT 1 FROM json_each(?5) k WHERE "
+    "AND (?5 = '[]' OR EXISTS (SELECT 1 FROM json_each(?5) k WHERE rounds_fold(k.value) <> '' AND ("
     "  instr(rounds_fold(m.title || ' ' || m.body), rounds_fold(k.value)) > 0 "
     "  OR EXISTS (SELECT 1 FROM message_edits e WHERE e.message_id = m.id "
     "             AND instr(rounds_fold(e.title || ' ' || e.body), rounds_fold(k.value)) > 0) "
     "  OR EXISTS (SELECT 1 FROM held_deletions d WHERE d.message_id = m.id "
-    "             AND instr(rounds_fold(d.title || ' ' || d.body), rounds_fold(k.value)) > 0))) "
+    "             AND instr(rounds_fold(d.title || ' ' || d.body), rounds_fold(k.value)) > 0)))) "
     "ORDER BY m.id LIMIT ?7";
 constexpr const char kFindHeldDeletion[] =
     "SELECT message_id, title, body, deleted_at FROM held_deletions WHERE message_id = ?1";
@@ -261,6 +262,7 @@ Result<std::vector<SpaceId>> SqliteTx::ListSpaceIds(SpaceId after_id, int limit)
   return Column0(*s);
 }
 
+// At most 10000 a batch, which is why Config bounds retention_batch_size to kMaxRetentionBatchSize.
 Result<std::vector<MessageId>> SqliteTx::ListPurgeCandidates(SpaceId space_id, UnixMillis cutoff, int limit) {
   ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kPurgeCandidates));
   s->Bind(1, space_id).Bind(2, cutoff).Bind(3, Clamp(limit, 10000));

@@ -194,7 +194,9 @@ TEST_P(StoreContractTest, EditsKeepHistoryAndDeletesTombstone) {
   auto with_tombstones = List(store(), {.space_id = space, .include_deleted = true});
   ASSERT_EQ(with_tombstones.size(), 2u);
   EXPECT_TRUE(with_tombstones[1].deleted);
-  EXPECT_EQ(store().Read([&](ReadTx& tx) { return tx.ListEdits(m->id); })->size(), 3u);  // history stays
+  // No legal hold covers it: its earlier versions went with the text (a held one keeps them, see
+  // DeletingAMessageTakesItsHistoryAndPollTextUnlessHeld).
+  EXPECT_TRUE(store().Read([&](ReadTx& tx) { return tx.ListEdits(m->id); })->empty());
 
   // A tombstone cannot be edited; deleting it again changes nothing; missing ids are not found.
   auto edit_deleted = store().Write([&](WriteTx& tx) { return tx.UpdateMessageBody(m->id, "", "zombie", kNow, u); });
@@ -207,6 +209,71 @@ TEST_P(StoreContractTest, EditsKeepHistoryAndDeletesTombstone) {
   auto delete_missing = store().Write([&](WriteTx& tx) { return tx.DeleteMessage(424242, kNow); });
   ASSERT_FALSE(delete_missing);
   EXPECT_EQ(delete_missing.error().code, ErrorCode::kNotFound);
+}
+
+// A delete leaves a tombstone and nothing of what it said: no earlier versions, no poll options
+// (their text is the author's, screened like the body) and no votes on them. Under a legal hold
+// everything stays for e-discovery, the final text in its held deletion.
+TEST_P(StoreContractTest, DeletingAMessageTakesItsHistoryAndPollTextUnlessHeld) {
+  UserId u = AddUser(store(), "pollster");
+  UserId voter = AddUser(store(), "voter");
+  SpaceId free_space = AddSpace(store(), "Free", u);
+  SpaceId held_space = AddSpace(store(), "Held", u);
+  LegalHold hold;
+  hold.name = "Matter 9";
+  hold.space_ids = {held_space};
+  hold.created_by = 1;
+  hold.created_at = kNow;
+  ASSERT_TRUE(store().Write([&](WriteTx& tx) { return tx.InsertLegalHold(hold); }));
+  auto poll_in = [&](SpaceId space) {
+    auto poll = Post(store(), space, u,
+                     Draft{.body = "Which ward, Mrs Adeyemi?", .kind = MessageKind::kPoll,
+                           .poll_options = {"Ward 7", "Ward 9"}});
+    EXPECT_TRUE(poll) << Describe(poll);
+    MessageId id = poll ? poll->id : 0;
+    EXPECT_TRUE(store().Write([&](WriteTx& tx) -> Status {
+      ROUNDS_RETURN_IF_ERROR(tx.UpdateMessageBody(id, "", "Which ward?", kNow + 1, u));
+      ROUNDS_RETURN_IF_ERROR(tx.SetPollVote(id, voter, 1).map([](bool) {}));
+      return tx.DeleteMessage(id, kNow + 2);
+    }));
+    return id;
+  };
+  MessageId free_id = poll_in(free_space);
+  MessageId held_id = poll_in(held_space);
+  auto edits = [&](MessageId id) {
+    auto versions = store().Read([&](ReadTx& tx) { return tx.ListEdits(id); });
+    EXPECT_TRUE(versions) << Describe(versions);
+    return versions.value_or(std::vector<MessageEdit>{});
+  };
+
+  auto free_tombstone = FindMessage(store(), free_id, voter);
+  ASSERT_TRUE(free_tombstone);
+  EXPECT_TRUE(free_tombstone->deleted);
+  EXPECT_TRUE(free_tombstone->body.empty());
+  EXPECT_TRUE(edits(free_id).empty());
+  EXPECT_TRUE(free_tombstone->poll_options.empty());
+  EXPECT_FALSE(free_tombstone->my_poll_vote);
+  auto no_held_text = store().Read([&](ReadTx& tx) { return tx.FindHeldDeletion(free_id); });
+  ASSERT_TRUE(no_held_text);
+  EXPECT_FALSE(*no_held_text);
+
+  auto held_tombstone = FindMessage(store(), held_id, voter);
+  ASSERT_TRUE(held_tombstone);
+  EXPECT_TRUE(held_tombstone->deleted);
+  EXPECT_TRUE(held_tombstone->body.empty());
+  auto held_versions = edits(held_id);
+  ASSERT_EQ(held_versions.size(), 2u);
+  EXPECT_EQ(held_versions[0].body, "Which ward, Mrs Adeyemi?");
+  ASSERT_EQ(held_tombstone->poll_options.size(), 2u);
+  EXPECT_EQ(held_tombstone->poll_options[1].text, "Ward 9");
+  EXPECT_EQ(held_tombstone->poll_options[1].votes, 1);
+  auto held_text = store().Read([&](ReadTx& tx) { return tx.FindHeldDeletion(held_id); });
+  ASSERT_TRUE(held_text && *held_text) << Describe(held_text);
+  EXPECT_EQ((*held_text)->body, "Which ward?");
+
+  // Deleting the tombstone again takes nothing more of the held one.
+  ASSERT_TRUE(store().Write([&](WriteTx& tx) { return tx.DeleteMessage(held_id, kNow + 3); }));
+  EXPECT_EQ(edits(held_id).size(), 2u);
 }
 
 TEST_P(StoreContractTest, DeletedRepliesLeaveTheReplyCount) {

@@ -324,6 +324,10 @@ TEST_P(StoreContractTest, ExportSelectsByCustodianSpaceRangeAndKeywordInAnyVersi
   EXPECT_EQ(select({.keywords = {"lunch"}}), std::vector<MessageId>{b1.id});
   EXPECT_EQ(select({.keywords = {"merger", "budget"}}), (std::vector<MessageId>{a1.id, b3.id}));
   EXPECT_TRUE(select({.keywords = {"absent"}}).empty());
+  // A keyword that folds to nothing (combining marks alone) matches nothing, not everything.
+  EXPECT_TRUE(select({.keywords = {"\u0301"}}).empty());
+  EXPECT_TRUE(select({.keywords = {"\u0301\u0308"}}).empty());
+  EXPECT_EQ(select({.keywords = {"\u0301", "BUDGET"}}), std::vector<MessageId>{a1.id});
   auto page = store().Read([&](ReadTx& tx) { return tx.ListExportMessageIds({}, a1.id, 2); });
   ASSERT_TRUE(page);
   EXPECT_EQ(*page, (std::vector<MessageId>{b1.id, b2.id}));
