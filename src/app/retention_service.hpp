@@ -55,7 +55,7 @@ struct RetentionReport {
   std::int64_t messages_deleted = 0;
   std::int64_t messages_scrubbed = 0;   // emptied, row kept while unpurgeable replies point at it
   std::int64_t events_scrubbed = 0;
-  std::int64_t held_skipped = 0;
+  std::int64_t held_skipped = 0;          // past their cutoff, kept because a legal hold covers them
   std::int64_t attachments_deleted = 0;  // files of purged messages
   std::int64_t uploads_deleted = 0;      // uploads never posted, a day after they were made
   bool complete = true;                 // false when max_batches or Stop() cut the run short

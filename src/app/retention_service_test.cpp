@@ -160,13 +160,19 @@ TEST_F(RetentionServiceTest, HoldsOverrideRetentionLifespanAndUserDeletes) {
   clock_.Advance(4 * kYear);
   RetentionReport report = Run();
   EXPECT_EQ(report.messages_deleted, 1);  // alice's only
+  EXPECT_EQ(report.held_skipped, 2) << "bob's two, past their cutoffs, kept for the hold";
+  auto recorded = AuditOf("retention.run");
+  ASSERT_FALSE(recorded.empty());
+  EXPECT_NE(recorded.back().details_json.find("\"held_skipped\":2"), std::string::npos) << recorded.back().details_json;
   EXPECT_FALSE(Exists(alices));
   EXPECT_TRUE(Exists(bobs));
   EXPECT_TRUE(Exists(bobs_ephemeral));
 
   // Released, the held messages are purgeable like any other, held text included.
   ASSERT_TRUE(services_->retention.ReleaseHold(officer_, hold));
-  EXPECT_EQ(Run().messages_deleted, 2);
+  RetentionReport released = Run();
+  EXPECT_EQ(released.messages_deleted, 2);
+  EXPECT_EQ(released.held_skipped, 0);
   EXPECT_FALSE(Exists(bobs));
   EXPECT_FALSE(Exists(bobs_ephemeral));
   auto gone = store_->Read([&](store::ReadTx& tx) { return tx.FindHeldDeletion(bobs); });

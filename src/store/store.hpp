@@ -413,6 +413,9 @@ class ReadTx {
   virtual Result<std::vector<SpaceId>> ListSpaceIds(SpaceId after_id, int limit) = 0;
   // Messages of the space written before `cutoff` that PurgeMessages may remove: not held, and
   // not rows already scrubbed that replies still point at. Oldest id first, at most `limit`.
+  // How many of the space's messages from before `cutoff` a legal hold covers: what retention
+  // leaves past that cutoff because of holds.
+  virtual Result<std::int64_t> CountHeldBefore(SpaceId space_id, UnixMillis cutoff) = 0;
   virtual Result<std::vector<MessageId>> ListPurgeCandidates(SpaceId space_id, UnixMillis cutoff, int limit) = 0;
   // Newest first.
   virtual Result<std::vector<RetentionRun>> ListRetentionRuns(int limit) = 0;

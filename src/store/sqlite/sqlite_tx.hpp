@@ -78,6 +78,7 @@ class SqliteTx final : public WriteTx {
   Result<std::optional<LegalHold>> FindLegalHold(LegalHoldId id) override;
   Result<std::vector<LegalHoldId>> HoldsCovering(MessageId id) override;
   Result<std::vector<SpaceId>> ListSpaceIds(SpaceId after_id, int limit) override;
+  Result<std::int64_t> CountHeldBefore(SpaceId space_id, UnixMillis cutoff) override;
   Result<std::vector<MessageId>> ListPurgeCandidates(SpaceId space_id, UnixMillis cutoff, int limit) override;
   Result<std::vector<RetentionRun>> ListRetentionRuns(int limit) override;
   Result<std::vector<MessageId>> ListExportMessageIds(const ExportQuery& query, MessageId after_id, int limit) override;

@@ -38,6 +38,12 @@ constexpr const char kPurgeCandidates[] =
     "AND NOT EXISTS (SELECT 1 FROM held_messages h WHERE h.message_id = m.id) "
     "ORDER BY m.created_at, m.id LIMIT ?3";
 
+// Called once a space's purge is done, when what is left past the cutoff is held messages and
+// emptied parents of replies still kept: the view is checked for those alone.
+constexpr const char kCountHeldBefore[] =
+    "SELECT count(*) FROM messages m WHERE m.space_id = ?1 AND m.created_at < ?2 "
+    "AND EXISTS (SELECT 1 FROM held_messages h WHERE h.message_id = m.id)";
+
 // ?1 in the purge statements: a JSON array of the message ids of the batch (none of them held).
 constexpr const char kHeldAmong[] =
     "SELECT DISTINCT message_id FROM held_messages WHERE message_id IN (SELECT value FROM json_each(?1))";
@@ -260,6 +266,13 @@ Result<std::vector<SpaceId>> SqliteTx::ListSpaceIds(SpaceId after_id, int limit)
   ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kListSpaceIds));
   s->Bind(1, after_id).Bind(2, Clamp(limit, 10000));
   return Column0(*s);
+}
+
+Result<std::int64_t> SqliteTx::CountHeldBefore(SpaceId space_id, UnixMillis cutoff) {
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kCountHeldBefore));
+  s->Bind(1, space_id).Bind(2, cutoff);
+  ROUNDS_ASSIGN_OR_RETURN(auto count, ReadOne<std::int64_t>(*s, [](const Statement& r) { return r.Int(0); }));
+  return count.value_or(0);
 }
 
 // At most 10000 a batch, which is why Config bounds retention_batch_size to kMaxRetentionBatchSize.
