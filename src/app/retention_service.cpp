@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <chrono>
@@ -121,9 +122,11 @@ Status ValidateQuery(const store::ExportQuery& q) {
     if (k.empty() || k.size() > kMaxKeywordChars) {
       return InvalidArgument("invalid_value", "Each keyword has 1 to 200 characters.", "/keywords");
     }
-    // Matching drops combining marks: a keyword of marks alone would be '', found in every text.
-    if (FoldForMatching(k).empty()) {
-      return InvalidArgument("invalid_value", "Each keyword needs a letter, digit or sign, not only accents.",
+    // Matching drops combining marks: a keyword of marks alone would be '', found in every text;
+    // one of spaces alone would be found in nearly every text.
+    const std::string folded = FoldForMatching(k);
+    if (std::all_of(folded.begin(), folded.end(), [](unsigned char c) { return std::isspace(c) != 0; })) {
+      return InvalidArgument("invalid_value", "Each keyword needs a letter, digit or sign, not only accents or spaces.",
                              "/keywords");
     }
   }

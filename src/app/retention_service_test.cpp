@@ -218,7 +218,7 @@ TEST_F(RetentionServiceTest, AMessageDeletedWithoutAHoldLeavesOnlyItsTombstoneFo
 // alone would select every message of the query's scope.
 TEST_F(RetentionServiceTest, AKeywordThatFoldsToNothingIsRefusedRatherThanMatchingEverything) {
   Post(bob_, space_, "anything at all");
-  for (const char* keyword : {"\u0301", "\u0301\u0300\u0308"}) {
+  for (const char* keyword : {"\u0301", "\u0301\u0300\u0308", " ", " \t \u0301 "}) {
     store::ExportQuery query{.keywords = {"ward", keyword}};
     auto exported = services_->retention.Export(officer_, query, (dir_ / "marks").string());
     ASSERT_FALSE(exported) << keyword;
