@@ -52,7 +52,8 @@ async function pickSpace(page, label, name) {
 }
 
 test('PHI is blocked in a patient forum: the composer highlights what was found and nothing is stored', async () => {
-  const forum = await createSpace(users.ana, { name: 'Recovery circle', kind: 'community' });
+  // Made a patient forum (pseudonyms are set when a space is made, not once people use it).
+  const forum = await createSpace(users.ana, { name: 'Recovery circle', kind: 'community', template: 'patient-forum' });
   await addMember(users.ana, forum.id, users.bo.user.id);
   // The compliance officer runs this forum under a patient-forum version that refuses PHI outright.
   let version = await latestVersion('patient-forum');
@@ -143,7 +144,7 @@ test('PHI in a clinical channel not approved for it: warned, highlighted, and se
 });
 
 test('a moderator approves a held post and its author sees it go live', async () => {
-  const forum = await createSpace(users.ana, { name: 'Carers support', kind: 'community' });
+  const forum = await createSpace(users.ana, { name: 'Carers support', kind: 'community', template: 'patient-forum' });
   await addMember(users.ana, forum.id, users.mo.user.id, 'moderator');
   await addMember(users.ana, forum.id, users.bo.user.id);
   await addMember(users.ana, forum.id, users.cy.user.id);

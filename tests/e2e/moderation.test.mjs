@@ -30,7 +30,7 @@ test('a compliance officer sees reports and held posts arrive in the queue, and 
   const swap = await createSpace(users.ana, { name: 'Bike swap', kind: 'community' });
   await addMember(users.ana, swap.id, users.bo.user.id);
   await addMember(users.ana, swap.id, users.cy.user.id);
-  const forum = await createSpace(users.ana, { name: 'Carers corner', kind: 'community' });
+  const forum = await createSpace(users.ana, { name: 'Carers corner', kind: 'community', template: 'patient-forum' });
   await addMember(users.ana, forum.id, users.bo.user.id);
   await ok(compliance.post(`/api/v1/spaces/${forum.id}/template`, { key: 'patient-forum', version: 1, reason: 'Pre-moderated' }));
 
