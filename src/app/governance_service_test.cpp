@@ -687,7 +687,9 @@ TEST_F(GovernanceTest, AHeldPostOrEditTellsTheQueueByIdsAlone) {
 
   // Never the text.
   for (const auto& e : Published()) {
-    if (e.type == "moderation.queue") EXPECT_EQ(e.frame->find("stairs"), std::string::npos);
+    if (e.type == "moderation.queue") {
+      EXPECT_EQ(e.frame->find("stairs"), std::string::npos);
+    }
   }
 }
 

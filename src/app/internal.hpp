@@ -190,7 +190,7 @@ inline void AppendTranscriptLead(std::string& out, const domain::Message& m, std
 // and their pseudonym as both name and handle (governance::policy::Pseudonyms).
 inline UserRef PseudonymRef(const PolicyEngine& policy, SpaceId space_id, UserId user_id) {
   governance::policy::PseudonymName name = policy.pseudonyms().Name(space_id, user_id);
-  return UserRef{policy.pseudonyms().Id(space_id, user_id), std::move(name.handle), std::move(name.display_name)};
+  return UserRef{name.id, std::move(name.handle), std::move(name.display_name)};
 }
 
 // The id by which the members of `space_id` know `user_id`: the account's, or under `pseudonyms`

@@ -101,7 +101,6 @@ Result<governance::policy::PolicyTemplate> RequirePosting(store::ReadTx& tx, con
   return policy;
 }
 
-
 // What the template in force at a post makes of a file whose upload screening found PHI
 // (`phi_types`), whatever rule it was uploaded under: kAllow to post it as it is, kHold to hold
 // the post, kWarn when the author has not confirmed it (files uploaded under a warn rule were
@@ -913,7 +912,7 @@ Result<json> MessageService::ChangeReaction(const Actor& actor, MessageId id, co
                                              "You can read this space but not react or vote."));
     ROUNDS_RETURN_IF_ERROR(RequireNotSuspended(tx, actor, located.space, now));
     ROUNDS_ASSIGN_OR_RETURN(auto outcome, apply(tx, located));
-    // Who reacted or voted, as the space's members know them.
+    // Who reacted or voted (`user_id`), as the space's members know them: set here for all three.
     ROUNDS_ASSIGN_OR_RETURN(auto policy, policy_.TemplateFor(tx, located.space));
     outcome.second["user_id"] = internal::MemberIdAsSeen(policy_, located.space.id, policy.pseudonyms, actor.user.id);
     if (outcome.first) {
@@ -936,8 +935,7 @@ Result<json> MessageService::React(const Actor& actor, MessageId id, const std::
     for (const auto& r : updated->reactions) {
       if (r.emoji == emoji) count = r.count;
     }
-    return std::make_pair(changed, json{{"message_id", id}, {"emoji", emoji}, {"count", count},
-                                        {"user_id", actor.user.id}, {"on", on}});
+    return std::make_pair(changed, json{{"message_id", id}, {"emoji", emoji}, {"count", count}, {"on", on}});
   });
 }
 
@@ -947,8 +945,7 @@ Result<json> MessageService::Vote(const Actor& actor, MessageId id, bool on) {
     ROUNDS_ASSIGN_OR_RETURN(bool changed, tx.SetIdeaVote(id, actor.user.id, on));
     ROUNDS_ASSIGN_OR_RETURN(auto updated, tx.FindMessage(id, actor.user.id));
     if (!updated) return NotFound("Message");
-    return std::make_pair(changed, json{{"message_id", id}, {"vote_count", updated->vote_count},
-                                        {"user_id", actor.user.id}, {"on", on}});
+    return std::make_pair(changed, json{{"message_id", id}, {"vote_count", updated->vote_count}, {"on", on}});
   });
 }
 
@@ -960,7 +957,7 @@ Result<json> MessageService::PollVote(const Actor& actor, MessageId id, std::opt
     if (!updated) return NotFound("Message");
     json options = json::array();
     for (const auto& o : updated->poll_options) options.push_back({{"index", o.index}, {"text", o.text}, {"votes", o.votes}});
-    return std::make_pair(changed, json{{"message_id", id}, {"poll_options", options}, {"user_id", actor.user.id},
+    return std::make_pair(changed, json{{"message_id", id}, {"poll_options", options},
                                         {"option", option ? json(*option) : json(nullptr)}});
   });
 }

@@ -1,10 +1,10 @@
 #include "app/screening.hpp"
 
-#include "app/audit_log.hpp"
-
 #include <cmath>
 #include <cctype>
 #include <set>
+
+#include "app/audit_log.hpp"
 
 namespace rounds::app {
 

@@ -81,11 +81,9 @@ Result<json> SpaceView(const PolicyEngine& engine, store::ReadTx& tx, const Acto
   const UserId viewer = membership ? membership->user_id : actor.user.id;
   // Under pseudonyms, the name and the id the viewer goes by here, which is how their messages,
   // reactions and membership come back to them.
-  if (policy.pseudonyms && (membership || !actor.is_system)) {
-    j["my_pseudonym"] = engine.pseudonyms().Name(space.id, viewer).display_name;
-    j["my_member_id"] = engine.pseudonyms().Id(space.id, viewer);
-  } else if (membership || !actor.is_system) {
-    j["my_member_id"] = viewer;
+  if (membership || !actor.is_system) {
+    j["my_member_id"] = internal::MemberIdAsSeen(engine, space.id, policy.pseudonyms, viewer);
+    if (policy.pseudonyms) j["my_pseudonym"] = engine.pseudonyms().Name(space.id, viewer).display_name;
   }
   // Joined as the stricter of the space's setting and its template's rule says (see Join).
   if (policy.joining != governance::policy::Joining::kOpen) j["join_policy"] = ToString(JoinPolicy::kInvite);

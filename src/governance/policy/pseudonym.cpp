@@ -113,6 +113,7 @@ PseudonymName Pseudonyms::Name(std::int64_t space_id, std::int64_t user_id) cons
   // The low 24 bits are permuted; the rest (ids of 2^24 and more) go on in the number.
   const std::uint64_t number = (p & 0xFFF) + 4096 * (permuted >> 24);
   PseudonymName out;
+  out.id = -1 - static_cast<std::int64_t>(permuted);
   out.display_name = std::string(kAdjectives[p >> 18]) + " " + kAnimals[(p >> 12) & 63] + " " + std::to_string(number);
   for (char c : out.display_name) {
     out.handle.push_back(c == ' ' ? '-' : static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
@@ -121,7 +122,7 @@ PseudonymName Pseudonyms::Name(std::int64_t space_id, std::int64_t user_id) cons
 }
 
 std::int64_t Pseudonyms::Id(std::int64_t space_id, std::int64_t user_id) const {
-  return -1 - static_cast<std::int64_t>(Permuted(SpaceKey(space_id), user_id));
+  return -1 - static_cast<std::int64_t>(Permuted(SpaceKey(space_id), user_id));  // as Name's id
 }
 
 std::optional<std::int64_t> Pseudonyms::UserOfId(std::int64_t space_id, std::int64_t pseudonymous_id) const {

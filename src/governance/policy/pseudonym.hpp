@@ -20,6 +20,7 @@ namespace rounds::governance::policy {
 struct PseudonymName {
   std::string display_name;  // "Quiet Heron 2731"
   std::string handle;        // "quiet-heron-2731": where clients show a username
+  std::int64_t id = 0;       // Id(space, user): the same permutation, so computed with the name
 };
 
 class Pseudonyms {

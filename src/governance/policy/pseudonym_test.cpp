@@ -66,6 +66,7 @@ TEST(Pseudonym, TheIdMembersSeeIsNoAccountsAndLeadsBackOnlyInItsSpace) {
     ASSERT_LT(id, 0) << "never an account's id";
     ASSERT_TRUE(seen.insert(id).second) << "user " << user;
     ASSERT_EQ(kNames.UserOfId(4, id), user);
+    ASSERT_EQ(kNames.Name(4, user).id, id) << "the name carries the same id";
   }
   const std::int64_t big = (std::int64_t{1} << 40) + 3;
   EXPECT_EQ(kNames.UserOfId(4, kNames.Id(4, big)), big);
