@@ -130,6 +130,11 @@ class PatientIndexSnapshot {
     return normalized_mrn.size() >= mrn_min_length_ && normalized_mrn.size() <= mrn_max_length_ &&
            mrns_.Contains(NameKey::Of(normalized_mrn));
   }
+  // The same for a key already made (NameKey of the MRN as typed: it skips punctuation and case)
+  // of `length` letters and digits.
+  bool HasMrnKey(std::uint64_t key, std::size_t length) const {
+    return length >= mrn_min_length_ && length <= mrn_max_length_ && mrns_.Contains(key);
+  }
   std::size_t size() const { return size_; }
 
   static std::uint64_t PairKey(std::uint64_t first_key, std::uint64_t last_key) {

@@ -101,7 +101,7 @@ RuleSet DefaultRuleSet(const RuleOptions& options) {
   const std::vector<std::string> date_ctx = {
       "dob", "yob", "born", "birth", "birthday", "bday", "birthdate", "dateofbirth", "admitted",
       "admit", "admission", "adm", "readmitted", "discharged", "discharge", "dc", "dcd", "died",
-      "death", "deceased", "expired", "passed", "seen", "visit", "visited", "appt",
+      "death", "deceased", "expired", "passed", "dod", "tod", "seen", "visit", "visited", "appt",
       "appointment", "surgery", "procedure", "op", "operated", "delivered", "delivery", "edd",
       "lmp", "dos", "injury", "injured", "fell", "fall", "accident", "onset", "hospitalized",
       "hospitalised", "transferred", "followup", "fu", "diagnosed", "dx", "vaccinated",
@@ -150,6 +150,11 @@ RuleSet DefaultRuleSet(const RuleOptions& options) {
                     plan_ctx, false));
   r.push_back(Token("mrn.prefixed", PhiType::kMrn, 7, 15, Validator::kMrnPrefixed, 0.95, 0.97,
                     mrn_ctx, false));
+  // "MRN E2045511", "chart # AB123456": a record number with letters in it, by its context word
+  // (and by the index, which the scanner checks for every letter-digit word).
+  Rule mrn_id = Token("mrn.id", PhiType::kMrn, 5, 15, Validator::kHasDigit, 0.05, 0.9, mrn_ctx);
+  mrn_id.index_confidence = 0.92;
+  r.push_back(std::move(mrn_id));
   r.push_back(Token("plan.member_id", PhiType::kHealthPlan, 6, 20, Validator::kHasDigit, 0.05,
                     0.85, plan_ctx));
   r.push_back(Token("account.id", PhiType::kAccount, 6, 20, Validator::kHasDigit, 0.05, 0.85,

@@ -191,6 +191,7 @@ enum WordFlag : std::uint32_t {
   kOf = 1u << 15,            // "of" ("14th of March")
   kPlaceWord = 1u << 16,     // first word of a place name in the gazetteer ("oak" of "Oak Grove")
   kPlacePreposition = 1u << 17,  // "from", "in", "near": a place name may follow
+  kPortion = 1u << 18,       // "of", "done", "ago", "patients": a fraction before it is a count
 };
 
 struct WordInfo {
@@ -392,6 +393,16 @@ void AddWordLists(WordTable& t) {
           kUnitDesignator);
   AddFlag(t, {"yo", "yr", "yrs", "year", "years", "yearold", "yearsold", "y", "yoa"}, kAgeUnit);
   AddFlag(t, {"age", "aged", "ages", "agd"}, kAgeWord);
+  // "3/4 of the way", "1/2 hr ago", "scan 1/2 done", "ED 1/2 full", "3/3 patients", "3/7 ago":
+  // a fraction, a share or a count, not a day of a month.
+  AddFlag(t, {"of", "ago", "done", "full", "way", "complete", "completed", "finished", "left",
+              "remaining", "empty", "staffed", "filled", "occupied", "available", "open",
+              "patients", "pts", "beds", "rooms", "people", "nurses", "staff", "shifts", "cases",
+              "admits", "visits", "charts", "tasks", "items", "questions", "votes", "hr", "hrs",
+              "hour", "hours", "day", "days", "wk", "wks", "week", "weeks", "mo", "mos", "month",
+              "months", "min", "mins", "dose", "doses", "strength", "cup", "cups", "tsp", "tbsp",
+              "pills", "tabs", "units"},
+          kPortion);
   AddFlag(t, {"www"}, kWww);
   AddFlag(t, {"box"}, kBox);
   AddFlag(t, {"po", "pob"}, kPo);
@@ -1045,6 +1056,8 @@ class Pass {
   void Cities();
   void Places();
   void RepeatedNames();
+  // Whole dates on the line of a patient's name or record number: "Maria Garcia 03/04/1961".
+  void TiedDates();
   void Ages();
   void WordDates();
   void ColonRuns();
@@ -1072,6 +1085,12 @@ class Pass {
     return static_cast<std::size_t>(it - tokens_.begin());
   }
   void EvaluateRun(std::size_t first, std::size_t last);
+  // Is the month/day reading of tokens a/b ("2/2", "3/4") a share, a count or "secondary to"?
+  bool ShareNotDay(std::size_t a, std::size_t b) const;
+  // Is number token t an age said in words ("she is 93", "turns 100")?
+  bool SaidAge(std::size_t t) const;
+  // Is "101F" at token t a temperature ("temp 101F", "spiked to 102F") rather than an age?
+  bool Temperature(std::size_t t) const;
   // The finding for one match of a pattern rule, if it is one.
   std::optional<Hit> PatternHit(unsigned rule_index, std::size_t from, std::size_t to) const;
   // The best identifier of letters and digits starting at token t, emitted; returns its last
@@ -1100,6 +1119,15 @@ class Pass {
   std::vector<std::optional<Hit>>& hits_;  // PatternMatches' scratch
   std::vector<Candidate>& candidates_;
   std::string& digits_;
+  // Whole dates found with too little context to report on their own (EvaluateRun), for
+  // TiedDates.
+  struct WeakDate {
+    std::size_t begin;
+    std::size_t end;
+    std::size_t rule;
+  };
+  std::array<WeakDate, 8> weak_dates_;
+  std::size_t weak_date_count_ = 0;
   // Keys of the name tokens matched against the index, for their repetitions elsewhere.
   std::array<std::uint64_t, 16> name_keys_;  // the first name_key_count_ are set
   std::size_t name_key_count_ = 0;
@@ -1153,7 +1181,12 @@ void Pass::EvaluateRun(std::size_t first, std::size_t last) {
   // The window of any part of the run lies within five tokens before it and two after it: a
   // rule that needs its context word and has none there is never tried (most numbers in chat
   // have no context word for most rules, and each try is a window and a validator).
-  std::uint64_t reachable = tables_.stand_alone;
+  // A whole date may be tied to a patient by a name on its line (TiedDates): with a word of
+  // the index's in the text, dates are read without their context word too.
+  const std::uint64_t tied = lists_.names.empty() || tables_.date_rule == SIZE_MAX
+                                 ? 0
+                                 : 1ull << tables_.date_rule;
+  std::uint64_t reachable = tables_.stand_alone | tied;
   for (std::size_t k = first >= 5 ? first - 5 : 0; k <= last + 2 && k < tokens_.size(); ++k) {
     reachable |= tokens_[k].rules;
   }
@@ -1202,7 +1235,7 @@ void Pass::EvaluateRun(std::size_t first, std::size_t last) {
         const Rule& rule = rules_[r];
         // Rules that cannot reach the threshold without their context word (and without an
         // index hit or a state code before a ZIP) are not validated when the word is absent.
-        if (!((tables_.stand_alone >> r) & 1u)) {
+        if (!(((tables_.stand_alone | tied) >> r) & 1u)) {
           if (!window_ready) {
             window = Around(text_, tokens_, a, b);
             window_ready = true;
@@ -1316,7 +1349,8 @@ void Pass::EvaluateRun(std::size_t first, std::size_t last) {
             } else if (parts == 2) {
               ok = same_separators("/") && sizes[0] <= 2 && sizes[1] <= 2 &&
                    IsValidDate(-1, NumberValue(text_, tokens_[a]),
-                               NumberValue(text_, tokens_[a + 1]));
+                               NumberValue(text_, tokens_[a + 1])) &&
+                   !ShareNotDay(a, b);
               base_override = 0.1;  // "3/14" is a date only with a context word
             } else {
               ok = false;
@@ -1333,6 +1367,9 @@ void Pass::EvaluateRun(std::size_t first, std::size_t last) {
           window = Around(text_, tokens_, a, b);
           window_ready = true;
         }
+        // A month and day are too short to outweigh a label or a unit, even beside a word that
+        // dates things: "pain 8/10 since surgery", "apgars 8/9", "born 8/10 lbs".
+        if (rule.validator == Validator::kDate && parts == 2 && window.guarded) continue;
         const bool guarded = window.guarded && !distinctive;
         double confidence = guarded || !window.guarded ? Score(rule, r, window, formatted, floor)
                                                        : Score(rule, r, Unguarded(window), formatted, floor);
@@ -1345,7 +1382,15 @@ void Pass::EvaluateRun(std::size_t first, std::size_t last) {
             confidence = 0;
           }
         }
-        if (confidence < options_.min_confidence) continue;
+        if (confidence < options_.min_confidence) {
+          // A whole date with nothing around it to date a person may still be on a patient's
+          // line: kept until the names are known ("Garcia, Maria 3/4/1961").
+          if (rule.validator == Validator::kDate && parts == 3 && !guarded &&
+              weak_date_count_ < weak_dates_.size()) {
+            weak_dates_[weak_date_count_++] = {begin, end, r};
+          }
+          continue;
+        }
         // An identifier typed digit by digit keeps its letter prefix: "AC5 9 5 1 9 3 2 3",
         // "F4 8 1 1 9 5 1" (the first group is a letter-digit word, not a number).
         std::size_t candidate_begin = begin;
@@ -1385,6 +1430,25 @@ void Pass::EvaluateRun(std::size_t first, std::size_t last) {
     }
     if (!overlaps) Emit(rules_[c.rule].type, c.begin, c.end, c.confidence, rules_[c.rule].id);
   }
+}
+
+bool Pass::ShareNotDay(std::size_t a, std::size_t b) const {
+  if (b + 1 >= tokens_.size()) return false;
+  const Token& next = tokens_[b + 1];
+  if (next.line_break_before() || next.kind != TokenKind::kWord ||
+      !Is(Gap(text_, tokens_[b], next), " ")) {
+    return false;
+  }
+  if (next.flags & (kPortion | kUnit)) return true;
+  // "admitted 2/2 sepsis", "CT 2/2 concern for PE": clinical shorthand for "secondary to". A
+  // day of February goes on with a time or a preposition ("2/2 at 0900", "2/2 for CP").
+  static const std::array<std::uint64_t, 14> kGoesOnAfterADay = {
+      NameKey::Of("at"),   NameKey::Of("on"),   NameKey::Of("in"),   NameKey::Of("for"),
+      NameKey::Of("and"),  NameKey::Of("to"),   NameKey::Of("from"), NameKey::Of("with"),
+      NameKey::Of("by"),   NameKey::Of("am"),   NameKey::Of("pm"),   NameKey::Of("or"),
+      NameKey::Of("after"), NameKey::Of("before")};
+  return Is(text_.substr(tokens_[a].begin, tokens_[b].end - tokens_[a].begin), "2/2") &&
+         std::find(kGoesOnAfterADay.begin(), kGoesOnAfterADay.end(), next.key) == kGoesOnAfterADay.end();
 }
 
 void Pass::TokenRules() {
@@ -1438,11 +1502,17 @@ std::size_t Pass::TokenGroup(std::size_t t) {
       const std::size_t begin = first.begin;
       const std::size_t end = tl.end;
       const std::string_view span = text_.substr(begin, end - begin);
+      // A record number of the index with letters in it ("E2045511", "ab-1234567") is one
+      // wherever it stands; the tokens' keys are made as the index's are.
+      const bool indexed_mrn =
+          index_ != nullptr && !gap_is_space &&
+          index_->HasMrnKey(NameKey::Extend(NameKey::kSeed, span), static_cast<std::size_t>(length));
       Window window;
       bool window_ready = false;
       for (std::size_t r : tables_.token_rules) {
         const Rule& rule = rules_[r];
         if (length < rule.min_length || length > rule.max_length) continue;
+        const double floor = indexed_mrn && rule.index_confidence > 0 ? rule.index_confidence : 0;
         if (gap_is_space && rule.type != PhiType::kVehicle) continue;
         // After a word that means something else ("age 102", "bed 123", "ext 4455") a spaced
         // pair is a plate only right after a plate word ("plate REF 049").
@@ -1454,7 +1524,7 @@ std::size_t Pass::TokenGroup(std::size_t t) {
           }
           if (window.Distance(r) > 2) continue;
         }
-        if (std::max(rule.base, rule.formatted) < options_.min_confidence) {
+        if (std::max({rule.base, rule.formatted, floor}) < options_.min_confidence) {
           if (!window_ready) {
             window = Around(text_, tokens_, t, last);
             window_ready = true;
@@ -1490,7 +1560,7 @@ std::size_t Pass::TokenGroup(std::size_t t) {
           window = Around(text_, tokens_, t, last);
           window_ready = true;
         }
-        const double confidence = Score(rule, r, window, false, 0);
+        const double confidence = Score(rule, r, window, false, floor);
         const int distance = window.Distance(r);
         if (confidence >= options_.min_confidence &&
             (confidence > best_confidence ||
@@ -1862,9 +1932,14 @@ void Pass::Ages() {
     if (value < 90 || value > 125) continue;
     bool age = false;
     if (tok.kind == TokenKind::kMixed) {
-      // "93yo", "93yrs", "93y"
-      const std::string unit = LowerCopy(text_.substr(digits_end, tok.end - digits_end));
-      age = Is(unit, "yo") || Is(unit, "yr") || Is(unit, "yrs") || Is(unit, "y") || Is(unit, "yoa");
+      // "93yo", "93yrs", "93y"; the clinical "92F", "95M", "91yoM", "94yowf" (the single letter
+      // only in capitals: "100m" is a distance or a time)
+      const std::string_view typed = text_.substr(digits_end, tok.end - digits_end);
+      const std::string unit = LowerCopy(typed);
+      age = Is(unit, "yo") || Is(unit, "yr") || Is(unit, "yrs") || Is(unit, "y") ||
+            Is(unit, "yoa") || Is(unit, "yof") || Is(unit, "yom") || Is(unit, "yowf") ||
+            Is(unit, "yowm") || Is(unit, "yf") || Is(unit, "ym") || Is(typed, "M") ||
+            (Is(typed, "F") && !Temperature(t));
     } else if (tok.kind == TokenKind::kNumber) {
       if (t + 1 < n && (tokens_[t + 1].flags & kAgeUnit)) {
         const std::string_view g = Gap(text_, tok, tokens_[t + 1]);
@@ -1874,9 +1949,75 @@ void Pass::Ages() {
         const std::string_view g = Gap(text_, tokens_[t - 1], tok);
         age = Is(g, " ") || Is(g, ": ") || Is(g, ":") || Is(g, " of ");
       }
+      if (!age && t > 0) age = SaidAge(t);
     }
     if (age) Emit(PhiType::kAge, tok.begin, digits_end, 0.9, "age.over89");
   }
+}
+
+void Pass::TiedDates() {
+  const std::size_t found = findings_.size();
+  for (std::size_t w = 0; w < weak_date_count_; ++w) {
+    const WeakDate& date = weak_dates_[w];
+    if (Overlaps(date.begin, date.end)) continue;
+    for (std::size_t k = 0; k < found; ++k) {
+      const Hit& f = findings_[k];
+      if (f.type != PhiType::kName && f.type != PhiType::kMrn) continue;
+      const std::size_t from = std::min(f.end, date.begin);
+      const std::size_t to = std::max(f.begin, date.end);
+      if (text_.substr(from, to - from).find('\n') != std::string_view::npos) continue;
+      Emit(PhiType::kDate, date.begin, date.end, 0.8, rules_[date.rule].id);
+      break;
+    }
+  }
+}
+
+bool Pass::Temperature(std::size_t t) const {
+  static const std::array<std::uint64_t, 16> kFeverWords = {
+      NameKey::Of("febrile"), NameKey::Of("afebrile"), NameKey::Of("fever"),
+      NameKey::Of("fevers"),  NameKey::Of("spiked"),   NameKey::Of("spiking"),
+      NameKey::Of("temps"),   NameKey::Of("temperature"), NameKey::Of("oral"),
+      NameKey::Of("rectal"),  NameKey::Of("axillary"), NameKey::Of("to"),
+      NameKey::Of("of"),      NameKey::Of("at"),       NameKey::Of("is"),
+      NameKey::Of("was")};
+  for (std::size_t k = 1; k <= 3 && k <= t; ++k) {
+    const Token& before = tokens_[t - k];
+    if (tokens_[t - k + 1].line_break_before()) break;
+    if ((before.flags & kLabel) ||
+        std::find(kFeverWords.begin(), kFeverWords.end(), before.key) != kFeverWords.end()) {
+      return true;
+    }
+  }
+  return false;
+}
+
+bool Pass::SaidAge(std::size_t t) const {
+  // "she is 93", "pt is 101", "turns 100 tomorrow", "turned 91": a person's age said in words,
+  // unless a unit, a label or a percent makes it a measurement ("she is 95 kg", "is 93% on RA").
+  static const std::uint64_t kIs = NameKey::Of("is");
+  static const std::array<std::uint64_t, 3> kTurns = {NameKey::Of("turns"), NameKey::Of("turned"),
+                                                      NameKey::Of("turning")};
+  static const std::array<std::uint64_t, 16> kPeople = {
+      NameKey::Of("she"),  NameKey::Of("he"),      NameKey::Of("pt"),      NameKey::Of("patient"),
+      NameKey::Of("mom"),  NameKey::Of("dad"),     NameKey::Of("mother"),  NameKey::Of("father"),
+      NameKey::Of("wife"), NameKey::Of("husband"), NameKey::Of("grandma"), NameKey::Of("grandpa"),
+      NameKey::Of("grandmother"), NameKey::Of("grandfather"), NameKey::Of("resident"),
+      NameKey::Of("who")};
+  const Token& tok = tokens_[t];
+  const Token& before = tokens_[t - 1];
+  if (!Is(Gap(text_, before, tok), " ")) return false;
+  const bool turns = std::find(kTurns.begin(), kTurns.end(), before.key) != kTurns.end();
+  const bool is = before.key == kIs && t >= 2 && Is(Gap(text_, tokens_[t - 2], before), " ") &&
+                  std::find(kPeople.begin(), kPeople.end(), tokens_[t - 2].key) != kPeople.end();
+  if (!turns && !is) return false;
+  std::size_t i = tok.end;
+  while (i < text_.size() && text_[i] == ' ') ++i;
+  if (i < text_.size() && (text_[i] == '%' || text_[i] == '/' || text_[i] == '.')) return false;
+  if (t + 1 < tokens_.size() && !tokens_[t + 1].line_break_before() &&
+      (tokens_[t + 1].flags & (kUnit | kLabel | kPortion))) {
+    return false;
+  }
+  return true;
 }
 
 void Pass::WordDates() {
@@ -1987,7 +2128,9 @@ std::optional<Hit> Pass::PatternHit(unsigned rule_index, std::size_t from, std::
         if (!IsCommonTopLevelDomain(domain.substr(domain.rfind('.') + 1))) return std::nullopt;
         --b;
       }
-      while (b > 0 && (IsAlnum(text_[b - 1]) || std::string_view("._%+-").find(text_[b - 1]) != std::string_view::npos)) --b;
+      // An apostrophe may stand in a local part ("ruth.o'neil@"): leaving it out would leave
+      // "ruth.o'" in the text.
+      while (b > 0 && (IsAlnum(text_[b - 1]) || std::string_view("._%+-'").find(text_[b - 1]) != std::string_view::npos)) --b;
       while (b < begin && !IsAlnum(text_[b])) ++b;
       if (b == begin) return std::nullopt;
       begin = b;
@@ -2105,6 +2248,7 @@ std::vector<Finding> Scanner::Scan(std::string_view text) const {
     pass.TokenRules();  // letters and digits in one group
   }
   pass.Names();
+  pass.TiedDates();
   if (facts.words & kState) pass.Cities();
   if (facts.words & kPlaceWord) pass.Places();
   if (facts.digit && facts.month) pass.WordDates();  // a day needs digits

@@ -16,7 +16,8 @@ std::shared_ptr<PatientIndex> TestIndex() {
                                             {"55501234", "Ahmed", "Haddad"},
                                             {"31415926", "Mary Ann", "De La Cruz"},
                                             {"27182818", "Sean", "O'Brien"},
-                                            {"11223344", "Hope", "Young"}});
+                                            {"11223344", "Hope", "Young"},
+                                            {"E2045511", "Dmitri", "Kowalczyk"}});
   return index;
 }
 
@@ -226,6 +227,54 @@ TEST_F(PhiScannerTest, FindsTownsRepeatedNamesAndZipsTypedInPieces) {
   }
 }
 
+// Clinical shorthand and patient-list lines a probe of chat as staff type it found missed or
+// misread: ages in "92F" and "she is 93", whole dates on a patient's line, record numbers with
+// letters, "2/2" meaning "secondary to", fractions and scores beside a word that dates things.
+TEST_F(PhiScannerTest, ReadsClinicalShorthandAsStaffTypeIt) {
+  const Positive cases[] = {
+      {"92F with UTI, afebrile", "AGE:92"},
+      {"95M w/ fall at home", "AGE:95"},
+      {"91yoM s/p hip fx", "AGE:91"},
+      {"Maria Garcia, 92F", "AGE:92"},
+      {"she is 93 and lives alone", "AGE:93"},
+      {"he turns 100 tomorrow", "AGE:100"},
+      {"Maria Garcia 03/04/1961", "DATE:03/04/1961"},
+      {"Garcia, Maria 3/4/1961", "DATE:3/4/1961"},
+      {"Sean O'Brien 3/4/61 needs labs", "DATE:3/4/61"},
+      {"Garcia, Maria 48213377 3/4/61", "DATE:3/4/61"},
+      {"MRN E2045511", "MRN:E2045511"},
+      {"mrn: ab123456 pls", "MRN:ab123456"},
+      {"chart # A00012345 pls", "MRN:A00012345"},
+      {"labs back on E2045511", "MRN:E2045511"},
+      {"pt e2045511 in 4B", "MRN:e2045511"},
+      {"DOD 05/06/2024", "DATE:05/06/2024"},
+      {"email ruth.o'neil@example.com", "EMAIL:ruth.o'neil@example.com"},
+      {"admitted 2/2 for CP", "DATE:2/2"},
+      {"seen 6/4 in clinic", "DATE:6/4"},
+  };
+  for (const auto& c : cases) {
+    const auto found = Found(c.text);
+    EXPECT_NE(std::find(found.begin(), found.end(), c.expected), found.end())
+        << c.text << " -> " << ::testing::PrintToString(found);
+  }
+  const char* negatives[] = {
+      "admitted 2/2 sepsis", "surgery delayed 2/2 INR", "fell 2/2 weakness",
+      "CT 2/2 concern for PE", "dc 2/2 insurance",
+      "ordered CT 1/2 hr ago", "scan 1/2 done", "MRI 3/4 done", "surgery went 3/4 of the way",
+      "ED 1/2 full", "visited 3/3 patients on the list", "onset 3/7 ago",
+      "pain 8/10 since surgery", "visit 10/10 pain", "delivered at 0412, apgars 8/9",
+      "born 8/10 lbs",
+      "temp 101F overnight", "spiked to 102F", "febrile 103F", "Tmax 101F",
+      "ran 100m in the hall", "she is 95 kg", "he is 93% on RA",
+      "staff meeting 03/04/2025 in the big room",  // a whole date with no patient on its line
+  };
+  for (const char* text : negatives) {
+    EXPECT_TRUE(scanner_->Scan(text).empty()) << text << " -> " << ::testing::PrintToString(Found(text));
+  }
+  // A date on another line than the name is not tied to it by the line.
+  EXPECT_EQ(Found("Maria Garcia\nstaff meeting 03/04/2025"), (std::vector<std::string>{"NAME:Maria Garcia"}));
+}
+
 // A patient whose name has letters outside ASCII is found however the name is typed: composed,
 // decomposed, in capitals, in lower case, or without its accents; the span is the original text's.
 TEST(PhiScanner, FindsAccentedNamesComposedDecomposedAndInAnyCase) {
@@ -234,7 +283,7 @@ TEST(PhiScanner, FindsAccentedNamesComposedDecomposedAndInAnyCase) {
                                             {"55509877", "Jos\xC3\xA9", "N\xC3\xBA\xC3\xB1" "ez"}});
   auto scanner = Scanner::Create(DefaultRuleSet(), index);
   ASSERT_TRUE(scanner);
-  for (const std::string name : {std::string("Zo\xC3\xAB \xC3\x98stergaard"), std::string("Zoe\xCC\x88 O\xCC\xB8stergaard"),
+  for (const std::string& name : {std::string("Zo\xC3\xAB \xC3\x98stergaard"), std::string("Zoe\xCC\x88 O\xCC\xB8stergaard"),
                                  std::string("ZO\xC3\x8B \xC3\x98STERGAARD"), std::string("zo\xC3\xAB \xC3\xB8stergaard"),
                                  std::string("Zoe Ostergaard"), std::string("Jose\xCC\x81 Nu\xCC\x81n\xCC\x83""ez")}) {
     const std::string text = "Seen " + name + " today";
