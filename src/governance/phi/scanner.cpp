@@ -192,6 +192,8 @@ enum WordFlag : std::uint32_t {
   kPlaceWord = 1u << 16,     // first word of a place name in the gazetteer ("oak" of "Oak Grove")
   kPlacePreposition = 1u << 17,  // "from", "in", "near": a place name may follow
   kPortion = 1u << 18,       // "of", "done", "ago", "patients": a fraction before it is a count
+  kDirection = 1u << 19,     // "N", "West", "nw": a street's side of town
+  kRoadNumbered = 1u << 20,  // "Rd", "Route", "Hwy": a number may follow ("County Rd 12")
 };
 
 struct WordInfo {
@@ -318,7 +320,8 @@ void AddWordLists(WordTable& t) {
               "room", "rm", "bed", "ext", "extension", "pager", "qty", "quantity", "dose",
               "dosage", "vol", "version", "ver", "v", "step", "level", "lvl", "rate", "kcal",
               "calories", "sig", "disp", "refills", "french", "fr", "gauge", "size", "setting",
-              "settings", "cycle", "gestation", "ga", "para", "gravida", "fhr"},
+              "settings", "cycle", "gestation", "ga", "para", "gravida", "fhr", "build",
+              "firmware", "fw", "release", "patch", "software", "sw"},
           kLabel);
   AddFlag(t, {"mg", "mcg", "ug", "g", "gm", "gram", "grams", "kg", "kgs", "lb", "lbs", "oz",
               "ml", "mls", "l", "cc", "liter", "liters", "units", "unit", "u", "iu", "meq",
@@ -403,6 +406,9 @@ void AddWordLists(WordTable& t) {
               "months", "min", "mins", "dose", "doses", "strength", "cup", "cups", "tsp", "tbsp",
               "pills", "tabs", "units"},
           kPortion);
+  AddFlag(t, {"n", "s", "e", "w", "ne", "nw", "se", "sw", "north", "south", "east", "west"},
+          kDirection);
+  AddFlag(t, {"rd", "road", "hwy", "highway", "route", "rte", "pike"}, kRoadNumbered);
   AddFlag(t, {"www"}, kWww);
   AddFlag(t, {"box"}, kBox);
   AddFlag(t, {"po", "pob"}, kPo);
@@ -500,6 +506,28 @@ struct LetterRun {
   return {p, key, seen};
 }
 
+// Where the extension starts in a word of four digits or more followed by "x" or "ext" and
+// digits ("0105x12", "0149ext2"), or 0.
+std::size_t ExtensionAt(std::string_view word) {
+  std::size_t d = 0;
+  while (d < word.size() && IsDigit(word[d])) ++d;
+  if (d < 4) return 0;
+  std::size_t k = d;
+  if (k < word.size() && Lower(word[k]) == 'x') {
+    ++k;
+  } else if (k + 3 <= word.size() && Lower(word[k]) == 'e' && Lower(word[k + 1]) == 'x' &&
+             Lower(word[k + 2]) == 't') {
+    k += 3;
+  } else {
+    return 0;
+  }
+  if (k == word.size()) return 0;
+  for (std::size_t j = k; j < word.size(); ++j) {
+    if (!IsDigit(word[j])) return 0;
+  }
+  return d;
+}
+
 // Splits text into tokens: runs of letters and digits. Inside a word, ' and - between letters
 // are kept ("O'Brien", "follow-up"), and so are . and / between single letters ("d.o.b",
 // "s/n", "y/o"); a possessive "'s" is dropped. Keys skip the kept punctuation, like NameKey.
@@ -585,6 +613,16 @@ std::span<const Token> Tokenize(std::string_view text, const WordTable& words,
       }
     }
     if (end == 0) end = i;
+    if ((seen & kInfoDigit) != 0 && (seen & kInfoLetter) != 0 && IsDigit(text[begin])) [[unlikely]] {
+      // "617-555-0105x12", "555.0149ext2": an extension typed onto a number ends the number.
+      const std::size_t split = ExtensionAt(text.substr(begin, end - begin));
+      if (split != 0) {
+        end = begin + split;
+        i = end;
+        key = NameKey::Of(text.substr(begin, split));
+        seen = kInfoDigit;
+      }
+    }
     const bool has_digit = (seen & kInfoDigit) != 0;
     const bool has_letter = (seen & kInfoLetter) != 0;
     digit |= has_digit;
@@ -884,6 +922,7 @@ struct Window {
   // count as farther than any before ("SSN 123-45-6789, DL ..." is an SSN).
   std::array<std::uint64_t, 7> by_distance{};
   bool guarded = false;     // a measurement label before or a unit after
+  bool labelled = false;    // a label right before ("code 99223", "build 2.1.0.5")
 
   // How far the nearest context word of rule r is (1 = adjacent); 9 when there is none.
   int Distance(std::size_t r) const {
@@ -907,6 +946,7 @@ Window Around(std::string_view text, std::span<const Token> tokens, std::size_t 
     w.rules |= t.rules;
     w.by_distance[k - 1] |= t.rules;
     if (k <= 2 && !number_between && (t.flags & kLabel)) w.guarded = true;
+    if (k == 1 && (t.flags & kLabel) && !(t.flags & kState)) w.labelled = true;  // "CA" may be a state
     number_between = number_between || t.kind == TokenKind::kNumber;
   }
   for (std::size_t k = 1; k <= 2 && last + k < tokens.size(); ++k) {
@@ -1154,6 +1194,14 @@ bool Tight(std::string_view gap) {
   return std::none_of(gap.begin(), gap.end(), [](char c) { return c == ' '; });
 }
 
+// Are number tokens x and y (y right after x) parts of one number? A gap without a space joins
+// them, but for a slash between long groups, which lists two numbers
+// ("617-555-0114/617-555-0115"); a date's groups are short on one side of each slash.
+bool Joined(std::string_view gap, const Token& x, const Token& y) {
+  if (!Tight(gap)) return false;
+  return !(gap.size() == 1 && gap[0] == '/' && x.end - x.begin >= 4 && y.end - y.begin >= 3);
+}
+
 void Pass::DigitRuns() {
   const std::size_t n = tokens_.size();
   std::size_t next = 0;  // the first token not yet part of a run
@@ -1193,7 +1241,7 @@ void Pass::EvaluateRun(std::size_t first, std::size_t last) {
   const std::size_t groups = last - first + 1;
   for (std::size_t a = first; a <= last; ++a) {
     // A part of a tightly joined number ("555" in "617-555-0142") is not a number of its own.
-    if (a > first && Tight(Gap(text_, tokens_[a - 1], tokens_[a]))) continue;
+    if (a > first && Joined(Gap(text_, tokens_[a - 1], tokens_[a]), tokens_[a - 1], tokens_[a])) continue;
     digits_.clear();
     std::array<int, 24> sizes;  // [k]: digits of group a + k; read only up to b - a
     for (std::size_t b = a; b <= last; ++b) {
@@ -1202,7 +1250,7 @@ void Pass::EvaluateRun(std::size_t first, std::size_t last) {
       sizes[b - a] = static_cast<int>(tb.end - tb.begin);
       const int count = static_cast<int>(digits_.size());
       if (count > Scanner::Tables::kMaxDigits) break;
-      if (b < last && Tight(Gap(text_, tb, tokens_[b + 1]))) continue;
+      if (b < last && Joined(Gap(text_, tb, tokens_[b + 1]), tb, tokens_[b + 1])) continue;
       const std::size_t parts = b - a + 1;
       std::size_t begin = tokens_[a].begin;
       if (begin > 0 && (text_[begin - 1] == '(' || text_[begin - 1] == '+')) --begin;
@@ -1371,6 +1419,11 @@ void Pass::EvaluateRun(std::size_t first, std::size_t last) {
         // dates things: "pain 8/10 since surgery", "apgars 8/9", "born 8/10 lbs".
         if (rule.validator == Validator::kDate && parts == 2 && window.guarded) continue;
         const bool guarded = window.guarded && !distinctive;
+        // A label right before the number says what it is, whatever word comes before the
+        // label: "app build 2.1.0.5 from IT" is a version, not an address logged in from.
+        if (guarded && window.labelled && rule.numeric_guard && window.Distance(r) > 1 && floor == 0) {
+          continue;
+        }
         double confidence = guarded || !window.guarded ? Score(rule, r, window, formatted, floor)
                                                        : Score(rule, r, Unguarded(window), formatted, floor);
         const bool context = (window.rules >> r) & 1u;
@@ -1402,8 +1455,15 @@ void Pass::EvaluateRun(std::size_t first, std::size_t last) {
             candidate_begin = prefix.begin;
           }
         }
+        // "617-555-0158/0159": a second line's last four digits go with the number.
+        std::size_t candidate_end = end;
+        if (rule.validator == Validator::kPhone && b < last &&
+            Is(Gap(text_, tb, tokens_[b + 1]), "/") && tokens_[b + 1].end - tokens_[b + 1].begin == 4 &&
+            (b + 1 == last || !Joined(Gap(text_, tokens_[b + 1], tokens_[b + 2]), tokens_[b + 1], tokens_[b + 2]))) {
+          candidate_end = tokens_[b + 1].end;
+        }
         candidates_.push_back(
-            {candidate_begin, end, confidence, r, context, window.Distance(r)});
+            {candidate_begin, candidate_end, confidence, r, context, window.Distance(r)});
       }
     }
   }
@@ -1704,35 +1764,77 @@ void Pass::Streets() {
                                IsAlpha(text_[num.end - 1]) && IsDigit(text_[num.end - 2]);
     if (!number && !number_letter) continue;
     if (t > 0 && (tokens_[t - 1].flags & kLabel)) continue;
+    // The last group of a number ("0177" of "617-555-0177 attn Dr Lee") is no house number.
+    if (t > 0 && tokens_[t - 1].kind == TokenKind::kNumber) {
+      const std::string_view before = Gap(text_, tokens_[t - 1], num);
+      if (!before.empty() && Tight(before)) continue;
+    }
+    // "123 1/2 Main St": the half is part of the house number.
+    std::size_t name_from = t + 1;
+    if (number && t + 3 < n && tokens_[t + 1].kind == TokenKind::kNumber &&
+        tokens_[t + 2].kind == TokenKind::kNumber && Is(Gap(text_, num, tokens_[t + 1]), " ") &&
+        Is(Gap(text_, tokens_[t + 1], tokens_[t + 2]), "/") &&
+        tokens_[t + 1].end - tokens_[t + 1].begin == 1 && tokens_[t + 2].end - tokens_[t + 2].begin == 1) {
+      name_from = t + 3;
+    }
     std::size_t suffix = 0;
-    for (std::size_t k = t + 1; k < n && k <= t + 5; ++k) {
+    for (std::size_t k = name_from; k < n && k <= name_from + 4; ++k) {
       const Token& w = tokens_[k];
       const std::string_view g = Gap(text_, tokens_[k - 1], w);
-      const bool after_directional = k == t + 2 && tokens_[k - 1].end - tokens_[k - 1].begin == 1 &&
+      const bool after_directional = k == name_from + 1 &&
+                                     tokens_[k - 1].end - tokens_[k - 1].begin == 1 &&
                                      g.size() == 2 && g[0] == '.' && g[1] == ' ';
       if (!Is(g, " ") && !after_directional) break;
-      const bool ordinal = w.kind == TokenKind::kMixed && k == t + 1;  // "5th Ave"
+      // "5th Ave", and after a side of town "W 5th St", "East 42nd Street"
+      const bool ordinal = w.kind == TokenKind::kMixed &&
+                           (k == name_from || (k == name_from + 1 && (tokens_[k - 1].flags & kDirection)));
       if (w.kind != TokenKind::kWord && !ordinal) break;
-      if ((w.flags & kStreetSuffix) && k >= t + 2) suffix = k;  // keep the last suffix ("Ridge Rd")
+      if ((w.flags & kStreetSuffix) && k > name_from) suffix = k;  // keep the last suffix ("Ridge Rd")
       else if (suffix != 0) break;
       // "102 yo male Ann Lane" is an age, not a house number.
       if ((w.flags & (kStreetStop | kUnit | kAgeUnit)) && !(w.flags & kStreetSuffix)) break;
     }
     if (suffix == 0) continue;
     std::size_t end_token = suffix;
-    // ", Apt 4B", " Unit 12", " #3"
-    if (suffix + 1 < n) {
-      const std::string_view g = Gap(text_, tokens_[suffix], tokens_[suffix + 1]);
-      const Token& d = tokens_[suffix + 1];
+    auto spaced = [&](std::size_t k) {  // token k + 1 follows token k after one space
+      return k + 1 < n && Is(Gap(text_, tokens_[k], tokens_[k + 1]), " ");
+    };
+    // "County Rd 12", "Ave N", "pennsylvania ave nw"
+    if (spaced(end_token) && (tokens_[end_token].flags & kRoadNumbered) &&
+        tokens_[end_token + 1].kind == TokenKind::kNumber) {
+      ++end_token;
+    }
+    if (spaced(end_token) && (tokens_[end_token + 1].flags & kDirection) &&
+        tokens_[end_token + 1].kind == TokenKind::kWord) {
+      ++end_token;
+    }
+    // ", Apt 4B", " Unit 12", " #3", "Bldg 2 Rm 14", "Apt. 2-B", ", 2nd floor"
+    for (int designators = 0; designators < 2 && end_token + 1 < n; ++designators) {
+      const std::string_view g = Gap(text_, tokens_[end_token], tokens_[end_token + 1]);
+      const Token& d = tokens_[end_token + 1];
       const bool sep = Is(g, " ") || Is(g, ", ") || Is(g, ". ") || Is(g, "., ");
-      if (sep && (d.flags & kUnitDesignator) && suffix + 2 < n) {
-        const std::string_view g2 = Gap(text_, d, tokens_[suffix + 2]);
+      std::size_t value = 0;
+      if (sep && (d.flags & kUnitDesignator) && end_token + 2 < n &&
+          tokens_[end_token + 2].kind != TokenKind::kWord) {
+        const std::string_view g2 = Gap(text_, d, tokens_[end_token + 2]);
         if (Is(g2, " ") || Is(g2, " #") || Is(g2, ". ") || Is(g2, "#") || Is(g2, ". #")) {
-          end_token = suffix + 2;
+          value = end_token + 2;
         }
+      } else if (sep && d.kind == TokenKind::kMixed && end_token + 2 < n &&
+                 (tokens_[end_token + 2].flags & kUnitDesignator) &&
+                 Is(Gap(text_, d, tokens_[end_token + 2]), " ")) {
+        end_token += 2;  // "2nd floor"
+        continue;
       } else if ((Is(g, " #") || Is(g, ", #")) && d.kind != TokenKind::kWord) {
-        end_token = suffix + 1;
+        value = end_token + 1;
       }
+      if (value == 0) break;
+      // "2-B", "14-C": the letter after the number is part of it.
+      if (value + 1 < n && Is(Gap(text_, tokens_[value], tokens_[value + 1]), "-") &&
+          tokens_[value + 1].end - tokens_[value + 1].begin <= 2) {
+        ++value;
+      }
+      end_token = value;
     }
     const Window w = Around(text_, tokens_, t, end_token);
     const double confidence = (w.rules & tables_.address_mask) ? 0.95 : 0.85;

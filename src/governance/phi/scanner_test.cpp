@@ -271,6 +271,31 @@ TEST_F(PhiScannerTest, ReadsClinicalShorthandAsStaffTypeIt) {
   for (const char* text : negatives) {
     EXPECT_TRUE(scanner_->Scan(text).empty()) << text << " -> " << ::testing::PrintToString(Found(text));
   }
+  // Street lines, phone numbers and versions as a probe found them typed.
+  const Positive more[] = {
+      {"lives at 1234 W 5th St", "ADDRESS:1234 W 5th St"},
+      {"100 East 42nd Street", "ADDRESS:100 East 42nd Street"},
+      {"lives at 123 1/2 Main St", "ADDRESS:123 1/2 Main St"},
+      {"address: 77 County Rd 12", "ADDRESS:77 County Rd 12"},
+      {"moved to 221 1st Ave N, Seattle", "ADDRESS:221 1st Ave N"},
+      {"500 N Main St Bldg 2 Rm 14", "ADDRESS:500 N Main St Bldg 2 Rm 14"},
+      {"77 Elm St Apt. 2-B", "ADDRESS:77 Elm St Apt. 2-B"},
+      {"12 Oak Ln, 2nd floor", "ADDRESS:12 Oak Ln, 2nd floor"},
+      {"call 617-555-0105x12 anytime", "PHONE:617-555-0105"},
+      {"cell 617.555.0149ext2", "PHONE:617.555.0149"},
+      {"contact: 617-555-0114/617-555-0115", "PHONE:617-555-0114"},
+      {"contact: 617-555-0114/617-555-0115", "PHONE:617-555-0115"},
+      {"call 617-555-0158/0159", "PHONE:617-555-0158/0159"},
+  };
+  for (const auto& c : more) {
+    const auto found = Found(c.text);
+    EXPECT_NE(std::find(found.begin(), found.end(), c.expected), found.end())
+        << c.text << " -> " << ::testing::PrintToString(found);
+  }
+  EXPECT_EQ(Found("fax to 617-555-0177 attn Dr Lee"), (std::vector<std::string>{"PHONE:617-555-0177"}));
+  for (const char* text : {"epic build 2.1.0.5", "firmware 1.0.4.12 on the pump", "app build 2.1.0.5 from IT"}) {
+    EXPECT_TRUE(scanner_->Scan(text).empty()) << text << " -> " << ::testing::PrintToString(Found(text));
+  }
   // A date on another line than the name is not tied to it by the line.
   EXPECT_EQ(Found("Maria Garcia\nstaff meeting 03/04/2025"), (std::vector<std::string>{"NAME:Maria Garcia"}));
 }
