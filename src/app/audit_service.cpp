@@ -96,6 +96,22 @@ Result<SigningKey> LoadOrCreateSigningKey(const AuditFiles& files) {
     }
     return key;
   }
+  // A key signed this trail before: checkpoints exist, or its public half does. Making a new one
+  // would sign whatever the database now holds as if it had always been so (anyone able to
+  // write the data folder could rewrite the trail, remove the key and restart), and would
+  // overwrite the public key the old checkpoints are checked with.
+  bool signed_before = std::filesystem::exists(files.public_key, ec);
+  if (!signed_before) {
+    auto checkpoints = ReadCheckpoints(files.checkpoints);
+    signed_before = !checkpoints || !checkpoints->empty();
+  }
+  if (signed_before) {
+    return Fail(ErrorCode::kInternal, "audit_key_missing",
+                "The audit signing key is missing, but the audit trail was signed with a key before. Restore the "
+                "key file from a backup; if it is lost for good, move the checkpoint file and the public key aside "
+                "(keep them: they still verify the trail up to their last checkpoint) and start again to make a new key.",
+                files.signing_key + " (public key " + files.public_key + ", checkpoints " + files.checkpoints + ")");
+  }
   auto parent = std::filesystem::path(files.signing_key).parent_path();
   if (!parent.empty()) {
     std::filesystem::create_directories(parent, ec);
@@ -104,7 +120,6 @@ Result<SigningKey> LoadOrCreateSigningKey(const AuditFiles& files) {
   SigningKey key = SigningKey::Generate();
   // The secret is written owner-only from the first byte (mode given to open, not chmod after).
   ROUNDS_RETURN_IF_ERROR(WriteNewFile(files.signing_key, key.secret_key_hex + "\n", 0600, "audit_key", "the audit signing key"));
-  std::filesystem::remove(files.public_key, ec);
   ROUNDS_RETURN_IF_ERROR(WriteNewFile(files.public_key, key.public_key_hex + "\n", 0644, "audit_key", "the audit signing key"));
   log::Info("audit_key_created", {{"public_key", key.public_key_hex}, {"path", files.public_key}});
   return key;
@@ -387,12 +402,15 @@ Status AuditExportWriter::Add(const domain::AuditRecord& r) {
       buffer_ += "\r\n";
       break;
     case AuditExportFormat::kNdjson:
-      buffer_ += FhirAuditEvent(r).dump();
+      // A field that is not UTF-8 (a record's reason as an old build stored it, or one edited in
+      // the file) is exported with U+FFFD instead of failing the export halfway.
+      buffer_ += FhirAuditEvent(r).dump(-1, ' ', false, json::error_handler_t::replace);
       buffer_.push_back('\n');
       break;
     case AuditExportFormat::kFhir:
       if (count_ > 0) buffer_.push_back(',');
-      buffer_ += json{{"fullUrl", "urn:rounds:audit:" + std::to_string(r.seq)}, {"resource", FhirAuditEvent(r)}}.dump();
+      buffer_ += json{{"fullUrl", "urn:rounds:audit:" + std::to_string(r.seq)}, {"resource", FhirAuditEvent(r)}}
+                     .dump(-1, ' ', false, json::error_handler_t::replace);
       break;
   }
   ++count_;
@@ -438,8 +456,31 @@ Status AuditService::Start() {
     ROUNDS_ASSIGN_OR_RETURN(auto existing, ReadCheckpoints(files_.checkpoints));
     last_checkpoint_seq_ = existing.empty() ? 0 : existing.back().seq;
     last_checkpoint_time_ = clock_.NowMillis();
-    // Records written while the server was down (CLI administration) are anchored at once.
-    ROUNDS_RETURN_IF_ERROR(CheckpointLocked());
+    anchor_problem_.clear();
+    if (!existing.empty()) {
+      ROUNDS_ASSIGN_OR_RETURN(anchor_problem_, AnchorProblem(existing.back()));
+    }
+    anchored_ = anchor_problem_.empty();
+    if (anchor_problem_.empty()) {
+      // Records written while the server was down (CLI administration) are anchored at once.
+      ROUNDS_RETURN_IF_ERROR(CheckpointLocked());
+    } else {
+      // The trail does not continue what was last signed: signing its head now would vouch for
+      // whatever was done to it. The server serves, signs nothing, and says so everywhere an
+      // officer or an operator looks, until the trail is restored or the checkpoints are moved
+      // aside on purpose.
+      log::Error("audit_anchor_mismatch", {{"problem", anchor_problem_}, {"checkpoint_seq", last_checkpoint_seq_},
+                                           {"checkpoints", files_.checkpoints}});
+      const UnixMillis now = clock_.NowMillis();
+      domain::AuditRecord record = AuditEntry(Actor::System(), "audit.anchor_mismatch", "audit_log", "", now);
+      record.outcome = domain::AuditOutcome::kFailure;
+      (void)AuditNow(store_, record, json{{"checkpoint_seq", last_checkpoint_seq_}});
+      std::lock_guard verify_lock(verify_mutex_);
+      last_verification_ = json{{"ok", false}, {"records_checked", 0}, {"checkpoints_checked", 1},
+                                {"first_bad_seq", last_checkpoint_seq_}, {"problem", anchor_problem_},
+                                {"head_seq", nullptr}, {"checked_at", now}, {"started_at", now},
+                                {"started_by", "system"}, {"seconds", 0}};
+    }
   }
   {
     std::lock_guard lock(verify_mutex_);
@@ -484,8 +525,29 @@ Status AuditService::CheckpointNow() {
   return CheckpointLocked();
 }
 
+Result<std::string> AuditService::AnchorProblem(const Checkpoint& last) {
+  const std::string at = std::to_string(last.seq);
+  if (!governance::audit::VerifyCheckpointSignature(last, key_->public_key_hex)) {
+    return "The last audit checkpoint (record " + at + ") is not signed by the server's signing key.";
+  }
+  if (last.seq <= 0) return std::string();
+  store::AuditQuery query;
+  query.after_seq = last.seq - 1;
+  query.limit = 1;
+  ROUNDS_ASSIGN_OR_RETURN(auto records, store_.Read([&](store::ReadTx& tx) { return tx.SearchAudit(query); }));
+  if (records.empty() || records.front().seq != last.seq) {
+    return "The audit trail ends before its last signed checkpoint (record " + at + "): records were removed, "
+           "or the database was restored from an older copy.";
+  }
+  if (records.front().hash != last.head_hash) {
+    return "Audit record " + at + " differs from the last signed checkpoint: the trail was altered.";
+  }
+  return std::string();
+}
+
 Status AuditService::CheckpointLocked() {
   if (!key_) return Fail(ErrorCode::kInternal, "audit_checkpoint", "Audit checkpoints are not started.");
+  if (!anchor_problem_.empty()) return Ok();  // nothing is signed over a trail that broke its anchor
   ROUNDS_ASSIGN_OR_RETURN(auto head, store_.Read([](store::ReadTx& tx) { return tx.LastAuditRecord(); }));
   std::int64_t head_seq = head ? head->seq : 0;
   if (head_seq < last_checkpoint_seq_) {
@@ -750,6 +812,7 @@ json AuditService::StatusLocked() const {
                         {"first_bad_seq", nullptr}, {"problem", nullptr}, {"head_seq", nullptr},
                         {"checked_at", nullptr}, {"started_at", nullptr}, {"started_by", nullptr},
                         {"seconds", nullptr}};
+  out["anchored"] = anchored_.load();
   out["running"] = verifying_;
   out["running_since"] = verifying_ ? json(verifying_since_) : json(nullptr);
   out["running_records_checked"] = verifying_ ? json(verifying_checked_.load()) : json(nullptr);

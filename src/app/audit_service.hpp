@@ -171,6 +171,9 @@ class AuditService {
   void Run();
   // Caller holds checkpoint_mutex_.
   Status CheckpointLocked();
+  // Why the trail does not continue checkpoint `last` (its signature under key_, its record's
+  // hash), or "" when it does. Caller holds checkpoint_mutex_.
+  Result<std::string> AnchorProblem(const governance::audit::Checkpoint& last);
   // Starts the verification thread for `actor` unless one runs; records audit.verify first.
   Status BeginVerification(const Actor& actor);
   void RunVerification(std::string started_by, UnixMillis started_at);
@@ -186,6 +189,9 @@ class AuditService {
   std::optional<governance::audit::SigningKey> key_;
   std::int64_t last_checkpoint_seq_ = 0;
   UnixMillis last_checkpoint_time_ = 0;
+  // Set at Start when the trail does not continue its last checkpoint: then nothing is signed.
+  std::string anchor_problem_;
+  std::atomic<bool> anchored_{true};  // anchor_problem_.empty(), for the verification status
 
   std::mutex run_mutex_;  // guards stopping_ and thread_
   std::condition_variable wake_;

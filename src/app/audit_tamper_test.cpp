@@ -35,8 +35,8 @@ class RawDb {
     sqlite3_busy_timeout(db_, 30'000);
     Exec("PRAGMA synchronous=OFF");
     // The append-only triggers are defence in depth; whoever has the file drops them first.
-    Exec("DROP TRIGGER audit_log_no_update");
-    Exec("DROP TRIGGER audit_log_no_delete");
+    Exec("DROP TRIGGER IF EXISTS audit_log_no_update");
+    Exec("DROP TRIGGER IF EXISTS audit_log_no_delete");
   }
   ~RawDb() { sqlite3_close(db_); }
 
@@ -635,6 +635,103 @@ TEST_F(AuditTamperTest, ACheckpointSignedWithAnotherKeyIsRejected) {
   EXPECT_NE(report->problem.find("invalid signature"), std::string::npos) << report->problem;
 }
 
+// Reopens the database and the services over the folder BuildTrail left.
+void Reopen(std::unique_ptr<store::Store>& store, std::unique_ptr<Services>& services, bus::Bus& bus,
+            const Clock& clock, const Config& config, const std::string& path) {
+  auto opened = store::OpenSqliteStore({.path = path, .read_connections = 2});
+  ASSERT_TRUE(opened) << opened.error().internal_message;
+  store = std::move(*opened);
+  services = std::make_unique<Services>(*store, bus, clock, config);
+}
+
+std::size_t CheckpointLines(const std::string& path) {
+  auto checkpoints = ReadCheckpoints(path);
+  EXPECT_TRUE(checkpoints);
+  return checkpoints ? checkpoints->size() : 0;
+}
+
+// Someone who can write the data folder rewrites the trail from a record on, re-hashing every later
+// one, and restarts the server: signing the head at start would vouch for the rewrite (the next
+// verification would find every checkpoint after the rewrite matching). The server checks the
+// trail against its last checkpoint first: it serves, signs nothing, records and reports why.
+TEST_F(AuditTamperTest, AServerStartedOnATrailThatLeftItsLastCheckpointSignsNothing) {
+  BuildTrail();
+  const AuditFiles files = Files();
+  const std::size_t lines = CheckpointLines(files.checkpoints);
+  auto checkpoints = ReadCheckpoints(files.checkpoints);
+  ASSERT_TRUE(checkpoints && !checkpoints->empty());
+  const std::int64_t last = checkpoints->back().seq;
+  { RawDb(Database()).Run("UPDATE audit_log SET hash = ?1 WHERE seq = ?2", {std::string(64, 'a'), std::to_string(last)}); }
+  Reopen(store_, services_, bus_, clock_, config_, Database());
+  ASSERT_TRUE(services_->audit.Start());
+  const Actor officer = MakeOfficer("officer");
+  (void)services_->auth.Login({"nurse1", testing::kPassword, false, "10.0.0.1", "test"});
+  ASSERT_TRUE(services_->audit.CheckpointNow());
+  auto status = services_->audit.VerificationStatus(officer);
+  ASSERT_TRUE(status);
+  EXPECT_EQ((*status)["ok"], false);
+  EXPECT_EQ((*status)["anchored"], false);
+  EXPECT_EQ((*status)["first_bad_seq"], last);
+  EXPECT_NE((*status)["problem"].get<std::string>().find("differs from the last signed checkpoint"), std::string::npos)
+      << (*status)["problem"];
+  services_->audit.Stop();
+  EXPECT_EQ(CheckpointLines(files.checkpoints), lines) << "nothing signed over the altered trail";
+  auto trail = store_->Read([](store::ReadTx& tx) { return tx.ListAudit(0, 100'000); });
+  ASSERT_TRUE(trail);
+  EXPECT_TRUE(std::any_of(trail->begin(), trail->end(), [](const AuditRecord& r) {
+    return r.action == "audit.anchor_mismatch" && r.outcome == AuditOutcome::kFailure;
+  }));
+  services_.reset();
+  store_->Close();
+
+  // Records removed from the end (or a restore of an older copy) are named as such.
+  { RawDb(Database()).Run("DELETE FROM audit_log WHERE seq >= ?1", {std::to_string(last)}); }
+  Reopen(store_, services_, bus_, clock_, config_, Database());
+  ASSERT_TRUE(services_->audit.Start());
+  auto shortened = services_->audit.VerificationStatus(MakeOfficer("officer2"));
+  ASSERT_TRUE(shortened);
+  EXPECT_EQ((*shortened)["anchored"], false);
+  EXPECT_NE((*shortened)["problem"].get<std::string>().find("ends before its last signed checkpoint"),
+            std::string::npos) << (*shortened)["problem"];
+  services_->audit.Stop();
+  EXPECT_EQ(CheckpointLines(files.checkpoints), lines);
+}
+
+// The signing key removed (with or without its public half): a server that made a new one would
+// sign whatever the database holds, and overwrite the key the old checkpoints are checked with.
+// It refuses to start until the key is restored or the old checkpoints are moved aside on purpose.
+TEST_F(AuditTamperTest, AMissingSigningKeyIsNotReplacedWhileCheckpointsExist) {
+  BuildTrail();
+  const AuditFiles files = Files();
+  auto public_key = ReadPublicKeyFile(files.public_key);
+  ASSERT_TRUE(public_key);
+  const std::size_t lines = CheckpointLines(files.checkpoints);
+  std::filesystem::remove(files.signing_key);
+  Reopen(store_, services_, bus_, clock_, config_, Database());
+  auto refused = services_->audit.Start();
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().problem, "audit_key_missing");
+  EXPECT_EQ(ReadPublicKeyFile(files.public_key).value_or(""), *public_key) << "the old public key is kept";
+  std::filesystem::remove(files.public_key);
+  refused = services_->audit.Start();
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().problem, "audit_key_missing");
+  EXPECT_FALSE(std::filesystem::exists(files.signing_key));
+  EXPECT_EQ(CheckpointLines(files.checkpoints), lines);
+
+  // Moved aside, the old checkpoints still verify the trail with the old public key, and a new
+  // key starts a new file.
+  const std::string old_checkpoints = files.checkpoints + ".old";
+  std::filesystem::rename(files.checkpoints, old_checkpoints);
+  ASSERT_TRUE(services_->audit.Start());
+  services_->audit.Stop();
+  auto old = VerifyAuditFiles(Database(), old_checkpoints, *public_key);
+  ASSERT_TRUE(old);
+  EXPECT_TRUE(old->ok) << old->problem;
+  EXPECT_NE(ReadPublicKeyFile(files.public_key).value_or(""), *public_key);
+  EXPECT_EQ(CheckpointLines(files.checkpoints), 1u);
+}
+
 // A search's text filters are recorded on the trail (who looked for what), and a record's details
 // are JSON: a filter that is not UTF-8 failed the search with an internal error, for the officer
 // and for anyone refused. It is a bad request now, from any caller; one too long is too.
@@ -670,6 +767,15 @@ TEST_F(AuditTamperTest, DetailsThatAreNotUtf8AreRecordedNotRefused) {
   ASSERT_TRUE(last && *last);
   EXPECT_EQ((*last)->action, "test.details");
   EXPECT_EQ((*last)->details_json, "{\"filter\":\"caf\xef\xbf\xbd\"}");
+  // A field that is not UTF-8 in the file (edited there, or stored by an older build) does not
+  // stop an export halfway: it is exported with U+FFFD.
+  { RawDb(Database()).Run("UPDATE audit_log SET reason = ?1 WHERE seq = ?2", {"caf\xff", std::to_string((*last)->seq)}); }
+  const Actor officer = MakeOfficer("officer");
+  for (AuditExportFormat format : {AuditExportFormat::kNdjson, AuditExportFormat::kFhir}) {
+    auto exported = services_->audit.Export(officer, format, std::nullopt, std::nullopt);
+    ASSERT_TRUE(exported) << exported.error().internal_message;
+    EXPECT_NE(exported->find("caf\xef\xbf\xbd"), std::string::npos);
+  }
 }
 
 }  // namespace

@@ -52,6 +52,8 @@ export interface AuditVerify {
   problem: string | null; head_seq: number | null; checked_at: number | null; started_at: number | null;
   started_by: string | null; seconds: number | null;
   running: boolean; running_since: number | null; running_records_checked: number | null;
+  /** False when the server found at start that the trail left its last signed checkpoint: it signs nothing since. */
+  anchored: boolean;
 }
 
 /** A legal hold: the custodians' messages (what they wrote anywhere, and every message of their direct conversations; anyone's when empty) in the spaces (any when empty), written in [from, to). */

@@ -51,11 +51,17 @@ function Verification() {
               {verdict.ok ? 'Chain verified' : `Chain broken${verdict.first_bad_seq ? ` at record ${verdict.first_bad_seq}` : ''}`}
             </p>
             <p className="muted small">
-              {plural(verdict.records_checked ?? 0, 'record')} and {plural(verdict.checkpoints_checked ?? 0, 'checkpoint')} checked · newest record {verdict.head_seq}
+              {plural(verdict.records_checked ?? 0, 'record')} and {plural(verdict.checkpoints_checked ?? 0, 'checkpoint')} checked{verdict.head_seq !== null ? ` · newest record ${verdict.head_seq}` : ''}
               {verdict.checked_at ? ` · ${fullTime(verdict.checked_at)}` : ''}
               {verdict.started_by ? ` · by ${verdict.started_by}` : ''}
             </p>
             {!verdict.ok && verdict.problem && <p className="error">{verdict.problem}</p>}
+            {result?.anchored === false && (
+              <p className="error" data-testid="audit-unanchored">
+                New records are not being signed: when the server started, the trail did not continue its last signed
+                checkpoint.
+              </p>
+            )}
           </>
         )}
         {result && !verdict && !running && <p className="muted" data-testid="audit-verify-never">Not verified yet.</p>}
