@@ -8,6 +8,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <sstream>
 #include <utility>
@@ -184,7 +185,9 @@ Result<std::int64_t> NewestAuditSeq(store::Store& store) {
 Status WalkAudit(store::Store& store, store::AuditQuery query, std::int64_t through,
                  const std::function<Status(const domain::AuditRecord&)>& each) {
   query.before_seq.reset();
-  query.after_seq = 0;
+  // From the lowest seq there can be: a row forged with a seq below 1 is then the first one the
+  // verifier sees (and names), not one that searches show and verification never reads.
+  query.after_seq = std::numeric_limits<std::int64_t>::min();
   query.limit = kAuditPageSize;
   while (true) {
     ROUNDS_ASSIGN_OR_RETURN(auto page, store.Read([&](store::ReadTx& tx) { return tx.SearchAudit(query); }));

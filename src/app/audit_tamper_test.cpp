@@ -697,6 +697,44 @@ TEST_F(AuditTamperTest, AServerStartedOnATrailThatLeftItsLastCheckpointSignsNoth
   EXPECT_EQ(CheckpointLines(files.checkpoints), lines);
 }
 
+// Two alterations the random ones above do not make: a record forged below seq 1 (verification
+// walked from seq 1 while searches showed it as genuine), and a value stored as another type than
+// the appender writes (reading converts "1796448095096x" to a time that verifies, while searches
+// by time, actor or object compare the stored value and miss the record).
+TEST_F(AuditTamperTest, ARecordBelowSeqOneOrAValueOfAnotherTypeIsNamed) {
+  BuildTrail();
+  const AuditFiles files = Files();
+  auto public_key = ReadPublicKeyFile(files.public_key);
+  ASSERT_TRUE(public_key);
+  const std::string copy = (dir_ / "tampered.db").string();
+  auto fresh_copy = [&] {
+    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(copy + suffix);
+    std::filesystem::copy_file(Database(), copy);
+  };
+  fresh_copy();
+  {
+    RawDb(copy).Exec(
+        "INSERT INTO audit_log SELECT 0, time, actor_id, actor_role, 'user.disable', object_type, object_id, "
+        "patient_ref, outcome, address, session_hash, 'forged', details, prev_hash, hash FROM audit_log WHERE seq = 1");
+  }
+  auto below = VerifyAuditFiles(copy, files.checkpoints, *public_key);
+  ASSERT_TRUE(below);
+  EXPECT_FALSE(below->ok);
+  EXPECT_NE(below->problem.find("found seq 0"), std::string::npos) << below->problem;
+
+  const std::vector<std::pair<std::string, std::string>> retyped = {
+      {"time", "CAST(time AS TEXT) || 'x'"}, {"actor_id", "CAST(actor_id AS TEXT) || '.0x'"},
+      {"object_id", "CAST(object_id AS BLOB)"}, {"reason", "zeroblob(2)"}};
+  for (const auto& [column, value] : retyped) {
+    fresh_copy();
+    { RawDb(copy).Exec("UPDATE audit_log SET " + column + " = " + value + " WHERE seq = 20"); }
+    auto report = VerifyAuditFiles(copy, files.checkpoints, *public_key);
+    ASSERT_TRUE(report);
+    EXPECT_FALSE(report->ok) << column;
+    EXPECT_EQ(report->first_bad_seq, 20) << column << ": " << report->problem;
+  }
+}
+
 // The signing key removed (with or without its public half): a server that made a new one would
 // sign whatever the database holds, and overwrite the key the old checkpoints are checked with.
 // It refuses to start until the key is restored or the old checkpoints are moved aside on purpose.

@@ -979,7 +979,7 @@ Result<json> GovernanceService::UpsertPatient(const Actor& actor, const PatientE
     ROUNDS_ASSIGN_OR_RETURN(Actor current, internal::Current(tx, actor));
     ROUNDS_RETURN_IF_ERROR(tx.UpsertPatients({patient}, now));
     auto record = AuditEntry(current, "patients.upsert", "patient", "", now);
-    record.patient_ref = "Patient/mrn-" + crypto::Sha256Hex(patient.mrn).substr(0, 16);
+    record.patient_ref = policy_.pseudonyms().PatientRef(patient.mrn);
     return AppendAudit(tx, record);
   }));
   policy_.UpsertPatient({patient.mrn, patient.first, patient.last});
@@ -994,7 +994,7 @@ Status GovernanceService::DeletePatient(const Actor& actor, const std::string& m
     ROUNDS_ASSIGN_OR_RETURN(bool removed, tx.DeletePatient(mrn));
     if (!removed) return NotFound("Patient");
     auto record = AuditEntry(current, "patients.delete", "patient", "", now);
-    record.patient_ref = "Patient/mrn-" + crypto::Sha256Hex(mrn).substr(0, 16);
+    record.patient_ref = policy_.pseudonyms().PatientRef(mrn);
     return AppendAudit(tx, record);
   }));
   policy_.RemovePatient(mrn);

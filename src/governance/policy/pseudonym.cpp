@@ -156,4 +156,8 @@ std::optional<std::int64_t> Pseudonyms::UserOfHandle(std::int64_t space_id, std:
   return static_cast<std::int64_t>(id);
 }
 
+std::string Pseudonyms::PatientRef(std::string_view mrn) const {
+  return "Patient/mrn-" + crypto::HmacSha256Hex(key_, "patient-ref:" + std::string(mrn)).substr(0, 16);
+}
+
 }  // namespace rounds::governance::policy

@@ -41,6 +41,10 @@ class Pseudonyms {
 
   // The user behind Id(space_id, user); std::nullopt for an id that is not a pseudonymous one.
   std::optional<std::int64_t> UserOfId(std::int64_t space_id, std::int64_t pseudonymous_id) const;
+  // The reference an audit record carries for the patient with `mrn` ("Patient/mrn-" and 16 hex
+  // digits of an HMAC under the key): the same patient has the same reference on every record, and
+  // without the key no list of record numbers, however short, leads back to one.
+  std::string PatientRef(std::string_view mrn) const;
 
  private:
   std::uint64_t SpaceKey(std::int64_t space_id) const;

@@ -4,6 +4,8 @@
 
 #include <set>
 
+#include "core/crypto.hpp"
+
 namespace rounds::governance::policy {
 namespace {
 
@@ -88,6 +90,18 @@ TEST(Pseudonym, WithoutTheServersKeyANameLeadsNowhere) {
   }
   EXPECT_LE(same_name, 2);
   EXPECT_LE(led_back, 2);
+}
+
+// An audit record's patient reference: the same for one MRN, different for another, and not the
+// unkeyed hash it once was (anyone could hash every 8-digit MRN and read the patient back).
+TEST(Pseudonym, APatientReferenceIsKeyedAndStable) {
+  const std::string ref = kNames.PatientRef("48213377");
+  EXPECT_EQ(ref, kNames.PatientRef("48213377"));
+  EXPECT_NE(ref, kNames.PatientRef("48213378"));
+  EXPECT_EQ(ref.rfind("Patient/mrn-", 0), 0u);
+  EXPECT_EQ(ref.size(), std::string("Patient/mrn-").size() + 16);
+  EXPECT_NE(ref, "Patient/mrn-" + crypto::Sha256Hex("48213377").substr(0, 16));
+  EXPECT_NE(ref, Pseudonyms(std::string(32, '\x17')).PatientRef("48213377"));
 }
 
 }  // namespace

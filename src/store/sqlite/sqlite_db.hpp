@@ -58,6 +58,7 @@ class Statement {
   std::int64_t Int(int column) const { return sqlite3_column_int64(stmt_, column); }
   double Double(int column) const { return sqlite3_column_double(stmt_, column); }
   bool IsNull(int column) const { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
+  int Type(int column) const { return sqlite3_column_type(stmt_, column); }  // SQLITE_INTEGER, ...
   std::string Text(int column) const;
   std::string Blob(int column) const;
   std::optional<std::int64_t> OptionalInt(int column) const {

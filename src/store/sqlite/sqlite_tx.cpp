@@ -422,6 +422,15 @@ namespace {
 }  // namespace
 
 AuditRecord ReadAudit(const Statement& s) {
+  // The hash covers values as read, and reading converts: a time stored as the text
+  // "1796448095096x" reads as 1796448095096 and verifies, while every filter on time, actor or
+  // object compares the stored value and passes the record by. A value of another type than the
+  // appender writes is therefore an alteration, and gets a hash that cannot verify. (Types are
+  // asked before any value is read: reading one converts it, and its type is then undefined.)
+  int retyped = 0;
+  for (int column = 1; column <= 14 && retyped == 0; ++column) {
+    if (s.Type(column) != (column <= 2 ? SQLITE_INTEGER : SQLITE_TEXT)) retyped = column;
+  }
   AuditRecord r;
   r.seq = s.Int(0);
   r.time = s.Int(1);
@@ -440,6 +449,7 @@ AuditRecord ReadAudit(const Statement& s) {
   r.details_json = s.Text(12);
   r.prev_hash = s.Text(13);
   r.hash = s.Text(14);
+  if (retyped != 0) r.hash = "<column " + std::to_string(retyped) + " stored as another type>";
   return r;
 }
 

@@ -7,6 +7,7 @@
 // not indexed yet, a few thousand at most) are read by walking audit_log itself. Any other search
 // walks audit_log's primary key. A page costs what it returns plus what the filters skip.
 #include <algorithm>
+#include <limits>
 
 #include "store/sqlite/sqlite_rows.hpp"
 #include "store/sqlite/sqlite_tx.hpp"
@@ -107,8 +108,8 @@ Result<std::vector<AuditRecord>> SqliteTx::SearchAudit(const AuditQuery& q) {
   } else if (!q.object_type.empty() && !q.object_id.empty()) {
     indexed_sql = oldest_first ? kObjectOldestFirst : kObjectNewestFirst;
   }
-  // Without an indexed filter, the whole log is "the tail" (everything after seq -1).
-  std::int64_t indexed_seq = -1;
+  // Without an indexed filter, the whole log is "the tail": every seq, a forged one below 1 too.
+  std::int64_t indexed_seq = std::numeric_limits<std::int64_t>::min();
   if (indexed_sql != nullptr) {
     ROUNDS_ASSIGN_OR_RETURN(indexed_seq, AuditIndexedSeq());
   }
