@@ -1098,6 +1098,8 @@ class Pass {
   void RepeatedNames();
   // Whole dates on the line of a patient's name or record number: "Maria Garcia 03/04/1961".
   void TiedDates();
+  // "DOB 04MAR1961": day, month and year in one word, after a word that dates it.
+  void CompactDates();
   void Ages();
   void WordDates();
   void ColonRuns();
@@ -1296,6 +1298,7 @@ void Pass::EvaluateRun(std::size_t first, std::size_t last) {
         bool distinctive = false;
         double floor = 0;
         double base_override = -1;
+        bool loose_date = false;  // a date shape that needs its context word within two words before
         bool ok = true;
         switch (rule.validator) {
           case Validator::kPhone:
@@ -1378,11 +1381,20 @@ void Pass::EvaluateRun(std::size_t first, std::size_t last) {
             }
             break;
           }
-          case Validator::kDate:
+          case Validator::kDate: {
+            // Written as a form or a hurried hand writes them, a date counts only right after a
+            // word that dates it: "dob 03 04 1961", "DOB 3 / 4 / 1961", "dob 030461",
+            // "DOB 19610304", a month and year "DOB 3/61", "dx 03/2024".
             if (parts == 3) {
-              ok = same_separators("/-.") &&
-                   ((sizes[0] <= 2 && sizes[1] <= 2 && (sizes[2] == 2 || sizes[2] == 4)) ||
-                    (sizes[0] == 4 && sizes[1] <= 2 && sizes[2] <= 2));
+              const bool shaped = (sizes[0] <= 2 && sizes[1] <= 2 && (sizes[2] == 2 || sizes[2] == 4)) ||
+                                  (sizes[0] == 4 && sizes[1] <= 2 && sizes[2] <= 2);
+              ok = shaped && same_separators("/-.");
+              if (shaped && !ok) {
+                const std::string_view g = Gap(text_, tokens_[a], tokens_[a + 1]);
+                ok = (Is(g, " ") || Is(g, " / ") || Is(g, " - ") || Is(g, " . ")) &&
+                     g == Gap(text_, tokens_[a + 1], tokens_[a + 2]);
+                loose_date = true;
+              }
               if (ok) {
                 const int v0 = NumberValue(text_, tokens_[a]);
                 const int v1 = NumberValue(text_, tokens_[a + 1]);
@@ -1395,15 +1407,36 @@ void Pass::EvaluateRun(std::size_t first, std::size_t last) {
                 }
               }
             } else if (parts == 2) {
-              ok = same_separators("/") && sizes[0] <= 2 && sizes[1] <= 2 &&
-                   IsValidDate(-1, NumberValue(text_, tokens_[a]),
-                               NumberValue(text_, tokens_[a + 1])) &&
-                   !ShareNotDay(a, b);
+              const int v0 = NumberValue(text_, tokens_[a]);
+              const int v1 = NumberValue(text_, tokens_[a + 1]);
+              ok = same_separators("/") && sizes[0] <= 2;
+              if (ok && sizes[1] <= 2 && IsValidDate(-1, v0, v1)) {
+                ok = !ShareNotDay(a, b);
+              } else if (ok && v0 >= 1 && v0 <= 12 &&
+                         ((sizes[1] == 4 && v1 >= 1900 && v1 <= 2099) || (sizes[1] == 2 && v1 > 31))) {
+                loose_date = true;  // a month and a year: "3/61" can be no day of March
+              } else {
+                ok = false;
+              }
               base_override = 0.1;  // "3/14" is a date only with a context word
+            } else if (parts == 1 && (count == 6 || count == 8)) {
+              auto at = [&](std::size_t from, std::size_t length) {
+                int v = 0;
+                for (std::size_t k = from; k < from + length; ++k) v = v * 10 + (digits_[k] - '0');
+                return v;
+              };
+              ok = count == 8 ? IsValidDate(at(0, 4), at(4, 2), at(6, 2)) ||  // 19610304
+                                    IsValidDate(at(4, 4), at(0, 2), at(2, 2)) ||  // 03041961
+                                    IsValidDate(at(4, 4), at(2, 2), at(0, 2))     // 04031961
+                              : IsValidDate(-1, at(0, 2), at(2, 2)) ||              // 030461
+                                    IsValidDate(-1, at(2, 2), at(0, 2));
+              loose_date = true;
+              base_override = 0.1;
             } else {
               ok = false;
             }
             break;
+          }
           case Validator::kIpv4:
             ok = parts == 4 && same_separators(".") && IsValidIpv4(span);
             break;
@@ -1418,6 +1451,7 @@ void Pass::EvaluateRun(std::size_t first, std::size_t last) {
         // A month and day are too short to outweigh a label or a unit, even beside a word that
         // dates things: "pain 8/10 since surgery", "apgars 8/9", "born 8/10 lbs".
         if (rule.validator == Validator::kDate && parts == 2 && window.guarded) continue;
+        if (loose_date && window.Distance(r) > 2) continue;
         const bool guarded = window.guarded && !distinctive;
         // A label right before the number says what it is, whatever word comes before the
         // label: "app build 2.1.0.5 from IT" is a version, not an address logged in from.
@@ -1438,7 +1472,7 @@ void Pass::EvaluateRun(std::size_t first, std::size_t last) {
         if (confidence < options_.min_confidence) {
           // A whole date with nothing around it to date a person may still be on a patient's
           // line: kept until the names are known ("Garcia, Maria 3/4/1961").
-          if (rule.validator == Validator::kDate && parts == 3 && !guarded &&
+          if (rule.validator == Validator::kDate && parts == 3 && !guarded && !loose_date &&
               weak_date_count_ < weak_dates_.size()) {
             weak_dates_[weak_date_count_++] = {begin, end, r};
           }
@@ -2074,6 +2108,41 @@ void Pass::TiedDates() {
   }
 }
 
+void Pass::CompactDates() {
+  // "04MAR1961", "4mar61": a day, a month's three letters and a year in one word, as records
+  // print them; a date of a person only right after a word that dates it.
+  for (const std::size_t t : lists_.non_words) {
+    const Token& tok = tokens_[t];
+    const std::size_t length = tok.end - tok.begin;
+    if (tok.kind != TokenKind::kMixed || length < 6 || length > 9 || !IsDigit(text_[tok.begin])) continue;
+    std::size_t k = tok.begin;
+    int day = 0;
+    while (k < tok.end && IsDigit(text_[k]) && k - tok.begin < 3) day = day * 10 + (text_[k++] - '0');
+    const std::size_t letters = k;
+    while (k < tok.end && IsAlpha(text_[k])) ++k;
+    if (k - letters != 3 || k - tok.begin > 5) continue;
+    const std::size_t year_digits = tok.end - k;
+    if (year_digits != 2 && year_digits != 4) continue;
+    int year = 0;
+    for (std::size_t j = k; j < tok.end; ++j) {
+      if (!IsDigit(text_[j])) {
+        year = -1;
+        break;
+      }
+      year = year * 10 + (text_[j] - '0');
+    }
+    if (year < 0) continue;
+    const WordInfo* month = tables_.words.Find(NameKey::Of(text_.substr(letters, 3)));
+    if (month == nullptr || month->month == 0 ||
+        !IsValidDate(year_digits == 4 ? year : -1, month->month, day)) {
+      continue;
+    }
+    const Window w = Around(text_, tokens_, t, t);
+    if (tables_.date_rule == SIZE_MAX || w.Distance(tables_.date_rule) > 2) continue;
+    Emit(PhiType::kDate, tok.begin, tok.end, 0.9, "date.compact");
+  }
+}
+
 bool Pass::Temperature(std::size_t t) const {
   static const std::array<std::uint64_t, 16> kFeverWords = {
       NameKey::Of("febrile"), NameKey::Of("afebrile"), NameKey::Of("fever"),
@@ -2136,7 +2205,7 @@ void Pass::WordDates() {
   auto year_at = [&](std::size_t k, std::size_t after) -> int {  // ", 1962" / " 1962"
     if (k >= n || tokens_[k].kind != TokenKind::kNumber || tokens_[k].end - tokens_[k].begin != 4) return 0;
     const std::string_view g = Gap(text_, tokens_[after], tokens_[k]);
-    if (!Is(g, " ") && !Is(g, ", ") && !Is(g, ",") && !Is(g, "-") && !Is(g, " - ")) return 0;
+    if (!Is(g, " ") && !Is(g, ", ") && !Is(g, ",") && !Is(g, "-") && !Is(g, " - ") && !Is(g, "/")) return 0;
     const int y = NumberValue(text_, tokens_[k]);
     return y >= 1900 && y <= 2099 ? y : 0;
   };
@@ -2161,12 +2230,23 @@ void Pass::WordDates() {
       std::size_t d = t - 1;
       if ((tokens_[d].flags & kOf) && d > 0 && Is(Gap(text_, tokens_[d], m), " ")) --d;
       const std::string_view g = Gap(text_, tokens_[d], tokens_[d + 1]);
-      if ((Is(g, " ") || Is(g, "-")) && (day = day_of(tokens_[d])) > 0) {
+      if ((Is(g, " ") || Is(g, "-") || Is(g, "/")) && (day = day_of(tokens_[d])) > 0) {
         first = d;
         if ((year = year_at(t + 1, t)) > 0) last = t + 1;
       }
     }
-    if (day == 0 || !IsValidDate(year > 0 ? year : -1, m.month, day)) continue;
+    if (day == 0) {
+      // Month Year, after a word that dates it: "admitted March 2024", "dx in Jan 2024".
+      if ((year = year_at(t + 1, t)) > 0 && !Is(Gap(text_, m, tokens_[t + 1]), "/")) {
+        const Window w = Around(text_, tokens_, t, t + 1);
+        if (w.rules & tables_.date_mask) {
+          Emit(PhiType::kDate, m.begin, tokens_[t + 1].end, 0.85, "date.words");
+          t = t + 1;
+        }
+      }
+      continue;
+    }
+    if (!IsValidDate(year > 0 ? year : -1, m.month, day)) continue;
     const Window w = Around(text_, tokens_, first, last);
     const double confidence = (w.rules & tables_.date_mask) ? 0.92 : (year > 0 ? 0.4 : 0.3);
     Emit(PhiType::kDate, tokens_[first].begin, tokens_[last].end, confidence, "date.words");
@@ -2348,6 +2428,7 @@ std::vector<Finding> Scanner::Scan(std::string_view text) const {
     if (facts.words & (kStreetSuffix | kBox)) pass.Streets();
     pass.Ages();
     pass.TokenRules();  // letters and digits in one group
+    pass.CompactDates();
   }
   pass.Names();
   pass.TiedDates();

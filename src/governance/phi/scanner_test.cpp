@@ -286,6 +286,17 @@ TEST_F(PhiScannerTest, ReadsClinicalShorthandAsStaffTypeIt) {
       {"contact: 617-555-0114/617-555-0115", "PHONE:617-555-0114"},
       {"contact: 617-555-0114/617-555-0115", "PHONE:617-555-0115"},
       {"call 617-555-0158/0159", "PHONE:617-555-0158/0159"},
+      // dates as forms and hurried hands write them, right after a word that dates them
+      {"dob 03 04 1961", "DATE:03 04 1961"},
+      {"DOB 3 / 4 / 1961", "DATE:3 / 4 / 1961"},
+      {"dob 030461", "DATE:030461"},
+      {"DOB 19610304", "DATE:19610304"},
+      {"DOB 3/61", "DATE:3/61"},
+      {"dx 03/2024 at MGH", "DATE:03/2024"},
+      {"DOB: 04MAR1961", "DATE:04MAR1961"},
+      {"dob 4/Mar/1961", "DATE:4/Mar/1961"},
+      {"admitted March 2024 for CHF", "DATE:March 2024"},
+      {"admitted in Jan 2024", "DATE:Jan 2024"},
   };
   for (const auto& c : more) {
     const auto found = Found(c.text);
@@ -293,7 +304,9 @@ TEST_F(PhiScannerTest, ReadsClinicalShorthandAsStaffTypeIt) {
         << c.text << " -> " << ::testing::PrintToString(found);
   }
   EXPECT_EQ(Found("fax to 617-555-0177 attn Dr Lee"), (std::vector<std::string>{"PHONE:617-555-0177"}));
-  for (const char* text : {"epic build 2.1.0.5", "firmware 1.0.4.12 on the pump", "app build 2.1.0.5 from IT"}) {
+  for (const char* text : {"epic build 2.1.0.5", "firmware 1.0.4.12 on the pump", "app build 2.1.0.5 from IT",
+                           "since March 2024 the unit has grown", "order 030461 shipped", "lot 04MAR2027",
+                           "room 12 04 1961", "seen by the team, 19610304 is the batch"}) {
     EXPECT_TRUE(scanner_->Scan(text).empty()) << text << " -> " << ::testing::PrintToString(Found(text));
   }
   // A date on another line than the name is not tied to it by the line.
