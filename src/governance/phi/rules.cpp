@@ -187,9 +187,15 @@ RuleSet DefaultRuleSet(const RuleOptions& options) {
   // Anchored at the top-level domain (a literal, cheap to find); the host name before it is
   // taken by the validator.
   r.push_back(Pattern("url.bare", PhiType::kUrl,
-                      "\\.(?:com|org|net|edu|gov|io|us|info|test|example|health|me)/",
+                      "\\.(?:com|org|net|edu|gov|io|us|info|test|example|health|me|ly|co|ca|uk|app|dev|"
+                      "au|de|ai|link|site|page|care|clinic)/",
                       Trigger::kUrl, Validator::kUrl, 0.3, 0.75, url_ctx));
   r.back().extend_over = url_chars;
+  // "+44 20 7946 0958", "+52 55 5555 0123", "+44 (0)20 7946 0123": a number in international
+  // form (E.164: a country code and up to 15 digits); the validator counts its digits.
+  r.push_back(Pattern("phone.intl", PhiType::kPhone,
+                      "\\+[1-9][0-9]{0,2}(?:[ .-]?\\(0\\))?(?:[ .-]?[0-9]{2,5}){2,5}", Trigger::kPlus,
+                      Validator::kPhoneIntl, 0.85, 0.97, phone_ctx));
   r.push_back(Pattern("device.udi", PhiType::kDevice,
                       "\\(01\\)\\d{14}(?:\\(\\d{2}\\)[A-Z0-9]{1,20}){0,4}", Trigger::kGs1,
                       Validator::kNone, 0.9, 0.95, device_ctx));

@@ -37,6 +37,7 @@ enum class Validator {
   kNone,
   kPhone,         // NANP, 10 or 11 digits
   kPhoneLocal,    // 7 digits, exchange 2-9
+  kPhoneIntl,     // "+" and a country code, 8 to 15 digits in all, not inside a longer number
   kSsn,
   kCard,          // Luhn, 13-19 digits, card network prefix
   kNpi,           // Luhn with the 80840 prefix
@@ -55,8 +56,8 @@ enum class Validator {
 };
 
 // What a text must contain for a pattern rule to be worth running: kGs1 is the "(01)" that opens
-// a GS1 device identifier.
-enum class Trigger { kAlways, kDigit, kAtSign, kUrl, kParenthesis, kGs1 };
+// a GS1 device identifier, kPlus a '+' before a digit.
+enum class Trigger { kAlways, kDigit, kAtSign, kUrl, kParenthesis, kGs1, kPlus };
 
 struct Rule {
   std::string id;              // stable, e.g. "phone.nanp"; reported in findings

@@ -112,8 +112,10 @@ constexpr std::array<std::uint16_t, 256> kCharInfo = MakeCharInfo();
 // Per separator, what the tokenizer notes of it: a line break, or one of the few characters a
 // recognizer needs the text to hold. Spaces, commas, stops and dashes, nearly every separator of
 // chat, are zero: the tokenizer reads this table instead of branching on each kind.
-enum : std::uint8_t { kSepLineBreak = 1, kSepAt = 2, kSepParenthesis = 4, kSepColon = 8, kSepSlash = 16 };
-constexpr std::uint8_t kSepRare = kSepAt | kSepParenthesis | kSepColon | kSepSlash;
+enum : std::uint8_t {
+  kSepLineBreak = 1, kSepAt = 2, kSepParenthesis = 4, kSepColon = 8, kSepSlash = 16, kSepPlus = 32
+};
+constexpr std::uint8_t kSepRare = kSepAt | kSepParenthesis | kSepColon | kSepSlash | kSepPlus;
 constexpr std::array<std::uint8_t, 256> MakeSeparators() {
   std::array<std::uint8_t, 256> t{};
   t['\n'] = kSepLineBreak;
@@ -121,6 +123,7 @@ constexpr std::array<std::uint8_t, 256> MakeSeparators() {
   t['('] = kSepParenthesis;
   t[':'] = kSepColon;
   t['/'] = kSepSlash;
+  t['+'] = kSepPlus;
   return t;
 }
 constexpr std::array<std::uint8_t, 256> kSeparators = MakeSeparators();
@@ -466,6 +469,7 @@ struct TextFacts {
   bool url = false;
   bool parenthesis = false;
   bool gs1 = false;         // "(01)"
+  bool plus = false;        // '+' before a digit: a number in international form may follow
   bool colon = false;
   bool month = false;       // a month name
   std::uint32_t words = 0;  // WordFlag of every word, or-ed: which recognizers can match at all
@@ -561,6 +565,9 @@ std::span<const Token> Tokenize(std::string_view text, const WordTable& words,
       if (sep & kSepRare) [[unlikely]] {
         switch (sep) {
           case kSepAt: facts.at_sign = true; break;
+          case kSepPlus:
+            if (i + 1 < n && IsDigit(text[i + 1])) facts.plus = true;
+            break;
           case kSepParenthesis:
             facts.parenthesis = true;
             if (text.substr(i + 1, 3) == "01)") facts.gs1 = true;
@@ -711,7 +718,7 @@ struct Scanner::Tables {
   std::uint64_t stand_alone = 0;
   std::vector<std::size_t> token_rules;
   bool has_patterns = false;
-  std::array<bool, 6> pattern_triggers{};  // by Trigger
+  std::array<bool, 7> pattern_triggers{};  // by Trigger
   std::size_t date_rule = SIZE_MAX;        // context for dates written with month names
   std::uint64_t date_mask = 0;
   std::uint64_t address_mask = 0;          // context for street addresses
@@ -2300,6 +2307,15 @@ std::optional<Hit> Pass::PatternHit(unsigned rule_index, std::size_t from, std::
   }
   double floor = 0;
   switch (rule.validator) {
+    case Validator::kPhoneIntl: {
+      // Not inside a word or a longer number ("K+4", "v2+3"), and 8 to 15 digits in all.
+      if (begin > 0 && IsAlnum(text_[begin - 1])) return std::nullopt;
+      if (end < text_.size() && IsAlnum(text_[end])) return std::nullopt;
+      int digits = 0;
+      for (std::size_t k = begin; k < end; ++k) digits += IsDigit(text_[k]) ? 1 : 0;
+      if (digits < 8 || digits > 15) return std::nullopt;
+      break;
+    }
     case Validator::kEmail: {
       // The pattern starts at '@'; the local part is found here.
       std::size_t b = begin;
@@ -2444,7 +2460,8 @@ std::vector<Finding> Scanner::Scan(std::string_view text) const {
        (facts.at_sign && triggers[static_cast<std::size_t>(Trigger::kAtSign)]) ||
        (facts.url && triggers[static_cast<std::size_t>(Trigger::kUrl)]) ||
        (facts.parenthesis && triggers[static_cast<std::size_t>(Trigger::kParenthesis)]) ||
-       (facts.gs1 && triggers[static_cast<std::size_t>(Trigger::kGs1)]));
+       (facts.gs1 && triggers[static_cast<std::size_t>(Trigger::kGs1)]) ||
+       (facts.plus && triggers[static_cast<std::size_t>(Trigger::kPlus)]));
   if (run_patterns && !norm.empty()) {
     state->raw.clear();
     hs_scan(database_, norm.data(), static_cast<unsigned>(norm.size()), 0, state->scratch,

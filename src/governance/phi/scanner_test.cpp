@@ -297,6 +297,13 @@ TEST_F(PhiScannerTest, ReadsClinicalShorthandAsStaffTypeIt) {
       {"dob 4/Mar/1961", "DATE:4/Mar/1961"},
       {"admitted March 2024 for CHF", "DATE:March 2024"},
       {"admitted in Jan 2024", "DATE:Jan 2024"},
+      // numbers in international form, and personal pages on more top-level domains
+      {"her son in London: +44 7700 900123", "PHONE:+44 7700 900123"},
+      {"call +44 20 7946 0958 tonight", "PHONE:+44 20 7946 0958"},
+      {"daughter +52 55 5555 0123", "PHONE:+52 55 5555 0123"},
+      {"uk number +44 (0)20 7946 0123", "PHONE:+44 (0)20 7946 0123"},
+      {"my fundraiser bit.ly/3abcXYZ", "URL:bit.ly/3abcXYZ"},
+      {"her blog example.co.uk/~maria", "URL:example.co.uk/~maria"},
   };
   for (const auto& c : more) {
     const auto found = Found(c.text);
@@ -306,7 +313,8 @@ TEST_F(PhiScannerTest, ReadsClinicalShorthandAsStaffTypeIt) {
   EXPECT_EQ(Found("fax to 617-555-0177 attn Dr Lee"), (std::vector<std::string>{"PHONE:617-555-0177"}));
   for (const char* text : {"epic build 2.1.0.5", "firmware 1.0.4.12 on the pump", "app build 2.1.0.5 from IT",
                            "since March 2024 the unit has grown", "order 030461 shipped", "lot 04MAR2027",
-                           "room 12 04 1961", "seen by the team, 19610304 is the batch"}) {
+                           "room 12 04 1961", "seen by the team, 19610304 is the batch",
+                           "K+ 4.1, Mg+2", "2+ pitting edema", "grew +12 since last week", "Ca/Mg repleted"}) {
     EXPECT_TRUE(scanner_->Scan(text).empty()) << text << " -> " << ::testing::PrintToString(Found(text));
   }
   // A date on another line than the name is not tied to it by the line.
