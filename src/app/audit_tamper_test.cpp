@@ -701,7 +701,7 @@ TEST_F(AuditTamperTest, AServerStartedOnATrailThatLeftItsLastCheckpointSignsNoth
 // walked from seq 1 while searches showed it as genuine), and a value stored as another type than
 // the appender writes (reading converts "1796448095096x" to a time that verifies, while searches
 // by time, actor or object compare the stored value and miss the record).
-TEST_F(AuditTamperTest, ARecordBelowSeqOneOrAValueOfAnotherTypeIsNamed) {
+TEST_F(AuditTamperTest, ARecordBelowSeqOneAValueOfAnotherTypeOrAMisfiledIndexEntryIsNamed) {
   BuildTrail();
   const AuditFiles files = Files();
   auto public_key = ReadPublicKeyFile(files.public_key);
@@ -732,6 +732,22 @@ TEST_F(AuditTamperTest, ARecordBelowSeqOneOrAValueOfAnotherTypeIsNamed) {
     ASSERT_TRUE(report);
     EXPECT_FALSE(report->ok) << column;
     EXPECT_EQ(report->first_bad_seq, 20) << column << ": " << report->problem;
+  }
+
+  // The search indexes are no part of the chain: a record dropped from the index by actor (a
+  // search for what that account did then leaves it out), one misfiled under another object, or
+  // an entry no record matches, is named too.
+  const std::vector<std::string> misfilings = {
+      "DELETE FROM audit_index_actor WHERE seq = 30",
+      "UPDATE audit_index_object SET object_id = object_id || 'x' WHERE seq = 30",
+      "INSERT INTO audit_index_actor (actor_id, seq) SELECT actor_id + 1000, seq FROM audit_log WHERE seq = 30"};
+  for (const std::string& sql : misfilings) {
+    fresh_copy();
+    { RawDb(copy).Exec(sql); }
+    auto report = VerifyAuditFiles(copy, files.checkpoints, *public_key);
+    ASSERT_TRUE(report);
+    EXPECT_FALSE(report->ok) << sql;
+    EXPECT_EQ(report->first_bad_seq, 30) << sql << ": " << report->problem;
   }
 }
 

@@ -428,6 +428,11 @@ class ReadTx {
   virtual Result<std::optional<ExportRecord>> FindExport(const std::string& id) = 0;
   // Records matching `query`, at most query.limit, in the order AuditQuery describes.
   virtual Result<std::vector<AuditRecord>> SearchAudit(const AuditQuery& query) = 0;
+  // The audit trail's search indexes (by actor, by object) against the records they index: the
+  // lowest seq of a record the indexes miss or misfile, or of an index entry no record matches,
+  // up to what the indexes cover; nullopt when they agree. A search by actor or object that
+  // silently leaves records out is as bad as a record removed, and verification asks this.
+  virtual Result<std::optional<std::int64_t>> FirstAuditIndexMismatch() = 0;
 
   // ---- Emergency access ----
   virtual Result<std::optional<EmergencyGrant>> FindEmergencyGrant(EmergencyGrantId id) = 0;

@@ -98,6 +98,7 @@ class SqliteTx final : public WriteTx {
   Result<int> IndexAudit(int limit);
   // Every record with seq <= this has its index entries.
   Result<std::int64_t> AuditIndexedSeq();
+  Result<std::optional<std::int64_t>> FirstAuditIndexMismatch() override;
 
   // Emergency access (sqlite_tx_emergency.cpp)
   Result<std::optional<EmergencyGrant>> FindEmergencyGrant(EmergencyGrantId id) override;

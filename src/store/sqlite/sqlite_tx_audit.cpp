@@ -70,6 +70,20 @@ constexpr const char kIndexObject[] =
     "SELECT object_type, object_id, seq FROM audit_log WHERE seq > ?1 AND seq <= ?2 "
     "ORDER BY object_type, object_id, seq";
 constexpr const char kSetIndexedSeq[] = "UPDATE audit_index_state SET indexed_seq = ?1 WHERE id = 1";
+// Records up to ?1 without their entry in each index, and entries no record up to ?1 matches; each
+// probe is a primary-key lookup, so the check costs a walk of the log and of each index.
+constexpr const char kIndexMismatch[] =
+    "SELECT min(seq) FROM ("
+    "SELECT a.seq FROM audit_log a WHERE a.seq <= ?1 AND NOT EXISTS "
+    "(SELECT 1 FROM audit_index_actor i WHERE i.actor_id = a.actor_id AND i.seq = a.seq) "
+    "UNION ALL SELECT a.seq FROM audit_log a WHERE a.seq <= ?1 AND NOT EXISTS "
+    "(SELECT 1 FROM audit_index_object i WHERE i.object_type = a.object_type AND i.object_id = a.object_id "
+    "AND i.seq = a.seq) "
+    "UNION ALL SELECT i.seq FROM audit_index_actor i WHERE NOT EXISTS "
+    "(SELECT 1 FROM audit_log a WHERE a.seq = i.seq AND a.actor_id = i.actor_id AND a.seq <= ?1) "
+    "UNION ALL SELECT i.seq FROM audit_index_object i WHERE NOT EXISTS "
+    "(SELECT 1 FROM audit_log a WHERE a.seq = i.seq AND a.object_type = i.object_type "
+    "AND a.object_id = i.object_id AND a.seq <= ?1))";
 
 }  // namespace
 
@@ -77,6 +91,15 @@ Result<std::int64_t> SqliteTx::AuditIndexedSeq() {
   ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kIndexedSeq));
   ROUNDS_ASSIGN_OR_RETURN(auto seq, ReadOne<std::int64_t>(*s, [](const Statement& r) { return r.Int(0); }));
   return seq.value_or(0);
+}
+
+Result<std::optional<std::int64_t>> SqliteTx::FirstAuditIndexMismatch() {
+  ROUNDS_ASSIGN_OR_RETURN(std::int64_t indexed, AuditIndexedSeq());
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kIndexMismatch));
+  s->Bind(1, indexed);
+  ROUNDS_ASSIGN_OR_RETURN(auto first, ReadOne<std::optional<std::int64_t>>(
+                                          *s, [](const Statement& r) { return r.OptionalInt(0); }));
+  return first ? *first : std::nullopt;
 }
 
 Result<int> SqliteTx::IndexAudit(int limit) {
