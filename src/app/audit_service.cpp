@@ -80,7 +80,8 @@ AuditFiles AuditFiles::For(const Config& config) {
   return files;
 }
 
-Result<SigningKey> LoadOrCreateSigningKey(const AuditFiles& files) {
+Result<SigningKey> LoadOrCreateSigningKey(const AuditFiles& files, bool* created) {
+  if (created != nullptr) *created = false;
   std::error_code ec;
   if (std::filesystem::exists(files.signing_key, ec)) {
     ROUNDS_ASSIGN_OR_RETURN(std::string secret, ReadTrimmed(files.signing_key));
@@ -123,6 +124,7 @@ Result<SigningKey> LoadOrCreateSigningKey(const AuditFiles& files) {
   ROUNDS_RETURN_IF_ERROR(WriteNewFile(files.signing_key, key.secret_key_hex + "\n", 0600, "audit_key", "the audit signing key"));
   ROUNDS_RETURN_IF_ERROR(WriteNewFile(files.public_key, key.public_key_hex + "\n", 0644, "audit_key", "the audit signing key"));
   log::Info("audit_key_created", {{"public_key", key.public_key_hex}, {"path", files.public_key}});
+  if (created != nullptr) *created = true;
   return key;
 }
 
@@ -465,13 +467,29 @@ AuditService::~AuditService() { Stop(); }
 Status AuditService::Start() {
   {
     std::lock_guard lock(checkpoint_mutex_);
-    ROUNDS_ASSIGN_OR_RETURN(key_, LoadOrCreateSigningKey(files_));
+    bool created = false;
+    ROUNDS_ASSIGN_OR_RETURN(key_, LoadOrCreateSigningKey(files_, &created));
+    if (created) {
+      // A new key's first line: the empty chain, signed. From now on the checkpoint file is never
+      // empty, so an empty or missing one is one that was removed.
+      ROUNDS_RETURN_IF_ERROR(AppendCheckpoint(
+          files_.checkpoints, governance::audit::SignCheckpoint(0, std::string(governance::audit::kGenesisHash),
+                                                                clock_.NowMillis(), *key_)));
+    }
     ROUNDS_ASSIGN_OR_RETURN(auto existing, ReadCheckpoints(files_.checkpoints));
     last_checkpoint_seq_ = existing.empty() ? 0 : existing.back().seq;
     last_checkpoint_time_ = clock_.NowMillis();
     anchor_problem_.clear();
     if (!existing.empty()) {
       ROUNDS_ASSIGN_OR_RETURN(anchor_problem_, AnchorProblem(existing.back()));
+    } else {
+      // The key signed before (it was not made now), the trail has records, and no checkpoint
+      // is left: the file was removed or emptied, and the trail could be anything.
+      ROUNDS_ASSIGN_OR_RETURN(auto head, store_.Read([](store::ReadTx& tx) { return tx.LastAuditRecord(); }));
+      if (head) {
+        anchor_problem_ = "The audit checkpoint file " + files_.checkpoints +
+                          " is missing or empty, though the signing key has signed this trail before.";
+      }
     }
     anchored_ = anchor_problem_.empty();
     if (anchor_problem_.empty()) {

@@ -52,7 +52,7 @@ struct AuditFiles {
 
 // Loads the signing key, creating the folder, the key (0600) and its public half on first use.
 // kInternal when the files cannot be read or written, or hold no valid key.
-Result<governance::audit::SigningKey> LoadOrCreateSigningKey(const AuditFiles& files);
+Result<governance::audit::SigningKey> LoadOrCreateSigningKey(const AuditFiles& files, bool* created = nullptr);
 // Reads a hex public key file (surrounding whitespace ignored). kNotFound when missing.
 Result<std::string> ReadPublicKeyFile(const std::string& path);
 // Every checkpoint in the file, oldest first; an empty list when the file does not exist.

@@ -5,12 +5,13 @@
 // change. Every one must be caught by VerifyAuditFiles, the function `rounds audit verify` runs.
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <array>
+#include <atomic>
+#include <fstream>
 #include <map>
 #include <random>
 #include <thread>
-#include <atomic>
-#include <algorithm>
 
 #include "app/audit_log.hpp"
 #include "app/audit_service.hpp"
@@ -684,6 +685,24 @@ TEST_F(AuditTamperTest, AServerStartedOnATrailThatLeftItsLastCheckpointSignsNoth
   services_.reset();
   store_->Close();
 
+  // The checkpoint file removed as well: a key that signed before and no checkpoint left.
+  std::filesystem::remove(files.checkpoints);
+  Reopen(store_, services_, bus_, clock_, config_, Database());
+  ASSERT_TRUE(services_->audit.Start());
+  auto removed = services_->audit.VerificationStatus(MakeOfficer("officer3"));
+  ASSERT_TRUE(removed);
+  EXPECT_EQ((*removed)["anchored"], false);
+  EXPECT_NE((*removed)["problem"].get<std::string>().find("missing or empty"), std::string::npos)
+      << (*removed)["problem"];
+  services_->audit.Stop();
+  EXPECT_FALSE(std::filesystem::exists(files.checkpoints)) << "nothing signed";
+  services_.reset();
+  store_->Close();
+  {
+    std::ofstream restore(files.checkpoints);
+    for (const auto& c : *checkpoints) restore << c.ToLine() << "\n";
+  }
+
   // Records removed from the end (or a restore of an older copy) are named as such.
   { RawDb(Database()).Run("DELETE FROM audit_log WHERE seq >= ?1", {std::to_string(last)}); }
   Reopen(store_, services_, bus_, clock_, config_, Database());
@@ -783,7 +802,7 @@ TEST_F(AuditTamperTest, AMissingSigningKeyIsNotReplacedWhileCheckpointsExist) {
   ASSERT_TRUE(old);
   EXPECT_TRUE(old->ok) << old->problem;
   EXPECT_NE(ReadPublicKeyFile(files.public_key).value_or(""), *public_key);
-  EXPECT_EQ(CheckpointLines(files.checkpoints), 1u);
+  EXPECT_EQ(CheckpointLines(files.checkpoints), 2u);  // the new key's empty chain, then the head
 }
 
 // A search's text filters are recorded on the trail (who looked for what), and a record's details
