@@ -2190,7 +2190,11 @@ bool Pass::SaidAge(std::size_t t) const {
   if (!turns && !is) return false;
   std::size_t i = tok.end;
   while (i < text_.size() && text_[i] == ' ') ++i;
-  if (i < text_.size() && (text_[i] == '%' || text_[i] == '/' || text_[i] == '.')) return false;
+  // "93%", "93/", "93.5" measure something; "she is 93." ends a sentence.
+  if (i < text_.size() && (text_[i] == '%' || text_[i] == '/' ||
+                           (text_[i] == '.' && i + 1 < text_.size() && IsDigit(text_[i + 1])))) {
+    return false;
+  }
   if (t + 1 < tokens_.size() && !tokens_[t + 1].line_break_before() &&
       (tokens_[t + 1].flags & (kUnit | kLabel | kPortion))) {
     return false;

@@ -237,6 +237,7 @@ TEST_F(PhiScannerTest, ReadsClinicalShorthandAsStaffTypeIt) {
       {"91yoM s/p hip fx", "AGE:91"},
       {"Maria Garcia, 92F", "AGE:92"},
       {"she is 93 and lives alone", "AGE:93"},
+      {"Lives alone. She is 93.", "AGE:93"},
       {"he turns 100 tomorrow", "AGE:100"},
       {"Maria Garcia 03/04/1961", "DATE:03/04/1961"},
       {"Garcia, Maria 3/4/1961", "DATE:3/4/1961"},
@@ -265,7 +266,7 @@ TEST_F(PhiScannerTest, ReadsClinicalShorthandAsStaffTypeIt) {
       "pain 8/10 since surgery", "visit 10/10 pain", "delivered at 0412, apgars 8/9",
       "born 8/10 lbs",
       "temp 101F overnight", "spiked to 102F", "febrile 103F", "Tmax 101F",
-      "ran 100m in the hall", "she is 95 kg", "he is 93% on RA",
+      "ran 100m in the hall", "she is 95 kg", "he is 93% on RA", "she is 98.6 now",
       "staff meeting 03/04/2025 in the big room",  // a whole date with no patient on its line
   };
   for (const char* text : negatives) {
