@@ -37,6 +37,9 @@ class PhiScannerTest : public ::testing::Test {
     }
     return out;
   }
+  // Each case's expected "TYPE:text" is among the findings of its text.
+  template <std::size_t N>
+  void ExpectFinds(const struct Positive (&cases)[N]) const;
   std::shared_ptr<PatientIndex> index_;
   std::unique_ptr<Scanner> scanner_;
 };
@@ -45,6 +48,15 @@ struct Positive {
   const char* text;
   const char* expected;  // "TYPE:text" that must be among the findings
 };
+
+template <std::size_t N>
+void PhiScannerTest::ExpectFinds(const Positive (&cases)[N]) const {
+  for (const auto& c : cases) {
+    const auto found = Found(c.text);
+    EXPECT_NE(std::find(found.begin(), found.end(), c.expected), found.end())
+        << c.text << " -> " << ::testing::PrintToString(found);
+  }
+}
 
 TEST_F(PhiScannerTest, FindsEachIdentifierType) {
   const Positive cases[] = {
@@ -173,11 +185,7 @@ TEST_F(PhiScannerTest, ALabelGuardsOnlyTheNumberItLabels) {
       {"room: 617-555-0113", "PHONE:617-555-0113"},
       {"rm 4, call son 1-617-555-0142", "PHONE:1-617-555-0142"},
   };
-  for (const auto& c : cases) {
-    const auto found = Found(c.text);
-    EXPECT_NE(std::find(found.begin(), found.end(), c.expected), found.end())
-        << c.text << " -> " << ::testing::PrintToString(found);
-  }
+  ExpectFinds(cases);
   // What the labels are for still holds.
   for (const char* text : {"bed 4", "room 4412", "order 6175550142", "ext 5550142", "BP 120 / 80", "rm 555-0142"}) {
     EXPECT_TRUE(scanner_->Scan(text).empty()) << text << " -> " << ::testing::PrintToString(Found(text));
@@ -203,11 +211,7 @@ TEST_F(PhiScannerTest, FindsTownsRepeatedNamesAndZipsTypedInPieces) {
       {"Spouse called for Maria L. Garcia (Garcia household)", "NAME:Garcia"},
       {"Garcia Maria MRN 48213377 adm 07.24.2022", "NAME:Garcia Maria"},
   };
-  for (const auto& c : cases) {
-    const auto found = Found(c.text);
-    EXPECT_NE(std::find(found.begin(), found.end(), c.expected), found.end())
-        << c.text << " -> " << ::testing::PrintToString(found);
-  }
+  ExpectFinds(cases);
   // Precision: a known word before a number is no plate; a MAC address is no city and state.
   const auto vehicle = Found("car tags 4ZLN695, driver age 102");
   EXPECT_EQ(vehicle, (std::vector<std::string>{"VEHICLE:4ZLN695", "AGE:102"}));
@@ -253,11 +257,7 @@ TEST_F(PhiScannerTest, ReadsClinicalShorthandAsStaffTypeIt) {
       {"admitted 2/2 for CP", "DATE:2/2"},
       {"seen 6/4 in clinic", "DATE:6/4"},
   };
-  for (const auto& c : cases) {
-    const auto found = Found(c.text);
-    EXPECT_NE(std::find(found.begin(), found.end(), c.expected), found.end())
-        << c.text << " -> " << ::testing::PrintToString(found);
-  }
+  ExpectFinds(cases);
   const char* negatives[] = {
       "admitted 2/2 sepsis", "surgery delayed 2/2 INR", "fell 2/2 weakness",
       "CT 2/2 concern for PE", "dc 2/2 insurance",
@@ -306,11 +306,7 @@ TEST_F(PhiScannerTest, ReadsClinicalShorthandAsStaffTypeIt) {
       {"my fundraiser bit.ly/3abcXYZ", "URL:bit.ly/3abcXYZ"},
       {"her blog example.co.uk/~maria", "URL:example.co.uk/~maria"},
   };
-  for (const auto& c : more) {
-    const auto found = Found(c.text);
-    EXPECT_NE(std::find(found.begin(), found.end(), c.expected), found.end())
-        << c.text << " -> " << ::testing::PrintToString(found);
-  }
+  ExpectFinds(more);
   EXPECT_EQ(Found("fax to 617-555-0177 attn Dr Lee"), (std::vector<std::string>{"PHONE:617-555-0177"}));
   for (const char* text : {"epic build 2.1.0.5", "firmware 1.0.4.12 on the pump", "app build 2.1.0.5 from IT",
                            "since March 2024 the unit has grown", "order 030461 shipped", "lot 04MAR2027",
