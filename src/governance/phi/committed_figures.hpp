@@ -19,7 +19,7 @@ inline constexpr std::array<TypeFloor, kPhiTypeCount> kTypes = {{
     {PhiType::kName, 0.971, 1.000},
     {PhiType::kAddress, 0.997, 1.000},
     {PhiType::kZip, 1.000, 1.000},
-    {PhiType::kDate, 0.998, 1.000},
+    {PhiType::kDate, 1.000, 1.000},
     {PhiType::kAge, 1.000, 1.000},
     {PhiType::kPhone, 1.000, 1.000},
     {PhiType::kEmail, 1.000, 1.000},

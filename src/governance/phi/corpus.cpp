@@ -869,6 +869,41 @@ std::string Typos(Rng& rng, const std::string& text) {
   return out;
 }
 
+// A patient's name typed in a hurry: one word of it (of four letters or more) with one slip,
+// never in its first letter: two neighbours swapped, a letter left out, doubled or changed.
+std::string NameSlip(Rng& rng, const std::string& name) {
+  std::vector<std::pair<std::size_t, std::size_t>> words;  // [begin, end) of letters
+  for (std::size_t i = 0; i < name.size();) {
+    std::size_t j = i;
+    while (j < name.size() && std::isalpha(static_cast<unsigned char>(name[j]))) ++j;
+    if (j - i >= 4) words.emplace_back(i, j);
+    i = j + 1;
+  }
+  if (words.empty()) return name;
+  const auto [begin, end] = words[rng.Below(words.size())];
+  const std::size_t k = begin + 1 + rng.Below(end - begin - 1);  // never the first letter
+  std::string out = name;
+  const bool upper = std::isupper(static_cast<unsigned char>(out[k])) != 0;
+  switch (rng.Below(4)) {
+    case 0:
+      if (k + 1 < end) {
+        std::swap(out[k], out[k + 1]);
+      } else {
+        std::swap(out[k - 1], out[k]);
+      }
+      break;
+    case 1: out.erase(k, 1); break;
+    case 2: out.insert(k, 1, out[k]); break;
+    default: {
+      char c = static_cast<char>('a' + rng.Below(26));
+      if (upper) c = static_cast<char>(c - 'a' + 'A');
+      out[k] = c;
+      break;
+    }
+  }
+  return out;
+}
+
 std::string NoPunctuation(const std::string& text) {
   std::string out;
   for (char c : text) {
@@ -880,7 +915,8 @@ std::string NoPunctuation(const std::string& text) {
 
 class Generator {
  public:
-  Generator(const CorpusOptions& options) : rng_(options.seed), options_(options) {}
+  Generator(const CorpusOptions& options)
+      : rng_(options.seed), slip_rng_(options.seed ^ 0x5113u), options_(options) {}
 
   Corpus Run() {
     Corpus corpus;
@@ -1035,6 +1071,12 @@ class Generator {
       switch (msg.perturbation) {
         case Perturbation::kTypos:
           if (!piece.slot) piece.text = Typos(rng_, piece.text);
+          // Half the whole names typed with a slip too; their own generator, so that the rest
+          // of the corpus is what it was before names had slips.
+          if (piece.slot && piece.type == PhiType::kName &&
+              piece.text.find(' ') != std::string::npos && slip_rng_.Chance(0.5)) {
+            piece.text = NameSlip(slip_rng_, piece.text);
+          }
           break;
         case Perturbation::kNoPunctuation:
           if (!piece.slot) piece.text = NoPunctuation(piece.text);
@@ -1065,6 +1107,7 @@ class Generator {
   }
 
   Rng rng_;
+  Rng slip_rng_;  // NameSlip's
   CorpusOptions options_;
 };
 

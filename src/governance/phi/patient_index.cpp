@@ -68,12 +68,136 @@ void KeySet::ShrinkToFit() {
   *this = std::move(fitted);
 }
 
+namespace {
+
+// Mixes a form's key to a slot.
+std::size_t SlotOf(std::uint64_t form) {
+  form ^= form >> 31;
+  form *= 0xbf58476d1ce4e5b9ull;
+  form ^= form >> 29;
+  return static_cast<std::size_t>(form);
+}
+
+// The forms a name or a typed word is filed under: itself, and itself with one letter after the
+// first left out (a doubled letter gives one form). `emit` gets each distinct form's key.
+template <class Emit>
+void ForEachForm(std::string_view word, Emit&& emit) {
+  emit(NameKey::Of(word));
+  std::array<char, NearNames::kMaxLength + 1> buffer{};
+  for (std::size_t k = 1; k < word.size(); ++k) {
+    if (k >= 2 && word[k] == word[k - 1]) continue;  // the form of leaving out word[k - 1]
+    std::copy(word.begin(), word.begin() + static_cast<std::ptrdiff_t>(k), buffer.begin());
+    std::copy(word.begin() + static_cast<std::ptrdiff_t>(k) + 1, word.end(),
+              buffer.begin() + static_cast<std::ptrdiff_t>(k));
+    emit(NameKey::Of(std::string_view(buffer.data(), word.size() - 1)));
+  }
+}
+
+// A name as NearNames files it: lower-case ASCII letters, punctuation and spaces left out; empty
+// when it holds anything else (a digit, a letter NormalizeForScan could not fold).
+std::string FoldForNear(std::string_view name) {
+  std::string out;
+  for (char ch : name) {
+    if (ch >= 'A' && ch <= 'Z') {
+      out.push_back(static_cast<char>(ch - 'A' + 'a'));
+    } else if (ch >= 'a' && ch <= 'z') {
+      out.push_back(ch);
+    } else if ((ch >= '0' && ch <= '9') || static_cast<unsigned char>(ch) >= 0x80) {
+      return {};
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+NearNames::NearNames(std::vector<std::string> names) {
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  std::vector<std::pair<std::uint64_t, std::uint32_t>> filed;  // (form, name id)
+  offsets_.push_back(0);
+  for (const std::string& name : names) {
+    if (name.size() < kMinLength || name.size() > kMaxLength) continue;
+    const auto id = static_cast<std::uint32_t>(keys_.size());
+    text_ += name;
+    offsets_.push_back(static_cast<std::uint32_t>(text_.size()));
+    keys_.push_back(NameKey::Of(name));
+    ForEachForm(name, [&](std::uint64_t form) { filed.emplace_back(form == 0 ? 1 : form, id); });
+  }
+  std::sort(filed.begin(), filed.end());
+  filed.erase(std::unique(filed.begin(), filed.end()), filed.end());
+  std::size_t forms = 0;
+  for (std::size_t i = 0; i < filed.size(); ++i) forms += i == 0 || filed[i].first != filed[i - 1].first;
+  std::size_t capacity = 16;
+  while (capacity < forms * 2 + 1) capacity *= 2;
+  slots_.assign(capacity, Slot{});
+  mask_ = capacity - 1;
+  unsigned log2_bits = 6;
+  while ((std::size_t{1} << log2_bits) < forms * 8 && log2_bits < 40) ++log2_bits;
+  filter_ = KeyFilter(log2_bits);
+  ids_.reserve(filed.size());
+  for (std::size_t i = 0; i < filed.size();) {
+    const std::uint64_t form = filed[i].first;
+    const auto begin = static_cast<std::uint32_t>(ids_.size());
+    for (; i < filed.size() && filed[i].first == form; ++i) ids_.push_back(filed[i].second);
+    std::size_t s = SlotOf(form) & mask_;
+    while (slots_[s].form != 0) s = (s + 1) & mask_;
+    slots_[s] = Slot{form, begin, static_cast<std::uint32_t>(ids_.size())};
+    filter_.Add(form);
+  }
+}
+
+const NearNames::Slot* NearNames::Lookup(std::uint64_t form) const {
+  form = form == 0 ? 1 : form;
+  if (slots_.empty() || !filter_.MayContain(form)) return nullptr;
+  for (std::size_t s = SlotOf(form) & mask_;; s = (s + 1) & mask_) {
+    if (slots_[s].form == form) return &slots_[s];
+    if (slots_[s].form == 0) return nullptr;
+  }
+}
+
+bool NearNames::OneSlip(std::string_view typed, std::string_view name) {
+  if (typed.empty() || name.empty() || typed[0] != name[0] || typed == name) return false;
+  std::size_t i = 0;
+  while (i < typed.size() && i < name.size() && typed[i] == name[i]) ++i;
+  if (typed.size() == name.size()) {
+    if (typed.substr(i + 1) == name.substr(i + 1)) return true;  // one letter changed
+    return i + 1 < typed.size() && typed[i] == name[i + 1] && typed[i + 1] == name[i] &&
+           typed.substr(i + 2) == name.substr(i + 2);  // two neighbours swapped
+  }
+  if (typed.size() + 1 == name.size()) return typed.substr(i) == name.substr(i + 1);  // left out
+  if (typed.size() == name.size() + 1) return typed.substr(i + 1) == name.substr(i);  // added
+  return false;
+}
+
+std::size_t NearNames::Find(std::string_view word, std::span<std::uint64_t> out) const {
+  if (keys_.empty() || word.size() < kMinLength || word.size() > kMaxLength + 1) return 0;
+  std::size_t count = 0;
+  ForEachForm(word, [&](std::uint64_t form) {
+    const Slot* slot = Lookup(form);
+    if (slot == nullptr) return;
+    for (std::uint32_t k = slot->begin; k < slot->end && count < out.size(); ++k) {
+      const std::uint32_t id = ids_[k];
+      const std::string_view name(text_.data() + offsets_[id], offsets_[id + 1] - offsets_[id]);
+      if (!OneSlip(word, name)) continue;
+      if (std::find(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(count), keys_[id]) !=
+          out.begin() + static_cast<std::ptrdiff_t>(count)) {
+        continue;
+      }
+      out[count++] = keys_[id];
+    }
+  });
+  return count;
+}
+
 PatientIndexSnapshot::PatientIndexSnapshot(const std::vector<const PatientRecord*>& records)
     : first_(records.size() / 8), last_(records.size() / 4), pairs_(records.size()),
       mrns_(records.size()), size_(records.size()) {
   unsigned log2_bits = 6;
   while ((std::size_t{1} << log2_bits) < records.size() * 8 && log2_bits < 40) ++log2_bits;
   pairs_filter_ = KeyFilter(log2_bits);
+  std::vector<std::string> near_first;
+  std::vector<std::string> near_last;
   for (const PatientRecord* r : records) {
     // Keyed as the scanner keys the text it reads: folded to ASCII (NormalizeForScan), so that
     // "Zoë", "ZOË" and a decomposed "Zoë" all meet the patient's name.
@@ -81,6 +205,8 @@ PatientIndexSnapshot::PatientIndexSnapshot(const std::vector<const PatientRecord
     NormalizedText last_text = NormalizeForScan(r->last);
     const std::uint64_t first = NameKey::Of(first_text.text());
     const std::uint64_t last = NameKey::Of(last_text.text());
+    near_first.push_back(FoldForNear(first_text.text()));
+    near_last.push_back(FoldForNear(last_text.text()));
     if (first != NameKey::kSeed) {
       first_.Insert(first);
       names_filter_.Add(first);
@@ -93,10 +219,29 @@ PatientIndexSnapshot::PatientIndexSnapshot(const std::vector<const PatientRecord
       pairs_.Insert(PairKey(first, last));
       pairs_filter_.Add(PairKey(first, last));
     }
-    // "Anne Marie", "De La Cruz": a scan starts from the first word of a multi-word name.
+    // "Anne Marie", "De La Cruz", and "Anna Lise" for "Anna-Lise": a scan starts from the first
+    // word of a name of several.
     for (const std::string_view name : {first_text.text(), last_text.text()}) {
-      const std::size_t space = name.find(' ');
+      const std::size_t space = name.find_first_of(" -");
       if (space != std::string_view::npos) names_filter_.Add(NameKey::Of(name.substr(0, space)));
+    }
+    // Each part of a double surname is the patient's name too: Siobhan McAllister-Reyes is
+    // "Siobhan McAllister" on one form and "Siobhan Reyes" on another.
+    if (const std::string_view name = last_text.text(); name.find('-') != std::string_view::npos) {
+      for (std::size_t from = 0; from < name.size();) {
+        std::size_t to = name.find('-', from);
+        if (to == std::string_view::npos) to = name.size();
+        const std::uint64_t part = NameKey::Of(name.substr(from, to - from));
+        if (to - from >= 2 && part != last && part != NameKey::kSeed) {
+          last_.Insert(part);
+          names_filter_.Add(part);
+          if (first != NameKey::kSeed) {
+            pairs_.Insert(PairKey(first, part));
+            pairs_filter_.Add(PairKey(first, part));
+          }
+        }
+        from = to + 1;
+      }
     }
     const std::string mrn = NormalizeMrn(r->mrn);
     if (!mrn.empty()) {
@@ -107,6 +252,8 @@ PatientIndexSnapshot::PatientIndexSnapshot(const std::vector<const PatientRecord
   }
   // A few thousand distinct first names would otherwise sit in a set sized for 12,500.
   for (KeySet* set : {&first_, &last_, &pairs_, &mrns_}) set->ShrinkToFit();
+  near_first_ = NearNames(std::move(near_first));
+  near_last_ = NearNames(std::move(near_last));
 }
 
 PatientIndex::PatientIndex() : current_(std::make_shared<PatientIndexSnapshot>()) {}

@@ -107,6 +107,47 @@ class KeyFilter {
   unsigned shift_;
 };
 
+// Names one typing slip away from a word, for names typed in a hurry: "Maria Garica", "Keisha
+// Washingon", "dmitri kowalczik". A slip is one letter left out, added or changed, or two
+// neighbours swapped, never the first letter (which typists rarely get wrong, and whose change
+// turns "Hill" into "will"). Built by symmetric deletion: each name is filed under itself and
+// under every form of it with one letter after the first left out, and a typed word looks itself
+// and its own such forms up; a candidate so found is then checked letter by letter. Names and
+// words are NameKey-folded: lower-case ASCII letters, nothing else. Immutable once built.
+class NearNames {
+ public:
+  static constexpr std::size_t kMinLength = 4;   // shorter names are one slip from too many words
+  static constexpr std::size_t kMaxLength = 24;
+
+  NearNames() = default;
+  // `names`: distinct folded names; those that are not kMinLength..kMaxLength letters are left out.
+  explicit NearNames(std::vector<std::string> names);
+
+  // The NameKeys of the names one slip from `word` (folded), at most out.size() of them; returns
+  // how many were written. A word that is itself a name is not one slip from it.
+  std::size_t Find(std::string_view word, std::span<std::uint64_t> out) const;
+  std::size_t size() const { return keys_.size(); }
+
+  // Is `typed` one slip from `name` (both folded, the first letters equal)?
+  static bool OneSlip(std::string_view typed, std::string_view name);
+
+ private:
+  struct Slot {
+    std::uint64_t form = 0;  // NameKey of the form; 0 for an empty slot
+    std::uint32_t begin = 0;  // its names: ids_[begin, end)
+    std::uint32_t end = 0;
+  };
+  const Slot* Lookup(std::uint64_t form) const;
+
+  std::string text_;                    // the names, one after another
+  std::vector<std::uint32_t> offsets_;  // name i is text_[offsets_[i], offsets_[i + 1])
+  std::vector<std::uint64_t> keys_;     // NameKey of name i
+  std::vector<Slot> slots_;             // open addressing by form
+  std::size_t mask_ = 0;
+  std::vector<std::uint32_t> ids_;      // names grouped by form
+  KeyFilter filter_{6};                 // the forms: most words have no form in the table
+};
+
 // One immutable state of the index (thread-safe: const only).
 class PatientIndexSnapshot {
  public:
@@ -137,6 +178,14 @@ class PatientIndexSnapshot {
   }
   std::size_t size() const { return size_; }
 
+  // First and last names one typing slip from a word (see NearNames): keys written to `out`.
+  std::size_t NearFirstNames(std::string_view folded, std::span<std::uint64_t> out) const {
+    return near_first_.Find(folded, out);
+  }
+  std::size_t NearLastNames(std::string_view folded, std::span<std::uint64_t> out) const {
+    return near_last_.Find(folded, out);
+  }
+
   static std::uint64_t PairKey(std::uint64_t first_key, std::uint64_t last_key) {
     return first_key * 0x9E3779B97F4A7C15ull ^ (last_key + 0x632BE59BD9B4E019ull);
   }
@@ -151,6 +200,8 @@ class PatientIndexSnapshot {
   KeySet last_;
   KeySet pairs_;
   KeySet mrns_;
+  NearNames near_first_;
+  NearNames near_last_;
   std::size_t mrn_min_length_ = SIZE_MAX;  // normalized lengths present in the index
   std::size_t mrn_max_length_ = 0;
   std::size_t size_ = 0;

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <array>
+#include <vector>
+
 namespace rounds::governance::phi {
 namespace {
 
@@ -36,6 +40,43 @@ TEST(PhiPatientIndex, NameKeysIgnoreCaseAndPunctuation) {
             NameKey::Of("De La Cruz"));
   EXPECT_NE(NameKey::Of("Garcia"), NameKey::Of("Garcias"));
   EXPECT_EQ(NormalizeMrn("mr-0012 345"), "MR0012345");
+}
+
+TEST(PhiPatientIndex, OneSlipIsOneLetterOutInChangedOrSwappedNeverTheFirst) {
+  EXPECT_TRUE(NearNames::OneSlip("garica", "garcia"));    // swapped
+  EXPECT_TRUE(NearNames::OneSlip("washingon", "washington"));  // left out
+  EXPECT_TRUE(NearNames::OneSlip("garciaa", "garcia"));   // added
+  EXPECT_TRUE(NearNames::OneSlip("kowalczik", "kowalczyk"));  // changed
+  EXPECT_TRUE(NearNames::OneSlip("garci", "garcia"));     // the last letter left out
+  EXPECT_FALSE(NearNames::OneSlip("garcia", "garcia"));   // the name itself
+  EXPECT_FALSE(NearNames::OneSlip("harcia", "garcia"));   // the first letter
+  EXPECT_FALSE(NearNames::OneSlip("gracai", "garcia"));   // two swaps
+  EXPECT_FALSE(NearNames::OneSlip("garza", "garcia"));
+  EXPECT_FALSE(NearNames::OneSlip("garciaaa", "garcia"));
+}
+
+TEST(PhiPatientIndex, FindsNamesOneSlipAwayAndOnlyThose) {
+  const NearNames near({"garcia", "garza", "washington", "lopez", "lopes", "kowalczyk", "lee",
+                        "llama"});
+  std::array<std::uint64_t, 8> out{};
+  auto found = [&](std::string_view word) {
+    std::vector<std::uint64_t> keys(out.begin(), out.begin() + near.Find(word, out));
+    std::sort(keys.begin(), keys.end());
+    return keys;
+  };
+  EXPECT_EQ(found("garica"), std::vector<std::uint64_t>{NameKey::Of("garcia")});
+  EXPECT_EQ(found("washingon"), std::vector<std::uint64_t>{NameKey::Of("washington")});
+  EXPECT_EQ(found("garciaa"), std::vector<std::uint64_t>{NameKey::Of("garcia")});
+  EXPECT_EQ(found("kowalczik"), std::vector<std::uint64_t>{NameKey::Of("kowalczyk")});
+  EXPECT_EQ(found("lama"), std::vector<std::uint64_t>{NameKey::Of("llama")});  // a doubled first letter
+  std::vector<std::uint64_t> both = {NameKey::Of("lopez"), NameKey::Of("lopes")};
+  std::sort(both.begin(), both.end());
+  EXPECT_EQ(found("lopex"), both);        // one slip from two names
+  EXPECT_TRUE(found("garcia").empty());    // a name is not a slip of itself
+  EXPECT_TRUE(found("harcia").empty());
+  EXPECT_TRUE(found("gracai").empty());    // two slips
+  EXPECT_TRUE(found("lea").empty());       // names under four letters are left out
+  EXPECT_TRUE(NearNames().Find("garica", out) == 0);
 }
 
 TEST(PhiPatientIndex, UpdatesPublishNewSnapshotsAndKeepOldOnesIntact) {

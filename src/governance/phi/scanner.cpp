@@ -197,6 +197,8 @@ enum WordFlag : std::uint32_t {
   kPortion = 1u << 18,       // "of", "done", "ago", "patients": a fraction before it is a count
   kDirection = 1u << 19,     // "N", "West", "nw": a street's side of town
   kRoadNumbered = 1u << 20,  // "Rd", "Route", "Hwy": a number may follow ("County Rd 12")
+  kKin = 1u << 21,           // "family", "wife": a last name before it is a name ("Garcia family")
+  kStaffTitle = 1u << 22,    // "Dr", "nurse": the surname after it is staff's ("Dr. Garcia's wife")
 };
 
 struct WordInfo {
@@ -412,6 +414,13 @@ void AddWordLists(WordTable& t) {
   AddFlag(t, {"n", "s", "e", "w", "ne", "nw", "se", "sw", "north", "south", "east", "west"},
           kDirection);
   AddFlag(t, {"rd", "road", "hwy", "highway", "route", "rte", "pike"}, kRoadNumbered);
+  AddFlag(t, {"family", "household", "wife", "husband", "spouse", "son", "daughter", "kids",
+              "children", "mom", "dad", "mother", "father", "brother", "sister", "grandson",
+              "granddaughter", "grandmother", "grandfather", "twins", "baby", "residence"},
+          kKin);
+  AddFlag(t, {"dr", "doctor", "nurse", "rn", "np", "pa", "md", "prof", "professor", "coach",
+              "officer", "pastor", "chaplain", "rev", "father", "sister"},
+          kStaffTitle);
   AddFlag(t, {"www"}, kWww);
   AddFlag(t, {"box"}, kBox);
   AddFlag(t, {"po", "pob"}, kPo);
@@ -1140,6 +1149,18 @@ class Pass {
   bool SaidAge(std::size_t t) const;
   // Is "101F" at token t a temperature ("temp 101F", "spiked to 102F") rather than an age?
   bool Temperature(std::size_t t) const;
+  // A patient's name with one typing slip in its first or last name, beside the other typed
+  // exactly, from name token t: "Maria Garica", "Mraia Garcia", "Garcia, Mraia", "Garica,
+  // Maria". Emits it and returns one past its last token, or 0.
+  std::size_t NearName(std::size_t t);
+  // The end of a name whose last token is `last`, with the initial that follows it on its line
+  // ("GARCIA, MARIA L", "pt Garcia, M."; after a comma only when `comma`): an upper-case letter,
+  // or any letter with its dot, but not the word "I".
+  std::size_t InitialAfter(std::size_t last, bool comma) const;
+  // Word token k folded to lower-case letters when it could be a name typed with a slip: not a
+  // word the scanner knows, not itself a name of the index, only letters (and ' or -). Empty
+  // otherwise. The view is into `buffer`.
+  std::string_view Slipped(std::size_t k, std::array<char, NearNames::kMaxLength + 1>& buffer) const;
   // The finding for one match of a pattern rule, if it is one.
   std::optional<Hit> PatternHit(unsigned rule_index, std::size_t from, std::size_t to) const;
   // The best identifier of letters and digits starting at token t, emitted; returns its last
@@ -1736,10 +1757,13 @@ void Pass::Names() {
         }
         if (matched_end > 0) break;
       }
-      if (gap(j - 1, j) != 1) continue;
+      // "maria.garcia", "maria_garcia": a handle made of one patient's name.
+      const std::string_view joint = Gap(text_, tokens_[j - 1], tokens_[j]);
+      const bool joined = fl == 1 && (joint == "." || joint == "_");
+      if (gap(j - 1, j) != 1 && !joined) continue;
       std::uint64_t last_key = NameKey::kSeed;
       for (std::size_t ll = 0; ll < 3 && word(j + ll); ++ll) {
-        if (ll > 0 && gap(j + ll - 1, j + ll) != 1) break;
+        if (ll > 0 && (joined || gap(j + ll - 1, j + ll) != 1)) break;
         last_key = ll == 0 ? tokens_[j].key : extend(last_key, j + ll);
         if (index_->IsNamePair(first_key, last_key)) matched_end = j + ll + 1;
       }
@@ -1775,22 +1799,171 @@ void Pass::Names() {
         }
       }
       if (end_token > 0) {
-        Emit(PhiType::kName, tok.begin, tokens_[end_token - 1].end, 0.95, "name.last_first");
+        Emit(PhiType::kName, tok.begin, InitialAfter(end_token - 1, false), 0.95, "name.last_first");
         RememberNameTokens(t, end_token);
         next = end_token;
         continue;
       }
     }
-    if (!index_->IsLastName(tok.key)) continue;
-    // A context word and a last name: "pt Garcia", "Mrs. garcia".
-    if (t > 0 && (tokens_[t - 1].flags & kNameContext) &&
-        (tok.capitalized() || !(tok.flags & kCommonSurname))) {
-      const std::string_view g = Gap(text_, tokens_[t - 1], tok);
-      if (g.size() <= 3 && g.find('\n') == std::string_view::npos) {
-        Emit(PhiType::kName, tok.begin, tok.end, 0.8, "name.context");
+    if (const std::size_t end = NearName(t); end != 0) {
+      next = end;
+      continue;
+    }
+    // A last name of up to three words ("Van der Berg") with a word that makes it a person's:
+    // after "pt" or "Mrs." ("pt Garcia", "Mrs. garcia"), or before "family" or "'s wife"
+    // ("Garcia family", "O'Brien's wife called"). A surname that is also a common word counts
+    // only capitalized and after a context word ("pt young" is no name), and a surname after
+    // "Dr" or "nurse" is staff's.
+    if (!tok.capitalized() && (tok.flags & kCommonSurname)) continue;
+    const bool context_word = t > 0 && (tokens_[t - 1].flags & kNameContext);
+    if (!context_word) {  // then a word for family within the next three
+      bool kin = false;
+      for (std::size_t k = t + 1; k < n && k <= t + 3; ++k) kin |= (tokens_[k].flags & kKin) != 0;
+      if (!kin) continue;
+    }
+    std::uint64_t last_key = NameKey::kSeed;
+    std::size_t last_end = 0;
+    for (std::size_t ll = 0; ll < 3 && word(t + ll); ++ll) {
+      if (ll > 0 && gap(t + ll - 1, t + ll) != 1) break;
+      last_key = ll == 0 ? tok.key : extend(last_key, t + ll);
+      if (index_->IsLastName(last_key)) last_end = t + ll + 1;
+    }
+    if (last_end == 0) continue;
+    const bool context_before =
+        context_word && !tok.line_break_before() && Gap(text_, tokens_[t - 1], tok).size() <= 3;
+    bool kin_after = false;
+    // Not for a surname that is also a word, even capitalized: "Young family in room 4".
+    if (!context_before && !(tok.flags & kCommonSurname) && last_end < n &&
+        (tokens_[last_end].flags & kKin) &&
+        !tokens_[last_end].line_break_before() &&
+        (t == 0 || !(tokens_[t - 1].flags & kStaffTitle))) {
+      const std::string_view g = Gap(text_, tokens_[last_end - 1], tokens_[last_end]);
+      kin_after = OnlySpaces(g, 2) || (g.size() >= 3 && (g.substr(0, 2) == "'s" || g.substr(0, 2) == "'S") &&
+                                       OnlySpaces(g.substr(2), 2));
+    }
+    if (context_before || kin_after) {
+      Emit(PhiType::kName, tok.begin, InitialAfter(last_end - 1, true), 0.8, "name.context");
+      RememberNameTokens(t, last_end);
+      next = last_end;
+    }
+  }
+}
+
+std::size_t Pass::InitialAfter(std::size_t last, bool comma) const {
+  const std::size_t k = last + 1;
+  const std::size_t end = tokens_[last].end;
+  if (k >= tokens_.size() || tokens_[k].kind != TokenKind::kWord ||
+      tokens_[k].end - tokens_[k].begin != 1 || tokens_[k].line_break_before()) {
+    return end;
+  }
+  std::string_view g = Gap(text_, tokens_[last], tokens_[k]);
+  if (comma && !g.empty() && g[0] == ',') g.remove_prefix(1);
+  if (!OnlySpaces(g, 2)) return end;
+  const char letter = text_[tokens_[k].begin];
+  const bool dot = tokens_[k].end < text_.size() && text_[tokens_[k].end] == '.';
+  if (!dot && (letter < 'A' || letter > 'Z' || letter == 'I')) return end;
+  return tokens_[k].end + (dot ? 1 : 0);
+}
+
+std::string_view Pass::Slipped(std::size_t k,
+                               std::array<char, NearNames::kMaxLength + 1>& buffer) const {
+  if (k >= tokens_.size()) return {};
+  const Token& w = tokens_[k];
+  if (w.kind != TokenKind::kWord || w.rules != 0 || w.flags != 0 || w.month != 0) return {};
+  std::size_t length = 0;
+  for (std::size_t i = w.begin; i < w.end; ++i) {
+    char c = text_[i];
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    if (c >= 'a' && c <= 'z') {
+      if (length == buffer.size()) return {};
+      buffer[length++] = c;
+    } else if (c != '\'' && c != '-') {
+      return {};
+    }
+  }
+  if (length < NearNames::kMinLength) return {};
+  // "Maria Lopez" is two names of the index, not a slip of "Maria Lopes".
+  if (index_->IsFirstName(w.key) || index_->IsLastName(w.key)) return {};
+  return {buffer.data(), length};
+}
+
+std::size_t Pass::NearName(std::size_t t) {
+  const std::size_t n = tokens_.size();
+  const Token& exact = tokens_[t];
+  // A name that is also a common word ("will", "hope", "mark") only capitalized, and a slipped
+  // word beside a capitalized name only capitalized: "Maria wants" is no Maria Wantz.
+  if ((exact.flags & kCommonSurname) && !exact.capitalized()) return 0;
+  auto fits = [&](std::size_t k) {
+    return !exact.capitalized() || tokens_[k].capitalized();
+  };
+  // Spaces only (1), or one comma and spaces (2), on one line; 0 otherwise.
+  auto gap = [&](std::size_t a, std::size_t b) {
+    if (tokens_[b].line_break_before()) return 0;
+    const std::string_view g = Gap(text_, tokens_[a], tokens_[b]);
+    if (OnlySpaces(g, 3)) return 1;
+    return g.size() >= 1 && g.size() <= 3 && g[0] == ',' && (g.size() == 1 || OnlySpaces(g.substr(1), 2))
+               ? 2
+               : 0;
+  };
+  std::array<char, NearNames::kMaxLength + 1> buffer;
+  std::array<std::uint64_t, 8> near;
+  // The name as the index has it is remembered too: "Amy Norrounik (Norounik household)".
+  auto emit = [&](std::size_t first, std::size_t last, std::uint64_t meant) {
+    Emit(PhiType::kName, tokens_[first].begin, tokens_[last].end, 0.85, "name.near");
+    RememberNameTokens(first, last + 1);
+    if (name_key_count_ < name_keys_.size()) name_keys_[name_key_count_++] = meant;
+    return last + 1;
+  };
+  // Is token k a middle initial ("L", "L.") followed on its line by the next token?
+  auto initial = [&](std::size_t k) {
+    if (k + 1 >= n || tokens_[k].kind != TokenKind::kWord || tokens_[k].end - tokens_[k].begin != 1 ||
+        tokens_[k + 1].line_break_before()) {
+      return false;
+    }
+    const std::string_view g = Gap(text_, tokens_[k], tokens_[k + 1]);
+    return OnlySpaces(g, 3) || (g.size() >= 2 && g[0] == '.' && OnlySpaces(g.substr(1), 2));
+  };
+  if (index_->IsFirstName(exact.key)) {
+    // First Last, with a middle initial or not: "Maria Garica", "maria l. garica".
+    std::size_t k = t + 1;
+    if (k < n && gap(t, k) == 1 && initial(k)) ++k;
+    if (k < n && (k > t + 1 || gap(t, k) == 1) && fits(k)) {
+      const std::string_view typed = Slipped(k, buffer);
+      const std::size_t found = typed.empty() ? 0 : index_->NearLastNames(typed, near);
+      for (std::size_t i = 0; i < found; ++i) {
+        if (index_->IsNamePair(exact.key, near[i])) return emit(t, k, near[i]);
+      }
+    }
+    // Last, First: "Garica, Maria".
+    if (t >= 1 && gap(t - 1, t) == 2 && fits(t - 1)) {
+      const std::string_view typed = Slipped(t - 1, buffer);
+      const std::size_t found = typed.empty() ? 0 : index_->NearLastNames(typed, near);
+      for (std::size_t i = 0; i < found; ++i) {
+        if (index_->IsNamePair(exact.key, near[i])) return emit(t - 1, t, near[i]);
       }
     }
   }
+  if (index_->IsLastName(exact.key)) {
+    // Last, First: "Garcia, Mraia".
+    if (t + 1 < n && gap(t, t + 1) == 2 && fits(t + 1)) {
+      const std::string_view typed = Slipped(t + 1, buffer);
+      const std::size_t found = typed.empty() ? 0 : index_->NearFirstNames(typed, near);
+      for (std::size_t i = 0; i < found; ++i) {
+        if (index_->IsNamePair(near[i], exact.key)) return emit(t, t + 1, near[i]);
+      }
+    }
+    // First Last, with a middle initial or not: "Mraia Garcia", "Isbaella U. Guerrero".
+    std::size_t k = t - 1;
+    if (t >= 2 && initial(t - 1) && gap(t - 2, t - 1) == 1) k = t - 2;
+    if (t >= 1 && (k < t - 1 || gap(k, t) == 1) && fits(k)) {
+      const std::string_view typed = Slipped(k, buffer);
+      const std::size_t found = typed.empty() ? 0 : index_->NearFirstNames(typed, near);
+      for (std::size_t i = 0; i < found; ++i) {
+        if (index_->IsNamePair(near[i], exact.key)) return emit(k, t, near[i]);
+      }
+    }
+  }
+  return 0;
 }
 
 void Pass::Streets() {
