@@ -54,6 +54,7 @@ struct VerifyOptions {
   TrailOptions trail;
   std::string public_key;
   std::string public_key_file;
+  bool require_checkpoints = false;
 };
 
 int RunVerify(const VerifyOptions& options) {
@@ -77,9 +78,23 @@ int RunVerify(const VerifyOptions& options) {
   if (!database_key) return ReportError(database_key.error());
   auto report = app::VerifyAuditFiles(config->DatabasePath(), files.checkpoints, public_key, *database_key);
   if (!report) return ReportError(report.error());
-  if (checkpoints->empty()) {
-    std::cerr << "warning: no checkpoints in " << files.checkpoints
-              << ": only the chain itself was checked (a truncated or rewritten chain cannot be told apart)\n";
+  if (checkpoints->empty() && report->ok && report->records_checked > 0) {
+    // The server writes a checkpoint as soon as it has a key (the first signs the empty chain),
+    // so a key with no checkpoint means the file was removed or emptied: the chain alone cannot
+    // tell a rewritten trail from the real one. Without a key the trail may only ever have been
+    // written by the CLI, before any server start; that is a warning unless told otherwise.
+    if (!public_key.empty()) {
+      report->ok = false;
+      report->problem = "the checkpoint file " + files.checkpoints +
+                        " is missing or empty, though a signing key exists (the server signs a checkpoint as soon as "
+                        "it has a key): the trail cannot be checked against what was signed";
+    } else if (options.require_checkpoints) {
+      report->ok = false;
+      report->problem = "no checkpoints in " + files.checkpoints + " and --require-checkpoints was given";
+    } else {
+      std::cerr << "warning: no checkpoints in " << files.checkpoints
+                << ": only the chain itself was checked (a truncated or rewritten chain cannot be told apart)\n";
+    }
   }
   if (!report->ok) {
     std::cout << "TAMPERED: ";
@@ -178,6 +193,9 @@ void AddAuditCommands(CLI::App& app) {
   verify->add_option("--public-key-file", verify_options->public_key_file,
                      "File holding the public key (default <data-dir>/audit/signing.pub)")
       ->excludes(key);
+  verify->add_flag("--require-checkpoints", verify_options->require_checkpoints,
+                   "Fail when there is no checkpoint at all, even without a key (by default a trail never "
+                   "signed is only warned about)");
   verify->callback([verify_options] {
     log::SetMinimumLevel(log::Level::kError);
     throw CLI::RuntimeError(RunVerify(*verify_options));

@@ -5,7 +5,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { runCli } from '../lib/server.mjs';
 import { startServer, createUsers, PASSWORD } from './fixtures.mjs';
@@ -250,4 +250,27 @@ test('after shutdown the CLI verifies the files, and names the first record a ta
   const truncated = runCli(['audit', 'verify'], { dataDir: server.dataDir });
   assert.equal(truncated.status, 1, truncated.stdout);
   assert.match(truncated.stdout, /removed/);
+
+  // The checkpoint file removed while the key stays (and the search indexes trimmed to the cut
+  // trail, so that only the checkpoints could tell): the server signs a checkpoint as soon as it
+  // has a key, so this is no unsigned trail but one whose proof was taken away.
+  const trimmed = spawnSync('sqlite3', [db, `DELETE FROM audit_index_actor WHERE seq > ${records - 3}; ` +
+    `DELETE FROM audit_index_object WHERE seq > ${records - 3}; ` +
+    `UPDATE audit_index_state SET indexed_seq = min(indexed_seq, ${records - 3});`], { encoding: 'utf8' });
+  assert.equal(trimmed.status, 0, trimmed.stderr);
+  const checkpointFile = path.join(server.dataDir, 'audit', 'checkpoints.log');
+  renameSync(checkpointFile, checkpointFile + '.aside');
+  const unanchored = runCli(['audit', 'verify'], { dataDir: server.dataDir });
+  assert.equal(unanchored.status, 1, unanchored.stdout + unanchored.stderr);
+  assert.match(unanchored.stdout, /TAMPERED: .*missing or empty, though a signing key exists/);
+  // The public key gone too, as on a trail only the CLI wrote before the first server start: a
+  // warning, or a failure when the operator says checkpoints must be there.
+  const publicKey = path.join(server.dataDir, 'audit', 'signing.pub');
+  renameSync(publicKey, publicKey + '.aside');
+  const unsigned = runCli(['audit', 'verify'], { dataDir: server.dataDir });
+  assert.equal(unsigned.status, 0, unsigned.stdout + unsigned.stderr);
+  assert.match(unsigned.stderr, /warning: no checkpoints/);
+  const strict = runCli(['audit', 'verify', '--require-checkpoints'], { dataDir: server.dataDir });
+  assert.equal(strict.status, 1, strict.stdout + strict.stderr);
+  assert.match(strict.stdout, /--require-checkpoints/);
 });
