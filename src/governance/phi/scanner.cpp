@@ -121,6 +121,7 @@ constexpr std::array<std::uint8_t, 256> MakeSeparators() {
   t['\n'] = kSepLineBreak;
   t['@'] = kSepAt;
   t['('] = kSepParenthesis;
+  t['['] = kSepParenthesis;  // "maria[at]example.com"
   t[':'] = kSepColon;
   t['/'] = kSepSlash;
   t['+'] = kSepPlus;
@@ -199,6 +200,10 @@ enum WordFlag : std::uint32_t {
   kRoadNumbered = 1u << 20,  // "Rd", "Route", "Hwy": a number may follow ("County Rd 12")
   kKin = 1u << 21,           // "family", "wife": a last name before it is a name ("Garcia family")
   kStaffTitle = 1u << 22,    // "Dr", "nurse": the surname after it is staff's ("Dr. Garcia's wife")
+  kSpelledDot = 1u << 23,    // "dot": an address may be spelled out ("maria at example dot com")
+  kStateName = 1u << 24,     // a state's name in full, or the last word of it ("Ohio", "York")
+  kMailWord = 1u << 25,      // "email": what follows may be an address spelled out
+  kDeviceWord = 1u << 26,    // "mac", "pump": a device's hardware address may follow
 };
 
 struct WordInfo {
@@ -326,7 +331,7 @@ void AddWordLists(WordTable& t) {
               "dosage", "vol", "version", "ver", "v", "step", "level", "lvl", "rate", "kcal",
               "calories", "sig", "disp", "refills", "french", "fr", "gauge", "size", "setting",
               "settings", "cycle", "gestation", "ga", "para", "gravida", "fhr", "build",
-              "firmware", "fw", "release", "patch", "software", "sw"},
+              "firmware", "fw", "release", "patch", "software", "sw", "code", "codes"},
           kLabel);
   AddFlag(t, {"mg", "mcg", "ug", "g", "gm", "gram", "grams", "kg", "kgs", "lb", "lbs", "oz",
               "ml", "mls", "l", "cc", "liter", "liters", "units", "unit", "u", "iu", "meq",
@@ -421,6 +426,21 @@ void AddWordLists(WordTable& t) {
   AddFlag(t, {"dr", "doctor", "nurse", "rn", "np", "pa", "md", "prof", "professor", "coach",
               "officer", "pastor", "chaplain", "rev", "father", "sister"},
           kStaffTitle);
+  AddFlag(t, {"dot"}, kSpelledDot);
+  AddFlag(t, {"mac", "ethernet", "wifi", "wlan", "nic", "bluetooth", "hwaddr", "hardware", "device",
+              "devices", "monitor", "pump", "serial", "sn", "implant", "pacemaker", "tablet", "sensor"},
+          kDeviceWord);
+  AddFlag(t, {"email", "emails", "emailed", "mail", "e-mail"}, kMailWord);
+  // A ZIP after one needs no context ("Boston, Massachusetts 02115"). Of two-word names only the
+  // last word, where it is no common word ("New York", "North Carolina"; not "Rhode Island").
+  AddFlag(t, {"alabama", "alaska", "arizona", "arkansas", "california", "colorado", "connecticut",
+              "delaware", "florida", "georgia", "hawaii", "idaho", "illinois", "indiana", "iowa",
+              "kansas", "kentucky", "louisiana", "maine", "maryland", "massachusetts", "michigan",
+              "minnesota", "mississippi", "missouri", "montana", "nebraska", "nevada", "ohio",
+              "oklahoma", "oregon", "pennsylvania", "tennessee", "texas", "utah", "vermont",
+              "virginia", "washington", "wisconsin", "wyoming", "york", "jersey", "hampshire",
+              "mexico", "carolina", "dakota"},
+          kStateName);
   AddFlag(t, {"www"}, kWww);
   AddFlag(t, {"box"}, kBox);
   AddFlag(t, {"po", "pob"}, kPo);
@@ -1119,6 +1139,12 @@ class Pass {
   void Ages();
   void WordDates();
   void ColonRuns();
+  // MAC addresses grouped by dashes or by dots in threes ("00-1A-2B-3C-4D-5E", "001A.2B3C.4D5E")
+  // in a message that names a device; with colons they are ColonRuns'.
+  void GroupedMacs();
+  // E-mail addresses spelled out so that no program reads them: "maria at example dot com",
+  // "maria[at]example.com", "maria . garcia @ example . com".
+  void SpelledEmails(bool at_sign);  // at_sign: the text holds an '@' 
   // Hyperscan's matches, in the order reported (by end), each offered to its rule's validator.
   void PatternMatches(const std::vector<RawMatch>& raw);
 
@@ -1389,7 +1415,7 @@ void Pass::EvaluateRun(std::size_t first, std::size_t last) {
             // After a state code ("MA 02115", "Springfield, MA 02115") no context is needed.
             if (!printed) base_override = 0;  // pieces count only after a state code
             if (ok && a > 0 && tokens_[a - 1].kind == TokenKind::kWord &&
-                (tokens_[a - 1].flags & kState)) {
+                (tokens_[a - 1].flags & (kState | kStateName))) {
               const std::string_view gap = Gap(text_, tokens_[a - 1], tokens_[a]);
               if (Is(gap, " ") || Is(gap, ", ") || Is(gap, ",")) {
                 const Token& st = tokens_[a - 1];
@@ -1483,7 +1509,9 @@ void Pass::EvaluateRun(std::size_t first, std::size_t last) {
         const bool guarded = window.guarded && !distinctive;
         // A label right before the number says what it is, whatever word comes before the
         // label: "app build 2.1.0.5 from IT" is a version, not an address logged in from.
-        if (guarded && window.labelled && rule.numeric_guard && window.Distance(r) > 1 && floor == 0) {
+        // "zip code 02115" is the exception: there the label is the context word's second half.
+        if (guarded && window.labelled && rule.numeric_guard && window.Distance(r) > 1 && floor == 0 &&
+            rule.validator != Validator::kZip) {
           continue;
         }
         double confidence = guarded || !window.guarded ? Score(rule, r, window, formatted, floor)
@@ -2438,6 +2466,130 @@ void Pass::WordDates() {
   }
 }
 
+void Pass::GroupedMacs() {
+  const std::size_t n = text_.size();
+  std::size_t checked = 0;  // text before this is part of a run already looked at
+  auto in_run = [&](std::size_t i) { return IsHex(text_[i]) || text_[i] == '-' || text_[i] == '.'; };
+  for (const std::size_t t : lists_.non_words) {
+    std::size_t l = tokens_[t].begin;
+    if (l < checked) continue;
+    while (l > 0 && in_run(l - 1)) --l;
+    std::size_t r = tokens_[t].begin;
+    while (r < n && in_run(r)) ++r;
+    checked = r;
+    while (r > l && (text_[r - 1] == '.' || text_[r - 1] == '-')) --r;  // a stop ending the sentence
+    if ((l > 0 && IsAlnum(text_[l - 1])) || (r < n && IsAlnum(text_[r]))) continue;
+    const std::string_view span = text_.substr(l, r - l);
+    bool dashed = span.size() == 17;
+    for (std::size_t k = 0; dashed && k < 17; ++k) dashed = (k % 3 == 2) ? span[k] == '-' : IsHex(span[k]);
+    bool dotted = span.size() == 14;
+    for (std::size_t k = 0; dotted && k < 14; ++k) dotted = (k % 5 == 4) ? span[k] == '.' : IsHex(span[k]);
+    if (!dashed && !dotted) continue;
+    const std::size_t last = TokenAt(r - 1);
+    const Window w = Around(text_, tokens_, t, last < tokens_.size() ? last : t);
+    Emit(PhiType::kDevice, l, r, (w.rules & tables_.device_mask) ? 0.95 : 0.85, "device.mac");
+  }
+}
+
+void Pass::SpelledEmails(bool at_sign) {
+  static const std::uint64_t kAt = NameKey::Of("at");
+  static const std::uint64_t kDot = NameKey::Of("dot");
+  static const std::array<std::uint64_t, 24> kTopLevel = {
+      NameKey::Of("com"),  NameKey::Of("org"),  NameKey::Of("net"),    NameKey::Of("edu"),
+      NameKey::Of("gov"),  NameKey::Of("us"),   NameKey::Of("io"),     NameKey::Of("co"),
+      NameKey::Of("uk"),   NameKey::Of("ca"),   NameKey::Of("info"),   NameKey::Of("biz"),
+      NameKey::Of("me"),   NameKey::Of("health"), NameKey::Of("test"), NameKey::Of("mil"),
+      NameKey::Of("au"),   NameKey::Of("de"),   NameKey::Of("fr"),     NameKey::Of("ie"),
+      NameKey::Of("nz"),   NameKey::Of("in"),   NameKey::Of("mx"),     NameKey::Of("email")};
+  const std::size_t n = tokens_.size();
+  auto label = [&](std::size_t k) { return k < n && !tokens_[k].line_break_before(); };
+  auto spaced = [](std::string_view g) { return OnlySpaces(g, 2); };
+  // "." with at most a space on each side, or "_" or "-" tight: the parts of a name or host.
+  auto joint = [](std::string_view g) {
+    if (Is(g, ".") || Is(g, "_") || Is(g, "-")) return true;
+    return Is(g, " .") || Is(g, ". ") || Is(g, " . ");
+  };
+  // "dot" spelled between two parts, with spaces or brackets: "example dot com", "example[dot]com".
+  auto spelled_dot = [&](std::size_t k) {
+    if (k + 1 >= n || k == 0 || tokens_[k].key != kDot) return false;
+    const std::string_view before = Gap(text_, tokens_[k - 1], tokens_[k]);
+    const std::string_view after = Gap(text_, tokens_[k], tokens_[k + 1]);
+    return (spaced(before) && spaced(after)) || ((Is(before, "[") || Is(before, "(") || Is(before, " [") ||
+                                                  Is(before, " (")) &&
+                                                 (Is(after, "]") || Is(after, ")") || Is(after, "] ") ||
+                                                  Is(after, ") ")));
+  };
+  for (std::size_t k = 1; k + 1 < n; ++k) {
+    // Where the local part ends and the host begins: "at" spaced or bracketed, or '@' with spaces.
+    std::size_t local_end = 0;
+    std::size_t host = 0;
+    bool strong = false;  // bracketed "at" or a spaced '@': meant as an address
+    const bool at_word = tokens_[k].key == kAt;
+    if (!at_word && !at_sign) continue;
+    const std::string_view before = Gap(text_, tokens_[k - 1], tokens_[k]);
+    if (at_word && tokens_[k].kind == TokenKind::kWord && label(k + 1)) {
+      const std::string_view after = Gap(text_, tokens_[k], tokens_[k + 1]);
+      const bool open = Is(before, "[") || Is(before, "(") || Is(before, " [") || Is(before, " (");
+      const bool close = Is(after, "]") || Is(after, ")") || Is(after, "] ") || Is(after, ") ");
+      if (open && close) {
+        strong = true;
+      } else if (!(spaced(before) && spaced(after))) {
+        continue;
+      }
+      local_end = k - 1;
+      host = k + 1;
+    } else if (before.size() >= 2 && before.size() <= 3 && !tokens_[k].line_break_before() &&
+               (before[0] == '@' || before[1] == '@' || before.back() == '@') &&
+               (before[0] == ' ' || before.back() == ' ')) {
+      strong = true;
+      local_end = k - 1;
+      host = k;
+    } else {
+      continue;
+    }
+    // The host: parts joined by dots, spelled or not, ending in a top-level domain.
+    bool spelled = false;
+    std::size_t last = host;
+    std::size_t parts = 1;
+    for (std::size_t h = host; parts < 6;) {
+      if (label(h + 1) && joint(Gap(text_, tokens_[h], tokens_[h + 1]))) {
+        h = h + 1;
+      } else if (label(h + 2) && spelled_dot(h + 1)) {
+        h = h + 2;
+        spelled = true;
+      } else {
+        break;
+      }
+      ++parts;
+      last = h;
+    }
+    if (parts < 2 || std::find(kTopLevel.begin(), kTopLevel.end(), tokens_[last].key) == kTopLevel.end()) continue;
+    // The local part, back over its own parts.
+    std::size_t first = local_end;
+    for (int count = 0; count < 3; ++count) {
+      if (first >= 1 && !tokens_[first].line_break_before() &&
+          joint(Gap(text_, tokens_[first - 1], tokens_[first]))) {
+        first -= 1;
+      } else if (first >= 2 && spelled_dot(first - 1)) {
+        first -= 2;
+        spelled = true;
+      } else {
+        break;
+      }
+    }
+    if (tokens_[first].line_break_before() && first != local_end) continue;
+    // "at" between spaces with real dots is a sentence ("we met at example.com") unless an
+    // e-mail is what it is about.
+    bool mail = strong || spelled;
+    for (std::size_t b = first > 3 ? first - 3 : 0; !mail && b < first; ++b) {
+      mail = (tokens_[b].flags & kMailWord) != 0;
+    }
+    if (!mail) continue;
+    Emit(PhiType::kEmail, tokens_[first].begin, tokens_[last].end, 0.9, "email.spelled");
+    k = last;
+  }
+}
+
 void Pass::ColonRuns() {
   const std::size_t n = text_.size();
   std::size_t i = 0;
@@ -2622,6 +2774,7 @@ std::vector<Finding> Scanner::Scan(std::string_view text) const {
     pass.Ages();
     pass.TokenRules();  // letters and digits in one group
     pass.CompactDates();
+    if (facts.words & kDeviceWord) pass.GroupedMacs();
   }
   pass.Names();
   pass.TiedDates();
@@ -2629,6 +2782,7 @@ std::vector<Finding> Scanner::Scan(std::string_view text) const {
   if (facts.words & kPlaceWord) pass.Places();
   if (facts.digit && facts.month) pass.WordDates();  // a day needs digits
   if (facts.colon) pass.ColonRuns();
+  if ((facts.words & (kSpelledDot | kMailWord)) || facts.at_sign || facts.parenthesis) pass.SpelledEmails(facts.at_sign);
   const auto& triggers = tables_->pattern_triggers;
   const bool run_patterns =
       database_ != nullptr && state->scratch != nullptr &&

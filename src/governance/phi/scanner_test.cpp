@@ -266,6 +266,34 @@ TEST(PhiScanner, FindsNamesByTheirPartsTitlesFamiliesAndHandles) {
   }
 }
 
+// Found whole now; each was missed or left in pieces: addresses spelled out so that no program
+// reads them, MAC addresses grouped by dashes or dots, and a ZIP after a state's name in full.
+TEST_F(PhiScannerTest, FindsSpelledAddressesGroupedMacsAndZipsAfterAStatesName) {
+  const Positive cases[] = {
+      {"email: sean dot obrien at example dot com", "EMAIL:sean dot obrien at example dot com"},
+      {"email maria[at]example.com", "EMAIL:maria[at]example.com"},
+      {"email maria(at)example.com", "EMAIL:maria(at)example.com"},
+      {"email maria at example.com", "EMAIL:maria at example.com"},
+      {"email is maria . garcia @ example . com", "EMAIL:maria . garcia @ example . com"},
+      {"write to j_smith at example dot org please", "EMAIL:j_smith at example dot org"},
+      {"or r.lee [at] example [dot] net", "EMAIL:r.lee [at] example [dot] net"},
+      {"mac address 00-1A-2B-3C-4D-5E", "DEVICE:00-1A-2B-3C-4D-5E"},
+      {"her monitor mac 001A.2B3C.4D5E", "DEVICE:001A.2B3C.4D5E"},
+      {"Boston, Massachusetts 02115", "ZIP:02115"},
+      {"Albany, New York 12207", "ZIP:12207"},
+      // "code" labels the number after it, except where it ends "zip code"
+      {"her zip code is 02115", "ZIP:02115"},
+      {"postal code 02115", "ZIP:02115"},
+  };
+  ExpectFinds(cases);
+  for (const char* text : {"we met at example.com's booth", "look at this dot plot",
+                           "the dot at 3 o'clock", "Texas 2024 results", "page me at 4412",
+                           "ask at the front desk dot", "lot 12-34-56 expires", "billing code 99223",
+                           "door code 4471 for the family lounge"}) {
+    EXPECT_TRUE(scanner_->Scan(text).empty()) << text << " -> " << ::testing::PrintToString(Found(text));
+  }
+}
+
 // A label ("bed", "room", "order") keeps the number it labels from reading as an identifier, and
 // only that number: the phone after "bed 4" is a phone, and so is one grouped as only phone numbers
 // and SSNs are, right after a label. These were missed once: one line of a pasted call list,
