@@ -442,6 +442,85 @@ std::string Email(Rng& rng, const PatientRecord& p) {
   return local + "@" + rng.Pick(domains);
 }
 
+// The forms staff and patients type that the templates above did not hold.
+
+// The sex or unit typed onto an age in clinical shorthand: "92F", "95M", "91yoM". The age alone
+// is PHI.
+const std::vector<std::string>& AgeSuffixes() {
+  static const std::vector<std::string> suffixes = Split("F|M|yoF|yoM|yo|yof|yom");
+  return suffixes;
+}
+
+// A number in international form, from ranges reserved for fiction: UK 07700 900xxx mobiles and
+// 020 7946 0xxx London numbers, and NANP 555-01xx.
+std::string PhoneInternational(Rng& rng) {
+  switch (rng.Below(3)) {
+    case 0: return "+44 7700 900" + Pad(rng.Between(0, 999), 3);
+    case 1: return "+44 (0)20 7946 0" + Pad(rng.Between(0, 999), 3);
+    default: return "+1 " + std::to_string(rng.Pick(std::vector<int>{212, 312, 617, 713})) + " 555 01" + Pad(rng.Between(0, 99), 2);
+  }
+}
+
+// An e-mail address spelled out so that no program reads it: "maria dot garcia at example dot
+// com", "mgarcia[at]example.org", "maria.garcia (at) example.net".
+std::string EmailSpelled(Rng& rng, const std::string& email) {
+  const std::size_t at = email.find('@');
+  std::string local = email.substr(0, at);
+  std::string host = email.substr(at + 1);
+  const std::size_t style = rng.Below(4);
+  auto spell = [](const std::string& text, const std::string& dot) {
+    std::string out;
+    for (char c : text) {
+      if (c == '.') {
+        out += dot;
+      } else {
+        out.push_back(c);
+      }
+    }
+    return out;
+  };
+  switch (style) {
+    case 0: return spell(local, " dot ") + " at " + spell(host, " dot ");
+    case 1: return local + "[at]" + host;
+    case 2: return local + " (at) " + spell(host, " (dot) ");
+    default: return spell(local, " . ") + " @ " + spell(host, " . ");
+  }
+}
+
+// A MAC address grouped by dashes or, as Cisco prints it, by dots in threes.
+std::string MacGrouped(Rng& rng) {
+  static const std::string kHex = "0123456789ABCDEF";
+  std::string hex;
+  for (int i = 0; i < 12; ++i) hex.push_back(kHex[rng.Below(16)]);
+  if (hex.find_first_of("0123456789") == std::string::npos) hex[0] = '0';
+  std::string out;
+  const bool dashes = rng.Chance(0.6);
+  for (std::size_t i = 0; i < 12; ++i) {
+    if (dashes && i > 0 && i % 2 == 0) out.push_back('-');
+    if (!dashes && i > 0 && i % 4 == 0) out.push_back('.');
+    out.push_back(hex[i]);
+  }
+  return out;
+}
+
+// A date of birth as a form or a hurried hand writes it: "03 04 1961", "030461", "19610304",
+// "04MAR1961", "3 / 4 / 1961", "3/61".
+std::string DobCompact(Rng& rng) {
+  static const std::array<std::string_view, 12> kMon = {"JAN", "FEB", "MAR", "APR", "MAY", "JUN",
+                                                         "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"};
+  const int year = rng.Between(1925, 2015);
+  const int month = rng.Between(1, 12);
+  const int day = rng.Between(1, 28);
+  switch (rng.Below(6)) {
+    case 0: return Pad(month, 2) + " " + Pad(day, 2) + " " + std::to_string(year);
+    case 1: return Pad(month, 2) + Pad(day, 2) + Pad(year % 100, 2);
+    case 2: return std::to_string(year) + Pad(month, 2) + Pad(day, 2);
+    case 3: return Pad(day, 2) + std::string(kMon[static_cast<std::size_t>(month - 1)]) + std::to_string(year);
+    case 4: return std::to_string(month) + " / " + std::to_string(day) + " / " + std::to_string(year);
+    default: return std::to_string(month) + "/" + Pad(year % 100, 2);
+  }
+}
+
 std::string Url(Rng& rng, const PatientRecord& p, const std::string& mrn) {
   std::string first;
   std::string last;
@@ -480,7 +559,8 @@ constexpr MessageKind kHard = MessageKind::kHardNegative;
 
 // Slots: {NAME} {LAST} {DOB} {DATE} {PHONE} {EMAIL} {SSN} {MRN} {MBI} {MEMBER} {ACCOUNT} {CARD}
 // {DEA} {LICENSE} {NPI} {VIN} {PLATE} {IMEI} {MAC} {SERIAL} {URL} {IP} {IPV6} {ZIP} {STREET}
-// {CITY} {ADDRESS} {AGE90} are PHI; {STAFF} {FIRST} {DOSE} {VITALS} {LAB} {ICD} {YEAR} {AGE}
+// {CITY} {ADDRESS} {AGE90} {AGESHORT} {PHONEINTL} {EMAILSPELLED} {MACGROUPED} {DOBCOMPACT} are
+// PHI; {STAFF} {FIRST} {DOSE} {VITALS} {LAB} {ICD} {YEAR} {AGE}
 // {TIME} {ROOM} {ORDER} {DRUG} {SCORE} {NDC} {CPT} {STATE} are not.
 // Templates alternate between the tuning half (even positions) and the held-out half (odd),
 // and come in pairs covering the same identifiers in different words.
@@ -601,6 +681,21 @@ const std::vector<Template>& Templates() {
       {kTriage, kPhi, "called {NAME} x2, no answer at {PHONE}; sent portal msg to {EMAIL}"},
       {kForum, kPhi, "anyone else see Dr. {STAFFLAST}? I'm {NAME}, diagnosed {DATE} with {ICD}"},
       {kForum, kPhi, "{NAME} from {CITY} - diagnosed {DATE}, still fighting!"},
+      // forms found typed by staff and patients that the templates above lack
+      {kChat, kPhi, "{AGESHORT} with UTI, {NAME} in {ROOM}, needs {DRUG}"},
+      {kTriage, kPhi, "Triage: {AGESHORT} c/o SOB, {NAME}, cb {PHONE}"},
+      {kPatient, kPhi, "while I'm abroad my cell is {PHONEINTL} - {NAME}"},
+      {kForum, kPhi, "{NAME} here, text me on {PHONEINTL} if you are nearby"},
+      {kForum, kPhi, "you can write me at {EMAILSPELLED} - {NAME}"},
+      {kPatient, kPhi, "my new email is {EMAILSPELLED}, please update my chart"},
+      {kTriage, kPhi, "{NAME}'s home monitor mac {MACGROUPED} stopped reporting"},
+      {kEhr, kPhi, "Device: bedside monitor\nMAC: {MACGROUPED}\nPatient: {NAME}"},
+      {kEhr, kPhi, "DOB: {DOBCOMPACT}  MRN: {MRN}"},
+      {kChat, kPhi, "need the dob {DOBCOMPACT} confirmed for {NAME}"},
+      {kChat, kPhi, "{LAST} family at bedside, they want an update at {TIME}"},
+      {kTriage, kPhi, "Spoke with the {LAST} family, they will call {PHONE}"},
+      {kPatient, kPhi, "My mother is {AGE90}. She fell again, please call {PHONE}"},
+      {kChat, kPhi, "pt {NAME} turns {AGE90} tomorrow, the family is bringing cake"},
 
       // --- PHI-free clinical messages
       {kChat, kClean, "can someone cover {ROOM} for 20 min, I need to run to pharmacy"},
@@ -689,6 +784,17 @@ const std::vector<Template>& Templates() {
       {kPatient, kHard, "I was born in {YEAR} and have had asthma since I was {AGE}"},
       {kChat, kHard, "May is covering the floor, Will is in clinic, Hope is charge"},
       {kChat, kHard, "Rose from pharmacy says the {DRUG} is ready"},
+      // shorthand that reads like an identifier and is none
+      {kChat, kHard, "temp 101F overnight, tylenol given, {VITALS}"},
+      {kChat, kHard, "Tmax 102F, blood cultures sent, {LAB}"},
+      {kChat, kHard, "pain 8/10 since surgery, {DRUG} {DOSE} given"},
+      {kChat, kHard, "admitted 2/2 sepsis, {VITALS}"},
+      {kChat, kHard, "billing code {CPT} for the consult, please fix"},
+      {kChat, kHard, "app build 2.1.0.5 pushed by IT, restart the pumps"},
+      {kChat, kHard, "scan 1/2 done, rest after lunch"},
+      {kChat, kHard, "lot 12-34-56 expires next month"},
+      {kForum, kHard, "we met at example.com's booth, great people"},
+      {kChat, kHard, "Dr. {STAFFLAST}'s wife brought cake for the unit"},
   };
   return templates;
 }
@@ -1012,6 +1118,14 @@ class Generator {
     if (slot == "STREET") return phi(PhiType::kAddress, Street(rng_), false);
     if (slot == "CITY") return phi(PhiType::kAddress, rng_.Pick(Cities()), false);
     if (slot == "AGE90") return phi(PhiType::kAge, std::to_string(rng_.Between(90, 104)), false);
+    if (slot == "AGESHORT") {
+      phi(PhiType::kAge, std::to_string(rng_.Between(90, 104)), false);
+      return text(rng_.Pick(AgeSuffixes()));
+    }
+    if (slot == "PHONEINTL") return phi(PhiType::kPhone, PhoneInternational(rng_), false);
+    if (slot == "EMAILSPELLED") return phi(PhiType::kEmail, EmailSpelled(rng_, Email(rng_, p)), false);
+    if (slot == "MACGROUPED") return phi(PhiType::kDevice, MacGrouped(rng_), false);
+    if (slot == "DOBCOMPACT") return phi(PhiType::kDate, DobCompact(rng_), false);
     // Not PHI.
     if (slot == "STATE") return text(rng_.Pick(States()));
     if (slot == "STAFFLAST") return text(rng_.Pick(CommonSurnames()));

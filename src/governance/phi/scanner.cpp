@@ -1136,6 +1136,8 @@ class Pass {
   void TiedDates();
   // "DOB 04MAR1961": day, month and year in one word, after a word that dates it.
   void CompactDates();
+  // Is the token a day, a month's three letters and a year in one word ("04MAR1961")?
+  bool CompactDate(const Token& tok) const;
   void Ages();
   void WordDates();
   void ColonRuns();
@@ -1144,7 +1146,7 @@ class Pass {
   void GroupedMacs();
   // E-mail addresses spelled out so that no program reads them: "maria at example dot com",
   // "maria[at]example.com", "maria . garcia @ example . com".
-  void SpelledEmails(bool at_sign);  // at_sign: the text holds an '@' 
+  void SpelledEmails(bool spaced_at);  // spaced_at: the text holds an '@' with a space beside it
   // Hyperscan's matches, in the order reported (by end), each offered to its rule's validator.
   void PatternMatches(const std::vector<RawMatch>& raw);
 
@@ -1369,7 +1371,8 @@ void Pass::EvaluateRun(std::size_t first, std::size_t last) {
             formatted = distinctive = shape({3, 2, 4});
             break;
           case Validator::kCard:
-            ok = IsValidCardNumber(digits_);
+            // "+44 (0)20 7946 0345" passes Luhn one time in ten; no card is written after a '+'.
+            ok = IsValidCardNumber(digits_) && !(tokens_[a].begin > 0 && text_[tokens_[a].begin - 1] == '+');
             formatted = true;
             break;
           case Validator::kNpi:
@@ -1657,6 +1660,8 @@ std::size_t Pass::TokenGroup(std::size_t t) {
       const bool indexed_mrn =
           index_ != nullptr && !gap_is_space &&
           index_->HasMrnKey(NameKey::Extend(NameKey::kSeed, span), static_cast<std::size_t>(length));
+      // "DOB 04MAR1961 MRN ..." is a date (CompactDates), not a record number beside its label.
+      if (last == t && !indexed_mrn && CompactDate(first)) break;
       Window window;
       bool window_ready = false;
       for (std::size_t r : tables_.token_rules) {
@@ -1712,9 +1717,14 @@ std::size_t Pass::TokenGroup(std::size_t t) {
         }
         const double confidence = Score(rule, r, window, false, floor);
         const int distance = window.Distance(r);
-        if (confidence >= options_.min_confidence &&
-            (confidence > best_confidence ||
-             (confidence == best_confidence && distance < best_distance))) {
+        // When two rules both have their context word, the nearer word says what the group is:
+        // "device serial NS03309179, ... pt Stanley" is a serial, however sure an MRN would be.
+        const bool both_in_context = distance < 9 && best_distance < 9;
+        const bool better = both_in_context
+                                ? distance < best_distance || (distance == best_distance && confidence > best_confidence)
+                                : confidence > best_confidence ||
+                                      (confidence == best_confidence && distance < best_distance);
+        if (confidence >= options_.min_confidence && better) {
           best_distance = distance;
           best_confidence = confidence;
           best_rule = r;
@@ -2284,6 +2294,20 @@ void Pass::Ages() {
             Is(unit, "yoa") || Is(unit, "yof") || Is(unit, "yom") || Is(unit, "yowf") ||
             Is(unit, "yowm") || Is(unit, "yf") || Is(unit, "ym") || Is(typed, "M") ||
             (Is(typed, "F") && !Temperature(t));
+      // Typed all in lower case, "94m w/ uti" and "102f c/o sob" still open a note about a
+      // patient: at the start of a line, before shorthand that only goes on about one ("100m
+      // with the walker" is a distance, "101f with chills" a temperature).
+      if (!age && (Is(typed, "m") || Is(typed, "f")) && (t == 0 || tok.line_break_before()) &&
+          t + 1 < n && !tokens_[t + 1].line_break_before() && !(typed[0] == 'f' && Temperature(t))) {
+        static const std::array<std::uint64_t, 8> kGoesOn = {
+            NameKey::Of("w"),   NameKey::Of("co"),       NameKey::Of("sp"),         NameKey::Of("hx"),
+            NameKey::Of("pmh"), NameKey::Of("presents"), NameKey::Of("presenting"), NameKey::Of("admitted")};
+        age = std::find(kGoesOn.begin(), kGoesOn.end(), tokens_[t + 1].key) != kGoesOn.end();
+        // "w/" must be the shorthand, not a word "w".
+        if (age && tokens_[t + 1].key == kGoesOn[0]) {
+          age = tokens_[t + 1].end < text_.size() && text_[tokens_[t + 1].end] == '/';
+        }
+      }
     } else if (tok.kind == TokenKind::kNumber) {
       if (t + 1 < n && (tokens_[t + 1].flags & kAgeUnit)) {
         const std::string_view g = Gap(text_, tok, tokens_[t + 1]);
@@ -2316,38 +2340,35 @@ void Pass::TiedDates() {
   }
 }
 
+bool Pass::CompactDate(const Token& tok) const {
+  const std::size_t length = tok.end - tok.begin;
+  if (tok.kind != TokenKind::kMixed || length < 6 || length > 9 || !IsDigit(text_[tok.begin])) return false;
+  std::size_t k = tok.begin;
+  int day = 0;
+  while (k < tok.end && IsDigit(text_[k]) && k - tok.begin < 3) day = day * 10 + (text_[k++] - '0');
+  const std::size_t letters = k;
+  while (k < tok.end && IsAlpha(text_[k])) ++k;
+  if (k - letters != 3 || k - tok.begin > 5) return false;
+  const std::size_t year_digits = tok.end - k;
+  if (year_digits != 2 && year_digits != 4) return false;
+  int year = 0;
+  for (std::size_t j = k; j < tok.end; ++j) {
+    if (!IsDigit(text_[j])) return false;
+    year = year * 10 + (text_[j] - '0');
+  }
+  const WordInfo* month = tables_.words.Find(NameKey::Of(text_.substr(letters, 3)));
+  return month != nullptr && month->month != 0 &&
+         IsValidDate(year_digits == 4 ? year : -1, month->month, day);
+}
+
 void Pass::CompactDates() {
   // "04MAR1961", "4mar61": a day, a month's three letters and a year in one word, as records
   // print them; a date of a person only right after a word that dates it.
   for (const std::size_t t : lists_.non_words) {
-    const Token& tok = tokens_[t];
-    const std::size_t length = tok.end - tok.begin;
-    if (tok.kind != TokenKind::kMixed || length < 6 || length > 9 || !IsDigit(text_[tok.begin])) continue;
-    std::size_t k = tok.begin;
-    int day = 0;
-    while (k < tok.end && IsDigit(text_[k]) && k - tok.begin < 3) day = day * 10 + (text_[k++] - '0');
-    const std::size_t letters = k;
-    while (k < tok.end && IsAlpha(text_[k])) ++k;
-    if (k - letters != 3 || k - tok.begin > 5) continue;
-    const std::size_t year_digits = tok.end - k;
-    if (year_digits != 2 && year_digits != 4) continue;
-    int year = 0;
-    for (std::size_t j = k; j < tok.end; ++j) {
-      if (!IsDigit(text_[j])) {
-        year = -1;
-        break;
-      }
-      year = year * 10 + (text_[j] - '0');
-    }
-    if (year < 0) continue;
-    const WordInfo* month = tables_.words.Find(NameKey::Of(text_.substr(letters, 3)));
-    if (month == nullptr || month->month == 0 ||
-        !IsValidDate(year_digits == 4 ? year : -1, month->month, day)) {
-      continue;
-    }
+    if (!CompactDate(tokens_[t])) continue;
     const Window w = Around(text_, tokens_, t, t);
     if (tables_.date_rule == SIZE_MAX || w.Distance(tables_.date_rule) > 2) continue;
-    Emit(PhiType::kDate, tok.begin, tok.end, 0.9, "date.compact");
+    Emit(PhiType::kDate, tokens_[t].begin, tokens_[t].end, 0.9, "date.compact");
   }
 }
 
@@ -2491,7 +2512,7 @@ void Pass::GroupedMacs() {
   }
 }
 
-void Pass::SpelledEmails(bool at_sign) {
+void Pass::SpelledEmails(bool spaced_at) {
   static const std::uint64_t kAt = NameKey::Of("at");
   static const std::uint64_t kDot = NameKey::Of("dot");
   static const std::array<std::uint64_t, 24> kTopLevel = {
@@ -2525,7 +2546,7 @@ void Pass::SpelledEmails(bool at_sign) {
     std::size_t host = 0;
     bool strong = false;  // bracketed "at" or a spaced '@': meant as an address
     const bool at_word = tokens_[k].key == kAt;
-    if (!at_word && !at_sign) continue;
+    if (!at_word && !spaced_at) continue;
     const std::string_view before = Gap(text_, tokens_[k - 1], tokens_[k]);
     if (at_word && tokens_[k].kind == TokenKind::kWord && label(k + 1)) {
       const std::string_view after = Gap(text_, tokens_[k], tokens_[k + 1]);
@@ -2782,7 +2803,11 @@ std::vector<Finding> Scanner::Scan(std::string_view text) const {
   if (facts.words & kPlaceWord) pass.Places();
   if (facts.digit && facts.month) pass.WordDates();  // a day needs digits
   if (facts.colon) pass.ColonRuns();
-  if ((facts.words & (kSpelledDot | kMailWord)) || facts.at_sign || facts.parenthesis) pass.SpelledEmails(facts.at_sign);
+  // An '@' with a space beside it ("maria . garcia @ example . com"); most '@' are in addresses
+  // the e-mail pattern reads.
+  const bool spaced_at =
+      facts.at_sign && (norm.find(" @") != std::string_view::npos || norm.find("@ ") != std::string_view::npos);
+  if ((facts.words & (kSpelledDot | kMailWord)) || facts.parenthesis || spaced_at) pass.SpelledEmails(spaced_at);
   const auto& triggers = tables_->pattern_triggers;
   const bool run_patterns =
       database_ != nullptr && state->scratch != nullptr &&
@@ -2810,9 +2835,10 @@ std::vector<Finding> Scanner::Scan(std::string_view text) const {
   for (const Hit& f : found) {
     if (!merged.empty() && f.begin < merged.back().end) {
       Hit& last = merged.back();
-      // A finding inside another (an MRN inside a URL) is part of it; a partial overlap goes
-      // to the more confident one.
-      const bool better = f.end > last.end && f.confidence > last.confidence;
+      // A finding inside another (an MRN inside a URL) is part of it; a partial overlap, or
+      // two readings of the same span, go to the more confident one.
+      const bool same_span = f.begin == last.begin && f.end == last.end;
+      const bool better = (f.end > last.end || same_span) && f.confidence > last.confidence;
       last.end = std::max(last.end, f.end);
       if (better) {
         last.type = f.type;

@@ -294,6 +294,23 @@ TEST_F(PhiScannerTest, FindsSpelledAddressesGroupedMacsAndZipsAfterAStatesName) 
   }
 }
 
+// Two readings of one span, and the reading that wins. Each case was read wrongly once: a number
+// in international form whose digits pass Luhn was a card (the merge kept whichever reading
+// sorted first); a device's serial with "pt" further on was a record number (the surer rule won
+// over the nearer context word); a compact date beside "MRN" was a record number.
+TEST_F(PhiScannerTest, TheNearerAndSurerReadingWins) {
+  const Positive cases[] = {
+      {"text me on +44 (0)20 7946 0345 if you are nearby", "PHONE:+44 (0)20 7946 0345"},
+      {"cell +44 (0)20 7946 0345", "PHONE:+44 (0)20 7946 0345"},
+      {"Implant record: device serial NS03309179, UDI-DI on file, pt Maria Garcia", "DEVICE:NS03309179"},
+      {"DOB: 11FEB1989  MRN: 55551092", "DATE:11FEB1989"},
+      {"dob: 27sep2005  mrn: 5711-5269", "DATE:27sep2005"},
+  };
+  ExpectFinds(cases);
+  // A card is still a card.
+  EXPECT_EQ(Found("card 4111 1111 1111 1111 on file"), std::vector<std::string>{"CARD:4111 1111 1111 1111"});
+}
+
 // A label ("bed", "room", "order") keeps the number it labels from reading as an identifier, and
 // only that number: the phone after "bed 4" is a phone, and so is one grouped as only phone numbers
 // and SSNs are, right after a label. These were missed once: one line of a pasted call list,
@@ -363,6 +380,8 @@ TEST_F(PhiScannerTest, ReadsClinicalShorthandAsStaffTypeIt) {
       {"95M w/ fall at home", "AGE:95"},
       {"91yoM s/p hip fx", "AGE:91"},
       {"Maria Garcia, 92F", "AGE:92"},
+      {"94m w/ uti, in 4", "AGE:94"},
+      {"ok\n102f c/o sob since am", "AGE:102"},
       {"she is 93 and lives alone", "AGE:93"},
       {"Lives alone. She is 93.", "AGE:93"},
       {"he turns 100 tomorrow", "AGE:100"},
@@ -389,7 +408,7 @@ TEST_F(PhiScannerTest, ReadsClinicalShorthandAsStaffTypeIt) {
       "pain 8/10 since surgery", "visit 10/10 pain", "delivered at 0412, apgars 8/9",
       "born 8/10 lbs",
       "temp 101F overnight", "spiked to 102F", "febrile 103F", "Tmax 101F",
-      "ran 100m in the hall", "she is 95 kg", "he is 93% on RA", "she is 98.6 now",
+      "ran 100m in the hall", "100m with the walker", "101f with chills overnight", "she is 95 kg", "he is 93% on RA", "she is 98.6 now",
       "staff meeting 03/04/2025 in the big room",  // a whole date with no patient on its line
   };
   for (const char* text : negatives) {
