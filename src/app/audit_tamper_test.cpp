@@ -851,5 +851,29 @@ TEST_F(AuditTamperTest, DetailsThatAreNotUtf8AreRecordedNotRefused) {
   }
 }
 
+// FHIR AuditEvent.action: reads of content are R, whatever the verb that shows them; a search
+// executes a query (E). These were E once for lists, history pages and replays.
+TEST(FhirAuditEventTest, ReadsOfContentAreReadsAndSearchesExecute) {
+  AuditRecord r;
+  r.seq = 7;
+  r.time = 1796448095096;
+  r.actor_id = 3;
+  r.actor_role = "staff";
+  r.object_type = "space";
+  r.object_id = "12";
+  r.outcome = AuditOutcome::kSuccess;
+  const std::pair<const char*, const char*> cases[] = {
+      {"message.read", "R"},      {"message.list", "R"},    {"message.history", "R"},
+      {"message.replay", "R"},    {"message.thread", "R"},  {"attachment.read", "R"},
+      {"ediscovery.download", "R"}, {"legal_hold.list", "R"}, {"message.search", "E"},
+      {"audit.search", "E"},      {"message.create", "C"},  {"message.delete", "D"},
+      {"message.edit", "U"},      {"auth.login", "E"},
+  };
+  for (const auto& [action, expected] : cases) {
+    r.action = action;
+    EXPECT_EQ(FhirAuditEvent(r)["action"], expected) << action;
+  }
+}
+
 }  // namespace
 }  // namespace rounds::app
