@@ -222,7 +222,18 @@ VerifyReport ChainVerifier::Finish() {
     if (e.match == Match::kNotReached || e.match == Match::kOtherSeq) {
       Fail(position_ + 1, "the chain ends before checkpoint seq " + std::to_string(c.seq) + " (records were removed)");
     } else if (e.match == Match::kDiffers) {
-      Fail(c.seq, "record " + std::to_string(c.seq) + " does not match its signed checkpoint");
+      // The chain itself holds, so the records were re-hashed after an edit: the edit lies after
+      // the last checkpoint below that still matches, which is as near as the chain can tell.
+      std::int64_t matched = 0;
+      for (const std::size_t i : by_seq_) {
+        const Expected& below = checkpoints_[i];
+        if (below.checkpoint.seq >= c.seq) break;
+        if (below.match == Match::kMatches) matched = below.checkpoint.seq;
+      }
+      Fail(c.seq, "record " + std::to_string(c.seq) + " does not match its signed checkpoint: the trail was " +
+                      "rewritten at a record after seq " + std::to_string(matched) +
+                      (matched > 0 ? " (the last checkpoint that matches)" : " (no earlier checkpoint matches)") +
+                      " and at or before seq " + std::to_string(c.seq));
     }
   }
   return report_;

@@ -90,7 +90,8 @@ TEST_F(AuditChainTest, NamesTheFirstAlteredRecord) {
 
 TEST_F(AuditChainTest, RewrittenChainIsCaughtByItsCheckpoint) {
   auto records = MakeChain(30);
-  std::vector<Checkpoint> checkpoints = {SignCheckpoint(30, records[29].hash, 1, key_)};
+  std::vector<Checkpoint> checkpoints = {SignCheckpoint(3, records[2].hash, 1, key_),
+                                         SignCheckpoint(30, records[29].hash, 2, key_)};
   // Whoever controls the database rewrites a record and recomputes every hash after it.
   records[4].actor_id = 1;
   for (std::size_t i = 4; i < records.size(); ++i) {
@@ -99,6 +100,12 @@ TEST_F(AuditChainTest, RewrittenChainIsCaughtByItsCheckpoint) {
   VerifyReport report = VerifyChain(records, checkpoints, key_.public_key_hex);
   EXPECT_FALSE(report.ok);
   EXPECT_EQ(report.first_bad_seq, 30);
+  // The edit (seq 5) cannot be named, only bounded by the checkpoints around it.
+  EXPECT_NE(report.problem.find("after seq 3 (the last checkpoint that matches) and at or before seq 30"),
+            std::string::npos)
+      << report.problem;
+  report = VerifyChain(records, std::span(checkpoints).subspan(1), key_.public_key_hex);
+  EXPECT_NE(report.problem.find("after seq 0 (no earlier checkpoint matches)"), std::string::npos) << report.problem;
 }
 
 TEST_F(AuditChainTest, TailTruncationIsCaughtByItsCheckpoint) {
