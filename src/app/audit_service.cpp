@@ -104,8 +104,8 @@ Result<SigningKey> LoadOrCreateSigningKey(const AuditFiles& files, bool* created
   // overwrite the public key the old checkpoints are checked with.
   bool signed_before = std::filesystem::exists(files.public_key, ec);
   if (!signed_before) {
-    auto checkpoints = ReadCheckpoints(files.checkpoints);
-    signed_before = !checkpoints || !checkpoints->empty();
+    auto last = ReadLastCheckpoint(files.checkpoints);
+    signed_before = !last || last->has_value();
   }
   if (signed_before) {
     return Fail(ErrorCode::kInternal, "audit_key_missing",
@@ -130,20 +130,13 @@ Result<SigningKey> LoadOrCreateSigningKey(const AuditFiles& files, bool* created
 
 Result<std::string> ReadPublicKeyFile(const std::string& path) { return ReadTrimmed(path); }
 
-Result<std::vector<Checkpoint>> ReadCheckpoints(const std::string& path) {
-  std::vector<Checkpoint> out;
+Status ForEachCheckpoint(const std::string& path, const std::function<void(const Checkpoint&)>& visit) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return out;
-  std::stringstream text;
-  text << in.rdbuf();
-  const std::string all = text.str();
-  std::size_t pos = 0;
+  if (!in) return Ok();
+  std::string line;
   int line_number = 0;
-  while (pos < all.size()) {
-    auto end = all.find('\n', pos);
-    bool terminated = end != std::string::npos;
-    std::string line = all.substr(pos, terminated ? end - pos : std::string::npos);
-    pos = terminated ? end + 1 : all.size();
+  while (std::getline(in, line)) {
+    const bool terminated = !in.eof();
     ++line_number;
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     auto checkpoint = Checkpoint::FromLine(line);
@@ -153,9 +146,22 @@ Result<std::vector<Checkpoint>> ReadCheckpoints(const std::string& path) {
       return InvalidArgument("bad_checkpoint", path + ":" + std::to_string(line_number) + ": " +
                                                    checkpoint.error().public_message);
     }
-    out.push_back(*checkpoint);
+    visit(*checkpoint);
   }
+  if (in.bad()) return Fail(ErrorCode::kInternal, "audit_checkpoint", "Cannot read the audit checkpoint file.", path);
+  return Ok();
+}
+
+Result<std::vector<Checkpoint>> ReadCheckpoints(const std::string& path) {
+  std::vector<Checkpoint> out;
+  ROUNDS_RETURN_IF_ERROR(ForEachCheckpoint(path, [&out](const Checkpoint& c) { out.push_back(c); }));
   return out;
+}
+
+Result<std::optional<Checkpoint>> ReadLastCheckpoint(const std::string& path) {
+  std::optional<Checkpoint> last;
+  ROUNDS_RETURN_IF_ERROR(ForEachCheckpoint(path, [&last](const Checkpoint& c) { last = c; }));
+  return last;
 }
 
 Status AppendCheckpoint(const std::string& path, const Checkpoint& checkpoint) {
@@ -214,9 +220,20 @@ ExportSink AppendingTo(std::string& out) {
 
 Result<VerifyReport> VerifyStoredChain(store::Store& store, std::span<const Checkpoint> checkpoints,
                                        const std::string& public_key_hex, const VerifyProgress& progress) {
+  return VerifyStoredChain(store, governance::audit::ChainVerifier(checkpoints, public_key_hex), progress);
+}
+
+Result<governance::audit::ChainVerifier> VerifierForCheckpointFile(const std::string& path,
+                                                                    const std::string& public_key_hex) {
+  governance::audit::ChainVerifier verifier(public_key_hex);
+  ROUNDS_RETURN_IF_ERROR(ForEachCheckpoint(path, [&verifier](const Checkpoint& c) { verifier.Expect(c); }));
+  return verifier;
+}
+
+Result<VerifyReport> VerifyStoredChain(store::Store& store, governance::audit::ChainVerifier verifier,
+                                       const VerifyProgress& progress) {
   // The chain up to the newest record now, while writers carry on.
   ROUNDS_ASSIGN_OR_RETURN(std::int64_t head, NewestAuditSeq(store));
-  governance::audit::ChainVerifier verifier(checkpoints, public_key_hex);
   std::int64_t checked = 0;
   ROUNDS_RETURN_IF_ERROR(WalkAudit(store, {}, head, [&](const domain::AuditRecord& r) -> Status {
     verifier.Add(r);
@@ -241,11 +258,11 @@ Result<VerifyReport> VerifyAuditFiles(const std::string& database_path, const st
   std::error_code ec;
   // Opening a missing file would create an empty database that "verifies".
   if (!std::filesystem::is_regular_file(database_path, ec)) return NotFound("Database '" + database_path + "'");
-  ROUNDS_ASSIGN_OR_RETURN(auto checkpoints, ReadCheckpoints(checkpoints_path));
+  ROUNDS_ASSIGN_OR_RETURN(auto verifier, VerifierForCheckpointFile(checkpoints_path, public_key_hex));
   // Verification only reads, so nothing here needs to wait for the disk.
   ROUNDS_ASSIGN_OR_RETURN(auto store, store::OpenSqliteStore(
                                           {.path = database_path, .read_connections = 1, .sync_full = false, .encryption_key = database_key}));
-  auto report = VerifyStoredChain(*store, checkpoints, public_key_hex);
+  auto report = VerifyStoredChain(*store, std::move(verifier));
   store->Close();
   return report;
 }
@@ -479,12 +496,12 @@ Status AuditService::Start() {
           files_.checkpoints, governance::audit::SignCheckpoint(0, std::string(governance::audit::kGenesisHash),
                                                                 clock_.NowMillis(), *key_)));
     }
-    ROUNDS_ASSIGN_OR_RETURN(auto existing, ReadCheckpoints(files_.checkpoints));
-    last_checkpoint_seq_ = existing.empty() ? 0 : existing.back().seq;
+    ROUNDS_ASSIGN_OR_RETURN(auto last, ReadLastCheckpoint(files_.checkpoints));
+    last_checkpoint_seq_ = last ? last->seq : 0;
     last_checkpoint_time_ = clock_.NowMillis();
     anchor_problem_.clear();
-    if (!existing.empty()) {
-      ROUNDS_ASSIGN_OR_RETURN(anchor_problem_, AnchorProblem(existing.back()));
+    if (last) {
+      ROUNDS_ASSIGN_OR_RETURN(anchor_problem_, AnchorProblem(*last));
     } else {
       // The key signed before (it was not made now), the trail has records, and no checkpoint
       // is left: the file was removed or emptied, and the trail could be anything.
@@ -772,9 +789,9 @@ void AuditService::RunVerification(std::string started_by, UnixMillis started_at
     return Ok();
   };
   const auto clock_started = std::chrono::steady_clock::now();
-  auto checkpoints = ReadCheckpoints(files_.checkpoints);
-  Result<VerifyReport> verified = checkpoints ? VerifyStoredChain(store_, *checkpoints, public_key, progress)
-                                              : Result<VerifyReport>(tl::unexpected(checkpoints.error()));
+  auto verifier = VerifierForCheckpointFile(files_.checkpoints, public_key);
+  Result<VerifyReport> verified = verifier ? VerifyStoredChain(store_, std::move(*verifier), progress)
+                                           : Result<VerifyReport>(tl::unexpected(verifier.error()));
   if (!verified) {
     // Not a verdict: the chain could not be read (or the server is stopping). The last verdict stands.
     if (!verify_cancel_) {

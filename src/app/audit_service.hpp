@@ -55,9 +55,15 @@ struct AuditFiles {
 Result<governance::audit::SigningKey> LoadOrCreateSigningKey(const AuditFiles& files, bool* created = nullptr);
 // Reads a hex public key file (surrounding whitespace ignored). kNotFound when missing.
 Result<std::string> ReadPublicKeyFile(const std::string& path);
-// Every checkpoint in the file, oldest first; an empty list when the file does not exist.
-// kInvalidArgument names the first malformed line.
+// Every checkpoint in the file, oldest first, one line at a time (the file is never held whole);
+// nothing when the file does not exist. A torn last line (a crash while appending) ends the
+// file; any other malformed line is kInvalidArgument, naming it.
+Status ForEachCheckpoint(const std::string& path,
+                         const std::function<void(const governance::audit::Checkpoint&)>& visit);
+// The same, collected: for files known to be short (tests, a few checks).
 Result<std::vector<governance::audit::Checkpoint>> ReadCheckpoints(const std::string& path);
+// The last checkpoint of the file, if any, in the memory of one line.
+Result<std::optional<governance::audit::Checkpoint>> ReadLastCheckpoint(const std::string& path);
 // Appends one checkpoint line and flushes it to disk (fsync) before returning.
 Status AppendCheckpoint(const std::string& path, const governance::audit::Checkpoint& checkpoint);
 
@@ -71,6 +77,14 @@ Result<governance::audit::VerifyReport> VerifyStoredChain(store::Store& store,
                                                           std::span<const governance::audit::Checkpoint> checkpoints,
                                                           const std::string& public_key_hex,
                                                           const VerifyProgress& progress = nullptr);
+// The same with the checkpoints already given to `verifier` (ChainVerifier::Expect), as read
+// from a file a line at a time.
+Result<governance::audit::VerifyReport> VerifyStoredChain(store::Store& store,
+                                                          governance::audit::ChainVerifier verifier,
+                                                          const VerifyProgress& progress = nullptr);
+// A verifier expecting every checkpoint of the file at `path`, signed by `public_key_hex`.
+Result<governance::audit::ChainVerifier> VerifierForCheckpointFile(const std::string& path,
+                                                                    const std::string& public_key_hex);
 
 // Opens the database at `database_path` (which must exist), reads the checkpoints at
 // `checkpoints_path` and verifies with VerifyStoredChain — what `rounds audit verify` runs.

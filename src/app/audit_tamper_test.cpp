@@ -8,14 +8,18 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <random>
 #include <thread>
 
+#include <unistd.h>
+
 #include "app/audit_log.hpp"
 #include "app/audit_service.hpp"
 #include "app/service_test_support.hpp"
+#include "core/crypto.hpp"
 #include "governance/audit/audit_chain.hpp"
 
 namespace rounds::app {
@@ -873,6 +877,43 @@ TEST(FhirAuditEventTest, ReadsOfContentAreReadsAndSearchesExecute) {
     r.action = action;
     EXPECT_EQ(FhirAuditEvent(r)["action"], expected) << action;
   }
+}
+
+// The checkpoint file is read a line at a time: a torn last line (a crash while appending) ends
+// it, any other bad line is an error naming it, and the last checkpoint is found without holding
+// the others.
+TEST(CheckpointFileTest, ReadsLineByLineStopsAtATornTailAndNamesABadLine) {
+  ASSERT_TRUE(crypto::InitCrypto());
+  const auto key = governance::audit::SigningKey::Generate();
+  const std::string path =
+      (std::filesystem::path(::testing::TempDir()) / ("checkpoints-" + std::to_string(::getpid()) + ".log")).string();
+  const std::string hash(64, 'a');
+  const std::string first = governance::audit::SignCheckpoint(1, hash, 10, key).ToLine();
+  const std::string second = governance::audit::SignCheckpoint(2, hash, 20, key).ToLine();
+  auto write = [&](const std::string& text) {
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
+  };
+  write(first + "\n\n" + second + "\n" + second.substr(0, 30));  // torn: no newline
+  auto all = ReadCheckpoints(path);
+  ASSERT_TRUE(all);
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[1].seq, 2);
+  auto last = ReadLastCheckpoint(path);
+  ASSERT_TRUE(last);
+  ASSERT_TRUE(last->has_value());
+  EXPECT_EQ((*last)->seq, 2);
+
+  write(first + "\n" + second.substr(0, 30) + "\n" + second + "\n");  // damage inside the file
+  auto damaged = ReadCheckpoints(path);
+  ASSERT_FALSE(damaged);
+  EXPECT_EQ(damaged.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_NE(damaged.error().public_message.find(path + ":2:"), std::string::npos) << damaged.error().public_message;
+  EXPECT_FALSE(ReadLastCheckpoint(path));
+
+  std::filesystem::remove(path);
+  auto none = ReadLastCheckpoint(path);
+  ASSERT_TRUE(none);
+  EXPECT_FALSE(none->has_value());
 }
 
 }  // namespace

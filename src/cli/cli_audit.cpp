@@ -68,9 +68,10 @@ int RunVerify(const VerifyOptions& options) {
     auto read = app::ReadPublicKeyFile(options.public_key_file.empty() ? files.public_key : options.public_key_file);
     if (read) public_key = *read;
   }
-  auto checkpoints = app::ReadCheckpoints(files.checkpoints);
-  if (!checkpoints) return ReportError(checkpoints.error());
-  if (!checkpoints->empty() && public_key.empty()) {
+  auto last_checkpoint = app::ReadLastCheckpoint(files.checkpoints);
+  if (!last_checkpoint) return ReportError(last_checkpoint.error());
+  const bool no_checkpoints = !last_checkpoint->has_value();
+  if (!no_checkpoints && public_key.empty()) {
     std::cerr << "rounds: no public key to check the checkpoints with; give --public-key or --public-key-file\n";
     return kExitCannotCheck;
   }
@@ -78,7 +79,7 @@ int RunVerify(const VerifyOptions& options) {
   if (!database_key) return ReportError(database_key.error());
   auto report = app::VerifyAuditFiles(config->DatabasePath(), files.checkpoints, public_key, *database_key);
   if (!report) return ReportError(report.error());
-  if (checkpoints->empty() && report->ok && report->records_checked > 0) {
+  if (no_checkpoints && report->ok && report->records_checked > 0) {
     // The server writes a checkpoint as soon as it has a key (the first signs the empty chain),
     // so a key with no checkpoint means the file was removed or emptied: the chain alone cannot
     // tell a rewritten trail from the real one. Without a key the trail may only ever have been

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <sstream>
+#include <string_view>
 
 #include "core/crypto.hpp"
 #include "core/json_text.hpp"
@@ -168,16 +169,31 @@ VerifyReport VerifyChain(std::span<const AuditRecord> records,
   return verifier.Finish();
 }
 
+ChainVerifier::ChainVerifier(const std::string& public_key_hex)
+    : public_key_hex_(public_key_hex), expected_prev_(kGenesisHash) {}
+
 ChainVerifier::ChainVerifier(std::span<const Checkpoint> checkpoints, const std::string& public_key_hex)
-    : expected_prev_(kGenesisHash) {
+    : ChainVerifier(public_key_hex) {
   checkpoints_.reserve(checkpoints.size());
-  for (const Checkpoint& c : checkpoints) {
-    checkpoints_.push_back({c, VerifyCheckpointSignature(c, public_key_hex), Match::kNotReached});
-    // Only a validly signed checkpoint of a record is compared with the chain.
-    if (checkpoints_.back().signature_ok && c.seq > 0) by_seq_.push_back(checkpoints_.size() - 1);
-  }
+  for (const Checkpoint& c : checkpoints) Expect(c);
+}
+
+void ChainVerifier::Expect(const Checkpoint& c) {
+  Expected e;
+  e.seq = c.seq;
+  e.signature_ok = VerifyCheckpointSignature(c, public_key_hex_);
+  e.head_ok = c.head_hash.size() == e.head.size();
+  if (e.head_ok) std::copy(c.head_hash.begin(), c.head_hash.end(), e.head.begin());
+  checkpoints_.push_back(e);
+  // Only a validly signed checkpoint of a record is compared with the chain.
+  if (e.signature_ok && c.seq > 0) by_seq_.push_back(checkpoints_.size() - 1);
+}
+
+void ChainVerifier::SortOnce() {
+  if (sorted_) return;
+  sorted_ = true;
   std::stable_sort(by_seq_.begin(), by_seq_.end(),
-                   [this](std::size_t a, std::size_t b) { return checkpoints_[a].checkpoint.seq < checkpoints_[b].checkpoint.seq; });
+                   [this](std::size_t a, std::size_t b) { return checkpoints_[a].seq < checkpoints_[b].seq; });
 }
 
 void ChainVerifier::Fail(std::int64_t seq, std::string problem) {
@@ -188,6 +204,7 @@ void ChainVerifier::Fail(std::int64_t seq, std::string problem) {
 }
 
 void ChainVerifier::Add(const AuditRecord& r) {
+  SortOnce();
   ++report_.records_checked;
   ++position_;
   if (r.seq != expected_seq_) {
@@ -201,39 +218,39 @@ void ChainVerifier::Add(const AuditRecord& r) {
   expected_prev_ = r.hash;
   expected_seq_ = r.seq + 1;
   // A checkpoint of seq N is compared with the Nth record of the chain as stored.
-  while (next_ < by_seq_.size() && checkpoints_[by_seq_[next_]].checkpoint.seq == position_) {
+  while (next_ < by_seq_.size() && checkpoints_[by_seq_[next_]].seq == position_) {
     Expected& e = checkpoints_[by_seq_[next_++]];
-    e.match = r.seq != e.checkpoint.seq          ? Match::kOtherSeq
-              : r.hash != e.checkpoint.head_hash ? Match::kDiffers
-                                                 : Match::kMatches;
+    const bool same_hash = e.head_ok && r.hash == std::string_view(e.head.data(), e.head.size());
+    e.match = r.seq != e.seq ? Match::kOtherSeq : !same_hash ? Match::kDiffers : Match::kMatches;
   }
 }
 
 VerifyReport ChainVerifier::Finish() {
+  SortOnce();
   // The chain's failures first, then the checkpoints' in the order given.
   for (const Expected& e : checkpoints_) {
-    const Checkpoint& c = e.checkpoint;
     ++report_.checkpoints_checked;
+    if (!report_.ok) continue;  // the first failure is the one reported
     if (!e.signature_ok) {
-      Fail(0, "checkpoint at seq " + std::to_string(c.seq) + " has an invalid signature");
+      Fail(0, "checkpoint at seq " + std::to_string(e.seq) + " has an invalid signature");
       continue;
     }
-    if (c.seq <= 0) continue;
+    if (e.seq <= 0) continue;
     if (e.match == Match::kNotReached || e.match == Match::kOtherSeq) {
-      Fail(position_ + 1, "the chain ends before checkpoint seq " + std::to_string(c.seq) + " (records were removed)");
+      Fail(position_ + 1, "the chain ends before checkpoint seq " + std::to_string(e.seq) + " (records were removed)");
     } else if (e.match == Match::kDiffers) {
       // The chain itself holds, so the records were re-hashed after an edit: the edit lies after
       // the last checkpoint below that still matches, which is as near as the chain can tell.
       std::int64_t matched = 0;
       for (const std::size_t i : by_seq_) {
         const Expected& below = checkpoints_[i];
-        if (below.checkpoint.seq >= c.seq) break;
-        if (below.match == Match::kMatches) matched = below.checkpoint.seq;
+        if (below.seq >= e.seq) break;
+        if (below.match == Match::kMatches) matched = below.seq;
       }
-      Fail(c.seq, "record " + std::to_string(c.seq) + " does not match its signed checkpoint: the trail was " +
+      Fail(e.seq, "record " + std::to_string(e.seq) + " does not match its signed checkpoint: the trail was " +
                       "rewritten at a record after seq " + std::to_string(matched) +
                       (matched > 0 ? " (the last checkpoint that matches)" : " (no earlier checkpoint matches)") +
-                      " and at or before seq " + std::to_string(c.seq));
+                      " and at or before seq " + std::to_string(e.seq));
     }
   }
   return report_;

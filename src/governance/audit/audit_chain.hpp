@@ -8,6 +8,7 @@
 // All functions are thread-safe.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -77,21 +78,32 @@ VerifyReport VerifyChain(std::span<const AuditRecord> records,
                          const std::string& public_key_hex);
 
 // VerifyChain over records fed one at a time, oldest first, holding none of them: a trail of
-// any length verifies in the memory of its checkpoints. Add() every record, then Finish() once.
+// any length verifies in the memory of its checkpoints, about 90 bytes each (a checkpoint's
+// signature is checked when it is given and only what the chain is compared with is kept, so a
+// checkpoint file read a line at a time is never held whole). Expect() every checkpoint first,
+// then Add() every record, then Finish() once.
 class ChainVerifier {
  public:
+  explicit ChainVerifier(const std::string& public_key_hex);
   ChainVerifier(std::span<const Checkpoint> checkpoints, const std::string& public_key_hex);
+  void Expect(const Checkpoint& checkpoint);  // before the first Add()
   void Add(const AuditRecord& record);
   VerifyReport Finish();
 
  private:
   enum class Match : std::uint8_t { kNotReached, kMatches, kDiffers, kOtherSeq };
   struct Expected {
-    Checkpoint checkpoint;
+    std::int64_t seq = 0;
+    std::array<char, 64> head{};  // the signed head hash (hex); see head_ok
+    bool head_ok = false;         // the signed hash was 64 characters, as every record's is
     bool signature_ok = false;
     Match match = Match::kNotReached;
   };
   void Fail(std::int64_t seq, std::string problem);
+  void SortOnce();
+
+  std::string public_key_hex_;
+  bool sorted_ = false;
 
   VerifyReport report_;
   std::string expected_prev_;
