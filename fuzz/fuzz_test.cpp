@@ -44,7 +44,8 @@ const std::vector<std::string>& Pieces() {
       "\xC3\xA9", "\xEF\xBC\x91", "\xE2\x80\x8B", "\xE2\x80\x93", "\xE2\x80\x99", "\xF0\x9F\x98\x80",
       "\xC3", "\xE2\x80", "\xFF", std::string("\0", 1), "\n", "\t", " ", "\"", "\\", "\\u0000", "\\ud800",
       "{", "}", "[", "]", ":", ",", "null", "true", "1e999", "-0", "\"phi\"", "\"retention_days\"", "*",
-      "(", ")", "AND", "OR", "NOT", "NEAR", "^", "-", "/", ".", "#", "[[", "]]", "\xE2\x80\xA6"};
+      "(", ")", "AND", "OR", "NOT", "NEAR", "^", "-", "/", ".", "#", "[[", "]]", "\xE2\x80\xA6",
+      " at ", " dot ", "[at]", "Garica", " family", "00-1A-2B-3C-4D-5E", "+44 ", "92F ", "04MAR1961"};
   return pieces;
 }
 

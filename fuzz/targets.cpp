@@ -63,7 +63,8 @@ bool AtCharacter(std::string_view text, std::size_t at) {
 std::vector<phi::PatientRecord> FixedPatients() {
   return {{"48213377", "Maria", "Garcia"},    {"55501234", "Ahmed", "Haddad"},
           {"31415926", "Mary Ann", "De La Cruz"}, {"27182818", "Sean", "O'Brien"},
-          {"11223344", "Hope", "Young"},       {"90000001", "José", "Núñez"}};
+          {"11223344", "Hope", "Young"},       {"90000001", "José", "Núñez"},
+          {"12312312", "Siobhan", "McAllister-Reyes"}, {"31415927", "Anna-Lise", "Van der Berg"}};
 }
 
 bool index_is_fixed = false;  // whether TheIndex() holds FixedPatients()
