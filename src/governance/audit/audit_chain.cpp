@@ -3,6 +3,7 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <cassert>
 #include <charconv>
 #include <sstream>
 #include <string_view>
@@ -179,6 +180,8 @@ ChainVerifier::ChainVerifier(std::span<const Checkpoint> checkpoints, const std:
 }
 
 void ChainVerifier::Expect(const Checkpoint& c) {
+  // Given after the records began, a checkpoint could not be compared with the records before it.
+  assert(!sorted_ && "ChainVerifier::Expect() after Add()");
   Expected e;
   e.seq = c.seq;
   e.signature_ok = VerifyCheckpointSignature(c, public_key_hex_);

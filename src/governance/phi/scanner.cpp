@@ -204,6 +204,7 @@ enum WordFlag : std::uint32_t {
   kStateName = 1u << 24,     // a state's name in full, or the last word of it ("Ohio", "York")
   kMailWord = 1u << 25,      // "email": what follows may be an address spelled out
   kDeviceWord = 1u << 26,    // "mac", "pump": a device's hardware address may follow
+  kPlainWord = 1u << 27,     // a common word, never a name typed with a slip ("said" is no "Saad")
 };
 
 struct WordInfo {
@@ -384,6 +385,30 @@ void AddWordLists(WordTable& t) {
               "mann", "small", "powers", "power", "daniels", "holmes", "grant", "terry", "neal",
               "craig", "parks", "steele", "lowe", "beck", "gray", "rose", "kelly", "jordan"},
           kCommonSurname);
+  AddFlag(t, {"foster", "christian", "fisher", "noble", "bond", "booth", "sterling", "dawn", "sky"},
+          kCommonSurname);
+  // The words of chat a name typed with one slip could be mistaken for: "maria said" is no Maria
+  // Saad, "let sarah know" no Sarah Knox.
+  AddFlag(t, {"said", "says", "know", "knows", "knew", "called", "calls", "calling", "wants", "wanted",
+              "needs", "needed", "asked", "asks", "asking", "came", "come", "comes", "went", "goes",
+              "going", "would", "could", "should", "told", "tells", "think", "thinks", "thought",
+              "feels", "felt", "feel", "left", "leave", "just", "also", "here", "there", "when",
+              "then", "than", "that", "this", "these", "those", "with", "from", "about", "again",
+              "still", "back", "home", "today", "tomorrow", "tonight", "yesterday", "seems", "looks",
+              "looked", "gets", "got", "gave", "gives", "give", "took", "takes", "take", "made",
+              "makes", "make", "tried", "tries", "sent", "send", "seen", "been", "being", "have",
+              "having", "does", "doing", "done", "didn't", "doesn't", "isn't", "wasn't", "can't",
+              "won't", "will", "well", "were", "what", "where", "which", "while", "who's", "whom",
+              "your", "yours", "they", "them", "their", "very", "much", "more", "most", "some",
+              "soon", "later", "late", "early", "only", "over", "into", "onto", "upon", "after",
+              "before", "since", "until", "okay", "sure", "thanks", "thank", "please", "sorry",
+              "help", "helps", "help", "work", "works", "working", "walk", "walked", "walking",
+              "talk", "talked", "talking", "eats", "eating", "ate", "slept", "sleeping", "sleep",
+              "woke", "awake", "waiting", "wait", "waits", "here's", "there's", "agrees", "agreed",
+              "refuses", "refused", "declined", "denies", "denied", "reports", "reported", "states",
+              "stated", "fell", "falls", "family", "daughter", "son", "husband", "wife", "room",
+              "unit", "floor", "bed", "care", "meds", "pain", "stable", "better", "worse", "fine"},
+          kPlainWord);
   AddFlag(t, {"mr", "mrs", "ms", "miss", "mx", "pt", "patient", "pts", "name", "named",
               "surname", "lastname", "dear", "re", "regarding", "mister", "client", "resident"},
           kNameContext);
@@ -1001,6 +1026,14 @@ Window Around(std::string_view text, std::span<const Token> tokens, std::size_t 
 Window Unguarded(Window w) {
   w.guarded = false;
   return w;
+}
+
+// "code", "codes": a label of billing and order codes ("billing code 99223") that measures nothing,
+// so it says nothing of an age beside it ("Full code 92F", "she is 95 code status DNR").
+bool IsCodeWord(const Token& t) {
+  static const std::uint64_t kCode = NameKey::Of("code");
+  static const std::uint64_t kCodes = NameKey::Of("codes");
+  return t.key == kCode || t.key == kCodes;
 }
 
 // The gap between two tokens (b after a, both in text).
@@ -1870,14 +1903,16 @@ void Pass::Names() {
     const bool context_before =
         context_word && !tok.line_break_before() && Gap(text_, tokens_[t - 1], tok).size() <= 3;
     bool kin_after = false;
-    // Not for a surname that is also a word, even capitalized: "Young family in room 4".
+    // Not for a surname that is also a word, even capitalized ("Young family in room 4", "the
+    // foster family"); in lower case, not for any word the scanner knows.
     if (!context_before && !(tok.flags & kCommonSurname) && last_end < n &&
         (tokens_[last_end].flags & kKin) &&
         !tokens_[last_end].line_break_before() &&
         (t == 0 || !(tokens_[t - 1].flags & kStaffTitle))) {
       const std::string_view g = Gap(text_, tokens_[last_end - 1], tokens_[last_end]);
-      kin_after = OnlySpaces(g, 2) || (g.size() >= 3 && (g.substr(0, 2) == "'s" || g.substr(0, 2) == "'S") &&
-                                       OnlySpaces(g.substr(2), 2));
+      const bool possessive = g.size() >= 3 && (g.substr(0, 2) == "'s" || g.substr(0, 2) == "'S") &&
+                              OnlySpaces(g.substr(2), 2);
+      kin_after = possessive || (OnlySpaces(g, 2) && (tok.capitalized() || (tok.flags == 0 && tok.rules == 0)));
     }
     if (context_before || kin_after) {
       Emit(PhiType::kName, tok.begin, InitialAfter(last_end - 1, true), 0.8, "name.context");
@@ -1900,6 +1935,14 @@ std::size_t Pass::InitialAfter(std::size_t last, bool comma) const {
   const char letter = text_[tokens_[k].begin];
   const bool dot = tokens_[k].end < text_.size() && text_[tokens_[k].end] == '.';
   if (!dot && (letter < 'A' || letter > 'Z' || letter == 'I')) return end;
+  // Without its dot, only where the name ends: "GARCIA, MARIA L", "Garcia, M," but not "pt
+  // Garcia K 3.1" or "pt Lopez C diff neg".
+  if (!dot) {
+    const std::size_t after = tokens_[k].end;
+    const bool ends = after >= text_.size() || text_[after] == '\n' || text_[after] == ',' ||
+                      text_[after] == ';' || text_[after] == ')' || text_[after] == ':';
+    if (!ends) return end;
+  }
   return tokens_[k].end + (dot ? 1 : 0);
 }
 
@@ -1945,21 +1988,30 @@ std::size_t Pass::NearName(std::size_t t) {
   };
   std::array<char, NearNames::kMaxLength + 1> buffer;
   std::array<std::uint64_t, 8> near;
-  // The name as the index has it is remembered too: "Amy Norrounik (Norounik household)".
-  auto emit = [&](std::size_t first, std::size_t last, std::uint64_t meant) {
-    Emit(PhiType::kName, tokens_[first].begin, tokens_[last].end, 0.85, "name.near");
-    RememberNameTokens(first, last + 1);
+  // The name as the index has it is remembered for its repetitions ("Amy Norrounik (Norounik
+  // household)"), and so is the slip as typed, but only capitalized ("Maria Garica (Garica
+  // household)"): a lower-case slip may be a word ("maria said ... dr lee said"). A "Last, First"
+  // keeps its middle initial ("GARCIA, MRAIA L").
+  auto emit = [&](std::size_t first, std::size_t last, std::size_t slipped, std::uint64_t meant) {
+    const bool last_first = Gap(text_, tokens_[first], tokens_[first + 1]).find(',') != std::string_view::npos;
+    Emit(PhiType::kName, tokens_[first].begin, last_first ? InitialAfter(last, false) : tokens_[last].end, 0.85,
+         "name.near");
+    for (std::size_t k = first; k <= last; ++k) {
+      if (k != slipped || tokens_[k].capitalized()) RememberNameTokens(k, k + 1);
+    }
     if (name_key_count_ < name_keys_.size()) name_keys_[name_key_count_++] = meant;
     return last + 1;
   };
-  // Is token k a middle initial ("L", "L.") followed on its line by the next token?
+  // Is token k a middle initial ("L", "L.", "l.") followed on its line by the next token? Not a
+  // lower-case word of one letter: "sarah i know", "maria a said".
   auto initial = [&](std::size_t k) {
     if (k + 1 >= n || tokens_[k].kind != TokenKind::kWord || tokens_[k].end - tokens_[k].begin != 1 ||
         tokens_[k + 1].line_break_before()) {
       return false;
     }
     const std::string_view g = Gap(text_, tokens_[k], tokens_[k + 1]);
-    return OnlySpaces(g, 3) || (g.size() >= 2 && g[0] == '.' && OnlySpaces(g.substr(1), 2));
+    if (g.size() >= 2 && g[0] == '.' && OnlySpaces(g.substr(1), 2)) return true;
+    return OnlySpaces(g, 3) && tokens_[k].capitalized();
   };
   if (index_->IsFirstName(exact.key)) {
     // First Last, with a middle initial or not: "Maria Garica", "maria l. garica".
@@ -1969,7 +2021,7 @@ std::size_t Pass::NearName(std::size_t t) {
       const std::string_view typed = Slipped(k, buffer);
       const std::size_t found = typed.empty() ? 0 : index_->NearLastNames(typed, near);
       for (std::size_t i = 0; i < found; ++i) {
-        if (index_->IsNamePair(exact.key, near[i])) return emit(t, k, near[i]);
+        if (index_->IsNamePair(exact.key, near[i])) return emit(t, k, k, near[i]);
       }
     }
     // Last, First: "Garica, Maria".
@@ -1977,7 +2029,7 @@ std::size_t Pass::NearName(std::size_t t) {
       const std::string_view typed = Slipped(t - 1, buffer);
       const std::size_t found = typed.empty() ? 0 : index_->NearLastNames(typed, near);
       for (std::size_t i = 0; i < found; ++i) {
-        if (index_->IsNamePair(exact.key, near[i])) return emit(t - 1, t, near[i]);
+        if (index_->IsNamePair(exact.key, near[i])) return emit(t - 1, t, t - 1, near[i]);
       }
     }
   }
@@ -1987,7 +2039,7 @@ std::size_t Pass::NearName(std::size_t t) {
       const std::string_view typed = Slipped(t + 1, buffer);
       const std::size_t found = typed.empty() ? 0 : index_->NearFirstNames(typed, near);
       for (std::size_t i = 0; i < found; ++i) {
-        if (index_->IsNamePair(near[i], exact.key)) return emit(t, t + 1, near[i]);
+        if (index_->IsNamePair(near[i], exact.key)) return emit(t, t + 1, t + 1, near[i]);
       }
     }
     // First Last, with a middle initial or not: "Mraia Garcia", "Isbaella U. Guerrero".
@@ -1997,7 +2049,7 @@ std::size_t Pass::NearName(std::size_t t) {
       const std::string_view typed = Slipped(k, buffer);
       const std::size_t found = typed.empty() ? 0 : index_->NearFirstNames(typed, near);
       for (std::size_t i = 0; i < found; ++i) {
-        if (index_->IsNamePair(near[i], exact.key)) return emit(k, t, near[i]);
+        if (index_->IsNamePair(near[i], exact.key)) return emit(k, t, k, near[i]);
       }
     }
   }
@@ -2303,9 +2355,10 @@ void Pass::Ages() {
             NameKey::Of("w"),   NameKey::Of("co"),       NameKey::Of("sp"),         NameKey::Of("hx"),
             NameKey::Of("pmh"), NameKey::Of("presents"), NameKey::Of("presenting"), NameKey::Of("admitted")};
         age = std::find(kGoesOn.begin(), kGoesOn.end(), tokens_[t + 1].key) != kGoesOn.end();
-        // "w/" must be the shorthand, not a word "w".
+        // "w/" must be the shorthand, not a word "w", and goes on about a woman only: "100m w/
+        // RW" is a distance walked with a rolling walker.
         if (age && tokens_[t + 1].key == kGoesOn[0]) {
-          age = tokens_[t + 1].end < text_.size() && text_[tokens_[t + 1].end] == '/';
+          age = typed[0] == 'f' && tokens_[t + 1].end < text_.size() && text_[tokens_[t + 1].end] == '/';
         }
       }
     } else if (tok.kind == TokenKind::kNumber) {
@@ -2383,7 +2436,8 @@ bool Pass::Temperature(std::size_t t) const {
   for (std::size_t k = 1; k <= 3 && k <= t; ++k) {
     const Token& before = tokens_[t - k];
     if (tokens_[t - k + 1].line_break_before()) break;
-    if ((before.flags & kLabel) ||
+    // "Full code 92F w/ CHF": a code status is no measurement.
+    if (((before.flags & kLabel) && !IsCodeWord(before)) ||
         std::find(kFeverWords.begin(), kFeverWords.end(), before.key) != kFeverWords.end()) {
       return true;
     }
@@ -2418,7 +2472,7 @@ bool Pass::SaidAge(std::size_t t) const {
     return false;
   }
   if (t + 1 < tokens_.size() && !tokens_[t + 1].line_break_before() &&
-      (tokens_[t + 1].flags & (kUnit | kLabel | kPortion))) {
+      (tokens_[t + 1].flags & (kUnit | kLabel | kPortion)) && !IsCodeWord(tokens_[t + 1])) {
     return false;
   }
   return true;
@@ -2499,13 +2553,20 @@ void Pass::GroupedMacs() {
     while (r < n && in_run(r)) ++r;
     checked = r;
     while (r > l && (text_[r - 1] == '.' || text_[r - 1] == '-')) --r;  // a stop ending the sentence
-    if ((l > 0 && IsAlnum(text_[l - 1])) || (r < n && IsAlnum(text_[r]))) continue;
-    const std::string_view span = text_.substr(l, r - l);
-    bool dashed = span.size() == 17;
-    for (std::size_t k = 0; dashed && k < 17; ++k) dashed = (k % 3 == 2) ? span[k] == '-' : IsHex(span[k]);
-    bool dotted = span.size() == 14;
-    for (std::size_t k = 0; dotted && k < 14; ++k) dotted = (k % 5 == 4) ? span[k] == '.' : IsHex(span[k]);
+    if (r < n && IsAlnum(text_[r])) continue;
+    // The address is the end of the run ("mac-00-1A-...", "pump...001A.2B3C.4D5E" run on
+    // before it), starting after a character that cannot be part of it.
+    auto starts_clear = [&](std::size_t from) { return from == 0 || !IsAlnum(text_[from - 1]); };
+    bool dashed = r - l >= 17 && starts_clear(r - 17);
+    for (std::size_t k = 0; dashed && k < 17; ++k) {
+      dashed = (k % 3 == 2) ? text_[r - 17 + k] == '-' : IsHex(text_[r - 17 + k]);
+    }
+    bool dotted = !dashed && r - l >= 14 && starts_clear(r - 14);
+    for (std::size_t k = 0; dotted && k < 14; ++k) {
+      dotted = (k % 5 == 4) ? text_[r - 14 + k] == '.' : IsHex(text_[r - 14 + k]);
+    }
     if (!dashed && !dotted) continue;
+    l = r - (dashed ? 17 : 14);
     const std::size_t last = TokenAt(r - 1);
     const Window w = Around(text_, tokens_, t, last < tokens_.size() ? last : t);
     Emit(PhiType::kDevice, l, r, (w.rules & tables_.device_mask) ? 0.95 : 0.85, "device.mac");
@@ -2525,10 +2586,10 @@ void Pass::SpelledEmails(bool spaced_at) {
   const std::size_t n = tokens_.size();
   auto label = [&](std::size_t k) { return k < n && !tokens_[k].line_break_before(); };
   auto spaced = [](std::string_view g) { return OnlySpaces(g, 2); };
-  // "." with at most a space on each side, or "_" or "-" tight: the parts of a name or host.
+  // "." tight or with a space on both sides, or "_" or "-" tight: the parts of a name or host
+  // ("bedside. In" ends a sentence).
   auto joint = [](std::string_view g) {
-    if (Is(g, ".") || Is(g, "_") || Is(g, "-")) return true;
-    return Is(g, " .") || Is(g, ". ") || Is(g, " . ");
+    return Is(g, ".") || Is(g, "_") || Is(g, "-") || Is(g, " . ");
   };
   // "dot" spelled between two parts, with spaces or brackets: "example dot com", "example[dot]com".
   auto spelled_dot = [&](std::size_t k) {
@@ -2598,7 +2659,6 @@ void Pass::SpelledEmails(bool spaced_at) {
         break;
       }
     }
-    if (tokens_[first].line_break_before() && first != local_end) continue;
     // "at" between spaces with real dots is a sentence ("we met at example.com") unless an
     // e-mail is what it is about.
     bool mail = strong || spelled;
