@@ -1214,6 +1214,12 @@ class Pass {
   // exactly, from name token t: "Maria Garica", "Mraia Garcia", "Garcia, Mraia", "Garica,
   // Maria". Emits it and returns one past its last token, or 0.
   std::size_t NearName(std::size_t t);
+  // Between two name tokens: 1 for spaces only, 2 for one comma with spaces, 0 otherwise (a line
+  // break included).
+  int NameGap(std::size_t a, std::size_t b) const;
+  // Is word token k a middle initial ("L", "L.") with a word after it on its line? A lower-case
+  // letter without its dot counts only when `bare_lower_case`.
+  bool MiddleInitial(std::size_t k, bool bare_lower_case) const;
   // The end of a name whose last token is `last`, with the initial that follows it on its line
   // ("GARCIA, MARIA L", "pt Garcia, M."; after a comma only when `comma`): an upper-case letter,
   // or any letter with its dot, but not the word "I".
@@ -1779,28 +1785,9 @@ void Pass::Names() {
   if (index_ == nullptr || index_->size() == 0) return;
   const std::size_t n = tokens_.size();
   auto word = [&](std::size_t k) { return k < n && tokens_[k].kind == TokenKind::kWord; };
-  // Gap between two name tokens: 1 for spaces only, 2 for a comma with spaces, 0 otherwise.
-  auto gap = [&](std::size_t a, std::size_t b) {
-    const std::string_view g = Gap(text_, tokens_[a], tokens_[b]);
-    if (g.empty() || g.size() > 4) return 0;
-    int commas = 0;
-    for (char c : g) {
-      if (c == ',') {
-        ++commas;
-      } else if (c != ' ' && c != '\t') {
-        return 0;
-      }
-    }
-    if (commas == 0) return g.size() <= 3 ? 1 : 0;
-    return commas == 1 ? 2 : 0;
-  };
+  auto gap = [&](std::size_t a, std::size_t b) { return NameGap(a, b); };
   auto extend = [&](std::uint64_t key, std::size_t k) {
     return NameKey::Extend(key, text_.substr(tokens_[k].begin, tokens_[k].end - tokens_[k].begin));
-  };
-  auto initial_then = [&](std::size_t k) {  // "L." or "L" followed by the next token
-    if (!word(k) || tokens_[k].end - tokens_[k].begin != 1 || !word(k + 1)) return false;
-    const std::string_view g = Gap(text_, tokens_[k], tokens_[k + 1]);
-    return OnlySpaces(g, 3) || (g.size() >= 2 && g[0] == '.' && OnlySpaces(g.substr(1), 2));
   };
   // Most words are not names: the tokenizer listed the few that pass the index's filter ("Mary
   // Ann" needs "mary").
@@ -1819,7 +1806,7 @@ void Pass::Names() {
       if (!index_->IsFirstName(first_key)) continue;
       std::size_t j = t + fl;
       if (!word(j)) continue;
-      if (initial_then(j)) {
+      if (MiddleInitial(j, true)) {
         std::uint64_t last_key = NameKey::kSeed;
         for (std::size_t ll = 0; ll < 3 && word(j + 1 + ll); ++ll) {
           if (ll > 0 && gap(j + ll, j + 1 + ll) != 1) break;
@@ -1922,6 +1909,32 @@ void Pass::Names() {
   }
 }
 
+int Pass::NameGap(std::size_t a, std::size_t b) const {
+  const std::string_view g = Gap(text_, tokens_[a], tokens_[b]);
+  if (g.empty() || g.size() > 4) return 0;
+  int commas = 0;
+  for (char c : g) {
+    if (c == ',') {
+      ++commas;
+    } else if (c != ' ' && c != '\t') {
+      return 0;
+    }
+  }
+  if (commas == 0) return g.size() <= 3 ? 1 : 0;
+  return commas == 1 ? 2 : 0;
+}
+
+bool Pass::MiddleInitial(std::size_t k, bool bare_lower_case) const {
+  const std::size_t n = tokens_.size();
+  if (k + 1 >= n || tokens_[k].kind != TokenKind::kWord || tokens_[k].end - tokens_[k].begin != 1 ||
+      tokens_[k + 1].kind != TokenKind::kWord) {
+    return false;
+  }
+  const std::string_view g = Gap(text_, tokens_[k], tokens_[k + 1]);
+  if (g.size() >= 2 && g[0] == '.' && OnlySpaces(g.substr(1), 2)) return true;
+  return OnlySpaces(g, 3) && (bare_lower_case || tokens_[k].capitalized());
+}
+
 std::size_t Pass::InitialAfter(std::size_t last, bool comma) const {
   const std::size_t k = last + 1;
   const std::size_t end = tokens_[last].end;
@@ -1977,15 +1990,7 @@ std::size_t Pass::NearName(std::size_t t) {
   auto fits = [&](std::size_t k) {
     return !exact.capitalized() || tokens_[k].capitalized();
   };
-  // Spaces only (1), or one comma and spaces (2), on one line; 0 otherwise.
-  auto gap = [&](std::size_t a, std::size_t b) {
-    if (tokens_[b].line_break_before()) return 0;
-    const std::string_view g = Gap(text_, tokens_[a], tokens_[b]);
-    if (OnlySpaces(g, 3)) return 1;
-    return g.size() >= 1 && g.size() <= 3 && g[0] == ',' && (g.size() == 1 || OnlySpaces(g.substr(1), 2))
-               ? 2
-               : 0;
-  };
+  auto gap = [&](std::size_t a, std::size_t b) { return NameGap(a, b); };
   std::array<char, NearNames::kMaxLength + 1> buffer;
   std::array<std::uint64_t, 8> near;
   // The name as the index has it is remembered for its repetitions ("Amy Norrounik (Norounik
@@ -2002,17 +2007,9 @@ std::size_t Pass::NearName(std::size_t t) {
     if (name_key_count_ < name_keys_.size()) name_keys_[name_key_count_++] = meant;
     return last + 1;
   };
-  // Is token k a middle initial ("L", "L.", "l.") followed on its line by the next token? Not a
-  // lower-case word of one letter: "sarah i know", "maria a said".
-  auto initial = [&](std::size_t k) {
-    if (k + 1 >= n || tokens_[k].kind != TokenKind::kWord || tokens_[k].end - tokens_[k].begin != 1 ||
-        tokens_[k + 1].line_break_before()) {
-      return false;
-    }
-    const std::string_view g = Gap(text_, tokens_[k], tokens_[k + 1]);
-    if (g.size() >= 2 && g[0] == '.' && OnlySpaces(g.substr(1), 2)) return true;
-    return OnlySpaces(g, 3) && tokens_[k].capitalized();
-  };
+  // A middle initial beside a slip is a capital or has its dot: "sarah i know", "maria a said"
+  // hold lower-case words of one letter.
+  auto initial = [&](std::size_t k) { return MiddleInitial(k, false); };
   if (index_->IsFirstName(exact.key)) {
     // First Last, with a middle initial or not: "Maria Garica", "maria l. garica".
     std::size_t k = t + 1;
