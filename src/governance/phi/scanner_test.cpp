@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <initializer_list>
 #include <string_view>
 #include <thread>
 
@@ -52,6 +53,16 @@ class PhiScannerTest : public ::testing::Test {
   // Each case's expected "TYPE:text" is among the findings of its text.
   template <std::size_t N>
   void ExpectFinds(const struct Positive (&cases)[N]) const;
+  // Each text yields no finding at all.
+  template <class Texts>
+  void ExpectNone(const Texts& texts) const {
+    for (const char* text : texts) {
+      EXPECT_TRUE(scanner_->Scan(text).empty()) << text << " -> " << ::testing::PrintToString(Found(text));
+    }
+  }
+  void ExpectNone(std::initializer_list<const char*> texts) const {
+    ExpectNone<std::initializer_list<const char*>>(texts);
+  }
   std::shared_ptr<PatientIndex> index_;
   std::unique_ptr<Scanner> scanner_;
 };
@@ -177,10 +188,7 @@ TEST_F(PhiScannerTest, LeavesHardNegativesAlone) {
       "thanks @umar.siddiqui for covering",       // a mention of a dotted username
       "ok @amara.okafor, see you at 7",
   };
-  for (const char* text : cases) {
-    EXPECT_TRUE(scanner_->Scan(text).empty())
-        << text << " -> " << ::testing::PrintToString(Found(text));
-  }
+  ExpectNone(cases);
 }
 
 // Names typed in a hurry: one slip in the first or the last name, beside the other typed exactly.
@@ -302,13 +310,11 @@ TEST_F(PhiScannerTest, FindsSpelledAddressesGroupedMacsAndZipsAfterAStatesName) 
       {"postal code 02115", "ZIP:02115"},
   };
   ExpectFinds(cases);
-  for (const char* text : {"we met at example.com's booth", "look at this dot plot",
+  ExpectNone({"we met at example.com's booth", "look at this dot plot",
                            "the dot at 3 o'clock", "Texas 2024 results", "page me at 4412",
                            "ask at the front desk dot", "lot 12-34-56 expires", "billing code 99223",
                            "door code 4471 for the family lounge", "Family @ bedside. In good spirits.",
-                           "I'll email you at noon. In the meantime rest"}) {
-    EXPECT_TRUE(scanner_->Scan(text).empty()) << text << " -> " << ::testing::PrintToString(Found(text));
-  }
+                           "I'll email you at noon. In the meantime rest"});
 }
 
 // Two readings of one span, and the reading that wins. Each case was read wrongly once: a number
@@ -344,9 +350,7 @@ TEST_F(PhiScannerTest, ALabelGuardsOnlyTheNumberItLabels) {
   };
   ExpectFinds(cases);
   // What the labels are for still holds.
-  for (const char* text : {"bed 4", "room 4412", "order 6175550142", "ext 5550142", "BP 120 / 80", "rm 555-0142"}) {
-    EXPECT_TRUE(scanner_->Scan(text).empty()) << text << " -> " << ::testing::PrintToString(Found(text));
-  }
+  ExpectNone({"bed 4", "room 4412", "order 6175550142", "ext 5550142", "BP 120 / 80", "rm 555-0142"});
 }
 
 TEST_F(PhiScannerTest, FindsTownsRepeatedNamesAndZipsTypedInPieces) {
@@ -382,10 +386,7 @@ TEST_F(PhiScannerTest, FindsTownsRepeatedNamesAndZipsTypedInPieces) {
       "Springfield or Dover, either works",    // a lower-case "or" is no state code
       "pt young, sent home; Young was the resident",  // no name matched: nothing repeats
   };
-  for (const char* text : negatives) {
-    EXPECT_TRUE(scanner_->Scan(text).empty())
-        << text << " -> " << ::testing::PrintToString(Found(text));
-  }
+  ExpectNone(negatives);
 }
 
 // Clinical shorthand and patient-list lines a probe of chat as staff type it found missed or
@@ -430,9 +431,7 @@ TEST_F(PhiScannerTest, ReadsClinicalShorthandAsStaffTypeIt) {
       "ran 100m in the hall", "100m with the walker", "100m w/ RW", "101f with chills overnight", "she is 95 kg", "he is 93% on RA", "she is 98.6 now",
       "staff meeting 03/04/2025 in the big room",  // a whole date with no patient on its line
   };
-  for (const char* text : negatives) {
-    EXPECT_TRUE(scanner_->Scan(text).empty()) << text << " -> " << ::testing::PrintToString(Found(text));
-  }
+  ExpectNone(negatives);
   // Street lines, phone numbers and versions as a probe found them typed.
   const Positive more[] = {
       {"lives at 1234 W 5th St", "ADDRESS:1234 W 5th St"},
@@ -469,12 +468,10 @@ TEST_F(PhiScannerTest, ReadsClinicalShorthandAsStaffTypeIt) {
   };
   ExpectFinds(more);
   EXPECT_EQ(Found("fax to 617-555-0177 attn Dr Lee"), (std::vector<std::string>{"PHONE:617-555-0177"}));
-  for (const char* text : {"epic build 2.1.0.5", "firmware 1.0.4.12 on the pump", "app build 2.1.0.5 from IT",
+  ExpectNone({"epic build 2.1.0.5", "firmware 1.0.4.12 on the pump", "app build 2.1.0.5 from IT",
                            "since March 2024 the unit has grown", "order 030461 shipped", "lot 04MAR2027",
                            "room 12 04 1961", "seen by the team, 19610304 is the batch",
-                           "K+ 4.1, Mg+2", "2+ pitting edema", "grew +12 since last week", "Ca/Mg repleted"}) {
-    EXPECT_TRUE(scanner_->Scan(text).empty()) << text << " -> " << ::testing::PrintToString(Found(text));
-  }
+                           "K+ 4.1, Mg+2", "2+ pitting edema", "grew +12 since last week", "Ca/Mg repleted"});
   // A date on another line than the name is not tied to it by the line.
   EXPECT_EQ(Found("Maria Garcia\nstaff meeting 03/04/2025"), (std::vector<std::string>{"NAME:Maria Garcia"}));
 }
@@ -633,11 +630,8 @@ TEST_F(PhiScannerTest, ReportsAWwwUrlWithoutTheSentenceAroundIt) {
   for (const Spans& c : cases) ExpectSpans(*scanner_, c);
   // A site's address is PHI only with a word that makes it someone's.
   EXPECT_TRUE(scanner_->Scan("www.example.com").empty());
-  for (const char* text : {"my website www.example is down", "my blog notes.final.v2 is long",
-                           "my page swww.example.com", "my site www. is down"}) {
-    EXPECT_TRUE(scanner_->Scan(text).empty())
-        << text << " -> " << ::testing::PrintToString(Found(text));
-  }
+  ExpectNone({"my website www.example is down", "my blog notes.final.v2 is long",
+                           "my page swww.example.com", "my site www. is down"});
 }
 
 // The rules with a scheme or a bare host extend over the same characters and end the same way.
