@@ -264,6 +264,13 @@ Result<VerifyReport> VerifyAuditFiles(const std::string& database_path, const st
                                           {.path = database_path, .read_connections = 1, .sync_full = false, .encryption_key = database_key}));
   auto report = VerifyStoredChain(*store, std::move(verifier));
   store->Close();
+  if (report && report->ok && report->checkpoints_checked == 0 && report->records_checked > 0 &&
+      !public_key_hex.empty()) {
+    report->ok = false;
+    report->problem = "the checkpoint file " + checkpoints_path +
+                      " is missing or empty, though a signing key exists (the server signs a checkpoint as soon as "
+                      "it has a key): the trail cannot be checked against what was signed";
+  }
   return report;
 }
 

@@ -88,6 +88,9 @@ Result<governance::audit::ChainVerifier> VerifierForCheckpointFile(const std::st
 
 // Opens the database at `database_path` (which must exist), reads the checkpoints at
 // `checkpoints_path` and verifies with VerifyStoredChain — what `rounds audit verify` runs.
+// With a key and records but no checkpoint at all, the trail is reported as tampered: the server
+// signs a checkpoint as soon as it has a key, so the file was removed or emptied (AuditService's
+// start judges it alike). Without a key, the caller decides what a trail never signed means.
 // `database_key`: the key an encrypted database is encrypted under (empty for a plain one).
 // kNotFound when the database is missing; kInvalidArgument for a malformed checkpoint file or a
 // key that does not fit the database.

@@ -630,6 +630,26 @@ TEST_F(AuditTamperTest, VerifyingAndExportingWhileRecordsAreAppendedSeeTheTrailA
   EXPECT_GT(after->records_checked, head) << "records went on being appended";
 }
 
+// A key with records and no checkpoint: the checkpoint file was removed, since the server signs
+// one as soon as it has a key. Without a key, what that means is the caller's to say.
+TEST_F(AuditTamperTest, AKeyWithRecordsAndNoCheckpointIsATamperedTrail) {
+  BuildTrail();
+  const AuditFiles files = Files();
+  auto public_key = ReadPublicKeyFile(files.public_key);
+  ASSERT_TRUE(public_key);
+  const std::string removed = files.checkpoints + ".removed";
+  auto keyed = VerifyAuditFiles(Database(), removed, *public_key);
+  ASSERT_TRUE(keyed) << keyed.error().internal_message;
+  EXPECT_FALSE(keyed->ok);
+  EXPECT_EQ(keyed->checkpoints_checked, 0);
+  EXPECT_NE(keyed->problem.find("missing or empty, though a signing key exists"), std::string::npos)
+      << keyed->problem;
+  auto unkeyed = VerifyAuditFiles(Database(), removed, "");
+  ASSERT_TRUE(unkeyed);
+  EXPECT_TRUE(unkeyed->ok) << unkeyed->problem;
+  EXPECT_GT(unkeyed->records_checked, 0);
+}
+
 TEST_F(AuditTamperTest, ACheckpointSignedWithAnotherKeyIsRejected) {
   BuildTrail();
   const AuditFiles files = Files();

@@ -80,16 +80,10 @@ int RunVerify(const VerifyOptions& options) {
   auto report = app::VerifyAuditFiles(config->DatabasePath(), files.checkpoints, public_key, *database_key);
   if (!report) return ReportError(report.error());
   if (no_checkpoints && report->ok && report->records_checked > 0) {
-    // The server writes a checkpoint as soon as it has a key (the first signs the empty chain),
-    // so a key with no checkpoint means the file was removed or emptied: the chain alone cannot
-    // tell a rewritten trail from the real one. Without a key the trail may only ever have been
-    // written by the CLI, before any server start; that is a warning unless told otherwise.
-    if (!public_key.empty()) {
-      report->ok = false;
-      report->problem = "the checkpoint file " + files.checkpoints +
-                        " is missing or empty, though a signing key exists (the server signs a checkpoint as soon as "
-                        "it has a key): the trail cannot be checked against what was signed";
-    } else if (options.require_checkpoints) {
+    // With a key, VerifyAuditFiles has already failed such a trail. Without one, the trail may
+    // only ever have been written by the CLI, before any server start: a warning unless told
+    // otherwise.
+    if (options.require_checkpoints) {
       report->ok = false;
       report->problem = "no checkpoints in " + files.checkpoints + " and --require-checkpoints was given";
     } else {
