@@ -253,6 +253,15 @@ Result<VerifyReport> VerifyStoredChain(store::Store& store, governance::audit::C
   return report;
 }
 
+void RequireCheckpointsWithKey(VerifyReport& report, const std::string& checkpoints_path,
+                               const std::string& public_key_hex) {
+  if (!report.ok || report.checkpoints_checked > 0 || report.records_checked == 0 || public_key_hex.empty()) return;
+  report.ok = false;
+  report.problem = "the checkpoint file " + checkpoints_path +
+                   " is missing or empty, though a signing key exists (the server signs a checkpoint as soon as "
+                   "it has a key): the trail cannot be checked against what was signed";
+}
+
 Result<VerifyReport> VerifyAuditFiles(const std::string& database_path, const std::string& checkpoints_path,
                                       const std::string& public_key_hex, const std::string& database_key) {
   std::error_code ec;
@@ -264,13 +273,7 @@ Result<VerifyReport> VerifyAuditFiles(const std::string& database_path, const st
                                           {.path = database_path, .read_connections = 1, .sync_full = false, .encryption_key = database_key}));
   auto report = VerifyStoredChain(*store, std::move(verifier));
   store->Close();
-  if (report && report->ok && report->checkpoints_checked == 0 && report->records_checked > 0 &&
-      !public_key_hex.empty()) {
-    report->ok = false;
-    report->problem = "the checkpoint file " + checkpoints_path +
-                      " is missing or empty, though a signing key exists (the server signs a checkpoint as soon as "
-                      "it has a key): the trail cannot be checked against what was signed";
-  }
+  if (report) RequireCheckpointsWithKey(*report, checkpoints_path, public_key_hex);
   return report;
 }
 
@@ -518,26 +521,13 @@ Status AuditService::Start() {
                           " is missing or empty, though the signing key has signed this trail before.";
       }
     }
-    anchored_ = anchor_problem_.empty();
+    checkpoint_file_ = IdentityOf(files_.checkpoints);
     if (anchor_problem_.empty()) {
+      anchored_ = true;
       // Records written while the server was down (CLI administration) are anchored at once.
       ROUNDS_RETURN_IF_ERROR(CheckpointLocked());
     } else {
-      // The trail does not continue what was last signed: signing its head now would vouch for
-      // whatever was done to it. The server serves, signs nothing, and says so everywhere an
-      // officer or an operator looks, until the trail is restored or the checkpoints are moved
-      // aside on purpose.
-      log::Error("audit_anchor_mismatch", {{"problem", anchor_problem_}, {"checkpoint_seq", last_checkpoint_seq_},
-                                           {"checkpoints", files_.checkpoints}});
-      const UnixMillis now = clock_.NowMillis();
-      domain::AuditRecord record = AuditEntry(Actor::System(), "audit.anchor_mismatch", "audit_log", "", now);
-      record.outcome = domain::AuditOutcome::kFailure;
-      (void)AuditNow(store_, record, json{{"checkpoint_seq", last_checkpoint_seq_}});
-      std::lock_guard verify_lock(verify_mutex_);
-      last_verification_ = json{{"ok", false}, {"records_checked", 0}, {"checkpoints_checked", 1},
-                                {"first_bad_seq", last_checkpoint_seq_}, {"problem", anchor_problem_},
-                                {"head_seq", nullptr}, {"checked_at", now}, {"started_at", now},
-                                {"started_by", "system"}, {"seconds", 0}};
+      UnanchorLocked(std::move(anchor_problem_));
     }
   }
   {
@@ -603,9 +593,58 @@ Result<std::string> AuditService::AnchorProblem(const Checkpoint& last) {
   return std::string();
 }
 
+AuditService::FileIdentity AuditService::IdentityOf(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return {};
+  return {.exists = true,
+          .device = static_cast<std::uint64_t>(st.st_dev),
+          .inode = static_cast<std::uint64_t>(st.st_ino),
+          .size = static_cast<std::uint64_t>(st.st_size)};
+}
+
+void AuditService::UnanchorLocked(std::string problem) {
+  // The trail does not continue what was last signed: signing its head now would vouch for
+  // whatever was done to it. The server serves, signs nothing, and says so everywhere an officer
+  // or an operator looks, until the trail is restored or the checkpoints are moved aside on
+  // purpose (and the server restarted).
+  anchor_problem_ = std::move(problem);
+  anchored_ = false;
+  log::Error("audit_anchor_mismatch", {{"problem", anchor_problem_}, {"checkpoint_seq", last_checkpoint_seq_},
+                                       {"checkpoints", files_.checkpoints}});
+  const UnixMillis now = clock_.NowMillis();
+  domain::AuditRecord record = AuditEntry(Actor::System(), "audit.anchor_mismatch", "audit_log", "", now);
+  record.outcome = domain::AuditOutcome::kFailure;
+  (void)AuditNow(store_, record, json{{"checkpoint_seq", last_checkpoint_seq_}});
+  std::lock_guard verify_lock(verify_mutex_);
+  last_verification_ = json{{"ok", false}, {"records_checked", 0}, {"checkpoints_checked", 1},
+                            {"first_bad_seq", last_checkpoint_seq_}, {"problem", anchor_problem_},
+                            {"head_seq", nullptr}, {"checked_at", now}, {"started_at", now},
+                            {"started_by", "system"}, {"seconds", 0}};
+}
+
+bool AuditService::CheckpointFileIntactLocked() {
+  if (!anchor_problem_.empty()) return false;
+  const FileIdentity now = IdentityOf(files_.checkpoints);
+  if (now == checkpoint_file_) return true;
+  const std::string file = "The audit checkpoint file " + files_.checkpoints;
+  if (!now.exists) {
+    UnanchorLocked(file + " was removed while the server ran.");
+  } else if (!checkpoint_file_.exists || now.device != checkpoint_file_.device || now.inode != checkpoint_file_.inode) {
+    UnanchorLocked(file + " was replaced by another file while the server ran.");
+  } else if (now.size < checkpoint_file_.size) {
+    UnanchorLocked(file + " was cut short while the server ran (" + std::to_string(now.size) + " bytes, " +
+                   std::to_string(checkpoint_file_.size) + " written).");
+  } else {
+    UnanchorLocked(file + " was written to by something other than the server while it ran.");
+  }
+  return false;
+}
+
 Status AuditService::CheckpointLocked() {
   if (!key_) return Fail(ErrorCode::kInternal, "audit_checkpoint", "Audit checkpoints are not started.");
-  if (!anchor_problem_.empty()) return Ok();  // nothing is signed over a trail that broke its anchor
+  // Nothing is signed over a trail that broke its anchor, nor into a checkpoint file someone else
+  // changed: a new file's first line would vouch for whatever the trail holds by then.
+  if (!CheckpointFileIntactLocked()) return Ok();
   ROUNDS_ASSIGN_OR_RETURN(auto head, store_.Read([](store::ReadTx& tx) { return tx.LastAuditRecord(); }));
   std::int64_t head_seq = head ? head->seq : 0;
   if (head_seq < last_checkpoint_seq_) {
@@ -618,6 +657,7 @@ Status AuditService::CheckpointLocked() {
   UnixMillis now = clock_.NowMillis();
   Checkpoint checkpoint = governance::audit::SignCheckpoint(head->seq, head->hash, now, *key_);
   ROUNDS_RETURN_IF_ERROR(AppendCheckpoint(files_.checkpoints, checkpoint));
+  checkpoint_file_ = IdentityOf(files_.checkpoints);
   last_checkpoint_seq_ = head->seq;
   last_checkpoint_time_ = now;
   return Ok();
@@ -637,6 +677,7 @@ void AuditService::Run() {
     lock.unlock();
     {
       std::lock_guard checkpoint_lock(checkpoint_mutex_);
+      (void)CheckpointFileIntactLocked();  // a change to the file is reported within a poll
       auto head = store_.Read([](store::ReadTx& tx) { return tx.LastAuditRecord(); });
       std::int64_t pending = head && *head ? (**head).seq - last_checkpoint_seq_ : 0;
       bool due = pending >= config_.audit_checkpoint_records ||
@@ -799,6 +840,7 @@ void AuditService::RunVerification(std::string started_by, UnixMillis started_at
   auto verifier = VerifierForCheckpointFile(files_.checkpoints, public_key);
   Result<VerifyReport> verified = verifier ? VerifyStoredChain(store_, std::move(*verifier), progress)
                                            : Result<VerifyReport>(tl::unexpected(verifier.error()));
+  if (verified) RequireCheckpointsWithKey(*verified, files_.checkpoints, public_key);
   if (!verified) {
     // Not a verdict: the chain could not be read (or the server is stopping). The last verdict stands.
     if (!verify_cancel_) {

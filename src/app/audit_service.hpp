@@ -86,11 +86,16 @@ Result<governance::audit::VerifyReport> VerifyStoredChain(store::Store& store,
 Result<governance::audit::ChainVerifier> VerifierForCheckpointFile(const std::string& path,
                                                                     const std::string& public_key_hex);
 
+// With a key (`public_key_hex` not empty), records, and no checkpoint at all, marks `report` as
+// tampered: the server signs a checkpoint as soon as it has a key, so the file at
+// `checkpoints_path` was removed or emptied. The CLI's and the server's verifications both judge so.
+void RequireCheckpointsWithKey(governance::audit::VerifyReport& report, const std::string& checkpoints_path,
+                               const std::string& public_key_hex);
+
 // Opens the database at `database_path` (which must exist), reads the checkpoints at
 // `checkpoints_path` and verifies with VerifyStoredChain — what `rounds audit verify` runs.
-// With a key and records but no checkpoint at all, the trail is reported as tampered: the server
-// signs a checkpoint as soon as it has a key, so the file was removed or emptied (AuditService's
-// start judges it alike). Without a key, the caller decides what a trail never signed means.
+// With a key and records but no checkpoint at all, the trail is reported as tampered
+// (RequireCheckpointsWithKey). Without a key, the caller decides what a trail never signed means.
 // `database_key`: the key an encrypted database is encrypted under (empty for a plain one).
 // kNotFound when the database is missing; kInvalidArgument for a malformed checkpoint file or a
 // key that does not fit the database.
@@ -191,6 +196,13 @@ class AuditService {
   // Why the trail does not continue checkpoint `last` (its signature under key_, its record's
   // hash), or "" when it does. Caller holds checkpoint_mutex_.
   Result<std::string> AnchorProblem(const governance::audit::Checkpoint& last);
+  // The trail no longer continues what was signed, for `problem`: from now on nothing is signed,
+  // and the log, the trail (audit.anchor_mismatch) and the verification status say why. Caller
+  // holds checkpoint_mutex_.
+  void UnanchorLocked(std::string problem);
+  // Whether the checkpoint file is as this server last left it; if not, unanchors and returns
+  // false. Caller holds checkpoint_mutex_.
+  bool CheckpointFileIntactLocked();
   // Starts the verification thread for `actor` unless one runs; records audit.verify first.
   Status BeginVerification(const Actor& actor);
   void RunVerification(std::string started_by, UnixMillis started_at);
@@ -209,6 +221,18 @@ class AuditService {
   // Set at Start when the trail does not continue its last checkpoint: then nothing is signed.
   std::string anchor_problem_;
   std::atomic<bool> anchored_{true};  // anchor_problem_.empty(), for the verification status
+  // The checkpoint file as this server last left it. Only the server appends to it, so any other
+  // change while it runs (removed, replaced, cut short, written by something else) is tampering:
+  // signing on would start a new file that vouches for whatever the trail then holds.
+  struct FileIdentity {
+    bool exists = false;
+    std::uint64_t device = 0;
+    std::uint64_t inode = 0;
+    std::uint64_t size = 0;
+    bool operator==(const FileIdentity&) const = default;
+  };
+  static FileIdentity IdentityOf(const std::string& path);
+  FileIdentity checkpoint_file_;
 
   std::mutex run_mutex_;  // guards stopping_ and thread_
   std::condition_variable wake_;

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <random>
 #include <thread>
@@ -738,6 +739,94 @@ TEST_F(AuditTamperTest, AServerStartedOnATrailThatLeftItsLastCheckpointSignsNoth
             std::string::npos) << (*shortened)["problem"];
   services_->audit.Stop();
   EXPECT_EQ(CheckpointLines(files.checkpoints), lines);
+}
+
+// The checkpoint file changed while the server runs: removed (someone who rewrote the trail then
+// lets the server start a new file that vouches for the rewrite), cut short, replaced by another
+// file, or written to by something else. The server notices at its next poll or checkpoint, signs
+// nothing from then on, and says why on the trail and in the verification status; its own
+// verification judges a keyed trail with no checkpoint as the CLI does.
+TEST_F(AuditTamperTest, ACheckpointFileChangedWhileTheServerRunsStopsTheSigning) {
+  BuildTrail();
+  const AuditFiles files = Files();
+  auto checkpoints = ReadCheckpoints(files.checkpoints);
+  ASSERT_TRUE(checkpoints && checkpoints->size() > 2);
+  const auto restore = [&](std::size_t lines) {
+    std::ofstream out(files.checkpoints, std::ios::trunc);
+    for (std::size_t i = 0; i < lines; ++i) out << (*checkpoints)[i].ToLine() << "\n";
+  };
+  struct Change {
+    const char* expected;
+    std::function<void()> make;
+  };
+  const std::vector<Change> changes = {
+      {"was removed while the server ran", [&] { std::filesystem::remove(files.checkpoints); }},
+      {"was cut short while the server ran", [&] {
+         std::filesystem::resize_file(files.checkpoints, std::filesystem::file_size(files.checkpoints) - 10);
+       }},
+      {"was replaced by another file while the server ran", [&] {
+         const std::string copy = files.checkpoints + ".copy";
+         std::filesystem::copy_file(files.checkpoints, copy);
+         std::filesystem::rename(copy, files.checkpoints);
+       }},
+      {"was written to by something other than the server", [&] {
+         std::ofstream out(files.checkpoints, std::ios::app);
+         out << checkpoints->back().ToLine() << "\n";
+       }},
+  };
+  int round = 0;
+  for (const Change& change : changes) {
+    SCOPED_TRACE(change.expected);
+    restore(checkpoints->size());
+    Reopen(store_, services_, bus_, clock_, config_, Database());
+    ASSERT_TRUE(services_->audit.Start());
+    const Actor officer = MakeOfficer("officer" + std::to_string(round++));
+    ASSERT_TRUE(services_->audit.CheckpointNow());  // the officer's account, signed while intact
+    const std::size_t lines = CheckpointLines(files.checkpoints);
+    auto intact = services_->audit.VerificationStatus(officer);
+    ASSERT_TRUE(intact);
+    EXPECT_EQ((*intact)["anchored"], true);
+
+    change.make();
+    (void)services_->auth.Login({"nurse1", testing::kPassword, false, "10.0.0.1", "test"});
+    ASSERT_TRUE(services_->audit.CheckpointNow());
+    auto status = services_->audit.VerificationStatus(officer);
+    ASSERT_TRUE(status);
+    EXPECT_EQ((*status)["ok"], false);
+    EXPECT_EQ((*status)["anchored"], false);
+    EXPECT_NE((*status)["problem"].get<std::string>().find(change.expected), std::string::npos)
+        << (*status)["problem"];
+    auto trail = store_->Read([](store::ReadTx& tx) { return tx.ListAudit(0, 100'000); });
+    ASSERT_TRUE(trail);
+    EXPECT_EQ(trail->back().action, "audit.anchor_mismatch");
+    EXPECT_EQ(trail->back().outcome, AuditOutcome::kFailure);
+    services_->audit.Stop();  // the shutdown checkpoint is refused too
+    const bool removed = !std::filesystem::exists(files.checkpoints);
+    EXPECT_EQ(removed, round == 1) << "a removed file is not started again";
+    if (!removed) {
+      EXPECT_LE(CheckpointLines(files.checkpoints), lines + 1) << "nothing signed after the change";
+    }
+    services_.reset();
+    store_->Close();
+  }
+
+  // The server's own verification: a keyed trail whose checkpoint file is gone is tampered with,
+  // as `rounds audit verify` says.
+  std::filesystem::remove(files.checkpoints);
+  Reopen(store_, services_, bus_, clock_, config_, Database());
+  ASSERT_TRUE(services_->audit.Start());
+  const Actor officer = MakeOfficer("officer-last");
+  clock_.Advance(1'000);
+  ASSERT_TRUE(services_->audit.StartVerification(officer));
+  services_->audit.AwaitVerification();
+  auto verdict = services_->audit.VerificationStatus(officer);
+  ASSERT_TRUE(verdict);
+  EXPECT_EQ((*verdict)["ok"], false);
+  EXPECT_EQ((*verdict)["checkpoints_checked"], 0);
+  EXPECT_NE((*verdict)["problem"].get<std::string>().find("missing or empty, though a signing key exists"),
+            std::string::npos) << (*verdict)["problem"];
+  services_->audit.Stop();
+  EXPECT_FALSE(std::filesystem::exists(files.checkpoints));
 }
 
 // Two alterations the random ones above do not make: a record forged below seq 1 (verification
