@@ -205,6 +205,7 @@ enum WordFlag : std::uint32_t {
   kMailWord = 1u << 25,      // "email": what follows may be an address spelled out
   kDeviceWord = 1u << 26,    // "mac", "pump": a device's hardware address may follow
   kPlainWord = 1u << 27,     // a common word, never a name typed with a slip ("said" is no "Saad")
+  kSpacedIdWord = 1u << 28,  // "MBI", "VIN": the identifier may follow typed in spaced groups
 };
 
 struct WordInfo {
@@ -456,6 +457,7 @@ void AddWordLists(WordTable& t) {
               "devices", "monitor", "pump", "serial", "sn", "implant", "pacemaker", "tablet", "sensor"},
           kDeviceWord);
   AddFlag(t, {"email", "emails", "emailed", "mail", "e-mail"}, kMailWord);
+  AddFlag(t, {"mbi", "medicare", "hicn", "beneficiary", "vin", "chassis"}, kSpacedIdWord);
   // A ZIP after one needs no context ("Boston, Massachusetts 02115"). Of two-word names only the
   // last word, where it is no common word ("New York", "North Carolina"; not "Rhode Island").
   AddFlag(t, {"alabama", "alaska", "arizona", "arkansas", "california", "colorado", "connecticut",
@@ -1177,6 +1179,9 @@ class Pass {
   // MAC addresses grouped by dashes or by dots in threes ("00-1A-2B-3C-4D-5E", "001A.2B3C.4D5E")
   // in a message that names a device; with colons they are ColonRuns'.
   void GroupedMacs();
+  // A Medicare Beneficiary Identifier or a VIN typed in groups with spaces, as read off a card or
+  // a windscreen ("MBI 1EG4 TE5 MK73", "VIN 1HGCM 82633 A004352"), after a word that names it.
+  void SpacedIds();
   // E-mail addresses spelled out so that no program reads them: "maria at example dot com",
   // "maria[at]example.com", "maria . garcia @ example . com".
   void SpelledEmails(bool spaced_at);  // spaced_at: the text holds an '@' with a space beside it
@@ -1452,7 +1457,9 @@ void Pass::EvaluateRun(std::size_t first, std::size_t last) {
               pieces = gap.find_first_not_of(" -.") == std::string_view::npos &&
                        (count == 5 || (gap.find('-') != std::string_view::npos) == (seen == 5));
             }
-            ok = printed || pieces;
+            // "MA 021151234": ZIP+4 typed without its dash, after a state or "zip" only.
+            const bool run_of_nine = shape({9});
+            ok = printed || pieces || run_of_nine;
             formatted = parts == 2 && printed;
             // After a state code ("MA 02115", "Springfield, MA 02115") no context is needed.
             if (!printed) base_override = 0;  // pieces count only after a state code
@@ -1593,6 +1600,14 @@ void Pass::EvaluateRun(std::size_t first, std::size_t last) {
             Is(Gap(text_, tb, tokens_[b + 1]), "/") && tokens_[b + 1].end - tokens_[b + 1].begin == 4 &&
             (b + 1 == last || !Joined(Gap(text_, tokens_[b + 1], tokens_[b + 2]), tokens_[b + 1], tokens_[b + 2]))) {
           candidate_end = tokens_[b + 1].end;
+        }
+        // "serial 4512-3378-A", "acct 88123-B2": an identifier's trailing group of capitals.
+        if (rule.validator == Validator::kHasDigit && b + 1 < tokens_.size()) {
+          const Token& suffix = tokens_[b + 1];
+          if (suffix.kind != TokenKind::kNumber && suffix.end - suffix.begin <= 3 && IsUpper(text_[suffix.begin]) &&
+              Is(Gap(text_, tb, suffix), "-")) {
+            candidate_end = suffix.end;
+          }
         }
         candidates_.push_back(
             {candidate_begin, candidate_end, confidence, r, context, window.Distance(r)});
@@ -2570,6 +2585,45 @@ void Pass::GroupedMacs() {
   }
 }
 
+void Pass::SpacedIds() {
+  static const std::uint64_t kVin = NameKey::Of("vin");
+  static const std::uint64_t kChassis = NameKey::Of("chassis");
+  const std::size_t n = tokens_.size();
+  for (std::size_t k = 0; k + 1 < n; ++k) {
+    if (!(tokens_[k].flags & kSpacedIdWord)) continue;
+    const bool vin = tokens_[k].key == kVin || tokens_[k].key == kChassis;
+    const std::size_t want = vin ? 17 : 11;
+    // The groups start within three tokens of the word ("MBI # ...", "Medicare ID is ...").
+    for (std::size_t s = k + 1; s < n && s <= k + 3 && !tokens_[s].line_break_before(); ++s) {
+      std::array<char, 17> id{};
+      std::size_t length = 0;
+      bool spaced = false;
+      std::size_t end = 0;
+      for (std::size_t e = s; e < n; ++e) {
+        if (e > s) {
+          const std::string_view gap = Gap(text_, tokens_[e - 1], tokens_[e]);
+          if (!Is(gap, " ") && !Is(gap, "-")) break;
+          spaced = spaced || Is(gap, " ");
+        }
+        const std::string_view piece = text_.substr(tokens_[e].begin, tokens_[e].end - tokens_[e].begin);
+        if (length + piece.size() > want) break;
+        for (char c : piece) id[length++] = c;
+        if (length == want) {
+          if (spaced) end = e + 1;
+          break;
+        }
+      }
+      if (end == 0) continue;
+      const std::string_view joined(id.data(), want);
+      if (vin ? !IsValidVin(joined) : !IsValidMbi(joined)) continue;
+      Emit(vin ? PhiType::kVehicle : PhiType::kHealthPlan, tokens_[s].begin, tokens_[end - 1].end,
+           vin ? 0.98 : 0.97, vin ? "vehicle.vin" : "plan.mbi");
+      k = end - 1;
+      break;
+    }
+  }
+}
+
 void Pass::SpelledEmails(bool spaced_at) {
   static const std::uint64_t kAt = NameKey::Of("at");
   static const std::uint64_t kDot = NameKey::Of("dot");
@@ -2853,6 +2907,7 @@ std::vector<Finding> Scanner::Scan(std::string_view text) const {
     pass.TokenRules();  // letters and digits in one group
     pass.CompactDates();
     if (facts.words & kDeviceWord) pass.GroupedMacs();
+    if (facts.words & kSpacedIdWord) pass.SpacedIds();
   }
   pass.Names();
   pass.TiedDates();

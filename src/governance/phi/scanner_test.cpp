@@ -317,6 +317,29 @@ TEST_F(PhiScannerTest, FindsSpelledAddressesGroupedMacsAndZipsAfterAStatesName) 
                            "I'll email you at noon. In the meantime rest"});
 }
 
+// Identifiers typed as they are printed or read aloud: a Medicare number or a VIN in spaced
+// groups, a ZIP+4 without its dash, a serial with a trailing group of capitals. Each left part of
+// itself in the text before.
+TEST_F(PhiScannerTest, FindsIdentifiersTypedInSpacedGroupsOrWithoutTheirDash) {
+  const Positive cases[] = {
+      {"MBI 1EG4 TE5 MK73", "HEALTH_PLAN:1EG4 TE5 MK73"},
+      {"medicare id: 1eg4 te5 mk73", "HEALTH_PLAN:1eg4 te5 mk73"},
+      {"Medicare # 1EG4-TE5 MK73 on file", "HEALTH_PLAN:1EG4-TE5 MK73"},
+      {"mbi 1EG4 TE5 MK73 and 5 more", "HEALTH_PLAN:1EG4 TE5 MK73"},
+      {"VIN 1HGCM 82633 A004352", "VEHICLE:1HGCM 82633 A004352"},
+      {"vin 1HG CM826 33A 004352", "VEHICLE:1HG CM826 33A 004352"},
+      {"Boston MA 021151234", "ZIP:021151234"},
+      {"her zip 021151234", "ZIP:021151234"},
+      {"serial SN 4512-3378-A", "DEVICE:4512-3378-A"},
+      {"acct 88123-B2 closed", "ACCOUNT:88123-B2"},
+  };
+  ExpectFinds(cases);
+  // A check character that does not fit, a word that names no such identifier, a serial's group
+  // that is a word.
+  ExpectNone({"VIN 1HGCM 82633 A004353", "medicare pt 2 bags 10 mg", "ref 1EG4 TE5 MK73 abc"});
+  EXPECT_EQ(Found("device serial 4512-3378-Apple"), std::vector<std::string>{"DEVICE:4512-3378"});
+}
+
 // Two readings of one span, and the reading that wins. Each case was read wrongly once: a number
 // in international form whose digits pass Luhn was a card (the merge kept whichever reading
 // sorted first); a device's serial with "pt" further on was a record number (the surer rule won
