@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <charconv>
 #include <chrono>
 #include <filesystem>
@@ -168,12 +169,20 @@ Status AppendCheckpoint(const std::string& path, const Checkpoint& checkpoint) {
   auto parent = std::filesystem::path(path).parent_path();
   std::error_code ec;
   if (!parent.empty()) std::filesystem::create_directories(parent, ec);
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  // Made here when new: then its name is synced too, or a crash after the first checkpoint could
+  // leave a key and records with no checkpoint file, which reads as one removed.
+  bool created = false;
+  int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+  if (fd < 0 && errno == ENOENT) {
+    fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600);
+    created = fd >= 0;
+  }
   if (fd < 0) return Fail(ErrorCode::kInternal, "audit_checkpoint", "Cannot open the audit checkpoint file.", path);
   std::string line = checkpoint.ToLine() + "\n";
   bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) && ::fsync(fd) == 0;
   ::close(fd);
   if (!ok) return Fail(ErrorCode::kInternal, "audit_checkpoint", "Cannot write the audit checkpoint file.", path);
+  if (created) SyncFolder(parent);
   return Ok();
 }
 

@@ -10,8 +10,6 @@
 
 namespace rounds::app {
 
-namespace {
-
 void SyncFolder(const std::filesystem::path& folder) {
   const int fd = ::open(folder.empty() ? "." : folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd >= 0) {
@@ -19,8 +17,6 @@ void SyncFolder(const std::filesystem::path& folder) {
     ::close(fd);
   }
 }
-
-}  // namespace
 
 Result<std::string> ReadTrimmed(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

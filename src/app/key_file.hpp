@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <filesystem>
 #include <string>
 #include <string_view>
 
@@ -20,6 +21,10 @@ Result<std::string> ReadTrimmed(const std::string& path);
 // audit signing key").
 Status WriteNewFile(const std::string& path, const std::string& text, mode_t mode, std::string_view problem,
                     std::string_view what);
+
+// Syncs `folder` (the working folder when empty), so that names created or renamed in it survive
+// a crash; a file's own fsync does not promise its name.
+void SyncFolder(const std::filesystem::path& folder);
 
 // Renames `from` over `to` (atomically: `to` names the old file or the new one, never neither)
 // and syncs the folder, so that the new name survives a crash. kInternal with `problem` on error.
