@@ -432,7 +432,8 @@ void AddWordLists(WordTable& t) {
           kUnitDesignator);
   AddFlag(t, {"yo", "yr", "yrs", "year", "years", "yearold", "yearsold", "y", "yoa"}, kAgeUnit);
   AddFlag(t, {"age", "aged", "ages", "agd"}, kAgeWord);
-  // "3/4 of the way", "1/2 hr ago", "scan 1/2 done", "ED 1/2 full", "3/3 patients", "3/7 ago":
+  // "3/4 of the way", "1/2 hr ago", "scan 1/2 done", "ED 1/2 full", "3/3 patients", "3/7 ago",
+  // "dx 1/2 yrs ago", "1/1 ratio":
   // a fraction, a share or a count, not a day of a month.
   AddFlag(t, {"of", "ago", "done", "full", "way", "complete", "completed", "finished", "left",
               "remaining", "empty", "staffed", "filled", "occupied", "available", "open",
@@ -440,7 +441,7 @@ void AddWordLists(WordTable& t) {
               "admits", "visits", "charts", "tasks", "items", "questions", "votes", "hr", "hrs",
               "hour", "hours", "day", "days", "wk", "wks", "week", "weeks", "mo", "mos", "month",
               "months", "min", "mins", "dose", "doses", "strength", "cup", "cups", "tsp", "tbsp",
-              "pills", "tabs", "units"},
+              "pills", "tabs", "units", "yr", "yrs", "years", "ratio"},
           kPortion);
   AddFlag(t, {"n", "s", "e", "w", "ne", "nw", "se", "sw", "north", "south", "east", "west"},
           kDirection);
@@ -469,7 +470,7 @@ void AddWordLists(WordTable& t) {
               "mexico", "carolina", "dakota"},
           kStateName);
   AddFlag(t, {"www"}, kWww);
-  AddFlag(t, {"box"}, kBox);
+  AddFlag(t, {"box", "pobox", "pob"}, kBox);
   AddFlag(t, {"po", "pob"}, kPo);
   AddFlag(t, {"of"}, kOf);
   AddFlag(t, {"from", "in", "near", "outside", "to", "around", "towards", "toward"},
@@ -588,6 +589,18 @@ std::size_t ExtensionAt(std::string_view word) {
   return d;
 }
 
+// Where the hour starts in "05T14" (the day and hour of an ISO 8601 date and time,
+// "2024-03-05T14:30", after the month's '-'), or 0.
+std::size_t TimeAt(std::string_view word) {
+  if (word.size() < 3 || word.size() > 5 || !IsDigit(word[0])) return 0;
+  const std::size_t d = IsDigit(word[1]) ? 2 : 1;
+  if (Lower(word[d]) != 't' || word.size() - d - 1 < 1 || word.size() - d - 1 > 2) return 0;
+  for (std::size_t j = d + 1; j < word.size(); ++j) {
+    if (!IsDigit(word[j])) return 0;
+  }
+  return d + 1;
+}
+
 // Splits text into tokens: runs of letters and digits. Inside a word, ' and - between letters
 // are kept ("O'Brien", "follow-up"), and so are . and / between single letters ("d.o.b",
 // "s/n", "y/o"); a possessive "'s" is dropped. Keys skip the kept punctuation, like NameKey.
@@ -678,10 +691,15 @@ std::span<const Token> Tokenize(std::string_view text, const WordTable& words,
     if (end == 0) end = i;
     if ((seen & kInfoDigit) != 0 && (seen & kInfoLetter) != 0 && IsDigit(text[begin])) [[unlikely]] {
       // "617-555-0105x12", "555.0149ext2": an extension typed onto a number ends the number.
-      const std::size_t split = ExtensionAt(text.substr(begin, end - begin));
+      const std::string_view word = text.substr(begin, end - begin);
+      std::size_t split = ExtensionAt(word);
+      std::size_t resume = split;
+      if (split == 0 && begin > 0 && text[begin - 1] == '-' && (resume = TimeAt(word)) != 0) {
+        split = resume - 1;  // the 'T' of "-05T14" is skipped
+      }
       if (split != 0) {
         end = begin + split;
-        i = end;
+        i = begin + resume;
         key = NameKey::Of(text.substr(begin, split));
         seen = kInfoDigit;
       }
@@ -1457,9 +1475,10 @@ void Pass::EvaluateRun(std::size_t first, std::size_t last) {
               pieces = gap.find_first_not_of(" -.") == std::string_view::npos &&
                        (count == 5 || (gap.find('-') != std::string_view::npos) == (seen == 5));
             }
-            // "MA 021151234": ZIP+4 typed without its dash, after a state or "zip" only.
-            const bool run_of_nine = shape({9});
-            ok = printed || pieces || run_of_nine;
+            // "MA 021151234", "zip 02115 1234": ZIP+4 typed without its dash, after a state or
+            // "zip" only.
+            const bool without_dash = shape({9}) || (shape({5, 4}) && same_separators(" "));
+            ok = printed || pieces || without_dash;
             formatted = parts == 2 && printed;
             // After a state code ("MA 02115", "Springfield, MA 02115") no context is needed.
             if (!printed) base_override = 0;  // pieces count only after a state code
@@ -1774,10 +1793,14 @@ std::size_t Pass::TokenGroup(std::size_t t) {
         // When two rules both have their context word, the nearer word says what the group is:
         // "device serial NS03309179, ... pt Stanley" is a serial, however sure an MRN would be.
         const bool both_in_context = distance < 9 && best_distance < 9;
-        const bool better = both_in_context
-                                ? distance < best_distance || (distance == best_distance && confidence > best_confidence)
-                                : confidence > best_confidence ||
-                                      (confidence == best_confidence && distance < best_distance);
+        // The same reading over one more group is the whole identifier: "ABC-12345-XY".
+        const bool longer = r == best_rule && confidence == best_confidence && distance == best_distance &&
+                            (tl.kind != TokenKind::kWord || (tl.all_caps() && tl.end - tl.begin <= 3));
+        const bool better = longer ||
+                            (both_in_context
+                                 ? distance < best_distance || (distance == best_distance && confidence > best_confidence)
+                                 : confidence > best_confidence ||
+                                       (confidence == best_confidence && distance < best_distance));
         if (confidence >= options_.min_confidence && better) {
           best_distance = distance;
           best_confidence = confidence;
@@ -2181,15 +2204,25 @@ void Pass::Streets() {
     }
     next = end_token + 1;
   }
-  // P.O. Box 123
+  // "P.O. Box 123", "PO Box 123", "Post Office Box 123", "POB 123", "pobox 123"; not a box alone.
+  static const std::uint64_t kBoxWord = NameKey::Of("box");
+  static const std::uint64_t kO = NameKey::Of("o");
+  static const std::uint64_t kP = NameKey::Of("p");
+  static const std::uint64_t kPost = NameKey::Of("post");
+  static const std::uint64_t kOffice = NameKey::Of("office");
   for (std::size_t t = 0; t + 1 < n; ++t) {
     if (!(tokens_[t].flags & kBox) || tokens_[t + 1].kind != TokenKind::kNumber) continue;
-    std::size_t begin_token = t;
-    if (t > 0 && (tokens_[t - 1].flags & kPo)) begin_token = t - 1;
-    if (t > 1 && tokens_[t - 1].key == NameKey::Of("o") && tokens_[t - 2].key == NameKey::Of("p")) {
-      begin_token = t - 2;
+    std::size_t begin_token = t;  // "POB", "pobox": the word says it all
+    if (tokens_[t].key == kBoxWord) {
+      if (t > 0 && (tokens_[t - 1].flags & kPo)) {
+        begin_token = t - 1;
+      } else if (t > 1 && ((tokens_[t - 1].key == kO && tokens_[t - 2].key == kP) ||
+                           (tokens_[t - 1].key == kOffice && tokens_[t - 2].key == kPost))) {
+        begin_token = t - 2;
+      } else {
+        continue;  // a box alone ("box 4412") may be a locker's
+      }
     }
-    if (begin_token == t) continue;
     Emit(PhiType::kAddress, tokens_[begin_token].begin, tokens_[t + 1].end, 0.9, "address.pobox");
   }
 }

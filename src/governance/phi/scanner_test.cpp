@@ -318,8 +318,8 @@ TEST_F(PhiScannerTest, FindsSpelledAddressesGroupedMacsAndZipsAfterAStatesName) 
 }
 
 // Identifiers typed as they are printed or read aloud: a Medicare number or a VIN in spaced
-// groups, a ZIP+4 without its dash, a serial with a trailing group of capitals. Each left part of
-// itself in the text before.
+// groups, a ZIP+4 without its dash, a serial with a trailing group of capitals, a date with its
+// time, a post office box spelled out. Each was missed or left part of itself in the text before.
 TEST_F(PhiScannerTest, FindsIdentifiersTypedInSpacedGroupsOrWithoutTheirDash) {
   const Positive cases[] = {
       {"MBI 1EG4 TE5 MK73", "HEALTH_PLAN:1EG4 TE5 MK73"},
@@ -332,12 +332,24 @@ TEST_F(PhiScannerTest, FindsIdentifiersTypedInSpacedGroupsOrWithoutTheirDash) {
       {"her zip 021151234", "ZIP:021151234"},
       {"serial SN 4512-3378-A", "DEVICE:4512-3378-A"},
       {"acct 88123-B2 closed", "ACCOUNT:88123-B2"},
+      {"device serial no. ABC-12345-XY", "DEVICE:ABC-12345-XY"},
+      {"her zip 02115 1234", "ZIP:02115 1234"},
+      // A date and time as systems print them: the date ends at the day.
+      {"seen 2024-03-05T14:30 in ED", "DATE:2024-03-05"},
+      {"dob 1961-03-04T00:00:00", "DATE:1961-03-04"},
+      // A post office box however it is written; a box alone may be a locker's.
+      {"Post Office Box 1234", "ADDRESS:Post Office Box 1234"},
+      {"POB 4412", "ADDRESS:POB 4412"},
+      {"pobox 77, Dayton", "ADDRESS:pobox 77"},
   };
   ExpectFinds(cases);
   // A check character that does not fit, a word that names no such identifier, a serial's group
-  // that is a word.
-  ExpectNone({"VIN 1HGCM 82633 A004353", "medicare pt 2 bags 10 mg", "ref 1EG4 TE5 MK73 abc"});
+  // that is a word, a box alone, a fraction of years or a ratio.
+  ExpectNone({"VIN 1HGCM 82633 A004353", "medicare pt 2 bags 10 mg", "ref 1EG4 TE5 MK73 abc", "box 4412",
+              "dx HTN 1/2 yrs ago", "admission 1/1 ratio", "the 5T4 lesion"});
   EXPECT_EQ(Found("device serial 4512-3378-Apple"), std::vector<std::string>{"DEVICE:4512-3378"});
+  EXPECT_EQ(Found("serial ABC-12345-new pump"), std::vector<std::string>{"DEVICE:ABC-12345"});
+  EXPECT_EQ(Found("born 3/4 year unknown"), std::vector<std::string>{"DATE:3/4"});
 }
 
 // Two readings of one span, and the reading that wins. Each case was read wrongly once: a number
