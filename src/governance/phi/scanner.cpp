@@ -206,6 +206,7 @@ enum WordFlag : std::uint32_t {
   kDeviceWord = 1u << 26,    // "mac", "pump": a device's hardware address may follow
   kPlainWord = 1u << 27,     // a common word, never a name typed with a slip ("said" is no "Saad")
   kSpacedIdWord = 1u << 28,  // "MBI", "VIN": the identifier may follow typed in spaced groups
+  kDigitWord = 1u << 29,     // "zero" to "nine", "oh": a number may be spelled out
 };
 
 struct WordInfo {
@@ -459,6 +460,8 @@ void AddWordLists(WordTable& t) {
           kDeviceWord);
   AddFlag(t, {"email", "emails", "emailed", "mail", "e-mail"}, kMailWord);
   AddFlag(t, {"mbi", "medicare", "hicn", "beneficiary", "vin", "chassis"}, kSpacedIdWord);
+  AddFlag(t, {"zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "oh", "o"},
+          kDigitWord);
   // A ZIP after one needs no context ("Boston, Massachusetts 02115"). Of two-word names only the
   // last word, where it is no common word ("New York", "North Carolina"; not "Rhode Island").
   AddFlag(t, {"alabama", "alaska", "arizona", "arkansas", "california", "colorado", "connecticut",
@@ -798,6 +801,7 @@ struct Scanner::Tables {
   std::uint64_t address_mask = 0;          // context for street addresses
   std::uint64_t ip_mask = 0;
   std::uint64_t device_mask = 0;
+  std::uint64_t ssn_mask = 0;
   // Bit r: pattern rule r extends its matches over a character class (Rule::extend_over),
   // whose members are extend_classes[r], one bit per byte value.
   std::uint64_t extending = 0;
@@ -917,6 +921,7 @@ Result<std::unique_ptr<Scanner>> Scanner::Create(RuleSet rules,
     if (rule.validator == Validator::kDate && tables->date_rule == SIZE_MAX) tables->date_rule = i;
     if (rule.type == PhiType::kIp) tables->ip_mask |= 1ull << i;
     if (rule.type == PhiType::kDevice) tables->device_mask |= 1ull << i;
+    if (rule.type == PhiType::kSsn) tables->ssn_mask |= 1ull << i;
   }
   if (tables->date_rule != SIZE_MAX) tables->date_mask = 1ull << tables->date_rule;
   // Street addresses share the context words below (not a rule of their own).
@@ -1200,6 +1205,9 @@ class Pass {
   // A Medicare Beneficiary Identifier or a VIN typed in groups with spaces, as read off a card or
   // a windscreen ("MBI 1EG4 TE5 MK73", "VIN 1HGCM 82633 A004352"), after a word that names it.
   void SpacedIds();
+  // A phone number or an SSN spelled out digit by digit, as a patient types one past a filter
+  // ("six one seven five five five zero one four three"), digits mixed in or not.
+  void SpelledNumbers();
   // E-mail addresses spelled out so that no program reads them: "maria at example dot com",
   // "maria[at]example.com", "maria . garcia @ example . com".
   void SpelledEmails(bool spaced_at);  // spaced_at: the text holds an '@' with a space beside it
@@ -1735,6 +1743,9 @@ std::size_t Pass::TokenGroup(std::size_t t) {
           index_->HasMrnKey(NameKey::Extend(NameKey::kSeed, span), static_cast<std::size_t>(length));
       // "DOB 04MAR1961 MRN ..." is a date (CompactDates), not a record number beside its label.
       if (last == t && !indexed_mrn && CompactDate(first)) break;
+      // "main line x4021": a phone extension, unless its label is right before it ("MRN x4021").
+      bool extension = last == t && !indexed_mrn && span.size() >= 3 && span.size() <= 6 && Lower(span[0]) == 'x';
+      for (std::size_t j = 1; extension && j < span.size(); ++j) extension = IsDigit(span[j]);
       Window window;
       bool window_ready = false;
       for (std::size_t r : tables_.token_rules) {
@@ -1745,12 +1756,12 @@ std::size_t Pass::TokenGroup(std::size_t t) {
         // After a word that means something else ("age 102", "bed 123", "ext 4455") a spaced
         // pair is a plate only right after a plate word ("plate REF 049").
         const bool meaningful_word = gap_is_space && (first.flags != 0 || first.rules != 0);
-        if (meaningful_word) {
+        if (meaningful_word || extension) {
           if (!window_ready) {
             window = Around(text_, tokens_, t, last);
             window_ready = true;
           }
-          if (window.Distance(r) > 2) continue;
+          if (window.Distance(r) > (extension ? 1 : 2)) continue;
         }
         if (std::max({rule.base, rule.formatted, floor}) < options_.min_confidence) {
           if (!window_ready) {
@@ -2657,6 +2668,72 @@ void Pass::SpacedIds() {
   }
 }
 
+void Pass::SpelledNumbers() {
+  static const std::array<std::uint64_t, 12> kDigitWords = {
+      NameKey::Of("zero"), NameKey::Of("one"), NameKey::Of("two"),   NameKey::Of("three"),
+      NameKey::Of("four"), NameKey::Of("five"), NameKey::Of("six"),  NameKey::Of("seven"),
+      NameKey::Of("eight"), NameKey::Of("nine"), NameKey::Of("oh"),  NameKey::Of("o")};
+  auto value = [&](const Token& tok) {
+    const auto at = std::find(kDigitWords.begin(), kDigitWords.end(), tok.key);
+    const auto d = at - kDigitWords.begin();
+    return d >= 10 ? 0 : static_cast<int>(d);
+  };
+  constexpr std::size_t kMaxDigits = 11;
+  const std::size_t n = tokens_.size();
+  for (std::size_t t = 0; t < n; ++t) {
+    if (!(tokens_[t].flags & kDigitWord)) continue;
+    // Digits typed before the words start the number too: "617 five five five 0143".
+    const std::size_t begin = t > 0 && tokens_[t - 1].kind == TokenKind::kNumber &&
+                                      tokens_[t - 1].end - tokens_[t - 1].begin <= 4 && !tokens_[t].line_break_before() &&
+                                      OnlySpaces(Gap(text_, tokens_[t - 1], tokens_[t]), 2)
+                                  ? t - 1
+                                  : t;
+    std::array<char, kMaxDigits> digits{};
+    // [c]: the token after which the run holds exactly c digits, or 0 when none does.
+    std::array<std::size_t, kMaxDigits + 1> ends{};
+    std::size_t count = 0;
+    std::size_t words = 0;
+    std::size_t k = begin;
+    for (; k < n; ++k) {
+      const Token& tok = tokens_[k];
+      if (k > begin) {
+        const std::string_view gap = Gap(text_, tokens_[k - 1], tok);
+        if (tok.line_break_before() || gap.size() > 2 || gap.find_first_not_of(" ,-.") != std::string_view::npos) break;
+      }
+      if (tok.flags & kDigitWord) {
+        if (count == kMaxDigits) break;
+        digits[count++] = static_cast<char>('0' + value(tok));
+        ++words;
+      } else if (tok.kind == TokenKind::kNumber && count + (tok.end - tok.begin) <= kMaxDigits) {
+        for (std::size_t j = tok.begin; j < tok.end; ++j) digits[count++] = text_[j];
+      } else {
+        break;
+      }
+      ends[count] = k + 1;
+    }
+    if (words >= 3) {
+      const std::string_view spelled(digits.data(), count);
+      // The longest reading that is one: a word after the number may be an "one" of the sentence.
+      for (const std::size_t c : {std::size_t{11}, std::size_t{10}, std::size_t{9}}) {
+        if (c > count || ends[c] == 0) continue;
+        const std::string_view number = spelled.substr(0, c);
+        const std::size_t last = ends[c] - 1;
+        if (c >= 10 && IsValidNanpPhone(number)) {
+          Emit(PhiType::kPhone, tokens_[begin].begin, tokens_[last].end, 0.9, "phone.spelled");
+        } else if (c == 9 && IsValidSsn(number) &&
+                   (Around(text_, tokens_, begin, last).rules & tables_.ssn_mask)) {
+          // Nine digits only after a word for it: "one two three ... nine" is counting.
+          Emit(PhiType::kSsn, tokens_[begin].begin, tokens_[last].end, 0.9, "ssn.spelled");
+        } else {
+          continue;
+        }
+        break;
+      }
+    }
+    t = k > t ? k - 1 : t;
+  }
+}
+
 void Pass::SpelledEmails(bool spaced_at) {
   static const std::uint64_t kAt = NameKey::Of("at");
   static const std::uint64_t kDot = NameKey::Of("dot");
@@ -2942,6 +3019,7 @@ std::vector<Finding> Scanner::Scan(std::string_view text) const {
     if (facts.words & kDeviceWord) pass.GroupedMacs();
     if (facts.words & kSpacedIdWord) pass.SpacedIds();
   }
+  if (facts.words & kDigitWord) pass.SpelledNumbers();
   pass.Names();
   pass.TiedDates();
   if (facts.words & kState) pass.Cities();

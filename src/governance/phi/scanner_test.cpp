@@ -352,6 +352,25 @@ TEST_F(PhiScannerTest, FindsIdentifiersTypedInSpacedGroupsOrWithoutTheirDash) {
   EXPECT_EQ(Found("born 3/4 year unknown"), std::vector<std::string>{"DATE:3/4"});
 }
 
+// A number spelled out digit by digit gets past a filter that reads digits: patients do it in
+// forums. Nine digits are an SSN only after a word for one; counting aloud is no number.
+TEST_F(PhiScannerTest, FindsPhoneNumbersAndSsnsSpelledOutDigitByDigit) {
+  const Positive cases[] = {
+      {"son's number is six one seven five five five zero one four three",
+       "PHONE:six one seven five five five zero one four three"},
+      {"call me at six one seven, five five five, oh one four three one more time",
+       "PHONE:six one seven, five five five, oh one four three"},
+      {"617 five five five 0143", "PHONE:617 five five five 0143"},
+      {"ssn nine eight seven six five four three two one", "SSN:nine eight seven six five four three two one"},
+      {"my social is nine 8 seven six five four three two one", "SSN:nine 8 seven six five four three two one"},
+  };
+  ExpectFinds(cases);
+  ExpectNone({"one two three four five six seven eight nine ten", "room 4 one two three",
+              "one or two of them, maybe three", "hospital main line x4021"});
+  // An extension is a record number only right after the label.
+  EXPECT_EQ(Found("MRN x4021"), std::vector<std::string>{"MRN:x4021"});
+}
+
 // Two readings of one span, and the reading that wins. Each case was read wrongly once: a number
 // in international form whose digits pass Luhn was a card (the merge kept whichever reading
 // sorted first); a device's serial with "pt" further on was a record number (the surer rule won
