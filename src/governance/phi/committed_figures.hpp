@@ -16,16 +16,16 @@ struct TypeFloor {
 };
 
 inline constexpr std::array<TypeFloor, kPhiTypeCount> kTypes = {{
-    {PhiType::kName, 0.972, 1.000},
-    {PhiType::kAddress, 0.989, 1.000},
+    {PhiType::kName, 0.980, 1.000},
+    {PhiType::kAddress, 0.992, 1.000},
     {PhiType::kZip, 1.000, 1.000},
     {PhiType::kDate, 0.998, 1.000},
-    {PhiType::kAge, 0.997, 1.000},
+    {PhiType::kAge, 0.991, 1.000},
     {PhiType::kPhone, 1.000, 1.000},
     {PhiType::kEmail, 1.000, 1.000},
     {PhiType::kSsn, 1.000, 1.000},
     {PhiType::kMrn, 1.000, 1.000},
-    {PhiType::kHealthPlan, 1.000, 1.000},
+    {PhiType::kHealthPlan, 0.996, 1.000},
     {PhiType::kAccount, 1.000, 1.000},
     {PhiType::kCard, 1.000, 1.000},
     {PhiType::kLicense, 1.000, 1.000},
@@ -36,8 +36,8 @@ inline constexpr std::array<TypeFloor, kPhiTypeCount> kTypes = {{
     {PhiType::kIp, 1.000, 1.000},
 }};
 
-inline constexpr double kAnyPhiRecall = 0.990;
-inline constexpr double kLeakRate = 0.022;
+inline constexpr double kAnyPhiRecall = 0.992;
+inline constexpr double kLeakRate = 0.018;
 inline constexpr double kFalsePositivesPer1000 = 0.00;
 
 }  // namespace rounds::governance::phi::committed

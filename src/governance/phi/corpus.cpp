@@ -503,6 +503,43 @@ std::string MacGrouped(Rng& rng) {
   return out;
 }
 
+// A phone number spelled out digit by digit, as a patient types one past a filter that reads
+// digits: "six one seven, five five five, zero one four two", "617 five five five 0142".
+std::string PhoneWords(Rng& rng) {
+  static constexpr std::array<std::string_view, 10> kWords = {"zero", "one", "two",   "three", "four",
+                                                              "five", "six", "seven", "eight", "nine"};
+  const std::string area = rng.Pick(AreaCodes());
+  const std::string line = "01" + Digits(rng, 2);
+  const bool oh = rng.Chance(0.3);  // "oh" for zero
+  auto words = [&](std::string_view digits) {
+    std::string out;
+    for (char c : digits) {
+      if (!out.empty()) out.push_back(' ');
+      out += c == '0' && oh ? std::string_view("oh") : kWords[static_cast<std::size_t>(c - '0')];
+    }
+    return out;
+  };
+  switch (rng.Below(3)) {
+    case 0: return words(area) + ", " + words("555") + ", " + words(line);
+    case 1: return area + " " + words("555") + " " + line;
+    default: return words(area + "555" + line);
+  }
+}
+
+// A Medicare number read off the card in its printed groups: "1EG4 TE5 MK73".
+std::string MbiSpaced(Rng& rng) {
+  std::string s = Mbi(rng);
+  std::erase(s, '-');
+  return s.substr(0, 4) + " " + s.substr(4, 3) + " " + s.substr(7);
+}
+
+// A post office box however it is written: "P.O. Box 4412", "Post Office Box 12", "POB 77".
+std::string PoBox(Rng& rng) {
+  static constexpr std::array<std::string_view, 5> kForms = {"P.O. Box", "PO Box", "Post Office Box", "POB",
+                                                             "P O Box"};
+  return std::string(kForms[rng.Below(kForms.size())]) + " " + std::to_string(rng.Between(1, 9999));
+}
+
 // A date of birth as a form or a hurried hand writes it: "03 04 1961", "030461", "19610304",
 // "04MAR1961", "3 / 4 / 1961", "3/61".
 std::string DobCompact(Rng& rng) {
@@ -559,8 +596,8 @@ constexpr MessageKind kHard = MessageKind::kHardNegative;
 
 // Slots: {NAME} {LAST} {DOB} {DATE} {PHONE} {EMAIL} {SSN} {MRN} {MBI} {MEMBER} {ACCOUNT} {CARD}
 // {DEA} {LICENSE} {NPI} {VIN} {PLATE} {IMEI} {MAC} {SERIAL} {URL} {IP} {IPV6} {ZIP} {STREET}
-// {CITY} {ADDRESS} {AGE90} {AGESHORT} {PHONEINTL} {EMAILSPELLED} {MACGROUPED} {DOBCOMPACT} are
-// PHI; {STAFF} {FIRST} {DOSE} {VITALS} {LAB} {ICD} {YEAR} {AGE}
+// {CITY} {ADDRESS} {AGE90} {AGESHORT} {PHONEINTL} {EMAILSPELLED} {MACGROUPED} {DOBCOMPACT}
+// {PHONEWORDS} {MBISPACED} {POBOX} {DATETIME} (its date) are PHI; {STAFF} {FIRST} {DOSE} {VITALS} {LAB} {ICD} {YEAR} {AGE}
 // {TIME} {ROOM} {ORDER} {DRUG} {SCORE} {NDC} {CPT} {STATE} are not.
 // Templates alternate between the tuning half (even positions) and the held-out half (odd),
 // and come in pairs covering the same identifiers in different words.
@@ -692,6 +729,14 @@ const std::vector<Template>& Templates() {
       {kEhr, kPhi, "Device: bedside monitor\nMAC: {MACGROUPED}\nPatient: {NAME}"},
       {kEhr, kPhi, "DOB: {DOBCOMPACT}  MRN: {MRN}"},
       {kChat, kPhi, "need the dob {DOBCOMPACT} confirmed for {NAME}"},
+      {kForum, kPhi, "{NAME} here, call me at {PHONEWORDS} if you want to talk"},
+      {kPatient, kPhi, "my daughter's number is {PHONEWORDS}, she can answer for me - {NAME}"},
+      {kEhr, kPhi, "Medicare card read by phone: MBI {MBISPACED}, pt {NAME}"},
+      {kTriage, kPhi, "{NAME} read her Medicare number off the card: {MBISPACED}"},
+      {kEhr, kPhi, "ADT: {NAME} admitted {DATETIME} to 5 West"},
+      {kEhr, kPhi, "Discharged {DATETIME}, {NAME} home with family"},
+      {kPatient, kPhi, "please mail my records to {POBOX}, {CITY} - {NAME}"},
+      {kEhr, kPhi, "Mailing address: {POBOX}\nPatient: {NAME}"},
       {kChat, kPhi, "{LAST} family at bedside, they want an update at {TIME}"},
       {kTriage, kPhi, "Spoke with the {LAST} family, they will call {PHONE}"},
       {kPatient, kPhi, "My mother is {AGE90}. She fell again, please call {PHONE}"},
@@ -795,6 +840,11 @@ const std::vector<Template>& Templates() {
       {kChat, kHard, "lot 12-34-56 expires next month"},
       {kForum, kHard, "we met at example.com's booth, great people"},
       {kChat, kHard, "Dr. {STAFFLAST}'s wife brought cake for the unit"},
+      // numbers in words that are no number, and an extension
+      {kForum, kHard, "day one, two, three of the walking challenge, five more to go"},
+      {kChat, kHard, "count one two three four five six seven eight nine ten with her"},
+      {kChat, kHard, "hospital main line x4021 is down, use the backup"},
+      {kChat, kHard, "dx HTN 1/2 yrs ago, {DRUG} {DOSE} since"},
   };
   return templates;
 }
@@ -1126,6 +1176,19 @@ class Generator {
     if (slot == "EMAILSPELLED") return phi(PhiType::kEmail, EmailSpelled(rng_, Email(rng_, p)), false);
     if (slot == "MACGROUPED") return phi(PhiType::kDevice, MacGrouped(rng_), false);
     if (slot == "DOBCOMPACT") return phi(PhiType::kDate, DobCompact(rng_), false);
+    if (slot == "PHONEWORDS") return phi(PhiType::kPhone, PhoneWords(rng_), false);
+    if (slot == "MBISPACED") return phi(PhiType::kHealthPlan, MbiSpaced(rng_), false);
+    if (slot == "POBOX") return phi(PhiType::kAddress, PoBox(rng_), false);
+    if (slot == "DATETIME") {
+      // A date and time as systems print them: the date is PHI, the time of day is not.
+      phi(PhiType::kDate,
+          std::to_string(rng_.Between(2015, 2026)) + "-" + Pad(rng_.Between(1, 12), 2) + "-" + Pad(rng_.Between(1, 28), 2),
+          false);
+      std::string time = "T" + Pad(rng_.Between(0, 23), 2) + ":" + Pad(rng_.Between(0, 59), 2);
+      if (rng_.Chance(0.5)) time += ":" + Pad(rng_.Between(0, 59), 2);
+      if (rng_.Chance(0.3)) time += "Z";
+      return text(time);
+    }
     // Not PHI.
     if (slot == "STATE") return text(rng_.Pick(States()));
     if (slot == "STAFFLAST") return text(rng_.Pick(CommonSurnames()));

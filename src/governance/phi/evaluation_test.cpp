@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <initializer_list>
+#include <map>
 #include <set>
 #include <sstream>
 #include <string>
@@ -81,10 +82,26 @@ TEST(PhiCorpus, UsesOnlyReservedValues) {
         EXPECT_EQ(value.rfind("2001:db8:", 0), 0u) << value;
       }
       if (g.type == PhiType::kPhone) {
+        // Digits, and digits spelled out ("six one seven, five five five, oh one four two").
         std::string digits;
+        std::string word;
+        const auto spelled = [&] {
+          static const std::map<std::string, char> kWords = {
+              {"zero", '0'}, {"oh", '0'}, {"one", '1'},   {"two", '2'},   {"three", '3'}, {"four", '4'},
+              {"five", '5'}, {"six", '6'}, {"seven", '7'}, {"eight", '8'}, {"nine", '9'}};
+          if (auto it = kWords.find(word); it != kWords.end()) digits.push_back(it->second);
+          word.clear();
+        };
         for (char c : value) {
           if (c >= '0' && c <= '9') digits.push_back(c);
+          if (c >= 'a' && c <= 'z') {
+            word.push_back(c);
+          } else {
+            spelled();
+          }
         }
+        spelled();
+        ASSERT_GE(digits.size(), 10u) << value;
         // NANP 555-01xx, or the UK's numbers for drama: 07700 900xxx and 020 7946 0xxx.
         EXPECT_TRUE(digits.substr(digits.size() - 7, 5) == "55501" ||
                     digits.find("447700900") == 0 || digits.find("440207946") == 0)

@@ -593,13 +593,17 @@ std::size_t ExtensionAt(std::string_view word) {
 }
 
 // Where the hour starts in "05T14" (the day and hour of an ISO 8601 date and time,
-// "2024-03-05T14:30", after the month's '-'), or 0.
+// "2024-03-05T14:30", "2024-03-05T1430Z", after the month's '-'), or 0.
 std::size_t TimeAt(std::string_view word) {
-  if (word.size() < 3 || word.size() > 5 || !IsDigit(word[0])) return 0;
+  if (word.size() < 3 || !IsDigit(word[0])) return 0;
   const std::size_t d = IsDigit(word[1]) ? 2 : 1;
-  if (Lower(word[d]) != 't' || word.size() - d - 1 < 1 || word.size() - d - 1 > 2) return 0;
-  for (std::size_t j = d + 1; j < word.size(); ++j) {
-    if (!IsDigit(word[j])) return 0;
+  if (Lower(word[d]) != 't') return 0;
+  // The hour, or without its colons "T1425", "T142530", with UTC's "Z" or not.
+  std::string_view time = word.substr(d + 1);
+  if (!time.empty() && Lower(time.back()) == 'z') time.remove_suffix(1);
+  if (time.empty() || time.size() == 3 || time.size() == 5 || time.size() > 6) return 0;
+  for (char c : time) {
+    if (!IsDigit(c)) return 0;
   }
   return d + 1;
 }
@@ -1205,6 +1209,8 @@ class Pass {
   // A Medicare Beneficiary Identifier or a VIN typed in groups with spaces, as read off a card or
   // a windscreen ("MBI 1EG4 TE5 MK73", "VIN 1HGCM 82633 A004352"), after a word that names it.
   void SpacedIds();
+  // The town after an address line ending at token `end_token`, with `confidence`.
+  void CityAfter(std::size_t end_token, double confidence);
   // A phone number or an SSN spelled out digit by digit, as a patient types one past a filter
   // ("six one seven five five five zero one four three"), digits mixed in or not.
   void SpelledNumbers();
@@ -2189,30 +2195,7 @@ void Pass::Streets() {
     const Window w = Around(text_, tokens_, t, end_token);
     const double confidence = (w.rules & tables_.address_mask) ? 0.95 : 0.85;
     Emit(PhiType::kAddress, num.begin, tokens_[end_token].end, confidence, "address.street");
-    // The city that follows a street line: "..., Arlington" (one or two words); without the
-    // comma only a gazetteer place ("12 Elm St Oak Grove").
-    const bool spaced_place = end_token + 1 < n &&
-                              Is(Gap(text_, tokens_[end_token], tokens_[end_token + 1]), " ") &&
-                              PlaceEnd(end_token + 1) > 0;
-    if (spaced_place) {
-      const std::size_t place_end = PlaceEnd(end_token + 1);
-      Emit(PhiType::kAddress, tokens_[end_token + 1].begin, tokens_[place_end - 1].end,
-           confidence - 0.05, "address.city");
-    } else if (end_token + 1 < n &&
-               Is(Gap(text_, tokens_[end_token], tokens_[end_token + 1]), ", ")) {
-      const Token& c0 = tokens_[end_token + 1];
-      if (c0.kind == TokenKind::kWord && !(c0.flags & (kCityStop | kState))) {
-        std::size_t city_end = end_token + 1;
-        if (city_end + 1 < n && tokens_[city_end + 1].kind == TokenKind::kWord &&
-            Is(Gap(text_, c0, tokens_[city_end + 1]), " ") &&
-            !(tokens_[city_end + 1].flags & (kCityStop | kState | kStreetStop)) &&
-            c0.capitalized() == tokens_[city_end + 1].capitalized()) {
-          ++city_end;
-        }
-        Emit(PhiType::kAddress, c0.begin, tokens_[city_end].end, confidence - 0.05,
-             "address.city");
-      }
-    }
+    CityAfter(end_token, confidence - 0.05);
     next = end_token + 1;
   }
   // "P.O. Box 123", "PO Box 123", "Post Office Box 123", "POB 123", "pobox 123"; not a box alone.
@@ -2235,6 +2218,35 @@ void Pass::Streets() {
       }
     }
     Emit(PhiType::kAddress, tokens_[begin_token].begin, tokens_[t + 1].end, 0.9, "address.pobox");
+    CityAfter(t + 1, 0.85);
+  }
+}
+
+void Pass::CityAfter(std::size_t end_token, double confidence) {
+  // The city that follows a street line or a post office box: "..., Arlington" (one or two
+  // words); without the comma only a gazetteer place ("12 Elm St Oak Grove").
+  const std::size_t n = tokens_.size();
+  const bool spaced_place = end_token + 1 < n &&
+                            Is(Gap(text_, tokens_[end_token], tokens_[end_token + 1]), " ") &&
+                            PlaceEnd(end_token + 1) > 0;
+  if (spaced_place) {
+    const std::size_t place_end = PlaceEnd(end_token + 1);
+    Emit(PhiType::kAddress, tokens_[end_token + 1].begin, tokens_[place_end - 1].end,
+         confidence, "address.city");
+  } else if (end_token + 1 < n &&
+             Is(Gap(text_, tokens_[end_token], tokens_[end_token + 1]), ", ")) {
+    const Token& c0 = tokens_[end_token + 1];
+    if (c0.kind == TokenKind::kWord && !(c0.flags & (kCityStop | kState))) {
+      std::size_t city_end = end_token + 1;
+      if (city_end + 1 < n && tokens_[city_end + 1].kind == TokenKind::kWord &&
+          Is(Gap(text_, c0, tokens_[city_end + 1]), " ") &&
+          !(tokens_[city_end + 1].flags & (kCityStop | kState | kStreetStop)) &&
+          c0.capitalized() == tokens_[city_end + 1].capitalized()) {
+        ++city_end;
+      }
+      Emit(PhiType::kAddress, c0.begin, tokens_[city_end].end, confidence,
+           "address.city");
+    }
   }
 }
 
@@ -2637,8 +2649,10 @@ void Pass::SpacedIds() {
     if (!(tokens_[k].flags & kSpacedIdWord)) continue;
     const bool vin = tokens_[k].key == kVin || tokens_[k].key == kChassis;
     const std::size_t want = vin ? 17 : 11;
-    // The groups start within three tokens of the word ("MBI # ...", "Medicare ID is ...").
-    for (std::size_t s = k + 1; s < n && s <= k + 3 && !tokens_[s].line_break_before(); ++s) {
+    // The groups start on the word's line, within eight tokens of it ("MBI # ...", "Medicare
+    // number off the card: ..."): eleven or seventeen characters that pass the identifier's
+    // check are one wherever the word that names it stands.
+    for (std::size_t s = k + 1; s < n && s <= k + 8 && !tokens_[s].line_break_before(); ++s) {
       std::array<char, 17> id{};
       std::size_t length = 0;
       bool spaced = false;

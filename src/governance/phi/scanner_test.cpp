@@ -341,6 +341,9 @@ TEST_F(PhiScannerTest, FindsIdentifiersTypedInSpacedGroupsOrWithoutTheirDash) {
       {"Post Office Box 1234", "ADDRESS:Post Office Box 1234"},
       {"POB 4412", "ADDRESS:POB 4412"},
       {"pobox 77, Dayton", "ADDRESS:pobox 77"},
+      {"please mail my records to PO Box 5687, Manchester", "ADDRESS:Manchester"},
+      {"admitted 2019-01-27T122527Z to 5 West", "DATE:2019-01-27"},
+      {"she read her Medicare number off the card: 1EG4 TE5 MK73", "HEALTH_PLAN:1EG4 TE5 MK73"},
   };
   ExpectFinds(cases);
   // A check character that does not fit, a word that names no such identifier, a serial's group
