@@ -45,7 +45,8 @@ const std::vector<std::string>& Pieces() {
       "\xC3", "\xE2\x80", "\xFF", std::string("\0", 1), "\n", "\t", " ", "\"", "\\", "\\u0000", "\\ud800",
       "{", "}", "[", "]", ":", ",", "null", "true", "1e999", "-0", "\"phi\"", "\"retention_days\"", "*",
       "(", ")", "AND", "OR", "NOT", "NEAR", "^", "-", "/", ".", "#", "[[", "]]", "\xE2\x80\xA6",
-      " at ", " dot ", "[at]", "Garica", " family", "00-1A-2B-3C-4D-5E", "+44 ", "92F ", "04MAR1961"};
+      " at ", " dot ", "[at]", "Garica", " family", "00-1A-2B-3C-4D-5E", "+44 ", "92F ", "04MAR1961",
+      " five five ", " oh ", "MBI ", "1EG4 TE5 ", "-05T14", "T1425Z", "PO Box ", "x4021", "-XY"};
   return pieces;
 }
 
