@@ -178,8 +178,13 @@ Status AppendCheckpoint(const std::string& path, const Checkpoint& checkpoint) {
     created = fd >= 0;
   }
   if (fd < 0) return Fail(ErrorCode::kInternal, "audit_checkpoint", "Cannot open the audit checkpoint file.", path);
+  struct stat before {};
+  const bool sized = ::fstat(fd, &before) == 0;
   std::string line = checkpoint.ToLine() + "\n";
   bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) && ::fsync(fd) == 0;
+  // A line cut short by a full disk would sit before the next one: the file goes back to the
+  // lines it had.
+  if (!ok && sized) (void)::ftruncate(fd, before.st_size);
   ::close(fd);
   if (!ok) return Fail(ErrorCode::kInternal, "audit_checkpoint", "Cannot write the audit checkpoint file.", path);
   if (created) SyncFolder(parent);
@@ -604,18 +609,19 @@ Result<std::string> AuditService::AnchorProblem(const Checkpoint& last) {
 
 AuditService::FileIdentity AuditService::IdentityOf(const std::string& path) {
   struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) return {};
+  if (::stat(path.c_str(), &st) != 0) return {.unknown = errno != ENOENT && errno != ENOTDIR};
   return {.exists = true,
           .device = static_cast<std::uint64_t>(st.st_dev),
           .inode = static_cast<std::uint64_t>(st.st_ino),
-          .size = static_cast<std::uint64_t>(st.st_size)};
+          .size = static_cast<std::uint64_t>(st.st_size),
+          .changed_ns = static_cast<std::int64_t>(st.st_ctim.tv_sec) * 1'000'000'000 + st.st_ctim.tv_nsec};
 }
 
 void AuditService::UnanchorLocked(std::string problem) {
   // The trail does not continue what was last signed: signing its head now would vouch for
   // whatever was done to it. The server serves, signs nothing, and says so everywhere an officer
-  // or an operator looks, until the trail is restored or the checkpoints are moved aside on
-  // purpose (and the server restarted).
+  // or an operator looks, until the trail is restored, or the checkpoints and the key are moved
+  // aside on purpose, and the server restarted.
   anchor_problem_ = std::move(problem);
   anchored_ = false;
   log::Error("audit_anchor_mismatch", {{"problem", anchor_problem_}, {"checkpoint_seq", last_checkpoint_seq_},
@@ -625,6 +631,7 @@ void AuditService::UnanchorLocked(std::string problem) {
   record.outcome = domain::AuditOutcome::kFailure;
   (void)AuditNow(store_, record, json{{"checkpoint_seq", last_checkpoint_seq_}});
   std::lock_guard verify_lock(verify_mutex_);
+  unanchored_problem_ = anchor_problem_;
   last_verification_ = json{{"ok", false}, {"records_checked", 0}, {"checkpoints_checked", 1},
                             {"first_bad_seq", last_checkpoint_seq_}, {"problem", anchor_problem_},
                             {"head_seq", nullptr}, {"checked_at", now}, {"started_at", now},
@@ -634,6 +641,15 @@ void AuditService::UnanchorLocked(std::string problem) {
 bool AuditService::CheckpointFileIntactLocked() {
   if (!anchor_problem_.empty()) return false;
   const FileIdentity now = IdentityOf(files_.checkpoints);
+  if (now.unknown) {
+    // Not an answer (a permission or an I/O error): the next poll asks again, and an append
+    // fails on its own.
+    if (!checkpoint_unreadable_) log::Warn("audit_checkpoint_unreadable", {{"checkpoints", files_.checkpoints}});
+    checkpoint_unreadable_ = true;
+    return true;
+  }
+  checkpoint_unreadable_ = false;
+  if (checkpoint_file_.unknown) checkpoint_file_ = now;  // what it was left as could not be read
   if (now == checkpoint_file_) return true;
   const std::string file = "The audit checkpoint file " + files_.checkpoints;
   if (!now.exists) {
@@ -643,6 +659,8 @@ bool AuditService::CheckpointFileIntactLocked() {
   } else if (now.size < checkpoint_file_.size) {
     UnanchorLocked(file + " was cut short while the server ran (" + std::to_string(now.size) + " bytes, " +
                    std::to_string(checkpoint_file_.size) + " written).");
+  } else if (now.size == checkpoint_file_.size) {
+    UnanchorLocked(file + " was rewritten in place while the server ran.");
   } else {
     UnanchorLocked(file + " was written to by something other than the server while it ran.");
   }
@@ -665,8 +683,9 @@ Status AuditService::CheckpointLocked() {
   if (!head || head_seq == last_checkpoint_seq_) return Ok();
   UnixMillis now = clock_.NowMillis();
   Checkpoint checkpoint = governance::audit::SignCheckpoint(head->seq, head->hash, now, *key_);
-  ROUNDS_RETURN_IF_ERROR(AppendCheckpoint(files_.checkpoints, checkpoint));
-  checkpoint_file_ = IdentityOf(files_.checkpoints);
+  const Status appended = AppendCheckpoint(files_.checkpoints, checkpoint);
+  checkpoint_file_ = IdentityOf(files_.checkpoints);  // as this server left it, written or not
+  ROUNDS_RETURN_IF_ERROR(appended);
   last_checkpoint_seq_ = head->seq;
   last_checkpoint_time_ = now;
   return Ok();
@@ -922,6 +941,12 @@ json AuditService::StatusLocked() const {
                         {"checked_at", nullptr}, {"started_at", nullptr}, {"started_by", nullptr},
                         {"seconds", nullptr}};
   out["anchored"] = anchored_.load();
+  if (!anchored_) {
+    // A verification after the anchor broke may find the chain whole (a faithful copy of the
+    // checkpoint file put back): the status still says the server stopped signing, and why.
+    out["ok"] = false;
+    out["problem"] = unanchored_problem_;
+  }
   out["running"] = verifying_;
   out["running_since"] = verifying_ ? json(verifying_since_) : json(nullptr);
   out["running_records_checked"] = verifying_ ? json(verifying_checked_.load()) : json(nullptr);

@@ -221,18 +221,22 @@ class AuditService {
   // Set at Start when the trail does not continue its last checkpoint: then nothing is signed.
   std::string anchor_problem_;
   std::atomic<bool> anchored_{true};  // anchor_problem_.empty(), for the verification status
+  std::string unanchored_problem_;    // anchor_problem_ as the status reports it; verify_mutex_
   // The checkpoint file as this server last left it. Only the server appends to it, so any other
   // change while it runs (removed, replaced, cut short, written by something else) is tampering:
   // signing on would start a new file that vouches for whatever the trail then holds.
   struct FileIdentity {
     bool exists = false;
+    bool unknown = false;  // stat failed for another reason than the file's absence
     std::uint64_t device = 0;
     std::uint64_t inode = 0;
     std::uint64_t size = 0;
+    std::int64_t changed_ns = 0;  // st_ctim: a rewrite in place of the same size changes it
     bool operator==(const FileIdentity&) const = default;
   };
   static FileIdentity IdentityOf(const std::string& path);
   FileIdentity checkpoint_file_;
+  bool checkpoint_unreadable_ = false;  // the warning is logged once until stat answers again
 
   std::mutex run_mutex_;  // guards stopping_ and thread_
   std::condition_variable wake_;

@@ -593,7 +593,7 @@ std::size_t ExtensionAt(std::string_view word) {
 }
 
 // Where the hour starts in "05T14" (the day and hour of an ISO 8601 date and time,
-// "2024-03-05T14:30", "2024-03-05T1430Z", after the month's '-'), or 0.
+// "2024-03-05T14:30", "2024-03-05T1430Z"), or 0.
 std::size_t TimeAt(std::string_view word) {
   if (word.size() < 3 || !IsDigit(word[0])) return 0;
   const std::size_t d = IsDigit(word[1]) ? 2 : 1;
@@ -606,6 +606,16 @@ std::size_t TimeAt(std::string_view word) {
     if (!IsDigit(c)) return 0;
   }
   return d + 1;
+}
+
+// Whether "YYYY-MM-" ends right before `at` (and no digit before it): the day of an ISO 8601
+// date starts there. "ABC-12T4567" and "4512-3T4567" are identifiers, not dates.
+bool IsoDateBefore(std::string_view text, std::size_t at) {
+  if (at < 8 || text[at - 1] != '-' || text[at - 4] != '-') return false;
+  for (const std::size_t k : {at - 8, at - 7, at - 6, at - 5, at - 3, at - 2}) {
+    if (!IsDigit(text[k])) return false;
+  }
+  return at == 8 || !IsAlnum(text[at - 9]);
 }
 
 // Splits text into tokens: runs of letters and digits. Inside a word, ' and - between letters
@@ -701,8 +711,8 @@ std::span<const Token> Tokenize(std::string_view text, const WordTable& words,
       const std::string_view word = text.substr(begin, end - begin);
       std::size_t split = ExtensionAt(word);
       std::size_t resume = split;
-      if (split == 0 && begin > 0 && text[begin - 1] == '-' && (resume = TimeAt(word)) != 0) {
-        split = resume - 1;  // the 'T' of "-05T14" is skipped
+      if (split == 0 && IsoDateBefore(text, begin) && (resume = TimeAt(word)) != 0) {
+        split = resume - 1;  // the 'T' of "2024-03-05T14" is skipped
       }
       if (split != 0) {
         end = begin + split;
@@ -1209,8 +1219,9 @@ class Pass {
   // A Medicare Beneficiary Identifier or a VIN typed in groups with spaces, as read off a card or
   // a windscreen ("MBI 1EG4 TE5 MK73", "VIN 1HGCM 82633 A004352"), after a word that names it.
   void SpacedIds();
-  // The town after an address line ending at token `end_token`, with `confidence`.
-  void CityAfter(std::size_t end_token, double confidence);
+  // The town after an address line ending at token `end_token`, with `confidence`; only a
+  // gazetteer place when `places_only`.
+  void CityAfter(std::size_t end_token, double confidence, bool places_only);
   // A phone number or an SSN spelled out digit by digit, as a patient types one past a filter
   // ("six one seven five five five zero one four three"), digits mixed in or not.
   void SpelledNumbers();
@@ -1512,7 +1523,10 @@ void Pass::EvaluateRun(std::size_t first, std::size_t last) {
                 }
                 const bool weak = !st.all_caps() && (st.flags & kAmbiguousState) && !comma_before &&
                                   !after_place && !after_street;
-                base_override = weak ? 0.4 : printed ? 0.85 : 0.7;
+                // Nine digits without the dash only after an address's state ("Boston MA
+                // 021151234"): "MD 123456789" and "PA 987654321 called" are no ZIPs.
+                const bool in_address = comma_before || after_place || after_street || (st.flags & kStateName);
+                base_override = weak || (without_dash && !in_address) ? 0.4 : printed ? 0.85 : 0.7;
               }
             }
             break;
@@ -1637,7 +1651,7 @@ void Pass::EvaluateRun(std::size_t first, std::size_t last) {
         // "serial 4512-3378-A", "acct 88123-B2": an identifier's trailing group of capitals.
         if (rule.validator == Validator::kHasDigit && b + 1 < tokens_.size()) {
           const Token& suffix = tokens_[b + 1];
-          if (suffix.kind != TokenKind::kNumber && suffix.end - suffix.begin <= 3 && IsUpper(text_[suffix.begin]) &&
+          if (suffix.kind != TokenKind::kNumber && suffix.end - suffix.begin <= 3 && suffix.all_caps() &&
               Is(Gap(text_, tb, suffix), "-")) {
             candidate_end = suffix.end;
           }
@@ -1692,14 +1706,20 @@ bool Pass::ShareNotDay(std::size_t a, std::size_t b) const {
 }
 
 void Pass::TokenRules() {
-  // A group starts at a letter-digit word or at a word right before a number or one.
+  // A group starts at a letter-digit word, at a word right before a number or one, or at a
+  // number joined to one by a dash.
   std::size_t next = 0;
   auto visit = [&](std::size_t t) {
     if (t >= next) next = TokenGroup(t) + 1;
   };
   for (const std::size_t k : lists_.non_words) {
     if (k > 0 && tokens_[k - 1].kind == TokenKind::kWord) visit(k - 1);
-    if (tokens_[k].kind == TokenKind::kMixed) visit(k);
+    if (tokens_[k].kind != TokenKind::kMixed) continue;
+    // "8812-04T5512": digits before a letter-digit word start its group.
+    if (k > 0 && tokens_[k - 1].kind == TokenKind::kNumber && Is(Gap(text_, tokens_[k - 1], tokens_[k]), "-")) {
+      visit(k - 1);
+    }
+    visit(k);
   }
 }
 
@@ -1749,7 +1769,8 @@ std::size_t Pass::TokenGroup(std::size_t t) {
           index_->HasMrnKey(NameKey::Extend(NameKey::kSeed, span), static_cast<std::size_t>(length));
       // "DOB 04MAR1961 MRN ..." is a date (CompactDates), not a record number beside its label.
       if (last == t && !indexed_mrn && CompactDate(first)) break;
-      // "main line x4021": a phone extension, unless its label is right before it ("MRN x4021").
+      // "hospital main line x4021": a phone's extension, unless an identifier's label is at most
+      // a word before it ("MRN x4021", "MRN is x40213").
       bool extension = last == t && !indexed_mrn && span.size() >= 3 && span.size() <= 6 && Lower(span[0]) == 'x';
       for (std::size_t j = 1; extension && j < span.size(); ++j) extension = IsDigit(span[j]);
       Window window;
@@ -1767,7 +1788,7 @@ std::size_t Pass::TokenGroup(std::size_t t) {
             window = Around(text_, tokens_, t, last);
             window_ready = true;
           }
-          if (window.Distance(r) > (extension ? 1 : 2)) continue;
+          if (window.Distance(r) > 2) continue;
         }
         if (std::max({rule.base, rule.formatted, floor}) < options_.min_confidence) {
           if (!window_ready) {
@@ -2195,7 +2216,7 @@ void Pass::Streets() {
     const Window w = Around(text_, tokens_, t, end_token);
     const double confidence = (w.rules & tables_.address_mask) ? 0.95 : 0.85;
     Emit(PhiType::kAddress, num.begin, tokens_[end_token].end, confidence, "address.street");
-    CityAfter(end_token, confidence - 0.05);
+    CityAfter(end_token, confidence - 0.05, false);
     next = end_token + 1;
   }
   // "P.O. Box 123", "PO Box 123", "Post Office Box 123", "POB 123", "pobox 123"; not a box alone.
@@ -2217,23 +2238,26 @@ void Pass::Streets() {
         continue;  // a box alone ("box 4412") may be a locker's
       }
     }
+    // "pob 2 days": not a box (POB is also a place of birth).
+    if (t + 2 < n && (tokens_[t + 2].flags & (kPortion | kUnit | kAgeUnit))) continue;
     Emit(PhiType::kAddress, tokens_[begin_token].begin, tokens_[t + 1].end, 0.9, "address.pobox");
-    CityAfter(t + 1, 0.85);
+    CityAfter(t + 1, 0.85, true);
   }
 }
 
-void Pass::CityAfter(std::size_t end_token, double confidence) {
-  // The city that follows a street line or a post office box: "..., Arlington" (one or two
-  // words); without the comma only a gazetteer place ("12 Elm St Oak Grove").
+void Pass::CityAfter(std::size_t end_token, double confidence, bool places_only) {
+  // The city that follows a street line: "..., Arlington" (one or two words); without the comma
+  // only a gazetteer place ("12 Elm St Oak Grove"), and after a box only a gazetteer place
+  // ("PO Box 12, sent today").
   const std::size_t n = tokens_.size();
-  const bool spaced_place = end_token + 1 < n &&
-                            Is(Gap(text_, tokens_[end_token], tokens_[end_token + 1]), " ") &&
-                            PlaceEnd(end_token + 1) > 0;
-  if (spaced_place) {
+  const std::string_view gap =
+      end_token + 1 < n ? Gap(text_, tokens_[end_token], tokens_[end_token + 1]) : std::string_view();
+  const bool place = (Is(gap, " ") || (places_only && Is(gap, ", "))) && PlaceEnd(end_token + 1) > 0;
+  if (place) {
     const std::size_t place_end = PlaceEnd(end_token + 1);
     Emit(PhiType::kAddress, tokens_[end_token + 1].begin, tokens_[place_end - 1].end,
          confidence, "address.city");
-  } else if (end_token + 1 < n &&
+  } else if (!places_only && end_token + 1 < n &&
              Is(Gap(text_, tokens_[end_token], tokens_[end_token + 1]), ", ")) {
     const Token& c0 = tokens_[end_token + 1];
     if (c0.kind == TokenKind::kWord && !(c0.flags & (kCityStop | kState))) {
@@ -2687,64 +2711,78 @@ void Pass::SpelledNumbers() {
       NameKey::Of("zero"), NameKey::Of("one"), NameKey::Of("two"),   NameKey::Of("three"),
       NameKey::Of("four"), NameKey::Of("five"), NameKey::Of("six"),  NameKey::Of("seven"),
       NameKey::Of("eight"), NameKey::Of("nine"), NameKey::Of("oh"),  NameKey::Of("o")};
-  auto value = [&](const Token& tok) {
-    const auto at = std::find(kDigitWords.begin(), kDigitWords.end(), tok.key);
-    const auto d = at - kDigitWords.begin();
-    return d >= 10 ? 0 : static_cast<int>(d);
-  };
-  constexpr std::size_t kMaxDigits = 11;
   const std::size_t n = tokens_.size();
+  // A piece of a run: a digit word, or digits typed among the words ("617 five five five 0143").
+  auto piece = [&](std::size_t k) { return tokens_[k].kind == TokenKind::kNumber && tokens_[k].end - tokens_[k].begin <= 4; };
+  auto joined = [&](std::size_t k) {  // token k goes on the run of token k - 1
+    const std::string_view gap = Gap(text_, tokens_[k - 1], tokens_[k]);
+    return !tokens_[k].line_break_before() && !gap.empty() && gap.size() <= 2 &&
+           gap.find_first_not_of(" ,-.") == std::string_view::npos;
+  };
+  // Counting up or down ("one two three four five six", "ten nine eight ...") is no number.
+  auto counting = [](std::string_view d) {
+    int up = 1;
+    int down = 1;
+    for (std::size_t k = 1; k < d.size(); ++k) {
+      up = d[k] == d[k - 1] + 1 ? up + 1 : 1;
+      down = d[k] == d[k - 1] - 1 ? down + 1 : 1;
+      if (up >= 6 || down >= 6) return true;
+    }
+    return false;
+  };
+  constexpr std::size_t kMaxPieces = 16;
   for (std::size_t t = 0; t < n; ++t) {
     if (!(tokens_[t].flags & kDigitWord)) continue;
-    // Digits typed before the words start the number too: "617 five five five 0143".
-    const std::size_t begin = t > 0 && tokens_[t - 1].kind == TokenKind::kNumber &&
-                                      tokens_[t - 1].end - tokens_[t - 1].begin <= 4 && !tokens_[t].line_break_before() &&
-                                      OnlySpaces(Gap(text_, tokens_[t - 1], tokens_[t]), 2)
-                                  ? t - 1
-                                  : t;
-    std::array<char, kMaxDigits> digits{};
-    // [c]: the token after which the run holds exactly c digits, or 0 when none does.
-    std::array<std::size_t, kMaxDigits + 1> ends{};
+    // The run: up to two groups of digits before the first word, then words and groups.
+    std::size_t first = t;
+    while (first > 0 && t - first < 2 && piece(first - 1) && joined(first)) --first;
+    std::array<std::size_t, kMaxPieces> tokens{};
     std::size_t count = 0;
     std::size_t words = 0;
-    std::size_t k = begin;
+    std::size_t k = first;
     for (; k < n; ++k) {
-      const Token& tok = tokens_[k];
-      if (k > begin) {
-        const std::string_view gap = Gap(text_, tokens_[k - 1], tok);
-        if (tok.line_break_before() || gap.size() > 2 || gap.find_first_not_of(" ,-.") != std::string_view::npos) break;
-      }
-      if (tok.flags & kDigitWord) {
-        if (count == kMaxDigits) break;
-        digits[count++] = static_cast<char>('0' + value(tok));
-        ++words;
-      } else if (tok.kind == TokenKind::kNumber && count + (tok.end - tok.begin) <= kMaxDigits) {
-        for (std::size_t j = tok.begin; j < tok.end; ++j) digits[count++] = text_[j];
-      } else {
-        break;
-      }
-      ends[count] = k + 1;
+      if (k > first && !joined(k)) break;
+      if (!(tokens_[k].flags & kDigitWord) && !piece(k)) break;
+      if (count < kMaxPieces) tokens[count++] = k;
+      words += (tokens_[k].flags & kDigitWord) ? 1 : 0;
     }
-    if (words >= 3) {
-      const std::string_view spelled(digits.data(), count);
-      // The longest reading that is one: a word after the number may be an "one" of the sentence.
-      for (const std::size_t c : {std::size_t{11}, std::size_t{10}, std::size_t{9}}) {
-        if (c > count || ends[c] == 0) continue;
-        const std::string_view number = spelled.substr(0, c);
-        const std::size_t last = ends[c] - 1;
-        if (c >= 10 && IsValidNanpPhone(number)) {
-          Emit(PhiType::kPhone, tokens_[begin].begin, tokens_[last].end, 0.9, "phone.spelled");
-        } else if (c == 9 && IsValidSsn(number) &&
-                   (Around(text_, tokens_, begin, last).rules & tables_.ssn_mask)) {
-          // Nine digits only after a word for it: "one two three ... nine" is counting.
-          Emit(PhiType::kSsn, tokens_[begin].begin, tokens_[last].end, 0.9, "ssn.spelled");
+    t = k - 1;
+    if (words < 3) continue;
+    // Read the whole run, or it without one piece at either end ("bed 4 six one seven ...",
+    // "... four three one more time"): a number that takes only part of a longer run is a list.
+    for (const auto& [front, back] : {std::pair{0, 0}, std::pair{1, 0}, std::pair{0, 1}}) {
+      if (static_cast<std::size_t>(front + back) >= count) break;
+      const std::size_t a = tokens[static_cast<std::size_t>(front)];
+      const std::size_t b = tokens[count - 1 - static_cast<std::size_t>(back)];
+      std::string& digits = digits_;  // scratch
+      digits.clear();
+      for (std::size_t p = static_cast<std::size_t>(front); p < count - static_cast<std::size_t>(back); ++p) {
+        const Token& tok = tokens_[tokens[p]];
+        if (tok.flags & kDigitWord) {
+          const auto at = std::find(kDigitWords.begin(), kDigitWords.end(), tok.key) - kDigitWords.begin();
+          digits.push_back(static_cast<char>('0' + (at >= 10 ? 0 : at)));
         } else {
-          continue;
+          digits.append(text_.substr(tok.begin, tok.end - tok.begin));
         }
+      }
+      if (counting(digits)) continue;
+      if ((digits.size() == 10 || digits.size() == 11) && IsValidNanpPhone(digits)) {
+        Emit(PhiType::kPhone, tokens_[a].begin, tokens_[b].end, 0.9, "phone.spelled");
         break;
       }
+      // Nine digits only right after a word for an SSN, in the same sentence.
+      if (digits.size() == 9 && IsValidSsn(digits)) {
+        bool labelled = false;
+        for (std::size_t l = a; l-- > 0 && l + 3 >= a && !labelled;) {
+          if (Gap(text_, tokens_[l], tokens_[l + 1]).find_first_of(".;\n") != std::string_view::npos) break;
+          labelled = (tokens_[l].rules & tables_.ssn_mask) != 0;
+        }
+        if (labelled) {
+          Emit(PhiType::kSsn, tokens_[a].begin, tokens_[b].end, 0.9, "ssn.spelled");
+          break;
+        }
+      }
     }
-    t = k > t ? k - 1 : t;
   }
 }
 

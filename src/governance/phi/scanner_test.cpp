@@ -351,6 +351,14 @@ TEST_F(PhiScannerTest, FindsIdentifiersTypedInSpacedGroupsOrWithoutTheirDash) {
   ExpectNone({"VIN 1HGCM 82633 A004353", "medicare pt 2 bags 10 mg", "ref 1EG4 TE5 MK73 abc", "box 4412",
               "dx HTN 1/2 yrs ago", "admission 1/1 ratio", "the 5T4 lesion"});
   EXPECT_EQ(Found("device serial 4512-3378-Apple"), std::vector<std::string>{"DEVICE:4512-3378"});
+  EXPECT_EQ(Found("serial SN 4512-3378-Dr Smith"), std::vector<std::string>{"DEVICE:4512-3378"});
+  // A 'T' splits a date from its time only after a whole "YYYY-MM-".
+  EXPECT_EQ(Found("serial ABC-12T4567"), std::vector<std::string>{"DEVICE:ABC-12T4567"});
+  EXPECT_EQ(Found("MRN 8812-04T5512"), std::vector<std::string>{"MRN:8812-04T5512"});
+  // After a box only a gazetteer place is a town; nine digits after a state code only in an
+  // address; "POB" before a duration is no box.
+  EXPECT_EQ(Found("PO Box 12, sent today"), std::vector<std::string>{"ADDRESS:PO Box 12"});
+  ExpectNone({"MD 123456789", "PA 987654321 called", "pob 2 days"});
   EXPECT_EQ(Found("serial ABC-12345-new pump"), std::vector<std::string>{"DEVICE:ABC-12345"});
   EXPECT_EQ(Found("born 3/4 year unknown"), std::vector<std::string>{"DATE:3/4"});
 }
@@ -364,14 +372,22 @@ TEST_F(PhiScannerTest, FindsPhoneNumbersAndSsnsSpelledOutDigitByDigit) {
       {"call me at six one seven, five five five, oh one four three one more time",
        "PHONE:six one seven, five five five, oh one four three"},
       {"617 five five five 0143", "PHONE:617 five five five 0143"},
-      {"ssn nine eight seven six five four three two one", "SSN:nine eight seven six five four three two one"},
-      {"my social is nine 8 seven six five four three two one", "SSN:nine 8 seven six five four three two one"},
+      {"ssn zero seven eight zero five one one two zero", "SSN:zero seven eight zero five one one two zero"},
+      {"my social is 078 zero five one one two zero", "SSN:078 zero five one one two zero"},
+      // The run without a piece at either end that is no part of the number.
+      {"bed 4 six one seven five five five zero one four three", "PHONE:six one seven five five five zero one four three"},
+      {"617 555 zero one four three", "PHONE:617 555 zero one four three"},
   };
   ExpectFinds(cases);
+  // Counting, a list of rooms, nine digits far from the word for an SSN.
   ExpectNone({"one two three four five six seven eight nine ten", "room 4 one two three",
-              "one or two of them, maybe three", "hospital main line x4021"});
-  // An extension is a record number only right after the label.
+              "one or two of them, maybe three", "hospital main line x4021",
+              "ten nine eight seven six five four three two one zero liftoff",
+              "checked rooms two oh four, two oh five, two oh six, two oh seven",
+              "ssn verified. zero seven eight zero five one one two zero"});
+  // An extension after a word for a phone is a record number only right after the label.
   EXPECT_EQ(Found("MRN x4021"), std::vector<std::string>{"MRN:x4021"});
+  EXPECT_EQ(Found("pt MRN is x40213"), std::vector<std::string>{"MRN:x40213"});
 }
 
 // Two readings of one span, and the reading that wins. Each case was read wrongly once: a number
