@@ -1865,6 +1865,18 @@ void Pass::Names() {
   auto extend = [&](std::uint64_t key, std::size_t k) {
     return NameKey::Extend(key, text_.substr(tokens_[k].begin, tokens_[k].end - tokens_[k].begin));
   };
+  // "Maria Garcia-Lopez" for a patient filed as Maria Garcia (or Maria Lopez): a surname joined
+  // to another, by marriage most often. Whether a part of hyphenated word k pairs with `first`;
+  // both parts capitalized, since in lower case "hope long-term" is no Hope Long.
+  auto part_pairs = [&](std::uint64_t first, std::size_t k) {
+    const std::string_view w = text_.substr(tokens_[k].begin, tokens_[k].end - tokens_[k].begin);
+    const std::size_t dash = w.find('-');
+    if (dash == std::string_view::npos || dash + 1 >= w.size() || !IsUpper(w[0]) || !IsUpper(w[dash + 1])) {
+      return false;
+    }
+    return index_->IsNamePair(first, NameKey::Of(w.substr(0, dash))) ||
+           index_->IsNamePair(first, NameKey::Of(w.substr(dash + 1)));
+  };
   // Most words are not names: the tokenizer listed the few that pass the index's filter ("Mary
   // Ann" needs "mary").
   std::size_t next = 0;
@@ -1887,7 +1899,9 @@ void Pass::Names() {
         for (std::size_t ll = 0; ll < 3 && word(j + 1 + ll); ++ll) {
           if (ll > 0 && gap(j + ll, j + 1 + ll) != 1) break;
           last_key = ll == 0 ? tokens_[j + 1].key : extend(last_key, j + 1 + ll);
-          if (index_->IsNamePair(first_key, last_key)) matched_end = j + 2 + ll;
+          if (index_->IsNamePair(first_key, last_key) || (ll == 0 && part_pairs(first_key, j + 1))) {
+            matched_end = j + 2 + ll;
+          }
         }
         if (matched_end > 0) break;
       }
@@ -1899,7 +1913,9 @@ void Pass::Names() {
       for (std::size_t ll = 0; ll < 3 && word(j + ll); ++ll) {
         if (ll > 0 && (joined || gap(j + ll - 1, j + ll) != 1)) break;
         last_key = ll == 0 ? tokens_[j].key : extend(last_key, j + ll);
-        if (index_->IsNamePair(first_key, last_key)) matched_end = j + ll + 1;
+        if (index_->IsNamePair(first_key, last_key) || (ll == 0 && !joined && part_pairs(first_key, j))) {
+          matched_end = j + ll + 1;
+        }
       }
     }
     if (matched_end > 0) {

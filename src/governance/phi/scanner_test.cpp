@@ -275,6 +275,10 @@ TEST(PhiScanner, FindsNamesByTheirPartsTitlesFamiliesAndHandles) {
       {"pt Garcia I think", "Garcia"},
       {"pt Garcia K 3.1 this am", "Garcia"},  // a lab's letter, not an initial
       {"pt Garcia C diff neg", "Garcia"},
+      // a surname joined to another, the index knowing one part
+      {"Maria Garcia-Lopez in bed 3", "Maria Garcia-Lopez"},
+      {"Maria Lopez-Garcia called", "Maria Lopez-Garcia"},
+      {"Maria L. Garcia-Lopez to CT", "Maria L. Garcia-Lopez"},
   };
   for (const auto& [text, name] : cases) {
     EXPECT_EQ(names(text), std::vector<std::string>{name}) << text;
@@ -282,7 +286,8 @@ TEST(PhiScanner, FindsNamesByTheirPartsTitlesFamiliesAndHandles) {
   for (const char* text : {"Dr. Garcia's wife brought cake", "nurse Garcia's family is visiting",
                            "the foster family will pick her up",  // a surname that is a word
                            "young family in room 4", "Young family in room 4", "Garcia is covering", "Reyes called",
-                           "Siobhan called", "the berg family"}) {
+                           "Siobhan called", "the berg family", "hope young-adult group",
+                           "Hope follow-up today"}) {
     EXPECT_TRUE(names(text).empty()) << text << " -> " << ::testing::PrintToString(names(text));
   }
 }
