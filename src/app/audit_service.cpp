@@ -523,25 +523,29 @@ Status AuditService::Start() {
     ROUNDS_ASSIGN_OR_RETURN(auto last, ReadLastCheckpoint(files_.checkpoints));
     last_checkpoint_seq_ = last ? last->seq : 0;
     last_checkpoint_time_ = clock_.NowMillis();
-    anchor_problem_.clear();
+    std::string problem;
     if (last) {
-      ROUNDS_ASSIGN_OR_RETURN(anchor_problem_, AnchorProblem(*last));
+      ROUNDS_ASSIGN_OR_RETURN(problem, AnchorProblem(*last));
     } else {
       // The key signed before (it was not made now), the trail has records, and no checkpoint
       // is left: the file was removed or emptied, and the trail could be anything.
       ROUNDS_ASSIGN_OR_RETURN(auto head, store_.Read([](store::ReadTx& tx) { return tx.LastAuditRecord(); }));
       if (head) {
-        anchor_problem_ = "The audit checkpoint file " + files_.checkpoints +
-                          " is missing or empty, though the signing key has signed this trail before.";
+        problem = "The audit checkpoint file " + files_.checkpoints +
+                  " is missing or empty, though the signing key has signed this trail before.";
       }
     }
     checkpoint_file_ = IdentityOf(files_.checkpoints);
-    if (anchor_problem_.empty()) {
-      anchored_ = true;
+    anchor_problem_.clear();
+    {
+      std::lock_guard verify_lock(verify_mutex_);
+      unanchored_problem_.clear();
+    }
+    if (problem.empty()) {
       // Records written while the server was down (CLI administration) are anchored at once.
       ROUNDS_RETURN_IF_ERROR(CheckpointLocked());
     } else {
-      UnanchorLocked(std::move(anchor_problem_));
+      UnanchorLocked(std::move(problem));
     }
   }
   {
@@ -623,7 +627,6 @@ void AuditService::UnanchorLocked(std::string problem) {
   // or an operator looks, until the trail is restored, or the checkpoints and the key are moved
   // aside on purpose, and the server restarted.
   anchor_problem_ = std::move(problem);
-  anchored_ = false;
   log::Error("audit_anchor_mismatch", {{"problem", anchor_problem_}, {"checkpoint_seq", last_checkpoint_seq_},
                                        {"checkpoints", files_.checkpoints}});
   const UnixMillis now = clock_.NowMillis();
@@ -940,8 +943,8 @@ json AuditService::StatusLocked() const {
                         {"first_bad_seq", nullptr}, {"problem", nullptr}, {"head_seq", nullptr},
                         {"checked_at", nullptr}, {"started_at", nullptr}, {"started_by", nullptr},
                         {"seconds", nullptr}};
-  out["anchored"] = anchored_.load();
-  if (!anchored_) {
+  out["anchored"] = unanchored_problem_.empty();
+  if (!unanchored_problem_.empty()) {
     // A verification after the anchor broke may find the chain whole (a faithful copy of the
     // checkpoint file put back): the status still says the server stopped signing, and why.
     out["ok"] = false;

@@ -218,10 +218,9 @@ class AuditService {
   std::optional<governance::audit::SigningKey> key_;
   std::int64_t last_checkpoint_seq_ = 0;
   UnixMillis last_checkpoint_time_ = 0;
-  // Set at Start when the trail does not continue its last checkpoint: then nothing is signed.
+  // Set when the trail does not continue its last checkpoint (at Start) or the checkpoint file
+  // changed under the server: then nothing is signed.
   std::string anchor_problem_;
-  std::atomic<bool> anchored_{true};  // anchor_problem_.empty(), for the verification status
-  std::string unanchored_problem_;    // anchor_problem_ as the status reports it; verify_mutex_
   // The checkpoint file as this server last left it. Only the server appends to it, so any other
   // change while it runs (removed, replaced, cut short, written by something else) is tampering:
   // signing on would start a new file that vouches for whatever the trail then holds.
@@ -246,6 +245,7 @@ class AuditService {
   mutable std::mutex verify_mutex_;  // guards the fields below
   std::condition_variable verify_done_;
   nlohmann::json last_verification_;  // null before the first
+  std::string unanchored_problem_;    // anchor_problem_ as the status reports it; "" while anchored
   bool verifying_ = false;
   UnixMillis verifying_since_ = 0;
   std::thread verify_thread_;

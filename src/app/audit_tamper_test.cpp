@@ -13,6 +13,7 @@
 #include <functional>
 #include <map>
 #include <random>
+#include <string_view>
 #include <thread>
 
 #include <unistd.h>
@@ -670,6 +671,13 @@ void Reopen(std::unique_ptr<store::Store>& store, std::unique_ptr<Services>& ser
   services = std::make_unique<Services>(*store, bus, clock, config);
 }
 
+// The verification status of a server that stopped signing: not ok, not anchored, and `why`.
+void ExpectUnanchored(const json& status, std::string_view why) {
+  EXPECT_EQ(status["ok"], false);
+  EXPECT_EQ(status["anchored"], false);
+  EXPECT_NE(status["problem"].get<std::string>().find(why), std::string::npos) << status["problem"];
+}
+
 std::size_t CheckpointLines(const std::string& path) {
   auto checkpoints = ReadCheckpoints(path);
   EXPECT_TRUE(checkpoints);
@@ -695,11 +703,8 @@ TEST_F(AuditTamperTest, AServerStartedOnATrailThatLeftItsLastCheckpointSignsNoth
   ASSERT_TRUE(services_->audit.CheckpointNow());
   auto status = services_->audit.VerificationStatus(officer);
   ASSERT_TRUE(status);
-  EXPECT_EQ((*status)["ok"], false);
-  EXPECT_EQ((*status)["anchored"], false);
+  ExpectUnanchored(*status, "differs from the last signed checkpoint");
   EXPECT_EQ((*status)["first_bad_seq"], last);
-  EXPECT_NE((*status)["problem"].get<std::string>().find("differs from the last signed checkpoint"), std::string::npos)
-      << (*status)["problem"];
   services_->audit.Stop();
   EXPECT_EQ(CheckpointLines(files.checkpoints), lines) << "nothing signed over the altered trail";
   auto trail = store_->Read([](store::ReadTx& tx) { return tx.ListAudit(0, 100'000); });
@@ -716,9 +721,7 @@ TEST_F(AuditTamperTest, AServerStartedOnATrailThatLeftItsLastCheckpointSignsNoth
   ASSERT_TRUE(services_->audit.Start());
   auto removed = services_->audit.VerificationStatus(MakeOfficer("officer3"));
   ASSERT_TRUE(removed);
-  EXPECT_EQ((*removed)["anchored"], false);
-  EXPECT_NE((*removed)["problem"].get<std::string>().find("missing or empty"), std::string::npos)
-      << (*removed)["problem"];
+  ExpectUnanchored(*removed, "missing or empty");
   services_->audit.Stop();
   EXPECT_FALSE(std::filesystem::exists(files.checkpoints)) << "nothing signed";
   services_.reset();
@@ -734,9 +737,7 @@ TEST_F(AuditTamperTest, AServerStartedOnATrailThatLeftItsLastCheckpointSignsNoth
   ASSERT_TRUE(services_->audit.Start());
   auto shortened = services_->audit.VerificationStatus(MakeOfficer("officer2"));
   ASSERT_TRUE(shortened);
-  EXPECT_EQ((*shortened)["anchored"], false);
-  EXPECT_NE((*shortened)["problem"].get<std::string>().find("ends before its last signed checkpoint"),
-            std::string::npos) << (*shortened)["problem"];
+  ExpectUnanchored(*shortened, "ends before its last signed checkpoint");
   services_->audit.Stop();
   EXPECT_EQ(CheckpointLines(files.checkpoints), lines);
 }
@@ -797,10 +798,7 @@ TEST_F(AuditTamperTest, ACheckpointFileChangedWhileTheServerRunsStopsTheSigning)
     ASSERT_TRUE(services_->audit.CheckpointNow());
     auto status = services_->audit.VerificationStatus(officer);
     ASSERT_TRUE(status);
-    EXPECT_EQ((*status)["ok"], false);
-    EXPECT_EQ((*status)["anchored"], false);
-    EXPECT_NE((*status)["problem"].get<std::string>().find(change.expected), std::string::npos)
-        << (*status)["problem"];
+    ExpectUnanchored(*status, change.expected);
     auto trail = store_->Read([](store::ReadTx& tx) { return tx.ListAudit(0, 100'000); });
     ASSERT_TRUE(trail);
     EXPECT_EQ(trail->back().action, "audit.anchor_mismatch");
@@ -813,10 +811,7 @@ TEST_F(AuditTamperTest, ACheckpointFileChangedWhileTheServerRunsStopsTheSigning)
       services_->audit.AwaitVerification();
       auto after = services_->audit.VerificationStatus(officer);
       ASSERT_TRUE(after);
-      EXPECT_EQ((*after)["ok"], false);
-      EXPECT_EQ((*after)["anchored"], false);
-      EXPECT_NE((*after)["problem"].get<std::string>().find(change.expected), std::string::npos)
-          << (*after)["problem"];
+      ExpectUnanchored(*after, change.expected);
     }
     services_->audit.Stop();  // the shutdown checkpoint is refused too
     const bool removed = !std::filesystem::exists(files.checkpoints);

@@ -312,6 +312,10 @@ class WordTable {
   std::size_t mask_ = 0;
 };
 
+// Digits spelled out, by their value; "oh" and "o" are zeros too.
+constexpr std::array<std::string_view, 12> kDigitWordNames = {"zero", "one", "two",   "three", "four", "five",
+                                                              "six",  "seven", "eight", "nine", "oh",   "o"};
+
 void AddFlag(WordTable& table, std::initializer_list<std::string_view> words, std::uint32_t flag) {
   for (std::string_view w : words) table.Upsert(w).flags |= flag;
 }
@@ -460,8 +464,7 @@ void AddWordLists(WordTable& t) {
           kDeviceWord);
   AddFlag(t, {"email", "emails", "emailed", "mail", "e-mail"}, kMailWord);
   AddFlag(t, {"mbi", "medicare", "hicn", "beneficiary", "vin", "chassis"}, kSpacedIdWord);
-  AddFlag(t, {"zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "oh", "o"},
-          kDigitWord);
+  for (const std::string_view w : kDigitWordNames) t.Upsert(w).flags |= kDigitWord;
   // A ZIP after one needs no context ("Boston, Massachusetts 02115"). Of two-word names only the
   // last word, where it is no common word ("New York", "North Carolina"; not "Rhode Island").
   AddFlag(t, {"alabama", "alaska", "arizona", "arkansas", "california", "colorado", "connecticut",
@@ -592,9 +595,9 @@ std::size_t ExtensionAt(std::string_view word) {
   return d;
 }
 
-// Where the hour starts in "05T14" (the day and hour of an ISO 8601 date and time,
-// "2024-03-05T14:30", "2024-03-05T1430Z"), or 0.
-std::size_t TimeAt(std::string_view word) {
+// Where the 'T' is in "05T14" (the day and hour of an ISO 8601 date and time,
+// "2024-03-05T14:30", "2024-03-05T1430Z"): the day's length, or 0.
+std::size_t DayBeforeTime(std::string_view word) {
   if (word.size() < 3 || !IsDigit(word[0])) return 0;
   const std::size_t d = IsDigit(word[1]) ? 2 : 1;
   if (Lower(word[d]) != 't') return 0;
@@ -605,7 +608,7 @@ std::size_t TimeAt(std::string_view word) {
   for (char c : time) {
     if (!IsDigit(c)) return 0;
   }
-  return d + 1;
+  return d;
 }
 
 // Whether "YYYY-MM-" ends right before `at` (and no digit before it): the day of an ISO 8601
@@ -711,8 +714,9 @@ std::span<const Token> Tokenize(std::string_view text, const WordTable& words,
       const std::string_view word = text.substr(begin, end - begin);
       std::size_t split = ExtensionAt(word);
       std::size_t resume = split;
-      if (split == 0 && IsoDateBefore(text, begin) && (resume = TimeAt(word)) != 0) {
-        split = resume - 1;  // the 'T' of "2024-03-05T14" is skipped
+      if (split == 0 && IsoDateBefore(text, begin)) {
+        split = DayBeforeTime(word);
+        resume = split + 1;  // the 'T' of "2024-03-05T14" is skipped
       }
       if (split != 0) {
         end = begin + split;
@@ -2273,8 +2277,7 @@ void Pass::CityAfter(std::size_t end_token, double confidence, bool places_only)
     const std::size_t place_end = PlaceEnd(end_token + 1);
     Emit(PhiType::kAddress, tokens_[end_token + 1].begin, tokens_[place_end - 1].end,
          confidence, "address.city");
-  } else if (!places_only && end_token + 1 < n &&
-             Is(Gap(text_, tokens_[end_token], tokens_[end_token + 1]), ", ")) {
+  } else if (!places_only && Is(gap, ", ")) {
     const Token& c0 = tokens_[end_token + 1];
     if (c0.kind == TokenKind::kWord && !(c0.flags & (kCityStop | kState))) {
       std::size_t city_end = end_token + 1;
@@ -2723,10 +2726,11 @@ void Pass::SpacedIds() {
 }
 
 void Pass::SpelledNumbers() {
-  static const std::array<std::uint64_t, 12> kDigitWords = {
-      NameKey::Of("zero"), NameKey::Of("one"), NameKey::Of("two"),   NameKey::Of("three"),
-      NameKey::Of("four"), NameKey::Of("five"), NameKey::Of("six"),  NameKey::Of("seven"),
-      NameKey::Of("eight"), NameKey::Of("nine"), NameKey::Of("oh"),  NameKey::Of("o")};
+  static const std::array<std::uint64_t, kDigitWordNames.size()> kDigitWords = [] {
+    std::array<std::uint64_t, kDigitWordNames.size()> keys{};
+    for (std::size_t d = 0; d < keys.size(); ++d) keys[d] = NameKey::Of(kDigitWordNames[d]);
+    return keys;
+  }();
   const std::size_t n = tokens_.size();
   // A piece of a run: a digit word, or digits typed among the words ("617 five five five 0143").
   auto piece = [&](std::size_t k) { return tokens_[k].kind == TokenKind::kNumber && tokens_[k].end - tokens_[k].begin <= 4; };
@@ -2770,7 +2774,7 @@ void Pass::SpelledNumbers() {
       if (static_cast<std::size_t>(front + back) >= count) break;
       const std::size_t a = tokens[static_cast<std::size_t>(front)];
       const std::size_t b = tokens[count - 1 - static_cast<std::size_t>(back)];
-      std::string& digits = digits_;  // scratch
+      std::string& digits = digits_;
       digits.clear();
       for (std::size_t p = static_cast<std::size_t>(front); p < count - static_cast<std::size_t>(back); ++p) {
         const Token& tok = tokens_[tokens[p]];
