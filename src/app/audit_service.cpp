@@ -415,6 +415,14 @@ json FhirAuditEvent(const domain::AuditRecord& r) {
                                                       "4", "Application Server")})}}}};
   if (!r.reason.empty()) event["outcomeDesc"] = r.reason;
   if (!entities.empty()) event["entity"] = entities;
+  // The record's place in the hash chain: the id is its sequence number, and a signed checkpoint
+  // names the hash of one record. A receiver can tie each event to the checkpoints and see each
+  // event name the one before it.
+  if (!r.hash.empty()) {
+    event["extension"] = json::array({{{"url", "urn:rounds:audit:chain"},
+                                       {"extension", json::array({{{"url", "previous"}, {"valueString", r.prev_hash}},
+                                                                  {{"url", "hash"}, {"valueString", r.hash}}})}}});
+  }
   // Emergency access and the reads through it carry their purpose of use (BTG).
   if (r.details_json.find("\"purpose\"") != std::string::npos) {
     json details = json::parse(r.details_json, nullptr, false);

@@ -13,6 +13,7 @@
 #include <functional>
 #include <map>
 #include <random>
+#include <sstream>
 #include <string_view>
 #include <thread>
 
@@ -552,6 +553,29 @@ TEST_F(AuditTamperTest, AnExportOfSeveralPagesReachesItsSinkInPiecesAndMatchesAW
       }
       EXPECT_EQ(streamed,
                 json({{"resourceType", "Bundle"}, {"type", "collection"}, {"entry", entries}}).dump());
+    }
+    if (format == AuditExportFormat::kNdjson) {
+      // Each event carries its record's place in the chain, and names the hash of the one before.
+      std::istringstream lines(streamed);
+      std::string line;
+      std::size_t index = 0;
+      std::string previous;
+      while (std::getline(lines, line)) {
+        ASSERT_LT(index, before->size());
+        const json event = json::parse(line);
+        const auto& record = (*before)[index++];
+        EXPECT_EQ(event["id"], std::to_string(record.seq));
+        const json& chain = event["extension"][0];
+        EXPECT_EQ(chain["url"], "urn:rounds:audit:chain");
+        EXPECT_EQ(chain["extension"][0]["url"], "previous");
+        EXPECT_EQ(chain["extension"][1]["url"], "hash");
+        EXPECT_EQ(chain["extension"][1]["valueString"], record.hash);
+        if (!previous.empty()) {
+          EXPECT_EQ(chain["extension"][0]["valueString"], previous);
+        }
+        previous = chain["extension"][1]["valueString"];
+      }
+      EXPECT_EQ(index, before->size());
     }
     auto last = store_->Read([](store::ReadTx& tx) { return tx.LastAuditRecord(); });
     ASSERT_TRUE(last && *last);

@@ -164,6 +164,15 @@ test('exports: CSV, NDJSON of AuditEvents, and a FHIR Bundle', async () => {
     assert.ok(e.agent.length >= 1 && e.agent[0].requestor === true && e.agent[0].who);
     assert.ok(e.source && e.source.observer);
   }
+  // Each event's place in the hash chain: the hash of its record, and of the one before.
+  for (let i = 1; i < events.length; i++) {
+    const [chain] = events[i].extension;
+    assert.equal(chain.url, 'urn:rounds:audit:chain');
+    assert.match(chain.extension[1].valueString, /^[0-9a-f]{64}$/);
+    if (Number(events[i].id) === Number(events[i - 1].id) + 1) {
+      assert.equal(chain.extension[0].valueString, events[i - 1].extension[0].extension[1].valueString);
+    }
+  }
   const login = events.find((e) => e.subtype.some((s) => s.code === 'auth.login') && e.outcome === '0');
   assert.equal(login.type.code, '110114');
   assert.equal(login.agent[0].network.address, '127.0.0.1');
