@@ -365,7 +365,7 @@ json FhirAuditEvent(const domain::AuditRecord& r) {
   if (verb == "create" || verb == "import" || verb == "post") {
     action = "C";
   } else if (verb == "read" || verb == "view" || verb == "get" || verb == "list" || verb == "history" ||
-             verb == "replay" || verb == "thread" || verb == "download") {
+             verb == "replay" || verb == "thread" || verb == "download" || verb == "queue") {
     action = "R";
   } else if (verb == "delete" || verb == "purge" || verb == "remove") {
     action = "D";

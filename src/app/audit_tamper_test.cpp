@@ -1022,7 +1022,8 @@ TEST(FhirAuditEventTest, ReadsOfContentAreReadsAndSearchesExecute) {
   const std::pair<const char*, const char*> cases[] = {
       {"message.read", "R"},      {"message.list", "R"},    {"message.history", "R"},
       {"message.replay", "R"},    {"message.thread", "R"},  {"attachment.read", "R"},
-      {"ediscovery.download", "R"}, {"legal_hold.list", "R"}, {"message.search", "E"},
+      {"ediscovery.download", "R"}, {"legal_hold.list", "R"}, {"moderation.queue", "R"},
+      {"message.search", "E"},
       {"audit.search", "E"},      {"message.create", "C"},  {"message.delete", "D"},
       {"message.edit", "U"},      {"auth.login", "E"},
   };

@@ -561,7 +561,9 @@ Status RequireModeration(store::ReadTx& tx, const Actor& current, SpaceId space_
 
 Result<json> GovernanceService::Queue(const Actor& actor, std::optional<SpaceId> space_id, MessageId after_id, int limit) {
   limit = internal::ClampLimit(limit);
+  std::map<SpaceId, std::size_t> phi_read;  // PHI-bearing spaces among the items: how many
   Result<json> result = store_.Read([&](store::ReadTx& tx) -> Result<json> {
+    phi_read.clear();
     ROUNDS_ASSIGN_OR_RETURN(Actor current, internal::Current(tx, actor));
     std::vector<SpaceId> spaces;
     if (space_id) {
@@ -589,7 +591,12 @@ Result<json> GovernanceService::Queue(const Actor& actor, std::optional<SpaceId>
       if (!space_json.count(m.space_id)) {
         ROUNDS_ASSIGN_OR_RETURN(auto space, tx.FindSpace(m.space_id));
         space_json[m.space_id] = space ? json{{"id", space->id}, {"name", space->name}} : json(nullptr);
+        if (space) {
+          ROUNDS_ASSIGN_OR_RETURN(auto policy, policy_.TemplateFor(tx, *space));
+          if (PhiBearing(policy)) phi_read[space->id] = 0;
+        }
       }
+      if (auto read = phi_read.find(m.space_id); read != phi_read.end()) ++read->second;
       items.push_back({{"message", mj}, {"space", space_json[m.space_id]}, {"reports", rj}, {"hold_reason", m.hold_reason}});
     }
     json next = nullptr;
@@ -599,6 +606,11 @@ Result<json> GovernanceService::Queue(const Actor& actor, std::optional<SpaceId>
   if (!result) {
     RecordRefusal(store_, actor, "moderation.queue", "space", space_id ? std::to_string(*space_id) : std::string(),
                   result.error(), clock_.NowMillis());
+    return result;
+  }
+  // Held posts of a PHI-bearing space are its content like any other: on record before they leave.
+  if (policy_.Audits()) {
+    ROUNDS_RETURN_IF_ERROR(AuditSpaceReads(store_, actor, "moderation.queue", phi_read, clock_.NowMillis()));
   }
   return result;
 }

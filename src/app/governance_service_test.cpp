@@ -535,6 +535,63 @@ TEST_F(GovernanceTest, ReadsOfPhiBearingSpacesAreAuditedAndTheChainVerifies) {
   for (const auto& r : records) EXPECT_EQ(r.details_json.find("bed 4"), std::string::npos);
 }
 
+// The queue, a pin and an accepted answer show messages whole: in a PHI-bearing space each is a
+// read on record, and in any other space none is.
+TEST_F(GovernanceTest, QueuePinsAndAcceptedAnswersOfPhiBearingSpacesAreReadsOnRecord) {
+  MakeTemplate("holding", json{{"phi", "hold"}});
+  SpaceId held_space = SpaceWith("holding", "Holding space");
+  MakeTemplate("premoderated", json{{"phi", "block"}, {"moderation", "pre-moderation"}});
+  SpaceId plain = SpaceWith("premoderated", "Social");
+  auto held = Try(member_, held_space, kPhoneText);
+  ASSERT_TRUE(held) << held.error().problem;
+  ASSERT_EQ(held->message["state"], "held");
+  ASSERT_TRUE(Try(member_, plain, "lunch at noon?"));
+
+  ASSERT_TRUE(services_->governance.Queue(owner_, held_space, 0, 50));
+  auto reads = AuditOf("moderation.queue");
+  ASSERT_EQ(reads.size(), 1u);
+  EXPECT_EQ(reads[0].actor_id, owner_.user.id);
+  EXPECT_EQ(reads[0].object_id, std::to_string(held_space));
+  EXPECT_EQ(json::parse(reads[0].details_json)["count"], 1);
+  EXPECT_EQ(reads[0].details_json.find("555"), std::string::npos);
+  // Across spaces: one record per PHI-bearing space shown, none for the other.
+  auto across = services_->governance.Queue(compliance_, std::nullopt, 0, 50);
+  ASSERT_TRUE(across);
+  EXPECT_EQ((*across)["items"].size(), 2u);
+  reads = AuditOf("moderation.queue");
+  ASSERT_EQ(reads.size(), 2u);
+  EXPECT_EQ(reads[1].actor_id, compliance_.user.id);
+  EXPECT_EQ(reads[1].object_id, std::to_string(held_space));
+  ASSERT_TRUE(services_->governance.Queue(owner_, plain, 0, 50));
+  EXPECT_EQ(AuditOf("moderation.queue").size(), 2u);
+
+  SpaceId clinical = SpaceWith("clinical-team", "ICU handover");
+  auto note = Try(member_, clinical, "bed 4 stable");
+  ASSERT_TRUE(note);
+  const std::size_t before = AuditOf("message.read").size();
+  ASSERT_TRUE(services_->messages.Pin(owner_, note->message["id"], true));
+  auto pinned = AuditOf("message.read");
+  ASSERT_EQ(pinned.size(), before + 1);
+  EXPECT_EQ(pinned.back().actor_id, owner_.user.id);
+  EXPECT_EQ(json::parse(pinned.back().details_json)["message_id"], note->message["id"]);
+
+  Draft question;
+  question.body = "who has the crash cart key?";
+  question.kind = MessageKind::kQuestion;
+  auto asked = services_->messages.Post(member_, clinical, question);
+  ASSERT_TRUE(asked) << asked.error().problem;
+  Draft answer;
+  answer.body = "charge nurse";
+  answer.parent_id = asked->message["id"].get<MessageId>();
+  auto answered = services_->messages.Post(other_, clinical, answer);
+  ASSERT_TRUE(answered) << answered.error().problem;
+  ASSERT_TRUE(services_->messages.Accept(member_, answered->message["id"], true));
+  auto accepted = AuditOf("message.read");
+  ASSERT_EQ(accepted.size(), before + 2);
+  EXPECT_EQ(accepted.back().actor_id, member_.user.id);
+  EXPECT_EQ(json::parse(accepted.back().details_json)["message_id"], asked->message["id"]);
+}
+
 TEST_F(GovernanceTest, PatientIndexNamesAreFoundOnceImported) {
   SpaceId forum = SpaceWith("patient-forum", "Diabetes support");
   EXPECT_FALSE(services_->governance.ImportPatients(member_, "mrn,first,last\nA1234567,Zanele,Okonkwo-Barros\n"));

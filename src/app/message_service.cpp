@@ -965,6 +965,9 @@ Result<json> MessageService::PollVote(const Actor& actor, MessageId id, std::opt
 Result<json> MessageService::Accept(const Actor& actor, MessageId answer_id, bool on) {
   UnixMillis now = clock_.NowMillis();
   PendingEvent accepted;
+  bool phi_bearing = false;
+  SpaceId space_id = 0;
+  MessageId question_id = 0;
   ROUNDS_ASSIGN_OR_RETURN(json question_json, store_.Write([&](store::WriteTx& tx) -> Result<json> {
     ROUNDS_ASSIGN_OR_RETURN(Located answer, ReadableMessage(tx, actor, answer_id));
     if (answer.message.deleted) return NotFound("Message");
@@ -993,18 +996,28 @@ Result<json> MessageService::Accept(const Actor& actor, MessageId answer_id, boo
     ROUNDS_RETURN_IF_ERROR(tx.SetAcceptedAnswer(question->id, value));
     ROUNDS_ASSIGN_OR_RETURN(auto updated, tx.FindMessage(question->id, actor.user.id));
     if (!updated) return NotFound("Message");
+    ROUNDS_ASSIGN_OR_RETURN(auto policy, policy_.TemplateFor(tx, answer.space));
+    phi_bearing = PhiBearing(policy);
+    space_id = answer.space.id;
+    question_id = question->id;
     AuthorCache authors(tx, policy_);
     ROUNDS_ASSIGN_OR_RETURN(json j, authors.Message(*updated));
     ROUNDS_ASSIGN_OR_RETURN(accepted, internal::AppendMessageEvent(tx, *updated, "answer.accepted", j, now));
     return j;
   }));
   Publish(bus_, accepted);
+  // The answer is the caller's to accept, but the question comes back whole: a read.
+  if (phi_bearing) {
+    ROUNDS_RETURN_IF_ERROR(AuditRead(actor, "message.read", space_id, json{{"message_id", question_id}}));
+  }
   return question_json;
 }
 
 Result<json> MessageService::Pin(const Actor& actor, MessageId id, bool on) {
   UnixMillis now = clock_.NowMillis();
   PendingEvent pinned;
+  bool phi_bearing = false;
+  SpaceId space_id = 0;
   ROUNDS_ASSIGN_OR_RETURN(json message, store_.Write([&](store::WriteTx& tx) -> Result<json> {
     ROUNDS_ASSIGN_OR_RETURN(Located located, ReadableMessage(tx, actor, id));
     if (located.message.deleted) return NotFound("Message");
@@ -1013,12 +1026,17 @@ Result<json> MessageService::Pin(const Actor& actor, MessageId id, bool on) {
     ROUNDS_RETURN_IF_ERROR(tx.SetPinned(id, on));
     ROUNDS_ASSIGN_OR_RETURN(auto updated, tx.FindMessage(id, actor.user.id));
     if (!updated) return NotFound("Message");
+    ROUNDS_ASSIGN_OR_RETURN(auto policy, policy_.TemplateFor(tx, located.space));
+    phi_bearing = PhiBearing(policy);
+    space_id = located.space.id;
     AuthorCache authors(tx, policy_);
     ROUNDS_ASSIGN_OR_RETURN(json j, authors.Message(*updated));
     ROUNDS_ASSIGN_OR_RETURN(pinned, internal::AppendMessageEvent(tx, *updated, "message.pinned", j, now));
     return j;
   }));
   Publish(bus_, pinned);
+  // The pin stores nothing, but the message comes back whole: a read.
+  if (phi_bearing) ROUNDS_RETURN_IF_ERROR(AuditRead(actor, "message.read", space_id, json{{"message_id", id}}));
   return message;
 }
 
