@@ -11,6 +11,7 @@
 #include <mutex>
 #include <filesystem>
 #include <fstream>
+#include <initializer_list>
 #include <string>
 #include <thread>
 #include <vector>
@@ -62,6 +63,29 @@ TEST(TextFold, FoldsCaseAndLatinAccentsAndNothingElse) {
   EXPECT_EQ(LatinBaseLetter(0xD8), 'O');
   EXPECT_EQ(LatinBaseLetter(0xF7), 0);
   EXPECT_EQ(LatinBaseLetter('e'), 0);
+}
+
+TEST(TextFold, FoldsGreekAndCyrillicLettersToTheirSmallBaseLetter) {
+  struct Case {
+    char32_t code_point;
+    char32_t letter;
+    bool capital;
+  };
+  for (const Case& c : std::initializer_list<Case>{
+           {U'Д', U'д', true},  {U'д', U'д', false}, {U'Ё', U'е', true},  {U'ё', U'е', false},
+           {U'Й', U'и', true},  {U'Ї', U'і', true},  {U'Ґ', U'ґ', true},  {U'Ӂ', U'ж', true},
+           {U'ӂ', U'ж', false}, {U'Ӏ', U'ӏ', true},  {U'ӏ', U'ӏ', false}, {U'Ә', U'ә', true},
+           {U'Σ', U'σ', true},  {U'ς', U'σ', false}, {U'Ή', U'η', true},  {U'ΐ', U'ι', false},
+           {U'Ϋ', U'υ', true},  {U'ώ', U'ω', false}}) {
+    const FoldedLetter folded = FoldGreekOrCyrillic(c.code_point);
+    EXPECT_EQ(folded.letter, c.letter) << static_cast<unsigned>(c.code_point);
+    EXPECT_EQ(folded.capital, c.capital) << static_cast<unsigned>(c.code_point);
+  }
+  // Punctuation, unassigned code points and everything outside the two ranges are no letters.
+  for (const char32_t other :
+       {U'\u0387', U'\u0483', char32_t{0x38B}, char32_t{0x3A2}, U'ϐ', U'A', U'é', U'א'}) {
+    EXPECT_EQ(FoldGreekOrCyrillic(other).letter, 0u) << static_cast<unsigned>(other);
+  }
 }
 
 std::string NameOf(std::thread& t) {

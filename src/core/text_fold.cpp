@@ -1,5 +1,7 @@
 #include "core/text_fold.hpp"
 
+#include <iterator>
+
 #include "core/json_text.hpp"
 
 namespace rounds {
@@ -11,12 +13,59 @@ constexpr char kLatinBase[] =
     "lLlNnNnNnnNnOoOo" "OoOoRrRrRrSsSsSs" "SsTtTtTtUuUuUuUu" "UuUuWwYyYZzZzZzs";  // U+0140..U+017F
 static_assert(sizeof kLatinBase == 0x180 - 0xC0 + 1);
 
+// Each code point's folded letter, '?' for what is not a letter: from Unicode's lower-case
+// mappings and canonical decompositions (the decomposition's first code point is the base).
+constexpr char16_t kGreekBase[] =
+    u"??????α?εηι?ο?υω" u"ιαβγδεζηθικλμνξο" u"πρ?στυφχψωιυαεηι"   // U+0380..U+03AF
+    u"υαβγδεζηθικλμνξο" u"πρσστυφχψωιυουω?";                      // U+03B0..U+03CF
+constexpr char16_t kCyrillicBase[] =
+    u"ееђгєѕііјљњћкиуџ" u"абвгдежзииклмноп" u"рстуфхцчшщъыьэюя" u"абвгдежзииклмноп"   // U+0400..U+043F
+    u"рстуфхцчшщъыьэюя" u"ееђгєѕііјљњћкиуџ" u"ѡѡѣѣѥѥѧѧѩѩѫѫѭѭѯѯ" u"ѱѱѳѳѵѵѵѵѹѹѻѻѽѽѿѿ"   // U+0440..U+047F
+    u"ҁҁ????????ҋҋҍҍҏҏ" u"ґґғғҕҕҗҗҙҙққҝҝҟҟ" u"ҡҡңңҥҥҧҧҩҩҫҫҭҭүү" u"ұұҳҳҵҵҷҷҹҹһһҽҽҿҿ"   // U+0480..U+04BF
+    u"ӏжжӄӄӆӆӈӈӊӊӌӌӎӎӏ" u"ааааӕӕееәәәәжжзз" u"ӡӡииииооөөөөээуу" u"ууууччӷӷыыӻӻӽӽӿӿ";  // U+04C0..U+04FF
+static_assert(std::size(kGreekBase) == 0x3D0 - 0x380 + 1 && std::size(kCyrillicBase) == 0x500 - 0x400 + 1);
+
+// A Latin letter typed into the tables by mistake would look right and fold Greek or Cyrillic
+// text to Latin.
+constexpr bool OnlyLettersOf(const char16_t* table, std::size_t size, char16_t first, char16_t last) {
+  for (std::size_t i = 0; i + 1 < size; ++i) {
+    if (table[i] != u'?' && (table[i] < first || table[i] > last)) return false;
+  }
+  return true;
+}
+static_assert(OnlyLettersOf(kGreekBase, std::size(kGreekBase), 0x3B1, 0x3C9));
+static_assert(OnlyLettersOf(kCyrillicBase, std::size(kCyrillicBase), 0x430, 0x4FF));
+
 }  // namespace
 
 char LatinBaseLetter(char32_t code_point) {
   if (code_point < 0xC0 || code_point > 0x17F) return 0;
   const char base = kLatinBase[code_point - 0xC0];
   return base == '?' ? 0 : base;
+}
+
+FoldedLetter FoldGreekOrCyrillic(char32_t code_point) {
+  char16_t letter = u'?';
+  if (code_point >= 0x386 && code_point <= 0x3CE) {
+    letter = kGreekBase[code_point - 0x380];
+  } else if (code_point >= 0x400 && code_point <= 0x4FF) {
+    letter = kCyrillicBase[code_point - 0x400];
+  }
+  if (letter == u'?') return {};
+  // Capitals come before their small letters: a block of each in Greek and in U+0400..U+045F,
+  // then pairs, the capital first but in U+04C1..U+04CE (after U+04C0, whose small letter is
+  // U+04CF).
+  bool capital;
+  if (code_point <= 0x3CE) {
+    capital = code_point <= 0x3AB && code_point != 0x390;  // U+0390 is a small iota
+  } else if (code_point < 0x460) {
+    capital = code_point < 0x430;
+  } else if (code_point >= 0x4C0 && code_point <= 0x4CF) {
+    capital = code_point == 0x4C0 || (code_point % 2 == 1 && code_point != 0x4CF);
+  } else {
+    capital = code_point % 2 == 0;
+  }
+  return {letter, capital};
 }
 
 std::string FoldForMatching(std::string_view text) {

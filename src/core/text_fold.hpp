@@ -1,5 +1,6 @@
 // Folding text so that the ways people type one word compare equal: Latin letters with
-// diacritics as their base letter, decomposed text's combining marks dropped. Pure functions.
+// diacritics as their base letter, Greek and Cyrillic letters as their lower-case base letter,
+// decomposed text's combining marks dropped. Pure functions.
 #pragma once
 
 #include <string>
@@ -10,6 +11,17 @@ namespace rounds {
 // The ASCII base letter of a Latin letter with diacritics (U+00C0..U+017F), in its case: 'e' for
 // 'ë', 'O' for 'Ø'; 0 for any other code point (and for × and ÷, which sit in that block).
 char LatinBaseLetter(char32_t code_point);
+
+// A Greek (U+0386..U+03CE) or Cyrillic (U+0400..U+04FF) letter folded for matching: lower case,
+// without the marks that decomposed text would put after it as combining marks, and final sigma
+// as sigma. "Ή" and "ή" fold to "η", "Ё" to "е", "Й" to "и" (as "И" + U+0306 reads once the mark
+// is dropped), "ς" and "Σ" to "σ". The folded letter is in the same two ranges, so it takes two
+// bytes in UTF-8 as the letter did.
+struct FoldedLetter {
+  char32_t letter = 0;   // 0 for any other code point (punctuation and unassigned ones included)
+  bool capital = false;  // the code point is a capital letter
+};
+FoldedLetter FoldGreekOrCyrillic(char32_t code_point);
 
 // True for the combining diacritical marks (U+0300..U+036F) that decomposed text puts after a
 // letter.

@@ -33,11 +33,34 @@ long DecodeUtf8(std::string_view s, std::size_t i, std::size_t& len) {
   return -1;
 }
 
-// What a code point folds to: a character, nothing (kDrop), or itself (kKeep).
-constexpr int kKeep = -1;
-constexpr int kDrop = -2;
+// What a code point folds to: a code point, nothing (kDrop), or itself (kKeep).
+constexpr long kKeep = -1;
+constexpr long kDrop = -2;
 
-int Fold(long cp) {
+// "Дмитрий", "ДМИТРИЙ" and "дмитрий" read alike, and so do "Δημήτρης" and "ΔΗΜΗΤΡΗΣ": a Greek
+// or Cyrillic letter is its lower-case letter without accents (Greek in capitals leaves them
+// out, and decomposed text's are dropped). A Cyrillic letter that looks Latin is the Latin letter,
+// in the case it was typed: a Latin name spelled with a few of them ("Mаria" with a Cyrillic а)
+// reads as the name, and capitals stay capitals for the rules that read the folded text's case.
+// Either way a name keys alike in any case, since NameKey lower-cases ASCII letters.
+long FoldGreekOrCyrillicLetter(long cp) {
+  const FoldedLetter folded = FoldGreekOrCyrillic(static_cast<char32_t>(cp));
+  char latin = 0;
+  switch (folded.letter) {
+    case 0: return kKeep;
+    case 0x0430: latin = 'a'; break;
+    case 0x0435: latin = 'e'; break;
+    case 0x043E: latin = 'o'; break;
+    case 0x0440: latin = 'p'; break;
+    case 0x0441: latin = 'c'; break;
+    case 0x0445: latin = 'x'; break;
+    case 0x0443: latin = 'y'; break;
+    default: return folded.letter == static_cast<char32_t>(cp) ? kKeep : static_cast<long>(folded.letter);
+  }
+  return folded.capital ? latin - 'a' + 'A' : latin;
+}
+
+long Fold(long cp) {
   // "Zoë", "ZOË" and "Zoe" followed by U+0308 all read "Zoe": a Latin letter with diacritics is its
   // base letter, and combining marks (decomposed text, as macOS writes file names) are dropped, so
   // the letter before them stands for the whole character.
@@ -46,7 +69,8 @@ int Fold(long cp) {
     return base == 0 ? kKeep : base;
   }
   if (IsCombiningMark(static_cast<char32_t>(cp))) return kDrop;
-  if (cp >= 0xFF01 && cp <= 0xFF5E) return static_cast<int>(cp - 0xFF01 + 0x21);
+  if (cp >= 0x0386 && cp <= 0x04FF) return FoldGreekOrCyrillicLetter(cp);
+  if (cp >= 0xFF01 && cp <= 0xFF5E) return cp - 0xFF01 + 0x21;
   if ((cp >= 0x200B && cp <= 0x200D) || cp == 0x2060 || cp == 0xFEFF || cp == 0x00AD) return kDrop;
   if (cp == 0x00A0 || (cp >= 0x2000 && cp <= 0x200A) || cp == 0x202F || cp == 0x205F ||
       cp == 0x3000) {
@@ -55,22 +79,7 @@ int Fold(long cp) {
   if ((cp >= 0x2010 && cp <= 0x2015) || cp == 0x2212 || cp == 0xFE58 || cp == 0xFE63) return '-';
   if (cp == 0x2018 || cp == 0x2019 || cp == 0x02BC) return '\'';
   if (cp == 0x201C || cp == 0x201D) return '"';
-  switch (cp) {  // Cyrillic letters that look Latin
-    case 0x0430: return 'a';
-    case 0x0435: return 'e';
-    case 0x043E: return 'o';
-    case 0x0440: return 'p';
-    case 0x0441: return 'c';
-    case 0x0445: return 'x';
-    case 0x0443: return 'y';
-    case 0x0410: return 'A';
-    case 0x0415: return 'E';
-    case 0x041E: return 'O';
-    case 0x0420: return 'P';
-    case 0x0421: return 'C';
-    case 0x0425: return 'X';
-    default: return kKeep;
-  }
+  return kKeep;
 }
 
 // The end of the run of ASCII bytes starting at `i`, eight bytes at a time.
@@ -93,6 +102,14 @@ std::size_t NormalizedText::OriginalBegin(std::size_t begin) const {
 
 std::size_t NormalizedText::OriginalEnd(std::size_t end) const {
   return source_.empty() ? end : source_[end];
+}
+
+bool NormalizedText::CapitalAt(std::size_t pos) const {
+  const auto c = static_cast<unsigned char>(text()[pos]);
+  if (c < 0x80) return c >= 'A' && c <= 'Z';
+  std::size_t len = 1;
+  const long cp = DecodeUtf8(original_, OriginalBegin(pos), len);
+  return cp >= 0 && FoldGreekOrCyrillic(static_cast<char32_t>(cp)).capital;
 }
 
 NormalizedText NormalizeForScan(std::string_view original, NormalizedText&& reuse) {
@@ -146,7 +163,7 @@ NormalizedText NormalizeForScan(std::string_view original, NormalizedText&& reus
     }
     std::size_t len = 1;
     const long cp = DecodeUtf8(original, i, len);
-    const int folded = cp >= 0 ? Fold(cp) : kKeep;
+    const long folded = cp >= 0 ? Fold(cp) : kKeep;
     if (folded == kDrop) {
       // nothing emitted; the dropped bytes fall inside whatever span covers their neighbours
     } else if (folded == kKeep) {
@@ -154,8 +171,13 @@ NormalizedText NormalizeForScan(std::string_view original, NormalizedText&& reus
         dst[k] = original[i + j];
         src[k++] = static_cast<std::uint32_t>(i);
       }
-    } else {
+    } else if (folded < 0x80) {
       dst[k] = static_cast<char>(folded);
+      src[k++] = static_cast<std::uint32_t>(i);
+    } else {  // a Greek or Cyrillic letter: two bytes, as the letter it replaces
+      dst[k] = static_cast<char>(0xC0 | (folded >> 6));
+      src[k++] = static_cast<std::uint32_t>(i);
+      dst[k] = static_cast<char>(0x80 | (folded & 0x3F));
       src[k++] = static_cast<std::uint32_t>(i);
     }
     i += len;

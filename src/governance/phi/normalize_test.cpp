@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <vector>
+
 namespace rounds::governance::phi {
 namespace {
 
@@ -32,9 +34,12 @@ TEST(PhiNormalize, DropsZeroWidthAndFoldsSpacesDashesQuotes) {
 }
 
 TEST(PhiNormalize, LeavesOtherUnicodeAndInvalidBytesAlone) {
-  const std::string text = "\xCE\xA9\xCE\xBC\xCE\xB5\xCE\xB3\xCE\xB1 \xE6\x9D\x8E \xFF ok \xC3\x97";  // Greek, CJK, bad byte, ×
+  // Greek already in its folded form, Hebrew, CJK, a bad byte, ×: nothing to fold, nothing copied.
+  const std::string text =
+      "\xCF\x89\xCE\xBC\xCE\xB5\xCE\xB3\xCE\xB1 \xD7\xA9\xD7\x9C\xD7\x95\xD7\x9D \xE6\x9D\x8E \xFF ok \xC3\x97";
   const NormalizedText n = NormalizeForScan(text);
   EXPECT_EQ(n.text(), text);
+  EXPECT_TRUE(n.identity());
 }
 
 // "Zoë Østergaard" however it is typed: composed, decomposed (a letter and a combining mark, as
@@ -51,6 +56,79 @@ TEST(PhiNormalize, FoldsAccentedLatinLettersAndDropsCombiningMarks) {
   EXPECT_EQ(n.OriginalEnd(n.text().size()), decomposed.size());
   EXPECT_EQ(NormalizeForScan("\xC3\x85ngstr\xC3\xB6m \xC5\x81ukasz \xC5\xA0imek \xC3\x87" "elik").text(),
             "Angstrom Lukasz Simek Celik");
+}
+
+// Cyrillic in any case reads as one lower-case form, but for the letters that look Latin: those
+// become the Latin letter in the case typed, as a Latin name spelled with a few of them must read.
+// "й" and "ё" lose their marks, as decomposed text does ("и" + U+0306 reads "и").
+TEST(PhiNormalize, FoldsCyrillicToLowerCaseAndItsLookAlikesToLatin) {
+  // "дмитpии ивaнoв", the p, a and o Latin.
+  const std::string lower =
+      "\xD0\xB4\xD0\xBC\xD0\xB8\xD1\x82" "p" "\xD0\xB8\xD0\xB8 \xD0\xB8\xD0\xB2" "a" "\xD0\xBD" "o" "\xD0\xB2";
+  EXPECT_EQ(NormalizeForScan("Дмитрий Иванов").text(), lower);
+  EXPECT_EQ(NormalizeForScan("дмитрий иванов").text(), lower);
+  EXPECT_EQ(NormalizeForScan("дмитрии\xCC\x86 иванов").text(), lower);  // decomposed й
+  // In capitals the look-alikes are Latin capitals: "дмитPии ивAнOв".
+  EXPECT_EQ(NormalizeForScan("ДМИТРИЙ ИВАНОВ").text(),
+            "\xD0\xB4\xD0\xBC\xD0\xB8\xD1\x82" "P" "\xD0\xB8\xD0\xB8 "
+            "\xD0\xB8\xD0\xB2" "A" "\xD0\xBD" "O" "\xD0\xB2");
+  EXPECT_EQ(NormalizeForScan("Сёмин").text(), "C" "e" "\xD0\xBC\xD0\xB8\xD0\xBD");  // "Ceмин"
+  EXPECT_EQ(NormalizeForScan("ЁЛКА ёлка").text(), "E\xD0\xBB\xD0\xBA" "A e\xD0\xBB\xD0\xBA" "a");
+  // Cyrillic beyond Russian's letters: Ukrainian Ї, Serbian Ђ, Kazakh Ә.
+  EXPECT_EQ(NormalizeForScan("\xD0\x87 \xD0\x82 \xD3\x98").text(), "\xD1\x96 \xD1\x92 \xD3\x99");
+}
+
+// Greek capitals, the accents that words in capitals leave out, and the final sigma: "Δημήτρης
+// Παπαδόπουλος" in any case reads "δημητρησ παπαδοπουλοσ".
+TEST(PhiNormalize, FoldsGreekToLowerCaseWithoutAccentsOrFinalSigma) {
+  const std::string folded =
+      "\xCE\xB4\xCE\xB7\xCE\xBC\xCE\xB7\xCF\x84\xCF\x81\xCE\xB7\xCF\x83 "
+      "\xCF\x80\xCE\xB1\xCF\x80\xCE\xB1\xCE\xB4\xCE\xBF\xCF\x80\xCE\xBF\xCF\x85\xCE\xBB\xCE\xBF\xCF\x83";
+  for (const std::string& name : {std::string("Δημήτρης Παπαδόπουλος"), std::string("ΔΗΜΗΤΡΗΣ ΠΑΠΑΔΟΠΟΥΛΟΣ"),
+                                  std::string("δημήτρης παπαδόπουλος"), std::string("δημητρης παπαδοπουλος"),
+                                  std::string("Δημη\xCC\x81τρης Παπαδο\xCC\x81πουλος")}) {
+    EXPECT_EQ(NormalizeForScan(name).text(), folded) << name;
+  }
+  // Tonos and dialytika on capitals and small letters alike.
+  EXPECT_EQ(NormalizeForScan("Άά Ώώ Ϊϊ ΐ ΰ").text(), NormalizeForScan("αα ωω ιι ι υ").text());
+  // The ano teleia (U+0387) is punctuation, not a letter.
+  EXPECT_EQ(NormalizeForScan("\xCE\x87").text(), "\xCE\x87");
+}
+
+// Folded letters keep their two bytes, look-alikes take one, emoji and other bytes are copied: each
+// span still ends where its text does.
+TEST(PhiNormalize, MapsSpansBackThroughGreekCyrillicEmojiAndLatinAccents) {
+  const std::string text = "\xF0\x9F\x98\x80 Zo\xC3\xAB, ДМИТРИЙ and ΔΗΜΗΤΡΗΣ \xF0\x9F\x98\x80 ok";
+  const NormalizedText n = NormalizeForScan(text);
+  const std::string_view folded = n.text();
+  const std::size_t zoe = folded.find("Zoe");
+  ASSERT_NE(zoe, std::string_view::npos);
+  EXPECT_EQ(n.OriginalBegin(zoe), text.find("Zo"));
+  EXPECT_EQ(n.OriginalEnd(zoe + 3), text.find(","));
+  const std::size_t dmitri = zoe + 5;  // after "Zoe, "
+  const std::size_t dmitri_end = folded.find(" and");
+  EXPECT_EQ(dmitri_end - dmitri, 13u) << "six letters of two bytes and a Latin P";
+  EXPECT_EQ(n.OriginalBegin(dmitri), text.find("ДМИТРИЙ"));
+  EXPECT_EQ(n.OriginalEnd(dmitri_end), text.find(" and"));
+  const std::size_t greek = dmitri_end + 5;
+  const std::size_t greek_end = folded.find(" \xF0", greek);
+  EXPECT_EQ(greek_end - greek, std::string_view("ΔΗΜΗΤΡΗΣ").size());
+  EXPECT_EQ(n.OriginalBegin(greek), text.find("ΔΗΜΗΤΡΗΣ"));
+  EXPECT_EQ(n.OriginalEnd(greek_end), text.find(" \xF0", text.find("ΔΗΜΗΤΡΗΣ")));
+  EXPECT_EQ(folded.substr(greek_end), " \xF0\x9F\x98\x80 ok");
+  EXPECT_EQ(n.OriginalEnd(folded.size()), text.size());
+}
+
+// What the writer capitalized is still known after folding lower-cased it.
+TEST(PhiNormalize, KnowsWhichLettersWereTypedAsCapitals) {
+  const std::string text = "Дмитрий дмитрий Δημήτρης δημήτρης Сергей сергей \xC3\x89mile \xC3\xA9mile Ab ab";
+  const NormalizedText n = NormalizeForScan(text);
+  const std::string_view folded = n.text();
+  std::vector<bool> capitals;
+  for (std::size_t i = 0; i < folded.size(); ++i) {
+    if (i == 0 || folded[i - 1] == ' ') capitals.push_back(n.CapitalAt(i));
+  }
+  EXPECT_EQ(capitals, (std::vector<bool>{true, false, true, false, true, false, true, false, true, false}));
 }
 
 TEST(PhiNormalize, ReusedBuffersMapLongAndShortTextsAlike) {

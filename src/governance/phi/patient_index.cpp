@@ -94,7 +94,7 @@ void ForEachForm(std::string_view word, Emit&& emit) {
 }
 
 // A name as NearNames files it: lower-case ASCII letters, punctuation and spaces left out; empty
-// when it holds anything else (a digit, a letter NormalizeForScan could not fold).
+// when it holds anything else (a digit, a letter NormalizeForScan did not fold to ASCII).
 std::string FoldForNear(std::string_view name) {
   std::string out;
   for (char ch : name) {
@@ -199,8 +199,8 @@ PatientIndexSnapshot::PatientIndexSnapshot(const std::vector<const PatientRecord
   std::vector<std::string> near_first;
   std::vector<std::string> near_last;
   for (const PatientRecord* r : records) {
-    // Keyed as the scanner keys the text it reads: folded to ASCII (NormalizeForScan), so that
-    // "Zoë", "ZOË" and a decomposed "Zoë" all meet the patient's name.
+    // Keyed as the scanner keys the text it reads: folded by NormalizeForScan, so that "Zoë",
+    // "ZOË" and a decomposed "Zoë", or "Δημήτρης" and "ΔΗΜΗΤΡΗΣ", all meet the patient's name.
     NormalizedText first_text = NormalizeForScan(r->first);
     NormalizedText last_text = NormalizeForScan(r->last);
     const std::uint64_t first = NameKey::Of(first_text.text());

@@ -4,7 +4,10 @@
 
 #include <algorithm>
 #include <array>
+#include <utility>
 #include <vector>
+
+#include "governance/phi/normalize.hpp"
 
 namespace rounds::governance::phi {
 namespace {
@@ -40,6 +43,30 @@ TEST(PhiPatientIndex, NameKeysIgnoreCaseAndPunctuation) {
             NameKey::Of("De La Cruz"));
   EXPECT_NE(NameKey::Of("Garcia"), NameKey::Of("Garcias"));
   EXPECT_EQ(NormalizeMrn("mr-0012 345"), "MR0012345");
+}
+
+// The index keys its names as the scanner keys the text it reads, folded by NormalizeForScan: a
+// Cyrillic or Greek name loaded from CSV meets the name typed in any case.
+TEST(PhiPatientIndex, CyrillicAndGreekNamesFromCsvMeetTheirTextInAnyCase) {
+  auto records = PatientIndex::ParseCsv(
+      "mrn,first,last\n"
+      "70000001,Дмитрий,Иванов\n"
+      "70000002,Δημήτρης,Παπαδόπουλος\n"
+      "70000003,СЕРГЕЙ,Орлов\n");
+  ASSERT_TRUE(records);
+  PatientIndex index;
+  index.Replace(*records);
+  const auto snap = index.Snapshot();
+  auto key = [](std::string_view typed) { return NameKey::Of(NormalizeForScan(typed).text()); };
+  for (const auto& [first, last] : std::vector<std::pair<std::string, std::string>>{
+           {"Дмитрий", "Иванов"}, {"дмитрий", "иванов"}, {"ДМИТРИЙ", "ИВАНОВ"},
+           {"Δημήτρης", "Παπαδόπουλος"}, {"δημήτρης", "παπαδόπουλος"}, {"ΔΗΜΗΤΡΗΣ", "ΠΑΠΑΔΟΠΟΥΛΟΣ"},
+           // Look-alikes are Latin in either case: "Сергей" has four of them, "Орлов" three.
+           {"Сергей", "Орлов"}, {"сергей", "орлов"}}) {
+    EXPECT_TRUE(snap->IsNamePair(key(first), key(last))) << first << " " << last;
+  }
+  EXPECT_FALSE(snap->IsNamePair(key("Дмитрий"), key("Петров")));
+  EXPECT_FALSE(snap->IsFirstName(key("Νίκος")));
 }
 
 TEST(PhiPatientIndex, OneSlipIsOneLetterOutInChangedOrSwappedNeverTheFirst) {

@@ -624,11 +624,13 @@ bool IsoDateBefore(std::string_view text, std::size_t at) {
 // Splits text into tokens: runs of letters and digits. Inside a word, ' and - between letters
 // are kept ("O'Brien", "follow-up"), and so are . and / between single letters ("d.o.b",
 // "s/n", "y/o"); a possessive "'s" is dropped. Keys skip the kept punctuation, like NameKey.
-// The tokens live in `storage`, which is grown as needed and may be longer than they are.
-std::span<const Token> Tokenize(std::string_view text, const WordTable& words,
+// A word is capitalized as it was typed (NormalizedText::CapitalAt), its folded text lower-case
+// or not. The tokens live in `storage`, which is grown as needed and may be longer than they are.
+std::span<const Token> Tokenize(const NormalizedText& normalized, const WordTable& words,
                                 const PatientIndexSnapshot* index, std::vector<Token>& storage,
                                 TokenLists& lists, TextFacts& facts) {
   lists.Clear();
+  const std::string_view text = normalized.text();
   const bool names = index != nullptr && index->size() > 0;
   const std::size_t n = text.size();
   const auto* const bytes = reinterpret_cast<const unsigned char*>(text.data());
@@ -690,8 +692,9 @@ std::span<const Token> Tokenize(std::string_view text, const WordTable& words,
       if (i >= n) break;
       const char c = text[i];
       if (c != '\'' && c != '-' && c != '.' && c != '/') break;  // most words end at a space
-      // Only letters so far (i > begin: at least one): punctuation may continue the word.
-      if ((seen & kInfoDigit) == 0 && i + 1 < n && IsAlpha(text[i + 1])) {
+      // Only letters so far (i > begin: at least one): punctuation before a letter, ASCII or
+      // not, may continue the word ("Смирнова-Петрова", "Мар'яна" as one word, as "Garcia-Lopez").
+      if ((seen & kInfoDigit) == 0 && i + 1 < n && (Cls(text[i + 1]) & kClsLetter) != 0) {
         if (c == '\'' && (text[i + 1] == 's' || text[i + 1] == 'S') &&
             (i + 2 >= n || !IsAlnum(text[i + 2]))) {
           end = i;  // possessive: the token ends here and "'s" is skipped
@@ -735,8 +738,9 @@ std::span<const Token> Tokenize(std::string_view text, const WordTable& words,
     const WordInfo& info = found != nullptr ? *found : kNoInfo;
     word_flags |= info.flags;
     month |= info.month != 0;
+    const bool capitalized = cls0 == kClsUpper || (cls0 == kClsHigh && normalized.CapitalAt(begin));
     const auto shape = static_cast<std::uint8_t>(
-        (IsUpper(text[begin]) ? Token::kCapitalized : 0) |
+        (capitalized ? Token::kCapitalized : 0) |
         (has_letter && (seen & kInfoLower) == 0 ? Token::kAllCaps : 0) |
         (line_break ? Token::kLineBreakBefore : 0));
     line_break = false;
@@ -1192,13 +1196,13 @@ namespace {
 
 class Pass {
  public:
-  Pass(std::string_view text, const RuleSet& rules, const Scanner::Tables& tables,
+  Pass(const NormalizedText& normalized, const RuleSet& rules, const Scanner::Tables& tables,
        const PatientIndexSnapshot* index, const ScannerOptions& options,
        std::span<const Token> tokens, const TokenLists& lists, std::vector<Hit>& findings,
        std::vector<Candidate>& candidates, std::string& digits,
        std::vector<std::optional<Hit>>& pattern_hits)
-      : text_(text), rules_(rules.rules), tables_(tables), index_(index), options_(options),
-        tokens_(tokens), lists_(lists), findings_(findings), hits_(pattern_hits),
+      : normalized_(normalized), text_(normalized.text()), rules_(rules.rules), tables_(tables),
+        index_(index), options_(options), tokens_(tokens), lists_(lists), findings_(findings), hits_(pattern_hits),
         candidates_(candidates), digits_(digits) {}
 
   void DigitRuns();
@@ -1297,7 +1301,8 @@ class Pass {
     return false;
   }
 
-  std::string_view text_;
+  const NormalizedText& normalized_;
+  std::string_view text_;  // normalized_.text()
   const std::vector<Rule>& rules_;
   const Scanner::Tables& tables_;
   const PatientIndexSnapshot* index_;
@@ -1875,7 +1880,8 @@ void Pass::Names() {
   auto part_pairs = [&](std::uint64_t first, std::size_t k) {
     const std::string_view w = text_.substr(tokens_[k].begin, tokens_[k].end - tokens_[k].begin);
     const std::size_t dash = w.find('-');
-    if (dash == std::string_view::npos || dash + 1 >= w.size() || !IsUpper(w[0]) || !IsUpper(w[dash + 1])) {
+    if (dash == std::string_view::npos || dash + 1 >= w.size() || !normalized_.CapitalAt(tokens_[k].begin) ||
+        !normalized_.CapitalAt(tokens_[k].begin + dash + 1)) {
       return false;
     }
     return index_->IsNamePair(first, NameKey::Of(w.substr(0, dash))) ||
@@ -3077,8 +3083,8 @@ std::vector<Finding> Scanner::Scan(std::string_view text) const {
   const PatientIndexSnapshot* snapshot = state->snapshot.get();
   TextFacts facts;
   const std::span<const Token> tokens =
-      Tokenize(norm, tables_->words, snapshot, state->tokens, state->lists, facts);
-  Pass pass(norm, rules_, *tables_, snapshot, options_, tokens, state->lists,
+      Tokenize(state->normalized, tables_->words, snapshot, state->tokens, state->lists, facts);
+  Pass pass(state->normalized, rules_, *tables_, snapshot, options_, tokens, state->lists,
             state->hits, state->candidates, state->digits, state->pattern_hits);
   // Each recognizer needs some kind of word or a digit to match anything: most messages skip
   // most of them.

@@ -568,6 +568,60 @@ TEST(PhiScanner, FindsAccentedNamesComposedDecomposedAndInAnyCase) {
   }
 }
 
+// A Cyrillic or Greek patient's name is found in any case, its span the original text's bytes;
+// what counts as capitalized is what was typed, as for Latin names: "LAST FIRST" without a comma
+// only in capitals, a double surname's part only capitalized.
+TEST(PhiScanner, FindsCyrillicAndGreekNamesInAnyCase) {
+  const auto scanner = ScannerWith({{"70000001", "Дмитрий", "Иванов"},
+                                    {"70000002", "Δημήτρης", "Παπαδόπουλος"},
+                                    {"70000003", "Ольга", "Смирнова"}});
+  ASSERT_TRUE(scanner);
+  for (const std::string name :
+       {"Дмитрий Иванов", "дмитрий иванов", "ДМИТРИЙ ИВАНОВ", "Δημήτρης Παπαδόπουλος", "δημήτρης παπαδόπουλος",
+        "ΔΗΜΗΤΡΗΣ ΠΑΠΑΔΟΠΟΥΛΟΣ", "Δημη\xCC\x81τρης Παπαδο\xCC\x81πουλος", "Иванов, Дмитрий", "ИВАНОВ ДМИТРИЙ",
+        "ΠΑΠΑΔΟΠΟΥΛΟΣ ΔΗΜΗΤΡΗΣ", "Ольга Смирнова-Петрова"}) {
+    const std::string text = "Saw " + name + " today";
+    EXPECT_EQ(FindingsOf(*scanner, text), std::vector<std::string>{"NAME:" + name}) << text;
+  }
+  // In lower case, a surname before a given name is no name without its comma, and a hyphenated
+  // word no double surname (as "garcia maria" and "hope long-term" are not).
+  for (const char* text : {"Saw иванов дмитрий today", "Saw ольга смирнова-петрова today"}) {
+    EXPECT_TRUE(scanner->Scan(text).empty()) << text;
+  }
+}
+
+// A name is found only as the index has it: other Cyrillic and Greek names, and one of the
+// patient's names beside a stranger's, are not.
+TEST(PhiScanner, LeavesCyrillicAndGreekNamesOutsideTheIndexAlone) {
+  const auto scanner = ScannerWith({{"70000001", "Дмитрий", "Иванов"},
+                                    {"70000002", "Δημήτρης", "Παπαδόπουλος"}});
+  ASSERT_TRUE(scanner);
+  for (const char* text : {"Saw Дмитрий Петров today", "Saw ДМИТРИЙ СМИРНОВ today", "Saw Ольга Иванова today",
+                           "Saw Νίκος Παπαδάκης today", "Saw ΝΙΚΟΣ ΠΑΠΑΔΟΠΟΥΛΟΣ today", "Saw δημήτρης today",
+                           "Звонила Анна, всё хорошо", "Καλημέρα σε όλους"}) {
+    EXPECT_TRUE(scanner->Scan(text).empty())
+        << text << " -> " << ::testing::PrintToString(FindingsOf(*scanner, text));
+  }
+}
+
+// Spans map to the original bytes through folded Greek and Cyrillic letters, look-alikes folded to
+// one byte, emoji and Latin accents, and redaction replaces exactly those bytes.
+TEST(PhiScanner, MapsCyrillicAndGreekNamesBackToTheirBytes) {
+  const auto scanner = ScannerWith({{"70000001", "Дмитрий", "Иванов"},
+                                    {"70000002", "Δημήτρης", "Παπαδόπουλος"},
+                                    {"55509876", "Zo\xC3\xAB", "\xC3\x98stergaard"}});
+  ASSERT_TRUE(scanner);
+  const std::string text =
+      "\xF0\x9F\x98\x80 ДМИТРИЙ ИВАНОВ \xF0\x9F\x98\x80 with zo\xC3\xAB \xC3\xB8stergaard and "
+      "δημήτρης παπαδόπουλος, call 617-555-0142 \xF0\x9F\x98\x80";
+  EXPECT_EQ(FindingsOf(*scanner, text),
+            (std::vector<std::string>{"NAME:ДМИТРИЙ ИВАНОВ", "NAME:zo\xC3\xAB \xC3\xB8stergaard",
+                                      "NAME:δημήτρης παπαδόπουλος", "PHONE:617-555-0142"}));
+  EXPECT_EQ(Redact(text, scanner->Scan(text)),
+            "\xF0\x9F\x98\x80 [REDACTED:NAME] \xF0\x9F\x98\x80 with [REDACTED:NAME] and [REDACTED:NAME], call "
+            "[REDACTED:PHONE] \xF0\x9F\x98\x80");
+}
+
 TEST(PhiScanner, PrefersTheLongerReadingOfANameAndKeepsIdentifierPrefixes) {
   const auto scanner = ScannerWith({{"10000001", "Ahmed", "Day"},
                                     {"10000002", "Ahmed", "Alolko"},
