@@ -168,22 +168,45 @@ inline Status Require(const Standing& standing, SpaceAction action, const char* 
 // The start of a transcript line, the same in a space's export and an e-discovery export:
 // "[2026-12-04T10:00:00.000Z]   ↳ Ana Lee (#12, reply to #9): [Title] body". `title` and `body`
 // are given because a held deletion's kept text stands in for the row's.
+// `text` with every line after its first indented: only a message starts a transcript line with
+// '[', so a body cannot forge another message's line ("…\n[2026-01-01T00:00:00.000Z] Ana Lee…").
+// CR, CR LF, NEL and the Unicode line and paragraph separators break lines too.
+inline void AppendIndentedLines(std::string& out, std::string_view text) {
+  constexpr std::string_view kBreak = "\n    ";
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '\n' || c == '\r') {
+      if (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') ++i;
+      out += kBreak;
+    } else if (c == '\xC2' && i + 1 < text.size() && text[i + 1] == '\x85') {
+      ++i;
+      out += kBreak;
+    } else if (c == '\xE2' && i + 2 < text.size() && text[i + 1] == '\x80' &&
+               (text[i + 2] == '\xA8' || text[i + 2] == '\xA9')) {
+      i += 2;
+      out += kBreak;
+    } else {
+      out += c;
+    }
+  }
+}
+
 inline void AppendTranscriptLead(std::string& out, const domain::Message& m, std::string_view author,
                                  std::string_view title, std::string_view body) {
   out += '[';
   out += FormatIso8601(m.created_at);
   out += "] ";
   if (m.parent_id) out += "  ↳ ";
-  out += author;
+  AppendIndentedLines(out, author);
   out += " (#" + std::to_string(m.id);
   if (m.parent_id) out += ", reply to #" + std::to_string(*m.parent_id);
   out += "): ";
   if (!title.empty()) {
     out += '[';
-    out += title;
+    AppendIndentedLines(out, title);
     out += "] ";
   }
-  out += body;
+  AppendIndentedLines(out, body);
 }
 
 // `user_id` as the members of a space with `pseudonyms` know them: their pseudonymous id there,

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <functional>
 #include <cctype>
 #include <cerrno>
 #include <charconv>
@@ -265,6 +266,7 @@ json RetentionReportJson(const RetentionReport& r) {
               {"held_skipped", r.held_skipped},
               {"attachments_deleted", r.attachments_deleted},
               {"uploads_deleted", r.uploads_deleted},
+              {"deletions_finished", r.deletions_finished},
               {"complete", r.complete}};
 }
 
@@ -360,27 +362,43 @@ Result<RetentionReport> RetentionService::RunOnce(const Actor& actor, int max_ba
       report.held_skipped += held;
     }
   }
-  // Uploads never posted are kept a day (a draft being written), then removed, batch by batch.
-  while (!cut_short) {
-    if ((max_batches > 0 && report.batches >= max_batches) || stop_requested_.load()) {
-      cut_short = true;
-      break;
+  // Work outside the spaces' cutoffs, batch by batch until a batch takes less than its size:
+  // each batch one write unit with its record, counted into `counted`.
+  auto drain = [&](const std::function<Result<std::size_t>(store::WriteTx&)>& batch, std::int64_t& counted) -> Status {
+    while (!cut_short) {
+      if ((max_batches > 0 && report.batches >= max_batches) || stop_requested_.load()) {
+        cut_short = true;
+        break;
+      }
+      ROUNDS_ASSIGN_OR_RETURN(const std::size_t taken, store_.Write(batch));
+      if (taken == 0) break;
+      ++report.batches;
+      counted += static_cast<std::int64_t>(taken);
+      if (taken < static_cast<std::size_t>(batch_size)) break;
     }
-    ROUNDS_ASSIGN_OR_RETURN(auto removed, store_.Write([&](store::WriteTx& tx) -> Result<std::vector<AttachmentId>> {
-      ROUNDS_ASSIGN_OR_RETURN(auto ids, tx.ListUnattachedBefore(now - kDayMillis, batch_size));
-      if (ids.empty()) return ids;
-      ROUNDS_ASSIGN_OR_RETURN(const int gone, tx.DeleteAttachments(ids));
-      (void)gone;
-      ROUNDS_RETURN_IF_ERROR(AppendAudit(tx, AuditEntry(current, "retention.purge_uploads", "retention_run",
-                                                        std::to_string(report.run_id), now),
-                                         json{{"run_id", report.run_id}, {"attachment_ids", ids}, {"deleted", ids.size()}}));
-      return ids;
-    }));
-    if (removed.empty()) break;
-    ++report.batches;
-    report.uploads_deleted += static_cast<std::int64_t>(removed.size());
-    if (removed.size() < static_cast<std::size_t>(batch_size)) break;
-  }
+    return Ok();
+  };
+  // Messages deleted under a legal hold whose holds are all released: what the hold kept goes, as
+  // the delete would have taken it (a release finishes the first batch itself).
+  ROUNDS_RETURN_IF_ERROR(drain([&](store::WriteTx& tx) -> Result<std::size_t> {
+    ROUNDS_ASSIGN_OR_RETURN(auto ids, tx.FinishHeldDeletions(batch_size));
+    if (ids.empty()) return 0;
+    ROUNDS_RETURN_IF_ERROR(AppendAudit(tx, AuditEntry(current, "retention.finish_deletions", "retention_run",
+                                                      std::to_string(report.run_id), now),
+                                       json{{"run_id", report.run_id}, {"message_ids", ids}, {"finished", ids.size()}}));
+    return ids.size();
+  }, report.deletions_finished));
+  // Uploads never posted are kept a day (a draft being written), then removed.
+  ROUNDS_RETURN_IF_ERROR(drain([&](store::WriteTx& tx) -> Result<std::size_t> {
+    ROUNDS_ASSIGN_OR_RETURN(auto ids, tx.ListUnattachedBefore(now - kDayMillis, batch_size));
+    if (ids.empty()) return 0;
+    ROUNDS_ASSIGN_OR_RETURN(const int gone, tx.DeleteAttachments(ids));
+    (void)gone;
+    ROUNDS_RETURN_IF_ERROR(AppendAudit(tx, AuditEntry(current, "retention.purge_uploads", "retention_run",
+                                                      std::to_string(report.run_id), now),
+                                       json{{"run_id", report.run_id}, {"attachment_ids", ids}, {"deleted", ids.size()}}));
+    return ids.size();
+  }, report.uploads_deleted));
   report.complete = !cut_short;
   ROUNDS_RETURN_IF_ERROR(store_.Write([&](store::WriteTx& tx) -> Status {
     ROUNDS_RETURN_IF_ERROR(tx.FinishRetentionRun(report.run_id, clock_.NowMillis()));
@@ -446,6 +464,7 @@ Result<json> RetentionService::CreateHold(const Actor& actor, const HoldDraft& d
                            "/name");
   }
   if (draft.reason.size() > 2000) return InvalidArgument("invalid_value", "The reason is too long.", "/reason");
+  if (!IsValidUtf8(draft.reason)) return InvalidArgument("invalid_utf8", "The reason is not valid text.", "/reason");
   if (draft.custodian_ids.empty() && draft.space_ids.empty()) {
     return InvalidArgument("hold_scope_required", "A hold names custodians, spaces or both.", "/custodian_ids");
   }
@@ -486,8 +505,8 @@ Result<json> RetentionService::CreateHold(const Actor& actor, const HoldDraft& d
 }
 
 Result<json> RetentionService::ListHolds(const Actor& actor, bool include_released) {
-  ROUNDS_RETURN_IF_ERROR(RequireCompliance(actor, "legal_hold.list"));
-  return store_.Read([&](store::ReadTx& tx) -> Result<json> {
+  ROUNDS_ASSIGN_OR_RETURN(Actor current, RequireCompliance(actor, "legal_hold.list"));
+  ROUNDS_ASSIGN_OR_RETURN(json listed, store_.Read([&](store::ReadTx& tx) -> Result<json> {
     ROUNDS_ASSIGN_OR_RETURN(auto holds, tx.ListLegalHolds(include_released));
     json items = json::array();
     for (const auto& h : holds) {
@@ -496,7 +515,11 @@ Result<json> RetentionService::ListHolds(const Actor& actor, bool include_releas
       items.push_back(std::move(item));
     }
     return json{{"items", items}};
-  });
+  }));
+  // The list names who is under investigation: who looked is on record, with the count alone.
+  ROUNDS_RETURN_IF_ERROR(AuditNow(store_, AuditEntry(current, "legal_hold.list", "legal_hold", "", clock_.NowMillis()),
+                                  json{{"count", listed["items"].size()}, {"include_released", include_released}}));
+  return listed;
 }
 
 Result<json> RetentionService::ReleaseHold(const Actor& actor, store::LegalHoldId id) {
@@ -506,8 +529,14 @@ Result<json> RetentionService::ReleaseHold(const Actor& actor, store::LegalHoldI
     ROUNDS_RETURN_IF_ERROR(tx.ReleaseLegalHold(id, current.is_system ? 0 : current.user.id, now));
     ROUNDS_ASSIGN_OR_RETURN(auto hold, tx.FindLegalHold(id));
     if (!hold) return NotFound("Legal hold");
+    // Messages deleted while it held them, and held by no other hold: their deletes finish now
+    // (the first batch; retention runs take the rest).
+    const int batch_size = std::clamp(config_.retention_batch_size, 1, kMaxRetentionBatchSize);
+    ROUNDS_ASSIGN_OR_RETURN(auto finished, tx.FinishHeldDeletions(batch_size));
+    json details = HoldAuditDetails(*hold);
+    details["finished_deletion_ids"] = finished;
     ROUNDS_RETURN_IF_ERROR(AppendAudit(tx, AuditEntry(current, "legal_hold.release", "legal_hold", std::to_string(id), now),
-                                       HoldAuditDetails(*hold)));
+                                       details));
     json item = HoldJson(*hold);
     ROUNDS_RETURN_IF_ERROR(AddNames(tx, item, hold->custodian_ids, hold->space_ids, hold->created_by));
     return item;
@@ -681,7 +710,7 @@ Result<json> RetentionService::WriteExport(const Actor& current, const std::stri
 }
 
 Result<json> RetentionService::ListExports(const Actor& actor, const std::string& cursor, int limit) {
-  ROUNDS_RETURN_IF_ERROR(RequireCompliance(actor, "ediscovery.list"));
+  ROUNDS_ASSIGN_OR_RETURN(Actor current, RequireCompliance(actor, "ediscovery.list"));
   // The cursor is the last export of the page before: "<created_at>.<id>".
   std::optional<store::ExportCursor> after;
   if (!cursor.empty()) {
@@ -696,7 +725,7 @@ Result<json> RetentionService::ListExports(const Actor& actor, const std::string
     after = std::move(c);
   }
   limit = std::clamp(limit, 1, 200);
-  return store_.Read([&](store::ReadTx& tx) -> Result<json> {
+  ROUNDS_ASSIGN_OR_RETURN(json listed, store_.Read([&](store::ReadTx& tx) -> Result<json> {
     ROUNDS_ASSIGN_OR_RETURN(auto exports, tx.ListExports(limit + 1, after));
     const bool more = static_cast<int>(exports.size()) > limit;
     if (more) exports.resize(static_cast<std::size_t>(limit));
@@ -718,7 +747,10 @@ Result<json> RetentionService::ListExports(const Actor& actor, const std::string
     }
     json next = more ? json(std::to_string(exports.back().created_at) + "." + exports.back().id) : json(nullptr);
     return json{{"items", items}, {"next_cursor", next}};
-  });
+  }));
+  ROUNDS_RETURN_IF_ERROR(AuditNow(store_, AuditEntry(current, "ediscovery.list", "export", "", clock_.NowMillis()),
+                                  json{{"count", listed["items"].size()}}));
+  return listed;
 }
 
 Result<ExportFile> RetentionService::ReadExportFile(const Actor& actor, const std::string& export_id,

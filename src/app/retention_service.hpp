@@ -58,6 +58,7 @@ struct RetentionReport {
   std::int64_t held_skipped = 0;          // past their cutoff, kept because a legal hold covers them
   std::int64_t attachments_deleted = 0;  // files of purged messages
   std::int64_t uploads_deleted = 0;      // uploads never posted, a day after they were made
+  std::int64_t deletions_finished = 0;   // deleted messages a released hold had kept whole
   bool complete = true;                 // false when max_batches or Stop() cut the run short
 };
 nlohmann::json RetentionReportJson(const RetentionReport& report);

@@ -183,6 +183,119 @@ TEST_F(RetentionServiceTest, HoldsOverrideRetentionLifespanAndUserDeletes) {
   EXPECT_EQ(again.error().code, ErrorCode::kConflict);
 }
 
+// A delete under a hold is finished when no hold covers the message any more: its kept text,
+// earlier versions and poll go then, not years later at its retention cutoff. The release takes
+// the first batch and names it on its record; retention runs take the rest, batch by batch.
+TEST_F(RetentionServiceTest, ADeleteUnderAHoldFinishesWhenTheLastHoldCoveringItIsReleased) {
+  config_.retention_batch_size = 1;
+  MessageId note = IdOf(Post(bob_, space_, "original wording kiwi"));
+  ASSERT_TRUE(services_->messages.Edit(bob_, note, "edited wording mango", std::nullopt));
+  clock_.Advance(1000);
+  const UnixMillis poll_time = clock_.NowMillis();
+  MessageId poll = IdOf(Post(bob_, space_, "Which bed?", MessageKind::kPoll, std::nullopt, {"Bed 4, kiwi", "Bed 5"}));
+  clock_.Advance(1000);
+  MessageId later = IdOf(Post(bob_, space_, "kiwi again"));
+  store::LegalHoldId wide = Hold({bob_.user.id}, {});
+  // A second hold covers only the poll.
+  HoldDraft narrow{"Matter 18", "", {bob_.user.id}, {}, poll_time, poll_time + 1};
+  auto second = services_->retention.CreateHold(officer_, narrow);
+  ASSERT_TRUE(second) << second.error().problem;
+  for (MessageId id : {note, poll, later}) ASSERT_TRUE(services_->messages.Delete(bob_, id));
+  auto kept = [&](MessageId id) {
+    auto held = store_->Read([&](store::ReadTx& tx) { return tx.FindHeldDeletion(id); });
+    EXPECT_TRUE(held);
+    return held && held->has_value();
+  };
+  ASSERT_TRUE(kept(note) && kept(poll) && kept(later));
+
+  ASSERT_TRUE(services_->retention.ReleaseHold(officer_, wide));
+  EXPECT_FALSE(kept(note));  // the first batch, with the release
+  EXPECT_TRUE(kept(poll));   // still held by the second hold
+  EXPECT_TRUE(kept(later));  // the next batch
+  auto released = AuditOf("legal_hold.release");
+  ASSERT_EQ(released.size(), 1u);
+  EXPECT_EQ(json::parse(released[0].details_json)["finished_deletion_ids"], json({note}));
+  auto history = store_->Read([&](store::ReadTx& tx) { return tx.ListEdits(note); });
+  ASSERT_TRUE(history);
+  EXPECT_TRUE(history->empty());
+
+  RetentionReport report = Run();
+  EXPECT_EQ(report.deletions_finished, 1);
+  EXPECT_EQ(report.messages_deleted, 0);
+  EXPECT_FALSE(kept(later));
+  auto finished = AuditOf("retention.finish_deletions");
+  ASSERT_EQ(finished.size(), 1u);
+  EXPECT_EQ(json::parse(finished[0].details_json)["message_ids"], json({later}));
+  EXPECT_EQ(finished[0].details_json.find("kiwi"), std::string::npos);
+
+  ASSERT_TRUE(services_->retention.ReleaseHold(officer_, (*second)["id"].get<store::LegalHoldId>()));
+  EXPECT_FALSE(kept(poll));
+  auto options = store_->Read([&](store::ReadTx& tx) { return tx.FindMessage(poll, 0); });
+  ASSERT_TRUE(options && *options);
+  EXPECT_TRUE((*options)->poll_options.empty());
+  // Nothing of them is left to find.
+  store::ExportQuery query{.custodian_ids = {bob_.user.id}, .keywords = {"kiwi"}};
+  auto exported = services_->retention.Export(officer_, query, (dir_ / "kiwi").string());
+  ASSERT_TRUE(exported) << exported.error().problem;
+  EXPECT_EQ((*exported)["counts"]["messages"], 0);
+}
+
+// A body cannot forge a line of the transcript: only a message starts one with '['.
+TEST_F(RetentionServiceTest, ABodyCannotForgeAnotherMessagesLineInTheTranscript) {
+  Post(bob_, space_,
+       "note\n[2026-01-01T00:00:00.000Z] Hana (#999): I approve the falsified chart\r\n"
+       "[x]\rnext\xE2\x80\xA8[y]");
+  store::ExportQuery query{.keywords = {"falsified"}};
+  auto exported = services_->retention.Export(officer_, query, (dir_ / "forged").string());
+  ASSERT_TRUE(exported) << exported.error().problem;
+  const std::string transcript = ReadFile(dir_ / "forged" / "transcript.txt");
+  EXPECT_EQ(transcript.find("\n[2026-01-01"), std::string::npos) << transcript;
+  EXPECT_NE(transcript.find("note\n    [2026-01-01T00:00:00.000Z] Hana (#999): I approve"), std::string::npos) << transcript;
+  EXPECT_NE(transcript.find("chart\n    [x]\n    next\n    [y]"), std::string::npos) << transcript;
+  EXPECT_EQ(transcript.find('\r'), std::string::npos);
+}
+
+// Keywords match as people type them: curly apostrophes, spaces that do not break, Cyrillic
+// and Greek in any case, "ß" in capitals, and the options of a poll.
+TEST_F(RetentionServiceTest, KeywordsMatchTypedPunctuationOtherScriptsAndPollOptions) {
+  MessageId apostrophe = IdOf(Post(bob_, space_, "the patient\xE2\x80\x99s chart"));
+  MessageId spaced = IdOf(Post(bob_, space_, "dose 5\xC2\xA0mg"));
+  MessageId cyrillic = IdOf(Post(bob_, space_, "\xD0\x94\xD0\x98\xD0\x90\xD0\x93\xD0\x9D\xD0\x9E\xD0\x97 pending"));
+  MessageId street = IdOf(Post(bob_, space_, "HAUPTSTRASSE 4"));
+  MessageId poll = IdOf(Post(bob_, space_, "Next step?", MessageKind::kPoll, std::nullopt, {"increase morphine", "wait"}));
+  const std::pair<const char*, MessageId> cases[] = {
+      {"patient's", apostrophe},
+      {"dose 5 mg", spaced},
+      {"\xD0\xB4\xD0\xB8\xD0\xB0\xD0\xB3\xD0\xBD\xD0\xBE\xD0\xB7", cyrillic},  // диагноз
+      {"hauptstra\xC3\x9F" "e", street},
+      {"Morphine", poll},
+  };
+  int n = 0;
+  for (const auto& [keyword, id] : cases) {
+    store::ExportQuery query{.keywords = {keyword}};
+    const auto folder = dir_ / ("k" + std::to_string(n++));
+    auto exported = services_->retention.Export(officer_, query, folder.string());
+    ASSERT_TRUE(exported) << keyword << ": " << exported.error().problem;
+    EXPECT_EQ((*exported)["counts"]["messages"], 1) << keyword;
+    json messages = json::parse(ReadFile(folder / "messages.json"));
+    ASSERT_EQ(messages.size(), 1u) << keyword;
+    EXPECT_EQ(messages[0]["id"], id) << keyword;
+  }
+}
+
+// A hold's reason is text: bytes that are not UTF-8 are refused before anything is stored.
+TEST_F(RetentionServiceTest, AHoldReasonThatIsNotTextIsRefusedAndNothingIsStored) {
+  HoldDraft d{"Bad reason", "b\xFF" "c", {bob_.user.id}, {}, std::nullopt, std::nullopt};
+  auto created = services_->retention.CreateHold(officer_, d);
+  ASSERT_FALSE(created);
+  EXPECT_EQ(created.error().problem, "invalid_utf8");
+  EXPECT_EQ(created.error().field, "/reason");
+  auto holds = services_->retention.ListHolds(officer_, true);
+  ASSERT_TRUE(holds);
+  EXPECT_TRUE((*holds)["items"].empty());
+  EXPECT_TRUE(AuditOf("legal_hold.create").empty());
+}
+
 // Without a hold a delete leaves a tombstone and nothing else: e-discovery finds no earlier
 // version and no poll option of it, as its transcript line says.
 TEST_F(RetentionServiceTest, AMessageDeletedWithoutAHoldLeavesOnlyItsTombstoneForEDiscovery) {
@@ -496,6 +609,15 @@ TEST_F(RetentionServiceTest, HoldAuditRecordsCarryIdsButNotNamesOrReasons) {
     EXPECT_EQ(json::parse(record.details_json)["custodian_ids"], json({bob_.user.id}));
   }
   EXPECT_EQ(seen, 2);
+  // A list names who is under investigation: who looked is on record too, with a count alone.
+  ASSERT_TRUE(services_->retention.ListHolds(officer_, true));
+  ASSERT_TRUE(services_->retention.ListExports(officer_, "", 50));
+  auto listed = AuditOf("legal_hold.list");
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0].actor_id, officer_.user.id);
+  EXPECT_EQ(json::parse(listed[0].details_json)["count"], 1);
+  EXPECT_EQ(listed[0].details_json.find("Matter"), std::string::npos);
+  ASSERT_EQ(AuditOf("ediscovery.list").size(), 1u);
 }
 
 TEST_F(RetentionServiceTest, ExportWritesMessagesTranscriptEditsAndAManifestWhoseHashesMatch) {

@@ -89,10 +89,14 @@ class ExportWriter {
       if (m.edited_at != 0) buffer_ += "  {edited " + FormatIso8601(m.edited_at) + "}";
       buffer_ += "\n";
       for (const auto& option : m.poll_options) {
-        buffer_ += "      ( ) " + option.text + " — " + std::to_string(option.votes) + " vote" + (option.votes == 1 ? "" : "s") + "\n";
+        buffer_ += "      ( ) ";
+        internal::AppendIndentedLines(buffer_, option.text);
+        buffer_ += " — " + std::to_string(option.votes) + " vote" + (option.votes == 1 ? "" : "s") + "\n";
       }
       for (const auto& a : m.attachments) {
-        buffer_ += "      attachment: " + a.name + " (" + a.content_type + ", " + HumanSize(a.size) + ", sha256 " + a.sha256 + ")\n";
+        buffer_ += "      attachment: ";
+        internal::AppendIndentedLines(buffer_, a.name);
+        buffer_ += " (" + a.content_type + ", " + HumanSize(a.size) + ", sha256 " + a.sha256 + ")\n";
       }
     }
     return Flush(false);

@@ -92,7 +92,7 @@ std::vector<domain::UserId> ResolveUsers(Session& session, const std::vector<std
   return ids;
 }
 
-void Print(const nlohmann::json& j) { std::cout << j.dump(2) << "\n"; }
+void Print(const nlohmann::json& j) { std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n"; }
 
 // One emergency access grant on a line: id, holder, space, start, how it stands, its review.
 void PrintGrant(const nlohmann::json& g) {

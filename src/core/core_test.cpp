@@ -52,14 +52,21 @@ TEST(Clock, ParsesTheTimesOperatorsTypeAndNothingElse) {
   }
 }
 
-TEST(TextFold, FoldsCaseAndLatinAccentsAndNothingElse) {
+TEST(TextFold, FoldsCaseAccentsAndTypedPunctuationAndNothingElse) {
   EXPECT_EQ(FoldForMatching("\xC3\x89" "CLAIR"), "eclair");
   EXPECT_EQ(FoldForMatching("\xC3\xA9" "clair"), "eclair");
   EXPECT_EQ(FoldForMatching("e\xCC\x81" "clair"), "eclair");  // decomposed
   EXPECT_EQ(FoldForMatching("BR\xC3\x9B" "L\xC3\x89" "E"), "brulee");
   EXPECT_EQ(FoldForMatching("C++ and $5,000"), "c++ and $5,000");
+  // Greek and Cyrillic in any case, "ß" as capitals spell it, and what phones and word
+  // processors type for ASCII quotes, dashes and spaces.
+  EXPECT_EQ(FoldForMatching("\xCE\xA9 \xD0\x94\xD0\x98\xD0\x90\xD0\x93\xD0\x9D\xD0\x9E\xD0\x97"),
+            "\xCF\x89 \xD0\xB4\xD0\xB8\xD0\xB0\xD0\xB3\xD0\xBD\xD0\xBE\xD0\xB7");  // Ω ДИАГНОЗ: ω диагноз
+  EXPECT_EQ(FoldForMatching("Stra\xC3\x9F" "e"), FoldForMatching("STRASSE"));
+  EXPECT_EQ(FoldForMatching("patient\xE2\x80\x99s \xE2\x80\x9C" "dose\xE2\x80\x9D 5\xC2\xA0mg \xE2\x80\x93 ok"),
+            "patient's \"dose\" 5 mg - ok");
   // Other scripts, signs and invalid bytes are kept as they are.
-  EXPECT_EQ(FoldForMatching("\xCE\xA9 \xC3\x97 \xFF"), "\xCE\xA9 \xC3\x97 \xFF");
+  EXPECT_EQ(FoldForMatching("\xD7\x90 \xC3\x97 \xFF"), "\xD7\x90 \xC3\x97 \xFF");
   EXPECT_EQ(LatinBaseLetter(0xD8), 'O');
   EXPECT_EQ(LatinBaseLetter(0xF7), 0);
   EXPECT_EQ(LatinBaseLetter('e'), 0);

@@ -36,6 +36,21 @@ constexpr bool OnlyLettersOf(const char16_t* table, std::size_t size, char16_t f
 static_assert(OnlyLettersOf(kGreekBase, std::size(kGreekBase), 0x3B1, 0x3C9));
 static_assert(OnlyLettersOf(kCyrillicBase, std::size(kCyrillicBase), 0x430, 0x4FF));
 
+// What typing software puts for an ASCII character: a curly quote or apostrophe (phones type
+// "patient’s"), a Unicode dash, a space that does not break. 0 for anything else.
+char AsciiPunctuation(char32_t cp) {
+  if (cp == 0x2018 || cp == 0x2019 || cp == 0x02BC) return '\'';
+  if (cp == 0x201C || cp == 0x201D) return '"';
+  if ((cp >= 0x2010 && cp <= 0x2015) || cp == 0x2212) return '-';
+  if (cp == 0x00A0 || (cp >= 0x2000 && cp <= 0x200A) || cp == 0x202F || cp == 0x205F || cp == 0x3000) return ' ';
+  return 0;
+}
+
+void AppendUtf8(std::string& out, char32_t cp) {  // a code point of U+0080..U+07FF: two bytes
+  out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
+  out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+}
+
 }  // namespace
 
 char LatinBaseLetter(char32_t code_point) {
@@ -86,8 +101,23 @@ std::string FoldForMatching(std::string_view text) {
         i += length;
         continue;
       }
+      if (cp == 0xDF) {  // ß: "straße" is "STRASSE" in capitals
+        out += "ss";
+        i += length;
+        continue;
+      }
       if (const char base = LatinBaseLetter(cp); base != 0) {
         out.push_back(base >= 'A' && base <= 'Z' ? static_cast<char>(base - 'A' + 'a') : base);
+        i += length;
+        continue;
+      }
+      if (const FoldedLetter folded = FoldGreekOrCyrillic(cp); folded.letter != 0) {
+        AppendUtf8(out, folded.letter);
+        i += length;
+        continue;
+      }
+      if (const char ascii = AsciiPunctuation(cp); ascii != 0) {
+        out.push_back(ascii);
         i += length;
         continue;
       }

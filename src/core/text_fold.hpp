@@ -27,9 +27,11 @@ FoldedLetter FoldGreekOrCyrillic(char32_t code_point);
 // letter.
 inline bool IsCombiningMark(char32_t code_point) { return code_point >= 0x0300 && code_point <= 0x036F; }
 
-// Lower case, with Latin letters as their base letter and combining marks dropped, everything
-// else (punctuation, other scripts, invalid bytes) as it is: "ÉCLAIR", "éclair" and "e" + U+0301
-// + "clair" all fold to "eclair". For case- and accent-blind matching of what someone typed.
+// Lower case, with Latin letters as their base letter ("ß" as "ss"), Greek and Cyrillic letters
+// as FoldGreekOrCyrillic folds them, combining marks dropped, and curly quotes, Unicode dashes
+// and spaces as their ASCII character; everything else (other punctuation and scripts, invalid
+// bytes) as it is: "ÉCLAIR", "éclair" and "e" + U+0301 + "clair" all fold to "eclair",
+// "patient’s" to "patient's". For case- and accent-blind matching of what someone typed.
 std::string FoldForMatching(std::string_view text);
 
 }  // namespace rounds

@@ -540,6 +540,11 @@ class WriteTx : public ReadTx {
   virtual Result<LegalHoldId> InsertLegalHold(const LegalHold& hold) = 0;
   // kNotFound for an unknown hold, kConflict ("hold_released") when already released.
   virtual Status ReleaseLegalHold(LegalHoldId id, UserId released_by, UnixMillis released_at) = 0;
+  // Finishes, for at most `limit` messages deleted while a legal hold covered them and covered by
+  // no active hold now, what their delete left for e-discovery: the final text, earlier versions,
+  // poll options and votes, and files go, as a delete outside any hold takes them. Returns their
+  // ids, ascending.
+  virtual Result<std::vector<MessageId>> FinishHeldDeletions(int limit) = 0;
   // Removes the messages and everything holding their content (edits, held deletions, poll
   // options and votes, reactions, mentions, reports, the search index) and turns their space
   // events into content-free "message.purged" events with the same seq. A message that replies
@@ -571,6 +576,9 @@ class WriteTx : public ReadTx {
   // `hold_reason` is kept in every state but published: a message held and then hidden or removed
   // remembers why it was held, so that reversing the moderator's decision holds it again.
   virtual Status SetMessageState(MessageId id, MessageState state, const std::string& hold_reason) = 0;
+  // The PHI types its moderators are shown for message `id` (comma-separated; empty: none), as an
+  // edit's screening found them. kNotFound when there is no such message.
+  virtual Status SetMessagePhiTypes(MessageId id, const std::string& phi_types) = 0;
   // The space events about message `id` stored so far stop reaching everyone: each one not yet
   // restricted is restricted to `author_id`, who with the space's moderators still receives it on
   // replay while everyone else gets a placeholder. For a message a moderator takes down.

@@ -1303,17 +1303,20 @@ Status SqliteTx::DeleteMessage(MessageId id, UnixMillis deleted_at) {
   // trigger) until the hold is released and retention purges it; otherwise nothing of what the
   // message said stays behind its tombstone.
   ROUNDS_ASSIGN_OR_RETURN(auto holds, HoldsCovering(id));
-  if (holds.empty()) {
-    for (const char* sql : kDeleteMessageContent) {
-      ROUNDS_ASSIGN_OR_RETURN(Statement * content, db_.Prepare(sql));
-      content->Bind(1, id);
-      ROUNDS_RETURN_IF_ERROR(content->Run());
-    }
-  }
+  if (holds.empty()) ROUNDS_RETURN_IF_ERROR(DeleteMessageContent(id));
   if (state->parent_id && state->published) {
     ROUNDS_ASSIGN_OR_RETURN(Statement * drop, db_.Prepare(kDropReplyCount));
     drop->Bind(1, *state->parent_id);
     ROUNDS_RETURN_IF_ERROR(drop->Run());
+  }
+  return Ok();
+}
+
+Status SqliteTx::DeleteMessageContent(MessageId id) {
+  for (const char* sql : kDeleteMessageContent) {
+    ROUNDS_ASSIGN_OR_RETURN(Statement * content, db_.Prepare(sql));
+    content->Bind(1, id);
+    ROUNDS_RETURN_IF_ERROR(content->Run());
   }
   return Ok();
 }

@@ -87,6 +87,7 @@ class SqliteTx final : public WriteTx {
   Result<std::optional<ExportRecord>> FindExport(const std::string& id) override;
   Result<LegalHoldId> InsertLegalHold(const LegalHold& hold) override;
   Status ReleaseLegalHold(LegalHoldId id, UserId released_by, UnixMillis released_at) override;
+  Result<std::vector<MessageId>> FinishHeldDeletions(int limit) override;
   Result<PurgeResult> PurgeMessages(const std::vector<MessageId>& ids, UnixMillis now) override;
   Result<RetentionRunStart> BeginRetentionRun(UserId actor_id, UnixMillis now) override;
   Status RecordRetentionBatch(std::int64_t run_id, const PurgeResult& batch) override;
@@ -128,6 +129,7 @@ class SqliteTx final : public WriteTx {
   Status InsertTemplate(const StoredTemplate& stored) override;
   Status SetSpaceTemplate(SpaceId space_id, const std::string& key, int version) override;
   Status SetMessageState(MessageId id, MessageState state, const std::string& hold_reason) override;
+  Status SetMessagePhiTypes(MessageId id, const std::string& phi_types) override;
   Status RestrictMessageEvents(MessageId id, UserId author_id) override;
   Status ScrubMessageEvents(MessageId id) override;
   Result<ReportId> InsertReport(const Report& report) override;
@@ -182,6 +184,9 @@ class SqliteTx final : public WriteTx {
   // prefix query is the cheaper one: a short or non-ASCII word, or more than a few such terms.
   Result<std::optional<std::vector<std::string>>> Completions(const std::string& word);
   Status RecountMembers(SpaceId space_id);
+  // A deleted message's earlier versions, poll options and votes: what its tombstone keeps only
+  // while a legal hold covers it.
+  Status DeleteMessageContent(MessageId id);
 
   Connection& db_;
   WriterAuditState* audit_ = nullptr;  // the writer's; null for readers

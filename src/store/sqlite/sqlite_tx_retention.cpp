@@ -27,6 +27,13 @@ constexpr const char kReleaseHold[] =
     "UPDATE legal_holds SET released_by = ?2, released_at = ?3 WHERE id = ?1 AND released_at IS NULL";
 constexpr const char kHoldsCovering[] = "SELECT hold_id FROM held_messages WHERE message_id = ?1 ORDER BY hold_id";
 
+// Deletions a hold kept whole (held_deletions), of messages no active hold covers any more.
+constexpr const char kUnheldDeletions[] =
+    "SELECT d.message_id FROM held_deletions d "
+    "WHERE NOT EXISTS (SELECT 1 FROM held_messages h WHERE h.message_id = d.message_id) "
+    "ORDER BY d.message_id LIMIT ?1";
+constexpr const char kDropHeldDeletion[] = "DELETE FROM held_deletions WHERE message_id = ?1";
+
 constexpr const char kListSpaceIds[] = "SELECT id FROM spaces WHERE id > ?1 ORDER BY id LIMIT ?2";
 
 // Past the cutoff, not held, and not a row already scrubbed that replies still point at (those
@@ -111,8 +118,9 @@ constexpr const char kListRuns[] =
 // someone who has written in it. That is what a hold by the same custodians keeps (the
 // held_messages view, migration 0018): keep the two alike. Checked per message by key lookups
 // (spaces, memberships, space_authors), never by a scan of a conversation. A keyword
-// matches the current text, any earlier version (title and body) and the text of a held deletion,
-// blind to case and accents (rounds_fold: "éclair" finds "ÉCLAIR" and "eclair"). A keyword that
+// matches the current text, any earlier version (title and body), the text of a held deletion and
+// a poll's options, blind to case and accents (rounds_fold: "éclair" finds "ÉCLAIR" and "eclair",
+// "patient's" finds "patient’s"). A keyword that
 // folds to nothing (combining marks alone) matches nothing: every text contains ''.
 constexpr const char kExportMessageIds[] =
     "SELECT m.id FROM messages m WHERE m.id > ?6 "
@@ -128,7 +136,9 @@ constexpr const char kExportMessageIds[] =
     "  OR EXISTS (SELECT 1 FROM message_edits e WHERE e.message_id = m.id "
     "             AND instr(rounds_fold(e.title || ' ' || e.body), rounds_fold(k.value)) > 0) "
     "  OR EXISTS (SELECT 1 FROM held_deletions d WHERE d.message_id = m.id "
-    "             AND instr(rounds_fold(d.title || ' ' || d.body), rounds_fold(k.value)) > 0)))) "
+    "             AND instr(rounds_fold(d.title || ' ' || d.body), rounds_fold(k.value)) > 0) "
+    "  OR EXISTS (SELECT 1 FROM poll_options o WHERE o.message_id = m.id "
+    "             AND instr(rounds_fold(o.text), rounds_fold(k.value)) > 0)))) "
     "ORDER BY m.id LIMIT ?7";
 constexpr const char kFindHeldDeletion[] =
     "SELECT message_id, title, body, deleted_at FROM held_deletions WHERE message_id = ?1";
@@ -258,6 +268,21 @@ Status SqliteTx::ReleaseLegalHold(LegalHoldId id, UserId released_by, UnixMillis
   if (!existing) return NotFound("Legal hold");
   return Fail(ErrorCode::kConflict, "hold_released", "This legal hold is already released.",
               "legal hold " + std::to_string(id) + " already released");
+}
+
+Result<std::vector<MessageId>> SqliteTx::FinishHeldDeletions(int limit) {
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kUnheldDeletions));
+  s->Bind(1, limit);
+  ROUNDS_ASSIGN_OR_RETURN(auto ids, ReadAll<MessageId>(*s, [](const Statement& r) { return r.Int(0); }));
+  for (MessageId id : ids) {
+    // What a delete outside any hold removes at once, and the text the hold kept.
+    ROUNDS_RETURN_IF_ERROR(DeleteMessageContent(id));
+    ROUNDS_RETURN_IF_ERROR(DeleteMessageAttachments(id).map([](int) {}));
+    ROUNDS_ASSIGN_OR_RETURN(Statement * kept, db_.Prepare(kDropHeldDeletion));
+    kept->Bind(1, id);
+    ROUNDS_RETURN_IF_ERROR(kept->Run());
+  }
+  return ids;
 }
 
 // ---- Retention ----------------------------------------------------------------------------------
