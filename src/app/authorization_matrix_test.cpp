@@ -189,7 +189,7 @@ TEST_F(AuthorizationMatrix, SpaceActionsForEveryCaller) {
        [](Services& s, const Actor& a, const Scene& c) {
          return Letter(s.messages.Edit(a, c.by_member, "changed", std::nullopt));
        }},
-      {"delete the member's message", "FFAAAAU", "HFAAAAU",
+      {"delete the member's message", "FFAFFFU", "HFAFFFU",
        [](Services& s, const Actor& a, const Scene& c) { return Letter(s.messages.Delete(a, c.by_member)); }},
       {"read an edit history", "FFAAAAU", "HFAAAAU",
        [](Services& s, const Actor& a, const Scene& c) { return Letter(s.messages.History(a, c.by_member)); }},

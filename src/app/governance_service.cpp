@@ -557,6 +557,24 @@ Status RequireModeration(store::ReadTx& tx, const Actor& current, SpaceId space_
   return Ok();
 }
 
+// Whether `message` may be published under the template its space runs now: a post held under
+// one rule, or taken down and restored on appeal, may meet a template that has since come to block
+// or redact PHI. Its text is screened again; a refusal lists the findings as a post's would, and
+// the moderator removes the post or its author edits it.
+Status PublishableNow(store::ReadTx& tx, const PolicyEngine& policy, const Message& message) {
+  ROUNDS_ASSIGN_OR_RETURN(auto space, tx.FindSpace(message.space_id));
+  if (!space) return NotFound("Message");
+  ROUNDS_ASSIGN_OR_RETURN(auto rules, policy.TemplateFor(tx, *space));
+  if (rules.phi != governance::policy::PhiRule::kBlock && rules.phi != governance::policy::PhiRule::kRedact) return Ok();
+  std::vector<std::pair<std::string, std::string>> fields{{"body", message.body}, {"title", message.title}};
+  for (const auto& option : message.poll_options) {
+    fields.emplace_back("poll_options/" + std::to_string(option.index), option.text);
+  }
+  const Screening screening = Screen(policy, std::move(fields));
+  if (screening.FindingCount() == 0) return Ok();
+  return Fail(PhiRefusal(phi::PhiAction::kBlock, screening));
+}
+
 }  // namespace
 
 Result<json> GovernanceService::Queue(const Actor& actor, std::optional<SpaceId> space_id, MessageId after_id, int limit) {
@@ -666,6 +684,7 @@ Result<json> GovernanceService::Moderate(const Actor& actor, MessageId message_i
           if (reports.empty()) return Fail(ErrorCode::kConflict, "not_pending", "This message was already acted on.");
         }
         if (message->state == MessageState::kHeld) {
+          ROUNDS_RETURN_IF_ERROR(PublishableNow(tx, policy_, *message));
           approved_now = true;
           ROUNDS_RETURN_IF_ERROR(tx.SetMessageState(message_id, MessageState::kPublished, ""));
           message->state = MessageState::kPublished;
@@ -905,6 +924,7 @@ Result<json> GovernanceService::DecideAppeal(const Actor& actor, ModerationActio
         if (message && !message->deleted) {
           ROUNDS_ASSIGN_OR_RETURN(auto restored, StateWithout(tx, *a, *message));
           if (restored && *restored != message->state) {
+            if (*restored == MessageState::kPublished) ROUNDS_RETURN_IF_ERROR(PublishableNow(tx, policy_, *message));
             ROUNDS_RETURN_IF_ERROR(tx.SetMessageState(message->id, *restored, message->hold_reason));
             message->state = *restored;
             if (*restored == MessageState::kPublished) message->hold_reason.clear();

@@ -354,6 +354,88 @@ TEST_F(GovernanceTest, ReportsHideAppealAndReversal) {
   EXPECT_EQ(Items(other_, space).size(), 1u);  // back
 }
 
+// A post held or taken down under one rule is published only if the template in force when it
+// would go live lets it: after the space moved to blocking PHI, approving a held post with PHI
+// or restoring a hidden one on appeal is refused with the findings, and the post stays unseen.
+TEST_F(GovernanceTest, APostGoesLiveOnlyUnderTheRuleInForceThen) {
+  MakeTemplate("holding", json{{"phi", "hold"}});
+  SpaceId space = SpaceWith("holding", "Holding space");
+  auto held = Try(member_, space, kSsnText);
+  ASSERT_TRUE(held);
+  ASSERT_EQ(held->message["state"], "held");
+  auto clean = Try(member_, space, "all beds cleaned");
+  ASSERT_TRUE(clean);
+  ASSERT_TRUE(services_->messages.Edit(member_, clean->message["id"], "bed 4 cleaned", std::nullopt));
+  auto hidden = services_->governance.Moderate(owner_, clean->message["id"], {ModerationKind::kHide, "tone", {}});
+  ASSERT_TRUE(hidden) << hidden.error().problem;
+  ASSERT_TRUE(services_->governance.Appeal(member_, (*hidden)["id"], "it was fine"));
+  // A phone number approved under the hold rule, then hidden and appealed.
+  auto phone = Try(member_, space, kPhoneText);
+  ASSERT_TRUE(phone);
+  ASSERT_TRUE(services_->governance.Moderate(owner_, phone->message["id"], {ModerationKind::kApprove, "family", {}}));
+  auto phone_hidden = services_->governance.Moderate(owner_, phone->message["id"], {ModerationKind::kHide, "PHI", {}});
+  ASSERT_TRUE(phone_hidden);
+  ASSERT_TRUE(services_->governance.Appeal(member_, (*phone_hidden)["id"], "family asked"));
+
+  json doc = governance::policy::ToJson(*governance::policy::FindBuiltIn("internal-community"));
+  doc["key"] = "holding";
+  doc["name"] = "Test holding";
+  doc["phi"] = "block";
+  ASSERT_TRUE(services_->governance.NewVersion(compliance_, "holding", doc));
+  ASSERT_TRUE(services_->governance.AssignTemplate(compliance_, space, "holding", 2, "no PHI here any more"));
+
+  auto approved = services_->governance.Moderate(owner_, held->message["id"], {ModerationKind::kApprove, "ok", {}});
+  ASSERT_FALSE(approved);
+  EXPECT_EQ(approved.error().problem, "phi_blocked");
+  EXPECT_NE(approved.error().extensions_json.find("\"ssn\""), std::string::npos);
+  EXPECT_TRUE(Items(other_, space).empty());
+  // Removing it is still the moderator's to do.
+  ASSERT_TRUE(services_->governance.Moderate(owner_, held->message["id"], {ModerationKind::kRemove, "PHI", {}}));
+
+  auto restored = services_->governance.DecideAppeal(compliance_, (*phone_hidden)["id"], AppealOutcome::kReversed, "ok");
+  ASSERT_FALSE(restored);
+  EXPECT_EQ(restored.error().problem, "phi_blocked");
+  EXPECT_TRUE(Items(other_, space).empty());
+  // The hidden post holds no PHI: restored on appeal as before.
+  auto reversed = services_->governance.DecideAppeal(compliance_, (*hidden)["id"], AppealOutcome::kReversed, "fine");
+  ASSERT_TRUE(reversed) << reversed.error().problem;
+  EXPECT_EQ(Items(other_, space).size(), 1u);
+}
+
+// Only its author deletes a message: a moderator takes someone else's down with a reason, which
+// its author is told of and may appeal. A delete did neither and destroyed the text.
+TEST_F(GovernanceTest, ModeratorsRemoveOthersMessagesWithAReasonRatherThanDeleteThem) {
+  MakeTemplate("premoderated", json{{"phi", "block"}, {"moderation", "pre-moderation"}});
+  SpaceId space = SpaceWith("premoderated", "Social");
+  auto held = Try(member_, space, "posted for review");
+  ASSERT_TRUE(held);
+  ASSERT_EQ(held->message["state"], "held");
+  const MessageId id = held->message["id"];
+  for (const Actor* who : {&owner_, &compliance_}) {
+    auto deleted = services_->messages.Delete(*who, id);
+    ASSERT_FALSE(deleted);
+    EXPECT_EQ(deleted.error().code, ErrorCode::kForbidden);
+  }
+  EXPECT_EQ(services_->messages.Delete(owner_, id).error().problem, "moderate_instead");
+  ASSERT_TRUE(services_->governance.Moderate(owner_, id, {ModerationKind::kApprove, "fine", {}}));
+  EXPECT_EQ(services_->messages.Delete(other_, id).error().problem, "author_only");
+  EXPECT_EQ(services_->messages.Delete(owner_, id).error().problem, "moderate_instead");
+  // Removed with a reason: on the author's record, and open to one appeal.
+  auto removed = services_->governance.Moderate(owner_, id, {ModerationKind::kRemove, "off topic", {}});
+  ASSERT_TRUE(removed) << removed.error().problem;
+  auto mine = services_->governance.MyActions(member_);
+  ASSERT_TRUE(mine);
+  const json& items = (*mine)["items"];
+  EXPECT_TRUE(std::any_of(items.begin(), items.end(), [](const json& a) {
+    return a["action"] == "remove" && a["reason"] == "off topic";
+  })) << items;
+  EXPECT_TRUE(services_->governance.Appeal(member_, (*removed)["id"], "it was on topic"));
+  // Its author still deletes their own.
+  auto own = Try(member_, space, "mine to take back");
+  ASSERT_TRUE(own);
+  EXPECT_TRUE(services_->messages.Delete(member_, own->message["id"]));
+}
+
 TEST_F(GovernanceTest, SuspensionStopsPostingUntilLifted) {
   SpaceId space = SpaceWith("clinical-team", "Ward 9");
   auto posted = Try(member_, space, "spam spam spam");
@@ -497,6 +579,37 @@ TEST_F(GovernanceTest, ADryRunJudgesEachMessagesFilesAsTheNewVersionWould) {
   items.clear();
   for (const auto& item : (*dry)["items"]) items[item["message_id"].get<MessageId>()] = item;
   EXPECT_EQ(items[with_png]["file_refusals"][0]["code"], "attachments_not_allowed");
+}
+
+// The queue tells moderators what a held message holds now: an edit's screening replaces the
+// first post's types (it once kept them, so an SSN edited in showed as nothing, or as a phone).
+TEST_F(GovernanceTest, AnEditTellsModeratorsWhatTheNewTextHolds) {
+  MakeTemplate("holding", json{{"phi", "hold"}});
+  SpaceId space = SpaceWith("holding", "Holding space");
+  auto clean = Try(member_, space, "meeting at noon");
+  ASSERT_TRUE(clean);
+  ASSERT_EQ(clean->message["state"], "published");
+  EXPECT_EQ(clean->message["phi_types"], json::array());
+  auto edited = services_->messages.Edit(member_, clean->message["id"], kSsnText, std::nullopt);
+  ASSERT_TRUE(edited) << edited.error().problem;
+  EXPECT_EQ((*edited)["state"], "held");
+  EXPECT_EQ((*edited)["phi_types"], json::array({"ssn"}));
+
+  auto phone = Try(member_, space, kPhoneText);
+  ASSERT_TRUE(phone);
+  EXPECT_EQ(phone->message["phi_types"], json::array({"phone"}));
+  auto rewritten = services_->messages.Edit(member_, phone->message["id"], kSsnText, std::nullopt);
+  ASSERT_TRUE(rewritten) << rewritten.error().problem;
+  EXPECT_EQ((*rewritten)["phi_types"], json::array({"ssn"}));
+
+  auto queue = services_->governance.Queue(owner_, space, 0, 50);
+  ASSERT_TRUE(queue);
+  ASSERT_EQ((*queue)["items"].size(), 2u);
+  for (const auto& item : (*queue)["items"]) EXPECT_EQ(item["message"]["phi_types"], json::array({"ssn"})) << item;
+  // Edited back to nothing of note: held still, and shown as holding nothing.
+  auto cleaned = services_->messages.Edit(member_, phone->message["id"], "call the family today", std::nullopt);
+  ASSERT_TRUE(cleaned) << cleaned.error().problem;
+  EXPECT_EQ((*cleaned)["phi_types"], json::array());
 }
 
 TEST_F(GovernanceTest, EditsAreScreenedAndKeptWithinTheEditWindow) {

@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <span>
 #include <set>
 
 #include "app/audit_log.hpp"
@@ -122,6 +123,25 @@ phi::PhiAction AttachmentPhiDecision(governance::policy::PhiRule rule, const Att
       return phi::PhiAction::kRedact;
   }
   return phi::PhiAction::kBlock;
+}
+
+// The PHI types moderators are shown for a message: kept only where the author confirmed PHI or
+// it is held, from its text (`text_types`, as the screening found them) and its files, once each.
+std::string PhiTypesShown(const governance::policy::PolicyTemplate& policy, phi::PhiAction text_action,
+                          const std::string& text_types, std::span<const Attachment> attachments) {
+  std::string shown;
+  if (text_action == phi::PhiAction::kWarn || text_action == phi::PhiAction::kHold) shown = text_types;
+  if (policy.phi != governance::policy::PhiRule::kWarn && policy.phi != governance::policy::PhiRule::kHold) {
+    return shown;
+  }
+  for (const Attachment& attachment : attachments) {
+    for (std::string_view type : SplitCsv(attachment.phi_types)) {
+      if (("," + shown + ",").find("," + std::string(type) + ",") == std::string::npos) {
+        shown += (shown.empty() ? "" : ",") + std::string(type);
+      }
+    }
+  }
+  return shown;
 }
 
 // A file's upload findings as a screening of its place in the post ("attachment_ids/1"): one
@@ -380,17 +400,7 @@ Result<std::string> MessageService::RunPostUnit(PostJob& job, store::WriteTx& tx
     m.state = MessageState::kHeld;
     m.hold_reason = std::string(kHoldPreModeration);
   }
-  if (phi_action == phi::PhiAction::kWarn || phi_action == phi::PhiAction::kHold) m.phi_types = phi_types;
-  for (const Attachment& attachment : m.attachments) {  // what the files carried, once each
-    if (policy.phi != governance::policy::PhiRule::kWarn && policy.phi != governance::policy::PhiRule::kHold) {
-      break;  // as a body's findings: kept on the message only where PHI is confirmed or held
-    }
-    for (std::string_view type : SplitCsv(attachment.phi_types)) {
-      if (("," + m.phi_types + ",").find("," + std::string(type) + ",") == std::string::npos) {
-        m.phi_types += (m.phi_types.empty() ? "" : ",") + std::string(type);
-      }
-    }
-  }
+  m.phi_types = PhiTypesShown(policy, phi_action, phi_types, m.attachments);
   for (const auto& name : mentioned_names) {
     std::optional<User> user;
     if (policy.pseudonyms) {
@@ -772,6 +782,9 @@ Result<json> MessageService::Edit(const Actor& actor, MessageId id, const std::s
     }
     std::string new_title = title ? screening.Text(1) : located.message.title;
     ROUNDS_RETURN_IF_ERROR(tx.UpdateMessageBody(id, new_title, screening.Text(0), now, actor.user.id));
+    // What its moderators are told it holds is what the new text holds, not what the first did.
+    const std::string phi_types = PhiTypesShown(policy, phi_action, scanned.TypesCsv(), located.message.attachments);
+    if (phi_types != located.message.phi_types) ROUNDS_RETURN_IF_ERROR(tx.SetMessagePhiTypes(id, phi_types));
     // An edit that brings PHI into a space that holds it goes back to the moderators.
     bool held = located.message.state == MessageState::kHeld;
     bool held_now = false;  // this edit took a published message back to the moderators
@@ -829,10 +842,16 @@ Status MessageService::Delete(const Actor& actor, MessageId id) {
   ROUNDS_RETURN_IF_ERROR(store_.Write([&](store::WriteTx& tx) -> Status {
     ROUNDS_ASSIGN_OR_RETURN(Located located, ReadableMessage(tx, actor, id));
     if (located.message.deleted) return NotFound("Message");
-    bool own = located.message.author_id == actor.user.id && located.standing.role;
-    if (!own) {
-      ROUNDS_RETURN_IF_ERROR(internal::Require(located.standing, SpaceAction::kDeleteOthers, "moderator_required",
-                                               "Only the author or a moderator can delete a message."));
+    // Only its author deletes a message. A moderator takes someone else's down with a reason
+    // (remove), which its author is told of and may appeal once; a delete would do neither and
+    // leave nothing to restore.
+    if (located.message.author_id != actor.user.id || !located.standing.role) {
+      if (Can(located.standing, SpaceAction::kModerate) || located.standing.is_admin) {
+        return Forbidden("moderate_instead",
+                         "Take someone else's message down with a reason (Moderate, then Remove): its author is told "
+                         "and may appeal.");
+      }
+      return Forbidden("author_only", "Only its author can delete a message.");
     }
     // A message held for review, or reported, leaves the queue: those who work it are told.
     queue_watchers.clear();
@@ -851,12 +870,11 @@ Status MessageService::Delete(const Actor& actor, MessageId id) {
     // and purged.
     ROUNDS_ASSIGN_OR_RETURN(auto holds, tx.HoldsCovering(id));
     if (holds.empty()) ROUNDS_RETURN_IF_ERROR(tx.DeleteMessageAttachments(id).map([](int) {}));
-    // Deleting content of a PHI-bearing space, or someone else's anywhere, is on record.
+    // Deleting content of a PHI-bearing space is on record.
     ROUNDS_ASSIGN_OR_RETURN(auto policy, policy_.TemplateFor(tx, located.space));
-    if (policy_.Audits() && (PhiBearing(policy) || !own)) {
-      auto record = AuditEntry(actor, "message.delete", "message", std::to_string(id), now);
-      if (!own) record.reason = "moderator";
-      ROUNDS_RETURN_IF_ERROR(AppendAudit(tx, record, json{{"space_id", located.space.id}}));
+    if (policy_.Audits() && PhiBearing(policy)) {
+      ROUNDS_RETURN_IF_ERROR(AppendAudit(tx, AuditEntry(actor, "message.delete", "message", std::to_string(id), now),
+                                         json{{"space_id", located.space.id}}));
     }
     // What was sent about it is not replayed any more (the message itself stays, emptied, for a
     // legal hold).
@@ -885,7 +903,7 @@ Result<json> MessageService::History(const Actor& actor, MessageId id) {
     phi_bearing = PhiBearing(policy);
     space_id = located.space.id;
     bool own = located.message.author_id == actor.user.id;
-    if (!own && !Can(located.standing, SpaceAction::kDeleteOthers)) {
+    if (!own && !Can(located.standing, SpaceAction::kReadOthersHistory)) {
       return Forbidden("moderator_required", "Only the author or a moderator can see a message's history.");
     }
     ROUNDS_ASSIGN_OR_RETURN(auto edits, tx.ListEdits(id));

@@ -84,7 +84,7 @@ bool Can(const Standing& s, SpaceAction action) {
     case SpaceAction::kAnnounce: return writer && owner;
     case SpaceAction::kPin:
     case SpaceAction::kAcceptAnyAnswer: return moderator && !s.space_archived;
-    case SpaceAction::kDeleteOthers: return moderator || s.is_admin;
+    case SpaceAction::kReadOthersHistory: return moderator || s.is_admin;
     case SpaceAction::kAddMembers: return (moderator && !s.space_archived) || s.is_admin;
     case SpaceAction::kRemoveMembers: return moderator || s.is_admin;
     case SpaceAction::kChangeRoles:
@@ -104,7 +104,7 @@ std::string_view ToString(SpaceAction action) {
     case SpaceAction::kAnnounce: return "announce";
     case SpaceAction::kPin: return "pin";
     case SpaceAction::kAcceptAnyAnswer: return "accept_any_answer";
-    case SpaceAction::kDeleteOthers: return "delete_others";
+    case SpaceAction::kReadOthersHistory: return "read_others_history";
     case SpaceAction::kAddMembers: return "add_members";
     case SpaceAction::kRemoveMembers: return "remove_members";
     case SpaceAction::kChangeRoles: return "change_roles";

@@ -21,7 +21,7 @@ enum class SpaceAction {
   kAnnounce,        // post kind "announcement"
   kPin,
   kAcceptAnyAnswer, // accept an answer on someone else's question
-  kDeleteOthers,    // delete someone else's message
+  kReadOthersHistory,  // read the edit history of someone else's message
   kAddMembers,
   kRemoveMembers,   // remove members who are not owners
   kChangeRoles,

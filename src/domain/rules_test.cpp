@@ -37,7 +37,7 @@ constexpr MatrixRow kMatrix[] = {
     {A::kAnnounce,             "NNNNYN", "NNNNYN", "NNNNNN"},
     {A::kPin,                  "NNNYYN", "NNNYYN", "NNNNNN"},
     {A::kAcceptAnyAnswer,      "NNNYYN", "NNNYYN", "NNNNNN"},
-    {A::kDeleteOthers,         "NNNYYY", "NNNYYY", "NNNYYY"},
+    {A::kReadOthersHistory,    "NNNYYY", "NNNYYY", "NNNYYY"},
     {A::kAddMembers,           "NNNYYY", "NNNYYY", "NNNNNY"},
     {A::kRemoveMembers,        "NNNYYY", "NNNYYY", "NNNYYY"},
     {A::kChangeRoles,          "NNNNYY", "NNNNYY", "NNNNYY"},

@@ -63,8 +63,9 @@ function MessageItem({ m, me, space, variant, compact, question, highlighted, on
   const mod = role === 'owner' || role === 'moderator';
   const myId = memberIdIn(space, me.id);
   const mine = m.author_id === myId;
-  // Read with emergency access: nothing is changed, whoever reads.
-  const canDelete = !space.emergency && ((mine && member) || mod || administering);
+  // Read with emergency access: nothing is changed, whoever reads. Only its author deletes a
+  // message; moderators take others' down with a reason (Moderate), which the author may appeal.
+  const canDelete = !space.emergency && mine && member;
   const canSeeHistory = mine || mod || administering;
   const canAccept = !!question && question.kind === 'question' && ((question.author_id === myId && member) || mod);
   const accepted = !!question && question.accepted_answer_id === m.id;
