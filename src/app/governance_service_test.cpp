@@ -436,6 +436,21 @@ TEST_F(GovernanceTest, ModeratorsRemoveOthersMessagesWithAReasonRatherThanDelete
   EXPECT_TRUE(services_->messages.Delete(member_, own->message["id"]));
 }
 
+// Redaction takes the whole span: a mention inside it ("…/@other" in a profile URL) is gone
+// with it, and no one is told of a mention the stored text does not hold.
+TEST_F(GovernanceTest, AMentionInsideARedactedSpanMentionsNoOne) {
+  MakeTemplate("redacting", json{{"phi", "redact"}});
+  SpaceId space = SpaceWith("redacting", "Redacting space");
+  auto posted = Try(member_, space, "her profile is https://social.example.com/@other and @other knows");
+  ASSERT_TRUE(posted) << posted.error().problem;
+  const std::string body = posted->message["body"];
+  ASSERT_NE(body.find("[REDACTED:URL]"), std::string::npos) << body;
+  EXPECT_EQ(posted->message["mentions"], json::array({other_.user.id})) << "the mention outside the URL counts";
+  auto hidden = Try(member_, space, "her profile is https://social.example.com/@other");
+  ASSERT_TRUE(hidden) << hidden.error().problem;
+  EXPECT_EQ(hidden->message["mentions"], json::array()) << hidden->message.dump();
+}
+
 TEST_F(GovernanceTest, SuspensionStopsPostingUntilLifted) {
   SpaceId space = SpaceWith("clinical-team", "Ward 9");
   auto posted = Try(member_, space, "spam spam spam");

@@ -401,7 +401,10 @@ Result<std::string> MessageService::RunPostUnit(PostJob& job, store::WriteTx& tx
     m.hold_reason = std::string(kHoldPreModeration);
   }
   m.phi_types = PhiTypesShown(policy, phi_action, phi_types, m.attachments);
-  for (const auto& name : mentioned_names) {
+  // A mention inside a redacted span (".../@jdoe" in a URL) went with it: what is stored mentions.
+  const std::vector<std::string> mentions =
+      phi_action == phi::PhiAction::kRedact ? ExtractMentions(screening.Text(0)) : mentioned_names;
+  for (const auto& name : mentions) {
     std::optional<User> user;
     if (policy.pseudonyms) {
       // Under pseudonyms members know each other by them alone: "@quiet-heron-2731" mentions its

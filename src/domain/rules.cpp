@@ -176,8 +176,16 @@ bool IsPictograph(char32_t c) {
   return c == 0xA9 || c == 0xAE || c == 0x203C || c == 0x2049 || c == 0x2122 || c == 0x2139 ||
          (c >= 0x2194 && c <= 0x21AA) || (c >= 0x231A && c <= 0x23FF) || c == 0x24C2 ||
          (c >= 0x25AA && c <= 0x27BF) || c == 0x2934 || c == 0x2935 || (c >= 0x2B05 && c <= 0x2B55) ||
-         c == 0x3030 || c == 0x303D || c == 0x3297 || c == 0x3299 || (c >= 0x1F000 && c <= 0x1FAFF);
+         c == 0x3030 || c == 0x303D || c == 0x3297 || c == 0x3299 || (c >= 0x1F000 && c <= 0x1F0FF) ||
+         (c >= 0x1F200 && c <= 0x1FAFF) ||
+         // Of the enclosed letters (U+1F100..U+1F1FF) only the emoji: 🅰 🅱 🅾 🅿 🆎 and 🆑..🆚. The
+         // rest are letters in boxes and circles, which would spell a name in a reaction.
+         c == 0x1F170 || c == 0x1F171 || c == 0x1F17E || c == 0x1F17F || c == 0x1F18E ||
+         (c >= 0x1F191 && c <= 0x1F19A);
 }
+
+// Regional indicators (U+1F1E6..U+1F1FF) are letters that make a flag in pairs.
+bool IsRegionalIndicator(char32_t c) { return c >= 0x1F1E6 && c <= 0x1F1FF; }
 
 // Code points that combine whatever they follow: the zero-width joiner and the variation
 // selectors. The keycap and the tags combine only in sequences of their own (IsEmoji).
@@ -225,9 +233,15 @@ bool IsEmoji(std::string_view text) {
     i += length;
   }
   bool pictograph = false;
+  bool flag = false;
   for (std::size_t at = 0; at < count;) {
     const char32_t c = code_points[at];
-    if (IsKeycapBase(c)) {
+    if (IsRegionalIndicator(c)) {
+      // One flag: a pair, once. More would spell words, a letter per indicator.
+      if (flag || at + 1 >= count || !IsRegionalIndicator(code_points[at + 1])) return false;
+      flag = pictograph = true;
+      at += 2;
+    } else if (IsKeycapBase(c)) {
       // 1️⃣, #️⃣: the keycap makes this one character an emoji, and only when it follows at once.
       std::size_t keycap_at = at + 1;
       if (keycap_at < count && code_points[keycap_at] == 0xFE0F) ++keycap_at;

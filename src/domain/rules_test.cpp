@@ -161,6 +161,24 @@ TEST(Emoji, KeycapsAndTagsCarryNoText) {
   }
 }
 
+// Letters in boxes and circles, and regional indicators beyond one flag, would spell a name in a
+// reaction that no screening reads; the enclosed letters that are emoji stay.
+TEST(Emoji, EnclosedLettersAndRegionalIndicatorsSpellNothing) {
+  for (const char* ok : {"\U0001F170", "\U0001F171\uFE0F", "\U0001F18E", "\U0001F197", "\U0001F198",
+                         "\U0001F1EC\U0001F1E7", "\U0001F1FA\U0001F1F8\U0001F44D"}) {
+    EXPECT_TRUE(IsEmoji(ok)) << ok;
+  }
+  for (const char* bad : {
+           "\U0001F176\U0001F170\U0001F181\U0001F172\U0001F178\U0001F170",  // GARCIA, negative squared
+           "\U0001F136\U0001F130\U0001F141\U0001F132",                        // GARC, squared
+           "\U0001F156\U0001F150",                                              // GA, negative circled
+           "\U0001F110", "\U0001F100",                                          // parenthesized A, digit zero full stop
+           "\U0001F1EC\U0001F1E6\U0001F1F7\U0001F1E8",                         // two pairs: G A R C
+           "\U0001F1EC", "\U0001F1EC\U0001F44D"}) {                              // one indicator alone
+    EXPECT_FALSE(IsEmoji(bad)) << bad;
+  }
+}
+
 TEST(PasswordPolicy, AcceptsLongPassphrases) {
   for (const char* good : {"correct horse battery staple", "ünïcödé-pässwörd",
                            "a sound passphrase 2026", "integration-password-2026", "rounds-demo-2026",
