@@ -209,6 +209,26 @@ inline void AppendTranscriptLead(std::string& out, const domain::Message& m, std
   AppendIndentedLines(out, body);
 }
 
+inline std::string HumanSize(std::int64_t bytes) {
+  if (bytes < 1024) return std::to_string(bytes) + " B";
+  if (bytes < 1024 * 1024) return std::to_string((bytes + 512) / 1024) + " KB";
+  return std::to_string((bytes + 512 * 1024) / (1024 * 1024)) + " MB";
+}
+
+// The lines under a transcript line: a poll's options with their votes, and the files.
+inline void AppendTranscriptDetails(std::string& out, const domain::Message& m) {
+  for (const auto& option : m.poll_options) {
+    out += "      ( ) ";
+    AppendIndentedLines(out, option.text);
+    out += " — " + std::to_string(option.votes) + " vote" + (option.votes == 1 ? "" : "s") + "\n";
+  }
+  for (const auto& a : m.attachments) {
+    out += "      attachment: ";
+    AppendIndentedLines(out, a.name);
+    out += " (" + a.content_type + ", " + HumanSize(a.size) + ", sha256 " + a.sha256 + ")\n";
+  }
+}
+
 // `user_id` as the members of a space with `pseudonyms` know them: their pseudonymous id there,
 // and their pseudonym as both name and handle (governance::policy::Pseudonyms).
 inline UserRef PseudonymRef(const PolicyEngine& policy, SpaceId space_id, UserId user_id) {

@@ -246,6 +246,7 @@ std::string TranscriptLine(const Message& m, const std::string& author, std::siz
   }
   if (m.state != MessageState::kPublished) line += "  {" + std::string(ToString(m.state)) + "}";
   line += "\n";
+  internal::AppendTranscriptDetails(line, m);  // its poll and its files, as a space's transcript shows them
   return line;
 }
 
@@ -612,9 +613,14 @@ Result<json> RetentionService::WriteExport(const Actor& current, const std::stri
         ROUNDS_ASSIGN_OR_RETURN(const UserRef* author, authors.Get(message->author_id));
         if (!space_titles.count(message->space_id)) {
           ROUNDS_ASSIGN_OR_RETURN(auto space, tx.FindSpace(message->space_id));
-          space_titles[message->space_id] =
-              space ? space->name + " (" + std::string(ToString(space->kind)) + ", id " + std::to_string(space->id) + ")"
-                    : "space " + std::to_string(message->space_id);
+          std::string title = "space " + std::to_string(message->space_id);
+          if (space) {
+            // A direct conversation has no name: its people name it, as on the compliance screens.
+            ROUNDS_ASSIGN_OR_RETURN(json ref, internal::NamedSpaceRef(tx, *space));
+            title = ref["name"].get<std::string>() + " (" + std::string(ToString(space->kind)) + ", id " +
+                    std::to_string(space->id) + ")";
+          }
+          space_titles[message->space_id] = std::move(title);
         }
         json j = MessageJson(*message, author);
         j.erase("my_vote");

@@ -281,6 +281,10 @@ TEST_F(RetentionServiceTest, KeywordsMatchTypedPunctuationOtherScriptsAndPollOpt
     ASSERT_EQ(messages.size(), 1u) << keyword;
     EXPECT_EQ(messages[0]["id"], id) << keyword;
   }
+  // The transcript shows what a poll offered, as a space's own transcript does.
+  const std::string transcript = ReadFile(dir_ / ("k" + std::to_string(n - 1)) / "transcript.txt");
+  EXPECT_NE(transcript.find("Next step?\n      ( ) increase morphine — 0 votes\n      ( ) wait — 0 votes\n"),
+            std::string::npos) << transcript;
 }
 
 // A hold's reason is text: bytes that are not UTF-8 are refused before anything is stored.
@@ -448,6 +452,10 @@ TEST_F(RetentionServiceTest, AnExportByCustodianHoldsTheirDirectMessagesButNotSp
   EXPECT_NE(transcript.find("alice to bob"), std::string::npos);
   EXPECT_EQ(transcript.find("alice in cardiology"), std::string::npos);
   EXPECT_EQ(transcript.find("alice to carol"), std::string::npos);
+  // A direct conversation has no name: its people name its section.
+  const bool named = transcript.find("User alice, User bob (direct") != std::string::npos ||
+                     transcript.find("User bob, User alice (direct") != std::string::npos;
+  EXPECT_TRUE(named) << transcript;
 }
 
 TEST_F(RetentionServiceTest, PurgedContentIsGoneFromEveryTableSearchAndEventsAndTheAuditHasIdsOnly) {

@@ -40,12 +40,6 @@ std::string FileStem(const Space& space) {
   return stem.empty() ? "space-" + std::to_string(space.id) : stem;
 }
 
-std::string HumanSize(std::int64_t bytes) {
-  if (bytes < 1024) return std::to_string(bytes) + " B";
-  if (bytes < 1024 * 1024) return std::to_string((bytes + 512) / 1024) + " KB";
-  return std::to_string((bytes + 512 * 1024) / (1024 * 1024)) + " MB";
-}
-
 // The file, written a piece at a time, and the count of messages in it.
 class ExportWriter {
  public:
@@ -88,16 +82,7 @@ class ExportWriter {
       internal::AppendTranscriptLead(buffer_, m, author ? author->display_name : "(deleted account)", m.title, m.body);
       if (m.edited_at != 0) buffer_ += "  {edited " + FormatIso8601(m.edited_at) + "}";
       buffer_ += "\n";
-      for (const auto& option : m.poll_options) {
-        buffer_ += "      ( ) ";
-        internal::AppendIndentedLines(buffer_, option.text);
-        buffer_ += " — " + std::to_string(option.votes) + " vote" + (option.votes == 1 ? "" : "s") + "\n";
-      }
-      for (const auto& a : m.attachments) {
-        buffer_ += "      attachment: ";
-        internal::AppendIndentedLines(buffer_, a.name);
-        buffer_ += " (" + a.content_type + ", " + HumanSize(a.size) + ", sha256 " + a.sha256 + ")\n";
-      }
+      internal::AppendTranscriptDetails(buffer_, m);
     }
     return Flush(false);
   }
