@@ -415,7 +415,9 @@ Result<RetentionReport> RetentionService::RunOnce(const Actor& actor, int max_ba
 
 void RetentionService::Start() {
   std::lock_guard lock(thread_mu_);
-  if (worker_.joinable() || config_.retention_interval_seconds <= 0) return;
+  if (worker_.joinable()) return;
+  (void)RemoveUnrecordedExports();
+  if (config_.retention_interval_seconds <= 0) return;
   stopping_ = false;
   stop_requested_ = false;
   worker_ = std::thread([this] { Loop(); });
@@ -453,6 +455,26 @@ void RetentionService::Loop() {
     lock.lock();
     wake_.wait_for(lock, interval, [this] { return stopping_; });
   }
+}
+
+std::vector<std::string> RetentionService::RemoveUnrecordedExports() {
+  std::vector<std::string> unrecorded;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(fs::path(config_.data_dir) / "exports", ec)) {
+    std::error_code kind;
+    if (!entry.is_directory(kind)) continue;
+    std::string id = entry.path().filename().string();
+    auto record = store_.Read([&](store::ReadTx& tx) { return tx.FindExport(id); });
+    if (record && !*record) unrecorded.push_back(std::move(id));  // unreadable: left for the next start
+  }
+  for (const std::string& id : unrecorded) {
+    std::error_code removed;
+    fs::remove_all(fs::path(config_.data_dir) / "exports" / id, removed);
+    log::Warn("ediscovery.unrecorded_export_removed", {{"export_id", id}, {"removed", !removed}});
+    (void)AuditNow(store_, AuditEntry(Actor::System(), "ediscovery.discard", "export", id, clock_.NowMillis()),
+                   json{{"removed", !removed}});
+  }
+  return unrecorded;
 }
 
 // ---- Legal holds --------------------------------------------------------------------------------

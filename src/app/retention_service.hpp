@@ -95,8 +95,15 @@ class RetentionService {
   // another process runs retention on the same database (this process's runs wait instead).
   Result<RetentionReport> RunOnce(const Actor& actor, int max_batches = 0);
   // The background job. Start() is idempotent; Stop() finishes the current batch and joins.
+  // Start() first removes export folders under the data folder that no export record names
+  // (RemoveUnrecordedExports).
   void Start();
   void Stop();
+  // A folder under <data_dir>/exports whose export has no record: the process stopped after
+  // writing its files and before the record and its audit entry were committed. It is patient
+  // data no audit record covers, so it is removed (and that is recorded, ediscovery.discard).
+  // Run at start, before any export can be running. Returns the ids removed.
+  std::vector<std::string> RemoveUnrecordedExports();
 
   // Legal holds. kInvalidArgument when the hold names neither custodians nor spaces, or an
   // unknown user or space; ReleaseHold: kNotFound, kConflict "hold_released".

@@ -813,6 +813,27 @@ TEST_F(RetentionServiceTest, ExportsUnderTheDataFolderCanBeDownloadedByNameOnly)
   EXPECT_EQ(denied.error().code, ErrorCode::kForbidden);
 }
 
+// A process that stopped between writing an export's files and committing its record left
+// patient data no audit record covers: the next start removes it, on record, and keeps every
+// export that has its record.
+TEST_F(RetentionServiceTest, AnExportFolderWithoutItsRecordIsRemovedAtStart) {
+  Post(bob_, space_, "hello");
+  auto recorded = services_->retention.ExportToDataDir(officer_, {});
+  ASSERT_TRUE(recorded) << recorded.error().problem;
+  const std::string kept = (*recorded)["export_id"];
+  const auto orphan = dir_ / "exports" / "0123456789abcdef01234567";
+  std::filesystem::create_directories(orphan);
+  { std::ofstream(orphan / "messages.json") << "[{\"body\":\"hello\"}]"; }
+  services_->retention.Start();
+  services_->retention.Stop();
+  EXPECT_FALSE(std::filesystem::exists(orphan));
+  EXPECT_TRUE(std::filesystem::exists(dir_ / "exports" / kept / "manifest.json"));
+  auto discarded = AuditOf("ediscovery.discard");
+  ASSERT_EQ(discarded.size(), 1u);
+  EXPECT_EQ(discarded[0].object_id, "0123456789abcdef01234567");
+  EXPECT_TRUE(services_->retention.RemoveUnrecordedExports().empty());
+}
+
 TEST_F(RetentionServiceTest, BackgroundJobRunsAtStartAndStopsPromptly) {
   MessageId old_id = IdOf(Post(alice_, space_, "old"));
   clock_.Advance(4 * kYear);
