@@ -532,11 +532,15 @@ Result<json> GovernanceService::Report(const Actor& actor, MessageId message_id,
 
 namespace {
 
-// A moderation request refused (not allowed, or about something the asker may not see) is on the
-// record: who asked for what, and the refusal's code. Best effort: the refusal stands either way.
+// A moderation request refused (not allowed, about something the asker may not see, or refused
+// by the PHI rule in force) is on the record: who asked for what, and the refusal's code. Best
+// effort: the refusal stands either way.
 void RecordRefusal(store::Store& store, const Actor& actor, const std::string& action, const char* object_type,
                    const std::string& object_id, const Error& error, UnixMillis now) {
-  if (error.code != ErrorCode::kForbidden && error.code != ErrorCode::kNotFound) return;
+  if (error.code != ErrorCode::kForbidden && error.code != ErrorCode::kNotFound &&
+      error.code != ErrorCode::kPolicyDenied) {
+    return;
+  }
   auto denied = AuditEntry(actor, action, object_type, object_id, now);
   denied.outcome = AuditOutcome::kDenied;
   denied.reason = error.problem;
@@ -570,7 +574,12 @@ Status PublishableNow(store::ReadTx& tx, const PolicyEngine& policy, const Messa
   for (const auto& option : message.poll_options) {
     fields.emplace_back("poll_options/" + std::to_string(option.index), option.text);
   }
-  const Screening screening = Screen(policy, std::move(fields));
+  Screening screening = Screen(policy, std::move(fields));
+  // A file whose upload screening found PHI is refused as a new post's would be.
+  for (std::size_t i = 0; i < message.attachments.size(); ++i) {
+    Screening file = AttachmentScreening(message.attachments[i], i);
+    if (file.FindingCount() > 0) screening.fields.push_back(std::move(file.fields[0]));
+  }
   if (screening.FindingCount() == 0) return Ok();
   return Fail(PhiRefusal(phi::PhiAction::kBlock, screening));
 }

@@ -387,6 +387,10 @@ TEST_F(GovernanceTest, APostGoesLiveOnlyUnderTheRuleInForceThen) {
   auto approved = services_->governance.Moderate(owner_, held->message["id"], {ModerationKind::kApprove, "ok", {}});
   ASSERT_FALSE(approved);
   EXPECT_EQ(approved.error().problem, "phi_blocked");
+  auto refused = AuditOf("moderation.approve");
+  ASSERT_FALSE(refused.empty());
+  EXPECT_EQ(refused.back().outcome, AuditOutcome::kDenied);
+  EXPECT_EQ(refused.back().reason, "phi_blocked");
   EXPECT_NE(approved.error().extensions_json.find("\"ssn\""), std::string::npos);
   EXPECT_TRUE(Items(other_, space).empty());
   // Removing it is still the moderator's to do.
@@ -621,6 +625,17 @@ TEST_F(GovernanceTest, AnEditTellsModeratorsWhatTheNewTextHolds) {
   ASSERT_TRUE(queue);
   ASSERT_EQ((*queue)["items"].size(), 2u);
   for (const auto& item : (*queue)["items"]) EXPECT_EQ(item["message"]["phi_types"], json::array({"ssn"})) << item;
+  // What an edit keeps (a poll's options, a title not given again) still counts.
+  Draft poll;
+  poll.body = "Which number for the family?";
+  poll.kind = MessageKind::kPoll;
+  poll.poll_options = {"617-555-0123", "the ward's"};
+  auto asked = services_->messages.Post(member_, space, poll);
+  ASSERT_TRUE(asked) << asked.error().problem;
+  EXPECT_EQ(asked->message["phi_types"], json::array({"phone"}));
+  auto reworded = services_->messages.Edit(member_, asked->message["id"], "Which number to call?", std::nullopt);
+  ASSERT_TRUE(reworded) << reworded.error().problem;
+  EXPECT_EQ((*reworded)["phi_types"], json::array({"phone"}));
   // Edited back to nothing of note: held still, and shown as holding nothing.
   auto cleaned = services_->messages.Edit(member_, phone->message["id"], "call the family today", std::nullopt);
   ASSERT_TRUE(cleaned) << cleaned.error().problem;

@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <initializer_list>
 #include <span>
 #include <set>
 
@@ -125,35 +126,23 @@ phi::PhiAction AttachmentPhiDecision(governance::policy::PhiRule rule, const Att
   return phi::PhiAction::kBlock;
 }
 
-// The PHI types moderators are shown for a message: kept only where the author confirmed PHI or
-// it is held, from its text (`text_types`, as the screening found them) and its files, once each.
-std::string PhiTypesShown(const governance::policy::PolicyTemplate& policy, phi::PhiAction text_action,
-                          const std::string& text_types, std::span<const Attachment> attachments) {
+// The PHI types moderators are shown for a message: kept only where PHI may be confirmed or held
+// (warn and hold rules), from its texts' screenings (`text_types`, each as TypesCsv gives them)
+// and its files, once each.
+std::string PhiTypesShown(const governance::policy::PolicyTemplate& policy,
+                          std::initializer_list<std::string_view> text_types, std::span<const Attachment> attachments) {
+  if (policy.phi != governance::policy::PhiRule::kWarn && policy.phi != governance::policy::PhiRule::kHold) return "";
   std::string shown;
-  if (text_action == phi::PhiAction::kWarn || text_action == phi::PhiAction::kHold) shown = text_types;
-  if (policy.phi != governance::policy::PhiRule::kWarn && policy.phi != governance::policy::PhiRule::kHold) {
-    return shown;
-  }
-  for (const Attachment& attachment : attachments) {
-    for (std::string_view type : SplitCsv(attachment.phi_types)) {
+  auto add = [&shown](std::string_view csv) {
+    for (std::string_view type : SplitCsv(csv)) {
       if (("," + shown + ",").find("," + std::string(type) + ",") == std::string::npos) {
         shown += (shown.empty() ? "" : ",") + std::string(type);
       }
     }
-  }
+  };
+  for (std::string_view csv : text_types) add(csv);
+  for (const Attachment& attachment : attachments) add(attachment.phi_types);
   return shown;
-}
-
-// A file's upload findings as a screening of its place in the post ("attachment_ids/1"): one
-// finding per type, without spans (the upload's were in the file), for the refusal's record.
-Screening AttachmentScreening(const Attachment& attachment, std::size_t index) {
-  ScreenedField field{"attachment_ids/" + std::to_string(index), {}, {}, 0};
-  for (std::string_view item : SplitCsv(attachment.phi_types)) {
-    std::string code(item);
-    for (char& c : code) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    if (auto type = phi::ParsePhiType(code)) field.findings.push_back({*type, 0, 0, 1.0, "attachment.upload"});
-  }
-  return Screening{{std::move(field)}};
 }
 
 // The refusal of a post naming a file the template in force does not take as it is.
@@ -400,10 +389,16 @@ Result<std::string> MessageService::RunPostUnit(PostJob& job, store::WriteTx& tx
     m.state = MessageState::kHeld;
     m.hold_reason = std::string(kHoldPreModeration);
   }
-  m.phi_types = PhiTypesShown(policy, phi_action, phi_types, m.attachments);
+  m.phi_types = PhiTypesShown(policy, {phi_types}, m.attachments);
   // A mention inside a redacted span (".../@jdoe" in a URL) went with it: what is stored mentions.
-  const std::vector<std::string> mentions =
-      phi_action == phi::PhiAction::kRedact ? ExtractMentions(screening.Text(0)) : mentioned_names;
+  // Nor does redaction make one: a name redacted just before an '@' ("[REDACTED:NAME]@jdoe").
+  std::vector<std::string> mentions = mentioned_names;
+  if (phi_action == phi::PhiAction::kRedact) {
+    const std::vector<std::string> stored = ExtractMentions(screening.Text(0));
+    std::erase_if(mentions, [&](const std::string& name) {
+      return std::find(stored.begin(), stored.end(), name) == stored.end();
+    });
+  }
   for (const auto& name : mentions) {
     std::optional<User> user;
     if (policy.pseudonyms) {
@@ -534,6 +529,14 @@ Result<json> MessageService::Get(const Actor& actor, MessageId id) {
     ROUNDS_RETURN_IF_ERROR(AuditRead(actor, "message.read", space_id, json{{"message_id", id}}, grant));
   }
   return message;
+}
+
+Status MessageService::AuditReturnedRead(store::WriteTx& tx, const Actor& actor, const Space& space, MessageId id,
+                                         UnixMillis now) {
+  ROUNDS_ASSIGN_OR_RETURN(auto policy, policy_.TemplateFor(tx, space));
+  if (!policy_.Audits() || !PhiBearing(policy)) return Ok();
+  return AppendAudit(tx, AuditEntry(actor, "message.read", "space", std::to_string(space.id), now),
+                     json{{"message_id", id}});
 }
 
 Status MessageService::AuditRead(const Actor& actor, const char* action, SpaceId space_id, json details,
@@ -745,6 +748,19 @@ Result<json> MessageService::Edit(const Actor& actor, MessageId id, const std::s
     return InvalidArgument("too_long", "A title is at most 200 characters.", "/title");
   }
   const Screening scanned = Screen(policy_, {{"body", body}, {"title", title.value_or("")}});
+  // What the edit keeps (the title when none is given, a poll's options) was screened when posted;
+  // screened again here, outside the writer, so the types shown to moderators cover all of it.
+  std::vector<std::pair<std::string, std::string>> kept_fields;
+  {
+    auto current = store_.Read([&](store::ReadTx& tx) { return tx.FindMessage(id, actor.user.id); });
+    if (current && *current) {
+      if (!title) kept_fields.emplace_back("title", (*current)->title);
+      for (const auto& option : (*current)->poll_options) {
+        kept_fields.emplace_back("poll_options/" + std::to_string(option.index), option.text);
+      }
+    }
+  }
+  const Screening kept = Screen(policy_, std::move(kept_fields));
   UnixMillis now = clock_.NowMillis();
   PendingEvent edited;
   std::vector<UserId> queue_watchers;  // held after the edit: who works the space's moderation queue
@@ -786,7 +802,8 @@ Result<json> MessageService::Edit(const Actor& actor, MessageId id, const std::s
     std::string new_title = title ? screening.Text(1) : located.message.title;
     ROUNDS_RETURN_IF_ERROR(tx.UpdateMessageBody(id, new_title, screening.Text(0), now, actor.user.id));
     // What its moderators are told it holds is what the new text holds, not what the first did.
-    const std::string phi_types = PhiTypesShown(policy, phi_action, scanned.TypesCsv(), located.message.attachments);
+    const std::string phi_types =
+        PhiTypesShown(policy, {scanned.TypesCsv(), kept.TypesCsv()}, located.message.attachments);
     if (phi_types != located.message.phi_types) ROUNDS_RETURN_IF_ERROR(tx.SetMessagePhiTypes(id, phi_types));
     // An edit that brings PHI into a space that holds it goes back to the moderators.
     bool held = located.message.state == MessageState::kHeld;
@@ -849,12 +866,14 @@ Status MessageService::Delete(const Actor& actor, MessageId id) {
     // (remove), which its author is told of and may appeal once; a delete would do neither and
     // leave nothing to restore.
     if (located.message.author_id != actor.user.id || !located.standing.role) {
-      if (Can(located.standing, SpaceAction::kModerate) || located.standing.is_admin) {
+      if (Can(located.standing, SpaceAction::kModerate)) {
         return Forbidden("moderate_instead",
                          "Take someone else's message down with a reason (Moderate, then Remove): its author is told "
                          "and may appeal.");
       }
-      return Forbidden("author_only", "Only its author can delete a message.");
+      return Forbidden("author_only",
+                       "Only its author can delete a message; the space's moderators or a compliance officer can "
+                       "remove it.");
     }
     // A message held for review, or reported, leaves the queue: those who work it are told.
     queue_watchers.clear();
@@ -947,7 +966,13 @@ Result<json> MessageService::ChangeReaction(const Actor& actor, MessageId id, co
 }
 
 Result<json> MessageService::React(const Actor& actor, MessageId id, const std::string& emoji, bool on) {
-  ROUNDS_RETURN_IF_ERROR(ValidateEmoji(emoji));
+  // Taking a reaction back is checked only as text: one stored before the emoji rules tightened
+  // ("🅶🅰🆁🅲🅸🅰") can still be removed by whoever added it.
+  if (on) {
+    ROUNDS_RETURN_IF_ERROR(ValidateEmoji(emoji));
+  } else if (emoji.empty() || emoji.size() > 64 || !IsValidUtf8(emoji)) {
+    return InvalidArgument("invalid_emoji", "A reaction is an emoji.", "/emoji");
+  }
   return ChangeReaction(actor, id, "reaction.changed", [&](store::WriteTx& tx, const Located&) -> Result<std::pair<bool, json>> {
     ROUNDS_ASSIGN_OR_RETURN(bool changed, tx.SetReaction(id, actor.user.id, emoji, on));
     ROUNDS_ASSIGN_OR_RETURN(auto updated, tx.FindMessage(id, actor.user.id));
@@ -986,9 +1011,6 @@ Result<json> MessageService::PollVote(const Actor& actor, MessageId id, std::opt
 Result<json> MessageService::Accept(const Actor& actor, MessageId answer_id, bool on) {
   UnixMillis now = clock_.NowMillis();
   PendingEvent accepted;
-  bool phi_bearing = false;
-  SpaceId space_id = 0;
-  MessageId question_id = 0;
   ROUNDS_ASSIGN_OR_RETURN(json question_json, store_.Write([&](store::WriteTx& tx) -> Result<json> {
     ROUNDS_ASSIGN_OR_RETURN(Located answer, ReadableMessage(tx, actor, answer_id));
     if (answer.message.deleted) return NotFound("Message");
@@ -1017,28 +1039,20 @@ Result<json> MessageService::Accept(const Actor& actor, MessageId answer_id, boo
     ROUNDS_RETURN_IF_ERROR(tx.SetAcceptedAnswer(question->id, value));
     ROUNDS_ASSIGN_OR_RETURN(auto updated, tx.FindMessage(question->id, actor.user.id));
     if (!updated) return NotFound("Message");
-    ROUNDS_ASSIGN_OR_RETURN(auto policy, policy_.TemplateFor(tx, answer.space));
-    phi_bearing = PhiBearing(policy);
-    space_id = answer.space.id;
-    question_id = question->id;
     AuthorCache authors(tx, policy_);
     ROUNDS_ASSIGN_OR_RETURN(json j, authors.Message(*updated));
     ROUNDS_ASSIGN_OR_RETURN(accepted, internal::AppendMessageEvent(tx, *updated, "answer.accepted", j, now));
+    // The question comes back whole: in a PHI-bearing space a read, on record with the change.
+    ROUNDS_RETURN_IF_ERROR(AuditReturnedRead(tx, actor, answer.space, question->id, now));
     return j;
   }));
   Publish(bus_, accepted);
-  // The answer is the caller's to accept, but the question comes back whole: a read.
-  if (phi_bearing) {
-    ROUNDS_RETURN_IF_ERROR(AuditRead(actor, "message.read", space_id, json{{"message_id", question_id}}));
-  }
   return question_json;
 }
 
 Result<json> MessageService::Pin(const Actor& actor, MessageId id, bool on) {
   UnixMillis now = clock_.NowMillis();
   PendingEvent pinned;
-  bool phi_bearing = false;
-  SpaceId space_id = 0;
   ROUNDS_ASSIGN_OR_RETURN(json message, store_.Write([&](store::WriteTx& tx) -> Result<json> {
     ROUNDS_ASSIGN_OR_RETURN(Located located, ReadableMessage(tx, actor, id));
     if (located.message.deleted) return NotFound("Message");
@@ -1047,17 +1061,14 @@ Result<json> MessageService::Pin(const Actor& actor, MessageId id, bool on) {
     ROUNDS_RETURN_IF_ERROR(tx.SetPinned(id, on));
     ROUNDS_ASSIGN_OR_RETURN(auto updated, tx.FindMessage(id, actor.user.id));
     if (!updated) return NotFound("Message");
-    ROUNDS_ASSIGN_OR_RETURN(auto policy, policy_.TemplateFor(tx, located.space));
-    phi_bearing = PhiBearing(policy);
-    space_id = located.space.id;
     AuthorCache authors(tx, policy_);
     ROUNDS_ASSIGN_OR_RETURN(json j, authors.Message(*updated));
     ROUNDS_ASSIGN_OR_RETURN(pinned, internal::AppendMessageEvent(tx, *updated, "message.pinned", j, now));
+    // The pin stores no text, but the message comes back whole: a read, on record with the pin.
+    ROUNDS_RETURN_IF_ERROR(AuditReturnedRead(tx, actor, located.space, id, now));
     return j;
   }));
   Publish(bus_, pinned);
-  // The pin stores nothing, but the message comes back whole: a read.
-  if (phi_bearing) ROUNDS_RETURN_IF_ERROR(AuditRead(actor, "message.read", space_id, json{{"message_id", id}}));
   return message;
 }
 

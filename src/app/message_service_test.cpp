@@ -217,6 +217,13 @@ TEST_F(MessageTest, ReactionsToggleAndPublishOnlyRealChanges) {
   for (const char* bad : {"", "two words", "<script>", "\xff"}) {
     EXPECT_EQ(services_->messages.React(ben_, m["id"], bad, true).error().problem, "invalid_emoji") << bad;
   }
+  // A reaction stored before the emoji rules tightened is refused anew but can be taken back.
+  const std::string spelled = "\xF0\x9F\x85\xB6\xF0\x9F\x85\xB0";  // boxed G, A
+  ASSERT_TRUE(store_->Write([&](store::WriteTx& tx) { return tx.SetReaction(m["id"], ben_.user.id, spelled, true); }));
+  EXPECT_EQ(services_->messages.React(ben_, m["id"], spelled, true).error().problem, "invalid_emoji");
+  ASSERT_TRUE(services_->messages.React(ben_, m["id"], spelled, false));
+  for (const auto& r : (*services_->messages.Get(ben_, m["id"]))["reactions"]) EXPECT_NE(r["emoji"], spelled);
+  EXPECT_EQ(services_->messages.React(ben_, m["id"], "\xff", false).error().problem, "invalid_emoji");
 }
 
 TEST_F(MessageTest, IdeaVotesAndPollVotesAreOneEach) {

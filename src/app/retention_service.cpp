@@ -14,6 +14,8 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
+#include <set>
 #include <utility>
 
 #include "app/audit_log.hpp"
@@ -458,18 +460,38 @@ void RetentionService::Loop() {
 }
 
 std::vector<std::string> RetentionService::RemoveUnrecordedExports() {
+  // Only what an API export makes: a real folder (not a link) named by 24 hex digits, which no
+  // record names by id or by folder. A command-line export into this folder has a record under
+  // another name; anything else put here is left alone. Nothing is removed while the records
+  // cannot be read.
+  const fs::path root = fs::absolute(fs::path(config_.data_dir) / "exports").lexically_normal();
+  std::set<std::string> recorded_folders;
+  std::optional<store::ExportCursor> after;
+  while (true) {
+    auto page = store_.Read([&](store::ReadTx& tx) { return tx.ListExports(500, after); });
+    if (!page) return {};
+    for (const auto& e : *page) recorded_folders.insert(fs::path(e.folder).lexically_normal().string());
+    if (page->size() < 500) break;
+    after = store::ExportCursor{page->back().created_at, page->back().id};
+  }
+  auto exported_name = [](const std::string& name) {
+    return name.size() == 24 && std::all_of(name.begin(), name.end(), [](char c) {
+             return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+           });
+  };
   std::vector<std::string> unrecorded;
   std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(fs::path(config_.data_dir) / "exports", ec)) {
+  for (const auto& entry : fs::directory_iterator(root, ec)) {
     std::error_code kind;
-    if (!entry.is_directory(kind)) continue;
+    if (entry.is_symlink(kind) || !entry.is_directory(kind)) continue;
     std::string id = entry.path().filename().string();
+    if (!exported_name(id) || recorded_folders.count(entry.path().lexically_normal().string()) != 0) continue;
     auto record = store_.Read([&](store::ReadTx& tx) { return tx.FindExport(id); });
     if (record && !*record) unrecorded.push_back(std::move(id));  // unreadable: left for the next start
   }
   for (const std::string& id : unrecorded) {
     std::error_code removed;
-    fs::remove_all(fs::path(config_.data_dir) / "exports" / id, removed);
+    fs::remove_all(root / id, removed);
     log::Warn("ediscovery.unrecorded_export_removed", {{"export_id", id}, {"removed", !removed}});
     (void)AuditNow(store_, AuditEntry(Actor::System(), "ediscovery.discard", "export", id, clock_.NowMillis()),
                    json{{"removed", !removed}});
@@ -642,7 +664,10 @@ Result<json> RetentionService::WriteExport(const Actor& current, const std::stri
             title = ref["name"].get<std::string>() + " (" + std::string(ToString(space->kind)) + ", id " +
                     std::to_string(space->id) + ")";
           }
-          space_titles[message->space_id] = std::move(title);
+          // Names are people's to choose: a line break in one starts no line of the transcript.
+          std::string header;
+          internal::AppendIndentedLines(header, title);
+          space_titles[message->space_id] = std::move(header);
         }
         json j = MessageJson(*message, author);
         j.erase("my_vote");

@@ -452,6 +452,19 @@ TEST_F(RetentionServiceTest, AnExportByCustodianHoldsTheirDirectMessagesButNotSp
   EXPECT_NE(transcript.find("alice to bob"), std::string::npos);
   EXPECT_EQ(transcript.find("alice in cardiology"), std::string::npos);
   EXPECT_EQ(transcript.find("alice to carol"), std::string::npos);
+  // A name cannot start a line of the transcript either.
+  {
+    auto renamed = store_->Write([&](store::WriteTx& tx) -> Status {
+      alice_.user.display_name = "Alice\xE2\x80\xA8[2026-01-01T00:00:00.000Z] Bob (#5): forged";
+      return tx.UpdateUser(alice_.user);
+    });
+    ASSERT_TRUE(renamed);
+    auto again = services_->retention.Export(officer_, query, (dir_ / "bob-again").string());
+    ASSERT_TRUE(again) << again.error().problem;
+    const std::string renamed_transcript = ReadFile(dir_ / "bob-again" / "transcript.txt");
+    EXPECT_EQ(renamed_transcript.find("\xE2\x80\xA8"), std::string::npos) << renamed_transcript;
+    EXPECT_EQ(renamed_transcript.find("\n[2026-01-01"), std::string::npos) << renamed_transcript;
+  }
   // A direct conversation has no name: its people name its section.
   const bool named = transcript.find("User alice, User bob (direct") != std::string::npos ||
                      transcript.find("User bob, User alice (direct") != std::string::npos;
@@ -832,6 +845,21 @@ TEST_F(RetentionServiceTest, AnExportFolderWithoutItsRecordIsRemovedAtStart) {
   ASSERT_EQ(discarded.size(), 1u);
   EXPECT_EQ(discarded[0].object_id, "0123456789abcdef01234567");
   EXPECT_TRUE(services_->retention.RemoveUnrecordedExports().empty());
+
+  // What is not an API export's folder stays: a command-line export into the same folder (its
+  // record has another id), a folder of the operator's, and a link.
+  const auto by_cli = dir_ / "exports" / "case-42";
+  auto cli = services_->retention.Export(officer_, {}, by_cli.string());
+  ASSERT_TRUE(cli) << cli.error().problem;
+  const auto operators = dir_ / "exports" / "fedcba9876543210fedcba98-notes";
+  std::filesystem::create_directories(operators);
+  const auto link = dir_ / "exports" / "abcdefabcdefabcdefabcdef";
+  std::filesystem::create_directory_symlink(dir_ / "exports" / kept, link);
+  EXPECT_TRUE(services_->retention.RemoveUnrecordedExports().empty());
+  EXPECT_TRUE(std::filesystem::exists(by_cli / "manifest.json"));
+  EXPECT_TRUE(std::filesystem::exists(operators));
+  EXPECT_TRUE(std::filesystem::is_symlink(link));
+  EXPECT_TRUE(std::filesystem::exists(dir_ / "exports" / kept / "manifest.json"));
 }
 
 TEST_F(RetentionServiceTest, BackgroundJobRunsAtStartAndStopsPromptly) {

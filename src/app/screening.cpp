@@ -5,6 +5,7 @@
 #include <set>
 
 #include "app/audit_log.hpp"
+#include "app/json_codec.hpp"
 
 namespace rounds::app {
 
@@ -109,6 +110,18 @@ Error PhiRefusal(phi::PhiAction action, const Screening& screening) {
           .dump();
   e.internal_message = std::string(e.problem) + " types=" + screening.TypesCsv();
   return e;
+}
+
+// A file's upload findings as a screening of its place in the post ("attachment_ids/1"): one
+// finding per type, without spans (the upload's were in the file), for the refusal's record.
+Screening AttachmentScreening(const domain::Attachment& attachment, std::size_t index) {
+  ScreenedField field{"attachment_ids/" + std::to_string(index), {}, {}, 0};
+  for (std::string_view item : SplitCsv(attachment.phi_types)) {
+    std::string code(item);
+    for (char& c : code) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    if (auto type = phi::ParsePhiType(code)) field.findings.push_back({*type, 0, 0, 1.0, "attachment.upload"});
+  }
+  return Screening{{std::move(field)}};
 }
 
 bool PhiBearing(const policy::PolicyTemplate& policy) {

@@ -72,6 +72,10 @@ nlohmann::json RefusalDetails(const Screening& refusal);
 inline constexpr std::size_t kMaxListedFindings = 100;
 Error PhiRefusal(phi::PhiAction action, const Screening& screening);
 
+// A file's upload findings as a screening of its place in the post ("attachment_ids/1"): one
+// finding per type, without spans (the upload's were in the file).
+Screening AttachmentScreening(const domain::Attachment& attachment, std::size_t index);
+
 // True for templates under which PHI may be stored and read (allow, warn, hold): every read and
 // change of content in such spaces is audited.
 bool PhiBearing(const policy::PolicyTemplate& policy);

@@ -60,7 +60,9 @@ class ExportWriter {
       buffer_ += ",\"messages\":[";
     } else {
       buffer_ += "Rounds conversation export\n";
-      buffer_ += "Space: " + space_name + " (#" + std::to_string(space.id) + ", " + std::string(ToString(space.kind)) + ")\n";
+      buffer_ += "Space: ";
+      internal::AppendIndentedLines(buffer_, space_name);
+      buffer_ += " (#" + std::to_string(space.id) + ", " + std::string(ToString(space.kind)) + ")\n";
       buffer_ += "Policy: " + template_summary.value("name", std::string()) + ", version " +
                  std::to_string(template_summary.value("version", 0)) + "\n";
       buffer_ += "Exported " + FormatIso8601(now) + " by " + by.user.display_name + " (@" + by.user.username + ")\n";

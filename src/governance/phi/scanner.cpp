@@ -573,6 +573,11 @@ struct LetterRun {
   return {p, key, seen};
 }
 
+// Whether the byte after a dash or an apostrophe inside a word starts a letter of it.
+bool ContinuesWord(unsigned char next) {
+  return next < 0x80 ? (Cls(static_cast<char>(next)) & (kClsLower | kClsUpper)) != 0 : next >= 0xCE && next <= 0xD3;
+}
+
 // Where the extension starts in a word of four digits or more followed by "x" or "ext" and
 // digits ("0105x12", "0149ext2"), or 0.
 std::size_t ExtensionAt(std::string_view word) {
@@ -692,9 +697,11 @@ std::span<const Token> Tokenize(const NormalizedText& normalized, const WordTabl
       if (i >= n) break;
       const char c = text[i];
       if (c != '\'' && c != '-' && c != '.' && c != '/') break;  // most words end at a space
-      // Only letters so far (i > begin: at least one): punctuation before a letter, ASCII or
-      // not, may continue the word ("Смирнова-Петрова", "Мар'яна" as one word, as "Garcia-Lopez").
-      if ((seen & kInfoDigit) == 0 && i + 1 < n && (Cls(text[i + 1]) & kClsLetter) != 0) {
+      // Only letters so far (i > begin: at least one): punctuation before a letter may continue
+      // the word ("Смирнова-Петрова", "Мар'яна" as one word, as "Garcia-Lopez"). Outside ASCII
+      // the normalized text's letters are Greek and Cyrillic, whose UTF-8 starts 0xCE..0xD3; an
+      // emoji or a CJK character after a dash ("Garcia-😀") starts no part of the name.
+      if ((seen & kInfoDigit) == 0 && i + 1 < n && ContinuesWord(bytes[i + 1])) {
         if (c == '\'' && (text[i + 1] == 's' || text[i + 1] == 'S') &&
             (i + 2 >= n || !IsAlnum(text[i + 2]))) {
           end = i;  // possessive: the token ends here and "'s" is skipped

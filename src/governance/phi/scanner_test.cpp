@@ -588,6 +588,13 @@ TEST(PhiScanner, FindsCyrillicAndGreekNamesInAnyCase) {
   for (const char* text : {"Saw иванов дмитрий today", "Saw ольга смирнова-петрова today"}) {
     EXPECT_TRUE(scanner->Scan(text).empty()) << text;
   }
+  // A dash or an apostrophe before an emoji or a CJK character joins nothing to the name.
+  const auto latin = ScannerWith({{"70000004", "Maria", "Garcia"}});
+  ASSERT_TRUE(latin);
+  for (const std::string after : {"-\xF0\x9F\x98\x80", "\xE2\x80\x94\xF0\x9F\x91\x8D", "'\xE5\xA5\xBD"}) {
+    const std::string text = "Maria Garcia" + after + " in bed 4";
+    EXPECT_EQ(FindingsOf(*latin, text), std::vector<std::string>{"NAME:Maria Garcia"}) << text;
+  }
 }
 
 // A name is found only as the index has it: other Cyrillic and Greek names, and one of the
