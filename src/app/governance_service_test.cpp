@@ -718,21 +718,13 @@ TEST_F(GovernanceTest, QueuePinsAndAcceptedAnswersOfPhiBearingSpacesAreReadsOnRe
   EXPECT_EQ(pinned.back().actor_id, owner_.user.id);
   EXPECT_EQ(json::parse(pinned.back().details_json)["message_id"], note->message["id"]);
 
-  Draft question;
-  question.body = "who has the crash cart key?";
-  question.kind = MessageKind::kQuestion;
-  auto asked = services_->messages.Post(member_, clinical, question);
-  ASSERT_TRUE(asked) << asked.error().problem;
-  Draft answer;
-  answer.body = "charge nurse";
-  answer.parent_id = asked->message["id"].get<MessageId>();
-  auto answered = services_->messages.Post(other_, clinical, answer);
-  ASSERT_TRUE(answered) << answered.error().problem;
-  ASSERT_TRUE(services_->messages.Accept(member_, answered->message["id"], true));
+  json asked = Post(member_, clinical, "who has the crash cart key?", MessageKind::kQuestion);
+  json answered = Post(other_, clinical, "charge nurse", MessageKind::kMessage, asked["id"].get<MessageId>());
+  ASSERT_TRUE(services_->messages.Accept(member_, answered["id"], true));
   auto accepted = AuditOf("message.read");
   ASSERT_EQ(accepted.size(), before + 2);
   EXPECT_EQ(accepted.back().actor_id, member_.user.id);
-  EXPECT_EQ(json::parse(accepted.back().details_json)["message_id"], asked->message["id"]);
+  EXPECT_EQ(json::parse(accepted.back().details_json)["message_id"], asked["id"]);
 }
 
 TEST_F(GovernanceTest, PatientIndexNamesAreFoundOnceImported) {
