@@ -222,7 +222,9 @@ TEST_F(MessageTest, ReactionsToggleAndPublishOnlyRealChanges) {
   ASSERT_TRUE(store_->Write([&](store::WriteTx& tx) { return tx.SetReaction(m["id"], ben_.user.id, spelled, true); }));
   EXPECT_EQ(services_->messages.React(ben_, m["id"], spelled, true).error().problem, "invalid_emoji");
   ASSERT_TRUE(services_->messages.React(ben_, m["id"], spelled, false));
-  for (const auto& r : (*services_->messages.Get(ben_, m["id"]))["reactions"]) EXPECT_NE(r["emoji"], spelled);
+  auto after = services_->messages.Get(ben_, m["id"]);
+  ASSERT_TRUE(after);
+  for (const auto& r : (*after)["reactions"]) EXPECT_NE(r["emoji"], spelled);
   EXPECT_EQ(services_->messages.React(ben_, m["id"], "\xff", false).error().problem, "invalid_emoji");
 }
 
