@@ -746,6 +746,82 @@ TEST_F(GovernanceTest, PatientIndexNamesAreFoundOnceImported) {
   EXPECT_EQ((*check)["action"], "block");
 }
 
+// Whether someone is a patient of the hospital is itself protected. A patient is never told what
+// the patient index matched: not by the PHI check, a refusal or a redaction, and not by a post
+// that is refused or changed where another would not be. A post the index finds a name in waits
+// for a moderator instead, as every post of a pre-moderated space does.
+TEST_F(GovernanceTest, APatientIsNeverToldWhoIsInThePatientIndex) {
+  ASSERT_TRUE(services_->governance.ImportPatients(compliance_, "mrn,first,last\nA7654321,Zanele,Okonkwo-Barros\n"));
+  Actor patient = MakeUser("pat");
+  patient.user.kind = AccountKind::kPatient;
+  ASSERT_TRUE(store_->Write([&](store::WriteTx& tx) { return tx.UpdateUser(patient.user); }));
+  MakeTemplate("patient-circle", json{{"audience", "patients"}, {"phi", "block"}, {"moderation", "none"}});
+  const SpaceId circle = SpaceWith("patient-circle", "Heart circle");
+  ASSERT_TRUE(services_->spaces.AddMember(owner_, circle, patient.user.id, MemberRole::kMember));
+  const std::string named = "I sat next to Zanele Okonkwo-Barros at the clinic";
+
+  // Staff are told: the check names the finding, and the post is refused with it.
+  auto staff_check = services_->governance.PhiCheck(member_, circle, named, "");
+  ASSERT_TRUE(staff_check);
+  EXPECT_EQ((*staff_check)["action"], "block");
+  auto refused = Try(member_, circle, named);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().extensions_json.find("\"name\""), std::string::npos);
+
+  // The patient's check says what it says of a stranger's name.
+  for (const std::string& text : {named, std::string("I sat next to Wilhelmina Quarrendon at the clinic")}) {
+    auto check = services_->governance.PhiCheck(patient, circle, text, "");
+    ASSERT_TRUE(check);
+    EXPECT_EQ((*check)["action"], "allow") << text;
+    EXPECT_TRUE((*check)["findings"].empty()) << check->dump();
+  }
+  // What the index cannot tell is still refused, with its findings.
+  auto ssn = Try(patient, circle, kSsnText);
+  ASSERT_FALSE(ssn);
+  EXPECT_EQ(ssn.error().problem, "phi_blocked");
+  EXPECT_NE(ssn.error().extensions_json.find("\"ssn\""), std::string::npos);
+
+  // The post is taken, waits for a moderator, and says nothing of why.
+  auto held = Try(patient, circle, named);
+  ASSERT_TRUE(held) << held.error().problem;
+  EXPECT_EQ(held->message["state"], "held");
+  EXPECT_EQ(held->message["hold_reason"], "review");
+  EXPECT_TRUE(held->message["phi_types"].empty()) << held->message.dump();
+  EXPECT_EQ(held->message["body"], named) << "nothing redacted";
+  const MessageId held_id = held->message["id"];
+  for (const auto& item : Items(other_, circle)) EXPECT_NE(item["id"], held_id) << "members do not see it";
+  // The trail says what the index found, for the moderators and auditors.
+  auto holds = AuditOf("message.hold");
+  ASSERT_FALSE(holds.empty());
+  EXPECT_EQ(holds.back().reason, "review");
+  EXPECT_EQ(json::parse(holds.back().details_json)["withheld_types"], "name");
+  // Approving it is judged by the rule in force, which tells the moderator why.
+  auto approved = services_->governance.Moderate(owner_, held_id, {ModerationKind::kApprove, "fine", {}});
+  ASSERT_FALSE(approved);
+  EXPECT_EQ(approved.error().problem, "phi_blocked");
+  EXPECT_NE(approved.error().extensions_json.find("\"name\""), std::string::npos);
+
+  // A stranger's name is published; an edit that brings a patient's name in goes to review.
+  auto plain = Try(patient, circle, "I sat next to Wilhelmina Quarrendon at the clinic");
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(plain->message["state"], "published");
+  auto edited = services_->messages.Edit(patient, plain->message["id"], named, std::nullopt);
+  ASSERT_TRUE(edited) << edited.error().problem;
+  EXPECT_EQ((*edited)["state"], "held");
+  EXPECT_EQ((*edited)["hold_reason"], "review");
+  EXPECT_TRUE((*edited)["phi_types"].empty());
+
+  // In a pre-moderated forum every post waits: the index's finding changes nothing the author sees.
+  const SpaceId forum = SpaceWith("patient-forum", "Heart forum");
+  ASSERT_TRUE(services_->spaces.AddMember(owner_, forum, patient.user.id, MemberRole::kMember));
+  for (const std::string& text : {named, std::string("I sat next to Wilhelmina Quarrendon at the clinic")}) {
+    auto posted = Try(patient, forum, text);
+    ASSERT_TRUE(posted) << text;
+    EXPECT_EQ(posted->message["hold_reason"], "pre_moderation") << text;
+    EXPECT_TRUE(posted->message["phi_types"].empty());
+  }
+}
+
 // The "moderation.queue" user events among `events`: what each says, and to whom (sorted).
 std::vector<std::pair<json, std::vector<UserId>>> QueueChanges(const std::vector<bus::Event>& events) {
   std::vector<std::pair<json, std::vector<UserId>>> out;

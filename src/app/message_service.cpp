@@ -258,7 +258,7 @@ Result<std::shared_ptr<MessageService::PostJob>> MessageService::PreparePost(con
     fields.emplace_back("poll_options/" + std::to_string(i), draft.poll_options[i]);
   }
   auto job = std::make_shared<PostJob>();
-  job->scanned = Screen(policy_, std::move(fields));
+  job->scanned = Screen(policy_, std::move(fields), AuthorOf(actor));
   job->actor = actor;
   job->space_id = space_id;
   job->draft = draft;
@@ -269,8 +269,9 @@ Result<std::shared_ptr<MessageService::PostJob>> MessageService::PreparePost(con
   job->phi_types = job->scanned.TypesCsv();
   if (policy_.Audits()) {
     job->audit_base = AuditEntry(actor, "", "message", "", job->now);
-    job->audit_details = json{{"space_id", space_id}, {"phi_types", job->phi_types},
-                              {"findings", job->scanned.FindingCount()}}.dump();
+    json details{{"space_id", space_id}, {"phi_types", job->phi_types}, {"findings", job->scanned.FindingCount()}};
+    if (job->scanned.Withheld()) details["withheld_types"] = job->scanned.WithheldTypesCsv();
+    job->audit_details = details.dump();
   }
   return job;
 }
@@ -388,6 +389,9 @@ Result<std::string> MessageService::RunPostUnit(PostJob& job, store::WriteTx& tx
              governance::policy::Publication::kHoldForReview) {
     m.state = MessageState::kHeld;
     m.hold_reason = std::string(kHoldPreModeration);
+  } else if (HoldForReview(policy.phi, screening)) {
+    m.state = MessageState::kHeld;
+    m.hold_reason = std::string(kHoldReview);
   }
   m.phi_types = PhiTypesShown(policy, {phi_types}, m.attachments);
   // A mention inside a redacted span (".../@jdoe" in a URL) went with it: what is stored mentions.
@@ -747,7 +751,7 @@ Result<json> MessageService::Edit(const Actor& actor, MessageId id, const std::s
   if (title && CodePointCount(*title) > kMaxTitleChars) {
     return InvalidArgument("too_long", "A title is at most 200 characters.", "/title");
   }
-  const Screening scanned = Screen(policy_, {{"body", body}, {"title", title.value_or("")}});
+  const Screening scanned = Screen(policy_, {{"body", body}, {"title", title.value_or("")}}, AuthorOf(actor));
   // What the edit keeps (the title when none is given, a poll's options) was screened when posted;
   // screened again here, outside the writer, so the types shown to moderators cover all of it.
   std::vector<std::pair<std::string, std::string>> kept_fields;
@@ -760,7 +764,7 @@ Result<json> MessageService::Edit(const Actor& actor, MessageId id, const std::s
       }
     }
   }
-  const Screening kept = Screen(policy_, std::move(kept_fields));
+  const Screening kept = Screen(policy_, std::move(kept_fields), AuthorOf(actor));
   UnixMillis now = clock_.NowMillis();
   PendingEvent edited;
   std::vector<UserId> queue_watchers;  // held after the edit: who works the space's moderation queue
@@ -819,6 +823,12 @@ Result<json> MessageService::Edit(const Actor& actor, MessageId id, const std::s
       ROUNDS_RETURN_IF_ERROR(tx.SetMessageState(id, MessageState::kHeld, std::string(kHoldPreModeration)));
       held = held_now = true;
     }
+    // A patient's edit that the patient index finds a name in goes to the moderators unexplained,
+    // as the post would have (what the edit keeps counts too: a title, a poll's options).
+    if (!held && (HoldForReview(policy.phi, screening) || HoldForReview(policy.phi, kept))) {
+      ROUNDS_RETURN_IF_ERROR(tx.SetMessageState(id, MessageState::kHeld, std::string(kHoldReview)));
+      held = held_now = true;
+    }
     ROUNDS_ASSIGN_OR_RETURN(auto updated, tx.FindMessage(id, actor.user.id));
     if (!updated) return NotFound("Message");
     AuthorCache authors(tx, policy_);
@@ -837,9 +847,10 @@ Result<json> MessageService::Edit(const Actor& actor, MessageId id, const std::s
       auto record = AuditEntry(actor, ContentAction(phi_action, held_now || phi_action == phi::PhiAction::kHold, "message.edit"),
                                "message", std::to_string(id), now);
       record.reason = "edit";
-      ROUNDS_RETURN_IF_ERROR(AppendAudit(tx, record, json{{"space_id", located.space.id},
-                                                          {"phi_types", screening.TypesCsv()},
-                                                          {"findings", screening.FindingCount()}}));
+      json details{{"space_id", located.space.id}, {"phi_types", screening.TypesCsv()},
+                   {"findings", screening.FindingCount()}};
+      if (screening.Withheld()) details["withheld_types"] = screening.WithheldTypesCsv();
+      ROUNDS_RETURN_IF_ERROR(AppendAudit(tx, record, std::move(details)));
     }
     return j;
   });
@@ -1152,11 +1163,16 @@ Result<json> MessageService::Upload(const Actor& actor, SpaceId space_id, const 
     return Fail(ErrorCode::kPolicyDenied, "attachment_malware",
                 "The malware scanner found " + verdict.signature + " in this file. It was not stored.");
   }
-  Screening scanned = Screen(policy_, {{"name", upload.name}});
+  // A patient's file is screened without the patient index (see Screen): its findings, refusal
+  // and redaction are what the uploader is shown.
+  const bool patient = AuthorOf(actor) == Author::kPatient;
+  Screening scanned = Screen(policy_, {{"name", upload.name}}, AuthorOf(actor));
+  for (auto& field : scanned.fields) field.withheld.clear();  // a file waits for no review
   std::string redacted_content;
   std::string redacted_sha256;
   if (textual) {
-    ScreenedField content{"content", {}, policy_.Scan(upload.content), 0};  // its text stays in `upload`
+    ScreenedField content{"content", {},
+                          patient ? policy_.ScanWithoutIndex(upload.content) : policy_.Scan(upload.content), 0};  // its text stays in `upload`
     if (!content.findings.empty()) {
       redacted_content = phi::Redact(upload.content, content.findings);
       redacted_sha256 = crypto::Sha256Hex(redacted_content);

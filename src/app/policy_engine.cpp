@@ -83,6 +83,16 @@ std::vector<phi::Finding> PolicyEngine::Scan(std::string_view text) const {
   return scanner_->Scan(text);
 }
 
+std::vector<phi::Finding> PolicyEngine::ScanWithoutIndex(std::string_view text) const {
+  if (!safeguards_.phi_scan) return {};
+  std::call_once(unindexed_once_, [this] {
+    auto unindexed = phi::Scanner::Create(phi::DefaultRuleSet(), nullptr);
+    if (!unindexed) throw std::runtime_error("PHI scanner: " + unindexed.error().internal_message);
+    unindexed_ = std::move(*unindexed);
+  });
+  return unindexed_->Scan(text);
+}
+
 void PolicyEngine::SetPatients(std::vector<phi::PatientRecord> patients) { index_->Replace(patients); }
 
 }  // namespace rounds::app

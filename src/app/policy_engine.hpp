@@ -56,6 +56,9 @@ class PolicyEngine {
 
   // PHI findings in `text` (types, byte spans, confidence, rule ids).
   std::vector<phi::Finding> Scan(std::string_view text) const;
+  // The findings of the same rules without the patient index: no name, no MRN or date found or
+  // made more confident by it. What a patient is shown of their own text (see Screen).
+  std::vector<phi::Finding> ScanWithoutIndex(std::string_view text) const;
   // Replaces the patient index the scanner matches names and MRNs against.
   void SetPatients(std::vector<phi::PatientRecord> patients);
   void UpsertPatient(const phi::PatientRecord& patient) { index_->Upsert(patient); }
@@ -76,6 +79,9 @@ class PolicyEngine {
   policy::Pseudonyms pseudonyms_;
   std::shared_ptr<phi::PatientIndex> index_;
   std::unique_ptr<phi::Scanner> scanner_;
+  // The same rules without the patient index, compiled on first use (patients' posts are few).
+  mutable std::once_flag unindexed_once_;
+  mutable std::unique_ptr<phi::Scanner> unindexed_;
   std::unique_ptr<av::MalwareScanner> malware_;  // null: uploads are not scanned
   Safeguards safeguards_;
   mutable std::mutex cache_mu_;

@@ -1,5 +1,6 @@
 #include "app/screening.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cctype>
 #include <set>
@@ -33,10 +34,12 @@ void KeepFindings(ScreenedField& field, std::size_t limit) {
   field.findings.resize(kept);
 }
 
-std::string Screening::TypesCsv() const {
+namespace {
+
+std::string TypesOf(const std::vector<ScreenedField>& fields, std::vector<phi::Finding> ScreenedField::*member) {
   std::set<std::string> types;
   for (const auto& f : fields) {
-    for (const auto& finding : f.findings) types.insert(TypeCode(finding.type));
+    for (const auto& finding : f.*member) types.insert(TypeCode(finding.type));
   }
   std::string out;
   for (const auto& t : types) {
@@ -44,6 +47,28 @@ std::string Screening::TypesCsv() const {
     out += t;
   }
   return out;
+}
+
+// Whether `finding` is among `unindexed` (the same type over an overlapping span): found without
+// the patient index too.
+bool FoundWithout(const phi::Finding& finding, const std::vector<phi::Finding>& unindexed) {
+  return std::any_of(unindexed.begin(), unindexed.end(), [&](const phi::Finding& u) {
+    return u.type == finding.type && u.begin < finding.end && finding.begin < u.end;
+  });
+}
+
+}  // namespace
+
+Author AuthorOf(const Actor& actor) {
+  return actor.user.kind == domain::AccountKind::kPatient ? Author::kPatient : Author::kStaff;
+}
+
+std::string Screening::TypesCsv() const { return TypesOf(fields, &ScreenedField::findings); }
+
+std::string Screening::WithheldTypesCsv() const { return TypesOf(fields, &ScreenedField::withheld); }
+
+bool Screening::Withheld() const {
+  return std::any_of(fields.begin(), fields.end(), [](const ScreenedField& f) { return !f.withheld.empty(); });
 }
 
 nlohmann::json Screening::FindingsJson(std::size_t limit) const {
@@ -62,12 +87,22 @@ nlohmann::json Screening::FindingsJson(std::size_t limit) const {
   return items;
 }
 
-Screening Screen(const PolicyEngine& policy, std::vector<std::pair<std::string, std::string>> fields) {
+Screening Screen(const PolicyEngine& policy, std::vector<std::pair<std::string, std::string>> fields,
+                 Author author) {
   Screening s;
   s.fields.reserve(fields.size());
   for (auto& [field, text] : fields) {
     ScreenedField f{std::move(field), std::move(text), {}};
-    if (!f.text.empty()) f.findings = policy.Scan(f.text);
+    if (!f.text.empty()) {
+      f.findings = policy.Scan(f.text);
+      if (author == Author::kPatient && !f.findings.empty()) {
+        std::vector<phi::Finding> unindexed = policy.ScanWithoutIndex(f.text);
+        for (auto& finding : f.findings) {
+          if (!FoundWithout(finding, unindexed)) f.withheld.push_back(std::move(finding));
+        }
+        f.findings = std::move(unindexed);
+      }
+    }
     s.fields.push_back(std::move(f));
   }
   return s;
@@ -91,6 +126,11 @@ phi::PhiAction ApplyPhiRule(policy::PhiRule rule, Screening& screening) {
     }
   }
   return action;
+}
+
+bool HoldForReview(policy::PhiRule rule, const Screening& screening) {
+  return (rule == policy::PhiRule::kHold || rule == policy::PhiRule::kBlock || rule == policy::PhiRule::kRedact) &&
+         screening.Withheld();
 }
 
 Error PhiRefusal(phi::PhiAction action, const Screening& screening) {

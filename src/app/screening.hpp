@@ -22,7 +22,17 @@ struct ScreenedField {
   std::string text;                     // redacted in place under a redact rule
   std::vector<phi::Finding> findings;   // byte spans into the original text
   std::size_t omitted = 0;              // findings found but not kept (see KeepFindings)
+  // A patient's text only: what the patient index found beyond `findings` (a name, an MRN or a
+  // date it made more confident). Never shown to the author, never redacted, never listed in a
+  // refusal: it decides only whether a moderator sees the text first (HoldForReview).
+  std::vector<phi::Finding> withheld;
 };
+
+// Who wrote the text being screened. The patient index is the hospital's list of its patients:
+// whether a name is on it is itself protected. Staff are told what it matched; a patient is never
+// told, by a finding, a refusal, a redaction or a different answer, whether someone is a patient.
+enum class Author { kStaff, kPatient };
+Author AuthorOf(const Actor& actor);
 
 // Keeps the first `limit` of a long text's findings and the first of every type beyond them, and
 // counts the rest in `omitted`: the field still says every type found and how many, and what the
@@ -35,6 +45,9 @@ struct Screening {
   std::size_t FindingCount() const;
   // The distinct finding types, lower case and comma-separated ("phone,ssn"); never the text.
   std::string TypesCsv() const;
+  // The same of the withheld findings (a patient's text only): for moderators and the trail.
+  std::string WithheldTypesCsv() const;
+  bool Withheld() const;
   // [{type, field, begin, end, confidence, rule}], the first `limit` of them in field order.
   nlohmann::json FindingsJson(std::size_t limit = SIZE_MAX) const;
   const std::string& Text(std::size_t i) const { return fields[i].text; }
@@ -44,7 +57,11 @@ struct Screening {
 // The API's code for a finding type: lower case ("phone", "health_plan").
 std::string TypeCode(phi::PhiType type);
 
-Screening Screen(const PolicyEngine& policy, std::vector<std::pair<std::string, std::string>> fields);
+// A patient's text is scanned twice, with and without the patient index: what only the index
+// found is withheld (ScreenedField::withheld), and the findings, the decision and any redaction
+// are the same whoever is in the index.
+Screening Screen(const PolicyEngine& policy, std::vector<std::pair<std::string, std::string>> fields,
+                 Author author = Author::kStaff);
 
 // Free text that goes on the audit trail (a reason, a review note) keeps no patient identifiers:
 // the trail is kept for years and read by auditors, and holds no PHI. Each finding in `text` is
@@ -53,6 +70,11 @@ std::string RedactForTheRecord(const PolicyEngine& policy, std::string& text, co
 
 // The template's decision for these findings. Under kRedact, replaces the spans in every field.
 phi::PhiAction ApplyPhiRule(policy::PhiRule rule, Screening& screening);
+
+// Whether a patient's text goes to the space's moderators before anyone reads it: the patient
+// index found what the rule keeps from members unseen (hold, block, redact). The author is told
+// only that it waits for review, as every post in a pre-moderated space does.
+bool HoldForReview(policy::PhiRule rule, const Screening& screening);
 
 // A PHI refusal stores nothing, but it is recorded: who tried to store what kinds of PHI where
 // (`action` on `object_type` `object_id`, outcome denied, the refusal's kind as the reason).

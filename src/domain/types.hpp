@@ -143,9 +143,11 @@ enum class MessageKind {
 // Where a message stands with moderation. Only kPublished messages reach members, unread counts
 // and search; kHeld is seen by its author and the space's moderators until reviewed.
 enum class MessageState { kPublished, kHeld, kHidden, kRemoved };
-// Why a message is held: "pre_moderation" or "phi"; empty when it is not.
+// Why a message is held: "pre_moderation", "phi" or "review"; empty when it is not. "review" is
+// a patient's post that names someone in the patient index: its author is not told why.
 inline constexpr std::string_view kHoldPreModeration = "pre_moderation";
 inline constexpr std::string_view kHoldPhi = "phi";
+inline constexpr std::string_view kHoldReview = "review";
 
 struct PollOption {
   int index = 0;
@@ -199,7 +201,7 @@ struct Message {
   std::vector<UserId> mentions;
   std::vector<Attachment> attachments;  // in upload order
   MessageState state = MessageState::kPublished;
-  std::string hold_reason;     // kHoldPreModeration, kHoldPhi or empty
+  std::string hold_reason;     // kHoldPreModeration, kHoldPhi, kHoldReview or empty
   std::string phi_types;       // comma-separated PHI finding types the author confirmed or that held it
   std::optional<int> my_poll_vote;   // filled per reader
   bool my_vote = false;              // idea vote, filled per reader

@@ -66,7 +66,7 @@ export interface Message {
   poll_options: PollOption[]; my_poll_vote: number | null; reactions: Reaction[]; mentions: number[];
   /** "held": waiting for a moderator, seen only by its author and the space's moderators. */
   state?: 'published' | 'held' | 'hidden' | 'removed';
-  hold_reason?: '' | 'pre_moderation' | 'phi';
+  hold_reason?: '' | 'pre_moderation' | 'phi' | 'review';
   phi_types?: string[] | string;
   /** Its files (absent from servers and data older than attachments: read it with messageAttachments). */
   attachments?: AttachmentRef[];

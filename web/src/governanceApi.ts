@@ -9,7 +9,7 @@ export interface PhiFinding { type: string; field: string; begin: number; end: n
 export interface PhiCheck { action: PhiAction; findings: PhiFinding[] }
 
 export interface ReportRef { id: number; reporter_id: number; reason: string; created_at: number }
-export interface QueueItem { message: Message; space: Pick<SpaceRef, 'id' | 'name'> | null; reports: ReportRef[]; hold_reason: '' | 'pre_moderation' | 'phi' }
+export interface QueueItem { message: Message; space: Pick<SpaceRef, 'id' | 'name'> | null; reports: ReportRef[]; hold_reason: '' | 'pre_moderation' | 'phi' | 'review' }
 export type ModerationKind = 'approve' | 'hide' | 'remove' | 'warn' | 'suspend';
 export interface Appeal { text: string; appealed_at: number; outcome: '' | 'upheld' | 'reversed' | null; reason: string; decided_at: number }
 export interface ModerationAction {

@@ -300,6 +300,7 @@ TEST(SqliteMigrations, ListChecksRewrittenInPlaceStillRefuseWhatTheyRefused) {
     const std::string schema = text(
         "SELECT sql FROM sqlite_schema WHERE type = 'table' AND name IN "
         "('spaces', 'memberships', 'messages', 'audit_log', 'moderation_actions')");
+    EXPECT_NE(schema.find("hold_reason = 'phi' OR hold_reason = 'review')"), std::string::npos) << schema;
     // Lists of two are compared in place by SQLite and stay.
     EXPECT_FALSE(std::regex_search(schema, std::regex(R"(IN \('[^']*'(, '[^']*'){2,}\))"))) << schema;
     EXPECT_NE(schema.find("state = 'published' OR state = 'held'"), std::string::npos) << schema;
@@ -312,6 +313,9 @@ TEST(SqliteMigrations, ListChecksRewrittenInPlaceStillRefuseWhatTheyRefused) {
     }
     // Every value the old lists allowed is still allowed...
     EXPECT_EQ(run("UPDATE messages SET state = 'removed', hold_reason = 'pre_moderation' WHERE id = 2"), SQLITE_OK);
+    // ...and so is the reason version 23 adds.
+    EXPECT_EQ(run("UPDATE messages SET state = 'held', hold_reason = 'review' WHERE id = 1"), SQLITE_OK);
+    EXPECT_EQ(text("SELECT hold_reason FROM messages WHERE id = 1"), "review\n");
     EXPECT_EQ(run("UPDATE memberships SET role = 'read_only'"), SQLITE_OK);
     EXPECT_EQ(run("UPDATE moderation_actions SET action = 'suspend', appeal_outcome = 'reversed'"), SQLITE_OK);
     EXPECT_EQ(run("INSERT INTO spaces (kind, name, visibility, join_policy, created_by, created_at) "

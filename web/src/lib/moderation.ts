@@ -19,4 +19,6 @@ export function moderationText(a: Pick<ModerationAction, 'action' | 'reason'>): 
 }
 
 export const holdReasonLabel = (reason: string | undefined) =>
-  reason === 'phi' ? 'Possible patient information' : reason === 'pre_moderation' ? 'Pre-moderated space' : reason ? reason : 'Reported';
+  reason === 'phi' ? 'Possible patient information'
+    : reason === 'review' ? 'May name a patient (its author is not told)'
+    : reason === 'pre_moderation' ? 'Pre-moderated space' : reason ? reason : 'Reported';

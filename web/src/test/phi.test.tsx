@@ -3,7 +3,8 @@ import { act } from 'react';
 import { createRoot } from 'react-dom/client';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PhiFinding } from '../governanceApi';
-import { byteIndexer, findingSpans, findingTypes, listTypes, phiRefusal, segments, utf8ByteLength } from '../lib/phi';
+import { byteIndexer, findingSpans, findingTypes, heldNotice, listTypes, phiRefusal, segments, utf8ByteLength } from '../lib/phi';
+import { holdReasonLabel } from '../lib/moderation';
 import { parseRoute } from '../lib/route';
 import { Highlighted } from '../space/PhiGuard';
 import { ApiError } from '../api';
@@ -18,6 +19,20 @@ function find(text: string, needle: string, type = 'phone', field = 'body'): Phi
   return { type, field, begin, end: begin + utf8ByteLength(needle), confidence: 0.9, rule: 'test' };
 }
 const spanText = (text: string, f: PhiFinding[], field = 'body') => findingSpans(text, f, field).map((s) => text.slice(s.start, s.end));
+
+describe('held posts', () => {
+  it('tell the author of a post held for review nothing of patient information', () => {
+    expect(heldNotice('review')).toBe(heldNotice('pre_moderation'));
+    expect(heldNotice('review')).not.toMatch(/patient/i);
+    expect(heldNotice('phi')).toMatch(/patient information/);
+  });
+
+  it('tell moderators why a post waits', () => {
+    expect(holdReasonLabel('review')).toMatch(/patient/);
+    expect(holdReasonLabel('pre_moderation')).toBe('Pre-moderated space');
+    expect(holdReasonLabel('')).toBe('Reported');
+  });
+});
 
 describe('byte offsets to string indices', () => {
   it('is the identity for ASCII', () => {

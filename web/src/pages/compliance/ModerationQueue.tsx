@@ -97,7 +97,7 @@ export default function ModerationQueue() {
               <p className="meta">
                 <a href={href.space(m.space_id, m.id)}>{spaceName}</a> · {m.author.display_name} ·{' '}
                 <time dateTime={new Date(m.created_at).toISOString()} title={fullTime(m.created_at)}>{shortTime(m.created_at)}</time>
-                {' '}<span className={`pill ${item.hold_reason === 'phi' ? 'bad' : 'warn'}`}>{item.hold_reason ? holdReasonLabel(item.hold_reason) : `Reported ${plural(item.reports.length, 'time')}`}</span>
+                {' '}<span className={`pill ${item.hold_reason === 'phi' || item.hold_reason === 'review' ? 'bad' : 'warn'}`}>{item.hold_reason ? holdReasonLabel(item.hold_reason) : `Reported ${plural(item.reports.length, 'time')}`}</span>
                 {messagePhiTypes(m.phi_types).length > 0 && <> <span className="pill bad">PHI: {listTypes(messagePhiTypes(m.phi_types))}</span></>}
               </p>
               {m.title && <h3 className="post-title">{m.title}</h3>}
