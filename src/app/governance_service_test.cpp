@@ -746,6 +746,56 @@ TEST_F(GovernanceTest, PatientIndexNamesAreFoundOnceImported) {
   EXPECT_EQ((*check)["action"], "block");
 }
 
+// A write that answers with content of a PHI-bearing space reads it: a poll vote returns the
+// options' text, a retried post the message first posted. Each is on record with the write, and a
+// retry returns nothing its author could no longer read.
+TEST_F(GovernanceTest, WritesThatReturnContentOfAPhiBearingSpaceAreReads) {
+  const SpaceId team = SpaceWith("clinical-team", "ward 7 team");
+  auto reads_of = [&](MessageId id) {
+    std::size_t n = 0;
+    for (const auto& r : AuditOf("message.read")) n += json::parse(r.details_json)["message_id"] == id;
+    return n;
+  };
+  Draft poll;
+  poll.kind = MessageKind::kPoll;
+  poll.body = "which bay for the new admission";
+  poll.poll_options = {"bay 2", "bay 4"};
+  auto posted = services_->messages.Post(member_, team, poll);
+  ASSERT_TRUE(posted) << posted.error().problem;
+  const MessageId poll_id = posted->message["id"];
+  ASSERT_TRUE(services_->messages.PollVote(other_, poll_id, 1));
+  EXPECT_EQ(reads_of(poll_id), 1u);
+  ASSERT_TRUE(services_->messages.PollVote(other_, poll_id, std::nullopt));
+  EXPECT_EQ(reads_of(poll_id), 2u);
+
+  Draft first;
+  first.body = "bed 4 is free";
+  first.client_id = "retry-1";
+  auto original = services_->messages.Post(member_, team, first);
+  ASSERT_TRUE(original);
+  const MessageId id = original->message["id"];
+  EXPECT_EQ(reads_of(id), 0u) << "posting is no read";
+  auto retried = services_->messages.Post(member_, team, first);
+  ASSERT_TRUE(retried);
+  EXPECT_FALSE(retried->created);
+  EXPECT_EQ(reads_of(id), 1u);
+  // Taken down by a moderator: the author no longer reads it, by a retry either.
+  ASSERT_TRUE(services_->governance.Moderate(owner_, id, {ModerationKind::kRemove, "wrong space", {}}));
+  auto after_removal = services_->messages.Post(member_, team, first);
+  ASSERT_FALSE(after_removal);
+  EXPECT_EQ(after_removal.error().code, ErrorCode::kConflict);
+  EXPECT_EQ(after_removal.error().problem, "client_id_used");
+  EXPECT_EQ(after_removal.error().extensions_json.find("bed 4"), std::string::npos);
+  // Deleted by its author: the same.
+  first.client_id = "retry-2";
+  auto second = services_->messages.Post(member_, team, first);
+  ASSERT_TRUE(second);
+  ASSERT_TRUE(services_->messages.Delete(member_, second->message["id"]));
+  auto after_delete = services_->messages.Post(member_, team, first);
+  ASSERT_FALSE(after_delete);
+  EXPECT_EQ(after_delete.error().problem, "client_id_used");
+}
+
 // Whether someone is a patient of the hospital is itself protected. A patient is never told what
 // the patient index matched: not by the PHI check, a refusal or a redaction, and not by a post
 // that is refused or changed where another would not be. A post the index finds a name in waits

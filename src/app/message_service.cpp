@@ -303,7 +303,17 @@ Result<std::string> MessageService::RunPostUnit(PostJob& job, store::WriteTx& tx
   // A retry of a post that already succeeded returns the original, whatever changed since.
   if (!draft.client_id.empty()) {
     ROUNDS_ASSIGN_OR_RETURN(auto existing, tx.FindMessageByClientId(space_id, actor.user.id, draft.client_id));
-    if (existing) return authors.MessageText(*existing);
+    if (existing) {
+      // Only what its author may still read comes back: a post deleted since, or taken down by a
+      // moderator, is not returned by a retry any more than by a read (a deleted poll keeps its
+      // options for a legal hold). In a PHI-bearing space the answer is a read, on record.
+      if (existing->deleted || existing->state == MessageState::kHidden || existing->state == MessageState::kRemoved) {
+        return Fail(ErrorCode::kConflict, "client_id_used",
+                    "A message with this client_id was posted here and has since been deleted or taken down.");
+      }
+      ROUNDS_RETURN_IF_ERROR(AuditReturnedRead(tx, actor, space, existing->id, now));
+      return authors.MessageText(*existing);
+    }
   }
   // The space's template: who may post, pre-moderation, the PHI rule.
   ROUNDS_ASSIGN_OR_RETURN(auto policy,
@@ -1014,6 +1024,8 @@ Result<json> MessageService::PollVote(const Actor& actor, MessageId id, std::opt
     if (!updated) return NotFound("Message");
     json options = json::array();
     for (const auto& o : updated->poll_options) options.push_back({{"index", o.index}, {"text", o.text}, {"votes", o.votes}});
+    // The options come back with their text: in a PHI-bearing space a read, on record with the vote.
+    ROUNDS_RETURN_IF_ERROR(AuditReturnedRead(tx, actor, located.space, id, clock_.NowMillis()));
     return std::make_pair(changed, json{{"message_id", id}, {"poll_options", options},
                                         {"option", option ? json(*option) : json(nullptr)}});
   });

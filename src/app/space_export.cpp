@@ -161,10 +161,19 @@ Result<SpaceExport> MessageService::ExportSpace(const Actor& actor, SpaceId spac
   Actor current;
   Status read = store_.Read([&](store::ReadTx& tx) -> Status {
     ROUNDS_ASSIGN_OR_RETURN(current, internal::Current(tx, actor));
-    ROUNDS_ASSIGN_OR_RETURN(auto readable, internal::ReadableSpace(tx, current, space_id));
-    space = std::move(readable.first);
+    auto readable = internal::ReadableSpace(tx, current, space_id);
+    if (!readable) {
+      // A space the asker may not read (or that does not exist) is refused as not found, and the
+      // refusal is on the record as every other refused export is.
+      if (readable.error().code != ErrorCode::kNotFound && readable.error().code != ErrorCode::kForbidden) {
+        return tl::unexpected(readable.error());
+      }
+      refusal = readable.error();
+      return Ok();
+    }
+    space = std::move(readable->first);
     ROUNDS_ASSIGN_OR_RETURN(auto policy, policy_.TemplateFor(tx, space));
-    if (!Can(readable.second, SpaceAction::kExport)) {
+    if (!Can(readable->second, SpaceAction::kExport)) {
       refusal = Fail(ErrorCode::kForbidden, "moderator_required",
                      "Only this space's owners and moderators may export its conversation.").value();
       return Ok();

@@ -95,7 +95,7 @@ TEST_F(SpaceExportTest, IsForOwnersAndModeratorsWhereTheTemplateAllowsIt) {
   ASSERT_FALSE(member);
   EXPECT_EQ(member.error().code, ErrorCode::kForbidden);
   EXPECT_EQ(member.error().problem, "moderator_required");
-  // Someone who may not read the space learns nothing of it, and nothing is recorded.
+  // Someone who may not read the space learns nothing of it; the refusal is on the record.
   Actor dee = MakeUser("dee");
   auto outsider = services_->messages.ExportSpace(dee, channel_, SpaceExportFormat::kText);
   ASSERT_FALSE(outsider);
@@ -112,13 +112,17 @@ TEST_F(SpaceExportTest, IsForOwnersAndModeratorsWhereTheTemplateAllowsIt) {
   EXPECT_EQ(owner.error().problem, "export_not_allowed");
 
   auto records = ExportRecords();
-  ASSERT_EQ(records.size(), 2u) << "both refusals, not the unreadable space";
+  ASSERT_EQ(records.size(), 3u) << "every refusal, the unreadable space's too";
   EXPECT_EQ(records[0].actor_id, ben_.user.id);
   EXPECT_EQ(records[0].outcome, AuditOutcome::kDenied);
   EXPECT_EQ(records[0].reason, "moderator_required");
-  EXPECT_EQ(records[1].actor_id, ana_.user.id);
+  EXPECT_EQ(records[1].actor_id, dee.user.id);
   EXPECT_EQ(records[1].outcome, AuditOutcome::kDenied);
-  EXPECT_EQ(records[1].reason, "export_not_allowed");
+  EXPECT_EQ(records[1].reason, "not_found");
+  EXPECT_EQ(records[1].object_id, std::to_string(channel_));
+  EXPECT_EQ(records[2].actor_id, ana_.user.id);
+  EXPECT_EQ(records[2].outcome, AuditOutcome::kDenied);
+  EXPECT_EQ(records[2].reason, "export_not_allowed");
 }
 
 TEST_F(SpaceExportTest, LeavesOutPostsHeldForReviewEvenTheExportersOwn) {
