@@ -746,6 +746,32 @@ TEST_F(GovernanceTest, PatientIndexNamesAreFoundOnceImported) {
   EXPECT_EQ((*check)["action"], "block");
 }
 
+// A new space starts on the newest version of its template, named or the default one, and so does
+// a new direct conversation: only spaces already assigned keep a version that was replaced.
+TEST_F(GovernanceTest, NewSpacesStartOnTheNewestVersionOfTheirTemplate) {
+  const SpaceId before = SpaceWith("internal-community", "Pharmacy");
+  for (const char* key : {"internal-community", "clinical-team"}) {
+    json doc = governance::policy::ToJson(*governance::policy::FindBuiltIn(key));
+    doc.erase("version");
+    doc["retention_days"] = 400;
+    auto v2 = services_->governance.NewVersion(compliance_, key, doc);
+    ASSERT_TRUE(v2) << key << " " << v2.error().problem << " " << v2.error().public_message;
+  }
+  EXPECT_EQ((*services_->spaces.Get(member_, before))["template"]["version"], 1) << "kept until assigned";
+  NewSpace unnamed{SpaceKind::kCommunity, "Wound care", "", Visibility::kPublic, JoinPolicy::kOpen, ""};
+  auto created = services_->spaces.Create(owner_, unnamed);
+  ASSERT_TRUE(created) << created.error().problem;
+  const json view = *services_->spaces.Get(owner_, (*created)["id"].get<SpaceId>());
+  EXPECT_EQ(view["template"]["key"], "internal-community");
+  EXPECT_EQ(view["template"]["version"], 2);
+  EXPECT_EQ((*services_->spaces.Get(member_, SpaceWith("internal-community", "Nights")))["template"]["version"], 2);
+  auto direct = services_->spaces.Direct(owner_, {member_.user.id});
+  ASSERT_TRUE(direct) << direct.error().problem;
+  const json dm = *services_->spaces.Get(owner_, (*direct)["id"].get<SpaceId>());
+  EXPECT_EQ(dm["template"]["key"], "clinical-team");
+  EXPECT_EQ(dm["template"]["version"], 2);
+}
+
 // A write that answers with content of a PHI-bearing space reads it: a poll vote returns the
 // options' text, a retried post the message first posted. Each is on record with the write, and a
 // retry returns nothing its author could no longer read.

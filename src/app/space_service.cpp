@@ -180,6 +180,19 @@ Status ValidateTopic(const std::string& topic) {
   return Ok();
 }
 
+// The newest version of template `key`, built in or stored; 0 when there is none. A new space
+// starts on it, whether it named the template or took the default: a version the compliance
+// officers have replaced is kept only by the spaces already assigned to it.
+Result<int> LatestTemplateVersion(store::ReadTx& tx, const std::string& key) {
+  int version = 0;
+  if (const auto* builtin = governance::policy::FindBuiltIn(key)) version = builtin->version;
+  ROUNDS_ASSIGN_OR_RETURN(auto stored, tx.ListTemplates());
+  for (const auto& t : stored) {
+    if (t.key == key) version = std::max(version, t.version);
+  }
+  return version;
+}
+
 }  // namespace
 
 SpaceService::SpaceService(store::Store& store, bus::Bus& bus, const Clock& clock, PolicyEngine& policy)
@@ -201,16 +214,10 @@ Result<json> SpaceService::Create(const Actor& actor, const NewSpace& request) {
     ROUNDS_ASSIGN_OR_RETURN(Actor current, internal::Current(tx, actor));
     if (!current.IsStaff()) return Forbidden("staff_only", "Only staff can create spaces.");
     Space space;
-    if (!request.template_key.empty()) {
-      ROUNDS_ASSIGN_OR_RETURN(auto stored, tx.ListTemplates());
-      int version = 0;
-      if (const auto* builtin = governance::policy::FindBuiltIn(request.template_key)) version = builtin->version;
-      for (const auto& t : stored) {
-        if (t.key == request.template_key) version = std::max(version, t.version);
-      }
-      if (version == 0) return InvalidArgument("unknown_template", "There is no template with that key.", "/template");
-      space.template_key = request.template_key;
-      space.template_version = version;
+    if (!request.template_key.empty()) space.template_key = request.template_key;
+    ROUNDS_ASSIGN_OR_RETURN(space.template_version, LatestTemplateVersion(tx, space.template_key));
+    if (space.template_version == 0) {
+      return InvalidArgument("unknown_template", "There is no template with that key.", "/template");
     }
     ROUNDS_ASSIGN_OR_RETURN(auto policy, policy_.Template(tx, space.template_key, space.template_version));
     if (Status clean = ScreenPatientFacing(policy, screening); !clean) {
@@ -639,6 +646,7 @@ Result<json> SpaceService::Direct(const Actor& actor, const std::vector<UserId>&
       Space space;
       space.kind = SpaceKind::kDirect;
       space.template_key = "clinical-team";  // care coordination between staff: PHI allowed
+      ROUNDS_ASSIGN_OR_RETURN(space.template_version, LatestTemplateVersion(tx, space.template_key));
       ROUNDS_ASSIGN_OR_RETURN(auto policy, policy_.TemplateFor(tx, space));
       std::vector<User> users;
       for (UserId id : others) {
