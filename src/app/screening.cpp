@@ -95,7 +95,9 @@ Screening Screen(const PolicyEngine& policy, std::vector<std::pair<std::string, 
     ScreenedField f{std::move(field), std::move(text), {}};
     if (!f.text.empty()) {
       f.findings = policy.Scan(f.text);
-      if (author == Author::kPatient && !f.findings.empty()) {
+      // Always both scans: what the patient is shown must not depend on whether the indexed scan
+      // found anything either.
+      if (author == Author::kPatient) {
         std::vector<phi::Finding> unindexed = policy.ScanWithoutIndex(f.text);
         for (auto& finding : f.findings) {
           if (!FoundWithout(finding, unindexed)) f.withheld.push_back(std::move(finding));
