@@ -4,6 +4,8 @@
 #include <set>
 #include <utility>
 
+#include "domain/rules.hpp"
+
 namespace rounds::governance::policy {
 namespace {
 
@@ -44,6 +46,36 @@ std::string Choices(const NameTable<E, N>& table) {
   return out;
 }
 
+constexpr std::size_t kMaxMimeTypes = 100;
+// An unknown field's name is echoed in its message only this far: the name is the sender's text.
+constexpr std::size_t kMaxEchoedName = 100;
+
+// A member name as a JSON pointer reference token (RFC 6901): "~" and "/" would otherwise read as
+// an escape and a step down.
+std::string PointerToken(std::string_view name) {
+  std::string out;
+  for (char c : name) {
+    if (c == '~') {
+      out += "~0";
+    } else if (c == '/') {
+      out += "~1";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+// At most `max` code points of `text`, never cutting one in two.
+std::string Shortened(std::string_view text, std::size_t max) {
+  std::size_t points = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if ((static_cast<unsigned char>(text[i]) & 0xC0) == 0x80) continue;
+    if (points++ == max) return std::string(text.substr(0, i)) + "…";
+  }
+  return std::string(text);
+}
+
 // Collects issues while reading a document field by field.
 class Reader {
  public:
@@ -71,9 +103,12 @@ class Reader {
       return;
     }
     out = v->get<std::string>();
+    // Limits are in characters as people count them, not in UTF-8 bytes.
     if (required && out.empty()) {
       Issue(base + "/" + name, "invalid_value", std::string("'") + name + "' must not be empty.");
-    } else if (out.size() > max_length) {
+    } else if (!domain::IsValidUtf8(out)) {
+      Issue(base + "/" + name, "invalid_value", std::string("'") + name + "' must be valid UTF-8.");
+    } else if (domain::CodePointCount(out) > max_length) {
       Issue(base + "/" + name, "invalid_value",
             std::string("'") + name + "' is longer than " + std::to_string(max_length) + " characters.");
     }
@@ -84,12 +119,15 @@ class Reader {
             const NameTable<E, N>& table, E& out) {
     const json* v = Field(object, base, name, /*required=*/true);
     if (v == nullptr) return;
-    if (v->is_string()) {
-      for (const auto& [value, text] : table) {
-        if (text == v->get<std::string>()) {
-          out = value;
-          return;
-        }
+    if (!v->is_string()) {
+      Issue(base + "/" + name, "invalid_type",
+            std::string("'") + name + "' must be a string, one of: " + Choices(table) + ".");
+      return;
+    }
+    for (const auto& [value, text] : table) {
+      if (text == v->get<std::string>()) {
+        out = value;
+        return;
       }
     }
     Issue(base + "/" + name, "invalid_value",
@@ -132,7 +170,8 @@ class Reader {
                      const std::set<std::string>& known) {
     for (const auto& [key, value] : object.items()) {
       if (!known.contains(key)) {
-        Issue(base + "/" + key, "unknown_field", "Unknown field '" + key + "'.");
+        Issue(base + "/" + PointerToken(key), "unknown_field",
+              "Unknown field '" + Shortened(key, kMaxEchoedName) + "'.");
       }
     }
   }
@@ -199,7 +238,13 @@ tl::expected<PolicyTemplate, std::vector<ValidationIssue>> ParseTemplate(const j
   std::optional<int> version;
   r.OptionalInt(doc, "", "version", version, 1, 1'000'000);
   if (version) t.version = *version;
+  const std::size_t name_issues = issues.size();
   r.String(doc, "", "name", t.name, true, 120);
+  // The name is shown on one line wherever the template is chosen.
+  if (issues.size() == name_issues && !t.name.empty() && !domain::IsDisplayText(t.name)) {
+    r.Issue("/name", "invalid_value",
+            "'name' must be on one line, with no control characters, and not only spaces.");
+  }
   r.String(doc, "", "description", t.description, false, 2000);
   r.Enum(doc, "", "audience", kAudiences, t.audience);
   r.Enum(doc, "", "joining", kJoinings, t.joining);
@@ -223,10 +268,16 @@ tl::expected<PolicyTemplate, std::vector<ValidationIssue>> ParseTemplate(const j
         t.attachments.types.clear();
         if (!types->is_array()) {
           r.Issue("/attachments/types", "invalid_type", "'types' must be an array of MIME types.");
+        } else if (types->size() > kMaxMimeTypes) {
+          r.Issue("/attachments/types", "invalid_value",
+                  "'types' may list at most " + std::to_string(kMaxMimeTypes) + " MIME types.");
         } else {
           for (std::size_t i = 0; i < types->size(); ++i) {
             const json& item = (*types)[i];
-            if (!item.is_string() || !ValidMimeType(item.get<std::string>())) {
+            if (!item.is_string()) {
+              r.Issue("/attachments/types/" + std::to_string(i), "invalid_type",
+                      "Each type must be a string, a MIME type such as 'image/png'.");
+            } else if (!ValidMimeType(item.get<std::string>())) {
               r.Issue("/attachments/types/" + std::to_string(i), "invalid_value",
                       "Each type must be a MIME type such as 'image/png'.");
             } else {
@@ -236,8 +287,9 @@ tl::expected<PolicyTemplate, std::vector<ValidationIssue>> ParseTemplate(const j
         }
       }
       if (const json* max = r.Field(*a, "/attachments", "max_bytes", false)) {
-        if (!max->is_number_integer() || max->get<std::int64_t>() < 0 ||
-            max->get<std::int64_t>() > (std::int64_t{1} << 30)) {
+        if (!max->is_number_integer()) {
+          r.Issue("/attachments/max_bytes", "invalid_type", "'max_bytes' must be an integer.");
+        } else if (max->get<std::int64_t>() < 0 || max->get<std::int64_t>() > (std::int64_t{1} << 30)) {
           r.Issue("/attachments/max_bytes", "invalid_value",
                   "'max_bytes' must be an integer between 0 and 1073741824.");
         } else {

@@ -54,6 +54,19 @@ TEST(PolicyTemplate, ReportsEachProblemWithItsPath) {
        "invalid_value"},
       {"ttl beyond retention", [](json& d) { d["message_ttl_days"] = 400; }, "/message_ttl_days",
        "invalid_value"},
+      {"enum of another type", [](json& d) { d["phi"] = 5; }, "/phi", "invalid_type"},
+      {"size as a string", [](json& d) { d["attachments"]["max_bytes"] = "10"; },
+       "/attachments/max_bytes", "invalid_type"},
+      {"mime of another type", [](json& d) { d["attachments"]["types"] = {7}; },
+       "/attachments/types/0", "invalid_type"},
+      {"too many mime types",
+       [](json& d) { d["attachments"]["types"] = std::vector<std::string>(101, "image/png"); },
+       "/attachments/types", "invalid_value"},
+      {"unknown field needing escapes", [](json& d) { d["a/b~c"] = 1; }, "/a~1b~0c", "unknown_field"},
+      {"blank name", [](json& d) { d["name"] = " \t "; }, "/name", "invalid_value"},
+      {"name with a NUL", [](json& d) { d["name"] = std::string("Ward\0huddle", 11); }, "/name",
+       "invalid_value"},
+      {"name on two lines", [](json& d) { d["name"] = "Ward\nhuddle"; }, "/name", "invalid_value"},
   };
   for (const auto& c : cases) {
     json doc = ValidDocument();
@@ -64,6 +77,33 @@ TEST(PolicyTemplate, ReportsEachProblemWithItsPath) {
     EXPECT_EQ(parsed.error()[0].path, c.path) << c.name;
     EXPECT_EQ(parsed.error()[0].code, c.code) << c.name;
   }
+}
+
+TEST(PolicyTemplate, CountsLengthsInCharactersNotBytes) {
+  json doc = ValidDocument();
+  std::string name;
+  for (int i = 0; i < 61; ++i) name += "\u00e9";  // 122 bytes, 61 characters
+  doc["name"] = name;
+  EXPECT_TRUE(ParseTemplate(doc));
+  name.clear();
+  for (int i = 0; i < 121; ++i) name += "\u00e9";
+  doc["name"] = name;
+  auto parsed = ParseTemplate(doc);
+  ASSERT_FALSE(parsed);
+  EXPECT_EQ(parsed.error()[0].path, "/name");
+  EXPECT_NE(parsed.error()[0].message.find("120 characters"), std::string::npos);
+}
+
+TEST(PolicyTemplate, EchoesOnlyTheStartOfALongUnknownName) {
+  json doc = ValidDocument();
+  const std::string long_name(5000, 'x');
+  doc[long_name] = 1;
+  auto parsed = ParseTemplate(doc);
+  ASSERT_FALSE(parsed);
+  ASSERT_EQ(parsed.error().size(), 1u);
+  EXPECT_EQ(parsed.error()[0].path, "/" + long_name);  // still a pointer to the field
+  EXPECT_LT(parsed.error()[0].message.size(), 200u);
+  EXPECT_NE(parsed.error()[0].message.find(std::string(100, 'x')), std::string::npos);
 }
 
 TEST(PolicyTemplate, CollectsSeveralProblemsAtOnce) {
