@@ -383,11 +383,14 @@ Result<json> GovernanceService::DryRun(const Actor& actor, SpaceId space_id, con
     ROUNDS_ASSIGN_OR_RETURN(auto space, tx.FindSpace(space_id));
     if (!space) return NotFound("Space");
     ROUNDS_ASSIGN_OR_RETURN(policy, policy_.Template(tx, key, version));
+    // The space's last messages whatever their thread: an assigned version judges every new post
+    // and every reply.
     store::MessageQuery q;
     q.space_id = space_id;
+    q.all_threads = true;
     q.limit = limit;
     q.moderator_view = true;
-    ROUNDS_ASSIGN_OR_RETURN(auto messages, tx.ListMessages(q));  // newest first, top level
+    ROUNDS_ASSIGN_OR_RETURN(auto messages, tx.ListMessages(q));  // newest first
     std::map<UserId, std::optional<MemberRole>> roles;
     for (auto& m : messages) {
       if (!roles.count(m.author_id)) {

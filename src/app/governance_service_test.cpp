@@ -547,6 +547,30 @@ TEST_F(GovernanceTest, TemplatesAreVersionedAssignedAndDryRun) {
   EXPECT_EQ((*clone)["document"]["phi"], "block");  // from the latest version
 }
 
+TEST_F(GovernanceTest, ADryRunChecksRepliesAsWellAsPosts) {
+  SpaceId space = SpaceWith("internal-community", "Bed management");
+  auto post = Try(member_, space, "beds free on 4 west?");
+  ASSERT_TRUE(post);
+  Draft reply;
+  reply.body = kPhoneText;
+  reply.parent_id = post->message["id"].get<MessageId>();
+  reply.confirm_phi = true;
+  auto replied = services_->messages.Post(other_, space, reply);
+  ASSERT_TRUE(replied) << replied.error().problem;
+  auto dry = services_->governance.DryRun(compliance_, space, "announcements", 1, 50);
+  ASSERT_TRUE(dry) << dry.error().problem;
+  EXPECT_EQ((*dry)["messages_checked"], 2);
+  EXPECT_EQ((*dry)["blocked"], 1);
+  ASSERT_EQ((*dry)["items"].size(), 2u);
+  EXPECT_EQ((*dry)["items"][0]["message_id"], replied->message["id"]) << "newest first, whatever its thread";
+  EXPECT_EQ((*dry)["items"][0]["action"], "blocked");
+  // The limit counts replies too: the last message only.
+  dry = services_->governance.DryRun(compliance_, space, "announcements", 1, 1);
+  ASSERT_TRUE(dry);
+  EXPECT_EQ((*dry)["messages_checked"], 1);
+  EXPECT_EQ((*dry)["items"][0]["message_id"], replied->message["id"]);
+}
+
 TEST_F(GovernanceTest, ADryRunJudgesEachMessagesFilesAsTheNewVersionWould) {
   // The space takes images and text files and warns on PHI.
   json doc = governance::policy::ToJson(*governance::policy::FindBuiltIn("internal-community"));

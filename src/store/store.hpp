@@ -90,6 +90,8 @@ struct MessageQuery {
   UserId viewer_id = 0;                  // fills Message::reactions[].mine, my_vote, my_poll_vote
   // nullopt: top-level messages only (posts / channel messages); a value: that thread's replies.
   std::optional<MessageId> parent_id;
+  // Every message of the space in seq order, top-level and replies alike (parent_id is ignored).
+  bool all_threads = false;
   std::optional<Seq> before_seq;         // newest-first page ending before this seq
   std::optional<Seq> after_seq;          // oldest-first page starting after this seq (wins over
                                          // before_seq when both are set)

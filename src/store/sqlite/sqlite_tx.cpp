@@ -110,11 +110,12 @@ constexpr const char kFindMessageByClientId[] =
     "AND m.client_id = ?3 AND m.client_id <> ''";
 // Published messages, and held ones for their author (?7) and for moderators (?6).
 #define ROUNDS_VISIBLE_STATE "(m.state = 'published' OR m.state = 'held' AND (?6 OR m.author_id = ?7))"
+// Top-level messages, or every thread's with ?8: either way a range of the (space_id, seq) index.
 constexpr const char kListTopBefore[] =
-    "SELECT " ROUNDS_MESSAGE_COLUMNS " FROM messages m WHERE m.space_id = ?1 AND m.parent_id IS NULL "
+    "SELECT " ROUNDS_MESSAGE_COLUMNS " FROM messages m WHERE m.space_id = ?1 AND (?8 OR m.parent_id IS NULL) "
     "AND m.seq < ?2 AND (?3 OR m.deleted = 0) AND " ROUNDS_VISIBLE_STATE " ORDER BY m.seq DESC LIMIT ?4";
 constexpr const char kListTopAfter[] =
-    "SELECT " ROUNDS_MESSAGE_COLUMNS " FROM messages m WHERE m.space_id = ?1 AND m.parent_id IS NULL "
+    "SELECT " ROUNDS_MESSAGE_COLUMNS " FROM messages m WHERE m.space_id = ?1 AND (?8 OR m.parent_id IS NULL) "
     "AND m.seq > ?2 AND (?3 OR m.deleted = 0) AND " ROUNDS_VISIBLE_STATE " ORDER BY m.seq ASC LIMIT ?4";
 constexpr const char kListThreadBefore[] =
     "SELECT " ROUNDS_MESSAGE_COLUMNS " FROM messages m WHERE m.space_id = ?1 AND m.parent_id = ?5 "
@@ -805,13 +806,14 @@ Result<std::optional<Message>> SqliteTx::FindMessageByClientId(SpaceId space_id,
 
 Result<std::vector<Message>> SqliteTx::ListMessages(const MessageQuery& q) {
   bool after = q.after_seq.has_value();
-  const char* sql = q.parent_id ? (after ? kListThreadAfter : kListThreadBefore)
-                                : (after ? kListTopAfter : kListTopBefore);
+  const bool thread = q.parent_id && !q.all_threads;
+  const char* sql = thread ? (after ? kListThreadAfter : kListThreadBefore) : (after ? kListTopAfter : kListTopBefore);
   ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(sql));
   s->Bind(1, q.space_id).Bind(2, after ? *q.after_seq : q.before_seq.value_or(kMaxInt));
   s->Bind(3, q.include_deleted).Bind(4, ClampLimit(q.limit));
-  if (q.parent_id) s->Bind(5, *q.parent_id);
+  if (thread) s->Bind(5, *q.parent_id);
   s->Bind(6, q.moderator_view).Bind(7, q.viewer_id);
+  if (!thread) s->Bind(8, q.all_threads);
   return ReadMessages(*s, q.viewer_id);
 }
 

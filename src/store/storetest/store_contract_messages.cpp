@@ -130,6 +130,13 @@ TEST_P(StoreContractTest, PagesMessagesBothWaysAndThreads) {
   ASSERT_TRUE(root);
   EXPECT_EQ(root->reply_count, 4);
 
+  // Every thread at once: the space's messages in seq order, replies among the posts.
+  EXPECT_EQ(Bodies(List(store(), {.space_id = space, .all_threads = true, .limit = 5})),
+            (std::vector<std::string>{"r3", "r2", "r1", "r0", "m9"}));
+  EXPECT_EQ(Bodies(List(store(), {.space_id = space, .all_threads = true, .after_seq = posted[8].seq, .limit = 3})),
+            (std::vector<std::string>{"m9", "r0", "r1"}));
+  EXPECT_EQ(List(store(), {.space_id = space, .all_threads = true, .limit = 100}).size(), 14u);
+
   // Another space's messages never leak into this one's pages.
   SpaceId other = AddSpace(store(), "Other", u);
   ASSERT_TRUE(Post(store(), other, u, "elsewhere"));
