@@ -65,6 +65,15 @@ Error InvalidTemplate(const std::vector<policy::ValidationIssue>& issues) {
   return e;
 }
 
+// A direct conversation runs under the built-in template it was started with: any other could
+// lock its two members out of their own conversation (announcements lets only owners post), so
+// none is assigned to one, nor tried on one.
+Status NotDirect(const Space& space) {
+  if (space.kind != SpaceKind::kDirect) return Ok();
+  return Fail(ErrorCode::kPolicyDenied, "direct_conversation",
+              "Direct conversations run under their built-in template; no other is assigned to them.");
+}
+
 json TemplateJson(const policy::PolicyTemplate& t, bool builtin, std::int64_t space_count) {
   return json{{"key", t.key},
               {"version", t.version},
@@ -291,6 +300,7 @@ Result<json> GovernanceService::AssignTemplate(const Actor& actor, SpaceId space
     ROUNDS_ASSIGN_OR_RETURN(Actor current, internal::Current(tx, actor));
     ROUNDS_ASSIGN_OR_RETURN(auto space, tx.FindSpace(space_id));
     if (!space) return NotFound("Space");
+    ROUNDS_RETURN_IF_ERROR(NotDirect(*space));
     ROUNDS_ASSIGN_OR_RETURN(auto policy, policy_.Template(tx, key, version));
     // A space that patients see carries no PHI in its name or topic, as when it is made under
     // such a template.
@@ -382,6 +392,7 @@ Result<json> GovernanceService::DryRun(const Actor& actor, SpaceId space_id, con
   ROUNDS_RETURN_IF_ERROR(store_.Read([&](store::ReadTx& tx) -> Result<bool> {
     ROUNDS_ASSIGN_OR_RETURN(auto space, tx.FindSpace(space_id));
     if (!space) return NotFound("Space");
+    ROUNDS_RETURN_IF_ERROR(NotDirect(*space));
     ROUNDS_ASSIGN_OR_RETURN(policy, policy_.Template(tx, key, version));
     // The space's last messages whatever their thread: an assigned version judges every new post
     // and every reply.

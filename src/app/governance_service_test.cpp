@@ -547,6 +547,28 @@ TEST_F(GovernanceTest, TemplatesAreVersionedAssignedAndDryRun) {
   EXPECT_EQ((*clone)["document"]["phi"], "block");  // from the latest version
 }
 
+TEST_F(GovernanceTest, DirectConversationsKeepTheirTemplate) {
+  auto direct = services_->spaces.Direct(owner_, {member_.user.id});
+  ASSERT_TRUE(direct) << direct.error().problem;
+  const SpaceId id = (*direct)["id"].get<SpaceId>();
+  auto assigned = services_->governance.AssignTemplate(compliance_, id, "announcements", 1, "lock it down");
+  ASSERT_FALSE(assigned);
+  EXPECT_EQ(assigned.error().code, ErrorCode::kPolicyDenied);
+  EXPECT_EQ(assigned.error().problem, "direct_conversation");
+  auto dry = services_->governance.DryRun(compliance_, id, "announcements", 1, 50);
+  ASSERT_FALSE(dry);
+  EXPECT_EQ(dry.error().problem, "direct_conversation");
+  // Both members still post there.
+  EXPECT_TRUE(Try(member_, id, "still ours"));
+  EXPECT_TRUE(Try(owner_, id, "yes"));
+  // An archived space may still be given a template.
+  SpaceId archived = SpaceWith("internal-community", "Old rota");
+  SpacePatch patch;
+  patch.archived = true;
+  ASSERT_TRUE(services_->spaces.Update(owner_, archived, patch));
+  EXPECT_TRUE(services_->governance.AssignTemplate(compliance_, archived, "announcements", 1, "read-only now"));
+}
+
 TEST_F(GovernanceTest, ADryRunChecksRepliesAsWellAsPosts) {
   SpaceId space = SpaceWith("internal-community", "Bed management");
   auto post = Try(member_, space, "beds free on 4 west?");
