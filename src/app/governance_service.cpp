@@ -65,6 +65,30 @@ Error InvalidTemplate(const std::vector<policy::ValidationIssue>& issues) {
   return e;
 }
 
+// A document to be stored as version `version` of `key` (nullptr: of the key it names): valid as
+// /templates/validate says, and naming no other key or version than the one it is stored as (either
+// may be left out). What is stored is then what the document says, never silently something else.
+Result<policy::PolicyTemplate> ParseToStore(const json& document, const std::string* key, int version) {
+  json doc = document;
+  if (doc.is_object()) {
+    if (key != nullptr && !doc.contains("key")) doc["key"] = *key;
+    if (!doc.contains("version") || doc["version"].is_null()) doc["version"] = version;
+  }
+  auto parsed = policy::ParseTemplate(doc);
+  if (!parsed) return Fail(InvalidTemplate(parsed.error()));
+  std::vector<policy::ValidationIssue> issues;
+  if (key != nullptr && parsed->key != *key) {
+    issues.push_back({"/key", "key_mismatch", "This is a version of '" + *key + "'; 'key' must be that or left out."});
+  }
+  if (parsed->version != version) {
+    issues.push_back({"/version", "version_mismatch",
+                      "This is stored as version " + std::to_string(version) + "; 'version' must be " +
+                          std::to_string(version) + " or left out."});
+  }
+  if (!issues.empty()) return Fail(InvalidTemplate(issues));
+  return std::move(*parsed);
+}
+
 // A direct conversation runs under the built-in template it was started with: any other could
 // lock its two members out of their own conversation (announcements lets only owners post), so
 // none is assigned to one, nor tried on one.
@@ -206,20 +230,22 @@ json GovernanceService::ValidateTemplate(const json& document) {
 
 Result<json> GovernanceService::CreateTemplate(const Actor& actor, const json& document) {
   ROUNDS_RETURN_IF_ERROR(OfficerOnRecord(store_, clock_, actor, "template.create", "template"));
-  json doc = document;
-  if (doc.is_object()) doc["version"] = 1;
-  auto parsed = policy::ParseTemplate(doc);
-  if (!parsed) return Fail(InvalidTemplate(parsed.error()));
+  return StoreNewTemplate(actor, document, nullptr);
+}
+
+Result<json> GovernanceService::StoreNewTemplate(const Actor& actor, const json& document, const json& audit_details) {
+  ROUNDS_ASSIGN_OR_RETURN(auto parsed, ParseToStore(document, nullptr, 1));
   UnixMillis now = clock_.NowMillis();
   return store_.Write([&](store::WriteTx& tx) -> Result<json> {
     ROUNDS_ASSIGN_OR_RETURN(Actor current, internal::Current(tx, actor));
     ROUNDS_ASSIGN_OR_RETURN(auto existing, tx.ListTemplates());
-    bool taken = policy::FindBuiltIn(parsed->key) != nullptr ||
-                 std::any_of(existing.begin(), existing.end(), [&](const StoredTemplate& t) { return t.key == parsed->key; });
+    bool taken = policy::FindBuiltIn(parsed.key) != nullptr ||
+                 std::any_of(existing.begin(), existing.end(), [&](const StoredTemplate& t) { return t.key == parsed.key; });
     if (taken) return Fail(ErrorCode::kConflict, "template_exists", "A template with that key exists; add a version instead.");
-    ROUNDS_RETURN_IF_ERROR(tx.InsertTemplate({parsed->key, 1, policy::ToJson(*parsed).dump(), current.user.id, now}));
-    ROUNDS_RETURN_IF_ERROR(AppendAudit(tx, AuditEntry(current, "template.create", "template", parsed->key + "@1", now)));
-    return TemplateJson(*parsed, false, 0);
+    ROUNDS_RETURN_IF_ERROR(tx.InsertTemplate({parsed.key, 1, policy::ToJson(parsed).dump(), current.user.id, now}));
+    ROUNDS_RETURN_IF_ERROR(AppendAudit(tx, AuditEntry(current, "template.create", "template", parsed.key + "@1", now),
+                                       audit_details));
+    return TemplateJson(parsed, false, 0);
   });
 }
 
@@ -236,23 +262,19 @@ Result<json> GovernanceService::NewVersion(const Actor& actor, const std::string
       if (t.key == key) latest = std::max(latest, t.version);
     }
     if (latest == 0) return NotFound("Template");
-    json doc = document;
-    doc["key"] = key;
-    doc["version"] = latest + 1;
-    auto parsed = policy::ParseTemplate(doc);
-    if (!parsed) return Fail(InvalidTemplate(parsed.error()));
-    ROUNDS_RETURN_IF_ERROR(tx.InsertTemplate({key, latest + 1, policy::ToJson(*parsed).dump(), current.user.id, now}));
+    ROUNDS_ASSIGN_OR_RETURN(auto parsed, ParseToStore(document, &key, latest + 1));
+    ROUNDS_RETURN_IF_ERROR(tx.InsertTemplate({key, latest + 1, policy::ToJson(parsed).dump(), current.user.id, now}));
     ROUNDS_RETURN_IF_ERROR(AppendAudit(tx, AuditEntry(current, "template.version", "template",
                                                       key + "@" + std::to_string(latest + 1), now),
                                        json{{"previous_version", latest}}));
-    return TemplateJson(*parsed, false, 0);
+    return TemplateJson(parsed, false, 0);
   });
 }
 
 Result<json> GovernanceService::CloneTemplate(const Actor& actor, const std::string& key, const std::string& new_key,
                                               const std::string& name) {
   ROUNDS_RETURN_IF_ERROR(OfficerOnRecord(store_, clock_, actor, "template.clone", "template"));
-  ROUNDS_ASSIGN_OR_RETURN(json source, store_.Read([&](store::ReadTx& tx) -> Result<json> {
+  ROUNDS_ASSIGN_OR_RETURN(policy::PolicyTemplate source, store_.Read([&](store::ReadTx& tx) -> Result<policy::PolicyTemplate> {
     ROUNDS_ASSIGN_OR_RETURN(auto stored, tx.ListTemplates());
     int latest = 0;
     if (const auto* builtin = policy::FindBuiltIn(key)) latest = builtin->version;
@@ -260,12 +282,14 @@ Result<json> GovernanceService::CloneTemplate(const Actor& actor, const std::str
       if (t.key == key) latest = std::max(latest, t.version);
     }
     if (latest == 0) return NotFound("Template");
-    ROUNDS_ASSIGN_OR_RETURN(auto t, policy_.Template(tx, key, latest));
-    return policy::ToJson(t);
+    return policy_.Template(tx, key, latest);
   }));
-  source["key"] = new_key;
-  if (!name.empty()) source["name"] = name;
-  return CreateTemplate(actor, source);
+  json document = policy::ToJson(source);
+  document["key"] = new_key;
+  document["version"] = 1;
+  if (!name.empty()) document["name"] = name;
+  // The copy's record names what it was copied from: the key and the version as it was then.
+  return StoreNewTemplate(actor, document, json{{"cloned_from", key + "@" + std::to_string(source.version)}});
 }
 
 Result<json> GovernanceService::DiffTemplate(const Actor& actor, const std::string& key, int from, int to) {

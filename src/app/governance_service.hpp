@@ -58,9 +58,12 @@ class GovernanceService {
   // ---- Templates (compliance officers) ----
   Result<nlohmann::json> ListTemplates(const Actor& actor);
   Result<nlohmann::json> GetTemplate(const Actor& actor, const std::string& key, int version);
-  // A new template (version 1). kConflict "template_exists" when the key is taken.
+  // A new template (version 1). kConflict "template_exists" when the key is taken; invalid_template
+  // when the document is invalid or names a version other than 1.
   Result<nlohmann::json> CreateTemplate(const Actor& actor, const nlohmann::json& document);
-  // The next version of `key` (built-ins included: their next version is stored).
+  // The next version of `key` (built-ins included: their next version is stored). invalid_template
+  // when the document is invalid, names another key (key_mismatch) or another version than the
+  // one it becomes (version_mismatch); either may be left out.
   Result<nlohmann::json> NewVersion(const Actor& actor, const std::string& key, const nlohmann::json& document);
   Result<nlohmann::json> CloneTemplate(const Actor& actor, const std::string& key, const std::string& new_key,
                                        const std::string& name);
@@ -104,6 +107,9 @@ class GovernanceService {
   Status RequireCompliance(const Actor& actor) const;
   Status RequireAdminOrCompliance(const Actor& actor) const;
   Status ReloadPatients(store::ReadTx& tx);
+  // Stores version 1 of a new template (the caller checked who may), audited with `audit_details`.
+  Result<nlohmann::json> StoreNewTemplate(const Actor& actor, const nlohmann::json& document,
+                                          const nlohmann::json& audit_details);
 
   store::Store& store_;
   bus::Bus& bus_;

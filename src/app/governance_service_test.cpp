@@ -381,6 +381,7 @@ TEST_F(GovernanceTest, APostGoesLiveOnlyUnderTheRuleInForceThen) {
   doc["key"] = "holding";
   doc["name"] = "Test holding";
   doc["phi"] = "block";
+  doc["version"] = 2;
   ASSERT_TRUE(services_->governance.NewVersion(compliance_, "holding", doc));
   ASSERT_TRUE(services_->governance.AssignTemplate(compliance_, space, "holding", 2, "no PHI here any more"));
 
@@ -482,6 +483,7 @@ TEST_F(GovernanceTest, TemplatesAreVersionedAssignedAndDryRun) {
   // A new version of a built-in: block PHI from now on.
   json doc = governance::policy::ToJson(*governance::policy::FindBuiltIn("internal-community"));
   doc["phi"] = "block";
+  doc["version"] = 2;
   auto v2 = services_->governance.NewVersion(compliance_, "internal-community", doc);
   ASSERT_TRUE(v2) << v2.error().problem;
   EXPECT_EQ((*v2)["version"], 2);
@@ -539,12 +541,81 @@ TEST_F(GovernanceTest, TemplatesAreVersionedAssignedAndDryRun) {
   for (const auto& i : issues) paths.insert(i["path"]);
   EXPECT_TRUE(paths.contains("/phi"));
   EXPECT_TRUE(paths.contains("/colour"));
+  doc["version"] = 1;
   auto dup = services_->governance.CreateTemplate(compliance_, doc);
   ASSERT_FALSE(dup);
   EXPECT_EQ(dup.error().problem, "template_exists");
   auto clone = services_->governance.CloneTemplate(compliance_, "internal-community", "pharmacy-community", "Pharmacy");
   ASSERT_TRUE(clone) << clone.error().problem;
   EXPECT_EQ((*clone)["document"]["phi"], "block");  // from the latest version
+}
+
+// The issues of a refused template document, as {path, code} pairs.
+std::set<std::pair<std::string, std::string>> IssuesOf(const Result<json>& refused) {
+  if (refused) return {};
+  if (refused.error().problem != "invalid_template") return {{"", refused.error().problem}};
+  std::set<std::pair<std::string, std::string>> out;
+  const json problem = json::parse(refused.error().extensions_json);
+  for (const auto& i : problem["issues"]) out.insert({i["path"].get<std::string>(), i["code"].get<std::string>()});
+  return out;
+}
+
+TEST_F(GovernanceTest, ADocumentNamesOnlyTheKeyAndVersionItIsStoredAs) {
+  json doc = governance::policy::ToJson(*governance::policy::FindBuiltIn("internal-community"));
+  doc["key"] = "ward-rules";
+  using Issues = std::set<std::pair<std::string, std::string>>;
+  // What validate refuses, creating refuses the same way.
+  for (const auto& [version, code] : std::vector<std::pair<json, std::string>>{{0, "invalid_value"}, {"banana", "invalid_type"}}) {
+    doc["version"] = version;
+    EXPECT_EQ(IssuesOf(services_->governance.CreateTemplate(compliance_, doc)), (Issues{{"/version", code}}));
+    json checked = GovernanceService::ValidateTemplate(doc);
+    EXPECT_FALSE(checked["valid"]);
+    ASSERT_EQ(checked["issues"].size(), 1u);
+    EXPECT_EQ(checked["issues"][0]["code"], code);
+  }
+  // A valid version that is not the one stored is refused, not replaced.
+  doc["version"] = 7;
+  EXPECT_EQ(IssuesOf(services_->governance.CreateTemplate(compliance_, doc)), (Issues{{"/version", "version_mismatch"}}));
+  doc.erase("version");
+  auto created = services_->governance.CreateTemplate(compliance_, doc);
+  ASSERT_TRUE(created) << created.error().problem;
+  EXPECT_EQ((*created)["version"], 1);
+
+  // A new version: its key is the URL's, its version the next one; either may be left out.
+  doc["key"] = "Totally Invalid KEY!!";
+  EXPECT_EQ(IssuesOf(services_->governance.NewVersion(compliance_, "ward-rules", doc)), (Issues{{"/key", "invalid_value"}}));
+  doc["key"] = "internal-community";
+  EXPECT_EQ(IssuesOf(services_->governance.NewVersion(compliance_, "ward-rules", doc)), (Issues{{"/key", "key_mismatch"}}));
+  doc["key"] = "ward-rules";
+  doc["version"] = 1;
+  EXPECT_EQ(IssuesOf(services_->governance.NewVersion(compliance_, "ward-rules", doc)),
+            (Issues{{"/version", "version_mismatch"}}));
+  doc["version"] = "2";
+  EXPECT_EQ(IssuesOf(services_->governance.NewVersion(compliance_, "ward-rules", doc)), (Issues{{"/version", "invalid_type"}}));
+  EXPECT_FALSE(services_->governance.GetTemplate(compliance_, "ward-rules", 2)) << "nothing refused was stored";
+  doc["version"] = 2;
+  auto v2 = services_->governance.NewVersion(compliance_, "ward-rules", doc);
+  ASSERT_TRUE(v2) << v2.error().problem;
+  EXPECT_EQ((*v2)["version"], 2);
+  doc.erase("key");
+  doc.erase("version");
+  auto v3 = services_->governance.NewVersion(compliance_, "ward-rules", doc);
+  ASSERT_TRUE(v3) << v3.error().problem;
+  EXPECT_EQ((*v3)["key"], "ward-rules");
+  EXPECT_EQ((*v3)["version"], 3);
+}
+
+TEST_F(GovernanceTest, ACloneIsOnRecordWithItsSource) {
+  json doc = governance::policy::ToJson(*governance::policy::FindBuiltIn("clinical-team"));
+  doc["version"] = 2;
+  ASSERT_TRUE(services_->governance.NewVersion(compliance_, "clinical-team", doc));
+  auto clone = services_->governance.CloneTemplate(compliance_, "clinical-team", "ward-team", "");
+  ASSERT_TRUE(clone) << clone.error().problem;
+  EXPECT_EQ((*clone)["version"], 1);
+  auto records = AuditOf("template.create");
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].object_id, "ward-team@1");
+  EXPECT_EQ(json::parse(records[0].details_json)["cloned_from"], "clinical-team@2");
 }
 
 TEST_F(GovernanceTest, DirectConversationsKeepTheirTemplate) {
@@ -597,6 +668,7 @@ TEST_F(GovernanceTest, ADryRunJudgesEachMessagesFilesAsTheNewVersionWould) {
   // The space takes images and text files and warns on PHI.
   json doc = governance::policy::ToJson(*governance::policy::FindBuiltIn("internal-community"));
   doc["attachments"]["types"] = {"image/png", "text/plain"};
+  doc.erase("version");  // each new version below is the next one
   ASSERT_TRUE(services_->governance.NewVersion(compliance_, "internal-community", doc));  // v2
   SpaceId space = SpaceWith("internal-community", "Discharge planning");
   ASSERT_TRUE(services_->governance.AssignTemplate(compliance_, space, "internal-community", 2, "files"));

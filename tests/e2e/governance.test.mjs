@@ -58,7 +58,7 @@ test('PHI is blocked in a patient forum: the composer highlights what was found 
   // The compliance officer runs this forum under a patient-forum version that refuses PHI outright.
   let version = await latestVersion('patient-forum');
   if (version.document.phi !== 'block') {
-    version = await ok(compliance.post('/api/v1/templates/patient-forum/versions', { document: { ...version.document, phi: 'block' } }), 201);
+    version = await ok(compliance.post('/api/v1/templates/patient-forum/versions', { document: { ...version.document, version: version.version + 1, phi: 'block' } }), 201);
   }
   await assignTemplate(forum.id, 'patient-forum', version.version);
 
@@ -239,7 +239,7 @@ test('templates: compare two versions of a template and dry-run one against a sp
   await ok(compliance.post('/api/v1/templates/internal-community/clone', { new_key: 'ward-strict', name: 'Ward (strict)' }), 201);
   const v1 = await latestVersion('ward-strict');
   await ok(compliance.post('/api/v1/templates/ward-strict/versions',
-    { document: { ...v1.document, phi: 'block', attachments: { ...v1.document.attachments, allowed: false } } }), 201);
+    { document: { ...v1.document, version: v1.version + 1, phi: 'block', attachments: { ...v1.document.attachments, allowed: false } } }), 201);
   const channel = await createSpace(users.ana, { name: 'ward-9', kind: 'channel' });
   await ok(users.ana.post(`/api/v1/spaces/${channel.id}/messages`, { body: `Call the family back on ${PHONE}`, confirm_phi: true }), 201);
   await ok(users.ana.post(`/api/v1/spaces/${channel.id}/messages`, { body: 'Handover at 7' }), 201);

@@ -92,7 +92,7 @@ test('markup a template lets in is downloaded, never shown', async () => {
   const { items } = (await officer.get('/api/v1/templates')).body;
   const base = items.filter((t) => t.key === 'internal-community').sort((a, b) => b.version - a.version)[0];
   const version = await officer.post('/api/v1/templates/internal-community/versions', {
-    document: { ...base.document, attachments: { allowed: true, types: ['image/svg+xml', 'text/plain'], max_bytes: 4096 } },
+    document: { ...base.document, version: base.version + 1, attachments: { allowed: true, types: ['image/svg+xml', 'text/plain'], max_bytes: 4096 } },
   });
   assert.equal(version.status, 201, version.text);
   const space = await createSpace(users.ada, { kind: 'channel', name: 'drawings', visibility: 'private', join_policy: 'invite' });

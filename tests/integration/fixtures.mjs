@@ -59,7 +59,8 @@ export async function createOfficer(server, admin, username = 'olga') {
 export async function assignNewVersion(officer, spaceId, key, change, reason = 'a stricter version') {
   const { items } = (await officer.get('/api/v1/templates')).body;
   const latest = items.filter((t) => t.key === key).sort((a, b) => b.version - a.version)[0];
-  const made = await officer.post(`/api/v1/templates/${key}/versions`, { document: change(structuredClone(latest.document)) });
+  const document = change({ ...structuredClone(latest.document), version: latest.version + 1 });
+  const made = await officer.post(`/api/v1/templates/${key}/versions`, { document });
   if (made.status !== 201) throw new Error(`new version of ${key}: ${made.status} ${made.text}`);
   const assigned = await officer.post(`/api/v1/spaces/${spaceId}/template`, { key, version: made.body.version, reason });
   if (assigned.status !== 200) throw new Error(`assign ${key} v${made.body.version}: ${assigned.status} ${assigned.text}`);

@@ -254,7 +254,7 @@ const ROUTES = {
       const { items } = await ok(await officer.get('/api/v1/templates'));
       const base = items.filter((t) => t.key === 'internal-community').sort((a, b) => b.version - a.version)[0];
       const version = await ok(await officer.post('/api/v1/templates/internal-community/versions',
-        { document: { ...base.document, phi: 'block', attachments: { ...base.document.attachments, types: [...base.document.attachments.types, 'text/plain'] } } }));
+        { document: { ...base.document, version: base.version + 1, phi: 'block', attachments: { ...base.document.attachments, types: [...base.document.attachments.types, 'text/plain'] } } }));
       const strict = await createSpace(users.owner, { name: unique('strict files') });
       await ok(await officer.post(`/api/v1/spaces/${strict.id}/template`,
         { key: 'internal-community', version: version.version, reason: 'write paths' }));

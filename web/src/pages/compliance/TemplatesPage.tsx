@@ -186,7 +186,8 @@ function TemplateDetail({ versions, onChanged }: { versions: TemplateVersion[]; 
       <details className="card">
         <summary>New version</summary>
         <p className="hint">Spaces keep the version they run under until you assign the new one.</p>
-        <DocumentEditor initial={pretty(latest.document)} submitLabel="Save as a new version" onSubmit={async (doc) => {
+        {/* A document names the version it is stored as: the next one. */}
+        <DocumentEditor initial={pretty({ ...latest.document, version: latest.version + 1 })} submitLabel="Save as a new version" onSubmit={async (doc) => {
           const t = await Gov.newVersion(key, doc);
           setSaved(`Saved version ${t.version}.`);
           await onChanged();
