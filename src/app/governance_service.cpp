@@ -42,9 +42,9 @@ std::string WithoutPhi(const PolicyEngine& policy, std::string text, const char*
 
 // A compliance officer's act on templates: anyone else is refused once the refusal is on record.
 Status OfficerOnRecord(store::Store& store, const Clock& clock, const Actor& actor, const char* action,
-                       const char* object_type) {
+                       const char* object_type, std::string object_id = {}) {
   return internal::RequireComplianceOnRecord(store, clock.NowMillis(), actor, action, object_type,
-                                             "Only compliance officers can do that.")
+                                             "Only compliance officers can do that.", false, std::move(object_id))
       .map([](auto&&) {});
 }
 
@@ -315,7 +315,7 @@ Result<json> GovernanceService::DiffTemplate(const Actor& actor, const std::stri
 
 Result<json> GovernanceService::AssignTemplate(const Actor& actor, SpaceId space_id, const std::string& key, int version,
                                                const std::string& reason) {
-  ROUNDS_RETURN_IF_ERROR(OfficerOnRecord(store_, clock_, actor, "template.assign", "space"));
+  ROUNDS_RETURN_IF_ERROR(OfficerOnRecord(store_, clock_, actor, "template.assign", "space", std::to_string(space_id)));
   ROUNDS_RETURN_IF_ERROR(ValidateReason(reason, "/reason", kMaxReasonChars, false));
   UnixMillis now = clock_.NowMillis();
   PendingEvent updated;
@@ -391,7 +391,7 @@ Result<json> GovernanceService::AssignTemplate(const Actor& actor, SpaceId space
 
 Result<json> GovernanceService::DryRun(const Actor& actor, SpaceId space_id, const std::string& key, int version,
                                        int limit) {
-  ROUNDS_RETURN_IF_ERROR(OfficerOnRecord(store_, clock_, actor, "template.dry_run", "space"));
+  ROUNDS_RETURN_IF_ERROR(OfficerOnRecord(store_, clock_, actor, "template.dry_run", "space", std::to_string(space_id)));
   limit = std::clamp(limit <= 0 ? 200 : limit, 1, kMaxDryRun);
   // Read the messages, then scan outside the read transaction.
   struct SampleFile {

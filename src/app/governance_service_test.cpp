@@ -1320,6 +1320,9 @@ TEST_F(GovernanceTest, RefusedTemplateActionsAreOnRecord) {
     EXPECT_EQ(records[0].reason, "compliance_required") << action;
   }
   EXPECT_EQ(AuditOf("template.create")[0].actor_id, member_.user.id);
+  // A refused act on a space names the space.
+  EXPECT_EQ(AuditOf("template.assign")[0].object_id, std::to_string(space));
+  EXPECT_EQ(AuditOf("template.dry_run")[0].object_id, std::to_string(space));
 }
 
 TEST_F(GovernanceTest, PhiRefusedInTheNameOfASpacePatientsSeeIsOnRecord) {

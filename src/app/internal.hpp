@@ -55,13 +55,13 @@ inline tl::unexpected<Error> AdminRefusal(const Actor& current) {
 
 // The caller, read fresh, as a compliance officer (or, with `admin_allowed`, an administrator).
 // Anyone else gets kForbidden "compliance_required" with `message`, once the refusal is on record
-// (`action` on `object_type`, outcome denied).
+// (`action` on `object_type` `object_id`, outcome denied).
 inline Result<Actor> RequireComplianceOnRecord(store::Store& store, UnixMillis now, const Actor& actor,
                                                const char* action, const char* object_type, const char* message,
-                                               bool admin_allowed = false) {
+                                               bool admin_allowed = false, std::string object_id = {}) {
   ROUNDS_ASSIGN_OR_RETURN(Actor current, store.Read([&](store::ReadTx& tx) { return Current(tx, actor); }));
   if (current.IsCompliance() || (admin_allowed && current.IsAdmin())) return current;
-  AuditRecord denied = AuditEntry(current, action, object_type, "", now);
+  AuditRecord denied = AuditEntry(current, action, object_type, std::move(object_id), now);
   denied.outcome = AuditOutcome::kDenied;
   // An administrator at rest is told to take up administration; anyone else, that it is the officers'.
   const bool may_elevate = admin_allowed && current.user.is_admin;
