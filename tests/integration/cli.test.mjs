@@ -78,6 +78,39 @@ test('the patient index loads from CSV and the scanner then finds those names', 
   }
 });
 
+test('template validate gives a file the code the API gives the same bytes, and exit 2 when it cannot read it', async () => {
+  const { server, admin } = await startServer();
+  const dir = mkdtempSync(path.join(tmpdir(), 'rounds-template-'));
+  try {
+    const cases = {
+      duplicate_key: Buffer.from('{"key":"dup","phi":"allow","phi":"block"}'),
+      too_deep: Buffer.from(`{"deep":${'['.repeat(40)}${']'.repeat(40)}}`),
+      invalid_utf8: Buffer.from([...Buffer.from('{"key":"'), 0xff, ...Buffer.from('"}')]),
+      malformed_json: Buffer.from('{"key": '),
+    };
+    for (const [code, bytes] of Object.entries(cases)) {
+      const file = path.join(dir, `${code}.json`);
+      writeFileSync(file, bytes);
+      const r = runCli(['admin', 'template', 'validate', file]);
+      assert.equal(r.status, 1, `${code}: ${r.stdout}${r.stderr}`);
+      assert.match(r.stdout, new RegExp(`: ${code}: `), code);
+      const api = await admin.request('POST', '/api/v1/templates/validate', bytes,
+        { raw: true, headers: { 'content-type': 'application/json' } });
+      assert.equal(api.status, 400, api.text);
+      assert.equal(api.body.code, code);
+    }
+    for (const unreadable of [dir, path.join(dir, 'missing.json')]) {
+      const r = runCli(['admin', 'template', 'validate', unreadable]);
+      assert.equal(r.status, 2, `${unreadable}: ${r.stdout}`);
+      assert.match(r.stderr, /cannot read/);
+    }
+  } finally {
+    await server.stop();
+    server.cleanup();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('a backup taken while serving starts as a working server', async () => {
   const { server, admin } = await startServer();
   const copyDir = mkdtempSync(path.join(tmpdir(), 'rounds-restore-'));
