@@ -107,6 +107,11 @@ Status AddNames(store::ReadTx& tx, json& item, const std::vector<UserId>& custod
   item["spaces"] = std::move(spaces);
   ROUNDS_ASSIGN_OR_RETURN(auto creator, created_by != 0 ? tx.FindUser(created_by) : Result<std::optional<User>>(std::nullopt));
   item["created_by_user"] = creator ? UserRefJson(*creator) : json(nullptr);
+  // A released hold names who released it, as it names who made it.
+  if (auto released = item.find("released_by"); released != item.end() && released->is_number_integer()) {
+    ROUNDS_ASSIGN_OR_RETURN(auto releaser, tx.FindUser(released->get<UserId>()));
+    item["released_by_user"] = releaser ? UserRefJson(*releaser) : json(nullptr);
+  }
   return Ok();
 }
 

@@ -591,6 +591,17 @@ TEST_F(RetentionServiceTest, HoldsAndExportsAreListedWithThePeopleAndSpacesTheyN
     EXPECT_NE(name.find(officer_.user.display_name), std::string::npos) << name;
   }
   EXPECT_EQ(seen, 1);
+  EXPECT_FALSE(hold.contains("released_by_user")) << "not released";
+
+  // A released hold names who released it.
+  ASSERT_TRUE(services_->retention.ReleaseHold(officer_, dm_hold));
+  auto after_release = services_->retention.ListHolds(officer_, true);
+  ASSERT_TRUE(after_release);
+  for (const auto& h : (*after_release)["items"]) {
+    if (h["id"] == dm_hold) {
+      EXPECT_EQ(h["released_by_user"]["username"], officer_.user.username) << h.dump();
+    }
+  }
 
   // Names as they are now: a renamed custodian reads under the new name.
   UserPatch rename;

@@ -67,8 +67,11 @@ export const madeBy = (x: Named & { created_by: number }) => x.created_by_user?.
 export interface LegalHold extends Named {
   id: number; name: string; reason: string; custodian_ids: number[]; space_ids: number[];
   from: number | null; to: number | null; created_by: number; created_at: number;
-  released_by: number | null; released_at: number | null; active: boolean;
+  released_by: number | null; released_at: number | null; active: boolean; released_by_user?: UserRef | null;
 }
+
+/** Who released a hold: their name, or "#id" for an account removed since. */
+export const releasedBy = (h: LegalHold) => h.released_by_user?.display_name ?? `#${h.released_by}`;
 export interface ExportQuery { custodian_ids?: number[]; space_ids?: number[]; from?: number | null; to?: number | null; keywords?: string[] }
 export interface ExportRecord extends Named {
   id: string; created_by: number; created_at: number; query: ExportQuery; message_count: number; file_count: number; manifest_sha256: string;

@@ -3,7 +3,7 @@
 // its final text for e-discovery.
 import { useCallback, useEffect, useId, useState } from 'react';
 import { errorText, type User } from '../../api';
-import { Gov, madeBy, type LegalHold } from '../../governanceApi';
+import { Gov, madeBy, releasedBy, type LegalHold } from '../../governanceApi';
 import { fullTime } from '../../lib/format';
 import { nameList, peopleNames, toggled } from '../../lib/pick';
 import PeoplePicker from '../../components/PeoplePicker';
@@ -50,7 +50,7 @@ function HoldTable({ title, holds, onReleased }: { title: string; holds: LegalHo
                     <div>Spaces: {h.space_ids.length ? nameList(h.space_ids, h.spaces) : 'any'}</div>
                   </td>
                   <td>{h.from ? fullTime(h.from) : 'any time'} – {h.to ? fullTime(h.to) : 'now'}</td>
-                  <td>{fullTime(h.created_at)} by {madeBy(h)}{h.released_at ? <div className="muted small">Released {fullTime(h.released_at)} by {h.released_by}</div> : null}</td>
+                  <td>{fullTime(h.created_at)} by {madeBy(h)}{h.released_at ? <div className="muted small">Released {fullTime(h.released_at)} by {releasedBy(h)}</div> : null}</td>
                   <td>{h.active && <button type="button" className="secondary small" onClick={() => { setReleasing(h); setError(''); }} aria-label={`Release ${h.name}`}>Release</button>}</td>
                 </tr>
               ))}
