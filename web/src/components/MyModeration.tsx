@@ -5,6 +5,7 @@ import { Gov, type ModerationAction } from '../governanceApi';
 import { fullTime } from '../lib/format';
 import { ACTION_LABEL } from '../lib/moderation';
 import { href } from '../lib/route';
+import { useFrames } from '../state';
 
 export default function MyModeration() {
   const [items, setItems] = useState<ModerationAction[] | null>(null);
@@ -15,6 +16,12 @@ export default function MyModeration() {
     // A server without moderation answers 404: there is nothing to show then.
     Gov.myActions().then((p) => setItems(p.items)).catch((e) => { if (!(e instanceof ApiError && e.status === 404)) setError(errorText(e)); });
   }, []);
+  // A new decision, or the answer to an appeal, shows as it is made.
+  useFrames((f) => {
+    if (f.type !== 'user' || f.event !== 'moderation.action') return;
+    const a = f.data;
+    setItems((list) => (list ? (list.some((x) => x.id === a.id) ? list.map((x) => (x.id === a.id ? a : x)) : [a, ...list]) : list));
+  });
   // Approvals need no answer; show the decisions an author may want to contest.
   const shown = items?.filter((a) => a.action !== 'approve') ?? [];
   if (!error && shown.length === 0) return null;

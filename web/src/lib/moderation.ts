@@ -5,8 +5,15 @@ export const ACTION_LABEL: Record<ModerationKind, string> = {
   approve: 'Approved', hide: 'Hidden', remove: 'Removed', warn: 'Warned', suspend: 'Suspended',
 };
 
-/** What the author is told when a moderator acts on their post. */
-export function moderationText(a: Pick<ModerationAction, 'action' | 'reason'>): string {
+/** What the author is told when a moderator acts on their post, or decides their appeal of it. */
+export function moderationText(a: Pick<ModerationAction, 'action' | 'reason'> & { appeal?: ModerationAction['appeal'] }): string {
+  const outcome = a.appeal?.outcome;
+  if (outcome === 'upheld' || outcome === 'reversed') {
+    const because = a.appeal?.reason ? ` Reason: ${a.appeal.reason}` : '';
+    return outcome === 'reversed'
+      ? `Your appeal was granted: the decision (${ACTION_LABEL[a.action].toLowerCase()}) is reversed.${because}`
+      : `Your appeal was turned down: the decision (${ACTION_LABEL[a.action].toLowerCase()}) stands.${because}`;
+  }
   const why = a.reason ? ` Reason: ${a.reason}` : '';
   switch (a.action) {
     case 'approve': return 'A moderator approved your post: it is live now.';

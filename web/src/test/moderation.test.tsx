@@ -8,9 +8,11 @@ import { setCsrfToken, type Message, type User } from '../api';
 import type { Frame, QueueChange } from '../events';
 import type { ModerationAction, QueueItem } from '../governanceApi';
 import ModerationQueue from '../pages/compliance/ModerationQueue';
+import MyModeration from '../components/MyModeration';
+import { moderationText } from '../lib/moderation';
 import { AppContext, type AppContextValue, type Listener } from '../state';
 import { act } from 'react';
-import { settle } from './dom';
+import { byLabel, polyfillDialogs, settle, submit, type } from './dom';
 import { mount } from './mount';
 
 const json = (status: number, body: unknown) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
@@ -69,10 +71,16 @@ beforeEach(() => {
   asked.length = 0;
   listeners.clear();
   setCsrfToken('token');
-  vi.stubGlobal('fetch', vi.fn(async (url: string) => {
+  vi.stubGlobal('fetch', vi.fn(async (url: string, init?: RequestInit) => {
     asked.push(url);
     if (url.startsWith('/api/v1/moderation/queue')) return json(200, { items: queue, next_cursor: null });
     if (url.startsWith('/api/v1/moderation/actions')) return json(200, { items: appeals });
+    if (url.startsWith('/api/v1/me/moderation')) return json(200, { items: appeals });
+    const moderated = /^\/api\/v1\/messages\/(\d+)\/moderate$/.exec(url);
+    if (moderated && init?.body) {
+      const body = JSON.parse(String(init.body)) as { action: ModerationAction['action']; reason: string };
+      return json(200, { ...appeal(30, 7), message_id: Number(moderated[1]), action: body.action, reason: body.reason, appeal: null });
+    }
     return json(404, {});
   }));
 });
@@ -150,5 +158,47 @@ describe('the review queue', () => {
     send({ kind: 'held', space_id: 7, message_id: 61 });
     await gathered();
     expect(queueReads()).toBe(messagesBefore + 1);
+  });
+});
+
+describe('decisions on held posts', () => {
+  it('keep a held post in the queue when the decision was about its author', async () => {
+    polyfillDialogs();
+    queue = [{ ...reported(60, 7, 'waiting words'), reports: [], hold_reason: 'pre_moderation', message: { ...message(60, 7, 'waiting words'), state: 'held' } }];
+    const { el } = mount(withApp(<ModerationQueue />, OFFICER));
+    await settle();
+    expect(items(el)).toEqual(['60']);
+    act(() => [...el.querySelectorAll('button')].find((b) => b.textContent === 'Other decision…')!.click());
+    const dialog = document.querySelector('dialog') as HTMLElement;
+    act(() => (dialog.querySelector('input[value="warn"]') as HTMLInputElement).click());
+    type(byLabel(dialog, 'Reason'), 'mind the tone');
+    await submit(dialog);
+    await settle();
+    expect(asked.some((u) => u === '/api/v1/messages/60/moderate')).toBe(true);
+    expect(items(el)).toEqual(['60']);  // the server still holds it, and the page says so
+    expect(el.textContent).toContain('The post still waits for review.');
+  });
+});
+
+describe('what an author is told', () => {
+  it('tells the outcome of an appeal, not the first decision again', () => {
+    const decided = (outcome: 'upheld' | 'reversed') => ({
+      action: 'hide' as const, reason: 'off topic',
+      appeal: { text: 'it was on topic', appealed_at: 1, outcome, reason: 'read again', decided_at: 2 },
+    });
+    expect(moderationText(decided('reversed'))).toBe('Your appeal was granted: the decision (hidden) is reversed. Reason: read again');
+    expect(moderationText(decided('upheld'))).toBe('Your appeal was turned down: the decision (hidden) stands. Reason: read again');
+    expect(moderationText({ action: 'hide', reason: 'off topic', appeal: null })).toBe('A moderator hid your post. Reason: off topic');
+  });
+
+  it('shows a decision on an appeal as it is made', async () => {
+    appeals = [appeal(12, 7)];
+    const { el } = mount(withApp(<MyModeration />, MODERATOR));
+    await settle();
+    expect(el.textContent).toContain('waiting for a decision');
+    const answered = { ...appeal(12, 7), appeal: { text: 'It was on topic', appealed_at: 1, outcome: 'reversed' as const, reason: 'fair point', decided_at: 2 } };
+    act(() => { for (const l of listeners) l({ type: 'user', event: 'moderation.action', data: answered } as Frame); });
+    expect(el.textContent).not.toContain('waiting for a decision');
+    expect(el.textContent).toContain('reversed: fair point');
   });
 });

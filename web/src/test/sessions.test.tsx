@@ -265,7 +265,7 @@ describe('the profile\'s details', () => {
   function renderProfile() {
     let stored = me;
     const setMe = vi.fn((u: User) => { stored = u; });
-    const ctx = { me, setMe } as unknown as AppContextValue;
+    const ctx = { me, setMe, subscribe: () => () => {} } as unknown as AppContextValue;
     const view = mount(<AppContext.Provider value={ctx}><ProfilePage /></AppContext.Provider>);
     const rerender = () => act(() => view.root.render(<AppContext.Provider value={{ ...ctx, me: stored }}><ProfilePage /></AppContext.Provider>));
     const form = view.el.querySelector('form[aria-labelledby="profile-details"]')!;

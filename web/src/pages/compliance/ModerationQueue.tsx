@@ -62,8 +62,13 @@ export default function ModerationQueue() {
   });
 
   const decided = (item: QueueItem, a: ModerationAction) => {
-    setItems((list) => list?.filter((x) => x.message.id !== item.message.id) ?? list);
-    setDone(`${ACTION_LABEL[a.action] ?? a.action}: ${item.message.author.display_name}'s ${item.message.parent_id ? 'reply' : 'post'} in ${item.space?.name ?? 'its space'}.`);
+    // A warning or a suspension acts on the author, not the post: a held post still waits, and
+    // the server says what is left of the item.
+    const settles = a.action === 'approve' || a.action === 'hide' || a.action === 'remove';
+    if (settles) setItems((list) => list?.filter((x) => x.message.id !== item.message.id) ?? list);
+    else void load();
+    const waits = !settles && item.message.state === 'held' ? ' The post still waits for review.' : '';
+    setDone(`${ACTION_LABEL[a.action] ?? a.action}: ${item.message.author.display_name}'s ${item.message.parent_id ? 'reply' : 'post'} in ${item.space?.name ?? 'its space'}.${waits}`);
   };
 
   const approve = async (item: QueueItem) => {

@@ -126,7 +126,9 @@ function TemplateDetail({ versions, onChanged }: { versions: TemplateVersion[]; 
   const shown = versions.find((v) => v.version === version) ?? latest;
   const [from, setFrom] = useState(Math.max(1, latest.version - 1));
   const [to, setTo] = useState(latest.version);
-  const [changes, setChanges] = useState<TemplateChange[] | null>(null);
+  // The result keeps the versions it compared: the pickers may have moved on since.
+  const [compared, setCompared] = useState<{ from: number; to: number; changes: TemplateChange[] } | null>(null);
+  const changes = compared?.changes ?? null;
   const [diffError, setDiffError] = useState('');
   const [cloneKey, setCloneKey] = useState('');
   const [cloneName, setCloneName] = useState('');
@@ -135,7 +137,8 @@ function TemplateDetail({ versions, onChanged }: { versions: TemplateVersion[]; 
 
   const runDiff = async () => {
     setDiffError('');
-    try { setChanges((await Gov.diff(key, from, to)).changes); } catch (e) { setDiffError(errorText(e)); }
+    const pair = { from, to };
+    try { setCompared({ ...pair, changes: (await Gov.diff(key, pair.from, pair.to)).changes }); } catch (e) { setDiffError(errorText(e)); }
   };
   const options = versions.map((v) => <option key={v.version} value={v.version}>v{v.version}</option>);
 
@@ -169,10 +172,10 @@ function TemplateDetail({ versions, onChanged }: { versions: TemplateVersion[]; 
             <button type="button" className="secondary small" onClick={() => void runDiff()}>Compare</button>
           </div>
           {diffError && <p className="error" role="alert">{diffError}</p>}
-          {changes && changes.length === 0 && <p className="muted">No differences.</p>}
+          {compared && changes && changes.length === 0 && <p className="muted">No differences between v{compared.from} and v{compared.to}.</p>}
           {changes && changes.length > 0 && (
             <table className="data-table template-diff">
-              <thead><tr><th scope="col">Setting</th><th scope="col">v{from}</th><th scope="col">v{to}</th></tr></thead>
+              <thead><tr><th scope="col">Setting</th><th scope="col">v{compared?.from}</th><th scope="col">v{compared?.to}</th></tr></thead>
               <tbody>{changes.map((c) => (
                 <tr key={c.path}><td><code>{c.path}</code></td><td className="diff-from"><code>{show(c.from)}</code></td><td className="diff-to"><code>{show(c.to)}</code></td></tr>
               ))}</tbody>
