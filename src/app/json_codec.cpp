@@ -371,7 +371,8 @@ Status BodyReader::Finish() {
   if (!error_ && body_.is_object()) {
     for (const auto& [key, value] : body_.items()) {
       if (!seen_.contains(key)) {
-        SetError("unknown_field", "Unknown field '" + key + "'.", "/" + key);
+        // The name is the sender's: its pointer escaped (RFC 6901), its echo cut short.
+        SetError("unknown_field", "Unknown field '" + ShortenedText(key, 100) + "'.", "/" + JsonPointerToken(key));
         break;
       }
     }

@@ -208,6 +208,20 @@ TEST(BodyReader, ReadsTypedFieldsAndRejectsUnknownOnes) {
   EXPECT_EQ(status.error().code, ErrorCode::kInvalidArgument);
 }
 
+// An unknown field's name is the sender's text: its pointer is escaped as RFC 6901 says, and a
+// long one is echoed cut short, not whole.
+TEST(BodyReader, EscapesAnUnknownFieldsPointerAndShortensItsEcho) {
+  json slashed = {{"a/b~c", 1}};
+  auto escaped = BodyReader(slashed).Finish();
+  ASSERT_FALSE(escaped);
+  EXPECT_EQ(escaped.error().field, "/a~1b~0c");
+  json long_name = {{std::string(600'000, 'x'), 1}};
+  auto shortened = BodyReader(long_name).Finish();
+  ASSERT_FALSE(shortened);
+  EXPECT_LT(shortened.error().public_message.size(), 200u);
+  EXPECT_NE(shortened.error().public_message.find(std::string(100, 'x') + "…"), std::string::npos);
+}
+
 TEST(BodyReader, NamesTheFirstProblemWithItsPointer) {
   struct Case {
     json body;

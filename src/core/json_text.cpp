@@ -76,4 +76,27 @@ void AppendJsonInt(std::string& out, std::int64_t value) {
   out.append(digits, end);
 }
 
+std::string JsonPointerToken(std::string_view name) {
+  std::string out;
+  for (char c : name) {
+    if (c == '~') {
+      out += "~0";
+    } else if (c == '/') {
+      out += "~1";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::string ShortenedText(std::string_view text, std::size_t max) {
+  std::size_t points = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if ((static_cast<unsigned char>(text[i]) & 0xC0) == 0x80) continue;
+    if (points++ == max) return std::string(text.substr(0, i)) + "…";
+  }
+  return std::string(text);
+}
+
 }  // namespace rounds

@@ -36,4 +36,12 @@ void AppendJsonString(std::string& out, std::string_view value, Utf8Errors error
 
 void AppendJsonInt(std::string& out, std::int64_t value);
 
+// A member name as a JSON pointer reference token (RFC 6901): "~" as "~0" and "/" as "~1", which
+// would otherwise read as an escape and a step down.
+std::string JsonPointerToken(std::string_view name);
+
+// At most `max` code points of `text`, never cutting one in two, with "…" when cut: a sender's
+// text echoed in an error message.
+std::string ShortenedText(std::string_view text, std::size_t max);
+
 }  // namespace rounds

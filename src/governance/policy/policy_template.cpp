@@ -4,6 +4,7 @@
 #include <set>
 #include <utility>
 
+#include "core/json_text.hpp"
 #include "domain/rules.hpp"
 
 namespace rounds::governance::policy {
@@ -49,32 +50,6 @@ std::string Choices(const NameTable<E, N>& table) {
 constexpr std::size_t kMaxMimeTypes = 100;
 // An unknown field's name is echoed in its message only this far: the name is the sender's text.
 constexpr std::size_t kMaxEchoedName = 100;
-
-// A member name as a JSON pointer reference token (RFC 6901): "~" and "/" would otherwise read as
-// an escape and a step down.
-std::string PointerToken(std::string_view name) {
-  std::string out;
-  for (char c : name) {
-    if (c == '~') {
-      out += "~0";
-    } else if (c == '/') {
-      out += "~1";
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
-// At most `max` code points of `text`, never cutting one in two.
-std::string Shortened(std::string_view text, std::size_t max) {
-  std::size_t points = 0;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if ((static_cast<unsigned char>(text[i]) & 0xC0) == 0x80) continue;
-    if (points++ == max) return std::string(text.substr(0, i)) + "…";
-  }
-  return std::string(text);
-}
 
 // Collects issues while reading a document field by field.
 class Reader {
@@ -170,8 +145,8 @@ class Reader {
                      const std::set<std::string>& known) {
     for (const auto& [key, value] : object.items()) {
       if (!known.contains(key)) {
-        Issue(base + "/" + PointerToken(key), "unknown_field",
-              "Unknown field '" + Shortened(key, kMaxEchoedName) + "'.");
+        Issue(base + "/" + JsonPointerToken(key), "unknown_field",
+              "Unknown field '" + ShortenedText(key, kMaxEchoedName) + "'.");
       }
     }
   }
