@@ -8,6 +8,7 @@
 #include "app/internal.hpp"
 #include "app/screening.hpp"
 #include "core/crypto.hpp"
+#include "core/json_text.hpp"
 
 namespace rounds::app {
 
@@ -250,7 +251,8 @@ Result<json> GovernanceService::StoreNewTemplate(const Actor& actor, const json&
 }
 
 Result<json> GovernanceService::NewVersion(const Actor& actor, const std::string& key, const json& document) {
-  ROUNDS_RETURN_IF_ERROR(OfficerOnRecord(store_, clock_, actor, "template.version", "template"));
+  // A refusal names the template asked for (the sender's text, cut short).
+  ROUNDS_RETURN_IF_ERROR(OfficerOnRecord(store_, clock_, actor, "template.version", "template", ShortenedText(key, 100)));
   if (!document.is_object()) return Fail(InvalidTemplate({{"", "invalid_type", "A template is a JSON object."}}));
   UnixMillis now = clock_.NowMillis();
   return store_.Write([&](store::WriteTx& tx) -> Result<json> {
@@ -273,7 +275,7 @@ Result<json> GovernanceService::NewVersion(const Actor& actor, const std::string
 
 Result<json> GovernanceService::CloneTemplate(const Actor& actor, const std::string& key, const std::string& new_key,
                                               const std::string& name) {
-  ROUNDS_RETURN_IF_ERROR(OfficerOnRecord(store_, clock_, actor, "template.clone", "template"));
+  ROUNDS_RETURN_IF_ERROR(OfficerOnRecord(store_, clock_, actor, "template.clone", "template", ShortenedText(key, 100)));
   ROUNDS_ASSIGN_OR_RETURN(policy::PolicyTemplate source, store_.Read([&](store::ReadTx& tx) -> Result<policy::PolicyTemplate> {
     ROUNDS_ASSIGN_OR_RETURN(auto stored, tx.ListTemplates());
     int latest = 0;

@@ -1313,7 +1313,9 @@ TEST_F(GovernanceTest, RefusedTemplateActionsAreOnRecord) {
   ASSERT_FALSE(assigned);
   auto dry = services_->governance.DryRun(member_, space, "clinical-team", 1, 10);
   ASSERT_FALSE(dry);
-  for (const char* action : {"template.create", "template.assign", "template.dry_run"}) {
+  EXPECT_FALSE(services_->governance.NewVersion(member_, "clinical-team", doc));
+  EXPECT_FALSE(services_->governance.CloneTemplate(member_, "clinical-team", "mine", "Mine"));
+  for (const char* action : {"template.create", "template.assign", "template.dry_run", "template.version", "template.clone"}) {
     auto records = AuditOf(action);
     ASSERT_EQ(records.size(), 1u) << action;
     EXPECT_EQ(records[0].outcome, AuditOutcome::kDenied) << action;
@@ -1323,6 +1325,9 @@ TEST_F(GovernanceTest, RefusedTemplateActionsAreOnRecord) {
   // A refused act on a space names the space.
   EXPECT_EQ(AuditOf("template.assign")[0].object_id, std::to_string(space));
   EXPECT_EQ(AuditOf("template.dry_run")[0].object_id, std::to_string(space));
+  // A refused act on a template names the template.
+  EXPECT_EQ(AuditOf("template.version")[0].object_id, "clinical-team");
+  EXPECT_EQ(AuditOf("template.clone")[0].object_id, "clinical-team");
 }
 
 TEST_F(GovernanceTest, PhiRefusedInTheNameOfASpacePatientsSeeIsOnRecord) {
