@@ -90,7 +90,7 @@ Result<policy::PolicyTemplate> ParseToStore(const json& document, const std::str
   return std::move(*parsed);
 }
 
-// A direct conversation runs under the built-in template it was started with: any other could
+// A direct conversation runs under the template it was started with (clinical-team): any other could
 // lock its two members out of their own conversation (announcements lets only owners post), so
 // none is assigned to one, nor tried on one.
 Status NotDirect(const Space& space) {
@@ -257,12 +257,7 @@ Result<json> GovernanceService::NewVersion(const Actor& actor, const std::string
   UnixMillis now = clock_.NowMillis();
   return store_.Write([&](store::WriteTx& tx) -> Result<json> {
     ROUNDS_ASSIGN_OR_RETURN(Actor current, internal::Current(tx, actor));
-    ROUNDS_ASSIGN_OR_RETURN(auto existing, tx.ListTemplates());
-    int latest = 0;
-    if (const auto* builtin = policy::FindBuiltIn(key)) latest = builtin->version;
-    for (const auto& t : existing) {
-      if (t.key == key) latest = std::max(latest, t.version);
-    }
+    ROUNDS_ASSIGN_OR_RETURN(int latest, LatestTemplateVersion(tx, key));
     if (latest == 0) return NotFound("Template");
     ROUNDS_ASSIGN_OR_RETURN(auto parsed, ParseToStore(document, &key, latest + 1));
     ROUNDS_RETURN_IF_ERROR(tx.InsertTemplate({key, latest + 1, policy::ToJson(parsed).dump(), current.user.id, now}));
@@ -277,12 +272,7 @@ Result<json> GovernanceService::CloneTemplate(const Actor& actor, const std::str
                                               const std::string& name) {
   ROUNDS_RETURN_IF_ERROR(OfficerOnRecord(store_, clock_, actor, "template.clone", "template", ShortenedText(key, 100)));
   ROUNDS_ASSIGN_OR_RETURN(policy::PolicyTemplate source, store_.Read([&](store::ReadTx& tx) -> Result<policy::PolicyTemplate> {
-    ROUNDS_ASSIGN_OR_RETURN(auto stored, tx.ListTemplates());
-    int latest = 0;
-    if (const auto* builtin = policy::FindBuiltIn(key)) latest = builtin->version;
-    for (const auto& t : stored) {
-      if (t.key == key) latest = std::max(latest, t.version);
-    }
+    ROUNDS_ASSIGN_OR_RETURN(int latest, LatestTemplateVersion(tx, key));
     if (latest == 0) return NotFound("Template");
     return policy_.Template(tx, key, latest);
   }));

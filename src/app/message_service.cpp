@@ -1175,16 +1175,14 @@ Result<json> MessageService::Upload(const Actor& actor, SpaceId space_id, const 
     return Fail(ErrorCode::kPolicyDenied, "attachment_malware",
                 "The malware scanner found " + verdict.signature + " in this file. It was not stored.");
   }
-  // A patient's file is screened without the patient index (see Screen): its findings, refusal
-  // and redaction are what the uploader is shown.
-  const bool patient = AuthorOf(actor) == Author::kPatient;
-  Screening scanned = Screen(policy_, {{"name", upload.name}}, AuthorOf(actor));
-  for (auto& field : scanned.fields) field.withheld.clear();  // a file waits for no review
+  // A patient's file is screened as the patient is shown it (ScanAsShown): its findings, refusal
+  // and redaction are the same whoever is in the patient index.
+  const Author author = AuthorOf(actor);
+  Screening scanned{{ScreenedField{"name", upload.name, ScanAsShown(policy_, upload.name, author), 0}}};
   std::string redacted_content;
   std::string redacted_sha256;
   if (textual) {
-    ScreenedField content{"content", {},
-                          patient ? policy_.ScanWithoutIndex(upload.content) : policy_.Scan(upload.content), 0};  // its text stays in `upload`
+    ScreenedField content{"content", {}, ScanAsShown(policy_, upload.content, author), 0};  // its text stays in `upload`
     if (!content.findings.empty()) {
       redacted_content = phi::Redact(upload.content, content.findings);
       redacted_sha256 = crypto::Sha256Hex(redacted_content);

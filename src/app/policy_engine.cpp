@@ -60,6 +60,16 @@ Result<policy::PolicyTemplate> LoadTemplate(store::ReadTx& tx, const std::string
   return *parsed;
 }
 
+Result<int> LatestTemplateVersion(store::ReadTx& tx, const std::string& key) {
+  int version = 0;
+  if (const auto* builtin = policy::FindBuiltIn(key)) version = builtin->version;
+  ROUNDS_ASSIGN_OR_RETURN(auto stored, tx.ListTemplates());
+  for (const auto& t : stored) {
+    if (t.key == key) version = std::max(version, t.version);
+  }
+  return version;
+}
+
 Result<policy::PolicyTemplate> PolicyEngine::Template(store::ReadTx& tx, const std::string& key, int version) const {
   if (const auto* builtin = policy::FindBuiltIn(key); builtin && builtin->version == version) return *builtin;
   {

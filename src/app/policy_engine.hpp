@@ -25,6 +25,9 @@ namespace phi = governance::phi;
 // A template version without a cache: built-ins from the binary, others from the store.
 Result<policy::PolicyTemplate> LoadTemplate(store::ReadTx& tx, const std::string& key, int version);
 
+// The newest version of template `key`, built in or stored; 0 when there is none.
+Result<int> LatestTemplateVersion(store::ReadTx& tx, const std::string& key);
+
 // What a space's template says of a file: files at all (422 attachments_not_allowed), how large
 // (413 attachment_too_large), which types (422 attachment_type_not_allowed).
 Status CheckAttachmentRule(const policy::AttachmentRule& rule, std::size_t size, const std::string& detected);

@@ -110,6 +110,10 @@ Screening Screen(const PolicyEngine& policy, std::vector<std::pair<std::string, 
   return s;
 }
 
+std::vector<phi::Finding> ScanAsShown(const PolicyEngine& policy, std::string_view text, Author author) {
+  return author == Author::kPatient ? policy.ScanWithoutIndex(text) : policy.Scan(text);
+}
+
 std::string RedactForTheRecord(const PolicyEngine& policy, std::string& text, const char* field) {
   Screening screening = Screen(policy, {{field, text}});
   if (screening.FindingCount() == 0) return {};

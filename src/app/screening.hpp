@@ -63,6 +63,10 @@ std::string TypeCode(phi::PhiType type);
 Screening Screen(const PolicyEngine& policy, std::vector<std::pair<std::string, std::string>> fields,
                  Author author = Author::kStaff);
 
+// The findings in `text` its author is shown and judged by: for a patient, the rules' without the
+// patient index (a file waits for no review, so nothing is withheld from one).
+std::vector<phi::Finding> ScanAsShown(const PolicyEngine& policy, std::string_view text, Author author);
+
 // Free text that goes on the audit trail (a reason, a review note) keeps no patient identifiers:
 // the trail is kept for years and read by auditors, and holds no PHI. Each finding in `text` is
 // replaced with [REDACTED:TYPE]; returns the types found ("name,mrn"), or "".

@@ -180,19 +180,6 @@ Status ValidateTopic(const std::string& topic) {
   return Ok();
 }
 
-// The newest version of template `key`, built in or stored; 0 when there is none. A new space
-// starts on it, whether it named the template or took the default: a version the compliance
-// officers have replaced is kept only by the spaces already assigned to it.
-Result<int> LatestTemplateVersion(store::ReadTx& tx, const std::string& key) {
-  int version = 0;
-  if (const auto* builtin = governance::policy::FindBuiltIn(key)) version = builtin->version;
-  ROUNDS_ASSIGN_OR_RETURN(auto stored, tx.ListTemplates());
-  for (const auto& t : stored) {
-    if (t.key == key) version = std::max(version, t.version);
-  }
-  return version;
-}
-
 }  // namespace
 
 SpaceService::SpaceService(store::Store& store, bus::Bus& bus, const Clock& clock, PolicyEngine& policy)
@@ -214,6 +201,8 @@ Result<json> SpaceService::Create(const Actor& actor, const NewSpace& request) {
     ROUNDS_ASSIGN_OR_RETURN(Actor current, internal::Current(tx, actor));
     if (!current.IsStaff()) return Forbidden("staff_only", "Only staff can create spaces.");
     Space space;
+    // A new space starts on the newest version of its template, named or the default: a version
+    // the compliance officers have replaced is kept only by the spaces already assigned to it.
     if (!request.template_key.empty()) space.template_key = request.template_key;
     ROUNDS_ASSIGN_OR_RETURN(space.template_version, LatestTemplateVersion(tx, space.template_key));
     if (space.template_version == 0) {
