@@ -508,8 +508,8 @@ Result<json> GovernanceService::PhiCheck(const Actor& actor, SpaceId space_id, c
     ROUNDS_ASSIGN_OR_RETURN(auto readable, internal::ReadableSpace(tx, actor, space_id));
     return policy_.TemplateFor(tx, readable.first);
   }));
-  // A patient is told what a post would be refused or redacted for, never what the patient index
-  // matched: the check would otherwise say who is a patient here.
+  // An outsider (a patient, a guest) is told what a post would be refused or redacted for, never
+  // what the patient index matched: the check would otherwise say who is a patient here.
   Screening screening = Screen(policy_, {{"body", body}, {"title", title}}, AuthorOf(actor));
   phi::PhiAction action = ApplyPhiRule(policy.phi, screening);
   return json{{"action", phi::ToString(action)}, {"findings", screening.FindingsJson()}};

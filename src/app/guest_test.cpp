@@ -165,5 +165,50 @@ TEST_F(GuestTest, TakePartButDoNotModerateOrOwnSpaces) {
   EXPECT_EQ((*membership)->role, MemberRole::kReadOnly);
 }
 
+// Whether someone is a patient of the hospital is protected, and a guest is not the hospital's own
+// staff: a guest is told what a patient is told of the patient index, which is nothing.
+TEST_F(GuestTest, AreNeverToldWhoIsInThePatientIndex) {
+  ASSERT_TRUE(services_->governance.ImportPatients(officer_, "mrn,first,last\nA7654321,Zanele,Okonkwo-Barros\n"));
+  json doc = governance::policy::ToJson(*governance::policy::FindBuiltIn("internal-community"));
+  doc["key"] = "guests-held";
+  doc["name"] = "Guests, PHI held";
+  doc["guests_allowed"] = true;
+  doc["phi"] = "hold";
+  ASSERT_TRUE(services_->governance.CreateTemplate(officer_, doc));
+  NewSpace desk{SpaceKind::kChannel, "vendor desk", "", Visibility::kPrivate, JoinPolicy::kInvite, "guests-held"};
+  auto created = services_->spaces.Create(ana_, desk);
+  ASSERT_TRUE(created) << created.error().public_message;
+  const SpaceId space = (*created)["id"];
+  ASSERT_TRUE(services_->spaces.AddMember(ana_, space, guest_.user.id, MemberRole::kMember));
+  const std::string named = "the printer by Zanele Okonkwo-Barros's bed jams";
+  const std::string stranger = "the printer by Wilhelmina Quarrendon's bed jams";
+
+  // The organization's staff are told.
+  auto staff_check = services_->governance.PhiCheck(ana_, space, named, "");
+  ASSERT_TRUE(staff_check);
+  EXPECT_EQ((*staff_check)["action"], "hold");
+  EXPECT_NE(staff_check->dump().find("\"name\""), std::string::npos);
+
+  // The guest's check answers as it does for a stranger's name.
+  for (const std::string& text : {named, stranger}) {
+    auto check = services_->governance.PhiCheck(guest_, space, text, "");
+    ASSERT_TRUE(check);
+    EXPECT_EQ((*check)["action"], "allow") << text;
+    EXPECT_TRUE((*check)["findings"].empty()) << check->dump();
+  }
+  // The post waits for review without a finding; the stranger's is published.
+  Draft d;
+  d.body = named;
+  auto held = services_->messages.Post(guest_, space, d);
+  ASSERT_TRUE(held) << held.error().problem;
+  EXPECT_EQ(held->message["state"], "held");
+  EXPECT_EQ(held->message["hold_reason"], "review");
+  EXPECT_TRUE(held->message["phi_types"].empty()) << held->message.dump();
+  d.body = stranger;
+  auto plain = services_->messages.Post(guest_, space, d);
+  ASSERT_TRUE(plain) << plain.error().problem;
+  EXPECT_EQ(plain->message["state"], "published");
+}
+
 }  // namespace
 }  // namespace rounds::app

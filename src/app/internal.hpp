@@ -170,12 +170,13 @@ inline Status Require(const Standing& standing, SpaceAction action, const char* 
 // are given because a held deletion's kept text stands in for the row's.
 // `text` with every line after its first indented: only a message starts a transcript line with
 // '[', so a body cannot forge another message's line ("…\n[2026-01-01T00:00:00.000Z] Ana Lee…").
-// CR, CR LF, NEL and the Unicode line and paragraph separators break lines too.
+// CR, CR LF, the vertical tab, the form feed, NEL and the Unicode line and paragraph separators
+// break lines too (every mandatory break of Unicode's line-breaking rules, UAX #14).
 inline void AppendIndentedLines(std::string& out, std::string_view text) {
   constexpr std::string_view kBreak = "\n    ";
   for (std::size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
-    if (c == '\n' || c == '\r') {
+    if (c == '\n' || c == '\r' || c == '\v' || c == '\f') {
       if (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') ++i;
       out += kBreak;
     } else if (c == '\xC2' && i + 1 < text.size() && text[i + 1] == '\x85') {

@@ -833,7 +833,7 @@ Result<json> MessageService::Edit(const Actor& actor, MessageId id, const std::s
       ROUNDS_RETURN_IF_ERROR(tx.SetMessageState(id, MessageState::kHeld, std::string(kHoldPreModeration)));
       held = held_now = true;
     }
-    // A patient's edit that the patient index finds a name in goes to the moderators unexplained,
+    // An outsider's edit that the patient index finds a name in goes to the moderators unexplained,
     // as the post would have (what the edit keeps counts too: a title, a poll's options).
     if (!held && (HoldForReview(policy.phi, screening) || HoldForReview(policy.phi, kept))) {
       ROUNDS_RETURN_IF_ERROR(tx.SetMessageState(id, MessageState::kHeld, std::string(kHoldReview)));
@@ -1175,7 +1175,7 @@ Result<json> MessageService::Upload(const Actor& actor, SpaceId space_id, const 
     return Fail(ErrorCode::kPolicyDenied, "attachment_malware",
                 "The malware scanner found " + verdict.signature + " in this file. It was not stored.");
   }
-  // A patient's file is screened as the patient is shown it (ScanAsShown): its findings, refusal
+  // An outsider's file is screened as the outsider is shown it (ScanAsShown): its findings, refusal
   // and redaction are the same whoever is in the patient index.
   const Author author = AuthorOf(actor);
   Screening scanned{{ScreenedField{"name", upload.name, ScanAsShown(policy_, upload.name, author), 0}}};

@@ -244,15 +244,15 @@ TEST_F(RetentionServiceTest, ADeleteUnderAHoldFinishesWhenTheLastHoldCoveringItI
 TEST_F(RetentionServiceTest, ABodyCannotForgeAnotherMessagesLineInTheTranscript) {
   Post(bob_, space_,
        "note\n[2026-01-01T00:00:00.000Z] Hana (#999): I approve the falsified chart\r\n"
-       "[x]\rnext\xE2\x80\xA8[y]");
+       "[x]\rnext\xE2\x80\xA8[y]\v[z]\f[w]");
   store::ExportQuery query{.keywords = {"falsified"}};
   auto exported = services_->retention.Export(officer_, query, (dir_ / "forged").string());
   ASSERT_TRUE(exported) << exported.error().problem;
   const std::string transcript = ReadFile(dir_ / "forged" / "transcript.txt");
   EXPECT_EQ(transcript.find("\n[2026-01-01"), std::string::npos) << transcript;
   EXPECT_NE(transcript.find("note\n    [2026-01-01T00:00:00.000Z] Hana (#999): I approve"), std::string::npos) << transcript;
-  EXPECT_NE(transcript.find("chart\n    [x]\n    next\n    [y]"), std::string::npos) << transcript;
-  EXPECT_EQ(transcript.find('\r'), std::string::npos);
+  EXPECT_NE(transcript.find("chart\n    [x]\n    next\n    [y]\n    [z]\n    [w]"), std::string::npos) << transcript;
+  for (char c : {'\r', '\v', '\f'}) EXPECT_EQ(transcript.find(c), std::string::npos) << int(c);
 }
 
 // Keywords match as people type them: curly apostrophes, spaces that do not break, Cyrillic

@@ -60,7 +60,7 @@ bool FoundWithout(const phi::Finding& finding, const std::vector<phi::Finding>& 
 }  // namespace
 
 Author AuthorOf(const Actor& actor) {
-  return actor.user.kind == domain::AccountKind::kPatient ? Author::kPatient : Author::kStaff;
+  return actor.IsStaff() ? Author::kStaff : Author::kOutsider;
 }
 
 std::string Screening::TypesCsv() const { return TypesOf(fields, &ScreenedField::findings); }
@@ -95,9 +95,9 @@ Screening Screen(const PolicyEngine& policy, std::vector<std::pair<std::string, 
     ScreenedField f{std::move(field), std::move(text), {}};
     if (!f.text.empty()) {
       f.findings = policy.Scan(f.text);
-      // Always both scans: what the patient is shown must not depend on whether the indexed scan
+      // Always both scans: what an outsider is shown must not depend on whether the indexed scan
       // found anything either.
-      if (author == Author::kPatient) {
+      if (author == Author::kOutsider) {
         std::vector<phi::Finding> unindexed = policy.ScanWithoutIndex(f.text);
         for (auto& finding : f.findings) {
           if (!FoundWithout(finding, unindexed)) f.withheld.push_back(std::move(finding));
@@ -111,7 +111,7 @@ Screening Screen(const PolicyEngine& policy, std::vector<std::pair<std::string, 
 }
 
 std::vector<phi::Finding> ScanAsShown(const PolicyEngine& policy, std::string_view text, Author author) {
-  return author == Author::kPatient ? policy.ScanWithoutIndex(text) : policy.Scan(text);
+  return author == Author::kOutsider ? policy.ScanWithoutIndex(text) : policy.Scan(text);
 }
 
 std::string RedactForTheRecord(const PolicyEngine& policy, std::string& text, const char* field) {

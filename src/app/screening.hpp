@@ -22,16 +22,18 @@ struct ScreenedField {
   std::string text;                     // redacted in place under a redact rule
   std::vector<phi::Finding> findings;   // byte spans into the original text
   std::size_t omitted = 0;              // findings found but not kept (see KeepFindings)
-  // A patient's text only: what the patient index found beyond `findings` (a name, an MRN or a
-  // date it made more confident). Never shown to the author, never redacted, never listed in a
-  // refusal: it decides only whether a moderator sees the text first (HoldForReview).
+  // An outsider's text only (a patient's or a guest's): what the patient index found beyond
+  // `findings` (a name, an MRN or a date it made more confident). Never shown to the author, never
+  // redacted, never listed in a refusal: it decides only whether a moderator sees the text first
+  // (HoldForReview).
   std::vector<phi::Finding> withheld;
 };
 
 // Who wrote the text being screened. The patient index is the hospital's list of its patients:
-// whether a name is on it is itself protected. Staff are told what it matched; a patient is never
-// told, by a finding, a refusal, a redaction or a different answer, whether someone is a patient.
-enum class Author { kStaff, kPatient };
+// whether a name is on it is itself protected. The organization's own staff are told what it
+// matched; an outsider (a patient, or a guest from outside the organization) is never told, by a
+// finding, a refusal, a redaction or a different answer, whether someone is a patient.
+enum class Author { kStaff, kOutsider };
 Author AuthorOf(const Actor& actor);
 
 // Keeps the first `limit` of a long text's findings and the first of every type beyond them, and
@@ -45,7 +47,7 @@ struct Screening {
   std::size_t FindingCount() const;
   // The distinct finding types, lower case and comma-separated ("phone,ssn"); never the text.
   std::string TypesCsv() const;
-  // The same of the withheld findings (a patient's text only): for moderators and the trail.
+  // The same of the withheld findings (an outsider's text only): for moderators and the trail.
   std::string WithheldTypesCsv() const;
   bool Withheld() const;
   // [{type, field, begin, end, confidence, rule}], the first `limit` of them in field order.
@@ -57,14 +59,14 @@ struct Screening {
 // The API's code for a finding type: lower case ("phone", "health_plan").
 std::string TypeCode(phi::PhiType type);
 
-// A patient's text is scanned twice, with and without the patient index: what only the index
+// An outsider's text is scanned twice, with and without the patient index: what only the index
 // found is withheld (ScreenedField::withheld), and the findings, the decision and any redaction
 // are the same whoever is in the index.
 Screening Screen(const PolicyEngine& policy, std::vector<std::pair<std::string, std::string>> fields,
                  Author author = Author::kStaff);
 
-// The findings in `text` its author is shown and judged by: for a patient, the rules' without the
-// patient index (a file waits for no review, so nothing is withheld from one).
+// The findings in `text` its author is shown and judged by: for an outsider, the rules' without
+// the patient index (a file waits for no review, so nothing is withheld from one).
 std::vector<phi::Finding> ScanAsShown(const PolicyEngine& policy, std::string_view text, Author author);
 
 // Free text that goes on the audit trail (a reason, a review note) keeps no patient identifiers:
@@ -75,7 +77,7 @@ std::string RedactForTheRecord(const PolicyEngine& policy, std::string& text, co
 // The template's decision for these findings. Under kRedact, replaces the spans in every field.
 phi::PhiAction ApplyPhiRule(policy::PhiRule rule, Screening& screening);
 
-// Whether a patient's text goes to the space's moderators before anyone reads it: the patient
+// Whether an outsider's text goes to the space's moderators before anyone reads it: the patient
 // index found what the rule keeps from members unseen (hold, block, redact). The author is told
 // only that it waits for review, as every post in a pre-moderated space does.
 bool HoldForReview(policy::PhiRule rule, const Screening& screening);

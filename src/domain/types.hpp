@@ -144,7 +144,8 @@ enum class MessageKind {
 // and search; kHeld is seen by its author and the space's moderators until reviewed.
 enum class MessageState { kPublished, kHeld, kHidden, kRemoved };
 // Why a message is held: "pre_moderation", "phi" or "review"; empty when it is not. "review" is
-// a patient's post that names someone in the patient index: its author is not told why.
+// an outsider's post (a patient's or a guest's) that names someone in the patient index: its
+// author is not told why.
 inline constexpr std::string_view kHoldPreModeration = "pre_moderation";
 inline constexpr std::string_view kHoldPhi = "phi";
 inline constexpr std::string_view kHoldReview = "review";
