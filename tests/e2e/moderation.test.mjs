@@ -1,6 +1,7 @@
 // The review queue in the browser is live for a compliance officer, who is a member of none of
 // the spaces it shows: a report and a held post made by others appear without a reload, and a
-// decision a space's moderator makes elsewhere takes its item off.
+// decision a space's moderator makes elsewhere takes its item off. A moderator's queue opens on a
+// space where something waits.
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { createSpace, addMember, createOfficer } from '../integration/fixtures.mjs';
@@ -9,7 +10,7 @@ import { openBrowser, signIn, startAppServer } from './browser.mjs';
 let server, admin, users, compliance;
 
 test.before(async () => {
-  ({ server, admin, users } = await startAppServer(['ana', 'bo', 'cy']));
+  ({ server, admin, users } = await startAppServer(['ana', 'bo', 'cy', 'dee']));
   compliance = await createOfficer(server, admin, 'cora');
 });
 
@@ -64,6 +65,37 @@ test('a compliance officer sees reports and held posts arrive in the queue, and 
     assert.equal(await reported.count(), 1);
 
     assert.equal(await b.page.evaluate(() => window.queueMark), 'not reloaded');
+    assert.deepEqual(b.errors, []);
+  } finally {
+    await b.close();
+  }
+});
+
+test('a moderator\'s queue opens on the space they moderate where a message waits, not on their first', async () => {
+  // Dee moderates two wards; only the second (in the order the queue lists them) has a report.
+  const alpha = await createSpace(users.ana, { name: 'Alpha ward', kind: 'community' });
+  const beta = await createSpace(users.ana, { name: 'Beta ward', kind: 'community' });
+  for (const space of [alpha, beta]) await addMember(users.ana, space.id, users.dee.user.id, 'moderator');
+  await addMember(users.ana, beta.id, users.bo.user.id);
+  await addMember(users.ana, beta.id, users.cy.user.id);
+  const offer = await ok(users.bo.post(`/api/v1/spaces/${beta.id}/messages`, { body: 'Spare parking permits, ask me' }), 201);
+  await ok(users.cy.post(`/api/v1/messages/${offer.id}/report`, { reason: 'selling things' }), 201);
+
+  const b = await openBrowser();
+  try {
+    await signIn(b.page, server.baseUrl, 'dee');
+    await b.page.goto(`${server.baseUrl}/#/compliance/moderation`);
+    const reported = b.page.locator('.queue-item', { hasText: 'Spare parking permits' });
+    await reported.waitFor();
+    assert.equal(await reported.getAttribute('data-message-id'), String(offer.id));
+    const space = b.page.getByLabel('Space', { exact: true });
+    assert.deepEqual(await space.locator('option').allTextContents(), ['Alpha ward', 'Beta ward']);
+    assert.equal(await space.inputValue(), String(beta.id));
+
+    // Their own choice of space stands.
+    await space.selectOption({ label: 'Alpha ward' });
+    await b.page.getByText('Nothing is waiting for review.').waitFor();
+    assert.equal(await reported.count(), 0);
     assert.deepEqual(b.errors, []);
   } finally {
     await b.close();

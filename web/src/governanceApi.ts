@@ -96,7 +96,8 @@ export const Gov = {
     api<PhiCheck>('POST', `/api/v1/spaces/${spaceId}/phi-check`, text, { signal }),
 
   report: (messageId: number, reason: string) => api<unknown>('POST', `/api/v1/messages/${messageId}/report`, { reason }),
-  queue: (spaceId?: number | null) => api<{ items: QueueItem[] }>('GET', `/api/v1/moderation/queue${q({ space_id: spaceId })}`),
+  queue: (spaceId?: number | null, limit?: number) =>
+    api<{ items: QueueItem[] }>('GET', `/api/v1/moderation/queue${q({ space_id: spaceId, limit })}`),
   moderate: (messageId: number, body: { action: ModerationKind; reason: string; suspend_days?: number }) =>
     api<ModerationAction>('POST', `/api/v1/messages/${messageId}/moderate`, body),
   actions: (f: { space_id?: number | null; pending_appeals?: boolean }) =>

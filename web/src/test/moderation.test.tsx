@@ -42,7 +42,8 @@ const appeal = (id: number, spaceId: number): ModerationAction => ({
   appeal: { text: 'It was on topic', appealed_at: 1, outcome: null, reason: '', decided_at: 0 },
 });
 
-// What the server holds: the page reads it only when it asks.
+// What the server holds: the page reads it only when it asks. The queue is oldest first, of one
+// space when asked for one.
 let queue: QueueItem[] = [];
 let appeals: ModerationAction[] = [];
 const asked: string[] = [];
@@ -73,7 +74,12 @@ beforeEach(() => {
   setCsrfToken('token');
   vi.stubGlobal('fetch', vi.fn(async (url: string, init?: RequestInit) => {
     asked.push(url);
-    if (url.startsWith('/api/v1/moderation/queue')) return json(200, { items: queue, next_cursor: null });
+    if (url.startsWith('/api/v1/moderation/queue')) {
+      const params = new URL(url, 'http://rounds.test').searchParams;
+      const space = params.get('space_id');
+      const shown = queue.filter((x) => space === null || x.message.space_id === Number(space));
+      return json(200, { items: shown.slice(0, Number(params.get('limit') ?? shown.length)), next_cursor: null });
+    }
     if (url.startsWith('/api/v1/moderation/actions')) return json(200, { items: appeals });
     if (url.startsWith('/api/v1/me/moderation')) return json(200, { items: appeals });
     const moderated = /^\/api\/v1\/messages\/(\d+)\/moderate$/.exec(url);
@@ -143,6 +149,33 @@ describe('the review queue', () => {
     send({ kind: 'decided', space_id: 7, action_id: 12 });
     await gathered();
     expect(el.textContent).toContain('No appeals are waiting.');
+  });
+
+  it('opens a moderator on a space they moderate where a message waits, not on their first', async () => {
+    queue = [reported(41, 8, 'buy my bike')];
+    const { el } = mount(withApp(<ModerationQueue />, MODERATOR));
+    await settle();
+    expect(items(el)).toEqual(['41']);
+    expect(asked).toContain('/api/v1/moderation/queue?space_id=8');
+    expect(asked).not.toContain('/api/v1/moderation/queue?space_id=7');
+    expect(el.querySelector('select')!.value).toBe('8');
+
+    // Their own choice stands.
+    act(() => {
+      const select = el.querySelector('select')!;
+      select.value = '7';
+      select.dispatchEvent(new Event('change', { bubbles: true }));
+    });
+    await settle();
+    expect(asked).toContain('/api/v1/moderation/queue?space_id=7');
+    expect(items(el)).toEqual([]);
+  });
+
+  it('opens a moderator on their first space when nothing waits anywhere', async () => {
+    const { el } = mount(withApp(<ModerationQueue />, MODERATOR));
+    await settle();
+    expect(el.querySelector('select')!.value).toBe('7');
+    expect(el.textContent).toContain('Nothing is waiting for review.');
   });
 
   it('lets a moderator\'s view of one space be when another space\'s queue changes', async () => {

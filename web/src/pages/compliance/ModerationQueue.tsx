@@ -21,10 +21,15 @@ export default function ModerationQueue() {
   const { me, spaces } = useApp();
   const id = useId();
   const moderated = spaces.filter((s) => s.kind !== 'direct' && (s.my_role === 'owner' || s.my_role === 'moderator'));
-  // The person's choice; until they choose: every space for compliance officers, else the first
-  // space they moderate (the sidebar's list may still be loading on a direct visit).
+  // The person's choice; until they choose: every space for compliance officers, else the space
+  // they moderate with the oldest message waiting for review, or the first one when nothing waits
+  // (the sidebar's list may still be loading on a direct visit). Undefined while that is not known.
   const [chosen, setChosen] = useState<number | null | undefined>(undefined);
-  const spaceId = chosen !== undefined ? chosen : me.is_compliance ? null : moderated[0]?.id ?? null;
+  const waiting = useWaitingSpace(!me.is_compliance);
+  const spaceId = chosen !== undefined ? chosen
+    : me.is_compliance ? null
+      : waiting === undefined ? undefined
+        : (moderated.find((s) => s.id === waiting) ?? moderated[0])?.id ?? null;
   const [items, setItems] = useState<QueueItem[] | null>(null);
   const [error, setError] = useState('');
   const [done, setDone] = useState('');
@@ -33,6 +38,7 @@ export default function ModerationQueue() {
 
   const latest = useLatestOnly();
   const load = useCallback(() => {
+    if (spaceId === undefined) return;
     const request: Promise<{ items: QueueItem[] }> =
       !me.is_compliance && spaceId === null ? Promise.resolve({ items: [] }) : Gov.queue(spaceId);
     latest(request, (page) => { setItems(page.items); setError(''); }, (e) => setError(errorText(e)));
@@ -47,6 +53,7 @@ export default function ModerationQueue() {
   };
 
   useFrames((f) => {
+    if (spaceId === undefined) return;
     if (f.type === 'user' && f.event === 'moderation.queue') {
       // An appeal coming in changes the appeals below, not the messages.
       if (f.data.kind !== 'appeal' && shows(spaceId, f.data)) loadSoon();
@@ -122,7 +129,7 @@ export default function ModerationQueue() {
           );
         })}
       </ul>
-      <Appeals spaceId={spaceId} />
+      {spaceId !== undefined && <Appeals spaceId={spaceId} />}
       {dialog && (
         <ModerateDialog m={dialog} initial="hide" onClose={() => setDialog(null)} onDone={(a) => {
           const item = items?.find((x) => x.message.id === dialog.id);
@@ -132,6 +139,26 @@ export default function ModerationQueue() {
       )}
     </div>
   );
+}
+
+/**
+ * For a moderator: the space of the oldest message waiting in the queues of the spaces they
+ * moderate (the server's queue across them comes oldest first, so one item tells), null when
+ * nothing waits or the queue cannot be read, undefined until the server answers. One item and no
+ * more: reading the queue of a space with patient information is on the record, and this read is
+ * of the space the page opens.
+ */
+function useWaitingSpace(ask: boolean) {
+  const [space, setSpace] = useState<number | null | undefined>(undefined);
+  useEffect(() => {
+    if (!ask) return;
+    let live = true;
+    Gov.queue(null, 1)
+      .then((page) => page.items[0]?.message.space_id ?? null, () => null)
+      .then((id) => { if (live) setSpace(id); });
+    return () => { live = false; };
+  }, [ask]);
+  return space;
 }
 
 /** Whether a view of `spaceId` (null: every space the person works) shows the queue that changed. */
