@@ -1,7 +1,8 @@
 // The review queue in the browser is live for a compliance officer, who is a member of none of
 // the spaces it shows: a report and a held post made by others appear without a reload, and a
 // decision a space's moderator makes elsewhere takes its item off. A moderator's queue opens on a
-// space where something waits.
+// space where something waits; an appeal is offered to those who may decide it, never to the
+// moderator whose decision it contests.
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { createSpace, addMember, createOfficer } from '../integration/fixtures.mjs';
@@ -10,7 +11,7 @@ import { openBrowser, signIn, startAppServer } from './browser.mjs';
 let server, admin, users, compliance;
 
 test.before(async () => {
-  ({ server, admin, users } = await startAppServer(['ana', 'bo', 'cy', 'dee']));
+  ({ server, admin, users } = await startAppServer(['ana', 'bo', 'cy', 'dee', 'eve']));
   compliance = await createOfficer(server, admin, 'cora');
 });
 
@@ -100,4 +101,66 @@ test('a moderator\'s queue opens on the space they moderate where a message wait
   } finally {
     await b.close();
   }
+});
+
+test('an appeal is offered to another moderator and to compliance officers, not to the moderator who decided', async () => {
+  const ward = await createSpace(users.ana, { name: 'Gamma ward', kind: 'community' });
+  await addMember(users.ana, ward.id, users.eve.user.id, 'moderator');
+  await addMember(users.ana, ward.id, users.bo.user.id);
+  const note = await ok(users.bo.post(`/api/v1/spaces/${ward.id}/messages`, { body: 'Rota swap for the weekend?' }), 201);
+  const hidden = await ok(users.eve.post(`/api/v1/messages/${note.id}/moderate`, { action: 'hide', reason: 'Use the rota tool' }));
+  assert.equal(hidden.moderator_id, users.eve.user.id);
+  await ok(users.bo.post(`/api/v1/moderation/actions/${hidden.id}/appeal`, { text: 'The rota tool was down' }));
+
+  // Opens the review queue as `username` (choosing the ward, for someone who works other spaces
+  // too) and returns the browser and the appeal's card.
+  const appealFor = async (username, { choose = false } = {}) => {
+    const b = await openBrowser();
+    try {
+      await signIn(b.page, server.baseUrl, username);
+      await b.page.goto(`${server.baseUrl}/#/compliance/moderation`);
+      if (choose) await b.page.getByLabel('Space', { exact: true }).selectOption({ label: 'Gamma ward' });
+      const card = b.page.getByRole('region', { name: 'Appeals' }).locator('li', { hasText: 'The rota tool was down' });
+      await card.waitFor();
+      return { b, card };
+    } catch (e) {
+      await b.close();
+      throw e;
+    }
+  };
+  const decisionButtons = (card) => card.getByRole('button', { name: /^(Uphold|Reverse)$/ });
+
+  // Eve hid the post: the server would refuse her, and she is told who decides.
+  let { b, card } = await appealFor('eve');
+  try {
+    assert.equal(await decisionButtons(card).count(), 0);
+    await card.getByText('another moderator or a compliance officer decides the appeal').waitFor();
+    assert.equal(await card.getByLabel('Reason for your decision').count(), 0);
+    assert.deepEqual(b.errors, []);
+  } finally {
+    await b.close();
+  }
+
+  // A compliance officer may decide it.
+  ({ b, card } = await appealFor('cora'));
+  try {
+    assert.equal(await decisionButtons(card).count(), 2);
+  } finally {
+    await b.close();
+  }
+
+  // So may the space's owner, and the server takes her decision.
+  ({ b, card } = await appealFor('ana', { choose: true }));
+  try {
+    assert.equal(await decisionButtons(card).count(), 2);
+    await card.getByLabel('Reason for your decision').fill('Fair: the tool was down');
+    await card.getByRole('button', { name: 'Reverse' }).click();
+    await card.waitFor({ state: 'detached' });
+    assert.equal(await b.page.getByRole('alert').count(), 0);
+    assert.deepEqual(b.errors, []);
+  } finally {
+    await b.close();
+  }
+  const decided = (await ok(users.ana.get(`/api/v1/moderation/actions?space_id=${ward.id}`))).items.find((a) => a.id === hidden.id);
+  assert.equal(decided.appeal.outcome, 'reversed');
 });

@@ -25,6 +25,17 @@ export function moderationText(a: Pick<ModerationAction, 'action' | 'reason'> & 
   }
 }
 
+/**
+ * Why `userId` may not decide the appeal of `a`, as the server refuses it whatever their role: they
+ * made the decision appealed, or they are its author who appealed. Null: they may, if they moderate
+ * the space or are a compliance officer.
+ */
+export function appealBarred(a: Pick<ModerationAction, 'moderator_id' | 'target_user_id'>, userId: number): string | null {
+  if (a.moderator_id === userId) return 'You made this decision: another moderator or a compliance officer decides the appeal.';
+  if (a.target_user_id === userId) return 'This is your appeal: another moderator or a compliance officer decides it.';
+  return null;
+}
+
 export const holdReasonLabel = (reason: string | undefined) =>
   reason === 'phi' ? 'Possible patient information'
     : reason === 'review' ? 'May name a patient (its author is not told)'

@@ -12,7 +12,7 @@ import MyModeration from '../components/MyModeration';
 import { moderationText } from '../lib/moderation';
 import { AppContext, type AppContextValue, type Listener } from '../state';
 import { act } from 'react';
-import { byLabel, polyfillDialogs, settle, submit, type } from './dom';
+import { button, byLabel, polyfillDialogs, settle, submit, type } from './dom';
 import { mount } from './mount';
 
 const json = (status: number, body: unknown) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
@@ -191,6 +191,39 @@ describe('the review queue', () => {
     send({ kind: 'held', space_id: 7, message_id: 61 });
     await gathered();
     expect(queueReads()).toBe(messagesBefore + 1);
+  });
+});
+
+describe('appeals', () => {
+  const offered = (el: HTMLElement) => [button(el, 'Uphold'), button(el, 'Reverse')].filter(Boolean).length;
+
+  it('are not offered for a decision to the moderator who made it', async () => {
+    appeals = [appeal(12, 7)];  // decided by MODERATOR
+    const { el } = mount(withApp(<ModerationQueue />, MODERATOR));
+    await settle();
+    expect(el.textContent).toContain('It was on topic');
+    expect(offered(el)).toBe(0);
+    expect(el.textContent).toContain('You made this decision: another moderator or a compliance officer decides the appeal.');
+  });
+
+  it('are not offered to the author who appealed, whatever their role', async () => {
+    appeals = [{ ...appeal(12, 7), moderator_id: 5, target_user_id: MODERATOR.id }];
+    const { el } = mount(withApp(<ModerationQueue />, MODERATOR));
+    await settle();
+    expect(offered(el)).toBe(0);
+    expect(el.textContent).toContain('This is your appeal');
+  });
+
+  it('are offered to another moderator and to a compliance officer', async () => {
+    appeals = [{ ...appeal(12, 7), moderator_id: 5 }];
+    const { el } = mount(withApp(<ModerationQueue />, MODERATOR));
+    await settle();
+    expect(offered(el)).toBe(2);
+
+    appeals = [appeal(12, 7)];
+    const officer = mount(withApp(<ModerationQueue />, OFFICER));
+    await settle();
+    expect(offered(officer.el)).toBe(2);
   });
 });
 

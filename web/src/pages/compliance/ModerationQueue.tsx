@@ -7,7 +7,7 @@ import { useCallback, useEffect, useId, useRef, useState } from 'react';
 import { errorText, type Message } from '../../api';
 import { Gov, type ModerationAction, type QueueItem } from '../../governanceApi';
 import { fullTime, plural, shortTime } from '../../lib/format';
-import { ACTION_LABEL, holdReasonLabel } from '../../lib/moderation';
+import { ACTION_LABEL, appealBarred, holdReasonLabel } from '../../lib/moderation';
 import { listTypes, messagePhiTypes } from '../../lib/phi';
 import { href } from '../../lib/route';
 import { useApp, useFrames } from '../../state';
@@ -168,6 +168,7 @@ function shows(spaceId: number | null, change: QueueChange) {
 
 /** Appeals against moderation decisions that nobody has answered yet. */
 function Appeals({ spaceId }: { spaceId: number | null }) {
+  const { me } = useApp();
   const [items, setItems] = useState<ModerationAction[] | null>(null);
   const [error, setError] = useState('');
   const [reasons, setReasons] = useState<Record<number, string>>({});
@@ -197,18 +198,26 @@ function Appeals({ spaceId }: { spaceId: number | null }) {
       {error && <p className="error" role="alert">{error}</p>}
       {items && items.length === 0 && <p className="muted">No appeals are waiting.</p>}
       <ul className="link-list">
-        {items?.map((a) => (
-          <li key={a.id} className="card">
-            <p className="meta">{ACTION_LABEL[a.action] ?? a.action} on {shortTime(a.created_at)}: {a.reason}</p>
-            <p><strong>Appeal:</strong> {a.appeal?.text}</p>
-            <label htmlFor={`appeal-${a.id}`}>Reason for your decision</label>
-            <input id={`appeal-${a.id}`} value={reasons[a.id] ?? ''} onChange={(e) => setReasons((r) => ({ ...r, [a.id]: e.target.value }))} />
-            <div className="row end">
-              <button type="button" className="secondary small" onClick={() => void decide(a, 'upheld')}>Uphold</button>
-              <button type="button" className="primary small" onClick={() => void decide(a, 'reversed')}>Reverse</button>
-            </div>
-          </li>
-        ))}
+        {items?.map((a) => {
+          // Not offered to whom the server would refuse it.
+          const barred = appealBarred(a, me.id);
+          return (
+            <li key={a.id} className="card">
+              <p className="meta">{ACTION_LABEL[a.action] ?? a.action} on {shortTime(a.created_at)}: {a.reason}</p>
+              <p><strong>Appeal:</strong> {a.appeal?.text}</p>
+              {barred ? <p className="muted">{barred}</p> : (
+                <>
+                  <label htmlFor={`appeal-${a.id}`}>Reason for your decision</label>
+                  <input id={`appeal-${a.id}`} value={reasons[a.id] ?? ''} onChange={(e) => setReasons((r) => ({ ...r, [a.id]: e.target.value }))} />
+                  <div className="row end">
+                    <button type="button" className="secondary small" onClick={() => void decide(a, 'upheld')}>Uphold</button>
+                    <button type="button" className="primary small" onClick={() => void decide(a, 'reversed')}>Reverse</button>
+                  </div>
+                </>
+              )}
+            </li>
+          );
+        })}
       </ul>
     </section>
   );
