@@ -387,15 +387,30 @@ Result<RetentionReport> RetentionService::RunOnce(const Actor& actor, int max_ba
     return Ok();
   };
   // Messages deleted under a legal hold whose holds are all released: what the hold kept goes, as
-  // the delete would have taken it (a release finishes the first batch itself).
-  ROUNDS_RETURN_IF_ERROR(drain([&](store::WriteTx& tx) -> Result<std::size_t> {
-    ROUNDS_ASSIGN_OR_RETURN(auto ids, tx.FinishHeldDeletions(batch_size));
-    if (ids.empty()) return 0;
-    ROUNDS_RETURN_IF_ERROR(AppendAudit(tx, AuditEntry(current, "retention.finish_deletions", "retention_run",
-                                                      std::to_string(report.run_id), now),
-                                       json{{"run_id", report.run_id}, {"message_ids", ids}, {"finished", ids.size()}}));
-    return ids.size();
-  }, report.deletions_finished));
+  // the delete would have taken it (a release finishes the first batch itself). Every kept
+  // deletion is looked at, a batch at a time: those a hold still keeps may be many, and a batch
+  // is bounded by what it looks at. A batch that finishes none writes nothing.
+  store::MessageId after_deletion = 0;
+  while (!cut_short) {
+    if ((max_batches > 0 && report.batches >= max_batches) || stop_requested_.load()) {
+      cut_short = true;
+      break;
+    }
+    ROUNDS_ASSIGN_OR_RETURN(auto batch, store_.Write([&](store::WriteTx& tx) -> Result<store::FinishedDeletions> {
+      ROUNDS_ASSIGN_OR_RETURN(auto done, tx.FinishHeldDeletions(after_deletion, batch_size));
+      if (done.finished_ids.empty()) return done;
+      ROUNDS_RETURN_IF_ERROR(AppendAudit(tx, AuditEntry(current, "retention.finish_deletions", "retention_run",
+                                                        std::to_string(report.run_id), now),
+                                         json{{"run_id", report.run_id}, {"message_ids", done.finished_ids},
+                                              {"finished", done.finished_ids.size()}}));
+      return done;
+    }));
+    if (batch.looked_at == 0) break;
+    ++report.batches;
+    report.deletions_finished += static_cast<std::int64_t>(batch.finished_ids.size());
+    after_deletion = batch.last_id;
+    if (batch.looked_at < static_cast<std::size_t>(batch_size)) break;
+  }
   // Uploads never posted are kept a day (a draft being written), then removed.
   ROUNDS_RETURN_IF_ERROR(drain([&](store::WriteTx& tx) -> Result<std::size_t> {
     ROUNDS_ASSIGN_OR_RETURN(auto ids, tx.ListUnattachedBefore(now - kDayMillis, batch_size));
@@ -580,11 +595,11 @@ Result<json> RetentionService::ReleaseHold(const Actor& actor, store::LegalHoldI
     ROUNDS_ASSIGN_OR_RETURN(auto hold, tx.FindLegalHold(id));
     if (!hold) return NotFound("Legal hold");
     // Messages deleted while it held them, and held by no other hold: their deletes finish now
-    // (the first batch; retention runs take the rest).
+    // (those among the first batch of kept deletions; retention runs take the rest).
     const int batch_size = std::clamp(config_.retention_batch_size, 1, kMaxRetentionBatchSize);
-    ROUNDS_ASSIGN_OR_RETURN(auto finished, tx.FinishHeldDeletions(batch_size));
+    ROUNDS_ASSIGN_OR_RETURN(auto finished, tx.FinishHeldDeletions(0, batch_size));
     json details = HoldAuditDetails(*hold);
-    details["finished_deletion_ids"] = finished;
+    details["finished_deletion_ids"] = finished.finished_ids;
     ROUNDS_RETURN_IF_ERROR(AppendAudit(tx, AuditEntry(current, "legal_hold.release", "legal_hold", std::to_string(id), now),
                                        details));
     json item = HoldJson(*hold);

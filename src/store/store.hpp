@@ -215,6 +215,13 @@ struct PurgeResult {
   std::vector<AttachmentId> attachment_ids;  // attachments of deleted and scrubbed messages, gone
 };
 
+// What one FinishHeldDeletions call did.
+struct FinishedDeletions {
+  std::vector<MessageId> finished_ids;  // ascending
+  MessageId last_id = 0;                // the last deletion looked at (0: none was)
+  std::size_t looked_at = 0;            // fewer than the limit: none is left after last_id
+};
+
 struct RetentionRun {
   std::int64_t id = 0;
   UserId actor_id = 0;
@@ -542,11 +549,12 @@ class WriteTx : public ReadTx {
   virtual Result<LegalHoldId> InsertLegalHold(const LegalHold& hold) = 0;
   // kNotFound for an unknown hold, kConflict ("hold_released") when already released.
   virtual Status ReleaseLegalHold(LegalHoldId id, UserId released_by, UnixMillis released_at) = 0;
-  // Finishes, for at most `limit` messages deleted while a legal hold covered them and covered by
-  // no active hold now, what their delete left for e-discovery: the final text, earlier versions,
-  // poll options and votes, and files go, as a delete outside any hold takes them. Returns their
-  // ids, ascending.
-  virtual Result<std::vector<MessageId>> FinishHeldDeletions(int limit) = 0;
+  // Looks at the next `limit` messages deleted while a legal hold covered them, after message
+  // `after_id` in id order, and finishes, for those covered by no active hold now, what their
+  // delete left for e-discovery: the final text, earlier versions, poll options and votes, and
+  // files go, as a delete outside any hold takes them. Bounded by what it looks at, not by what it
+  // finishes: deletions a hold still keeps may be many, and each call holds up every write.
+  virtual Result<FinishedDeletions> FinishHeldDeletions(MessageId after_id, int limit) = 0;
   // Removes the messages and everything holding their content (edits, held deletions, poll
   // options and votes, reactions, mentions, reports, the search index) and turns their space
   // events into content-free "message.purged" events with the same seq. A message that replies

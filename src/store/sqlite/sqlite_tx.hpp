@@ -87,7 +87,7 @@ class SqliteTx final : public WriteTx {
   Result<std::optional<ExportRecord>> FindExport(const std::string& id) override;
   Result<LegalHoldId> InsertLegalHold(const LegalHold& hold) override;
   Status ReleaseLegalHold(LegalHoldId id, UserId released_by, UnixMillis released_at) override;
-  Result<std::vector<MessageId>> FinishHeldDeletions(int limit) override;
+  Result<FinishedDeletions> FinishHeldDeletions(MessageId after_id, int limit) override;
   Result<PurgeResult> PurgeMessages(const std::vector<MessageId>& ids, UnixMillis now) override;
   Result<RetentionRunStart> BeginRetentionRun(UserId actor_id, UnixMillis now) override;
   Status RecordRetentionBatch(std::int64_t run_id, const PurgeResult& batch) override;

@@ -28,10 +28,9 @@ constexpr const char kReleaseHold[] =
 constexpr const char kHoldsCovering[] = "SELECT hold_id FROM held_messages WHERE message_id = ?1 ORDER BY hold_id";
 
 // Deletions a hold kept whole (held_deletions), of messages no active hold covers any more.
-constexpr const char kUnheldDeletions[] =
-    "SELECT d.message_id FROM held_deletions d "
-    "WHERE NOT EXISTS (SELECT 1 FROM held_messages h WHERE h.message_id = d.message_id) "
-    "ORDER BY d.message_id LIMIT ?1";
+constexpr const char kNextHeldDeletions[] =
+    "SELECT d.message_id, EXISTS (SELECT 1 FROM held_messages h WHERE h.message_id = d.message_id) "
+    "FROM held_deletions d WHERE d.message_id > ?1 ORDER BY d.message_id LIMIT ?2";
 constexpr const char kDropHeldDeletion[] = "DELETE FROM held_deletions WHERE message_id = ?1";
 
 constexpr const char kListSpaceIds[] = "SELECT id FROM spaces WHERE id > ?1 ORDER BY id LIMIT ?2";
@@ -270,11 +269,17 @@ Status SqliteTx::ReleaseLegalHold(LegalHoldId id, UserId released_by, UnixMillis
               "legal hold " + std::to_string(id) + " already released");
 }
 
-Result<std::vector<MessageId>> SqliteTx::FinishHeldDeletions(int limit) {
-  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kUnheldDeletions));
-  s->Bind(1, limit);
-  ROUNDS_ASSIGN_OR_RETURN(auto ids, ReadAll<MessageId>(*s, [](const Statement& r) { return r.Int(0); }));
-  for (MessageId id : ids) {
+Result<FinishedDeletions> SqliteTx::FinishHeldDeletions(MessageId after_id, int limit) {
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kNextHeldDeletions));
+  s->Bind(1, after_id).Bind(2, Clamp(limit, 10000));
+  using Row = std::pair<MessageId, bool>;  // a kept deletion, and whether a hold still keeps it
+  ROUNDS_ASSIGN_OR_RETURN(auto rows, ReadAll<Row>(*s, [](const Statement& r) { return Row(r.Int(0), r.Int(1) != 0); }));
+  FinishedDeletions result;
+  result.looked_at = rows.size();
+  if (!rows.empty()) result.last_id = rows.back().first;
+  for (const auto& [id, held] : rows) {
+    if (held) continue;
+    result.finished_ids.push_back(id);
     // What a delete outside any hold removes at once, and the text the hold kept.
     ROUNDS_RETURN_IF_ERROR(DeleteMessageContent(id));
     ROUNDS_RETURN_IF_ERROR(DeleteMessageAttachments(id).map([](int) {}));
@@ -282,7 +287,7 @@ Result<std::vector<MessageId>> SqliteTx::FinishHeldDeletions(int limit) {
     kept->Bind(1, id);
     ROUNDS_RETURN_IF_ERROR(kept->Run());
   }
-  return ids;
+  return result;
 }
 
 // ---- Retention ----------------------------------------------------------------------------------

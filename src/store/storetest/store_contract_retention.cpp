@@ -87,6 +87,50 @@ TEST_P(StoreContractTest, LegalHoldsInsertListAndReleaseOnce) {
   EXPECT_EQ((*all)[0].released_at, kNow + 5);
 }
 
+// Finishing held deletions looks at a bounded number of them per call, in id order after a
+// cursor: the deletions a hold still keeps are passed over, not looked at again and again.
+TEST_P(StoreContractTest, FinishingHeldDeletionsLooksAtABoundedBatchAfterACursor) {
+  UserId alice = AddUser(store(), "alice");
+  SpaceId kept_space = AddSpace(store(), "Kept", alice);
+  SpaceId freed_space = AddSpace(store(), "Freed", alice);
+  AddHold(store(), Hold({}, {kept_space}));
+  const LegalHoldId freed_hold = AddHold(store(), Hold({}, {freed_space}));
+  std::vector<MessageId> kept, freed;
+  for (int i = 0; i < 3; ++i) kept.push_back(PostAt(store(), kept_space, alice, Draft{.body = "kept"}, kNow).id);
+  for (int i = 0; i < 2; ++i) freed.push_back(PostAt(store(), freed_space, alice, Draft{.body = "freed"}, kNow).id);
+  for (MessageId id : kept) ASSERT_TRUE(store().Write([&](WriteTx& tx) { return tx.DeleteMessage(id, kNow + 1); }));
+  for (MessageId id : freed) ASSERT_TRUE(store().Write([&](WriteTx& tx) { return tx.DeleteMessage(id, kNow + 1); }));
+  ASSERT_TRUE(store().Write([&](WriteTx& tx) { return tx.ReleaseLegalHold(freed_hold, alice, kNow + 2); }));
+  auto finish = [&](MessageId after, int limit) {
+    auto done = store().Write([&](WriteTx& tx) { return tx.FinishHeldDeletions(after, limit); });
+    EXPECT_TRUE(done) << Describe(done);
+    return done.value_or(FinishedDeletions{});
+  };
+  // The first two looked at are still held: nothing finished, the cursor moves past them.
+  FinishedDeletions first = finish(0, 2);
+  EXPECT_EQ(first.looked_at, 2u);
+  EXPECT_TRUE(first.finished_ids.empty());
+  EXPECT_EQ(first.last_id, kept[1]);
+  FinishedDeletions second = finish(first.last_id, 2);
+  EXPECT_EQ(second.looked_at, 2u);
+  EXPECT_EQ(second.finished_ids, std::vector<MessageId>({freed[0]}));
+  EXPECT_EQ(second.last_id, freed[0]);
+  FinishedDeletions third = finish(second.last_id, 2);
+  EXPECT_EQ(third.looked_at, 1u) << "fewer than the limit: the end";
+  EXPECT_EQ(third.finished_ids, std::vector<MessageId>({freed[1]}));
+  // Finished deletions keep no text; held ones keep theirs, and are looked at again from the start.
+  auto text = [&](MessageId id) {
+    auto found = store().Read([&](ReadTx& tx) { return tx.FindHeldDeletion(id); });
+    EXPECT_TRUE(found) << Describe(found);
+    return found && found->has_value();
+  };
+  EXPECT_FALSE(text(freed[0]));
+  EXPECT_TRUE(text(kept[0]));
+  FinishedDeletions again = finish(0, 10);
+  EXPECT_EQ(again.looked_at, 3u);
+  EXPECT_TRUE(again.finished_ids.empty());
+}
+
 TEST_P(StoreContractTest, LegalHoldWithoutCustodiansOrSpacesIsRefused) {
   auto refused = store().Write([](WriteTx& tx) { return tx.InsertLegalHold(Hold({}, {})); });
   ASSERT_FALSE(refused);
