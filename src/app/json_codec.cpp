@@ -381,8 +381,9 @@ Status BodyReader::Finish() {
   return Ok();
 }
 
-Result<json> ParseRequestBody(std::string_view text, int max_depth) {
-  if (!IsValidUtf8(text)) return InvalidArgument("invalid_utf8", "The request body is not valid UTF-8.");
+Result<json> ParseRequestBody(std::string_view text, int max_depth, std::string_view what) {
+  const std::string subject(what);
+  if (!IsValidUtf8(text)) return InvalidArgument("invalid_utf8", subject + " is not valid UTF-8.");
   // Depth and duplicate keys are checked while parsing, through the SAX-style callback.
   std::vector<std::set<std::string>> keys_per_level;
   bool too_deep = false;
@@ -410,10 +411,10 @@ Result<json> ParseRequestBody(std::string_view text, int max_depth) {
     return !too_deep && !duplicate;
   };
   json doc = json::parse(text, callback, /*allow_exceptions=*/false);
-  if (too_deep) return InvalidArgument("too_deep", "The request body nests too deeply.");
-  if (duplicate) return InvalidArgument("duplicate_key", "The request body repeats a key.");
-  if (doc.is_discarded()) return InvalidArgument("malformed_json", "The request body is not valid JSON.");
-  if (!doc.is_object()) return InvalidArgument("invalid_type", "The request body must be a JSON object.");
+  if (too_deep) return InvalidArgument("too_deep", subject + " nests too deeply.");
+  if (duplicate) return InvalidArgument("duplicate_key", subject + " repeats a key.");
+  if (doc.is_discarded()) return InvalidArgument("malformed_json", subject + " is not valid JSON.");
+  if (!doc.is_object()) return InvalidArgument("invalid_type", subject + " must be a JSON object.");
   return doc;
 }
 

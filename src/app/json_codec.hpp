@@ -84,7 +84,8 @@ class BodyReader {
 
 // Parses text as a request body object. Rejects invalid UTF-8, malformed JSON, nesting deeper
 // than `max_depth`, duplicate keys and non-object documents with stable problem codes
-// (invalid_utf8, malformed_json, too_deep, duplicate_key, invalid_type).
-Result<json> ParseRequestBody(std::string_view text, int max_depth = 32);
+// (invalid_utf8, malformed_json, too_deep, duplicate_key, invalid_type). The messages name the
+// text as `what` ("The file" when the CLI reads a document the API would take as a body).
+Result<json> ParseRequestBody(std::string_view text, int max_depth = 32, std::string_view what = "The request body");
 
 }  // namespace rounds::app

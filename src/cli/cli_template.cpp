@@ -18,9 +18,9 @@ using governance::policy::PolicyTemplate;
 using governance::policy::ValidationIssue;
 
 // The document as POST /api/v1/templates reads it: the request body's checks first (UTF-8,
-// nesting, repeated keys), so that a file gets the same code from both.
+// nesting, repeated keys), so that a file gets the same code from both (its message names the file).
 tl::expected<PolicyTemplate, std::vector<ValidationIssue>> ParseAsTheApiDoes(const std::string& text) {
-  auto document = app::ParseRequestBody(text);
+  auto document = app::ParseRequestBody(text, 32, "The file");
   if (!document) {
     const Error& e = document.error();
     return tl::unexpected(std::vector<ValidationIssue>{{e.field, e.problem, e.public_message}});

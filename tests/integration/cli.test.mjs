@@ -93,11 +93,13 @@ test('template validate gives a file the code the API gives the same bytes, and 
       writeFileSync(file, bytes);
       const r = runCli(['admin', 'template', 'validate', file]);
       assert.equal(r.status, 1, `${code}: ${r.stdout}${r.stderr}`);
-      assert.match(r.stdout, new RegExp(`: ${code}: `), code);
+      assert.match(r.stdout, new RegExp(`: ${code}: The file `), code);
+      assert.doesNotMatch(r.stdout, /request body/, 'a file is no request body');
       const api = await admin.request('POST', '/api/v1/templates/validate', bytes,
         { raw: true, headers: { 'content-type': 'application/json' } });
       assert.equal(api.status, 400, api.text);
       assert.equal(api.body.code, code);
+      assert.match(api.body.detail, /request body/, api.text);
     }
     for (const unreadable of [dir, path.join(dir, 'missing.json')]) {
       const r = runCli(['admin', 'template', 'validate', unreadable]);
