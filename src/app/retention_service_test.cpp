@@ -255,18 +255,22 @@ TEST_F(RetentionServiceTest, ABodyCannotForgeAnotherMessagesLineInTheTranscript)
   for (char c : {'\r', '\v', '\f'}) EXPECT_EQ(transcript.find(c), std::string::npos) << int(c);
 }
 
-// Keywords match as people type them: curly apostrophes, spaces that do not break, Cyrillic
-// and Greek in any case, "ß" in capitals, and the options of a poll.
+// Keywords match as people type them: curly apostrophes, spaces that do not break, Cyrillic,
+// Greek, Armenian and Georgian in any case, "ß" in capitals, and the options of a poll.
 TEST_F(RetentionServiceTest, KeywordsMatchTypedPunctuationOtherScriptsAndPollOptions) {
   MessageId apostrophe = IdOf(Post(bob_, space_, "the patient\xE2\x80\x99s chart"));
   MessageId spaced = IdOf(Post(bob_, space_, "dose 5\xC2\xA0mg"));
   MessageId cyrillic = IdOf(Post(bob_, space_, "\xD0\x94\xD0\x98\xD0\x90\xD0\x93\xD0\x9D\xD0\x9E\xD0\x97 pending"));
+  MessageId armenian = IdOf(Post(bob_, space_, "ԱԽՏՈՐՈՇՈՒՄ pending"));
+  MessageId georgian = IdOf(Post(bob_, space_, "ᲓᲘᲐᲒᲜᲝᲖᲘ pending"));
   MessageId street = IdOf(Post(bob_, space_, "HAUPTSTRASSE 4"));
   MessageId poll = IdOf(Post(bob_, space_, "Next step?", MessageKind::kPoll, std::nullopt, {"increase morphine", "wait"}));
   const std::pair<const char*, MessageId> cases[] = {
       {"patient's", apostrophe},
       {"dose 5 mg", spaced},
       {"\xD0\xB4\xD0\xB8\xD0\xB0\xD0\xB3\xD0\xBD\xD0\xBE\xD0\xB7", cyrillic},  // диагноз
+      {"ախտորոշում", armenian},
+      {"დიაგნოზი", georgian},  // Mkhedruli, the message in Mtavruli
       {"hauptstra\xC3\x9F" "e", street},
       {"Morphine", poll},
   };

@@ -95,6 +95,41 @@ TEST(TextFold, FoldsGreekAndCyrillicLettersToTheirSmallBaseLetter) {
   }
 }
 
+// Armenian and Georgian capitals fold to their small letters as Unicode's simple case folding
+// has them; each folded letter takes as many bytes as the capital did.
+TEST(TextFold, FoldsArmenianAndGeorgianCapitalsToTheirSmallLetters) {
+  EXPECT_EQ(FoldForMatching("ՀԱՅԿ ՊԵՏՐՈՍՅԱՆ"), "հայկ պետրոսյան");
+  EXPECT_EQ(FoldForMatching("Հայկ Պետրոսյան"), "հայկ պետրոսյան");
+  EXPECT_EQ(FoldForMatching("ᲜᲘᲜᲝ ᲑᲔᲠᲘᲫᲔ"), "ნინო ბერიძე");  // Mtavruli as Mkhedruli
+  EXPECT_EQ(FoldForMatching("ნინო ბერიძე"), "ნინო ბერიძე");
+  EXPECT_EQ(FoldForMatching("\xE1\x82\xA0\xE1\x83\x87\xE1\x83\x8D"), "\xE2\xB4\x80\xE2\xB4\xA7\xE2\xB4\xAD");  // Asomtavruli Ⴀ Ⴧ Ⴭ: Nuskhuri
+  // Beside Latin, Greek and Cyrillic capitals, each folded in place.
+  EXPECT_EQ(FoldForMatching("MRI \xC3\x89 ΩΔ ДА ՀԱՅԿ ᲒᲐ ok"), "mri e ωδ да հայկ გა ok");
+  struct Case {
+    char32_t code_point;
+    char32_t letter;
+    bool capital;
+  };
+  for (const Case& c : std::initializer_list<Case>{
+           {0x0531, 0x0561, true},   {0x0556, 0x0586, true},   {0x0561, 0x0561, false},  {0x0586, 0x0586, false},
+           {0x0587, 0x0587, false},  {0x10A0, 0x2D00, true},   {0x10C5, 0x2D25, true},   {0x10C7, 0x2D27, true},
+           {0x10CD, 0x2D2D, true},   {0x10D0, 0x10D0, false},  {0x10FF, 0x10FF, false},  {0x1C90, 0x10D0, true},
+           {0x1CBA, 0x10FA, true},   {0x1CBD, 0x10FD, true},   {0x1CBF, 0x10FF, true},   {0x2D00, 0x2D00, false},
+           {0x2D2D, 0x2D2D, false}}) {
+    const FoldedLetter folded = FoldArmenianOrGeorgian(c.code_point);
+    EXPECT_EQ(folded.letter, c.letter) << std::hex << static_cast<unsigned>(c.code_point);
+    EXPECT_EQ(folded.capital, c.capital) << std::hex << static_cast<unsigned>(c.code_point);
+  }
+  // Punctuation (Armenian full stop, Georgian paragraph separator), unassigned code points and
+  // other scripts are no letters, and are kept as they are.
+  for (const char32_t other : {char32_t{0x0557}, char32_t{0x055D}, char32_t{0x0589}, char32_t{0x10C6},
+                               char32_t{0x10FB}, char32_t{0x1CBB}, char32_t{0x1CBC}, char32_t{0x2D26},
+                               U'Д', U'A', U'א'}) {
+    EXPECT_EQ(FoldArmenianOrGeorgian(other).letter, 0u) << std::hex << static_cast<unsigned>(other);
+  }
+  EXPECT_EQ(FoldForMatching("\xD5\x9D \xE1\x83\xBB \xE1\xB2\xBB"), "\xD5\x9D \xE1\x83\xBB \xE1\xB2\xBB");
+}
+
 std::string NameOf(std::thread& t) {
   char name[32] = {};
   pthread_getname_np(t.native_handle(), name, sizeof name);

@@ -46,10 +46,47 @@ char AsciiPunctuation(char32_t cp) {
   return 0;
 }
 
-void AppendUtf8(std::string& out, char32_t cp) {  // a code point of U+0080..U+07FF: two bytes
-  out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
+// The bytes of a code point in UTF-8.
+constexpr std::size_t Utf8Length(char32_t cp) {
+  return cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+}
+
+void AppendUtf8(std::string& out, char32_t cp) {  // a folded letter, U+0080..U+FFFF: two or three bytes
+  if (cp < 0x800) {
+    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
+  } else {
+    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+  }
   out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
 }
+
+// Unicode's simple case folding of Armenian and Georgian: each capital is a fixed distance from
+// its small letter.
+constexpr FoldedLetter ArmenianOrGeorgian(char32_t cp) {
+  if (cp >= 0x0531 && cp <= 0x0556) return {cp + 0x30, true};  // Armenian capitals
+  if (cp >= 0x0560 && cp <= 0x0588) return {cp, false};        // Armenian small letters
+  if ((cp >= 0x10A0 && cp <= 0x10C5) || cp == 0x10C7 || cp == 0x10CD) {
+    return {cp - 0x10A0 + 0x2D00, true};  // Asomtavruli as Nuskhuri
+  }
+  if ((cp >= 0x10D0 && cp <= 0x10FA) || (cp >= 0x10FD && cp <= 0x10FF)) return {cp, false};  // Mkhedruli
+  if ((cp >= 0x1C90 && cp <= 0x1CBA) || (cp >= 0x1CBD && cp <= 0x1CBF)) {
+    return {cp - 0x1C90 + 0x10D0, true};  // Mtavruli as Mkhedruli
+  }
+  if ((cp >= 0x2D00 && cp <= 0x2D25) || cp == 0x2D27 || cp == 0x2D2D) return {cp, false};  // Nuskhuri
+  return {};
+}
+
+// Folding never lengthens text (the PHI scanner's normalization writes into buffers sized once):
+// every folded letter takes as many bytes as the letter it replaces.
+constexpr bool KeepsItsLength() {
+  for (char32_t cp = 0x0500; cp < 0x2E00; ++cp) {
+    const FoldedLetter folded = ArmenianOrGeorgian(cp);
+    if (folded.letter != 0 && Utf8Length(folded.letter) != Utf8Length(cp)) return false;
+  }
+  return true;
+}
+static_assert(KeepsItsLength());
 
 }  // namespace
 
@@ -83,6 +120,8 @@ FoldedLetter FoldGreekOrCyrillic(char32_t code_point) {
   return {letter, capital};
 }
 
+FoldedLetter FoldArmenianOrGeorgian(char32_t code_point) { return ArmenianOrGeorgian(code_point); }
+
 std::string FoldForMatching(std::string_view text) {
   std::string out;
   out.reserve(text.size());
@@ -111,7 +150,9 @@ std::string FoldForMatching(std::string_view text) {
         i += length;
         continue;
       }
-      if (const FoldedLetter folded = FoldGreekOrCyrillic(cp); folded.letter != 0) {
+      FoldedLetter folded = FoldGreekOrCyrillic(cp);
+      if (folded.letter == 0) folded = FoldArmenianOrGeorgian(cp);
+      if (folded.letter != 0) {
         AppendUtf8(out, folded.letter);
         i += length;
         continue;
