@@ -79,6 +79,14 @@ long Fold(long cp) {
   if ((cp >= 0x2010 && cp <= 0x2015) || cp == 0x2212 || cp == 0xFE58 || cp == 0xFE63) return '-';
   if (cp == 0x2018 || cp == 0x2019 || cp == 0x02BC) return '\'';
   if (cp == 0x201C || cp == 0x201D) return '"';
+  // "ՀԱՅԿ" and "Հայկ" read alike, and so does Georgian in Mtavruli capitals and in Mkhedruli: an
+  // Armenian or Georgian capital (U+0531..U+1CBF) is its small letter, and small letters are
+  // kept as they are.
+  if (cp >= 0x0531 && cp <= 0x1CBF) {
+    if (const FoldedLetter folded = FoldArmenianOrGeorgian(static_cast<char32_t>(cp)); folded.capital) {
+      return static_cast<long>(folded.letter);
+    }
+  }
   return kKeep;
 }
 
@@ -109,7 +117,9 @@ bool NormalizedText::CapitalAt(std::size_t pos) const {
   if (c < 0x80) return c >= 'A' && c <= 'Z';
   std::size_t len = 1;
   const long cp = DecodeUtf8(original_, OriginalBegin(pos), len);
-  return cp >= 0 && FoldGreekOrCyrillic(static_cast<char32_t>(cp)).capital;
+  if (cp < 0) return false;
+  const auto code_point = static_cast<char32_t>(cp);
+  return FoldGreekOrCyrillic(code_point).capital || FoldArmenianOrGeorgian(code_point).capital;
 }
 
 NormalizedText NormalizeForScan(std::string_view original, NormalizedText&& reuse) {
@@ -174,9 +184,19 @@ NormalizedText NormalizeForScan(std::string_view original, NormalizedText&& reus
     } else if (folded < 0x80) {
       dst[k] = static_cast<char>(folded);
       src[k++] = static_cast<std::uint32_t>(i);
-    } else {  // a Greek or Cyrillic letter: two bytes, as the letter it replaces
-      dst[k] = static_cast<char>(0xC0 | (folded >> 6));
-      src[k++] = static_cast<std::uint32_t>(i);
+    } else {
+      // A Greek, Cyrillic or Armenian letter takes two bytes, a Georgian one three: as many as
+      // the letter it replaces (FoldGreekOrCyrillic, FoldArmenianOrGeorgian), so never more than
+      // the `len` bytes read.
+      if (folded < 0x800) {
+        dst[k] = static_cast<char>(0xC0 | (folded >> 6));
+        src[k++] = static_cast<std::uint32_t>(i);
+      } else {
+        dst[k] = static_cast<char>(0xE0 | (folded >> 12));
+        src[k++] = static_cast<std::uint32_t>(i);
+        dst[k] = static_cast<char>(0x80 | ((folded >> 6) & 0x3F));
+        src[k++] = static_cast<std::uint32_t>(i);
+      }
       dst[k] = static_cast<char>(0x80 | (folded & 0x3F));
       src[k++] = static_cast<std::uint32_t>(i);
     }

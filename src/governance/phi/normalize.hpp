@@ -2,8 +2,9 @@
 //
 // Rules are written for plain ASCII; people type identifiers with full-width digits, zero-width
 // characters, non-breaking spaces and Unicode dashes. NormalizeForScan folds those to ASCII, and
-// Greek and Cyrillic letters to one lower-case form, and keeps, for every byte of the result,
-// where it came from, so findings map back to byte spans of the original text.
+// Greek, Cyrillic, Armenian and Georgian letters to one lower-case form, and keeps, for every
+// byte of the result, where it came from, so findings map back to byte spans of the original
+// text.
 #pragma once
 
 #include <cstddef>
@@ -25,8 +26,9 @@ class NormalizedText {
   std::size_t OriginalEnd(std::size_t end) const;
   bool identity() const { return source_.empty(); }
   // Whether the letter at normalized byte `pos` was typed as a capital: an ASCII capital, or a
-  // Greek or Cyrillic one. Folding lower-cases Greek and Cyrillic letters, so the folded text no
-  // longer shows it; every letter folded to ASCII keeps its case there.
+  // Greek, Cyrillic, Armenian or Georgian one (Mtavruli and Asomtavruli are Georgian's
+  // capitals). Folding lower-cases those scripts' letters, so the folded text no longer shows
+  // it; every letter folded to ASCII keeps its case there.
   bool CapitalAt(std::size_t pos) const;
 
  private:
@@ -45,8 +47,12 @@ class NormalizedText {
 // U+00AD). Greek (U+0386..U+03CE) and Cyrillic (U+0400..U+04FF) letters become their lower-case
 // base letter (FoldGreekOrCyrillic: "ΔΗΜΗΤΡΗΣ" and "Δημήτρης" both "δημητρησ"), except the Cyrillic
 // letters that look Latin (а, е, о, р, с, у, х), which become that Latin letter in the case they
-// were typed in. Other bytes pass through unchanged (invalid UTF-8 too). `reuse` lends its
-// buffers. The result may view `original`, which must outlive it.
+// were typed in. Armenian capitals (U+0531..U+0556) and Georgian ones (Mtavruli U+1C90..U+1CBF,
+// Asomtavruli U+10A0..U+10CD) become their small letters (FoldArmenianOrGeorgian: "ՀԱՅԿ" and
+// "Հայկ" both "հայկ", Mtavruli as Mkhedruli). A folded letter takes as many bytes as the one it
+// replaces, so the result is never longer than `original`. Other bytes pass through unchanged
+// (invalid UTF-8 too). `reuse` lends its buffers. The result may view `original`, which must
+// outlive it.
 NormalizedText NormalizeForScan(std::string_view original, NormalizedText&& reuse = {});
 
 }  // namespace rounds::governance::phi

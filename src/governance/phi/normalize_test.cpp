@@ -131,6 +131,57 @@ TEST(PhiNormalize, KnowsWhichLettersWereTypedAsCapitals) {
   EXPECT_EQ(capitals, (std::vector<bool>{true, false, true, false, true, false, true, false, true, false}));
 }
 
+// Armenian capitals read as their small letters, Georgian Mtavruli as Mkhedruli and Asomtavruli
+// as Nuskhuri; small letters alone need no copy.
+TEST(PhiNormalize, FoldsArmenianAndGeorgianCapitalsToTheirSmallLetters) {
+  for (const char* name : {"ՀԱՅԿ ՊԵՏՐՈՍՅԱՆ", "Հայկ Պետրոսյան", "հայկ պետրոսյան"}) {
+    EXPECT_EQ(NormalizeForScan(name).text(), "հայկ պետրոսյան") << name;
+  }
+  for (const char* name : {"ᲜᲘᲜᲝ ᲑᲔᲠᲘᲫᲔ", "Ნინო Ბერიძე", "ნინო ბერიძე"}) {
+    EXPECT_EQ(NormalizeForScan(name).text(), "ნინო ბერიძე") << name;
+  }
+  EXPECT_EQ(NormalizeForScan("\xE1\x82\xA0\xE1\x83\x87\xE1\x83\x8D").text(),
+            "\xE2\xB4\x80\xE2\xB4\xA7\xE2\xB4\xAD");  // Ⴀ Ⴧ Ⴭ: ⴀ ⴧ ⴭ
+  EXPECT_TRUE(NormalizeForScan("հայկ պետրոսյան ნინო ბერიძე").identity());
+}
+
+// A Georgian letter folds to three bytes and an Armenian one to two, as many as they were: every
+// byte maps back to its letter, and a finding after them (past a dash folded from three bytes to
+// one) still maps to its own bytes.
+TEST(PhiNormalize, MapsSpansBackThroughArmenianAndGeorgianCapitals) {
+  const std::string text = "ᲜᲘᲜᲝ Ბერიძე ՀԱՅԿ, call 617\xE2\x80\x91" "555\xE2\x80\x91" "0142 today";
+  const NormalizedText n = NormalizeForScan(text);
+  const std::string_view folded = n.text();
+  EXPECT_EQ(folded, "ნინო ბერიძე հայկ, call 617-555-0142 today");
+  for (std::size_t i = 0; i < std::string_view("ნინო").size(); ++i) {
+    EXPECT_EQ(n.OriginalBegin(i), i / 3 * 3) << i;
+  }
+  const std::size_t beridze = folded.find("ბერიძე");
+  EXPECT_EQ(n.OriginalBegin(beridze), text.find("Ბ"));
+  EXPECT_EQ(n.OriginalBegin(beridze + 2), text.find("Ბ")) << "the capital's last byte";
+  EXPECT_EQ(n.OriginalBegin(beridze + 3), text.find("ე"));
+  const std::size_t hayk = folded.find("հայկ");
+  EXPECT_EQ(n.OriginalBegin(hayk), text.find("ՀԱՅԿ"));
+  EXPECT_EQ(n.OriginalEnd(folded.find(',')), text.find(','));
+  const std::size_t phone = folded.find("617-555-0142");
+  ASSERT_NE(phone, std::string_view::npos);
+  EXPECT_EQ(n.OriginalBegin(phone), text.find("617"));
+  EXPECT_EQ(n.OriginalEnd(phone + 12), text.find(" today"));
+  EXPECT_EQ(n.OriginalEnd(folded.size()), text.size());
+}
+
+// Armenian capitals and Georgian Mtavruli and Asomtavruli were capitals, as typed.
+TEST(PhiNormalize, KnowsArmenianAndGeorgianCapitals) {
+  const std::string text = "Հայկ հայկ ᲜᲘᲜᲝ ნინო \xE1\x82\xA0 \xE2\xB4\x80 Δημήτρης δημήτρης";
+  const NormalizedText n = NormalizeForScan(text);
+  const std::string_view folded = n.text();
+  std::vector<bool> capitals;
+  for (std::size_t i = 0; i < folded.size(); ++i) {
+    if (i == 0 || folded[i - 1] == ' ') capitals.push_back(n.CapitalAt(i));
+  }
+  EXPECT_EQ(capitals, (std::vector<bool>{true, false, true, false, true, false, true, false}));
+}
+
 TEST(PhiNormalize, ReusedBuffersMapLongAndShortTextsAlike) {
   // A long text with a folded character after a long ASCII run (the eight-byte skip), then a
   // shorter one into the same buffers, then plain ASCII.

@@ -34,8 +34,9 @@ struct PatientRecord {
 // the next token, so "de la cruz" typed as three tokens meets the key of "De La Cruz". Keys are
 // taken of text folded by NormalizeForScan, on both sides: the index's names and the scanned text,
 // so accented Latin letters, composed or decomposed, in either case, meet their plain letter
-// ("Zoë", "ZOË", "Zoe" + U+0308 and "Zoe" have one key), and Greek and Cyrillic names meet
-// themselves in any case ("Дмитрий", "ДМИТРИЙ", "дмитрий").
+// ("Zoë", "ZOË", "Zoe" + U+0308 and "Zoe" have one key), and Greek, Cyrillic, Armenian and
+// Georgian names meet themselves in any case ("Дмитрий", "ДМИТРИЙ", "дмитрий"; "ՀԱՅԿ", "Հայկ";
+// Georgian in Mtavruli and in Mkhedruli).
 class NameKey {
  public:
   static constexpr std::uint64_t kSeed = 14695981039346656037ull;

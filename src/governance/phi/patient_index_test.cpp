@@ -69,6 +69,31 @@ TEST(PhiPatientIndex, CyrillicAndGreekNamesFromCsvMeetTheirTextInAnyCase) {
   EXPECT_FALSE(snap->IsFirstName(key("Νίκος")));
 }
 
+// So does an Armenian or Georgian name: written in capitals or in small letters in the index, it
+// meets the name typed in the other (Georgian Mtavruli and Mkhedruli, Asomtavruli and Nuskhuri).
+TEST(PhiPatientIndex, ArmenianAndGeorgianNamesFromCsvMeetTheirTextInAnyCase) {
+  auto records = PatientIndex::ParseCsv(
+      "mrn,first,last\n"
+      "70000011,ՀԱՅԿ,ՊԵՏՐՈՍՅԱՆ\n"
+      "70000012,ნინო,ბერიძე\n"
+      "70000013,ᲚᲔᲕᲐᲜ,ᲒᲔᲚᲝᲕᲐᲜᲘ\n"
+      "70000014,\xE1\x82\xA0\xE1\x82\xA1,\xE1\x82\xA2\xE1\x82\xA3\n");  // Ⴀ Ⴁ, Ⴂ Ⴃ
+  ASSERT_TRUE(records);
+  PatientIndex index;
+  index.Replace(*records);
+  const auto snap = index.Snapshot();
+  auto key = [](std::string_view typed) { return NameKey::Of(NormalizeForScan(typed).text()); };
+  for (const auto& [first, last] : std::vector<std::pair<std::string, std::string>>{
+           {"Հայկ", "Պետրոսյան"}, {"հայկ", "պետրոսյան"}, {"ՀԱՅԿ", "ՊԵՏՐՈՍՅԱՆ"},
+           {"ნინო", "ბერიძე"}, {"ᲜᲘᲜᲝ", "ᲑᲔᲠᲘᲫᲔ"}, {"Ნინო", "Ბერიძე"},
+           {"ლევან", "გელოვანი"}, {"ᲚᲔᲕᲐᲜ", "ᲒᲔᲚᲝᲕᲐᲜᲘ"},
+           {"\xE2\xB4\x80\xE2\xB4\x81", "\xE2\xB4\x82\xE2\xB4\x83"}}) {  // ⴀⴁ ⴂⴃ
+    EXPECT_TRUE(snap->IsNamePair(key(first), key(last))) << first << " " << last;
+  }
+  EXPECT_FALSE(snap->IsNamePair(key("Հայկ"), key("Սարգսյան")));
+  EXPECT_FALSE(snap->IsFirstName(key("ԱՐԱՄ")));
+}
+
 TEST(PhiPatientIndex, OneSlipIsOneLetterOutInChangedOrSwappedNeverTheFirst) {
   EXPECT_TRUE(NearNames::OneSlip("garica", "garcia"));    // swapped
   EXPECT_TRUE(NearNames::OneSlip("washingon", "washington"));  // left out

@@ -699,8 +699,8 @@ std::span<const Token> Tokenize(const NormalizedText& normalized, const WordTabl
       if (c != '\'' && c != '-' && c != '.' && c != '/') break;  // most words end at a space
       // Only letters so far (i > begin: at least one): punctuation before a letter may continue
       // the word ("Смирнова-Петрова", "Мар'яна" as one word, as "Garcia-Lopez"). Outside ASCII
-      // the normalized text's letters are Greek and Cyrillic, whose UTF-8 starts 0xCE..0xD3; an
-      // emoji or a CJK character after a dash ("Garcia-😀") starts no part of the name.
+      // only Greek and Cyrillic letters do, whose UTF-8 starts 0xCE..0xD3; an emoji or a CJK
+      // character after a dash ("Garcia-😀") starts no part of the name.
       if ((seen & kInfoDigit) == 0 && i + 1 < n && ContinuesWord(bytes[i + 1])) {
         if (c == '\'' && (text[i + 1] == 's' || text[i + 1] == 'S') &&
             (i + 2 >= n || !IsAlnum(text[i + 2]))) {

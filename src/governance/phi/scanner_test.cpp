@@ -629,6 +629,41 @@ TEST(PhiScanner, MapsCyrillicAndGreekNamesBackToTheirBytes) {
             "[REDACTED:PHONE] \xF0\x9F\x98\x80");
 }
 
+// An Armenian or Georgian patient's name is found in any case, whichever case the index has it
+// in: Armenian capitals and small letters, Georgian Mtavruli and Mkhedruli. "LAST FIRST" without
+// a comma only in capitals, as for Latin, Greek and Cyrillic names.
+TEST(PhiScanner, FindsArmenianAndGeorgianNamesInAnyCase) {
+  const auto scanner = ScannerWith({{"70000011", "Հայկ", "Պետրոսյան"},
+                                    {"70000012", "ᲜᲘᲜᲝ", "ᲑᲔᲠᲘᲫᲔ"}});
+  ASSERT_TRUE(scanner);
+  for (const std::string name :
+       {"Հայկ Պետրոսյան", "հայկ պետրոսյան", "ՀԱՅԿ ՊԵՏՐՈՍՅԱՆ", "Պետրոսյան, Հայկ", "ՊԵՏՐՈՍՅԱՆ ՀԱՅԿ",
+        "ნინო ბერიძე", "ᲜᲘᲜᲝ ᲑᲔᲠᲘᲫᲔ", "Ნინო Ბერიძე", "ბერიძე, ნინო", "ᲑᲔᲠᲘᲫᲔ ᲜᲘᲜᲝ"}) {
+    const std::string text = "Saw " + name + " today";
+    EXPECT_EQ(FindingsOf(*scanner, text), std::vector<std::string>{"NAME:" + name}) << text;
+  }
+  for (const char* text : {"Saw պետրոսյան հայկ today", "Saw Հայկ Սարգսյան today", "Saw ԱՐԱՄ ՊԵՏՐՈՍՅԱՆ today",
+                           "Saw ნინო გელოვანი today"}) {
+    EXPECT_TRUE(scanner->Scan(text).empty())
+        << text << " -> " << ::testing::PrintToString(FindingsOf(*scanner, text));
+  }
+}
+
+// Spans map to the original bytes through Armenian letters folded in two bytes and Georgian ones in
+// three: a capitalized Georgian word before a phone number leaves the number's span its own.
+TEST(PhiScanner, MapsArmenianAndGeorgianNamesBackToTheirBytes) {
+  const auto scanner = ScannerWith({{"70000011", "Հայկ", "Պետրոսյան"},
+                                    {"70000012", "ნინო", "ბერიძე"}});
+  ASSERT_TRUE(scanner);
+  const std::string text =
+      "\xF0\x9F\x98\x80 ՀԱՅԿ ՊԵՏՐՈՍՅԱՆ and ᲜᲘᲜᲝ ᲑᲔᲠᲘᲫᲔ \xF0\x9F\x98\x80 Ბათუმი 617\xE2\x80\x91" "555-0142 ok";
+  EXPECT_EQ(FindingsOf(*scanner, text),
+            (std::vector<std::string>{"NAME:ՀԱՅԿ ՊԵՏՐՈՍՅԱՆ", "NAME:ᲜᲘᲜᲝ ᲑᲔᲠᲘᲫᲔ",
+                                      "PHONE:617\xE2\x80\x91" "555-0142"}));
+  EXPECT_EQ(Redact(text, scanner->Scan(text)),
+            "\xF0\x9F\x98\x80 [REDACTED:NAME] and [REDACTED:NAME] \xF0\x9F\x98\x80 Ბათუმი [REDACTED:PHONE] ok");
+}
+
 TEST(PhiScanner, PrefersTheLongerReadingOfANameAndKeepsIdentifierPrefixes) {
   const auto scanner = ScannerWith({{"10000001", "Ahmed", "Day"},
                                     {"10000002", "Ahmed", "Alolko"},
