@@ -119,16 +119,21 @@ TEST(PhiNormalize, MapsSpansBackThroughGreekCyrillicEmojiAndLatinAccents) {
   EXPECT_EQ(n.OriginalEnd(folded.size()), text.size());
 }
 
-// What the writer capitalized is still known after folding lower-cased it.
-TEST(PhiNormalize, KnowsWhichLettersWereTypedAsCapitals) {
-  const std::string text = "Дмитрий дмитрий Δημήτρης δημήτρης Сергей сергей \xC3\x89mile \xC3\xA9mile Ab ab";
+// Whether each space-separated word of `text` began with a capital, as known after folding.
+std::vector<bool> WordCapitals(std::string_view text) {
   const NormalizedText n = NormalizeForScan(text);
   const std::string_view folded = n.text();
   std::vector<bool> capitals;
   for (std::size_t i = 0; i < folded.size(); ++i) {
     if (i == 0 || folded[i - 1] == ' ') capitals.push_back(n.CapitalAt(i));
   }
-  EXPECT_EQ(capitals, (std::vector<bool>{true, false, true, false, true, false, true, false, true, false}));
+  return capitals;
+}
+
+// What the writer capitalized is still known after folding lower-cased it.
+TEST(PhiNormalize, KnowsWhichLettersWereTypedAsCapitals) {
+  const std::string text = "Дмитрий дмитрий Δημήτρης δημήτρης Сергей сергей \xC3\x89mile \xC3\xA9mile Ab ab";
+  EXPECT_EQ(WordCapitals(text), (std::vector<bool>{true, false, true, false, true, false, true, false, true, false}));
 }
 
 // Armenian capitals read as their small letters, Georgian Mtavruli as Mkhedruli and Asomtavruli
@@ -173,13 +178,7 @@ TEST(PhiNormalize, MapsSpansBackThroughArmenianAndGeorgianCapitals) {
 // Armenian capitals and Georgian Mtavruli and Asomtavruli were capitals, as typed.
 TEST(PhiNormalize, KnowsArmenianAndGeorgianCapitals) {
   const std::string text = "Հայկ հայկ ᲜᲘᲜᲝ ნინო \xE1\x82\xA0 \xE2\xB4\x80 Δημήτρης δημήτρης";
-  const NormalizedText n = NormalizeForScan(text);
-  const std::string_view folded = n.text();
-  std::vector<bool> capitals;
-  for (std::size_t i = 0; i < folded.size(); ++i) {
-    if (i == 0 || folded[i - 1] == ' ') capitals.push_back(n.CapitalAt(i));
-  }
-  EXPECT_EQ(capitals, (std::vector<bool>{true, false, true, false, true, false, true, false}));
+  EXPECT_EQ(WordCapitals(text), (std::vector<bool>{true, false, true, false, true, false, true, false}));
 }
 
 TEST(PhiNormalize, ReusedBuffersMapLongAndShortTextsAlike) {

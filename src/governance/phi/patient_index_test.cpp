@@ -3,7 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <array>
+#include <memory>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -11,6 +14,18 @@
 
 namespace rounds::governance::phi {
 namespace {
+
+// The index of a CSV's patients, or null when the CSV does not parse.
+std::shared_ptr<const PatientIndexSnapshot> SnapshotOf(std::string_view csv) {
+  auto records = PatientIndex::ParseCsv(csv);
+  if (!records) return nullptr;
+  PatientIndex index;
+  index.Replace(*records);
+  return index.Snapshot();
+}
+
+// A name as typed, keyed as the scanner keys the text it reads.
+std::uint64_t TypedKey(std::string_view typed) { return NameKey::Of(NormalizeForScan(typed).text()); }
 
 TEST(PhiPatientIndex, ParsesCsvWithHeaderInAnyOrderAndQuotes) {
   auto records = PatientIndex::ParseCsv(
@@ -48,50 +63,42 @@ TEST(PhiPatientIndex, NameKeysIgnoreCaseAndPunctuation) {
 // The index keys its names as the scanner keys the text it reads, folded by NormalizeForScan: a
 // Cyrillic or Greek name loaded from CSV meets the name typed in any case.
 TEST(PhiPatientIndex, CyrillicAndGreekNamesFromCsvMeetTheirTextInAnyCase) {
-  auto records = PatientIndex::ParseCsv(
+  const auto snap = SnapshotOf(
       "mrn,first,last\n"
       "70000001,Дмитрий,Иванов\n"
       "70000002,Δημήτρης,Παπαδόπουλος\n"
       "70000003,СЕРГЕЙ,Орлов\n");
-  ASSERT_TRUE(records);
-  PatientIndex index;
-  index.Replace(*records);
-  const auto snap = index.Snapshot();
-  auto key = [](std::string_view typed) { return NameKey::Of(NormalizeForScan(typed).text()); };
+  ASSERT_TRUE(snap);
   for (const auto& [first, last] : std::vector<std::pair<std::string, std::string>>{
            {"Дмитрий", "Иванов"}, {"дмитрий", "иванов"}, {"ДМИТРИЙ", "ИВАНОВ"},
            {"Δημήτρης", "Παπαδόπουλος"}, {"δημήτρης", "παπαδόπουλος"}, {"ΔΗΜΗΤΡΗΣ", "ΠΑΠΑΔΟΠΟΥΛΟΣ"},
            // Look-alikes are Latin in either case: "Сергей" has four of them, "Орлов" three.
            {"Сергей", "Орлов"}, {"сергей", "орлов"}}) {
-    EXPECT_TRUE(snap->IsNamePair(key(first), key(last))) << first << " " << last;
+    EXPECT_TRUE(snap->IsNamePair(TypedKey(first), TypedKey(last))) << first << " " << last;
   }
-  EXPECT_FALSE(snap->IsNamePair(key("Дмитрий"), key("Петров")));
-  EXPECT_FALSE(snap->IsFirstName(key("Νίκος")));
+  EXPECT_FALSE(snap->IsNamePair(TypedKey("Дмитрий"), TypedKey("Петров")));
+  EXPECT_FALSE(snap->IsFirstName(TypedKey("Νίκος")));
 }
 
 // So does an Armenian or Georgian name: written in capitals or in small letters in the index, it
 // meets the name typed in the other (Georgian Mtavruli and Mkhedruli, Asomtavruli and Nuskhuri).
 TEST(PhiPatientIndex, ArmenianAndGeorgianNamesFromCsvMeetTheirTextInAnyCase) {
-  auto records = PatientIndex::ParseCsv(
+  const auto snap = SnapshotOf(
       "mrn,first,last\n"
       "70000011,ՀԱՅԿ,ՊԵՏՐՈՍՅԱՆ\n"
       "70000012,ნინო,ბერიძე\n"
       "70000013,ᲚᲔᲕᲐᲜ,ᲒᲔᲚᲝᲕᲐᲜᲘ\n"
       "70000014,\xE1\x82\xA0\xE1\x82\xA1,\xE1\x82\xA2\xE1\x82\xA3\n");  // Ⴀ Ⴁ, Ⴂ Ⴃ
-  ASSERT_TRUE(records);
-  PatientIndex index;
-  index.Replace(*records);
-  const auto snap = index.Snapshot();
-  auto key = [](std::string_view typed) { return NameKey::Of(NormalizeForScan(typed).text()); };
+  ASSERT_TRUE(snap);
   for (const auto& [first, last] : std::vector<std::pair<std::string, std::string>>{
            {"Հայկ", "Պետրոսյան"}, {"հայկ", "պետրոսյան"}, {"ՀԱՅԿ", "ՊԵՏՐՈՍՅԱՆ"},
            {"ნინო", "ბერიძე"}, {"ᲜᲘᲜᲝ", "ᲑᲔᲠᲘᲫᲔ"}, {"Ნინო", "Ბერიძე"},
            {"ლევან", "გელოვანი"}, {"ᲚᲔᲕᲐᲜ", "ᲒᲔᲚᲝᲕᲐᲜᲘ"},
            {"\xE2\xB4\x80\xE2\xB4\x81", "\xE2\xB4\x82\xE2\xB4\x83"}}) {  // ⴀⴁ ⴂⴃ
-    EXPECT_TRUE(snap->IsNamePair(key(first), key(last))) << first << " " << last;
+    EXPECT_TRUE(snap->IsNamePair(TypedKey(first), TypedKey(last))) << first << " " << last;
   }
-  EXPECT_FALSE(snap->IsNamePair(key("Հայկ"), key("Սարգսյան")));
-  EXPECT_FALSE(snap->IsFirstName(key("ԱՐԱՄ")));
+  EXPECT_FALSE(snap->IsNamePair(TypedKey("Հայկ"), TypedKey("Սարգսյան")));
+  EXPECT_FALSE(snap->IsFirstName(TypedKey("ԱՐԱՄ")));
 }
 
 TEST(PhiPatientIndex, OneSlipIsOneLetterOutInChangedOrSwappedNeverTheFirst) {
