@@ -318,6 +318,8 @@ Result<RetentionReport> RetentionService::RunOnce(const Actor& actor, int max_ba
 
   SpaceId after = 0;
   bool cut_short = false;
+  // The run stops between batches when it has taken `max_batches` or is asked to stop.
+  auto out_of_batches = [&] { return (max_batches > 0 && report.batches >= max_batches) || stop_requested_.load(); };
   while (!cut_short) {
     ROUNDS_ASSIGN_OR_RETURN(auto space_ids, store_.Read([&](store::ReadTx& tx) { return tx.ListSpaceIds(after, 500); }));
     if (space_ids.empty()) break;
@@ -333,7 +335,7 @@ Result<RetentionReport> RetentionService::RunOnce(const Actor& actor, int max_ba
       ++report.spaces_with_limits;
       const UnixMillis cutoff = now - static_cast<std::int64_t>(*limit) * kDayMillis;
       while (true) {
-        if ((max_batches > 0 && report.batches >= max_batches) || stop_requested_.load()) {
+        if (out_of_batches()) {
           cut_short = true;
           break;
         }
@@ -374,7 +376,7 @@ Result<RetentionReport> RetentionService::RunOnce(const Actor& actor, int max_ba
   // each batch one write unit with its record, counted into `counted`.
   auto drain = [&](const std::function<Result<std::size_t>(store::WriteTx&)>& batch, std::int64_t& counted) -> Status {
     while (!cut_short) {
-      if ((max_batches > 0 && report.batches >= max_batches) || stop_requested_.load()) {
+      if (out_of_batches()) {
         cut_short = true;
         break;
       }
@@ -392,7 +394,7 @@ Result<RetentionReport> RetentionService::RunOnce(const Actor& actor, int max_ba
   // is bounded by what it looks at. A batch that finishes none writes nothing.
   store::MessageId after_deletion = 0;
   while (!cut_short) {
-    if ((max_batches > 0 && report.batches >= max_batches) || stop_requested_.load()) {
+    if (out_of_batches()) {
       cut_short = true;
       break;
     }
