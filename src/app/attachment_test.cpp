@@ -338,6 +338,65 @@ TEST_F(AttachmentTest, TheSpacesPhiRuleAppliesToTheContentOfTextFiles) {
   EXPECT_TRUE(image) << image.error().public_message;
 }
 
+// Whether someone is a patient is protected: an outsider (here a patient) who uploads a file is
+// told what the scan finds without the patient index, as for their text. What the index alone
+// finds in the file's name or content is kept from them, and the post that carries the file waits
+// for a moderator, as a post whose text it found a patient's name in does.
+TEST_F(AttachmentTest, AnOutsidersFileThePatientIndexAloneFlagsWaitsForReview) {
+  ASSERT_TRUE(services_->governance.ImportPatients(officer_, "mrn,first,last\nA7654321,Zanele,Okonkwo-Barros\n"));
+  const SpaceId circle = SpaceUnder("internal-community", [](json& d) {
+    d["audience"] = "mixed";
+    d["phi"] = "block";
+    d["attachments"]["types"] = {"image/png", "text/plain"};
+  });
+  ben_.user.kind = AccountKind::kPatient;
+  ASSERT_TRUE(store_->Write([&](store::WriteTx& tx) { return tx.UpdateUser(ben_.user); }));
+  const std::string named = "I sat next to Zanele Okonkwo-Barros at the clinic\n";
+  const std::string stranger = "I sat next to Wilhelmina Quarrendon at the clinic\n";
+
+  // Staff are told, and the blocking space refuses the file.
+  auto staff = Upload(ana_, circle, "visit.txt", named, "text/plain");
+  ASSERT_FALSE(staff);
+  EXPECT_EQ(staff.error().problem, "phi_blocked");
+  EXPECT_NE(staff.error().extensions_json.find("\"name\""), std::string::npos);
+
+  // The patient's uploads are taken alike, in the content or in the name, and say nothing.
+  auto in_content = Upload(ben_, circle, "visit.txt", named, "text/plain");
+  ASSERT_TRUE(in_content) << in_content.error().problem;
+  auto in_name = Upload(ben_, circle, "Zanele Okonkwo-Barros.png");
+  ASSERT_TRUE(in_name) << in_name.error().problem;
+  auto plain = Upload(ben_, circle, "visit.txt", stranger, "text/plain");
+  ASSERT_TRUE(plain) << plain.error().problem;
+  for (const json* up : {&*in_content, &*in_name, &*plain}) {
+    EXPECT_TRUE((*up)["phi_types"].empty()) << up->dump();
+    EXPECT_EQ(up->find("withheld_types"), up->end()) << up->dump();
+  }
+  EXPECT_EQ(services_->messages.Download(ben_, (*in_content)["id"])->first_piece, named) << "nothing redacted";
+  // The trail says what the index found, for moderators and auditors.
+  const auto uploads = AuditOf("attachment.upload");
+  ASSERT_GE(uploads.size(), 3u);
+  EXPECT_EQ(json::parse(uploads[uploads.size() - 3].details_json)["withheld_types"], "name");
+  EXPECT_EQ(json::parse(uploads[uploads.size() - 2].details_json)["withheld_types"], "name");
+  EXPECT_FALSE(json::parse(uploads.back().details_json).contains("withheld_types"));
+
+  // Each post carrying a flagged file waits for review and says nothing of why; the other is published.
+  for (const json* up : {&*in_content, &*in_name}) {
+    auto held = PostWith(ben_, circle, {(*up)["id"].get<AttachmentId>()}, "from my visit");
+    ASSERT_TRUE(held) << held.error().problem;
+    EXPECT_EQ(held->message["state"], "held");
+    EXPECT_EQ(held->message["hold_reason"], "review");
+    EXPECT_TRUE(held->message["phi_types"].empty()) << held->message.dump();
+    // Approving it is judged by the rule in force, which tells the moderator what the index found.
+    auto approved = services_->governance.Moderate(ana_, held->message["id"], {ModerationKind::kApprove, "fine", {}});
+    ASSERT_FALSE(approved);
+    EXPECT_EQ(approved.error().problem, "phi_blocked");
+    EXPECT_NE(approved.error().extensions_json.find("\"name\""), std::string::npos) << approved.error().extensions_json;
+  }
+  auto published = PostWith(ben_, circle, {(*plain)["id"].get<AttachmentId>()}, "from my visit");
+  ASSERT_TRUE(published) << published.error().problem;
+  EXPECT_EQ(published->message["state"], "published");
+}
+
 // A file is screened when it is uploaded and posted later: a template changed in between decides
 // at the post, from what the upload found. A file uploaded while PHI was allowed is not posted
 // into a space that now blocks, redacts, holds or warns of PHI as if it had none.

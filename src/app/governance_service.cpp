@@ -397,6 +397,7 @@ Result<json> GovernanceService::DryRun(const Actor& actor, SpaceId space_id, con
     std::vector<std::string> options;
     std::optional<MemberRole> role;
     std::vector<SampleFile> files;
+    Author written_by = Author::kStaff;  // an outsider's post is judged without the patient index
   };
   std::vector<Sample> samples;
   // Text files are screened as an upload is, up to a budget: a dry run reads at most this much
@@ -419,12 +420,17 @@ Result<json> GovernanceService::DryRun(const Actor& actor, SpaceId space_id, con
     q.moderator_view = true;
     ROUNDS_ASSIGN_OR_RETURN(auto messages, tx.ListMessages(q));  // newest first
     std::map<UserId, std::optional<MemberRole>> roles;
+    std::map<UserId, Author> authors;
     for (auto& m : messages) {
       if (!roles.count(m.author_id)) {
         ROUNDS_ASSIGN_OR_RETURN(auto membership, tx.FindMembership(space_id, m.author_id));
         roles[m.author_id] = membership ? std::optional(membership->role) : std::nullopt;
+        ROUNDS_ASSIGN_OR_RETURN(auto user, tx.FindUser(m.author_id));
+        Actor author;
+        if (user) author.user = std::move(*user);
+        authors[m.author_id] = user ? AuthorOf(author) : Author::kStaff;
       }
-      Sample s{m.id, m.author_id, m.title, m.body, {}, roles[m.author_id], {}};
+      Sample s{m.id, m.author_id, m.title, m.body, {}, roles[m.author_id], {}, authors[m.author_id]};
       for (const auto& o : m.poll_options) s.options.push_back(o.text);
       for (auto& a : m.attachments) {
         SampleFile file{std::move(a), std::nullopt};
@@ -463,8 +469,12 @@ Result<json> GovernanceService::DryRun(const Actor& actor, SpaceId space_id, con
       }
     }
     if (!file_refusals.empty()) ++with_refused_files;
-    Screening screening = Screen(policy_, std::move(fields));
+    Screening screening = Screen(policy_, std::move(fields), s.written_by);
     phi::PhiAction action = ApplyPhiRule(policy.phi, screening);
+    // What only the patient index found in an outsider's post sends it to review (HoldForReview).
+    if ((action == phi::PhiAction::kAllow || action == phi::PhiAction::kRedact) && HoldForReview(policy.phi, screening)) {
+      action = phi::PhiAction::kHold;
+    }
     std::string outcome;
     switch (action) {
       case phi::PhiAction::kAllow: outcome = "allowed"; break;
@@ -483,6 +493,7 @@ Result<json> GovernanceService::DryRun(const Actor& actor, SpaceId space_id, con
     json types = json::array();
     for (const auto& f : screening.fields) {
       for (const auto& finding : f.findings) types.push_back(TypeCode(finding.type));
+      for (const auto& finding : f.withheld) types.push_back(TypeCode(finding.type));  // the officer is told
     }
     json item{{"message_id", s.id}, {"action", outcome}, {"finding_types", types}};
     if (!file_refusals.empty()) item["file_refusals"] = std::move(file_refusals);
@@ -607,9 +618,10 @@ Status PublishableNow(store::ReadTx& tx, const PolicyEngine& policy, const Messa
     fields.emplace_back("poll_options/" + std::to_string(option.index), option.text);
   }
   Screening screening = Screen(policy, std::move(fields));
-  // A file whose upload screening found PHI is refused as a new post's would be.
+  // A file whose upload screening found PHI is refused as a new post's would be, with what the
+  // patient index alone found in an outsider's file (the moderator is told).
   for (std::size_t i = 0; i < message.attachments.size(); ++i) {
-    Screening file = AttachmentScreening(message.attachments[i], i);
+    Screening file = AttachmentScreening(message.attachments[i], i, Author::kStaff);
     if (file.FindingCount() > 0) screening.fields.push_back(std::move(file.fields[0]));
   }
   if (screening.FindingCount() == 0) return Ok();

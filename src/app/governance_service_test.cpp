@@ -86,6 +86,17 @@ class GovernanceTest : public ServiceTest {
     ASSERT_TRUE(created) << created.error().problem << " " << created.error().public_message;
   }
 
+  // A space under a new template `key` (`changes` applied) with the patient `pat` a member, once
+  // Zanele Okonkwo-Barros is in the patient index.
+  SpaceId CircleWithPatient(const std::string& key, const json& changes, Actor& patient) {
+    EXPECT_TRUE(services_->governance.ImportPatients(compliance_, "mrn,first,last\nA7654321,Zanele,Okonkwo-Barros\n"));
+    patient = MakePatient("pat");
+    MakeTemplate(key, changes);
+    const SpaceId circle = SpaceWith(key, "Circle " + key);
+    EXPECT_TRUE(services_->spaces.AddMember(owner_, circle, patient.user.id, MemberRole::kMember));
+    return circle;
+  }
+
   Actor owner_, member_, other_, compliance_;
 };
 
@@ -945,13 +956,9 @@ TEST_F(GovernanceTest, WritesThatReturnContentOfAPhiBearingSpaceAreReads) {
 // that is refused or changed where another would not be. A post the index finds a name in waits
 // for a moderator instead, as every post of a pre-moderated space does.
 TEST_F(GovernanceTest, APatientIsNeverToldWhoIsInThePatientIndex) {
-  ASSERT_TRUE(services_->governance.ImportPatients(compliance_, "mrn,first,last\nA7654321,Zanele,Okonkwo-Barros\n"));
-  Actor patient = MakeUser("pat");
-  patient.user.kind = AccountKind::kPatient;
-  ASSERT_TRUE(store_->Write([&](store::WriteTx& tx) { return tx.UpdateUser(patient.user); }));
-  MakeTemplate("patient-circle", json{{"audience", "patients"}, {"phi", "block"}, {"moderation", "none"}});
-  const SpaceId circle = SpaceWith("patient-circle", "Heart circle");
-  ASSERT_TRUE(services_->spaces.AddMember(owner_, circle, patient.user.id, MemberRole::kMember));
+  Actor patient;
+  const SpaceId circle =
+      CircleWithPatient("patient-circle", json{{"audience", "patients"}, {"phi", "block"}, {"moderation", "none"}}, patient);
   const std::string named = "I sat next to Zanele Okonkwo-Barros at the clinic";
 
   // Staff are told: the check names the finding, and the post is refused with it.
@@ -1014,6 +1021,45 @@ TEST_F(GovernanceTest, APatientIsNeverToldWhoIsInThePatientIndex) {
     EXPECT_EQ(posted->message["hold_reason"], "pre_moderation") << text;
     EXPECT_TRUE(posted->message["phi_types"].empty());
   }
+}
+
+// A dry run says what a version would do to each post as its author would have met it: a
+// patient's post that only the patient index flags would wait for review, where a member of
+// staff's would be refused. The officer running it is staff, and is told what the index found.
+TEST_F(GovernanceTest, ADryRunJudgesAnOutsidersPostAsItsPostWouldBe) {
+  Actor patient;
+  const SpaceId circle =
+      CircleWithPatient("mixed-circle", json{{"audience", "mixed"}, {"phi", "allow"}, {"moderation", "none"}}, patient);
+  const std::string named = "I sat next to Zanele Okonkwo-Barros at the clinic";
+  auto by_staff = Try(member_, circle, named);
+  ASSERT_TRUE(by_staff) << by_staff.error().problem;
+  auto by_patient = Try(patient, circle, named);
+  ASSERT_TRUE(by_patient) << by_patient.error().problem;
+  EXPECT_EQ(by_patient->message["state"], "published") << "PHI is allowed here";
+
+  json doc = governance::policy::ToJson(*governance::policy::FindBuiltIn("internal-community"));
+  doc["key"] = "mixed-circle";
+  doc["name"] = "Test mixed-circle";
+  doc["audience"] = "mixed";
+  doc["moderation"] = "none";
+  doc["phi"] = "block";
+  doc["version"] = 2;
+  ASSERT_TRUE(services_->governance.NewVersion(compliance_, "mixed-circle", doc));
+  auto dry = services_->governance.DryRun(compliance_, circle, "mixed-circle", 2, 50);
+  ASSERT_TRUE(dry) << dry.error().problem;
+  EXPECT_EQ((*dry)["blocked"], 1);
+  EXPECT_EQ((*dry)["held"], 1);
+  for (const auto& item : (*dry)["items"]) {
+    const bool patients = item["message_id"] == by_patient->message["id"];
+    EXPECT_EQ(item["action"], patients ? "held" : "blocked") << item.dump();
+    EXPECT_EQ(item["finding_types"], json::array({"name"})) << item.dump();
+  }
+  // What the dry run said is what the version does.
+  ASSERT_TRUE(services_->governance.AssignTemplate(compliance_, circle, "mixed-circle", 2, "no PHI here"));
+  EXPECT_EQ(Try(member_, circle, named).error().problem, "phi_blocked");
+  auto again = Try(patient, circle, named);
+  ASSERT_TRUE(again) << again.error().problem;
+  EXPECT_EQ(again->message["state"], "held");
 }
 
 // The "moderation.queue" user events among `events`: what each says, and to whom (sorted).
@@ -1214,9 +1260,7 @@ namespace rounds::app {
 namespace {
 
 TEST_F(GovernanceTest, PatientsAreMembersOnlyOfSpacesWhoseAudienceIncludesThem) {
-  Actor patient = MakeUser("pat");
-  patient.user.kind = AccountKind::kPatient;
-  ASSERT_TRUE(store_->Write([&](store::WriteTx& tx) { return tx.UpdateUser(patient.user); }));
+  Actor patient = MakePatient("pat");
 
   const SpaceId clinical = SpaceWith("clinical-team", "ward 7 team");
   auto refused = services_->spaces.AddMember(owner_, clinical, patient.user.id, MemberRole::kMember);

@@ -351,6 +351,7 @@ Result<std::string> MessageService::RunPostUnit(PostJob& job, store::WriteTx& tx
   // The files: the author's uploads to this space, not yet posted. A name whose screening
   // found PHI the author confirmed holds the message under a hold rule, like its body would.
   bool attachment_phi = false;
+  bool attachment_withheld = false;  // an outsider's file in which the patient index alone found PHI
   for (AttachmentId attachment_id : draft.attachment_ids) {
     ROUNDS_ASSIGN_OR_RETURN(auto attachment, tx.FindAttachment(attachment_id));
     if (!attachment || attachment->space_id != space_id || attachment->uploader_id != actor.user.id ||
@@ -368,11 +369,12 @@ Result<std::string> MessageService::RunPostUnit(PostJob& job, store::WriteTx& tx
       const auto decision = AttachmentPhiDecision(policy.phi, *attachment, draft.confirm_phi);
       if (decision != phi::PhiAction::kAllow && decision != phi::PhiAction::kHold) {
         refused = decision;
-        refusal = AttachmentScreening(*attachment, m.attachments.size());
+        refusal = AttachmentScreening(*attachment, m.attachments.size(), Author::kOutsider);
         return Fail(AttachmentPhiRefusal(decision, *attachment, m.attachments.size()));
       }
       attachment_phi = attachment_phi || decision == phi::PhiAction::kHold;
     }
+    attachment_withheld = attachment_withheld || !attachment->withheld_types.empty();
     m.attachments.push_back(std::move(*attachment));
   }
   if (attachment_phi) phi_action = phi::PhiAction::kHold;
@@ -399,7 +401,7 @@ Result<std::string> MessageService::RunPostUnit(PostJob& job, store::WriteTx& tx
              governance::policy::Publication::kHoldForReview) {
     m.state = MessageState::kHeld;
     m.hold_reason = std::string(kHoldPreModeration);
-  } else if (HoldForReview(policy.phi, screening)) {
+  } else if (HoldForReview(policy.phi, screening) || (attachment_withheld && ReviewsWithheld(policy.phi))) {
     m.state = MessageState::kHeld;
     m.hold_reason = std::string(kHoldReview);
   }
@@ -1175,14 +1177,16 @@ Result<json> MessageService::Upload(const Actor& actor, SpaceId space_id, const 
     return Fail(ErrorCode::kPolicyDenied, "attachment_malware",
                 "The malware scanner found " + verdict.signature + " in this file. It was not stored.");
   }
-  // An outsider's file is screened as the outsider is shown it (ScanAsShown): its findings, refusal
-  // and redaction are the same whoever is in the patient index.
+  // An outsider's file is screened as the outsider is shown it: its findings, refusal and
+  // redaction are the same whoever is in the patient index. What the index alone found is kept
+  // as types only (`withheld_types`), for the post that attaches the file.
   const Author author = AuthorOf(actor);
-  Screening scanned{{ScreenedField{"name", upload.name, ScanAsShown(policy_, upload.name, author), 0}}};
+  Screening scanned{{ScreenField(policy_, "name", upload.name, author)}};
+  scanned.fields[0].text = upload.name;
   std::string redacted_content;
   std::string redacted_sha256;
   if (textual) {
-    ScreenedField content{"content", {}, ScanAsShown(policy_, upload.content, author), 0};  // its text stays in `upload`
+    ScreenedField content = ScreenField(policy_, "content", upload.content, author);  // its text stays in `upload`
     if (!content.findings.empty()) {
       redacted_content = phi::Redact(upload.content, content.findings);
       redacted_sha256 = crypto::Sha256Hex(redacted_content);
@@ -1190,6 +1194,8 @@ Result<json> MessageService::Upload(const Actor& actor, SpaceId space_id, const 
     KeepFindings(content, kMaxListedFindings);  // the writer copies this screening
     scanned.fields.push_back(std::move(content));
   }
+  const std::string withheld_types = scanned.WithheldTypesCsv();
+  for (auto& field : scanned.fields) field.withheld.clear();  // the writer copies this screening
   const std::string sha256 = crypto::Sha256Hex(upload.content);
   std::optional<phi::PhiAction> refused;
   Screening refusal;
@@ -1216,16 +1222,17 @@ Result<json> MessageService::Upload(const Actor& actor, SpaceId space_id, const 
     // later applies the template in force then (see AttachmentPhiDecision).
     if (phi_action != phi::PhiAction::kRedact) a.phi_types = screening.TypesCsv();
     a.phi_rule = std::string(governance::policy::ToString(policy.phi));
+    a.withheld_types = withheld_types;
     a.created_at = now;
     ROUNDS_ASSIGN_OR_RETURN(a.id, tx.InsertAttachment(a, content));
     if (policy_.Audits()) {
       auto record = AuditEntry(actor, ContentAction(phi_action, false, "attachment.upload"), "attachment",
                                std::to_string(a.id), now);
       if (phi_action != phi::PhiAction::kAllow) record.reason = std::string(phi::ToString(phi_action));
-      ROUNDS_RETURN_IF_ERROR(AppendAudit(tx, record, json{{"space_id", space_id}, {"size", a.size},
-                                                          {"content_type", detected}, {"phi_types", a.phi_types},
-                                                          {"content_screened", textual},
-                                                          {"findings", screening.FindingCount()}}));
+      json details{{"space_id", space_id}, {"size", a.size}, {"content_type", detected}, {"phi_types", a.phi_types},
+                   {"content_screened", textual}, {"findings", screening.FindingCount()}};
+      if (!withheld_types.empty()) details["withheld_types"] = withheld_types;
+      ROUNDS_RETURN_IF_ERROR(AppendAudit(tx, record, details));
     }
     return a;
   });

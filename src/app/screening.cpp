@@ -87,31 +87,32 @@ nlohmann::json Screening::FindingsJson(std::size_t limit) const {
   return items;
 }
 
+ScreenedField ScreenField(const PolicyEngine& policy, std::string field, std::string_view text, Author author) {
+  ScreenedField f{std::move(field), {}, {}};
+  if (text.empty()) return f;
+  f.findings = policy.Scan(text);
+  // Always both scans: what an outsider is shown must not depend on whether the indexed scan
+  // found anything either.
+  if (author == Author::kOutsider) {
+    std::vector<phi::Finding> unindexed = policy.ScanWithoutIndex(text);
+    for (auto& finding : f.findings) {
+      if (!FoundWithout(finding, unindexed)) f.withheld.push_back(std::move(finding));
+    }
+    f.findings = std::move(unindexed);
+  }
+  return f;
+}
+
 Screening Screen(const PolicyEngine& policy, std::vector<std::pair<std::string, std::string>> fields,
                  Author author) {
   Screening s;
   s.fields.reserve(fields.size());
   for (auto& [field, text] : fields) {
-    ScreenedField f{std::move(field), std::move(text), {}};
-    if (!f.text.empty()) {
-      f.findings = policy.Scan(f.text);
-      // Always both scans: what an outsider is shown must not depend on whether the indexed scan
-      // found anything either.
-      if (author == Author::kOutsider) {
-        std::vector<phi::Finding> unindexed = policy.ScanWithoutIndex(f.text);
-        for (auto& finding : f.findings) {
-          if (!FoundWithout(finding, unindexed)) f.withheld.push_back(std::move(finding));
-        }
-        f.findings = std::move(unindexed);
-      }
-    }
+    ScreenedField f = ScreenField(policy, std::move(field), text, author);
+    f.text = std::move(text);
     s.fields.push_back(std::move(f));
   }
   return s;
-}
-
-std::vector<phi::Finding> ScanAsShown(const PolicyEngine& policy, std::string_view text, Author author) {
-  return author == Author::kOutsider ? policy.ScanWithoutIndex(text) : policy.Scan(text);
 }
 
 std::string RedactForTheRecord(const PolicyEngine& policy, std::string& text, const char* field) {
@@ -134,9 +135,12 @@ phi::PhiAction ApplyPhiRule(policy::PhiRule rule, Screening& screening) {
   return action;
 }
 
+bool ReviewsWithheld(policy::PhiRule rule) {
+  return rule == policy::PhiRule::kHold || rule == policy::PhiRule::kBlock || rule == policy::PhiRule::kRedact;
+}
+
 bool HoldForReview(policy::PhiRule rule, const Screening& screening) {
-  return (rule == policy::PhiRule::kHold || rule == policy::PhiRule::kBlock || rule == policy::PhiRule::kRedact) &&
-         screening.Withheld();
+  return ReviewsWithheld(rule) && screening.Withheld();
 }
 
 Error PhiRefusal(phi::PhiAction action, const Screening& screening) {
@@ -160,13 +164,22 @@ Error PhiRefusal(phi::PhiAction action, const Screening& screening) {
 
 // A file's upload findings as a screening of its place in the post ("attachment_ids/1"): one
 // finding per type, without spans (the upload's were in the file), for the refusal's record.
-Screening AttachmentScreening(const domain::Attachment& attachment, std::size_t index) {
+Screening AttachmentScreening(const domain::Attachment& attachment, std::size_t index, Author reader) {
   ScreenedField field{"attachment_ids/" + std::to_string(index), {}, {}, 0};
-  for (std::string_view item : SplitCsv(attachment.phi_types)) {
-    std::string code(item);
-    for (char& c : code) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    if (auto type = phi::ParsePhiType(code)) field.findings.push_back({*type, 0, 0, 1.0, "attachment.upload"});
-  }
+  auto add = [&field](std::string_view csv) {
+    for (std::string_view item : SplitCsv(csv)) {
+      std::string code(item);
+      for (char& c : code) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      auto type = phi::ParsePhiType(code);
+      if (!type || std::any_of(field.findings.begin(), field.findings.end(),
+                               [&](const phi::Finding& f) { return f.type == *type; })) {
+        continue;
+      }
+      field.findings.push_back({*type, 0, 0, 1.0, "attachment.upload"});
+    }
+  };
+  add(attachment.phi_types);
+  if (reader == Author::kStaff) add(attachment.withheld_types);
   return Screening{{std::move(field)}};
 }
 

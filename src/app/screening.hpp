@@ -65,9 +65,8 @@ std::string TypeCode(phi::PhiType type);
 Screening Screen(const PolicyEngine& policy, std::vector<std::pair<std::string, std::string>> fields,
                  Author author = Author::kStaff);
 
-// The findings in `text` its author is shown and judged by: for an outsider, the rules' without
-// the patient index (a file waits for no review, so nothing is withheld from one).
-std::vector<phi::Finding> ScanAsShown(const PolicyEngine& policy, std::string_view text, Author author);
+// One field of Screen, without keeping its text: for a file's content, which stays where it is.
+ScreenedField ScreenField(const PolicyEngine& policy, std::string field, std::string_view text, Author author);
 
 // Free text that goes on the audit trail (a reason, a review note) keeps no patient identifiers:
 // the trail is kept for years and read by auditors, and holds no PHI. Each finding in `text` is
@@ -81,6 +80,8 @@ phi::PhiAction ApplyPhiRule(policy::PhiRule rule, Screening& screening);
 // index found what the rule keeps from members unseen (hold, block, redact). The author is told
 // only that it waits for review, as every post in a pre-moderated space does.
 bool HoldForReview(policy::PhiRule rule, const Screening& screening);
+// The rules under which what the index alone found is reviewed first: hold, block and redact.
+bool ReviewsWithheld(policy::PhiRule rule);
 
 // A PHI refusal stores nothing, but it is recorded: who tried to store what kinds of PHI where
 // (`action` on `object_type` `object_id`, outcome denied, the refusal's kind as the reason).
@@ -101,8 +102,9 @@ inline constexpr std::size_t kMaxListedFindings = 100;
 Error PhiRefusal(phi::PhiAction action, const Screening& screening);
 
 // A file's upload findings as a screening of its place in the post ("attachment_ids/1"): one
-// finding per type, without spans (the upload's were in the file).
-Screening AttachmentScreening(const domain::Attachment& attachment, std::size_t index);
+// finding per type, without spans (the upload's were in the file). A staff `reader` (a moderator
+// deciding on the post) is also told what the patient index alone found in an outsider's file.
+Screening AttachmentScreening(const domain::Attachment& attachment, std::size_t index, Author reader);
 
 // True for templates under which PHI may be stored and read (allow, warn, hold): every read and
 // change of content in such spaces is audited.

@@ -78,6 +78,13 @@ class ServiceTest : public ::testing::Test {
     a.admin_elevated = admin;
     return a;
   }
+  // A patient's account (patients are not created through the directory's API).
+  Actor MakePatient(const std::string& username) {
+    Actor a = MakeUser(username);
+    a.user.kind = domain::AccountKind::kPatient;
+    EXPECT_TRUE(store_->Write([&](store::WriteTx& tx) { return tx.UpdateUser(a.user); }));
+    return a;
+  }
 
   domain::SpaceId MakeSpace(const Actor& owner, domain::SpaceKind kind, const std::string& name,
                             domain::Visibility visibility = domain::Visibility::kPublic) {

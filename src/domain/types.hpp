@@ -177,6 +177,10 @@ struct Attachment {
   std::string sha256;                   // hex, of the content
   std::string phi_types;                // what screening found and the file still holds (none once redacted)
   std::string phi_rule;                 // the template's PHI rule at upload ("allow", "warn", "hold"; "" if older)
+  // An outsider's upload only: what the patient index alone found (types, as phi_types). Never
+  // shown to the uploader; a post attaching the file under a hold, block or redact rule waits for
+  // review.
+  std::string withheld_types;
   UnixMillis created_at = 0;
 };
 
