@@ -573,9 +573,33 @@ struct LetterRun {
   return {p, key, seen};
 }
 
-// Whether the byte after a dash or an apostrophe inside a word starts a letter of it.
-bool ContinuesWord(unsigned char next) {
-  return next < 0x80 ? (Cls(static_cast<char>(next)) & (kClsLower | kClsUpper)) != 0 : next >= 0xCE && next <= 0xD3;
+// Whether the character at `p` (before `end`), after a dash or an apostrophe inside a word, is a
+// letter that continues it: ASCII, Greek and Cyrillic (UTF-8 lead bytes 0xCE..0xD4), Armenian
+// (U+0531..U+0588 but its punctuation U+055A..U+055F) and Georgian (Mkhedruli and Asomtavruli
+// U+10A0..U+10FF, Mtavruli U+1C90..U+1CBF, Nuskhuri U+2D00..U+2D2F, which the normalized text
+// folds them to).
+bool ContinuesWord(const unsigned char* p, const unsigned char* end) {
+  const unsigned char lead = p[0];
+  if (lead < 0x80) return (Cls(static_cast<char>(lead)) & (kClsLower | kClsUpper)) != 0;
+  if (lead >= 0xCE && lead <= 0xD4) return true;
+  if (end - p < 2) return false;
+  const unsigned char b1 = p[1];
+  if (lead == 0xD5) return b1 <= 0x99 || b1 >= 0xA0;
+  if (lead == 0xD6) return b1 <= 0x88;
+  if (end - p < 3) return false;
+  const unsigned char b2 = p[2];
+  if (lead == 0xE1) return (b1 == 0x82 && b2 >= 0xA0) || b1 == 0x83 || (b1 == 0xB2 && b2 >= 0x90);
+  return lead == 0xE2 && b1 == 0xB4 && b2 <= 0xAF;
+}
+
+// Whether a Georgian Mkhedruli letter (U+10D0..U+10FA, U+10FD..U+10FF) starts at `pos`.
+bool MkhedruliAt(std::string_view text, std::size_t pos) {
+  if (pos + 3 > text.size() || static_cast<unsigned char>(text[pos]) != 0xE1 ||
+      static_cast<unsigned char>(text[pos + 1]) != 0x83) {
+    return false;
+  }
+  const auto b2 = static_cast<unsigned char>(text[pos + 2]);
+  return b2 >= 0x90 && b2 != 0xBB && b2 != 0xBC;
 }
 
 // Where the extension starts in a word of four digits or more followed by "x" or "ext" and
@@ -699,9 +723,9 @@ std::span<const Token> Tokenize(const NormalizedText& normalized, const WordTabl
       if (c != '\'' && c != '-' && c != '.' && c != '/') break;  // most words end at a space
       // Only letters so far (i > begin: at least one): punctuation before a letter may continue
       // the word ("Смирнова-Петрова", "Мар'яна" as one word, as "Garcia-Lopez"). Outside ASCII
-      // only Greek and Cyrillic letters do, whose UTF-8 starts 0xCE..0xD3; an emoji or a CJK
-      // character after a dash ("Garcia-😀") starts no part of the name.
-      if ((seen & kInfoDigit) == 0 && i + 1 < n && ContinuesWord(bytes[i + 1])) {
+      // only Greek, Cyrillic, Armenian and Georgian letters do; an emoji or a CJK character after
+      // a dash ("Garcia-😀") starts no part of the name.
+      if ((seen & kInfoDigit) == 0 && i + 1 < n && ContinuesWord(bytes + i + 1, bytes + n)) {
         if (c == '\'' && (text[i + 1] == 's' || text[i + 1] == 'S') &&
             (i + 2 >= n || !IsAlnum(text[i + 2]))) {
           end = i;  // possessive: the token ends here and "'s" is skipped
@@ -1883,12 +1907,16 @@ void Pass::Names() {
   };
   // "Maria Garcia-Lopez" for a patient filed as Maria Garcia (or Maria Lopez): a surname joined
   // to another, by marriage most often. Whether a part of hyphenated word k pairs with `first`;
-  // both parts capitalized, since in lower case "hope long-term" is no Hope Long.
+  // both parts capitalized, since in lower case "hope long-term" is no Hope Long. Georgian is
+  // written without case (Mkhedruli; its capitals fold to it), so its parts count as capitalized.
+  auto capitalized = [&](std::size_t pos) {
+    return normalized_.CapitalAt(pos) || MkhedruliAt(text_, pos);
+  };
   auto part_pairs = [&](std::uint64_t first, std::size_t k) {
     const std::string_view w = text_.substr(tokens_[k].begin, tokens_[k].end - tokens_[k].begin);
     const std::size_t dash = w.find('-');
-    if (dash == std::string_view::npos || dash + 1 >= w.size() || !normalized_.CapitalAt(tokens_[k].begin) ||
-        !normalized_.CapitalAt(tokens_[k].begin + dash + 1)) {
+    if (dash == std::string_view::npos || dash + 1 >= w.size() || !capitalized(tokens_[k].begin) ||
+        !capitalized(tokens_[k].begin + dash + 1)) {
       return false;
     }
     return index_->IsNamePair(first, NameKey::Of(w.substr(0, dash))) ||

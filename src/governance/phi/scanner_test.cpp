@@ -642,8 +642,14 @@ TEST(PhiScanner, FindsArmenianAndGeorgianNamesInAnyCase) {
     const std::string text = "Saw " + name + " today";
     EXPECT_EQ(FindingsOf(*scanner, text), std::vector<std::string>{"NAME:" + name}) << text;
   }
+  // A double surname is one word, its parts capitalized; Georgian, written without case, always.
+  for (const std::string name : {"Հայկ Պետրոսյան-Մկրտչյան", "Հայկ Մկրտչյան-Պետրոսյան", "ნინო ბერიძე-გელოვანი",
+                                 "Ნინო Ბერიძე-Გელოვანი", "ᲜᲘᲜᲝ ᲑᲔᲠᲘᲫᲔ-ᲒᲔᲚᲝᲕᲐᲜᲘ"}) {
+    const std::string text = "Saw " + name + " today";
+    EXPECT_EQ(FindingsOf(*scanner, text), std::vector<std::string>{"NAME:" + name}) << text;
+  }
   for (const char* text : {"Saw պետրոսյան հայկ today", "Saw Հայկ Սարգսյան today", "Saw ԱՐԱՄ ՊԵՏՐՈՍՅԱՆ today",
-                           "Saw ნინო გელოვანი today"}) {
+                           "Saw ნინო გელოვანი today", "Saw հայկ պետրոսյան-մկրտչյան today"}) {
     EXPECT_TRUE(scanner->Scan(text).empty())
         << text << " -> " << ::testing::PrintToString(FindingsOf(*scanner, text));
   }
