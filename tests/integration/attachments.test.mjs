@@ -5,7 +5,7 @@
 // 404; the listener takes upload bodies up to max_attachment_bytes on that route only.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, createUsers, createSpace, addMember, createOfficer, PASSWORD } from './fixtures.mjs';
+import { startServer, createUsers, createSpace, addMember, createOfficer, assignNewVersion, PASSWORD } from './fixtures.mjs';
 
 let server, admin, users, channel, officer;
 
@@ -124,4 +124,46 @@ test('only the upload route takes bodies past max_body_bytes, and only up to max
   assert.equal(tooBig.status, 413);
   assert.equal(tooBig.body.code, 'payload_too_large');
   assert.match(tooBig.body.detail, /3145728 bytes/);
+});
+
+// Whether someone is a patient is protected, and a guest is not the organization's staff: a guest's
+// file is screened as the guest is shown it, and a patient's name that only the patient index finds
+// in it sends the post that carries it to review, saying nothing of why.
+test('a guest\'s file that only the patient index flags waits for review', async () => {
+  assert.equal((await admin.post('/api/v1/patients/import', { csv: 'mrn,first,last\nA7654321,Zanele,Okonkwo-Barros\n' })).status, 200);
+  const made = await admin.post('/api/v1/users', {
+    username: 'vendor', display_name: 'Vendor Consultant', email: 'vendor@example.com', job_role: 'Consultant',
+    password: PASSWORD, is_guest: true,
+  });
+  assert.equal(made.status, 201, made.text);
+  const guest = server.client();
+  await guest.login('vendor', PASSWORD);
+  const desk = await createSpace(users.ada, { kind: 'channel', name: 'vendor desk', visibility: 'private', join_policy: 'invite' });
+  await assignNewVersion(officer, desk.id, 'internal-community', (doc) => ({
+    ...doc, guests_allowed: true, phi: 'block', attachments: { ...doc.attachments, types: ['image/png', 'text/plain'] },
+  }), 'vendor files');
+  await addMember(users.ada, desk.id, made.body.id);
+  await addMember(users.ada, desk.id, users.bea.user.id);
+  const named = Buffer.from('printer jams by Zanele Okonkwo-Barros\'s bed\n');
+
+  const staff = await upload(users.ada, desk.id, 'printer.txt', named, 'text/plain');
+  assert.equal(staff.status, 422, staff.text);
+  assert.equal(staff.body.code, 'phi_blocked');
+  assert.deepEqual(staff.body.findings.map((f) => f.type), ['name']);
+
+  const up = await upload(guest, desk.id, 'printer.txt', named, 'text/plain');
+  assert.equal(up.status, 201, up.text);
+  assert.deepEqual(up.body.phi_types, []);
+  assert.equal(up.body.withheld_types, undefined);
+  const posted = await guest.post(`/api/v1/spaces/${desk.id}/messages`, { body: 'the printer again', attachment_ids: [up.body.id] });
+  assert.equal(posted.status, 201, posted.text);
+  assert.equal(posted.body.state, 'held');
+  assert.equal(posted.body.hold_reason, 'review');
+  assert.deepEqual(posted.body.phi_types, []);
+  const page = await users.bea.get(`/api/v1/spaces/${desk.id}/messages`);
+  assert.equal(page.status, 200, page.text);
+  assert.ok(page.body.items.every((m) => m.id !== posted.body.id), 'members do not see it');
+  const approved = await users.ada.post(`/api/v1/messages/${posted.body.id}/moderate`, { action: 'approve', reason: 'printer only' });
+  assert.equal(approved.status, 422, approved.text);
+  assert.equal(approved.body.code, 'phi_blocked');
 });
