@@ -5,7 +5,7 @@
 // 404; the listener takes upload bodies up to max_attachment_bytes on that route only.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, createUsers, createSpace, addMember, createOfficer, assignNewVersion, PASSWORD } from './fixtures.mjs';
+import { startServer, createUsers, createGuest, createSpace, addMember, createOfficer, assignNewVersion, PASSWORD } from './fixtures.mjs';
 
 let server, admin, users, channel, officer;
 
@@ -131,18 +131,12 @@ test('only the upload route takes bodies past max_body_bytes, and only up to max
 // in it sends the post that carries it to review, saying nothing of why.
 test('a guest\'s file that only the patient index flags waits for review', async () => {
   assert.equal((await admin.post('/api/v1/patients/import', { csv: 'mrn,first,last\nA7654321,Zanele,Okonkwo-Barros\n' })).status, 200);
-  const made = await admin.post('/api/v1/users', {
-    username: 'vendor', display_name: 'Vendor Consultant', email: 'vendor@example.com', job_role: 'Consultant',
-    password: PASSWORD, is_guest: true,
-  });
-  assert.equal(made.status, 201, made.text);
-  const guest = server.client();
-  await guest.login('vendor', PASSWORD);
+  const guest = await createGuest(server, admin, 'vendor');
   const desk = await createSpace(users.ada, { kind: 'channel', name: 'vendor desk', visibility: 'private', join_policy: 'invite' });
   await assignNewVersion(officer, desk.id, 'internal-community', (doc) => ({
     ...doc, guests_allowed: true, phi: 'block', attachments: { ...doc.attachments, types: ['image/png', 'text/plain'] },
   }), 'vendor files');
-  await addMember(users.ada, desk.id, made.body.id);
+  await addMember(users.ada, desk.id, guest.user.id);
   await addMember(users.ada, desk.id, users.bea.user.id);
   const named = Buffer.from('printer jams by Zanele Okonkwo-Barros\'s bed\n');
 

@@ -3,7 +3,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
-import { startServer, createUsers, createSpace, addMember, PASSWORD } from './fixtures.mjs';
+import { startServer, createUsers, createGuest, createSpace, addMember } from './fixtures.mjs';
 
 let server, admin, users, space;
 
@@ -83,13 +83,7 @@ test('presence: a snapshot on resume, then changes in batches', async () => {
 });
 
 test('presence is the staff\'s: a guest is told nobody\'s comings and goings, nor anyone\'s snapshot', async () => {
-  const made = await admin.post('/api/v1/users', {
-    username: 'visiting', display_name: 'Visiting Consultant', email: 'visiting@example.org',
-    job_role: 'Consultant', password: PASSWORD, is_guest: true,
-  });
-  assert.equal(made.status, 201, made.text);
-  const guest = server.client();
-  await guest.login('visiting', PASSWORD);
+  const guest = await createGuest(server, admin, 'visiting');
   const outsider = await guest.openEvents();
   outsider.send({ type: 'resume', cursors: {} });
   await outsider.waitFor((f) => f.type === 'resumed');

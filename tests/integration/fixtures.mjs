@@ -14,19 +14,23 @@ export async function startServer(options = {}) {
   return { server, admin };
 }
 
+// Creates one account through the API (`fields` over a staff nurse's) and returns its signed-in
+// bearer client (the account as `client.user`).
+export async function createAccount(server, admin, username, fields = {}) {
+  const res = await admin.post('/api/v1/users', {
+    username, display_name: `User ${username}`, email: `${username}@example.org`,
+    job_role: 'Registered Nurse', password: PASSWORD, ...fields,
+  });
+  if (res.status !== 201) throw new Error(`create ${username}: ${res.status} ${res.text}`);
+  const client = server.client();
+  await client.login(username, PASSWORD);
+  return client;
+}
+
 // Creates staff accounts through the API and returns signed-in bearer clients by username.
 export async function createUsers(server, admin, usernames) {
   const clients = {};
-  for (const username of usernames) {
-    const res = await admin.post('/api/v1/users', {
-      username, display_name: `User ${username}`, email: `${username}@example.org`,
-      job_role: 'Registered Nurse', password: PASSWORD,
-    });
-    if (res.status !== 201) throw new Error(`create ${username}: ${res.status} ${res.text}`);
-    const client = server.client();
-    await client.login(username, PASSWORD);
-    clients[username] = client;
-  }
+  for (const username of usernames) clients[username] = await createAccount(server, admin, username);
   return clients;
 }
 
@@ -44,14 +48,14 @@ export async function addMember(owner, spaceId, userId, role = 'member') {
 
 // A compliance officer's signed-in client.
 export async function createOfficer(server, admin, username = 'olga') {
-  const res = await admin.post('/api/v1/users', {
-    username, display_name: `${username} (compliance)`, email: `${username}@example.org`, job_role: 'Privacy Officer',
-    password: PASSWORD, is_compliance: true,
-  });
-  if (res.status !== 201) throw new Error(`create ${username}: ${res.status} ${res.text}`);
-  const client = server.client();
-  await client.login(username, PASSWORD);
-  return client;
+  return createAccount(server, admin, username,
+    { display_name: `${username} (compliance)`, job_role: 'Privacy Officer', is_compliance: true });
+}
+
+// A guest's signed-in client: an account from outside the organization.
+export async function createGuest(server, admin, username) {
+  return createAccount(server, admin, username,
+    { display_name: `${username} (guest)`, email: `${username}@example.com`, job_role: 'Consultant', is_guest: true });
 }
 
 // A new version of template `key`, its latest document changed by `change`, assigned to the space.
