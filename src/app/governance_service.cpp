@@ -608,6 +608,16 @@ Status RequireModeration(store::ReadTx& tx, const Actor& current, SpaceId space_
 // one rule, or taken down and restored on appeal, may meet a template that has since come to block
 // or redact PHI. Its text is screened again; a refusal lists the findings as a post's would, and
 // the moderator removes the post or its author edits it.
+// The spaces `actor` moderates (moderator or owner), for their views across spaces.
+Result<std::vector<SpaceId>> ModeratedSpaces(store::ReadTx& tx, const Actor& actor) {
+  ROUNDS_ASSIGN_OR_RETURN(auto mine, tx.ListSpacesForUser(actor.user.id));
+  std::vector<SpaceId> spaces;
+  for (const auto& ms : mine) {
+    if (ms.membership.role >= MemberRole::kModerator) spaces.push_back(ms.space.id);
+  }
+  return spaces;
+}
+
 Status PublishableNow(store::ReadTx& tx, const PolicyEngine& policy, const Message& message) {
   ROUNDS_ASSIGN_OR_RETURN(auto space, tx.FindSpace(message.space_id));
   if (!space) return NotFound("Message");
@@ -642,10 +652,7 @@ Result<json> GovernanceService::Queue(const Actor& actor, std::optional<SpaceId>
       spaces.push_back(*space_id);
     } else if (!current.IsCompliance()) {
       // Everyone else sees the queues of the spaces they moderate.
-      ROUNDS_ASSIGN_OR_RETURN(auto mine, tx.ListSpacesForUser(current.user.id));
-      for (const auto& ms : mine) {
-        if (ms.membership.role >= MemberRole::kModerator) spaces.push_back(ms.space.id);
-      }
+      ROUNDS_ASSIGN_OR_RETURN(spaces, ModeratedSpaces(tx, current));
       if (spaces.empty()) return json{{"items", json::array()}, {"next_cursor", nullptr}};
     }
     ROUNDS_ASSIGN_OR_RETURN(auto messages, tx.ListModerationQueue(spaces, after_id, limit));
@@ -838,12 +845,14 @@ Result<json> GovernanceService::ListActions(const Actor& actor, std::optional<Sp
                                             bool pending_appeals_only, ModerationActionId before_id, int limit) {
   Result<json> result = store_.Read([&](store::ReadTx& tx) -> Result<json> {
     ROUNDS_ASSIGN_OR_RETURN(Actor current, internal::Current(tx, actor));
+    ModerationActionQuery q;
     if (space_id) {
       ROUNDS_RETURN_IF_ERROR(RequireModeration(tx, current, *space_id, "Only the space's moderators can see its actions."));
     } else if (!current.IsCompliance()) {
-      return Forbidden("compliance_required", "Only compliance officers can see every space's actions.");
+      // Everyone else sees the actions of the spaces they moderate, as their queue.
+      ROUNDS_ASSIGN_OR_RETURN(q.space_ids, ModeratedSpaces(tx, current));
+      if (q.space_ids->empty()) return json{{"items", json::array()}};
     }
-    ModerationActionQuery q;
     q.space_id = space_id;
     q.pending_appeals_only = pending_appeals_only;
     q.before_id = before_id;

@@ -359,6 +359,25 @@ TEST_F(GovernanceTest, ReportsHideAppealAndReversal) {
   auto pending = services_->governance.ListActions(compliance_, std::nullopt, true, 0, 50);
   ASSERT_TRUE(pending);
   EXPECT_EQ((*pending)["items"].size(), 1u);
+  // Across spaces, a moderator sees the appeals of the spaces they moderate, and no one else's.
+  const SpaceId elsewhere = SpaceWith("internal-community", "Elsewhere");
+  auto elsewhere_post = Try(other_, elsewhere, "a second post");
+  ASSERT_TRUE(elsewhere_post);
+  auto elsewhere_hidden =
+      services_->governance.Moderate(owner_, elsewhere_post->message["id"], {ModerationKind::kHide, "off topic", {}});
+  ASSERT_TRUE(elsewhere_hidden);
+  ASSERT_TRUE(services_->governance.Appeal(other_, (*elsewhere_hidden)["id"], "it was on topic"));
+  auto owners = services_->governance.ListActions(owner_, std::nullopt, true, 0, 50);
+  ASSERT_TRUE(owners) << owners.error().problem;
+  EXPECT_EQ((*owners)["items"].size(), 2u);
+  ASSERT_TRUE(services_->spaces.SetRole(owner_, elsewhere, member_.user.id, MemberRole::kModerator));
+  auto members = services_->governance.ListActions(member_, std::nullopt, true, 0, 50);
+  ASSERT_TRUE(members) << members.error().problem;
+  ASSERT_EQ((*members)["items"].size(), 1u) << "only the space member_ moderates";
+  EXPECT_EQ((*members)["items"][0]["space_id"], elsewhere);
+  auto none = services_->governance.ListActions(other_, std::nullopt, true, 0, 50);
+  ASSERT_TRUE(none);
+  EXPECT_TRUE((*none)["items"].empty()) << "other_ moderates nothing";
   auto decided = services_->governance.DecideAppeal(compliance_, action, AppealOutcome::kReversed, "context given");
   ASSERT_TRUE(decided) << decided.error().problem;
   EXPECT_EQ((*decided)["appeal"]["outcome"], "reversed");
