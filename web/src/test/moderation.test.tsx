@@ -80,7 +80,10 @@ beforeEach(() => {
       const shown = queue.filter((x) => space === null || x.message.space_id === Number(space));
       return json(200, { items: shown.slice(0, Number(params.get('limit') ?? shown.length)), next_cursor: null });
     }
-    if (url.startsWith('/api/v1/moderation/actions')) return json(200, { items: appeals });
+    if (url.startsWith('/api/v1/moderation/actions')) {
+      const space = new URL(url, 'http://rounds.test').searchParams.get('space_id');
+      return json(200, { items: appeals.filter((a) => space === null || a.space_id === Number(space)) });
+    }
     if (url.startsWith('/api/v1/me/moderation')) return json(200, { items: appeals });
     const moderated = /^\/api\/v1\/messages\/(\d+)\/moderate$/.exec(url);
     if (moderated && init?.body) {
@@ -95,6 +98,7 @@ afterEach(() => {
   setCsrfToken(null);
 });
 
+const offered = (el: HTMLElement) => [button(el, 'Uphold'), button(el, 'Reverse')].filter(Boolean).length;
 const items = (el: HTMLElement) => [...el.querySelectorAll('.queue-item')].map((li) => li.getAttribute('data-message-id'));
 
 describe('the review queue', () => {
@@ -171,6 +175,16 @@ describe('the review queue', () => {
     expect(items(el)).toEqual([]);
   });
 
+  it('opens a moderator on the space of an appeal they may decide when no message waits', async () => {
+    appeals = [appeal(12, 7), { ...appeal(13, 8), moderator_id: 5 }];  // the first decided by MODERATOR
+    const { el } = mount(withApp(<ModerationQueue />, MODERATOR));
+    await settle();
+    expect(el.querySelector('select')!.value).toBe('8');
+    expect(asked).toContain('/api/v1/moderation/actions?pending_appeals=true');
+    expect(el.textContent).toContain('It was on topic');
+    expect(offered(el)).toBe(2);
+  });
+
   it('opens a moderator on their first space when nothing waits anywhere', async () => {
     const { el } = mount(withApp(<ModerationQueue />, MODERATOR));
     await settle();
@@ -195,7 +209,6 @@ describe('the review queue', () => {
 });
 
 describe('appeals', () => {
-  const offered = (el: HTMLElement) => [button(el, 'Uphold'), button(el, 'Reverse')].filter(Boolean).length;
 
   it('are not offered for a decision to the moderator who made it', async () => {
     appeals = [appeal(12, 7)];  // decided by MODERATOR

@@ -22,10 +22,11 @@ export default function ModerationQueue() {
   const id = useId();
   const moderated = spaces.filter((s) => s.kind !== 'direct' && (s.my_role === 'owner' || s.my_role === 'moderator'));
   // The person's choice; until they choose: every space for compliance officers, else the space
-  // they moderate with the oldest message waiting for review, or the first one when nothing waits
+  // they moderate with the oldest message waiting for review (or an appeal they may decide), or
+  // the first one when nothing waits
   // (the sidebar's list may still be loading on a direct visit). Undefined while that is not known.
   const [chosen, setChosen] = useState<number | null | undefined>(undefined);
-  const waiting = useWaitingSpace(!me.is_compliance);
+  const waiting = useWaitingSpace(!me.is_compliance, me.id);
   const spaceId = chosen !== undefined ? chosen
     : me.is_compliance ? null
       : waiting === undefined ? undefined
@@ -143,21 +144,24 @@ export default function ModerationQueue() {
 
 /**
  * For a moderator: the space of the oldest message waiting in the queues of the spaces they
- * moderate (the server's queue across them comes oldest first, so one item tells), null when
- * nothing waits or the queue cannot be read, undefined until the server answers. One item and no
- * more: reading the queue of a space with patient information is on the record, and this read is
- * of the space the page opens.
+ * moderate (the server's queue across them comes oldest first, so one item tells), or else of the
+ * latest appeal waiting there that they may decide; null when nothing waits or the lists cannot be
+ * read, undefined until the server answers. One queue item and no more: reading the queue of a
+ * space with patient information is on the record, and this read is of the space the page opens.
  */
-function useWaitingSpace(ask: boolean) {
+function useWaitingSpace(ask: boolean, userId: number) {
   const [space, setSpace] = useState<number | null | undefined>(undefined);
   useEffect(() => {
     if (!ask) return;
     let live = true;
+    const appealed = () => Gov.actions({ pending_appeals: true })
+      .then((page) => page.items.find((a) => !appealBarred(a, userId))?.space_id ?? null, () => null);
     Gov.queue(null, 1)
       .then((page) => page.items[0]?.message.space_id ?? null, () => null)
+      .then((id) => (id !== null ? id : appealed()))
       .then((id) => { if (live) setSpace(id); });
     return () => { live = false; };
-  }, [ask]);
+  }, [ask, userId]);
   return space;
 }
 
