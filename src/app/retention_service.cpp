@@ -391,9 +391,14 @@ Result<RetentionReport> RetentionService::RunOnce(const Actor& actor, int max_ba
   // Messages deleted under a legal hold whose holds are all released: what the hold kept goes, as
   // the delete would have taken it (a release finishes the first batch itself). Every kept
   // deletion is looked at, a batch at a time: those a hold still keeps may be many, and a batch
-  // is bounded by what it looks at. A batch that finishes none writes nothing.
+  // is bounded by what it looks at. A batch that finishes none writes nothing. Only a release
+  // frees a kept deletion, so with none since this process last looked at them all (counted
+  // before the walk: one during it is seen by the next run), there is nothing to look for.
+  ROUNDS_ASSIGN_OR_RETURN(const std::int64_t releases,
+                          store_.Read([](store::ReadTx& tx) { return tx.CountReleasedLegalHolds(); }));
+  const bool walk = kept_deletions_walked_at_ != releases;
   store::MessageId after_deletion = 0;
-  while (!cut_short) {
+  while (walk && !cut_short) {
     if (out_of_batches()) {
       cut_short = true;
       break;
@@ -413,6 +418,7 @@ Result<RetentionReport> RetentionService::RunOnce(const Actor& actor, int max_ba
     after_deletion = batch.last_id;
     if (batch.looked_at < static_cast<std::size_t>(batch_size)) break;
   }
+  if (walk && !cut_short) kept_deletions_walked_at_ = releases;
   // Uploads never posted are kept a day (a draft being written), then removed.
   ROUNDS_RETURN_IF_ERROR(drain([&](store::WriteTx& tx) -> Result<std::size_t> {
     ROUNDS_ASSIGN_OR_RETURN(auto ids, tx.ListUnattachedBefore(now - kDayMillis, batch_size));

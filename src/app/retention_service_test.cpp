@@ -240,6 +240,40 @@ TEST_F(RetentionServiceTest, ADeleteUnderAHoldFinishesWhenTheLastHoldCoveringItI
   EXPECT_EQ((*exported)["counts"]["messages"], 0);
 }
 
+// Only a release frees a kept deletion. A run that has looked at them all does not look again
+// until a hold is released: deletions an active hold keeps cost a run nothing, however many.
+TEST_F(RetentionServiceTest, KeptDeletionsAreLookedAtAgainOnlyAfterARelease) {
+  config_.retention_batch_size = 2;
+  store::LegalHoldId matter = Hold({bob_.user.id}, {});
+  std::vector<MessageId> ids;
+  for (int i = 0; i < 5; ++i) ids.push_back(IdOf(Post(bob_, space_, "note " + std::to_string(i))));
+  for (MessageId id : ids) ASSERT_TRUE(services_->messages.Delete(bob_, id));
+  RetentionReport first = Run();
+  EXPECT_EQ(first.batches, 3) << "five kept deletions, two a batch";
+  EXPECT_EQ(first.deletions_finished, 0);
+  RetentionReport second = Run();
+  EXPECT_EQ(second.batches, 0) << "no release since: nothing to look at";
+
+  // A run cut short has not looked at them all: the next one does.
+  store::LegalHoldId other = Hold({alice_.user.id}, {});
+  ASSERT_TRUE(services_->retention.ReleaseHold(officer_, other));
+  RetentionReport cut = Run(1);
+  EXPECT_EQ(cut.batches, 1);
+  EXPECT_FALSE(cut.complete);
+  EXPECT_EQ(Run().batches, 3);
+  EXPECT_EQ(Run().batches, 0);
+
+  // The release that frees them finishes the first batch; the next run finishes the rest.
+  ASSERT_TRUE(services_->retention.ReleaseHold(officer_, matter));
+  RetentionReport freed = Run();
+  EXPECT_EQ(freed.deletions_finished, 3);
+  for (MessageId id : ids) {
+    auto held = store_->Read([&](store::ReadTx& tx) { return tx.FindHeldDeletion(id); });
+    ASSERT_TRUE(held);
+    EXPECT_FALSE(held->has_value()) << id;
+  }
+}
+
 // A body cannot forge a line of the transcript: only a message starts one with '['.
 TEST_F(RetentionServiceTest, ABodyCannotForgeAnotherMessagesLineInTheTranscript) {
   Post(bob_, space_,

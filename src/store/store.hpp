@@ -415,6 +415,8 @@ class ReadTx {
 
   // ---- Retention and legal holds ----
   virtual Result<std::vector<LegalHold>> ListLegalHolds(bool include_released) = 0;
+  // How many holds have been released: it changes with every release, and only then.
+  virtual Result<std::int64_t> CountReleasedLegalHolds() = 0;
   virtual Result<std::optional<LegalHold>> FindLegalHold(LegalHoldId id) = 0;
   // The active holds covering a message (empty: none).
   virtual Result<std::vector<LegalHoldId>> HoldsCovering(MessageId id) = 0;

@@ -75,6 +75,7 @@ class SqliteTx final : public WriteTx {
   Status InsertAudit(const AuditRecord& record) override;
   // Retention and legal holds (sqlite_tx_retention.cpp)
   Result<std::vector<LegalHold>> ListLegalHolds(bool include_released) override;
+  Result<std::int64_t> CountReleasedLegalHolds() override;
   Result<std::optional<LegalHold>> FindLegalHold(LegalHoldId id) override;
   Result<std::vector<LegalHoldId>> HoldsCovering(MessageId id) override;
   Result<std::vector<SpaceId>> ListSpaceIds(SpaceId after_id, int limit) override;

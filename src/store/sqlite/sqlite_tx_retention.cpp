@@ -23,6 +23,7 @@ constexpr const char kInsertHold[] =
 constexpr const char kFindHold[] = "SELECT " ROUNDS_HOLD_COLUMNS " FROM legal_holds WHERE id = ?1";
 constexpr const char kListHolds[] =
     "SELECT " ROUNDS_HOLD_COLUMNS " FROM legal_holds WHERE ?1 OR released_at IS NULL ORDER BY id";
+constexpr const char kCountReleasedHolds[] = "SELECT count(*) FROM legal_holds WHERE released_at IS NOT NULL";
 constexpr const char kReleaseHold[] =
     "UPDATE legal_holds SET released_by = ?2, released_at = ?3 WHERE id = ?1 AND released_at IS NULL";
 constexpr const char kHoldsCovering[] = "SELECT hold_id FROM held_messages WHERE message_id = ?1 ORDER BY hold_id";
@@ -234,6 +235,12 @@ Result<std::vector<LegalHold>> SqliteTx::ListLegalHolds(bool include_released) {
   ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kListHolds));
   s->Bind(1, include_released);
   return Rows<LegalHold>(*s, ReadHold);
+}
+
+Result<std::int64_t> SqliteTx::CountReleasedLegalHolds() {
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kCountReleasedHolds));
+  ROUNDS_ASSIGN_OR_RETURN(auto count, ReadOne<std::int64_t>(*s, [](const Statement& r) { return r.Int(0); }));
+  return count.value_or(0);
 }
 
 Result<std::optional<LegalHold>> SqliteTx::FindLegalHold(LegalHoldId id) {

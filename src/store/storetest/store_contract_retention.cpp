@@ -100,7 +100,14 @@ TEST_P(StoreContractTest, FinishingHeldDeletionsLooksAtABoundedBatchAfterACursor
   for (int i = 0; i < 2; ++i) freed.push_back(PostAt(store(), freed_space, alice, Draft{.body = "freed"}, kNow).id);
   for (MessageId id : kept) ASSERT_TRUE(store().Write([&](WriteTx& tx) { return tx.DeleteMessage(id, kNow + 1); }));
   for (MessageId id : freed) ASSERT_TRUE(store().Write([&](WriteTx& tx) { return tx.DeleteMessage(id, kNow + 1); }));
+  auto released = [&] {
+    auto n = store().Read([](ReadTx& tx) { return tx.CountReleasedLegalHolds(); });
+    EXPECT_TRUE(n) << Describe(n);
+    return n.value_or(-1);
+  };
+  EXPECT_EQ(released(), 0);
   ASSERT_TRUE(store().Write([&](WriteTx& tx) { return tx.ReleaseLegalHold(freed_hold, alice, kNow + 2); }));
+  EXPECT_EQ(released(), 1);
   auto finish = [&](MessageId after, int limit) {
     auto done = store().Write([&](WriteTx& tx) { return tx.FinishHeldDeletions(after, limit); });
     EXPECT_TRUE(done) << Describe(done);
