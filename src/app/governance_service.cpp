@@ -604,10 +604,6 @@ Status RequireModeration(store::ReadTx& tx, const Actor& current, SpaceId space_
   return Ok();
 }
 
-// Whether `message` may be published under the template its space runs now: a post held under
-// one rule, or taken down and restored on appeal, may meet a template that has since come to block
-// or redact PHI. Its text is screened again; a refusal lists the findings as a post's would, and
-// the moderator removes the post or its author edits it.
 // The spaces `actor` moderates (moderator or owner), for their views across spaces.
 Result<std::vector<SpaceId>> ModeratedSpaces(store::ReadTx& tx, const Actor& actor) {
   ROUNDS_ASSIGN_OR_RETURN(auto mine, tx.ListSpacesForUser(actor.user.id));
@@ -618,6 +614,10 @@ Result<std::vector<SpaceId>> ModeratedSpaces(store::ReadTx& tx, const Actor& act
   return spaces;
 }
 
+// Whether `message` may be published under the template its space runs now: a post held under
+// one rule, or taken down and restored on appeal, may meet a template that has since come to block
+// or redact PHI. Its text is screened again; a refusal lists the findings as a post's would, and
+// the moderator removes the post or its author edits it.
 Status PublishableNow(store::ReadTx& tx, const PolicyEngine& policy, const Message& message) {
   ROUNDS_ASSIGN_OR_RETURN(auto space, tx.FindSpace(message.space_id));
   if (!space) return NotFound("Message");

@@ -574,8 +574,8 @@ struct LetterRun {
 }
 
 // Whether the character at `p` (before `end`), after a dash or an apostrophe inside a word, is a
-// letter that continues it: ASCII, Greek and Cyrillic (UTF-8 lead bytes 0xCE..0xD4), Armenian
-// (U+0531..U+0588 but its punctuation U+055A..U+055F) and Georgian (Mkhedruli and Asomtavruli
+// letter that continues it: ASCII, Greek, Cyrillic and Armenian (UTF-8 lead bytes 0xCE..0xD6,
+// U+0380..U+0588, but Armenian punctuation U+055A..U+055F) and Georgian (Mkhedruli and Asomtavruli
 // U+10A0..U+10FF, Mtavruli U+1C90..U+1CBF, Nuskhuri U+2D00..U+2D2F, which the normalized text
 // folds them to).
 bool ContinuesWord(const unsigned char* p, const unsigned char* end) {
