@@ -851,7 +851,7 @@ Result<json> GovernanceService::ListActions(const Actor& actor, std::optional<Sp
     } else if (!current.IsCompliance()) {
       // Everyone else sees the actions of the spaces they moderate, as their queue.
       ROUNDS_ASSIGN_OR_RETURN(q.space_ids, ModeratedSpaces(tx, current));
-      if (q.space_ids->empty()) return json{{"items", json::array()}};
+      if (q.space_ids.empty()) return json{{"items", json::array()}};
     }
     q.space_id = space_id;
     q.pending_appeals_only = pending_appeals_only;

@@ -76,13 +76,17 @@ class GovernanceTest : public ServiceTest {
     EXPECT_EQ(refusals[0].actor_id, member_.user.id);
     EXPECT_EQ(refusals[0].details_json.find("987"), std::string::npos);
   }
-  // A custom template: `base` with `changes` applied, created by the compliance officer.
-  void MakeTemplate(const std::string& key, const json& changes) {
+  // A custom template's document: internal-community's with `changes` applied.
+  static json TemplateDoc(const std::string& key, const json& changes) {
     json doc = governance::policy::ToJson(*governance::policy::FindBuiltIn("internal-community"));
     doc["key"] = key;
     doc["name"] = "Test " + key;
     for (auto& [k, v] : changes.items()) doc[k] = v;
-    auto created = services_->governance.CreateTemplate(compliance_, doc);
+    return doc;
+  }
+  // A custom template (TemplateDoc), created by the compliance officer.
+  void MakeTemplate(const std::string& key, const json& changes) {
+    auto created = services_->governance.CreateTemplate(compliance_, TemplateDoc(key, changes));
     ASSERT_TRUE(created) << created.error().problem << " " << created.error().public_message;
   }
 
@@ -1047,8 +1051,8 @@ TEST_F(GovernanceTest, APatientIsNeverToldWhoIsInThePatientIndex) {
 // staff's would be refused. The officer running it is staff, and is told what the index found.
 TEST_F(GovernanceTest, ADryRunJudgesAnOutsidersPostAsItsPostWouldBe) {
   Actor patient;
-  const SpaceId circle =
-      CircleWithPatient("mixed-circle", json{{"audience", "mixed"}, {"phi", "allow"}, {"moderation", "none"}}, patient);
+  const json mixed{{"audience", "mixed"}, {"phi", "allow"}, {"moderation", "none"}};
+  const SpaceId circle = CircleWithPatient("mixed-circle", mixed, patient);
   const std::string named = "I sat next to Zanele Okonkwo-Barros at the clinic";
   auto by_staff = Try(member_, circle, named);
   ASSERT_TRUE(by_staff) << by_staff.error().problem;
@@ -1056,14 +1060,10 @@ TEST_F(GovernanceTest, ADryRunJudgesAnOutsidersPostAsItsPostWouldBe) {
   ASSERT_TRUE(by_patient) << by_patient.error().problem;
   EXPECT_EQ(by_patient->message["state"], "published") << "PHI is allowed here";
 
-  json doc = governance::policy::ToJson(*governance::policy::FindBuiltIn("internal-community"));
-  doc["key"] = "mixed-circle";
-  doc["name"] = "Test mixed-circle";
-  doc["audience"] = "mixed";
-  doc["moderation"] = "none";
-  doc["phi"] = "block";
-  doc["version"] = 2;
-  ASSERT_TRUE(services_->governance.NewVersion(compliance_, "mixed-circle", doc));
+  json blocking = mixed;
+  blocking["phi"] = "block";
+  blocking["version"] = 2;
+  ASSERT_TRUE(services_->governance.NewVersion(compliance_, "mixed-circle", TemplateDoc("mixed-circle", blocking)));
   auto dry = services_->governance.DryRun(compliance_, circle, "mixed-circle", 2, 50);
   ASSERT_TRUE(dry) << dry.error().problem;
   EXPECT_EQ((*dry)["blocked"], 1);

@@ -59,7 +59,7 @@ struct ModerationAction {
 
 struct ModerationActionQuery {
   std::optional<SpaceId> space_id;
-  std::optional<std::vector<SpaceId>> space_ids;  // one of these spaces (none: any)
+  std::vector<SpaceId> space_ids;  // one of these spaces (empty: any), as ListModerationQueue takes them
   std::optional<UserId> target_user_id;
   bool pending_appeals_only = false;
   ModerationActionId before_id = 0;  // 0: newest

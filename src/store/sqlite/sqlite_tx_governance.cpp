@@ -45,7 +45,7 @@ constexpr const char kListActions[] =
     "SELECT " ROUNDS_ACTION_COLUMNS " FROM moderation_actions WHERE id < ?1 "
     "AND (?2 IS NULL OR space_id = ?2) AND (?3 IS NULL OR target_user_id = ?3) "
     "AND (?4 = 0 OR appealed_at > 0 AND appeal_outcome = '') "
-    "AND (?6 IS NULL OR space_id IN (SELECT value FROM json_each(?6))) ORDER BY id DESC LIMIT ?5";
+    "AND (json_array_length(?6) = 0 OR space_id IN (SELECT value FROM json_each(?6))) ORDER BY id DESC LIMIT ?5";
 constexpr const char kInsertAction[] =
     "INSERT INTO moderation_actions (space_id, message_id, target_user_id, moderator_id, action, reason, "
     "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
@@ -147,7 +147,7 @@ Result<std::vector<ModerationAction>> SqliteTx::ListModerationActions(const Mode
   s->Bind(1, q.before_id > 0 ? q.before_id : std::numeric_limits<std::int64_t>::max());
   s->Bind(2, q.space_id).Bind(3, q.target_user_id).Bind(4, q.pending_appeals_only);
   s->Bind(5, std::clamp(q.limit, 1, 500));
-  s->Bind(6, q.space_ids ? std::optional<std::string>(nlohmann::json(*q.space_ids).dump()) : std::nullopt);
+  s->Bind(6, nlohmann::json(q.space_ids).dump());
   return ReadAll<ModerationAction>(*s, ReadAction);
 }
 
