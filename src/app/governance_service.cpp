@@ -486,7 +486,8 @@ Result<json> GovernanceService::DryRun(const Actor& actor, SpaceId space_id, con
     Standing standing;
     standing.role = s.role;
     if (outcome == "allowed" &&
-        policy::DecidePublication(policy, internal::PolicyStanding(standing)) == policy::Publication::kHoldForReview) {
+        policy::DecidePublication(policy, internal::PolicyStanding(standing), s.written_by == Author::kOutsider) ==
+            policy::Publication::kHoldForReview) {
       outcome = "pre_moderated";
     }
     ++counts[outcome];

@@ -351,7 +351,6 @@ Result<std::string> MessageService::RunPostUnit(PostJob& job, store::WriteTx& tx
   // The files: the author's uploads to this space, not yet posted. A name whose screening
   // found PHI the author confirmed holds the message under a hold rule, like its body would.
   bool attachment_phi = false;
-  bool attachment_withheld = false;  // an outsider's file in which the patient index alone found PHI
   for (AttachmentId attachment_id : draft.attachment_ids) {
     ROUNDS_ASSIGN_OR_RETURN(auto attachment, tx.FindAttachment(attachment_id));
     if (!attachment || attachment->space_id != space_id || attachment->uploader_id != actor.user.id ||
@@ -374,7 +373,6 @@ Result<std::string> MessageService::RunPostUnit(PostJob& job, store::WriteTx& tx
       }
       attachment_phi = attachment_phi || decision == phi::PhiAction::kHold;
     }
-    attachment_withheld = attachment_withheld || !attachment->withheld_types.empty();
     m.attachments.push_back(std::move(*attachment));
   }
   if (attachment_phi) phi_action = phi::PhiAction::kHold;
@@ -397,13 +395,12 @@ Result<std::string> MessageService::RunPostUnit(PostJob& job, store::WriteTx& tx
   if (phi_action == phi::PhiAction::kHold) {
     m.state = MessageState::kHeld;
     m.hold_reason = std::string(kHoldPhi);
-  } else if (governance::policy::DecidePublication(policy, policy_standing) ==
+  } else if (governance::policy::DecidePublication(policy, policy_standing, !actor.IsStaff()) ==
              governance::policy::Publication::kHoldForReview) {
+    // Pre-moderation, or an outsider's post where what the patient index alone finds (in its text
+    // or its files) is kept from members: every such post waits, whatever the index found.
     m.state = MessageState::kHeld;
     m.hold_reason = std::string(kHoldPreModeration);
-  } else if (HoldForReview(policy.phi, screening) || (attachment_withheld && ReviewsWithheld(policy.phi))) {
-    m.state = MessageState::kHeld;
-    m.hold_reason = std::string(kHoldReview);
   }
   m.phi_types = PhiTypesShown(policy, {phi_types}, m.attachments);
   // A mention inside a redacted span (".../@jdoe" in a URL) went with it: what is stored mentions.
@@ -828,17 +825,13 @@ Result<json> MessageService::Edit(const Actor& actor, MessageId id, const std::s
       ROUNDS_RETURN_IF_ERROR(tx.SetMessageState(id, MessageState::kHeld, std::string(kHoldPhi)));
       held = held_now = true;
     }
-    // In a pre-moderated space an edit is reviewed as the post was: what was approved is not
-    // what members would now read.
-    if (!held && governance::policy::DecidePublication(policy, internal::PolicyStanding(located.standing)) ==
+    // Where the post waited for a moderator (pre-moderation, or an outsider's post where what the
+    // patient index alone finds is kept from members), an edit is reviewed as the post was: what
+    // was approved is not what members would now read.
+    if (!held && governance::policy::DecidePublication(policy, internal::PolicyStanding(located.standing),
+                                                       !actor.IsStaff()) ==
                      governance::policy::Publication::kHoldForReview) {
       ROUNDS_RETURN_IF_ERROR(tx.SetMessageState(id, MessageState::kHeld, std::string(kHoldPreModeration)));
-      held = held_now = true;
-    }
-    // An outsider's edit that the patient index finds a name in goes to the moderators unexplained,
-    // as the post would have (what the edit keeps counts too: a title, a poll's options).
-    if (!held && (HoldForReview(policy.phi, screening) || HoldForReview(policy.phi, kept))) {
-      ROUNDS_RETURN_IF_ERROR(tx.SetMessageState(id, MessageState::kHeld, std::string(kHoldReview)));
       held = held_now = true;
     }
     ROUNDS_ASSIGN_OR_RETURN(auto updated, tx.FindMessage(id, actor.user.id));

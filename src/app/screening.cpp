@@ -135,12 +135,8 @@ phi::PhiAction ApplyPhiRule(policy::PhiRule rule, Screening& screening) {
   return action;
 }
 
-bool ReviewsWithheld(policy::PhiRule rule) {
-  return rule == policy::PhiRule::kHold || rule == policy::PhiRule::kBlock || rule == policy::PhiRule::kRedact;
-}
-
 bool HoldForReview(policy::PhiRule rule, const Screening& screening) {
-  return ReviewsWithheld(rule) && screening.Withheld();
+  return policy::ReviewsWithheld(rule) && screening.Withheld();
 }
 
 Error PhiRefusal(phi::PhiAction action, const Screening& screening) {

@@ -76,12 +76,10 @@ std::string RedactForTheRecord(const PolicyEngine& policy, std::string& text, co
 // The template's decision for these findings. Under kRedact, replaces the spans in every field.
 phi::PhiAction ApplyPhiRule(policy::PhiRule rule, Screening& screening);
 
-// Whether an outsider's text goes to the space's moderators before anyone reads it: the patient
-// index found what the rule keeps from members unseen (hold, block, redact). The author is told
-// only that it waits for review, as every post in a pre-moderated space does.
+// Whether the patient index found, in an outsider's text, what the rule keeps from members unseen
+// (policy::ReviewsWithheld). Such a post waits for a moderator; so does every other post of an
+// outsider under such a rule (policy::DecidePublication), so its author learns nothing from it.
 bool HoldForReview(policy::PhiRule rule, const Screening& screening);
-// The rules under which what the index alone found is reviewed first: hold, block and redact.
-bool ReviewsWithheld(policy::PhiRule rule);
 
 // A PHI refusal stores nothing, but it is recorded: who tried to store what kinds of PHI where
 // (`action` on `object_type` `object_id`, outcome denied, the refusal's kind as the reason).

@@ -143,12 +143,12 @@ enum class MessageKind {
 // Where a message stands with moderation. Only kPublished messages reach members, unread counts
 // and search; kHeld is seen by its author and the space's moderators until reviewed.
 enum class MessageState { kPublished, kHeld, kHidden, kRemoved };
-// Why a message is held: "pre_moderation", "phi" or "review"; empty when it is not. "review" is
-// an outsider's post (a patient's or a guest's) that names someone in the patient index: its
-// author is not told why.
+// Why a message is held: "pre_moderation", "phi" or "review"; empty when it is not.
+// "pre_moderation" is also every post of an outsider (a patient or a guest) where the PHI rule
+// keeps PHI from members, whatever the patient index found in it. "review" was an outsider's post
+// the index alone flagged, before those were held with the rest; rows held so are still read.
 inline constexpr std::string_view kHoldPreModeration = "pre_moderation";
 inline constexpr std::string_view kHoldPhi = "phi";
-inline constexpr std::string_view kHoldReview = "review";
 
 struct PollOption {
   int index = 0;
@@ -206,7 +206,7 @@ struct Message {
   std::vector<UserId> mentions;
   std::vector<Attachment> attachments;  // in upload order
   MessageState state = MessageState::kPublished;
-  std::string hold_reason;     // kHoldPreModeration, kHoldPhi, kHoldReview or empty
+  std::string hold_reason;     // kHoldPreModeration, kHoldPhi, "review" (older rows) or empty
   std::string phi_types;       // comma-separated PHI finding types the author confirmed or that held it
   std::optional<int> my_poll_vote;   // filled per reader
   bool my_vote = false;              // idea vote, filled per reader

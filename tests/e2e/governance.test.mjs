@@ -174,7 +174,7 @@ test('a moderator approves a held post and its author sees it go live', async ()
     await moderator.page.getByRole('heading', { name: 'Review queue' }).waitFor();
     const item = moderator.page.locator('.queue-item', { hasText: 'tips for sleeping' });
     await item.waitFor();
-    assert.match(await item.textContent(), /Pre-moderated space/);
+    assert.match(await item.textContent(), /Pre-moderated/);
     await screenshot(moderator.page, 'governance-queue');
     await item.getByRole('button', { name: /^Approve/ }).click();
     await item.waitFor({ state: 'detached' });

@@ -128,8 +128,9 @@ test('only the upload route takes bodies past max_body_bytes, and only up to max
 
 // Whether someone is a patient is protected, and a guest is not the organization's staff: a guest's
 // file is screened as the guest is shown it, and a patient's name that only the patient index finds
-// in it sends the post that carries it to review, saying nothing of why.
-test('a guest\'s file that only the patient index flags waits for review', async () => {
+// in it keeps the post that carries it from members, saying nothing of why: where PHI is kept from
+// members, every post of a guest waits for a moderator, one with a stranger's file alike.
+test('a guest\'s file that only the patient index flags waits for review, as every guest post there does', async () => {
   assert.equal((await admin.post('/api/v1/patients/import', { csv: 'mrn,first,last\nA7654321,Zanele,Okonkwo-Barros\n' })).status, 200);
   const guest = await createGuest(server, admin, 'vendor');
   const desk = await createSpace(users.ada, { kind: 'channel', name: 'vendor desk', visibility: 'private', join_policy: 'invite' });
@@ -152,12 +153,22 @@ test('a guest\'s file that only the patient index flags waits for review', async
   const posted = await guest.post(`/api/v1/spaces/${desk.id}/messages`, { body: 'the printer again', attachment_ids: [up.body.id] });
   assert.equal(posted.status, 201, posted.text);
   assert.equal(posted.body.state, 'held');
-  assert.equal(posted.body.hold_reason, 'review');
+  assert.equal(posted.body.hold_reason, 'pre_moderation');
   assert.deepEqual(posted.body.phi_types, []);
+  const stranger = await upload(guest, desk.id, 'printer.txt', Buffer.from('printer jams by Wilhelmina Quarrendon\'s bed\n'), 'text/plain');
+  assert.equal(stranger.status, 201, stranger.text);
+  const alike = await guest.post(`/api/v1/spaces/${desk.id}/messages`, { body: 'the printer again', attachment_ids: [stranger.body.id] });
+  assert.equal(alike.status, 201, alike.text);
+  for (const key of ['state', 'hold_reason', 'phi_types', 'attachments']) {
+    const strip = (v) => (key === 'attachments' ? v.map(({ id, sha256, size, ...rest }) => rest) : v);
+    assert.deepEqual(strip(alike.body[key]), strip(posted.body[key]), key);
+  }
   const page = await users.bea.get(`/api/v1/spaces/${desk.id}/messages`);
   assert.equal(page.status, 200, page.text);
-  assert.ok(page.body.items.every((m) => m.id !== posted.body.id), 'members do not see it');
+  assert.ok(page.body.items.every((m) => m.id !== posted.body.id && m.id !== alike.body.id), 'members do not see them');
   const approved = await users.ada.post(`/api/v1/messages/${posted.body.id}/moderate`, { action: 'approve', reason: 'printer only' });
   assert.equal(approved.status, 422, approved.text);
   assert.equal(approved.body.code, 'phi_blocked');
+  const approvedAlike = await users.ada.post(`/api/v1/messages/${alike.body.id}/moderate`, { action: 'approve', reason: 'printer only' });
+  assert.equal(approvedAlike.status, 200, approvedAlike.text);
 });

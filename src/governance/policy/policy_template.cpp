@@ -394,10 +394,15 @@ bool MayBeMember(const PolicyTemplate& policy, Account account) {
   return false;
 }
 
-Publication DecidePublication(const PolicyTemplate& policy, Standing standing) {
+bool ReviewsWithheld(PhiRule rule) {
+  return rule == PhiRule::kHold || rule == PhiRule::kBlock || rule == PhiRule::kRedact;
+}
+
+Publication DecidePublication(const PolicyTemplate& policy, Standing standing, bool outsider) {
   if (policy.moderation == Moderation::kPreModeration && standing == Standing::kMember) {
     return Publication::kHoldForReview;
   }
+  if (outsider && ReviewsWithheld(policy.phi)) return Publication::kHoldForReview;
   return Publication::kPublish;
 }
 

@@ -88,10 +88,18 @@ bool MayPost(const PolicyTemplate& policy, Standing standing, bool reply);
 enum class Account { kStaff, kPatient, kGuest };
 bool MayBeMember(const PolicyTemplate& policy, Account account);
 
-// What happens to a new post that passed the permission check: published at once, or held for a
-// moderator first (pre-moderation; moderators' and owners' own posts are never held).
+// The PHI rules that keep PHI from members (hold, block, redact). Under them, what the patient
+// index alone finds in an outsider's text (a patient's or a guest's) is shown to a moderator before
+// anyone reads it, and its author is never told why.
+bool ReviewsWithheld(PhiRule rule);
+
+// What happens to a new post, or an edit, that passed the permission check: published at once, or
+// held for a moderator first. Held: a member's post under pre-moderation (moderators' and owners'
+// own posts are never held), and every post of an `outsider` (a patient or a guest, whatever their
+// standing) where ReviewsWithheld(policy.phi). Holding only the posts the patient index flags
+// would tell their author who is a patient; holding all of them tells nothing.
 enum class Publication { kPublish, kHoldForReview };
-Publication DecidePublication(const PolicyTemplate& policy, Standing standing);
+Publication DecidePublication(const PolicyTemplate& policy, Standing standing, bool outsider);
 
 // What to do with a text that has PHI findings under this template. No findings: kAllow.
 PhiRule DecidePhi(const PolicyTemplate& policy, std::size_t finding_count);

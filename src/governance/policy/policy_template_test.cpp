@@ -141,10 +141,28 @@ TEST(PolicyEvaluator, AnnouncementsLetOnlyOwnersPostButMembersComment) {
 
 TEST(PolicyEvaluator, HoldsMemberPostsInPreModeratedPatientForum) {
   const PolicyTemplate& t = *FindBuiltIn("patient-forum");
-  EXPECT_EQ(DecidePublication(t, Standing::kMember), Publication::kHoldForReview);
-  EXPECT_EQ(DecidePublication(t, Standing::kModerator), Publication::kPublish);
-  EXPECT_EQ(DecidePublication(*FindBuiltIn("internal-community"), Standing::kMember),
+  EXPECT_EQ(DecidePublication(t, Standing::kMember, /*outsider=*/false), Publication::kHoldForReview);
+  EXPECT_EQ(DecidePublication(t, Standing::kModerator, false), Publication::kPublish);
+  EXPECT_EQ(DecidePublication(*FindBuiltIn("internal-community"), Standing::kMember, false),
             Publication::kPublish);
+}
+
+// Where what the patient index alone finds in an outsider's text is kept from members, holding
+// only those posts would tell their author who is a patient: every post of theirs waits.
+TEST(PolicyEvaluator, HoldsEveryOutsiderPostWhereTheRuleKeepsPhiFromMembers) {
+  PolicyTemplate t = *FindBuiltIn("patient-care-messaging");
+  ASSERT_EQ(t.moderation, Moderation::kNone);
+  for (PhiRule rule : {PhiRule::kAllow, PhiRule::kWarn, PhiRule::kHold, PhiRule::kBlock, PhiRule::kRedact}) {
+    t.phi = rule;
+    const bool reviewed = rule == PhiRule::kHold || rule == PhiRule::kBlock || rule == PhiRule::kRedact;
+    EXPECT_EQ(ReviewsWithheld(rule), reviewed) << ToString(rule);
+    for (Standing standing : {Standing::kMember, Standing::kModerator, Standing::kOwner}) {
+      EXPECT_EQ(DecidePublication(t, standing, /*outsider=*/true),
+                reviewed ? Publication::kHoldForReview : Publication::kPublish)
+          << ToString(rule);
+      EXPECT_EQ(DecidePublication(t, standing, /*outsider=*/false), Publication::kPublish) << ToString(rule);
+    }
+  }
 }
 
 TEST(PolicyEvaluator, PhiRuleAppliesOnlyWhenSomethingWasFound) {

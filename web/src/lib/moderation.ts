@@ -39,4 +39,4 @@ export function appealBarred(a: Pick<ModerationAction, 'moderator_id' | 'target_
 export const holdReasonLabel = (reason: string | undefined) =>
   reason === 'phi' ? 'Possible patient information'
     : reason === 'review' ? 'May name a patient (its author is not told)'
-    : reason === 'pre_moderation' ? 'Pre-moderated space' : reason ? reason : 'Reported';
+    : reason === 'pre_moderation' ? 'Pre-moderated' : reason ? reason : 'Reported';

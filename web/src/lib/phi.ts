@@ -167,9 +167,14 @@ export function heldNotice(reason: string | undefined): string {
     : 'Sent for review: a moderator will publish it before anyone else sees it.';
 }
 
-/** A space header's short note of its policy: "PHI allowed", "PHI blocked · pre-moderated". */
-export function policySummary(t: Pick<SpaceTemplate, 'phi' | 'moderation'>): string {
+/**
+ * A space header's short note of its policy: "PHI allowed", "PHI blocked · pre-moderated". An
+ * `outsider` (a patient or a guest) is told their posts are pre-moderated wherever the rule keeps
+ * PHI from members (hold, block, redact): the server holds every post of theirs there.
+ */
+export function policySummary(t: Pick<SpaceTemplate, 'phi' | 'moderation'>, outsider = false): string {
   const phi = { allow: 'PHI allowed', warn: 'No PHI (confirm)', hold: 'PHI held for review', block: 'No PHI', redact: 'PHI redacted' }[t.phi] ?? '';
-  const moderation = t.moderation === 'pre-moderation' ? 'pre-moderated' : t.moderation === 'post-moderation' ? 'moderated' : '';
+  const reviewsOutsiders = outsider && (t.phi === 'hold' || t.phi === 'block' || t.phi === 'redact');
+  const moderation = t.moderation === 'pre-moderation' || reviewsOutsiders ? 'pre-moderated' : t.moderation === 'post-moderation' ? 'moderated' : '';
   return [phi, moderation].filter(Boolean).join(' · ');
 }

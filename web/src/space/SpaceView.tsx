@@ -218,7 +218,7 @@ export default function SpaceView({ spaceId, focusMessage }: { spaceId: number; 
           </div>
           <div className="space-actions" role="toolbar" aria-label="Space">
             {space.kind !== 'direct' && space.template?.name && (
-              <span className="meta policy-chip" title={`Policy: ${space.template.name} (v${space.template.version})`}>{policySummary(space.template)}</span>
+              <span className="meta policy-chip" title={`Policy: ${space.template.name} (v${space.template.version})`}>{policySummary(space.template, me.kind === 'patient' || !!me.is_guest)}</span>
             )}
             {space.kind !== 'direct' && <span className="meta">{plural(space.member_count, 'member')}</span>}
             <button type="button" className={`secondary small ${panel?.type === 'pins' ? 'active' : ''}`} aria-pressed={panel?.type === 'pins'} onClick={() => togglePanel('pins')}>Pinned</button>

@@ -3,7 +3,7 @@ import { act } from 'react';
 import { createRoot } from 'react-dom/client';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PhiFinding } from '../governanceApi';
-import { byteIndexer, findingSpans, findingTypes, heldNotice, listTypes, phiRefusal, segments, utf8ByteLength } from '../lib/phi';
+import { byteIndexer, findingSpans, findingTypes, heldNotice, listTypes, phiRefusal, policySummary, segments, utf8ByteLength } from '../lib/phi';
 import { holdReasonLabel } from '../lib/moderation';
 import { parseRoute } from '../lib/route';
 import { Highlighted } from '../space/PhiGuard';
@@ -29,8 +29,19 @@ describe('held posts', () => {
 
   it('tell moderators why a post waits', () => {
     expect(holdReasonLabel('review')).toMatch(/patient/);
-    expect(holdReasonLabel('pre_moderation')).toBe('Pre-moderated space');
+    expect(holdReasonLabel('pre_moderation')).toBe('Pre-moderated');
     expect(holdReasonLabel('')).toBe('Reported');
+  });
+});
+
+describe('a space\'s policy note', () => {
+  it('tells a patient or a guest that their posts wait where PHI is kept from members', () => {
+    const forum = { phi: 'block' as const, moderation: 'none' };
+    expect(policySummary(forum)).toBe('No PHI');
+    expect(policySummary(forum, true)).toBe('No PHI · pre-moderated');
+    for (const phi of ['hold', 'redact'] as const) expect(policySummary({ phi, moderation: 'post-moderation' }, true)).toMatch(/pre-moderated$/);
+    for (const phi of ['allow', 'warn'] as const) expect(policySummary({ phi, moderation: 'none' }, true)).not.toMatch(/moderated/);
+    expect(policySummary({ phi: 'allow', moderation: 'pre-moderation' })).toBe('PHI allowed · pre-moderated');
   });
 });
 
