@@ -35,9 +35,12 @@ Status ValidateReason(const std::string& reason, const char* field, std::size_t 
 
 // Free text kept beside a moderation decision (a report's reason, a moderator's, an appeal and
 // its answer) is shown to others: the queue's moderators, the author. It keeps no PHI: what the
-// scanner finds is redacted before it is stored, as emergency access reasons are.
-std::string WithoutPhi(const PolicyEngine& policy, std::string text, const char* field) {
-  RedactForTheRecord(policy, text, field);
+// scanner finds is redacted before it is stored, as emergency access reasons are. An appeal is
+// shown back to its author: an outsider's keeps what only the patient index finds, as their post
+// does (RedactForTheRecord), and is never on the trail.
+std::string WithoutPhi(const PolicyEngine& policy, std::string text, const char* field,
+                       Author author = Author::kStaff) {
+  RedactForTheRecord(policy, text, field, author);
   return text;
 }
 
@@ -887,7 +890,7 @@ Result<json> GovernanceService::MyActions(const Actor& actor) {
 
 Result<json> GovernanceService::Appeal(const Actor& actor, ModerationActionId id, const std::string& text) {
   ROUNDS_RETURN_IF_ERROR(ValidateReason(text, "/text", kMaxAppealChars));
-  const std::string kept_text = WithoutPhi(policy_, text, "text");
+  const std::string kept_text = WithoutPhi(policy_, text, "text", AuthorOf(actor));
   UnixMillis now = clock_.NowMillis();
   std::vector<UserId> watchers;
   Result<json> result = store_.Write([&](store::WriteTx& tx) -> Result<json> {

@@ -1353,6 +1353,35 @@ TEST_F(GovernanceTest, TextsKeptBesideModerationDecisionsKeepNoPhi) {
   EXPECT_NE((*mine)["items"][0]["reason"].get<std::string>().find("call the family at"), std::string::npos);
 }
 
+// An appeal is shown back to its author. A patient's is redacted as their post would be, by the
+// rules without the patient index: a patient's name in it is kept as a stranger's would be, and
+// what anyone would be told of (a phone number) goes. A member of staff's loses the name too.
+TEST_F(GovernanceTest, AnOutsidersAppealSaysNothingOfWhoIsInThePatientIndex) {
+  Actor patient;
+  const SpaceId circle =
+      CircleWithPatient("appeal-circle", json{{"audience", "mixed"}, {"phi", "allow"}, {"moderation", "none"}}, patient);
+  const std::string appeal = std::string("Zanele Okonkwo-Barros asked me to, ") + kPhoneText;
+  for (const Actor* author : {&patient, &member_}) {
+    auto posted = Try(*author, circle, "the garden is open again");
+    ASSERT_TRUE(posted) << posted.error().problem;
+    auto hidden = services_->governance.Moderate(owner_, posted->message["id"], {ModerationKind::kHide, "off topic", {}});
+    ASSERT_TRUE(hidden) << hidden.error().problem;
+    auto appealed = services_->governance.Appeal(*author, (*hidden)["id"], appeal);
+    ASSERT_TRUE(appealed) << appealed.error().problem;
+    auto mine = services_->governance.MyActions(*author);
+    ASSERT_TRUE(mine);
+    for (const json& shown : {(*appealed)["appeal"]["text"], (*mine)["items"][0]["appeal"]["text"]}) {
+      const std::string text = shown.get<std::string>();
+      EXPECT_EQ(text.find("617-555-0123"), std::string::npos) << text;
+      EXPECT_NE(text.find("[REDACTED:PHONE]"), std::string::npos) << text;
+      const bool staff = author == &member_;
+      EXPECT_EQ(text.find("Okonkwo-Barros") == std::string::npos, staff) << text;
+      EXPECT_EQ(text.find("[REDACTED:NAME]") != std::string::npos, staff) << text;
+    }
+  }
+  for (const auto& r : Audit()) EXPECT_EQ((r.reason + r.details_json).find("Okonkwo"), std::string::npos);
+}
+
 TEST_F(GovernanceTest, AModeratorDoesNotDecideOnTheirOwnPost) {
   MakeTemplate("holding", json{{"phi", "hold"}});
   NewSpace s{SpaceKind::kCommunity, "Holding ward", "", Visibility::kPublic, JoinPolicy::kOpen, "holding"};

@@ -115,8 +115,8 @@ Screening Screen(const PolicyEngine& policy, std::vector<std::pair<std::string, 
   return s;
 }
 
-std::string RedactForTheRecord(const PolicyEngine& policy, std::string& text, const char* field) {
-  Screening screening = Screen(policy, {{field, text}});
+std::string RedactForTheRecord(const PolicyEngine& policy, std::string& text, const char* field, Author author) {
+  Screening screening = Screen(policy, {{field, text}}, author);
   if (screening.FindingCount() == 0) return {};
   text = phi::Redact(text, screening.fields[0].findings);
   return screening.TypesCsv();

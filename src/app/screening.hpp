@@ -70,8 +70,11 @@ ScreenedField ScreenField(const PolicyEngine& policy, std::string field, std::st
 
 // Free text that goes on the audit trail (a reason, a review note) keeps no patient identifiers:
 // the trail is kept for years and read by auditors, and holds no PHI. Each finding in `text` is
-// replaced with [REDACTED:TYPE]; returns the types found ("name,mrn"), or "".
-std::string RedactForTheRecord(const PolicyEngine& policy, std::string& text, const char* field);
+// replaced with [REDACTED:TYPE]; returns the types found ("name,mrn"), or "". An outsider's text
+// that is shown back to them (an appeal) is redacted of what the rules without the patient index
+// find, as their post would be, so that what they read of it does not say who is a patient.
+std::string RedactForTheRecord(const PolicyEngine& policy, std::string& text, const char* field,
+                               Author author = Author::kStaff);
 
 // The template's decision for these findings. Under kRedact, replaces the spans in every field.
 phi::PhiAction ApplyPhiRule(policy::PhiRule rule, Screening& screening);
