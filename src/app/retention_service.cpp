@@ -392,11 +392,17 @@ Result<RetentionReport> RetentionService::RunOnce(const Actor& actor, int max_ba
   // the delete would have taken it (a release finishes the first batch itself). Every kept
   // deletion is looked at, a batch at a time: those a hold still keeps may be many, and a batch
   // is bounded by what it looks at. A batch that finishes none writes nothing. Only a release
-  // frees a kept deletion, so with none since this process last looked at them all (counted
-  // before the walk: one during it is seen by the next run), there is nothing to look for.
-  ROUNDS_ASSIGN_OR_RETURN(const std::int64_t releases,
-                          store_.Read([](store::ReadTx& tx) { return tx.CountReleasedLegalHolds(); }));
-  const bool walk = kept_deletions_walked_at_ != releases;
+  // frees a kept deletion, so with none since the last finished run had looked at them all
+  // (counted before the walk: one during it is seen by the next run), there is nothing to look
+  // for. The count a run looked at them all at is kept with the run, so a new process knows it.
+  std::int64_t releases = 0;
+  std::optional<std::int64_t> walked_at;
+  ROUNDS_RETURN_IF_ERROR(store_.Read([&](store::ReadTx& tx) -> Status {
+    ROUNDS_ASSIGN_OR_RETURN(releases, tx.CountReleasedLegalHolds());
+    ROUNDS_ASSIGN_OR_RETURN(walked_at, tx.LastKeptDeletionsWalk());
+    return Ok();
+  }));
+  const bool walk = walked_at != releases;
   store::MessageId after_deletion = 0;
   while (walk && !cut_short) {
     if (out_of_batches()) {
@@ -418,7 +424,8 @@ Result<RetentionReport> RetentionService::RunOnce(const Actor& actor, int max_ba
     after_deletion = batch.last_id;
     if (batch.looked_at < static_cast<std::size_t>(batch_size)) break;
   }
-  if (walk && !cut_short) kept_deletions_walked_at_ = releases;
+  // Cut short before or during the walk, the next run walks them all again.
+  const std::optional<std::int64_t> kept_walked_at = !walk || !cut_short ? std::optional(releases) : std::nullopt;
   // Uploads never posted are kept a day (a draft being written), then removed.
   ROUNDS_RETURN_IF_ERROR(drain([&](store::WriteTx& tx) -> Result<std::size_t> {
     ROUNDS_ASSIGN_OR_RETURN(auto ids, tx.ListUnattachedBefore(now - kDayMillis, batch_size));
@@ -432,7 +439,7 @@ Result<RetentionReport> RetentionService::RunOnce(const Actor& actor, int max_ba
   }, report.uploads_deleted));
   report.complete = !cut_short;
   ROUNDS_RETURN_IF_ERROR(store_.Write([&](store::WriteTx& tx) -> Status {
-    ROUNDS_RETURN_IF_ERROR(tx.FinishRetentionRun(report.run_id, clock_.NowMillis()));
+    ROUNDS_RETURN_IF_ERROR(tx.FinishRetentionRun(report.run_id, clock_.NowMillis(), kept_walked_at));
     // Every purge is already on the trail batch by batch; the background job's idle runs (every
     // few minutes) add nothing worth a record. Runs someone asked for are always recorded.
     if (current.is_system && report.batches == 0 && report.interrupted_run_ids.empty()) return Ok();

@@ -135,9 +135,6 @@ class RetentionService {
   const PolicyEngine& policy_;
 
   std::mutex run_mu_;                   // one retention run at a time
-  // The released holds' count (CountReleasedLegalHolds) when a run last looked at every kept
-  // deletion; guarded by run_mu_. Until the count moves, none of them can be finished.
-  std::optional<std::int64_t> kept_deletions_walked_at_;
   std::mutex thread_mu_;
   std::condition_variable wake_;
   bool stopping_ = false;               // guarded by thread_mu_

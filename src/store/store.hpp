@@ -417,6 +417,9 @@ class ReadTx {
   virtual Result<std::vector<LegalHold>> ListLegalHolds(bool include_released) = 0;
   // How many holds have been released: it changes with every release, and only then.
   virtual Result<std::int64_t> CountReleasedLegalHolds() = 0;
+  // The count above at which the last finished retention run had looked at every kept deletion
+  // (FinishRetentionRun's `kept_walked_at`); nullopt when it had not, or no run has finished.
+  virtual Result<std::optional<std::int64_t>> LastKeptDeletionsWalk() = 0;
   virtual Result<std::optional<LegalHold>> FindLegalHold(LegalHoldId id) = 0;
   // The active holds covering a message (empty: none).
   virtual Result<std::vector<LegalHoldId>> HoldsCovering(MessageId id) = 0;
@@ -567,7 +570,9 @@ class WriteTx : public ReadTx {
   virtual Result<RetentionRunStart> BeginRetentionRun(UserId actor_id, UnixMillis now) = 0;
   // Adds one batch's counts to the run (in the same unit as the batch's purge).
   virtual Status RecordRetentionBatch(std::int64_t run_id, const PurgeResult& batch) = 0;
-  virtual Status FinishRetentionRun(std::int64_t run_id, UnixMillis now) = 0;
+  // `kept_walked_at`: the released holds' count at which this run had looked at every kept
+  // deletion (LastKeptDeletionsWalk), nullopt when it had not.
+  virtual Status FinishRetentionRun(std::int64_t run_id, UnixMillis now, std::optional<std::int64_t> kept_walked_at) = 0;
   // kConflict when the id exists.
   virtual Status InsertExport(const ExportRecord& record) = 0;
 

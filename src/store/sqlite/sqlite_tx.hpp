@@ -76,6 +76,7 @@ class SqliteTx final : public WriteTx {
   // Retention and legal holds (sqlite_tx_retention.cpp)
   Result<std::vector<LegalHold>> ListLegalHolds(bool include_released) override;
   Result<std::int64_t> CountReleasedLegalHolds() override;
+  Result<std::optional<std::int64_t>> LastKeptDeletionsWalk() override;
   Result<std::optional<LegalHold>> FindLegalHold(LegalHoldId id) override;
   Result<std::vector<LegalHoldId>> HoldsCovering(MessageId id) override;
   Result<std::vector<SpaceId>> ListSpaceIds(SpaceId after_id, int limit) override;
@@ -92,7 +93,7 @@ class SqliteTx final : public WriteTx {
   Result<PurgeResult> PurgeMessages(const std::vector<MessageId>& ids, UnixMillis now) override;
   Result<RetentionRunStart> BeginRetentionRun(UserId actor_id, UnixMillis now) override;
   Status RecordRetentionBatch(std::int64_t run_id, const PurgeResult& batch) override;
-  Status FinishRetentionRun(std::int64_t run_id, UnixMillis now) override;
+  Status FinishRetentionRun(std::int64_t run_id, UnixMillis now, std::optional<std::int64_t> kept_walked_at) override;
   Status InsertExport(const ExportRecord& record) override;
   Result<std::vector<AuditRecord>> SearchAudit(const AuditQuery& query) override;  // sqlite_tx_audit.cpp
   // Adds the search index entries of up to `limit` records not yet indexed, oldest first, in key

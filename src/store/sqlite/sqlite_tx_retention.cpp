@@ -24,6 +24,9 @@ constexpr const char kFindHold[] = "SELECT " ROUNDS_HOLD_COLUMNS " FROM legal_ho
 constexpr const char kListHolds[] =
     "SELECT " ROUNDS_HOLD_COLUMNS " FROM legal_holds WHERE ?1 OR released_at IS NULL ORDER BY id";
 constexpr const char kCountReleasedHolds[] = "SELECT count(*) FROM legal_holds WHERE released_at IS NOT NULL";
+// The newest finished run's (the open one, if any, is this process's own).
+constexpr const char kLastKeptWalk[] =
+    "SELECT kept_walked_at FROM retention_runs WHERE finished_at IS NOT NULL ORDER BY id DESC LIMIT 1";
 constexpr const char kReleaseHold[] =
     "UPDATE legal_holds SET released_by = ?2, released_at = ?3 WHERE id = ?1 AND released_at IS NULL";
 constexpr const char kHoldsCovering[] = "SELECT hold_id FROM held_messages WHERE message_id = ?1 ORDER BY hold_id";
@@ -107,7 +110,8 @@ constexpr const char kInsertRun[] = "INSERT INTO retention_runs (actor_id, start
 constexpr const char kRecordBatch[] =
     "UPDATE retention_runs SET batches = batches + 1, messages_deleted = messages_deleted + ?2, "
     "messages_scrubbed = messages_scrubbed + ?3, events_scrubbed = events_scrubbed + ?4 WHERE id = ?1";
-constexpr const char kFinishRun[] = "UPDATE retention_runs SET finished_at = ?2 WHERE id = ?1 AND finished_at IS NULL";
+constexpr const char kFinishRun[] =
+    "UPDATE retention_runs SET finished_at = ?2, kept_walked_at = ?3 WHERE id = ?1 AND finished_at IS NULL";
 constexpr const char kListRuns[] =
     "SELECT id, actor_id, started_at, finished_at, interrupted, batches, messages_deleted, messages_scrubbed, "
     "events_scrubbed FROM retention_runs ORDER BY id DESC LIMIT ?1";
@@ -241,6 +245,13 @@ Result<std::int64_t> SqliteTx::CountReleasedLegalHolds() {
   ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kCountReleasedHolds));
   ROUNDS_ASSIGN_OR_RETURN(auto count, ReadOne<std::int64_t>(*s, [](const Statement& r) { return r.Int(0); }));
   return count.value_or(0);
+}
+
+Result<std::optional<std::int64_t>> SqliteTx::LastKeptDeletionsWalk() {
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kLastKeptWalk));
+  ROUNDS_ASSIGN_OR_RETURN(auto walked, ReadOne<std::optional<std::int64_t>>(
+                                           *s, [](const Statement& r) { return r.OptionalInt(0); }));
+  return walked.value_or(std::nullopt);
 }
 
 Result<std::optional<LegalHold>> SqliteTx::FindLegalHold(LegalHoldId id) {
@@ -390,9 +401,9 @@ Status SqliteTx::RecordRetentionBatch(std::int64_t run_id, const PurgeResult& ba
   return Ok();
 }
 
-Status SqliteTx::FinishRetentionRun(std::int64_t run_id, UnixMillis now) {
+Status SqliteTx::FinishRetentionRun(std::int64_t run_id, UnixMillis now, std::optional<std::int64_t> kept_walked_at) {
   ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kFinishRun));
-  s->Bind(1, run_id).Bind(2, now);
+  s->Bind(1, run_id).Bind(2, now).Bind(3, kept_walked_at);
   return s->Run();
 }
 

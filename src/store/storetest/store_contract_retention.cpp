@@ -326,6 +326,12 @@ TEST_P(StoreContractTest, DeletingAHeldMessageKeepsItsFinalTextOutOfSight) {
 
 TEST_P(StoreContractTest, RetentionRunsCountBatchesAndCloseInterruptedRuns) {
   World w(store());
+  auto last_walk = [&] {
+    auto walked = store().Read([](ReadTx& tx) { return tx.LastKeptDeletionsWalk(); });
+    EXPECT_TRUE(walked) << Describe(walked);
+    return walked.value_or(-1);
+  };
+  EXPECT_EQ(last_walk(), std::nullopt) << "no run has finished";
   auto first = store().Write([&](WriteTx& tx) { return tx.BeginRetentionRun(0, kNow); });
   ASSERT_TRUE(first) << Describe(first);
   EXPECT_TRUE(first->interrupted_run_ids.empty());
@@ -338,17 +344,25 @@ TEST_P(StoreContractTest, RetentionRunsCountBatchesAndCloseInterruptedRuns) {
   auto second = store().Write([&](WriteTx& tx) { return tx.BeginRetentionRun(0, kNow + 1); });
   ASSERT_TRUE(second);
   EXPECT_EQ(second->interrupted_run_ids, std::vector<std::int64_t>{first->run_id});
-  ASSERT_TRUE(store().Write([&](WriteTx& tx) { return tx.FinishRetentionRun(second->run_id, kNow + 2); }));
+  EXPECT_EQ(last_walk(), std::nullopt) << "an interrupted run looked at nothing to the end";
+  ASSERT_TRUE(store().Write([&](WriteTx& tx) { return tx.FinishRetentionRun(second->run_id, kNow + 2, 4); }));
+  EXPECT_EQ(last_walk(), 4);
+  // A run still open is not counted; the newest finished one decides, a walk cut short too.
+  auto third = store().Write([&](WriteTx& tx) { return tx.BeginRetentionRun(0, kNow + 3); });
+  ASSERT_TRUE(third);
+  EXPECT_EQ(last_walk(), 4);
+  ASSERT_TRUE(store().Write([&](WriteTx& tx) { return tx.FinishRetentionRun(third->run_id, kNow + 4, std::nullopt); }));
+  EXPECT_EQ(last_walk(), std::nullopt);
   auto runs = store().Read([](ReadTx& tx) { return tx.ListRetentionRuns(10); });
   ASSERT_TRUE(runs);
-  ASSERT_EQ(runs->size(), 2u);
-  EXPECT_EQ((*runs)[0].finished_at, kNow + 2);
-  EXPECT_FALSE((*runs)[0].interrupted);
-  EXPECT_TRUE((*runs)[1].interrupted);
-  EXPECT_EQ((*runs)[1].batches, 1);
-  EXPECT_EQ((*runs)[1].messages_deleted, 3);
-  EXPECT_EQ((*runs)[1].messages_scrubbed, 1);
-  EXPECT_EQ((*runs)[1].events_scrubbed, 7);
+  ASSERT_EQ(runs->size(), 3u);
+  EXPECT_EQ((*runs)[1].finished_at, kNow + 2);
+  EXPECT_FALSE((*runs)[1].interrupted);
+  EXPECT_TRUE((*runs)[2].interrupted);
+  EXPECT_EQ((*runs)[2].batches, 1);
+  EXPECT_EQ((*runs)[2].messages_deleted, 3);
+  EXPECT_EQ((*runs)[2].messages_scrubbed, 1);
+  EXPECT_EQ((*runs)[2].events_scrubbed, 7);
 }
 
 TEST_P(StoreContractTest, ExportSelectsByCustodianSpaceRangeAndKeywordInAnyVersion) {
