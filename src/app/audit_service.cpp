@@ -277,11 +277,15 @@ void RequireCheckpointsWithKey(VerifyReport& report, const std::string& checkpoi
 }
 
 Result<VerifyReport> VerifyAuditFiles(const std::string& database_path, const std::string& checkpoints_path,
-                                      const std::string& public_key_hex, const std::string& database_key) {
+                                      const std::string& public_key_hex, const std::string& database_key,
+                                      const std::string& witness_path) {
   std::error_code ec;
   // Opening a missing file would create an empty database that "verifies".
   if (!std::filesystem::is_regular_file(database_path, ec)) return NotFound("Database '" + database_path + "'");
   ROUNDS_ASSIGN_OR_RETURN(auto verifier, VerifierForCheckpointFile(checkpoints_path, public_key_hex));
+  if (!witness_path.empty()) {
+    ROUNDS_RETURN_IF_ERROR(ForEachWitnessedCheckpoint(witness_path, [&verifier](const Checkpoint& c) { verifier.Expect(c); }));
+  }
   // Verification only reads, so nothing here needs to wait for the disk.
   ROUNDS_ASSIGN_OR_RETURN(auto store, store::OpenSqliteStore(
                                           {.path = database_path, .read_connections = 1, .sync_full = false, .encryption_key = database_key}));
@@ -511,12 +515,26 @@ std::string RenderAuditExport(std::span<const domain::AuditRecord> records, Audi
 
 // ---- The service ------------------------------------------------------------------------------
 
+namespace {
+
+// This host's name, as the witness's messages give it.
+std::string HostName() {
+  char name[256] = {};
+  if (::gethostname(name, sizeof name - 1) != 0) return "-";
+  return name;
+}
+
+}  // namespace
+
 AuditService::AuditService(store::Store& store, const Clock& clock, const Config& config)
-    : store_(store), clock_(clock), config_(config), files_(AuditFiles::For(config)) {}
+    : store_(store), clock_(clock), config_(config), files_(AuditFiles::For(config)) {
+  if (!config.audit_witness.empty()) witness_ = std::make_unique<AuditWitness>(config.audit_witness, HostName());
+}
 
 AuditService::~AuditService() { Stop(); }
 
 Status AuditService::Start() {
+  if (witness_) witness_->Start();
   {
     std::lock_guard lock(checkpoint_mutex_);
     bool created = false;
@@ -524,9 +542,10 @@ Status AuditService::Start() {
     if (created) {
       // A new key's first line: the empty chain, signed. From now on the checkpoint file is never
       // empty, so an empty or missing one is one that was removed.
-      ROUNDS_RETURN_IF_ERROR(AppendCheckpoint(
-          files_.checkpoints, governance::audit::SignCheckpoint(0, std::string(governance::audit::kGenesisHash),
-                                                                clock_.NowMillis(), *key_)));
+      const Checkpoint genesis =
+          governance::audit::SignCheckpoint(0, std::string(governance::audit::kGenesisHash), clock_.NowMillis(), *key_);
+      ROUNDS_RETURN_IF_ERROR(AppendCheckpoint(files_.checkpoints, genesis));
+      if (witness_) witness_->Witness(genesis, genesis.time);  // the key's first word, witnessed too
     }
     ROUNDS_ASSIGN_OR_RETURN(auto last, ReadLastCheckpoint(files_.checkpoints));
     last_checkpoint_seq_ = last ? last->seq : 0;
@@ -551,7 +570,13 @@ Status AuditService::Start() {
     }
     if (problem.empty()) {
       // Records written while the server was down (CLI administration) are anchored at once.
+      const std::int64_t signed_before = last_checkpoint_seq_;
       ROUNDS_RETURN_IF_ERROR(CheckpointLocked());
+      // The witness holds the head this server starts from, signed now or before (a new key's
+      // first line went to it already).
+      if (witness_ && last && !created && last_checkpoint_seq_ == signed_before) {
+        witness_->Witness(*last, clock_.NowMillis());
+      }
     } else {
       UnanchorLocked(std::move(problem));
     }
@@ -588,10 +613,14 @@ void AuditService::Stop() {
   }
   wake_.notify_all();
   thread_.join();
-  std::lock_guard lock(checkpoint_mutex_);
-  if (auto s = CheckpointLocked(); !s) {
-    log::Error("audit_checkpoint_failed", {{"reason", s.error().public_message}, {"detail", s.error().internal_message}});
+  {
+    std::lock_guard lock(checkpoint_mutex_);
+    if (auto s = CheckpointLocked(); !s) {
+      log::Error("audit_checkpoint_failed", {{"reason", s.error().public_message}, {"detail", s.error().internal_message}});
+    }
   }
+  // The final head goes off the host too, if the collector takes it soon.
+  if (witness_) witness_->Stop(std::chrono::seconds(5));
 }
 
 Status AuditService::CheckpointNow() {
@@ -638,6 +667,7 @@ void AuditService::UnanchorLocked(std::string problem) {
   log::Error("audit_anchor_mismatch", {{"problem", anchor_problem_}, {"checkpoint_seq", last_checkpoint_seq_},
                                        {"checkpoints", files_.checkpoints}});
   const UnixMillis now = clock_.NowMillis();
+  if (witness_) witness_->Alarm(anchor_problem_, now);
   domain::AuditRecord record = AuditEntry(Actor::System(), "audit.anchor_mismatch", "audit_log", "", now);
   record.outcome = domain::AuditOutcome::kFailure;
   (void)AuditNow(store_, record, json{{"checkpoint_seq", last_checkpoint_seq_}});
@@ -699,6 +729,7 @@ Status AuditService::CheckpointLocked() {
   ROUNDS_RETURN_IF_ERROR(appended);
   last_checkpoint_seq_ = head->seq;
   last_checkpoint_time_ = now;
+  if (witness_) witness_->Witness(checkpoint, now);  // once it is on disk here
   return Ok();
 }
 
@@ -925,6 +956,11 @@ void AuditService::RunVerification(std::string started_by, UnixMillis started_at
     if (!out || ec) log::Error("audit_verify_not_kept", {{"path", files_.last_verification}});
   }
   finish(std::move(result));
+}
+
+std::optional<AuditWitness::Stats> AuditService::WitnessState() const {
+  if (!witness_) return std::nullopt;
+  return witness_->stats();
 }
 
 AuditService::VerificationGauge AuditService::LastVerdict() const {

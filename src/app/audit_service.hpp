@@ -21,6 +21,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <span>
@@ -30,6 +31,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "app/audit_witness.hpp"
 #include "app/context.hpp"
 #include "core/clock.hpp"
 #include "core/config.hpp"
@@ -97,12 +99,16 @@ void RequireCheckpointsWithKey(governance::audit::VerifyReport& report, const st
 // With a key and records but no checkpoint at all, the trail is reported as tampered
 // (RequireCheckpointsWithKey). Without a key, the caller decides what a trail never signed means.
 // `database_key`: the key an encrypted database is encrypted under (empty for a plain one).
-// kNotFound when the database is missing; kInvalidArgument for a malformed checkpoint file or a
-// key that does not fit the database.
+// `witness_path`: a collector's copy of what the witness sent (empty: none); every checkpoint in
+// it is checked as those of the checkpoint file are, so a trail rewritten on this host together
+// with its checkpoint file still fails against what left the host.
+// kNotFound when the database or the witness file is missing; kInvalidArgument for a malformed
+// checkpoint or witness file or a key that does not fit the database.
 Result<governance::audit::VerifyReport> VerifyAuditFiles(const std::string& database_path,
                                                          const std::string& checkpoints_path,
                                                          const std::string& public_key_hex,
-                                                         const std::string& database_key = {});
+                                                         const std::string& database_key = {},
+                                                         const std::string& witness_path = {});
 
 enum class AuditExportFormat { kCsv, kNdjson, kFhir };
 std::optional<AuditExportFormat> ParseAuditExportFormat(std::string_view text);
@@ -174,6 +180,8 @@ class AuditService {
     bool running = false;
   };
   VerificationGauge LastVerdict() const;
+  // The witness off the host (config.audit_witness), for the server's metrics: nullopt without one.
+  std::optional<AuditWitness::Stats> WitnessState() const;
   // The records with time in [from, to) rendered in `format`.
   Result<std::string> Export(const Actor& actor, AuditExportFormat format, std::optional<UnixMillis> from,
                              std::optional<UnixMillis> to);
@@ -213,6 +221,8 @@ class AuditService {
   const Clock& clock_;
   const Config& config_;
   AuditFiles files_;
+  // Sends each checkpoint, and a broken anchor, off the host; null without config.audit_witness.
+  std::unique_ptr<AuditWitness> witness_;
 
   std::mutex checkpoint_mutex_;  // serializes checkpoint writes; guards the fields below
   std::optional<governance::audit::SigningKey> key_;

@@ -54,6 +54,7 @@ struct VerifyOptions {
   TrailOptions trail;
   std::string public_key;
   std::string public_key_file;
+  std::string witness;
   bool require_checkpoints = false;
 };
 
@@ -71,13 +72,14 @@ int RunVerify(const VerifyOptions& options) {
   auto last_checkpoint = app::ReadLastCheckpoint(files.checkpoints);
   if (!last_checkpoint) return ReportError(last_checkpoint.error());
   const bool no_checkpoints = !last_checkpoint->has_value();
-  if (!no_checkpoints && public_key.empty()) {
+  if ((!no_checkpoints || !options.witness.empty()) && public_key.empty()) {
     std::cerr << "rounds: no public key to check the checkpoints with; give --public-key or --public-key-file\n";
     return kExitCannotCheck;
   }
   auto database_key = app::DatabaseKeyFor(*config);
   if (!database_key) return ReportError(database_key.error());
-  auto report = app::VerifyAuditFiles(config->DatabasePath(), files.checkpoints, public_key, *database_key);
+  auto report =
+      app::VerifyAuditFiles(config->DatabasePath(), files.checkpoints, public_key, *database_key, options.witness);
   if (!report) return ReportError(report.error());
   if (no_checkpoints && report->ok && report->records_checked > 0) {
     // With a key, VerifyAuditFiles has already failed such a trail. Without one, the trail may
@@ -188,6 +190,9 @@ void AddAuditCommands(CLI::App& app) {
   verify->add_option("--public-key-file", verify_options->public_key_file,
                      "File holding the public key (default <data-dir>/audit/signing.pub)")
       ->excludes(key);
+  verify->add_option("--witness", verify_options->witness,
+                     "A collector's copy of what the server sent its audit witness (audit_witness): every "
+                     "checkpoint in it is checked too");
   verify->add_flag("--require-checkpoints", verify_options->require_checkpoints,
                    "Fail when there is no checkpoint at all, even without a key (by default a trail never "
                    "signed is only warned about)");

@@ -136,6 +136,7 @@ const std::vector<Setting>& Settings() {
       IntSetting("audit_checkpoint_records", &Config::audit_checkpoint_records),
       IntSetting("audit_checkpoint_seconds", &Config::audit_checkpoint_seconds),
       IntSetting("audit_verify_hours", &Config::audit_verify_hours),
+      StringSetting("audit_witness", &Config::audit_witness),
   };
   return settings;
 }

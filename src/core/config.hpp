@@ -107,6 +107,10 @@ struct Config {
   std::int64_t audit_checkpoint_seconds = 60;    // ... or this long after a new record
   std::int64_t audit_verify_hours = 24;          // the server verifies the whole chain this long
                                                  // after the last verification; 0: on request only
+  // A collector off this host ("host:port", or a Unix socket path) that every signed checkpoint is
+  // sent to as a syslog message, and told at once when the trail breaks its anchor
+  // (app/audit_witness.hpp); empty: none.
+  std::string audit_witness;
 
   std::string DatabasePath() const;
 };

@@ -40,6 +40,22 @@ std::string Metrics::RenderAuditVerification(std::optional<bool> ok, std::int64_
   return out.str();
 }
 
+std::string Metrics::RenderAuditWitness(const std::optional<app::AuditWitness::Stats>& witness) {
+  if (!witness) return {};
+  std::ostringstream out;
+  out << "# HELP rounds_audit_witness_connected Whether the audit witness's collector is connected.\n"
+      << "# TYPE rounds_audit_witness_connected gauge\nrounds_audit_witness_connected " << (witness->connected ? 1 : 0)
+      << "\n"
+      << "# HELP rounds_audit_witness_pending Checkpoints and alerts waiting to go to the audit witness.\n"
+      << "# TYPE rounds_audit_witness_pending gauge\nrounds_audit_witness_pending " << witness->pending << "\n"
+      << "# HELP rounds_audit_witness_sent_total Messages the audit witness's connection took.\n"
+      << "# TYPE rounds_audit_witness_sent_total counter\nrounds_audit_witness_sent_total " << witness->sent << "\n"
+      << "# HELP rounds_audit_witness_dropped_total Messages dropped from the audit witness's full queue.\n"
+      << "# TYPE rounds_audit_witness_dropped_total counter\nrounds_audit_witness_dropped_total " << witness->dropped
+      << "\n";
+  return out.str();
+}
+
 std::string Metrics::RenderClockSync(const std::optional<ClockSync>& sync) {
   if (!sync) return {};
   std::ostringstream out;

@@ -10,6 +10,7 @@
 #include <tuple>
 #include <vector>
 
+#include "app/audit_witness.hpp"
 #include "core/clock_sync.hpp"
 #include "store/store.hpp"
 
@@ -35,6 +36,9 @@ class Metrics {
   // The audit chain's last verification: rounds_audit_chain_verified (1 intact, 0 broken; absent
   // before the first), its time, and whether one runs.
   static std::string RenderAuditVerification(std::optional<bool> ok, std::int64_t checked_at_millis, bool running);
+  // The audit witness off the host (config.audit_witness), when there is one: whether it is
+  // connected, and the messages sent, waiting and dropped.
+  static std::string RenderAuditWitness(const std::optional<app::AuditWitness::Stats>& witness);
   // The request bodies being read or handled (bytes held) and max_body_bytes_in_flight.
   static std::string RenderRequestBodies(std::int64_t held, std::int64_t limit);
   // The kernel's clock discipline (security target A5): rounds_clock_synchronized (1/0) and

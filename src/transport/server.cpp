@@ -208,6 +208,7 @@ class Server::Impl {
              Metrics::RenderPageCache(pages.hits, pages.misses, pages.entries, pages.bytes,
                                       services_.messages.KeptReadsAnswered()) +
              Metrics::RenderAuditVerification(verdict.ok, verdict.checked_at, verdict.running) +
+             Metrics::RenderAuditWitness(services_.audit.WitnessState()) +
              Metrics::RenderRequestBodies(body_budget_.Held(), config_.max_body_bytes_in_flight) +
              Metrics::RenderClockSync(ReadClockSync()) + Metrics::RenderEmergencyGrants(grants);
     };

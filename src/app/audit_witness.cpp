@@ -1,0 +1,187 @@
+#include "app/audit_witness.hpp"
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <fstream>
+#include <utility>
+
+#include "core/log.hpp"
+#include "core/socket.hpp"
+#include "core/thread_name.hpp"
+
+namespace rounds::app {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+using std::chrono::steady_clock;
+
+constexpr int kAuthpriv = 10;  // syslog facility: security and authorization messages
+constexpr auto kSendTimeout = seconds(5);
+constexpr auto kFirstPause = seconds(1);
+constexpr auto kLongestPause = seconds(60);
+
+// A header field of RFC 5424: printable ASCII, no spaces, "-" when empty.
+std::string HeaderField(std::string_view text, std::size_t max) {
+  std::string out;
+  for (char c : text.substr(0, max)) out += (c > 32 && c < 127) ? c : '_';
+  return out.empty() ? "-" : out;
+}
+
+// Whether the collector closed the connection (or it broke) since the last message: checked
+// before each send, so that a restarted collector is reconnected to instead of written into a
+// connection only the kernel still holds.
+bool PeerGone(int fd) {
+  pollfd p{fd, POLLIN | POLLRDHUP, 0};
+  if (::poll(&p, 1, 0) <= 0) return false;
+  if (p.revents & (POLLERR | POLLHUP | POLLRDHUP)) return true;
+  char byte;
+  const ssize_t n = ::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+}
+
+}  // namespace
+
+std::string SyslogFrame(int severity, UnixMillis time, std::string_view host, std::string_view msgid,
+                        std::string_view message) {
+  std::string text = "<" + std::to_string(kAuthpriv * 8 + std::clamp(severity, 0, 7)) + ">1 " +
+                     FormatIso8601(time) + " " + HeaderField(host, 255) + " rounds " +
+                     std::to_string(::getpid()) + " " + HeaderField(msgid, 32) + " - ";
+  // One line: a line break in the text would end it early in collectors that write lines.
+  for (char c : message) text += (c == '\n' || c == '\r') ? ' ' : c;
+  return std::to_string(text.size()) + " " + text;
+}
+
+Status ForEachWitnessedCheckpoint(const std::string& path,
+                                  const std::function<void(const governance::audit::Checkpoint&)>& each) {
+  std::ifstream in(path);
+  if (!in) return NotFound("Witness file " + path);
+  std::string line;
+  for (std::int64_t number = 1; std::getline(in, line); ++number) {
+    const std::size_t at = line.find(kWitnessMarker);
+    if (at == std::string::npos) continue;
+    auto checkpoint = governance::audit::Checkpoint::FromLine(line.substr(at + kWitnessMarker.size()));
+    if (!checkpoint) {
+      return InvalidArgument("bad_witness_line", "Line " + std::to_string(number) + " of " + path +
+                                                     " holds a witnessed checkpoint that does not parse.");
+    }
+    each(*checkpoint);
+  }
+  if (in.bad()) return Fail(ErrorCode::kInternal, "witness_unreadable", "Cannot read " + path + ".");
+  return Ok();
+}
+
+AuditWitness::AuditWitness(std::string address, std::string host)
+    : address_(std::move(address)), host_(std::move(host)) {}
+
+AuditWitness::~AuditWitness() { Stop(milliseconds(0)); }
+
+void AuditWitness::Start() {
+  std::lock_guard lock(mutex_);
+  if (thread_.joinable()) return;
+  stopping_ = false;
+  thread_ = std::thread([this] { Run(); });
+}
+
+void AuditWitness::Witness(const governance::audit::Checkpoint& checkpoint, UnixMillis now) {
+  Enqueue(SyslogFrame(5, now, host_, "checkpoint", std::string(kWitnessMarker) + checkpoint.ToLine()));
+}
+
+void AuditWitness::Alarm(std::string_view problem, UnixMillis now) {
+  Enqueue(SyslogFrame(1, now, host_, "anchor_mismatch", "rounds-audit-alarm " + std::string(problem)));
+}
+
+void AuditWitness::Enqueue(std::string frame) {
+  {
+    std::lock_guard lock(mutex_);
+    queue_.push_back(std::move(frame));
+    while (queue_.size() > kMaxPending) {
+      queue_.pop_front();
+      ++stats_.dropped;
+    }
+    stats_.pending = static_cast<std::int64_t>(queue_.size());
+  }
+  wake_.notify_all();
+}
+
+void AuditWitness::Stop(milliseconds drain) {
+  std::thread thread;
+  {
+    std::lock_guard lock(mutex_);
+    if (!thread_.joinable()) return;
+    stopping_ = true;
+    drain_until_ = steady_clock::now() + drain;
+    thread = std::move(thread_);
+  }
+  wake_.notify_all();
+  thread.join();
+  std::lock_guard lock(mutex_);
+  if (!queue_.empty()) {
+    log::Warn("audit_witness_unsent", {{"witness", address_}, {"messages", queue_.size()}});
+  }
+}
+
+AuditWitness::Stats AuditWitness::stats() const {
+  std::lock_guard lock(mutex_);
+  return stats_;
+}
+
+void AuditWitness::Run() {
+  NameThisThread("audit-witness");
+  net::Socket socket;
+  auto pause = steady_clock::duration(kFirstPause);
+  bool outage = false;  // logged once until a message goes through again
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+    if (queue_.empty() || (stopping_ && steady_clock::now() >= drain_until_)) break;
+    // Sent from a copy, and taken off the queue only once sent, unless dropped meanwhile.
+    const std::string frame = queue_.front();
+    const std::int64_t dropped_before = stats_.dropped;
+    auto deadline = steady_clock::now() + kSendTimeout;
+    if (stopping_) deadline = std::min(deadline, drain_until_);
+    lock.unlock();
+    if (socket.open() && PeerGone(socket.fd())) socket.Close();
+    Status sent = Ok();
+    if (!socket.open()) {
+      auto connected = net::Connect(address_, deadline);
+      if (connected) {
+        socket = std::move(*connected);
+      } else {
+        sent = tl::unexpected(connected.error());
+      }
+    }
+    if (sent) sent = net::SendAll(socket.fd(), frame.data(), frame.size(), deadline);
+    lock.lock();
+    if (sent) {
+      if (stats_.dropped == dropped_before && !queue_.empty()) queue_.pop_front();
+      ++stats_.sent;
+      stats_.pending = static_cast<std::int64_t>(queue_.size());
+      stats_.connected = true;
+      pause = kFirstPause;
+      if (outage) log::Info("audit_witness_reached", {{"witness", address_}, {"pending", queue_.size()}});
+      outage = false;
+      continue;
+    }
+    socket.Close();
+    stats_.connected = false;
+    if (!outage) {
+      log::Warn("audit_witness_unreachable",
+                {{"witness", address_}, {"detail", sent.error().internal_message}, {"pending", queue_.size()}});
+    }
+    outage = true;
+    if (stopping_) {
+      wake_.wait_until(lock, std::min(steady_clock::now() + pause, drain_until_));  // then the loop decides
+    } else {
+      wake_.wait_for(lock, pause, [this] { return stopping_; });
+    }
+    pause = std::min<steady_clock::duration>(pause * 2, kLongestPause);
+  }
+  stats_.connected = false;
+}
+
+}  // namespace rounds::app
