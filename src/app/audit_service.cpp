@@ -542,10 +542,9 @@ Status AuditService::Start() {
     if (created) {
       // A new key's first line: the empty chain, signed. From now on the checkpoint file is never
       // empty, so an empty or missing one is one that was removed.
-      const Checkpoint genesis =
-          governance::audit::SignCheckpoint(0, std::string(governance::audit::kGenesisHash), clock_.NowMillis(), *key_);
-      ROUNDS_RETURN_IF_ERROR(AppendCheckpoint(files_.checkpoints, genesis));
-      if (witness_) witness_->Witness(genesis, genesis.time);  // the key's first word, witnessed too
+      ROUNDS_RETURN_IF_ERROR(AppendCheckpoint(
+          files_.checkpoints, governance::audit::SignCheckpoint(0, std::string(governance::audit::kGenesisHash),
+                                                                clock_.NowMillis(), *key_)));
     }
     ROUNDS_ASSIGN_OR_RETURN(auto last, ReadLastCheckpoint(files_.checkpoints));
     last_checkpoint_seq_ = last ? last->seq : 0;
@@ -569,14 +568,11 @@ Status AuditService::Start() {
       unanchored_problem_.clear();
     }
     if (problem.empty()) {
-      // Records written while the server was down (CLI administration) are anchored at once.
-      const std::int64_t signed_before = last_checkpoint_seq_;
+      // The witness holds the last line this server starts from (a new key's first), then what
+      // it signs; records written while the server was down (CLI administration) are anchored at
+      // once.
+      if (witness_ && last) witness_->Witness(*last, clock_.NowMillis());
       ROUNDS_RETURN_IF_ERROR(CheckpointLocked());
-      // The witness holds the head this server starts from, signed now or before (a new key's
-      // first line went to it already).
-      if (witness_ && last && !created && last_checkpoint_seq_ == signed_before) {
-        witness_->Witness(*last, clock_.NowMillis());
-      }
     } else {
       UnanchorLocked(std::move(problem));
     }

@@ -103,7 +103,6 @@ void AuditWitness::Enqueue(std::string frame) {
       queue_.pop_front();
       ++stats_.dropped;
     }
-    stats_.pending = static_cast<std::int64_t>(queue_.size());
   }
   wake_.notify_all();
 }
@@ -127,7 +126,9 @@ void AuditWitness::Stop(milliseconds drain) {
 
 AuditWitness::Stats AuditWitness::stats() const {
   std::lock_guard lock(mutex_);
-  return stats_;
+  Stats stats = stats_;
+  stats.pending = static_cast<std::int64_t>(queue_.size());
+  return stats;
 }
 
 void AuditWitness::Run() {
@@ -160,7 +161,6 @@ void AuditWitness::Run() {
     if (sent) {
       if (stats_.dropped == dropped_before && !queue_.empty()) queue_.pop_front();
       ++stats_.sent;
-      stats_.pending = static_cast<std::int64_t>(queue_.size());
       stats_.connected = true;
       pause = kFirstPause;
       if (outage) log::Info("audit_witness_reached", {{"witness", address_}, {"pending", queue_.size()}});

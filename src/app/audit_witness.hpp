@@ -87,7 +87,7 @@ class AuditWitness {
   mutable std::mutex mutex_;  // guards everything below
   std::condition_variable wake_;
   std::deque<std::string> queue_;
-  Stats stats_;
+  Stats stats_;  // but `pending`, which is queue_'s size
   bool stopping_ = false;
   std::chrono::steady_clock::time_point drain_until_{};
   std::thread thread_;
