@@ -24,6 +24,7 @@
 #include "core/log.hpp"
 #include "core/text_fold.hpp"
 #include "core/thread_name.hpp"
+#include "core/zip_writer.hpp"
 
 namespace rounds::app {
 
@@ -841,16 +842,42 @@ Result<json> RetentionService::ListExports(const Actor& actor, const std::string
   return listed;
 }
 
+namespace {
+
+// A recorded export the actor may download. Only exports made under the data folder are served;
+// a CLI export elsewhere stays where it was put, and only the system (the CLI) reads it there.
+Result<store::ExportRecord> FindServedExport(store::Store& store, const Config& config, const Actor& current,
+                                             const std::string& export_id) {
+  ROUNDS_ASSIGN_OR_RETURN(auto record, store.Read([&](store::ReadTx& tx) { return tx.FindExport(export_id); }));
+  if (!record) return NotFound("Export");
+  fs::path root = fs::absolute(fs::path(config.data_dir) / "exports").lexically_normal();
+  if (!current.is_system && fs::path(record->folder).lexically_normal().parent_path() != root) return NotFound("Export");
+  return std::move(*record);
+}
+
+// The lower-case hex SHA-256 of a file, read a piece at a time; empty if it cannot be read.
+std::string FileSha256(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return {};
+  crypto::Sha256Stream hash;
+  std::string chunk(64 * 1024, '\0');
+  while (in) {
+    in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+    hash.Update(std::string_view(chunk.data(), static_cast<std::size_t>(in.gcount())));
+  }
+  if (in.bad()) return {};
+  return hash.FinishHex();
+}
+
+}  // namespace
+
 Result<ExportFile> RetentionService::ReadExportFile(const Actor& actor, const std::string& export_id,
                                                     const std::string& name) {
   ROUNDS_ASSIGN_OR_RETURN(Actor current, RequireCompliance(actor, "ediscovery.download"));
   bool known = std::any_of(std::begin(kExportFiles), std::end(kExportFiles), [&](const char* f) { return name == f; });
   if (!known) return NotFound("Export file");
-  ROUNDS_ASSIGN_OR_RETURN(auto record, store_.Read([&](store::ReadTx& tx) { return tx.FindExport(export_id); }));
-  // Only exports made under the data folder are served; a CLI export elsewhere stays where it was put.
-  fs::path root = fs::absolute(fs::path(config_.data_dir) / "exports").lexically_normal();
-  if (!record || fs::path(record->folder).lexically_normal().parent_path() != root) return NotFound("Export");
-  auto file = OpenFile::ForReading((fs::path(record->folder) / name).string());
+  ROUNDS_ASSIGN_OR_RETURN(auto record, FindServedExport(store_, config_, current, export_id));
+  auto file = OpenFile::ForReading((fs::path(record.folder) / name).string());
   if (!file && file.error().code == ErrorCode::kNotFound) return NotFound("Export file");
   if (!file) return tl::unexpected(file.error());
   ROUNDS_ASSIGN_OR_RETURN(std::uint64_t bytes, file->Size());
@@ -858,6 +885,52 @@ Result<ExportFile> RetentionService::ReadExportFile(const Actor& actor, const st
                                   json{{"file", name}, {"bytes", bytes}}));
   std::string type = name.ends_with(".txt") ? "text/plain; charset=utf-8" : "application/json";
   return ExportFile{type, std::move(*file), bytes};
+}
+
+Result<ExportArchive> RetentionService::ArchiveExport(const Actor& actor, const std::string& export_id) {
+  ROUNDS_ASSIGN_OR_RETURN(Actor current, RequireCompliance(actor, "ediscovery.download"));
+  ROUNDS_ASSIGN_OR_RETURN(auto record, FindServedExport(store_, config_, current, export_id));
+  const fs::path folder(record.folder);
+  const std::string file_name = "export-" + export_id + ".zip";
+  const auto audit_entry = [&] { return AuditEntry(current, "ediscovery.download", "export", export_id, clock_.NowMillis()); };
+  // What goes out is what was exported: the manifest the record's hash names, and every file as the
+  // manifest lists it. Anything else is refused, and the refusal is on record.
+  auto altered = [&](const std::string& name) -> Error {
+    AuditRecord refused = audit_entry();
+    refused.outcome = AuditOutcome::kFailure;
+    Status recorded = AuditNow(store_, std::move(refused), json{{"file", file_name}, {"altered", name}});
+    if (!recorded) return recorded.error();
+    return Error{ErrorCode::kConflict, "export_altered",
+                 "The export's file " + name + " is not as it was exported; it is not archived.", {}};
+  };
+  std::ifstream manifest_in(folder / "manifest.json", std::ios::binary);
+  if (!manifest_in) return NotFound("Export");
+  const std::string manifest_text(std::istreambuf_iterator<char>(manifest_in), {});
+  if (crypto::Sha256Hex(manifest_text) != record.manifest_sha256) return tl::unexpected(altered("manifest.json"));
+  const json manifest = json::parse(manifest_text, nullptr, false);
+  if (manifest.is_discarded() || !manifest.contains("files") || !manifest["files"].is_array()) {
+    return tl::unexpected(altered("manifest.json"));
+  }
+  std::vector<std::string> names;
+  for (const json& f : manifest["files"]) {
+    const std::string name = f.value("name", "");
+    const bool known = std::any_of(std::begin(kExportFiles), std::end(kExportFiles), [&](const char* k) { return name == k; });
+    if (!known || FileSha256(folder / name) != f.value("sha256", "")) return tl::unexpected(altered(name));
+    names.push_back(name);
+  }
+  names.push_back("manifest.json");
+
+  ROUNDS_ASSIGN_OR_RETURN(OpenFile out, OpenFile::Anonymous(folder.string()));
+  ZipWriter zip(out);
+  const std::int64_t made = record.created_at / 1000;
+  for (const std::string& name : names) {
+    ROUNDS_RETURN_IF_ERROR(zip.AddFile("export-" + export_id + "/" + name, (folder / name).string(), made));
+  }
+  ROUNDS_RETURN_IF_ERROR(zip.Finish());
+  ROUNDS_RETURN_IF_ERROR(out.Rewind());
+  ROUNDS_RETURN_IF_ERROR(AuditNow(store_, audit_entry(),
+                                  json{{"file", file_name}, {"bytes", zip.bytes()}, {"sha256", zip.sha256()}}));
+  return ExportArchive{file_name, std::move(out), zip.bytes(), zip.sha256()};
 }
 
 }  // namespace rounds::app

@@ -83,6 +83,14 @@ struct ExportFile {
   std::uint64_t bytes = 0;
 };
 
+// An export's files as one ZIP archive, in a file no name refers to.
+struct ExportArchive {
+  std::string file_name;  // export-<id>.zip
+  OpenFile file;          // rewound, for reading
+  std::uint64_t bytes = 0;
+  std::string sha256;     // of the whole archive, as the audit records it
+};
+
 class RetentionService {
  public:
   RetentionService(store::Store& store, const Clock& clock, const Config& config, const PolicyEngine& policy);
@@ -122,6 +130,13 @@ class RetentionService {
   Result<nlohmann::json> ListExports(const Actor& actor, const std::string& cursor = {}, int limit = 200);
   // One file of an export made under the data folder: kNotFound for an unknown export or name.
   Result<ExportFile> ReadExportFile(const Actor& actor, const std::string& export_id, const std::string& name);
+  // The export's five files in one ZIP archive, deflated, in a folder export-<id>/, each dated
+  // when the export was made (the same export gives the same bytes). The manifest is checked
+  // against the export's record and every file against the manifest first: kConflict
+  // "export_altered" names the first that differs, and the refusal is audited. Exports under the
+  // data folder for compliance officers; the system (the CLI) may archive any recorded export
+  // whose folder is still there. Audited as ediscovery.download with the archive's SHA-256.
+  Result<ExportArchive> ArchiveExport(const Actor& actor, const std::string& export_id);
 
  private:
   Result<Actor> RequireCompliance(const Actor& actor, const char* action, bool admin_allowed = false);

@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "app/retention_service.hpp"
+#include "core/crypto.hpp"
 #include "app/service_test_support.hpp"
 #include "store/storetest/fault_injection_store.hpp"
 
@@ -879,6 +880,94 @@ TEST_F(RetentionServiceTest, ExportsUnderTheDataFolderCanBeDownloadedByNameOnly)
   auto denied = services_->retention.ReadExportFile(alice_, id, "manifest.json");
   ASSERT_FALSE(denied);
   EXPECT_EQ(denied.error().code, ErrorCode::kForbidden);
+}
+
+// The whole export in one ZIP: Info-ZIP's unzip reads back every file as it is in the folder;
+// the same export gives the same bytes; the download is on record with the archive's digest. A
+// file changed since the export, or the manifest, refuses the archive, and that is on record too.
+TEST_F(RetentionServiceTest, AnExportIsArchivedWhole_AsExported_OrNotAtAll) {
+  config_.data_dir = dir_.string();
+  Post(bob_, space_, "hello from the archive");
+  auto manifest = services_->retention.ExportToDataDir(officer_, {});
+  ASSERT_TRUE(manifest);
+  const std::string id = (*manifest)["export_id"];
+  const auto folder = dir_ / "exports" / id;
+
+  auto archive = services_->retention.ArchiveExport(officer_, id);
+  ASSERT_TRUE(archive) << archive.error().internal_message;
+  EXPECT_EQ(archive->file_name, "export-" + id + ".zip");
+  auto bytes = archive->file.ReadAll();
+  ASSERT_TRUE(bytes);
+  EXPECT_EQ(archive->bytes, bytes->size());
+  EXPECT_EQ(archive->sha256, crypto::Sha256Hex(*bytes));
+  const auto zip = dir_ / "archive.zip";
+  { std::ofstream(zip, std::ios::binary) << *bytes; }
+  const auto out = dir_ / "unzipped";
+  const std::string command = "LC_ALL=C.UTF-8 unzip -q '" + zip.string() + "' -d '" + out.string() + "'";
+  ASSERT_EQ(std::system(command.c_str()), 0);
+  const char* names[] = {"messages.json", "transcript.txt", "edits.json", "attachments.json", "manifest.json"};
+  auto read = [](const std::filesystem::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  for (const char* name : names) {
+    EXPECT_EQ(read(out / ("export-" + id) / name), read(folder / name)) << name;
+  }
+  EXPECT_NE(read(out / ("export-" + id) / "transcript.txt").find("hello from the archive"), std::string::npos);
+  auto again = services_->retention.ArchiveExport(officer_, id);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->sha256, archive->sha256);
+  auto downloads = AuditOf("ediscovery.download");
+  ASSERT_EQ(downloads.size(), 2u);
+  const json details = json::parse(downloads[0].details_json);
+  EXPECT_EQ(details["sha256"], archive->sha256);
+  EXPECT_EQ(details["bytes"], archive->bytes);
+  EXPECT_EQ(downloads[0].outcome, AuditOutcome::kSuccess);
+
+  // Nobody else, nothing unknown.
+  auto denied = services_->retention.ArchiveExport(alice_, id);
+  ASSERT_FALSE(denied);
+  EXPECT_EQ(denied.error().code, ErrorCode::kForbidden);
+  EXPECT_EQ(services_->retention.ArchiveExport(officer_, "nope").error().code, ErrorCode::kNotFound);
+
+  // A line of the transcript changed on disk: refused, named, recorded.
+  const std::string transcript = read(folder / "transcript.txt");
+  std::string changed = transcript;
+  changed.replace(changed.find("hello"), 5, "HELLO");
+  { std::ofstream(folder / "transcript.txt", std::ios::binary) << changed; }
+  auto altered = services_->retention.ArchiveExport(officer_, id);
+  ASSERT_FALSE(altered);
+  EXPECT_EQ(altered.error().code, ErrorCode::kConflict);
+  EXPECT_EQ(altered.error().problem, "export_altered");
+  EXPECT_NE(altered.error().public_message.find("transcript.txt"), std::string::npos);
+  downloads = AuditOf("ediscovery.download");
+  ASSERT_EQ(downloads.size(), 4u);  // two archives, Alice's denial, this refusal
+  EXPECT_EQ(downloads[2].outcome, AuditOutcome::kDenied);
+  EXPECT_EQ(downloads.back().outcome, AuditOutcome::kFailure);
+  EXPECT_EQ(json::parse(downloads.back().details_json)["altered"], "transcript.txt");
+  // ... and a manifest re-written to match the changed file is refused too: the record holds its hash.
+  { std::ofstream(folder / "transcript.txt", std::ios::binary) << transcript; }
+  std::string listed = read(folder / "manifest.json");
+  listed.replace(listed.find("\"bytes\""), 7, "\"bytes\" ");
+  { std::ofstream(folder / "manifest.json", std::ios::binary) << listed; }
+  altered = services_->retention.ArchiveExport(officer_, id);
+  ASSERT_FALSE(altered);
+  EXPECT_NE(altered.error().public_message.find("manifest.json"), std::string::npos);
+}
+
+// An export the command line wrote elsewhere is archived by the command line only.
+TEST_F(RetentionServiceTest, AnExportOutsideTheDataFolderIsArchivedForTheSystemOnly) {
+  config_.data_dir = dir_.string();
+  Post(bob_, space_, "hello");
+  auto manifest = services_->retention.Export(officer_, {}, (dir_ / "elsewhere").string());
+  ASSERT_TRUE(manifest);
+  const std::string id = (*manifest)["export_id"];
+  auto served = services_->retention.ArchiveExport(officer_, id);
+  ASSERT_FALSE(served);
+  EXPECT_EQ(served.error().code, ErrorCode::kNotFound);
+  auto archived = services_->retention.ArchiveExport(Actor::System(), id);
+  ASSERT_TRUE(archived) << archived.error().internal_message;
+  EXPECT_GT(archived->bytes, 0u);
 }
 
 // A process that stopped between writing an export's files and committing its record left

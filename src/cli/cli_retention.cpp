@@ -4,6 +4,11 @@
 // the HTTP API (audited the same way).
 #include <CLI/CLI.hpp>
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <iostream>
@@ -31,6 +36,7 @@ struct RetentionOptions {
   int max_batches = 0;
   std::string grant_state = "all";
   std::int64_t grant_id = 0;
+  std::string export_id;
   bool json = false;
 };
 
@@ -235,6 +241,49 @@ void AddRetentionCommands(CLI::App& app) {
     auto manifest = session.Check(session.services->retention.Export(app::Actor::System(), query, o->out));
     std::cout << "exported " << manifest["counts"]["messages"] << " messages to " << o->out << " (export "
               << manifest["export_id"].get<std::string>() << ")\n";
+  });
+
+  auto* archive_cmd = ediscovery->add_subcommand(
+      "archive", "Write an export's files as one ZIP archive, after checking them against its manifest and record.");
+  archive_cmd->add_option("--id", o->export_id, "The export's id")->required();
+  archive_cmd->add_option("--out", o->out, "ZIP file to write (must not exist)")->required();
+  add_data_dir(archive_cmd);
+  archive_cmd->callback([o] {
+    Session session(o->data_dir);
+    auto archive = session.Check(session.services->retention.ArchiveExport(app::Actor::System(), o->export_id));
+    // Owner-only, like the export's folder; never over an existing file.
+    const int out = ::open(o->out.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (out < 0) {
+      std::cerr << "rounds: cannot create " << o->out << ": " << std::strerror(errno) << "\n";
+      throw CLI::RuntimeError(1);
+    }
+    const int in = archive.file.Release();
+    std::string chunk(1 << 16, '\0');
+    bool ok = true;
+    for (ssize_t got; ok && (got = ::read(in, chunk.data(), chunk.size())) != 0;) {
+      if (got < 0) {
+        ok = errno == EINTR;
+        continue;
+      }
+      for (ssize_t at = 0; ok && at < got;) {
+        const ssize_t put = ::write(out, chunk.data() + at, static_cast<std::size_t>(got - at));
+        if (put < 0) {
+          ok = errno == EINTR;
+        } else {
+          at += put;
+        }
+      }
+    }
+    ok = ok && ::fsync(out) == 0;
+    ::close(in);
+    if (::close(out) != 0) ok = false;
+    if (!ok) {
+      std::cerr << "rounds: cannot write " << o->out << ": " << std::strerror(errno) << "\n";
+      ::unlink(o->out.c_str());
+      throw CLI::RuntimeError(1);
+    }
+    std::cout << "archived export " << o->export_id << " to " << o->out << " (" << archive.bytes
+              << " bytes, SHA-256 " << archive.sha256 << ")\n";
   });
 }
 

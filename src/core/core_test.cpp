@@ -183,6 +183,15 @@ TEST(Crypto, Sha256MatchesKnownVector) {
             "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
 }
 
+// RFC 4648 section 10's vectors.
+TEST(Crypto, Base64MatchesRfc4648) {
+  const std::pair<const char*, const char*> vectors[] = {{"", ""},         {"f", "Zg=="},         {"fo", "Zm8="},
+                                                         {"foo", "Zm9v"}, {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="},
+                                                         {"foobar", "Zm9vYmFy"}};
+  for (const auto& [in, out] : vectors) EXPECT_EQ(crypto::Base64(in), out) << in;
+  EXPECT_EQ(crypto::Base64(std::string("\xfb\xff", 2)), "+/8=");
+}
+
 // RFC 4231 test cases 1, 2 and 6 (a key longer than the block is hashed first).
 TEST(Crypto, HmacSha256MatchesRfc4231) {
   EXPECT_EQ(crypto::HmacSha256Hex(std::string(20, '\x0b'), "Hi There"),

@@ -55,6 +55,14 @@ std::optional<std::string> FromHex(std::string_view hex) {
   return bytes;
 }
 
+std::string Base64(std::string_view bytes) {
+  const int variant = sodium_base64_VARIANT_ORIGINAL;
+  std::string out(sodium_base64_ENCODED_LEN(bytes.size(), variant), '\0');
+  sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), variant);
+  out.resize(out.size() - 1);  // the terminating NUL
+  return out;
+}
+
 std::string Sha256(std::string_view data) {
   std::string out(crypto_hash_sha256_BYTES, '\0');
   auto* digest = reinterpret_cast<unsigned char*>(out.data());

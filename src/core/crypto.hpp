@@ -26,6 +26,8 @@ std::string Sha256Hex(std::string_view data);
 // not a hex digit.
 std::string ToHex(std::string_view bytes);
 std::optional<std::string> FromHex(std::string_view hex);
+// Standard base64 with padding (RFC 4648 section 4), as HTTP digest fields carry a hash.
+std::string Base64(std::string_view bytes);
 
 // Raw 32-byte SHA-256 of `data` (OpenSSL's, with libsodium's as the fallback).
 std::string Sha256(std::string_view data);

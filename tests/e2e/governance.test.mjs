@@ -3,6 +3,7 @@
 // screens (audit chain verified, templates compared and dry-run).
 import test from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { createSpace, addMember } from '../integration/fixtures.mjs';
 import { openBrowser, signIn, startAppServer, messageWith, screenshot, unlabelledControls, waitForText, PASSWORD } from './browser.mjs';
 
@@ -287,7 +288,7 @@ test('templates: compare two versions of a template and dry-run one against a sp
   }
 });
 
-test('legal holds are placed and released, and an export of a space downloads its transcript', async () => {
+test('legal holds are placed and released, and an export of a space downloads its transcript, alone and in a ZIP', async () => {
   const channel = await createSpace(users.ana, { name: 'incident-review', kind: 'channel' });
   await ok(users.ana.post(`/api/v1/spaces/${channel.id}/messages`, { body: 'Falls review for the night shift, draft one' }), 201);
   const b = await openBrowser();
@@ -318,6 +319,17 @@ test('legal holds are placed and released, and an export of a space downloads it
     const href = await done.getByRole('link', { name: 'transcript.txt' }).getAttribute('href');
     const transcript = await b.page.evaluate(async (url) => (await fetch(url)).text(), href);
     assert.match(transcript, /Falls review for the night shift/);
+    // All files in one archive: a ZIP that unzip reads, holding the same transcript.
+    const [download] = await Promise.all([
+      b.page.waitForEvent('download'),
+      done.getByRole('link', { name: 'All files (.zip)' }).click(),
+    ]);
+    assert.match(download.suggestedFilename(), /^export-[0-9a-f]+\.zip$/);
+    const archive = await download.path();
+    const name = `${download.suggestedFilename().replace(/\.zip$/, '')}/transcript.txt`;
+    const unzipped = spawnSync('unzip', ['-p', archive, name], { encoding: 'utf8' });
+    assert.equal(unzipped.status, 0, unzipped.stderr);
+    assert.equal(unzipped.stdout, transcript);
     await b.page.locator('.exports-table tbody tr').first().waitFor();
     assert.match(await b.page.locator('.exports-table tbody tr').first().textContent(), /spaces incident-review/);
     await screenshot(b.page, 'governance-exports');

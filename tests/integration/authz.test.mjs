@@ -182,6 +182,7 @@ const MATRIX = {
   'GET /api/v1/exports': { expect: SIGNED_IN('deny'), req: () => ['GET', '/api/v1/exports'] },
   'POST /api/v1/exports': { expect: SIGNED_IN('deny'), req: () => ['POST', '/api/v1/exports', { space_ids: [space.id] }] },
   'GET /api/v1/exports/{id}/files/{name}': { expect: SIGNED_IN('deny'), req: () => ['GET', '/api/v1/exports/1/files/manifest.json'] },
+  'GET /api/v1/exports/{id}/archive': { expect: SIGNED_IN('deny'), req: () => ['GET', '/api/v1/exports/1/archive'] },
 };
 // Unless a row says otherwise, an administrator not administering stands where a non-member does.
 for (const row of Object.values(MATRIX)) row.expect.resting_admin ??= row.expect.non_member;

@@ -1,11 +1,14 @@
 // Legal holds and e-discovery exports over HTTP against the real server: only compliance officers
 // may use them (refusals are recorded), a hold keeps a deleted message's text for export, an
-// export's manifest hashes match the files served, and the CLI sees the same holds.
+// export's manifest hashes match the files served, and its ZIP archive holds them, and the CLI sees
+// the same holds.
 import test from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { inflateRawSync } from 'node:zlib';
 import { runCli } from '../lib/server.mjs';
 import { startServer, createUsers, createSpace, PASSWORD } from './fixtures.mjs';
 
@@ -24,6 +27,35 @@ test.before(async () => {
   space = await createSpace(users.hana, { name: 'Discovery Ward', visibility: 'public', join_policy: 'open' });
   assert.equal((await users.ivo.post(`/api/v1/spaces/${space.id}/join`)).status < 300, true);
 });
+
+// The entries of a ZIP archive by name, read through its central directory and inflated by
+// node's zlib: nothing of the server's code reads them back.
+function unzipEntries(zip) {
+  const end = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+  assert.ok(end >= 0, 'no end of central directory');
+  const count = zip.readUInt16LE(end + 10);
+  let at = zip.readUInt32LE(end + 16);
+  const entries = new Map();
+  for (let i = 0; i < count; i++) {
+    assert.equal(zip.readUInt32LE(at), 0x02014b50, 'central directory header');
+    const method = zip.readUInt16LE(at + 10);
+    const compressed = zip.readUInt32LE(at + 20);
+    const size = zip.readUInt32LE(at + 24);
+    const nameLength = zip.readUInt16LE(at + 28);
+    const extraLength = zip.readUInt16LE(at + 30);
+    const commentLength = zip.readUInt16LE(at + 32);
+    const local = zip.readUInt32LE(at + 42);
+    const name = zip.toString('utf8', at + 46, at + 46 + nameLength);
+    assert.equal(zip.readUInt32LE(local), 0x04034b50, 'local header');
+    const data = local + 30 + zip.readUInt16LE(local + 26) + zip.readUInt16LE(local + 28);
+    assert.equal(method, 8, 'deflated');
+    const content = inflateRawSync(zip.subarray(data, data + compressed));
+    assert.equal(content.length, size, name);
+    entries.set(name, content);
+    at += 46 + nameLength + extraLength + commentLength;
+  }
+  return entries;
+}
 
 test.after(async () => {
   await server.stop();
@@ -100,6 +132,28 @@ test('a hold keeps a deleted message for export; the manifest hashes match the s
     assert.equal(Number(head.headers.get('content-length')), file.bytes);
     assert.equal(head.text, '');
   }
+  // The whole export in one ZIP archive, with its digest, and the download on record with it.
+  const archived = await fetch(`${server.baseUrl}/api/v1/exports/${manifest.export_id}/archive`, { headers: officer.headers() });
+  assert.equal(archived.status, 200);
+  assert.equal(archived.headers.get('content-type'), 'application/zip');
+  assert.equal(archived.headers.get('content-disposition'), `attachment; filename="export-${manifest.export_id}.zip"`);
+  const zip = Buffer.from(await archived.arrayBuffer());
+  const digest = createHash('sha256').update(zip).digest();
+  assert.equal(archived.headers.get('repr-digest'), `sha-256=:${digest.toString('base64')}:`);
+  const entries = unzipEntries(zip);
+  assert.deepEqual([...entries.keys()].sort(), [...manifest.files.map((f) => f.name), 'manifest.json']
+    .map((n) => `export-${manifest.export_id}/${n}`).sort());
+  for (const file of manifest.files) {
+    assert.equal(createHash('sha256').update(entries.get(`export-${manifest.export_id}/${file.name}`)).digest('hex'), file.sha256, file.name);
+  }
+  assert.deepEqual(JSON.parse(entries.get(`export-${manifest.export_id}/manifest.json`)).files, manifest.files);
+  const downloads = await officer.get('/api/v1/audit?action=ediscovery.download&limit=50');
+  const archivedRecord = downloads.body.items.find((r) => r.details.file === `export-${manifest.export_id}.zip`);
+  assert.ok(archivedRecord, JSON.stringify(downloads.body));
+  assert.equal(archivedRecord.details.sha256, digest.toString('hex'));
+  assert.equal((await users.hana.get(`/api/v1/exports/${manifest.export_id}/archive`)).status, 403);
+  assert.equal((await officer.get('/api/v1/exports/0123456789abcdef01234567/archive')).status, 404);
+
   const transcript = await officer.get(`/api/v1/exports/${manifest.export_id}/files/transcript.txt`);
   assert.match(transcript.text, /the invoice figures were altered {2}\{DELETED/);
   assert.ok(!transcript.text.includes('lunch at noon'));
@@ -141,6 +195,25 @@ test('the CLI places holds, runs retention and exports to a folder', async () =>
   assert.equal(exported.status, 0, exported.stderr);
   assert.match(exported.stdout, /exported 1 messages/);
   assert.ok(existsSync(path.join(out, 'transcript.txt')));
+  // The command line archives it (Info-ZIP's unzip finds every file intact), never over a file.
+  const exportId = /\(export ([0-9a-f]+)\)/.exec(exported.stdout)[1];
+  const zipPath = path.join(server.dataDir, 'cli-export.zip');
+  const zipped = runCli(['ediscovery', 'archive', '--id', exportId, '--out', zipPath], { dataDir: server.dataDir });
+  assert.equal(zipped.status, 0, zipped.stderr);
+  assert.match(zipped.stdout, new RegExp(`SHA-256 ${createHash('sha256').update(readFileSync(zipPath)).digest('hex')}\\)`));
+  const tested = spawnSync('unzip', ['-t', zipPath], { encoding: 'utf8' });
+  assert.equal(tested.status, 0, tested.stdout + tested.stderr);
+  assert.match(tested.stdout, /No errors detected/);
+  assert.match(tested.stdout, new RegExp(`export-${exportId}/transcript.txt +OK`));
+  const twice = runCli(['ediscovery', 'archive', '--id', exportId, '--out', zipPath], { dataDir: server.dataDir });
+  assert.equal(twice.status, 1);
+  assert.match(twice.stderr, /cannot create/);
+  // A file changed since the export: no archive, and the file named.
+  writeFileSync(path.join(out, 'edits.json'), '[{"forged": true}]\n');
+  const refused = runCli(['ediscovery', 'archive', '--id', exportId, '--out', `${zipPath}.2`], { dataDir: server.dataDir });
+  assert.equal(refused.status, 1);
+  assert.match(refused.stderr, /edits\.json is not as it was exported/);
+  assert.ok(!existsSync(`${zipPath}.2`));
   const unknown = runCli(['hold', 'create', '--name', 'x', '--custodian', 'nobody-here'], { dataDir: server.dataDir });
   assert.equal(unknown.status, 2);
   assert.equal(runCli(['hold', 'release', String(hold.id)], { dataDir: server.dataDir }).status, 0);

@@ -134,4 +134,5 @@ export const Gov = {
   exports: () => api<{ items: ExportRecord[] }>('GET', '/api/v1/exports'),
   createExport: (query: ExportQuery) => api<ExportManifest>('POST', '/api/v1/exports', query),
   exportFileUrl: (id: string, name: string) => `/api/v1/exports/${enc(id)}/files/${enc(name)}`,
+  exportArchiveUrl: (id: string) => `/api/v1/exports/${enc(id)}/archive`,
 };

@@ -1,6 +1,7 @@
 // Routes: Retention, legal holds and e-discovery exports (compliance officers only; the app's
 // RetentionService decides who may, and records every use and refusal).
 #include "app/retention_service.hpp"
+#include "core/crypto.hpp"
 #include "transport/http/api_support.hpp"
 
 namespace rounds::transport {
@@ -89,6 +90,21 @@ void RegisterRetentionRoutes(Router& r, ApiContext& ctx) {
           response.body_file = std::make_shared<OpenFile>(std::move(file.file));
           // `name` is one of the export's fixed file names (the service refuses any other).
           response.headers.emplace_back("Content-Disposition", "attachment; filename=\"" + name + "\"");
+          return response;
+        }));
+
+  // All of an export in one ZIP archive; its SHA-256 as the audit records it (RFC 9530).
+  r.Add("GET", "/api/v1/exports/{id}/archive",
+        Authed(ctx, [&retention](Request& request, const Actor& actor) -> Result<Response> {
+          ROUNDS_ASSIGN_OR_RETURN(auto archive, retention.ArchiveExport(actor, request.params.at("id")));
+          Response response;
+          response.content_type = "application/zip";
+          response.body_file = std::make_shared<OpenFile>(std::move(archive.file));
+          // The name is "export-" and the export's id, which the service found in its records.
+          response.headers.emplace_back("Content-Disposition", "attachment; filename=\"" + archive.file_name + "\"");
+          auto digest = crypto::FromHex(archive.sha256);
+          if (digest) response.headers.emplace_back("Repr-Digest", "sha-256=:" + crypto::Base64(*digest) + ":");
+          response.headers.emplace_back("X-Content-SHA256", archive.sha256);  // as attachments carry theirs
           return response;
         }));
 }

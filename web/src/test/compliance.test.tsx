@@ -256,5 +256,9 @@ describe('a new export', () => {
     const posted = sent.find((s) => s.url.startsWith('/api/v1/exports') && s.method === 'POST');
     expect(posted?.body).toEqual({ space_ids: [9], custodian_ids: [5] });
     expect(el.querySelector('.export-done')!.textContent).toContain('4 messages');
+    // Each file, and all of them in one archive.
+    const links = [...el.querySelectorAll('.export-done a')].map((a) => [a.textContent, a.getAttribute('href')]);
+    expect(links).toContainEqual(['transcript.txt', '/api/v1/exports/x1/files/transcript.txt']);
+    expect(links).toContainEqual(['All files (.zip)', '/api/v1/exports/x1/archive']);
   });
 });

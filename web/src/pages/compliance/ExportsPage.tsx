@@ -1,5 +1,6 @@
 // E-discovery exports: select messages (deleted ones too) by custodians, spaces, a time window and
-// keywords, then download the files the server wrote, checked against the manifest's SHA-256.
+// keywords, then download the files the server wrote, checked against the manifest's SHA-256, one
+// by one or all in one ZIP archive (which the server builds only from files still as exported).
 import { useCallback, useEffect, useId, useState } from 'react';
 import { errorText, type User } from '../../api';
 import { EXPORT_FILES, Gov, madeBy, type ExportManifest, type ExportQuery, type ExportRecord } from '../../governanceApi';
@@ -46,6 +47,7 @@ export default function ExportsPage() {
                   <td>{plural(x.message_count, 'message')}, {plural(x.file_count, 'file')}<div className="muted small">manifest SHA-256 <code>{x.manifest_sha256}</code></div></td>
                   <td>
                     <ul className="plain-list">
+                      <li><a href={Gov.exportArchiveUrl(x.id)} download aria-label={`All files of export ${x.id} (.zip)`}>All files (.zip)</a></li>
                       {EXPORT_FILES.map((f) => <li key={f}><a href={Gov.exportFileUrl(x.id, f)} download>{f}</a></li>)}
                     </ul>
                   </td>
@@ -107,6 +109,7 @@ function NewExport({ onCreated }: { onCreated: () => void }) {
               <li key={f.name}><a href={Gov.exportFileUrl(done.export_id, f.name)} download>{f.name}</a> <span className="muted small">{f.bytes} bytes · SHA-256 <code>{f.sha256}</code></span></li>
             ))}
             <li><a href={Gov.exportFileUrl(done.export_id, 'manifest.json')} download>manifest.json</a></li>
+            <li><a href={Gov.exportArchiveUrl(done.export_id)} download>All files (.zip)</a></li>
           </ul>
         </div>
       )}
