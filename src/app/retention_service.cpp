@@ -84,7 +84,9 @@ json ExportRecordJson(const store::ExportRecord& e) {
   json query = json::parse(e.query_json, nullptr, false);
   return json{{"id", e.id}, {"created_by", e.created_by}, {"created_at", e.created_at},
               {"query", query.is_discarded() ? json::object() : query}, {"message_count", e.message_count},
-              {"file_count", e.file_count}, {"manifest_sha256", e.manifest_sha256}};
+              {"file_count", e.file_count}, {"manifest_sha256", e.manifest_sha256},
+              {"removed_at", OptionalMillis(e.removed_at)},
+              {"removed_by", e.removed_by ? json(*e.removed_by) : json(nullptr)}};
 }
 
 // The people and spaces a hold or an export names, and who made it, as they are called now: to an
@@ -108,10 +110,14 @@ Status AddNames(store::ReadTx& tx, json& item, const std::vector<UserId>& custod
   item["spaces"] = std::move(spaces);
   ROUNDS_ASSIGN_OR_RETURN(auto creator, created_by != 0 ? tx.FindUser(created_by) : Result<std::optional<User>>(std::nullopt));
   item["created_by_user"] = creator ? UserRefJson(*creator) : json(nullptr);
-  // A released hold names who released it, as it names who made it.
-  if (auto released = item.find("released_by"); released != item.end() && released->is_number_integer()) {
-    ROUNDS_ASSIGN_OR_RETURN(auto releaser, tx.FindUser(released->get<UserId>()));
-    item["released_by_user"] = releaser ? UserRefJson(*releaser) : json(nullptr);
+  // A released hold names who released it, and a removed export who removed it, as they name who
+  // made them (the system, 0, is no one's account).
+  for (const char* field : {"released_by", "removed_by"}) {
+    if (auto by = item.find(field); by != item.end() && by->is_number_integer()) {
+      const UserId id = by->get<UserId>();
+      ROUNDS_ASSIGN_OR_RETURN(auto user, id != 0 ? tx.FindUser(id) : Result<std::optional<User>>(std::nullopt));
+      item[std::string(field) + "_user"] = user ? UserRefJson(*user) : json(nullptr);
+    }
   }
   return Ok();
 }
@@ -257,6 +263,47 @@ std::string TranscriptLine(const Message& m, const std::string& author, std::siz
   internal::AppendTranscriptDetails(line, m);  // its poll and its files, as a space's transcript shows them
   return line;
 }
+
+// A recorded export the actor may download. Only exports made under the data folder are served;
+// a CLI export elsewhere stays where it was put, and only the system (the CLI) reads it there.
+Result<store::ExportRecord> FindServedExport(store::Store& store, const Config& config, const Actor& current,
+                                             const std::string& export_id) {
+  ROUNDS_ASSIGN_OR_RETURN(auto record, store.Read([&](store::ReadTx& tx) { return tx.FindExport(export_id); }));
+  if (!record) return NotFound("Export");
+  fs::path root = fs::absolute(fs::path(config.data_dir) / "exports").lexically_normal();
+  if (!current.is_system && fs::path(record->folder).lexically_normal().parent_path() != root) return NotFound("Export");
+  if (record->removed_at) {
+    return Fail(ErrorCode::kConflict, "export_removed",
+                "The export's files were removed from the server on " + FormatIso8601(*record->removed_at) + ".");
+  }
+  return std::move(*record);
+}
+
+// Removes the files an export writes from its folder, then the folder if that left it empty.
+void RemoveExportFolder(const fs::path& folder) {
+  std::error_code ec;
+  for (const char* name : kExportFiles) fs::remove(folder / name, ec);
+  for (const auto& entry : fs::directory_iterator(folder, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.starts_with(".transcript-") && name.ends_with(".part")) fs::remove(entry.path(), ec);
+  }
+  fs::remove(folder, ec);  // fails, and keeps it, when anything else is in it
+}
+
+// The lower-case hex SHA-256 of a file, read a piece at a time; empty if it cannot be read.
+std::string FileSha256(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return {};
+  crypto::Sha256Stream hash;
+  std::string chunk(64 * 1024, '\0');
+  while (in) {
+    in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+    hash.Update(std::string_view(chunk.data(), static_cast<std::size_t>(in.gcount())));
+  }
+  if (in.bad()) return {};
+  return hash.FinishHex();
+}
+
 
 }  // namespace
 
@@ -481,6 +528,7 @@ void RetentionService::Loop() {
     // Runs at start (catching up after downtime or a killed run), then every interval.
     lock.unlock();
     auto report = RunOnce(Actor::System());
+    (void)ExpireExports();  // logs what it removed, and what it could not
     if (report) {
       if (report->batches > 0 || !report->interrupted_run_ids.empty()) {
         log::Info("retention.run", RetentionReportJson(*report));
@@ -506,7 +554,9 @@ std::vector<std::string> RetentionService::RemoveUnrecordedExports() {
   while (true) {
     auto page = store_.Read([&](store::ReadTx& tx) { return tx.ListExports(500, after); });
     if (!page) return {};
-    for (const auto& e : *page) recorded_folders.insert(fs::path(e.folder).lexically_normal().string());
+    for (const auto& e : *page) {
+      if (!e.removed_at) recorded_folders.insert(fs::path(e.folder).lexically_normal().string());
+    }
     if (page->size() < 500) break;
     after = store::ExportCursor{page->back().created_at, page->back().id};
   }
@@ -523,7 +573,14 @@ std::vector<std::string> RetentionService::RemoveUnrecordedExports() {
     std::string id = entry.path().filename().string();
     if (!exported_name(id) || recorded_folders.count(entry.path().lexically_normal().string()) != 0) continue;
     auto record = store_.Read([&](store::ReadTx& tx) { return tx.FindExport(id); });
-    if (record && !*record) unrecorded.push_back(std::move(id));  // unreadable: left for the next start
+    if (!record) continue;  // unreadable: left for the next start
+    if (!*record) {
+      unrecorded.push_back(std::move(id));
+    } else if ((*record)->removed_at) {
+      // Its removal was recorded and the process stopped before the files went: they go now.
+      RemoveExportFolder(entry.path());
+      log::Info("ediscovery.removed_export_files_cleared", {{"export_id", id}});
+    }
   }
   for (const std::string& id : unrecorded) {
     std::error_code removed;
@@ -842,34 +899,6 @@ Result<json> RetentionService::ListExports(const Actor& actor, const std::string
   return listed;
 }
 
-namespace {
-
-// A recorded export the actor may download. Only exports made under the data folder are served;
-// a CLI export elsewhere stays where it was put, and only the system (the CLI) reads it there.
-Result<store::ExportRecord> FindServedExport(store::Store& store, const Config& config, const Actor& current,
-                                             const std::string& export_id) {
-  ROUNDS_ASSIGN_OR_RETURN(auto record, store.Read([&](store::ReadTx& tx) { return tx.FindExport(export_id); }));
-  if (!record) return NotFound("Export");
-  fs::path root = fs::absolute(fs::path(config.data_dir) / "exports").lexically_normal();
-  if (!current.is_system && fs::path(record->folder).lexically_normal().parent_path() != root) return NotFound("Export");
-  return std::move(*record);
-}
-
-// The lower-case hex SHA-256 of a file, read a piece at a time; empty if it cannot be read.
-std::string FileSha256(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return {};
-  crypto::Sha256Stream hash;
-  std::string chunk(64 * 1024, '\0');
-  while (in) {
-    in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
-    hash.Update(std::string_view(chunk.data(), static_cast<std::size_t>(in.gcount())));
-  }
-  if (in.bad()) return {};
-  return hash.FinishHex();
-}
-
-}  // namespace
 
 Result<ExportFile> RetentionService::ReadExportFile(const Actor& actor, const std::string& export_id,
                                                     const std::string& name) {
@@ -931,6 +960,59 @@ Result<ExportArchive> RetentionService::ArchiveExport(const Actor& actor, const 
   ROUNDS_RETURN_IF_ERROR(AuditNow(store_, audit_entry(),
                                   json{{"file", file_name}, {"bytes", zip.bytes()}, {"sha256", zip.sha256()}}));
   return ExportArchive{file_name, std::move(out), zip.bytes(), zip.sha256()};
+}
+
+Result<json> RetentionService::RemoveExport(const Actor& actor, const std::string& export_id) {
+  ROUNDS_ASSIGN_OR_RETURN(Actor current, RequireCompliance(actor, "ediscovery.remove"));
+  ROUNDS_ASSIGN_OR_RETURN(auto record, FindServedExport(store_, config_, current, export_id));
+  ROUNDS_RETURN_IF_ERROR(RemoveExportFiles(current, record, "removed"));
+  return store_.Read([&](store::ReadTx& tx) -> Result<json> {
+    ROUNDS_ASSIGN_OR_RETURN(auto removed, tx.FindExport(export_id));
+    if (!removed) return NotFound("Export");
+    json item = ExportRecordJson(*removed);
+    ROUNDS_RETURN_IF_ERROR(AddNames(tx, item, {}, {}, removed->created_by));
+    return item;
+  });
+}
+
+// The removal is recorded first, in one unit with its audit record, and the files go after it: a
+// stop in between leaves files whose record says they are gone, which the next start removes
+// (RemoveUnrecordedExports). Only what an export writes goes, and then its folder if nothing else
+// is in it: a folder given to the command line keeps what else was put there.
+Status RetentionService::RemoveExportFiles(const Actor& current, const store::ExportRecord& record, const char* reason) {
+  const UnixMillis now = clock_.NowMillis();
+  ROUNDS_RETURN_IF_ERROR(store_.Write([&](store::WriteTx& tx) -> Status {
+    ROUNDS_RETURN_IF_ERROR(tx.MarkExportRemoved(record.id, current.is_system ? 0 : current.user.id, now));
+    return AppendAudit(tx, AuditEntry(current, "ediscovery.remove", "export", record.id, now),
+                       json{{"reason", reason}, {"messages", record.message_count}});
+  }));
+  RemoveExportFolder(record.folder);
+  return {};
+}
+
+std::vector<std::string> RetentionService::ExpireExports() {
+  std::vector<std::string> expired;
+  if (config_.export_keep_days <= 0) return expired;
+  const UnixMillis cutoff = clock_.NowMillis() - config_.export_keep_days * 86'400'000;
+  const std::string root = (fs::absolute(fs::path(config_.data_dir) / "exports").lexically_normal() / "").string();
+  while (true) {
+    auto page = store_.Read([&](store::ReadTx& tx) { return tx.ListKeptExportsBefore(cutoff, root, 100); });
+    if (!page) {
+      log::Warn("ediscovery.expiry_failed", {{"problem", page.error().problem}, {"reason", page.error().internal_message}});
+      break;
+    }
+    for (const auto& e : *page) {
+      Status removed = RemoveExportFiles(Actor::System(), e, "expired");
+      if (!removed) {  // the next run tries again
+        log::Warn("ediscovery.expiry_failed", {{"export_id", e.id}, {"problem", removed.error().problem}});
+        return expired;
+      }
+      expired.push_back(e.id);
+    }
+    if (page->size() < 100) break;
+  }
+  if (!expired.empty()) log::Info("ediscovery.expired", {{"export_ids", expired}, {"keep_days", config_.export_keep_days}});
+  return expired;
 }
 
 }  // namespace rounds::app

@@ -103,8 +103,8 @@ class RetentionService {
   // another process runs retention on the same database (this process's runs wait instead).
   Result<RetentionReport> RunOnce(const Actor& actor, int max_batches = 0);
   // The background job. Start() is idempotent; Stop() finishes the current batch and joins.
-  // Start() first removes export folders under the data folder that no export record names
-  // (RemoveUnrecordedExports).
+  // Start() first removes export folders under the data folder that no export record names, or
+  // whose record says they were removed (RemoveUnrecordedExports).
   void Start();
   void Stop();
   // A folder under <data_dir>/exports whose export has no record: the process stopped after
@@ -137,9 +137,19 @@ class RetentionService {
   // data folder for compliance officers; the system (the CLI) may archive any recorded export
   // whose folder is still there. Audited as ediscovery.download with the archive's SHA-256.
   Result<ExportArchive> ArchiveExport(const Actor& actor, const std::string& export_id);
+  // Removes an export's files from the server once they were delivered (compliance officers; the
+  // system, for the command line, also those it wrote elsewhere). The record stays, marked removed
+  // by whom and when, and so does its audit; downloads then answer kConflict "export_removed", as
+  // does a second removal. Audited as ediscovery.remove. Returns the export as ListExports gives it.
+  Result<nlohmann::json> RemoveExport(const Actor& actor, const std::string& export_id);
+  // Removes the files of exports under the data folder made more than `export_keep_days` ago
+  // (ediscovery.remove, reason "expired", by the system); returns their ids. The background job
+  // runs it after each retention run.
+  std::vector<std::string> ExpireExports();
 
  private:
   Result<Actor> RequireCompliance(const Actor& actor, const char* action, bool admin_allowed = false);
+  Status RemoveExportFiles(const Actor& current, const store::ExportRecord& record, const char* reason);
   Result<nlohmann::json> WriteExport(const Actor& actor, const std::string& export_id,
                                      const store::ExportQuery& query, const std::string& out_dir);
   void Loop();

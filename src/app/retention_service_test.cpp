@@ -955,6 +955,87 @@ TEST_F(RetentionServiceTest, AnExportIsArchivedWhole_AsExported_OrNotAtAll) {
   EXPECT_NE(altered.error().public_message.find("manifest.json"), std::string::npos);
 }
 
+// A delivered export's files are removed by a compliance officer: the record stays, listed as
+// removed by them, on record; downloads then say so; a second removal conflicts; others may not.
+TEST_F(RetentionServiceTest, AnExportsFilesAreRemovedOnceDeliveredAndItsRecordStays) {
+  config_.data_dir = dir_.string();
+  Post(bob_, space_, "delivered to counsel");
+  auto manifest = services_->retention.ExportToDataDir(officer_, {});
+  ASSERT_TRUE(manifest);
+  const std::string id = (*manifest)["export_id"];
+  const auto folder = dir_ / "exports" / id;
+  ASSERT_TRUE(std::filesystem::exists(folder / "transcript.txt"));
+
+  auto denied = services_->retention.RemoveExport(alice_, id);
+  ASSERT_FALSE(denied);
+  EXPECT_EQ(denied.error().code, ErrorCode::kForbidden);
+  EXPECT_TRUE(std::filesystem::exists(folder / "transcript.txt"));
+
+  auto removed = services_->retention.RemoveExport(officer_, id);
+  ASSERT_TRUE(removed) << removed.error().internal_message;
+  EXPECT_EQ((*removed)["removed_at"], clock_.NowMillis());
+  EXPECT_EQ((*removed)["removed_by"], officer_.user.id);
+  EXPECT_EQ((*removed)["removed_by_user"]["username"], "officer");
+  EXPECT_FALSE(std::filesystem::exists(folder));
+  auto listed = services_->retention.ListExports(officer_);
+  ASSERT_TRUE(listed);
+  ASSERT_EQ((*listed)["items"].size(), 1u);
+  EXPECT_EQ((*listed)["items"][0]["removed_by_user"]["username"], "officer");
+  auto records = AuditOf("ediscovery.remove");
+  ASSERT_EQ(records.size(), 2u);  // Alice's denial, the removal
+  EXPECT_EQ(records[1].outcome, AuditOutcome::kSuccess);
+  EXPECT_EQ(json::parse(records[1].details_json)["reason"], "removed");
+
+  for (auto attempt : {services_->retention.ReadExportFile(officer_, id, "transcript.txt").error(),
+                       services_->retention.ArchiveExport(officer_, id).error(),
+                       services_->retention.RemoveExport(officer_, id).error()}) {
+    EXPECT_EQ(attempt.code, ErrorCode::kConflict);
+    EXPECT_EQ(attempt.problem, "export_removed");
+  }
+}
+
+// Exports under the data folder older than export_keep_days lose their files to the expiry, on
+// record as the system's; younger ones, and those the command line wrote elsewhere, stay; 0 keeps
+// them all. A stop between the recorded removal and the files' removal is finished at start.
+TEST_F(RetentionServiceTest, ExportsExpireAfterTheirKeepDaysUnderTheDataFolderOnly) {
+  config_.data_dir = dir_.string();
+  config_.export_keep_days = 30;
+  Post(bob_, space_, "hello");
+  auto old_export = services_->retention.ExportToDataDir(officer_, {});
+  auto elsewhere = services_->retention.Export(officer_, {}, (dir_ / "case-42").string());
+  ASSERT_TRUE(old_export && elsewhere);
+  clock_.Advance(20 * kDay);
+  auto young = services_->retention.ExportToDataDir(officer_, {});
+  ASSERT_TRUE(young);
+  const std::string old_id = (*old_export)["export_id"];
+  const std::string young_id = (*young)["export_id"];
+
+  EXPECT_TRUE(services_->retention.ExpireExports().empty());  // 20 days: nothing yet
+  clock_.Advance(11 * kDay);
+  config_.export_keep_days = 0;
+  EXPECT_TRUE(services_->retention.ExpireExports().empty());  // 0: kept until removed
+  config_.export_keep_days = 30;
+  EXPECT_EQ(services_->retention.ExpireExports(), std::vector<std::string>{old_id});
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "exports" / old_id));
+  EXPECT_TRUE(std::filesystem::exists(dir_ / "exports" / young_id / "manifest.json"));
+  EXPECT_TRUE(std::filesystem::exists(dir_ / "case-42" / "manifest.json"));
+  auto records = AuditOf("ediscovery.remove");
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].object_id, old_id);
+  EXPECT_EQ(records[0].actor_id, 0);
+  EXPECT_EQ(json::parse(records[0].details_json)["reason"], "expired");
+  EXPECT_TRUE(services_->retention.ExpireExports().empty());
+
+  // The removal on record, the files still there (the process stopped in between): gone at start,
+  // and only the export's own files: something else put in its folder keeps the folder.
+  ASSERT_TRUE(store_->Write([&](store::WriteTx& tx) { return tx.MarkExportRemoved(young_id, 0, clock_.NowMillis()); }));
+  { std::ofstream(dir_ / "exports" / young_id / "operator-notes.txt") << "kept"; }
+  services_->retention.Start();
+  services_->retention.Stop();
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "exports" / young_id / "manifest.json"));
+  EXPECT_TRUE(std::filesystem::exists(dir_ / "exports" / young_id / "operator-notes.txt"));
+}
+
 // An export the command line wrote elsewhere is archived by the command line only.
 TEST_F(RetentionServiceTest, AnExportOutsideTheDataFolderIsArchivedForTheSystemOnly) {
   config_.data_dir = dir_.string();

@@ -285,6 +285,17 @@ void AddRetentionCommands(CLI::App& app) {
     std::cout << "archived export " << o->export_id << " to " << o->out << " (" << archive.bytes
               << " bytes, SHA-256 " << archive.sha256 << ")\n";
   });
+
+  auto* remove_cmd = ediscovery->add_subcommand(
+      "remove", "Remove an export's files once delivered; its record and audit stay, marked removed.");
+  remove_cmd->add_option("--id", o->export_id, "The export's id")->required();
+  add_data_dir(remove_cmd);
+  remove_cmd->callback([o] {
+    Session session(o->data_dir);
+    auto removed = session.Check(session.services->retention.RemoveExport(app::Actor::System(), o->export_id));
+    std::cout << "removed the files of export " << o->export_id << " (" << removed["message_count"]
+              << " messages; its record and audit stay)\n";
+  });
 }
 
 }  // namespace rounds::cli

@@ -131,6 +131,7 @@ const std::vector<Setting>& Settings() {
       IntSetting("retention_interval_seconds", &Config::retention_interval_seconds),
       IntSetting("emergency_sweep_seconds", &Config::emergency_sweep_seconds),
       BoundedIntSetting("retention_batch_size", &Config::retention_batch_size, 1, kMaxRetentionBatchSize),
+      BoundedIntSetting("export_keep_days", &Config::export_keep_days, 0, 3650),
       StringSetting("audit_checkpoint_file", &Config::audit_checkpoint_file),
       StringSetting("audit_signing_key_file", &Config::audit_signing_key_file),
       IntSetting("audit_checkpoint_records", &Config::audit_checkpoint_records),

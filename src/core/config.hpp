@@ -99,6 +99,9 @@ struct Config {
   std::int64_t emergency_sweep_seconds = 15;
   // Messages purged per write unit, 1 to kMaxRetentionBatchSize (checked when the setting is read).
   int retention_batch_size = 500;
+  // Days an e-discovery export's files stay under <data_dir>/exports before the retention job
+  // removes them (its record and audit stay); 0: until a compliance officer removes them.
+  std::int64_t export_keep_days = 30;
 
   // Audit trail: signed checkpoints of the chain head, kept outside the database
   std::string audit_checkpoint_file;        // empty: <data_dir>/audit/checkpoints.log

@@ -273,6 +273,8 @@ struct ExportRecord {
   std::int64_t message_count = 0;
   int file_count = 0;
   std::string manifest_sha256;
+  std::optional<UnixMillis> removed_at;  // the files were removed from the server then ...
+  std::optional<UserId> removed_by;      // ... by this user (0: the system)
 };
 
 // ---- Emergency access ------------------------------------------------------------------------
@@ -440,6 +442,10 @@ class ReadTx {
   // Newest first (by creation time, then id); with `after`, those that come after it in that order.
   virtual Result<std::vector<ExportRecord>> ListExports(int limit, const std::optional<ExportCursor>& after) = 0;
   virtual Result<std::optional<ExportRecord>> FindExport(const std::string& id) = 0;
+  // Exports whose files are still on the server, made before `before` into a folder whose path
+  // begins with `folder_prefix`, oldest first.
+  virtual Result<std::vector<ExportRecord>> ListKeptExportsBefore(UnixMillis before, const std::string& folder_prefix,
+                                                                  int limit) = 0;
   // Records matching `query`, at most query.limit, in the order AuditQuery describes.
   virtual Result<std::vector<AuditRecord>> SearchAudit(const AuditQuery& query) = 0;
   // The audit trail's search indexes (by actor, by object) against the records they index: the
@@ -575,6 +581,9 @@ class WriteTx : public ReadTx {
   virtual Status FinishRetentionRun(std::int64_t run_id, UnixMillis now, std::optional<std::int64_t> kept_walked_at) = 0;
   // kConflict when the id exists.
   virtual Status InsertExport(const ExportRecord& record) = 0;
+  // Marks the export's files removed; kNotFound for an unknown id, kConflict "export_removed"
+  // when it already was.
+  virtual Status MarkExportRemoved(const std::string& id, UserId by, UnixMillis at) = 0;
 
   // ---- Emergency access ----
   virtual Result<EmergencyGrantId> InsertEmergencyGrant(const EmergencyGrant& grant) = 0;

@@ -288,7 +288,7 @@ test('templates: compare two versions of a template and dry-run one against a sp
   }
 });
 
-test('legal holds are placed and released, and an export of a space downloads its transcript, alone and in a ZIP', async () => {
+test('legal holds are placed and released, and an export of a space downloads its transcript, alone and in a ZIP, and removes it once delivered', async () => {
   const channel = await createSpace(users.ana, { name: 'incident-review', kind: 'channel' });
   await ok(users.ana.post(`/api/v1/spaces/${channel.id}/messages`, { body: 'Falls review for the night shift, draft one' }), 201);
   const b = await openBrowser();
@@ -333,6 +333,14 @@ test('legal holds are placed and released, and an export of a space downloads it
     await b.page.locator('.exports-table tbody tr').first().waitFor();
     assert.match(await b.page.locator('.exports-table tbody tr').first().textContent(), /spaces incident-review/);
     await screenshot(b.page, 'governance-exports');
+    // Delivered: its files are removed after a confirmation, and the row says so with no downloads.
+    const first = b.page.locator('.exports-table tbody tr').first();
+    await first.getByRole('button', { name: /^Remove the files of export / }).click();
+    await b.page.getByRole('dialog').getByRole('button', { name: 'Remove files' }).click();
+    await first.getByText(/Removed from the server .* by Cora/).waitFor();
+    assert.equal(await first.getByRole('link').count(), 0);
+    const stale = await b.page.evaluate(async (url) => (await fetch(url)).status, href);
+    assert.equal(stale, 409);
     assert.deepEqual(b.errors, []);
   } finally {
     await b.close();

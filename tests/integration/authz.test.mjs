@@ -183,6 +183,7 @@ const MATRIX = {
   'POST /api/v1/exports': { expect: SIGNED_IN('deny'), req: () => ['POST', '/api/v1/exports', { space_ids: [space.id] }] },
   'GET /api/v1/exports/{id}/files/{name}': { expect: SIGNED_IN('deny'), req: () => ['GET', '/api/v1/exports/1/files/manifest.json'] },
   'GET /api/v1/exports/{id}/archive': { expect: SIGNED_IN('deny'), req: () => ['GET', '/api/v1/exports/1/archive'] },
+  'DELETE /api/v1/exports/{id}': { expect: SIGNED_IN('deny'), req: () => ['DELETE', '/api/v1/exports/1'] },
 };
 // Unless a row says otherwise, an administrator not administering stands where a non-member does.
 for (const row of Object.values(MATRIX)) row.expect.resting_admin ??= row.expect.non_member;

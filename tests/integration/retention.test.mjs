@@ -161,6 +161,19 @@ test('a hold keeps a deleted message for export; the manifest hashes match the s
   const exports = await officer.get('/api/v1/exports');
   assert.ok(exports.body.items.some((e) => e.id === manifest.export_id && e.message_count === 1));
 
+  // Delivered, its files are removed: the record stays, marked; downloads say why they fail.
+  assert.equal((await users.hana.del(`/api/v1/exports/${manifest.export_id}`)).status, 403);
+  const removed = await officer.del(`/api/v1/exports/${manifest.export_id}`);
+  assert.equal(removed.status, 200, removed.text);
+  assert.equal(removed.body.removed_by_user.username, 'quinn');
+  assert.ok(!existsSync(path.join(server.dataDir, 'exports', manifest.export_id)));
+  const gone = await officer.get(`/api/v1/exports/${manifest.export_id}/archive`);
+  assert.equal(gone.status, 409);
+  assert.equal(gone.body.code, 'export_removed');
+  assert.equal((await officer.del(`/api/v1/exports/${manifest.export_id}`)).status, 409);
+  const removal = await officer.get('/api/v1/audit?action=ediscovery.remove&limit=10');
+  assert.ok(removal.body.items.some((r) => r.object_id === manifest.export_id && r.outcome === 'success' && r.details.reason === 'removed'));
+
   // The audit names the export and its counts, never the keyword or the text.
   const audit = await officer.get('/api/v1/audit?action=ediscovery.export&limit=10');
   const record = audit.body.items.find((r) => r.object_id === manifest.export_id);
@@ -179,7 +192,7 @@ test('a hold keeps a deleted message for export; the manifest hashes match the s
   assert.match(cli.stdout, new RegExp(`^${hold.body.id}\\tMatter 2026-17\\t.*released$`, 'm'));
 });
 
-test('the CLI places holds, runs retention and exports to a folder', async () => {
+test('the CLI places holds, runs retention, exports to a folder, archives and removes the export', async () => {
   const created = runCli(['hold', 'create', '--name', 'CLI matter', '--custodian', 'hana', '--space', String(space.id),
     '--from', '2020-01-01'], { dataDir: server.dataDir });
   assert.equal(created.status, 0, created.stderr);
@@ -214,6 +227,16 @@ test('the CLI places holds, runs retention and exports to a folder', async () =>
   assert.equal(refused.status, 1);
   assert.match(refused.stderr, /edits\.json is not as it was exported/);
   assert.ok(!existsSync(`${zipPath}.2`));
+  // Removed by the command line: its own files go, what else is in the folder stays.
+  writeFileSync(path.join(out, 'case-notes.txt'), 'for counsel\n');
+  const removed = runCli(['ediscovery', 'remove', '--id', exportId], { dataDir: server.dataDir });
+  assert.equal(removed.status, 0, removed.stderr);
+  assert.match(removed.stdout, /removed the files of export/);
+  assert.ok(!existsSync(path.join(out, 'transcript.txt')));
+  assert.ok(existsSync(path.join(out, 'case-notes.txt')));
+  const twice2 = runCli(['ediscovery', 'remove', '--id', exportId], { dataDir: server.dataDir });
+  assert.equal(twice2.status, 1);
+  assert.match(twice2.stderr, /files were removed from the server on \d{4}-/);
   const unknown = runCli(['hold', 'create', '--name', 'x', '--custodian', 'nobody-here'], { dataDir: server.dataDir });
   assert.equal(unknown.status, 2);
   assert.equal(runCli(['hold', 'release', String(hold.id)], { dataDir: server.dataDir }).status, 0);

@@ -333,6 +333,10 @@ const ROUTES = {
   },
   'POST /api/v1/retention/run': { audit: 'retention.run', run: async () => { await ok(await admin.post('/api/v1/retention/run')); } },
   'POST /api/v1/exports': { audit: 'ediscovery.export', run: async () => { ids.export = (await ok(await officer.post('/api/v1/exports', { space_ids: [clinical.id] }))).export_id; } },
+  'DELETE /api/v1/exports/{id}': { audit: 'ediscovery.remove', run: async () => {
+    const made = await ok(await officer.post('/api/v1/exports', { space_ids: [clinical.id] }));
+    await ok(await officer.del(`/api/v1/exports/${made.export_id}`));
+  } },
   'POST /api/v1/audit/verify': { audit: 'audit.verify', run: async () => { await ok(await officer.post('/api/v1/audit/verify')); } },
   // The grant stays open (5 minutes) for `rounds emergency revoke` below.
   'POST /api/v1/emergency-access': { audit: 'emergency.start', run: async () => { const { grant } = await openGrant(); ids.grant = grant.id; return grant.space.id; } },
@@ -387,6 +391,7 @@ const CLI = {
   'emergency revoke': { audit: 'emergency.stop', args: () => ['emergency', 'revoke', String(ids.grant)] },
   'ediscovery export': { audit: 'ediscovery.export', args: (f) => ['ediscovery', 'export', '--out', f, '--space', String(clinical.id)] },
   'ediscovery archive': { audit: 'ediscovery.download', args: (f) => ['ediscovery', 'archive', '--id', ids.export, '--out', `${f}.zip`] },
+  'ediscovery remove': { audit: 'ediscovery.remove', args: () => ['ediscovery', 'remove', '--id', ids.export] },
   'bench phi': { none: 'measures the PHI scanner on a synthetic corpus; opens no data folder' },
   routes: { none: 'prints the route table' },
   version: { none: 'prints the version' },

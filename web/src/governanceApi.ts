@@ -75,7 +75,10 @@ export const releasedBy = (h: LegalHold) => h.released_by_user?.display_name ?? 
 export interface ExportQuery { custodian_ids?: number[]; space_ids?: number[]; from?: number | null; to?: number | null; keywords?: string[] }
 export interface ExportRecord extends Named {
   id: string; created_by: number; created_at: number; query: ExportQuery; message_count: number; file_count: number; manifest_sha256: string;
+  // Set once its files were removed from the server (by a compliance officer, or by the expiry: 0, the system).
+  removed_at?: number | null; removed_by?: number | null; removed_by_user?: UserRef | null;
 }
+export const removedBy = (x: ExportRecord) => x.removed_by_user?.display_name ?? (x.removed_by === 0 ? 'the system (expired)' : `#${x.removed_by}`);
 export interface ExportManifest {
   export_id: string; created_at: number; query: ExportQuery; counts: Record<string, number>;
   files: { name: string; bytes: number; sha256: string }[];
@@ -135,4 +138,5 @@ export const Gov = {
   createExport: (query: ExportQuery) => api<ExportManifest>('POST', '/api/v1/exports', query),
   exportFileUrl: (id: string, name: string) => `/api/v1/exports/${enc(id)}/files/${enc(name)}`,
   exportArchiveUrl: (id: string) => `/api/v1/exports/${enc(id)}/archive`,
+  removeExport: (id: string) => api<ExportRecord>('DELETE', `/api/v1/exports/${enc(id)}`),
 };

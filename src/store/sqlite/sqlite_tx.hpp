@@ -87,6 +87,8 @@ class SqliteTx final : public WriteTx {
   Result<std::optional<HeldDeletion>> FindHeldDeletion(MessageId id) override;
   Result<std::vector<ExportRecord>> ListExports(int limit, const std::optional<ExportCursor>& after) override;
   Result<std::optional<ExportRecord>> FindExport(const std::string& id) override;
+  Result<std::vector<ExportRecord>> ListKeptExportsBefore(UnixMillis before, const std::string& folder_prefix,
+                                                          int limit) override;
   Result<LegalHoldId> InsertLegalHold(const LegalHold& hold) override;
   Status ReleaseLegalHold(LegalHoldId id, UserId released_by, UnixMillis released_at) override;
   Result<FinishedDeletions> FinishHeldDeletions(MessageId after_id, int limit) override;
@@ -95,6 +97,7 @@ class SqliteTx final : public WriteTx {
   Status RecordRetentionBatch(std::int64_t run_id, const PurgeResult& batch) override;
   Status FinishRetentionRun(std::int64_t run_id, UnixMillis now, std::optional<std::int64_t> kept_walked_at) override;
   Status InsertExport(const ExportRecord& record) override;
+  Status MarkExportRemoved(const std::string& id, UserId by, UnixMillis at) override;
   Result<std::vector<AuditRecord>> SearchAudit(const AuditQuery& query) override;  // sqlite_tx_audit.cpp
   // Adds the search index entries of up to `limit` records not yet indexed, oldest first, in key
   // order; returns how many records it indexed (0: caught up). Writer only.

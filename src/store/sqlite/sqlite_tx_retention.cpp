@@ -148,13 +148,19 @@ constexpr const char kFindHeldDeletion[] =
     "SELECT message_id, title, body, deleted_at FROM held_deletions WHERE message_id = ?1";
 
 #define ROUNDS_EXPORT_COLUMNS \
-  "id, created_by, created_at, query, folder, message_count, file_count, manifest_sha256"
+  "id, created_by, created_at, query, folder, message_count, file_count, manifest_sha256, removed_at, removed_by"
 constexpr const char kInsertExport[] =
-    "INSERT INTO ediscovery_exports (" ROUNDS_EXPORT_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+    "INSERT INTO ediscovery_exports (id, created_by, created_at, query, folder, message_count, file_count, "
+    "manifest_sha256) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
 constexpr const char kListExports[] =
     "SELECT " ROUNDS_EXPORT_COLUMNS " FROM ediscovery_exports "
     "WHERE ?2 IS NULL OR created_at < ?2 OR (created_at = ?2 AND id > ?3) ORDER BY created_at DESC, id LIMIT ?1";
 constexpr const char kFindExport[] = "SELECT " ROUNDS_EXPORT_COLUMNS " FROM ediscovery_exports WHERE id = ?1";
+constexpr const char kListKeptExportsBefore[] =
+    "SELECT " ROUNDS_EXPORT_COLUMNS " FROM ediscovery_exports WHERE removed_at IS NULL AND created_at < ?1 "
+    "AND substr(folder, 1, length(?3)) = ?3 ORDER BY created_at, id LIMIT ?2";
+constexpr const char kMarkExportRemoved[] =
+    "UPDATE ediscovery_exports SET removed_at = ?2, removed_by = ?3 WHERE id = ?1 AND removed_at IS NULL";
 
 // ---- Rows ---------------------------------------------------------------------------------------
 
@@ -195,6 +201,8 @@ ExportRecord ReadExport(const Statement& s) {
   e.message_count = s.Int(5);
   e.file_count = static_cast<int>(s.Int(6));
   e.manifest_sha256 = s.Text(7);
+  if (!s.IsNull(8)) e.removed_at = s.Int(8);
+  if (!s.IsNull(9)) e.removed_by = s.Int(9);
   return e;
 }
 
@@ -457,6 +465,23 @@ Result<std::optional<ExportRecord>> SqliteTx::FindExport(const std::string& id) 
   s->Bind(1, id);
   ROUNDS_ASSIGN_OR_RETURN(auto rows, Rows<ExportRecord>(*s, ReadExport));
   return First(std::move(rows));
+}
+
+Result<std::vector<ExportRecord>> SqliteTx::ListKeptExportsBefore(UnixMillis before, const std::string& folder_prefix,
+                                                                   int limit) {
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kListKeptExportsBefore));
+  s->Bind(1, before).Bind(2, Clamp(limit, 1000)).Bind(3, folder_prefix);
+  return Rows<ExportRecord>(*s, ReadExport);
+}
+
+Status SqliteTx::MarkExportRemoved(const std::string& id, UserId by, UnixMillis at) {
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kMarkExportRemoved));
+  s->Bind(1, id).Bind(2, at).Bind(3, by);
+  ROUNDS_RETURN_IF_ERROR(s->Run());
+  if (db_.Changes() == 1) return {};
+  ROUNDS_ASSIGN_OR_RETURN(auto found, FindExport(id));
+  if (!found) return NotFound("Export");
+  return Fail(ErrorCode::kConflict, "export_removed", "The export's files were already removed.");
 }
 
 }  // namespace rounds::store::sqlite

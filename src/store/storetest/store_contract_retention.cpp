@@ -593,6 +593,47 @@ TEST_P(StoreContractTest, ExportRecordsInsertListAndFind) {
   EXPECT_EQ((*list)[0].query_json, e.query_json);
 }
 
+// An export's files removed: marked once, with who and when; the record stays, listed and found;
+// the expiry sees only the exports still kept in the folder it names, oldest first.
+TEST_P(StoreContractTest, AnExportIsMarkedRemovedOnceAndLeavesTheKeptList) {
+  for (const auto& [id, at] : std::vector<std::pair<std::string, UnixMillis>>{
+           {"old", kNow}, {"mid", kNow + 10}, {"new", kNow + 20}, {"elsewhere", kNow}}) {
+    ExportRecord e{id, 5, at, "{}", (id == "elsewhere" ? "/srv/case/" : "/data/exports/") + id, 1, 5, std::string(64, 'a')};
+    ASSERT_TRUE(store().Write([&](WriteTx& tx) { return tx.InsertExport(e); }));
+  }
+  auto kept = [&](UnixMillis before) {
+    std::vector<std::string> ids;
+    auto list = store().Read([&](ReadTx& tx) { return tx.ListKeptExportsBefore(before, "/data/exports/", 10); });
+    EXPECT_TRUE(list);
+    if (list) for (const auto& e : *list) ids.push_back(e.id);
+    return ids;
+  };
+  EXPECT_EQ(kept(kNow + 15), (std::vector<std::string>{"old", "mid"}));
+  ASSERT_TRUE(store().Write([&](WriteTx& tx) { return tx.MarkExportRemoved("old", 7, kNow + 30); }));
+  auto again = store().Write([&](WriteTx& tx) { return tx.MarkExportRemoved("old", 8, kNow + 40); });
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().problem, "export_removed");
+  auto unknown = store().Write([&](WriteTx& tx) { return tx.MarkExportRemoved("nope", 8, kNow + 40); });
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().code, ErrorCode::kNotFound);
+  auto found = store().Read([](ReadTx& tx) { return tx.FindExport("old"); });
+  ASSERT_TRUE(found && *found);
+  EXPECT_EQ((*found)->removed_at, kNow + 30);
+  EXPECT_EQ((*found)->removed_by, 7);
+  auto mid = store().Read([](ReadTx& tx) { return tx.FindExport("mid"); });
+  ASSERT_TRUE(mid && *mid);
+  EXPECT_FALSE((*mid)->removed_at);
+  EXPECT_FALSE((*mid)->removed_by);
+  EXPECT_EQ(kept(kNow + 100), (std::vector<std::string>{"mid", "new"}));
+  auto listed = store().Read([](ReadTx& tx) { return tx.ListExports(10, std::nullopt); });
+  ASSERT_TRUE(listed);
+  EXPECT_EQ(listed->size(), 4u);
+  // A prefix is a prefix, not a pattern: '%' and '_' in it match only themselves.
+  auto patterned = store().Read([&](ReadTx& tx) { return tx.ListKeptExportsBefore(kNow + 100, "/data/export_", 10); });
+  ASSERT_TRUE(patterned);
+  EXPECT_TRUE(patterned->empty());
+}
+
 // Pages of exports follow one another, newest first, ties in time by id, with no export twice or
 // left out.
 TEST_P(StoreContractTest, ExportsArePagedNewestFirstWithoutGapsOrRepeats) {

@@ -93,6 +93,10 @@ void RegisterRetentionRoutes(Router& r, ApiContext& ctx) {
           return response;
         }));
 
+  r.Add("DELETE", "/api/v1/exports/{id}", Authed(ctx, [&retention](Request& request, const Actor& actor) -> Result<Response> {
+    return Encode(retention.RemoveExport(actor, request.params.at("id")));
+  }));
+
   // All of an export in one ZIP archive; its SHA-256 as the audit records it (RFC 9530).
   r.Add("GET", "/api/v1/exports/{id}/archive",
         Authed(ctx, [&retention](Request& request, const Actor& actor) -> Result<Response> {

@@ -10,7 +10,7 @@ import AuditPage from '../pages/compliance/AuditPage';
 import ExportsPage from '../pages/compliance/ExportsPage';
 import TemplatesPage from '../pages/compliance/TemplatesPage';
 import { toggled } from '../lib/pick';
-import { byLabel, type } from './dom';
+import { byLabel, polyfillDialogs, type } from './dom';
 import { mount } from './mount';
 
 interface Sent { url: string; method: string; body: unknown }
@@ -230,6 +230,35 @@ describe('the exports list', () => {
     expect(text).toContain('custodians Gale Way, #12');
     expect(text).toContain('spaces ward-7-nights');
     expect(text).toContain('by Cora Privacy');
+  });
+
+  it('removes an export\'s files after a confirmation, and then offers no download of them', async () => {
+    polyfillDialogs();
+    let removed = false;
+    const record = {
+      id: 'e-2', created_by: 2, created_at: 0, message_count: 3, file_count: 5, manifest_sha256: 'ab', query: {},
+      created_by_user: { id: 2, username: 'cora', display_name: 'Cora Privacy' },
+    };
+    const gone = { ...record, removed_at: 1_000, removed_by: 2, removed_by_user: record.created_by_user };
+    answer = (url, method) => {
+      if (url === '/api/v1/exports/e-2' && method === 'DELETE') { removed = true; return json(200, gone); }
+      if (url === '/api/v1/exports') return json(200, { items: [removed ? gone : record] });
+      return json(200, { items: [], next_cursor: null });
+    };
+    const { el } = mount(<ExportsPage />);
+    await searched();
+    const rowOf = () => el.querySelector('.exports-table tbody tr')!;
+    expect(rowOf().querySelector('a[href="/api/v1/exports/e-2/archive"]')).not.toBeNull();
+    act(() => (rowOf().querySelector('button[aria-label="Remove the files of export e-2"]') as HTMLButtonElement).click());
+    expect(sent.some((r) => r.method === 'DELETE')).toBe(false);  // not before the confirmation
+    const confirm = [...document.querySelectorAll('dialog button')].find((b) => b.textContent === 'Remove files') as HTMLButtonElement;
+    act(() => confirm.click());
+    await searched();
+    expect(sent.some((r) => r.method === 'DELETE' && r.url === '/api/v1/exports/e-2')).toBe(true);
+    expect(rowOf().textContent).toContain('Removed from the server');
+    expect(rowOf().textContent).toContain('by Cora Privacy');
+    expect(rowOf().querySelectorAll('a')).toHaveLength(0);
+    expect(rowOf().querySelector('button')).toBeNull();
   });
 });
 

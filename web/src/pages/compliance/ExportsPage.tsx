@@ -1,9 +1,11 @@
 // E-discovery exports: select messages (deleted ones too) by custodians, spaces, a time window and
 // keywords, then download the files the server wrote, checked against the manifest's SHA-256, one
-// by one or all in one ZIP archive (which the server builds only from files still as exported).
+// by one or all in one ZIP archive (which the server builds only from files still as exported), and
+// remove them from the server once delivered (the export stays listed, marked removed).
 import { useCallback, useEffect, useId, useState } from 'react';
 import { errorText, type User } from '../../api';
-import { EXPORT_FILES, Gov, madeBy, type ExportManifest, type ExportQuery, type ExportRecord } from '../../governanceApi';
+import { EXPORT_FILES, Gov, madeBy, removedBy, type ExportManifest, type ExportQuery, type ExportRecord } from '../../governanceApi';
+import { Confirm } from '../../components/Dialog';
 import { fullTime, plural } from '../../lib/format';
 import { nameList, peopleNames, toggled } from '../../lib/pick';
 import PeoplePicker from '../../components/PeoplePicker';
@@ -26,6 +28,8 @@ function describe(x: ExportRecord): string {
 export default function ExportsPage() {
   const [items, setItems] = useState<ExportRecord[] | null>(null);
   const [error, setError] = useState('');
+  const [removing, setRemoving] = useState<ExportRecord | null>(null);
+  const [removeError, setRemoveError] = useState('');
   const reload = useCallback(() => Gov.exports().then((p) => { setItems(p.items); setError(''); }).catch((e) => setError(errorText(e))), []);
   useEffect(() => { void reload(); }, [reload]);
   return (
@@ -38,7 +42,7 @@ export default function ExportsPage() {
       {items && items.length > 0 && (
         <div className="table-scroll">
           <table className="data-table exports-table">
-            <thead><tr><th scope="col">Export</th><th scope="col">Query</th><th scope="col">Contents</th><th scope="col">Files</th></tr></thead>
+            <thead><tr><th scope="col">Export</th><th scope="col">Query</th><th scope="col">Contents</th><th scope="col">Files</th><th scope="col"><span className="visually-hidden">Actions</span></th></tr></thead>
             <tbody>
               {items.map((x) => (
                 <tr key={x.id}>
@@ -46,16 +50,27 @@ export default function ExportsPage() {
                   <td>{describe(x)}</td>
                   <td>{plural(x.message_count, 'message')}, {plural(x.file_count, 'file')}<div className="muted small">manifest SHA-256 <code>{x.manifest_sha256}</code></div></td>
                   <td>
-                    <ul className="plain-list">
-                      <li><a href={Gov.exportArchiveUrl(x.id)} download aria-label={`All files of export ${x.id} (.zip)`}>All files (.zip)</a></li>
-                      {EXPORT_FILES.map((f) => <li key={f}><a href={Gov.exportFileUrl(x.id, f)} download>{f}</a></li>)}
-                    </ul>
+                    {x.removed_at ? <span className="muted">Removed from the server {fullTime(x.removed_at)} by {removedBy(x)}</span> : (
+                      <ul className="plain-list">
+                        <li><a href={Gov.exportArchiveUrl(x.id)} download aria-label={`All files of export ${x.id} (.zip)`}>All files (.zip)</a></li>
+                        {EXPORT_FILES.map((f) => <li key={f}><a href={Gov.exportFileUrl(x.id, f)} download>{f}</a></li>)}
+                      </ul>
+                    )}
                   </td>
+                  <td>{!x.removed_at && <button type="button" className="secondary small" onClick={() => { setRemoving(x); setRemoveError(''); }} aria-label={`Remove the files of export ${x.id}`}>Remove files</button>}</td>
                 </tr>
               ))}
             </tbody>
           </table>
         </div>
+      )}
+      {removing && (
+        <Confirm title={`Remove the files of export ${removing.id}?`} confirmLabel="Remove files" error={removeError}
+          text="Do this once they were delivered: the copy of these messages on the server goes, and cannot be downloaded again. The export stays listed. Removing is recorded in the audit trail."
+          onClose={() => setRemoving(null)}
+          onConfirm={async () => {
+            try { await Gov.removeExport(removing.id); setRemoving(null); void reload(); } catch (e) { setRemoveError(errorText(e)); }
+          }} />
       )}
     </div>
   );
