@@ -20,8 +20,9 @@ namespace rounds {
 
 struct ZipOptions {
   // An entry whose source is this size or larger is written with ZIP64 sizes; so is every offset
-  // from here on. Lowered only by tests.
-  std::uint64_t zip64_from = 0xFFFF0000u;
+  // from here on. 256 MiB below 4 GiB: deflate may grow what it cannot shrink by a few bytes in
+  // every 16 KiB, and a smaller entry must still fit the 32-bit fields. Lowered only by tests.
+  std::uint64_t zip64_from = 0xF0000000u;
   int level = 6;  // zlib compression level
 };
 
