@@ -304,7 +304,6 @@ std::string FileSha256(const fs::path& path) {
   return hash.FinishHex();
 }
 
-
 }  // namespace
 
 std::string RetentionLockPath(const Config& config) {
@@ -898,7 +897,6 @@ Result<json> RetentionService::ListExports(const Actor& actor, const std::string
                                   json{{"count", listed["items"].size()}}));
   return listed;
 }
-
 
 Result<ExportFile> RetentionService::ReadExportFile(const Actor& actor, const std::string& export_id,
                                                     const std::string& name) {
