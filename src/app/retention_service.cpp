@@ -870,6 +870,7 @@ Result<json> RetentionService::ListExports(const Actor& actor, const std::string
     after = std::move(c);
   }
   limit = std::clamp(limit, 1, 200);
+  const fs::path root = fs::absolute(fs::path(config_.data_dir) / "exports").lexically_normal();
   ROUNDS_ASSIGN_OR_RETURN(json listed, store_.Read([&](store::ReadTx& tx) -> Result<json> {
     ROUNDS_ASSIGN_OR_RETURN(auto exports, tx.ListExports(limit + 1, after));
     const bool more = static_cast<int>(exports.size()) > limit;
@@ -877,6 +878,10 @@ Result<json> RetentionService::ListExports(const Actor& actor, const std::string
     json items = json::array();
     for (const auto& e : exports) {
       json item = ExportRecordJson(e);
+      // When the expiry will remove the files: exports under the data folder, while kept.
+      const std::string folder = fs::path(e.folder).lexically_normal().string();
+      const bool expires = !e.removed_at && config_.export_keep_days > 0 && folder.starts_with((root / "").string());
+      item["expires_at"] = expires ? json(e.created_at + config_.export_keep_days * 86'400'000) : json(nullptr);
       const json& query = item["query"];
       auto ids = [&](const char* field) {
         std::vector<std::int64_t> out;

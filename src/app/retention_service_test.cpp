@@ -11,6 +11,7 @@
 #include <chrono>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -1015,6 +1016,13 @@ TEST_F(RetentionServiceTest, ExportsExpireAfterTheirKeepDaysUnderTheDataFolderOn
   config_.export_keep_days = 0;
   EXPECT_TRUE(services_->retention.ExpireExports().empty());  // 0: kept until removed
   config_.export_keep_days = 30;
+  // The list says when each kept export's files go; none for those elsewhere.
+  auto listed = services_->retention.ListExports(officer_);
+  ASSERT_TRUE(listed);
+  std::map<std::string, json> expiry;
+  for (const json& item : (*listed)["items"]) expiry[item["id"]] = item["expires_at"];
+  EXPECT_EQ(expiry[old_id], (*old_export)["created_at"].get<std::int64_t>() + 30 * kDay);
+  EXPECT_EQ(expiry[(*elsewhere)["export_id"]], nullptr);
   EXPECT_EQ(services_->retention.ExpireExports(), std::vector<std::string>{old_id});
   EXPECT_FALSE(std::filesystem::exists(dir_ / "exports" / old_id));
   EXPECT_TRUE(std::filesystem::exists(dir_ / "exports" / young_id / "manifest.json"));
@@ -1025,6 +1033,11 @@ TEST_F(RetentionServiceTest, ExportsExpireAfterTheirKeepDaysUnderTheDataFolderOn
   EXPECT_EQ(records[0].actor_id, 0);
   EXPECT_EQ(json::parse(records[0].details_json)["reason"], "expired");
   EXPECT_TRUE(services_->retention.ExpireExports().empty());
+  listed = services_->retention.ListExports(officer_);
+  ASSERT_TRUE(listed);
+  for (const json& item : (*listed)["items"]) {
+    if (item["id"] == old_id) EXPECT_EQ(item["expires_at"], nullptr);  // removed: nothing left to expire
+  }
 
   // The removal on record, the files still there (the process stopped in between): gone at start,
   // and only the export's own files: something else put in its folder keeps the folder.

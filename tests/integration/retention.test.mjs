@@ -159,7 +159,8 @@ test('a hold keeps a deleted message for export; the manifest hashes match the s
   assert.ok(!transcript.text.includes('lunch at noon'));
   assert.equal((await officer.get(`/api/v1/exports/${manifest.export_id}/files/..%2Frounds.db`)).status, 404);
   const exports = await officer.get('/api/v1/exports');
-  assert.ok(exports.body.items.some((e) => e.id === manifest.export_id && e.message_count === 1));
+  assert.ok(exports.body.items.some((e) => e.id === manifest.export_id && e.message_count === 1 &&
+    e.expires_at === e.created_at + 30 * 86_400_000 && e.removed_at === null));
 
   // Delivered, its files are removed: the record stays, marked; downloads say why they fail.
   assert.equal((await users.hana.del(`/api/v1/exports/${manifest.export_id}`)).status, 403);

@@ -77,6 +77,7 @@ export interface ExportRecord extends Named {
   id: string; created_by: number; created_at: number; query: ExportQuery; message_count: number; file_count: number; manifest_sha256: string;
   // Set once its files were removed from the server (by a compliance officer, or by the expiry: 0, the system).
   removed_at?: number | null; removed_by?: number | null; removed_by_user?: UserRef | null;
+  expires_at?: number | null;  // when the server removes the files by itself, if it will
 }
 export const removedBy = (x: ExportRecord) => x.removed_by_user?.display_name ?? (x.removed_by === 0 ? 'the system (expired)' : `#${x.removed_by}`);
 export interface ExportManifest {

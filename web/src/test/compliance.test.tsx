@@ -236,10 +236,10 @@ describe('the exports list', () => {
     polyfillDialogs();
     let removed = false;
     const record = {
-      id: 'e-2', created_by: 2, created_at: 0, message_count: 3, file_count: 5, manifest_sha256: 'ab', query: {},
+      id: 'e-2', created_by: 2, created_at: 0, message_count: 3, file_count: 5, manifest_sha256: 'ab', query: {}, expires_at: 2_592_000_000,
       created_by_user: { id: 2, username: 'cora', display_name: 'Cora Privacy' },
     };
-    const gone = { ...record, removed_at: 1_000, removed_by: 2, removed_by_user: record.created_by_user };
+    const gone = { ...record, expires_at: null, removed_at: 1_000, removed_by: 2, removed_by_user: record.created_by_user };
     answer = (url, method) => {
       if (url === '/api/v1/exports/e-2' && method === 'DELETE') { removed = true; return json(200, gone); }
       if (url === '/api/v1/exports') return json(200, { items: [removed ? gone : record] });
@@ -249,6 +249,7 @@ describe('the exports list', () => {
     await searched();
     const rowOf = () => el.querySelector('.exports-table tbody tr')!;
     expect(rowOf().querySelector('a[href="/api/v1/exports/e-2/archive"]')).not.toBeNull();
+    expect(rowOf().textContent).toContain('Kept on the server until ');  // then the expiry removes the files
     act(() => (rowOf().querySelector('button[aria-label="Remove the files of export e-2"]') as HTMLButtonElement).click());
     expect(sent.some((r) => r.method === 'DELETE')).toBe(false);  // not before the confirmation
     const confirm = [...document.querySelectorAll('dialog button')].find((b) => b.textContent === 'Remove files') as HTMLButtonElement;

@@ -54,6 +54,7 @@ export default function ExportsPage() {
                       <ul className="plain-list">
                         <li><a href={Gov.exportArchiveUrl(x.id)} download aria-label={`All files of export ${x.id} (.zip)`}>All files (.zip)</a></li>
                         {EXPORT_FILES.map((f) => <li key={f}><a href={Gov.exportFileUrl(x.id, f)} download>{f}</a></li>)}
+                        {x.expires_at ? <li className="muted small">Kept on the server until {fullTime(x.expires_at)}</li> : null}
                       </ul>
                     )}
                   </td>
