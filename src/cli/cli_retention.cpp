@@ -243,6 +243,27 @@ void AddRetentionCommands(CLI::App& app) {
               << manifest["export_id"].get<std::string>() << ")\n";
   });
 
+  auto* list_cmd = ediscovery->add_subcommand("list", "List exports, newest first, with what is left of each on the server.");
+  add_data_dir(list_cmd);
+  list_cmd->callback([o] {
+    Session session(o->data_dir);
+    std::string cursor;
+    do {
+      auto page = session.Check(session.services->retention.ListExports(app::Actor::System(), cursor, 200));
+      for (const auto& x : page["items"]) {
+        std::string state = "kept";
+        if (x["removed_at"].is_number_integer()) {
+          state = "removed " + FormatIso8601(x["removed_at"].get<UnixMillis>());
+        } else if (x["expires_at"].is_number_integer()) {
+          state = "kept until " + FormatIso8601(x["expires_at"].get<UnixMillis>());
+        }
+        std::cout << x["id"].get<std::string>() << "\t" << FormatIso8601(x["created_at"].get<UnixMillis>()) << "\t"
+                  << x["message_count"] << " messages\t" << state << "\n";
+      }
+      cursor = page["next_cursor"].is_string() ? page["next_cursor"].get<std::string>() : "";
+    } while (!cursor.empty());
+  });
+
   auto* archive_cmd = ediscovery->add_subcommand(
       "archive", "Write an export's files as one ZIP archive, after checking them against its manifest and record.");
   archive_cmd->add_option("--id", o->export_id, "The export's id")->required();

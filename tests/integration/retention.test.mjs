@@ -211,6 +211,10 @@ test('the CLI places holds, runs retention, exports to a folder, archives and re
   assert.ok(existsSync(path.join(out, 'transcript.txt')));
   // The command line archives it (Info-ZIP's unzip finds every file intact), never over a file.
   const exportId = /\(export ([0-9a-f]+)\)/.exec(exported.stdout)[1];
+  const listed = runCli(['ediscovery', 'list'], { dataDir: server.dataDir });
+  assert.equal(listed.status, 0, listed.stderr);
+  assert.match(listed.stdout, new RegExp(`^${exportId}\\t\\d{4}-\\d\\d-\\d\\dT[^\\t]+\\t1 messages\\tkept\\n`, 'm'));  // written elsewhere: no expiry
+  assert.match(listed.stdout, /\tremoved \d{4}-/);  // the export the officer removed over HTTP
   const zipPath = path.join(server.dataDir, 'cli-export.zip');
   const zipped = runCli(['ediscovery', 'archive', '--id', exportId, '--out', zipPath], { dataDir: server.dataDir });
   assert.equal(zipped.status, 0, zipped.stderr);
@@ -238,6 +242,7 @@ test('the CLI places holds, runs retention, exports to a folder, archives and re
   const twice2 = runCli(['ediscovery', 'remove', '--id', exportId], { dataDir: server.dataDir });
   assert.equal(twice2.status, 1);
   assert.match(twice2.stderr, /files were removed from the server on \d{4}-/);
+  assert.match(runCli(['ediscovery', 'list'], { dataDir: server.dataDir }).stdout, new RegExp(`^${exportId}\\t.*\\tremoved \\d{4}-`, 'm'));
   const unknown = runCli(['hold', 'create', '--name', 'x', '--custodian', 'nobody-here'], { dataDir: server.dataDir });
   assert.equal(unknown.status, 2);
   assert.equal(runCli(['hold', 'release', String(hold.id)], { dataDir: server.dataDir }).status, 0);

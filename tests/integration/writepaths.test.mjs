@@ -390,6 +390,7 @@ const CLI = {
   'emergency list': { none: 'reads grants (a compliance view; the command line acts as the system)' },
   'emergency revoke': { audit: 'emergency.stop', args: () => ['emergency', 'revoke', String(ids.grant)] },
   'ediscovery export': { audit: 'ediscovery.export', args: (f) => ['ediscovery', 'export', '--out', f, '--space', String(clinical.id)] },
+  'ediscovery list': { audit: 'ediscovery.list', args: () => ['ediscovery', 'list'] },
   'ediscovery archive': { audit: 'ediscovery.download', args: (f) => ['ediscovery', 'archive', '--id', ids.export, '--out', `${f}.zip`] },
   'ediscovery remove': { audit: 'ediscovery.remove', args: () => ['ediscovery', 'remove', '--id', ids.export] },
   'bench phi': { none: 'measures the PHI scanner on a synthetic corpus; opens no data folder' },
