@@ -290,20 +290,6 @@ void RemoveExportFolder(const fs::path& folder) {
   fs::remove(folder, ec);  // fails, and keeps it, when anything else is in it
 }
 
-// The lower-case hex SHA-256 of a file, read a piece at a time; empty if it cannot be read.
-std::string FileSha256(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return {};
-  crypto::Sha256Stream hash;
-  std::string chunk(64 * 1024, '\0');
-  while (in) {
-    in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
-    hash.Update(std::string_view(chunk.data(), static_cast<std::size_t>(in.gcount())));
-  }
-  if (in.bad()) return {};
-  return hash.FinishHex();
-}
-
 }  // namespace
 
 std::string RetentionLockPath(const Config& config) {
@@ -943,21 +929,21 @@ Result<ExportArchive> RetentionService::ArchiveExport(const Actor& actor, const 
   if (manifest.is_discarded() || !manifest.contains("files") || !manifest["files"].is_array()) {
     return tl::unexpected(altered("manifest.json"));
   }
-  std::vector<std::string> names;
-  for (const json& f : manifest["files"]) {
-    const std::string name = f.value("name", "");
-    const bool known = std::any_of(std::begin(kExportFiles), std::end(kExportFiles), [&](const char* k) { return name == k; });
-    if (!known || FileSha256(folder / name) != f.value("sha256", "")) return tl::unexpected(altered(name));
-    names.push_back(name);
-  }
-  names.push_back("manifest.json");
-
+  // Every file is checked as it goes into the archive, so what is checked is what is sent; a
+  // refused archive is never sent (its file has no name and goes with its descriptor).
   ROUNDS_ASSIGN_OR_RETURN(OpenFile out, OpenFile::Anonymous(folder.string()));
   ZipWriter zip(out);
   const std::int64_t made = record.created_at / 1000;
-  for (const std::string& name : names) {
-    ROUNDS_RETURN_IF_ERROR(zip.AddFile("export-" + export_id + "/" + name, (folder / name).string(), made));
+  const std::string prefix = "export-" + export_id + "/";
+  for (const json& f : manifest["files"]) {
+    const std::string name = f.value("name", "");
+    const bool known = std::any_of(std::begin(kExportFiles), std::end(kExportFiles), [&](const char* k) { return name == k; });
+    if (!known) return tl::unexpected(altered(name));
+    auto added = zip.AddFile(prefix + name, (folder / name).string(), made);
+    if (!added && added.error().code != ErrorCode::kNotFound) return tl::unexpected(added.error());
+    if (!added || added->sha256 != f.value("sha256", "")) return tl::unexpected(altered(name));
   }
+  ROUNDS_RETURN_IF_ERROR(zip.AddBytes(prefix + "manifest.json", manifest_text, made));  // the bytes checked above
   ROUNDS_RETURN_IF_ERROR(zip.Finish());
   ROUNDS_RETURN_IF_ERROR(out.Rewind());
   ROUNDS_RETURN_IF_ERROR(AuditNow(store_, audit_entry(),

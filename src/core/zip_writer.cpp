@@ -77,7 +77,7 @@ bool ValidName(std::string_view name) {
   return true;
 }
 
-struct Entry {
+struct Record {
   std::string name;
   std::uint16_t time = 0;
   std::uint16_t date = 0;
@@ -97,7 +97,7 @@ struct ZipWriter::State {
   std::string buffer;  // written to `out` a chunk at a time
   std::uint64_t written = 0;  // bytes of the archive so far, buffered included
   crypto::Sha256Stream sha;
-  std::vector<Entry> entries;
+  std::vector<Record> entries;
   bool finished = false;
   bool failed = false;
   std::string digest;
@@ -122,7 +122,7 @@ struct ZipWriter::State {
   // Deflates what `read` yields (it fills a buffer and returns the bytes put there, 0 at the end,
   // or an error) into the archive as the data of `entry`.
   template <class Read>
-  Status Deflate(Entry& entry, Read&& read) {
+  Status Deflate(Record& entry, crypto::Sha256Stream& content, Read&& read) {
     z_stream z{};
     if (deflateInit2(&z, options.level, Z_DEFLATED, -MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
       return Internal("zlib: deflateInit2 failed");
@@ -139,6 +139,7 @@ struct ZipWriter::State {
       ROUNDS_ASSIGN_OR_RETURN(std::size_t got, read(in.data(), in.size()));
       if (got == 0) flush = Z_FINISH;
       crc = crc32(crc, reinterpret_cast<const Bytef*>(in.data()), static_cast<uInt>(got));
+      content.Update(std::string_view(in.data(), got));
       entry.size += got;
       z.next_in = reinterpret_cast<Bytef*>(in.data());
       z.avail_in = static_cast<uInt>(got);
@@ -160,13 +161,13 @@ struct ZipWriter::State {
   }
 
   template <class Read>
-  Status Add(std::string_view name, std::uint64_t expected_size, std::int64_t modified, Read&& read) {
+  Result<ZipWriter::Entry> Add(std::string_view name, std::uint64_t expected_size, std::int64_t modified, Read&& read) {
     if (finished) return Internal("zip: entry added after the archive was finished");
     if (failed) return Internal("zip: the archive failed to write");
     if (!ValidName(name)) {
       return InvalidArgument("invalid_entry_name", "An archive entry's name must be a relative path.", "/name");
     }
-    Entry entry;
+    Record entry;
     entry.name = std::string(name);
     entry.modified = modified;
     std::tie(entry.time, entry.date) = DosTime(modified);
@@ -193,10 +194,11 @@ struct ZipWriter::State {
     }
     PutUnixTime(header, modified);
     ROUNDS_RETURN_IF_ERROR(Emit(header));
-    Status deflated = Deflate(entry, read);
+    crypto::Sha256Stream content;
+    Status deflated = Deflate(entry, content, read);
     if (!deflated) {
       failed = true;
-      return deflated;
+      return tl::unexpected(deflated.error());
     }
     std::string descriptor;
     Put32(descriptor, kDataDescriptor);
@@ -209,8 +211,9 @@ struct ZipWriter::State {
       Put32(descriptor, static_cast<std::uint32_t>(entry.size));
     }
     ROUNDS_RETURN_IF_ERROR(Emit(descriptor));
+    ZipWriter::Entry added{entry.size, content.FinishHex()};
     entries.push_back(std::move(entry));
-    return {};
+    return added;
   }
 };
 
@@ -218,7 +221,8 @@ ZipWriter::ZipWriter(OpenFile& out, ZipOptions options) : state_(std::make_uniqu
 
 ZipWriter::~ZipWriter() = default;
 
-Status ZipWriter::AddFile(std::string_view name, const std::string& source_path, std::int64_t modified) {
+Result<ZipWriter::Entry> ZipWriter::AddFile(std::string_view name, const std::string& source_path,
+                                            std::int64_t modified) {
   std::error_code ec;
   const std::uint64_t size = std::filesystem::file_size(source_path, ec);
   if (ec) return NotFound("Archive source file");
@@ -235,7 +239,7 @@ Status ZipWriter::AddFile(std::string_view name, const std::string& source_path,
   });
 }
 
-Status ZipWriter::AddBytes(std::string_view name, std::string_view content, std::int64_t modified) {
+Result<ZipWriter::Entry> ZipWriter::AddBytes(std::string_view name, std::string_view content, std::int64_t modified) {
   std::size_t at = 0;
   return state_->Add(name, content.size(), modified, [&](char* buffer, std::size_t capacity) -> Result<std::size_t> {
     const std::size_t n = std::min(capacity, content.size() - at);
@@ -251,7 +255,7 @@ Status ZipWriter::Finish() {
   if (s.failed) return Internal("zip: the archive failed to write");
   s.finished = true;
   const std::uint64_t directory_offset = s.written;
-  for (const Entry& e : s.entries) {
+  for (const Record& e : s.entries) {
     const bool offset64 = e.offset >= kMax32 || e.offset >= s.options.zip64_from;
     std::string extra;
     if (e.zip64 || offset64) {

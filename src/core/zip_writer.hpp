@@ -34,12 +34,17 @@ class ZipWriter {
   ZipWriter(const ZipWriter&) = delete;
   ZipWriter& operator=(const ZipWriter&) = delete;
 
+  // What an entry holds, as it was read into the archive.
+  struct Entry {
+    std::uint64_t bytes = 0;
+    std::string sha256;  // lower-case hex, of the content (not of its deflated form)
+  };
   // An entry named `name` (a relative path with '/' separators; kInvalidArgument for an empty
   // name, one starting with '/', holding "..", a backslash or a NUL) holding the file at
   // `source_path`, read a piece at a time, dated `modified` (Unix seconds).
-  Status AddFile(std::string_view name, const std::string& source_path, std::int64_t modified);
+  Result<Entry> AddFile(std::string_view name, const std::string& source_path, std::int64_t modified);
   // The same with the content given.
-  Status AddBytes(std::string_view name, std::string_view content, std::int64_t modified);
+  Result<Entry> AddBytes(std::string_view name, std::string_view content, std::int64_t modified);
   // Writes the central directory; nothing may be added after. Once.
   Status Finish();
 

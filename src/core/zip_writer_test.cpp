@@ -67,7 +67,11 @@ Result<std::string> WriteArchive(const fs::path& zip, const fs::path& source, Zi
   ROUNDS_ASSIGN_OR_RETURN(OpenFile out, OpenFile::Anonymous(zip.parent_path().string()));
   ZipWriter writer(out, options);
   ROUNDS_RETURN_IF_ERROR(writer.AddBytes("export-1/manifest.json", "{\"files\": []}\n", kWhen));
-  ROUNDS_RETURN_IF_ERROR(writer.AddFile("export-1/noise.bin", source.string(), kWhen + 60));
+  ROUNDS_ASSIGN_OR_RETURN(ZipWriter::Entry noise, writer.AddFile("export-1/noise.bin", source.string(), kWhen + 60));
+  // Each entry is described by what was read into it, not by its deflated form.
+  if (noise.bytes != fs::file_size(source) || noise.sha256 != crypto::Sha256Hex(Read(source))) {
+    return Internal("entry digest differs");
+  }
   ROUNDS_RETURN_IF_ERROR(writer.AddBytes("export-1/empty.txt", "", kWhen));
   ROUNDS_RETURN_IF_ERROR(writer.AddBytes("export-1/Überweisung – ward 7.txt", std::string(200'000, 'a'), kWhen));
   ROUNDS_RETURN_IF_ERROR(writer.Finish());
