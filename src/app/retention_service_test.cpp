@@ -1036,7 +1036,9 @@ TEST_F(RetentionServiceTest, ExportsExpireAfterTheirKeepDaysUnderTheDataFolderOn
   listed = services_->retention.ListExports(officer_);
   ASSERT_TRUE(listed);
   for (const json& item : (*listed)["items"]) {
-    if (item["id"] == old_id) EXPECT_EQ(item["expires_at"], nullptr);  // removed: nothing left to expire
+    if (item["id"] == old_id) {
+      EXPECT_EQ(item["expires_at"], nullptr);  // removed: nothing left to expire
+    }
   }
 
   // The removal on record, the files still there (the process stopped in between): gone at start,

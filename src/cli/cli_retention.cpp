@@ -4,11 +4,6 @@
 // the HTTP API (audited the same way).
 #include <CLI/CLI.hpp>
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <iostream>
@@ -271,36 +266,15 @@ void AddRetentionCommands(CLI::App& app) {
   add_data_dir(archive_cmd);
   archive_cmd->callback([o] {
     Session session(o->data_dir);
-    auto archive = session.Check(session.services->retention.ArchiveExport(app::Actor::System(), o->export_id));
-    // Owner-only, like the export's folder; never over an existing file.
-    const int out = ::open(o->out.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (out < 0) {
-      std::cerr << "rounds: cannot create " << o->out << ": " << std::strerror(errno) << "\n";
+    // Refused before the archive is made: a download on record that was never written is none.
+    if (std::error_code ec; std::filesystem::exists(std::filesystem::symlink_status(o->out, ec))) {
+      std::cerr << "rounds: cannot create " << o->out << ": a file is already there\n";
       throw CLI::RuntimeError(1);
     }
-    const int in = archive.file.Release();
-    std::string chunk(1 << 16, '\0');
-    bool ok = true;
-    for (ssize_t got; ok && (got = ::read(in, chunk.data(), chunk.size())) != 0;) {
-      if (got < 0) {
-        ok = errno == EINTR;
-        continue;
-      }
-      for (ssize_t at = 0; ok && at < got;) {
-        const ssize_t put = ::write(out, chunk.data() + at, static_cast<std::size_t>(got - at));
-        if (put < 0) {
-          ok = errno == EINTR;
-        } else {
-          at += put;
-        }
-      }
-    }
-    ok = ok && ::fsync(out) == 0;
-    ::close(in);
-    if (::close(out) != 0) ok = false;
-    if (!ok) {
-      std::cerr << "rounds: cannot write " << o->out << ": " << std::strerror(errno) << "\n";
-      ::unlink(o->out.c_str());
+    auto archive = session.Check(session.services->retention.ArchiveExport(app::Actor::System(), o->export_id));
+    if (Status saved = archive.file.SaveAs(o->out); !saved) {
+      std::cerr << "rounds: cannot create " << o->out << ": " << saved.error().public_message << " "
+                << saved.error().internal_message << "\n";
       throw CLI::RuntimeError(1);
     }
     std::cout << "archived export " << o->export_id << " to " << o->out << " (" << archive.bytes

@@ -298,6 +298,37 @@ TEST(Crypto, Sha256InPiecesIsTheDigestOfTheWhole) {
   EXPECT_EQ(empty.FinishHex(), crypto::Sha256Hex(""));
 }
 
+// Saved under a name: all of it, owner-only, never over a file that is there, and no partial file
+// left behind either way; a partial file a killed save left is written over.
+TEST(OpenFile, SavedUnderANameWholeOrNotAtAllAndNeverOverAnotherFile) {
+  namespace fs = std::filesystem;
+  const fs::path folder = fs::temp_directory_path() / ("rounds-save-as-" + std::to_string(::getpid()));
+  fs::remove_all(folder);
+  fs::create_directories(folder);
+  auto file = OpenFile::Anonymous(folder.string());
+  ASSERT_TRUE(file);
+  const std::string content = "archive " + std::string(200'000, 'z');
+  ASSERT_TRUE(file->Append(content));
+  std::ofstream(folder / "a.zip.partial") << "left by a killed save";
+  ASSERT_TRUE(file->SaveAs((folder / "a.zip").string()));
+  auto saved = OpenFile::ForReading((folder / "a.zip").string());
+  ASSERT_TRUE(saved);
+  EXPECT_EQ(saved->ReadAll().value(), content);
+  EXPECT_EQ(fs::status(folder / "a.zip").permissions(), fs::perms::owner_read | fs::perms::owner_write);
+  EXPECT_FALSE(fs::exists(folder / "a.zip.partial"));
+
+  std::ofstream(folder / "b.zip") << "theirs";
+  auto refused = file->SaveAs((folder / "b.zip").string());
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kConflict);
+  EXPECT_EQ(refused.error().problem, "file_exists");
+  EXPECT_EQ(OpenFile::ForReading((folder / "b.zip").string())->ReadAll().value(), "theirs");
+  EXPECT_FALSE(fs::exists(folder / "b.zip.partial"));
+  auto nowhere = file->SaveAs((folder / "missing-folder" / "c.zip").string());
+  EXPECT_FALSE(nowhere);
+  fs::remove_all(folder);
+}
+
 TEST(OpenFile, AnAnonymousFileHasNoNameAndReadsBackWhatWasWritten) {
   const std::filesystem::path folder = std::filesystem::temp_directory_path() / ("rounds-open-file-" + std::to_string(::getpid()));
   std::filesystem::create_directories(folder);

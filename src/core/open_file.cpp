@@ -85,4 +85,40 @@ Result<std::string> OpenFile::ReadAll() {
   return out;
 }
 
+Status OpenFile::SaveAs(const std::string& path) {
+  auto exists = [&path] {
+    return Fail(ErrorCode::kConflict, "file_exists", "A file is already at " + path + "; nothing was written over it.");
+  };
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) == 0) return exists();
+  ROUNDS_RETURN_IF_ERROR(Rewind());
+  const std::string partial = path + ".partial";
+  ::unlink(partial.c_str());  // a killed save's: made anew, so that it is ours and owner-only
+  OpenFile out(::open(partial.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+  if (!out.valid()) return Internal("open " + partial + ": " + std::strerror(errno));
+  auto fail = [&partial](const std::string& what) {
+    const std::string reason = what + ": " + std::strerror(errno);
+    ::unlink(partial.c_str());
+    return Internal(reason);
+  };
+  char buffer[65536];
+  while (true) {
+    const ssize_t n = ::read(fd_, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return fail("read");
+    if (n == 0) break;
+    if (!out.Append(std::string_view(buffer, static_cast<std::size_t>(n)))) return fail("write " + partial);
+  }
+  if (::fsync(out.fd_) != 0) return fail("fsync " + partial);
+  // A link, unlike a rename, never replaces what is there.
+  if (::link(partial.c_str(), path.c_str()) != 0) {
+    const bool taken = errno == EEXIST;
+    auto failed = fail("link " + path);
+    if (taken) return exists();
+    return failed;
+  }
+  ::unlink(partial.c_str());
+  return Ok();
+}
+
 }  // namespace rounds

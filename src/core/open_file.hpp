@@ -36,6 +36,10 @@ class OpenFile {
   Status Rewind();
   // The whole file from its first byte (tests and small files only).
   Result<std::string> ReadAll();
+  // The whole file from its first byte into a new file at `path`, owner-only, complete or not at
+  // all: written as `path`.partial, synced, then given its name, never over an existing file
+  // (kConflict "file_exists", as when `path` exists before). On any error neither name is left.
+  Status SaveAs(const std::string& path);
 
  private:
   explicit OpenFile(int fd) : fd_(fd) {}
