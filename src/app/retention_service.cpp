@@ -264,14 +264,20 @@ std::string TranscriptLine(const Message& m, const std::string& author, std::siz
   return line;
 }
 
+// Where the API's exports are written: <data_dir>/exports, absolute and normalized.
+fs::path ExportsRoot(const Config& config) {
+  return fs::absolute(fs::path(config.data_dir) / "exports").lexically_normal();
+}
+
 // A recorded export the actor may download. Only exports made under the data folder are served;
 // a CLI export elsewhere stays where it was put, and only the system (the CLI) reads it there.
 Result<store::ExportRecord> FindServedExport(store::Store& store, const Config& config, const Actor& current,
                                              const std::string& export_id) {
   ROUNDS_ASSIGN_OR_RETURN(auto record, store.Read([&](store::ReadTx& tx) { return tx.FindExport(export_id); }));
   if (!record) return NotFound("Export");
-  fs::path root = fs::absolute(fs::path(config.data_dir) / "exports").lexically_normal();
-  if (!current.is_system && fs::path(record->folder).lexically_normal().parent_path() != root) return NotFound("Export");
+  if (!current.is_system && fs::path(record->folder).lexically_normal().parent_path() != ExportsRoot(config)) {
+    return NotFound("Export");
+  }
   if (record->removed_at) {
     return Fail(ErrorCode::kConflict, "export_removed",
                 "The export's files were removed from the server on " + FormatIso8601(*record->removed_at) + ".");
@@ -533,7 +539,7 @@ std::vector<std::string> RetentionService::RemoveUnrecordedExports() {
   // record names by id or by folder. A command-line export into this folder has a record under
   // another name; anything else put here is left alone. Nothing is removed while the records
   // cannot be read.
-  const fs::path root = fs::absolute(fs::path(config_.data_dir) / "exports").lexically_normal();
+  const fs::path root = ExportsRoot(config_);
   std::set<std::string> recorded_folders;
   std::optional<store::ExportCursor> after;
   while (true) {
@@ -679,7 +685,7 @@ Result<json> RetentionService::ExportToDataDir(const Actor& actor, const store::
   ROUNDS_ASSIGN_OR_RETURN(Actor current, RequireCompliance(actor, "ediscovery.export"));
   ROUNDS_RETURN_IF_ERROR(ValidateQuery(query));
   std::string id = crypto::Sha256Hex(crypto::RandomToken()).substr(0, 24);
-  return WriteExport(current, id, query, (fs::path(config_.data_dir) / "exports" / id).string());
+  return WriteExport(current, id, query, (ExportsRoot(config_) / id).string());
 }
 
 Result<json> RetentionService::WriteExport(const Actor& current, const std::string& export_id,
@@ -856,7 +862,7 @@ Result<json> RetentionService::ListExports(const Actor& actor, const std::string
     after = std::move(c);
   }
   limit = std::clamp(limit, 1, 200);
-  const fs::path root = fs::absolute(fs::path(config_.data_dir) / "exports").lexically_normal();
+  const std::string root = (ExportsRoot(config_) / "").string();
   ROUNDS_ASSIGN_OR_RETURN(json listed, store_.Read([&](store::ReadTx& tx) -> Result<json> {
     ROUNDS_ASSIGN_OR_RETURN(auto exports, tx.ListExports(limit + 1, after));
     const bool more = static_cast<int>(exports.size()) > limit;
@@ -866,7 +872,7 @@ Result<json> RetentionService::ListExports(const Actor& actor, const std::string
       json item = ExportRecordJson(e);
       // When the expiry will remove the files: exports under the data folder, while kept.
       const std::string folder = fs::path(e.folder).lexically_normal().string();
-      const bool expires = !e.removed_at && config_.export_keep_days > 0 && folder.starts_with((root / "").string());
+      const bool expires = !e.removed_at && config_.export_keep_days > 0 && folder.starts_with(root);
       item["expires_at"] = expires ? json(e.created_at + config_.export_keep_days * 86'400'000) : json(nullptr);
       const json& query = item["query"];
       auto ids = [&](const char* field) {
@@ -983,7 +989,7 @@ std::vector<std::string> RetentionService::ExpireExports() {
   std::vector<std::string> expired;
   if (config_.export_keep_days <= 0) return expired;
   const UnixMillis cutoff = clock_.NowMillis() - config_.export_keep_days * 86'400'000;
-  const std::string root = (fs::absolute(fs::path(config_.data_dir) / "exports").lexically_normal() / "").string();
+  const std::string root = (ExportsRoot(config_) / "").string();  // the same folders as expires_at
   while (true) {
     auto page = store_.Read([&](store::ReadTx& tx) { return tx.ListKeptExportsBefore(cutoff, root, 100); });
     if (!page) {
