@@ -54,6 +54,8 @@ struct Finding {
   std::size_t end = 0;
   double confidence = 0;  // 0..1
   std::string rule_id;    // e.g. "ssn.valid", "name.pair" (short enough to stay in place)
+  // Found only with the end of the author's previous message before the text (continuation.hpp).
+  bool across_messages = false;
 
   friend bool operator==(const Finding&, const Finding&) = default;
 };

@@ -1,0 +1,41 @@
+// PHI typed across two messages. Chat is sent a line at a time: "ssn 987-65-" then "4321", "her
+// dob is" then "3/4/1950", "pt is Maria" then "Garcia". Neither message alone holds an identifier
+// the scanner can see, so a space's PHI rule would let both through, and splitting a refused
+// message in two would get round the rule. A new message is therefore also scanned after the end
+// of the same author's previous message in the same conversation (the caller keeps it, for a short
+// while), and what only shows that way is the new message's finding: an identifier begun before
+// is reported from the new message's first byte, and a value whose context word was sent before
+// over its own span.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "governance/phi/types.hpp"
+
+namespace rounds::governance::phi {
+
+// What is carried of the previous message: its last line, at most this many bytes.
+inline constexpr std::size_t kMaxCarriedBytes = 160;
+// What of the new message is scanned after it: its first line, about this many bytes.
+inline constexpr std::size_t kMaxLeadBytes = 256;
+
+// The end of `previous` that a next message may continue: its last line without trailing blanks,
+// cut to at most kMaxCarriedBytes at the start of a word (or of a character, in a word that
+// long). Empty when nothing but blanks ends it.
+std::string CarriedTail(std::string_view previous);
+
+using ScanFunction = std::function<std::vector<Finding>(std::string_view)>;
+
+// The findings of `scan` over `carried`, a space and the start of `text` that end inside `text`,
+// with offsets into `text` (a span begun in `carried` starts at 0), sorted by begin and each
+// marked `across_messages`. Includes what `text` alone would show; MergeAcross keeps the rest.
+std::vector<Finding> FindingsAcross(std::string_view carried, std::string_view text, const ScanFunction& scan);
+
+// Adds to `own` (findings of the text alone, sorted, not overlapping) those of `across` that
+// overlap none of them; `own` stays sorted by begin and without overlaps.
+void MergeAcross(std::vector<Finding>& own, std::vector<Finding> across);
+
+}  // namespace rounds::governance::phi

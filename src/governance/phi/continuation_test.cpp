@@ -1,0 +1,115 @@
+#include "governance/phi/continuation.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "governance/phi/scanner.hpp"
+
+namespace rounds::governance::phi {
+namespace {
+
+class ContinuationTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto index = std::make_shared<PatientIndex>();
+    index->Replace(std::vector<PatientRecord>{{"48213377", "Maria", "Garcia"}, {"55501234", "Ahmed", "Haddad"}});
+    auto scanner = Scanner::Create(DefaultRuleSet(), index);
+    ASSERT_TRUE(scanner) << scanner.error().public_message;
+    scanner_ = std::move(*scanner);
+  }
+
+  // The findings of `text` after `previous`, as "TYPE:text", with what `text` alone shows first
+  // merged in as a post does.
+  std::vector<std::string> After(std::string_view previous, const std::string& text) const {
+    std::vector<Finding> findings = scanner_->Scan(text);
+    MergeAcross(findings, FindingsAcross(CarriedTail(previous), text,
+                                         [this](std::string_view t) { return scanner_->Scan(t); }));
+    std::vector<std::string> out;
+    for (const Finding& f : findings) {
+      out.push_back(std::string(ToString(f.type)) + ":" + text.substr(f.begin, f.end - f.begin) +
+                    (f.across_messages ? "+" : ""));
+    }
+    return out;
+  }
+
+  std::unique_ptr<Scanner> scanner_;
+};
+
+using Found = std::vector<std::string>;
+
+TEST_F(ContinuationTest, AnIdentifierSplitBetweenTwoMessagesIsTheSecondsFinding) {
+  // Alone, neither half is anything.
+  EXPECT_TRUE(scanner_->Scan("her ssn is 987-65-").empty());
+  EXPECT_TRUE(scanner_->Scan("4320").empty());
+  EXPECT_EQ(After("her ssn is 987-65-", "4320"), (Found{"SSN:4320+"}));
+  EXPECT_EQ(After("call her back at 617-555", "0142 after 5"), (Found{"PHONE:0142+"}));
+  EXPECT_EQ(After("pt is Maria", "Garcia, bed 4"), (Found{"NAME:Garcia+"}));
+}
+
+TEST_F(ContinuationTest, AContextWordSentBeforeMakesTheValueAFinding) {
+  EXPECT_TRUE(scanner_->Scan("3/4/1950").empty());
+  EXPECT_EQ(After("her dob is", "3/4/1950"), (Found{"DATE:3/4/1950+"}));
+}
+
+TEST_F(ContinuationTest, WhatTheTextAloneShowsStaysItsOwn) {
+  EXPECT_EQ(After("ok", "ssn 987-65-4320"), (Found{"SSN:987-65-4320"}));
+  // The previous message's own finding is not the new one's.
+  EXPECT_EQ(After("her ssn is 987-65-4320", "thanks, got it"), Found{});
+}
+
+TEST_F(ContinuationTest, UnrelatedNumbersInTwoMessagesStayClean) {
+  for (const auto& [previous, text] : std::vector<std::pair<std::string, std::string>>{
+           {"bed 12", "3 pts waiting"},
+           {"meeting moved to 3", "pm in room 4"},
+           {"BP 120/80", "HR 72"},
+           {"give 5 mg", "at 0800 and 2000"},
+           {"see you at 2", "30 minutes late sorry"}}) {
+    EXPECT_EQ(After(previous, text), Found{}) << previous << " | " << text;
+  }
+}
+
+TEST_F(ContinuationTest, OnlyTheLastLineOfThePreviousMessageIsCarried) {
+  EXPECT_EQ(CarriedTail("her dob is 3/4/1950\nthanks  \n "), "thanks");
+  EXPECT_EQ(CarriedTail("  \n\t"), "");
+  EXPECT_EQ(CarriedTail("dob"), "dob");
+  // A long line is cut at the start of a word ...
+  std::string line = std::string(150, 'y') + " then tail";
+  EXPECT_EQ(CarriedTail(line), line);  // kMaxCarriedBytes exactly
+  line = "y" + line;
+  EXPECT_EQ(CarriedTail(line), "then tail");
+  line = std::string(150, 'w') + " " + std::string(9, 'z');
+  EXPECT_EQ(CarriedTail("start " + line), line);
+  // ... or of a character, never inside one.
+  std::string word;
+  for (int i = 0; i < 100; ++i) word += "é";
+  const std::string tail = CarriedTail(word);
+  EXPECT_LE(tail.size(), kMaxCarriedBytes);
+  EXPECT_EQ(tail.size() % 2, 0u);
+  EXPECT_EQ(tail.substr(0, 2), "é");
+}
+
+TEST_F(ContinuationTest, OnlyTheStartOfALongMessageIsScannedAfterIt) {
+  const std::string text = "0142 " + std::string(400, 'a') + " 987-65-4320";
+  std::vector<Finding> across =
+      FindingsAcross("call 617-555", text, [this](std::string_view t) { return scanner_->Scan(t); });
+  ASSERT_EQ(across.size(), 1u);
+  EXPECT_EQ(across[0].type, PhiType::kPhone);
+  EXPECT_EQ(across[0].begin, 0u);
+  EXPECT_EQ(across[0].end, 4u);
+  EXPECT_TRUE(FindingsAcross("", text, [this](std::string_view t) { return scanner_->Scan(t); }).empty());
+}
+
+TEST_F(ContinuationTest, MergingKeepsTheTextsOwnFindingsAndOrder) {
+  std::vector<Finding> own{{PhiType::kSsn, 10, 21, 0.9, "ssn.valid"}};
+  MergeAcross(own, {{PhiType::kDate, 0, 8, 0.8, "date.context", true}, {PhiType::kSsn, 12, 21, 0.9, "x", true}});
+  ASSERT_EQ(own.size(), 2u);
+  EXPECT_EQ(own[0].type, PhiType::kDate);
+  EXPECT_TRUE(own[0].across_messages);
+  EXPECT_EQ(own[1].rule_id, "ssn.valid");
+  EXPECT_FALSE(own[1].across_messages);
+}
+
+}  // namespace
+}  // namespace rounds::governance::phi
