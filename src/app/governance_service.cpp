@@ -517,7 +517,7 @@ Result<json> GovernanceService::DryRun(const Actor& actor, SpaceId space_id, con
 // ---- PHI preview ----------------------------------------------------------------------------
 
 Result<json> GovernanceService::PhiCheck(const Actor& actor, SpaceId space_id, const std::string& body,
-                                         const std::string& title) {
+                                         const std::string& title, MessageId thread) {
   if (!IsValidUtf8(body) || !IsValidUtf8(title)) return InvalidArgument("invalid_utf8", "The text is not valid.", "/body");
   ROUNDS_ASSIGN_OR_RETURN(auto policy, store_.Read([&](store::ReadTx& tx) -> Result<policy::PolicyTemplate> {
     ROUNDS_ASSIGN_OR_RETURN(auto readable, internal::ReadableSpace(tx, actor, space_id));
@@ -525,7 +525,10 @@ Result<json> GovernanceService::PhiCheck(const Actor& actor, SpaceId space_id, c
   }));
   // An outsider (a patient, a guest) is told what a post would be refused or redacted for, never
   // what the patient index matched: the check would otherwise say who is a patient here.
-  Screening screening = Screen(policy_, {{"body", body}, {"title", title}}, AuthorOf(actor));
+  // The body as a post would be screened: after the end of the author's previous post in the
+  // same conversation too.
+  const std::string carried = policy_.Carried(space_id, thread, actor.user.id, clock_.NowMillis());
+  Screening screening = Screen(policy_, {{"body", body}, {"title", title}}, AuthorOf(actor), carried);
   phi::PhiAction action = ApplyPhiRule(policy.phi, screening);
   return json{{"action", phi::ToString(action)}, {"findings", screening.FindingsJson()}};
 }

@@ -77,9 +77,11 @@ class GovernanceService {
                                 int limit);
 
   // ---- PHI ----
-  // The composer's preview: {action, findings} for a text about to be posted in the space.
+  // The composer's preview: {action, findings} for a text about to be posted in the space, as
+  // the post would be screened (after the author's previous post in the same conversation too:
+  // the space's top level, or the thread of `thread` when not 0).
   Result<nlohmann::json> PhiCheck(const Actor& actor, domain::SpaceId space_id, const std::string& body,
-                                  const std::string& title);
+                                  const std::string& title, domain::MessageId thread = 0);
 
   // ---- Moderation ----
   Result<nlohmann::json> Report(const Actor& actor, domain::MessageId message_id, const std::string& reason);

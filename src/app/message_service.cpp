@@ -197,6 +197,7 @@ struct MessageService::PostJob {
   std::vector<UserId> mentioned;
   UserId author_as_seen = 0;           // the author's id as the space's members know it
   std::vector<UserId> queue_watchers;  // held: who works the space's moderation queue
+  bool carries = false;                // the space's PHI rule is not allow: the next post continues this one
   std::optional<phi::PhiAction> refused;
   Screening refusal;
   Result<std::string> posted = tl::unexpected(Error{});  // the asynchronous unit's answer
@@ -258,12 +259,15 @@ Result<std::shared_ptr<MessageService::PostJob>> MessageService::PreparePost(con
     fields.emplace_back("poll_options/" + std::to_string(i), draft.poll_options[i]);
   }
   auto job = std::make_shared<PostJob>();
-  job->scanned = Screen(policy_, std::move(fields), AuthorOf(actor));
+  job->now = clock_.NowMillis();
+  // The body is also scanned after the end of the author's previous post here, if recent: PHI
+  // split between two posts is the second's finding.
+  const std::string carried = policy_.Carried(space_id, draft.parent_id.value_or(0), actor.user.id, job->now);
+  job->scanned = Screen(policy_, std::move(fields), AuthorOf(actor), carried);
   job->actor = actor;
   job->space_id = space_id;
   job->draft = draft;
   job->mentioned_names = std::move(mentioned_names);
-  job->now = clock_.NowMillis();
   // What the message's PHI types and its audit record carry, prepared here rather than on the
   // store's writer thread; the unit fills in what it decides (action, id, reason).
   job->phi_types = job->scanned.TypesCsv();
@@ -327,6 +331,7 @@ Result<std::string> MessageService::RunPostUnit(PostJob& job, store::WriteTx& tx
   const auto policy_standing = internal::PolicyStanding(standing);
   Screening screening = scanned;
   phi::PhiAction phi_action = ApplyPhiRule(policy.phi, screening);
+  job.carries = policy.phi != governance::policy::PhiRule::kAllow;
   if (phi_action == phi::PhiAction::kBlock || (phi_action == phi::PhiAction::kWarn && !draft.confirm_phi)) {
     refused = phi_action;
     refusal = screening;
@@ -469,6 +474,10 @@ Result<PostResult> MessageService::FinishPost(PostJob& job, Result<std::string> 
   if (!posted) return tl::unexpected(posted.error());
   json message = json::parse(*posted);
   if (job.was_created) {
+    if (job.carries && message.contains("body") && message["body"].is_string()) {
+      policy_.RememberPosted(job.space_id, job.draft.parent_id.value_or(0), job.actor.user.id,
+                             message["body"].get_ref<const std::string&>(), job.now);
+    }
     Publish(bus_, job.created);
     internal::PublishQueueChange(bus_, "held", job.space_id, "message_id", message["id"].get<MessageId>(),
                                  std::move(job.queue_watchers));

@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "core/log.hpp"
+#include "governance/phi/continuation.hpp"
 
 namespace rounds::app {
 
@@ -101,6 +102,38 @@ std::vector<phi::Finding> PolicyEngine::ScanWithoutIndex(std::string_view text) 
     unindexed_ = std::move(*unindexed);
   });
   return unindexed_->Scan(text);
+}
+
+std::size_t PolicyEngine::CarryHash::operator()(const CarryKey& k) const {
+  std::uint64_t h = static_cast<std::uint64_t>(k.space) * 0x9E3779B97F4A7C15ull;
+  h ^= static_cast<std::uint64_t>(k.thread) + 0xBF58476D1CE4E5B9ull + (h << 6) + (h >> 2);
+  h ^= static_cast<std::uint64_t>(k.author) + 0x94D049BB133111EBull + (h << 6) + (h >> 2);
+  return static_cast<std::size_t>(h);
+}
+
+void PolicyEngine::RememberPosted(domain::SpaceId space, domain::MessageId thread, domain::UserId author,
+                                  std::string_view body, UnixMillis now) const {
+  if (!safeguards_.phi_scan) return;
+  std::string tail = phi::CarriedTail(body);
+  std::lock_guard lock(carried_mu_);
+  const CarryKey key{space, thread, author};
+  if (tail.empty()) {
+    carried_.erase(key);
+    return;
+  }
+  if (carried_.size() >= kMaxCarried && !carried_.contains(key)) {
+    std::erase_if(carried_, [now](const auto& entry) { return now - entry.second.at > kCarryMillis; });
+    if (carried_.size() >= kMaxCarried) carried_.clear();
+  }
+  carried_[key] = CarriedLine{now, std::move(tail)};
+}
+
+std::string PolicyEngine::Carried(domain::SpaceId space, domain::MessageId thread, domain::UserId author,
+                                  UnixMillis now) const {
+  std::lock_guard lock(carried_mu_);
+  auto it = carried_.find(CarryKey{space, thread, author});
+  if (it == carried_.end() || now - it->second.at > kCarryMillis || now < it->second.at) return {};
+  return it->second.tail;
 }
 
 void PolicyEngine::SetPatients(std::vector<phi::PatientRecord> patients) { index_->Replace(patients); }

@@ -6,10 +6,12 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "av/malware_scanner.hpp"
+#include "core/clock.hpp"
 #include "core/config.hpp"
 #include "core/result.hpp"
 #include "governance/phi/scanner.hpp"
@@ -67,6 +69,16 @@ class PolicyEngine {
   void UpsertPatient(const phi::PatientRecord& patient) { index_->Upsert(patient); }
   void RemovePatient(const std::string& mrn) { index_->Remove(mrn); }
 
+  // The end of each author's last post in a conversation (a space's top level, or one thread),
+  // kept in memory for kCarryMillis and never stored: what their next post there is also scanned
+  // after (phi/continuation.hpp), so that PHI split between two posts is found in the second.
+  // Kept only where the space's PHI rule is not allow. `thread`: the thread's first message, or 0.
+  static constexpr UnixMillis kCarryMillis = 120'000;
+  void RememberPosted(domain::SpaceId space, domain::MessageId thread, domain::UserId author,
+                      std::string_view body, UnixMillis now) const;
+  // What RememberPosted kept for this conversation within kCarryMillis of `now`; empty: nothing.
+  std::string Carried(domain::SpaceId space, domain::MessageId thread, domain::UserId author, UnixMillis now) const;
+
   // Whether uploads are scanned for malware (Config::antivirus_address names a daemon).
   bool ScansForMalware() const { return malware_ != nullptr; }
   // The malware scanner's verdict on an upload; clean when none is configured. Errors:
@@ -89,6 +101,24 @@ class PolicyEngine {
   Safeguards safeguards_;
   mutable std::mutex cache_mu_;
   mutable std::vector<policy::PolicyTemplate> cache_;  // stored versions read so far; guarded
+
+  struct CarryKey {
+    domain::SpaceId space;
+    domain::MessageId thread;
+    domain::UserId author;
+    friend bool operator==(const CarryKey&, const CarryKey&) = default;
+  };
+  struct CarryHash {
+    std::size_t operator()(const CarryKey& k) const;
+  };
+  struct CarriedLine {
+    UnixMillis at;
+    std::string tail;
+  };
+  // At most this many conversations are remembered; past it the expired go, then all.
+  static constexpr std::size_t kMaxCarried = 100'000;
+  mutable std::mutex carried_mu_;
+  mutable std::unordered_map<CarryKey, CarriedLine, CarryHash> carried_;  // guarded by carried_mu_
 };
 
 }  // namespace rounds::app

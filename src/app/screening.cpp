@@ -7,6 +7,7 @@
 
 #include "app/audit_log.hpp"
 #include "app/json_codec.hpp"
+#include "governance/phi/continuation.hpp"
 
 namespace rounds::app {
 
@@ -82,19 +83,29 @@ nlohmann::json Screening::FindingsJson(std::size_t limit) const {
                        {"end", finding.end},
                        {"confidence", std::round(finding.confidence * 100) / 100},
                        {"rule", finding.rule_id}});
+      if (finding.across_messages) items.back()["across_messages"] = true;
     }
   }
   return items;
 }
 
-ScreenedField ScreenField(const PolicyEngine& policy, std::string field, std::string_view text, Author author) {
+ScreenedField ScreenField(const PolicyEngine& policy, std::string field, std::string_view text, Author author,
+                          std::string_view carried) {
   ScreenedField f{std::move(field), {}, {}};
   if (text.empty()) return f;
   f.findings = policy.Scan(text);
+  if (!carried.empty()) {
+    phi::MergeAcross(f.findings, phi::FindingsAcross(carried, text, [&](std::string_view t) { return policy.Scan(t); }));
+  }
   // Always both scans: what an outsider is shown must not depend on whether the indexed scan
   // found anything either.
   if (author == Author::kOutsider) {
     std::vector<phi::Finding> unindexed = policy.ScanWithoutIndex(text);
+    if (!carried.empty()) {
+      phi::MergeAcross(unindexed, phi::FindingsAcross(carried, text, [&](std::string_view t) {
+                         return policy.ScanWithoutIndex(t);
+                       }));
+    }
     for (auto& finding : f.findings) {
       if (!FoundWithout(finding, unindexed)) f.withheld.push_back(std::move(finding));
     }
@@ -104,11 +115,12 @@ ScreenedField ScreenField(const PolicyEngine& policy, std::string field, std::st
 }
 
 Screening Screen(const PolicyEngine& policy, std::vector<std::pair<std::string, std::string>> fields,
-                 Author author) {
+                 Author author, std::string_view carried_body) {
   Screening s;
   s.fields.reserve(fields.size());
   for (auto& [field, text] : fields) {
-    ScreenedField f = ScreenField(policy, std::move(field), text, author);
+    const std::string_view carried = field == "body" ? carried_body : std::string_view();
+    ScreenedField f = ScreenField(policy, std::move(field), text, author, carried);
     f.text = std::move(text);
     s.fields.push_back(std::move(f));
   }

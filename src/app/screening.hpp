@@ -50,7 +50,8 @@ struct Screening {
   // The same of the withheld findings (an outsider's text only): for moderators and the trail.
   std::string WithheldTypesCsv() const;
   bool Withheld() const;
-  // [{type, field, begin, end, confidence, rule}], the first `limit` of them in field order.
+  // [{type, field, begin, end, confidence, rule}], the first `limit` of them in field order; a
+  // finding that only shows after the author's previous post also says "across_messages": true.
   nlohmann::json FindingsJson(std::size_t limit = SIZE_MAX) const;
   const std::string& Text(std::size_t i) const { return fields[i].text; }
 };
@@ -61,12 +62,15 @@ std::string TypeCode(phi::PhiType type);
 
 // An outsider's text is scanned twice, with and without the patient index: what only the index
 // found is withheld (ScreenedField::withheld), and the findings, the decision and any redaction
-// are the same whoever is in the index.
+// are the same whoever is in the index. `carried_body`: the end of the author's previous post in
+// the same conversation (PolicyEngine::Carried); the "body" field is also scanned after it, and
+// what only shows that way is the body's finding too (phi/continuation.hpp).
 Screening Screen(const PolicyEngine& policy, std::vector<std::pair<std::string, std::string>> fields,
-                 Author author = Author::kStaff);
+                 Author author = Author::kStaff, std::string_view carried_body = {});
 
 // One field of Screen, without keeping its text: for a file's content, which stays where it is.
-ScreenedField ScreenField(const PolicyEngine& policy, std::string field, std::string_view text, Author author);
+ScreenedField ScreenField(const PolicyEngine& policy, std::string field, std::string_view text, Author author,
+                          std::string_view carried = {});
 
 // Free text that goes on the audit trail (a reason, a review note) keeps no patient identifiers:
 // the trail is kept for years and read by auditors, and holds no PHI. Each finding in `text` is

@@ -37,5 +37,51 @@ TEST(Screening, KeepFindingsKeepsTheFirstAndOneOfEveryOtherTypeAndCountsTheRest)
   EXPECT_EQ(few.omitted, 0u);
 }
 
+TEST(Screening, ABodyIsScreenedAfterTheEndOfItsAuthorsPreviousPost) {
+  Config config;
+  PolicyEngine policy(config, std::string(32, 'k'));
+  policy.SetPatients({{"48213377", "Maria", "Garcia"}});
+  // Staff are told what continues their previous post, the patient index's names included.
+  Screening staff = Screen(policy, {{"body", "Garcia, bed 4"}, {"title", "Garcia"}}, Author::kStaff, "pt is Maria");
+  ASSERT_EQ(staff.fields[0].findings.size(), 1u);
+  EXPECT_EQ(staff.fields[0].findings[0].type, phi::PhiType::kName);
+  EXPECT_TRUE(staff.fields[0].findings[0].across_messages);
+  EXPECT_TRUE(staff.fields[1].findings.empty());  // only the body continues the previous post
+  EXPECT_EQ(staff.FindingsJson()[0]["across_messages"], true);
+  // An outsider is never told what the index matched across two posts either ...
+  Screening outsider = Screen(policy, {{"body", "Garcia, bed 4"}}, Author::kOutsider, "pt is Maria");
+  EXPECT_TRUE(outsider.fields[0].findings.empty());
+  ASSERT_EQ(outsider.fields[0].withheld.size(), 1u);
+  // ... but is of what the rules alone find.
+  Screening ssn = Screen(policy, {{"body", "4320"}}, Author::kOutsider, "her ssn is 987-65-");
+  ASSERT_EQ(ssn.fields[0].findings.size(), 1u);
+  EXPECT_EQ(ssn.fields[0].findings[0].type, phi::PhiType::kSsn);
+  EXPECT_TRUE(ssn.fields[0].withheld.empty());
+  EXPECT_TRUE(Screen(policy, {{"body", "4320"}}, Author::kOutsider).fields[0].findings.empty());
+}
+
+TEST(Screening, APostIsCarriedForTwoMinutesInItsOwnConversationOnly) {
+  Config config;
+  PolicyEngine policy(config, std::string(32, 'k'));
+  const UnixMillis t = 1'700'000'000'000;
+  policy.RememberPosted(7, 0, 3, "first line\nher ssn is 987-65-  ", t);
+  EXPECT_EQ(policy.Carried(7, 0, 3, t), "her ssn is 987-65-");
+  EXPECT_EQ(policy.Carried(7, 0, 3, t + PolicyEngine::kCarryMillis), "her ssn is 987-65-");
+  EXPECT_EQ(policy.Carried(7, 0, 3, t + PolicyEngine::kCarryMillis + 1), "");
+  EXPECT_EQ(policy.Carried(7, 0, 4, t), "");   // another author
+  EXPECT_EQ(policy.Carried(7, 11, 3, t), "");  // a thread
+  EXPECT_EQ(policy.Carried(8, 0, 3, t), "");   // another space
+  EXPECT_EQ(policy.Carried(7, 0, 3, t - 1), "");  // the clock went back
+  // A newer post replaces it; one of nothing but blanks leaves nothing to continue.
+  policy.RememberPosted(7, 0, 3, "thanks", t + 10);
+  EXPECT_EQ(policy.Carried(7, 0, 3, t + 10), "thanks");
+  policy.RememberPosted(7, 0, 3, " \n ", t + 20);
+  EXPECT_EQ(policy.Carried(7, 0, 3, t + 20), "");
+  // Nothing is kept where nothing is scanned.
+  policy.SetSafeguardsForMeasurement({.phi_scan = false, .audit = true});
+  policy.RememberPosted(9, 0, 3, "her dob is", t);
+  EXPECT_EQ(policy.Carried(9, 0, 3, t), "");
+}
+
 }  // namespace
 }  // namespace rounds::app

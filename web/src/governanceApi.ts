@@ -5,7 +5,8 @@ import { api, type Message, type Space, type SpaceRef, type UserRef } from './ap
 
 export type PhiAction = 'allow' | 'warn' | 'hold' | 'block' | 'redact';
 /** One detected identifier: begin/end are UTF-8 byte offsets into `field` ("body", "title", "poll_options/N"). */
-export interface PhiFinding { type: string; field: string; begin: number; end: number; confidence: number; rule: string }
+/** `across_messages`: found only with the end of the author's previous post before this text. */
+export interface PhiFinding { type: string; field: string; begin: number; end: number; confidence: number; rule: string; across_messages?: boolean }
 export interface PhiCheck { action: PhiAction; findings: PhiFinding[] }
 
 export interface ReportRef { id: number; reporter_id: number; reason: string; created_at: number }
@@ -96,7 +97,7 @@ const q = (params: Record<string, string | number | boolean | null | undefined>)
 const enc = encodeURIComponent;
 
 export const Gov = {
-  phiCheck: (spaceId: number, text: { body: string; title?: string }, signal?: AbortSignal) =>
+  phiCheck: (spaceId: number, text: { body: string; title?: string; parent_id?: number }, signal?: AbortSignal) =>
     api<PhiCheck>('POST', `/api/v1/spaces/${spaceId}/phi-check`, text, { signal }),
 
   report: (messageId: number, reason: string) => api<unknown>('POST', `/api/v1/messages/${messageId}/report`, { reason }),

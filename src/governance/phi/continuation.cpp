@@ -1,6 +1,7 @@
 #include "governance/phi/continuation.hpp"
 
 #include <algorithm>
+#include <cctype>
 
 namespace rounds::governance::phi {
 namespace {
@@ -40,17 +41,32 @@ std::vector<Finding> FindingsAcross(std::string_view carried, std::string_view t
     while (at < lead && !Blank(text[at])) ++at;
     lead = at;
   }
+  // Blanks that open the new message stand for the break between the two; a message that stops
+  // on a joining mark ("987-65-", "3/", "jdoe@", "patients.") and one that goes on without a blank
+  // are one word typed in two, and are joined as typed.
+  std::size_t start = 0;
+  while (start < lead && (text[start] == ' ' || text[start] == '\t')) ++start;
+  if (start == lead) return {};
+  const char last = carried.back();
+  const bool joining = last == '-' || last == '/' || last == '@' || last == '.';
+  const auto first = static_cast<unsigned char>(text[start]);
+  const bool one_word = start == 0 && joining && (std::isalnum(first) || first >= 0x80);
   std::string joined;
   joined.reserve(carried.size() + 1 + lead);
   joined.append(carried);
-  joined.push_back(' ');
-  joined.append(text.substr(0, lead));
-  const std::size_t boundary = carried.size() + 1;
+  if (!one_word) joined.push_back(' ');
+  joined.append(text.substr(start, lead - start));
+  // Offsets past `boundary` in `joined` are offsets past `start` in `text`.
+  const std::size_t boundary = joined.size() - (lead - start);
+  // A previous message that ended its sentence ("tips for sleeping after surgery?") says nothing
+  // of what the next one starts: only an identifier it began carries over, not its context words.
+  const bool sentence_ended = last == '.' || last == '?' || last == '!';
   std::vector<Finding> out;
   for (Finding& f : scan(joined)) {
     if (f.end <= boundary) continue;  // the previous message's own
-    f.begin = f.begin < boundary ? 0 : f.begin - boundary;
-    f.end -= boundary;
+    if (sentence_ended && f.begin >= boundary) continue;
+    f.begin = start + (f.begin < boundary ? 0 : f.begin - boundary);
+    f.end = start + (f.end - boundary);
     f.across_messages = true;
     out.push_back(std::move(f));
   }

@@ -30,8 +30,12 @@ std::string CarriedTail(std::string_view previous);
 using ScanFunction = std::function<std::vector<Finding>(std::string_view)>;
 
 // The findings of `scan` over `carried`, a space and the start of `text` that end inside `text`,
-// with offsets into `text` (a span begun in `carried` starts at 0), sorted by begin and each
-// marked `across_messages`. Includes what `text` alone would show; MergeAcross keeps the rest.
+// with offsets into `text` (a span begun in `carried` starts where `text` does, after any blanks),
+// sorted by begin and each marked `across_messages`. A `carried` that stops on a joining mark
+// (- / @ .) before a `text` that starts with no blank is joined without the space: "987-65-" and
+// "4320", "jdoe@patients." and "example.org" are one identifier typed in two. Includes what `text` alone would show; MergeAcross keeps the rest.
+// After a `carried` that ends a sentence (. ? !) only spans begun in it count: its words are no
+// longer the context of what follows.
 std::vector<Finding> FindingsAcross(std::string_view carried, std::string_view text, const ScanFunction& scan);
 
 // Adds to `own` (findings of the text alone, sorted, not overlapping) those of `across` that

@@ -48,9 +48,33 @@ TEST_F(ContinuationTest, AnIdentifierSplitBetweenTwoMessagesIsTheSecondsFinding)
   EXPECT_EQ(After("pt is Maria", "Garcia, bed 4"), (Found{"NAME:Garcia+"}));
 }
 
+TEST_F(ContinuationTest, AWordCutAtAJoiningMarkIsReadWhole) {
+  EXPECT_EQ(After("she gave her email cerrelld@patients.", "example.org for the invite"),
+            (Found{"EMAIL:example.org+"}));
+  EXPECT_EQ(After("I was admitted on 12-24-", "2020 and discharged the 27th"), (Found{"DATE:2020+"}));
+  EXPECT_EQ(After("the link is https://portal.example.", "org/patient/14990680"),
+            (Found{"URL:org/patient/14990680+"}));
+  // Blanks opening the second message are the break between the two, outside the span.
+  const std::vector<Finding> across =
+      FindingsAcross("Returned call to (347)", "  555-0159, left VM", [this](std::string_view t) { return scanner_->Scan(t); });
+  ASSERT_EQ(across.size(), 1u);
+  EXPECT_EQ(across[0].type, PhiType::kPhone);
+  EXPECT_EQ(across[0].begin, 2u);
+  EXPECT_EQ(across[0].end, 10u);
+  EXPECT_TRUE(FindingsAcross("her ssn is", "   ", [this](std::string_view t) { return scanner_->Scan(t); }).empty());
+}
+
 TEST_F(ContinuationTest, AContextWordSentBeforeMakesTheValueAFinding) {
   EXPECT_TRUE(scanner_->Scan("3/4/1950").empty());
   EXPECT_EQ(After("her dob is", "3/4/1950"), (Found{"DATE:3/4/1950+"}));
+}
+
+TEST_F(ContinuationTest, AFinishedSentenceLendsNoContextToTheNextMessage) {
+  EXPECT_EQ(After("any tips for sleeping after shoulder surgery", "5/13/2026 works for me"),
+            (Found{"DATE:5/13/2026+"}));
+  EXPECT_EQ(After("any tips for sleeping after shoulder surgery?", "5/13/2026 works for me"), Found{});
+  // An identifier it began still carries over.
+  EXPECT_EQ(After("reach me at 617.555.", "0142"), (Found{"PHONE:0142+"}));
 }
 
 TEST_F(ContinuationTest, WhatTheTextAloneShowsStaysItsOwn) {

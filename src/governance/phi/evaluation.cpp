@@ -10,6 +10,8 @@
 #include <cstdio>
 #include <sstream>
 
+#include "governance/phi/continuation.hpp"
+
 namespace rounds::governance::phi {
 
 Interval WilsonInterval(std::size_t successes, std::size_t trials, double z) {
@@ -151,6 +153,98 @@ EvaluationFigures Evaluate(const Scanner& scanner, std::span<const LabelledMessa
   return fig;
 }
 
+double SplitFigures::AnyPhiRecallAcross() const {
+  return gold_spans == 0 ? 1.0 : static_cast<double>(covered_across) / gold_spans;
+}
+
+double SplitFigures::LeakRateAcross() const {
+  return posts == 0 ? 0.0 : static_cast<double>(leaked_across) / posts;
+}
+
+double SplitFigures::FalsePositivesPer1000() const {
+  return clean_pairs == 0 ? 0.0 : 1000.0 * static_cast<double>(clean_flagged) / clean_pairs;
+}
+
+namespace {
+
+// Where to cut `text` inside `g`: after the separator nearest the span's middle, or at the middle
+// of a span with none (a run of digits); 0 when the span is too short to cut.
+std::size_t CutInside(std::string_view text, const GoldSpan& g) {
+  if (g.end - g.begin < 4) return 0;
+  const std::size_t middle = g.begin + (g.end - g.begin) / 2;
+  std::size_t best = 0;
+  for (std::size_t i = g.begin + 1; i + 1 < g.end; ++i) {
+    if (IsContent(text[i]) || !IsContent(text[i - 1])) continue;
+    const std::size_t cut = i + 1;
+    const auto distance = [&](std::size_t at) { return at > middle ? at - middle : middle - at; };
+    if (best == 0 || distance(cut) < distance(best)) best = cut;
+  }
+  if (best != 0) return best;
+  std::size_t cut = middle;
+  while (cut > g.begin && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+  return cut > g.begin ? cut : 0;
+}
+
+std::size_t ContentBytes(std::string_view text) {
+  return static_cast<std::size_t>(std::count_if(text.begin(), text.end(), IsContent));
+}
+
+// Scores the second post `msg.text[cut..]` after the first `msg.text[..cut]`.
+void ScoreSplit(const Scanner& scanner, const LabelledMessage& msg, std::size_t cut, SplitFigures& fig) {
+  const std::string_view text(msg.text);
+  const std::string_view second = text.substr(cut);
+  std::vector<GoldSpan> parts;
+  for (const GoldSpan& g : msg.gold) {
+    if (g.end <= cut) continue;
+    GoldSpan part{g.type, std::max(g.begin, cut) - cut, g.end - cut};
+    if (ContentBytes(second.substr(part.begin, part.end - part.begin)) >= 2) parts.push_back(part);
+  }
+  if (parts.empty()) return;
+  const auto scan = [&](std::string_view t) { return scanner.Scan(t); };
+  const std::vector<Finding> alone = scanner.Scan(second);
+  std::vector<Finding> across = alone;
+  MergeAcross(across, FindingsAcross(CarriedTail(text.substr(0, cut)), second, scan));
+  ++fig.posts;
+  bool leaked_alone = false;
+  bool leaked_across = false;
+  for (const GoldSpan& part : parts) {
+    ++fig.gold_spans;
+    if (FullyCovered(second, part, alone)) ++fig.covered_alone; else leaked_alone = true;
+    if (FullyCovered(second, part, across)) ++fig.covered_across; else leaked_across = true;
+  }
+  fig.leaked_alone += leaked_alone ? 1 : 0;
+  fig.leaked_across += leaked_across ? 1 : 0;
+}
+
+}  // namespace
+
+SplitFigures EvaluateSplit(const Scanner& scanner, std::span<const LabelledMessage> messages, bool held_out) {
+  SplitFigures fig;
+  const LabelledMessage* previous_clean = nullptr;
+  const auto scan = [&](std::string_view t) { return scanner.Scan(t); };
+  for (const LabelledMessage& msg : messages) {
+    if (msg.held_out != held_out) continue;
+    if (msg.kind != MessageKind::kPhi) {
+      if (previous_clean != nullptr) {
+        ++fig.clean_pairs;
+        std::vector<Finding> found = scanner.Scan(msg.text);
+        const std::size_t alone = found.size();
+        MergeAcross(found, FindingsAcross(CarriedTail(previous_clean->text), msg.text, scan));
+        if (found.size() > alone) ++fig.clean_flagged;
+      }
+      previous_clean = &msg;
+      continue;
+    }
+    const auto first = std::find_if(msg.gold.begin(), msg.gold.end(), [](const GoldSpan& g) {
+      return g.begin > 0 && g.end - g.begin >= 4;
+    });
+    if (first == msg.gold.end()) continue;
+    if (const std::size_t cut = CutInside(msg.text, *first); cut != 0) ScoreSplit(scanner, msg, cut, fig);
+    ScoreSplit(scanner, msg, first->begin, fig);
+  }
+  return fig;
+}
+
 namespace {
 
 std::string Format(const char* format, double a, double b = 0, double c = 0) {
@@ -211,6 +305,20 @@ void PrintFigures(std::ostream& out, const EvaluationFigures& fig, std::string_v
   out << "\n";
 }
 
+void PrintSplitFigures(std::ostream& out, const SplitFigures& fig, std::string_view title) {
+  out << title << "\n";
+  out << "  second posts " << fig.posts << ", parts of gold spans in them " << fig.gold_spans << "\n";
+  out << "                                          alone                    after the first post\n";
+  out << "  any-PHI recall (span fully covered)     " << Ratio(fig.covered_alone, fig.gold_spans) << "   "
+      << Ratio(fig.covered_across, fig.gold_spans) << "\n";
+  out << "  message leak rate                       " << Ratio(fig.leaked_alone, fig.posts) << "   "
+      << Ratio(fig.leaked_across, fig.posts) << "\n";
+  const Interval flagged = WilsonInterval(fig.clean_flagged, fig.clean_pairs);
+  out << "  PHI-free posts flagged only after the one before: " << fig.clean_flagged << "/" << fig.clean_pairs
+      << ", per 1,000 " << Format("%.2f [%.1f-%.1f]", fig.FalsePositivesPer1000(), 1000 * flagged.low, 1000 * flagged.high)
+      << "\n";
+}
+
 Result<EvaluationSetup> PrepareEvaluation(const CorpusOptions& options) {
   EvaluationSetup setup;
   setup.corpus = GenerateCorpus(options);
@@ -234,10 +342,16 @@ Result<EvaluationReport> RunEvaluation(std::ostream& out, const CorpusOptions& o
   PrintFigures(out, report.held_out, "Held-out templates (never used for tuning)");
   out << "\n";
   PrintFigures(out, report.tuning, "Tuning templates");
+  report.split_held_out = EvaluateSplit(*setup->scanner, setup->corpus.messages, true);
+  report.split_tuning = EvaluateSplit(*setup->scanner, setup->corpus.messages, false);
+  out << "\n";
+  PrintSplitFigures(out, report.split_held_out, "PHI split between two posts, held-out templates");
+  out << "\n";
+  PrintSplitFigures(out, report.split_tuning, "PHI split between two posts, tuning templates");
   return report;
 }
 
-std::string CommittedFiguresHeader(const EvaluationFigures& fig) {
+std::string CommittedFiguresHeader(const EvaluationFigures& fig, const SplitFigures& split) {
   auto down = [](double v) { return std::floor(v * 1000 + 1e-9) / 1000; };
   // Clamped at zero: ceil(-1e-9) is -0.0, which would print as "-0.00".
   auto up = [](double v) { return std::max(0.0, std::ceil(v * 1000 - 1e-9) / 1000); };
@@ -268,8 +382,12 @@ std::string CommittedFiguresHeader(const EvaluationFigures& fig) {
   out += "}};\n\n";
   out += "inline constexpr double kAnyPhiRecall = " + Format("%.3f", down(fig.AnyPhiRecall())) + ";\n";
   out += "inline constexpr double kLeakRate = " + Format("%.3f", up(fig.LeakRate())) + ";\n";
-  out += "inline constexpr double kFalsePositivesPer1000 = " +
-         Format("%.2f", std::max(0.0, std::ceil(fig.FalsePositivesPer1000() * 100 - 1e-9) / 100)) +
+  const auto per1000 = [](double x) { return Format("%.2f", std::max(0.0, std::ceil(x * 100 - 1e-9) / 100)); };
+  out += "inline constexpr double kFalsePositivesPer1000 = " + per1000(fig.FalsePositivesPer1000()) + ";\n\n";
+  out += "// PHI split between two posts (EvaluateSplit), each second post read after the first.\n";
+  out += "inline constexpr double kSplitAnyPhiRecall = " + Format("%.3f", down(split.AnyPhiRecallAcross())) + ";\n";
+  out += "inline constexpr double kSplitLeakRate = " + Format("%.3f", up(split.LeakRateAcross())) + ";\n";
+  out += "inline constexpr double kSplitFalsePositivesPer1000 = " + per1000(split.FalsePositivesPer1000()) +
          ";\n\n";
   out += "}  // namespace rounds::governance::phi::committed\n";
   return out;

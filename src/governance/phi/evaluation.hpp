@@ -70,6 +70,30 @@ EvaluationFigures Evaluate(const Scanner& scanner, std::span<const LabelledMessa
 
 void PrintFigures(std::ostream& out, const EvaluationFigures& figures, std::string_view title);
 
+// PHI split between two posts (continuation.hpp). Each PHI message of a half is cut in two twice:
+// inside its first identifier of four bytes or more that does not open the message, at the
+// separator nearest its middle ("987-65-" | "4321", "Maria" | "Garcia"), and right before it,
+// which leaves its context word in the first post ("DOB" | "3/4/1950"). What the second post holds
+// of each gold span (two letters or digits at least) is scored as Evaluate scores spans, once
+// scanning the second post alone and once after the first, as a post is screened. Consecutive
+// PHI-free messages of the half are paired too: a second one given a finding only by the first is
+// a false positive.
+struct SplitFigures {
+  std::size_t posts = 0;            // second posts holding part of a gold span
+  std::size_t gold_spans = 0;       // parts of gold spans in them
+  std::size_t covered_alone = 0;    // ... every letter and digit inside a finding of the post alone
+  std::size_t covered_across = 0;   // ... of the post after the first
+  std::size_t leaked_alone = 0;     // second posts with a part not fully covered, alone
+  std::size_t leaked_across = 0;    // ... after the first
+  std::size_t clean_pairs = 0;      // consecutive PHI-free messages
+  std::size_t clean_flagged = 0;    // second ones given a finding only after the first
+  double AnyPhiRecallAcross() const;
+  double LeakRateAcross() const;
+  double FalsePositivesPer1000() const;
+};
+SplitFigures EvaluateSplit(const Scanner& scanner, std::span<const LabelledMessage> messages, bool held_out);
+void PrintSplitFigures(std::ostream& out, const SplitFigures& figures, std::string_view title);
+
 // Everything an evaluation needs: the corpus, its patient index and a scanner over it.
 struct EvaluationSetup {
   Corpus corpus;
@@ -81,6 +105,8 @@ Result<EvaluationSetup> PrepareEvaluation(const CorpusOptions& options = {});
 struct EvaluationReport {
   EvaluationFigures tuning;
   EvaluationFigures held_out;
+  SplitFigures split_tuning;
+  SplitFigures split_held_out;
 };
 
 // Generates the corpus, builds the index and scanner, evaluates both halves and prints them
@@ -89,7 +115,7 @@ Result<EvaluationReport> RunEvaluation(std::ostream& out, const CorpusOptions& o
 
 // The committed figures header (committed_figures.hpp) for these held-out figures, rounded down
 // to three decimals (rates of misses rounded up), so a regression test can hold the line.
-std::string CommittedFiguresHeader(const EvaluationFigures& held_out);
+std::string CommittedFiguresHeader(const EvaluationFigures& held_out, const SplitFigures& split_held_out = {});
 
 struct ThroughputFigures {
   std::size_t bytes = 0;

@@ -104,8 +104,10 @@ void RegisterGovernanceRoutes(Router& r, ApiContext& ctx) {
     BodyReader reader(body);
     auto text = reader.String("body", false, static_cast<std::size_t>(ctx.config.max_message_chars));
     auto title = reader.String("title", false, 200);
+    bool has_parent = false;
+    auto parent = reader.NullableInt("parent_id", &has_parent);  // the thread a reply would join
     ROUNDS_RETURN_IF_ERROR(reader.Finish());
-    return Encode(g.PhiCheck(actor, id, text.value_or(""), title.value_or("")));
+    return Encode(g.PhiCheck(actor, id, text.value_or(""), title.value_or(""), parent.value_or(0)));
   }));
 
   // ---- Moderation -----------------------------------------------------------------------------

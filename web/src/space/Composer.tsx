@@ -50,7 +50,7 @@ export function ChatComposer({ spaceId, parentId, label, placeholder, onSent, au
   const lastTyping = useRef(0);
   const area = useRef<HTMLTextAreaElement>(null);
   const fields = { body };
-  const guard = usePhiGuard(spaceId, fields, phiRule);
+  const guard = usePhiGuard(spaceId, fields, phiRule, parentId);
   const blocked = guard.refusal?.code === 'phi_blocked';
   // Text or files to send, and no file still on its way or waiting for the author's decision.
   const ready = (!!body.trim() || files.ids.length > 0) && !files.pending;

@@ -42,9 +42,17 @@ export function PhiPanel({ fields, guard, onSendAnyway, busy }: {
     return null;
   }
   const fieldsWithFindings = Object.keys(fields).filter((f) => findings.some((x) => x.field === f));
+  // What only shows with the end of the author's previous post: the highlighted text alone would
+  // not say why it was found.
+  const across = findings.some((f) => f.across_messages);
   return (
     <div className={`phi-panel phi-${tone}`} role={refusal ? 'alert' : 'status'} aria-labelledby={`${id}-text`} data-phi-state={refusal ? refusal.code : `preview-${preview?.action}`}>
       <p id={`${id}-text`} className="phi-text">{text}</p>
+      {across && (
+        <p className="phi-across" data-phi-across="">
+          Read together with your previous message, this continues patient information. Splitting it across messages does not keep it out.
+        </p>
+      )}
       {fieldsWithFindings.map((f) => (
         <div key={f} className="phi-field">
           {fieldsWithFindings.length > 1 || f !== 'body' ? <span className="phi-field-label">{fieldLabel(f)}</span> : null}

@@ -6,7 +6,7 @@ import type { PhiFinding } from '../governanceApi';
 import { byteIndexer, findingSpans, findingTypes, heldNotice, listTypes, phiRefusal, policySummary, segments, utf8ByteLength } from '../lib/phi';
 import { holdReasonLabel } from '../lib/moderation';
 import { parseRoute } from '../lib/route';
-import { Highlighted } from '../space/PhiGuard';
+import { Highlighted, PhiPanel } from '../space/PhiGuard';
 import { ApiError } from '../api';
 
 (globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
@@ -159,5 +159,26 @@ describe('compliance routes', () => {
     expect(parseRoute('#/compliance/templates/patient-forum')).toEqual({ page: 'compliance', section: 'templates', key: 'patient-forum' });
     expect(parseRoute('#/compliance/audit/x')).toEqual({ page: 'not-found' });
     expect(parseRoute('#/compliance/nope')).toEqual({ page: 'not-found' });
+  });
+});
+
+describe('PhiPanel', () => {
+  const render = (findings: PhiFinding[]) => {
+    container = document.createElement('div');
+    document.body.appendChild(container);
+    const guard = { refusal: { code: 'phi_blocked' as const, findings, text: 'no', snapshot: '' }, preview: null, refused: () => true, clear: () => {} };
+    act(() => createRoot(container).render(<PhiPanel fields={{ body: '4320' }} guard={guard} onSendAnyway={() => {}} busy={false} />));
+  };
+
+  it('says why a text is flagged that only continues the previous message', () => {
+    render([{ ...find('4320', '4320', 'ssn'), across_messages: true }]);
+    expect(container.querySelector('[data-phi-across]')?.textContent).toMatch(/previous message/);
+    expect([...container.querySelectorAll('mark')].map((m) => m.textContent)).toEqual(['4320']);
+  });
+
+  it('says nothing of a previous message when the text alone was flagged', () => {
+    render([find('4320', '4320', 'ssn')]);
+    expect(container.querySelector('[data-phi-across]')).toBeNull();
+    expect(container.querySelector('.phi-text')?.textContent).toMatch(/^Not sent/);
   });
 });

@@ -1,0 +1,92 @@
+// PHI split between two posts against the real server: chat is sent a line at a time, so "her ssn
+// is 987-65-" and then "4320" each pass a PHI rule alone. The second post is screened after the end
+// of its author's previous post in the same conversation, so the rule decides on what the two say
+// together: a block refuses the second, a redaction takes its part out, the composer's preview
+// says so first; another author's post, or a post in another thread, continues nothing.
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, createUsers, createSpace, addMember, createOfficer, assignNewVersion } from './fixtures.mjs';
+
+let server, admin, users, officer, blocked, redacted;
+
+test.before(async () => {
+  ({ server, admin } = await startServer());
+  users = await createUsers(server, admin, ['ana', 'ben']);
+  officer = await createOfficer(server, admin);
+  blocked = await createSpace(users.ana, { name: 'Family forum' });
+  redacted = await createSpace(users.ana, { name: 'Discharge desk' });
+  for (const space of [blocked, redacted]) await addMember(users.ana, space.id, users.ben.user.id);
+  await assignNewVersion(officer, blocked.id, 'internal-community', (d) => ({ ...d, phi: 'block' }));
+  await assignNewVersion(officer, redacted.id, 'internal-community', (d) => ({ ...d, phi: 'redact' }));
+});
+
+test.after(async () => {
+  await server?.stop();
+  server?.cleanup();
+});
+
+async function post(client, spaceId, body, extra = {}) {
+  const res = await client.post(`/api/v1/spaces/${spaceId}/messages`, { body, ...extra });
+  assert.equal(res.status, 201, res.text);
+  return res.body;
+}
+
+async function bodies(client, spaceId) {
+  const res = await client.get(`/api/v1/spaces/${spaceId}/messages?limit=100`);
+  assert.equal(res.status, 200, res.text);
+  return res.body.items.map((m) => m.body);
+}
+
+test('the second half of an identifier split between two posts is refused where PHI is blocked', async () => {
+  await post(users.ana, blocked.id, 'her ssn is 987-65-');
+  // The composer's preview already says so ...
+  const preview = await users.ana.post(`/api/v1/spaces/${blocked.id}/phi-check`, { body: '4320' });
+  assert.equal(preview.status, 200, preview.text);
+  assert.equal(preview.body.action, 'block');
+  assert.deepEqual(preview.body.findings.map((f) => [f.type, f.field, f.begin, f.end, f.across_messages]),
+    [['ssn', 'body', 0, 4, true]]);
+  // ... and the post is refused, listing the span in the second post, storing nothing.
+  const refused = await users.ana.post(`/api/v1/spaces/${blocked.id}/messages`, { body: '4320' });
+  assert.equal(refused.status, 422, refused.text);
+  assert.equal(refused.body.code, 'phi_blocked');
+  assert.ok(refused.headers.get('content-type').startsWith('application/problem+json'));
+  assert.deepEqual(refused.body.findings.map((f) => [f.type, f.begin, f.end, f.across_messages]), [['ssn', 0, 4, true]]);
+  assert.deepEqual(await bodies(users.ana, blocked.id), ['her ssn is 987-65-']);  // the one before only
+  // The same text from someone else continues nothing of hers.
+  await post(users.ben, blocked.id, '4320');
+  const check = await users.ben.post(`/api/v1/spaces/${blocked.id}/phi-check`, { body: '4320' });
+  assert.equal(check.body.action, 'allow', check.text);
+});
+
+test('a value whose context word was posted before is redacted from the second post', async () => {
+  await post(users.ana, redacted.id, 'call her daughter back at 617-555');
+  const second = await post(users.ana, redacted.id, '0142 after 5pm');
+  assert.equal(second.body, '[REDACTED:PHONE] after 5pm');
+  await post(users.ana, redacted.id, 'pt dob is');
+  const third = await post(users.ana, redacted.id, '3/4/1950, allergic to latex');
+  assert.equal(third.body, '[REDACTED:DATE], allergic to latex');
+  // Newest first: the first posts are stored as written.
+  assert.deepEqual((await bodies(users.ana, redacted.id)).slice(0, 4).reverse(),
+    ['call her daughter back at 617-555', '[REDACTED:PHONE] after 5pm', 'pt dob is', '[REDACTED:DATE], allergic to latex']);
+});
+
+test('a post continues only its author\'s previous post in the same conversation', async () => {
+  const root = await post(users.ana, blocked.id, 'handover thread for bay 3');
+  await post(users.ana, blocked.id, 'her dob is');
+  // A reply joins the thread, where she has said nothing yet.
+  const reply = await post(users.ana, blocked.id, '3/4/1950', { parent_id: root.id });
+  assert.equal(reply.body, '3/4/1950');
+  // The same at the top level continues "her dob is".
+  const refused = await users.ana.post(`/api/v1/spaces/${blocked.id}/messages`, { body: '3/4/1950' });
+  assert.equal(refused.status, 422, refused.text);
+  assert.deepEqual(refused.body.findings.map((f) => [f.type, f.across_messages]), [['date', true]]);
+  // In the thread, the reply's preview continues her reply.
+  await post(users.ana, blocked.id, 'and her ssn is 987-65-', { parent_id: root.id });
+  const inThread = await users.ana.post(`/api/v1/spaces/${blocked.id}/phi-check`, { body: '4320', parent_id: root.id });
+  assert.equal(inThread.body.action, 'block', inThread.text);
+  const atTop = await users.ana.post(`/api/v1/spaces/${blocked.id}/phi-check`, { body: '4320' });
+  assert.equal(atTop.body.action, 'allow', atTop.text);
+  // A bad thread id is a clear error.
+  const bad = await users.ana.post(`/api/v1/spaces/${blocked.id}/phi-check`, { body: '4320', parent_id: 'x' });
+  assert.equal(bad.status, 400, bad.text);
+});
