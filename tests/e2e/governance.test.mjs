@@ -144,6 +144,53 @@ test('PHI in a clinical channel not approved for it: warned, highlighted, and se
   }
 });
 
+test('an identifier split between two messages is caught in the second, and the composer says why', async () => {
+  const channel = await createSpace(users.ana, { name: 'family-liaison', kind: 'channel' });
+  await addMember(users.ana, channel.id, users.bo.user.id);
+  // A template of its own, so that the built-in one the other tests use stays as shipped.
+  await ok(compliance.post('/api/v1/templates/internal-community/clone', { new_key: 'liaison-strict', name: 'Liaison (strict)' }), 201);
+  const v1 = await latestVersion('liaison-strict');
+  const v2 = await ok(compliance.post('/api/v1/templates/liaison-strict/versions',
+    { document: { ...v1.document, version: v1.version + 1, phi: 'block' } }), 201);
+  await assignTemplate(channel.id, 'liaison-strict', v2.version);
+
+  const b = await openBrowser();
+  try {
+    await signIn(b.page, server.baseUrl, 'bo');
+    await b.page.goto(`${server.baseUrl}/#/space/${channel.id}`);
+    const box = b.page.getByLabel('Message', { exact: true });
+    // The first half alone is nothing: it is sent.
+    await box.fill('her ssn is 987-65-');
+    await box.press('Enter');
+    await messageWith(b.page, 'her ssn is 987-65-').waitFor();
+
+    // The second half is flagged while typed, as continuing the first ...
+    await box.fill('4320');
+    const preview = b.page.locator('.phi-panel[data-phi-state="preview-block"]');
+    await preview.waitFor();
+    assert.deepEqual(await preview.locator('mark.phi-mark').allTextContents(), ['4320']);
+    assert.match(await preview.locator('[data-phi-across]').textContent(), /previous message/);
+    // ... and refused when sent, with nothing stored.
+    await box.press('Enter');
+    const refusal = b.page.locator('.phi-panel[data-phi-state="phi_blocked"]');
+    await refusal.waitFor();
+    assert.match(await refusal.locator('.phi-text').textContent(), /Social Security number/);
+    assert.match(await refusal.locator('[data-phi-across]').textContent(), /Splitting it across messages/);
+    await screenshot(b.page, 'governance-phi-split');
+    const { items } = await ok(users.bo.get(`/api/v1/spaces/${channel.id}/messages`));
+    assert.deepEqual(items.map((m) => m.body), ['her ssn is 987-65-']);
+
+    // Text that continues nothing goes out.
+    await box.fill('never mind, I will call the desk');
+    await refusal.waitFor({ state: 'detached' });
+    await box.press('Enter');
+    await messageWith(b.page, 'never mind').waitFor();
+    assert.deepEqual(b.errors, []);
+  } finally {
+    await b.close();
+  }
+});
+
 test('a moderator approves a held post and its author sees it go live', async () => {
   const forum = await createSpace(users.ana, { name: 'Carers support', kind: 'community', template: 'patient-forum' });
   await addMember(users.ana, forum.id, users.mo.user.id, 'moderator');
