@@ -528,7 +528,7 @@ Result<json> GovernanceService::PhiCheck(const Actor& actor, SpaceId space_id, c
   // The body as a post would be screened: after the end of the author's previous post in the
   // same conversation too.
   const std::string carried = policy_.Carried(space_id, thread, actor.user.id, clock_.NowMillis());
-  Screening screening = Screen(policy_, {{"body", body}, {"title", title}}, AuthorOf(actor), carried);
+  Screening screening = Screen(policy_, {{"body", body}, {"title", title}}, AuthorOf(actor), {.previous = carried});
   phi::PhiAction action = ApplyPhiRule(policy.phi, screening);
   return json{{"action", phi::ToString(action)}, {"findings", screening.FindingsJson()}};
 }

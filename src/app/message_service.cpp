@@ -9,6 +9,7 @@
 #include "core/crypto.hpp"
 #include "core/json_text.hpp"
 #include "core/log.hpp"
+#include "governance/phi/continuation.hpp"
 
 namespace rounds::app {
 
@@ -263,7 +264,7 @@ Result<std::shared_ptr<MessageService::PostJob>> MessageService::PreparePost(con
   // The body is also scanned after the end of the author's previous post here, if recent: PHI
   // split between two posts is the second's finding.
   const std::string carried = policy_.Carried(space_id, draft.parent_id.value_or(0), actor.user.id, job->now);
-  job->scanned = Screen(policy_, std::move(fields), AuthorOf(actor), carried);
+  job->scanned = Screen(policy_, std::move(fields), AuthorOf(actor), {.previous = carried});
   job->actor = actor;
   job->space_id = space_id;
   job->draft = draft;
@@ -755,6 +756,50 @@ Result<json> MessageService::Pins(const Actor& actor, SpaceId space_id) {
   return out;
 }
 
+namespace {
+
+// The author's posts around one of theirs in its conversation (the space's top level, or its
+// thread), each sent within PolicyEngine::kCarryMillis of it; empty where there is none.
+struct EditNeighbours {
+  std::string previous;  // the end of the one before (phi::CarriedTail)
+  std::string next;      // the one after
+};
+
+Result<EditNeighbours> ReadEditNeighbours(store::ReadTx& tx, const Message& m) {
+  EditNeighbours out;
+  store::MessageQuery query;
+  query.space_id = m.space_id;
+  query.viewer_id = m.author_id;
+  query.parent_id = m.parent_id;
+  query.limit = 20;
+  const auto near = [&](const Message& other) {
+    const UnixMillis apart = other.created_at > m.created_at ? other.created_at - m.created_at : m.created_at - other.created_at;
+    return apart <= PolicyEngine::kCarryMillis;
+  };
+  query.before_seq = m.seq;  // newest first
+  ROUNDS_ASSIGN_OR_RETURN(auto before, tx.ListMessages(query));
+  for (const Message& other : before) {
+    if (!near(other)) break;
+    if (other.author_id == m.author_id && !other.deleted) {
+      out.previous = phi::CarriedTail(other.body);
+      break;
+    }
+  }
+  query.before_seq.reset();
+  query.after_seq = m.seq;  // oldest first
+  ROUNDS_ASSIGN_OR_RETURN(auto after, tx.ListMessages(query));
+  for (const Message& other : after) {
+    if (!near(other)) break;
+    if (other.author_id == m.author_id && !other.deleted) {
+      out.next = other.body;
+      break;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 Result<json> MessageService::Edit(const Actor& actor, MessageId id, const std::string& body,
                                   std::optional<std::string> title, bool confirm_phi) {
   if (!IsValidUtf8(body) || (title && !IsValidUtf8(*title))) {
@@ -769,12 +814,20 @@ Result<json> MessageService::Edit(const Actor& actor, MessageId id, const std::s
   if (title && CodePointCount(*title) > kMaxTitleChars) {
     return InvalidArgument("too_long", "A title is at most 200 characters.", "/title");
   }
-  const Screening scanned = Screen(policy_, {{"body", body}, {"title", title.value_or("")}}, AuthorOf(actor));
   // What the edit keeps (the title when none is given, a poll's options) was screened when posted;
   // screened again here, outside the writer, so the types shown to moderators cover all of it.
   std::vector<std::pair<std::string, std::string>> kept_fields;
+  // The body is read between the author's posts just before and after it, as they were sent: an
+  // edit must not finish what the next post starts, or start what it finishes.
+  EditNeighbours neighbours;
   {
-    auto current = store_.Read([&](store::ReadTx& tx) { return tx.FindMessage(id, actor.user.id); });
+    auto current = store_.Read([&](store::ReadTx& tx) -> Result<std::optional<Message>> {
+      ROUNDS_ASSIGN_OR_RETURN(auto found, tx.FindMessage(id, actor.user.id));
+      if (found && found->author_id == actor.user.id) {
+        ROUNDS_ASSIGN_OR_RETURN(neighbours, ReadEditNeighbours(tx, *found));
+      }
+      return found;
+    });
     if (current && *current) {
       if (!title) kept_fields.emplace_back("title", (*current)->title);
       for (const auto& option : (*current)->poll_options) {
@@ -782,6 +835,8 @@ Result<json> MessageService::Edit(const Actor& actor, MessageId id, const std::s
       }
     }
   }
+  const Screening scanned = Screen(policy_, {{"body", body}, {"title", title.value_or("")}}, AuthorOf(actor),
+                                   {.previous = neighbours.previous, .next = neighbours.next});
   const Screening kept = Screen(policy_, std::move(kept_fields), AuthorOf(actor));
   UnixMillis now = clock_.NowMillis();
   PendingEvent edited;

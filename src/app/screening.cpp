@@ -89,23 +89,28 @@ nlohmann::json Screening::FindingsJson(std::size_t limit) const {
   return items;
 }
 
+namespace {
+
+// `text`'s findings by `scan`, with what it shows only after or before its neighbours.
+std::vector<phi::Finding> ScanWith(std::string_view text, Neighbours around, const phi::ScanFunction& scan) {
+  std::vector<phi::Finding> findings = scan(text);
+  if (!around.previous.empty()) phi::MergeAcross(findings, phi::FindingsAcross(around.previous, text, scan));
+  if (!around.next.empty()) phi::MergeAcross(findings, phi::FindingsIntoNext(text, around.next, scan));
+  return findings;
+}
+
+}  // namespace
+
 ScreenedField ScreenField(const PolicyEngine& policy, std::string field, std::string_view text, Author author,
-                          std::string_view carried) {
+                          Neighbours around) {
   ScreenedField f{std::move(field), {}, {}};
   if (text.empty()) return f;
-  f.findings = policy.Scan(text);
-  if (!carried.empty()) {
-    phi::MergeAcross(f.findings, phi::FindingsAcross(carried, text, [&](std::string_view t) { return policy.Scan(t); }));
-  }
+  f.findings = ScanWith(text, around, [&](std::string_view t) { return policy.Scan(t); });
   // Always both scans: what an outsider is shown must not depend on whether the indexed scan
   // found anything either.
   if (author == Author::kOutsider) {
-    std::vector<phi::Finding> unindexed = policy.ScanWithoutIndex(text);
-    if (!carried.empty()) {
-      phi::MergeAcross(unindexed, phi::FindingsAcross(carried, text, [&](std::string_view t) {
-                         return policy.ScanWithoutIndex(t);
-                       }));
-    }
+    std::vector<phi::Finding> unindexed =
+        ScanWith(text, around, [&](std::string_view t) { return policy.ScanWithoutIndex(t); });
     for (auto& finding : f.findings) {
       if (!FoundWithout(finding, unindexed)) f.withheld.push_back(std::move(finding));
     }
@@ -115,12 +120,12 @@ ScreenedField ScreenField(const PolicyEngine& policy, std::string field, std::st
 }
 
 Screening Screen(const PolicyEngine& policy, std::vector<std::pair<std::string, std::string>> fields,
-                 Author author, std::string_view carried_body) {
+                 Author author, Neighbours around) {
   Screening s;
   s.fields.reserve(fields.size());
   for (auto& [field, text] : fields) {
-    const std::string_view carried = field == "body" ? carried_body : std::string_view();
-    ScreenedField f = ScreenField(policy, std::move(field), text, author, carried);
+    const Neighbours neighbours = field == "body" ? around : Neighbours{};
+    ScreenedField f = ScreenField(policy, std::move(field), text, author, neighbours);
     f.text = std::move(text);
     s.fields.push_back(std::move(f));
   }

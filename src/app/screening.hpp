@@ -62,15 +62,22 @@ std::string TypeCode(phi::PhiType type);
 
 // An outsider's text is scanned twice, with and without the patient index: what only the index
 // found is withheld (ScreenedField::withheld), and the findings, the decision and any redaction
-// are the same whoever is in the index. `carried_body`: the end of the author's previous post in
-// the same conversation (PolicyEngine::Carried); the "body" field is also scanned after it, and
-// what only shows that way is the body's finding too (phi/continuation.hpp).
+// are the same whoever is in the index.
+//
+// PHI split between posts (phi/continuation.hpp): the "body" field is also scanned after
+// `around.previous`, the end of the author's previous post in the same conversation, and, for an
+// edit, before `around.next`, the author's post that followed it; what shows only that way is the
+// body's finding too.
+struct Neighbours {
+  std::string_view previous;
+  std::string_view next;
+};
 Screening Screen(const PolicyEngine& policy, std::vector<std::pair<std::string, std::string>> fields,
-                 Author author = Author::kStaff, std::string_view carried_body = {});
+                 Author author = Author::kStaff, Neighbours around = {});
 
 // One field of Screen, without keeping its text: for a file's content, which stays where it is.
 ScreenedField ScreenField(const PolicyEngine& policy, std::string field, std::string_view text, Author author,
-                          std::string_view carried = {});
+                          Neighbours around = {});
 
 // Free text that goes on the audit trail (a reason, a review note) keeps no patient identifiers:
 // the trail is kept for years and read by auditors, and holds no PHI. Each finding in `text` is

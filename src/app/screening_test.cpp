@@ -42,18 +42,18 @@ TEST(Screening, ABodyIsScreenedAfterTheEndOfItsAuthorsPreviousPost) {
   PolicyEngine policy(config, std::string(32, 'k'));
   policy.SetPatients({{"48213377", "Maria", "Garcia"}});
   // Staff are told what continues their previous post, the patient index's names included.
-  Screening staff = Screen(policy, {{"body", "Garcia, bed 4"}, {"title", "Garcia"}}, Author::kStaff, "pt is Maria");
+  Screening staff = Screen(policy, {{"body", "Garcia, bed 4"}, {"title", "Garcia"}}, Author::kStaff, {.previous = "pt is Maria"});
   ASSERT_EQ(staff.fields[0].findings.size(), 1u);
   EXPECT_EQ(staff.fields[0].findings[0].type, phi::PhiType::kName);
   EXPECT_TRUE(staff.fields[0].findings[0].across_messages);
   EXPECT_TRUE(staff.fields[1].findings.empty());  // only the body continues the previous post
   EXPECT_EQ(staff.FindingsJson()[0]["across_messages"], true);
   // An outsider is never told what the index matched across two posts either ...
-  Screening outsider = Screen(policy, {{"body", "Garcia, bed 4"}}, Author::kOutsider, "pt is Maria");
+  Screening outsider = Screen(policy, {{"body", "Garcia, bed 4"}}, Author::kOutsider, {.previous = "pt is Maria"});
   EXPECT_TRUE(outsider.fields[0].findings.empty());
   ASSERT_EQ(outsider.fields[0].withheld.size(), 1u);
   // ... but is of what the rules alone find.
-  Screening ssn = Screen(policy, {{"body", "4320"}}, Author::kOutsider, "her ssn is 987-65-");
+  Screening ssn = Screen(policy, {{"body", "4320"}}, Author::kOutsider, {.previous = "her ssn is 987-65-"});
   ASSERT_EQ(ssn.fields[0].findings.size(), 1u);
   EXPECT_EQ(ssn.fields[0].findings[0].type, phi::PhiType::kSsn);
   EXPECT_TRUE(ssn.fields[0].withheld.empty());

@@ -90,3 +90,28 @@ test('a post continues only its author\'s previous post in the same conversation
   const bad = await users.ana.post(`/api/v1/spaces/${blocked.id}/phi-check`, { body: '4320', parent_id: 'x' });
   assert.equal(bad.status, 400, bad.text);
 });
+
+test('an edit is read between its author\'s posts around it, so it cannot finish or start what they split', async () => {
+  const patch = (client, id, body) => client.request('PATCH', `/api/v1/messages/${id}`, { body });
+  // Finishing: "ok" after the first half passes, and editing it into the second half does not.
+  const first = await post(users.ana, blocked.id, 'thread one', {});
+  await post(users.ben, blocked.id, 'her ssn is 987-65-', { parent_id: first.id });
+  const ok = await post(users.ben, blocked.id, 'ok', { parent_id: first.id });
+  const finished = await patch(users.ben, ok.id, '4320');
+  assert.equal(finished.status, 422, finished.text);
+  assert.equal(finished.body.code, 'phi_blocked');
+  assert.deepEqual(finished.body.findings.map((f) => [f.type, f.begin, f.end, f.across_messages]), [['ssn', 0, 4, true]]);
+  // Starting: a post whose next one is "4320" cannot be edited into the first half.
+  const second = await post(users.ana, blocked.id, 'thread two', {});
+  const before = await post(users.ben, blocked.id, 'see below', { parent_id: second.id });
+  await post(users.ben, blocked.id, '4320', { parent_id: second.id });
+  const started = await patch(users.ben, before.id, 'her ssn is 987-65-');
+  assert.equal(started.status, 422, started.text);
+  assert.deepEqual(started.body.findings.map((f) => [f.type, f.begin, f.end, f.across_messages]), [['ssn', 11, 18, true]]);
+  // Both stay as they were; an edit that continues nothing goes through.
+  const thread = (await users.ben.get(`/api/v1/messages/${second.id}/thread`)).body;
+  const replies = (thread.replies ?? thread.items ?? []).map((m) => m.body);
+  assert.ok(replies.includes('see below') && replies.includes('4320'), JSON.stringify(thread));
+  const fine = await patch(users.ben, before.id, 'see below, thanks');
+  assert.equal(fine.status, 200, fine.text);
+});

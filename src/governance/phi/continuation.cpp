@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <utility>
 
 namespace rounds::governance::phi {
 namespace {
@@ -9,13 +10,13 @@ namespace {
 bool Blank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v'; }
 bool Continuation(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; }
 
-}  // namespace
-
-std::string CarriedTail(std::string_view previous) {
+// Where CarriedTail's text lies in `previous`: [first, second).
+std::pair<std::size_t, std::size_t> TailRange(std::string_view previous) {
   std::size_t end = previous.size();
   while (end > 0 && Blank(previous[end - 1])) --end;
-  std::size_t begin = previous.find_last_of("\r\n", end == 0 ? 0 : end - 1);
-  begin = begin == std::string_view::npos || end == 0 ? 0 : begin + 1;
+  if (end == 0) return {0, 0};
+  std::size_t begin = previous.find_last_of("\r\n", end - 1);
+  begin = begin == std::string_view::npos ? 0 : begin + 1;
   while (begin < end && Blank(previous[begin])) ++begin;
   if (end - begin > kMaxCarriedBytes) {
     const std::size_t from = end - kMaxCarriedBytes;
@@ -27,11 +28,20 @@ std::string CarriedTail(std::string_view previous) {
     while (at < end && Continuation(previous[at])) ++at;
     begin = at;
   }
-  return std::string(previous.substr(begin, end - begin));
+  return {begin, end};
 }
 
-std::vector<Finding> FindingsAcross(std::string_view carried, std::string_view text, const ScanFunction& scan) {
-  if (carried.empty() || text.empty()) return {};
+// One scan of `carried` and the start of `text` as the two would read together.
+struct Joined {
+  std::vector<Finding> findings;  // offsets into the joined text
+  std::size_t carried_end = 0;    // where `carried` ends in it
+  std::size_t boundary = 0;       // where `text` (after `start`) begins in it
+  std::size_t start = 0;          // blanks skipped at the start of `text`
+  bool sentence_ended = false;    // `carried` ends on . ? !
+};
+
+std::optional<Joined> ScanJoined(std::string_view carried, std::string_view text, const ScanFunction& scan) {
+  if (carried.empty() || text.empty()) return std::nullopt;
   // The new message's first line, cut after about kMaxLeadBytes at a blank: an identifier or a
   // context word that the previous message began ends close to the new one's start.
   std::size_t lead = text.find_first_of("\r\n");
@@ -44,33 +54,67 @@ std::vector<Finding> FindingsAcross(std::string_view carried, std::string_view t
   // Blanks that open the new message stand for the break between the two; a message that stops
   // on a joining mark ("987-65-", "3/", "jdoe@", "patients.") and one that goes on without a blank
   // are one word typed in two, and are joined as typed.
-  std::size_t start = 0;
-  while (start < lead && (text[start] == ' ' || text[start] == '\t')) ++start;
-  if (start == lead) return {};
+  Joined j;
+  while (j.start < lead && (text[j.start] == ' ' || text[j.start] == '\t')) ++j.start;
+  if (j.start == lead) return std::nullopt;
   const char last = carried.back();
   const bool joining = last == '-' || last == '/' || last == '@' || last == '.';
-  const auto first = static_cast<unsigned char>(text[start]);
-  const bool one_word = start == 0 && joining && (std::isalnum(first) || first >= 0x80);
+  const auto first = static_cast<unsigned char>(text[j.start]);
+  const bool one_word = j.start == 0 && joining && (std::isalnum(first) || first >= 0x80);
   std::string joined;
   joined.reserve(carried.size() + 1 + lead);
   joined.append(carried);
   if (!one_word) joined.push_back(' ');
-  joined.append(text.substr(start, lead - start));
-  // Offsets past `boundary` in `joined` are offsets past `start` in `text`.
-  const std::size_t boundary = joined.size() - (lead - start);
+  joined.append(text.substr(j.start, lead - j.start));
+  j.carried_end = carried.size();
+  j.boundary = joined.size() - (lead - j.start);
   // A previous message that ended its sentence ("tips for sleeping after surgery?") says nothing
   // of what the next one starts: only an identifier it began carries over, not its context words.
-  const bool sentence_ended = last == '.' || last == '?' || last == '!';
+  j.sentence_ended = last == '.' || last == '?' || last == '!';
+  j.findings = scan(joined);
+  return j;
+}
+
+void SortByBegin(std::vector<Finding>& findings) {
+  std::sort(findings.begin(), findings.end(), [](const Finding& a, const Finding& b) { return a.begin < b.begin; });
+}
+
+}  // namespace
+
+std::string CarriedTail(std::string_view previous) {
+  const auto [begin, end] = TailRange(previous);
+  return std::string(previous.substr(begin, end - begin));
+}
+
+std::vector<Finding> FindingsAcross(std::string_view carried, std::string_view text, const ScanFunction& scan) {
+  std::optional<Joined> j = ScanJoined(carried, text, scan);
+  if (!j) return {};
   std::vector<Finding> out;
-  for (Finding& f : scan(joined)) {
-    if (f.end <= boundary) continue;  // the previous message's own
-    if (sentence_ended && f.begin >= boundary) continue;
-    f.begin = start + (f.begin < boundary ? 0 : f.begin - boundary);
-    f.end = start + (f.end - boundary);
+  for (Finding& f : j->findings) {
+    if (f.end <= j->boundary) continue;  // the previous message's own
+    if (j->sentence_ended && f.begin >= j->boundary) continue;
+    f.begin = j->start + (f.begin < j->boundary ? 0 : f.begin - j->boundary);
+    f.end = j->start + (f.end - j->boundary);
     f.across_messages = true;
     out.push_back(std::move(f));
   }
-  std::sort(out.begin(), out.end(), [](const Finding& a, const Finding& b) { return a.begin < b.begin; });
+  SortByBegin(out);
+  return out;
+}
+
+std::vector<Finding> FindingsIntoNext(std::string_view text, std::string_view next, const ScanFunction& scan) {
+  const auto [tail_begin, tail_end] = TailRange(text);
+  std::optional<Joined> j = ScanJoined(text.substr(tail_begin, tail_end - tail_begin), next, scan);
+  if (!j) return {};
+  std::vector<Finding> out;
+  for (Finding& f : j->findings) {
+    if (f.begin >= j->carried_end || f.end <= j->boundary) continue;  // not begun in `text` and run on
+    f.begin = tail_begin + f.begin;
+    f.end = tail_end;
+    f.across_messages = true;
+    out.push_back(std::move(f));
+  }
+  SortByBegin(out);
   return out;
 }
 

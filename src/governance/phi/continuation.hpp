@@ -9,6 +9,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -37,6 +38,13 @@ using ScanFunction = std::function<std::vector<Finding>(std::string_view)>;
 // After a `carried` that ends a sentence (. ? !) only spans begun in it count: its words are no
 // longer the context of what follows.
 std::vector<Finding> FindingsAcross(std::string_view carried, std::string_view text, const ScanFunction& scan);
+
+// The other way round, for an edit of a message its author has already followed with `next`:
+// what begins in the end of `text` and runs on into the start of `next` ("her ssn is 987-65-"
+// edited into a message followed by "4320"), as a finding of `text` from where it begins to the
+// end of its last line, marked `across_messages`. Only identifiers begun in `text` count: a value
+// in `next` that `text` would give context to is `next`'s, which was screened when sent.
+std::vector<Finding> FindingsIntoNext(std::string_view text, std::string_view next, const ScanFunction& scan);
 
 // Adds to `own` (findings of the text alone, sorted, not overlapping) those of `across` that
 // overlap none of them; `own` stays sorted by begin and without overlaps.

@@ -125,6 +125,21 @@ TEST_F(ContinuationTest, OnlyTheStartOfALongMessageIsScannedAfterIt) {
   EXPECT_TRUE(FindingsAcross("", text, [this](std::string_view t) { return scanner_->Scan(t); }).empty());
 }
 
+TEST_F(ContinuationTest, AnEditThatBeginsWhatTheNextMessageEndsIsFoundInTheEdit) {
+  const auto scan = [this](std::string_view t) { return scanner_->Scan(t); };
+  const std::string edited = "first line\nher ssn is 987-65-  ";
+  std::vector<Finding> into = FindingsIntoNext(edited, "4320 thanks", scan);
+  ASSERT_EQ(into.size(), 1u);
+  EXPECT_EQ(into[0].type, PhiType::kSsn);
+  EXPECT_EQ(edited.substr(into[0].begin, into[0].end - into[0].begin), "987-65-");
+  EXPECT_TRUE(into[0].across_messages);
+  // A value in the next message that the edit only gives context to is the next one's.
+  EXPECT_TRUE(FindingsIntoNext("her dob is", "3/4/1950", scan).empty());
+  // The edit's own identifiers are its own, and a next message of blanks continues nothing.
+  EXPECT_TRUE(FindingsIntoNext("ssn 987-65-4320", "thanks", scan).empty());
+  EXPECT_TRUE(FindingsIntoNext("her ssn is 987-65-", "  ", scan).empty());
+}
+
 TEST_F(ContinuationTest, MergingKeepsTheTextsOwnFindingsAndOrder) {
   std::vector<Finding> own{{PhiType::kSsn, 10, 21, 0.9, "ssn.valid"}};
   MergeAcross(own, {{PhiType::kDate, 0, 8, 0.8, "date.context", true}, {PhiType::kSsn, 12, 21, 0.9, "x", true}});
