@@ -41,8 +41,8 @@ inline constexpr double kLeakRate = 0.018;
 inline constexpr double kFalsePositivesPer1000 = 0.00;
 
 // PHI split between two posts (EvaluateSplit), each second post read after the first.
-inline constexpr double kSplitAnyPhiRecall = 0.957;
-inline constexpr double kSplitLeakRate = 0.091;
+inline constexpr double kSplitAnyPhiRecall = 0.956;
+inline constexpr double kSplitLeakRate = 0.092;
 inline constexpr double kSplitFalsePositivesPer1000 = 6.10;
 
 }  // namespace rounds::governance::phi::committed

@@ -18,6 +18,14 @@ std::pair<std::size_t, std::size_t> TailRange(std::string_view previous) {
   std::size_t begin = previous.find_last_of("\r\n", end - 1);
   begin = begin == std::string_view::npos ? 0 : begin + 1;
   while (begin < end && Blank(previous[begin])) ++begin;
+  // The last kMaxCarriedWords words.
+  std::size_t words = 0;
+  for (std::size_t i = end; i > begin; --i) {
+    if (Blank(previous[i - 1]) && !Blank(previous[i]) && ++words == kMaxCarriedWords) {
+      begin = i;
+      break;
+    }
+  }
   if (end - begin > kMaxCarriedBytes) {
     const std::size_t from = end - kMaxCarriedBytes;
     // At the start of a word when one starts in the window, else of a character.
@@ -42,10 +50,17 @@ struct Joined {
 
 std::optional<Joined> ScanJoined(std::string_view carried, std::string_view text, const ScanFunction& scan) {
   if (carried.empty() || text.empty()) return std::nullopt;
-  // The new message's first line, cut after about kMaxLeadBytes at a blank: an identifier or a
-  // context word that the previous message began ends close to the new one's start.
+  // The new message's first words: an identifier or a context word that the previous message
+  // began ends close to the new one's start.
   std::size_t lead = text.find_first_of("\r\n");
   if (lead == std::string_view::npos) lead = text.size();
+  std::size_t words = 0;
+  for (std::size_t i = 1; i < lead; ++i) {
+    if (Blank(text[i]) && !Blank(text[i - 1]) && ++words == kMaxLeadWords) {
+      lead = i;
+      break;
+    }
+  }
   if (lead > kMaxLeadBytes) {
     std::size_t at = kMaxLeadBytes;
     while (at < lead && !Blank(text[at])) ++at;

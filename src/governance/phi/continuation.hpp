@@ -18,14 +18,17 @@
 
 namespace rounds::governance::phi {
 
-// What is carried of the previous message: its last line, at most this many bytes.
-inline constexpr std::size_t kMaxCarriedBytes = 160;
-// What of the new message is scanned after it: its first line, about this many bytes.
-inline constexpr std::size_t kMaxLeadBytes = 256;
+// What is carried of the previous message: the last words of its last line, at most this many
+// bytes (a value's context words are the five before it).
+inline constexpr std::size_t kMaxCarriedWords = 8;
+inline constexpr std::size_t kMaxCarriedBytes = 96;
+// What of the new message is scanned after it: the first words of its first line.
+inline constexpr std::size_t kMaxLeadWords = 8;
+inline constexpr std::size_t kMaxLeadBytes = 96;
 
-// The end of `previous` that a next message may continue: its last line without trailing blanks,
-// cut to at most kMaxCarriedBytes at the start of a word (or of a character, in a word that
-// long). Empty when nothing but blanks ends it.
+// The end of `previous` that a next message may continue: the last kMaxCarriedWords words of
+// its last line without trailing blanks, cut to at most kMaxCarriedBytes at the start of a word
+// (or of a character, in a word that long). Empty when nothing but blanks ends it.
 std::string CarriedTail(std::string_view previous);
 
 using ScanFunction = std::function<std::vector<Finding>(std::string_view)>;

@@ -98,12 +98,16 @@ TEST_F(ContinuationTest, OnlyTheLastLineOfThePreviousMessageIsCarried) {
   EXPECT_EQ(CarriedTail("her dob is 3/4/1950\nthanks  \n "), "thanks");
   EXPECT_EQ(CarriedTail("  \n\t"), "");
   EXPECT_EQ(CarriedTail("dob"), "dob");
-  // A long line is cut at the start of a word ...
-  std::string line = std::string(150, 'y') + " then tail";
+  // The last words of a long line ...
+  static_assert(kMaxCarriedWords == 8);
+  EXPECT_EQ(CarriedTail("one two three four five six seven eight nine ten"),
+            "three four five six seven eight nine ten");
+  // ... cut at the start of a word past kMaxCarriedBytes ...
+  std::string line = std::string(kMaxCarriedBytes - 10, 'y') + " then tail";
   EXPECT_EQ(CarriedTail(line), line);  // kMaxCarriedBytes exactly
   line = "y" + line;
   EXPECT_EQ(CarriedTail(line), "then tail");
-  line = std::string(150, 'w') + " " + std::string(9, 'z');
+  line = std::string(kMaxCarriedBytes - 10, 'w') + " " + std::string(9, 'z');
   EXPECT_EQ(CarriedTail("start " + line), line);
   // ... or of a character, never inside one.
   std::string word;
