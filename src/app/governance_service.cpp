@@ -517,18 +517,26 @@ Result<json> GovernanceService::DryRun(const Actor& actor, SpaceId space_id, con
 // ---- PHI preview ----------------------------------------------------------------------------
 
 Result<json> GovernanceService::PhiCheck(const Actor& actor, SpaceId space_id, const std::string& body,
-                                         const std::string& title, MessageId thread) {
+                                         const std::string& title, MessageId thread, MessageId editing) {
   if (!IsValidUtf8(body) || !IsValidUtf8(title)) return InvalidArgument("invalid_utf8", "The text is not valid.", "/body");
+  EditNeighbours neighbours;
   ROUNDS_ASSIGN_OR_RETURN(auto policy, store_.Read([&](store::ReadTx& tx) -> Result<policy::PolicyTemplate> {
     ROUNDS_ASSIGN_OR_RETURN(auto readable, internal::ReadableSpace(tx, actor, space_id));
+    if (editing != 0) {
+      ROUNDS_ASSIGN_OR_RETURN(auto message, tx.FindMessage(editing, actor.user.id));
+      if (!message || message->space_id != space_id || message->author_id != actor.user.id || message->deleted) {
+        return NotFound("Message");
+      }
+      ROUNDS_ASSIGN_OR_RETURN(neighbours, ReadEditNeighbours(tx, *message));
+    }
     return policy_.TemplateFor(tx, readable.first);
   }));
+  // The body as the post or edit will be screened: after the end of the author's previous post in
+  // the same conversation too (and, for an edit, before the next).
+  if (editing == 0) neighbours.previous = policy_.Carried(space_id, thread, actor.user.id, clock_.NowMillis());
   // An outsider (a patient, a guest) is told what a post would be refused or redacted for, never
   // what the patient index matched: the check would otherwise say who is a patient here.
-  // The body as a post would be screened: after the end of the author's previous post in the
-  // same conversation too.
-  const std::string carried = policy_.Carried(space_id, thread, actor.user.id, clock_.NowMillis());
-  Screening screening = Screen(policy_, {{"body", body}, {"title", title}}, AuthorOf(actor), {.previous = carried});
+  Screening screening = Screen(policy_, {{"body", body}, {"title", title}}, AuthorOf(actor), neighbours.view());
   phi::PhiAction action = ApplyPhiRule(policy.phi, screening);
   return json{{"action", phi::ToString(action)}, {"findings", screening.FindingsJson()}};
 }

@@ -79,9 +79,12 @@ class GovernanceService {
   // ---- PHI ----
   // The composer's preview: {action, findings} for a text about to be posted in the space, as
   // the post would be screened (after the author's previous post in the same conversation too:
-  // the space's top level, or the thread of `thread` when not 0).
+  // the space's top level, or the thread of `thread` when not 0). With `editing`, the text is an
+  // edit of that message of the actor's in the space, read between their posts around it as the
+  // edit will be (404 when it is not theirs there).
   Result<nlohmann::json> PhiCheck(const Actor& actor, domain::SpaceId space_id, const std::string& body,
-                                  const std::string& title, domain::MessageId thread = 0);
+                                  const std::string& title, domain::MessageId thread = 0,
+                                  domain::MessageId editing = 0);
 
   // ---- Moderation ----
   Result<nlohmann::json> Report(const Actor& actor, domain::MessageId message_id, const std::string& reason);

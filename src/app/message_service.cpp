@@ -756,50 +756,6 @@ Result<json> MessageService::Pins(const Actor& actor, SpaceId space_id) {
   return out;
 }
 
-namespace {
-
-// The author's posts around one of theirs in its conversation (the space's top level, or its
-// thread), each sent within PolicyEngine::kCarryMillis of it; empty where there is none.
-struct EditNeighbours {
-  std::string previous;  // the end of the one before (phi::CarriedTail)
-  std::string next;      // the one after
-};
-
-Result<EditNeighbours> ReadEditNeighbours(store::ReadTx& tx, const Message& m) {
-  EditNeighbours out;
-  store::MessageQuery query;
-  query.space_id = m.space_id;
-  query.viewer_id = m.author_id;
-  query.parent_id = m.parent_id;
-  query.limit = 20;
-  const auto near = [&](const Message& other) {
-    const UnixMillis apart = other.created_at > m.created_at ? other.created_at - m.created_at : m.created_at - other.created_at;
-    return apart <= PolicyEngine::kCarryMillis;
-  };
-  query.before_seq = m.seq;  // newest first
-  ROUNDS_ASSIGN_OR_RETURN(auto before, tx.ListMessages(query));
-  for (const Message& other : before) {
-    if (!near(other)) break;
-    if (other.author_id == m.author_id && !other.deleted) {
-      out.previous = phi::CarriedTail(other.body);
-      break;
-    }
-  }
-  query.before_seq.reset();
-  query.after_seq = m.seq;  // oldest first
-  ROUNDS_ASSIGN_OR_RETURN(auto after, tx.ListMessages(query));
-  for (const Message& other : after) {
-    if (!near(other)) break;
-    if (other.author_id == m.author_id && !other.deleted) {
-      out.next = other.body;
-      break;
-    }
-  }
-  return out;
-}
-
-}  // namespace
-
 Result<json> MessageService::Edit(const Actor& actor, MessageId id, const std::string& body,
                                   std::optional<std::string> title, bool confirm_phi) {
   if (!IsValidUtf8(body) || (title && !IsValidUtf8(*title))) {
@@ -836,7 +792,7 @@ Result<json> MessageService::Edit(const Actor& actor, MessageId id, const std::s
     }
   }
   const Screening scanned = Screen(policy_, {{"body", body}, {"title", title.value_or("")}}, AuthorOf(actor),
-                                   {.previous = neighbours.previous, .next = neighbours.next});
+                                   neighbours.view());
   const Screening kept = Screen(policy_, std::move(kept_fields), AuthorOf(actor));
   UnixMillis now = clock_.NowMillis();
   PendingEvent edited;

@@ -119,6 +119,39 @@ ScreenedField ScreenField(const PolicyEngine& policy, std::string field, std::st
   return f;
 }
 
+Result<EditNeighbours> ReadEditNeighbours(store::ReadTx& tx, const domain::Message& m) {
+  EditNeighbours out;
+  store::MessageQuery query;
+  query.space_id = m.space_id;
+  query.viewer_id = m.author_id;
+  query.parent_id = m.parent_id;
+  query.limit = 20;
+  const auto near = [&](const domain::Message& other) {
+    const UnixMillis apart = other.created_at > m.created_at ? other.created_at - m.created_at : m.created_at - other.created_at;
+    return apart <= PolicyEngine::kCarryMillis;
+  };
+  query.before_seq = m.seq;  // newest first
+  ROUNDS_ASSIGN_OR_RETURN(auto before, tx.ListMessages(query));
+  for (const domain::Message& other : before) {
+    if (!near(other)) break;
+    if (other.author_id == m.author_id && !other.deleted) {
+      out.previous = phi::CarriedTail(other.body);
+      break;
+    }
+  }
+  query.before_seq.reset();
+  query.after_seq = m.seq;  // oldest first
+  ROUNDS_ASSIGN_OR_RETURN(auto after, tx.ListMessages(query));
+  for (const domain::Message& other : after) {
+    if (!near(other)) break;
+    if (other.author_id == m.author_id && !other.deleted) {
+      out.next = other.body;
+      break;
+    }
+  }
+  return out;
+}
+
 Screening Screen(const PolicyEngine& policy, std::vector<std::pair<std::string, std::string>> fields,
                  Author author, Neighbours around) {
   Screening s;

@@ -75,6 +75,16 @@ struct Neighbours {
 Screening Screen(const PolicyEngine& policy, std::vector<std::pair<std::string, std::string>> fields,
                  Author author = Author::kStaff, Neighbours around = {});
 
+// The author's posts around one of theirs, `m`, in its conversation (the space's top level, or
+// its thread), each sent within PolicyEngine::kCarryMillis of it: what an edit of `m` is read
+// between. Empty where there is none.
+struct EditNeighbours {
+  std::string previous;  // the end of the one before (phi::CarriedTail)
+  std::string next;      // the one after
+  Neighbours view() const { return {previous, next}; }
+};
+Result<EditNeighbours> ReadEditNeighbours(store::ReadTx& tx, const domain::Message& m);
+
 // One field of Screen, without keeping its text: for a file's content, which stays where it is.
 ScreenedField ScreenField(const PolicyEngine& policy, std::string field, std::string_view text, Author author,
                           Neighbours around = {});

@@ -5,7 +5,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createSpace, addMember } from '../integration/fixtures.mjs';
-import { openBrowser, signIn, startAppServer, messageWith, screenshot, unlabelledControls, waitForText, PASSWORD } from './browser.mjs';
+import { openBrowser, signIn, startAppServer, messageAction, messageWith, screenshot, unlabelledControls, waitForText, PASSWORD } from './browser.mjs';
 
 let server, admin, users, compliance;
 
@@ -185,6 +185,18 @@ test('an identifier split between two messages is caught in the second, and the 
     await refusal.waitFor({ state: 'detached' });
     await box.press('Enter');
     await messageWith(b.page, 'never mind').waitFor();
+    // Nor can that message be edited into the second half: the edit's preview says so first.
+    await messageAction(b.page, 'never mind', 'Edit');
+    const edit = b.page.getByLabel('Edit message');
+    await edit.fill('4320');
+    const editPreview = b.page.locator('.phi-panel[data-phi-state="preview-block"]');
+    await editPreview.waitFor();
+    assert.deepEqual(await editPreview.locator('mark.phi-mark').allTextContents(), ['4320']);
+    await editPreview.locator('[data-phi-across]').waitFor();
+    await edit.press('Enter');
+    await b.page.locator('.phi-panel[data-phi-state="phi_blocked"]').waitFor();
+    const after = await ok(users.bo.get(`/api/v1/spaces/${channel.id}/messages`));
+    assert.deepEqual(after.items.map((m) => m.body), ['never mind, I will call the desk', 'her ssn is 987-65-']);
     assert.deepEqual(b.errors, []);
   } finally {
     await b.close();

@@ -112,6 +112,18 @@ test('an edit is read between its author\'s posts around it, so it cannot finish
   const thread = (await users.ben.get(`/api/v1/messages/${second.id}/thread`)).body;
   const replies = (thread.replies ?? thread.items ?? []).map((m) => m.body);
   assert.ok(replies.includes('see below') && replies.includes('4320'), JSON.stringify(thread));
+  // The composer's check of an edit reads it the same way, and only for its author.
+  const check = (client, body, message_id) => client.post(`/api/v1/spaces/${blocked.id}/phi-check`, { body, message_id });
+  const previewed = await check(users.ben, 'her ssn is 987-65-', before.id);
+  assert.equal(previewed.status, 200, previewed.text);
+  assert.equal(previewed.body.action, 'block');
+  assert.deepEqual(previewed.body.findings.map((f) => [f.type, f.begin, f.end, f.across_messages]), [['ssn', 11, 18, true]]);
+  assert.equal((await check(users.ben, 'see below, thanks', before.id)).body.action, 'allow');
+  const notHers = await check(users.ana, 'her ssn is 987-65-', before.id);
+  assert.equal(notHers.status, 404, notHers.text);
+  assert.ok(notHers.headers.get('content-type').startsWith('application/problem+json'));
+  const elsewhere = await users.ben.post(`/api/v1/spaces/${redacted.id}/phi-check`, { body: 'x', message_id: before.id });
+  assert.equal(elsewhere.status, 404, elsewhere.text);
   const fine = await patch(users.ben, before.id, 'see below, thanks');
   assert.equal(fine.status, 200, fine.text);
 });

@@ -97,7 +97,7 @@ const q = (params: Record<string, string | number | boolean | null | undefined>)
 const enc = encodeURIComponent;
 
 export const Gov = {
-  phiCheck: (spaceId: number, text: { body: string; title?: string; parent_id?: number }, signal?: AbortSignal) =>
+  phiCheck: (spaceId: number, text: { body: string; title?: string; parent_id?: number; message_id?: number }, signal?: AbortSignal) =>
     api<PhiCheck>('POST', `/api/v1/spaces/${spaceId}/phi-check`, text, { signal }),
 
   report: (messageId: number, reason: string) => api<unknown>('POST', `/api/v1/messages/${messageId}/report`, { reason }),

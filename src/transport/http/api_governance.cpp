@@ -106,8 +106,10 @@ void RegisterGovernanceRoutes(Router& r, ApiContext& ctx) {
     auto title = reader.String("title", false, 200);
     bool has_parent = false;
     auto parent = reader.NullableInt("parent_id", &has_parent);  // the thread a reply would join
+    bool has_message = false;
+    auto editing = reader.NullableInt("message_id", &has_message);  // the message an edit rewrites
     ROUNDS_RETURN_IF_ERROR(reader.Finish());
-    return Encode(g.PhiCheck(actor, id, text.value_or(""), title.value_or(""), parent.value_or(0)));
+    return Encode(g.PhiCheck(actor, id, text.value_or(""), title.value_or(""), parent.value_or(0), editing.value_or(0)));
   }));
 
   // ---- Moderation -----------------------------------------------------------------------------

@@ -126,7 +126,7 @@ export function EditForm({ m, withTitle, multiline, onDone, phiRule }: {
   const id = useId();
   // An edit is screened like a new post: the same preview, refusal and "Send anyway".
   const fields: Record<string, string> = withTitle ? { title, body } : { body };
-  const guard = usePhiGuard(m.space_id, fields, phiRule);
+  const guard = usePhiGuard(m.space_id, fields, phiRule, undefined, m.id);
   const blocked = guard.refusal?.code === 'phi_blocked';
   const save = async (confirmPhi = false) => {
     if (busy || blocked) return;

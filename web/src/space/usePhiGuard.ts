@@ -17,10 +17,11 @@ const PREVIEW_DELAY_MS = 450;
 /**
  * Watches the fields of a draft. `phiRule` is the space's rule when known: "allow" skips the
  * preview entirely. `parentId`: the thread a reply joins, so that the preview, like the post,
- * reads the body after the author's previous post in the same conversation. Returns the state the
+ * reads the body after the author's previous post in the same conversation; `messageId`: the
+ * message an edit rewrites, read between the author's posts around it. Returns the state the
  * composer shows and a way to record a refusal.
  */
-export function usePhiGuard(spaceId: number, fields: PhiFields, phiRule?: PhiRule, parentId?: number) {
+export function usePhiGuard(spaceId: number, fields: PhiFields, phiRule?: PhiRule, parentId?: number, messageId?: number) {
   const snapshot = JSON.stringify(fields);
   const [preview, setPreview] = useState<Preview | null>(null);
   const [refusal, setRefusal] = useState<Refusal | null>(null);
@@ -31,13 +32,15 @@ export function usePhiGuard(spaceId: number, fields: PhiFields, phiRule?: PhiRul
     if (phiRule === 'allow' || (!body.trim() && !title.trim())) return;
     const ctrl = new AbortController();
     const timer = window.setTimeout(() => {
-      Gov.phiCheck(spaceId, { body, ...(title ? { title } : {}), ...(parentId ? { parent_id: parentId } : {}) }, ctrl.signal)
+      Gov.phiCheck(spaceId, {
+        body, ...(title ? { title } : {}), ...(parentId ? { parent_id: parentId } : {}), ...(messageId ? { message_id: messageId } : {}),
+      }, ctrl.signal)
         .then((r) => setPreview({ action: r.action, findings: Array.isArray(r.findings) ? r.findings : [], snapshot: JSON.stringify({ body, title }) }))
         // The preview is advisory: the send itself is checked by the server either way.
         .catch(() => {});
     }, PREVIEW_DELAY_MS);
     return () => { ctrl.abort(); window.clearTimeout(timer); };
-  }, [spaceId, body, title, phiRule, parentId]);
+  }, [spaceId, body, title, phiRule, parentId, messageId]);
 
   // A refusal or preview describes the text it was computed for: once the text changes its byte
   // offsets no longer point at the same words, so it is not shown until the next one arrives.
