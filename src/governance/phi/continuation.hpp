@@ -4,8 +4,8 @@
 // message in two would get round the rule. A new message is therefore also scanned after the end
 // of the same author's previous message in the same conversation (the caller keeps it, for a short
 // while), and what only shows that way is the new message's finding: an identifier begun before
-// is reported from the new message's first byte, and a value whose context word was sent before
-// over its own span.
+// is reported from the new message's first character, and a value whose context word was sent
+// before over its own span.
 #pragma once
 
 #include <functional>
@@ -37,7 +37,8 @@ using ScanFunction = std::function<std::vector<Finding>(std::string_view)>;
 // with offsets into `text` (a span begun in `carried` starts where `text` does, after any blanks),
 // sorted by begin and each marked `across_messages`. A `carried` that stops on a joining mark
 // (- / @ .) before a `text` that starts with no blank is joined without the space: "987-65-" and
-// "4320", "jdoe@patients." and "example.org" are one identifier typed in two. Includes what `text` alone would show; MergeAcross keeps the rest.
+// "4320", "jdoe@patients." and "example.org" are one identifier typed in two. Includes what
+// `text` alone would show; MergeAcross keeps the rest.
 // After a `carried` that ends a sentence (. ? !) only spans begun in it count: its words are no
 // longer the context of what follows.
 std::vector<Finding> FindingsAcross(std::string_view carried, std::string_view text, const ScanFunction& scan);
