@@ -89,28 +89,16 @@ nlohmann::json Screening::FindingsJson(std::size_t limit) const {
   return items;
 }
 
-namespace {
-
-// `text`'s findings by `scan`, with what it shows only after or before its neighbours.
-std::vector<phi::Finding> ScanWith(std::string_view text, Neighbours around, const phi::ScanFunction& scan) {
-  std::vector<phi::Finding> findings = scan(text);
-  if (!around.previous.empty()) phi::MergeAcross(findings, phi::FindingsAcross(around.previous, text, scan));
-  if (!around.next.empty()) phi::MergeAcross(findings, phi::FindingsIntoNext(text, around.next, scan));
-  return findings;
-}
-
-}  // namespace
-
 ScreenedField ScreenField(const PolicyEngine& policy, std::string field, std::string_view text, Author author,
                           Neighbours around) {
   ScreenedField f{std::move(field), {}, {}};
   if (text.empty()) return f;
-  f.findings = ScanWith(text, around, [&](std::string_view t) { return policy.Scan(t); });
+  f.findings = phi::ScanBetween(around.previous, text, around.next, [&](std::string_view t) { return policy.Scan(t); });
   // Always both scans: what an outsider is shown must not depend on whether the indexed scan
   // found anything either.
   if (author == Author::kOutsider) {
-    std::vector<phi::Finding> unindexed =
-        ScanWith(text, around, [&](std::string_view t) { return policy.ScanWithoutIndex(t); });
+    std::vector<phi::Finding> unindexed = phi::ScanBetween(
+        around.previous, text, around.next, [&](std::string_view t) { return policy.ScanWithoutIndex(t); });
     for (auto& finding : f.findings) {
       if (!FoundWithout(finding, unindexed)) f.withheld.push_back(std::move(finding));
     }

@@ -133,6 +133,14 @@ std::vector<Finding> FindingsIntoNext(std::string_view text, std::string_view ne
   return out;
 }
 
+std::vector<Finding> ScanBetween(std::string_view previous, std::string_view text, std::string_view next,
+                                 const ScanFunction& scan) {
+  std::vector<Finding> findings = scan(text);
+  if (!previous.empty()) MergeAcross(findings, FindingsAcross(previous, text, scan));
+  if (!next.empty()) MergeAcross(findings, FindingsIntoNext(text, next, scan));
+  return findings;
+}
+
 void MergeAcross(std::vector<Finding>& own, std::vector<Finding> across) {
   const std::size_t before = own.size();
   for (Finding& f : across) {

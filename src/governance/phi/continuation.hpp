@@ -50,6 +50,12 @@ std::vector<Finding> FindingsAcross(std::string_view carried, std::string_view t
 // in `next` that `text` would give context to is `next`'s, which was screened when sent.
 std::vector<Finding> FindingsIntoNext(std::string_view text, std::string_view next, const ScanFunction& scan);
 
+// What a post or an edit is screened for: `scan` of `text`, with what it shows only after
+// `previous` (CarriedTail of the post before; FindingsAcross) and, for an edit, before `next`
+// (the post after; FindingsIntoNext) merged in. Empty neighbours add nothing.
+std::vector<Finding> ScanBetween(std::string_view previous, std::string_view text, std::string_view next,
+                                 const ScanFunction& scan);
+
 // Adds to `own` (findings of the text alone, sorted, not overlapping) those of `across` that
 // overlap none of them; `own` stays sorted by begin and without overlaps.
 void MergeAcross(std::vector<Finding>& own, std::vector<Finding> across);

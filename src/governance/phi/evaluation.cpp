@@ -200,10 +200,9 @@ void ScoreSplit(const Scanner& scanner, const LabelledMessage& msg, std::size_t 
     if (ContentBytes(second.substr(part.begin, part.end - part.begin)) >= 2) parts.push_back(part);
   }
   if (parts.empty()) return;
-  const auto scan = [&](std::string_view t) { return scanner.Scan(t); };
   const std::vector<Finding> alone = scanner.Scan(second);
-  std::vector<Finding> across = alone;
-  MergeAcross(across, FindingsAcross(CarriedTail(text.substr(0, cut)), second, scan));
+  const std::vector<Finding> across = ScanBetween(CarriedTail(text.substr(0, cut)), second, {},
+                                                  [&](std::string_view t) { return scanner.Scan(t); });
   ++fig.posts;
   bool leaked_alone = false;
   bool leaked_across = false;
@@ -227,10 +226,8 @@ SplitFigures EvaluateSplit(const Scanner& scanner, std::span<const LabelledMessa
     if (msg.kind != MessageKind::kPhi) {
       if (previous_clean != nullptr) {
         ++fig.clean_pairs;
-        std::vector<Finding> found = scanner.Scan(msg.text);
-        const std::size_t alone = found.size();
-        MergeAcross(found, FindingsAcross(CarriedTail(previous_clean->text), msg.text, scan));
-        if (found.size() > alone) ++fig.clean_flagged;
+        const std::size_t alone = scanner.Scan(msg.text).size();
+        if (ScanBetween(CarriedTail(previous_clean->text), msg.text, {}, scan).size() > alone) ++fig.clean_flagged;
       }
       previous_clean = &msg;
       continue;
@@ -636,9 +633,7 @@ int RunBenchmark(const BenchmarkOptions& options, std::ostream& out) {
     std::size_t findings = 0;
     const double seconds = TimeWholePasses(ThreadCpuNow, options.seconds, [&] {
       for (std::size_t i = 0; i < mix.size(); ++i) {
-        std::vector<Finding> found = setup->scanner->Scan(mix[i]);
-        MergeAcross(found, FindingsAcross(tails[i], mix[i], scan));
-        findings += found.size();
+        findings += ScanBetween(tails[i], mix[i], {}, scan).size();
         bytes += mix[i].size();
       }
       return true;
