@@ -8,7 +8,7 @@ packages=(
   build-essential cmake pkg-config ccache git
   libboost1.81-dev libsqlite3-dev sqlite3 libsodium-dev nlohmann-json3-dev
   libcli11-dev libexpected-dev libtomlplusplus-dev libhyperscan-dev libgtest-dev libgmock-dev
-  libbenchmark-dev libssl-dev zlib1g-dev unzip
+  libbenchmark-dev libssl-dev zlib1g-dev unzip openssl
   nodejs npm chromium wrk curl
   clamav-daemon
   "$@"

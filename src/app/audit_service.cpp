@@ -528,13 +528,43 @@ std::string HostName() {
 
 AuditService::AuditService(store::Store& store, const Clock& clock, const Config& config)
     : store_(store), clock_(clock), config_(config), files_(AuditFiles::For(config)) {
-  if (!config.audit_witness.empty()) witness_ = std::make_unique<AuditWitness>(config.audit_witness, HostName());
+  if (!config.audit_witness.empty()) {
+    WitnessTls tls{.enabled = config.audit_witness_tls,
+                   .files = {.ca_file = config.audit_witness_ca_file,
+                             .cert_file = config.audit_witness_cert_file,
+                             .key_file = config.audit_witness_key_file},
+                   .peer_name = config.audit_witness_server_name};
+    witness_ = std::make_unique<AuditWitness>(config.audit_witness, HostName(), std::move(tls));
+  }
 }
+
+namespace {
+
+// TLS files given for a witness that would not use them mean a configuration that is not what
+// it seems: checkpoints would leave in the clear, or not at all.
+Status CheckWitnessSettings(const Config& config) {
+  const bool files = !config.audit_witness_ca_file.empty() || !config.audit_witness_cert_file.empty() ||
+                     !config.audit_witness_key_file.empty() || !config.audit_witness_server_name.empty();
+  if (config.audit_witness.empty() && (config.audit_witness_tls || files)) {
+    return InvalidArgument("bad_config", "The audit witness's TLS settings are set, but audit_witness is not.",
+                           "audit_witness");
+  }
+  if (!config.audit_witness_tls && files) {
+    return InvalidArgument("bad_config",
+                           "The audit witness's TLS files are set, but audit_witness_tls is not: its checkpoints "
+                           "would be sent in the clear. Set audit_witness_tls = true, or remove the files.",
+                           "audit_witness_tls");
+  }
+  return Ok();
+}
+
+}  // namespace
 
 AuditService::~AuditService() { Stop(); }
 
 Status AuditService::Start() {
-  if (witness_) witness_->Start();
+  ROUNDS_RETURN_IF_ERROR(CheckWitnessSettings(config_));
+  if (witness_) ROUNDS_RETURN_IF_ERROR(witness_->Start());
   {
     std::lock_guard lock(checkpoint_mutex_);
     bool created = false;

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <fstream>
+#include <optional>
 #include <utility>
 
 #include "core/log.hpp"
@@ -24,6 +25,7 @@ constexpr int kAuthpriv = 10;  // syslog facility: security and authorization me
 constexpr auto kSendTimeout = seconds(5);
 constexpr auto kFirstPause = seconds(1);
 constexpr auto kLongestPause = seconds(60);
+constexpr auto kCloseWait = seconds(1);
 
 // A header field of RFC 5424: printable ASCII, no spaces, "-" when empty.
 std::string HeaderField(std::string_view text, std::size_t max) {
@@ -75,16 +77,29 @@ Status ForEachWitnessedCheckpoint(const std::string& path,
   return Ok();
 }
 
-AuditWitness::AuditWitness(std::string address, std::string host)
-    : address_(std::move(address)), host_(std::move(host)) {}
+AuditWitness::AuditWitness(std::string address, std::string host, WitnessTls tls)
+    : address_(std::move(address)), host_(std::move(host)), tls_(std::move(tls)) {}
 
 AuditWitness::~AuditWitness() { Stop(milliseconds(0)); }
 
-void AuditWitness::Start() {
+Status AuditWitness::Start() {
   std::lock_guard lock(mutex_);
-  if (thread_.joinable()) return;
+  if (thread_.joinable()) return Ok();
+  if (tls_.enabled && !tls_context_) {
+    peer_name_ = tls_.peer_name;
+    if (peer_name_.empty() && !address_.empty() && address_.front() != '/') {
+      peer_name_ = address_.substr(0, address_.rfind(':'));
+    }
+    if (peer_name_.empty()) {
+      return InvalidArgument("bad_tls_config",
+                             "The audit witness " + address_ + " is reached with TLS but has no name to verify: set "
+                             "audit_witness_server_name.");
+    }
+    ROUNDS_ASSIGN_OR_RETURN(tls_context_, net::TlsClientContext::Create(tls_.files));
+  }
   stopping_ = false;
   thread_ = std::thread([this] { Run(); });
+  return Ok();
 }
 
 void AuditWitness::Witness(const governance::audit::Checkpoint& checkpoint, UnixMillis now) {
@@ -133,7 +148,8 @@ AuditWitness::Stats AuditWitness::stats() const {
 
 void AuditWitness::Run() {
   NameThisThread("audit-witness");
-  net::Socket socket;
+  net::Socket socket;                  // without TLS
+  std::optional<net::TlsStream> tls;  // with it (it owns its socket)
   auto pause = steady_clock::duration(kFirstPause);
   bool outage = false;  // logged once until a message goes through again
   std::unique_lock lock(mutex_);
@@ -147,16 +163,23 @@ void AuditWitness::Run() {
     if (stopping_) deadline = std::min(deadline, drain_until_);
     lock.unlock();
     if (socket.open() && PeerGone(socket.fd())) socket.Close();
+    if (tls && tls->PeerGone()) tls.reset();
     Status sent = Ok();
-    if (!socket.open()) {
+    if (!socket.open() && !tls) {
       auto connected = net::Connect(address_, deadline);
-      if (connected) {
-        socket = std::move(*connected);
-      } else {
+      if (!connected) {
         sent = tl::unexpected(connected.error());
+      } else if (!tls_context_) {
+        socket = std::move(*connected);
+      } else if (auto stream = net::TlsStream::Handshake(tls_context_, std::move(*connected), peer_name_, deadline)) {
+        tls.emplace(std::move(*stream));
+      } else {
+        sent = tl::unexpected(stream.error());
       }
     }
-    if (sent) sent = net::SendAll(socket.fd(), frame.data(), frame.size(), deadline);
+    if (sent) {
+      sent = tls ? tls->SendAll(frame, deadline) : net::SendAll(socket.fd(), frame.data(), frame.size(), deadline);
+    }
     lock.lock();
     if (sent) {
       if (stats_.dropped == dropped_before && !queue_.empty()) queue_.pop_front();
@@ -168,6 +191,7 @@ void AuditWitness::Run() {
       continue;
     }
     socket.Close();
+    tls.reset();
     stats_.connected = false;
     if (!outage) {
       log::Warn("audit_witness_unreachable",
@@ -182,6 +206,10 @@ void AuditWitness::Run() {
     pause = std::min<steady_clock::duration>(pause * 2, kLongestPause);
   }
   stats_.connected = false;
+  if (tls) {
+    lock.unlock();
+    tls->Close(steady_clock::now() + kCloseWait);  // a close_notify: the collector sees a clean end
+  }
 }
 
 }  // namespace rounds::app

@@ -8,6 +8,12 @@
 // so `rounds audit verify --witness FILE` finds it in whatever the collector wrote. A trail that
 // no longer continues its last checkpoint is reported to the same collector at once, as an alert.
 //
+// Over a network the collector is reached with TLS (RFC 5425, syslog over TLS; WitnessTls): its
+// certificate is verified against a CA and the name it was reached by, and this server can present
+// a certificate of its own, as IHE ATNA's secure node does. A checkpoint names no patient, but the
+// alerts and the rhythm of the trail are the security team's, and the transport must not be the
+// place an attacker learns or bends them.
+//
 // Sending never holds up the server: messages wait in a bounded queue for one thread that
 // connects, sends, and on any failure reconnects with a growing pause (1 s to 60 s). A checkpoint
 // vouches for every record before it, so when the queue is full the oldest is dropped: the newest
@@ -22,6 +28,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -30,6 +37,7 @@
 
 #include "core/clock.hpp"
 #include "core/result.hpp"
+#include "core/tls.hpp"
 #include "governance/audit/audit_chain.hpp"
 
 namespace rounds::app {
@@ -50,16 +58,26 @@ std::string SyslogFrame(int severity, UnixMillis time, std::string_view host, st
 Status ForEachWitnessedCheckpoint(const std::string& path,
                                   const std::function<void(const governance::audit::Checkpoint&)>& each);
 
+// How the witness reaches its collector over TLS (config.audit_witness_tls and its files).
+struct WitnessTls {
+  bool enabled = false;
+  net::TlsClientOptions files;  // the CA file (empty: the system's store); this server's certificate
+  std::string peer_name;        // the name the collector's certificate carries; empty: the address's host
+};
+
 class AuditWitness {
  public:
   // `address`: "host:port" of the collector (or a Unix socket path); `host`: this server's name
   // as the messages give it.
-  AuditWitness(std::string address, std::string host);
+  AuditWitness(std::string address, std::string host, WitnessTls tls = {});
   ~AuditWitness();  // Stop(0)
   AuditWitness(const AuditWitness&) = delete;
   AuditWitness& operator=(const AuditWitness&) = delete;
 
-  void Start();
+  // Starts the sending thread. With TLS, first reads the CA, certificate and key: a file that
+  // cannot be used, or TLS to a Unix socket without a peer name, is kInvalidArgument
+  // ("bad_tls_config") and nothing starts. The collector need not be up.
+  Status Start();
   // Queues a signed checkpoint (notice, MSGID "checkpoint").
   void Witness(const governance::audit::Checkpoint& checkpoint, UnixMillis now);
   // Queues an alert that the trail no longer continues what was signed (MSGID "anchor_mismatch").
@@ -84,6 +102,9 @@ class AuditWitness {
 
   const std::string address_;
   const std::string host_;
+  const WitnessTls tls_;
+  std::shared_ptr<const net::TlsClientContext> tls_context_;  // set by Start when tls_.enabled
+  std::string peer_name_;
   mutable std::mutex mutex_;  // guards everything below
   std::condition_variable wake_;
   std::deque<std::string> queue_;

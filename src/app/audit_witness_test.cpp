@@ -185,7 +185,7 @@ TEST(AuditWitnessTest, SendsInOrderAndWhatWaitedWhileTheCollectorWasDown) {
   const auto key = governance::audit::SigningKey::Generate();
   Collector collector;
   AuditWitness witness(collector.address(), "ward-host");
-  witness.Start();
+  ASSERT_TRUE(witness.Start());
   witness.Witness(Signed(1, key), 1'000);
   witness.Witness(Signed(2, key), 2'000);
   auto got = collector.WaitFor(2);
@@ -216,12 +216,27 @@ TEST(AuditWitnessTest, SendsInOrderAndWhatWaitedWhileTheCollectorWasDown) {
   witness.Stop(1s);
 }
 
+TEST(AuditWitnessTest, OverTlsItNeedsANameToVerifyAndFilesItCanUse) {
+  AuditWitness by_path("/run/collector.sock", "ward-host", {.enabled = true});
+  auto started = by_path.Start();
+  ASSERT_FALSE(started);
+  EXPECT_EQ(started.error().problem, "bad_tls_config");
+  EXPECT_NE(started.error().public_message.find("audit_witness_server_name"), std::string::npos);
+
+  AuditWitness missing_ca("127.0.0.1:6514", "ward-host",
+                          {.enabled = true, .files = {.ca_file = "/nonexistent/witness-ca.pem"}});
+  started = missing_ca.Start();
+  ASSERT_FALSE(started);
+  EXPECT_NE(started.error().public_message.find("witness-ca.pem"), std::string::npos);
+  EXPECT_FALSE(missing_ca.stats().connected);
+}
+
 TEST(AuditWitnessTest, AFullQueueDropsTheOldestAndStopSendsWhatIsLeft) {
   const auto key = governance::audit::SigningKey::Generate();
   Collector collector;
   collector.Shutdown();
   AuditWitness witness(collector.address(), "ward-host");
-  witness.Start();
+  ASSERT_TRUE(witness.Start());
   const std::int64_t n = static_cast<std::int64_t>(AuditWitness::kMaxPending) + 3;
   for (std::int64_t seq = 1; seq <= n; ++seq) witness.Witness(Signed(seq, key), seq);
   EXPECT_EQ(witness.stats().dropped, 3);

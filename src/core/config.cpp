@@ -138,6 +138,11 @@ const std::vector<Setting>& Settings() {
       IntSetting("audit_checkpoint_seconds", &Config::audit_checkpoint_seconds),
       IntSetting("audit_verify_hours", &Config::audit_verify_hours),
       StringSetting("audit_witness", &Config::audit_witness),
+      BoolSetting("audit_witness_tls", &Config::audit_witness_tls),
+      StringSetting("audit_witness_ca_file", &Config::audit_witness_ca_file),
+      StringSetting("audit_witness_cert_file", &Config::audit_witness_cert_file),
+      StringSetting("audit_witness_key_file", &Config::audit_witness_key_file),
+      StringSetting("audit_witness_server_name", &Config::audit_witness_server_name),
   };
   return settings;
 }

@@ -114,6 +114,15 @@ struct Config {
   // sent to as a syslog message, and told at once when the trail breaks its anchor
   // (app/audit_witness.hpp); empty: none.
   std::string audit_witness;
+  // The witness over TLS (RFC 5425): the collector's certificate is verified against
+  // audit_witness_ca_file (empty: the system's trust store) and audit_witness_server_name (empty:
+  // audit_witness's host); audit_witness_cert_file and _key_file are this server's, for a
+  // collector that authenticates its senders (mutual TLS). The files are read at start.
+  bool audit_witness_tls = false;
+  std::string audit_witness_ca_file;
+  std::string audit_witness_cert_file;
+  std::string audit_witness_key_file;
+  std::string audit_witness_server_name;
 
   std::string DatabasePath() const;
 };

@@ -2,24 +2,30 @@
 // collector (here a TCP listener reading RFC 6587 octet-counted syslog frames, as rsyslog's imtcp
 // does), keeps sending across the collector's restart, and `rounds audit verify --witness` checks
 // the trail against the collector's copy, which catches a tail cut from the database together with
-// the checkpoint lines above the cut, where the host's own files no longer can.
+// the checkpoint lines above the cut, where the host's own files no longer can. Over TLS (RFC 5425)
+// the collector is a TLS listener that asks for the server's certificate, with certificates made by
+// the openssl command for the test.
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
+import tls from 'node:tls';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { runCli } from '../lib/server.mjs';
+import { RoundsServer, runCli } from '../lib/server.mjs';
 import { startServer, createUsers } from './fixtures.mjs';
 
 const MARKER = 'rounds-audit-checkpoint ';
 
 // A syslog collector over TCP with octet counting; `messages` grows as frames arrive.
+// With `tlsOptions` it listens with TLS, and `peers` holds each sender's certificate name and protocol.
 class Collector {
-  constructor() { this.messages = []; this.sockets = new Set(); }
+  constructor(tlsOptions = null) { this.messages = []; this.sockets = new Set(); this.tlsOptions = tlsOptions; this.peers = []; this.refusals = []; }
   async listen(port = 0) {
-    this.server = net.createServer((socket) => {
+    const onConnection = (socket) => {
       this.sockets.add(socket);
+      if (this.tlsOptions) this.peers.push({ name: socket.getPeerCertificate().subject?.CN, protocol: socket.getProtocol() });
       let pending = Buffer.alloc(0);
       socket.on('data', (chunk) => {
         pending = Buffer.concat([pending, chunk]);
@@ -34,7 +40,9 @@ class Collector {
       });
       socket.on('close', () => this.sockets.delete(socket));
       socket.on('error', () => {});
-    });
+    };
+    this.server = this.tlsOptions ? tls.createServer(this.tlsOptions, onConnection) : net.createServer(onConnection);
+    this.server.on('tlsClientError', (error) => this.refusals.push(error.message));
     await new Promise((resolve) => this.server.listen(port, '127.0.0.1', resolve));
     this.port = this.server.address().port;
   }
@@ -120,4 +128,102 @@ test('every checkpoint reaches the collector, and verification against its copy 
   assert.equal(bad.status, 2, bad.stdout + bad.stderr);
   assert.match(bad.stderr, /Line 1 of .* does not parse/);
   server.cleanup();
+});
+
+// A certificate authority, the collector's certificate (for 127.0.0.1 and collector.test) and this
+// server's (for mutual TLS), made with the openssl command.
+function makeCertificates() {
+  const dir = mkdtempSync(path.join(tmpdir(), 'rounds-witness-tls-'));
+  const at = (name) => path.join(dir, name);
+  const openssl = (...args) => {
+    const r = spawnSync('openssl', args, { encoding: 'utf8' });
+    assert.equal(r.status, 0, `openssl ${args.join(' ')}: ${r.stderr}`);
+  };
+  const key = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
+  openssl('req', '-x509', ...key, '-keyout', at('ca.key'), '-out', at('ca.crt'), '-days', '2', '-subj', '/CN=Witness Test CA',
+    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign');
+  for (const [name, san] of [['collector', 'DNS:collector.test,IP:127.0.0.1'], ['rounds', 'DNS:rounds-node-1.test']]) {
+    openssl('req', ...key, '-keyout', at(`${name}.key`), '-out', at(`${name}.csr`), '-subj', `/CN=${name === 'rounds' ? 'rounds-node-1' : 'collector.test'}`);
+    writeFileSync(at(`${name}.ext`), `subjectAltName=${san}\nbasicConstraints=critical,CA:FALSE\n`);
+    openssl('x509', '-req', '-in', at(`${name}.csr`), '-CA', at('ca.crt'), '-CAkey', at('ca.key'), '-CAcreateserial',
+      '-out', at(`${name}.crt`), '-days', '2', '-extfile', at(`${name}.ext`));
+  }
+  return { dir, at };
+}
+
+function tlsCollector(certs) {
+  return new Collector({
+    key: readFileSync(certs.at('collector.key')), cert: readFileSync(certs.at('collector.crt')),
+    ca: readFileSync(certs.at('ca.crt')), requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.2',
+  });
+}
+
+test('over TLS the checkpoints reach a collector that verifies the server, and the server verifies the collector', async () => {
+  const certs = makeCertificates();
+  const collector = tlsCollector(certs);
+  await collector.listen();
+  const tlsEnv = {
+    ROUNDS_AUDIT_WITNESS: `127.0.0.1:${collector.port}`, ROUNDS_AUDIT_WITNESS_TLS: 'true',
+    ROUNDS_AUDIT_WITNESS_CA_FILE: certs.at('ca.crt'),
+    ROUNDS_AUDIT_WITNESS_CERT_FILE: certs.at('rounds.crt'), ROUNDS_AUDIT_WITNESS_KEY_FILE: certs.at('rounds.key'),
+  };
+  const { server, admin } = await startServer({ env: { ROUNDS_AUDIT_CHECKPOINT_SECONDS: '1', ...tlsEnv } });
+  try {
+    await collector.waitFor(() => collector.checkpoints().length >= 1, 'the first checkpoint over TLS');
+    assert.match(collector.messages[0], /^<85>1 \S+ \S+ rounds \d+ checkpoint - rounds-audit-checkpoint /);
+    assert.deepEqual(collector.peers[0], { name: 'rounds-node-1', protocol: 'TLSv1.3' });
+    const metrics = (await server.client().get('/metrics')).text;
+    assert.match(metrics, /^rounds_audit_witness_connected 1$/m);
+    await createUsers(server, admin, ['xia']);
+    const heads = collector.checkpoints().length;
+    await collector.waitFor(() => collector.checkpoints().length > heads, 'a checkpoint of the new records');
+  } finally {
+    await server.stop();
+  }
+  const local = readFileSync(path.join(server.dataDir, 'audit', 'checkpoints.log'), 'utf8').trim().split('\n');
+  await collector.waitFor(() => local.every((line) => collector.checkpoints().includes(line)), 'every checkpoint of the file');
+  assert.equal(collector.peers.length, 1, 'one connection carried them all');
+  server.cleanup();
+
+  // A collector whose certificate does not carry the name it is reached by gets nothing, and the
+  // log says why; so does one that wants a certificate from a server that has none.
+  for (const [env, why] of [
+    [{ ...tlsEnv, ROUNDS_AUDIT_WITNESS_SERVER_NAME: 'siem.example.org' }, /certificate verify failed: hostname mismatch/],
+    [{ ...tlsEnv, ROUNDS_AUDIT_WITNESS_CERT_FILE: '', ROUNDS_AUDIT_WITNESS_KEY_FILE: '' }, /tls handshake: .*certificate required/],
+  ]) {
+    const before = collector.messages.length;
+    const refused = await startServer({ env });
+    try {
+      const deadline = Date.now() + 10_000;
+      while (!/audit_witness_unreachable/.test(refused.server.logs()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      const line = refused.server.logs().split('\n').find((l) => l.includes('audit_witness_unreachable'));
+      assert.ok(line, 'the outage is logged');
+      assert.match(JSON.parse(line).detail, why);
+      assert.match((await refused.server.client().get('/metrics')).text, /^rounds_audit_witness_connected 0$/m);
+      assert.equal(collector.messages.length, before, 'nothing reached the collector');
+    } finally {
+      await refused.server.stop();
+      refused.server.cleanup();
+    }
+  }
+  await collector.close();
+  rmSync(certs.dir, { recursive: true, force: true });
+});
+
+test('TLS settings that cannot work stop the server from starting, and say why', async () => {
+  const certs = makeCertificates();
+  const cases = [
+    [{ ROUNDS_AUDIT_WITNESS: '127.0.0.1:6514', ROUNDS_AUDIT_WITNESS_CA_FILE: certs.at('ca.crt') }, /would be sent in the clear/],
+    [{ ROUNDS_AUDIT_WITNESS: '127.0.0.1:6514', ROUNDS_AUDIT_WITNESS_TLS: 'true', ROUNDS_AUDIT_WITNESS_CA_FILE: certs.at('nowhere.crt') }, /TLS CA file .*nowhere\.crt cannot be used/],
+    [{ ROUNDS_AUDIT_WITNESS: '127.0.0.1:6514', ROUNDS_AUDIT_WITNESS_TLS: 'true', ROUNDS_AUDIT_WITNESS_CA_FILE: certs.at('ca.crt'),
+      ROUNDS_AUDIT_WITNESS_CERT_FILE: certs.at('rounds.crt'), ROUNDS_AUDIT_WITNESS_KEY_FILE: certs.at('collector.key') }, /is not the key of the certificate/],
+    [{ ROUNDS_AUDIT_WITNESS_TLS: 'true' }, /TLS settings are set, but audit_witness is not/],
+  ];
+  for (const [env, why] of cases) {
+    const server = new RoundsServer({ env });
+    server.bootstrapAdmin();
+    await assert.rejects(server.start(), (error) => { assert.match(error.message, why); return true; });
+    server.cleanup();
+  }
+  rmSync(certs.dir, { recursive: true, force: true });
 });
