@@ -78,6 +78,7 @@ AuditFiles AuditFiles::For(const Config& config) {
   files.signing_key = key.string();
   files.public_key = key.replace_extension(".pub").string();
   files.last_verification = (std::filesystem::path(files.checkpoints).parent_path() / "last-verification.json").string();
+  files.feed_cursor = (dir / "feed.cursor").string();
   return files;
 }
 
@@ -535,10 +536,35 @@ AuditService::AuditService(store::Store& store, const Clock& clock, const Config
                              .key_file = config.audit_witness_key_file},
                    .peer_name = config.audit_witness_server_name};
     witness_ = std::make_unique<AuditWitness>(config.audit_witness, HostName(), std::move(tls));
+    if (config.audit_feed) {
+      witness_->SetFeed({.read = [this](std::int64_t after, int limit) { return FeedItems(after, limit); },
+                         .cursor_file = files_.feed_cursor});
+    }
   }
 }
 
+Result<std::vector<FeedItem>> AuditService::FeedItems(std::int64_t after, int limit) {
+  ROUNDS_ASSIGN_OR_RETURN(auto records,
+                          store_.Read([&](store::ReadTx& tx) { return tx.ListAudit(after, limit); }));
+  std::vector<FeedItem> items;
+  items.reserve(records.size());
+  for (const auto& r : records) {
+    items.push_back({.seq = r.seq,
+                     .time = r.time,
+                     .severity = r.outcome == domain::AuditOutcome::kSuccess ? 6 : 4,
+                     .text = std::string(kFeedMarker) + FhirAuditEvent(r).dump()});
+  }
+  return items;
+}
+
 namespace {
+
+// A Unix socket path, or a loopback address ("127.0.0.1:514", "localhost:514", "[::1]:514").
+bool IsLocalAddress(const std::string& address) {
+  if (!address.empty() && address.front() == '/') return true;
+  const std::string host = address.substr(0, address.rfind(':'));
+  return host == "localhost" || host == "[::1]" || host == "::1" || host.rfind("127.", 0) == 0;
+}
 
 // TLS files given for a witness that would not use them mean a configuration that is not what
 // it seems: checkpoints would leave in the clear, or not at all.
@@ -548,6 +574,17 @@ Status CheckWitnessSettings(const Config& config) {
   if (config.audit_witness.empty() && (config.audit_witness_tls || files)) {
     return InvalidArgument("bad_config", "The audit witness's TLS settings are set, but audit_witness is not.",
                            "audit_witness");
+  }
+  if (config.audit_feed && config.audit_witness.empty()) {
+    return InvalidArgument("bad_config", "audit_feed sends the audit records to the audit witness's collector, but "
+                                         "audit_witness is not set.", "audit_feed");
+  }
+  if (config.audit_feed && !config.audit_witness_tls && !IsLocalAddress(config.audit_witness)) {
+    return InvalidArgument("bad_config",
+                           "audit_feed would send the audit records, which name patients, to " + config.audit_witness +
+                               " in the clear. Set audit_witness_tls = true, or send them to a forwarder on this host "
+                               "(a loopback address or a Unix socket).",
+                           "audit_feed");
   }
   if (!config.audit_witness_tls && files) {
     return InvalidArgument("bad_config",
@@ -775,6 +812,7 @@ void AuditService::Run() {
       std::lock_guard checkpoint_lock(checkpoint_mutex_);
       (void)CheckpointFileIntactLocked();  // a change to the file is reported within a poll
       auto head = store_.Read([](store::ReadTx& tx) { return tx.LastAuditRecord(); });
+      if (witness_ && head) witness_->FeedTo(*head ? (**head).seq : 0);
       std::int64_t pending = head && *head ? (**head).seq - last_checkpoint_seq_ : 0;
       bool due = pending >= config_.audit_checkpoint_records ||
                  (pending > 0 && std::chrono::steady_clock::now() - last_signed >= interval);

@@ -48,6 +48,7 @@ struct AuditFiles {
   std::string signing_key;  // hex secret key, mode 0600
   std::string public_key;   // hex public key
   std::string last_verification;  // the last finished verification's report (JSON)
+  std::string feed_cursor;        // the seq of the last record the audit feed sent
 
   static AuditFiles For(const Config& config);
 };
@@ -199,6 +200,8 @@ class AuditService {
   // Records the use (or refusal) of the trail; kForbidden "compliance_required" for others.
   Status RequireCompliance(const Actor& actor, const char* action, const nlohmann::json& details);
   void Run();
+  // The audit feed's next records, as FHIR AuditEvents (config.audit_feed).
+  Result<std::vector<FeedItem>> FeedItems(std::int64_t after, int limit);
   // Caller holds checkpoint_mutex_.
   Status CheckpointLocked();
   // Why the trail does not continue checkpoint `last` (its signature under key_, its record's

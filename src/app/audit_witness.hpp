@@ -14,6 +14,14 @@
 // alerts and the rhythm of the trail are the security team's, and the transport must not be the
 // place an attacker learns or bends them.
 //
+// With the feed on (config.audit_feed), every record of the trail goes to the same collector
+// too, after the checkpoints and alerts and oldest first, as a FHIR AuditEvent: what a SIEM or
+// IHE ATNA's audit record repository takes in. The records are read from the store, not queued:
+// a collector that is down for a day gets the day's records when it is back, and a cursor file
+// (the seq of the last record sent) lets a restarted server go on where it stopped. A record can
+// be sent twice (a crash between sending and saving the cursor), never skipped; the AuditEvent's
+// id is the record's seq.
+//
 // Sending never holds up the server: messages wait in a bounded queue for one thread that
 // connects, sends, and on any failure reconnects with a growing pause (1 s to 60 s). A checkpoint
 // vouches for every record before it, so when the queue is full the oldest is dropped: the newest
@@ -30,6 +38,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -65,6 +74,24 @@ struct WitnessTls {
   std::string peer_name;        // the name the collector's certificate carries; empty: the address's host
 };
 
+// One audit record for the feed, rendered by the audit service.
+struct FeedItem {
+  std::int64_t seq = 0;
+  UnixMillis time = 0;
+  int severity = 6;   // syslog's: 6 informational, 4 warning (a refusal or failure)
+  std::string text;   // kFeedMarker then the record as one line of JSON
+};
+
+// What precedes a fed record's JSON in its message.
+inline constexpr std::string_view kFeedMarker = "rounds-audit-record ";
+
+// Where the feed's records come from and where it keeps its place.
+struct AuditFeed {
+  // The records after seq `after`, oldest first, at most `limit`.
+  std::function<Result<std::vector<FeedItem>>(std::int64_t after, int limit)> read;
+  std::string cursor_file;  // "<seq>\n" of the last record sent
+};
+
 class AuditWitness {
  public:
   // `address`: "host:port" of the collector (or a Unix socket path); `host`: this server's name
@@ -78,6 +105,12 @@ class AuditWitness {
   // cannot be used, or TLS to a Unix socket without a peer name, is kInvalidArgument
   // ("bad_tls_config") and nothing starts. The collector need not be up.
   Status Start();
+  // Before Start(): sends every audit record too, from the seq in the feed's cursor file on (the
+  // first head given to FeedTo when there is none yet). Start fails naming a cursor file that
+  // cannot be read.
+  void SetFeed(AuditFeed feed);
+  // The trail's head: the feed sends the records up to it (the audit service's poll tells it).
+  void FeedTo(std::int64_t head_seq);
   // Queues a signed checkpoint (notice, MSGID "checkpoint").
   void Witness(const governance::audit::Checkpoint& checkpoint, UnixMillis now);
   // Queues an alert that the trail no longer continues what was signed (MSGID "anchor_mismatch").
@@ -90,25 +123,35 @@ class AuditWitness {
     std::int64_t dropped = 0;  // messages dropped from a full queue
     std::int64_t pending = 0;  // messages waiting
     bool connected = false;
+    bool feeding = false;           // the feed is on
+    std::int64_t feed_sent = 0;     // audit records the feed sent
+    std::int64_t feed_seq = 0;      // the last record the feed sent (or started after)
+    std::int64_t feed_behind = 0;   // records on the trail the feed has not sent yet
   };
   Stats stats() const;
 
   // At most this many messages wait; beyond it the oldest goes.
   static constexpr std::size_t kMaxPending = 10'000;
+  // Records the feed reads from the store at a time.
+  static constexpr int kFeedBatch = 200;
 
  private:
   void Enqueue(std::string frame);
   void Run();
+  bool FeedDueLocked() const { return feed_ && feed_started_ && stats_.feed_seq < feed_head_; }
 
   const std::string address_;
   const std::string host_;
   const WitnessTls tls_;
   std::shared_ptr<const net::TlsClientContext> tls_context_;  // set by Start when tls_.enabled
   std::string peer_name_;
+  std::optional<AuditFeed> feed_;
   mutable std::mutex mutex_;  // guards everything below
   std::condition_variable wake_;
   std::deque<std::string> queue_;
-  Stats stats_;  // but `pending`, which is queue_'s size
+  Stats stats_;  // but `pending`, which is queue_'s size, and feed_behind
+  bool feed_started_ = false;   // feed_seq is known (from the cursor file or the first head)
+  std::int64_t feed_head_ = 0;  // the trail's head as last told
   bool stopping_ = false;
   std::chrono::steady_clock::time_point drain_until_{};
   std::thread thread_;

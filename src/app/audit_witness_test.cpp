@@ -349,5 +349,111 @@ TEST_F(AuditWitnessServiceTest, EveryCheckpointLeavesTheHostAndAnchorsTheTrailTh
   EXPECT_FALSE(new_key->ok);
 }
 
+// The audit feed: every record of the trail, as a FHIR AuditEvent, after the checkpoints.
+class AuditFeedTest : public AuditWitnessServiceTest {
+ protected:
+  void Configure(Config& config) override {
+    AuditWitnessServiceTest::Configure(config);
+    config.audit_feed = true;
+  }
+  // The records the collector received through the feed, by seq, in the order they came.
+  std::vector<std::int64_t> FedSeqs() {
+    std::vector<std::int64_t> seqs;
+    for (const auto& m : collector_.messages()) {
+      const std::size_t at = m.find(kFeedMarker);
+      if (at == std::string::npos) continue;
+      EXPECT_NE(m.find(" rounds " + std::to_string(::getpid()) + " audit - "), std::string::npos) << m;
+      const auto event = nlohmann::json::parse(m.substr(at + kFeedMarker.size()));
+      EXPECT_EQ(event["resourceType"], "AuditEvent");
+      seqs.push_back(std::stoll(event["id"].get<std::string>()));
+    }
+    return seqs;
+  }
+  std::vector<std::int64_t> WaitForFed(std::size_t n) {
+    for (int i = 0; i < 500; ++i) {
+      auto seqs = FedSeqs();
+      if (seqs.size() >= n) return seqs;
+      std::this_thread::sleep_for(10ms);
+    }
+    return FedSeqs();
+  }
+  void Record(const std::string& action, int count) {
+    for (int i = 0; i < count; ++i) {
+      clock_.Advance(1'000);
+      ASSERT_TRUE(AuditNow(*store_, AuditEntry(Actor::System(), action, "message", std::to_string(i), clock_.NowMillis())));
+    }
+  }
+  std::int64_t Head() {
+    auto head = store_->Read([](store::ReadTx& tx) { return tx.LastAuditRecord(); });
+    return head && *head ? (**head).seq : 0;
+  }
+  std::string Cursor() {
+    std::ifstream in(AuditFiles::For(config_).feed_cursor);
+    std::string text;
+    std::getline(in, text);
+    return text;
+  }
+};
+
+TEST_F(AuditFeedTest, SendsEveryRecordOnceInOrderAndGoesOnFromItsCursorAfterARestart) {
+  Record("message.read", 2);  // before the feed: its history is the export's, not the feed's
+  const std::int64_t start = Head();
+  ASSERT_TRUE(services_->audit.Start());
+  for (int i = 0; i < 500 && Cursor().empty(); ++i) std::this_thread::sleep_for(10ms);
+  ASSERT_EQ(Cursor(), std::to_string(start)) << "the feed starts at the trail's head";
+  Record("message.read", 5);
+  std::vector<std::int64_t> expected;
+  for (std::int64_t seq = start + 1; seq <= Head(); ++seq) expected.push_back(seq);
+  EXPECT_EQ(WaitForFed(expected.size()), expected);
+  auto state = services_->audit.WitnessState();
+  ASSERT_TRUE(state);
+  EXPECT_TRUE(state->feeding);
+  EXPECT_EQ(state->feed_sent, static_cast<std::int64_t>(expected.size()));
+  services_->audit.Stop();
+  EXPECT_EQ(Cursor(), std::to_string(expected.back()));
+
+  // While the server is down the trail grows and the collector restarts; the next server sends
+  // what it has not, and nothing twice.
+  Record("message.search", 3);
+  collector_.Shutdown();
+  collector_.Restart();
+  const std::size_t before = FedSeqs().size();
+  for (std::int64_t seq = expected.back() + 1; seq <= Head(); ++seq) expected.push_back(seq);
+  AuditService again(*store_, clock_, config_);
+  ASSERT_TRUE(again.Start());
+  auto fed = WaitForFed(before + 3);
+  ASSERT_EQ(fed.size(), expected.size());
+  EXPECT_EQ(fed, expected);
+  again.Stop();
+  EXPECT_EQ(Cursor(), std::to_string(expected.back()));
+}
+
+TEST_F(AuditFeedTest, ACursorFileThatIsNotARecordNumberStopsTheStart) {
+  std::filesystem::create_directories(std::filesystem::path(AuditFiles::For(config_).feed_cursor).parent_path());
+  std::ofstream(AuditFiles::For(config_).feed_cursor) << "forty-two\n";
+  auto started = services_->audit.Start();
+  ASSERT_FALSE(started);
+  EXPECT_EQ(started.error().problem, "bad_feed_cursor");
+  EXPECT_NE(started.error().public_message.find("feed.cursor"), std::string::npos);
+}
+
+TEST_F(AuditFeedTest, ACursorPastTheTrailsEndGoesOnFromTheHead) {
+  std::filesystem::create_directories(std::filesystem::path(AuditFiles::For(config_).feed_cursor).parent_path());
+  std::ofstream(AuditFiles::For(config_).feed_cursor) << "5000\n";  // a database restored from a copy
+  ASSERT_TRUE(services_->audit.Start());
+  // Records 1, 2, ... are new on this trail: the feed does not wait for the trail to reach 5000.
+  std::vector<std::int64_t> fed;
+  for (int i = 0; i < 100 && fed.empty(); ++i) {
+    Record("message.read", 1);
+    std::this_thread::sleep_for(50ms);
+    fed = FedSeqs();
+  }
+  ASSERT_FALSE(fed.empty());
+  EXPECT_LE(fed.back(), Head());
+  services_->audit.Stop();
+  fed = FedSeqs();
+  EXPECT_EQ(Cursor(), std::to_string(fed.back()));
+}
+
 }  // namespace
 }  // namespace rounds::app

@@ -123,6 +123,9 @@ struct Config {
   std::string audit_witness_cert_file;
   std::string audit_witness_key_file;
   std::string audit_witness_server_name;
+  // Every audit record also goes to the witness's collector, as a FHIR AuditEvent (a SIEM's or an
+  // IHE ATNA audit record repository's feed); only over TLS or to a forwarder on this host.
+  bool audit_feed = false;
 
   std::string DatabasePath() const;
 };

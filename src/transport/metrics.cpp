@@ -53,6 +53,12 @@ std::string Metrics::RenderAuditWitness(const std::optional<app::AuditWitness::S
       << "# HELP rounds_audit_witness_dropped_total Messages dropped from the audit witness's full queue.\n"
       << "# TYPE rounds_audit_witness_dropped_total counter\nrounds_audit_witness_dropped_total " << witness->dropped
       << "\n";
+  if (witness->feeding) {
+    out << "# HELP rounds_audit_feed_sent_total Audit records the audit feed sent to the collector.\n"
+        << "# TYPE rounds_audit_feed_sent_total counter\nrounds_audit_feed_sent_total " << witness->feed_sent << "\n"
+        << "# HELP rounds_audit_feed_behind Audit records on the trail the audit feed has not sent yet.\n"
+        << "# TYPE rounds_audit_feed_behind gauge\nrounds_audit_feed_behind " << witness->feed_behind << "\n";
+  }
   return out.str();
 }
 

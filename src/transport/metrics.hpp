@@ -37,7 +37,8 @@ class Metrics {
   // before the first), its time, and whether one runs.
   static std::string RenderAuditVerification(std::optional<bool> ok, std::int64_t checked_at_millis, bool running);
   // The audit witness off the host (config.audit_witness), when there is one: whether it is
-  // connected, and the messages sent, waiting and dropped.
+  // connected, and the messages sent, waiting and dropped; with the audit feed on, the records it
+  // sent and those it has still to send.
   static std::string RenderAuditWitness(const std::optional<app::AuditWitness::Stats>& witness);
   // The request bodies being read or handled (bytes held) and max_body_bytes_in_flight.
   static std::string RenderRequestBodies(std::int64_t held, std::int64_t limit);

@@ -17,6 +17,7 @@ import { RoundsServer, runCli } from '../lib/server.mjs';
 import { startServer, createUsers } from './fixtures.mjs';
 
 const MARKER = 'rounds-audit-checkpoint ';
+const FEED = 'rounds-audit-record ';
 
 // A syslog collector over TCP with octet counting; `messages` grows as frames arrive.
 // With `tlsOptions` it listens with TLS, and `peers` holds each sender's certificate name and protocol.
@@ -167,7 +168,9 @@ test('over TLS the checkpoints reach a collector that verifies the server, and t
     ROUNDS_AUDIT_WITNESS_CA_FILE: certs.at('ca.crt'),
     ROUNDS_AUDIT_WITNESS_CERT_FILE: certs.at('rounds.crt'), ROUNDS_AUDIT_WITNESS_KEY_FILE: certs.at('rounds.key'),
   };
-  const { server, admin } = await startServer({ env: { ROUNDS_AUDIT_CHECKPOINT_SECONDS: '1', ...tlsEnv } });
+  // The audit feed on as well: every record after the start, as a FHIR AuditEvent.
+  const { server, admin } = await startServer({ env: { ROUNDS_AUDIT_CHECKPOINT_SECONDS: '1', ROUNDS_AUDIT_FEED: 'true', ...tlsEnv } });
+  const fed = () => collector.messages.filter((m) => m.includes(FEED)).map((m) => JSON.parse(m.slice(m.indexOf(FEED) + FEED.length)));
   try {
     await collector.waitFor(() => collector.checkpoints().length >= 1, 'the first checkpoint over TLS');
     assert.match(collector.messages[0], /^<85>1 \S+ \S+ rounds \d+ checkpoint - rounds-audit-checkpoint /);
@@ -177,6 +180,18 @@ test('over TLS the checkpoints reach a collector that verifies the server, and t
     await createUsers(server, admin, ['xia']);
     const heads = collector.checkpoints().length;
     await collector.waitFor(() => collector.checkpoints().length > heads, 'a checkpoint of the new records');
+    const actionOf = (event) => event.subtype.find((c) => c.system === 'urn:rounds:audit-action').code;
+    await collector.waitFor(() => fed().some((e) => actionOf(e) === 'user.create'), 'the new account on the feed');
+    const events = fed();
+    const created = events.find((e) => actionOf(e) === 'user.create');
+    assert.equal(created.resourceType, 'AuditEvent');
+    const me = (await admin.get('/api/v1/me')).body.user;
+    assert.ok(me.id);
+    assert.equal(created.agent[0].who.identifier.value, String(me.id), 'the admin who made it');
+    assert.match(collector.messages.find((m) => m.includes(FEED)), /^<\d+>1 \S+ \S+ rounds \d+ audit - rounds-audit-record \{/);
+    const ids = events.map((e) => Number(e.id));
+    assert.deepEqual(ids, ids.map((_, i) => ids[0] + i), 'every record once, in order');
+    assert.match((await server.client().get('/metrics')).text, /^rounds_audit_feed_sent_total [1-9]\d*$/m);
   } finally {
     await server.stop();
   }
@@ -218,6 +233,7 @@ test('TLS settings that cannot work stop the server from starting, and say why',
     [{ ROUNDS_AUDIT_WITNESS: '127.0.0.1:6514', ROUNDS_AUDIT_WITNESS_TLS: 'true', ROUNDS_AUDIT_WITNESS_CA_FILE: certs.at('ca.crt'),
       ROUNDS_AUDIT_WITNESS_CERT_FILE: certs.at('rounds.crt'), ROUNDS_AUDIT_WITNESS_KEY_FILE: certs.at('collector.key') }, /is not the key of the certificate/],
     [{ ROUNDS_AUDIT_WITNESS_TLS: 'true' }, /TLS settings are set, but audit_witness is not/],
+    [{ ROUNDS_AUDIT_WITNESS: '192.0.2.10:514', ROUNDS_AUDIT_FEED: 'true' }, /audit_feed would send the audit records, which name patients, to 192\.0\.2\.10:514 in the clear/],
   ];
   for (const [env, why] of cases) {
     const server = new RoundsServer({ env });
