@@ -1061,6 +1061,20 @@ json AuditService::StatusLocked() const {
   out["running"] = verifying_;
   out["running_since"] = verifying_ ? json(verifying_since_) : json(nullptr);
   out["running_records_checked"] = verifying_ ? json(verifying_checked_.load()) : json(nullptr);
+  // Where the checkpoints go off the host, and whether they are getting there.
+  if (witness_) {
+    const auto w = witness_->stats();
+    out["witness"] = {{"address", witness_->address()},
+                      {"tls", witness_->tls()},
+                      {"connected", w.connected},
+                      {"last_sent_at", w.last_sent_at != 0 ? json(w.last_sent_at) : json(nullptr)},
+                      {"pending", w.pending},
+                      {"dropped", w.dropped},
+                      {"feed", w.feeding},
+                      {"feed_behind", w.feeding ? json(w.feed_behind) : json(nullptr)}};
+  } else {
+    out["witness"] = nullptr;
+  }
   return out;
 }
 

@@ -307,6 +307,8 @@ void AuditWitness::Run() {
       }
       ++stats_.sent;
       stats_.connected = true;
+      stats_.last_sent_at = std::chrono::duration_cast<milliseconds>(
+                                std::chrono::system_clock::now().time_since_epoch()).count();
       pause = kFirstPause;
       if (outage) log::Info("audit_witness_reached", {{"witness", address_}, {"pending", queue_.size()}});
       outage = false;

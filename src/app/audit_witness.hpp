@@ -123,12 +123,15 @@ class AuditWitness {
     std::int64_t dropped = 0;  // messages dropped from a full queue
     std::int64_t pending = 0;  // messages waiting
     bool connected = false;
+    UnixMillis last_sent_at = 0;    // wall-clock time of the last message the connection took; 0: none
     bool feeding = false;           // the feed is on
     std::int64_t feed_sent = 0;     // audit records the feed sent
     std::int64_t feed_seq = 0;      // the last record the feed sent (or started after)
     std::int64_t feed_behind = 0;   // records on the trail the feed has not sent yet
   };
   Stats stats() const;
+  const std::string& address() const { return address_; }
+  bool tls() const { return tls_.enabled; }
 
   // At most this many messages wait; beyond it the oldest goes.
   static constexpr std::size_t kMaxPending = 10'000;

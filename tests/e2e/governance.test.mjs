@@ -263,6 +263,7 @@ test('the audit page shows the chain verified and finds the PHI refusal', async 
     await b.page.getByRole('button', { name: 'Verify now' }).click();
     await waitForText(status, 'Chain verified');
     assert.match(await b.page.locator('.verify').textContent(), /\d+ records? and \d+ checkpoints? checked .* by cora/);
+    assert.match(await b.page.getByTestId('audit-witness').textContent(), /No witness off the host/);
 
     await b.page.getByLabel('Action', { exact: true }).fill('message.phi_refuse');
     // The unfiltered rows stay on screen until the search's answer replaces them: wait for that
@@ -281,10 +282,10 @@ test('the audit page shows the chain verified and finds the PHI refusal', async 
     await screenshot(b.page, 'governance-audit');
 
     // A second verification: its verdict (over more records: the first's own two) replaces the first.
-    const first = await b.page.locator('.verify .muted.small').textContent();
+    const first = await b.page.getByTestId('audit-verify-counts').textContent();
     await b.page.getByRole('button', { name: 'Verify now' }).click();
     await b.page.waitForFunction((before) => {
-      const line = document.querySelector('.verify .muted.small');
+      const line = document.querySelector('[data-testid="audit-verify-counts"]');
       return line && line.textContent !== before;
     }, first);
     await waitForText(status, 'Chain verified');

@@ -14,7 +14,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { RoundsServer, runCli } from '../lib/server.mjs';
-import { startServer, createUsers } from './fixtures.mjs';
+import { startServer, createUsers, createOfficer } from './fixtures.mjs';
 
 const MARKER = 'rounds-audit-checkpoint ';
 const FEED = 'rounds-audit-record ';
@@ -192,6 +192,15 @@ test('over TLS the checkpoints reach a collector that verifies the server, and t
     const ids = events.map((e) => Number(e.id));
     assert.deepEqual(ids, ids.map((_, i) => ids[0] + i), 'every record once, in order');
     assert.match((await server.client().get('/metrics')).text, /^rounds_audit_feed_sent_total [1-9]\d*$/m);
+    // The audit page's verification status says where the checkpoints go and that they get there.
+    const officer = await createOfficer(server, admin);
+    const { witness } = (await officer.get('/api/v1/audit/verify')).body;
+    assert.equal(witness.address, `127.0.0.1:${collector.port}`);
+    assert.equal(witness.tls, true);
+    assert.equal(witness.connected, true);
+    assert.equal(witness.feed, true);
+    assert.ok(witness.last_sent_at > Date.now() - 60_000, JSON.stringify(witness));
+    assert.equal(witness.dropped, 0);
   } finally {
     await server.stop();
   }

@@ -55,6 +55,12 @@ export interface AuditVerify {
   running: boolean; running_since: number | null; running_records_checked: number | null;
   /** False when the server found at start that the trail left its last signed checkpoint: it signs nothing since. */
   anchored: boolean;
+  /** The collector off the host the checkpoints go to (and, with the feed, every record); null without one. */
+  witness: AuditWitness | null;
+}
+export interface AuditWitness {
+  address: string; tls: boolean; connected: boolean; last_sent_at: number | null; pending: number; dropped: number;
+  feed: boolean; feed_behind: number | null;
 }
 
 /** A legal hold: the custodians' messages (what they wrote anywhere, and every message of their direct conversations; anyone's when empty) in the spaces (any when empty), written in [from, to). */

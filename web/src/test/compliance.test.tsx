@@ -161,6 +161,41 @@ describe('the audit trail', () => {
     expect((el.querySelector('#audit-object_id') as HTMLInputElement).value).toBe('7');
   });
 
+  it('says where the checkpoints go off the host, and says so plainly when they are not getting there', async () => {
+    const verdict = (witness: unknown) => ({
+      ok: true, records_checked: 10, checkpoints_checked: 2, first_bad_seq: null, problem: null, head_seq: 10,
+      checked_at: 1_000, started_at: 900, started_by: 'cora', seconds: 0.1, running: false, running_since: null,
+      running_records_checked: null, anchored: true, witness,
+    });
+    let witness: unknown = { address: 'siem.example.org:6514', tls: true, connected: true, last_sent_at: 1_000, pending: 0,
+      dropped: 0, feed: true, feed_behind: 0 };
+    answer = (url) => {
+      if (url.startsWith('/api/v1/audit/verify')) return json(200, verdict(witness));
+      return json(200, { items: [], next_cursor: null });
+    };
+    let { el } = mount(<AuditPage />);
+    await searched();
+    let line = el.querySelector('[data-testid="audit-witness"]')!;
+    expect(line.textContent).toContain('Checkpoints go to siem.example.org:6514 over TLS: connected · last sent');
+    expect(line.textContent).toContain('every record too');
+    expect(line.textContent).not.toContain('still to send');
+    expect(line.className).not.toContain('error');
+
+    witness = { address: '10.0.0.9:514', tls: false, connected: false, last_sent_at: null, pending: 3, dropped: 1,
+      feed: true, feed_behind: 250 };
+    ({ el } = mount(<AuditPage />));
+    await searched();
+    line = el.querySelector('[data-testid="audit-witness"]')!;
+    expect(line.className).toContain('error');
+    expect(line.textContent).toBe('Checkpoints go to 10.0.0.9:514 without encryption: not reachable now; they are sent once it is back · '
+      + '3 messages waiting · 1 checkpoint dropped from a full queue · every record too, 250 records still to send');
+
+    witness = null;
+    ({ el } = mount(<AuditPage />));
+    await searched();
+    expect(el.querySelector('[data-testid="audit-witness"]')!.textContent).toContain('No witness off the host');
+  });
+
   it('finds the actor to filter by by name, disabled accounts included', async () => {
     answer = (url) => {
       if (url.startsWith('/api/v1/users')) return json(200, { items: [PEOPLE[1]], next_cursor: null });

@@ -3,7 +3,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import { errorText, type UserRef } from '../../api';
 import PersonField from '../../components/PersonField';
-import { Gov, type AuditFilter, type AuditRecord, type AuditVerify } from '../../governanceApi';
+import { Gov, type AuditFilter, type AuditRecord, type AuditVerify, type AuditWitness } from '../../governanceApi';
 import { fullTime, plural } from '../../lib/format';
 
 /** A datetime-local value ("2026-11-29T18:05") as UTC milliseconds for the API, or ''. */
@@ -50,7 +50,7 @@ function Verification() {
             <p className="verify-status" role="status" data-testid="audit-verify-status">
               {verdict.ok ? 'Chain verified' : `Chain broken${verdict.first_bad_seq ? ` at record ${verdict.first_bad_seq}` : ''}`}
             </p>
-            <p className="muted small">
+            <p className="muted small" data-testid="audit-verify-counts">
               {plural(verdict.records_checked ?? 0, 'record')} and {plural(verdict.checkpoints_checked ?? 0, 'checkpoint')} checked{verdict.head_seq !== null ? ` · newest record ${verdict.head_seq}` : ''}
               {verdict.checked_at ? ` · ${fullTime(verdict.checked_at)}` : ''}
               {verdict.started_by ? ` · by ${verdict.started_by}` : ''}
@@ -70,6 +70,7 @@ function Verification() {
             Verifying… {plural(result?.running_records_checked ?? 0, 'record')} checked so far
           </p>
         )}
+        {result && <WitnessLine witness={result.witness} />}
         {!result && !error && <p className="muted">Loading…</p>}
         {error && <p className="error" role="alert">{error}</p>}
       </div>
@@ -77,6 +78,30 @@ function Verification() {
         {running ? 'Verifying…' : 'Verify now'}
       </button>
     </section>
+  );
+}
+
+/** Where the signed checkpoints go off this host, and whether they are getting there. */
+export function WitnessLine({ witness }: { witness: AuditWitness | null | undefined }) {
+  if (!witness) {
+    return (
+      <p className="muted small" data-testid="audit-witness">
+        No witness off the host: the signed checkpoints are kept on this server only.
+      </p>
+    );
+  }
+  const how = witness.tls ? 'over TLS' : 'without encryption';
+  const parts = [
+    witness.connected ? 'connected' : 'not reachable now; they are sent once it is back',
+    witness.last_sent_at ? `last sent ${fullTime(witness.last_sent_at)}` : '',
+    witness.pending > 0 ? `${plural(witness.pending, 'message')} waiting` : '',
+    witness.dropped > 0 ? `${plural(witness.dropped, 'checkpoint')} dropped from a full queue` : '',
+    witness.feed ? `every record too${witness.feed_behind ? `, ${plural(witness.feed_behind, 'record')} still to send` : ''}` : '',
+  ].filter(Boolean);
+  return (
+    <p className={witness.connected ? 'muted small' : 'error'} data-testid="audit-witness">
+      Checkpoints go to {witness.address} {how}: {parts.join(' · ')}
+    </p>
   );
 }
 
