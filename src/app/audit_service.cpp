@@ -20,6 +20,7 @@
 #include "app/key_file.hpp"
 #include "domain/rules.hpp"
 #include "core/log.hpp"
+#include "core/socket.hpp"
 #include "core/thread_name.hpp"
 
 namespace rounds::app {
@@ -562,8 +563,9 @@ namespace {
 // A Unix socket path, or a loopback address ("127.0.0.1:514", "localhost:514", "[::1]:514").
 bool IsLocalAddress(const std::string& address) {
   if (!address.empty() && address.front() == '/') return true;
-  const std::string host = address.substr(0, address.rfind(':'));
-  return host == "localhost" || host == "[::1]" || host == "::1" || host.rfind("127.", 0) == 0;
+  const auto split = net::SplitHostPort(address);
+  if (!split) return false;
+  return split->host == "localhost" || split->host == "::1" || split->host.rfind("127.", 0) == 0;
 }
 
 // TLS files given for a witness that would not use them mean a configuration that is not what

@@ -127,7 +127,7 @@ Status AuditWitness::Start() {
   if (tls_.enabled && !tls_context_) {
     peer_name_ = tls_.peer_name;
     if (peer_name_.empty() && !address_.empty() && address_.front() != '/') {
-      peer_name_ = address_.substr(0, address_.rfind(':'));
+      if (auto split = net::SplitHostPort(address_)) peer_name_ = split->host;
     }
     if (peer_name_.empty()) {
       return InvalidArgument("bad_tls_config",

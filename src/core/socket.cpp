@@ -41,6 +41,15 @@ Status WaitFor(int fd, short events, Deadline deadline, const char* what) {
   }
 }
 
+std::optional<HostPort> SplitHostPort(const std::string& address) {
+  const std::size_t colon = address.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == address.size()) return std::nullopt;
+  std::string host = address.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.empty()) return std::nullopt;
+  return HostPort{std::move(host), address.substr(colon + 1)};
+}
+
 Result<Socket> Connect(const std::string& address, Deadline deadline) {
   Socket socket;
   int rc = 0;
@@ -53,14 +62,12 @@ Result<Socket> Connect(const std::string& address, Deadline deadline) {
     if (!socket.open()) return Unavailable(std::string("socket: ") + std::strerror(errno));
     rc = ::connect(socket.fd(), reinterpret_cast<const sockaddr*>(&sa), sizeof sa);
   } else {
-    const std::size_t colon = address.rfind(':');
-    if (colon == std::string::npos) {
-      return Unavailable("address is neither a path nor host:port: " + address);
-    }
+    const auto split = SplitHostPort(address);
+    if (!split) return Unavailable("address is neither a path nor host:port: " + address);
     addrinfo hints{};
     hints.ai_socktype = SOCK_STREAM;
     addrinfo* found = nullptr;
-    if (::getaddrinfo(address.substr(0, colon).c_str(), address.substr(colon + 1).c_str(), &hints, &found) != 0 ||
+    if (::getaddrinfo(split->host.c_str(), split->port.c_str(), &hints, &found) != 0 ||
         found == nullptr) {
       return Unavailable("cannot resolve " + address);
     }

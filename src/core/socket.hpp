@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -36,6 +37,14 @@ class Socket {
 // Waits until `fd` is ready for `events` (POLLIN, POLLOUT) or `deadline` passes; `what` names
 // the wait in the error ("connecting", "sending").
 Status WaitFor(int fd, short events, Deadline deadline, const char* what);
+
+// "host:port" split at its last colon; an IPv6 literal is written in brackets ("[::1]:6514") and
+// comes out without them. nullopt when there is no colon or either side is empty.
+struct HostPort {
+  std::string host;
+  std::string port;
+};
+std::optional<HostPort> SplitHostPort(const std::string& address);
 
 // A non-blocking connection to a Unix socket path ("/run/clamav/clamd.ctl") or "host:port".
 Result<Socket> Connect(const std::string& address, Deadline deadline);

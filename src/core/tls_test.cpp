@@ -342,6 +342,21 @@ TEST_F(TlsTest, AHandshakeWaitsNoLongerThanItsDeadline) {
       << stream.error().internal_message;
 }
 
+TEST(SplitHostPortTest, SplitsAtTheLastColonAndUnbracketsAnIpv6Literal) {
+  auto plain = SplitHostPort("collector.example.org:6514");
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(plain->host, "collector.example.org");
+  EXPECT_EQ(plain->port, "6514");
+  auto v6 = SplitHostPort("[2001:db8::7]:6514");
+  ASSERT_TRUE(v6);
+  EXPECT_EQ(v6->host, "2001:db8::7");
+  EXPECT_EQ(v6->port, "6514");
+  auto v4 = SplitHostPort("192.0.2.10:514");
+  ASSERT_TRUE(v4);
+  EXPECT_EQ(v4->host, "192.0.2.10");
+  for (const char* bad : {"collector", ":514", "collector:", "[]:514", ""}) EXPECT_FALSE(SplitHostPort(bad)) << bad;
+}
+
 TEST_F(TlsTest, NamesWhatIsWrongWithTheFilesItIsGiven) {
   auto missing = TlsClientContext::Create({.ca_file = folder_ / "nowhere.pem"});
   ASSERT_FALSE(missing);
