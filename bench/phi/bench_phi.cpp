@@ -35,7 +35,7 @@ int main(int argc, char** argv) {
       std::ostringstream ignored;
       auto report = phi::RunEvaluation(ignored);
       if (!report) return 1;
-      std::cout << phi::CommittedFiguresHeader(report->held_out, report->split_held_out);
+      std::cout << phi::CommittedFiguresHeader(report->held_out, report->split_held_out, report->reply_held_out);
       return 0;
     } else if (std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0) {
       std::cout << kUsage;

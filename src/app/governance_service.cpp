@@ -532,8 +532,13 @@ Result<json> GovernanceService::PhiCheck(const Actor& actor, SpaceId space_id, c
     return policy_.TemplateFor(tx, readable.first);
   }));
   // The body as the post or edit will be screened: after the end of the author's previous post in
-  // the same conversation too (and, for an edit, before the next).
-  if (editing == 0) neighbours.previous = policy_.Carried(space_id, thread, actor.user.id, clock_.NowMillis());
+  // the same conversation too, as a reply to someone else's newest there (and, for an edit, before
+  // the next).
+  if (editing == 0) {
+    const UnixMillis now = clock_.NowMillis();
+    neighbours.previous = policy_.Carried(space_id, thread, actor.user.id, now);
+    neighbours.asked = policy_.Asked(space_id, thread, actor.user.id, now);
+  }
   // An outsider (a patient, a guest) is told what a post would be refused or redacted for, never
   // what the patient index matched: the check would otherwise say who is a patient here.
   Screening screening = Screen(policy_, {{"body", body}, {"title", title}}, AuthorOf(actor), neighbours.view());

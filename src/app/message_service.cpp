@@ -261,10 +261,12 @@ Result<std::shared_ptr<MessageService::PostJob>> MessageService::PreparePost(con
   }
   auto job = std::make_shared<PostJob>();
   job->now = clock_.NowMillis();
-  // The body is also scanned after the end of the author's previous post here, if recent: PHI
-  // split between two posts is the second's finding.
-  const std::string carried = policy_.Carried(space_id, draft.parent_id.value_or(0), actor.user.id, job->now);
-  job->scanned = Screen(policy_, std::move(fields), AuthorOf(actor), {.previous = carried});
+  // The body is also scanned after the end of the author's previous post here, and as a reply to
+  // the newest post by someone else, if recent: PHI split between two posts is the second's finding.
+  const MessageId thread = draft.parent_id.value_or(0);
+  const std::string carried = policy_.Carried(space_id, thread, actor.user.id, job->now);
+  const std::string asked = policy_.Asked(space_id, thread, actor.user.id, job->now);
+  job->scanned = Screen(policy_, std::move(fields), AuthorOf(actor), {.previous = carried, .asked = asked});
   job->actor = actor;
   job->space_id = space_id;
   job->draft = draft;
@@ -476,8 +478,9 @@ Result<PostResult> MessageService::FinishPost(PostJob& job, Result<std::string> 
   json message = json::parse(*posted);
   if (job.was_created) {
     if (job.carries && message.contains("body") && message["body"].is_string()) {
+      const bool seen = message.value("state", "") == "published";
       policy_.RememberPosted(job.space_id, job.draft.parent_id.value_or(0), job.actor.user.id,
-                             message["body"].get_ref<const std::string&>(), job.now);
+                             message["body"].get_ref<const std::string&>(), job.now, seen);
     }
     Publish(bus_, job.created);
     internal::PublishQueueChange(bus_, "held", job.space_id, "message_id", message["id"].get<MessageId>(),

@@ -111,20 +111,38 @@ std::size_t PolicyEngine::CarryHash::operator()(const CarryKey& k) const {
   return static_cast<std::size_t>(h);
 }
 
+namespace {
+
+// Makes room for a new key in a map of remembered lines bounded at `max`: the expired go, then all.
+template <typename Map, typename Key, typename At>
+void MakeRoom(Map& map, const Key& key, std::size_t max, UnixMillis now, At at) {
+  if (map.size() < max || map.contains(key)) return;
+  std::erase_if(map, [&](const auto& entry) { return now - at(entry.second) > PolicyEngine::kCarryMillis; });
+  if (map.size() >= max) map.clear();
+}
+
+bool Fresh(UnixMillis at, UnixMillis now) { return now >= at && now - at <= PolicyEngine::kCarryMillis; }
+
+}  // namespace
+
 void PolicyEngine::RememberPosted(domain::SpaceId space, domain::MessageId thread, domain::UserId author,
-                                  std::string_view body, UnixMillis now) const {
+                                  std::string_view body, UnixMillis now, bool seen) const {
   if (!safeguards_.phi_scan) return;
   std::string tail = phi::CarriedTail(body);
   std::lock_guard lock(carried_mu_);
+  if (seen) {
+    const CarryKey key{space, thread, 0};
+    MakeRoom(conversations_, key, kMaxCarried, now, [](const Conversation& c) { return c.last.at; });
+    Conversation& c = conversations_[key];
+    if (c.last.author != author) c.other = std::move(c.last);
+    c.last = PostedLine{author, now, tail};
+  }
   const CarryKey key{space, thread, author};
   if (tail.empty()) {
     carried_.erase(key);
     return;
   }
-  if (carried_.size() >= kMaxCarried && !carried_.contains(key)) {
-    std::erase_if(carried_, [now](const auto& entry) { return now - entry.second.at > kCarryMillis; });
-    if (carried_.size() >= kMaxCarried) carried_.clear();
-  }
+  MakeRoom(carried_, key, kMaxCarried, now, [](const CarriedLine& line) { return line.at; });
   carried_[key] = CarriedLine{now, std::move(tail)};
 }
 
@@ -132,8 +150,19 @@ std::string PolicyEngine::Carried(domain::SpaceId space, domain::MessageId threa
                                   UnixMillis now) const {
   std::lock_guard lock(carried_mu_);
   auto it = carried_.find(CarryKey{space, thread, author});
-  if (it == carried_.end() || now - it->second.at > kCarryMillis || now < it->second.at) return {};
+  if (it == carried_.end() || !Fresh(it->second.at, now)) return {};
   return it->second.tail;
+}
+
+std::string PolicyEngine::Asked(domain::SpaceId space, domain::MessageId thread, domain::UserId author,
+                                UnixMillis now) const {
+  std::lock_guard lock(carried_mu_);
+  auto it = conversations_.find(CarryKey{space, thread, 0});
+  if (it == conversations_.end()) return {};
+  const Conversation& c = it->second;
+  const PostedLine& line = c.last.author != author ? c.last : c.other;
+  if (line.author == 0 || line.author == author || !Fresh(line.at, now)) return {};
+  return line.tail;
 }
 
 void PolicyEngine::SetPatients(std::vector<phi::PatientRecord> patients) { index_->Replace(patients); }

@@ -72,12 +72,18 @@ class PolicyEngine {
   // The end of each author's last post in a conversation (a space's top level, or one thread),
   // kept in memory for kCarryMillis and never stored: what their next post there is also scanned
   // after (phi/continuation.hpp), so that PHI split between two posts is found in the second.
-  // Kept only where the space's PHI rule is not allow. `thread`: the thread's first message, or 0.
+  // A post its members can read (`seen`: published, not held) is also what another author's next
+  // post there is read as a reply to ("what's her dob?" / "3/4/1950"). Kept only where the space's
+  // PHI rule is not allow. `thread`: the thread's first message, or 0.
   static constexpr UnixMillis kCarryMillis = 120'000;
   void RememberPosted(domain::SpaceId space, domain::MessageId thread, domain::UserId author,
-                      std::string_view body, UnixMillis now) const;
-  // What RememberPosted kept for this conversation within kCarryMillis of `now`; empty: nothing.
+                      std::string_view body, UnixMillis now, bool seen = true) const;
+  // What RememberPosted kept of `author`'s last post in this conversation within kCarryMillis of
+  // `now`; empty: nothing.
   std::string Carried(domain::SpaceId space, domain::MessageId thread, domain::UserId author, UnixMillis now) const;
+  // What it kept of the newest post there that members can read by anyone but `author`, within
+  // kCarryMillis of `now`: what `author`'s post answers. Empty: nothing.
+  std::string Asked(domain::SpaceId space, domain::MessageId thread, domain::UserId author, UnixMillis now) const;
 
   // Whether uploads are scanned for malware (Config::antivirus_address names a daemon).
   bool ScansForMalware() const { return malware_ != nullptr; }
@@ -115,10 +121,23 @@ class PolicyEngine {
     UnixMillis at;
     std::string tail;
   };
+  struct PostedLine {
+    domain::UserId author = 0;  // 0: none
+    UnixMillis at = 0;
+    std::string tail;
+  };
+  // The newest post members can read in a conversation, and the newest before it by another
+  // author: whoever posts next, one of them is someone else's.
+  struct Conversation {
+    PostedLine last;
+    PostedLine other;
+  };
   // At most this many conversations are remembered; past it the expired go, then all.
   static constexpr std::size_t kMaxCarried = 100'000;
   mutable std::mutex carried_mu_;
   mutable std::unordered_map<CarryKey, CarriedLine, CarryHash> carried_;  // guarded by carried_mu_
+  // By conversation (CarryKey's author 0); guarded by carried_mu_, bounded as carried_ is.
+  mutable std::unordered_map<CarryKey, Conversation, CarryHash> conversations_;
 };
 
 }  // namespace rounds::app

@@ -84,6 +84,7 @@ nlohmann::json Screening::FindingsJson(std::size_t limit) const {
                        {"confidence", std::round(finding.confidence * 100) / 100},
                        {"rule", finding.rule_id}});
       if (finding.across_messages) items.back()["across_messages"] = true;
+      if (finding.in_reply) items.back()["in_reply"] = true;
     }
   }
   return items;
@@ -93,12 +94,14 @@ ScreenedField ScreenField(const PolicyEngine& policy, std::string field, std::st
                           Neighbours around) {
   ScreenedField f{std::move(field), {}, {}};
   if (text.empty()) return f;
-  f.findings = phi::ScanBetween(around.previous, text, around.next, [&](std::string_view t) { return policy.Scan(t); });
+  f.findings = phi::ScanBetween(around.previous, text, around.next, [&](std::string_view t) { return policy.Scan(t); },
+                                around.asked);
   // Always both scans: what an outsider is shown must not depend on whether the indexed scan
   // found anything either.
   if (author == Author::kOutsider) {
     std::vector<phi::Finding> unindexed = phi::ScanBetween(
-        around.previous, text, around.next, [&](std::string_view t) { return policy.ScanWithoutIndex(t); });
+        around.previous, text, around.next, [&](std::string_view t) { return policy.ScanWithoutIndex(t); },
+        around.asked);
     for (auto& finding : f.findings) {
       if (!FoundWithout(finding, unindexed)) f.withheld.push_back(std::move(finding));
     }
@@ -124,6 +127,13 @@ Result<EditNeighbours> ReadEditNeighbours(store::ReadTx& tx, const domain::Messa
     if (!near(other)) break;
     if (other.author_id == m.author_id && !other.deleted) {
       out.previous = phi::CarriedTail(other.body);
+      break;
+    }
+  }
+  for (const domain::Message& other : before) {
+    if (!near(other)) break;
+    if (other.author_id != m.author_id && !other.deleted && other.state == domain::MessageState::kPublished) {
+      out.asked = phi::CarriedTail(other.body);
       break;
     }
   }

@@ -51,7 +51,8 @@ struct Screening {
   std::string WithheldTypesCsv() const;
   bool Withheld() const;
   // [{type, field, begin, end, confidence, rule}], the first `limit` of them in field order; a
-  // finding that only shows after the author's previous post also says "across_messages": true.
+  // finding that only shows after the author's previous post also says "across_messages": true, and
+  // one that shows only as a reply to another author's post "in_reply": true as well.
   nlohmann::json FindingsJson(std::size_t limit = SIZE_MAX) const;
   const std::string& Text(std::size_t i) const { return fields[i].text; }
 };
@@ -65,23 +66,27 @@ std::string TypeCode(phi::PhiType type);
 // are the same whoever is in the index.
 //
 // PHI split between posts (phi/continuation.hpp): the "body" field is also scanned after
-// `around.previous`, the end of the author's previous post in the same conversation, and, for an
-// edit, before `around.next`, the author's post that followed it; what shows only that way is the
-// body's finding too.
+// `around.previous`, the end of the author's previous post in the same conversation, as a reply to
+// `around.asked`, the end of the newest post there by someone else, and, for an edit, before
+// `around.next`, the author's post that followed it; what shows only that way is the body's
+// finding too.
 struct Neighbours {
   std::string_view previous;
   std::string_view next;
+  std::string_view asked;
 };
 Screening Screen(const PolicyEngine& policy, std::vector<std::pair<std::string, std::string>> fields,
                  Author author = Author::kStaff, Neighbours around = {});
 
 // The author's posts around one of theirs, `m`, in its conversation (the space's top level, or
-// its thread), each sent within PolicyEngine::kCarryMillis of it: what an edit of `m` is read
-// between. Empty where there is none.
+// its thread), and the newest post before it there by someone else that the author could read,
+// each sent within PolicyEngine::kCarryMillis of it: what an edit of `m` is read between. Empty
+// where there is none.
 struct EditNeighbours {
   std::string previous;  // the end of the one before (phi::CarriedTail)
   std::string next;      // the one after
-  Neighbours view() const { return {previous, next}; }
+  std::string asked;     // the end of another author's before it, which `m` answers
+  Neighbours view() const { return {previous, next, asked}; }
 };
 Result<EditNeighbours> ReadEditNeighbours(store::ReadTx& tx, const domain::Message& m);
 

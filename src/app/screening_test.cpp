@@ -83,5 +83,50 @@ TEST(Screening, APostIsCarriedForTwoMinutesInItsOwnConversationOnly) {
   EXPECT_EQ(policy.Carried(9, 0, 3, t), "");
 }
 
+TEST(Screening, APostIsAskedOfEveryoneElseInItsConversationOnceMembersCanReadIt) {
+  Config config;
+  PolicyEngine policy(config, std::string(32, 'k'));
+  const UnixMillis t = 1'700'000'000'000;
+  // Ana (3) asks; Ben (4) answers what she asked, not what he said himself.
+  policy.RememberPosted(7, 0, 3, "what's her dob?", t);
+  EXPECT_EQ(policy.Asked(7, 0, 4, t + 5), "what's her dob?");
+  EXPECT_EQ(policy.Asked(7, 0, 3, t + 5), "");  // nobody asked Ana anything
+  policy.RememberPosted(7, 0, 4, "one sec", t + 10);
+  EXPECT_EQ(policy.Asked(7, 0, 4, t + 20), "what's her dob?");  // still hers, after his own post
+  EXPECT_EQ(policy.Asked(7, 0, 3, t + 20), "one sec");
+  EXPECT_EQ(policy.Asked(7, 0, 5, t + 20), "one sec");  // a third member answers the newest
+  // Only within two minutes, in the same conversation, on a clock that did not go back.
+  EXPECT_EQ(policy.Asked(7, 0, 4, t + PolicyEngine::kCarryMillis), "what's her dob?");
+  EXPECT_EQ(policy.Asked(7, 0, 4, t + PolicyEngine::kCarryMillis + 1), "");
+  EXPECT_EQ(policy.Asked(7, 11, 4, t + 20), "");
+  EXPECT_EQ(policy.Asked(8, 0, 4, t + 20), "");
+  EXPECT_EQ(policy.Asked(7, 0, 4, t - 1), "");
+  // A post members cannot read yet (held for a moderator) is asked of nobody, but its author's
+  // next post still continues it.
+  policy.RememberPosted(7, 0, 6, "pt dob is", t + 30, /*seen=*/false);
+  EXPECT_EQ(policy.Asked(7, 0, 4, t + 40), "what's her dob?");
+  EXPECT_EQ(policy.Carried(7, 0, 6, t + 40), "pt dob is");
+  // A post of blanks asks nothing.
+  policy.RememberPosted(7, 0, 5, "  ", t + 50);
+  EXPECT_EQ(policy.Asked(7, 0, 4, t + 60), "");
+}
+
+TEST(Screening, ABodyIsReadAsAReplyToWhatWasAsked) {
+  Config config;
+  PolicyEngine policy(config, std::string(32, 'k'));
+  EXPECT_TRUE(Screen(policy, {{"body", "3/4/1950"}}).fields[0].findings.empty());
+  Screening reply = Screen(policy, {{"body", "3/4/1950"}, {"title", "3/4/1950"}}, Author::kStaff,
+                           {.asked = "what's her dob?"});
+  ASSERT_EQ(reply.fields[0].findings.size(), 1u);
+  EXPECT_EQ(reply.fields[0].findings[0].type, phi::PhiType::kDate);
+  EXPECT_TRUE(reply.fields[0].findings[0].across_messages);
+  EXPECT_EQ(reply.FindingsJson()[0]["in_reply"], true);
+  EXPECT_TRUE(reply.fields[1].findings.empty());  // only the body answers
+  // An outsider is told the same: the rules alone find it.
+  Screening outsider = Screen(policy, {{"body", "3/4/1950"}}, Author::kOutsider, {.asked = "what's her dob?"});
+  ASSERT_EQ(outsider.fields[0].findings.size(), 1u);
+  EXPECT_TRUE(outsider.fields[0].withheld.empty());
+}
+
 }  // namespace
 }  // namespace rounds::app

@@ -203,6 +203,38 @@ test('an identifier split between two messages is caught in the second, and the 
   }
 });
 
+test('an answer to a colleague\'s question is read with it, and the composer says so', async () => {
+  const channel = await createSpace(users.ana, { name: 'bed-board', kind: 'channel' });
+  await addMember(users.ana, channel.id, users.bo.user.id);
+  await assignTemplate(channel.id, 'liaison-strict', (await latestVersion('liaison-strict')).version);
+  await ok(users.ana.post(`/api/v1/spaces/${channel.id}/messages`, { body: "what's her dob?" }), 201);
+
+  const b = await openBrowser();
+  try {
+    await signIn(b.page, server.baseUrl, 'bo');
+    await b.page.goto(`${server.baseUrl}/#/space/${channel.id}`);
+    await messageWith(b.page, "what's her dob?").waitFor();
+    const box = b.page.getByLabel('Message', { exact: true });
+    // Alone a date is nothing; as the answer to Ana's question it is her patient's birth date.
+    await box.fill('3/4/1950');
+    const preview = b.page.locator('.phi-panel[data-phi-state="preview-block"]');
+    await preview.waitFor();
+    assert.deepEqual(await preview.locator('mark.phi-mark').allTextContents(), ['3/4/1950']);
+    assert.match(await preview.locator('[data-phi-across="reply"]').textContent(), /answer to the message before it/);
+    assert.equal(await preview.locator('[data-phi-across=""]').count(), 0, 'not a continuation of his own');
+    await box.press('Enter');
+    const refusal = b.page.locator('.phi-panel[data-phi-state="phi_blocked"]');
+    await refusal.waitFor();
+    assert.match(await refusal.locator('.phi-text').textContent(), /date/);
+    await screenshot(b.page, 'governance-phi-reply');
+    const { items } = await ok(users.bo.get(`/api/v1/spaces/${channel.id}/messages`));
+    assert.deepEqual(items.map((m) => m.body), ["what's her dob?"]);
+    assert.deepEqual(b.errors, []);
+  } finally {
+    await b.close();
+  }
+});
+
 test('a moderator approves a held post and its author sees it go live', async () => {
   const forum = await createSpace(users.ana, { name: 'Carers support', kind: 'community', template: 'patient-forum' });
   await addMember(users.ana, forum.id, users.mo.user.id, 'moderator');

@@ -181,15 +181,22 @@ test('rounds bench phi prints the scanner\'s figures per type on both halves, an
   assert.match(heldOut, /message leak rate\s+[01]\.\d+/);
   assert.match(heldOut, /false positives per 1,000 PHI-free\s+\d+\.\d+/);
   const mbps = [...r.stdout.matchAll(/([\d.]+) MB\/s/g)].map((m) => Number(m[1]));
-  assert.equal(mbps.length, 7, 'mix, PHI-free, documents, the mix as posts follow, the floor and the two references');
+  assert.equal(mbps.length, 8, 'mix, PHI-free, documents, the mix as posts follow and in a conversation, the floor and the two references');
   assert.ok(mbps.every((v) => v > 0));
   assert.match(r.stdout, /realistic mix, as posts follow\s+[\d.]+ MB\/s/);
+  assert.match(r.stdout, /realistic mix, in a conversation\s+[\d.]+ MB\/s/);
   // PHI split between two posts, on both halves: recall alone and after the first post.
   const split = r.stdout.split('PHI split between two posts, held-out templates')[1]?.split('PHI split between two posts, tuning templates')[0];
   assert.ok(split, r.stdout);
   const [alone, after] = /any-PHI recall \(span fully covered\)\s+([01]\.\d+) \[[^\]]+\]\s+([01]\.\d+)/.exec(split).slice(1).map(Number);
   assert.ok(after > alone, `split recall ${alone} alone, ${after} after the first post`);
   assert.match(split, /PHI-free posts flagged only after the one before: \d+\/\d+, per 1,000 \d+\.\d+/);
+  // PHI split between two authors: a reply read after the post it answers.
+  const reply = r.stdout.split('PHI split between two authors (a reply), held-out templates')[1]?.split('PHI split between two authors (a reply), tuning templates')[0];
+  assert.ok(reply, r.stdout);
+  const [replyAlone, asReply] = /any-PHI recall \(span fully covered\)\s+([01]\.\d+) \[[^\]]+\]\s+([01]\.\d+)/.exec(reply).slice(1).map(Number);
+  assert.ok(asReply > replyAlone, `reply recall ${replyAlone} alone, ${asReply} as a reply`);
+  assert.match(reply, /PHI-free posts flagged only as a reply: \d+\/\d+, per 1,000 \d+\.\d+/);
   assert.match(r.stdout, /floor: words looked up only\s+[\d.]+ MB\/s/);
   assert.match(r.stdout, /reference: shapes, ends only\s+[\d.]+ MB\/s/);
   assert.match(r.stdout, /reference: shapes, with spans\s+[\d.]+ MB\/s/);

@@ -43,8 +43,8 @@ test('the second half of an identifier split between two posts is refused where 
   const preview = await users.ana.post(`/api/v1/spaces/${blocked.id}/phi-check`, { body: '4320' });
   assert.equal(preview.status, 200, preview.text);
   assert.equal(preview.body.action, 'block');
-  assert.deepEqual(preview.body.findings.map((f) => [f.type, f.field, f.begin, f.end, f.across_messages]),
-    [['ssn', 'body', 0, 4, true]]);
+  assert.deepEqual(preview.body.findings.map((f) => [f.type, f.field, f.begin, f.end, f.across_messages, f.in_reply]),
+    [['ssn', 'body', 0, 4, true, undefined]]);
   // ... and the post is refused, listing the span in the second post, storing nothing.
   const refused = await users.ana.post(`/api/v1/spaces/${blocked.id}/messages`, { body: '4320' });
   assert.equal(refused.status, 422, refused.text);
@@ -126,4 +126,38 @@ test('an edit is read between its author\'s posts around it, so it cannot finish
   assert.equal(elsewhere.status, 404, elsewhere.text);
   const fine = await patch(users.ben, before.id, 'see below, thanks');
   assert.equal(fine.status, 200, fine.text);
+});
+
+test('a reply is read after the post it answers: "what\'s her dob?" makes another author\'s "3/4/1950" a date', async () => {
+  const root = await post(users.ana, blocked.id, 'bay 5 admission');
+  await post(users.ana, blocked.id, "what's her dob?", { parent_id: root.id });
+  // Ben's answer: the composer's preview says so first ...
+  const preview = await users.ben.post(`/api/v1/spaces/${blocked.id}/phi-check`, { body: '3/4/1950', parent_id: root.id });
+  assert.equal(preview.status, 200, preview.text);
+  assert.equal(preview.body.action, 'block');
+  assert.deepEqual(preview.body.findings.map((f) => [f.type, f.field, f.begin, f.end, f.across_messages, f.in_reply]),
+    [['date', 'body', 0, 8, true, true]]);
+  // ... and the post is refused, storing nothing.
+  const refused = await users.ben.post(`/api/v1/spaces/${blocked.id}/messages`, { body: '3/4/1950', parent_id: root.id });
+  assert.equal(refused.status, 422, refused.text);
+  assert.equal(refused.body.code, 'phi_blocked');
+  assert.deepEqual(refused.body.findings.map((f) => [f.type, f.begin, f.end, f.in_reply]), [['date', 0, 8, true]]);
+  // Nor can he post something else and edit the answer in: the edit is read as the same reply.
+  const holding = await post(users.ben, blocked.id, 'checking', { parent_id: root.id });
+  const edited = await users.ben.request('PATCH', `/api/v1/messages/${holding.id}`, { body: '3/4/1950' });
+  assert.equal(edited.status, 422, edited.text);
+  assert.deepEqual(edited.body.findings.map((f) => [f.type, f.begin, f.end, f.across_messages]), [['date', 0, 8, true]]);
+  const thread = (await users.ben.get(`/api/v1/messages/${root.id}/thread`)).body;
+  const replies = (thread.replies ?? thread.items ?? []).map((m) => m.body);
+  assert.deepEqual(replies.slice().sort(), ['checking', "what's her dob?"], JSON.stringify(thread));
+  // A thread where nothing was asked leaves the same text alone.
+  const other = await post(users.ana, blocked.id, 'bay 6 admission');
+  const plain = await post(users.ben, blocked.id, '3/4/1950', { parent_id: other.id });
+  assert.equal(plain.body, '3/4/1950');
+  // Where PHI is redacted, the answer is taken out of the reply and the question stays as asked.
+  await post(users.ana, redacted.id, 'what is his date of birth?');
+  const answer = await post(users.ben, redacted.id, '3/4/1950, and he is allergic to latex');
+  assert.equal(answer.body, '[REDACTED:DATE], and he is allergic to latex');
+  assert.deepEqual((await bodies(users.ana, redacted.id)).slice(0, 2).reverse(),
+    ['what is his date of birth?', '[REDACTED:DATE], and he is allergic to latex']);
 });

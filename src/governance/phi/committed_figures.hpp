@@ -45,4 +45,10 @@ inline constexpr double kSplitAnyPhiRecall = 0.956;
 inline constexpr double kSplitLeakRate = 0.092;
 inline constexpr double kSplitFalsePositivesPer1000 = 6.10;
 
+// PHI split between two authors (EvaluateSplit, SplitReading::kReply), each reply read after the
+// post it answers.
+inline constexpr double kReplyAnyPhiRecall = 0.991;
+inline constexpr double kReplyLeakRate = 0.019;
+inline constexpr double kReplyFalsePositivesPer1000 = 2.16;
+
 }  // namespace rounds::governance::phi::committed

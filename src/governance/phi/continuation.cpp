@@ -48,7 +48,10 @@ struct Joined {
   bool sentence_ended = false;    // `carried` ends on . ? !
 };
 
-std::optional<Joined> ScanJoined(std::string_view carried, std::string_view text, const ScanFunction& scan) {
+// `join`: a `carried` that stops on a joining mark may run on into `text` as one word (one
+// author's); false: the two are always apart (two authors').
+std::optional<Joined> ScanJoined(std::string_view carried, std::string_view text, const ScanFunction& scan,
+                                 bool join = true) {
   if (carried.empty() || text.empty()) return std::nullopt;
   // The new message's first words: an identifier or a context word that the previous message
   // began ends close to the new one's start.
@@ -75,7 +78,7 @@ std::optional<Joined> ScanJoined(std::string_view carried, std::string_view text
   const char last = carried.back();
   const bool joining = last == '-' || last == '/' || last == '@' || last == '.';
   const auto first = static_cast<unsigned char>(text[j.start]);
-  const bool one_word = j.start == 0 && joining && (std::isalnum(first) || first >= 0x80);
+  const bool one_word = join && j.start == 0 && joining && (std::isalnum(first) || first >= 0x80);
   std::string joined;
   joined.reserve(carried.size() + 1 + lead);
   joined.append(carried);
@@ -133,10 +136,27 @@ std::vector<Finding> FindingsIntoNext(std::string_view text, std::string_view ne
   return out;
 }
 
+std::vector<Finding> FindingsInReply(std::string_view asked, std::string_view text, const ScanFunction& scan) {
+  std::optional<Joined> j = ScanJoined(asked, text, scan, /*join=*/false);
+  if (!j) return {};
+  std::vector<Finding> out;
+  for (Finding& f : j->findings) {
+    if (f.begin < j->boundary) continue;  // begun in what was asked: its author's
+    f.begin = j->start + (f.begin - j->boundary);
+    f.end = j->start + (f.end - j->boundary);
+    f.across_messages = true;
+    f.in_reply = true;
+    out.push_back(std::move(f));
+  }
+  SortByBegin(out);
+  return out;
+}
+
 std::vector<Finding> ScanBetween(std::string_view previous, std::string_view text, std::string_view next,
-                                 const ScanFunction& scan) {
+                                 const ScanFunction& scan, std::string_view asked) {
   std::vector<Finding> findings = scan(text);
   if (!previous.empty()) MergeAcross(findings, FindingsAcross(previous, text, scan));
+  if (!asked.empty()) MergeAcross(findings, FindingsInReply(asked, text, scan));
   if (!next.empty()) MergeAcross(findings, FindingsIntoNext(text, next, scan));
   return findings;
 }

@@ -5,7 +5,8 @@
 // of the same author's previous message in the same conversation (the caller keeps it, for a short
 // while), and what only shows that way is the new message's finding: an identifier begun before
 // is reported from the new message's first character, and a value whose context word was sent
-// before over its own span.
+// before over its own span. A message is also read as a reply to the last one another author sent
+// there: "what's her dob?" from one, "3/4/1950" from the next, gives the reply's date its context.
 #pragma once
 
 #include <functional>
@@ -50,11 +51,21 @@ std::vector<Finding> FindingsAcross(std::string_view carried, std::string_view t
 // in `next` that `text` would give context to is `next`'s, which was screened when sent.
 std::vector<Finding> FindingsIntoNext(std::string_view text, std::string_view next, const ScanFunction& scan);
 
+// A reply: `text` sent after `asked`, the end of another author's message in the same conversation
+// (CarriedTail of it). The findings of `scan` over `asked`, a space and the start of `text` that lie
+// wholly in `text`, with offsets into it and each marked `across_messages`: a value given its
+// context by the words asked ("what's her dob?" / "3/4/1950", "MRN please" / "4471203"). Whatever
+// `asked` ended with, a question mark above all, its words are what the reply answers. Nothing
+// begun in `asked` counts, and the two are never joined into one word: what another author began
+// is theirs, screened when they sent it.
+std::vector<Finding> FindingsInReply(std::string_view asked, std::string_view text, const ScanFunction& scan);
+
 // What a post or an edit is screened for: `scan` of `text`, with what it shows only after
-// `previous` (CarriedTail of the post before; FindingsAcross) and, for an edit, before `next`
-// (the post after; FindingsIntoNext) merged in. Empty neighbours add nothing.
+// `previous` (CarriedTail of the author's post before; FindingsAcross), as a reply to `asked`
+// (CarriedTail of another author's post before; FindingsInReply) and, for an edit, before `next`
+// (the author's post after; FindingsIntoNext) merged in. Empty neighbours add nothing.
 std::vector<Finding> ScanBetween(std::string_view previous, std::string_view text, std::string_view next,
-                                 const ScanFunction& scan);
+                                 const ScanFunction& scan, std::string_view asked = {});
 
 // Adds to `own` (findings of the text alone, sorted, not overlapping) those of `across` that
 // overlap none of them; `own` stays sorted by begin and without overlaps.

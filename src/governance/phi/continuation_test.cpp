@@ -34,6 +34,18 @@ class ContinuationTest : public ::testing::Test {
     return out;
   }
 
+  // The same for `text` sent as a reply to another author's `asked`.
+  std::vector<std::string> Reply(std::string_view asked, const std::string& text) const {
+    std::vector<Finding> findings = ScanBetween({}, text, {}, [this](std::string_view t) { return scanner_->Scan(t); },
+                                                CarriedTail(asked));
+    std::vector<std::string> out;
+    for (const Finding& f : findings) {
+      out.push_back(std::string(ToString(f.type)) + ":" + text.substr(f.begin, f.end - f.begin) +
+                    (f.across_messages ? "+" : ""));
+    }
+    return out;
+  }
+
   std::unique_ptr<Scanner> scanner_;
 };
 
@@ -142,6 +154,37 @@ TEST_F(ContinuationTest, AnEditThatBeginsWhatTheNextMessageEndsIsFoundInTheEdit)
   // The edit's own identifiers are its own, and a next message of blanks continues nothing.
   EXPECT_TRUE(FindingsIntoNext("ssn 987-65-4320", "thanks", scan).empty());
   EXPECT_TRUE(FindingsIntoNext("her ssn is 987-65-", "  ", scan).empty());
+}
+
+TEST_F(ContinuationTest, AReplyToAnotherAuthorsQuestionIsReadAfterIt) {
+  // The question mark that ends the question is what makes the reply an answer.
+  EXPECT_EQ(Reply("what's her dob?", "3/4/1950"), (Found{"DATE:3/4/1950+"}));
+  EXPECT_EQ(Reply("Can you send me the pt's DOB", "  3/4/1950 per the chart"), (Found{"DATE:3/4/1950+"}));
+  EXPECT_EQ(Reply("which ssn did registration take?", "987-65-4320"), (Found{"SSN:987-65-4320"}));
+  const std::vector<Finding> found =
+      FindingsInReply("dob?", "  3/4/1950", [this](std::string_view t) { return scanner_->Scan(t); });
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].begin, 2u);
+  EXPECT_EQ(found[0].end, 10u);
+  EXPECT_TRUE(found[0].across_messages);
+  EXPECT_TRUE(found[0].in_reply);
+  EXPECT_FALSE(FindingsAcross("dob", "3/4/1950", [this](std::string_view t) { return scanner_->Scan(t); })[0].in_reply);
+  // A question that lends no context word leaves the reply as it is.
+  EXPECT_EQ(Reply("when can we meet?", "3/4 works"), Found{});
+  EXPECT_EQ(Reply("how many pts today?", "12 so far"), Found{});
+}
+
+TEST_F(ContinuationTest, AReplyNeverFinishesWhatAnotherAuthorBegan) {
+  const auto scan = [this](std::string_view t) { return scanner_->Scan(t); };
+  // An identifier begun by one author is theirs, screened when sent, and two authors' words are
+  // never joined into one.
+  EXPECT_TRUE(FindingsInReply("her ssn is 987-65-", "4320", scan).empty());
+  EXPECT_TRUE(FindingsInReply("the link is https://portal.example.", "org/patient/14990680", scan).empty());
+  EXPECT_TRUE(FindingsInReply("pt is Maria", "Garcia?", scan).empty());
+  // What the question holds itself is not the reply's.
+  EXPECT_EQ(Reply("is her ssn 987-65-4320?", "yes, thanks"), Found{});
+  EXPECT_TRUE(FindingsInReply("dob?", "   ", scan).empty());
+  EXPECT_TRUE(FindingsInReply("", "3/4/1950", scan).empty());
 }
 
 TEST_F(ContinuationTest, MergingKeepsTheTextsOwnFindingsAndOrder) {

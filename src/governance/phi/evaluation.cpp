@@ -189,8 +189,18 @@ std::size_t ContentBytes(std::string_view text) {
   return static_cast<std::size_t>(std::count_if(text.begin(), text.end(), IsContent));
 }
 
+// The second post `text` read after the first, `previous`, as SplitReading says.
+std::vector<Finding> ReadAfter(const Scanner& scanner, std::string_view previous, std::string_view text,
+                               SplitReading reading) {
+  const auto scan = [&](std::string_view t) { return scanner.Scan(t); };
+  const std::string tail = CarriedTail(previous);
+  if (reading == SplitReading::kReply) return ScanBetween({}, text, {}, scan, tail);
+  return ScanBetween(tail, text, {}, scan);
+}
+
 // Scores the second post `msg.text[cut..]` after the first `msg.text[..cut]`.
-void ScoreSplit(const Scanner& scanner, const LabelledMessage& msg, std::size_t cut, SplitFigures& fig) {
+void ScoreSplit(const Scanner& scanner, const LabelledMessage& msg, std::size_t cut, SplitReading reading,
+                SplitFigures& fig) {
   const std::string_view text(msg.text);
   const std::string_view second = text.substr(cut);
   std::vector<GoldSpan> parts;
@@ -201,8 +211,7 @@ void ScoreSplit(const Scanner& scanner, const LabelledMessage& msg, std::size_t 
   }
   if (parts.empty()) return;
   const std::vector<Finding> alone = scanner.Scan(second);
-  const std::vector<Finding> across = ScanBetween(CarriedTail(text.substr(0, cut)), second, {},
-                                                  [&](std::string_view t) { return scanner.Scan(t); });
+  const std::vector<Finding> across = ReadAfter(scanner, text.substr(0, cut), second, reading);
   ++fig.posts;
   bool leaked_alone = false;
   bool leaked_across = false;
@@ -217,17 +226,17 @@ void ScoreSplit(const Scanner& scanner, const LabelledMessage& msg, std::size_t 
 
 }  // namespace
 
-SplitFigures EvaluateSplit(const Scanner& scanner, std::span<const LabelledMessage> messages, bool held_out) {
+SplitFigures EvaluateSplit(const Scanner& scanner, std::span<const LabelledMessage> messages, bool held_out,
+                           SplitReading reading) {
   SplitFigures fig;
   const LabelledMessage* previous_clean = nullptr;
-  const auto scan = [&](std::string_view t) { return scanner.Scan(t); };
   for (const LabelledMessage& msg : messages) {
     if (msg.held_out != held_out) continue;
     if (msg.kind != MessageKind::kPhi) {
       if (previous_clean != nullptr) {
         ++fig.clean_pairs;
         const std::size_t alone = scanner.Scan(msg.text).size();
-        if (ScanBetween(CarriedTail(previous_clean->text), msg.text, {}, scan).size() > alone) ++fig.clean_flagged;
+        if (ReadAfter(scanner, previous_clean->text, msg.text, reading).size() > alone) ++fig.clean_flagged;
       }
       previous_clean = &msg;
       continue;
@@ -236,8 +245,10 @@ SplitFigures EvaluateSplit(const Scanner& scanner, std::span<const LabelledMessa
       return g.begin > 0 && g.end - g.begin >= 4;
     });
     if (first == msg.gold.end()) continue;
-    if (const std::size_t cut = CutInside(msg.text, *first); cut != 0) ScoreSplit(scanner, msg, cut, fig);
-    ScoreSplit(scanner, msg, first->begin, fig);
+    if (reading == SplitReading::kSameAuthor) {
+      if (const std::size_t cut = CutInside(msg.text, *first); cut != 0) ScoreSplit(scanner, msg, cut, reading, fig);
+    }
+    ScoreSplit(scanner, msg, first->begin, reading, fig);
   }
   return fig;
 }
@@ -302,16 +313,20 @@ void PrintFigures(std::ostream& out, const EvaluationFigures& fig, std::string_v
   out << "\n";
 }
 
-void PrintSplitFigures(std::ostream& out, const SplitFigures& fig, std::string_view title) {
+void PrintSplitFigures(std::ostream& out, const SplitFigures& fig, std::string_view title, SplitReading reading) {
+  const bool reply = reading == SplitReading::kReply;
   out << title << "\n";
-  out << "  second posts " << fig.posts << ", parts of gold spans in them " << fig.gold_spans << "\n";
-  out << "                                          alone                    after the first post\n";
+  out << (reply ? "  replies " : "  second posts ") << fig.posts << ", parts of gold spans in them " << fig.gold_spans
+      << "\n";
+  out << (reply ? "                                          alone                    as a reply to the first\n"
+                : "                                          alone                    after the first post\n");
   out << "  any-PHI recall (span fully covered)     " << Ratio(fig.covered_alone, fig.gold_spans) << "   "
       << Ratio(fig.covered_across, fig.gold_spans) << "\n";
   out << "  message leak rate                       " << Ratio(fig.leaked_alone, fig.posts) << "   "
       << Ratio(fig.leaked_across, fig.posts) << "\n";
   const Interval flagged = WilsonInterval(fig.clean_flagged, fig.clean_pairs);
-  out << "  PHI-free posts flagged only after the one before: " << fig.clean_flagged << "/" << fig.clean_pairs
+  out << (reply ? "  PHI-free posts flagged only as a reply: " : "  PHI-free posts flagged only after the one before: ")
+      << fig.clean_flagged << "/" << fig.clean_pairs
       << ", per 1,000 " << Format("%.2f [%.1f-%.1f]", fig.FalsePositivesPer1000(), 1000 * flagged.low, 1000 * flagged.high)
       << "\n";
 }
@@ -345,10 +360,19 @@ Result<EvaluationReport> RunEvaluation(std::ostream& out, const CorpusOptions& o
   PrintSplitFigures(out, report.split_held_out, "PHI split between two posts, held-out templates");
   out << "\n";
   PrintSplitFigures(out, report.split_tuning, "PHI split between two posts, tuning templates");
+  report.reply_held_out = EvaluateSplit(*setup->scanner, setup->corpus.messages, true, SplitReading::kReply);
+  report.reply_tuning = EvaluateSplit(*setup->scanner, setup->corpus.messages, false, SplitReading::kReply);
+  out << "\n";
+  PrintSplitFigures(out, report.reply_held_out, "PHI split between two authors (a reply), held-out templates",
+                    SplitReading::kReply);
+  out << "\n";
+  PrintSplitFigures(out, report.reply_tuning, "PHI split between two authors (a reply), tuning templates",
+                    SplitReading::kReply);
   return report;
 }
 
-std::string CommittedFiguresHeader(const EvaluationFigures& fig, const SplitFigures& split) {
+std::string CommittedFiguresHeader(const EvaluationFigures& fig, const SplitFigures& split,
+                                   const SplitFigures& reply) {
   auto down = [](double v) { return std::floor(v * 1000 + 1e-9) / 1000; };
   // Clamped at zero: ceil(-1e-9) is -0.0, which would print as "-0.00".
   auto up = [](double v) { return std::max(0.0, std::ceil(v * 1000 - 1e-9) / 1000); };
@@ -385,6 +409,12 @@ std::string CommittedFiguresHeader(const EvaluationFigures& fig, const SplitFigu
   out += "inline constexpr double kSplitAnyPhiRecall = " + Format("%.3f", down(split.AnyPhiRecallAcross())) + ";\n";
   out += "inline constexpr double kSplitLeakRate = " + Format("%.3f", up(split.LeakRateAcross())) + ";\n";
   out += "inline constexpr double kSplitFalsePositivesPer1000 = " + per1000(split.FalsePositivesPer1000()) +
+         ";\n\n";
+  out += "// PHI split between two authors (EvaluateSplit, SplitReading::kReply), each reply read after the\n"
+         "// post it answers.\n";
+  out += "inline constexpr double kReplyAnyPhiRecall = " + Format("%.3f", down(reply.AnyPhiRecallAcross())) + ";\n";
+  out += "inline constexpr double kReplyLeakRate = " + Format("%.3f", up(reply.LeakRateAcross())) + ";\n";
+  out += "inline constexpr double kReplyFalsePositivesPer1000 = " + per1000(reply.FalsePositivesPer1000()) +
          ";\n\n";
   out += "}  // namespace rounds::governance::phi::committed\n";
   return out;
@@ -622,13 +652,14 @@ int RunBenchmark(const BenchmarkOptions& options, std::ostream& out) {
   if (options.mix_only) return 0;
   report("PHI-free messages", clean);
   report("pasted documents (~8 KB)", documents);
+  // tails[i]: the end of message i - 1, as a post after it is read (phi/continuation.hpp).
+  std::vector<std::string> tails;
+  tails.reserve(mix.size());
+  for (std::size_t i = 0; i < mix.size(); ++i) tails.push_back(i == 0 ? std::string() : CarriedTail(mix[i - 1]));
+  const ScanFunction scan = [&](std::string_view t) { return setup->scanner->Scan(t); };
   {
     // As a post is screened: each message of the mix also read after the end of the one before it
     // (phi/continuation.hpp), counted by its own bytes.
-    std::vector<std::string> tails;
-    tails.reserve(mix.size());
-    for (std::size_t i = 0; i < mix.size(); ++i) tails.push_back(i == 0 ? std::string() : CarriedTail(mix[i - 1]));
-    const ScanFunction scan = [&](std::string_view t) { return setup->scanner->Scan(t); };
     std::size_t bytes = 0;
     std::size_t findings = 0;
     const double seconds = TimeWholePasses(ThreadCpuNow, options.seconds, [&] {
@@ -640,6 +671,26 @@ int RunBenchmark(const BenchmarkOptions& options, std::ostream& out) {
     });
     std::snprintf(line, sizeof line, "  %-34s %8.1f MB/s  (each message also read after the end of the one before)\n",
                   "realistic mix, as posts follow", MegabytesPerSecond(bytes, seconds));
+    out << line << std::flush;
+    (void)findings;
+  }
+  {
+    // Two authors taking turns in one conversation: each message read alone, after the end of its
+    // author's last (two before) and as a reply to the other's (the one before), as such a post is.
+    std::size_t bytes = 0;
+    std::size_t findings = 0;
+    const double seconds = TimeWholePasses(ThreadCpuNow, options.seconds, [&] {
+      for (std::size_t i = 0; i < mix.size(); ++i) {
+        const std::string_view own = i >= 2 ? std::string_view(tails[i - 1]) : std::string_view();
+        findings += ScanBetween(own, mix[i], {}, scan, tails[i]).size();
+        bytes += mix[i].size();
+      }
+      return true;
+    });
+    std::snprintf(line, sizeof line,
+                  "  %-34s %8.1f MB/s  (two authors taking turns: each message also read after its author's\n"
+                  "  %-34s                last and as a reply to the other's)\n",
+                  "realistic mix, in a conversation", MegabytesPerSecond(bytes, seconds), "");
     out << line << std::flush;
     (void)findings;
   }

@@ -91,8 +91,15 @@ struct SplitFigures {
   double LeakRateAcross() const;
   double FalsePositivesPer1000() const;
 };
-SplitFigures EvaluateSplit(const Scanner& scanner, std::span<const LabelledMessage> messages, bool held_out);
-void PrintSplitFigures(std::ostream& out, const SplitFigures& figures, std::string_view title);
+// kSameAuthor: the second post continues its author's first (FindingsAcross), cut both ways.
+// kReply: the second is another author's reply to the first (FindingsInReply), cut only before the
+// identifier, since a reply never finishes what another began; the question is whatever the first
+// post ends with, its question mark, full stop or none.
+enum class SplitReading { kSameAuthor, kReply };
+SplitFigures EvaluateSplit(const Scanner& scanner, std::span<const LabelledMessage> messages, bool held_out,
+                           SplitReading reading = SplitReading::kSameAuthor);
+void PrintSplitFigures(std::ostream& out, const SplitFigures& figures, std::string_view title,
+                       SplitReading reading = SplitReading::kSameAuthor);
 
 // Everything an evaluation needs: the corpus, its patient index and a scanner over it.
 struct EvaluationSetup {
@@ -107,6 +114,8 @@ struct EvaluationReport {
   EvaluationFigures held_out;
   SplitFigures split_tuning;
   SplitFigures split_held_out;
+  SplitFigures reply_tuning;
+  SplitFigures reply_held_out;
 };
 
 // Generates the corpus, builds the index and scanner, evaluates both halves and prints them
@@ -115,7 +124,8 @@ Result<EvaluationReport> RunEvaluation(std::ostream& out, const CorpusOptions& o
 
 // The committed figures header (committed_figures.hpp) for these held-out figures, rounded down
 // to three decimals (rates of misses rounded up), so a regression test can hold the line.
-std::string CommittedFiguresHeader(const EvaluationFigures& held_out, const SplitFigures& split_held_out = {});
+std::string CommittedFiguresHeader(const EvaluationFigures& held_out, const SplitFigures& split_held_out = {},
+                                   const SplitFigures& reply_held_out = {});
 
 struct ThroughputFigures {
   std::size_t bytes = 0;

@@ -149,18 +149,26 @@ TEST(PhiEvaluation, HeldOutFiguresHoldTheCommittedLine) {
   EXPECT_GE(fig.AnyPhiRecall() + kSlack, committed::kAnyPhiRecall);
   EXPECT_LE(fig.LeakRate(), committed::kLeakRate + kSlack);
   EXPECT_LE(fig.FalsePositivesPer1000(), committed::kFalsePositivesPer1000 + kSlack);
-  // PHI split between two posts: the second read after the first holds its own line, and reading
-  // it so finds what it alone hides.
-  const SplitFigures& split = report->split_held_out;
-  EXPECT_GT(split.posts, 1000u);
-  EXPECT_GT(split.clean_pairs, 1000u);
-  EXPECT_GE(split.AnyPhiRecallAcross() + kSlack, committed::kSplitAnyPhiRecall);
-  EXPECT_LE(split.LeakRateAcross(), committed::kSplitLeakRate + kSlack);
-  EXPECT_LE(split.FalsePositivesPer1000(), committed::kSplitFalsePositivesPer1000 + kSlack);
-  EXPECT_GT(split.covered_across, split.covered_alone);
-  EXPECT_LT(split.leaked_across, split.leaked_alone);
+  // PHI split between two posts, and between two authors (a reply read after the post it
+  // answers): the second read after the first holds its own line, and reading it so finds what it
+  // alone hides.
+  const auto holds = [&](const SplitFigures& split, double recall, double leak, double per1000, const char* what) {
+    SCOPED_TRACE(what);
+    EXPECT_GT(split.posts, 1000u);
+    EXPECT_GT(split.clean_pairs, 1000u);
+    EXPECT_GE(split.AnyPhiRecallAcross() + kSlack, recall);
+    EXPECT_LE(split.LeakRateAcross(), leak + kSlack);
+    EXPECT_LE(split.FalsePositivesPer1000(), per1000 + kSlack);
+    EXPECT_GT(split.covered_across, split.covered_alone);
+    EXPECT_LT(split.leaked_across, split.leaked_alone);
+  };
+  holds(report->split_held_out, committed::kSplitAnyPhiRecall, committed::kSplitLeakRate,
+        committed::kSplitFalsePositivesPer1000, "split");
+  holds(report->reply_held_out, committed::kReplyAnyPhiRecall, committed::kReplyLeakRate,
+        committed::kReplyFalsePositivesPer1000, "reply");
   // The report prints what `rounds bench phi` shows.
   EXPECT_NE(printed.str().find("PHI split between two posts, held-out templates"), std::string::npos);
+  EXPECT_NE(printed.str().find("PHI split between two authors (a reply), held-out templates"), std::string::npos);
   EXPECT_NE(printed.str().find("message leak rate"), std::string::npos);
   EXPECT_NE(printed.str().find("false positives per 1,000 PHI-free"), std::string::npos);
 }

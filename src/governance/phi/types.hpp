@@ -56,6 +56,8 @@ struct Finding {
   std::string rule_id;    // e.g. "ssn.valid", "name.pair" (short enough to stay in place)
   // Found only with the end of the author's previous message before the text (continuation.hpp).
   bool across_messages = false;
+  // ... of another author's: the text answers what they asked (FindingsInReply).
+  bool in_reply = false;
 
   friend bool operator==(const Finding&, const Finding&) = default;
 };

@@ -42,15 +42,21 @@ export function PhiPanel({ fields, guard, onSendAnyway, busy }: {
     return null;
   }
   const fieldsWithFindings = Object.keys(fields).filter((f) => findings.some((x) => x.field === f));
-  // What only shows with the end of the author's previous post: the highlighted text alone would
-  // not say why it was found.
-  const across = findings.some((f) => f.across_messages);
+  // What only shows with the end of the author's previous post, or as the answer to someone else's:
+  // the highlighted text alone would not say why it was found.
+  const continued = findings.some((f) => f.across_messages && !f.in_reply);
+  const answered = findings.some((f) => f.in_reply);
   return (
     <div className={`phi-panel phi-${tone}`} role={refusal ? 'alert' : 'status'} aria-labelledby={`${id}-text`} data-phi-state={refusal ? refusal.code : `preview-${preview?.action}`}>
       <p id={`${id}-text`} className="phi-text">{text}</p>
-      {across && (
+      {continued && (
         <p className="phi-across" data-phi-across="">
           Read together with your previous message, this continues patient information. Splitting it across messages does not keep it out.
+        </p>
+      )}
+      {answered && (
+        <p className="phi-across" data-phi-across="reply">
+          Read as an answer to the message before it, this is patient information. A question and its answer are read together.
         </p>
       )}
       {fieldsWithFindings.map((f) => (

@@ -176,6 +176,14 @@ describe('PhiPanel', () => {
     expect([...container.querySelectorAll('mark')].map((m) => m.textContent)).toEqual(['4320']);
   });
 
+  it('says why an answer to someone else\'s question is flagged', () => {
+    render([{ ...find('4320', '4320', 'ssn'), across_messages: true, in_reply: true }]);
+    const said = [...container.querySelectorAll('[data-phi-across]')];
+    expect(said.map((p) => p.getAttribute('data-phi-across'))).toEqual(['reply']);
+    expect(said[0]?.textContent).toMatch(/answer to the message before it/);
+    expect([...container.querySelectorAll('mark')].map((m) => m.textContent)).toEqual(['4320']);
+  });
+
   it('says nothing of a previous message when the text alone was flagged', () => {
     render([find('4320', '4320', 'ssn')]);
     expect(container.querySelector('[data-phi-across]')).toBeNull();
