@@ -534,7 +534,8 @@ AuditService::AuditService(store::Store& store, const Clock& clock, const Config
     WitnessTls tls{.enabled = config.audit_witness_tls,
                    .files = {.ca_file = config.audit_witness_ca_file,
                              .cert_file = config.audit_witness_cert_file,
-                             .key_file = config.audit_witness_key_file},
+                             .key_file = config.audit_witness_key_file,
+                             .crl_file = config.audit_witness_crl_file},
                    .peer_name = config.audit_witness_server_name};
     witness_ = std::make_unique<AuditWitness>(config.audit_witness, HostName(), std::move(tls));
     if (config.audit_feed) {
@@ -572,7 +573,8 @@ bool IsLocalAddress(const std::string& address) {
 // it seems: checkpoints would leave in the clear, or not at all.
 Status CheckWitnessSettings(const Config& config) {
   const bool files = !config.audit_witness_ca_file.empty() || !config.audit_witness_cert_file.empty() ||
-                     !config.audit_witness_key_file.empty() || !config.audit_witness_server_name.empty();
+                     !config.audit_witness_key_file.empty() || !config.audit_witness_crl_file.empty() ||
+                     !config.audit_witness_server_name.empty();
   if (config.audit_witness.empty() && (config.audit_witness_tls || files)) {
     return InvalidArgument("bad_config", "The audit witness's TLS settings are set, but audit_witness is not.",
                            "audit_witness");

@@ -124,17 +124,19 @@ AuditWitness::~AuditWitness() { Stop(milliseconds(0)); }
 Status AuditWitness::Start() {
   std::lock_guard lock(mutex_);
   if (thread_.joinable()) return Ok();
-  if (tls_.enabled && !tls_context_) {
-    peer_name_ = tls_.peer_name;
-    if (peer_name_.empty() && !address_.empty() && address_.front() != '/') {
-      if (auto split = net::SplitHostPort(address_)) peer_name_ = split->host;
+  if (tls_.enabled) {
+    std::string name = tls_.peer_name;
+    if (name.empty() && !address_.empty() && address_.front() != '/') {
+      if (auto split = net::SplitHostPort(address_)) name = split->host;
     }
-    if (peer_name_.empty()) {
+    if (name.empty()) {
       return InvalidArgument("bad_tls_config",
                              "The audit witness " + address_ + " is reached with TLS but has no name to verify: set "
                              "audit_witness_server_name.");
     }
-    ROUNDS_ASSIGN_OR_RETURN(tls_context_, net::TlsClientContext::Create(tls_.files));
+    // Read now so that files it cannot use stop the start; read again before each connection.
+    ROUNDS_RETURN_IF_ERROR(net::TlsClientContext::Create(tls_.files));
+    peer_name_ = std::move(name);
   }
   if (feed_ && !feed_started_) {
     ROUNDS_ASSIGN_OR_RETURN(auto cursor, ReadCursor(feed_->cursor_file));
@@ -284,9 +286,14 @@ void AuditWitness::Run() {
       auto connected = net::Connect(address_, deadline);
       if (!connected) {
         sent = tl::unexpected(connected.error());
-      } else if (!tls_context_) {
+      } else if (!tls_.enabled) {
         socket = std::move(*connected);
-      } else if (auto stream = net::TlsStream::Handshake(tls_context_, std::move(*connected), peer_name_, deadline)) {
+      } else if (auto context = net::TlsClientContext::Create(tls_.files); !context) {
+        // The files read afresh for each connection: a renewed certificate or a new revocation
+        // list takes effect at the next one, and files that went bad meanwhile are an outage.
+        sent = tl::unexpected(context.error());
+        sent.error().internal_message = sent.error().public_message;
+      } else if (auto stream = net::TlsStream::Handshake(*context, std::move(*connected), peer_name_, deadline)) {
         tls.emplace(std::move(*stream));
       } else {
         sent = tl::unexpected(stream.error());

@@ -146,7 +146,6 @@ class AuditWitness {
   const std::string address_;
   const std::string host_;
   const WitnessTls tls_;
-  std::shared_ptr<const net::TlsClientContext> tls_context_;  // set by Start when tls_.enabled
   std::string peer_name_;
   std::optional<AuditFeed> feed_;
   mutable std::mutex mutex_;  // guards everything below

@@ -142,6 +142,7 @@ const std::vector<Setting>& Settings() {
       StringSetting("audit_witness_ca_file", &Config::audit_witness_ca_file),
       StringSetting("audit_witness_cert_file", &Config::audit_witness_cert_file),
       StringSetting("audit_witness_key_file", &Config::audit_witness_key_file),
+      StringSetting("audit_witness_crl_file", &Config::audit_witness_crl_file),
       StringSetting("audit_witness_server_name", &Config::audit_witness_server_name),
       BoolSetting("audit_feed", &Config::audit_feed),
   };

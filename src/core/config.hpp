@@ -117,11 +117,15 @@ struct Config {
   // The witness over TLS (RFC 5425): the collector's certificate is verified against
   // audit_witness_ca_file (empty: the system's trust store) and audit_witness_server_name (empty:
   // audit_witness's host); audit_witness_cert_file and _key_file are this server's, for a
-  // collector that authenticates its senders (mutual TLS). The files are read at start.
+  // collector that authenticates its senders (mutual TLS); audit_witness_crl_file holds the
+  // authority's revocation lists (empty: revocation is not checked). The files are read at start,
+  // where they stop a start they cannot serve, and again before each connection, so that renewed
+  // certificates and a fresh list take effect without a restart.
   bool audit_witness_tls = false;
   std::string audit_witness_ca_file;
   std::string audit_witness_cert_file;
   std::string audit_witness_key_file;
+  std::string audit_witness_crl_file;
   std::string audit_witness_server_name;
   // Every audit record also goes to the witness's collector, as a FHIR AuditEvent (a SIEM's or an
   // IHE ATNA audit record repository's feed); only over TLS or to a forwarder on this host.

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <poll.h>
@@ -73,6 +74,22 @@ Result<std::shared_ptr<const TlsClientContext>> TlsClientContext::Create(const T
     if (objects == nullptr || sk_X509_OBJECT_num(objects) == 0) {
       return InvalidArgument("bad_tls_config", "TLS CA file " + options.ca_file + " holds no certificate.");
     }
+  }
+  if (!options.crl_file.empty()) {
+    X509_STORE* store = SSL_CTX_get_cert_store(ctx);
+    X509_LOOKUP* lookup = X509_STORE_add_lookup(store, X509_LOOKUP_file());
+    const int lists = lookup != nullptr ? X509_load_crl_file(lookup, options.crl_file.c_str(), X509_FILETYPE_PEM) : 0;
+    if (lists <= 0) {
+      const unsigned long first = ERR_peek_error();
+      if (first == 0 || (ERR_GET_LIB(first) == ERR_LIB_PEM && ERR_GET_REASON(first) == PEM_R_NO_START_LINE)) {
+        ERR_clear_error();
+        return InvalidArgument("bad_tls_config", "TLS CRL file " + options.crl_file + " holds no revocation list.");
+      }
+      return BadFile("CRL file", options.crl_file);
+    }
+    // The peer's own certificate is checked against its issuer's list; a list that is missing or
+    // past its next update fails the handshake rather than letting a revoked peer through.
+    X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK);
   }
   if (!options.cert_file.empty()) {
     if (SSL_CTX_use_certificate_chain_file(ctx, options.cert_file.c_str()) != 1) {

@@ -28,13 +28,19 @@ struct TlsClientOptions {
   std::string ca_file;    // PEM certificates trusted to sign the peer's; empty: the system's store
   std::string cert_file;  // PEM certificate (then its chain) presented to the peer; empty: none
   std::string key_file;   // the private key of cert_file, PEM; set exactly when cert_file is
+  // PEM certificate revocation lists; set: the peer's certificate must be on none of them, and the
+  // list of the authority that signed it must be here and current (not past its next update), or
+  // the handshake fails. Empty: revocation is not checked.
+  std::string crl_file;
 };
 
 class TlsClientContext {
  public:
   // kInvalidArgument (problem "bad_tls_config") naming the file and what is wrong with it: a CA
   // file without a certificate, an unreadable certificate or key, a key that is not the
-  // certificate's, a certificate without a key or a key without a certificate.
+  // certificate's, a certificate without a key or a key without a certificate, a CRL file that
+  // cannot be read or holds no list. The files are read here, once: a context made later reads
+  // them again.
   static Result<std::shared_ptr<const TlsClientContext>> Create(const TlsClientOptions& options);
   ~TlsClientContext();
   TlsClientContext(const TlsClientContext&) = delete;

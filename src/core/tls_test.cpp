@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
@@ -95,6 +96,32 @@ void MakeIdentity(Identity& out, const Folder& folder, const std::string& file, 
   f = std::fopen(out.key_file.c_str(), "w");
   PEM_write_PrivateKey(f, out.key, nullptr, nullptr, 0, nullptr, nullptr);
   std::fclose(f);
+}
+
+// A revocation list of `ca` naming `revoked`, current until `next_update` seconds from now (in the
+// past when negative), written to `path` as PEM.
+void WriteCrl(const Identity& ca, std::initializer_list<const Identity*> revoked, long next_update, const std::string& path) {
+  X509_CRL* crl = X509_CRL_new();
+  X509_CRL_set_version(crl, 1);
+  X509_CRL_set_issuer_name(crl, X509_get_subject_name(ca.cert));
+  ASN1_TIME* last = X509_gmtime_adj(nullptr, std::min(-60L, next_update - 60));
+  ASN1_TIME* next = X509_gmtime_adj(nullptr, next_update);
+  X509_CRL_set1_lastUpdate(crl, last);
+  X509_CRL_set1_nextUpdate(crl, next);
+  for (const Identity* identity : revoked) {
+    X509_REVOKED* entry = X509_REVOKED_new();
+    X509_REVOKED_set_serialNumber(entry, X509_get_serialNumber(identity->cert));
+    X509_REVOKED_set_revocationDate(entry, last);
+    X509_CRL_add0_revoked(crl, entry);
+  }
+  X509_CRL_sort(crl);
+  ASSERT_GT(X509_CRL_sign(crl, ca.key, EVP_sha256()), 0);
+  std::FILE* f = std::fopen(path.c_str(), "w");
+  PEM_write_X509_CRL(f, crl);
+  std::fclose(f);
+  ASN1_TIME_free(last);
+  ASN1_TIME_free(next);
+  X509_CRL_free(crl);
 }
 
 // A socket listening on 127.0.0.1 at a port of the kernel's choosing, which goes in `port`.
@@ -357,6 +384,42 @@ TEST(SplitHostPortTest, SplitsAtTheLastColonAndUnbracketsAnIpv6Literal) {
   for (const char* bad : {"collector", ":514", "collector:", "[]:514", ""}) EXPECT_FALSE(SplitHostPort(bad)) << bad;
 }
 
+TEST_F(TlsTest, ChecksTheCollectorsCertificateAgainstItsAuthoritysRevocationList) {
+  const std::string current = folder_ / "current.crl";
+  WriteCrl(ca_, {&client_}, 86400, current);  // another certificate revoked: the collector's is fine
+  {
+    Collector collector({.identity = &server_});
+    auto stream = Connect(collector, {.ca_file = ca_.cert_file, .crl_file = current}, "collector.test");
+    ASSERT_TRUE(stream) << stream.error().internal_message;
+    ASSERT_TRUE(stream->SendAll("checkpoint", In(seconds(5))));
+    stream->Close(In(seconds(5)));
+    collector.Join();
+    EXPECT_EQ(collector.received, "checkpoint");
+  }
+  const auto refused = [&](const std::string& crl, const std::string& why) {
+    SCOPED_TRACE(why);
+    Collector collector({.identity = &server_});
+    auto stream = Connect(collector, {.ca_file = ca_.cert_file, .crl_file = crl}, "collector.test");
+    ASSERT_FALSE(stream);
+    EXPECT_EQ(stream.error().code, ErrorCode::kUnavailable);
+    EXPECT_NE(stream.error().internal_message.find("certificate verify failed: " + why), std::string::npos)
+        << stream.error().internal_message;
+    collector.Join();
+    EXPECT_FALSE(collector.accepted);
+  };
+  // Revoked: the collector's key may be in other hands.
+  const std::string revoked = folder_ / "revoked.crl";
+  WriteCrl(ca_, {&client_, &server_}, 86400, revoked);
+  refused(revoked, "certificate revoked");
+  // A list past its next update, or only another authority's, says nothing of it now: refused too.
+  const std::string stale = folder_ / "stale.crl";
+  WriteCrl(ca_, {}, -3600, stale);
+  refused(stale, "CRL has expired");
+  const std::string other = folder_ / "other.crl";
+  WriteCrl(stranger_ca_, {}, 86400, other);
+  refused(other, "unable to get certificate CRL");
+}
+
 TEST_F(TlsTest, NamesWhatIsWrongWithTheFilesItIsGiven) {
   auto missing = TlsClientContext::Create({.ca_file = folder_ / "nowhere.pem"});
   ASSERT_FALSE(missing);
@@ -380,6 +443,17 @@ TEST_F(TlsTest, NamesWhatIsWrongWithTheFilesItIsGiven) {
 
   EXPECT_TRUE(TlsClientContext::Create(
       {.ca_file = ca_.cert_file, .cert_file = client_.cert_file, .key_file = client_.key_file}));
+
+  auto no_crl = TlsClientContext::Create({.ca_file = ca_.cert_file, .crl_file = folder_ / "empty.pem"});
+  ASSERT_FALSE(no_crl);
+  EXPECT_EQ(no_crl.error().problem, "bad_tls_config");
+  EXPECT_NE(no_crl.error().public_message.find("empty.pem holds no revocation list"), std::string::npos)
+      << no_crl.error().public_message;
+  auto missing_crl = TlsClientContext::Create({.ca_file = ca_.cert_file, .crl_file = folder_ / "nowhere.crl"});
+  ASSERT_FALSE(missing_crl);
+  EXPECT_NE(missing_crl.error().public_message.find("TLS CRL file"), std::string::npos)
+      << missing_crl.error().public_message;
+  EXPECT_NE(missing_crl.error().public_message.find("nowhere.crl"), std::string::npos);
 }
 
 }  // namespace

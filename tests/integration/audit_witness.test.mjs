@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import tls from 'node:tls';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { RoundsServer, runCli } from '../lib/server.mjs';
@@ -149,6 +149,19 @@ function makeCertificates() {
     openssl('x509', '-req', '-in', at(`${name}.csr`), '-CA', at('ca.crt'), '-CAkey', at('ca.key'), '-CAcreateserial',
       '-out', at(`${name}.crt`), '-days', '2', '-extfile', at(`${name}.ext`));
   }
+  // The authority's revocation lists, made as a CA's own tooling does: one that revokes the
+  // collector's certificate and one that revokes nothing.
+  writeFileSync(at('ca.cnf'), [
+    '[ca]', 'default_ca = local', '[local]', `database = ${at('index.txt')}`, `crlnumber = ${at('crlnumber')}`,
+    'default_md = sha256', 'default_crl_days = 2', '',
+  ].join('\n'));
+  const ca = ['-config', at('ca.cnf'), '-cert', at('ca.crt'), '-keyfile', at('ca.key')];
+  writeFileSync(at('index.txt'), '');
+  writeFileSync(at('crlnumber'), '01\n');
+  openssl('ca', ...ca, '-gencrl', '-out', at('clean.crl'));
+  openssl('ca', ...ca, '-valid', at('collector.crt'));
+  openssl('ca', ...ca, '-revoke', at('collector.crt'), '-crl_reason', 'keyCompromise');
+  openssl('ca', ...ca, '-gencrl', '-out', at('revoked.crl'));
   return { dir, at };
 }
 
@@ -167,6 +180,7 @@ test('over TLS the checkpoints reach a collector that verifies the server, and t
     ROUNDS_AUDIT_WITNESS: `127.0.0.1:${collector.port}`, ROUNDS_AUDIT_WITNESS_TLS: 'true',
     ROUNDS_AUDIT_WITNESS_CA_FILE: certs.at('ca.crt'),
     ROUNDS_AUDIT_WITNESS_CERT_FILE: certs.at('rounds.crt'), ROUNDS_AUDIT_WITNESS_KEY_FILE: certs.at('rounds.key'),
+    ROUNDS_AUDIT_WITNESS_CRL_FILE: certs.at('clean.crl'),
   };
   // The audit feed on as well: every record after the start, as a FHIR AuditEvent.
   const { server, admin } = await startServer({ env: { ROUNDS_AUDIT_CHECKPOINT_SECONDS: '1', ROUNDS_AUDIT_FEED: 'true', ...tlsEnv } });
@@ -214,6 +228,7 @@ test('over TLS the checkpoints reach a collector that verifies the server, and t
   for (const [env, why] of [
     [{ ...tlsEnv, ROUNDS_AUDIT_WITNESS_SERVER_NAME: 'siem.example.org' }, /certificate verify failed: hostname mismatch/],
     [{ ...tlsEnv, ROUNDS_AUDIT_WITNESS_CERT_FILE: '', ROUNDS_AUDIT_WITNESS_KEY_FILE: '' }, /tls handshake: .*certificate required/],
+    [{ ...tlsEnv, ROUNDS_AUDIT_WITNESS_CRL_FILE: certs.at('revoked.crl') }, /certificate verify failed: certificate revoked/],
   ]) {
     const before = collector.messages.length;
     const refused = await startServer({ env });
@@ -234,6 +249,34 @@ test('over TLS the checkpoints reach a collector that verifies the server, and t
   rmSync(certs.dir, { recursive: true, force: true });
 });
 
+test('the revocation list is read again before each connection: the collector is reached once it is no longer revoked', async () => {
+  const certs = makeCertificates();
+  const collector = tlsCollector(certs);
+  await collector.listen();
+  const crl = certs.at('current.crl');
+  copyFileSync(certs.at('revoked.crl'), crl);
+  const { server } = await startServer({ env: {
+    ROUNDS_AUDIT_WITNESS: `127.0.0.1:${collector.port}`, ROUNDS_AUDIT_WITNESS_TLS: 'true', ROUNDS_AUDIT_CHECKPOINT_SECONDS: '1',
+    ROUNDS_AUDIT_WITNESS_CA_FILE: certs.at('ca.crt'), ROUNDS_AUDIT_WITNESS_CRL_FILE: crl,
+    ROUNDS_AUDIT_WITNESS_CERT_FILE: certs.at('rounds.crt'), ROUNDS_AUDIT_WITNESS_KEY_FILE: certs.at('rounds.key'),
+  } });
+  try {
+    const deadline = Date.now() + 10_000;
+    while (!/audit_witness_unreachable/.test(server.logs()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.match(server.logs(), /certificate verify failed: certificate revoked/);
+    assert.equal(collector.messages.length, 0);
+    // The authority publishes a list without it (say, the revocation was a mistake); no restart.
+    copyFileSync(certs.at('clean.crl'), crl);
+    await collector.waitFor(() => collector.checkpoints().length >= 1, 'a checkpoint once the list is fresh');
+    assert.match(server.logs(), /audit_witness_reached/);
+  } finally {
+    await server.stop();
+    server.cleanup();
+    await collector.close();
+    rmSync(certs.dir, { recursive: true, force: true });
+  }
+});
+
 test('TLS settings that cannot work stop the server from starting, and say why', async () => {
   const certs = makeCertificates();
   const cases = [
@@ -241,6 +284,8 @@ test('TLS settings that cannot work stop the server from starting, and say why',
     [{ ROUNDS_AUDIT_WITNESS: '127.0.0.1:6514', ROUNDS_AUDIT_WITNESS_TLS: 'true', ROUNDS_AUDIT_WITNESS_CA_FILE: certs.at('nowhere.crt') }, /TLS CA file .*nowhere\.crt cannot be used/],
     [{ ROUNDS_AUDIT_WITNESS: '127.0.0.1:6514', ROUNDS_AUDIT_WITNESS_TLS: 'true', ROUNDS_AUDIT_WITNESS_CA_FILE: certs.at('ca.crt'),
       ROUNDS_AUDIT_WITNESS_CERT_FILE: certs.at('rounds.crt'), ROUNDS_AUDIT_WITNESS_KEY_FILE: certs.at('collector.key') }, /is not the key of the certificate/],
+    [{ ROUNDS_AUDIT_WITNESS: '127.0.0.1:6514', ROUNDS_AUDIT_WITNESS_TLS: 'true', ROUNDS_AUDIT_WITNESS_CA_FILE: certs.at('ca.crt'),
+      ROUNDS_AUDIT_WITNESS_CRL_FILE: certs.at('ca.crt') }, /TLS CRL file .*ca\.crt holds no revocation list/],
     [{ ROUNDS_AUDIT_WITNESS_TLS: 'true' }, /TLS settings are set, but audit_witness is not/],
     [{ ROUNDS_AUDIT_WITNESS: '192.0.2.10:514', ROUNDS_AUDIT_FEED: 'true' }, /audit_feed would send the audit records, which name patients, to 192\.0\.2\.10:514 in the clear/],
   ];
