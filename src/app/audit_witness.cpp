@@ -292,7 +292,7 @@ void AuditWitness::Run() {
         // The files read afresh for each connection: a renewed certificate or a new revocation
         // list takes effect at the next one, and files that went bad meanwhile are an outage.
         sent = tl::unexpected(context.error());
-        sent.error().internal_message = sent.error().public_message;
+        if (sent.error().internal_message.empty()) sent.error().internal_message = sent.error().public_message;
       } else if (auto stream = net::TlsStream::Handshake(*context, std::move(*connected), peer_name_, deadline)) {
         tls.emplace(std::move(*stream));
       } else {
