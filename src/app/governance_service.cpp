@@ -725,6 +725,7 @@ Result<json> GovernanceService::Moderate(const Actor& actor, MessageId message_i
   std::vector<UserId> mentioned;  // by a held message this approval publishes
   UserId author_as_seen = 0;      // its author, as the space's members know them
   std::vector<UserId> watchers;   // of the space's queue, when this took something off it
+  std::optional<Message> published;  // a held message this approval publishes, where replies to it are read after it
   json action_json;
   json author_json;
   auto written = store_.Write([&](store::WriteTx& tx) -> Result<json> {
@@ -832,12 +833,16 @@ Result<json> GovernanceService::Moderate(const Actor& actor, MessageId message_i
     action_json = ModerationActionJson(a);
     author_json = ModerationActionForAuthor(a);
     notify = {message->author_id};
-    if (approved_now && !message->mentions.empty()) {
-      mentioned = message->mentions;
+    published.reset();
+    if (approved_now) {
       ROUNDS_ASSIGN_OR_RETURN(auto space, tx.FindSpace(message->space_id));
       if (!space) return NotFound("Message");
       ROUNDS_ASSIGN_OR_RETURN(auto space_policy, policy_.TemplateFor(tx, *space));
-      author_as_seen = internal::MemberIdAsSeen(policy_, space->id, space_policy.pseudonyms, message->author_id);
+      if (!message->mentions.empty()) {
+        mentioned = message->mentions;
+        author_as_seen = internal::MemberIdAsSeen(policy_, space->id, space_policy.pseudonyms, message->author_id);
+      }
+      if (space_policy.phi != governance::policy::PhiRule::kAllow) published = *message;
     }
     return action_json;
   });
@@ -847,6 +852,11 @@ Result<json> GovernanceService::Moderate(const Actor& actor, MessageId message_i
     return tl::unexpected(written.error());
   }
   json result = std::move(*written);
+  // Members read it from now on: a reply to it is read after it, as after a post published at once.
+  if (published) {
+    policy_.RememberApproved(published->space_id, published->parent_id.value_or(0), published->author_id,
+                             published->body, now);
+  }
   for (const auto& e : events) internal::Publish(bus_, e);
   internal::PublishToUsers(bus_, "moderation.action", author_json, notify);
   internal::PublishQueueChange(bus_, "decided", result["space_id"].get<SpaceId>(), "message_id", message_id,

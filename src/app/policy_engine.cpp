@@ -130,13 +130,7 @@ void PolicyEngine::RememberPosted(domain::SpaceId space, domain::MessageId threa
   if (!safeguards_.phi_scan) return;
   std::string tail = phi::CarriedTail(body);
   std::lock_guard lock(carried_mu_);
-  if (seen) {
-    const CarryKey key{space, thread, 0};
-    MakeRoom(conversations_, key, kMaxCarried, now, [](const Conversation& c) { return c.last.at; });
-    Conversation& c = conversations_[key];
-    if (c.last.author != author) c.other = std::move(c.last);
-    c.last = PostedLine{author, now, tail};
-  }
+  if (seen) SeenLocked(space, thread, author, tail, now);
   const CarryKey key{space, thread, author};
   if (tail.empty()) {
     carried_.erase(key);
@@ -144,6 +138,23 @@ void PolicyEngine::RememberPosted(domain::SpaceId space, domain::MessageId threa
   }
   MakeRoom(carried_, key, kMaxCarried, now, [](const CarriedLine& line) { return line.at; });
   carried_[key] = CarriedLine{now, std::move(tail)};
+}
+
+void PolicyEngine::RememberApproved(domain::SpaceId space, domain::MessageId thread, domain::UserId author,
+                                    std::string_view body, UnixMillis now) const {
+  if (!safeguards_.phi_scan) return;
+  std::string tail = phi::CarriedTail(body);
+  std::lock_guard lock(carried_mu_);
+  SeenLocked(space, thread, author, std::move(tail), now);
+}
+
+void PolicyEngine::SeenLocked(domain::SpaceId space, domain::MessageId thread, domain::UserId author, std::string tail,
+                              UnixMillis now) const {
+  const CarryKey key{space, thread, 0};
+  MakeRoom(conversations_, key, kMaxCarried, now, [](const Conversation& c) { return c.last.at; });
+  Conversation& c = conversations_[key];
+  if (c.last.author != author) c.other = std::move(c.last);
+  c.last = PostedLine{author, now, std::move(tail)};
 }
 
 std::string PolicyEngine::Carried(domain::SpaceId space, domain::MessageId thread, domain::UserId author,

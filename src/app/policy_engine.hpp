@@ -78,6 +78,11 @@ class PolicyEngine {
   static constexpr UnixMillis kCarryMillis = 120'000;
   void RememberPosted(domain::SpaceId space, domain::MessageId thread, domain::UserId author,
                       std::string_view body, UnixMillis now, bool seen = true) const;
+  // A post held for a moderator and approved at `now`: from then on members read it, so it is what
+  // another author's next post there answers (as RememberPosted with `seen`); its author's own
+  // memory is left as it is.
+  void RememberApproved(domain::SpaceId space, domain::MessageId thread, domain::UserId author,
+                        std::string_view body, UnixMillis now) const;
   // What RememberPosted kept of `author`'s last post in this conversation within kCarryMillis of
   // `now`; empty: nothing.
   std::string Carried(domain::SpaceId space, domain::MessageId thread, domain::UserId author, UnixMillis now) const;
@@ -138,6 +143,9 @@ class PolicyEngine {
   mutable std::unordered_map<CarryKey, CarriedLine, CarryHash> carried_;  // guarded by carried_mu_
   // By conversation (CarryKey's author 0); guarded by carried_mu_, bounded as carried_ is.
   mutable std::unordered_map<CarryKey, Conversation, CarryHash> conversations_;
+  // Makes `tail` the newest post members can read there; carried_mu_ held.
+  void SeenLocked(domain::SpaceId space, domain::MessageId thread, domain::UserId author, std::string tail,
+                  UnixMillis now) const;
 };
 
 }  // namespace rounds::app

@@ -106,6 +106,12 @@ TEST(Screening, APostIsAskedOfEveryoneElseInItsConversationOnceMembersCanReadIt)
   policy.RememberPosted(7, 0, 6, "pt dob is", t + 30, /*seen=*/false);
   EXPECT_EQ(policy.Asked(7, 0, 4, t + 40), "what's her dob?");
   EXPECT_EQ(policy.Carried(7, 0, 6, t + 40), "pt dob is");
+  // Once a moderator approves it, members read it: from then on it is what the others answer, and
+  // its author's own memory is left as their posts made it.
+  policy.RememberPosted(7, 0, 6, "and now?", t + 45, /*seen=*/false);
+  policy.RememberApproved(7, 0, 6, "pt dob is", t + 48);
+  EXPECT_EQ(policy.Asked(7, 0, 4, t + 49), "pt dob is");
+  EXPECT_EQ(policy.Carried(7, 0, 6, t + 49), "and now?");
   // A post of blanks asks nothing.
   policy.RememberPosted(7, 0, 5, "  ", t + 50);
   EXPECT_EQ(policy.Asked(7, 0, 4, t + 60), "");

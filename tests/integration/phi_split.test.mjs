@@ -161,3 +161,24 @@ test('a reply is read after the post it answers: "what\'s her dob?" makes anothe
   assert.deepEqual((await bodies(users.ana, redacted.id)).slice(0, 2).reverse(),
     ['what is his date of birth?', '[REDACTED:DATE], and he is allergic to latex']);
 });
+
+test('a question held for a moderator is answered only once it is approved, and the answer is then read after it', async () => {
+  const { cai } = await createUsers(server, admin, ['cai']);
+  const desk = await createSpace(users.ana, { name: 'Visitors desk' });
+  await addMember(users.ana, desk.id, users.ben.user.id);
+  await addMember(users.ana, desk.id, cai.user.id, 'moderator');
+  await assignNewVersion(officer, desk.id, 'internal-community', (d) => ({ ...d, phi: 'block', moderation: 'pre-moderation' }));
+  const question = await post(users.ben, desk.id, "what's the pt's dob?");
+  assert.equal(question.state, 'held');
+  // Nobody else can read it yet, so it asks nothing: a date alone goes to the moderators as any post.
+  const early = await users.ana.post(`/api/v1/spaces/${desk.id}/phi-check`, { body: '3/4/1950' });
+  assert.equal(early.status, 200, early.text);
+  assert.equal(early.body.action, 'allow', early.text);
+  const approved = await cai.post(`/api/v1/messages/${question.id}/moderate`, { action: 'approve', reason: 'fine' });
+  assert.equal(approved.status, 200, approved.text);
+  // Approved, it is what the next post answers.
+  const answer = await users.ana.post(`/api/v1/spaces/${desk.id}/messages`, { body: '3/4/1950' });
+  assert.equal(answer.status, 422, answer.text);
+  assert.equal(answer.body.code, 'phi_blocked');
+  assert.deepEqual(answer.body.findings.map((f) => [f.type, f.begin, f.end, f.in_reply]), [['date', 0, 8, true]]);
+});
