@@ -726,12 +726,14 @@ Result<json> GovernanceService::Moderate(const Actor& actor, MessageId message_i
   UserId author_as_seen = 0;      // its author, as the space's members know them
   std::vector<UserId> watchers;   // of the space's queue, when this took something off it
   std::optional<Message> published;  // a held message this approval publishes, where replies to it are read after it
+  std::optional<PostPlace> taken_down;  // a published message hidden or removed: no longer what replies answer
   json action_json;
   json author_json;
   auto written = store_.Write([&](store::WriteTx& tx) -> Result<json> {
     events.clear();
     mentioned.clear();
     watchers.clear();
+    taken_down.reset();
     ROUNDS_ASSIGN_OR_RETURN(Actor current, internal::Current(tx, actor));
     ROUNDS_ASSIGN_OR_RETURN(auto message, tx.FindMessage(message_id, current.user.id));
     if (!message || message->deleted) return NotFound("Message");
@@ -755,6 +757,7 @@ Result<json> GovernanceService::Moderate(const Actor& actor, MessageId message_i
     ROUNDS_ASSIGN_OR_RETURN(json mj, AuthorCache(tx, policy_).Message(*message));
     const std::string held_for = message->hold_reason;  // why it was held, if it was
     const bool was_held = message->state == MessageState::kHeld;
+    const bool was_published = message->state == MessageState::kPublished;
     bool approved_now = false;
     switch (request.kind) {
       case ModerationKind::kApprove: {
@@ -834,6 +837,12 @@ Result<json> GovernanceService::Moderate(const Actor& actor, MessageId message_i
     author_json = ModerationActionForAuthor(a);
     notify = {message->author_id};
     published.reset();
+    if (was_published && (request.kind == ModerationKind::kHide || request.kind == ModerationKind::kRemove)) {
+      ROUNDS_ASSIGN_OR_RETURN(auto space, tx.FindSpace(message->space_id));
+      if (!space) return NotFound("Message");
+      ROUNDS_ASSIGN_OR_RETURN(auto space_policy, policy_.TemplateFor(tx, *space));
+      if (space_policy.phi != governance::policy::PhiRule::kAllow) taken_down = PostPlace::Of(*message);
+    }
     if (approved_now) {
       ROUNDS_ASSIGN_OR_RETURN(auto space, tx.FindSpace(message->space_id));
       if (!space) return NotFound("Message");
@@ -857,6 +866,7 @@ Result<json> GovernanceService::Moderate(const Actor& actor, MessageId message_i
     policy_.RememberApproved(published->space_id, published->parent_id.value_or(0), published->author_id,
                              published->body, now);
   }
+  if (taken_down) RecallConversation(store_, policy_, *taken_down, now);
   for (const auto& e : events) internal::Publish(bus_, e);
   internal::PublishToUsers(bus_, "moderation.action", author_json, notify);
   internal::PublishQueueChange(bus_, "decided", result["space_id"].get<SpaceId>(), "message_id", message_id,

@@ -802,8 +802,10 @@ Result<json> MessageService::Edit(const Actor& actor, MessageId id, const std::s
   std::vector<UserId> queue_watchers;  // held after the edit: who works the space's moderation queue
   std::optional<phi::PhiAction> refused;
   SpaceId refused_space = 0;
+  std::optional<PostPlace> recall;  // where the next post is read after what this one now says
   auto written = store_.Write([&](store::WriteTx& tx) -> Result<json> {
     refused.reset();
+    recall.reset();
     queue_watchers.clear();
     ROUNDS_ASSIGN_OR_RETURN(Located located, ReadableMessage(tx, actor, id));
     if (blank && located.message.attachments.empty()) {
@@ -880,6 +882,7 @@ Result<json> MessageService::Edit(const Actor& actor, MessageId id, const std::s
       if (screening.Withheld()) details["withheld_types"] = screening.WithheldTypesCsv();
       ROUNDS_RETURN_IF_ERROR(AppendAudit(tx, record, std::move(details)));
     }
+    if (policy.phi != governance::policy::PhiRule::kAllow) recall = PostPlace::Of(located.message);
     return j;
   });
   if (!written) {
@@ -889,16 +892,20 @@ Result<json> MessageService::Edit(const Actor& actor, MessageId id, const std::s
     }
     return tl::unexpected(written.error());
   }
+  if (recall) RecallConversation(store_, policy_, *recall, now);
   Publish(bus_, edited);
   internal::PublishQueueChange(bus_, "held", edited.event.space_id, "message_id", id, std::move(queue_watchers));
   return std::move(*written);
 }
 
+
 Status MessageService::Delete(const Actor& actor, MessageId id) {
   UnixMillis now = clock_.NowMillis();
   PendingEvent deleted;
   std::vector<UserId> queue_watchers;  // set when the message was on the moderation queue
+  std::optional<PostPlace> recall;     // where the next post is no longer read after this one
   ROUNDS_RETURN_IF_ERROR(store_.Write([&](store::WriteTx& tx) -> Status {
+    recall.reset();
     ROUNDS_ASSIGN_OR_RETURN(Located located, ReadableMessage(tx, actor, id));
     if (located.message.deleted) return NotFound("Message");
     // Only its author deletes a message. A moderator takes someone else's down with a reason
@@ -937,6 +944,7 @@ Status MessageService::Delete(const Actor& actor, MessageId id) {
       ROUNDS_RETURN_IF_ERROR(AppendAudit(tx, AuditEntry(actor, "message.delete", "message", std::to_string(id), now),
                                          json{{"space_id", located.space.id}}));
     }
+    if (policy.phi != governance::policy::PhiRule::kAllow) recall = PostPlace::Of(located.message);
     // What was sent about it is not replayed any more (the message itself stays, emptied, for a
     // legal hold).
     ROUNDS_RETURN_IF_ERROR(tx.ScrubMessageEvents(id));
@@ -947,6 +955,7 @@ Status MessageService::Delete(const Actor& actor, MessageId id) {
     return Ok();
   }));
   log::Info("message_deleted", {{"message_id", id}, {"by", actor.user.id}});
+  if (recall) RecallConversation(store_, policy_, *recall, now);
   Publish(bus_, deleted);
   if (!queue_watchers.empty()) {
     internal::PublishQueueChange(bus_, "decided", deleted.event.space_id, "message_id", id, std::move(queue_watchers));

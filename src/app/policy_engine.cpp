@@ -1,6 +1,7 @@
 #include "app/policy_engine.hpp"
 
 #include <algorithm>
+#include <optional>
 #include <stdexcept>
 
 #include "core/log.hpp"
@@ -155,6 +156,38 @@ void PolicyEngine::SeenLocked(domain::SpaceId space, domain::MessageId thread, d
   Conversation& c = conversations_[key];
   if (c.last.author != author) c.other = std::move(c.last);
   c.last = PostedLine{author, now, std::move(tail)};
+}
+
+void PolicyEngine::Recall(domain::SpaceId space, domain::MessageId thread, domain::UserId author,
+                          std::span<const RecentPost> recent, UnixMillis now) const {
+  if (!safeguards_.phi_scan) return;
+  std::optional<CarriedLine> own;  // the author's newest post: what their next one continues
+  Conversation c;
+  for (const RecentPost& p : recent) {
+    if (!Fresh(p.at, now)) continue;
+    if (p.author == author && !own) own = CarriedLine{p.at, phi::CarriedTail(p.body)};
+    if (!p.seen || c.other.author != 0) continue;
+    if (c.last.author == 0) {
+      c.last = PostedLine{p.author, p.at, phi::CarriedTail(p.body)};
+    } else if (p.author != c.last.author) {
+      c.other = PostedLine{p.author, p.at, phi::CarriedTail(p.body)};
+    }
+  }
+  std::lock_guard lock(carried_mu_);
+  const CarryKey key{space, thread, author};
+  if (!own || own->tail.empty()) {
+    carried_.erase(key);
+  } else {
+    MakeRoom(carried_, key, kMaxCarried, now, [](const CarriedLine& line) { return line.at; });
+    carried_[key] = std::move(*own);
+  }
+  const CarryKey conversation{space, thread, 0};
+  if (c.last.author == 0) {
+    conversations_.erase(conversation);
+  } else {
+    MakeRoom(conversations_, conversation, kMaxCarried, now, [](const Conversation& kept) { return kept.last.at; });
+    conversations_[conversation] = std::move(c);
+  }
 }
 
 std::string PolicyEngine::Carried(domain::SpaceId space, domain::MessageId thread, domain::UserId author,

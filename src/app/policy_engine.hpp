@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -83,6 +84,18 @@ class PolicyEngine {
   // memory is left as it is.
   void RememberApproved(domain::SpaceId space, domain::MessageId thread, domain::UserId author,
                         std::string_view body, UnixMillis now) const;
+  // A post there was edited, deleted or taken down: what is remembered of the conversation
+  // becomes what it now reads, so that the next post is read after the text members see. `recent`:
+  // its posts that `author` (the changed post's) can read, newest first; those not sent within
+  // kCarryMillis of `now` are passed over.
+  struct RecentPost {
+    domain::UserId author = 0;
+    UnixMillis at = 0;
+    std::string_view body;
+    bool seen = false;  // members read it (published)
+  };
+  void Recall(domain::SpaceId space, domain::MessageId thread, domain::UserId author,
+              std::span<const RecentPost> recent, UnixMillis now) const;
   // What RememberPosted kept of `author`'s last post in this conversation within kCarryMillis of
   // `now`; empty: nothing.
   std::string Carried(domain::SpaceId space, domain::MessageId thread, domain::UserId author, UnixMillis now) const;

@@ -7,6 +7,7 @@
 
 #include "app/audit_log.hpp"
 #include "app/json_codec.hpp"
+#include "core/log.hpp"
 #include "governance/phi/continuation.hpp"
 
 namespace rounds::app {
@@ -85,6 +86,7 @@ nlohmann::json Screening::FindingsJson(std::size_t limit) const {
                        {"rule", finding.rule_id}});
       if (finding.across_messages) items.back()["across_messages"] = true;
       if (finding.in_reply) items.back()["in_reply"] = true;
+      if (finding.before_next) items.back()["before_next"] = true;
     }
   }
   return items;
@@ -94,14 +96,21 @@ ScreenedField ScreenField(const PolicyEngine& policy, std::string field, std::st
                           Neighbours around) {
   ScreenedField f{std::move(field), {}, {}};
   if (text.empty()) return f;
-  f.findings = phi::ScanBetween(around.previous, text, around.next, [&](std::string_view t) { return policy.Scan(t); },
-                                around.asked);
+  const auto read = [&](const phi::ScanFunction& scan) {
+    std::vector<phi::Finding> findings = phi::ScanBetween(around.previous, text, around.next, scan, around.asked);
+    if (!around.next.empty()) {
+      phi::MergeAcross(findings, phi::FindingsLentToNext(around.before, text, around.next, false, scan));
+    }
+    for (const std::string& answer : around.answers) {
+      phi::MergeAcross(findings, phi::FindingsLentToNext(around.before, text, answer, true, scan));
+    }
+    return findings;
+  };
+  f.findings = read([&](std::string_view t) { return policy.Scan(t); });
   // Always both scans: what an outsider is shown must not depend on whether the indexed scan
   // found anything either.
   if (author == Author::kOutsider) {
-    std::vector<phi::Finding> unindexed = phi::ScanBetween(
-        around.previous, text, around.next, [&](std::string_view t) { return policy.ScanWithoutIndex(t); },
-        around.asked);
+    std::vector<phi::Finding> unindexed = read([&](std::string_view t) { return policy.ScanWithoutIndex(t); });
     for (auto& finding : f.findings) {
       if (!FoundWithout(finding, unindexed)) f.withheld.push_back(std::move(finding));
     }
@@ -147,7 +156,35 @@ Result<EditNeighbours> ReadEditNeighbours(store::ReadTx& tx, const domain::Messa
       break;
     }
   }
+  out.before = m.body;
+  domain::UserId answering = 0;
+  for (const domain::Message& other : after) {
+    if (!near(other) || other.author_id == m.author_id) break;
+    if (answering == 0) answering = other.author_id;
+    if (other.author_id != answering || out.answers.size() == EditNeighbours::kMaxAnswers) break;
+    if (!other.deleted && other.state == domain::MessageState::kPublished) out.answers.push_back(other.body);
+  }
   return out;
+}
+
+void RecallConversation(store::Store& store, const PolicyEngine& policy, const PostPlace& post, UnixMillis now) {
+  store::MessageQuery query;
+  query.space_id = post.space;
+  query.viewer_id = post.author;
+  query.parent_id = post.parent;
+  query.limit = 20;  // newest first
+  auto recent = store.Read([&](store::ReadTx& tx) { return tx.ListMessages(query); });
+  if (!recent) {
+    log::Warn("conversation_recall_failed", {{"space_id", post.space}, {"error", recent.error().internal_message}});
+    return;
+  }
+  std::vector<PolicyEngine::RecentPost> posts;
+  posts.reserve(recent->size());
+  for (const domain::Message& other : *recent) {
+    if (other.deleted) continue;
+    posts.push_back({other.author_id, other.created_at, other.body, other.state == domain::MessageState::kPublished});
+  }
+  policy.Recall(post.space, post.parent.value_or(0), post.author, posts, now);
 }
 
 Screening Screen(const PolicyEngine& policy, std::vector<std::pair<std::string, std::string>> fields,

@@ -5,6 +5,8 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -69,11 +71,15 @@ std::string TypeCode(phi::PhiType type);
 // `around.previous`, the end of the author's previous post in the same conversation, as a reply to
 // `around.asked`, the end of the newest post there by someone else, and, for an edit, before
 // `around.next`, the author's post that followed it; what shows only that way is the body's
-// finding too.
+// finding too. An edit is also read before what follows it as it gives that a context it did not
+// have with `around.before`, the text it replaces: the author's `next` and the `answers` to it
+// (phi::FindingsLentToNext).
 struct Neighbours {
   std::string_view previous;
   std::string_view next;
   std::string_view asked;
+  std::string_view before;
+  std::span<const std::string> answers;
 };
 Screening Screen(const PolicyEngine& policy, std::vector<std::pair<std::string, std::string>> fields,
                  Author author = Author::kStaff, Neighbours around = {});
@@ -82,13 +88,32 @@ Screening Screen(const PolicyEngine& policy, std::vector<std::pair<std::string, 
 // its thread), and the newest post before it there by someone else that the author could read,
 // each sent within PolicyEngine::kCarryMillis of it: what an edit of `m` is read between. Empty
 // where there is none.
+//
+// And what was sent after `m` as an answer to it: the posts members can read by the first other
+// author to post after it, up to `m`'s author's next post or a third author's, each sent within
+// PolicyEngine::kCarryMillis of `m` (what PolicyEngine::Asked gave them).
 struct EditNeighbours {
   std::string previous;  // the end of the one before (phi::CarriedTail)
   std::string next;      // the one after
   std::string asked;     // the end of another author's before it, which `m` answers
-  Neighbours view() const { return {previous, next, asked}; }
+  std::string before;    // `m`'s body as it is
+  std::vector<std::string> answers;  // oldest first, at most kMaxAnswers
+  static constexpr std::size_t kMaxAnswers = 4;
+  Neighbours view() const { return {previous, next, asked, before, answers}; }
 };
 Result<EditNeighbours> ReadEditNeighbours(store::ReadTx& tx, const domain::Message& m);
+
+// After a post was edited, deleted or taken down at `now`: PolicyEngine::Recall of its
+// conversation from what the store now holds, as the post's author reads it. The change is
+// stored already: a failed read is logged and leaves the memory as it was (for kCarryMillis at
+// most).
+struct PostPlace {
+  domain::SpaceId space = 0;
+  std::optional<domain::MessageId> parent;  // the thread's first message; none: the top level
+  domain::UserId author = 0;
+  static PostPlace Of(const domain::Message& m) { return {m.space_id, m.parent_id, m.author_id}; }
+};
+void RecallConversation(store::Store& store, const PolicyEngine& policy, const PostPlace& post, UnixMillis now);
 
 // One field of Screen, without keeping its text: for a file's content, which stays where it is.
 ScreenedField ScreenField(const PolicyEngine& policy, std::string field, std::string_view text, Author author,

@@ -117,6 +117,58 @@ TEST(Screening, APostIsAskedOfEveryoneElseInItsConversationOnceMembersCanReadIt)
   EXPECT_EQ(policy.Asked(7, 0, 4, t + 60), "");
 }
 
+TEST(Screening, WhatIsRememberedFollowsEditsAndDeletions) {
+  Config config;
+  PolicyEngine policy(config, std::string(32, 'k'));
+  const UnixMillis t = 1'700'000'000'000;
+  policy.RememberPosted(7, 0, 3, "her ssn is 987-65-", t);
+  policy.RememberPosted(7, 0, 3, "junk", t + 5);
+  policy.RememberPosted(7, 0, 4, "anything new?", t + 6);
+  // Ana (3) deletes "junk" and Ben (4) edits his question: read again, newest first, what Ana can
+  // read of the conversation is her first half, Ben's edited question and a post held for review.
+  const std::vector<PolicyEngine::RecentPost> recent{
+      {5, t + 8, "pt dob is", false}, {4, t + 6, "what's her dob?", true}, {3, t, "her ssn is 987-65-", true}};
+  policy.Recall(7, 0, 3, recent, t + 10);
+  EXPECT_EQ(policy.Carried(7, 0, 3, t + 10), "her ssn is 987-65-");
+  EXPECT_EQ(policy.Asked(7, 0, 3, t + 10), "what's her dob?");
+  EXPECT_EQ(policy.Asked(7, 0, 4, t + 10), "her ssn is 987-65-");
+  EXPECT_EQ(policy.Asked(7, 0, 6, t + 10), "what's her dob?");  // not the held one
+  // Only what was sent within two minutes counts; with nothing left, nothing is remembered.
+  policy.Recall(7, 0, 3, recent, t + PolicyEngine::kCarryMillis + 1);
+  EXPECT_EQ(policy.Carried(7, 0, 3, t + 10), "");
+  EXPECT_EQ(policy.Asked(7, 0, 3, t + 10), "what's her dob?");
+  EXPECT_EQ(policy.Asked(7, 0, 4, t + 10), "");
+  policy.Recall(7, 0, 3, {}, t + 10);
+  EXPECT_EQ(policy.Asked(7, 0, 3, t + 10), "");
+  EXPECT_EQ(policy.Asked(7, 0, 4, t + 10), "");
+  // Other conversations are left as they were.
+  policy.RememberPosted(7, 11, 3, "her dob is", t);
+  policy.Recall(7, 0, 3, {}, t + 10);
+  EXPECT_EQ(policy.Carried(7, 11, 3, t + 10), "her dob is");
+}
+
+TEST(Screening, AnEditIsReadBeforeWhatFollowsIt) {
+  Config config;
+  PolicyEngine policy(config, std::string(32, 'k'));
+  // A colleague answered "3/4/1950" to "anything new?"; the question cannot now ask for it.
+  const std::vector<std::string> answers{"one sec", "3/4/1950"};
+  Screening edit = Screen(policy, {{"body", "what's her dob?"}}, Author::kStaff,
+                          {.before = "anything new?", .answers = answers});
+  ASSERT_EQ(edit.fields[0].findings.size(), 1u);
+  EXPECT_EQ(edit.fields[0].findings[0].type, phi::PhiType::kDate);
+  EXPECT_EQ(edit.FindingsJson()[0]["before_next"], true);
+  EXPECT_FALSE(edit.FindingsJson()[0].contains("in_reply"));
+  // Nor can the author's own "ok" become the context of their next post; an outsider is told the same.
+  Screening own = Screen(policy, {{"body", "her dob is"}}, Author::kOutsider, {.next = "3/4/1950", .before = "ok"});
+  ASSERT_EQ(own.fields[0].findings.size(), 1u);
+  EXPECT_TRUE(own.fields[0].findings[0].before_next);
+  // Edits that lend nothing new pass.
+  EXPECT_TRUE(Screen(policy, {{"body", "anything else?"}}, Author::kStaff, {.before = "anything new?", .answers = answers})
+                  .fields[0].findings.empty());
+  EXPECT_TRUE(Screen(policy, {{"body", "her dob?"}}, Author::kStaff, {.before = "dob?", .answers = answers})
+                  .fields[0].findings.empty());
+}
+
 TEST(Screening, ABodyIsReadAsAReplyToWhatWasAsked) {
   Config config;
   PolicyEngine policy(config, std::string(32, 'k'));

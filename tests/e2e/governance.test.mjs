@@ -235,6 +235,37 @@ test('an answer to a colleague\'s question is read with it, and the composer say
   }
 });
 
+test('a question cannot be edited after a colleague answered it into asking for what the answer holds', async () => {
+  const channel = await createSpace(users.ana, { name: 'bed-board-2', kind: 'channel' });
+  await addMember(users.ana, channel.id, users.bo.user.id);
+  await assignTemplate(channel.id, 'liaison-strict', (await latestVersion('liaison-strict')).version);
+  await ok(users.bo.post(`/api/v1/spaces/${channel.id}/messages`, { body: 'anything new?' }), 201);
+  await ok(users.ana.post(`/api/v1/spaces/${channel.id}/messages`, { body: '3/4/1950' }), 201);
+
+  const b = await openBrowser();
+  try {
+    await signIn(b.page, server.baseUrl, 'bo');
+    await b.page.goto(`${server.baseUrl}/#/space/${channel.id}`);
+    await messageWith(b.page, '3/4/1950').waitFor();
+    await messageAction(b.page, 'anything new?', 'Edit');
+    const edit = b.page.getByLabel('Edit message');
+    await edit.fill("what's her dob?");
+    // The edit's own words are what would make Ana's date a birth date: they are what is marked.
+    const preview = b.page.locator('.phi-panel[data-phi-state="preview-block"]');
+    await preview.waitFor();
+    assert.deepEqual(await preview.locator('mark.phi-mark').allTextContents(), ["what's her dob?"]);
+    assert.match(await preview.locator('[data-phi-across="next"]').textContent(), /message after it/);
+    await edit.press('Enter');
+    await b.page.locator('.phi-panel[data-phi-state="phi_blocked"]').waitFor();
+    await screenshot(b.page, 'governance-phi-edit-before-answer');
+    const { items } = await ok(users.bo.get(`/api/v1/spaces/${channel.id}/messages`));
+    assert.deepEqual(items.map((m) => m.body), ['3/4/1950', 'anything new?']);
+    assert.deepEqual(b.errors, []);
+  } finally {
+    await b.close();
+  }
+});
+
 test('a moderator approves a held post and its author sees it go live', async () => {
   const forum = await createSpace(users.ana, { name: 'Carers support', kind: 'community', template: 'patient-forum' });
   await addMember(users.ana, forum.id, users.mo.user.id, 'moderator');

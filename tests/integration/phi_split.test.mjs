@@ -182,3 +182,83 @@ test('a question held for a moderator is answered only once it is approved, and 
   assert.equal(answer.body.code, 'phi_blocked');
   assert.deepEqual(answer.body.findings.map((f) => [f.type, f.begin, f.end, f.in_reply]), [['date', 0, 8, true]]);
 });
+
+test('a question edited after it was answered cannot ask for the answer, nor can a post be edited into the context of the next', async () => {
+  const patch = (client, id, body) => client.request('PATCH', `/api/v1/messages/${id}`, { body });
+  const root = await post(users.ana, blocked.id, 'bay 7 admission');
+  const question = await post(users.ana, blocked.id, 'anything new?', { parent_id: root.id });
+  await post(users.ben, blocked.id, 'one sec', { parent_id: root.id });
+  await post(users.ben, blocked.id, '3/4/1950', { parent_id: root.id });
+  // The composer's check of the edit says so first, and the edit is refused: the question keeps its words.
+  const check = await users.ana.post(`/api/v1/spaces/${blocked.id}/phi-check`,
+    { body: "what's her dob?", message_id: question.id });
+  assert.equal(check.status, 200, check.text);
+  assert.equal(check.body.action, 'block');
+  assert.deepEqual(check.body.findings.map((f) => [f.type, f.begin, f.end, f.across_messages, f.before_next, f.in_reply]),
+    [['date', 0, 15, true, true, undefined]]);
+  const refused = await patch(users.ana, question.id, "what's her dob?");
+  assert.equal(refused.status, 422, refused.text);
+  assert.equal(refused.body.code, 'phi_blocked');
+  assert.deepEqual(refused.body.findings.map((f) => [f.type, f.before_next]), [['date', true]]);
+  const replies = async (id) => {
+    const thread = (await users.ana.get(`/api/v1/messages/${id}/thread`)).body;
+    return (thread.replies ?? thread.items ?? []).map((m) => m.body).sort();
+  };
+  assert.deepEqual(await replies(root.id), ['3/4/1950', 'anything new?', 'one sec']);
+  // An edit that asks for nothing the answer holds goes through.
+  assert.equal((await patch(users.ana, question.id, 'anything new on the labs?')).status, 200);
+  // The author's own: "ok" above their "3/4/1950" cannot become "her dob is".
+  const mine = await post(users.ben, blocked.id, 'bay 8 admission');
+  const ok = await post(users.ben, blocked.id, 'ok', { parent_id: mine.id });
+  await post(users.ben, blocked.id, '3/4/1950', { parent_id: mine.id });
+  const own = await patch(users.ben, ok.id, 'her dob is');
+  assert.equal(own.status, 422, own.text);
+  assert.deepEqual(own.body.findings.map((f) => [f.type, f.begin, f.end, f.before_next]), [['date', 0, 10, true]]);
+  assert.deepEqual(await replies(mine.id), ['3/4/1950', 'ok']);
+});
+
+test('the next post is read after what the conversation says now: edits, deletions and take-downs count', async () => {
+  const patch = (client, id, body) => client.request('PATCH', `/api/v1/messages/${id}`, { body });
+  // Edited into a question before anyone answered: the answer is read after the question as edited.
+  const first = await post(users.ana, blocked.id, 'bay 9 admission');
+  const asked = await post(users.ana, blocked.id, 'anything new?', { parent_id: first.id });
+  assert.equal((await patch(users.ana, asked.id, "what's her dob?")).status, 200);
+  const answer = await users.ben.post(`/api/v1/spaces/${blocked.id}/messages`, { body: '3/4/1950', parent_id: first.id });
+  assert.equal(answer.status, 422, answer.text);
+  assert.deepEqual(answer.body.findings.map((f) => [f.type, f.in_reply]), [['date', true]]);
+  // An author's own post edited into the first half of an identifier is what their next one continues.
+  const second = await post(users.ana, blocked.id, 'bay 10 admission');
+  const half = await post(users.ben, blocked.id, 'noted', { parent_id: second.id });
+  assert.equal((await patch(users.ben, half.id, 'her ssn is 987-65-')).status, 200);
+  const rest = await users.ben.post(`/api/v1/spaces/${blocked.id}/messages`, { body: '4320', parent_id: second.id });
+  assert.equal(rest.status, 422, rest.text);
+  assert.deepEqual(rest.body.findings.map((f) => [f.type, f.across_messages]), [['ssn', true]]);
+  // Deleting a post in between does not hide the half before it ...
+  const junk = await post(users.ben, blocked.id, 'brb', { parent_id: second.id });
+  assert.equal((await users.ben.request('DELETE', `/api/v1/messages/${junk.id}`)).status, 204);
+  const again = await users.ben.post(`/api/v1/spaces/${blocked.id}/messages`, { body: '4320', parent_id: second.id });
+  assert.equal(again.status, 422, again.text);
+  // ... and a question deleted before it was answered asks nothing any more.
+  const third = await post(users.ana, blocked.id, 'bay 11 admission');
+  const gone = await post(users.ana, blocked.id, "what's her dob?", { parent_id: third.id });
+  assert.equal((await users.ana.request('DELETE', `/api/v1/messages/${gone.id}`)).status, 204);
+  const unasked = await users.ben.post(`/api/v1/spaces/${blocked.id}/messages`, { body: '3/4/1950', parent_id: third.id });
+  assert.equal(unasked.status, 201, unasked.text);
+});
+
+test('a question a moderator takes down asks nothing any more', async () => {
+  const { dee } = await createUsers(server, admin, ['dee']);
+  const ward = await createSpace(users.ana, { name: 'Ward 4' });
+  await addMember(users.ana, ward.id, users.ben.user.id);
+  await addMember(users.ana, ward.id, dee.user.id, 'moderator');
+  await assignNewVersion(officer, ward.id, 'internal-community', (d) => ({ ...d, phi: 'block', moderation: 'post-moderation' }));
+  const question = await post(users.ben, ward.id, "what's the pt's dob?");
+  assert.equal(question.state, 'published');
+
+  const before = await users.ana.post(`/api/v1/spaces/${ward.id}/phi-check`, { body: '3/4/1950' });
+  assert.equal(before.body.action, 'block', before.text);
+  const hidden = await dee.post(`/api/v1/messages/${question.id}/moderate`, { action: 'hide', reason: 'asks for PHI' });
+  assert.equal(hidden.status, 200, hidden.text);
+  const answer = await users.ana.post(`/api/v1/spaces/${ward.id}/messages`, { body: '3/4/1950' });
+  assert.equal(answer.status, 201, answer.text);
+});

@@ -7,9 +7,15 @@ export type PhiAction = 'allow' | 'warn' | 'hold' | 'block' | 'redact';
 /** One detected identifier: begin/end are UTF-8 byte offsets into `field` ("body", "title", "poll_options/N"). */
 /**
  * `across_messages`: found only with the end of a post before this text: the author's previous one,
- * or, with `in_reply`, another author's that this text answers ("what's her dob?" / "3/4/1950").
+ * or, with `in_reply`, another author's that this text answers ("what's her dob?" / "3/4/1950");
+ * or, with `before_next`, only with what follows an edited post: an identifier it begins and the next
+ * one finishes, or a value after it that the edit gives its context ("anything new?" edited into
+ * "what's her dob?" above a colleague's "3/4/1950").
  */
-export interface PhiFinding { type: string; field: string; begin: number; end: number; confidence: number; rule: string; across_messages?: boolean; in_reply?: boolean }
+export interface PhiFinding {
+  type: string; field: string; begin: number; end: number; confidence: number; rule: string;
+  across_messages?: boolean; in_reply?: boolean; before_next?: boolean;
+}
 export interface PhiCheck { action: PhiAction; findings: PhiFinding[] }
 
 export interface ReportRef { id: number; reporter_id: number; reason: string; created_at: number }

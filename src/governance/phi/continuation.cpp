@@ -97,6 +97,27 @@ void SortByBegin(std::vector<Finding>& findings) {
   std::sort(findings.begin(), findings.end(), [](const Finding& a, const Finding& b) { return a.begin < b.begin; });
 }
 
+// The findings that lie wholly in `text` read after `carried` (offsets into `text`): the author's
+// own next message (`reply` false: a finished sentence lends it nothing) or another author's
+// answer (`reply`: the two never join, and a question lends its words whatever it ended with).
+std::vector<Finding> WhollyAfter(std::string_view carried, std::string_view text, bool reply,
+                                 const ScanFunction& scan) {
+  std::optional<Joined> j = ScanJoined(carried, text, scan, /*join=*/!reply);
+  if (!j || (!reply && j->sentence_ended)) return {};
+  std::vector<Finding> out;
+  for (Finding& f : j->findings) {
+    if (f.begin < j->boundary) continue;
+    f.begin = j->start + (f.begin - j->boundary);
+    f.end = j->start + (f.end - j->boundary);
+    out.push_back(std::move(f));
+  }
+  return out;
+}
+
+bool OverlapsAny(const Finding& f, const std::vector<Finding>& others) {
+  return std::any_of(others.begin(), others.end(), [&](const Finding& o) { return o.begin < f.end && f.begin < o.end; });
+}
+
 }  // namespace
 
 std::string CarriedTail(std::string_view previous) {
@@ -130,9 +151,31 @@ std::vector<Finding> FindingsIntoNext(std::string_view text, std::string_view ne
     f.begin = tail_begin + f.begin;
     f.end = tail_end;
     f.across_messages = true;
+    f.before_next = true;
     out.push_back(std::move(f));
   }
   SortByBegin(out);
+  return out;
+}
+
+std::vector<Finding> FindingsLentToNext(std::string_view before, std::string_view text, std::string_view next,
+                                        bool reply, const ScanFunction& scan) {
+  const auto [tail_begin, tail_end] = TailRange(text);
+  if (tail_begin == tail_end) return {};
+  std::vector<Finding> lent = WhollyAfter(text.substr(tail_begin, tail_end - tail_begin), next, reply, scan);
+  if (lent.empty()) return {};
+  std::vector<Finding> held = scan(next);
+  for (Finding& f : WhollyAfter(CarriedTail(before), next, reply, scan)) held.push_back(std::move(f));
+  std::vector<Finding> out;
+  for (Finding& f : lent) {
+    if (OverlapsAny(f, held)) continue;
+    f.begin = tail_begin;
+    f.end = tail_end;
+    f.across_messages = true;
+    f.before_next = true;
+    out.push_back(std::move(f));
+    break;  // one span of `text` says it: the first value it lends a context to
+  }
   return out;
 }
 

@@ -51,6 +51,17 @@ std::vector<Finding> FindingsAcross(std::string_view carried, std::string_view t
 // in `next` that `text` would give context to is `next`'s, which was screened when sent.
 std::vector<Finding> FindingsIntoNext(std::string_view text, std::string_view next, const ScanFunction& scan);
 
+// The other way round again, for an edit that gives what follows it a context it did not have
+// when it was sent: "ok" edited into "her dob is" above the author's own "3/4/1950", or "anything
+// new?" edited into "what's her dob?" above a colleague's answer "3/4/1950" (`reply`: `next` is
+// another author's, read after `text` as FindingsInReply reads it; otherwise as FindingsAcross
+// reads the author's own next message). The values that lie wholly in `next` read after the end of
+// `text` and did not read after the end of `before` (the text the message had when `next` was
+// screened against it) nor alone, as findings of `text` over the end it lends (CarriedTail's part
+// of it, to the end of its last line), each marked `across_messages` and `before_next`. What
+// `next` already held was its author's, screened when they sent it.
+std::vector<Finding> FindingsLentToNext(std::string_view before, std::string_view text, std::string_view next,
+                                        bool reply, const ScanFunction& scan);
 // A reply: `text` sent after `asked`, the end of another author's message in the same conversation
 // (CarriedTail of it). The findings of `scan` over `asked`, a space and the start of `text` that lie
 // wholly in `text`, with offsets into it and each marked `across_messages`: a value given its

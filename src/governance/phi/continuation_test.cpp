@@ -156,6 +156,46 @@ TEST_F(ContinuationTest, AnEditThatBeginsWhatTheNextMessageEndsIsFoundInTheEdit)
   EXPECT_TRUE(FindingsIntoNext("her ssn is 987-65-", "  ", scan).empty());
 }
 
+TEST_F(ContinuationTest, AnEditThatGivesTheNextMessageItsContextIsFoundInTheEdit) {
+  const auto scan = [this](std::string_view t) { return scanner_->Scan(t); };
+  // The author's own "3/4/1950" after "ok", which is edited into "her dob is": found over the
+  // words of the edit that lend the context.
+  const std::string edited = "first line\nher dob is ";
+  std::vector<Finding> lent = FindingsLentToNext("ok", edited, "3/4/1950", false, scan);
+  ASSERT_EQ(lent.size(), 1u);
+  EXPECT_EQ(lent[0].type, PhiType::kDate);
+  EXPECT_EQ(edited.substr(lent[0].begin, lent[0].end - lent[0].begin), "her dob is");
+  EXPECT_TRUE(lent[0].across_messages);
+  EXPECT_TRUE(lent[0].before_next);
+  EXPECT_FALSE(lent[0].in_reply);
+  // A colleague's answer after a question edited into asking for it.
+  lent = FindingsLentToNext("anything new?", "what's her dob?", "3/4/1950", true, scan);
+  ASSERT_EQ(lent.size(), 1u);
+  EXPECT_EQ(lent[0].type, PhiType::kDate);
+  EXPECT_EQ(lent[0].begin, 0u);
+  EXPECT_EQ(lent[0].end, 15u);
+  // A finished sentence of the author's own lends the next nothing; a question lends its answer
+  // its words whatever it ended with.
+  EXPECT_TRUE(FindingsLentToNext("ok", "her dob is.", "3/4/1950", false, scan).empty());
+  EXPECT_EQ(FindingsLentToNext("ok", "her dob.", "3/4/1950", true, scan).size(), 1u);
+}
+
+TEST_F(ContinuationTest, AnEditLendsNothingTheNextMessageAlreadyHad) {
+  const auto scan = [this](std::string_view t) { return scanner_->Scan(t); };
+  // Read the same after the text it replaces, or holding it alone: the next message's own.
+  EXPECT_TRUE(FindingsLentToNext("dob?", "her dob?", "3/4/1950", true, scan).empty());
+  EXPECT_TRUE(FindingsLentToNext("her dob is", "pt dob", "3/4/1950", false, scan).empty());
+  EXPECT_TRUE(FindingsLentToNext("ok", "her dob is", "dob 3/4/1950", false, scan).empty());
+  EXPECT_TRUE(FindingsLentToNext("ok", "her ssn?", "987-65-4320", true, scan).empty());
+  // An edit that lends nothing, a next message of blanks, and an empty edit.
+  EXPECT_TRUE(FindingsLentToNext("ok", "see you at 3", "3/4 works", true, scan).empty());
+  EXPECT_TRUE(FindingsLentToNext("ok", "her dob is", "   ", false, scan).empty());
+  EXPECT_TRUE(FindingsLentToNext("ok", "  ", "3/4/1950", false, scan).empty());
+  // What begins in the edit and runs on into the next message is FindingsIntoNext's, not this.
+  EXPECT_TRUE(FindingsLentToNext("ok", "her ssn is 987-65-", "4320", false, scan).empty());
+  EXPECT_TRUE(FindingsIntoNext("her ssn is 987-65-", "4320", scan)[0].before_next);
+}
+
 TEST_F(ContinuationTest, AReplyToAnotherAuthorsQuestionIsReadAfterIt) {
   // The question mark that ends the question is what makes the reply an answer.
   EXPECT_EQ(Reply("what's her dob?", "3/4/1950"), (Found{"DATE:3/4/1950+"}));

@@ -58,6 +58,10 @@ struct Finding {
   bool across_messages = false;
   // ... of another author's: the text answers what they asked (FindingsInReply).
   bool in_reply = false;
+  // Found only with the message after the text: an identifier the text begins and that one
+  // finishes, or a value there the text gives its context (an edit; FindingsIntoNext,
+  // FindingsLentToNext).
+  bool before_next = false;
 
   friend bool operator==(const Finding&, const Finding&) = default;
 };

@@ -42,10 +42,11 @@ export function PhiPanel({ fields, guard, onSendAnyway, busy }: {
     return null;
   }
   const fieldsWithFindings = Object.keys(fields).filter((f) => findings.some((x) => x.field === f));
-  // What only shows with the end of the author's previous post, or as the answer to someone else's:
-  // the highlighted text alone would not say why it was found.
-  const continued = findings.some((f) => f.across_messages && !f.in_reply);
+  // What only shows with the end of the author's previous post, as the answer to someone else's, or
+  // (an edit) with what follows it: the highlighted text alone would not say why it was found.
+  const continued = findings.some((f) => f.across_messages && !f.in_reply && !f.before_next);
   const answered = findings.some((f) => f.in_reply);
+  const followed = findings.some((f) => f.before_next);
   return (
     <div className={`phi-panel phi-${tone}`} role={refusal ? 'alert' : 'status'} aria-labelledby={`${id}-text`} data-phi-state={refusal ? refusal.code : `preview-${preview?.action}`}>
       <p id={`${id}-text`} className="phi-text">{text}</p>
@@ -57,6 +58,11 @@ export function PhiPanel({ fields, guard, onSendAnyway, busy }: {
       {answered && (
         <p className="phi-across" data-phi-across="reply">
           Read as an answer to the message before it, this is patient information. A question and its answer are read together.
+        </p>
+      )}
+      {followed && (
+        <p className="phi-across" data-phi-across="next">
+          Read with the message after it, this edit makes patient information of the two. What follows a message is read with it.
         </p>
       )}
       {fieldsWithFindings.map((f) => (

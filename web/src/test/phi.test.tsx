@@ -184,6 +184,13 @@ describe('PhiPanel', () => {
     expect([...container.querySelectorAll('mark')].map((m) => m.textContent)).toEqual(['4320']);
   });
 
+  it('says why an edit is flagged for the message after it', () => {
+    render([{ ...find('4320', '4320', 'ssn'), across_messages: true, before_next: true }]);
+    const said = [...container.querySelectorAll('[data-phi-across]')];
+    expect(said.map((p) => p.getAttribute('data-phi-across'))).toEqual(['next']);
+    expect(said[0]?.textContent).toMatch(/message after it/);
+  });
+
   it('says nothing of a previous message when the text alone was flagged', () => {
     render([find('4320', '4320', 'ssn')]);
     expect(container.querySelector('[data-phi-across]')).toBeNull();
