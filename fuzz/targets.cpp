@@ -12,6 +12,7 @@
 
 #include "app/json_codec.hpp"
 #include "domain/rules.hpp"
+#include "governance/phi/continuation.hpp"
 #include "governance/phi/scanner.hpp"
 #include "governance/policy/policy_template.hpp"
 #include "store/sqlite/search_text.hpp"
@@ -119,6 +120,60 @@ void PhiScan(Input input) {
     index_is_fixed = true;
   }
   CheckScan("phi_scan", std::string(AsText(input)));
+}
+
+// ---- PHI split between posts -------------------------------------------------------------------
+
+// A post read between its neighbours (phi/continuation.hpp), as an edit is: after the end of its
+// author's previous post, as a reply to another author's, before the author's next post and an
+// answer to it, with what it replaced. Its findings lie in it, on characters, sorted and apart;
+// they hold every finding of the text alone unchanged, and only those found with a neighbour are
+// marked across_messages; no neighbours add nothing, and an edit that changes nothing lends what
+// follows it nothing. Input: previous, text, next, asked (also the replaced text and an answer),
+// cut at NULs.
+void PhiSplit(Input input) {
+  constexpr const char* kName = "phi_split";
+  if (input.size() > 16384) return;
+  if (!index_is_fixed) {
+    const auto patients = FixedPatients();
+    TheIndex().Replace(patients);
+    index_is_fixed = true;
+  }
+  const auto fields = Fields(AsText(input), 4);
+  const std::string& previous = fields[0];
+  const std::string& text = fields[1];
+  const std::string& next = fields[2];
+  const std::string& asked = fields[3];
+  const phi::ScanFunction scan = [](std::string_view t) { return TheScanner().Scan(t); };
+  const std::vector<phi::Finding> alone = scan(text);
+  ROUNDS_FUZZ_CHECK(kName, phi::ScanBetween({}, text, {}, scan) == alone, "no neighbours changed the findings");
+  std::vector<phi::Finding> findings =
+      phi::ScanBetween(phi::CarriedTail(previous), text, next, scan, phi::CarriedTail(asked));
+  phi::MergeAcross(findings, phi::FindingsLentToNext(asked, text, next, false, scan));
+  phi::MergeAcross(findings, phi::FindingsLentToNext(asked, text, asked, true, scan));
+  ROUNDS_FUZZ_CHECK(kName, phi::FindingsLentToNext(text, text, next, false, scan).empty() &&
+                               phi::FindingsLentToNext(text, text, asked, true, scan).empty(),
+                    "an edit that changes nothing lends the next post something");
+  const bool valid = domain::IsValidUtf8(text);
+  std::size_t previous_end = 0;
+  std::size_t own = 0;
+  for (const phi::Finding& f : findings) {
+    ROUNDS_FUZZ_CHECK(kName, f.begin < f.end && f.end <= text.size(), "a finding is empty or outside the text");
+    ROUNDS_FUZZ_CHECK(kName, f.begin >= previous_end, "findings overlap or are out of order");
+    if (valid) {
+      ROUNDS_FUZZ_CHECK(kName, AtCharacter(text, f.begin) && AtCharacter(text, f.end), "a finding splits a character");
+    }
+    if (!f.across_messages) {
+      ROUNDS_FUZZ_CHECK(kName, own < alone.size() && f == alone[own], "the text's own findings changed");
+      ++own;
+    }
+    ROUNDS_FUZZ_CHECK(kName, f.across_messages || (!f.in_reply && !f.before_next),
+                      "a finding of a neighbour is not marked across_messages");
+    previous_end = f.end;
+  }
+  ROUNDS_FUZZ_CHECK(kName, own == alone.size(), "a finding of the text alone was dropped");
+  const std::string redacted = phi::Redact(text, findings);
+  if (valid) ROUNDS_FUZZ_CHECK(kName, domain::IsValidUtf8(redacted), "redacting valid UTF-8 made it invalid");
 }
 
 // ---- Patient index -----------------------------------------------------------------------------
@@ -359,8 +414,9 @@ void SearchText(Input input) {
   }
 }
 
-constexpr std::array<Target, 6> kTargets{{
+constexpr std::array<Target, 7> kTargets{{
     {"phi_scan", PhiScan},
+    {"phi_split", PhiSplit},
     {"patient_index", PatientIndexCsv},
     {"request_body", RequestBody},
     {"message_json", MessageJson},
