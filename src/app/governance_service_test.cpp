@@ -1530,5 +1530,28 @@ TEST_F(GovernanceTest, ASuspendedOrReadOnlyAskerDoesNotAcceptAnAnswer) {
   EXPECT_TRUE(services_->messages.Accept(owner_, answer->message["id"], true)) << "a moderator still may";
 }
 
+TEST_F(GovernanceTest, AQuestionApprovedMinutesAfterItWasSentIsAnsweredFromItsApproval) {
+  MakeTemplate("held-questions", {{"phi", "block"}, {"moderation", "pre-moderation"}});
+  const SpaceId space = SpaceWith("held-questions", "Held questions");
+  auto question = Try(member_, space, "what's the pt's dob?");
+  ASSERT_TRUE(question) << question.error().problem;
+  ASSERT_EQ(question->message["state"], "held");
+  clock_.Advance(5 * 60 * 1000);
+  ASSERT_TRUE(services_->governance.Moderate(owner_, question->message["id"], {ModerationKind::kApprove, "fine", {}}));
+  // A post deleted in between has the conversation read again from the store, where the question
+  // was sent five minutes ago but has been read only since its approval.
+  auto brb = Try(other_, space, "brb");
+  ASSERT_TRUE(brb) << brb.error().problem;
+  ASSERT_TRUE(services_->messages.Delete(other_, brb->message["id"]));
+  clock_.Advance(1000);
+  auto answer = Try(other_, space, "3/4/1950");
+  ASSERT_FALSE(answer);
+  EXPECT_EQ(answer.error().problem, "phi_blocked");
+  // Two minutes after the approval it asks nothing any more.
+  clock_.Advance(PolicyEngine::kCarryMillis);
+  auto late = Try(other_, space, "3/4/1950");
+  ASSERT_TRUE(late) << late.error().problem;
+}
+
 }  // namespace
 }  // namespace rounds::app

@@ -162,17 +162,29 @@ void PolicyEngine::Recall(domain::SpaceId space, domain::MessageId thread, domai
                           std::span<const RecentPost> recent, UnixMillis now) const {
   if (!safeguards_.phi_scan) return;
   std::optional<CarriedLine> own;  // the author's newest post: what their next one continues
-  Conversation c;
   for (const RecentPost& p : recent) {
-    if (!Fresh(p.at, now)) continue;
-    if (p.author == author && !own) own = CarriedLine{p.at, phi::CarriedTail(p.body)};
-    if (!p.seen || c.other.author != 0) continue;
-    if (c.last.author == 0) {
-      c.last = PostedLine{p.author, p.at, phi::CarriedTail(p.body)};
-    } else if (p.author != c.last.author) {
-      c.other = PostedLine{p.author, p.at, phi::CarriedTail(p.body)};
+    if (p.author == author && Fresh(p.at, now)) {
+      own = CarriedLine{p.at, phi::CarriedTail(p.body)};
+      break;
     }
   }
+  // What members read last, and last before it by someone else (an approval counts from when it
+  // was given, as RememberApproved has it).
+  const RecentPost* last = nullptr;
+  const RecentPost* other = nullptr;
+  const auto since = [](const RecentPost& p) { return std::max(p.at, p.read_since); };
+  for (const RecentPost& p : recent) {
+    if (p.seen && Fresh(since(p), now) && (last == nullptr || since(p) > since(*last))) last = &p;
+  }
+  for (const RecentPost& p : recent) {
+    if (last != nullptr && p.seen && p.author != last->author && Fresh(since(p), now) &&
+        (other == nullptr || since(p) > since(*other))) {
+      other = &p;
+    }
+  }
+  Conversation c;
+  if (last != nullptr) c.last = PostedLine{last->author, since(*last), phi::CarriedTail(last->body)};
+  if (other != nullptr) c.other = PostedLine{other->author, since(*other), phi::CarriedTail(other->body)};
   std::lock_guard lock(carried_mu_);
   const CarryKey key{space, thread, author};
   if (!own || own->tail.empty()) {

@@ -90,9 +90,10 @@ class PolicyEngine {
   // kCarryMillis of `now` are passed over.
   struct RecentPost {
     domain::UserId author = 0;
-    UnixMillis at = 0;
+    UnixMillis at = 0;  // sent
     std::string_view body;
     bool seen = false;  // members read it (published)
+    UnixMillis read_since = 0;  // members read it from then: `at`, or when a moderator approved it
   };
   void Recall(domain::SpaceId space, domain::MessageId thread, domain::UserId author,
               std::span<const RecentPost> recent, UnixMillis now) const;

@@ -173,7 +173,14 @@ void RecallConversation(store::Store& store, const PolicyEngine& policy, const P
   query.viewer_id = post.author;
   query.parent_id = post.parent;
   query.limit = 20;  // newest first
-  auto recent = store.Read([&](store::ReadTx& tx) { return tx.ListMessages(query); });
+  domain::ModerationActionQuery decisions;
+  decisions.space_id = post.space;
+  decisions.limit = 50;  // newest first
+  std::vector<domain::ModerationAction> actions;
+  auto recent = store.Read([&](store::ReadTx& tx) -> Result<std::vector<domain::Message>> {
+    ROUNDS_ASSIGN_OR_RETURN(actions, tx.ListModerationActions(decisions));
+    return tx.ListMessages(query);
+  });
   if (!recent) {
     log::Warn("conversation_recall_failed", {{"space_id", post.space}, {"error", recent.error().internal_message}});
     return;
@@ -182,7 +189,15 @@ void RecallConversation(store::Store& store, const PolicyEngine& policy, const P
   posts.reserve(recent->size());
   for (const domain::Message& other : *recent) {
     if (other.deleted) continue;
-    posts.push_back({other.author_id, other.created_at, other.body, other.state == domain::MessageState::kPublished});
+    // A post a moderator approved has been read since its approval (PolicyEngine::RememberApproved).
+    UnixMillis read_since = other.created_at;
+    for (const domain::ModerationAction& a : actions) {
+      if (a.kind == domain::ModerationKind::kApprove && a.message_id == other.id) {
+        read_since = std::max(read_since, a.created_at);
+      }
+    }
+    posts.push_back(
+        {other.author_id, other.created_at, other.body, other.state == domain::MessageState::kPublished, read_since});
   }
   policy.Recall(post.space, post.parent.value_or(0), post.author, posts, now);
 }
