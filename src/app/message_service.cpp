@@ -898,7 +898,6 @@ Result<json> MessageService::Edit(const Actor& actor, MessageId id, const std::s
   return std::move(*written);
 }
 
-
 Status MessageService::Delete(const Actor& actor, MessageId id) {
   UnixMillis now = clock_.NowMillis();
   PendingEvent deleted;
