@@ -112,13 +112,17 @@ void CheckScan(const char* kName, const std::string& text) {
   ROUNDS_FUZZ_CHECK(kName, scanner.Scan(text) == findings, "a scan depends on the scan before it");
 }
 
+// The scanners read phi_scan's fixed patients again, after patient_index loaded others.
+void UseFixedPatients() {
+  if (index_is_fixed) return;
+  const auto patients = FixedPatients();
+  TheIndex().Replace(patients);
+  index_is_fixed = true;
+}
+
 void PhiScan(Input input) {
   if (input.size() > 16384) return;  // messages are size-checked before they are scanned
-  if (!index_is_fixed) {
-    const auto patients = FixedPatients();
-    TheIndex().Replace(patients);
-    index_is_fixed = true;
-  }
+  UseFixedPatients();
   CheckScan("phi_scan", std::string(AsText(input)));
 }
 
@@ -134,11 +138,7 @@ void PhiScan(Input input) {
 void PhiSplit(Input input) {
   constexpr const char* kName = "phi_split";
   if (input.size() > 16384) return;
-  if (!index_is_fixed) {
-    const auto patients = FixedPatients();
-    TheIndex().Replace(patients);
-    index_is_fixed = true;
-  }
+  UseFixedPatients();
   const auto fields = Fields(AsText(input), 4);
   const std::string& previous = fields[0];
   const std::string& text = fields[1];

@@ -837,21 +837,21 @@ Result<json> GovernanceService::Moderate(const Actor& actor, MessageId message_i
     author_json = ModerationActionForAuthor(a);
     notify = {message->author_id};
     published.reset();
-    if (was_published && (request.kind == ModerationKind::kHide || request.kind == ModerationKind::kRemove)) {
+    const bool taken_down_now =
+        was_published && (request.kind == ModerationKind::kHide || request.kind == ModerationKind::kRemove);
+    if (approved_now || taken_down_now) {
       ROUNDS_ASSIGN_OR_RETURN(auto space, tx.FindSpace(message->space_id));
       if (!space) return NotFound("Message");
       ROUNDS_ASSIGN_OR_RETURN(auto space_policy, policy_.TemplateFor(tx, *space));
-      if (space_policy.phi != governance::policy::PhiRule::kAllow) taken_down = PostPlace::Of(*message);
-    }
-    if (approved_now) {
-      ROUNDS_ASSIGN_OR_RETURN(auto space, tx.FindSpace(message->space_id));
-      if (!space) return NotFound("Message");
-      ROUNDS_ASSIGN_OR_RETURN(auto space_policy, policy_.TemplateFor(tx, *space));
-      if (!message->mentions.empty()) {
+      if (approved_now && !message->mentions.empty()) {
         mentioned = message->mentions;
         author_as_seen = internal::MemberIdAsSeen(policy_, space->id, space_policy.pseudonyms, message->author_id);
       }
-      if (space_policy.phi != governance::policy::PhiRule::kAllow) published = *message;
+      // Where posts are read after one another, what members now read changed.
+      if (space_policy.phi != governance::policy::PhiRule::kAllow) {
+        if (approved_now) published = *message;
+        if (taken_down_now) taken_down = PostPlace::Of(*message);
+      }
     }
     return action_json;
   });

@@ -153,9 +153,7 @@ void PolicyEngine::SeenLocked(domain::SpaceId space, domain::MessageId thread, d
                               UnixMillis now) const {
   const CarryKey key{space, thread, 0};
   MakeRoom(conversations_, key, kMaxCarried, now, [](const Conversation& c) { return c.last.at; });
-  Conversation& c = conversations_[key];
-  if (c.last.author != author) c.other = std::move(c.last);
-  c.last = PostedLine{author, now, std::move(tail)};
+  conversations_[key].Saw(author, now, std::move(tail));
 }
 
 void PolicyEngine::Recall(domain::SpaceId space, domain::MessageId thread, domain::UserId author,
@@ -168,23 +166,16 @@ void PolicyEngine::Recall(domain::SpaceId space, domain::MessageId thread, domai
       break;
     }
   }
-  // What members read last, and last before it by someone else (an approval counts from when it
-  // was given, as RememberApproved has it).
-  const RecentPost* last = nullptr;
-  const RecentPost* other = nullptr;
+  // What members read, seen again in the order they came to read it (an approval counts from when
+  // it was given, as RememberApproved has it).
   const auto since = [](const RecentPost& p) { return std::max(p.at, p.read_since); };
-  for (const RecentPost& p : recent) {
-    if (p.seen && Fresh(since(p), now) && (last == nullptr || since(p) > since(*last))) last = &p;
+  std::vector<const RecentPost*> seen;
+  for (auto p = recent.rbegin(); p != recent.rend(); ++p) {
+    if (p->seen && Fresh(since(*p), now)) seen.push_back(&*p);
   }
-  for (const RecentPost& p : recent) {
-    if (last != nullptr && p.seen && p.author != last->author && Fresh(since(p), now) &&
-        (other == nullptr || since(p) > since(*other))) {
-      other = &p;
-    }
-  }
+  std::stable_sort(seen.begin(), seen.end(), [&](const RecentPost* a, const RecentPost* b) { return since(*a) < since(*b); });
   Conversation c;
-  if (last != nullptr) c.last = PostedLine{last->author, since(*last), phi::CarriedTail(last->body)};
-  if (other != nullptr) c.other = PostedLine{other->author, since(*other), phi::CarriedTail(other->body)};
+  for (const RecentPost* p : seen) c.Saw(p->author, since(*p), phi::CarriedTail(p->body));
   std::lock_guard lock(carried_mu_);
   const CarryKey key{space, thread, author};
   if (!own || own->tail.empty()) {

@@ -150,6 +150,11 @@ class PolicyEngine {
   struct Conversation {
     PostedLine last;
     PostedLine other;
+    // `author`'s post became readable at `at`: the newest, and the one before it by someone else.
+    void Saw(domain::UserId author, UnixMillis at, std::string tail) {
+      if (last.author != author) other = std::move(last);
+      last = PostedLine{author, at, std::move(tail)};
+    }
   };
   // At most this many conversations are remembered; past it the expired go, then all.
   static constexpr std::size_t kMaxCarried = 100'000;

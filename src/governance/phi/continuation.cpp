@@ -166,30 +166,23 @@ std::vector<Finding> FindingsLentToNext(std::string_view before, std::string_vie
   if (lent.empty()) return {};
   std::vector<Finding> held = scan(next);
   for (Finding& f : WhollyAfter(CarriedTail(before), next, reply, scan)) held.push_back(std::move(f));
-  std::vector<Finding> out;
-  for (Finding& f : lent) {
-    if (OverlapsAny(f, held)) continue;
-    f.begin = tail_begin;
-    f.end = tail_end;
-    f.across_messages = true;
-    f.before_next = true;
-    out.push_back(std::move(f));
-    break;  // one span of `text` says it: the first value it lends a context to
-  }
-  return out;
+  // One span of `text` says it: the first value it lends a context to.
+  auto first = std::find_if(lent.begin(), lent.end(), [&](const Finding& f) { return !OverlapsAny(f, held); });
+  if (first == lent.end()) return {};
+  Finding f = std::move(*first);
+  f.begin = tail_begin;
+  f.end = tail_end;
+  f.across_messages = true;
+  f.before_next = true;
+  return {std::move(f)};
 }
 
 std::vector<Finding> FindingsInReply(std::string_view asked, std::string_view text, const ScanFunction& scan) {
-  std::optional<Joined> j = ScanJoined(asked, text, scan, /*join=*/false);
-  if (!j) return {};
-  std::vector<Finding> out;
-  for (Finding& f : j->findings) {
-    if (f.begin < j->boundary) continue;  // begun in what was asked: its author's
-    f.begin = j->start + (f.begin - j->boundary);
-    f.end = j->start + (f.end - j->boundary);
+  // What begins in what was asked is its author's.
+  std::vector<Finding> out = WhollyAfter(asked, text, /*reply=*/true, scan);
+  for (Finding& f : out) {
     f.across_messages = true;
     f.in_reply = true;
-    out.push_back(std::move(f));
   }
   SortByBegin(out);
   return out;
@@ -207,10 +200,7 @@ std::vector<Finding> ScanBetween(std::string_view previous, std::string_view tex
 void MergeAcross(std::vector<Finding>& own, std::vector<Finding> across) {
   const std::size_t before = own.size();
   for (Finding& f : across) {
-    const bool overlaps = std::any_of(own.begin(), own.end(), [&](const Finding& o) {
-      return o.begin < f.end && f.begin < o.end;
-    });
-    if (!overlaps) own.push_back(std::move(f));
+    if (!OverlapsAny(f, own)) own.push_back(std::move(f));
   }
   if (own.size() != before) {
     std::stable_sort(own.begin(), own.end(), [](const Finding& a, const Finding& b) { return a.begin < b.begin; });
