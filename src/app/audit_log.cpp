@@ -69,13 +69,28 @@ void AuditNowAsync(store::Store& store, domain::AuditRecord record, const nlohma
       std::move(done));
 }
 
+std::string PatientsRead(std::span<const domain::Message> messages) {
+  std::vector<std::string> refs;
+  for (const domain::Message& m : messages) {
+    if (m.deleted || m.patient_refs.empty()) continue;
+    for (std::string& ref : domain::SplitPatientRefs(m.patient_refs)) refs.push_back(std::move(ref));
+  }
+  return domain::JoinPatientRefs(std::move(refs));
+}
+
+void SpaceRead::Add(const domain::Message& m) {
+  ++count;
+  if (!m.deleted) patients = domain::MergePatientRefs(patients, m.patient_refs);
+}
+
 Status AuditSpaceReads(store::Store& store, const Actor& actor, const std::string& action,
-                       const std::map<domain::SpaceId, std::size_t>& counts, UnixMillis now) {
-  if (counts.empty()) return Ok();
+                       const std::map<domain::SpaceId, SpaceRead>& reads, UnixMillis now) {
+  if (reads.empty()) return Ok();
   std::vector<std::pair<domain::AuditRecord, std::string>> records;
-  for (const auto& [space_id, count] : counts) {
-    records.emplace_back(AuditEntry(actor, action, "space", std::to_string(space_id), now),
-                         nlohmann::json{{"count", count}}.dump());
+  for (const auto& [space_id, read] : reads) {
+    domain::AuditRecord record = AuditEntry(actor, action, "space", std::to_string(space_id), now);
+    record.patient_ref = read.patients;
+    records.emplace_back(std::move(record), nlohmann::json{{"count", read.count}}.dump());
   }
   return store.RunWrite([&](store::WriteTx& tx) -> Status {
     for (const auto& [record, details] : records) ROUNDS_RETURN_IF_ERROR(AppendSerializedAudit(tx, record, details));

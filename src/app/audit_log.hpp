@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <map>
+#include <span>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -45,10 +46,21 @@ Status AuditNow(store::Store& store, domain::AuditRecord record, const nlohmann:
 void AuditNowAsync(store::Store& store, domain::AuditRecord record, const nlohmann::json& details,
                    std::function<void(Status)> done);
 
+// The patients `messages` name (Message::patient_refs), joined: whom a read of them concerns. A
+// deleted message is read without its text and names no one.
+std::string PatientsRead(std::span<const domain::Message> messages);
+
+// What a read took from one PHI-bearing space: how many items, naming which patients.
+struct SpaceRead {
+  std::size_t count = 0;
+  std::string patients;  // joined (domain::JoinPatientRefs)
+  void Add(const domain::Message& m);  // one more item: `m`
+};
+
 // Records a read that reached into several PHI-bearing spaces: one `action` record per space,
-// naming it, with {"count": items read from it}, all in one write unit. Nothing when `counts` is
-// empty.
+// naming it and the patients read there, with {"count": items read from it}, all in one write
+// unit. Nothing when `reads` is empty.
 Status AuditSpaceReads(store::Store& store, const Actor& actor, const std::string& action,
-                       const std::map<domain::SpaceId, std::size_t>& counts, UnixMillis now);
+                       const std::map<domain::SpaceId, SpaceRead>& reads, UnixMillis now);
 
 }  // namespace rounds::app

@@ -19,6 +19,8 @@
 #include "app/internal.hpp"
 #include "app/key_file.hpp"
 #include "domain/rules.hpp"
+#include "governance/phi/patient_index.hpp"
+#include "governance/policy/pseudonym.hpp"
 #include "core/log.hpp"
 #include "core/socket.hpp"
 #include "core/thread_name.hpp"
@@ -257,14 +259,14 @@ Result<VerifyReport> VerifyStoredChain(store::Store& store, governance::audit::C
     return Ok();
   }));
   VerifyReport report = verifier.Finish();
-  // The chain may be whole while a search by actor or object leaves records out: the indexes
+  // The chain may be whole while a search by actor, object or patient leaves records out: the indexes
   // those searches walk are not in the chain, so they are compared with it here.
   ROUNDS_ASSIGN_OR_RETURN(auto misfiled, store.Read([](store::ReadTx& tx) { return tx.FirstAuditIndexMismatch(); }));
   if (report.ok && misfiled) {
     report.ok = false;
     report.first_bad_seq = *misfiled;
     report.problem = "record " + std::to_string(*misfiled) +
-                     " is missing from, or misfiled in, the audit trail's search index by actor or object";
+                     " is missing from, or misfiled in, the audit trail's search index by actor, object or patient";
   }
   return report;
 }
@@ -400,8 +402,10 @@ json FhirAuditEvent(const domain::AuditRecord& r) {
     }
     entities.push_back(entity);
   }
-  if (!r.patient_ref.empty()) {
-    entities.push_back({{"what", {{"reference", r.patient_ref}}},
+  // One entity per patient: a page read may name several (IHE BALP's Patient variants name one
+  // each).
+  for (const std::string& ref : domain::SplitPatientRefs(r.patient_ref)) {
+    entities.push_back({{"what", {{"reference", ref}}},
                         {"type", Coding("http://terminology.hl7.org/CodeSystem/audit-entity-type", "1", "Person")},
                         {"role", Coding("http://terminology.hl7.org/CodeSystem/object-role", "1", "Patient")}});
   }
@@ -860,9 +864,36 @@ Status AuditService::RequireCompliance(const Actor& actor, const char* action, c
   return Forbidden("compliance_required", "Only compliance officers can use the audit trail.");
 }
 
-Result<json> AuditService::Search(const Actor& actor, store::AuditQuery query) {
+namespace {
+
+// "Patient/mrn-" and 16 lower-case hex digits, as Pseudonyms::PatientRef writes it.
+bool IsPatientRef(std::string_view ref) {
+  constexpr std::string_view kPrefix = "Patient/mrn-";
+  if (ref.size() != kPrefix.size() + 16 || ref.substr(0, kPrefix.size()) != kPrefix) return false;
+  return std::all_of(ref.begin() + kPrefix.size(), ref.end(),
+                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+}  // namespace
+
+Result<json> AuditService::Search(const Actor& actor, store::AuditQuery query, std::string_view patient_mrn) {
   query.limit = internal::ClampLimit(query.limit);
   query.after_seq.reset();
+  if (!query.patient_ref.empty() && !IsPatientRef(query.patient_ref)) {
+    return InvalidArgument("invalid_value", "'patient_ref' is a reference as records show it: Patient/mrn- and 16 hex digits.",
+                           "patient_ref");
+  }
+  if (!patient_mrn.empty()) {
+    if (!query.patient_ref.empty()) {
+      return InvalidArgument("invalid_value", "Give either 'patient' or 'patient_ref', not both.", "patient");
+    }
+    if (patient_mrn.size() > 64 || !domain::IsValidUtf8(patient_mrn) || governance::phi::NormalizeMrn(patient_mrn).empty()) {
+      return InvalidArgument("invalid_value", "'patient' is an MRN: letters and digits, at most 64 characters.", "patient");
+    }
+    ROUNDS_ASSIGN_OR_RETURN(std::string key,
+                            store_.Read([](store::ReadTx& tx) { return tx.ServerSecret("pseudonym_key"); }));
+    query.patient_ref = governance::policy::Pseudonyms(std::move(key)).PatientRef(patient_mrn);
+  }
   for (const auto& [name, text] : {std::pair<const char*, const std::string&>{"action", query.action_prefix},
                                    {"object_type", query.object_type},
                                    {"object_id", query.object_id}}) {
@@ -876,6 +907,7 @@ Result<json> AuditService::Search(const Actor& actor, store::AuditQuery query) {
   if (!query.action_prefix.empty()) filters["action"] = query.action_prefix;
   if (!query.object_type.empty()) filters["object_type"] = query.object_type;
   if (!query.object_id.empty()) filters["object_id"] = query.object_id;
+  if (!query.patient_ref.empty()) filters["patient_ref"] = query.patient_ref;  // never the MRN
   if (query.outcome) filters["outcome"] = domain::ToString(*query.outcome);
   if (query.from) filters["from"] = *query.from;
   if (query.to) filters["to"] = *query.to;
@@ -908,7 +940,10 @@ Result<json> AuditService::Search(const Actor& actor, store::AuditQuery query) {
     return found;
   }));
   filters["count"] = records.size();
-  ROUNDS_RETURN_IF_ERROR(AuditNow(store_, AuditEntry(actor, "audit.search", "audit_log", "", clock_.NowMillis()), filters));
+  // A search of one patient's records is an access about that patient: on their trail too.
+  domain::AuditRecord searched = AuditEntry(actor, "audit.search", "audit_log", "", clock_.NowMillis());
+  searched.patient_ref = query.patient_ref;
+  ROUNDS_RETURN_IF_ERROR(AuditNow(store_, std::move(searched), filters));
   json items = json::array();
   for (const auto& r : records) {
     json item = AuditRecordJson(r);

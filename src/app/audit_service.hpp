@@ -159,8 +159,10 @@ class AuditService {
   // Signs and appends the current head unless it is already the last checkpoint. Needs Start().
   Status CheckpointNow();
 
-  // Newest first; next_cursor pages back. {items: [...], next_cursor}.
-  Result<nlohmann::json> Search(const Actor& actor, store::AuditQuery query);
+  // Newest first; next_cursor pages back. {items: [...], next_cursor}. `patient_mrn`: only the
+  // records about the patient with this MRN (its reference, policy::Pseudonyms::PatientRef, as
+  // query.patient_ref); the MRN itself is on no record, the search's own names the reference.
+  Result<nlohmann::json> Search(const Actor& actor, store::AuditQuery query, std::string_view patient_mrn = {});
   // Starts a verification of the whole chain and its checkpoints on a thread of its own, unless
   // one is running already (then it is the one reported). Its audit.verify record goes in first,
   // so the verdict covers it. A trail of 100 million records takes minutes: no request waits for

@@ -152,7 +152,9 @@ class AuditTamperTest : public testing::ServiceTest {
       clock_.Advance(250);
       AuditRecord r = AuditEntry(staff[i % staff.size()], "message.read", "message", std::to_string(1000 + i),
                                  clock_.NowMillis());
+      // One patient, or two (a page that named both).
       if (i % 4 == 0) r.patient_ref = "Patient/" + std::to_string(i);
+      if (i % 8 == 0) r.patient_ref = domain::JoinPatientRefs({r.patient_ref, "Patient/shared"});
       if (i % 7 == 0) {
         r.outcome = AuditOutcome::kDenied;
         r.reason = "not_a_member";
@@ -912,18 +914,32 @@ TEST_F(AuditTamperTest, ARecordBelowSeqOneAValueOfAnotherTypeOrAMisfiledIndexEnt
 
   // The search indexes are no part of the chain: a record dropped from the index by actor (a
   // search for what that account did then leaves it out), one misfiled under another object, or
-  // an entry no record matches, is named too.
-  const std::vector<std::string> misfilings = {
-      "DELETE FROM audit_index_actor WHERE seq = 30",
-      "UPDATE audit_index_object SET object_id = object_id || 'x' WHERE seq = 30",
-      "INSERT INTO audit_index_actor (actor_id, seq) SELECT actor_id + 1000, seq FROM audit_log WHERE seq = 30"};
-  for (const std::string& sql : misfilings) {
+  // an entry no record matches, is named too. So is a record's second patient dropped from the
+  // index by patient, its entries filed under another patient, or an entry naming a patient its
+  // record does not.
+  std::int64_t two = 0;  // the first record that names two patients
+  for (const auto& r : LoadRecords(Database())) {
+    if (r.patient_ref.find(' ') != std::string::npos) {
+      two = r.seq;
+      break;
+    }
+  }
+  ASSERT_GT(two, 0);
+  const std::string seq = std::to_string(two);
+  const std::vector<std::pair<std::string, std::int64_t>> misfilings = {
+      {"DELETE FROM audit_index_actor WHERE seq = 30", 30},
+      {"UPDATE audit_index_object SET object_id = object_id || 'x' WHERE seq = 30", 30},
+      {"INSERT INTO audit_index_actor (actor_id, seq) SELECT actor_id + 1000, seq FROM audit_log WHERE seq = 30", 30},
+      {"DELETE FROM audit_index_patient WHERE seq = " + seq + " AND patient_ref = 'Patient/shared'", two},
+      {"UPDATE audit_index_patient SET patient_ref = patient_ref || 'x' WHERE seq = " + seq, two},
+      {"INSERT INTO audit_index_patient (patient_ref, seq) VALUES ('Patient/elsewhere', " + seq + ")", two}};
+  for (const auto& [sql, bad] : misfilings) {
     fresh_copy();
     { RawDb(copy).Exec(sql); }
     auto report = VerifyAuditFiles(copy, files.checkpoints, *public_key);
     ASSERT_TRUE(report);
     EXPECT_FALSE(report->ok) << sql;
-    EXPECT_EQ(report->first_bad_seq, 30) << sql << ": " << report->problem;
+    EXPECT_EQ(report->first_bad_seq, bad) << sql << ": " << report->problem;
   }
 }
 

@@ -329,6 +329,7 @@ TEST_F(AuditWitnessServiceTest, EveryCheckpointLeavesTheHostAndAnchorsTheTrailTh
     for (const std::string& statement :
          {std::string("DROP TRIGGER IF EXISTS audit_log_no_delete"), "DELETE FROM audit_log WHERE seq > " + after,
           "DELETE FROM audit_index_actor WHERE seq > " + after, "DELETE FROM audit_index_object WHERE seq > " + after,
+          "DELETE FROM audit_index_patient WHERE seq > " + after,
           "UPDATE audit_index_state SET indexed_seq = min(indexed_seq, " + after + ")"}) {
       ASSERT_EQ(sqlite3_exec(db, statement.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << statement;
     }

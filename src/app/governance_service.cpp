@@ -662,7 +662,7 @@ Status PublishableNow(store::ReadTx& tx, const PolicyEngine& policy, const Messa
 
 Result<json> GovernanceService::Queue(const Actor& actor, std::optional<SpaceId> space_id, MessageId after_id, int limit) {
   limit = internal::ClampLimit(limit);
-  std::map<SpaceId, std::size_t> phi_read;  // PHI-bearing spaces among the items: how many
+  std::map<SpaceId, SpaceRead> phi_read;  // PHI-bearing spaces among the items: what was read
   Result<json> result = store_.Read([&](store::ReadTx& tx) -> Result<json> {
     phi_read.clear();
     ROUNDS_ASSIGN_OR_RETURN(Actor current, internal::Current(tx, actor));
@@ -691,10 +691,10 @@ Result<json> GovernanceService::Queue(const Actor& actor, std::optional<SpaceId>
         space_json[m.space_id] = space ? json{{"id", space->id}, {"name", space->name}} : json(nullptr);
         if (space) {
           ROUNDS_ASSIGN_OR_RETURN(auto policy, policy_.TemplateFor(tx, *space));
-          if (PhiBearing(policy)) phi_read[space->id] = 0;
+          if (PhiBearing(policy)) phi_read[space->id] = SpaceRead{};
         }
       }
-      if (auto read = phi_read.find(m.space_id); read != phi_read.end()) ++read->second;
+      if (auto read = phi_read.find(m.space_id); read != phi_read.end()) read->second.Add(m);
       items.push_back({{"message", mj}, {"space", space_json[m.space_id]}, {"reports", rj}, {"hold_reason", m.hold_reason}});
     }
     json next = nullptr;
@@ -830,6 +830,7 @@ Result<json> GovernanceService::Moderate(const Actor& actor, MessageId message_i
     auto record = AuditEntry(current, "moderation." + std::string(ToString(request.kind)), "message",
                              std::to_string(message_id), now);
     record.reason = kept_reason;
+    record.patient_ref = message->patient_refs;  // the moderator read it to decide
     ROUNDS_RETURN_IF_ERROR(AppendAudit(tx, record, json{{"action_id", a.id}, {"space_id", a.space_id},
                                                         {"target_user_id", a.target_user_id},
                                                         {"hold_reason", held_for}}));

@@ -190,6 +190,7 @@ struct MessageService::PostJob {
   Screening scanned;
   UnixMillis now = 0;
   std::string phi_types;
+  std::string patients;  // whom the post names (Screening::Patients), for its records
   domain::AuditRecord audit_base;
   std::string audit_details;
   // Decided by the unit.
@@ -274,6 +275,7 @@ Result<std::shared_ptr<MessageService::PostJob>> MessageService::PreparePost(con
   // What the message's PHI types and its audit record carry, prepared here rather than on the
   // store's writer thread; the unit fills in what it decides (action, id, reason).
   job->phi_types = job->scanned.TypesCsv();
+  job->patients = job->scanned.Patients();
   if (policy_.Audits()) {
     job->audit_base = AuditEntry(actor, "", "message", "", job->now);
     json details{{"space_id", space_id}, {"phi_types", job->phi_types}, {"findings", job->scanned.FindingCount()}};
@@ -318,7 +320,7 @@ Result<std::string> MessageService::RunPostUnit(PostJob& job, store::WriteTx& tx
         return Fail(ErrorCode::kConflict, "client_id_used",
                     "A message with this client_id was posted here and has since been deleted or taken down.");
       }
-      ROUNDS_RETURN_IF_ERROR(AuditReturnedRead(tx, actor, space, existing->id, now));
+      ROUNDS_RETURN_IF_ERROR(AuditReturnedRead(tx, actor, space, *existing, now));
       return authors.MessageText(*existing);
     }
   }
@@ -334,6 +336,7 @@ Result<std::string> MessageService::RunPostUnit(PostJob& job, store::WriteTx& tx
   const auto policy_standing = internal::PolicyStanding(standing);
   Screening screening = scanned;
   phi::PhiAction phi_action = ApplyPhiRule(policy.phi, screening);
+  const bool redacted = phi_action == phi::PhiAction::kRedact;
   job.carries = policy.phi != governance::policy::PhiRule::kAllow;
   if (phi_action == phi::PhiAction::kBlock || (phi_action == phi::PhiAction::kWarn && !draft.confirm_phi)) {
     refused = phi_action;
@@ -397,6 +400,7 @@ Result<std::string> MessageService::RunPostUnit(PostJob& job, store::WriteTx& tx
   m.body = screening.Text(0);
   m.client_id = draft.client_id;
   m.created_at = now;
+  m.patient_refs = scanned.PatientsStored(redacted);
   for (std::size_t i = 0; i < draft.poll_options.size(); ++i) {
     m.poll_options.push_back({static_cast<int>(i), screening.Text(2 + i), 0});
   }
@@ -459,6 +463,7 @@ Result<std::string> MessageService::RunPostUnit(PostJob& job, store::WriteTx& tx
     domain::AuditRecord record = audit_base;
     record.action = ContentAction(phi_action, held, "message.create");
     record.object_id = std::to_string(m.id);
+    record.patient_ref = job.patients;
     if (held) record.reason = m.hold_reason;
     else if (phi_action != phi::PhiAction::kAllow) record.reason = std::string(phi::ToString(phi_action));
     ROUNDS_RETURN_IF_ERROR(AppendSerializedAudit(tx, std::move(record), audit_details));
@@ -470,7 +475,8 @@ Result<std::string> MessageService::RunPostUnit(PostJob& job, store::WriteTx& tx
 
 // The record of a post refused for its PHI (job.refused set).
 domain::AuditRecord MessageService::PostRefusalRecord(const PostJob& job) {
-  return RefusalRecord(job.actor, "message.phi_refuse", "space", std::to_string(job.space_id), *job.refused, job.now);
+  return RefusalRecord(job.actor, "message.phi_refuse", "space", std::to_string(job.space_id), *job.refused, job.now,
+                       job.patients);
 }
 
 Result<PostResult> MessageService::FinishPost(PostJob& job, Result<std::string> posted) {
@@ -540,6 +546,7 @@ void MessageService::PostAsync(const Actor& actor, SpaceId space_id, const Draft
 Result<json> MessageService::Get(const Actor& actor, MessageId id) {
   bool phi_bearing = false;
   SpaceId space_id = 0;
+  std::string patients;
   std::optional<store::EmergencyGrant> grant;
   ROUNDS_ASSIGN_OR_RETURN(json message, store_.Read([&](store::ReadTx& tx) -> Result<json> {
     ROUNDS_ASSIGN_OR_RETURN(Located located, ReadableMessage(tx, actor, id, clock_.NowMillis()));
@@ -548,29 +555,32 @@ Result<json> MessageService::Get(const Actor& actor, MessageId id) {
     ROUNDS_ASSIGN_OR_RETURN(auto policy, policy_.TemplateFor(tx, located.space));
     phi_bearing = PhiBearing(policy);
     space_id = located.space.id;
+    patients = located.message.patient_refs;
     AuthorCache authors(tx, policy_);
     return authors.Message(located.message);
   }));
   if (phi_bearing || grant) {
-    ROUNDS_RETURN_IF_ERROR(AuditRead(actor, "message.read", space_id, json{{"message_id", id}}, grant));
+    ROUNDS_RETURN_IF_ERROR(AuditRead(actor, "message.read", space_id, json{{"message_id", id}}, grant, std::move(patients)));
   }
   return message;
 }
 
-Status MessageService::AuditReturnedRead(store::WriteTx& tx, const Actor& actor, const Space& space, MessageId id,
+Status MessageService::AuditReturnedRead(store::WriteTx& tx, const Actor& actor, const Space& space, const Message& m,
                                          UnixMillis now) {
   ROUNDS_ASSIGN_OR_RETURN(auto policy, policy_.TemplateFor(tx, space));
   if (!policy_.Audits() || !PhiBearing(policy)) return Ok();
-  return AppendAudit(tx, AuditEntry(actor, "message.read", "space", std::to_string(space.id), now),
-                     json{{"message_id", id}});
+  AuditRecord record = AuditEntry(actor, "message.read", "space", std::to_string(space.id), now);
+  record.patient_ref = m.deleted ? std::string() : m.patient_refs;
+  return AppendAudit(tx, std::move(record), json{{"message_id", m.id}});
 }
 
 Status MessageService::AuditRead(const Actor& actor, const char* action, SpaceId space_id, json details,
-                                 const std::optional<store::EmergencyGrant>& grant) {
+                                 const std::optional<store::EmergencyGrant>& grant, std::string patients) {
   // Content of a PHI-bearing space, and anything read through an emergency access grant, leaves
   // the server only once its read is on record.
   if (!policy_.Audits()) return Ok();
   AuditRecord record = AuditEntry(actor, action, "space", std::to_string(space_id), clock_.NowMillis());
+  record.patient_ref = std::move(patients);
   if (grant) {
     record.reason = "break-the-glass";
     details["grant_id"] = grant->id;
@@ -586,6 +596,7 @@ Result<JsonText> MessageService::List(const Actor& actor, SpaceId space_id, cons
   int limit = internal::ClampLimit(page.limit);
   bool phi_bearing = false;
   std::size_t count = 0;
+  std::string patients;
   const bool keep = Keepable(page);
   const PageCache::Key key{space_id, page.before, limit};
   std::optional<store::EmergencyGrant> grant;
@@ -602,6 +613,7 @@ Result<JsonText> MessageService::List(const Actor& actor, SpaceId space_id, cons
       if (kept) {
         pages_.Count(true);
         count = kept->count;
+        patients = kept->patients;
         return JsonText{{}, std::shared_ptr<const std::string>(kept, &kept->text)};
       }
       if (version) pages_.Count(false);
@@ -616,6 +628,7 @@ Result<JsonText> MessageService::List(const Actor& actor, SpaceId space_id, cons
     q.limit = limit;
     ROUNDS_ASSIGN_OR_RETURN(auto messages, tx.ListMessages(q));
     count = messages.size();
+    patients = PatientsRead(messages);
     // {"items": [...], "next_cursor": "seq" or null}, members in the order the tree writes them.
     JsonText page_text;
     std::string& text = page_text.text;
@@ -634,7 +647,7 @@ Result<JsonText> MessageService::List(const Actor& actor, SpaceId space_id, cons
     return page_text;
   }));
   if (phi_bearing || grant) {
-    ROUNDS_RETURN_IF_ERROR(AuditRead(actor, "message.list", space_id, json{{"count", count}}, grant));
+    ROUNDS_RETURN_IF_ERROR(AuditRead(actor, "message.list", space_id, json{{"count", count}}, grant, std::move(patients)));
   }
   return out;
 }
@@ -706,12 +719,14 @@ void MessageService::KeepPage(const PageCache::Key& key, const store::PageVersio
   kept->version = version;
   kept->text = text;
   kept->count = messages.size();
+  kept->patients = PatientsRead(messages);
   pages_.Put(key, std::move(kept));
 }
 
 Result<json> MessageService::Thread(const Actor& actor, MessageId id) {
   bool phi_bearing = false;
   SpaceId space_id = 0;
+  std::string patients;
   std::optional<store::EmergencyGrant> grant;
   ROUNDS_ASSIGN_OR_RETURN(json out, store_.Read([&](store::ReadTx& tx) -> Result<json> {
     ROUNDS_ASSIGN_OR_RETURN(Located located, ReadableMessage(tx, actor, id, clock_.NowMillis()));
@@ -728,6 +743,7 @@ Result<json> MessageService::Thread(const Actor& actor, MessageId id) {
     q.after_seq = 0;
     q.limit = 1000;
     ROUNDS_ASSIGN_OR_RETURN(auto replies, tx.ListMessages(q));
+    patients = domain::MergePatientRefs(located.message.patient_refs, PatientsRead(replies));
     AuthorCache authors(tx, policy_);
     ROUNDS_ASSIGN_OR_RETURN(json root, authors.Message(located.message));
     ROUNDS_ASSIGN_OR_RETURN(json items, authors.Messages(replies));
@@ -735,13 +751,15 @@ Result<json> MessageService::Thread(const Actor& actor, MessageId id) {
   }));
   if (phi_bearing || grant) {
     ROUNDS_RETURN_IF_ERROR(AuditRead(actor, "message.thread", space_id,
-                                     json{{"message_id", id}, {"count", out["items"].size() + 1}}, grant));
+                                     json{{"message_id", id}, {"count", out["items"].size() + 1}}, grant,
+                                     std::move(patients)));
   }
   return out;
 }
 
 Result<json> MessageService::Pins(const Actor& actor, SpaceId space_id) {
   bool phi_bearing = false;
+  std::string patients;
   std::optional<store::EmergencyGrant> grant;
   ROUNDS_ASSIGN_OR_RETURN(json out, store_.Read([&](store::ReadTx& tx) -> Result<json> {
     ROUNDS_ASSIGN_OR_RETURN(auto readable, internal::ReadableSpaceOrGrant(tx, actor, space_id, clock_.NowMillis()));
@@ -749,12 +767,14 @@ Result<json> MessageService::Pins(const Actor& actor, SpaceId space_id) {
     ROUNDS_ASSIGN_OR_RETURN(auto policy, policy_.TemplateFor(tx, readable.space));
     phi_bearing = PhiBearing(policy);
     ROUNDS_ASSIGN_OR_RETURN(auto pinned, tx.ListPinned(space_id, actor.user.id));
+    patients = PatientsRead(pinned);
     AuthorCache authors(tx, policy_);
     ROUNDS_ASSIGN_OR_RETURN(json items, authors.Messages(pinned));
     return json{{"items", items}};
   }));
   if ((phi_bearing || grant) && !out["items"].empty()) {
-    ROUNDS_RETURN_IF_ERROR(AuditRead(actor, "message.pins", space_id, json{{"count", out["items"].size()}}, grant));
+    ROUNDS_RETURN_IF_ERROR(
+        AuditRead(actor, "message.pins", space_id, json{{"count", out["items"].size()}}, grant, std::move(patients)));
   }
   return out;
 }
@@ -843,6 +863,10 @@ Result<json> MessageService::Edit(const Actor& actor, MessageId id, const std::s
     const std::string phi_types =
         PhiTypesShown(policy, {scanned.TypesCsv(), kept.TypesCsv()}, located.message.attachments);
     if (phi_types != located.message.phi_types) ROUNDS_RETURN_IF_ERROR(tx.SetMessagePhiTypes(id, phi_types));
+    // Whom it names: every version's, since its history is read beside it.
+    const std::string patients =
+        domain::MergePatientRefs(located.message.patient_refs, scanned.PatientsStored(phi_action == phi::PhiAction::kRedact));
+    if (patients != located.message.patient_refs) ROUNDS_RETURN_IF_ERROR(tx.SetMessagePatients(id, patients));
     // An edit that brings PHI into a space that holds it goes back to the moderators.
     bool held = located.message.state == MessageState::kHeld;
     bool held_now = false;  // this edit took a published message back to the moderators
@@ -877,6 +901,7 @@ Result<json> MessageService::Edit(const Actor& actor, MessageId id, const std::s
       auto record = AuditEntry(actor, ContentAction(phi_action, held_now || phi_action == phi::PhiAction::kHold, "message.edit"),
                                "message", std::to_string(id), now);
       record.reason = "edit";
+      record.patient_ref = scanned.Patients();
       json details{{"space_id", located.space.id}, {"phi_types", screening.TypesCsv()},
                    {"findings", screening.FindingCount()}};
       if (screening.Withheld()) details["withheld_types"] = screening.WithheldTypesCsv();
@@ -888,7 +913,7 @@ Result<json> MessageService::Edit(const Actor& actor, MessageId id, const std::s
   if (!written) {
     if (refused) {
       RecordPhiRefusal(store_, actor, "message.phi_refuse", "message", std::to_string(id), *refused,
-                       json{{"space_id", refused_space}, {"phi_types", scanned.TypesCsv()}}, now);
+                       json{{"space_id", refused_space}, {"phi_types", scanned.TypesCsv()}}, now, scanned.Patients());
     }
     return tl::unexpected(written.error());
   }
@@ -965,6 +990,7 @@ Status MessageService::Delete(const Actor& actor, MessageId id) {
 Result<json> MessageService::History(const Actor& actor, MessageId id) {
   bool phi_bearing = false;
   SpaceId space_id = 0;
+  std::string patients;  // every version's: Message::patient_refs
   ROUNDS_ASSIGN_OR_RETURN(json out, store_.Read([&](store::ReadTx& tx) -> Result<json> {
     ROUNDS_ASSIGN_OR_RETURN(Located located, ReadableMessage(tx, actor, id));
     if (located.message.deleted) return NotFound("Message");  // its versions went with it
@@ -976,11 +1002,15 @@ Result<json> MessageService::History(const Actor& actor, MessageId id) {
       return Forbidden("moderator_required", "Only the author or a moderator can see a message's history.");
     }
     ROUNDS_ASSIGN_OR_RETURN(auto edits, tx.ListEdits(id));
+    patients = located.message.patient_refs;
     json items = json::array();
     for (const auto& e : edits) items.push_back(MessageEditJson(e));
     return json{{"items", items}};
   }));
-  if (phi_bearing) ROUNDS_RETURN_IF_ERROR(AuditRead(actor, "message.history", space_id, json{{"message_id", id}}));
+  if (phi_bearing) {
+    ROUNDS_RETURN_IF_ERROR(AuditRead(actor, "message.history", space_id, json{{"message_id", id}}, std::nullopt,
+                                     std::move(patients)));
+  }
   return out;
 }
 
@@ -1051,7 +1081,7 @@ Result<json> MessageService::PollVote(const Actor& actor, MessageId id, std::opt
     json options = json::array();
     for (const auto& o : updated->poll_options) options.push_back({{"index", o.index}, {"text", o.text}, {"votes", o.votes}});
     // The options come back with their text: in a PHI-bearing space a read, on record with the vote.
-    ROUNDS_RETURN_IF_ERROR(AuditReturnedRead(tx, actor, located.space, id, clock_.NowMillis()));
+    ROUNDS_RETURN_IF_ERROR(AuditReturnedRead(tx, actor, located.space, *updated, clock_.NowMillis()));
     return std::make_pair(changed, json{{"message_id", id}, {"poll_options", options},
                                         {"option", option ? json(*option) : json(nullptr)}});
   });
@@ -1092,7 +1122,7 @@ Result<json> MessageService::Accept(const Actor& actor, MessageId answer_id, boo
     ROUNDS_ASSIGN_OR_RETURN(json j, authors.Message(*updated));
     ROUNDS_ASSIGN_OR_RETURN(accepted, internal::AppendMessageEvent(tx, *updated, "answer.accepted", j, now));
     // The question comes back whole: in a PHI-bearing space a read, on record with the change.
-    ROUNDS_RETURN_IF_ERROR(AuditReturnedRead(tx, actor, answer.space, question->id, now));
+    ROUNDS_RETURN_IF_ERROR(AuditReturnedRead(tx, actor, answer.space, *updated, now));
     return j;
   }));
   Publish(bus_, accepted);
@@ -1114,7 +1144,7 @@ Result<json> MessageService::Pin(const Actor& actor, MessageId id, bool on) {
     ROUNDS_ASSIGN_OR_RETURN(json j, authors.Message(*updated));
     ROUNDS_ASSIGN_OR_RETURN(pinned, internal::AppendMessageEvent(tx, *updated, "message.pinned", j, now));
     // The pin stores no text, but the message comes back whole: a read, on record with the pin.
-    ROUNDS_RETURN_IF_ERROR(AuditReturnedRead(tx, actor, located.space, id, now));
+    ROUNDS_RETURN_IF_ERROR(AuditReturnedRead(tx, actor, located.space, *updated, now));
     return j;
   }));
   Publish(bus_, pinned);
@@ -1123,7 +1153,7 @@ Result<json> MessageService::Pin(const Actor& actor, MessageId id, bool on) {
 
 Result<json> MessageService::Mentions(const Actor& actor, MessageId before_id, int limit) {
   int n = internal::ClampLimit(limit);
-  std::map<SpaceId, std::size_t> phi_read;  // PHI-bearing spaces among the results: how many
+  std::map<SpaceId, SpaceRead> phi_read;  // PHI-bearing spaces among the results: what was read
   ROUNDS_ASSIGN_OR_RETURN(json out, store_.Read([&](store::ReadTx& tx) -> Result<json> {
     ROUNDS_RETURN_IF_ERROR(internal::Current(tx, actor).map([](auto&&) {}));
     ROUNDS_ASSIGN_OR_RETURN(auto mentions, tx.ListMentions(actor.user.id, before_id, n));
@@ -1133,7 +1163,7 @@ Result<json> MessageService::Mentions(const Actor& actor, MessageId before_id, i
       auto located = ReadableMessage(tx, actor, mention.message_id);
       if (!located) continue;  // the mentioned person has left the space since
       ROUNDS_ASSIGN_OR_RETURN(auto policy, policy_.TemplateFor(tx, located->space));
-      if (PhiBearing(policy)) ++phi_read[located->space.id];
+      if (PhiBearing(policy)) phi_read[located->space.id].Add(located->message);
       ROUNDS_ASSIGN_OR_RETURN(json m, authors.Message(located->message));
       items.push_back(json{{"message", m}, {"space", SpaceRefJson(located->space)}});
     }

@@ -45,6 +45,7 @@ class PageCache {
     std::string text;                         // the whole response body
     std::vector<domain::MessageId> marked;    // messages with reactions, a poll or idea votes
     std::size_t count = 0;                    // messages on the page
+    std::string patients;                     // whom they name (PatientsRead), for a read's record
   };
   struct Stats {
     std::uint64_t hits = 0;

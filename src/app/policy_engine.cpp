@@ -95,6 +95,18 @@ std::vector<phi::Finding> PolicyEngine::Scan(std::string_view text) const {
   return scanner_->Scan(text);
 }
 
+std::string PolicyEngine::PatientRefs(std::string_view text, std::span<const phi::Finding> findings) const {
+  const bool names = std::any_of(findings.begin(), findings.end(), [](const phi::Finding& f) {
+    return f.type == phi::PhiType::kName || f.type == phi::PhiType::kMrn;
+  });
+  if (!names) return {};
+  std::vector<std::string> refs;
+  for (const std::string& mrn : index_->Snapshot()->PatientsIn(text, findings)) {
+    refs.push_back(pseudonyms_.PatientRef(mrn));
+  }
+  return domain::JoinPatientRefs(std::move(refs));
+}
+
 std::vector<phi::Finding> PolicyEngine::ScanWithoutIndex(std::string_view text) const {
   if (!safeguards_.phi_scan) return {};
   std::call_once(unindexed_once_, [this] {

@@ -65,6 +65,10 @@ class PolicyEngine {
   // The findings of the same rules without the patient index: no name, no MRN or date found or
   // made more confident by it. What a patient is shown of their own text (see Screen).
   std::vector<phi::Finding> ScanWithoutIndex(std::string_view text) const;
+  // The audit references (pseudonyms().PatientRef) of the patients in the index that `findings` of
+  // `text` name (phi::PatientIndexSnapshot::PatientsIn), joined (domain::JoinPatientRefs); "" for
+  // none. Costs nothing without a NAME or MRN finding.
+  std::string PatientRefs(std::string_view text, std::span<const phi::Finding> findings) const;
   // Replaces the patient index the scanner matches names and MRNs against.
   void SetPatients(std::vector<phi::PatientRecord> patients);
   void UpsertPatient(const phi::PatientRecord& patient) { index_->Upsert(patient); }

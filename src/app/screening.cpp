@@ -73,6 +73,19 @@ bool Screening::Withheld() const {
   return std::any_of(fields.begin(), fields.end(), [](const ScreenedField& f) { return !f.withheld.empty(); });
 }
 
+std::string Screening::Patients() const {
+  std::string out;
+  for (const auto& f : fields) out = domain::MergePatientRefs(domain::MergePatientRefs(out, f.patients), f.withheld_patients);
+  return out;
+}
+
+std::string Screening::PatientsStored(bool redacted) const {
+  if (!redacted) return Patients();
+  std::string out;
+  for (const auto& f : fields) out = domain::MergePatientRefs(out, f.withheld_patients);
+  return out;
+}
+
 nlohmann::json Screening::FindingsJson(std::size_t limit) const {
   nlohmann::json items = nlohmann::json::array();
   for (const auto& f : fields) {
@@ -116,6 +129,8 @@ ScreenedField ScreenField(const PolicyEngine& policy, std::string field, std::st
     }
     f.findings = std::move(unindexed);
   }
+  f.patients = policy.PatientRefs(text, f.findings);
+  f.withheld_patients = policy.PatientRefs(text, f.withheld);
   return f;
 }
 
@@ -285,16 +300,20 @@ bool PhiBearing(const policy::PolicyTemplate& policy) {
 }
 
 domain::AuditRecord RefusalRecord(const Actor& actor, const char* action, const char* object_type,
-                                  std::string object_id, phi::PhiAction refused, UnixMillis now) {
+                                  std::string object_id, phi::PhiAction refused, UnixMillis now,
+                                  std::string patients) {
   auto record = AuditEntry(actor, action, object_type, std::move(object_id), now);
+  record.patient_ref = std::move(patients);
   record.outcome = domain::AuditOutcome::kDenied;
   record.reason = std::string(phi::ToString(refused));
   return record;
 }
 
 void RecordPhiRefusal(store::Store& store, const Actor& actor, const char* action, const char* object_type,
-                      std::string object_id, phi::PhiAction refused, nlohmann::json details, UnixMillis now) {
-  (void)AuditNow(store, RefusalRecord(actor, action, object_type, std::move(object_id), refused, now), details);
+                      std::string object_id, phi::PhiAction refused, nlohmann::json details, UnixMillis now,
+                      std::string patients) {
+  (void)AuditNow(store, RefusalRecord(actor, action, object_type, std::move(object_id), refused, now, std::move(patients)),
+                 details);
 }
 
 nlohmann::json RefusalDetails(const Screening& refusal) {

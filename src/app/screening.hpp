@@ -29,6 +29,10 @@ struct ScreenedField {
   // redacted, never listed in a refusal: it decides only whether a moderator sees the text first
   // (HoldForReview).
   std::vector<phi::Finding> withheld;
+  // The patients in the index that `findings` and `withheld` name (PolicyEngine::PatientRefs):
+  // what the audit record of the text's write, and of each read of it, names.
+  std::string patients;
+  std::string withheld_patients;
 };
 
 // Who wrote the text being screened. The patient index is the hospital's list of its patients:
@@ -52,6 +56,11 @@ struct Screening {
   // The same of the withheld findings (an outsider's text only): for moderators and the trail.
   std::string WithheldTypesCsv() const;
   bool Withheld() const;
+  // The patients every field names, joined (domain::JoinPatientRefs): whom a write of it concerns.
+  std::string Patients() const;
+  // Those its stored text still names: under a redact rule (`redacted`) only what was withheld
+  // from redaction (an outsider's text, where names matched by the index are never redacted).
+  std::string PatientsStored(bool redacted) const;
   // [{type, field, begin, end, confidence, rule}], the first `limit` of them in field order; a
   // finding that only shows after the author's previous post also says "across_messages": true, and
   // one that shows only as a reply to another author's post "in_reply": true as well.
@@ -136,13 +145,16 @@ phi::PhiAction ApplyPhiRule(policy::PhiRule rule, Screening& screening);
 bool HoldForReview(policy::PhiRule rule, const Screening& screening);
 
 // A PHI refusal stores nothing, but it is recorded: who tried to store what kinds of PHI where
-// (`action` on `object_type` `object_id`, outcome denied, the refusal's kind as the reason).
+// (`action` on `object_type` `object_id`, outcome denied, the refusal's kind as the reason), and
+// the patients the refused text named (Screening::Patients).
 domain::AuditRecord RefusalRecord(const Actor& actor, const char* action, const char* object_type,
-                                  std::string object_id, phi::PhiAction refused, UnixMillis now);
+                                  std::string object_id, phi::PhiAction refused, UnixMillis now,
+                                  std::string patients = {});
 // RefusalRecord written in a unit of its own, best effort: the caller's answer is the refusal
 // either way.
 void RecordPhiRefusal(store::Store& store, const Actor& actor, const char* action, const char* object_type,
-                      std::string object_id, phi::PhiAction refused, nlohmann::json details, UnixMillis now);
+                      std::string object_id, phi::PhiAction refused, nlohmann::json details, UnixMillis now,
+                      std::string patients = {});
 // What a refusal's record says of the findings: their types and how many, never the text.
 nlohmann::json RefusalDetails(const Screening& refusal);
 

@@ -19,6 +19,7 @@ Result<json> SearchService::Search(const Actor& actor, const std::string& text, 
   if (offset < 0 || offset > 10'000) return InvalidArgument("invalid_value", "cursor is out of range.", "/cursor");
   std::set<SpaceId> phi_spaces;  // PHI-bearing spaces among the hits
   std::size_t phi_hits = 0;
+  std::string phi_patients;  // whom the hits there name
   // Every message committed before the search is found by it, however the store batches indexing.
   ROUNDS_RETURN_IF_ERROR(store_.CatchUpSearch());
   ROUNDS_ASSIGN_OR_RETURN(json out, store_.Read([&](store::ReadTx& tx) -> Result<json> {
@@ -50,7 +51,10 @@ Result<json> SearchService::Search(const Actor& actor, const std::string& text, 
         if (PhiBearing(policy)) phi_spaces.insert(space->id);
         spaces[space->id] = *space;
       }
-      if (phi_spaces.contains(hit.message.space_id)) ++phi_hits;
+      if (phi_spaces.contains(hit.message.space_id)) {
+        ++phi_hits;
+        phi_patients = domain::MergePatientRefs(phi_patients, hit.message.deleted ? "" : hit.message.patient_refs);
+      }
       const Space& space = spaces[hit.message.space_id];
       ROUNDS_ASSIGN_OR_RETURN(json m, authors.Message(hit.message));
       messages.push_back(json{{"message", m},
@@ -73,9 +77,9 @@ Result<json> SearchService::Search(const Actor& actor, const std::string& text, 
   }));
   if (!phi_spaces.empty() && policy_.Audits()) {
     // The query text is not recorded: it may itself be PHI. Ids and counts only.
-    ROUNDS_RETURN_IF_ERROR(AuditNow(store_, AuditEntry(actor, "message.search", "user", std::to_string(actor.user.id),
-                                                       clock_.NowMillis()),
-                                    json{{"space_ids", phi_spaces}, {"count", phi_hits}}));
+    auto record = AuditEntry(actor, "message.search", "user", std::to_string(actor.user.id), clock_.NowMillis());
+    record.patient_ref = std::move(phi_patients);
+    ROUNDS_RETURN_IF_ERROR(AuditNow(store_, std::move(record), json{{"space_ids", phi_spaces}, {"count", phi_hits}}));
   }
   return out;
 }
@@ -103,7 +107,7 @@ std::shared_ptr<const std::string> EventService::UserFrame(const std::string& ev
 
 Result<std::vector<ReplayedEvent>> EventService::Replay(const Actor& actor, const std::map<SpaceId, Seq>& cursors,
                                                         int limit_per_space) {
-  std::map<SpaceId, std::size_t> phi_replayed;  // PHI-bearing spaces with events replayed: how many
+  std::map<SpaceId, SpaceRead> phi_replayed;  // PHI-bearing spaces with events replayed: what was read
   ROUNDS_ASSIGN_OR_RETURN(auto out, store_.Read([&](store::ReadTx& tx) -> Result<std::vector<ReplayedEvent>> {
     ROUNDS_RETURN_IF_ERROR(internal::Current(tx, actor).map([](auto&&) {}));
     std::vector<ReplayedEvent> out;
@@ -116,11 +120,15 @@ Result<std::vector<ReplayedEvent>> EventService::Replay(const Actor& actor, cons
         ROUNDS_ASSIGN_OR_RETURN(auto space, tx.FindSpace(space_id));
         if (!space) return Internal("events of a missing space");
         ROUNDS_ASSIGN_OR_RETURN(auto policy, policy_.TemplateFor(tx, *space));
-        if (PhiBearing(policy)) phi_replayed[space_id] = events.size();
+        if (PhiBearing(policy)) phi_replayed[space_id].count = events.size();
       }
       bool moderator = membership->role >= MemberRole::kModerator;
+      auto replayed = phi_replayed.find(space_id);
       for (const auto& e : events) {
         bool visible = e.restricted_to == 0 || moderator || e.restricted_to == actor.user.id;
+        if (visible && replayed != phi_replayed.end()) {
+          replayed->second.patients = domain::MergePatientRefs(replayed->second.patients, e.patient_refs);
+        }
         out.push_back({e.space_id, e.seq, visible ? EventFrame(e) : PlaceholderFrame(e.space_id, e.seq)});
       }
     }

@@ -519,15 +519,16 @@ class MessageService {
   // Keeps a page rendered at `version` if every reader would see the same text.
   void KeepPage(const PageCache::Key& key, const store::PageVersion& version,
                 const std::vector<domain::Message>& messages, const std::string& text);
-  // In a write unit that returns message `id` of `space` whole: in a PHI-bearing space, its
+  // In a write unit that returns message `m` of `space` whole: in a PHI-bearing space, its
   // message.read record, committed with the change.
-  Status AuditReturnedRead(store::WriteTx& tx, const Actor& actor, const domain::Space& space, domain::MessageId id,
+  Status AuditReturnedRead(store::WriteTx& tx, const Actor& actor, const domain::Space& space, const domain::Message& m,
                            UnixMillis now);
   // Records a read of content in a PHI-bearing space (fails closed: no record, no content).
   // Records a read of content before it is answered; through an emergency access grant, with the
-  // grant's id and purpose and the reason "break-the-glass".
+  // grant's id and purpose and the reason "break-the-glass". `patients`: whom what was read names
+  // (PatientsRead).
   Status AuditRead(const Actor& actor, const char* action, domain::SpaceId space_id, json details,
-                   const std::optional<store::EmergencyGrant>& grant = std::nullopt);
+                   const std::optional<store::EmergencyGrant>& grant = std::nullopt, std::string patients = {});
 
   store::Store& store_;
   bus::Bus& bus_;

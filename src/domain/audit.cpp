@@ -1,5 +1,7 @@
 #include "domain/audit.hpp"
 
+#include <algorithm>
+
 namespace rounds::domain {
 
 std::string_view ToString(AuditOutcome outcome) {
@@ -16,6 +18,38 @@ std::optional<AuditOutcome> ParseAuditOutcome(std::string_view text) {
   if (text == "denied") return AuditOutcome::kDenied;
   if (text == "failure") return AuditOutcome::kFailure;
   return std::nullopt;
+}
+
+std::string JoinPatientRefs(std::vector<std::string> refs) {
+  std::erase_if(refs, [](const std::string& ref) { return ref.empty(); });
+  std::sort(refs.begin(), refs.end());
+  refs.erase(std::unique(refs.begin(), refs.end()), refs.end());
+  std::string out;
+  for (const std::string& ref : refs) {
+    if (!out.empty()) out += ' ';
+    out += ref;
+  }
+  return out;
+}
+
+std::vector<std::string> SplitPatientRefs(std::string_view joined) {
+  std::vector<std::string> refs;
+  while (!joined.empty()) {
+    const std::size_t space = joined.find(' ');
+    const std::string_view ref = joined.substr(0, space);
+    if (!ref.empty()) refs.emplace_back(ref);
+    if (space == std::string_view::npos) break;
+    joined.remove_prefix(space + 1);
+  }
+  return refs;
+}
+
+std::string MergePatientRefs(std::string_view a, std::string_view b) {
+  if (b.empty() || a == b) return std::string(a);
+  if (a.empty()) return std::string(b);
+  std::vector<std::string> refs = SplitPatientRefs(a);
+  for (std::string& ref : SplitPatientRefs(b)) refs.push_back(std::move(ref));
+  return JoinPatientRefs(std::move(refs));
 }
 
 }  // namespace rounds::domain

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/clock.hpp"
 
@@ -16,6 +17,13 @@ enum class AuditOutcome { kSuccess, kDenied, kFailure };
 std::string_view ToString(AuditOutcome outcome);
 std::optional<AuditOutcome> ParseAuditOutcome(std::string_view text);
 
+// Several patient references in one field (AuditRecord::patient_ref, Message::patient_refs):
+// sorted, distinct, separated by single spaces; "" for none. References hold no spaces.
+std::string JoinPatientRefs(std::vector<std::string> refs);
+std::vector<std::string> SplitPatientRefs(std::string_view joined);
+// The references of both, joined.
+std::string MergePatientRefs(std::string_view a, std::string_view b);
+
 struct AuditRecord {
   std::int64_t seq = 0;            // 1, 2, 3, ... without gaps
   UnixMillis time = 0;             // UTC milliseconds
@@ -24,7 +32,10 @@ struct AuditRecord {
   std::string action;              // "auth.login", "user.disable", "space.create", ...
   std::string object_type;         // "space", "message", "user", "session", ...
   std::string object_id;
-  std::string patient_ref;         // "Patient/123" when PHI is involved, else empty
+  // The patients the action concerns when PHI is involved, else empty: one reference
+  // ("Patient/mrn-..."), or several separated by single spaces (a page that names three
+  // patients), as JoinPatientRefs writes them.
+  std::string patient_ref;
   AuditOutcome outcome = AuditOutcome::kSuccess;
   std::string address;             // source IP
   std::string session_hash;        // a hash of the session id, never the token

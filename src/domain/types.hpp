@@ -208,6 +208,9 @@ struct Message {
   MessageState state = MessageState::kPublished;
   std::string hold_reason;     // kHoldPreModeration, kHoldPhi, "review" (older rows) or empty
   std::string phi_types;       // comma-separated PHI finding types the author confirmed or that held it
+  // The audit references of the patients any version of it names (domain/audit.hpp's
+  // JoinPatientRefs form): what a read of it puts on its audit record. Never sent to clients.
+  std::string patient_refs;
   std::optional<int> my_poll_vote;   // filled per reader
   bool my_vote = false;              // idea vote, filled per reader
 };
@@ -236,6 +239,9 @@ struct SpaceEvent {
   // 0: every member receives it. A user id: only that user (a held message's author) and the
   // space's moderators do — live and on replay.
   UserId restricted_to = 0;
+  // Read back by ListEvents only: the patients the message it is about names now
+  // (Message::patient_refs), for a replay's audit record.
+  std::string patient_refs;
 };
 
 struct Mention {

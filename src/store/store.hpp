@@ -116,6 +116,7 @@ struct AuditQuery {
   std::string action_prefix;             // "auth." matches auth.login, auth.logout, ...
   std::string object_type;
   std::string object_id;
+  std::string patient_ref;               // one reference; matches records that name it among others
   std::optional<AuditOutcome> outcome;
   std::optional<UnixMillis> from;        // time >= from
   std::optional<UnixMillis> to;          // time < to
@@ -605,6 +606,9 @@ class WriteTx : public ReadTx {
   // The PHI types its moderators are shown for message `id` (comma-separated; empty: none), as an
   // edit's screening found them. kNotFound when there is no such message.
   virtual Status SetMessagePhiTypes(MessageId id, const std::string& phi_types) = 0;
+  // The patients message `id` names (Message::patient_refs), as an edit leaves them. kNotFound when
+  // there is no such message.
+  virtual Status SetMessagePatients(MessageId id, const std::string& patient_refs) = 0;
   // The space events about message `id` stored so far stop reaching everyone: each one not yet
   // restricted is restricted to `author_id`, who with the space's moderators still receives it on
   // replay while everyone else gets a placeholder. For a message a moderator takes down.

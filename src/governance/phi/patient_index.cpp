@@ -198,7 +198,12 @@ PatientIndexSnapshot::PatientIndexSnapshot(const std::vector<const PatientRecord
   pairs_filter_ = KeyFilter(log2_bits);
   std::vector<std::string> near_first;
   std::vector<std::string> near_last;
+  patients_.reserve(records.size());
+  patient_of_pair_.reserve(records.size());
+  patient_of_mrn_.reserve(records.size());
   for (const PatientRecord* r : records) {
+    const auto id = static_cast<std::uint32_t>(patients_.size());
+    patients_.push_back(NormalizeMrn(r->mrn));
     // Keyed as the scanner keys the text it reads: folded by NormalizeForScan, so that "Zoë",
     // "ZOË" and a decomposed "Zoë", or "Δημήτρης" and "ΔΗΜΗΤΡΗΣ", all meet the patient's name.
     NormalizedText first_text = NormalizeForScan(r->first);
@@ -218,6 +223,7 @@ PatientIndexSnapshot::PatientIndexSnapshot(const std::vector<const PatientRecord
     if (first != NameKey::kSeed && last != NameKey::kSeed) {
       pairs_.Insert(PairKey(first, last));
       pairs_filter_.Add(PairKey(first, last));
+      patient_of_pair_.emplace_back(PairKey(first, last), id);
     }
     // "Anne Marie", "De La Cruz", and "Anna Lise" for "Anna-Lise": a scan starts from the first
     // word of a name of several.
@@ -238,14 +244,16 @@ PatientIndexSnapshot::PatientIndexSnapshot(const std::vector<const PatientRecord
           if (first != NameKey::kSeed) {
             pairs_.Insert(PairKey(first, part));
             pairs_filter_.Add(PairKey(first, part));
+            patient_of_pair_.emplace_back(PairKey(first, part), id);
           }
         }
         from = to + 1;
       }
     }
-    const std::string mrn = NormalizeMrn(r->mrn);
+    const std::string& mrn = patients_.back();
     if (!mrn.empty()) {
       mrns_.Insert(NameKey::Of(mrn));
+      patient_of_mrn_.emplace_back(NameKey::Of(mrn), id);
       mrn_min_length_ = std::min(mrn_min_length_, mrn.size());
       mrn_max_length_ = std::max(mrn_max_length_, mrn.size());
     }
@@ -254,6 +262,133 @@ PatientIndexSnapshot::PatientIndexSnapshot(const std::vector<const PatientRecord
   for (KeySet* set : {&first_, &last_, &pairs_, &mrns_}) set->ShrinkToFit();
   near_first_ = NearNames(std::move(near_first));
   near_last_ = NearNames(std::move(near_last));
+  std::sort(patient_of_pair_.begin(), patient_of_pair_.end());
+  std::sort(patient_of_mrn_.begin(), patient_of_mrn_.end());
+}
+
+namespace {
+
+void AddWithKey(const std::vector<std::pair<std::uint64_t, std::uint32_t>>& sorted, std::uint64_t key,
+                std::vector<std::uint32_t>& ids) {
+  auto it = std::lower_bound(sorted.begin(), sorted.end(), std::pair<std::uint64_t, std::uint32_t>{key, 0});
+  for (; it != sorted.end() && it->first == key; ++it) ids.push_back(it->second);
+}
+
+// A byte of a name's word in folded text: a letter or digit, an apostrophe or hyphen inside a
+// name ("O'Brien", "Garcia-Lopez"), or any byte of a non-ASCII letter. Spaces, commas, dots and
+// underscores ("maria.garcia", "Garcia, Maria") part words.
+bool NameByte(char ch) {
+  const auto c = static_cast<unsigned char>(ch);
+  return c >= 0x80 || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '\'' ||
+         c == '-';
+}
+
+}  // namespace
+
+void PatientIndexSnapshot::PatientsWithPair(std::uint64_t pair, std::vector<std::uint32_t>& ids) const {
+  AddWithKey(patient_of_pair_, pair, ids);
+}
+
+void PatientIndexSnapshot::PatientsNamed(std::string_view span, std::vector<std::uint32_t>& ids) const {
+  const NormalizedText folded = NormalizeForScan(span);
+  const std::string_view text = folded.text();
+  // A finding holds a name of a few words (a first name of two, a surname of three, an initial):
+  // the words of a longer span past the eighth are not read.
+  constexpr std::size_t kMaxWords = 8;
+  constexpr std::size_t kMaxRun = 3;
+  std::vector<std::string_view> words;
+  for (std::size_t i = 0; i < text.size() && words.size() < kMaxWords;) {
+    if (!NameByte(text[i])) {
+      ++i;
+      continue;
+    }
+    std::size_t j = i;
+    while (j < text.size() && NameByte(text[j])) ++j;
+    words.push_back(text.substr(i, j - i));
+    i = j;
+  }
+  // Every run of up to three words, as a first name and as a last name: its key when the index
+  // has it as one, the names one slip from a single word, and each part of a hyphenated word.
+  struct Run {
+    std::size_t begin, end;
+    std::vector<std::uint64_t> firsts, lasts;
+  };
+  std::vector<Run> runs;
+  std::array<std::uint64_t, 8> near{};
+  for (std::size_t b = 0; b < words.size(); ++b) {
+    std::uint64_t key = NameKey::kSeed;
+    for (std::size_t e = b + 1; e <= words.size() && e - b <= kMaxRun; ++e) {
+      key = NameKey::Extend(key, words[e - 1]);
+      Run run{b, e, {}, {}};
+      if (IsFirstName(key)) run.firsts.push_back(key);
+      if (IsLastName(key)) run.lasts.push_back(key);
+      if (e - b == 1) {
+        const std::string_view word = words[b];
+        const std::string typed = FoldForNear(word);
+        if (!typed.empty()) {
+          for (std::size_t k = 0, n = NearFirstNames(typed, near); k < n; ++k) run.firsts.push_back(near[k]);
+          for (std::size_t k = 0, n = NearLastNames(typed, near); k < n; ++k) run.lasts.push_back(near[k]);
+        }
+        for (std::size_t from = 0; word.find('-') != std::string_view::npos && from < word.size();) {
+          std::size_t to = word.find('-', from);
+          if (to == std::string_view::npos) to = word.size();
+          if (to > from) run.lasts.push_back(NameKey::Of(word.substr(from, to - from)));
+          from = to + 1;
+        }
+      }
+      if (!run.firsts.empty() || !run.lasts.empty()) runs.push_back(std::move(run));
+    }
+  }
+  for (const Run& first : runs) {
+    for (const Run& last : runs) {
+      if (first.begin < last.end && last.begin < first.end) continue;  // the same words
+      for (std::uint64_t f : first.firsts) {
+        for (std::uint64_t l : last.lasts) PatientsWithPair(PairKey(f, l), ids);
+      }
+    }
+  }
+}
+
+void PatientIndexSnapshot::PatientWithMrn(std::string_view span, std::vector<std::uint32_t>& ids) const {
+  std::string mrn = NormalizeMrn(span);
+  // "MRN48213377", "MR-0012345": the index may hold the number without the letters before it.
+  std::vector<std::uint32_t> keyed;
+  for (int attempt = 0; attempt < 2 && !mrn.empty(); ++attempt) {
+    keyed.clear();
+    AddWithKey(patient_of_mrn_, NameKey::Of(mrn), keyed);
+    bool found = false;
+    for (std::uint32_t id : keyed) {
+      if (patients_[id] != mrn) continue;  // another MRN with the same key
+      ids.push_back(id);
+      found = true;
+    }
+    if (found) return;
+    const std::size_t digits = mrn.find_first_of("0123456789");
+    if (digits == 0 || digits == std::string::npos) return;
+    mrn.erase(0, digits);
+  }
+}
+
+std::vector<std::string> PatientIndexSnapshot::PatientsIn(std::string_view text,
+                                                           std::span<const Finding> findings) const {
+  std::vector<std::uint32_t> ids;
+  for (const Finding& f : findings) {
+    if (f.begin >= f.end || f.end > text.size()) continue;
+    const std::string_view span = text.substr(f.begin, f.end - f.begin);
+    if (f.type == PhiType::kName) {
+      PatientsNamed(span, ids);
+    } else if (f.type == PhiType::kMrn) {
+      PatientWithMrn(span, ids);
+    }
+  }
+  std::vector<std::string> mrns;
+  mrns.reserve(ids.size());
+  for (std::uint32_t id : ids) {
+    if (!patients_[id].empty()) mrns.push_back(patients_[id]);
+  }
+  std::sort(mrns.begin(), mrns.end());
+  mrns.erase(std::unique(mrns.begin(), mrns.end()), mrns.end());
+  return mrns;
 }
 
 PatientIndex::PatientIndex() : current_(std::make_shared<PatientIndexSnapshot>()) {}

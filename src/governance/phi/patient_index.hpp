@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "core/result.hpp"
+#include "governance/phi/types.hpp"
 
 namespace rounds::governance::phi {
 
@@ -192,7 +193,22 @@ class PatientIndexSnapshot {
     return first_key * 0x9E3779B97F4A7C15ull ^ (last_key + 0x632BE59BD9B4E019ull);
   }
 
+  // The patients `findings` of `text` name: the normalized MRNs of the patients whose first and
+  // last names a NAME finding holds (in either order, typed with one slip as the scanner allows,
+  // a part of a double surname for the whole), and of those whose MRN an MRN finding is (with or
+  // without a prefix of letters: "MRN48213377"). Sorted and distinct. A finding names no one it
+  // cannot tell apart: a surname alone is many patients' and names none here, and so does a
+  // value of another type (a phone number, a date), which the index does not hold. Called after
+  // a scan, outside its loop: it costs a few lookups per NAME or MRN finding.
+  std::vector<std::string> PatientsIn(std::string_view text, std::span<const Finding> findings) const;
+
  private:
+  // The patients whose name pair is `pair` (PairKey), or whose MRN has NameKey `mrn_key`: ids
+  // into patients_.
+  void PatientsWithPair(std::uint64_t pair, std::vector<std::uint32_t>& ids) const;
+  void PatientsNamed(std::string_view span, std::vector<std::uint32_t>& ids) const;
+  void PatientWithMrn(std::string_view span, std::vector<std::uint32_t>& ids) const;
+
   KeyFilter names_filter_{17};  // 2^17 bits, 16 KB: stays in L1
   // Many pairs asked about are two names of different patients ("Ahmed Day", "Maria Nowak"): a
   // filter of eight to sixteen bits per patient, small enough for L2, answers most of them
@@ -204,6 +220,11 @@ class PatientIndexSnapshot {
   KeySet mrns_;
   NearNames near_first_;
   NearNames near_last_;
+  // Who is who, for PatientsIn only (never probed by a scan): each patient's normalized MRN, and
+  // (key, patient) pairs sorted by key for name pairs (PairKey) and for MRNs (NameKey).
+  std::vector<std::string> patients_;
+  std::vector<std::pair<std::uint64_t, std::uint32_t>> patient_of_pair_;
+  std::vector<std::pair<std::uint64_t, std::uint32_t>> patient_of_mrn_;
   std::size_t mrn_min_length_ = SIZE_MAX;  // normalized lengths present in the index
   std::size_t mrn_max_length_ = 0;
   std::size_t size_ = 0;

@@ -941,6 +941,68 @@ TEST(PhiScanner, WorksWithoutAnIndex) {
   EXPECT_TRUE((*scanner)->Scan("").empty());
 }
 
+// The patients the findings of `text` name, as their MRNs.
+std::vector<std::string> PatientsNamedIn(const Scanner& scanner, const PatientIndex& index, const std::string& text) {
+  return index.Snapshot()->PatientsIn(text, scanner.Scan(text));
+}
+
+TEST_F(PhiScannerTest, FindingsNameThePatientsTheyPointAt) {
+  using Mrns = std::vector<std::string>;
+  const struct {
+    const char* text;
+    Mrns mrns;
+  } cases[] = {
+      {"pt Maria Garcia in bed 4", {"48213377"}},
+      {"GARCIA, MARIA seen today", {"48213377"}},
+      {"mary ann de la cruz called back", {"31415926"}},
+      {"maria.garcia and Ahmed Haddad both discharged", {"48213377", "55501234"}},
+      {"MRN 55501234 labs pending", {"55501234"}},
+      {"chart E2045511 reviewed", {"E2045511"}},
+      {"Maria Garica needs a callback", {"48213377"}},  // one slip
+      {"Sean O'Brien and sean obrien", {"27182818"}},   // one patient, however typed
+      {"Maria Garcia-Lopez is here", {"48213377"}},     // a double surname, one part hers
+      // A surname alone is many patients': found, but naming no one.
+      {"pt Garcia complains of pain", {}},
+      // Values the index does not hold name no one.
+      {"call 555-0142 re ssn 987-65-4321", {}},
+  };
+  for (const auto& c : cases) {
+    EXPECT_EQ(PatientsNamedIn(*scanner_, *index_, c.text), c.mrns) << c.text;
+  }
+  EXPECT_EQ(Found("pt Garcia complains of pain"), std::vector<std::string>{"NAME:Garcia"});
+  EXPECT_EQ(Found("Maria Garica needs a callback"), std::vector<std::string>{"NAME:Maria Garica"});
+  // The finding is what names: the same words the scanner did not take as a name name no one.
+  const std::string text = "maria garcia";
+  EXPECT_EQ(index_->Snapshot()->PatientsIn(text, {}), Mrns{});
+  const std::vector<Finding> phone = {{PhiType::kPhone, 0, text.size(), 0.9, "phone"}};
+  EXPECT_EQ(index_->Snapshot()->PatientsIn(text, phone), Mrns{});
+  // Spans outside the text are ignored, never read past its end.
+  const std::vector<Finding> outside = {{PhiType::kName, 5, 99, 0.9, "name.pair"}};
+  EXPECT_EQ(index_->Snapshot()->PatientsIn(text, outside), Mrns{});
+}
+
+TEST(PhiPatientsIn, NamesEveryPatientWithTheNameAndFollowsTheIndex) {
+  auto index = std::make_shared<PatientIndex>();
+  index->Replace(std::vector<PatientRecord>{{"MR-1001", "John", "Smith"}, {"mr1002", "John", "Smith"},
+                                            {"1003", "Jane", "Smith"}});
+  auto scanner = Scanner::Create(DefaultRuleSet(), index);
+  ASSERT_TRUE(scanner);
+  // Two patients share the name: the text may be about either, and names both.
+  EXPECT_EQ(PatientsNamedIn(**scanner, *index, "John Smith called"), (std::vector<std::string>{"MR1001", "MR1002"}));
+  EXPECT_EQ(PatientsNamedIn(**scanner, *index, "Smith, Jane called"), std::vector<std::string>{"1003"});
+  // An MRN as the index files it, typed another way, is the same patient.
+  const std::string typed = "mr-1002";
+  const std::vector<Finding> mrn = {{PhiType::kMrn, 0, typed.size(), 0.9, "mrn.prefixed"}};
+  EXPECT_EQ(index->Snapshot()->PatientsIn(typed, mrn), std::vector<std::string>{"MR1002"});
+  // "MRN1003": letters before the number the index holds.
+  const std::string labelled = "MRN1003";
+  const std::vector<Finding> labelled_mrn = {{PhiType::kMrn, 0, labelled.size(), 0.9, "mrn.prefixed"}};
+  EXPECT_EQ(index->Snapshot()->PatientsIn(labelled, labelled_mrn), std::vector<std::string>{"1003"});
+  // A patient removed from the index is named no more.
+  index->Remove("1003");
+  EXPECT_EQ(index->Snapshot()->PatientsIn(labelled, labelled_mrn), std::vector<std::string>{});
+}
+
 TEST(PhiDecide, FollowsTheTemplateRuleWhenThereIsPhi) {
   const std::vector<Finding> none;
   const std::vector<Finding> some = {{PhiType::kSsn, 0, 11, 0.97, "ssn.valid"}};

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "core/crypto.hpp"
+#include "governance/phi/patient_index.hpp"
 
 namespace rounds::governance::policy {
 namespace {
@@ -157,7 +158,7 @@ std::optional<std::int64_t> Pseudonyms::UserOfHandle(std::int64_t space_id, std:
 }
 
 std::string Pseudonyms::PatientRef(std::string_view mrn) const {
-  return "Patient/mrn-" + crypto::HmacSha256Hex(key_, "patient-ref:" + std::string(mrn)).substr(0, 16);
+  return "Patient/mrn-" + crypto::HmacSha256Hex(key_, "patient-ref:" + phi::NormalizeMrn(mrn)).substr(0, 16);
 }
 
 }  // namespace rounds::governance::policy

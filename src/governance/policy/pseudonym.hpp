@@ -43,7 +43,9 @@ class Pseudonyms {
   std::optional<std::int64_t> UserOfId(std::int64_t space_id, std::int64_t pseudonymous_id) const;
   // The reference an audit record carries for the patient with `mrn` ("Patient/mrn-" and 16 hex
   // digits of an HMAC under the key): the same patient has the same reference on every record, and
-  // without the key no list of record numbers, however short, leads back to one.
+  // without the key no list of record numbers, however short, leads back to one. The MRN is
+  // taken as the patient index files it (phi::NormalizeMrn): "mr-0012" and "MR0012" are one
+  // patient, with one reference.
   std::string PatientRef(std::string_view mrn) const;
 
  private:

@@ -98,6 +98,8 @@ TEST(Pseudonym, APatientReferenceIsKeyedAndStable) {
   const std::string ref = kNames.PatientRef("48213377");
   EXPECT_EQ(ref, kNames.PatientRef("48213377"));
   EXPECT_NE(ref, kNames.PatientRef("48213378"));
+  EXPECT_EQ(kNames.PatientRef("mr-0012 345"), kNames.PatientRef("MR0012345"));
+  EXPECT_NE(kNames.PatientRef("MR0012345"), kNames.PatientRef("0012345"));
   EXPECT_EQ(ref.rfind("Patient/mrn-", 0), 0u);
   EXPECT_EQ(ref.size(), std::string("Patient/mrn-").size() + 16);
   EXPECT_NE(ref, "Patient/mrn-" + crypto::Sha256Hex("48213377").substr(0, 16));

@@ -34,7 +34,7 @@ Result<std::optional<T>> ReadOne(Statement& statement, F read) {
 #define ROUNDS_MESSAGE_COLUMNS \
   "m.id, m.space_id, m.seq, m.author_id, m.kind, m.parent_id, m.title, m.body, m.client_id, " \
   "m.created_at, m.edited_at, m.deleted, m.pinned, m.accepted_answer_id, m.reply_count, m.vote_count, " \
-  "m.state, m.hold_reason, m.phi_types"
+  "m.state, m.hold_reason, m.phi_types, m.patient_refs"
 
 // The space columns every space query selects (table alias s), in ReadSpace's order.
 #define ROUNDS_SPACE_COLUMNS \

@@ -685,6 +685,10 @@ TEST(SqliteStore, AuditSearchAgreesWithAFullScanWhileTheIndexesTrailTheLog) {
     r.object_type = seq % 4 == 0 ? "space" : "message";
     r.object_id = std::to_string(1 + (seq * 13) % 4);
     r.outcome = seq % 5 == 0 ? AuditOutcome::kDenied : AuditOutcome::kSuccess;
+    // None, one patient, or two: "Patient/mrn-b" alone, first and last of a pair.
+    const char* patients[] = {"", "Patient/mrn-a", "Patient/mrn-a Patient/mrn-b", "Patient/mrn-b",
+                              "Patient/mrn-b Patient/mrn-c"};
+    r.patient_ref = patients[(seq * 11) % 5];
     r.prev_hash = all.empty() ? std::string(64, '0') : all.back().hash;
     r.hash = "h" + std::to_string(seq);
     ASSERT_TRUE(store.Write([&](WriteTx& tx) { return tx.InsertAudit(r); }));
@@ -694,6 +698,15 @@ TEST(SqliteStore, AuditSearchAgreesWithAFullScanWhileTheIndexesTrailTheLog) {
     RawDb db(folder.file("rounds.db"));
     EXPECT_EQ(db.Text("SELECT indexed_seq FROM audit_index_state"), "294");  // 42 batches of 7; 6 wait
     EXPECT_EQ(db.Text("SELECT count(*) FROM audit_index_actor"), "294");
+    // One entry for each reference of each indexed record.
+    EXPECT_EQ(db.Text("SELECT count(*) FROM audit_index_patient"),
+              db.Text("SELECT sum(CASE WHEN patient_ref = '' THEN 0 WHEN instr(patient_ref, ' ') > 0 THEN 2 ELSE 1 END) "
+                      "FROM audit_log WHERE seq <= 294"));
+  }
+  {
+    auto mismatch = store.Read([](ReadTx& tx) { return tx.FirstAuditIndexMismatch(); });
+    ASSERT_TRUE(mismatch) << Describe(mismatch);
+    EXPECT_EQ(*mismatch, std::nullopt);
   }
   EXPECT_GE(store.Metrics().audit_index_runs, 42u) << "every pass is counted";
   EXPECT_GT(store.Metrics().audit_index_micros_sum, 0);
@@ -707,6 +720,9 @@ TEST(SqliteStore, AuditSearchAgreesWithAFullScanWhileTheIndexesTrailTheLog) {
       if (q.outcome && r.outcome != *q.outcome) continue;
       if (q.from && r.time < *q.from) continue;
       if (q.to && r.time >= *q.to) continue;
+      if (!q.patient_ref.empty() && (" " + r.patient_ref + " ").find(" " + q.patient_ref + " ") == std::string::npos) {
+        continue;
+      }
       if (q.after_seq && r.seq <= *q.after_seq) continue;
       if (!q.after_seq && q.before_seq && r.seq >= *q.before_seq) continue;
       out.push_back(r.seq);
@@ -721,7 +737,10 @@ TEST(SqliteStore, AuditSearchAgreesWithAFullScanWhileTheIndexesTrailTheLog) {
       for (int bound = 0; bound < 6; ++bound) {
         for (int limit : {1, 4, 50}) {
           for (int variant = 0; variant < 3; ++variant) {
+           for (int patient = 0; patient < 3; ++patient) {
             AuditQuery q;
+            if (patient == 1) q.patient_ref = "Patient/mrn-b";
+            if (patient == 2) q.patient_ref = "Patient/mrn-a";
             if (actor > 0) q.actor_id = actor;
             if (object == 1) q.object_type = "space", q.object_id = "2";
             if (object == 2) q.object_type = "message", q.object_id = "3";
@@ -739,14 +758,15 @@ TEST(SqliteStore, AuditSearchAgreesWithAFullScanWhileTheIndexesTrailTheLog) {
             std::vector<std::int64_t> seqs;
             for (const auto& r : *found) seqs.push_back(r.seq);
             ASSERT_EQ(seqs, brute(q)) << "actor " << actor << " object " << object << " bound " << bound
-                                      << " limit " << limit << " variant " << variant;
+                                      << " limit " << limit << " variant " << variant << " patient " << patient;
             ++checked;
+           }
           }
         }
       }
     }
   }
-  EXPECT_EQ(checked, 6 * 4 * 6 * 3 * 3);
+  EXPECT_EQ(checked, 6 * 4 * 6 * 3 * 3 * 3);
   // On close the writer indexes the rest.
   store.Close();
   RawDb db(folder.file("rounds.db"));

@@ -179,8 +179,9 @@ constexpr const char kListMentions[] =
     "AND m.state = 'published' "
     "ORDER BY n.message_id DESC LIMIT ?3";
 constexpr const char kListEvents[] =
-    "SELECT space_id, seq, type, payload, created_at, restricted_to FROM space_events WHERE space_id = ?1 AND seq > ?2 "
-    "ORDER BY seq LIMIT ?3";
+    "SELECT e.space_id, e.seq, e.type, e.payload, e.created_at, e.restricted_to, coalesce(m.patient_refs, '') "
+    "FROM space_events e LEFT JOIN messages m ON m.id = e.message_id WHERE e.space_id = ?1 AND e.seq > ?2 "
+    "ORDER BY e.seq LIMIT ?3";
 // message_search is an external-content index over messages kept in step by triggers (migrations
 // 0002 and 0007: the writer applies the queued changes before each COMMIT); the space filter and
 // the deleted check are applied to the message row itself. A search ranks the newest
@@ -262,7 +263,7 @@ constexpr const char kInsertEvent[] =
 #undef ROUNDS_EVENT_MESSAGE_ID
 constexpr const char kInsertMessage[] =
     "INSERT INTO messages (space_id, seq, author_id, kind, parent_id, title, body, client_id, created_at, "
-    "state, hold_reason, phi_types) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
+    "state, hold_reason, phi_types, patient_refs) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
 constexpr const char kBumpReplyCount[] =
     "UPDATE messages SET reply_count = reply_count + ?3 WHERE id = ?1 AND space_id = ?2";
 constexpr const char kDropReplyCount[] =
@@ -416,6 +417,7 @@ Message ReadMessageRow(const Statement& s) {
   m.state = ParseMessageState(s.Text(16)).value_or(MessageState::kHidden);
   m.hold_reason = s.Text(17);
   m.phi_types = s.Text(18);
+  m.patient_refs = s.Text(19);
   return m;
 }
 
@@ -859,7 +861,7 @@ Result<std::vector<SpaceEvent>> SqliteTx::ListEvents(SpaceId space_id, Seq after
   ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kListEvents));
   s->Bind(1, space_id).Bind(2, after_seq).Bind(3, limit <= 0 ? 1000 : limit);
   return ReadAll<SpaceEvent>(*s, [](const Statement& r) {
-    return SpaceEvent{r.Int(0), r.Int(1), r.Text(2), r.Text(3), r.Int(4), r.Int(5)};
+    return SpaceEvent{r.Int(0), r.Int(1), r.Text(2), r.Text(3), r.Int(4), r.Int(5), r.Text(6)};
   });
 }
 
@@ -1160,7 +1162,7 @@ Result<MessageId> SqliteTx::InsertMessage(const Message& m) {
   ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kInsertMessage));
   s->Bind(1, m.space_id).Bind(2, m.seq).Bind(3, m.author_id).Bind(4, ToString(m.kind)).Bind(5, m.parent_id);
   s->BindView(6, m.title).BindView(7, m.body).Bind(8, m.client_id).Bind(9, m.created_at);
-  s->Bind(10, ToString(m.state)).BindView(11, m.hold_reason).BindView(12, m.phi_types);
+  s->Bind(10, ToString(m.state)).BindView(11, m.hold_reason).BindView(12, m.phi_types).BindView(13, m.patient_refs);
   ROUNDS_RETURN_IF_ERROR(s->Run());
   MessageId id = db_.LastInsertId();
   if (m.parent_id) {

@@ -135,6 +135,7 @@ class SqliteTx final : public WriteTx {
   Status SetSpaceTemplate(SpaceId space_id, const std::string& key, int version) override;
   Status SetMessageState(MessageId id, MessageState state, const std::string& hold_reason) override;
   Status SetMessagePhiTypes(MessageId id, const std::string& phi_types) override;
+  Status SetMessagePatients(MessageId id, const std::string& patient_refs) override;
   Status RestrictMessageEvents(MessageId id, UserId author_id) override;
   Status ScrubMessageEvents(MessageId id) override;
   Result<ReportId> InsertReport(const Report& report) override;

@@ -1,8 +1,8 @@
 // SqliteTx: the audit trail's batched search indexes and filtered search (schema:
-// migrations/sqlite/0003_audit.sql and 0006_audit_batched_index.sql). Appending and paging by seq
+// migrations/sqlite/0003_audit.sql, 0006_audit_batched_index.sql and 0027_patient_refs.sql). Appending and paging by seq
 // are in sqlite_tx.cpp.
 //
-// A search with an actor, or with an object type and id, walks that index table from its seq bound
+// A search with a patient, an actor, or an object type and id, walks that index table from its seq bound
 // and joins the records; the records after audit_index_state.indexed_seq (the tail the writer has
 // not indexed yet, a few thousand at most) are read by walking audit_log itself. Any other search
 // walks audit_log's primary key. A page costs what it returns plus what the filters skip.
@@ -18,7 +18,7 @@ namespace {
 // One statement per access path and direction; an unset filter is bound as NULL (or '') and
 // matches everything, so no SQL is ever built from input. ?1 actor, ?2 action prefix, ?3 object
 // type, ?4 object id, ?5 outcome, ?6 from, ?7 to, ?8 seq bound (before or after), ?9 limit,
-// ?10 indexed_seq.
+// ?10 indexed_seq, ?11 patient reference (one of a record's space-separated ones).
 #define ROUNDS_AUDIT_SELECT_A                                                                          \
   "SELECT a.seq, a.time, a.actor_id, a.actor_role, a.action, a.object_type, a.object_id, "             \
   "a.patient_ref, a.outcome, a.address, a.session_hash, a.reason, a.details, a.prev_hash, a.hash "
@@ -26,7 +26,8 @@ namespace {
   "(?1 IS NULL OR a.actor_id = ?1) "                                                                   \
   "AND (?2 = '' OR substr(a.action, 1, length(?2)) = ?2) "                                             \
   "AND (?3 = '' OR a.object_type = ?3) AND (?4 = '' OR a.object_id = ?4) "                             \
-  "AND (?5 IS NULL OR a.outcome = ?5) AND (?6 IS NULL OR a.time >= ?6) AND (?7 IS NULL OR a.time < ?7) "
+  "AND (?5 IS NULL OR a.outcome = ?5) AND (?6 IS NULL OR a.time >= ?6) AND (?7 IS NULL OR a.time < ?7) "  \
+  "AND (?11 = '' OR instr(' ' || a.patient_ref || ' ', ' ' || ?11 || ' ') > 0) "
 
 // Walking audit_log (every search without an indexed filter, and the unindexed tail of the rest).
 constexpr const char kLogNewestFirst[] =
@@ -53,6 +54,14 @@ constexpr const char kObjectOldestFirst[] =
     ROUNDS_AUDIT_SELECT_A "FROM audit_index_object i CROSS JOIN audit_log a ON a.seq = i.seq "
     "WHERE i.object_type = ?3 AND i.object_id = ?4 AND i.seq <= ?10 AND i.seq > ?8 AND "
     ROUNDS_AUDIT_FILTERS_A "ORDER BY i.seq LIMIT ?9";
+constexpr const char kPatientNewestFirst[] =
+    ROUNDS_AUDIT_SELECT_A "FROM audit_index_patient i CROSS JOIN audit_log a ON a.seq = i.seq "
+    "WHERE i.patient_ref = ?11 AND i.seq <= ?10 AND (?8 IS NULL OR i.seq < ?8) AND " ROUNDS_AUDIT_FILTERS_A
+    "ORDER BY i.seq DESC LIMIT ?9";
+constexpr const char kPatientOldestFirst[] =
+    ROUNDS_AUDIT_SELECT_A "FROM audit_index_patient i CROSS JOIN audit_log a ON a.seq = i.seq "
+    "WHERE i.patient_ref = ?11 AND i.seq <= ?10 AND i.seq > ?8 AND " ROUNDS_AUDIT_FILTERS_A
+    "ORDER BY i.seq LIMIT ?9";
 #undef ROUNDS_AUDIT_FILTERS_A
 #undef ROUNDS_AUDIT_SELECT_A
 
@@ -69,6 +78,14 @@ constexpr const char kIndexObject[] =
     "INSERT OR IGNORE INTO audit_index_object (object_type, object_id, seq) "
     "SELECT object_type, object_id, seq FROM audit_log WHERE seq > ?1 AND seq <= ?2 "
     "ORDER BY object_type, object_id, seq";
+// A record's patient references, one entry each (split at the spaces between them).
+constexpr const char kIndexPatient[] =
+    "WITH RECURSIVE split(seq, ref, rest) AS ("
+    "SELECT seq, '', patient_ref || ' ' FROM audit_log WHERE seq > ?1 AND seq <= ?2 AND patient_ref != '' "
+    "UNION ALL SELECT seq, substr(rest, 1, instr(rest, ' ') - 1), substr(rest, instr(rest, ' ') + 1) "
+    "FROM split WHERE rest != '') "
+    "INSERT OR IGNORE INTO audit_index_patient (patient_ref, seq) "
+    "SELECT ref, seq FROM split WHERE ref != '' ORDER BY ref, seq";
 constexpr const char kSetIndexedSeq[] = "UPDATE audit_index_state SET indexed_seq = ?1 WHERE id = 1";
 // Records up to ?1 without their entry in each index, and entries no record up to ?1 matches; each
 // probe is a primary-key lookup, so the check costs a walk of the log and of each index.
@@ -83,7 +100,17 @@ constexpr const char kIndexMismatch[] =
     "(SELECT 1 FROM audit_log a WHERE a.seq = i.seq AND a.actor_id = i.actor_id AND a.seq <= ?1) "
     "UNION ALL SELECT i.seq FROM audit_index_object i WHERE NOT EXISTS "
     "(SELECT 1 FROM audit_log a WHERE a.seq = i.seq AND a.object_type = i.object_type "
-    "AND a.object_id = i.object_id AND a.seq <= ?1))";
+    "AND a.object_id = i.object_id AND a.seq <= ?1) "
+    // Each patient reference of a record up to ?1 has its entry, and each entry is one of its record's.
+    "UNION ALL SELECT seq FROM (WITH RECURSIVE split(seq, ref, rest) AS ("
+    "SELECT seq, '', patient_ref || ' ' FROM audit_log WHERE seq <= ?1 AND patient_ref != '' "
+    "UNION ALL SELECT seq, substr(rest, 1, instr(rest, ' ') - 1), substr(rest, instr(rest, ' ') + 1) "
+    "FROM split WHERE rest != '') "
+    "SELECT s.seq FROM split s WHERE s.ref != '' AND NOT EXISTS "
+    "(SELECT 1 FROM audit_index_patient i WHERE i.patient_ref = s.ref AND i.seq = s.seq)) "
+    "UNION ALL SELECT i.seq FROM audit_index_patient i WHERE NOT EXISTS "
+    "(SELECT 1 FROM audit_log a WHERE a.seq = i.seq AND a.seq <= ?1 "
+    "AND instr(' ' || a.patient_ref || ' ', ' ' || i.patient_ref || ' ') > 0))";
 
 }  // namespace
 
@@ -112,7 +139,7 @@ Result<int> SqliteTx::IndexAudit(int limit) {
   };
   ROUNDS_ASSIGN_OR_RETURN(auto batch, ReadOne<Batch>(*s, [](const Statement& r) { return Batch{r.Int(0), r.Int(1)}; }));
   if (!batch || batch->count == 0) return 0;
-  for (const char* sql : {kIndexActor, kIndexObject}) {
+  for (const char* sql : {kIndexActor, kIndexObject, kIndexPatient}) {
     ROUNDS_ASSIGN_OR_RETURN(Statement * index, db_.Prepare(sql));
     ROUNDS_RETURN_IF_ERROR(index->Bind(1, indexed).Bind(2, batch->last).Run());
   }
@@ -126,7 +153,9 @@ Result<std::vector<AuditRecord>> SqliteTx::SearchAudit(const AuditQuery& q) {
   const bool oldest_first = q.after_seq.has_value();
   const int limit = q.limit <= 0 ? 50 : q.limit;
   const char* indexed_sql = nullptr;
-  if (q.actor_id) {
+  if (!q.patient_ref.empty()) {
+    indexed_sql = oldest_first ? kPatientOldestFirst : kPatientNewestFirst;  // a patient's records are few
+  } else if (q.actor_id) {
     indexed_sql = oldest_first ? kActorOldestFirst : kActorNewestFirst;
   } else if (!q.object_type.empty() && !q.object_id.empty()) {
     indexed_sql = oldest_first ? kObjectOldestFirst : kObjectNewestFirst;
@@ -150,7 +179,7 @@ Result<std::vector<AuditRecord>> SqliteTx::SearchAudit(const AuditQuery& q) {
     } else {
       s->Bind(8, q.before_seq);
     }
-    s->Bind(9, rows).Bind(10, indexed_seq);
+    s->Bind(9, rows).Bind(10, indexed_seq).Bind(11, q.patient_ref);
     return ReadAll<AuditRecord>(*s, ReadAudit);
   };
   // The tail is newer than anything indexed: newest first reads it first, oldest first last.

@@ -63,6 +63,7 @@ constexpr const char kDeleteSuspension[] = "DELETE FROM space_suspensions WHERE 
 constexpr const char kMessageStateRow[] = "SELECT state, parent_id, space_id FROM messages WHERE id = ?1";
 constexpr const char kSetMessageState[] = "UPDATE messages SET state = ?2, hold_reason = ?3 WHERE id = ?1";
 constexpr const char kSetMessagePhiTypes[] = "UPDATE messages SET phi_types = ?2 WHERE id = ?1";
+constexpr const char kSetMessagePatients[] = "UPDATE messages SET patient_refs = ?2 WHERE id = ?1";
 constexpr const char kRestrictMessageEvents[] =
     "UPDATE space_events SET restricted_to = ?2 WHERE message_id = ?1 AND restricted_to = 0";
 constexpr const char kScrubMessageEvents[] =
@@ -211,6 +212,14 @@ Status SqliteTx::SetMessageState(MessageId id, MessageState state, const std::st
 Status SqliteTx::SetMessagePhiTypes(MessageId id, const std::string& phi_types) {
   ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kSetMessagePhiTypes));
   s->Bind(1, id).Bind(2, phi_types);
+  ROUNDS_RETURN_IF_ERROR(s->Run());
+  if (db_.Changes() == 0) return NotFound("Message");
+  return Ok();
+}
+
+Status SqliteTx::SetMessagePatients(MessageId id, const std::string& patient_refs) {
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kSetMessagePatients));
+  s->Bind(1, id).Bind(2, patient_refs);
   ROUNDS_RETURN_IF_ERROR(s->Run());
   if (db_.Changes() == 0) return NotFound("Message");
   return Ok();

@@ -91,7 +91,7 @@ constexpr const char kDropReplyCounts[] =
     "AND id NOT IN (SELECT value FROM json_each(?1))";
 // A message that replies outside the batch still point at keeps its row, emptied.
 constexpr const char kScrubParents[] =
-    "UPDATE messages SET title = '', body = '', deleted = 1, pinned = 0, phi_types = '', purged_at = ?2 "
+    "UPDATE messages SET title = '', body = '', deleted = 1, pinned = 0, phi_types = '', patient_refs = '', purged_at = ?2 "
     "WHERE id IN (SELECT value FROM json_each(?1)) AND EXISTS (SELECT 1 FROM messages c "
     "  WHERE c.space_id = messages.space_id AND c.parent_id = messages.id "
     "  AND c.id NOT IN (SELECT value FROM json_each(?1))) "

@@ -37,12 +37,14 @@ void RegisterAuditRoutes(Router& r, ApiContext& ctx) {
     ROUNDS_ASSIGN_OR_RETURN(q.action_prefix, CodeParam(request, "action"));
     ROUNDS_ASSIGN_OR_RETURN(q.object_type, CodeParam(request, "object_type"));
     ROUNDS_ASSIGN_OR_RETURN(q.object_id, CodeParam(request, "object_id"));
+    ROUNDS_ASSIGN_OR_RETURN(q.patient_ref, CodeParam(request, "patient_ref"));
+    ROUNDS_ASSIGN_OR_RETURN(std::string patient, CodeParam(request, "patient"));
     ROUNDS_ASSIGN_OR_RETURN(q.outcome, OutcomeParam(request));
     ROUNDS_ASSIGN_OR_RETURN(q.from, QueryInt(request, "from"));
     ROUNDS_ASSIGN_OR_RETURN(q.to, QueryInt(request, "to"));
     ROUNDS_ASSIGN_OR_RETURN(q.before_seq, QueryInt(request, "cursor"));
     ROUNDS_ASSIGN_OR_RETURN(q.limit, Limit(request));
-    return Encode(audit.Search(actor, q));
+    return Encode(audit.Search(actor, q, patient));
   }));
 
   // The last verification of the chain and the one running, if any.

@@ -1,0 +1,231 @@
+// Which patients the audit trail says an action concerned: posts, edits, refusals, moderation and
+// every read of a PHI-bearing space name the patients in the index that the text names, and a
+// compliance officer finds them by MRN ("who saw this patient's information").
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "app/audit_service.hpp"
+#include "app/service_test_support.hpp"
+
+namespace rounds::app {
+namespace {
+
+using namespace rounds::domain;
+using testing::Parsed;
+using testing::ServiceTest;
+
+class PatientTrailTest : public ServiceTest {
+ protected:
+  void SetUp() override {
+    ServiceTest::SetUp();
+    author_ = MakeUser("author");
+    reader_ = MakeUser("reader");
+    officer_ = MakeUser("privacy");
+    UserPatch patch;
+    patch.is_compliance = true;
+    ASSERT_TRUE(services_->directory.UpdateUser(Actor::System(), officer_.user.id, patch));
+    officer_.user.is_compliance = true;
+    ASSERT_TRUE(services_->governance.ImportPatients(
+        officer_, "mrn,first,last\n48213377,Maria,Garcia\nMR-55501234,Ahmed,Haddad\n31415926,Maria,Garcia\n"));
+    maria_ = services_->policy.pseudonyms().PatientRef("48213377");
+    maria_too_ = services_->policy.pseudonyms().PatientRef("31415926");  // another Maria Garcia
+    ahmed_ = services_->policy.pseudonyms().PatientRef("MR55501234");
+  }
+
+  SpaceId SpaceUnder(const std::string& template_key, const json& changes = json::object()) {
+    std::string key = template_key;
+    if (!changes.empty()) {
+      json doc = governance::policy::ToJson(*governance::policy::FindBuiltIn(template_key));
+      key = template_key + "-changed";
+      doc["key"] = key;
+      doc["name"] = "Changed " + template_key;
+      for (auto& [k, v] : changes.items()) doc[k] = v;
+      auto created = services_->governance.CreateTemplate(officer_, doc);
+      EXPECT_TRUE(created) << created.error().public_message;
+    }
+    NewSpace s{SpaceKind::kCommunity, "Space " + key, "", Visibility::kPublic, JoinPolicy::kOpen, key};
+    auto created = services_->spaces.Create(author_, s);
+    EXPECT_TRUE(created) << created.error().public_message;
+    const SpaceId id = created ? (*created)["id"].get<SpaceId>() : 0;
+    EXPECT_TRUE(services_->spaces.AddMember(author_, id, reader_.user.id, MemberRole::kMember));
+    return id;
+  }
+
+  // The newest record of `action`.
+  AuditRecord Last(const std::string& action) {
+    auto records = AuditOf(action);
+    EXPECT_FALSE(records.empty()) << action;
+    return records.empty() ? AuditRecord{} : records.back();
+  }
+
+  // The actions of the records the officer finds by MRN, oldest first.
+  std::vector<std::string> TrailOf(const std::string& mrn) {
+    auto found = services_->audit.Search(officer_, {.limit = 200}, mrn);
+    EXPECT_TRUE(found) << found.error().public_message;
+    std::vector<std::string> actions;
+    if (!found) return actions;
+    for (const auto& item : (*found)["items"]) actions.push_back(item["action"].get<std::string>());
+    std::reverse(actions.begin(), actions.end());
+    return actions;
+  }
+
+  Actor author_, reader_, officer_;
+  std::string maria_, maria_too_, ahmed_;
+};
+
+TEST_F(PatientTrailTest, APostAndEveryReadOfItNameThePatientsItNames) {
+  const SpaceId clinical = SpaceUnder("clinical-team");
+  json note = Post(author_, clinical, "Maria Garcia back from CT, MRN 48213377, stable");
+  const MessageId id = note["id"].get<MessageId>();
+  EXPECT_FALSE(note.contains("patient_refs")) << "never sent to clients";
+  // Two Maria Garcias are in the index: the name is either's, the MRN hers.
+  EXPECT_EQ(Last("message.create").patient_ref, JoinPatientRefs({maria_, maria_too_}));
+
+  Post(author_, clinical, "bed 5 quiet");
+  ASSERT_TRUE(services_->messages.List(reader_, clinical, {}));
+  AuditRecord listed = Last("message.list");
+  EXPECT_EQ(listed.actor_id, reader_.user.id);
+  EXPECT_EQ(listed.patient_ref, JoinPatientRefs({maria_, maria_too_}));
+  ASSERT_TRUE(services_->messages.Get(reader_, id));
+  EXPECT_EQ(Last("message.read").patient_ref, JoinPatientRefs({maria_, maria_too_}));
+  // A page kept rendered names them as the page read from the store did.
+  ASSERT_TRUE(services_->messages.List(author_, clinical, {}));
+  EXPECT_EQ(Last("message.list").patient_ref, JoinPatientRefs({maria_, maria_too_}));
+
+  json reply = Post(reader_, clinical, "Ahmed Haddad next door asks for her", MessageKind::kMessage, id);
+  ASSERT_TRUE(services_->messages.Thread(author_, id));
+  EXPECT_EQ(Last("message.thread").patient_ref, JoinPatientRefs({maria_, maria_too_, ahmed_}));
+  ASSERT_TRUE(services_->messages.Pin(author_, id, true));
+  EXPECT_EQ(Last("message.read").patient_ref, JoinPatientRefs({maria_, maria_too_}));
+  ASSERT_TRUE(services_->messages.Pins(reader_, clinical));
+  EXPECT_EQ(Last("message.pins").patient_ref, JoinPatientRefs({maria_, maria_too_}));
+  ASSERT_TRUE(services_->search.Search(reader_, "Haddad", 20, 0));
+  EXPECT_EQ(Last("message.search").patient_ref, ahmed_);
+
+  // The officer asks by MRN, however it is typed; the MRN itself is on no record.
+  const std::vector<std::string> ahmed_trail = {"message.create", "message.thread", "message.search"};
+  EXPECT_EQ(TrailOf("mr-55501234"), ahmed_trail);
+  EXPECT_EQ(Last("audit.search").patient_ref, ahmed_);
+  EXPECT_EQ(Last("audit.search").details_json.find("55501234"), std::string::npos);
+  EXPECT_EQ(TrailOf("MR55501234"), (std::vector<std::string>{"message.create", "message.thread", "message.search",
+                                                             "audit.search"}))
+      << "the officer's own search is on the patient's trail";
+  const std::vector<std::string> maria_trail = TrailOf("48213377");
+  EXPECT_EQ(std::count(maria_trail.begin(), maria_trail.end(), "message.list"), 2);
+  EXPECT_EQ(std::count(maria_trail.begin(), maria_trail.end(), "message.read"), 2);
+  EXPECT_EQ(std::count(maria_trail.begin(), maria_trail.end(), "message.search"), 0);
+  // Nobody else's: a patient no text named has searches of their trail on it, nothing more.
+  ASSERT_TRUE(services_->governance.UpsertPatient(officer_, {"77700001", "Quentin", "Ashdown"}));
+  EXPECT_EQ(TrailOf("77700001"), (std::vector<std::string>{"patients.upsert"}));
+  (void)reply;
+}
+
+// What a message names is kept with it (Message::patient_refs) for the records of its reads.
+TEST_F(PatientTrailTest, RedactedNamesAreOnTheWritesRecordButNotKeptWithWhatWasStored) {
+  const SpaceId redacting = SpaceUnder("clinical-team", json{{"phi", "redact"}});
+  json note = Post(author_, redacting, "Ahmed Haddad called about his results");
+  EXPECT_EQ(note["body"].get<std::string>().find("Haddad"), std::string::npos);
+  EXPECT_EQ(Last("message.phi_redact").patient_ref, ahmed_);
+  auto stored = store_->Read([&](store::ReadTx& tx) { return tx.FindMessage(note["id"].get<MessageId>(), 0); });
+  ASSERT_TRUE(stored && *stored);
+  EXPECT_EQ((*stored)->patient_refs, "");
+
+  const SpaceId clinical = SpaceUnder("clinical-team");
+  note = Post(author_, clinical, "Ahmed Haddad called about his results");
+  stored = store_->Read([&](store::ReadTx& tx) { return tx.FindMessage(note["id"].get<MessageId>(), 0); });
+  ASSERT_TRUE(stored && *stored);
+  EXPECT_EQ((*stored)->patient_refs, ahmed_);
+}
+
+TEST_F(PatientTrailTest, ARefusedPostNamesWhomItWouldHaveDisclosed) {
+  const SpaceId forum = SpaceUnder("patient-forum");
+  Draft d;
+  d.body = "saw Ahmed Haddad at the clinic";
+  auto refused = services_->messages.Post(author_, forum, d);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().problem, "phi_blocked");
+  AuditRecord record = Last("message.phi_refuse");
+  EXPECT_EQ(record.outcome, AuditOutcome::kDenied);
+  EXPECT_EQ(record.patient_ref, ahmed_);
+}
+
+TEST_F(PatientTrailTest, AnEditNamesItsPatientsAndReadsAfterItNameEveryVersions) {
+  const SpaceId clinical = SpaceUnder("clinical-team");
+  const MessageId id = Post(author_, clinical, "bed 4 stable")["id"].get<MessageId>();
+  EXPECT_EQ(Last("message.create").patient_ref, "");
+  ASSERT_TRUE(services_->messages.Edit(author_, id, "bed 4 stable, Ahmed Haddad", std::nullopt, false));
+  EXPECT_EQ(Last("message.edit").patient_ref, ahmed_);
+  ASSERT_TRUE(services_->messages.List(reader_, clinical, {}));
+  EXPECT_EQ(Last("message.list").patient_ref, ahmed_);
+  // Edited out, the name is still in the message's history, which its moderators read beside it.
+  ASSERT_TRUE(services_->messages.Edit(author_, id, "bed 4 stable", std::nullopt, false));
+  EXPECT_EQ(Last("message.edit").patient_ref, "");
+  ASSERT_TRUE(services_->messages.History(author_, id));
+  EXPECT_EQ(Last("message.history").patient_ref, ahmed_);
+  ASSERT_TRUE(services_->messages.Get(reader_, id));
+  EXPECT_EQ(Last("message.read").patient_ref, ahmed_);
+  // A deleted message is read as a placeholder, without its text: it names no one.
+  ASSERT_TRUE(services_->messages.Delete(author_, id));
+  ASSERT_TRUE(services_->messages.List(reader_, clinical, {}));
+  EXPECT_EQ(Last("message.list").patient_ref, "");
+}
+
+TEST_F(PatientTrailTest, AModeratorsDecisionAndTheQueueNameThePatientsOfTheHeldPost) {
+  const SpaceId holding = SpaceUnder("clinical-team", json{{"phi", "hold"}});
+  auto held = services_->messages.Post(reader_, holding, Draft{.body = "Maria Garcia MRN 48213377 fell"});
+  ASSERT_TRUE(held);
+  ASSERT_EQ(held->message["state"], "held");
+  EXPECT_EQ(Last("message.hold").patient_ref, JoinPatientRefs({maria_, maria_too_}));
+  ASSERT_TRUE(services_->governance.Queue(author_, holding, 0, 50));
+  EXPECT_EQ(Last("moderation.queue").patient_ref, JoinPatientRefs({maria_, maria_too_}));
+  ModerationRequest approve;
+  approve.kind = ModerationKind::kApprove;
+  approve.reason = "ok";
+  ASSERT_TRUE(services_->governance.Moderate(author_, held->message["id"].get<MessageId>(), approve));
+  EXPECT_EQ(Last("moderation.approve").patient_ref, JoinPatientRefs({maria_, maria_too_}));
+}
+
+TEST_F(PatientTrailTest, SearchesByPatientAreCheckedAndForOfficersOnly) {
+  auto bad_mrn = services_->audit.Search(officer_, {}, "--");
+  ASSERT_FALSE(bad_mrn);
+  EXPECT_EQ(bad_mrn.error().problem, "invalid_value");
+  auto bad_ref = services_->audit.Search(officer_, {.patient_ref = "Patient/48213377"});
+  ASSERT_FALSE(bad_ref);
+  EXPECT_EQ(bad_ref.error().problem, "invalid_value");
+  auto both = services_->audit.Search(officer_, {.patient_ref = maria_}, "48213377");
+  ASSERT_FALSE(both);
+  EXPECT_EQ(both.error().problem, "invalid_value");
+  auto by_ref = services_->audit.Search(officer_, {.patient_ref = maria_});
+  ASSERT_TRUE(by_ref);
+  auto denied = services_->audit.Search(reader_, {}, "48213377");
+  ASSERT_FALSE(denied);
+  EXPECT_EQ(denied.error().code, ErrorCode::kForbidden);
+  // The denial is on the patient's trail, by reference, without the MRN.
+  AuditRecord refused = Last("audit.search");
+  EXPECT_EQ(refused.outcome, AuditOutcome::kDenied);
+  EXPECT_EQ(refused.details_json.find("48213377"), std::string::npos);
+}
+
+TEST(PatientTrailExport, AFhirAuditEventHasOnePatientEntityPerPatient) {
+  AuditRecord r;
+  r.seq = 1;
+  r.time = 1'700'000'000'000;
+  r.actor_id = 4;
+  r.actor_role = "staff";
+  r.action = "message.list";
+  r.object_type = "space";
+  r.object_id = "9";
+  r.patient_ref = "Patient/mrn-00000000000000aa Patient/mrn-00000000000000bb";
+  const json event = json::parse(RenderAuditExport(std::vector<AuditRecord>{r}, AuditExportFormat::kFhir))["entry"][0]["resource"];
+  std::vector<std::string> patients;
+  for (const auto& entity : event["entity"]) {
+    if (entity.contains("role") && entity["role"]["code"] == "1") patients.push_back(entity["what"]["reference"]);
+  }
+  EXPECT_EQ(patients, (std::vector<std::string>{"Patient/mrn-00000000000000aa", "Patient/mrn-00000000000000bb"}));
+}
+
+}  // namespace
+}  // namespace rounds::app
