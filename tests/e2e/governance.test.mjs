@@ -358,6 +358,48 @@ test('the audit page shows the chain verified and finds the PHI refusal', async 
   }
 });
 
+// "Who saw this patient's information": the officer gives an MRN and sees the post that named the
+// patient and a colleague's read of it, then follows a record's patient to the same trail.
+test('the audit page finds one patient\'s trail by MRN and from a record\'s patient', async () => {
+  await ok(compliance.put('/api/v1/patients/QZ-5512', { first: 'Oluwaseun', last: 'Marchetti' }));
+  const ward = await createSpace(users.ana, { name: 'Ward 5 handover', kind: 'channel', template: 'clinical-team', visibility: 'private' });
+  await addMember(users.ana, ward.id, users.bo.user.id);
+  await ok(users.ana.post(`/api/v1/spaces/${ward.id}/messages`, { body: 'Oluwaseun Marchetti back from theatre' }), 201);
+  await ok(users.bo.get(`/api/v1/spaces/${ward.id}/messages`));
+  const b = await openBrowser();
+  try {
+    await signIn(b.page, server.baseUrl, 'cora');
+    await b.page.getByRole('link', { name: 'Compliance', exact: true }).click();
+    await b.page.getByRole('link', { name: 'Audit', exact: true }).click();
+    await b.page.locator('.audit-table tbody tr').first().waitFor();
+    await b.page.getByLabel('Patient MRN').fill('qz5512');
+    const searched = b.page.waitForResponse((r) => r.url().includes('/api/v1/audit?') && r.url().includes('patient=qz5512'));
+    await b.page.getByRole('button', { name: 'Search' }).click();
+    assert.equal((await searched).status(), 200);
+    await b.page.waitForFunction(() => {
+      const rows = [...document.querySelectorAll('.audit-table tbody tr')].map((r) => r.textContent);
+      return rows.some((t) => t.includes('message.create')) && rows.every((t) => t.includes('patient'));
+    });
+    const rows = await b.page.locator('.audit-table tbody tr').allTextContents();
+    assert.ok(rows.some((t) => /message\.list/.test(t) && /User bo/.test(t)), rows.join('\n'));
+    assert.ok(rows.every((t) => /1 patient/.test(t)), rows.join('\n'));
+    assert.ok(rows.every((t) => !/QZ-?5512/i.test(t)), 'the MRN is on no record');
+    await screenshot(b.page, 'governance-audit-patient');
+
+    // From a record's patient: the same trail, by reference, with the search just made on it.
+    const patient = b.page.locator('.audit-patients button').first();
+    const ref = await patient.getAttribute('title');
+    const byRef = b.page.waitForResponse((r) => r.url().includes('/api/v1/audit?') && r.url().includes('patient_ref='));
+    await patient.click();
+    assert.equal((await byRef).status(), 200);
+    await waitForText(b.page.getByTestId('audit-patient-ref').locator('code'), ref);
+    await b.page.waitForFunction(() => document.querySelector('.audit-table tbody tr')?.textContent.includes('audit.search'));
+    assert.deepEqual(b.errors, []);
+  } finally {
+    await b.close();
+  }
+});
+
 test('templates: compare two versions of a template and dry-run one against a space', async () => {
   // A ward template cloned from the staff default, then tightened: version 2 refuses PHI.
   await ok(compliance.post('/api/v1/templates/internal-community/clone', { new_key: 'ward-strict', name: 'Ward (strict)' }), 201);

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, renameSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { runCli } from '../lib/server.mjs';
-import { startServer, createUsers, PASSWORD } from './fixtures.mjs';
+import { startServer, createUsers, createSpace, addMember, PASSWORD } from './fixtures.mjs';
 
 let server, admin, users, officer;
 
@@ -103,6 +103,56 @@ test('only compliance officers may read the trail; refusals are recorded', async
   assert.deepEqual(denied.body.items.map((r) => r.action).sort(), ['audit.export', 'audit.search', 'audit.verify']);
   const uses = await officer.get(`/api/v1/audit?action=audit.search&actor_id=${officer.user.id}&outcome=success`);
   assert.ok(uses.body.items.length >= 3, 'each search is itself recorded');
+});
+
+// "Who saw this patient's information": the post that named a patient and each read of it carry
+// the patient's keyed reference, and a compliance officer finds them by MRN, which no record holds.
+test('a patient\'s trail: the post that named them and every read of it, found by MRN', async () => {
+  const upserted = await officer.put('/api/v1/patients/MR-QX7001', { first: 'Imogen', last: 'Castellano' });
+  assert.equal(upserted.status, 200, upserted.text);
+  const ward = await createSpace(users.rhea, { name: 'Ward 7 handover', template: 'clinical-team', visibility: 'private' });
+  await addMember(users.rhea, ward.id, users.sol.user.id);
+  const posted = await users.rhea.post(`/api/v1/spaces/${ward.id}/messages`, { body: 'castellano, imogen to CT at 3' });
+  assert.equal(posted.status, 201, posted.text);
+  assert.ok(!JSON.stringify(posted.body).includes('Patient/'), 'no client is told whom a message names');
+  const other = await users.rhea.post(`/api/v1/spaces/${ward.id}/messages`, { body: 'bed 9 quiet' });
+  assert.equal(other.status, 201, other.text);
+  assert.equal((await users.sol.get(`/api/v1/spaces/${ward.id}/messages`)).status, 200);
+  assert.equal((await users.sol.get(`/api/v1/messages/${other.body.id}`)).status, 200);
+
+  const trail = await officer.get('/api/v1/audit?patient=mr%20qx7001&limit=200');
+  assert.equal(trail.status, 200, trail.text);
+  const items = trail.body.items;
+  const ref = items.find((r) => r.action === 'patients.upsert')?.patient_ref;
+  assert.match(ref, /^Patient\/mrn-[0-9a-f]{16}$/);
+  for (const r of items) assert.ok(r.patient_ref.split(' ').includes(ref), JSON.stringify(r));
+  const who = items.map((r) => `${r.action} ${r.actor_id}`);
+  assert.ok(who.includes(`message.create ${users.rhea.user.id}`), who.join(', '));
+  assert.ok(who.includes(`message.list ${users.sol.user.id}`), who.join(', '));
+  assert.ok(!who.includes(`message.read ${users.sol.user.id}`), 'reading "bed 9 quiet" alone is not on her trail');
+  assert.ok(!JSON.stringify(trail.body).includes('QX7001'), 'no record holds the MRN');
+  // The search itself is on her trail, by reference; so the same question by reference finds it.
+  const byRef = await officer.get(`/api/v1/audit?patient_ref=${encodeURIComponent(ref)}&action=audit.search&limit=1`);
+  assert.equal(byRef.status, 200, byRef.text);
+  assert.equal(byRef.body.items[0].patient_ref, ref);
+  assert.equal(byRef.body.items[0].details.patient_ref, ref);
+  assert.ok(!JSON.stringify(byRef.body).includes('QX7001'));
+  // A CSV export of the trail keeps every patient's reference.
+  const csv = await officer.get('/api/v1/audit/export?format=csv');
+  assert.equal(csv.status, 200);
+  assert.ok(csv.text.includes(ref));
+
+  for (const [query, param] of [['patient=---', 'patient'], ['patient_ref=Patient%2F7001', 'patient_ref'],
+    [`patient=MRQX7001&patient_ref=${encodeURIComponent(ref)}`, 'patient']]) {
+    const bad = await officer.get(`/api/v1/audit?${query}`);
+    assert.equal(bad.status, 400, query);
+    assert.match(bad.headers.get('content-type'), /application\/problem\+json/);
+    assert.equal(bad.body.code, 'invalid_value', query);
+    assert.equal(bad.body.field, param, JSON.stringify(bad.body));
+  }
+  const refused = await users.sol.get('/api/v1/audit?patient=MRQX7001');
+  assert.equal(refused.status, 403);
+  assert.equal(refused.body.code, 'compliance_required');
 });
 
 test('the chain verifies in the background', async () => {

@@ -55,6 +55,10 @@ export interface AuditRecord {
 }
 export interface AuditFilter {
   actor_id?: string; action?: string; object_type?: string; object_id?: string; outcome?: string; from?: string; to?: string;
+  /** An MRN: only records that name this patient (the server records the search by reference, never the MRN). */
+  patient?: string;
+  /** A patient reference as records show it ("Patient/mrn-…"). */
+  patient_ref?: string;
 }
 /** The last verification of the audit chain (its fields null before the first) and the one running. */
 export interface AuditVerify {

@@ -161,6 +161,48 @@ describe('the audit trail', () => {
     expect((el.querySelector('#audit-object_id') as HTMLInputElement).value).toBe('7');
   });
 
+  it('lists the patients a record names, and finds one patient\'s records by MRN or by a click', async () => {
+    const a = 'Patient/mrn-0123456789abcdef';
+    const b = 'Patient/mrn-fedcba9876543210';
+    answer = (url) => {
+      if (url.startsWith('/api/v1/audit/verify')) return json(200, { state: 'idle' });
+      if (url.startsWith('/api/v1/audit')) {
+        return json(200, { items: [
+          { seq: 5, time: 0, actor_id: 44, actor_role: 'staff', action: 'message.list', object_type: 'space', object_id: '7',
+            patient_ref: `${a} ${b}`, outcome: 'success', actor: null, space: null },
+          { seq: 4, time: 0, actor_id: 44, actor_role: 'staff', action: 'message.list', object_type: 'space', object_id: '7',
+            patient_ref: '', outcome: 'success', actor: null, space: null },
+        ], next_cursor: null });
+      }
+      return json(200, {});
+    };
+    const { el } = mount(<AuditPage />);
+    await searched();
+    const rows = [...el.querySelectorAll('.audit-table tbody tr')];
+    expect(rows[0]!.textContent).toContain('2 patients: 01234567, fedcba98');
+    expect(rows[1]!.textContent).not.toContain('patient');
+    // By MRN: sent as typed; the server turns it into the reference.
+    const mrn = el.querySelector('#audit-patient') as HTMLInputElement;
+    act(() => {
+      const set = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value')!.set!;
+      set.call(mrn, 'MR-48213377');
+      mrn.dispatchEvent(new Event('input', { bubbles: true }));
+    });
+    act(() => (el.querySelector('form[role="search"]') as HTMLFormElement).requestSubmit());
+    await searched();
+    expect(sent.filter((s) => s.url.startsWith('/api/v1/audit?')).pop()!.url).toContain('patient=MR-48213377');
+    // By a click on a record's patient: the reference, in place of the MRN.
+    act(() => (el.querySelector(`button[aria-label="Only records about patient ${b}"]`) as HTMLButtonElement).click());
+    await searched();
+    const last = sent.filter((s) => s.url.startsWith('/api/v1/audit?')).pop()!.url;
+    expect(last).toContain(`patient_ref=${encodeURIComponent(b)}`);
+    expect(last).not.toContain('patient=');
+    expect(el.querySelector('[data-testid="audit-patient-ref"]')!.textContent).toContain(b);
+    // Any patient again: the MRN field is back, empty.
+    act(() => (el.querySelector('button[aria-label="Any patient"]') as HTMLButtonElement).click());
+    expect((el.querySelector('#audit-patient') as HTMLInputElement).value).toBe('');
+  });
+
   it('says where the checkpoints go off the host, and says so plainly when they are not getting there', async () => {
     const verdict = (witness: unknown) => ({
       ok: true, records_checked: 10, checkpoints_checked: 2, first_bad_seq: null, problem: null, head_seq: 10,

@@ -105,7 +105,12 @@ export function WitnessLine({ witness }: { witness: AuditWitness | null | undefi
   );
 }
 
-const EMPTY: AuditFilter = { actor_id: '', action: '', object_type: '', object_id: '', outcome: '', from: '', to: '' };
+const EMPTY: AuditFilter = {
+  actor_id: '', action: '', object_type: '', object_id: '', outcome: '', from: '', to: '', patient: '', patient_ref: '',
+};
+
+/** A record's patient references: one, or several separated by single spaces. */
+const patientRefs = (r: AuditRecord): string[] => (r.patient_ref ? r.patient_ref.split(' ').filter(Boolean) : []);
 
 function Search() {
   const [form, setForm] = useState<AuditFilter>(EMPTY);
@@ -152,6 +157,18 @@ function Search() {
         {field('action', 'Action', { placeholder: 'e.g. message.post' })}
         {field('object_type', 'Object type', { placeholder: 'space, message, user…' })}
         {field('object_id', 'Object id')}
+        {form.patient_ref
+          ? (
+            <div>
+              <span className="field-label">Patient</span>
+              <span className="row" data-testid="audit-patient-ref">
+                <code className="small">{form.patient_ref}</code>
+                <button type="button" className="link" onClick={() => setForm((f) => ({ ...f, patient_ref: '' }))}
+                  aria-label="Any patient">×</button>
+              </span>
+            </div>
+          )
+          : field('patient', 'Patient MRN', { placeholder: 'records that name this patient', autoComplete: 'off', spellCheck: false })}
         <div>
           <label htmlFor="audit-outcome">Outcome</label>
           <select id="audit-outcome" value={form.outcome} onChange={(e) => setForm((f) => ({ ...f, outcome: e.target.value }))}>
@@ -187,7 +204,8 @@ function Search() {
               {items.map((r) => (
                 <AuditRow key={r.seq} r={r} open={open === r.seq} onToggle={() => setOpen((o) => (o === r.seq ? null : r.seq))}
                   onActor={(u) => { chooseActor(u); setQuery({ ...form, actor_id: String(u.id) }); }}
-                  onObject={(type, id) => { const f = { ...form, object_type: type, object_id: id }; setForm(f); setQuery(f); }} />
+                  onObject={(type, id) => { const f = { ...form, object_type: type, object_id: id }; setForm(f); setQuery(f); }}
+                  onPatient={(ref) => { const f = { ...form, patient: '', patient_ref: ref }; setForm(f); setQuery(f); }} />
               ))}
             </tbody>
           </table>
@@ -198,9 +216,11 @@ function Search() {
   );
 }
 
-function AuditRow({ r, open, onToggle, onActor, onObject }: {
+function AuditRow({ r, open, onToggle, onActor, onObject, onPatient }: {
   r: AuditRecord; open: boolean; onToggle: () => void; onActor: (u: UserRef) => void; onObject: (type: string, id: string) => void;
+  onPatient: (ref: string) => void;
 }) {
+  const patients = patientRefs(r);
   return (
     <>
       <tr>
@@ -217,7 +237,18 @@ function AuditRow({ r, open, onToggle, onActor, onObject }: {
           {r.space
             ? <>space <button type="button" className="link" onClick={() => onObject('space', r.object_id)} aria-label={`Only records about ${r.space.name}`}>{r.space.name}</button></>
             : <>{r.object_type}{r.object_id ? ` ${r.object_id}` : ''}</>}
-          {r.patient_ref ? <span className="muted small"> · {r.patient_ref}</span> : null}
+          {patients.length > 0 && (
+            <span className="muted small audit-patients">
+              {' · '}{plural(patients.length, 'patient')}:{' '}
+              {patients.map((ref, i) => (
+                <span key={ref}>
+                  {i > 0 ? ', ' : ''}
+                  <button type="button" className="link" onClick={() => onPatient(ref)} title={ref}
+                    aria-label={`Only records about patient ${ref}`}>{ref.replace('Patient/mrn-', '').slice(0, 8)}</button>
+                </span>
+              ))}
+            </span>
+          )}
         </td>
         <td><span className={`pill ${r.outcome === 'success' ? 'good' : 'bad'}`}>{r.outcome}</span></td>
         <td>{r.reason}</td>
