@@ -188,6 +188,23 @@ TEST_F(PatientTrailTest, AModeratorsDecisionAndTheQueueNameThePatientsOfTheHeldP
   EXPECT_EQ(Last("moderation.approve").patient_ref, JoinPatientRefs({maria_, maria_too_}));
 }
 
+// An export is a read of everything in it: a space's conversation by its owner, or an e-discovery
+// export by an officer, names every patient its messages name.
+TEST_F(PatientTrailTest, ExportsNameEveryPatientOfTheMessagesTheyHold) {
+  const SpaceId clinical = SpaceUnder("clinical-team", json{{"export_allowed", true}});
+  Post(author_, clinical, "Maria Garcia MRN 48213377 to CT");
+  Post(reader_, clinical, "bed 9 quiet");
+  Post(reader_, clinical, "Haddad, Ahmed asked for water");
+  ASSERT_TRUE(services_->messages.ExportSpace(author_, clinical, SpaceExportFormat::kText));
+  EXPECT_EQ(Last("space.export").patient_ref, JoinPatientRefs({maria_, maria_too_, ahmed_}));
+
+  store::ExportQuery query;
+  query.space_ids = {clinical};
+  query.custodian_ids = {reader_.user.id};
+  ASSERT_TRUE(services_->retention.Export(officer_, query, (dir_ / "discovery").string()));
+  EXPECT_EQ(Last("ediscovery.export").patient_ref, ahmed_) << "the custodian's messages only";
+}
+
 TEST_F(PatientTrailTest, SearchesByPatientAreCheckedAndForOfficersOnly) {
   auto bad_mrn = services_->audit.Search(officer_, {}, "--");
   ASSERT_FALSE(bad_mrn);

@@ -4,6 +4,7 @@
 // record as its members saw it, nothing held back from them and nothing they could not see.
 #include <algorithm>
 #include <filesystem>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -72,6 +73,7 @@ class ExportWriter {
   }
 
   Status Add(const Message& m, const UserRef* author) {
+    for (std::string& ref : domain::SplitPatientRefs(m.patient_refs)) patients_.insert(std::move(ref));
     if (++count_ > max_messages_) {
       return Fail(ErrorCode::kPolicyDenied, "export_too_large",
                   "This space holds more than " + std::to_string(max_messages_) +
@@ -99,6 +101,8 @@ class ExportWriter {
   }
 
   std::size_t count() const { return count_; }
+  // Whom the messages written name (Message::patient_refs), joined: for the export's record.
+  std::string patients() const { return domain::JoinPatientRefs({patients_.begin(), patients_.end()}); }
 
  private:
   Status Flush(bool all) {
@@ -113,6 +117,7 @@ class ExportWriter {
   std::size_t max_messages_;
   std::string buffer_;
   std::size_t count_ = 0;
+  std::set<std::string> patients_;
 };
 
 // Every published message of `space_id` whose parent is `parent_id` (nullopt: the top level),
@@ -201,7 +206,8 @@ Result<SpaceExport> MessageService::ExportSpace(const Actor& actor, SpaceId spac
     ROUNDS_RETURN_IF_ERROR(AuditNow(store_, std::move(record), json{{"format", format_name}}));
     return tl::unexpected(*refusal);
   }
-  // On the trail before the file leaves.
+  // On the trail before the file leaves, with every patient it names.
+  record.patient_ref = writer.patients();
   ROUNDS_RETURN_IF_ERROR(AuditNow(store_, std::move(record), json{{"format", format_name}, {"count", writer.count()}}));
   ROUNDS_RETURN_IF_ERROR(file.Rewind());
   const char* extension = format == SpaceExportFormat::kJson ? ".json" : ".txt";
