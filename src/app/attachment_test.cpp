@@ -280,7 +280,9 @@ TEST_F(AttachmentTest, TheSpacesPhiRuleAppliesToTheContentOfTextFiles) {
   ASSERT_TRUE(confirmed) << confirmed.error().public_message;
   EXPECT_EQ((*confirmed)["phi_types"], json::array({"phone"}));
   EXPECT_EQ(services_->messages.Download(ana_, (*confirmed)["id"])->first_piece, csv);
-  const auto uploads = AuditOf("message.phi_confirm");
+  // An upload's record says so: an attachment's, not a message's.
+  EXPECT_TRUE(AuditOf("message.phi_confirm").empty());
+  const auto uploads = AuditOf("attachment.phi_confirm");
   ASSERT_FALSE(uploads.empty());
   EXPECT_EQ(json::parse(uploads.back().details_json)["content_screened"], true);
   EXPECT_EQ(uploads.back().details_json.find("617"), std::string::npos) << "no content in the audit";

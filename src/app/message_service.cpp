@@ -1249,6 +1249,7 @@ Result<json> MessageService::Upload(const Actor& actor, SpaceId space_id, const 
     scanned.fields.push_back(std::move(content));
   }
   const std::string withheld_types = scanned.WithheldTypesCsv();
+  const std::string patients = scanned.Patients();  // whom the name and content name
   for (auto& field : scanned.fields) field.withheld.clear();  // the writer copies this screening
   const std::string sha256 = crypto::Sha256Hex(upload.content);
   std::optional<phi::PhiAction> refused;
@@ -1277,11 +1278,14 @@ Result<json> MessageService::Upload(const Actor& actor, SpaceId space_id, const 
     if (phi_action != phi::PhiAction::kRedact) a.phi_types = screening.TypesCsv();
     a.phi_rule = std::string(governance::policy::ToString(policy.phi));
     a.withheld_types = withheld_types;
+    // Under a redact rule the name and content keep only what was withheld from redaction.
+    a.patient_refs = phi_action == phi::PhiAction::kRedact ? scanned.PatientsStored(true) : patients;
     a.created_at = now;
     ROUNDS_ASSIGN_OR_RETURN(a.id, tx.InsertAttachment(a, content));
     if (policy_.Audits()) {
       auto record = AuditEntry(actor, ContentAction(phi_action, false, "attachment.upload"), "attachment",
                                std::to_string(a.id), now);
+      record.patient_ref = patients;
       if (phi_action != phi::PhiAction::kAllow) record.reason = std::string(phi::ToString(phi_action));
       json details{{"space_id", space_id}, {"size", a.size}, {"content_type", detected}, {"phi_types", a.phi_types},
                    {"content_screened", textual}, {"findings", screening.FindingCount()}};
@@ -1293,7 +1297,7 @@ Result<json> MessageService::Upload(const Actor& actor, SpaceId space_id, const 
   if (!stored) {
     if (refused) {
       RecordPhiRefusal(store_, actor, "attachment.phi_refuse", "space", std::to_string(space_id), *refused,
-                       json{{"phi_types", refusal.TypesCsv()}, {"findings", refusal.FindingCount()}}, now);
+                       json{{"phi_types", refusal.TypesCsv()}, {"findings", refusal.FindingCount()}}, now, patients);
     }
     return tl::unexpected(stored.error());
   }
@@ -1350,7 +1354,7 @@ Result<AttachmentDownload> MessageService::Download(const Actor& actor, Attachme
                                      json{{"attachment_id", id}, {"message_id", out.attachment.message_id
                                                                                     ? json(*out.attachment.message_id)
                                                                                     : json(nullptr)}},
-                                     grant));
+                                     grant, out.attachment.patient_refs));
   }
   return out;
 }

@@ -39,7 +39,7 @@ class PatientTrailTest : public ServiceTest {
     std::string key = template_key;
     if (!changes.empty()) {
       json doc = governance::policy::ToJson(*governance::policy::FindBuiltIn(template_key));
-      key = template_key + "-changed";
+      key = template_key + "-changed-" + std::to_string(++templates_);
       doc["key"] = key;
       doc["name"] = "Changed " + template_key;
       for (auto& [k, v] : changes.items()) doc[k] = v;
@@ -74,6 +74,7 @@ class PatientTrailTest : public ServiceTest {
 
   Actor author_, reader_, officer_;
   std::string maria_, maria_too_, ahmed_;
+  int templates_ = 0;  // made by SpaceUnder
 };
 
 TEST_F(PatientTrailTest, APostAndEveryReadOfItNameThePatientsItNames) {
@@ -205,6 +206,37 @@ TEST_F(PatientTrailTest, ExportsNameEveryPatientOfTheMessagesTheyHold) {
   EXPECT_EQ(Last("ediscovery.export").patient_ref, ahmed_) << "the custodian's messages only";
 }
 
+// A file's name and text are screened as a body is: its upload and each download name the
+// patients they name; under a redact rule the file keeps none of them.
+TEST_F(PatientTrailTest, AFilesUploadAndEveryDownloadNameThePatientsItNames) {
+  json attachments = governance::policy::ToJson(*governance::policy::FindBuiltIn("clinical-team"))["attachments"];
+  attachments["types"] = {"text/plain"};
+  const SpaceId clinical = SpaceUnder("clinical-team", json{{"attachments", attachments}});
+  auto uploaded = services_->messages.Upload(
+      author_, clinical, UploadRequest{"handover.txt", "text/plain", "Discharge: Haddad, Ahmed (MR-55501234)\n"});
+  ASSERT_TRUE(uploaded) << uploaded.error().public_message;
+  EXPECT_FALSE(uploaded->contains("patient_refs"));
+  EXPECT_EQ(Last("attachment.upload").patient_ref, ahmed_);
+  const AttachmentId file = (*uploaded)["id"].get<AttachmentId>();
+  Draft d;
+  d.body = "handover attached";
+  d.attachment_ids = {file};
+  ASSERT_TRUE(services_->messages.Post(author_, clinical, d));
+  ASSERT_TRUE(services_->messages.Download(reader_, file));
+  AuditRecord read = Last("attachment.read");
+  EXPECT_EQ(read.actor_id, reader_.user.id);
+  EXPECT_EQ(read.patient_ref, ahmed_);
+
+  const SpaceId redacting = SpaceUnder("clinical-team", json{{"phi", "redact"}, {"attachments", attachments}});
+  auto redacted = services_->messages.Upload(
+      author_, redacting, UploadRequest{"notes.txt", "text/plain", "Maria Garcia MRN 48213377 seen\n"});
+  ASSERT_TRUE(redacted) << redacted.error().public_message;
+  EXPECT_EQ(Last("attachment.phi_redact").patient_ref, JoinPatientRefs({maria_, maria_too_}));
+  auto kept = store_->Read([&](store::ReadTx& tx) { return tx.FindAttachment((*redacted)["id"].get<AttachmentId>()); });
+  ASSERT_TRUE(kept && *kept);
+  EXPECT_EQ((*kept)->patient_refs, "");
+}
+
 TEST_F(PatientTrailTest, SearchesByPatientAreCheckedAndForOfficersOnly) {
   auto bad_mrn = services_->audit.Search(officer_, {}, "--");
   ASSERT_FALSE(bad_mrn);
@@ -242,6 +274,14 @@ TEST(PatientTrailExport, AFhirAuditEventHasOnePatientEntityPerPatient) {
     if (entity.contains("role") && entity["role"]["code"] == "1") patients.push_back(entity["what"]["reference"]);
   }
   EXPECT_EQ(patients, (std::vector<std::string>{"Patient/mrn-00000000000000aa", "Patient/mrn-00000000000000bb"}));
+  EXPECT_EQ(event["action"], "R");
+  // Pins and mentions are reads too, and an upload a creation.
+  for (const auto& [action, code] : {std::pair<const char*, const char*>{"message.pins", "R"},
+                                     {"message.mentions", "R"}, {"attachment.upload", "C"}}) {
+    r.action = action;
+    const json e = json::parse(RenderAuditExport(std::vector<AuditRecord>{r}, AuditExportFormat::kFhir))["entry"][0]["resource"];
+    EXPECT_EQ(e["action"], code) << action;
+  }
 }
 
 }  // namespace

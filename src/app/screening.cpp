@@ -320,11 +320,12 @@ nlohmann::json RefusalDetails(const Screening& refusal) {
   return nlohmann::json{{"phi_types", refusal.TypesCsv()}, {"findings", refusal.FindingCount()}};
 }
 
-const char* ContentAction(phi::PhiAction action, bool held, const char* plain) {
-  if (held) return "message.hold";
-  if (action == phi::PhiAction::kRedact) return "message.phi_redact";
-  if (action == phi::PhiAction::kWarn) return "message.phi_confirm";
-  return plain;
+std::string ContentAction(phi::PhiAction action, bool held, std::string_view plain) {
+  const std::string object(plain.substr(0, plain.find('.')));
+  if (held) return object + ".hold";
+  if (action == phi::PhiAction::kRedact) return object + ".phi_redact";
+  if (action == phi::PhiAction::kWarn) return object + ".phi_confirm";
+  return std::string(plain);
 }
 
 }  // namespace rounds::app

@@ -174,8 +174,9 @@ Screening AttachmentScreening(const domain::Attachment& attachment, std::size_t 
 // change of content in such spaces is audited.
 bool PhiBearing(const policy::PolicyTemplate& policy);
 
-// The audit action for a post or edit: the PHI decision when there was one ("message.hold",
-// "message.phi_redact", "message.phi_confirm"), else `plain`.
-const char* ContentAction(phi::PhiAction action, bool held, const char* plain);
+// The audit action for a post, an edit or an upload: the PHI decision when there was one, on the
+// object `plain` names ("message.hold", "message.phi_redact", "attachment.phi_confirm"), else
+// `plain` ("message.create").
+std::string ContentAction(phi::PhiAction action, bool held, std::string_view plain);
 
 }  // namespace rounds::app

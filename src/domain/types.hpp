@@ -181,6 +181,9 @@ struct Attachment {
   // shown to the uploader; a post attaching the file under a hold, block or redact rule waits for
   // review.
   std::string withheld_types;
+  // The audit references of the patients its name and content still name (as
+  // Message::patient_refs): what each download's record names. Never sent to clients.
+  std::string patient_refs;
   UnixMillis created_at = 0;
 };
 
