@@ -59,6 +59,28 @@ void KeySet::Insert(std::uint64_t key) {
   }
 }
 
+KeyIds::KeyIds(std::span<const std::pair<std::uint64_t, std::uint32_t>> entries) {
+  std::size_t capacity = 16;
+  while (capacity < entries.size() * 2 + 1) capacity *= 2;
+  slots_.assign(capacity, Slot{});
+  mask_ = capacity - 1;
+  for (const auto& [key, id] : entries) {
+    const std::uint64_t k = key == 0 ? 1 : key;
+    std::size_t i = static_cast<std::size_t>((k ^ (k >> 29)) * 0xbf58476d1ce4e5b9ull) & mask_;
+    while (slots_[i].key != 0) i = (i + 1) & mask_;
+    slots_[i] = Slot{k, id};
+  }
+}
+
+void KeyIds::Find(std::uint64_t key, std::vector<std::uint32_t>& out) const {
+  if (slots_.empty()) return;
+  const std::uint64_t k = key == 0 ? 1 : key;
+  for (std::size_t i = static_cast<std::size_t>((k ^ (k >> 29)) * 0xbf58476d1ce4e5b9ull) & mask_; slots_[i].key != 0;
+       i = (i + 1) & mask_) {
+    if (slots_[i].key == k) out.push_back(slots_[i].id);
+  }
+}
+
 void KeySet::ShrinkToFit() {
   KeySet fitted(size_);
   if (fitted.slots_.size() >= slots_.size()) return;
@@ -199,8 +221,10 @@ PatientIndexSnapshot::PatientIndexSnapshot(const std::vector<const PatientRecord
   std::vector<std::string> near_first;
   std::vector<std::string> near_last;
   patients_.reserve(records.size());
-  patient_of_pair_.reserve(records.size());
-  patient_of_mrn_.reserve(records.size());
+  std::vector<std::pair<std::uint64_t, std::uint32_t>> patient_of_pair;
+  std::vector<std::pair<std::uint64_t, std::uint32_t>> patient_of_mrn;
+  patient_of_pair.reserve(records.size());
+  patient_of_mrn.reserve(records.size());
   for (const PatientRecord* r : records) {
     const auto id = static_cast<std::uint32_t>(patients_.size());
     patients_.push_back(NormalizeMrn(r->mrn));
@@ -223,7 +247,7 @@ PatientIndexSnapshot::PatientIndexSnapshot(const std::vector<const PatientRecord
     if (first != NameKey::kSeed && last != NameKey::kSeed) {
       pairs_.Insert(PairKey(first, last));
       pairs_filter_.Add(PairKey(first, last));
-      patient_of_pair_.emplace_back(PairKey(first, last), id);
+      patient_of_pair.emplace_back(PairKey(first, last), id);
     }
     // "Anne Marie", "De La Cruz", and "Anna Lise" for "Anna-Lise": a scan starts from the first
     // word of a name of several.
@@ -244,7 +268,7 @@ PatientIndexSnapshot::PatientIndexSnapshot(const std::vector<const PatientRecord
           if (first != NameKey::kSeed) {
             pairs_.Insert(PairKey(first, part));
             pairs_filter_.Add(PairKey(first, part));
-            patient_of_pair_.emplace_back(PairKey(first, part), id);
+            patient_of_pair.emplace_back(PairKey(first, part), id);
           }
         }
         from = to + 1;
@@ -253,7 +277,7 @@ PatientIndexSnapshot::PatientIndexSnapshot(const std::vector<const PatientRecord
     const std::string& mrn = patients_.back();
     if (!mrn.empty()) {
       mrns_.Insert(NameKey::Of(mrn));
-      patient_of_mrn_.emplace_back(NameKey::Of(mrn), id);
+      patient_of_mrn.emplace_back(NameKey::Of(mrn), id);
       mrn_min_length_ = std::min(mrn_min_length_, mrn.size());
       mrn_max_length_ = std::max(mrn_max_length_, mrn.size());
     }
@@ -262,17 +286,11 @@ PatientIndexSnapshot::PatientIndexSnapshot(const std::vector<const PatientRecord
   for (KeySet* set : {&first_, &last_, &pairs_, &mrns_}) set->ShrinkToFit();
   near_first_ = NearNames(std::move(near_first));
   near_last_ = NearNames(std::move(near_last));
-  std::sort(patient_of_pair_.begin(), patient_of_pair_.end());
-  std::sort(patient_of_mrn_.begin(), patient_of_mrn_.end());
+  patient_of_pair_ = KeyIds(patient_of_pair);
+  patient_of_mrn_ = KeyIds(patient_of_mrn);
 }
 
 namespace {
-
-void AddWithKey(const std::vector<std::pair<std::uint64_t, std::uint32_t>>& sorted, std::uint64_t key,
-                std::vector<std::uint32_t>& ids) {
-  auto it = std::lower_bound(sorted.begin(), sorted.end(), std::pair<std::uint64_t, std::uint32_t>{key, 0});
-  for (; it != sorted.end() && it->first == key; ++it) ids.push_back(it->second);
-}
 
 // A byte of a name's word in folded text: a letter or digit, an apostrophe or hyphen inside a
 // name ("O'Brien", "Garcia-Lopez"), or any byte of a non-ASCII letter. Spaces, commas, dots and
@@ -286,67 +304,89 @@ bool NameByte(char ch) {
 }  // namespace
 
 void PatientIndexSnapshot::PatientsWithPair(std::uint64_t pair, std::vector<std::uint32_t>& ids) const {
-  AddWithKey(patient_of_pair_, pair, ids);
+  // Most pairs tried are no one's: the filter and the hash set answer those without a search.
+  if (!pairs_filter_.MayContain(pair) || !pairs_.Contains(pair)) return;
+  patient_of_pair_.Find(pair, ids);
 }
 
-void PatientIndexSnapshot::PatientsNamed(std::string_view span, std::vector<std::uint32_t>& ids) const {
+void PatientIndexSnapshot::PatientsNamed(std::string_view span, bool slipped, std::vector<std::uint32_t>& ids) const {
   const NormalizedText folded = NormalizeForScan(span);
   const std::string_view text = folded.text();
   // A finding holds a name of a few words (a first name of two, a surname of three, an initial):
   // the words of a longer span past the eighth are not read.
   constexpr std::size_t kMaxWords = 8;
   constexpr std::size_t kMaxRun = 3;
-  std::vector<std::string_view> words;
-  for (std::size_t i = 0; i < text.size() && words.size() < kMaxWords;) {
+  std::array<std::string_view, kMaxWords> words;
+  std::size_t word_count = 0;
+  for (std::size_t i = 0; i < text.size() && word_count < kMaxWords;) {
     if (!NameByte(text[i])) {
       ++i;
       continue;
     }
     std::size_t j = i;
     while (j < text.size() && NameByte(text[j])) ++j;
-    words.push_back(text.substr(i, j - i));
+    words[word_count++] = text.substr(i, j - i);
     i = j;
   }
   // Every run of up to three words, as a first name and as a last name: its key when the index
-  // has it as one, the names one slip from a single word, and each part of a hyphenated word.
-  struct Run {
-    std::size_t begin, end;
-    std::vector<std::uint64_t> firsts, lasts;
+  // has it as one, each part of a hyphenated word, and (`near`) the names one slip from a word.
+  struct Keys {
+    std::array<std::uint64_t, 12> key;  // [0, size) set: left uninitialized, as most runs hold none
+    std::size_t size = 0;
+    void Add(std::uint64_t k) {
+      if (size < key.size()) key[size++] = k;
+    }
   };
-  std::vector<Run> runs;
-  std::array<std::uint64_t, 8> near{};
-  for (std::size_t b = 0; b < words.size(); ++b) {
-    std::uint64_t key = NameKey::kSeed;
-    for (std::size_t e = b + 1; e <= words.size() && e - b <= kMaxRun; ++e) {
-      key = NameKey::Extend(key, words[e - 1]);
-      Run run{b, e, {}, {}};
-      if (IsFirstName(key)) run.firsts.push_back(key);
-      if (IsLastName(key)) run.lasts.push_back(key);
-      if (e - b == 1) {
-        const std::string_view word = words[b];
-        const std::string typed = FoldForNear(word);
-        if (!typed.empty()) {
-          for (std::size_t k = 0, n = NearFirstNames(typed, near); k < n; ++k) run.firsts.push_back(near[k]);
-          for (std::size_t k = 0, n = NearLastNames(typed, near); k < n; ++k) run.lasts.push_back(near[k]);
+  struct Run {
+    std::size_t begin = 0, end = 0;
+    Keys firsts, lasts;
+  };
+  std::array<Run, kMaxWords * kMaxRun> runs;
+  std::array<std::uint64_t, 8> near_keys{};
+  const auto read = [&](bool near) {
+    std::size_t run_count = 0;
+    for (std::size_t b = 0; b < word_count; ++b) {
+      std::uint64_t key = NameKey::kSeed;
+      for (std::size_t e = b + 1; e <= word_count && e - b <= kMaxRun; ++e) {
+        key = NameKey::Extend(key, words[e - 1]);
+        Run& run = runs[run_count];
+        run.begin = b;
+        run.end = e;
+        run.firsts.size = run.lasts.size = 0;
+        if (IsFirstName(key)) run.firsts.Add(key);
+        if (IsLastName(key)) run.lasts.Add(key);
+        if (e - b == 1) {
+          const std::string_view word = words[b];
+          for (std::size_t from = 0; word.find('-') != std::string_view::npos && from < word.size();) {
+            std::size_t to = word.find('-', from);
+            if (to == std::string_view::npos) to = word.size();
+            if (to > from) run.lasts.Add(NameKey::Of(word.substr(from, to - from)));
+            from = to + 1;
+          }
+          if (const std::string typed = near ? FoldForNear(word) : std::string(); !typed.empty()) {
+            for (std::size_t k = 0, n = NearFirstNames(typed, near_keys); k < n; ++k) run.firsts.Add(near_keys[k]);
+            for (std::size_t k = 0, n = NearLastNames(typed, near_keys); k < n; ++k) run.lasts.Add(near_keys[k]);
+          }
         }
-        for (std::size_t from = 0; word.find('-') != std::string_view::npos && from < word.size();) {
-          std::size_t to = word.find('-', from);
-          if (to == std::string_view::npos) to = word.size();
-          if (to > from) run.lasts.push_back(NameKey::Of(word.substr(from, to - from)));
-          from = to + 1;
+        if (run.firsts.size > 0 || run.lasts.size > 0) ++run_count;
+      }
+    }
+    const std::size_t before = ids.size();
+    for (std::size_t f = 0; f < run_count; ++f) {
+      for (std::size_t l = 0; l < run_count; ++l) {
+        const Run& first = runs[f];
+        const Run& last = runs[l];
+        if (first.begin < last.end && last.begin < first.end) continue;  // the same words
+        for (std::size_t i = 0; i < first.firsts.size; ++i) {
+          for (std::size_t j = 0; j < last.lasts.size; ++j) PatientsWithPair(PairKey(first.firsts.key[i], last.lasts.key[j]), ids);
         }
       }
-      if (!run.firsts.empty() || !run.lasts.empty()) runs.push_back(std::move(run));
     }
-  }
-  for (const Run& first : runs) {
-    for (const Run& last : runs) {
-      if (first.begin < last.end && last.begin < first.end) continue;  // the same words
-      for (std::uint64_t f : first.firsts) {
-        for (std::uint64_t l : last.lasts) PatientsWithPair(PairKey(f, l), ids);
-      }
-    }
-  }
+    return ids.size() > before;
+  };
+  // The words as typed first; names one slip away only for a name the scanner found so (`slipped`),
+  // and only when the words as typed name no one: looking them up costs more than the rest.
+  if (!read(false) && slipped) read(true);
 }
 
 void PatientIndexSnapshot::PatientWithMrn(std::string_view span, std::vector<std::uint32_t>& ids) const {
@@ -355,7 +395,7 @@ void PatientIndexSnapshot::PatientWithMrn(std::string_view span, std::vector<std
   std::vector<std::uint32_t> keyed;
   for (int attempt = 0; attempt < 2 && !mrn.empty(); ++attempt) {
     keyed.clear();
-    AddWithKey(patient_of_mrn_, NameKey::Of(mrn), keyed);
+    patient_of_mrn_.Find(NameKey::Of(mrn), keyed);
     bool found = false;
     for (std::uint32_t id : keyed) {
       if (patients_[id] != mrn) continue;  // another MRN with the same key
@@ -376,7 +416,7 @@ std::vector<std::string> PatientIndexSnapshot::PatientsIn(std::string_view text,
     if (f.begin >= f.end || f.end > text.size()) continue;
     const std::string_view span = text.substr(f.begin, f.end - f.begin);
     if (f.type == PhiType::kName) {
-      PatientsNamed(span, ids);
+      PatientsNamed(span, f.rule_id == "name.near", ids);
     } else if (f.type == PhiType::kMrn) {
       PatientWithMrn(span, ids);
     }

@@ -80,6 +80,25 @@ class KeySet {
   std::size_t size_ = 0;
 };
 
+// An open-addressing multimap from 64-bit keys to 32-bit ids (a key may have several), built once:
+// a lookup touches one cache line in the common case, where a search of a sorted array of 100,000
+// keys misses the cache at most of its steps.
+class KeyIds {
+ public:
+  KeyIds() = default;
+  explicit KeyIds(std::span<const std::pair<std::uint64_t, std::uint32_t>> entries);
+  // Appends the ids filed under `key` to `out`.
+  void Find(std::uint64_t key, std::vector<std::uint32_t>& out) const;
+
+ private:
+  struct Slot {
+    std::uint64_t key = 0;  // 0: empty (key 0 is filed as 1)
+    std::uint32_t id = 0;
+  };
+  std::vector<Slot> slots_;
+  std::size_t mask_ = 0;
+};
+
 // A filter of 64-bit keys, two bits a key in 2^log2_bits bits: false means the key was never
 // added; true, that it may have been. One or two cache lines a question, where the exact sets it
 // stands in front of are megabytes.
@@ -206,7 +225,8 @@ class PatientIndexSnapshot {
   // The patients whose name pair is `pair` (PairKey), or whose MRN has NameKey `mrn_key`: ids
   // into patients_.
   void PatientsWithPair(std::uint64_t pair, std::vector<std::uint32_t>& ids) const;
-  void PatientsNamed(std::string_view span, std::vector<std::uint32_t>& ids) const;
+  // `slipped`: the scanner found the name one typing slip away ("name.near").
+  void PatientsNamed(std::string_view span, bool slipped, std::vector<std::uint32_t>& ids) const;
   void PatientWithMrn(std::string_view span, std::vector<std::uint32_t>& ids) const;
 
   KeyFilter names_filter_{17};  // 2^17 bits, 16 KB: stays in L1
@@ -221,10 +241,10 @@ class PatientIndexSnapshot {
   NearNames near_first_;
   NearNames near_last_;
   // Who is who, for PatientsIn only (never probed by a scan): each patient's normalized MRN, and
-  // (key, patient) pairs sorted by key for name pairs (PairKey) and for MRNs (NameKey).
+  // the patients of each name pair (PairKey) and of each MRN (NameKey).
   std::vector<std::string> patients_;
-  std::vector<std::pair<std::uint64_t, std::uint32_t>> patient_of_pair_;
-  std::vector<std::pair<std::uint64_t, std::uint32_t>> patient_of_mrn_;
+  KeyIds patient_of_pair_;
+  KeyIds patient_of_mrn_;
   std::size_t mrn_min_length_ = SIZE_MAX;  // normalized lengths present in the index
   std::size_t mrn_max_length_ = 0;
   std::size_t size_ = 0;
