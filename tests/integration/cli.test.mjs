@@ -181,10 +181,13 @@ test('rounds bench phi prints the scanner\'s figures per type on both halves, an
   assert.match(heldOut, /message leak rate\s+[01]\.\d+/);
   assert.match(heldOut, /false positives per 1,000 PHI-free\s+\d+\.\d+/);
   const mbps = [...r.stdout.matchAll(/([\d.]+) MB\/s/g)].map((m) => Number(m[1]));
-  assert.equal(mbps.length, 8, 'mix, PHI-free, documents, the mix as posts follow and in a conversation, the floor and the two references');
+  assert.equal(mbps.length, 9, 'mix, PHI-free, documents, the mix as posts follow, in a conversation and naming patients, the floor and the two references');
   assert.ok(mbps.every((v) => v > 0));
   assert.match(r.stdout, /realistic mix, as posts follow\s+[\d.]+ MB\/s/);
   assert.match(r.stdout, /realistic mix, in a conversation\s+[\d.]+ MB\/s/);
+  // The mix's messages name patients of the index: a share of a patient a message, never none.
+  const named = Number(/realistic mix, naming patients\s+[\d.]+ MB\/s[^]*?audit records: ([\d.]+) patients a message/.exec(r.stdout)?.[1]);
+  assert.ok(named > 0.1 && named < 3, `patients a message: ${named}`);
   // PHI split between two posts, on both halves: recall alone and after the first post.
   const split = r.stdout.split('PHI split between two posts, held-out templates')[1]?.split('PHI split between two posts, tuning templates')[0];
   assert.ok(split, r.stdout);
