@@ -60,6 +60,14 @@ Status AuditNow(store::Store& store, domain::AuditRecord record, const nlohmann:
   return store.RunWrite([&](store::WriteTx& tx) { return AppendSerializedAudit(tx, record, text); });
 }
 
+Status AuditAllNow(store::Store& store, std::span<const std::pair<domain::AuditRecord, std::string>> records) {
+  if (records.empty()) return Ok();
+  return store.RunWrite([&](store::WriteTx& tx) -> Status {
+    for (const auto& [record, details] : records) ROUNDS_RETURN_IF_ERROR(AppendSerializedAudit(tx, record, details));
+    return Ok();
+  });
+}
+
 void AuditNowAsync(store::Store& store, domain::AuditRecord record, const nlohmann::json& details,
                    std::function<void(Status)> done) {
   store.RunWriteAsync(
@@ -92,10 +100,7 @@ Status AuditSpaceReads(store::Store& store, const Actor& actor, const std::strin
     record.patient_ref = read.patients;
     records.emplace_back(std::move(record), nlohmann::json{{"count", read.count}}.dump());
   }
-  return store.RunWrite([&](store::WriteTx& tx) -> Status {
-    for (const auto& [record, details] : records) ROUNDS_RETURN_IF_ERROR(AppendSerializedAudit(tx, record, details));
-    return Ok();
-  });
+  return AuditAllNow(store, records);
 }
 
 }  // namespace rounds::app

@@ -11,6 +11,7 @@
 #include <map>
 #include <span>
 #include <string>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -42,6 +43,8 @@ Status AppendSerializedAudit(store::WriteTx& tx, domain::AuditRecord record, std
 // content). Returns the store's error if the record could not be written: callers that record a
 // read must not return the content then.
 Status AuditNow(store::Store& store, domain::AuditRecord record, const nlohmann::json& details = nullptr);
+// Several records, each with its details serialized, in one write unit of their own.
+Status AuditAllNow(store::Store& store, std::span<const std::pair<domain::AuditRecord, std::string>> records);
 // AuditNow for a caller that must not wait: `done` gets its answer (store::Store::RunWriteAsync).
 void AuditNowAsync(store::Store& store, domain::AuditRecord record, const nlohmann::json& details,
                    std::function<void(Status)> done);

@@ -366,15 +366,16 @@ json FhirAuditEvent(const domain::AuditRecord& r) {
   subtype.push_back(Coding("urn:rounds:audit-action", r.action, nullptr));
 
   // C/R/U/D/E from the action's verb; sign-in, search, verify and export execute an operation.
-  // Listing, paging back through history, replaying missed events, reading a thread, pins or
-  // mentions and downloading all show records as they are: reads. An upload creates.
+  // Listing, paging back through history, replaying missed events or receiving them live,
+  // reading a thread, pins or mentions and downloading all show records as they are: reads. An
+  // upload creates.
   std::string verb = Verb(r.action);
   std::string action = "E";
   if (verb == "create" || verb == "import" || verb == "post" || verb == "upload") {
     action = "C";
   } else if (verb == "read" || verb == "view" || verb == "get" || verb == "list" || verb == "history" ||
-             verb == "replay" || verb == "thread" || verb == "download" || verb == "queue" || verb == "pins" ||
-             verb == "mentions") {
+             verb == "replay" || verb == "live" || verb == "thread" || verb == "download" || verb == "queue" ||
+             verb == "pins" || verb == "mentions") {
     action = "R";
   } else if (verb == "delete" || verb == "purge" || verb == "remove") {
     action = "D";

@@ -1037,7 +1037,7 @@ TEST(FhirAuditEventTest, ReadsOfContentAreReadsAndSearchesExecute) {
   r.outcome = AuditOutcome::kSuccess;
   const std::pair<const char*, const char*> cases[] = {
       {"message.read", "R"},      {"message.list", "R"},    {"message.history", "R"},
-      {"message.replay", "R"},    {"message.thread", "R"},  {"attachment.read", "R"},
+      {"message.replay", "R"},    {"message.live", "R"},    {"message.thread", "R"},  {"attachment.read", "R"},
       {"ediscovery.download", "R"}, {"legal_hold.list", "R"}, {"moderation.queue", "R"},
       {"message.search", "E"},
       {"audit.search", "E"},      {"message.create", "C"},  {"message.delete", "D"},

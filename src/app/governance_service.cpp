@@ -774,7 +774,7 @@ Result<json> GovernanceService::Moderate(const Actor& actor, MessageId message_i
           message->state = MessageState::kPublished;
           message->hold_reason.clear();
           ROUNDS_ASSIGN_OR_RETURN(mj, AuthorCache(tx, policy_).Message(*message));
-          ROUNDS_ASSIGN_OR_RETURN(auto e, internal::AppendEvent(tx, message->space_id, "message.published", mj, now));
+          ROUNDS_ASSIGN_OR_RETURN(auto e, internal::AppendMessageEvent(tx, *message, "message.published", mj, now));
           events.push_back(std::move(e));
         } else if (message->state != MessageState::kPublished) {
           return Fail(ErrorCode::kConflict, "not_pending", "This message was already acted on.");

@@ -434,10 +434,14 @@ std::vector<Id> Distinct(std::vector<Id> ids) {
 // An event about message `m` (a reaction, a vote, a pin, an accepted answer): to everyone who can
 // read the space while `m` is published; while it is held, hidden or removed, restricted as above,
 // so that nothing of it reaches a member who cannot see it.
+// Its live delivery names the patients `m` names, as its replay does.
 inline Result<PendingEvent> AppendMessageEvent(store::WriteTx& tx, const Message& m, std::string type, const json& data,
                                                UnixMillis now) {
-  if (m.state == MessageState::kPublished) return AppendEvent(tx, m.space_id, std::move(type), data, now);
-  return AppendRestrictedEvent(tx, m.space_id, std::move(type), data.dump(), now, m.author_id);
+  Result<PendingEvent> pending = m.state == MessageState::kPublished
+                                     ? AppendEvent(tx, m.space_id, std::move(type), data, now)
+                                     : AppendRestrictedEvent(tx, m.space_id, std::move(type), data.dump(), now, m.author_id);
+  if (pending && !m.deleted) pending->event.patient_refs = m.patient_refs;
+  return pending;
 }
 
 inline void Publish(bus::Bus& bus, const PendingEvent& pending) {
@@ -447,10 +451,13 @@ inline void Publish(bus::Bus& bus, const PendingEvent& pending) {
   e.type = pending.event.type;
   e.frame = EventService::EventFrame(pending.event);
   e.recipients = std::make_shared<const std::vector<UserId>>(pending.recipients);
+  if (!pending.event.patient_refs.empty()) e.patient_refs = std::make_shared<const std::string>(pending.event.patient_refs);
   bus.Publish(e);
   if (!pending.others.empty()) {
     bus::Event placeholder = e;
     placeholder.type = "restricted";
+    placeholder.placeholder = true;
+    placeholder.patient_refs = nullptr;
     placeholder.frame = EventService::PlaceholderFrame(pending.event.space_id, pending.event.seq);
     placeholder.recipients = std::make_shared<const std::vector<UserId>>(pending.others);
     bus.Publish(placeholder);

@@ -456,6 +456,7 @@ Result<std::string> MessageService::RunPostUnit(PostJob& job, store::WriteTx& tx
     ROUNDS_RETURN_IF_ERROR(tx.InsertEvent(created.event));
     ROUNDS_ASSIGN_OR_RETURN(created.recipients, tx.ListMemberIds(space_id));
   }
+  created.event.patient_refs = m.patient_refs;  // whom its live delivery names
   // One record for the creation of content in a PHI-bearing space, and for any PHI decision.
   if (policy_.Audits() && (PhiBearing(policy) || phi_action != phi::PhiAction::kAllow ||
                            m.state == MessageState::kHeld)) {
@@ -895,6 +896,7 @@ Result<json> MessageService::Edit(const Actor& actor, MessageId id, const std::s
     } else {
       ROUNDS_ASSIGN_OR_RETURN(edited, AppendEvent(tx, located.space.id, "message.edited", j, now));
     }
+    edited.event.patient_refs = updated->patient_refs;
     // Recorded as a post is: in PHI-bearing spaces, with PHI, and whenever it goes back to the
     // moderators (a pre-moderation hold is a hold like a PHI one).
     if (policy_.Audits() && (PhiBearing(policy) || phi_action != phi::PhiAction::kAllow || held_now)) {

@@ -4,7 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "app/audit_service.hpp"
@@ -282,6 +284,79 @@ TEST(PatientTrailExport, AFhirAuditEventHasOnePatientEntityPerPatient) {
     const json e = json::parse(RenderAuditExport(std::vector<AuditRecord>{r}, AuditExportFormat::kFhir))["entry"][0]["resource"];
     EXPECT_EQ(e["action"], code) << action;
   }
+}
+
+// What reaches members' open sockets without a request is read too. Each event a service
+// publishes carries the patients its message names, for the socket to gather; the socket's
+// reads are recorded per PHI-bearing space, naming them.
+TEST_F(PatientTrailTest, LiveDeliveriesNameThePatientsOfWhatTheyCarried) {
+  const SpaceId clinical = SpaceUnder("clinical-team");
+  const SpaceId blocking = SpaceUnder("patient-forum");
+  ClearPublished();
+  const MessageId id = Post(author_, clinical, "Maria Garcia back from CT, MRN 48213377")["id"].get<MessageId>();
+  ASSERT_TRUE(services_->messages.Edit(author_, id, "Maria Garcia back from CT, MRN 48213377; Ahmed Haddad next",
+                                       std::nullopt, false));
+  ASSERT_TRUE(services_->messages.Pin(author_, id, true));
+  Post(author_, clinical, "bed 5 quiet");
+  std::vector<std::pair<std::string, std::string>> carried;  // (type, patients) of the space's events
+  for (const bus::Event& e : Published()) {
+    if (e.space_id != clinical) continue;
+    carried.emplace_back(e.type, e.patient_refs ? *e.patient_refs : std::string("(none)"));
+  }
+  const std::string both_marias = JoinPatientRefs({maria_, maria_too_});
+  const std::string all_three = JoinPatientRefs({maria_, maria_too_, ahmed_});
+  EXPECT_EQ(carried, (std::vector<std::pair<std::string, std::string>>{{"message.created", both_marias},
+                                                                       {"message.edited", all_three},
+                                                                       {"message.pinned", all_three},
+                                                                       {"message.created", "(none)"}}));
+
+  // A held post reaches its author and the moderators with its patients; the other members get a
+  // placeholder, which carries nothing and names no one.
+  const SpaceId holding = SpaceUnder("clinical-team", json{{"phi", "hold"}});
+  const Actor bystander = MakeUser("bystander");
+  ASSERT_TRUE(services_->spaces.AddMember(author_, holding, bystander.user.id, MemberRole::kMember));
+  ClearPublished();
+  ASSERT_TRUE(services_->messages.Post(reader_, holding, Draft{.body = "Ahmed Haddad fell, MRN MR-55501234"}));
+  int held = 0, placeholders = 0;
+  for (const bus::Event& e : Published()) {
+    if (e.space_id != holding) continue;
+    if (e.placeholder) {
+      ++placeholders;
+      EXPECT_EQ(e.patient_refs, nullptr);
+    } else {
+      ++held;
+      ASSERT_NE(e.patient_refs, nullptr);
+      EXPECT_EQ(*e.patient_refs, ahmed_);
+    }
+  }
+  EXPECT_EQ(held, 1);
+  EXPECT_EQ(placeholders, 1);
+
+  // The socket's account: one record per PHI-bearing space, none for a space that blocks PHI or
+  // one since purged, in one write unit.
+  const std::size_t before = AuditOf("message.live").size();
+  std::map<SpaceId, LiveRead> reads;
+  reads[clinical] = LiveRead{.count = 4, .first_seq = 3, .last_seq = 6, .first_at = 1000, .last_at = 2500,
+                             .patients = all_three};
+  reads[blocking] = LiveRead{.count = 2, .first_seq = 7, .last_seq = 8, .first_at = 1100, .last_at = 1200};
+  reads[999'999] = LiveRead{.count = 1, .first_seq = 1, .last_seq = 1, .first_at = 1100, .last_at = 1100};
+  ASSERT_TRUE(services_->events.RecordLiveReads(reader_, reads));
+  auto live = AuditOf("message.live");
+  ASSERT_EQ(live.size(), before + 1);
+  const AuditRecord& record = live.back();
+  EXPECT_EQ(record.actor_id, reader_.user.id);
+  EXPECT_EQ(record.object_type, "space");
+  EXPECT_EQ(record.object_id, std::to_string(clinical));
+  EXPECT_EQ(record.patient_ref, all_three);
+  EXPECT_EQ(json::parse(record.details_json),
+            (json{{"count", 4}, {"from_seq", 3}, {"to_seq", 6}, {"from", 1000}, {"to", 2500}}));
+  EXPECT_EQ(record.details_json.find("Garcia"), std::string::npos);
+  // The officer finds it on Ahmed's trail, and it costs nothing when nothing PHI-bearing was sent.
+  const std::vector<std::string> ahmed_trail = TrailOf("MR-55501234");
+  EXPECT_EQ(std::count(ahmed_trail.begin(), ahmed_trail.end(), "message.live"), 1);
+  ASSERT_TRUE(services_->events.RecordLiveReads(reader_, {{blocking, reads[blocking]}}));
+  ASSERT_TRUE(services_->events.RecordLiveReads(reader_, {}));
+  EXPECT_EQ(AuditOf("message.live").size(), before + 1);
 }
 
 }  // namespace

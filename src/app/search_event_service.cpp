@@ -140,6 +140,34 @@ Result<std::vector<ReplayedEvent>> EventService::Replay(const Actor& actor, cons
   return out;
 }
 
+Status EventService::RecordLiveReads(const Actor& actor, const std::map<SpaceId, LiveRead>& reads) {
+  if (reads.empty() || !policy_.Audits()) return Ok();
+  ROUNDS_ASSIGN_OR_RETURN(auto phi_spaces, store_.Read([&](store::ReadTx& tx) -> Result<std::vector<SpaceId>> {
+    std::vector<SpaceId> out;
+    for (const auto& [space_id, read] : reads) {
+      ROUNDS_ASSIGN_OR_RETURN(auto space, tx.FindSpace(space_id));
+      if (!space) continue;  // purged since: what was read there is recorded nowhere else either
+      ROUNDS_ASSIGN_OR_RETURN(auto policy, policy_.TemplateFor(tx, *space));
+      if (PhiBearing(policy)) out.push_back(space_id);
+    }
+    return out;
+  }));
+  if (phi_spaces.empty()) return Ok();
+  const UnixMillis now = clock_.NowMillis();
+  std::vector<std::pair<domain::AuditRecord, std::string>> records;
+  for (SpaceId space_id : phi_spaces) {
+    const LiveRead& read = reads.at(space_id);
+    auto record = AuditEntry(actor, "message.live", "space", std::to_string(space_id), now);
+    record.patient_ref = read.patients;
+    records.emplace_back(std::move(record), json{{"count", read.count},
+                                                 {"from_seq", read.first_seq},
+                                                 {"to_seq", read.last_seq},
+                                                 {"from", read.first_at},
+                                                 {"to", read.last_at}}.dump());
+  }
+  return AuditAllNow(store_, records);
+}
+
 Status EventService::Typing(const Actor& actor, SpaceId space_id) {
   UserId as_seen = actor.user.id;  // who is typing, as the space's members know them
   ROUNDS_ASSIGN_OR_RETURN(auto recipients, store_.Read([&](store::ReadTx& tx) -> Result<std::vector<UserId>> {

@@ -562,6 +562,14 @@ struct ReplayedEvent {
   std::shared_ptr<const std::string> frame;
 };
 
+// What one socket was sent live from one space since its last record (transport/ws/live_reads.hpp).
+struct LiveRead {
+  std::size_t count = 0;                          // events that carried their data
+  domain::Seq first_seq = 0, last_seq = 0;        // the lowest and highest of their seqs
+  UnixMillis first_at = 0, last_at = 0;           // when the first and the last were sent
+  std::string patients;                           // whom they name (domain::JoinPatientRefs)
+};
+
 class EventService {
  public:
   EventService(store::Store& store, bus::Bus& bus, const Clock& clock, const PolicyEngine& policy);
@@ -572,6 +580,12 @@ class EventService {
   // per space, one write unit per call) before they are returned.
   Result<std::vector<ReplayedEvent>> Replay(const Actor& actor, const std::map<domain::SpaceId, domain::Seq>& cursors,
                                             int limit_per_space = 10'000);
+  // Records what a socket was sent live (`reads`, per space) as a replay is recorded: one
+  // "message.live" record per space that is PHI-bearing now, naming the patients, with the count,
+  // the seq range and the times of the first and last event ("from", "to") in its details; one
+  // write unit. Written after the delivery, for the actor the socket was opened by (whether or not
+  // their session still stands). Nothing when no space is PHI-bearing or auditing is off.
+  Status RecordLiveReads(const Actor& actor, const std::map<domain::SpaceId, LiveRead>& reads);
   // Relays "typing" to the space's other members; nothing is stored.
   Status Typing(const Actor& actor, domain::SpaceId space_id);
   // Announces, to everyone connected, who came online and who went offline since the last

@@ -24,6 +24,11 @@ struct Event {
   std::shared_ptr<const std::vector<domain::UserId>> recipients;
   // Only the staff among them (not patients, not guests): who is online is the staff's to see.
   bool staff_only = false;
+  // A restricted event's stand-in, sent to the members who may not see it: its seq, nothing of it.
+  bool placeholder = false;
+  // The patients the message this event carries names (domain::JoinPatientRefs); null for none.
+  // Never sent: the reader's socket records them on the audit trail with what it delivered.
+  std::shared_ptr<const std::string> patient_refs;
 };
 
 class Bus {

@@ -110,6 +110,10 @@ struct Config {
   std::int64_t audit_checkpoint_seconds = 60;    // ... or this long after a new record
   std::int64_t audit_verify_hours = 24;          // the server verifies the whole chain this long
                                                  // after the last verification; 0: on request only
+  // What a WebSocket is sent live from PHI-bearing spaces is recorded (one record per socket and
+  // space) at most this long after the first event not yet on record, and when the socket
+  // closes; from 1 to 86400.
+  std::int64_t audit_live_read_seconds = 60;
   // A collector off this host ("host:port", or a Unix socket path) that every signed checkpoint is
   // sent to as a syslog message, and told at once when the trail breaks its anchor
   // (app/audit_witness.hpp); empty: none.

@@ -467,6 +467,22 @@ TEST(Config, MfaRequiredTakesOnlyItsFourValues) {
 }
 
 // A batch is one write unit, and the store selects at most kMaxRetentionBatchSize purge
+// Live reads are recorded within the interval: 0 would never record them, and a day is the
+// longest a reader's trail may lag.
+TEST(Config, LiveReadIntervalIsBetweenASecondAndADay) {
+  Config config;
+  EXPECT_EQ(config.audit_live_read_seconds, 60);
+  ASSERT_TRUE(ApplyEnvironment({{"ROUNDS_AUDIT_LIVE_READ_SECONDS", "1"}}, config));
+  EXPECT_EQ(config.audit_live_read_seconds, 1);
+  for (const char* value : {"0", "-1", "86401", "soon"}) {
+    auto status = ApplyEnvironment({{"ROUNDS_AUDIT_LIVE_READ_SECONDS", value}}, config);
+    ASSERT_FALSE(status) << value;
+    EXPECT_EQ(status.error().problem, "bad_config") << value;
+    EXPECT_EQ(status.error().field, "audit_live_read_seconds") << value;
+    EXPECT_EQ(config.audit_live_read_seconds, 1) << "a bad value changes nothing";
+  }
+}
+
 // candidates at a time: a larger setting would purge less than it says and still report the run
 // complete.
 TEST(Config, RetentionBatchSizeIsBoundedByWhatOneBatchCanSelect) {

@@ -242,8 +242,9 @@ struct SpaceEvent {
   // 0: every member receives it. A user id: only that user (a held message's author) and the
   // space's moderators do — live and on replay.
   UserId restricted_to = 0;
-  // Read back by ListEvents only: the patients the message it is about names now
-  // (Message::patient_refs), for a replay's audit record.
+  // Not stored with the event: the patients the message it is about names now
+  // (Message::patient_refs), filled by ListEvents for a replay's audit record and by the service
+  // that appends it for the record of its live delivery (bus::Event::patient_refs).
   std::string patient_refs;
 };
 

@@ -24,6 +24,7 @@
 #include "transport/http/static_files.hpp"
 #include "transport/metrics.hpp"
 #include "transport/ws/hub.hpp"
+#include "transport/ws/live_reads.hpp"
 #include "transport/ws/presence.hpp"
 #include "transport/ws/sequencer.hpp"
 
@@ -321,6 +322,7 @@ class Server::Impl {
     while (!state_.draining) {
       // The clock at start and every 30 s: audit times are only as good as it is.
       if (ticks++ % 15 == 0) CheckClock();
+      hub_.RecordReadsIfDue();  // what sockets were sent live, on the audit trail (LiveReads)
       timer.expires_after(std::chrono::seconds(2));
       co_await timer.async_wait(kTuple);
       if (state_.draining) break;
@@ -1002,20 +1004,33 @@ class Server::Impl {
       }
       closing_ = true;
       WakeAll();
+      co_await RecordLiveReads(self);  // before the hub lets go of it: a draining server waits
       Closed(opened);
     }
 
 
     // Any thread. Never blocks: counts the frame against the bound and posts it to the strand.
-    void Deliver(domain::SpaceId space_id, domain::Seq seq, const std::shared_ptr<const std::string>& frame) override {
+    void Deliver(const bus::Event& event) override {
       if (pending_.fetch_add(1) + 1 > server_.config_.ws_send_queue_limit) {
         pending_.fetch_sub(1);
         Close(4008, "too slow: reconnect and resume");
         return;
       }
-      asio::post(ws_.get_executor(), [self = shared_from_this(), space_id, seq, frame] {
+      EventSequencer::Frame frame{event.space_id, event.seq, event.frame, !event.placeholder, event.patient_refs};
+      asio::post(ws_.get_executor(), [self = shared_from_this(), frame = std::move(frame)]() mutable {
         self->pending_.fetch_sub(1);
-        self->OnEvent(space_id, seq, frame);
+        self->OnEvent(std::move(frame));
+      });
+    }
+
+    // Any thread. Cheap when nothing waits: only a socket whose oldest unrecorded read is due
+    // posts to its strand.
+    void RecordReadsIfDue() override {
+      const std::int64_t since = reads_since_.load(std::memory_order_relaxed);
+      if (since == 0 || SteadyNanos() - since < LiveReadInterval().count() * 1'000'000'000) return;
+      asio::post(ws_.get_executor(), [self = shared_from_this()] {
+        if (self->closing_ || !self->live_reads_.Due(std::chrono::steady_clock::now(), self->LiveReadInterval())) return;
+        asio::co_spawn(self->ws_.get_executor(), self->RecordLiveReads(self), asio::detached);
       });
     }
 
@@ -1062,15 +1077,15 @@ class Server::Impl {
 
     // ---- On the strand from here on.
 
-    void OnEvent(domain::SpaceId space_id, domain::Seq seq, const std::shared_ptr<const std::string>& frame) {
+    void OnEvent(EventSequencer::Frame frame) {
       if (closing_) return;
-      if (space_id == 0 || seq == 0) {  // user events, typing, presence: not sequenced
-        PushLive(frame);
+      if (frame.space_id == 0 || frame.seq == 0) {  // user events, typing, presence: not sequenced
+        PushLive(frame.frame);
         return;
       }
       Frames out;
-      bool hole = sequencer_.Live({space_id, seq, frame}, std::chrono::steady_clock::now(), out);
-      for (auto& f : out) PushLive(f.frame);
+      bool hole = sequencer_.Live(std::move(frame), std::chrono::steady_clock::now(), out);
+      PushLive(out);
       if (sequencer_.held_count() > static_cast<std::size_t>(server_.config_.ws_send_queue_limit)) {
         BeginClose(4008, "too slow: reconnect and resume");
         return;
@@ -1079,14 +1094,54 @@ class Server::Impl {
     }
 
     // Live frames count against the bound; a socket that falls behind is closed, never waited for.
-    void PushLive(const std::shared_ptr<const std::string>& frame) {
-      if (closing_) return;
+    // Returns whether the frame was queued.
+    bool PushLive(const std::shared_ptr<const std::string>& frame) {
+      if (closing_) return false;
       if (queue_.size() - replay_queued_ >= static_cast<std::size_t>(server_.config_.ws_send_queue_limit)) {
         BeginClose(4008, "too slow: reconnect and resume");
-        return;
+        return false;
       }
       queue_.push_back({frame, false});
       Pump();
+      return true;
+    }
+
+    // Sequenced live frames, in order. Each one queued that carries its event's data is a read,
+    // gathered for the audit trail (LiveReads).
+    void PushLive(const Frames& frames) {
+      UnixMillis at = 0;
+      for (const auto& f : frames) {
+        if (!PushLive(f.frame) || !f.live_read) continue;
+        if (at == 0) at = server_.services_.clock.NowMillis();
+        const bool first = live_reads_.empty();
+        live_reads_.Add(f.space_id, f.seq, f.patients.get(), std::chrono::steady_clock::now(), at);
+        if (first) reads_since_.store(SteadyNanos(), std::memory_order_relaxed);
+      }
+    }
+
+    std::chrono::seconds LiveReadInterval() const {
+      return std::chrono::seconds(std::max<std::int64_t>(1, server_.config_.audit_live_read_seconds));
+    }
+    static std::int64_t SteadyNanos() {
+      return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+    }
+
+    // Puts what was gathered on the audit trail (app::EventService::RecordLiveReads). What could
+    // not be recorded is gathered again and tried at the next interval, or at the close.
+    awaitable<void> RecordLiveReads([[maybe_unused]] std::shared_ptr<WsSession> self) {
+      reads_since_.store(0, std::memory_order_relaxed);
+      auto reads = std::make_shared<const std::map<domain::SpaceId, app::LiveRead>>(live_reads_.Take());
+      if (reads->empty()) co_return;
+      auto record = [this, reads] { return server_.services_.events.RecordLiveReads(actor_, *reads); };
+      Status status = co_await server_.RunBlocking(std::move(record));
+      if (status) co_return;
+      log::Error("ws_live_reads_unrecorded", {{"user_id", actor_.user.id},
+                                               {"spaces", reads->size()},
+                                               {"reason", status.error().internal_message}});
+      if (closing_) co_return;
+      const bool first = live_reads_.empty();
+      live_reads_.Restore(*reads, std::chrono::steady_clock::now());
+      if (first) reads_since_.store(SteadyNanos(), std::memory_order_relaxed);
     }
 
     // Replayed frames are paced by the replay itself (kReplayHighWater), not by the live bound.
@@ -1142,7 +1197,7 @@ class Server::Impl {
     void ReleaseHeld() {
       Frames out;
       sequencer_.Release(std::chrono::steady_clock::now(), out);
-      for (auto& f : out) PushLive(f.frame);
+      PushLive(out);
       WakeFiller();
     }
 
@@ -1215,7 +1270,7 @@ class Server::Impl {
           server_.metrics_.GapFilled();
           Frames out;
           sequencer_.FillDone(space_id, std::chrono::steady_clock::now(), out);
-          for (auto& f : out) PushLive(f.frame);
+          PushLive(out);
         }
       }
       filling_ = false;
@@ -1368,6 +1423,10 @@ class Server::Impl {
     SendQueue queue_;
     std::size_t replay_queued_ = 0;
     EventSequencer sequencer_;
+    LiveReads live_reads_;
+    // When live_reads_ gathered its oldest read (steady clock, ns); 0: nothing gathered. Read
+    // from any thread by RecordReadsIfDue.
+    std::atomic<std::int64_t> reads_since_{0};
     bool resuming_ = false;
     bool filling_ = false;        // a GapFiller runs
     bool writing_ = false;        // an async_write is in flight

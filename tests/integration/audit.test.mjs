@@ -16,7 +16,10 @@ test.before(async () => {
   // Checkpoints every second, so the running server anchors what the tests do.
   // A plain database (encryption off, as in a data folder made before it existed): the last test
   // edits it with the sqlite3 tool, as whoever held the file and its key could.
-  ({ server, admin } = await startServer({ env: { ROUNDS_AUDIT_CHECKPOINT_SECONDS: '1', ROUNDS_DATABASE_ENCRYPTION: 'false' } }));
+  // What sockets are sent live is recorded two seconds after the first event, and at the close.
+  ({ server, admin } = await startServer({
+    env: { ROUNDS_AUDIT_CHECKPOINT_SECONDS: '1', ROUNDS_DATABASE_ENCRYPTION: 'false', ROUNDS_AUDIT_LIVE_READ_SECONDS: '2' },
+  }));
   users = await createUsers(server, admin, ['rhea', 'sol']);
   const created = await admin.post('/api/v1/users', {
     username: 'tess', display_name: 'Tess Compliance', email: 'tess@example.org',
@@ -153,6 +156,75 @@ test('a patient\'s trail: the post that named them and every read of it, found b
   const refused = await users.sol.get('/api/v1/audit?patient=MRQX7001');
   assert.equal(refused.status, 403);
   assert.equal(refused.body.code, 'compliance_required');
+});
+
+// A post reaches members' open sockets without a request; in a PHI-bearing space that is a read
+// too. Each socket's deliveries are recorded per space after an interval and when it closes,
+// naming the patients of what it carried; a space that blocks PHI is not on the trail.
+test('what a socket is sent live from a PHI-bearing space is on the reader\'s trail', async () => {
+  assert.equal((await officer.put('/api/v1/patients/MR-QX7002', { first: 'Lucian', last: 'Brandvold' })).status, 200);
+  const ward = await createSpace(users.rhea, { name: 'ICU huddle', template: 'clinical-team', visibility: 'private' });
+  const news = await createSpace(users.rhea, { name: 'Unit news', template: 'announcements', visibility: 'private' });
+  for (const space of [ward, news]) await addMember(users.rhea, space.id, users.sol.user.id);
+  const liveOf = async (spaceId) => {
+    const res = await officer.get(`/api/v1/audit?action=message.live&actor_id=${users.sol.user.id}&object_id=${spaceId}&limit=50`);
+    assert.equal(res.status, 200, res.text);
+    return res.body.items;
+  };
+  // The records of sol's live reads of `spaceId` once they account for `events` events, newest first.
+  const waitForLive = async (spaceId, events) => {
+    for (let i = 0; i < 100; i++) {
+      const items = await liveOf(spaceId);
+      if (items.reduce((n, r) => n + r.details.count, 0) >= events) return items;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.fail(`space ${spaceId}: fewer than ${events} events on record`);
+  };
+
+  // Closed before the interval: the close records it.
+  const stream = await users.sol.openEvents();
+  stream.send({ type: 'resume', cursors: {} });
+  await stream.waitFor((f) => f.type === 'resumed');
+  const named = await users.rhea.post(`/api/v1/spaces/${ward.id}/messages`, { body: 'brandvold, lucian febrile overnight' });
+  assert.equal(named.status, 201, named.text);
+  const quiet = await users.rhea.post(`/api/v1/spaces/${ward.id}/messages`, { body: 'bed 3 quiet' });
+  const notice = await users.rhea.post(`/api/v1/spaces/${news.id}/messages`, { body: 'The cafeteria closes early on Friday' });
+  assert.equal(notice.status, 201, notice.text);
+  const seqs = [];
+  for (const message of [named.body, quiet.body]) {
+    const frame = await stream.waitFor((f) => f.type === 'event' && f.event === 'message.created' && f.data.id === message.id);
+    seqs.push(frame.seq);
+  }
+  await stream.waitFor((f) => f.type === 'event' && f.event === 'message.created' && f.data.id === notice.body.id);
+  await stream.close();
+  // One record, or two if the interval passed before the close: together, both events.
+  const closed = await waitForLive(ward.id, 2);
+  const trail = await officer.get('/api/v1/audit?patient=MRQX7002&action=message.&limit=50');
+  const ref = trail.body.items.find((r) => r.action === 'message.create')?.patient_ref;
+  assert.match(ref, /^Patient\/mrn-[0-9a-f]{16}$/);
+  assert.equal(closed.reduce((n, r) => n + r.details.count, 0), 2);
+  assert.deepEqual([Math.min(...closed.map((r) => r.details.from_seq)), Math.max(...closed.map((r) => r.details.to_seq))], seqs);
+  for (const r of closed) {
+    assert.equal(r.object_type, 'space');
+    assert.ok(r.details.from <= r.details.to && r.details.to <= r.time, JSON.stringify(r));
+    assert.ok(!JSON.stringify(r).includes('febrile'), 'no content on the trail');
+  }
+  assert.ok(closed.some((r) => r.patient_ref === ref), JSON.stringify(closed));
+  assert.ok(trail.body.items.some((r) => r.action === 'message.live' && r.actor_id === users.sol.user.id),
+    'found on the patient\'s trail by MRN');
+  assert.deepEqual(await liveOf(news.id), [], 'a space that blocks PHI is not on the trail');
+
+  // Left open: recorded once the interval has passed, while the socket stays open.
+  const open = await users.sol.openEvents();
+  open.send({ type: 'resume', cursors: {} });
+  await open.waitFor((f) => f.type === 'resumed');
+  const later = await users.rhea.post(`/api/v1/spaces/${ward.id}/messages`, { body: 'family meeting at 4' });
+  await open.waitFor((f) => f.type === 'event' && f.data?.id === later.body.id);
+  const [newest] = await waitForLive(ward.id, 3);
+  assert.equal(open.ws.readyState, 1, 'recorded while the socket stays open');
+  assert.equal(newest.details.count, 1);
+  assert.equal(newest.patient_ref, '', 'this message names no one');
+  await open.close();
 });
 
 test('the chain verifies in the background', async () => {

@@ -63,7 +63,7 @@ void Hub::Dispatch(const bus::Event& event) {
   auto targets = Snapshot(event.recipients.get());
   for (const auto& s : targets) {
     if (event.staff_only && !s->staff()) continue;
-    s->Deliver(event.space_id, event.seq, event.frame);
+    s->Deliver(event);
   }
 }
 
@@ -75,6 +75,10 @@ void Hub::CloseSession(domain::SessionId session_id, std::uint16_t code, const s
 
 void Hub::CloseAll(std::uint16_t code, const std::string& reason) {
   for (const auto& s : Snapshot(nullptr)) s->Close(code, reason);
+}
+
+void Hub::RecordReadsIfDue() {
+  for (const auto& s : Snapshot(nullptr)) s->RecordReadsIfDue();
 }
 
 bool Hub::IsOnline(domain::UserId user) const {

@@ -26,8 +26,12 @@ class Subscriber {
   // Whether the socket's user is staff (not a patient, not a guest): events marked staff_only
   // reach staff only.
   virtual bool staff() const = 0;
-  // Queues an event frame. `space_id`/`seq` are 0 for unsequenced frames.
-  virtual void Deliver(domain::SpaceId space_id, domain::Seq seq, const std::shared_ptr<const std::string>& frame) = 0;
+  // Queues the event's frame (event.space_id and event.seq are 0 for unsequenced frames); keeps
+  // what it needs of the event, never the event itself.
+  virtual void Deliver(const bus::Event& event) = 0;
+  // Puts what the socket was sent live on the audit trail if it has waited long enough
+  // (transport/ws/live_reads.hpp). Never blocks.
+  virtual void RecordReadsIfDue() {}
   // Asks the socket to close with `code` and `reason`.
   virtual void Close(std::uint16_t code, const std::string& reason) = 0;
 };
@@ -43,6 +47,8 @@ class Hub {
   void Dispatch(const bus::Event& event);
   void CloseSession(domain::SessionId session_id, std::uint16_t code, const std::string& reason);
   void CloseAll(std::uint16_t code, const std::string& reason);
+  // Subscriber::RecordReadsIfDue on every socket.
+  void RecordReadsIfDue();
   std::size_t connection_count() const;
   // Whether the user has at least one open socket.
   bool IsOnline(domain::UserId user) const;

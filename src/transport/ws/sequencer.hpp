@@ -33,6 +33,10 @@ class EventSequencer {
     domain::SpaceId space_id = 0;
     domain::Seq seq = 0;
     std::shared_ptr<const std::string> frame;
+    // A live event that carries its data (not a placeholder): a read to record once it is sent,
+    // naming `patients` (bus::Event::patient_refs). Replayed frames are recorded by the replay.
+    bool live_read = false;
+    std::shared_ptr<const std::string> patients;
   };
 
   // Starts holding: live events are buffered, not released, until Release(). A new socket holds

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "transport/ws/hub.hpp"
+#include "transport/ws/live_reads.hpp"
 #include "transport/ws/presence.hpp"
 #include "transport/ws/sequencer.hpp"
 
@@ -128,13 +129,13 @@ class FakeSubscriber final : public Subscriber {
   domain::UserId user_id() const override { return user_; }
   domain::SessionId session_id() const override { return session_; }
   bool staff() const override { return staff_; }
-  void Deliver(domain::SpaceId, domain::Seq, const std::shared_ptr<const std::string>& frame) override {
-    frames.push_back(frame);
-  }
+  void Deliver(const bus::Event& event) override { frames.push_back(event.frame); }
+  void RecordReadsIfDue() override { ++asked_to_record; }
   void Close(std::uint16_t code, const std::string&) override { closed_with = code; }
 
   std::vector<std::shared_ptr<const std::string>> frames;
   int closed_with = 0;
+  int asked_to_record = 0;
 
  private:
   domain::UserId user_;
@@ -149,6 +150,69 @@ bus::Event EventFor(std::vector<domain::UserId> users) {
   e.frame = std::make_shared<const std::string>("frame");
   e.recipients = std::make_shared<const std::vector<domain::UserId>>(std::move(users));
   return e;
+}
+
+// What a live event carries for the audit trail passes through holds and holes with the event.
+TEST(EventSequencer, ALiveEventKeepsItsReadAndPatientsThroughAHold) {
+  EventSequencer seq;
+  std::vector<Frame> out;
+  seq.SetCursor(1, 10);
+  Frame live = F(1, 12);
+  live.live_read = true;
+  live.patients = std::make_shared<const std::string>("ref-a");
+  seq.Live(std::move(live), kT0, out);
+  seq.Replayed(F(1, 11), out);  // replayed frames are the replay's to record
+  seq.Release(kT0, out);
+  ASSERT_EQ(Seqs(out), (std::vector<domain::Seq>{11, 12}));
+  EXPECT_FALSE(out[0].live_read);
+  EXPECT_EQ(out[0].patients, nullptr);
+  EXPECT_TRUE(out[1].live_read);
+  ASSERT_NE(out[1].patients, nullptr);
+  EXPECT_EQ(*out[1].patients, "ref-a");
+}
+
+TEST(LiveReads, GathersPerSpaceTheCountSeqsTimesAndPatients) {
+  LiveReads reads;
+  EXPECT_TRUE(reads.empty());
+  EXPECT_FALSE(reads.Due(kT0 + 1h, 60s)) << "nothing gathered is never due";
+  const std::string a = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", b = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+  const std::string ab = a + " " + b;
+  reads.Add(7, 41, &b, kT0, 5000);
+  reads.Add(7, 40, nullptr, kT0 + 1s, 6000);  // a seq released late from a hole
+  reads.Add(7, 43, &a, kT0 + 2s, 7000);
+  reads.Add(7, 44, &ab, kT0 + 3s, 8000);
+  reads.Add(9, 2, nullptr, kT0 + 4s, 9000);
+  EXPECT_FALSE(reads.empty());
+  EXPECT_FALSE(reads.Due(kT0 + 59s, 60s));
+  EXPECT_TRUE(reads.Due(kT0 + 60s, 60s)) << "timed from the oldest read gathered";
+  auto taken = reads.Take();
+  ASSERT_EQ(taken.size(), 2u);
+  const app::LiveRead& seven = taken[7];
+  EXPECT_EQ(seven.count, 4u);
+  EXPECT_EQ(seven.first_seq, 40);
+  EXPECT_EQ(seven.last_seq, 44);
+  EXPECT_EQ(seven.first_at, 5000);
+  EXPECT_EQ(seven.last_at, 8000);
+  EXPECT_EQ(seven.patients, ab) << "each patient once, in order";
+  EXPECT_EQ(taken[9].count, 1u);
+  EXPECT_EQ(taken[9].patients, "");
+  EXPECT_TRUE(reads.empty());
+  EXPECT_FALSE(reads.Due(kT0 + 1h, 60s));
+
+  // What could not be recorded is gathered again, merged with what came since, and due an
+  // interval after it came back.
+  reads.Add(7, 45, nullptr, kT0 + 70s, 70000);
+  reads.Restore(taken, kT0 + 80s);
+  EXPECT_FALSE(reads.Due(kT0 + 129s, 60s));
+  EXPECT_TRUE(reads.Due(kT0 + 130s, 60s));
+  auto again = reads.Take();
+  EXPECT_EQ(again[7].count, 5u);
+  EXPECT_EQ(again[7].first_seq, 40);
+  EXPECT_EQ(again[7].last_seq, 45);
+  EXPECT_EQ(again[7].first_at, 5000);
+  EXPECT_EQ(again[7].last_at, 70000);
+  EXPECT_EQ(again[7].patients, ab);
+  EXPECT_EQ(again[9].count, 1u);
 }
 
 TEST(PresenceBatcher, AnnouncesWhatChangedSinceTheLastFlushAsTheHubSeesIt) {
@@ -216,6 +280,11 @@ TEST(Hub, DeliversOneSharedFrameToTheRecipientsSocketsOnly) {
   hub.Remove(a2.get());
   EXPECT_EQ(presence.back(), (std::pair<domain::UserId, bool>{1, false}));
   EXPECT_EQ(hub.connection_count(), 2u);
+  // Every socket still connected is asked to record what it was sent live.
+  hub.RecordReadsIfDue();
+  EXPECT_EQ(a1->asked_to_record, 0);
+  EXPECT_EQ(b->asked_to_record, 1);
+  EXPECT_EQ(c->asked_to_record, 1);
 }
 
 TEST(Hub, AStaffOnlyEventReachesNoPatientOrGuest) {

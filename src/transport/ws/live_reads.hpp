@@ -1,0 +1,44 @@
+// What one WebSocket has sent live, per space, since it was last put on the audit trail.
+//
+// A post in a PHI-bearing space reaches its members' open sockets without a request: each of those
+// deliveries is a read of the content as much as a page read is (security target A4, "every read
+// of content in spaces whose template is PHI-bearing"). One record per recipient per event would
+// multiply the writer's work by the space's size, so a socket gathers what it sent here and the
+// server records it per space at most audit_live_read_seconds after the first event gathered, and
+// when the socket closes (app::EventService::RecordLiveReads). Replayed events are recorded by the
+// replay itself and are not gathered here; nor are placeholders, which carry nothing.
+//
+// Not thread-safe: one socket's strand owns it.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "app/services.hpp"
+
+namespace rounds::transport {
+
+class LiveReads {
+ public:
+  using TimePoint = std::chrono::steady_clock::time_point;
+
+  // One event of `space_id` with data, queued to the socket at `now` (`at` on the wall clock),
+  // naming `patients` (joined refs; null or empty: no one).
+  void Add(domain::SpaceId space_id, domain::Seq seq, const std::string* patients, TimePoint now, UnixMillis at);
+
+  bool empty() const { return reads_.empty(); }
+  // Whether the oldest event gathered was sent at least `interval` before `now`.
+  bool Due(TimePoint now, std::chrono::seconds interval) const;
+  // What was gathered, per space; gathering starts afresh.
+  std::map<domain::SpaceId, app::LiveRead> Take();
+  // Gathers again what Take() gave and could not be recorded, as if gathered at `now`.
+  void Restore(const std::map<domain::SpaceId, app::LiveRead>& reads, TimePoint now);
+
+ private:
+  std::map<domain::SpaceId, app::LiveRead> reads_;
+  std::optional<TimePoint> oldest_;
+};
+
+}  // namespace rounds::transport
