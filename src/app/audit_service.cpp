@@ -665,6 +665,13 @@ Status AuditService::Start() {
       if (last.is_object() && last.contains("ok")) last_verification_ = std::move(last);
     }
   }
+  if (witness_) {
+    // The feed's place when it has none on disk: the trail's head now, before the server takes a
+    // request. Left to the audit thread's first poll, up to 250 ms later, the records written
+    // meanwhile (the first sign-ins) were never fed.
+    ROUNDS_ASSIGN_OR_RETURN(auto head, store_.Read([](store::ReadTx& tx) { return tx.LastAuditRecord(); }));
+    witness_->FeedTo(head ? head->seq : 0);
+  }
   std::lock_guard lock(run_mutex_);
   if (thread_.joinable()) return Ok();
   stopping_ = false;
