@@ -102,6 +102,8 @@ class SqliteTx final : public WriteTx {
   // Adds the search index entries of up to `limit` records not yet indexed, oldest first, in key
   // order; returns how many records it indexed (0: caught up). Writer only.
   Result<int> IndexAudit(int limit);
+  // audit_index_patient's entries for records (after, upto], one per reference (IndexAudit).
+  Status IndexPatients(std::int64_t after, std::int64_t upto);
   // Every record with seq <= this has its index entries.
   Result<std::int64_t> AuditIndexedSeq();
   Result<std::optional<std::int64_t>> FirstAuditIndexMismatch() override;
