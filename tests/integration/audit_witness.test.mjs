@@ -47,8 +47,12 @@ class Collector {
     await new Promise((resolve) => this.server.listen(port, '127.0.0.1', resolve));
     this.port = this.server.address().port;
   }
+  // Closing a collector that is not listening does nothing more than drop its connections: every
+  // test also closes its collector when it ends (t.after), so that a test that fails does not leave
+  // it listening and the file waiting for it.
   async close() {
     for (const socket of this.sockets) socket.destroy();
+    if (!this.server?.listening) return;
     await new Promise((resolve) => this.server.close(resolve));
   }
   checkpoints() { return this.messages.filter((m) => m.includes(MARKER)).map((m) => m.slice(m.indexOf(MARKER) + MARKER.length)); }
@@ -63,8 +67,9 @@ class Collector {
 
 const seqOf = (line) => Number(line.split(' ')[0]);
 
-test('every checkpoint reaches the collector, and verification against its copy catches a cut tail', async () => {
+test('every checkpoint reaches the collector, and verification against its copy catches a cut tail', async (t) => {
   const collector = new Collector();
+  t.after(() => collector.close());
   await collector.listen();
   const { server, admin } = await startServer({
     env: { ROUNDS_AUDIT_CHECKPOINT_SECONDS: '1', ROUNDS_DATABASE_ENCRYPTION: 'false', ROUNDS_AUDIT_WITNESS: `127.0.0.1:${collector.port}` },
@@ -172,9 +177,10 @@ function tlsCollector(certs) {
   });
 }
 
-test('over TLS the checkpoints reach a collector that verifies the server, and the server verifies the collector', async () => {
+test('over TLS the checkpoints reach a collector that verifies the server, and the server verifies the collector', async (t) => {
   const certs = makeCertificates();
   const collector = tlsCollector(certs);
+  t.after(() => collector.close());
   await collector.listen();
   const tlsEnv = {
     ROUNDS_AUDIT_WITNESS: `127.0.0.1:${collector.port}`, ROUNDS_AUDIT_WITNESS_TLS: 'true',
