@@ -33,6 +33,16 @@ using domain::AuditRecord;
 
 constexpr int kTamperings = 1000;
 
+// A patient reference as records carry them ("Patient/mrn-" and 16 hex digits), spelling `n`;
+// the patient index files it under n itself.
+std::string PatientRefOf(std::uint64_t n) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string ref = "Patient/mrn-";
+  for (int shift = 60; shift >= 0; shift -= 4) ref.push_back(kHex[(n >> shift) & 0xf]);
+  return ref;
+}
+constexpr std::uint64_t kSharedPatient = 0x5ed;  // named with another on every eighth record
+
 // A raw connection to a copy of the database, as an attacker with file access would open it.
 class RawDb {
  public:
@@ -153,8 +163,8 @@ class AuditTamperTest : public testing::ServiceTest {
       AuditRecord r = AuditEntry(staff[i % staff.size()], "message.read", "message", std::to_string(1000 + i),
                                  clock_.NowMillis());
       // One patient, or two (a page that named both).
-      if (i % 4 == 0) r.patient_ref = "Patient/" + std::to_string(i);
-      if (i % 8 == 0) r.patient_ref = domain::JoinPatientRefs({r.patient_ref, "Patient/shared"});
+      if (i % 4 == 0) r.patient_ref = PatientRefOf(static_cast<std::uint64_t>(i));
+      if (i % 8 == 0) r.patient_ref = domain::JoinPatientRefs({r.patient_ref, PatientRefOf(kSharedPatient)});
       if (i % 7 == 0) {
         r.outcome = AuditOutcome::kDenied;
         r.reason = "not_a_member";
@@ -518,7 +528,7 @@ TEST_F(AuditTamperTest, AnExportOfSeveralPagesReachesItsSinkInPiecesAndMatchesAW
       for (int i = 0; i < 500; ++i) {
         clock_.Advance(1);
         AuditRecord r = AuditEntry(nurse, "message.read", "message", std::to_string(written + i), clock_.NowMillis());
-        if (i % 5 == 0) r.patient_ref = "Patient/" + std::to_string(i);
+        if (i % 5 == 0) r.patient_ref = PatientRefOf(static_cast<std::uint64_t>(i));
         ROUNDS_RETURN_IF_ERROR(AppendAudit(tx, r, json{{"space_id", (written + i) % 7}}));
       }
       return Ok();
@@ -930,9 +940,9 @@ TEST_F(AuditTamperTest, ARecordBelowSeqOneAValueOfAnotherTypeOrAMisfiledIndexEnt
       {"DELETE FROM audit_index_actor WHERE seq = 30", 30},
       {"UPDATE audit_index_object SET object_id = object_id || 'x' WHERE seq = 30", 30},
       {"INSERT INTO audit_index_actor (actor_id, seq) SELECT actor_id + 1000, seq FROM audit_log WHERE seq = 30", 30},
-      {"DELETE FROM audit_index_patient WHERE seq = " + seq + " AND patient_ref = 'Patient/shared'", two},
-      {"UPDATE audit_index_patient SET patient_ref = patient_ref || 'x' WHERE seq = " + seq, two},
-      {"INSERT INTO audit_index_patient (patient_ref, seq) VALUES ('Patient/elsewhere', " + seq + ")", two}};
+      {"DELETE FROM audit_index_patient WHERE seq = " + seq + " AND patient_key = " + std::to_string(kSharedPatient), two},
+      {"UPDATE audit_index_patient SET patient_key = patient_key + 1 WHERE seq = " + seq, two},
+      {"INSERT INTO audit_index_patient (patient_key, seq) VALUES (424242, " + seq + ")", two}};
   for (const auto& [sql, bad] : misfilings) {
     fresh_copy();
     { RawDb(copy).Exec(sql); }

@@ -515,5 +515,47 @@ TEST(SqliteMigrations, FewerSpaceIndexesKeepHoldsThreadsAndPagesToKeyLookups) {
   sqlite3_close(db);
 }
 
+// Version 29 keys the index by patient by each reference's 64 bits: a database at version 28 keeps
+// every entry (a key whose first hex digit is f too, a negative integer), a search by patient
+// finds its records through the index, verification finds nothing amiss, and an entry whose text
+// is no reference is dropped.
+TEST(SqliteMigrations, UpgradingToKeyedPatientEntriesKeepsEveryPatientsRecords) {
+  const std::string a = "Patient/mrn-00000000000000aa", b = "Patient/mrn-f0000000000000bb";
+  std::string v28 = SchemaAt(28);
+  const std::string refs[] = {a, a + " " + b, b};
+  for (int seq = 1; seq <= 3; ++seq) {
+    v28 += "INSERT INTO audit_log VALUES (" + std::to_string(seq) + ", " + std::to_string(seq) +
+           ", 8, 'staff', 'message.list', 'space', '4', '" + refs[seq - 1] + "', 'success', '', '', '', '{}', 'p', 'h');";
+  }
+  v28 += "INSERT INTO audit_index_patient VALUES ('" + a + "', 1), ('" + a + "', 2), ('" + b + "', 2), ('" + b +
+         "', 3), ('Patient/12', 3);";
+  v28 += "INSERT OR REPLACE INTO audit_index_actor VALUES (8, 1), (8, 2), (8, 3);"
+         "INSERT OR REPLACE INTO audit_index_object VALUES ('space', '4', 1), ('space', '4', 2), ('space', '4', 3);"
+         "UPDATE audit_index_state SET indexed_seq = 3;";
+  RawDatabase version28("rounds-upgrade-patient-keys", v28);
+  ASSERT_EQ(version28.error(), "");
+  auto store = OpenSqliteStore({.path = version28.path(), .read_connections = 1});
+  ASSERT_TRUE(store) << storetest::Describe(store);
+  for (const auto& [ref, seqs] : {std::pair{a, std::vector<std::int64_t>{2, 1}}, std::pair{b, std::vector<std::int64_t>{3, 2}}}) {
+    AuditQuery by_patient;
+    by_patient.patient_ref = ref;
+    auto found = (*store)->Read([&](ReadTx& tx) { return tx.SearchAudit(by_patient); });
+    ASSERT_TRUE(found) << storetest::Describe(found);
+    std::vector<std::int64_t> got;
+    for (const auto& r : *found) got.push_back(r.seq);
+    EXPECT_EQ(got, seqs) << ref;
+  }
+  auto mismatch = (*store)->Read([](ReadTx& tx) { return tx.FirstAuditIndexMismatch(); });
+  ASSERT_TRUE(mismatch) << storetest::Describe(mismatch);
+  EXPECT_FALSE(mismatch->has_value()) << **mismatch;
+  (*store)->Close();
+  store->reset();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(version28.path().c_str(), &db), SQLITE_OK);
+  EXPECT_EQ(Rows(db, "SELECT printf('%x', patient_key) || ':' || seq FROM audit_index_patient ORDER BY patient_key, seq"),
+            "f0000000000000bb:2\nf0000000000000bb:3\naa:1\naa:2\n");
+  sqlite3_close(db);
+}
+
 }  // namespace
 }  // namespace rounds::store::sqlite

@@ -113,7 +113,47 @@ void FoldFunction(sqlite3_context* context, int, sqlite3_value** argv) {
   sqlite3_result_text64(context, folded.data(), folded.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
 }
 
+void PatientKeyFunction(sqlite3_context* context, int, sqlite3_value** argv) {
+  if (sqlite3_value_type(argv[0]) != SQLITE_TEXT) return sqlite3_result_null(context);
+  const auto* text = reinterpret_cast<const char*>(sqlite3_value_text(argv[0]));
+  const auto key = PatientKey(std::string_view(text == nullptr ? "" : text,
+                                               static_cast<std::size_t>(sqlite3_value_bytes(argv[0]))));
+  if (!key) return sqlite3_result_null(context);
+  sqlite3_result_int64(context, *key);
+}
+
+void PatientRefFunction(sqlite3_context* context, int, sqlite3_value** argv) {
+  if (sqlite3_value_type(argv[0]) != SQLITE_INTEGER) return sqlite3_result_null(context);
+  const std::string ref = PatientRefOfKey(sqlite3_value_int64(argv[0]));
+  sqlite3_result_text64(context, ref.data(), ref.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+}
+
+constexpr std::string_view kPatientRefPrefix = "Patient/mrn-";
+constexpr char kHexDigits[] = "0123456789abcdef";
+
 }  // namespace
+
+std::optional<std::int64_t> PatientKey(std::string_view ref) {
+  if (ref.size() != kPatientRefPrefix.size() + 16 || ref.substr(0, kPatientRefPrefix.size()) != kPatientRefPrefix) {
+    return std::nullopt;
+  }
+  std::uint64_t bits = 0;
+  for (char c : ref.substr(kPatientRefPrefix.size())) {
+    int digit = -1;
+    if (c >= '0' && c <= '9') digit = c - '0';
+    if (c >= 'a' && c <= 'f') digit = c - 'a' + 10;
+    if (digit < 0) return std::nullopt;
+    bits = (bits << 4) | static_cast<std::uint64_t>(digit);
+  }
+  return static_cast<std::int64_t>(bits);
+}
+
+std::string PatientRefOfKey(std::int64_t key) {
+  std::string ref(kPatientRefPrefix);
+  const auto bits = static_cast<std::uint64_t>(key);
+  for (int shift = 60; shift >= 0; shift -= 4) ref.push_back(kHexDigits[(bits >> shift) & 0xf]);
+  return ref;
+}
 
 Result<std::unique_ptr<Connection>> Connection::Open(const std::string& path, bool sync_full) {
   sqlite3* db = nullptr;
@@ -131,6 +171,11 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& path, bo
   // rounds_fold(text): FoldForMatching, for case- and accent-blind keyword matching in SQL.
   sqlite3_create_function_v2(db, "rounds_fold", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, nullptr,
                              &FoldFunction, nullptr, nullptr, nullptr);
+  // rounds_patient_key(text), rounds_patient_ref(integer): PatientKey and PatientRefOfKey.
+  sqlite3_create_function_v2(db, "rounds_patient_key", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS,
+                             nullptr, &PatientKeyFunction, nullptr, nullptr, nullptr);
+  sqlite3_create_function_v2(db, "rounds_patient_ref", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS,
+                             nullptr, &PatientRefFunction, nullptr, nullptr, nullptr);
   std::unique_ptr<Connection> connection(new Connection(db));
   if (HasDatabaseKey(path)) {
     // A database created encrypted has 4 KiB pages and leaves room at the end of each for its

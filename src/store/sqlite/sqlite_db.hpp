@@ -115,4 +115,11 @@ class Connection {
   std::unique_ptr<SearchTokenizer> search_tokenizer_;
 };
 
+// audit_index_patient's key for a patient reference ("Patient/mrn-" and 16 lowercase hex
+// digits): the 64 bits the digits spell, as a signed integer; nullopt for text of any other form.
+// Every connection also has it as the SQL function rounds_patient_key(text) (NULL for another
+// form), and the way back as rounds_patient_ref(integer).
+std::optional<std::int64_t> PatientKey(std::string_view ref);
+std::string PatientRefOfKey(std::int64_t key);
+
 }  // namespace rounds::store::sqlite

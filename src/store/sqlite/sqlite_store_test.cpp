@@ -685,9 +685,10 @@ TEST(SqliteStore, AuditSearchAgreesWithAFullScanWhileTheIndexesTrailTheLog) {
     r.object_type = seq % 4 == 0 ? "space" : "message";
     r.object_id = std::to_string(1 + (seq * 13) % 4);
     r.outcome = seq % 5 == 0 ? AuditOutcome::kDenied : AuditOutcome::kSuccess;
-    // None, one patient, or two: "Patient/mrn-b" alone, first and last of a pair.
-    const char* patients[] = {"", "Patient/mrn-a", "Patient/mrn-a Patient/mrn-b", "Patient/mrn-b",
-                              "Patient/mrn-b Patient/mrn-c"};
+    // None, one patient, or two: b alone, first and last of a pair (b's key is negative: its
+    // first hex digit is f).
+    const char* patients[] = {"", "Patient/mrn-00000000000000aa", "Patient/mrn-00000000000000aa Patient/mrn-f0000000000000bb", "Patient/mrn-f0000000000000bb",
+                              "Patient/mrn-f0000000000000bb Patient/mrn-00000000000000cc"};
     r.patient_ref = patients[(seq * 11) % 5];
     r.prev_hash = all.empty() ? std::string(64, '0') : all.back().hash;
     r.hash = "h" + std::to_string(seq);
@@ -739,8 +740,8 @@ TEST(SqliteStore, AuditSearchAgreesWithAFullScanWhileTheIndexesTrailTheLog) {
           for (int variant = 0; variant < 3; ++variant) {
            for (int patient = 0; patient < 3; ++patient) {
             AuditQuery q;
-            if (patient == 1) q.patient_ref = "Patient/mrn-b";
-            if (patient == 2) q.patient_ref = "Patient/mrn-a";
+            if (patient == 1) q.patient_ref = "Patient/mrn-f0000000000000bb";
+            if (patient == 2) q.patient_ref = "Patient/mrn-00000000000000aa";
             if (actor > 0) q.actor_id = actor;
             if (object == 1) q.object_type = "space", q.object_id = "2";
             if (object == 2) q.object_type = "message", q.object_id = "3";

@@ -1,5 +1,6 @@
 // SqliteTx: the audit trail's batched search indexes and filtered search (schema:
-// migrations/sqlite/0003_audit.sql, 0006_audit_batched_index.sql and 0027_patient_refs.sql). Appending and paging by seq
+// migrations/sqlite/0003_audit.sql, 0006_audit_batched_index.sql, 0027_patient_refs.sql and
+// 0029_patient_index_keys.sql). Appending and paging by seq
 // are in sqlite_tx.cpp.
 //
 // A search with a patient, an actor, or an object type and id, walks that index table from its seq bound
@@ -22,7 +23,8 @@ namespace {
 // One statement per access path and direction; an unset filter is bound as NULL (or '') and
 // matches everything, so no SQL is ever built from input. ?1 actor, ?2 action prefix, ?3 object
 // type, ?4 object id, ?5 outcome, ?6 from, ?7 to, ?8 seq bound (before or after), ?9 limit,
-// ?10 indexed_seq, ?11 patient reference (one of a record's space-separated ones).
+// ?10 indexed_seq, ?11 patient reference (one of a record's space-separated ones), ?12 its key in
+// audit_index_patient (PatientKey).
 #define ROUNDS_AUDIT_SELECT_A                                                                          \
   "SELECT a.seq, a.time, a.actor_id, a.actor_role, a.action, a.object_type, a.object_id, "             \
   "a.patient_ref, a.outcome, a.address, a.session_hash, a.reason, a.details, a.prev_hash, a.hash "
@@ -60,11 +62,11 @@ constexpr const char kObjectOldestFirst[] =
     ROUNDS_AUDIT_FILTERS_A "ORDER BY i.seq LIMIT ?9";
 constexpr const char kPatientNewestFirst[] =
     ROUNDS_AUDIT_SELECT_A "FROM audit_index_patient i CROSS JOIN audit_log a ON a.seq = i.seq "
-    "WHERE i.patient_ref = ?11 AND i.seq <= ?10 AND (?8 IS NULL OR i.seq < ?8) AND " ROUNDS_AUDIT_FILTERS_A
+    "WHERE i.patient_key = ?12 AND i.seq <= ?10 AND (?8 IS NULL OR i.seq < ?8) AND " ROUNDS_AUDIT_FILTERS_A
     "ORDER BY i.seq DESC LIMIT ?9";
 constexpr const char kPatientOldestFirst[] =
     ROUNDS_AUDIT_SELECT_A "FROM audit_index_patient i CROSS JOIN audit_log a ON a.seq = i.seq "
-    "WHERE i.patient_ref = ?11 AND i.seq <= ?10 AND i.seq > ?8 AND " ROUNDS_AUDIT_FILTERS_A
+    "WHERE i.patient_key = ?12 AND i.seq <= ?10 AND i.seq > ?8 AND " ROUNDS_AUDIT_FILTERS_A
     "ORDER BY i.seq LIMIT ?9";
 #undef ROUNDS_AUDIT_FILTERS_A
 #undef ROUNDS_AUDIT_SELECT_A
@@ -82,13 +84,13 @@ constexpr const char kIndexObject[] =
     "INSERT OR IGNORE INTO audit_index_object (object_type, object_id, seq) "
     "SELECT object_type, object_id, seq FROM audit_log WHERE seq > ?1 AND seq <= ?2 "
     "ORDER BY object_type, object_id, seq";
-// A record's patient references, one entry each: read here, split at the spaces between them and
-// inserted in key order by the caller. Split in SQL (a recursive substr of the rest), a record
+// A record's patient references, one entry each: read here, split at the spaces between them,
+// turned into their keys (PatientKey) and inserted in key order by the caller. Split in SQL (a recursive substr of the rest), a record
 // naming the 20-odd patients of a page of 50 messages copied its list once per reference, and the
 // writer spent more time on that than on anything else an audited read asked of it.
 constexpr const char kPatientRefsOf[] =
     "SELECT seq, patient_ref FROM audit_log WHERE seq > ?1 AND seq <= ?2 AND patient_ref != ''";
-constexpr const char kIndexPatient[] = "INSERT OR IGNORE INTO audit_index_patient (patient_ref, seq) VALUES (?1, ?2)";
+constexpr const char kIndexPatient[] = "INSERT OR IGNORE INTO audit_index_patient (patient_key, seq) VALUES (?1, ?2)";
 constexpr const char kSetIndexedSeq[] = "UPDATE audit_index_state SET indexed_seq = ?1 WHERE id = 1";
 // Records up to ?1 without their entry in each index, and entries no record up to ?1 matches; each
 // probe is a primary-key lookup, so the check costs a walk of the log and of each index.
@@ -110,10 +112,10 @@ constexpr const char kIndexMismatch[] =
     "UNION ALL SELECT seq, substr(rest, 1, instr(rest, ' ') - 1), substr(rest, instr(rest, ' ') + 1) "
     "FROM split WHERE rest != '') "
     "SELECT s.seq FROM split s WHERE s.ref != '' AND NOT EXISTS "
-    "(SELECT 1 FROM audit_index_patient i WHERE i.patient_ref = s.ref AND i.seq = s.seq)) "
+    "(SELECT 1 FROM audit_index_patient i WHERE i.patient_key = rounds_patient_key(s.ref) AND i.seq = s.seq)) "
     "UNION ALL SELECT i.seq FROM audit_index_patient i WHERE NOT EXISTS "
     "(SELECT 1 FROM audit_log a WHERE a.seq = i.seq AND a.seq <= ?1 "
-    "AND instr(' ' || a.patient_ref || ' ', ' ' || i.patient_ref || ' ') > 0))";
+    "AND instr(' ' || a.patient_ref || ' ', ' ' || rounds_patient_ref(i.patient_key) || ' ') > 0))";
 
 }  // namespace
 
@@ -135,30 +137,27 @@ Result<std::optional<std::int64_t>> SqliteTx::FirstAuditIndexMismatch() {
 Status SqliteTx::IndexPatients(std::int64_t after, std::int64_t upto) {
   ROUNDS_ASSIGN_OR_RETURN(Statement * read, db_.Prepare(kPatientRefsOf));
   read->Bind(1, after).Bind(2, upto);
-  std::vector<std::string> lists;                                  // each record's patient_ref
-  std::vector<std::pair<std::string_view, std::int64_t>> entries;  // (reference, seq), into lists
-  std::vector<std::int64_t> seqs;
+  // (key, seq). A reference of another form has no key and no entry: verification names its
+  // record, which only a hand could have put there.
+  std::vector<std::pair<std::int64_t, std::int64_t>> entries;
   while (true) {
     ROUNDS_ASSIGN_OR_RETURN(bool row, read->Step());
     if (!row) break;
-    seqs.push_back(read->Int(0));
-    lists.push_back(read->Text(1));
-  }
-  read->Reset();
-  for (std::size_t i = 0; i < lists.size(); ++i) {
-    const std::string_view refs = lists[i];
+    const std::int64_t seq = read->Int(0);
+    const std::string refs = read->Text(1);
     for (std::size_t at = 0; at < refs.size();) {
       std::size_t end = refs.find(' ', at);
-      if (end == std::string_view::npos) end = refs.size();
-      if (end > at) entries.emplace_back(refs.substr(at, end - at), seqs[i]);
+      if (end == std::string::npos) end = refs.size();
+      if (auto key = PatientKey(std::string_view(refs).substr(at, end - at))) entries.emplace_back(*key, seq);
       at = end + 1;
     }
   }
+  read->Reset();
   // In key order, so that each index page is visited once per batch.
   std::sort(entries.begin(), entries.end());
-  for (const auto& [ref, seq] : entries) {
+  for (const auto& [key, seq] : entries) {
     ROUNDS_ASSIGN_OR_RETURN(Statement * insert, db_.Prepare(kIndexPatient));  // reset for each row
-    ROUNDS_RETURN_IF_ERROR(insert->BindView(1, ref).Bind(2, seq).Run());
+    ROUNDS_RETURN_IF_ERROR(insert->Bind(1, key).Bind(2, seq).Run());
   }
   return Ok();
 }
@@ -214,7 +213,7 @@ Result<std::vector<AuditRecord>> SqliteTx::SearchAudit(const AuditQuery& q) {
     } else {
       s->Bind(8, q.before_seq);
     }
-    s->Bind(9, rows).Bind(10, indexed_seq).Bind(11, q.patient_ref);
+    s->Bind(9, rows).Bind(10, indexed_seq).Bind(11, q.patient_ref).Bind(12, PatientKey(q.patient_ref));
     return ReadAll<AuditRecord>(*s, ReadAudit);
   };
   // The tail is newer than anything indexed: newest first reads it first, oldest first last.

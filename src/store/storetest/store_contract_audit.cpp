@@ -14,7 +14,7 @@ AuditRecord MakeAudit(std::int64_t seq, const std::string& prev_hash) {
   a.action = "space.create";
   a.object_type = "space";
   a.object_id = std::to_string(100 + seq);
-  a.patient_ref = seq % 2 ? "Patient/12" : "";
+  a.patient_ref = seq % 2 ? "Patient/mrn-000000000000000c" : "";
   a.outcome = seq % 3 == 0 ? AuditOutcome::kDenied : AuditOutcome::kSuccess;
   a.address = "10.0.0.1";
   a.session_hash = "session-hash";
