@@ -78,17 +78,16 @@ void AuditNowAsync(store::Store& store, domain::AuditRecord record, const nlohma
 }
 
 std::string PatientsRead(std::span<const domain::Message> messages) {
-  std::vector<std::string> refs;
+  domain::PatientSet patients;
   for (const domain::Message& m : messages) {
-    if (m.deleted || m.patient_refs.empty()) continue;
-    for (std::string& ref : domain::SplitPatientRefs(m.patient_refs)) refs.push_back(std::move(ref));
+    if (!m.deleted) patients.Add(m.patient_refs);
   }
-  return domain::JoinPatientRefs(std::move(refs));
+  return patients.Joined();
 }
 
 void SpaceRead::Add(const domain::Message& m) {
   ++count;
-  if (!m.deleted) patients = domain::MergePatientRefs(patients, m.patient_refs);
+  if (!m.deleted) patients.Add(m.patient_refs);
 }
 
 Status AuditSpaceReads(store::Store& store, const Actor& actor, const std::string& action,
@@ -97,7 +96,7 @@ Status AuditSpaceReads(store::Store& store, const Actor& actor, const std::strin
   std::vector<std::pair<domain::AuditRecord, std::string>> records;
   for (const auto& [space_id, read] : reads) {
     domain::AuditRecord record = AuditEntry(actor, action, "space", std::to_string(space_id), now);
-    record.patient_ref = read.patients;
+    record.patient_ref = read.patients.Joined();
     records.emplace_back(std::move(record), nlohmann::json{{"count", read.count}}.dump());
   }
   return AuditAllNow(store, records);

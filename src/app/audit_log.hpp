@@ -56,7 +56,7 @@ std::string PatientsRead(std::span<const domain::Message> messages);
 // What a read took from one PHI-bearing space: how many items, naming which patients.
 struct SpaceRead {
   std::size_t count = 0;
-  std::string patients;  // joined (domain::JoinPatientRefs)
+  domain::PatientSet patients;
   void Add(const domain::Message& m);  // one more item: `m`
 };
 

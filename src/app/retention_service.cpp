@@ -725,7 +725,7 @@ Result<json> RetentionService::WriteExport(const Actor& current, const std::stri
   std::map<SpaceId, std::string> space_titles;  // and the spaces seen, in transcript order
   auto part_path = [&dir](SpaceId space_id) { return dir / (".transcript-" + std::to_string(space_id) + ".part"); };
   std::int64_t held_deletions = 0;
-  std::set<std::string> patients;  // whom the exported messages name, for the export's record
+  domain::PatientSet patients;  // whom the exported messages name, for the export's record
   MessageId after = 0;
   while (true) {
     std::map<SpaceId, std::string> lines_by_space;  // this page's transcript lines
@@ -763,7 +763,7 @@ Result<json> RetentionService::WriteExport(const Actor& current, const std::stri
         j["held_deletion"] = held ? json{{"title", held->title}, {"body", held->body}, {"deleted_at", held->deleted_at}}
                                   : json(nullptr);
         if (held) ++held_deletions;
-        for (std::string& ref : domain::SplitPatientRefs(message->patient_refs)) patients.insert(std::move(ref));
+        patients.Add(message->patient_refs);
         ROUNDS_RETURN_IF_ERROR(messages.Add(j));
         for (const auto& e : versions) ROUNDS_RETURN_IF_ERROR(edits.Add(MessageEditJson(e)));
         for (const auto& a : message->attachments) {
@@ -842,7 +842,7 @@ Result<json> RetentionService::WriteExport(const Actor& current, const std::stri
     details["files"] = record.file_count;
     details["manifest_sha256"] = record.manifest_sha256;
     AuditRecord exported = AuditEntry(current, "ediscovery.export", "export", export_id, now);
-    exported.patient_ref = domain::JoinPatientRefs({patients.begin(), patients.end()});
+    exported.patient_ref = patients.Joined();
     return AppendAudit(tx, std::move(exported), details);
   });
   if (!recorded) return tl::unexpected(recorded.error());

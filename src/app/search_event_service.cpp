@@ -19,7 +19,7 @@ Result<json> SearchService::Search(const Actor& actor, const std::string& text, 
   if (offset < 0 || offset > 10'000) return InvalidArgument("invalid_value", "cursor is out of range.", "/cursor");
   std::set<SpaceId> phi_spaces;  // PHI-bearing spaces among the hits
   std::size_t phi_hits = 0;
-  std::string phi_patients;  // whom the hits there name
+  domain::PatientSet phi_patients;  // whom the hits there name
   // Every message committed before the search is found by it, however the store batches indexing.
   ROUNDS_RETURN_IF_ERROR(store_.CatchUpSearch());
   ROUNDS_ASSIGN_OR_RETURN(json out, store_.Read([&](store::ReadTx& tx) -> Result<json> {
@@ -53,7 +53,7 @@ Result<json> SearchService::Search(const Actor& actor, const std::string& text, 
       }
       if (phi_spaces.contains(hit.message.space_id)) {
         ++phi_hits;
-        phi_patients = domain::MergePatientRefs(phi_patients, hit.message.deleted ? "" : hit.message.patient_refs);
+        if (!hit.message.deleted) phi_patients.Add(hit.message.patient_refs);
       }
       const Space& space = spaces[hit.message.space_id];
       ROUNDS_ASSIGN_OR_RETURN(json m, authors.Message(hit.message));
@@ -78,7 +78,7 @@ Result<json> SearchService::Search(const Actor& actor, const std::string& text, 
   if (!phi_spaces.empty() && policy_.Audits()) {
     // The query text is not recorded: it may itself be PHI. Ids and counts only.
     auto record = AuditEntry(actor, "message.search", "user", std::to_string(actor.user.id), clock_.NowMillis());
-    record.patient_ref = std::move(phi_patients);
+    record.patient_ref = phi_patients.Joined();
     ROUNDS_RETURN_IF_ERROR(AuditNow(store_, std::move(record), json{{"space_ids", phi_spaces}, {"count", phi_hits}}));
   }
   return out;
@@ -127,7 +127,7 @@ Result<std::vector<ReplayedEvent>> EventService::Replay(const Actor& actor, cons
       for (const auto& e : events) {
         bool visible = e.restricted_to == 0 || moderator || e.restricted_to == actor.user.id;
         if (visible && replayed != phi_replayed.end()) {
-          replayed->second.patients = domain::MergePatientRefs(replayed->second.patients, e.patient_refs);
+          replayed->second.patients.Add(e.patient_refs);
         }
         out.push_back({e.space_id, e.seq, visible ? EventFrame(e) : PlaceholderFrame(e.space_id, e.seq)});
       }

@@ -73,7 +73,7 @@ class ExportWriter {
   }
 
   Status Add(const Message& m, const UserRef* author) {
-    for (std::string& ref : domain::SplitPatientRefs(m.patient_refs)) patients_.insert(std::move(ref));
+    patients_.Add(m.patient_refs);
     if (++count_ > max_messages_) {
       return Fail(ErrorCode::kPolicyDenied, "export_too_large",
                   "This space holds more than " + std::to_string(max_messages_) +
@@ -102,7 +102,7 @@ class ExportWriter {
 
   std::size_t count() const { return count_; }
   // Whom the messages written name (Message::patient_refs), joined: for the export's record.
-  std::string patients() const { return domain::JoinPatientRefs({patients_.begin(), patients_.end()}); }
+  std::string patients() const { return patients_.Joined(); }
 
  private:
   Status Flush(bool all) {
@@ -117,7 +117,7 @@ class ExportWriter {
   std::size_t max_messages_;
   std::string buffer_;
   std::size_t count_ = 0;
-  std::set<std::string> patients_;
+  domain::PatientSet patients_;
 };
 
 // Every published message of `space_id` whose parent is `parent_id` (nullopt: the top level),

@@ -52,4 +52,23 @@ std::string MergePatientRefs(std::string_view a, std::string_view b) {
   return JoinPatientRefs(std::move(refs));
 }
 
+void PatientSet::Add(std::string_view joined) {
+  while (!joined.empty()) {
+    const std::size_t space = joined.find(' ');
+    const std::string_view ref = joined.substr(0, space);
+    if (!ref.empty() && !refs_.contains(ref)) refs_.emplace(ref);
+    if (space == std::string_view::npos) break;
+    joined.remove_prefix(space + 1);
+  }
+}
+
+std::string PatientSet::Joined() const {
+  std::string out;
+  for (const std::string& ref : refs_) {
+    if (!out.empty()) out += ' ';
+    out += ref;
+  }
+  return out;
+}
+
 }  // namespace rounds::domain

@@ -4,7 +4,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,6 +25,18 @@ std::string JoinPatientRefs(std::vector<std::string> refs);
 std::vector<std::string> SplitPatientRefs(std::string_view joined);
 // The references of both, joined.
 std::string MergePatientRefs(std::string_view a, std::string_view b);
+
+// The patients several items name (a page, a thread, an export), each once: lists are added as
+// they are stored, and the whole read back joined, for the record of what read them.
+class PatientSet {
+ public:
+  void Add(std::string_view joined);  // one item's references, joined ("" for none)
+  bool empty() const { return refs_.empty(); }
+  std::string Joined() const;         // as JoinPatientRefs writes them
+
+ private:
+  std::set<std::string, std::less<>> refs_;
+};
 
 struct AuditRecord {
   std::int64_t seq = 0;            // 1, 2, 3, ... without gaps
