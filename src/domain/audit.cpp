@@ -34,13 +34,7 @@ std::string JoinPatientRefs(std::vector<std::string> refs) {
 
 std::vector<std::string> SplitPatientRefs(std::string_view joined) {
   std::vector<std::string> refs;
-  while (!joined.empty()) {
-    const std::size_t space = joined.find(' ');
-    const std::string_view ref = joined.substr(0, space);
-    if (!ref.empty()) refs.emplace_back(ref);
-    if (space == std::string_view::npos) break;
-    joined.remove_prefix(space + 1);
-  }
+  ForEachPatientRef(joined, [&](std::string_view ref) { refs.emplace_back(ref); });
   return refs;
 }
 
@@ -53,13 +47,9 @@ std::string MergePatientRefs(std::string_view a, std::string_view b) {
 }
 
 void PatientSet::Add(std::string_view joined) {
-  while (!joined.empty()) {
-    const std::size_t space = joined.find(' ');
-    const std::string_view ref = joined.substr(0, space);
-    if (!ref.empty() && !refs_.contains(ref)) refs_.emplace(ref);
-    if (space == std::string_view::npos) break;
-    joined.remove_prefix(space + 1);
-  }
+  ForEachPatientRef(joined, [&](std::string_view ref) {
+    if (!refs_.contains(ref)) refs_.emplace(ref);
+  });
 }
 
 std::string PatientSet::Joined() const {

@@ -23,6 +23,17 @@ std::optional<AuditOutcome> ParseAuditOutcome(std::string_view text);
 // sorted, distinct, separated by single spaces; "" for none. References hold no spaces.
 std::string JoinPatientRefs(std::vector<std::string> refs);
 std::vector<std::string> SplitPatientRefs(std::string_view joined);
+// Calls fn(std::string_view) with each reference of `joined`, in order, without copying them.
+template <class F>
+void ForEachPatientRef(std::string_view joined, F&& fn) {
+  while (!joined.empty()) {
+    const std::size_t space = joined.find(' ');
+    const std::string_view ref = joined.substr(0, space);
+    if (!ref.empty()) fn(ref);
+    if (space == std::string_view::npos) break;
+    joined.remove_prefix(space + 1);
+  }
+}
 // The references of both, joined.
 std::string MergePatientRefs(std::string_view a, std::string_view b);
 

@@ -85,9 +85,10 @@ constexpr const char kIndexObject[] =
     "SELECT object_type, object_id, seq FROM audit_log WHERE seq > ?1 AND seq <= ?2 "
     "ORDER BY object_type, object_id, seq";
 // A record's patient references, one entry each: read here, split at the spaces between them,
-// turned into their keys (PatientKey) and inserted in key order by the caller. Split in SQL (a recursive substr of the rest), a record
-// naming the 20-odd patients of a page of 50 messages copied its list once per reference, and the
-// writer spent more time on that than on anything else an audited read asked of it.
+// turned into their keys (PatientKey) and inserted in key order by the caller. Split in SQL (a
+// recursive substr of the rest), a record naming the 20-odd patients of a page of 50 messages
+// copied its list once per reference, and the writer spent more time on that than on anything
+// else an audited read asked of it.
 constexpr const char kPatientRefsOf[] =
     "SELECT seq, patient_ref FROM audit_log WHERE seq > ?1 AND seq <= ?2 AND patient_ref != ''";
 constexpr const char kIndexPatient[] = "INSERT OR IGNORE INTO audit_index_patient (patient_key, seq) VALUES (?1, ?2)";
@@ -145,12 +146,9 @@ Status SqliteTx::IndexPatients(std::int64_t after, std::int64_t upto) {
     if (!row) break;
     const std::int64_t seq = read->Int(0);
     const std::string refs = read->Text(1);
-    for (std::size_t at = 0; at < refs.size();) {
-      std::size_t end = refs.find(' ', at);
-      if (end == std::string::npos) end = refs.size();
-      if (auto key = PatientKey(std::string_view(refs).substr(at, end - at))) entries.emplace_back(*key, seq);
-      at = end + 1;
-    }
+    domain::ForEachPatientRef(refs, [&](std::string_view ref) {
+      if (auto key = PatientKey(ref)) entries.emplace_back(*key, seq);
+    });
   }
   read->Reset();
   // In key order, so that each index page is visited once per batch.
