@@ -253,12 +253,46 @@ Result<VerifyReport> VerifyStoredChain(store::Store& store, governance::audit::C
   // The chain up to the newest record now, while writers carry on.
   ROUNDS_ASSIGN_OR_RETURN(std::int64_t head, NewestAuditSeq(store));
   std::int64_t checked = 0;
+  // The Merkle tree's kept subtrees against the tree of the records as they are walked: a kept
+  // subtree that differs makes proofs that fail against the signed roots, and would make the next
+  // server start refuse to sign.
+  std::vector<store::AuditTreeNode> computed;
+  std::optional<store::AuditTreeNode> misfiled_node;
+  verifier.OnTreeNode([&computed](int level, std::uint64_t index, const governance::audit::MerkleHash& hash) {
+    if (level < kAuditTreeKeptLevel) return;
+    computed.push_back({level, static_cast<std::int64_t>(index), std::string(reinterpret_cast<const char*>(hash.data()), hash.size())});
+  });
+  const auto compare_kept = [&]() -> Status {
+    if (computed.empty() || misfiled_node) return Ok();
+    ROUNDS_RETURN_IF_ERROR(store.RunRead([&](store::ReadTx& tx) -> Status {
+      for (const store::AuditTreeNode& node : computed) {
+        ROUNDS_ASSIGN_OR_RETURN(auto kept, tx.FindAuditTreeNode(node.level, node.idx));
+        if (kept && *kept != node.hash) {
+          misfiled_node = node;
+          break;
+        }
+      }
+      return Ok();
+    }));
+    computed.clear();
+    return Ok();
+  };
   ROUNDS_RETURN_IF_ERROR(WalkAudit(store, {}, head, [&](const domain::AuditRecord& r) -> Status {
     verifier.Add(r);
+    if (computed.size() >= 256) ROUNDS_RETURN_IF_ERROR(compare_kept());
     if (progress && ++checked % 4096 == 0) return progress(checked);
     return Ok();
   }));
+  ROUNDS_RETURN_IF_ERROR(compare_kept());
   VerifyReport report = verifier.Finish();
+  if (report.ok && misfiled_node) {
+    const std::int64_t first = (misfiled_node->idx << misfiled_node->level) + 1;
+    const std::int64_t last = (misfiled_node->idx + 1) << misfiled_node->level;
+    report.ok = false;
+    report.first_bad_seq = first;
+    report.problem = "the Merkle subtree of records " + std::to_string(first) + " to " + std::to_string(last) +
+                     " kept in the database is not the tree of those records: proofs through it fail";
+  }
   // The chain may be whole while a search by actor, object or patient leaves records out: the indexes
   // those searches walk are not in the chain, so they are compared with it here.
   ROUNDS_ASSIGN_OR_RETURN(auto misfiled, store.Read([](store::ReadTx& tx) { return tx.FirstAuditIndexMismatch(); }));
@@ -625,6 +659,7 @@ Status AuditService::Start() {
     }
     ROUNDS_ASSIGN_OR_RETURN(auto last, ReadLastCheckpoint(files_.checkpoints));
     last_checkpoint_seq_ = last ? last->seq : 0;
+    last_checkpoint_rooted_ = !last || last->seq == 0 || !last->root.empty();
     last_checkpoint_time_ = clock_.NowMillis();
     std::string problem;
     if (last) {
@@ -725,6 +760,13 @@ Result<std::string> AuditService::AnchorProblem(const Checkpoint& last) {
   if (records.front().hash != last.head_hash) {
     return "Audit record " + at + " differs from the last signed checkpoint: the trail was altered.";
   }
+  // The tree the server goes on growing starts from the subtrees the database keeps: they must
+  // make the root that was signed.
+  ROUNDS_ASSIGN_OR_RETURN(MerkleHash root, tree_.GrowTo(last.seq, last.head_hash));
+  if (!last.root.empty() && governance::audit::MerkleHex(root) != last.root) {
+    return "The audit trail's Merkle tree kept in the database does not make the root the last checkpoint (record " +
+           at + ") signed: the kept tree was altered.";
+  }
   return std::string();
 }
 
@@ -801,13 +843,16 @@ Status AuditService::CheckpointLocked() {
     log::Error("audit_chain_truncated", {{"head_seq", head_seq}, {"checkpoint_seq", last_checkpoint_seq_}});
     return Ok();
   }
-  if (!head || head_seq == last_checkpoint_seq_) return Ok();
+  if (!head || (head_seq == last_checkpoint_seq_ && last_checkpoint_rooted_)) return Ok();
+  ROUNDS_ASSIGN_OR_RETURN(MerkleHash root, tree_.GrowTo(head->seq, head->hash));
   UnixMillis now = clock_.NowMillis();
-  Checkpoint checkpoint = governance::audit::SignCheckpoint(head->seq, head->hash, now, *key_);
+  Checkpoint checkpoint =
+      governance::audit::SignCheckpoint(head->seq, head->hash, now, *key_, governance::audit::MerkleHex(root));
   const Status appended = AppendCheckpoint(files_.checkpoints, checkpoint);
   checkpoint_file_ = IdentityOf(files_.checkpoints);  // as this server left it, written or not
   ROUNDS_RETURN_IF_ERROR(appended);
   last_checkpoint_seq_ = head->seq;
+  last_checkpoint_rooted_ = true;
   last_checkpoint_time_ = now;
   if (witness_) witness_->Witness(checkpoint, now);  // once it is on disk here
   return Ok();
@@ -962,6 +1007,27 @@ Result<json> AuditService::Search(const Actor& actor, store::AuditQuery query, s
   }
   json next = records.size() == static_cast<std::size_t>(query.limit) ? json(std::to_string(records.back().seq)) : json(nullptr);
   return json{{"items", items}, {"next_cursor", next}};
+}
+
+Result<json> AuditService::InclusionProof(const Actor& actor, std::int64_t seq, std::optional<std::int64_t> tree_size) {
+  json details{{"kind", "inclusion"}, {"seq", seq}};
+  if (tree_size) details["tree_size"] = *tree_size;
+  ROUNDS_RETURN_IF_ERROR(RequireCompliance(actor, "audit.proof", details));
+  ROUNDS_ASSIGN_OR_RETURN(json document, InclusionProofDocument(store_, files_.checkpoints, seq, tree_size));
+  details["tree_size"] = document["tree_size"];
+  ROUNDS_RETURN_IF_ERROR(AuditNow(store_, AuditEntry(actor, "audit.proof", "audit_log", std::to_string(seq), clock_.NowMillis()),
+                                  details));
+  return document;
+}
+
+Result<json> AuditService::ConsistencyProof(const Actor& actor, std::int64_t from, std::optional<std::int64_t> to) {
+  json details{{"kind", "consistency"}, {"from", from}};
+  if (to) details["to"] = *to;
+  ROUNDS_RETURN_IF_ERROR(RequireCompliance(actor, "audit.proof", details));
+  ROUNDS_ASSIGN_OR_RETURN(json document, ConsistencyProofDocument(store_, files_.checkpoints, from, to));
+  details["to"] = document["to"];
+  ROUNDS_RETURN_IF_ERROR(AuditNow(store_, AuditEntry(actor, "audit.proof", "audit_log", "", clock_.NowMillis()), details));
+  return document;
 }
 
 Result<json> AuditService::StartVerification(const Actor& actor) {

@@ -31,6 +31,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "app/audit_tree.hpp"
 #include "app/audit_witness.hpp"
 #include "app/context.hpp"
 #include "core/clock.hpp"
@@ -183,6 +184,12 @@ class AuditService {
     bool running = false;
   };
   VerificationGauge LastVerdict() const;
+  // RFC 9162 proofs over the trail's Merkle tree, against signed checkpoints (audit_tree.hpp's
+  // proof documents): record `seq` in the signed tree of `tree_size` records; the signed tree of
+  // `from` records a prefix of that of `to`. Omitted sizes mean the last checkpoint's. Each use,
+  // and each refusal, is recorded (audit.proof).
+  Result<nlohmann::json> InclusionProof(const Actor& actor, std::int64_t seq, std::optional<std::int64_t> tree_size);
+  Result<nlohmann::json> ConsistencyProof(const Actor& actor, std::int64_t from, std::optional<std::int64_t> to);
   // The witness off the host (config.audit_witness), for the server's metrics: nullopt without one.
   std::optional<AuditWitness::Stats> WitnessState() const;
   // The records with time in [from, to) rendered in `format`.
@@ -233,6 +240,10 @@ class AuditService {
   std::optional<governance::audit::SigningKey> key_;
   std::int64_t last_checkpoint_seq_ = 0;
   UnixMillis last_checkpoint_time_ = 0;
+  // Whether the last checkpoint signs the tree's root (one signed before the tree does not: the
+  // same head is signed again, with its root).
+  bool last_checkpoint_rooted_ = false;
+  AuditTreeKeeper tree_{store_};  // grown to each head signed
   // Set when the trail does not continue its last checkpoint (at Start) or the checkpoint file
   // changed under the server: then nothing is signed.
   std::string anchor_problem_;

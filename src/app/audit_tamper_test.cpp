@@ -128,16 +128,6 @@ class AuditTamperTest : public testing::ServiceTest {
     config.audit_checkpoint_records = 1'000'000;  // this test decides when to sign
   }
 
-  // A staff account made a compliance officer, as an administrator would.
-  Actor MakeOfficer(const std::string& username) {
-    Actor officer = MakeUser(username, false);
-    UserPatch patch;
-    patch.is_compliance = true;
-    EXPECT_TRUE(services_->directory.UpdateUser(Actor::System(), officer.user.id, patch));
-    officer.user.is_compliance = true;
-    return officer;
-  }
-
   // A trail written the way the server writes it: sign-ins that succeed and fail, administration,
   // and records about patients, with checkpoints signed along the way and at the end.
   void BuildTrail() {

@@ -78,6 +78,15 @@ class ServiceTest : public ::testing::Test {
     a.admin_elevated = admin;
     return a;
   }
+  // A staff account made a compliance officer, as an administrator would.
+  Actor MakeOfficer(const std::string& username) {
+    Actor officer = MakeUser(username, false);
+    UserPatch patch;
+    patch.is_compliance = true;
+    EXPECT_TRUE(services_->directory.UpdateUser(Actor::System(), officer.user.id, patch));
+    officer.user.is_compliance = true;
+    return officer;
+  }
   // A patient's account (patients are not created through the directory's API).
   Actor MakePatient(const std::string& username) {
     Actor a = MakeUser(username);

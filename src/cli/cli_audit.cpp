@@ -1,10 +1,12 @@
-// `rounds audit verify` and `rounds audit export`: the tamper-evident audit trail from the command
-// line, using the same verification and export code as the HTTP API (app/audit_service.hpp).
+// `rounds audit verify`, `export`, `prove` and `check-proof`: the tamper-evident audit trail from
+// the command line, using the same verification, export and proof code as the HTTP API
+// (app/audit_service.hpp, app/audit_tree.hpp).
 #include <charconv>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -176,10 +178,88 @@ int RunExport(const ExportOptions& options) {
   return 0;
 }
 
+struct ProveOptions {
+  TrailOptions trail;
+  std::optional<std::int64_t> seq, tree_size, from, to;
+};
+
+int RunProve(const ProveOptions& options) {
+  if (options.seq.has_value() == options.from.has_value() || (options.seq && options.to) ||
+      (options.from && options.tree_size)) {
+    std::cerr << "rounds: give --seq [--tree-size] for an inclusion proof, or --from [--to] for a consistency proof\n";
+    return kExitCannotCheck;
+  }
+  auto config = options.trail.Resolve();
+  if (!config) return ReportError(config.error());
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(config->DatabasePath(), ec)) {
+    std::cerr << "rounds: no database at " << config->DatabasePath() << "\n";
+    return kExitCannotCheck;
+  }
+  auto store = app::OpenDatabase(*config, 1);
+  if (!store) return ReportError(store.error());
+  SystemClock clock;
+  app::AuditService audit(**store, clock, *config);
+  // Proved as the system principal; the proof is on the trail (audit.proof) as one given over HTTP.
+  auto document = options.seq ? audit.InclusionProof(app::Actor::System(), *options.seq, options.tree_size)
+                              : audit.ConsistencyProof(app::Actor::System(), *options.from, options.to);
+  (*store)->Close();
+  if (!document) return ReportError(document.error());
+  std::cout << document->dump(2) << "\n";
+  return 0;
+}
+
+struct CheckProofOptions {
+  std::string file;
+  std::string public_key;
+  std::string public_key_file;
+};
+
+int RunCheckProof(const CheckProofOptions& options) {
+  std::string public_key = options.public_key;
+  if (public_key.empty()) {
+    if (options.public_key_file.empty()) {
+      std::cerr << "rounds: give --public-key or --public-key-file: the key the checkpoints are signed with\n";
+      return kExitCannotCheck;
+    }
+    auto read = app::ReadPublicKeyFile(options.public_key_file);
+    if (!read) return ReportError(read.error());
+    public_key = *read;
+  }
+  std::ifstream in(options.file, std::ios::binary);
+  if (!in) {
+    std::cerr << "rounds: cannot read " << options.file << "\n";
+    return kExitCannotCheck;
+  }
+  const nlohmann::json document = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  auto problem = app::CheckProofDocument(document, public_key);
+  if (!problem) return ReportError(problem.error());
+  if (!problem->empty()) {
+    std::cout << "INVALID: " << *problem << "\n";
+    return kExitTampered;
+  }
+  if (document["kind"] == "inclusion") {
+    std::cout << "ok: record " << document["seq"] << " is in the signed tree of "
+              << document["checkpoint"]["seq"] << " records\n";
+  } else {
+    std::cout << "ok: the signed tree of " << document["from_checkpoint"]["seq"]
+              << " records is a prefix of the signed tree of " << document["to_checkpoint"]["seq"] << " records\n";
+  }
+  return 0;
+}
+
+// Runs `command` with only errors logged; its exit code is `run`'s.
+void RunQuietly(CLI::App* command, std::function<int()> run) {
+  command->callback([run = std::move(run)] {
+    log::SetMinimumLevel(log::Level::kError);
+    throw CLI::RuntimeError(run());
+  });
+}
+
 }  // namespace
 
 void AddAuditCommands(CLI::App& app) {
-  auto* audit = app.add_subcommand("audit", "Verify and export the tamper-evident audit trail.");
+  auto* audit = app.add_subcommand("audit", "Verify, export and prove the tamper-evident audit trail.");
   audit->require_subcommand(1);
 
   auto verify_options = std::make_shared<VerifyOptions>();
@@ -196,10 +276,7 @@ void AddAuditCommands(CLI::App& app) {
   verify->add_flag("--require-checkpoints", verify_options->require_checkpoints,
                    "Fail when there is no checkpoint at all, even without a key (by default a trail never "
                    "signed is only warned about)");
-  verify->callback([verify_options] {
-    log::SetMinimumLevel(log::Level::kError);
-    throw CLI::RuntimeError(RunVerify(*verify_options));
-  });
+  RunQuietly(verify, [verify_options] { return RunVerify(*verify_options); });
 
   auto export_options = std::make_shared<ExportOptions>();
   auto* exporter = audit->add_subcommand("export", "Write audit records as CSV, NDJSON or a FHIR R4 AuditEvent Bundle.");
@@ -209,10 +286,28 @@ void AddAuditCommands(CLI::App& app) {
   exporter->add_option("--format", export_options->format, "csv, ndjson (AuditEvent per line) or fhir (Bundle)")
       ->check(CLI::IsMember({"csv", "ndjson", "fhir"}));
   exporter->add_option("--out", export_options->out, "Write here instead of standard output");
-  exporter->callback([export_options] {
-    log::SetMinimumLevel(log::Level::kError);
-    throw CLI::RuntimeError(RunExport(*export_options));
-  });
+  RunQuietly(exporter, [export_options] { return RunExport(*export_options); });
+
+  auto prove_options = std::make_shared<ProveOptions>();
+  auto* prove = audit->add_subcommand(
+      "prove", "Print an RFC 9162 proof against signed checkpoints: a record in a signed tree (--seq), or one "
+               "signed tree a prefix of a later one (--from); `check-proof` checks it with the public key alone.");
+  prove_options->trail.AddTo(prove);
+  prove->add_option("--seq", prove_options->seq, "The record to prove (inclusion)");
+  prove->add_option("--tree-size", prove_options->tree_size, "A signed tree size (default: the last checkpoint's)");
+  prove->add_option("--from", prove_options->from, "The earlier signed tree size (consistency)");
+  prove->add_option("--to", prove_options->to, "The later signed tree size (default: the last checkpoint's)");
+  RunQuietly(prove, [prove_options] { return RunProve(*prove_options); });
+
+  auto check_options = std::make_shared<CheckProofOptions>();
+  auto* check = audit->add_subcommand(
+      "check-proof", "Check a proof document from `prove` or the API with the signing key's public half alone "
+                     "(exit 1 if it does not hold); needs no database.");
+  check->add_option("file", check_options->file, "The proof document (JSON)")->required();
+  auto* check_key = check->add_option("--public-key", check_options->public_key, "Checkpoint public key (hex)");
+  check->add_option("--public-key-file", check_options->public_key_file, "File holding the public key")
+      ->excludes(check_key);
+  RunQuietly(check, [check_options] { return RunCheckProof(*check_options); });
 }
 
 }  // namespace rounds::cli

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "app/audit_service.hpp"
 #include "app/database.hpp"
 #include "app/services.hpp"
 #include "bus/bus.hpp"
@@ -450,6 +451,59 @@ TEST_F(CliTest, ServeRefusesABadConfigFile) {
   EXPECT_NE(run.exit_code, 0);
   EXPECT_NE(run.err.find("no_such_setting"), std::string::npos) << run.err;
   EXPECT_FALSE(served_) << "the server never started";
+}
+
+// `audit prove` prints proofs against the signed checkpoints a server left; `audit check-proof`
+// checks them with the public key alone, and refuses one that was changed.
+TEST_F(CliTest, AuditProofsArePrintedAndCheckedWithThePublicKeyAlone) {
+  ASSERT_EQ(AddUser("first").exit_code, 0);
+  const auto sign = [this] {
+    WithServices([](app::Services& services) {
+      ASSERT_TRUE(services.audit.Start());  // signs the head
+      services.audit.Stop();
+    });
+  };
+  sign();
+  auto first = app::ReadLastCheckpoint((dir_ / "audit" / "checkpoints.log").string());
+  ASSERT_TRUE(first && *first);
+  ASSERT_FALSE((*first)->root.empty());
+  ASSERT_EQ(AddUser("second").exit_code, 0);
+  sign();
+
+  Outcome inclusion = Rounds({"audit", "prove", "--seq", "1", "--data-dir", dir_.string()});
+  ASSERT_EQ(inclusion.exit_code, 0) << inclusion.err;
+  const auto document = nlohmann::json::parse(inclusion.out);
+  EXPECT_EQ(document["kind"], "inclusion");
+  EXPECT_EQ(document["verified"], true);
+  const std::string key_file = (dir_ / "audit" / "signing.pub").string();
+  const std::string proof = (dir_ / "proof.json").string();
+  std::ofstream(proof) << inclusion.out;
+  Outcome checked = Rounds({"audit", "check-proof", proof, "--public-key-file", key_file});
+  EXPECT_EQ(checked.exit_code, 0) << checked.out << checked.err;
+  EXPECT_NE(checked.out.find("ok: record 1 is in the signed tree of"), std::string::npos) << checked.out;
+
+  auto changed = document;
+  changed["seq"] = 2;
+  std::ofstream(proof) << changed.dump();
+  checked = Rounds({"audit", "check-proof", proof, "--public-key-file", key_file});
+  EXPECT_EQ(checked.exit_code, 1);
+  EXPECT_NE(checked.out.find("INVALID"), std::string::npos) << checked.out;
+
+  Outcome consistency = Rounds({"audit", "prove", "--from", std::to_string((*first)->seq), "--data-dir", dir_.string()});
+  ASSERT_EQ(consistency.exit_code, 0) << consistency.err;
+  std::ofstream(proof) << consistency.out;
+  checked = Rounds({"audit", "check-proof", proof, "--public-key-file", key_file});
+  EXPECT_EQ(checked.exit_code, 0) << checked.out << checked.err;
+  EXPECT_NE(checked.out.find("is a prefix of the signed tree"), std::string::npos) << checked.out;
+
+  // A size no checkpoint signed, both kinds at once, and no key: refused with a reason.
+  Outcome unsigned_size = Rounds({"audit", "prove", "--seq", "1", "--tree-size", "999999", "--data-dir", dir_.string()});
+  EXPECT_EQ(unsigned_size.exit_code, 2);
+  EXPECT_NE(unsigned_size.err.find("No checkpoint signs the tree of 999999 records"), std::string::npos) << unsigned_size.err;
+  EXPECT_EQ(Rounds({"audit", "prove", "--seq", "1", "--from", "1", "--data-dir", dir_.string()}).exit_code, 2);
+  EXPECT_EQ(Rounds({"audit", "check-proof", proof}).exit_code, 2);
+  std::ofstream(proof) << "not json";
+  EXPECT_EQ(Rounds({"audit", "check-proof", proof, "--public-key-file", key_file}).exit_code, 2);
 }
 
 TEST_F(CliTest, UnknownCommandsAndMissingArgumentsFail) {

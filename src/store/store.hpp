@@ -137,6 +137,13 @@ struct AuditChainHead {
   std::string hash;
 };
 
+// A complete subtree of the audit trail's Merkle tree: 2^level leaves from leaf idx · 2^level.
+struct AuditTreeNode {
+  int level = 0;
+  std::int64_t idx = 0;
+  std::string hash;  // 32 bytes
+};
+
 struct StoreMetrics {
   std::uint64_t write_units = 0;         // Write() calls committed
   std::uint64_t write_batches = 0;       // group-commit transactions run (committed or failed)
@@ -415,6 +422,13 @@ class ReadTx {
   // Audit trail: the newest record (nullopt when empty), and records after `after_seq` oldest first.
   virtual Result<std::optional<AuditRecord>> LastAuditRecord() = 0;
   virtual Result<std::vector<AuditRecord>> ListAudit(std::int64_t after_seq, int limit) = 0;
+  // The seq and hash of each record after `after_seq`, oldest first, at most `limit`: the leaves
+  // of the trail's Merkle tree (governance/audit/merkle.hpp).
+  virtual Result<std::vector<AuditChainHead>> ListAuditHashes(std::int64_t after_seq, int limit) = 0;
+  // A kept subtree of the audit Merkle tree (InsertAuditTreeNodes): its hash, nullopt when not kept.
+  virtual Result<std::optional<std::string>> FindAuditTreeNode(int level, std::int64_t idx) = 0;
+  // The highest idx kept at `level`, nullopt when none is.
+  virtual Result<std::optional<std::int64_t>> LastAuditTreeNode(int level) = 0;
 
   // ---- Retention and legal holds ----
   virtual Result<std::vector<LegalHold>> ListLegalHolds(bool include_released) = 0;
@@ -555,6 +569,9 @@ class WriteTx : public ReadTx {
   // Appends an audit record whose seq, prev_hash and hash the caller chained from AuditHead() in
   // this same unit (the single writer makes that consistent). kConflict if the seq is taken.
   virtual Status InsertAudit(const AuditRecord& record) = 0;
+  // Keeps complete subtrees of the audit Merkle tree, computed from the records by the caller.
+  // kConflict when one of them is kept already: they never change.
+  virtual Status InsertAuditTreeNodes(std::span<const AuditTreeNode> nodes) = 0;
 
   // ---- Retention and legal holds ----
   // kInvalidArgument when the hold names neither custodians nor spaces or from >= to.

@@ -5,7 +5,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, renameSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { runCli } from '../lib/server.mjs';
 import { startServer, createUsers, createSpace, addMember, PASSWORD } from './fixtures.mjs';
@@ -95,7 +95,8 @@ test('a filter that is not UTF-8 is a bad request, not a server error, for anyon
 
 test('only compliance officers may read the trail; refusals are recorded', async () => {
   for (const [who, client] of [['admin', admin], ['staff', users.sol]]) {
-    for (const p of ['/api/v1/audit', '/api/v1/audit/verify', '/api/v1/audit/export?format=csv']) {
+    for (const p of ['/api/v1/audit', '/api/v1/audit/verify', '/api/v1/audit/export?format=csv',
+      '/api/v1/audit/proof/inclusion?seq=1', '/api/v1/audit/proof/consistency?from=1']) {
       const res = await client.get(p);
       assert.equal(res.status, 403, `${who} ${p}`);
       assert.equal(res.body.code, 'compliance_required');
@@ -103,7 +104,8 @@ test('only compliance officers may read the trail; refusals are recorded', async
   }
   assert.equal((await server.client().get('/api/v1/audit')).status, 401);
   const denied = await officer.get(`/api/v1/audit?action=audit.&outcome=denied&actor_id=${users.sol.user.id}`);
-  assert.deepEqual(denied.body.items.map((r) => r.action).sort(), ['audit.export', 'audit.search', 'audit.verify']);
+  assert.deepEqual(denied.body.items.map((r) => r.action).sort(),
+    ['audit.export', 'audit.proof', 'audit.proof', 'audit.search', 'audit.verify']);
   const uses = await officer.get(`/api/v1/audit?action=audit.search&actor_id=${officer.user.id}&outcome=success`);
   assert.ok(uses.body.items.length >= 3, 'each search is itself recorded');
 });
@@ -262,6 +264,73 @@ test('the chain verifies in the background', async () => {
   assert.equal(verdicts.body.items[0].outcome, 'success');
   const asked = await officer.get(`/api/v1/audit?action=audit.verify&actor_id=${officer.user.id}&outcome=success&limit=1`);
   assert.ok(asked.body.items[0].seq <= res.body.head_seq, 'the verdict covers its own request');
+});
+
+// RFC 9162 proofs over the trail's Merkle tree: documents the public key alone checks, with no
+// access to the trail, as an auditor or a regulator would be handed them.
+test('an officer is given Merkle proofs that the public key alone checks', async () => {
+  // Checkpoints come every second: wait for one that covers record 2.
+  let inclusion;
+  let given = 0;  // proofs answered: each is on the trail
+  for (let i = 0; i < 50; i++) {
+    inclusion = await officer.get('/api/v1/audit/proof/inclusion?seq=2');
+    if (inclusion.status === 200) given++;
+    if (inclusion.body?.code !== 'record_not_in_tree') break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.equal(inclusion.status, 200, inclusion.text);
+  const doc = inclusion.body;
+  assert.equal(doc.kind, 'inclusion');
+  assert.equal(doc.seq, 2);
+  assert.equal(doc.verified, true);
+  assert.match(doc.checkpoint.root, /^[0-9a-f]{64}$/);
+  assert.equal(doc.checkpoint.seq, doc.tree_size);
+  const record = (await officer.get('/api/v1/audit?cursor=3&limit=1')).body.items[0];
+  assert.equal(record.seq, 2);
+  assert.equal(doc.record_hash, record.hash, 'the proof is about the record the trail shows');
+
+  const keyFile = path.join(server.dataDir, 'audit', 'signing.pub');
+  const file = path.join(server.dataDir, 'proof.json');
+  writeFileSync(file, JSON.stringify(doc));
+  const checked = runCli(['audit', 'check-proof', file, '--public-key-file', keyFile]);
+  assert.equal(checked.status, 0, checked.stdout + checked.stderr);
+  assert.match(checked.stdout, /^ok: record 2 is in the signed tree of \d+ records$/m);
+  writeFileSync(file, JSON.stringify({ ...doc, record_hash: doc.leaf_hash }));
+  const forged = runCli(['audit', 'check-proof', file, '--public-key-file', keyFile]);
+  assert.equal(forged.status, 1, forged.stdout + forged.stderr);
+  assert.match(forged.stdout, /^INVALID: /);
+
+  // A later signed tree only added records to this one.
+  await server.client().login('rhea', PASSWORD);  // a record after the proof's tree
+  let consistency;
+  for (let i = 0; i < 50; i++) {
+    consistency = await officer.get(`/api/v1/audit/proof/consistency?from=${doc.tree_size}`);
+    assert.equal(consistency.status, 200, consistency.text);
+    given++;
+    if (consistency.body.to > doc.tree_size) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.ok(consistency.body.to > doc.tree_size, 'a later checkpoint was signed');
+  assert.equal(consistency.body.verified, true);
+  assert.equal(consistency.body.from_checkpoint.root, doc.checkpoint.root);
+  writeFileSync(file, JSON.stringify(consistency.body));
+  const prefix = runCli(['audit', 'check-proof', file, '--public-key-file', keyFile]);
+  assert.equal(prefix.status, 0, prefix.stdout + prefix.stderr);
+  assert.match(prefix.stdout, /is a prefix of the signed tree/);
+
+  // Sizes no checkpoint signed and records past the tree are refused with a stable code.
+  const unsigned = await officer.get(`/api/v1/audit/proof/inclusion?seq=1&tree_size=${doc.tree_size + 1000000}`);
+  assert.equal(unsigned.status, 404, unsigned.text);
+  assert.equal(unsigned.body.code, 'unsigned_tree_size');
+  const missing = await officer.get('/api/v1/audit/proof/inclusion');
+  assert.equal(missing.status, 400, missing.text);
+  assert.equal(missing.body.code, 'missing_field');
+  const past = await officer.get(`/api/v1/audit/proof/inclusion?seq=${doc.tree_size + 1}&tree_size=${doc.tree_size}`);
+  assert.equal(past.status, 400, past.text);
+  assert.equal(past.body.code, 'record_not_in_tree');
+  const recorded = await officer.get(`/api/v1/audit?action=audit.proof&actor_id=${officer.user.id}&outcome=success`);
+  assert.equal(recorded.body.items.length, given, 'each proof given is on the trail');
+  assert.deepEqual([...new Set(recorded.body.items.map((r) => r.details.kind))].sort(), ['consistency', 'inclusion']);
 });
 
 test('exports: CSV, NDJSON of AuditEvents, and a FHIR Bundle', async () => {

@@ -168,6 +168,8 @@ const MATRIX = {
   'GET /api/v1/audit/verify': { expect: SIGNED_IN('deny'), req: () => ['GET', '/api/v1/audit/verify'] },
   'POST /api/v1/audit/verify': { expect: SIGNED_IN('deny'), req: () => ['POST', '/api/v1/audit/verify'] },
   'GET /api/v1/audit/export': { expect: SIGNED_IN('deny'), req: () => ['GET', '/api/v1/audit/export?format=csv'] },
+  'GET /api/v1/audit/proof/inclusion': { expect: SIGNED_IN('deny'), req: () => ['GET', '/api/v1/audit/proof/inclusion?seq=1'] },
+  'GET /api/v1/audit/proof/consistency': { expect: SIGNED_IN('deny'), req: () => ['GET', '/api/v1/audit/proof/consistency?from=1'] },
   // Emergency access: any staff member may look and ask (here refused on content: the reason is
   // too short); nobody but the holder or a compliance officer ends a grant, and only officers review.
   'GET /api/v1/emergency-access/spaces': { expect: SIGNED_IN('ok'), req: () => ['GET', '/api/v1/emergency-access/spaces'] },

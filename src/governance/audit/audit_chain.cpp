@@ -101,12 +101,18 @@ void Chain(AuditRecord& record, std::int64_t previous_seq, std::string_view prev
 }
 
 std::string Checkpoint::SignedText() const {
-  return "rounds-audit-checkpoint v1\n" + std::to_string(seq) + "\n" + head_hash + "\n" +
+  if (root.empty()) {
+    return "rounds-audit-checkpoint v1\n" + std::to_string(seq) + "\n" + head_hash + "\n" +
+           std::to_string(time) + "\n";
+  }
+  return "rounds-audit-checkpoint v2\n" + std::to_string(seq) + "\n" + head_hash + "\n" + root + "\n" +
          std::to_string(time) + "\n";
 }
 
 std::string Checkpoint::ToLine() const {
-  return std::to_string(seq) + " " + head_hash + " " + std::to_string(time) + " " + signature_hex;
+  std::string line = std::to_string(seq) + " " + head_hash + " " + std::to_string(time) + " " + signature_hex;
+  if (!root.empty()) line += " " + root;
+  return line;
 }
 
 Result<Checkpoint> Checkpoint::FromLine(const std::string& line) {
@@ -114,7 +120,11 @@ Result<Checkpoint> Checkpoint::FromLine(const std::string& line) {
   Checkpoint c;
   std::string seq_text, time_text;
   if (!(in >> seq_text >> c.head_hash >> time_text >> c.signature_hex)) {
-    return InvalidArgument("bad_checkpoint", "A checkpoint line must have four fields.");
+    return InvalidArgument("bad_checkpoint", "A checkpoint line must have four or five fields.");
+  }
+  std::string extra;
+  if (in >> c.root && (in >> extra || !MerkleHashFromHex(c.root))) {
+    return InvalidArgument("bad_checkpoint", "A checkpoint line's fifth field must be a Merkle root.");
   }
   auto parse = [](const std::string& text, std::int64_t& out) {
     auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
@@ -137,8 +147,8 @@ SigningKey SigningKey::Generate() {
 }
 
 Checkpoint SignCheckpoint(std::int64_t seq, const std::string& head_hash, UnixMillis time,
-                          const SigningKey& key) {
-  Checkpoint c{seq, head_hash, time, {}};
+                          const SigningKey& key, const std::string& root) {
+  Checkpoint c{seq, head_hash, time, {}, root};
   auto sk = FromHex(key.secret_key_hex, crypto_sign_SECRETKEYBYTES);
   unsigned char sig[crypto_sign_BYTES] = {};
   if (sk) {
@@ -187,6 +197,11 @@ void ChainVerifier::Expect(const Checkpoint& c) {
   e.signature_ok = VerifyCheckpointSignature(c, public_key_hex_);
   e.head_ok = c.head_hash.size() == e.head.size();
   if (e.head_ok) std::copy(c.head_hash.begin(), c.head_hash.end(), e.head.begin());
+  if (!c.root.empty()) {
+    e.root = MerkleHashFromHex(c.root);
+    // A root that is not one matches no tree.
+    if (!e.root) e.head_ok = false;
+  }
   checkpoints_.push_back(e);
   // Only a validly signed checkpoint of a record is compared with the chain.
   if (e.signature_ok && c.seq > 0) by_seq_.push_back(checkpoints_.size() - 1);
@@ -220,11 +235,15 @@ void ChainVerifier::Add(const AuditRecord& r) {
   }
   expected_prev_ = r.hash;
   expected_seq_ = r.seq + 1;
-  // A checkpoint of seq N is compared with the Nth record of the chain as stored.
+  // A leaf of whatever the record holds: a hash that is not 64 hex digits has failed above.
+  tree_.Append(AuditLeafHash(r.hash).value_or(MerkleLeafHash(r.hash)), on_tree_node_);
+  // A checkpoint of seq N is compared with the Nth record of the chain as stored, and its root
+  // with the tree of the first N records.
   while (next_ < by_seq_.size() && checkpoints_[by_seq_[next_]].seq == position_) {
     Expected& e = checkpoints_[by_seq_[next_++]];
     const bool same_hash = e.head_ok && r.hash == std::string_view(e.head.data(), e.head.size());
     e.match = r.seq != e.seq ? Match::kOtherSeq : !same_hash ? Match::kDiffers : Match::kMatches;
+    if (e.match == Match::kMatches && e.root && *e.root != tree_.Root()) e.match = Match::kRootDiffers;
   }
 }
 
@@ -239,7 +258,13 @@ VerifyReport ChainVerifier::Finish() {
       continue;
     }
     if (e.seq <= 0) continue;
-    if (e.match == Match::kNotReached || e.match == Match::kOtherSeq) {
+    if (e.match == Match::kRootDiffers) {
+      // The chain and the head agree, so every record's hash is as signed: the signed root was
+      // not the tree of these records when it was signed.
+      Fail(e.seq, "checkpoint at seq " + std::to_string(e.seq) +
+                      " signs a Merkle root that is not the root of the trail's first " + std::to_string(e.seq) +
+                      " records");
+    } else if (e.match == Match::kNotReached || e.match == Match::kOtherSeq) {
       Fail(position_ + 1, "the chain ends before checkpoint seq " + std::to_string(e.seq) + " (records were removed)");
     } else if (e.match == Match::kDiffers) {
       // The chain itself holds, so the records were re-hashed after an edit: the edit lies after

@@ -18,6 +18,7 @@
 #include "core/clock.hpp"
 #include "core/result.hpp"
 #include "domain/audit.hpp"
+#include "governance/audit/merkle.hpp"
 
 namespace rounds::governance::audit {
 
@@ -38,14 +39,20 @@ void Chain(AuditRecord& record, const AuditRecord* previous);
 // The same, from the previous record's seq and hash (seq 0: the first record).
 void Chain(AuditRecord& record, std::int64_t previous_seq, std::string_view previous_hash);
 
-// A signed statement that the chain had `seq` records ending in `head_hash` at `time`.
+// A signed statement that the chain had `seq` records ending in `head_hash` at `time`, and
+// (version 2) that the Merkle tree of those records (merkle.hpp; its size is `seq`) has root
+// `root`. Checkpoints signed before the tree have no root and are checked against the chain only.
 struct Checkpoint {
   std::int64_t seq = 0;
   std::string head_hash;
   UnixMillis time = 0;
   std::string signature_hex;       // Ed25519 over SignedText()
-  std::string SignedText() const;  // "rounds-audit-checkpoint v1\n<seq>\n<head_hash>\n<time>\n"
-  std::string ToLine() const;      // one line of the checkpoint file
+  std::string root;                // hex; empty in a version 1 checkpoint
+  // v1: "rounds-audit-checkpoint v1\n<seq>\n<head_hash>\n<time>\n";
+  // v2: "rounds-audit-checkpoint v2\n<seq>\n<head_hash>\n<root>\n<time>\n".
+  std::string SignedText() const;
+  // One line of the checkpoint file: "<seq> <head_hash> <time> <signature>[ <root>]".
+  std::string ToLine() const;
   static Result<Checkpoint> FromLine(const std::string& line);
 };
 
@@ -55,8 +62,10 @@ struct SigningKey {
   static SigningKey Generate();
 };
 
+// `root`: the Merkle tree's root at `seq` in hex (empty: a version 1 checkpoint, for tests of
+// files signed before the tree).
 Checkpoint SignCheckpoint(std::int64_t seq, const std::string& head_hash, UnixMillis time,
-                          const SigningKey& key);
+                          const SigningKey& key, const std::string& root = {});
 bool VerifyCheckpointSignature(const Checkpoint& checkpoint, const std::string& public_key_hex);
 
 struct VerifyReport {
@@ -70,7 +79,8 @@ struct VerifyReport {
 
 // Verifies that `records` (ordered by seq as stored) form an unbroken chain from genesis and
 // that every checkpoint is validly signed by `public_key_hex` and matches the chain: its seq
-// exists and its head hash equals that record's hash. A checkpoint beyond the chain's end means
+// exists, its head hash equals that record's hash and its root, if it has one, the Merkle root
+// of the records up to it. A checkpoint beyond the chain's end means
 // records were truncated. Checks everything and reports the first failure: the chain's own
 // first, then the checkpoints' in the order given.
 VerifyReport VerifyChain(std::span<const AuditRecord> records,
@@ -87,15 +97,19 @@ class ChainVerifier {
   explicit ChainVerifier(const std::string& public_key_hex);
   ChainVerifier(std::span<const Checkpoint> checkpoints, const std::string& public_key_hex);
   void Expect(const Checkpoint& checkpoint);  // before the first Add()
+  // Hears each complete subtree of the Merkle tree of the records added, as the record that
+  // completes it is added (to compare a kept copy of the tree with the records).
+  void OnTreeNode(MerkleFrontier::OnComplete on_node) { on_tree_node_ = std::move(on_node); }
   void Add(const AuditRecord& record);
   VerifyReport Finish();
 
  private:
-  enum class Match : std::uint8_t { kNotReached, kMatches, kDiffers, kOtherSeq };
+  enum class Match : std::uint8_t { kNotReached, kMatches, kDiffers, kOtherSeq, kRootDiffers };
   struct Expected {
     std::int64_t seq = 0;
     std::array<char, 64> head{};  // the signed head hash (hex); see head_ok
     bool head_ok = false;         // the signed hash was 64 characters, as every record's is
+    std::optional<MerkleHash> root;  // the signed Merkle root (version 2)
     bool signature_ok = false;
     Match match = Match::kNotReached;
   };
@@ -109,6 +123,8 @@ class ChainVerifier {
   std::string expected_prev_;
   std::int64_t expected_seq_ = 1;
   std::int64_t position_ = 0;             // records added so far
+  MerkleFrontier tree_;                   // of the records added so far, as stored
+  MerkleFrontier::OnComplete on_tree_node_;
   std::vector<Expected> checkpoints_;     // in the order given
   std::vector<std::size_t> by_seq_;       // indices into checkpoints_, by seq
   std::size_t next_ = 0;                  // the first of by_seq_ not yet reached

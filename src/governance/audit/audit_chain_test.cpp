@@ -27,6 +27,13 @@ std::vector<AuditRecord> MakeChain(int count) {
   return records;
 }
 
+// The Merkle root of the first `n` records, in hex.
+std::string RootOf(const std::vector<AuditRecord>& records, std::size_t n) {
+  MerkleFrontier tree;
+  for (std::size_t i = 0; i < n; ++i) tree.Append(*AuditLeafHash(records[i].hash));
+  return MerkleHex(tree.Root());
+}
+
 class AuditChainTest : public ::testing::Test {
  protected:
   void SetUp() override { ASSERT_TRUE(crypto::InitCrypto()); }
@@ -156,6 +163,51 @@ TEST_F(AuditChainTest, ForgedCheckpointSignatureFails) {
   EXPECT_FALSE(VerifyChain(records, checkpoints, key_.public_key_hex).ok);
 }
 
+TEST_F(AuditChainTest, CheckpointsSignTheMerkleRootOfTheRecordsTheyCover) {
+  auto records = MakeChain(300);
+  std::vector<Checkpoint> checkpoints = {SignCheckpoint(1, records[0].hash, 1, key_, RootOf(records, 1)),
+                                         SignCheckpoint(256, records[255].hash, 2, key_, RootOf(records, 256)),
+                                         SignCheckpoint(300, records[299].hash, 3, key_, RootOf(records, 300))};
+  // The root of one record is its leaf.
+  EXPECT_EQ(checkpoints[0].root, MerkleHex(*AuditLeafHash(records[0].hash)));
+  VerifyReport report = VerifyChain(records, checkpoints, key_.public_key_hex);
+  EXPECT_TRUE(report.ok) << report.problem;
+  EXPECT_EQ(report.checkpoints_checked, 3);
+
+  // A root that is not the tree of those records, validly signed, is caught and named.
+  checkpoints[1] = SignCheckpoint(256, records[255].hash, 2, key_, RootOf(records, 255));
+  report = VerifyChain(records, checkpoints, key_.public_key_hex);
+  EXPECT_FALSE(report.ok);
+  EXPECT_EQ(report.first_bad_seq, 256);
+  EXPECT_NE(report.problem.find("Merkle root"), std::string::npos) << report.problem;
+
+  // The signature covers the root: changing it breaks the signature.
+  Checkpoint changed = SignCheckpoint(300, records[299].hash, 3, key_, RootOf(records, 300));
+  changed.root = RootOf(records, 299);
+  EXPECT_FALSE(VerifyCheckpointSignature(changed, key_.public_key_hex));
+  report = VerifyChain(records, std::vector<Checkpoint>{changed}, key_.public_key_hex);
+  EXPECT_FALSE(report.ok);
+  EXPECT_NE(report.problem.find("invalid signature"), std::string::npos) << report.problem;
+}
+
+TEST_F(AuditChainTest, CheckpointsFromBeforeTheTreeStillVerify) {
+  auto records = MakeChain(20);
+  // A version 1 line as files written before the tree hold them: four fields, no root.
+  const Checkpoint old = SignCheckpoint(10, records[9].hash, 5, key_);
+  EXPECT_EQ(old.SignedText().rfind("rounds-audit-checkpoint v1\n", 0), 0u);
+  auto parsed = Checkpoint::FromLine(old.ToLine());
+  ASSERT_TRUE(parsed);
+  EXPECT_TRUE(parsed->root.empty());
+  const Checkpoint current = SignCheckpoint(20, records[19].hash, 6, key_, RootOf(records, 20));
+  EXPECT_EQ(current.SignedText().rfind("rounds-audit-checkpoint v2\n", 0), 0u);
+  VerifyReport report = VerifyChain(records, std::vector<Checkpoint>{*parsed, current}, key_.public_key_hex);
+  EXPECT_TRUE(report.ok) << report.problem;
+  // Without its root, a version 2 checkpoint's signature no longer holds.
+  Checkpoint stripped = current;
+  stripped.root.clear();
+  EXPECT_FALSE(VerifyCheckpointSignature(stripped, key_.public_key_hex));
+}
+
 TEST_F(AuditChainTest, CheckpointLineRoundTrips) {
   Checkpoint c = SignCheckpoint(7, std::string(64, 'a'), 123, key_);
   auto parsed = Checkpoint::FromLine(c.ToLine());
@@ -163,13 +215,23 @@ TEST_F(AuditChainTest, CheckpointLineRoundTrips) {
   EXPECT_EQ(parsed->seq, 7);
   EXPECT_TRUE(VerifyCheckpointSignature(*parsed, key_.public_key_hex));
   EXPECT_FALSE(Checkpoint::FromLine("7 abc"));
+
+  const std::string root = crypto::Sha256Hex("a root");
+  Checkpoint v2 = SignCheckpoint(8, std::string(64, 'b'), 124, key_, root);
+  EXPECT_EQ(v2.ToLine(), "8 " + std::string(64, 'b') + " 124 " + v2.signature_hex + " " + root);
+  auto parsed_v2 = Checkpoint::FromLine(v2.ToLine());
+  ASSERT_TRUE(parsed_v2);
+  EXPECT_EQ(parsed_v2->root, root);
+  EXPECT_TRUE(VerifyCheckpointSignature(*parsed_v2, key_.public_key_hex));
+  EXPECT_FALSE(Checkpoint::FromLine(c.ToLine() + " nothex"));
+  EXPECT_FALSE(Checkpoint::FromLine(v2.ToLine() + " " + root));
 }
 
 // Every single random tampering — edit, delete, reorder, insert, tail truncation — is detected
 // against the last checkpoint.
 TEST_F(AuditChainTest, ThousandRandomTamperingsAreAllDetected) {
   const auto pristine = MakeChain(200);
-  std::vector<Checkpoint> checkpoints = {SignCheckpoint(200, pristine.back().hash, 1, key_)};
+  std::vector<Checkpoint> checkpoints = {SignCheckpoint(200, pristine.back().hash, 1, key_, RootOf(pristine, 200))};
   std::mt19937 rng(20261124);
   int detected = 0;
   const int kTrials = 1000;

@@ -31,6 +31,7 @@ constexpr TableReach kTables[] = {
     {"audit_index_object", Reach::kNothing},
     {"audit_index_state", Reach::kNothing},
     {"audit_log", Reach::kNothing},
+    {"audit_tree", Reach::kNothing},
     {"credentials", Reach::kNothing},
     {"ediscovery_exports", Reach::kNothing},
     {"held_deletions", Reach::kNothing},

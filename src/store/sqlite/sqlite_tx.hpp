@@ -72,6 +72,10 @@ class SqliteTx final : public WriteTx {
   Result<std::optional<AuditRecord>> LastAuditRecord() override;
   Result<std::vector<AuditRecord>> ListAudit(std::int64_t after_seq, int limit) override;
   Result<AuditChainHead> AuditHead() override;
+  Result<std::vector<AuditChainHead>> ListAuditHashes(std::int64_t after_seq, int limit) override;
+  Result<std::optional<std::string>> FindAuditTreeNode(int level, std::int64_t idx) override;
+  Result<std::optional<std::int64_t>> LastAuditTreeNode(int level) override;
+  Status InsertAuditTreeNodes(std::span<const AuditTreeNode> nodes) override;
   Status InsertAudit(const AuditRecord& record) override;
   // Retention and legal holds (sqlite_tx_retention.cpp)
   Result<std::vector<LegalHold>> ListLegalHolds(bool include_released) override;

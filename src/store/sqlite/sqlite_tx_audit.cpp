@@ -1,6 +1,6 @@
 // SqliteTx: the audit trail's batched search indexes and filtered search (schema:
 // migrations/sqlite/0003_audit.sql, 0006_audit_batched_index.sql, 0027_patient_refs.sql and
-// 0029_patient_index_keys.sql). Appending and paging by seq
+// 0029_patient_index_keys.sql), and the Merkle tree's kept subtrees (0030_audit_tree.sql). Appending and paging by seq
 // are in sqlite_tx.cpp.
 //
 // A search with a patient, an actor, or an object type and id, walks that index table from its seq bound
@@ -118,7 +118,42 @@ constexpr const char kIndexMismatch[] =
     "(SELECT 1 FROM audit_log a WHERE a.seq = i.seq AND a.seq <= ?1 "
     "AND instr(' ' || a.patient_ref || ' ', ' ' || rounds_patient_ref(i.patient_key) || ' ') > 0))";
 
+// The Merkle tree's leaves and kept subtrees.
+constexpr const char kListAuditHashes[] = "SELECT seq, hash FROM audit_log WHERE seq > ?1 ORDER BY seq LIMIT ?2";
+constexpr const char kFindTreeNode[] = "SELECT hash FROM audit_tree WHERE level = ?1 AND idx = ?2";
+constexpr const char kLastTreeNode[] = "SELECT max(idx) FROM audit_tree WHERE level = ?1";
+constexpr const char kInsertTreeNode[] = "INSERT INTO audit_tree (level, idx, hash) VALUES (?1, ?2, ?3)";
+
 }  // namespace
+
+Result<std::vector<AuditChainHead>> SqliteTx::ListAuditHashes(std::int64_t after_seq, int limit) {
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kListAuditHashes));
+  s->Bind(1, after_seq).Bind(2, limit <= 0 ? 1000 : limit);
+  return ReadAll<AuditChainHead>(*s, [](const Statement& r) { return AuditChainHead{r.Int(0), r.Text(1)}; });
+}
+
+Result<std::optional<std::string>> SqliteTx::FindAuditTreeNode(int level, std::int64_t idx) {
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kFindTreeNode));
+  s->Bind(1, level).Bind(2, idx);
+  return ReadOne<std::string>(*s, [](const Statement& r) { return r.Blob(0); });
+}
+
+Result<std::optional<std::int64_t>> SqliteTx::LastAuditTreeNode(int level) {
+  ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kLastTreeNode));
+  s->Bind(1, level);
+  ROUNDS_ASSIGN_OR_RETURN(auto last, ReadOne<std::optional<std::int64_t>>(
+                                         *s, [](const Statement& r) { return r.OptionalInt(0); }));
+  return last ? *last : std::nullopt;
+}
+
+Status SqliteTx::InsertAuditTreeNodes(std::span<const AuditTreeNode> nodes) {
+  for (const AuditTreeNode& node : nodes) {
+    ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kInsertTreeNode));
+    s->Bind(1, node.level).Bind(2, node.idx).BindBlobView(3, node.hash);
+    ROUNDS_RETURN_IF_ERROR(s->Run());
+  }
+  return Ok();
+}
 
 Result<std::int64_t> SqliteTx::AuditIndexedSeq() {
   ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kIndexedSeq));

@@ -90,6 +90,51 @@ Status AppendFromHead(WriteTx& tx) {
   return tx.InsertAudit(MakeAudit(head.seq + 1, head.seq == 0 ? std::string(64, '0') : head.hash));
 }
 
+TEST_P(StoreContractTest, AuditTreeKeepsSubtreesOnceAndListsTheLeaves) {
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(store().Write([](WriteTx& tx) -> Status {
+      ROUNDS_ASSIGN_OR_RETURN(auto head, tx.AuditHead());
+      return tx.InsertAudit(MakeAudit(head.seq + 1, head.seq == 0 ? std::string(64, '0') : head.hash));
+    }));
+  }
+  auto hashes = store().Read([](ReadTx& tx) { return tx.ListAuditHashes(2, 2); });
+  ASSERT_TRUE(hashes) << Describe(hashes);
+  ASSERT_EQ(hashes->size(), 2u);
+  EXPECT_EQ((*hashes)[0].seq, 3);
+  EXPECT_EQ((*hashes)[0].hash, "hash-3");
+  EXPECT_EQ((*hashes)[1].seq, 4);
+
+  auto none = store().Read([](ReadTx& tx) { return tx.LastAuditTreeNode(8); });
+  ASSERT_TRUE(none) << Describe(none);
+  EXPECT_FALSE(*none);
+  const std::string a(32, '\x01');
+  std::string b(32, '\0');
+  b[31] = '\xff';
+  const std::vector<AuditTreeNode> nodes = {{8, 0, a}, {8, 1, b}, {9, 0, a}};
+  ASSERT_TRUE(store().Write([&](WriteTx& tx) { return tx.InsertAuditTreeNodes(nodes); }));
+  auto found = store().Read([](ReadTx& tx) { return tx.FindAuditTreeNode(8, 1); });
+  ASSERT_TRUE(found && *found) << Describe(found);
+  EXPECT_EQ(**found, b) << "a hash is kept byte for byte, zeros and all";
+  auto missing = store().Read([](ReadTx& tx) { return tx.FindAuditTreeNode(8, 2); });
+  ASSERT_TRUE(missing);
+  EXPECT_FALSE(*missing);
+  auto last = store().Read([](ReadTx& tx) { return tx.LastAuditTreeNode(8); });
+  ASSERT_TRUE(last && *last);
+  EXPECT_EQ(**last, 1);
+
+  // A kept subtree never changes: keeping it again fails and the unit keeps nothing of itself.
+  const std::vector<AuditTreeNode> again = {{8, 2, a}, {8, 1, a}};
+  auto conflict = store().Write([&](WriteTx& tx) { return tx.InsertAuditTreeNodes(again); });
+  ASSERT_FALSE(conflict);
+  EXPECT_EQ(conflict.error().code, ErrorCode::kConflict) << Describe(conflict);
+  found = store().Read([](ReadTx& tx) { return tx.FindAuditTreeNode(8, 1); });
+  ASSERT_TRUE(found && *found);
+  EXPECT_EQ(**found, b);
+  missing = store().Read([](ReadTx& tx) { return tx.FindAuditTreeNode(8, 2); });
+  ASSERT_TRUE(missing);
+  EXPECT_FALSE(*missing);
+}
+
 TEST_P(StoreContractTest, AuditHeadFollowsAppendsAndFailedUnits) {
   auto empty = store().Write([](WriteTx& tx) { return tx.AuditHead(); });
   ASSERT_TRUE(empty) << Describe(empty);

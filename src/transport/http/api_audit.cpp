@@ -1,4 +1,4 @@
-// Routes: The audit trail: search, verification, export (compliance officers only; the app's
+// Routes: The audit trail: search, verification, Merkle proofs, export (compliance officers only; the app's
 // AuditService decides who may, and records every use and refusal).
 #include "app/audit_service.hpp"
 #include "transport/http/api_support.hpp"
@@ -55,6 +55,21 @@ void RegisterAuditRoutes(Router& r, ApiContext& ctx) {
   // Starts a verification in the background (or reports the one running): 202 with the status.
   r.Add("POST", "/api/v1/audit/verify", Authed(ctx, [&audit](Request&, const Actor& actor) -> Result<Response> {
     return Encode(audit.StartVerification(actor), 202);
+  }));
+
+  // RFC 9162 proofs over the trail's Merkle tree against signed checkpoints, as documents anyone
+  // with the public key can check (`rounds audit check-proof`).
+  r.Add("GET", "/api/v1/audit/proof/inclusion", Authed(ctx, [&audit](Request& request, const Actor& actor) -> Result<Response> {
+    ROUNDS_ASSIGN_OR_RETURN(auto seq, QueryInt(request, "seq"));
+    if (!seq) return InvalidArgument("missing_field", "'seq' is required: the record to prove.", "seq");
+    ROUNDS_ASSIGN_OR_RETURN(auto tree_size, QueryInt(request, "tree_size"));
+    return Encode(audit.InclusionProof(actor, *seq, tree_size));
+  }));
+  r.Add("GET", "/api/v1/audit/proof/consistency", Authed(ctx, [&audit](Request& request, const Actor& actor) -> Result<Response> {
+    ROUNDS_ASSIGN_OR_RETURN(auto from, QueryInt(request, "from"));
+    if (!from) return InvalidArgument("missing_field", "'from' is required: the earlier signed tree size.", "from");
+    ROUNDS_ASSIGN_OR_RETURN(auto to, QueryInt(request, "to"));
+    return Encode(audit.ConsistencyProof(actor, *from, to));
   }));
 
   r.Add("GET", "/api/v1/audit/export", Authed(ctx, [&audit](Request& request, const Actor& actor) -> Result<Response> {

@@ -1,0 +1,304 @@
+// The audit trail's Merkle tree as the server keeps it: grown with each checkpoint, kept in the
+// store from 256 leaves up, signed into version 2 checkpoints, proved to officers as documents the
+// public key alone checks, carried across restarts and upgrades, and caught when altered.
+#include <sqlite3.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "app/audit_log.hpp"
+#include "app/audit_service.hpp"
+#include "app/audit_tree.hpp"
+#include "app/service_test_support.hpp"
+#include "core/crypto.hpp"
+#include "governance/audit/audit_chain.hpp"
+
+namespace rounds::app {
+namespace {
+
+using governance::audit::Checkpoint;
+using governance::audit::MerkleFrontier;
+using governance::audit::MerkleHex;
+
+class AuditTreeTest : public testing::ServiceTest {
+ protected:
+  void Configure(Config& config) override {
+    config.audit_checkpoint_records = 1'000'000;  // this test decides when to sign
+  }
+
+  // Appends `count` records as the app does.
+  void Append(int count) {
+    for (int i = 0; i < count; ++i) {
+      clock_.Advance(5);
+      domain::AuditRecord r = AuditEntry(Actor::System(), "message.read", "message", std::to_string(i), clock_.NowMillis());
+      ASSERT_TRUE(AuditNow(*store_, r));
+    }
+  }
+
+  std::vector<domain::AuditRecord> Records() {
+    auto records = store_->Read([](store::ReadTx& tx) { return tx.ListAudit(0, 1'000'000); });
+    EXPECT_TRUE(records);
+    return records.value_or(std::vector<domain::AuditRecord>{});
+  }
+
+  // The root of the first `size` records, from the records alone.
+  std::string RootFromRecords(std::int64_t size) {
+    MerkleFrontier tree;
+    for (const auto& r : Records()) {
+      if (r.seq > size) break;
+      tree.Append(*governance::audit::AuditLeafHash(r.hash));
+    }
+    return MerkleHex(tree.Root());
+  }
+
+  std::vector<Checkpoint> Checkpoints() {
+    auto checkpoints = ReadCheckpoints(AuditFiles::For(config_).checkpoints);
+    EXPECT_TRUE(checkpoints);
+    return checkpoints.value_or(std::vector<Checkpoint>{});
+  }
+
+  std::string PublicKey() { return ReadPublicKeyFile(AuditFiles::For(config_).public_key).value(); }
+
+  void Restart() {
+    services_->audit.Stop();
+    services_.reset();
+    store_->Close();
+    auto opened = store::OpenSqliteStore({.path = (dir_ / "rounds.db").string(), .read_connections = 2});
+    ASSERT_TRUE(opened) << opened.error().internal_message;
+    store_ = std::move(*opened);
+    services_ = std::make_unique<Services>(*store_, bus_, clock_, config_);
+  }
+
+  void RawSql(const std::string& sql) {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir_ / "rounds.db").c_str(), &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 30'000);
+    char* error = nullptr;
+    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error), SQLITE_OK) << (error ? error : "");
+    sqlite3_free(error);
+    sqlite3_close(db);
+  }
+};
+
+TEST_F(AuditTreeTest, CheckpointsSignTheRootOfTheTrailAndTheStoreKeepsItsLargeSubtrees) {
+  ASSERT_TRUE(services_->audit.Start());
+  Append(300);
+  ASSERT_TRUE(services_->audit.CheckpointNow());
+  Append(500);
+  ASSERT_TRUE(services_->audit.CheckpointNow());
+  const auto checkpoints = Checkpoints();
+  ASSERT_GE(checkpoints.size(), 3u);
+  for (const Checkpoint& c : checkpoints) {
+    if (c.seq == 0) continue;  // the new key's first line: the empty trail
+    EXPECT_EQ(c.root, RootFromRecords(c.seq)) << "checkpoint " << c.seq;
+    auto stored = StoredTreeRoot(*store_, c.seq);
+    ASSERT_TRUE(stored);
+    EXPECT_EQ(MerkleHex(*stored), c.root);
+  }
+  const std::int64_t head = checkpoints.back().seq;
+  ASSERT_GE(head, 800);
+  // Every complete subtree of 256 leaves up to the head is kept, and no more.
+  auto last = store_->Read([](store::ReadTx& tx) { return tx.LastAuditTreeNode(kAuditTreeKeptLevel); });
+  ASSERT_TRUE(last && *last);
+  EXPECT_EQ(**last, head / 256 - 1);
+  auto above = store_->Read([](store::ReadTx& tx) { return tx.LastAuditTreeNode(kAuditTreeKeptLevel + 1); });
+  ASSERT_TRUE(above && *above);
+  EXPECT_EQ(**above, head / 512 - 1);
+  auto verified = VerifyAuditFiles((dir_ / "rounds.db").string(), AuditFiles::For(config_).checkpoints, PublicKey());
+  ASSERT_TRUE(verified);
+  EXPECT_TRUE(verified->ok) << verified->problem;
+}
+
+TEST_F(AuditTreeTest, OfficersGetProofsThatThePublicKeyAloneChecks) {
+  ASSERT_TRUE(services_->audit.Start());
+  const Actor officer = MakeOfficer("officer");
+  Append(280);
+  ASSERT_TRUE(services_->audit.CheckpointNow());
+  const std::int64_t first = Checkpoints().back().seq;
+  Append(400);
+  ASSERT_TRUE(services_->audit.CheckpointNow());
+  const std::int64_t second = Checkpoints().back().seq;
+  const std::string key = PublicKey();
+
+  for (std::int64_t seq : {std::int64_t{1}, std::int64_t{2}, std::int64_t{255}, std::int64_t{256}, std::int64_t{257},
+                           first, second}) {
+    auto document = services_->audit.InclusionProof(officer, seq, std::nullopt);
+    ASSERT_TRUE(document) << seq << ": " << document.error().public_message;
+    EXPECT_EQ((*document)["tree_size"], second);
+    EXPECT_EQ((*document)["record_hash"], Records()[seq - 1].hash);
+    EXPECT_EQ((*document)["verified"], true);
+    EXPECT_EQ((*document)["checkpoint"]["root"], RootFromRecords(second));
+    auto problem = CheckProofDocument(*document, key);
+    ASSERT_TRUE(problem);
+    EXPECT_EQ(*problem, "") << seq;
+  }
+  // Against the earlier signed tree, and a consistency proof between the two.
+  auto earlier = services_->audit.InclusionProof(officer, 3, first);
+  ASSERT_TRUE(earlier);
+  EXPECT_EQ((*earlier)["tree_size"], first);
+  EXPECT_EQ(CheckProofDocument(*earlier, key).value(), "");
+  auto consistency = services_->audit.ConsistencyProof(officer, first, std::nullopt);
+  ASSERT_TRUE(consistency);
+  EXPECT_EQ((*consistency)["from"], first);
+  EXPECT_EQ((*consistency)["to"], second);
+  EXPECT_EQ((*consistency)["verified"], true);
+  EXPECT_EQ(CheckProofDocument(*consistency, key).value(), "");
+
+  // Anything changed in a document is caught by the check.
+  auto document = services_->audit.InclusionProof(officer, 100, std::nullopt).value();
+  auto changed = document;
+  changed["record_hash"] = Records()[100].hash;  // another record's hash
+  EXPECT_NE(CheckProofDocument(changed, key).value(), "");
+  changed = document;
+  changed["seq"] = 101;
+  EXPECT_NE(CheckProofDocument(changed, key).value(), "");
+  changed = document;
+  std::string hash = changed["proof"][0].get<std::string>();
+  hash[0] = hash[0] == '0' ? '1' : '0';
+  changed["proof"][0] = hash;
+  EXPECT_NE(CheckProofDocument(changed, key).value(), "");
+  changed = document;
+  changed["proof"].erase(changed["proof"].size() - 1);
+  EXPECT_NE(CheckProofDocument(changed, key).value(), "");
+  const auto other = governance::audit::SigningKey::Generate();
+  EXPECT_NE(CheckProofDocument(document, other.public_key_hex).value(), "");
+  changed = *consistency;
+  changed["from_checkpoint"] = (*consistency)["to_checkpoint"];
+  changed["to_checkpoint"] = (*consistency)["from_checkpoint"];
+  EXPECT_NE(CheckProofDocument(changed, key).value(), "");
+  EXPECT_FALSE(CheckProofDocument(json{{"kind", "inclusion"}}, key));
+  EXPECT_FALSE(CheckProofDocument(json::array(), key));
+
+  // Sizes no checkpoint signed, records past the tree, and backwards proofs are refused clearly.
+  auto unsigned_size = services_->audit.InclusionProof(officer, 3, first + 1);
+  ASSERT_FALSE(unsigned_size);
+  EXPECT_EQ(unsigned_size.error().problem, "unsigned_tree_size");
+  EXPECT_EQ(unsigned_size.error().field, "tree_size");
+  auto past = services_->audit.InclusionProof(officer, second + 1, std::nullopt);
+  ASSERT_FALSE(past);
+  EXPECT_EQ(past.error().problem, "record_not_in_tree");
+  auto backwards = services_->audit.ConsistencyProof(officer, second, first);
+  ASSERT_FALSE(backwards);
+  EXPECT_EQ(backwards.error().code, ErrorCode::kInvalidArgument);
+
+  // Someone who is not a compliance officer gets nothing, and the refusal is on the trail; every
+  // proof given is too.
+  const Actor nurse = MakeUser("nurse", false);
+  auto refused = services_->audit.InclusionProof(nurse, 3, std::nullopt);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().problem, "compliance_required");
+  int given = 0, denied = 0;
+  for (const auto& r : Records()) {
+    if (r.action != "audit.proof") continue;
+    if (r.outcome == domain::AuditOutcome::kDenied) {
+      ++denied;
+      EXPECT_EQ(r.actor_id, nurse.user.id);
+    } else {
+      ++given;
+      EXPECT_EQ(r.actor_id, officer.user.id);
+    }
+  }
+  EXPECT_EQ(given, 10);
+  EXPECT_EQ(denied, 1);
+}
+
+TEST_F(AuditTreeTest, TheTreeGoesOnAcrossRestartsFromWhatTheStoreKeeps) {
+  ASSERT_TRUE(services_->audit.Start());
+  Append(600);
+  ASSERT_TRUE(services_->audit.CheckpointNow());
+  Restart();
+  ASSERT_TRUE(services_->audit.Start());
+  Append(300);
+  ASSERT_TRUE(services_->audit.CheckpointNow());
+
+  // Grown past the last checkpoint without signing (a crash between the two), then restarted:
+  // the subtrees kept already are not kept twice.
+  Append(400);
+  auto head = store_->Write([](store::WriteTx& tx) { return tx.AuditHead(); });
+  ASSERT_TRUE(head);
+  AuditTreeKeeper keeper(*store_);
+  ASSERT_TRUE(keeper.GrowTo(head->seq, head->hash));
+  Restart();
+  EXPECT_EQ(Checkpoints().back().seq, head->seq) << "the server signed its head as it stopped";
+  ASSERT_TRUE(services_->audit.Start());
+  Append(10);
+  ASSERT_TRUE(services_->audit.CheckpointNow());
+  const Checkpoint last = Checkpoints().back();
+  EXPECT_EQ(last.root, RootFromRecords(last.seq));
+  auto verified = VerifyAuditFiles((dir_ / "rounds.db").string(), AuditFiles::For(config_).checkpoints, PublicKey());
+  ASSERT_TRUE(verified);
+  EXPECT_TRUE(verified->ok) << verified->problem;
+  auto status = services_->audit.VerificationStatus(MakeOfficer("officer"));
+  ASSERT_TRUE(status);
+  EXPECT_NE((*status)["anchored"], false);
+}
+
+TEST_F(AuditTreeTest, ATrailSignedBeforeTheTreeIsSignedAgainWithItsRoot) {
+  // Records and a version 1 checkpoint of their head, as a server before the tree left them.
+  Append(300);
+  const AuditFiles files = AuditFiles::For(config_);
+  auto key = LoadOrCreateSigningKey(files);
+  ASSERT_TRUE(key);
+  auto head = store_->Write([](store::WriteTx& tx) { return tx.AuditHead(); });
+  ASSERT_TRUE(head);
+  ASSERT_TRUE(AppendCheckpoint(files.checkpoints, governance::audit::SignCheckpoint(0, std::string(64, '0'), 1, *key)));
+  ASSERT_TRUE(AppendCheckpoint(files.checkpoints, governance::audit::SignCheckpoint(head->seq, head->hash, 2, *key)));
+  ASSERT_TRUE(Checkpoints().back().root.empty());
+  const Actor officer = MakeOfficer("officer");
+  auto none = services_->audit.InclusionProof(officer, 1, std::nullopt);
+  ASSERT_FALSE(none);
+  EXPECT_EQ(none.error().problem, "no_signed_tree");
+
+  ASSERT_TRUE(services_->audit.Start());
+  const auto checkpoints = Checkpoints();
+  // The head is signed at once with its root (making the officer added records after the old one).
+  const Checkpoint& last = checkpoints.back();
+  EXPECT_FALSE(last.root.empty());
+  EXPECT_GE(last.seq, head->seq);
+  EXPECT_EQ(last.root, RootFromRecords(last.seq));
+  auto document = services_->audit.InclusionProof(officer, 1, std::nullopt);
+  ASSERT_TRUE(document);
+  EXPECT_EQ(CheckProofDocument(*document, key->public_key_hex).value(), "");
+  auto verified = VerifyAuditFiles((dir_ / "rounds.db").string(), files.checkpoints, key->public_key_hex);
+  ASSERT_TRUE(verified);
+  EXPECT_TRUE(verified->ok) << verified->problem;
+}
+
+TEST_F(AuditTreeTest, AKeptSubtreeAlteredInTheDatabaseIsCaught) {
+  ASSERT_TRUE(services_->audit.Start());
+  const Actor officer = MakeOfficer("officer");
+  Append(700);
+  ASSERT_TRUE(services_->audit.CheckpointNow());
+  const std::size_t lines = Checkpoints().size();
+  services_->audit.Stop();
+
+  // Whoever has the file drops the trigger and changes a kept subtree.
+  RawSql("DROP TRIGGER audit_tree_no_update; "
+         "UPDATE audit_tree SET hash = zeroblob(32) WHERE (level = 8 AND idx = 1) OR (level = 9 AND idx = 0)");
+  // A proof through it no longer reaches the signed root, and says so.
+  auto document = services_->audit.InclusionProof(officer, 100, std::nullopt);
+  ASSERT_TRUE(document);
+  EXPECT_EQ((*document)["verified"], false);
+  EXPECT_NE(CheckProofDocument(*document, PublicKey()).value(), "");
+  // Verification compares the kept tree with the records, and names the first subtree that differs.
+  auto verified = VerifyAuditFiles((dir_ / "rounds.db").string(), AuditFiles::For(config_).checkpoints, PublicKey());
+  ASSERT_TRUE(verified);
+  EXPECT_FALSE(verified->ok);
+  EXPECT_EQ(verified->first_bad_seq, 257);
+  EXPECT_NE(verified->problem.find("records 257 to 512"), std::string::npos) << verified->problem;
+
+  // The server started on it signs nothing: the tree it would go on from does not make the root
+  // it signed last.
+  Restart();
+  ASSERT_TRUE(services_->audit.Start());
+  Append(5);
+  ASSERT_TRUE(services_->audit.CheckpointNow());
+  EXPECT_EQ(Checkpoints().size(), lines);
+  auto status = services_->audit.VerificationStatus(officer);
+  ASSERT_TRUE(status);
+  EXPECT_EQ((*status)["ok"], false);
+  EXPECT_NE((*status)["problem"].get<std::string>().find("Merkle tree"), std::string::npos) << (*status)["problem"];
+}
+
+}  // namespace
+}  // namespace rounds::app
