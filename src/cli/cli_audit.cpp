@@ -52,6 +52,15 @@ int ReportError(const Error& error) {
   return kExitCannotCheck;
 }
 
+// The data folder's database for a command that writes to its trail; never a new empty one.
+Result<std::unique_ptr<store::Store>> OpenTrail(const Config& config) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(config.DatabasePath(), ec)) {
+    return Fail(ErrorCode::kNotFound, "not_found", "No database at " + config.DatabasePath() + ".");
+  }
+  return app::OpenDatabase(config, 1);
+}
+
 struct VerifyOptions {
   TrailOptions trail;
   std::string public_key;
@@ -131,12 +140,7 @@ int RunExport(const ExportOptions& options) {
     std::cerr << "rounds: --from must be before --to\n";
     return kExitCannotCheck;
   }
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(config->DatabasePath(), ec)) {
-    std::cerr << "rounds: no database at " << config->DatabasePath() << "\n";
-    return kExitCannotCheck;
-  }
-  auto store = app::OpenDatabase(*config, 1);
+  auto store = OpenTrail(*config);
   if (!store) return ReportError(store.error());
   SystemClock clock;
   app::AuditService audit(**store, clock, *config);
@@ -164,6 +168,7 @@ int RunExport(const ExportOptions& options) {
     return 0;
   }
   file.close();
+  std::error_code ec;
   if (!exported || !file) {
     std::filesystem::remove(partial, ec);
     if (!exported) return ReportError(exported.error());
@@ -191,12 +196,7 @@ int RunProve(const ProveOptions& options) {
   }
   auto config = options.trail.Resolve();
   if (!config) return ReportError(config.error());
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(config->DatabasePath(), ec)) {
-    std::cerr << "rounds: no database at " << config->DatabasePath() << "\n";
-    return kExitCannotCheck;
-  }
-  auto store = app::OpenDatabase(*config, 1);
+  auto store = OpenTrail(*config);
   if (!store) return ReportError(store.error());
   SystemClock clock;
   app::AuditService audit(**store, clock, *config);
