@@ -4,7 +4,10 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { createSpace, addMember } from '../integration/fixtures.mjs';
+import { runCli } from '../lib/server.mjs';
 import { openBrowser, signIn, startAppServer, messageAction, messageWith, screenshot, unlabelledControls, waitForText, PASSWORD } from './browser.mjs';
 
 let server, admin, users, compliance;
@@ -13,7 +16,8 @@ const PHONE = '555-867-5309';
 const SSN = '123-45-6789';
 
 test.before(async () => {
-  ({ server, admin, users } = await startAppServer(['ana', 'bo', 'cy', 'mo']));
+  // Checkpoints every second, so what the tests do is soon under a signed Merkle root.
+  ({ server, admin, users } = await startAppServer(['ana', 'bo', 'cy', 'mo'], { env: { ROUNDS_AUDIT_CHECKPOINT_SECONDS: '1' } }));
   const res = await admin.post('/api/v1/users', {
     username: 'cora', display_name: 'Cora Compliance', email: 'cora@example.org', job_role: 'Compliance Officer',
     password: PASSWORD, is_compliance: true,
@@ -343,6 +347,26 @@ test('the audit page shows the chain verified and finds the PHI refusal', async 
     await rows.first().waitFor();
     for (const row of await rows.allTextContents()) assert.match(row, /message\.phi_refuse/);
     await screenshot(b.page, 'governance-audit');
+
+    // The refusal's record is in what a checkpoint signed: the officer asks for the proof, sees the
+    // server's check of it, and downloads it for anyone holding the public key to check.
+    await b.page.waitForTimeout(1500);  // a checkpoint (every second) covers the refusal by now
+    await rows.first().getByRole('button', { name: /^Record \d+ details$/ }).click();
+    const proof = b.page.getByTestId('audit-proof');
+    await proof.getByRole('button', { name: 'Prove it was signed' }).click();
+    await proof.getByRole('status').filter({ hasText: 'In the signed tree of' }).waitFor();
+    assert.match(await proof.textContent(), /In the signed tree of \d+ records · checkpoint signed .* · root [0-9a-f]{16}… · \d+ hash/);
+    const [download] = await Promise.all([
+      b.page.waitForEvent('download'),
+      proof.getByRole('link', { name: 'Download proof' }).click(),
+    ]);
+    assert.match(download.suggestedFilename(), /^rounds-audit-proof-\d+\.json$/);
+    const document = JSON.parse(readFileSync(await download.path(), 'utf8'));
+    assert.equal(document.kind, 'inclusion');
+    const checked = runCli(['audit', 'check-proof', await download.path(),
+      '--public-key-file', path.join(server.dataDir, 'audit', 'signing.pub')]);
+    assert.equal(checked.status, 0, checked.stdout + checked.stderr);
+    assert.match(checked.stdout, new RegExp(`^ok: record ${document.seq} is in the signed tree`, 'm'));
 
     // A second verification: its verdict (over more records: the first's own two) replaces the first.
     const first = await b.page.getByTestId('audit-verify-counts').textContent();

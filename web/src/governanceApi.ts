@@ -71,6 +71,15 @@ export interface AuditVerify {
   /** The collector off the host the checkpoints go to (and, with the feed, every record); null without one. */
   witness: AuditWitness | null;
 }
+/** A checkpoint line: Ed25519 over the trail's size (seq), head hash, Merkle root and time. */
+export interface SignedCheckpoint { seq: number; head_hash: string; root: string; time: number; signature: string; line: string }
+/** An RFC 9162 inclusion proof of one record in a signed tree; `rounds audit check-proof` checks it with the public key alone. */
+export interface InclusionProof {
+  kind: 'inclusion'; seq: number; leaf_index: number; tree_size: number; record_hash: string; leaf_hash: string;
+  proof: string[]; checkpoint: SignedCheckpoint;
+  /** The server's own check of the proof against the signed root (false only if its kept tree was altered). */
+  verified: boolean;
+}
 export interface AuditWitness {
   address: string; tls: boolean; connected: boolean; last_sent_at: number | null; pending: number; dropped: number;
   feed: boolean; feed_behind: number | null;
@@ -149,6 +158,7 @@ export const Gov = {
     api<{ items: AuditRecord[]; next_cursor: string | null }>('GET', `/api/v1/audit${q({ limit: 50, ...f })}`),
   verification: () => api<AuditVerify>('GET', '/api/v1/audit/verify'),
   startVerification: () => api<AuditVerify>('POST', '/api/v1/audit/verify'),
+  inclusionProof: (seq: number) => api<InclusionProof>('GET', `/api/v1/audit/proof/inclusion${q({ seq })}`),
   auditExportUrl: (format: 'csv' | 'ndjson' | 'fhir', f: { from?: string; to?: string }) => `/api/v1/audit/export${q({ format, ...f })}`,
 
   holds: () => api<{ items: LegalHold[] }>('GET', '/api/v1/legal-holds?include_released=true'),

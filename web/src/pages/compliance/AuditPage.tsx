@@ -3,7 +3,9 @@
 import { useCallback, useEffect, useState } from 'react';
 import { errorText, type UserRef } from '../../api';
 import PersonField from '../../components/PersonField';
-import { Gov, type AuditFilter, type AuditRecord, type AuditVerify, type AuditWitness } from '../../governanceApi';
+import {
+  Gov, type AuditFilter, type AuditRecord, type AuditVerify, type AuditWitness, type InclusionProof,
+} from '../../governanceApi';
 import { fullTime, plural } from '../../lib/format';
 
 /** A datetime-local value ("2026-11-29T18:05") as UTC milliseconds for the API, or ''. */
@@ -263,9 +265,51 @@ function AuditRow({ r, open, onToggle, onActor, onObject, onPatient }: {
               <dt>Hash</dt><dd><code>{r.hash}</code></dd>
               <dt>Previous</dt><dd><code>{r.prev_hash}</code></dd>
             </dl>
+            <ProofLine seq={r.seq} />
           </td>
         </tr>
       )}
     </>
+  );
+}
+
+/**
+ * Whether a record is in what a checkpoint signed: an RFC 9162 inclusion proof against the last
+ * signed tree, checked by the server, and downloadable for anyone to check with the public key.
+ */
+function ProofLine({ seq }: { seq: number }) {
+  const [proof, setProof] = useState<InclusionProof | null>(null);
+  const [url, setUrl] = useState('');
+  const [error, setError] = useState('');
+  const [busy, setBusy] = useState(false);
+  useEffect(() => () => { if (url) URL.revokeObjectURL(url); }, [url]);
+  const prove = async () => {
+    setBusy(true);
+    setError('');
+    try {
+      const p = await Gov.inclusionProof(seq);
+      setProof(p);
+      setUrl(URL.createObjectURL(new Blob([JSON.stringify(p, null, 2)], { type: 'application/json' })));
+    } catch (e) { setError(errorText(e)); } finally { setBusy(false); }
+  };
+  return (
+    <div className="audit-proof" data-testid="audit-proof">
+      {!proof && (
+        <button type="button" className="secondary" onClick={() => void prove()} disabled={busy}>
+          {busy ? 'Proving…' : 'Prove it was signed'}
+        </button>
+      )}
+      {proof && (
+        <p className={proof.verified ? 'small' : 'error'} role="status">
+          {proof.verified
+            ? `In the signed tree of ${plural(proof.tree_size, 'record')}`
+            : 'The proof does not reach the signed root: the tree kept in the database was altered'}
+          {' · '}checkpoint signed {fullTime(proof.checkpoint.time)} · root <code>{proof.checkpoint.root.slice(0, 16)}…</code>
+          {' · '}{plural(proof.proof.length, 'hash', 'hashes')}{' · '}
+          <a href={url} download={`rounds-audit-proof-${seq}.json`}>Download proof</a>
+        </p>
+      )}
+      {error && <p className="error" role="alert">{error}</p>}
+    </div>
   );
 }
