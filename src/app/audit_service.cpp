@@ -169,6 +169,86 @@ Result<std::optional<Checkpoint>> ReadLastCheckpoint(const std::string& path) {
   return last;
 }
 
+namespace {
+
+// Reads the checkpoint file's lines from anywhere in it, for lookups that must not read it whole:
+// it grows by a line a minute or faster, and a year of lines is over 100 MB.
+class CheckpointLines {
+ public:
+  explicit CheckpointLines(const std::string& path) : in_(path, std::ios::binary) {
+    if (!in_) return;
+    in_.seekg(0, std::ios::end);
+    size_ = in_.tellg();
+  }
+  bool open() const { return static_cast<bool>(in_) || size_ > 0; }
+  std::streamoff size() const { return size_; }
+
+  // Calls `visit` with each checkpoint on a whole line starting at or after `offset`, in file
+  // order, until it returns false. Lines that do not parse (a torn last line) are passed over.
+  void ScanFrom(std::streamoff offset, const std::function<bool(const Checkpoint&)>& visit) {
+    in_.clear();
+    std::string line;
+    if (offset > 0) {
+      in_.seekg(offset - 1);
+      if (!std::getline(in_, line)) return;  // to just past the first newline at or after offset - 1
+    } else {
+      in_.seekg(0);
+    }
+    while (std::getline(in_, line)) {
+      auto checkpoint = Checkpoint::FromLine(line);
+      if (checkpoint && !visit(*checkpoint)) return;
+    }
+  }
+  // The seq on the first line starting at or after `offset` that parses; nullopt past the end.
+  std::optional<std::int64_t> SeqFrom(std::streamoff offset) {
+    std::optional<std::int64_t> seq;
+    ScanFrom(offset, [&seq](const Checkpoint& c) {
+      seq = c.seq;
+      return false;
+    });
+    return seq;
+  }
+
+ private:
+  std::ifstream in_;
+  std::streamoff size_ = 0;
+};
+
+}  // namespace
+
+Result<std::optional<Checkpoint>> FindRootedCheckpoint(const std::string& path, std::optional<std::int64_t> seq) {
+  CheckpointLines lines(path);
+  std::optional<Checkpoint> found;
+  if (!lines.open()) return found;
+  const auto keep = [&found, &seq](const Checkpoint& c) {
+    if (seq && c.seq > *seq) return false;
+    if (!c.root.empty() && c.seq > 0 && (!seq || c.seq == *seq)) found = c;
+    return true;
+  };
+  if (!seq) {
+    // The newest lines are at the end: a signed root is among the last few unless the server has
+    // not signed since it was upgraded.
+    constexpr std::streamoff kTail = 64 * 1024;
+    lines.ScanFrom(std::max<std::streamoff>(0, lines.size() - kTail), keep);
+    if (!found && lines.size() > kTail) lines.ScanFrom(0, keep);
+    return found;
+  }
+  // Seqs only grow down the file: halve the byte range until the line holding the first
+  // checkpoint of `seq` is within a few KiB, then read those lines.
+  std::streamoff low = 0, high = lines.size();
+  while (high - low > 8 * 1024) {
+    const std::streamoff middle = low + (high - low) / 2;
+    const auto at = lines.SeqFrom(middle);
+    if (!at || *at >= *seq) {
+      high = middle;
+    } else {
+      low = middle;
+    }
+  }
+  lines.ScanFrom(low, keep);
+  return found;
+}
+
 Status AppendCheckpoint(const std::string& path, const Checkpoint& checkpoint) {
   auto parent = std::filesystem::path(path).parent_path();
   std::error_code ec;

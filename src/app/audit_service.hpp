@@ -68,6 +68,11 @@ Status ForEachCheckpoint(const std::string& path,
 Result<std::vector<governance::audit::Checkpoint>> ReadCheckpoints(const std::string& path);
 // The last checkpoint of the file, if any, in the memory of one line.
 Result<std::optional<governance::audit::Checkpoint>> ReadLastCheckpoint(const std::string& path);
+// The last checkpoint of the file that signs a Merkle root (seq > 0), of `seq` when given: what a
+// proof is given against. Reads a few KiB, not the file: the end of it for the newest, and a
+// search by seq (the file's seqs only grow) otherwise. Lines that do not parse are passed over.
+Result<std::optional<governance::audit::Checkpoint>> FindRootedCheckpoint(const std::string& path,
+                                                                          std::optional<std::int64_t> seq);
 // Appends one checkpoint line and flushes it to disk (fsync) before returning.
 Status AppendCheckpoint(const std::string& path, const governance::audit::Checkpoint& checkpoint);
 

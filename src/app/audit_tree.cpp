@@ -126,11 +126,7 @@ json HexList(const std::vector<MerkleHash>& hashes) {
 
 Result<Checkpoint> FindSignedTree(const std::string& checkpoints_path, std::optional<std::int64_t> size,
                                   const char* field) {
-  std::optional<Checkpoint> found;
-  ROUNDS_RETURN_IF_ERROR(ForEachCheckpoint(checkpoints_path, [&](const Checkpoint& c) {
-    if (c.root.empty() || c.seq <= 0) return;
-    if (!size || c.seq == *size) found = c;
-  }));
+  ROUNDS_ASSIGN_OR_RETURN(auto found, FindRootedCheckpoint(checkpoints_path, size));
   if (found) return *found;
   if (!size) {
     return Fail(ErrorCode::kNotFound, "no_signed_tree",

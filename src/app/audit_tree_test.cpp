@@ -5,6 +5,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <random>
+
+#include <unistd.h>
 
 #include "app/audit_log.hpp"
 #include "app/audit_service.hpp"
@@ -79,6 +82,58 @@ class AuditTreeTest : public testing::ServiceTest {
     sqlite3_close(db);
   }
 };
+
+// A proof's checkpoint is looked up in a file of any length by reading a few KiB of it: found as
+// reading the whole file would find it.
+TEST(RootedCheckpointLookupTest, FindsWhatAWholeReadFindsInAFileOfAnyLength) {
+  const auto path = std::filesystem::path(::testing::TempDir()) / ("rounds-checkpoints-" + std::to_string(::getpid()));
+  std::vector<Checkpoint> written;
+  {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    const std::string signature(128, 'a');
+    const auto line = [&](std::int64_t seq, bool rooted) {
+      Checkpoint c{seq, crypto::Sha256Hex("head " + std::to_string(seq)), seq * 10, signature,
+                   rooted ? crypto::Sha256Hex("root " + std::to_string(seq)) : std::string()};
+      written.push_back(c);
+      out << c.ToLine() << "\n";
+    };
+    line(0, false);  // a new key's first line: the empty trail
+    for (std::int64_t seq = 1; seq <= 30'000; ++seq) {
+      if (seq % 7 == 0) continue;         // sizes never signed
+      if (seq % 1'000 == 0) line(seq, false);  // signed before the tree, then again with its root
+      line(seq, seq % 11 != 0);           // some signed before the tree only
+    }
+    for (std::int64_t seq = 30'001; seq <= 31'000; ++seq) line(seq, false);  // 200 KB of old lines at the end
+    out << "31001 " << std::string(20, 'b');  // a torn last line
+  }
+  const auto whole = [&](std::optional<std::int64_t> seq) {
+    std::optional<Checkpoint> found;
+    for (const Checkpoint& c : written) {
+      if (!c.root.empty() && c.seq > 0 && (!seq || c.seq == *seq)) found = c;
+    }
+    return found;
+  };
+  std::vector<std::int64_t> asked = {-1, 0, 1, 2, 7, 11, 1'000, 2'000, 29'999, 30'000, 30'500, 31'001, 99'999};
+  std::mt19937 random(7);
+  for (int i = 0; i < 300; ++i) asked.push_back(std::uniform_int_distribution<std::int64_t>(1, 30'000)(random));
+  for (std::int64_t seq : asked) {
+    auto found = FindRootedCheckpoint(path.string(), seq);
+    ASSERT_TRUE(found);
+    const auto expected = whole(seq);
+    ASSERT_EQ(found->has_value(), expected.has_value()) << seq;
+    if (expected) {
+      EXPECT_EQ((*found)->ToLine(), expected->ToLine()) << seq;
+    }
+  }
+  auto last = FindRootedCheckpoint(path.string(), std::nullopt);
+  ASSERT_TRUE(last && *last);
+  EXPECT_EQ((*last)->ToLine(), whole(std::nullopt)->ToLine());
+  EXPECT_EQ((*last)->seq, 30'000) << "the newest rooted line, from before the old lines at the end";
+  auto missing = FindRootedCheckpoint(path.string() + ".none", std::nullopt);
+  ASSERT_TRUE(missing);
+  EXPECT_FALSE(*missing);
+  std::filesystem::remove(path);
+}
 
 TEST_F(AuditTreeTest, CheckpointsSignTheRootOfTheTrailAndTheStoreKeepsItsLargeSubtrees) {
   ASSERT_TRUE(services_->audit.Start());
