@@ -11,14 +11,14 @@ namespace {
 using governance::audit::Checkpoint;
 using governance::audit::MerkleFrontier;
 using governance::audit::MerkleHex;
-using nlohmann::json;
 using governance::audit::MerkleNodeHash;
+using nlohmann::json;
 
 constexpr int kLeafBatch = 4096;
 
 // The leaf of whatever the record holds, as verification computes it: a hash that is not 64 hex
 // digits (only a hand could have put it there) makes a tree no signed root matches.
-Result<MerkleHash> LeafOf(const store::AuditChainHead& record) {
+MerkleHash LeafOf(const store::AuditChainHead& record) {
   return governance::audit::AuditLeafHash(record.hash).value_or(governance::audit::MerkleLeafHash(record.hash));
 }
 
@@ -31,8 +31,7 @@ Status ForEachLeaf(store::Store& store, std::int64_t after_seq, std::int64_t cou
     ROUNDS_ASSIGN_OR_RETURN(auto rows, store.Read([&](store::ReadTx& tx) { return tx.ListAuditHashes(next - 1, limit); }));
     for (const store::AuditChainHead& row : rows) {
       if (row.seq != next) break;
-      ROUNDS_ASSIGN_OR_RETURN(MerkleHash leaf, LeafOf(row));
-      ROUNDS_RETURN_IF_ERROR(visit(row, leaf));
+      ROUNDS_RETURN_IF_ERROR(visit(row, LeafOf(row)));
       ++next;
     }
     if (rows.empty() || rows.back().seq != next - 1) break;
@@ -145,7 +144,7 @@ Result<json> InclusionProofDocument(store::Store& store, const std::string& chec
   ROUNDS_ASSIGN_OR_RETURN(auto proof, StoredInclusionProof(store, seq, checkpoint.seq));
   ROUNDS_ASSIGN_OR_RETURN(auto rows, store.Read([&](store::ReadTx& tx) { return tx.ListAuditHashes(seq - 1, 1); }));
   if (rows.empty() || rows.front().seq != seq) return NotFound("Audit record " + std::to_string(seq));
-  ROUNDS_ASSIGN_OR_RETURN(MerkleHash leaf, LeafOf(rows.front()));
+  const MerkleHash leaf = LeafOf(rows.front());
   const auto root = governance::audit::MerkleHashFromHex(checkpoint.root);
   const bool verified = root && governance::audit::VerifyMerkleInclusion(
                                     static_cast<std::uint64_t>(seq - 1), static_cast<std::uint64_t>(checkpoint.seq),

@@ -238,12 +238,16 @@ int RunCheckProof(const CheckProofOptions& options) {
     std::cout << "INVALID: " << *problem << "\n";
     return kExitTampered;
   }
-  if (document["kind"] == "inclusion") {
-    std::cout << "ok: record " << document["seq"] << " is in the signed tree of "
-              << document["checkpoint"]["seq"] << " records\n";
+  // What the document proves, from its signed lines (CheckProofDocument has parsed them).
+  const auto size = [&document](const char* checkpoint) {
+    return governance::audit::Checkpoint::FromLine(document.at(checkpoint).at("line").get<std::string>())->seq;
+  };
+  if (document.at("kind") == "inclusion") {
+    std::cout << "ok: record " << document.at("seq") << " is in the signed tree of " << size("checkpoint")
+              << " records\n";
   } else {
-    std::cout << "ok: the signed tree of " << document["from_checkpoint"]["seq"]
-              << " records is a prefix of the signed tree of " << document["to_checkpoint"]["seq"] << " records\n";
+    std::cout << "ok: the signed tree of " << size("from_checkpoint") << " records is a prefix of the signed tree of "
+              << size("to_checkpoint") << " records\n";
   }
   return 0;
 }
