@@ -1113,14 +1113,31 @@ Result<json> AuditService::ConsistencyProof(const Actor& actor, std::int64_t fro
 Result<json> AuditService::StartVerification(const Actor& actor) {
   ROUNDS_RETURN_IF_ERROR(RequireCompliance(actor, "audit.verify", json::object()));
   ROUNDS_RETURN_IF_ERROR(BeginVerification(actor));
-  std::lock_guard lock(verify_mutex_);
-  return StatusLocked();
+  json status;
+  {
+    std::lock_guard lock(verify_mutex_);
+    status = StatusLocked();
+  }
+  status["signed_tree"] = SignedTreeJson();
+  return status;
+}
+
+json AuditService::SignedTreeJson() const {
+  // The newest checkpoint that signs a root: what an officer hands an auditor to hold the trail to.
+  auto last = FindRootedCheckpoint(files_.checkpoints, std::nullopt);
+  if (!last || !*last) return nullptr;
+  return json{{"size", (*last)->seq}, {"root", (*last)->root}, {"time", (*last)->time}};
 }
 
 Result<json> AuditService::VerificationStatus(const Actor& actor) {
   ROUNDS_RETURN_IF_ERROR(RequireCompliance(actor, "audit.verify", json::object()));
-  std::lock_guard lock(verify_mutex_);
-  return StatusLocked();
+  json status;
+  {
+    std::lock_guard lock(verify_mutex_);
+    status = StatusLocked();
+  }
+  status["signed_tree"] = SignedTreeJson();
+  return status;
 }
 
 void AuditService::AwaitVerification() {

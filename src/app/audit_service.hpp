@@ -176,7 +176,8 @@ class AuditService {
   Result<nlohmann::json> StartVerification(const Actor& actor);
   // The last finished verification (kept across restarts) and the one running, if any:
   // {ok, records_checked, checkpoints_checked, first_bad_seq, problem, head_seq, checked_at,
-  //  started_at, started_by, running, running_since, running_records_checked}. Before the first
+  //  started_at, started_by, running, running_since, running_records_checked, signed_tree}, where
+  // signed_tree is {size, root, time} of the last checkpoint that signs a Merkle root (or null). Before the first
   // verification the last one's fields are null. Reading it is not recorded (it shows no record);
   // a refusal is.
   Result<nlohmann::json> VerificationStatus(const Actor& actor);
@@ -232,6 +233,8 @@ class AuditService {
   Status BeginVerification(const Actor& actor);
   void RunVerification(std::string started_by, UnixMillis started_at);
   nlohmann::json StatusLocked() const;  // caller holds verify_mutex_
+  // {size, root, time} of the last checkpoint that signs a Merkle root, or null.
+  nlohmann::json SignedTreeJson() const;
   UnixMillis LastCheckedAtLocked() const;  // 0 before the first verdict; caller holds verify_mutex_
 
   store::Store& store_;

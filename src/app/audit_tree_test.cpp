@@ -162,6 +162,12 @@ TEST_F(AuditTreeTest, CheckpointsSignTheRootOfTheTrailAndTheStoreKeepsItsLargeSu
   auto verified = VerifyAuditFiles((dir_ / "rounds.db").string(), AuditFiles::For(config_).checkpoints, PublicKey());
   ASSERT_TRUE(verified);
   EXPECT_TRUE(verified->ok) << verified->problem;
+  // The verification status names the last signed tree.
+  auto status = services_->audit.VerificationStatus(MakeOfficer("officer"));
+  ASSERT_TRUE(status);
+  EXPECT_EQ((*status)["signed_tree"]["size"], head);
+  EXPECT_EQ((*status)["signed_tree"]["root"], checkpoints.back().root);
+  EXPECT_EQ((*status)["signed_tree"]["time"], checkpoints.back().time);
 }
 
 TEST_F(AuditTreeTest, OfficersGetProofsThatThePublicKeyAloneChecks) {

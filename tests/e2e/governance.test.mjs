@@ -331,6 +331,7 @@ test('the audit page shows the chain verified and finds the PHI refusal', async 
     await waitForText(status, 'Chain verified');
     assert.match(await b.page.locator('.verify').textContent(), /\d+ records? and \d+ checkpoints? checked .* by cora/);
     assert.match(await b.page.getByTestId('audit-witness').textContent(), /No witness off the host/);
+    assert.match(await b.page.getByTestId('audit-signed-tree').textContent(), /^Last signed tree: \d+ records? · root [0-9a-f]{16}… · /);
 
     await b.page.getByLabel('Action', { exact: true }).fill('message.phi_refuse');
     // The unfiltered rows stay on screen until the search's answer replaces them: wait for that

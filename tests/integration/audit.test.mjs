@@ -252,6 +252,9 @@ test('the chain verifies in the background', async () => {
   assert.equal(res.body.first_bad_seq, null);
   assert.equal(res.body.head_seq, res.body.records_checked);
   assert.equal(res.body.started_by, officer.user.username);
+  // The last signed tree, as an officer would hand it to an auditor.
+  assert.match(res.body.signed_tree.root, /^[0-9a-f]{64}$/);
+  assert.ok(res.body.signed_tree.size >= 1 && res.body.signed_tree.size <= res.body.head_seq);
   assert.ok(Math.abs(res.body.checked_at - Date.now()) < 60_000);
   // Metrics to alert on.
   const metrics = (await server.client().get('/metrics')).text;

@@ -70,6 +70,8 @@ export interface AuditVerify {
   anchored: boolean;
   /** The collector off the host the checkpoints go to (and, with the feed, every record); null without one. */
   witness: AuditWitness | null;
+  /** The last checkpoint that signs the trail's Merkle root: the tree's size (records 1 to size), root and time. */
+  signed_tree?: { size: number; root: string; time: number } | null;
 }
 /** A checkpoint line: Ed25519 over the trail's size (seq), head hash, Merkle root and time. */
 export interface SignedCheckpoint { seq: number; head_hash: string; root: string; time: number; signature: string; line: string }

@@ -72,6 +72,12 @@ function Verification() {
             Verifying… {plural(result?.running_records_checked ?? 0, 'record')} checked so far
           </p>
         )}
+        {result?.signed_tree && (
+          <p className="muted small" data-testid="audit-signed-tree">
+            Last signed tree: {plural(result.signed_tree.size, 'record')} · root{' '}
+            <code title={result.signed_tree.root}>{result.signed_tree.root.slice(0, 16)}…</code> · {fullTime(result.signed_tree.time)}
+          </p>
+        )}
         {result && <WitnessLine witness={result.witness} />}
         {!result && !error && <p className="muted">Loading…</p>}
         {error && <p className="error" role="alert">{error}</p>}
