@@ -61,7 +61,7 @@ int Serve(const rounds::Config& config) {
   }
   transport::Server server(config, services, **store, bus);
   Status status = server.Run();
-  services.audit.Stop();  // signs the final head after the last write
+  services.audit.Stop();  // the server stopped it before closing the store; this covers a failed start
   if (!status) {
     std::cerr << "rounds: " << status.error().public_message << "\n";
     return 1;

@@ -267,6 +267,9 @@ class Server::Impl {
     blocking_.join();
     services_.retention.Stop();
     services_.emergency.Stop();
+    // Signs the final head (after the last write: the live reads recorded as the sockets closed)
+    // while the store can still be read; the clean-shutdown checkpoint failed when it came after.
+    services_.audit.Stop();
     store_.Close();
     log::Info("stopped");
     return Ok();
