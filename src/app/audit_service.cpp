@@ -1092,52 +1092,50 @@ Result<json> AuditService::Search(const Actor& actor, store::AuditQuery query, s
 Result<json> AuditService::InclusionProof(const Actor& actor, std::int64_t seq, std::optional<std::int64_t> tree_size) {
   json details{{"kind", "inclusion"}, {"seq", seq}};
   if (tree_size) details["tree_size"] = *tree_size;
-  ROUNDS_RETURN_IF_ERROR(RequireCompliance(actor, "audit.proof", details));
-  ROUNDS_ASSIGN_OR_RETURN(json document, InclusionProofDocument(store_, files_.checkpoints, seq, tree_size));
-  details["tree_size"] = document["tree_size"];
-  ROUNDS_RETURN_IF_ERROR(AuditNow(store_, AuditEntry(actor, "audit.proof", "audit_log", std::to_string(seq), clock_.NowMillis()),
-                                  details));
-  return document;
+  return GiveProof(actor, std::move(details), std::to_string(seq), "tree_size",
+                   [&] { return InclusionProofDocument(store_, files_.checkpoints, seq, tree_size); });
 }
 
 Result<json> AuditService::ConsistencyProof(const Actor& actor, std::int64_t from, std::optional<std::int64_t> to) {
   json details{{"kind", "consistency"}, {"from", from}};
   if (to) details["to"] = *to;
+  return GiveProof(actor, std::move(details), "", "to",
+                   [&] { return ConsistencyProofDocument(store_, files_.checkpoints, from, to); });
+}
+
+Result<json> AuditService::GiveProof(const Actor& actor, json details, std::string object_id, const char* size_field,
+                                     const std::function<Result<json>()>& prove) {
   ROUNDS_RETURN_IF_ERROR(RequireCompliance(actor, "audit.proof", details));
-  ROUNDS_ASSIGN_OR_RETURN(json document, ConsistencyProofDocument(store_, files_.checkpoints, from, to));
-  details["to"] = document["to"];
-  ROUNDS_RETURN_IF_ERROR(AuditNow(store_, AuditEntry(actor, "audit.proof", "audit_log", "", clock_.NowMillis()), details));
+  ROUNDS_ASSIGN_OR_RETURN(json document, prove());
+  details[size_field] = document[size_field];  // the signed size proved against, given or not
+  ROUNDS_RETURN_IF_ERROR(
+      AuditNow(store_, AuditEntry(actor, "audit.proof", "audit_log", std::move(object_id), clock_.NowMillis()), details));
   return document;
 }
 
 Result<json> AuditService::StartVerification(const Actor& actor) {
   ROUNDS_RETURN_IF_ERROR(RequireCompliance(actor, "audit.verify", json::object()));
   ROUNDS_RETURN_IF_ERROR(BeginVerification(actor));
+  return CurrentStatus();
+}
+
+json AuditService::CurrentStatus() const {
   json status;
   {
     std::lock_guard lock(verify_mutex_);
     status = StatusLocked();
   }
-  status["signed_tree"] = SignedTreeJson();
-  return status;
-}
-
-json AuditService::SignedTreeJson() const {
-  // The newest checkpoint that signs a root: what an officer hands an auditor to hold the trail to.
+  // The newest checkpoint that signs a root, read outside the lock: what an officer hands an
+  // auditor to hold the trail to.
   auto last = FindRootedCheckpoint(files_.checkpoints, std::nullopt);
-  if (!last || !*last) return nullptr;
-  return json{{"size", (*last)->seq}, {"root", (*last)->root}, {"time", (*last)->time}};
+  status["signed_tree"] = last && *last ? json{{"size", (*last)->seq}, {"root", (*last)->root}, {"time", (*last)->time}}
+                                        : json(nullptr);
+  return status;
 }
 
 Result<json> AuditService::VerificationStatus(const Actor& actor) {
   ROUNDS_RETURN_IF_ERROR(RequireCompliance(actor, "audit.verify", json::object()));
-  json status;
-  {
-    std::lock_guard lock(verify_mutex_);
-    status = StatusLocked();
-  }
-  status["signed_tree"] = SignedTreeJson();
-  return status;
+  return CurrentStatus();
 }
 
 void AuditService::AwaitVerification() {

@@ -233,8 +233,12 @@ class AuditService {
   Status BeginVerification(const Actor& actor);
   void RunVerification(std::string started_by, UnixMillis started_at);
   nlohmann::json StatusLocked() const;  // caller holds verify_mutex_
-  // {size, root, time} of the last checkpoint that signs a Merkle root, or null.
-  nlohmann::json SignedTreeJson() const;
+  // StatusLocked() under the lock, and the last signed tree ({size, root, time}, or null).
+  nlohmann::json CurrentStatus() const;
+  // Refuses anyone but an officer, makes the proof, and records it (audit.proof) with `details`
+  // and the document's `size_field`: the signed tree size it was proved against.
+  Result<nlohmann::json> GiveProof(const Actor& actor, nlohmann::json details, std::string object_id,
+                                   const char* size_field, const std::function<Result<nlohmann::json>()>& prove);
   UnixMillis LastCheckedAtLocked() const;  // 0 before the first verdict; caller holds verify_mutex_
 
   store::Store& store_;
