@@ -193,7 +193,7 @@ bool NearNames::OneSlip(std::string_view typed, std::string_view name) {
 }
 
 std::size_t NearNames::Find(std::string_view word, std::span<std::uint64_t> out) const {
-  if (keys_.empty() || word.size() < kMinLength || word.size() > kMaxLength + 1) return 0;
+  if (keys_.empty() || word.size() < kMinTyped || word.size() > kMaxLength + 1) return 0;
   std::size_t count = 0;
   ForEachForm(word, [&](std::uint64_t form) {
     const Slot* slot = Lookup(form);
@@ -253,7 +253,10 @@ PatientIndexSnapshot::PatientIndexSnapshot(const std::vector<const PatientRecord
     // word of a name of several.
     for (const std::string_view name : {first_text.text(), last_text.text()}) {
       const std::size_t space = name.find_first_of(" -");
-      if (space != std::string_view::npos) names_filter_.Add(NameKey::Of(name.substr(0, space)));
+      if (space != std::string_view::npos) {
+        names_filter_.Add(NameKey::Of(name.substr(0, space)));
+        longer_starts_.Insert(NameKey::Of(name.substr(0, space)));
+      }
     }
     // Each part of a double surname is the patient's name too: Siobhan McAllister-Reyes is
     // "Siobhan McAllister" on one form and "Siobhan Reyes" on another.
@@ -283,7 +286,7 @@ PatientIndexSnapshot::PatientIndexSnapshot(const std::vector<const PatientRecord
     }
   }
   // A few thousand distinct first names would otherwise sit in a set sized for 12,500.
-  for (KeySet* set : {&first_, &last_, &pairs_, &mrns_}) set->ShrinkToFit();
+  for (KeySet* set : {&first_, &last_, &pairs_, &mrns_, &longer_starts_}) set->ShrinkToFit();
   near_first_ = NearNames(std::move(near_first));
   near_last_ = NearNames(std::move(near_last));
   patient_of_pair_ = KeyIds(patient_of_pair);
@@ -363,7 +366,17 @@ void PatientIndexSnapshot::PatientsNamed(std::string_view span, bool slipped, st
             if (to > from) run.lasts.Add(NameKey::Of(word.substr(from, to - from)));
             from = to + 1;
           }
-          if (const std::string typed = near ? FoldForNear(word) : std::string(); !typed.empty()) {
+        }
+        // A name of several words is one slip from the run's words joined ("Maary Ann").
+        if (near) {
+          std::string typed;
+          bool folds = true;
+          for (std::size_t w = b; w < e && folds; ++w) {
+            const std::string part = FoldForNear(words[w]);
+            folds = !part.empty();
+            typed += part;
+          }
+          if (folds) {
             for (std::size_t k = 0, n = NearFirstNames(typed, near_keys); k < n; ++k) run.firsts.Add(near_keys[k]);
             for (std::size_t k = 0, n = NearLastNames(typed, near_keys); k < n; ++k) run.lasts.Add(near_keys[k]);
           }

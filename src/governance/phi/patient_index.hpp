@@ -140,6 +140,8 @@ class NearNames {
  public:
   static constexpr std::size_t kMinLength = 4;   // shorter names are one slip from too many words
   static constexpr std::size_t kMaxLength = 24;
+  // A typed word may be one letter shorter than the shortest name: "Sar" for Sara.
+  static constexpr std::size_t kMinTyped = kMinLength - 1;
 
   NearNames() = default;
   // `names`: distinct folded names; those that are not kMinLength..kMaxLength letters are left out.
@@ -179,6 +181,9 @@ class PatientIndexSnapshot {
   // A fast filter: false means the key is neither a first nor a last name in the index. Checked
   // for every word of every message before the exact sets, and small enough to stay in L1.
   bool MaybeName(std::uint64_t key) const { return names_filter_.MayContain(key); }
+  // Is `key` the first word of a first or last name of several ("Mary" of "Mary Ann", "De" of
+  // "De La Cruz")?
+  bool StartsLongerName(std::uint64_t key) const { return MaybeName(key) && longer_starts_.Contains(key); }
   // The exact sets are large (the pair set of 100,000 patients is megabytes): every probe is
   // filtered first, since every first and last name key is in the filter.
   bool IsFirstName(std::uint64_t key) const { return MaybeName(key) && first_.Contains(key); }
@@ -230,6 +235,7 @@ class PatientIndexSnapshot {
   void PatientWithMrn(std::string_view span, std::vector<std::uint32_t>& ids) const;
 
   KeyFilter names_filter_{17};  // 2^17 bits, 16 KB: stays in L1
+  KeySet longer_starts_;
   // Many pairs asked about are two names of different patients ("Ahmed Day", "Maria Nowak"): a
   // filter of eight to sixteen bits per patient, small enough for L2, answers most of them
   // without a probe of the pair set (megabytes, a miss in the last-level cache).

@@ -116,7 +116,7 @@ TEST(PhiPatientIndex, OneSlipIsOneLetterOutInChangedOrSwappedNeverTheFirst) {
 
 TEST(PhiPatientIndex, FindsNamesOneSlipAwayAndOnlyThose) {
   const NearNames near({"garcia", "garza", "washington", "lopez", "lopes", "kowalczyk", "lee",
-                        "llama"});
+                        "llama", "sara", "maryann"});
   std::array<std::uint64_t, 8> out{};
   auto found = [&](std::string_view word) {
     std::vector<std::uint64_t> keys(out.begin(), out.begin() + near.Find(word, out));
@@ -135,6 +135,14 @@ TEST(PhiPatientIndex, FindsNamesOneSlipAwayAndOnlyThose) {
   EXPECT_TRUE(found("harcia").empty());
   EXPECT_TRUE(found("gracai").empty());    // two slips
   EXPECT_TRUE(found("lea").empty());       // names under four letters are left out
+  // A word of three letters is a four-letter name with one left out, and no more.
+  EXPECT_EQ(found("sar"), std::vector<std::uint64_t>{NameKey::Of("sara")});
+  EXPECT_EQ(found("saa"), std::vector<std::uint64_t>{NameKey::Of("sara")});
+  EXPECT_EQ(found("sra"), std::vector<std::uint64_t>{NameKey::Of("sara")});  // its first a left out
+  EXPECT_TRUE(found("sa").empty());
+  EXPECT_TRUE(found("sab").empty());
+  // A name of several words, folded, is found from its words joined.
+  EXPECT_EQ(found("maaryann"), std::vector<std::uint64_t>{NameKey::Of("mary ann")});
   EXPECT_TRUE(NearNames().Find("garica", out) == 0);
 }
 

@@ -415,6 +415,24 @@ void AddWordLists(WordTable& t) {
               "stated", "fell", "falls", "family", "daughter", "son", "husband", "wife", "room",
               "unit", "floor", "bed", "care", "meds", "pain", "stable", "better", "worse", "fine"},
           kPlainWord);
+  // Words of three letters, which a capital at the start of a sentence could make a four-letter
+  // name with a slip: "Can Bates come in" is no Cain Bates, "Has Gregory eaten" no Hans Gregory.
+  AddFlag(t, {"the", "and", "for", "are", "but", "not", "you", "all", "any", "can", "had", "has",
+              "her", "was", "one", "our", "out", "day", "get", "him", "his", "how", "man", "new",
+              "now", "old", "see", "two", "way", "who", "why", "did", "its", "let", "put", "say",
+              "she", "too", "use", "ask", "saw", "got", "per", "via", "due", "yes", "yet", "off",
+              "own", "few", "far", "big", "bad", "end", "lot", "set", "try", "run", "ran", "sat",
+              "sit", "met", "led", "cut", "hit", "hot", "add", "ago", "arm", "bed", "eye", "ear",
+              "leg", "lab", "med", "box", "car", "job", "key", "pay", "top", "eat", "ate", "fed",
+              "fit", "fix", "kid", "lay", "lie", "low", "mom", "dad", "nor", "odd", "pen", "sad",
+              "son", "ten", "six", "toe", "wet", "etc", "pls", "thx", "plz", "btw", "fyi", "omg",
+              "idk", "imo", "tmr", "tho", "bit", "hey", "hmm", "huh", "nah", "yep", "yup", "wow",
+              "ice", "art", "act", "aid", "aim", "air", "bag", "bar", "bus", "buy", "cry", "cup",
+              "dry", "dog", "fan", "fee", "gap", "gym", "hat", "hip", "ill", "jaw", "lip",
+              "mad", "map", "mix", "mid", "nap", "net", "nod", "oil", "pad", "pan", "pet", "pie",
+              "pin", "pop", "pot", "rib", "rid", "row", "rub", "sip", "ski", "sum", "sun", "tab",
+              "tap", "tie", "tip", "tub", "van", "vet", "war", "wax", "web", "win", "won", "zip"},
+          kPlainWord);
   AddFlag(t, {"mr", "mrs", "ms", "miss", "mx", "pt", "patient", "pts", "name", "named",
               "surname", "lastname", "dear", "re", "regarding", "mister", "client", "resident"},
           kNameContext);
@@ -1299,7 +1317,8 @@ class Pass {
   bool Temperature(std::size_t t) const;
   // A patient's name with one typing slip in its first or last name, beside the other typed
   // exactly, from name token t: "Maria Garica", "Mraia Garcia", "Garcia, Mraia", "Garica,
-  // Maria". Emits it and returns one past its last token, or 0.
+  // Maria", and in names of several words, "Maary Ann Cohen", "DE LA CRUZ, JOH". Emits it and
+  // returns one past its last token, or 0.
   std::size_t NearName(std::size_t t);
   // Between two name tokens: 1 for spaces only, 2 for one comma with spaces, 0 otherwise (a line
   // break included).
@@ -1311,10 +1330,13 @@ class Pass {
   // ("GARCIA, MARIA L", "pt Garcia, M."; after a comma only when `comma`): an upper-case letter,
   // or any letter with its dot, but not the word "I".
   std::size_t InitialAfter(std::size_t last, bool comma) const;
-  // Word token k folded to lower-case letters when it could be a name typed with a slip: not a
-  // word the scanner knows, not itself a name of the index, only letters (and ' or -). Empty
-  // otherwise. The view is into `buffer`.
-  std::string_view Slipped(std::size_t k, std::array<char, NearNames::kMaxLength + 1>& buffer) const;
+  // The `count` word tokens from k, joined and folded to lower-case letters, when they could be a
+  // name typed with a slip: only letters (and ' or -), not themselves a name of the index; one
+  // word not a word the scanner knows, several words no plain word and none of one letter ("Maary
+  // Ann"). Empty otherwise; of three letters only when they and the name beside them
+  // (`beside_capital`) are capitalized. The view is into `buffer`.
+  std::string_view Slipped(std::size_t k, std::size_t count, std::array<char, NearNames::kMaxLength + 1>& buffer,
+                           bool beside_capital) const;
   // The finding for one match of a pattern rule, if it is one.
   std::optional<Hit> PatternHit(unsigned rule_index, std::size_t from, std::size_t to) const;
   // The best identifier of letters and digits starting at token t, emitted; returns its last
@@ -2096,25 +2118,49 @@ std::size_t Pass::InitialAfter(std::size_t last, bool comma) const {
   return tokens_[k].end + (dot ? 1 : 0);
 }
 
-std::string_view Pass::Slipped(std::size_t k,
-                               std::array<char, NearNames::kMaxLength + 1>& buffer) const {
-  if (k >= tokens_.size()) return {};
-  const Token& w = tokens_[k];
-  if (w.kind != TokenKind::kWord || w.rules != 0 || w.flags != 0 || w.month != 0) return {};
+std::string_view Pass::Slipped(std::size_t k, std::size_t count,
+                               std::array<char, NearNames::kMaxLength + 1>& buffer, bool beside_capital) const {
+  if (count == 0 || k + count > tokens_.size()) return {};
   std::size_t length = 0;
-  for (std::size_t i = w.begin; i < w.end; ++i) {
-    char c = text_[i];
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    if (c >= 'a' && c <= 'z') {
-      if (length == buffer.size()) return {};
-      buffer[length++] = c;
-    } else if (c != '\'' && c != '-') {
+  // The slip is in a word the index does not know ("Maary" of "Maary Ann"), and in a run of
+  // several the others were typed right, so one of them is a name or starts one ("Ann", "De").
+  bool unknown = count == 1;
+  bool known = count == 1;
+  for (std::size_t j = k; j < k + count; ++j) {
+    const Token& w = tokens_[j];
+    if (w.kind != TokenKind::kWord || w.month != 0) return {};
+    // Alone, a word the scanner knows is no name; in a name of several words only a plain word
+    // is not ("Maary Ann", "De La Crux" hold a name and a state's code).
+    if (count == 1 ? (w.rules != 0 || w.flags != 0) : (w.flags & kPlainWord) != 0 || w.end - w.begin < 2) {
       return {};
     }
+    if (j > k && NameGap(j - 1, j) != 1) return {};
+    const bool maybe_name = index_->MaybeName(w.key);
+    unknown = unknown || !maybe_name;
+    known = known || maybe_name;
+    for (std::size_t i = w.begin; i < w.end; ++i) {
+      char c = text_[i];
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+      if (c >= 'a' && c <= 'z') {
+        if (length == buffer.size()) return {};
+        buffer[length++] = c;
+      } else if (c != '\'' && c != '-') {
+        return {};
+      }
+    }
   }
-  if (length < NearNames::kMinLength) return {};
+  // Three letters only capitalized beside a capitalized name ("Sar A. Bates", "GARZA, SAA"): a
+  // four-letter name with a letter left out, where lower-case words of three letters abound.
+  if (!unknown || !known || length < NearNames::kMinTyped ||
+      (length < NearNames::kMinLength && !(tokens_[k].capitalized() && beside_capital))) {
+    return {};
+  }
   // "Maria Lopez" is two names of the index, not a slip of "Maria Lopes".
-  if (index_->IsFirstName(w.key) || index_->IsLastName(w.key)) return {};
+  std::uint64_t key = tokens_[k].key;
+  for (std::size_t j = k + 1; j < k + count; ++j) {
+    key = NameKey::Extend(key, text_.substr(tokens_[j].begin, tokens_[j].end - tokens_[j].begin));
+  }
+  if (index_->IsFirstName(key) || index_->IsLastName(key)) return {};
   return {buffer.data(), length};
 }
 
@@ -2124,66 +2170,94 @@ std::size_t Pass::NearName(std::size_t t) {
   // A name that is also a common word ("will", "hope", "mark") only capitalized, and a slipped
   // word beside a capitalized name only capitalized: "Maria wants" is no Maria Wantz.
   if ((exact.flags & kCommonSurname) && !exact.capitalized()) return 0;
-  auto fits = [&](std::size_t k) {
-    return !exact.capitalized() || tokens_[k].capitalized();
+  auto fits = [&](std::size_t from, std::size_t count) {
+    if (!exact.capitalized()) return true;
+    for (std::size_t k = from; k < from + count; ++k) {
+      if (!tokens_[k].capitalized()) return false;
+    }
+    return true;
   };
   auto gap = [&](std::size_t a, std::size_t b) { return NameGap(a, b); };
+  auto word = [&](std::size_t k) { return k < n && tokens_[k].kind == TokenKind::kWord; };
   std::array<char, NearNames::kMaxLength + 1> buffer;
   std::array<std::uint64_t, 8> near;
   // The name as the index has it is remembered for its repetitions ("Amy Norrounik (Norounik
   // household)"), and so is the slip as typed, but only capitalized ("Maria Garica (Garica
   // household)"): a lower-case slip may be a word ("maria said ... dr lee said"). A "Last, First"
   // keeps its middle initial ("GARCIA, MRAIA L").
-  auto emit = [&](std::size_t first, std::size_t last, std::size_t slipped, std::uint64_t meant) {
-    const bool last_first = Gap(text_, tokens_[first], tokens_[first + 1]).find(',') != std::string_view::npos;
+  auto emit = [&](std::size_t first, std::size_t last, std::size_t slipped, std::size_t slipped_end,
+                  std::uint64_t meant, bool last_first) {
     Emit(PhiType::kName, tokens_[first].begin, last_first ? InitialAfter(last, false) : tokens_[last].end, 0.85,
          "name.near");
     for (std::size_t k = first; k <= last; ++k) {
-      if (k != slipped || tokens_[k].capitalized()) RememberNameTokens(k, k + 1);
+      if (k < slipped || k >= slipped_end || tokens_[k].capitalized()) RememberNameTokens(k, k + 1);
     }
     if (name_key_count_ < name_keys_.size()) name_keys_[name_key_count_++] = meant;
     return last + 1;
   };
+  // The names one slip from the `count` words from token `from` that pair with `key`, the name
+  // typed whole (as a first name when `key_first`): the first one's key, or 0.
+  auto slipped_pair = [&](std::size_t from, std::size_t count, std::uint64_t key, bool key_first) -> std::uint64_t {
+    if (!fits(from, count)) return 0;
+    const std::string_view typed = Slipped(from, count, buffer, exact.capitalized());
+    if (typed.empty()) return 0;
+    const std::size_t found = key_first ? index_->NearLastNames(typed, near) : index_->NearFirstNames(typed, near);
+    for (std::size_t i = 0; i < found; ++i) {
+      if (key_first ? index_->IsNamePair(key, near[i]) : index_->IsNamePair(near[i], key)) return near[i];
+    }
+    return 0;
+  };
   // A middle initial beside a slip is a capital or has its dot: "sarah i know", "maria a said"
   // hold lower-case words of one letter.
   auto initial = [&](std::size_t k) { return MiddleInitial(k, false); };
-  if (index_->IsFirstName(exact.key)) {
-    // First Last, with a middle initial or not: "Maria Garica", "maria l. garica".
-    std::size_t k = t + 1;
-    if (k < n && gap(t, k) == 1 && initial(k)) ++k;
-    if (k < n && (k > t + 1 || gap(t, k) == 1) && fits(k)) {
-      const std::string_view typed = Slipped(k, buffer);
-      const std::size_t found = typed.empty() ? 0 : index_->NearLastNames(typed, near);
-      for (std::size_t i = 0; i < found; ++i) {
-        if (index_->IsNamePair(exact.key, near[i])) return emit(t, k, k, near[i]);
+  // The name typed whole is token t and up to two more (a first name of two words, a last name of
+  // three: "Mary Ann", "De La Cruz"); the slipped one, as many words.
+  std::uint64_t key = NameKey::kSeed;
+  const std::size_t longest = index_->StartsLongerName(exact.key) ? 3 : 1;
+  for (std::size_t length = 1; length <= longest; ++length) {
+    const std::size_t e = t + length - 1;  // the whole name's last token
+    if (length > 1 && (!word(e) || gap(e - 1, e) != 1)) break;
+    key = length == 1 ? exact.key : NameKey::Extend(key, text_.substr(tokens_[e].begin, tokens_[e].end - tokens_[e].begin));
+    if (length <= 2 && index_->IsFirstName(key)) {
+      // First Last, with a middle initial or not: "Maria Garica", "maria l. garica".
+      std::size_t k = e + 1;
+      if (k < n && gap(e, k) == 1 && initial(k)) ++k;
+      if (k < n && (k > e + 1 || gap(e, k) == 1)) {
+        for (std::size_t count = 1; count <= 3 && word(k + count - 1); ++count) {
+          if (const std::uint64_t meant = slipped_pair(k, count, key, true)) {
+            return emit(t, k + count - 1, k, k + count, meant, false);
+          }
+        }
+      }
+      // Last, First: "Garica, Maria".
+      if (t >= 1 && gap(t - 1, t) == 2) {
+        for (std::size_t count = 1; count <= 3 && count <= t; ++count) {
+          if (const std::uint64_t meant = slipped_pair(t - count, count, key, true)) {
+            return emit(t - count, e, t - count, t, meant, true);
+          }
+        }
       }
     }
-    // Last, First: "Garica, Maria".
-    if (t >= 1 && gap(t - 1, t) == 2 && fits(t - 1)) {
-      const std::string_view typed = Slipped(t - 1, buffer);
-      const std::size_t found = typed.empty() ? 0 : index_->NearLastNames(typed, near);
-      for (std::size_t i = 0; i < found; ++i) {
-        if (index_->IsNamePair(exact.key, near[i])) return emit(t - 1, t, t - 1, near[i]);
+    if (index_->IsLastName(key)) {
+      // Last, First: "Garcia, Mraia".
+      if (e + 1 < n && gap(e, e + 1) == 2) {
+        for (std::size_t count = 1; count <= 2 && word(e + count); ++count) {
+          if (const std::uint64_t meant = slipped_pair(e + 1, count, key, false)) {
+            return emit(t, e + count, e + 1, e + 1 + count, meant, true);
+          }
+        }
       }
-    }
-  }
-  if (index_->IsLastName(exact.key)) {
-    // Last, First: "Garcia, Mraia".
-    if (t + 1 < n && gap(t, t + 1) == 2 && fits(t + 1)) {
-      const std::string_view typed = Slipped(t + 1, buffer);
-      const std::size_t found = typed.empty() ? 0 : index_->NearFirstNames(typed, near);
-      for (std::size_t i = 0; i < found; ++i) {
-        if (index_->IsNamePair(near[i], exact.key)) return emit(t, t + 1, t + 1, near[i]);
-      }
-    }
-    // First Last, with a middle initial or not: "Mraia Garcia", "Isbaella U. Guerrero".
-    std::size_t k = t - 1;
-    if (t >= 2 && initial(t - 1) && gap(t - 2, t - 1) == 1) k = t - 2;
-    if (t >= 1 && (k < t - 1 || gap(k, t) == 1) && fits(k)) {
-      const std::string_view typed = Slipped(k, buffer);
-      const std::size_t found = typed.empty() ? 0 : index_->NearFirstNames(typed, near);
-      for (std::size_t i = 0; i < found; ++i) {
-        if (index_->IsNamePair(near[i], exact.key)) return emit(k, t, k, near[i]);
+      // First Last, with a middle initial or not: "Mraia Garcia", "Isbaella U. Guerrero".
+      if (t >= 1) {
+        std::size_t k = t - 1;  // the slipped name's last token
+        if (t >= 2 && initial(t - 1) && gap(t - 2, t - 1) == 1) k = t - 2;
+        if (k < t - 1 || gap(k, t) == 1) {
+          for (std::size_t count = 1; count <= 2 && count <= k + 1; ++count) {
+            if (const std::uint64_t meant = slipped_pair(k + 1 - count, count, key, false)) {
+              return emit(k + 1 - count, e, k + 1 - count, k + 1, meant, false);
+            }
+          }
+        }
       }
     }
   }

@@ -981,6 +981,58 @@ TEST_F(PhiScannerTest, FindingsNameThePatientsTheyPointAt) {
   EXPECT_EQ(index_->Snapshot()->PatientsIn(text, outside), Mrns{});
 }
 
+// A slip that leaves a four-letter name three letters long, and a slip in a name of several
+// words: each was missed while slips were looked for only in single words of four letters or
+// more. Each is found, and names its patient.
+TEST(PhiNearNames, FindsShortAndSeveralWordNamesWithOneSlip) {
+  auto index = std::make_shared<PatientIndex>();
+  index->Replace(std::vector<PatientRecord>{{"60000001", "Sara", "Bates"},
+                                            {"60000002", "Noah", "Gregory"},
+                                            {"60000003", "Cheryl", "Park"},
+                                            {"60000004", "Mary Ann", "Cohen"},
+                                            {"60000005", "Anne Marie", "Gregory"},
+                                            {"60000006", "John", "De La Cruz"},
+                                            {"60000007", "Cain", "Bates"},
+                                            {"60000008", "Hans", "Gregory"},
+                                            {"60000009", "Newt", "Bates"},
+                                            {"60000010", "Tory", "Gregory"},
+                                            // "Ann" is a name of its own too, as in any index of size
+                                            {"60000011", "Ann", "Walsh"}});
+  auto made = Scanner::Create(DefaultRuleSet(), index);
+  ASSERT_TRUE(made);
+  const Scanner& scanner = **made;
+  const struct {
+    const char* text;
+    const char* name;
+    const char* mrn;
+  } cases[] = {
+      {"Name: Sar A. Bates, DOB pending", "NAME:Sar A. Bates", "60000001"},
+      {"Noh Gregory gave her email for the portal", "NAME:Noh Gregory", "60000002"},
+      {"write to Cheryl Pak about the bill", "NAME:Cheryl Pak", "60000003"},
+      {"GARZA, SAA and BATES, SAA", "NAME:BATES, SAA", "60000001"},
+      {"pt Maary Ann Cohen DOB pending", "NAME:Maary Ann Cohen", "60000004"},
+      {"Gregory, Anne Marfe needs the form", "NAME:Gregory, Anne Marfe", "60000005"},
+      {"Pt is a 93 y/o female, DE LA CRUZ, JOH, fall at home", "NAME:DE LA CRUZ, JOH", "60000006"},
+      {"John De La Crux called back", "NAME:John De La Crux", "60000006"},
+  };
+  for (const auto& c : cases) {
+    const auto found = FindingsOf(scanner, c.text);
+    EXPECT_NE(std::find(found.begin(), found.end(), c.name), found.end())
+        << c.text << " -> " << ::testing::PrintToString(found);
+    EXPECT_EQ(PatientsNamedIn(scanner, *index, c.text), std::vector<std::string>{c.mrn}) << c.text;
+  }
+  // Three letters are a slip only capitalized beside a capitalized name, and never a word of
+  // three letters: "Can" is no Cain, "Has" no Hans, "Try" no Tory.
+  for (const char* text : {"Can Bates come in at 3?", "Has Gregory eaten yet?", "Try Gregory again later",
+                           "New Bates admit in bed 4", "noh gregory called",
+                           "Noh gregory called", "sar a. bates", "ask Gregory, has he eaten?"}) {
+    const auto found = FindingsOf(scanner, text);
+    EXPECT_TRUE(std::none_of(found.begin(), found.end(),
+                             [](const std::string& f) { return f.rfind("NAME:", 0) == 0; }))
+        << text << " -> " << ::testing::PrintToString(found);
+  }
+}
+
 TEST(PhiPatientsIn, NamesEveryPatientWithTheNameAndFollowsTheIndex) {
   auto index = std::make_shared<PatientIndex>();
   index->Replace(std::vector<PatientRecord>{{"MR-1001", "John", "Smith"}, {"mr1002", "John", "Smith"},
