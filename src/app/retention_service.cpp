@@ -20,6 +20,7 @@
 
 #include "app/audit_log.hpp"
 #include "app/internal.hpp"
+#include "app/services.hpp"
 #include "core/crypto.hpp"
 #include "core/log.hpp"
 #include "core/text_fold.hpp"
@@ -318,8 +319,16 @@ json RetentionReportJson(const RetentionReport& r) {
 }
 
 RetentionService::RetentionService(store::Store& store, const Clock& clock, const Config& config,
-                                   const PolicyEngine& policy)
-    : store_(store), clock_(clock), config_(config), policy_(policy) {}
+                                   const PolicyEngine& policy, AuthService& auth)
+    : store_(store), clock_(clock), config_(config), policy_(policy), auth_(auth) {}
+
+Status RetentionService::Confirm(const Actor& current, const Confirmation& confirmation, const char* action) {
+  if (current.is_system) return Ok();
+  if (confirmation.password.empty()) {
+    return InvalidArgument("missing_field", "Confirm with your password.", "/password");
+  }
+  return auth_.StepUp(current, confirmation.password, confirmation.code, action);
+}
 
 RetentionService::~RetentionService() { Stop(); }
 
@@ -651,8 +660,15 @@ Result<json> RetentionService::ListHolds(const Actor& actor, bool include_releas
   return listed;
 }
 
-Result<json> RetentionService::ReleaseHold(const Actor& actor, store::LegalHoldId id) {
+Result<json> RetentionService::ReleaseHold(const Actor& actor, store::LegalHoldId id, const Confirmation& confirmation) {
   ROUNDS_ASSIGN_OR_RETURN(Actor current, RequireCompliance(actor, "legal_hold.release"));
+  // What can be refused without the password is refused first: a mistake costs no code.
+  ROUNDS_ASSIGN_OR_RETURN(auto hold, store_.Read([&](store::ReadTx& tx) { return tx.FindLegalHold(id); }));
+  if (!hold) return NotFound("Legal hold");
+  if (hold->released_at) {
+    return Fail(ErrorCode::kConflict, "hold_released", "This legal hold is already released.");
+  }
+  ROUNDS_RETURN_IF_ERROR(Confirm(current, confirmation, "legal_hold.release"));
   const UnixMillis now = clock_.NowMillis();
   return store_.Write([&](store::WriteTx& tx) -> Result<json> {
     ROUNDS_RETURN_IF_ERROR(tx.ReleaseLegalHold(id, current.is_system ? 0 : current.user.id, now));
@@ -961,9 +977,11 @@ Result<ExportArchive> RetentionService::ArchiveExport(const Actor& actor, const 
   return ExportArchive{file_name, std::move(out), zip.bytes(), zip.sha256()};
 }
 
-Result<json> RetentionService::RemoveExport(const Actor& actor, const std::string& export_id) {
+Result<json> RetentionService::RemoveExport(const Actor& actor, const std::string& export_id,
+                                            const Confirmation& confirmation) {
   ROUNDS_ASSIGN_OR_RETURN(Actor current, RequireCompliance(actor, "ediscovery.remove"));
   ROUNDS_ASSIGN_OR_RETURN(auto record, FindServedExport(store_, config_, current, export_id));
+  ROUNDS_RETURN_IF_ERROR(Confirm(current, confirmation, "ediscovery.remove"));
   ROUNDS_RETURN_IF_ERROR(RemoveExportFiles(current, record, "removed"));
   return store_.Read([&](store::ReadTx& tx) -> Result<json> {
     ROUNDS_ASSIGN_OR_RETURN(auto removed, tx.FindExport(export_id));

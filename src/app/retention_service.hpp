@@ -91,9 +91,21 @@ struct ExportArchive {
   std::string sha256;     // of the whole archive, as the audit records it
 };
 
+class AuthService;
+
+// What confirms an act that lets evidence go (releasing a legal hold, removing an export's files):
+// the officer's password and, with two-step sign-in, a code (AuthService::StepUp), as emergency
+// access asks. A stolen session alone cannot undo a hold. The system actor (the command line, run
+// by whoever holds the data folder and its keys) confirms nothing.
+struct Confirmation {
+  std::string password;
+  std::string code;
+};
+
 class RetentionService {
  public:
-  RetentionService(store::Store& store, const Clock& clock, const Config& config, const PolicyEngine& policy);
+  RetentionService(store::Store& store, const Clock& clock, const Config& config, const PolicyEngine& policy,
+                   AuthService& auth);
   ~RetentionService();
   RetentionService(const RetentionService&) = delete;
   RetentionService& operator=(const RetentionService&) = delete;
@@ -114,10 +126,11 @@ class RetentionService {
   std::vector<std::string> RemoveUnrecordedExports();
 
   // Legal holds. kInvalidArgument when the hold names neither custodians nor spaces, or an
-  // unknown user or space; ReleaseHold: kNotFound, kConflict "hold_released".
+  // unknown user or space; ReleaseHold: kNotFound, kConflict "hold_released", then the refusals
+  // of AuthService::StepUp for a wrong `confirmation` (audited as legal_hold.release).
   Result<nlohmann::json> CreateHold(const Actor& actor, const HoldDraft& draft);
   Result<nlohmann::json> ListHolds(const Actor& actor, bool include_released);
-  Result<nlohmann::json> ReleaseHold(const Actor& actor, store::LegalHoldId id);
+  Result<nlohmann::json> ReleaseHold(const Actor& actor, store::LegalHoldId id, const Confirmation& confirmation);
 
   // E-discovery. Writes messages.json, transcript.txt, edits.json, attachments.json and
   // manifest.json (every other file with its SHA-256 and size, the query, who, when) into
@@ -141,7 +154,9 @@ class RetentionService {
   // system, for the command line, also those it wrote elsewhere). The record stays, marked removed
   // by whom and when, and so does its audit; downloads then answer kConflict "export_removed", as
   // does a second removal. Audited as ediscovery.remove. Returns the export as ListExports gives it.
-  Result<nlohmann::json> RemoveExport(const Actor& actor, const std::string& export_id);
+  // A wrong `confirmation`: AuthService::StepUp's refusals, after kNotFound and kConflict.
+  Result<nlohmann::json> RemoveExport(const Actor& actor, const std::string& export_id,
+                                      const Confirmation& confirmation);
   // Removes the files of exports under the data folder made more than `export_keep_days` ago
   // (ediscovery.remove, reason "expired", by the system); returns their ids. The background job
   // runs it after each retention run.
@@ -149,6 +164,8 @@ class RetentionService {
 
  private:
   Result<Actor> RequireCompliance(const Actor& actor, const char* action, bool admin_allowed = false);
+  // The officer's confirmation of `action`; nothing for the system actor.
+  Status Confirm(const Actor& current, const Confirmation& confirmation, const char* action);
   Status RemoveExportFiles(const Actor& current, const store::ExportRecord& record, const char* reason);
   Result<nlohmann::json> WriteExport(const Actor& actor, const std::string& export_id,
                                      const store::ExportQuery& query, const std::string& out_dir);
@@ -158,6 +175,7 @@ class RetentionService {
   const Clock& clock_;
   const Config& config_;
   const PolicyEngine& policy_;
+  AuthService& auth_;
 
   std::mutex run_mu_;                   // one retention run at a time
   std::mutex thread_mu_;

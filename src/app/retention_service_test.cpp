@@ -44,6 +44,9 @@ class RetentionServiceTest : public ServiceTest {
     ASSERT_TRUE(services_->spaces.Join(bob_, space_));
   }
 
+  // The password the fixtures' accounts have: what a release or a removal is confirmed with.
+  static Confirmation Confirmed() { return Confirmation{testing::kPassword, ""}; }
+
   void NewUserPatchCompliance(Actor& actor) {
     auto updated = store_->Write([&](store::WriteTx& tx) -> Status {
       actor.user.is_compliance = true;
@@ -144,6 +147,67 @@ TEST_F(RetentionServiceTest, PurgesMessagesPastTheirLifespan) {
   EXPECT_TRUE(Exists(long_lived));
 }
 
+// Releasing a hold and removing an export let evidence go: a session alone does neither. The
+// officer's password is asked again (and a code, with two-step sign-in), a wrong one is refused on
+// record and changes nothing, and what is refused without it (an unknown or released hold) costs
+// no attempt. The command line, the system, confirms nothing.
+TEST_F(RetentionServiceTest, ReleasingAHoldOrRemovingAnExportTakesTheOfficersPasswordAgain) {
+  config_.data_dir = dir_.string();
+  store::LegalHoldId hold = Hold({bob_.user.id}, {});
+  auto missing = services_->retention.ReleaseHold(officer_, hold, Confirmation{});
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(missing.error().field, "/password");
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    auto refused = services_->retention.ReleaseHold(officer_, hold, Confirmation{"not my password", ""});
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().code, ErrorCode::kForbidden);
+    EXPECT_EQ(refused.error().problem, "invalid_credentials");
+  }
+  auto held = services_->retention.ListHolds(officer_, false);
+  ASSERT_TRUE(held);
+  ASSERT_EQ((*held)["items"].size(), 1u) << "still active";
+  auto denials = AuditOf("legal_hold.release");
+  ASSERT_EQ(denials.size(), 2u);
+  for (const auto& r : denials) EXPECT_EQ(r.outcome, AuditOutcome::kFailure);  // as a failed sign-in is
+
+  auto unknown = services_->retention.ReleaseHold(officer_, hold + 100, Confirmation{"not my password", ""});
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().code, ErrorCode::kNotFound) << "refused before the password is checked";
+
+  // With two-step sign-in, the code too.
+  auto setup = services_->auth.BeginTotp(officer_, testing::kPassword);
+  ASSERT_TRUE(setup);
+  const auto secret = *crypto::Base32Decode(setup->secret);
+  auto code = [&] { return crypto::TotpCode(secret, clock_.NowMillis() / 30'000); };
+  ASSERT_TRUE(services_->auth.ConfirmTotp(officer_, code()));
+  clock_.Advance(30'000);  // the set-up spent this step's code
+  auto without = services_->retention.ReleaseHold(officer_, hold, Confirmed());
+  ASSERT_FALSE(without);
+  EXPECT_EQ(without.error().problem, "code_required");
+  ASSERT_TRUE(services_->retention.ReleaseHold(officer_, hold, Confirmation{testing::kPassword, code()}));
+  auto again = services_->retention.ReleaseHold(officer_, hold, Confirmation{"not my password", ""});
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().problem, "hold_released") << "refused before the password is checked";
+
+  // An export's files stay until the removal is confirmed.
+  Post(bob_, space_, "for counsel");
+  auto manifest = services_->retention.ExportToDataDir(officer_, {});
+  ASSERT_TRUE(manifest);
+  const std::string id = (*manifest)["export_id"];
+  auto kept = services_->retention.RemoveExport(officer_, id, Confirmation{testing::kPassword, ""});
+  ASSERT_FALSE(kept);
+  EXPECT_EQ(kept.error().problem, "code_required");
+  EXPECT_TRUE(std::filesystem::exists(dir_ / "exports" / id / "transcript.txt"));
+  clock_.Advance(30'000);
+  ASSERT_TRUE(services_->retention.RemoveExport(officer_, id, Confirmation{testing::kPassword, code()}));
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "exports" / id));
+
+  // The command line confirms nothing: it runs as whoever holds the data folder and its keys.
+  store::LegalHoldId second = Hold({bob_.user.id}, {});
+  ASSERT_TRUE(services_->retention.ReleaseHold(Actor::System(), second, {}));
+}
+
 TEST_F(RetentionServiceTest, HoldsOverrideRetentionLifespanAndUserDeletes) {
   SpaceId ephemeral = ShortLivedSpace(7);
   MessageId bobs = IdOf(Post(bob_, space_, "bob said the budget was wrong"));
@@ -171,7 +235,7 @@ TEST_F(RetentionServiceTest, HoldsOverrideRetentionLifespanAndUserDeletes) {
   EXPECT_TRUE(Exists(bobs_ephemeral));
 
   // Released, the held messages are purgeable like any other, held text included.
-  ASSERT_TRUE(services_->retention.ReleaseHold(officer_, hold));
+  ASSERT_TRUE(services_->retention.ReleaseHold(officer_, hold, Confirmed()));
   RetentionReport released = Run();
   EXPECT_EQ(released.messages_deleted, 2);
   EXPECT_EQ(released.held_skipped, 0);
@@ -180,7 +244,7 @@ TEST_F(RetentionServiceTest, HoldsOverrideRetentionLifespanAndUserDeletes) {
   auto gone = store_->Read([&](store::ReadTx& tx) { return tx.FindHeldDeletion(bobs); });
   ASSERT_TRUE(gone);
   EXPECT_FALSE(*gone);
-  auto again = services_->retention.ReleaseHold(officer_, hold);
+  auto again = services_->retention.ReleaseHold(officer_, hold, Confirmed());
   ASSERT_FALSE(again);
   EXPECT_EQ(again.error().code, ErrorCode::kConflict);
 }
@@ -210,7 +274,7 @@ TEST_F(RetentionServiceTest, ADeleteUnderAHoldFinishesWhenTheLastHoldCoveringItI
   };
   ASSERT_TRUE(kept(note) && kept(poll) && kept(later));
 
-  ASSERT_TRUE(services_->retention.ReleaseHold(officer_, wide));
+  ASSERT_TRUE(services_->retention.ReleaseHold(officer_, wide, Confirmed()));
   EXPECT_FALSE(kept(note));  // the first batch, with the release
   EXPECT_TRUE(kept(poll));   // still held by the second hold
   EXPECT_TRUE(kept(later));  // the next batch
@@ -230,7 +294,7 @@ TEST_F(RetentionServiceTest, ADeleteUnderAHoldFinishesWhenTheLastHoldCoveringItI
   EXPECT_EQ(json::parse(finished[0].details_json)["message_ids"], json({later}));
   EXPECT_EQ(finished[0].details_json.find("kiwi"), std::string::npos);
 
-  ASSERT_TRUE(services_->retention.ReleaseHold(officer_, (*second)["id"].get<store::LegalHoldId>()));
+  ASSERT_TRUE(services_->retention.ReleaseHold(officer_, (*second)["id"].get<store::LegalHoldId>(), Confirmed()));
   EXPECT_FALSE(kept(poll));
   auto options = store_->Read([&](store::ReadTx& tx) { return tx.FindMessage(poll, 0); });
   ASSERT_TRUE(options && *options);
@@ -258,7 +322,7 @@ TEST_F(RetentionServiceTest, KeptDeletionsAreLookedAtAgainOnlyAfterARelease) {
 
   // A run cut short has not looked at them all: the next one does.
   store::LegalHoldId other = Hold({alice_.user.id}, {});
-  ASSERT_TRUE(services_->retention.ReleaseHold(officer_, other));
+  ASSERT_TRUE(services_->retention.ReleaseHold(officer_, other, Confirmed()));
   RetentionReport cut = Run(1);
   EXPECT_EQ(cut.batches, 1);
   EXPECT_FALSE(cut.complete);
@@ -272,7 +336,7 @@ TEST_F(RetentionServiceTest, KeptDeletionsAreLookedAtAgainOnlyAfterARelease) {
   EXPECT_EQ(Run().batches, 0) << "a new process knows the last walk";
 
   // The release that frees them finishes the first batch; the next run finishes the rest.
-  ASSERT_TRUE(services_->retention.ReleaseHold(officer_, matter));
+  ASSERT_TRUE(services_->retention.ReleaseHold(officer_, matter, Confirmed()));
   RetentionReport freed = Run();
   EXPECT_EQ(freed.deletions_finished, 3);
   for (MessageId id : ids) {
@@ -424,7 +488,7 @@ TEST_F(RetentionServiceTest, ACustodianHoldKeepsTheDirectMessagesTheyReceivedUnt
   EXPECT_TRUE(Exists(received));
   EXPECT_TRUE(Exists(in_group));
 
-  ASSERT_TRUE(services_->retention.ReleaseHold(officer_, hold));
+  ASSERT_TRUE(services_->retention.ReleaseHold(officer_, hold, Confirmed()));
   EXPECT_EQ(Run().messages_deleted, 2);
   EXPECT_FALSE(Exists(received));
   EXPECT_FALSE(Exists(in_group));
@@ -640,7 +704,7 @@ TEST_F(RetentionServiceTest, HoldsAndExportsAreListedWithThePeopleAndSpacesTheyN
   EXPECT_FALSE(hold.contains("released_by_user")) << "not released";
 
   // A released hold names who released it.
-  ASSERT_TRUE(services_->retention.ReleaseHold(officer_, dm_hold));
+  ASSERT_TRUE(services_->retention.ReleaseHold(officer_, dm_hold, Confirmed()));
   auto after_release = services_->retention.ListHolds(officer_, true);
   ASSERT_TRUE(after_release);
   for (const auto& h : (*after_release)["items"]) {
@@ -664,7 +728,7 @@ TEST_F(RetentionServiceTest, HoldsAndExportsAreListedWithThePeopleAndSpacesTheyN
   EXPECT_EQ(record["spaces"][0]["id"], space_);
   EXPECT_EQ((*services_->retention.ListHolds(officer_, true))["items"][0]["custodians"][0]["display_name"], "Robert Stone");
   // Placing and releasing answer the hold the same way.
-  auto released = services_->retention.ReleaseHold(officer_, id);
+  auto released = services_->retention.ReleaseHold(officer_, id, Confirmed());
   ASSERT_TRUE(released);
   EXPECT_EQ((*released)["custodians"][0]["display_name"], "Robert Stone");
   EXPECT_EQ((*released)["spaces"][0]["id"], space_);
@@ -676,7 +740,7 @@ TEST_F(RetentionServiceTest, HoldsAndExportsAreListedWithThePeopleAndSpacesTheyN
 
 TEST_F(RetentionServiceTest, HoldAuditRecordsCarryIdsButNotNamesOrReasons) {
   store::LegalHoldId id = Hold({bob_.user.id}, {space_});
-  ASSERT_TRUE(services_->retention.ReleaseHold(officer_, id));
+  ASSERT_TRUE(services_->retention.ReleaseHold(officer_, id, Confirmed()));
   int seen = 0;
   for (const auto& record : Audit()) {
     if (record.action != "legal_hold.create" && record.action != "legal_hold.release") continue;
@@ -967,12 +1031,12 @@ TEST_F(RetentionServiceTest, AnExportsFilesAreRemovedOnceDeliveredAndItsRecordSt
   const auto folder = dir_ / "exports" / id;
   ASSERT_TRUE(std::filesystem::exists(folder / "transcript.txt"));
 
-  auto denied = services_->retention.RemoveExport(alice_, id);
+  auto denied = services_->retention.RemoveExport(alice_, id, Confirmed());
   ASSERT_FALSE(denied);
   EXPECT_EQ(denied.error().code, ErrorCode::kForbidden);
   EXPECT_TRUE(std::filesystem::exists(folder / "transcript.txt"));
 
-  auto removed = services_->retention.RemoveExport(officer_, id);
+  auto removed = services_->retention.RemoveExport(officer_, id, Confirmed());
   ASSERT_TRUE(removed) << removed.error().internal_message;
   EXPECT_EQ((*removed)["removed_at"], clock_.NowMillis());
   EXPECT_EQ((*removed)["removed_by"], officer_.user.id);
@@ -989,7 +1053,7 @@ TEST_F(RetentionServiceTest, AnExportsFilesAreRemovedOnceDeliveredAndItsRecordSt
 
   for (auto attempt : {services_->retention.ReadExportFile(officer_, id, "transcript.txt").error(),
                        services_->retention.ArchiveExport(officer_, id).error(),
-                       services_->retention.RemoveExport(officer_, id).error()}) {
+                       services_->retention.RemoveExport(officer_, id, Confirmed()).error()}) {
     EXPECT_EQ(attempt.code, ErrorCode::kConflict);
     EXPECT_EQ(attempt.problem, "export_removed");
   }

@@ -214,7 +214,7 @@ Services::Services(store::Store& store, bus::Bus& bus, const Clock& clock, const
       events(store, bus, clock, policy),
       governance(store, bus, clock, policy),
       audit(store, clock, config),
-      retention(store, clock, config, policy),
+      retention(store, clock, config, policy, auth),
       emergency(store, bus, clock, config, policy, auth) {}
 
 }  // namespace rounds::app

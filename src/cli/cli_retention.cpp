@@ -164,7 +164,7 @@ void AddRetentionCommands(CLI::App& app) {
   add_data_dir(release);
   release->callback([o] {
     Session session(o->data_dir);
-    Print(session.Check(session.services->retention.ReleaseHold(app::Actor::System(), o->hold_id)));
+    Print(session.Check(session.services->retention.ReleaseHold(app::Actor::System(), o->hold_id, {})));
   });
 
   // ---- retention ----------------------------------------------------------------------------------
@@ -287,7 +287,7 @@ void AddRetentionCommands(CLI::App& app) {
   add_data_dir(remove_cmd);
   remove_cmd->callback([o] {
     Session session(o->data_dir);
-    auto removed = session.Check(session.services->retention.RemoveExport(app::Actor::System(), o->export_id));
+    auto removed = session.Check(session.services->retention.RemoveExport(app::Actor::System(), o->export_id, {}));
     std::cout << "removed the files of export " << o->export_id << " (" << removed["message_count"]
               << " messages; its record and audit stay)\n";
   });

@@ -496,7 +496,15 @@ test('legal holds are placed and released, and an export of a space downloads it
     await row.waitFor();
     assert.match(await row.textContent(), /Spaces: incident-review/);
     await row.getByRole('button', { name: 'Release Matter 2026-114' }).click();
-    await b.page.getByRole('dialog').getByRole('button', { name: 'Release hold' }).click();
+    // Releasing lets evidence go: the officer confirms it with the password again, and a wrong one
+    // is refused under its field with the hold still active.
+    const release = b.page.getByRole('dialog');
+    await release.getByLabel('Your password').fill('not the password');
+    await release.getByRole('button', { name: 'Release hold' }).click();
+    await release.locator('.field-error').waitFor();
+    assert.equal(await active.locator('tr', { hasText: 'Matter 2026-114' }).count(), 1);
+    await release.getByLabel('Your password').fill(PASSWORD);
+    await release.getByRole('button', { name: 'Release hold' }).click();
     await b.page.getByRole('region', { name: 'Released holds' }).locator('tr', { hasText: 'Matter 2026-114' }).waitFor();
     assert.equal(await active.locator('tr', { hasText: 'Matter 2026-114' }).count(), 0);
 
@@ -534,6 +542,7 @@ test('legal holds are placed and released, and an export of a space downloads it
     });
     assert.equal(lines, 1);
     await remove.click();
+    await b.page.getByRole('dialog').getByLabel('Your password').fill(PASSWORD);
     await b.page.getByRole('dialog').getByRole('button', { name: 'Remove files' }).click();
     await first.getByText(/Removed from the server .* by Cora/).waitFor();
     assert.equal(await first.getByRole('link').count(), 0);

@@ -96,7 +96,7 @@ test('a hold keeps a deleted message for export; the manifest hashes match the s
   const twice = await officer.post('/api/v1/legal-holds', { name: 'Twice named', custodian_ids: [users.ivo.user.id, users.ivo.user.id] });
   assert.equal(twice.status, 201, twice.text);
   assert.deepEqual(twice.body.custodian_ids, [users.ivo.user.id]);
-  assert.equal((await officer.post(`/api/v1/legal-holds/${twice.body.id}/release`)).status, 200);
+  assert.equal((await officer.post(`/api/v1/legal-holds/${twice.body.id}/release`, { password: PASSWORD })).status, 200);
   const bad = await officer.post('/api/v1/legal-holds', { name: 'No scope' });
   assert.equal(bad.status, 400, bad.text);
   assert.equal(bad.body.code, 'hold_scope_required');
@@ -163,15 +163,24 @@ test('a hold keeps a deleted message for export; the manifest hashes match the s
     e.expires_at === e.created_at + 30 * 86_400_000 && e.removed_at === null));
 
   // Delivered, its files are removed: the record stays, marked; downloads say why they fail.
-  assert.equal((await users.hana.del(`/api/v1/exports/${manifest.export_id}`)).status, 403);
-  const removed = await officer.del(`/api/v1/exports/${manifest.export_id}`);
+  assert.equal((await users.hana.request('DELETE', `/api/v1/exports/${manifest.export_id}`, { password: PASSWORD })).status, 403);
+  // A session alone removes nothing: the officer's password is asked again, and a wrong one is
+  // refused on record with the files left in place.
+  const unconfirmed = await officer.del(`/api/v1/exports/${manifest.export_id}`);
+  assert.deepEqual([unconfirmed.status, unconfirmed.body.code, unconfirmed.body.field], [400, 'missing_field', '/password']);
+  const wrong = await officer.request('DELETE', `/api/v1/exports/${manifest.export_id}`, { password: 'not the password' });
+  assert.deepEqual([wrong.status, wrong.body.code], [403, 'invalid_credentials']);
+  assert.ok(existsSync(path.join(server.dataDir, 'exports', manifest.export_id, 'transcript.txt')));
+  const refusal = await officer.get('/api/v1/audit?action=ediscovery.remove&limit=10');
+  assert.ok(refusal.body.items.some((r) => r.outcome === 'failure'), JSON.stringify(refusal.body.items));
+  const removed = await officer.request('DELETE', `/api/v1/exports/${manifest.export_id}`, { password: PASSWORD });
   assert.equal(removed.status, 200, removed.text);
   assert.equal(removed.body.removed_by_user.username, 'quinn');
   assert.ok(!existsSync(path.join(server.dataDir, 'exports', manifest.export_id)));
   const gone = await officer.get(`/api/v1/exports/${manifest.export_id}/archive`);
   assert.equal(gone.status, 409);
   assert.equal(gone.body.code, 'export_removed');
-  assert.equal((await officer.del(`/api/v1/exports/${manifest.export_id}`)).status, 409);
+  assert.equal((await officer.request('DELETE', `/api/v1/exports/${manifest.export_id}`, { password: PASSWORD })).status, 409);
   const removal = await officer.get('/api/v1/audit?action=ediscovery.remove&limit=10');
   assert.ok(removal.body.items.some((r) => r.object_id === manifest.export_id && r.outcome === 'success' && r.details.reason === 'removed'));
 
@@ -183,10 +192,13 @@ test('a hold keeps a deleted message for export; the manifest hashes match the s
   assert.ok(!JSON.stringify(record).includes('invoice'));
 
   // Released once; a second release conflicts. The CLI lists it as released.
-  const released = await officer.post(`/api/v1/legal-holds/${hold.body.id}/release`);
+  const guessed = await officer.post(`/api/v1/legal-holds/${hold.body.id}/release`, { password: 'not the password' });
+  assert.deepEqual([guessed.status, guessed.body.code], [403, 'invalid_credentials']);
+  assert.equal((await officer.get('/api/v1/legal-holds')).body.items.find((h) => h.id === hold.body.id).active, true);
+  const released = await officer.post(`/api/v1/legal-holds/${hold.body.id}/release`, { password: PASSWORD });
   assert.equal(released.status, 200, released.text);
   assert.equal(released.body.active, false);
-  const again = await officer.post(`/api/v1/legal-holds/${hold.body.id}/release`);
+  const again = await officer.post(`/api/v1/legal-holds/${hold.body.id}/release`, { password: PASSWORD });
   assert.equal(again.status, 409);
   const cli = runCli(['hold', 'list', '--all'], { dataDir: server.dataDir });
   assert.equal(cli.status, 0, cli.stderr);

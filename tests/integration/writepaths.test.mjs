@@ -329,13 +329,13 @@ const ROUTES = {
   },
   'POST /api/v1/legal-holds/{id}/release': {
     audit: 'legal_hold.release',
-    run: async () => { const h = await ok(await officer.post('/api/v1/legal-holds', { name: unique('hold'), reason: 'write paths', space_ids: [clinical.id] })); await ok(await officer.post(`/api/v1/legal-holds/${h.id}/release`)); return h.id; },
+    run: async () => { const h = await ok(await officer.post('/api/v1/legal-holds', { name: unique('hold'), reason: 'write paths', space_ids: [clinical.id] })); await ok(await officer.post(`/api/v1/legal-holds/${h.id}/release`, { password: PASSWORD })); return h.id; },
   },
   'POST /api/v1/retention/run': { audit: 'retention.run', run: async () => { await ok(await admin.post('/api/v1/retention/run')); } },
   'POST /api/v1/exports': { audit: 'ediscovery.export', run: async () => { ids.export = (await ok(await officer.post('/api/v1/exports', { space_ids: [clinical.id] }))).export_id; } },
   'DELETE /api/v1/exports/{id}': { audit: 'ediscovery.remove', run: async () => {
     const made = await ok(await officer.post('/api/v1/exports', { space_ids: [clinical.id] }));
-    await ok(await officer.del(`/api/v1/exports/${made.export_id}`));
+    await ok(await officer.request('DELETE', `/api/v1/exports/${made.export_id}`, { password: PASSWORD }));
   } },
   'POST /api/v1/audit/verify': { audit: 'audit.verify', run: async () => { await ok(await officer.post('/api/v1/audit/verify')); } },
   // The grant stays open (5 minutes) for `rounds emergency revoke` below.

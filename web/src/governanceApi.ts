@@ -166,10 +166,14 @@ export const Gov = {
   holds: () => api<{ items: LegalHold[] }>('GET', '/api/v1/legal-holds?include_released=true'),
   createHold: (hold: { name: string; reason: string; custodian_ids: number[]; space_ids: number[]; from: number | null; to: number | null }) =>
     api<LegalHold>('POST', '/api/v1/legal-holds', hold),
-  releaseHold: (id: number) => api<LegalHold>('POST', `/api/v1/legal-holds/${id}/release`),
+  /** Confirmed with the officer's password (and a code, with two-step sign-in). */
+  releaseHold: (id: number, password: string, code?: string) =>
+    api<LegalHold>('POST', `/api/v1/legal-holds/${id}/release`, code ? { password, code } : { password }),
   exports: () => api<{ items: ExportRecord[] }>('GET', '/api/v1/exports'),
   createExport: (query: ExportQuery) => api<ExportManifest>('POST', '/api/v1/exports', query),
   exportFileUrl: (id: string, name: string) => `/api/v1/exports/${enc(id)}/files/${enc(name)}`,
   exportArchiveUrl: (id: string) => `/api/v1/exports/${enc(id)}/archive`,
-  removeExport: (id: string) => api<ExportRecord>('DELETE', `/api/v1/exports/${enc(id)}`),
+  /** Confirmed with the officer's password (and a code, with two-step sign-in). */
+  removeExport: (id: string, password: string, code?: string) =>
+    api<ExportRecord>('DELETE', `/api/v1/exports/${enc(id)}`, code ? { password, code } : { password }),
 };

@@ -32,6 +32,19 @@ Result<app::HoldDraft> ParseHold(const Request& request) {
   return draft;
 }
 
+// The officer's password (and a code, with two-step sign-in) confirming a release or removal.
+// Without a body, nothing is confirmed: the service refuses what it must before asking for it.
+Result<app::Confirmation> ParseConfirmation(const Request& request) {
+  app::Confirmation out;
+  if (request.body.empty()) return out;
+  ROUNDS_ASSIGN_OR_RETURN(json body, JsonBody(request));
+  BodyReader reader(body);
+  out.password = reader.String("password", false, 256).value_or("");
+  out.code = reader.String("code", false, 64).value_or("");
+  ROUNDS_RETURN_IF_ERROR(reader.Finish());
+  return out;
+}
+
 Result<store::ExportQuery> ParseExportQuery(const Request& request) {
   ROUNDS_ASSIGN_OR_RETURN(json body, JsonBody(request));
   BodyReader reader(body);
@@ -62,7 +75,8 @@ void RegisterRetentionRoutes(Router& r, ApiContext& ctx) {
   r.Add("POST", "/api/v1/legal-holds/{id}/release",
         Authed(ctx, [&retention](Request& request, const Actor& actor) -> Result<Response> {
           ROUNDS_ASSIGN_OR_RETURN(auto id, IdParam(request, "id"));
-          return Encode(retention.ReleaseHold(actor, id));
+          ROUNDS_ASSIGN_OR_RETURN(auto confirmation, ParseConfirmation(request));
+          return Encode(retention.ReleaseHold(actor, id, confirmation));
         }));
 
   r.Add("POST", "/api/v1/retention/run", Authed(ctx, [&retention](Request&, const Actor& actor) -> Result<Response> {
@@ -94,7 +108,8 @@ void RegisterRetentionRoutes(Router& r, ApiContext& ctx) {
         }));
 
   r.Add("DELETE", "/api/v1/exports/{id}", Authed(ctx, [&retention](Request& request, const Actor& actor) -> Result<Response> {
-    return Encode(retention.RemoveExport(actor, request.params.at("id")));
+    ROUNDS_ASSIGN_OR_RETURN(auto confirmation, ParseConfirmation(request));
+    return Encode(retention.RemoveExport(actor, request.params.at("id"), confirmation));
   }));
 
   // All of an export in one ZIP archive; its SHA-256 as the audit records it (RFC 9530).

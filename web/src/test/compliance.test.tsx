@@ -10,7 +10,7 @@ import AuditPage from '../pages/compliance/AuditPage';
 import ExportsPage from '../pages/compliance/ExportsPage';
 import TemplatesPage from '../pages/compliance/TemplatesPage';
 import { toggled } from '../lib/pick';
-import { byLabel, polyfillDialogs, type } from './dom';
+import { byLabel, errorOf, polyfillDialogs, submit, type } from './dom';
 import { mount } from './mount';
 
 interface Sent { url: string; method: string; body: unknown }
@@ -309,7 +309,7 @@ describe('the exports list', () => {
     expect(text).toContain('by Cora Privacy');
   });
 
-  it('removes an export\'s files after a confirmation, and then offers no download of them', async () => {
+  it('removes an export\'s files once the officer\'s password confirms it, and then offers no download of them', async () => {
     polyfillDialogs();
     let removed = false;
     const record = {
@@ -318,7 +318,13 @@ describe('the exports list', () => {
     };
     const gone = { ...record, expires_at: null, removed_at: 1_000, removed_by: 2, removed_by_user: record.created_by_user };
     answer = (url, method) => {
-      if (url === '/api/v1/exports/e-2' && method === 'DELETE') { removed = true; return json(200, gone); }
+      if (url === '/api/v1/exports/e-2' && method === 'DELETE') {
+        if ((sent.at(-1)?.body as { password?: string } | null)?.password !== 'the-right-password') {
+          return new Response(JSON.stringify({ code: 'invalid_credentials', title: 'Forbidden', status: 403, detail: 'The password is not right.' }), { status: 403, headers: { 'content-type': 'application/problem+json' } });
+        }
+        removed = true;
+        return json(200, gone);
+      }
       if (url === '/api/v1/exports') return json(200, { items: [removed ? gone : record] });
       return json(200, { items: [], next_cursor: null });
     };
@@ -329,10 +335,23 @@ describe('the exports list', () => {
     expect(rowOf().textContent).toContain('Kept on the server until ');  // then the expiry removes the files
     act(() => (rowOf().querySelector('button[aria-label="Remove the files of export e-2"]') as HTMLButtonElement).click());
     expect(sent.some((r) => r.method === 'DELETE')).toBe(false);  // not before the confirmation
-    const confirm = [...document.querySelectorAll('dialog button')].find((b) => b.textContent === 'Remove files') as HTMLButtonElement;
-    act(() => confirm.click());
+    const dialog = document.querySelector('dialog') as HTMLElement;
+    await submit(dialog);
+    expect(sent.some((r) => r.method === 'DELETE')).toBe(false);  // nor without the password
+    expect(errorOf(byLabel(dialog, 'Your password')!)?.textContent).toBe('Enter your password.');
+    type(byLabel(dialog, 'Your password'), 'a-wrong-password');
+    await submit(dialog);
+    const password = byLabel(dialog, 'Your password')!;
+    expect(errorOf(password)?.textContent).toBe('The password is not right.');
+    expect(password.value).toBe('');
+    expect(rowOf().textContent).not.toContain('Removed from the server');
+    type(password, 'the-right-password');
+    await submit(dialog);
     await searched();
-    expect(sent.some((r) => r.method === 'DELETE' && r.url === '/api/v1/exports/e-2')).toBe(true);
+    expect(sent.filter((r) => r.method === 'DELETE')).toEqual([
+      { url: '/api/v1/exports/e-2', method: 'DELETE', body: { password: 'a-wrong-password' } },
+      { url: '/api/v1/exports/e-2', method: 'DELETE', body: { password: 'the-right-password' } },
+    ]);
     expect(rowOf().textContent).toContain('Removed from the server');
     expect(rowOf().textContent).toContain('by Cora Privacy');
     expect(rowOf().querySelectorAll('a')).toHaveLength(0);

@@ -5,7 +5,7 @@
 import { useCallback, useEffect, useId, useState } from 'react';
 import { errorText, type User } from '../../api';
 import { EXPORT_FILES, Gov, madeBy, removedBy, type ExportManifest, type ExportQuery, type ExportRecord } from '../../governanceApi';
-import { Confirm } from '../../components/Dialog';
+import StepUpConfirm from '../../components/StepUpConfirm';
 import { fullTime, plural } from '../../lib/format';
 import { nameList, peopleNames, toggled } from '../../lib/pick';
 import PeoplePicker from '../../components/PeoplePicker';
@@ -29,7 +29,6 @@ export default function ExportsPage() {
   const [items, setItems] = useState<ExportRecord[] | null>(null);
   const [error, setError] = useState('');
   const [removing, setRemoving] = useState<ExportRecord | null>(null);
-  const [removeError, setRemoveError] = useState('');
   const reload = useCallback(() => Gov.exports().then((p) => { setItems(p.items); setError(''); }).catch((e) => setError(errorText(e))), []);
   useEffect(() => { void reload(); }, [reload]);
   return (
@@ -58,7 +57,7 @@ export default function ExportsPage() {
                       </ul>
                     )}
                   </td>
-                  <td>{!x.removed_at && <button type="button" className="secondary small" onClick={() => { setRemoving(x); setRemoveError(''); }} aria-label={`Remove the files of export ${x.id}`}>Remove files</button>}</td>
+                  <td>{!x.removed_at && <button type="button" className="secondary small" onClick={() => setRemoving(x)} aria-label={`Remove the files of export ${x.id}`}>Remove files</button>}</td>
                 </tr>
               ))}
             </tbody>
@@ -66,12 +65,18 @@ export default function ExportsPage() {
         </div>
       )}
       {removing && (
-        <Confirm title={`Remove the files of export ${removing.id}?`} confirmLabel="Remove files" error={removeError}
-          text="Do this once they were delivered: the copy of these messages on the server goes, and cannot be downloaded again. The export stays listed. Removing is recorded in the audit trail."
+        <StepUpConfirm title={`Remove the files of export ${removing.id}?`} confirmLabel="Remove files" busyLabel="Removing…" danger
           onClose={() => setRemoving(null)}
-          onConfirm={async () => {
-            try { await Gov.removeExport(removing.id); setRemoving(null); void reload(); } catch (e) { setRemoveError(errorText(e)); }
-          }} />
+          onConfirm={async (password, code) => {
+            await Gov.removeExport(removing.id, password, code);
+            setRemoving(null);
+            void reload();
+          }}>
+          <p>
+            Do this once they were delivered: the copy of these messages on the server goes, and cannot be
+            downloaded again. The export stays listed. Confirm it is you: removing is recorded in the audit trail.
+          </p>
+        </StepUpConfirm>
       )}
     </div>
   );

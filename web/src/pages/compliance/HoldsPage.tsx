@@ -8,7 +8,7 @@ import { fullTime } from '../../lib/format';
 import { nameList, peopleNames, toggled } from '../../lib/pick';
 import PeoplePicker from '../../components/PeoplePicker';
 import SpacePicker, { type PickedSpace } from '../../components/SpacePicker';
-import { Confirm } from '../../components/Dialog';
+import StepUpConfirm from '../../components/StepUpConfirm';
 
 const toMillis = (local: string) => (local ? new Date(local).getTime() : null);
 
@@ -33,7 +33,6 @@ export default function HoldsPage() {
 
 function HoldTable({ title, holds, onReleased }: { title: string; holds: LegalHold[]; onReleased: () => void }) {
   const [releasing, setReleasing] = useState<LegalHold | null>(null);
-  const [error, setError] = useState('');
   return (
     <section aria-label={`${title} holds`}>
       <h3>{title}</h3>
@@ -51,7 +50,7 @@ function HoldTable({ title, holds, onReleased }: { title: string; holds: LegalHo
                   </td>
                   <td>{h.from ? fullTime(h.from) : 'any time'} – {h.to ? fullTime(h.to) : 'now'}</td>
                   <td>{fullTime(h.created_at)} by {madeBy(h)}{h.released_at ? <div className="muted small">Released {fullTime(h.released_at)} by {releasedBy(h)}</div> : null}</td>
-                  <td>{h.active && <button type="button" className="secondary small" onClick={() => { setReleasing(h); setError(''); }} aria-label={`Release ${h.name}`}>Release</button>}</td>
+                  <td>{h.active && <button type="button" className="secondary small" onClick={() => setReleasing(h)} aria-label={`Release ${h.name}`}>Release</button>}</td>
                 </tr>
               ))}
             </tbody>
@@ -59,12 +58,18 @@ function HoldTable({ title, holds, onReleased }: { title: string; holds: LegalHo
         </div>
       )}
       {releasing && (
-        <Confirm title={`Release “${releasing.name}”?`} confirmLabel="Release hold" error={error}
-          text="Messages it preserved become subject to retention again at the next purge. Releasing is recorded in the audit trail."
+        <StepUpConfirm title={`Release “${releasing.name}”?`} confirmLabel="Release hold" busyLabel="Releasing…" danger
           onClose={() => setReleasing(null)}
-          onConfirm={async () => {
-            try { await Gov.releaseHold(releasing.id); setReleasing(null); onReleased(); } catch (e) { setError(errorText(e)); }
-          }} />
+          onConfirm={async (password, code) => {
+            await Gov.releaseHold(releasing.id, password, code);
+            setReleasing(null);
+            onReleased();
+          }}>
+          <p>
+            Messages it preserved become subject to retention again at the next purge. Confirm it is you:
+            releasing is recorded in the audit trail.
+          </p>
+        </StepUpConfirm>
       )}
     </section>
   );
