@@ -15,6 +15,8 @@
 #include <exception>
 #include <filesystem>
 #include <optional>
+#include <vector>
+
 #include <unistd.h>
 
 #include "app/json_codec.hpp"
@@ -100,13 +102,21 @@ bool IsPlainHost(std::string_view host) {
   });
 }
 
+// The built web app: the configured folder, else the first of these holding an index.html: beside
+// the working directory (a checkout), beside the binary (build/rounds of a checkout, or an install
+// under a prefix: bin/rounds and share/rounds/web), then the system's. Empty when none does.
 std::string ResolveWebRoot(const Config& config) {
   if (!config.web_root.empty()) return config.web_root;
-  for (const char* candidate : {"web/dist", "../web/dist", "/usr/share/rounds/web"}) {
-    std::error_code ec;
-    if (std::filesystem::is_regular_file(std::filesystem::path(candidate) / "index.html", ec)) {
-      return std::filesystem::absolute(candidate).string();
-    }
+  namespace fs = std::filesystem;
+  std::vector<fs::path> candidates = {"web/dist", "../web/dist"};
+  std::error_code ec;
+  if (const fs::path exe = fs::read_symlink("/proc/self/exe", ec); !ec) {
+    candidates.push_back(exe.parent_path() / "../web/dist");
+    candidates.push_back(exe.parent_path() / "../share/rounds/web");
+  }
+  candidates.emplace_back("/usr/share/rounds/web");
+  for (const fs::path& candidate : candidates) {
+    if (fs::is_regular_file(candidate / "index.html", ec)) return fs::absolute(candidate).lexically_normal().string();
   }
   return {};
 }
@@ -250,6 +260,10 @@ class Server::Impl {
     state_.ready = true;
     services_.retention.Start();  // the purge job; stopped before the store closes
     services_.emergency.Start();  // closes lapsed emergency access grants; stopped likewise
+    if (static_files_.root().empty()) {
+      // The API works without it; a browser at / finds nothing, which is worth saying once.
+      log::Warn("web_app_missing", {{"hint", "no built web app found: set web_root (--web-root) to its folder"}});
+    }
     log::Info("listening", {{"address", config_.listen_address},
                             {"port", acceptor_.local_endpoint().port()},
                             {"pid", static_cast<int>(::getpid())},

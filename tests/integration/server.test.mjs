@@ -3,11 +3,11 @@
 // metrics boundary, and a graceful shutdown.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, writeFileSync, symlinkSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdtempSync, mkdirSync, writeFileSync, symlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import net from 'node:net';
-import { RoundsServer, ADMIN } from '../lib/server.mjs';
+import { RoundsServer, ADMIN, roundsBinary } from '../lib/server.mjs';
 import { startServer } from './fixtures.mjs';
 
 const webRoot = mkdtempSync(path.join(tmpdir(), 'rounds-web-'));
@@ -234,4 +234,36 @@ test("the clock's discipline is on /metrics and in the log from the start (audit
   const alarm = synchronized[1] === '0' || maxError > 1;
   const events = server.logs().split('\n').filter(Boolean).map((l) => JSON.parse(l)).map((e) => e.event);
   assert.equal(events.filter((e) => e === (alarm ? 'clock_out_of_step' : 'clock_in_step')).length, 1, events.join(' '));
+});
+
+// Without --web-root, an installed server (bin/rounds beside share/rounds/web) serves its web app
+// whatever folder it was started from; one that finds no web app says so in its log.
+test('the web app is found beside an installed binary, and its absence is logged', async () => {
+  const prefix = mkdtempSync(path.join(tmpdir(), 'rounds-prefix-'));
+  const elsewhere = mkdtempSync(path.join(tmpdir(), 'rounds-cwd-'));
+  try {
+    mkdirSync(path.join(prefix, 'bin'));
+    const binary = path.join(prefix, 'bin', 'rounds');
+    copyFileSync(roundsBinary, binary);
+    chmodSync(binary, 0o755);
+    const bare = new RoundsServer({ binary, cwd: elsewhere });
+    await bare.start();
+    const missing = bare.logs().split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((e) => e.event === 'web_app_missing');
+    assert.ok(missing, bare.logs());
+    assert.equal((await fetch(`${bare.baseUrl}/`)).status, 404);
+    await bare.stop();
+
+    mkdirSync(path.join(prefix, 'share', 'rounds', 'web'), { recursive: true });
+    writeFileSync(path.join(prefix, 'share', 'rounds', 'web', 'index.html'), INDEX);
+    const installed = new RoundsServer({ binary, cwd: elsewhere, dataDir: bare.dataDir });
+    await installed.start();
+    const page = await fetch(`${installed.baseUrl}/`);
+    assert.equal(page.status, 200);
+    assert.equal(await page.text(), INDEX);
+    await installed.stop();
+    bare.cleanup();
+  } finally {
+    rmSync(prefix, { recursive: true, force: true });
+    rmSync(elsewhere, { recursive: true, force: true });
+  }
 });

@@ -23,7 +23,11 @@ export function runCli(args, { dataDir, input, env = {} } = {}) {
 }
 
 export class RoundsServer {
-  constructor({ dataDir, extraArgs = [], env = {} } = {}) {
+  // `binary` and `cwd`: another copy of the binary, started from another folder (an install's
+  // layout); by default the build's, from this process's folder.
+  constructor({ dataDir, extraArgs = [], env = {}, binary = roundsBinary, cwd } = {}) {
+    this.binary = binary;
+    this.cwd = cwd;
     this.ownsDataDir = !dataDir;
     this.dataDir = dataDir || mkdtempSync(path.join(tmpdir(), 'rounds-test-'));
     this.extraArgs = extraArgs;
@@ -45,7 +49,7 @@ export class RoundsServer {
   async start({ port = 0 } = {}) {
     const args = ['serve', '--data-dir', this.dataDir, '--port', String(port || this.port || 0),
       '--log-file', this.logFile, ...this.extraArgs];
-    this.process = spawn(roundsBinary, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...this.env } });
+    this.process = spawn(this.binary, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: this.cwd, env: { ...process.env, ...this.env } });
     this.exited = new Promise((resolve) => this.process.on('exit', (code, signal) => resolve({ code, signal })));
     let output = '';
     this.process.stdout.on('data', (d) => { output += d; });
