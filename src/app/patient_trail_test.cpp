@@ -340,7 +340,7 @@ TEST_F(PatientTrailTest, LiveDeliveriesNameThePatientsOfWhatTheyCarried) {
                              .patients = all_three};
   reads[blocking] = LiveRead{.count = 2, .first_seq = 7, .last_seq = 8, .first_at = 1100, .last_at = 1200};
   reads[999'999] = LiveRead{.count = 1, .first_seq = 1, .last_seq = 1, .first_at = 1100, .last_at = 1100};
-  ASSERT_TRUE(services_->events.RecordLiveReads(reader_, reads));
+  ASSERT_TRUE(services_->events.RecordLiveReads(reader_, reads, false));
   auto live = AuditOf("message.live");
   ASSERT_EQ(live.size(), before + 1);
   const AuditRecord& record = live.back();
@@ -349,14 +349,28 @@ TEST_F(PatientTrailTest, LiveDeliveriesNameThePatientsOfWhatTheyCarried) {
   EXPECT_EQ(record.object_id, std::to_string(clinical));
   EXPECT_EQ(record.patient_ref, all_three);
   EXPECT_EQ(json::parse(record.details_json),
-            (json{{"count", 4}, {"from_seq", 3}, {"to_seq", 6}, {"from", 1000}, {"to", 2500}}));
+            (json{{"count", 4}, {"from_seq", 3}, {"to_seq", 6}, {"from", 1000}, {"to", 2500}, {"state", "continuing"}}));
   EXPECT_EQ(record.details_json.find("Garcia"), std::string::npos);
   // The officer finds it on Ahmed's trail, and it costs nothing when nothing PHI-bearing was sent.
   const std::vector<std::string> ahmed_trail = TrailOf("MR-55501234");
   EXPECT_EQ(std::count(ahmed_trail.begin(), ahmed_trail.end(), "message.live"), 1);
-  ASSERT_TRUE(services_->events.RecordLiveReads(reader_, {{blocking, reads[blocking]}}));
-  ASSERT_TRUE(services_->events.RecordLiveReads(reader_, {}));
+  ASSERT_TRUE(services_->events.RecordLiveReads(reader_, {{blocking, reads[blocking]}}, false));
+  ASSERT_TRUE(services_->events.RecordLiveReads(reader_, {}, true));
   EXPECT_EQ(AuditOf("message.live").size(), before + 1);
+
+  // At the close, "closed"; and before a socket's first event of a space, the opening: a record of
+  // no events at that seq, naming that event's patients, for PHI-bearing spaces only.
+  ASSERT_TRUE(services_->events.RecordLiveReads(reader_, {{clinical, reads[clinical]}}, true));
+  EXPECT_EQ(json::parse(AuditOf("message.live").back().details_json)["state"], "closed");
+  ASSERT_TRUE(services_->events.OpenLiveRead(reader_, clinical, 9, ahmed_, 3000));
+  ASSERT_TRUE(services_->events.OpenLiveRead(reader_, blocking, 9, "", 3000));
+  ASSERT_TRUE(services_->events.OpenLiveRead(reader_, 999'999, 9, "", 3000));
+  live = AuditOf("message.live");
+  ASSERT_EQ(live.size(), before + 3);
+  EXPECT_EQ(live.back().object_id, std::to_string(clinical));
+  EXPECT_EQ(live.back().patient_ref, ahmed_);
+  EXPECT_EQ(json::parse(live.back().details_json),
+            (json{{"count", 0}, {"from_seq", 9}, {"to_seq", 9}, {"from", 3000}, {"to", 3000}, {"state", "opened"}}));
 }
 
 }  // namespace

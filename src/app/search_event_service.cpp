@@ -1,3 +1,4 @@
+#include <array>
 #include <set>
 
 #include "app/audit_log.hpp"
@@ -140,15 +141,39 @@ Result<std::vector<ReplayedEvent>> EventService::Replay(const Actor& actor, cons
   return out;
 }
 
-Status EventService::RecordLiveReads(const Actor& actor, const std::map<SpaceId, LiveRead>& reads) {
+namespace {
+
+// Whether the space is PHI-bearing now; false for one purged since (what was read there is
+// recorded nowhere else either).
+Result<bool> PhiBearingNow(store::ReadTx& tx, const PolicyEngine& policy_engine, SpaceId space_id) {
+  ROUNDS_ASSIGN_OR_RETURN(auto space, tx.FindSpace(space_id));
+  if (!space) return false;
+  ROUNDS_ASSIGN_OR_RETURN(auto policy, policy_engine.TemplateFor(tx, *space));
+  return PhiBearing(policy);
+}
+
+// A "message.live" record of `read` in `space_id`.
+std::pair<domain::AuditRecord, std::string> LiveReadRecord(const Actor& actor, SpaceId space_id, const LiveRead& read,
+                                                           const char* state, UnixMillis now) {
+  auto record = AuditEntry(actor, "message.live", "space", std::to_string(space_id), now);
+  record.patient_ref = read.patients;
+  return {std::move(record), json{{"count", read.count},
+                                  {"from_seq", read.first_seq},
+                                  {"to_seq", read.last_seq},
+                                  {"from", read.first_at},
+                                  {"to", read.last_at},
+                                  {"state", state}}.dump()};
+}
+
+}  // namespace
+
+Status EventService::RecordLiveReads(const Actor& actor, const std::map<SpaceId, LiveRead>& reads, bool socket_closed) {
   if (reads.empty() || !policy_.Audits()) return Ok();
   ROUNDS_ASSIGN_OR_RETURN(auto phi_spaces, store_.Read([&](store::ReadTx& tx) -> Result<std::vector<SpaceId>> {
     std::vector<SpaceId> out;
     for (const auto& [space_id, read] : reads) {
-      ROUNDS_ASSIGN_OR_RETURN(auto space, tx.FindSpace(space_id));
-      if (!space) continue;  // purged since: what was read there is recorded nowhere else either
-      ROUNDS_ASSIGN_OR_RETURN(auto policy, policy_.TemplateFor(tx, *space));
-      if (PhiBearing(policy)) out.push_back(space_id);
+      ROUNDS_ASSIGN_OR_RETURN(bool phi, PhiBearingNow(tx, policy_, space_id));
+      if (phi) out.push_back(space_id);
     }
     return out;
   }));
@@ -156,15 +181,22 @@ Status EventService::RecordLiveReads(const Actor& actor, const std::map<SpaceId,
   const UnixMillis now = clock_.NowMillis();
   std::vector<std::pair<domain::AuditRecord, std::string>> records;
   for (SpaceId space_id : phi_spaces) {
-    const LiveRead& read = reads.at(space_id);
-    auto record = AuditEntry(actor, "message.live", "space", std::to_string(space_id), now);
-    record.patient_ref = read.patients;
-    records.emplace_back(std::move(record), json{{"count", read.count},
-                                                 {"from_seq", read.first_seq},
-                                                 {"to_seq", read.last_seq},
-                                                 {"from", read.first_at},
-                                                 {"to", read.last_at}}.dump());
+    records.push_back(LiveReadRecord(actor, space_id, reads.at(space_id), socket_closed ? "closed" : "continuing", now));
   }
+  return AuditAllNow(store_, records);
+}
+
+Status EventService::OpenLiveRead(const Actor& actor, SpaceId space_id, domain::Seq seq, const std::string& patients,
+                                  UnixMillis at) {
+  if (!policy_.Audits()) return Ok();
+  ROUNDS_ASSIGN_OR_RETURN(bool phi, store_.Read([&](store::ReadTx& tx) { return PhiBearingNow(tx, policy_, space_id); }));
+  if (!phi) return Ok();
+  LiveRead opening;
+  opening.first_seq = opening.last_seq = seq;
+  opening.first_at = opening.last_at = at;
+  opening.patients = patients;
+  const std::array<std::pair<domain::AuditRecord, std::string>, 1> records = {
+      LiveReadRecord(actor, space_id, opening, "opened", clock_.NowMillis())};
   return AuditAllNow(store_, records);
 }
 

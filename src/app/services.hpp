@@ -584,8 +584,17 @@ class EventService {
   // "message.live" record per space that is PHI-bearing now, naming the patients, with the count,
   // the seq range and the times of the first and last event ("from", "to") in its details; one
   // write unit. Written after the delivery, for the actor the socket was opened by (whether or not
-  // their session still stands). Nothing when no space is PHI-bearing or auditing is off.
-  Status RecordLiveReads(const Actor& actor, const std::map<domain::SpaceId, LiveRead>& reads);
+  // their session still stands). Nothing when no space is PHI-bearing or auditing is off. Its
+  // details' "state" says whether the socket goes on reading ("continuing") or has closed
+  // ("closed", `socket_closed`).
+  Status RecordLiveReads(const Actor& actor, const std::map<domain::SpaceId, LiveRead>& reads, bool socket_closed);
+  // Before a socket is sent its first event with data from a space: when the space is PHI-bearing,
+  // a "message.live" record (state "opened", count 0, the event's seq and `at`, naming `patients`)
+  // that the socket reads the space live from here on, durable before the event goes. A server
+  // killed before the socket's next RecordLiveReads then still leaves on the trail who was
+  // reading what, from when. Nothing for other spaces or with auditing off.
+  Status OpenLiveRead(const Actor& actor, domain::SpaceId space_id, domain::Seq seq, const std::string& patients,
+                      UnixMillis at);
   // Relays "typing" to the space's other members; nothing is stored.
   Status Typing(const Actor& actor, domain::SpaceId space_id);
   // Announces, to everyone connected, who came online and who went offline since the last

@@ -1021,6 +1021,7 @@ class Server::Impl {
       }
       closing_ = true;
       WakeAll();
+      live_reads_.CloseOpened(server_.services_.clock.NowMillis());
       co_await RecordLiveReads(self);  // before the hub lets go of it: a draining server waits
       Closed(opened);
     }
@@ -1124,10 +1125,26 @@ class Server::Impl {
     }
 
     // Sequenced live frames, in order. Each one queued that carries its event's data is a read,
-    // gathered for the audit trail (LiveReads).
+    // gathered for the audit trail (LiveReads). A space's first such frame on this socket waits
+    // for the record that the socket reads the space live (OpenLiveRead), and every frame after it
+    // waits behind it, so that no event of a PHI-bearing space leaves before a durable record of
+    // its reading does.
     void PushLive(const Frames& frames) {
       UnixMillis at = 0;
       for (const auto& f : frames) {
+        if (opening_ || (f.live_read && !live_reads_.Opened(f.space_id))) {
+          if (closing_) return;
+          if (queue_.size() - replay_queued_ + opening_wait_.size() >= static_cast<std::size_t>(server_.config_.ws_send_queue_limit)) {
+            BeginClose(4008, "too slow: reconnect and resume");
+            return;
+          }
+          opening_wait_.push_back(f);
+          if (!opening_) {
+            opening_ = true;
+            asio::co_spawn(ws_.get_executor(), OpenLiveRead(shared_from_this(), f), asio::detached);
+          }
+          continue;
+        }
         if (!PushLive(f.frame) || !f.live_read) continue;
         if (at == 0) at = server_.services_.clock.NowMillis();
         const bool first = live_reads_.empty();
@@ -1143,13 +1160,39 @@ class Server::Impl {
       return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
     }
 
+    // Writes the record that this socket reads `first`'s space live, then lets the frames that
+    // waited for it go. Without the record nothing of them goes: the socket closes, and the client
+    // resumes from its cursor (a replay is recorded before it is sent).
+    awaitable<void> OpenLiveRead([[maybe_unused]] std::shared_ptr<WsSession> self, EventSequencer::Frame first) {
+      const UnixMillis at = server_.services_.clock.NowMillis();
+      auto open = [this, space_id = first.space_id, seq = first.seq, patients = first.patients, at] {
+        return server_.services_.events.OpenLiveRead(actor_, space_id, seq, patients ? *patients : std::string(), at);
+      };
+      Status status = co_await server_.RunBlocking(std::move(open));
+      opening_ = false;
+      if (closing_) {
+        opening_wait_.clear();
+        co_return;
+      }
+      if (!status) {
+        log::Error("ws_live_read_unrecorded", {{"user_id", actor_.user.id},
+                                               {"space_id", first.space_id},
+                                               {"reason", status.error().internal_message}});
+        opening_wait_.clear();
+        BeginClose(1011, "the audit trail is unavailable: reconnect and resume");
+        co_return;
+      }
+      live_reads_.MarkOpened(first.space_id);
+      PushLive(std::exchange(opening_wait_, {}));
+    }
+
     // Puts what was gathered on the audit trail (app::EventService::RecordLiveReads). What could
     // not be recorded is gathered again and tried at the next interval, or at the close.
     awaitable<void> RecordLiveReads([[maybe_unused]] std::shared_ptr<WsSession> self) {
       reads_since_.store(0, std::memory_order_relaxed);
       auto reads = std::make_shared<const std::map<domain::SpaceId, app::LiveRead>>(live_reads_.Take());
       if (reads->empty()) co_return;
-      auto record = [this, reads] { return server_.services_.events.RecordLiveReads(actor_, *reads); };
+      auto record = [this, reads, closed = closing_] { return server_.services_.events.RecordLiveReads(actor_, *reads, closed); };
       Status status = co_await server_.RunBlocking(std::move(record));
       if (status) co_return;
       log::Error("ws_live_reads_unrecorded", {{"user_id", actor_.user.id},
@@ -1441,6 +1484,10 @@ class Server::Impl {
     std::size_t replay_queued_ = 0;
     EventSequencer sequencer_;
     LiveReads live_reads_;
+    // Frames waiting, in order, for the record that this socket reads a space live (OpenLiveRead),
+    // which is being written while `opening_`.
+    Frames opening_wait_;
+    bool opening_ = false;
     // When live_reads_ gathered its oldest read (steady clock, ns); 0: nothing gathered. Read
     // from any thread by RecordReadsIfDue.
     std::atomic<std::int64_t> reads_since_{0};

@@ -229,6 +229,27 @@ test('what a socket is sent live from a PHI-bearing space is on the reader\'s tr
   await open.close();
 });
 
+// Before a socket's first event of a PHI-bearing space, a record that it reads the space live is
+// written and waited for: a server killed before the socket's next record (the interval, or the
+// close) still leaves on the trail who was reading what, from which event. Before this, such a kill
+// lost every live read since the socket's last record.
+test('a server killed while a socket reads a PHI-bearing space live leaves the reading on the trail', async () => {
+  const ward = await createSpace(users.rhea, { name: 'Step-down unit', template: 'clinical-team', visibility: 'private' });
+  await addMember(users.rhea, ward.id, users.sol.user.id);
+  const stream = await users.sol.openEvents();
+  stream.send({ type: 'resume', cursors: {} });
+  await stream.waitFor((f) => f.type === 'resumed');
+  const post = await users.rhea.post(`/api/v1/spaces/${ward.id}/messages`, { body: 'bed 12 on a heparin drip' });
+  assert.equal(post.status, 201, post.text);
+  const frame = await stream.waitFor((f) => f.type === 'event' && f.event === 'message.created' && f.data.id === post.body.id);
+  await server.stop('SIGKILL');
+  await server.start();
+  const res = await officer.get(`/api/v1/audit?action=message.live&actor_id=${users.sol.user.id}&object_id=${ward.id}&limit=50`);
+  assert.equal(res.status, 200, res.text);
+  assert.deepEqual(res.body.items.map((r) => [r.details.state, r.details.from_seq, r.details.count]), [['opened', frame.seq, 0]],
+    JSON.stringify(res.body.items));
+});
+
 test('the chain verifies in the background', async () => {
   await new Promise((r) => setTimeout(r, 1500));  // let a checkpoint be signed
   const before = await officer.get('/api/v1/audit/verify');

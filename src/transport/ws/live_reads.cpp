@@ -22,6 +22,16 @@ void LiveReads::Add(domain::SpaceId space_id, domain::Seq seq, const std::string
     read.patients = domain::MergePatientRefs(read.patients, *patients);
   }
   if (!oldest_) oldest_ = now;
+  if (auto opened = opened_.find(space_id); opened != opened_.end()) opened->second = std::max(opened->second, seq);
+}
+
+void LiveReads::CloseOpened(UnixMillis at) {
+  for (const auto& [space_id, last_seq] : opened_) {
+    auto [read, added] = reads_.try_emplace(space_id);
+    if (!added) continue;
+    read->second.first_seq = read->second.last_seq = last_seq;
+    read->second.first_at = read->second.last_at = at;
+  }
 }
 
 bool LiveReads::Due(TimePoint now, std::chrono::seconds interval) const {

@@ -6,7 +6,9 @@
 // multiply the writer's work by the space's size, so a socket gathers what it sent here and the
 // server records it per space at most audit_live_read_seconds after the first event gathered, and
 // when the socket closes (app::EventService::RecordLiveReads). Replayed events are recorded by the
-// replay itself and are not gathered here; nor are placeholders, which carry nothing.
+// replay itself and are not gathered here; nor are placeholders, which carry nothing. Before the
+// socket's first event from a space, a record that it reads the space live is written and waited
+// for (OpenLiveRead): a server killed between those records leaves them saying what was being read.
 //
 // Not thread-safe: one socket's strand owns it.
 #pragma once
@@ -36,8 +38,18 @@ class LiveReads {
   // Gathers again what Take() gave and could not be recorded, as if gathered at `now`.
   void Restore(const std::map<domain::SpaceId, app::LiveRead>& reads, TimePoint now);
 
+  // Whether the socket's live reading of the space is on record as opened
+  // (app::EventService::OpenLiveRead); kept for the socket's life, whatever Take() takes.
+  bool Opened(domain::SpaceId space_id) const { return opened_.contains(space_id); }
+  void MarkOpened(domain::SpaceId space_id) { opened_.try_emplace(space_id, 0); }
+  // At the socket's close: an entry of no events (count 0, at the last seq sent, `at`) for each
+  // space opened and with nothing gathered since the last Take(), so that the closing records
+  // say the reading ended.
+  void CloseOpened(UnixMillis at);
+
  private:
   std::map<domain::SpaceId, app::LiveRead> reads_;
+  std::map<domain::SpaceId, domain::Seq> opened_;  // the last seq gathered of each
   std::optional<TimePoint> oldest_;
 };
 

@@ -213,6 +213,30 @@ TEST(LiveReads, GathersPerSpaceTheCountSeqsTimesAndPatients) {
   EXPECT_EQ(again[7].last_at, 70000);
   EXPECT_EQ(again[7].patients, ab);
   EXPECT_EQ(again[9].count, 1u);
+
+  // Spaces whose reading was opened are closed at the socket's close: those with nothing gathered
+  // since get an entry of no events at the last seq gathered; the others keep theirs.
+  EXPECT_FALSE(reads.Opened(7));
+  reads.MarkOpened(7);
+  reads.MarkOpened(9);
+  reads.MarkOpened(11);
+  EXPECT_TRUE(reads.Opened(7));
+  reads.Add(7, 50, nullptr, kT0 + 200s, 200000);
+  reads.Add(9, 3, nullptr, kT0 + 201s, 201000);
+  (void)reads.Take();
+  reads.Add(9, 4, nullptr, kT0 + 202s, 202000);
+  reads.CloseOpened(300000);
+  auto closing = reads.Take();
+  ASSERT_EQ(closing.size(), 3u);
+  EXPECT_EQ(closing[7].count, 0u);
+  EXPECT_EQ(closing[7].first_seq, 50);
+  EXPECT_EQ(closing[7].last_seq, 50);
+  EXPECT_EQ(closing[7].first_at, 300000);
+  EXPECT_EQ(closing[9].count, 1u) << "what was gathered stays as it is";
+  EXPECT_EQ(closing[9].first_seq, 4);
+  EXPECT_EQ(closing[11].count, 0u);
+  EXPECT_EQ(closing[11].first_seq, 0) << "opened, and nothing of it ever sent";
+  EXPECT_TRUE(reads.Opened(7)) << "for the socket's life";
 }
 
 TEST(PresenceBatcher, AnnouncesWhatChangedSinceTheLastFlushAsTheHubSeesIt) {
