@@ -260,9 +260,11 @@ class Server::Impl {
     state_.ready = true;
     services_.retention.Start();  // the purge job; stopped before the store closes
     services_.emergency.Start();  // closes lapsed emergency access grants; stopped likewise
-    if (static_files_.root().empty()) {
+    if (std::error_code ec; static_files_.root().empty() ||
+                            !std::filesystem::is_regular_file(std::filesystem::path(static_files_.root()) / "index.html", ec)) {
       // The API works without it; a browser at / finds nothing, which is worth saying once.
-      log::Warn("web_app_missing", {{"hint", "no built web app found: set web_root (--web-root) to its folder"}});
+      log::Warn("web_app_missing", {{"web_root", static_files_.root()},
+                                    {"hint", "no built web app (index.html) found: set web_root (--web-root) to its folder"}});
     }
     log::Info("listening", {{"address", config_.listen_address},
                             {"port", acceptor_.local_endpoint().port()},

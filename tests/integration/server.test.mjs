@@ -261,6 +261,14 @@ test('the web app is found beside an installed binary, and its absence is logged
     assert.equal(page.status, 200);
     assert.equal(await page.text(), INDEX);
     await installed.stop();
+
+    // A web root configured where there is no web app is said to be one.
+    const wrong = new RoundsServer({ binary, cwd: elsewhere, dataDir: bare.dataDir, extraArgs: ['--web-root', elsewhere] });
+    await wrong.start();
+    const said = wrong.logs().split('\n').filter(Boolean).map((l) => JSON.parse(l))
+      .filter((e) => e.event === 'web_app_missing' && e.web_root === elsewhere);
+    assert.equal(said.length, 1, wrong.logs());
+    await wrong.stop();
     bare.cleanup();
   } finally {
     rmSync(prefix, { recursive: true, force: true });
