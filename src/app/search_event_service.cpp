@@ -186,18 +186,19 @@ Status EventService::RecordLiveReads(const Actor& actor, const std::map<SpaceId,
   return AuditAllNow(store_, records);
 }
 
-Status EventService::OpenLiveRead(const Actor& actor, SpaceId space_id, domain::Seq seq, const std::string& patients,
-                                  UnixMillis at) {
-  if (!policy_.Audits()) return Ok();
+Result<bool> EventService::OpenLiveRead(const Actor& actor, SpaceId space_id, domain::Seq seq, const std::string& patients,
+                                        UnixMillis at) {
+  if (!policy_.Audits()) return false;
   ROUNDS_ASSIGN_OR_RETURN(bool phi, store_.Read([&](store::ReadTx& tx) { return PhiBearingNow(tx, policy_, space_id); }));
-  if (!phi) return Ok();
+  if (!phi) return false;
   LiveRead opening;
   opening.first_seq = opening.last_seq = seq;
   opening.first_at = opening.last_at = at;
   opening.patients = patients;
   const std::array<std::pair<domain::AuditRecord, std::string>, 1> records = {
       LiveReadRecord(actor, space_id, opening, "opened", clock_.NowMillis())};
-  return AuditAllNow(store_, records);
+  ROUNDS_RETURN_IF_ERROR(AuditAllNow(store_, records));
+  return true;
 }
 
 Status EventService::Typing(const Actor& actor, SpaceId space_id) {

@@ -592,9 +592,10 @@ class EventService {
   // a "message.live" record (state "opened", count 0, the event's seq and `at`, naming `patients`)
   // that the socket reads the space live from here on, durable before the event goes. A server
   // killed before the socket's next RecordLiveReads then still leaves on the trail who was
-  // reading what, from when. Nothing for other spaces or with auditing off.
-  Status OpenLiveRead(const Actor& actor, domain::SpaceId space_id, domain::Seq seq, const std::string& patients,
-                      UnixMillis at);
+  // reading what, from when. Nothing for other spaces or with auditing off. Returns whether it
+  // wrote the record (false: not PHI-bearing now, or auditing is off).
+  Result<bool> OpenLiveRead(const Actor& actor, domain::SpaceId space_id, domain::Seq seq, const std::string& patients,
+                            UnixMillis at);
   // Relays "typing" to the space's other members; nothing is stored.
   Status Typing(const Actor& actor, domain::SpaceId space_id);
   // Announces, to everyone connected, who came online and who went offline since the last

@@ -1134,7 +1134,7 @@ class Server::Impl {
     void PushLive(const Frames& frames) {
       UnixMillis at = 0;
       for (const auto& f : frames) {
-        if (opening_ || (f.live_read && !live_reads_.Opened(f.space_id))) {
+        if (opening_ || (f.live_read && !live_reads_.Opened(f.space_id, std::chrono::steady_clock::now()))) {
           if (closing_) return;
           if (queue_.size() - replay_queued_ + opening_wait_.size() >= static_cast<std::size_t>(server_.config_.ws_send_queue_limit)) {
             BeginClose(4008, "too slow: reconnect and resume");
@@ -1170,21 +1170,25 @@ class Server::Impl {
       auto open = [this, space_id = first.space_id, seq = first.seq, patients = first.patients, at] {
         return server_.services_.events.OpenLiveRead(actor_, space_id, seq, patients ? *patients : std::string(), at);
       };
-      Status status = co_await server_.RunBlocking(std::move(open));
+      Result<bool> written = co_await server_.RunBlocking(std::move(open));
       opening_ = false;
       if (closing_) {
         opening_wait_.clear();
         co_return;
       }
-      if (!status) {
+      if (!written) {
         log::Error("ws_live_read_unrecorded", {{"user_id", actor_.user.id},
                                                {"space_id", first.space_id},
-                                               {"reason", status.error().internal_message}});
+                                               {"reason", written.error().internal_message}});
         opening_wait_.clear();
         BeginClose(1011, "the audit trail is unavailable: reconnect and resume");
         co_return;
       }
-      live_reads_.MarkOpened(first.space_id);
+      if (*written) {
+        live_reads_.MarkOpened(first.space_id);
+      } else {  // asked again an interval on, in case the space has become PHI-bearing
+        live_reads_.MarkNotAudited(first.space_id, std::chrono::steady_clock::now() + LiveReadInterval());
+      }
       PushLive(std::exchange(opening_wait_, {}));
     }
 

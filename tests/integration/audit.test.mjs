@@ -250,6 +250,30 @@ test('a server killed while a socket reads a PHI-bearing space live leaves the r
     JSON.stringify(res.body.items));
 });
 
+// A space that becomes PHI-bearing while a socket is open gets its opening too: a space found not
+// PHI-bearing is asked again an interval (here 2 s) later.
+test('a socket reading a space that becomes PHI-bearing records the opening of its reading', async () => {
+  const board = await createSpace(users.rhea, { name: 'Staffing board', template: 'announcements', visibility: 'private' });
+  await addMember(users.rhea, board.id, users.sol.user.id);
+  const stream = await users.sol.openEvents();
+  stream.send({ type: 'resume', cursors: {} });
+  await stream.waitFor((f) => f.type === 'resumed');
+  const liveOf = async () => (await officer.get(`/api/v1/audit?action=message.live&actor_id=${users.sol.user.id}&object_id=${board.id}&limit=50`)).body.items;
+  const first = await users.rhea.post(`/api/v1/spaces/${board.id}/messages`, { body: 'Two nurses short tonight' });
+  assert.equal(first.status, 201, first.text);
+  await stream.waitFor((f) => f.type === 'event' && f.data?.id === first.body.id);
+  assert.deepEqual(await liveOf(), [], 'not PHI-bearing: nothing on the trail');
+  const assigned = await officer.post(`/api/v1/spaces/${board.id}/template`, { key: 'clinical-team', version: 1, reason: 'patients are discussed here now' });
+  assert.equal(assigned.status, 200, assigned.text);
+  await new Promise((r) => setTimeout(r, 2200));
+  const second = await users.rhea.post(`/api/v1/spaces/${board.id}/messages`, { body: 'bed 4 needs a sitter' });
+  assert.equal(second.status, 201, second.text);
+  const frame = await stream.waitFor((f) => f.type === 'event' && f.event === 'message.created' && f.data?.id === second.body.id);
+  const opened = (await liveOf()).filter((r) => r.details.state === 'opened');
+  assert.deepEqual(opened.map((r) => r.details.from_seq), [frame.seq], JSON.stringify(await liveOf()));
+  await stream.close();
+});
+
 test('the chain verifies in the background', async () => {
   await new Promise((r) => setTimeout(r, 1500));  // let a checkpoint be signed
   const before = await officer.get('/api/v1/audit/verify');

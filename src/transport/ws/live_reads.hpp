@@ -38,10 +38,21 @@ class LiveReads {
   // Gathers again what Take() gave and could not be recorded, as if gathered at `now`.
   void Restore(const std::map<domain::SpaceId, app::LiveRead>& reads, TimePoint now);
 
-  // Whether the socket's live reading of the space is on record as opened
-  // (app::EventService::OpenLiveRead); kept for the socket's life, whatever Take() takes.
-  bool Opened(domain::SpaceId space_id) const { return opened_.contains(space_id); }
-  void MarkOpened(domain::SpaceId space_id) { opened_.try_emplace(space_id, 0); }
+  // Whether the socket's live reading of the space needs no opening now
+  // (app::EventService::OpenLiveRead): it is on record as opened, which holds for the socket's
+  // life whatever Take() takes, or the space was found not PHI-bearing less than an interval
+  // before `now` (a space may become PHI-bearing while the socket is open).
+  bool Opened(domain::SpaceId space_id, TimePoint now) const {
+    if (opened_.contains(space_id)) return true;
+    auto checked = checked_.find(space_id);
+    return checked != checked_.end() && now < checked->second;
+  }
+  void MarkOpened(domain::SpaceId space_id) {
+    opened_.try_emplace(space_id, 0);
+    checked_.erase(space_id);
+  }
+  // The space needs no opening until `until`: it was not PHI-bearing when asked.
+  void MarkNotAudited(domain::SpaceId space_id, TimePoint until) { checked_[space_id] = until; }
   // At the socket's close: an entry of no events (count 0, at the last seq sent, `at`) for each
   // space opened and with nothing gathered since the last Take(), so that the closing records
   // say the reading ended.
@@ -50,6 +61,7 @@ class LiveReads {
  private:
   std::map<domain::SpaceId, app::LiveRead> reads_;
   std::map<domain::SpaceId, domain::Seq> opened_;  // the last seq gathered of each
+  std::map<domain::SpaceId, TimePoint> checked_;   // not PHI-bearing, asked again after this
   std::optional<TimePoint> oldest_;
 };
 
