@@ -1,4 +1,3 @@
-#include <array>
 #include <set>
 
 #include "app/audit_log.hpp"
@@ -195,9 +194,8 @@ Result<bool> EventService::OpenLiveRead(const Actor& actor, SpaceId space_id, do
   opening.first_seq = opening.last_seq = seq;
   opening.first_at = opening.last_at = at;
   opening.patients = patients;
-  const std::array<std::pair<domain::AuditRecord, std::string>, 1> records = {
-      LiveReadRecord(actor, space_id, opening, "opened", clock_.NowMillis())};
-  ROUNDS_RETURN_IF_ERROR(AuditAllNow(store_, records));
+  const auto record = LiveReadRecord(actor, space_id, opening, "opened", clock_.NowMillis());
+  ROUNDS_RETURN_IF_ERROR(AuditAllNow(store_, {&record, 1}));
   return true;
 }
 

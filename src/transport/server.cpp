@@ -105,6 +105,12 @@ bool IsPlainHost(std::string_view host) {
 // The built web app: the configured folder, else the first of these holding an index.html: beside
 // the working directory (a checkout), beside the binary (build/rounds of a checkout, or an install
 // under a prefix: bin/rounds and share/rounds/web), then the system's. Empty when none does.
+// Whether `folder` holds a built web app (its index.html).
+bool HoldsWebApp(const std::filesystem::path& folder) {
+  std::error_code ec;
+  return !folder.empty() && std::filesystem::is_regular_file(folder / "index.html", ec);
+}
+
 std::string ResolveWebRoot(const Config& config) {
   if (!config.web_root.empty()) return config.web_root;
   namespace fs = std::filesystem;
@@ -116,7 +122,7 @@ std::string ResolveWebRoot(const Config& config) {
   }
   candidates.emplace_back("/usr/share/rounds/web");
   for (const fs::path& candidate : candidates) {
-    if (fs::is_regular_file(candidate / "index.html", ec)) return fs::absolute(candidate).lexically_normal().string();
+    if (HoldsWebApp(candidate)) return fs::absolute(candidate).lexically_normal().string();
   }
   return {};
 }
@@ -260,8 +266,7 @@ class Server::Impl {
     state_.ready = true;
     services_.retention.Start();  // the purge job; stopped before the store closes
     services_.emergency.Start();  // closes lapsed emergency access grants; stopped likewise
-    if (std::error_code ec; static_files_.root().empty() ||
-                            !std::filesystem::is_regular_file(std::filesystem::path(static_files_.root()) / "index.html", ec)) {
+    if (!HoldsWebApp(static_files_.root())) {
       // The API works without it; a browser at / finds nothing, which is worth saying once.
       log::Warn("web_app_missing", {{"web_root", static_files_.root()},
                                     {"hint", "no built web app (index.html) found: set web_root (--web-root) to its folder"}});
@@ -1134,17 +1139,15 @@ class Server::Impl {
     void PushLive(const Frames& frames) {
       UnixMillis at = 0;
       for (const auto& f : frames) {
-        if (opening_ || (f.live_read && !live_reads_.Opened(f.space_id, std::chrono::steady_clock::now()))) {
+        const bool opening = !opening_wait_.empty();  // an opening is being written
+        if (opening || (f.live_read && !live_reads_.Opened(f.space_id, std::chrono::steady_clock::now()))) {
           if (closing_) return;
           if (queue_.size() - replay_queued_ + opening_wait_.size() >= static_cast<std::size_t>(server_.config_.ws_send_queue_limit)) {
             BeginClose(4008, "too slow: reconnect and resume");
             return;
           }
           opening_wait_.push_back(f);
-          if (!opening_) {
-            opening_ = true;
-            asio::co_spawn(ws_.get_executor(), OpenLiveRead(shared_from_this(), f), asio::detached);
-          }
+          if (!opening) asio::co_spawn(ws_.get_executor(), OpenLiveRead(shared_from_this(), f), asio::detached);
           continue;
         }
         if (!PushLive(f.frame) || !f.live_read) continue;
@@ -1171,16 +1174,12 @@ class Server::Impl {
         return server_.services_.events.OpenLiveRead(actor_, space_id, seq, patients ? *patients : std::string(), at);
       };
       Result<bool> written = co_await server_.RunBlocking(std::move(open));
-      opening_ = false;
-      if (closing_) {
-        opening_wait_.clear();
-        co_return;
-      }
+      Frames waited = std::exchange(opening_wait_, {});  // ends the opening
+      if (closing_) co_return;
       if (!written) {
         log::Error("ws_live_read_unrecorded", {{"user_id", actor_.user.id},
                                                {"space_id", first.space_id},
                                                {"reason", written.error().internal_message}});
-        opening_wait_.clear();
         BeginClose(1011, "the audit trail is unavailable: reconnect and resume");
         co_return;
       }
@@ -1189,7 +1188,7 @@ class Server::Impl {
       } else {  // asked again an interval on, in case the space has become PHI-bearing
         live_reads_.MarkNotAudited(first.space_id, std::chrono::steady_clock::now() + LiveReadInterval());
       }
-      PushLive(std::exchange(opening_wait_, {}));
+      PushLive(waited);
     }
 
     // Puts what was gathered on the audit trail (app::EventService::RecordLiveReads). What could
@@ -1490,10 +1489,9 @@ class Server::Impl {
     std::size_t replay_queued_ = 0;
     EventSequencer sequencer_;
     LiveReads live_reads_;
-    // Frames waiting, in order, for the record that this socket reads a space live (OpenLiveRead),
-    // which is being written while `opening_`.
+    // Frames waiting, in order, for the record that this socket reads a space live (OpenLiveRead):
+    // not empty exactly while one is being written.
     Frames opening_wait_;
-    bool opening_ = false;
     // When live_reads_ gathered its oldest read (steady clock, ns); 0: nothing gathered. Read
     // from any thread by RecordReadsIfDue.
     std::atomic<std::int64_t> reads_since_{0};

@@ -160,6 +160,21 @@ test('a patient\'s trail: the post that named them and every read of it, found b
   assert.equal(refused.body.code, 'compliance_required');
 });
 
+// Sol's event stream, resumed with no cursors: live from now on.
+async function solsStream() {
+  const stream = await users.sol.openEvents();
+  stream.send({ type: 'resume', cursors: {} });
+  await stream.waitFor((f) => f.type === 'resumed');
+  return stream;
+}
+
+// The message.live records of sol's reading of a space, newest first.
+async function solsLiveReads(spaceId) {
+  const res = await officer.get(`/api/v1/audit?action=message.live&actor_id=${users.sol.user.id}&object_id=${spaceId}&limit=50`);
+  assert.equal(res.status, 200, res.text);
+  return res.body.items;
+}
+
 // A post reaches members' open sockets without a request; in a PHI-bearing space that is a read
 // too. Each socket's deliveries are recorded per space after an interval and when it closes,
 // naming the patients of what it carried; a space that blocks PHI is not on the trail.
@@ -168,11 +183,7 @@ test('what a socket is sent live from a PHI-bearing space is on the reader\'s tr
   const ward = await createSpace(users.rhea, { name: 'ICU huddle', template: 'clinical-team', visibility: 'private' });
   const news = await createSpace(users.rhea, { name: 'Unit news', template: 'announcements', visibility: 'private' });
   for (const space of [ward, news]) await addMember(users.rhea, space.id, users.sol.user.id);
-  const liveOf = async (spaceId) => {
-    const res = await officer.get(`/api/v1/audit?action=message.live&actor_id=${users.sol.user.id}&object_id=${spaceId}&limit=50`);
-    assert.equal(res.status, 200, res.text);
-    return res.body.items;
-  };
+  const liveOf = solsLiveReads;
   // The records of sol's live reads of `spaceId` once they account for `events` events, newest first.
   const waitForLive = async (spaceId, events) => {
     for (let i = 0; i < 100; i++) {
@@ -184,9 +195,7 @@ test('what a socket is sent live from a PHI-bearing space is on the reader\'s tr
   };
 
   // Closed before the interval: the close records it.
-  const stream = await users.sol.openEvents();
-  stream.send({ type: 'resume', cursors: {} });
-  await stream.waitFor((f) => f.type === 'resumed');
+  const stream = await solsStream();
   const named = await users.rhea.post(`/api/v1/spaces/${ward.id}/messages`, { body: 'brandvold, lucian febrile overnight' });
   assert.equal(named.status, 201, named.text);
   const quiet = await users.rhea.post(`/api/v1/spaces/${ward.id}/messages`, { body: 'bed 3 quiet' });
@@ -217,9 +226,7 @@ test('what a socket is sent live from a PHI-bearing space is on the reader\'s tr
   assert.deepEqual(await liveOf(news.id), [], 'a space that blocks PHI is not on the trail');
 
   // Left open: recorded once the interval has passed, while the socket stays open.
-  const open = await users.sol.openEvents();
-  open.send({ type: 'resume', cursors: {} });
-  await open.waitFor((f) => f.type === 'resumed');
+  const open = await solsStream();
   const later = await users.rhea.post(`/api/v1/spaces/${ward.id}/messages`, { body: 'family meeting at 4' });
   await open.waitFor((f) => f.type === 'event' && f.data?.id === later.body.id);
   const [newest] = await waitForLive(ward.id, 3);
@@ -236,18 +243,15 @@ test('what a socket is sent live from a PHI-bearing space is on the reader\'s tr
 test('a server killed while a socket reads a PHI-bearing space live leaves the reading on the trail', async () => {
   const ward = await createSpace(users.rhea, { name: 'Step-down unit', template: 'clinical-team', visibility: 'private' });
   await addMember(users.rhea, ward.id, users.sol.user.id);
-  const stream = await users.sol.openEvents();
-  stream.send({ type: 'resume', cursors: {} });
-  await stream.waitFor((f) => f.type === 'resumed');
+  const stream = await solsStream();
   const post = await users.rhea.post(`/api/v1/spaces/${ward.id}/messages`, { body: 'bed 12 on a heparin drip' });
   assert.equal(post.status, 201, post.text);
   const frame = await stream.waitFor((f) => f.type === 'event' && f.event === 'message.created' && f.data.id === post.body.id);
   await server.stop('SIGKILL');
   await server.start();
-  const res = await officer.get(`/api/v1/audit?action=message.live&actor_id=${users.sol.user.id}&object_id=${ward.id}&limit=50`);
-  assert.equal(res.status, 200, res.text);
-  assert.deepEqual(res.body.items.map((r) => [r.details.state, r.details.from_seq, r.details.count]), [['opened', frame.seq, 0]],
-    JSON.stringify(res.body.items));
+  const live = await solsLiveReads(ward.id);
+  assert.deepEqual(live.map((r) => [r.details.state, r.details.from_seq, r.details.count]), [['opened', frame.seq, 0]],
+    JSON.stringify(live));
 });
 
 // A space that becomes PHI-bearing while a socket is open gets its opening too: a space found not
@@ -255,10 +259,8 @@ test('a server killed while a socket reads a PHI-bearing space live leaves the r
 test('a socket reading a space that becomes PHI-bearing records the opening of its reading', async () => {
   const board = await createSpace(users.rhea, { name: 'Staffing board', template: 'announcements', visibility: 'private' });
   await addMember(users.rhea, board.id, users.sol.user.id);
-  const stream = await users.sol.openEvents();
-  stream.send({ type: 'resume', cursors: {} });
-  await stream.waitFor((f) => f.type === 'resumed');
-  const liveOf = async () => (await officer.get(`/api/v1/audit?action=message.live&actor_id=${users.sol.user.id}&object_id=${board.id}&limit=50`)).body.items;
+  const stream = await solsStream();
+  const liveOf = () => solsLiveReads(board.id);
   const first = await users.rhea.post(`/api/v1/spaces/${board.id}/messages`, { body: 'Two nurses short tonight' });
   assert.equal(first.status, 201, first.text);
   await stream.waitFor((f) => f.type === 'event' && f.data?.id === first.body.id);
