@@ -380,6 +380,7 @@ Result<json> GovernanceService::AssignTemplate(const Actor& actor, SpaceId space
                      RefusalDetails(*phi_refusal), now);
   }
   ROUNDS_ASSIGN_OR_RETURN(json result, std::move(written));
+  policy_.NoteAssignment();  // before the event: sockets ask again whether the space is PHI-bearing
   internal::Publish(bus_, updated);
   return result;
 }

@@ -2,6 +2,8 @@
 // path consults. Owned by Services and shared by the services that write content; thread-safe.
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -59,6 +61,12 @@ class PolicyEngine {
   // read from it (and cached: a version never changes once stored).
   Result<policy::PolicyTemplate> TemplateFor(store::ReadTx& tx, const domain::Space& space) const;
   Result<policy::PolicyTemplate> Template(store::ReadTx& tx, const std::string& key, int version) const;
+  // How many times a space has been given another template version since the server started.
+  // Read before asking whether a space is PHI-bearing, it says whether that answer may have
+  // changed since: the count moves after the assignment commits and before its event is
+  // published, so an event of the space after the assignment is seen with the new count.
+  std::uint64_t Assignments() const { return assignments_.load(std::memory_order_acquire); }
+  void NoteAssignment() { assignments_.fetch_add(1, std::memory_order_acq_rel); }
 
   // PHI findings in `text` (types, byte spans, confidence, rule ids).
   std::vector<phi::Finding> Scan(std::string_view text) const;
@@ -128,6 +136,7 @@ class PolicyEngine {
   mutable std::unique_ptr<phi::Scanner> unindexed_;
   std::unique_ptr<av::MalwareScanner> malware_;  // null: uploads are not scanned
   Safeguards safeguards_;
+  std::atomic<std::uint64_t> assignments_{0};
   mutable std::mutex cache_mu_;
   mutable std::vector<policy::PolicyTemplate> cache_;  // stored versions read so far; guarded
 

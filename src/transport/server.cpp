@@ -1140,7 +1140,8 @@ class Server::Impl {
       UnixMillis at = 0;
       for (const auto& f : frames) {
         const bool opening = !opening_wait_.empty();  // an opening is being written
-        if (opening || (f.live_read && !live_reads_.Opened(f.space_id, std::chrono::steady_clock::now()))) {
+        if (opening || (f.live_read && !live_reads_.Opened(f.space_id, std::chrono::steady_clock::now(),
+                                                             server_.services_.policy.Assignments()))) {
           if (closing_) return;
           if (queue_.size() - replay_queued_ + opening_wait_.size() >= static_cast<std::size_t>(server_.config_.ws_send_queue_limit)) {
             BeginClose(4008, "too slow: reconnect and resume");
@@ -1170,6 +1171,7 @@ class Server::Impl {
     // resumes from its cursor (a replay is recorded before it is sent).
     awaitable<void> OpenLiveRead([[maybe_unused]] std::shared_ptr<WsSession> self, EventSequencer::Frame first) {
       const UnixMillis at = server_.services_.clock.NowMillis();
+      const std::uint64_t assignments = server_.services_.policy.Assignments();  // before asking
       auto open = [this, space_id = first.space_id, seq = first.seq, patients = first.patients, at] {
         return server_.services_.events.OpenLiveRead(actor_, space_id, seq, patients ? *patients : std::string(), at);
       };
@@ -1185,8 +1187,8 @@ class Server::Impl {
       }
       if (*written) {
         live_reads_.MarkOpened(first.space_id);
-      } else {  // asked again an interval on, in case the space has become PHI-bearing
-        live_reads_.MarkNotAudited(first.space_id, std::chrono::steady_clock::now() + LiveReadInterval());
+      } else {  // asked again once a template is assigned, and an interval on in any case
+        live_reads_.MarkNotAudited(first.space_id, std::chrono::steady_clock::now() + LiveReadInterval(), assignments);
       }
       PushLive(waited);
     }

@@ -254,8 +254,10 @@ test('a server killed while a socket reads a PHI-bearing space live leaves the r
     JSON.stringify(live));
 });
 
-// A space that becomes PHI-bearing while a socket is open gets its opening too: a space found not
-// PHI-bearing is asked again an interval (here 2 s) later.
+// A space that becomes PHI-bearing while a socket is open gets its opening too, before its next
+// event leaves: a space found not PHI-bearing is asked again as soon as a template is assigned
+// (and an interval, here 2 s, later in any case). Before, an event posted within the interval
+// after the assignment left with no opening on record.
 test('a socket reading a space that becomes PHI-bearing records the opening of its reading', async () => {
   const board = await createSpace(users.rhea, { name: 'Staffing board', template: 'announcements', visibility: 'private' });
   await addMember(users.rhea, board.id, users.sol.user.id);
@@ -267,12 +269,13 @@ test('a socket reading a space that becomes PHI-bearing records the opening of i
   assert.deepEqual(await liveOf(), [], 'not PHI-bearing: nothing on the trail');
   const assigned = await officer.post(`/api/v1/spaces/${board.id}/template`, { key: 'clinical-team', version: 1, reason: 'patients are discussed here now' });
   assert.equal(assigned.status, 200, assigned.text);
-  await new Promise((r) => setTimeout(r, 2200));
   const second = await users.rhea.post(`/api/v1/spaces/${board.id}/messages`, { body: 'bed 4 needs a sitter' });
   assert.equal(second.status, 201, second.text);
-  const frame = await stream.waitFor((f) => f.type === 'event' && f.event === 'message.created' && f.data?.id === second.body.id);
+  // The assignment's own event is the first the socket is sent under the new template.
+  const updated = await stream.waitFor((f) => f.type === 'event' && f.event === 'space.updated');
+  await stream.waitFor((f) => f.type === 'event' && f.event === 'message.created' && f.data?.id === second.body.id);
   const opened = (await liveOf()).filter((r) => r.details.state === 'opened');
-  assert.deepEqual(opened.map((r) => r.details.from_seq), [frame.seq], JSON.stringify(await liveOf()));
+  assert.deepEqual(opened.map((r) => r.details.from_seq), [updated.seq], JSON.stringify(await liveOf()));
   await stream.close();
 });
 

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -41,18 +42,22 @@ class LiveReads {
   // Whether the socket's live reading of the space needs no opening now
   // (app::EventService::OpenLiveRead): it is on record as opened, which holds for the socket's
   // life whatever Take() takes, or the space was found not PHI-bearing less than an interval
-  // before `now` (a space may become PHI-bearing while the socket is open).
-  bool Opened(domain::SpaceId space_id, TimePoint now) const {
+  // before `now` and no space has been given another template since (`assignments`,
+  // app::PolicyEngine::Assignments(), as it was when asked and as it is now).
+  bool Opened(domain::SpaceId space_id, TimePoint now, std::uint64_t assignments) const {
     if (opened_.contains(space_id)) return true;
     auto checked = checked_.find(space_id);
-    return checked != checked_.end() && now < checked->second;
+    return checked != checked_.end() && now < checked->second.until && checked->second.assignments == assignments;
   }
   void MarkOpened(domain::SpaceId space_id) {
     opened_.try_emplace(space_id, 0);
     checked_.erase(space_id);
   }
-  // The space needs no opening until `until`: it was not PHI-bearing when asked.
-  void MarkNotAudited(domain::SpaceId space_id, TimePoint until) { checked_[space_id] = until; }
+  // The space needs no opening until `until`, or until a space is given another template: it was
+  // not PHI-bearing when asked, `assignments` having been read before asking.
+  void MarkNotAudited(domain::SpaceId space_id, TimePoint until, std::uint64_t assignments) {
+    checked_[space_id] = {until, assignments};
+  }
   // At the socket's close: an entry of no events (count 0, at the last seq sent, `at`) for each
   // space opened and with nothing gathered since the last Take(), so that the closing records
   // say the reading ended.
@@ -61,7 +66,11 @@ class LiveReads {
  private:
   std::map<domain::SpaceId, app::LiveRead> reads_;
   std::map<domain::SpaceId, domain::Seq> opened_;  // the last seq gathered of each
-  std::map<domain::SpaceId, TimePoint> checked_;   // not PHI-bearing, asked again after this
+  struct Checked {
+    TimePoint until;                 // asked again after this
+    std::uint64_t assignments = 0;   // or once this has moved
+  };
+  std::map<domain::SpaceId, Checked> checked_;  // not PHI-bearing when asked
   std::optional<TimePoint> oldest_;
 };
 

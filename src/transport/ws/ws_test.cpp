@@ -216,15 +216,19 @@ TEST(LiveReads, GathersPerSpaceTheCountSeqsTimesAndPatients) {
 
   // Spaces whose reading was opened are closed at the socket's close: those with nothing gathered
   // since get an entry of no events at the last seq gathered; the others keep theirs.
-  EXPECT_FALSE(reads.Opened(7, kT0));
-  // A space found not PHI-bearing needs no opening until the time given, then is asked again.
-  reads.MarkNotAudited(7, kT0 + 260s);
-  EXPECT_TRUE(reads.Opened(7, kT0 + 259s));
-  EXPECT_FALSE(reads.Opened(7, kT0 + 260s));
+  EXPECT_FALSE(reads.Opened(7, kT0, 0));
+  // A space found not PHI-bearing needs no opening until the time given, then is asked again;
+  // and at once when a space has been given another template since it was asked.
+  reads.MarkNotAudited(7, kT0 + 260s, 4);
+  EXPECT_TRUE(reads.Opened(7, kT0 + 259s, 4));
+  EXPECT_FALSE(reads.Opened(7, kT0 + 260s, 4));
+  EXPECT_FALSE(reads.Opened(7, kT0 + 1s, 5)) << "a template was assigned since";
+  reads.MarkNotAudited(7, kT0 + 260s, 5);
+  EXPECT_TRUE(reads.Opened(7, kT0 + 1s, 5));
   reads.MarkOpened(7);
   reads.MarkOpened(9);
   reads.MarkOpened(11);
-  EXPECT_TRUE(reads.Opened(7, kT0 + 1h));
+  EXPECT_TRUE(reads.Opened(7, kT0 + 1h, 6)) << "opened holds whatever is assigned";
   reads.Add(7, 50, nullptr, kT0 + 200s, 200000);
   reads.Add(9, 3, nullptr, kT0 + 201s, 201000);
   (void)reads.Take();
@@ -240,7 +244,7 @@ TEST(LiveReads, GathersPerSpaceTheCountSeqsTimesAndPatients) {
   EXPECT_EQ(closing[9].first_seq, 4);
   EXPECT_EQ(closing[11].count, 0u);
   EXPECT_EQ(closing[11].first_seq, 0) << "opened, and nothing of it ever sent";
-  EXPECT_TRUE(reads.Opened(7, kT0 + 100h)) << "for the socket's life";
+  EXPECT_TRUE(reads.Opened(7, kT0 + 100h, 0)) << "for the socket's life";
 }
 
 TEST(PresenceBatcher, AnnouncesWhatChangedSinceTheLastFlushAsTheHubSeesIt) {
