@@ -239,6 +239,52 @@ TEST_F(PatientTrailTest, AFilesUploadAndEveryDownloadNameThePatientsItNames) {
   EXPECT_EQ((*kept)->patient_refs, "");
 }
 
+// A message's readers see the names of its files, not their content: each read of the message
+// names whom its files' names name, and only a download names whom their content names. Before,
+// a file named after a patient was read in every page that showed it with no one on the record.
+TEST_F(PatientTrailTest, ReadsOfAMessageNameWhomItsFilesNamesName) {
+  json attachments = governance::policy::ToJson(*governance::policy::FindBuiltIn("clinical-team"))["attachments"];
+  attachments["types"] = {"text/plain"};
+  const SpaceId clinical = SpaceUnder("clinical-team", json{{"attachments", attachments}});
+  auto uploaded = services_->messages.Upload(
+      author_, clinical, UploadRequest{"Maria Garcia labs.txt", "text/plain", "Ahmed Haddad, MR-55501234: potassium 4.1\n"});
+  ASSERT_TRUE(uploaded) << uploaded.error().public_message;
+  EXPECT_EQ(Last("attachment.upload").patient_ref, JoinPatientRefs({maria_, maria_too_, ahmed_}));
+  const AttachmentId file = (*uploaded)["id"].get<AttachmentId>();
+  Draft d;
+  d.body = "labs attached";
+  d.attachment_ids = {file};
+  auto posted = services_->messages.Post(author_, clinical, d);
+  ASSERT_TRUE(posted) << posted.error().public_message;
+  const MessageId id = posted->message["id"].get<MessageId>();
+  EXPECT_EQ(Last("message.create").patient_ref, JoinPatientRefs({maria_, maria_too_}));
+
+  ASSERT_TRUE(services_->messages.List(reader_, clinical, {}));
+  EXPECT_EQ(Last("message.list").patient_ref, JoinPatientRefs({maria_, maria_too_})) << "the name, not the content";
+  ASSERT_TRUE(services_->messages.Get(reader_, id));
+  EXPECT_EQ(Last("message.read").patient_ref, JoinPatientRefs({maria_, maria_too_}));
+  ASSERT_TRUE(services_->messages.Download(reader_, file));
+  EXPECT_EQ(Last("attachment.read").patient_ref, JoinPatientRefs({maria_, maria_too_, ahmed_}));
+
+  // A file whose name names no one adds no one; under a redact rule the name is kept without them.
+  auto plain = services_->messages.Upload(author_, clinical, UploadRequest{"rota.txt", "text/plain", "Maria Garcia\n"});
+  ASSERT_TRUE(plain) << plain.error().public_message;
+  Draft rota;
+  rota.body = "rota";
+  rota.attachment_ids = {(*plain)["id"].get<AttachmentId>()};
+  auto posted_rota = services_->messages.Post(author_, clinical, rota);
+  ASSERT_TRUE(posted_rota) << posted_rota.error().public_message;
+  ASSERT_TRUE(services_->messages.Get(reader_, posted_rota->message["id"].get<MessageId>()));
+  EXPECT_EQ(Last("message.read").patient_ref, "");
+  const SpaceId redacting = SpaceUnder("clinical-team", json{{"phi", "redact"}, {"attachments", attachments}});
+  auto redacted = services_->messages.Upload(author_, redacting, UploadRequest{"Maria Garcia.txt", "text/plain", "ok\n"});
+  ASSERT_TRUE(redacted) << redacted.error().public_message;
+  auto kept = store_->Read([&](store::ReadTx& tx) { return tx.FindAttachment((*redacted)["id"].get<AttachmentId>()); });
+  ASSERT_TRUE(kept && *kept);
+  EXPECT_EQ((*kept)->name_patient_refs, "");
+  EXPECT_NE((*kept)->name.find("[REDACTED:NAME]"), std::string::npos) << (*kept)->name;
+}
+
 TEST_F(PatientTrailTest, SearchesByPatientAreCheckedAndForOfficersOnly) {
   auto bad_mrn = services_->audit.Search(officer_, {}, "--");
   ASSERT_FALSE(bad_mrn);

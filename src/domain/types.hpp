@@ -184,6 +184,9 @@ struct Attachment {
   // The audit references of the patients its name and content still name (as
   // Message::patient_refs): what each download's record names. Never sent to clients.
   std::string patient_refs;
+  // Those its name alone names (a part of patient_refs): a message's readers see its files'
+  // names, not their content, so a post that attaches the file adds these to its own.
+  std::string name_patient_refs;
   UnixMillis created_at = 0;
 };
 

@@ -147,7 +147,7 @@ constexpr const char kMyPollVotesBatch[] =
     "SELECT message_id, idx FROM poll_votes WHERE user_id = ?2 AND message_id IN (SELECT value FROM json_each(?1))";
 #define ROUNDS_ATTACHMENT_COLUMNS \
   "id, space_id, uploader_id, message_id, name, content_type, size, sha256, phi_types, created_at, phi_rule, " \
-  "withheld_types, patient_refs"
+  "withheld_types, patient_refs, name_patient_refs"
 constexpr const char kAttachmentsBatch[] =
     "SELECT message_id, " ROUNDS_ATTACHMENT_COLUMNS " FROM attachments "
     "WHERE message_id IN (SELECT value FROM json_each(?1)) ORDER BY message_id, id";
@@ -159,7 +159,7 @@ constexpr const char kUnattachedBefore[] =
     "SELECT id FROM attachments WHERE message_id IS NULL AND created_at < ?1 ORDER BY created_at, id LIMIT ?2";
 constexpr const char kInsertAttachment[] =
     "INSERT INTO attachments (space_id, uploader_id, name, content_type, size, sha256, phi_types, created_at, "
-    "phi_rule, withheld_types, patient_refs) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
+    "phi_rule, withheld_types, patient_refs, name_patient_refs) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
 constexpr const char kInsertAttachmentPiece[] =
     "INSERT INTO attachment_pieces (attachment_id, piece, bytes) VALUES (?1, ?2, ?3)";
 constexpr const char kAttach[] =
@@ -728,6 +728,7 @@ Attachment ReadAttachmentRow(const Statement& r) {
   a.phi_rule = r.Text(11);
   a.withheld_types = r.Text(12);
   a.patient_refs = r.Text(13);
+  a.name_patient_refs = r.Text(14);
   return a;
 }
 
@@ -1203,7 +1204,7 @@ Result<AttachmentId> SqliteTx::InsertAttachment(const Attachment& a, std::string
   ROUNDS_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kInsertAttachment));
   s->Bind(1, a.space_id).Bind(2, a.uploader_id).BindView(3, a.name).BindView(4, a.content_type);
   s->Bind(5, a.size).BindView(6, a.sha256).BindView(7, a.phi_types).Bind(8, a.created_at).BindView(9, a.phi_rule);
-  s->BindView(10, a.withheld_types).BindView(11, a.patient_refs);
+  s->BindView(10, a.withheld_types).BindView(11, a.patient_refs).BindView(12, a.name_patient_refs);
   ROUNDS_RETURN_IF_ERROR(s->Run());
   const AttachmentId id = db_.LastInsertId();
   // Piece 0 always, then one per further 256 KiB.
