@@ -56,6 +56,13 @@ class PatientTrailTest : public ServiceTest {
     return id;
   }
 
+  // A clinical-team space that takes plain text files, under PHI rule `phi`.
+  SpaceId TextFilesSpace(const std::string& phi = "allow") {
+    json attachments = governance::policy::ToJson(*governance::policy::FindBuiltIn("clinical-team"))["attachments"];
+    attachments["types"] = {"text/plain"};
+    return SpaceUnder("clinical-team", json{{"phi", phi}, {"attachments", attachments}});
+  }
+
   // The newest record of `action`.
   AuditRecord Last(const std::string& action) {
     auto records = AuditOf(action);
@@ -211,9 +218,7 @@ TEST_F(PatientTrailTest, ExportsNameEveryPatientOfTheMessagesTheyHold) {
 // A file's name and text are screened as a body is: its upload and each download name the
 // patients they name; under a redact rule the file keeps none of them.
 TEST_F(PatientTrailTest, AFilesUploadAndEveryDownloadNameThePatientsItNames) {
-  json attachments = governance::policy::ToJson(*governance::policy::FindBuiltIn("clinical-team"))["attachments"];
-  attachments["types"] = {"text/plain"};
-  const SpaceId clinical = SpaceUnder("clinical-team", json{{"attachments", attachments}});
+  const SpaceId clinical = TextFilesSpace();
   auto uploaded = services_->messages.Upload(
       author_, clinical, UploadRequest{"handover.txt", "text/plain", "Discharge: Haddad, Ahmed (MR-55501234)\n"});
   ASSERT_TRUE(uploaded) << uploaded.error().public_message;
@@ -229,7 +234,7 @@ TEST_F(PatientTrailTest, AFilesUploadAndEveryDownloadNameThePatientsItNames) {
   EXPECT_EQ(read.actor_id, reader_.user.id);
   EXPECT_EQ(read.patient_ref, ahmed_);
 
-  const SpaceId redacting = SpaceUnder("clinical-team", json{{"phi", "redact"}, {"attachments", attachments}});
+  const SpaceId redacting = TextFilesSpace("redact");
   auto redacted = services_->messages.Upload(
       author_, redacting, UploadRequest{"notes.txt", "text/plain", "Maria Garcia MRN 48213377 seen\n"});
   ASSERT_TRUE(redacted) << redacted.error().public_message;
@@ -243,9 +248,7 @@ TEST_F(PatientTrailTest, AFilesUploadAndEveryDownloadNameThePatientsItNames) {
 // names whom its files' names name, and only a download names whom their content names. Before,
 // a file named after a patient was read in every page that showed it with no one on the record.
 TEST_F(PatientTrailTest, ReadsOfAMessageNameWhomItsFilesNamesName) {
-  json attachments = governance::policy::ToJson(*governance::policy::FindBuiltIn("clinical-team"))["attachments"];
-  attachments["types"] = {"text/plain"};
-  const SpaceId clinical = SpaceUnder("clinical-team", json{{"attachments", attachments}});
+  const SpaceId clinical = TextFilesSpace();
   auto uploaded = services_->messages.Upload(
       author_, clinical, UploadRequest{"Maria Garcia labs.txt", "text/plain", "Ahmed Haddad, MR-55501234: potassium 4.1\n"});
   ASSERT_TRUE(uploaded) << uploaded.error().public_message;
@@ -276,7 +279,7 @@ TEST_F(PatientTrailTest, ReadsOfAMessageNameWhomItsFilesNamesName) {
   ASSERT_TRUE(posted_rota) << posted_rota.error().public_message;
   ASSERT_TRUE(services_->messages.Get(reader_, posted_rota->message["id"].get<MessageId>()));
   EXPECT_EQ(Last("message.read").patient_ref, "");
-  const SpaceId redacting = SpaceUnder("clinical-team", json{{"phi", "redact"}, {"attachments", attachments}});
+  const SpaceId redacting = TextFilesSpace("redact");
   auto redacted = services_->messages.Upload(author_, redacting, UploadRequest{"Maria Garcia.txt", "text/plain", "ok\n"});
   ASSERT_TRUE(redacted) << redacted.error().public_message;
   auto kept = store_->Read([&](store::ReadTx& tx) { return tx.FindAttachment((*redacted)["id"].get<AttachmentId>()); });
