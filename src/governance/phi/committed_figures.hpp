@@ -41,8 +41,8 @@ inline constexpr double kLeakRate = 0.017;
 inline constexpr double kFalsePositivesPer1000 = 0.00;
 
 // PHI split between two posts (EvaluateSplit), each second post read after the first.
-inline constexpr double kSplitAnyPhiRecall = 0.957;
-inline constexpr double kSplitLeakRate = 0.091;
+inline constexpr double kSplitAnyPhiRecall = 0.961;
+inline constexpr double kSplitLeakRate = 0.082;
 inline constexpr double kSplitFalsePositivesPer1000 = 6.10;
 
 // PHI split between two authors (EvaluateSplit, SplitReading::kReply), each reply read after the

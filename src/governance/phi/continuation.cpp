@@ -39,6 +39,27 @@ std::pair<std::size_t, std::size_t> TailRange(std::string_view previous) {
   return {begin, end};
 }
 
+// Whether `carried` ends on an abbreviation's full stop, which ends no sentence: a title ("Mrs.",
+// "Dr.", "pt."), an initial ("J.") or letters with stops between them ("P.O.", "a.m.").
+bool EndsOnAbbreviation(std::string_view carried) {
+  if (carried.empty() || carried.back() != '.') return false;
+  std::size_t begin = carried.size() - 1;
+  while (begin > 0 && !Blank(carried[begin - 1])) --begin;
+  std::string word;
+  for (char c : carried.substr(begin, carried.size() - 1 - begin)) {
+    word.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  }
+  if (word.empty()) return false;
+  if (word.size() == 1) return std::isalpha(static_cast<unsigned char>(word[0])) != 0;
+  if (word.find('.') != std::string::npos) {
+    return std::all_of(word.begin(), word.end(), [](char c) { return c == '.' || std::isalpha(static_cast<unsigned char>(c)); });
+  }
+  for (std::string_view title : {"dr", "mr", "mrs", "ms", "mx", "pt", "prof", "rev"}) {
+    if (word == title) return true;
+  }
+  return false;
+}
+
 // One scan of `carried` and the start of `text` as the two would read together.
 struct Joined {
   std::vector<Finding> findings;  // offsets into the joined text
@@ -88,7 +109,8 @@ std::optional<Joined> ScanJoined(std::string_view carried, std::string_view text
   j.boundary = joined.size() - (lead - j.start);
   // A previous message that ended its sentence ("tips for sleeping after surgery?") says nothing
   // of what the next one starts: only an identifier it began carries over, not its context words.
-  j.sentence_ended = last == '.' || last == '?' || last == '!';
+  // An abbreviation's stop ends none ("mail it to P.O." and "Box 80, Manchester").
+  j.sentence_ended = (last == '.' && !EndsOnAbbreviation(carried)) || last == '?' || last == '!';
   j.findings = scan(joined);
   return j;
 }
@@ -199,8 +221,32 @@ std::vector<Finding> ScanBetween(std::string_view previous, std::string_view tex
 
 void MergeAcross(std::vector<Finding>& own, std::vector<Finding> across) {
   const std::size_t before = own.size();
+  std::vector<std::pair<std::size_t, std::size_t>> taken;  // spans of `own` that `f` overlaps
   for (Finding& f : across) {
-    if (!OverlapsAny(f, own)) own.push_back(std::move(f));
+    taken.clear();
+    for (const Finding& o : own) {
+      if (o.begin < f.end && f.begin < o.end) taken.emplace_back(o.begin, o.end);
+    }
+    if (taken.empty()) {
+      own.push_back(std::move(f));
+      continue;
+    }
+    // A span the text's own findings cover in part ("https://portal.example." and
+    // "org/patient/14990680", whose number alone is an MRN): the rest of it, in as many pieces.
+    std::sort(taken.begin(), taken.end());
+    std::size_t at = f.begin;
+    const std::size_t end = f.end;
+    auto piece = [&](std::size_t from, std::size_t to) {
+      Finding p = f;
+      p.begin = from;
+      p.end = to;
+      own.push_back(std::move(p));
+    };
+    for (const auto& [begin, stop] : taken) {
+      if (begin > at) piece(at, begin);
+      at = std::max(at, stop);
+    }
+    if (at < end) piece(at, end);
   }
   if (own.size() != before) {
     std::stable_sort(own.begin(), own.end(), [](const Finding& a, const Finding& b) { return a.begin < b.begin; });

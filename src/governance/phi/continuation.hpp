@@ -79,7 +79,9 @@ std::vector<Finding> ScanBetween(std::string_view previous, std::string_view tex
                                  const ScanFunction& scan, std::string_view asked = {});
 
 // Adds to `own` (findings of the text alone, sorted, not overlapping) those of `across` that
-// overlap none of them; `own` stays sorted by begin and without overlaps.
+// overlap none of them, and of one that overlaps some the parts they leave uncovered (an MRN
+// alone in a URL typed across two messages: the rest of the URL); `own` stays sorted by begin
+// and without overlaps.
 void MergeAcross(std::vector<Finding>& own, std::vector<Finding> across);
 
 }  // namespace rounds::governance::phi

@@ -66,6 +66,11 @@ TEST_F(ContinuationTest, AWordCutAtAJoiningMarkIsReadWhole) {
   EXPECT_EQ(After("I was admitted on 12-24-", "2020 and discharged the 27th"), (Found{"DATE:2020+"}));
   EXPECT_EQ(After("the link is https://portal.example.", "org/patient/14990680"),
             (Found{"URL:org/patient/14990680+"}));
+  // A number in it that is an MRN alone stays the text's own finding, and the rest of the URL is
+  // the second message's too (it was dropped whole for overlapping the MRN).
+  ASSERT_EQ(After("", "org/patient/48213377"), (Found{"MRN:48213377"}));
+  EXPECT_EQ(After("the link is https://portal.example.", "org/patient/48213377"),
+            (Found{"URL:org/patient/+", "MRN:48213377"}));
   // Blanks opening the second message are the break between the two, outside the span.
   const std::vector<Finding> across =
       FindingsAcross("Returned call to (347)", "  555-0159, left VM", [this](std::string_view t) { return scanner_->Scan(t); });
@@ -227,6 +232,18 @@ TEST_F(ContinuationTest, AReplyNeverFinishesWhatAnotherAuthorBegan) {
   EXPECT_TRUE(FindingsInReply("", "3/4/1950", scan).empty());
 }
 
+// An abbreviation's stop ends no sentence: what it leads into is read after it.
+TEST_F(ContinuationTest, AnAbbreviationsStopLendsItsContext) {
+  ASSERT_EQ(After("", "Box 80, Manchester"), Found{});
+  EXPECT_EQ(After("please mail my records to P.O.", "Box 80, Manchester"), (Found{"ADDRESS:Box 80+", "ADDRESS:Manchester+"}));
+  ASSERT_EQ(After("", "Garcia in bed 4"), Found{});
+  EXPECT_EQ(After("I spoke with Mrs.", "Garcia in bed 4"), (Found{"NAME:Garcia+"}));
+  EXPECT_EQ(After("I spoke with mrs.", "garcia in bed 4"), (Found{"NAME:garcia+"}));
+  // A sentence that ended lends nothing, nor does a word that only ends like an abbreviation.
+  EXPECT_EQ(After("I spoke with the office.", "Garcia in bed 4"), Found{});
+  EXPECT_EQ(After("I spoke with the office.", "Box 80, Manchester"), Found{});
+}
+
 TEST_F(ContinuationTest, MergingKeepsTheTextsOwnFindingsAndOrder) {
   std::vector<Finding> own{{PhiType::kSsn, 10, 21, 0.9, "ssn.valid"}};
   MergeAcross(own, {{PhiType::kDate, 0, 8, 0.8, "date.context", true}, {PhiType::kSsn, 12, 21, 0.9, "x", true}});
@@ -235,6 +252,17 @@ TEST_F(ContinuationTest, MergingKeepsTheTextsOwnFindingsAndOrder) {
   EXPECT_TRUE(own[0].across_messages);
   EXPECT_EQ(own[1].rule_id, "ssn.valid");
   EXPECT_FALSE(own[1].across_messages);
+
+  // One that the text's own findings cover in part adds the parts they leave, and no overlap.
+  std::vector<Finding> partly{{PhiType::kMrn, 12, 20, 0.9, "mrn.index"}, {PhiType::kPhone, 24, 30, 0.9, "phone"}};
+  MergeAcross(partly, {{PhiType::kUrl, 0, 28, 0.9, "url.scheme", true}, {PhiType::kDate, 12, 16, 0.8, "d", true}});
+  std::vector<std::pair<std::size_t, std::size_t>> spans;
+  for (const Finding& f : partly) spans.emplace_back(f.begin, f.end);
+  EXPECT_EQ(spans, (std::vector<std::pair<std::size_t, std::size_t>>{{0, 12}, {12, 20}, {20, 24}, {24, 30}}));
+  EXPECT_EQ(partly[0].type, PhiType::kUrl);
+  EXPECT_TRUE(partly[0].across_messages);
+  EXPECT_EQ(partly[2].type, PhiType::kUrl);
+  EXPECT_EQ(partly[1].rule_id, "mrn.index") << "a span wholly covered adds nothing";
 }
 
 }  // namespace
