@@ -41,14 +41,14 @@ inline constexpr double kLeakRate = 0.017;
 inline constexpr double kFalsePositivesPer1000 = 0.00;
 
 // PHI split between two posts (EvaluateSplit), each second post read after the first.
-inline constexpr double kSplitAnyPhiRecall = 0.961;
-inline constexpr double kSplitLeakRate = 0.082;
+inline constexpr double kSplitAnyPhiRecall = 0.969;
+inline constexpr double kSplitLeakRate = 0.065;
 inline constexpr double kSplitFalsePositivesPer1000 = 6.10;
 
 // PHI split between two authors (EvaluateSplit, SplitReading::kReply), each reply read after the
 // post it answers.
-inline constexpr double kReplyAnyPhiRecall = 0.991;
-inline constexpr double kReplyLeakRate = 0.018;
+inline constexpr double kReplyAnyPhiRecall = 0.992;
+inline constexpr double kReplyLeakRate = 0.017;
 inline constexpr double kReplyFalsePositivesPer1000 = 2.16;
 
 }  // namespace rounds::governance::phi::committed

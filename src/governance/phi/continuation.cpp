@@ -10,6 +10,24 @@ namespace {
 bool Blank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v'; }
 bool Continuation(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; }
 
+bool Digit(char c) { return c >= '0' && c <= '9'; }
+
+// Whether the word of `text` at [begin, end) is digits alone and another word of digits follows it
+// (`forward`) or comes before it: a group of a number typed spaced ("9 8 7 6 5 4 3 2 1", "617 555
+// 0142"), which the word counts of a message's end and start do not count, so as not to cut it.
+bool GroupOfSpacedNumber(std::string_view text, std::size_t begin, std::size_t end, bool forward) {
+  if (begin == end || !std::all_of(text.begin() + static_cast<std::ptrdiff_t>(begin),
+                                   text.begin() + static_cast<std::ptrdiff_t>(end), Digit)) {
+    return false;
+  }
+  if (forward) {
+    while (end < text.size() && (text[end] == ' ' || text[end] == '\t')) ++end;
+    return end < text.size() && Digit(text[end]);
+  }
+  while (begin > 0 && (text[begin - 1] == ' ' || text[begin - 1] == '\t')) --begin;
+  return begin > 0 && Digit(text[begin - 1]);
+}
+
 // Where CarriedTail's text lies in `previous`: [first, second).
 std::pair<std::size_t, std::size_t> TailRange(std::string_view previous) {
   std::size_t end = previous.size();
@@ -21,7 +39,11 @@ std::pair<std::size_t, std::size_t> TailRange(std::string_view previous) {
   // The last kMaxCarriedWords words.
   std::size_t words = 0;
   for (std::size_t i = end; i > begin; --i) {
-    if (Blank(previous[i - 1]) && !Blank(previous[i]) && ++words == kMaxCarriedWords) {
+    if (!Blank(previous[i - 1]) || Blank(previous[i])) continue;
+    std::size_t word_end = i;
+    while (word_end < end && !Blank(previous[word_end])) ++word_end;
+    if (GroupOfSpacedNumber(previous.substr(0, end), i, word_end, false)) continue;
+    if (++words == kMaxCarriedWords) {
       begin = i;
       break;
     }
@@ -69,10 +91,26 @@ struct Joined {
   bool sentence_ended = false;    // `carried` ends on . ? !
 };
 
+// Whether `carried` ends in a word with a digit and `text` starts, with no blank, with one: an
+// identifier cut where it has no mark ("member ID MCD11" and "32680", "Triage: 1" and "04yo F"),
+// which may also be one word typed in two (ScanJoined's `glue`).
+bool DigitsMeet(std::string_view carried, std::string_view text) {
+  const auto word_char = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; };
+  const auto digit = [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; };
+  if (carried.empty() || text.empty() || !word_char(carried.back()) || !word_char(text.front())) return false;
+  std::size_t begin = carried.size();
+  while (begin > 0 && word_char(carried[begin - 1])) --begin;
+  std::size_t end = 0;
+  while (end < text.size() && word_char(text[end])) ++end;
+  return std::any_of(carried.begin() + static_cast<std::ptrdiff_t>(begin), carried.end(), digit) &&
+         std::any_of(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(end), digit);
+}
+
 // `join`: a `carried` that stops on a joining mark may run on into `text` as one word (one
-// author's); false: the two are always apart (two authors').
+// author's); false: the two are always apart (two authors'). `glue`: they are read as one word
+// whatever `carried` stops on (DigitsMeet).
 std::optional<Joined> ScanJoined(std::string_view carried, std::string_view text, const ScanFunction& scan,
-                                 bool join = true) {
+                                 bool join = true, bool glue = false) {
   if (carried.empty() || text.empty()) return std::nullopt;
   // The new message's first words: an identifier or a context word that the previous message
   // began ends close to the new one's start.
@@ -80,7 +118,11 @@ std::optional<Joined> ScanJoined(std::string_view carried, std::string_view text
   if (lead == std::string_view::npos) lead = text.size();
   std::size_t words = 0;
   for (std::size_t i = 1; i < lead; ++i) {
-    if (Blank(text[i]) && !Blank(text[i - 1]) && ++words == kMaxLeadWords) {
+    if (!Blank(text[i]) || Blank(text[i - 1])) continue;
+    std::size_t word_begin = i;
+    while (word_begin > 0 && !Blank(text[word_begin - 1])) --word_begin;
+    if (GroupOfSpacedNumber(text.substr(0, lead), word_begin, i, true)) continue;
+    if (++words == kMaxLeadWords) {
       lead = i;
       break;
     }
@@ -99,7 +141,7 @@ std::optional<Joined> ScanJoined(std::string_view carried, std::string_view text
   const char last = carried.back();
   const bool joining = last == '-' || last == '/' || last == '@' || last == '.';
   const auto first = static_cast<unsigned char>(text[j.start]);
-  const bool one_word = join && j.start == 0 && joining && (std::isalnum(first) || first >= 0x80);
+  const bool one_word = join && j.start == 0 && (glue || (joining && (std::isalnum(first) || first >= 0x80)));
   std::string joined;
   joined.reserve(carried.size() + 1 + lead);
   joined.append(carried);
@@ -148,33 +190,45 @@ std::string CarriedTail(std::string_view previous) {
 }
 
 std::vector<Finding> FindingsAcross(std::string_view carried, std::string_view text, const ScanFunction& scan) {
-  std::optional<Joined> j = ScanJoined(carried, text, scan);
-  if (!j) return {};
+  // Read with a space between the two, and where digits meet also as one word: what the second
+  // reading adds (MergeAcross).
   std::vector<Finding> out;
-  for (Finding& f : j->findings) {
-    if (f.end <= j->boundary) continue;  // the previous message's own
-    if (j->sentence_ended && f.begin >= j->boundary) continue;
-    f.begin = j->start + (f.begin < j->boundary ? 0 : f.begin - j->boundary);
-    f.end = j->start + (f.end - j->boundary);
-    f.across_messages = true;
-    out.push_back(std::move(f));
+  for (const bool glue : {false, true}) {
+    if (glue && !DigitsMeet(carried, text)) break;
+    std::optional<Joined> j = ScanJoined(carried, text, scan, true, glue);
+    if (!j) return out;
+    std::vector<Finding> read;
+    for (Finding& f : j->findings) {
+      if (f.end <= j->boundary) continue;  // the previous message's own
+      if (j->sentence_ended && f.begin >= j->boundary) continue;
+      f.begin = j->start + (f.begin < j->boundary ? 0 : f.begin - j->boundary);
+      f.end = j->start + (f.end - j->boundary);
+      f.across_messages = true;
+      read.push_back(std::move(f));
+    }
+    SortByBegin(read);
+    if (glue) MergeAcross(out, std::move(read)); else out = std::move(read);
   }
-  SortByBegin(out);
   return out;
 }
 
 std::vector<Finding> FindingsIntoNext(std::string_view text, std::string_view next, const ScanFunction& scan) {
   const auto [tail_begin, tail_end] = TailRange(text);
-  std::optional<Joined> j = ScanJoined(text.substr(tail_begin, tail_end - tail_begin), next, scan);
-  if (!j) return {};
+  const std::string_view tail = text.substr(tail_begin, tail_end - tail_begin);
   std::vector<Finding> out;
-  for (Finding& f : j->findings) {
-    if (f.begin >= j->carried_end || f.end <= j->boundary) continue;  // not begun in `text` and run on
-    f.begin = tail_begin + f.begin;
-    f.end = tail_end;
-    f.across_messages = true;
-    f.before_next = true;
-    out.push_back(std::move(f));
+  for (const bool glue : {false, true}) {  // as FindingsAcross reads the two
+    if (glue && !DigitsMeet(tail, next)) break;
+    std::optional<Joined> j = ScanJoined(tail, next, scan, true, glue);
+    if (!j) return out;
+    const bool first_reading = out.empty();
+    for (Finding& f : j->findings) {
+      if (f.begin >= j->carried_end || f.end <= j->boundary) continue;  // not begun in `text` and run on
+      f.begin = tail_begin + f.begin;
+      f.end = tail_end;
+      f.across_messages = true;
+      f.before_next = true;
+      if (!glue || first_reading || !OverlapsAny(f, out)) out.push_back(std::move(f));
+    }
   }
   SortByBegin(out);
   return out;

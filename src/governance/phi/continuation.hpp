@@ -23,12 +23,13 @@ namespace rounds::governance::phi {
 // bytes (a value's context words are the five before it).
 inline constexpr std::size_t kMaxCarriedWords = 8;
 inline constexpr std::size_t kMaxCarriedBytes = 96;
-// What of the new message is scanned after it: the first words of its first line.
+// What of the new message is scanned after it: the first words of its first line (a number typed
+// spaced counting as one).
 inline constexpr std::size_t kMaxLeadWords = 8;
 inline constexpr std::size_t kMaxLeadBytes = 96;
 
 // The end of `previous` that a next message may continue: the last kMaxCarriedWords words of
-// its last line without trailing blanks, cut to at most kMaxCarriedBytes at the start of a word
+// its last line without trailing blanks (a number typed spaced, "9 8 7 6", counting as one), cut to at most kMaxCarriedBytes at the start of a word
 // (or of a character, in a word that long). Empty when nothing but blanks ends it.
 std::string CarriedTail(std::string_view previous);
 
@@ -38,8 +39,9 @@ using ScanFunction = std::function<std::vector<Finding>(std::string_view)>;
 // with offsets into `text` (a span begun in `carried` starts where `text` does, after any blanks),
 // sorted by begin and each marked `across_messages`. A `carried` that stops on a joining mark
 // (- / @ .) before a `text` that starts with no blank is joined without the space: "987-65-" and
-// "4320", "jdoe@patients." and "example.org" are one identifier typed in two. Includes what
-// `text` alone would show; MergeAcross keeps the rest.
+// "4320", "jdoe@patients." and "example.org" are one identifier typed in two; where a word with
+// a digit meets one ("MRN 4821" and "3377"), the two are read both ways, apart and as one word.
+// Includes what `text` alone would show; MergeAcross keeps the rest.
 // After a `carried` that ends a sentence (. ? !) only spans begun in it count: its words are no
 // longer the context of what follows.
 std::vector<Finding> FindingsAcross(std::string_view carried, std::string_view text, const ScanFunction& scan);

@@ -81,6 +81,29 @@ TEST_F(ContinuationTest, AWordCutAtAJoiningMarkIsReadWhole) {
   EXPECT_TRUE(FindingsAcross("her ssn is", "   ", [this](std::string_view t) { return scanner_->Scan(t); }).empty());
 }
 
+// An identifier cut where it has no mark is read both ways: with a space, and as one word.
+TEST_F(ContinuationTest, AnIdentifierCutBetweenDigitsIsAlsoReadAsOneWord) {
+  ASSERT_EQ(After("", "3377 is her chart"), Found{});
+  EXPECT_EQ(After("MRN 4821", "3377 is her chart"), (Found{"MRN:3377+"}));
+  EXPECT_EQ(After("my driver's license number is J586", "9011 for the parking permit"), (Found{"LICENSE:9011+"}));
+  EXPECT_EQ(After("Triage: 1", "04yo F, SOB"), (Found{"AGE:04+"}));
+  // Numbers that only meet stay clean.
+  EXPECT_EQ(After("BP 120", "80 and stable"), Found{});
+  EXPECT_EQ(After("bed 12", "3 patients waiting"), Found{});
+  EXPECT_EQ(After("room 4", "2nd floor"), Found{});
+  EXPECT_EQ(After("she takes 5", "0 mg of nothing"), Found{});
+}
+
+// A number typed spaced counts as one word at either end: the window of eight words does not
+// cut it.
+TEST_F(ContinuationTest, ANumberTypedSpacedIsReadWholeAcross) {
+  EXPECT_EQ(After("Kevin's SSN", "9 8 7 6 5 4 3 2 0 needed for the disability form"),
+            (Found{"SSN:9 8 7 6 5 4 3 2 0+"}));
+  EXPECT_EQ(CarriedTail("please put on file that the SSN is 9 8 7 6 5 4 3 2 0"), "put on file that the SSN is 9 8 7 6 5 4 3 2 0");
+  EXPECT_EQ(CarriedTail("one two three four five six seven eight nine ten"), "three four five six seven eight nine ten")
+      << "words that are not a number's groups count as before";
+}
+
 TEST_F(ContinuationTest, AContextWordSentBeforeMakesTheValueAFinding) {
   EXPECT_TRUE(scanner_->Scan("3/4/1950").empty());
   EXPECT_EQ(After("her dob is", "3/4/1950"), (Found{"DATE:3/4/1950+"}));
@@ -154,6 +177,12 @@ TEST_F(ContinuationTest, AnEditThatBeginsWhatTheNextMessageEndsIsFoundInTheEdit)
   EXPECT_EQ(into[0].type, PhiType::kSsn);
   EXPECT_EQ(edited.substr(into[0].begin, into[0].end - into[0].begin), "987-65-");
   EXPECT_TRUE(into[0].across_messages);
+  // Cut where it has no mark, as a post after it reads it (one finding, read both ways).
+  std::vector<Finding> digits = FindingsIntoNext("her chart is MRN 4821", "3377", scan);
+  ASSERT_EQ(digits.size(), 1u);
+  EXPECT_EQ(digits[0].type, PhiType::kMrn);
+  EXPECT_EQ(digits[0].begin, 17u);  // "4821"
+  EXPECT_TRUE(FindingsIntoNext("bed 12", "3 patients waiting", scan).empty());
   // A value in the next message that the edit only gives context to is the next one's.
   EXPECT_TRUE(FindingsIntoNext("her dob is", "3/4/1950", scan).empty());
   // The edit's own identifiers are its own, and a next message of blanks continues nothing.
