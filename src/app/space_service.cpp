@@ -625,9 +625,12 @@ Result<json> SpaceService::Direct(const Actor& actor, const std::vector<UserId>&
   std::string key = DirectKey(all);
   UnixMillis now = clock_.NowMillis();
   std::vector<PendingEvent> events;
-  bool created = false;
+  // Who is told of the conversation as a space added, each with the space as they see it (their
+  // own member id and read marker, not the caller's).
+  std::vector<std::pair<UserId, json>> added;
   ROUNDS_ASSIGN_OR_RETURN(json view, store_.Write([&](store::WriteTx& tx) -> Result<json> {
     events.clear();
+    added.clear();
     ROUNDS_ASSIGN_OR_RETURN(Actor current, internal::Current(tx, actor));
     if (!current.IsStaff()) return Forbidden("staff_only", "Only staff can start direct messages.");
     ROUNDS_ASSIGN_OR_RETURN(auto existing, tx.FindDirectSpace(key));
@@ -660,7 +663,12 @@ Result<json> SpaceService::Direct(const Actor& actor, const std::vector<UserId>&
         events.push_back(std::move(e));
       }
       existing = space;
-      created = true;
+      ROUNDS_ASSIGN_OR_RETURN(auto stored, tx.FindSpace(space.id));
+      for (const User& u : users) {
+        if (u.id == actor.user.id) continue;
+        ROUNDS_ASSIGN_OR_RETURN(json theirs, SpaceView(policy_, tx, actor, *stored, Membership{space.id, u.id, MemberRole::kMember, 0, now}));
+        added.emplace_back(u.id, std::move(theirs));
+      }
     }
     ROUNDS_ASSIGN_OR_RETURN(auto stored, tx.FindSpace(existing->id));
     ROUNDS_ASSIGN_OR_RETURN(auto membership, tx.FindMembership(existing->id, actor.user.id));
@@ -672,12 +680,14 @@ Result<json> SpaceService::Direct(const Actor& actor, const std::vector<UserId>&
       ROUNDS_ASSIGN_OR_RETURN(auto e, AppendEvent(tx, existing->id, "member.joined", MembershipJson(m, current.user), now));
       events.push_back(std::move(e));
       membership = m;
-      created = true;  // told to the caller's other sessions as a space added
     }
-    return SpaceView(policy_, tx, actor, *stored, membership);
+    ROUNDS_ASSIGN_OR_RETURN(json mine, SpaceView(policy_, tx, actor, *stored, membership));
+    // The caller's other sessions learn of it when it is new to them: made now, or taken back.
+    if (!added.empty() || !events.empty()) added.emplace_back(actor.user.id, mine);
+    return mine;
   }));
   for (const auto& e : events) Publish(bus_, e);
-  if (created) PublishToUsers(bus_, "space.added", view, all);
+  for (const auto& [user, theirs] : added) PublishToUsers(bus_, "space.added", theirs, {user});
   return view;
 }
 

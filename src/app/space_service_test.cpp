@@ -286,6 +286,15 @@ TEST_F(SpaceTest, ADirectConversationIsOnePerSetOfPeople) {
   EXPECT_EQ((*group)["members"].size(), 3u);
   EXPECT_EQ((*services_->spaces.Direct(cy_, {ben_.user.id, ana_.user.id}))["id"], (*group)["id"]);
   EXPECT_EQ(UserEvents("space.added", cy_.user.id).size(), 1u) << "announced once, when created";
+  // Each person is told of it as they see it: under their own id, which is how the app tells their
+  // messages from the others' (a view with the starter's id counted no one else's as unread).
+  for (const Actor* person : {&ana_, &ben_, &cy_}) {
+    const auto told = UserEvents("space.added", person->user.id);
+    ASSERT_FALSE(told.empty());
+    EXPECT_EQ(told.back()["data"]["id"], (*group)["id"]);
+    EXPECT_EQ(told.back()["data"]["my_member_id"], person->user.id) << person->user.username;
+    EXPECT_EQ(told.back()["data"]["members"].size(), 3u);
+  }
 }
 
 // A conversation left while leaving was still possible (its membership gone from the store) is
@@ -297,10 +306,13 @@ TEST_F(SpaceTest, ADirectConversationLeftBeforeLeavingWasRefusedTakesItsPersonBa
   EXPECT_EQ(services_->spaces.RemoveMember(ana_, id, ana_.user.id).error().problem, "invalid_value");
   ASSERT_TRUE(store_->Write([&](store::WriteTx& tx) -> Status { return tx.DeleteMembership(id, ana_.user.id); }));
   ASSERT_FALSE(services_->messages.List(ana_, id, {}));
+  const std::size_t ben_told = UserEvents("space.added", ben_.user.id).size();
   auto back = services_->spaces.Direct(ana_, {ben_.user.id});
   ASSERT_TRUE(back);
   EXPECT_EQ((*back)["id"], id);
   EXPECT_EQ((*back)["my_role"], "member");
+  EXPECT_EQ(UserEvents("space.added", ana_.user.id).back()["data"]["my_member_id"], ana_.user.id);
+  EXPECT_EQ(UserEvents("space.added", ben_.user.id).size(), ben_told) << "Ben had it all along";
   EXPECT_TRUE(services_->messages.List(ana_, id, {}));
 }
 
