@@ -95,15 +95,15 @@ struct Joined {
 // identifier cut where it has no mark ("member ID MCD11" and "32680", "Triage: 1" and "04yo F"),
 // which may also be one word typed in two (ScanJoined's `glue`).
 bool DigitsMeet(std::string_view carried, std::string_view text) {
-  const auto word_char = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; };
-  const auto digit = [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; };
+  const auto word_char = [](char c) { return Digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); };
   if (carried.empty() || text.empty() || !word_char(carried.back()) || !word_char(text.front())) return false;
-  std::size_t begin = carried.size();
-  while (begin > 0 && word_char(carried[begin - 1])) --begin;
-  std::size_t end = 0;
-  while (end < text.size() && word_char(text[end])) ++end;
-  return std::any_of(carried.begin() + static_cast<std::ptrdiff_t>(begin), carried.end(), digit) &&
-         std::any_of(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(end), digit);
+  bool digit_before = false;
+  for (std::size_t i = carried.size(); i > 0 && word_char(carried[i - 1]) && !digit_before; --i) digit_before = Digit(carried[i - 1]);
+  if (!digit_before) return false;
+  for (std::size_t i = 0; i < text.size() && word_char(text[i]); ++i) {
+    if (Digit(text[i])) return true;
+  }
+  return false;
 }
 
 // `join`: a `carried` that stops on a joining mark may run on into `text` as one word (one
@@ -117,11 +117,22 @@ std::optional<Joined> ScanJoined(std::string_view carried, std::string_view text
   std::size_t lead = text.find_first_of("\r\n");
   if (lead == std::string_view::npos) lead = text.size();
   std::size_t words = 0;
-  for (std::size_t i = 1; i < lead; ++i) {
-    if (!Blank(text[i]) || Blank(text[i - 1])) continue;
-    std::size_t word_begin = i;
-    while (word_begin > 0 && !Blank(text[word_begin - 1])) --word_begin;
-    if (GroupOfSpacedNumber(text.substr(0, lead), word_begin, i, true)) continue;
+  bool in_word = false;
+  bool digits_only = true;
+  for (std::size_t i = 0; i < lead; ++i) {
+    const char c = text[i];
+    if (!Blank(c)) {
+      digits_only = (digits_only || !in_word) && Digit(c);
+      in_word = true;
+      continue;
+    }
+    if (!in_word) continue;
+    in_word = false;
+    if (digits_only) {  // a group of a number typed spaced runs on into the next (GroupOfSpacedNumber)
+      std::size_t next = i;
+      while (next < lead && (text[next] == ' ' || text[next] == '\t')) ++next;
+      if (next < lead && Digit(text[next])) continue;
+    }
     if (++words == kMaxLeadWords) {
       lead = i;
       break;
