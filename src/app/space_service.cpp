@@ -663,14 +663,14 @@ Result<json> SpaceService::Direct(const Actor& actor, const std::vector<UserId>&
         events.push_back(std::move(e));
       }
       existing = space;
-      ROUNDS_ASSIGN_OR_RETURN(auto stored, tx.FindSpace(space.id));
       for (const User& u : users) {
-        if (u.id == actor.user.id) continue;
-        ROUNDS_ASSIGN_OR_RETURN(json theirs, SpaceView(policy_, tx, actor, *stored, Membership{space.id, u.id, MemberRole::kMember, 0, now}));
-        added.emplace_back(u.id, std::move(theirs));
+        if (u.id != actor.user.id) added.emplace_back(u.id, json());  // their views once it is read back
       }
     }
     ROUNDS_ASSIGN_OR_RETURN(auto stored, tx.FindSpace(existing->id));
+    for (auto& [user, theirs] : added) {
+      ROUNDS_ASSIGN_OR_RETURN(theirs, SpaceView(policy_, tx, actor, *stored, Membership{stored->id, user, MemberRole::kMember, 0, now}));
+    }
     ROUNDS_ASSIGN_OR_RETURN(auto membership, tx.FindMembership(existing->id, actor.user.id));
     if (!membership) {
       // One of its people without a membership (a conversation left before leaving was refused):

@@ -12,17 +12,13 @@ bool Continuation(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x8
 
 bool Digit(char c) { return c >= '0' && c <= '9'; }
 
-// Whether the word of `text` at [begin, end) is digits alone and another word of digits follows it
-// (`forward`) or comes before it: a group of a number typed spaced ("9 8 7 6 5 4 3 2 1", "617 555
-// 0142"), which the word counts of a message's end and start do not count, so as not to cut it.
-bool GroupOfSpacedNumber(std::string_view text, std::size_t begin, std::size_t end, bool forward) {
+// Whether the word of `text` at [begin, end) is digits alone after another word of digits: a
+// group of a number typed spaced ("9 8 7 6 5 4 3 2 1", "617 555 0142"), which the word count of a
+// message's end does not count, so as not to cut the number (ScanJoined counts its start so too).
+bool GroupOfSpacedNumber(std::string_view text, std::size_t begin, std::size_t end) {
   if (begin == end || !std::all_of(text.begin() + static_cast<std::ptrdiff_t>(begin),
                                    text.begin() + static_cast<std::ptrdiff_t>(end), Digit)) {
     return false;
-  }
-  if (forward) {
-    while (end < text.size() && (text[end] == ' ' || text[end] == '\t')) ++end;
-    return end < text.size() && Digit(text[end]);
   }
   while (begin > 0 && (text[begin - 1] == ' ' || text[begin - 1] == '\t')) --begin;
   return begin > 0 && Digit(text[begin - 1]);
@@ -42,7 +38,7 @@ std::pair<std::size_t, std::size_t> TailRange(std::string_view previous) {
     if (!Blank(previous[i - 1]) || Blank(previous[i])) continue;
     std::size_t word_end = i;
     while (word_end < end && !Blank(previous[word_end])) ++word_end;
-    if (GroupOfSpacedNumber(previous.substr(0, end), i, word_end, false)) continue;
+    if (GroupOfSpacedNumber(previous, i, word_end)) continue;
     if (++words == kMaxCarriedWords) {
       begin = i;
       break;
@@ -128,7 +124,7 @@ std::optional<Joined> ScanJoined(std::string_view carried, std::string_view text
     }
     if (!in_word) continue;
     in_word = false;
-    if (digits_only) {  // a group of a number typed spaced runs on into the next (GroupOfSpacedNumber)
+    if (digits_only) {  // a group of a number typed spaced runs on into the next one
       std::size_t next = i;
       while (next < lead && (text[next] == ' ' || text[next] == '\t')) ++next;
       if (next < lead && Digit(text[next])) continue;
