@@ -400,9 +400,10 @@ Result<std::string> MessageService::RunPostUnit(PostJob& job, store::WriteTx& tx
   m.body = screening.Text(0);
   m.client_id = draft.client_id;
   m.created_at = now;
-  m.patient_refs = scanned.PatientsStored(redacted);
-  // Its readers see its files' names: whom those name, each read of it names too.
-  for (const Attachment& a : m.attachments) m.patient_refs = domain::MergePatientRefs(m.patient_refs, a.name_patient_refs);
+  // Its readers see its files' names: whom those name, its record and each read of it name too.
+  std::string file_patients;
+  for (const Attachment& a : m.attachments) file_patients = domain::MergePatientRefs(file_patients, a.name_patient_refs);
+  m.patient_refs = domain::MergePatientRefs(scanned.PatientsStored(redacted), file_patients);
   for (std::size_t i = 0; i < draft.poll_options.size(); ++i) {
     m.poll_options.push_back({static_cast<int>(i), screening.Text(2 + i), 0});
   }
@@ -466,8 +467,7 @@ Result<std::string> MessageService::RunPostUnit(PostJob& job, store::WriteTx& tx
     domain::AuditRecord record = audit_base;
     record.action = ContentAction(phi_action, held, "message.create");
     record.object_id = std::to_string(m.id);
-    record.patient_ref = job.patients;
-    for (const Attachment& a : m.attachments) record.patient_ref = domain::MergePatientRefs(record.patient_ref, a.name_patient_refs);
+    record.patient_ref = domain::MergePatientRefs(job.patients, file_patients);
     if (held) record.reason = m.hold_reason;
     else if (phi_action != phi::PhiAction::kAllow) record.reason = std::string(phi::ToString(phi_action));
     ROUNDS_RETURN_IF_ERROR(AppendSerializedAudit(tx, std::move(record), audit_details));
@@ -1255,8 +1255,6 @@ Result<json> MessageService::Upload(const Actor& actor, SpaceId space_id, const 
   }
   const std::string withheld_types = scanned.WithheldTypesCsv();
   const std::string patients = scanned.Patients();  // whom the name and content name
-  const std::string name_patients =  // and the name alone
-      domain::MergePatientRefs(scanned.fields[0].patients, scanned.fields[0].withheld_patients);
   for (auto& field : scanned.fields) field.withheld.clear();  // the writer copies this screening
   const std::string sha256 = crypto::Sha256Hex(upload.content);
   std::optional<phi::PhiAction> refused;
@@ -1287,7 +1285,7 @@ Result<json> MessageService::Upload(const Actor& actor, SpaceId space_id, const 
     a.withheld_types = withheld_types;
     // Under a redact rule the name and content keep only what was withheld from redaction.
     a.patient_refs = phi_action == phi::PhiAction::kRedact ? scanned.PatientsStored(true) : patients;
-    a.name_patient_refs = phi_action == phi::PhiAction::kRedact ? scanned.fields[0].withheld_patients : name_patients;
+    a.name_patient_refs = scanned.fields[0].PatientsStored(phi_action == phi::PhiAction::kRedact);
     a.created_at = now;
     ROUNDS_ASSIGN_OR_RETURN(a.id, tx.InsertAttachment(a, content));
     if (policy_.Audits()) {

@@ -73,16 +73,15 @@ bool Screening::Withheld() const {
   return std::any_of(fields.begin(), fields.end(), [](const ScreenedField& f) { return !f.withheld.empty(); });
 }
 
-std::string Screening::Patients() const {
-  std::string out;
-  for (const auto& f : fields) out = domain::MergePatientRefs(domain::MergePatientRefs(out, f.patients), f.withheld_patients);
-  return out;
+std::string ScreenedField::PatientsStored(bool redacted) const {
+  return redacted ? withheld_patients : domain::MergePatientRefs(patients, withheld_patients);
 }
 
+std::string Screening::Patients() const { return PatientsStored(false); }
+
 std::string Screening::PatientsStored(bool redacted) const {
-  if (!redacted) return Patients();
   std::string out;
-  for (const auto& f : fields) out = domain::MergePatientRefs(out, f.withheld_patients);
+  for (const auto& f : fields) out = domain::MergePatientRefs(out, f.PatientsStored(redacted));
   return out;
 }
 

@@ -33,6 +33,8 @@ struct ScreenedField {
   // what the audit record of the text's write, and of each read of it, names.
   std::string patients;
   std::string withheld_patients;
+  // Whom its stored text still names (Screening::PatientsStored, for this field alone).
+  std::string PatientsStored(bool redacted) const;
 };
 
 // Who wrote the text being screened. The patient index is the hospital's list of its patients:

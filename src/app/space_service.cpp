@@ -661,11 +661,9 @@ Result<json> SpaceService::Direct(const Actor& actor, const std::vector<UserId>&
         ROUNDS_RETURN_IF_ERROR(tx.UpsertMembership(m));
         ROUNDS_ASSIGN_OR_RETURN(auto e, AppendEvent(tx, space.id, "member.joined", MembershipJson(m, u), now));
         events.push_back(std::move(e));
-      }
-      existing = space;
-      for (const User& u : users) {
         if (u.id != actor.user.id) added.emplace_back(u.id, json());  // their views once it is read back
       }
+      existing = space;
     }
     ROUNDS_ASSIGN_OR_RETURN(auto stored, tx.FindSpace(existing->id));
     for (auto& [user, theirs] : added) {
@@ -683,7 +681,7 @@ Result<json> SpaceService::Direct(const Actor& actor, const std::vector<UserId>&
     }
     ROUNDS_ASSIGN_OR_RETURN(json mine, SpaceView(policy_, tx, actor, *stored, membership));
     // The caller's other sessions learn of it when it is new to them: made now, or taken back.
-    if (!added.empty() || !events.empty()) added.emplace_back(actor.user.id, mine);
+    if (!events.empty()) added.emplace_back(actor.user.id, mine);
     return mine;
   }));
   for (const auto& e : events) Publish(bus_, e);

@@ -102,15 +102,15 @@ bool IsPlainHost(std::string_view host) {
   });
 }
 
-// The built web app: the configured folder, else the first of these holding an index.html: beside
-// the working directory (a checkout), beside the binary (build/rounds of a checkout, or an install
-// under a prefix: bin/rounds and share/rounds/web), then the system's. Empty when none does.
 // Whether `folder` holds a built web app (its index.html).
 bool HoldsWebApp(const std::filesystem::path& folder) {
   std::error_code ec;
   return !folder.empty() && std::filesystem::is_regular_file(folder / "index.html", ec);
 }
 
+// The built web app: the configured folder, else the first of these holding an index.html: beside
+// the working directory (a checkout), beside the binary (build/rounds of a checkout, or an install
+// under a prefix: bin/rounds and share/rounds/web), then the system's. Empty when none does.
 std::string ResolveWebRoot(const Config& config) {
   if (!config.web_root.empty()) return config.web_root;
   namespace fs = std::filesystem;

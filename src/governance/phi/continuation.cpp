@@ -227,14 +227,13 @@ std::vector<Finding> FindingsIntoNext(std::string_view text, std::string_view ne
     if (glue && !DigitsMeet(tail, next)) break;
     std::optional<Joined> j = ScanJoined(tail, next, scan, true, glue);
     if (!j) return out;
-    const bool first_reading = out.empty();
     for (Finding& f : j->findings) {
       if (f.begin >= j->carried_end || f.end <= j->boundary) continue;  // not begun in `text` and run on
       f.begin = tail_begin + f.begin;
       f.end = tail_end;
       f.across_messages = true;
       f.before_next = true;
-      if (!glue || first_reading || !OverlapsAny(f, out)) out.push_back(std::move(f));
+      if (!glue || !OverlapsAny(f, out)) out.push_back(std::move(f));  // what the other reading adds
     }
   }
   SortByBegin(out);
