@@ -101,6 +101,10 @@ void Chain(AuditRecord& record, std::int64_t previous_seq, std::string_view prev
 }
 
 std::string Checkpoint::SignedText() const {
+  if (!next_key.empty()) {
+    return "rounds-audit-checkpoint v3\n" + std::to_string(seq) + "\n" + head_hash + "\n" + root + "\n" +
+           std::to_string(time) + "\nnext-key " + next_key + "\n";
+  }
   if (root.empty()) {
     return "rounds-audit-checkpoint v1\n" + std::to_string(seq) + "\n" + head_hash + "\n" +
            std::to_string(time) + "\n";
@@ -112,7 +116,13 @@ std::string Checkpoint::SignedText() const {
 std::string Checkpoint::ToLine() const {
   std::string line = std::to_string(seq) + " " + head_hash + " " + std::to_string(time) + " " + signature_hex;
   if (!root.empty()) line += " " + root;
+  if (!next_key.empty()) line += " next-key=" + next_key;
   return line;
+}
+
+bool IsPublicKeyHex(std::string_view hex) {
+  return hex.size() == crypto_sign_PUBLICKEYBYTES * 2 &&
+         std::all_of(hex.begin(), hex.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 
 Result<Checkpoint> Checkpoint::FromLine(const std::string& line) {
@@ -122,9 +132,23 @@ Result<Checkpoint> Checkpoint::FromLine(const std::string& line) {
   if (!(in >> seq_text >> c.head_hash >> time_text >> c.signature_hex)) {
     return InvalidArgument("bad_checkpoint", "A checkpoint line must have four or five fields.");
   }
-  std::string extra;
-  if (in >> c.root && (in >> extra || !MerkleHashFromHex(c.root))) {
-    return InvalidArgument("bad_checkpoint", "A checkpoint line's fifth field must be a Merkle root.");
+  // Then a Merkle root, a key change, or both in that order.
+  static constexpr std::string_view kNextKey = "next-key=";
+  std::string field;
+  int extra = 0;
+  while (in >> field) {
+    ++extra;
+    if (field.compare(0, kNextKey.size(), kNextKey) == 0 && c.next_key.empty()) {
+      c.next_key = field.substr(kNextKey.size());
+      if (!IsPublicKeyHex(c.next_key)) {
+        return InvalidArgument("bad_checkpoint", "A key change must name a public key of 64 lower-case hex digits.");
+      }
+    } else if (extra == 1 && MerkleHashFromHex(field)) {
+      c.root = field;
+    } else {
+      return InvalidArgument("bad_checkpoint",
+                             "A checkpoint line's fifth field must be a Merkle root, and a sixth a key change.");
+    }
   }
   auto parse = [](const std::string& text, std::int64_t& out) {
     auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
@@ -146,9 +170,10 @@ SigningKey SigningKey::Generate() {
   return key;
 }
 
-Checkpoint SignCheckpoint(std::int64_t seq, const std::string& head_hash, UnixMillis time,
-                          const SigningKey& key, const std::string& root) {
-  Checkpoint c{seq, head_hash, time, {}, root};
+namespace {
+
+// Signs whatever `c` states (SignedText), filling its signature.
+void Sign(Checkpoint& c, const SigningKey& key) {
   auto sk = FromHex(key.secret_key_hex, crypto_sign_SECRETKEYBYTES);
   unsigned char sig[crypto_sign_BYTES] = {};
   if (sk) {
@@ -158,6 +183,21 @@ Checkpoint SignCheckpoint(std::int64_t seq, const std::string& head_hash, UnixMi
     sodium_memzero(sk->data(), sk->size());
   }
   c.signature_hex = ToHex(sig, sizeof sig);
+}
+
+}  // namespace
+
+Checkpoint SignCheckpoint(std::int64_t seq, const std::string& head_hash, UnixMillis time,
+                          const SigningKey& key, const std::string& root) {
+  Checkpoint c{seq, head_hash, time, {}, root, {}};
+  Sign(c, key);
+  return c;
+}
+
+Checkpoint SignKeyChange(const Checkpoint& at, UnixMillis time, const SigningKey& key,
+                         const std::string& next_public_key_hex) {
+  Checkpoint c{at.seq, at.head_hash, time, {}, at.root, next_public_key_hex};
+  Sign(c, key);
   return c;
 }
 
@@ -195,6 +235,12 @@ void ChainVerifier::Expect(const Checkpoint& c) {
   Expected e;
   e.seq = c.seq;
   e.signature_ok = VerifyCheckpointSignature(c, public_key_hex_);
+  // A key change hands signing over only if the key in use signed it: one that does not verify
+  // fails here, and so does everything its next key signed.
+  if (e.signature_ok && c.ChangesKey()) {
+    public_key_hex_ = c.next_key;
+    ++key_changes_;
+  }
   e.head_ok = c.head_hash.size() == e.head.size();
   if (e.head_ok) std::copy(c.head_hash.begin(), c.head_hash.end(), e.head.begin());
   if (!c.root.empty()) {
@@ -249,6 +295,8 @@ void ChainVerifier::Add(const AuditRecord& r) {
 
 VerifyReport ChainVerifier::Finish() {
   SortOnce();
+  report_.key_changes = key_changes_;
+  report_.last_key_hex = public_key_hex_;
   // The chain's failures first, then the checkpoints' in the order given.
   for (const Expected& e : checkpoints_) {
     ++report_.checkpoints_checked;

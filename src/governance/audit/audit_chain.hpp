@@ -42,18 +42,26 @@ void Chain(AuditRecord& record, std::int64_t previous_seq, std::string_view prev
 // A signed statement that the chain had `seq` records ending in `head_hash` at `time`, and
 // (version 2) that the Merkle tree of those records (merkle.hpp; its size is `seq`) has root
 // `root`. Checkpoints signed before the tree have no root and are checked against the chain only.
+//
+// A key change (version 3) is a checkpoint that also names `next_key`: signed by the key in use,
+// it hands signing over to the next key, which signs every checkpoint after it in the file. So
+// the first key's public half alone checks a file whose key was changed any number of times, and
+// a retired key signs nothing that counts after its hand-over.
 struct Checkpoint {
   std::int64_t seq = 0;
   std::string head_hash;
   UnixMillis time = 0;
   std::string signature_hex;       // Ed25519 over SignedText()
-  std::string root;                // hex; empty in a version 1 checkpoint
+  std::string root;                // hex; empty in a version 1 checkpoint (and a key change at seq 0)
+  std::string next_key;            // hex public key; empty but in a key change
   // v1: "rounds-audit-checkpoint v1\n<seq>\n<head_hash>\n<time>\n";
-  // v2: "rounds-audit-checkpoint v2\n<seq>\n<head_hash>\n<root>\n<time>\n".
+  // v2: "rounds-audit-checkpoint v2\n<seq>\n<head_hash>\n<root>\n<time>\n";
+  // v3: "rounds-audit-checkpoint v3\n<seq>\n<head_hash>\n<root>\n<time>\nnext-key <next_key>\n".
   std::string SignedText() const;
-  // One line of the checkpoint file: "<seq> <head_hash> <time> <signature>[ <root>]".
+  // One line of the checkpoint file: "<seq> <head_hash> <time> <signature>[ <root>][ next-key=<key>]".
   std::string ToLine() const;
   static Result<Checkpoint> FromLine(const std::string& line);
+  bool ChangesKey() const { return !next_key.empty(); }
 };
 
 struct SigningKey {
@@ -66,19 +74,28 @@ struct SigningKey {
 // files signed before the tree).
 Checkpoint SignCheckpoint(std::int64_t seq, const std::string& head_hash, UnixMillis time,
                           const SigningKey& key, const std::string& root = {});
+// The key change from `key` to the key whose public half is `next_public_key_hex`, at the head
+// `at` signed (its seq, head hash and root), dated `time`.
+Checkpoint SignKeyChange(const Checkpoint& at, UnixMillis time, const SigningKey& key,
+                         const std::string& next_public_key_hex);
+// Whether `hex` is an Ed25519 public key in hex (64 hex digits).
+bool IsPublicKeyHex(std::string_view hex);
 bool VerifyCheckpointSignature(const Checkpoint& checkpoint, const std::string& public_key_hex);
 
 struct VerifyReport {
   bool ok = true;
   std::int64_t records_checked = 0;
   std::int64_t checkpoints_checked = 0;
+  std::int64_t key_changes = 0;    // validly signed key changes followed
+  std::string last_key_hex;        // the key the file's last checkpoints are checked with
   // The first record that does not verify (0 when ok or when only a checkpoint fails).
   std::int64_t first_bad_seq = 0;
   std::string problem;             // human-readable reason for the first failure
 };
 
 // Verifies that `records` (ordered by seq as stored) form an unbroken chain from genesis and
-// that every checkpoint is validly signed by `public_key_hex` and matches the chain: its seq
+// that every checkpoint is validly signed, by `public_key_hex` up to the first key change and by
+// the key each change hands over to after it, in the order given, and matches the chain: its seq
 // exists, its head hash equals that record's hash and its root, if it has one, the Merkle root
 // of the records up to it. A checkpoint beyond the chain's end means
 // records were truncated. Checks everything and reports the first failure: the chain's own
@@ -116,7 +133,8 @@ class ChainVerifier {
   void Fail(std::int64_t seq, std::string problem);
   void SortOnce();
 
-  std::string public_key_hex_;
+  std::string public_key_hex_;     // the key the next checkpoint given must be signed with
+  std::int64_t key_changes_ = 0;
   bool sorted_ = false;
 
   VerifyReport report_;

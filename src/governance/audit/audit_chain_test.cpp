@@ -227,6 +227,75 @@ TEST_F(AuditChainTest, CheckpointLineRoundTrips) {
   EXPECT_FALSE(Checkpoint::FromLine(v2.ToLine() + " " + root));
 }
 
+TEST_F(AuditChainTest, AKeyChangeLineRoundTripsAndSignsTheKeyItNames) {
+  const SigningKey next = SigningKey::Generate();
+  const std::string root = crypto::Sha256Hex("a root");
+  const Checkpoint at = SignCheckpoint(8, std::string(64, 'b'), 124, key_, root);
+  const Checkpoint change = SignKeyChange(at, 125, key_, next.public_key_hex);
+  EXPECT_EQ(change.SignedText().rfind("rounds-audit-checkpoint v3\n", 0), 0u);
+  EXPECT_EQ(change.ToLine(), "8 " + std::string(64, 'b') + " 125 " + change.signature_hex + " " + root +
+                                 " next-key=" + next.public_key_hex);
+  auto parsed = Checkpoint::FromLine(change.ToLine());
+  ASSERT_TRUE(parsed);
+  EXPECT_EQ(parsed->next_key, next.public_key_hex);
+  EXPECT_EQ(parsed->root, root);
+  EXPECT_TRUE(VerifyCheckpointSignature(*parsed, key_.public_key_hex));
+  // The key named is signed: naming another breaks the signature.
+  Checkpoint swapped = *parsed;
+  swapped.next_key = SigningKey::Generate().public_key_hex;
+  EXPECT_FALSE(VerifyCheckpointSignature(swapped, key_.public_key_hex));
+  // At seq 0 (no records yet) a key change has no root.
+  const Checkpoint empty = SignKeyChange(SignCheckpoint(0, std::string(kGenesisHash), 1, key_), 2, key_,
+                                         next.public_key_hex);
+  auto parsed_empty = Checkpoint::FromLine(empty.ToLine());
+  ASSERT_TRUE(parsed_empty);
+  EXPECT_TRUE(parsed_empty->root.empty());
+  EXPECT_TRUE(VerifyCheckpointSignature(*parsed_empty, key_.public_key_hex));
+  // A key that is not one, a second key change or a root after it: the line is refused.
+  const std::string line = at.ToLine();
+  EXPECT_FALSE(Checkpoint::FromLine(line + " next-key=abc"));
+  EXPECT_FALSE(Checkpoint::FromLine(line + " next-key=" + std::string(64, 'G')));
+  EXPECT_FALSE(Checkpoint::FromLine(change.ToLine() + " next-key=" + next.public_key_hex));
+  EXPECT_FALSE(Checkpoint::FromLine(change.ToLine() + " " + root));
+}
+
+TEST_F(AuditChainTest, AFileWhoseKeyChangedVerifiesFromItsFirstKeyAlone) {
+  const auto records = MakeChain(40);
+  const SigningKey second = SigningKey::Generate();
+  const SigningKey third = SigningKey::Generate();
+  const Checkpoint ten = SignCheckpoint(10, records[9].hash, 1, key_, RootOf(records, 10));
+  const Checkpoint to_second = SignKeyChange(ten, 2, key_, second.public_key_hex);
+  const Checkpoint twenty = SignCheckpoint(20, records[19].hash, 3, second, RootOf(records, 20));
+  const Checkpoint to_third = SignKeyChange(twenty, 4, second, third.public_key_hex);
+  const Checkpoint forty = SignCheckpoint(40, records[39].hash, 5, third, RootOf(records, 40));
+  const std::vector<Checkpoint> file = {ten, to_second, twenty, to_third, forty};
+  VerifyReport report = VerifyChain(records, file, key_.public_key_hex);
+  EXPECT_TRUE(report.ok) << report.problem;
+  EXPECT_EQ(report.key_changes, 2);
+  EXPECT_EQ(report.last_key_hex, third.public_key_hex);
+  EXPECT_EQ(report.checkpoints_checked, 5);
+
+  // The later keys alone do not check the lines the first one signed.
+  EXPECT_FALSE(VerifyChain(records, file, third.public_key_hex).ok);
+  // A retired key's signature after its hand-over counts for nothing.
+  std::vector<Checkpoint> retired = file;
+  retired[4] = SignCheckpoint(40, records[39].hash, 5, second, RootOf(records, 40));
+  report = VerifyChain(records, retired, key_.public_key_hex);
+  EXPECT_FALSE(report.ok);
+  EXPECT_NE(report.problem.find("checkpoint at seq 40 has an invalid signature"), std::string::npos) << report.problem;
+  // A key change signed by a key not in use (a forged hand-over) fails, and what its key signed.
+  const SigningKey stranger = SigningKey::Generate();
+  std::vector<Checkpoint> forged = {ten, SignKeyChange(ten, 2, stranger, stranger.public_key_hex),
+                                    SignCheckpoint(20, records[19].hash, 3, stranger, RootOf(records, 20))};
+  report = VerifyChain(records, forged, key_.public_key_hex);
+  EXPECT_FALSE(report.ok);
+  EXPECT_EQ(report.key_changes, 0);
+  EXPECT_NE(report.problem.find("checkpoint at seq 10 has an invalid signature"), std::string::npos) << report.problem;
+  // The hand-over is followed in the file's order: moved after the lines its key signed, they fail.
+  std::vector<Checkpoint> reordered = {ten, twenty, to_second};
+  EXPECT_FALSE(VerifyChain(records, reordered, key_.public_key_hex).ok);
+}
+
 // Every single random tampering — edit, delete, reorder, insert, tail truncation — is detected
 // against the last checkpoint.
 TEST_F(AuditChainTest, ThousandRandomTamperingsAreAllDetected) {
