@@ -1,6 +1,7 @@
 #include "app/audit_service.hpp"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -82,22 +83,112 @@ AuditFiles AuditFiles::For(const Config& config) {
   files.public_key = key.replace_extension(".pub").string();
   files.last_verification = (std::filesystem::path(files.checkpoints).parent_path() / "last-verification.json").string();
   files.feed_cursor = (dir / "feed.cursor").string();
+  files.key_lock = files.signing_key + ".lock";
+  files.next_signing_key = files.signing_key + ".next";
   return files;
+}
+
+AuditKeyLock::AuditKeyLock(const AuditFiles& files) {
+  std::error_code ec;
+  const auto parent = std::filesystem::path(files.key_lock).parent_path();
+  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+  fd_ = ::open(files.key_lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd_ >= 0 && ::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+    ::close(fd_);
+    fd_ = -1;
+  }
+}
+
+AuditKeyLock::~AuditKeyLock() {
+  if (fd_ >= 0) ::close(fd_);  // releases the lock
+}
+
+namespace {
+
+Result<SigningKey> ReadSigningKey(const std::string& path) {
+  ROUNDS_ASSIGN_OR_RETURN(std::string secret, ReadTrimmed(path));
+  if (secret.size() != kSecretKeyHexSize || !IsHex(secret)) {
+    return Fail(ErrorCode::kInternal, "audit_key", "The audit signing key file is not valid.", path);
+  }
+  return SigningKey{secret.substr(kSecretKeyHexSize / 2), secret};
+}
+
+}  // namespace
+
+Status SettleSigningKeyChange(const AuditFiles& files, UnixMillis now) {
+  std::error_code ec;
+  if (!std::filesystem::exists(files.next_signing_key, ec)) return Ok();
+  Result<SigningKey> next = ReadSigningKey(files.next_signing_key);
+  ROUNDS_ASSIGN_OR_RETURN(auto last, ReadLastCheckpoint(files.checkpoints));
+  const bool handed_over = next && last && last->ChangesKey() && last->next_key == next->public_key_hex;
+  const bool signed_since = next && last && !last->ChangesKey() &&
+                            governance::audit::VerifyCheckpointSignature(*last, next->public_key_hex);
+  if (!handed_over && !signed_since) {
+    // The key change never reached the checkpoint file (a key written part-way names none): the
+    // key in use stands.
+    std::filesystem::remove(files.next_signing_key, ec);
+    SyncFolder(std::filesystem::path(files.next_signing_key).parent_path());
+    log::Warn("audit_key_change_undone", {{"key_file", files.signing_key}});
+    return Ok();
+  }
+  if (handed_over) {
+    // The old key handed over and the new one had not yet signed: it signs the same head.
+    Checkpoint signed_by_next = governance::audit::SignCheckpoint(last->seq, last->head_hash, now, *next, last->root);
+    ROUNDS_RETURN_IF_ERROR(AppendCheckpoint(files.checkpoints, signed_by_next));
+  }
+  ROUNDS_RETURN_IF_ERROR(ReplaceFile(files.next_signing_key, files.signing_key, "audit_key"));
+  log::Warn("audit_key_change_finished", {{"key_file", files.signing_key}, {"public_key", next->public_key_hex}});
+  return Ok();
+}
+
+Result<SigningKeyChange> ChangeSigningKey(const AuditFiles& files, UnixMillis now) {
+  AuditKeyLock lock(files);
+  if (!lock.held()) {
+    return Fail(ErrorCode::kConflict, "audit_in_use",
+                "A server (or another key change) is using the audit folder: stop the server, then change the key.",
+                files.key_lock);
+  }
+  ROUNDS_RETURN_IF_ERROR(SettleSigningKeyChange(files, now));
+  std::error_code ec;
+  if (!std::filesystem::exists(files.signing_key, ec)) {
+    return Fail(ErrorCode::kInternal, "audit_key_missing",
+                "There is no audit signing key to change: the server makes one on its first start.", files.signing_key);
+  }
+  ROUNDS_ASSIGN_OR_RETURN(SigningKey key, ReadSigningKey(files.signing_key));
+  ROUNDS_ASSIGN_OR_RETURN(auto last, ReadLastCheckpoint(files.checkpoints));
+  if (!last) {
+    return Fail(ErrorCode::kConflict, "audit_not_anchored",
+                "The audit checkpoint file is missing or empty: there is no signed head to hand the key over at.",
+                files.checkpoints);
+  }
+  if (!governance::audit::VerifyCheckpointSignature(*last, key.public_key_hex)) {
+    return Fail(ErrorCode::kConflict, "audit_not_anchored",
+                "The last audit checkpoint is not signed by the signing key: the key cannot hand over what it did "
+                "not sign.",
+                files.checkpoints);
+  }
+  const SigningKey next = SigningKey::Generate();
+  // The new key is on disk, synced, before anything names it: a crash after the hand-over finds it.
+  ROUNDS_RETURN_IF_ERROR(WriteNewFile(files.next_signing_key, next.secret_key_hex + "\n", 0600, "audit_key",
+                                      "the next audit signing key"));
+  ROUNDS_RETURN_IF_ERROR(AppendCheckpoint(files.checkpoints, governance::audit::SignKeyChange(*last, now, key, next.public_key_hex)));
+  ROUNDS_RETURN_IF_ERROR(AppendCheckpoint(
+      files.checkpoints, governance::audit::SignCheckpoint(last->seq, last->head_hash, now, next, last->root)));
+  ROUNDS_RETURN_IF_ERROR(ReplaceFile(files.next_signing_key, files.signing_key, "audit_key"));
+  log::Info("audit_key_changed", {{"previous_public_key", key.public_key_hex}, {"public_key", next.public_key_hex},
+                                  {"seq", last->seq}});
+  return SigningKeyChange{key.public_key_hex, next.public_key_hex, last->seq};
 }
 
 Result<SigningKey> LoadOrCreateSigningKey(const AuditFiles& files, bool* created) {
   if (created != nullptr) *created = false;
   std::error_code ec;
   if (std::filesystem::exists(files.signing_key, ec)) {
-    ROUNDS_ASSIGN_OR_RETURN(std::string secret, ReadTrimmed(files.signing_key));
-    if (secret.size() != kSecretKeyHexSize || !IsHex(secret)) {
-      return Fail(ErrorCode::kInternal, "audit_key", "The audit signing key file is not valid.", files.signing_key);
-    }
+    ROUNDS_ASSIGN_OR_RETURN(SigningKey key, ReadSigningKey(files.signing_key));
     struct stat st {};
     if (::stat(files.signing_key.c_str(), &st) == 0 && (st.st_mode & 077) != 0) {
       log::Warn("audit_key_permissions", {{"path", files.signing_key}, {"hint", "chmod 600"}});
     }
-    SigningKey key{secret.substr(kSecretKeyHexSize / 2), secret};
     if (!std::filesystem::exists(files.public_key, ec)) {
       ROUNDS_RETURN_IF_ERROR(WriteNewFile(files.public_key, key.public_key_hex + "\n", 0644, "audit_key", "the audit signing key"));
     }
@@ -247,6 +338,24 @@ Result<std::optional<Checkpoint>> FindRootedCheckpoint(const std::string& path, 
   }
   lines.ScanFrom(low, keep);
   return found;
+}
+
+Result<std::vector<Checkpoint>> KeyChangesBefore(const std::string& path, const Checkpoint& checkpoint) {
+  std::vector<Checkpoint> changes;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return changes;
+  // Only the rare key change is parsed: the file grows by a line a minute or faster.
+  const std::string target = checkpoint.ToLine();
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line == target) return changes;
+    if (line.find(" next-key=") == std::string::npos) continue;
+    auto change = Checkpoint::FromLine(line);
+    if (change && change->ChangesKey()) changes.push_back(std::move(*change));
+  }
+  if (in.bad()) return Fail(ErrorCode::kInternal, "audit_checkpoint", "Cannot read the audit checkpoint file.", path);
+  return changes;
 }
 
 Status AppendCheckpoint(const std::string& path, const Checkpoint& checkpoint) {
@@ -402,6 +511,7 @@ Result<VerifyReport> VerifyAuditFiles(const std::string& database_path, const st
   if (!std::filesystem::is_regular_file(database_path, ec)) return NotFound("Database '" + database_path + "'");
   ROUNDS_ASSIGN_OR_RETURN(auto verifier, VerifierForCheckpointFile(checkpoints_path, public_key_hex));
   if (!witness_path.empty()) {
+    verifier.StartAnotherFile();
     ROUNDS_RETURN_IF_ERROR(ForEachWitnessedCheckpoint(witness_path, [&verifier](const Checkpoint& c) { verifier.Expect(c); }));
   }
   // Verification only reads, so nothing here needs to wait for the disk.
@@ -728,8 +838,19 @@ Status AuditService::Start() {
   if (witness_) ROUNDS_RETURN_IF_ERROR(witness_->Start());
   {
     std::lock_guard lock(checkpoint_mutex_);
+    if (!key_lock_) {
+      auto held = std::make_unique<AuditKeyLock>(files_);
+      if (!held->held()) {
+        return Fail(ErrorCode::kConflict, "audit_in_use",
+                    "Another server, or a change of the audit signing key, is using the audit folder.", files_.key_lock);
+      }
+      key_lock_ = std::move(held);
+    }
+    ROUNDS_RETURN_IF_ERROR(SettleSigningKeyChange(files_, clock_.NowMillis()));
     bool created = false;
     ROUNDS_ASSIGN_OR_RETURN(key_, LoadOrCreateSigningKey(files_, &created));
+    // The first key's public half checks every checkpoint, following the key changes since.
+    first_public_key_ = ReadPublicKeyFile(files_.public_key).value_or(key_->public_key_hex);
     if (created) {
       // A new key's first line: the empty chain, signed. From now on the checkpoint file is never
       // empty, so an empty or missing one is one that was removed.
@@ -737,7 +858,12 @@ Status AuditService::Start() {
           files_.checkpoints, governance::audit::SignCheckpoint(0, std::string(governance::audit::kGenesisHash),
                                                                 clock_.NowMillis(), *key_)));
     }
-    ROUNDS_ASSIGN_OR_RETURN(auto last, ReadLastCheckpoint(files_.checkpoints));
+    std::optional<Checkpoint> last;
+    std::optional<Checkpoint> before_last;
+    ROUNDS_RETURN_IF_ERROR(ForEachCheckpoint(files_.checkpoints, [&](const Checkpoint& c) {
+      before_last = std::move(last);
+      last = c;
+    }));
     last_checkpoint_seq_ = last ? last->seq : 0;
     last_checkpoint_rooted_ = !last || last->seq == 0 || !last->root.empty();
     last_checkpoint_time_ = clock_.NowMillis();
@@ -763,6 +889,11 @@ Status AuditService::Start() {
       // The witness holds the last line this server starts from (a new key's first), then what
       // it signs; records written while the server was down (CLI administration) are anchored at
       // once.
+      // A key changed since the server last ran hands over to the key that signed the last line:
+      // the witness is told the hand-over first, or it could not check that line.
+      if (witness_ && last && before_last && before_last->ChangesKey() && before_last->next_key == key_->public_key_hex) {
+        witness_->Witness(*before_last, clock_.NowMillis());
+      }
       if (witness_ && last) witness_->Witness(*last, clock_.NowMillis());
       ROUNDS_RETURN_IF_ERROR(CheckpointLocked());
     } else {
@@ -816,6 +947,8 @@ void AuditService::Stop() {
   }
   // The final head goes off the host too, if the collector takes it soon.
   if (witness_) witness_->Stop(std::chrono::seconds(5));
+  std::lock_guard lock(checkpoint_mutex_);
+  key_lock_.reset();  // the key may be changed now
 }
 
 Status AuditService::CheckpointNow() {
@@ -1171,7 +1304,7 @@ void AuditService::RunVerification(std::string started_by, UnixMillis started_at
   std::string public_key;
   {
     std::lock_guard lock(checkpoint_mutex_);
-    if (key_) public_key = key_->public_key_hex;
+    public_key = first_public_key_;
   }
   if (public_key.empty()) public_key = ReadPublicKeyFile(files_.public_key).value_or("");
   auto progress = [this](std::int64_t checked) -> Status {
@@ -1198,6 +1331,7 @@ void AuditService::RunVerification(std::string started_by, UnixMillis started_at
   json result{{"ok", report.ok},
               {"records_checked", report.records_checked},
               {"checkpoints_checked", report.checkpoints_checked},
+              {"key_changes", report.key_changes},
               {"first_bad_seq", report.ok ? json(nullptr) : json(report.first_bad_seq)},
               {"problem", report.ok ? json(nullptr) : json(report.problem)},
               {"head_seq", report.records_checked},
@@ -1260,6 +1394,7 @@ json AuditService::StatusLocked() const {
                         {"first_bad_seq", nullptr}, {"problem", nullptr}, {"head_seq", nullptr},
                         {"checked_at", nullptr}, {"started_at", nullptr}, {"started_by", nullptr},
                         {"seconds", nullptr}};
+  if (!out.contains("key_changes")) out["key_changes"] = nullptr;  // a verdict kept from before the count
   out["anchored"] = unanchored_problem_.empty();
   if (!unanchored_problem_.empty()) {
     // A verification after the anchor broke may find the chain whole (a faithful copy of the

@@ -50,9 +50,46 @@ struct AuditFiles {
   std::string public_key;   // hex public key
   std::string last_verification;  // the last finished verification's report (JSON)
   std::string feed_cursor;        // the seq of the last record the audit feed sent
+  std::string key_lock;           // <signing key>.lock: see AuditKeyLock
+  std::string next_signing_key;   // <signing key>.next: a key change's new key until it is done
 
   static AuditFiles For(const Config& config);
 };
+
+// An exclusive advisory lock (flock) on the audit folder's lock file, made when missing, held
+// while it lives if it was free. A running server holds it for its life and a signing key change
+// for its own, so the key is never changed under a server that signs with it.
+class AuditKeyLock {
+ public:
+  explicit AuditKeyLock(const AuditFiles& files);
+  ~AuditKeyLock();
+  AuditKeyLock(const AuditKeyLock&) = delete;
+  AuditKeyLock& operator=(const AuditKeyLock&) = delete;
+  bool held() const { return fd_ >= 0; }
+
+ private:
+  int fd_ = -1;
+};
+
+struct SigningKeyChange {
+  std::string previous_public_key;  // hex
+  std::string public_key;           // hex, the key that signs from now on
+  std::int64_t seq = 0;             // the head both keys signed at the change
+};
+
+// Changes the audit trail's signing key (the server stopped): a new key is made and kept at
+// `next_signing_key` (0600), the key in use signs a key change naming it over the last checkpoint's
+// head (checkpoint version 3), the new key signs that head too, and the new key replaces the old
+// one, whose secret is gone from then on. The public key file keeps the first key: it alone still
+// checks every checkpoint, following the changes. Nothing in the database is read or written (the
+// caller records the change). A change that stopped half-way is settled first.
+// kConflict "audit_in_use" while a server (or another change) holds the lock; kInternal
+// "audit_key_missing" without a key; kConflict "audit_not_anchored" when the file has no
+// checkpoint, or its last is not signed by the key (a server would refuse to sign on it too).
+Result<SigningKeyChange> ChangeSigningKey(const AuditFiles& files, UnixMillis now);
+// Finishes or undoes a signing key change that stopped half-way; the caller holds the lock. The
+// new key stands if the key change naming it reached the checkpoint file, and is removed if not.
+Status SettleSigningKeyChange(const AuditFiles& files, UnixMillis now);
 
 // Loads the signing key, creating the folder, the key (0600) and its public half on first use.
 // kInternal when the files cannot be read or written, or hold no valid key.
@@ -73,6 +110,11 @@ Result<std::optional<governance::audit::Checkpoint>> ReadLastCheckpoint(const st
 // search by seq (the file's seqs only grow) otherwise. Lines that do not parse are passed over.
 Result<std::optional<governance::audit::Checkpoint>> FindRootedCheckpoint(const std::string& path,
                                                                           std::optional<std::int64_t> seq);
+// The key changes of the file before `checkpoint`'s line (all of them if it is not there),
+// oldest first: what a proof carries so that the first key's public half checks a checkpoint a
+// later key signed.
+Result<std::vector<governance::audit::Checkpoint>> KeyChangesBefore(const std::string& path,
+                                                                    const governance::audit::Checkpoint& checkpoint);
 // Appends one checkpoint line and flushes it to disk (fsync) before returning.
 Status AppendCheckpoint(const std::string& path, const governance::audit::Checkpoint& checkpoint);
 
@@ -175,7 +217,7 @@ class AuditService {
   // it. Returns VerificationStatus().
   Result<nlohmann::json> StartVerification(const Actor& actor);
   // The last finished verification (kept across restarts) and the one running, if any:
-  // {ok, records_checked, checkpoints_checked, first_bad_seq, problem, head_seq, checked_at,
+  // {ok, records_checked, checkpoints_checked, key_changes, first_bad_seq, problem, head_seq, checked_at,
   //  started_at, started_by, running, running_since, running_records_checked, signed_tree}, where
   // signed_tree is {size, root, time} of the last checkpoint that signs a Merkle root (or null). Before the first
   // verification the last one's fields are null. Reading it is not recorded (it shows no record);
@@ -250,6 +292,8 @@ class AuditService {
 
   std::mutex checkpoint_mutex_;  // serializes checkpoint writes; guards the fields below
   std::optional<governance::audit::SigningKey> key_;
+  std::string first_public_key_;              // hex: what every checkpoint is checked from
+  std::unique_ptr<AuditKeyLock> key_lock_;    // held from the first Start() on
   std::int64_t last_checkpoint_seq_ = 0;
   UnixMillis last_checkpoint_time_ = 0;
   // Whether the last checkpoint signs the tree's root (one signed before the tree does not: the

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <limits>
 
 #include "app/audit_service.hpp"
 
@@ -115,6 +116,15 @@ json CheckpointJson(const Checkpoint& c) {
               {"signature", c.signature_hex}, {"line", c.ToLine()}};
 }
 
+// The key changes before `checkpoint` in the file, as lines: with them the first key's public
+// half checks a checkpoint a later key signed.
+Result<json> KeyChangeLines(const std::string& checkpoints_path, const Checkpoint& checkpoint) {
+  ROUNDS_ASSIGN_OR_RETURN(auto changes, KeyChangesBefore(checkpoints_path, checkpoint));
+  json lines = json::array();
+  for (const Checkpoint& c : changes) lines.push_back(c.ToLine());
+  return lines;
+}
+
 json HexList(const std::vector<MerkleHash>& hashes) {
   json out = json::array();
   for (const MerkleHash& h : hashes) out.push_back(MerkleHex(h));
@@ -149,11 +159,12 @@ Result<json> InclusionProofDocument(store::Store& store, const std::string& chec
   const bool verified = root && governance::audit::VerifyMerkleInclusion(
                                     static_cast<std::uint64_t>(seq - 1), static_cast<std::uint64_t>(checkpoint.seq),
                                     leaf, proof, *root);
+  ROUNDS_ASSIGN_OR_RETURN(json key_changes, KeyChangeLines(checkpoints_path, checkpoint));
   return json{{"kind", "inclusion"},       {"seq", seq},
               {"leaf_index", seq - 1},     {"tree_size", checkpoint.seq},
               {"record_hash", rows.front().hash}, {"leaf_hash", MerkleHex(leaf)},
               {"proof", HexList(proof)},   {"checkpoint", CheckpointJson(checkpoint)},
-              {"verified", verified}};
+              {"key_changes", std::move(key_changes)}, {"verified", verified}};
 }
 
 Result<json> ConsistencyProofDocument(store::Store& store, const std::string& checkpoints_path, std::int64_t from,
@@ -167,9 +178,10 @@ Result<json> ConsistencyProofDocument(store::Store& store, const std::string& ch
                         governance::audit::VerifyMerkleConsistency(static_cast<std::uint64_t>(first.seq),
                                                                    static_cast<std::uint64_t>(second.seq),
                                                                    *first_root, *second_root, proof);
+  ROUNDS_ASSIGN_OR_RETURN(json key_changes, KeyChangeLines(checkpoints_path, second));
   return json{{"kind", "consistency"}, {"from", first.seq}, {"to", second.seq}, {"proof", HexList(proof)},
               {"from_checkpoint", CheckpointJson(first)}, {"to_checkpoint", CheckpointJson(second)},
-              {"verified", verified}};
+              {"key_changes", std::move(key_changes)}, {"verified", verified}};
 }
 
 Result<std::string> CheckProofDocument(const json& document, const std::string& public_key_hex) {
@@ -194,8 +206,31 @@ Result<std::string> CheckProofDocument(const json& document, const std::string& 
     if (!hash) return bad("a proof hash is not 64 hex digits");
     proof.push_back(*hash);
   }
-  const auto signed_by_key = [&public_key_hex](const Checkpoint& c) {
-    return governance::audit::VerifyCheckpointSignature(c, public_key_hex);
+  // The keys that signed, from the first, each with the seqs it signed: a key change at seq s hands
+  // over from the key that signed up to s to the next, which signs from s on.
+  struct KeyInUse {
+    std::string key;
+    std::int64_t from = 0;
+    std::int64_t to = std::numeric_limits<std::int64_t>::max();
+  };
+  std::vector<KeyInUse> keys{{public_key_hex}};
+  if (document.contains("key_changes")) {
+    if (!document["key_changes"].is_array()) return bad("key_changes is not a list of checkpoint lines");
+    for (const json& line : document["key_changes"]) {
+      if (!line.is_string()) return bad("a key change is not a checkpoint line");
+      auto change = Checkpoint::FromLine(line.get<std::string>());
+      if (!change || !change->ChangesKey()) return bad("a key change is not a key change's checkpoint line");
+      if (!governance::audit::VerifyCheckpointSignature(*change, keys.back().key) || change->seq < keys.back().from) {
+        return "the key change at record " + std::to_string(change->seq) + " is not signed by the key in use there";
+      }
+      keys.back().to = change->seq;
+      keys.push_back({change->next_key, change->seq});
+    }
+  }
+  const auto signed_by_key = [&keys](const Checkpoint& c) {
+    return std::any_of(keys.begin(), keys.end(), [&c](const KeyInUse& k) {
+      return c.seq >= k.from && c.seq <= k.to && governance::audit::VerifyCheckpointSignature(c, k.key);
+    });
   };
   const std::string kind = document["kind"].get<std::string>();
   if (kind == "inclusion") {

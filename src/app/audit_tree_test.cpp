@@ -1,6 +1,7 @@
 // The audit trail's Merkle tree as the server keeps it: grown with each checkpoint, kept in the
 // store from 256 leaves up, signed into version 2 checkpoints, proved to officers as documents the
-// public key alone checks, carried across restarts and upgrades, and caught when altered.
+// public key alone checks, carried across restarts, upgrades and changes of the signing key, and
+// caught when altered.
 #include <sqlite3.h>
 
 #include <filesystem>
@@ -11,6 +12,7 @@
 
 #include "app/audit_log.hpp"
 #include "app/audit_service.hpp"
+#include "app/key_file.hpp"
 #include "app/audit_tree.hpp"
 #include "app/service_test_support.hpp"
 #include "core/crypto.hpp"
@@ -359,6 +361,143 @@ TEST_F(AuditTreeTest, AKeptSubtreeAlteredInTheDatabaseIsCaught) {
   ASSERT_TRUE(status);
   EXPECT_EQ((*status)["ok"], false);
   EXPECT_NE((*status)["problem"].get<std::string>().find("Merkle tree"), std::string::npos) << (*status)["problem"];
+}
+
+// The signing key changed (the server stopped): the old key hands over to a new one, which signs
+// from then on; the first key's public half alone still checks every checkpoint, the server's own
+// verification and every proof, before the change and after, across two changes.
+TEST_F(AuditTreeTest, ASigningKeyChangeLeavesEveryCheckpointCheckedByTheFirstKey) {
+  ASSERT_TRUE(services_->audit.Start());
+  const Actor officer = MakeOfficer("officer");
+  Append(300);
+  ASSERT_TRUE(services_->audit.CheckpointNow());
+  const std::int64_t before = Checkpoints().back().seq;  // a tree only the first key signs
+  Append(20);
+  ASSERT_TRUE(services_->audit.CheckpointNow());
+  const AuditFiles files = AuditFiles::For(config_);
+  const std::string first_key = PublicKey();
+
+  // Not under a running server: it signs with the key.
+  auto refused = ChangeSigningKey(files, clock_.NowMillis());
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().problem, "audit_in_use");
+  EXPECT_FALSE(std::filesystem::exists(files.next_signing_key));
+
+  std::vector<std::string> keys = {first_key};
+  for (int change = 1; change <= 2; ++change) {
+    Restart();
+    clock_.Advance(1'000);
+    auto changed = ChangeSigningKey(files, clock_.NowMillis());
+    ASSERT_TRUE(changed) << changed.error().public_message;
+    EXPECT_EQ(changed->previous_public_key, keys.back());
+    EXPECT_NE(changed->public_key, keys.back());
+    keys.push_back(changed->public_key);
+    EXPECT_EQ(LoadOrCreateSigningKey(files).value().public_key_hex, changed->public_key) << "the old secret is gone";
+    EXPECT_EQ(PublicKey(), first_key) << "the public key file keeps the first key";
+    EXPECT_FALSE(std::filesystem::exists(files.next_signing_key));
+    // The hand-over, signed by the old key, then the same head signed by the new one.
+    const auto lines = Checkpoints();
+    ASSERT_GE(lines.size(), 2u);
+    const Checkpoint& handover = lines[lines.size() - 2];
+    EXPECT_EQ(handover.next_key, changed->public_key);
+    EXPECT_TRUE(governance::audit::VerifyCheckpointSignature(handover, changed->previous_public_key));
+    EXPECT_EQ(lines.back().seq, handover.seq);
+    EXPECT_EQ(changed->seq, handover.seq);
+    EXPECT_TRUE(governance::audit::VerifyCheckpointSignature(lines.back(), changed->public_key));
+
+    ASSERT_TRUE(services_->audit.Start());
+    Append(200);
+    ASSERT_TRUE(services_->audit.CheckpointNow());
+    const Checkpoint last = Checkpoints().back();
+    EXPECT_TRUE(governance::audit::VerifyCheckpointSignature(last, changed->public_key));
+    EXPECT_FALSE(governance::audit::VerifyCheckpointSignature(last, changed->previous_public_key));
+
+    auto verified = VerifyAuditFiles((dir_ / "rounds.db").string(), files.checkpoints, first_key);
+    ASSERT_TRUE(verified);
+    EXPECT_TRUE(verified->ok) << verified->problem;
+    EXPECT_EQ(verified->key_changes, change);
+    EXPECT_EQ(verified->last_key_hex, changed->public_key);
+    // The newest key alone does not check what the first signed.
+    auto newest_only = VerifyAuditFiles((dir_ / "rounds.db").string(), files.checkpoints, changed->public_key);
+    ASSERT_TRUE(newest_only);
+    EXPECT_FALSE(newest_only->ok);
+  }
+  // The server's own verification follows the changes too.
+  ASSERT_TRUE(services_->audit.StartVerification(officer));
+  services_->audit.AwaitVerification();
+  auto status = services_->audit.VerificationStatus(officer);
+  ASSERT_TRUE(status);
+  EXPECT_EQ((*status)["ok"], true) << (*status)["problem"];
+  EXPECT_EQ((*status)["key_changes"], 2);
+
+  // Proofs: against a tree the first key signed, the newest key signed, and from one to the other,
+  // each checked with the first key alone, carrying the hand-overs before its checkpoint.
+  auto old_tree = services_->audit.InclusionProof(officer, 5, before);
+  ASSERT_TRUE(old_tree);
+  EXPECT_EQ((*old_tree)["key_changes"].size(), 0u);
+  EXPECT_EQ(CheckProofDocument(*old_tree, first_key).value(), "");
+  auto newest = services_->audit.InclusionProof(officer, 5, std::nullopt);
+  ASSERT_TRUE(newest);
+  EXPECT_EQ((*newest)["key_changes"].size(), 2u);
+  EXPECT_EQ(CheckProofDocument(*newest, first_key).value(), "");
+  auto consistency = services_->audit.ConsistencyProof(officer, before, std::nullopt);
+  ASSERT_TRUE(consistency);
+  EXPECT_EQ(CheckProofDocument(*consistency, first_key).value(), "");
+  // Without its hand-overs, with one left out or forged, the newest tree's checkpoint is refused.
+  auto changed = *newest;
+  changed.erase("key_changes");
+  EXPECT_NE(CheckProofDocument(changed, first_key).value(), "");
+  changed = *newest;
+  changed["key_changes"].erase(0);
+  EXPECT_NE(CheckProofDocument(changed, first_key).value(), "");
+  const auto stranger = governance::audit::SigningKey::Generate();
+  const auto handed = Checkpoint::FromLine((*newest)["key_changes"][0].get<std::string>()).value();
+  changed = *newest;
+  changed["key_changes"][0] = governance::audit::SignKeyChange(handed, handed.time, stranger, keys[1]).ToLine();
+  EXPECT_NE(CheckProofDocument(changed, first_key).value(), "");
+  // A retired key cannot sign a tree after its hand-over: its checkpoint is not accepted.
+  changed = *newest;
+  changed["key_changes"].erase(1);
+  EXPECT_NE(CheckProofDocument(changed, first_key).value(), "");
+}
+
+// A key change that stopped half-way is settled at the next start: undone if the hand-over never
+// reached the checkpoint file, finished if it did, whichever step it stopped after.
+TEST_F(AuditTreeTest, AKeyChangeStoppedHalfWayIsSettledAtTheNextStart) {
+  ASSERT_TRUE(services_->audit.Start());
+  Append(50);
+  ASSERT_TRUE(services_->audit.CheckpointNow());
+  const AuditFiles files = AuditFiles::For(config_);
+  const std::string first_key = PublicKey();
+  enum Step { kKeyWritten, kHandedOver, kSignedByNext };
+  for (Step step : {kKeyWritten, kHandedOver, kSignedByNext}) {
+    Restart();
+    const auto current = LoadOrCreateSigningKey(files).value();
+    const Checkpoint last = Checkpoints().back();
+    const auto next = governance::audit::SigningKey::Generate();
+    ASSERT_TRUE(WriteNewFile(files.next_signing_key, next.secret_key_hex + "\n", 0600, "audit_key", "the next key"));
+    if (step >= kHandedOver) {
+      ASSERT_TRUE(AppendCheckpoint(files.checkpoints,
+                                   governance::audit::SignKeyChange(last, clock_.NowMillis(), current, next.public_key_hex)));
+    }
+    if (step >= kSignedByNext) {
+      ASSERT_TRUE(AppendCheckpoint(files.checkpoints, governance::audit::SignCheckpoint(
+                                                          last.seq, last.head_hash, clock_.NowMillis(), next, last.root)));
+    }
+    ASSERT_TRUE(services_->audit.Start());
+    EXPECT_FALSE(std::filesystem::exists(files.next_signing_key)) << step;
+    const std::string expected = step == kKeyWritten ? current.public_key_hex : next.public_key_hex;
+    EXPECT_EQ(LoadOrCreateSigningKey(files).value().public_key_hex, expected) << step;
+    EXPECT_TRUE(governance::audit::VerifyCheckpointSignature(Checkpoints().back(), expected)) << step;
+    Append(10);
+    ASSERT_TRUE(services_->audit.CheckpointNow());
+    auto status = services_->audit.VerificationStatus(MakeOfficer("officer" + std::to_string(step)));
+    ASSERT_TRUE(status);
+    EXPECT_NE((*status)["anchored"], false) << step << ": " << (*status)["problem"];
+    auto verified = VerifyAuditFiles((dir_ / "rounds.db").string(), files.checkpoints, first_key);
+    ASSERT_TRUE(verified);
+    EXPECT_TRUE(verified->ok) << step << ": " << verified->problem;
+  }
 }
 
 }  // namespace

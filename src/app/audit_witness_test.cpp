@@ -350,6 +350,43 @@ TEST_F(AuditWitnessServiceTest, EveryCheckpointLeavesTheHostAndAnchorsTheTrailTh
   EXPECT_FALSE(new_key->ok);
 }
 
+// After a change of the signing key the witness is told the hand-over before what the new key
+// signs, so its copy is checked with the first key alone, as the checkpoint file is.
+TEST_F(AuditWitnessServiceTest, TheWitnessIsToldOfAChangeOfTheSigningKey) {
+  ASSERT_TRUE(services_->audit.Start());
+  for (int i = 0; i < 5; ++i) {
+    clock_.Advance(1'000);
+    ASSERT_TRUE(AuditNow(*store_, AuditEntry(Actor::System(), "message.read", "message", std::to_string(i),
+                                             clock_.NowMillis())));
+  }
+  ASSERT_TRUE(services_->audit.CheckpointNow());
+  services_->audit.Stop();
+  services_.reset();
+  const AuditFiles files = AuditFiles::For(config_);
+  auto changed = ChangeSigningKey(files, clock_.NowMillis());
+  ASSERT_TRUE(changed) << changed.error().public_message;
+  clock_.Advance(1'000);
+  ASSERT_TRUE(AuditNow(*store_, AuditEntry(Actor::System(), "audit.key_changed", "audit_log", "", clock_.NowMillis())));
+  services_ = std::make_unique<Services>(*store_, bus_, clock_, config_);
+  ASSERT_TRUE(services_->audit.Start());  // signs the record of the change with the new key
+  services_->audit.Stop();
+  auto local = ReadCheckpoints(files.checkpoints);
+  ASSERT_TRUE(local);
+  auto got = collector_.WaitFor(local->size() + 1);  // the last head before the change, sent at both starts
+  const std::string witness_file = (dir_ / "collector.log").string();
+  std::ofstream(witness_file) << collector_.AsFile();
+  std::size_t handovers = 0;
+  for (const auto& m : got) handovers += m.find(" next-key=" + changed->public_key) != std::string::npos;
+  EXPECT_EQ(handovers, 1u);
+  const std::string first_key = ReadPublicKeyFile(files.public_key).value();
+  services_.reset();
+  store_->Close();
+  store_.reset();
+  auto verified = VerifyAuditFiles((dir_ / "rounds.db").string(), files.checkpoints, first_key, "", witness_file);
+  ASSERT_TRUE(verified);
+  EXPECT_TRUE(verified->ok) << verified->problem;
+}
+
 // The audit feed: every record of the trail, as a FHIR AuditEvent, after the checkpoints.
 class AuditFeedTest : public AuditWitnessServiceTest {
  protected:

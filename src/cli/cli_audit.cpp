@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 
+#include "app/audit_log.hpp"
 #include "app/audit_service.hpp"
 #include "app/database.hpp"
 #include "cli/cli_audit.hpp"
@@ -59,6 +60,39 @@ Result<std::unique_ptr<store::Store>> OpenTrail(const Config& config) {
     return Fail(ErrorCode::kNotFound, "not_found", "No database at " + config.DatabasePath() + ".");
   }
   return app::OpenDatabase(config, 1);
+}
+
+// Changes the signing key (the server stopped) and records the change on the trail, which the
+// server's first checkpoint after it, signed by the new key, covers.
+int RunRotateKey(const TrailOptions& options) {
+  auto config = options.Resolve();
+  if (!config) return ReportError(config.error());
+  // The database first: a change nothing could record is not made.
+  auto store = OpenTrail(*config);
+  if (!store) return ReportError(store.error());
+  const app::AuditFiles files = app::AuditFiles::For(*config);
+  const UnixMillis now = SystemClock().NowMillis();
+  auto changed = app::ChangeSigningKey(files, now);
+  if (!changed) {
+    (*store)->Close();
+    return ReportError(changed.error());
+  }
+  auto record = app::AuditEntry(app::Actor::System(), "audit.key_changed", "audit_log", "", now);
+  const Status audited = app::AuditNow(**store, record,
+                                       {{"previous_public_key", changed->previous_public_key},
+                                        {"public_key", changed->public_key},
+                                        {"seq", changed->seq}});
+  (*store)->Close();
+  if (!audited) {
+    std::cerr << "rounds: the signing key was changed, but the change could not be recorded on the trail\n";
+    return ReportError(audited.error());
+  }
+  std::cout << "the audit signing key is changed: checkpoints from record " << changed->seq
+            << " on are signed by " << changed->public_key << "\nthe key it replaced ("
+            << changed->previous_public_key << ") signed the hand-over and is gone from " << files.signing_key
+            << "\n" << files.public_key
+            << " is unchanged: the first key's public half still checks every checkpoint, following the change\n";
+  return 0;
 }
 
 struct VerifyOptions {
@@ -112,6 +146,10 @@ int RunVerify(const VerifyOptions& options) {
     return kExitTampered;
   }
   std::cout << "ok\nrecords: " << report->records_checked << "\ncheckpoints: " << report->checkpoints_checked << "\n";
+  if (report->key_changes > 0) {
+    std::cout << "signing key changes followed: " << report->key_changes << " (checkpoints now signed by "
+              << report->last_key_hex << ")\n";
+  }
   return 0;
 }
 
@@ -302,6 +340,13 @@ void AddAuditCommands(CLI::App& app) {
   prove->add_option("--from", prove_options->from, "The earlier signed tree size (consistency)");
   prove->add_option("--to", prove_options->to, "The later signed tree size (default: the last checkpoint's)");
   RunQuietly(prove, [prove_options] { return RunProve(*prove_options); });
+
+  auto rotate_options = std::make_shared<TrailOptions>();
+  auto* rotate = audit->add_subcommand(
+      "rotate-key", "Replace the checkpoint signing key (stop the server first): the old key signs the hand-over "
+                    "to a new one, and the first key's public half still checks every checkpoint.");
+  rotate_options->AddTo(rotate);
+  RunQuietly(rotate, [rotate_options] { return RunRotateKey(*rotate_options); });
 
   auto check_options = std::make_shared<CheckProofOptions>();
   auto* check = audit->add_subcommand(

@@ -96,6 +96,14 @@ class CliTest : public ::testing::Test {
     (*store)->Close();
   }
 
+  // A server's start and stop, which signs the trail's head.
+  void SignTheHead() {
+    WithServices([](app::Services& services) {
+      ASSERT_TRUE(services.audit.Start());
+      services.audit.Stop();
+    });
+  }
+
   std::optional<domain::User> StoredUser(const std::string& username, const std::string& db = "rounds.db") {
     auto store = OpenStored(db);
     EXPECT_TRUE(store);
@@ -457,18 +465,12 @@ TEST_F(CliTest, ServeRefusesABadConfigFile) {
 // checks them with the public key alone, and refuses one that was changed.
 TEST_F(CliTest, AuditProofsArePrintedAndCheckedWithThePublicKeyAlone) {
   ASSERT_EQ(AddUser("first").exit_code, 0);
-  const auto sign = [this] {
-    WithServices([](app::Services& services) {
-      ASSERT_TRUE(services.audit.Start());  // signs the head
-      services.audit.Stop();
-    });
-  };
-  sign();
+  SignTheHead();
   auto first = app::ReadLastCheckpoint((dir_ / "audit" / "checkpoints.log").string());
   ASSERT_TRUE(first && *first);
   ASSERT_FALSE((*first)->root.empty());
   ASSERT_EQ(AddUser("second").exit_code, 0);
-  sign();
+  SignTheHead();
 
   Outcome inclusion = Rounds({"audit", "prove", "--seq", "1", "--data-dir", dir_.string()});
   ASSERT_EQ(inclusion.exit_code, 0) << inclusion.err;
@@ -511,6 +513,56 @@ TEST_F(CliTest, AuditProofsArePrintedAndCheckedWithThePublicKeyAlone) {
   EXPECT_EQ(Rounds({"audit", "check-proof", proof}).exit_code, 2);
   std::ofstream(proof) << "not json";
   EXPECT_EQ(Rounds({"audit", "check-proof", proof, "--public-key-file", key_file}).exit_code, 2);
+}
+
+TEST_F(CliTest, AuditRotateKeyHandsSigningOverAndTheFirstPublicKeyStillChecksAll) {
+  ASSERT_EQ(AddUser("first").exit_code, 0);
+  // Before any server start there is no key to change, and the command says so.
+  Outcome no_key = Rounds({"audit", "rotate-key", "--data-dir", dir_.string()});
+  EXPECT_EQ(no_key.exit_code, 2);
+  EXPECT_NE(no_key.err.find("no audit signing key to change"), std::string::npos) << no_key.err;
+  SignTheHead();
+  const std::string key_file = (dir_ / "audit" / "signing.pub").string();
+  const std::string first_key = app::ReadPublicKeyFile(key_file).value();
+
+  Outcome rotated = Rounds({"audit", "rotate-key", "--data-dir", dir_.string()});
+  ASSERT_EQ(rotated.exit_code, 0) << rotated.err;
+  const app::AuditFiles files = app::AuditFiles::For(Config{.data_dir = dir_.string()});
+  const auto now_signing = app::LoadOrCreateSigningKey(files).value().public_key_hex;
+  EXPECT_NE(now_signing, first_key);
+  EXPECT_NE(rotated.out.find("signed by " + now_signing), std::string::npos) << rotated.out;
+  EXPECT_EQ(app::ReadPublicKeyFile(key_file).value(), first_key);
+  // The change is on the trail, naming both keys and no secret.
+  const auto record = StoredAudit(dir_, "audit.key_changed");
+  ASSERT_TRUE(record);
+  EXPECT_NE(record->details_json.find(first_key), std::string::npos) << record->details_json;
+  EXPECT_NE(record->details_json.find(now_signing), std::string::npos) << record->details_json;
+
+  ASSERT_EQ(AddUser("second").exit_code, 0);
+  SignTheHead();  // the new key signs the change's record and the user after it
+  Outcome verified = Rounds({"audit", "verify", "--data-dir", dir_.string()});
+  EXPECT_EQ(verified.exit_code, 0) << verified.out << verified.err;
+  EXPECT_NE(verified.out.find("signing key changes followed: 1"), std::string::npos) << verified.out;
+  Outcome newest_only = Rounds({"audit", "verify", "--data-dir", dir_.string(), "--public-key", now_signing});
+  EXPECT_EQ(newest_only.exit_code, 1) << newest_only.out;
+
+  // A proof against the newest tree carries the hand-over, and the first public key checks it.
+  Outcome inclusion = Rounds({"audit", "prove", "--seq", "1", "--data-dir", dir_.string()});
+  ASSERT_EQ(inclusion.exit_code, 0) << inclusion.err;
+  EXPECT_EQ(nlohmann::json::parse(inclusion.out)["key_changes"].size(), 1u);
+  const std::string proof = (dir_ / "proof.json").string();
+  std::ofstream(proof) << inclusion.out;
+  Outcome checked = Rounds({"audit", "check-proof", proof, "--public-key-file", key_file});
+  EXPECT_EQ(checked.exit_code, 0) << checked.out << checked.err;
+
+  // Not while a server signs with the key.
+  WithServices([this](app::Services& services) {
+    ASSERT_TRUE(services.audit.Start());
+    Outcome busy = Rounds({"audit", "rotate-key", "--data-dir", dir_.string()});
+    EXPECT_EQ(busy.exit_code, 2);
+    EXPECT_NE(busy.err.find("stop the server"), std::string::npos) << busy.err;
+    services.audit.Stop();
+  });
 }
 
 TEST_F(CliTest, UnknownCommandsAndMissingArgumentsFail) {

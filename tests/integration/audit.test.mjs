@@ -449,6 +449,53 @@ test('exports: CSV, NDJSON of AuditEvents, and a FHIR Bundle', async () => {
   assert.ok(exports.body.items.some((r) => r.details.format === 'fhir' && r.details.count > 10));
 });
 
+// The signing key changed between two runs of the server: the first key's public half still
+// checks the chain, the server's own verification and a proof of a tree the new key signed.
+test('the checkpoint signing key is changed with the server stopped, and the first public key still checks all', async () => {
+  const busy = runCli(['audit', 'rotate-key'], { dataDir: server.dataDir });
+  assert.equal(busy.status, 2, busy.stdout + busy.stderr);
+  assert.match(busy.stderr, /stop the server/);
+  const publicKey = path.join(server.dataDir, 'audit', 'signing.pub');
+  const firstKey = readFileSync(publicKey, 'utf8').trim();
+
+  await server.stop();
+  const rotated = runCli(['audit', 'rotate-key'], { dataDir: server.dataDir });
+  assert.equal(rotated.status, 0, rotated.stdout + rotated.stderr);
+  const newKey = rotated.stdout.match(/signed by ([0-9a-f]{64})/)[1];
+  assert.notEqual(newKey, firstKey);
+  assert.equal(readFileSync(publicKey, 'utf8').trim(), firstKey, 'the public key file keeps the first key');
+  await server.start();
+
+  const started = await officer.post('/api/v1/audit/verify');
+  assert.equal(started.status, 202, started.text);
+  let res = started;
+  for (let i = 0; i < 100 && (res.body.running || res.body.started_at !== started.body.running_since); i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    res = await officer.get('/api/v1/audit/verify');
+  }
+  assert.equal(res.body.running, false);
+  assert.equal(res.body.ok, true, res.body.problem);
+  assert.equal(res.body.key_changes, 1);
+  const change = await officer.get('/api/v1/audit?action=audit.key_changed&limit=1');
+  assert.equal(change.body.items.length, 1);
+  assert.equal(change.body.items[0].details.public_key, newKey);
+  assert.equal(change.body.items[0].details.previous_public_key, firstKey);
+
+  // A proof against the newest signed tree (signed by the new key at start) carries the hand-over.
+  const proof = await officer.get('/api/v1/audit/proof/inclusion?seq=2');
+  assert.equal(proof.status, 200, proof.text);
+  assert.equal(proof.body.key_changes.length, 1);
+  assert.match(proof.body.key_changes[0], new RegExp(` next-key=${newKey}$`));
+  const file = path.join(server.dataDir, 'proof-after-change.json');
+  writeFileSync(file, JSON.stringify(proof.body));
+  const checked = runCli(['audit', 'check-proof', file, '--public-key-file', publicKey]);
+  assert.equal(checked.status, 0, checked.stdout + checked.stderr);
+  const stripped = { ...proof.body, key_changes: [] };
+  writeFileSync(file, JSON.stringify(stripped));
+  const without = runCli(['audit', 'check-proof', file, '--public-key-file', publicKey]);
+  assert.equal(without.status, 1, without.stdout + without.stderr);
+});
+
 test('after shutdown the CLI verifies the files, and names the first record a tamperer changed', async () => {
   await server.stop();
   const keyFile = path.join(server.dataDir, 'audit', 'signing.key');

@@ -385,6 +385,7 @@ const CLI = {
   'audit export': { audit: 'audit.export', args: (f) => ['audit', 'export', '--format', 'ndjson', '--out', f] },
   'audit prove': { audit: 'audit.proof', args: () => ['audit', 'prove', '--seq', '1'] },
   'audit check-proof': { none: 'checks a proof document with the public key; opens no data folder' },
+  'audit rotate-key': { audit: 'audit.key_changed', args: () => ['audit', 'rotate-key'] },
   'hold create': { audit: 'legal_hold.create', args: () => ['hold', 'create', '--name', unique('cli-hold'), '--reason', 'cli', '--space', String(clinical.id)] },
   'hold list': { none: 'reads holds' },
   'hold release': { audit: 'legal_hold.release', args: () => ['hold', 'release', String(ids.hold)] },

@@ -63,6 +63,8 @@ export interface AuditFilter {
 /** The last verification of the audit chain (its fields null before the first) and the one running. */
 export interface AuditVerify {
   ok: boolean | null; records_checked: number | null; checkpoints_checked: number | null; first_bad_seq: number | null;
+  /** Hand-overs from one signing key to the next that the verification followed (null before it counted them). */
+  key_changes?: number | null;
   problem: string | null; head_seq: number | null; checked_at: number | null; started_at: number | null;
   started_by: string | null; seconds: number | null;
   running: boolean; running_since: number | null; running_records_checked: number | null;

@@ -114,6 +114,9 @@ class ChainVerifier {
   explicit ChainVerifier(const std::string& public_key_hex);
   ChainVerifier(std::span<const Checkpoint> checkpoints, const std::string& public_key_hex);
   void Expect(const Checkpoint& checkpoint);  // before the first Add()
+  // Checkpoints expected after this are a file of their own (a witness's copy): their key
+  // changes are followed from the first key again.
+  void StartAnotherFile();
   // Hears each complete subtree of the Merkle tree of the records added, as the record that
   // completes it is added (to compare a kept copy of the tree with the records).
   void OnTreeNode(MerkleFrontier::OnComplete on_node) { on_tree_node_ = std::move(on_node); }
@@ -133,7 +136,9 @@ class ChainVerifier {
   void Fail(std::int64_t seq, std::string problem);
   void SortOnce();
 
+  std::string first_key_hex_;      // the key the checkpoints start with
   std::string public_key_hex_;     // the key the next checkpoint given must be signed with
+  std::string last_change_line_;   // the last key change followed
   std::int64_t key_changes_ = 0;
   bool sorted_ = false;
 

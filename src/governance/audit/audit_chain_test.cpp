@@ -291,6 +291,22 @@ TEST_F(AuditChainTest, AFileWhoseKeyChangedVerifiesFromItsFirstKeyAlone) {
   EXPECT_FALSE(report.ok);
   EXPECT_EQ(report.key_changes, 0);
   EXPECT_NE(report.problem.find("checkpoint at seq 10 has an invalid signature"), std::string::npos) << report.problem;
+  // The change just followed, told again (a witness sent it twice), is a repeat.
+  std::vector<Checkpoint> repeated = {ten, to_second, to_second, twenty};
+  report = VerifyChain(records, repeated, key_.public_key_hex);
+  EXPECT_TRUE(report.ok) << report.problem;
+  EXPECT_EQ(report.key_changes, 1);
+  // A second file of the same checkpoints (a witness's copy) starts from the first key again.
+  ChainVerifier both(file, key_.public_key_hex);
+  both.StartAnotherFile();
+  for (const Checkpoint& c : {ten, to_second, twenty}) both.Expect(c);
+  for (const AuditRecord& r : records) both.Add(r);
+  report = both.Finish();
+  EXPECT_TRUE(report.ok) << report.problem;
+  ChainVerifier carried_on(file, key_.public_key_hex);
+  carried_on.Expect(ten);  // without StartAnotherFile: the first key's line is checked with the third key
+  for (const AuditRecord& r : records) carried_on.Add(r);
+  EXPECT_FALSE(carried_on.Finish().ok);
   // The hand-over is followed in the file's order: moved after the lines its key signed, they fail.
   std::vector<Checkpoint> reordered = {ten, twenty, to_second};
   EXPECT_FALSE(VerifyChain(records, reordered, key_.public_key_hex).ok);

@@ -222,6 +222,7 @@ describe('the audit trail', () => {
     expect(line.textContent).toContain('every record too');
     expect(line.textContent).not.toContain('still to send');
     expect(line.className).not.toContain('error');
+    expect(el.querySelector('[data-testid="audit-verify-counts"]')!.textContent).not.toContain('signing key');
 
     witness = { address: '10.0.0.9:514', tls: false, connected: false, last_sent_at: null, pending: 3, dropped: 1,
       feed: true, feed_behind: 250 };
@@ -236,6 +237,16 @@ describe('the audit trail', () => {
     ({ el } = mount(<AuditPage />));
     await searched();
     expect(el.querySelector('[data-testid="audit-witness"]')!.textContent).toContain('No witness off the host');
+
+    // A trail whose signing key was changed: the hand-overs followed are said.
+    answer = (url) => {
+      if (url.startsWith('/api/v1/audit/verify')) return json(200, { ...verdict(null), key_changes: 2 });
+      return json(200, { items: [], next_cursor: null });
+    };
+    ({ el } = mount(<AuditPage />));
+    await searched();
+    expect(el.querySelector('[data-testid="audit-verify-counts"]')!.textContent)
+      .toContain('2 signing key changes followed from the first key');
   });
 
   it('finds the actor to filter by by name, disabled accounts included', async () => {

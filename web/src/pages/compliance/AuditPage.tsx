@@ -54,6 +54,7 @@ function Verification() {
             </p>
             <p className="muted small" data-testid="audit-verify-counts">
               {plural(verdict.records_checked ?? 0, 'record')} and {plural(verdict.checkpoints_checked ?? 0, 'checkpoint')} checked{verdict.head_seq !== null ? ` · newest record ${verdict.head_seq}` : ''}
+              {verdict.key_changes ? ` · ${plural(verdict.key_changes, 'signing key change')} followed from the first key` : ''}
               {verdict.checked_at ? ` · ${fullTime(verdict.checked_at)}` : ''}
               {verdict.started_by ? ` · by ${verdict.started_by}` : ''}
             </p>
