@@ -101,7 +101,7 @@ TEST_F(AttachmentTest, AnUploadPostedWithAMessageIsReadByMembersOnlyByteForByte)
 
   auto posted = PostWith(ana_, channel_, {id});  // a message may be a file alone
   ASSERT_TRUE(posted) << posted.error().public_message;
-  const json& files = posted->message["attachments"];
+  const json files = posted->Message()["attachments"];
   ASSERT_EQ(files.size(), 1u);
   EXPECT_EQ(files[0], (json{{"id", id}, {"name", "chest x-ray.png"}, {"content_type", "image/png"},
                             {"size", kPng.size()}, {"sha256", crypto::Sha256Hex(kPng)}}));
@@ -113,7 +113,7 @@ TEST_F(AttachmentTest, AnUploadPostedWithAMessageIsReadByMembersOnlyByteForByte)
   ASSERT_TRUE(got);
   EXPECT_EQ(got->first_piece, kPng);
   EXPECT_EQ(got->pieces, 1);
-  EXPECT_EQ(got->attachment.message_id, posted->message["id"].get<MessageId>());
+  EXPECT_EQ(got->attachment.message_id, posted->Message()["id"].get<MessageId>());
   EXPECT_EQ(services_->messages.Download(cy_, id).error().code, ErrorCode::kNotFound);
   EXPECT_EQ(services_->messages.Download(ben_, id + 1000).error().code, ErrorCode::kNotFound);
   ASSERT_EQ(AuditOf("attachment.upload").size(), 1u);
@@ -141,10 +141,10 @@ TEST_F(AttachmentTest, APostTakesOnlyTheAuthorsOwnUnpostedUploadsToThatSpace) {
   const AttachmentId b = Uploaded(ana_, channel_, "b.png");
   auto both = PostWith(ana_, channel_, {b, a}, "two");
   ASSERT_TRUE(both);
-  EXPECT_EQ(both->message["attachments"][0]["name"], "a.png");
-  auto read = services_->messages.Get(ana_, both->message["id"].get<MessageId>());
+  EXPECT_EQ(both->Message()["attachments"][0]["name"], "a.png");
+  auto read = services_->messages.Get(ana_, both->Message()["id"].get<MessageId>());
   ASSERT_TRUE(read);
-  EXPECT_EQ((*read)["attachments"], both->message["attachments"]);
+  EXPECT_EQ((*read)["attachments"], both->Message()["attachments"]);
   auto many = PostWith(ana_, channel_, std::vector<AttachmentId>(11, 1));
   EXPECT_EQ(many.error().problem, "too_many_attachments");
   auto empty = PostWith(ana_, channel_, {});
@@ -231,7 +231,7 @@ TEST_F(AttachmentTest, TheSpacesPhiRuleAppliesToFileNames) {
   EXPECT_EQ((*confirmed)["phi_types"], json::array({"phone"}));
   auto posted = PostWith(ana_, channel_, {(*confirmed)["id"].get<AttachmentId>()}, "results");
   ASSERT_TRUE(posted);
-  EXPECT_EQ(posted->message["phi_types"], json::array({"phone"}));
+  EXPECT_EQ(posted->Message()["phi_types"], json::array({"phone"}));
 
   // block: refused with the findings, nothing stored, the refusal on record.
   const SpaceId blocked = SpaceUnder("internal-community", [](json& d) { d["phi"] = "block"; });
@@ -252,8 +252,8 @@ TEST_F(AttachmentTest, TheSpacesPhiRuleAppliesToFileNames) {
   ASSERT_TRUE(held_file);
   auto held = PostWith(ben_, holding, {(*held_file)["id"].get<AttachmentId>()}, "nothing in the text");
   ASSERT_TRUE(held);
-  EXPECT_EQ(held->message["state"], "held");
-  EXPECT_EQ(held->message["hold_reason"], "phi");
+  EXPECT_EQ(held->Message()["state"], "held");
+  EXPECT_EQ(held->Message()["hold_reason"], "phi");
 }
 
 TEST_F(AttachmentTest, TheSpacesPhiRuleAppliesToTheContentOfTextFiles) {
@@ -320,7 +320,7 @@ TEST_F(AttachmentTest, TheSpacesPhiRuleAppliesToTheContentOfTextFiles) {
   ASSERT_TRUE(held_file) << held_file.error().public_message;
   auto held = PostWith(ben_, holding, {(*held_file)["id"].get<AttachmentId>()}, "handover notes");
   ASSERT_TRUE(held);
-  EXPECT_EQ(held->message["state"], "held");
+  EXPECT_EQ(held->Message()["state"], "held");
 
   // The template's limits come before the scan: a text too large for the space is refused as such.
   const SpaceId small = SpaceUnder("internal-community", [](json& d) {
@@ -385,11 +385,11 @@ TEST_F(AttachmentTest, AnOutsidersFileThePatientIndexAloneFlagsWaitsForReview) {
   for (const json* up : {&*in_content, &*in_name, &*plain}) {
     auto held = PostWith(ben_, circle, {(*up)["id"].get<AttachmentId>()}, "from my visit");
     ASSERT_TRUE(held) << held.error().problem;
-    EXPECT_EQ(held->message["state"], "held");
-    EXPECT_EQ(held->message["hold_reason"], "pre_moderation");
-    EXPECT_TRUE(held->message["phi_types"].empty()) << held->message.dump();
+    EXPECT_EQ(held->Message()["state"], "held");
+    EXPECT_EQ(held->Message()["hold_reason"], "pre_moderation");
+    EXPECT_TRUE(held->Message()["phi_types"].empty()) << held->Message().dump();
     // Approving it is judged by the rule in force, which tells the moderator what the index found.
-    auto approved = services_->governance.Moderate(ana_, held->message["id"], {ModerationKind::kApprove, "fine", {}});
+    auto approved = services_->governance.Moderate(ana_, held->Message()["id"], {ModerationKind::kApprove, "fine", {}});
     if (up == &*plain) {
       ASSERT_TRUE(approved) << approved.error().problem;
       continue;
@@ -464,19 +464,19 @@ TEST_F(AttachmentTest, APostAppliesTheTemplateInForceToFilesUploadedUnderAnother
   EXPECT_EQ(warned.error().problem, "phi_warning");
   auto confirmed = post({in_name}, true);
   ASSERT_TRUE(confirmed) << confirmed.error().public_message;
-  EXPECT_EQ(confirmed->message["state"], "published");
-  EXPECT_EQ(confirmed->message["phi_types"], json::array({"phone"}));
+  EXPECT_EQ(confirmed->Message()["state"], "published");
+  EXPECT_EQ(confirmed->Message()["phi_types"], json::array({"phone"}));
 
   set_rule("hold");
   auto held = post({in_content}, true);
   ASSERT_TRUE(held) << held.error().public_message;
-  EXPECT_EQ(held->message["state"], "held");
-  EXPECT_EQ(held->message["hold_reason"], "phi");
+  EXPECT_EQ(held->Message()["state"], "held");
+  EXPECT_EQ(held->Message()["hold_reason"], "phi");
 
   set_rule("block");
   auto without_phi = post({clean}, false);  // a file in which nothing was found passes any rule
   ASSERT_TRUE(without_phi) << without_phi.error().public_message;
-  EXPECT_EQ(without_phi->message["phi_types"], json::array());
+  EXPECT_EQ(without_phi->Message()["phi_types"], json::array());
 
   // Uploaded under warn and confirmed then, a file is not asked about again at its post.
   set_rule("warn");
@@ -531,7 +531,7 @@ TEST_F(AttachmentTest, ALargeFileIsDownloadedAPieceAtATime) {
   ASSERT_FALSE(short_piece);
   EXPECT_EQ(short_piece.error().code, ErrorCode::kInternal);
 
-  ASSERT_TRUE(services_->messages.Delete(ana_, posted->message["id"].get<MessageId>()));
+  ASSERT_TRUE(services_->messages.Delete(ana_, posted->Message()["id"].get<MessageId>()));
   auto rest = services_->messages.DownloadPiece(*got, 1);
   ASSERT_FALSE(rest) << "deleted mid-download: the rest is gone";
   EXPECT_EQ(rest.error().code, ErrorCode::kNotFound);
@@ -554,7 +554,7 @@ TEST_F(AttachmentTest, ReadsInPhiBearingSpacesAreAuditedAndDeletedMessagesTakeTh
   ASSERT_TRUE(services_->messages.Download(ben_, plain));
   EXPECT_EQ(AuditOf("attachment.read").size(), 1u);
 
-  ASSERT_TRUE(services_->messages.Delete(ana_, posted->message["id"].get<MessageId>()));
+  ASSERT_TRUE(services_->messages.Delete(ana_, posted->Message()["id"].get<MessageId>()));
   EXPECT_EQ(services_->messages.Download(ben_, id).error().code, ErrorCode::kNotFound);
   EXPECT_FALSE(Stored(id)) << "a deleted message's files are removed, content and all";
 }
@@ -565,7 +565,7 @@ TEST_F(AttachmentTest, ALegalHoldKeepsTheFilesOfADeletedMessageForEDiscovery) {
   const AttachmentId id = Uploaded(ana_, channel_);
   auto posted = PostWith(ana_, channel_, {id}, "kept");
   ASSERT_TRUE(posted);
-  const MessageId message = posted->message["id"];
+  const MessageId message = posted->Message()["id"];
   ASSERT_TRUE(services_->messages.Delete(ana_, message));
   EXPECT_EQ(services_->messages.Download(ben_, id).error().code, ErrorCode::kNotFound) << "gone for users";
   EXPECT_TRUE(Stored(id)) << "kept for e-discovery";
@@ -616,13 +616,13 @@ TEST_F(AttachmentTest, AnUploaderTakesAnUnpostedFileBackOnlyTheirsAndOnlyBeforeI
 TEST_F(AttachmentTest, AMessageWithFilesMayBeEditedToNoTextAndOneWithoutMayNot) {
   auto posted = PostWith(ana_, channel_, {Uploaded(ana_, channel_)}, "caption");
   ASSERT_TRUE(posted);
-  auto cleared = services_->messages.Edit(ana_, posted->message["id"].get<MessageId>(), "  ", std::nullopt);
+  auto cleared = services_->messages.Edit(ana_, posted->Message()["id"].get<MessageId>(), "  ", std::nullopt);
   ASSERT_TRUE(cleared) << cleared.error().problem;
   EXPECT_EQ((*cleared)["body"], "  ");
   EXPECT_EQ((*cleared)["attachments"].size(), 1u);
   auto text = PostWith(ana_, channel_, {}, "text only");
   ASSERT_TRUE(text);
-  auto refused = services_->messages.Edit(ana_, text->message["id"].get<MessageId>(), " ", std::nullopt);
+  auto refused = services_->messages.Edit(ana_, text->Message()["id"].get<MessageId>(), " ", std::nullopt);
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error().problem, "empty_message");
 }

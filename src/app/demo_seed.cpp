@@ -264,7 +264,7 @@ Result<std::vector<std::pair<std::string, std::string>>> SeedDemo(Services& serv
       draft.client_id = "demo:" + std::to_string(space_index) + ":" + std::to_string(++client_counter);
       ROUNDS_ASSIGN_OR_RETURN(PostResult r, services.messages.Post(actor_for(author), space, draft));
       posted += r.created;
-      return r.message;
+      return r.Message();
     };
     std::vector<std::string> members;
     for (const auto& p : kPeople) {

@@ -187,21 +187,21 @@ TEST_F(GovernanceTest, AnAsynchronousPostIsGovernedLikeAPost) {
   EXPECT_TRUE(posted->created);
   json items = Items(owner_, clinical);
   ASSERT_EQ(items.size(), 1u);
-  EXPECT_EQ(items[0], posted->message);
+  EXPECT_EQ(items[0], posted->Message());
   bool published = false;
   for (const auto& e : Published()) {
     if (e.type == "message.created" && e.space_id == clinical) {
       published = true;
-      EXPECT_EQ(json::parse(*e.frame)["data"], posted->message);
+      EXPECT_EQ(json::parse(*e.frame)["data"], posted->Message());
     }
   }
   EXPECT_TRUE(published);
   auto created = AuditOf("message.create");
   ASSERT_FALSE(created.empty());
-  EXPECT_EQ(created.back().object_id, std::to_string(posted->message["id"].get<MessageId>()));
+  EXPECT_EQ(created.back().object_id, std::to_string(posted->Message()["id"].get<MessageId>()));
   auto sync = Try(member_, clinical, "and a plain post");
   ASSERT_TRUE(sync);
-  EXPECT_EQ(sync->message["seq"], posted->message["seq"].get<Seq>() + 1);
+  EXPECT_EQ(sync->Message()["seq"], posted->Message()["seq"].get<Seq>() + 1);
 }
 
 TEST_F(GovernanceTest, WarnNeedsConfirmationThenStoresWithTheTypes) {
@@ -213,9 +213,9 @@ TEST_F(GovernanceTest, WarnNeedsConfirmationThenStoresWithTheTypes) {
 
   auto confirmed = Try(member_, community, kPhoneText, true);
   ASSERT_TRUE(confirmed) << confirmed.error().problem;
-  EXPECT_EQ(confirmed->message["body"], kPhoneText);
-  EXPECT_EQ(confirmed->message["state"], "published");
-  EXPECT_EQ(confirmed->message["phi_types"], json::array({"phone"}));
+  EXPECT_EQ(confirmed->Message()["body"], kPhoneText);
+  EXPECT_EQ(confirmed->Message()["state"], "published");
+  EXPECT_EQ(confirmed->Message()["phi_types"], json::array({"phone"}));
   EXPECT_EQ(AuditOf("message.phi_confirm").size(), 1u);
 
   // Text without findings needs no confirmation.
@@ -227,11 +227,11 @@ TEST_F(GovernanceTest, RedactReplacesSpansBeforeAnythingIsStored) {
   SpaceId space = SpaceWith("redacting", "Redacting space");
   auto posted = Try(member_, space, kSsnText);
   ASSERT_TRUE(posted) << posted.error().problem;
-  std::string body = posted->message["body"];
+  std::string body = posted->Message()["body"];
   EXPECT_NE(body.find("[REDACTED:SSN]"), std::string::npos) << body;
   EXPECT_EQ(body.find("987-65-4321"), std::string::npos);
   // Not in the edit history, the event log or search either.
-  auto history = services_->messages.History(member_, posted->message["id"]);
+  auto history = services_->messages.History(member_, posted->Message()["id"]);
   ASSERT_TRUE(history);
   EXPECT_EQ(history->dump().find("987-65-4321"), std::string::npos);
   auto events = store_->Read([&](store::ReadTx& tx) { return tx.ListEvents(space, 0, 100); });
@@ -248,9 +248,9 @@ TEST_F(GovernanceTest, HoldShowsThePostToItsAuthorAndModeratorsUntilApproved) {
   ClearPublished();
   auto posted = Try(member_, space, kPhoneText);
   ASSERT_TRUE(posted) << posted.error().problem;
-  EXPECT_EQ(posted->message["state"], "held");
-  EXPECT_EQ(posted->message["hold_reason"], "phi");
-  MessageId id = posted->message["id"];
+  EXPECT_EQ(posted->Message()["state"], "held");
+  EXPECT_EQ(posted->Message()["hold_reason"], "phi");
+  MessageId id = posted->Message()["id"];
 
   EXPECT_EQ(Items(member_, space).size(), 1u);  // the author
   EXPECT_EQ(Items(owner_, space).size(), 1u);   // a moderator (owner)
@@ -307,11 +307,11 @@ TEST_F(GovernanceTest, PreModerationHoldsMembersButNotModerators) {
   SpaceId forum = SpaceWith("patient-forum", "Knee surgery recovery");
   auto held = Try(member_, forum, "Day 3 after surgery, walking with a frame");
   ASSERT_TRUE(held) << held.error().problem;
-  EXPECT_EQ(held->message["state"], "held");
-  EXPECT_EQ(held->message["hold_reason"], "pre_moderation");
+  EXPECT_EQ(held->Message()["state"], "held");
+  EXPECT_EQ(held->Message()["hold_reason"], "pre_moderation");
   auto own = Try(owner_, forum, "Welcome! Be kind.");
   ASSERT_TRUE(own);
-  EXPECT_EQ(own->message["state"], "published");
+  EXPECT_EQ(own->Message()["state"], "published");
   EXPECT_EQ(Items(other_, forum).size(), 1u);
 }
 
@@ -319,7 +319,7 @@ TEST_F(GovernanceTest, ReportsHideAppealAndReversal) {
   SpaceId space = SpaceWith("clinical-team", "Ward 7");
   auto posted = Try(member_, space, "this rota is a joke");
   ASSERT_TRUE(posted);
-  MessageId id = posted->message["id"];
+  MessageId id = posted->Message()["id"];
   ASSERT_TRUE(services_->governance.Report(other_, id, "rude"));
   auto again = services_->governance.Report(other_, id, "rude");
   ASSERT_FALSE(again);
@@ -368,7 +368,7 @@ TEST_F(GovernanceTest, ReportsHideAppealAndReversal) {
   auto elsewhere_post = Try(other_, elsewhere, "a second post");
   ASSERT_TRUE(elsewhere_post);
   auto elsewhere_hidden =
-      services_->governance.Moderate(owner_, elsewhere_post->message["id"], {ModerationKind::kHide, "off topic", {}});
+      services_->governance.Moderate(owner_, elsewhere_post->Message()["id"], {ModerationKind::kHide, "off topic", {}});
   ASSERT_TRUE(elsewhere_hidden);
   ASSERT_TRUE(services_->governance.Appeal(other_, (*elsewhere_hidden)["id"], "it was on topic"));
   auto owners = services_->governance.ListActions(owner_, std::nullopt, true, 0, 50);
@@ -396,18 +396,18 @@ TEST_F(GovernanceTest, APostGoesLiveOnlyUnderTheRuleInForceThen) {
   SpaceId space = SpaceWith("holding", "Holding space");
   auto held = Try(member_, space, kSsnText);
   ASSERT_TRUE(held);
-  ASSERT_EQ(held->message["state"], "held");
+  ASSERT_EQ(held->Message()["state"], "held");
   auto clean = Try(member_, space, "all beds cleaned");
   ASSERT_TRUE(clean);
-  ASSERT_TRUE(services_->messages.Edit(member_, clean->message["id"], "bed 4 cleaned", std::nullopt));
-  auto hidden = services_->governance.Moderate(owner_, clean->message["id"], {ModerationKind::kHide, "tone", {}});
+  ASSERT_TRUE(services_->messages.Edit(member_, clean->Message()["id"], "bed 4 cleaned", std::nullopt));
+  auto hidden = services_->governance.Moderate(owner_, clean->Message()["id"], {ModerationKind::kHide, "tone", {}});
   ASSERT_TRUE(hidden) << hidden.error().problem;
   ASSERT_TRUE(services_->governance.Appeal(member_, (*hidden)["id"], "it was fine"));
   // A phone number approved under the hold rule, then hidden and appealed.
   auto phone = Try(member_, space, kPhoneText);
   ASSERT_TRUE(phone);
-  ASSERT_TRUE(services_->governance.Moderate(owner_, phone->message["id"], {ModerationKind::kApprove, "family", {}}));
-  auto phone_hidden = services_->governance.Moderate(owner_, phone->message["id"], {ModerationKind::kHide, "PHI", {}});
+  ASSERT_TRUE(services_->governance.Moderate(owner_, phone->Message()["id"], {ModerationKind::kApprove, "family", {}}));
+  auto phone_hidden = services_->governance.Moderate(owner_, phone->Message()["id"], {ModerationKind::kHide, "PHI", {}});
   ASSERT_TRUE(phone_hidden);
   ASSERT_TRUE(services_->governance.Appeal(member_, (*phone_hidden)["id"], "family asked"));
 
@@ -419,7 +419,7 @@ TEST_F(GovernanceTest, APostGoesLiveOnlyUnderTheRuleInForceThen) {
   ASSERT_TRUE(services_->governance.NewVersion(compliance_, "holding", doc));
   ASSERT_TRUE(services_->governance.AssignTemplate(compliance_, space, "holding", 2, "no PHI here any more"));
 
-  auto approved = services_->governance.Moderate(owner_, held->message["id"], {ModerationKind::kApprove, "ok", {}});
+  auto approved = services_->governance.Moderate(owner_, held->Message()["id"], {ModerationKind::kApprove, "ok", {}});
   ASSERT_FALSE(approved);
   EXPECT_EQ(approved.error().problem, "phi_blocked");
   auto refused = AuditOf("moderation.approve");
@@ -429,7 +429,7 @@ TEST_F(GovernanceTest, APostGoesLiveOnlyUnderTheRuleInForceThen) {
   EXPECT_NE(approved.error().extensions_json.find("\"ssn\""), std::string::npos);
   EXPECT_TRUE(Items(other_, space).empty());
   // Removing it is still the moderator's to do.
-  ASSERT_TRUE(services_->governance.Moderate(owner_, held->message["id"], {ModerationKind::kRemove, "PHI", {}}));
+  ASSERT_TRUE(services_->governance.Moderate(owner_, held->Message()["id"], {ModerationKind::kRemove, "PHI", {}}));
 
   auto restored = services_->governance.DecideAppeal(compliance_, (*phone_hidden)["id"], AppealOutcome::kReversed, "ok");
   ASSERT_FALSE(restored);
@@ -448,8 +448,8 @@ TEST_F(GovernanceTest, ModeratorsRemoveOthersMessagesWithAReasonRatherThanDelete
   SpaceId space = SpaceWith("premoderated", "Social");
   auto held = Try(member_, space, "posted for review");
   ASSERT_TRUE(held);
-  ASSERT_EQ(held->message["state"], "held");
-  const MessageId id = held->message["id"];
+  ASSERT_EQ(held->Message()["state"], "held");
+  const MessageId id = held->Message()["id"];
   for (const Actor* who : {&owner_, &compliance_}) {
     auto deleted = services_->messages.Delete(*who, id);
     ASSERT_FALSE(deleted);
@@ -472,7 +472,7 @@ TEST_F(GovernanceTest, ModeratorsRemoveOthersMessagesWithAReasonRatherThanDelete
   // Its author still deletes their own.
   auto own = Try(member_, space, "mine to take back");
   ASSERT_TRUE(own);
-  EXPECT_TRUE(services_->messages.Delete(member_, own->message["id"]));
+  EXPECT_TRUE(services_->messages.Delete(member_, own->Message()["id"]));
 }
 
 // Redaction takes the whole span: a mention inside it ("…/@other" in a profile URL) is gone
@@ -482,19 +482,19 @@ TEST_F(GovernanceTest, AMentionInsideARedactedSpanMentionsNoOne) {
   SpaceId space = SpaceWith("redacting", "Redacting space");
   auto posted = Try(member_, space, "her profile is https://social.example.com/@other and @other knows");
   ASSERT_TRUE(posted) << posted.error().problem;
-  const std::string body = posted->message["body"];
+  const std::string body = posted->Message()["body"];
   ASSERT_NE(body.find("[REDACTED:URL]"), std::string::npos) << body;
-  EXPECT_EQ(posted->message["mentions"], json::array({other_.user.id})) << "the mention outside the URL counts";
+  EXPECT_EQ(posted->Message()["mentions"], json::array({other_.user.id})) << "the mention outside the URL counts";
   auto hidden = Try(member_, space, "her profile is https://social.example.com/@other");
   ASSERT_TRUE(hidden) << hidden.error().problem;
-  EXPECT_EQ(hidden->message["mentions"], json::array()) << hidden->message.dump();
+  EXPECT_EQ(hidden->Message()["mentions"], json::array()) << hidden->Message().dump();
 }
 
 TEST_F(GovernanceTest, SuspensionStopsPostingUntilLifted) {
   SpaceId space = SpaceWith("clinical-team", "Ward 9");
   auto posted = Try(member_, space, "spam spam spam");
   ASSERT_TRUE(posted);
-  auto suspended = services_->governance.Moderate(owner_, posted->message["id"],
+  auto suspended = services_->governance.Moderate(owner_, posted->Message()["id"],
                                                   {ModerationKind::kSuspend, "spam", 1});
   ASSERT_TRUE(suspended) << suspended.error().problem;
   auto refused = Try(member_, space, "more");
@@ -680,7 +680,7 @@ TEST_F(GovernanceTest, ADryRunChecksRepliesAsWellAsPosts) {
   ASSERT_TRUE(post);
   Draft reply;
   reply.body = kPhoneText;
-  reply.parent_id = post->message["id"].get<MessageId>();
+  reply.parent_id = post->Message()["id"].get<MessageId>();
   reply.confirm_phi = true;
   auto replied = services_->messages.Post(other_, space, reply);
   ASSERT_TRUE(replied) << replied.error().problem;
@@ -689,13 +689,13 @@ TEST_F(GovernanceTest, ADryRunChecksRepliesAsWellAsPosts) {
   EXPECT_EQ((*dry)["messages_checked"], 2);
   EXPECT_EQ((*dry)["blocked"], 1);
   ASSERT_EQ((*dry)["items"].size(), 2u);
-  EXPECT_EQ((*dry)["items"][0]["message_id"], replied->message["id"]) << "newest first, whatever its thread";
+  EXPECT_EQ((*dry)["items"][0]["message_id"], replied->Message()["id"]) << "newest first, whatever its thread";
   EXPECT_EQ((*dry)["items"][0]["action"], "blocked");
   // The limit counts replies too: the last message only.
   dry = services_->governance.DryRun(compliance_, space, "announcements", 1, 1);
   ASSERT_TRUE(dry);
   EXPECT_EQ((*dry)["messages_checked"], 1);
-  EXPECT_EQ((*dry)["items"][0]["message_id"], replied->message["id"]);
+  EXPECT_EQ((*dry)["items"][0]["message_id"], replied->Message()["id"]);
 }
 
 TEST_F(GovernanceTest, ADryRunJudgesEachMessagesFilesAsTheNewVersionWould) {
@@ -714,7 +714,7 @@ TEST_F(GovernanceTest, ADryRunJudgesEachMessagesFilesAsTheNewVersionWould) {
     d.attachment_ids = {up ? (*up)["id"].get<AttachmentId>() : 0};
     auto posted = services_->messages.Post(member_, space, d);
     EXPECT_TRUE(posted) << posted.error().problem;
-    return posted ? posted->message["id"].get<MessageId>() : 0;
+    return posted ? posted->Message()["id"].get<MessageId>() : 0;
   };
   const MessageId with_csv = post_file("callbacks.csv", "bed,callback\n4,617-555-0142\n", "tonight's list");
   const MessageId with_png = post_file("scan.png", std::string("\x89PNG\r\n\x1a\n", 8) + "pixels", "the scan");
@@ -759,17 +759,17 @@ TEST_F(GovernanceTest, AnEditTellsModeratorsWhatTheNewTextHolds) {
   SpaceId space = SpaceWith("holding", "Holding space");
   auto clean = Try(member_, space, "meeting at noon");
   ASSERT_TRUE(clean);
-  ASSERT_EQ(clean->message["state"], "published");
-  EXPECT_EQ(clean->message["phi_types"], json::array());
-  auto edited = services_->messages.Edit(member_, clean->message["id"], kSsnText, std::nullopt);
+  ASSERT_EQ(clean->Message()["state"], "published");
+  EXPECT_EQ(clean->Message()["phi_types"], json::array());
+  auto edited = services_->messages.Edit(member_, clean->Message()["id"], kSsnText, std::nullopt);
   ASSERT_TRUE(edited) << edited.error().problem;
   EXPECT_EQ((*edited)["state"], "held");
   EXPECT_EQ((*edited)["phi_types"], json::array({"ssn"}));
 
   auto phone = Try(member_, space, kPhoneText);
   ASSERT_TRUE(phone);
-  EXPECT_EQ(phone->message["phi_types"], json::array({"phone"}));
-  auto rewritten = services_->messages.Edit(member_, phone->message["id"], kSsnText, std::nullopt);
+  EXPECT_EQ(phone->Message()["phi_types"], json::array({"phone"}));
+  auto rewritten = services_->messages.Edit(member_, phone->Message()["id"], kSsnText, std::nullopt);
   ASSERT_TRUE(rewritten) << rewritten.error().problem;
   EXPECT_EQ((*rewritten)["phi_types"], json::array({"ssn"}));
 
@@ -784,12 +784,12 @@ TEST_F(GovernanceTest, AnEditTellsModeratorsWhatTheNewTextHolds) {
   poll.poll_options = {"617-555-0123", "the ward's"};
   auto asked = services_->messages.Post(member_, space, poll);
   ASSERT_TRUE(asked) << asked.error().problem;
-  EXPECT_EQ(asked->message["phi_types"], json::array({"phone"}));
-  auto reworded = services_->messages.Edit(member_, asked->message["id"], "Which number to call?", std::nullopt);
+  EXPECT_EQ(asked->Message()["phi_types"], json::array({"phone"}));
+  auto reworded = services_->messages.Edit(member_, asked->Message()["id"], "Which number to call?", std::nullopt);
   ASSERT_TRUE(reworded) << reworded.error().problem;
   EXPECT_EQ((*reworded)["phi_types"], json::array({"phone"}));
   // Edited back to nothing of note: held still, and shown as holding nothing.
-  auto cleaned = services_->messages.Edit(member_, phone->message["id"], "call the family today", std::nullopt);
+  auto cleaned = services_->messages.Edit(member_, phone->Message()["id"], "call the family today", std::nullopt);
   ASSERT_TRUE(cleaned) << cleaned.error().problem;
   EXPECT_EQ((*cleaned)["phi_types"], json::array());
 }
@@ -799,7 +799,7 @@ TEST_F(GovernanceTest, EditsAreScreenedAndKeptWithinTheEditWindow) {
   SpaceId space = SpaceWith("short-edits", "Quick edits");
   auto posted = Try(member_, space, "meeting at noon");
   ASSERT_TRUE(posted);
-  MessageId id = posted->message["id"];
+  MessageId id = posted->Message()["id"];
   auto blocked = services_->messages.Edit(member_, id, kSsnText, std::nullopt);
   ASSERT_FALSE(blocked);
   EXPECT_EQ(blocked.error().problem, "phi_blocked");
@@ -839,7 +839,7 @@ TEST_F(GovernanceTest, QueuePinsAndAcceptedAnswersOfPhiBearingSpacesAreReadsOnRe
   SpaceId plain = SpaceWith("premoderated", "Social");
   auto held = Try(member_, held_space, kPhoneText);
   ASSERT_TRUE(held) << held.error().problem;
-  ASSERT_EQ(held->message["state"], "held");
+  ASSERT_EQ(held->Message()["state"], "held");
   ASSERT_TRUE(Try(member_, plain, "lunch at noon?"));
 
   ASSERT_TRUE(services_->governance.Queue(owner_, held_space, 0, 50));
@@ -864,11 +864,11 @@ TEST_F(GovernanceTest, QueuePinsAndAcceptedAnswersOfPhiBearingSpacesAreReadsOnRe
   auto note = Try(member_, clinical, "bed 4 stable");
   ASSERT_TRUE(note);
   const std::size_t before = AuditOf("message.read").size();
-  ASSERT_TRUE(services_->messages.Pin(owner_, note->message["id"], true));
+  ASSERT_TRUE(services_->messages.Pin(owner_, note->Message()["id"], true));
   auto pinned = AuditOf("message.read");
   ASSERT_EQ(pinned.size(), before + 1);
   EXPECT_EQ(pinned.back().actor_id, owner_.user.id);
-  EXPECT_EQ(json::parse(pinned.back().details_json)["message_id"], note->message["id"]);
+  EXPECT_EQ(json::parse(pinned.back().details_json)["message_id"], note->Message()["id"]);
 
   json asked = Post(member_, clinical, "who has the crash cart key?", MessageKind::kQuestion);
   json answered = Post(other_, clinical, "charge nurse", MessageKind::kMessage, asked["id"].get<MessageId>());
@@ -940,7 +940,7 @@ TEST_F(GovernanceTest, WritesThatReturnContentOfAPhiBearingSpaceAreReads) {
   poll.poll_options = {"bay 2", "bay 4"};
   auto posted = services_->messages.Post(member_, team, poll);
   ASSERT_TRUE(posted) << posted.error().problem;
-  const MessageId poll_id = posted->message["id"];
+  const MessageId poll_id = posted->Message()["id"];
   ASSERT_TRUE(services_->messages.PollVote(other_, poll_id, 1));
   EXPECT_EQ(reads_of(poll_id), 1u);
   ASSERT_TRUE(services_->messages.PollVote(other_, poll_id, std::nullopt));
@@ -951,7 +951,7 @@ TEST_F(GovernanceTest, WritesThatReturnContentOfAPhiBearingSpaceAreReads) {
   first.client_id = "retry-1";
   auto original = services_->messages.Post(member_, team, first);
   ASSERT_TRUE(original);
-  const MessageId id = original->message["id"];
+  const MessageId id = original->Message()["id"];
   EXPECT_EQ(reads_of(id), 0u) << "posting is no read";
   auto retried = services_->messages.Post(member_, team, first);
   ASSERT_TRUE(retried);
@@ -968,7 +968,7 @@ TEST_F(GovernanceTest, WritesThatReturnContentOfAPhiBearingSpaceAreReads) {
   first.client_id = "retry-2";
   auto second = services_->messages.Post(member_, team, first);
   ASSERT_TRUE(second);
-  ASSERT_TRUE(services_->messages.Delete(member_, second->message["id"]));
+  ASSERT_TRUE(services_->messages.Delete(member_, second->Message()["id"]));
   auto after_delete = services_->messages.Post(member_, team, first);
   ASSERT_FALSE(after_delete);
   EXPECT_EQ(after_delete.error().problem, "client_id_used");
@@ -1013,12 +1013,12 @@ TEST_F(GovernanceTest, APatientIsNeverToldWhoIsInThePatientIndex) {
   auto plain = Try(patient, circle, "I sat next to Wilhelmina Quarrendon at the clinic");
   ASSERT_TRUE(plain) << plain.error().problem;
   for (const auto* posted : {&*held, &*plain}) {
-    EXPECT_EQ(posted->message["state"], "held");
-    EXPECT_EQ(posted->message["hold_reason"], "pre_moderation");
-    EXPECT_TRUE(posted->message["phi_types"].empty()) << posted->message.dump();
+    EXPECT_EQ(posted->Message()["state"], "held");
+    EXPECT_EQ(posted->Message()["hold_reason"], "pre_moderation");
+    EXPECT_TRUE(posted->Message()["phi_types"].empty()) << posted->Message().dump();
   }
-  EXPECT_EQ(held->message["body"], named) << "nothing redacted";
-  const MessageId held_id = held->message["id"];
+  EXPECT_EQ(held->Message()["body"], named) << "nothing redacted";
+  const MessageId held_id = held->Message()["id"];
   for (const auto& item : Items(other_, circle)) EXPECT_NE(item["id"], held_id) << "members do not see it";
   // The trail says what the index found, for the moderators and auditors.
   auto holds = AuditOf("message.hold");
@@ -1033,15 +1033,15 @@ TEST_F(GovernanceTest, APatientIsNeverToldWhoIsInThePatientIndex) {
   EXPECT_NE(approved.error().extensions_json.find("\"name\""), std::string::npos);
 
   // The stranger's is approved; any edit of it goes back to the moderators, whatever it names.
-  ASSERT_TRUE(services_->governance.Moderate(owner_, plain->message["id"], {ModerationKind::kApprove, "fine", {}}));
-  auto edited = services_->messages.Edit(patient, plain->message["id"], named, std::nullopt);
+  ASSERT_TRUE(services_->governance.Moderate(owner_, plain->Message()["id"], {ModerationKind::kApprove, "fine", {}}));
+  auto edited = services_->messages.Edit(patient, plain->Message()["id"], named, std::nullopt);
   ASSERT_TRUE(edited) << edited.error().problem;
   auto reworded = Try(patient, circle, "See you at the clinic");
   ASSERT_TRUE(reworded);
-  EXPECT_EQ(reworded->message["state"], "held");
-  ASSERT_TRUE(services_->governance.Moderate(owner_, reworded->message["id"], {ModerationKind::kApprove, "fine", {}}));
+  EXPECT_EQ(reworded->Message()["state"], "held");
+  ASSERT_TRUE(services_->governance.Moderate(owner_, reworded->Message()["id"], {ModerationKind::kApprove, "fine", {}}));
   auto edited_plain =
-      services_->messages.Edit(patient, reworded->message["id"], "See you at the clinic on Friday", std::nullopt);
+      services_->messages.Edit(patient, reworded->Message()["id"], "See you at the clinic on Friday", std::nullopt);
   ASSERT_TRUE(edited_plain) << edited_plain.error().problem;
   for (const json* e : {&*edited, &*edited_plain}) {
     EXPECT_EQ((*e)["state"], "held");
@@ -1055,8 +1055,8 @@ TEST_F(GovernanceTest, APatientIsNeverToldWhoIsInThePatientIndex) {
   for (const std::string& text : {named, std::string("I sat next to Wilhelmina Quarrendon at the clinic")}) {
     auto posted = Try(patient, forum, text);
     ASSERT_TRUE(posted) << text;
-    EXPECT_EQ(posted->message["hold_reason"], "pre_moderation") << text;
-    EXPECT_TRUE(posted->message["phi_types"].empty());
+    EXPECT_EQ(posted->Message()["hold_reason"], "pre_moderation") << text;
+    EXPECT_TRUE(posted->Message()["phi_types"].empty());
   }
 }
 
@@ -1072,7 +1072,7 @@ TEST_F(GovernanceTest, ADryRunJudgesAnOutsidersPostAsItsPostWouldBe) {
   ASSERT_TRUE(by_staff) << by_staff.error().problem;
   auto by_patient = Try(patient, circle, named);
   ASSERT_TRUE(by_patient) << by_patient.error().problem;
-  EXPECT_EQ(by_patient->message["state"], "published") << "PHI is allowed here";
+  EXPECT_EQ(by_patient->Message()["state"], "published") << "PHI is allowed here";
 
   json blocking = mixed;
   blocking["phi"] = "block";
@@ -1083,7 +1083,7 @@ TEST_F(GovernanceTest, ADryRunJudgesAnOutsidersPostAsItsPostWouldBe) {
   EXPECT_EQ((*dry)["blocked"], 1);
   EXPECT_EQ((*dry)["held"], 1);
   for (const auto& item : (*dry)["items"]) {
-    const bool patients = item["message_id"] == by_patient->message["id"];
+    const bool patients = item["message_id"] == by_patient->Message()["id"];
     EXPECT_EQ(item["action"], patients ? "held" : "blocked") << item.dump();
     EXPECT_EQ(item["finding_types"], json::array({"name"})) << item.dump();
   }
@@ -1092,7 +1092,7 @@ TEST_F(GovernanceTest, ADryRunJudgesAnOutsidersPostAsItsPostWouldBe) {
   EXPECT_EQ(Try(member_, circle, named).error().problem, "phi_blocked");
   auto again = Try(patient, circle, named);
   ASSERT_TRUE(again) << again.error().problem;
-  EXPECT_EQ(again->message["state"], "held");
+  EXPECT_EQ(again->Message()["state"], "held");
 }
 
 // The "moderation.queue" user events among `events`: what each says, and to whom (sorted).
@@ -1119,7 +1119,7 @@ TEST_F(GovernanceTest, ComplianceOfficersAreToldOfEveryChangeToAQueueTheyAreNotM
   const std::vector<UserId> watchers = Ids({&owner_, &compliance_});  // the officer is no member
   auto posted = Try(member_, space, "swap my night shift for a bike");
   ASSERT_TRUE(posted);
-  MessageId id = posted->message["id"];
+  MessageId id = posted->Message()["id"];
 
   ClearPublished();
   ASSERT_TRUE(services_->governance.Report(other_, id, "selling things"));
@@ -1156,7 +1156,7 @@ TEST_F(GovernanceTest, ComplianceOfficersAreToldOfEveryChangeToAQueueTheyAreNotM
   auto quiet = Try(member_, space, "handover at 7");
   ASSERT_TRUE(quiet);
   ClearPublished();
-  ASSERT_TRUE(services_->governance.Moderate(owner_, quiet->message["id"], {ModerationKind::kWarn, "mind the tone", {}}));
+  ASSERT_TRUE(services_->governance.Moderate(owner_, quiet->Message()["id"], {ModerationKind::kWarn, "mind the tone", {}}));
   EXPECT_TRUE(QueueChanges(Published()).empty());
 }
 
@@ -1169,8 +1169,8 @@ TEST_F(GovernanceTest, AHeldPostOrEditTellsTheQueueByIdsAlone) {
   ClearPublished();
   auto held = Try(member_, forum, "Day 3 after the operation, walking with a frame");
   ASSERT_TRUE(held) << held.error().problem;
-  ASSERT_EQ(held->message["state"], "held");
-  MessageId id = held->message["id"];
+  ASSERT_EQ(held->Message()["state"], "held");
+  MessageId id = held->Message()["id"];
   auto changes = QueueChanges(Published());
   ASSERT_EQ(changes.size(), 1u);
   EXPECT_EQ(changes[0].first, (json{{"kind", "held"}, {"space_id", forum}, {"message_id", id}}));
@@ -1188,7 +1188,7 @@ TEST_F(GovernanceTest, AHeldPostOrEditTellsTheQueueByIdsAlone) {
   ClearPublished();
   auto welcome = Try(moderator, forum, "Welcome, everyone");
   ASSERT_TRUE(welcome);
-  ASSERT_EQ(welcome->message["state"], "published");
+  ASSERT_EQ(welcome->Message()["state"], "published");
   EXPECT_TRUE(QueueChanges(Published()).empty());
 
   ClearPublished();
@@ -1223,7 +1223,7 @@ TEST_F(GovernanceTest, AHeldPostOrEditTellsTheQueueByIdsAlone) {
   changes = QueueChanges(Published());
   ASSERT_EQ(changes.size(), 1u);
   EXPECT_EQ(changes[0].first["kind"], "held");
-  EXPECT_EQ(changes[0].first["message_id"], (**answer).message["id"]);
+  EXPECT_EQ(changes[0].first["message_id"], (**answer).Message()["id"]);
   EXPECT_EQ(changes[0].second, watchers);
 
   // Never the text.
@@ -1238,8 +1238,8 @@ TEST_F(GovernanceTest, AHeldOrReportedPostDeletedByItsAuthorLeavesTheQueueForAll
   SpaceId forum = SpaceWith("patient-forum", "Knee recovery");
   auto held = Try(member_, forum, "Week two, stairs are hard");
   ASSERT_TRUE(held);
-  ASSERT_EQ(held->message["state"], "held");
-  MessageId id = held->message["id"];
+  ASSERT_EQ(held->Message()["state"], "held");
+  MessageId id = held->Message()["id"];
   ClearPublished();
   ASSERT_TRUE(services_->messages.Delete(member_, id));
   auto changes = QueueChanges(Published());
@@ -1250,18 +1250,18 @@ TEST_F(GovernanceTest, AHeldOrReportedPostDeletedByItsAuthorLeavesTheQueueForAll
   SpaceId ward = SpaceWith("clinical-team", "Ward 6");
   auto reported = Try(member_, ward, "selling a bike, ask me");
   ASSERT_TRUE(reported);
-  ASSERT_TRUE(services_->governance.Report(other_, reported->message["id"], "selling things"));
+  ASSERT_TRUE(services_->governance.Report(other_, reported->Message()["id"], "selling things"));
   auto plain = Try(member_, ward, "handover at 7");
   ASSERT_TRUE(plain);
   ClearPublished();
-  ASSERT_TRUE(services_->messages.Delete(member_, reported->message["id"]));
+  ASSERT_TRUE(services_->messages.Delete(member_, reported->Message()["id"]));
   changes = QueueChanges(Published());
   ASSERT_EQ(changes.size(), 1u);
-  EXPECT_EQ(changes[0].first["message_id"], reported->message["id"]);
+  EXPECT_EQ(changes[0].first["message_id"], reported->Message()["id"]);
   EXPECT_EQ(changes[0].second, Ids({&owner_, &compliance_}));
   // A message that was on no queue changes none.
   ClearPublished();
-  ASSERT_TRUE(services_->messages.Delete(member_, plain->message["id"]));
+  ASSERT_TRUE(services_->messages.Delete(member_, plain->Message()["id"]));
   EXPECT_TRUE(QueueChanges(Published()).empty());
 }
 
@@ -1326,7 +1326,7 @@ TEST_F(GovernanceTest, TextsKeptBesideModerationDecisionsKeepNoPhi) {
   SpaceId space = SpaceWith("patient-care-messaging", "Ward 5 families");
   auto posted = Try(member_, space, "visiting hours changed again");
   ASSERT_TRUE(posted);
-  MessageId id = posted->message["id"];
+  MessageId id = posted->Message()["id"];
   // Reasons and appeals are typed by people: a report, a moderator, an appeal, its answer.
   ASSERT_TRUE(services_->governance.Report(other_, id, kSsnText));
   ClearPublished();
@@ -1364,7 +1364,7 @@ TEST_F(GovernanceTest, AnOutsidersAppealSaysNothingOfWhoIsInThePatientIndex) {
   for (const Actor* author : {&patient, &member_}) {
     auto posted = Try(*author, circle, "the garden is open again");
     ASSERT_TRUE(posted) << posted.error().problem;
-    auto hidden = services_->governance.Moderate(owner_, posted->message["id"], {ModerationKind::kHide, "off topic", {}});
+    auto hidden = services_->governance.Moderate(owner_, posted->Message()["id"], {ModerationKind::kHide, "off topic", {}});
     ASSERT_TRUE(hidden) << hidden.error().problem;
     auto appealed = services_->governance.Appeal(*author, (*hidden)["id"], appeal);
     ASSERT_TRUE(appealed) << appealed.error().problem;
@@ -1393,16 +1393,16 @@ TEST_F(GovernanceTest, AModeratorDoesNotDecideOnTheirOwnPost) {
   // Held for its PHI: its author does not release it, another moderator does.
   auto held = Try(owner_, space, kSsnText);
   ASSERT_TRUE(held);
-  ASSERT_EQ(held->message["state"], "held");
-  auto own = services_->governance.Moderate(owner_, held->message["id"], {ModerationKind::kApprove, "mine", {}});
+  ASSERT_EQ(held->Message()["state"], "held");
+  auto own = services_->governance.Moderate(owner_, held->Message()["id"], {ModerationKind::kApprove, "mine", {}});
   ASSERT_FALSE(own);
   EXPECT_EQ(own.error().problem, "own_message");
-  EXPECT_TRUE(services_->governance.Moderate(other_, held->message["id"], {ModerationKind::kApprove, "reviewed", {}}));
+  EXPECT_TRUE(services_->governance.Moderate(other_, held->Message()["id"], {ModerationKind::kApprove, "reviewed", {}}));
   // Reported: its author does not clear the reports by approving it.
   auto plain = Try(owner_, space, "rota for December");
   ASSERT_TRUE(plain);
-  ASSERT_TRUE(services_->governance.Report(member_, plain->message["id"], "wrong dates"));
-  auto cleared = services_->governance.Moderate(owner_, plain->message["id"], {ModerationKind::kApprove, "fine", {}});
+  ASSERT_TRUE(services_->governance.Report(member_, plain->Message()["id"], "wrong dates"));
+  auto cleared = services_->governance.Moderate(owner_, plain->Message()["id"], {ModerationKind::kApprove, "fine", {}});
   ASSERT_FALSE(cleared);
   EXPECT_EQ(cleared.error().problem, "own_message");
   EXPECT_EQ((*services_->governance.Queue(other_, space, 0, 50))["items"].size(), 1u) << "still waiting for another";
@@ -1464,7 +1464,7 @@ TEST_F(GovernanceTest, AnEditIsPostingAgainUnderTheRulesInForceNow) {
   auto posted = Try(member_, space, "handover at seven");
   ASSERT_TRUE(posted);
   ASSERT_TRUE(services_->spaces.SetRole(owner_, space, member_.user.id, MemberRole::kReadOnly));
-  auto edited = services_->messages.Edit(member_, posted->message["id"], "handover at eight", std::nullopt, false);
+  auto edited = services_->messages.Edit(member_, posted->Message()["id"], "handover at eight", std::nullopt, false);
   ASSERT_FALSE(edited);
   EXPECT_EQ(edited.error().problem, "read_only");
   // An owner who is no longer one does not change announcements.
@@ -1476,15 +1476,15 @@ TEST_F(GovernanceTest, AnEditIsPostingAgainUnderTheRulesInForceNow) {
   auto announced = services_->messages.Post(owner_, news, d);
   ASSERT_TRUE(announced) << announced.error().problem;
   ASSERT_TRUE(services_->spaces.SetRole(other_, news, owner_.user.id, MemberRole::kMember));
-  auto rewritten = services_->messages.Edit(owner_, announced->message["id"], "The car park stays open", std::nullopt, false);
+  auto rewritten = services_->messages.Edit(owner_, announced->Message()["id"], "The car park stays open", std::nullopt, false);
   ASSERT_FALSE(rewritten);
   EXPECT_EQ(Items(member_, news)[0]["body"], "The car park closes on Friday");
   // A suspended author is refused too.
   auto mine = Try(other_, space, "rota is up");
   ASSERT_TRUE(mine);
-  auto suspended = services_->governance.Moderate(owner_, mine->message["id"], {ModerationKind::kSuspend, "pause", 1});
+  auto suspended = services_->governance.Moderate(owner_, mine->Message()["id"], {ModerationKind::kSuspend, "pause", 1});
   ASSERT_TRUE(suspended);
-  auto after = services_->messages.Edit(other_, mine->message["id"], "rota is down", std::nullopt, false);
+  auto after = services_->messages.Edit(other_, mine->Message()["id"], "rota is down", std::nullopt, false);
   ASSERT_FALSE(after);
   EXPECT_EQ(after.error().problem, "suspended");
 }
@@ -1493,15 +1493,15 @@ TEST_F(GovernanceTest, AnEditSentBackToPreModerationIsOnRecordAsAHold) {
   SpaceId forum = SpaceWith("patient-forum", "Knee replacement circle");
   auto posted = Try(member_, forum, "Day three, walking with a frame");
   ASSERT_TRUE(posted);
-  ASSERT_EQ(posted->message["state"], "held");
-  ASSERT_TRUE(services_->governance.Moderate(owner_, posted->message["id"], {ModerationKind::kApprove, "ok", {}}));
+  ASSERT_EQ(posted->Message()["state"], "held");
+  ASSERT_TRUE(services_->governance.Moderate(owner_, posted->Message()["id"], {ModerationKind::kApprove, "ok", {}}));
   const std::size_t holds = AuditOf("message.hold").size();
-  auto edited = services_->messages.Edit(member_, posted->message["id"], "Day four, walking with a stick", std::nullopt, false);
+  auto edited = services_->messages.Edit(member_, posted->Message()["id"], "Day four, walking with a stick", std::nullopt, false);
   ASSERT_TRUE(edited) << edited.error().problem;
   EXPECT_EQ((*edited)["state"], "held");
   auto records = AuditOf("message.hold");
   ASSERT_EQ(records.size(), holds + 1);
-  EXPECT_EQ(records.back().object_id, std::to_string(posted->message["id"].get<MessageId>()));
+  EXPECT_EQ(records.back().object_id, std::to_string(posted->Message()["id"].get<MessageId>()));
   EXPECT_EQ(records.back().actor_id, member_.user.id);
 }
 
@@ -1515,19 +1515,19 @@ TEST_F(GovernanceTest, ASuspendedOrReadOnlyAskerDoesNotAcceptAnAnswer) {
   ASSERT_TRUE(question) << question.error().problem;
   Draft a;
   a.body = "The one in room 4";
-  a.parent_id = question->message["id"].get<MessageId>();
+  a.parent_id = question->Message()["id"].get<MessageId>();
   auto answer = services_->messages.Post(other_, space, a);
   ASSERT_TRUE(answer) << answer.error().problem;
-  ASSERT_TRUE(services_->governance.Moderate(owner_, question->message["id"], {ModerationKind::kSuspend, "pause", 1}));
-  auto refused = services_->messages.Accept(member_, answer->message["id"], true);
+  ASSERT_TRUE(services_->governance.Moderate(owner_, question->Message()["id"], {ModerationKind::kSuspend, "pause", 1}));
+  auto refused = services_->messages.Accept(member_, answer->Message()["id"], true);
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error().problem, "suspended");
   clock_.Advance(25LL * 60 * 60 * 1000);
   ASSERT_TRUE(services_->spaces.SetRole(owner_, space, member_.user.id, MemberRole::kReadOnly));
-  auto read_only = services_->messages.Accept(member_, answer->message["id"], true);
+  auto read_only = services_->messages.Accept(member_, answer->Message()["id"], true);
   ASSERT_FALSE(read_only);
   EXPECT_EQ(read_only.error().problem, "read_only");
-  EXPECT_TRUE(services_->messages.Accept(owner_, answer->message["id"], true)) << "a moderator still may";
+  EXPECT_TRUE(services_->messages.Accept(owner_, answer->Message()["id"], true)) << "a moderator still may";
 }
 
 TEST_F(GovernanceTest, AQuestionApprovedMinutesAfterItWasSentIsAnsweredFromItsApproval) {
@@ -1535,14 +1535,14 @@ TEST_F(GovernanceTest, AQuestionApprovedMinutesAfterItWasSentIsAnsweredFromItsAp
   const SpaceId space = SpaceWith("held-questions", "Held questions");
   auto question = Try(member_, space, "what's the pt's dob?");
   ASSERT_TRUE(question) << question.error().problem;
-  ASSERT_EQ(question->message["state"], "held");
+  ASSERT_EQ(question->Message()["state"], "held");
   clock_.Advance(5 * 60 * 1000);
-  ASSERT_TRUE(services_->governance.Moderate(owner_, question->message["id"], {ModerationKind::kApprove, "fine", {}}));
+  ASSERT_TRUE(services_->governance.Moderate(owner_, question->Message()["id"], {ModerationKind::kApprove, "fine", {}}));
   // A post deleted in between has the conversation read again from the store, where the question
   // was sent five minutes ago but has been read only since its approval.
   auto brb = Try(other_, space, "brb");
   ASSERT_TRUE(brb) << brb.error().problem;
-  ASSERT_TRUE(services_->messages.Delete(other_, brb->message["id"]));
+  ASSERT_TRUE(services_->messages.Delete(other_, brb->Message()["id"]));
   clock_.Advance(1000);
   auto answer = Try(other_, space, "3/4/1950");
   ASSERT_FALSE(answer);

@@ -202,16 +202,16 @@ TEST_F(GuestTest, AreNeverToldWhoIsInThePatientIndex) {
     d.body = text;
     auto held = services_->messages.Post(guest_, space, d);
     ASSERT_TRUE(held) << held.error().problem;
-    EXPECT_EQ(held->message["state"], "held") << text;
-    EXPECT_EQ(held->message["hold_reason"], "pre_moderation") << text;
-    EXPECT_TRUE(held->message["phi_types"].empty()) << held->message.dump();
+    EXPECT_EQ(held->Message()["state"], "held") << text;
+    EXPECT_EQ(held->Message()["hold_reason"], "pre_moderation") << text;
+    EXPECT_TRUE(held->Message()["phi_types"].empty()) << held->Message().dump();
   }
   // Staff's posts there are published as before.
   Draft d;
   d.body = "the printer by bed 4 jams";
   auto staff_post = services_->messages.Post(ana_, space, d);
   ASSERT_TRUE(staff_post) << staff_post.error().problem;
-  EXPECT_EQ(staff_post->message["state"], "published");
+  EXPECT_EQ(staff_post->Message()["state"], "published");
 }
 
 }  // namespace

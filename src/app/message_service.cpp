@@ -200,6 +200,9 @@ struct MessageService::PostJob {
   UserId author_as_seen = 0;           // the author's id as the space's members know it
   std::vector<UserId> queue_watchers;  // held: who works the space's moderation queue
   bool carries = false;                // the space's PHI rule is not allow: the next post continues this one
+  MessageId message_id = 0;            // the message created, or the original a retry returns
+  bool published = false;              // created as published, not held
+  std::string stored_body;             // created and `carries`: the body as stored, remembered for the next
   std::optional<phi::PhiAction> refused;
   Screening refusal;
   Result<std::string> posted = tl::unexpected(Error{});  // the asynchronous unit's answer
@@ -321,6 +324,7 @@ Result<std::string> MessageService::RunPostUnit(PostJob& job, store::WriteTx& tx
                     "A message with this client_id was posted here and has since been deleted or taken down.");
       }
       ROUNDS_RETURN_IF_ERROR(AuditReturnedRead(tx, actor, space, *existing, now));
+      job.message_id = existing->id;
       return authors.MessageText(*existing);
     }
   }
@@ -473,6 +477,9 @@ Result<std::string> MessageService::RunPostUnit(PostJob& job, store::WriteTx& tx
     ROUNDS_RETURN_IF_ERROR(AppendSerializedAudit(tx, std::move(record), audit_details));
   }
   if (m.state == MessageState::kPublished) mentioned = m.mentions;
+  job.message_id = m.id;
+  job.published = m.state == MessageState::kPublished;
+  if (job.carries) job.stored_body = std::move(m.body);
   was_created = true;
   return text;
 }
@@ -485,23 +492,23 @@ domain::AuditRecord MessageService::PostRefusalRecord(const PostJob& job) {
 
 Result<PostResult> MessageService::FinishPost(PostJob& job, Result<std::string> posted) {
   if (!posted) return tl::unexpected(posted.error());
-  json message = json::parse(*posted);
+  // The message's text goes back as the writer rendered it: parsing it here (for the HTTP layer
+  // to print it again) cost a post more than screening it.
   if (job.was_created) {
-    if (job.carries && message.contains("body") && message["body"].is_string()) {
-      const bool seen = message.value("state", "") == "published";
-      policy_.RememberPosted(job.space_id, job.draft.parent_id.value_or(0), job.actor.user.id,
-                             message["body"].get_ref<const std::string&>(), job.now, seen);
+    if (job.carries) {
+      policy_.RememberPosted(job.space_id, job.draft.parent_id.value_or(0), job.actor.user.id, job.stored_body,
+                             job.now, job.published);
     }
     Publish(bus_, job.created);
-    internal::PublishQueueChange(bus_, "held", job.space_id, "message_id", message["id"].get<MessageId>(),
+    internal::PublishQueueChange(bus_, "held", job.space_id, "message_id", job.message_id,
                                  std::move(job.queue_watchers));
     if (!job.mentioned.empty()) {
       PublishToUsers(bus_, "mention",
-                     json{{"space_id", job.space_id}, {"message_id", message["id"]}, {"author_id", job.author_as_seen}},
+                     json{{"space_id", job.space_id}, {"message_id", job.message_id}, {"author_id", job.author_as_seen}},
                      job.mentioned);
     }
   }
-  return PostResult{std::move(message), job.was_created};
+  return PostResult{std::move(*posted), job.was_created, job.message_id};
 }
 
 Result<PostResult> MessageService::Post(const Actor& actor, SpaceId space_id, const Draft& draft) {

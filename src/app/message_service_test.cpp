@@ -78,8 +78,8 @@ TEST_F(MessageTest, PollsHaveTwoToTenDistinctOptions) {
   EXPECT_EQ(poll({"", "b"}).error().problem, "invalid_poll");
   auto ok = poll({"Tuesday", "Wednesday", "Thursday"});
   ASSERT_TRUE(ok);
-  EXPECT_EQ(ok->message["poll_options"].size(), 3u);
-  EXPECT_EQ(ok->message["poll_options"][1], (json{{"index", 1}, {"text", "Wednesday"}, {"votes", 0}}));
+  EXPECT_EQ(ok->Message()["poll_options"].size(), 3u);
+  EXPECT_EQ(ok->Message()["poll_options"][1], (json{{"index", 1}, {"text", "Wednesday"}, {"votes", 0}}));
   Draft not_a_poll = Body("options without a poll");
   not_a_poll.poll_options = {"a", "b"};
   EXPECT_EQ(TryPost(ana_, community_, not_a_poll).error().problem, "invalid_poll");
@@ -92,7 +92,7 @@ TEST_F(MessageTest, PostKindsBelongInCommunities) {
     EXPECT_EQ(TryPost(ana_, channel_, d).error().problem, "invalid_kind") << ToString(kind);
     auto posted = TryPost(ana_, community_, d);
     ASSERT_TRUE(posted);
-    EXPECT_EQ(posted->message["kind"], ToString(kind));
+    EXPECT_EQ(posted->Message()["kind"], ToString(kind));
   }
   EXPECT_EQ(Post(ana_, community_, "plain")["kind"], "discussion") << "a top-level community post is a discussion";
   EXPECT_EQ(Post(ana_, channel_, "plain")["kind"], "message");
@@ -105,8 +105,8 @@ TEST_F(MessageTest, AnnouncementsAreForOwners) {
   EXPECT_EQ(TryPost(ben_, community_, d).error().problem, "owner_required");
   auto posted = TryPost(ana_, community_, d);
   ASSERT_TRUE(posted);
-  EXPECT_EQ(posted->message["kind"], "announcement");
-  EXPECT_EQ(posted->message["title"], "Car park");
+  EXPECT_EQ(posted->Message()["kind"], "announcement");
+  EXPECT_EQ(posted->Message()["title"], "Car park");
 }
 
 TEST_F(MessageTest, ThreadsAreOneLevelDeepAndCountReplies) {
@@ -298,7 +298,7 @@ TEST_F(MessageTest, ConcurrentRetriesWithOneClientIdStoreOneMessage) {
       }
       if (r->created) ++created;
       std::lock_guard lock(mutex);
-      ids.insert(r->message["id"].get<MessageId>());
+      ids.insert(r->Message()["id"].get<MessageId>());
     });
   }
   for (auto& t : threads) t.join();
@@ -317,8 +317,8 @@ TEST_F(MessageTest, ARetryReturnsTheOriginalEvenIfTheBodyDiffers) {
   ASSERT_TRUE(first && retry);
   EXPECT_TRUE(first->created);
   EXPECT_FALSE(retry->created);
-  EXPECT_EQ(retry->message["id"], first->message["id"]);
-  EXPECT_EQ(retry->message["body"], "first attempt");
+  EXPECT_EQ(retry->Message()["id"], first->Message()["id"]);
+  EXPECT_EQ(retry->Message()["body"], "first attempt");
   Draft other_author = Body("another person, same key");
   other_author.client_id = "k-1";
   auto separate = TryPost(ben_, channel_, other_author);

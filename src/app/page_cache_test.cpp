@@ -324,7 +324,7 @@ TEST_F(PageCacheTest, HeldMessagesAreNeverServedFromAKeptPage) {
     return d;
   }());
   ASSERT_TRUE(held);
-  ASSERT_EQ(held->message["state"], "held");
+  ASSERT_EQ(held->Message()["state"], "held");
   const auto entries = Stats().entries;
   // ben (the author) and ana (the owner, a moderator) see the held post; cai does not.
   ExpectEveryReaderSeesTheStore(forum);
@@ -333,7 +333,7 @@ TEST_F(PageCacheTest, HeldMessagesAreNeverServedFromAKeptPage) {
   EXPECT_EQ(Parsed(services_->messages.List(cai_, forum, {}))["items"].size(), 1u);
   EXPECT_EQ(Stats().entries, entries) << "nothing is kept while the space holds a post";
 
-  ASSERT_TRUE(services_->governance.Moderate(ana_, held->message["id"], {ModerationKind::kApprove, "fine", {}}));
+  ASSERT_TRUE(services_->governance.Moderate(ana_, held->Message()["id"], {ModerationKind::kApprove, "fine", {}}));
   ExpectEveryReaderSeesTheStore(forum);
   EXPECT_EQ(Parsed(services_->messages.List(cai_, forum, {}))["items"].size(), 2u);
 }

@@ -187,14 +187,14 @@ TEST_F(PatientTrailTest, AModeratorsDecisionAndTheQueueNameThePatientsOfTheHeldP
   const SpaceId holding = SpaceUnder("clinical-team", json{{"phi", "hold"}});
   auto held = services_->messages.Post(reader_, holding, Draft{.body = "Maria Garcia MRN 48213377 fell"});
   ASSERT_TRUE(held);
-  ASSERT_EQ(held->message["state"], "held");
+  ASSERT_EQ(held->Message()["state"], "held");
   EXPECT_EQ(Last("message.hold").patient_ref, JoinPatientRefs({maria_, maria_too_}));
   ASSERT_TRUE(services_->governance.Queue(author_, holding, 0, 50));
   EXPECT_EQ(Last("moderation.queue").patient_ref, JoinPatientRefs({maria_, maria_too_}));
   ModerationRequest approve;
   approve.kind = ModerationKind::kApprove;
   approve.reason = "ok";
-  ASSERT_TRUE(services_->governance.Moderate(author_, held->message["id"].get<MessageId>(), approve));
+  ASSERT_TRUE(services_->governance.Moderate(author_, held->Message()["id"].get<MessageId>(), approve));
   EXPECT_EQ(Last("moderation.approve").patient_ref, JoinPatientRefs({maria_, maria_too_}));
 }
 
@@ -259,7 +259,7 @@ TEST_F(PatientTrailTest, ReadsOfAMessageNameWhomItsFilesNamesName) {
   d.attachment_ids = {file};
   auto posted = services_->messages.Post(author_, clinical, d);
   ASSERT_TRUE(posted) << posted.error().public_message;
-  const MessageId id = posted->message["id"].get<MessageId>();
+  const MessageId id = posted->Message()["id"].get<MessageId>();
   EXPECT_EQ(Last("message.create").patient_ref, JoinPatientRefs({maria_, maria_too_}));
 
   ASSERT_TRUE(services_->messages.List(reader_, clinical, {}));
@@ -277,7 +277,7 @@ TEST_F(PatientTrailTest, ReadsOfAMessageNameWhomItsFilesNamesName) {
   rota.attachment_ids = {(*plain)["id"].get<AttachmentId>()};
   auto posted_rota = services_->messages.Post(author_, clinical, rota);
   ASSERT_TRUE(posted_rota) << posted_rota.error().public_message;
-  ASSERT_TRUE(services_->messages.Get(reader_, posted_rota->message["id"].get<MessageId>()));
+  ASSERT_TRUE(services_->messages.Get(reader_, posted_rota->Message()["id"].get<MessageId>()));
   EXPECT_EQ(Last("message.read").patient_ref, "");
   const SpaceId redacting = TextFilesSpace("redact");
   auto redacted = services_->messages.Upload(author_, redacting, UploadRequest{"Maria Garcia.txt", "text/plain", "ok\n"});

@@ -507,7 +507,7 @@ TEST_F(RetentionServiceTest, AReceivedDirectMessageDeletedUnderHoldVanishesForUs
   draft.attachment_ids = {file};
   auto posted = services_->messages.Post(alice_, direct, draft);
   ASSERT_TRUE(posted) << posted.error().problem;
-  const MessageId received = IdOf(posted->message);
+  const MessageId received = IdOf(posted->Message());
   MessageId in_space = IdOf(Post(alice_, space_, "the dose in cardiology"));
   Hold({bob_.user.id}, {});
 

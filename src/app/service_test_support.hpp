@@ -114,7 +114,7 @@ class ServiceTest : public ::testing::Test {
     d.poll_options = std::move(options);
     auto posted = services_->messages.Post(author, space, d);
     EXPECT_TRUE(posted) << posted.error().problem << ": " << posted.error().public_message;
-    return posted ? posted->message : json();
+    return posted ? posted->Message() : json();
   }
 
   // The audit records of `action`, oldest first.

@@ -129,7 +129,10 @@ Result<app::Draft> DraftBody(const Request& request, const Config& config) {
 
 Result<Response> Posted(Result<app::PostResult> posted) {
   if (!posted) return tl::unexpected(posted.error());
-  return Ok(posted->message, posted->created ? 201 : 200);
+  Response response;
+  response.status = posted->created ? 201 : 200;
+  response.body = std::move(posted->text);
+  return response;
 }
 
 // The longest post body screened on an I/O thread: a chat message. Screening runs at about
