@@ -83,7 +83,8 @@ AuditFiles AuditFiles::For(const Config& config) {
   files.public_key = key.replace_extension(".pub").string();
   files.last_verification = (std::filesystem::path(files.checkpoints).parent_path() / "last-verification.json").string();
   files.feed_cursor = (dir / "feed.cursor").string();
-  files.key_lock = files.signing_key + ".lock";
+  // In the data folder, which is always writable: a key file may be mounted read-only.
+  files.key_lock = (dir / "signing.lock").string();
   files.next_signing_key = files.signing_key + ".next";
   return files;
 }
@@ -93,7 +94,9 @@ AuditKeyLock::AuditKeyLock(const AuditFiles& files) {
   const auto parent = std::filesystem::path(files.key_lock).parent_path();
   if (!parent.empty()) std::filesystem::create_directories(parent, ec);
   fd_ = ::open(files.key_lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd_ >= 0 && ::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+  if (fd_ < 0) {
+    unavailable_ = true;
+  } else if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
     ::close(fd_);
     fd_ = -1;
   }
@@ -143,6 +146,9 @@ Status SettleSigningKeyChange(const AuditFiles& files, UnixMillis now) {
 
 Result<SigningKeyChange> ChangeSigningKey(const AuditFiles& files, UnixMillis now) {
   AuditKeyLock lock(files);
+  if (lock.unavailable()) {
+    return Fail(ErrorCode::kInternal, "audit_key", "Cannot make the audit folder's lock file.", files.key_lock);
+  }
   if (!lock.held()) {
     return Fail(ErrorCode::kConflict, "audit_in_use",
                 "A server (or another key change) is using the audit folder: stop the server, then change the key.",
@@ -840,7 +846,10 @@ Status AuditService::Start() {
     std::lock_guard lock(checkpoint_mutex_);
     if (!key_lock_) {
       auto held = std::make_unique<AuditKeyLock>(files_);
-      if (!held->held()) {
+      if (held->unavailable()) {
+        // No lock file can be made, so no key change can take it either (it refuses): serve.
+        log::Warn("audit_lock_unavailable", {{"path", files_.key_lock}});
+      } else if (!held->held()) {
         return Fail(ErrorCode::kConflict, "audit_in_use",
                     "Another server, or a change of the audit signing key, is using the audit folder.", files_.key_lock);
       }

@@ -50,7 +50,7 @@ struct AuditFiles {
   std::string public_key;   // hex public key
   std::string last_verification;  // the last finished verification's report (JSON)
   std::string feed_cursor;        // the seq of the last record the audit feed sent
-  std::string key_lock;           // <signing key>.lock: see AuditKeyLock
+  std::string key_lock;           // <data_dir>/audit/signing.lock: see AuditKeyLock
   std::string next_signing_key;   // <signing key>.next: a key change's new key until it is done
 
   static AuditFiles For(const Config& config);
@@ -66,9 +66,11 @@ class AuditKeyLock {
   AuditKeyLock(const AuditKeyLock&) = delete;
   AuditKeyLock& operator=(const AuditKeyLock&) = delete;
   bool held() const { return fd_ >= 0; }
+  bool unavailable() const { return unavailable_; }  // the lock file could not be made or opened
 
  private:
   int fd_ = -1;
+  bool unavailable_ = false;
 };
 
 struct SigningKeyChange {

@@ -461,6 +461,25 @@ TEST_F(AuditTreeTest, ASigningKeyChangeLeavesEveryCheckpointCheckedByTheFirstKey
   EXPECT_NE(CheckProofDocument(changed, first_key).value(), "");
 }
 
+// The lock a server holds lives in the data folder, not beside a key file kept elsewhere (a
+// secret mounted read-only): nothing but the key and its public half is written there.
+TEST_F(AuditTreeTest, TheAuditLockLivesInTheDataFolderWhereverTheKeyIs) {
+  const auto keys = dir_ / "mounted-secret";
+  config_.audit_signing_key_file = (keys / "signing.key").string();
+  Restart();
+  ASSERT_TRUE(services_->audit.Start());
+  const AuditFiles files = AuditFiles::For(config_);
+  EXPECT_EQ(files.key_lock, (dir_ / "audit" / "signing.lock").string());
+  EXPECT_TRUE(std::filesystem::exists(files.key_lock));
+  std::vector<std::string> written;
+  for (const auto& entry : std::filesystem::directory_iterator(keys)) written.push_back(entry.path().filename());
+  std::sort(written.begin(), written.end());
+  EXPECT_EQ(written, (std::vector<std::string>{"signing.key", "signing.pub"}));
+  auto busy = ChangeSigningKey(files, clock_.NowMillis());
+  ASSERT_FALSE(busy);
+  EXPECT_EQ(busy.error().problem, "audit_in_use");
+}
+
 // A key change that stopped half-way is settled at the next start: undone if the hand-over never
 // reached the checkpoint file, finished if it did, whichever step it stopped after.
 TEST_F(AuditTreeTest, AKeyChangeStoppedHalfWayIsSettledAtTheNextStart) {
