@@ -196,6 +196,15 @@ Result<SigningKey> LoadOrCreateSigningKey(const AuditFiles& files, bool* created
       log::Warn("audit_key_permissions", {{"path", files.signing_key}, {"hint", "chmod 600"}});
     }
     if (!std::filesystem::exists(files.public_key, ec)) {
+      // The public key file keeps the first key. After a key change the key in use is another,
+      // whose public half does not check the lines before the change.
+      ROUNDS_ASSIGN_OR_RETURN(auto changes, KeyChangesBefore(files.checkpoints, Checkpoint{}));
+      if (!changes.empty()) {
+        return Fail(ErrorCode::kInternal, "audit_key_missing",
+                    "The audit public key file is missing, and the signing key has been changed since the first: "
+                    "restore it (the first key's public half) from the copy kept apart.",
+                    files.public_key);
+      }
       ROUNDS_RETURN_IF_ERROR(WriteNewFile(files.public_key, key.public_key_hex + "\n", 0644, "audit_key", "the audit signing key"));
     }
     return key;

@@ -422,6 +422,17 @@ TEST_F(AuditTreeTest, ASigningKeyChangeLeavesEveryCheckpointCheckedByTheFirstKey
     ASSERT_TRUE(newest_only);
     EXPECT_FALSE(newest_only->ok);
   }
+  // The public key file lost after a change is not made again from the key in use, which does
+  // not check what the first key signed: the server does not start until it is restored.
+  Restart();
+  std::filesystem::rename(files.public_key, files.public_key + ".aside");
+  auto refused_start = services_->audit.Start();
+  ASSERT_FALSE(refused_start);
+  EXPECT_EQ(refused_start.error().problem, "audit_key_missing");
+  EXPECT_FALSE(std::filesystem::exists(files.public_key));
+  std::filesystem::rename(files.public_key + ".aside", files.public_key);
+  Restart();
+  ASSERT_TRUE(services_->audit.Start());
   // The server's own verification follows the changes too.
   ASSERT_TRUE(services_->audit.StartVerification(officer));
   services_->audit.AwaitVerification();
