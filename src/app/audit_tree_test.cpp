@@ -466,6 +466,14 @@ TEST_F(AuditTreeTest, ASigningKeyChangeLeavesEveryCheckpointCheckedByTheFirstKey
   changed = *newest;
   changed["key_changes"][0] = governance::audit::SignKeyChange(handed, handed.time, stranger, keys[1]).ToLine();
   EXPECT_NE(CheckProofDocument(changed, first_key).value(), "");
+  // Hand-overs that are not a list of key-change lines make it no proof document.
+  for (const json& bad : {json("x"), json::array({1}), json::array({(*newest)["checkpoint"]["line"]})}) {
+    changed = *newest;
+    changed["key_changes"] = bad;
+    auto refused_document = CheckProofDocument(changed, first_key);
+    ASSERT_FALSE(refused_document) << bad;
+    EXPECT_EQ(refused_document.error().problem, "bad_proof_document");
+  }
   // A retired key cannot sign a tree after its hand-over: its checkpoint is not accepted.
   changed = *newest;
   changed["key_changes"].erase(1);
