@@ -10,8 +10,10 @@
 #include <string>
 #include <vector>
 
+#include "app/audit_tree.hpp"
 #include "app/json_codec.hpp"
 #include "domain/rules.hpp"
+#include "governance/audit/audit_chain.hpp"
 #include "governance/phi/continuation.hpp"
 #include "governance/phi/scanner.hpp"
 #include "governance/policy/policy_template.hpp"
@@ -414,7 +416,47 @@ void SearchText(Input input) {
   }
 }
 
-constexpr std::array<Target, 7> kTargets{{
+// A checkpoint line, as a checkpoint file or a witness's copy holds it, and a proof document, as
+// an auditor is handed one, separated by a NUL: both come from outside the server.
+void AuditCheckpoint(Input input) {
+  constexpr const char* kName = "audit_checkpoint";
+  namespace audit = governance::audit;
+  static const audit::SigningKey kKey = audit::SigningKey::Generate();
+  static const audit::SigningKey kNext = audit::SigningKey::Generate();
+  auto fields = Fields(AsText(input), 2);
+  auto parsed = audit::Checkpoint::FromLine(fields[0]);
+  if (parsed) {
+    const audit::Checkpoint& c = *parsed;
+    ROUNDS_FUZZ_CHECK(kName, c.next_key.empty() || audit::IsPublicKeyHex(c.next_key), "a key change names no key");
+    auto again = audit::Checkpoint::FromLine(c.ToLine());
+    ROUNDS_FUZZ_CHECK(kName, again.has_value(), "a parsed line printed again does not parse");
+    ROUNDS_FUZZ_CHECK(kName, again->seq == c.seq && again->head_hash == c.head_hash && again->time == c.time &&
+                                 again->signature_hex == c.signature_hex && again->root == c.root &&
+                                 again->next_key == c.next_key,
+                      "a parsed line printed again reads differently");
+    (void)audit::VerifyCheckpointSignature(c, kKey.public_key_hex);
+    // Whatever it states, signed by a key, verifies with that key and no other, and a hand-over
+    // signs the key it names.
+    const audit::Checkpoint handover = audit::SignKeyChange(c, c.time, kKey, kNext.public_key_hex);
+    ROUNDS_FUZZ_CHECK(kName, audit::VerifyCheckpointSignature(handover, kKey.public_key_hex), "a hand-over does not verify");
+    ROUNDS_FUZZ_CHECK(kName, !audit::VerifyCheckpointSignature(handover, kNext.public_key_hex), "another key verifies a hand-over");
+    audit::Checkpoint renamed = handover;
+    renamed.next_key = kKey.public_key_hex;
+    ROUNDS_FUZZ_CHECK(kName, !audit::VerifyCheckpointSignature(renamed, kKey.public_key_hex),
+                      "a hand-over verifies naming another key");
+    auto line = audit::Checkpoint::FromLine(handover.ToLine());
+    ROUNDS_FUZZ_CHECK(kName, line && audit::VerifyCheckpointSignature(*line, kKey.public_key_hex),
+                      "a hand-over's line does not verify");
+  }
+  // A proof document is checked or refused as no document, never anything else.
+  const nlohmann::json document = nlohmann::json::parse(fields[1], nullptr, /*allow_exceptions=*/false);
+  auto checked = app::CheckProofDocument(document, kKey.public_key_hex);
+  if (!checked) {
+    ROUNDS_FUZZ_CHECK(kName, checked.error().code == ErrorCode::kInvalidArgument, "a refused document is not bad input");
+  }
+}
+
+constexpr std::array<Target, 8> kTargets{{
     {"phi_scan", PhiScan},
     {"phi_split", PhiSplit},
     {"patient_index", PatientIndexCsv},
@@ -422,6 +464,7 @@ constexpr std::array<Target, 7> kTargets{{
     {"message_json", MessageJson},
     {"policy_template", PolicyTemplate},
     {"search_text", SearchText},
+    {"audit_checkpoint", AuditCheckpoint},
 }};
 
 }  // namespace

@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-60}
 [ $# -gt 0 ] && shift
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(phi_scan phi_split patient_index request_body message_json policy_template search_text)
+[ ${#targets[@]} -eq 0 ] && targets=(phi_scan phi_split patient_index request_body message_json policy_template search_text audit_checkpoint)
 
 scripts/setup.sh clang libclang-rt-14-dev
 export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/ccache}"
