@@ -116,6 +116,17 @@ Result<SigningKey> ReadSigningKey(const std::string& path) {
   return SigningKey{secret.substr(kSecretKeyHexSize / 2), secret};
 }
 
+// The last steps of a key change, after the hand-over at `head` reached the checkpoint file: the
+// next key signs that head too (unless it has already), and takes the old key's place.
+Status FinishKeyChange(const AuditFiles& files, const Checkpoint& head, const SigningKey& next, bool signed_yet,
+                       UnixMillis now) {
+  if (!signed_yet) {
+    ROUNDS_RETURN_IF_ERROR(AppendCheckpoint(
+        files.checkpoints, governance::audit::SignCheckpoint(head.seq, head.head_hash, now, next, head.root)));
+  }
+  return ReplaceFile(files.next_signing_key, files.signing_key, "audit_key");
+}
+
 }  // namespace
 
 Status SettleSigningKeyChange(const AuditFiles& files, UnixMillis now) {
@@ -134,12 +145,7 @@ Status SettleSigningKeyChange(const AuditFiles& files, UnixMillis now) {
     log::Warn("audit_key_change_undone", {{"key_file", files.signing_key}});
     return Ok();
   }
-  if (handed_over) {
-    // The old key handed over and the new one had not yet signed: it signs the same head.
-    Checkpoint signed_by_next = governance::audit::SignCheckpoint(last->seq, last->head_hash, now, *next, last->root);
-    ROUNDS_RETURN_IF_ERROR(AppendCheckpoint(files.checkpoints, signed_by_next));
-  }
-  ROUNDS_RETURN_IF_ERROR(ReplaceFile(files.next_signing_key, files.signing_key, "audit_key"));
+  ROUNDS_RETURN_IF_ERROR(FinishKeyChange(files, *last, *next, signed_since, now));
   log::Warn("audit_key_change_finished", {{"key_file", files.signing_key}, {"public_key", next->public_key_hex}});
   return Ok();
 }
@@ -178,9 +184,7 @@ Result<SigningKeyChange> ChangeSigningKey(const AuditFiles& files, UnixMillis no
   ROUNDS_RETURN_IF_ERROR(WriteNewFile(files.next_signing_key, next.secret_key_hex + "\n", 0600, "audit_key",
                                       "the next audit signing key"));
   ROUNDS_RETURN_IF_ERROR(AppendCheckpoint(files.checkpoints, governance::audit::SignKeyChange(*last, now, key, next.public_key_hex)));
-  ROUNDS_RETURN_IF_ERROR(AppendCheckpoint(
-      files.checkpoints, governance::audit::SignCheckpoint(last->seq, last->head_hash, now, next, last->root)));
-  ROUNDS_RETURN_IF_ERROR(ReplaceFile(files.next_signing_key, files.signing_key, "audit_key"));
+  ROUNDS_RETURN_IF_ERROR(FinishKeyChange(files, *last, next, /*signed_yet=*/false, now));
   log::Info("audit_key_changed", {{"previous_public_key", key.public_key_hex}, {"public_key", next.public_key_hex},
                                   {"seq", last->seq}});
   return SigningKeyChange{key.public_key_hex, next.public_key_hex, last->seq};
@@ -198,7 +202,7 @@ Result<SigningKey> LoadOrCreateSigningKey(const AuditFiles& files, bool* created
     if (!std::filesystem::exists(files.public_key, ec)) {
       // The public key file keeps the first key. After a key change the key in use is another,
       // whose public half does not check the lines before the change.
-      ROUNDS_ASSIGN_OR_RETURN(auto changes, KeyChangesBefore(files.checkpoints, Checkpoint{}));
+      ROUNDS_ASSIGN_OR_RETURN(auto changes, KeyChangesBefore(files.checkpoints, nullptr));
       if (!changes.empty()) {
         return Fail(ErrorCode::kInternal, "audit_key_missing",
                     "The audit public key file is missing, and the signing key has been changed since the first: "
@@ -355,16 +359,16 @@ Result<std::optional<Checkpoint>> FindRootedCheckpoint(const std::string& path, 
   return found;
 }
 
-Result<std::vector<Checkpoint>> KeyChangesBefore(const std::string& path, const Checkpoint& checkpoint) {
+Result<std::vector<Checkpoint>> KeyChangesBefore(const std::string& path, const Checkpoint* until) {
   std::vector<Checkpoint> changes;
   std::ifstream in(path, std::ios::binary);
   if (!in) return changes;
   // Only the rare key change is parsed: the file grows by a line a minute or faster.
-  const std::string target = checkpoint.ToLine();
+  const std::string target = until != nullptr ? until->ToLine() : std::string();
   std::string line;
   while (std::getline(in, line)) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line == target) return changes;
+    if (until != nullptr && line == target) return changes;
     if (line.find(" next-key=") == std::string::npos) continue;
     auto change = Checkpoint::FromLine(line);
     if (change && change->ChangesKey()) changes.push_back(std::move(*change));

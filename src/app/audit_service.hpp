@@ -112,11 +112,11 @@ Result<std::optional<governance::audit::Checkpoint>> ReadLastCheckpoint(const st
 // search by seq (the file's seqs only grow) otherwise. Lines that do not parse are passed over.
 Result<std::optional<governance::audit::Checkpoint>> FindRootedCheckpoint(const std::string& path,
                                                                           std::optional<std::int64_t> seq);
-// The key changes of the file before `checkpoint`'s line (all of them if it is not there),
-// oldest first: what a proof carries so that the first key's public half checks a checkpoint a
-// later key signed.
+// The key changes of the file before `until`'s line (all of them when `until` is null or not
+// there), oldest first: what a proof carries so that the first key's public half checks a
+// checkpoint a later key signed.
 Result<std::vector<governance::audit::Checkpoint>> KeyChangesBefore(const std::string& path,
-                                                                    const governance::audit::Checkpoint& checkpoint);
+                                                                    const governance::audit::Checkpoint* until);
 // Appends one checkpoint line and flushes it to disk (fsync) before returning.
 Status AppendCheckpoint(const std::string& path, const governance::audit::Checkpoint& checkpoint);
 

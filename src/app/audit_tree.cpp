@@ -119,7 +119,7 @@ json CheckpointJson(const Checkpoint& c) {
 // The key changes before `checkpoint` in the file, as lines: with them the first key's public
 // half checks a checkpoint a later key signed.
 Result<json> KeyChangeLines(const std::string& checkpoints_path, const Checkpoint& checkpoint) {
-  ROUNDS_ASSIGN_OR_RETURN(auto changes, KeyChangesBefore(checkpoints_path, checkpoint));
+  ROUNDS_ASSIGN_OR_RETURN(auto changes, KeyChangesBefore(checkpoints_path, &checkpoint));
   json lines = json::array();
   for (const Checkpoint& c : changes) lines.push_back(c.ToLine());
   return lines;

@@ -200,7 +200,7 @@ struct MessageService::PostJob {
   UserId author_as_seen = 0;           // the author's id as the space's members know it
   std::vector<UserId> queue_watchers;  // held: who works the space's moderation queue
   bool carries = false;                // the space's PHI rule is not allow: the next post continues this one
-  MessageId message_id = 0;            // the message created, or the original a retry returns
+  MessageId message_id = 0;            // the message created
   bool published = false;              // created as published, not held
   std::string stored_body;             // created and `carries`: the body as stored, remembered for the next
   std::optional<phi::PhiAction> refused;
@@ -324,7 +324,6 @@ Result<std::string> MessageService::RunPostUnit(PostJob& job, store::WriteTx& tx
                     "A message with this client_id was posted here and has since been deleted or taken down.");
       }
       ROUNDS_RETURN_IF_ERROR(AuditReturnedRead(tx, actor, space, *existing, now));
-      job.message_id = existing->id;
       return authors.MessageText(*existing);
     }
   }
@@ -508,7 +507,7 @@ Result<PostResult> MessageService::FinishPost(PostJob& job, Result<std::string> 
                      job.mentioned);
     }
   }
-  return PostResult{std::move(*posted), job.was_created, job.message_id};
+  return PostResult{std::move(*posted), job.was_created};
 }
 
 Result<PostResult> MessageService::Post(const Actor& actor, SpaceId space_id, const Draft& draft) {

@@ -427,7 +427,6 @@ struct SpaceExport {
 struct PostResult {
   std::string text;     // the message as JSON, rendered as every read of it renders it
   bool created = true;  // false: a retry with a known client_id returned the original
-  domain::MessageId id = 0;
   // The message as a JSON document, parsed from `text` (for callers that read its fields; the
   // HTTP layer sends the text as it is).
   json Message() const { return json::parse(text); }
