@@ -258,6 +258,10 @@ void ChainVerifier::Expect(const Checkpoint& c) {
 }
 
 void ChainVerifier::StartAnotherFile() {
+  if (!first_file_) {
+    // The report speaks of the first file's changes: a witness's copy repeats them.
+    first_file_ = FirstFile{key_changes_, public_key_hex_};
+  }
   public_key_hex_ = first_key_hex_;
   last_change_line_.clear();
 }
@@ -304,8 +308,8 @@ void ChainVerifier::Add(const AuditRecord& r) {
 
 VerifyReport ChainVerifier::Finish() {
   SortOnce();
-  report_.key_changes = key_changes_;
-  report_.last_key_hex = public_key_hex_;
+  report_.key_changes = first_file_ ? first_file_->key_changes : key_changes_;
+  report_.last_key_hex = first_file_ ? first_file_->last_key_hex : public_key_hex_;
   // The chain's failures first, then the checkpoints' in the order given.
   for (const Expected& e : checkpoints_) {
     ++report_.checkpoints_checked;

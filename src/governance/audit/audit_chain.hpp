@@ -86,8 +86,8 @@ struct VerifyReport {
   bool ok = true;
   std::int64_t records_checked = 0;
   std::int64_t checkpoints_checked = 0;
-  std::int64_t key_changes = 0;    // validly signed key changes followed
-  std::string last_key_hex;        // the key the file's last checkpoints are checked with
+  std::int64_t key_changes = 0;    // validly signed key changes followed (in the first file)
+  std::string last_key_hex;        // the key the first file's last checkpoints are checked with
   // The first record that does not verify (0 when ok or when only a checkpoint fails).
   std::int64_t first_bad_seq = 0;
   std::string problem;             // human-readable reason for the first failure
@@ -140,6 +140,11 @@ class ChainVerifier {
   std::string public_key_hex_;     // the key the next checkpoint given must be signed with
   std::string last_change_line_;   // the last key change followed
   std::int64_t key_changes_ = 0;
+  struct FirstFile {
+    std::int64_t key_changes = 0;
+    std::string last_key_hex;
+  };
+  std::optional<FirstFile> first_file_;  // set once another file starts
   bool sorted_ = false;
 
   VerifyReport report_;

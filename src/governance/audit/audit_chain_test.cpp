@@ -303,6 +303,8 @@ TEST_F(AuditChainTest, AFileWhoseKeyChangedVerifiesFromItsFirstKeyAlone) {
   for (const AuditRecord& r : records) both.Add(r);
   report = both.Finish();
   EXPECT_TRUE(report.ok) << report.problem;
+  EXPECT_EQ(report.key_changes, 2) << "the copy's changes are the same changes, not more";
+  EXPECT_EQ(report.last_key_hex, third.public_key_hex);
   ChainVerifier carried_on(file, key_.public_key_hex);
   carried_on.Expect(ten);  // without StartAnotherFile: the first key's line is checked with the third key
   for (const AuditRecord& r : records) carried_on.Add(r);
