@@ -19,6 +19,7 @@
 #include "app/json_codec.hpp"
 #include "app/internal.hpp"
 #include "app/key_file.hpp"
+#include "app/services.hpp"
 #include "domain/rules.hpp"
 #include "governance/phi/patient_index.hpp"
 #include "governance/policy/pseudonym.hpp"
@@ -117,14 +118,38 @@ Result<SigningKey> ReadSigningKey(const std::string& path) {
 }
 
 // The last steps of a key change, after the hand-over at `head` reached the checkpoint file: the
-// next key signs that head too (unless it has already), and takes the old key's place.
-Status FinishKeyChange(const AuditFiles& files, const Checkpoint& head, const SigningKey& next, bool signed_yet,
-                       UnixMillis now) {
+// next key signs that head too (unless `head` is its line already), and takes the old key's
+// place. Returns the next key's line of the head.
+Result<Checkpoint> FinishKeyChange(const AuditFiles& files, const Checkpoint& head, const SigningKey& next,
+                                   bool signed_yet, UnixMillis now) {
+  Checkpoint line = head;
   if (!signed_yet) {
-    ROUNDS_RETURN_IF_ERROR(AppendCheckpoint(
-        files.checkpoints, governance::audit::SignCheckpoint(head.seq, head.head_hash, now, next, head.root)));
+    line = governance::audit::SignCheckpoint(head.seq, head.head_hash, now, next, head.root);
+    ROUNDS_RETURN_IF_ERROR(AppendCheckpoint(files.checkpoints, line));
   }
-  return ReplaceFile(files.next_signing_key, files.signing_key, "audit_key");
+  ROUNDS_RETURN_IF_ERROR(ReplaceFile(files.next_signing_key, files.signing_key, "audit_key"));
+  return line;
+}
+
+// What a key change wrote: the hand-over and the new key's line of the same head.
+struct KeyHandOver {
+  SigningKey next;
+  Checkpoint hand_over;
+  Checkpoint first_signed;
+};
+
+// A key change over `last`, the checkpoint file's last line, which `key` signed: a new key is
+// made and kept at `next_signing_key` (synced before anything names it, so a crash after the
+// hand-over finds it), `key` hands over to it, and FinishKeyChange. The caller holds the lock.
+Result<KeyHandOver> HandOverKey(const AuditFiles& files, const Checkpoint& last, const SigningKey& key,
+                                UnixMillis now) {
+  KeyHandOver out{SigningKey::Generate(), {}, {}};
+  ROUNDS_RETURN_IF_ERROR(WriteNewFile(files.next_signing_key, out.next.secret_key_hex + "\n", 0600, "audit_key",
+                                      "the next audit signing key"));
+  out.hand_over = governance::audit::SignKeyChange(last, now, key, out.next.public_key_hex);
+  ROUNDS_RETURN_IF_ERROR(AppendCheckpoint(files.checkpoints, out.hand_over));
+  ROUNDS_ASSIGN_OR_RETURN(out.first_signed, FinishKeyChange(files, last, out.next, /*signed_yet=*/false, now));
+  return out;
 }
 
 }  // namespace
@@ -179,15 +204,10 @@ Result<SigningKeyChange> ChangeSigningKey(const AuditFiles& files, UnixMillis no
                 "not sign.",
                 files.checkpoints);
   }
-  const SigningKey next = SigningKey::Generate();
-  // The new key is on disk, synced, before anything names it: a crash after the hand-over finds it.
-  ROUNDS_RETURN_IF_ERROR(WriteNewFile(files.next_signing_key, next.secret_key_hex + "\n", 0600, "audit_key",
-                                      "the next audit signing key"));
-  ROUNDS_RETURN_IF_ERROR(AppendCheckpoint(files.checkpoints, governance::audit::SignKeyChange(*last, now, key, next.public_key_hex)));
-  ROUNDS_RETURN_IF_ERROR(FinishKeyChange(files, *last, next, /*signed_yet=*/false, now));
-  log::Info("audit_key_changed", {{"previous_public_key", key.public_key_hex}, {"public_key", next.public_key_hex},
-                                  {"seq", last->seq}});
-  return SigningKeyChange{key.public_key_hex, next.public_key_hex, last->seq};
+  ROUNDS_ASSIGN_OR_RETURN(KeyHandOver change, HandOverKey(files, *last, key, now));
+  log::Info("audit_key_changed", {{"previous_public_key", key.public_key_hex},
+                                  {"public_key", change.next.public_key_hex}, {"seq", last->seq}});
+  return SigningKeyChange{key.public_key_hex, change.next.public_key_hex, last->seq};
 }
 
 Result<SigningKey> LoadOrCreateSigningKey(const AuditFiles& files, bool* created) {
@@ -976,6 +996,71 @@ void AuditService::Stop() {
 Status AuditService::CheckpointNow() {
   std::lock_guard lock(checkpoint_mutex_);
   return CheckpointLocked();
+}
+
+Result<SigningKeyChange> AuditService::ChangeKey(const Actor& actor, AuthService& auth,
+                                                 const Confirmation& confirmation, const std::string& reason) {
+  constexpr const char* kAction = "audit.key_change";
+  ROUNDS_RETURN_IF_ERROR(RequireCompliance(actor, kAction, json::object()));
+  if (reason.size() > 500) return InvalidArgument("invalid_value", "The reason is too long (500 bytes at most).", "/reason");
+  if (!actor.is_system) {
+    if (confirmation.password.empty()) return InvalidArgument("missing_field", "Confirm with your password.", "/password");
+    ROUNDS_RETURN_IF_ERROR(auth.StepUp(actor, confirmation.password, confirmation.code, kAction));
+  }
+  UnixMillis now = 0;
+  KeyHandOver change;
+  std::string previous;
+  {
+    std::lock_guard lock(checkpoint_mutex_);
+    if (!key_) return Fail(ErrorCode::kConflict, "audit_not_started", "The audit trail's checkpoints are not running.");
+    // The head as it is now is what the key in use hands over at.
+    ROUNDS_RETURN_IF_ERROR(CheckpointLocked());
+    if (!anchor_problem_.empty()) {
+      return Fail(ErrorCode::kConflict, "audit_not_anchored",
+                  "Nothing is signed while the audit trail does not continue its last checkpoint, so the key "
+                  "cannot hand over: " + anchor_problem_);
+    }
+    ROUNDS_ASSIGN_OR_RETURN(auto last, ReadLastCheckpoint(files_.checkpoints));
+    if (!last || !governance::audit::VerifyCheckpointSignature(*last, key_->public_key_hex)) {
+      return Fail(ErrorCode::kConflict, "audit_not_anchored",
+                  "The last audit checkpoint is not signed by the signing key: the key cannot hand over what it "
+                  "did not sign.", files_.checkpoints);
+    }
+    now = clock_.NowMillis();
+    previous = key_->public_key_hex;
+    Result<KeyHandOver> handed = HandOverKey(files_, *last, *key_, now);
+    checkpoint_file_ = IdentityOf(files_.checkpoints);  // as this server left it, written or not
+    if (!handed) {
+      // Cut off part-way: whatever the files now say stands (the new key once the hand-over is in
+      // the file, the old one if not), or nothing is signed until a restart settles it.
+      Status settled = SettleSigningKeyChange(files_, now);
+      Result<SigningKey> standing = settled ? ReadSigningKey(files_.signing_key) : tl::unexpected(settled.error());
+      checkpoint_file_ = IdentityOf(files_.checkpoints);
+      if (standing) {
+        key_ = std::move(*standing);
+      } else {
+        UnanchorLocked("The audit signing key change failed part-way (" + handed.error().public_message +
+                       "), and could not be settled: restart the server to finish or undo it.");
+      }
+      return tl::unexpected(std::move(handed).error());
+    }
+    change = std::move(*handed);
+    key_ = change.next;
+    last_checkpoint_time_ = now;
+    if (witness_) {
+      witness_->Witness(change.hand_over, now);
+      witness_->Witness(change.first_signed, now);
+    }
+  }
+  log::Info("audit_key_changed", {{"previous_public_key", previous}, {"public_key", change.next.public_key_hex},
+                                  {"seq", change.hand_over.seq}});
+  domain::AuditRecord record = AuditEntry(actor, "audit.key_changed", "audit_log", "", now);
+  record.reason = reason;
+  ROUNDS_RETURN_IF_ERROR(AuditNow(store_, std::move(record),
+                                  json{{"previous_public_key", previous},
+                                       {"public_key", change.next.public_key_hex},
+                                       {"seq", change.hand_over.seq}}));
+  return SigningKeyChange{previous, change.next.public_key_hex, change.hand_over.seq};
 }
 
 Result<std::string> AuditService::AnchorProblem(const Checkpoint& last) {

@@ -194,6 +194,8 @@ class AuditExportWriter {
   std::size_t count_ = 0;
 };
 
+class AuthService;
+
 class AuditService {
  public:
   AuditService(store::Store& store, const Clock& clock, const Config& config);
@@ -208,6 +210,18 @@ class AuditService {
   void Stop();
   // Signs and appends the current head unless it is already the last checkpoint. Needs Start().
   Status CheckpointNow();
+  // Changes the signing key while the server runs, as ChangeSigningKey does with it stopped: the
+  // head is signed now, the key in use hands over to a new key at it, the new key signs it too and
+  // replaces the old one, and the witness is told both lines. audit.key_changed (naming both
+  // public keys, the head's seq and `reason`) is then on the trail, and the next checkpoint, which
+  // the new key signs, covers it. Compliance officers only (kForbidden "compliance_required", on
+  // record), confirmed as AuthService::StepUp asks (its refusals, recorded as audit.key_change);
+  // the system actor confirms nothing. kInvalidArgument "invalid_value" for a reason over 500
+  // bytes; kConflict "audit_not_anchored" while nothing is signed (the trail does not continue its
+  // last checkpoint); kInternal when the key or checkpoint files cannot be written — a change cut
+  // off after its hand-over is finished, or nothing is signed until a restart settles it.
+  Result<SigningKeyChange> ChangeKey(const Actor& actor, AuthService& auth, const Confirmation& confirmation,
+                                     const std::string& reason);
 
   // Newest first; next_cursor pages back. {items: [...], next_cursor}. `patient_mrn`: only the
   // records about the patient with this MRN (its reference, policy::Pseudonyms::PatientRef, as

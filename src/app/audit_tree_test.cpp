@@ -480,6 +480,139 @@ TEST_F(AuditTreeTest, ASigningKeyChangeLeavesEveryCheckpointCheckedByTheFirstKey
   EXPECT_NE(CheckProofDocument(changed, first_key).value(), "");
 }
 
+// An officer changes the signing key while the server runs: confirmed with the password, the
+// head signed then is handed over, the new key signs on, the change is on record, and the first
+// key's public half still checks everything, in the server's verification, the command line's and
+// proofs, and after a restart. Anyone else, or a wrong password, changes nothing.
+TEST_F(AuditTreeTest, AnOfficerChangesTheSigningKeyWhileTheServerRuns) {
+  ASSERT_TRUE(services_->audit.Start());
+  const Actor officer = MakeOfficer("officer");
+  const Actor staff = MakeUser("alice");
+  Append(100);
+  ASSERT_TRUE(services_->audit.CheckpointNow());
+  const AuditFiles files = AuditFiles::For(config_);
+  const std::string first_key = PublicKey();
+  const std::size_t lines_before = Checkpoints().size();
+  const auto unchanged = [&] {
+    EXPECT_EQ(LoadOrCreateSigningKey(files).value().public_key_hex, first_key);
+    EXPECT_FALSE(std::filesystem::exists(files.next_signing_key));
+    EXPECT_EQ(Checkpoints().size(), lines_before);
+  };
+
+  auto not_officer = services_->audit.ChangeKey(staff, services_->auth, Confirmation{testing::kPassword, ""}, "");
+  ASSERT_FALSE(not_officer);
+  EXPECT_EQ(not_officer.error().problem, "compliance_required");
+  auto no_password = services_->audit.ChangeKey(officer, services_->auth, Confirmation{}, "");
+  ASSERT_FALSE(no_password);
+  EXPECT_EQ(no_password.error().field, "/password");
+  auto wrong = services_->audit.ChangeKey(officer, services_->auth, Confirmation{"not my password", ""}, "");
+  ASSERT_FALSE(wrong);
+  EXPECT_EQ(wrong.error().problem, "invalid_credentials");
+  auto long_reason = services_->audit.ChangeKey(officer, services_->auth, Confirmation{testing::kPassword, ""},
+                                                std::string(501, 'x'));
+  ASSERT_FALSE(long_reason);
+  EXPECT_EQ(long_reason.error().field, "/reason");
+  unchanged();
+  std::vector<std::string> refused;
+  for (const auto& r : Records()) {
+    if (r.action == "audit.key_change") refused.push_back(r.reason);
+  }
+  EXPECT_EQ(refused, (std::vector<std::string>{"compliance_required", "wrong_password"}));
+
+  // Records not yet signed: the change signs the head first, and hands over there.
+  Append(7);
+  const std::int64_t head = Records().back().seq;
+  clock_.Advance(1'000);
+  auto changed = services_->audit.ChangeKey(officer, services_->auth, Confirmation{testing::kPassword, ""},
+                                            "yearly key change");
+  ASSERT_TRUE(changed) << changed.error().public_message;
+  EXPECT_EQ(changed->previous_public_key, first_key);
+  EXPECT_EQ(changed->seq, head);
+  EXPECT_EQ(LoadOrCreateSigningKey(files).value().public_key_hex, changed->public_key) << "the old secret is gone";
+  EXPECT_EQ(PublicKey(), first_key) << "the public key file keeps the first key";
+  EXPECT_FALSE(std::filesystem::exists(files.next_signing_key));
+  auto lines = Checkpoints();
+  ASSERT_EQ(lines.size(), lines_before + 3) << "the head, the hand-over, the head again";
+  EXPECT_TRUE(governance::audit::VerifyCheckpointSignature(lines[lines_before], first_key));
+  EXPECT_EQ(lines[lines_before].seq, head);
+  EXPECT_EQ(lines[lines_before + 1].next_key, changed->public_key);
+  EXPECT_TRUE(governance::audit::VerifyCheckpointSignature(lines[lines_before + 1], first_key));
+  EXPECT_EQ(lines[lines_before + 2].seq, head);
+  EXPECT_TRUE(governance::audit::VerifyCheckpointSignature(lines[lines_before + 2], changed->public_key));
+
+  // The record of the change, by the officer with the reason, signed by the new key.
+  const auto records = Records();
+  const auto record = std::find_if(records.begin(), records.end(),
+                                   [](const domain::AuditRecord& r) { return r.action == "audit.key_changed"; });
+  ASSERT_NE(record, records.end());
+  EXPECT_EQ(record->actor_id, officer.user.id);
+  EXPECT_EQ(record->reason, "yearly key change");
+  EXPECT_EQ(record->seq, head + 1);
+  const auto details = json::parse(record->details_json);
+  EXPECT_EQ(details["previous_public_key"], first_key);
+  EXPECT_EQ(details["public_key"], changed->public_key);
+  EXPECT_EQ(details["seq"], head);
+  Append(30);
+  ASSERT_TRUE(services_->audit.CheckpointNow());
+  EXPECT_TRUE(governance::audit::VerifyCheckpointSignature(Checkpoints().back(), changed->public_key));
+  EXPECT_FALSE(governance::audit::VerifyCheckpointSignature(Checkpoints().back(), first_key));
+
+  ASSERT_TRUE(services_->audit.StartVerification(officer));
+  services_->audit.AwaitVerification();
+  auto status = services_->audit.VerificationStatus(officer);
+  ASSERT_TRUE(status);
+  EXPECT_EQ((*status)["ok"], true) << (*status)["problem"];
+  EXPECT_EQ((*status)["key_changes"], 1);
+  auto proof = services_->audit.InclusionProof(officer, record->seq, std::nullopt);
+  ASSERT_TRUE(proof);
+  EXPECT_EQ((*proof)["key_changes"].size(), 1u);
+  EXPECT_EQ(CheckProofDocument(*proof, first_key).value(), "");
+
+  // A restart signs on with the new key; the command line's verification follows the change.
+  Restart();
+  ASSERT_TRUE(services_->audit.Start());
+  Append(5);
+  ASSERT_TRUE(services_->audit.CheckpointNow());
+  EXPECT_TRUE(governance::audit::VerifyCheckpointSignature(Checkpoints().back(), changed->public_key));
+  auto verified = VerifyAuditFiles((dir_ / "rounds.db").string(), files.checkpoints, first_key);
+  ASSERT_TRUE(verified);
+  EXPECT_TRUE(verified->ok) << verified->problem;
+  EXPECT_EQ(verified->key_changes, 1);
+  EXPECT_EQ(verified->last_key_hex, changed->public_key);
+}
+
+// A change that cannot be made leaves the key in use signing, and one refused while the trail
+// does not continue its last checkpoint (nothing is signed then) changes nothing.
+TEST_F(AuditTreeTest, AKeyChangeThatFailsWhileTheServerRunsLeavesTheKeyInUse) {
+  ASSERT_TRUE(services_->audit.Start());
+  Append(20);
+  ASSERT_TRUE(services_->audit.CheckpointNow());
+  const AuditFiles files = AuditFiles::For(config_);
+  const std::string first_key = PublicKey();
+  // The new key cannot be written where it goes (something else is there).
+  std::filesystem::create_directories(files.next_signing_key);
+  auto failed = services_->audit.ChangeKey(Actor::System(), services_->auth, Confirmation{}, "");
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error().code, ErrorCode::kInternal);
+  EXPECT_FALSE(std::filesystem::exists(files.next_signing_key)) << "the change is undone";
+  EXPECT_EQ(LoadOrCreateSigningKey(files).value().public_key_hex, first_key);
+  for (const auto& c : Checkpoints()) EXPECT_FALSE(c.ChangesKey());
+  Append(5);
+  ASSERT_TRUE(services_->audit.CheckpointNow());
+  EXPECT_TRUE(governance::audit::VerifyCheckpointSignature(Checkpoints().back(), first_key));
+  auto verified = VerifyAuditFiles((dir_ / "rounds.db").string(), files.checkpoints, first_key);
+  ASSERT_TRUE(verified);
+  EXPECT_TRUE(verified->ok) << verified->problem;
+
+  // The checkpoint file written by something else: the server signs nothing, nor hands over.
+  std::ofstream(files.checkpoints, std::ios::app) << "not a checkpoint\n";
+  auto unanchored = services_->audit.ChangeKey(Actor::System(), services_->auth, Confirmation{}, "");
+  ASSERT_FALSE(unanchored);
+  EXPECT_EQ(unanchored.error().problem, "audit_not_anchored");
+  EXPECT_EQ(LoadOrCreateSigningKey(files).value().public_key_hex, first_key);
+  EXPECT_FALSE(std::filesystem::exists(files.next_signing_key));
+}
+
 // The lock a server holds lives in the data folder, not beside a key file kept elsewhere (a
 // secret mounted read-only): nothing but the key and its public half is written there.
 TEST_F(AuditTreeTest, TheAuditLockLivesInTheDataFolderWhereverTheKeyIs) {

@@ -259,6 +259,26 @@ class AuditWitnessServiceTest : public testing::ServiceTest {
     config.audit_witness = collector_.address();
   }
   Collector collector_;  // before the services: it listens when they start
+
+  // After a change of the signing key to `public_key` (the services stopped): the collector
+  // heard the hand-over once in `got`, and its copy, with the checkpoint file, verifies from the
+  // first key alone. Closes the store.
+  void ExpectTheWitnessChecksTheChange(const std::vector<std::string>& got, const std::string& public_key) {
+    std::size_t handovers = 0;
+    for (const auto& m : got) handovers += m.find(" next-key=" + public_key) != std::string::npos;
+    EXPECT_EQ(handovers, 1u);
+    const std::string witness_file = (dir_ / "collector.log").string();
+    std::ofstream(witness_file) << collector_.AsFile();
+    const AuditFiles files = AuditFiles::For(config_);
+    const std::string first_key = ReadPublicKeyFile(files.public_key).value();
+    services_.reset();
+    store_->Close();
+    store_.reset();
+    auto verified = VerifyAuditFiles((dir_ / "rounds.db").string(), files.checkpoints, first_key, "", witness_file);
+    ASSERT_TRUE(verified);
+    EXPECT_TRUE(verified->ok) << verified->problem;
+    EXPECT_EQ(verified->key_changes, 1) << "the copy repeats the file's change";
+  }
 };
 
 TEST_F(AuditWitnessServiceTest, EveryCheckpointLeavesTheHostAndAnchorsTheTrailThere) {
@@ -373,18 +393,28 @@ TEST_F(AuditWitnessServiceTest, TheWitnessIsToldOfAChangeOfTheSigningKey) {
   auto local = ReadCheckpoints(files.checkpoints);
   ASSERT_TRUE(local);
   auto got = collector_.WaitFor(local->size() + 1);  // the last head before the change, sent at both starts
-  const std::string witness_file = (dir_ / "collector.log").string();
-  std::ofstream(witness_file) << collector_.AsFile();
-  std::size_t handovers = 0;
-  for (const auto& m : got) handovers += m.find(" next-key=" + changed->public_key) != std::string::npos;
-  EXPECT_EQ(handovers, 1u);
-  const std::string first_key = ReadPublicKeyFile(files.public_key).value();
-  services_.reset();
-  store_->Close();
-  store_.reset();
-  auto verified = VerifyAuditFiles((dir_ / "rounds.db").string(), files.checkpoints, first_key, "", witness_file);
-  ASSERT_TRUE(verified);
-  EXPECT_TRUE(verified->ok) << verified->problem;
+  ExpectTheWitnessChecksTheChange(got, changed->public_key);
+}
+
+// A key changed while the server runs is told to the witness as it happens: the hand-over, then
+// the head the new key signed, so the collector's copy checks with the first key alone.
+TEST_F(AuditWitnessServiceTest, TheWitnessIsToldOfAKeyChangedWhileTheServerRuns) {
+  ASSERT_TRUE(services_->audit.Start());
+  for (int i = 0; i < 5; ++i) {
+    clock_.Advance(1'000);
+    ASSERT_TRUE(AuditNow(*store_, AuditEntry(Actor::System(), "message.read", "message", std::to_string(i),
+                                             clock_.NowMillis())));
+  }
+  auto changed = services_->audit.ChangeKey(Actor::System(), services_->auth, Confirmation{}, "");
+  ASSERT_TRUE(changed) << changed.error().public_message;
+  clock_.Advance(1'000);
+  ASSERT_TRUE(AuditNow(*store_, AuditEntry(Actor::System(), "message.read", "message", "after", clock_.NowMillis())));
+  ASSERT_TRUE(services_->audit.CheckpointNow());
+  services_->audit.Stop();
+  const AuditFiles files = AuditFiles::For(config_);
+  auto local = ReadCheckpoints(files.checkpoints);
+  ASSERT_TRUE(local);
+  ExpectTheWitnessChecksTheChange(collector_.WaitFor(local->size()), changed->public_key);
 }
 
 // The audit feed: every record of the trail, as a FHIR AuditEvent, after the checkpoints.

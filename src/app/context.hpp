@@ -41,4 +41,14 @@ struct Actor {
   }
 };
 
+// What confirms an act that lets evidence go or changes what vouches for it (releasing a legal
+// hold, removing an export's files, changing the audit signing key): the officer's password and,
+// with two-step sign-in, a code (AuthService::StepUp), as emergency access asks. A stolen session
+// alone cannot do them. The system actor (the command line, run by whoever holds the data folder
+// and its keys) confirms nothing.
+struct Confirmation {
+  std::string password;
+  std::string code;
+};
+
 }  // namespace rounds::app

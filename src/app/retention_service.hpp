@@ -93,15 +93,6 @@ struct ExportArchive {
 
 class AuthService;
 
-// What confirms an act that lets evidence go (releasing a legal hold, removing an export's files):
-// the officer's password and, with two-step sign-in, a code (AuthService::StepUp), as emergency
-// access asks. A stolen session alone cannot undo a hold. The system actor (the command line, run
-// by whoever holds the data folder and its keys) confirms nothing.
-struct Confirmation {
-  std::string password;
-  std::string code;
-};
-
 class RetentionService {
  public:
   RetentionService(store::Store& store, const Clock& clock, const Config& config, const PolicyEngine& policy,

@@ -34,6 +34,18 @@ test.before(async () => {
   assert.equal((await c.post('/api/v1/auth/login', { username: 'ghost-user-name', password: 'whatever-it-is' })).status, 401);
 });
 
+// Starts a verification and waits for its verdict.
+async function verifyNow() {
+  const started = await officer.post('/api/v1/audit/verify');
+  assert.equal(started.status, 202, started.text);
+  let res = started;
+  for (let i = 0; i < 100 && (res.body.running || res.body.started_at !== started.body.running_since); i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    res = await officer.get('/api/v1/audit/verify');
+  }
+  return res;
+}
+
 test.after(async () => {
   await server.stop();
   server.cleanup();
@@ -466,13 +478,7 @@ test('the checkpoint signing key is changed with the server stopped, and the fir
   assert.equal(readFileSync(publicKey, 'utf8').trim(), firstKey, 'the public key file keeps the first key');
   await server.start();
 
-  const started = await officer.post('/api/v1/audit/verify');
-  assert.equal(started.status, 202, started.text);
-  let res = started;
-  for (let i = 0; i < 100 && (res.body.running || res.body.started_at !== started.body.running_since); i++) {
-    await new Promise((r) => setTimeout(r, 100));
-    res = await officer.get('/api/v1/audit/verify');
-  }
+  const res = await verifyNow();
   assert.equal(res.body.running, false);
   assert.equal(res.body.ok, true, res.body.problem);
   assert.equal(res.body.key_changes, 1);
@@ -494,6 +500,63 @@ test('the checkpoint signing key is changed with the server stopped, and the fir
   writeFileSync(file, JSON.stringify(stripped));
   const without = runCli(['audit', 'check-proof', file, '--public-key-file', publicKey]);
   assert.equal(without.status, 1, without.stdout + without.stderr);
+});
+
+// An officer changes the key while the server runs, confirming with the password: the head is
+// handed over at once, the change is on record with its reason, and the first public key still
+// checks the chain, the server's verification and a proof of what the new key signs.
+test('an officer changes the checkpoint signing key while the server runs', async () => {
+  const publicKey = path.join(server.dataDir, 'audit', 'signing.pub');
+  const checkpoints = path.join(server.dataDir, 'audit', 'checkpoints.log');
+  const firstKey = readFileSync(publicKey, 'utf8').trim();
+
+  const staff = await users.sol.post('/api/v1/audit/signing-key', { password: PASSWORD });
+  assert.equal(staff.status, 403, staff.text);
+  assert.equal(staff.body.code, 'compliance_required');
+  const bare = await officer.post('/api/v1/audit/signing-key', {});
+  assert.equal(bare.status, 400, bare.text);
+  assert.equal(bare.body.field, '/password');
+  const wrong = await officer.post('/api/v1/audit/signing-key', { password: 'not-the-password-at-all' });
+  assert.equal(wrong.status, 403, wrong.text);
+  assert.equal(wrong.body.code, 'invalid_credentials');
+  const unknown = await officer.post('/api/v1/audit/signing-key', { password: PASSWORD, key: 'mine' });
+  assert.equal(unknown.status, 400, unknown.text);
+  const changesBefore = readFileSync(checkpoints, 'utf8').split(' next-key=').length - 1;
+
+  const changed = await officer.post('/api/v1/audit/signing-key', { password: PASSWORD, reason: 'yearly key change' });
+  assert.equal(changed.status, 200, changed.text);
+  assert.match(changed.body.public_key, /^[0-9a-f]{64}$/);
+  assert.notEqual(changed.body.public_key, changed.body.previous_public_key);
+  const lines = readFileSync(checkpoints, 'utf8').trim().split('\n');
+  assert.equal(lines.join('\n').split(' next-key=').length - 1, changesBefore + 1);
+  const handOver = lines.findLast((l) => l.includes(' next-key='));
+  assert.ok(handOver.endsWith(` next-key=${changed.body.public_key}`));
+  assert.equal(readFileSync(publicKey, 'utf8').trim(), firstKey, 'the public key file keeps the first key');
+
+  const record = await officer.get('/api/v1/audit?action=audit.key_changed&limit=1');
+  assert.equal(record.body.items[0].actor_id, officer.user.id);
+  assert.equal(record.body.items[0].reason, 'yearly key change');
+  assert.equal(record.body.items[0].details.public_key, changed.body.public_key);
+  assert.equal(record.body.items[0].details.seq, changed.body.seq);
+  const refused = await officer.get('/api/v1/audit?action=audit.key_change&outcome=denied&limit=5');
+  assert.ok(refused.body.items.some((r) => r.actor_id === users.sol.user.id && r.reason === 'compliance_required'));
+
+  // The server signs on with the new key (a checkpoint a second); its verification follows both changes.
+  const res = await verifyNow();
+  assert.equal(res.body.ok, true, res.body.problem);
+  assert.equal(res.body.key_changes, changesBefore + 1);
+  let proof;
+  for (let i = 0; i < 50; i++) {
+    proof = await officer.get(`/api/v1/audit/proof/inclusion?seq=${record.body.items[0].seq}`);
+    if (proof.status === 200) break;
+    await new Promise((r) => setTimeout(r, 100));  // until a checkpoint signs the record of the change
+  }
+  assert.equal(proof.status, 200, proof.text);
+  assert.equal(proof.body.key_changes.length, changesBefore + 1);
+  const file = path.join(server.dataDir, 'proof-after-live-change.json');
+  writeFileSync(file, JSON.stringify(proof.body));
+  const checked = runCli(['audit', 'check-proof', file, '--public-key-file', publicKey]);
+  assert.equal(checked.status, 0, checked.stdout + checked.stderr);
 });
 
 test('after shutdown the CLI verifies the files, and names the first record a tamperer changed', async () => {

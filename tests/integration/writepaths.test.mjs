@@ -338,6 +338,7 @@ const ROUTES = {
     await ok(await officer.request('DELETE', `/api/v1/exports/${made.export_id}`, { password: PASSWORD }));
   } },
   'POST /api/v1/audit/verify': { audit: 'audit.verify', run: async () => { await ok(await officer.post('/api/v1/audit/verify')); } },
+  'POST /api/v1/audit/signing-key': { audit: 'audit.key_changed', run: async () => { await ok(await officer.post('/api/v1/audit/signing-key', { password: PASSWORD, reason: 'write paths' })); } },
   // The grant stays open (5 minutes) for `rounds emergency revoke` below.
   'POST /api/v1/emergency-access': { audit: 'emergency.start', run: async () => { const { grant } = await openGrant(); ids.grant = grant.id; return grant.space.id; } },
   'POST /api/v1/emergency-access/{id}/end': {

@@ -72,6 +72,26 @@ void RegisterAuditRoutes(Router& r, ApiContext& ctx) {
     return Encode(audit.ConsistencyProof(actor, *from, to));
   }));
 
+  // Changes the checkpoint signing key while the server runs; the officer's password (and code)
+  // confirms it. {previous_public_key, public_key, seq}.
+  r.Add("POST", "/api/v1/audit/signing-key",
+        Authed(ctx, [&audit, &ctx](Request& request, const Actor& actor) -> Result<Response> {
+          app::Confirmation confirmation;
+          std::string reason;
+          if (!request.body.empty()) {
+            ROUNDS_ASSIGN_OR_RETURN(json body, JsonBody(request));
+            BodyReader reader(body);
+            confirmation.password = reader.String("password", false, 256).value_or("");
+            confirmation.code = reader.String("code", false, 64).value_or("");
+            reason = reader.String("reason", false, 500).value_or("");
+            ROUNDS_RETURN_IF_ERROR(reader.Finish());
+          }
+          ROUNDS_ASSIGN_OR_RETURN(auto changed, audit.ChangeKey(actor, ctx.services.auth, confirmation, reason));
+          return Ok(json{{"previous_public_key", changed.previous_public_key},
+                         {"public_key", changed.public_key},
+                         {"seq", changed.seq}});
+        }));
+
   r.Add("GET", "/api/v1/audit/export", Authed(ctx, [&audit](Request& request, const Actor& actor) -> Result<Response> {
     std::string format_text = QueryText(request, "format");
     auto format = app::ParseAuditExportFormat(format_text.empty() ? "ndjson" : format_text);
