@@ -320,6 +320,17 @@ test('a moderator approves a held post and its author sees it go live', async ()
   }
 });
 
+/** Verifies the chain again from the audit page and waits until the new verdict, verified, replaces the last. */
+async function verifyAgain(page) {
+  const before = await page.getByTestId('audit-verify-counts').textContent();
+  await page.getByRole('button', { name: 'Verify now' }).click();
+  await page.waitForFunction((last) => {
+    const line = document.querySelector('[data-testid="audit-verify-counts"]');
+    return line && line.textContent !== last;
+  }, before);
+  await waitForText(page.getByTestId('audit-verify-status'), 'Chain verified');
+}
+
 test('the audit page shows the chain verified and finds the PHI refusal', async () => {
   const b = await openBrowser();
   try {
@@ -370,13 +381,24 @@ test('the audit page shows the chain verified and finds the PHI refusal', async 
     assert.match(checked.stdout, new RegExp(`^ok: record ${document.seq} is in the signed tree`, 'm'));
 
     // A second verification: its verdict (over more records: the first's own two) replaces the first.
-    const first = await b.page.getByTestId('audit-verify-counts').textContent();
-    await b.page.getByRole('button', { name: 'Verify now' }).click();
-    await b.page.waitForFunction((before) => {
-      const line = document.querySelector('[data-testid="audit-verify-counts"]');
-      return line && line.textContent !== before;
-    }, first);
-    await waitForText(status, 'Chain verified');
+    await verifyAgain(b.page);
+
+    // The officer changes the signing key, confirming with the password: the server signs on with
+    // the new key, and the next verification follows the hand-over from the first key.
+    await b.page.getByRole('button', { name: 'Change signing key' }).click();
+    const dialog = b.page.getByRole('dialog');
+    await dialog.getByLabel('Reason (optional)').fill('Key custodian left');
+    await dialog.getByLabel('Your password').fill(PASSWORD);
+    await dialog.getByRole('button', { name: 'Change key' }).click();
+    const changed = b.page.getByTestId('audit-key-changed');
+    await changed.waitFor();
+    assert.match(await changed.textContent(), /^Signing key changed at record \d+: checkpoints are now signed by [0-9a-f]{16}…/);
+    assert.equal(await b.page.getByRole('dialog').count(), 0);
+    await verifyAgain(b.page);
+    assert.match(await b.page.getByTestId('audit-verify-counts').textContent(), /1 signing key change followed from the first key/);
+    const record = await ok(compliance.get('/api/v1/audit?action=audit.key_changed&limit=1'));
+    assert.equal(record.items[0].reason, 'Key custodian left');
+    assert.equal(record.items[0].actor.username, 'cora');
     assert.deepEqual(b.errors, []);
   } finally {
     await b.close();

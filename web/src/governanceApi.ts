@@ -61,6 +61,8 @@ export interface AuditFilter {
   patient_ref?: string;
 }
 /** The last verification of the audit chain (its fields null before the first) and the one running. */
+/** A change of the checkpoint signing key: the key that handed over, the key that signs from now on, and the head both signed. */
+export interface SigningKeyChange { previous_public_key: string; public_key: string; seq: number }
 export interface AuditVerify {
   ok: boolean | null; records_checked: number | null; checkpoints_checked: number | null; first_bad_seq: number | null;
   /** Hand-overs from one signing key to the next that the verification followed (null before it counted them). */
@@ -162,6 +164,9 @@ export const Gov = {
     api<{ items: AuditRecord[]; next_cursor: string | null }>('GET', `/api/v1/audit${q({ limit: 50, ...f })}`),
   verification: () => api<AuditVerify>('GET', '/api/v1/audit/verify'),
   startVerification: () => api<AuditVerify>('POST', '/api/v1/audit/verify'),
+  /** Hands checkpoint signing over to a new key; confirmed with the officer's password (and a code, with two-step sign-in). */
+  changeSigningKey: (password: string, code: string | undefined, reason: string) =>
+    api<SigningKeyChange>('POST', '/api/v1/audit/signing-key', { password, ...(code ? { code } : {}), ...(reason ? { reason } : {}) }),
   inclusionProof: (seq: number) => api<InclusionProof>('GET', `/api/v1/audit/proof/inclusion${q({ seq })}`),
   auditExportUrl: (format: 'csv' | 'ndjson' | 'fhir', f: { from?: string; to?: string }) => `/api/v1/audit/export${q({ format, ...f })}`,
 

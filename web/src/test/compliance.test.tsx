@@ -249,6 +249,48 @@ describe('the audit trail', () => {
       .toContain('2 signing key changes followed from the first key');
   });
 
+  it('changes the signing key once the officer\'s password confirms it, with the reason given', async () => {
+    polyfillDialogs();
+    let changes = 0;
+    answer = (url, method) => {
+      if (url === '/api/v1/audit/signing-key' && method === 'POST') {
+        if ((sent.at(-1)?.body as { password?: string } | null)?.password !== 'the-right-password') {
+          return new Response(JSON.stringify({ code: 'invalid_credentials', title: 'Forbidden', status: 403, detail: 'The password is not right.' }), { status: 403, headers: { 'content-type': 'application/problem+json' } });
+        }
+        changes += 1;
+        return json(200, { previous_public_key: 'a'.repeat(64), public_key: 'b'.repeat(64), seq: 41 });
+      }
+      if (url.startsWith('/api/v1/audit/verify')) {
+        return json(200, { ok: true, records_checked: 41, checkpoints_checked: 3, first_bad_seq: null, problem: null, head_seq: 41,
+          checked_at: 1_000, started_at: 900, started_by: 'cora', seconds: 0.1, running: false, running_since: null,
+          running_records_checked: null, anchored: true, witness: null, key_changes: changes });
+      }
+      return json(200, { items: [], next_cursor: null });
+    };
+    const { el } = mount(<AuditPage />);
+    await searched();
+    const button = [...el.querySelectorAll('button')].find((b) => b.textContent === 'Change signing key') as HTMLButtonElement;
+    act(() => button.click());
+    const dialog = document.querySelector('dialog') as HTMLElement;
+    expect(dialog.textContent).toContain('The public key kept off the server still checks the whole trail');
+    type(byLabel(dialog, 'Reason (optional)'), '  yearly key change ');
+    type(byLabel(dialog, 'Your password'), 'a-wrong-password');
+    await submit(dialog);
+    const password = byLabel(dialog, 'Your password')!;
+    expect(errorOf(password)?.textContent).toBe('The password is not right.');
+    expect(el.querySelector('[data-testid="audit-key-changed"]')).toBeNull();
+    type(password, 'the-right-password');
+    await submit(dialog);
+    await searched();
+    expect(sent.filter((r) => r.url === '/api/v1/audit/signing-key')).toEqual([
+      { url: '/api/v1/audit/signing-key', method: 'POST', body: { password: 'a-wrong-password', reason: 'yearly key change' } },
+      { url: '/api/v1/audit/signing-key', method: 'POST', body: { password: 'the-right-password', reason: 'yearly key change' } },
+    ]);
+    expect(document.querySelector('dialog')).toBeNull();
+    expect(el.querySelector('[data-testid="audit-key-changed"]')!.textContent).toContain('Signing key changed at record 41');
+    expect(el.querySelector('[data-testid="audit-verify-counts"]')!.textContent).toContain('1 signing key change followed from the first key');
+  });
+
   it('finds the actor to filter by by name, disabled accounts included', async () => {
     answer = (url) => {
       if (url.startsWith('/api/v1/users')) return json(200, { items: [PEOPLE[1]], next_cursor: null });

@@ -1,10 +1,11 @@
 // The audit trail: whether the hash chain verifies, a search by actor, action, object, outcome
 // and time, and exports (CSV, NDJSON, FHIR AuditEvent) of a time range.
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useId, useState } from 'react';
 import { errorText, type UserRef } from '../../api';
 import PersonField from '../../components/PersonField';
+import StepUpConfirm from '../../components/StepUpConfirm';
 import {
-  Gov, type AuditFilter, type AuditRecord, type AuditVerify, type AuditWitness, type InclusionProof,
+  Gov, type AuditFilter, type AuditRecord, type AuditVerify, type AuditWitness, type InclusionProof, type SigningKeyChange,
 } from '../../governanceApi';
 import { fullTime, plural } from '../../lib/format';
 
@@ -83,10 +84,57 @@ function Verification() {
         {!result && !error && <p className="muted">Loading…</p>}
         {error && <p className="error" role="alert">{error}</p>}
       </div>
-      <button type="button" className="secondary" onClick={() => void start()} disabled={starting || running}>
-        {running ? 'Verifying…' : 'Verify now'}
-      </button>
+      <div className="verify-actions">
+        <button type="button" className="secondary" onClick={() => void start()} disabled={starting || running}>
+          {running ? 'Verifying…' : 'Verify now'}
+        </button>
+        <SigningKey onChanged={() => void load()} />
+      </div>
     </section>
+  );
+}
+
+/**
+ * Hands checkpoint signing over to a new key while the server runs: on a schedule, when someone
+ * who could read the key leaves, or at once if it may have been copied. Confirmed with the
+ * password (and code); the change, its reason and both public keys go on the trail.
+ */
+function SigningKey({ onChanged }: { onChanged: () => void }) {
+  const id = useId();
+  const [asking, setAsking] = useState(false);
+  const [reason, setReason] = useState('');
+  const [changed, setChanged] = useState<SigningKeyChange | null>(null);
+  return (
+    <>
+      <button type="button" className="secondary" onClick={() => { setReason(''); setAsking(true); }}>Change signing key</button>
+      {changed && (
+        <p className="small" role="status" data-testid="audit-key-changed">
+          Signing key changed at record {changed.seq}: checkpoints are now signed by{' '}
+          <code title={changed.public_key}>{changed.public_key.slice(0, 16)}…</code>. The first key&apos;s public half still checks every
+          checkpoint.
+        </p>
+      )}
+      {asking && (
+        <StepUpConfirm title="Change the checkpoint signing key?" confirmLabel="Change key" busyLabel="Changing…"
+          onClose={() => setAsking(false)}
+          onConfirm={async (password, code) => {
+            setChanged(await Gov.changeSigningKey(password, code, reason.trim()));
+            setAsking(false);
+            onChanged();
+          }}>
+          <p>
+            The key in use signs over to a new key, which signs every checkpoint from now on; the old key&apos;s secret is
+            deleted. The public key kept off the server still checks the whole trail. Confirm it is you: the change is
+            recorded in the audit trail.
+          </p>
+          <div>
+            <label htmlFor={`${id}-reason`}>Reason (optional)</label>
+            <input id={`${id}-reason`} value={reason} maxLength={500} onChange={(e) => setReason(e.target.value)}
+              placeholder="e.g. yearly key change" />
+          </div>
+        </StepUpConfirm>
+      )}
+    </>
   );
 }
 
