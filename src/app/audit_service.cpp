@@ -182,7 +182,9 @@ Result<SigningKeyChange> ChangeSigningKey(const AuditFiles& files, UnixMillis no
   }
   if (!lock.held()) {
     return Fail(ErrorCode::kConflict, "audit_in_use",
-                "A server (or another key change) is using the audit folder: stop the server, then change the key.",
+                "A server (or another key change) is using the audit folder: stop the server, then change the key, or "
+                "have a compliance officer change it through the running server (the Audit screen, or POST "
+                "/api/v1/audit/signing-key).",
                 files.key_lock);
   }
   ROUNDS_RETURN_IF_ERROR(SettleSigningKeyChange(files, now));
