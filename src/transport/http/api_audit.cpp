@@ -81,8 +81,7 @@ void RegisterAuditRoutes(Router& r, ApiContext& ctx) {
           if (!request.body.empty()) {
             ROUNDS_ASSIGN_OR_RETURN(json body, JsonBody(request));
             BodyReader reader(body);
-            confirmation.password = reader.String("password", false, 256).value_or("");
-            confirmation.code = reader.String("code", false, 64).value_or("");
+            confirmation = ReadConfirmation(reader);
             reason = reader.String("reason", false, 500).value_or("");
             ROUNDS_RETURN_IF_ERROR(reader.Finish());
           }

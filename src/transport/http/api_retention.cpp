@@ -39,8 +39,7 @@ Result<app::Confirmation> ParseConfirmation(const Request& request) {
   if (request.body.empty()) return out;
   ROUNDS_ASSIGN_OR_RETURN(json body, JsonBody(request));
   BodyReader reader(body);
-  out.password = reader.String("password", false, 256).value_or("");
-  out.code = reader.String("code", false, 64).value_or("");
+  out = ReadConfirmation(reader);
   ROUNDS_RETURN_IF_ERROR(reader.Finish());
   return out;
 }

@@ -129,6 +129,12 @@ inline Result<std::optional<E>> EnumField(BodyReader& reader, const char* name, 
   return std::optional<E>(*value);
 }
 
+// The caller's password (and a code, with two-step sign-in) confirming an act, as the body gives
+// them; the service refuses a missing password in its own words.
+inline app::Confirmation ReadConfirmation(BodyReader& reader) {
+  return app::Confirmation{reader.String("password", false, 256).value_or(""), reader.String("code", false, 64).value_or("")};
+}
+
 inline Result<int> Limit(const Request& request) {
   ROUNDS_ASSIGN_OR_RETURN(auto limit, QueryInt(request, "limit"));
   if (limit && (*limit < 1 || *limit > 200)) return InvalidArgument("invalid_value", "'limit' must be 1 to 200.", "limit");
