@@ -2045,6 +2045,22 @@ void Pass::Names() {
       last_key = ll == 0 ? tok.key : extend(last_key, t + ll);
       if (index_->IsLastName(last_key)) last_end = t + ll + 1;
     }
+    // After a context word, a first name and a last name the index knows, though no patient has
+    // both ("pt John Smith", "the patient, Maria Lopez,"): a person named in full, a relative or
+    // a patient the index does not hold yet. In lower case only where neither is a word the
+    // scanner knows ("pt will young" is no one).
+    if (context_word && word(t + 1) && gap(t, t + 1) == 1 && index_->IsFirstName(tok.key)) {
+      const Token& next_tok = tokens_[t + 1];
+      const auto plain = [](const Token& k) { return k.flags == 0 && k.rules == 0; };
+      if ((tok.capitalized() || plain(tok)) && (next_tok.capitalized() || plain(next_tok))) {
+        std::uint64_t key = NameKey::kSeed;
+        for (std::size_t ll = 0; ll < 3 && word(t + 1 + ll); ++ll) {
+          if (ll > 0 && gap(t + ll, t + 1 + ll) != 1) break;
+          key = ll == 0 ? next_tok.key : extend(key, t + 1 + ll);
+          if (index_->IsLastName(key)) last_end = std::max(last_end, t + 2 + ll);
+        }
+      }
+    }
     if (last_end == 0) continue;
     const bool context_before =
         context_word && !tok.line_break_before() && Gap(text_, tokens_[t - 1], tok).size() <= 3;

@@ -292,6 +292,24 @@ TEST(PhiScanner, FindsNamesByTheirPartsTitlesFamiliesAndHandles) {
   }
 }
 
+// A person named in full after a word that makes it a patient, though no patient in the index has
+// both names: a relative, or a patient not yet in the index. Both names must be ones the index
+// knows, and in lower case neither may be a word the scanner knows.
+TEST_F(PhiScannerTest, FindsAFirstAndLastNameAfterAContextWordThoughNoPatientHasBoth) {
+  const Positive cases[] = {
+      {"pt Ahmed Garcia in bed 4", "NAME:Ahmed Garcia"},
+      {"Patient Sean Kowalczyk was admitted yesterday", "NAME:Sean Kowalczyk"},
+      {"re: Dmitri Haddad, labs back", "NAME:Dmitri Haddad"},
+      {"the patient, Maria De La Cruz, is in 5B", "NAME:Maria De La Cruz"},
+      {"pt ahmed garcia refuses meds", "NAME:ahmed garcia"},
+  };
+  ExpectFinds(cases);
+  // Not after a title for staff, nor without a context word, nor words the scanner knows in lower
+  // case ("hope" and "young" are words), nor a first name alone.
+  ExpectNone({"Dr Ahmed Garcia is covering", "Ahmed Garcia is covering", "pt hope haddad and well", "pt maria young and well",
+              "pt Ahmed is asking for water", "Patient Safety Committee meets today"});
+}
+
 // Found whole now; each was missed or left in pieces: addresses spelled out so that no program
 // reads them, MAC addresses grouped by dashes or dots, and a ZIP after a state's name in full.
 TEST_F(PhiScannerTest, FindsSpelledAddressesGroupedMacsAndZipsAfterAStatesName) {
