@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <bit>
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -207,6 +208,7 @@ enum WordFlag : std::uint32_t {
   kPlainWord = 1u << 27,     // a common word, never a name typed with a slip ("said" is no "Saad")
   kSpacedIdWord = 1u << 28,  // "MBI", "VIN": the identifier may follow typed in spaced groups
   kDigitWord = 1u << 29,     // "zero" to "nine", "oh": a number may be spelled out
+  kOldAgeWord = 1u << 30,    // "ninety", "ninety-four", "hundred": an age over 89 may be spelled out
 };
 
 struct WordInfo {
@@ -483,6 +485,9 @@ void AddWordLists(WordTable& t) {
   AddFlag(t, {"email", "emails", "emailed", "mail", "e-mail"}, kMailWord);
   AddFlag(t, {"mbi", "medicare", "hicn", "beneficiary", "vin", "chassis"}, kSpacedIdWord);
   for (const std::string_view w : kDigitWordNames) t.Upsert(w).flags |= kDigitWord;
+  AddFlag(t, {"ninety", "ninetyone", "ninetytwo", "ninetythree", "ninetyfour", "ninetyfive", "ninetysix",
+              "ninetyseven", "ninetyeight", "ninetynine", "hundred"},
+          kOldAgeWord);
   // A ZIP after one needs no context ("Boston, Massachusetts 02115"). Of two-word names only the
   // last word, where it is no common word ("New York", "North Carolina"; not "Rhode Island").
   AddFlag(t, {"alabama", "alaska", "arizona", "arkansas", "california", "colorado", "connecticut",
@@ -1268,6 +1273,11 @@ class Pass {
   // Is the token a day, a month's three letters and a year in one word ("04MAR1961")?
   bool CompactDate(const Token& tok) const;
   void Ages();
+  // An age over 89 in words ("ninety-four years old", "aged one hundred and one").
+  void SpelledAges();
+  // A year of birth that says its person is over 89 ("born in 1931", "DOB: 1928"): Safe Harbor
+  // takes every element of such a date, the year too.
+  void BirthYears();
   void WordDates();
   void ColonRuns();
   // MAC addresses grouped by dashes or by dots in threes ("00-1A-2B-3C-4D-5E", "001A.2B3C.4D5E")
@@ -1919,6 +1929,23 @@ std::size_t Pass::TokenGroup(std::size_t t) {
   return t;
 }
 
+namespace {
+
+// Whether `word` names whom to call for a patient before the full name at `name`: "next of kin:
+// Susan Brown", "guardian Ana Lima", "Emergency contact: James Wilson" ("contact" only as a field,
+// with its colon: "pls contact John Smith in IT" is a colleague).
+bool IsContactWord(std::string_view text, const Token& word, const Token& name) {
+  static const std::uint64_t kContact = NameKey::Of("contact");
+  static const std::array<std::uint64_t, 7> kWhom = {NameKey::Of("kin"),       NameKey::Of("nok"),
+                                                     NameKey::Of("guardian"),  NameKey::Of("caregiver"),
+                                                     NameKey::Of("proxy"),     NameKey::Of("poa"),
+                                                     NameKey::Of("visitor")};
+  if (word.key == kContact) return Gap(text, word, name).starts_with(':');
+  return std::find(kWhom.begin(), kWhom.end(), word.key) != kWhom.end();
+}
+
+}  // namespace
+
 void Pass::Names() {
   if (index_ == nullptr || index_->size() == 0) return;
   const std::size_t n = tokens_.size();
@@ -2033,11 +2060,15 @@ void Pass::Names() {
     // "Dr" or "nurse" is staff's.
     if (!tok.capitalized() && (tok.flags & kCommonSurname)) continue;
     const bool context_word = t > 0 && (tokens_[t - 1].flags & kNameContext);
-    if (!context_word) {  // then a word for family within the next three
+    // A word for family, or for whom to call, names the person whose full name follows it ("son
+    // John Miller", "next of kin: Susan Brown"); a surname alone after it is no one's.
+    const bool kin_word = t > 0 && ((tokens_[t - 1].flags & kKin) || IsContactWord(text_, tokens_[t - 1], tok));
+    if (!context_word && !kin_word) {  // then a word for family within the next three
       bool kin = false;
       for (std::size_t k = t + 1; k < n && k <= t + 3; ++k) kin |= (tokens_[k].flags & kKin) != 0;
       if (!kin) continue;
     }
+    const bool near_before = t > 0 && !tok.line_break_before() && Gap(text_, tokens_[t - 1], tok).size() <= 3;
     std::uint64_t last_key = NameKey::kSeed;
     std::size_t last_end = 0;
     for (std::size_t ll = 0; ll < 3 && word(t + ll); ++ll) {
@@ -2045,25 +2076,32 @@ void Pass::Names() {
       last_key = ll == 0 ? tok.key : extend(last_key, t + ll);
       if (index_->IsLastName(last_key)) last_end = t + ll + 1;
     }
-    // After a context word, a first name and a last name the index knows, though no patient has
-    // both ("pt John Smith", "the patient, Maria Lopez,"): a person named in full, a relative or
-    // a patient the index does not hold yet. In lower case only where neither is a word the
-    // scanner knows ("pt will young" is no one).
-    if (context_word && word(t + 1) && gap(t, t + 1) == 1 && index_->IsFirstName(tok.key)) {
+    // After either word, a first name and a last name the index knows, though no patient has
+    // both ("pt John Smith", "the patient, Maria Lopez,", "wife, Linda Brown"): a person named in
+    // full, a relative or a patient the index does not hold yet. In lower case only where neither
+    // is a word the scanner knows ("pt will young" is no one).
+    if ((context_word || kin_word) && near_before && word(t + 1) && gap(t, t + 1) == 1 &&
+        index_->IsFirstName(tok.key)) {
       const Token& next_tok = tokens_[t + 1];
       const auto plain = [](const Token& k) { return k.flags == 0 && k.rules == 0; };
+      std::size_t full_end = 0;
       if ((tok.capitalized() || plain(tok)) && (next_tok.capitalized() || plain(next_tok))) {
         std::uint64_t key = NameKey::kSeed;
         for (std::size_t ll = 0; ll < 3 && word(t + 1 + ll); ++ll) {
           if (ll > 0 && gap(t + ll, t + 1 + ll) != 1) break;
           key = ll == 0 ? next_tok.key : extend(key, t + 1 + ll);
-          if (index_->IsLastName(key)) last_end = std::max(last_end, t + 2 + ll);
+          if (index_->IsLastName(key)) full_end = t + 2 + ll;
         }
+      }
+      if (full_end > 0) {
+        Emit(PhiType::kName, tok.begin, InitialAfter(full_end - 1, true), 0.8, "name.context");
+        RememberNameTokens(t, full_end);
+        next = full_end;
+        continue;
       }
     }
     if (last_end == 0) continue;
-    const bool context_before =
-        context_word && !tok.line_break_before() && Gap(text_, tokens_[t - 1], tok).size() <= 3;
+    const bool context_before = context_word && near_before;
     bool kin_after = false;
     // Not for a surname that is also a word, even capitalized ("Young family in room 4", "the
     // foster family"); in lower case, not for any word the scanner knows.
@@ -2615,6 +2653,99 @@ void Pass::Ages() {
       if (!age && t > 0) age = SaidAge(t);
     }
     if (age) Emit(PhiType::kAge, tok.begin, digits_end, 0.9, "age.over89");
+  }
+}
+
+namespace {
+
+int CurrentUtcYear() {
+  const auto today = std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now());
+  return static_cast<int>(std::chrono::year_month_day(today).year());
+}
+
+}  // namespace
+
+void Pass::BirthYears() {
+  static const std::array<std::uint64_t, 7> kBirth = {
+      NameKey::Of("born"),      NameKey::Of("dob"),         NameKey::Of("yob"),      NameKey::Of("birth"),
+      NameKey::Of("birthdate"), NameKey::Of("dateofbirth"), NameKey::Of("birthyear")};
+  static const std::uint64_t kB = NameKey::Of("b");
+  int cutoff = 0;  // the latest year of birth of someone who may be 90 now; read when needed
+  for (const std::size_t t : lists_.non_words) {
+    const Token& tok = tokens_[t];
+    if (tok.kind != TokenKind::kNumber || tok.end - tok.begin != 4 || t == 0) continue;
+    int year = 0;
+    for (std::size_t k = tok.begin; k < tok.end; ++k) year = year * 10 + (text_[k] - '0');
+    if (year < 1850) continue;
+    // "born 1931", "born in 1931", "year of birth: 1931", "b. 1931"; not across a line.
+    bool birth = false;
+    for (std::size_t k = 1; k <= 3 && k <= t && !birth; ++k) {
+      const Token& before = tokens_[t - k];
+      if (tokens_[t - k + 1].line_break_before()) break;
+      if (before.kind != TokenKind::kWord) break;
+      if (k == 1 && before.key == kB) {
+        const std::string_view g = Gap(text_, before, tok);
+        birth = g.size() >= 2 && g[0] == '.' && OnlySpaces(g.substr(1), 2);
+      } else {
+        birth = std::find(kBirth.begin(), kBirth.end(), before.key) != kBirth.end();
+      }
+    }
+    if (!birth) continue;
+    if (cutoff == 0) cutoff = CurrentUtcYear() - 90;
+    if (year <= cutoff) Emit(PhiType::kDate, tok.begin, tok.end, 0.85, "date.birth_year_over89");
+  }
+}
+
+void Pass::SpelledAges() {
+  static const std::array<std::uint64_t, 9> kUnits = {
+      NameKey::Of("one"), NameKey::Of("two"),   NameKey::Of("three"), NameKey::Of("four"), NameKey::Of("five"),
+      NameKey::Of("six"), NameKey::Of("seven"), NameKey::Of("eight"), NameKey::Of("nine")};
+  static const std::uint64_t kNinety = NameKey::Of("ninety");
+  static const std::uint64_t kHundred = NameKey::Of("hundred");
+  static const std::uint64_t kAnd = NameKey::Of("and");
+  static const std::uint64_t kOne = NameKey::Of("one");
+  static const std::uint64_t kOld = NameKey::Of("old");
+  static const std::array<std::uint64_t, 3> kTurns = {NameKey::Of("turns"), NameKey::Of("turned"),
+                                                      NameKey::Of("turning")};
+  const std::size_t n = tokens_.size();
+  // Words joined by a space or a dash ("ninety four", "ninety-four" typed as two words).
+  auto joined = [&](std::size_t a, std::size_t b) {
+    const std::string_view g = Gap(text_, tokens_[a], tokens_[b]);
+    return b < n && tokens_[b].kind == TokenKind::kWord && !tokens_[b].line_break_before() &&
+           (Is(g, " ") || Is(g, "-"));
+  };
+  auto unit_at = [&](std::size_t k) {
+    return k < n ? std::find(kUnits.begin(), kUnits.end(), tokens_[k].key) != kUnits.end() : false;
+  };
+  for (std::size_t t = 0; t < n; ++t) {
+    if (!(tokens_[t].flags & kOldAgeWord)) continue;
+    std::size_t first = t;
+    std::size_t last = t;
+    if (tokens_[t].key == kNinety) {
+      if (joined(t, t + 1) && unit_at(t + 1)) last = t + 1;  // "ninety four"
+    } else if (tokens_[t].key == kHundred) {
+      // "a hundred", "one hundred", "hundred and one", "one hundred two"
+      if (t > 0 && tokens_[t - 1].key == kOne && joined(t - 1, t)) first = t - 1;
+      std::size_t k = t + 1;
+      if (joined(t, k) && k < n && tokens_[k].key == kAnd) ++k;
+      if (joined(k - 1, k) && unit_at(k)) last = k;
+    }
+    // An age: before "years old", "yo", "year-old"; after "age", "aged" or "turned".
+    bool age = false;
+    if (last + 1 < n && (tokens_[last + 1].flags & kAgeUnit) && joined(last, last + 1)) {
+      const std::uint64_t unit = tokens_[last + 1].key;
+      // "years" and "year" only with "old" after them ("ninety years of service" is no age).
+      const bool needs_old = unit == NameKey::Of("years") || unit == NameKey::Of("year") || unit == NameKey::Of("yrs");
+      age = !needs_old || (last + 2 < n && tokens_[last + 2].key == kOld && joined(last + 1, last + 2));
+    }
+    if (!age && first > 0 && !tokens_[first].line_break_before()) {
+      const Token& before = tokens_[first - 1];
+      const std::string_view g = Gap(text_, before, tokens_[first]);
+      age = ((before.flags & kAgeWord) && (Is(g, " ") || Is(g, ": "))) ||
+            (std::find(kTurns.begin(), kTurns.end(), before.key) != kTurns.end() && Is(g, " "));
+    }
+    if (age) Emit(PhiType::kAge, tokens_[first].begin, tokens_[last].end, 0.85, "age.over89_words");
+    t = last;
   }
 }
 
@@ -3217,12 +3348,14 @@ std::vector<Finding> Scanner::Scan(std::string_view text) const {
     pass.DigitRuns();
     if (facts.words & (kStreetSuffix | kBox)) pass.Streets();
     pass.Ages();
+    pass.BirthYears();
     pass.TokenRules();  // letters and digits in one group
     pass.CompactDates();
     if (facts.words & kDeviceWord) pass.GroupedMacs();
     if (facts.words & kSpacedIdWord) pass.SpacedIds();
   }
   if (facts.words & kDigitWord) pass.SpelledNumbers();
+  if (facts.words & kOldAgeWord) pass.SpelledAges();
   pass.Names();
   pass.TiedDates();
   if (facts.words & kState) pass.Cities();

@@ -292,9 +292,10 @@ TEST(PhiScanner, FindsNamesByTheirPartsTitlesFamiliesAndHandles) {
   }
 }
 
-// A person named in full after a word that makes it a patient, though no patient in the index has
-// both names: a relative, or a patient not yet in the index. Both names must be ones the index
-// knows, and in lower case neither may be a word the scanner knows.
+// A person named in full after a word that makes it a patient or a patient's relative or contact,
+// though no patient in the index has both names: a relative (Safe Harbor's names include
+// theirs), or a patient not yet in the index. Both names must be ones the index knows, and in
+// lower case neither may be a word the scanner knows.
 TEST_F(PhiScannerTest, FindsAFirstAndLastNameAfterAContextWordThoughNoPatientHasBoth) {
   const Positive cases[] = {
       {"pt Ahmed Garcia in bed 4", "NAME:Ahmed Garcia"},
@@ -302,12 +303,40 @@ TEST_F(PhiScannerTest, FindsAFirstAndLastNameAfterAContextWordThoughNoPatientHas
       {"re: Dmitri Haddad, labs back", "NAME:Dmitri Haddad"},
       {"the patient, Maria De La Cruz, is in 5B", "NAME:Maria De La Cruz"},
       {"pt ahmed garcia refuses meds", "NAME:ahmed garcia"},
+      {"pt's son (Sean Haddad) called for an update", "NAME:Sean Haddad"},
+      {"spoke with his wife, Maria Kowalczyk, she will pick him up", "NAME:Maria Kowalczyk"},
+      {"next of kin: Dmitri Garcia, call first", "NAME:Dmitri Garcia"},
+      {"Emergency contact: Ahmed O'Brien (brother)", "NAME:Ahmed O'Brien"},
+      {"guardian Sean Garcia signed the consent", "NAME:Sean Garcia"},
   };
   ExpectFinds(cases);
   // Not after a title for staff, nor without a context word, nor words the scanner knows in lower
-  // case ("hope" and "young" are words), nor a first name alone.
+  // case ("hope" and "young" are words), nor a first name alone, nor after "contact" as a verb.
   ExpectNone({"Dr Ahmed Garcia is covering", "Ahmed Garcia is covering", "pt hope haddad and well", "pt maria young and well",
-              "pt Ahmed is asking for water", "Patient Safety Committee meets today"});
+              "pt Ahmed is asking for water", "Patient Safety Committee meets today", "her son Sean is here",
+              "pls contact Ahmed Garcia in IT about the printer", "son Garcia"});
+}
+
+// Safe Harbor takes ages over 89 and every element of a date that shows one, the year too: an age
+// spelled out ("ninety-four years old"), and a year of birth at least ninety years back.
+TEST_F(PhiScannerTest, FindsAgesOver89InWordsAndTheYearsOfBirthThatShowThem) {
+  const Positive cases[] = {
+      {"pt is ninety-four years old", "AGE:ninety-four"},
+      {"ninety four yo female, fall at home", "AGE:ninety four"},
+      {"aged one hundred and one", "AGE:one hundred and one"},
+      {"she turned ninety last week", "AGE:ninety"},
+      {"a hundred years old on Sunday", "AGE:hundred"},
+      {"he was born in 1921", "DATE:1921"},
+      {"DOB 1928, lives alone", "DATE:1928"},
+      {"b. 1929", "DATE:1929"},
+      {"year of birth: 1925", "DATE:1925"},
+  };
+  ExpectFinds(cases);
+  // A year of birth of someone under 90, a year of something else, numbers in words that are no
+  // age, and an age under 90 in words.
+  ExpectNone({"born in 1990", "since 1930 the hospital has", "room 1921 is free", "ninety years of service",
+              "ninety-four patients on the list", "the hundred-year flood", "she is eighty-five years old",
+              "born\n1921"});
 }
 
 // Found whole now; each was missed or left in pieces: addresses spelled out so that no program
