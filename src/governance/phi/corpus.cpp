@@ -849,6 +849,28 @@ const std::vector<Template>& Templates() {
   return templates;
 }
 
+// Templates added after the corpus above was fixed: their messages come after its messages,
+// drawn from them alone, so that every message before them stays as it was. Ids continue
+// Templates()'s, alternating halves the same way. Slots: {KINNAME} a relative's first and last
+// name, both the index's but not one patient's; {AGE90WORDS} an age over 89 spelled out;
+// {BIRTHYEAR90} a year of birth ninety or more years back.
+const std::vector<Template>& LaterTemplates() {
+  static const std::vector<Template> templates = {
+      {kChat, kPhi, "pt's son ({KINNAME}) called, wants an update after {TIME}"},
+      {kChat, kPhi, "the daughter, {KINNAME}, wants a call back before rounds"},
+      {kEhr, kPhi, "Next of kin: {KINNAME}, phone {PHONE}"},
+      {kEhr, kPhi, "Emergency contact: {KINNAME} (spouse) {PHONE}"},
+      {kChat, kPhi, "pt is {AGE90WORDS} years old and lives alone, {VITALS}"},
+      {kPatient, kPhi, "Mom just turned {AGE90WORDS}, can she still get the home visits?"},
+      {kChat, kPhi, "she was born in {BIRTHYEAR90}, still sharp, {VITALS}"},
+      {kEhr, kPhi, "DOB {BIRTHYEAR90}, exact date unknown per family"},
+      // numbers in words and old years that tell no one's age
+      {kChat, kHard, "waited ninety minutes for transport again, {VITALS}"},
+      {kForum, kHard, "the clinic opened in 1926 and turns a hundred this year"},
+  };
+  return templates;
+}
+
 // ---- Filler values (not PHI) -----------------------------------------------------------------
 
 const std::vector<std::string>& Drugs() {
@@ -1090,6 +1112,12 @@ class Generator {
       const std::size_t id = pool[rng_.Below(pool.size())];
       corpus.messages.push_back(Make(static_cast<int>(id), templates[id], corpus));
     }
+    // The later templates' messages, one in twenty more.
+    const auto& later = LaterTemplates();
+    for (std::size_t m = 0; m < options_.messages / 20; ++m) {
+      const std::size_t j = rng_.Below(later.size());
+      corpus.messages.push_back(Make(static_cast<int>(templates.size() + j), later[j], corpus));
+    }
     return corpus;
   }
 
@@ -1168,6 +1196,24 @@ class Generator {
     if (slot == "STREET") return phi(PhiType::kAddress, Street(rng_), false);
     if (slot == "CITY") return phi(PhiType::kAddress, rng_.Pick(Cities()), false);
     if (slot == "AGE90") return phi(PhiType::kAge, std::to_string(rng_.Between(90, 104)), false);
+    if (slot == "KINNAME") return phi(PhiType::kName, p.first + " " + rng_.Pick(CommonSurnames()), false);
+    if (slot == "BIRTHYEAR90") return phi(PhiType::kDate, std::to_string(rng_.Between(1915, 1934)), false);
+    if (slot == "AGE90WORDS") {
+      static const std::array<const char*, 10> kUnits = {"", "one", "two", "three", "four",
+                                                         "five", "six", "seven", "eight", "nine"};
+      const int age = static_cast<int>(rng_.Between(90, 104));
+      if (age < 100) {
+        std::string words = "ninety";
+        if (age > 90) words += std::string(rng_.Chance(0.5) ? "-" : " ") + kUnits[age - 90];
+        return phi(PhiType::kAge, words, false);
+      }
+      // "one hundred and two", or "a hundred and two" with the article outside the age
+      const bool article = rng_.Chance(0.5);
+      if (article) text("a ");
+      std::string words = article ? "hundred" : "one hundred";
+      if (age > 100) words += std::string(" and ") + kUnits[age - 100];
+      return phi(PhiType::kAge, words, false);
+    }
     if (slot == "AGESHORT") {
       phi(PhiType::kAge, std::to_string(rng_.Between(90, 104)), false);
       return text(rng_.Pick(AgeSuffixes()));

@@ -58,7 +58,8 @@ struct LabelledMessage {
 
 struct CorpusOptions {
   std::uint64_t seed = 20261124;
-  std::size_t messages = 14000;       // split roughly evenly between the halves
+  std::size_t messages = 14000;       // split roughly evenly between the halves, and one in
+                                      // twenty more from the later templates (corpus.cpp)
   std::size_t index_size = 100000;    // patients in the synthetic index
 };
 

@@ -209,6 +209,7 @@ enum WordFlag : std::uint32_t {
   kSpacedIdWord = 1u << 28,  // "MBI", "VIN": the identifier may follow typed in spaced groups
   kDigitWord = 1u << 29,     // "zero" to "nine", "oh": a number may be spelled out
   kOldAgeWord = 1u << 30,    // "ninety", "ninety-four", "hundred": an age over 89 may be spelled out
+  kBirthWord = 1u << 31,     // "born", "DOB": a year after it may be one of birth
 };
 
 struct WordInfo {
@@ -237,7 +238,7 @@ class WordTable {
   // ("accunt", "adress"); never the first letter. A variant that is itself a listed word keeps
   // its own meaning.
   void AddTypoVariants() {
-    constexpr std::uint32_t kCarried = kLabel | kAgeUnit | kAgeWord | kNameContext;
+    constexpr std::uint32_t kCarried = kLabel | kAgeUnit | kAgeWord | kNameContext | kBirthWord;
     const std::size_t count = words_.size();
     std::vector<std::pair<std::string, WordInfo>> variants;
     for (std::size_t i = 0; i < count; ++i) {
@@ -485,6 +486,7 @@ void AddWordLists(WordTable& t) {
   AddFlag(t, {"email", "emails", "emailed", "mail", "e-mail"}, kMailWord);
   AddFlag(t, {"mbi", "medicare", "hicn", "beneficiary", "vin", "chassis"}, kSpacedIdWord);
   for (const std::string_view w : kDigitWordNames) t.Upsert(w).flags |= kDigitWord;
+  AddFlag(t, {"born", "dob", "yob", "birth", "birthdate", "dateofbirth", "birthyear"}, kBirthWord);
   AddFlag(t, {"ninety", "ninetyone", "ninetytwo", "ninetythree", "ninetyfour", "ninetyfive", "ninetysix",
               "ninetyseven", "ninetyeight", "ninetynine", "hundred"},
           kOldAgeWord);
@@ -1971,6 +1973,8 @@ void Pass::Names() {
     return index_->IsNamePair(first, NameKey::Of(w.substr(0, dash))) ||
            index_->IsNamePair(first, NameKey::Of(w.substr(dash + 1)));
   };
+  std::array<char, NearNames::kMaxLength + 1> slip_buffer;
+  std::array<std::uint64_t, 8> near_keys;
   // Most words are not names: the tokenizer listed the few that pass the index's filter ("Mary
   // Ann" needs "mary").
   std::size_t next = 0;
@@ -2059,10 +2063,35 @@ void Pass::Names() {
     // only capitalized and after a context word ("pt young" is no name), and a surname after
     // "Dr" or "nurse" is staff's.
     if (!tok.capitalized() && (tok.flags & kCommonSurname)) continue;
+    // A title, a word for family, or a field for whom to call names the person whose full name
+    // follows token k ("pt John Smith", "son (John Miller)", "next of kin: Susan Brown"), typed
+    // right after it.
+    auto names_person = [&](std::size_t k) {
+      return !tokens_[k + 1].line_break_before() && Gap(text_, tokens_[k], tokens_[k + 1]).size() <= 3 &&
+             ((tokens_[k].flags & (kNameContext | kKin)) || IsContactWord(text_, tokens_[k], tokens_[k + 1]));
+    };
+    // Capitalized word k one slip from a first (or last) name of the index that it is not itself.
+    auto slipped = [&](std::size_t k, bool first) {
+      const Token& w = tokens_[k];
+      if (!w.capitalized() || (w.flags & kPlainWord) ||
+          (first ? index_->IsFirstName(w.key) : index_->IsLastName(w.key))) {
+        return false;
+      }
+      const std::string_view typed = Slipped(k, 1, slip_buffer, true);
+      return !typed.empty() &&
+             (first ? index_->NearFirstNames(typed, near_keys) : index_->NearLastNames(typed, near_keys)) > 0;
+    };
+    // The first name typed with a slip before a last name typed whole ("son (Harrriet Sims)").
+    if (t >= 2 && tok.capitalized() && word(t - 1) && gap(t - 1, t) == 1 && names_person(t - 2) &&
+        index_->IsLastName(tok.key) && slipped(t - 1, true)) {
+      Emit(PhiType::kName, tokens_[t - 1].begin, InitialAfter(t, true), 0.8, "name.context");
+      RememberNameTokens(t - 1, t + 1);
+      next = t + 1;
+      continue;
+    }
     const bool context_word = t > 0 && (tokens_[t - 1].flags & kNameContext);
-    // A word for family, or for whom to call, names the person whose full name follows it ("son
-    // John Miller", "next of kin: Susan Brown"); a surname alone after it is no one's.
-    const bool kin_word = t > 0 && ((tokens_[t - 1].flags & kKin) || IsContactWord(text_, tokens_[t - 1], tok));
+    // After a word for family or a contact's field a surname alone is no one's: a full name is.
+    const bool kin_word = t > 0 && !context_word && names_person(t - 1);
     if (!context_word && !kin_word) {  // then a word for family within the next three
       bool kin = false;
       for (std::size_t k = t + 1; k < n && k <= t + 3; ++k) kin |= (tokens_[k].flags & kKin) != 0;
@@ -2084,14 +2113,20 @@ void Pass::Names() {
         index_->IsFirstName(tok.key)) {
       const Token& next_tok = tokens_[t + 1];
       const auto plain = [](const Token& k) { return k.flags == 0 && k.rules == 0; };
+      // In lower case, a surname that is also a word counts after a first name that is none
+      // ("son andrea craig"; "pt will young" is no one).
+      const bool lower_surname =
+          plain(tok) && next_tok.rules == 0 && (next_tok.flags & ~(kCommonSurname | kPlaceWord)) == 0;
       std::size_t full_end = 0;
-      if ((tok.capitalized() || plain(tok)) && (next_tok.capitalized() || plain(next_tok))) {
+      if ((tok.capitalized() || plain(tok)) && (next_tok.capitalized() || lower_surname)) {
         std::uint64_t key = NameKey::kSeed;
         for (std::size_t ll = 0; ll < 3 && word(t + 1 + ll); ++ll) {
           if (ll > 0 && gap(t + ll, t + 1 + ll) != 1) break;
           key = ll == 0 ? next_tok.key : extend(key, t + 1 + ll);
           if (index_->IsLastName(key)) full_end = t + 2 + ll;
         }
+        // The last name typed with a slip, both capitalized ("Next of kin: Gabriel Wals").
+        if (full_end == 0 && tok.capitalized() && slipped(t + 1, false)) full_end = t + 2;
       }
       if (full_end > 0) {
         Emit(PhiType::kName, tok.begin, InitialAfter(full_end - 1, true), 0.8, "name.context");
@@ -2658,6 +2693,17 @@ void Pass::Ages() {
 
 namespace {
 
+// "she", "pt", "mom": who an age said in words belongs to ("she is 93", "Mom just turned ninety").
+bool IsPersonWord(std::uint64_t key) {
+  static const std::array<std::uint64_t, 16> kPeople = {
+      NameKey::Of("she"),  NameKey::Of("he"),      NameKey::Of("pt"),      NameKey::Of("patient"),
+      NameKey::Of("mom"),  NameKey::Of("dad"),     NameKey::Of("mother"),  NameKey::Of("father"),
+      NameKey::Of("wife"), NameKey::Of("husband"), NameKey::Of("grandma"), NameKey::Of("grandpa"),
+      NameKey::Of("grandmother"), NameKey::Of("grandfather"), NameKey::Of("resident"),
+      NameKey::Of("who")};
+  return std::find(kPeople.begin(), kPeople.end(), key) != kPeople.end();
+}
+
 int CurrentUtcYear() {
   const auto today = std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now());
   return static_cast<int>(std::chrono::year_month_day(today).year());
@@ -2666,9 +2712,6 @@ int CurrentUtcYear() {
 }  // namespace
 
 void Pass::BirthYears() {
-  static const std::array<std::uint64_t, 7> kBirth = {
-      NameKey::Of("born"),      NameKey::Of("dob"),         NameKey::Of("yob"),      NameKey::Of("birth"),
-      NameKey::Of("birthdate"), NameKey::Of("dateofbirth"), NameKey::Of("birthyear")};
   static const std::uint64_t kB = NameKey::Of("b");
   int cutoff = 0;  // the latest year of birth of someone who may be 90 now; read when needed
   for (const std::size_t t : lists_.non_words) {
@@ -2687,7 +2730,7 @@ void Pass::BirthYears() {
         const std::string_view g = Gap(text_, before, tok);
         birth = g.size() >= 2 && g[0] == '.' && OnlySpaces(g.substr(1), 2);
       } else {
-        birth = std::find(kBirth.begin(), kBirth.end(), before.key) != kBirth.end();
+        birth = (before.flags & kBirthWord) != 0;  // typed with a slip too ("bonr")
       }
     }
     if (!birth) continue;
@@ -2703,6 +2746,7 @@ void Pass::SpelledAges() {
   static const std::uint64_t kNinety = NameKey::Of("ninety");
   static const std::uint64_t kHundred = NameKey::Of("hundred");
   static const std::uint64_t kAnd = NameKey::Of("and");
+  static const std::uint64_t kA = NameKey::Of("a");
   static const std::uint64_t kOne = NameKey::Of("one");
   static const std::uint64_t kOld = NameKey::Of("old");
   static const std::array<std::uint64_t, 3> kTurns = {NameKey::Of("turns"), NameKey::Of("turned"),
@@ -2738,11 +2782,21 @@ void Pass::SpelledAges() {
       const bool needs_old = unit == NameKey::Of("years") || unit == NameKey::Of("year") || unit == NameKey::Of("yrs");
       age = !needs_old || (last + 2 < n && tokens_[last + 2].key == kOld && joined(last + 1, last + 2));
     }
-    if (!age && first > 0 && !tokens_[first].line_break_before()) {
-      const Token& before = tokens_[first - 1];
-      const std::string_view g = Gap(text_, before, tokens_[first]);
-      age = ((before.flags & kAgeWord) && (Is(g, " ") || Is(g, ": "))) ||
-            (std::find(kTurns.begin(), kTurns.end(), before.key) != kTurns.end() && Is(g, " "));
+    // The word before it, past an article ("turned a hundred").
+    std::size_t lead = first;
+    if (lead > 1 && tokens_[lead - 1].key == kA && joined(lead - 1, lead)) --lead;
+    if (!age && lead > 0 && !tokens_[lead].line_break_before()) {
+      const Token& before = tokens_[lead - 1];
+      const std::string_view g = Gap(text_, before, tokens_[lead]);
+      age = (before.flags & kAgeWord) && (Is(g, " ") || Is(g, ": "));
+      // "turned": said of a person just before it ("Mom just turned ninety"; a clinic that
+      // "turns a hundred" is no patient).
+      if (!age && Is(g, " ") && std::find(kTurns.begin(), kTurns.end(), before.key) != kTurns.end()) {
+        for (std::size_t k = 2; k <= 4 && k <= lead && !age; ++k) {
+          if (tokens_[lead - k + 1].line_break_before()) break;
+          age = IsPersonWord(tokens_[lead - k].key);
+        }
+      }
     }
     if (age) Emit(PhiType::kAge, tokens_[first].begin, tokens_[last].end, 0.85, "age.over89_words");
     t = last;
@@ -2824,18 +2878,12 @@ bool Pass::SaidAge(std::size_t t) const {
   static const std::uint64_t kIs = NameKey::Of("is");
   static const std::array<std::uint64_t, 3> kTurns = {NameKey::Of("turns"), NameKey::Of("turned"),
                                                       NameKey::Of("turning")};
-  static const std::array<std::uint64_t, 16> kPeople = {
-      NameKey::Of("she"),  NameKey::Of("he"),      NameKey::Of("pt"),      NameKey::Of("patient"),
-      NameKey::Of("mom"),  NameKey::Of("dad"),     NameKey::Of("mother"),  NameKey::Of("father"),
-      NameKey::Of("wife"), NameKey::Of("husband"), NameKey::Of("grandma"), NameKey::Of("grandpa"),
-      NameKey::Of("grandmother"), NameKey::Of("grandfather"), NameKey::Of("resident"),
-      NameKey::Of("who")};
   const Token& tok = tokens_[t];
   const Token& before = tokens_[t - 1];
   if (!Is(Gap(text_, before, tok), " ")) return false;
   const bool turns = std::find(kTurns.begin(), kTurns.end(), before.key) != kTurns.end();
   const bool is = before.key == kIs && t >= 2 && Is(Gap(text_, tokens_[t - 2], before), " ") &&
-                  std::find(kPeople.begin(), kPeople.end(), tokens_[t - 2].key) != kPeople.end();
+                  IsPersonWord(tokens_[t - 2].key);
   if (!turns && !is) return false;
   std::size_t i = tok.end;
   while (i < text_.size() && text_[i] == ' ') ++i;

@@ -308,11 +308,18 @@ TEST_F(PhiScannerTest, FindsAFirstAndLastNameAfterAContextWordThoughNoPatientHas
       {"next of kin: Dmitri Garcia, call first", "NAME:Dmitri Garcia"},
       {"Emergency contact: Ahmed O'Brien (brother)", "NAME:Ahmed O'Brien"},
       {"guardian Sean Garcia signed the consent", "NAME:Sean Garcia"},
+      // one of the two typed with a slip, both capitalized; a surname that is also a word, in
+      // lower case after a first name that is none
+      {"pt's son (Seaan Haddad) called", "NAME:Seaan Haddad"},
+      {"Next of kin: Dmitri Garcai, phone on file", "NAME:Dmitri Garcai"},
+      {"son ahmed young called again", "NAME:ahmed young"},
   };
   ExpectFinds(cases);
   // Not after a title for staff, nor without a context word, nor words the scanner knows in lower
   // case ("hope" and "young" are words), nor a first name alone, nor after "contact" as a verb.
-  ExpectNone({"Dr Ahmed Garcia is covering", "Ahmed Garcia is covering", "pt hope haddad and well", "pt maria young and well",
+  // A slip only capitalized: "son Ahmed wants an update" names Ahmed alone.
+  ExpectNone({"son Ahmed wants an update", "son ahmed wnats an update"});
+  ExpectNone({"Dr Ahmed Garcia is covering", "Ahmed Garcia is covering", "pt hope haddad and well", "pt will young and well",
               "pt Ahmed is asking for water", "Patient Safety Committee meets today", "her son Sean is here",
               "pls contact Ahmed Garcia in IT about the printer", "son Garcia"});
 }
@@ -326,17 +333,20 @@ TEST_F(PhiScannerTest, FindsAgesOver89InWordsAndTheYearsOfBirthThatShowThem) {
       {"aged one hundred and one", "AGE:one hundred and one"},
       {"she turned ninety last week", "AGE:ninety"},
       {"a hundred years old on Sunday", "AGE:hundred"},
+      {"she turned a hundred on Sunday", "AGE:hundred"},
+      {"aged a hundred and two", "AGE:hundred and two"},
       {"he was born in 1921", "DATE:1921"},
       {"DOB 1928, lives alone", "DATE:1928"},
       {"b. 1929", "DATE:1929"},
       {"year of birth: 1925", "DATE:1925"},
+      {"she was bonr in 1915", "DATE:1915"},  // the context word typed with a slip
   };
   ExpectFinds(cases);
   // A year of birth of someone under 90, a year of something else, numbers in words that are no
   // age, and an age under 90 in words.
   ExpectNone({"born in 1990", "since 1930 the hospital has", "room 1921 is free", "ninety years of service",
               "ninety-four patients on the list", "the hundred-year flood", "she is eighty-five years old",
-              "born\n1921"});
+              "born\n1921", "the clinic opened in 1926 and turns a hundred this year", "told him a hundred times"});
 }
 
 // Found whole now; each was missed or left in pieces: addresses spelled out so that no program
