@@ -1014,7 +1014,10 @@ Result<SigningKeyChange> AuditService::ChangeKey(const Actor& actor, AuthService
   std::string previous;
   {
     std::lock_guard lock(checkpoint_mutex_);
-    if (!key_) return Fail(ErrorCode::kConflict, "audit_not_started", "The audit trail's checkpoints are not running.");
+    // Between Start and Stop only: after Stop the folder's lock is released to `rounds audit rotate-key`.
+    if (!key_ || !key_lock_) {
+      return Fail(ErrorCode::kConflict, "audit_not_started", "The audit trail's checkpoints are not running.");
+    }
     // The head as it is now is what the key in use hands over at.
     ROUNDS_RETURN_IF_ERROR(CheckpointLocked());
     if (!anchor_problem_.empty()) {

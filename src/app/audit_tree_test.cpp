@@ -611,6 +611,12 @@ TEST_F(AuditTreeTest, AKeyChangeThatFailsWhileTheServerRunsLeavesTheKeyInUse) {
   EXPECT_EQ(unanchored.error().problem, "audit_not_anchored");
   EXPECT_EQ(LoadOrCreateSigningKey(files).value().public_key_hex, first_key);
   EXPECT_FALSE(std::filesystem::exists(files.next_signing_key));
+
+  // Once stopped, the service has let the folder go: a change is the command line's.
+  services_->audit.Stop();
+  auto stopped = services_->audit.ChangeKey(Actor::System(), services_->auth, Confirmation{}, "");
+  ASSERT_FALSE(stopped);
+  EXPECT_EQ(stopped.error().problem, "audit_not_started");
 }
 
 // The lock a server holds lives in the data folder, not beside a key file kept elsewhere (a
