@@ -2749,14 +2749,17 @@ void Pass::SpelledAges() {
   static const std::uint64_t kA = NameKey::Of("a");
   static const std::uint64_t kOne = NameKey::Of("one");
   static const std::uint64_t kOld = NameKey::Of("old");
+  static const std::uint64_t kYears = NameKey::Of("years");
+  static const std::uint64_t kYear = NameKey::Of("year");
+  static const std::uint64_t kYrs = NameKey::Of("yrs");
   static const std::array<std::uint64_t, 3> kTurns = {NameKey::Of("turns"), NameKey::Of("turned"),
                                                       NameKey::Of("turning")};
   const std::size_t n = tokens_.size();
   // Words joined by a space or a dash ("ninety four", "ninety-four" typed as two words).
   auto joined = [&](std::size_t a, std::size_t b) {
+    if (b >= n || tokens_[b].kind != TokenKind::kWord || tokens_[b].line_break_before()) return false;
     const std::string_view g = Gap(text_, tokens_[a], tokens_[b]);
-    return b < n && tokens_[b].kind == TokenKind::kWord && !tokens_[b].line_break_before() &&
-           (Is(g, " ") || Is(g, "-"));
+    return Is(g, " ") || Is(g, "-");
   };
   auto unit_at = [&](std::size_t k) {
     return k < n ? std::find(kUnits.begin(), kUnits.end(), tokens_[k].key) != kUnits.end() : false;
@@ -2779,7 +2782,7 @@ void Pass::SpelledAges() {
     if (last + 1 < n && (tokens_[last + 1].flags & kAgeUnit) && joined(last, last + 1)) {
       const std::uint64_t unit = tokens_[last + 1].key;
       // "years" and "year" only with "old" after them ("ninety years of service" is no age).
-      const bool needs_old = unit == NameKey::Of("years") || unit == NameKey::Of("year") || unit == NameKey::Of("yrs");
+      const bool needs_old = unit == kYears || unit == kYear || unit == kYrs;
       age = !needs_old || (last + 2 < n && tokens_[last + 2].key == kOld && joined(last + 1, last + 2));
     }
     // The word before it, past an article ("turned a hundred").

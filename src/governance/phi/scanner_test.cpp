@@ -340,6 +340,8 @@ TEST_F(PhiScannerTest, FindsAgesOver89InWordsAndTheYearsOfBirthThatShowThem) {
       {"b. 1929", "DATE:1929"},
       {"year of birth: 1925", "DATE:1925"},
       {"she was bonr in 1915", "DATE:1915"},  // the context word typed with a slip
+      {"mom turned ninety", "AGE:ninety"},      // at the very end
+      {"aged a hundred and", "AGE:hundred"},
   };
   ExpectFinds(cases);
   // A year of birth of someone under 90, a year of something else, numbers in words that are no
