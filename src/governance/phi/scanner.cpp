@@ -2752,6 +2752,8 @@ void Pass::SpelledAges() {
   static const std::uint64_t kYears = NameKey::Of("years");
   static const std::uint64_t kYear = NameKey::Of("year");
   static const std::uint64_t kYrs = NameKey::Of("yrs");
+  static const std::uint64_t kIs = NameKey::Of("is");
+  static const std::uint64_t kPercent = NameKey::Of("percent");
   static const std::array<std::uint64_t, 3> kTurns = {NameKey::Of("turns"), NameKey::Of("turned"),
                                                       NameKey::Of("turning")};
   const std::size_t n = tokens_.size();
@@ -2792,6 +2794,15 @@ void Pass::SpelledAges() {
       const Token& before = tokens_[lead - 1];
       const std::string_view g = Gap(text_, before, tokens_[lead]);
       age = (before.flags & kAgeWord) && (Is(g, " ") || Is(g, ": "));
+      // "is" right after a person ("she is ninety-four"), as SaidAge reads one in digits, unless
+      // a unit or a percent after it makes it a measurement ("she is ninety percent sure").
+      if (!age && Is(g, " ") && before.key == kIs && lead >= 2 &&
+          Is(Gap(text_, tokens_[lead - 2], before), " ") && IsPersonWord(tokens_[lead - 2].key)) {
+        const bool measured = last + 1 < n && !tokens_[last + 1].line_break_before() &&
+                              ((tokens_[last + 1].flags & (kUnit | kLabel | kPortion)) ||
+                               tokens_[last + 1].key == kPercent);
+        age = !measured;
+      }
       // "turned": said of a person just before it ("Mom just turned ninety"; a clinic that
       // "turns a hundred" is no patient).
       if (!age && Is(g, " ") && std::find(kTurns.begin(), kTurns.end(), before.key) != kTurns.end()) {

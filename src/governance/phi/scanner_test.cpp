@@ -341,6 +341,7 @@ TEST_F(PhiScannerTest, FindsAgesOver89InWordsAndTheYearsOfBirthThatShowThem) {
       {"year of birth: 1925", "DATE:1925"},
       {"she was bonr in 1915", "DATE:1915"},  // the context word typed with a slip
       {"mom turned ninety", "AGE:ninety"},      // at the very end
+      {"she is ninety-four and still drives", "AGE:ninety-four"},
       {"aged a hundred and", "AGE:hundred"},
   };
   ExpectFinds(cases);
@@ -348,7 +349,8 @@ TEST_F(PhiScannerTest, FindsAgesOver89InWordsAndTheYearsOfBirthThatShowThem) {
   // age, and an age under 90 in words.
   ExpectNone({"born in 1990", "since 1930 the hospital has", "room 1921 is free", "ninety years of service",
               "ninety-four patients on the list", "the hundred-year flood", "she is eighty-five years old",
-              "born\n1921", "the clinic opened in 1926 and turns a hundred this year", "told him a hundred times"});
+              "born\n1921", "the clinic opened in 1926 and turns a hundred this year", "told him a hundred times",
+              "the bill is ninety dollars", "she is ninety percent sure", "he is ninety kg"});
 }
 
 // Found whole now; each was missed or left in pieces: addresses spelled out so that no program
