@@ -1275,6 +1275,9 @@ class Pass {
   // Is the token a day, a month's three letters and a year in one word ("04MAR1961")?
   bool CompactDate(const Token& tok) const;
   void Ages();
+  // A street named without its number where someone lives ("lives on Maple Ave", "moved to
+  // Elm Street"): a place smaller than a state.
+  void NamedStreets();
   // An age over 89 in words ("ninety-four years old", "aged one hundred and one").
   void SpelledAges();
   // A year of birth that says its person is over 89 ("born in 1931", "DOB: 1928"): Safe Harbor
@@ -2353,6 +2356,41 @@ std::size_t Pass::NearName(std::size_t t) {
   return 0;
 }
 
+void Pass::NamedStreets() {
+  static const std::array<std::uint64_t, 12> kLives = {
+      NameKey::Of("lives"),  NameKey::Of("live"),    NameKey::Of("living"),  NameKey::Of("lived"),
+      NameKey::Of("resides"), NameKey::Of("reside"), NameKey::Of("resided"), NameKey::Of("moved"),
+      NameKey::Of("moving"), NameKey::Of("stays"),   NameKey::Of("staying"), NameKey::Of("address")};
+  static const std::array<std::uint64_t, 6> kAt = {NameKey::Of("on"), NameKey::Of("off"), NameKey::Of("at"),
+                                                   NameKey::Of("to"), NameKey::Of("near"), NameKey::Of("is")};
+  const std::size_t n = tokens_.size();
+  auto spaced = [&](std::size_t a, std::size_t b) { return Is(Gap(text_, tokens_[a], tokens_[b]), " "); };
+  for (std::size_t t = 1; t < n; ++t) {
+    if (!(tokens_[t].flags & kStreetSuffix) || tokens_[t].kind != TokenKind::kWord) continue;
+    // The last of two suffixes ends the name ("Cedar Ridge Dr").
+    if (t + 1 < n && (tokens_[t + 1].flags & kStreetSuffix) && spaced(t, t + 1)) continue;
+    // One to three words of the street's name before its suffix, none a word that cannot be
+    // one, all capitalized or all in lower case as the suffix is.
+    std::size_t first = t;
+    while (first > 0 && t - first < 3 && tokens_[first - 1].kind == TokenKind::kWord && spaced(first - 1, first) &&
+           (!(tokens_[first - 1].flags & kStreetStop) || (tokens_[first - 1].flags & kStreetSuffix)) &&
+           tokens_[first - 1].capitalized() == tokens_[t].capitalized() &&
+           std::find(kAt.begin(), kAt.end(), tokens_[first - 1].key) == kAt.end()) {
+      --first;
+    }
+    if (first == t || first < 2) continue;
+    // "lives on", "moved to", "lives just off", "address is"
+    const std::size_t at = first - 1;
+    if (!spaced(at, first) || std::find(kAt.begin(), kAt.end(), tokens_[at].key) == kAt.end()) continue;
+    bool lives = false;
+    for (std::size_t k = 1; k <= 2 && k <= at && !lives; ++k) {
+      if (tokens_[at - k + 1].line_break_before()) break;
+      lives = std::find(kLives.begin(), kLives.end(), tokens_[at - k].key) != kLives.end();
+    }
+    if (lives) Emit(PhiType::kAddress, tokens_[first].begin, tokens_[t].end, 0.8, "address.named_street");
+  }
+}
+
 void Pass::Streets() {
   const std::size_t n = tokens_.size();
   std::size_t next = 0;
@@ -3418,6 +3456,7 @@ std::vector<Finding> Scanner::Scan(std::string_view text) const {
   }
   if (facts.words & kDigitWord) pass.SpelledNumbers();
   if (facts.words & kOldAgeWord) pass.SpelledAges();
+  if (facts.words & kStreetSuffix) pass.NamedStreets();
   pass.Names();
   pass.TiedDates();
   if (facts.words & kState) pass.Cities();

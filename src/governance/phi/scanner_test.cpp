@@ -353,6 +353,22 @@ TEST_F(PhiScannerTest, FindsAgesOver89InWordsAndTheYearsOfBirthThatShowThem) {
               "the bill is ninety dollars", "she is ninety percent sure", "he is ninety kg"});
 }
 
+// A street named without its house number where someone lives is a place smaller than a state:
+// after a word for living there and "on", "off", "at", "to" or "near".
+TEST_F(PhiScannerTest, FindsAStreetNamedWithoutItsNumberWhereSomeoneLives) {
+  const Positive cases[] = {
+      {"Pt lives on Maple Ave in Brookline", "ADDRESS:Maple Ave"},
+      {"she moved to Elm Street last year", "ADDRESS:Elm Street"},
+      {"lives just off Old Mill Rd", "ADDRESS:Old Mill Rd"},
+      {"he lives on maple ave", "ADDRESS:maple ave"},
+      {"living near Cedar Ridge Dr", "ADDRESS:Cedar Ridge Dr"},
+      {"his address is Pine Ct", "ADDRESS:Pine Ct"},
+  };
+  ExpectFinds(cases);
+  ExpectNone({"meet me on Main St for lunch", "the clinic on Elm Street is closed", "lives on the 3rd floor",
+              "she lives on her own now", "moved to Dr Lee's service", "lives on\nElm Street"});
+}
+
 // Found whole now; each was missed or left in pieces: addresses spelled out so that no program
 // reads them, MAC addresses grouped by dashes or dots, and a ZIP after a state's name in full.
 TEST_F(PhiScannerTest, FindsSpelledAddressesGroupedMacsAndZipsAfterAStatesName) {
