@@ -16,7 +16,7 @@ struct TypeFloor {
 };
 
 inline constexpr std::array<TypeFloor, kPhiTypeCount> kTypes = {{
-    {PhiType::kName, 0.981, 1.000},
+    {PhiType::kName, 0.982, 1.000},
     {PhiType::kAddress, 0.992, 1.000},
     {PhiType::kZip, 1.000, 1.000},
     {PhiType::kDate, 0.998, 1.000},
@@ -42,13 +42,13 @@ inline constexpr double kFalsePositivesPer1000 = 0.00;
 
 // PHI split between two posts (EvaluateSplit), each second post read after the first.
 inline constexpr double kSplitAnyPhiRecall = 0.969;
-inline constexpr double kSplitLeakRate = 0.064;
+inline constexpr double kSplitLeakRate = 0.063;
 inline constexpr double kSplitFalsePositivesPer1000 = 5.97;
 
 // PHI split between two authors (EvaluateSplit, SplitReading::kReply), each reply read after the
 // post it answers.
 inline constexpr double kReplyAnyPhiRecall = 0.992;
-inline constexpr double kReplyLeakRate = 0.017;
+inline constexpr double kReplyLeakRate = 0.016;
 inline constexpr double kReplyFalsePositivesPer1000 = 2.11;
 
 }  // namespace rounds::governance::phi::committed

@@ -238,7 +238,7 @@ class WordTable {
   // ("accunt", "adress"); never the first letter. A variant that is itself a listed word keeps
   // its own meaning.
   void AddTypoVariants() {
-    constexpr std::uint32_t kCarried = kLabel | kAgeUnit | kAgeWord | kNameContext | kBirthWord;
+    constexpr std::uint32_t kCarried = kLabel | kAgeUnit | kAgeWord | kNameContext | kBirthWord | kKin;
     const std::size_t count = words_.size();
     std::vector<std::pair<std::string, WordInfo>> variants;
     for (std::size_t i = 0; i < count; ++i) {

@@ -264,6 +264,7 @@ TEST(PhiScanner, FindsNamesByTheirPartsTitlesFamiliesAndHandles) {
       {"Ms. Van der Berg is asking", "Van der Berg"},
       {"pt van der berg to CT", "van der berg"},
       {"Garcia family at bedside", "Garcia"},
+      {"Garcia fmily at bedside", "Garcia"},  // the word for family typed with a slip
       {"O'Brien's wife called", "O'Brien"},
       {"pls call o'brien's wife", "o'brien"},
       {"maria.garcia is the pt", "maria.garcia"},
