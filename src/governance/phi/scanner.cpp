@@ -1294,6 +1294,10 @@ class Pass {
   // The town after an address line ending at token `end_token`, with `confidence`; only a
   // gazetteer place when `places_only`.
   void CityAfter(std::size_t end_token, double confidence, bool places_only);
+  // Whether the words before token t say who writes: "my name is", "name's", "I am", "I'm" (one
+  // space before t). Not "this is", with which staff answer the phone ("this is Ana Lima from
+  // pharmacy").
+  bool SaysWhoItIs(std::size_t t) const;
   // A phone number or an SSN spelled out digit by digit, as a patient types one past a filter
   // ("six one seven five five five zero one four three"), digits mixed in or not.
   void SpelledNumbers();
@@ -2093,8 +2097,9 @@ void Pass::Names() {
       continue;
     }
     const bool context_word = t > 0 && (tokens_[t - 1].flags & kNameContext);
-    // After a word for family or a contact's field a surname alone is no one's: a full name is.
-    const bool kin_word = t > 0 && !context_word && names_person(t - 1);
+    // After a word for family or a contact's field a surname alone is no one's: a full name is;
+    // so after "my name is", "I am" and "I'm", as a patient says who writes.
+    const bool kin_word = t > 0 && !context_word && (names_person(t - 1) || SaysWhoItIs(t));
     if (!context_word && !kin_word) {  // then a word for family within the next three
       bool kin = false;
       for (std::size_t k = t + 1; k < n && k <= t + 3; ++k) kin |= (tokens_[k].flags & kKin) != 0;
@@ -2354,6 +2359,26 @@ std::size_t Pass::NearName(std::size_t t) {
     }
   }
   return 0;
+}
+
+bool Pass::SaysWhoItIs(std::size_t t) const {
+  static const std::uint64_t kIs = NameKey::Of("is");
+  static const std::uint64_t kAm = NameKey::Of("am");
+  static const std::uint64_t kIm = NameKey::Of("im");
+  static const std::uint64_t kI = NameKey::Of("i");
+  static const std::uint64_t kM = NameKey::Of("m");
+  static const std::uint64_t kS = NameKey::Of("s");
+  static const std::uint64_t kName = NameKey::Of("name");
+  if (t < 1 || tokens_[t].line_break_before() || !Is(Gap(text_, tokens_[t - 1], tokens_[t]), " ")) return false;
+  const Token& b = tokens_[t - 1];
+  if (b.key == kIm) return true;  // "I'm" as one word, or "im"
+  if (t < 2) return false;
+  const Token& a = tokens_[t - 2];
+  const std::string_view g = Gap(text_, a, b);
+  const bool apostrophe = Is(g, "'") || g == "\u2019";
+  return (b.key == kIs && a.key == kName && Is(g, " ")) ||
+         (b.key == kAm && a.key == kI && Is(g, " ")) || (b.key == kM && a.key == kI && apostrophe) ||
+         (b.key == kS && a.key == kName && apostrophe);
 }
 
 void Pass::NamedStreets() {

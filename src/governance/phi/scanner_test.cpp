@@ -314,12 +314,17 @@ TEST_F(PhiScannerTest, FindsAFirstAndLastNameAfterAContextWordThoughNoPatientHas
       {"pt's son (Seaan Haddad) called", "NAME:Seaan Haddad"},
       {"Next of kin: Dmitri Garcai, phone on file", "NAME:Dmitri Garcai"},
       {"son ahmed young called again", "NAME:ahmed young"},
+      // who writes, in full
+      {"my name is Sean Haddad and I need a refill", "NAME:Sean Haddad"},
+      {"I'm Dmitri Garcia, calling about my results", "NAME:Dmitri Garcia"},
+      {"hello, I am Ahmed Kowalczyk", "NAME:Ahmed Kowalczyk"},
   };
   ExpectFinds(cases);
   // Not after a title for staff, nor without a context word, nor words the scanner knows in lower
   // case ("hope" and "young" are words), nor a first name alone, nor after "contact" as a verb.
   // A slip only capitalized: "son Ahmed wants an update" names Ahmed alone.
-  ExpectNone({"son Ahmed wants an update", "son ahmed wnats an update"});
+  ExpectNone({"son Ahmed wants an update", "son ahmed wnats an update", "I'm Ahmed, the new charge nurse",
+              "Hi this is Sean Haddad from pharmacy"});
   ExpectNone({"Dr Ahmed Garcia is covering", "Ahmed Garcia is covering", "pt hope haddad and well", "pt will young and well",
               "pt Ahmed is asking for water", "Patient Safety Committee meets today", "her son Sean is here",
               "pls contact Ahmed Garcia in IT about the printer", "son Garcia"});
@@ -368,6 +373,17 @@ TEST_F(PhiScannerTest, FindsAStreetNamedWithoutItsNumberWhereSomeoneLives) {
   ExpectFinds(cases);
   ExpectNone({"meet me on Main St for lunch", "the clinic on Elm Street is closed", "lives on the 3rd floor",
               "she lives on her own now", "moved to Dr Lee's service", "lives on\nElm Street"});
+}
+
+// The numbers of a claim, a bill or a prescription are unique identifying numbers too.
+TEST_F(PhiScannerTest, FindsClaimBillAndPrescriptionNumbers) {
+  const Positive cases[] = {
+      {"claim number 1234567890123 was denied", "ACCOUNT:1234567890123"},
+      {"prescription # 1234567 is ready", "ACCOUNT:1234567"},
+      {"CSN 123456789 for the encounter", "ACCOUNT:123456789"},
+  };
+  ExpectFinds(cases);
+  ExpectNone({"rx 10000 units heparin", "claim 3 of 4 approved"});
 }
 
 // Found whole now; each was missed or left in pieces: addresses spelled out so that no program
