@@ -2,7 +2,8 @@
 # The README's second command: installs what is missing, builds, and runs every test —
 # unit tests and the store contract suite (ctest), integration tests against the real binary
 # (HTTP + WebSocket), the web app's unit tests, browser tests in Debian's Chromium, then the unit tests again under
-# ASan+UBSan. Set ROUNDS_SKIP_SANITIZE=1 to leave out the sanitizer pass.
+# ASan+UBSan, and those of the layers that run threads under ThreadSanitizer (scripts/tsan.sh).
+# Set ROUNDS_SKIP_SANITIZE=1 to leave out the sanitizer passes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
@@ -24,6 +25,8 @@ if [ "${ROUNDS_SKIP_SANITIZE:-0}" != 1 ]; then
   echo "== unit and contract tests under ASan+UBSan"
   scripts/build.sh --sanitize
   (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j2 --timeout 600)
+  echo "== unit tests of the layers that run threads under ThreadSanitizer"
+  scripts/tsan.sh
 fi
 
 echo "== all tests passed in $(( $(date +%s) - start )) s"
