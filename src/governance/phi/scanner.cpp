@@ -319,6 +319,16 @@ class WordTable {
 constexpr std::array<std::string_view, 12> kDigitWordNames = {"zero", "one", "two",   "three", "four", "five",
                                                               "six",  "seven", "eight", "nine", "oh",   "o"};
 
+// NameKeys of kDigitWordNames, index for index (the value of "one" to "nine" is its index).
+const std::array<std::uint64_t, kDigitWordNames.size()>& DigitWordKeys() {
+  static const std::array<std::uint64_t, kDigitWordNames.size()> keys = [] {
+    std::array<std::uint64_t, kDigitWordNames.size()> out{};
+    for (std::size_t d = 0; d < out.size(); ++d) out[d] = NameKey::Of(kDigitWordNames[d]);
+    return out;
+  }();
+  return keys;
+}
+
 void AddFlag(WordTable& table, std::initializer_list<std::string_view> words, std::uint32_t flag) {
   for (std::string_view w : words) table.Upsert(w).flags |= flag;
 }
@@ -1332,6 +1342,8 @@ class Pass {
   bool ShareNotDay(std::size_t a, std::size_t b) const;
   // Is number token t an age said in words ("she is 93", "turns 100")?
   bool SaidAge(std::size_t t) const;
+  // "she is", "pt is" right before token t, a space apart.
+  bool PersonIsBefore(std::size_t t) const;
   // Is "101F" at token t a temperature ("temp 101F", "spiked to 102F") rather than an age?
   bool Temperature(std::size_t t) const;
   // A patient's name with one typing slip in its first or last name, beside the other typed
@@ -1982,6 +1994,24 @@ void Pass::Names() {
   };
   std::array<char, NearNames::kMaxLength + 1> slip_buffer;
   std::array<std::uint64_t, 8> near_keys;
+  // A title, a word for family, or a field for whom to call names the person whose full name
+  // follows token k ("pt John Smith", "son (John Miller)", "next of kin: Susan Brown"), typed
+  // right after it.
+  auto names_person = [&](std::size_t k) {
+    return !tokens_[k + 1].line_break_before() && Gap(text_, tokens_[k], tokens_[k + 1]).size() <= 3 &&
+           ((tokens_[k].flags & (kNameContext | kKin)) || IsContactWord(text_, tokens_[k], tokens_[k + 1]));
+  };
+  // Capitalized word k one slip from a first (or last) name of the index that it is not itself.
+  auto slipped = [&](std::size_t k, bool first) {
+    const Token& w = tokens_[k];
+    if (!w.capitalized() || (w.flags & kPlainWord) ||
+        (first ? index_->IsFirstName(w.key) : index_->IsLastName(w.key))) {
+      return false;
+    }
+    const std::string_view typed = Slipped(k, 1, slip_buffer, true);
+    return !typed.empty() &&
+           (first ? index_->NearFirstNames(typed, near_keys) : index_->NearLastNames(typed, near_keys)) > 0;
+  };
   // Most words are not names: the tokenizer listed the few that pass the index's filter ("Mary
   // Ann" needs "mary").
   std::size_t next = 0;
@@ -2070,24 +2100,6 @@ void Pass::Names() {
     // only capitalized and after a context word ("pt young" is no name), and a surname after
     // "Dr" or "nurse" is staff's.
     if (!tok.capitalized() && (tok.flags & kCommonSurname)) continue;
-    // A title, a word for family, or a field for whom to call names the person whose full name
-    // follows token k ("pt John Smith", "son (John Miller)", "next of kin: Susan Brown"), typed
-    // right after it.
-    auto names_person = [&](std::size_t k) {
-      return !tokens_[k + 1].line_break_before() && Gap(text_, tokens_[k], tokens_[k + 1]).size() <= 3 &&
-             ((tokens_[k].flags & (kNameContext | kKin)) || IsContactWord(text_, tokens_[k], tokens_[k + 1]));
-    };
-    // Capitalized word k one slip from a first (or last) name of the index that it is not itself.
-    auto slipped = [&](std::size_t k, bool first) {
-      const Token& w = tokens_[k];
-      if (!w.capitalized() || (w.flags & kPlainWord) ||
-          (first ? index_->IsFirstName(w.key) : index_->IsLastName(w.key))) {
-        return false;
-      }
-      const std::string_view typed = Slipped(k, 1, slip_buffer, true);
-      return !typed.empty() &&
-             (first ? index_->NearFirstNames(typed, near_keys) : index_->NearLastNames(typed, near_keys)) > 0;
-    };
     // The first name typed with a slip before a last name typed whole ("son (Harrriet Sims)").
     if (t >= 2 && tok.capitalized() && word(t - 1) && gap(t - 1, t) == 1 && names_person(t - 2) &&
         index_->IsLastName(tok.key) && slipped(t - 1, true)) {
@@ -2767,6 +2779,13 @@ bool IsPersonWord(std::uint64_t key) {
   return std::find(kPeople.begin(), kPeople.end(), key) != kPeople.end();
 }
 
+// "turns", "turned", "turning": an age follows ("turned 91", "Mom just turned ninety").
+bool IsTurnWord(std::uint64_t key) {
+  static const std::array<std::uint64_t, 3> kTurns = {NameKey::Of("turns"), NameKey::Of("turned"),
+                                                      NameKey::Of("turning")};
+  return std::find(kTurns.begin(), kTurns.end(), key) != kTurns.end();
+}
+
 int CurrentUtcYear() {
   const auto today = std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now());
   return static_cast<int>(std::chrono::year_month_day(today).year());
@@ -2803,9 +2822,6 @@ void Pass::BirthYears() {
 }
 
 void Pass::SpelledAges() {
-  static const std::array<std::uint64_t, 9> kUnits = {
-      NameKey::Of("one"), NameKey::Of("two"),   NameKey::Of("three"), NameKey::Of("four"), NameKey::Of("five"),
-      NameKey::Of("six"), NameKey::Of("seven"), NameKey::Of("eight"), NameKey::Of("nine")};
   static const std::uint64_t kNinety = NameKey::Of("ninety");
   static const std::uint64_t kHundred = NameKey::Of("hundred");
   static const std::uint64_t kAnd = NameKey::Of("and");
@@ -2815,10 +2831,7 @@ void Pass::SpelledAges() {
   static const std::uint64_t kYears = NameKey::Of("years");
   static const std::uint64_t kYear = NameKey::Of("year");
   static const std::uint64_t kYrs = NameKey::Of("yrs");
-  static const std::uint64_t kIs = NameKey::Of("is");
   static const std::uint64_t kPercent = NameKey::Of("percent");
-  static const std::array<std::uint64_t, 3> kTurns = {NameKey::Of("turns"), NameKey::Of("turned"),
-                                                      NameKey::Of("turning")};
   const std::size_t n = tokens_.size();
   // Words joined by a space or a dash ("ninety four", "ninety-four" typed as two words).
   auto joined = [&](std::size_t a, std::size_t b) {
@@ -2826,8 +2839,10 @@ void Pass::SpelledAges() {
     const std::string_view g = Gap(text_, tokens_[a], tokens_[b]);
     return Is(g, " ") || Is(g, "-");
   };
+  // "one" to "nine" (DigitWordKeys' 1 to 9).
   auto unit_at = [&](std::size_t k) {
-    return k < n ? std::find(kUnits.begin(), kUnits.end(), tokens_[k].key) != kUnits.end() : false;
+    const auto& digits = DigitWordKeys();
+    return k < n && std::find(digits.begin() + 1, digits.begin() + 10, tokens_[k].key) != digits.begin() + 10;
   };
   for (std::size_t t = 0; t < n; ++t) {
     if (!(tokens_[t].flags & kOldAgeWord)) continue;
@@ -2859,8 +2874,7 @@ void Pass::SpelledAges() {
       age = (before.flags & kAgeWord) && (Is(g, " ") || Is(g, ": "));
       // "is" right after a person ("she is ninety-four"), as SaidAge reads one in digits, unless
       // a unit or a percent after it makes it a measurement ("she is ninety percent sure").
-      if (!age && Is(g, " ") && before.key == kIs && lead >= 2 &&
-          Is(Gap(text_, tokens_[lead - 2], before), " ") && IsPersonWord(tokens_[lead - 2].key)) {
+      if (!age && PersonIsBefore(lead)) {
         const bool measured = last + 1 < n && !tokens_[last + 1].line_break_before() &&
                               ((tokens_[last + 1].flags & (kUnit | kLabel | kPortion)) ||
                                tokens_[last + 1].key == kPercent);
@@ -2868,7 +2882,7 @@ void Pass::SpelledAges() {
       }
       // "turned": said of a person just before it ("Mom just turned ninety"; a clinic that
       // "turns a hundred" is no patient).
-      if (!age && Is(g, " ") && std::find(kTurns.begin(), kTurns.end(), before.key) != kTurns.end()) {
+      if (!age && Is(g, " ") && IsTurnWord(before.key)) {
         for (std::size_t k = 2; k <= 4 && k <= lead && !age; ++k) {
           if (tokens_[lead - k + 1].line_break_before()) break;
           age = IsPersonWord(tokens_[lead - k].key);
@@ -2949,19 +2963,19 @@ bool Pass::Temperature(std::size_t t) const {
   return false;
 }
 
+bool Pass::PersonIsBefore(std::size_t t) const {
+  static const std::uint64_t kIs = NameKey::Of("is");
+  return t >= 2 && tokens_[t - 1].key == kIs && Is(Gap(text_, tokens_[t - 1], tokens_[t]), " ") &&
+         Is(Gap(text_, tokens_[t - 2], tokens_[t - 1]), " ") && IsPersonWord(tokens_[t - 2].key);
+}
+
 bool Pass::SaidAge(std::size_t t) const {
   // "she is 93", "pt is 101", "turns 100 tomorrow", "turned 91": a person's age said in words,
   // unless a unit, a label or a percent makes it a measurement ("she is 95 kg", "is 93% on RA").
-  static const std::uint64_t kIs = NameKey::Of("is");
-  static const std::array<std::uint64_t, 3> kTurns = {NameKey::Of("turns"), NameKey::Of("turned"),
-                                                      NameKey::Of("turning")};
   const Token& tok = tokens_[t];
   const Token& before = tokens_[t - 1];
   if (!Is(Gap(text_, before, tok), " ")) return false;
-  const bool turns = std::find(kTurns.begin(), kTurns.end(), before.key) != kTurns.end();
-  const bool is = before.key == kIs && t >= 2 && Is(Gap(text_, tokens_[t - 2], before), " ") &&
-                  IsPersonWord(tokens_[t - 2].key);
-  if (!turns && !is) return false;
+  if (!IsTurnWord(before.key) && !PersonIsBefore(t)) return false;
   std::size_t i = tok.end;
   while (i < text_.size() && text_[i] == ' ') ++i;
   // "93%", "93/", "93.5" measure something; "she is 93." ends a sentence.
@@ -3113,11 +3127,7 @@ void Pass::SpacedIds() {
 }
 
 void Pass::SpelledNumbers() {
-  static const std::array<std::uint64_t, kDigitWordNames.size()> kDigitWords = [] {
-    std::array<std::uint64_t, kDigitWordNames.size()> keys{};
-    for (std::size_t d = 0; d < keys.size(); ++d) keys[d] = NameKey::Of(kDigitWordNames[d]);
-    return keys;
-  }();
+  const auto& kDigitWords = DigitWordKeys();
   const std::size_t n = tokens_.size();
   // A piece of a run: a digit word, or digits typed among the words ("617 five five five 0143").
   auto piece = [&](std::size_t k) { return tokens_[k].kind == TokenKind::kNumber && tokens_[k].end - tokens_[k].begin <= 4; };
