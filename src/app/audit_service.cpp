@@ -131,6 +131,24 @@ Result<Checkpoint> FinishKeyChange(const AuditFiles& files, const Checkpoint& he
   return line;
 }
 
+// The checkpoint file's last line, where `key` hands over: kConflict "audit_not_anchored" when
+// there is none or `key` did not sign it (a key cannot hand over what it did not sign).
+Result<Checkpoint> HandOverPoint(const AuditFiles& files, const SigningKey& key) {
+  ROUNDS_ASSIGN_OR_RETURN(auto last, ReadLastCheckpoint(files.checkpoints));
+  if (!last) {
+    return Fail(ErrorCode::kConflict, "audit_not_anchored",
+                "The audit checkpoint file is missing or empty: there is no signed head to hand the key over at.",
+                files.checkpoints);
+  }
+  if (!governance::audit::VerifyCheckpointSignature(*last, key.public_key_hex)) {
+    return Fail(ErrorCode::kConflict, "audit_not_anchored",
+                "The last audit checkpoint is not signed by the signing key: the key cannot hand over what it did "
+                "not sign.",
+                files.checkpoints);
+  }
+  return *std::move(last);
+}
+
 // What a key change wrote: the hand-over and the new key's line of the same head.
 struct KeyHandOver {
   SigningKey next;
@@ -194,22 +212,11 @@ Result<SigningKeyChange> ChangeSigningKey(const AuditFiles& files, UnixMillis no
                 "There is no audit signing key to change: the server makes one on its first start.", files.signing_key);
   }
   ROUNDS_ASSIGN_OR_RETURN(SigningKey key, ReadSigningKey(files.signing_key));
-  ROUNDS_ASSIGN_OR_RETURN(auto last, ReadLastCheckpoint(files.checkpoints));
-  if (!last) {
-    return Fail(ErrorCode::kConflict, "audit_not_anchored",
-                "The audit checkpoint file is missing or empty: there is no signed head to hand the key over at.",
-                files.checkpoints);
-  }
-  if (!governance::audit::VerifyCheckpointSignature(*last, key.public_key_hex)) {
-    return Fail(ErrorCode::kConflict, "audit_not_anchored",
-                "The last audit checkpoint is not signed by the signing key: the key cannot hand over what it did "
-                "not sign.",
-                files.checkpoints);
-  }
-  ROUNDS_ASSIGN_OR_RETURN(KeyHandOver change, HandOverKey(files, *last, key, now));
+  ROUNDS_ASSIGN_OR_RETURN(Checkpoint last, HandOverPoint(files, key));
+  ROUNDS_ASSIGN_OR_RETURN(KeyHandOver change, HandOverKey(files, last, key, now));
   log::Info("audit_key_changed", {{"previous_public_key", key.public_key_hex},
-                                  {"public_key", change.next.public_key_hex}, {"seq", last->seq}});
-  return SigningKeyChange{key.public_key_hex, change.next.public_key_hex, last->seq};
+                                  {"public_key", change.next.public_key_hex}, {"seq", last.seq}});
+  return SigningKeyChange{key.public_key_hex, change.next.public_key_hex, last.seq};
 }
 
 Result<SigningKey> LoadOrCreateSigningKey(const AuditFiles& files, bool* created) {
@@ -1025,15 +1032,10 @@ Result<SigningKeyChange> AuditService::ChangeKey(const Actor& actor, AuthService
                   "Nothing is signed while the audit trail does not continue its last checkpoint, so the key "
                   "cannot hand over: " + anchor_problem_);
     }
-    ROUNDS_ASSIGN_OR_RETURN(auto last, ReadLastCheckpoint(files_.checkpoints));
-    if (!last || !governance::audit::VerifyCheckpointSignature(*last, key_->public_key_hex)) {
-      return Fail(ErrorCode::kConflict, "audit_not_anchored",
-                  "The last audit checkpoint is not signed by the signing key: the key cannot hand over what it "
-                  "did not sign.", files_.checkpoints);
-    }
+    ROUNDS_ASSIGN_OR_RETURN(Checkpoint last, HandOverPoint(files_, *key_));
     now = clock_.NowMillis();
     previous = key_->public_key_hex;
-    Result<KeyHandOver> handed = HandOverKey(files_, *last, *key_, now);
+    Result<KeyHandOver> handed = HandOverKey(files_, last, *key_, now);
     checkpoint_file_ = IdentityOf(files_.checkpoints);  // as this server left it, written or not
     if (!handed) {
       // Cut off part-way: whatever the files now say stands (the new key once the hand-over is in
