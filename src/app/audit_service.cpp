@@ -911,10 +911,34 @@ Status AuditService::Start() {
     }
     std::optional<Checkpoint> last;
     std::optional<Checkpoint> before_last;
+    std::optional<UnixMillis> first_time;
+    key_changes_.clear();
+    key_history_problem_.clear();
     ROUNDS_RETURN_IF_ERROR(ForEachCheckpoint(files_.checkpoints, [&](const Checkpoint& c) {
+      if (!first_time) first_time = c.time;
+      if (c.ChangesKey() && key_history_problem_.empty()) {
+        // Followed from the first key, as a verification follows them: each signed by the one before.
+        const std::string& previous = key_changes_.empty() ? first_public_key_ : key_changes_.back().public_key;
+        if (governance::audit::VerifyCheckpointSignature(c, previous)) {
+          key_changes_.push_back({c.seq, c.time, previous, c.next_key});
+        } else {
+          key_history_problem_ = "The key change at record " + std::to_string(c.seq) +
+                                 " is not signed by the key before it.";
+        }
+      }
       before_last = std::move(last);
       last = c;
     }));
+    // When the key in use began to sign: its hand-over, or the file's first line for the first key.
+    key_since_ = 0;
+    key_since_seq_ = 0;
+    if (!key_changes_.empty() && key_changes_.back().public_key == key_->public_key_hex) {
+      key_since_ = key_changes_.back().time;
+      key_since_seq_ = key_changes_.back().seq;
+    } else if (key_changes_.empty() && key_->public_key_hex == first_public_key_ && first_time) {
+      key_since_ = *first_time;
+    }
+    next_key_attempt_ = 0;
     last_checkpoint_seq_ = last ? last->seq : 0;
     last_checkpoint_rooted_ = !last || last->seq == 0 || !last->root.empty();
     last_checkpoint_time_ = clock_.NowMillis();
@@ -1017,57 +1041,124 @@ Result<SigningKeyChange> AuditService::ChangeKey(const Actor& actor, AuthService
     ROUNDS_RETURN_IF_ERROR(auth.StepUp(actor, confirmation.password, confirmation.code, kAction));
   }
   UnixMillis now = 0;
-  KeyHandOver change;
-  std::string previous;
+  SigningKeyChange change;
   {
     std::lock_guard lock(checkpoint_mutex_);
-    // Between Start and Stop only: after Stop the folder's lock is released to `rounds audit rotate-key`.
-    if (!key_ || !key_lock_) {
-      return Fail(ErrorCode::kConflict, "audit_not_started", "The audit trail's checkpoints are not running.");
-    }
-    // The head as it is now is what the key in use hands over at.
-    ROUNDS_RETURN_IF_ERROR(CheckpointLocked());
-    if (!anchor_problem_.empty()) {
-      return Fail(ErrorCode::kConflict, "audit_not_anchored",
-                  "Nothing is signed while the audit trail does not continue its last checkpoint, so the key "
-                  "cannot hand over: " + anchor_problem_);
-    }
-    ROUNDS_ASSIGN_OR_RETURN(Checkpoint last, HandOverPoint(files_, *key_));
     now = clock_.NowMillis();
-    previous = key_->public_key_hex;
-    Result<KeyHandOver> handed = HandOverKey(files_, last, *key_, now);
-    checkpoint_file_ = IdentityOf(files_.checkpoints);  // as this server left it, written or not
-    if (!handed) {
-      // Cut off part-way: whatever the files now say stands (the new key once the hand-over is in
-      // the file, the old one if not), or nothing is signed until a restart settles it.
-      Status settled = SettleSigningKeyChange(files_, now);
-      Result<SigningKey> standing = settled ? ReadSigningKey(files_.signing_key) : tl::unexpected(settled.error());
-      checkpoint_file_ = IdentityOf(files_.checkpoints);
-      if (standing) {
-        key_ = std::move(*standing);
-      } else {
-        UnanchorLocked("The audit signing key change failed part-way (" + handed.error().public_message +
-                       "), and could not be settled: restart the server to finish or undo it.");
+    ROUNDS_ASSIGN_OR_RETURN(change, ChangeKeyLocked(now));
+  }
+  ROUNDS_RETURN_IF_ERROR(RecordKeyChange(actor, reason, change, now));
+  return change;
+}
+
+Result<SigningKeyChange> AuditService::ChangeKeyLocked(UnixMillis now) {
+  // Between Start and Stop only: after Stop the folder's lock is released to `rounds audit rotate-key`.
+  if (!key_ || !key_lock_) {
+    return Fail(ErrorCode::kConflict, "audit_not_started", "The audit trail's checkpoints are not running.");
+  }
+  // The head as it is now is what the key in use hands over at.
+  ROUNDS_RETURN_IF_ERROR(CheckpointLocked());
+  if (!anchor_problem_.empty()) {
+    return Fail(ErrorCode::kConflict, "audit_not_anchored",
+                "Nothing is signed while the audit trail does not continue its last checkpoint, so the key "
+                "cannot hand over: " + anchor_problem_);
+  }
+  ROUNDS_ASSIGN_OR_RETURN(Checkpoint last, HandOverPoint(files_, *key_));
+  const std::string previous = key_->public_key_hex;
+  Result<KeyHandOver> handed = HandOverKey(files_, last, *key_, now);
+  checkpoint_file_ = IdentityOf(files_.checkpoints);  // as this server left it, written or not
+  if (!handed) {
+    // Cut off part-way: whatever the files now say stands (the new key once the hand-over is in
+    // the file, the old one if not), or nothing is signed until a restart settles it.
+    Status settled = SettleSigningKeyChange(files_, now);
+    Result<SigningKey> standing = settled ? ReadSigningKey(files_.signing_key) : tl::unexpected(settled.error());
+    checkpoint_file_ = IdentityOf(files_.checkpoints);
+    if (standing) {
+      if (standing->public_key_hex != previous) {
+        // The hand-over reached the file: the new key stands, from then.
+        key_changes_.push_back({last.seq, now, previous, standing->public_key_hex});
+        key_since_ = now;
+        key_since_seq_ = last.seq;
       }
-      return tl::unexpected(std::move(handed).error());
+      key_ = std::move(*standing);
+    } else {
+      UnanchorLocked("The audit signing key change failed part-way (" + handed.error().public_message +
+                     "), and could not be settled: restart the server to finish or undo it.");
     }
-    change = std::move(*handed);
-    key_ = change.next;
-    last_checkpoint_time_ = now;
-    if (witness_) {
-      witness_->Witness(change.hand_over, now);
-      witness_->Witness(change.first_signed, now);
-    }
+    return tl::unexpected(std::move(handed).error());
+  }
+  KeyHandOver change = std::move(*handed);
+  key_ = change.next;
+  last_checkpoint_time_ = now;
+  key_changes_.push_back({change.hand_over.seq, now, previous, change.next.public_key_hex});
+  key_since_ = now;
+  key_since_seq_ = change.hand_over.seq;
+  if (witness_) {
+    witness_->Witness(change.hand_over, now);
+    witness_->Witness(change.first_signed, now);
   }
   log::Info("audit_key_changed", {{"previous_public_key", previous}, {"public_key", change.next.public_key_hex},
                                   {"seq", change.hand_over.seq}});
+  return SigningKeyChange{previous, change.next.public_key_hex, change.hand_over.seq};
+}
+
+Status AuditService::RecordKeyChange(const Actor& actor, const std::string& reason, const SigningKeyChange& change,
+                                     UnixMillis now) {
   domain::AuditRecord record = AuditEntry(actor, "audit.key_changed", "audit_log", "", now);
   record.reason = reason;
-  ROUNDS_RETURN_IF_ERROR(AuditNow(store_, std::move(record),
-                                  json{{"previous_public_key", previous},
-                                       {"public_key", change.next.public_key_hex},
-                                       {"seq", change.hand_over.seq}}));
-  return SigningKeyChange{previous, change.next.public_key_hex, change.hand_over.seq};
+  return AuditNow(store_, std::move(record),
+                  json{{"previous_public_key", change.previous_public_key},
+                       {"public_key", change.public_key},
+                       {"seq", change.seq}});
+}
+
+void AuditService::ChangeKeyIfDue() {
+  if (config_.audit_key_days <= 0) return;
+  const UnixMillis now = clock_.NowMillis();
+  SigningKeyChange change;
+  {
+    std::lock_guard lock(checkpoint_mutex_);
+    // Not while nothing is signed (that is reported already), nor before a failed try's hour is up.
+    if (!key_ || !key_lock_ || !anchor_problem_.empty() || key_since_ == 0 || now < next_key_attempt_) return;
+    if (now - key_since_ < config_.audit_key_days * 86'400'000) return;
+    Result<SigningKeyChange> changed = ChangeKeyLocked(now);
+    if (!changed) {
+      next_key_attempt_ = now + 3'600'000;
+      log::Error("audit_key_change_failed", {{"scheduled", true},
+                                             {"reason", changed.error().public_message},
+                                             {"detail", changed.error().internal_message}});
+      return;
+    }
+    change = std::move(*changed);
+  }
+  const std::string reason = "scheduled: the key had signed for " + std::to_string(config_.audit_key_days) + " days";
+  if (auto s = RecordKeyChange(Actor::System(), reason, change, now); !s) {
+    log::Error("audit_record_failed", {{"action", "audit.key_changed"}, {"reason", s.error().public_message}});
+  }
+}
+
+Result<json> AuditService::SigningKeys(const Actor& actor) {
+  ROUNDS_RETURN_IF_ERROR(RequireCompliance(actor, "audit.signing_key", json::object()));
+  std::lock_guard lock(checkpoint_mutex_);
+  std::string anchor = first_public_key_;
+  if (anchor.empty()) anchor = ReadPublicKeyFile(files_.public_key).value_or("");
+  json changes = json::array();
+  for (const KeyChangeEntry& c : key_changes_) {
+    changes.push_back({{"seq", c.seq}, {"time", c.time}, {"previous_public_key", c.previous_public_key},
+                       {"public_key", c.public_key}});
+  }
+  // Nothing is changed while nothing is signed (the trail does not continue its last checkpoint).
+  const bool scheduled = config_.audit_key_days > 0 && key_ && key_since_ != 0 && anchor_problem_.empty();
+  return json{{"anchor_public_key", anchor.empty() ? json(nullptr) : json(anchor)},
+              {"public_key", key_ ? json(key_->public_key_hex) : json(nullptr)},
+              {"since", key_ && key_since_ != 0 ? json(key_since_) : json(nullptr)},
+              {"since_seq", key_ && key_since_ != 0 ? json(key_since_seq_) : json(nullptr)},
+              {"changes", std::move(changes)},
+              {"change_days", config_.audit_key_days},
+              {"next_change_at", scheduled ? json(std::max(key_since_ + config_.audit_key_days * 86'400'000,
+                                                           next_key_attempt_))
+                                           : json(nullptr)},
+              {"problem", key_history_problem_.empty() ? json(nullptr) : json(key_history_problem_)}};
 }
 
 Result<std::string> AuditService::AnchorProblem(const Checkpoint& last) {
@@ -1215,6 +1306,7 @@ void AuditService::Run() {
         last_signed = std::chrono::steady_clock::now();  // nothing unanchored: the window starts with the next record
       }
     }
+    ChangeKeyIfDue();
     if (config_.audit_verify_hours > 0) {
       bool due = false;
       {

@@ -222,6 +222,15 @@ class AuditService {
   // off after its hand-over is finished, or nothing is signed until a restart settles it.
   Result<SigningKeyChange> ChangeKey(const Actor& actor, AuthService& auth, const Confirmation& confirmation,
                                      const std::string& reason);
+  // The keys that sign the checkpoints, for an officer to compare with the public key kept off the
+  // server: {anchor_public_key (the first key, signing.pub's, which checks every checkpoint),
+  // public_key (the key signing now; null before Start), since, since_seq (when and at which record
+  // it began to sign; null when unknown), changes: [{seq, time, previous_public_key, public_key}]
+  // oldest first, change_days (config.audit_key_days), next_change_at (null when none is
+  // scheduled, or while nothing is signed), problem (null, or why the list stops: a key change not signed by the key before
+  // it)}. Only key changes each signed by the key before, from the anchor, are listed. Reading it
+  // is not recorded; a refusal is (audit.signing_key).
+  Result<nlohmann::json> SigningKeys(const Actor& actor);
 
   // Newest first; next_cursor pages back. {items: [...], next_cursor}. `patient_mrn`: only the
   // records about the patient with this MRN (its reference, policy::Pseudonyms::PatientRef, as
@@ -277,6 +286,14 @@ class AuditService {
   Result<std::vector<FeedItem>> FeedItems(std::int64_t after, int limit);
   // Caller holds checkpoint_mutex_.
   Status CheckpointLocked();
+  // The change itself, for ChangeKey and the schedule: the head signed, handed over, the new key
+  // in use. Caller holds checkpoint_mutex_; the caller records it (RecordKeyChange) outside.
+  Result<SigningKeyChange> ChangeKeyLocked(UnixMillis now);
+  Status RecordKeyChange(const Actor& actor, const std::string& reason, const SigningKeyChange& change,
+                         UnixMillis now);
+  // The scheduled change (config.audit_key_days): due once the key in use has signed that long,
+  // while the trail is anchored; one that fails is tried again an hour later. From Run().
+  void ChangeKeyIfDue();
   // Why the trail does not continue checkpoint `last` (its signature under key_, its record's
   // hash), or "" when it does. Caller holds checkpoint_mutex_.
   Result<std::string> AnchorProblem(const governance::audit::Checkpoint& last);
@@ -310,6 +327,19 @@ class AuditService {
   std::optional<governance::audit::SigningKey> key_;
   std::string first_public_key_;              // hex: what every checkpoint is checked from
   std::unique_ptr<AuditKeyLock> key_lock_;    // held from the first Start() on
+  // The key changes of the checkpoint file, each signed by the key before it from the first key's;
+  // key_history_problem_ says why the list stops short, if it does.
+  struct KeyChangeEntry {
+    std::int64_t seq = 0;
+    UnixMillis time = 0;
+    std::string previous_public_key;
+    std::string public_key;
+  };
+  std::vector<KeyChangeEntry> key_changes_;
+  std::string key_history_problem_;
+  UnixMillis key_since_ = 0;          // when the key in use began to sign; 0 when unknown
+  std::int64_t key_since_seq_ = 0;
+  UnixMillis next_key_attempt_ = 0;   // a scheduled change that failed waits until then
   std::int64_t last_checkpoint_seq_ = 0;
   UnixMillis last_checkpoint_time_ = 0;
   // Whether the last checkpoint signs the tree's root (one signed before the tree does not: the

@@ -581,6 +581,141 @@ TEST_F(AuditTreeTest, AnOfficerChangesTheSigningKeyWhileTheServerRuns) {
   EXPECT_EQ(verified->last_key_hex, changed->public_key);
 }
 
+// The keys an officer reads: the first, the one in use and since when, each change between them,
+// and the next scheduled change; only officers may read them (a refusal is on record). Once the
+// key in use has signed audit_key_days, the server hands over to a new key by itself, on record as
+// the system's, and the first key's public half still checks the whole trail.
+TEST_F(AuditTreeTest, OfficersReadTheSigningKeysAndTheServerChangesTheKeyOnSchedule) {
+  config_.audit_key_days = 30;
+  const UnixMillis started = clock_.NowMillis();
+  ASSERT_TRUE(services_->audit.Start());
+  const Actor officer = MakeOfficer("officer");
+  const Actor staff = MakeUser("alice");
+  const AuditFiles files = AuditFiles::For(config_);
+  const std::string first_key = PublicKey();
+  constexpr UnixMillis kDay = 86'400'000;
+
+  auto refused = services_->audit.SigningKeys(staff);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().problem, "compliance_required");
+  EXPECT_EQ(Records().back().action, "audit.signing_key");
+  EXPECT_EQ(Records().back().outcome, domain::AuditOutcome::kDenied);
+
+  auto keys = services_->audit.SigningKeys(officer);
+  ASSERT_TRUE(keys) << keys.error().public_message;
+  EXPECT_EQ((*keys)["anchor_public_key"], first_key);
+  EXPECT_EQ((*keys)["public_key"], first_key);
+  EXPECT_EQ((*keys)["since"], started) << "the first key signs from the file's first line";
+  EXPECT_EQ((*keys)["since_seq"], 0);
+  EXPECT_EQ((*keys)["changes"], json::array());
+  EXPECT_EQ((*keys)["change_days"], 30);
+  EXPECT_EQ((*keys)["next_change_at"], started + 30 * kDay);
+  EXPECT_TRUE((*keys)["problem"].is_null());
+
+  // An officer's change restarts the period.
+  Append(10);
+  clock_.Advance(10 * kDay);
+  auto changed = services_->audit.ChangeKey(officer, services_->auth, Confirmation{testing::kPassword, ""}, "");
+  ASSERT_TRUE(changed) << changed.error().public_message;
+  const UnixMillis changed_at = clock_.NowMillis();
+  keys = services_->audit.SigningKeys(officer);
+  ASSERT_TRUE(keys);
+  EXPECT_EQ((*keys)["anchor_public_key"], first_key);
+  EXPECT_EQ((*keys)["public_key"], changed->public_key);
+  EXPECT_EQ((*keys)["since"], changed_at);
+  EXPECT_EQ((*keys)["since_seq"], changed->seq);
+  ASSERT_EQ((*keys)["changes"].size(), 1u);
+  EXPECT_EQ((*keys)["changes"][0]["previous_public_key"], first_key);
+  EXPECT_EQ((*keys)["changes"][0]["public_key"], changed->public_key);
+  EXPECT_EQ((*keys)["changes"][0]["seq"], changed->seq);
+  EXPECT_EQ((*keys)["next_change_at"], changed_at + 30 * kDay);
+
+  // Not due a day before the period ends (the thread polls every 250 ms).
+  Append(5);
+  clock_.Advance(29 * kDay);
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  EXPECT_EQ(LoadOrCreateSigningKey(files).value().public_key_hex, changed->public_key);
+  // Due once it ends: the server changes the key by itself.
+  clock_.Advance(kDay);
+  std::string scheduled_key;
+  for (int i = 0; i < 100; ++i) {
+    scheduled_key = LoadOrCreateSigningKey(files).value().public_key_hex;
+    if (scheduled_key != changed->public_key) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_NE(scheduled_key, changed->public_key) << "no scheduled change";
+  json after;
+  for (int i = 0; i < 100; ++i) {  // its record follows the hand-over
+    after = services_->audit.SigningKeys(officer).value();
+    const auto records = Records();
+    if (std::any_of(records.begin(), records.end(), [](const domain::AuditRecord& r) {
+          return r.action == "audit.key_changed" && r.actor_id == 0;
+        })) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(after["public_key"], scheduled_key);
+  ASSERT_EQ(after["changes"].size(), 2u);
+  EXPECT_EQ(after["changes"][1]["previous_public_key"], changed->public_key);
+  EXPECT_EQ(after["changes"][1]["public_key"], scheduled_key);
+  EXPECT_EQ(after["next_change_at"], after["since"].get<UnixMillis>() + 30 * kDay);
+  const auto records = Records();
+  const auto record = std::find_if(records.begin(), records.end(), [](const domain::AuditRecord& r) {
+    return r.action == "audit.key_changed" && r.actor_id == 0;
+  });
+  ASSERT_NE(record, records.end());
+  EXPECT_EQ(record->reason, "scheduled: the key had signed for 30 days");
+  EXPECT_EQ(json::parse(record->details_json)["public_key"], scheduled_key);
+  // Only once per period.
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  EXPECT_EQ(LoadOrCreateSigningKey(files).value().public_key_hex, scheduled_key);
+
+  Append(5);
+  ASSERT_TRUE(services_->audit.CheckpointNow());
+  auto verified = VerifyAuditFiles((dir_ / "rounds.db").string(), files.checkpoints, first_key);
+  ASSERT_TRUE(verified);
+  EXPECT_TRUE(verified->ok) << verified->problem;
+  EXPECT_EQ(verified->key_changes, 2);
+
+  // A restart reads the same history from the checkpoint file.
+  Restart();
+  ASSERT_TRUE(services_->audit.Start());
+  auto reread = services_->audit.SigningKeys(officer);
+  ASSERT_TRUE(reread);
+  EXPECT_EQ((*reread)["changes"], after["changes"]);
+  EXPECT_EQ((*reread)["since"], after["since"]);
+  EXPECT_EQ((*reread)["since_seq"], after["since_seq"]);
+  EXPECT_EQ((*reread)["public_key"], scheduled_key);
+}
+
+// A key change line not signed by the key before it (written by hand) ends the list there, and says
+// so; the server, whose key no longer continues the file, schedules nothing.
+TEST_F(AuditTreeTest, AKeyChangeNotSignedByTheKeyBeforeItEndsTheListOfKeys) {
+  config_.audit_key_days = 30;
+  ASSERT_TRUE(services_->audit.Start());
+  const Actor officer = MakeOfficer("officer");
+  Append(10);
+  ASSERT_TRUE(services_->audit.CheckpointNow());
+  services_->audit.Stop();
+  const AuditFiles files = AuditFiles::For(config_);
+  const Checkpoint last = Checkpoints().back();
+  const auto stranger = governance::audit::SigningKey::Generate();
+  const auto other = governance::audit::SigningKey::Generate();
+  std::ofstream(files.checkpoints, std::ios::app)
+      << governance::audit::SignKeyChange(last, clock_.NowMillis(), stranger, other.public_key_hex).ToLine() << "\n";
+  Restart();
+  ASSERT_TRUE(services_->audit.Start());
+  auto keys = services_->audit.SigningKeys(officer);
+  ASSERT_TRUE(keys);
+  EXPECT_EQ((*keys)["changes"], json::array());
+  EXPECT_EQ((*keys)["problem"], "The key change at record " + std::to_string(last.seq) +
+                                    " is not signed by the key before it.");
+  EXPECT_EQ((*keys)["anchor_public_key"], PublicKey());
+  EXPECT_TRUE((*keys)["next_change_at"].is_null()) << "nothing is signed, nor changed";
+  EXPECT_FALSE(services_->audit.VerificationStatus(officer).value()["anchored"].get<bool>());
+}
+
 // A change that cannot be made leaves the key in use signing, and one refused while the trail
 // does not continue its last checkpoint (nothing is signed then) changes nothing.
 TEST_F(AuditTreeTest, AKeyChangeThatFailsWhileTheServerRunsLeavesTheKeyInUse) {

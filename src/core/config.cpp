@@ -137,6 +137,7 @@ const std::vector<Setting>& Settings() {
       IntSetting("audit_checkpoint_records", &Config::audit_checkpoint_records),
       IntSetting("audit_checkpoint_seconds", &Config::audit_checkpoint_seconds),
       IntSetting("audit_verify_hours", &Config::audit_verify_hours),
+      BoundedIntSetting("audit_key_days", &Config::audit_key_days, 0, 3650),
       BoundedIntSetting("audit_live_read_seconds", &Config::audit_live_read_seconds, 1, 24 * 60 * 60),
       StringSetting("audit_witness", &Config::audit_witness),
       BoolSetting("audit_witness_tls", &Config::audit_witness_tls),

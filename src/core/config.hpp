@@ -110,6 +110,9 @@ struct Config {
   std::int64_t audit_checkpoint_seconds = 60;    // ... or this long after a new record
   std::int64_t audit_verify_hours = 24;          // the server verifies the whole chain this long
                                                  // after the last verification; 0: on request only
+  // The server hands checkpoint signing over to a new key once the key in use has signed this
+  // many days (a cryptoperiod, NIST SP 800-57); 0: only when an officer asks. 0 to 3650.
+  std::int64_t audit_key_days = 365;
   // What a WebSocket is sent live from PHI-bearing spaces is recorded (one record per socket and
   // space) at most this long after the first event not yet on record, and when the socket
   // closes; from 1 to 86400.

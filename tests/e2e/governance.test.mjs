@@ -396,6 +396,15 @@ test('the audit page shows the chain verified and finds the PHI refusal', async 
     assert.equal(await b.page.getByRole('dialog').count(), 0);
     await verifyAgain(b.page);
     assert.match(await b.page.getByTestId('audit-verify-counts').textContent(), /1 signing key change followed from the first key/);
+    // The keys, opened: the first is signing.pub's, the one in use the new one, handed over once.
+    const keys = b.page.getByTestId('audit-keys');
+    await keys.locator('summary').click();
+    assert.equal(await keys.getByTestId('audit-anchor-key').textContent(),
+      readFileSync(path.join(server.dataDir, 'audit', 'signing.pub'), 'utf8').trim());
+    const newKey = (await changed.textContent()).match(/signed by ([0-9a-f]{16})…/)[1];
+    assert.ok((await keys.getByTestId('audit-current-key').textContent()).startsWith(newKey));
+    assert.match(await keys.locator('summary').textContent(), new RegExp(`^Signed by key ${newKey}… since .* \\(record \\d+\\) · next change `));
+    assert.equal(await keys.getByRole('list', { name: 'Signing key changes' }).locator('li').count(), 1);
     const record = await ok(compliance.get('/api/v1/audit?action=audit.key_changed&limit=1'));
     assert.equal(record.items[0].reason, 'Key custodian left');
     assert.equal(record.items[0].actor.username, 'cora');

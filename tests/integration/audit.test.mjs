@@ -477,6 +477,15 @@ test('the checkpoint signing key is changed with the server stopped, and the fir
   assert.notEqual(newKey, firstKey);
   assert.equal(readFileSync(publicKey, 'utf8').trim(), firstKey, 'the public key file keeps the first key');
   await server.start();
+  // The server reads the change from the checkpoint file: the key it signs with, since the hand-over.
+  const keys = await officer.get('/api/v1/audit/signing-key');
+  assert.equal(keys.status, 200, keys.text);
+  assert.equal(keys.body.anchor_public_key, firstKey);
+  assert.equal(keys.body.public_key, newKey);
+  assert.equal(keys.body.changes.length, 1);
+  assert.equal(keys.body.changes[0].previous_public_key, firstKey);
+  assert.equal(keys.body.changes[0].public_key, newKey);
+  assert.equal(keys.body.since, keys.body.changes[0].time);
 
   const res = await verifyNow();
   assert.equal(res.body.running, false);
@@ -522,6 +531,16 @@ test('an officer changes the checkpoint signing key while the server runs', asyn
   const unknown = await officer.post('/api/v1/audit/signing-key', { password: PASSWORD, key: 'mine' });
   assert.equal(unknown.status, 400, unknown.text);
   const changesBefore = readFileSync(checkpoints, 'utf8').split(' next-key=').length - 1;
+  const staffKeys = await users.sol.get('/api/v1/audit/signing-key');
+  assert.equal(staffKeys.status, 403, staffKeys.text);
+  assert.equal(staffKeys.body.code, 'compliance_required');
+  const keysBefore = await officer.get('/api/v1/audit/signing-key');
+  assert.equal(keysBefore.status, 200, keysBefore.text);
+  assert.equal(keysBefore.body.anchor_public_key, firstKey);
+  assert.equal(keysBefore.body.changes.length, changesBefore);
+  assert.equal(keysBefore.body.change_days, 365, 'a yearly change by default');
+  assert.equal(keysBefore.body.next_change_at, keysBefore.body.since + 365 * 86_400_000);
+  assert.equal(keysBefore.body.problem, null);
 
   const changed = await officer.post('/api/v1/audit/signing-key', { password: PASSWORD, reason: 'yearly key change' });
   assert.equal(changed.status, 200, changed.text);
@@ -532,6 +551,13 @@ test('an officer changes the checkpoint signing key while the server runs', asyn
   const handOver = lines.findLast((l) => l.includes(' next-key='));
   assert.ok(handOver.endsWith(` next-key=${changed.body.public_key}`));
   assert.equal(readFileSync(publicKey, 'utf8').trim(), firstKey, 'the public key file keeps the first key');
+  const keysAfter = await officer.get('/api/v1/audit/signing-key');
+  assert.equal(keysAfter.body.public_key, changed.body.public_key);
+  assert.equal(keysAfter.body.since_seq, changed.body.seq);
+  assert.equal(keysAfter.body.anchor_public_key, firstKey);
+  assert.deepEqual(keysAfter.body.changes.at(-1),
+    { seq: changed.body.seq, time: keysAfter.body.since, previous_public_key: keysBefore.body.public_key, public_key: changed.body.public_key });
+  assert.equal(keysAfter.body.changes.length, changesBefore + 1);
 
   const record = await officer.get('/api/v1/audit?action=audit.key_changed&limit=1');
   assert.equal(record.body.items[0].actor_id, officer.user.id);

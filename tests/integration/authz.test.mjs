@@ -167,6 +167,7 @@ const MATRIX = {
   'GET /api/v1/audit': { expect: SIGNED_IN('deny'), req: () => ['GET', '/api/v1/audit'] },
   'GET /api/v1/audit/verify': { expect: SIGNED_IN('deny'), req: () => ['GET', '/api/v1/audit/verify'] },
   'POST /api/v1/audit/verify': { expect: SIGNED_IN('deny'), req: () => ['POST', '/api/v1/audit/verify'] },
+  'GET /api/v1/audit/signing-key': { expect: SIGNED_IN('deny'), req: () => ['GET', '/api/v1/audit/signing-key'] },
   'POST /api/v1/audit/signing-key': { expect: SIGNED_IN('deny'), req: () => ['POST', '/api/v1/audit/signing-key', { password: PASSWORD }] },
   'GET /api/v1/audit/export': { expect: SIGNED_IN('deny'), req: () => ['GET', '/api/v1/audit/export?format=csv'] },
   'GET /api/v1/audit/proof/inclusion': { expect: SIGNED_IN('deny'), req: () => ['GET', '/api/v1/audit/proof/inclusion?seq=1'] },

@@ -63,6 +63,19 @@ export interface AuditFilter {
 /** The last verification of the audit chain (its fields null before the first) and the one running. */
 /** A change of the checkpoint signing key: the key that handed over, the key that signs from now on, and the head both signed. */
 export interface SigningKeyChange { previous_public_key: string; public_key: string; seq: number }
+/**
+ * The keys that sign the checkpoints: the first (signing.pub's, which checks every checkpoint), the
+ * one signing now and since when, the hand-overs between them, and the next scheduled change.
+ */
+export interface SigningKeys {
+  anchor_public_key: string | null; public_key: string | null; since: number | null; since_seq: number | null;
+  changes: { seq: number; time: number; previous_public_key: string; public_key: string }[];
+  /** Days a key signs before the server changes it by itself; 0: only on request. */
+  change_days: number;
+  next_change_at: number | null;
+  /** Why the list of changes stops short: a change not signed by the key before it. */
+  problem: string | null;
+}
 export interface AuditVerify {
   ok: boolean | null; records_checked: number | null; checkpoints_checked: number | null; first_bad_seq: number | null;
   /** Hand-overs from one signing key to the next that the verification followed (null before it counted them). */
@@ -164,6 +177,7 @@ export const Gov = {
     api<{ items: AuditRecord[]; next_cursor: string | null }>('GET', `/api/v1/audit${q({ limit: 50, ...f })}`),
   verification: () => api<AuditVerify>('GET', '/api/v1/audit/verify'),
   startVerification: () => api<AuditVerify>('POST', '/api/v1/audit/verify'),
+  signingKeys: () => api<SigningKeys>('GET', '/api/v1/audit/signing-key'),
   /** Hands checkpoint signing over to a new key; confirmed with the officer's password (and a code, with two-step sign-in). */
   changeSigningKey: (password: string, code: string | undefined, reason: string) =>
     api<SigningKeyChange>('POST', '/api/v1/audit/signing-key', { password, ...(code ? { code } : {}), ...(reason ? { reason } : {}) }),

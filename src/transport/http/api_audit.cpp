@@ -72,6 +72,12 @@ void RegisterAuditRoutes(Router& r, ApiContext& ctx) {
     return Encode(audit.ConsistencyProof(actor, *from, to));
   }));
 
+  // The keys that sign the checkpoints: the first (which checks every one), the one in use, the
+  // changes between them and the next scheduled change.
+  r.Add("GET", "/api/v1/audit/signing-key", Authed(ctx, [&audit](Request&, const Actor& actor) -> Result<Response> {
+    return Encode(audit.SigningKeys(actor));
+  }));
+
   // Changes the checkpoint signing key while the server runs; the officer's password (and code)
   // confirms it. {previous_public_key, public_key, seq}.
   r.Add("POST", "/api/v1/audit/signing-key",

@@ -282,13 +282,55 @@ describe('the audit trail', () => {
     type(password, 'the-right-password');
     await submit(dialog);
     await searched();
-    expect(sent.filter((r) => r.url === '/api/v1/audit/signing-key')).toEqual([
+    expect(sent.filter((r) => r.url === '/api/v1/audit/signing-key' && r.method === 'POST')).toEqual([
       { url: '/api/v1/audit/signing-key', method: 'POST', body: { password: 'a-wrong-password', reason: 'yearly key change' } },
       { url: '/api/v1/audit/signing-key', method: 'POST', body: { password: 'the-right-password', reason: 'yearly key change' } },
     ]);
     expect(document.querySelector('dialog')).toBeNull();
     expect(el.querySelector('[data-testid="audit-key-changed"]')!.textContent).toContain('Signing key changed at record 41');
     expect(el.querySelector('[data-testid="audit-verify-counts"]')!.textContent).toContain('1 signing key change followed from the first key');
+    // The keys are read again after the change.
+    expect(sent.filter((r) => r.url === '/api/v1/audit/signing-key' && r.method === 'GET').length).toBe(2);
+  });
+
+  it('shows the key signing now, since when, the next change, the first key in full and each hand-over', async () => {
+    const first = 'a'.repeat(64);
+    const second = 'b'.repeat(64);
+    let keys: unknown = {
+      anchor_public_key: first, public_key: second, since: Date.UTC(2026, 10, 2, 9, 30), since_seq: 41,
+      changes: [{ seq: 41, time: Date.UTC(2026, 10, 2, 9, 30), previous_public_key: first, public_key: second }],
+      change_days: 365, next_change_at: Date.UTC(2027, 10, 2, 9, 30), problem: null,
+    };
+    answer = (url) => {
+      if (url === '/api/v1/audit/signing-key') return json(200, keys);
+      if (url.startsWith('/api/v1/audit/verify')) return json(200, { state: 'idle' });
+      return json(200, { items: [], next_cursor: null });
+    };
+    let { el } = mount(<AuditPage />);
+    await searched();
+    let line = el.querySelector('[data-testid="audit-keys"]')!;
+    const summary = line.querySelector('summary')!.textContent!;
+    expect(summary).toContain(`Signed by key ${'b'.repeat(16)}…`);
+    expect(summary).toContain('(record 41)');
+    expect(summary).toContain('next change');
+    expect(summary).toContain('2027');
+    expect(line.querySelector('[data-testid="audit-anchor-key"]')!.textContent).toBe(first);
+    expect(line.querySelector('[data-testid="audit-current-key"]')!.textContent).toBe(second);
+    const items = [...line.querySelectorAll('.key-changes li')].map((li) => li.textContent);
+    expect(items).toHaveLength(1);
+    expect(items[0]).toMatch(/^At record 41, .*: a{16}… handed over to b{16}…$/);
+    expect(line.querySelector('.error')).toBeNull();
+
+    // No schedule, the first key still in use, and a forged hand-over that ends the list.
+    keys = { anchor_public_key: first, public_key: first, since: 1_000, since_seq: 0, changes: [], change_days: 0,
+      next_change_at: null, problem: 'The key change at record 7 is not signed by the key before it.' };
+    ({ el } = mount(<AuditPage />));
+    await searched();
+    line = el.querySelector('[data-testid="audit-keys"]')!;
+    expect(line.querySelector('summary')!.textContent).toContain('changed only on request');
+    expect(line.querySelector('summary')!.textContent).not.toContain('(record');
+    expect(line.textContent).toContain('The first key has signed every checkpoint.');
+    expect(line.querySelector('.error')!.textContent).toBe('The key change at record 7 is not signed by the key before it.');
   });
 
   it('finds the actor to filter by by name, disabled accounts included', async () => {

@@ -6,6 +6,7 @@ import PersonField from '../../components/PersonField';
 import StepUpConfirm from '../../components/StepUpConfirm';
 import {
   Gov, type AuditFilter, type AuditRecord, type AuditVerify, type AuditWitness, type InclusionProof, type SigningKeyChange,
+  type SigningKeys,
 } from '../../governanceApi';
 import { fullTime, plural } from '../../lib/format';
 
@@ -24,13 +25,17 @@ export default function AuditPage() {
 /** The chain's last verdict; a verification runs on the server and this polls it until done. */
 function Verification() {
   const [result, setResult] = useState<AuditVerify | null>(null);
+  const [keys, setKeys] = useState<SigningKeys | null>(null);
   const [error, setError] = useState('');
   const [starting, setStarting] = useState(false);
   const running = result?.running ?? false;
   const load = useCallback(async () => {
     try { setResult(await Gov.verification()); setError(''); } catch (e) { setError(errorText(e)); }
   }, []);
-  useEffect(() => { void load(); }, [load]);
+  const loadKeys = useCallback(async () => {
+    try { setKeys(await Gov.signingKeys()); } catch (e) { setError(errorText(e)); }
+  }, []);
+  useEffect(() => { void load(); void loadKeys(); }, [load, loadKeys]);
   // While one runs, its progress and then its verdict.
   useEffect(() => {
     if (!running) return undefined;
@@ -80,6 +85,7 @@ function Verification() {
             <code title={result.signed_tree.root}>{result.signed_tree.root.slice(0, 16)}…</code> · {fullTime(result.signed_tree.time)}
           </p>
         )}
+        {keys && <KeysLine keys={keys} />}
         {result && <WitnessLine witness={result.witness} />}
         {!result && !error && <p className="muted">Loading…</p>}
         {error && <p className="error" role="alert">{error}</p>}
@@ -88,9 +94,51 @@ function Verification() {
         <button type="button" className="secondary" onClick={() => void start()} disabled={starting || running}>
           {running ? 'Verifying…' : 'Verify now'}
         </button>
-        <SigningKey onChanged={() => void load()} />
+        <SigningKey onChanged={() => { void load(); void loadKeys(); }} />
       </div>
     </section>
+  );
+}
+
+const keyStart = (hex: string) => <code title={hex}>{hex.slice(0, 16)}…</code>;
+
+/**
+ * The key signing the checkpoints, since when, and when the server changes it next; opened, the
+ * first key in full (to compare with the copy of signing.pub kept off the server) and every
+ * hand-over from it.
+ */
+export function KeysLine({ keys }: { keys: SigningKeys }) {
+  const changes = keys.changes ?? [];
+  return (
+    <details className="small audit-keys" data-testid="audit-keys">
+      <summary className="muted">
+        {keys.public_key ? <>Signed by key {keyStart(keys.public_key)}</> : 'Checkpoints are not being signed now'}
+        {keys.public_key && keys.since != null
+          ? ` since ${fullTime(keys.since)}${keys.since_seq ? ` (record ${keys.since_seq})` : ''}` : ''}
+        {keys.next_change_at != null ? ` · next change ${fullTime(keys.next_change_at)}`
+          : keys.change_days === 0 ? ' · changed only on request' : ''}
+      </summary>
+      <dl>
+        <dt>First key (signing.pub): checks every checkpoint</dt>
+        <dd><code className="key-hex" data-testid="audit-anchor-key">{keys.anchor_public_key ?? 'unknown'}</code></dd>
+        {keys.public_key && (
+          <>
+            <dt>Key in use</dt>
+            <dd><code className="key-hex" data-testid="audit-current-key">{keys.public_key}</code></dd>
+          </>
+        )}
+      </dl>
+      {changes.length > 0 ? (
+        <ol className="key-changes" aria-label="Signing key changes">
+          {changes.map((c) => (
+            <li key={`${c.seq}-${c.public_key}`}>
+              At record {c.seq}, {fullTime(c.time)}: {keyStart(c.previous_public_key)} handed over to {keyStart(c.public_key)}
+            </li>
+          ))}
+        </ol>
+      ) : <p className="muted">The first key has signed every checkpoint.</p>}
+      {keys.problem && <p className="error">{keys.problem}</p>}
+    </details>
   );
 }
 
