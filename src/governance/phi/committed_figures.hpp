@@ -37,18 +37,18 @@ inline constexpr std::array<TypeFloor, kPhiTypeCount> kTypes = {{
 }};
 
 inline constexpr double kAnyPhiRecall = 0.992;
-inline constexpr double kLeakRate = 0.017;
+inline constexpr double kLeakRate = 0.016;
 inline constexpr double kFalsePositivesPer1000 = 0.00;
 
 // PHI split between two posts (EvaluateSplit), each second post read after the first.
 inline constexpr double kSplitAnyPhiRecall = 0.969;
-inline constexpr double kSplitLeakRate = 0.063;
-inline constexpr double kSplitFalsePositivesPer1000 = 5.97;
+inline constexpr double kSplitLeakRate = 0.062;
+inline constexpr double kSplitFalsePositivesPer1000 = 5.89;
 
 // PHI split between two authors (EvaluateSplit, SplitReading::kReply), each reply read after the
 // post it answers.
 inline constexpr double kReplyAnyPhiRecall = 0.992;
 inline constexpr double kReplyLeakRate = 0.016;
-inline constexpr double kReplyFalsePositivesPer1000 = 2.11;
+inline constexpr double kReplyFalsePositivesPer1000 = 2.08;
 
 }  // namespace rounds::governance::phi::committed

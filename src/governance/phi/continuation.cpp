@@ -148,7 +148,10 @@ std::optional<Joined> ScanJoined(std::string_view carried, std::string_view text
   const char last = carried.back();
   const bool joining = last == '-' || last == '/' || last == '@' || last == '.';
   const auto first = static_cast<unsigned char>(text[j.start]);
-  const bool one_word = join && j.start == 0 && (glue || (joining && (std::isalnum(first) || first >= 0x80)));
+  // An SSN masked but for its last digits, cut inside its mask ("***-*" and "*-4321").
+  const bool masking = (last == '*' || last == '#') && (first == '*' || first == '#' || first == '-');
+  const bool one_word =
+      join && j.start == 0 && (glue || masking || (joining && (std::isalnum(first) || first >= 0x80)));
   std::string joined;
   joined.reserve(carried.size() + 1 + lead);
   joined.append(carried);

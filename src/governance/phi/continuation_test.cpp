@@ -79,6 +79,10 @@ TEST_F(ContinuationTest, AWordCutAtAJoiningMarkIsReadWhole) {
   EXPECT_EQ(across[0].begin, 2u);
   EXPECT_EQ(across[0].end, 10u);
   EXPECT_TRUE(FindingsAcross("her ssn is", "   ", [this](std::string_view t) { return scanner_->Scan(t); }).empty());
+  // An SSN masked but for its last digits, cut inside its mask.
+  EXPECT_EQ(After("his social on the form is ***-*", "*-4321, pls fix"), (Found{"SSN:*-4321+"}));
+  EXPECT_EQ(After("ssn ###-##", "-4322"), (Found{"SSN:-4322+"}));
+  EXPECT_EQ(After("rated it ***", "*-ish, 2024 edition"), Found{});
 }
 
 // An identifier cut where it has no mark is read both ways: with a space, and as one word.

@@ -871,6 +871,25 @@ const std::vector<Template>& LaterTemplates() {
   return templates;
 }
 
+// Templates added after the later ones, the same way: their messages come after the later
+// templates' messages, one in fifty more, and ids continue theirs. Slots: {SSNLAST4} the last four
+// digits of an SSN, {SSNMASKED} an SSN masked but for them ("xxx-xx-4321"): HHS counts a part of
+// an identifier as the identifier.
+const std::vector<Template>& PartialSsnTemplates() {
+  static const std::vector<Template> templates = {
+      {kChat, kPhi, "verified her with the last 4 of her SSN {SSNLAST4} and DOB {DOB}"},
+      {kEhr, kPhi, "Identity confirmed: SSN last four {SSNLAST4}, photo ID on file"},
+      {kChat, kPhi, "insurance form has his social as {SSNMASKED}, can registration fix it?"},
+      {kEhr, kPhi, "SSN: {SSNMASKED} (masked per policy)"},
+      {kPatient, kPhi, "my social ends in {SSNLAST4} if you need to look me up"},
+      {kChat, kPhi, "caller gave ssn ending {SSNLAST4}, matched the chart"},
+      // "last 4", "social", "ends" and four digits that are no one's SSN
+      {kChat, kHard, "last 4 doses of heparin were {DOSE}, next at {TIME}"},
+      {kForum, kHard, "Social work ends the group at 1530, room 4012 on Fridays"},
+  };
+  return templates;
+}
+
 // ---- Filler values (not PHI) -----------------------------------------------------------------
 
 const std::vector<std::string>& Drugs() {
@@ -1118,6 +1137,12 @@ class Generator {
       const std::size_t j = rng_.Below(later.size());
       corpus.messages.push_back(Make(static_cast<int>(templates.size() + j), later[j], corpus));
     }
+    // And the partial SSNs', one in fifty more.
+    const auto& partial = PartialSsnTemplates();
+    for (std::size_t m = 0; m < options_.messages / 50; ++m) {
+      const std::size_t j = rng_.Below(partial.size());
+      corpus.messages.push_back(Make(static_cast<int>(templates.size() + later.size() + j), partial[j], corpus));
+    }
     return corpus;
   }
 
@@ -1197,6 +1222,12 @@ class Generator {
     if (slot == "CITY") return phi(PhiType::kAddress, rng_.Pick(Cities()), false);
     if (slot == "AGE90") return phi(PhiType::kAge, std::to_string(rng_.Between(90, 104)), false);
     if (slot == "KINNAME") return phi(PhiType::kName, p.first + " " + rng_.Pick(CommonSurnames()), false);
+    if (slot == "SSNLAST4" || slot == "SSNMASKED") {
+      const std::string last4 = Digits(rng_, 4);
+      if (slot == "SSNLAST4") return phi(PhiType::kSsn, last4, false);
+      static const std::array<const char*, 5> kMasks = {"xxx-xx-", "XXX-XX-", "***-**-", "###-##-", "xxx xx "};
+      return phi(PhiType::kSsn, kMasks[rng_.Below(kMasks.size())] + last4, false);
+    }
     if (slot == "BIRTHYEAR90") return phi(PhiType::kDate, std::to_string(rng_.Between(1915, 1934)), false);
     if (slot == "AGE90WORDS") {
       static const std::array<const char*, 10> kUnits = {"", "one", "two", "three", "four",

@@ -685,6 +685,29 @@ bool IsoDateBefore(std::string_view text, std::size_t at) {
   return at == 8 || !IsAlnum(text[at - 9]);
 }
 
+// Where an SSN masked but for its last four digits starts, the digits starting at `at`:
+// "xxx-xx-", "XXX XX ", "***-**-", "###-##-" right before them (no letter, digit or mask before
+// that), or npos.
+std::size_t MaskedSsnStart(std::string_view text, std::size_t at) {
+  const auto mask = [](char c) { return c == 'x' || c == 'X' || c == '*' || c == '#'; };
+  std::size_t k = at;
+  const auto separator = [&] {
+    if (k > 0 && (text[k - 1] == '-' || text[k - 1] == ' ')) --k;
+  };
+  const auto masks = [&](int count) {
+    for (int i = 0; i < count; ++i, --k) {
+      if (k == 0 || !mask(text[k - 1])) return false;
+    }
+    return true;
+  };
+  separator();
+  if (!masks(2)) return std::string_view::npos;
+  separator();
+  if (!masks(3)) return std::string_view::npos;
+  if (k > 0 && (IsAlnum(text[k - 1]) || mask(text[k - 1]))) return std::string_view::npos;
+  return k;
+}
+
 // Splits text into tokens: runs of letters and digits. Inside a word, ' and - between letters
 // are kept ("O'Brien", "follow-up"), and so are . and / between single letters ("d.o.b",
 // "s/n", "y/o"); a possessive "'s" is dropped. Keys skip the kept punctuation, like NameKey.
@@ -1293,6 +1316,11 @@ class Pass {
   // A year of birth that says its person is over 89 ("born in 1931", "DOB: 1928"): Safe Harbor
   // takes every element of such a date, the year too.
   void BirthYears();
+  // The last four digits of an SSN, masked but for them ("xxx-xx-4321") or said ("last 4 of her
+  // SSN 4321", "my social ends in 4321"): HHS counts a part of an identifier as the identifier.
+  void PartialSsns();
+  // Whether word token `w` is `word` (lower case, at most 15 letters) typed with one slip.
+  bool SlipOf(const Token& w, std::string_view word) const;
   void WordDates();
   void ColonRuns();
   // MAC addresses grouped by dashes or by dots in threes ("00-1A-2B-3C-4D-5E", "001A.2B3C.4D5E")
@@ -2821,6 +2849,64 @@ void Pass::BirthYears() {
   }
 }
 
+bool Pass::SlipOf(const Token& w, std::string_view word) const {
+  const std::size_t length = w.end - w.begin;
+  if (length + 1 < word.size() || length > word.size() + 1) return false;
+  std::array<char, 16> folded{};
+  for (std::size_t k = 0; k < length; ++k) folded[k] = Lower(text_[w.begin + k]);
+  return NearNames::OneSlip(std::string_view(folded.data(), length), word);
+}
+
+void Pass::PartialSsns() {
+  static const std::uint64_t kSsn = NameKey::Of("ssn");
+  static const std::uint64_t kSsno = NameKey::Of("ssno");
+  static const std::uint64_t kSs = NameKey::Of("ss");
+  static const std::uint64_t kSocial = NameKey::Of("social");
+  static const std::uint64_t kLast = NameKey::Of("last");
+  static const std::uint64_t kFour = NameKey::Of("four");
+  static const std::uint64_t kFourDigit = NameKey::Of("4");
+  static const std::uint64_t kEnds = NameKey::Of("ends");
+  static const std::uint64_t kEnding = NameKey::Of("ending");
+  // What may follow "social" when it names the number: not "social work ends at 1530".
+  static const std::array<std::uint64_t, 8> kSocialNumber = {
+      NameKey::Of("security"), NameKey::Of("sec"), NameKey::Of("number"), NameKey::Of("no"), NameKey::Of("num"),
+      NameKey::Of("is"), NameKey::Of("was"), NameKey::Of("as")};
+  const auto ends = [&](const Token& w) {
+    return w.key == kEnds || w.key == kEnding || SlipOf(w, "ends") || SlipOf(w, "ending");
+  };
+  for (const std::size_t t : lists_.non_words) {
+    const Token& tok = tokens_[t];
+    if (tok.kind != TokenKind::kNumber || tok.end - tok.begin != 4) continue;
+    if (const std::size_t masked = MaskedSsnStart(text_, tok.begin); masked != std::string_view::npos) {
+      Emit(PhiType::kSsn, masked, tok.end, 0.95, "ssn.masked");
+      continue;
+    }
+    // Said: an SSN word, and "last 4"/"last four" or "ends"/"ending", within eight words before,
+    // in the number's sentence. "social" and the cues may be typed with a slip ("lsat 4", "ens
+    // in"); "ssn" may not ("son" is one slip from it).
+    bool ssn = false;
+    bool cue = false;
+    for (std::size_t l = t; l-- > 0 && l + 8 >= t && !(ssn && cue);) {
+      if (Gap(text_, tokens_[l], tokens_[l + 1]).find_first_of(".;\n") != std::string_view::npos) break;
+      const Token& w = tokens_[l];
+      if (w.kind != TokenKind::kWord) continue;
+      if (w.key == kSsn || w.key == kSsno || w.key == kSs) {
+        ssn = true;
+      } else if (w.key == kSocial || SlipOf(w, "social")) {
+        const Token& next = tokens_[l + 1];
+        ssn = ssn || l + 1 == t || ends(next) ||
+              std::find(kSocialNumber.begin(), kSocialNumber.end(), next.key) != kSocialNumber.end();
+      } else if (ends(w)) {
+        cue = true;
+      } else if ((w.key == kLast || SlipOf(w, "last")) && l + 1 < t &&
+                 (tokens_[l + 1].key == kFour || tokens_[l + 1].key == kFourDigit)) {
+        cue = true;
+      }
+    }
+    if (ssn && cue) Emit(PhiType::kSsn, tok.begin, tok.end, 0.9, "ssn.last4");
+  }
+}
+
 void Pass::SpelledAges() {
   static const std::uint64_t kNinety = NameKey::Of("ninety");
   static const std::uint64_t kHundred = NameKey::Of("hundred");
@@ -3484,6 +3570,7 @@ std::vector<Finding> Scanner::Scan(std::string_view text) const {
     if (facts.words & (kStreetSuffix | kBox)) pass.Streets();
     pass.Ages();
     pass.BirthYears();
+    pass.PartialSsns();
     pass.TokenRules();  // letters and digits in one group
     pass.CompactDates();
     if (facts.words & kDeviceWord) pass.GroupedMacs();

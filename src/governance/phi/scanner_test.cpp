@@ -359,6 +359,33 @@ TEST_F(PhiScannerTest, FindsAgesOver89InWordsAndTheYearsOfBirthThatShowThem) {
               "the bill is ninety dollars", "she is ninety percent sure", "he is ninety kg"});
 }
 
+// The last four digits of an SSN are part of the identifier, which HHS counts as the identifier:
+// masked but for them, or said to be them.
+TEST_F(PhiScannerTest, FindsTheLastFourDigitsOfAnSsnMaskedOrSaid) {
+  const Positive cases[] = {
+      {"SSN: xxx-xx-4321 on the form", "SSN:xxx-xx-4321"},
+      {"his social is XXX-XX-4320", "SSN:XXX-XX-4320"},
+      {"***-**-4329 per registration", "SSN:***-**-4329"},
+      {"ssn ###-##-4325", "SSN:###-##-4325"},
+      {"verified with the last 4 of her SSN 4321", "SSN:4321"},
+      {"SSN last four 4327, photo ID on file", "SSN:4327"},
+      {"my social ends in 4328 if you need it", "SSN:4328"},
+      {"caller gave ssn ending 4326", "SSN:4326"},
+      {"social security number ending in 4324", "SSN:4324"},
+      {"last four of his social: 4323", "SSN:4323"},
+      {"my social ens in 4211 if you need it", "SSN:4211"},  // the cue typed with a slip
+      {"checked the lsat 4 of her SSN 9463", "SSN:9463"},
+      {"socail security ending 4322", "SSN:4322"},
+  };
+  ExpectFinds(cases);
+  // "last 4", "ending", "social" and four digits that are no one's SSN; a mask with no digits; a
+  // mask run into a word; the cue in another sentence.
+  ExpectNone({"last 4 doses of heparin at 1200", "Social work ends the group at 1530", "shift ending 1900",
+              "card ending in 4242", "format is xxx-xx-xxxx", "boxxx-xx-4321", "social media post at 1015",
+              "SSN on file. Last 4 visits at 0900", "xx/xx/1950", "last 4 of the MRN 4321",
+              "her son called, his shift ending 1900"});
+}
+
 // A street named without its house number where someone lives is a place smaller than a state:
 // after a word for living there and "on", "off", "at", "to" or "near".
 TEST_F(PhiScannerTest, FindsAStreetNamedWithoutItsNumberWhereSomeoneLives) {
