@@ -1044,14 +1044,13 @@ Result<SigningKeyChange> AuditService::ChangeKey(const Actor& actor, AuthService
   SigningKeyChange change;
   {
     std::lock_guard lock(checkpoint_mutex_);
-    now = clock_.NowMillis();
     ROUNDS_ASSIGN_OR_RETURN(change, ChangeKeyLocked(now));
   }
   ROUNDS_RETURN_IF_ERROR(RecordKeyChange(actor, reason, change, now));
   return change;
 }
 
-Result<SigningKeyChange> AuditService::ChangeKeyLocked(UnixMillis now) {
+Result<SigningKeyChange> AuditService::ChangeKeyLocked(UnixMillis& now) {
   // Between Start and Stop only: after Stop the folder's lock is released to `rounds audit rotate-key`.
   if (!key_ || !key_lock_) {
     return Fail(ErrorCode::kConflict, "audit_not_started", "The audit trail's checkpoints are not running.");
@@ -1064,6 +1063,7 @@ Result<SigningKeyChange> AuditService::ChangeKeyLocked(UnixMillis now) {
                 "cannot hand over: " + anchor_problem_);
   }
   ROUNDS_ASSIGN_OR_RETURN(Checkpoint last, HandOverPoint(files_, *key_));
+  now = clock_.NowMillis();  // after the head's checkpoint: the hand-over is dated after it
   const std::string previous = key_->public_key_hex;
   Result<KeyHandOver> handed = HandOverKey(files_, last, *key_, now);
   checkpoint_file_ = IdentityOf(files_.checkpoints);  // as this server left it, written or not
@@ -1115,13 +1115,14 @@ Status AuditService::RecordKeyChange(const Actor& actor, const std::string& reas
 void AuditService::ChangeKeyIfDue() {
   if (config_.audit_key_days <= 0) return;
   const UnixMillis now = clock_.NowMillis();
+  UnixMillis changed_at = now;
   SigningKeyChange change;
   {
     std::lock_guard lock(checkpoint_mutex_);
     // Not while nothing is signed (that is reported already), nor before a failed try's hour is up.
     if (!key_ || !key_lock_ || !anchor_problem_.empty() || key_since_ == 0 || now < next_key_attempt_) return;
     if (now - key_since_ < config_.audit_key_days * 86'400'000) return;
-    Result<SigningKeyChange> changed = ChangeKeyLocked(now);
+    Result<SigningKeyChange> changed = ChangeKeyLocked(changed_at);
     if (!changed) {
       next_key_attempt_ = now + 3'600'000;
       log::Error("audit_key_change_failed", {{"scheduled", true},
@@ -1132,7 +1133,7 @@ void AuditService::ChangeKeyIfDue() {
     change = std::move(*changed);
   }
   const std::string reason = "scheduled: the key had signed for " + std::to_string(config_.audit_key_days) + " days";
-  if (auto s = RecordKeyChange(Actor::System(), reason, change, now); !s) {
+  if (auto s = RecordKeyChange(Actor::System(), reason, change, changed_at); !s) {
     log::Error("audit_record_failed", {{"action", "audit.key_changed"}, {"reason", s.error().public_message}});
   }
 }

@@ -287,8 +287,9 @@ class AuditService {
   // Caller holds checkpoint_mutex_.
   Status CheckpointLocked();
   // The change itself, for ChangeKey and the schedule: the head signed, handed over, the new key
-  // in use. Caller holds checkpoint_mutex_; the caller records it (RecordKeyChange) outside.
-  Result<SigningKeyChange> ChangeKeyLocked(UnixMillis now);
+  // in use; `now` is set to the hand-over's time. Caller holds checkpoint_mutex_; the caller
+  // records it (RecordKeyChange) outside.
+  Result<SigningKeyChange> ChangeKeyLocked(UnixMillis& now);
   Status RecordKeyChange(const Actor& actor, const std::string& reason, const SigningKeyChange& change,
                          UnixMillis now);
   // The scheduled change (config.audit_key_days): due once the key in use has signed that long,
