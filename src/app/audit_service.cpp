@@ -911,11 +911,11 @@ Status AuditService::Start() {
     }
     std::optional<Checkpoint> last;
     std::optional<Checkpoint> before_last;
-    std::optional<UnixMillis> first_time;
+    first_checkpoint_time_ = 0;
     key_changes_.clear();
     key_history_problem_.clear();
     ROUNDS_RETURN_IF_ERROR(ForEachCheckpoint(files_.checkpoints, [&](const Checkpoint& c) {
-      if (!first_time) first_time = c.time;
+      if (first_checkpoint_time_ == 0) first_checkpoint_time_ = c.time;
       if (c.ChangesKey() && key_history_problem_.empty()) {
         // Followed from the first key, as a verification follows them: each signed by the one before.
         const std::string& previous = key_changes_.empty() ? first_public_key_ : key_changes_.back().public_key;
@@ -929,15 +929,6 @@ Status AuditService::Start() {
       before_last = std::move(last);
       last = c;
     }));
-    // When the key in use began to sign: its hand-over, or the file's first line for the first key.
-    key_since_ = 0;
-    key_since_seq_ = 0;
-    if (!key_changes_.empty() && key_changes_.back().public_key == key_->public_key_hex) {
-      key_since_ = key_changes_.back().time;
-      key_since_seq_ = key_changes_.back().seq;
-    } else if (key_changes_.empty() && key_->public_key_hex == first_public_key_ && first_time) {
-      key_since_ = *first_time;
-    }
     next_key_attempt_ = 0;
     last_checkpoint_seq_ = last ? last->seq : 0;
     last_checkpoint_rooted_ = !last || last->seq == 0 || !last->root.empty();
@@ -1077,8 +1068,6 @@ Result<SigningKeyChange> AuditService::ChangeKeyLocked(UnixMillis& now) {
       if (standing->public_key_hex != previous) {
         // The hand-over reached the file: the new key stands, from then.
         key_changes_.push_back({last.seq, now, previous, standing->public_key_hex});
-        key_since_ = now;
-        key_since_seq_ = last.seq;
       }
       key_ = std::move(*standing);
     } else {
@@ -1091,8 +1080,6 @@ Result<SigningKeyChange> AuditService::ChangeKeyLocked(UnixMillis& now) {
   key_ = change.next;
   last_checkpoint_time_ = now;
   key_changes_.push_back({change.hand_over.seq, now, previous, change.next.public_key_hex});
-  key_since_ = now;
-  key_since_seq_ = change.hand_over.seq;
   if (witness_) {
     witness_->Witness(change.hand_over, now);
     witness_->Witness(change.first_signed, now);
@@ -1120,8 +1107,9 @@ void AuditService::ChangeKeyIfDue() {
   {
     std::lock_guard lock(checkpoint_mutex_);
     // Not while nothing is signed (that is reported already), nor before a failed try's hour is up.
-    if (!key_ || !key_lock_ || !anchor_problem_.empty() || key_since_ == 0 || now < next_key_attempt_) return;
-    if (now - key_since_ < config_.audit_key_days * 86'400'000) return;
+    if (!key_lock_ || !anchor_problem_.empty() || now < next_key_attempt_) return;
+    const std::optional<KeyChangeEntry> since = KeySinceLocked();
+    if (!since || now - since->time < config_.audit_key_days * 86'400'000) return;
     Result<SigningKeyChange> changed = ChangeKeyLocked(changed_at);
     if (!changed) {
       next_key_attempt_ = now + 3'600'000;
@@ -1138,6 +1126,16 @@ void AuditService::ChangeKeyIfDue() {
   }
 }
 
+std::optional<AuditService::KeyChangeEntry> AuditService::KeySinceLocked() const {
+  if (!key_) return std::nullopt;
+  if (!key_changes_.empty()) {
+    if (key_changes_.back().public_key == key_->public_key_hex) return key_changes_.back();
+    return std::nullopt;  // a key the listed hand-overs do not reach
+  }
+  if (key_->public_key_hex != first_public_key_ || first_checkpoint_time_ == 0) return std::nullopt;
+  return KeyChangeEntry{0, first_checkpoint_time_, "", key_->public_key_hex};
+}
+
 Result<json> AuditService::SigningKeys(const Actor& actor) {
   ROUNDS_RETURN_IF_ERROR(RequireCompliance(actor, "audit.signing_key", json::object()));
   std::lock_guard lock(checkpoint_mutex_);
@@ -1148,15 +1146,16 @@ Result<json> AuditService::SigningKeys(const Actor& actor) {
     changes.push_back({{"seq", c.seq}, {"time", c.time}, {"previous_public_key", c.previous_public_key},
                        {"public_key", c.public_key}});
   }
+  const std::optional<KeyChangeEntry> since = KeySinceLocked();
   // Nothing is changed while nothing is signed (the trail does not continue its last checkpoint).
-  const bool scheduled = config_.audit_key_days > 0 && key_ && key_since_ != 0 && anchor_problem_.empty();
+  const bool scheduled = config_.audit_key_days > 0 && since && anchor_problem_.empty();
   return json{{"anchor_public_key", anchor.empty() ? json(nullptr) : json(anchor)},
               {"public_key", key_ ? json(key_->public_key_hex) : json(nullptr)},
-              {"since", key_ && key_since_ != 0 ? json(key_since_) : json(nullptr)},
-              {"since_seq", key_ && key_since_ != 0 ? json(key_since_seq_) : json(nullptr)},
+              {"since", since ? json(since->time) : json(nullptr)},
+              {"since_seq", since ? json(since->seq) : json(nullptr)},
               {"changes", std::move(changes)},
               {"change_days", config_.audit_key_days},
-              {"next_change_at", scheduled ? json(std::max(key_since_ + config_.audit_key_days * 86'400'000,
+              {"next_change_at", scheduled ? json(std::max(since->time + config_.audit_key_days * 86'400'000,
                                                            next_key_attempt_))
                                            : json(nullptr)},
               {"problem", key_history_problem_.empty() ? json(nullptr) : json(key_history_problem_)}};

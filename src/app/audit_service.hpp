@@ -279,6 +279,13 @@ class AuditService {
                                 std::optional<UnixMillis> to);
 
  private:
+  // A hand-over from one signing key to the next, as the checkpoint file holds it.
+  struct KeyChangeEntry {
+    std::int64_t seq = 0;
+    UnixMillis time = 0;
+    std::string previous_public_key;
+    std::string public_key;
+  };
   // Records the use (or refusal) of the trail; kForbidden "compliance_required" for others.
   Status RequireCompliance(const Actor& actor, const char* action, const nlohmann::json& details);
   void Run();
@@ -295,6 +302,9 @@ class AuditService {
   // The scheduled change (config.audit_key_days): due once the key in use has signed that long,
   // while the trail is anchored; one that fails is tried again an hour later. From Run().
   void ChangeKeyIfDue();
+  // When and at which record the key in use began to sign (its hand-over, or the file's first line
+  // for the first key), or nothing when unknown. Caller holds checkpoint_mutex_.
+  std::optional<KeyChangeEntry> KeySinceLocked() const;
   // Why the trail does not continue checkpoint `last` (its signature under key_, its record's
   // hash), or "" when it does. Caller holds checkpoint_mutex_.
   Result<std::string> AnchorProblem(const governance::audit::Checkpoint& last);
@@ -330,16 +340,9 @@ class AuditService {
   std::unique_ptr<AuditKeyLock> key_lock_;    // held from the first Start() on
   // The key changes of the checkpoint file, each signed by the key before it from the first key's;
   // key_history_problem_ says why the list stops short, if it does.
-  struct KeyChangeEntry {
-    std::int64_t seq = 0;
-    UnixMillis time = 0;
-    std::string previous_public_key;
-    std::string public_key;
-  };
   std::vector<KeyChangeEntry> key_changes_;
   std::string key_history_problem_;
-  UnixMillis key_since_ = 0;          // when the key in use began to sign; 0 when unknown
-  std::int64_t key_since_seq_ = 0;
+  UnixMillis first_checkpoint_time_ = 0;  // of the checkpoint file's first line: the first key's start
   UnixMillis next_key_attempt_ = 0;   // a scheduled change that failed waits until then
   std::int64_t last_checkpoint_seq_ = 0;
   UnixMillis last_checkpoint_time_ = 0;
